@@ -1,0 +1,52 @@
+// Package suggest finds the likely intended word for a misspelled one.
+package suggest
+
+// DidYouMean returns ` (did you mean "x"?)` for the candidate closest to word,
+// or "" when none is close enough to be a likely typo.
+func DidYouMean(word string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		d := distance(word, c)
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len(word) > 8 {
+		limit = 3
+	}
+	if bestD < 0 || bestD > limit || bestD >= len(word) {
+		return ""
+	}
+	return ` (did you mean "` + best + `"?)`
+}
+
+// distance is the Damerau-Levenshtein (optimal string alignment) distance,
+// so a swapped pair of letters counts as one edit.
+func distance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 30
+	}
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}

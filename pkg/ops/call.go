@@ -1,0 +1,49 @@
+package ops
+
+import (
+	"context"
+	"io"
+
+	"github.com/rs/zerolog"
+)
+
+// Call is what an operation may know about the step that runs it. The engine
+// puts it in the context; operations read it with CallFrom.
+type Call struct {
+	RunID   string
+	Step    string // the step id; with a fan-out, "id[index]"
+	Attempt int
+	// Log is the step's logger; it carries run_id, step and op and masks
+	// secrets.
+	Log zerolog.Logger
+	// Output, when set, receives the live output of a process the op runs
+	// (already masked for secrets), line by line.
+	Output io.Writer
+	// Dir is the directory relative paths are resolved against: the
+	// directory of the playbook file.
+	Dir string
+	// Scope carries the caller's authorization scope (file roots, networks);
+	// operations that check their params against it read it with a type
+	// assertion to the authorization package's type.
+	Scope any
+	// Secrets are the values masked wherever the run writes.
+	Secrets []string
+}
+
+type callKey struct{}
+
+// WithCall returns ctx carrying c.
+func WithCall(ctx context.Context, c *Call) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+var noCall = &Call{Log: zerolog.Nop()}
+
+// CallFrom returns the Call in ctx, or an empty one with a logger that
+// discards everything.
+func CallFrom(ctx context.Context) *Call {
+	if c, ok := ctx.Value(callKey{}).(*Call); ok {
+		return c
+	}
+	return noCall
+}

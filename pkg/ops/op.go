@@ -1,0 +1,141 @@
+// Package ops defines what an operation is, the schema of its parameters, and
+// the Registry that holds the operations a playbook or the API may call.
+//
+// An operation implements one method, Execute. Everything else an operation
+// may offer (checks on its parameters beyond the schema, a risk level that
+// depends on its parameters, run-time authorization, cleanup) is a separate
+// small interface that the Registry looks for once, when the operation is
+// registered.
+package ops
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Op is an operation. Execute runs it with parameters that have already been
+// checked against the operation's Spec (types, required, enums, bounds) and
+// completed with defaults. It must honour ctx: when ctx is done it returns
+// promptly. The returned map is the step's output; it must hold only plain
+// data (maps, slices, strings, numbers, bools, nil).
+type Op interface {
+	Execute(ctx context.Context, p Params) (map[string]any, error)
+}
+
+// Func adapts a function to the Op interface.
+type Func func(ctx context.Context, p Params) (map[string]any, error)
+
+// Execute calls f.
+func (f Func) Execute(ctx context.Context, p Params) (map[string]any, error) { return f(ctx, p) }
+
+// ParamValidator is implemented by operations whose parameters need checks the
+// schema cannot express, such as two parameters that exclude each other. It is
+// called with literal parameters at load time (values still holding an
+// expression are absent) and with every parameter at run time.
+type ParamValidator interface {
+	ValidateParams(p Params, final bool) error
+}
+
+// RiskAssessor is implemented by operations whose risk depends on their
+// parameters, like an HTTP request whose method decides whether it only
+// reads. It is given the literal parameters; when a deciding parameter is
+// still an expression it must answer with the highest risk the operation has.
+type RiskAssessor interface {
+	RiskFor(p Params) Risk
+}
+
+// Risk says how much an operation can change: a read changes nothing, a write
+// changes state that can be written back, a destructive operation cannot be
+// undone.
+type Risk string
+
+// The risk levels, from least to most dangerous.
+const (
+	RiskRead        Risk = "read"
+	RiskWrite       Risk = "write"
+	RiskDestructive Risk = "destructive"
+)
+
+// Rank orders risk levels: read < write < destructive. An unknown level ranks
+// highest, so a mistake never lowers a requirement.
+func (r Risk) Rank() int {
+	switch r {
+	case RiskRead:
+		return 0
+	case RiskWrite:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// Field describes one field of an operation's output.
+type Field struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Description string `json:"description,omitempty"`
+}
+
+// Spec describes an operation: its name, what it does, the parameters it
+// takes, how risky it is and what it returns.
+type Spec struct {
+	// Name is "category.verb", lower case.
+	Name        string
+	Description string
+	Params      []Param
+	// OpenParams lets the operation accept keys that Params does not name;
+	// they are passed through unchecked (control.set).
+	OpenParams bool
+	Risk       Risk
+	Output     []Field
+	// SecretOutputs names output fields whose values are masked wherever the
+	// run writes them.
+	SecretOutputs []string
+}
+
+// Category is the part of the name before the dot.
+func (s *Spec) Category() string {
+	c, _, _ := strings.Cut(s.Name, ".")
+	return c
+}
+
+// Param returns the parameter called name, or nil.
+func (s *Spec) Param(name string) *Param {
+	for i := range s.Params {
+		if s.Params[i].Name == name {
+			return &s.Params[i]
+		}
+	}
+	return nil
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$`)
+
+func (s *Spec) check() error {
+	if !nameRE.MatchString(s.Name) {
+		return fmt.Errorf("op name %q: want category.verb in lower case letters, digits and _", s.Name)
+	}
+	switch s.Risk {
+	case RiskRead, RiskWrite, RiskDestructive:
+	default:
+		return fmt.Errorf("op %s: risk %q: want read, write or destructive", s.Name, s.Risk)
+	}
+	seen := map[string]bool{}
+	for _, p := range s.Params {
+		if p.Name == "" || seen[p.Name] {
+			return fmt.Errorf("op %s: parameter %q is empty or declared twice", s.Name, p.Name)
+		}
+		seen[p.Name] = true
+		if !p.Type.valid() {
+			return fmt.Errorf("op %s: parameter %s: unknown type %q", s.Name, p.Name, p.Type)
+		}
+		if p.Default != nil {
+			if err := p.check(p.Default); err != nil {
+				return fmt.Errorf("op %s: parameter %s: default: %w", s.Name, p.Name, err)
+			}
+		}
+	}
+	return nil
+}

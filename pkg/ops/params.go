@@ -1,0 +1,385 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+)
+
+// Type is the type of a parameter value.
+type Type string
+
+// The parameter types. Values arrive as YAML or JSON data; Validate converts
+// them to the Go type named in each comment.
+const (
+	TypeString   Type = "string"   // string
+	TypeInteger  Type = "integer"  // int
+	TypeNumber   Type = "number"   // float64
+	TypeBool     Type = "bool"     // bool
+	TypeList     Type = "list"     // []any
+	TypeMap      Type = "map"      // map[string]any
+	TypeDuration Type = "duration" // time.Duration, written "30s", "5m"
+	TypeAny      Type = "any"      // unchanged
+)
+
+func (t Type) valid() bool {
+	switch t {
+	case TypeString, TypeInteger, TypeNumber, TypeBool, TypeList, TypeMap, TypeDuration, TypeAny:
+		return true
+	}
+	return false
+}
+
+// Param describes one parameter of an operation.
+type Param struct {
+	Name        string
+	Type        Type
+	Required    bool
+	Default     any
+	Enum        []any
+	Min, Max    *float64 // bounds on the value of numbers and durations (in seconds)
+	MaxLen      int      // bound on the length of a string or list; 0 = none
+	Items       Type     // element type of a list; "" = any
+	Description string
+	Secret      bool // the value is masked wherever the run writes it
+}
+
+// Bound returns a pointer to v, for Param.Min and Param.Max.
+func Bound(v float64) *float64 { return &v }
+
+// Deferred stands for a parameter whose value is an expression that will be
+// known only at run time. Validate accepts it for any type.
+var Deferred = deferred{}
+
+type deferred struct{}
+
+func (deferred) String() string { return "<expression>" }
+
+// Params are an operation's parameters after validation.
+type Params map[string]any
+
+// Known reports whether the parameter is set to a value known now, rather than
+// absent or Deferred.
+func (p Params) Known(name string) bool {
+	v, ok := p[name]
+	return ok && v != Deferred
+}
+
+// String returns a string parameter, or "".
+func (p Params) String(name string) string { s, _ := p[name].(string); return s }
+
+// Int returns an integer parameter, or 0.
+func (p Params) Int(name string) int { n, _ := p[name].(int); return n }
+
+// Float returns a number parameter, or 0.
+func (p Params) Float(name string) float64 { f, _ := p[name].(float64); return f }
+
+// Bool returns a bool parameter, or false.
+func (p Params) Bool(name string) bool { b, _ := p[name].(bool); return b }
+
+// Duration returns a duration parameter, or 0.
+func (p Params) Duration(name string) time.Duration { d, _ := p[name].(time.Duration); return d }
+
+// List returns a list parameter, or nil.
+func (p Params) List(name string) []any { l, _ := p[name].([]any); return l }
+
+// Map returns a map parameter, or nil.
+func (p Params) Map(name string) map[string]any { m, _ := p[name].(map[string]any); return m }
+
+// Strings returns a list parameter whose items are strings, or nil.
+func (p Params) Strings(name string) []string {
+	l := p.List(name)
+	if l == nil {
+		return nil
+	}
+	out := make([]string, 0, len(l))
+	for _, v := range l {
+		s, _ := v.(string)
+		out = append(out, s)
+	}
+	return out
+}
+
+// ParamError is a problem with one parameter.
+type ParamError struct {
+	Param string // the parameter's name; "" for a problem with the whole set
+	Msg   string
+}
+
+func (e *ParamError) Error() string {
+	if e.Param == "" {
+		return e.Msg
+	}
+	return "param " + e.Param + ": " + e.Msg
+}
+
+// ParamErrors are all the problems found in one set of parameters.
+type ParamErrors []*ParamError
+
+func (es ParamErrors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// ValidateParams checks raw against the spec and returns the parameters
+// converted to their Go types with defaults filled in. It reports every
+// problem, each naming its parameter, as ParamErrors. Values equal to Deferred
+// are accepted and kept.
+func ValidateParams(s *Spec, raw map[string]any) (Params, error) {
+	out := make(Params, len(s.Params)+len(raw))
+	var errs ParamErrors
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p := s.Param(k)
+		if p == nil {
+			if s.OpenParams {
+				out[k] = raw[k]
+				continue
+			}
+			errs = append(errs, &ParamError{k, "unknown parameter" + suggest.DidYouMean(k, s.paramNames()) + "; " + s.paramList()})
+			continue
+		}
+		v := raw[k]
+		if v == Deferred {
+			out[k] = v
+			continue
+		}
+		if v == nil {
+			if p.Required {
+				errs = append(errs, &ParamError{k, "is required but null"})
+			}
+			continue
+		}
+		cv, err := p.convert(v)
+		if err == nil {
+			err = p.check(cv)
+		}
+		if err != nil {
+			errs = append(errs, &ParamError{k, err.Error()})
+			continue
+		}
+		out[k] = cv
+	}
+	for _, p := range s.Params {
+		if _, ok := out[p.Name]; ok {
+			continue
+		}
+		if _, given := raw[p.Name]; given {
+			continue
+		}
+		if p.Required {
+			errs = append(errs, &ParamError{p.Name, "is required (" + p.Description + ")"})
+			continue
+		}
+		if p.Default != nil {
+			out[p.Name], _ = p.convert(p.Default)
+		}
+	}
+	if len(errs) > 0 {
+		return out, errs
+	}
+	return out, nil
+}
+
+func (s *Spec) paramNames() []string {
+	names := make([]string, len(s.Params))
+	for i, p := range s.Params {
+		names[i] = p.Name
+	}
+	return names
+}
+
+func (s *Spec) paramList() string {
+	if len(s.Params) == 0 {
+		return s.Name + " takes no parameters"
+	}
+	return s.Name + " takes " + strings.Join(s.paramNames(), ", ")
+}
+
+// convert turns a YAML or JSON value into the parameter's Go type.
+func (p *Param) convert(v any) (any, error) {
+	return convertTo(p.Type, v)
+}
+
+func convertTo(t Type, v any) (any, error) {
+	switch t {
+	case TypeString:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	case TypeBool:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+	case TypeInteger:
+		if f, ok := toFloat(v); ok {
+			if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) > 1<<53 {
+				return nil, fmt.Errorf("want a whole number, got %v", v)
+			}
+			return int(f), nil
+		}
+	case TypeNumber:
+		if f, ok := toFloat(v); ok {
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				return nil, fmt.Errorf("want a finite number, got %v", v)
+			}
+			return f, nil
+		}
+	case TypeList:
+		if l, ok := v.([]any); ok {
+			return l, nil
+		}
+	case TypeMap:
+		if m, ok := v.(map[string]any); ok {
+			return m, nil
+		}
+	case TypeDuration:
+		if s, ok := v.(string); ok {
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return nil, fmt.Errorf("want a duration like 30s or 5m, got %q", s)
+			}
+			return d, nil
+		}
+		if d, ok := v.(time.Duration); ok {
+			return d, nil
+		}
+	case TypeAny, "":
+		return v, nil
+	}
+	return nil, fmt.Errorf("want %s, got %s", t.article(), TypeName(v))
+}
+
+func (t Type) article() string {
+	switch t {
+	case TypeInteger:
+		return "an integer"
+	case TypeDuration:
+		return "a duration like 30s"
+	}
+	return "a " + string(t)
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case int32:
+		return float64(n), true
+	case uint64:
+		return float64(n), true
+	case float64:
+		return n, true
+	case float32:
+		return float64(n), true
+	}
+	return 0, false
+}
+
+// TypeName names the type of a YAML or JSON value the way users write it.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	case int, int64, int32, uint64:
+		return "integer"
+	case float64, float32:
+		return "number"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "map"
+	case time.Duration:
+		return "duration"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// check applies enum, bounds and item types to a converted value.
+func (p *Param) check(v any) error {
+	if len(p.Enum) > 0 {
+		ok := false
+		for _, e := range p.Enum {
+			if e == v {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return fmt.Errorf("%v is not one of %s", v, enumList(p.Enum))
+		}
+	}
+	var n float64
+	hasN := false
+	switch x := v.(type) {
+	case int:
+		n, hasN = float64(x), true
+	case float64:
+		n, hasN = x, true
+	case time.Duration:
+		n, hasN = x.Seconds(), true
+		if x <= 0 && p.Min == nil {
+			return errors.New("must be a positive duration")
+		}
+	case string:
+		if p.MaxLen > 0 && len(x) > p.MaxLen {
+			return fmt.Errorf("is %d bytes long, at most %d allowed", len(x), p.MaxLen)
+		}
+	case []any:
+		if p.MaxLen > 0 && len(x) > p.MaxLen {
+			return fmt.Errorf("has %d items, at most %d allowed", len(x), p.MaxLen)
+		}
+		if p.Items != "" && p.Items != TypeAny {
+			for i, it := range x {
+				if it == Deferred {
+					continue
+				}
+				if _, err := convertTo(p.Items, it); err != nil {
+					return fmt.Errorf("item %d: %w", i, err)
+				}
+			}
+		}
+	}
+	if hasN {
+		if p.Min != nil && n < *p.Min {
+			return fmt.Errorf("%v is below the minimum %v", v, fmtBound(p, *p.Min))
+		}
+		if p.Max != nil && n > *p.Max {
+			return fmt.Errorf("%v is above the maximum %v", v, fmtBound(p, *p.Max))
+		}
+	}
+	return nil
+}
+
+func fmtBound(p *Param, b float64) any {
+	if p.Type == TypeDuration {
+		return time.Duration(b * float64(time.Second))
+	}
+	return b
+}
+
+func enumList(enum []any) string {
+	parts := make([]string, len(enum))
+	for i, e := range enum {
+		parts[i] = fmt.Sprint(e)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,233 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+)
+
+// Entry is a registered operation with its optional capabilities resolved
+// once, at registration. It is immutable and safe for concurrent use.
+type Entry struct {
+	Spec      Spec
+	Op        Op
+	validator ParamValidator
+	risker    RiskAssessor
+	closer    io.Closer
+}
+
+// Validate checks params against the schema and the operation's own checks.
+// final is false at load time, when some values are still Deferred.
+func (e *Entry) Validate(raw map[string]any, final bool) (Params, error) {
+	p, err := ValidateParams(&e.Spec, raw)
+	if err != nil {
+		return p, err
+	}
+	if e.validator != nil {
+		if err := e.validator.ValidateParams(p, final); err != nil {
+			var pe ParamErrors
+			var one *ParamError
+			switch {
+			case asErr(err, &pe):
+				return p, pe
+			case asErr(err, &one):
+				return p, ParamErrors{one}
+			}
+			return p, ParamErrors{{Msg: err.Error()}}
+		}
+	}
+	return p, nil
+}
+
+// RiskFor returns the risk of running the operation with these parameters.
+func (e *Entry) RiskFor(p Params) Risk {
+	if e.risker != nil {
+		return e.risker.RiskFor(p)
+	}
+	return e.Spec.Risk
+}
+
+// Registry holds operations by name. It is safe for concurrent use; entries
+// returned by Get stay valid after Unregister.
+type Registry struct {
+	mu  sync.RWMutex
+	ops map[string]*Entry
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{ops: map[string]*Entry{}} }
+
+// Register adds an operation. The spec is checked (name form, risk, parameter
+// types and defaults); a name already taken is ErrDuplicateOp.
+func (r *Registry) Register(s Spec, op Op) error {
+	if op == nil {
+		return fmt.Errorf("op %s: nil implementation", s.Name)
+	}
+	if err := s.check(); err != nil {
+		return err
+	}
+	e := &Entry{Spec: s, Op: op}
+	e.validator, _ = op.(ParamValidator)
+	e.risker, _ = op.(RiskAssessor)
+	e.closer, _ = op.(io.Closer)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.ops[s.Name]; ok {
+		return fmt.Errorf("%w: %s", ErrDuplicateOp, s.Name)
+	}
+	r.ops[s.Name] = e
+	return nil
+}
+
+// MustRegister is Register for built-in operations, whose specs are fixed at
+// compile time; it panics on error.
+func (r *Registry) MustRegister(s Spec, op Op) {
+	if err := r.Register(s, op); err != nil {
+		panic(err)
+	}
+}
+
+// Unregister removes an operation, closing it if it implements io.Closer.
+func (r *Registry) Unregister(name string) error {
+	r.mu.Lock()
+	e, ok := r.ops[name]
+	delete(r.ops, name)
+	r.mu.Unlock()
+	if !ok {
+		return r.unknown(name)
+	}
+	if e.closer != nil {
+		return e.closer.Close()
+	}
+	return nil
+}
+
+// Get returns the operation called name, or an error wrapping ErrUnknownOp
+// with a suggestion.
+func (r *Registry) Get(name string) (*Entry, error) {
+	r.mu.RLock()
+	e, ok := r.ops[name]
+	r.mu.RUnlock()
+	if !ok {
+		return nil, r.unknown(name)
+	}
+	return e, nil
+}
+
+func (r *Registry) unknown(name string) error {
+	return fmt.Errorf("%w %q%s; see 'arsenal-run ops list'", ErrUnknownOp, name, suggest.DidYouMean(name, r.Names()))
+}
+
+// Names returns every registered name, sorted.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.ops))
+	for n := range r.ops {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// List returns the operations in a category ("" for all), sorted by name.
+func (r *Registry) List(category string) []*Entry {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []*Entry
+	for _, e := range r.ops {
+		if category == "" || e.Spec.Category() == category {
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Spec.Name < out[j].Spec.Name })
+	return out
+}
+
+// Categories returns the categories that have operations, sorted.
+func (r *Registry) Categories() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range r.List("") {
+		if c := e.Spec.Category(); !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Search returns the operations whose name, description or parameter names
+// contain every word of query (case-insensitive), best matches first: a word
+// in the name counts more than one in the description.
+func (r *Registry) Search(query string) []*Entry {
+	words := strings.Fields(strings.ToLower(query))
+	type hit struct {
+		e     *Entry
+		score int
+	}
+	var hits []hit
+	for _, e := range r.List("") {
+		name := strings.ToLower(e.Spec.Name)
+		desc := strings.ToLower(e.Spec.Description)
+		params := strings.ToLower(strings.Join(e.Spec.paramNames(), " "))
+		score := 0
+		for _, w := range words {
+			switch {
+			case strings.Contains(name, w):
+				score += 3
+			case strings.Contains(desc, w):
+				score++
+			case strings.Contains(params, w):
+				score++
+			default:
+				score = -1
+			}
+			if score < 0 {
+				break
+			}
+		}
+		if score > 0 {
+			hits = append(hits, hit{e, score})
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].score > hits[j].score })
+	out := make([]*Entry, len(hits))
+	for i, h := range hits {
+		out[i] = h.e
+	}
+	return out
+}
+
+// Execute validates raw parameters and runs the operation. It is the path the
+// API takes; the engine validates and calls Entry.Op itself so that it can
+// wrap the call.
+func (r *Registry) Execute(ctx context.Context, name string, raw map[string]any) (map[string]any, error) {
+	e, err := r.Get(name)
+	if err != nil {
+		return nil, WithClass(ClassValidation, err)
+	}
+	p, err := e.Validate(raw, true)
+	if err != nil {
+		return nil, WithClass(ClassValidation, err)
+	}
+	return e.Op.Execute(ctx, p)
+}
+
+// Close closes every operation that implements io.Closer.
+func (r *Registry) Close() error {
+	var first error
+	for _, e := range r.List("") {
+		if e.closer != nil {
+			if err := e.closer.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
