@@ -47,6 +47,11 @@ type Param struct {
 	Items       Type     // element type of a list; "" = any
 	Description string
 	Secret      bool // the value is masked wherever the run writes it
+	// NoInterpolation forbids ${{ }} in the value, for parameters such as a
+	// shell script where an interpolated value would become code. Fix names
+	// the safe way to pass data instead.
+	NoInterpolation bool
+	Fix             string
 }
 
 // Bound returns a pointer to v, for Param.Min and Param.Max.

@@ -1,0 +1,311 @@
+package steps
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+var (
+	nameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	idRE      = regexp.MustCompile(`^[a-z0-9_]+$`)
+	identRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// MaxDuration is the longest duration a playbook may write.
+const MaxDuration = 31 * 24 * time.Hour
+
+var topKeys = []string{"version", "name", "description", "timeout", "inputs", "vars", "env", "schedule", "steps", "on_failure", "finally", "outputs"}
+
+// loader decodes one playbook file. Expressions are collected while
+// decoding and compiled once the step graph is known.
+type loader struct {
+	d       *diags
+	data    []byte
+	reg     *ops.Registry
+	pb      *Playbook
+	pending []*pendingExpr
+	ids     map[string]*Step
+	comp    *exprCompiler
+	varIdx  map[string]int
+}
+
+// pendingExpr is an expression waiting for the graph.
+type pendingExpr struct {
+	e     *Expr
+	node  *yaml.Node
+	off   int // byte offset of the source inside the node's value
+	scope scope
+	step  *Step
+	varAt int // for vars: the index of the var being defined
+}
+
+func (l *loader) decodeTop(root *yaml.Node) {
+	pb := l.pb
+	var versionSeen, nameSeen, stepsSeen bool
+	var stepsNode, onFailNode, finallyNode, varsNode, envNode, outputsNode *yaml.Node
+	ok := fields(root, "the playbook", topKeys, l.d, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "version":
+			versionSeen = true
+			if n, ok := integer(v, "version", 0, 1<<30, l.d); ok {
+				if n != Version {
+					l.d.add(posOf(v), "unknown version %d; this arsenal-run reads version %d playbooks", n, Version)
+				}
+				pb.Version = n
+			}
+		case "name":
+			nameSeen = true
+			if s, ok := str(v, "name", l.d); ok {
+				if !nameRE.MatchString(s) || len(s) > MaxIDLen {
+					l.d.add(posOf(v), "name %q: use lower-case letters, digits, - and _, starting with a letter or digit, at most %d characters", truncate(s, 80), MaxIDLen)
+				}
+				pb.Name = s
+			}
+		case "description":
+			pb.Description, _ = str(v, "description", l.d)
+		case "timeout":
+			pb.Timeout, _ = l.duration(v, "timeout")
+		case "inputs":
+			l.decodeInputs(v)
+		case "vars":
+			varsNode = v
+		case "env":
+			envNode = v
+		case "schedule":
+			l.decodeSchedule(v)
+		case "steps":
+			stepsSeen = true
+			stepsNode = v
+		case "on_failure":
+			onFailNode = v
+		case "finally":
+			finallyNode = v
+		case "outputs":
+			outputsNode = v
+		}
+	})
+	if !ok {
+		return
+	}
+	if !versionSeen {
+		l.d.add(posOf(root), "missing version; add `version: %d` at the top", Version)
+	}
+	if !nameSeen {
+		l.d.add(posOf(root), "missing name; add `name: my-playbook`")
+	}
+	if !stepsSeen {
+		l.d.add(posOf(root), "missing steps; a playbook needs at least one step")
+	}
+	// Vars come after inputs so that their expressions know the inputs.
+	if varsNode != nil {
+		l.decodeVars(varsNode)
+	}
+	if envNode != nil {
+		pb.Env = l.envVars(envNode, "env", nil)
+	}
+	pb.Steps = l.decodeSteps(stepsNode, SectionSteps, stepsSeen)
+	pb.OnFailure = l.decodeSteps(onFailNode, SectionOnFailure, false)
+	pb.Finally = l.decodeSteps(finallyNode, SectionFinally, false)
+	if outputsNode != nil {
+		l.decodeOutputs(outputsNode)
+	}
+}
+
+func (l *loader) decodeInputs(n *yaml.Node) {
+	pairs, ok := mappingPairs(n, "inputs", l.d)
+	if !ok {
+		return
+	}
+	if len(pairs) > MaxInputs {
+		l.d.add(posOf(n), "%d inputs, over the limit of %d (MaxInputs)", len(pairs), MaxInputs)
+		return
+	}
+	for _, p := range pairs {
+		if !identRE.MatchString(p.key) || len(p.key) > MaxIDLen {
+			l.d.add(posOf(p.k), "input name %q: use letters, digits and _, starting with a letter or _, so expressions can say inputs.%s", truncate(p.key, 80), "name")
+			continue
+		}
+		in := &Input{Name: p.key, Pos: posOf(p.k), Type: InputString}
+		var defNode *yaml.Node
+		fields(p.v, "input "+p.key, []string{"type", "default", "description", "required", "secret", "env", "enum"}, l.d, func(key string, k, v *yaml.Node) {
+			switch key {
+			case "type":
+				if s, ok := str(v, "type", l.d); ok {
+					if !contains(inputTypes, s) {
+						l.d.add(posOf(v), "unknown input type %q; use one of %s", s, strings.Join(inputTypes, ", "))
+					}
+					in.Type = InputType(s)
+				}
+			case "default":
+				defNode = v
+			case "description":
+				in.Description, _ = str(v, "description", l.d)
+			case "required":
+				in.Required, _ = boolean(v, "required", l.d)
+			case "secret":
+				in.Secret, _ = boolean(v, "secret", l.d)
+			case "env":
+				if s, ok := str(v, "env", l.d); ok {
+					if !envNameRE.MatchString(s) {
+						l.d.add(posOf(v), "env %q is not a valid environment variable name", s)
+					}
+					in.Env = s
+				}
+			case "enum":
+				if list, ok := plain(v, l.d).([]any); ok {
+					in.Enum = list
+				} else {
+					l.d.add(posOf(v), "enum must be a list of allowed values")
+				}
+			}
+		})
+		if defNode != nil && !isNull(defNode) {
+			v, err := in.Coerce(plain(defNode, l.d))
+			if err != nil {
+				l.d.add(posOf(defNode), "default of input %s: %v", in.Name, err)
+			} else {
+				in.Default = v
+			}
+			if in.Required {
+				l.d.add(posOf(defNode), "input %s is required and has a default; drop one of the two", in.Name)
+			}
+		}
+		l.pb.Inputs = append(l.pb.Inputs, in)
+	}
+}
+
+func (l *loader) decodeVars(n *yaml.Node) {
+	pairs, ok := mappingPairs(n, "vars", l.d)
+	if !ok {
+		return
+	}
+	for _, p := range pairs {
+		if !identRE.MatchString(p.key) || len(p.key) > MaxIDLen {
+			l.d.add(posOf(p.k), "var name %q: use letters, digits and _, starting with a letter or _", truncate(p.key, 80))
+			continue
+		}
+		l.pb.Vars = append(l.pb.Vars, &Var{Name: p.key, Pos: posOf(p.k)})
+	}
+	// Values are decoded once every name is known, so that an expression
+	// naming a later var gets "defined later" rather than "unknown".
+	i := 0
+	for _, p := range pairs {
+		if i < len(l.pb.Vars) && l.pb.Vars[i].Name == p.key {
+			l.varIdx[p.key] = i
+			l.pb.Vars[i].Value = l.value(p.v, scopeVars, nil, i, "")
+			i++
+		}
+	}
+}
+
+func (l *loader) envVars(n *yaml.Node, what string, s *Step) []*EnvVar {
+	pairs, ok := mappingPairs(n, what, l.d)
+	if !ok {
+		return nil
+	}
+	sc := scopeVars
+	if s != nil {
+		sc = l.stepScope(s)
+	}
+	var out []*EnvVar
+	for _, p := range pairs {
+		if !envNameRE.MatchString(p.key) {
+			l.d.add(posOf(p.k), "%q is not a valid environment variable name (letters, digits and _, not starting with a digit)", truncate(p.key, 80))
+			continue
+		}
+		v := deref(p.v)
+		if v.Kind != yaml.ScalarNode || isNull(v) {
+			l.d.add(posOf(p.v), "env %s must be a string, number or bool, not %s", p.key, kindName(v))
+			continue
+		}
+		out = append(out, &EnvVar{Name: p.key, Pos: posOf(p.k), Value: l.value(p.v, sc, s, -1, "")})
+	}
+	return out
+}
+
+func (l *loader) decodeOutputs(n *yaml.Node) {
+	pairs, ok := mappingPairs(n, "outputs", l.d)
+	if !ok {
+		return
+	}
+	for _, p := range pairs {
+		if !identRE.MatchString(p.key) || len(p.key) > MaxIDLen {
+			l.d.add(posOf(p.k), "output name %q: use letters, digits and _, starting with a letter or _", truncate(p.key, 80))
+			continue
+		}
+		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.key, Pos: posOf(p.k), Value: l.value(p.v, scopeOutputs, nil, -1, "")})
+	}
+}
+
+// duration reads a positive Go duration no longer than MaxDuration.
+func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
+	n = deref(n)
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		if n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") {
+			l.d.add(posOf(n), "%s: %s has no unit; write it with one, like %ss or %sm", what, n.Value, n.Value, n.Value)
+			return 0, false
+		}
+		l.d.add(posOf(n), "%s must be a duration like 30s, 5m or 1h30m, not %s", what, kindName(n))
+		return 0, false
+	}
+	d, err := time.ParseDuration(n.Value)
+	switch {
+	case err != nil:
+		l.d.add(posOf(n), "%s: %q is not a duration; write it like 30s, 5m or 1h30m", what, truncate(n.Value, 40))
+		return 0, false
+	case d <= 0:
+		l.d.add(posOf(n), "%s must be positive, not %s", what, n.Value)
+		return 0, false
+	case d > MaxDuration:
+		l.d.add(posOf(n), "%s of %s is longer than the limit of %s", what, n.Value, MaxDuration)
+		return 0, false
+	}
+	return d, true
+}
+
+// posAt returns the file position of byte off inside the value of n.
+func (l *loader) posAt(n *yaml.Node, off int) Pos {
+	s := n.Value
+	if off > len(s) {
+		off = len(s)
+	}
+	prefix := s[:off]
+	nl := strings.LastIndexByte(prefix, '\n')
+	switch {
+	case nl < 0 && (n.Style == 0 || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0):
+		col := n.Column + utf8.RuneCountInString(prefix)
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			col++
+		}
+		return Pos{n.Line, col}
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		line := n.Line + 1 + strings.Count(prefix, "\n")
+		return Pos{line, l.indentOf(line) + 1 + utf8.RuneCountInString(prefix[nl+1:])}
+	}
+	return Pos{n.Line + strings.Count(prefix, "\n"), n.Column}
+}
+
+// indentOf returns the number of leading spaces of a line of the file.
+func (l *loader) indentOf(line int) int {
+	data := l.data
+	for i := 1; i < line; i++ {
+		j := bytes.IndexByte(data, '\n')
+		if j < 0 {
+			return 0
+		}
+		data = data[j+1:]
+	}
+	n := 0
+	for n < len(data) && data[n] == ' ' {
+		n++
+	}
+	return n
+}

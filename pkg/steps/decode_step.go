@@ -1,0 +1,425 @@
+package steps
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+var stepKeys = []string{"id", "name", "op", "with", "when", "foreach", "concurrency", "fail_fast", "confirm", "retry", "timeout", "needs", "continue_on_error", "env"}
+
+var retryKeys = []string{"attempts", "delay", "backoff", "max_delay", "jitter", "when", "until"}
+
+// MaxConcurrency is the highest concurrency a fan-out may ask for.
+const MaxConcurrency = 1024
+
+func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
+	if n == nil {
+		return nil
+	}
+	n = deref(n)
+	if n.Kind != yaml.SequenceNode {
+		if isNull(n) && !required {
+			return nil
+		}
+		l.d.add(posOf(n), "%s must be a list of steps (each item starts with `- id:`), not %s", sec, kindName(n))
+		return nil
+	}
+	if len(n.Content) == 0 && required {
+		l.d.add(posOf(n), "steps is empty; a playbook needs at least one step")
+	}
+	var out []*Step
+	var prev *Step
+	for _, c := range n.Content {
+		if len(l.ids) >= MaxSteps {
+			l.d.add(posOf(c), "more than %d steps (MaxSteps); split the playbook and call the parts with playbook.run", MaxSteps)
+			break
+		}
+		s := l.decodeStep(c, sec, prev)
+		if s != nil {
+			out = append(out, s)
+			prev = s
+		}
+	}
+	return out
+}
+
+// stepFields holds the nodes of one step until the op is known.
+type stepNodes struct {
+	with, when, foreach, confirm, name, retry, env *yaml.Node
+	needsSet                                        bool
+}
+
+func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
+	s := &Step{Pos: posOf(deref(n)), Section: sec, Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1}}
+	var sn stepNodes
+	var opNode *yaml.Node
+	ok := fields(n, "a step", stepKeys, l.d, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "id":
+			id, ok := str(v, "id", l.d)
+			if !ok {
+				return
+			}
+			switch {
+			case !idRE.MatchString(id) || len(id) > MaxIDLen:
+				l.d.add(posOf(v), "step id %q: use lower-case letters, digits and _ (at most %d), so expressions can say steps.%s", truncate(id, 80), MaxIDLen, "my_step")
+			case l.ids[id] != nil:
+				l.d.add(posOf(v), "step id %q is already used at line %d; ids are unique across steps, on_failure and finally", id, l.ids[id].Pos.Line)
+			default:
+				s.ID = id
+				l.ids[id] = s
+			}
+		case "op":
+			opNode = v
+		case "with":
+			sn.with = v
+		case "when":
+			sn.when = v
+		case "foreach":
+			sn.foreach = v
+		case "confirm":
+			sn.confirm = v
+		case "name":
+			sn.name = v
+		case "retry":
+			sn.retry = v
+		case "env":
+			sn.env = v
+		case "concurrency":
+			s.Concurrency, _ = integer(v, "concurrency", 1, MaxConcurrency, l.d)
+		case "fail_fast":
+			s.FailFast, _ = boolean(v, "fail_fast", l.d)
+		case "timeout":
+			s.Timeout, _ = l.duration(v, "timeout")
+		case "continue_on_error":
+			s.ContinueOnError, _ = boolean(v, "continue_on_error", l.d)
+		case "needs":
+			sn.needsSet = true
+			s.Needs = l.needs(v, &s.needPos)
+		}
+	})
+	if !ok {
+		return nil
+	}
+	if s.ID == "" && !l.hasKey(n, "id") {
+		l.d.add(s.Pos, "a step needs an id (lower-case letters, digits and _)")
+	}
+	if s.ID == "" {
+		return nil
+	}
+	if !sn.needsSet && prev != nil {
+		s.Needs = []string{prev.ID}
+		s.needPos = []Pos{s.Pos}
+	}
+	l.resolveOp(s, opNode)
+	if sn.foreach != nil {
+		s.fanout = true
+		s.Foreach = l.bareExpr(sn.foreach, "foreach", l.stepScope(s)&^scopeItem, s, false)
+	} else if s.Concurrency > 1 || !s.FailFast {
+		l.d.add(s.Pos, "concurrency and fail_fast apply to a foreach step; add foreach or remove them")
+	}
+	sc := l.stepScope(s)
+	if sn.when != nil {
+		s.When = l.bareExpr(sn.when, "when", sc&^scopeItem, s, true)
+	}
+	if sn.name != nil {
+		s.Name = l.value(sn.name, sc, s, -1, "")
+	}
+	if sn.confirm != nil {
+		s.Confirm = l.value(sn.confirm, sc, s, -1, "")
+	}
+	if sn.env != nil {
+		s.Env = l.envVars(sn.env, "env of step "+s.ID, s)
+	}
+	if sn.retry != nil {
+		l.decodeRetry(sn.retry, s)
+	}
+	l.decodeWith(sn.with, s)
+	return s
+}
+
+func (l *loader) hasKey(n *yaml.Node, key string) bool {
+	pairs, _ := mappingPairs(n, "", &diags{})
+	for _, p := range pairs {
+		if p.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *loader) stepScope(s *Step) scope {
+	if s.fanout {
+		return scopeItem
+	}
+	return 0
+}
+
+func (l *loader) needs(n *yaml.Node, pos *[]Pos) []string {
+	n = deref(n)
+	if n.Kind != yaml.SequenceNode {
+		l.d.add(posOf(n), "needs must be a list of step ids, like [build, test]; [] starts the step at once")
+		return nil
+	}
+	out := []string{}
+	seen := map[string]bool{}
+	for _, c := range n.Content {
+		id, ok := str(c, "each need", l.d)
+		if !ok {
+			continue
+		}
+		if seen[id] {
+			l.d.add(posOf(c), "%s is named twice in needs", id)
+			continue
+		}
+		seen[id] = true
+		out = append(out, id)
+		*pos = append(*pos, posOf(deref(c)))
+	}
+	return out
+}
+
+func (l *loader) resolveOp(s *Step, n *yaml.Node) {
+	if n == nil {
+		l.d.add(s.Pos, "step %s has no op; add `op: control.noop` or see 'arsenal-run ops list'", s.ID)
+		return
+	}
+	name, ok := str(n, "op", l.d)
+	if !ok {
+		return
+	}
+	if strings.Contains(name, "${{") {
+		l.d.add(posOf(n), "op must be a literal operation name; an expression cannot choose the op")
+		return
+	}
+	s.Op = name
+	e, err := l.reg.Get(name)
+	if err != nil {
+		l.d.add(posOf(n), "%v", err)
+		return
+	}
+	s.Entry = e
+}
+
+func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
+	r := &s.Retry
+	sc := l.stepScope(s) | scopeRetry
+	fields(n, "retry", retryKeys, l.d, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "attempts":
+			r.Attempts, _ = integer(v, "retry.attempts", 1, 100, l.d)
+		case "delay":
+			r.Delay, _ = l.duration(v, "retry.delay")
+		case "max_delay":
+			r.MaxDelay, _ = l.duration(v, "retry.max_delay")
+		case "backoff":
+			r.Backoff, _ = number(v, "retry.backoff", 1, 10, l.d)
+		case "jitter":
+			r.Jitter, _ = number(v, "retry.jitter", 0, 1, l.d)
+		case "when":
+			r.When = l.bareExpr(v, "retry.when", sc, s, true)
+		case "until":
+			r.Until = l.bareExpr(v, "retry.until", sc, s, true)
+		}
+	})
+	if r.Attempts == 0 {
+		r.Attempts = 1
+	}
+	if r.Backoff == 0 {
+		r.Backoff = 1
+	}
+	if r.MaxDelay > 0 && r.Delay > r.MaxDelay {
+		l.d.add(posOf(n), "retry.delay %s is longer than retry.max_delay %s", r.Delay, r.MaxDelay)
+	}
+}
+
+// decodeWith builds the parameters and checks those known now against the
+// operation's schema.
+func (l *loader) decodeWith(n *yaml.Node, s *Step) {
+	sc := l.stepScope(s)
+	var pairs []pair
+	if n != nil {
+		var ok bool
+		pairs, ok = mappingPairs(n, "with", l.d)
+		if !ok {
+			return
+		}
+	}
+	if s.Entry != nil {
+		for _, p := range pairs {
+			if prm := s.Entry.Spec.Param(p.key); prm != nil && prm.NoInterpolation {
+				if v := deref(p.v); v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "${{") {
+					l.d.add(l.posAt(v, strings.Index(v.Value, "${{")), "${{ }} is not allowed in %s.%s: an interpolated value would run as code; %s", s.Op, p.key, prm.Fix)
+					return
+				}
+			}
+		}
+	}
+	with := &Value{Kind: KindMap, Pos: s.Pos}
+	raw := make(map[string]any, len(pairs))
+	keyPos := make(map[string]Pos, len(pairs))
+	for _, p := range pairs {
+		v := l.value(p.v, sc, s, -1, "")
+		with.Keys = append(with.Keys, p.key)
+		with.Items = append(with.Items, v)
+		keyPos[p.key] = posOf(p.k)
+		if v.Dynamic() {
+			raw[p.key] = ops.Deferred
+		} else {
+			raw[p.key] = v.Lit
+		}
+	}
+	if n != nil {
+		with.Pos = posOf(deref(n))
+	}
+	dynamic := false
+	for _, it := range with.Items {
+		dynamic = dynamic || it.Dynamic()
+	}
+	if !dynamic {
+		with = &Value{Kind: KindLiteral, Pos: with.Pos, Lit: raw}
+	}
+	s.With = with
+	if s.Entry == nil {
+		return
+	}
+	params, err := s.Entry.Validate(raw, !dynamic)
+	s.Risk = s.Entry.RiskFor(params)
+	if err == nil {
+		if !dynamic {
+			s.Params = params
+		}
+		return
+	}
+	pes, _ := err.(ops.ParamErrors)
+	for _, pe := range pes {
+		pos, ok := keyPos[pe.Param]
+		if !ok {
+			pos = with.Pos
+		}
+		msg := pe.Error()
+		if pe.Param != "" && !ok {
+			msg += fmt.Sprintf(" (add it under with: of step %s)", s.ID)
+		}
+		l.d.add(pos, "%s: %s", s.Op, msg)
+	}
+}
+
+// bareExpr reads a condition or list expression written without ${{ }}.
+func (l *loader) bareExpr(n *yaml.Node, what string, sc scope, s *Step, asBool bool) *Expr {
+	n = deref(n)
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		l.d.add(posOf(n), "%s must be an expression, not %s", what, kindName(n))
+		return nil
+	}
+	src, off := n.Value, 0
+	if n.ShortTag() == "!!bool" && asBool {
+		src = n.Value
+	} else if n.ShortTag() != "!!str" {
+		l.d.add(posOf(n), "%s must be an expression, not %s", what, kindName(n))
+		return nil
+	}
+	if texts, spans, _, _ := scanTemplate(n.Value); len(spans) == 1 && texts[0] == "" && texts[1] == "" && spans[0].start == 0 && spans[0].end == len(n.Value) {
+		// `when: ${{ x }}` is accepted as `when: x`.
+		src, off = spans[0].src, spans[0].srcOff
+	} else if len(spans) > 0 {
+		l.d.add(l.posAt(n, spans[0].start), "%s is an expression already; write it without ${{ }}", what)
+		return nil
+	}
+	return l.expr(n, src, off, sc, s, asBool, -1)
+}
+
+func (l *loader) expr(n *yaml.Node, src string, off int, sc scope, s *Step, asBool bool, varAt int) *Expr {
+	e := &Expr{Source: src, Pos: l.posAt(n, off), scope: sc, step: s, bool: asBool}
+	l.pending = append(l.pending, &pendingExpr{e: e, node: n, off: off, scope: sc, step: s, varAt: varAt})
+	return e
+}
+
+// value builds an interpolated value from any node.
+func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, _ string) *Value {
+	n = deref(n)
+	v := &Value{Pos: posOf(n)}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.ShortTag() != "!!str" || !strings.Contains(n.Value, "${{") {
+			v.Lit = scalar(n)
+			return v
+		}
+		texts, spans, problem, at := scanTemplate(n.Value)
+		if problem != "" {
+			l.d.add(l.posAt(n, at), "%s", problem)
+			v.Lit = n.Value
+			return v
+		}
+		if len(spans) == 0 {
+			v.Lit = texts[0]
+			return v
+		}
+		if len(spans) == 1 && texts[0] == "" && texts[1] == "" {
+			v.Kind = KindExpr
+			v.Expr = l.expr(n, spans[0].src, spans[0].srcOff, sc, s, false, varAt)
+			return v
+		}
+		v.Kind = KindTemplate
+		for i, sp := range spans {
+			v.Parts = append(v.Parts, Part{Text: texts[i], Expr: l.expr(n, sp.src, sp.srcOff, sc, s, false, varAt)})
+		}
+		v.Parts = append(v.Parts, Part{Text: texts[len(texts)-1]})
+		return v
+	case yaml.SequenceNode:
+		v.Kind = KindList
+		for _, c := range n.Content {
+			v.Items = append(v.Items, l.value(c, sc, s, varAt, ""))
+		}
+	case yaml.MappingNode:
+		v.Kind = KindMap
+		pairs, _ := mappingPairs(n, "this mapping", l.d)
+		for _, p := range pairs {
+			if strings.Contains(p.key, "${{") {
+				l.d.add(posOf(p.k), "keys are not interpolated; only values may hold ${{ }}")
+			}
+			v.Keys = append(v.Keys, p.key)
+			v.Items = append(v.Items, l.value(p.v, sc, s, varAt, ""))
+		}
+	}
+	for _, it := range v.Items {
+		if it.Dynamic() {
+			return v
+		}
+	}
+	lit := v
+	v = &Value{Pos: lit.Pos, Lit: plainOf(lit)}
+	return v
+}
+
+// plainOf turns a fully literal list or map Value into plain data.
+func plainOf(v *Value) any {
+	switch v.Kind {
+	case KindList:
+		out := make([]any, len(v.Items))
+		for i, it := range v.Items {
+			out[i] = it.Lit
+		}
+		return out
+	case KindMap:
+		out := make(map[string]any, len(v.Keys))
+		for i, k := range v.Keys {
+			out[k] = v.Items[i].Lit
+		}
+		return out
+	}
+	return v.Lit
+}
+
+func didYouMeanStep(id string, ids map[string]*Step) string {
+	names := make([]string, 0, len(ids))
+	for k := range ids {
+		names = append(names, k)
+	}
+	return suggest.DidYouMean(id, names)
+}

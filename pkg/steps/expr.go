@@ -1,0 +1,354 @@
+package steps
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/types"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+)
+
+// Expr is a compiled expression. Program is safe to share between
+// goroutines; each evaluation needs its own vm.VM.
+type Expr struct {
+	Source  string
+	Pos     Pos
+	Program *vm.Program
+	// Steps are the step ids the expression reads.
+	Steps []string
+
+	scope scope
+	step  *Step
+	bool  bool
+}
+
+// scope says which names an expression may use.
+type scope uint8
+
+const (
+	scopeVars    scope = 1 << iota // a var: inputs, env, run and earlier vars only
+	scopeItem                      // inside a fan-out: item, index
+	scopeRetry                     // retry.when/until: output, error, attempt
+	scopeOutputs                   // playbook outputs: any step
+)
+
+// removedBuiltins can allocate without bound from a short expression.
+var removedBuiltins = []string{"repeat", "replace"}
+
+// BoundedReplace is replace(s, old, new) with its result bounded by
+// MaxStringResult, standing in for expr's own.
+func boundedReplace(params ...any) (any, error) {
+	s, ok1 := params[0].(string)
+	old, ok2 := params[1].(string)
+	repl, ok3 := params[2].(string)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("replace takes three strings")
+	}
+	n := strings.Count(s, old)
+	if old == "" {
+		n = len(s) + 1
+	}
+	if size := len(s) + n*(len(repl)-len(old)); size > MaxStringResult {
+		return nil, fmt.Errorf("replace would build a %d-byte string, over the limit of %d", size, MaxStringResult)
+	}
+	return strings.ReplaceAll(s, old, repl), nil
+}
+
+// exprCompiler compiles every expression of one playbook against a typed
+// environment. Identical sources in the same scope compile once.
+type exprCompiler struct {
+	configs map[scope]*conf.Config
+	base    types.Map
+	cache   map[cacheKey]*compiled
+}
+
+type cacheKey struct {
+	src   string
+	scope scope
+	bool  bool
+}
+
+type compiled struct {
+	prog *vm.Program
+	refs []ref
+	err  *exprError
+}
+
+// ref is a name the expression reads that depends on where it is used.
+type ref struct {
+	kind string // "steps" or "vars"
+	name string
+	off  int
+}
+
+type exprError struct {
+	off int
+	msg string
+}
+
+// inputType returns the expression type of an input.
+func (t InputType) exprType() types.Type {
+	switch t {
+	case InputString, InputDuration:
+		return types.String
+	case InputNumber:
+		return types.Float64
+	case InputInteger:
+		return types.Int
+	case InputBool:
+		return types.Bool
+	case InputList:
+		return types.TypeOf([]any{})
+	case InputMap:
+		return types.TypeOf(map[string]any{})
+	}
+	return types.Any
+}
+
+func newExprCompiler(p *Playbook) *exprCompiler {
+	in := types.Map{}
+	for _, i := range p.Inputs {
+		in[i.Name] = i.Type.exprType()
+	}
+	vars := types.Map{}
+	for _, v := range p.Vars {
+		vars[v.Name] = types.Any
+	}
+	base := types.Map{
+		EnvInputs: in,
+		EnvVars:   vars,
+		EnvEnv:    types.TypeOf(map[string]string{}),
+		EnvRun:    types.Map{"id": types.String, "playbook": types.String, "status": types.String, "started_at": types.String},
+		EnvSteps:  types.TypeOf(map[string]*StepState{}),
+	}
+	return &exprCompiler{configs: map[scope]*conf.Config{}, base: base, cache: map[cacheKey]*compiled{}}
+}
+
+func (c *exprCompiler) config(s scope) *conf.Config {
+	key := s &^ scopeOutputs &^ scopeVars
+	if cfg, ok := c.configs[key]; ok {
+		return cfg
+	}
+	env := types.Map{}
+	for k, v := range c.base {
+		env[k] = v
+	}
+	if s&scopeItem != 0 {
+		env[EnvItem] = types.Any
+		env[EnvIndex] = types.Int
+	}
+	if s&scopeRetry != 0 {
+		env[EnvOutput] = types.Any
+		env[EnvError] = types.Map{"class": types.String, "message": types.String}
+		env[EnvAttempt] = types.Int
+	}
+	cfg := conf.CreateNew()
+	expr.Env(env)(cfg)
+	expr.MaxNodes(MaxExprNodes)(cfg)
+	for _, name := range removedBuiltins {
+		expr.DisableBuiltin(name)(cfg)
+		delete(cfg.Builtins, name)
+	}
+	cfg.Functions["replace"] = &builtin.Function{
+		Name:  "replace",
+		Func:  boundedReplace,
+		Types: []reflect.Type{reflect.TypeOf(strings.ReplaceAll)},
+	}
+	c.configs[key] = cfg
+	return cfg
+}
+
+// compile parses, checks and compiles src. Problems come back with the byte
+// offset in src they point at.
+func (c *exprCompiler) compile(src string, s scope, asBool bool) *compiled {
+	key := cacheKey{src, s, asBool}
+	if r, ok := c.cache[key]; ok {
+		return r
+	}
+	r := c.compileNew(src, s, asBool)
+	c.cache[key] = r
+	return r
+}
+
+func (c *exprCompiler) compileNew(src string, s scope, asBool bool) *compiled {
+	if len(src) > MaxExprLen {
+		return &compiled{err: &exprError{0, fmt.Sprintf("expression is %d bytes, over the limit of %d (MaxExprLen); compute parts in earlier steps", len(src), MaxExprLen)}}
+	}
+	if strings.TrimSpace(src) == "" {
+		return &compiled{err: &exprError{0, "empty expression"}}
+	}
+	cfg := c.config(s)
+	cfg.Expect, cfg.ExpectAny = reflect.Invalid, false
+	if asBool {
+		cfg.Expect, cfg.ExpectAny = reflect.Bool, true
+	}
+	tree, err := parser.ParseWithConfig(src, cfg)
+	if err != nil {
+		return &compiled{err: fileErr(err, src)}
+	}
+	w := &nameCheck{src: src, scope: s, vars: c.base[EnvVars].(types.Map), inputs: c.base[EnvInputs].(types.Map)}
+	ast.Walk(&tree.Node, w)
+	if w.err != nil {
+		return &compiled{err: w.err}
+	}
+	if _, err := checker.Check(tree, cfg); err != nil {
+		ce := fileErr(err, src)
+		if asBool && strings.HasPrefix(ce.msg, "expected bool, but got ") {
+			ce.msg = "a condition must be true or false, but this expression gives " + strings.TrimPrefix(ce.msg, "expected bool, but got ") + "; compare it, e.g. x > 0 or x != \"\""
+			ce.off = 0
+		}
+		return &compiled{err: ce}
+	}
+	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
+		return &compiled{err: fileErr(err, src)}
+	}
+	prog, err := compiler.Compile(tree, cfg)
+	if err != nil {
+		return &compiled{err: fileErr(err, src)}
+	}
+	return &compiled{prog: prog, refs: w.refs}
+}
+
+// fileErr turns expr's error into a message and a byte offset.
+func fileErr(err error, src string) *exprError {
+	fe, ok := err.(*file.Error)
+	if !ok {
+		return &exprError{0, err.Error()}
+	}
+	msg := fe.Message
+	if msg == "" {
+		msg = err.Error()
+	}
+	msg = strings.ReplaceAll(msg, "*steps.StepState", "step state")
+	msg = strings.ReplaceAll(msg, "steps.RunState", "run")
+	msg = strings.ReplaceAll(msg, "steps.ErrorState", "error")
+	off := runeOffset(src, fe.From)
+	return &exprError{off, msg}
+}
+
+func runeOffset(s string, runes int) int {
+	n := 0
+	for i := range s {
+		if n == runes {
+			return i
+		}
+		n++
+	}
+	return len(s)
+}
+
+// nameCheck walks an expression's syntax tree for the checks expr's type
+// checker cannot make: names valid only in some places, and the step and var
+// references whose validity depends on where the expression stands.
+type nameCheck struct {
+	src    string
+	scope  scope
+	vars   types.Map
+	inputs types.Map
+	refs   []ref
+	err    *exprError
+	lets   map[string]bool
+}
+
+func (w *nameCheck) fail(n ast.Node, format string, args ...any) {
+	if w.err == nil {
+		w.err = &exprError{off: runeOffset(w.src, n.Location().From), msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (w *nameCheck) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.VariableDeclaratorNode:
+		if w.lets == nil {
+			w.lets = map[string]bool{}
+		}
+		w.lets[n.Name] = true
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "repeat" && !w.lets["repeat"] {
+			w.fail(n, "repeat is not available: it can build strings large enough to exhaust memory; build the value in a step instead")
+		}
+	case *ast.IdentifierNode:
+		if w.lets[n.Value] {
+			return
+		}
+		switch n.Value {
+		case EnvItem, EnvIndex:
+			if w.scope&scopeItem == 0 {
+				w.fail(n, "%s is defined only inside a step with foreach (in its with, name, env, confirm and retry)", n.Value)
+			}
+		case EnvOutput, EnvError, EnvAttempt:
+			if w.scope&scopeRetry == 0 {
+				w.fail(n, "%s is defined only in retry.until and retry.when; elsewhere use steps.<id>.%s", n.Value, n.Value)
+			}
+		case EnvSteps:
+			if w.scope&scopeVars != 0 {
+				w.fail(n, "vars are computed before any step runs, so they cannot read steps; use a control.set step instead")
+			}
+		}
+	case *ast.MemberNode:
+		id, ok := n.Node.(*ast.IdentifierNode)
+		if !ok || w.lets[id.Value] {
+			w.checkField(n)
+			return
+		}
+		prop, isStr := n.Property.(*ast.StringNode)
+		switch id.Value {
+		case EnvSteps, EnvVars, EnvInputs:
+			if !isStr {
+				w.fail(n, "%s must be read with a fixed name, like %s.name", id.Value, id.Value)
+				return
+			}
+		default:
+			return
+		}
+		switch id.Value {
+		case EnvSteps:
+			w.refs = append(w.refs, ref{"steps", prop.Value, runeOffset(w.src, n.Location().From)})
+		case EnvVars:
+			if _, ok := w.vars[prop.Value]; !ok {
+				w.fail(n, "unknown var %q%s; declare it under vars", prop.Value, suggest.DidYouMean(prop.Value, keys(w.vars)))
+				return
+			}
+			w.refs = append(w.refs, ref{"vars", prop.Value, runeOffset(w.src, n.Location().From)})
+		case EnvInputs:
+			if _, ok := w.inputs[prop.Value]; !ok {
+				w.fail(n, "unknown input %q%s; declare it under inputs", prop.Value, suggest.DidYouMean(prop.Value, keys(w.inputs)))
+			}
+		}
+	}
+}
+
+// checkField checks steps.<id>.<field> and run.<field> for a readable message.
+func (w *nameCheck) checkField(n *ast.MemberNode) {
+	prop, ok := n.Property.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	if inner, ok := n.Node.(*ast.MemberNode); ok {
+		if id, ok := inner.Node.(*ast.IdentifierNode); ok && id.Value == EnvSteps && !w.lets[EnvSteps] {
+			if !contains(stepFields, prop.Value) {
+				w.fail(n, "a step has no field %q%s; it has %s", prop.Value, suggest.DidYouMean(prop.Value, stepFields), strings.Join(stepFields, ", "))
+			}
+		}
+	}
+}
+
+func keys(m types.Map) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,107 @@
+package steps
+
+import (
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+)
+
+var (
+	scheduleKeys = []string{"cron", "timezone", "overlap", "jitter", "catchup", "starting_deadline"}
+	overlaps     = []string{"skip", "queue", "allow", "replace"}
+	catchups     = []string{"none", "last"}
+	tzRE         = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9][A-Za-z0-9_+-]*)*$`)
+)
+
+// cronParser accepts 5 fields, 6 with seconds first, and @descriptors.
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// MinEvery is the shortest @every interval.
+const MinEvery = time.Second
+
+// ParseCron parses a cron spec the way a playbook's schedule.cron is read,
+// refusing the forms robfig/cron mishandles: CRON_TZ=/TZ= prefixes (use
+// timezone), @every below one second or negative, and specs that never fire.
+// now is the time from which "never fires" is judged.
+func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, string) {
+	s := strings.TrimSpace(spec)
+	if strings.HasPrefix(s, "TZ=") || strings.HasPrefix(s, "CRON_TZ=") {
+		return nil, "set the time zone with schedule.timezone, not a TZ= prefix in cron"
+	}
+	if rest, ok := strings.CutPrefix(s, "@every"); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		if err != nil {
+			return nil, "@every needs a duration, like @every 5m"
+		}
+		if d < MinEvery {
+			return nil, "@every " + strings.TrimSpace(rest) + " is below the minimum of 1s"
+		}
+	}
+	sched, err := cronParser.Parse(s)
+	if err != nil {
+		return nil, "cron " + err.Error() + "; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m"
+	}
+	if sched.Next(now.In(loc)).IsZero() {
+		return nil, "cron " + spec + " never fires (no matching date in the next five years, like 30 February)"
+	}
+	return sched, ""
+}
+
+func (l *loader) decodeSchedule(n *yaml.Node) {
+	sc := &Schedule{Pos: posOf(deref(n)), Overlap: "skip", Catchup: "none", Location: time.UTC}
+	var cronNode *yaml.Node
+	fields(n, "schedule", scheduleKeys, l.d, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "cron":
+			cronNode = v
+			sc.Cron, _ = str(v, "schedule.cron", l.d)
+		case "timezone":
+			tz, ok := str(v, "schedule.timezone", l.d)
+			if !ok {
+				return
+			}
+			loc, err := time.LoadLocation(tz)
+			if !tzRE.MatchString(tz) || strings.Contains(tz, "..") || tz == "Local" || err != nil {
+				l.d.add(posOf(v), "unknown time zone %q; use an IANA name like Europe/Berlin or UTC", truncate(tz, 60))
+				return
+			}
+			sc.Timezone, sc.Location = tz, loc
+		case "overlap":
+			if s, ok := str(v, "schedule.overlap", l.d); ok {
+				if !contains(overlaps, s) {
+					l.d.add(posOf(v), "unknown overlap %q; use one of %s", s, strings.Join(overlaps, ", "))
+				}
+				sc.Overlap = s
+			}
+		case "catchup":
+			if s, ok := str(v, "schedule.catchup", l.d); ok {
+				if !contains(catchups, s) {
+					l.d.add(posOf(v), "unknown catchup %q; use one of %s", s, strings.Join(catchups, ", "))
+				}
+				sc.Catchup = s
+			}
+		case "jitter":
+			sc.Jitter, _ = l.duration(v, "schedule.jitter")
+		case "starting_deadline":
+			sc.StartingDeadline, _ = l.duration(v, "schedule.starting_deadline")
+		}
+	})
+	if cronNode == nil {
+		l.d.add(sc.Pos, "schedule needs cron, like `cron: \"*/15 * * * *\"`")
+		return
+	}
+	if sc.Cron == "" {
+		return
+	}
+	sched, problem := ParseCron(sc.Cron, sc.Location, time.Now())
+	if problem != "" {
+		l.d.add(posOf(deref(cronNode)), "%s", problem)
+		return
+	}
+	loc := sc.Location
+	sc.Next = func(t time.Time) time.Time { return sched.Next(t.In(loc)) }
+	l.pb.Schedule = sc
+}
