@@ -25,9 +25,9 @@ const (
 type Value struct {
 	Kind  ValueKind
 	Pos   Pos
-	Lit   any     // KindLiteral: the whole value, plain data
-	Expr  *Expr   // KindExpr
-	Parts []Part  // KindTemplate
+	Lit   any      // KindLiteral: the whole value, plain data
+	Expr  *Expr    // KindExpr
+	Parts []Part   // KindTemplate
 	Keys  []string // KindMap, parallel to Items
 	Items []*Value // KindMap and KindList
 }
