@@ -1,0 +1,77 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestString(t *testing.T) {
+	const secret = "s3cr3t/+?&\"x"
+	r := New(secret, "")
+	for _, in := range []string{
+		"token=" + secret,
+		"b64 " + base64.StdEncoding.EncodeToString([]byte(secret)),
+		"url " + url.QueryEscape(secret),
+		`json "s3cr3t/+?&\"x"`,
+	} {
+		if got := r.String(in); strings.Contains(got, "s3cr3t") || strings.Contains(got, base64.StdEncoding.EncodeToString([]byte(secret))) {
+			t.Errorf("String(%q) = %q, secret still visible", in, got)
+		}
+	}
+	if got := r.String("nothing here"); got != "nothing here" {
+		t.Errorf("String changed text without secrets: %q", got)
+	}
+}
+
+func TestLiteralNotPattern(t *testing.T) {
+	r := New("a.c")
+	if got, want := r.String("abc a.c"), "abc ***"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestValueCopies(t *testing.T) {
+	r := New("hunter2")
+	in := map[string]any{"a": []any{"x hunter2", 3}, "hunter2": true}
+	got := r.Value(in)
+	want := map[string]any{"a": []any{"x ***", 3}, "***": true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Value (-want +got):\n%s", diff)
+	}
+	if in["a"].([]any)[0] != "x hunter2" {
+		t.Error("Value changed its input")
+	}
+}
+
+func TestWriterAcrossWrites(t *testing.T) {
+	var out bytes.Buffer
+	r := New("topsecret")
+	w := r.Writer(&out)
+	for _, chunk := range []string{"line one tops", "ecret end\nnext ", "top", "secret"} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "line one *** end\nnext ***"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestAddLater(t *testing.T) {
+	r := New()
+	if !r.Empty() {
+		t.Fatal("new redactor without secrets is not empty")
+	}
+	r.Add("later-value")
+	if got := r.String("x later-value"); got != "x ***" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -1,0 +1,272 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime/debug"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Call is one execution of a step, or of one fan-out item, as it passes
+// through the chain of middleware to the operation.
+type Call struct {
+	RunID  string
+	Roles  []string
+	Step   *steps.Step
+	Entry  *ops.Entry
+	Params ops.Params
+	Index  int // fan-out item index; -1 for a plain step
+	Log    zerolog.Logger
+
+	// Attempts records each try; the retry and attempt middleware append.
+	Attempts []report.Attempt
+	// Abandoned is set when the operation ignored cancellation.
+	Abandoned bool
+
+	run *run
+	env map[string]any // the expression environment, for retry.when/until
+}
+
+// Handler runs a call and returns the operation's output.
+type Handler func(ctx context.Context, c *Call) (map[string]any, error)
+
+// Middleware wraps a Handler with behaviour every call shares.
+type Middleware func(next Handler) Handler
+
+// chain composes the call path once per plan: authorization first (never
+// retried), then any extra middleware, retry, one attempt with its timeout,
+// the guard that turns panics into errors and abandons operations that
+// ignore cancellation, and the operation itself.
+func (e *Engine) chain() Handler {
+	h := Handler(execute)
+	h = guard(e.grace, e.clock)(h)
+	h = attempt(e.clock)(h)
+	h = retry(e.clock)(h)
+	for i := len(e.middleware) - 1; i >= 0; i-- {
+		h = e.middleware[i](h)
+	}
+	if e.authorizer != nil {
+		h = authorize(e.authorizer)(h)
+	}
+	return h
+}
+
+func execute(ctx context.Context, c *Call) (map[string]any, error) {
+	call := &ops.Call{RunID: c.RunID, Step: c.Step.ID, Attempt: len(c.Attempts), Log: c.Log}
+	if c.run != nil {
+		call.Dir = c.run.p.pb.Dir
+		call.Secrets = c.run.secrets()
+		call.Output = c.run.outputWriter(c)
+	}
+	if c.Index >= 0 {
+		call.Step = fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
+	}
+	return c.Entry.Op.Execute(ops.WithCall(ctx, call), c.Params)
+}
+
+func authorize(a Authorizer) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, c *Call) (map[string]any, error) {
+			if err := a.Authorize(ctx, c); err != nil {
+				if ops.ClassOf(err) != ops.ClassAuthorization {
+					err = ops.WithClass(ops.ClassAuthorization, err)
+				}
+				c.Log.Warn().Err(err).Msg("denied")
+				return nil, err
+			}
+			return next(ctx, c)
+		}
+	}
+}
+
+// timeoutError is the cause of a context that ran out of time.
+type timeoutError struct {
+	what string
+	d    time.Duration
+}
+
+func (t *timeoutError) Error() string { return fmt.Sprintf("%s of %s exceeded", t.what, t.d) }
+
+// attempt runs one try under the step's timeout and records it.
+func attempt(clock Clock) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, c *Call) (map[string]any, error) {
+			start := clock.Now()
+			actx := ctx
+			if d := c.Step.Timeout; d > 0 {
+				var cancel context.CancelFunc
+				actx, cancel = context.WithTimeoutCause(ctx, d, ops.WithClass(ops.ClassTimeout, &timeoutError{"step timeout", d}))
+				defer cancel()
+			}
+			out, err := next(actx, c)
+			if err != nil && actx.Err() != nil {
+				err = causeOf(actx, err)
+			}
+			a := report.Attempt{Attempt: len(c.Attempts) + 1, StartedAt: start, DurationMS: clock.Now().Sub(start).Milliseconds()}
+			if err != nil {
+				a.Error = &report.Error{Class: string(ops.ClassOf(err)), Message: err.Error()}
+			}
+			c.Attempts = append(c.Attempts, a)
+			return out, err
+		}
+	}
+}
+
+// causeOf explains an error that came with a done context by the context's
+// cause: a timeout, the run's cancellation, a fan-out's fail_fast.
+func causeOf(ctx context.Context, err error) error {
+	cause := context.Cause(ctx)
+	if cause == nil || errors.Is(err, cause) {
+		return err
+	}
+	class := ops.ClassOf(cause)
+	if class == ops.ClassExecution {
+		class = ops.ClassCancelled
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return ops.WithClass(class, cause)
+	}
+	return ops.WithClass(class, fmt.Errorf("%w: %v", cause, err))
+}
+
+// retry tries the call again by the step's retry settings. Waits end at once
+// when the context is done.
+func retry(clock Clock) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, c *Call) (map[string]any, error) {
+			r := &c.Step.Retry
+			for n := 1; ; n++ {
+				out, err := next(ctx, c)
+				if n >= r.Attempts || ctx.Err() != nil {
+					return out, untilFailed(c, r, n, out, err)
+				}
+				again, rerr := shouldRetry(c, r, n, out, err)
+				if rerr != nil {
+					return nil, rerr
+				}
+				if !again {
+					return out, err
+				}
+				d := backoff(r, n)
+				c.Log.Info().Int("attempt", n).Dur("delay", d).Str("error", errText(err)).Msg("retrying")
+				select {
+				case <-clock.After(d):
+				case <-ctx.Done():
+					if err == nil {
+						err = context.Cause(ctx)
+					}
+					return out, causeOf(ctx, err)
+				}
+			}
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// shouldRetry decides after attempt n: an error is retried when retry.when
+// says so (by default for execution and timeout errors); a success is
+// retried while retry.until is false.
+func shouldRetry(c *Call, r *steps.Retry, n int, out map[string]any, err error) (bool, error) {
+	if err != nil {
+		class := ops.ClassOf(err)
+		if class == ops.ClassAuthorization || class == ops.ClassCancelled || class == ops.ClassValidation {
+			return false, nil
+		}
+		if r.When == nil {
+			return class == ops.ClassExecution || class == ops.ClassTimeout, nil
+		}
+		return c.run.evalRetry(r.When, c, n, out, err)
+	}
+	if r.Until == nil {
+		return false, nil
+	}
+	ok, evalErr := c.run.evalRetry(r.Until, c, n, out, nil)
+	return !ok, evalErr
+}
+
+// untilFailed turns the last success into a failure when retry.until is
+// still false.
+func untilFailed(c *Call, r *steps.Retry, n int, out map[string]any, err error) error {
+	if err != nil || r.Until == nil {
+		return err
+	}
+	ok, evalErr := c.run.evalRetry(r.Until, c, n, out, nil)
+	if evalErr != nil {
+		return evalErr
+	}
+	if !ok {
+		return ops.Errorf(ops.ClassExecution, "retry.until (%s) still false after %d attempts", r.Until.Source, n)
+	}
+	return nil
+}
+
+// backoff returns the wait after attempt n: delay × backoff^(n-1), capped
+// at max_delay (and at steps.MaxDuration, so it never overflows), with
+// jitter spread evenly around it.
+func backoff(r *steps.Retry, n int) time.Duration {
+	d := float64(r.Delay) * math.Pow(r.Backoff, float64(n-1))
+	limit := float64(steps.MaxDuration)
+	if r.MaxDelay > 0 {
+		limit = float64(r.MaxDelay)
+	}
+	if d > limit || math.IsInf(d, 0) || math.IsNaN(d) {
+		d = limit
+	}
+	if r.Jitter > 0 {
+		d *= 1 + r.Jitter*(2*rand.Float64()-1)
+	}
+	return time.Duration(d)
+}
+
+// guard runs the operation in a goroutine so that a panic becomes a system
+// error and an operation that ignores cancellation is abandoned after the
+// grace period instead of holding the run.
+func guard(grace time.Duration, clock Clock) Middleware {
+	return func(next Handler) Handler {
+		return func(ctx context.Context, c *Call) (map[string]any, error) {
+			type result struct {
+				out map[string]any
+				err error
+			}
+			ch := make(chan result, 1)
+			go func() {
+				defer func() {
+					if v := recover(); v != nil {
+						c.Log.Error().Str("stack", string(debug.Stack())).Msg("operation panicked")
+						ch <- result{nil, ops.Errorf(ops.ClassSystem, "operation %s panicked: %v", c.Entry.Spec.Name, v)}
+					}
+				}()
+				out, err := next(ctx, c)
+				ch <- result{out, err}
+			}()
+			select {
+			case r := <-ch:
+				return r.out, r.err
+			case <-ctx.Done():
+			}
+			select {
+			case r := <-ch:
+				return r.out, r.err
+			case <-clock.After(grace):
+				c.Abandoned = true
+				c.Log.Error().Dur("grace", grace).Msg("operation ignored cancellation; abandoned")
+				return nil, causeOf(ctx, fmt.Errorf("operation did not stop within %s of being cancelled and was abandoned", grace))
+			}
+		}
+	}
+}

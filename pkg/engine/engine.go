@@ -1,0 +1,166 @@
+// Package engine runs playbooks. A validated steps.Playbook becomes an
+// immutable Plan (the step graph with resolved operations, compiled
+// expressions and the call chain); a Plan runs any number of times,
+// concurrently, each run with its own inputs, state and report.
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Defaults for an Engine's options.
+const (
+	DefaultMaxParallel   = 32
+	DefaultGrace         = 5 * time.Second
+	DefaultHandlerBudget = 5 * time.Minute
+)
+
+// Engine holds what every run shares: the operations, the clock, the
+// authorization and confirmation hooks, and limits. It is safe for
+// concurrent use once built.
+type Engine struct {
+	reg           *ops.Registry
+	clock         Clock
+	logOut        io.Writer
+	logLevel      zerolog.Level
+	maxParallel   int
+	grace         time.Duration
+	handlerBudget time.Duration
+	authorizer    Authorizer
+	confirmer     Confirmer
+	middleware    []Middleware
+	observer      Observer
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithClock replaces the wall clock, for tests.
+func WithClock(c Clock) Option { return func(e *Engine) { e.clock = c } }
+
+// WithLog sends the runs' log lines (zerolog JSON, masked for secrets) to w
+// at level and above. Without it runs log nothing.
+func WithLog(w io.Writer, level zerolog.Level) Option {
+	return func(e *Engine) { e.logOut, e.logLevel = w, level }
+}
+
+// WithMaxParallel bounds how many steps of one run execute at once.
+func WithMaxParallel(n int) Option {
+	return func(e *Engine) {
+		if n > 0 {
+			e.maxParallel = n
+		}
+	}
+}
+
+// WithGrace sets how long an operation may keep running after its context
+// is done before the run abandons it and moves on.
+func WithGrace(d time.Duration) Option { return func(e *Engine) { e.grace = d } }
+
+// WithHandlerBudget sets how long on_failure and finally may take together
+// when the run was cancelled or timed out.
+func WithHandlerBudget(d time.Duration) Option { return func(e *Engine) { e.handlerBudget = d } }
+
+// WithAuthorizer installs the check that runs first in every step's chain.
+func WithAuthorizer(a Authorizer) Option { return func(e *Engine) { e.authorizer = a } }
+
+// WithConfirmer installs what answers a step's confirm: question. Without
+// one, such a step is denied unless the run has Yes set.
+func WithConfirmer(c Confirmer) Option { return func(e *Engine) { e.confirmer = c } }
+
+// WithMiddleware adds wrappers around every operation call, inside
+// authorization and outside retry.
+func WithMiddleware(m ...Middleware) Option {
+	return func(e *Engine) { e.middleware = append(e.middleware, m...) }
+}
+
+// WithObserver receives progress events from every run.
+func WithObserver(o Observer) Option { return func(e *Engine) { e.observer = o } }
+
+// New returns an Engine that runs the operations of reg.
+func New(reg *ops.Registry, opts ...Option) *Engine {
+	e := &Engine{
+		reg:           reg,
+		clock:         wallClock{},
+		logLevel:      zerolog.InfoLevel,
+		maxParallel:   DefaultMaxParallel,
+		grace:         DefaultGrace,
+		handlerBudget: DefaultHandlerBudget,
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	return e
+}
+
+// Registry returns the operations the engine runs.
+func (e *Engine) Registry() *ops.Registry { return e.reg }
+
+// Load loads and validates a playbook and plans it.
+func (e *Engine) Load(path string) (*Plan, error) {
+	pb, err := steps.Load(path, e.reg)
+	if err != nil {
+		return nil, err
+	}
+	return e.Plan(pb), nil
+}
+
+// Authorizer decides whether a call may run, after its parameters are
+// interpolated. A denial is an error of class authorization.
+type Authorizer interface {
+	Authorize(ctx context.Context, c *Call) error
+}
+
+// Confirmer asks a person whether a step may run.
+type Confirmer interface {
+	Confirm(ctx context.Context, step, question string) (bool, error)
+}
+
+// Clock tells the time and waits. Tests replace it to avoid sleeping.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time                         { return time.Now() }
+func (wallClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Observer receives progress events. It is called from many goroutines and
+// must not block.
+type Observer interface {
+	Event(ev Event)
+}
+
+// EventKind says what happened.
+type EventKind uint8
+
+// The kinds of Event.
+const (
+	EventRunStarted EventKind = iota
+	EventStepStarted
+	EventStepFinished
+	EventItemFinished
+	EventRunFinished
+)
+
+// Event is one progress event of a run.
+type Event struct {
+	Kind   EventKind
+	RunID  string
+	Step   string
+	Op     string
+	Status string
+	Items  int // for a fan-out step: the number of items
+	Index  int // for EventItemFinished
+	Err    string
+	Time   time.Time
+}

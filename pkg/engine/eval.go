@@ -1,0 +1,263 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// vms recycles expression VMs; a VM serves one evaluation at a time.
+var vms = sync.Pool{New: func() any { return new(vm.VM) }}
+
+// eval runs a compiled expression with a memory budget and returns plain
+// data.
+func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
+	m := vms.Get().(*vm.VM)
+	m.MemoryBudget = steps.MaxExprMemory
+	out, err := m.Run(e.Program, env)
+	vms.Put(m)
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %s", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), firstLine(err.Error()))
+	}
+	return plainData(out, 0)
+}
+
+func quoteExpr(s string) string {
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return "`" + s + "`"
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func evalBool(file string, e *steps.Expr, env map[string]any) (bool, error) {
+	v, err := eval(file, e, env)
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s gave %s, not true or false", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), ops.TypeName(v))
+	}
+	return b, nil
+}
+
+// value computes an interpolated value: literals as they are, a lone
+// ${{ }} with its type, templates as strings. What an expression returns is
+// never interpolated again.
+func value(file string, v *steps.Value, env map[string]any) (any, error) {
+	switch v.Kind {
+	case steps.KindLiteral:
+		return v.Lit, nil
+	case steps.KindExpr:
+		return eval(file, v.Expr, env)
+	case steps.KindTemplate:
+		var b strings.Builder
+		for _, p := range v.Parts {
+			b.WriteString(p.Text)
+			if p.Expr == nil {
+				continue
+			}
+			x, err := eval(file, p.Expr, env)
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(Stringify(x))
+			if b.Len() > steps.MaxValueSize {
+				return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes (MaxValueSize)", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
+			}
+		}
+		return b.String(), nil
+	case steps.KindList:
+		out := make([]any, len(v.Items))
+		for i, it := range v.Items {
+			x, err := value(file, it, env)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = x
+		}
+		return out, nil
+	case steps.KindMap:
+		out := make(map[string]any, len(v.Keys))
+		for i, k := range v.Keys {
+			x, err := value(file, v.Items[i], env)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = x
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("unknown value kind %d", v.Kind)
+}
+
+// Stringify renders a value inside a template: strings as they are, whole
+// numbers without a decimal point, null as "", lists and maps as JSON.
+func Stringify(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// plainData converts what an expression returned to plain data: []any,
+// map[string]any, string, int, float64, bool, nil. Times become RFC 3339
+// strings and durations Go duration strings.
+func plainData(v any, depth int) (any, error) {
+	if depth > 64 {
+		return nil, ops.Errorf(ops.ClassValidation, "value nested deeper than 64 levels")
+	}
+	switch x := v.(type) {
+	case nil, string, bool, int, float64:
+		return x, nil
+	case []any:
+		for i := range x {
+			if !isScalar(x[i]) {
+				out := make([]any, len(x))
+				for j, it := range x {
+					p, err := plainData(it, depth+1)
+					if err != nil {
+						return nil, err
+					}
+					out[j] = p
+				}
+				return out, nil
+			}
+		}
+		return x, nil
+	case map[string]any:
+		for _, it := range x {
+			if !isScalar(it) {
+				out := make(map[string]any, len(x))
+				for k, it := range x {
+					p, err := plainData(it, depth+1)
+					if err != nil {
+						return nil, err
+					}
+					out[k] = p
+				}
+				return out, nil
+			}
+		}
+		return x, nil
+	case time.Time:
+		return x.Format(time.RFC3339Nano), nil
+	case time.Duration:
+		return x.String(), nil
+	case int64:
+		return int(x), nil
+	case float32:
+		return float64(x), nil
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		out := make([]any, rv.Len())
+		for i := range out {
+			p, err := plainData(rv.Index(i).Interface(), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = p
+		}
+		return out, nil
+	case reflect.Map:
+		out := make(map[string]any, rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			p, err := plainData(it.Value().Interface(), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[fmt.Sprint(it.Key().Interface())] = p
+		}
+		return out, nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return int(rv.Int()), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int(rv.Uint()), nil
+	case reflect.Float32, reflect.Float64:
+		return rv.Float(), nil
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return nil, nil
+		}
+		return plainData(rv.Elem().Interface(), depth+1)
+	case reflect.Struct:
+		// Step states and the like: through JSON, which keeps only data.
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		var out any
+		if err := json.Unmarshal(b, &out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+func isScalar(v any) bool {
+	switch v.(type) {
+	case nil, string, bool, int, float64:
+		return true
+	}
+	return false
+}
+
+// withVars returns a copy of env with extra names, for fan-out items and
+// retry expressions.
+func withVars(env map[string]any, kv ...any) map[string]any {
+	out := make(map[string]any, len(env)+len(kv)/2)
+	maps.Copy(out, env)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i].(string)] = kv[i+1]
+	}
+	return out
+}
+
+// evalRetry evaluates retry.when or retry.until after attempt n, with
+// output, error and attempt in scope.
+func (r *run) evalRetry(e *steps.Expr, c *Call, n int, out map[string]any, err error) (bool, error) {
+	errMap := map[string]any{"class": "", "message": ""}
+	if err != nil {
+		errMap = map[string]any{"class": string(ops.ClassOf(err)), "message": err.Error()}
+	}
+	var output any
+	if out != nil {
+		output = out
+	}
+	env := withVars(c.env, steps.EnvOutput, output, steps.EnvError, errMap, steps.EnvAttempt, n)
+	return evalBool(r.file, e, env)
+}

@@ -1,0 +1,165 @@
+package engine
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// finish computes the outputs and builds the report, masked for secrets and
+// capped in size.
+func (r *run) finish(status report.Status, runErr *report.Error) *report.Report {
+	pb := r.p.pb
+	env := r.baseEnv(string(status))
+	outputs := make(map[string]any, len(pb.Outputs))
+	var outErrs map[string]string
+	for _, o := range pb.Outputs {
+		v, err := value(r.file, o.Value, env)
+		if err != nil {
+			if outErrs == nil {
+				outErrs = map[string]string{}
+			}
+			outErrs[o.Name] = r.red.String(err.Error())
+			continue
+		}
+		outputs[o.Name] = report.Cap(r.red.Value(v))
+	}
+	end := r.p.e.clock.Now()
+	rep := &report.Report{
+		ReportVersion: report.FormatVersion,
+		RunID:         r.id,
+		Playbook:      report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
+		Roles:         r.o.roles,
+		Inputs:        r.maskedInputs(),
+		Status:        status,
+		DryRun:        r.o.dryRun,
+		StartedAt:     r.start,
+		FinishedAt:    end,
+		DurationMS:    end.Sub(r.start).Milliseconds(),
+		Outputs:       outputs,
+		OutputErrors:  outErrs,
+		Error:         r.maskErr(runErr),
+	}
+	if rep.Roles == nil {
+		rep.Roles = []string{}
+	}
+	rep.Steps = make([]report.Step, len(r.p.nodes))
+	for i, n := range r.p.nodes {
+		rep.Steps[i] = r.stepReport(n)
+	}
+	ev := r.log.Info()
+	if status != report.StatusSucceeded {
+		ev = r.log.Error()
+	}
+	ev.Str("status", string(status)).Dur("duration", end.Sub(r.start)).Msg("run finished")
+	r.emit(Event{Kind: EventRunFinished, Status: string(status)})
+	return rep
+}
+
+func (r *run) stepReport(n *node) report.Step {
+	rec := r.recs[n.idx]
+	s := report.Step{
+		ID: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
+		Status: rec.status, Reason: r.red.String(rec.reason), DurationMS: rec.dur.Milliseconds(),
+		Attempts: rec.tries, Error: r.maskErr(rec.err), Abandoned: rec.abandoned,
+	}
+	if rec.ran {
+		t := rec.started
+		s.StartedAt = &t
+	}
+	if len(rec.attempts) > 1 {
+		s.AttemptLog = make([]report.Attempt, len(rec.attempts))
+		for i, a := range rec.attempts {
+			a.Error = r.maskErr(a.Error)
+			s.AttemptLog[i] = a
+		}
+	}
+	if rec.items != nil {
+		s.Items = make([]report.Item, len(rec.items))
+		for i, it := range rec.items {
+			it.Item = report.Cap(r.red.Value(it.Item))
+			it.Output = report.Cap(r.red.Value(it.Output))
+			it.Error = r.maskErr(it.Error)
+			for j := range it.AttemptLog {
+				it.AttemptLog[j].Error = r.maskErr(it.AttemptLog[j].Error)
+			}
+			s.Items[i] = it
+		}
+	} else if rec.output != nil {
+		s.Output = report.Cap(r.red.Value(toPlain(rec.output)))
+	}
+	return s
+}
+
+func toPlain(v any) any {
+	if m, ok := v.(map[string]any); ok {
+		return m
+	}
+	p, err := plainData(v, 0)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+func (r *run) maskErr(e *report.Error) *report.Error {
+	if e == nil {
+		return nil
+	}
+	return &report.Error{Class: e.Class, Message: report.CapString(r.red.String(e.Message), report.MaxString)}
+}
+
+func (r *run) maskedInputs() map[string]any {
+	out := make(map[string]any, len(r.inputs))
+	for _, in := range r.p.pb.Inputs {
+		v, ok := r.inputs[in.Name]
+		if !ok {
+			continue
+		}
+		if in.Secret {
+			out[in.Name] = "***"
+			continue
+		}
+		out[in.Name] = report.Cap(r.red.Value(v))
+	}
+	return out
+}
+
+// outputWriter returns where an operation streams live process output, or
+// nil when the run does not stream it.
+func (r *run) outputWriter(c *Call) io.Writer {
+	if r.o.procOut == nil {
+		return nil
+	}
+	prefix := c.Step.ID
+	if c.Index >= 0 {
+		prefix = c.Step.ID + "[" + strconv.Itoa(c.Index) + "]"
+	}
+	return &linePrefix{w: r.o.procOut, prefix: prefix + " | ", red: r}
+}
+
+// linePrefix writes each complete line with a prefix, masked.
+type linePrefix struct {
+	w      io.Writer
+	prefix string
+	red    *run
+	buf    []byte
+}
+
+func (l *linePrefix) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := l.red.red.String(string(l.buf[:i+1]))
+		l.buf = l.buf[i+1:]
+		if _, err := io.WriteString(l.w, l.prefix+line); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}

@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Plan is a playbook ready to run: its steps as a graph, each with its
+// resolved operation, and the call chain. It is immutable and safe for
+// concurrent runs.
+type Plan struct {
+	e        *Engine
+	pb       *steps.Playbook
+	nodes    []*node // every step: steps, on_failure, finally
+	sections [3][]*node
+	handler  Handler
+}
+
+// node is a step in the graph.
+type node struct {
+	step       *steps.Step
+	idx        int
+	needs      []*node
+	dependents []*node
+	envParam   bool // the operation takes an env parameter
+}
+
+// Plan turns a loaded playbook into a plan.
+func (e *Engine) Plan(pb *steps.Playbook) *Plan {
+	p := &Plan{e: e, pb: pb, handler: e.chain()}
+	byID := map[string]*node{}
+	for i, s := range pb.AllSteps() {
+		n := &node{step: s, idx: i}
+		n.envParam = s.Entry.Spec.Param("env") != nil
+		p.nodes = append(p.nodes, n)
+		byID[s.ID] = n
+		switch s.Section {
+		case steps.SectionSteps:
+			p.sections[0] = append(p.sections[0], n)
+		case steps.SectionOnFailure:
+			p.sections[1] = append(p.sections[1], n)
+		default:
+			p.sections[2] = append(p.sections[2], n)
+		}
+	}
+	for _, n := range p.nodes {
+		for _, id := range n.step.Needs {
+			t := byID[id]
+			n.needs = append(n.needs, t)
+			t.dependents = append(t.dependents, n)
+		}
+	}
+	return p
+}
+
+// Playbook returns the playbook the plan runs.
+func (p *Plan) Playbook() *steps.Playbook { return p.pb }
+
+// InputError lists every problem with the inputs given to a run.
+type InputError struct {
+	Problems []string
+}
+
+func (e *InputError) Error() string {
+	return "inputs: " + strings.Join(e.Problems, "; ")
+}
+
+// ParseInputs converts inputs given as text (--input k=v) to their declared
+// types. Unknown names are errors.
+func (p *Plan) ParseInputs(text map[string]string) (map[string]any, error) {
+	out := make(map[string]any, len(text))
+	var problems []string
+	for _, k := range sortedKeys(text) {
+		in := p.pb.Input(k)
+		if in == nil {
+			problems = append(problems, p.unknownInput(k))
+			continue
+		}
+		v, err := in.Parse(text[k])
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", k, err))
+			continue
+		}
+		out[k] = v
+	}
+	if len(problems) > 0 {
+		return nil, &InputError{problems}
+	}
+	return out, nil
+}
+
+func (p *Plan) unknownInput(k string) string {
+	names := make([]string, len(p.pb.Inputs))
+	for i, in := range p.pb.Inputs {
+		names[i] = in.Name
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf("%s: the playbook declares no inputs", k)
+	}
+	return fmt.Sprintf("%s: unknown input%s; the playbook declares %s", k, suggest.DidYouMean(k, names), strings.Join(names, ", "))
+}
+
+// ResolveInputs checks given inputs (already typed data, from a file, the
+// API or ParseInputs) and completes them from environment variables and
+// defaults. It reports every problem at once.
+func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (string, bool)) (map[string]any, error) {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	out := make(map[string]any, len(p.pb.Inputs))
+	var problems []string
+	for _, k := range sortedKeys(given) {
+		in := p.pb.Input(k)
+		if in == nil {
+			problems = append(problems, p.unknownInput(k))
+			continue
+		}
+		v, err := in.Coerce(given[k])
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", k, err))
+			continue
+		}
+		out[k] = v
+	}
+	for _, in := range p.pb.Inputs {
+		if _, ok := out[in.Name]; ok {
+			continue
+		}
+		if _, bad := given[in.Name]; bad {
+			continue
+		}
+		if in.Env != "" {
+			if s, ok := lookupEnv(in.Env); ok {
+				v, err := in.Parse(s)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s (from $%s): %v", in.Name, in.Env, err))
+				} else {
+					out[in.Name] = v
+				}
+				continue
+			}
+		}
+		switch {
+		case in.Default != nil:
+			out[in.Name] = in.Default
+		case in.Required:
+			hint := "give it with --input " + in.Name + "=VALUE"
+			if in.Env != "" {
+				hint += " or set $" + in.Env
+			}
+			problems = append(problems, fmt.Sprintf("%s is required; %s", in.Name, hint))
+		default:
+			out[in.Name] = zeroInput(in.Type)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &InputError{problems}
+	}
+	return out, nil
+}
+
+// zeroInput is the value of an optional input that was not given, so that
+// expressions reading it see a value of the declared type.
+func zeroInput(t steps.InputType) any {
+	switch t {
+	case steps.InputNumber:
+		return 0.0
+	case steps.InputInteger:
+		return 0
+	case steps.InputBool:
+		return false
+	case steps.InputList:
+		return []any{}
+	case steps.InputMap:
+		return map[string]any{}
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IsInputError reports whether err is about the inputs given to a run.
+func IsInputError(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie)
+}

@@ -1,0 +1,325 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// RunOption configures one run.
+type RunOption func(*runOptions)
+
+type runOptions struct {
+	id       string
+	dryRun   bool
+	yes      bool
+	roles    []string
+	logOut   io.Writer
+	logLevel zerolog.Level
+	logSet   bool
+	procOut  io.Writer
+	resume   *report.Report
+	observer Observer
+}
+
+// WithRunID sets the run's id instead of a random one.
+func WithRunID(id string) RunOption { return func(o *runOptions) { o.id = id } }
+
+// DryRun evaluates conditions and interpolation but executes only
+// operations whose risk is read; the others are reported as skipped.
+func DryRun() RunOption { return func(o *runOptions) { o.dryRun = true } }
+
+// AssumeYes answers every confirm: question with yes.
+func AssumeYes() RunOption { return func(o *runOptions) { o.yes = true } }
+
+// WithRoles records the caller's roles in the report and hands them to the
+// authorizer.
+func WithRoles(roles ...string) RunOption { return func(o *runOptions) { o.roles = roles } }
+
+// WithRunLog sends this run's log lines to w instead of the engine's.
+func WithRunLog(w io.Writer, level zerolog.Level) RunOption {
+	return func(o *runOptions) { o.logOut, o.logLevel, o.logSet = w, level, true }
+}
+
+// WithProcessOutput streams the live output of processes that steps run to
+// w, a line at a time, prefixed with the step id and masked.
+func WithProcessOutput(w io.Writer) RunOption { return func(o *runOptions) { o.procOut = w } }
+
+// WithRunObserver receives this run's progress events, besides the
+// engine's observer.
+func WithRunObserver(obs Observer) RunOption { return func(o *runOptions) { o.observer = obs } }
+
+// NewRunID returns a random run id that sorts by time.
+func NewRunID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// run is the state of one execution of a plan.
+type run struct {
+	p       *Plan
+	o       runOptions
+	id      string
+	file    string
+	log     zerolog.Logger
+	logw    io.WriteCloser
+	red     *redact.Redactor
+	secretV []string
+	inputs  map[string]any
+	vars    map[string]any
+	env     map[string]string
+	pbEnv   map[string]string
+	states  map[string]*steps.StepState
+	recs    []*record
+	waiting []int
+	start   time.Time
+	sem     chan struct{}
+}
+
+// record is what the run learns about one step.
+type record struct {
+	name      string
+	status    report.Status
+	reason    string
+	started   time.Time
+	ran       bool
+	dur       time.Duration
+	attempts  []report.Attempt
+	tries     int
+	output    any
+	err       *report.Error
+	items     []report.Item
+	blocked   bool // skipped because a need did not succeed: its dependents skip too
+	abandoned bool
+}
+
+// Run executes the plan with the given inputs (typed data; see ParseInputs
+// and ResolveInputs) and returns its report. The error is non-nil only when
+// the run could not start, such as for bad inputs; a run that fails still
+// returns a nil error and a report saying so. Run never panics on a
+// playbook's or an operation's behalf.
+func (p *Plan) Run(ctx context.Context, inputs map[string]any, opts ...RunOption) (*report.Report, error) {
+	var o runOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	in, err := p.ResolveInputs(inputs, nil)
+	if err != nil {
+		return nil, err
+	}
+	r := p.newRun(in, o)
+	defer r.logw.Close()
+	return r.execute(ctx), nil
+}
+
+func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
+	r := &run{p: p, o: o, id: o.id, file: p.pb.File, inputs: inputs, start: p.e.clock.Now()}
+	if r.id == "" {
+		r.id = NewRunID()
+	}
+	r.red = redact.New()
+	for _, in := range p.pb.Inputs {
+		if in.Secret {
+			if v, ok := inputs[in.Name]; ok {
+				s := Stringify(v)
+				r.red.Add(s)
+				r.secretV = append(r.secretV, s)
+			}
+		}
+	}
+	out, level := p.e.logOut, p.e.logLevel
+	if o.logSet {
+		out, level = o.logOut, o.logLevel
+	}
+	if out == nil {
+		r.logw = nopCloser{io.Discard}
+		r.log = zerolog.Nop()
+	} else {
+		r.logw = r.red.Writer(out)
+		r.log = zerolog.New(r.logw).Level(level).With().Timestamp().Str("run_id", r.id).Logger()
+	}
+	r.env = environ()
+	r.states = make(map[string]*steps.StepState, len(p.nodes))
+	r.recs = make([]*record, len(p.nodes))
+	for i, n := range p.nodes {
+		r.states[n.step.ID] = &steps.StepState{}
+		r.recs[i] = &record{}
+	}
+	r.waiting = make([]int, len(p.nodes))
+	r.sem = make(chan struct{}, p.e.maxParallel)
+	return r
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+func environ() map[string]string {
+	env := os.Environ()
+	out := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (r *run) secrets() []string { return r.secretV }
+
+// baseEnv is the expression environment of a phase of the run.
+func (r *run) baseEnv(status string) map[string]any {
+	return map[string]any{
+		steps.EnvInputs: r.inputs,
+		steps.EnvVars:   r.vars,
+		steps.EnvEnv:    r.env,
+		steps.EnvSteps:  r.states,
+		steps.EnvRun: map[string]any{
+			"id": r.id, "playbook": r.p.pb.Name, "status": status,
+			"started_at": r.start.UTC().Format(time.RFC3339),
+		},
+	}
+}
+
+// execute runs the phases: vars, steps, on_failure when the run failed,
+// finally always, then outputs.
+func (r *run) execute(parent context.Context) *report.Report {
+	pb := r.p.pb
+	r.log.Info().Str("playbook", pb.Name).Str("file", pb.File).Bool("dry_run", r.o.dryRun).Msg("run started")
+	r.emit(Event{Kind: EventRunStarted})
+	ctx := parent
+	if pb.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(parent, pb.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{"playbook timeout", pb.Timeout}))
+		defer cancel()
+	}
+	r.vars = map[string]any{}
+	setupErr := r.setup()
+	if setupErr == nil {
+		r.runSection(ctx, r.p.sections[0], r.baseEnv("running"))
+	} else {
+		for _, n := range r.p.sections[0] {
+			r.decided(n, report.StatusSkipped, "not run: the run could not start", nil, true)
+		}
+	}
+	status, runErr := r.mainStatus(ctx, setupErr)
+
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(parent), r.p.e.handlerBudget)
+	defer cancel()
+	if status == report.StatusFailed {
+		r.runSection(hctx, r.p.sections[1], r.baseEnv(string(status)))
+	} else {
+		for _, n := range r.p.sections[1] {
+			r.decided(n, report.StatusSkipped, "the run did not fail", nil, false)
+		}
+	}
+	r.runSection(hctx, r.p.sections[2], r.baseEnv(string(status)))
+	if status == report.StatusSucceeded {
+		if n := r.firstFailure(r.p.sections[2]); n != nil {
+			status, runErr = report.StatusFailed, r.stepFailure(n)
+		}
+	}
+	return r.finish(status, runErr)
+}
+
+// setup computes vars and the playbook's env, in order.
+func (r *run) setup() error {
+	env := r.baseEnv("running")
+	env[steps.EnvVars] = r.vars
+	for _, v := range r.p.pb.Vars {
+		x, err := value(r.file, v.Value, env)
+		if err != nil {
+			return fmt.Errorf("var %s: %w", v.Name, err)
+		}
+		r.vars[v.Name] = x
+	}
+	if len(r.p.pb.Env) > 0 {
+		r.pbEnv = make(map[string]string, len(r.p.pb.Env))
+		for _, ev := range r.p.pb.Env {
+			x, err := value(r.file, ev.Value, env)
+			if err != nil {
+				return fmt.Errorf("env %s: %w", ev.Name, err)
+			}
+			r.pbEnv[ev.Name] = Stringify(x)
+		}
+	}
+	return nil
+}
+
+// mainStatus is the outcome of the steps section.
+func (r *run) mainStatus(ctx context.Context, setupErr error) (report.Status, *report.Error) {
+	if setupErr != nil {
+		return report.StatusFailed, r.errOf(setupErr)
+	}
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		class := ops.ClassOf(cause)
+		if class == ops.ClassTimeout {
+			return report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause))
+		}
+		return report.StatusCancelled, r.errOf(ops.WithClass(ops.ClassCancelled, cause))
+	}
+	if n := r.firstFailure(r.p.sections[0]); n != nil {
+		return report.StatusFailed, r.stepFailure(n)
+	}
+	return report.StatusSucceeded, nil
+}
+
+// firstFailure returns the first step of a section, in playbook order,
+// that failed, was denied or was cancelled and does not continue on error.
+func (r *run) firstFailure(nodes []*node) *node {
+	for _, n := range nodes {
+		rec := r.recs[n.idx]
+		if n.step.ContinueOnError {
+			continue
+		}
+		switch rec.status {
+		case report.StatusFailed, report.StatusDenied, report.StatusCancelled:
+			return n
+		}
+	}
+	return nil
+}
+
+func (r *run) stepFailure(n *node) *report.Error {
+	rec := r.recs[n.idx]
+	e := &report.Error{Class: string(ops.ClassExecution), Message: fmt.Sprintf("step %s %s", n.step.ID, rec.status)}
+	if rec.err != nil {
+		e.Class = rec.err.Class
+		e.Message += ": " + rec.err.Message
+	}
+	return e
+}
+
+func (r *run) errOf(err error) *report.Error {
+	if err == nil {
+		return nil
+	}
+	return &report.Error{Class: string(ops.ClassOf(err)), Message: err.Error()}
+}
+
+func (r *run) emit(ev Event) {
+	ev.RunID = r.id
+	ev.Time = r.p.e.clock.Now()
+	if o := r.p.e.observer; o != nil {
+		o.Event(ev)
+	}
+	if o := r.o.observer; o != nil {
+		o.Event(ev)
+	}
+}

@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// runSection runs the steps of one section as a graph: a step starts as
+// soon as all its needs are done, up to the engine's parallel limit. A step
+// whose needs did not all succeed is skipped without running, and so are its
+// dependents. It returns when every step of the section has an outcome.
+func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any) {
+	if len(nodes) == 0 {
+		return
+	}
+	var ready []*node
+	for _, n := range nodes {
+		r.waiting[n.idx] = len(n.needs)
+		if len(n.needs) == 0 {
+			ready = append(ready, n)
+		}
+	}
+	done := make(chan *node, len(nodes))
+	running, finished := 0, 0
+	for finished < len(nodes) {
+		for len(ready) > 0 {
+			n := ready[0]
+			ready = ready[1:]
+			if r.settle(ctx, n) {
+				finished++
+				ready = r.release(n, ready)
+				continue
+			}
+			running++
+			go func() {
+				r.sem <- struct{}{}
+				r.runStep(ctx, n, env)
+				<-r.sem
+				done <- n
+			}()
+		}
+		if running == 0 {
+			// Only reachable if the graph were cyclic, which the loader
+			// rules out; never wait forever.
+			break
+		}
+		n := <-done
+		running--
+		finished++
+		ready = r.release(n, ready)
+	}
+}
+
+// release counts n as done for its dependents and returns the ready list
+// with those whose needs are now all done.
+func (r *run) release(n *node, ready []*node) []*node {
+	for _, d := range n.dependents {
+		r.waiting[d.idx]--
+		if r.waiting[d.idx] == 0 {
+			ready = append(ready, d)
+		}
+	}
+	return ready
+}
+
+// settle decides the outcome of a step that will not run: one whose needs
+// did not all succeed, or any step once the run is cancelled. It reports
+// whether it did.
+func (r *run) settle(ctx context.Context, n *node) bool {
+	for _, need := range n.needs {
+		rec := r.recs[need.idx]
+		if met(rec, need.step.ContinueOnError) {
+			continue
+		}
+		why := string(rec.status)
+		if rec.blocked {
+			why = "skipped"
+		}
+		r.decided(n, report.StatusSkipped, fmt.Sprintf("needs %s, which %s", need.step.ID, why), nil, true)
+		return true
+	}
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		class := ops.ClassOf(cause)
+		if class != ops.ClassTimeout {
+			class = ops.ClassCancelled
+		}
+		r.decided(n, report.StatusCancelled, "not started: "+cause.Error(), &report.Error{Class: string(class), Message: cause.Error()}, true)
+		return true
+	}
+	return false
+}
+
+// met reports whether a finished need lets its dependents run: it
+// succeeded, was skipped by its own condition, or failed with
+// continue_on_error.
+func met(rec *record, continueOnError bool) bool {
+	switch rec.status {
+	case report.StatusSucceeded:
+		return true
+	case report.StatusSkipped:
+		return !rec.blocked
+	case report.StatusFailed, report.StatusDenied:
+		return continueOnError
+	}
+	return false
+}
+
+// decided records the outcome of a step that did not run.
+func (r *run) decided(n *node, status report.Status, reason string, err *report.Error, blocked bool) {
+	rec := r.recs[n.idx]
+	rec.status, rec.reason, rec.err, rec.blocked = status, reason, err, blocked
+	r.publish(n)
+	r.log.Debug().Str("step", n.step.ID).Str("status", string(status)).Str("reason", reason).Msg("step not run")
+	r.emit(Event{Kind: EventStepFinished, Step: n.step.ID, Op: n.step.Op, Status: string(status)})
+}

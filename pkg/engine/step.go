@@ -1,0 +1,333 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/rs/zerolog"
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// errDryRun marks a call a dry run did not execute.
+var errDryRun = errors.New("dry run: not executed")
+
+// runStep runs one step: its condition, confirmation, fan-out or single
+// call, and records the outcome. A panic in the runner's own code becomes a
+// system error on the step; it never escapes.
+func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
+	s := n.step
+	rec := r.recs[n.idx]
+	clock := r.p.e.clock
+	rec.started, rec.ran = clock.Now(), true
+	log := r.log.With().Str("step", s.ID).Str("op", s.Op).Logger()
+	defer func() {
+		if v := recover(); v != nil {
+			rec.setErr(ops.Errorf(ops.ClassSystem, "internal error in step %s: %v", s.ID, v))
+		}
+		rec.dur = clock.Now().Sub(rec.started)
+		r.publish(n)
+		r.logFinished(log, rec)
+		r.emit(Event{Kind: EventStepFinished, Step: s.ID, Op: s.Op, Status: string(rec.status), Err: r.errMsg(rec.err)})
+	}()
+	if s.When != nil {
+		ok, err := evalBool(r.file, s.When, env)
+		if err != nil {
+			rec.setErr(err)
+			return
+		}
+		if !ok {
+			rec.status, rec.reason = report.StatusSkipped, "when is false: "+s.When.Source
+			return
+		}
+	}
+	r.emit(Event{Kind: EventStepStarted, Step: s.ID, Op: s.Op})
+	log.Debug().Msg("step started")
+	if s.Name != nil {
+		if v, err := value(r.file, s.Name, env); err == nil {
+			rec.name = Stringify(v)
+		}
+	}
+	if s.Confirm != nil && !r.confirm(ctx, n, env, rec) {
+		return
+	}
+	if s.Foreach != nil {
+		r.fanout(ctx, n, env, log, rec)
+		return
+	}
+	out, c, err := r.call(ctx, n, env, -1, log)
+	rec.attempts, rec.tries, rec.abandoned = c.Attempts, len(c.Attempts), c.Abandoned
+	if errors.Is(err, errDryRun) {
+		rec.status, rec.reason = report.StatusSkipped, fmt.Sprintf("dry run: %s is a %s operation and was not executed", s.Op, c.Entry.RiskFor(c.Params))
+		return
+	}
+	rec.output = out
+	rec.setErr(err)
+}
+
+func (r *run) logFinished(log zerolog.Logger, rec *record) {
+	ev := log.Info()
+	if rec.status == report.StatusFailed || rec.status == report.StatusDenied {
+		ev = log.Error()
+	}
+	ev = ev.Str("status", string(rec.status)).Dur("duration", rec.dur).Int("attempts", rec.tries)
+	if rec.err != nil {
+		ev = ev.Str("error_class", rec.err.Class).Str("error", rec.err.Message)
+	}
+	if rec.reason != "" {
+		ev = ev.Str("reason", rec.reason)
+	}
+	ev.Msg("step finished")
+}
+
+func (r *run) errMsg(e *report.Error) string {
+	if e == nil {
+		return ""
+	}
+	return r.red.String(e.Message)
+}
+
+// setErr records the outcome of an error: nil is success; authorization is
+// denied, cancellation cancelled, anything else failed.
+func (rec *record) setErr(err error) {
+	if err == nil {
+		rec.status = report.StatusSucceeded
+		return
+	}
+	class := ops.ClassOf(err)
+	rec.err = &report.Error{Class: string(class), Message: err.Error()}
+	rec.status = statusOf(class)
+}
+
+func statusOf(class ops.Class) report.Status {
+	switch class {
+	case ops.ClassAuthorization:
+		return report.StatusDenied
+	case ops.ClassCancelled:
+		return report.StatusCancelled
+	}
+	return report.StatusFailed
+}
+
+// publish writes a step's outcome where expressions read it. It happens
+// before any dependent starts, and nothing writes the state afterwards.
+func (r *run) publish(n *node) {
+	rec := r.recs[n.idx]
+	st := r.states[n.step.ID]
+	st.Status = string(rec.status)
+	st.Output = rec.output
+	st.Attempts = rec.tries
+	st.Duration = rec.dur.Seconds()
+	st.Reason = rec.reason
+	if rec.err != nil {
+		st.Error = steps.ErrorState{Class: rec.err.Class, Message: rec.err.Message}
+	}
+	if rec.items != nil {
+		st.Items = make([]steps.ItemState, len(rec.items))
+		for i, it := range rec.items {
+			is := steps.ItemState{Index: it.Index, Item: it.Item, Status: string(it.Status), Output: it.Output}
+			if it.Error != nil {
+				is.Error = steps.ErrorState{Class: it.Error.Class, Message: it.Error.Message}
+			}
+			st.Items[i] = is
+		}
+	}
+}
+
+// call interpolates and validates the parameters and sends the call down
+// the chain.
+func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, log zerolog.Logger) (map[string]any, *Call, error) {
+	s := n.step
+	c := &Call{RunID: r.id, Roles: r.o.roles, Step: s, Entry: s.Entry, Index: index, Log: log, run: r, env: env}
+	params, err := r.params(n, env)
+	if err != nil {
+		return nil, c, err
+	}
+	c.Params = params
+	if r.o.dryRun && s.Entry.RiskFor(params) != ops.RiskRead {
+		return nil, c, errDryRun
+	}
+	out, err := r.p.handler(ctx, c)
+	if err == nil && len(s.Entry.Spec.SecretOutputs) > 0 {
+		for _, k := range s.Entry.Spec.SecretOutputs {
+			if v, ok := out[k]; ok && v != nil {
+				sv := Stringify(v)
+				r.red.Add(sv)
+			}
+		}
+	}
+	return out, c, err
+}
+
+// params computes a call's parameters: the literal ones checked at load, or
+// the interpolated ones checked now. Operations that take env get the
+// playbook's env, the step's env and their own, in that order of
+// precedence from lowest to highest.
+func (r *run) params(n *node, env map[string]any) (ops.Params, error) {
+	s := n.step
+	p := s.Params
+	if p == nil {
+		raw, err := value(r.file, s.With, env)
+		if err != nil {
+			return nil, err
+		}
+		m, _ := raw.(map[string]any)
+		if p, err = s.Entry.Validate(m, true); err != nil {
+			return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("%s: %w", s.Op, err))
+		}
+	}
+	if !n.envParam || (len(r.pbEnv) == 0 && len(s.Env) == 0) {
+		return p, nil
+	}
+	merged := make(map[string]any, len(r.pbEnv)+len(s.Env))
+	for k, v := range r.pbEnv {
+		merged[k] = v
+	}
+	for _, ev := range s.Env {
+		x, err := value(r.file, ev.Value, env)
+		if err != nil {
+			return nil, err
+		}
+		merged[ev.Name] = Stringify(x)
+	}
+	if own, ok := p["env"].(map[string]any); ok {
+		maps.Copy(merged, own)
+	}
+	out := make(ops.Params, len(p)+1)
+	maps.Copy(out, p)
+	out["env"] = merged
+	return out, nil
+}
+
+// confirm asks whether the step may run. Without a terminal or --yes the
+// step is denied.
+func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *record) bool {
+	v, err := value(r.file, n.step.Confirm, env)
+	if err != nil {
+		rec.setErr(err)
+		return false
+	}
+	q := Stringify(v)
+	switch {
+	case r.o.yes:
+		return true
+	case r.o.dryRun:
+		return true
+	case r.p.e.confirmer == nil:
+		rec.setErr(ops.Errorf(ops.ClassAuthorization, "step needs confirmation (%q) but there is no terminal to ask; run with --yes to confirm", r.red.String(q)))
+		return false
+	}
+	ok, err := r.p.e.confirmer.Confirm(ctx, n.step.ID, r.red.String(q))
+	if err != nil {
+		rec.setErr(ops.WithClass(ops.ClassAuthorization, fmt.Errorf("confirmation: %w", err)))
+		return false
+	}
+	if !ok {
+		rec.setErr(ops.Errorf(ops.ClassAuthorization, "not confirmed: %s", r.red.String(q)))
+		return false
+	}
+	return true
+}
+
+// fanout runs a foreach step: one call per item, at most concurrency at
+// once, results in input order. With fail_fast the first failed item
+// cancels those not yet finished.
+func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerolog.Logger, rec *record) {
+	s := n.step
+	v, err := eval(r.file, s.Foreach, env)
+	if err != nil {
+		rec.setErr(err)
+		return
+	}
+	list, ok := v.([]any)
+	if !ok {
+		rec.setErr(ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %s; it must give a list", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, ops.TypeName(v)))
+		return
+	}
+	if len(list) > steps.MaxForeachItems {
+		rec.setErr(ops.Errorf(ops.ClassValidation, "foreach gave %d items, over the limit of %d (MaxForeachItems)", len(list), steps.MaxForeachItems))
+		return
+	}
+	r.emit(Event{Kind: EventStepStarted, Step: s.ID, Op: s.Op, Items: len(list)})
+	items := make([]report.Item, len(list))
+	outs := make([]any, len(list))
+	fctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	clock := r.p.e.clock
+	runItem := func(i int) {
+		it := &items[i]
+		it.Index, it.Item = i, list[i]
+		if fctx.Err() != nil {
+			it.Status, it.Reason = report.StatusCancelled, "not started: "+context.Cause(fctx).Error()
+			return
+		}
+		start := clock.Now()
+		it.StartedAt = &start
+		defer func() {
+			if v := recover(); v != nil {
+				it.Status, it.Error = report.StatusFailed, &report.Error{Class: string(ops.ClassSystem), Message: fmt.Sprintf("internal error in item %d: %v", i, v)}
+			}
+			it.DurationMS = clock.Now().Sub(start).Milliseconds()
+			if s.FailFast && (it.Status == report.StatusFailed || it.Status == report.StatusDenied) {
+				cancel(ops.Errorf(ops.ClassCancelled, "item %d failed and fail_fast is on", i))
+			}
+			r.emit(Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Index: i, Status: string(it.Status)})
+		}()
+		ienv := withVars(env, steps.EnvItem, list[i], steps.EnvIndex, i)
+		out, c, err := r.call(fctx, n, ienv, i, log)
+		it.Attempts = len(c.Attempts)
+		if len(c.Attempts) > 1 {
+			it.AttemptLog = c.Attempts
+		}
+		if errors.Is(err, errDryRun) {
+			it.Status, it.Reason = report.StatusSkipped, "dry run: not executed"
+			return
+		}
+		it.Output, outs[i] = out, out
+		var ir record
+		ir.setErr(err)
+		it.Status, it.Error = ir.status, ir.err
+	}
+	if s.Concurrency <= 1 || len(list) <= 1 {
+		for i := range list {
+			runItem(i)
+		}
+	} else {
+		p := pool.New().WithMaxGoroutines(min(s.Concurrency, len(list)))
+		for i := range list {
+			if fctx.Err() != nil {
+				runItem(i) // records the item as cancelled without a task
+				continue
+			}
+			p.Go(func() { runItem(i) })
+		}
+		p.Wait()
+	}
+	rec.items, rec.output = items, outs
+	rec.status = report.StatusSucceeded
+	for i := range items {
+		rec.tries += items[i].Attempts
+		switch items[i].Status {
+		case report.StatusFailed:
+			rec.status = report.StatusFailed
+			if rec.err == nil {
+				rec.err = &report.Error{Class: items[i].Error.Class, Message: fmt.Sprintf("item %d: %s", i, items[i].Error.Message)}
+			}
+		case report.StatusDenied:
+			if rec.status != report.StatusFailed {
+				rec.status = report.StatusDenied
+				rec.err = &report.Error{Class: items[i].Error.Class, Message: fmt.Sprintf("item %d: %s", i, items[i].Error.Message)}
+			}
+		case report.StatusCancelled:
+			if rec.status == report.StatusSucceeded {
+				rec.status = report.StatusCancelled
+				rec.err = &report.Error{Class: string(ops.ClassCancelled), Message: items[i].Reason}
+			}
+		}
+	}
+}

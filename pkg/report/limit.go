@@ -1,0 +1,116 @@
+package report
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits on what one report holds.
+const (
+	// MaxString is the longest string kept whole in a report; longer ones
+	// keep their head and tail around a marker saying how much was cut.
+	MaxString = 64 << 10
+	// MaxDepth is how deep nested output data is kept.
+	MaxDepth = 32
+	// MaxItems is how many list items or map keys of one output are kept.
+	MaxItems = 10_000
+)
+
+// Cap returns a copy of v that fits the report's limits, plain data only,
+// with strings made valid UTF-8. It never changes v.
+func Cap(v any) any { return capValue(v, 0) }
+
+func capValue(v any, depth int) any {
+	if depth > MaxDepth {
+		return "[cut: nested deeper than " + fmt.Sprint(MaxDepth) + " levels]"
+	}
+	switch x := v.(type) {
+	case nil, bool, int, int64, float64:
+		return x
+	case string:
+		return CapString(x, MaxString)
+	case []any:
+		n := min(len(x), MaxItems)
+		out := make([]any, 0, n+1)
+		for _, it := range x[:n] {
+			out = append(out, capValue(it, depth+1))
+		}
+		if len(x) > n {
+			out = append(out, fmt.Sprintf("[cut: %d more items]", len(x)-n))
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, min(len(x), MaxItems))
+		i := 0
+		for k, it := range x {
+			if i == MaxItems {
+				out["[cut]"] = fmt.Sprintf("%d more keys", len(x)-MaxItems)
+				break
+			}
+			out[CapString(k, 256)] = capValue(it, depth+1)
+			i++
+		}
+		return out
+	}
+	return capReflect(reflect.ValueOf(v), depth)
+}
+
+func capReflect(rv reflect.Value, depth int) any {
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return CapString(string(rv.Bytes()), MaxString)
+		}
+		l := make([]any, rv.Len())
+		for i := range l {
+			l[i] = rv.Index(i).Interface()
+		}
+		return capValue(l, depth)
+	case reflect.Map:
+		m := make(map[string]any, rv.Len())
+		iter := rv.MapRange()
+		for iter.Next() {
+			m[fmt.Sprint(iter.Key().Interface())] = iter.Value().Interface()
+		}
+		return capValue(m, depth)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return rv.Uint()
+	case reflect.Float32, reflect.Float64:
+		return rv.Float()
+	case reflect.Bool:
+		return rv.Bool()
+	case reflect.String:
+		return CapString(rv.String(), MaxString)
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return nil
+		}
+		return capValue(rv.Elem().Interface(), depth)
+	}
+	return CapString(fmt.Sprint(rv.Interface()), MaxString)
+}
+
+// CapString returns s as valid UTF-8, and when longer than limit bytes, its
+// head and tail around a marker.
+func CapString(s string, limit int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= limit {
+		return s
+	}
+	half := limit / 2
+	head, tail := s[:half], s[len(s)-half:]
+	for len(head) > 0 && !utf8.RuneStart(head[len(head)-1]) {
+		head = head[:len(head)-1]
+	}
+	for len(tail) > 0 && !utf8.RuneStart(tail[0]) {
+		tail = tail[1:]
+	}
+	head = strings.ToValidUTF8(head, "")
+	return head + fmt.Sprintf("\n…[cut %d bytes]…\n", len(s)-len(head)-len(tail)) + tail
+}

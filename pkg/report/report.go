@@ -1,0 +1,112 @@
+// Package report defines the run report: a versioned JSON format of its own,
+// independent of the engine's internal types, so that CI systems, dashboards
+// and `arsenal-run report show` can read reports written by any release that
+// shares the major FormatVersion.
+package report
+
+import "time"
+
+// FormatVersion is the report_version this package writes. A change that
+// removes or retypes a field increments it.
+const FormatVersion = "1"
+
+// Status is the outcome of a run, step or item.
+type Status string
+
+// The statuses. A run ends succeeded, failed or cancelled; a step or item
+// ends in any of the five step statuses.
+const (
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+	StatusSkipped   Status = "skipped"
+	StatusDenied    Status = "denied"
+	StatusCancelled Status = "cancelled"
+)
+
+// Report is the record of one run.
+type Report struct {
+	ReportVersion string         `json:"report_version"`
+	RunID         string         `json:"run_id"`
+	ResumedFrom   string         `json:"resumed_from,omitempty"`
+	Playbook      Playbook       `json:"playbook"`
+	Roles         []string       `json:"roles"`
+	Inputs        map[string]any `json:"inputs"`
+	Status        Status         `json:"status"`
+	DryRun        bool           `json:"dry_run,omitempty"`
+	StartedAt     time.Time      `json:"started_at"`
+	FinishedAt    time.Time      `json:"finished_at"`
+	DurationMS    int64          `json:"duration_ms"`
+	Steps         []Step         `json:"steps"`
+	Outputs       map[string]any `json:"outputs"`
+	Error         *Error         `json:"error,omitempty"`
+	// OutputErrors names outputs that could not be computed.
+	OutputErrors map[string]string `json:"output_errors,omitempty"`
+}
+
+// Playbook identifies what ran.
+type Playbook struct {
+	Name   string `json:"name"`
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// Step is the record of one step.
+type Step struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name,omitempty"`
+	Op         string     `json:"op"`
+	Section    string     `json:"section"`
+	Status     Status     `json:"status"`
+	Reason     string     `json:"reason,omitempty"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	DurationMS int64      `json:"duration_ms"`
+	Attempts   int        `json:"attempts"`
+	// AttemptLog has one entry per try, with its own timing and error.
+	AttemptLog []Attempt `json:"attempt_log,omitempty"`
+	Output     any       `json:"output,omitempty"`
+	Error      *Error    `json:"error,omitempty"`
+	Items      []Item    `json:"items,omitempty"`
+	// Reused is set on a resumed run for a step whose recorded output was
+	// taken from the earlier run instead of executing it again.
+	Reused bool `json:"reused,omitempty"`
+	// Abandoned is set when the operation ignored cancellation and was left
+	// running after the grace period.
+	Abandoned bool `json:"abandoned,omitempty"`
+	// Authorization records the decision that allowed or denied the step.
+	Authorization *Decision `json:"authorization,omitempty"`
+}
+
+// Attempt is one try of a step or item.
+type Attempt struct {
+	Attempt    int       `json:"attempt"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMS int64     `json:"duration_ms"`
+	Error      *Error    `json:"error,omitempty"`
+}
+
+// Item is one fan-out item of a step.
+type Item struct {
+	Index      int        `json:"index"`
+	Item       any        `json:"item"`
+	Status     Status     `json:"status"`
+	Reason     string     `json:"reason,omitempty"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	DurationMS int64      `json:"duration_ms"`
+	Attempts   int        `json:"attempts"`
+	AttemptLog []Attempt  `json:"attempt_log,omitempty"`
+	Output     any        `json:"output,omitempty"`
+	Error      *Error     `json:"error,omitempty"`
+}
+
+// Error is a failure with its class.
+type Error struct {
+	Class   string `json:"class"`
+	Message string `json:"message"`
+}
+
+// Decision is an authorization decision.
+type Decision struct {
+	Allowed bool   `json:"allowed"`
+	Rule    string `json:"rule"`
+	Via     string `json:"via,omitempty"` // "direct" or the delegating playbook grant
+}
