@@ -244,6 +244,9 @@ func guard(grace time.Duration, clock Clock) Middleware {
 				err error
 			}
 			ch := make(chan result, 1)
+			// The operation gets its own copy of the call: once abandoned it
+			// may still read it while the chain records the outcome.
+			own := *c
 			go func() {
 				defer func() {
 					if v := recover(); v != nil {
@@ -251,7 +254,7 @@ func guard(grace time.Duration, clock Clock) Middleware {
 						ch <- result{nil, ops.Errorf(ops.ClassSystem, "operation %s panicked: %v", c.Entry.Spec.Name, v)}
 					}
 				}()
-				out, err := next(ctx, c)
+				out, err := next(ctx, &own)
 				ch <- result{out, err}
 			}()
 			select {

@@ -1,0 +1,88 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// testOps registers operations that misbehave on purpose.
+type testOps struct {
+	mu      sync.Mutex
+	order   []string
+	tries   map[string]int
+	running atomic.Int32
+	maxSeen atomic.Int32
+	release chan struct{} // closed by the test to free a stuck op
+	writes  atomic.Int32
+}
+
+func newTestOps() *testOps {
+	return &testOps{tries: map[string]int{}, release: make(chan struct{})}
+}
+
+func (t *testOps) register(r *ops.Registry) {
+	r.MustRegister(ops.Spec{Name: "test.record", Risk: ops.RiskRead, Params: []ops.Param{{Name: "label", Type: ops.TypeString}}},
+		ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
+			t.mu.Lock()
+			t.order = append(t.order, ops.CallFrom(ctx).Step)
+			t.mu.Unlock()
+			return map[string]any{"label": p.String("label")}, nil
+		}))
+	// test.flaky fails until its fails_before-th try for the same key.
+	r.MustRegister(ops.Spec{Name: "test.flaky", Risk: ops.RiskRead, Params: []ops.Param{
+		{Name: "key", Type: ops.TypeString, Required: true},
+		{Name: "fails", Type: ops.TypeInteger, Default: 0},
+	}}, ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
+		t.mu.Lock()
+		t.tries[p.String("key")]++
+		n := t.tries[p.String("key")]
+		t.mu.Unlock()
+		if n <= p.Int("fails") {
+			return nil, errors.New("flaky failure")
+		}
+		return map[string]any{"try": n}, nil
+	}))
+	r.MustRegister(ops.Spec{Name: "test.panic", Risk: ops.RiskRead},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) { panic("boom") }))
+	// test.stuck ignores its context until the test releases it.
+	r.MustRegister(ops.Spec{Name: "test.stuck", Risk: ops.RiskRead},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
+			<-t.release
+			return map[string]any{}, nil
+		}))
+	// test.busy counts how many run at once, waiting for the context or
+	// a short while.
+	r.MustRegister(ops.Spec{Name: "test.busy", Risk: ops.RiskRead, Params: []ops.Param{{Name: "fail", Type: ops.TypeBool}, {Name: "wait", Type: ops.TypeDuration, Default: "5ms"}}},
+		ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
+			n := t.running.Add(1)
+			defer t.running.Add(-1)
+			for {
+				m := t.maxSeen.Load()
+				if n <= m || t.maxSeen.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			if p.Bool("fail") {
+				return nil, errors.New("busy failure")
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-sleep(p.Duration("wait")):
+			}
+			return map[string]any{}, nil
+		}))
+	r.MustRegister(ops.Spec{Name: "test.write", Risk: ops.RiskWrite, Params: []ops.Param{{Name: "env", Type: ops.TypeMap}}},
+		ops.Func(func(_ context.Context, p ops.Params) (map[string]any, error) {
+			t.writes.Add(1)
+			return map[string]any{"env": p.Map("env")}, nil
+		}))
+	r.MustRegister(ops.Spec{Name: "test.secret", Risk: ops.RiskRead, SecretOutputs: []string{"token"}},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
+			return map[string]any{"token": "generated-token-123"}, nil
+		}))
+}
