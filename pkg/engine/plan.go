@@ -3,8 +3,9 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
@@ -183,14 +184,7 @@ func zeroInput(t steps.InputType) any {
 	return ""
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // IsInputError reports whether err is about the inputs given to a run.
 func IsInputError(err error) bool {

@@ -1,0 +1,120 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Icon is the one-character mark of a status in text and Markdown.
+func Icon(s Status) string {
+	switch s {
+	case StatusSucceeded:
+		return "✓"
+	case StatusFailed:
+		return "✗"
+	case StatusSkipped:
+		return "-"
+	case StatusDenied:
+		return "⊘"
+	case StatusCancelled:
+		return "■"
+	}
+	return "?"
+}
+
+// WriteText writes the summary a person reads at the end of a run: one line
+// for the run, a table of steps, and the error of each step that did not
+// succeed.
+func WriteText(w io.Writer, r *Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s in %s (run %s)\n", Icon(r.Status), r.Playbook.Name, r.Status, FormatMS(r.DurationMS), r.RunID)
+	if r.DryRun {
+		b.WriteString("  dry run: only read operations were executed\n")
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  \tSTEP\tOP\tSTATUS\tTIME\tTRIES\tNOTE")
+	for _, s := range r.Steps {
+		note := s.Reason
+		if s.Error != nil {
+			note = s.Error.Class + ": " + firstLine(s.Error.Message)
+		}
+		if len(s.Items) > 0 {
+			note = itemSummary(s.Items) + trimNote(note)
+		}
+		id := s.ID
+		if s.Section != "steps" && s.Section != "" {
+			id = s.Section + "/" + s.ID
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), id, s.Op, s.Status, FormatMS(s.DurationMS), s.Attempts, clip(note, 100))
+	}
+	tw.Flush()
+	if len(r.Outputs) > 0 {
+		b.WriteString("outputs:\n")
+		for _, k := range sortedKeys(r.Outputs) {
+			fmt.Fprintf(&b, "  %s: %s\n", k, clip(fmt.Sprint(r.Outputs[k]), 200))
+		}
+	}
+	for _, k := range sortedKeys(r.OutputErrors) {
+		fmt.Fprintf(&b, "  output %s could not be computed: %s\n", k, r.OutputErrors[k])
+	}
+	if r.Error != nil {
+		fmt.Fprintf(&b, "error (%s): %s\n", r.Error.Class, r.Error.Message)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func trimNote(n string) string {
+	if n == "" {
+		return ""
+	}
+	return "; " + n
+}
+
+func itemSummary(items []Item) string {
+	counts := map[Status]int{}
+	for _, it := range items {
+		counts[it.Status]++
+	}
+	parts := []string{fmt.Sprintf("%d items", len(items))}
+	for _, s := range []Status{StatusSucceeded, StatusFailed, StatusDenied, StatusCancelled, StatusSkipped} {
+		if counts[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FormatMS renders a duration in milliseconds for people.
+func FormatMS(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", ms)
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return d.Round(time.Second).String()
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+func clip(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
