@@ -31,9 +31,39 @@ type Call struct {
 	Attempts []report.Attempt
 	// Abandoned is set when the operation ignored cancellation.
 	Abandoned bool
+	// Scope is what the caller's policy lets the operation touch; the
+	// authorizer sets it and the operation reads it from ops.Call.Scope.
+	Scope any
+	// Decision is the authorization decision, recorded in the report.
+	Decision *report.Decision
 
 	run *run
 	env map[string]any // the expression environment, for retry.when/until
+}
+
+// Mask returns v with the run's secrets masked, for sinks such as an audit
+// log.
+func (c *Call) Mask(v any) any {
+	if c.run == nil {
+		return v
+	}
+	return c.run.red.Value(v)
+}
+
+// MaskString returns s with the run's secrets masked.
+func (c *Call) MaskString(s string) string {
+	if c.run == nil {
+		return s
+	}
+	return c.run.red.String(s)
+}
+
+// Playbook returns the playbook the call belongs to.
+func (c *Call) Playbook() *steps.Playbook {
+	if c.run == nil {
+		return nil
+	}
+	return c.run.p.pb
 }
 
 // Handler runs a call and returns the operation's output.
@@ -61,7 +91,7 @@ func (e *Engine) chain() Handler {
 }
 
 func execute(ctx context.Context, c *Call) (map[string]any, error) {
-	call := &ops.Call{RunID: c.RunID, Step: c.Step.ID, Attempt: len(c.Attempts), Log: c.Log}
+	call := &ops.Call{RunID: c.RunID, Step: c.Step.ID, Attempt: len(c.Attempts), Log: c.Log, Scope: c.Scope}
 	if c.run != nil {
 		call.Dir = c.run.p.pb.Dir
 		call.Secrets = c.run.secrets()

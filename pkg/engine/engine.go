@@ -37,6 +37,7 @@ type Engine struct {
 	confirmer     Confirmer
 	middleware    []Middleware
 	observer      Observer
+	auditor       Auditor
 }
 
 // Option configures an Engine.
@@ -79,6 +80,15 @@ func WithConfirmer(c Confirmer) Option { return func(e *Engine) { e.confirmer = 
 // authorization and outside retry.
 func WithMiddleware(m ...Middleware) Option {
 	return func(e *Engine) { e.middleware = append(e.middleware, m...) }
+}
+
+// WithAuditor records every executed or denied call.
+func WithAuditor(a Auditor) Option { return func(e *Engine) { e.auditor = a } }
+
+// Auditor records each call once it has an outcome: executed, failed or
+// denied. It is called from many goroutines.
+type Auditor interface {
+	Audit(c *Call, out map[string]any, err error, d time.Duration)
 }
 
 // WithObserver receives progress events from every run.

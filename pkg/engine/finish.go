@@ -64,6 +64,7 @@ func (r *run) stepReport(n *node) report.Step {
 		ID: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
 		Status: rec.status, Reason: r.red.String(rec.reason), DurationMS: rec.dur.Milliseconds(),
 		Attempts: rec.tries, Error: r.maskErr(rec.err), Abandoned: rec.abandoned,
+		Authorization: rec.decision,
 	}
 	if rec.ran {
 		t := rec.started

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -89,6 +90,7 @@ type run struct {
 	waiting []int
 	start   time.Time
 	sem     chan struct{}
+	decMu   sync.Mutex
 }
 
 // record is what the run learns about one step.
@@ -106,6 +108,7 @@ type record struct {
 	items     []report.Item
 	blocked   bool // skipped because a need did not succeed: its dependents skip too
 	abandoned bool
+	decision  *report.Decision
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs

@@ -61,7 +61,7 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		return
 	}
 	out, c, err := r.call(ctx, n, env, -1, log)
-	rec.attempts, rec.tries, rec.abandoned = c.Attempts, len(c.Attempts), c.Abandoned
+	rec.attempts, rec.tries, rec.abandoned, rec.decision = c.Attempts, len(c.Attempts), c.Abandoned, c.Decision
 	if errors.Is(err, errDryRun) {
 		rec.status, rec.reason = report.StatusSkipped, fmt.Sprintf("dry run: %s is a %s operation and was not executed", s.Op, c.Entry.RiskFor(c.Params))
 		return
@@ -152,7 +152,11 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 	if r.o.dryRun && s.Entry.RiskFor(params) != ops.RiskRead {
 		return nil, c, errDryRun
 	}
+	start := r.p.e.clock.Now()
 	out, err := r.p.handler(ctx, c)
+	if a := r.p.e.auditor; a != nil {
+		a.Audit(c, out, err, r.p.e.clock.Now().Sub(start))
+	}
 	if err == nil && len(s.Entry.Spec.SecretOutputs) > 0 {
 		for _, k := range s.Entry.Spec.SecretOutputs {
 			if v, ok := out[k]; ok && v != nil {
@@ -281,6 +285,9 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		ienv := withVars(env, steps.EnvItem, list[i], steps.EnvIndex, i)
 		out, c, err := r.call(fctx, n, ienv, i, log)
 		it.Attempts = len(c.Attempts)
+		if i == 0 || c.Decision != nil && !c.Decision.Allowed {
+			r.setDecision(rec, c.Decision)
+		}
 		if len(c.Attempts) > 1 {
 			it.AttemptLog = c.Attempts
 		}
@@ -330,4 +337,17 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			}
 		}
 	}
+}
+
+// setDecision keeps the decision a fan-out reports for its step: the first
+// item's, or a denial.
+func (r *run) setDecision(rec *record, d *report.Decision) {
+	if d == nil {
+		return
+	}
+	r.decMu.Lock()
+	if rec.decision == nil || !d.Allowed {
+		rec.decision = d
+	}
+	r.decMu.Unlock()
 }

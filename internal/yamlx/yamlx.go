@@ -1,0 +1,434 @@
+// Package yamlx reads YAML strictly through yaml.Node: bounded in size,
+// depth and alias expansion, one document only, core tags only, duplicate
+// and unknown keys reported, and every problem with a line and column. Both
+// playbooks and policy files are read with it.
+package yamlx
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+)
+
+// Limits bound what Parse accepts.
+type Limits struct {
+	MaxFileSize   int
+	MaxDepth      int
+	MaxAliasNodes int
+	MaxNodes      int
+	SplitHint     string // what to do when the file is too large
+	EmptyHint     string // what an empty file is missing
+}
+
+// Parse checks the raw bytes and parses exactly one YAML document into a
+// node tree whose size, depth, alias expansion and tags are within limits.
+// It returns nil after recording diagnostics when the file is unusable.
+func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
+	if len(data) > lim.MaxFileSize {
+		d.Add(Pos{1, 1}, "file is %d bytes, over the limit of %d (MaxFileSize); %s", len(data), lim.MaxFileSize, lim.SplitHint)
+		return nil
+	}
+	if !scanBytes(data, d) {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			d.Add(Pos{1, 1}, "the file is empty; %s", lim.EmptyHint)
+			return nil
+		}
+		d.Add(yamlErrPos(err), "%s", yamlErrMsg(err))
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		p := Pos{extra.Line, extra.Column}
+		if err != nil {
+			p = yamlErrPos(err)
+		}
+		d.Add(p, "a second YAML document follows the first; the file must hold exactly one (remove the '---' and what follows, or move it to its own file)")
+		return nil
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		d.Add(Pos{1, 1}, "the file holds no YAML document")
+		return nil
+	}
+	w := treeWalk{d: d, lim: lim}
+	w.walk(doc.Content[0], 1)
+	if w.failed {
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// scanBytes rejects NUL bytes, invalid UTF-8 and bidirectional control
+// characters, which can make a file read differently from how it runs.
+func scanBytes(data []byte, d *Diags) bool {
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			d.Add(Pos{line, col}, "invalid UTF-8 byte 0x%02x; save the file as UTF-8", data[i])
+			return false
+		case r == 0:
+			d.Add(Pos{line, col}, "NUL byte in the file; a playbook is text, remove it")
+			return false
+		case isBidi(r):
+			d.Add(Pos{line, col}, "bidirectional control character U+%04X can make the file read differently from how it runs; remove it", r)
+			return false
+		case r == '\n':
+			line, col = line+1, 0
+		}
+		col++
+		i += size
+	}
+	return true
+}
+
+func isBidi(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
+
+func yamlErrPos(err error) Pos {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return Pos{n, 1}
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return Pos{1, 1}
+	}
+	return Pos{1, 1}
+}
+
+func yamlErrMsg(err error) string {
+	msg := yamlLineRE.ReplaceAllString(err.Error(), "")
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	return "YAML syntax: " + msg
+}
+
+// coreTags are the only tags a playbook may use.
+var coreTags = map[string]bool{
+	"!!str": true, "!!int": true, "!!float": true, "!!bool": true, "!!null": true,
+	"!!map": true, "!!seq": true, "!!merge": true, "!!timestamp": true,
+}
+
+// treeWalk checks the whole tree once, following aliases, so that later
+// decoding can follow them freely: the depth, the total node count after
+// expansion and the nodes reached through aliases are all bounded here.
+type treeWalk struct {
+	d          *Diags
+	lim        Limits
+	nodes      int
+	aliasNodes int
+	inAlias    int
+	alias      *yaml.Node // the outermost alias being expanded
+	failed     bool
+}
+
+func (w *treeWalk) walk(n *yaml.Node, depth int) {
+	if w.failed {
+		return
+	}
+	w.nodes++
+	if w.inAlias > 0 {
+		w.aliasNodes++
+	}
+	switch {
+	case depth > w.lim.MaxDepth:
+		w.fail(n, "nesting is deeper than %d levels (MaxDepth); flatten the structure", w.lim.MaxDepth)
+		return
+	case w.aliasNodes > w.lim.MaxAliasNodes:
+		// Point at the alias written in the file, not at a node deep inside
+		// what it expands to.
+		w.fail(w.alias, "YAML aliases expand to more than %d nodes (MaxAliasNodes); this looks like an alias bomb, write the values out or use fewer aliases", w.lim.MaxAliasNodes)
+		return
+	case w.nodes > w.lim.MaxNodes:
+		w.fail(n, "the document has more than %d nodes (MaxNodes); %s", w.lim.MaxNodes, w.lim.SplitHint)
+		return
+	}
+	if tag := n.ShortTag(); n.Kind != yaml.AliasNode && !coreTags[tag] {
+		w.d.Add(Pos{n.Line, n.Column}, "tag %s is not allowed; only plain YAML values are (remove the tag)", tag)
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			w.fail(n, "alias *%s refers to no anchor", n.Value)
+			return
+		}
+		if w.inAlias == 0 {
+			w.alias = n
+		}
+		w.inAlias++
+		w.walk(n.Alias, depth)
+		w.inAlias--
+	case yaml.MappingNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			w.walk(c, depth+1)
+		}
+	}
+}
+
+func (w *treeWalk) fail(n *yaml.Node, format string, args ...any) {
+	w.d.Add(Pos{n.Line, n.Column}, format, args...)
+	w.failed = true
+}
+
+func PosOf(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
+
+// deref follows an alias to its anchor.
+func Deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
+}
+
+// pair is one key and value of a mapping, after merge keys are applied.
+type Pair struct {
+	Key  string
+	K, V *yaml.Node
+}
+
+// mappingPairs returns the pairs of a mapping in order, with `<<` merge keys
+// applied (explicit keys win) and duplicate keys reported.
+func Pairs(n *yaml.Node, what string, d *Diags) ([]Pair, bool) {
+	n = Deref(n)
+	if n.Kind != yaml.MappingNode {
+		if IsNull(n) {
+			return nil, true
+		}
+		d.Add(PosOf(n), "%s must be a mapping (key: value), not %s", what, KindName(n))
+		return nil, false
+	}
+	var pairs []Pair
+	seen := map[string]*yaml.Node{}
+	var merged []Pair
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.ShortTag() == "!!merge" {
+			merged = append(merged, mergeSources(v, d)...)
+			continue
+		}
+		kd := Deref(k)
+		if kd.Kind != yaml.ScalarNode {
+			d.Add(PosOf(k), "keys in %s must be plain strings", what)
+			continue
+		}
+		if prev, dup := seen[kd.Value]; dup {
+			d.Add(PosOf(k), "duplicate key %q in %s (first at line %d); remove one", kd.Value, what, prev.Line)
+			continue
+		}
+		seen[kd.Value] = k
+		pairs = append(pairs, Pair{kd.Value, k, v})
+	}
+	for _, p := range merged {
+		if _, ok := seen[p.Key]; !ok {
+			seen[p.Key] = p.K
+			pairs = append(pairs, p)
+		}
+	}
+	return pairs, true
+}
+
+func mergeSources(v *yaml.Node, d *Diags) []Pair {
+	v = Deref(v)
+	var out []Pair
+	switch v.Kind {
+	case yaml.MappingNode:
+		ps, _ := Pairs(v, "a merged mapping", d)
+		out = append(out, ps...)
+	case yaml.SequenceNode:
+		for _, c := range v.Content {
+			out = append(out, mergeSources(c, d)...)
+		}
+	default:
+		d.Add(PosOf(v), "a << merge key takes a mapping or a list of mappings")
+	}
+	return out
+}
+
+// fields walks a mapping whose keys are fixed, reporting unknown keys with a
+// suggestion and the list of allowed keys.
+func Fields(n *yaml.Node, what string, known []string, d *Diags, fn func(key string, k, v *yaml.Node)) bool {
+	pairs, ok := Pairs(n, what, d)
+	if !ok {
+		return false
+	}
+	for _, p := range pairs {
+		if !Contains(known, p.Key) {
+			d.Add(PosOf(p.K), "unknown key %q in %s%s; allowed keys: %s", p.Key, what, suggest.DidYouMean(p.Key, known), strings.Join(known, ", "))
+			continue
+		}
+		fn(p.Key, p.K, p.V)
+	}
+	return true
+}
+
+func Contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func IsNull(n *yaml.Node) bool {
+	n = Deref(n)
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+func KindName(n *yaml.Node) string {
+	n = Deref(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return "null"
+		case "!!int":
+			return "an integer (" + n.Value + ")"
+		case "!!float":
+			return "a number (" + n.Value + ")"
+		case "!!bool":
+			return "a bool (" + n.Value + ")"
+		}
+		return fmt.Sprintf("a string (%q)", Truncate(n.Value, 40))
+	}
+	return "something else"
+}
+
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// str reads a string scalar. Numbers and bools are refused so that a value
+// like `version: "1"` or `name: 123` is caught where it is written.
+func Str(n *yaml.Node, what string, d *Diags) (string, bool) {
+	n = Deref(n)
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		d.Add(PosOf(n), "%s must be a string, not %s", what, KindName(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+// integer reads an integer scalar within [lo, hi].
+func Int(n *yaml.Node, what string, lo, hi int, d *Diags) (int, bool) {
+	n = Deref(n)
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		d.Add(PosOf(n), "%s must be an integer, not %s", what, KindName(n))
+		return 0, false
+	}
+	var v int64
+	if err := n.Decode(&v); err != nil {
+		d.Add(PosOf(n), "%s: %s is not a valid integer", what, n.Value)
+		return 0, false
+	}
+	if v < int64(lo) || v > int64(hi) {
+		d.Add(PosOf(n), "%s is %d; it must be between %d and %d", what, v, lo, hi)
+		return 0, false
+	}
+	return int(v), true
+}
+
+// number reads an integer or float scalar within [lo, hi].
+func Number(n *yaml.Node, what string, lo, hi float64, d *Diags) (float64, bool) {
+	n = Deref(n)
+	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
+		d.Add(PosOf(n), "%s must be a number, not %s", what, KindName(n))
+		return 0, false
+	}
+	var v float64
+	if err := n.Decode(&v); err != nil || v != v {
+		d.Add(PosOf(n), "%s: %s is not a valid number", what, n.Value)
+		return 0, false
+	}
+	if v < lo || v > hi {
+		d.Add(PosOf(n), "%s is %v; it must be between %v and %v", what, v, lo, hi)
+		return 0, false
+	}
+	return v, true
+}
+
+func Bool(n *yaml.Node, what string, d *Diags) (bool, bool) {
+	n = Deref(n)
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+		d.Add(PosOf(n), "%s must be true or false, not %s", what, KindName(n))
+		return false, false
+	}
+	return n.Value == "true", true
+}
+
+// plain converts a node to plain Go data: string, int, float64, bool, nil,
+// []any, map[string]any. The tree was bounded by parseYAML.
+func Plain(n *yaml.Node, d *Diags) any {
+	n = Deref(n)
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return Scalar(n)
+	case yaml.SequenceNode:
+		out := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			out[i] = Plain(c, d)
+		}
+		return out
+	case yaml.MappingNode:
+		pairs, _ := Pairs(n, "this mapping", d)
+		out := make(map[string]any, len(pairs))
+		for _, p := range pairs {
+			out[p.Key] = Plain(p.V, d)
+		}
+		return out
+	}
+	return nil
+}
+
+func Scalar(n *yaml.Node) any {
+	switch n.ShortTag() {
+	case "!!str", "!!timestamp":
+		return n.Value
+	case "!!null":
+		return nil
+	case "!!bool":
+		return n.Value == "true"
+	case "!!int":
+		if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			return int(v)
+		}
+		var v int64
+		if n.Decode(&v) == nil {
+			return int(v)
+		}
+		var f float64
+		if n.Decode(&f) == nil {
+			return f
+		}
+	case "!!float":
+		var f float64
+		if n.Decode(&f) == nil {
+			return f
+		}
+	}
+	return n.Value
+}

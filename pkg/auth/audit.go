@@ -1,0 +1,124 @@
+package auth
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// AuditLog appends one JSON line per executed or denied step. Each line is
+// one write to a file opened for appending, so lines from concurrent steps
+// or processes never interleave; Close syncs the file, so a crash loses at
+// most the lines of the steps in flight. It is safe for concurrent use.
+type AuditLog struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+// AuditLine is one record of the audit log.
+type AuditLine struct {
+	Time       time.Time        `json:"time"`
+	RunID      string           `json:"run_id"`
+	Playbook   string           `json:"playbook"`
+	SHA256     string           `json:"sha256"`
+	Roles      []string         `json:"roles"`
+	Step       string           `json:"step"`
+	Item       *int             `json:"item,omitempty"`
+	Op         string           `json:"op"`
+	Params     any              `json:"params,omitempty"`
+	Outcome    string           `json:"outcome"`
+	Error      *report.Error    `json:"error,omitempty"`
+	DurationMS int64            `json:"duration_ms"`
+	Decision   *report.Decision `json:"decision,omitempty"`
+}
+
+var _ engine.Auditor = (*AuditLog)(nil)
+
+// OpenAudit opens (creating) the audit log at path for appending.
+func OpenAudit(path string) (*AuditLog, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return &AuditLog{f: f}, nil
+}
+
+// Audit implements engine.Auditor.
+func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.Duration) {
+	line := AuditLine{
+		Time:       time.Now().UTC(),
+		RunID:      c.RunID,
+		Roles:      c.Roles,
+		Step:       c.Step.ID,
+		Op:         c.Step.Op,
+		Params:     c.Mask(map[string]any(c.Params)),
+		Outcome:    string(report.StatusSucceeded),
+		DurationMS: d.Milliseconds(),
+		Decision:   c.Decision,
+	}
+	if pb := c.Playbook(); pb != nil {
+		line.Playbook, line.SHA256 = pb.File, pb.SHA256
+	}
+	if c.Index >= 0 {
+		i := c.Index
+		line.Item = &i
+	}
+	if err != nil {
+		class := ops.ClassOf(err)
+		line.Outcome = outcomeOf(class)
+		line.Error = &report.Error{Class: string(class), Message: c.MaskString(err.Error())}
+	}
+	a.write(&line)
+}
+
+func outcomeOf(c ops.Class) string {
+	switch c {
+	case ops.ClassAuthorization:
+		return string(report.StatusDenied)
+	case ops.ClassCancelled:
+		return string(report.StatusCancelled)
+	}
+	return string(report.StatusFailed)
+}
+
+// Denied records the steps a preflight denied, which never reach the
+// engine.
+func (a *AuditLog) Denied(runID string, pb *steps.Playbook, roles []string, ds []StepDecision) {
+	for _, d := range ds {
+		a.write(&AuditLine{
+			Time: time.Now().UTC(), RunID: runID, Playbook: pb.File, SHA256: pb.SHA256, Roles: roles,
+			Step: d.Step, Op: d.Op, Outcome: string(report.StatusDenied),
+			Error:    &report.Error{Class: string(ops.ClassAuthorization), Message: d.Decision.Rule},
+			Decision: &report.Decision{Allowed: false, Rule: d.Decision.Rule, Via: d.Decision.Via},
+		})
+	}
+}
+
+func (a *AuditLog) write(l *AuditLine) {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return
+	}
+	b = append(b, '\n')
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.f.Write(b)
+}
+
+// Close syncs and closes the log.
+func (a *AuditLog) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.f.Sync(); err != nil {
+		a.f.Close()
+		return err
+	}
+	return a.f.Close()
+}

@@ -1,0 +1,258 @@
+// Package auth decides who may run what: roles, policy files, the
+// preflight check of a playbook before anything runs, delegation to pinned
+// runbooks, the resource scopes operations consult at run time, and the
+// audit log.
+package auth
+
+import (
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// Policy maps roles to what they may run. It is immutable once built and
+// safe for concurrent use.
+type Policy struct {
+	File  string // where it was loaded from; "" for the built-in policy
+	Dir   string // grant paths are relative to it
+	Roles map[string]*Role
+}
+
+// Role is one role of a policy.
+type Role struct {
+	Name     string
+	Inherits []string
+	Allow    []string // op patterns: exact name, "category.*" or "*"
+	Deny     []string
+	// MaxRisk allows every operation up to this risk; "" allows none by
+	// risk.
+	MaxRisk ops.Risk
+	// FileRoots limits the file operations to these directory trees; nil
+	// leaves the default (the working directory and the temp directory).
+	FileRoots []string
+	HTTP      *HTTPRules
+	// SignalOthers says whether the role may signal processes that
+	// arsenal-run did not start; nil leaves it allowed.
+	SignalOthers *bool
+	// RequireSandbox makes shell.exec steps of this role run sandboxed.
+	RequireSandbox bool
+	// Playbooks are delegation grants: runbooks this role may run with the
+	// rights of another role.
+	Playbooks []Grant
+}
+
+// Grant lets a role run one checked-in playbook with the rights of role As.
+type Grant struct {
+	Path   string // relative to the policy file's directory
+	SHA256 string // optional pin; an edited playbook voids the grant
+	As     string
+}
+
+// HTTPRules restrict where http.request and other network operations may
+// connect. Hosts are names or "*.suffix" patterns; checks on addresses
+// happen after resolution, at dial time, on every redirect too.
+type HTTPRules struct {
+	AllowHosts    []string
+	DenyHosts     []string
+	AllowCIDRs    []netip.Prefix
+	DenyCIDRs     []netip.Prefix
+	DenyPrivate   bool
+	DenyLoopback  bool
+	DenyLinkLocal bool
+}
+
+// The built-in roles.
+const (
+	RoleViewer   = "viewer"
+	RoleOperator = "operator"
+	RoleAdmin    = "admin"
+)
+
+// DefaultRole is the caller's role when none is given.
+const DefaultRole = RoleOperator
+
+// Builtin returns the policy used without --policy: viewer may run read
+// operations, operator read and write, admin everything.
+func Builtin() *Policy {
+	return &Policy{Roles: map[string]*Role{
+		RoleViewer:   {Name: RoleViewer, MaxRisk: ops.RiskRead},
+		RoleOperator: {Name: RoleOperator, MaxRisk: ops.RiskWrite},
+		RoleAdmin:    {Name: RoleAdmin, Allow: []string{"*"}},
+	}}
+}
+
+// Decision is the outcome of one authorization check and the rule that
+// made it.
+type Decision struct {
+	Allowed bool
+	Rule    string
+	// Via is "direct", or the grant that delegated the right.
+	Via string
+}
+
+// rule is one allow, deny or risk rule with the role it came from.
+type rule struct {
+	role    string
+	pattern string // "" for a max_risk rule
+	deny    bool
+	risk    ops.Risk
+}
+
+// specificity ranks patterns: an exact name beats "category.*", which beats
+// "*" and risk rules.
+func (r rule) specificity() int {
+	switch {
+	case r.pattern == "" || r.pattern == "*":
+		return 0
+	case strings.HasSuffix(r.pattern, ".*"):
+		return 1
+	}
+	return 2
+}
+
+func (r rule) matches(op string, risk ops.Risk) bool {
+	if r.pattern == "" {
+		return risk.Rank() <= r.risk.Rank()
+	}
+	return Match(r.pattern, op)
+}
+
+func (r rule) String() string {
+	switch {
+	case r.pattern == "":
+		return fmt.Sprintf("role %s: max_risk %s", r.role, r.risk)
+	case r.deny:
+		return fmt.Sprintf("role %s: deny %s", r.role, r.pattern)
+	}
+	return fmt.Sprintf("role %s: allow %s", r.role, r.pattern)
+}
+
+// Match reports whether an op name matches a pattern: "*", "category.*" or
+// an exact name.
+func Match(pattern, op string) bool {
+	switch {
+	case pattern == "*":
+		return true
+	case strings.HasSuffix(pattern, ".*"):
+		return strings.HasPrefix(op, strings.TrimSuffix(pattern, "*"))
+	}
+	return pattern == op
+}
+
+// expand returns the roles and everything they inherit, each once.
+func (p *Policy) expand(roles []string) ([]*Role, error) {
+	var out []*Role
+	seen := map[string]bool{}
+	var visit func(name string, via string) error
+	visit = func(name, via string) error {
+		if seen[name] {
+			return nil
+		}
+		r, ok := p.Roles[name]
+		if !ok {
+			if via != "" {
+				return fmt.Errorf("role %s inherits unknown role %q", via, name)
+			}
+			return fmt.Errorf("unknown role %q; the policy defines %s", name, strings.Join(p.RoleNames(), ", "))
+		}
+		seen[name] = true
+		out = append(out, r)
+		for _, in := range r.Inherits {
+			if err := visit(in, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, name := range roles {
+		if err := visit(name, ""); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RoleNames lists the policy's roles, sorted.
+func (p *Policy) RoleNames() []string {
+	names := make([]string, 0, len(p.Roles))
+	for n := range p.Roles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func rulesOf(roles []*Role) []rule {
+	var out []rule
+	for _, r := range roles {
+		for _, d := range r.Deny {
+			out = append(out, rule{role: r.Name, pattern: d, deny: true})
+		}
+		for _, a := range r.Allow {
+			out = append(out, rule{role: r.Name, pattern: a})
+		}
+		if r.MaxRisk != "" {
+			out = append(out, rule{role: r.Name, risk: r.MaxRisk})
+		}
+	}
+	return out
+}
+
+// decide applies rules: the most specific matching rule wins; at equal
+// specificity a deny wins. No matching rule denies.
+func decide(rules []rule, op string, risk ops.Risk, roles []string) Decision {
+	best := -1
+	for i, r := range rules {
+		if !r.matches(op, risk) {
+			continue
+		}
+		if best < 0 || r.specificity() > rules[best].specificity() ||
+			(r.specificity() == rules[best].specificity() && r.deny && !rules[best].deny) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Decision{Rule: fmt.Sprintf("no rule of role %s allows %s (risk %s)", strings.Join(roles, ", "), op, risk)}
+	}
+	return Decision{Allowed: !rules[best].deny, Rule: rules[best].String()}
+}
+
+// grantFor returns the grant of any of the roles that covers the playbook
+// at path with the given content hash, and why a grant that names the path
+// does not apply.
+func (p *Policy) grantFor(roles []*Role, path, sha string) (*Grant, string) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, ""
+	}
+	var why string
+	for _, r := range roles {
+		for i := range r.Playbooks {
+			g := &r.Playbooks[i]
+			gp := g.Path
+			if !filepath.IsAbs(gp) {
+				gp = filepath.Join(p.Dir, gp)
+			}
+			if filepath.Clean(gp) != abs {
+				continue
+			}
+			if g.SHA256 != "" && !strings.EqualFold(g.SHA256, sha) {
+				why = fmt.Sprintf("the grant of %s to role %s is pinned to sha256 %s but the file is %s: it was edited; review it and update the policy", g.Path, r.Name, short(g.SHA256), short(sha))
+				continue
+			}
+			return g, ""
+		}
+	}
+	return nil, why
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}

@@ -1,0 +1,128 @@
+package auth
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+)
+
+// Scope is what the caller's roles let operations touch. Operations read it
+// from ops.Call.Scope through small interfaces: FileRoots, AllowDial,
+// MaySignalOthers and SandboxRequired. The rights of several roles add up:
+// a path or host that any role allows is allowed.
+type Scope struct {
+	roots          []string // nil: the defaults
+	http           []*HTTPRules
+	unrestricted   bool // some role sets no http rules
+	signalOthers   bool
+	requireSandbox bool
+}
+
+func newScope(roles []*Role) *Scope {
+	s := &Scope{signalOthers: true}
+	rootsSet, signalSet := false, false
+	sandboxAll := len(roles) > 0
+	for _, r := range roles {
+		if r.FileRoots != nil {
+			rootsSet = true
+			s.roots = append(s.roots, r.FileRoots...)
+		}
+		if r.HTTP == nil {
+			s.unrestricted = true
+		} else {
+			s.http = append(s.http, r.HTTP)
+		}
+		if r.SignalOthers != nil {
+			if !signalSet {
+				s.signalOthers = false
+				signalSet = true
+			}
+			s.signalOthers = s.signalOthers || *r.SignalOthers
+		}
+		sandboxAll = sandboxAll && r.RequireSandbox
+	}
+	if rootsSet && s.roots == nil {
+		s.roots = []string{}
+	}
+	s.requireSandbox = sandboxAll
+	return s
+}
+
+// FileRoots returns the directory trees file operations may touch; nil
+// means the defaults (the working directory and the temp directory).
+func (s *Scope) FileRoots() []string { return s.roots }
+
+// MaySignalOthers reports whether processes that arsenal-run did not start
+// may be signalled.
+func (s *Scope) MaySignalOthers() bool { return s.signalOthers }
+
+// SandboxRequired reports whether shell.exec must run sandboxed.
+func (s *Scope) SandboxRequired() bool { return s.requireSandbox }
+
+// AllowDial decides whether a connection to ip, resolved from host, may be
+// made. It is consulted at dial time, so it also covers redirects and names
+// that resolve to addresses the policy denies.
+func (s *Scope) AllowDial(host string, ip net.IP) error {
+	if s.unrestricted {
+		return nil
+	}
+	addr, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return fmt.Errorf("%w: address %v of %s is not an IP", errDenied, ip, host)
+	}
+	addr = addr.Unmap()
+	var why string
+	for _, h := range s.http {
+		err := h.allow(strings.ToLower(host), addr)
+		if err == nil {
+			return nil
+		}
+		why = err.Error()
+	}
+	return fmt.Errorf("%w: connecting to %s (%s): %s", errDenied, host, addr, why)
+}
+
+func (h *HTTPRules) allow(host string, a netip.Addr) error {
+	for _, p := range h.DenyHosts {
+		if hostMatch(p, host) {
+			return fmt.Errorf("host %s is denied by %q", host, p)
+		}
+	}
+	for _, c := range h.DenyCIDRs {
+		if c.Contains(a) {
+			return fmt.Errorf("address is in denied network %s", c)
+		}
+	}
+	switch {
+	case h.DenyLoopback && a.IsLoopback():
+		return fmt.Errorf("loopback addresses are denied")
+	case h.DenyPrivate && a.IsPrivate():
+		return fmt.Errorf("private addresses are denied")
+	case h.DenyLinkLocal && (a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast()):
+		return fmt.Errorf("link-local addresses are denied")
+	}
+	if len(h.AllowHosts) == 0 && len(h.AllowCIDRs) == 0 {
+		return nil
+	}
+	for _, p := range h.AllowHosts {
+		if hostMatch(p, host) {
+			return nil
+		}
+	}
+	for _, c := range h.AllowCIDRs {
+		if c.Contains(a) {
+			return nil
+		}
+	}
+	return fmt.Errorf("neither host %s nor address %s is in the allowed hosts or networks", host, a)
+}
+
+// hostMatch matches "example.com" exactly and "*.example.com" for any
+// subdomain.
+func hostMatch(pattern, host string) bool {
+	if suffix, ok := strings.CutPrefix(pattern, "*."); ok {
+		return strings.HasSuffix(host, "."+suffix)
+	}
+	return pattern == host
+}
