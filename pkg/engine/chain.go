@@ -84,14 +84,12 @@ func (e *Engine) chain() Handler {
 	for i := len(e.middleware) - 1; i >= 0; i-- {
 		h = e.middleware[i](h)
 	}
-	if e.authorizer != nil {
-		h = authorize(e.authorizer)(h)
-	}
-	return h
+	return authorize(h)
 }
 
 func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	call := &ops.Call{RunID: c.RunID, Step: c.Step.ID, Attempt: len(c.Attempts), Log: c.Log, Scope: c.Scope}
+	ctx = context.WithValue(ctx, runKey{}, c.run)
 	if c.run != nil {
 		call.Dir = c.run.p.pb.Dir
 		call.Secrets = c.run.secrets()
@@ -103,18 +101,22 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	return c.Entry.Op.Execute(ops.WithCall(ctx, call), c.Params)
 }
 
-func authorize(a Authorizer) Middleware {
-	return func(next Handler) Handler {
-		return func(ctx context.Context, c *Call) (map[string]any, error) {
-			if err := a.Authorize(ctx, c); err != nil {
-				if ops.ClassOf(err) != ops.ClassAuthorization {
-					err = ops.WithClass(ops.ClassAuthorization, err)
-				}
-				c.Log.Warn().Err(err).Msg("denied")
-				return nil, err
-			}
+// authorize asks the run's authorizer (the run option's, else the
+// engine's) before anything else happens to the call.
+func authorize(next Handler) Handler {
+	return func(ctx context.Context, c *Call) (map[string]any, error) {
+		a := c.run.authorizer()
+		if a == nil {
 			return next(ctx, c)
 		}
+		if err := a.Authorize(ctx, c); err != nil {
+			if ops.ClassOf(err) != ops.ClassAuthorization {
+				err = ops.WithClass(ops.ClassAuthorization, err)
+			}
+			c.Log.Warn().Err(err).Msg("denied")
+			return nil, err
+		}
+		return next(ctx, c)
 	}
 }
 

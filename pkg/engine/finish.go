@@ -46,9 +46,11 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		rep.Roles = []string{}
 	}
 	rep.Steps = make([]report.Step, len(r.p.nodes))
+	r.subMu.Lock()
 	for i, n := range r.p.nodes {
 		rep.Steps[i] = r.stepReport(n)
 	}
+	r.subMu.Unlock()
 	ev := r.log.Info()
 	if status != report.StatusSucceeded {
 		ev = r.log.Error()
@@ -77,7 +79,16 @@ func (r *run) stepReport(n *node) report.Step {
 			s.AttemptLog[i] = a
 		}
 	}
+	s.Sub = r.subs[n.step.ID]
 	if rec.items != nil {
+		for i := range rec.items {
+			if sub := r.subs[n.step.ID+"["+strconv.Itoa(i)+"]"]; sub != nil {
+				if s.Subs == nil {
+					s.Subs = make([]*report.SubRun, len(rec.items))
+				}
+				s.Subs[i] = sub
+			}
+		}
 		s.Items = make([]report.Item, len(rec.items))
 		for i, it := range rec.items {
 			it.Item = report.Cap(r.red.Value(it.Item))

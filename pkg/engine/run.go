@@ -33,6 +33,9 @@ type runOptions struct {
 	procOut  io.Writer
 	resume   *report.Report
 	observer Observer
+	auth     Authorizer
+	chain    []string // playbook files of the enclosing runs, for playbook.run
+	parent   string   // the run id of the run that started this one
 }
 
 // WithRunID sets the run's id instead of a random one.
@@ -57,6 +60,10 @@ func WithRunLog(w io.Writer, level zerolog.Level) RunOption {
 // WithProcessOutput streams the live output of processes that steps run to
 // w, a line at a time, prefixed with the step id and masked.
 func WithProcessOutput(w io.Writer) RunOption { return func(o *runOptions) { o.procOut = w } }
+
+// WithRunAuthorizer authorizes this run's calls instead of the engine's
+// authorizer; servers that run for many callers set one per run.
+func WithRunAuthorizer(a Authorizer) RunOption { return func(o *runOptions) { o.auth = a } }
 
 // WithRunObserver receives this run's progress events, besides the
 // engine's observer.
@@ -91,6 +98,8 @@ type run struct {
 	start   time.Time
 	sem     chan struct{}
 	decMu   sync.Mutex
+	subMu   sync.Mutex
+	subs    map[string]*report.SubRun
 }
 
 // record is what the run learns about one step.
@@ -184,6 +193,16 @@ func environ() map[string]string {
 }
 
 func (r *run) secrets() []string { return r.secretV }
+
+func (r *run) authorizer() Authorizer {
+	if r == nil {
+		return nil
+	}
+	if r.o.auth != nil {
+		return r.o.auth
+	}
+	return r.p.e.authorizer
+}
 
 // baseEnv is the expression environment of a phase of the run.
 func (r *run) baseEnv(status string) map[string]any {

@@ -74,6 +74,20 @@ type Step struct {
 	Abandoned bool `json:"abandoned,omitempty"`
 	// Authorization records the decision that allowed or denied the step.
 	Authorization *Decision `json:"authorization,omitempty"`
+	// Sub is the run of a sub-playbook started by playbook.run; with a
+	// fan-out, each item's run is in Subs, by item index.
+	Sub  *SubRun   `json:"sub,omitempty"`
+	Subs []*SubRun `json:"subs,omitempty"`
+}
+
+// SubRun is a sub-playbook's run nested in its parent's report.
+type SubRun struct {
+	RunID    string         `json:"run_id"`
+	Playbook Playbook       `json:"playbook"`
+	Status   Status         `json:"status"`
+	Steps    []Step         `json:"steps"`
+	Outputs  map[string]any `json:"outputs,omitempty"`
+	Error    *Error         `json:"error,omitempty"`
 }
 
 // Attempt is one try of a step or item.

@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// MaxSubDepth bounds how deep playbook.run may nest.
+const MaxSubDepth = 8
+
+// runKey carries the calling run in an operation's context, for
+// playbook.run.
+type runKey struct{}
+
+// RegisterPlaybookOp adds playbook.run to the engine's registry: it runs a
+// sub-playbook through the same engine, with the caller's roles, authorizer,
+// limits and options, and returns its outputs and status. A playbook that
+// calls itself, directly or not, is an error rather than a stack overflow.
+func RegisterPlaybookOp(e *Engine) error {
+	return e.reg.Register(ops.Spec{
+		Name:        "playbook.run",
+		Description: "Run another playbook as one step, with its own inputs; its outputs and status come back and its steps appear nested in the report.",
+		Risk:        ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "path", Type: ops.TypeString, Required: true, Description: "the playbook file, relative to this playbook's directory"},
+			{Name: "inputs", Type: ops.TypeMap, Description: "the sub-playbook's inputs, by name"},
+		},
+		Output: []ops.Field{
+			{Name: "status", Type: "string", Description: "the sub-run's status"},
+			{Name: "outputs", Type: "map", Description: "the sub-run's outputs"},
+			{Name: "run_id", Type: "string", Description: "the sub-run's id"},
+		},
+	}, &subPlaybook{e: e, plans: map[string]*Plan{}})
+}
+
+type subPlaybook struct {
+	e     *Engine
+	mu    sync.Mutex
+	plans map[string]*Plan // by path and content hash
+}
+
+func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	parent, _ := ctx.Value(runKey{}).(*run)
+	path := p.String("path")
+	call := ops.CallFrom(ctx)
+	if !filepath.IsAbs(path) && call.Dir != "" {
+		path = filepath.Join(call.Dir, path)
+	}
+	path = filepath.Clean(path)
+	var chain []string
+	if parent != nil {
+		chain = append(slices.Clone(parent.o.chain), absPath(parent.p.pb.File))
+	}
+	if slices.Contains(chain, absPath(path)) {
+		return nil, ops.Errorf(ops.ClassValidation, "playbook.run: %s calls itself (%s -> %s); recursion is not allowed", path, strings.Join(chain, " -> "), path)
+	}
+	if len(chain) >= MaxSubDepth {
+		return nil, ops.Errorf(ops.ClassValidation, "playbook.run: nested more than %d deep (MaxSubDepth)", MaxSubDepth)
+	}
+	plan, err := s.plan(path)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
+	in, err := plan.ResolveInputs(p.Map("inputs"), nil)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("playbook.run %s: %w", path, err))
+	}
+	var o runOptions
+	if parent != nil {
+		o = parent.o
+		o.id, o.parent, o.resume = "", parent.id, nil
+	}
+	o.chain = chain
+	r := plan.newRun(in, o)
+	defer r.logw.Close()
+	if parent != nil {
+		// What the parent masks, the sub-run masks too: a secret passed
+		// down as an input stays hidden in the nested report.
+		r.red.Add(parent.secretV...)
+		r.secretV = append(r.secretV, parent.secretV...)
+	}
+	rep := r.execute(ctx)
+	if parent != nil {
+		parent.addSub(call.Step, rep)
+	}
+	out := map[string]any{"status": string(rep.Status), "outputs": rep.Outputs, "run_id": rep.RunID}
+	if rep.Status != report.StatusSucceeded {
+		class, msg := ops.ClassExecution, "sub-playbook "+plan.pb.Name+" "+string(rep.Status)
+		if rep.Error != nil {
+			class, msg = ops.Class(rep.Error.Class), msg+": "+rep.Error.Message
+		}
+		return out, ops.Errorf(class, "%s", msg)
+	}
+	return out, nil
+}
+
+// plan loads a sub-playbook once per content.
+func (s *subPlaybook) plan(path string) (*Plan, error) {
+	pb, err := steps.Load(path, s.e.reg)
+	if err != nil {
+		return nil, fmt.Errorf("playbook.run %s:\n%w", path, err)
+	}
+	key := absPath(path) + "@" + pb.SHA256
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.plans[key]; ok {
+		return p, nil
+	}
+	p := s.e.Plan(pb)
+	s.plans[key] = p
+	return p, nil
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// addSub keeps a sub-run's report for the step (or "step[i]") that
+// started it.
+func (r *run) addSub(step string, rep *report.Report) {
+	r.subMu.Lock()
+	defer r.subMu.Unlock()
+	if r.subs == nil {
+		r.subs = map[string]*report.SubRun{}
+	}
+	r.subs[step] = &report.SubRun{RunID: rep.RunID, Playbook: rep.Playbook, Status: rep.Status, Steps: rep.Steps, Outputs: rep.Outputs, Error: rep.Error}
+}
