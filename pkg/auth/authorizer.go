@@ -3,10 +3,12 @@ package auth
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 var errDenied = ops.ErrDenied
@@ -17,7 +19,9 @@ var errDenied = ops.ErrDenied
 // the operation its scope. It sits first in the call chain and is never
 // retried.
 type Authorizer struct {
-	s *Subject
+	s    *Subject
+	mu   sync.Mutex
+	subs map[*steps.Playbook]*Subject // sub-playbooks run by playbook.run
 }
 
 var _ engine.Authorizer = (*Authorizer)(nil)
@@ -25,15 +29,43 @@ var _ engine.Authorizer = (*Authorizer)(nil)
 // NewAuthorizer returns the authorizer of a subject's run.
 func NewAuthorizer(s *Subject) *Authorizer { return &Authorizer{s: s} }
 
+// subject returns who runs pb: the run's subject for its own playbook; for
+// a sub-playbook, the same roles with a grant only if the policy pins that
+// sub-playbook itself, so a sub-run never gets more than its caller could
+// get by running it directly.
+func (a *Authorizer) subject(pb *steps.Playbook) (*Subject, error) {
+	if pb == nil || a.s.playbook == nil || pb == a.s.playbook {
+		return a.s, nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.subs[pb]; ok {
+		return s, nil
+	}
+	s, err := a.s.policy.Subject(a.s.Roles, pb)
+	if err != nil {
+		return nil, err
+	}
+	if a.subs == nil {
+		a.subs = map[*steps.Playbook]*Subject{}
+	}
+	a.subs[pb] = s
+	return s, nil
+}
+
 // Authorize implements engine.Authorizer.
 func (a *Authorizer) Authorize(_ context.Context, c *engine.Call) error {
 	risk := c.Entry.RiskFor(c.Params)
-	d := a.s.Decide(c.Step.Op, risk)
+	subj, err := a.subject(c.Playbook())
+	if err != nil {
+		return ops.WithClass(ops.ClassAuthorization, err)
+	}
+	d := subj.Decide(c.Step.Op, risk)
 	c.Decision = &report.Decision{Allowed: d.Allowed, Rule: d.Rule, Via: d.Via}
 	if !d.Allowed {
 		return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s (risk %s): %s", errDenied, c.Step.Op, risk, d.Rule))
 	}
-	scope := a.s.Scope(d)
+	scope := subj.Scope(d)
 	if scope.SandboxRequired() && c.Entry.Spec.Param("sandbox") != nil {
 		if sb, _ := c.Params["sandbox"].(map[string]any); sb == nil {
 			c.Decision.Allowed = false

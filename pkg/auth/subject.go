@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -14,6 +15,7 @@ import (
 type Subject struct {
 	Roles      []string
 	policy     *Policy
+	playbook   *steps.Playbook
 	direct     []*Role
 	rules      []rule
 	grant      *Grant
@@ -21,6 +23,8 @@ type Subject struct {
 	grantRules []rule
 	scope      *Scope
 	grantScope *Scope
+	mu         sync.RWMutex
+	decided    map[opRisk]Decision
 	// GrantNote explains why a grant that names the playbook did not apply.
 	GrantNote string
 }
@@ -35,7 +39,7 @@ func (p *Policy) Subject(roles []string, pb *steps.Playbook) (*Subject, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Subject{Roles: roles, policy: p, direct: direct, rules: rulesOf(direct), scope: newScope(direct)}
+	s := &Subject{Roles: roles, policy: p, playbook: pb, direct: direct, rules: rulesOf(direct), scope: newScope(direct)}
 	if pb != nil {
 		g, why := p.grantFor(direct, pb.File, pb.SHA256)
 		s.GrantNote = why
@@ -50,9 +54,33 @@ func (p *Policy) Subject(roles []string, pb *steps.Playbook) (*Subject, error) {
 	return s, nil
 }
 
+type opRisk struct {
+	op   string
+	risk ops.Risk
+}
+
 // Decide says whether the subject may run op at the given risk: by its own
-// roles, or else by the playbook's grant.
+// roles, or else by the playbook's grant. Decisions are remembered: a run
+// asks the same question once per step or item.
 func (s *Subject) Decide(op string, risk ops.Risk) Decision {
+	key := opRisk{op, risk}
+	s.mu.RLock()
+	d, ok := s.decided[key]
+	s.mu.RUnlock()
+	if ok {
+		return d
+	}
+	d = s.decide(op, risk)
+	s.mu.Lock()
+	if s.decided == nil {
+		s.decided = map[opRisk]Decision{}
+	}
+	s.decided[key] = d
+	s.mu.Unlock()
+	return d
+}
+
+func (s *Subject) decide(op string, risk ops.Risk) Decision {
 	d := decide(s.rules, op, risk, s.Roles)
 	d.Via = "direct"
 	if d.Allowed || s.grant == nil {
