@@ -29,6 +29,7 @@ func testRegistry(t testing.TB) *ops.Registry {
 	r.MustRegister(ops.Spec{Name: "process.kill", Risk: ops.RiskDestructive, Params: []ops.Param{{Name: "pid", Type: ops.TypeInteger}}}, noop)
 	r.MustRegister(ops.Spec{Name: "process.signal", Risk: ops.RiskDestructive}, noop)
 	r.MustRegister(ops.Spec{Name: "file.write", Risk: ops.RiskWrite, Params: []ops.Param{{Name: "path", Type: ops.TypeString}}}, noop)
+	r.MustRegister(ops.Spec{Name: "file.delete", Risk: ops.RiskDestructive, Params: []ops.Param{{Name: "path", Type: ops.TypeString}}}, noop)
 	r.MustRegister(ops.Spec{Name: "shell.exec", Risk: ops.RiskWrite, Params: []ops.Param{{Name: "sandbox", Type: ops.TypeMap}}}, noop)
 	return r
 }
