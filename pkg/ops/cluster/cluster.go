@@ -1,0 +1,316 @@
+// Package cluster holds cluster.health and cluster.topology: probe every
+// node of a cluster concurrently (HTTP GET for nodes with a URL, a TCP
+// connection for nodes with an address) and sum the results up.
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sourcegraph/conc/panics"
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
+)
+
+// Prober probes nodes. It keeps one HTTP connection pool, shared by
+// cluster.health and cluster.topology and reused across runs; Close
+// releases its idle connections. It is safe for concurrent use.
+type Prober struct {
+	once sync.Once
+	tr   *http.Transport
+}
+
+// Register adds cluster.health and cluster.topology to r, sharing one
+// Prober.
+func Register(r *ops.Registry) error {
+	p := &Prober{}
+	if err := r.Register(healthSpec(), &Health{p}); err != nil {
+		return err
+	}
+	return r.Register(topologySpec(), &Topology{p})
+}
+
+func (p *Prober) transport(ctx context.Context) (*http.Transport, func()) {
+	p.once.Do(func() {
+		dialer := net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+		p.tr = &http.Transport{
+			Proxy: http.ProxyFromEnvironment,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				return policy.DialContext(ctx, dialer, network, addr)
+			},
+			MaxIdleConns:        1024,
+			MaxIdleConnsPerHost: 4,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+		}
+	})
+	if !policy.HasDialPolicy(ctx) {
+		return p.tr, func() {}
+	}
+	// A scope with a network policy gets connections of its own, never
+	// ones dialled for another scope.
+	t := p.tr.Clone()
+	t.Proxy = nil
+	return t, t.CloseIdleConnections
+}
+
+// Close releases idle connections.
+func (p *Prober) Close() error {
+	if p.tr != nil {
+		p.tr.CloseIdleConnections()
+	}
+	return nil
+}
+
+// commonParams are the params of both ops.
+func commonParams() []ops.Param {
+	return []ops.Param{
+		{Name: "nodes", Type: ops.TypeList, Items: ops.TypeMap, MaxLen: MaxNodes,
+			Description: "the nodes, each {name, url} (HTTP GET, 2xx = up) or {name, address} (host:port, TCP connect = up), with optional labels; exclusive with inventory"},
+		{Name: "inventory", Type: ops.TypeString, MaxLen: 4096,
+			Description: "a YAML file listing the nodes (a list, or {nodes: [...]}); relative to the playbook's directory"},
+		{Name: "selector", Type: ops.TypeMap, Description: "only the nodes with all these labels, e.g. {role: web}"},
+		{Name: "timeout", Type: ops.TypeDuration, Default: "2s", Max: ops.Bound(300), Description: "limit for each probe"},
+		{Name: "concurrency", Type: ops.TypeInteger, Default: 16, Min: ops.Bound(1), Max: ops.Bound(256), Description: "probes at once"},
+	}
+}
+
+// validateNodes checks nodes or inventory, exactly one.
+func validateNodes(p ops.Params, final bool) error {
+	_, hasNodes := p["nodes"]
+	_, hasInv := p["inventory"]
+	if hasNodes == hasInv {
+		return &ops.ParamError{Param: "nodes", Msg: "give nodes or inventory, exactly one"}
+	}
+	if p.Known("nodes") {
+		nodes, err := nodesFromParam(p.List("nodes"), final)
+		if err != nil {
+			return &ops.ParamError{Param: "nodes", Msg: err.Error()}
+		}
+		if final && len(nodes) == 0 {
+			return &ops.ParamError{Param: "nodes", Msg: "is empty; list at least one node"}
+		}
+	}
+	return nil
+}
+
+// load returns the selected nodes of the params.
+func load(ctx context.Context, p ops.Params) ([]Node, error) {
+	var nodes []Node
+	var err error
+	if p.Known("inventory") {
+		nodes, err = LoadInventory(ctx, p.String("inventory"))
+	} else {
+		nodes, err = nodesFromParam(p.List("nodes"), true)
+		if err != nil {
+			err = ops.Errorf(ops.ClassValidation, "param nodes: %v", err)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	nodes = selectNodes(nodes, p.Map("selector"))
+	if len(nodes) == 0 {
+		return nil, ops.Errorf(ops.ClassValidation, "param selector: no node has the labels %v", p.Map("selector"))
+	}
+	return nodes, nil
+}
+
+// result is the outcome of probing one node.
+type result struct {
+	status  string // up, down or timeout
+	latency time.Duration
+	err     string
+	code    int    // HTTP status, 0 for TCP
+	body    []byte // the start of an HTTP body, when asked for
+}
+
+// probeAll probes every node with at most n probes at once. Results are
+// indexed like nodes. It fails only when ctx ends or a policy refuses a
+// connection.
+func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time.Duration, keepBody bool) ([]result, error) {
+	tr, done := p.transport(ctx)
+	defer done()
+	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	results := make([]result, len(nodes))
+	denied := make([]error, len(nodes))
+	wp := pool.New().WithMaxGoroutines(n)
+	for i := range nodes {
+		if ctx.Err() != nil {
+			break
+		}
+		wp.Go(func() {
+			if ctx.Err() != nil {
+				return
+			}
+			var r result
+			rec := panics.Try(func() { r, denied[i] = probe(ctx, client, &nodes[i], timeout, keepBody) })
+			if rec != nil {
+				r = result{status: "down", err: "internal error while probing: " + fmt.Sprint(rec.Value)}
+			}
+			results[i] = r
+		})
+	}
+	wp.Wait()
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	for _, err := range denied {
+		if err != nil {
+			return nil, ops.WithClass(ops.ClassAuthorization, err)
+		}
+	}
+	return results, nil
+}
+
+// probe checks one node within timeout.
+func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Duration, keepBody bool) (result, error) {
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	var r result
+	var err error
+	if n.URL != "" {
+		r, err = probeHTTP(pctx, client, n.URL, keepBody)
+	} else {
+		var c net.Conn
+		host, _, _ := net.SplitHostPort(n.Address)
+		c, err = policy.Dialer(pctx, net.Dialer{}, host).DialContext(pctx, "tcp", n.Address)
+		if err == nil {
+			c.Close()
+			r.status = "up"
+		}
+	}
+	r.latency = time.Since(start)
+	switch {
+	case err == nil:
+	case errors.Is(err, ops.ErrDenied):
+		return r, fmt.Errorf("node %s: %w", n.Name, unwrapURL(err))
+	case pctx.Err() != nil && ctx.Err() == nil:
+		r.status, r.err = "timeout", fmt.Sprintf("no answer within %s", timeout)
+	default:
+		r.status, r.err = "down", shortError(err, n)
+	}
+	return r, nil
+}
+
+func probeHTTP(ctx context.Context, client *http.Client, rawURL string, keepBody bool) (result, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return result{}, err
+	}
+	req.Header.Set("User-Agent", "arsenal-run")
+	resp, err := client.Do(req)
+	if err != nil {
+		return result{}, err
+	}
+	defer resp.Body.Close()
+	r := result{code: resp.StatusCode, status: "up"}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return result{}, err
+	}
+	if keepBody {
+		r.body = body
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		r.status, r.err = "down", "HTTP status "+resp.Status
+	}
+	return r, nil
+}
+
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// shortError is an error without the URL (which may hold credentials).
+func shortError(err error, n *Node) string {
+	err = unwrapURL(err)
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		err = oe.Err
+	}
+	msg := err.Error()
+	if n.URL != "" {
+		if u, perr := url.Parse(n.URL); perr == nil {
+			msg = redact.InText(msg, u)
+		}
+	}
+	return strings.TrimPrefix(msg, "connect: ")
+}
+
+func ms(d time.Duration) float64 {
+	return math.Round(float64(d)/float64(time.Millisecond)*100) / 100
+}
+
+// nodeMap is the output entry of a node.
+func nodeMap(n *Node, r result) map[string]any {
+	m := map[string]any{"name": n.Name, "status": r.status, "latency_ms": ms(r.latency), "error": nil, "labels": labelMap(n.Labels)}
+	if r.err != "" {
+		m["error"] = r.err
+	}
+	if n.URL != "" {
+		m["url"] = redact.URLString(n.URL)
+		m["http_status"] = nil
+		if r.code != 0 {
+			m["http_status"] = r.code
+		}
+	} else {
+		m["address"] = n.Address
+	}
+	return m
+}
+
+func labelMap(l map[string]string) map[string]any {
+	m := make(map[string]any, len(l))
+	for k, v := range l {
+		m[k] = v
+	}
+	return m
+}
+
+// overall sums node results up: healthy when all are up, down when none is.
+func overall(results []result) (status string, up int) {
+	for _, r := range results {
+		if r.status == "up" {
+			up++
+		}
+	}
+	switch up {
+	case len(results):
+		return "healthy", up
+	case 0:
+		return "down", up
+	}
+	return "degraded", up
+}
+
+// arsenalInfo reads the /healthz answer of an arsenal-run server:
+// {"version": "...", "ops": N}. Anything else is not one.
+func arsenalInfo(body []byte) map[string]any {
+	var h struct {
+		Version *string  `json:"version"`
+		Ops     *float64 `json:"ops"`
+	}
+	if json.Unmarshal(body, &h) != nil || h.Version == nil || h.Ops == nil {
+		return nil
+	}
+	return map[string]any{"version": *h.Version, "ops": int(*h.Ops)}
+}

@@ -1,0 +1,336 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"go.uber.org/goleak"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func newRegistry(t testing.TB) *ops.Registry {
+	t.Helper()
+	r := ops.NewRegistry()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func server(t testing.TB, h http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func ok(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }
+
+func tcpListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); <-done })
+	return ln.Addr().String()
+}
+
+func closedAddr(t *testing.T) string {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	a := ln.Addr().String()
+	ln.Close()
+	return a
+}
+
+// statuses returns name -> status of a health output.
+func statuses(out map[string]any) map[string]string {
+	m := map[string]string{}
+	for _, n := range out["nodes"].([]any) {
+		nm := n.(map[string]any)
+		m[nm["name"].(string)] = nm["status"].(string)
+	}
+	return m
+}
+
+func TestHealth(t *testing.T) {
+	r := newRegistry(t)
+	up := server(t, ok)
+	broken := server(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	slow := server(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	nodes := []any{
+		map[string]any{"name": "web-1", "url": up.URL + "/healthz", "labels": map[string]any{"role": "web"}},
+		map[string]any{"name": "web-2", "url": broken.URL},
+		map[string]any{"name": "web-3", "url": slow.URL},
+		map[string]any{"name": "db-1", "address": tcpListener(t), "labels": map[string]any{"role": "db"}},
+		map[string]any{"name": "db-2", "address": closedAddr(t)},
+	}
+	out, err := r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "300ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"web-1": "up", "web-2": "down", "web-3": "timeout", "db-1": "up", "db-2": "down"}
+	if diff := cmp.Diff(want, statuses(out)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if out["status"] != "degraded" || out["up"] != 2 || out["total"] != 5 {
+		t.Errorf("overall %v %v/%v", out["status"], out["up"], out["total"])
+	}
+	list := out["nodes"].([]any)
+	ignore := cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == "latency_ms" })
+	wantWeb2 := map[string]any{"name": "web-2", "status": "down", "error": "HTTP status 503 Service Unavailable", "url": broken.URL, "http_status": 503, "labels": map[string]any{}}
+	if diff := cmp.Diff(wantWeb2, list[1], ignore); diff != "" {
+		t.Errorf("web-2 (-want +got):\n%s", diff)
+	}
+	if e := list[4].(map[string]any)["error"]; e != "connection refused" {
+		t.Errorf("db-2 error %v", e)
+	}
+	if e := list[2].(map[string]any)["error"]; e != "no answer within 300ms" {
+		t.Errorf("web-3 error %v", e)
+	}
+
+	out, err = r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "selector": map[string]any{"role": "web"}})
+	if err != nil || out["status"] != "healthy" || out["total"] != 1 {
+		t.Errorf("selector: %v %v", out, err)
+	}
+	out, err = r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes[1:2]})
+	if err != nil || out["status"] != "down" {
+		t.Errorf("all down: %v %v", out, err)
+	}
+	out, err = r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "300ms", "fail_on": "degraded"})
+	if err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "cluster is degraded: 2 of 5 nodes up") || out == nil {
+		t.Errorf("fail_on degraded: %v", err)
+	}
+	if _, err = r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "300ms", "fail_on": "down"}); err != nil {
+		t.Errorf("fail_on down with some up: %v", err)
+	}
+}
+
+func TestConcurrencyIsBounded(t *testing.T) {
+	var inFlight, peak atomic.Int64
+	s := server(t, func(w http.ResponseWriter, _ *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	})
+	var nodes []any
+	for i := range 20 {
+		nodes = append(nodes, map[string]any{"name": fmt.Sprint("n", i), "url": s.URL})
+	}
+	out, err := newRegistry(t).Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "concurrency": 4})
+	if err != nil || out["status"] != "healthy" {
+		t.Fatalf("%v %v", out, err)
+	}
+	if p := peak.Load(); p > 4 || p < 1 {
+		t.Errorf("peak concurrency %d, want at most 4", p)
+	}
+}
+
+func TestInventory(t *testing.T) {
+	r := newRegistry(t)
+	up := server(t, ok)
+	dir := t.TempDir()
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("map.yaml", fmt.Sprintf("nodes:\n  - name: a\n    url: %s\n    labels: {role: web, tier: 1}\n  - name: b\n    address: %s\n", up.URL, tcpListener(t)))
+	write("list.yaml", fmt.Sprintf("- {name: a, url: %s}\n", up.URL))
+	write("typo.yaml", "nodes:\n  - name: a\n    adress: 127.0.0.1:1\n")
+	write("dup.yaml", fmt.Sprintf("- {name: a, url: %s}\n- {name: a, url: %s}\n", up.URL, up.URL))
+	write("two.yaml", fmt.Sprintf("- {name: a, url: %s}\n---\n- {name: b, url: %s}\n", up.URL, up.URL))
+	write("empty.yaml", "nodes: []\n")
+
+	for _, f := range []string{"map.yaml", "list.yaml"} {
+		out, err := r.Execute(ctx, "cluster.health", map[string]any{"inventory": f})
+		if err != nil || out["status"] != "healthy" {
+			t.Errorf("%s: %v %v", f, out, err)
+		}
+	}
+	for f, want := range map[string]string{
+		"typo.yaml": "field adress not found", "dup.yaml": `"a" is used twice`, "two.yaml": "more than one YAML document",
+		"empty.yaml": "lists no nodes", "missing.yaml": "no such file",
+	} {
+		_, err := r.Execute(ctx, "cluster.health", map[string]any{"inventory": f})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", f, err, want)
+		}
+	}
+	_, err := r.Execute(context.Background(), "cluster.health", map[string]any{"inventory": "/etc/hostname"})
+	if !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("an inventory outside the roots: %v", err)
+	}
+}
+
+func TestTopology(t *testing.T) {
+	r := newRegistry(t)
+	arsenal := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"status":"ok","version":"1.4.2","ops":42}`)
+			return
+		}
+		io.WriteString(w, "home")
+	})
+	plain := server(t, ok)
+	nodes := []any{
+		map[string]any{"name": "runner", "url": arsenal.URL + "/", "labels": map[string]any{"role": "runner", "zone": "a"}},
+		map[string]any{"name": "runner-hz", "url": arsenal.URL + "/healthz", "labels": map[string]any{"zone": "b"}},
+		map[string]any{"name": "web", "url": strings.Replace(plain.URL, "://", "://u:pw@", 1), "labels": map[string]any{"role": "web", "zone": "a"}},
+		map[string]any{"name": "gone", "address": closedAddr(t)},
+	}
+	out, err := r.Execute(context.Background(), "cluster.topology", map[string]any{"nodes": nodes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := out["nodes"].([]any)
+	wantArsenal := []any{map[string]any{"version": "1.4.2", "ops": 42}, map[string]any{"version": "1.4.2", "ops": 42}, nil, nil}
+	for i, w := range wantArsenal {
+		if diff := cmp.Diff(w, list[i].(map[string]any)["arsenal"]); diff != "" {
+			t.Errorf("node %d arsenal (-want +got):\n%s", i, diff)
+		}
+	}
+	if u := list[2].(map[string]any)["url"].(string); strings.Contains(u, "pw") {
+		t.Errorf("credentials in output: %s", u)
+	}
+	wantLabels := map[string]any{
+		"role": map[string]any{"runner": []any{"runner"}, "web": []any{"web"}},
+		"zone": map[string]any{"a": []any{"runner", "web"}, "b": []any{"runner-hz"}},
+	}
+	if diff := cmp.Diff(wantLabels, out["by_label"]); diff != "" {
+		t.Errorf("by_label (-want +got):\n%s", diff)
+	}
+	if out["status"] != "degraded" || out["up"] != 3 {
+		t.Errorf("overall %v %v", out["status"], out["up"])
+	}
+}
+
+type denyAll struct{}
+
+func (denyAll) AllowDial(string, net.IP) error { return errors.New("not allowed") }
+
+func TestCancelPolicyAndBadParams(t *testing.T) {
+	r := newRegistry(t)
+	up := server(t, ok)
+	nodes := []any{map[string]any{"name": "a", "url": up.URL}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Execute(ctx, "cluster.health", map[string]any{"nodes": nodes}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	dctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyAll{}})
+	if _, err := r.Execute(dctx, "cluster.health", map[string]any{"nodes": nodes}); !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+		t.Errorf("policy: %v", err)
+	}
+	tests := []struct {
+		raw  map[string]any
+		want string
+	}{
+		{map[string]any{}, "nodes or inventory, exactly one"},
+		{map[string]any{"nodes": nodes, "inventory": "x.yaml"}, "exactly one"},
+		{map[string]any{"nodes": []any{}}, "is empty"},
+		{map[string]any{"nodes": []any{"web-1"}}, "want a map"},
+		{map[string]any{"nodes": []any{map[string]any{"name": "a"}}}, "give url"},
+		{map[string]any{"nodes": []any{map[string]any{"name": "a", "url": "ftp://x"}}}, "not an http://"},
+		{map[string]any{"nodes": []any{map[string]any{"name": "a", "address": "nohost"}}}, "not host:port"},
+		{map[string]any{"nodes": []any{map[string]any{"name": "a", "url": up.URL, "port": 1}}}, `unknown key "port"`},
+		{map[string]any{"nodes": nodes, "concurrency": 0}, "below the minimum"},
+		{map[string]any{"nodes": nodes, "selector": map[string]any{"role": "none"}}, "no node has the labels"},
+	}
+	for _, tc := range tests {
+		_, err := r.Execute(context.Background(), "cluster.health", tc.raw)
+		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want a validation error containing %q", tc.raw, err, tc.want)
+		}
+	}
+	e, _ := r.Get("cluster.health")
+	if _, err := e.Validate(map[string]any{"nodes": []any{ops.Deferred, map[string]any{"name": ops.Deferred, "url": up.URL}}}, false); err != nil {
+		t.Errorf("expressions at load time: %v", err)
+	}
+}
+
+// BenchmarkClusterHealth probes 100 local HTTP nodes, 32 at a time.
+func BenchmarkClusterHealth(b *testing.B) {
+	r := newRegistry(b)
+	nodes := make([]any, 100)
+	for i := range nodes {
+		s := server(b, ok)
+		nodes[i] = map[string]any{"name": fmt.Sprint("node-", i), "url": s.URL + "/healthz"}
+	}
+	e, _ := r.Get("cluster.health")
+	p, err := e.Validate(map[string]any{"nodes": nodes, "concurrency": 32}, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		out, err := e.Op.Execute(ctx, p)
+		if err != nil || out["status"] != "healthy" {
+			b.Fatalf("%v %v", out["status"], err)
+		}
+	}
+}
+
+// BenchmarkClusterHealthCold is BenchmarkClusterHealth with new
+// connections every time, as the first check of a run makes them.
+func BenchmarkClusterHealthCold(b *testing.B) {
+	nodes := make([]any, 100)
+	for i := range nodes {
+		s := server(b, ok)
+		nodes[i] = map[string]any{"name": fmt.Sprint("node-", i), "url": s.URL + "/healthz"}
+	}
+	raw := map[string]any{"nodes": nodes, "concurrency": 32}
+	for b.Loop() {
+		r := ops.NewRegistry()
+		if err := Register(r); err != nil {
+			b.Fatal(err)
+		}
+		out, err := r.Execute(context.Background(), "cluster.health", raw)
+		if err != nil || out["status"] != "healthy" {
+			b.Fatalf("%v %v", out["status"], err)
+		}
+		r.Close()
+	}
+}

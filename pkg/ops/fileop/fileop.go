@@ -1,0 +1,204 @@
+// Package fileop holds the file.* operations: read, write, stat and delete a
+// file. Every path is confined to the roots the caller's scope allows
+// (default: the working directory and the temp directory) through os.Root,
+// so neither "..", an absolute path nor a symlink can reach outside them.
+package fileop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// RootsScope is what an authorization scope (ops.Call.Scope) implements to
+// set the directory trees file ops may touch. Without it, or when it
+// returns nil, the roots are DefaultRoots; an empty list allows nothing.
+type RootsScope = policy.FileRoots
+
+// DefaultRoots returns the working directory and the temp directory.
+func DefaultRoots() []string { return policy.DefaultRoots() }
+
+// Register adds file.read, file.write, file.stat and file.delete to r.
+func Register(r *ops.Registry) error {
+	for _, d := range []struct {
+		spec ops.Spec
+		op   ops.Op
+	}{
+		{readSpec(), &Read{}},
+		{writeSpec(), &Write{}},
+		{statSpec(), &Stat{}},
+		{deleteSpec(), &Delete{}},
+	} {
+		if err := r.Register(d.spec, d.op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var pathParam = ops.Param{Name: "path", Type: ops.TypeString, Required: true, MaxLen: 4096,
+	Description: "the file; a relative path is taken from the playbook's directory; it must lie inside the allowed roots (default: the working directory and the temp directory)"}
+
+// checkPath is the ValidateParams shared by the file ops.
+func checkPath(p ops.Params) error {
+	if !p.Known("path") {
+		return nil
+	}
+	s := p.String("path")
+	switch {
+	case s == "":
+		return &ops.ParamError{Param: "path", Msg: "is empty"}
+	case strings.IndexByte(s, 0) >= 0:
+		return &ops.ParamError{Param: "path", Msg: "contains a NUL byte"}
+	}
+	return nil
+}
+
+// target is a path opened for access: the root it lies in and the path
+// relative to it. Close releases the root.
+type target struct {
+	root *os.Root
+	rel  string
+	abs  string
+}
+
+// open locates path inside the call's roots and opens that root.
+func open(ctx context.Context, path string) (*target, error) {
+	roots := policy.Roots(ctx)
+	place, err := policy.Locate(ctx, path, roots)
+	if err != nil {
+		return nil, classify(err, path, roots)
+	}
+	root, err := os.OpenRoot(place.Root)
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
+	}
+	return &target{root: root, rel: place.Rel, abs: place.Abs}, nil
+}
+
+func (t *target) Close() { t.root.Close() }
+
+// classify turns a file error into a classed error that names the path: an
+// escape from the root is an authorization error naming the roots.
+func classify(err error, path string, roots []string) error {
+	var ce *ops.Error
+	switch {
+	case errors.As(err, &ce):
+		return err
+	case errors.Is(err, ops.ErrDenied):
+		return ops.WithClass(ops.ClassAuthorization, err)
+	case policy.IsEscape(err):
+		return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: path %q leads outside the allowed roots (%s) through a symlink or ..", ops.ErrDenied, path, strings.Join(roots, ", ")))
+	case errors.Is(err, fs.ErrNotExist):
+		return ops.Errorf(ops.ClassExecution, "%s does not exist", path)
+	case errors.Is(err, fs.ErrPermission):
+		return ops.Errorf(ops.ClassExecution, "%s: permission denied by the file system", path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return ops.Errorf(ops.ClassExecution, "%s: %v", path, err)
+}
+
+// fileType names the kind of file a mode describes.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "file"
+	case m.IsDir():
+		return "dir"
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "other"
+}
+
+// modeString formats permission bits as four octal digits, with setuid,
+// setgid and sticky in the first.
+func modeString(m fs.FileMode) string {
+	n := uint32(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		n |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		n |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		n |= 0o1000
+	}
+	return fmt.Sprintf("%04o", n)
+}
+
+// Stat is the file.stat operation.
+type Stat struct{}
+
+var (
+	_ ops.Op             = (*Stat)(nil)
+	_ ops.ParamValidator = (*Stat)(nil)
+)
+
+func statSpec() ops.Spec {
+	return ops.Spec{
+		Name:        "file.stat",
+		Description: "Describe a file: whether it exists, its size, permissions, modification time and type. A missing file is exists: false, not an error. Symlinks are followed inside the allowed roots.",
+		Risk:        ops.RiskRead,
+		Params:      []ops.Param{pathParam},
+		Output: []ops.Field{
+			{Name: "exists", Type: "bool"},
+			{Name: "size", Type: "integer", Description: "bytes; 0 when missing"},
+			{Name: "mode", Type: "string", Description: "permissions in octal, e.g. 0644; null when missing"},
+			{Name: "mtime", Type: "string", Description: "last modification, RFC 3339; null when missing"},
+			{Name: "is_dir", Type: "bool"},
+			{Name: "is_symlink", Type: "bool", Description: "path itself is a symlink"},
+			{Name: "type", Type: "string", Description: "file, dir, symlink, fifo, socket, device or other; null when missing"},
+			{Name: "path", Type: "string", Description: "the absolute path"},
+		},
+	}
+}
+
+// ValidateParams checks the path.
+func (*Stat) ValidateParams(p ops.Params, _ bool) error { return checkPath(p) }
+
+// Execute stats the file.
+func (*Stat) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	path := p.String("path")
+	t, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	out := map[string]any{"exists": false, "size": 0, "mode": nil, "mtime": nil, "is_dir": false, "is_symlink": false, "type": nil, "path": t.abs}
+	lfi, err := t.root.Lstat(t.rel)
+	if err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
+		out["is_symlink"] = true
+	}
+	fi, err := t.root.Stat(t.rel)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, classify(err, path, policy.Roots(ctx))
+	}
+	out["exists"] = true
+	out["size"] = int(fi.Size())
+	out["mode"] = modeString(fi.Mode())
+	out["mtime"] = fi.ModTime().UTC().Format(time.RFC3339Nano)
+	out["is_dir"] = fi.IsDir()
+	out["type"] = fileType(fi.Mode())
+	return out, nil
+}

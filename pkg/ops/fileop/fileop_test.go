@@ -1,0 +1,322 @@
+package fileop
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// scope is a fake authorization scope that sets the file roots.
+type scope struct{ roots []string }
+
+func (s scope) FileRoots() []string { return s.roots }
+
+var _ RootsScope = scope{}
+
+type env struct {
+	t    *testing.T
+	r    *ops.Registry
+	root string // the only allowed root
+	out  string // a directory outside it
+	ctx  context.Context
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	r := ops.NewRegistry()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	e := &env{t: t, r: r, root: filepath.Join(base, "root"), out: filepath.Join(base, "outside")}
+	for _, d := range []string{e.root, e.out, filepath.Join(e.root, "sub")} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ctx = ops.WithCall(context.Background(), &ops.Call{Dir: e.root, Scope: scope{[]string{e.root}}})
+	return e
+}
+
+func (e *env) run(op string, raw map[string]any) (map[string]any, error) {
+	return e.r.Execute(e.ctx, op, raw)
+}
+
+func (e *env) file(rel, content string) string {
+	e.t.Helper()
+	p := filepath.Join(e.root, rel)
+	if filepath.IsAbs(rel) {
+		p = rel
+	}
+	if err := os.WriteFile(p, []byte(content), 0o640); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func TestReadWriteStatDelete(t *testing.T) {
+	e := newEnv(t)
+	out, err := e.run("file.write", map[string]any{"path": "notes.txt", "content": "hello\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(e.root, "notes.txt")
+	if diff := cmp.Diff(map[string]any{"bytes": 6, "path": p}, out); diff != "" {
+		t.Errorf("write (-want +got):\n%s", diff)
+	}
+	out, err = e.run("file.write", map[string]any{"path": p, "content": "more\n", "append": true})
+	if err != nil || out["bytes"] != 5 {
+		t.Fatalf("append: %v %v", out, err)
+	}
+	out, err = e.run("file.read", map[string]any{"path": "notes.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"content": "hello\nmore\n", "size": 11, "truncated": false, "path": p}, out); diff != "" {
+		t.Errorf("read (-want +got):\n%s", diff)
+	}
+	out, err = e.run("file.stat", map[string]any{"path": "notes.txt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mtime, _ := time.Parse(time.RFC3339Nano, out["mtime"].(string))
+	if time.Since(mtime) > time.Hour {
+		t.Errorf("mtime %v", out["mtime"])
+	}
+	delete(out, "mtime")
+	want := map[string]any{"exists": true, "size": 11, "mode": "0644", "is_dir": false, "is_symlink": false, "type": "file", "path": p}
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("stat (-want +got):\n%s", diff)
+	}
+	out, err = e.run("file.delete", map[string]any{"path": "notes.txt"})
+	if err != nil || out["deleted"] != true {
+		t.Fatalf("delete: %v %v", out, err)
+	}
+	out, err = e.run("file.stat", map[string]any{"path": "notes.txt"})
+	want = map[string]any{"exists": false, "size": 0, "mode": nil, "mtime": nil, "is_dir": false, "is_symlink": false, "type": nil, "path": p}
+	if diff := cmp.Diff(want, out); err != nil || diff != "" {
+		t.Errorf("stat of a missing file (-want +got):\n%s %v", diff, err)
+	}
+	out, err = e.run("file.delete", map[string]any{"path": "notes.txt", "missing_ok": true})
+	if err != nil || out["deleted"] != false {
+		t.Errorf("delete missing_ok: %v %v", out, err)
+	}
+	if _, err = e.run("file.delete", map[string]any{"path": "notes.txt"}); err == nil || !strings.Contains(err.Error(), "missing_ok") {
+		t.Errorf("delete of a missing file: %v", err)
+	}
+}
+
+func TestWriteIsAtomicAndKeepsMode(t *testing.T) {
+	e := newEnv(t)
+	p := e.file("app.conf", "old")
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.run("file.write", map[string]any{"path": "app.conf", "content": "new"}); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(p)
+	b, _ := os.ReadFile(p)
+	if string(b) != "new" || fi.Mode().Perm() != 0o600 {
+		t.Errorf("content %q mode %v; want new and the old mode 0600", b, fi.Mode().Perm())
+	}
+	if _, err := e.run("file.write", map[string]any{"path": "app.conf", "content": "x", "mode": "0755"}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o755 {
+		t.Errorf("mode %v, want 0755", fi.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(e.root)
+	for _, en := range entries {
+		if strings.Contains(en.Name(), "arsenal-tmp") {
+			t.Errorf("temporary file %s left behind", en.Name())
+		}
+	}
+	if _, err := e.run("file.write", map[string]any{"path": "a/b/c.txt", "content": "deep"}); err == nil || !strings.Contains(err.Error(), "create_dirs") {
+		t.Errorf("missing directory: %v", err)
+	}
+	if _, err := e.run("file.write", map[string]any{"path": "a/b/c.txt", "content": "deep", "create_dirs": true}); err != nil {
+		t.Errorf("create_dirs: %v", err)
+	}
+	if _, err := e.run("file.write", map[string]any{"path": "sub", "content": "x"}); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("writing over a directory: %v", err)
+	}
+}
+
+func TestPathsCannotLeaveTheRoots(t *testing.T) {
+	e := newEnv(t)
+	secret := e.file(filepath.Join(e.out, "secret"), "top secret")
+	if err := os.Symlink(secret, filepath.Join(e.root, "link-out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(e.out, filepath.Join(e.root, "dir-out")); err != nil {
+		t.Fatal(err)
+	}
+	e.file("inside", "fine")
+	if err := os.Symlink("inside", filepath.Join(e.root, "link-in")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		op  string
+		raw map[string]any
+	}{
+		{"file.read", map[string]any{"path": secret}},
+		{"file.read", map[string]any{"path": "../outside/secret"}},
+		{"file.read", map[string]any{"path": "sub/../../outside/secret"}},
+		{"file.read", map[string]any{"path": "link-out"}},
+		{"file.read", map[string]any{"path": "dir-out/secret"}},
+		{"file.stat", map[string]any{"path": "link-out"}},
+		{"file.write", map[string]any{"path": "dir-out/secret", "content": "pwned"}},
+		{"file.write", map[string]any{"path": "../outside/new", "content": "pwned"}},
+		{"file.delete", map[string]any{"path": "dir-out/secret"}},
+		{"file.delete", map[string]any{"path": "/etc/passwd"}},
+	}
+	for _, tc := range tests {
+		_, err := e.run(tc.op, tc.raw)
+		if err == nil {
+			t.Errorf("%s %v: allowed", tc.op, tc.raw)
+			continue
+		}
+		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+			t.Errorf("%s %v: error %v (class %s), want authorization", tc.op, tc.raw, err, ops.ClassOf(err))
+		}
+		if !strings.Contains(err.Error(), tc.raw["path"].(string)) || !strings.Contains(err.Error(), e.root) {
+			t.Errorf("%s: error %q should name the path and the roots", tc.op, err)
+		}
+	}
+	if b, _ := os.ReadFile(secret); string(b) != "top secret" {
+		t.Errorf("the file outside was changed: %q", b)
+	}
+	out, err := e.run("file.read", map[string]any{"path": "link-in"})
+	if err != nil || out["content"] != "fine" {
+		t.Errorf("a symlink inside the root: %v %v", out, err)
+	}
+	out, err = e.run("file.stat", map[string]any{"path": "link-in"})
+	if err != nil || out["is_symlink"] != true || out["type"] != "file" {
+		t.Errorf("stat of a symlink inside the root: %v %v", out, err)
+	}
+	out, err = e.run("file.delete", map[string]any{"path": "link-out"})
+	if err != nil || out["deleted"] != true {
+		t.Errorf("deleting a link that points outside removes the link: %v %v", out, err)
+	}
+	if _, err := os.Stat(secret); err != nil {
+		t.Errorf("the link's target was removed: %v", err)
+	}
+}
+
+func TestDefaultRoots(t *testing.T) {
+	r := ops.NewRegistry()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "x")
+	if _, err := r.Execute(context.Background(), "file.write", map[string]any{"path": p, "content": "ok"}); err != nil {
+		t.Errorf("the temp dir is a default root: %v", err)
+	}
+	_, err := r.Execute(context.Background(), "file.read", map[string]any{"path": "/etc/hostname"})
+	if !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("/etc is not a default root: %v", err)
+	}
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: scope{[]string{}}})
+	if _, err := r.Execute(ctx, "file.stat", map[string]any{"path": p}); !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "allows no file access") {
+		t.Errorf("a scope with an empty list of roots allows nothing: %v", err)
+	}
+	ctx = ops.WithCall(context.Background(), &ops.Call{Scope: scope{}})
+	if _, err := r.Execute(ctx, "file.stat", map[string]any{"path": p}); err != nil {
+		t.Errorf("a scope with nil roots keeps the defaults: %v", err)
+	}
+}
+
+func TestReadOnlyRegularFiles(t *testing.T) {
+	e := newEnv(t)
+	fifo := filepath.Join(e.root, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := e.run("file.read", map[string]any{"path": "fifo"}); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file but a fifo") {
+			t.Errorf("reading a FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading a FIFO blocked")
+	}
+	if _, err := e.run("file.read", map[string]any{"path": "sub"}); err == nil || !strings.Contains(err.Error(), "a dir") {
+		t.Errorf("reading a directory: %v", err)
+	}
+	if _, err := e.run("file.read", map[string]any{"path": "missing"}); err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("reading a missing file: %v", err)
+	}
+}
+
+func TestReadCapsAndEncodes(t *testing.T) {
+	e := newEnv(t)
+	big := "HEAD" + strings.Repeat("x", 10000) + "TAIL"
+	e.file("big", big)
+	out, err := e.run("file.read", map[string]any{"path": "big", "max_bytes": 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out["content"].(string)
+	if !strings.HasPrefix(c, "HEAD") || !strings.HasSuffix(c, "TAIL") || !strings.Contains(c, "9908 bytes truncated") || out["truncated"] != true || out["size"] != 10008 {
+		t.Errorf("capped read: %q %v", c, out)
+	}
+	e.file("bin", "\x00\xff\xfe ok")
+	out, err = e.run("file.read", map[string]any{"path": "bin"})
+	if err != nil || out["content"] != "\x00\uFFFD ok" {
+		t.Errorf("binary as text: %q %v", out["content"], err)
+	}
+	out, err = e.run("file.read", map[string]any{"path": "bin", "encoding": "base64"})
+	if err != nil || out["content"] != base64.StdEncoding.EncodeToString([]byte("\x00\xff\xfe ok")) {
+		t.Errorf("binary as base64: %v %v", out, err)
+	}
+}
+
+func TestBadParams(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		op   string
+		raw  map[string]any
+		want string
+	}{
+		{"file.read", map[string]any{}, "param path: is required"},
+		{"file.read", map[string]any{"path": ""}, "is empty"},
+		{"file.read", map[string]any{"path": "a\x00b"}, "NUL"},
+		{"file.read", map[string]any{"path": "a", "max_bytes": 0}, "below the minimum"},
+		{"file.read", map[string]any{"path": "a", "encoding": "hex"}, "not one of text, base64"},
+		{"file.write", map[string]any{"path": "a"}, "param content: is required"},
+		{"file.write", map[string]any{"path": "a", "content": "", "mode": "rw-r--r--"}, "not an octal permission"},
+		{"file.delete", map[string]any{"path": "a", "recursive": true}, "unknown parameter"},
+	}
+	for _, tc := range tests {
+		_, err := e.run(tc.op, tc.raw)
+		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %v: error %v, want a validation error containing %q", tc.op, tc.raw, err, tc.want)
+		}
+	}
+}
+
+func TestCancelledWriteLeavesNothing(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(e.ctx)
+	cancel()
+	_, err := e.r.Execute(ctx, "file.write", map[string]any{"path": "never", "content": "x"})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want cancelled", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.root, "never")); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a cancelled write created the file")
+	}
+}

@@ -1,0 +1,134 @@
+package fileop
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// Read is the file.read operation.
+type Read struct{}
+
+var (
+	_ ops.Op             = (*Read)(nil)
+	_ ops.ParamValidator = (*Read)(nil)
+)
+
+func readSpec() ops.Spec {
+	return ops.Spec{
+		Name: "file.read",
+		Description: "Read a regular file (never a device, pipe or directory). Files larger than max_bytes keep their first and last halves and set truncated. " +
+			"Text is returned as UTF-8, invalid bytes replaced by U+FFFD; use encoding: base64 for the exact bytes.",
+		Risk: ops.RiskRead,
+		Params: []ops.Param{
+			pathParam,
+			{Name: "max_bytes", Type: ops.TypeInteger, Default: capture.DefaultLimit, Min: ops.Bound(2), Max: ops.Bound(64 << 20),
+				Description: "the most bytes of content returned (default 1 MiB)"},
+			{Name: "encoding", Type: ops.TypeString, Default: "text", Enum: []any{"text", "base64"},
+				Description: "text (UTF-8) or base64 (exact bytes)"},
+		},
+		Output: []ops.Field{
+			{Name: "content", Type: "string", Description: "the content, or its head and tail when truncated"},
+			{Name: "size", Type: "integer", Description: "the file's full size in bytes"},
+			{Name: "truncated", Type: "bool", Description: "true when the middle of the file was left out"},
+			{Name: "path", Type: "string", Description: "the absolute path"},
+		},
+	}
+}
+
+// ValidateParams checks the path.
+func (*Read) ValidateParams(p ops.Params, _ bool) error { return checkPath(p) }
+
+// Execute reads the file.
+func (*Read) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	path := p.String("path")
+	t, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	fail := func(err error) error { return classify(err, path, policy.Roots(ctx)) }
+	// Stat first, so that opening never touches a device or blocks on a
+	// FIFO; then check that what was opened is the same regular file.
+	fi, err := t.root.Stat(t.rel)
+	if err != nil {
+		return nil, fail(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file but a %s; file.read reads regular files only", path, fileType(fi.Mode()))
+	}
+	f, err := t.root.OpenFile(t.rel, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, fail(err)
+	}
+	defer f.Close()
+	ofi, err := f.Stat()
+	if err != nil {
+		return nil, fail(err)
+	}
+	if !ofi.Mode().IsRegular() || !os.SameFile(fi, ofi) {
+		return nil, ops.Errorf(ops.ClassExecution, "%s changed while being opened; try again", path)
+	}
+	limit := p.Int("max_bytes")
+	content, truncated, err := readCapped(ctx, f, ofi.Size(), limit)
+	if err != nil {
+		return nil, err
+	}
+	var s string
+	if p.String("encoding") == "base64" {
+		s = base64.StdEncoding.EncodeToString(content)
+	} else {
+		s = strings.ToValidUTF8(string(content), "\uFFFD")
+	}
+	return map[string]any{"content": s, "size": int(ofi.Size()), "truncated": truncated, "path": t.abs}, nil
+}
+
+// readCapped reads f within limit bytes. A file known to be larger is read
+// as its head and its tail only, without reading the middle; files whose
+// size is not known in advance (like those under /proc) are streamed through
+// a capture.Buffer.
+func readCapped(ctx context.Context, f *os.File, size int64, limit int) ([]byte, bool, error) {
+	if size > int64(limit) {
+		half := limit / 2
+		head := make([]byte, half)
+		tail := make([]byte, limit-half)
+		if _, err := f.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+			return nil, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
+		}
+		if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
+			return nil, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
+		}
+		out := append(head, fmt.Sprintf("\n[... %d bytes truncated ...]\n", size-int64(limit))...)
+		return append(out, tail...), true, nil
+	}
+	buf := capture.NewBuffer(limit)
+	if _, err := io.Copy(buf, readerCtx{ctx, f}); err != nil {
+		if ctx.Err() != nil {
+			return nil, false, context.Cause(ctx)
+		}
+		return nil, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
+	}
+	return buf.Bytes(), buf.Truncated(), nil
+}
+
+// readerCtx stops reading when ctx is done.
+type readerCtx struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r readerCtx) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}

@@ -1,0 +1,209 @@
+package fileop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// Write is the file.write operation.
+type Write struct{}
+
+var (
+	_ ops.Op             = (*Write)(nil)
+	_ ops.ParamValidator = (*Write)(nil)
+)
+
+func writeSpec() ops.Spec {
+	return ops.Spec{
+		Name: "file.write",
+		Description: "Write a file atomically: the content goes to a temporary file in the same directory, is flushed to disk, and replaces the file by rename, " +
+			"so readers see the old or the new content, never a mix. A symlink at path is replaced, not followed. " +
+			"With append, the content is added at the end instead (not atomic: a crash can leave part of it).",
+		Risk: ops.RiskWrite,
+		Params: []ops.Param{
+			pathParam,
+			{Name: "content", Type: ops.TypeString, Required: true, MaxLen: 64 << 20, Description: "the text to write"},
+			{Name: "mode", Type: ops.TypeString, Description: "permissions in octal, like 0644 or 0600; default 0644 for a new file, the existing file's for a replaced one"},
+			{Name: "append", Type: ops.TypeBool, Default: false, Description: "add the content at the end of the file instead of replacing it"},
+			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create missing parent directories (mode 0755)"},
+		},
+		Output: []ops.Field{
+			{Name: "bytes", Type: "integer", Description: "bytes written"},
+			{Name: "path", Type: "string", Description: "the absolute path"},
+		},
+	}
+}
+
+var modeRE = regexp.MustCompile(`^0?[0-7]{3,4}$`)
+
+// ValidateParams checks the path and the mode.
+func (*Write) ValidateParams(p ops.Params, _ bool) error {
+	if err := checkPath(p); err != nil {
+		return err
+	}
+	if p.Known("mode") && !modeRE.MatchString(p.String("mode")) {
+		return &ops.ParamError{Param: "mode", Msg: fmt.Sprintf("%q is not an octal permission like 0644", p.String("mode"))}
+	}
+	return nil
+}
+
+var tmpSeq atomic.Uint64
+
+// Execute writes the file.
+func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	path, content := p.String("path"), p.String("content")
+	t, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	fail := func(err error) error { return classify(err, path, policy.Roots(ctx)) }
+	if t.rel == "." {
+		return nil, ops.Errorf(ops.ClassExecution, "%s is a root directory, not a file", path)
+	}
+	dir, base := filepath.Dir(t.rel), filepath.Base(t.rel)
+	if p.Bool("create_dirs") && dir != "." {
+		if err := t.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, fail(err)
+		}
+	}
+	mode := fs.FileMode(0o644)
+	existing, err := t.root.Lstat(t.rel)
+	switch {
+	case err == nil && existing.IsDir():
+		return nil, ops.Errorf(ops.ClassExecution, "%s is a directory", path)
+	case err == nil && existing.Mode().IsRegular():
+		mode = existing.Mode().Perm()
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, fail(err)
+	}
+	if p.Known("mode") {
+		n, _ := strconv.ParseUint(p.String("mode"), 8, 32)
+		mode = fs.FileMode(n).Perm()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	if p.Bool("append") {
+		f, err := t.root.OpenFile(t.rel, os.O_WRONLY|os.O_APPEND|os.O_CREATE, mode)
+		if err != nil {
+			return nil, fail(err)
+		}
+		n, err := f.WriteString(content)
+		if err == nil {
+			err = f.Sync()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fail(err)
+		}
+		return map[string]any{"bytes": n, "path": t.abs}, nil
+	}
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
+	n, err := writeTemp(t.root, tmp, content, mode)
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	if err == nil {
+		err = t.root.Rename(tmp, t.rel)
+	}
+	if err != nil {
+		_ = t.root.Remove(tmp)
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist; create it or set create_dirs: true", path)
+		}
+		return nil, fail(err)
+	}
+	// Make the rename itself durable.
+	if d, err := t.root.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return map[string]any{"bytes": n, "path": t.abs}, nil
+}
+
+// writeTemp creates name exclusively and writes, chmods and syncs it.
+func writeTemp(root *os.Root, name, content string, mode fs.FileMode) (int, error) {
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.WriteString(content)
+	if err == nil {
+		err = f.Chmod(mode) // exact bits, whatever the umask
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+// Delete is the file.delete operation.
+type Delete struct{}
+
+var (
+	_ ops.Op             = (*Delete)(nil)
+	_ ops.ParamValidator = (*Delete)(nil)
+)
+
+func deleteSpec() ops.Spec {
+	return ops.Spec{
+		Name:        "file.delete",
+		Description: "Delete a file or a symlink (the link, not its target). Directories are refused. A missing file fails the step unless missing_ok is true.",
+		Risk:        ops.RiskDestructive,
+		Params: []ops.Param{
+			pathParam,
+			{Name: "missing_ok", Type: ops.TypeBool, Default: false, Description: "succeed with deleted: false when the file does not exist"},
+		},
+		Output: []ops.Field{
+			{Name: "deleted", Type: "bool", Description: "true when a file was removed"},
+			{Name: "path", Type: "string", Description: "the absolute path"},
+		},
+	}
+}
+
+// ValidateParams checks the path.
+func (*Delete) ValidateParams(p ops.Params, _ bool) error { return checkPath(p) }
+
+// Execute deletes the file.
+func (*Delete) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	path := p.String("path")
+	t, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	fi, err := t.root.Lstat(t.rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && p.Bool("missing_ok"):
+		return map[string]any{"deleted": false, "path": t.abs}, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, ops.Errorf(ops.ClassExecution, "%s does not exist; set missing_ok: true if that is fine", path)
+	case err != nil:
+		return nil, classify(err, path, policy.Roots(ctx))
+	case fi.IsDir():
+		return nil, ops.Errorf(ops.ClassExecution, "%s is a directory; file.delete removes files only", path)
+	}
+	if err := t.root.Remove(t.rel); err != nil {
+		return nil, classify(err, path, policy.Roots(ctx))
+	}
+	return map[string]any{"deleted": true, "path": t.abs}, nil
+}

@@ -1,0 +1,226 @@
+package httpreq
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
+)
+
+// Execute sends the request and reads the response.
+func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	method := strings.ToUpper(p.String("method"))
+	u, err := parseURL(p.String("url"))
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassValidation, "param url: %v", err)
+	}
+	masked := redact.URL(u)
+	var body io.Reader
+	contentType := ""
+	switch {
+	case p.Known("json"):
+		b, err := json.Marshal(p["json"])
+		if err != nil {
+			return nil, ops.Errorf(ops.ClassValidation, "param json: cannot encode as JSON: %v", err)
+		}
+		body, contentType = strings.NewReader(string(b)), "application/json"
+	case p.Known("body"):
+		body = strings.NewReader(p.String("body"))
+	}
+	timeout := p.Duration("timeout")
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
+		timeoutError(fmt.Sprintf("%s %s: no complete response within %s (param timeout)", method, masked, timeout)))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassValidation, "%s %s: %v", method, masked, redact.InText(err.Error(), u))
+	}
+	req.Header.Set("User-Agent", "arsenal-run")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	var userHeaders []string
+	for k, v := range p.Map("headers") {
+		s, err := headerValue(k, v)
+		if err != nil {
+			return nil, ops.Errorf(ops.ClassValidation, "param headers: %v", err)
+		}
+		if strings.EqualFold(k, "Host") {
+			req.Host = s
+			continue
+		}
+		req.Header.Set(k, s)
+		userHeaders = append(userHeaders, http.CanonicalHeaderKey(k))
+	}
+
+	tr, done := op.transportFor(ctx, p.Bool("insecure_skip_verify"))
+	defer done()
+	client := &http.Client{Transport: tr, CheckRedirect: checkRedirect(p.Int("follow_redirects"), userHeaders)}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, op.fail(ctx, err, method, u)
+	}
+	defer resp.Body.Close()
+	buf := capture.NewBuffer(op.bodyLimit(p))
+	if _, err := io.Copy(buf, resp.Body); err != nil {
+		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u)
+	}
+	out := map[string]any{
+		"status":      resp.StatusCode,
+		"headers":     headerMap(resp.Header),
+		"body":        strings.ToValidUTF8(string(buf.Bytes()), "\uFFFD"),
+		"json":        nil,
+		"truncated":   buf.Truncated(),
+		"url":         redact.URL(resp.Request.URL),
+		"duration_ms": int(time.Since(start).Milliseconds()),
+	}
+	if isJSON(resp.Header.Get("Content-Type")) && !buf.Truncated() && len(buf.Bytes()) > 0 {
+		var v any
+		if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+			out["json_error"] = "the body is not valid JSON: " + err.Error()
+		} else {
+			out["json"] = v
+		}
+	}
+	if !statusOK(resp.StatusCode, p.List("expect_status")) {
+		want := "2xx"
+		if l := p.List("expect_status"); len(l) > 0 {
+			want = fmt.Sprint(l)
+		}
+		msg := fmt.Sprintf("%s %s: status %s, expected %s", method, out["url"], resp.Status, want)
+		if snippet := snippet(buf.Bytes(), 200); snippet != "" {
+			msg += "; body: " + snippet
+		}
+		return out, ops.WithClass(ops.ClassExecution, errors.New(msg))
+	}
+	return out, nil
+}
+
+// timeoutError is the cause of the op's own timeout; it is a
+// context.DeadlineExceeded, so the step's class is timeout.
+type timeoutError string
+
+func (e timeoutError) Error() string { return string(e) }
+func (e timeoutError) Unwrap() error { return context.DeadlineExceeded }
+
+// fail turns a client error into a classed error with the URL masked.
+func (op *Request) fail(ctx context.Context, err error, method string, u *url.URL) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	class := ops.ClassExecution
+	if errors.Is(err, ops.ErrDenied) {
+		class = ops.ClassAuthorization
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := redact.InText(err.Error(), u)
+	var hint string
+	if strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate") {
+		hint = "; if the server uses a self-signed certificate on purpose, set insecure_skip_verify: true"
+	}
+	e := fmt.Errorf("%s %s: %s%s", method, redact.URL(u), msg, hint)
+	if class == ops.ClassAuthorization {
+		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, redact.URL(u), strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
+	}
+	return ops.WithClass(class, e)
+}
+
+// safeHeaders may follow a redirect to another host.
+var safeHeaders = map[string]bool{"Accept": true, "Accept-Language": true, "User-Agent": true, "Content-Type": true}
+
+// checkRedirect follows at most max redirects. When a redirect leaves the
+// original scheme and host (or downgrades https to http) it drops
+// credentials and every header the step set, except harmless ones.
+func checkRedirect(max int, userHeaders []string) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if max == 0 {
+			return http.ErrUseLastResponse
+		}
+		if len(via) > max {
+			return fmt.Errorf("stopped after %d redirects (param follow_redirects)", max)
+		}
+		orig := via[0].URL
+		if hostPort(orig) == hostPort(req.URL) && !(orig.Scheme == "https" && req.URL.Scheme == "http") {
+			return nil
+		}
+		for _, h := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"} {
+			req.Header.Del(h)
+		}
+		for _, h := range userHeaders {
+			if !safeHeaders[h] {
+				req.Header.Del(h)
+			}
+		}
+		return nil
+	}
+}
+
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	return strings.ToLower(u.Hostname()) + ":" + port
+}
+
+func statusOK(code int, expect []any) bool {
+	if len(expect) == 0 {
+		return code >= 200 && code < 300
+	}
+	for _, v := range expect {
+		switch n := v.(type) {
+		case int:
+			if n == code {
+				return true
+			}
+		case float64:
+			if int(n) == code {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+func headerMap(h http.Header) map[string]any {
+	m := make(map[string]any, len(h))
+	for k, v := range h {
+		m[k] = strings.ToValidUTF8(strings.Join(v, ", "), "\uFFFD")
+	}
+	return m
+}
+
+// snippet is the start of a body on one line, for error messages.
+func snippet(b []byte, n int) string {
+	cut := len(b) > n
+	if cut {
+		b = b[:n]
+	}
+	s := strings.Join(strings.Fields(capture.Text(b)), " ")
+	if cut {
+		s += "..."
+	}
+	return s
+}

@@ -1,0 +1,291 @@
+// Package capture keeps the output of processes and bodies of responses
+// within a size limit, and turns raw bytes into text that is safe to put in a
+// JSON report or print on a terminal.
+package capture
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// DefaultLimit is the number of bytes a Buffer keeps when its limit is 0.
+const DefaultLimit = 1 << 20
+
+// Buffer is an io.Writer that keeps everything written to it up to Limit
+// bytes; beyond that it keeps the first half and the last half of the limit
+// and counts the bytes dropped in between. It is not safe for concurrent use.
+type Buffer struct {
+	limit   int
+	head    []byte // everything, until the limit is reached; then the first half
+	tail    []byte // ring of the most recent bytes, once the limit is reached
+	pos     int    // next write position in tail
+	full    bool   // tail has wrapped
+	dropped int64
+}
+
+// NewBuffer returns a Buffer that keeps at most limit bytes (DefaultLimit
+// when limit <= 0).
+func NewBuffer(limit int) *Buffer {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if limit < 2 {
+		limit = 2
+	}
+	return &Buffer{limit: limit}
+}
+
+// Write keeps p within the limit; it never fails.
+func (b *Buffer) Write(p []byte) (int, error) {
+	n := len(p)
+	if b.tail == nil {
+		if len(b.head)+len(p) <= b.limit {
+			b.head = append(b.head, p...)
+			return n, nil
+		}
+		// Overflow: the first half stays as the head, the rest of what was
+		// kept becomes the start of the tail.
+		half := b.limit / 2
+		if k := half - len(b.head); k > 0 {
+			b.head = append(b.head, p[:k]...)
+			p = p[k:]
+		}
+		b.tail = make([]byte, b.limit-half)
+		rest := b.head[half:]
+		b.head = b.head[:half:half]
+		b.ringWrite(rest)
+	}
+	b.ringWrite(p)
+	return n, nil
+}
+
+func (b *Buffer) ringWrite(p []byte) {
+	size := len(b.tail)
+	kept := b.pos
+	if b.full {
+		kept = size
+	}
+	if len(p) >= size {
+		b.dropped += int64(kept + len(p) - size)
+		copy(b.tail, p[len(p)-size:])
+		b.pos, b.full = 0, true
+		return
+	}
+	if over := kept + len(p) - size; over > 0 {
+		b.dropped += int64(over)
+	}
+	c := copy(b.tail[b.pos:], p)
+	if c < len(p) {
+		copy(b.tail, p[c:])
+		b.pos = len(p) - c
+		b.full = true
+	} else {
+		b.pos += c
+		if b.pos == size {
+			b.pos, b.full = 0, true
+		}
+	}
+}
+
+// Truncated reports whether bytes were dropped.
+func (b *Buffer) Truncated() bool { return b.dropped > 0 }
+
+// Dropped returns the number of bytes dropped.
+func (b *Buffer) Dropped() int64 { return b.dropped }
+
+// Bytes returns what was kept: all of it, or the head, a line saying how many
+// bytes were dropped, and the tail.
+func (b *Buffer) Bytes() []byte {
+	if b.tail == nil {
+		return b.head
+	}
+	out := make([]byte, 0, b.limit+64)
+	out = append(out, b.head...)
+	if b.dropped > 0 {
+		out = fmt.Appendf(out, "\n[... %d bytes truncated ...]\n", b.dropped)
+	}
+	if b.full {
+		out = append(out, b.tail[b.pos:]...)
+	}
+	return append(out, b.tail[:b.pos]...)
+}
+
+// Text returns Bytes as safe text (see Text).
+func (b *Buffer) Text() string { return Text(b.Bytes()) }
+
+// Text returns b as a string that is valid UTF-8 and safe on a terminal:
+// invalid bytes become U+FFFD, terminal escape sequences (colours, cursor
+// moves, window titles) are removed, and so are control characters other
+// than newline and tab (a carriage return could hide text by overwriting a
+// line).
+func Text(b []byte) string {
+	clean := true
+	for _, c := range b {
+		if c >= 0x80 || c == 0x7f || (c < 0x20 && c != '\n' && c != '\t') {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return string(b)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c == 0x1b:
+			i = skipEscape(b, i+1)
+			continue
+		case c == '\n' || c == '\t':
+			sb.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			// dropped
+		case c < 0x80:
+			sb.WriteByte(c)
+		default:
+			r, size := utf8.DecodeRune(b[i:])
+			switch {
+			case r == utf8.RuneError && size <= 1:
+				sb.WriteRune(utf8.RuneError)
+			case r >= 0x80 && r <= 0x9f: // C1 controls, including 8-bit CSI
+			default:
+				sb.Write(b[i : i+size])
+			}
+			i += size
+			continue
+		}
+		i++
+	}
+	return sb.String()
+}
+
+// skipEscape returns the index after the escape sequence whose ESC was just
+// before i.
+func skipEscape(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '[': // CSI: parameters 0x30-0x3f, intermediates 0x20-0x2f, final 0x40-0x7e
+		i++
+		for i < len(b) && b[i] >= 0x20 && b[i] <= 0x3f {
+			i++
+		}
+		if i < len(b) && b[i] >= 0x40 && b[i] <= 0x7e {
+			i++
+		}
+		return i
+	case ']', 'P', 'X', '^', '_': // OSC, DCS, SOS, PM, APC: up to BEL or ESC \
+		for i++; i < len(b); i++ {
+			if b[i] == 0x07 {
+				return i + 1
+			}
+			if b[i] == 0x1b && i+1 < len(b) && b[i+1] == '\\' {
+				return i + 2
+			}
+		}
+		return i
+	}
+	for i < len(b) && b[i] >= 0x20 && b[i] <= 0x2f { // intermediates, as in ESC ( B
+		i++
+	}
+	if i < len(b) && b[i] >= 0x30 && b[i] <= 0x7e {
+		i++
+	}
+	return i
+}
+
+// maxLine is the longest partial line a LineWriter holds before it emits it.
+const maxLine = 64 << 10
+
+// LineWriter passes what is written to it on to dst one complete line at a
+// time, each made safe with Text and passed through mask. Several
+// LineWriters may share one dst by sharing mu. Write errors of dst are
+// ignored: live output is a convenience, never a reason to fail a step.
+type LineWriter struct {
+	mu   *sync.Mutex
+	dst  io.Writer
+	mask func(string) string
+	buf  []byte
+}
+
+// NewLineWriter returns a LineWriter; mask may be nil.
+func NewLineWriter(dst io.Writer, mu *sync.Mutex, mask func(string) string) *LineWriter {
+	if mu == nil {
+		mu = &sync.Mutex{}
+	}
+	return &LineWriter{mu: mu, dst: dst, mask: mask}
+}
+
+// Write emits every complete line in p and keeps the rest for later.
+func (w *LineWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.buf = append(w.buf, p...)
+			for len(w.buf) >= maxLine {
+				w.emit(w.buf[:maxLine])
+				w.buf = w.buf[:copy(w.buf, w.buf[maxLine:])]
+			}
+			break
+		}
+		if len(w.buf) > 0 {
+			w.buf = append(w.buf, p[:i]...)
+			w.emit(w.buf)
+			w.buf = w.buf[:0]
+		} else {
+			w.emit(p[:i])
+		}
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// Flush emits a last line that had no newline.
+func (w *LineWriter) Flush() {
+	if len(w.buf) > 0 {
+		w.emit(w.buf)
+		w.buf = w.buf[:0]
+	}
+}
+
+func (w *LineWriter) emit(line []byte) {
+	s := Text(line)
+	if w.mask != nil {
+		s = w.mask(s)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, _ = io.WriteString(w.dst, s+"\n")
+}
+
+// LastLines returns at most n of the last non-empty lines of s, at most max
+// bytes, for error messages.
+func LastLines(s string, n, max int) string {
+	s = strings.TrimRight(s, "\n")
+	lines := strings.Split(s, "\n")
+	var keep []string
+	for i := len(lines) - 1; i >= 0 && len(keep) < n; i-- {
+		if strings.TrimSpace(lines[i]) != "" {
+			keep = append(keep, lines[i])
+		}
+	}
+	for i, j := 0, len(keep)-1; i < j; i, j = i+1, j-1 {
+		keep[i], keep[j] = keep[j], keep[i]
+	}
+	out := strings.Join(keep, "\n")
+	if len(out) > max {
+		out = out[len(out)-max:]
+		for len(out) > 0 && !utf8.RuneStart(out[0]) {
+			out = out[1:]
+		}
+		out = "..." + out
+	}
+	return out
+}

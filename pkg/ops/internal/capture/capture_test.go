@@ -1,0 +1,135 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// naive keeps everything and computes what Buffer should hold.
+func naive(all []byte, limit int) ([]byte, int64) {
+	if len(all) <= limit {
+		return all, 0
+	}
+	half := limit / 2
+	tail := limit - half
+	dropped := int64(len(all) - limit)
+	out := append([]byte{}, all[:half]...)
+	out = fmt.Appendf(out, "\n[... %d bytes truncated ...]\n", dropped)
+	return append(out, all[len(all)-tail:]...), dropped
+}
+
+func TestBufferKeepsHeadAndTail(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 500 {
+		limit := 2 + rng.IntN(64)
+		b := NewBuffer(limit)
+		var all []byte
+		for range rng.IntN(20) {
+			chunk := make([]byte, rng.IntN(3*limit))
+			for i := range chunk {
+				chunk[i] = byte('a' + rng.IntN(26))
+			}
+			if n, err := b.Write(chunk); n != len(chunk) || err != nil {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			all = append(all, chunk...)
+		}
+		want, dropped := naive(all, limit)
+		if diff := cmp.Diff(string(want), string(b.Bytes())); diff != "" {
+			t.Fatalf("trial %d, limit %d, %d bytes written (-want +got):\n%s", trial, limit, len(all), diff)
+		}
+		if b.Dropped() != dropped || b.Truncated() != (dropped > 0) {
+			t.Fatalf("trial %d: dropped %d truncated %v, want %d", trial, b.Dropped(), b.Truncated(), dropped)
+		}
+	}
+}
+
+func TestText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain\ttext\n", "plain\ttext\n"},
+		{"\x1b[1;31mred\x1b[0m", "red"},
+		{"\x1b]0;window title\x07after", "after"},
+		{"\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"},
+		{"\x1b(Bcharset", "charset"},
+		{"\x1bPdevice control\x1b\\z", "z"},
+		{"cr\r\nbell\x07nul\x00del\x7f", "cr\nbellnuldel"},
+		{"bad \xff\xfe bytes", "bad \uFFFD\uFFFD bytes"},
+		{"8-bit csi \u009b31m", "8-bit csi 31m"},
+		{"héllo wörld ✓", "héllo wörld ✓"},
+		{"cut rune \xe2\x9c", "cut rune \uFFFD\uFFFD"},
+		{"trailing escape \x1b", "trailing escape "},
+		{"unterminated \x1b[12", "unterminated "},
+	}
+	for _, tc := range tests {
+		got := Text([]byte(tc.in))
+		if got != tc.want {
+			t.Errorf("Text(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if !utf8.ValidString(got) {
+			t.Errorf("Text(%q) is not valid UTF-8", tc.in)
+		}
+	}
+}
+
+func FuzzText(f *testing.F) {
+	f.Add([]byte("\x1b[31mx\xff\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := Text(b)
+		if !utf8.ValidString(s) {
+			t.Fatalf("not valid UTF-8: %q", s)
+		}
+		for _, r := range s {
+			if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r <= 0x9f) {
+				t.Fatalf("control character %U left in %q", r, s)
+			}
+		}
+		if _, err := json.Marshal(s); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestLineWriter(t *testing.T) {
+	var out bytes.Buffer
+	mask := strings.NewReplacer("secret", "***").Replace
+	w := NewLineWriter(&out, &sync.Mutex{}, mask)
+	for _, chunk := range []string{"fir", "st\nsec", "ond secret\n\x1b[1mthird", ""} {
+		w.Write([]byte(chunk))
+	}
+	w.Flush()
+	if diff := cmp.Diff("first\nsecond ***\nthird\n", out.String()); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	out.Reset()
+	w.Write(bytes.Repeat([]byte("x"), maxLine+10))
+	w.Flush()
+	if lines := strings.Count(out.String(), "\n"); lines != 2 {
+		t.Errorf("a very long line should be split in 2, got %d", lines)
+	}
+}
+
+func TestLastLines(t *testing.T) {
+	tests := []struct {
+		in     string
+		n, max int
+		want   string
+	}{
+		{"a\nb\n\nc\nd\n", 2, 100, "c\nd"},
+		{"one line", 5, 100, "one line"},
+		{"", 5, 100, ""},
+		{"abcdefghij", 1, 4, "...ghij"},
+	}
+	for _, tc := range tests {
+		if got := LastLines(tc.in, tc.n, tc.max); got != tc.want {
+			t.Errorf("LastLines(%q, %d, %d) = %q, want %q", tc.in, tc.n, tc.max, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,256 @@
+package proc
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+var processFields = []ops.Field{
+	{Name: "pid", Type: "integer"},
+	{Name: "ppid", Type: "integer"},
+	{Name: "name", Type: "string"},
+	{Name: "cmdline", Type: "string"},
+	{Name: "user", Type: "string", Description: "effective user"},
+	{Name: "cpu_percent", Type: "number", Description: "CPU use, 100 = one core: average since start, or over cpu_sample"},
+	{Name: "rss_bytes", Type: "integer", Description: "resident memory"},
+	{Name: "started_at", Type: "string", Description: "RFC 3339 with milliseconds; pass it to process.signal to guard against pid reuse"},
+}
+
+// List is the process.list operation.
+type List struct{}
+
+var (
+	_ ops.Op             = (*List)(nil)
+	_ ops.ParamValidator = (*List)(nil)
+)
+
+func listSpec() ops.Spec {
+	return ops.Spec{
+		Name: "process.list",
+		Description: "List processes, filtered by name, command line, user and CPU use, sorted by pid. " +
+			"cpu_percent is the average since the process started, or, with cpu_sample, the use measured over that interval (to find what is busy now).",
+		Risk: ops.RiskRead,
+		Params: []ops.Param{
+			{Name: "name_regex", Type: ops.TypeString, MaxLen: 1024, Description: "regular expression (RE2) the process name must match, e.g. ^worker-[0-9]+$"},
+			{Name: "cmdline_regex", Type: ops.TypeString, MaxLen: 1024, Description: "regular expression the full command line must match"},
+			{Name: "user", Type: ops.TypeString, Description: "only processes of this user"},
+			{Name: "min_cpu_percent", Type: ops.TypeNumber, Min: ops.Bound(0), Description: "only processes using at least this much CPU"},
+			{Name: "cpu_sample", Type: ops.TypeDuration, Max: ops.Bound(60), Description: "measure CPU use over this interval, e.g. 1s, instead of since start"},
+			{Name: "limit", Type: ops.TypeInteger, Default: 1000, Min: ops.Bound(1), Max: ops.Bound(100000), Description: "the most processes returned"},
+		},
+		Output: []ops.Field{
+			{Name: "processes", Type: "list", Description: "[{pid, ppid, name, cmdline, user, cpu_percent, rss_bytes, started_at}]"},
+			{Name: "count", Type: "integer", Description: "processes matched, before limit"},
+			{Name: "truncated", Type: "bool", Description: "more processes matched than limit"},
+		},
+	}
+}
+
+// ValidateParams compiles the regular expressions.
+func (*List) ValidateParams(p ops.Params, _ bool) error {
+	return checkRegexps(p, "name_regex", "cmdline_regex")
+}
+
+func checkRegexps(p ops.Params, names ...string) error {
+	var errs ops.ParamErrors
+	for _, n := range names {
+		if p.Known(n) {
+			if _, err := regexp.Compile(p.String(n)); err != nil {
+				errs = append(errs, &ops.ParamError{Param: n, Msg: fmt.Sprintf("not a valid regular expression: %v", err)})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// filter selects processes.
+type filter struct {
+	name, cmdline *regexp.Regexp
+	user          string
+	minCPU        float64
+}
+
+func newFilter(p ops.Params) (*filter, error) {
+	f := &filter{user: p.String("user"), minCPU: p.Float("min_cpu_percent")}
+	var err error
+	if s := p.String("name_regex"); s != "" {
+		if f.name, err = regexp.Compile(s); err != nil {
+			return nil, ops.Errorf(ops.ClassValidation, "param name_regex: %v", err)
+		}
+	}
+	if s := p.String("cmdline_regex"); s != "" {
+		if f.cmdline, err = regexp.Compile(s); err != nil {
+			return nil, ops.Errorf(ops.ClassValidation, "param cmdline_regex: %v", err)
+		}
+	}
+	return f, nil
+}
+
+// match lists the processes that pass f, by pid.
+func (f *filter) match(ctx context.Context, sample time.Duration) ([]map[string]any, error) {
+	all, err := process.ProcessesWithContext(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, ops.Errorf(ops.ClassExecution, "listing processes: %v", err)
+	}
+	u := users{}
+	now := time.Now()
+	var out []map[string]any
+	var procs []*process.Process
+	for _, p := range all {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		if f.name != nil {
+			n, err := p.NameWithContext(ctx)
+			if err != nil || !f.name.MatchString(n) {
+				continue
+			}
+		}
+		m, ok := facts(ctx, p, u, now)
+		if !ok || f.cmdline != nil && !f.cmdline.MatchString(m["cmdline"].(string)) || f.user != "" && m["user"] != f.user {
+			continue
+		}
+		out = append(out, m)
+		procs = append(procs, p)
+	}
+	if sample > 0 {
+		if err := sampleCPU(ctx, procs, out, sample); err != nil {
+			return nil, err
+		}
+	}
+	kept := out[:0]
+	for _, m := range out {
+		if m["cpu_percent"].(float64) >= f.minCPU {
+			kept = append(kept, m)
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i]["pid"].(int) < kept[j]["pid"].(int) })
+	return kept, nil
+}
+
+// sampleCPU replaces cpu_percent with the use measured over d.
+func sampleCPU(ctx context.Context, procs []*process.Process, out []map[string]any, d time.Duration) error {
+	before := make([]float64, len(procs))
+	for i, p := range procs {
+		if t, err := p.TimesWithContext(ctx); err == nil {
+			before[i] = t.User + t.System
+		}
+	}
+	start := time.Now()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	elapsed := time.Since(start).Seconds()
+	for i, p := range procs {
+		out[i]["cpu_percent"] = 0.0
+		if t, err := p.TimesWithContext(ctx); err == nil {
+			out[i]["cpu_percent"] = round2((t.User + t.System - before[i]) / elapsed * 100)
+		}
+	}
+	return nil
+}
+
+// Execute lists the processes.
+func (*List) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	f, err := newFilter(p)
+	if err != nil {
+		return nil, err
+	}
+	matched, err := f.match(ctx, p.Duration("cpu_sample"))
+	if err != nil {
+		return nil, err
+	}
+	limit := p.Int("limit")
+	count := len(matched)
+	if count > limit {
+		matched = matched[:limit]
+	}
+	list := make([]any, len(matched))
+	for i, m := range matched {
+		list[i] = m
+	}
+	return map[string]any{"processes": list, "count": count, "truncated": count > limit}, nil
+}
+
+// Info is the process.info operation.
+type Info struct{}
+
+var _ ops.Op = (*Info)(nil)
+
+func infoSpec() ops.Spec {
+	out := append([]ops.Field{}, processFields...)
+	out = append(out,
+		ops.Field{Name: "status", Type: "string", Description: "running, sleep, stop, zombie, ..."},
+		ops.Field{Name: "num_threads", Type: "integer"},
+		ops.Field{Name: "exe", Type: "string", Description: "the executable; null with exe_error when it cannot be read"},
+		ops.Field{Name: "cwd", Type: "string", Description: "the working directory; null with cwd_error when it cannot be read"},
+		ops.Field{Name: "nice", Type: "integer"},
+		ops.Field{Name: "children", Type: "list", Description: "pids of its direct children"},
+	)
+	return ops.Spec{
+		Name:        "process.info",
+		Description: "Describe one process: the process.list fields plus status, threads, executable, working directory, nice and children. A pid that does not exist fails the step.",
+		Risk:        ops.RiskRead,
+		Params:      []ops.Param{{Name: "pid", Type: ops.TypeInteger, Required: true, Min: ops.Bound(1), Description: "the process id"}},
+		Output:      out,
+	}
+}
+
+// Execute describes the process.
+func (*Info) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	pid := p.Int("pid")
+	proc, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return nil, noProcess(pid)
+	}
+	m, ok := facts(ctx, proc, users{}, time.Now())
+	if !ok {
+		return nil, noProcess(pid)
+	}
+	set := func(k string, v any, err error) {
+		if err != nil {
+			m[k], m[k+"_error"] = nil, err.Error()
+			return
+		}
+		m[k] = v
+	}
+	st, err := proc.StatusWithContext(ctx)
+	status := ""
+	if len(st) > 0 {
+		status = st[0]
+	}
+	set("status", status, err)
+	n, err := proc.NumThreadsWithContext(ctx)
+	set("num_threads", int(n), err)
+	exe, err := proc.ExeWithContext(ctx)
+	set("exe", exe, err)
+	cwd, err := proc.CwdWithContext(ctx)
+	set("cwd", cwd, err)
+	nice, err := proc.NiceWithContext(ctx)
+	set("nice", int(nice), err)
+	kids := []any{}
+	if cs, err := proc.ChildrenWithContext(ctx); err == nil {
+		for _, c := range cs {
+			kids = append(kids, int(c.Pid))
+		}
+	}
+	m["children"] = kids
+	return m, nil
+}

@@ -1,0 +1,143 @@
+// Package proc holds the process.* operations (list, inspect, start and
+// signal processes) and the supervisor.* operations, with the Supervisor
+// that keeps started processes running by their restart policy.
+//
+// Signals are sent through pidfds after checking the process's start time,
+// so a pid reused by another process is never hit; pid 1, this process and
+// its parent are never signalled.
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strconv"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// Register adds the process.* and supervisor.* operations to r. sup is the
+// Supervisor that process.start places processes in, created and closed by
+// the caller; with nil, Register creates one that r.Close closes.
+func Register(r *ops.Registry, sup *Supervisor) error {
+	var start ops.Op = &StartOp{sup: sup}
+	if sup == nil {
+		sup = NewSupervisor(Options{})
+		start = ownedStart{&StartOp{sup: sup}}
+	}
+	for _, d := range []struct {
+		spec ops.Spec
+		op   ops.Op
+	}{
+		{listSpec(), &List{}},
+		{infoSpec(), &Info{}},
+		{startSpec(), start},
+		{signalSpec("process.signal"), &SignalOp{sup: sup}},
+		{signalSpec("process.kill"), &SignalOp{kill: true, sup: sup}},
+		{childrenSpec(), &ChildrenOp{sup: sup}},
+		{restartSpec(), &RestartOp{sup: sup}},
+		{stopSpec(), &StopOp{sup: sup}},
+	} {
+		if err := r.Register(d.spec, d.op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ownedStart is process.start with a Supervisor of its own, closed with it.
+type ownedStart struct{ *StartOp }
+
+var _ io.Closer = ownedStart{}
+
+func (o ownedStart) Close() error { return o.sup.Close() }
+
+// guard refuses pids that must never be signalled.
+func guard(pid int) error {
+	switch {
+	case pid <= 1:
+		return fmt.Errorf("%w: pid %d: signalling pid 1 or below (init, process groups, every process) is never allowed", ops.ErrDenied, pid)
+	case pid == os.Getpid():
+		return fmt.Errorf("%w: pid %d is arsenal-run itself", ops.ErrDenied, pid)
+	case pid == os.Getppid():
+		return fmt.Errorf("%w: pid %d is the parent of arsenal-run", ops.ErrDenied, pid)
+	}
+	return nil
+}
+
+// createTime returns when pid started, in milliseconds since the epoch, as
+// gopsutil computes it (the same clock process.list reports).
+func createTime(ctx context.Context, pid int) (int64, error) {
+	p, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return 0, err
+	}
+	return p.CreateTimeWithContext(ctx)
+}
+
+func msTime(ms int64) time.Time { return time.UnixMilli(ms) }
+
+// users caches user names by uid for one listing.
+type users map[uint32]string
+
+func (u users) name(uid uint32) string {
+	if n, ok := u[uid]; ok {
+		return n
+	}
+	n := strconv.FormatUint(uint64(uid), 10)
+	if usr, err := user.LookupId(n); err == nil {
+		n = usr.Username
+	}
+	u[uid] = n
+	return n
+}
+
+// facts reads the fields of a process.list entry. ok is false when the
+// process vanished while being read.
+func facts(ctx context.Context, p *process.Process, u users, now time.Time) (map[string]any, bool) {
+	name, err := p.NameWithContext(ctx)
+	if err != nil {
+		return nil, false
+	}
+	ct, err := p.CreateTimeWithContext(ctx)
+	if err != nil {
+		return nil, false
+	}
+	m := map[string]any{"pid": int(p.Pid), "name": name, "started_at": formatTime(msTime(ct))}
+	ppid, _ := p.PpidWithContext(ctx)
+	m["ppid"] = int(ppid)
+	cmd, _ := p.CmdlineWithContext(ctx)
+	m["cmdline"] = cmd
+	m["user"] = nil
+	if uids, err := p.UidsWithContext(ctx); err == nil && len(uids) > 1 {
+		m["user"] = u.name(uids[1])
+	}
+	m["rss_bytes"] = 0
+	if mi, err := p.MemoryInfoWithContext(ctx); err == nil {
+		m["rss_bytes"] = int(mi.RSS)
+	}
+	m["cpu_percent"] = 0.0
+	if t, err := p.TimesWithContext(ctx); err == nil {
+		if elapsed := now.Sub(msTime(ct)).Seconds(); elapsed > 0 {
+			m["cpu_percent"] = round2((t.User + t.System) / elapsed * 100)
+		}
+	}
+	return m, true
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// noProcess is the error for a pid that does not exist.
+func noProcess(pid int) error {
+	return ops.Errorf(ops.ClassExecution, "no process with pid %d", pid)
+}
+
+func isGone(err error) bool {
+	return errors.Is(err, process.ErrorProcessNotRunning) || errors.Is(err, os.ErrNotExist)
+}

@@ -1,0 +1,234 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+func TestStartListInfoSignal(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	mark := marker(t)
+	out, err := r.Execute(context.Background(), "process.start", helper(t, "sleep", mark))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, started := out["pid"].(int), out["started_at"].(string)
+	if pid <= 1 || out["supervisor"] != nil {
+		t.Fatalf("process.start = %v", out)
+	}
+
+	list, err := r.Execute(context.Background(), "process.list", map[string]any{"cmdline_regex": mark})
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs := list["processes"].([]any)
+	if len(procs) != 1 || list["count"] != 1 || list["truncated"] != false {
+		t.Fatalf("process.list = %v", list)
+	}
+	me, _ := user.Current()
+	p := procs[0].(map[string]any)
+	want := map[string]any{"pid": pid, "ppid": os.Getpid(), "name": filepath.Base(os.Args[0])[:min(15, len(filepath.Base(os.Args[0])))],
+		"user": me.Username, "started_at": started}
+	for k, v := range want {
+		if p[k] != v {
+			t.Errorf("process.list %s = %v, want %v", k, p[k], v)
+		}
+	}
+	if !strings.Contains(p["cmdline"].(string), mark) || p["rss_bytes"].(int) <= 0 {
+		t.Errorf("process.list entry %v", p)
+	}
+
+	info, err := r.Execute(context.Background(), "process.info", map[string]any{"pid": pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info["pid"] != pid || info["started_at"] != started || info["status"] == "" || info["num_threads"].(int) < 1 {
+		t.Errorf("process.info = %v", info)
+	}
+
+	// A start time that does not match protects a reused pid.
+	_, err = r.Execute(context.Background(), "process.signal", map[string]any{"pid": pid, "started_at": "2001-01-01T00:00:00.000Z"})
+	if err == nil || !strings.Contains(err.Error(), "is now another process") {
+		t.Fatalf("mismatched started_at: %v", err)
+	}
+	out, err = r.Execute(context.Background(), "process.signal", map[string]any{"pid": pid, "started_at": started})
+	if err != nil || cmp.Diff(map[string]any{"signalled": []any{pid}, "skipped": []any{}}, out) != "" {
+		t.Fatalf("process.signal = %v, %v", out, err)
+	}
+	gone(t, pid)
+	if _, err := r.Execute(context.Background(), "process.info", map[string]any{"pid": pid}); err == nil || !strings.Contains(err.Error(), "no process") {
+		t.Errorf("info on a dead pid: %v", err)
+	}
+	if _, err := r.Execute(context.Background(), "process.kill", map[string]any{"pid": pid}); err == nil || !strings.Contains(err.Error(), "no process") {
+		t.Errorf("kill of a dead pid: %v", err)
+	}
+}
+
+func TestSignalByRegex(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	mark := marker(t)
+	var pids []any
+	for range 3 {
+		out, err := r.Execute(context.Background(), "process.start", helper(t, "sleep", mark))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, out["pid"])
+	}
+	out, err := r.Execute(context.Background(), "process.kill", map[string]any{"cmdline_regex": mark})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"signalled": pids, "skipped": []any{}}, out); diff != "" {
+		t.Errorf("process.kill (-want +got):\n%s", diff)
+	}
+	for _, p := range pids {
+		gone(t, p.(int))
+	}
+	out, err = r.Execute(context.Background(), "process.signal", map[string]any{"cmdline_regex": mark, "signal": "HUP"})
+	if err != nil || len(out["signalled"].([]any)) != 0 {
+		t.Errorf("no match is no error and no signal: %v %v", out, err)
+	}
+	// The test process matches its own name: it is skipped, not signalled.
+	self, _ := os.ReadFile("/proc/self/comm")
+	out, err = r.Execute(context.Background(), "process.signal", map[string]any{"name_regex": "^" + strings.TrimSpace(string(self)) + "$", "cmdline_regex": "-test\\.", "signal": "CONT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipped := out["skipped"].([]any)
+	if len(skipped) == 0 || !strings.Contains(skipped[0].(map[string]any)["reason"].(string), "arsenal-run itself") {
+		t.Errorf("own process not skipped: %v", out)
+	}
+}
+
+func TestSignalRefusals(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	for _, pid := range []int{1, 0, -1, os.Getpid(), os.Getppid()} {
+		_, err := r.Execute(context.Background(), "process.signal", map[string]any{"pid": pid, "signal": "KILL"})
+		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+			t.Errorf("pid %d: %v (class %s), want an authorization refusal", pid, err, ops.ClassOf(err))
+		}
+	}
+	tests := []struct {
+		op   string
+		raw  map[string]any
+		want string
+	}{
+		{"process.signal", map[string]any{}, "give pid, name_regex or cmdline_regex"},
+		{"process.signal", map[string]any{"pid": 5, "name_regex": "x"}, "not both"},
+		{"process.signal", map[string]any{"name_regex": "x", "started_at": "2020-01-01T00:00:00Z"}, "goes with pid"},
+		{"process.signal", map[string]any{"pid": 5, "started_at": "yesterday"}, "RFC 3339"},
+		{"process.signal", map[string]any{"pid": 5, "signal": "SEGV"}, "not one of"},
+		{"process.kill", map[string]any{"pid": 5, "signal": "TERM"}, "unknown parameter"},
+		{"process.list", map[string]any{"name_regex": "("}, "not a valid regular expression"},
+		{"process.start", map[string]any{"command": []any{}}, "at least the program"},
+		{"process.start", map[string]any{"command": []any{"x"}, "restart": "always"}, "set supervisor too"},
+		{"process.start", map[string]any{"command": []any{"x"}, "supervisor": "Bad Name"}, "lower case"},
+		{"process.start", map[string]any{"command": []any{"x\x00"}}, "NUL"},
+		{"supervisor.children", map[string]any{}, "exactly one"},
+		{"supervisor.restart", map[string]any{"supervisor": "a", "pid": 5}, "exactly one"},
+	}
+	for _, tc := range tests {
+		_, err := r.Execute(context.Background(), tc.op, tc.raw)
+		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %v: %v, want a validation error containing %q", tc.op, tc.raw, err, tc.want)
+		}
+	}
+	_, err := r.Execute(context.Background(), "process.start", map[string]any{"command": []any{"no-such-program-4711"}})
+	if err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "not found in PATH") {
+		t.Errorf("missing program: %v", err)
+	}
+}
+
+func TestStartWritesOutputFiles(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	dir := t.TempDir()
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
+	out, err := r.Execute(ctx, "process.start", map[string]any{
+		"command": []any{"sh", "-c", `echo "out $GREETING"; pwd; echo err >&2`}, "env": map[string]any{"GREETING": "hi"},
+		"stdout_file": "out.log", "stderr_file": "err.log",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone(t, out["pid"].(int))
+	b, _ := os.ReadFile(filepath.Join(dir, "out.log"))
+	e, _ := os.ReadFile(filepath.Join(dir, "err.log"))
+	if string(b) != "out hi\n"+dir+"\n" || string(e) != "err\n" {
+		t.Errorf("stdout %q stderr %q", b, e)
+	}
+}
+
+func TestListFilters(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	me, _ := user.Current()
+	out, err := r.Execute(context.Background(), "process.list", map[string]any{"user": me.Username, "limit": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["truncated"] != true || len(out["processes"].([]any)) != 1 || out["count"].(int) < 2 {
+		t.Errorf("limit 1: %v", out)
+	}
+	out, err = r.Execute(context.Background(), "process.list", map[string]any{"min_cpu_percent": 100000.0})
+	if err != nil || out["count"] != 0 {
+		t.Errorf("min_cpu_percent: %v %v", out, err)
+	}
+	out, err = r.Execute(context.Background(), "process.list", map[string]any{"cmdline_regex": "-test\\.", "cpu_sample": "100ms"})
+	if err != nil || out["count"].(int) < 1 {
+		t.Errorf("cpu_sample: %v %v", out, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Execute(ctx, "process.list", map[string]any{"cpu_sample": "10s"}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+type noOthers struct{}
+
+func (noOthers) MaySignalOthers() bool { return false }
+
+func TestScopeLimitsSignalsToOwnProcesses(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	own, err := r.Execute(context.Background(), "process.start", helper(t, "sleep", marker(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A process this arsenal-run did not start (the shell's child is
+	// started by the shell, not by process.start).
+	outsider, err := r.Execute(context.Background(), "process.start", map[string]any{"command": []any{"sh", "-c", "sleep 300 & wait"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var child int
+	eventually(t, "the shell has a child", func() bool {
+		out, _ := r.Execute(context.Background(), "supervisor.children", map[string]any{"pid": outsider["pid"]})
+		if kids := out["children"].([]any); len(kids) == 1 {
+			child = kids[0].(map[string]any)["pid"].(int)
+			return true
+		}
+		return false
+	})
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: noOthers{}})
+	_, err = r.Execute(ctx, "process.kill", map[string]any{"pid": child})
+	if !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "not started by this arsenal-run") {
+		t.Errorf("signalling another process: %v", err)
+	}
+	if _, err := r.Execute(ctx, "process.kill", map[string]any{"pid": own["pid"]}); err != nil {
+		t.Errorf("signalling an own process: %v", err)
+	}
+	if _, err := r.Execute(context.Background(), "process.kill", map[string]any{"pid": child}); err != nil {
+		t.Error(err)
+	}
+	gone(t, own["pid"].(int))
+	gone(t, outsider["pid"].(int))
+}

@@ -1,0 +1,250 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// startProcess starts spec's command detached: in a new session (so the
+// run's process group signals do not reach it), stdin from /dev/null,
+// output appended to the given files. It returns the pid; the caller
+// watches and reaps the process.
+func startProcess(spec Spec) (int, error) {
+	env := append(os.Environ(), spec.Env...)
+	path, err := lookPath(spec.Command[0], spec.Dir, envPath(env))
+	if err != nil {
+		return 0, err
+	}
+	if spec.Dir != "" {
+		if fi, err := os.Stat(spec.Dir); err != nil || !fi.IsDir() {
+			return 0, fmt.Errorf("working directory %s does not exist or is not a directory", spec.Dir)
+		}
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return 0, err
+	}
+	defer devnull.Close()
+	files := []*os.File{devnull, nil, nil}
+	for i, name := range []string{spec.Stdout, spec.Stderr} {
+		if name == "" {
+			f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			if err != nil {
+				return 0, err
+			}
+			defer f.Close()
+			files[i+1] = f
+			continue
+		}
+		if i == 1 && name == spec.Stdout {
+			files[2] = files[1]
+			continue
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return 0, fmt.Errorf("opening the output file: %w", err)
+		}
+		defer f.Close()
+		files[i+1] = f
+	}
+	p, err := os.StartProcess(path, spec.Command, &os.ProcAttr{
+		Dir: spec.Dir, Env: env, Files: files,
+		Sys: &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("starting %s: %w", spec.Command[0], errors.Unwrap(err))
+	}
+	pid := p.Pid
+	_ = p.Release() // the supervisor's watcher waits for it instead
+	return pid, nil
+}
+
+func envPath(env []string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], "PATH="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// lookPath finds the program to run; a relative PATH entry is never used.
+func lookPath(name, dir, path string) (string, error) {
+	if strings.Contains(name, "/") {
+		if !filepath.IsAbs(name) && dir != "" {
+			name = filepath.Join(dir, name)
+		}
+		return name, nil
+	}
+	for _, d := range filepath.SplitList(path) {
+		if d == "" || !filepath.IsAbs(d) {
+			continue
+		}
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("program %q not found in PATH (%s); give its full path", name, path)
+}
+
+// StartOp is the process.start operation.
+type StartOp struct{ sup *Supervisor }
+
+var (
+	_ ops.Op             = (*StartOp)(nil)
+	_ ops.ParamValidator = (*StartOp)(nil)
+)
+
+var groupRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+
+func startSpec() ops.Spec {
+	return ops.Spec{
+		Name: "process.start",
+		Description: "Start a long-running process, detached in its own session, and return its pid without waiting for it. " +
+			"With supervisor, the process joins that named group, restarted by its restart policy with backoff for as long as this arsenal-run runs (serve, schedule); " +
+			"under run, the process simply outlives the run. Output goes to stdout_file/stderr_file (appended) or is discarded.",
+		Risk: ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, Required: true, MaxLen: 4096, Description: "the program and its arguments, e.g. [/usr/local/bin/mailer, --queue, mail]"},
+			{Name: "env", Type: ops.TypeMap, Description: "extra environment variables (strings, numbers or bools)"},
+			{Name: "dir", Type: ops.TypeString, Description: "working directory; relative to the playbook's directory; default the playbook's directory"},
+			{Name: "stdout_file", Type: ops.TypeString, Description: "file the output is appended to; relative to the playbook's directory"},
+			{Name: "stderr_file", Type: ops.TypeString, Description: "file the errors are appended to; may be the same as stdout_file"},
+			{Name: "supervisor", Type: ops.TypeString, MaxLen: 63, Description: "name of the supervisor group to keep the process in, e.g. workers"},
+			{Name: "restart", Type: ops.TypeString, Default: "never", Enum: []any{"never", "on-failure", "always"},
+				Description: "with supervisor: never, on-failure (exit code not 0) or always"},
+		},
+		Output: []ops.Field{
+			{Name: "pid", Type: "integer"},
+			{Name: "started_at", Type: "string", Description: "RFC 3339, to pass to process.signal to be sure the pid was not reused"},
+			{Name: "supervisor", Type: "string", Description: "the group; null when unsupervised"},
+		},
+	}
+}
+
+// ValidateParams checks the command, env, group name and restart policy.
+func (*StartOp) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	if p.Known("command") {
+		argv := p.List("command")
+		if len(argv) == 0 || argv[0] == "" {
+			errs = append(errs, &ops.ParamError{Param: "command", Msg: "give at least the program name"})
+		}
+		for i, a := range argv {
+			if s, ok := a.(string); ok && strings.IndexByte(s, 0) >= 0 {
+				errs = append(errs, &ops.ParamError{Param: "command", Msg: fmt.Sprintf("item %d contains a NUL byte", i)})
+			}
+		}
+	}
+	if p.Known("env") {
+		if _, err := envList(p.Map("env")); err != nil {
+			errs = append(errs, &ops.ParamError{Param: "env", Msg: err.Error()})
+		}
+	}
+	if p.Known("supervisor") && !groupRE.MatchString(p.String("supervisor")) {
+		errs = append(errs, &ops.ParamError{Param: "supervisor", Msg: fmt.Sprintf("%q: use lower case letters, digits, _ . and -", p.String("supervisor"))})
+	}
+	_, hasSup := p["supervisor"]
+	if p.Known("restart") && p.String("restart") != "never" && !hasSup {
+		errs = append(errs, &ops.ParamError{Param: "restart", Msg: "only a supervised process is restarted; set supervisor too"})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// envList turns an env map into sorted KEY=value strings.
+func envList(m map[string]any) ([]string, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(m))
+	for _, k := range keys {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return nil, fmt.Errorf("%q is not a valid variable name", k)
+		}
+		var s string
+		switch v := m[k].(type) {
+		case string:
+			s = v
+		case bool:
+			s = strconv.FormatBool(v)
+		case int:
+			s = strconv.Itoa(v)
+		case float64:
+			s = strconv.FormatFloat(v, 'f', -1, 64)
+		case nil:
+		default:
+			if v == ops.Deferred {
+				continue
+			}
+			return nil, fmt.Errorf("%s: want a string, number or bool, got %s", k, ops.TypeName(v))
+		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return nil, fmt.Errorf("%s: the value contains a NUL byte", k)
+		}
+		out = append(out, k+"="+s)
+	}
+	return out, nil
+}
+
+// Execute starts the process.
+func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	env, err := envList(p.Map("env"))
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassValidation, "param env: %v", err)
+	}
+	abs := func(name string) (string, error) {
+		if name == "" {
+			return "", nil
+		}
+		return policy.Abs(ctx, name)
+	}
+	spec := Spec{Command: p.Strings("command"), Env: env, Group: p.String("supervisor"), Restart: Restart(p.String("restart"))}
+	if spec.Dir, err = abs(p.String("dir")); err == nil && spec.Dir == "" {
+		spec.Dir = ops.CallFrom(ctx).Dir
+	}
+	if err == nil {
+		spec.Stdout, err = abs(p.String("stdout_file"))
+	}
+	if err == nil {
+		spec.Stderr, err = abs(p.String("stderr_file"))
+	}
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
+	ci, err := op.sup.Start(spec)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassExecution, err)
+	}
+	var group any
+	if spec.Group != "" {
+		group = spec.Group
+	}
+	return map[string]any{"pid": ci.PID, "started_at": formatTime(ci.StartedAt), "supervisor": group}, nil
+}
+
+// formatTime is the time format of every process output: RFC 3339 in UTC
+// with milliseconds, the precision of process start times.
+func formatTime(t time.Time) string {
+	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z07:00")
+}

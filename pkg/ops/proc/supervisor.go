@@ -1,0 +1,360 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Restart is a restart policy for a supervised process.
+type Restart string
+
+// The restart policies.
+const (
+	RestartNever     Restart = "never"      // leave it down
+	RestartOnFailure Restart = "on-failure" // restart unless it exited with code 0
+	RestartAlways    Restart = "always"     // restart whenever it exits
+)
+
+// Spec says how to start a process.
+type Spec struct {
+	Command []string // argv; a name without / is looked up in PATH
+	Env     []string // KEY=value, added to this process's environment
+	Dir     string   // working directory; "" = this process's
+	Stdout  string   // file the output is appended to; "" = discarded
+	Stderr  string   // likewise for errors
+	// Group names the supervisor group; "" starts the process
+	// unsupervised: it is only reaped when it exits.
+	Group   string
+	Restart Restart // "" = never
+}
+
+// Options tune a Supervisor; zero fields take the defaults.
+type Options struct {
+	Backoff     time.Duration // delay before the first restart; default 500ms, doubled per consecutive failure
+	MaxBackoff  time.Duration // cap of the delay; default 30s. A process that ran this long resets the doubling
+	MaxRestarts int           // restart intensity: at most this many automatic restarts of one group...
+	Period      time.Duration // ...within this window, else the supervisor gives up; default 5 in 60s
+	StopGrace   time.Duration // SIGTERM to SIGKILL on restart and stop; default 5s
+	Log         *zerolog.Logger
+}
+
+// ChildInfo describes a supervised process.
+type ChildInfo struct {
+	Group     string
+	PID       int // the current process, or the last one when not running
+	Name      string
+	Command   []string
+	Restart   Restart
+	Status    string // running, backoff, exited, failed, gave_up or stopped
+	Restarts  int
+	StartedAt time.Time
+	ExitCode  *int // of the last exit; 128+N when killed by signal N
+	Error     string
+}
+
+// Supervisor starts processes and keeps those in named groups running by
+// their restart policy, with capped exponential backoff and a restart
+// intensity limit (like an OTP supervisor: more than MaxRestarts in Period
+// and it gives up on the process and records why). It also reaps the
+// unsupervised processes it starts, so none lingers as a zombie.
+//
+// A Supervisor is created by the program (main) and shared by the ops; it is
+// safe for concurrent use. Close stops supervising and waits for its
+// goroutines; the processes themselves keep running.
+type Supervisor struct {
+	opt    Options
+	log    zerolog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	closed  bool
+	groups  map[string]*group
+	running map[int]*child // every process started and not yet reaped
+}
+
+type group struct {
+	children []*child
+	restarts []time.Time // automatic restarts within Period
+}
+
+type restartResult struct {
+	pid int
+	err error
+}
+
+// child is one supervised (or merely reaped) process. Its fields are
+// guarded by Supervisor.mu; one goroutine at a time supervises it.
+type child struct {
+	spec      Spec
+	w         *watcher // nil when no process runs
+	pid       int
+	startedAt time.Time
+	status    string
+	restarts  int
+	failures  int // consecutive automatic restarts, for the backoff
+	exitCode  *int
+	lastErr   string
+	reply     chan restartResult // a manual restart waits here
+	stopping  bool
+	active    bool          // a goroutine supervises it
+	done      chan struct{} // closed when that goroutine ends
+	kick      chan struct{} // ends a backoff early
+}
+
+// NewSupervisor returns a running Supervisor.
+func NewSupervisor(opt Options) *Supervisor {
+	if opt.Backoff <= 0 {
+		opt.Backoff = 500 * time.Millisecond
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = 30 * time.Second
+	}
+	if opt.MaxRestarts <= 0 {
+		opt.MaxRestarts = 5
+	}
+	if opt.Period <= 0 {
+		opt.Period = time.Minute
+	}
+	if opt.StopGrace <= 0 {
+		opt.StopGrace = 5 * time.Second
+	}
+	s := &Supervisor{opt: opt, log: zerolog.Nop(), groups: map[string]*group{}, running: map[int]*child{}}
+	if opt.Log != nil {
+		s.log = *opt.Log
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+var errClosed = errors.New("the supervisor has stopped")
+
+// Start starts a process as spec says and returns it described.
+func (s *Supervisor) Start(spec Spec) (ChildInfo, error) {
+	if len(spec.Command) == 0 || spec.Command[0] == "" {
+		return ChildInfo{}, errors.New("no command to start")
+	}
+	switch spec.Restart {
+	case "":
+		spec.Restart = RestartNever
+	case RestartNever, RestartOnFailure, RestartAlways:
+	default:
+		return ChildInfo{}, fmt.Errorf("restart %q: want never, on-failure or always", spec.Restart)
+	}
+	if spec.Group == "" && spec.Restart != RestartNever {
+		return ChildInfo{}, errors.New("only a process in a supervisor group can be restarted; name a supervisor")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ChildInfo{}, errClosed
+	}
+	c := &child{spec: spec, kick: make(chan struct{}, 1)}
+	if err := s.spawnLocked(c); err != nil {
+		return ChildInfo{}, err
+	}
+	if spec.Group != "" {
+		g := s.groups[spec.Group]
+		if g == nil {
+			g = &group{}
+			s.groups[spec.Group] = g
+		}
+		g.children = append(g.children, c)
+	}
+	s.superviseLocked(c)
+	return c.info(), nil
+}
+
+// spawnLocked starts c's process and a watcher for it.
+func (s *Supervisor) spawnLocked(c *child) error {
+	pid, err := startProcess(c.spec)
+	if err != nil {
+		return err
+	}
+	w, err := newWatcher(pid)
+	if err != nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(pid, &ws, 0, nil)
+		return err
+	}
+	started := time.Now()
+	if ct, err := createTime(context.Background(), pid); err == nil {
+		started = msTime(ct) // the start time process.list reports
+	}
+	c.w, c.pid, c.startedAt, c.status, c.lastErr = w, pid, started, "running", ""
+	s.running[pid] = c
+	return nil
+}
+
+func (s *Supervisor) superviseLocked(c *child) {
+	c.active = true
+	c.done = make(chan struct{})
+	s.wg.Add(1)
+	go s.supervise(c, c.done)
+}
+
+// supervise waits for c's process to exit and restarts it while its policy
+// and the group's intensity allow.
+func (s *Supervisor) supervise(c *child, done chan struct{}) {
+	defer s.wg.Done()
+	defer close(done)
+	for {
+		ws, ok := c.w.wait(s.ctx)
+		s.mu.Lock()
+		c.w.close()
+		c.w = nil
+		if !ok { // closing: the process lives on unsupervised
+			c.active = false
+			s.mu.Unlock()
+			return
+		}
+		delete(s.running, c.pid)
+		c.exited(ws, s.opt.MaxBackoff)
+		for {
+			delay, again := s.nextLocked(c)
+			if !again {
+				c.active = false
+				c.replyLocked(0, fmt.Errorf("pid %d was not restarted: %s", c.pid, c.status))
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+			if !s.pause(c, delay) {
+				s.mu.Lock()
+				c.active = false
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Lock()
+			if c.stopping || s.closed {
+				c.status, c.active = "stopped", false
+				c.replyLocked(0, errors.New("stopped"))
+				s.mu.Unlock()
+				return
+			}
+			err := s.spawnLocked(c)
+			if err == nil {
+				c.replyLocked(c.pid, nil)
+				s.mu.Unlock()
+				break
+			}
+			c.status, c.lastErr = "failed", err.Error()
+			s.log.Warn().Str("supervisor", c.spec.Group).Err(err).Msg("restart failed")
+			if c.replyLocked(0, err) {
+				c.active = false
+				s.mu.Unlock()
+				return
+			}
+		}
+	}
+}
+
+// exited records the end of the process.
+func (c *child) exited(ws syscall.WaitStatus, stable time.Duration) {
+	code := ws.ExitStatus()
+	if ws.Signaled() {
+		code = 128 + int(ws.Signal())
+	}
+	c.exitCode = &code
+	c.status = "exited"
+	if code != 0 {
+		c.status = "failed"
+	}
+	if time.Since(c.startedAt) >= stable {
+		c.failures = 0
+	}
+}
+
+// nextLocked decides whether and when c restarts.
+func (s *Supervisor) nextLocked(c *child) (time.Duration, bool) {
+	switch {
+	case c.stopping || s.closed:
+		c.status = "stopped"
+		return 0, false
+	case c.reply != nil: // a manual restart: at once, not counted
+		c.restarts++
+		c.failures = 0
+		return 0, true
+	case c.spec.Restart == RestartNever || c.spec.Group == "":
+		return 0, false
+	case c.spec.Restart == RestartOnFailure && c.status == "exited":
+		return 0, false
+	}
+	g := s.groups[c.spec.Group]
+	now := time.Now()
+	kept := g.restarts[:0]
+	for _, t := range g.restarts {
+		if now.Sub(t) < s.opt.Period {
+			kept = append(kept, t)
+		}
+	}
+	g.restarts = kept
+	if len(g.restarts) >= s.opt.MaxRestarts {
+		c.status = "gave_up"
+		c.lastErr = fmt.Sprintf("restarted %d times within %s (restart intensity limit); gave up", len(g.restarts), s.opt.Period)
+		s.log.Error().Str("supervisor", c.spec.Group).Int("pid", c.pid).Msg("process keeps failing: " + c.lastErr)
+		return 0, false
+	}
+	g.restarts = append(g.restarts, now)
+	c.restarts++
+	c.failures++
+	delay := s.opt.Backoff << min(c.failures-1, 20)
+	if delay > s.opt.MaxBackoff || delay <= 0 {
+		delay = s.opt.MaxBackoff
+	}
+	c.status = "backoff"
+	s.log.Info().Str("supervisor", c.spec.Group).Int("pid", c.pid).Int("exit_code", *c.exitCode).Dur("backoff", delay).Msg("restarting process")
+	return delay, true
+}
+
+// pause waits out a backoff; false when the supervisor is closing.
+func (s *Supervisor) pause(c *child, d time.Duration) bool {
+	if d <= 0 {
+		return s.ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.kick:
+	case <-s.ctx.Done():
+		return false
+	}
+	return true
+}
+
+// replyLocked answers a waiting manual restart; it reports whether one was
+// waiting.
+func (c *child) replyLocked(pid int, err error) bool {
+	if c.reply == nil {
+		return false
+	}
+	c.reply <- restartResult{pid, err}
+	c.reply = nil
+	return true
+}
+
+func (c *child) info() ChildInfo {
+	name := c.spec.Command[0]
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	ci := ChildInfo{
+		Group: c.spec.Group, PID: c.pid, Name: name, Command: append([]string(nil), c.spec.Command...),
+		Restart: c.spec.Restart, Status: c.status, Restarts: c.restarts, StartedAt: c.startedAt, Error: c.lastErr,
+	}
+	if c.exitCode != nil {
+		code := *c.exitCode
+		ci.ExitCode = &code
+	}
+	return ci
+}

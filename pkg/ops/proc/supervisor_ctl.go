@@ -1,0 +1,221 @@
+package proc
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// This file holds what callers do with a running Supervisor: look at its
+// groups, restart and stop them.
+
+// Started reports whether pid is a process this Supervisor started (through
+// process.start, supervised or not) that has not ended yet.
+func (s *Supervisor) Started(pid int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.running[pid]
+	return ok
+}
+
+// Groups returns the names of the supervisor groups, sorted.
+func (s *Supervisor) Groups() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.groups))
+	for n := range s.groups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (s *Supervisor) unknown(name string) error {
+	known := "none yet"
+	if names := s.Groups(); len(names) > 0 {
+		known = strings.Join(names, ", ")
+	}
+	return fmt.Errorf("no supervisor %q in this arsenal-run process (known: %s); start processes into it with process.start and supervisor: %s", name, known, name)
+}
+
+// Children describes the processes of a group, in the order they started.
+func (s *Supervisor) Children(name string) ([]ChildInfo, error) {
+	s.mu.Lock()
+	g := s.groups[name]
+	var out []ChildInfo
+	if g != nil {
+		for _, c := range g.children {
+			out = append(out, c.info())
+		}
+	}
+	s.mu.Unlock()
+	if g == nil {
+		return nil, s.unknown(name)
+	}
+	return out, nil
+}
+
+// Restart restarts every process of a group now: running ones get SIGTERM
+// (SIGKILL after StopGrace) and are started again at once; stopped ones are
+// started. Manual restarts do not count towards the intensity limit. It
+// returns the new pids.
+func (s *Supervisor) Restart(ctx context.Context, name string) ([]int, error) {
+	s.mu.Lock()
+	g := s.groups[name]
+	var children []*child
+	if g != nil {
+		children = append(children, g.children...)
+	}
+	s.mu.Unlock()
+	if g == nil {
+		return nil, s.unknown(name)
+	}
+	pids := []int{}
+	for _, c := range children {
+		pid, err := s.restartOne(ctx, c)
+		if err != nil {
+			return pids, err
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
+}
+
+// RestartPID restarts the supervised process with this pid.
+func (s *Supervisor) RestartPID(ctx context.Context, pid int) (int, error) {
+	s.mu.Lock()
+	var found *child
+	for _, g := range s.groups {
+		for _, c := range g.children {
+			if c.pid == pid && c.w != nil {
+				found = c
+			}
+		}
+	}
+	s.mu.Unlock()
+	if found == nil {
+		return 0, fmt.Errorf("pid %d is not a running process of any supervisor in this arsenal-run process; only processes started with process.start and a supervisor can be restarted", pid)
+	}
+	return s.restartOne(ctx, found)
+}
+
+func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, errClosed
+	}
+	if c.reply != nil {
+		s.mu.Unlock()
+		return 0, fmt.Errorf("pid %d is already being restarted", c.pid)
+	}
+	reply := make(chan restartResult, 1)
+	switch {
+	case c.active && c.w != nil:
+		c.reply = reply
+		w := c.w
+		s.mu.Unlock()
+		_ = w.signal(syscall.SIGTERM)
+		t := time.AfterFunc(s.opt.StopGrace, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if c.w == w {
+				_ = w.signal(syscall.SIGKILL)
+			}
+		})
+		defer t.Stop()
+	case c.active: // in backoff
+		c.reply = reply
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+		s.mu.Unlock()
+	default:
+		defer s.mu.Unlock()
+		c.restarts++
+		c.failures = 0
+		c.stopping = false
+		if err := s.spawnLocked(c); err != nil {
+			c.status, c.lastErr = "failed", err.Error()
+			return 0, err
+		}
+		s.superviseLocked(c)
+		return c.pid, nil
+	}
+	select {
+	case r := <-reply:
+		return r.pid, r.err
+	case <-ctx.Done():
+		s.mu.Lock()
+		if c.reply == reply {
+			c.reply = nil
+		}
+		s.mu.Unlock()
+		return 0, context.Cause(ctx)
+	}
+}
+
+// Stop stops the processes of a group (SIGTERM, SIGKILL after StopGrace),
+// waits for them to end and forgets the group. It returns the pids that
+// were running.
+func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
+	s.mu.Lock()
+	g := s.groups[name]
+	if g == nil {
+		s.mu.Unlock()
+		return nil, s.unknown(name)
+	}
+	delete(s.groups, name)
+	stopped := []int{}
+	var waits []chan struct{}
+	for _, c := range g.children {
+		c.stopping = true
+		if !c.active {
+			continue
+		}
+		waits = append(waits, c.done)
+		if c.w != nil {
+			stopped = append(stopped, c.pid)
+			_ = c.w.signal(syscall.SIGTERM)
+		}
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+	s.mu.Unlock()
+	t := time.AfterFunc(s.opt.StopGrace, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, c := range g.children {
+			if c.w != nil {
+				_ = c.w.signal(syscall.SIGKILL)
+			}
+		}
+	})
+	defer t.Stop()
+	for _, d := range waits {
+		select {
+		case <-d:
+		case <-ctx.Done():
+			return stopped, context.Cause(ctx)
+		}
+	}
+	return stopped, nil
+}
+
+// Close stops supervising: no process is restarted or reaped any more, and
+// every goroutine of the Supervisor has ended when it returns. The processes
+// keep running. Close is idempotent.
+func (s *Supervisor) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}

@@ -1,0 +1,104 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// watcher waits for one child process to exit, through a pidfd registered
+// with the Go runtime's poller: waiting costs no thread, and it can be
+// abandoned (when the supervisor closes) without killing the process.
+type watcher struct {
+	pid int
+	f   *os.File
+}
+
+// newWatcher watches pid, which must be a child of this process. Where
+// pidfds are missing (kernels before 5.3) it falls back to polling.
+func newWatcher(pid int) (*watcher, error) {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if errors.Is(err, unix.ENOSYS) {
+		return &watcher{pid: pid}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("watching pid %d: %w", pid, err)
+	}
+	return &watcher{pid: pid, f: os.NewFile(uintptr(fd), fmt.Sprintf("pidfd-%d", pid))}, nil
+}
+
+// wait blocks until the process exits, reaps it and returns its status; it
+// returns ok false when ctx ends first, leaving the process alone.
+func (w *watcher) wait(ctx context.Context) (ws syscall.WaitStatus, ok bool) {
+	if w.f == nil {
+		return w.poll(ctx)
+	}
+	rc, err := w.f.SyscallConn()
+	if err != nil {
+		return w.poll(ctx)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = w.f.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	var reaped bool
+	err = rc.Read(func(uintptr) bool {
+		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, nil)
+		switch {
+		case errors.Is(err, syscall.EINTR):
+			return false
+		case pid == w.pid, errors.Is(err, syscall.ECHILD):
+			reaped = true // ECHILD: reaped elsewhere; the status is unknown
+			return true
+		}
+		return false
+	})
+	if err != nil && !reaped {
+		return ws, false
+	}
+	return ws, true
+}
+
+// poll is the fallback when the pidfd cannot be polled.
+func (w *watcher) poll(ctx context.Context) (syscall.WaitStatus, bool) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, nil)
+		if pid == w.pid || errors.Is(err, syscall.ECHILD) {
+			return ws, true
+		}
+		select {
+		case <-ctx.Done():
+			return ws, false
+		case <-t.C:
+		}
+	}
+}
+
+// signal sends sig to the watched process; a pidfd never hits a process
+// that reused the pid.
+func (w *watcher) signal(sig syscall.Signal) error {
+	if w.f == nil {
+		return syscall.Kill(w.pid, sig)
+	}
+	rc, err := w.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.PidfdSendSignal(int(fd), sig, nil, 0) }); err != nil {
+		return err
+	}
+	return serr
+}
+
+func (w *watcher) close() {
+	if w.f != nil {
+		w.f.Close()
+	}
+}

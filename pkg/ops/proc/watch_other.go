@@ -1,0 +1,36 @@
+//go:build !linux
+
+package proc
+
+import (
+	"context"
+	"errors"
+	"syscall"
+	"time"
+)
+
+// watcher polls for the exit of a child process where pidfds do not exist.
+type watcher struct{ pid int }
+
+func newWatcher(pid int) (*watcher, error) { return &watcher{pid: pid}, nil }
+
+func (w *watcher) wait(ctx context.Context) (syscall.WaitStatus, bool) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, nil)
+		if pid == w.pid || errors.Is(err, syscall.ECHILD) {
+			return ws, true
+		}
+		select {
+		case <-ctx.Done():
+			return ws, false
+		case <-t.C:
+		}
+	}
+}
+
+func (w *watcher) signal(sig syscall.Signal) error { return syscall.Kill(w.pid, sig) }
+
+func (w *watcher) close() {}

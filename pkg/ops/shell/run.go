@@ -1,0 +1,261 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
+)
+
+// result is what a finished process left.
+type result struct {
+	code           int
+	signal         syscall.Signal // the signal that killed it, or 0
+	stdout, stderr string
+	truncated      bool
+	limits         *limits
+}
+
+// failure explains an exit code that is not in ok_codes.
+func (res *result) failure(r *request) error {
+	var msg string
+	if res.signal != 0 {
+		msg = fmt.Sprintf("killed by signal %s (exit code %d, not in ok_codes %v)%s", signalName(res.signal), res.code, r.okCodes, res.limits.hint(res.signal))
+	} else {
+		msg = fmt.Sprintf("exit code %d is not in ok_codes %v", res.code, r.okCodes)
+		if sig := syscall.Signal(res.code - 128); res.code > 128 && res.limits.hint(sig) != "" {
+			// A shell reports a child killed by signal N as 128+N.
+			msg += fmt.Sprintf(" (a process was killed by %s%s)", signalName(sig), res.limits.hint(sig))
+		}
+	}
+	if tail := capture.LastLines(res.stderr, 5, 800); tail != "" {
+		msg += "; stderr ends with:\n" + tail
+	}
+	return errors.New(msg)
+}
+
+// run starts the process, waits for it and for every process of its group,
+// and collects its output.
+func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	call := ops.CallFrom(ctx)
+	stdout, stderr := capture.NewBuffer(e.OutputLimit), capture.NewBuffer(e.OutputLimit)
+	cmd := &exec.Cmd{
+		Args:        r.argv,
+		Dir:         r.dir,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		WaitDelay:   e.waitDelay(),
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	if r.stdin != "" {
+		cmd.Stdin = strings.NewReader(r.stdin)
+	}
+	var lines []*capture.LineWriter
+	if call.Output != nil {
+		mu, mask := &sync.Mutex{}, redact.Masker(call.Secrets)
+		lo, le := capture.NewLineWriter(call.Output, mu, mask), capture.NewLineWriter(call.Output, mu, mask)
+		cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
+		lines = append(lines, lo, le)
+	}
+
+	var sb *sandboxRun
+	if r.sandbox != nil {
+		var err error
+		if sb, err = prepareSandbox(cmd, r); err != nil {
+			return nil, ops.WithClass(ops.ClassExecution, err)
+		}
+		defer sb.cleanup()
+	} else {
+		if len(r.env) > 0 {
+			cmd.Env = append(os.Environ(), r.env...)
+		}
+		path, err := resolveProgram(r.argv[0], r.dir, pathOf(r.env, os.Getenv("PATH")))
+		if err != nil {
+			return nil, ops.WithClass(ops.ClassExecution, err)
+		}
+		cmd.Path = path
+	}
+
+	if err := cmd.Start(); err != nil {
+		if sb != nil {
+			return nil, ops.WithClass(ops.ClassExecution, sb.startError(err))
+		}
+		return nil, ops.WithClass(ops.ClassExecution, fmt.Errorf("starting %s: %w", r.argv[0], errors.Unwrap(err)))
+	}
+	g := &group{pgid: cmd.Process.Pid, grace: e.grace()}
+	if sb != nil {
+		if err := sb.started(); err != nil {
+			g.finish()
+			sb.killAll()
+			_ = cmd.Wait()
+			return nil, ops.WithClass(ops.ClassExecution, err)
+		}
+	}
+	stop := context.AfterFunc(ctx, g.terminate)
+	exited := waitExited(cmd.Process.Pid)
+	stop()
+	if exited {
+		// The leader is a zombie, so its process group id cannot have been
+		// reused: kill what it left behind before reaping it.
+		g.finish()
+	}
+	if sb != nil {
+		sb.killAll()
+	}
+	werr := cmd.Wait()
+	if !exited {
+		g.finish()
+	}
+	for _, l := range lines {
+		l.Flush()
+	}
+	state := cmd.ProcessState
+	if state == nil {
+		return nil, ops.WithClass(ops.ClassExecution, fmt.Errorf("waiting for %s: %w", r.argv[0], werr))
+	}
+	res := &result{
+		stdout:    stdout.Text(),
+		stderr:    stderr.Text(),
+		truncated: stdout.Truncated() || stderr.Truncated(),
+		limits:    r.sandbox,
+	}
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		res.signal = ws.Signal()
+		res.code = 128 + int(res.signal)
+	} else {
+		res.code = state.ExitCode()
+	}
+	if g.wasTerminated() {
+		return res, fmt.Errorf("%w: the process group of %s was stopped", context.Cause(ctx), r.argv[0])
+	}
+	var exitErr *exec.ExitError
+	if werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {
+		return res, ops.WithClass(ops.ClassExecution, fmt.Errorf("reading the output of %s: %w", r.argv[0], werr))
+	}
+	return res, nil
+}
+
+// group is the child's process group. terminate runs when the step's
+// context ends; finish when the leader has exited. After finish, nothing is
+// signalled any more, so a group id reused later is never hit.
+type group struct {
+	pgid       int
+	grace      time.Duration
+	mu         sync.Mutex
+	done       bool
+	terminated bool
+	timer      *time.Timer
+}
+
+func (g *group) terminate() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done {
+		return
+	}
+	g.terminated = true
+	_ = syscall.Kill(-g.pgid, syscall.SIGTERM)
+	g.timer = time.AfterFunc(g.grace, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if !g.done {
+			_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
+		}
+	})
+}
+
+func (g *group) finish() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done {
+		return
+	}
+	g.done = true
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
+}
+
+func (g *group) wasTerminated() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.terminated
+}
+
+// pathOf returns the PATH set in env, else def.
+func pathOf(env []string, def string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], "PATH="); ok {
+			return v
+		}
+	}
+	return def
+}
+
+// resolveProgram finds the file to execute: a name with a slash is taken as
+// a path (relative to dir), anything else is looked up in path. Like
+// exec.LookPath it never picks a program from the current directory through
+// a relative PATH entry.
+func resolveProgram(name, dir, path string) (string, error) {
+	if strings.Contains(name, "/") {
+		if !filepath.IsAbs(name) && dir != "" {
+			name = filepath.Join(dir, name)
+		}
+		if err := executable(name); err != nil {
+			return "", fmt.Errorf("program %s: %w", name, err)
+		}
+		return name, nil
+	}
+	for _, d := range filepath.SplitList(path) {
+		if d == "" || !filepath.IsAbs(d) {
+			continue
+		}
+		p := filepath.Join(d, name)
+		if executable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("program %q not found in PATH (%s); give its full path or fix PATH in env", name, path)
+}
+
+func executable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return errors.Unwrap(err)
+	}
+	if fi.IsDir() || fi.Mode()&0o111 == 0 {
+		return errors.New("is not an executable file")
+	}
+	return nil
+}
+
+func signalName(s syscall.Signal) string {
+	if n := sigNames[s]; n != "" {
+		return n
+	}
+	return fmt.Sprintf("%d (%s)", int(s), s)
+}
+
+var sigNames = map[syscall.Signal]string{
+	syscall.SIGHUP: "SIGHUP", syscall.SIGINT: "SIGINT", syscall.SIGQUIT: "SIGQUIT",
+	syscall.SIGILL: "SIGILL", syscall.SIGABRT: "SIGABRT", syscall.SIGBUS: "SIGBUS",
+	syscall.SIGFPE: "SIGFPE", syscall.SIGKILL: "SIGKILL", syscall.SIGSEGV: "SIGSEGV",
+	syscall.SIGPIPE: "SIGPIPE", syscall.SIGALRM: "SIGALRM", syscall.SIGTERM: "SIGTERM",
+	syscall.SIGUSR1: "SIGUSR1", syscall.SIGUSR2: "SIGUSR2", syscall.SIGXCPU: "SIGXCPU",
+	syscall.SIGXFSZ: "SIGXFSZ",
+}

@@ -1,0 +1,429 @@
+package shell
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// helperArg marks a re-execution of the current binary as the sandbox
+// helper: os.Args[1] == helperArg.
+const helperArg = "__arsenal-run-sandbox-exec"
+
+// helperReady is set when the program has called MaybeRunSandboxHelper, so
+// that re-executing it with helperArg reaches the helper.
+var helperReady atomic.Bool
+
+// MaybeRunSandboxHelper must be called first thing in main (and in TestMain
+// of tests that use sandboxes). When the process was started as the sandbox
+// helper it applies the limits it was given and replaces itself with the
+// sandboxed program, never returning; otherwise it returns at once and
+// enables sandboxes in this process. Without this call a sandboxed step
+// fails instead of running unsandboxed.
+func MaybeRunSandboxHelper() {
+	if len(os.Args) > 1 && os.Args[1] == helperArg {
+		runHelper(os.Args[2:])
+	}
+	helperReady.Store(true)
+}
+
+// sandboxPATH is the PATH a sandboxed program gets unless its env sets one.
+const sandboxPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// sandboxRun is the state of one sandboxed run: its directory, its cgroup
+// and the pipe on which the helper reports a limit it could not apply.
+type sandboxRun struct {
+	l          *limits
+	dir        string
+	cg         string
+	errR, errW *os.File
+}
+
+// prepareSandbox rewrites cmd to start the helper, which applies the limits
+// and then executes the program.
+func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
+	if !helperReady.Load() {
+		return nil, errors.New("sandbox: this program did not call shell.MaybeRunSandboxHelper at start, so it cannot apply sandbox limits; the step did not run")
+	}
+	l := r.sandbox
+	sb := &sandboxRun{l: l}
+	defer func() {
+		if err != nil {
+			sb.cleanup()
+		}
+	}()
+	if sb.dir, err = os.MkdirTemp("", "arsenal-sandbox-"); err != nil {
+		return nil, fmt.Errorf("sandbox: creating its directory: %w", err)
+	}
+	env := append([]string{"PATH=" + sandboxPATH, "HOME=" + sb.dir}, r.env...)
+	program, err := resolveProgram(r.argv[0], sb.dir, pathOf(env, sandboxPATH))
+	if err != nil {
+		return nil, err
+	}
+	var spec []string
+	add := func(k string, v uint64) { spec = append(spec, k+"="+strconv.FormatUint(v, 10)) }
+	if l.openFiles > 0 {
+		add("nofile", uint64(l.openFiles))
+	}
+	if l.fileSize > 0 {
+		add("fsize", uint64(l.fileSize))
+	}
+	if l.cpu > 0 {
+		add("cpu", l.cpuSeconds())
+	}
+	if l.memory > 0 {
+		add("as", uint64(l.memory))
+	}
+	// A cgroup, where the host allows one, also catches processes that
+	// leave the process group (setsid), so they are killed at the end too.
+	base, cgErr := pidsCgroupBase()
+	if cgErr == nil {
+		sb.cg, cgErr = newPidsCgroup(base, l.processes)
+	}
+	switch {
+	case cgErr == nil && l.processes > 0:
+		spec = append(spec, "cg="+sb.cg)
+	case cgErr == nil:
+		spec = append(spec, "cgopt="+sb.cg) // joining is best effort
+	}
+	if l.processes > 0 {
+		switch {
+		case cgErr == nil:
+		case os.Geteuid() != 0:
+			// RLIMIT_NPROC counts every task of the user, arsenal-run's
+			// own threads included: allow that many plus the limit.
+			add("nproc", uint64(userTasks(os.Getuid())+l.processes))
+		default:
+			return nil, fmt.Errorf("sandbox: the processes limit cannot be enforced on this host: "+
+				"arsenal-run runs as root, which RLIMIT_NPROC does not limit, and no cgroup pids controller is writable (%v); "+
+				"remove processes from the sandbox or run where cgroups are writable; the step did not run", cgErr)
+		}
+	}
+	attr := cmd.SysProcAttr
+	if !l.network {
+		spec = append(spec, "lo=1")
+		attr.Cloneflags |= syscall.CLONE_NEWNET
+		if uid, gid := os.Geteuid(), os.Getegid(); uid != 0 {
+			attr.Cloneflags |= syscall.CLONE_NEWUSER
+			attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+			attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+		}
+	}
+	if sb.errR, sb.errW, err = os.Pipe(); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	cmd.ExtraFiles = []*os.File{sb.errW}
+	cmd.Path = "/proc/self/exe"
+	cmd.Args = append([]string{r.argv[0], helperArg, strings.Join(spec, ","), program}, r.argv...)
+	cmd.Dir = sb.dir
+	cmd.Env = env
+	return sb, nil
+}
+
+// startError explains why the helper could not be started.
+func (sb *sandboxRun) startError(err error) error {
+	if !sb.l.network && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS)) {
+		return fmt.Errorf("sandbox: network: false needs a new network namespace, which this host refused (%v); the step did not run", errors.Unwrap(err))
+	}
+	return fmt.Errorf("sandbox: starting the sandbox helper: %w; the step did not run", err)
+}
+
+// started waits until the helper has executed the program (the pipe closes
+// on exec) or reported the limit it could not apply.
+func (sb *sandboxRun) started() error {
+	sb.errW.Close()
+	sb.errW = nil
+	msg, _ := io.ReadAll(io.LimitReader(sb.errR, 4096))
+	if len(msg) > 0 {
+		return fmt.Errorf("sandbox: could not apply %s; the step did not run", bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+// killAll kills every process left in the sandbox's cgroup, including those
+// that left the process group.
+func (sb *sandboxRun) killAll() {
+	if sb.cg == "" {
+		return
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		pids := cgroupPids(sb.cg)
+		if len(pids) == 0 {
+			return
+		}
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// cleanup removes the cgroup and the directory.
+func (sb *sandboxRun) cleanup() {
+	for _, f := range []*os.File{sb.errR, sb.errW} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if sb.cg != "" {
+		deadline := time.Now().Add(2 * time.Second)
+		for os.Remove(sb.cg) != nil && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if sb.dir != "" {
+		_ = os.RemoveAll(sb.dir)
+	}
+}
+
+// runHelper is the sandbox helper: args are the limits spec, the program's
+// path and its argv. Errors go to fd 3, which closes on a successful exec.
+func runHelper(args []string) {
+	errPipe := os.NewFile(3, "sandbox-errors")
+	fail := func(what string, err error) {
+		fmt.Fprintf(errPipe, "%s: %v", what, err)
+		os.Exit(126)
+	}
+	if len(args) < 3 {
+		fail("the sandbox", errors.New("helper started without a program"))
+	}
+	if _, err := unix.FcntlInt(3, unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
+		fail("the sandbox", err)
+	}
+	type limit struct {
+		name     string
+		resource int
+		cur, max uint64
+	}
+	var rls []limit
+	for _, kv := range strings.Split(args[0], ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		n, _ := strconv.ParseUint(v, 10, 64)
+		switch k {
+		case "cg", "cgopt":
+			if err := os.WriteFile(filepath.Join(v, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil && k == "cg" {
+				fail("the processes limit (joining its cgroup)", err)
+			}
+		case "lo":
+			_ = loopbackUp() // without it the sandbox has no loopback either
+		case "nofile":
+			rls = append(rls, limit{"the open_files limit", unix.RLIMIT_NOFILE, n, n})
+		case "fsize":
+			rls = append(rls, limit{"the file_size limit", unix.RLIMIT_FSIZE, n, n})
+		case "cpu":
+			rls = append(rls, limit{"the cpu limit", unix.RLIMIT_CPU, n, n + 1})
+		case "nproc":
+			rls = append(rls, limit{"the processes limit", unix.RLIMIT_NPROC, n, n})
+		case "as":
+			rls = append(rls, limit{"the memory limit", unix.RLIMIT_AS, n, n})
+		}
+	}
+	env := os.Environ()
+	for _, l := range rls {
+		// syscall.Setrlimit, so that syscall.Exec does not restore the
+		// open files limit Go raised at start when one was asked for.
+		if err := syscall.Setrlimit(l.resource, &syscall.Rlimit{Cur: l.cur, Max: l.max}); err != nil {
+			fail(l.name, err)
+		}
+	}
+	err := syscall.Exec(args[1], args[2:], env)
+	fail("exec "+args[1], err)
+}
+
+// loopbackUp brings up lo in the new network namespace, so that the
+// sandboxed program can still talk to itself.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+}
+
+// userTasks counts the tasks (processes and threads) whose real user is uid,
+// as RLIMIT_NPROC does.
+func userTasks(uid int) int {
+	entries, _ := os.ReadDir("/proc")
+	want := strconv.Itoa(uid)
+	n := 0
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		var realUID string
+		threads := 1
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+				if f := strings.Fields(v); len(f) > 0 {
+					realUID = f[0]
+				}
+			} else if v, ok := strings.CutPrefix(line, "Threads:"); ok {
+				threads, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+		}
+		if realUID == want {
+			n += threads
+		}
+	}
+	return n
+}
+
+var cgSeq atomic.Uint64
+
+// pidsCgroupBase finds, once, the directory under which sandbox cgroups with
+// a pids controller can be created. A variable so tests can replace it.
+var pidsCgroupBase = sync.OnceValues(discoverPidsCgroup)
+
+// newPidsCgroup creates a cgroup under base that allows at most n
+// processes (0 = no limit).
+func newPidsCgroup(base string, n int) (string, error) {
+	dir := filepath.Join(base, fmt.Sprintf("arsenal-run-sandbox-%d-%d", os.Getpid(), cgSeq.Add(1)))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", err
+	}
+	limit := "max"
+	if n > 0 {
+		limit = strconv.Itoa(n)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pids.max"), []byte(limit), 0); err != nil {
+		os.Remove(dir)
+		return "", fmt.Errorf("setting pids.max in %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+func cgroupPids(dir string) []int {
+	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	return pids
+}
+
+// discoverPidsCgroup looks for a pids controller this process can create
+// cgroups under: with cgroup v1, its own pids cgroup; with cgroup v2, the
+// parent of its own cgroup when that one has pids.max (so a sibling gets
+// one too), or the root of the hierarchy when it delegates pids.
+func discoverPidsCgroup() (string, error) {
+	own, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", err
+	}
+	var v1, v2 string
+	hasV1, hasV2 := false, false
+	for _, line := range strings.Split(string(own), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[0] == "0" && parts[1] == "" {
+			v2, hasV2 = parts[2], true
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			if c == "pids" {
+				v1, hasV1 = parts[2], true
+			}
+		}
+	}
+	mounts, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", err
+	}
+	defer mounts.Close()
+	var v2Dir, v2Mount string
+	sc := bufio.NewScanner(mounts)
+	for sc.Scan() {
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		f, g := strings.Fields(pre), strings.Fields(post)
+		if !ok || len(f) < 5 || len(g) < 3 {
+			continue
+		}
+		root, mp := unescapeMount(f[3]), unescapeMount(f[4])
+		switch {
+		case g[0] == "cgroup" && hasV1 && hasOption(g[2], "pids"):
+			dir := filepath.Join(mp, relCgroup(root, v1))
+			if fi, err := os.Stat(filepath.Join(dir, "pids.max")); err == nil && !fi.IsDir() || dir == mp {
+				return dir, nil
+			}
+		case g[0] == "cgroup2" && hasV2:
+			v2Dir, v2Mount = filepath.Join(mp, relCgroup(root, v2)), mp
+		}
+	}
+	if v2Dir != "" {
+		if _, err := os.Stat(filepath.Join(v2Dir, "pids.max")); err == nil && v2Dir != v2Mount {
+			return filepath.Dir(v2Dir), nil
+		}
+		if b, err := os.ReadFile(filepath.Join(v2Mount, "cgroup.subtree_control")); err == nil && v2Dir == v2Mount && hasOption(strings.ReplaceAll(strings.TrimSpace(string(b)), " ", ","), "pids") {
+			return v2Mount, nil
+		}
+	}
+	return "", errors.New("no cgroup with a pids controller found")
+}
+
+func relCgroup(root, path string) string {
+	if rel, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
+
+func hasOption(opts, want string) bool {
+	for _, o := range strings.Split(opts, ",") {
+		if o == want {
+			return true
+		}
+	}
+	return false
+}
+
+// unescapeMount undoes the octal escapes of /proc/self/mountinfo.
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

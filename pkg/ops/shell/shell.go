@@ -1,0 +1,327 @@
+// Package shell holds the shell.exec operation: run a program (an argv list,
+// no shell involved) or a POSIX shell script, capture its output within a
+// limit, and make sure nothing it started outlives the step. With a sandbox
+// it runs in a fresh directory with a scrubbed environment and resource
+// limits, or not at all.
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// Exec is the shell.exec operation. The zero value is ready to use; the
+// fields tune it and must not change after registration. It is safe for
+// concurrent use.
+type Exec struct {
+	// KillGrace is how long the process group has between SIGTERM and
+	// SIGKILL when the step's context ends. Default 2s.
+	KillGrace time.Duration
+	// OutputLimit is how many bytes of stdout and of stderr are kept, each;
+	// beyond it the first and last halves are kept. Default 1 MiB.
+	OutputLimit int
+	// WaitDelay bounds how long the op waits for the output pipes to close
+	// after the process group is gone, in case a process that left the
+	// group (setsid) still holds them. Default 1s.
+	WaitDelay time.Duration
+}
+
+var (
+	_ ops.Op             = (*Exec)(nil)
+	_ ops.ParamValidator = (*Exec)(nil)
+)
+
+// Register adds shell.exec to r. e may be nil for the defaults.
+func Register(r *ops.Registry, e *Exec) error {
+	if e == nil {
+		e = &Exec{}
+	}
+	return r.Register(Spec(), e)
+}
+
+// Spec describes shell.exec.
+func Spec() ops.Spec {
+	return ops.Spec{
+		Name: "shell.exec",
+		Description: "Run a program given as an argv list (no shell), or a script run by sh -e. " +
+			"Fails when the exit code is not in ok_codes. The program runs in its own process group; " +
+			"when the step ends, times out or is cancelled, every process still in the group is killed " +
+			"(SIGTERM, then SIGKILL after a grace period), so use process.start for anything meant to keep running; " +
+			"a process that leaves the group (setsid) is caught only in a sandbox on a host with writable cgroups. " +
+			"stdout and stderr are captured up to 1 MiB each (head and tail kept). " +
+			"The working directory defaults to the playbook's directory. " +
+			"With sandbox, the program runs in a fresh temporary directory with only the step's env, PATH and HOME, " +
+			"under the limits asked for; a limit the host cannot enforce fails the step, it never runs unsandboxed.",
+		Risk: ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, MaxLen: 4096,
+				Description: "the program and its arguments, e.g. [systemctl, restart, nginx]; a name without / is looked up in PATH; exclusive with script"},
+			{Name: "script", Type: ops.TypeString, MaxLen: 1 << 20, NoInterpolation: true,
+				Fix:         "pass the value through the step's env (env: {NAME: \"${{ expr }}\"}) and use \"$NAME\" in the script",
+				Description: "a POSIX shell script run by sh -e -c (stops at the first failing command); exclusive with command"},
+			{Name: "env", Type: ops.TypeMap,
+				Description: "extra environment variables (strings, numbers or bools) added to arsenal-run's own environment, or, in a sandbox, the only ones besides PATH and HOME"},
+			{Name: "dir", Type: ops.TypeString,
+				Description: "working directory; relative to the playbook's directory; default the playbook's directory; not allowed with sandbox"},
+			{Name: "stdin", Type: ops.TypeString, MaxLen: 16 << 20, Description: "text written to the program's standard input"},
+			{Name: "ok_codes", Type: ops.TypeList, Items: ops.TypeInteger, Default: []any{0}, MaxLen: 256,
+				Description: "exit codes that count as success; a process killed by signal N exits with 128+N"},
+			{Name: "sandbox", Type: ops.TypeMap,
+				Description: "run isolated, with any of: network (bool, false = no network at all), memory (address space, e.g. 256Mi), " +
+					"cpu (CPU time, e.g. 10s), processes (at most this many processes), open_files (int), file_size (largest file written, e.g. 10Mi)"},
+		},
+		Output: []ops.Field{
+			{Name: "exit_code", Type: "integer", Description: "the exit code; 128+N when killed by signal N"},
+			{Name: "stdout", Type: "string", Description: "standard output, as UTF-8 text with terminal escape sequences removed"},
+			{Name: "stderr", Type: "string", Description: "standard error, likewise"},
+			{Name: "truncated", Type: "bool", Description: "true when stdout or stderr was longer than the limit and its middle was cut"},
+		},
+	}
+}
+
+// ValidateParams checks what the schema cannot: command or script, exactly
+// one; no NUL bytes; env values that are scalars; ok_codes in 0..255; and a
+// well-formed sandbox.
+func (e *Exec) ValidateParams(p ops.Params, final bool) error {
+	var errs ops.ParamErrors
+	add := func(param, format string, args ...any) {
+		errs = append(errs, &ops.ParamError{Param: param, Msg: fmt.Sprintf(format, args...)})
+	}
+	_, hasCmd := p["command"]
+	_, hasScript := p["script"]
+	switch {
+	case hasCmd && hasScript:
+		add("command", "give command or script, not both")
+	case !hasCmd && !hasScript:
+		add("command", "give command (an argv list such as [ls, -l]) or script")
+	}
+	if p.Known("command") {
+		argv := p.List("command")
+		if len(argv) == 0 {
+			add("command", "is empty; give at least the program name")
+		}
+		for i, a := range argv {
+			if s, ok := a.(string); ok {
+				if strings.IndexByte(s, 0) >= 0 {
+					add("command", "item %d contains a NUL byte, which a program argument cannot hold", i)
+				}
+				if i == 0 && s == "" {
+					add("command", "the program name (item 0) is empty")
+				}
+			}
+		}
+	}
+	if p.Known("script") {
+		s := p.String("script")
+		if strings.TrimSpace(s) == "" {
+			add("script", "is empty")
+		}
+		if strings.IndexByte(s, 0) >= 0 {
+			add("script", "contains a NUL byte, which a shell script cannot hold")
+		}
+	}
+	if p.Known("env") {
+		if _, err := envList(p.Map("env"), final); err != nil {
+			add("env", "%v", err)
+		}
+	}
+	if p.Known("dir") && strings.IndexByte(p.String("dir"), 0) >= 0 {
+		add("dir", "contains a NUL byte")
+	}
+	if p.Known("ok_codes") {
+		for i, v := range p.List("ok_codes") {
+			if v == ops.Deferred {
+				continue
+			}
+			if n, ok := toInt(v); !ok || n < 0 || n > 255 {
+				add("ok_codes", "item %d: %v is not an exit code (0..255)", i, v)
+			}
+		}
+	}
+	if p.Known("sandbox") {
+		if _, err := parseSandbox(p.Map("sandbox"), final); err != nil {
+			add("sandbox", "%v", err)
+		}
+	}
+	if _, hasDir := p["dir"]; hasDir {
+		if _, hasSB := p["sandbox"]; hasSB {
+			add("dir", "a sandboxed step runs in its own fresh directory; remove dir or sandbox")
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// envList turns the env param into KEY=value strings, sorted by key. With
+// final false, Deferred values are skipped.
+func envList(m map[string]any, final bool) ([]string, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(m))
+	for _, k := range keys {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return nil, fmt.Errorf("%q is not a valid variable name (it must be non-empty, without = or NUL)", k)
+		}
+		v := m[k]
+		if v == ops.Deferred && !final {
+			continue
+		}
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case bool:
+			s = strconv.FormatBool(x)
+		case int, int64, int32, uint64:
+			s = fmt.Sprint(x)
+		case float64:
+			s = strconv.FormatFloat(x, 'f', -1, 64)
+		case nil:
+			s = ""
+		default:
+			return nil, fmt.Errorf("%s: want a string, number or bool, got %s", k, ops.TypeName(v))
+		}
+		if strings.IndexByte(s, 0) >= 0 {
+			return nil, fmt.Errorf("%s: the value contains a NUL byte, which an environment variable cannot hold", k)
+		}
+		out = append(out, k+"="+s)
+	}
+	return out, nil
+}
+
+func toInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(n), true
+	case float64:
+		if n == float64(int(n)) {
+			return int(n), true
+		}
+	}
+	return 0, false
+}
+
+// request is one validated run of shell.exec.
+type request struct {
+	argv    []string // argv[0] as the user gave it
+	env     []string // the step's env, KEY=value
+	dir     string   // "" = inherit
+	stdin   string
+	okCodes []int
+	sandbox *limits // nil = not sandboxed
+}
+
+func newRequest(ctx context.Context, p ops.Params) (*request, error) {
+	r := &request{stdin: p.String("stdin")}
+	if p.Known("script") {
+		r.argv = []string{"/bin/sh", "-e", "-c", p.String("script"), "sh"}
+	} else {
+		r.argv = p.Strings("command")
+	}
+	env, err := envList(p.Map("env"), true)
+	if err != nil {
+		return nil, &ops.ParamError{Param: "env", Msg: err.Error()}
+	}
+	r.env = env
+	for _, v := range p.List("ok_codes") {
+		n, _ := toInt(v)
+		r.okCodes = append(r.okCodes, n)
+	}
+	if p.Known("sandbox") {
+		if r.sandbox, err = parseSandbox(p.Map("sandbox"), true); err != nil {
+			return nil, &ops.ParamError{Param: "sandbox", Msg: err.Error()}
+		}
+		return r, nil
+	}
+	base := ops.CallFrom(ctx).Dir
+	r.dir = base
+	if d := p.String("dir"); d != "" {
+		if !filepath.IsAbs(d) {
+			if base == "" {
+				base, _ = os.Getwd()
+			}
+			d = filepath.Join(base, d)
+		}
+		r.dir = d
+	}
+	if r.dir != "" {
+		fi, err := os.Stat(r.dir)
+		if err != nil {
+			return nil, &ops.ParamError{Param: "dir", Msg: fmt.Sprintf("working directory %s: %v", r.dir, errors.Unwrap(err))}
+		}
+		if !fi.IsDir() {
+			return nil, &ops.ParamError{Param: "dir", Msg: r.dir + " is not a directory"}
+		}
+	}
+	return r, nil
+}
+
+func (r *request) ok(code int) bool {
+	for _, c := range r.okCodes {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Execute runs the program and waits for it. The output map is returned
+// with the error too when the program ran, so a failed step still shows
+// what it printed.
+func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	r, err := newRequest(ctx, p)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
+	if r.sandbox == nil && policy.SandboxRequired(ctx) {
+		return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: the caller's role requires shell.exec to run in a sandbox; add sandbox: {network: false} or the limits the step needs", ops.ErrDenied))
+	}
+	res, err := e.run(ctx, r)
+	if res == nil {
+		return nil, err
+	}
+	out := map[string]any{
+		"exit_code": res.code,
+		"stdout":    res.stdout,
+		"stderr":    res.stderr,
+		"truncated": res.truncated,
+	}
+	if err != nil {
+		return out, err
+	}
+	if !r.ok(res.code) {
+		return out, ops.WithClass(ops.ClassExecution, res.failure(r))
+	}
+	return out, nil
+}
+
+func (e *Exec) grace() time.Duration {
+	if e.KillGrace > 0 {
+		return e.KillGrace
+	}
+	return 2 * time.Second
+}
+
+func (e *Exec) waitDelay() time.Duration {
+	if e.WaitDelay > 0 {
+		return e.WaitDelay
+	}
+	return time.Second
+}

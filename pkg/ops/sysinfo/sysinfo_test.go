@@ -1,0 +1,92 @@
+package sysinfo
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+func newRegistry(t *testing.T) *ops.Registry {
+	t.Helper()
+	r := ops.NewRegistry()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// checkFields checks that every declared output field is present, either
+// with a value or as null with a reason.
+func checkFields(t *testing.T, r *ops.Registry, name string, out map[string]any) {
+	t.Helper()
+	e, _ := r.Get(name)
+	for _, f := range e.Spec.Output {
+		v, ok := out[f.Name]
+		if !ok {
+			t.Errorf("%s: output field %s missing", name, f.Name)
+		}
+		if v == nil && out[f.Name+"_error"] == nil {
+			t.Errorf("%s: %s is null without a %s_error", name, f.Name, f.Name)
+		}
+	}
+	if _, err := json.Marshal(out); err != nil {
+		t.Errorf("%s: %v", name, err)
+	}
+}
+
+func TestSystemOps(t *testing.T) {
+	r := newRegistry(t)
+	for _, name := range []string{"system.info", "system.disk", "system.memory", "system.load"} {
+		out, err := r.Execute(context.Background(), name, map[string]any{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		checkFields(t, r, name, out)
+	}
+	out, _ := r.Execute(context.Background(), "system.info", nil)
+	host, _ := os.Hostname()
+	want := map[string]any{"hostname": host, "os": runtime.GOOS, "cpus": out["cpus"]}
+	if diff := cmp.Diff(want, out, cmpopts.IgnoreMapEntries(func(k string, _ any) bool { _, keep := want[k]; return !keep })); diff != "" {
+		t.Errorf("system.info (-want +got):\n%s", diff)
+	}
+	if n, ok := out["cpus"].(int); !ok || n < 1 {
+		t.Errorf("cpus = %v", out["cpus"])
+	}
+	mem, _ := r.Execute(context.Background(), "system.memory", nil)
+	if tot, ok := mem["total"].(int); !ok || tot <= 0 || mem["used_percent"].(float64) < 0 || mem["used_percent"].(float64) > 100 {
+		t.Errorf("system.memory = %v", mem)
+	}
+}
+
+func TestDisk(t *testing.T) {
+	r := newRegistry(t)
+	dir := t.TempDir()
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
+	out, err := r.Execute(ctx, "system.disk", map[string]any{"path": "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["path"] != dir || out["total"].(int) <= 0 || out["used"].(int) > out["total"].(int) {
+		t.Errorf("system.disk = %v", out)
+	}
+	if _, err := r.Execute(ctx, "system.disk", map[string]any{"path": "/no/such/path"}); err == nil || ops.ClassOf(err) != ops.ClassExecution {
+		t.Errorf("missing path: %v", err)
+	}
+}
+
+func TestFactsRecordErrors(t *testing.T) {
+	f := facts{}
+	f.set("kernel", "6.1", nil)
+	f.set("uptime_seconds", 0, os.ErrPermission)
+	want := facts{"kernel": "6.1", "uptime_seconds": nil, "uptime_seconds_error": "permission denied"}
+	if diff := cmp.Diff(want, f); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
