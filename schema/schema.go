@@ -10,6 +10,8 @@ import (
 	"strings"
 )
 
+//go:generate go run ./gen
+
 //go:embed *.schema.json
 var files embed.FS
 

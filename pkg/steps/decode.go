@@ -24,6 +24,8 @@ const MaxDuration = 31 * 24 * time.Hour
 
 var topKeys = []string{"version", "name", "description", "timeout", "inputs", "vars", "env", "schedule", "steps", "on_failure", "finally", "outputs"}
 
+var inputKeys = []string{"type", "default", "description", "required", "secret", "env", "enum"}
+
 // loader decodes one playbook file. Expressions are collected while
 // decoding and compiled once the step graph is known.
 type loader struct {
@@ -35,6 +37,8 @@ type loader struct {
 	ids     map[string]*Step
 	comp    *exprCompiler
 	varIdx  map[string]int
+	// lineStarts are the byte offsets of the file's lines, for posAt.
+	lineStarts []int
 }
 
 // pendingExpr is an expression waiting for the graph.
@@ -135,7 +139,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 		}
 		in := &Input{Name: p.key, Pos: posOf(p.k), Type: InputString}
 		var defNode *yaml.Node
-		fields(p.v, "input "+p.key, []string{"type", "default", "description", "required", "secret", "env", "enum"}, l.d, func(key string, k, v *yaml.Node) {
+		fields(p.v, "input "+p.key, inputKeys, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "type":
 				if s, ok := str(v, "type", l.d); ok {
@@ -271,41 +275,127 @@ func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
 	return d, true
 }
 
-// posAt returns the file position of byte off inside the value of n.
+// posAt returns the file position of byte off inside the value of n. The
+// value is decoded (escapes resolved, lines folded, block indentation
+// removed), so the decoded text is walked alongside the source text from
+// where the scalar starts, skipping what decoding dropped.
 func (l *loader) posAt(n *yaml.Node, off int) Pos {
 	s := n.Value
-	if off > len(s) {
-		off = len(s)
+	off = min(max(off, 0), len(s))
+	line, col := n.Line, n.Column
+	block := n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
+	if block {
+		// The content starts on the line after the indicator.
+		line, col = line+1, 1
 	}
-	prefix := s[:off]
-	nl := strings.LastIndexByte(prefix, '\n')
-	switch {
-	case nl < 0 && (n.Style == 0 || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0):
-		col := n.Column + utf8.RuneCountInString(prefix)
-		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
-			col++
+	src, ok := l.from(line, col)
+	if !ok {
+		return Pos{n.Line, n.Column}
+	}
+	indent := 0 // of a block's content, which decoding removes from each line
+	if block {
+		indent = leadingSpaces(src) - leadingSpaces(s)
+	}
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && len(src) > 0 {
+		src, col = src[1:], col+1 // the opening quote
+	}
+	dq := n.Style&yaml.DoubleQuotedStyle != 0
+	// The source of a value is rarely more than a few times longer than
+	// the value; past that the walk has lost its way.
+	src = src[:min(len(src), 8*off+4096)]
+	i, j := 0, 0 // in s, in src
+	skipIndent := func() {
+		if block && (j == 0 || src[j-1] == '\n') {
+			for k := 0; k < indent && j < len(src) && src[j] == ' '; k++ {
+				j++
+			}
 		}
-		return Pos{n.Line, col}
-	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
-		line := n.Line + 1 + strings.Count(prefix, "\n")
-		return Pos{line, l.indentOf(line) + 1 + utf8.RuneCountInString(prefix[nl+1:])}
 	}
-	return Pos{n.Line + strings.Count(prefix, "\n"), n.Column}
+	for i < off {
+		skipIndent()
+		if j >= len(src) {
+			return Pos{n.Line, n.Column}
+		}
+		c, d := src[j], s[i]
+		switch {
+		case c == '\\' && dq && j+1 < len(src):
+			// In a double-quoted scalar every backslash starts an escape.
+			switch src[j+1] {
+			case '\n', '\r': // an escaped line break: nothing decoded
+				j += 2
+				for j < len(src) && (src[j] == ' ' || src[j] == '\t' || src[j] == '\n') {
+					j++
+				}
+				continue
+			case 'x':
+				j += 4
+			case 'u':
+				j += 6
+			case 'U':
+				j += 10
+			default:
+				j += 2
+			}
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		case c == d:
+			i, j = i+1, j+1
+			if c == '\'' && n.Style&yaml.SingleQuotedStyle != 0 && j < len(src) && src[j] == '\'' {
+				j++ // '' is one quote
+			}
+		case (d == ' ' || d == '\n') && (c == '\n' || c == '\r'):
+			// A line break folded into a space, or blank lines into one.
+			for j < len(src) && (src[j] == ' ' || src[j] == '\t' || src[j] == '\n' || src[j] == '\r') {
+				j++
+			}
+			i++
+		default:
+			j++ // indentation
+		}
+	}
+	skipIndent()
+	consumed := src[:j]
+	if nl := bytes.LastIndexByte(consumed, '\n'); nl >= 0 {
+		return Pos{line + bytes.Count(consumed, []byte{'\n'}), 1 + utf8.RuneCount(consumed[nl+1:])}
+	}
+	return Pos{line, col + utf8.RuneCount(consumed)}
 }
 
-// indentOf returns the number of leading spaces of a line of the file.
-func (l *loader) indentOf(line int) int {
-	data := l.data
-	for i := 1; i < line; i++ {
-		j := bytes.IndexByte(data, '\n')
-		if j < 0 {
-			return 0
-		}
-		data = data[j+1:]
-	}
+// leadingSpaces counts the spaces that start the first line of b that is
+// not blank.
+func leadingSpaces[T string | []byte](b T) int {
 	n := 0
-	for n < len(data) && data[n] == ' ' {
-		n++
+	for _, c := range []byte(b) {
+		switch c {
+		case ' ':
+			n++
+		case '\n', '\r':
+			n = 0
+		default:
+			return n
+		}
 	}
-	return n
+	return 0
+}
+
+// from returns the file's bytes from a 1-based line and column (in
+// characters, as yaml counts them).
+func (l *loader) from(line, col int) ([]byte, bool) {
+	if l.lineStarts == nil {
+		l.lineStarts = []int{0}
+		for i, b := range l.data {
+			if b == '\n' {
+				l.lineStarts = append(l.lineStarts, i+1)
+			}
+		}
+	}
+	if line < 1 || line > len(l.lineStarts) {
+		return nil, false
+	}
+	data := l.data[l.lineStarts[line-1]:]
+	for ; col > 1 && len(data) > 0 && data[0] != '\n'; col-- {
+		_, size := utf8.DecodeRune(data)
+		data = data[size:]
+	}
+	return data, true
 }

@@ -17,6 +17,12 @@ var retryKeys = []string{"attempts", "delay", "backoff", "max_delay", "jitter", 
 // MaxConcurrency is the highest concurrency a fan-out may ask for.
 const MaxConcurrency = 1024
 
+// The bounds of retry.attempts and retry.backoff.
+const (
+	maxAttempts = 100
+	maxBackoff  = 10
+)
+
 func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 	if n == nil {
 		return nil
@@ -93,7 +99,11 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		case "concurrency":
 			s.Concurrency, _ = integer(v, "concurrency", 1, MaxConcurrency, l.d)
 		case "fail_fast":
-			s.FailFast, _ = boolean(v, "fail_fast", l.d)
+			// Keep the default on error, so that a bad value is reported
+			// once rather than also as a fail_fast without foreach.
+			if b, ok := boolean(v, "fail_fast", l.d); ok {
+				s.FailFast = b
+			}
 		case "timeout":
 			s.Timeout, _ = l.duration(v, "timeout")
 		case "continue_on_error":
@@ -212,13 +222,13 @@ func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
 	fields(n, "retry", retryKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "attempts":
-			r.Attempts, _ = integer(v, "retry.attempts", 1, 100, l.d)
+			r.Attempts, _ = integer(v, "retry.attempts", 1, maxAttempts, l.d)
 		case "delay":
 			r.Delay, _ = l.duration(v, "retry.delay")
 		case "max_delay":
 			r.MaxDelay, _ = l.duration(v, "retry.max_delay")
 		case "backoff":
-			r.Backoff, _ = number(v, "retry.backoff", 1, 10, l.d)
+			r.Backoff, _ = number(v, "retry.backoff", 1, maxBackoff, l.d)
 		case "jitter":
 			r.Jitter, _ = number(v, "retry.jitter", 0, 1, l.d)
 		case "when":

@@ -182,7 +182,15 @@ func (c *exprCompiler) compile(src string, s scope, asBool bool) *compiled {
 	return r
 }
 
-func (c *exprCompiler) compileNew(src string, s scope, asBool bool) *compiled {
+func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled) {
+	// expr's parser, checker and optimizer are not proven against every
+	// input; a panic in them is a problem with this expression, reported at
+	// it, not a crash of validate.
+	defer func() {
+		if p := recover(); p != nil {
+			r = &compiled{err: &exprError{0, fmt.Sprintf("the expression could not be compiled (%v); simplify it", p)}}
+		}
+	}()
 	if len(src) > MaxExprLen {
 		return &compiled{err: &exprError{0, fmt.Sprintf("expression is %d bytes, over the limit of %d (MaxExprLen); compute parts in earlier steps", len(src), MaxExprLen)}}
 	}

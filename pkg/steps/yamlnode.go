@@ -49,6 +49,12 @@ func parseYAML(data []byte, d *diags) *yaml.Node {
 		d.add(Pos{1, 1}, "the file holds no YAML document")
 		return nil
 	}
+	if isNull(doc.Content[0]) {
+		// `---` alone or `~`: say so at the top rather than report three
+		// missing keys at a line past the end.
+		d.add(Pos{1, 1}, "the file holds no playbook, only null; a playbook needs at least version, name and steps")
+		return nil
+	}
 	w := treeWalk{d: d}
 	w.walk(doc.Content[0], 1)
 	if w.failed {
@@ -120,6 +126,7 @@ type treeWalk struct {
 	nodes      int
 	aliasNodes int
 	inAlias    int
+	alias      *yaml.Node // the outermost alias being expanded
 	failed     bool
 }
 
@@ -136,7 +143,9 @@ func (w *treeWalk) walk(n *yaml.Node, depth int) {
 		w.fail(n, "nesting is deeper than %d levels (MaxDepth); flatten the structure", MaxDepth)
 		return
 	case w.aliasNodes > MaxAliasNodes:
-		w.fail(n, "YAML aliases expand to more than %d nodes (MaxAliasNodes); this looks like an alias bomb, write the values out or use fewer aliases", MaxAliasNodes)
+		// Point at the alias written in the file, not at a node deep inside
+		// what it expands to.
+		w.fail(w.alias, "YAML aliases expand to more than %d nodes (MaxAliasNodes); this looks like an alias bomb, write the values out or use fewer aliases", MaxAliasNodes)
 		return
 	case w.nodes > MaxNodes:
 		w.fail(n, "the document has more than %d nodes (MaxNodes); split the playbook", MaxNodes)
@@ -150,6 +159,9 @@ func (w *treeWalk) walk(n *yaml.Node, depth int) {
 		if n.Alias == nil {
 			w.fail(n, "alias *%s refers to no anchor", n.Value)
 			return
+		}
+		if w.inAlias == 0 {
+			w.alias = n
 		}
 		w.inAlias++
 		w.walk(n.Alias, depth)

@@ -1,0 +1,59 @@
+package steps
+
+// Format describes the playbook format as this package reads it: the keys
+// each mapping allows, the values of enumerations, the patterns names must
+// match and the bounds of numbers. Generators such as the JSON Schema in
+// schema/ build on it so that they cannot drift from the loader.
+type Format struct {
+	Version      int
+	TopKeys      []string
+	InputKeys    []string
+	ScheduleKeys []string
+	StepKeys     []string
+	RetryKeys    []string
+
+	InputTypes []string
+	Overlaps   []string
+	Catchups   []string
+
+	// Patterns are Go regular expressions that are also valid ECMA-262.
+	NamePattern     string // the playbook's name
+	IDPattern       string // step ids
+	IdentPattern    string // input, var and output names
+	EnvNamePattern  string // environment variable names
+	TimezonePattern string // schedule.timezone, before the IANA lookup
+
+	MaxIDLen       int
+	MaxSteps       int
+	MaxInputs      int
+	MaxConcurrency int
+	MaxAttempts    int
+	MaxBackoff     float64
+}
+
+// PlaybookFormat returns the format; the slices are copies.
+func PlaybookFormat() Format {
+	c := func(s []string) []string { return append([]string(nil), s...) }
+	return Format{
+		Version:         Version,
+		TopKeys:         c(topKeys),
+		InputKeys:       c(inputKeys),
+		ScheduleKeys:    c(scheduleKeys),
+		StepKeys:        c(stepKeys),
+		RetryKeys:       c(retryKeys),
+		InputTypes:      c(inputTypes),
+		Overlaps:        c(overlaps),
+		Catchups:        c(catchups),
+		NamePattern:     nameRE.String(),
+		IDPattern:       idRE.String(),
+		IdentPattern:    identRE.String(),
+		EnvNamePattern:  envNameRE.String(),
+		TimezonePattern: tzRE.String(),
+		MaxIDLen:        MaxIDLen,
+		MaxSteps:        MaxSteps,
+		MaxInputs:       MaxInputs,
+		MaxConcurrency:  MaxConcurrency,
+		MaxAttempts:     maxAttempts,
+		MaxBackoff:      maxBackoff,
+	}
+}

@@ -1,0 +1,230 @@
+package steps
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The hostile inputs are generated here rather than committed: they are
+// large, or hold bytes (NUL, invalid UTF-8, bidi controls) that editors and
+// diff tools show badly. Those that carry `# ERROR` comments go through
+// the fixture harness like any invalid fixture.
+
+const hostileHead = "version: 1\nname: hostile\n"
+const oneStep = "steps:\n  - id: a\n    op: control.noop\n"
+
+// deepFlow is a var nested n flow sequences deep: [[[...]]].
+func deepFlow(n int) []byte {
+	return []byte(hostileHead + "vars:\n  x: " + strings.Repeat("[", n) + strings.Repeat("]", n) + "\n" + oneStep)
+}
+
+// deepBlock is n block sequences nested on one line: - - - x.
+func deepBlock(n int) []byte {
+	return []byte(hostileHead + "vars:\n  x:\n    " + strings.Repeat("- ", n) + "x\n" + oneStep)
+}
+
+// manySteps is a playbook of n steps.
+func manySteps(n int) []byte {
+	var b strings.Builder
+	b.WriteString(hostileHead + "steps:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: s%d, op: control.noop}\n", i)
+	}
+	return []byte(b.String())
+}
+
+const repeatBomb = `repeat(repeat("x", 999999), 999999)`
+
+// repeatInWhen and repeatInValue put the repeat bomb in a bare expression
+// and in an interpolation.
+var (
+	repeatInWhen  = []byte(hostileHead + oneStep + "    when: len(" + repeatBomb + ") > 0 # ERROR@22: repeat is not available\n")
+	repeatInValue = []byte(hostileHead + oneStep + "    name: '${{ " + repeatBomb + " }}' # ERROR@23: repeat is not available\n")
+)
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixtureDir, "invalid", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestHostileAnnotated runs generated hostile files that carry their
+// expected diagnostics as ERROR comments.
+func TestHostileAnnotated(t *testing.T) {
+	reg := fixtureRegistry(t)
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"nul byte", []byte(hostileHead + oneStep + "    name: \"a\x00b\" # ERROR@13: NUL byte in the file\n")},
+		{"invalid utf-8", []byte(hostileHead + "description: caf\xe9 # ERROR@17: invalid UTF-8 byte 0xe9\n" + oneStep)},
+		{"overlong utf-8", []byte(hostileHead + "description: \xc0\xaf # ERROR@14: invalid UTF-8 byte 0xc0\n" + oneStep)},
+		// The id reads "admin" in an editor but is "nimda" with a
+		// right-to-left override.
+		{"bidi in id", []byte(hostileHead + "steps:\n  - id: \u202enimda\u202c # ERROR@9: bidirectional control character U+202E\n    op: control.noop\n")},
+		{"bidi isolate in value", []byte(hostileHead + oneStep + "    name: \"ok \u2066x\u2069\" # ERROR@15: bidirectional control character U+2066\n")},
+		{"repeat in when", repeatInWhen},
+		{"repeat in interpolation", repeatInValue},
+		{"deep flow nesting over MaxDepth", []byte(strings.Replace(string(deepFlow(MaxDepth+1)), "\nsteps:", " # ERROR: nesting is deeper than 64 levels (MaxDepth)\nsteps:", 1))},
+		{"expression over MaxExprLen", []byte(hostileHead + oneStep + "    when: " + strings.Repeat("true && ", MaxExprLen/8) + "true # ERROR@11: over the limit of 4096 (MaxExprLen)\n")},
+		{"expression over MaxExprNodes", []byte(hostileHead + oneStep + "    when: 0 < " + strings.Repeat("1+", MaxExprNodes) + "1 # ERROR: exceeds maximum allowed nodes\n")},
+		{"long id", []byte(hostileHead + "steps:\n  - id: " + strings.Repeat("a", MaxIDLen+1) + " # ERROR@9: at most 64\n    op: control.noop\n")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkDiagnostics(t, "hostile.yaml", tc.data, reg)
+		})
+	}
+}
+
+// TestHostileRefused runs hostile files that are refused with one
+// diagnostic at a known position.
+func TestHostileRefused(t *testing.T) {
+	reg := fixtureRegistry(t)
+	big := append([]byte(hostileHead+oneStep+"# "), make([]byte, MaxFileSize)...)
+	for i := len(hostileHead + oneStep + "# "); i < len(big); i++ {
+		big[i] = 'x'
+	}
+	var inputs strings.Builder
+	inputs.WriteString(hostileHead + "inputs:\n")
+	for i := range MaxInputs + 1 {
+		fmt.Fprintf(&inputs, "  in%d: {type: string}\n", i)
+	}
+	inputs.WriteString(oneStep)
+	manyNodes := hostileHead + "vars:\n  x: [" + strings.Repeat("0,", MaxNodes) + "0]\n" + oneStep
+	for _, tc := range []struct {
+		name string
+		data []byte
+		line int
+		text string
+	}{
+		{"alias bomb", readFixture(t, "alias_bomb.yaml"), 9, "MaxAliasNodes"},
+		{"20,000 nested flow sequences", deepFlow(20_000), 4, "exceeded max depth"},
+		{"20,000 nested block sequences", deepBlock(20_000), 4, "exceeded max depth"},
+		{"20,000 nested flow mappings", []byte(hostileHead + "vars:\n  x: " + strings.Repeat("{a: ", 20_000) + "1" + strings.Repeat("}", 20_000) + "\n" + oneStep), 4, "exceeded max depth"},
+		{"file over MaxFileSize", big, 1, "over the limit of 1048576 (MaxFileSize)"},
+		{"steps over MaxSteps", manySteps(MaxSteps + 10), 5004, "more than 5000 steps (MaxSteps)"},
+		{"nodes over MaxNodes", []byte(manyNodes), 4, "more than 200000 nodes (MaxNodes)"},
+		{"inputs over MaxInputs", []byte(inputs.String()), 4, "257 inputs, over the limit of 256 (MaxInputs)"},
+		{"empty file", nil, 1, "the file is empty"},
+		{"only comments", []byte("# nothing here\n"), 1, "the file is empty"},
+		{"only a document marker", []byte("---\n"), 1, "the file holds no playbook"},
+		{"only null", []byte("~ # nothing\n"), 1, "the file holds no playbook"},
+		{"a list at the top", []byte("- a\n- b\n"), 1, "the playbook must be a mapping (key: value), not a list"},
+		{"unclosed quote", []byte(hostileHead + "description: \"abc\n" + oneStep), 3, "YAML syntax"},
+		{"tab indentation", []byte(hostileHead + "steps:\n\t- id: a\n"), 4, "YAML syntax"},
+		// yaml.v3 gives no line for this one.
+		{"alias to nothing", []byte(hostileHead + "description: *nope\n" + oneStep), 1, "YAML syntax: unknown anchor 'nope' referenced"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pb, err := Parse("hostile.yaml", tc.data, reg)
+			if err == nil {
+				t.Fatalf("loaded %d steps; want it refused", len(pb.Steps))
+			}
+			ds := err.(Diagnostics)
+			checkSorted(t, ds)
+			if len(ds) != 1 || ds[0].Pos.Line != tc.line || !strings.Contains(ds[0].Msg, tc.text) {
+				t.Errorf("want one diagnostic at line %d containing %q, got:\n%v", tc.line, tc.text, truncate(err.Error(), 2000))
+			}
+		})
+	}
+}
+
+// TestLoadFileErrors covers Load's own refusals, before any parsing.
+func TestLoadFileErrors(t *testing.T) {
+	reg := fixtureRegistry(t)
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, make([]byte, 2*MaxFileSize), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path, text string
+	}{
+		{filepath.Join(dir, "missing.yaml"), "cannot read the playbook"},
+		{dir, "not a regular file"},
+		{big, "over the limit of 1048576"},
+	} {
+		_, err := Load(tc.path, reg)
+		ds, ok := err.(Diagnostics)
+		if !ok || len(ds) != 1 || !strings.Contains(ds[0].Msg, tc.text) || ds[0].Pos != (Pos{1, 1}) || ds[0].File != tc.path {
+			t.Errorf("Load(%s) = %v; want one diagnostic at 1:1 containing %q", filepath.Base(tc.path), err, tc.text)
+		}
+	}
+}
+
+// hostileInputs are the inputs that must be refused quickly and within a
+// memory bound however they are built.
+func hostileInputs(t testing.TB) []struct {
+	name string
+	data []byte
+} {
+	return []struct {
+		name string
+		data []byte
+	}{
+		{"alias bomb", readFixture(t, "alias_bomb.yaml")},
+		{"20,000-deep nesting", deepFlow(20_000)},
+		{"repeat bomb", repeatInValue},
+	}
+}
+
+// TestHostileBounded checks that each hostile input is refused having
+// allocated less than 50 MB. Time is measured by BenchmarkHostile; the
+// bound here is only a generous guard against a hang.
+func TestHostileBounded(t *testing.T) {
+	const maxBytes = 50 << 20
+	const maxTime = 10 * time.Second
+	reg := fixtureRegistry(t)
+	for _, tc := range hostileInputs(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			var err error
+			start := time.Now()
+			alloc := allocated(func() { _, err = Parse("hostile.yaml", tc.data, reg) })
+			took := time.Since(start)
+			if err == nil {
+				t.Fatal("loaded; want it refused")
+			}
+			t.Logf("%d bytes in, %.2f MB allocated, %v", len(tc.data), float64(alloc)/(1<<20), took)
+			if alloc > maxBytes {
+				t.Errorf("allocated %d bytes; want under %d", alloc, maxBytes)
+			}
+			if took > maxTime {
+				t.Errorf("took %v; want well under a second (bound %v)", took, maxTime)
+			}
+		})
+	}
+}
+
+// allocated returns the bytes the heap allocated while f ran. Tests in this
+// package do not run in parallel, so the count is f's alone.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// BenchmarkHostile measures how fast each hostile input is refused.
+func BenchmarkHostile(b *testing.B) {
+	reg := fixtureRegistry(b)
+	for _, tc := range hostileInputs(b) {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse("hostile.yaml", tc.data, reg); err == nil {
+					b.Fatal("loaded; want it refused")
+				}
+			}
+		})
+	}
+}

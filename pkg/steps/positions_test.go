@@ -1,0 +1,52 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestPositionsInScalars checks that a problem inside an expression is
+// reported where its text stands in the file, whatever the scalar's style:
+// escapes, folded lines and block indentation change the decoded value's
+// offsets but not the position.
+func TestPositionsInScalars(t *testing.T) {
+	reg := fixtureRegistry(t)
+	const head = hostileHead + "steps:\n  - id: a\n    op: control.log\n" // the step's keys start on line 6
+	for _, tc := range []struct {
+		name, yaml string
+		want       Pos // of "nope"
+	}{
+		{"double-quoted", `    with: {message: "${{ nope }}"}`, Pos{6, 26}},
+		{"double-quoted after escapes", `    with: {message: "\t\u00e9${{ nope }}"}`, Pos{6, 34}},
+		{"double-quoted after escaped backslashes", `    with: {message: "\\\\${{ nope }}"}`, Pos{6, 30}},
+		{"double-quoted starting with a quote", `    with: {message: "\"a\" ${{ nope }}"}`, Pos{6, 32}},
+		{"single-quoted starting with a quote", `    with: {message: '''a'' ${{ nope }}'}`, Pos{6, 32}},
+		{"single-quoted after a quote", `    with: {message: 'it''s ${{ nope }}'}`, Pos{6, 32}},
+		{"plain", "    with:\n      message: ${{ nope }}", Pos{7, 20}},
+		{"second of two", `    with: {message: "${{ run.id }} and ${{ nope }}"}`, Pos{6, 44}},
+		{"after a multi-byte character", `    with: {message: "é ${{ nope }}"}`, Pos{6, 28}},
+		{"literal block", "    with:\n      message: |\n        one\n        two ${{ nope }}", Pos{9, 17}},
+		{"literal block, deeper line", "    with:\n      message: |\n        if x; then\n          echo ${{ nope }}\n        fi", Pos{9, 20}},
+		{"literal block with an indentation indicator", "    with:\n      message: |2\n          one\n          two ${{ nope }}", Pos{9, 19}},
+		{"folded block", "    with:\n      message: >\n        one\n        two ${{ nope }}", Pos{9, 17}},
+		{"plain over two lines", "    with:\n      message: plain text\n        continued ${{ nope }}", Pos{8, 23}},
+		{"double-quoted over two lines", "    with:\n      message: \"quoted text\n        continued ${{ nope }}\"", Pos{8, 23}},
+		{"expression over two lines", "    with: {message: \"${{\n      nope }}\"}", Pos{7, 7}},
+		{"escaped line break", "    with: {message: \"a\\\n      b ${{ nope }}\"}", Pos{7, 13}},
+		{"bare condition in a block", "    with: {message: x}\n    when: |\n      run.id != \"\" &&\n        nope", Pos{9, 9}},
+		{"CRLF line ends", strings.ReplaceAll("    with:\n      message: |\n        one\n        two ${{ nope }}", "\n", "\r\n"), Pos{9, 17}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("p.yaml", []byte(head+tc.yaml+"\n"), reg)
+			ds, ok := err.(Diagnostics)
+			if !ok || len(ds) != 1 || !strings.Contains(ds[0].Msg, "nope") {
+				t.Fatalf("want one diagnostic about nope, got %v", err)
+			}
+			if diff := cmp.Diff(tc.want, ds[0].Pos); diff != "" {
+				t.Errorf("position (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

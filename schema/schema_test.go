@@ -1,0 +1,156 @@
+package schema_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/schema"
+)
+
+func compile(t *testing.T, name string) *jsonschema.Schema {
+	t.Helper()
+	b, err := schema.Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s is not JSON: %v", name, err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource(name+".schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile(name + ".schema.json")
+	if err != nil {
+		t.Fatalf("%s does not compile: %v", name, err)
+	}
+	return s
+}
+
+// yamlToJSON decodes a YAML playbook into the JSON data model: anchors
+// expanded, merge keys applied, numbers as json.Number.
+func yamlToJSON(data []byte) (any, error) {
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(jsonable(v))
+	if err != nil {
+		return nil, err
+	}
+	return jsonschema.UnmarshalJSON(bytes.NewReader(b))
+}
+
+// jsonable turns the map[any]any that YAML gives for non-string keys into
+// map[string]any.
+func jsonable(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = jsonable(e)
+		}
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[fmt.Sprint(k)] = jsonable(e)
+		}
+		return m
+	case []any:
+		for i := range x {
+			x[i] = jsonable(x[i])
+		}
+	}
+	return v
+}
+
+func glob(t *testing.T, pattern string) []string {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestValidPlaybooks validates the checked-in playbooks and the valid
+// fixtures against the playbook schema. The playbooks/ folder may be empty.
+func TestValidPlaybooks(t *testing.T) {
+	s := compile(t, "playbook")
+	files := append(glob(t, "../playbooks/*.yaml"), glob(t, "../playbooks/*/*.yaml")...)
+	fixtures := glob(t, "../testdata/playbooks/valid/*.yaml")
+	if len(fixtures) == 0 {
+		t.Fatal("no valid fixtures")
+	}
+	for _, file := range append(files, fixtures...) {
+		t.Run(strings.TrimPrefix(file, "../"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := yamlToJSON(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Validate(v); err != nil {
+				t.Errorf("does not match the schema:\n%v", err)
+			}
+		})
+	}
+}
+
+// TestSchemaInvalidFixtures checks that the invalid fixtures marked
+// `# SCHEMA: invalid` (those whose mistake a schema can see) fail the
+// schema too, so that editors flag them.
+func TestSchemaInvalidFixtures(t *testing.T) {
+	s := compile(t, "playbook")
+	n := 0
+	for _, file := range glob(t, "../testdata/playbooks/invalid/*.yaml") {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(data, []byte("# SCHEMA: invalid")) {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			v, err := yamlToJSON(data)
+			if err != nil {
+				t.Fatalf("marked a schema matter, but is not even YAML data: %v", err)
+			}
+			if err := s.Validate(v); err == nil {
+				t.Error("passes the schema; want it refused")
+			}
+		})
+	}
+	if n < 20 {
+		t.Errorf("only %d fixtures are marked `# SCHEMA: invalid`", n)
+	}
+}
+
+func TestGet(t *testing.T) {
+	if !slices.Contains(schema.Names(), "playbook") {
+		t.Errorf("Names() = %v; want it to include playbook", schema.Names())
+	}
+	for _, name := range schema.Names() {
+		var v map[string]any
+		b, err := schema.Get(name)
+		if err != nil || json.Unmarshal(b, &v) != nil || v["$schema"] != "https://json-schema.org/draft/2020-12/schema" {
+			t.Errorf("Get(%s): want a draft 2020-12 JSON Schema (err %v)", name, err)
+		}
+	}
+	if _, err := schema.Get("nope"); err == nil || !strings.Contains(err.Error(), "playbook") {
+		t.Errorf("Get(nope) = %v; want an error listing the known schemas", err)
+	}
+}
