@@ -164,6 +164,8 @@ func ValidateParams(s *Spec, raw map[string]any) (Params, error) {
 		if v == nil {
 			if p.Required {
 				errs = append(errs, &ParamError{k, "is required but null"})
+			} else if p.Default != nil {
+				out[k], _ = p.convert(p.Default)
 			}
 			continue
 		}
@@ -323,7 +325,7 @@ func (p *Param) check(v any) error {
 	if len(p.Enum) > 0 {
 		ok := false
 		for _, e := range p.Enum {
-			if e == v {
+			if enumEqual(e, v) {
 				ok = true
 				break
 			}
@@ -372,6 +374,17 @@ func (p *Param) check(v any) error {
 		}
 	}
 	return nil
+}
+
+// enumEqual compares an enum entry with a converted value; numbers compare
+// by value whatever their Go type, so Enum: []any{1, 2} works for a number
+// param.
+func enumEqual(e, v any) bool {
+	if ef, ok := toFloat(e); ok {
+		vf, ok := toFloat(v)
+		return ok && ef == vf
+	}
+	return e == v
 }
 
 func fmtBound(p *Param, b float64) any {

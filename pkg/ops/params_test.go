@@ -205,3 +205,20 @@ func TestSpecHelpers(t *testing.T) {
 		t.Errorf("Param(nope) = %v; want nil", p)
 	}
 }
+
+func TestEnumNumbersAndNullDefault(t *testing.T) {
+	s := &ops.Spec{Name: "t.t", Risk: ops.RiskRead, Params: []ops.Param{
+		{Name: "n", Type: ops.TypeNumber, Enum: []any{1, 2.5}},
+		{Name: "d", Type: ops.TypeString, Default: "dflt"},
+	}}
+	got, err := ops.ValidateParams(s, map[string]any{"n": 1, "d": nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ops.Params{"n": 1.0, "d": "dflt"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := ops.ValidateParams(s, map[string]any{"n": 3}); err == nil {
+		t.Error("3 passed an enum of 1 and 2.5")
+	}
+}
