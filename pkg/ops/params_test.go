@@ -56,7 +56,7 @@ func TestValidateParamsConverts(t *testing.T) {
 		{"lists and maps", map[string]any{"url": "u", "tags": []any{"a", "b"}, "codes": []any{0, 2.0}, "anything": []any{1, "x", nil}, "headers": map[string]any{"A": "b"}},
 			withDefaults(ops.Params{"url": "u", "tags": []any{"a", "b"}, "codes": []any{0, 2.0}, "anything": []any{1, "x", nil}, "headers": map[string]any{"A": "b"}})},
 		{"any takes anything", map[string]any{"url": "u", "body": []any{map[string]any{"k": 1}}}, withDefaults(ops.Params{"url": "u", "body": []any{map[string]any{"k": 1}}})},
-		{"null optional is absent, without its default", map[string]any{"url": "u", "ratio": nil, "method": nil}, ops.Params{"url": "u", "count": 1, "verbose": false, "timeout": 30 * time.Second}},
+		{"null optional takes its default", map[string]any{"url": "u", "ratio": nil, "method": nil}, ops.Params{"url": "u", "count": 1, "verbose": false, "method": "GET", "timeout": 30 * time.Second}},
 		{"deferred kept for any type", map[string]any{"url": ops.Deferred, "count": ops.Deferred, "tags": ops.Deferred, "timeout": ops.Deferred},
 			ops.Params{"url": ops.Deferred, "count": ops.Deferred, "tags": ops.Deferred, "timeout": ops.Deferred, "method": "GET", "verbose": false}},
 		{"deferred list items pass the item check", map[string]any{"url": "u", "tags": []any{"a", ops.Deferred}}, withDefaults(ops.Params{"url": "u", "tags": []any{"a", ops.Deferred}})},
