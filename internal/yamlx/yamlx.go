@@ -63,6 +63,12 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 		d.Add(Pos{1, 1}, "the file holds no YAML document")
 		return nil
 	}
+	if IsNull(doc.Content[0]) {
+		// `---` alone or `~`: say so at the top rather than report
+		// missing keys at a line past the end.
+		d.Add(Pos{1, 1}, "the file holds only null; %s", lim.EmptyHint)
+		return nil
+	}
 	w := treeWalk{d: d, lim: lim}
 	w.walk(doc.Content[0], 1)
 	if w.failed {

@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -29,7 +30,7 @@ var inputKeys = []string{"type", "default", "description", "required", "secret",
 // loader decodes one playbook file. Expressions are collected while
 // decoding and compiled once the step graph is known.
 type loader struct {
-	d       *diags
+	d       *yamlx.Diags
 	data    []byte
 	reg     *ops.Registry
 	pb      *Playbook
@@ -55,26 +56,26 @@ func (l *loader) decodeTop(root *yaml.Node) {
 	pb := l.pb
 	var versionSeen, nameSeen, stepsSeen bool
 	var stepsNode, onFailNode, finallyNode, varsNode, envNode, outputsNode *yaml.Node
-	ok := fields(root, "the playbook", topKeys, l.d, func(key string, k, v *yaml.Node) {
+	ok := yamlx.Fields(root, "the playbook", topKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
 			versionSeen = true
-			if n, ok := integer(v, "version", 0, 1<<30, l.d); ok {
+			if n, ok := yamlx.Int(v, "version", 0, 1<<30, l.d); ok {
 				if n != Version {
-					l.d.add(posOf(v), "unknown version %d; this arsenal-run reads version %d playbooks", n, Version)
+					l.d.Add(yamlx.PosOf(v), "unknown version %d; this arsenal-run reads version %d playbooks", n, Version)
 				}
 				pb.Version = n
 			}
 		case "name":
 			nameSeen = true
-			if s, ok := str(v, "name", l.d); ok {
+			if s, ok := yamlx.Str(v, "name", l.d); ok {
 				if !nameRE.MatchString(s) || len(s) > MaxIDLen {
-					l.d.add(posOf(v), "name %q: use lower-case letters, digits, - and _, starting with a letter or digit, at most %d characters", truncate(s, 80), MaxIDLen)
+					l.d.Add(yamlx.PosOf(v), "name %q: use lower-case letters, digits, - and _, starting with a letter or digit, at most %d characters", yamlx.Truncate(s, 80), MaxIDLen)
 				}
 				pb.Name = s
 			}
 		case "description":
-			pb.Description, _ = str(v, "description", l.d)
+			pb.Description, _ = yamlx.Str(v, "description", l.d)
 		case "timeout":
 			pb.Timeout, _ = l.duration(v, "timeout")
 		case "inputs":
@@ -100,13 +101,13 @@ func (l *loader) decodeTop(root *yaml.Node) {
 		return
 	}
 	if !versionSeen {
-		l.d.add(posOf(root), "missing version; add `version: %d` at the top", Version)
+		l.d.Add(yamlx.PosOf(root), "missing version; add `version: %d` at the top", Version)
 	}
 	if !nameSeen {
-		l.d.add(posOf(root), "missing name; add `name: my-playbook`")
+		l.d.Add(yamlx.PosOf(root), "missing name; add `name: my-playbook`")
 	}
 	if !stepsSeen {
-		l.d.add(posOf(root), "missing steps; a playbook needs at least one step")
+		l.d.Add(yamlx.PosOf(root), "missing steps; a playbook needs at least one step")
 	}
 	// Vars come after inputs so that their expressions know the inputs.
 	if varsNode != nil {
@@ -124,62 +125,62 @@ func (l *loader) decodeTop(root *yaml.Node) {
 }
 
 func (l *loader) decodeInputs(n *yaml.Node) {
-	pairs, ok := mappingPairs(n, "inputs", l.d)
+	pairs, ok := yamlx.Pairs(n, "inputs", l.d)
 	if !ok {
 		return
 	}
 	if len(pairs) > MaxInputs {
-		l.d.add(posOf(n), "%d inputs, over the limit of %d (MaxInputs)", len(pairs), MaxInputs)
+		l.d.Add(yamlx.PosOf(n), "%d inputs, over the limit of %d (MaxInputs)", len(pairs), MaxInputs)
 		return
 	}
 	for _, p := range pairs {
-		if !identRE.MatchString(p.key) || len(p.key) > MaxIDLen {
-			l.d.add(posOf(p.k), "input name %q: use letters, digits and _, starting with a letter or _, so expressions can say inputs.%s", truncate(p.key, 80), "name")
+		if !identRE.MatchString(p.Key) || len(p.Key) > MaxIDLen {
+			l.d.Add(yamlx.PosOf(p.K), "input name %q: use letters, digits and _, starting with a letter or _, so expressions can say inputs.%s", yamlx.Truncate(p.Key, 80), "name")
 			continue
 		}
-		in := &Input{Name: p.key, Pos: posOf(p.k), Type: InputString}
+		in := &Input{Name: p.Key, Pos: yamlx.PosOf(p.K), Type: InputString}
 		var defNode *yaml.Node
-		fields(p.v, "input "+p.key, inputKeys, l.d, func(key string, k, v *yaml.Node) {
+		yamlx.Fields(p.V, "input "+p.Key, inputKeys, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "type":
-				if s, ok := str(v, "type", l.d); ok {
-					if !contains(inputTypes, s) {
-						l.d.add(posOf(v), "unknown input type %q; use one of %s", s, strings.Join(inputTypes, ", "))
+				if s, ok := yamlx.Str(v, "type", l.d); ok {
+					if !yamlx.Contains(inputTypes, s) {
+						l.d.Add(yamlx.PosOf(v), "unknown input type %q; use one of %s", s, strings.Join(inputTypes, ", "))
 					}
 					in.Type = InputType(s)
 				}
 			case "default":
 				defNode = v
 			case "description":
-				in.Description, _ = str(v, "description", l.d)
+				in.Description, _ = yamlx.Str(v, "description", l.d)
 			case "required":
-				in.Required, _ = boolean(v, "required", l.d)
+				in.Required, _ = yamlx.Bool(v, "required", l.d)
 			case "secret":
-				in.Secret, _ = boolean(v, "secret", l.d)
+				in.Secret, _ = yamlx.Bool(v, "secret", l.d)
 			case "env":
-				if s, ok := str(v, "env", l.d); ok {
+				if s, ok := yamlx.Str(v, "env", l.d); ok {
 					if !envNameRE.MatchString(s) {
-						l.d.add(posOf(v), "env %q is not a valid environment variable name", s)
+						l.d.Add(yamlx.PosOf(v), "env %q is not a valid environment variable name", s)
 					}
 					in.Env = s
 				}
 			case "enum":
-				if list, ok := plain(v, l.d).([]any); ok {
+				if list, ok := yamlx.Plain(v, l.d).([]any); ok {
 					in.Enum = list
 				} else {
-					l.d.add(posOf(v), "enum must be a list of allowed values")
+					l.d.Add(yamlx.PosOf(v), "enum must be a list of allowed values")
 				}
 			}
 		})
-		if defNode != nil && !isNull(defNode) {
-			v, err := in.Coerce(plain(defNode, l.d))
+		if defNode != nil && !yamlx.IsNull(defNode) {
+			v, err := in.Coerce(yamlx.Plain(defNode, l.d))
 			if err != nil {
-				l.d.add(posOf(defNode), "default of input %s: %v", in.Name, err)
+				l.d.Add(yamlx.PosOf(defNode), "default of input %s: %v", in.Name, err)
 			} else {
 				in.Default = v
 			}
 			if in.Required {
-				l.d.add(posOf(defNode), "input %s is required and has a default; drop one of the two", in.Name)
+				l.d.Add(yamlx.PosOf(defNode), "input %s is required and has a default; drop one of the two", in.Name)
 			}
 		}
 		l.pb.Inputs = append(l.pb.Inputs, in)
@@ -187,31 +188,31 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 }
 
 func (l *loader) decodeVars(n *yaml.Node) {
-	pairs, ok := mappingPairs(n, "vars", l.d)
+	pairs, ok := yamlx.Pairs(n, "vars", l.d)
 	if !ok {
 		return
 	}
 	for _, p := range pairs {
-		if !identRE.MatchString(p.key) || len(p.key) > MaxIDLen {
-			l.d.add(posOf(p.k), "var name %q: use letters, digits and _, starting with a letter or _", truncate(p.key, 80))
+		if !identRE.MatchString(p.Key) || len(p.Key) > MaxIDLen {
+			l.d.Add(yamlx.PosOf(p.K), "var name %q: use letters, digits and _, starting with a letter or _", yamlx.Truncate(p.Key, 80))
 			continue
 		}
-		l.pb.Vars = append(l.pb.Vars, &Var{Name: p.key, Pos: posOf(p.k)})
+		l.pb.Vars = append(l.pb.Vars, &Var{Name: p.Key, Pos: yamlx.PosOf(p.K)})
 	}
 	// Values are decoded once every name is known, so that an expression
 	// naming a later var gets "defined later" rather than "unknown".
 	i := 0
 	for _, p := range pairs {
-		if i < len(l.pb.Vars) && l.pb.Vars[i].Name == p.key {
-			l.varIdx[p.key] = i
-			l.pb.Vars[i].Value = l.value(p.v, scopeVars, nil, i, "")
+		if i < len(l.pb.Vars) && l.pb.Vars[i].Name == p.Key {
+			l.varIdx[p.Key] = i
+			l.pb.Vars[i].Value = l.value(p.V, scopeVars, nil, i, "")
 			i++
 		}
 	}
 }
 
 func (l *loader) envVars(n *yaml.Node, what string, s *Step) []*EnvVar {
-	pairs, ok := mappingPairs(n, what, l.d)
+	pairs, ok := yamlx.Pairs(n, what, l.d)
 	if !ok {
 		return nil
 	}
@@ -221,55 +222,55 @@ func (l *loader) envVars(n *yaml.Node, what string, s *Step) []*EnvVar {
 	}
 	var out []*EnvVar
 	for _, p := range pairs {
-		if !envNameRE.MatchString(p.key) {
-			l.d.add(posOf(p.k), "%q is not a valid environment variable name (letters, digits and _, not starting with a digit)", truncate(p.key, 80))
+		if !envNameRE.MatchString(p.Key) {
+			l.d.Add(yamlx.PosOf(p.K), "%q is not a valid environment variable name (letters, digits and _, not starting with a digit)", yamlx.Truncate(p.Key, 80))
 			continue
 		}
-		v := deref(p.v)
-		if v.Kind != yaml.ScalarNode || isNull(v) {
-			l.d.add(posOf(p.v), "env %s must be a string, number or bool, not %s", p.key, kindName(v))
+		v := yamlx.Deref(p.V)
+		if v.Kind != yaml.ScalarNode || yamlx.IsNull(v) {
+			l.d.Add(yamlx.PosOf(p.V), "env %s must be a string, number or bool, not %s", p.Key, yamlx.KindName(v))
 			continue
 		}
-		out = append(out, &EnvVar{Name: p.key, Pos: posOf(p.k), Value: l.value(p.v, sc, s, -1, "")})
+		out = append(out, &EnvVar{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, sc, s, -1, "")})
 	}
 	return out
 }
 
 func (l *loader) decodeOutputs(n *yaml.Node) {
-	pairs, ok := mappingPairs(n, "outputs", l.d)
+	pairs, ok := yamlx.Pairs(n, "outputs", l.d)
 	if !ok {
 		return
 	}
 	for _, p := range pairs {
-		if !identRE.MatchString(p.key) || len(p.key) > MaxIDLen {
-			l.d.add(posOf(p.k), "output name %q: use letters, digits and _, starting with a letter or _", truncate(p.key, 80))
+		if !identRE.MatchString(p.Key) || len(p.Key) > MaxIDLen {
+			l.d.Add(yamlx.PosOf(p.K), "output name %q: use letters, digits and _, starting with a letter or _", yamlx.Truncate(p.Key, 80))
 			continue
 		}
-		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.key, Pos: posOf(p.k), Value: l.value(p.v, scopeOutputs, nil, -1, "")})
+		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, scopeOutputs, nil, -1, "")})
 	}
 }
 
 // duration reads a positive Go duration no longer than MaxDuration.
 func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
-	n = deref(n)
+	n = yamlx.Deref(n)
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
 		if n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") {
-			l.d.add(posOf(n), "%s: %s has no unit; write it with one, like %ss or %sm", what, n.Value, n.Value, n.Value)
+			l.d.Add(yamlx.PosOf(n), "%s: %s has no unit; write it with one, like %ss or %sm", what, n.Value, n.Value, n.Value)
 			return 0, false
 		}
-		l.d.add(posOf(n), "%s must be a duration like 30s, 5m or 1h30m, not %s", what, kindName(n))
+		l.d.Add(yamlx.PosOf(n), "%s must be a duration like 30s, 5m or 1h30m, not %s", what, yamlx.KindName(n))
 		return 0, false
 	}
 	d, err := time.ParseDuration(n.Value)
 	switch {
 	case err != nil:
-		l.d.add(posOf(n), "%s: %q is not a duration; write it like 30s, 5m or 1h30m", what, truncate(n.Value, 40))
+		l.d.Add(yamlx.PosOf(n), "%s: %q is not a duration; write it like 30s, 5m or 1h30m", what, yamlx.Truncate(n.Value, 40))
 		return 0, false
 	case d <= 0:
-		l.d.add(posOf(n), "%s must be positive, not %s", what, n.Value)
+		l.d.Add(yamlx.PosOf(n), "%s must be positive, not %s", what, n.Value)
 		return 0, false
 	case d > MaxDuration:
-		l.d.add(posOf(n), "%s of %s is longer than the limit of %s", what, n.Value, MaxDuration)
+		l.d.Add(yamlx.PosOf(n), "%s of %s is longer than the limit of %s", what, n.Value, MaxDuration)
 		return 0, false
 	}
 	return d, true
@@ -290,7 +291,7 @@ func (l *loader) posAt(n *yaml.Node, off int) Pos {
 	}
 	src, ok := l.from(line, col)
 	if !ok {
-		return Pos{n.Line, n.Column}
+		return Pos{Line: n.Line, Col: n.Column}
 	}
 	indent := 0 // of a block's content, which decoding removes from each line
 	if block {
@@ -314,7 +315,7 @@ func (l *loader) posAt(n *yaml.Node, off int) Pos {
 	for i < off {
 		skipIndent()
 		if j >= len(src) {
-			return Pos{n.Line, n.Column}
+			return Pos{Line: n.Line, Col: n.Column}
 		}
 		c, d := src[j], s[i]
 		switch {
@@ -356,9 +357,9 @@ func (l *loader) posAt(n *yaml.Node, off int) Pos {
 	skipIndent()
 	consumed := src[:j]
 	if nl := bytes.LastIndexByte(consumed, '\n'); nl >= 0 {
-		return Pos{line + bytes.Count(consumed, []byte{'\n'}), 1 + utf8.RuneCount(consumed[nl+1:])}
+		return Pos{Line: line + bytes.Count(consumed, []byte{'\n'}), Col: 1 + utf8.RuneCount(consumed[nl+1:])}
 	}
-	return Pos{line, col + utf8.RuneCount(consumed)}
+	return Pos{Line: line, Col: col + utf8.RuneCount(consumed)}
 }
 
 // leadingSpaces counts the spaces that start the first line of b that is

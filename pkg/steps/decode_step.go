@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -27,22 +28,22 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 	if n == nil {
 		return nil
 	}
-	n = deref(n)
+	n = yamlx.Deref(n)
 	if n.Kind != yaml.SequenceNode {
-		if isNull(n) && !required {
+		if yamlx.IsNull(n) && !required {
 			return nil
 		}
-		l.d.add(posOf(n), "%s must be a list of steps (each item starts with `- id:`), not %s", sec, kindName(n))
+		l.d.Add(yamlx.PosOf(n), "%s must be a list of steps (each item starts with `- id:`), not %s", sec, yamlx.KindName(n))
 		return nil
 	}
 	if len(n.Content) == 0 && required {
-		l.d.add(posOf(n), "steps is empty; a playbook needs at least one step")
+		l.d.Add(yamlx.PosOf(n), "steps is empty; a playbook needs at least one step")
 	}
 	var out []*Step
 	var prev *Step
 	for _, c := range n.Content {
 		if len(l.ids) >= MaxSteps {
-			l.d.add(posOf(c), "more than %d steps (MaxSteps); split the playbook and call the parts with playbook.run", MaxSteps)
+			l.d.Add(yamlx.PosOf(c), "more than %d steps (MaxSteps); split the playbook and call the parts with playbook.run", MaxSteps)
 			break
 		}
 		s := l.decodeStep(c, sec, prev)
@@ -61,21 +62,21 @@ type stepNodes struct {
 }
 
 func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
-	s := &Step{Pos: posOf(deref(n)), Section: sec, Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1}}
+	s := &Step{Pos: yamlx.PosOf(yamlx.Deref(n)), Section: sec, Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1}}
 	var sn stepNodes
 	var opNode *yaml.Node
-	ok := fields(n, "a step", stepKeys, l.d, func(key string, k, v *yaml.Node) {
+	ok := yamlx.Fields(n, "a step", stepKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "id":
-			id, ok := str(v, "id", l.d)
+			id, ok := yamlx.Str(v, "id", l.d)
 			if !ok {
 				return
 			}
 			switch {
 			case !idRE.MatchString(id) || len(id) > MaxIDLen:
-				l.d.add(posOf(v), "step id %q: use lower-case letters, digits and _ (at most %d), so expressions can say steps.%s", truncate(id, 80), MaxIDLen, "my_step")
+				l.d.Add(yamlx.PosOf(v), "step id %q: use lower-case letters, digits and _ (at most %d), so expressions can say steps.%s", yamlx.Truncate(id, 80), MaxIDLen, "my_step")
 			case l.ids[id] != nil:
-				l.d.add(posOf(v), "step id %q is already used at line %d; ids are unique across steps, on_failure and finally", id, l.ids[id].Pos.Line)
+				l.d.Add(yamlx.PosOf(v), "step id %q is already used at line %d; ids are unique across steps, on_failure and finally", id, l.ids[id].Pos.Line)
 			default:
 				s.ID = id
 				l.ids[id] = s
@@ -97,17 +98,17 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		case "env":
 			sn.env = v
 		case "concurrency":
-			s.Concurrency, _ = integer(v, "concurrency", 1, MaxConcurrency, l.d)
+			s.Concurrency, _ = yamlx.Int(v, "concurrency", 1, MaxConcurrency, l.d)
 		case "fail_fast":
 			// Keep the default on error, so that a bad value is reported
 			// once rather than also as a fail_fast without foreach.
-			if b, ok := boolean(v, "fail_fast", l.d); ok {
+			if b, ok := yamlx.Bool(v, "fail_fast", l.d); ok {
 				s.FailFast = b
 			}
 		case "timeout":
 			s.Timeout, _ = l.duration(v, "timeout")
 		case "continue_on_error":
-			s.ContinueOnError, _ = boolean(v, "continue_on_error", l.d)
+			s.ContinueOnError, _ = yamlx.Bool(v, "continue_on_error", l.d)
 		case "needs":
 			sn.needsSet = true
 			s.Needs = l.needs(v, &s.needPos)
@@ -117,7 +118,7 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		return nil
 	}
 	if s.ID == "" && !l.hasKey(n, "id") {
-		l.d.add(s.Pos, "a step needs an id (lower-case letters, digits and _)")
+		l.d.Add(s.Pos, "a step needs an id (lower-case letters, digits and _)")
 	}
 	if s.ID == "" {
 		return nil
@@ -131,7 +132,7 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		s.fanout = true
 		s.Foreach = l.bareExpr(sn.foreach, "foreach", l.stepScope(s)&^scopeItem, s, false)
 	} else if s.Concurrency > 1 || !s.FailFast {
-		l.d.add(s.Pos, "concurrency and fail_fast apply to a foreach step; add foreach or remove them")
+		l.d.Add(s.Pos, "concurrency and fail_fast apply to a foreach step; add foreach or remove them")
 	}
 	sc := l.stepScope(s)
 	if sn.when != nil {
@@ -154,9 +155,9 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 }
 
 func (l *loader) hasKey(n *yaml.Node, key string) bool {
-	pairs, _ := mappingPairs(n, "", &diags{})
+	pairs, _ := yamlx.Pairs(n, "", &yamlx.Diags{})
 	for _, p := range pairs {
-		if p.key == key {
+		if p.Key == key {
 			return true
 		}
 	}
@@ -171,46 +172,46 @@ func (l *loader) stepScope(s *Step) scope {
 }
 
 func (l *loader) needs(n *yaml.Node, pos *[]Pos) []string {
-	n = deref(n)
+	n = yamlx.Deref(n)
 	if n.Kind != yaml.SequenceNode {
-		l.d.add(posOf(n), "needs must be a list of step ids, like [build, test]; [] starts the step at once")
+		l.d.Add(yamlx.PosOf(n), "needs must be a list of step ids, like [build, test]; [] starts the step at once")
 		return nil
 	}
 	out := []string{}
 	seen := map[string]bool{}
 	for _, c := range n.Content {
-		id, ok := str(c, "each need", l.d)
+		id, ok := yamlx.Str(c, "each need", l.d)
 		if !ok {
 			continue
 		}
 		if seen[id] {
-			l.d.add(posOf(c), "%s is named twice in needs", id)
+			l.d.Add(yamlx.PosOf(c), "%s is named twice in needs", id)
 			continue
 		}
 		seen[id] = true
 		out = append(out, id)
-		*pos = append(*pos, posOf(deref(c)))
+		*pos = append(*pos, yamlx.PosOf(yamlx.Deref(c)))
 	}
 	return out
 }
 
 func (l *loader) resolveOp(s *Step, n *yaml.Node) {
 	if n == nil {
-		l.d.add(s.Pos, "step %s has no op; add `op: control.noop` or see 'arsenal-run ops list'", s.ID)
+		l.d.Add(s.Pos, "step %s has no op; add `op: control.noop` or see 'arsenal-run ops list'", s.ID)
 		return
 	}
-	name, ok := str(n, "op", l.d)
+	name, ok := yamlx.Str(n, "op", l.d)
 	if !ok {
 		return
 	}
 	if strings.Contains(name, "${{") {
-		l.d.add(posOf(n), "op must be a literal operation name; an expression cannot choose the op")
+		l.d.Add(yamlx.PosOf(n), "op must be a literal operation name; an expression cannot choose the op")
 		return
 	}
 	s.Op = name
 	e, err := l.reg.Get(name)
 	if err != nil {
-		l.d.add(posOf(n), "%v", err)
+		l.d.Add(yamlx.PosOf(n), "%v", err)
 		return
 	}
 	s.Entry = e
@@ -219,18 +220,18 @@ func (l *loader) resolveOp(s *Step, n *yaml.Node) {
 func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
 	r := &s.Retry
 	sc := l.stepScope(s) | scopeRetry
-	fields(n, "retry", retryKeys, l.d, func(key string, k, v *yaml.Node) {
+	yamlx.Fields(n, "retry", retryKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "attempts":
-			r.Attempts, _ = integer(v, "retry.attempts", 1, maxAttempts, l.d)
+			r.Attempts, _ = yamlx.Int(v, "retry.attempts", 1, maxAttempts, l.d)
 		case "delay":
 			r.Delay, _ = l.duration(v, "retry.delay")
 		case "max_delay":
 			r.MaxDelay, _ = l.duration(v, "retry.max_delay")
 		case "backoff":
-			r.Backoff, _ = number(v, "retry.backoff", 1, maxBackoff, l.d)
+			r.Backoff, _ = yamlx.Number(v, "retry.backoff", 1, maxBackoff, l.d)
 		case "jitter":
-			r.Jitter, _ = number(v, "retry.jitter", 0, 1, l.d)
+			r.Jitter, _ = yamlx.Number(v, "retry.jitter", 0, 1, l.d)
 		case "when":
 			r.When = l.bareExpr(v, "retry.when", sc, s, true)
 		case "until":
@@ -244,7 +245,7 @@ func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
 		r.Backoff = 1
 	}
 	if r.MaxDelay > 0 && r.Delay > r.MaxDelay {
-		l.d.add(posOf(n), "retry.delay %s is longer than retry.max_delay %s", r.Delay, r.MaxDelay)
+		l.d.Add(yamlx.PosOf(n), "retry.delay %s is longer than retry.max_delay %s", r.Delay, r.MaxDelay)
 	}
 }
 
@@ -252,19 +253,19 @@ func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
 // operation's schema.
 func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 	sc := l.stepScope(s)
-	var pairs []pair
+	var pairs []yamlx.Pair
 	if n != nil {
 		var ok bool
-		pairs, ok = mappingPairs(n, "with", l.d)
+		pairs, ok = yamlx.Pairs(n, "with", l.d)
 		if !ok {
 			return
 		}
 	}
 	if s.Entry != nil {
 		for _, p := range pairs {
-			if prm := s.Entry.Spec.Param(p.key); prm != nil && prm.NoInterpolation {
-				if v := deref(p.v); v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "${{") {
-					l.d.add(l.posAt(v, strings.Index(v.Value, "${{")), "${{ }} is not allowed in %s.%s: an interpolated value would run as code; %s", s.Op, p.key, prm.Fix)
+			if prm := s.Entry.Spec.Param(p.Key); prm != nil && prm.NoInterpolation {
+				if v := yamlx.Deref(p.V); v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "${{") {
+					l.d.Add(l.posAt(v, strings.Index(v.Value, "${{")), "${{ }} is not allowed in %s.%s: an interpolated value would run as code; %s", s.Op, p.Key, prm.Fix)
 					return
 				}
 			}
@@ -274,18 +275,18 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 	raw := make(map[string]any, len(pairs))
 	keyPos := make(map[string]Pos, len(pairs))
 	for _, p := range pairs {
-		v := l.value(p.v, sc, s, -1, "")
-		with.Keys = append(with.Keys, p.key)
+		v := l.value(p.V, sc, s, -1, "")
+		with.Keys = append(with.Keys, p.Key)
 		with.Items = append(with.Items, v)
-		keyPos[p.key] = posOf(p.k)
+		keyPos[p.Key] = yamlx.PosOf(p.K)
 		if v.Dynamic() {
-			raw[p.key] = ops.Deferred
+			raw[p.Key] = ops.Deferred
 		} else {
-			raw[p.key] = v.Lit
+			raw[p.Key] = v.Lit
 		}
 	}
 	if n != nil {
-		with.Pos = posOf(deref(n))
+		with.Pos = yamlx.PosOf(yamlx.Deref(n))
 	}
 	dynamic := false
 	for _, it := range with.Items {
@@ -316,29 +317,29 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		if pe.Param != "" && !ok {
 			msg += fmt.Sprintf(" (add it under with: of step %s)", s.ID)
 		}
-		l.d.add(pos, "%s: %s", s.Op, msg)
+		l.d.Add(pos, "%s: %s", s.Op, msg)
 	}
 }
 
 // bareExpr reads a condition or list expression written without ${{ }}.
 func (l *loader) bareExpr(n *yaml.Node, what string, sc scope, s *Step, asBool bool) *Expr {
-	n = deref(n)
-	if n.Kind != yaml.ScalarNode || isNull(n) {
-		l.d.add(posOf(n), "%s must be an expression, not %s", what, kindName(n))
+	n = yamlx.Deref(n)
+	if n.Kind != yaml.ScalarNode || yamlx.IsNull(n) {
+		l.d.Add(yamlx.PosOf(n), "%s must be an expression, not %s", what, yamlx.KindName(n))
 		return nil
 	}
 	src, off := n.Value, 0
 	if n.ShortTag() == "!!bool" && asBool {
 		src = n.Value
 	} else if n.ShortTag() != "!!str" {
-		l.d.add(posOf(n), "%s must be an expression, not %s", what, kindName(n))
+		l.d.Add(yamlx.PosOf(n), "%s must be an expression, not %s", what, yamlx.KindName(n))
 		return nil
 	}
 	if texts, spans, _, _ := scanTemplate(n.Value); len(spans) == 1 && texts[0] == "" && texts[1] == "" && spans[0].start == 0 && spans[0].end == len(n.Value) {
 		// `when: ${{ x }}` is accepted as `when: x`.
 		src, off = spans[0].src, spans[0].srcOff
 	} else if len(spans) > 0 {
-		l.d.add(l.posAt(n, spans[0].start), "%s is an expression already; write it without ${{ }}", what)
+		l.d.Add(l.posAt(n, spans[0].start), "%s is an expression already; write it without ${{ }}", what)
 		return nil
 	}
 	return l.expr(n, src, off, sc, s, asBool, -1)
@@ -352,17 +353,17 @@ func (l *loader) expr(n *yaml.Node, src string, off int, sc scope, s *Step, asBo
 
 // value builds an interpolated value from any node.
 func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, _ string) *Value {
-	n = deref(n)
-	v := &Value{Pos: posOf(n)}
+	n = yamlx.Deref(n)
+	v := &Value{Pos: yamlx.PosOf(n)}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if n.ShortTag() != "!!str" || !strings.Contains(n.Value, "${{") {
-			v.Lit = scalar(n)
+			v.Lit = yamlx.Scalar(n)
 			return v
 		}
 		texts, spans, problem, at := scanTemplate(n.Value)
 		if problem != "" {
-			l.d.add(l.posAt(n, at), "%s", problem)
+			l.d.Add(l.posAt(n, at), "%s", problem)
 			v.Lit = n.Value
 			return v
 		}
@@ -388,13 +389,13 @@ func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, _ string) *Va
 		}
 	case yaml.MappingNode:
 		v.Kind = KindMap
-		pairs, _ := mappingPairs(n, "this mapping", l.d)
+		pairs, _ := yamlx.Pairs(n, "this mapping", l.d)
 		for _, p := range pairs {
-			if strings.Contains(p.key, "${{") {
-				l.d.add(posOf(p.k), "keys are not interpolated; only values may hold ${{ }}")
+			if strings.Contains(p.Key, "${{") {
+				l.d.Add(yamlx.PosOf(p.K), "keys are not interpolated; only values may hold ${{ }}")
 			}
-			v.Keys = append(v.Keys, p.key)
-			v.Items = append(v.Items, l.value(p.v, sc, s, varAt, ""))
+			v.Keys = append(v.Keys, p.Key)
+			v.Items = append(v.Items, l.value(p.V, sc, s, varAt, ""))
 		}
 	}
 	for _, it := range v.Items {

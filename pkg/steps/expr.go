@@ -18,6 +18,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
 // Expr is a compiled expression. Program is safe to share between
@@ -346,7 +347,7 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 	}
 	if inner, ok := n.Node.(*ast.MemberNode); ok {
 		if id, ok := inner.Node.(*ast.IdentifierNode); ok && id.Value == EnvSteps && !w.lets[EnvSteps] {
-			if !contains(stepFields, prop.Value) {
+			if !yamlx.Contains(stepFields, prop.Value) {
 				w.fail(n, "a step has no field %q%s; it has %s", prop.Value, suggest.DidYouMean(prop.Value, stepFields), strings.Join(stepFields, ", "))
 			}
 		}

@@ -28,13 +28,13 @@ func (l *loader) buildGraph() *graph {
 			t := l.ids[id]
 			switch {
 			case t == nil:
-				l.d.add(pos, "step %s needs %q, which is not a step%s", s.ID, id, didYouMeanStep(id, l.ids))
+				l.d.Add(pos, "step %s needs %q, which is not a step%s", s.ID, id, didYouMeanStep(id, l.ids))
 				ok = false
 			case t == s:
-				l.d.add(pos, "step %s needs itself; remove it from needs", s.ID)
+				l.d.Add(pos, "step %s needs itself; remove it from needs", s.ID)
 				ok = false
 			case t.Section != s.Section:
-				l.d.add(pos, "step %s (in %s) needs %s (in %s); needs name steps of the same section. %s", s.ID, s.Section, id, t.Section, sectionHint(s.Section))
+				l.d.Add(pos, "step %s (in %s) needs %s (in %s); needs name steps of the same section. %s", s.ID, s.Section, id, t.Section, sectionHint(s.Section))
 				ok = false
 			}
 		}
@@ -45,7 +45,7 @@ func (l *loader) buildGraph() *graph {
 	order, cycle := g.topo()
 	if cycle != nil {
 		first := cycle[0]
-		l.d.add(first.Pos, "needs form a cycle: %s; break it by removing one of these needs", cyclePath(cycle))
+		l.d.Add(first.Pos, "needs form a cycle: %s; break it by removing one of these needs", cyclePath(cycle))
 		return nil
 	}
 	words := (len(g.steps) + 63) / 64

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
 // The hostile inputs are generated here rather than committed: they are
@@ -115,8 +117,8 @@ func TestHostileRefused(t *testing.T) {
 		{"inputs over MaxInputs", []byte(inputs.String()), 4, "257 inputs, over the limit of 256 (MaxInputs)"},
 		{"empty file", nil, 1, "the file is empty"},
 		{"only comments", []byte("# nothing here\n"), 1, "the file is empty"},
-		{"only a document marker", []byte("---\n"), 1, "the file holds no playbook"},
-		{"only null", []byte("~ # nothing\n"), 1, "the file holds no playbook"},
+		{"only a document marker", []byte("---\n"), 1, "the file holds only null"},
+		{"only null", []byte("~ # nothing\n"), 1, "the file holds only null"},
 		{"a list at the top", []byte("- a\n- b\n"), 1, "the playbook must be a mapping (key: value), not a list"},
 		{"unclosed quote", []byte(hostileHead + "description: \"abc\n" + oneStep), 3, "YAML syntax"},
 		{"tab indentation", []byte(hostileHead + "steps:\n\t- id: a\n"), 4, "YAML syntax"},
@@ -131,7 +133,7 @@ func TestHostileRefused(t *testing.T) {
 			ds := err.(Diagnostics)
 			checkSorted(t, ds)
 			if len(ds) != 1 || ds[0].Pos.Line != tc.line || !strings.Contains(ds[0].Msg, tc.text) {
-				t.Errorf("want one diagnostic at line %d containing %q, got:\n%v", tc.line, tc.text, truncate(err.Error(), 2000))
+				t.Errorf("want one diagnostic at line %d containing %q, got:\n%v", tc.line, tc.text, yamlx.Truncate(err.Error(), 2000))
 			}
 		})
 	}
@@ -154,7 +156,7 @@ func TestLoadFileErrors(t *testing.T) {
 	} {
 		_, err := Load(tc.path, reg)
 		ds, ok := err.(Diagnostics)
-		if !ok || len(ds) != 1 || !strings.Contains(ds[0].Msg, tc.text) || ds[0].Pos != (Pos{1, 1}) || ds[0].File != tc.path {
+		if !ok || len(ds) != 1 || !strings.Contains(ds[0].Msg, tc.text) || ds[0].Pos != (Pos{Line: 1, Col: 1}) || ds[0].File != tc.path {
 			t.Errorf("Load(%s) = %v; want one diagnostic at 1:1 containing %q", filepath.Base(tc.path), err, tc.text)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -17,15 +18,15 @@ import (
 func Load(path string, reg *ops.Registry) (*Playbook, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, Diagnostics{{File: path, Pos: Pos{1, 1}, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
+		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return nil, Diagnostics{{File: path, Pos: Pos{1, 1}, Msg: "not a regular file; give the path of a playbook .yaml file"}}
+		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: "not a regular file; give the path of a playbook .yaml file"}}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, Diagnostics{{File: path, Pos: Pos{1, 1}, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
+		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
 	}
 	return Parse(path, data, reg)
 }
@@ -39,15 +40,15 @@ func Parse(file string, data []byte, reg *ops.Registry) (*Playbook, error) {
 		dir = abs
 	}
 	pb := &Playbook{File: file, Dir: dir, SHA256: hex.EncodeToString(sum[:])}
-	l := &loader{d: &diags{file: file}, data: data, reg: reg, pb: pb, ids: map[string]*Step{}, varIdx: map[string]int{}}
-	root := parseYAML(data, l.d)
+	l := &loader{d: &yamlx.Diags{File: file}, data: data, reg: reg, pb: pb, ids: map[string]*Step{}, varIdx: map[string]int{}}
+	root := yamlx.Parse(data, limits, l.d)
 	if root == nil {
-		return nil, l.d.err()
+		return nil, l.d.Err()
 	}
 	l.decodeTop(root)
 	g := l.buildGraph()
 	l.compileAll(g)
-	if err := l.d.err(); err != nil {
+	if err := l.d.Err(); err != nil {
 		return nil, err
 	}
 	return pb, nil
@@ -61,7 +62,7 @@ func (l *loader) compileAll(g *graph) {
 		e := pe.e
 		c := l.comp.compile(e.Source, pe.scope, e.bool)
 		if c.err != nil {
-			l.d.add(l.posAt(pe.node, pe.off+c.err.off), "%s", c.err.msg)
+			l.d.Add(l.posAt(pe.node, pe.off+c.err.off), "%s", c.err.msg)
 			continue
 		}
 		e.Program = c.prog
@@ -70,7 +71,7 @@ func (l *loader) compileAll(g *graph) {
 			switch r.kind {
 			case "vars":
 				if i := l.varIdx[r.name]; pe.varAt >= 0 && i >= pe.varAt {
-					l.d.add(pos, "vars.%s is defined at or after this var; a var can read only the vars above it", r.name)
+					l.d.Add(pos, "vars.%s is defined at or after this var; a var can read only the vars above it", r.name)
 				}
 			case "steps":
 				l.checkStepRef(g, pe, r.name, pos)
@@ -84,14 +85,14 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 	e := pe.e
 	switch {
 	case t == nil:
-		l.d.add(pos, "unknown step %q%s", id, didYouMeanStep(id, l.ids))
+		l.d.Add(pos, "unknown step %q%s", id, didYouMeanStep(id, l.ids))
 		return
 	case pe.step == t:
-		l.d.add(pos, "step %s cannot read its own state; in retry.until and retry.when use output, error and attempt", id)
+		l.d.Add(pos, "step %s cannot read its own state; in retry.until and retry.when use output, error and attempt", id)
 		return
 	case pe.scope&scopeOutputs != 0 || g == nil:
 	case pe.step != nil && !g.before(t, pe.step):
-		l.d.add(pos, "steps.%s is not finished when step %s runs; add %s to its needs (directly or through a step it needs)", id, pe.step.ID, id)
+		l.d.Add(pos, "steps.%s is not finished when step %s runs; add %s to its needs (directly or through a step it needs)", id, pe.step.ID, id)
 		return
 	}
 	for _, x := range e.Steps {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
 var (
@@ -51,35 +53,35 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 }
 
 func (l *loader) decodeSchedule(n *yaml.Node) {
-	sc := &Schedule{Pos: posOf(deref(n)), Overlap: "skip", Catchup: "none", Location: time.UTC}
+	sc := &Schedule{Pos: yamlx.PosOf(yamlx.Deref(n)), Overlap: "skip", Catchup: "none", Location: time.UTC}
 	var cronNode *yaml.Node
-	fields(n, "schedule", scheduleKeys, l.d, func(key string, k, v *yaml.Node) {
+	yamlx.Fields(n, "schedule", scheduleKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "cron":
 			cronNode = v
-			sc.Cron, _ = str(v, "schedule.cron", l.d)
+			sc.Cron, _ = yamlx.Str(v, "schedule.cron", l.d)
 		case "timezone":
-			tz, ok := str(v, "schedule.timezone", l.d)
+			tz, ok := yamlx.Str(v, "schedule.timezone", l.d)
 			if !ok {
 				return
 			}
 			loc, err := time.LoadLocation(tz)
 			if !tzRE.MatchString(tz) || strings.Contains(tz, "..") || tz == "Local" || err != nil {
-				l.d.add(posOf(v), "unknown time zone %q; use an IANA name like Europe/Berlin or UTC", truncate(tz, 60))
+				l.d.Add(yamlx.PosOf(v), "unknown time zone %q; use an IANA name like Europe/Berlin or UTC", yamlx.Truncate(tz, 60))
 				return
 			}
 			sc.Timezone, sc.Location = tz, loc
 		case "overlap":
-			if s, ok := str(v, "schedule.overlap", l.d); ok {
-				if !contains(overlaps, s) {
-					l.d.add(posOf(v), "unknown overlap %q; use one of %s", s, strings.Join(overlaps, ", "))
+			if s, ok := yamlx.Str(v, "schedule.overlap", l.d); ok {
+				if !yamlx.Contains(overlaps, s) {
+					l.d.Add(yamlx.PosOf(v), "unknown overlap %q; use one of %s", s, strings.Join(overlaps, ", "))
 				}
 				sc.Overlap = s
 			}
 		case "catchup":
-			if s, ok := str(v, "schedule.catchup", l.d); ok {
-				if !contains(catchups, s) {
-					l.d.add(posOf(v), "unknown catchup %q; use one of %s", s, strings.Join(catchups, ", "))
+			if s, ok := yamlx.Str(v, "schedule.catchup", l.d); ok {
+				if !yamlx.Contains(catchups, s) {
+					l.d.Add(yamlx.PosOf(v), "unknown catchup %q; use one of %s", s, strings.Join(catchups, ", "))
 				}
 				sc.Catchup = s
 			}
@@ -90,7 +92,7 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 		}
 	})
 	if cronNode == nil {
-		l.d.add(sc.Pos, "schedule needs cron, like `cron: \"*/15 * * * *\"`")
+		l.d.Add(sc.Pos, "schedule needs cron, like `cron: \"*/15 * * * *\"`")
 		return
 	}
 	if sc.Cron == "" {
@@ -98,7 +100,7 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 	}
 	sched, problem := ParseCron(sc.Cron, sc.Location, time.Now())
 	if problem != "" {
-		l.d.add(posOf(deref(cronNode)), "%s", problem)
+		l.d.Add(yamlx.PosOf(yamlx.Deref(cronNode)), "%s", problem)
 		return
 	}
 	loc := sc.Location
