@@ -35,6 +35,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		Inputs:        r.maskedInputs(),
 		Status:        status,
 		DryRun:        r.o.dryRun,
+		ResumedFrom:   resumedFrom(r.o.resume),
 		StartedAt:     r.start,
 		FinishedAt:    end,
 		DurationMS:    end.Sub(r.start).Milliseconds(),
@@ -66,7 +67,7 @@ func (r *run) stepReport(n *node) report.Step {
 		ID: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
 		Status: rec.status, Reason: r.red.String(rec.reason), DurationMS: rec.dur.Milliseconds(),
 		Attempts: rec.tries, Error: r.maskErr(rec.err), Abandoned: rec.abandoned,
-		Authorization: rec.decision,
+		Authorization: rec.decision, Reused: rec.reused, Definition: r.p.fingerprint(n),
 	}
 	if rec.ran {
 		t := rec.started
@@ -174,4 +175,11 @@ func (l *linePrefix) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+func resumedFrom(prev *report.Report) string {
+	if prev == nil {
+		return ""
+	}
+	return prev.RunID
 }

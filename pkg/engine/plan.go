@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -21,6 +22,8 @@ type Plan struct {
 	nodes    []*node // every step: steps, on_failure, finally
 	sections [3][]*node
 	handler  Handler
+	fpOnce   sync.Once
+	fps      []string // step fingerprints, by node index, for resume
 }
 
 // node is a step in the graph.

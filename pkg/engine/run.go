@@ -117,6 +117,7 @@ type record struct {
 	items     []report.Item
 	blocked   bool // skipped because a need did not succeed: its dependents skip too
 	abandoned bool
+	reused    bool
 	decision  *report.Decision
 }
 

@@ -70,6 +70,10 @@ func (r *run) release(n *node, ready []*node) []*node {
 // did not all succeed, or any step once the run is cancelled. It reports
 // whether it did.
 func (r *run) settle(ctx context.Context, n *node) bool {
+	if prev := r.reusable(n); prev != nil {
+		r.reuse(n, prev)
+		return true
+	}
 	for _, need := range n.needs {
 		rec := r.recs[need.idx]
 		if met(rec, need.step.ContinueOnError) {

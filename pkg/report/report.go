@@ -69,6 +69,9 @@ type Step struct {
 	// Reused is set on a resumed run for a step whose recorded output was
 	// taken from the earlier run instead of executing it again.
 	Reused bool `json:"reused,omitempty"`
+	// Definition is a hash of the step's definition; resuming compares it
+	// to decide whether a recorded output still stands for the step.
+	Definition string `json:"definition,omitempty"`
 	// Abandoned is set when the operation ignored cancellation and was left
 	// running after the grace period.
 	Abandoned bool `json:"abandoned,omitempty"`

@@ -1,0 +1,165 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Resume reruns a failed or cancelled run: steps of the steps section that
+// succeeded in prev, with an unchanged definition, keep their recorded
+// output and are not executed again; the rest run. Check the pairing first
+// with CheckResume.
+func Resume(prev *report.Report) RunOption { return func(o *runOptions) { o.resume = prev } }
+
+// ResumeError says why a report cannot be resumed with this plan.
+type ResumeError struct{ Msg string }
+
+func (e *ResumeError) Error() string { return e.Msg }
+
+// CheckResume reports whether prev can be resumed with this plan. A run
+// that succeeded has nothing to resume. When the playbook file changed,
+// resuming needs force, and even then every step whose output would be
+// reused must be defined as before.
+func (p *Plan) CheckResume(prev *report.Report, force bool) error {
+	if prev.Status == report.StatusSucceeded {
+		return &ResumeError{fmt.Sprintf("run %s succeeded; there is nothing to resume", prev.RunID)}
+	}
+	if prev.Playbook.Name != p.pb.Name {
+		return &ResumeError{fmt.Sprintf("run %s is of playbook %q, not %q", prev.RunID, prev.Playbook.Name, p.pb.Name)}
+	}
+	if prev.Playbook.SHA256 == p.pb.SHA256 {
+		return nil
+	}
+	if !force {
+		return &ResumeError{fmt.Sprintf("%s changed since run %s (sha256 %.12s, now %.12s); run it from the start, or add --force to resume if the steps that succeeded are unchanged", p.pb.File, prev.RunID, prev.Playbook.SHA256, p.pb.SHA256)}
+	}
+	var changed []string
+	for _, s := range prev.Steps {
+		if s.Status != report.StatusSucceeded || s.Section != string(steps.SectionSteps) {
+			continue
+		}
+		n := p.node(s.ID)
+		if n == nil || p.fingerprint(n) != s.Definition {
+			changed = append(changed, s.ID)
+		}
+	}
+	if len(changed) > 0 {
+		sort.Strings(changed)
+		return &ResumeError{fmt.Sprintf("cannot resume run %s even with --force: the steps %s succeeded then but are defined differently now (or are gone); run the playbook from the start", prev.RunID, strings.Join(changed, ", "))}
+	}
+	return nil
+}
+
+func (p *Plan) node(id string) *node {
+	for _, n := range p.nodes {
+		if n.step.ID == id {
+			return n
+		}
+	}
+	return nil
+}
+
+// reusable returns the recorded step of the resumed run that n may reuse.
+func (r *run) reusable(n *node) *report.Step {
+	if r.o.resume == nil || n.step.Section != steps.SectionSteps {
+		return nil
+	}
+	for i := range r.o.resume.Steps {
+		s := &r.o.resume.Steps[i]
+		if s.ID == n.step.ID && s.Status == report.StatusSucceeded && s.Definition == r.p.fingerprint(n) {
+			return s
+		}
+	}
+	return nil
+}
+
+// reuse records a step as succeeded with the resumed run's output.
+func (r *run) reuse(n *node, prev *report.Step) {
+	rec := r.recs[n.idx]
+	rec.status, rec.reused = report.StatusSucceeded, true
+	rec.reason = "reused from run " + r.o.resume.RunID
+	rec.output, rec.items = prev.Output, prev.Items
+	if prev.Items != nil {
+		outs := make([]any, len(prev.Items))
+		for i, it := range prev.Items {
+			outs[i] = it.Output
+		}
+		rec.output = outs
+	}
+	r.publish(n)
+	r.emit(Event{Kind: EventStepFinished, Step: n.step.ID, Op: n.step.Op, Status: string(rec.status)})
+}
+
+// fingerprint is a hash of what a step does: its op, parameters,
+// conditions, retry, limits and needs, with expressions by their source.
+// Resume compares it to decide whether a recorded output still stands for
+// the step.
+func (p *Plan) fingerprint(n *node) string {
+	p.fpOnce.Do(func() {
+		p.fps = make([]string, len(p.nodes))
+		for i, x := range p.nodes {
+			p.fps[i] = fingerprintOf(x.step)
+		}
+	})
+	return p.fps[n.idx]
+}
+
+func fingerprintOf(s *steps.Step) string {
+	def := map[string]any{
+		"op": s.Op, "needs": s.Needs, "with": valueDef(s.With), "when": exprDef(s.When),
+		"foreach": exprDef(s.Foreach), "concurrency": s.Concurrency, "fail_fast": s.FailFast,
+		"timeout": s.Timeout.String(), "continue_on_error": s.ContinueOnError, "confirm": valueDef(s.Confirm),
+		"retry": []any{s.Retry.Attempts, s.Retry.Delay.String(), s.Retry.Backoff, s.Retry.MaxDelay.String(), s.Retry.Jitter, exprDef(s.Retry.When), exprDef(s.Retry.Until)},
+	}
+	env := map[string]any{}
+	for _, e := range s.Env {
+		env[e.Name] = valueDef(e.Value)
+	}
+	def["env"] = env
+	b, _ := json.Marshal(def)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+func exprDef(e *steps.Expr) any {
+	if e == nil {
+		return nil
+	}
+	return e.Source
+}
+
+func valueDef(v *steps.Value) any {
+	if v == nil {
+		return nil
+	}
+	switch v.Kind {
+	case steps.KindExpr:
+		return map[string]any{"$expr": v.Expr.Source}
+	case steps.KindTemplate:
+		parts := make([]any, 0, 2*len(v.Parts))
+		for _, pt := range v.Parts {
+			parts = append(parts, pt.Text, exprDef(pt.Expr))
+		}
+		return map[string]any{"$template": parts}
+	case steps.KindList:
+		out := make([]any, len(v.Items))
+		for i, it := range v.Items {
+			out[i] = valueDef(it)
+		}
+		return out
+	case steps.KindMap:
+		out := make(map[string]any, len(v.Keys))
+		for i, k := range v.Keys {
+			out[k] = valueDef(v.Items[i])
+		}
+		return out
+	}
+	return v.Lit
+}
