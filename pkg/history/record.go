@@ -1,0 +1,298 @@
+package history
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// Run is one run as the history lists it. Status is a report status, or
+// StatusRunning until the run is recorded as finished, or StatusInterrupted
+// when its process ended first. FinishedAt is nil while it runs. Inputs and
+// Error come from the masked report.
+type Run struct {
+	ID          string         `json:"id"`
+	Playbook    string         `json:"playbook"`
+	Path        string         `json:"path"`
+	SHA256      string         `json:"sha256"`
+	Roles       []string       `json:"roles"`
+	Status      report.Status  `json:"status"`
+	StartedAt   time.Time      `json:"started_at"`
+	FinishedAt  *time.Time     `json:"finished_at,omitempty"`
+	DurationMS  int64          `json:"duration_ms"`
+	Inputs      map[string]any `json:"inputs,omitempty"`
+	ReportPath  string         `json:"report_path,omitempty"`
+	Error       *report.Error  `json:"error,omitempty"`
+	ResumedFrom string         `json:"resumed_from,omitempty"`
+}
+
+// StepResult is one row recorded while a run goes on: a plain step or one
+// fan-out item that finished, as the engine's events report them.
+type StepResult struct {
+	StepID     string
+	Section    string // "steps", "on_failure" or "finally"; "" means "steps"
+	Op         string
+	Item       int // the item's index, or -1 for the step itself
+	Attempts   int
+	Status     report.Status
+	ErrorClass string
+	StartedAt  time.Time
+	DurationMS int64
+}
+
+// Limits on what one run row stores; the report has the rest.
+const (
+	maxInputsJSON   = 64 << 10
+	maxErrorMessage = 4 << 10
+)
+
+// RecordStart records that a run started, with status running and this
+// Store as its owner; run.StartedAt defaults to now. It ignores run.Status,
+// Inputs and Error: inputs enter the history only from the masked report,
+// in RecordFinish, so unmasked secrets can never reach the database.
+// Recording the same id again replaces the row.
+func (s *Store) RecordStart(ctx context.Context, run Run) error {
+	roles, err := json.Marshal(nonNil(run.Roles))
+	if err != nil {
+		return fmt.Errorf("history: roles: %w", err)
+	}
+	started := run.StartedAt
+	if started.IsZero() {
+		started = s.now()
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
+			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
+			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
+			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`,
+		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), run.ReportPath, run.ResumedFrom, s.owner)
+	if err != nil {
+		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
+	}
+	return nil
+}
+
+// RecordStep records one finished step or item of a running run, so that a
+// run whose process dies still shows how far it got. RecordFinish replaces
+// these rows with the report's.
+func (s *Store) RecordStep(ctx context.Context, runID string, res StepResult) error {
+	kind, item := "step", any(nil)
+	if res.Item >= 0 {
+		kind, item = "item", res.Item
+	}
+	section := res.Section
+	if section == "" {
+		section = "steps"
+	}
+	var started any
+	call := 0
+	if !res.StartedAt.IsZero() {
+		started = ms(res.StartedAt)
+		if res.Attempts > 0 {
+			call = 1
+		}
+	}
+	_, err := s.db.ExecContext(ctx, insertStep,
+		runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call)
+	if err != nil {
+		return fmt.Errorf("history: record step %s of %s: %w", res.StepID, runID, err)
+	}
+	return nil
+}
+
+const insertStep = `INSERT INTO steps (run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, call)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// RecordFinish records the end of a run from its report, in one
+// transaction: it writes the run row (inserting it when RecordStart was not
+// called) and replaces the run's step rows with one row per step, per
+// fan-out item and, for retried steps and items, per attempt.
+func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
+	roles, err := json.Marshal(nonNil(r.Roles))
+	if err != nil {
+		return fmt.Errorf("history: roles: %w", err)
+	}
+	inputs, err := json.Marshal(r.Inputs)
+	if err != nil || r.Inputs == nil {
+		inputs = []byte("{}")
+	}
+	if len(inputs) > maxInputsJSON {
+		inputs, _ = json.Marshal(map[string]string{"[cut]": fmt.Sprintf("inputs were %d bytes of JSON; the report has them", len(inputs))})
+	}
+	var errClass, errMsg string
+	if r.Error != nil {
+		errClass, errMsg = r.Error.Class, report.CapString(r.Error.Message, maxErrorMessage)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
+			inputs, report_path, error_class, error_message, resumed_from, owner)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')
+		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
+			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
+			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
+			report_path = excluded.report_path, error_class = excluded.error_class,
+			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = ''`,
+		r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
+		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), reportPath, errClass, errMsg, r.ResumedFrom)
+	if err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM steps WHERE run_id = ?`, r.RunID); err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	}
+	stmt, err := tx.PrepareContext(ctx, insertStep)
+	if err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	}
+	defer stmt.Close()
+	for _, row := range stepRows(r) {
+		if _, err := stmt.ExecContext(ctx, row...); err != nil {
+			return fmt.Errorf("history: record finish of %s: step %s: %w", r.RunID, row[1], err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	}
+	return nil
+}
+
+// stepRows flattens a report into insertStep arguments. A row is an
+// operation call (call = 1, what Stats counts) when it ran and is not
+// broken down further: a plain step without an attempt log, an item
+// without one, or one attempt. A fan-out step's own row and a retried
+// step's own row carry the totals and are not calls; reused steps did not
+// run in this run.
+func stepRows(r *report.Report) [][]any {
+	var rows [][]any
+	startOf := func(t *time.Time) any {
+		if t == nil {
+			return nil
+		}
+		return ms(*t)
+	}
+	class := func(e *report.Error) string {
+		if e == nil {
+			return ""
+		}
+		return e.Class
+	}
+	attempts := func(s *report.Step, item any, log []report.Attempt) {
+		for _, a := range log {
+			st := report.StatusSucceeded
+			if a.Error != nil {
+				st = attemptStatus(a.Error.Class)
+			}
+			rows = append(rows, []any{r.RunID, s.ID, section(s), "attempt", item, a.Attempt, s.Op, string(st), class(a.Error), ms(a.StartedAt), a.DurationMS, 1})
+		}
+	}
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		call := boolInt(s.StartedAt != nil && s.Attempts > 0 && !s.Reused && len(s.Items) == 0 && len(s.AttemptLog) == 0)
+		rows = append(rows, []any{r.RunID, s.ID, section(s), "step", nil, s.Attempts, s.Op, string(s.Status), class(s.Error), startOf(s.StartedAt), s.DurationMS, call})
+		if s.Reused {
+			continue
+		}
+		if len(s.Items) == 0 {
+			attempts(s, nil, s.AttemptLog)
+			continue
+		}
+		for j := range s.Items {
+			it := &s.Items[j]
+			call := boolInt(it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
+			rows = append(rows, []any{r.RunID, s.ID, section(s), "item", it.Index, it.Attempts, s.Op, string(it.Status), class(it.Error), startOf(it.StartedAt), it.DurationMS, call})
+			attempts(s, it.Index, it.AttemptLog)
+		}
+	}
+	return rows
+}
+
+// attemptStatus is the status an attempt's error class means, as the
+// engine decides a step's.
+func attemptStatus(class string) report.Status {
+	switch class {
+	case "authorization":
+		return report.StatusDenied
+	case "cancelled":
+		return report.StatusCancelled
+	}
+	return report.StatusFailed
+}
+
+func section(s *report.Step) string {
+	if s.Section == "" {
+		return "steps"
+	}
+	return s.Section
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// MarkInterrupted marks as interrupted every run still running whose owner
+// Store is no longer open: its process ended (killed, crashed, or the
+// machine went down) before RecordFinish. Runs of Stores open in this or
+// another process are left alone. The run's finish time is taken as the end
+// of its last recorded step, or its start. It returns how many runs it
+// marked. The CLI calls it on every open.
+func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT owner FROM runs WHERE status = ?`, string(StatusRunning))
+	if err != nil {
+		return 0, fmt.Errorf("history: %w", err)
+	}
+	var dead []string
+	for rows.Next() {
+		var owner string
+		if err := rows.Scan(&owner); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("history: %w", err)
+		}
+		if !s.ownerAlive(owner) {
+			dead = append(dead, owner)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("history: %w", err)
+	}
+	total := 0
+	for _, owner := range dead {
+		res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = ?,
+				finished_at = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at),
+				duration_ms = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at) - started_at,
+				error_class = 'system',
+				error_message = 'interrupted: the arsenal-run process recording this run ended before the run finished'
+			WHERE status = ? AND owner = ?`,
+			string(StatusInterrupted), string(StatusRunning), owner)
+		if err != nil {
+			return total, fmt.Errorf("history: mark interrupted: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+		if owner != "" {
+			// Owner names are random and never reused, so no live Store
+			// can be using the dead owner's lock file.
+			os.Remove(s.ownerPath(owner))
+		}
+	}
+	return total, nil
+}

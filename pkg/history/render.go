@@ -1,0 +1,118 @@
+package history
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// WriteRuns writes runs for `arsenal-run history`: a table for people, or
+// with asJSON a JSON array of Run objects (an empty array when there are
+// none). Times are UTC.
+func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
+	if asJSON {
+		return writeJSON(w, nonNilRuns(runs))
+	}
+	if len(runs) == 0 {
+		_, err := io.WriteString(w, "no runs recorded\n")
+		return err
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STARTED\tRUN\tPLAYBOOK\tSTATUS\tDURATION\tERROR")
+	for _, r := range runs {
+		dur := "-"
+		if r.FinishedAt != nil {
+			dur = report.FormatMS(r.DurationMS)
+		}
+		note := ""
+		if r.Error != nil {
+			note = r.Error.Class + ": " + oneLine(r.Error.Message, 80)
+		}
+		if r.ResumedFrom != "" {
+			note = strings.TrimPrefix(note+"; resumed from "+r.ResumedFrom, "; ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.ID, r.Playbook, icon(r.Status), r.Status, dur, note)
+	}
+	tw.Flush()
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteStats writes the result of Stats for `arsenal-run stats`: two
+// tables, operations and playbooks, or with asJSON one object
+// {"operations": [...], "playbooks": [...]}.
+func WriteStats(w io.Writer, ops []OpStats, playbooks []PlaybookStats, asJSON bool) error {
+	if asJSON {
+		if ops == nil {
+			ops = []OpStats{}
+		}
+		if playbooks == nil {
+			playbooks = []PlaybookStats{}
+		}
+		return writeJSON(w, struct {
+			Operations []OpStats       `json:"operations"`
+			Playbooks  []PlaybookStats `json:"playbooks"`
+		}{ops, playbooks})
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	if len(ops) == 0 {
+		fmt.Fprintln(&b, "no operation calls recorded in this period")
+	} else {
+		fmt.Fprintln(tw, "OPERATION\tCALLS\tERRORS\tERROR RATE\tP50\tP95\tP99")
+		for _, o := range ops {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", o.Op, o.Count, o.Errors, percent(o.ErrorRate), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS))
+		}
+		tw.Flush()
+	}
+	b.WriteString("\n")
+	if len(playbooks) == 0 {
+		fmt.Fprintln(&b, "no finished runs recorded in this period")
+	} else {
+		fmt.Fprintln(tw, "PLAYBOOK\tRUNS\tFAILED\tERROR RATE\tP50\tP95\tP99")
+		for _, p := range playbooks {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", p.Playbook, p.Count, p.Errors, percent(p.ErrorRate), report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS))
+		}
+		tw.Flush()
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func nonNilRuns(r []Run) []Run {
+	if r == nil {
+		return []Run{}
+	}
+	return r
+}
+
+func percent(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
+
+func icon(s report.Status) string {
+	switch s {
+	case StatusRunning:
+		return "…"
+	case StatusInterrupted:
+		return "↯"
+	}
+	return report.Icon(s)
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

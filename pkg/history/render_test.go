@@ -1,0 +1,106 @@
+package history
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+func TestWriteRuns(t *testing.T) {
+	runs := []Run{
+		{ID: "20250314T100000-aaaa", Playbook: "deploy", Status: report.StatusFailed, StartedAt: t0.Add(time.Hour),
+			FinishedAt: ptr(t0.Add(time.Hour + 9870*time.Millisecond)), DurationMS: 9870, Roles: []string{},
+			Error: &report.Error{Class: "execution", Message: "step health failed:\nstatus 503"}, ResumedFrom: "20250314T090000-bbbb"},
+		{ID: "20250314T090000-bbbb", Playbook: "deploy", Status: StatusInterrupted, StartedAt: t0, FinishedAt: ptr(t0), Roles: []string{}},
+		{ID: "20250314T110000-cccc", Playbook: "nightly", Status: StatusRunning, StartedAt: t0.Add(2 * time.Hour), Roles: []string{"operator"}},
+	}
+	var b bytes.Buffer
+	if err := WriteRuns(&b, runs, false); err != nil {
+		t.Fatal(err)
+	}
+	want := `STARTED              RUN                   PLAYBOOK  STATUS         DURATION  ERROR
+2025-03-14 10:00:00  20250314T100000-aaaa  deploy    ✗ failed       9.9s      execution: step health failed: status 503; resumed from 20250314T090000-bbbb
+2025-03-14 09:00:00  20250314T090000-bbbb  deploy    ↯ interrupted  0ms       
+2025-03-14 11:00:00  20250314T110000-cccc  nightly   … running      -         
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("text (-want +got):\n%s", diff)
+	}
+
+	b.Reset()
+	if err := WriteRuns(&b, runs[2:], true); err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	wantJSON := []map[string]any{{
+		"id": "20250314T110000-cccc", "playbook": "nightly", "path": "", "sha256": "", "roles": []any{"operator"},
+		"status": "running", "started_at": "2025-03-14T11:00:00Z", "duration_ms": float64(0),
+	}}
+	if diff := cmp.Diff(wantJSON, got); diff != "" {
+		t.Errorf("json (-want +got):\n%s", diff)
+	}
+
+	for _, asJSON := range []bool{false, true} {
+		b.Reset()
+		if err := WriteRuns(&b, nil, asJSON); err != nil {
+			t.Fatal(err)
+		}
+		want := "no runs recorded\n"
+		if asJSON {
+			want = "[]\n"
+		}
+		if b.String() != want {
+			t.Errorf("no runs, json %v: %q, want %q", asJSON, b.String(), want)
+		}
+	}
+}
+
+func TestWriteStats(t *testing.T) {
+	ops := []OpStats{
+		{Op: "http.request", Count: 120, Errors: 3, ErrorRate: 0.025, P50MS: 120, P95MS: 1200, P99MS: 2000},
+		{Op: "shell.exec", Count: 7, P50MS: 15, P95MS: 40, P99MS: 40},
+	}
+	pbs := []PlaybookStats{{Playbook: "deploy", Count: 4, Errors: 1, ErrorRate: 0.25, P50MS: 9870, P95MS: 61000, P99MS: 61000}}
+	var b bytes.Buffer
+	if err := WriteStats(&b, ops, pbs, false); err != nil {
+		t.Fatal(err)
+	}
+	want := `OPERATION     CALLS  ERRORS  ERROR RATE  P50    P95   P99
+http.request  120    3       2.5%        120ms  1.2s  2.0s
+shell.exec    7      0       0.0%        15ms   40ms  40ms
+
+PLAYBOOK  RUNS  FAILED  ERROR RATE  P50   P95   P99
+deploy    4     1       25.0%       9.9s  1m1s  1m1s
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("text (-want +got):\n%s", diff)
+	}
+
+	b.Reset()
+	if err := WriteStats(&b, nil, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("{\n  \"operations\": [],\n  \"playbooks\": []\n}\n", b.String()); diff != "" {
+		t.Errorf("empty json (-want +got):\n%s", diff)
+	}
+	b.Reset()
+	if err := WriteStats(&b, ops[:1], nil, true); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string][]map[string]any
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	wantOp := map[string]any{"op": "http.request", "count": float64(120), "errors": float64(3), "error_rate": 0.025, "p50_ms": float64(120), "p95_ms": float64(1200), "p99_ms": float64(2000)}
+	if diff := cmp.Diff(wantOp, got["operations"][0]); diff != "" {
+		t.Errorf("json op (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,117 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are the schema versions in order: migrations[i] takes a
+// database from PRAGMA user_version i to i+1. A released migration is never
+// edited; a change adds one. Each runs in the transaction that also sets
+// user_version, so a database is at one version or the next, never between.
+//
+// Times are Unix milliseconds (INTEGER) in UTC: compact, and compared
+// without parsing.
+var migrations = []string{
+	// 1: runs and the per-step rows of each run.
+	`CREATE TABLE runs (
+		id            TEXT PRIMARY KEY,
+		playbook      TEXT NOT NULL,
+		path          TEXT NOT NULL DEFAULT '',
+		sha256        TEXT NOT NULL DEFAULT '',
+		roles         TEXT NOT NULL DEFAULT '[]',
+		status        TEXT NOT NULL,
+		started_at    INTEGER NOT NULL,
+		finished_at   INTEGER,
+		duration_ms   INTEGER,
+		inputs        TEXT NOT NULL DEFAULT '{}',
+		report_path   TEXT NOT NULL DEFAULT '',
+		error_class   TEXT NOT NULL DEFAULT '',
+		error_message TEXT NOT NULL DEFAULT '',
+		resumed_from  TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX runs_playbook ON runs (playbook, started_at, id);
+	CREATE TABLE steps (
+		run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+		step_id     TEXT NOT NULL,
+		section     TEXT NOT NULL DEFAULT 'steps',
+		kind        TEXT NOT NULL,
+		item        INTEGER,
+		attempt     INTEGER NOT NULL,
+		op          TEXT NOT NULL,
+		status      TEXT NOT NULL,
+		error_class TEXT NOT NULL DEFAULT '',
+		started_at  INTEGER,
+		duration_ms INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX steps_run ON steps (run_id);`,
+
+	// 2: owners, so that MarkInterrupted leaves the runs of live processes
+	// alone, and the indexes Stats, List and Prune read.
+	//
+	// steps.call marks the rows that are one operation call: a plain step
+	// without retries, a fan-out item without retries, or one attempt.
+	// steps_stats is a partial covering index of exactly those rows, in time
+	// order, so Stats reads a time range of the index and never the table.
+	// runs_stats does the same for runs.
+	`ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE steps ADD COLUMN call INTEGER NOT NULL DEFAULT 0;
+	UPDATE steps SET call = 1
+		WHERE started_at IS NOT NULL AND attempt > 0 AND (
+			kind = 'attempt'
+			OR (kind = 'step' AND NOT EXISTS (SELECT 1 FROM steps a
+				WHERE a.run_id = steps.run_id AND a.section = steps.section AND a.step_id = steps.step_id
+				AND a.kind IN ('item', 'attempt')))
+			OR (kind = 'item' AND NOT EXISTS (SELECT 1 FROM steps a
+				WHERE a.run_id = steps.run_id AND a.section = steps.section AND a.step_id = steps.step_id
+				AND a.kind = 'attempt' AND a.item = steps.item)));
+	CREATE INDEX steps_stats ON steps (started_at, op, duration_ms, status) WHERE call = 1;
+	CREATE INDEX runs_stats ON runs (started_at, playbook, duration_ms, status);
+	CREATE INDEX runs_running ON runs (owner) WHERE status = 'running';`,
+}
+
+// SchemaVersion is the user_version of a database this package wrote.
+var SchemaVersion = len(migrations)
+
+// migrate brings db up to version target (at most len(migrations)). It
+// refuses a database from a newer release, whose schema it does not know.
+func migrate(ctx context.Context, db *sql.DB, target int) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	// BEGIN IMMEDIATE takes the write lock before reading the version, so two
+	// processes opening a new database cannot both apply a migration.
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	var v int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("history database has schema version %d; this arsenal-run knows versions up to %d: use a newer arsenal-run or another --state-dir", v, len(migrations))
+	}
+	for ; v < target; v++ {
+		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		}
+	}
+	// PRAGMA takes no parameters; v is an int from this loop.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+		return fmt.Errorf("migrate: set version: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	done = true
+	return nil
+}

@@ -1,0 +1,422 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+var t0 = time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+
+func TestOpenCreatesDirAndPragmas(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "nested")
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal", "synchronous": "1", "foreign_keys": "1",
+		"busy_timeout": fmt.Sprint(BusyTimeout.Milliseconds()), "user_version": fmt.Sprint(SchemaVersion),
+	} {
+		var got string
+		if err := s.db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+}
+
+func TestRecordAndGet(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	if err := s.RecordStart(ctx, Run{ID: "r1", Playbook: "restart-workers", Path: "p.yaml", Roles: []string{"operator"}, StartedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Run{ID: "r1", Playbook: "restart-workers", Path: "p.yaml", Roles: []string{"operator"}, Status: StatusRunning, StartedAt: t0}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after start (-want +got):\n%s", diff)
+	}
+
+	mustRecord(t, s, sampleReport("r1", t0), "reports/r1.json")
+	got, err = s.Get(ctx, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = Run{
+		ID: "r1", Playbook: "restart-workers", Path: "playbooks/restart-workers.yaml", SHA256: "abc", Roles: []string{"operator"},
+		Status: report.StatusFailed, StartedAt: t0, FinishedAt: ptr(t0.Add(time.Second)), DurationMS: 1000,
+		Inputs:     map[string]any{"threshold": float64(90), "token": "***"},
+		ReportPath: "reports/r1.json", Error: &report.Error{Class: "execution", Message: "step stop failed: item 1: not permitted"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after finish (-want +got):\n%s", diff)
+	}
+	if _, err := s.Get(ctx, "nope"); err == nil {
+		t.Error("Get of an unknown run succeeded")
+	}
+}
+
+// TestStepRows checks which rows a report becomes and which are op calls.
+func TestStepRows(t *testing.T) {
+	type row struct {
+		Step, Kind string
+		Item       any
+		Attempt    int
+		Status     string
+		Call       int
+	}
+	var got []row
+	for _, r := range stepRows(sampleReport("r", t0)) {
+		got = append(got, row{r[1].(string), r[3].(string), r[4], r[5].(int), r[7].(string), r[11].(int)})
+	}
+	want := []row{
+		{"find", "step", nil, 1, "succeeded", 1},
+		{"probe", "step", nil, 2, "succeeded", 0},
+		{"probe", "attempt", nil, 1, "failed", 1},
+		{"probe", "attempt", nil, 2, "succeeded", 1},
+		{"stop", "step", nil, 4, "failed", 0},
+		{"stop", "item", 0, 1, "succeeded", 1},
+		{"stop", "item", 1, 2, "failed", 0},
+		{"stop", "attempt", 1, 1, "failed", 1},
+		{"stop", "attempt", 1, 2, "failed", 1},
+		{"stop", "item", 2, 0, "cancelled", 0},
+		{"verify", "step", nil, 0, "skipped", 0},
+		{"page", "step", nil, 1, "succeeded", 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestRecordFinishReplacesLiveSteps(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	if err := s.RecordStart(ctx, Run{ID: "r", Playbook: "p", StartedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := s.RecordStep(ctx, "r", StepResult{StepID: fmt.Sprint(i), Op: "x.y", Item: -1, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRecord(t, s, sampleReport("r", t0), "")
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM steps WHERE run_id = 'r'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(stepRows(sampleReport("r", t0))); n != want {
+		t.Errorf("%d step rows, want the report's %d", n, want)
+	}
+}
+
+func TestMarkInterruptedSparesLiveOwners(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	if err := a.RecordStart(ctx, Run{ID: "live", Playbook: "p", StartedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordStep(ctx, "live", StepResult{StepID: "s", Op: "x.y", Item: -1, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0.Add(time.Second), DurationMS: 500}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*Store{a, b} {
+		if n, err := s.MarkInterrupted(ctx); err != nil || n != 0 {
+			t.Fatalf("MarkInterrupted with the owner open = %d, %v; want 0", n, err)
+		}
+	}
+	a.Close() // the owner goes away without finishing the run
+	n, err := b.MarkInterrupted(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("MarkInterrupted after the owner closed = %d, %v; want 1", n, err)
+	}
+	r, err := b.Get(ctx, "live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != StatusInterrupted || r.FinishedAt == nil || !r.FinishedAt.Equal(t0.Add(1500*time.Millisecond)) || r.DurationMS != 1500 {
+		t.Errorf("interrupted run = %+v; want finished at the end of its last step", r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ownersDir)); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, ownersDir)); len(entries) != 1 {
+		t.Errorf("%d owner lock files, want only the open store's", len(entries))
+	}
+}
+
+func TestConcurrentWriters(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 3 {
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		wg.Go(func() {
+			for i := range 15 {
+				id := fmt.Sprintf("w%d-%d", w, i)
+				if err := s.RecordStart(context.Background(), Run{ID: id, Playbook: "p"}); err != nil {
+					errs <- err
+					return
+				}
+				if err := s.RecordFinish(context.Background(), sampleReport(id, t0.Add(time.Duration(i)*time.Minute)), ""); err != nil {
+					errs <- err
+					return
+				}
+				if _, _, err := s.Stats(context.Background(), t0); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	check, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	runs, err := check.List(context.Background(), Filter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 45 {
+		t.Errorf("%d runs recorded, want 45", len(runs))
+	}
+}
+
+func TestList(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	for i := range 6 {
+		r := sampleReport(fmt.Sprintf("r%d", i), t0.Add(time.Duration(i)*time.Hour))
+		if i%2 == 1 {
+			r.Playbook.Name, r.Status, r.Error = "other", report.StatusSucceeded, nil
+		}
+		mustRecord(t, s, r, "")
+	}
+	if err := s.RecordStart(ctx, Run{ID: "running", Playbook: "other", StartedAt: t0.Add(10 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(f Filter) []string {
+		runs, err := s.List(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range runs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		want []string
+	}{
+		{"all, newest first", Filter{}, []string{"running", "r5", "r4", "r3", "r2", "r1", "r0"}},
+		{"playbook", Filter{Playbook: "other"}, []string{"running", "r5", "r3", "r1"}},
+		{"status", Filter{Status: report.StatusFailed}, []string{"r4", "r2", "r0"}},
+		{"since", Filter{Since: t0.Add(4 * time.Hour)}, []string{"running", "r5", "r4"}},
+		{"limit", Filter{Limit: 2}, []string{"running", "r5"}},
+		{"all filters", Filter{Playbook: "other", Status: report.StatusSucceeded, Since: t0.Add(2 * time.Hour), Limit: 1}, []string{"r5"}},
+		{"status running", Filter{Status: StatusRunning}, []string{"running"}},
+	} {
+		if diff := cmp.Diff(tc.want, ids(tc.f)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func TestPrune(t *testing.T) {
+	s := openStore(t)
+	s.now = func() time.Time { return t0.Add(30 * 24 * time.Hour) }
+	ctx := context.Background()
+	// Playbook a: a run every 5 days from day 0 to day 25; playbook b: two
+	// runs on day 28 and 29; one run of a still running from day 1.
+	for i := range 6 {
+		mustRecord(t, s, sampleReport(fmt.Sprintf("a%d", i), t0.Add(time.Duration(i)*5*24*time.Hour)), fmt.Sprintf("reports/a%d.json", i))
+	}
+	for i, day := range []int{28, 29} {
+		r := sampleReport(fmt.Sprintf("b%d", i), t0.Add(time.Duration(day)*24*time.Hour))
+		r.Playbook.Name = "b"
+		mustRecord(t, s, r, "")
+	}
+	if err := s.RecordStart(ctx, Run{ID: "a-running", Playbook: "restart-workers", StartedAt: t0.Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+
+	if paths, err := s.Prune(ctx, 0, 0); err != nil || paths != nil {
+		t.Fatalf("Prune(0, 0) = %v, %v; want nothing", paths, err)
+	}
+	paths, err := s.Prune(ctx, 4, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"reports/a0.json", "reports/a1.json"}, sorted(paths)); diff != "" {
+		t.Errorf("keep 4 runs: removed (-want +got):\n%s", diff)
+	}
+	paths, err = s.Prune(ctx, 0, 12) // older than day 18
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"reports/a2.json", "reports/a3.json"}, sorted(paths)); diff != "" {
+		t.Errorf("keep 12 days: removed (-want +got):\n%s", diff)
+	}
+	runs, err := s.List(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, r := range runs {
+		left = append(left, r.ID)
+	}
+	if diff := cmp.Diff([]string{"b1", "b0", "a5", "a4", "a-running"}, left); diff != "" {
+		t.Errorf("runs left (-want +got):\n%s", diff)
+	}
+	var orphans int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM steps WHERE run_id NOT IN (SELECT id FROM runs)").Scan(&orphans); err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Errorf("%d step rows of pruned runs are left", orphans)
+	}
+}
+
+func sorted(s []string) []string { slices.Sort(s); return s }
+
+func TestStatsOfSample(t *testing.T) {
+	s := openStore(t)
+	mustRecord(t, s, sampleReport("r", t0), "")
+	ops, pbs, err := s.Stats(context.Background(), t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOps := []OpStats{
+		{Op: "control.log", Count: 1, P50MS: 1, P95MS: 1, P99MS: 1},
+		{Op: "http.request", Count: 2, Errors: 1, ErrorRate: 0.5, P50MS: 100, P95MS: 100, P99MS: 100},
+		{Op: "process.list", Count: 1, P50MS: 10, P95MS: 10, P99MS: 10},
+		{Op: "process.signal", Count: 3, Errors: 2, ErrorRate: 2.0 / 3, P50MS: 20, P95MS: 50, P99MS: 50},
+	}
+	if diff := cmp.Diff(wantOps, ops); diff != "" {
+		t.Errorf("ops (-want +got):\n%s", diff)
+	}
+	wantPbs := []PlaybookStats{{Playbook: "restart-workers", Count: 1, Errors: 1, ErrorRate: 1, P50MS: 1000, P95MS: 1000, P99MS: 1000}}
+	if diff := cmp.Diff(wantPbs, pbs); diff != "" {
+		t.Errorf("playbooks (-want +got):\n%s", diff)
+	}
+	ops, pbs, err = s.Stats(context.Background(), t0.Add(time.Hour))
+	if err != nil || len(ops) != 0 || len(pbs) != 0 {
+		t.Errorf("Stats after the run = %v, %v, %v; want nothing", ops, pbs, err)
+	}
+}
+
+// TestStatsPercentiles compares Stats with a direct nearest-rank
+// computation on random durations, with a time cut in the middle.
+func TestStatsPercentiles(t *testing.T) {
+	s := openStore(t)
+	rng := rand.New(rand.NewPCG(7, 7))
+	durations := map[string][]int64{}
+	errors := map[string]int64{}
+	since := t0.Add(50 * time.Minute)
+	for i := range 120 {
+		r := &report.Report{ReportVersion: report.FormatVersion, RunID: fmt.Sprint(i), Playbook: report.Playbook{Name: "p"},
+			Status: report.StatusSucceeded, StartedAt: t0.Add(time.Duration(i) * time.Minute)}
+		for j := range 5 {
+			op := []string{"a.x", "b.y", "c.z"}[rng.IntN(3)]
+			d := rng.Int64N(5000)
+			st, e := report.StatusSucceeded, (*report.Error)(nil)
+			if rng.IntN(10) == 0 {
+				st, e = report.StatusFailed, &report.Error{Class: "execution", Message: "x"}
+			}
+			start := r.StartedAt.Add(time.Duration(j) * time.Second)
+			r.Steps = append(r.Steps, report.Step{ID: fmt.Sprint("s", j), Op: op, Section: "steps", Status: st, Error: e, StartedAt: &start, DurationMS: d, Attempts: 1})
+			if !start.Before(since) {
+				durations[op] = append(durations[op], d)
+				if e != nil {
+					errors[op]++
+				}
+			}
+		}
+		mustRecord(t, s, r, "")
+	}
+	ops, _, err := s.Stats(context.Background(), since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []OpStats
+	for _, op := range []string{"a.x", "b.y", "c.z"} {
+		d := durations[op]
+		slices.Sort(d)
+		rank := func(p int) int64 {
+			k := (len(d)*p + 99) / 100
+			return d[k-1]
+		}
+		n := int64(len(d))
+		want = append(want, OpStats{Op: op, Count: n, Errors: errors[op], ErrorRate: float64(errors[op]) / float64(n), P50MS: rank(50), P95MS: rank(95), P99MS: rank(99)})
+	}
+	if diff := cmp.Diff(want, ops); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestStatsUsesCoveringIndex guards the query plan the 1M-row benchmark
+// depends on: a range search of steps_stats that never reads the table.
+func TestStatsUsesCoveringIndex(t *testing.T) {
+	s := openStore(t)
+	for q, want := range map[string]string{opStatsQuery: "USING COVERING INDEX steps_stats (started_at>?)", playbookStatsQuery: "USING COVERING INDEX runs_stats (started_at>?)"} {
+		rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if len(plan) != 1 || !strings.Contains(plan[0], want) {
+			t.Errorf("plan %q, want one step %q", plan, want)
+		}
+	}
+}

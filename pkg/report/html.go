@@ -1,0 +1,109 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+)
+
+//go:embed report.html.tmpl
+var htmlSource string
+
+// htmlTemplate is parsed once; html/template escapes every value by
+// context, so report text (outputs, errors, item values) is always data.
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"icon":   Icon,
+	"ms":     FormatMS,
+	"utc":    utc,
+	"dur":    durText,
+	"offset": offset,
+	"plain":  plainText,
+}).Parse(htmlSource))
+
+// Limits that keep the HTML page quick to open.
+const (
+	htmlMaxItems    = 500      // item rows per step in the details
+	htmlOutputLimit = 16 << 10 // bytes of one output or error block
+)
+
+type htmlPage struct {
+	R        *Report
+	Counts   string
+	Timeline timeline
+	Inputs   []htmlKV
+	Outputs  []htmlKV
+	Steps    []htmlStep
+}
+
+type htmlKV struct{ Key, Value, Error string }
+
+type htmlStep struct {
+	*Step
+	Label, Anchor string
+	Open          bool
+	ErrorText     string
+	OutputText    string
+	Items         []htmlItem
+	MoreItems     int
+	ItemSummary   string
+}
+
+type htmlItem struct {
+	*Item
+	Value, ErrorText string
+}
+
+// WriteHTML writes r as one self-contained HTML page: inline CSS and SVG, no
+// external assets, readable without JavaScript (a few lines of inline script
+// only open a step's details when its bar is clicked). It has the run
+// summary, a timeline of steps, attempts and fan-out items on a time axis
+// from the run's start, and each step's details and output. Each step's bar
+// carries data-step="ID", once per step.
+func WriteHTML(w io.Writer, r *Report) error {
+	page := htmlPage{R: r, Counts: statusCounts(r.Steps), Timeline: newTimeline(r)}
+	for _, k := range sortedKeys(r.Inputs) {
+		page.Inputs = append(page.Inputs, htmlKV{Key: k, Value: excerpt(inline(r.Inputs[k]), 2048)})
+	}
+	for _, k := range sortedKeys(r.Outputs) {
+		page.Outputs = append(page.Outputs, htmlKV{Key: k, Value: excerpt(outputText(r.Outputs[k]), htmlOutputLimit)})
+	}
+	for _, k := range sortedKeys(r.OutputErrors) {
+		page.Outputs = append(page.Outputs, htmlKV{Key: k, Error: plainText(r.OutputErrors[k])})
+	}
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		hs := htmlStep{
+			Step: s, Label: stepLabel(s), Anchor: stepAnchor(s), Open: failedLike(s.Status),
+			OutputText: excerpt(outputText(s.Output), htmlOutputLimit),
+		}
+		if s.Error != nil {
+			hs.ErrorText = excerpt(s.Error.Message, htmlOutputLimit)
+		}
+		if len(s.Items) > 0 {
+			hs.ItemSummary = itemSummary(s.Items)
+			for j := range s.Items {
+				if j == htmlMaxItems {
+					hs.MoreItems = len(s.Items) - j
+					break
+				}
+				it := &s.Items[j]
+				hi := htmlItem{Item: it, Value: clip(plainText(inline(it.Item)), 200)}
+				if it.Error != nil {
+					hi.ErrorText = clip(plainText(errText(it.Error)), 300)
+				} else if it.Reason != "" {
+					hi.ErrorText = clip(plainText(it.Reason), 300)
+				}
+				hs.Items = append(hs.Items, hi)
+			}
+		}
+		page.Steps = append(page.Steps, hs)
+	}
+	var b strings.Builder
+	if err := htmlTemplate.Execute(&b, page); err != nil {
+		return fmt.Errorf("render html: %w", err)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,328 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// JUnit XML, as Jenkins, GitLab, Azure DevOps and the GitHub test-report
+// actions read it (the Ant junit task's format; see testdata/junit/junit.xsd).
+//
+// Mapping:
+//   - One <testsuites> root holding one <testsuite> for the run: name and
+//     package are the playbook name, timestamp the start (UTC, without zone,
+//     as Ant writes it), time the run's duration in seconds. Properties carry
+//     the run id, status, playbook path and sha256, roles and the inputs,
+//     already masked. The suite's <system-out> is the text summary;
+//     <system-err> the run error.
+//   - One <testcase> per step: classname is the playbook name, name the step
+//     id, prefixed "on_failure/" or "finally/" for handlers, time its
+//     duration.
+//   - A fan-out step also gets one <testcase> per item, named "id[index]",
+//     after its own, so a CI page lists exactly which item failed. Past
+//     JUnitMaxItems items, only the items that did not succeed get their own
+//     testcase (at most JUnitMaxItems) and one "id[...]" testcase stands for
+//     the rest.
+//   - Status: failed with class execution, timeout or validation (or any
+//     class not listed here) is a <failure>; failed with class system or
+//     authorization, and denied, is an <error> (the runner or the policy
+//     stopped it, not the operation); skipped and cancelled are <skipped>
+//     with the reason. type is the error class, message its first line; the
+//     body holds the whole message and the attempt log.
+//   - A testcase's <system-out> has the op, attempts and the output.
+
+// JUnitMaxItems is how many fan-out items get a testcase of their own.
+const JUnitMaxItems = 1000
+
+// junitOutLimit is the most output text one testcase carries.
+const junitOutLimit = 16 << 10
+
+// The JUnit document model, which WriteJUnit fills and writes out.
+type junitSuite struct {
+	Name                             string
+	Tests, Failures, Errors, Skipped int
+	Time, Timestamp                  string
+	Properties                       []junitProperty
+	Cases                            []junitCase
+	SystemOut, SystemErr             string
+}
+
+type junitProperty struct{ Name, Value string }
+
+type junitCase struct {
+	Name, Classname, Time string
+	Skipped               *junitSkipped
+	Error, Failure        *junitProblem
+	SystemOut             string
+}
+
+type junitSkipped struct{ Message string }
+
+type junitProblem struct{ Message, Type, Text string }
+
+// WriteJUnit writes r as JUnit XML: one testsuite for the run, one testcase
+// per step and per fan-out item, mapped as the comment at the top of this
+// file describes.
+func WriteJUnit(w io.Writer, r *Report) error {
+	suite := junitSuite{
+		Name:       r.Playbook.Name,
+		Time:       seconds(r.DurationMS),
+		Timestamp:  r.StartedAt.UTC().Format("2006-01-02T15:04:05"),
+		Properties: junitProperties(r),
+	}
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		suite.Cases = append(suite.Cases, stepCase(r, s))
+		suite.Cases = append(suite.Cases, itemCases(r, s)...)
+	}
+	for _, c := range suite.Cases {
+		switch {
+		case c.Failure != nil:
+			suite.Failures++
+		case c.Error != nil:
+			suite.Errors++
+		case c.Skipped != nil:
+			suite.Skipped++
+		}
+	}
+	suite.Tests = len(suite.Cases)
+	var sum strings.Builder
+	if err := WriteText(&sum, r); err != nil {
+		return err
+	}
+	suite.SystemOut = excerpt(sum.String(), junitOutLimit)
+	if r.Error != nil {
+		suite.SystemErr = excerpt(errText(r.Error), junitOutLimit)
+	}
+	x := &xmlWriter{}
+	x.raw(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	x.open("testsuites", "name", suite.Name, "tests", suite.Tests, "failures", suite.Failures,
+		"errors", suite.Errors, "skipped", suite.Skipped, "time", suite.Time)
+	x.open("  testsuite", "name", suite.Name, "package", suite.Name, "id", 0, "tests", suite.Tests,
+		"failures", suite.Failures, "errors", suite.Errors, "skipped", suite.Skipped,
+		"time", suite.Time, "timestamp", suite.Timestamp)
+	x.open("    properties")
+	for _, p := range suite.Properties {
+		x.empty("      property", "name", p.Name, "value", p.Value)
+	}
+	x.close("    properties")
+	for _, c := range suite.Cases {
+		x.open("    testcase", "name", c.Name, "classname", c.Classname, "time", c.Time)
+		if c.Skipped != nil {
+			x.empty("      skipped", "message", c.Skipped.Message)
+		}
+		if c.Error != nil {
+			x.element("      error", c.Error.Text, "message", c.Error.Message, "type", c.Error.Type)
+		}
+		if c.Failure != nil {
+			x.element("      failure", c.Failure.Text, "message", c.Failure.Message, "type", c.Failure.Type)
+		}
+		if c.SystemOut != "" {
+			x.element("      system-out", c.SystemOut)
+		}
+		x.close("    testcase")
+	}
+	x.element("    system-out", suite.SystemOut)
+	x.element("    system-err", suite.SystemErr)
+	x.close("  testsuite")
+	x.close("testsuites")
+	_, err := io.WriteString(w, x.b.String())
+	return err
+}
+
+func junitProperties(r *Report) []junitProperty {
+	ps := []junitProperty{
+		{"run_id", r.RunID},
+		{"status", string(r.Status)},
+		{"playbook.path", r.Playbook.Path},
+		{"playbook.sha256", r.Playbook.SHA256},
+		{"roles", strings.Join(r.Roles, ",")},
+	}
+	if r.ResumedFrom != "" {
+		ps = append(ps, junitProperty{"resumed_from", r.ResumedFrom})
+	}
+	if r.DryRun {
+		ps = append(ps, junitProperty{"dry_run", "true"})
+	}
+	for _, k := range sortedKeys(r.Inputs) {
+		ps = append(ps, junitProperty{"input." + k, CapString(plainText(inline(r.Inputs[k])), 1024)})
+	}
+	return ps
+}
+
+func stepCase(r *Report, s *Step) junitCase {
+	c := junitCase{Name: stepLabel(s), Classname: r.Playbook.Name, Time: seconds(s.DurationMS)}
+	setOutcome(r, &c, s.Status, s.Reason, s.Error, s.AttemptLog)
+	var out strings.Builder
+	fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\n", s.Op, s.Status, s.Attempts)
+	if s.Reason != "" {
+		fmt.Fprintf(&out, "reason: %s\n", s.Reason)
+	}
+	if s.Reused {
+		out.WriteString("reused: output taken from the resumed run\n")
+	}
+	if len(s.Items) > 0 {
+		fmt.Fprintf(&out, "items: %s\n", itemSummary(s.Items))
+	}
+	if s.Output != nil {
+		out.WriteString("output:\n" + indent(outputText(s.Output)))
+	}
+	c.SystemOut = excerpt(out.String(), junitOutLimit)
+	return c
+}
+
+func itemCases(r *Report, s *Step) []junitCase {
+	if len(s.Items) == 0 {
+		return nil
+	}
+	var cases []junitCase
+	rest := 0
+	for i := range s.Items {
+		it := &s.Items[i]
+		if len(s.Items) > JUnitMaxItems && (it.Status == StatusSucceeded || len(cases) == JUnitMaxItems) {
+			rest++
+			continue
+		}
+		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: seconds(it.DurationMS)}
+		setOutcome(r, &c, it.Status, it.Reason, it.Error, it.AttemptLog)
+		var out strings.Builder
+		fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\nitem: %s\n", s.Op, it.Status, it.Attempts, CapString(inline(it.Item), 1024))
+		if it.Output != nil {
+			out.WriteString("output:\n" + indent(outputText(it.Output)))
+		}
+		c.SystemOut = excerpt(out.String(), junitOutLimit)
+		cases = append(cases, c)
+	}
+	if rest > 0 {
+		cases = append(cases, junitCase{
+			Name: stepLabel(s) + "[...]", Classname: r.Playbook.Name, Time: "0.000",
+			SystemOut: fmt.Sprintf("%d more items, not listed one by one; the JSON report has every item", rest),
+		})
+	}
+	return cases
+}
+
+// setOutcome marks a testcase failed, errored or skipped by status and
+// error class; succeeded leaves it plain.
+func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log []Attempt) {
+	switch st {
+	case StatusSucceeded:
+		return
+	case StatusSkipped, StatusCancelled:
+		msg := reason
+		if msg == "" && e != nil {
+			msg = e.Message
+		}
+		if st == StatusCancelled {
+			msg = strings.TrimSpace("cancelled: " + msg)
+		}
+		c.Skipped = &junitSkipped{Message: CapString(plainText(firstLine(msg)), 1024)}
+		return
+	}
+	p := &junitProblem{Type: string(st)}
+	if e != nil {
+		p.Type = e.Class
+		p.Message = CapString(plainText(firstLine(e.Message)), 1024)
+		p.Text = e.Message
+	} else {
+		p.Message, p.Text = reason, reason
+	}
+	if p.Message == "" {
+		p.Message = string(st)
+	}
+	if len(log) > 0 {
+		p.Text += "\n\nattempts (time from the run's start):\n" + attemptLines(r, log)
+	}
+	p.Text = excerpt(p.Text, junitOutLimit)
+	if st == StatusDenied || e != nil && (e.Class == "system" || e.Class == "authorization") {
+		c.Error = p
+	} else {
+		c.Failure = p
+	}
+}
+
+func attemptLines(r *Report, log []Attempt) string {
+	var b strings.Builder
+	for _, a := range log {
+		fmt.Fprintf(&b, "  %d. at %s for %s: %s", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), attemptStatus(&a))
+		if a.Error != nil {
+			b.WriteString(": " + firstLine(errText(a.Error)))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func indent(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ") + "\n"
+}
+
+// seconds renders milliseconds as JUnit's decimal seconds.
+func seconds(ms int64) string {
+	if ms < 0 {
+		ms = 0
+	}
+	return strconv.FormatFloat(float64(ms)/1000, 'f', 3, 64)
+}
+
+// xmlWriter writes indented XML. Text keeps newlines and tabs, so messages
+// and output read naturally in the file; attributes encode them as
+// character references, as XML requires to keep them. Characters XML cannot
+// carry are dropped.
+type xmlWriter struct{ b strings.Builder }
+
+func (x *xmlWriter) raw(s string) { x.b.WriteString(s) }
+
+// start writes "<name a="v"..." for an indented name and its attributes.
+func (x *xmlWriter) start(name string, attrs []any) {
+	trimmed := strings.TrimLeft(name, " ")
+	x.b.WriteString(name[:len(name)-len(trimmed)] + "<" + trimmed)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		x.b.WriteString(" " + attrs[i].(string) + `="`)
+		x.b.WriteString(xmlAttrEscaper.Replace(xmlSafe(fmt.Sprint(attrs[i+1]))))
+		x.b.WriteString(`"`)
+	}
+}
+
+func (x *xmlWriter) open(name string, attrs ...any) { x.start(name, attrs); x.b.WriteString(">\n") }
+
+func (x *xmlWriter) empty(name string, attrs ...any) { x.start(name, attrs); x.b.WriteString("/>\n") }
+
+func (x *xmlWriter) close(name string) {
+	trimmed := strings.TrimLeft(name, " ")
+	x.b.WriteString(name[:len(name)-len(trimmed)] + "</" + trimmed + ">\n")
+}
+
+// element writes a complete element with text content.
+func (x *xmlWriter) element(name, text string, attrs ...any) {
+	x.start(name, attrs)
+	if text == "" {
+		x.b.WriteString("/>\n")
+		return
+	}
+	x.b.WriteString(">" + xmlTextEscaper.Replace(xmlSafe(text)) + "</" + strings.TrimLeft(name, " ") + ">\n")
+}
+
+var (
+	xmlTextEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#13;")
+	xmlAttrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;",
+		"\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
+)
+
+// xmlSafe drops the characters XML 1.0 cannot hold at all.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r == 0xfffe, r == 0xffff, r >= 0xd800 && r < 0xe000:
+			return -1
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,249 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Limits that keep a Markdown summary readable and well under the 1 MiB a
+// GitHub job summary may hold.
+const (
+	mdMaxDetails = 20        // failed steps shown in <details>
+	mdMaxRows    = 20        // attempt and item rows per step
+	mdMaxOutputs = 50        // run outputs in the outputs table
+	mdBlockLimit = 4 << 10   // bytes of one error or output block
+	mdCellLimit  = 200       // characters of one table cell
+	mdTotalLimit = 512 << 10 // bytes of the whole summary
+)
+
+// mdIcon is the emoji GitHub renders in colour for a status.
+func mdIcon(s Status) string {
+	switch s {
+	case StatusSucceeded:
+		return "✅"
+	case StatusFailed:
+		return "❌"
+	case StatusSkipped:
+		return "⏭️"
+	case StatusDenied:
+		return "⛔"
+	case StatusCancelled:
+		return "⏹️"
+	}
+	return "❔"
+}
+
+// WriteMarkdown writes a summary of r fit for a CI job summary: a status
+// line, a table of steps with status, duration, attempts and error, the run
+// outputs, and a collapsible <details> block for each failed or denied step
+// with its error, attempt log, failed items and an output excerpt. Every
+// value from the report is escaped, so output text cannot break the table
+// or inject markup.
+func WriteMarkdown(w io.Writer, r *Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s `%s` %s in %s\n\n", mdIcon(r.Status), r.Playbook.Name, r.Status, FormatMS(r.DurationMS))
+	meta := []string{"run `" + mdCode(r.RunID) + "`", "started " + utc(r.StartedAt)}
+	if len(r.Roles) > 0 {
+		meta = append(meta, "roles "+mdText(strings.Join(r.Roles, ", ")))
+	}
+	meta = append(meta, statusCounts(r.Steps))
+	b.WriteString(strings.Join(meta, " · ") + "\n\n")
+	if r.ResumedFrom != "" {
+		fmt.Fprintf(&b, "Resumed from run `%s`.\n\n", mdCode(r.ResumedFrom))
+	}
+	if r.DryRun {
+		b.WriteString("> [!NOTE]\n> Dry run: only read operations were executed.\n\n")
+	}
+	if r.Error != nil {
+		fmt.Fprintf(&b, "> [!CAUTION]\n> **%s**: %s\n\n", mdText(r.Error.Class), mdCell(r.Error.Message, 1000))
+	}
+	b.WriteString("| | Step | Op | Status | Time | Tries | Note |\n|:-:|---|---|---|--:|--:|---|\n")
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		note := s.Reason
+		if s.Error != nil {
+			note = firstLine(errText(s.Error))
+		}
+		if len(s.Items) > 0 {
+			note = itemSummary(s.Items) + trimNote(note)
+		}
+		if s.Reused {
+			note = strings.TrimPrefix(note+"; reused from the earlier run", "; ")
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), s.Status, stepTime(s), s.Attempts, mdCell(note, mdCellLimit))
+	}
+	b.WriteString("\n")
+	mdOutputs(&b, r)
+	shown := 0
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		if !failedLike(s.Status) {
+			continue
+		}
+		if shown == mdMaxDetails {
+			fmt.Fprintf(&b, "More steps failed than are shown here; the report of run `%s` has them all.\n\n", mdCode(r.RunID))
+			break
+		}
+		shown++
+		mdDetails(&b, r, s)
+	}
+	out := b.String()
+	if len(out) > mdTotalLimit {
+		out = CapString(out, mdTotalLimit) + "\n"
+	}
+	_, err := io.WriteString(w, out)
+	return err
+}
+
+func mdOutputs(b *strings.Builder, r *Report) {
+	if len(r.Outputs) == 0 && len(r.OutputErrors) == 0 {
+		return
+	}
+	b.WriteString("| Output | Value |\n|---|---|\n")
+	keys := sortedKeys(r.Outputs)
+	for i, k := range keys {
+		if i == mdMaxOutputs {
+			fmt.Fprintf(b, "| … | %d more outputs |\n", len(keys)-i)
+			break
+		}
+		fmt.Fprintf(b, "| `%s` | %s |\n", mdCode(k), mdCell(inline(r.Outputs[k]), mdCellLimit))
+	}
+	for _, k := range sortedKeys(r.OutputErrors) {
+		fmt.Fprintf(b, "| `%s` | ⚠️ not computed: %s |\n", mdCode(k), mdCell(r.OutputErrors[k], mdCellLimit))
+	}
+	b.WriteString("\n")
+}
+
+// mdDetails writes the collapsible block of one failed step.
+func mdDetails(b *strings.Builder, r *Report, s *Step) {
+	summary := string(s.Status)
+	if s.Error != nil {
+		summary = errText(s.Error)
+	}
+	fmt.Fprintf(b, "<details>\n<summary>%s <code>%s</code> %s</summary>\n\n", mdIcon(s.Status), htmlText(stepLabel(s)), htmlText(clip(plainText(firstLine(summary)), mdCellLimit)))
+	if s.Error != nil {
+		fmt.Fprintf(b, "**Error** (`%s`)\n\n%s\n", mdCode(s.Error.Class), mdFence(excerpt(s.Error.Message, mdBlockLimit), "text"))
+	} else if s.Reason != "" {
+		fmt.Fprintf(b, "**Reason**: %s\n\n", mdCell(s.Reason, 1000))
+	}
+	if len(s.AttemptLog) > 0 {
+		b.WriteString("**Attempts**\n\n| # | Started | Time | Result |\n|--:|--:|--:|---|\n")
+		for i, a := range s.AttemptLog {
+			if i == mdMaxRows {
+				fmt.Fprintf(b, "| … | | | %d more attempts |\n", len(s.AttemptLog)-i)
+				break
+			}
+			res := string(attemptStatus(&a))
+			if a.Error != nil {
+				res = firstLine(errText(a.Error))
+			}
+			fmt.Fprintf(b, "| %d | %s | %s | %s %s |\n", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), mdIcon(attemptStatus(&a)), mdCell(res, mdCellLimit))
+		}
+		b.WriteString("\n")
+	}
+	if len(s.Items) > 0 {
+		mdItems(b, s)
+	}
+	if out := outputText(s.Output); out != "" {
+		fmt.Fprintf(b, "**Output**\n\n%s\n", mdFence(excerpt(out, mdBlockLimit), "text"))
+	}
+	b.WriteString("</details>\n\n")
+}
+
+// mdItems lists the items of a fan-out step that did not succeed.
+func mdItems(b *strings.Builder, s *Step) {
+	n := 0
+	for i := range s.Items {
+		it := &s.Items[i]
+		if it.Status == StatusSucceeded {
+			continue
+		}
+		if n == 0 {
+			fmt.Fprintf(b, "**Items that did not succeed** (%s)\n\n| # | Item | Status | Time | Tries | Error |\n|--:|---|---|--:|--:|---|\n", itemSummary(s.Items))
+		}
+		if n == mdMaxRows {
+			b.WriteString("| … | | | | | more items; see the JSON report |\n")
+			break
+		}
+		n++
+		note := it.Reason
+		if it.Error != nil {
+			note = firstLine(errText(it.Error))
+		}
+		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(inline(it.Item), 80), mdIcon(it.Status), it.Status, durText(it.StartedAt, it.DurationMS), it.Attempts, mdCell(note, mdCellLimit))
+	}
+	if n > 0 {
+		b.WriteString("\n")
+	}
+}
+
+// htmlText escapes the characters that start markup, leaving quotes as
+// they are for readability.
+func htmlText(s string) string { return htmlReplacer.Replace(s) }
+
+var htmlReplacer = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// mdReplacer escapes what Markdown or the HTML GitHub allows in Markdown
+// would otherwise interpret inside a table cell.
+var mdReplacer = strings.NewReplacer(
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+	"|", "\\|", "\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_",
+	"[", "\\[", "]", "\\]", "#", "\\#", "~", "\\~", "!", "\\!",
+	"\n", " ", "\t", " ",
+)
+
+// mdText escapes s for running Markdown text.
+func mdText(s string) string { return mdReplacer.Replace(plainText(s)) }
+
+// mdCell escapes s for a table cell, on one line, at most n characters.
+func mdCell(s string, n int) string { return mdText(clip(plainText(s), n)) }
+
+// mdCode makes s safe inside a `code span` in a table: backticks and pipes
+// cannot be escaped there, so they are replaced.
+func mdCode(s string) string {
+	return strings.NewReplacer("`", "'", "|", "¦", "\n", " ").Replace(plainText(s))
+}
+
+// mdFence puts s in a fenced code block whose fence is longer than any run
+// of backticks in s, so s cannot end the block.
+func mdFence(s, lang string) string {
+	longest, run := 0, 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", max(3, longest+1))
+	return fence + lang + "\n" + strings.TrimRight(s, "\n") + "\n" + fence + "\n"
+}
+
+// AppendStepSummary appends the Markdown summary of r to the file named by
+// $GITHUB_STEP_SUMMARY, as GitHub Actions expects; without that variable it
+// does nothing.
+func AppendStepSummary(r *Report) error {
+	path := os.Getenv("GITHUB_STEP_SUMMARY")
+	if path == "" {
+		return nil
+	}
+	var b strings.Builder
+	if err := WriteMarkdown(&b, r); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("job summary: %w", err)
+	}
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return fmt.Errorf("job summary %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("job summary %s: %w", path, err)
+	}
+	return nil
+}
