@@ -38,13 +38,18 @@ func RegisterPlaybookOp(e *Engine) error {
 			{Name: "outputs", Type: "map", Description: "the sub-run's outputs"},
 			{Name: "run_id", Type: "string", Description: "the sub-run's id"},
 		},
-	}, &subPlaybook{e: e, plans: map[string]*Plan{}})
+	}, &subPlaybook{e: e, plans: map[planKey]*Plan{}})
 }
 
 type subPlaybook struct {
 	e     *Engine
 	mu    sync.Mutex
-	plans map[string]*Plan // by path and content hash
+	plans map[planKey]*Plan
+}
+
+type planKey struct {
+	e    *Engine
+	path string // absolute path and content hash
 }
 
 func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
@@ -65,7 +70,13 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if len(chain) >= MaxSubDepth {
 		return nil, ops.Errorf(ops.ClassValidation, "playbook.run: nested more than %d deep (MaxSubDepth)", MaxSubDepth)
 	}
-	plan, err := s.plan(path)
+	// The sub-run goes through the caller's engine, so it shares its
+	// chain, auditor, observer and limits.
+	eng := s.e
+	if parent != nil {
+		eng = parent.p.e
+	}
+	plan, err := s.plan(eng, path)
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
@@ -102,19 +113,19 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	return out, nil
 }
 
-// plan loads a sub-playbook once per content.
-func (s *subPlaybook) plan(path string) (*Plan, error) {
-	pb, err := steps.Load(path, s.e.reg)
+// plan loads a sub-playbook once per engine and content.
+func (s *subPlaybook) plan(e *Engine, path string) (*Plan, error) {
+	pb, err := steps.Load(path, e.reg)
 	if err != nil {
 		return nil, fmt.Errorf("playbook.run %s:\n%w", path, err)
 	}
-	key := absPath(path) + "@" + pb.SHA256
+	key := planKey{e, absPath(path) + "@" + pb.SHA256}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p, ok := s.plans[key]; ok {
 		return p, nil
 	}
-	p := s.e.Plan(pb)
+	p := e.Plan(pb)
 	s.plans[key] = p
 	return p, nil
 }
