@@ -56,7 +56,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 	if status != report.StatusSucceeded {
 		ev = r.log.Error()
 	}
-	ev.Str("status", string(status)).Dur("duration", end.Sub(r.start)).Msg("run finished")
+	ev.Str("status", string(status)).Dur("duration_ms", end.Sub(r.start)).Msg("run finished")
 	r.emit(Event{Kind: EventRunFinished, Status: string(status)})
 	return rep
 }

@@ -75,7 +75,7 @@ func (r *run) logFinished(log zerolog.Logger, rec *record) {
 	if rec.status == report.StatusFailed || rec.status == report.StatusDenied {
 		ev = log.Error()
 	}
-	ev = ev.Str("status", string(rec.status)).Dur("duration", rec.dur).Int("attempts", rec.tries)
+	ev = ev.Str("status", string(rec.status)).Dur("duration_ms", rec.dur).Int("attempts", rec.tries)
 	if rec.err != nil {
 		ev = ev.Str("error_class", rec.err.Class).Str("error", rec.err.Message)
 	}

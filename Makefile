@@ -1,0 +1,57 @@
+# Developer and CI entry points. `make test` is what .ci/run runs.
+
+GO       ?= go
+FUZZTIME ?= 10s
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/arsenal-run/arsenal-run/pkg/cli.version=$(VERSION)
+
+# The fuzz targets of pkg/steps run for FUZZTIME each in `make test`.
+FUZZ_TARGETS := FuzzLoad FuzzCompileExpression
+
+.PHONY: test vet race fuzz validate build bench bench-e2e fmt lint clean
+
+## test: vet, race-enabled tests, a short fuzz pass, and validate the example playbooks
+test: vet race fuzz validate
+
+vet:
+	$(GO) vet ./...
+
+# The race detector needs cgo.
+race:
+	CGO_ENABLED=1 $(GO) test -race ./...
+
+# A target that does not exist (yet) is skipped with a message.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		if $(GO) test -list "^$$t$$" ./pkg/steps/ | grep -qx "$$t"; then \
+			echo "fuzz $$t for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkg/steps/; \
+		else \
+			echo "fuzz $$t: no such fuzz target in ./pkg/steps; skipped"; \
+		fi; \
+	done
+
+validate:
+	$(GO) run ./cmd/arsenal-run validate playbooks/*.yaml
+
+## build: a static binary in bin/arsenal-run
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/arsenal-run ./cmd/arsenal-run
+
+## bench: the Go benchmarks of every package
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-e2e: arsenal-run against the shell doing the same work (needs hyperfine)
+bench-e2e:
+	bench/e2e.sh
+
+fmt:
+	gofmt -w .
+
+lint:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,203 @@
+// Package cli is the arsenal-run command line: it parses arguments, wires the
+// operation registry, the loader and the engine together, prints results and
+// turns outcomes into exit codes. cmd/arsenal-run only calls Main.
+//
+// Output is plain text. Colour is added only when the stream it goes to is a
+// terminal and NO_COLOR is unset; errors are never coloured.
+package cli
+
+import (
+	"time"
+
+	"fmt"
+	"github.com/rs/zerolog"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// Exit codes, as documented in docs/cli.md.
+const (
+	ExitOK          = 0   // the command or run succeeded
+	ExitFailed      = 1   // the run failed; also an internal error
+	ExitUsage       = 2   // bad usage, or a playbook or policy that does not validate
+	ExitDenied      = 3   // authorization denied a step
+	ExitInterrupted = 130 // the run was cancelled by SIGINT
+	ExitTerminated  = 143 // the run was cancelled by SIGTERM
+)
+
+// Main runs the command line with args (without the program name) and
+// returns the exit code. It never panics: a panic inside a command is
+// reported as an internal error with exit code 1.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	e := &env{
+		stdin:       stdin,
+		stdout:      stdout,
+		stderr:      stderr,
+		getenv:      os.Getenv,
+		newRegistry: NewRegistry,
+	}
+	return dispatch(e, args, commands())
+}
+
+// env is what a command may use: the standard streams, the process
+// environment and a way to build the operation registry. Tests replace
+// any of them.
+type env struct {
+	stdin       io.Reader
+	stdout      io.Writer
+	stderr      io.Writer
+	getenv      func(string) string
+	newRegistry func() (*ops.Registry, error)
+}
+
+// command is one subcommand. run receives the arguments after the command's
+// name; a nil run is a command this build describes but does not provide.
+type command struct {
+	name     string
+	summary  string // one line for the command list
+	synopsis string // the usage lines, without "Usage: "
+	help     string // what the command does, shown by --help
+	exits    string // the exit codes, shown by --help
+	run      func(e *env, args []string) int
+}
+
+// commands returns the command table, in the order `help` lists them.
+func commands() []*command {
+	return []*command{
+		runCommand(),
+		validateCommand(),
+		opsCommand(),
+		reportCommand(),
+		historyCommand(),
+		statsCommand(),
+		scheduleCommand(),
+		serveCommand(),
+		schemaCommand(),
+		versionCommand(),
+	}
+}
+
+const program = "arsenal-run"
+
+// dispatch finds the command named by args[0] and runs it, turning a panic
+// into an internal error.
+func dispatch(e *env, args []string, cmds []*command) (code int) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(e.stderr, "%s: internal error: %v\nThis is a bug in arsenal-run; please report it with the trace below.\n\n%s", program, p, debug.Stack())
+			code = ExitFailed
+		}
+	}()
+	if len(args) == 0 {
+		writeOverview(e.stderr, cmds)
+		return ExitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if name == "help" && len(rest) > 0 {
+			return helpFor(e, rest, cmds)
+		}
+		writeOverview(e.stdout, cmds)
+		return ExitOK
+	case "--version", "-version":
+		name = "version"
+	}
+	for _, c := range cmds {
+		if c.name == name {
+			if c.run == nil {
+				fmt.Fprintf(e.stderr, "%s %s is not available in this build\n", program, name)
+				return ExitUsage
+			}
+			return c.run(e, rest)
+		}
+	}
+	if strings.HasPrefix(name, "-") {
+		fmt.Fprintf(e.stderr, "%s: %s is not a command; flags go after the command, like '%s validate --role R FILE'\nRun '%s help' for the list of commands.\n", program, name, program, program)
+		return ExitUsage
+	}
+	fmt.Fprintf(e.stderr, "%s: unknown command %q%s\nRun '%s help' for the list of commands.\n", program, name, suggest.DidYouMean(name, commandNames(cmds)), program)
+	return ExitUsage
+}
+
+// helpFor serves `help CMD [SUB]`: it runs the command with --help so that
+// the flags shown are the ones the command really defines.
+func helpFor(e *env, topic []string, cmds []*command) int {
+	for _, c := range cmds {
+		if c.name != topic[0] {
+			continue
+		}
+		if c.run == nil {
+			writeCommandHelp(e.stdout, c, nil)
+			return ExitOK
+		}
+		return c.run(e, append(append([]string{}, topic[1:]...), "--help"))
+	}
+	fmt.Fprintf(e.stderr, "%s help: unknown command %q%s\nRun '%s help' for the list of commands.\n", program, topic[0], suggest.DidYouMean(topic[0], commandNames(cmds)), program)
+	return ExitUsage
+}
+
+func commandNames(cmds []*command) []string {
+	names := make([]string, len(cmds))
+	for i, c := range cmds {
+		names[i] = c.name
+	}
+	return names
+}
+
+// writeOverview prints the program's usage and its commands.
+func writeOverview(w io.Writer, cmds []*command) {
+	fmt.Fprintf(w, "%s runs playbooks: YAML files that chain operations as steps.\n\n", program)
+	fmt.Fprintf(w, "Usage: %s COMMAND [ARGS] [FLAGS]\n\nCommands:\n", program)
+	width := 0
+	for _, c := range cmds {
+		width = max(width, len(c.name))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show help for a command: help COMMAND")
+	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags.\n", program)
+	fmt.Fprintf(w, "Exit codes: 0 ok, 1 run failed, 2 usage or validation error, 3 denied, 130/143 interrupted.\n")
+}
+
+// errorf prints a problem to stderr, prefixed with the program's name.
+func (e *env) errorf(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "%s: %s\n", program, fmt.Sprintf(format, args...))
+}
+
+// plural returns "1 thing" or "n things".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// scheduleCommand and serveCommand describe commands of the product
+// contract that this build does not provide yet; calling them says so.
+func scheduleCommand() *command {
+	return &command{
+		name:     "schedule",
+		summary:  "run playbooks on their cron schedules (not in this build yet)",
+		synopsis: "schedule PLAYBOOK|DIR... [--state-dir DIR] [--role R] [--listen ADDR] [--next N]",
+		help:     "Run every given playbook that has a schedule: block, on its schedule. Not in this build yet.",
+		exits:    "2: not available in this build.",
+	}
+}
+
+func serveCommand() *command {
+	return &command{
+		name:     "serve",
+		summary:  "serve the operations and playbooks over a REST API (not in this build yet)",
+		synopsis: "serve [--listen ADDR] [--keys FILE] [--policy FILE] [--playbooks DIR] [--state-dir DIR]",
+		help:     "Serve the REST API behind API keys. Not in this build yet.",
+		exits:    "2: not available in this build.",
+	}
+}

@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// repoFile reads a file relative to the repository root.
+func repoFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// docLine returns the line of doc that names `name` in a table row.
+func docLine(doc, name string) string {
+	for _, l := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(l, "| `"+name+"` |") {
+			return l
+		}
+	}
+	return ""
+}
+
+// TestLimitsDocumentedWithValues keeps the limits table of docs/playbooks.md
+// in step with the code: every exported constant of pkg/steps/limits.go, and
+// the limits defined elsewhere, must have a row that shows its value.
+func TestLimitsDocumentedWithValues(t *testing.T) {
+	doc := repoFile(t, "docs/playbooks.md")
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, filepath.Join("..", "steps", "limits.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Type-check the file alone to get the constants' values as the
+	// compiler computes them (1 << 20, 10_000, ...).
+	pkg, err := (&types.Config{}).Check("steps", fset, []*ast.File{f}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := map[string]string{}
+	for _, name := range pkg.Scope().Names() {
+		if c, ok := pkg.Scope().Lookup(name).(*types.Const); ok && c.Exported() {
+			limits[name] = c.Val().ExactString()
+		}
+	}
+	if len(limits) < 10 {
+		t.Fatalf("found %d limits in limits.go; the parse went wrong", len(limits))
+	}
+	limits["MaxConcurrency"] = strconv.Itoa(steps.MaxConcurrency)
+	limits["MaxDuration"] = steps.MaxDuration.String()
+	limits["MinEvery"] = steps.MinEvery.String()
+
+	for name, val := range limits {
+		line := docLine(doc, name)
+		if line == "" {
+			t.Errorf("docs/playbooks.md has no row | `%s` | in its limits table", name)
+			continue
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 {
+			t.Errorf("row of %s: %q", name, line)
+			continue
+		}
+		// The value cell starts with the value, digits possibly grouped
+		// with , or _.
+		got := strings.NewReplacer(",", "", "_", "").Replace(strings.TrimSpace(cells[2]))
+		if !regexp.MustCompile(`^` + regexp.QuoteMeta(val) + `\b`).MatchString(got) {
+			t.Errorf("docs/playbooks.md gives %s as %q; the code says %s", name, strings.TrimSpace(cells[2]), val)
+		}
+	}
+}
+
+// TestCLIDocsCoverEveryFlag checks that docs/cli.md has a section for every
+// command and mentions every flag the commands define.
+func TestCLIDocsCoverEveryFlag(t *testing.T) {
+	doc := repoFile(t, "docs/cli.md")
+	flagRE := regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	for _, s := range opsSubcommands() {
+		names = append(names, s.name)
+	}
+	for _, name := range names {
+		if !strings.Contains(doc, "## `"+strings.Fields(name)[0]) {
+			t.Errorf("docs/cli.md has no section for %s", name)
+		}
+		args := append(strings.Fields(name), "--help")
+		if c := findCommand(args[0]); c.run == nil {
+			args = append([]string{"help"}, strings.Fields(name)...)
+		}
+		r := runMain(t, args...)
+		for _, f := range flagRE.FindAllString(r.stdout, -1) {
+			if f == "--help" {
+				continue
+			}
+			if !strings.Contains(doc, "`"+f) {
+				t.Errorf("docs/cli.md does not mention %s of %s", f, name)
+			}
+		}
+	}
+}
+
+// TestExamplePlaybooks validates playbooks/*.yaml and the complete
+// playbooks shown in the docs with the registry the program uses.
+func TestExamplePlaybooks(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "playbooks", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example playbooks: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPlaybook(t, f, b)
+	}
+	for _, doc := range []string{"README.md", "docs/playbooks.md"} {
+		for i, block := range yamlBlocks(repoFile(t, doc)) {
+			// deploy-check is the README's example of a broken playbook;
+			// TestReadmeValidateOutput checks it.
+			if strings.HasPrefix(block, "version: 1\nname:") && !strings.Contains(block, "name: deploy-check") {
+				checkPlaybook(t, filepath.Join(doc, "block"+strconv.Itoa(i+1)+".yaml"), []byte(block))
+			}
+		}
+	}
+}
+
+// TestReadmeValidateOutput runs validate on the README's broken playbook and
+// compares the output with what the README and docs/cli.md show.
+func TestReadmeValidateOutput(t *testing.T) {
+	readme := repoFile(t, "README.md")
+	cliDoc := repoFile(t, "docs/cli.md")
+	var playbook string
+	for _, b := range yamlBlocks(readme) {
+		if strings.Contains(b, "name: deploy-check") {
+			playbook = b
+		}
+	}
+	if playbook == "" {
+		t.Fatal("README.md has no deploy-check playbook")
+	}
+	const cmd = "$ arsenal-run validate deploy-check.yaml\n"
+	i := strings.Index(readme, cmd)
+	j := strings.Index(readme, "$ echo $?")
+	if i < 0 || j < i {
+		t.Fatal("README.md does not show the output of 'arsenal-run validate deploy-check.yaml'")
+	}
+	shown := readme[i+len(cmd) : j]
+
+	playbookDir(t, map[string]string{"deploy-check.yaml": playbook})
+	r := runEnv(t, nil, "validate", "deploy-check.yaml")
+	if r.code != ExitUsage || r.stdout != "" {
+		t.Errorf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	if diff := cmp.Diff(shown, r.stderr); diff != "" {
+		t.Errorf("README.md shows other output than validate prints (-readme +actual):\n%s", diff)
+	}
+	for _, l := range strings.Split(cliDoc, "\n") {
+		if strings.HasPrefix(l, "deploy-check.yaml:") && !strings.Contains(r.stderr, l+"\n") {
+			t.Errorf("docs/cli.md shows a line validate does not print:\n%s", l)
+		}
+	}
+}
+
+// checkPlaybook fails the test for every problem in a playbook, except an
+// operation the registry does not have: such steps are checked in full once
+// NewRegistry registers the operation.
+func checkPlaybook(t *testing.T, name string, data []byte) {
+	t.Helper()
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	_, err = steps.Parse(name, data, reg)
+	if err == nil {
+		return
+	}
+	ds, ok := err.(steps.Diagnostics)
+	if !ok {
+		t.Errorf("%s: %v", name, err)
+		return
+	}
+	for _, d := range ds {
+		if strings.HasPrefix(d.Msg, "unknown operation ") {
+			t.Logf("%s (not checked until the operation is registered)", d.Error())
+			continue
+		}
+		t.Errorf("%s", d.Error())
+	}
+}
+
+// yamlBlocks returns the ```yaml fenced blocks of a Markdown text.
+func yamlBlocks(md string) []string {
+	var out []string
+	var cur *strings.Builder
+	for _, l := range strings.Split(md, "\n") {
+		switch {
+		case cur == nil && strings.HasPrefix(l, "```yaml"):
+			cur = &strings.Builder{}
+		case cur != nil && strings.HasPrefix(l, "```"):
+			out = append(out, cur.String())
+			cur = nil
+		case cur != nil:
+			cur.WriteString(l + "\n")
+		}
+	}
+	return out
+}

@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+)
+
+// flagSet is a command's flags. Flags may come before, between or after the
+// positional arguments (`validate a.yaml --role x b.yaml`); `--` ends the
+// flags. Both -name and --name work, as with the standard flag package.
+type flagSet struct {
+	*flag.FlagSet
+	e   *env
+	cmd *command
+}
+
+func newFlags(e *env, c *command) *flagSet {
+	fs := flag.NewFlagSet(program+" "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors and help are printed by parse
+	return &flagSet{FlagSet: fs, e: e, cmd: c}
+}
+
+// parse parses args and returns the positional arguments. When ok is false
+// the command must return code at once: help was shown (0) or the
+// arguments were wrong (2, with the problem printed).
+func (fs *flagSet) parse(args []string) (pos []string, code int, ok bool) {
+	pos, err := parseInterleaved(fs.FlagSet, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		writeCommandHelp(fs.e.stdout, fs.cmd, fs.FlagSet)
+		return nil, ExitOK, false
+	case err != nil:
+		return nil, fs.usageError("%s", fs.explain(err)), false
+	}
+	return pos, ExitOK, true
+}
+
+// usageError prints a usage problem and a pointer to the command's help, and
+// returns ExitUsage.
+func (fs *flagSet) usageError(format string, args ...any) int {
+	return usageError(fs.e, fs.cmd, format, args...)
+}
+
+func usageError(e *env, c *command, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "%s %s: %s\nRun '%s %s --help' for usage.\n", program, c.name, fmt.Sprintf(format, args...), program, c.name)
+	return ExitUsage
+}
+
+// explain rewrites the flag package's messages in this program's terms.
+func (fs *flagSet) explain(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		return fmt.Sprintf("unknown flag --%s%s", name, suggest.DidYouMean(name, names))
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return "flag --" + strings.TrimLeft(name, "-") + " needs a value"
+	}
+	return msg
+}
+
+// parseInterleaved parses flags found anywhere in args and returns the other
+// arguments in order. The standard parser stops at the first positional
+// argument; this one resumes after it.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// Parse stops either at a positional argument, which it leaves in
+		// rest, or after a "--", which it consumes: everything after that
+		// is positional.
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// listFlag is a repeatable flag; each use may also hold a comma-separated
+// list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return errors.New("empty value")
+		}
+		*l = append(*l, s)
+	}
+	return nil
+}
+
+// writeCommandHelp prints a command's usage, description, flags and exit
+// codes. fs may be nil for a command without flags.
+func writeCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
+	// Each line of the synopsis is a form of the command; an indented line
+	// continues the one before.
+	lines := strings.Split(strings.TrimSpace(c.synopsis), "\n")
+	for i, l := range lines {
+		switch {
+		case i == 0:
+			fmt.Fprintf(w, "Usage: %s %s\n", program, l)
+		case strings.HasPrefix(l, " "):
+			fmt.Fprintf(w, "       %s %s\n", strings.Repeat(" ", len(program)), strings.TrimSpace(l))
+		default:
+			fmt.Fprintf(w, "       %s %s\n", program, strings.TrimSpace(l))
+		}
+	}
+	if c.help != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.help))
+	}
+	type row struct{ left, right string }
+	var rows []row
+	if fs != nil {
+		fs.VisitAll(func(f *flag.Flag) {
+			arg, usage := flag.UnquoteUsage(f)
+			left := "--" + f.Name
+			if arg != "" {
+				left += " " + arg
+			}
+			if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "[]" {
+				usage += fmt.Sprintf(" (default %s)", d)
+			}
+			rows = append(rows, row{left, usage})
+		})
+	}
+	rows = append(rows, row{"-h, --help", "show this help"})
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r.left))
+	}
+	fmt.Fprintf(w, "\nFlags:\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, r.left, r.right)
+	}
+	if c.exits != "" {
+		fmt.Fprintf(w, "\nExit codes: %s\n", strings.TrimSpace(c.exits))
+	}
+}

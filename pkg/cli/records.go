@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+func reportCommand() *command {
+	return &command{
+		name:     "report",
+		summary:  "render a saved run report",
+		synopsis: "report show REPORT.json [--format text|markdown|junit|html|json]",
+		help: `Render a JSON report written by 'run --report' (or kept under a state dir) as
+text, Markdown, JUnit XML, self-contained HTML or JSON, to stdout.`,
+		exits: "0 rendered; 2 bad usage or not a report.",
+		run:   runReport,
+	}
+}
+
+func runReport(e *env, args []string) int {
+	c := reportCommand()
+	fs := newFlags(e, c)
+	format := fs.String("format", "text", "render as `FORMAT`: "+strings.Join(report.Formats, ", "))
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 2 || pos[0] != "show" {
+		return fs.usageError("write it as 'report show REPORT.json'")
+	}
+	if !contains(report.Formats, *format) {
+		return fs.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, report.Formats), strings.Join(report.Formats, ", "))
+	}
+	rep, err := report.Read(pos[1])
+	if err != nil {
+		e.errorf("%v", err)
+		return ExitUsage
+	}
+	if err := report.Render(e.stdout, rep, *format); err != nil {
+		e.errorf("%v", err)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// defaultStateDir is where history lives without --state-dir:
+// $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run, else
+// ~/.local/state/arsenal-run.
+func (e *env) defaultStateDir() string {
+	if d := e.getenv("ARSENAL_STATE_DIR"); d != "" {
+		return d
+	}
+	if d := e.getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "arsenal-run")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "state", "arsenal-run")
+	}
+	return "arsenal-run-state"
+}
+
+func historyCommand() *command {
+	return &command{
+		name:     "history",
+		summary:  "list recorded runs",
+		synopsis: "history [--playbook NAME] [--status S] [--since 24h] [--limit N] [--json] [--state-dir DIR]",
+		help: `List the runs recorded under the state dir, newest first. Runs of a process
+that died are shown as interrupted.`,
+		exits: "0 listed; 2 bad usage or no readable history.",
+		run:   runHistory,
+	}
+}
+
+func runHistory(e *env, args []string) int {
+	c := historyCommand()
+	fs := newFlags(e, c)
+	playbook := fs.String("playbook", "", "only runs of the playbook `NAME`")
+	status := fs.String("status", "", "only runs with status `S` (succeeded, failed, cancelled, running, interrupted)")
+	since := fs.Duration("since", 0, "only runs started within `D`, like 24h")
+	limit := fs.Int("limit", history.DefaultLimit, "at most `N` runs")
+	asJSON := fs.Bool("json", false, "print JSON")
+	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return fs.usageError("history takes no arguments, only flags")
+	}
+	if *since < 0 || *limit < 1 {
+		return fs.usageError("--since must be positive and --limit at least 1")
+	}
+	store, ok := openStore(e, c, *dir)
+	if !ok {
+		return ExitUsage
+	}
+	defer store.Close()
+	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Limit: *limit}
+	if *since > 0 {
+		f.Since = time.Now().Add(-*since)
+	}
+	runs, err := store.List(context.Background(), f)
+	if err != nil {
+		e.errorf("history: %v", err)
+		return ExitFailed
+	}
+	if err := history.WriteRuns(e.stdout, runs, *asJSON); err != nil {
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func statsCommand() *command {
+	return &command{
+		name:     "stats",
+		summary:  "per-operation counts, error rates and latency percentiles",
+		synopsis: "stats [--since 1h] [--json] [--state-dir DIR]",
+		help: `Summarise recorded runs: for each operation and each playbook, how often it
+ran, how often it failed, and its p50, p95 and p99 duration.`,
+		exits: "0 printed; 2 bad usage or no readable history.",
+		run:   runStats,
+	}
+}
+
+func runStats(e *env, args []string) int {
+	c := statsCommand()
+	fs := newFlags(e, c)
+	since := fs.Duration("since", time.Hour, "cover runs started within `D`")
+	asJSON := fs.Bool("json", false, "print JSON")
+	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return fs.usageError("stats takes no arguments, only flags")
+	}
+	if *since <= 0 {
+		return fs.usageError("--since must be positive, like 1h or 24h")
+	}
+	store, ok := openStore(e, c, *dir)
+	if !ok {
+		return ExitUsage
+	}
+	defer store.Close()
+	opStats, pbStats, err := store.Stats(context.Background(), time.Now().Add(-*since))
+	if err != nil {
+		e.errorf("stats: %v", err)
+		return ExitFailed
+	}
+	if err := history.WriteStats(e.stdout, opStats, pbStats, *asJSON); err != nil {
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// openStore opens the history of a state dir that must already exist.
+func openStore(e *env, c *command, dir string) (*history.Store, bool) {
+	if dir == "" {
+		dir = e.defaultStateDir()
+	}
+	if _, err := os.Stat(filepath.Join(dir, history.FileName)); err != nil {
+		fmt.Fprintf(e.stderr, "%s %s: no history in %s; runs are recorded with 'run --state-dir %s' (or $ARSENAL_STATE_DIR)\n", program, c.name, dir, dir)
+		return nil, false
+	}
+	store, err := history.Open(dir)
+	if err != nil {
+		e.errorf("%v", err)
+		return nil, false
+	}
+	store.MarkInterrupted(context.Background())
+	return store, true
+}

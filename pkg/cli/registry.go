@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+)
+
+// NewRegistry builds the registry of operations every command uses. It is
+// the one place operations are wired; nothing registers itself from init.
+// The caller closes the registry when done.
+func NewRegistry() (*ops.Registry, error) {
+	r := ops.NewRegistry()
+	if err := builtin.Register(r, builtin.Options{}); err != nil {
+		return nil, err
+	}
+	// playbook.run runs sub-playbooks through the engine of the run that
+	// calls it; this engine serves only calls made outside a run.
+	if err := engine.RegisterPlaybookOp(engine.New(r)); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// registry builds the registry through the env, so tests can swap it.
+func (e *env) registry() (*ops.Registry, bool) {
+	r, err := e.newRegistry()
+	if err != nil {
+		e.errorf("cannot set up the operations: %v", err)
+		return nil, false
+	}
+	return r, true
+}

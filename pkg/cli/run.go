@@ -1,0 +1,552 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// runCommand describes `run`.
+func runCommand() *command {
+	return &command{
+		name:    "run",
+		summary: "run a playbook",
+		synopsis: `run PLAYBOOK [--input k=v]... [--inputs FILE] [--role R]... [--policy FILE]
+    [--report FILE] [--junit FILE] [--markdown FILE] [--html FILE] [--dry-run]
+    [--yes] [--resume REPORT [--force]] [--state-dir DIR] [--audit-log FILE]
+    [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
+    [--keep-runs N] [--keep-days D]`,
+		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
+Nothing runs unless the whole playbook validates and every step is allowed.
+On a terminal the run shows live progress; otherwise it logs plain lines
+(JSON lines with --log-format json). The end of every run prints a summary;
+the JSON report goes to --report (and under --state-dir), written atomically
+even when the run fails or is cancelled. SIGINT or SIGTERM cancels the run:
+running steps are cancelled, finally runs, the report is written; a second
+signal exits at once.`,
+		exits: "0 succeeded; 1 the run failed; 2 usage or validation error, or bad inputs; 3 a step was denied; 130 SIGINT; 143 SIGTERM.",
+		run:   runRun,
+	}
+}
+
+// runOptions are the flags of `arsenal-run run`.
+type runOptions struct {
+	inputs     multiFlag
+	inputsFile string
+	roles      listFlag
+	policy     string
+	reportPath string
+	junit      string
+	markdown   string
+	html       string
+	dryRun     bool
+	yes        bool
+	resume     string
+	force      bool
+	stateDir   string
+	auditLog   string
+	logFormat  string
+	logLevel   string
+	parallel   int
+	keepRuns   int
+	keepDays   int
+}
+
+// multiFlag is a repeatable flag whose values are taken whole: an input's
+// value may hold commas.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func runRun(e *env, args []string) int {
+	c := runCommand()
+	fs := newFlags(e, c)
+	var o runOptions
+	fs.Var(&o.inputs, "input", "set input `k=v` (repeatable; lists and maps as JSON)")
+	fs.StringVar(&o.inputsFile, "inputs", "", "read inputs from a YAML or JSON `FILE`")
+	fs.Var(&o.roles, "role", "run as role `R` (repeatable; default $ARSENAL_ROLES, else operator)")
+	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")
+	fs.StringVar(&o.reportPath, "report", "", "write the JSON report to `FILE`")
+	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `FILE`")
+	fs.StringVar(&o.markdown, "markdown", "", "write a Markdown summary to `FILE`")
+	fs.StringVar(&o.html, "html", "", "write a self-contained HTML report to `FILE`")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "evaluate everything but execute only read operations")
+	fs.BoolVar(&o.yes, "yes", false, "answer yes to every confirm: question")
+	fs.StringVar(&o.resume, "resume", "", "rerun the failed run of `REPORT`, reusing the steps that succeeded")
+	fs.BoolVar(&o.force, "force", false, "with --resume: resume although the playbook changed, if the reused steps did not")
+	fs.StringVar(&o.stateDir, "state-dir", "", "record history and reports under `DIR` (default $ARSENAL_STATE_DIR)")
+	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per executed or denied step to `FILE`")
+	fs.StringVar(&o.logFormat, "log-format", "console", "log lines as console or json")
+	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (default info; warn with the live view)")
+	fs.IntVar(&o.parallel, "max-parallel", engine.DefaultMaxParallel, "run at most `N` steps at once")
+	fs.IntVar(&o.keepRuns, "keep-runs", 0, "with a state dir: keep the newest `N` runs of each playbook (0 = all)")
+	fs.IntVar(&o.keepDays, "keep-days", 0, "with a state dir: drop runs older than `D` days (0 = never)")
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return fs.usageError("give exactly one playbook, like 'run playbooks/hello.yaml'")
+	}
+	if o.logFormat != "console" && o.logFormat != "json" {
+		return fs.usageError("--log-format is console or json, not %q", o.logFormat)
+	}
+	if o.stateDir == "" {
+		o.stateDir = e.getenv("ARSENAL_STATE_DIR")
+	}
+	if len(o.roles) == 0 {
+		if s := e.getenv("ARSENAL_ROLES"); s != "" {
+			if err := o.roles.Set(s); err != nil {
+				return fs.usageError("$ARSENAL_ROLES=%q: give role names separated by commas", s)
+			}
+		}
+	}
+	if len(o.roles) == 0 {
+		o.roles = listFlag{auth.DefaultRole}
+	}
+	r := &runner{e: e, o: o, c: c, path: pos[0]}
+	return r.run()
+}
+
+// runner carries one `run` from flags to exit code.
+type runner struct {
+	e    *env
+	o    runOptions
+	c    *command
+	path string
+}
+
+func (r *runner) run() int {
+	e, o := r.e, r.o
+	reg, ok := e.registry()
+	if !ok {
+		return ExitFailed
+	}
+	defer reg.Close()
+	pb, err := steps.Load(r.path, reg)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
+		return ExitUsage
+	}
+	policy := auth.Builtin()
+	if o.policy != "" {
+		if policy, err = auth.LoadPolicy(o.policy, reg); err != nil {
+			fmt.Fprintln(e.stderr, err)
+			fmt.Fprintf(e.stderr, "the policy %s has problems; nothing ran\n", o.policy)
+			return ExitUsage
+		}
+	}
+	subject, err := policy.Subject(o.roles, pb)
+	if err != nil {
+		return usageError(e, r.c, "%v", err)
+	}
+
+	level, console := r.logLevel()
+	logOut := io.Writer(e.stderr)
+	if o.logFormat == "console" {
+		logOut = zerolog.ConsoleWriter{Out: e.stderr, NoColor: !e.paletteFor(e.stderr).on, TimeFormat: "15:04:05.000"}
+	}
+	var audit *auth.AuditLog
+	if o.auditLog != "" {
+		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
+			e.errorf("%v", err)
+			return ExitUsage
+		}
+		defer audit.Close()
+	}
+	engOpts := []engine.Option{engine.WithMaxParallel(o.parallel)}
+	if audit != nil {
+		engOpts = append(engOpts, engine.WithAuditor(audit))
+	}
+	if !o.yes && e.isTerminal(e.stdin) && e.isTerminal(e.stderr) {
+		engOpts = append(engOpts, engine.WithConfirmer(&terminalConfirmer{in: bufio.NewReader(e.stdin), out: e.stderr}))
+	}
+	eng := engine.New(reg, engOpts...)
+	plan := eng.Plan(pb)
+
+	var prev *report.Report
+	if o.resume != "" {
+		if prev, err = report.Read(o.resume); err != nil {
+			return usageError(e, r.c, "--resume: %v", err)
+		}
+		if err := plan.CheckResume(prev, o.force); err != nil {
+			return usageError(e, r.c, "--resume: %v", err)
+		}
+	}
+	inputs, err := r.inputs(plan, prev)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
+		return ExitUsage
+	}
+
+	runID := engine.NewRunID()
+	store, reportPath := r.openHistory(runID)
+	if store != nil {
+		defer store.Close()
+	}
+
+	decisions, err := policy.Preflight(o.roles, pb, reg)
+	if err != nil {
+		e.errorf("authorization: %v", err)
+		return ExitUsage
+	}
+	if denied := auth.Denied(decisions); len(denied) > 0 {
+		rep := deniedReport(pb, runID, o.roles, decisions)
+		if audit != nil {
+			audit.Denied(runID, pb, o.roles, denied)
+		}
+		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
+		r.finish(rep, store, reportPath)
+		return ExitDenied
+	}
+
+	ctx, stop := r.signals()
+	defer stop()
+	runOpts := []engine.RunOption{
+		engine.WithRunID(runID),
+		engine.WithRoles(o.roles...),
+		engine.WithRunAuthorizer(auth.NewAuthorizer(subject)),
+		engine.WithRunLog(logOut, level),
+	}
+	if o.dryRun {
+		runOpts = append(runOpts, engine.DryRun())
+	}
+	if o.yes {
+		runOpts = append(runOpts, engine.AssumeYes())
+	}
+	if prev != nil {
+		runOpts = append(runOpts, engine.Resume(prev))
+	}
+	var live *liveView
+	if console {
+		live = newLiveView(e.stderr, e.paletteFor(e.stderr))
+		runOpts = append(runOpts, engine.WithRunObserver(live))
+	} else {
+		runOpts = append(runOpts, engine.WithProcessOutput(processLog{logOut}))
+	}
+	if store != nil {
+		if err := store.RecordStart(ctx, history.Run{ID: runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: o.roles, Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: reportPath, ResumedFrom: resumedID(prev)}); err != nil {
+			e.errorf("history: %v", err)
+		}
+	}
+	rep, err := plan.Run(ctx, inputs, runOpts...)
+	if live != nil {
+		live.close()
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
+		return ExitUsage
+	}
+	r.finish(rep, store, reportPath)
+	return exitCode(rep, context.Cause(ctx))
+}
+
+// logLevel picks the level and says whether the live view is on: on a
+// terminal with console logs, the view shows progress and logs default to
+// warnings.
+func (r *runner) logLevel() (zerolog.Level, bool) {
+	console := r.o.logFormat == "console" && r.e.isTerminal(r.e.stderr)
+	level := zerolog.InfoLevel
+	if console {
+		level = zerolog.WarnLevel
+	}
+	if r.o.logLevel != "" {
+		if l, err := zerolog.ParseLevel(r.o.logLevel); err == nil && l != zerolog.NoLevel {
+			level = l
+		}
+	}
+	return level, console
+}
+
+// inputs gathers the run's inputs: those of a resumed run (but not its
+// masked secrets), then --inputs FILE, then --input flags.
+func (r *runner) inputs(plan *engine.Plan, prev *report.Report) (map[string]any, error) {
+	given := map[string]any{}
+	if prev != nil {
+		for k, v := range prev.Inputs {
+			if in := plan.Playbook().Input(k); in != nil && !in.Secret {
+				given[k] = v
+			}
+		}
+	}
+	if r.o.inputsFile != "" {
+		data, err := os.ReadFile(r.o.inputsFile)
+		if err != nil {
+			return nil, fmt.Errorf("--inputs: %w", err)
+		}
+		var fromFile map[string]any
+		if err := yaml.Unmarshal(data, &fromFile); err != nil {
+			return nil, fmt.Errorf("--inputs %s: want a mapping of input names to values: %w", r.o.inputsFile, err)
+		}
+		for k, v := range fromFile {
+			given[k] = v
+		}
+	}
+	text := map[string]string{}
+	for _, kv := range r.o.inputs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--input %q: write it as name=value", kv)
+		}
+		text[k] = v
+	}
+	parsed, err := plan.ParseInputs(text)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range parsed {
+		given[k] = v
+	}
+	return plan.ResolveInputs(given, os.LookupEnv)
+}
+
+// openHistory opens the state dir's history and marks runs of crashed
+// processes interrupted. Without a state dir it returns nil and the report
+// goes only where --report says.
+func (r *runner) openHistory(runID string) (*history.Store, string) {
+	if r.o.stateDir == "" {
+		return nil, ""
+	}
+	store, err := history.Open(r.o.stateDir)
+	if err != nil {
+		r.e.errorf("history: %v; the run goes on without it", err)
+		return nil, ""
+	}
+	if n, err := store.MarkInterrupted(context.Background()); err == nil && n > 0 {
+		fmt.Fprintf(r.e.stderr, "%s: marked %s of earlier processes interrupted\n", program, plural(n, "run", "runs"))
+	}
+	dir := filepath.Join(r.o.stateDir, "reports")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		r.e.errorf("history: %v", err)
+		return store, ""
+	}
+	return store, filepath.Join(dir, runID+".json")
+}
+
+// finish writes the report everywhere it was asked for, records history,
+// prunes old runs and prints the summary.
+func (r *runner) finish(rep *report.Report, store *history.Store, statePath string) {
+	e, o := r.e, r.o
+	write := func(path, format string) {
+		if path == "" {
+			return
+		}
+		var err error
+		if format == "json" {
+			err = report.Write(path, rep)
+		} else {
+			err = report.WriteFormat(path, rep, format)
+		}
+		if err != nil {
+			e.errorf("%v", err)
+		}
+	}
+	write(o.reportPath, "json")
+	write(statePath, "json")
+	write(o.junit, "junit")
+	write(o.markdown, "markdown")
+	write(o.html, "html")
+	if err := report.AppendStepSummary(rep); err != nil {
+		e.errorf("job summary: %v", err)
+	}
+	if store != nil {
+		ctx := context.Background()
+		if err := store.RecordFinish(ctx, rep, statePath); err != nil {
+			e.errorf("history: %v", err)
+		}
+		if o.keepRuns > 0 || o.keepDays > 0 {
+			removed, err := store.Prune(ctx, o.keepRuns, o.keepDays)
+			if err != nil {
+				e.errorf("history: prune: %v", err)
+			}
+			for _, p := range removed {
+				if p != "" {
+					os.Remove(p)
+				}
+			}
+		}
+	}
+	report.WriteText(e.stdout, rep)
+}
+
+func resumedID(prev *report.Report) string {
+	if prev == nil {
+		return ""
+	}
+	return prev.RunID
+}
+
+// exitCode maps a run's outcome to the process's exit code.
+func exitCode(rep *report.Report, cause error) int {
+	var sig *signalCause
+	if errors.As(cause, &sig) && rep.Status == report.StatusCancelled {
+		return sig.code
+	}
+	switch rep.Status {
+	case report.StatusSucceeded:
+		return ExitOK
+	case report.StatusCancelled:
+		return ExitInterrupted
+	}
+	if rep.Error != nil && rep.Error.Class == string(ops.ClassAuthorization) {
+		return ExitDenied
+	}
+	return ExitFailed
+}
+
+// signalCause cancels a run on SIGINT or SIGTERM.
+type signalCause struct {
+	sig  os.Signal
+	code int
+}
+
+func (s *signalCause) Error() string { return "interrupted by " + signalName(s.sig) }
+
+// Unwrap makes the cause count as a cancellation.
+func (s *signalCause) Unwrap() error { return context.Canceled }
+
+func signalName(s os.Signal) string {
+	if s == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
+// signals cancels the returned context on the first SIGINT or SIGTERM, so
+// the run stops its steps, runs finally and writes its report; a second
+// signal exits at once (the report on disk is still whole: it is only ever
+// replaced by rename).
+func (r *runner) signals() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case s := <-ch:
+			c := &signalCause{sig: s, code: ExitInterrupted}
+			if s == syscall.SIGTERM {
+				c.code = ExitTerminated
+			}
+			fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
+			cancel(ops.WithClass(ops.ClassCancelled, c))
+			select {
+			case s := <-ch:
+				code := ExitInterrupted
+				if s == syscall.SIGTERM {
+					code = ExitTerminated
+				}
+				os.Exit(code)
+			case <-done:
+			}
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		wg.Wait()
+		cancel(nil)
+	}
+}
+
+// deniedReport is the report of a run that preflight refused: denied steps
+// with their rule, the others not run.
+func deniedReport(pb *steps.Playbook, runID string, roles []string, ds []auth.StepDecision) *report.Report {
+	now := time.Now()
+	rep := &report.Report{
+		ReportVersion: report.FormatVersion, RunID: runID,
+		Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
+		Roles:    roles, Inputs: map[string]any{}, Status: report.StatusFailed,
+		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
+	}
+	denied := 0
+	for _, d := range ds {
+		if strings.Contains(d.Step, "/") {
+			continue // steps of sub-playbooks are listed in the error
+		}
+		s := report.Step{ID: d.Step, Op: d.Op, Section: string(d.Section), Status: report.StatusSkipped,
+			Reason:        "not run: authorization denied other steps",
+			Authorization: &report.Decision{Allowed: d.Decision.Allowed, Rule: d.Decision.Rule, Via: d.Decision.Via}}
+		if !d.Decision.Allowed {
+			s.Status, s.Reason = report.StatusDenied, ""
+			s.Error = &report.Error{Class: string(ops.ClassAuthorization), Message: d.Decision.Rule}
+		}
+		rep.Steps = append(rep.Steps, s)
+	}
+	var names []string
+	for _, d := range auth.Denied(ds) {
+		denied++
+		names = append(names, d.Step)
+	}
+	rep.Error = &report.Error{Class: string(ops.ClassAuthorization), Message: fmt.Sprintf("authorization denied %s (%s); nothing ran", plural(denied, "step", "steps"), strings.Join(names, ", "))}
+	return rep
+}
+
+// terminalConfirmer asks confirm: questions on the terminal, one at a time.
+type terminalConfirmer struct {
+	mu  sync.Mutex
+	in  *bufio.Reader
+	out io.Writer
+}
+
+func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.out, "\n%s [step %s] (y/N) ", question, step)
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := t.in.ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	select {
+	case a := <-ch:
+		if a.err != nil && a.line == "" {
+			return false, a.err
+		}
+		s := strings.ToLower(strings.TrimSpace(a.line))
+		return s == "y" || s == "yes", nil
+	case <-ctx.Done():
+		return false, context.Cause(ctx)
+	}
+}
+
+// processLog writes the live output of processes as log lines.
+type processLog struct{ w io.Writer }
+
+func (p processLog) Write(b []byte) (int, error) {
+	line, _ := json.Marshal(map[string]string{"level": "info", "message": strings.TrimRight(string(b), "\n")})
+	if _, err := p.w.Write(append(line, '\n')); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}

@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+func validateCommand() *command {
+	return &command{
+		name:     "validate",
+		summary:  "check playbooks without running them",
+		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE]",
+		help: `Check playbooks without running anything: the YAML, every key, the step graph,
+every expression, the parameters of every operation and the schedule. Every
+problem is printed to stderr as file:line:column: message, sorted by position.
+A directory stands for the *.yaml and *.yml files in it.
+
+With --role, --policy or $ARSENAL_ROLES set, each valid playbook is also checked
+against the authorization policy: one line per step says allowed or DENIED and
+the rule that decided. Roles come from --role, else $ARSENAL_ROLES
+(comma-separated), else operator; without --policy the built-in policy applies
+(viewer: read ops, operator: read and write, admin: all).`,
+		exits: "0 all valid (and allowed); 2 a playbook or the policy has problems, or bad usage; 3 a step is denied.",
+		run:   runValidate,
+	}
+}
+
+func runValidate(e *env, args []string) int {
+	c := validateCommand()
+	fs := newFlags(e, c)
+	var roles listFlag
+	fs.Var(&roles, "role", "check authorization for role `R` (repeatable)")
+	policyFile := fs.String("policy", "", "read roles from the policy `FILE`")
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) == 0 {
+		return fs.usageError("give at least one playbook, like 'validate playbooks/hello.yaml'")
+	}
+	reg, ok := e.registry()
+	if !ok {
+		return ExitFailed
+	}
+	defer reg.Close()
+
+	v := &validation{e: e, reg: reg, out: e.paletteFor(e.stdout)}
+	if len(roles) == 0 {
+		if s := e.getenv("ARSENAL_ROLES"); s != "" {
+			if err := roles.Set(s); err != nil {
+				return fs.usageError("$ARSENAL_ROLES=%q: give role names separated by commas", s)
+			}
+		}
+	}
+	if len(roles) > 0 || *policyFile != "" {
+		if code, ok := v.setupAuth(c, roles, *policyFile); !ok {
+			return code
+		}
+	}
+	for _, f := range v.expand(pos) {
+		v.check(f)
+	}
+	return v.summary()
+}
+
+// validation checks a list of playbooks and keeps the tally.
+type validation struct {
+	e      *env
+	reg    *ops.Registry
+	out    palette
+	policy *auth.Policy // nil: authorization is not checked
+	roles  []string
+
+	total           int // playbooks checked, counting a directory without any
+	bad, errs       int // playbooks with problems, problems
+	denied, nDenied int // playbooks with denied steps, denied steps
+}
+
+// setupAuth loads the policy and checks the roles before any playbook, so
+// that a typo in a role is one clear error rather than one per file.
+func (v *validation) setupAuth(c *command, roles []string, policyFile string) (int, bool) {
+	v.policy = auth.Builtin()
+	if policyFile != "" {
+		p, err := auth.LoadPolicy(policyFile, v.reg)
+		if err != nil {
+			fmt.Fprintln(v.e.stderr, err)
+			fmt.Fprintf(v.e.stderr, "the policy %s has problems; nothing was validated\n", policyFile)
+			return ExitUsage, false
+		}
+		v.policy = p
+	}
+	if len(roles) == 0 {
+		roles = []string{auth.DefaultRole}
+	}
+	known := v.policy.RoleNames()
+	for _, r := range roles {
+		if !contains(known, r) {
+			return usageError(v.e, c, "unknown role %q%s; the policy defines %s", r, suggest.DidYouMean(r, known), strings.Join(known, ", ")), false
+		}
+	}
+	v.roles = roles
+	return 0, true
+}
+
+// expand replaces each directory by the playbooks in it. A directory without
+// any is a problem.
+func (v *validation) expand(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil || !st.IsDir() {
+			out = append(out, p) // the loader reports a missing file
+			continue
+		}
+		var found []string
+		for _, pat := range []string{"*.yaml", "*.yml"} {
+			m, _ := filepath.Glob(filepath.Join(p, pat))
+			found = append(found, m...)
+		}
+		if len(found) == 0 {
+			fmt.Fprintf(v.e.stderr, "%s: no playbooks (*.yaml, *.yml) in this directory\n", p)
+			v.total++
+			v.bad++
+			v.errs++
+			continue
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out
+}
+
+// check validates one playbook and, when asked, authorizes its steps.
+func (v *validation) check(file string) {
+	v.total++
+	pb, err := steps.Load(file, v.reg)
+	if err != nil {
+		v.bad++
+		var ds steps.Diagnostics
+		if errors.As(err, &ds) {
+			v.errs += len(ds)
+		} else {
+			v.errs++
+		}
+		fmt.Fprintln(v.e.stderr, err)
+		return
+	}
+	n := len(pb.AllSteps())
+	fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))
+	if v.policy == nil {
+		return
+	}
+	decisions, err := v.policy.Preflight(v.roles, pb, v.reg)
+	if err != nil {
+		v.bad++
+		v.errs++
+		fmt.Fprintf(v.e.stderr, "%s: authorization: %v\n", file, err)
+		return
+	}
+	table := auth.FormatDecisions(decisions)
+	table = strings.ReplaceAll(table, "DENIED ", v.out.red("DENIED")+" ")
+	fmt.Fprint(v.e.stdout, table)
+	if d := len(auth.Denied(decisions)); d > 0 {
+		v.denied++
+		v.nDenied += d
+	}
+}
+
+// summary prints the tally and returns the exit code: problems win over
+// denials.
+func (v *validation) summary() int {
+	total := v.total
+	switch {
+	case v.bad > 0:
+		fmt.Fprintf(v.e.stderr, "%s of %s %s problems (%s)\n", fmt.Sprint(v.bad), plural(total, "playbook", "playbooks"), hasHave(v.bad), plural(v.errs, "error", "errors"))
+		return ExitUsage
+	case v.denied > 0:
+		who := "role " + v.roles[0]
+		if len(v.roles) > 1 {
+			who = "roles " + strings.Join(v.roles, ", ")
+		}
+		fmt.Fprintf(v.e.stderr, "%d of %s %s denied steps (%s denied) for %s\n", v.denied, plural(total, "playbook", "playbooks"), hasHave(v.denied), plural(v.nDenied, "step", "steps"), who)
+		return ExitDenied
+	case total > 1:
+		fmt.Fprintf(v.e.stdout, "all %d playbooks are valid\n", total)
+	}
+	return ExitOK
+}
+
+func hasHave(n int) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

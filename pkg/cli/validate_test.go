@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const goodPlaybook = `version: 1
+name: good
+inputs:
+  who: {type: string, default: world}
+steps:
+  - id: hello
+    op: control.log
+    with: {message: "hello ${{ inputs.who }}"}
+  - id: check
+    op: control.assert
+    with: {that: "${{ steps.hello.output.message != \"\" }}"}
+`
+
+const badPlaybook = `version: 1
+name: Bad
+steps:
+  - id: wait
+    op: control.slep
+  - id: check
+    op: control.assert
+    wehn: true
+    with: {that: "${{ steps.later.status == \"succeeded\" }}"}
+    retry: {attempts: 0}
+  - id: later
+    op: control.log
+    with: {message: hi, level: loud}
+`
+
+// badWant are the problems of badPlaybook, in order.
+var badWant = []string{
+	`bad.yaml:2:7: name "Bad": use lower-case letters, digits, - and _, starting with a letter or digit, at most 64 characters`,
+	`bad.yaml:5:9: unknown operation "control.slep" (did you mean "control.sleep"?); see 'arsenal-run ops list'`,
+	`bad.yaml:8:5: unknown key "wehn" in a step (did you mean "when"?)`,
+	`bad.yaml:9:29: steps.later is not finished when step check runs`,
+	`bad.yaml:10:23: retry.attempts is 0`,
+	`bad.yaml:13:25: control.log: param level: loud is not one of debug, info, warn, error`,
+}
+
+// playbookDir writes files into a temp dir and changes into it, so that
+// messages name the files as given.
+func playbookDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	return dir
+}
+
+func TestValidateGood(t *testing.T) {
+	playbookDir(t, map[string]string{"good.yaml": goodPlaybook, "also.yaml": goodPlaybook})
+	r := runEnv(t, nil, "validate", "good.yaml")
+	r.want(t, ExitOK, nil, nil)
+	if diff := cmp.Diff("ok  good.yaml (2 steps)\n", r.stdout); diff != "" || r.stderr != "" {
+		t.Errorf("stdout (-want +got):\n%s\nstderr: %s", diff, r.stderr)
+	}
+	r = runEnv(t, nil, "validate", "good.yaml", "also.yaml")
+	r.want(t, ExitOK, []string{"ok  good.yaml", "ok  also.yaml", "all 2 playbooks are valid"}, nil)
+}
+
+func TestValidateBad(t *testing.T) {
+	playbookDir(t, map[string]string{"good.yaml": goodPlaybook, "bad.yaml": badPlaybook, "also.yaml": goodPlaybook})
+	r := runEnv(t, nil, "validate", "good.yaml", "bad.yaml", "also.yaml")
+	r.want(t, ExitUsage, []string{"ok  good.yaml (2 steps)", "ok  also.yaml (2 steps)"}, nil)
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != len(badWant)+1 {
+		t.Fatalf("want %d problems and a summary, got:\n%s", len(badWant), r.stderr)
+	}
+	for i, w := range badWant {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("problem %d:\n got %s\nwant %s...", i+1, lines[i], w)
+		}
+	}
+	if want := "1 of 3 playbooks has problems (6 errors)"; lines[len(lines)-1] != want {
+		t.Errorf("summary %q, want %q", lines[len(lines)-1], want)
+	}
+}
+
+func TestValidateSummaryCounts(t *testing.T) {
+	playbookDir(t, map[string]string{"bad.yaml": badPlaybook, "b2.yaml": "version: 2\nname: b2\nsteps: []\n"})
+	r := runEnv(t, nil, "validate", "bad.yaml", "b2.yaml", "missing.yaml")
+	r.want(t, ExitUsage, nil, []string{"b2.yaml:1:10: unknown version 2", "missing.yaml:1:1: cannot read the playbook", "3 of 3 playbooks have problems (9 errors)"})
+	r = runEnv(t, nil, "validate", "missing.yaml")
+	r.want(t, ExitUsage, nil, []string{"1 of 1 playbook has problems (1 error)"})
+}
+
+func TestValidateDirectory(t *testing.T) {
+	playbookDir(t, map[string]string{"pbs/a.yaml": goodPlaybook, "pbs/b.yml": goodPlaybook, "pbs/notes.txt": "x", "empty/.keep": ""})
+	r := runEnv(t, nil, "validate", "pbs")
+	r.want(t, ExitOK, []string{"ok  " + filepath.Join("pbs", "a.yaml"), "ok  " + filepath.Join("pbs", "b.yml")}, nil)
+	if strings.Contains(r.stdout, "notes") {
+		t.Errorf("a .txt file was validated:\n%s", r.stdout)
+	}
+	runEnv(t, nil, "validate", "empty").want(t, ExitUsage, nil, []string{"empty: no playbooks", "1 of 1 playbook has problems (1 error)"})
+}
+
+func TestValidateFlagsAfterFiles(t *testing.T) {
+	playbookDir(t, map[string]string{"good.yaml": goodPlaybook})
+	r := runEnv(t, nil, "validate", "good.yaml", "--role", "viewer")
+	r.want(t, ExitOK, []string{"ok  good.yaml", "allowed  hello", "role viewer: max_risk read"}, nil)
+}
+
+func TestValidateAuthorization(t *testing.T) {
+	playbookDir(t, map[string]string{
+		"good.yaml": goodPlaybook,
+		"policy.yaml": `version: 1
+roles:
+  quiet:
+    allow: [control.assert]
+`,
+		"broken-policy.yaml": "version: 1\nroles:\n  x: {alow: [control.log]}\n",
+	})
+	r := runEnv(t, nil, "validate", "--policy", "policy.yaml", "--role", "quiet", "good.yaml")
+	r.want(t, ExitDenied, []string{"DENIED   hello", "allowed  check"}, []string{"1 of 1 playbook has denied steps (1 step denied) for role quiet"})
+
+	// Roles from the environment, checked with the built-in policy.
+	runEnv(t, map[string]string{"ARSENAL_ROLES": "viewer,admin"}, "validate", "good.yaml").
+		want(t, ExitOK, []string{"allowed  hello"}, nil)
+	// Without roles or a policy, authorization is not checked.
+	if r := runEnv(t, nil, "validate", "good.yaml"); strings.Contains(r.stdout, "allowed") {
+		t.Errorf("authorization checked without roles:\n%s", r.stdout)
+	}
+
+	runEnv(t, nil, "validate", "--role", "opertor", "good.yaml").
+		want(t, ExitUsage, nil, []string{`unknown role "opertor" (did you mean "operator"?); the policy defines admin, operator, viewer`})
+	r = runEnv(t, nil, "validate", "--policy", "broken-policy.yaml", "good.yaml")
+	r.want(t, ExitUsage, nil, []string{`broken-policy.yaml:3:7: unknown key "alow"`, "nothing was validated"})
+	if r.stdout != "" {
+		t.Errorf("playbooks validated despite a broken policy:\n%s", r.stdout)
+	}
+}
