@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// writePlaybook writes a playbook into dir and returns its path.
+func writePlaybook(t *testing.T, dir, name, src string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readReport(t *testing.T, path string) *report.Report {
+	t.Helper()
+	r, err := report.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestExamplePlaybooksRun runs every playbook in playbooks/ for real, the
+// way its header comment says to.
+func TestExamplePlaybooksRun(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	defer srv.Close()
+	cases := map[string][]string{
+		"hello.yaml":                   nil,
+		"ci-smoke.yaml":                {"--input", "base_url=" + srv.URL},
+		"nightly-maintenance.yaml":     {"--role", "admin"},
+		"incident-restart-worker.yaml": {"--role", "admin", "--yes"},
+	}
+	files, _ := filepath.Glob("../../playbooks/*.yaml")
+	if len(files) != len(cases) {
+		t.Fatalf("playbooks/ has %d playbooks, the test knows %d: add the new one here", len(files), len(cases))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			rep := filepath.Join(t.TempDir(), "report.json")
+			args := append([]string{"run", f, "--report", rep}, cases[name]...)
+			res := runMain(t, args...)
+			if res.code != ExitOK {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+			}
+			if r := readReport(t, rep); r.Status != report.StatusSucceeded {
+				t.Errorf("report status %s", r.Status)
+			}
+		})
+	}
+}
+
+func TestRunExitCodesAndReports(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "marker.txt")
+	failing := writePlaybook(t, dir, "failing.yaml", "version: 1\nname: failing\nsteps:\n  - {id: a, op: control.fail, with: {message: broken on purpose}}\n")
+	invalid := writePlaybook(t, dir, "invalid.yaml", "version: 1\nname: bad\nsteps:\n  - {id: a, op: control.nope}\n")
+	inputs := writePlaybook(t, dir, "inputs.yaml", "version: 1\nname: inputs\ninputs:\n  n: {type: integer, required: true}\nsteps:\n  - {id: a, op: control.noop}\n")
+	denied := writePlaybook(t, dir, "denied.yaml", `version: 1
+name: denied
+steps:
+  - {id: write, op: file.write, with: {path: `+marker+`, content: x}}
+  - {id: kill, op: process.kill, with: {pid: 999999}}
+`)
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+		status report.Status
+	}{
+		{"failing run", []string{failing}, ExitFailed, "", report.StatusFailed},
+		{"invalid playbook", []string{invalid}, ExitUsage, `unknown operation "control.nope"`, ""},
+		{"missing input", []string{inputs}, ExitUsage, "n is required", ""},
+		{"ill-typed input", []string{inputs, "--input", "n=x"}, ExitUsage, `n: want an integer, got "x"`, ""},
+		{"unknown input", []string{inputs, "--input", "n=1", "--input", "m=2"}, ExitUsage, "m: unknown input", ""},
+		{"preflight denial runs nothing", []string{denied}, ExitDenied, "authorization denied 1 step", report.StatusFailed},
+		{"unknown role", []string{failing, "--role", "root"}, ExitUsage, `unknown role "root"`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := filepath.Join(t.TempDir(), "r.json")
+			res := runMain(t, append(append([]string{"run"}, tc.args...), "--report", rep)...)
+			if res.code != tc.code || !strings.Contains(res.stderr, tc.stderr) {
+				t.Fatalf("exit %d (want %d)\nstderr:\n%s\nwant it to contain %q", res.code, tc.code, res.stderr, tc.stderr)
+			}
+			if tc.status == "" {
+				if _, err := os.Stat(rep); err == nil {
+					t.Error("a report was written although nothing could start")
+				}
+				return
+			}
+			if r := readReport(t, rep); r.Status != tc.status {
+				t.Errorf("report status %s, want %s", r.Status, tc.status)
+			}
+		})
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("a step ran although another step was denied at preflight")
+	}
+	r := readReport(t, func() string {
+		p := filepath.Join(dir, "denied.json")
+		runMain(t, "run", denied, "--report", p)
+		return p
+	}())
+	got := map[string]report.Status{}
+	for _, s := range r.Steps {
+		got[s.ID] = s.Status
+	}
+	if diff := cmp.Diff(map[string]report.Status{"write": "skipped", "kill": "denied"}, got); diff != "" {
+		t.Errorf("denied report (-want +got):\n%s", diff)
+	}
+	// admin may run it; the kill then fails on a pid that does not exist.
+	if res := runMain(t, "run", denied, "--role", "admin"); res.code != ExitFailed {
+		t.Errorf("as admin: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+func TestRunWritesEveryFormat(t *testing.T) {
+	dir := t.TempDir()
+	summary := filepath.Join(dir, "summary.md")
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	pb := writePlaybook(t, dir, "pb.yaml", `version: 1
+name: formats
+inputs:
+  token: {type: string, secret: true, default: s3cr3t-value}
+steps:
+  - {id: a, op: control.log, with: {message: "token ${{ inputs.token }}"}}
+  - {id: b, op: control.fail, with: {message: "b failed"}, continue_on_error: true}
+`)
+	out := func(ext string) string { return filepath.Join(dir, "out."+ext) }
+	res := runMain(t, "run", pb, "--report", out("json"), "--junit", out("xml"), "--markdown", out("md"), "--html", out("html"))
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	for _, f := range []string{out("json"), out("xml"), out("md"), out("html"), summary} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(data) == 0 || strings.Contains(string(data), "s3cr3t-value") {
+			t.Errorf("%s: empty or shows the secret", f)
+		}
+	}
+	if strings.Contains(res.stdout+res.stderr, "s3cr3t-value") {
+		t.Error("the console shows the secret")
+	}
+	show := runMain(t, "report", "show", out("json"), "--format", "markdown")
+	if show.code != ExitOK || !strings.Contains(show.stdout, "formats") {
+		t.Errorf("report show: %d\n%s%s", show.code, show.stdout, show.stderr)
+	}
+}
+
+func TestRunStateDirHistoryAndResume(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	flag := filepath.Join(dir, "fixed")
+	pb := writePlaybook(t, dir, "five.yaml", `version: 1
+name: five
+steps:
+  - {id: one, op: control.set, with: {v: first}}
+  - {id: two, op: control.set, with: {v: second}}
+  - {id: three, op: file.read, with: {path: `+flag+`}}
+  - {id: four, op: control.log, with: {message: "read ${{ steps.three.output.content }}"}}
+  - {id: five, op: control.set, with: {v: "${{ steps.one.output.v }}+${{ steps.two.output.v }}"}}
+outputs:
+  joined: "${{ steps.five.output.v }}"
+`)
+	first := filepath.Join(dir, "first.json")
+	if res := runMain(t, "run", pb, "--state-dir", state, "--report", first); res.code != ExitFailed {
+		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+	}
+	if err := os.WriteFile(flag, []byte("fixed"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second := filepath.Join(dir, "second.json")
+	res := runMain(t, "run", pb, "--state-dir", state, "--report", second, "--resume", first)
+	if res.code != ExitOK {
+		t.Fatalf("resumed run: exit %d\n%s", res.code, res.stderr)
+	}
+	r := readReport(t, second)
+	reused := map[string]bool{}
+	for _, s := range r.Steps {
+		reused[s.ID] = s.Reused
+	}
+	if diff := cmp.Diff(map[string]bool{"one": true, "two": true, "three": false, "four": false, "five": false}, reused); diff != "" {
+		t.Errorf("reused (-want +got):\n%s", diff)
+	}
+	if r.Outputs["joined"] != "first+second" || r.ResumedFrom != readReport(t, first).RunID {
+		t.Errorf("outputs %v resumed_from %q", r.Outputs, r.ResumedFrom)
+	}
+	// A changed playbook is refused.
+	os.WriteFile(pb, append(mustRead(t, pb), []byte("# edited\n")...), 0o644)
+	if res := runMain(t, "run", pb, "--resume", first); res.code != ExitUsage || !strings.Contains(res.stderr, "changed since run") {
+		t.Errorf("changed playbook: exit %d\n%s", res.code, res.stderr)
+	}
+
+	hist := runMain(t, "history", "--state-dir", state, "--json")
+	var runs []map[string]any
+	if err := json.Unmarshal([]byte(hist.stdout), &runs); err != nil || len(runs) != 2 {
+		t.Fatalf("history: %v %d runs\n%s%s", err, len(runs), hist.stdout, hist.stderr)
+	}
+	stats := runMain(t, "stats", "--state-dir", state)
+	if stats.code != ExitOK || !strings.Contains(stats.stdout, "control.set") {
+		t.Errorf("stats: %d\n%s%s", stats.code, stats.stdout, stats.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(state, "reports", r.RunID+".json")); err != nil {
+		t.Errorf("report not kept under the state dir: %v", err)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
