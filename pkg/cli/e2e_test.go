@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" && binErr == nil {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// binary builds arsenal-run once for the tests that need a real process:
+// signals and crashes.
+func binary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "arsenal-run-e2e-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "arsenal-run")
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/arsenal-run").CombinedOutput()
+		if err != nil {
+			binErr = err
+			binPath = string(out)
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("go build: %v\n%s", binErr, binPath)
+	}
+	return binPath
+}
+
+// started runs the binary and waits until stderr shows marker.
+type started struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t *testing.T, marker string, args ...string) *started {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(), "GITHUB_STEP_SUMMARY=")
+	s := &started{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.stderr.String(), marker) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-s.done
+			t.Fatalf("never saw %q; stderr:\n%s", marker, s.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return s
+}
+
+func (s *started) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-s.done:
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+		t.Fatalf("did not exit; stderr:\n%s", s.stderr.String())
+	}
+	return s.cmd.ProcessState.ExitCode()
+}
+
+const sleeper = `version: 1
+name: sleeper
+steps:
+  - {id: prepare, op: control.log, with: {message: about to sleep}}
+  - {id: nap, op: control.sleep, with: {duration: 10m}}
+  - {id: after, op: control.noop}
+finally:
+  - {id: cleanup, op: control.log, with: {message: cleanup ran}}
+`
+
+func TestSignalsCancelTheRun(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "sleeper.yaml", sleeper)
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, ExitInterrupted}, {syscall.SIGTERM, ExitTerminated}} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			rep := filepath.Join(t.TempDir(), "r.json")
+			p := start(t, "about to sleep", "run", pb, "--report", rep, "--log-format", "json")
+			time.Sleep(100 * time.Millisecond)
+			p.cmd.Process.Signal(tc.sig)
+			if code := p.wait(t); code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", code, tc.code, p.stderr.String())
+			}
+			r := readReport(t, rep)
+			got := statuses(r)
+			want := map[string]report.Status{"prepare": "succeeded", "nap": "cancelled", "after": "skipped", "cleanup": "succeeded"}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("step %s: %s, want %s", k, got[k], v)
+				}
+			}
+			if r.Status != report.StatusCancelled || !strings.Contains(r.Error.Message, "interrupted by") {
+				t.Errorf("run %s %+v", r.Status, r.Error)
+			}
+		})
+	}
+}
+
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "stubborn.yaml", `version: 1
+name: stubborn
+steps:
+  - {id: prepare, op: control.log, with: {message: about to sleep}}
+  - {id: nap, op: control.sleep, with: {duration: 10m}}
+finally:
+  - {id: slow_cleanup, op: shell.exec, with: {command: [sleep, "30"]}}
+`)
+	p := start(t, "about to sleep", "run", pb, "--log-format", "json")
+	time.Sleep(100 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(300 * time.Millisecond)
+	begin := time.Now()
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t); code != ExitInterrupted {
+		t.Errorf("exit %d, want %d", code, ExitInterrupted)
+	}
+	if d := time.Since(begin); d > 10*time.Second {
+		t.Errorf("the second signal took %s to end the process", d)
+	}
+}
+
+func TestKillNineLeavesAValidHistory(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "sleeper.yaml", sleeper)
+	p := start(t, "about to sleep", "run", pb, "--state-dir", state, "--log-format", "json")
+	time.Sleep(200 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.wait(t)
+
+	db, err := sql.Open("sqlite", filepath.Join(state, "history.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var check string
+	if err := db.QueryRowContext(context.Background(), "PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity_check = %q, %v", check, err)
+	}
+	db.Close()
+	entries, _ := os.ReadDir(filepath.Join(state, "reports"))
+	for _, e := range entries {
+		if _, err := report.Read(filepath.Join(state, "reports", e.Name())); err != nil && !strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("torn report %s: %v", e.Name(), err)
+		}
+	}
+	res := runMain(t, "history", "--state-dir", state)
+	if res.code != ExitOK || !strings.Contains(res.stdout, "interrupted") {
+		t.Errorf("the killed run is not marked interrupted:\n%s%s", res.stdout, res.stderr)
+	}
+}
+
+func statuses(r *report.Report) map[string]report.Status {
+	out := map[string]report.Status{}
+	for _, s := range r.Steps {
+		out[s.ID] = s.Status
+	}
+	return out
+}
