@@ -18,6 +18,8 @@ vet:
 
 # The race detector needs cgo.
 race:
+	@command -v chromium >/dev/null 2>&1 || echo "note: chromium is not installed: the HTML report's browser test (TestHTMLInBrowser) is skipped"
+	@command -v xmllint >/dev/null 2>&1 || echo "note: xmllint is not installed: the JUnit XSD check is skipped"
 	CGO_ENABLED=1 $(GO) test -race ./...
 
 # A target that does not exist (yet) is skipped with a message.
@@ -25,7 +27,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		if $(GO) test -list "^$$t$$" ./pkg/steps/ | grep -qx "$$t"; then \
 			echo "fuzz $$t for $(FUZZTIME)"; \
-			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./pkg/steps/; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./pkg/steps/; \
 		else \
 			echo "fuzz $$t: no such fuzz target in ./pkg/steps; skipped"; \
 		fi; \
