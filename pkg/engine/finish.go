@@ -47,6 +47,9 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		rep.Roles = []string{}
 	}
 	rep.Steps = make([]report.Step, len(r.p.nodes))
+	// Only a run that did not succeed can be resumed, so only its steps
+	// need their definitions fingerprinted.
+	r.resumable = status != report.StatusSucceeded
 	r.subMu.Lock()
 	for i, n := range r.p.nodes {
 		rep.Steps[i] = r.stepReport(n)
@@ -67,7 +70,10 @@ func (r *run) stepReport(n *node) report.Step {
 		ID: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
 		Status: rec.status, Reason: r.red.String(rec.reason), DurationMS: rec.dur.Milliseconds(),
 		Attempts: rec.tries, Error: r.maskErr(rec.err), Abandoned: rec.abandoned,
-		Authorization: rec.decision, Reused: rec.reused, Definition: r.p.fingerprint(n),
+		Authorization: rec.decision, Reused: rec.reused,
+	}
+	if r.resumable {
+		s.Definition = r.p.fingerprint(n)
 	}
 	if rec.ran {
 		t := rec.started

@@ -100,6 +100,8 @@ type run struct {
 	decMu   sync.Mutex
 	subMu   sync.Mutex
 	subs    map[string]*report.SubRun
+	// resumable: the report records step definitions for a later resume.
+	resumable bool
 }
 
 // record is what the run learns about one step.

@@ -34,6 +34,17 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 				ready = r.release(n, ready)
 				continue
 			}
+			if running == 0 && len(ready) == 0 {
+				// The only step that can run now: run it here rather than
+				// hand it to a goroutine, which a plain sequence of steps
+				// would otherwise pay for at every step.
+				r.sem <- struct{}{}
+				r.runStep(ctx, n, env)
+				<-r.sem
+				finished++
+				ready = r.release(n, ready)
+				continue
+			}
 			running++
 			go func() {
 				r.sem <- struct{}{}

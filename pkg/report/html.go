@@ -6,21 +6,25 @@ import (
 	"html/template"
 	"io"
 	"strings"
+	"sync"
 )
 
 //go:embed report.html.tmpl
 var htmlSource string
 
-// htmlTemplate is parsed once; html/template escapes every value by
+// htmlTemplate is parsed once, on first use rather than at program start
+// (most runs never render HTML); html/template escapes every value by
 // context, so report text (outputs, errors, item values) is always data.
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"icon":   Icon,
-	"ms":     FormatMS,
-	"utc":    utc,
-	"dur":    durText,
-	"offset": offset,
-	"plain":  plainText,
-}).Parse(htmlSource))
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"icon":   Icon,
+		"ms":     FormatMS,
+		"utc":    utc,
+		"dur":    durText,
+		"offset": offset,
+		"plain":  plainText,
+	}).Parse(htmlSource))
+})
 
 // Limits that keep the HTML page quick to open.
 const (
@@ -101,7 +105,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		page.Steps = append(page.Steps, hs)
 	}
 	var b strings.Builder
-	if err := htmlTemplate.Execute(&b, page); err != nil {
+	if err := htmlTemplate().Execute(&b, page); err != nil {
 		return fmt.Errorf("render html: %w", err)
 	}
 	_, err := io.WriteString(w, b.String())

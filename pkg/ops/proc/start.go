@@ -108,7 +108,9 @@ var (
 	_ ops.ParamValidator = (*StartOp)(nil)
 )
 
-var groupRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+// groupRE checks a supervisor group name; its length (at most 63) is the
+// param's MaxLen. A {0,62} repetition here would expand at program start.
+var groupRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 
 func startSpec() ops.Spec {
 	return ops.Spec{
