@@ -44,7 +44,7 @@ func TestExamplePlaybooksRun(t *testing.T) {
 	defer srv.Close()
 	cases := map[string][]string{
 		"hello.yaml":                   nil,
-		"ci-smoke.yaml":                {"--input", "base_url=" + srv.URL},
+		"ci-smoke.yaml":                {"--input", "base_url=" + srv.URL, "--input", "max_latency_ms=30000"},
 		"nightly-maintenance.yaml":     {"--role", "admin"},
 		"incident-restart-worker.yaml": {"--role", "admin", "--yes"},
 	}
