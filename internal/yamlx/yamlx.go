@@ -123,6 +123,11 @@ func yamlErrPos(err error) Pos {
 func yamlErrMsg(err error) string {
 	msg := yamlLineRE.ReplaceAllString(err.Error(), "")
 	msg = strings.TrimPrefix(msg, "yaml: ")
+	if strings.Contains(msg, "expected ',' or '}'") || strings.Contains(msg, "expected ',' or ']'") {
+		// The usual cause: a plain value inside { } or [ ] holding a comma,
+		// a colon followed by a space, or a question mark.
+		msg += "; inside { } and [ ], quote values that contain , : ? or brackets"
+	}
 	return "YAML syntax: " + msg
 }
 

@@ -1,0 +1,107 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/schema"
+)
+
+func reportSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	raw, err := schema.Get("report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("report.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func validateReport(t *testing.T, s *jsonschema.Schema, name string, data []byte) {
+	t.Helper()
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if err := s.Validate(v); err != nil {
+		t.Errorf("%s does not match schema/report.schema.json: %v", name, err)
+	}
+}
+
+// TestReportsMatchTheSchema checks reports the engine writes, with every
+// kind of step outcome, and the renderers' test reports against the JSON
+// Schema.
+func TestReportsMatchTheSchema(t *testing.T) {
+	s := reportSchema(t)
+	e, _ := newEngine(t)
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "child.yaml"), []byte("version: 1\nname: child\nsteps:\n  - {id: c, op: control.noop}\n"), 0o644)
+	main := filepath.Join(dir, "main.yaml")
+	os.WriteFile(main, []byte(header+`
+inputs:
+  pw: {type: string, secret: true, default: hidden}
+steps:
+  - {id: ok, op: control.set, with: {v: 1}}
+  - {id: skipped, op: control.noop, when: "false"}
+  - {id: flaky, op: test.flaky, with: {key: k, fails: 1}, retry: {attempts: 2, delay: 1ms}}
+  - {id: fan, op: test.busy, foreach: 0..4, with: {fail: "${{ item == 1 }}", wait: 1ms}, continue_on_error: true}
+  - {id: sub, op: playbook.run, with: {path: child.yaml}}
+  - {id: confirm, op: control.noop, confirm: "sure?", continue_on_error: true}
+  - {id: broken, op: control.fail}
+  - {id: after, op: control.noop}
+on_failure:
+  - {id: alert, op: control.log, with: {message: "${{ inputs.pw }}"}}
+finally:
+  - {id: last, op: control.noop}
+outputs:
+  v: "${{ steps.ok.output.v }}"
+  bad: "${{ steps.ok.output.v.x }}"
+`), 0o644)
+	p, err := e.Load(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, rep := range map[string]*report.Report{
+		"failed run":  mustRun(t, p, nil),
+		"dry run":     mustRun(t, p, nil, DryRun()),
+		"resumed run": mustRun(t, p, nil, Resume(mustRun(t, p, nil))),
+	} {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		validateReport(t, s, name, b)
+	}
+	files, _ := filepath.Glob("../report/testdata/report/*.json")
+	if len(files) == 0 {
+		t.Fatal("no test reports in pkg/report/testdata")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		validateReport(t, s, f, b)
+	}
+}
