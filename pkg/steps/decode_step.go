@@ -139,10 +139,11 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		s.When = l.bareExpr(sn.when, "when", sc&^scopeItem, s, true)
 	}
 	if sn.name != nil {
-		s.Name = l.value(sn.name, sc, s, -1, "")
+		s.Name = l.value(sn.name, sc&^scopeItem, s, -1, "")
 	}
 	if sn.confirm != nil {
-		s.Confirm = l.value(sn.confirm, sc, s, -1, "")
+		// confirm is asked once for the whole step, before any item runs.
+		s.Confirm = l.value(sn.confirm, sc&^scopeItem, s, -1, "")
 	}
 	if sn.env != nil {
 		s.Env = l.envVars(sn.env, "env of step "+s.ID, s)

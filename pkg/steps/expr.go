@@ -295,7 +295,7 @@ func (w *nameCheck) Visit(node *ast.Node) {
 		switch n.Value {
 		case EnvItem, EnvIndex:
 			if w.scope&scopeItem == 0 {
-				w.fail(n, "%s is defined only inside a step with foreach (in its with, name, env, confirm and retry)", n.Value)
+				w.fail(n, "%s is defined only for each item of a foreach step: in its with, env and retry (name, confirm, when and foreach are evaluated once for the whole step)", n.Value)
 			}
 		case EnvOutput, EnvError, EnvAttempt:
 			if w.scope&scopeRetry == 0 {
