@@ -237,3 +237,44 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+func TestPreflightDenialIsAudited(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: audited\nsteps:\n  - {id: look, op: control.noop}\n  - {id: kill, op: process.kill, with: {pid: 999999}}\n")
+	audit := filepath.Join(dir, "audit.log")
+	if res := runMain(t, "run", pb, "--audit-log", audit, "--role", "viewer"); res.code != ExitDenied {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(string(mustRead(t, audit))), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"step":"kill"`) || !strings.Contains(lines[0], `"outcome":"denied"`) || !strings.Contains(lines[0], `"roles":["viewer"]`) {
+		t.Errorf("audit log:\n%s", strings.Join(lines, "\n"))
+	}
+	// An allowed run appends a line per executed step.
+	ok := writePlaybook(t, dir, "ok.yaml", "version: 1\nname: ok\nsteps:\n  - {id: a, op: control.noop}\n  - {id: b, op: control.noop}\n")
+	runMain(t, "run", ok, "--audit-log", audit)
+	if n := len(strings.Split(strings.TrimSpace(string(mustRead(t, audit))), "\n")); n != 3 {
+		t.Errorf("audit log has %d lines after an allowed run, want 3", n)
+	}
+}
+
+func TestKeepRunsPrunes(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: pruned\nsteps:\n  - {id: a, op: control.noop}\n")
+	for range 4 {
+		if res := runMain(t, "run", pb, "--state-dir", state, "--keep-runs", "2"); res.code != ExitOK {
+			t.Fatalf("exit %d\n%s", res.code, res.stderr)
+		}
+	}
+	hist := runMain(t, "history", "--state-dir", state, "--json")
+	var runs []map[string]any
+	if err := json.Unmarshal([]byte(hist.stdout), &runs); err != nil || len(runs) != 2 {
+		t.Errorf("history after --keep-runs 2: %v, %d runs", err, len(runs))
+	}
+	reports, _ := os.ReadDir(filepath.Join(state, "reports"))
+	if len(reports) != 2 {
+		t.Errorf("%d report files kept, want 2", len(reports))
+	}
+}
