@@ -168,6 +168,8 @@ func (r *runner) run() int {
 	if o.logFormat == "console" {
 		logOut = zerolog.ConsoleWriter{Out: e.stderr, NoColor: !e.paletteFor(e.stderr).on, TimeFormat: "15:04:05.000"}
 	}
+	// Log lines and live process output come from many steps at once.
+	logOut = &syncWriter{w: logOut}
 	var audit *auth.AuditLog
 	if o.auditLog != "" {
 		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
@@ -538,6 +540,18 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 	case <-ctx.Done():
 		return false, context.Cause(ctx)
 	}
+}
+
+// syncWriter serialises writes from concurrent steps.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // processLog writes the live output of processes as log lines.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"sync"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -159,8 +160,10 @@ func (r *run) outputWriter(c *Call) io.Writer {
 	return &linePrefix{w: r.o.procOut, prefix: prefix + " | ", red: r}
 }
 
-// linePrefix writes each complete line with a prefix, masked.
+// linePrefix writes each complete line with a prefix, masked. An
+// operation may write stdout and stderr to it from two goroutines.
 type linePrefix struct {
+	mu     sync.Mutex
 	w      io.Writer
 	prefix string
 	red    *run
@@ -168,6 +171,8 @@ type linePrefix struct {
 }
 
 func (l *linePrefix) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.buf = append(l.buf, p...)
 	for {
 		i := bytes.IndexByte(l.buf, '\n')
