@@ -3,76 +3,16 @@ package schema_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"go.yaml.in/yaml/v3"
+	"github.com/arsenal-run/arsenal-run/schema/schematest"
 
 	"github.com/arsenal-run/arsenal-run/schema"
 )
-
-func compile(t *testing.T, name string) *jsonschema.Schema {
-	t.Helper()
-	b, err := schema.Get(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s is not JSON: %v", name, err)
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	if err := c.AddResource(name+".schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile(name + ".schema.json")
-	if err != nil {
-		t.Fatalf("%s does not compile: %v", name, err)
-	}
-	return s
-}
-
-// yamlToJSON decodes a YAML playbook into the JSON data model: anchors
-// expanded, merge keys applied, numbers as json.Number.
-func yamlToJSON(data []byte) (any, error) {
-	var v any
-	if err := yaml.Unmarshal(data, &v); err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(jsonable(v))
-	if err != nil {
-		return nil, err
-	}
-	return jsonschema.UnmarshalJSON(bytes.NewReader(b))
-}
-
-// jsonable turns the map[any]any that YAML gives for non-string keys into
-// map[string]any.
-func jsonable(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonable(e)
-		}
-	case map[any]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[fmt.Sprint(k)] = jsonable(e)
-		}
-		return m
-	case []any:
-		for i := range x {
-			x[i] = jsonable(x[i])
-		}
-	}
-	return v
-}
 
 func glob(t *testing.T, pattern string) []string {
 	t.Helper()
@@ -86,7 +26,7 @@ func glob(t *testing.T, pattern string) []string {
 // TestValidPlaybooks validates the checked-in playbooks and the valid
 // fixtures against the playbook schema. The playbooks/ folder may be empty.
 func TestValidPlaybooks(t *testing.T) {
-	s := compile(t, "playbook")
+	s := schematest.Compile(t, "playbook")
 	files := append(glob(t, "../playbooks/*.yaml"), glob(t, "../playbooks/*/*.yaml")...)
 	fixtures := glob(t, "../testdata/playbooks/valid/*.yaml")
 	if len(fixtures) == 0 {
@@ -98,7 +38,7 @@ func TestValidPlaybooks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := yamlToJSON(data)
+			v, err := schematest.FromYAML(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +53,7 @@ func TestValidPlaybooks(t *testing.T) {
 // `# SCHEMA: invalid` (those whose mistake a schema can see) fail the
 // schema too, so that editors flag them.
 func TestSchemaInvalidFixtures(t *testing.T) {
-	s := compile(t, "playbook")
+	s := schematest.Compile(t, "playbook")
 	n := 0
 	for _, file := range glob(t, "../testdata/playbooks/invalid/*.yaml") {
 		data, err := os.ReadFile(file)
@@ -125,7 +65,7 @@ func TestSchemaInvalidFixtures(t *testing.T) {
 		}
 		n++
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			v, err := yamlToJSON(data)
+			v, err := schematest.FromYAML(data)
 			if err != nil {
 				t.Fatalf("marked a schema matter, but is not even YAML data: %v", err)
 			}

@@ -1,60 +1,26 @@
 package auth
 
 import (
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"go.yaml.in/yaml/v3"
-
-	"github.com/arsenal-run/arsenal-run/schema"
+	"github.com/arsenal-run/arsenal-run/schema/schematest"
 )
-
-func policySchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	raw, err := schema.Get("policy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("policy.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("policy.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func yamlToJSON(t *testing.T, data []byte) any {
 	t.Helper()
-	var v any
-	if err := yaml.Unmarshal(data, &v); err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(v)
+	v, err := schematest.FromYAML(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return v
 }
 
 // TestExamplePolicies loads every example policy and checks it against the
 // JSON Schema, so the schema, the loader and the examples agree.
 func TestExamplePolicies(t *testing.T) {
-	s := policySchema(t)
+	s := schematest.Compile(t, "policy")
 	reg := testRegistry(t)
 	files, _ := filepath.Glob("testdata/policies/*.yaml")
 	if len(files) == 0 {

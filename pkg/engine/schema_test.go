@@ -7,33 +7,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/arsenal-run/arsenal-run/schema/schematest"
+
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
-	"github.com/arsenal-run/arsenal-run/schema"
 )
-
-func reportSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	raw, err := schema.Get("report")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("report.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("report.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func validateReport(t *testing.T, s *jsonschema.Schema, name string, data []byte) {
 	t.Helper()
@@ -50,7 +29,7 @@ func validateReport(t *testing.T, s *jsonschema.Schema, name string, data []byte
 // kind of step outcome, and the renderers' test reports against the JSON
 // Schema.
 func TestReportsMatchTheSchema(t *testing.T) {
-	s := reportSchema(t)
+	s := schematest.Compile(t, "report")
 	e, _ := newEngine(t)
 	if err := RegisterPlaybookOp(e); err != nil {
 		t.Fatal(err)
