@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/arsenal-run/arsenal-run/schema/schematest"
-
 	"github.com/arsenal-run/arsenal-run/schema"
+	"github.com/arsenal-run/arsenal-run/schema/schematest"
 )
 
 func glob(t *testing.T, pattern string) []string {

@@ -7,11 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/arsenal-run/arsenal-run/schema/schematest"
-
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/schema/schematest"
 )
 
 func validateReport(t *testing.T, s *jsonschema.Schema, name string, data []byte) {
