@@ -3,16 +3,11 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,7 +16,6 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
-	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -398,169 +392,4 @@ func resumedID(prev *report.Report) string {
 		return ""
 	}
 	return prev.RunID
-}
-
-// exitCode maps a run's outcome to the process's exit code.
-func exitCode(rep *report.Report, cause error) int {
-	var sig *signalCause
-	if errors.As(cause, &sig) && rep.Status == report.StatusCancelled {
-		return sig.code
-	}
-	switch rep.Status {
-	case report.StatusSucceeded:
-		return ExitOK
-	case report.StatusCancelled:
-		return ExitInterrupted
-	}
-	if rep.Error != nil && rep.Error.Class == string(ops.ClassAuthorization) {
-		return ExitDenied
-	}
-	return ExitFailed
-}
-
-// signalCause cancels a run on SIGINT or SIGTERM.
-type signalCause struct {
-	sig  os.Signal
-	code int
-}
-
-func (s *signalCause) Error() string { return "interrupted by " + signalName(s.sig) }
-
-// Unwrap makes the cause count as a cancellation.
-func (s *signalCause) Unwrap() error { return context.Canceled }
-
-func signalName(s os.Signal) string {
-	if s == syscall.SIGTERM {
-		return "SIGTERM"
-	}
-	return "SIGINT"
-}
-
-// signals cancels the returned context on the first SIGINT or SIGTERM, so
-// the run stops its steps, runs finally and writes its report; a second
-// signal exits at once (the report on disk is still whole: it is only ever
-// replaced by rename).
-func (r *runner) signals() (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case s := <-ch:
-			c := &signalCause{sig: s, code: ExitInterrupted}
-			if s == syscall.SIGTERM {
-				c.code = ExitTerminated
-			}
-			fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
-			cancel(ops.WithClass(ops.ClassCancelled, c))
-			select {
-			case s := <-ch:
-				code := ExitInterrupted
-				if s == syscall.SIGTERM {
-					code = ExitTerminated
-				}
-				os.Exit(code)
-			case <-done:
-			}
-		case <-done:
-		}
-	}()
-	return ctx, func() {
-		signal.Stop(ch)
-		close(done)
-		wg.Wait()
-		cancel(nil)
-	}
-}
-
-// deniedReport is the report of a run that preflight refused: denied steps
-// with their rule, the others not run.
-func deniedReport(pb *steps.Playbook, runID string, roles []string, ds []auth.StepDecision) *report.Report {
-	now := time.Now()
-	rep := &report.Report{
-		ReportVersion: report.FormatVersion, RunID: runID,
-		Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
-		Roles:    roles, Inputs: map[string]any{}, Status: report.StatusFailed,
-		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
-	}
-	denied := 0
-	for _, d := range ds {
-		if strings.Contains(d.Step, "/") {
-			continue // steps of sub-playbooks are listed in the error
-		}
-		s := report.Step{ID: d.Step, Op: d.Op, Section: string(d.Section), Status: report.StatusSkipped,
-			Reason:        "not run: authorization denied other steps",
-			Authorization: &report.Decision{Allowed: d.Decision.Allowed, Rule: d.Decision.Rule, Via: d.Decision.Via}}
-		if !d.Decision.Allowed {
-			s.Status, s.Reason = report.StatusDenied, ""
-			s.Error = &report.Error{Class: string(ops.ClassAuthorization), Message: d.Decision.Rule}
-		}
-		rep.Steps = append(rep.Steps, s)
-	}
-	var names []string
-	for _, d := range auth.Denied(ds) {
-		denied++
-		names = append(names, d.Step)
-	}
-	rep.Error = &report.Error{Class: string(ops.ClassAuthorization), Message: fmt.Sprintf("authorization denied %s (%s); nothing ran", plural(denied, "step", "steps"), strings.Join(names, ", "))}
-	return rep
-}
-
-// terminalConfirmer asks confirm: questions on the terminal, one at a time.
-type terminalConfirmer struct {
-	mu  sync.Mutex
-	in  *bufio.Reader
-	out io.Writer
-}
-
-func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) (bool, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	fmt.Fprintf(t.out, "\n%s [step %s] (y/N) ", question, step)
-	type answer struct {
-		line string
-		err  error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		line, err := t.in.ReadString('\n')
-		ch <- answer{line, err}
-	}()
-	select {
-	case a := <-ch:
-		if a.err != nil && a.line == "" {
-			return false, a.err
-		}
-		s := strings.ToLower(strings.TrimSpace(a.line))
-		return s == "y" || s == "yes", nil
-	case <-ctx.Done():
-		return false, context.Cause(ctx)
-	}
-}
-
-// syncWriter serialises writes from concurrent steps.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// processLog writes the live output of processes as log lines.
-type processLog struct{ w io.Writer }
-
-func (p processLog) Write(b []byte) (int, error) {
-	line, _ := json.Marshal(map[string]string{"level": "info", "message": strings.TrimRight(string(b), "\n")})
-	if _, err := p.w.Write(append(line, '\n')); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }
