@@ -38,7 +38,7 @@ validate:
 
 ## build: a static binary in bin/arsenal-run
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/arsenal-run ./cmd/arsenal-run
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o bin/arsenal-run ./cmd/arsenal-run
 
 ## bench: the Go benchmarks of every package
 bench:
