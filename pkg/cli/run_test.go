@@ -278,3 +278,61 @@ func TestKeepRunsPrunes(t *testing.T) {
 		t.Errorf("%d report files kept, want 2", len(reports))
 	}
 }
+
+func TestRunInputsFileLogsAndDryRun(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "written.txt")
+	pb := writePlaybook(t, dir, "pb.yaml", `version: 1
+name: mixed
+inputs:
+  who: {type: string, required: true}
+  tags: {type: list, default: []}
+  n: {type: integer, default: 1}
+steps:
+  - {id: greet, op: control.log, with: {message: "hi ${{ inputs.who }} ${{ len(inputs.tags) }} ${{ inputs.n }}"}}
+  - {id: write, op: file.write, with: {path: `+marker+`, content: x}}
+`)
+	inputs := filepath.Join(dir, "inputs.yaml")
+	os.WriteFile(inputs, []byte("who: file\ntags: [a, b]\nn: 5\n"), 0o644)
+
+	// --input wins over --inputs; logs are JSON lines with run_id, step and op.
+	rep := filepath.Join(dir, "r.json")
+	res := runMain(t, "run", pb, "--inputs", inputs, "--input", "n=7", "--log-format", "json", "--report", rep)
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if got := readReport(t, rep).Steps[0].Output.(map[string]any)["message"]; got != "hi file 2 7" {
+		t.Errorf("message %q", got)
+	}
+	var sawStep bool
+	for _, line := range strings.Split(strings.TrimSpace(res.stderr), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a JSON log line: %q", line)
+		}
+		if m["run_id"] == nil {
+			t.Errorf("log line without run_id: %q", line)
+		}
+		if m["step"] == "greet" && m["op"] == "control.log" {
+			sawStep = true
+		}
+	}
+	if !sawStep {
+		t.Errorf("no log line for step greet:\n%s", res.stderr)
+	}
+
+	// --dry-run executes only read operations.
+	os.Remove(marker)
+	res = runMain(t, "run", pb, "--input", "who=dry", "--dry-run", "--report", rep)
+	if res.code != ExitOK {
+		t.Fatalf("dry run: exit %d\n%s", res.code, res.stderr)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("a dry run wrote a file")
+	}
+	r := readReport(t, rep)
+	if !r.DryRun || r.Steps[1].Status != report.StatusSkipped || r.Steps[0].Status != report.StatusSucceeded {
+		t.Errorf("dry run report: dry_run=%v %s %s", r.DryRun, r.Steps[0].Status, r.Steps[1].Status)
+	}
+}
