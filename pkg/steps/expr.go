@@ -46,7 +46,9 @@ const (
 )
 
 // removedBuiltins can allocate without bound from a short expression.
-var removedBuiltins = []string{"repeat", "replace"}
+// reduce is among them because its accumulator can grow a string by a copy
+// per item, which takes minutes on a list the memory budget still allows.
+var removedBuiltins = []string{"repeat", "replace", "reduce"}
 
 // BoundedReplace is replace(s, old, new) with its result bounded by
 // MaxStringResult, standing in for expr's own.
@@ -285,9 +287,13 @@ func (w *nameCheck) Visit(node *ast.Node) {
 		}
 		w.lets[n.Name] = true
 	case *ast.CallNode:
-		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "repeat" && !w.lets["repeat"] {
-			w.fail(n, "repeat is not available: it can build strings large enough to exhaust memory; build the value in a step instead")
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && !w.lets[id.Value] {
+			w.removed(n, id.Value)
 		}
+	case *ast.BuiltinNode:
+		// Predicate built-ins such as reduce are parsed as BuiltinNode
+		// whether or not they are disabled.
+		w.removed(n, n.Name)
 	case *ast.IdentifierNode:
 		if w.lets[n.Value] {
 			return
@@ -336,6 +342,16 @@ func (w *nameCheck) Visit(node *ast.Node) {
 				w.fail(n, "unknown input %q%s; declare it under inputs", prop.Value, suggest.DidYouMean(prop.Value, keys(w.inputs)))
 			}
 		}
+	}
+}
+
+// removed refuses the built-ins that are not available, saying why.
+func (w *nameCheck) removed(n ast.Node, name string) {
+	switch name {
+	case "repeat":
+		w.fail(n, "repeat is not available: it can build strings large enough to exhaust memory; build the value in a step instead")
+	case "reduce":
+		w.fail(n, "reduce is not available: its accumulator can take minutes on a large list; use sum, join, map, filter or count, or compute the value in a step")
 	}
 }
 

@@ -152,7 +152,7 @@ func FuzzCompileExpression(f *testing.F) {
 		`sum(1..100)`, `"}}"`, `${{ x }}`, `(((((1)))))`, `now() > date("2020-01-01")`,
 		`toJSON(inputs.m)`, `fromJSON("[1]")`, `1 in [1, 2, 3]`, `"a" in ["a"]`,
 		`int("1") + float("2.5")`, `splitAfter("a,b", ",")`, `[1,2,3][1:2]`,
-		`9223372036854775807 + 1`, `1 / 0`, `reduce(1..3, #acc + #, 0)`,
+		`9223372036854775807 + 1`, `1 / 0`, `sum(1..3)`,
 	} {
 		f.Add(s)
 	}
