@@ -30,6 +30,7 @@ type liveView struct {
 	p       palette
 	runID   string
 	running map[string]*liveStep
+	paused  bool
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -118,8 +119,26 @@ func (v *liveView) icon(s report.Status) string {
 	return v.p.dim(i)
 }
 
+// pause stops redrawing, and clears the status line, so that a question
+// asked on the terminal stays visible; resume starts again.
+func (v *liveView) pause() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.paused = true
+	fmt.Fprint(v.w, "\r\x1b[K")
+}
+
+func (v *liveView) resume() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.paused = false
+}
+
 // status redraws the status line; v.mu is held.
 func (v *liveView) status() {
+	if v.paused {
+		return
+	}
 	if len(v.running) == 0 {
 		fmt.Fprint(v.w, "\r\x1b[K")
 		return

@@ -176,8 +176,9 @@ func (r *runner) run() int {
 	if audit != nil {
 		engOpts = append(engOpts, engine.WithAuditor(audit))
 	}
+	confirmer := &terminalConfirmer{in: bufio.NewReader(e.stdin), out: e.stderr}
 	if !o.yes && e.isTerminal(e.stdin) && e.isTerminal(e.stderr) {
-		engOpts = append(engOpts, engine.WithConfirmer(&terminalConfirmer{in: bufio.NewReader(e.stdin), out: e.stderr}))
+		engOpts = append(engOpts, engine.WithConfirmer(confirmer))
 	}
 	eng := engine.New(reg, engOpts...)
 	plan := eng.Plan(pb)
@@ -238,6 +239,7 @@ func (r *runner) run() int {
 	var live *liveView
 	if console {
 		live = newLiveView(e.stderr, e.paletteFor(e.stderr))
+		confirmer.view = live // the question must not be redrawn over
 		runOpts = append(runOpts, engine.WithRunObserver(live))
 	} else {
 		runOpts = append(runOpts, engine.WithProcessOutput(processLog{logOut}))

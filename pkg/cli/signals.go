@@ -96,14 +96,19 @@ func (r *runner) signals() (context.Context, func()) {
 
 // terminalConfirmer asks confirm: questions on the terminal, one at a time.
 type terminalConfirmer struct {
-	mu  sync.Mutex
-	in  *bufio.Reader
-	out io.Writer
+	mu   sync.Mutex
+	in   *bufio.Reader
+	out  io.Writer
+	view *liveView // paused while a question waits for its answer
 }
 
 func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.view != nil {
+		t.view.pause()
+		defer t.view.resume()
+	}
 	fmt.Fprintf(t.out, "\n%s [step %s] (y/N) ", question, step)
 	type answer struct {
 		line string

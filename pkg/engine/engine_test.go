@@ -115,7 +115,7 @@ steps:
 	for _, s := range rep.Steps {
 		got[s.ID] = s.Reason
 	}
-	want := map[string]string{"a": "", "b": "needs a, which failed", "c": "needs b, which skipped"}
+	want := map[string]string{"a": "", "b": "needs a, which failed", "c": "needs b, which was skipped"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("reasons (-want +got):\n%s", diff)
 	}

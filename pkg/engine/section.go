@@ -90,9 +90,12 @@ func (r *run) settle(ctx context.Context, n *node) bool {
 		if met(rec, need.step.ContinueOnError) {
 			continue
 		}
-		why := string(rec.status)
-		if rec.blocked {
-			why = "skipped"
+		why := "was " + string(rec.status)
+		switch {
+		case rec.blocked:
+			why = "was skipped"
+		case rec.status == report.StatusFailed:
+			why = "failed"
 		}
 		r.decided(n, report.StatusSkipped, fmt.Sprintf("needs %s, which %s", need.step.ID, why), nil, true)
 		return true
