@@ -1,0 +1,64 @@
+package yamlx
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
+)
+
+var testLimits = Limits{MaxFileSize: 1 << 10, MaxDepth: 4, MaxAliasNodes: 20, MaxNodes: 200, SplitHint: "split it", EmptyHint: "write something"}
+
+func TestParseRefuses(t *testing.T) {
+	cases := []struct{ name, src, want string }{
+		{"too large", strings.Repeat("a: 1\n", 300), "1:1: file is 1500 bytes, over the limit of 1024 (MaxFileSize); split it"},
+		{"too deep", "a: {b: {c: {d: {e: 1}}}}\n", "nesting is deeper than 4 levels"},
+		{"alias bomb", "a: &a [x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a]\nc: [*b, *b]\n", "2:20: YAML aliases expand to more than 20 nodes"},
+		{"second document", "a: 1\n---\nb: 2\n", "a second YAML document follows the first"},
+		{"foreign tag", "a: !!python/object x\n", "1:4: tag !!python/object is not allowed"},
+		{"NUL", "a: 1\nb: \x00\n", "2:4: NUL byte"},
+		{"invalid UTF-8", "a: \xff\n", "1:4: invalid UTF-8 byte 0xff"},
+		{"bidi", "a: x\u202ey\n", "1:5: bidirectional control character U+202E"},
+		{"empty", "", "1:1: the file is empty; write something"},
+		{"only null", "~\n", "1:1: the file holds only null; write something"},
+		{"flow syntax", "a: {b: sure?, c: 1}\n", "quote values that contain , : ? or brackets"},
+	}
+	for _, c := range cases {
+		d := &Diags{File: "f.yaml"}
+		if n := Parse([]byte(c.src), testLimits, d); n != nil && c.want != "" {
+			if err := d.Err(); err == nil {
+				t.Errorf("%s: parsed without a problem", c.name)
+				continue
+			}
+		}
+		err := d.Err()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestPairsAndFields(t *testing.T) {
+	d := &Diags{File: "f.yaml"}
+	root := Parse([]byte("base: &base {a: 1, b: 2}\nbse:\n  <<: *base\n  b: 3\n  c: 4\n  c: 5\n"), testLimits, d)
+	if root == nil {
+		t.Fatal(d.Err())
+	}
+	pairs, _ := Pairs(root, "the file", d)
+	got := Plain(pairs[1].V, d)
+	if diff := cmp.Diff(map[string]any{"a": 1, "b": 3, "c": 4}, got); diff != "" {
+		t.Errorf("merge keys (-want +got):\n%s", diff)
+	}
+	var seen []string
+	Fields(root, "the file", []string{"base", "other"}, d, func(key string, _, _ *yaml.Node) { seen = append(seen, key) })
+	err := d.Err()
+	for _, want := range []string{`6:3: duplicate key "c" in this mapping (first at line 5)`, `2:1: unknown key "bse" in the file (did you mean "base"?); allowed keys: base, other`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	}
+	if diff := cmp.Diff([]string{"base"}, seen); diff != "" {
+		t.Errorf("fields seen (-want +got):\n%s", diff)
+	}
+}
