@@ -92,7 +92,7 @@ func runRun(e *env, args []string) int {
 	fs.StringVar(&o.stateDir, "state-dir", "", "record history and reports under `DIR` (default $ARSENAL_STATE_DIR)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per executed or denied step to `FILE`")
 	fs.StringVar(&o.logFormat, "log-format", "console", "log lines as console or json")
-	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (default info; warn with the live view)")
+	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (default info; error with the live view)")
 	fs.IntVar(&o.parallel, "max-parallel", engine.DefaultMaxParallel, "run at most `N` steps at once")
 	fs.IntVar(&o.keepRuns, "keep-runs", 0, "with a state dir: keep the newest `N` runs of each playbook (0 = all)")
 	fs.IntVar(&o.keepDays, "keep-days", 0, "with a state dir: drop runs older than `D` days (0 = never)")
@@ -262,13 +262,13 @@ func (r *runner) run() int {
 }
 
 // logLevel picks the level and says whether the live view is on: on a
-// terminal with console logs, the view shows progress and logs default to
-// warnings.
+// terminal with console logs, the view shows each step's outcome, so logs
+// default to errors (a failed step is logged as a warning).
 func (r *runner) logLevel() (zerolog.Level, bool) {
 	console := r.o.logFormat == "console" && r.e.isTerminal(r.e.stderr)
 	level := zerolog.InfoLevel
 	if console {
-		level = zerolog.WarnLevel
+		level = zerolog.ErrorLevel
 	}
 	if r.o.logLevel != "" {
 		if l, err := zerolog.ParseLevel(r.o.logLevel); err == nil && l != zerolog.NoLevel {

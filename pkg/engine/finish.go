@@ -58,7 +58,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 	r.subMu.Unlock()
 	ev := r.log.Info()
 	if status != report.StatusSucceeded {
-		ev = r.log.Error()
+		ev = r.log.Warn()
 	}
 	ev.Str("status", string(status)).Dur("duration_ms", end.Sub(r.start)).Msg("run finished")
 	r.emit(Event{Kind: EventRunFinished, Status: string(status)})

@@ -73,7 +73,7 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 func (r *run) logFinished(log zerolog.Logger, rec *record) {
 	ev := log.Info()
 	if rec.status == report.StatusFailed || rec.status == report.StatusDenied {
-		ev = log.Error()
+		ev = log.Warn()
 	}
 	ev = ev.Str("status", string(rec.status)).Dur("duration_ms", rec.dur).Int("attempts", rec.tries)
 	if rec.err != nil {
