@@ -7,11 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -152,7 +152,7 @@ func (*StartOp) ValidateParams(p ops.Params, _ bool) error {
 		}
 	}
 	if p.Known("env") {
-		if _, err := envList(p.Map("env")); err != nil {
+		if _, err := procenv.List(p.Map("env")); err != nil {
 			errs = append(errs, &ops.ParamError{Param: "env", Msg: err.Error()})
 		}
 	}
@@ -169,49 +169,12 @@ func (*StartOp) ValidateParams(p ops.Params, _ bool) error {
 	return nil
 }
 
-// envList turns an env map into sorted KEY=value strings.
-func envList(m map[string]any) ([]string, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, 0, len(m))
-	for _, k := range keys {
-		if k == "" || strings.ContainsAny(k, "=\x00") {
-			return nil, fmt.Errorf("%q is not a valid variable name", k)
-		}
-		var s string
-		switch v := m[k].(type) {
-		case string:
-			s = v
-		case bool:
-			s = strconv.FormatBool(v)
-		case int:
-			s = strconv.Itoa(v)
-		case float64:
-			s = strconv.FormatFloat(v, 'f', -1, 64)
-		case nil:
-		default:
-			if v == ops.Deferred {
-				continue
-			}
-			return nil, fmt.Errorf("%s: want a string, number or bool, got %s", k, ops.TypeName(v))
-		}
-		if strings.IndexByte(s, 0) >= 0 {
-			return nil, fmt.Errorf("%s: the value contains a NUL byte", k)
-		}
-		out = append(out, k+"="+s)
-	}
-	return out, nil
-}
-
 // Execute starts the process.
 func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
-	env, err := envList(p.Map("env"))
+	env, err := procenv.List(p.Map("env"))
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "param env: %v", err)
 	}

@@ -11,10 +11,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -131,7 +131,7 @@ func (e *Exec) ValidateParams(p ops.Params, final bool) error {
 		}
 	}
 	if p.Known("env") {
-		if _, err := envList(p.Map("env"), final); err != nil {
+		if _, err := procenv.List(p.Map("env")); err != nil {
 			add("env", "%v", err)
 		}
 	}
@@ -162,46 +162,6 @@ func (e *Exec) ValidateParams(p ops.Params, final bool) error {
 		return errs
 	}
 	return nil
-}
-
-// envList turns the env param into KEY=value strings, sorted by key. With
-// final false, Deferred values are skipped.
-func envList(m map[string]any, final bool) ([]string, error) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, 0, len(m))
-	for _, k := range keys {
-		if k == "" || strings.ContainsAny(k, "=\x00") {
-			return nil, fmt.Errorf("%q is not a valid variable name (it must be non-empty, without = or NUL)", k)
-		}
-		v := m[k]
-		if v == ops.Deferred && !final {
-			continue
-		}
-		var s string
-		switch x := v.(type) {
-		case string:
-			s = x
-		case bool:
-			s = strconv.FormatBool(x)
-		case int, int64, int32, uint64:
-			s = fmt.Sprint(x)
-		case float64:
-			s = strconv.FormatFloat(x, 'f', -1, 64)
-		case nil:
-			s = ""
-		default:
-			return nil, fmt.Errorf("%s: want a string, number or bool, got %s", k, ops.TypeName(v))
-		}
-		if strings.IndexByte(s, 0) >= 0 {
-			return nil, fmt.Errorf("%s: the value contains a NUL byte, which an environment variable cannot hold", k)
-		}
-		out = append(out, k+"="+s)
-	}
-	return out, nil
 }
 
 func toInt(v any) (int, bool) {
@@ -235,7 +195,7 @@ func newRequest(ctx context.Context, p ops.Params) (*request, error) {
 	} else {
 		r.argv = p.Strings("command")
 	}
-	env, err := envList(p.Map("env"), true)
+	env, err := procenv.List(p.Map("env"))
 	if err != nil {
 		return nil, &ops.ParamError{Param: "env", Msg: err.Error()}
 	}
