@@ -20,6 +20,7 @@ type Plan struct {
 	e        *Engine
 	pb       *steps.Playbook
 	nodes    []*node // every step: steps, on_failure, finally
+	byID     map[string]*node
 	sections [3][]*node
 	handler  Handler
 	fpOnce   sync.Once
@@ -37,8 +38,8 @@ type node struct {
 
 // Plan turns a loaded playbook into a plan.
 func (e *Engine) Plan(pb *steps.Playbook) *Plan {
-	p := &Plan{e: e, pb: pb, handler: e.chain()}
 	byID := map[string]*node{}
+	p := &Plan{e: e, pb: pb, handler: e.chain(), byID: byID}
 	for i, s := range pb.AllSteps() {
 		n := &node{step: s, idx: i}
 		n.envParam = s.Entry.Spec.Param("env") != nil

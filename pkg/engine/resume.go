@@ -57,25 +57,23 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 	return nil
 }
 
-func (p *Plan) node(id string) *node {
-	for _, n := range p.nodes {
-		if n.step.ID == id {
-			return n
-		}
-	}
-	return nil
-}
+func (p *Plan) node(id string) *node { return p.byID[id] }
 
 // reusable returns the recorded step of the resumed run that n may reuse.
 func (r *run) reusable(n *node) *report.Step {
 	if r.o.resume == nil || n.step.Section != steps.SectionSteps {
 		return nil
 	}
-	for i := range r.o.resume.Steps {
-		s := &r.o.resume.Steps[i]
-		if s.ID == n.step.ID && s.Status == report.StatusSucceeded && s.Definition == r.p.fingerprint(n) {
-			return s
+	if r.resumed == nil {
+		r.resumed = make(map[string]*report.Step, len(r.o.resume.Steps))
+		for i := range r.o.resume.Steps {
+			if s := &r.o.resume.Steps[i]; s.Status == report.StatusSucceeded {
+				r.resumed[s.ID] = s
+			}
 		}
+	}
+	if s := r.resumed[n.step.ID]; s != nil && s.Definition == r.p.fingerprint(n) {
+		return s
 	}
 	return nil
 }

@@ -102,6 +102,9 @@ type run struct {
 	subs    map[string]*report.SubRun
 	// resumable: the report records step definitions for a later resume.
 	resumable bool
+	// resumed indexes the resumed run's succeeded steps by id; only the
+	// scheduler goroutine touches it.
+	resumed map[string]*report.Step
 }
 
 // record is what the run learns about one step.

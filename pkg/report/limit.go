@@ -103,14 +103,14 @@ func CapString(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
-	half := limit / 2
-	head, tail := s[:half], s[len(s)-half:]
-	for len(head) > 0 && !utf8.RuneStart(head[len(head)-1]) {
-		head = head[:len(head)-1]
+	// Cut on rune boundaries so both halves stay valid UTF-8.
+	cut, start := limit/2, len(s)-limit/2
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
 	}
-	for len(tail) > 0 && !utf8.RuneStart(tail[0]) {
-		tail = tail[1:]
+	for start < len(s) && !utf8.RuneStart(s[start]) {
+		start++
 	}
-	head = strings.ToValidUTF8(head, "")
+	head, tail := s[:cut], s[start:]
 	return head + fmt.Sprintf("\n…[cut %d bytes]…\n", len(s)-len(head)-len(tail)) + tail
 }

@@ -1,0 +1,41 @@
+package report
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestCapString(t *testing.T) {
+	if got := CapString("short", 100); got != "short" {
+		t.Errorf("short string changed: %q", got)
+	}
+	if got := CapString("a\xffb", 100); got != "a\uFFFDb" {
+		t.Errorf("invalid UTF-8: %q", got)
+	}
+	long := strings.Repeat("é", 1000) // 2000 bytes
+	for _, limit := range []int{99, 100, 101} {
+		got := CapString(long, limit)
+		if !utf8.ValidString(got) {
+			t.Errorf("limit %d: cut inside a rune", limit)
+		}
+		if !strings.Contains(got, "…[cut ") || !strings.HasPrefix(got, "é") || !strings.HasSuffix(got, "é") {
+			t.Errorf("limit %d: %q", limit, got)
+		}
+		head, _, _ := strings.Cut(got, "\n…[cut ")
+		if len(head) > limit/2 {
+			t.Errorf("limit %d: head of %d bytes", limit, len(head))
+		}
+	}
+}
+
+func TestCapBoundsData(t *testing.T) {
+	items := make([]any, MaxItems+5)
+	got := Cap(map[string]any{"l": items, "s": strings.Repeat("x", MaxString+10)}).(map[string]any)
+	if n := len(got["l"].([]any)); n != MaxItems+1 {
+		t.Errorf("list kept %d entries, want %d and a marker", n, MaxItems)
+	}
+	if s := got["s"].(string); len(s) > MaxString+64 {
+		t.Errorf("string of %d bytes kept", len(s))
+	}
+}
