@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -150,27 +151,61 @@ type Observer interface {
 	Event(ev Event)
 }
 
-// EventKind says what happened.
-type EventKind uint8
+// EventKind says what happened. Its values are the event names of the
+// documented grammar (docs/events.md), used as they are in JSON and SSE.
+type EventKind string
 
 // The kinds of Event.
 const (
-	EventRunStarted EventKind = iota
-	EventStepStarted
-	EventStepFinished
-	EventItemFinished
-	EventRunFinished
+	EventRunStarted      EventKind = "run_started"
+	EventStepStarted     EventKind = "step_started"
+	EventStepFinished    EventKind = "step_finished"
+	EventItemStarted     EventKind = "item_started"
+	EventItemFinished    EventKind = "item_finished"
+	EventLog             EventKind = "log"
+	EventRetry           EventKind = "retry"
+	EventConfirmAsked    EventKind = "confirm_asked"
+	EventConfirmAnswered EventKind = "confirm_answered"
+	EventRunFinished     EventKind = "run_finished"
 )
 
-// Event is one progress event of a run.
+// Event is one progress event of a run. Fields that do not apply to a kind
+// are zero. Seq is set by whoever numbers the stream (the run service), not
+// by the engine.
 type Event struct {
-	Kind   EventKind
-	RunID  string
-	Step   string
-	Op     string
-	Status string
-	Items  int // for a fan-out step: the number of items
-	Index  int // for EventItemFinished
-	Err    string
-	Time   time.Time
+	Seq    uint64    `json:"seq,omitempty"`
+	Kind   EventKind `json:"kind"`
+	Time   time.Time `json:"time"`
+	RunID  string    `json:"run_id"`
+	// ParentRunID and ParentStep name the run and step that started this
+	// run with playbook.run.
+	ParentRunID string `json:"parent_run_id,omitempty"`
+	ParentStep  string `json:"parent_step,omitempty"`
+	Playbook    string `json:"playbook,omitempty"`
+	Step        string `json:"step,omitempty"`
+	Section     string `json:"section,omitempty"` // steps, on_failure or finally
+	Name        string `json:"name,omitempty"`
+	Op          string `json:"op,omitempty"`
+	Status      string `json:"status,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Items       int    `json:"items,omitempty"` // for a fan-out step: the number of items
+	Index       int    `json:"index"`           // for item events and item log lines
+	Attempt     int    `json:"attempt,omitempty"`
+	Attempts    int    `json:"attempts,omitempty"`
+	DelayMS     int64  `json:"delay_ms,omitempty"` // retry: the wait before the next attempt
+	DurationMS  int64  `json:"duration_ms,omitempty"`
+	Err         string `json:"error,omitempty"`
+	ErrClass    string `json:"error_class,omitempty"`
+	// Stream is stdout or stderr for process output lines; Level the level
+	// of a control.log message.
+	Stream  string `json:"stream,omitempty"`
+	Level   string `json:"level,omitempty"`
+	Message string `json:"message,omitempty"` // a log line, or a confirm question
+	Answer  string `json:"answer,omitempty"`  // confirm: yes or no
+	By      string `json:"by,omitempty"`      // confirm: who answered
+	// Report is the final report, on run_finished.
+	Report *report.Report `json:"report,omitempty"`
+	// Dropped, on a stream's dropped marker, counts the events a slow
+	// subscriber did not receive.
+	Dropped uint64 `json:"dropped,omitempty"`
 }

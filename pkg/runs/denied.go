@@ -1,4 +1,4 @@
-package cli
+package runs
 
 import (
 	"fmt"
@@ -11,9 +11,9 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// deniedReport is the report of a run that preflight refused: denied steps
+// DeniedReport is the report of a run that preflight refused: denied steps
 // with their rule, the others not run.
-func deniedReport(pb *steps.Playbook, runID string, roles []string, ds []auth.StepDecision) *report.Report {
+func DeniedReport(pb *steps.Playbook, runID string, roles []string, ds []auth.StepDecision) *report.Report {
 	now := time.Now()
 	rep := &report.Report{
 		ReportVersion: report.FormatVersion, RunID: runID,
@@ -42,4 +42,11 @@ func deniedReport(pb *steps.Playbook, runID string, roles []string, ds []auth.St
 	}
 	rep.Error = &report.Error{Class: string(ops.ClassAuthorization), Message: fmt.Sprintf("authorization denied %s (%s); nothing ran", plural(denied, "step", "steps"), strings.Join(names, ", "))}
 	return rep
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
