@@ -173,10 +173,10 @@ const (
 // are zero. Seq is set by whoever numbers the stream (the run service), not
 // by the engine.
 type Event struct {
-	Seq    uint64    `json:"seq,omitempty"`
-	Kind   EventKind `json:"kind"`
-	Time   time.Time `json:"time"`
-	RunID  string    `json:"run_id"`
+	Seq   uint64    `json:"seq,omitempty"`
+	Kind  EventKind `json:"kind"`
+	Time  time.Time `json:"time"`
+	RunID string    `json:"run_id"`
 	// ParentRunID and ParentStep name the run and step that started this
 	// run with playbook.run.
 	ParentRunID string `json:"parent_run_id,omitempty"`

@@ -77,7 +77,7 @@ type Request struct {
 	Resume *report.Report
 	Force  bool
 	// Env is the environment the run may read; nil means the service's.
-	Env Env
+	Env   Env
 	Sinks Sinks
 	// Log receives the run's log lines at LogLevel; nil means the
 	// service's.
