@@ -94,6 +94,7 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 		call.Dir = c.run.p.pb.Dir
 		call.Secrets = c.run.secrets()
 		call.Output = c.run.outputWriter(c)
+		call.Environ = c.run.o.environ
 	}
 	if c.Index >= 0 {
 		call.Step = fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)

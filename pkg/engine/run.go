@@ -36,6 +36,19 @@ type runOptions struct {
 	auth     Authorizer
 	chain    []string // playbook files of the enclosing runs, for playbook.run
 	parent   string   // the run id of the run that started this one
+	environ  []string // the host environment; nil = the process's
+}
+
+// WithEnviron sets the host environment the run reads (${{ env.X }}) and
+// passes on to the processes it starts, as KEY=value; without it, the
+// process's own.
+func WithEnviron(env []string) RunOption {
+	return func(o *runOptions) {
+		o.environ = env
+		if o.environ == nil {
+			o.environ = []string{}
+		}
+	}
 }
 
 // WithRunID sets the run's id instead of a random one.
@@ -171,7 +184,7 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.logw = r.red.Writer(out)
 		r.log = zerolog.New(r.logw).Level(level).With().Timestamp().Str("run_id", r.id).Logger()
 	}
-	r.env = environ()
+	r.env = environ(o.environ)
 	r.states = make(map[string]*steps.StepState, len(p.nodes))
 	r.recs = make([]*record, len(p.nodes))
 	for i, n := range p.nodes {
@@ -187,8 +200,10 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-func environ() map[string]string {
-	env := os.Environ()
+func environ(env []string) map[string]string {
+	if env == nil {
+		env = os.Environ()
+	}
 	out := make(map[string]string, len(env))
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok {

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/rs/zerolog"
 )
@@ -28,6 +29,19 @@ type Call struct {
 	Scope any
 	// Secrets are the values masked wherever the run writes.
 	Secrets []string
+	// Environ is the host environment the run may pass on to the processes
+	// it starts, as KEY=value; nil means the process's own. A server gives
+	// its callers only an allow-listed part of its environment.
+	Environ []string
+}
+
+// Environ returns the environment a process started by the op in ctx
+// inherits: the run's, or the process's own outside a run.
+func Environ(ctx context.Context) []string {
+	if c := CallFrom(ctx); c.Environ != nil {
+		return c.Environ
+	}
+	return os.Environ()
 }
 
 type callKey struct{}

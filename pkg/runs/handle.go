@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -32,18 +33,19 @@ type Handle struct {
 	stream *Stream
 	state  atomic.Value // State
 
-	mu       sync.Mutex
-	cancel   context.CancelCauseFunc // set once the run has a context
-	cause    error                   // a Cancel before the run got its context
-	rep      *report.Report
-	runErr   error
-	denied   []auth.StepDecision
-	done     chan struct{}
-	doneOnce sync.Once
+	mu        sync.Mutex
+	cancel    context.CancelCauseFunc // set once the run has a context
+	cause     error                   // a Cancel before the run got its context
+	cancelled chan struct{}           // closed by the first Cancel
+	rep       *report.Report
+	runErr    error
+	denied    []auth.StepDecision
+	done      chan struct{}
+	doneOnce  sync.Once
 }
 
 func newHandle(id string, req *Request) *Handle {
-	h := &Handle{id: id, trigger: req.Caller.Trigger, caller: req.Caller, stream: NewStream(), done: make(chan struct{}), queued: time.Now()}
+	h := &Handle{id: id, trigger: req.Caller.Trigger, caller: req.Caller, stream: NewStream(), done: make(chan struct{}), cancelled: make(chan struct{}), queued: time.Now()}
 	h.state.Store(StateQueued)
 	return h
 }
@@ -98,10 +100,14 @@ func (h *Handle) Cancel(cause error) {
 	if cause == nil {
 		cause = context.Canceled
 	}
+	if c := ops.ClassOf(cause); c != ops.ClassCancelled && c != ops.ClassTimeout {
+		cause = ops.WithClass(ops.ClassCancelled, cause)
+	}
 	h.mu.Lock()
 	cancel := h.cancel
-	if cancel == nil && h.cause == nil {
+	if h.cause == nil {
 		h.cause = cause
+		close(h.cancelled)
 	}
 	h.mu.Unlock()
 	if cancel != nil {
@@ -150,6 +156,15 @@ func (h *Handle) setDenied(ds []auth.StepDecision) {
 	h.mu.Lock()
 	h.denied = ds
 	h.mu.Unlock()
+}
+
+// cancelCtx returns a context already ended with the Cancel cause.
+func (h *Handle) cancelCtx() context.Context {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(h.cause)
+	return ctx
 }
 
 // bind gives the run its context; a Cancel that came first applies now.

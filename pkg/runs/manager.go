@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // Errors of Manager.Start that a front end reports as such (the API answers
@@ -128,9 +130,22 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 			p.release()
 			h.end(m.svc.neverRan(p, "the service shut down before the run started"), nil)
 			return
+		case <-h.cancelled:
+			m.mu.Lock()
+			m.queued--
+			m.mu.Unlock()
+			p.release()
+			h.end(m.svc.neverRan(p, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+			return
 		}
 	}
 	defer func() { <-m.slots }()
+	select {
+	case <-h.cancelled:
+		h.end(m.svc.neverRan(p, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+		return
+	default:
+	}
 	h.state.Store(StateRunning)
 	ctx := h.bind(m.ctx)
 	rep, err := m.svc.execute(ctx, p, h)
@@ -202,7 +217,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
-	m.stop(ErrShuttingDown)
+	m.stop(ops.WithClass(ops.ClassCancelled, ErrShuttingDown))
 	<-done
 	return ctx.Err()
 }

@@ -257,6 +257,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		engine.WithRoles(roles...),
 		engine.WithRunAuthorizer(auth.NewAuthorizer(p.subject)),
 		engine.WithRunObserver(pub),
+		engine.WithEnviron(p.env.Environ()),
 	}
 	if logOut != nil {
 		runOpts = append(runOpts, engine.WithRunLog(logOut, level))

@@ -80,9 +80,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		}
 		defer sb.cleanup()
 	} else {
-		if len(r.env) > 0 {
-			cmd.Env = append(os.Environ(), r.env...)
-		}
+		cmd.Env = append(ops.Environ(ctx), r.env...)
 		path, err := resolveProgram(r.argv[0], r.dir, pathOf(r.env, os.Getenv("PATH")))
 		if err != nil {
 			return nil, ops.WithClass(ops.ClassExecution, err)
