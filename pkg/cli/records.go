@@ -69,8 +69,8 @@ func (e *env) defaultStateDir() string {
 
 func historyCommand() *command {
 	return &command{
-		name:     "history",
-		summary:  "list recorded runs",
+		name:    "history",
+		summary: "list recorded runs",
 		synopsis: `history [--playbook NAME] [--status S] [--since 24h] [--limit N] [--json] [--state-dir DIR]
     history show RUN_ID [--json] [--state-dir DIR]`,
 		help: `List the runs recorded under the state dir, newest first. Runs of a process
