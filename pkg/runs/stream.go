@@ -204,6 +204,26 @@ func (sub *Subscription) Next(ctx context.Context) (ev Event, ok bool) {
 	}
 }
 
+// TryNext returns the next queued event without waiting; ok is false when
+// none is queued right now.
+func (sub *Subscription) TryNext() (ev Event, ok bool) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	switch {
+	case len(sub.queue) > 0:
+		ev = sub.queue[0]
+		sub.queue[0] = Event{}
+		sub.queue = sub.queue[1:]
+		if len(sub.queue) == 0 {
+			sub.queue = nil
+		}
+		return ev, true
+	case sub.dropping:
+		return sub.marker(), true
+	}
+	return Event{}, false
+}
+
 // Cancel detaches the subscriber. It is idempotent.
 func (sub *Subscription) Cancel() {
 	sub.s.mu.Lock()
