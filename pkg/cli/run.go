@@ -30,7 +30,7 @@ func runCommand() *command {
     [--report FILE] [--junit FILE] [--markdown FILE] [--html FILE] [--dry-run]
     [--yes] [--resume REPORT [--force]] [--state-dir DIR] [--audit-log FILE]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
-    [--keep-runs N] [--keep-days D]`,
+    [--keep-runs N] [--keep-days D] [--quiet]`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
 Nothing runs unless the whole playbook validates and every step is allowed.
 On a terminal the run shows live progress; otherwise it logs plain lines
@@ -65,6 +65,7 @@ type runOptions struct {
 	parallel   int
 	keepRuns   int
 	keepDays   int
+	quiet      bool
 }
 
 // multiFlag is a repeatable flag whose values are taken whole: an input's
@@ -96,6 +97,7 @@ func runRun(e *env, args []string) int {
 	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (default info; error with the live view)")
 	fs.IntVar(&o.parallel, "max-parallel", engine.DefaultMaxParallel, "run at most `N` steps at once")
 	fs.IntVar(&o.keepRuns, "keep-runs", 0, "with a state dir: keep the newest `N` runs of each playbook (0 = all)")
+	fs.BoolVar(&o.quiet, "quiet", false, "on a terminal: show one status line, without the steps' output")
 	fs.IntVar(&o.keepDays, "keep-days", 0, "with a state dir: drop runs older than `D` days (0 = never)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
@@ -188,7 +190,7 @@ func (r *runner) run() int {
 		req.Confirmer = confirmer
 	}
 	if console {
-		live = newLiveView(e.stderr, e.paletteFor(e.stderr))
+		live = newLiveView(e.stderr, e.paletteFor(e.stderr), o.quiet, termWidth(e.stderr))
 		confirmer.view = live // the question must not be redrawn over
 		defer live.close()
 	} else {
