@@ -93,7 +93,10 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	if c.run != nil {
 		call.Dir = c.run.p.pb.Dir
 		call.Secrets = c.run.secrets()
-		call.Output = c.run.outputWriter(c)
+		if w := c.run.outputWriter(c); w != nil {
+			call.Output = w
+			defer w.flush()
+		}
 	}
 	if c.Index >= 0 {
 		call.Step = fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)

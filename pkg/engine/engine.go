@@ -33,6 +33,7 @@ type Engine struct {
 	maxParallel   int
 	grace         time.Duration
 	handlerBudget time.Duration
+	outputBudget  int64
 	authorizer    Authorizer
 	confirmer     Confirmer
 	middleware    []Middleware
@@ -69,6 +70,11 @@ func WithGrace(d time.Duration) Option { return func(e *Engine) { e.grace = d } 
 // when the run was cancelled or timed out.
 func WithHandlerBudget(d time.Duration) Option { return func(e *Engine) { e.handlerBudget = d } }
 
+// WithOutputBudget sets how many bytes of operation outputs one run keeps
+// in full (DefaultOutputBudget); outputs recorded after that are kept
+// compact. Sub-runs share their parent's budget.
+func WithOutputBudget(n int64) Option { return func(e *Engine) { e.outputBudget = n } }
+
 // WithAuthorizer installs the check that runs first in every step's chain.
 func WithAuthorizer(a Authorizer) Option { return func(e *Engine) { e.authorizer = a } }
 
@@ -103,6 +109,7 @@ func New(reg *ops.Registry, opts ...Option) *Engine {
 		maxParallel:   DefaultMaxParallel,
 		grace:         DefaultGrace,
 		handlerBudget: DefaultHandlerBudget,
+		outputBudget:  DefaultOutputBudget,
 	}
 	for _, o := range opts {
 		o(e)

@@ -100,6 +100,9 @@ type run struct {
 	decMu   sync.Mutex
 	subMu   sync.Mutex
 	subs    map[string]*report.SubRun
+	budget  *outputBudget // shared with sub-runs
+	logMu   sync.Mutex
+	logs    map[string]*stepLog // live process output written, by step
 	// resumable: the report records step definitions for a later resume.
 	resumable bool
 	// resumed indexes the resumed run's succeeded steps by id; only the
@@ -124,6 +127,15 @@ type record struct {
 	abandoned bool
 	reused    bool
 	decision  *report.Decision
+	// dryRun is set when a dry run did not execute the step (or some of
+	// its items): steps that read its state are skipped too.
+	dryRun bool
+	// counts are a fan-out's items by status.
+	counts map[report.Status]int
+	// cutOutputs outputs of the step or its items lost cutBytes bytes to
+	// the run's output budget.
+	cutOutputs int
+	cutBytes   int64
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs
@@ -178,6 +190,7 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.states[n.step.ID] = &steps.StepState{}
 		r.recs[i] = &record{}
 	}
+	r.budget = newOutputBudget(p.e.outputBudget)
 	r.waiting = make([]int, len(p.nodes))
 	r.sem = make(chan struct{}, p.e.maxParallel)
 	return r

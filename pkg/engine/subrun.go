@@ -97,6 +97,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		// down as an input stays hidden in the nested report.
 		r.red.Add(parent.secretV...)
 		r.secretV = append(r.secretV, parent.secretV...)
+		r.budget = parent.budget
 	}
 	rep := r.execute(ctx)
 	if parent != nil {
