@@ -210,7 +210,7 @@ func (r *runner) run() int {
 		return ExitUsage
 	}
 	if denied := auth.Denied(decisions); len(denied) > 0 {
-		rep := deniedReport(pb, runID, o.roles, decisions)
+		rep := deniedReport(pb, runID, o.roles, decisions, reg)
 		if audit != nil {
 			audit.Denied(runID, pb, o.roles, denied)
 		}

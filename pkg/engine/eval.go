@@ -228,6 +228,15 @@ func plainData(v any, depth int) (any, error) {
 			}
 		}
 		return x, nil
+	case steps.ErrorState:
+		return map[string]any{"class": x.Class, "message": x.Message}, nil
+	case steps.ItemState:
+		return itemData(x, depth)
+	case *steps.StepState:
+		if x == nil {
+			return nil, nil
+		}
+		return stepData(x, depth)
 	case time.Time:
 		return x.Format(time.RFC3339Nano), nil
 	case time.Duration:
@@ -284,6 +293,42 @@ func plainData(v any, depth int) (any, error) {
 		return out, nil
 	}
 	return fmt.Sprint(v), nil
+}
+
+// itemData and stepData turn the states expressions read into plain maps
+// with the names users write.
+func itemData(x steps.ItemState, depth int) (any, error) {
+	out, err := plainData(x.Output, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"index": x.Index, "item": x.Item, "status": x.Status, "output": out,
+		"error": map[string]any{"class": x.Error.Class, "message": x.Error.Message},
+	}, nil
+}
+
+func stepData(x *steps.StepState, depth int) (any, error) {
+	out, err := plainData(x.Output, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{
+		"status": x.Status, "output": out, "attempts": x.Attempts, "duration": x.Duration, "reason": x.Reason,
+		"error": map[string]any{"class": x.Error.Class, "message": x.Error.Message},
+	}
+	if x.Items != nil {
+		items := make([]any, len(x.Items))
+		for i, it := range x.Items {
+			if items[i], err = itemData(it, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		m["items"] = items
+	} else {
+		m["items"] = []any{}
+	}
+	return m, nil
 }
 
 func isScalar(v any) bool {

@@ -322,15 +322,16 @@ func (r *run) mainStatus(ctx context.Context, setupErr error) (report.Status, *r
 }
 
 // firstFailure returns the first step of a section, in playbook order,
-// that failed, was denied or was cancelled and does not continue on error.
+// that failed without continue_on_error, or was denied, declined or
+// cancelled (which continue_on_error does not excuse).
 func (r *run) firstFailure(nodes []*node) *node {
 	for _, n := range nodes {
-		rec := r.recs[n.idx]
-		if n.step.ContinueOnError {
-			continue
-		}
-		switch rec.status {
-		case report.StatusFailed, report.StatusDenied, report.StatusCancelled:
+		switch r.recs[n.idx].status {
+		case report.StatusFailed:
+			if !n.step.ContinueOnError {
+				return n
+			}
+		case report.StatusDenied, report.StatusCancelled:
 			return n
 		}
 	}
@@ -339,6 +340,9 @@ func (r *run) firstFailure(nodes []*node) *node {
 
 func (r *run) stepFailure(n *node) *report.Error {
 	rec := r.recs[n.idx]
+	if rec.err != nil && rec.err.Class == string(ops.ClassDeclined) {
+		return &report.Error{Class: rec.err.Class, Message: rec.err.Message}
+	}
 	e := &report.Error{Class: string(ops.ClassExecution), Message: fmt.Sprintf("step %s %s", n.step.ID, rec.status)}
 	if rec.err != nil {
 		e.Class = rec.err.Class

@@ -96,6 +96,8 @@ func (r *run) settle(ctx context.Context, n *node) bool {
 			why = "was skipped"
 		case rec.status == report.StatusFailed:
 			why = "failed"
+		case rec.err != nil && rec.err.Class == string(ops.ClassDeclined):
+			why = "was declined"
 		}
 		r.decided(n, report.StatusSkipped, fmt.Sprintf("needs %s, which %s", need.step.ID, why), nil, true)
 		return true
@@ -114,14 +116,15 @@ func (r *run) settle(ctx context.Context, n *node) bool {
 
 // met reports whether a finished need lets its dependents run: it
 // succeeded, was skipped by its own condition, or failed with
-// continue_on_error.
+// continue_on_error. A denied, declined or cancelled need never does:
+// continue_on_error excuses failures, not refusals.
 func met(rec *record, continueOnError bool) bool {
 	switch rec.status {
 	case report.StatusSucceeded:
 		return true
 	case report.StatusSkipped:
 		return !rec.blocked
-	case report.StatusFailed, report.StatusDenied:
+	case report.StatusFailed:
 		return continueOnError
 	}
 	return false

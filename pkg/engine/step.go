@@ -30,6 +30,9 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 			rec.setErr(ops.Errorf(ops.ClassSystem, "internal error in step %s: %v", s.ID, v))
 		}
 		rec.dur = clock.Now().Sub(rec.started)
+		if rec.status == report.StatusDenied && rec.reason == "" {
+			rec.reason = deniedReason(rec)
+		}
 		r.publish(n)
 		r.logFinished(log, rec)
 		r.emit(Event{Kind: EventStepFinished, Step: s.ID, Op: s.Op, Status: string(rec.status), Err: r.errMsg(rec.err)})
@@ -118,10 +121,22 @@ func statusOf(class ops.Class) report.Status {
 	switch class {
 	case ops.ClassAuthorization:
 		return report.StatusDenied
-	case ops.ClassCancelled:
+	case ops.ClassCancelled, ops.ClassDeclined:
 		return report.StatusCancelled
 	}
 	return report.StatusFailed
+}
+
+// deniedReason says why a step was denied: the rule that decided, else
+// the error.
+func deniedReason(rec *record) string {
+	if d := rec.decision; d != nil && !d.Allowed && d.Rule != "" {
+		return "denied: " + d.Rule
+	}
+	if rec.err != nil {
+		return rec.err.Message
+	}
+	return "denied"
 }
 
 // publish writes a step's outcome where expressions read it. It happens
@@ -219,7 +234,8 @@ func (r *run) params(n *node, env map[string]any) (ops.Params, error) {
 }
 
 // confirm asks whether the step may run. Without a terminal or --yes the
-// step is denied.
+// step is denied; a person who answers no declines it, which is no
+// authorization matter: the step is cancelled with class declined.
 func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *record) bool {
 	v, err := value(r.file, n.step.Confirm, env)
 	if err != nil {
@@ -234,15 +250,22 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		return true
 	case r.p.e.confirmer == nil:
 		rec.setErr(ops.Errorf(ops.ClassAuthorization, "step needs confirmation (%q) but there is no terminal to ask; run with --yes to confirm", r.red.String(q)))
+		rec.reason = "needs confirmation, and there is no terminal to ask; run with --yes to confirm"
 		return false
 	}
 	ok, err := r.p.e.confirmer.Confirm(ctx, n.step.ID, r.red.String(q))
 	if err != nil {
-		rec.setErr(ops.WithClass(ops.ClassAuthorization, fmt.Errorf("confirmation: %w", err)))
+		if ctx.Err() != nil {
+			rec.setErr(causeOf(ctx, err))
+		} else {
+			rec.setErr(ops.WithClass(ops.ClassAuthorization, fmt.Errorf("confirmation: %w", err)))
+			rec.reason = "the confirm: question got no answer"
+		}
 		return false
 	}
 	if !ok {
-		rec.setErr(ops.Errorf(ops.ClassAuthorization, "not confirmed: %s", r.red.String(q)))
+		rec.setErr(ops.Errorf(ops.ClassDeclined, "declined at step %s: %s", n.step.ID, r.red.String(q)))
+		rec.reason = "declined at the confirm: question"
 		return false
 	}
 	return true
