@@ -297,6 +297,13 @@ func guard(grace time.Duration, clock Clock) Middleware {
 				return r.out, r.err
 			case <-ctx.Done():
 			}
+			if _, ok := c.Entry.Op.(*subPlaybook); ok {
+				// A sub-run is never abandoned: it ends its own steps and
+				// bounds its handlers, and its record must reach the
+				// report.
+				r := <-ch
+				return r.out, r.err
+			}
 			select {
 			case r := <-ch:
 				return r.out, r.err

@@ -66,8 +66,10 @@ func WithMaxParallel(n int) Option {
 // is done before the run abandons it and moves on.
 func WithGrace(d time.Duration) Option { return func(e *Engine) { e.grace = d } }
 
-// WithHandlerBudget sets how long on_failure and finally may take together
-// when the run was cancelled or timed out.
+// WithHandlerBudget sets how long on_failure and finally may still take
+// once the run has been cancelled or has timed out, counted from that
+// moment (or from the start of the handlers, if that came first). A run
+// that is neither gives its handlers no such limit.
 func WithHandlerBudget(d time.Duration) Option { return func(e *Engine) { e.handlerBudget = d } }
 
 // WithOutputBudget sets how many bytes of operation outputs one run keeps

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -260,8 +261,8 @@ func (r *run) execute(parent context.Context) *report.Report {
 	}
 	status, runErr := r.mainStatus(ctx, setupErr)
 
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(parent), r.p.e.handlerBudget)
-	defer cancel()
+	hctx, stop := r.handlerContext(parent, ctx)
+	defer stop()
 	if status == report.StatusFailed {
 		r.runSection(hctx, r.p.sections[1], r.baseEnv(string(status)))
 	} else {
@@ -275,7 +276,77 @@ func (r *run) execute(parent context.Context) *report.Report {
 			status, runErr = report.StatusFailed, r.stepFailure(n)
 		}
 	}
+	// A cancellation or timeout that came while the handlers ran still
+	// decides how the run ends: it was received, so it is not dropped.
+	if status != report.StatusCancelled && ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		switch {
+		case ops.ClassOf(cause) != ops.ClassTimeout:
+			status, runErr = report.StatusCancelled, r.errOf(ops.WithClass(ops.ClassCancelled, cause))
+		case status == report.StatusSucceeded:
+			status, runErr = report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause))
+		}
+	}
 	return r.finish(status, runErr)
+}
+
+// handlerContext is the context of on_failure and finally. It does not
+// end with the run's cancellation, so the handlers run also after a signal
+// or a timeout; but from the moment the run is cancelled or times out
+// (before the handlers or while they run) they get the handler budget and
+// no more. While the run goes normally, nothing but their own timeouts and
+// the playbook's bounds them. A deadline of the context the run was given
+// (a playbook.run step's timeout) ends them at once: a step's timeout
+// bounds its whole sub-run.
+func (r *run) handlerContext(parent, ctx context.Context) (context.Context, func()) {
+	hctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	budget := r.p.e.handlerBudget
+	over := func() {
+		cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{"handler budget", budget}))
+	}
+	outer := func() bool {
+		if errors.Is(parent.Err(), context.DeadlineExceeded) {
+			cancel(context.Cause(parent))
+			return true
+		}
+		return false
+	}
+	if ctx.Err() != nil && outer() {
+		return hctx, func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runDone, parentDone := ctx.Done(), parent.Done()
+		var budgetC <-chan time.Time
+		for {
+			select {
+			case <-done:
+				return
+			case <-parentDone:
+				if outer() {
+					return
+				}
+				parentDone = nil
+			case <-runDone:
+				runDone = nil
+				if outer() {
+					return
+				}
+				budgetC = r.p.e.clock.After(budget)
+			case <-budgetC:
+				over()
+				return
+			}
+		}
+	}()
+	return hctx, func() {
+		close(done)
+		wg.Wait()
+		cancel(nil)
+	}
 }
 
 // setup computes vars and the playbook's env, in order.
