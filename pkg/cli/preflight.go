@@ -77,3 +77,13 @@ func deniedSteps(ds []auth.StepDecision, prefix string, load func(string) *steps
 	}
 	return out
 }
+
+// preflightDecisions hands the preflight verdicts to the engine, by step
+// path, for the steps that never reach the authorizer.
+func preflightDecisions(ds []auth.StepDecision) map[string]report.Decision {
+	out := make(map[string]report.Decision, len(ds))
+	for _, d := range ds {
+		out[d.Step] = report.Decision{Allowed: d.Decision.Allowed, Rule: d.Decision.Rule, Via: d.Decision.Via}
+	}
+	return out
+}

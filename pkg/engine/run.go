@@ -37,6 +37,11 @@ type runOptions struct {
 	auth     Authorizer
 	chain    []string // playbook files of the enclosing runs, for playbook.run
 	parent   string   // the run id of the run that started this one
+	// preflight are the decisions made before the run, by step path
+	// ("id", or "step/id" inside a sub-playbook); prefix is this run's
+	// path in them.
+	preflight map[string]*report.Decision
+	prefix    string
 }
 
 // WithRunID sets the run's id instead of a random one.
@@ -69,6 +74,21 @@ func WithRunAuthorizer(a Authorizer) RunOption { return func(o *runOptions) { o.
 // WithRunObserver receives this run's progress events, besides the
 // engine's observer.
 func WithRunObserver(obs Observer) RunOption { return func(o *runOptions) { o.observer = obs } }
+
+// WithPreflight gives the run the authorization decisions made before it
+// started, by step path: "id" for the playbook's steps, "step/id" for the
+// steps of a sub-playbook that step runs. A step that does not reach the
+// authorizer at run time (skipped, or not started) reports its preflight
+// decision, and a dry run whose preflight denied a step fails with class
+// authorization, so a dry run doubles as a permission check.
+func WithPreflight(decisions map[string]report.Decision) RunOption {
+	return func(o *runOptions) {
+		o.preflight = make(map[string]*report.Decision, len(decisions))
+		for k, d := range decisions {
+			o.preflight[k] = &d
+		}
+	}
+}
 
 // NewRunID returns a random run id that sorts by time.
 func NewRunID() string {
@@ -276,6 +296,12 @@ func (r *run) execute(parent context.Context) *report.Report {
 			status, runErr = report.StatusFailed, r.stepFailure(n)
 		}
 	}
+	if r.o.dryRun && status == report.StatusSucceeded {
+		if denied := r.wouldBeDenied(); len(denied) > 0 {
+			status = report.StatusFailed
+			runErr = &report.Error{Class: string(ops.ClassAuthorization), Message: fmt.Sprintf("dry run: authorization would deny %s: %s", plural(len(denied), "step", "steps"), strings.Join(denied, ", "))}
+		}
+	}
 	// A cancellation or timeout that came while the handlers ran still
 	// decides how the run ends: it was received, so it is not dropped.
 	if status != report.StatusCancelled && ctx.Err() != nil {
@@ -288,6 +314,35 @@ func (r *run) execute(parent context.Context) *report.Report {
 		}
 	}
 	return r.finish(status, runErr)
+}
+
+// decision is the authorization decision a step reports: the one made
+// when it was called, else the one preflight made.
+func (r *run) decision(n *node) *report.Decision {
+	if d := r.recs[n.idx].decision; d != nil {
+		return d
+	}
+	return r.o.preflight[r.o.prefix+n.step.ID]
+}
+
+// wouldBeDenied lists the steps of a dry run that authorization denied or
+// would deny, by their path in the preflight decisions, sub-playbooks'
+// included.
+func (r *run) wouldBeDenied() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range r.p.nodes {
+		if d := r.decision(n); d != nil && !d.Allowed {
+			out = append(out, r.o.prefix+n.step.ID)
+			seen[r.o.prefix+n.step.ID] = true
+		}
+	}
+	for _, k := range sortedKeys(r.o.preflight) {
+		if rest, ok := strings.CutPrefix(k, r.o.prefix); ok && strings.Contains(rest, "/") && !r.o.preflight[k].Allowed && !seen[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // handlerContext is the context of on_failure and finally. It does not

@@ -102,6 +102,15 @@ func (r *run) settle(ctx context.Context, n *node) bool {
 		r.decided(n, report.StatusSkipped, fmt.Sprintf("needs %s, which %s", need.step.ID, why), nil, true)
 		return true
 	}
+	if r.o.dryRun {
+		for _, read := range n.reads {
+			if r.recs[read.idx].dryRun {
+				r.decided(n, report.StatusSkipped, fmt.Sprintf("dry run: reads steps.%s, which the dry run did not execute", read.step.ID), nil, false)
+				r.recs[n.idx].dryRun = true
+				return true
+			}
+		}
+	}
 	if ctx.Err() != nil {
 		cause := context.Cause(ctx)
 		class := ops.ClassOf(cause)

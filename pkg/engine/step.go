@@ -174,12 +174,9 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 		return nil, c, err
 	}
 	c.Params = params
-	if r.o.dryRun && s.Entry.RiskFor(params) != ops.RiskRead {
-		return nil, c, errDryRun
-	}
 	start := r.p.e.clock.Now()
 	out, err := r.p.handler(ctx, c)
-	if a := r.p.e.auditor; a != nil {
+	if a := r.p.e.auditor; a != nil && !errors.Is(err, errDryRun) {
 		a.Audit(c, out, err, r.p.e.clock.Now().Sub(start))
 	}
 	if err == nil && len(s.Entry.Spec.SecretOutputs) > 0 {
