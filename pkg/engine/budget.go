@@ -29,8 +29,8 @@ const (
 	// ReportItemsInFull is how many items of a fan-out the report records
 	// with their item value and output. Past it, the items that succeeded
 	// keep their index, status, timing and attempts only; the others keep
-	// their error and a compact output. The step's item_counts keep the
-	// totals.
+	// their error and a compact item and output. The step's item_counts
+	// keep the totals.
 	ReportItemsInFull = 1000
 )
 

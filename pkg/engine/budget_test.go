@@ -112,7 +112,15 @@ steps:
     concurrency: 8
     with: {i: "${{ item }}", text: "${{ item == %d ? 'x' : 'some output of this item' }}"}
   - {id: after, op: control.assert, with: {that: "${{ steps.fan.items[%d].output.i == %d }}"}}
-`, n-1, n-1, n-1, n-1)), nil)
+  - id: bad
+    op: test.busy
+    foreach: 0..%d
+    concurrency: 8
+    fail_fast: false
+    continue_on_error: true
+    needs: []
+    with: {fail: "${{ item == %d }}", wait: 1ms}
+`, n-1, n-1, n-1, n-1, n-1, n-1)), nil)
 	fan := stepOf(t, rep, "fan")
 	if len(fan.Items) != n {
 		t.Fatalf("%d items", len(fan.Items))
@@ -129,6 +137,13 @@ steps:
 	}
 	if part.Item != nil || part.Output != nil || part.Status != report.StatusSucceeded || part.StartedAt == nil || part.Attempts != 1 {
 		t.Errorf("item %d should keep status and timing only: %+v", part.Index, part)
+	}
+	bad := stepOf(t, rep, "bad")
+	if diff := cmp.Diff(map[report.Status]int{"succeeded": n - 1, "failed": 1}, bad.ItemCounts); diff != "" {
+		t.Errorf("item_counts of bad (-want +got):\n%s", diff)
+	}
+	if it := bad.Items[n-1]; it.Item != n-1 || it.Error == nil || it.Status != report.StatusFailed {
+		t.Errorf("a failed item past the threshold keeps its item and error: %+v", it)
 	}
 	if s := stepOf(t, rep, "after"); s.Status != report.StatusSucceeded {
 		t.Errorf("expressions lost item outputs past the report's threshold: %+v", s.Error)

@@ -101,14 +101,17 @@ func (r *run) stepReport(n *node) report.Step {
 		for i, it := range rec.items {
 			if i >= ReportItemsInFull {
 				// Past the threshold an item keeps what counts and timing
-				// need, so a huge fan-out makes a report of bounded size
-				// per item.
-				it.Item = nil
+				// need (and, when it did not succeed, a compact item and
+				// output), so a huge fan-out makes a report of bounded
+				// size per item.
 				if it.Status == report.StatusSucceeded {
-					it.Output = nil
-				} else if it.Output != nil {
+					it.Item, it.Output = nil, nil
+				} else {
 					var dropped int64
-					it.Output = compact(r.red.Value(it.Output), 0, 0, &dropped)
+					it.Item = compact(r.red.Value(it.Item), 0, 0, &dropped)
+					if it.Output != nil {
+						it.Output = compact(r.red.Value(it.Output), 0, 0, &dropped)
+					}
 				}
 				it.AttemptLog = nil
 				s.Cut = cutOf(s.Cut)

@@ -108,7 +108,8 @@ type Cut struct {
 	Outputs int   `json:"outputs,omitempty"`
 	Bytes   int64 `json:"bytes,omitempty"`
 	// Items past the first ReportItemsInFull were recorded without their
-	// item value and, when they succeeded, without their output.
+	// item value and output when they succeeded, and with both compacted
+	// when they did not.
 	Items int `json:"items,omitempty"`
 }
 
