@@ -72,10 +72,12 @@ func (b *outputBudget) keep(out map[string]any) (kept map[string]any, cut int64)
 	var dropped int64
 	c, _ := compact(out, tail, 0, &dropped).(map[string]any)
 	b.tails.Add(int64(sizeOver(c, int(size))))
-	cut = dropped
+	if dropped == 0 {
+		return out, 0 // small enough already
+	}
 	b.cut.Add(1)
-	b.cutSize.Add(cut)
-	return c, cut
+	b.cutSize.Add(dropped)
+	return c, dropped
 }
 
 // compact returns a small copy of v: numbers, booleans and nulls as they
