@@ -236,8 +236,8 @@ inputs:
   pw: {type: string, secret: true, default: hunter22}
 steps:
   - {id: a, op: control.log, with: {message: "pw ${{ inputs.pw }}"}}
-  - {id: b, op: shell.exec, continue_on_error: true}
   - {id: c, op: shell.exec, with: {sandbox: {network: false}}}
+  - {id: b, op: shell.exec, continue_on_error: true}
 `)
 	pb, err := steps.Load(pbPath, reg)
 	if err != nil {
@@ -278,7 +278,7 @@ steps:
 		t.Fatalf("audit has %d lines, want 3:\n%s", len(lines), data)
 	}
 	var l AuditLine
-	if err := json.Unmarshal([]byte(lines[1]), &l); err != nil {
+	if err := json.Unmarshal([]byte(lines[2]), &l); err != nil {
 		t.Fatal(err)
 	}
 	if l.Step != "b" || l.Outcome != "denied" || l.SHA256 != pb.SHA256 || !strings.Contains(l.Error.Message, "must run with sandbox") {

@@ -32,14 +32,15 @@ func runCommand() *command {
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
     [--keep-runs N] [--keep-days D] [--quiet]`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
-Nothing runs unless the whole playbook validates and every step is allowed.
-On a terminal the run shows live progress; otherwise it logs plain lines
+Nothing runs unless the whole playbook validates and every step is allowed;
+--dry-run executes only read operations, goes on despite denials, marks each
+step allowed or denied and exits 3 if any would be denied. On a terminal the run shows live progress; otherwise it logs plain lines
 (JSON lines with --log-format json). The end of every run prints a summary;
 the JSON report goes to --report (and under --state-dir), written atomically
 even when the run fails or is cancelled. SIGINT or SIGTERM cancels the run:
 running steps are cancelled, finally runs, the report is written; a second
 signal exits at once.`,
-		exits: "0 succeeded; 1 the run failed; 2 usage or validation error, or bad inputs; 3 a step was denied; 130 SIGINT; 143 SIGTERM.",
+		exits: "0 succeeded; 1 the run failed (also a declined confirm:); 2 usage or validation error, or bad inputs; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
 }

@@ -73,7 +73,7 @@ type Handler func(ctx context.Context, c *Call) (map[string]any, error)
 type Middleware func(next Handler) Handler
 
 // chain composes the call path once per plan: authorization first (never
-// retried), then any extra middleware, retry, one attempt with its timeout,
+// retried), the dry-run gate, then any extra middleware, retry, one attempt with its timeout,
 // the guard that turns panics into errors and abandons operations that
 // ignore cancellation, and the operation itself.
 func (e *Engine) chain() Handler {
@@ -84,7 +84,22 @@ func (e *Engine) chain() Handler {
 	for i := len(e.middleware) - 1; i >= 0; i-- {
 		h = e.middleware[i](h)
 	}
-	return authorize(h)
+	return authorize(dryRunGate(h))
+}
+
+// dryRunGate stops a dry run's calls of operations that are not read-only,
+// after authorization has decided them, so a dry run reports every
+// decision but changes nothing. playbook.run passes: its sub-run is a dry
+// run too.
+func dryRunGate(next Handler) Handler {
+	return func(ctx context.Context, c *Call) (map[string]any, error) {
+		if c.run != nil && c.run.o.dryRun && c.Entry.RiskFor(c.Params) != ops.RiskRead {
+			if _, sub := c.Entry.Op.(*subPlaybook); !sub {
+				return nil, errDryRun
+			}
+		}
+		return next(ctx, c)
+	}
 }
 
 func execute(ctx context.Context, c *Call) (map[string]any, error) {
@@ -93,8 +108,11 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	if c.run != nil {
 		call.Dir = c.run.p.pb.Dir
 		call.Secrets = c.run.secrets()
-		call.Output = c.run.outputWriter(c)
 		call.Environ = c.run.o.environ
+		if w := c.run.outputWriter(c); w != nil {
+			call.Output = w
+			defer w.flush()
+		}
 	}
 	if c.Index >= 0 {
 		call.Step = fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
@@ -294,6 +312,13 @@ func guard(grace time.Duration, clock Clock) Middleware {
 			case r := <-ch:
 				return r.out, r.err
 			case <-ctx.Done():
+			}
+			if _, ok := c.Entry.Op.(*subPlaybook); ok {
+				// A sub-run is never abandoned: it ends its own steps and
+				// bounds its handlers, and its record must reach the
+				// report.
+				r := <-ch
+				return r.out, r.err
 			}
 			select {
 			case r := <-ch:

@@ -34,6 +34,7 @@ type Engine struct {
 	maxParallel   int
 	grace         time.Duration
 	handlerBudget time.Duration
+	outputBudget  int64
 	authorizer    Authorizer
 	confirmer     Confirmer
 	middleware    []Middleware
@@ -66,9 +67,16 @@ func WithMaxParallel(n int) Option {
 // is done before the run abandons it and moves on.
 func WithGrace(d time.Duration) Option { return func(e *Engine) { e.grace = d } }
 
-// WithHandlerBudget sets how long on_failure and finally may take together
-// when the run was cancelled or timed out.
+// WithHandlerBudget sets how long on_failure and finally may still take
+// once the run has been cancelled or has timed out, counted from that
+// moment (or from the start of the handlers, if that came first). A run
+// that is neither gives its handlers no such limit.
 func WithHandlerBudget(d time.Duration) Option { return func(e *Engine) { e.handlerBudget = d } }
+
+// WithOutputBudget sets how many bytes of operation outputs one run keeps
+// in full (DefaultOutputBudget); outputs recorded after that are kept
+// compact. Sub-runs share their parent's budget.
+func WithOutputBudget(n int64) Option { return func(e *Engine) { e.outputBudget = n } }
 
 // WithAuthorizer installs the check that runs first in every step's chain.
 func WithAuthorizer(a Authorizer) Option { return func(e *Engine) { e.authorizer = a } }
@@ -104,6 +112,7 @@ func New(reg *ops.Registry, opts ...Option) *Engine {
 		maxParallel:   DefaultMaxParallel,
 		grace:         DefaultGrace,
 		handlerBudget: DefaultHandlerBudget,
+		outputBudget:  DefaultOutputBudget,
 	}
 	for _, o := range opts {
 		o(e)

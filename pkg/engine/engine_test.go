@@ -551,7 +551,7 @@ steps:
 		{"no terminal", nil, nil, "denied"},
 		{"yes flag", nil, []RunOption{AssumeYes()}, "succeeded"},
 		{"answered yes", []Option{WithConfirmer(answer(true))}, nil, "succeeded"},
-		{"answered no", []Option{WithConfirmer(answer(false))}, nil, "denied"},
+		{"answered no", []Option{WithConfirmer(answer(false))}, nil, "cancelled"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _ := newEngine(t, tc.opts...)

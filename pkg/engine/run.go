@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -37,6 +38,11 @@ type runOptions struct {
 	chain    []string // playbook files of the enclosing runs, for playbook.run
 	parent   string   // the run id of the run that started this one
 	environ  []string // the host environment; nil = the process's
+	// preflight are the decisions made before the run, by step path
+	// ("id", or "step/id" inside a sub-playbook); prefix is this run's
+	// path in them.
+	preflight map[string]*report.Decision
+	prefix    string
 }
 
 // WithEnviron sets the host environment the run reads (${{ env.X }}) and
@@ -82,6 +88,21 @@ func WithRunAuthorizer(a Authorizer) RunOption { return func(o *runOptions) { o.
 // engine's observer.
 func WithRunObserver(obs Observer) RunOption { return func(o *runOptions) { o.observer = obs } }
 
+// WithPreflight gives the run the authorization decisions made before it
+// started, by step path: "id" for the playbook's steps, "step/id" for the
+// steps of a sub-playbook that step runs. A step that does not reach the
+// authorizer at run time (skipped, or not started) reports its preflight
+// decision, and a dry run whose preflight denied a step fails with class
+// authorization, so a dry run doubles as a permission check.
+func WithPreflight(decisions map[string]report.Decision) RunOption {
+	return func(o *runOptions) {
+		o.preflight = make(map[string]*report.Decision, len(decisions))
+		for k, d := range decisions {
+			o.preflight[k] = &d
+		}
+	}
+}
+
 // NewRunID returns a random run id that sorts by time.
 func NewRunID() string {
 	var b [8]byte
@@ -113,6 +134,9 @@ type run struct {
 	decMu   sync.Mutex
 	subMu   sync.Mutex
 	subs    map[string]*report.SubRun
+	budget  *outputBudget // shared with sub-runs
+	logMu   sync.Mutex
+	logs    map[string]*stepLog // live process output written, by step
 	// resumable: the report records step definitions for a later resume.
 	resumable bool
 	// resumed indexes the resumed run's succeeded steps by id; only the
@@ -137,6 +161,15 @@ type record struct {
 	abandoned bool
 	reused    bool
 	decision  *report.Decision
+	// dryRun is set when a dry run did not execute the step (or some of
+	// its items): steps that read its state are skipped too.
+	dryRun bool
+	// counts are a fan-out's items by status.
+	counts map[report.Status]int
+	// cutOutputs outputs of the step or its items lost cutBytes bytes to
+	// the run's output budget.
+	cutOutputs int
+	cutBytes   int64
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs
@@ -191,6 +224,7 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.states[n.step.ID] = &steps.StepState{}
 		r.recs[i] = &record{}
 	}
+	r.budget = newOutputBudget(p.e.outputBudget)
 	r.waiting = make([]int, len(p.nodes))
 	r.sem = make(chan struct{}, p.e.maxParallel)
 	return r
@@ -262,8 +296,8 @@ func (r *run) execute(parent context.Context) *report.Report {
 	}
 	status, runErr := r.mainStatus(ctx, setupErr)
 
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(parent), r.p.e.handlerBudget)
-	defer cancel()
+	hctx, stop := r.handlerContext(parent, ctx)
+	defer stop()
 	if status == report.StatusFailed {
 		r.runSection(hctx, r.p.sections[1], r.baseEnv(string(status)))
 	} else {
@@ -277,7 +311,112 @@ func (r *run) execute(parent context.Context) *report.Report {
 			status, runErr = report.StatusFailed, r.stepFailure(n)
 		}
 	}
+	if r.o.dryRun && status == report.StatusSucceeded {
+		if denied := r.wouldBeDenied(); len(denied) > 0 {
+			status = report.StatusFailed
+			runErr = &report.Error{Class: string(ops.ClassAuthorization), Message: fmt.Sprintf("dry run: authorization would deny %s: %s", plural(len(denied), "step", "steps"), strings.Join(denied, ", "))}
+		}
+	}
+	// A cancellation or timeout that came while the handlers ran still
+	// decides how the run ends: it was received, so it is not dropped.
+	if status != report.StatusCancelled && ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		switch {
+		case ops.ClassOf(cause) != ops.ClassTimeout:
+			status, runErr = report.StatusCancelled, r.errOf(ops.WithClass(ops.ClassCancelled, cause))
+		case status == report.StatusSucceeded:
+			status, runErr = report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause))
+		}
+	}
 	return r.finish(status, runErr)
+}
+
+// decision is the authorization decision a step reports: the one made
+// when it was called, else the one preflight made.
+func (r *run) decision(n *node) *report.Decision {
+	if d := r.recs[n.idx].decision; d != nil {
+		return d
+	}
+	return r.o.preflight[r.o.prefix+n.step.ID]
+}
+
+// wouldBeDenied lists the steps of a dry run that authorization denied or
+// would deny, by their path in the preflight decisions, sub-playbooks'
+// included.
+func (r *run) wouldBeDenied() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range r.p.nodes {
+		if d := r.decision(n); d != nil && !d.Allowed {
+			out = append(out, r.o.prefix+n.step.ID)
+			seen[r.o.prefix+n.step.ID] = true
+		}
+	}
+	for _, k := range sortedKeys(r.o.preflight) {
+		if rest, ok := strings.CutPrefix(k, r.o.prefix); ok && strings.Contains(rest, "/") && !r.o.preflight[k].Allowed && !seen[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// handlerContext is the context of on_failure and finally. It does not
+// end with the run's cancellation, so the handlers run also after a signal
+// or a timeout; but from the moment the run is cancelled or times out
+// (before the handlers or while they run) they get the handler budget and
+// no more. While the run goes normally, nothing but their own timeouts and
+// the playbook's bounds them. A deadline of the context the run was given
+// (a playbook.run step's timeout) ends them at once: a step's timeout
+// bounds its whole sub-run.
+func (r *run) handlerContext(parent, ctx context.Context) (context.Context, func()) {
+	hctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	budget := r.p.e.handlerBudget
+	over := func() {
+		cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{"handler budget", budget}))
+	}
+	outer := func() bool {
+		if errors.Is(parent.Err(), context.DeadlineExceeded) {
+			cancel(context.Cause(parent))
+			return true
+		}
+		return false
+	}
+	if ctx.Err() != nil && outer() {
+		return hctx, func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runDone, parentDone := ctx.Done(), parent.Done()
+		var budgetC <-chan time.Time
+		for {
+			select {
+			case <-done:
+				return
+			case <-parentDone:
+				if outer() {
+					return
+				}
+				parentDone = nil
+			case <-runDone:
+				runDone = nil
+				if outer() {
+					return
+				}
+				budgetC = r.p.e.clock.After(budget)
+			case <-budgetC:
+				over()
+				return
+			}
+		}
+	}()
+	return hctx, func() {
+		close(done)
+		wg.Wait()
+		cancel(nil)
+	}
 }
 
 // setup computes vars and the playbook's env, in order.
@@ -324,15 +463,16 @@ func (r *run) mainStatus(ctx context.Context, setupErr error) (report.Status, *r
 }
 
 // firstFailure returns the first step of a section, in playbook order,
-// that failed, was denied or was cancelled and does not continue on error.
+// that failed without continue_on_error, or was denied, declined or
+// cancelled (which continue_on_error does not excuse).
 func (r *run) firstFailure(nodes []*node) *node {
 	for _, n := range nodes {
-		rec := r.recs[n.idx]
-		if n.step.ContinueOnError {
-			continue
-		}
-		switch rec.status {
-		case report.StatusFailed, report.StatusDenied, report.StatusCancelled:
+		switch r.recs[n.idx].status {
+		case report.StatusFailed:
+			if !n.step.ContinueOnError {
+				return n
+			}
+		case report.StatusDenied, report.StatusCancelled:
 			return n
 		}
 	}
@@ -341,6 +481,9 @@ func (r *run) firstFailure(nodes []*node) *node {
 
 func (r *run) stepFailure(n *node) *report.Error {
 	rec := r.recs[n.idx]
+	if rec.err != nil && rec.err.Class == string(ops.ClassDeclined) {
+		return &report.Error{Class: rec.err.Class, Message: rec.err.Message}
+	}
 	e := &report.Error{Class: string(ops.ClassExecution), Message: fmt.Sprintf("step %s %s", n.step.ID, rec.status)}
 	if rec.err != nil {
 		e.Class = rec.err.Class

@@ -96,9 +96,20 @@ func (r *run) settle(ctx context.Context, n *node) bool {
 			why = "was skipped"
 		case rec.status == report.StatusFailed:
 			why = "failed"
+		case rec.err != nil && rec.err.Class == string(ops.ClassDeclined):
+			why = "was declined"
 		}
 		r.decided(n, report.StatusSkipped, fmt.Sprintf("needs %s, which %s", need.step.ID, why), nil, true)
 		return true
+	}
+	if r.o.dryRun {
+		for _, read := range n.reads {
+			if r.recs[read.idx].dryRun {
+				r.decided(n, report.StatusSkipped, fmt.Sprintf("dry run: reads steps.%s, which the dry run did not execute", read.step.ID), nil, false)
+				r.recs[n.idx].dryRun = true
+				return true
+			}
+		}
 	}
 	if ctx.Err() != nil {
 		cause := context.Cause(ctx)
@@ -114,14 +125,15 @@ func (r *run) settle(ctx context.Context, n *node) bool {
 
 // met reports whether a finished need lets its dependents run: it
 // succeeded, was skipped by its own condition, or failed with
-// continue_on_error.
+// continue_on_error. A denied, declined or cancelled need never does:
+// continue_on_error excuses failures, not refusals.
 func met(rec *record, continueOnError bool) bool {
 	switch rec.status {
 	case report.StatusSucceeded:
 		return true
 	case report.StatusSkipped:
 		return !rec.blocked
-	case report.StatusFailed, report.StatusDenied:
+	case report.StatusFailed:
 		return continueOnError
 	}
 	return false

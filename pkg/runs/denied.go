@@ -12,8 +12,9 @@ import (
 )
 
 // DeniedReport is the report of a run that preflight refused: denied steps
-// with their rule, the others not run.
-func DeniedReport(pb *steps.Playbook, runID string, roles []string, ds []auth.StepDecision) *report.Report {
+// with their rule, the others not run, and the steps of sub-playbooks
+// nested under the playbook.run step that would have started them.
+func DeniedReport(pb *steps.Playbook, runID string, roles []string, ds []auth.StepDecision, reg *ops.Registry) *report.Report {
 	now := time.Now()
 	rep := &report.Report{
 		ReportVersion: report.FormatVersion, RunID: runID,
@@ -21,27 +22,70 @@ func DeniedReport(pb *steps.Playbook, runID string, roles []string, ds []auth.St
 		Roles:    roles, Inputs: map[string]any{}, Status: report.StatusFailed,
 		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
 	}
-	denied := 0
-	for _, d := range ds {
-		if strings.Contains(d.Step, "/") {
-			continue // steps of sub-playbooks are listed in the error
+	subs := map[string]*steps.Playbook{}
+	load := func(path string) *steps.Playbook {
+		if sub, ok := subs[path]; ok {
+			return sub
 		}
-		s := report.Step{ID: d.Step, Op: d.Op, Section: string(d.Section), Status: report.StatusSkipped,
+		sub, err := steps.Load(path, reg)
+		if err != nil {
+			sub = nil // preflight loaded it; if it changed since, leave it out
+		}
+		subs[path] = sub
+		return sub
+	}
+	rep.Steps = deniedSteps(ds, "", load)
+	var names []string
+	for _, d := range auth.Denied(ds) {
+		names = append(names, d.Step)
+	}
+	rep.Error = &report.Error{Class: string(ops.ClassAuthorization), Message: fmt.Sprintf("authorization denied %s (%s); nothing ran", plural(len(names), "step", "steps"), strings.Join(names, ", "))}
+	return rep
+}
+
+// deniedSteps records the decisions of one playbook: those whose step path
+// is prefix followed by a plain id.
+func deniedSteps(ds []auth.StepDecision, prefix string, load func(string) *steps.Playbook) []report.Step {
+	var out []report.Step
+	for _, d := range ds {
+		id, ok := strings.CutPrefix(d.Step, prefix)
+		if !ok || strings.Contains(id, "/") {
+			continue
+		}
+		s := report.Step{ID: id, Op: d.Op, Section: string(d.Section), Status: report.StatusSkipped,
 			Reason:        "not run: authorization denied other steps",
 			Authorization: &report.Decision{Allowed: d.Decision.Allowed, Rule: d.Decision.Rule, Via: d.Decision.Via}}
 		if !d.Decision.Allowed {
-			s.Status, s.Reason = report.StatusDenied, ""
+			s.Status, s.Reason = report.StatusDenied, "denied: "+d.Decision.Rule
 			s.Error = &report.Error{Class: string(ops.ClassAuthorization), Message: d.Decision.Rule}
 		}
-		rep.Steps = append(rep.Steps, s)
+		inner := d.Step + "/"
+		for _, c := range ds {
+			if rest, ok := strings.CutPrefix(c.Step, inner); !ok || strings.Contains(rest, "/") {
+				continue
+			}
+			if sub := load(c.Playbook); sub != nil {
+				s.Sub = &report.SubRun{
+					Playbook: report.Playbook{Name: sub.Name, Path: sub.File, SHA256: sub.SHA256},
+					Status:   report.StatusFailed, Steps: deniedSteps(ds, inner, load),
+					Error: &report.Error{Class: string(ops.ClassAuthorization), Message: "not run: authorization denied steps of the run"},
+				}
+			}
+			break
+		}
+		out = append(out, s)
 	}
-	var names []string
-	for _, d := range auth.Denied(ds) {
-		denied++
-		names = append(names, d.Step)
+	return out
+}
+
+// preflightDecisions hands the preflight verdicts to the engine, by step
+// path, for the steps that never reach the authorizer.
+func preflightDecisions(ds []auth.StepDecision) map[string]report.Decision {
+	out := make(map[string]report.Decision, len(ds))
+	for _, d := range ds {
+		out[d.Step] = report.Decision{Allowed: d.Decision.Allowed, Rule: d.Decision.Rule, Via: d.Decision.Via}
 	}
-	rep.Error = &report.Error{Class: string(ops.ClassAuthorization), Message: fmt.Sprintf("authorization denied %s (%s); nothing ran", plural(denied, "step", "steps"), strings.Join(names, ", "))}
-	return rep
+	return out
 }
 
 func plural(n int, one, many string) string {

@@ -226,8 +226,10 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if err != nil {
 		return nil, fmt.Errorf("authorization: %w", err)
 	}
-	if denied := auth.Denied(decisions); len(denied) > 0 {
-		rep := DeniedReport(pb, p.runID, roles, decisions)
+	// A dry run goes on despite denials, so that its report marks every
+	// step allowed or denied; it then fails with class authorization.
+	if denied := auth.Denied(decisions); len(denied) > 0 && !req.DryRun {
+		rep := DeniedReport(pb, p.runID, roles, decisions, s.cfg.Registry)
 		h.setDenied(denied)
 		if s.cfg.Audit != nil {
 			s.cfg.Audit.Denied(p.runID, pb, roles, denied)
@@ -258,6 +260,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		engine.WithRunAuthorizer(auth.NewAuthorizer(p.subject)),
 		engine.WithRunObserver(pub),
 		engine.WithEnviron(p.env.Environ()),
+		engine.WithPreflight(preflightDecisions(decisions)),
 	}
 	if logOut != nil {
 		runOpts = append(runOpts, engine.WithRunLog(logOut, level))
