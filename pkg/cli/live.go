@@ -141,8 +141,8 @@ func (v *liveView) log(ev engine.Event) {
 		return
 	}
 	line := termtext.Safe(ev.Message)
-	if ev.Items > 0 || ev.Index > 0 {
-		line = fmt.Sprintf("[%d] %s", ev.Index, line)
+	if ev.Index != nil {
+		line = fmt.Sprintf("[%d] %s", *ev.Index, line)
 	}
 	if len(s.lines) >= maxKeptLines {
 		copy(s.lines, s.lines[1:])

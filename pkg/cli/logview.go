@@ -106,7 +106,7 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		}
 		return zerolog.WarnLevel, "step finished", fs
 	case engine.EventItemFinished:
-		add(num("index", int64(ev.Index)), str("status", ev.Status))
+		add(num("index", int64(deref(ev.Index))), str("status", ev.Status))
 		if ev.Err != "" {
 			add(str("error", ev.Err))
 			return zerolog.WarnLevel, "item finished", fs
@@ -190,9 +190,9 @@ func (v *logView) consoleLine(ev engine.Event, level zerolog.Level, msg string, 
 	b = append(b, ' ')
 	if ev.Step != "" && ev.Kind == engine.EventLog {
 		b = append(b, ev.Step...)
-		if ev.Items > 0 || ev.Index > 0 {
+		if ev.Index != nil {
 			b = append(b, '[')
-			b = strconv.AppendInt(b, int64(ev.Index), 10)
+			b = strconv.AppendInt(b, int64(*ev.Index), 10)
 			b = append(b, ']')
 		}
 		b = append(b, " | "...)
@@ -239,9 +239,9 @@ func (v *logView) jsonLine(ev engine.Event, level zerolog.Level, msg string, fie
 		b = append(b, `,"op":`...)
 		b = appendJSONString(b, ev.Op)
 	}
-	if ev.Kind == engine.EventLog && (ev.Items > 0 || ev.Index > 0) {
+	if ev.Kind == engine.EventLog && ev.Index != nil {
 		b = append(b, `,"index":`...)
-		b = strconv.AppendInt(b, int64(ev.Index), 10)
+		b = strconv.AppendInt(b, int64(*ev.Index), 10)
 	}
 	if ev.ParentRunID != "" {
 		b = append(b, `,"parent_run_id":`...)
@@ -301,4 +301,11 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	q, _ := json.Marshal(s)
 	return append(b, q...)
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/user"
 	"strconv"
@@ -152,12 +151,6 @@ func (r *runner) run() int {
 		}
 	}
 	level, console := r.logLevel()
-	logOut := io.Writer(e.stderr)
-	if o.logFormat == "console" {
-		logOut = zerolog.ConsoleWriter{Out: e.stderr, NoColor: !e.paletteFor(e.stderr).on, TimeFormat: "15:04:05.000"}
-	}
-	// Log lines and live process output come from many steps at once.
-	logOut = &syncWriter{w: logOut}
 	var audit *auth.AuditLog
 	if o.auditLog != "" {
 		var err error
@@ -181,7 +174,7 @@ func (r *runner) run() int {
 	if svc.Interrupted > 0 {
 		fmt.Fprintf(e.stderr, "%s: marked %s of earlier processes interrupted\n", program, plural(svc.Interrupted, "run", "runs"))
 	}
-	req, code, ok := r.request(policy, logOut, level)
+	req, code, ok := r.request(policy)
 	if !ok {
 		return code
 	}
@@ -190,12 +183,16 @@ func (r *runner) run() int {
 	if !o.yes && e.isTerminal(e.stdin) && e.isTerminal(e.stderr) {
 		req.Confirmer = confirmer
 	}
+	// The live view on a terminal, or log lines, render the run's events.
+	var view engine.Observer
+	var logs *logView
 	if console {
 		live = newLiveView(e.stderr, e.paletteFor(e.stderr), o.quiet, termWidth(e.stderr))
 		confirmer.view = live // the question must not be redrawn over
 		defer live.close()
+		view = live
 	} else {
-		req.ProcessOutput = processLog{logOut}
+		logs = newLogView(e.stderr, o.logFormat == "json", level, o.logFormat == "console" && e.paletteFor(e.stderr).on)
 	}
 
 	ctx, stop := r.signals()
@@ -207,13 +204,15 @@ func (r *runner) run() int {
 		return r.prepareError(err)
 	}
 	var watched sync.WaitGroup
-	if live != nil {
-		watched.Add(1)
-		go func() {
-			defer watched.Done()
-			render(h.Events(), live)
-		}()
-	}
+	watched.Add(1)
+	go func() {
+		defer watched.Done()
+		if logs != nil {
+			logs.follow(h.Events())
+		} else {
+			render(h.Events(), view)
+		}
+	}()
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -239,19 +238,11 @@ func (r *runner) run() int {
 
 // render feeds a run's events to an observer until the stream ends.
 func render(s *runs.Stream, to engine.Observer) {
-	sub := s.Subscribe(0)
-	defer sub.Cancel()
-	for {
-		ev, ok := sub.Next(context.Background())
-		if !ok {
-			return
-		}
-		to.Event(ev)
-	}
+	<-s.Observe(to, func(v any) {})
 }
 
 // request turns the flags into a run request.
-func (r *runner) request(policy *auth.Policy, logOut io.Writer, level zerolog.Level) (runs.Request, int, bool) {
+func (r *runner) request(policy *auth.Policy) (runs.Request, int, bool) {
 	e, o := r.e, r.o
 	req := runs.Request{
 		Path:   r.path,
@@ -259,8 +250,6 @@ func (r *runner) request(policy *auth.Policy, logOut io.Writer, level zerolog.Le
 		Caller: runs.Caller{Roles: o.roles, Name: osUser(), From: hostName(), Trigger: runs.TriggerCLI},
 		DryRun: o.dryRun, Yes: o.yes, Force: o.force,
 		Sinks:       runs.Sinks{Report: o.reportPath, JUnit: o.junit, Markdown: o.markdown, HTML: o.html, StepSummary: true},
-		Log:         logOut,
-		LogLevel:    level,
 		MaxParallel: o.parallel,
 	}
 	if o.resume != "" {

@@ -109,9 +109,19 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 		call.Dir = c.run.p.pb.Dir
 		call.Secrets = c.run.secrets()
 		call.Environ = c.run.o.environ
-		if w := c.run.outputWriter(c); w != nil {
+		if w := c.run.outputWriter(c, "stdout"); w != nil {
 			call.Output = w
 			defer w.flush()
+		}
+		if w := c.run.outputWriter(c, "stderr"); w != nil {
+			call.ErrOutput = w
+			defer w.flush()
+		}
+		if c.run.observed() {
+			run := c.run
+			call.Message = func(level, text string) {
+				run.emitCall(c, Event{Kind: EventLog, Level: level, Message: run.maskText(text)})
+			}
 		}
 	}
 	if c.Index >= 0 {
@@ -209,6 +219,7 @@ func retry(clock Clock) Middleware {
 				}
 				d := backoff(r, n)
 				c.Log.Info().Int("attempt", n).Dur("delay", d).Str("error", errText(err)).Msg("retrying")
+				c.run.emitCall(c, Event{Kind: EventRetry, Attempt: n, DelayMS: d.Milliseconds(), Err: c.run.maskText(errText(err)), ErrClass: string(ops.ClassOf(err))})
 				select {
 				case <-clock.After(d):
 				case <-ctx.Done():
@@ -301,7 +312,9 @@ func guard(grace time.Duration, clock Clock) Middleware {
 			go func() {
 				defer func() {
 					if v := recover(); v != nil {
-						c.Log.Error().Str("stack", string(debug.Stack())).Msg("operation panicked")
+						stack := string(debug.Stack())
+						c.Log.Error().Str("stack", stack).Msg("operation panicked")
+						c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Message: fmt.Sprintf("operation %s panicked: %v", c.Entry.Spec.Name, v), Err: stack})
 						ch <- result{nil, ops.Errorf(ops.ClassSystem, "operation %s panicked: %v", c.Entry.Spec.Name, v)}
 					}
 				}()
@@ -326,6 +339,7 @@ func guard(grace time.Duration, clock Clock) Middleware {
 			case <-clock.After(grace):
 				c.Abandoned = true
 				c.Log.Error().Dur("grace", grace).Msg("operation ignored cancellation; abandoned")
+				c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Message: fmt.Sprintf("operation %s ignored cancellation for %s and was abandoned", c.Entry.Spec.Name, grace)})
 				return nil, causeOf(ctx, fmt.Errorf("operation did not stop within %s of being cancelled and was abandoned", grace))
 			}
 		}

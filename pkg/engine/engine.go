@@ -198,7 +198,7 @@ type Event struct {
 	Status      string `json:"status,omitempty"`
 	Reason      string `json:"reason,omitempty"`
 	Items       int    `json:"items,omitempty"` // for a fan-out step: the number of items
-	Index       int    `json:"index"`           // for item events and item log lines
+	Index       *int   `json:"index,omitempty"` // for item events, and log and retry events of an item
 	Attempt     int    `json:"attempt,omitempty"`
 	Attempts    int    `json:"attempts,omitempty"`
 	DelayMS     int64  `json:"delay_ms,omitempty"` // retry: the wait before the next attempt
@@ -218,3 +218,9 @@ type Event struct {
 	// subscriber did not receive.
 	Dropped uint64 `json:"dropped,omitempty"`
 }
+
+// ObserverFunc adapts a function to the Observer interface.
+type ObserverFunc func(ev Event)
+
+// Event calls f.
+func (f ObserverFunc) Event(ev Event) { f(ev) }

@@ -45,7 +45,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		rec.setErr(ops.Errorf(ops.ClassValidation, "foreach gave %d items, over the limit of %d (MaxForeachItems)", len(list), steps.MaxForeachItems))
 		return
 	}
-	r.emit(Event{Kind: EventStepStarted, Step: s.ID, Op: s.Op, Items: len(list)})
+	r.stepStarted(n, len(list))
 	f := &fan{items: make([]report.Item, len(list)), outs: make([]any, len(list)), first: -1}
 	fctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -59,6 +59,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		}
 		start := clock.Now()
 		it.StartedAt = &start
+		r.emit(Event{Kind: EventItemStarted, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list)})
 		defer func() {
 			if v := recover(); v != nil {
 				it.Status, it.Error = report.StatusFailed, &report.Error{Class: string(ops.ClassSystem), Message: fmt.Sprintf("internal error in item %d: %v", i, v)}
@@ -74,7 +75,12 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 					cancel(ops.Errorf(ops.ClassCancelled, "item %d failed and fail_fast is on", i))
 				}
 			}
-			r.emit(Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Index: i, Status: string(it.Status)})
+			iev := Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list),
+				Status: string(it.Status), Attempts: it.Attempts, DurationMS: it.DurationMS}
+			if it.Error != nil {
+				iev.Err, iev.ErrClass = r.red.String(it.Error.Message), it.Error.Class
+			}
+			r.emit(iev)
 		}()
 		ienv := withVars(env, steps.EnvItem, list[i], steps.EnvIndex, i)
 		out, c, err := r.call(fctx, n, ienv, i, log)

@@ -61,7 +61,11 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		ev = r.log.Warn()
 	}
 	ev.Str("status", string(status)).Dur("duration_ms", end.Sub(r.start)).Msg("run finished")
-	r.emit(Event{Kind: EventRunFinished, Status: string(status)})
+	fin := Event{Kind: EventRunFinished, Status: string(status), DurationMS: rep.DurationMS, Report: rep}
+	if rep.Error != nil {
+		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
+	}
+	r.emit(fin)
 	return rep
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -32,8 +33,8 @@ type stepLog struct {
 // outputWriter returns where an operation streams live process output, or
 // nil when the run does not stream it. The chain flushes it when the call
 // ends.
-func (r *run) outputWriter(c *Call) *linePrefix {
-	if r.o.procOut == nil {
+func (r *run) outputWriter(c *Call, stream string) *linePrefix {
+	if r.o.procOut == nil && !r.observed() {
 		return nil
 	}
 	prefix := c.Step.ID
@@ -50,7 +51,7 @@ func (r *run) outputWriter(c *Call) *linePrefix {
 		r.logs[c.Step.ID] = sl
 	}
 	r.logMu.Unlock()
-	return &linePrefix{w: r.o.procOut, prefix: prefix + " | ", red: r, step: sl}
+	return &linePrefix{w: r.o.procOut, prefix: prefix + " | ", red: r, step: sl, call: c, stream: stream}
 }
 
 // linePrefix writes each complete line with a prefix, masked, within the
@@ -63,6 +64,8 @@ type linePrefix struct {
 	red    *run
 	step   *stepLog
 	buf    []byte
+	call   *Call
+	stream string   // stdout or stderr
 	tail   []string // the last lines once the step's head is spent
 	tailN  int      // bytes in tail
 	cut    int      // lines not written
@@ -101,7 +104,7 @@ func (l *linePrefix) line(b []byte) {
 	}
 	l.step.mu.Unlock()
 	if pass {
-		_, _ = io.WriteString(l.w, l.prefix+s)
+		l.out(s)
 		return
 	}
 	l.tail = append(l.tail, s)
@@ -136,10 +139,19 @@ func (l *linePrefix) flush() {
 		l.tail = nil
 	}
 	if l.cut > 0 {
-		_, _ = io.WriteString(l.w, fmt.Sprintf("%s… %d lines cut (the step's log limit) …\n", l.prefix, l.cut))
+		l.out(fmt.Sprintf("… %d lines cut (the step's log limit) …\n", l.cut))
 	}
 	for _, s := range l.tail {
-		_, _ = io.WriteString(l.w, l.prefix+s)
+		l.out(s)
 	}
 	l.tail, l.tailN, l.cut = nil, 0, 0
+}
+
+// out passes one masked line, ending in a newline, to the process output
+// writer and as a log event.
+func (l *linePrefix) out(s string) {
+	if l.w != nil {
+		_, _ = io.WriteString(l.w, l.prefix+s)
+	}
+	l.red.emitCall(l.call, Event{Kind: EventLog, Stream: l.stream, Message: strings.TrimSuffix(s, "\n")})
 }

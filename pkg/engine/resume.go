@@ -92,7 +92,8 @@ func (r *run) reuse(n *node, prev *report.Step) {
 		rec.output = outs
 	}
 	r.publish(n)
-	r.emit(Event{Kind: EventStepFinished, Step: n.step.ID, Op: n.step.Op, Status: string(rec.status)})
+	r.stepStarted(n, 0)
+	r.stepFinished(n)
 }
 
 // fingerprint is a hash of what a step does: its op, parameters,

@@ -37,6 +37,9 @@ type runOptions struct {
 	auth     Authorizer
 	chain    []string // playbook files of the enclosing runs, for playbook.run
 	parent   string   // the run id of the run that started this one
+	// parentStep is the step (with its item index) of the parent run
+	// that started this one.
+	parentStep string
 	environ  []string // the host environment; nil = the process's
 	// preflight are the decisions made before the run, by step path
 	// ("id", or "step/id" inside a sub-playbook); prefix is this run's
@@ -160,6 +163,7 @@ type record struct {
 	blocked   bool // skipped because a need did not succeed: its dependents skip too
 	abandoned bool
 	reused    bool
+	announced bool // step_started was emitted
 	decision  *report.Decision
 	// dryRun is set when a dry run did not execute the step (or some of
 	// its items): steps that read its state are skipped too.
@@ -278,7 +282,7 @@ func (r *run) baseEnv(status string) map[string]any {
 func (r *run) execute(parent context.Context) *report.Report {
 	pb := r.p.pb
 	r.log.Info().Str("playbook", pb.Name).Str("file", pb.File).Bool("dry_run", r.o.dryRun).Msg("run started")
-	r.emit(Event{Kind: EventRunStarted})
+	r.emit(Event{Kind: EventRunStarted, Playbook: pb.Name})
 	ctx := parent
 	if pb.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -499,8 +503,15 @@ func (r *run) errOf(err error) *report.Error {
 	return &report.Error{Class: string(ops.ClassOf(err)), Message: err.Error()}
 }
 
+// observed reports whether anyone receives this run's events.
+func (r *run) observed() bool { return r.p.e.observer != nil || r.o.observer != nil }
+
 func (r *run) emit(ev Event) {
+	if !r.observed() {
+		return
+	}
 	ev.RunID = r.id
+	ev.ParentRunID, ev.ParentStep = r.o.parent, r.o.parentStep
 	ev.Time = r.p.e.clock.Now()
 	if o := r.p.e.observer; o != nil {
 		o.Event(ev)
@@ -508,4 +519,25 @@ func (r *run) emit(ev Event) {
 	if o := r.o.observer; o != nil {
 		o.Event(ev)
 	}
+}
+
+// emitCall emits an event about a call: its step, op and item.
+func (r *run) emitCall(c *Call, ev Event) {
+	if r == nil || !r.observed() {
+		return
+	}
+	ev.Step, ev.Op, ev.Section = c.Step.ID, c.Step.Op, string(c.Step.Section)
+	if c.Index >= 0 {
+		i := c.Index
+		ev.Index = &i
+	}
+	r.emit(ev)
+}
+
+// maskText masks the run's secrets in s.
+func (r *run) maskText(s string) string {
+	if r == nil {
+		return s
+	}
+	return r.red.String(s)
 }

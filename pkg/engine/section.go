@@ -145,5 +145,6 @@ func (r *run) decided(n *node, status report.Status, reason string, err *report.
 	rec.status, rec.reason, rec.err, rec.blocked = status, reason, err, blocked
 	r.publish(n)
 	r.log.Debug().Str("step", n.step.ID).Str("status", string(status)).Str("reason", reason).Msg("step not run")
-	r.emit(Event{Kind: EventStepFinished, Step: n.step.ID, Op: n.step.Op, Status: string(status)})
+	r.stepStarted(n, 0)
+	r.stepFinished(n)
 }

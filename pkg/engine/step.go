@@ -35,7 +35,8 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		}
 		r.publish(n)
 		r.logFinished(log, rec)
-		r.emit(Event{Kind: EventStepFinished, Step: s.ID, Op: s.Op, Status: string(rec.status), Err: r.errMsg(rec.err)})
+		r.stepStarted(n, 0)
+		r.stepFinished(n)
 	}()
 	if s.When != nil {
 		ok, err := evalBool(r.file, s.When, env)
@@ -48,13 +49,15 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 			return
 		}
 	}
-	r.emit(Event{Kind: EventStepStarted, Step: s.ID, Op: s.Op})
-	log.Debug().Msg("step started")
 	if s.Name != nil {
 		if v, err := value(r.file, s.Name, env); err == nil {
 			rec.name = Stringify(v)
 		}
 	}
+	if s.Foreach == nil {
+		r.stepStarted(n, 0) // a fan-out announces itself with its item count
+	}
+	log.Debug().Msg("step started")
 	if s.Confirm != nil && !r.confirm(ctx, n, env, rec) {
 		return
 	}
@@ -81,6 +84,30 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 // dryRunReason says why a dry run did not execute a call.
 func dryRunReason(c *Call) string {
 	return fmt.Sprintf("dry run: %s is a %s operation and was not executed", c.Step.Op, c.Entry.RiskFor(c.Params))
+}
+
+// stepStarted emits a step's step_started event, once.
+func (r *run) stepStarted(n *node, items int) {
+	rec := r.recs[n.idx]
+	if rec.announced || !r.observed() {
+		return
+	}
+	rec.announced = true
+	r.emit(Event{Kind: EventStepStarted, Step: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section), Items: items})
+}
+
+// stepFinished emits a step's step_finished event.
+func (r *run) stepFinished(n *node) {
+	if !r.observed() {
+		return
+	}
+	rec := r.recs[n.idx]
+	ev := Event{Kind: EventStepFinished, Step: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
+		Status: string(rec.status), Reason: r.red.String(rec.reason), Attempts: rec.tries, DurationMS: rec.dur.Milliseconds(), Items: len(rec.items)}
+	if rec.err != nil {
+		ev.Err, ev.ErrClass = r.errMsg(rec.err), rec.err.Class
+	}
+	r.emit(ev)
 }
 
 func (r *run) logFinished(log zerolog.Logger, rec *record) {
@@ -250,7 +277,13 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		rec.reason = "needs confirmation, and there is no terminal to ask; run with --yes to confirm"
 		return false
 	}
+	r.emit(Event{Kind: EventConfirmAsked, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Message: r.red.String(q)})
 	ok, err := r.p.e.confirmer.Confirm(ctx, n.step.ID, r.red.String(q))
+	answer := "no"
+	if ok && err == nil {
+		answer = "yes"
+	}
+	r.emit(Event{Kind: EventConfirmAnswered, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Answer: answer, By: answeredBy(r.p.e.confirmer)})
 	if err != nil {
 		if ctx.Err() != nil {
 			rec.setErr(causeOf(ctx, err))
@@ -266,4 +299,18 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		return false
 	}
 	return true
+}
+
+// Answerer is implemented by a Confirmer that knows who answers its
+// questions (an OS user at a terminal, a console user); the name goes into
+// the confirm_answered event.
+type Answerer interface {
+	AnsweredBy() string
+}
+
+func answeredBy(c Confirmer) string {
+	if a, ok := c.(Answerer); ok {
+		return a.AnsweredBy()
+	}
+	return ""
 }

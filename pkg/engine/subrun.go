@@ -88,6 +88,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if parent != nil {
 		o = parent.o
 		o.id, o.parent, o.resume = "", parent.id, nil
+		o.parentStep = call.Step
 		id, _, _ := strings.Cut(call.Step, "[")
 		o.prefix = parent.o.prefix + id + "/"
 	}

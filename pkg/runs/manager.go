@@ -128,21 +128,21 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 			m.queued--
 			m.mu.Unlock()
 			p.release()
-			h.end(m.svc.neverRan(p, "the service shut down before the run started"), nil)
+			h.end(m.svc.neverRan(p, h, "the service shut down before the run started"), nil)
 			return
 		case <-h.cancelled:
 			m.mu.Lock()
 			m.queued--
 			m.mu.Unlock()
 			p.release()
-			h.end(m.svc.neverRan(p, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+			h.end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
 			return
 		}
 	}
 	defer func() { <-m.slots }()
 	select {
 	case <-h.cancelled:
-		h.end(m.svc.neverRan(p, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+		h.end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
 		return
 	default:
 	}

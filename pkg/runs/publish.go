@@ -46,7 +46,10 @@ func (p *publisher) Event(ev engine.Event) {
 	case engine.EventStepFinished:
 		res = history.StepResult{StepID: ev.Step, Op: ev.Op, Item: -1}
 	case engine.EventItemFinished:
-		res = history.StepResult{StepID: ev.Step, Op: ev.Op, Item: ev.Index}
+		if ev.Index == nil {
+			return
+		}
+		res = history.StepResult{StepID: ev.Step, Op: ev.Op, Item: *ev.Index}
 	default:
 		return
 	}

@@ -234,7 +234,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		if s.cfg.Audit != nil {
 			s.cfg.Audit.Denied(p.runID, pb, roles, denied)
 		}
-		stream.Publish(Event{Kind: engine.EventRunFinished, RunID: p.runID, Time: time.Now(), Status: string(rep.Status), Report: rep})
+		publishRecord(stream, rep)
 		s.finish(rep, req, statePath)
 		return rep, nil
 	}
@@ -289,14 +289,13 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if err != nil {
 		return nil, err
 	}
-	stream.Publish(Event{Kind: engine.EventRunFinished, RunID: p.runID, Time: time.Now(), Status: string(rep.Status), Report: rep})
 	s.finish(rep, req, statePath)
 	return rep, nil
 }
 
 // neverRan is the report of a queued run that was cancelled before it
 // started.
-func (s *Service) neverRan(p *prepared, why string) *report.Report {
+func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
 	pb := p.plan.Playbook()
 	now := time.Now()
 	rep := &report.Report{
@@ -310,8 +309,32 @@ func (s *Service) neverRan(p *prepared, why string) *report.Report {
 	if s.store != nil {
 		statePath = filepath.Join(s.reportDir(), p.runID+".json")
 	}
+	publishRecord(h.stream, rep)
 	s.finish(rep, p.req, statePath)
 	return rep
+}
+
+// publishRecord publishes the events of a run that the engine never ran
+// (refused by preflight, or cancelled while queued), in the usual grammar:
+// run_started, each step started and finished with its reason, then
+// run_finished with the report.
+func publishRecord(stream *Stream, rep *report.Report) {
+	now := time.Now()
+	stream.Publish(Event{Kind: engine.EventRunStarted, RunID: rep.RunID, Time: now, Playbook: rep.Playbook.Name})
+	for _, st := range rep.Steps {
+		stream.Publish(Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section})
+		ev := Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section,
+			Status: string(st.Status), Reason: st.Reason}
+		if st.Error != nil {
+			ev.Err, ev.ErrClass = st.Error.Message, st.Error.Class
+		}
+		stream.Publish(ev)
+	}
+	fin := Event{Kind: engine.EventRunFinished, RunID: rep.RunID, Time: now, Status: string(rep.Status), Report: rep}
+	if rep.Error != nil {
+		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
+	}
+	stream.Publish(fin)
 }
 
 // finish writes the report to every sink, records history and prunes.

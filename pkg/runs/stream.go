@@ -3,6 +3,8 @@ package runs
 import (
 	"context"
 	"sync"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 )
 
 // Limits of a Stream.
@@ -230,4 +232,31 @@ func (sub *Subscription) Cancel() {
 	delete(sub.s.subs, sub)
 	sub.s.mu.Unlock()
 	sub.end()
+}
+
+// Observe feeds every event of the stream, from the first, to obs in a
+// goroutine of its own until the stream ends. A panic in obs is recovered
+// and passed to onPanic (when not nil); it stops only this observer, never
+// the run or the process. The returned channel is closed when the
+// observer stops.
+func (s *Stream) Observe(obs engine.Observer, onPanic func(v any)) <-chan struct{} {
+	done := make(chan struct{})
+	sub := s.Subscribe(0)
+	go func() {
+		defer close(done)
+		defer sub.Cancel()
+		defer func() {
+			if v := recover(); v != nil && onPanic != nil {
+				onPanic(v)
+			}
+		}()
+		for {
+			ev, ok := sub.Next(context.Background())
+			if !ok {
+				return
+			}
+			obs.Event(ev)
+		}
+	}()
+	return done
 }

@@ -67,7 +67,11 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	var lines []*capture.LineWriter
 	if call.Output != nil {
 		mu, mask := &sync.Mutex{}, redact.Masker(call.Secrets)
-		lo, le := capture.NewLineWriter(call.Output, mu, mask), capture.NewLineWriter(call.Output, mu, mask)
+		errOut := call.Output
+		if call.ErrOutput != nil {
+			errOut = call.ErrOutput
+		}
+		lo, le := capture.NewLineWriter(call.Output, mu, mask), capture.NewLineWriter(errOut, mu, mask)
 		cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
 		lines = append(lines, lo, le)
 	}
