@@ -40,7 +40,7 @@ type runOptions struct {
 	// parentStep is the step (with its item index) of the parent run
 	// that started this one.
 	parentStep string
-	environ  []string // the host environment; nil = the process's
+	environ    []string // the host environment; nil = the process's
 	// preflight are the decisions made before the run, by step path
 	// ("id", or "step/id" inside a sub-playbook); prefix is this run's
 	// path in them.
