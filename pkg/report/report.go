@@ -72,6 +72,10 @@ type Step struct {
 	// Definition is a hash of the step's definition; resuming compares it
 	// to decide whether a recorded output still stands for the step.
 	Definition string `json:"definition,omitempty"`
+	// ParamsSHA256 is a hash of the step's resolved parameters (of every
+	// item's, for a fan-out), secrets masked; a resumed run reuses the
+	// step only if its parameters resolve to the same.
+	ParamsSHA256 string `json:"params_sha256,omitempty"`
 	// Abandoned is set when the operation ignored cancellation and was left
 	// running after the grace period.
 	Abandoned bool `json:"abandoned,omitempty"`
