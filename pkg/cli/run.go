@@ -209,6 +209,8 @@ func (r *runner) run() int {
 		e.errorf("authorization: %v", err)
 		return ExitUsage
 	}
+	decisions, refusal := checkGrantInputs(decisions, subject, inputs)
+	fmt.Fprint(e.stderr, refusal)
 	if denied := auth.Denied(decisions); len(denied) > 0 {
 		rep := deniedReport(pb, runID, o.roles, decisions)
 		if audit != nil {
