@@ -46,6 +46,9 @@ func (a *Authorizer) subject(pb *steps.Playbook) (*Subject, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.s.directOnly {
+		s = s.DirectOnly()
+	}
 	if a.subs == nil {
 		a.subs = map[*steps.Playbook]*Subject{}
 	}

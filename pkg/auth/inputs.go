@@ -171,6 +171,14 @@ func WithoutGrants(ds []StepDecision, rule string, topLevel bool) []StepDecision
 	return out
 }
 
+// DirectOnly returns a subject with the same roles that never uses a
+// grant, for its playbook or any sub-playbook: what a caller may do with
+// data arsenal-run cannot vouch for, such as a report it cannot verify.
+func (s *Subject) DirectOnly() *Subject {
+	return &Subject{Roles: s.Roles, policy: s.policy, playbook: s.playbook, direct: s.direct,
+		rules: s.rules, scope: s.scope, directOnly: true, GrantNote: s.GrantNote}
+}
+
 // FormatGrantInputs renders, for `validate`, how a grant treats each input
 // of its runbook.
 func FormatGrantInputs(s *Subject) string {

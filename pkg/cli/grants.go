@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // checkGrantInputs applies the rule that a grant pins a runbook's inputs
@@ -34,4 +35,29 @@ func checkGrantInputs(decisions []auth.StepDecision, subject *auth.Subject, inpu
 		fmt.Fprintf(&b, "  - %s\n", p)
 	}
 	return auth.WithoutGrants(decisions, rule, true), b.String()
+}
+
+// loadKey reads, or makes, the state dir's report key: reports of this run
+// are signed with it, and a report to resume is verified with it.
+func (r *runner) loadKey() {
+	if r.o.stateDir == "" {
+		return
+	}
+	key, err := report.Key(r.o.stateDir, true)
+	if err != nil {
+		r.keyErr = err.Error()
+		r.e.errorf("%v; reports of this run are written unsigned", err)
+		return
+	}
+	r.key = key
+}
+
+// sign signs the report with the state dir's key, if there is one.
+func (r *runner) sign(rep *report.Report) {
+	if r.key == nil {
+		return
+	}
+	if err := report.Sign(rep, r.key); err != nil {
+		r.e.errorf("%v; the report is written unsigned", err)
+	}
 }

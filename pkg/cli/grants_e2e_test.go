@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -212,5 +213,127 @@ func TestE2EGrantRefusesFreeInputs(t *testing.T) {
 	}
 	if res.code != ExitOK {
 		t.Errorf("validate: exit %d\n%s", res.code, res.stderr)
+	}
+}
+
+const resumableRunbook = `version: 1
+name: restart-worker
+inputs:
+  signal: {type: string, default: TERM, enum: [TERM, HUP]}
+steps:
+  - id: find
+    op: process.list
+    with: {name_regex: "^arsenal-none$"}
+  - id: check
+    op: control.assert
+    with: {that: "${{ len(steps.find.output.processes) > 0 }}", message: no worker runs}
+  - id: restart
+    op: process.signal
+    foreach: steps.find.output.processes
+    with: {pid: "${{ item.pid }}", signal: "${{ inputs.signal }}"}
+`
+
+// forge rewrites a report as someone steering a resumed run would: the
+// find step succeeded and found pid.
+func forge(t *testing.T, from, to string, pid int) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range m["steps"].([]any) {
+		st := s.(map[string]any)
+		if st["id"] == "find" {
+			st["status"] = "succeeded"
+			st["output"] = map[string]any{"processes": []any{map[string]any{"pid": pid, "name": "worker"}}, "count": 1}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no find step to forge")
+	}
+	out, _ := json.MarshalIndent(m, "", "  ")
+	if err := os.WriteFile(to, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestE2EForgedResumeRefused: an edited report cannot steer a delegated
+// runbook. Under the grant, only a report arsenal-run signed with the state
+// dir's key is resumed; by the caller's own roles, any report is.
+func TestE2EForgedResumeRefused(t *testing.T) {
+	dir := delegation(t, resumableRunbook, "{}")
+	pid, _ := victim(t)
+	rb := "runbooks/restart-worker.yaml"
+	oncall := []string{"--role", "oncall", "--policy", "policy.yaml"}
+	state := filepath.Join(dir, "state")
+
+	// A real run that failed: no worker was found.
+	res := runBinary(t, dir, append([]string{"run", rb, "--report", "first.json", "--state-dir", state}, oncall...)...)
+	if res.code != ExitFailed {
+		t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+	}
+	first := readReport(t, filepath.Join(dir, "first.json"))
+	if first.Signature == "" {
+		t.Fatal("the report of a run with a state dir is not signed")
+	}
+	if fi, err := os.Stat(filepath.Join(state, report.KeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("report key: %v %v", fi, err)
+	}
+
+	refused := func(name string, args ...string) {
+		t.Helper()
+		res := runBinary(t, dir, append(append([]string{"run", rb}, args...), oncall...)...)
+		if res.code != ExitDenied || !strings.Contains(res.stderr, "cannot be verified") ||
+			!strings.Contains(res.stderr, "resume by run id (--resume RUN_ID) with the --state-dir that recorded the run") {
+			t.Errorf("%s: exit %d, want %d with the reason and the fix\n%s", name, res.code, ExitDenied, res.stderr)
+		}
+		if !alive(pid) {
+			t.Fatalf("%s: the forged pid was signalled", name)
+		}
+	}
+
+	// Forged, and no key to check it with.
+	forge(t, filepath.Join(dir, "first.json"), filepath.Join(dir, "forged.json"), pid)
+	refused("forged, no state dir", "--resume", "forged.json")
+	// Forged, signature kept: it no longer matches.
+	refused("forged, signature kept", "--resume", "forged.json", "--state-dir", state)
+	// Signature dropped.
+	var m map[string]any
+	data, _ := os.ReadFile(filepath.Join(dir, "forged.json"))
+	json.Unmarshal(data, &m)
+	delete(m, "signature")
+	data, _ = json.Marshal(m)
+	os.WriteFile(filepath.Join(dir, "unsigned.json"), data, 0o644)
+	refused("forged, unsigned", "--resume", "unsigned.json", "--state-dir", state)
+
+	// What arsenal-run recorded itself resumes, by run id or by file: the
+	// run goes on (and fails again, as no worker runs).
+	for _, from := range []string{first.RunID, "first.json"} {
+		res = runBinary(t, dir, append([]string{"run", rb, "--resume", from, "--state-dir", state}, oncall...)...)
+		if res.code != ExitFailed || !strings.Contains(res.stdout, "reused") {
+			t.Errorf("--resume %s: exit %d, want %d with find reused\n%s%s", from, res.code, ExitFailed, res.stdout, res.stderr)
+		}
+	}
+	if !alive(pid) {
+		t.Fatal("the victim died")
+	}
+
+	// A caller whose own roles may signal any process gains nothing from
+	// a forgery: the report is accepted, with those roles only.
+	res = runBinary(t, dir, "run", rb, "--resume", "forged.json", "--role", "admin", "--policy", "policy.yaml")
+	if res.code != ExitOK {
+		t.Errorf("admin resuming an unverified report: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for deadline := time.Now().Add(10 * time.Second); alive(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Error("admin's resumed run did not signal the pid the report names")
+			break
+		}
 	}
 }

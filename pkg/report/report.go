@@ -41,6 +41,10 @@ type Report struct {
 	Error         *Error         `json:"error,omitempty"`
 	// OutputErrors names outputs that could not be computed.
 	OutputErrors map[string]string `json:"output_errors,omitempty"`
+	// Signature is the hex HMAC-SHA256 of the rest of the report, keyed by
+	// the state directory's report key (see Sign); "" when the run had no
+	// state directory.
+	Signature string `json:"signature,omitempty"`
 }
 
 // Playbook identifies what ran.
