@@ -187,3 +187,52 @@ steps:
 		t.Errorf("sub-run step %s: %+v", st.Status, st.Error)
 	}
 }
+
+// TestDirectOnlyNeverUsesAGrant: a subject made DirectOnly (as for a run
+// resumed from a report arsenal-run cannot verify) gets no grant, not even
+// for a granted sub-playbook that preflight could not see because its path
+// is computed at run time.
+func TestDirectOnlyNeverUsesAGrant(t *testing.T) {
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	eng := engine.New(reg)
+	if err := engine.RegisterPlaybookOp(eng); err != nil {
+		t.Fatal(err)
+	}
+	p, _, dir := grantFixture(t, reg, `{service: [api]}`)
+	wrapper := writeFile(t, dir, "mine.yaml", `version: 1
+name: mine
+inputs:
+  rb: {type: string, default: runbooks/restart.yaml}
+steps:
+  - {id: sub, op: playbook.run, with: {path: "${{ inputs.rb }}"}}
+`)
+	pb, err := steps.Load(wrapper, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := p.Preflight([]string{"oncall"}, pb, reg)
+	if err != nil || UsesGrant(ds) || len(Denied(ds)) > 0 {
+		t.Fatalf("preflight sees no grant and denies nothing: %v %+v", err, ds)
+	}
+	s, _ := p.Subject([]string{"oncall"}, pb)
+	run := func(s *Subject) report.Status {
+		rep, err := eng.Plan(pb).Run(context.Background(), nil, engine.WithRoles("oncall"), engine.WithRunAuthorizer(NewAuthorizer(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Steps[0].Sub == nil {
+			t.Fatalf("no sub-run: %+v", rep.Steps[0])
+		}
+		return rep.Steps[0].Sub.Steps[0].Status
+	}
+	if got := run(s); got != report.StatusSucceeded {
+		t.Errorf("with the grant, the sub-run's step is %s", got)
+	}
+	if got := run(s.DirectOnly()); got != report.StatusDenied {
+		t.Errorf("direct only, the sub-run's step is %s; want denied", got)
+	}
+}
