@@ -88,7 +88,7 @@ func runRun(e *env, args []string) int {
 	fs.StringVar(&o.html, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "evaluate everything but execute only read operations")
 	fs.BoolVar(&o.yes, "yes", false, "answer yes to every confirm: question")
-	fs.StringVar(&o.resume, "resume", "", "rerun the failed run of `REPORT`, reusing the steps that succeeded")
+	fs.StringVar(&o.resume, "resume", "", "rerun the failed run of `REPORT` (a report file, or a run id with a state dir), reusing the steps that succeeded")
 	fs.BoolVar(&o.force, "force", false, "with --resume: resume although the playbook changed, if the reused steps did not")
 	fs.StringVar(&o.stateDir, "state-dir", "", "record history and reports under `DIR` (default $ARSENAL_STATE_DIR)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per executed or denied step to `FILE`")
@@ -130,6 +130,10 @@ type runner struct {
 	o    runOptions
 	c    *command
 	path string
+	// key signs the reports and verifies a resumed one; nil without a
+	// usable state dir key, and keyErr says why.
+	key    []byte
+	keyErr string
 }
 
 func (r *runner) run() int {
@@ -184,11 +188,20 @@ func (r *runner) run() int {
 	eng := engine.New(reg, engOpts...)
 	plan := eng.Plan(pb)
 
+	runID := engine.NewRunID()
+	store, reportPath := r.openHistory(runID)
+	if store != nil {
+		defer store.Close()
+	}
+	r.loadKey()
+
+	var res *resumed
 	var prev *report.Report
 	if o.resume != "" {
-		if prev, err = report.Read(o.resume); err != nil {
+		if res, err = r.loadResume(store); err != nil {
 			return usageError(e, r.c, "--resume: %v", err)
 		}
+		prev = res.rep
 		if err := plan.CheckResume(prev, o.force); err != nil {
 			return usageError(e, r.c, "--resume: %v", err)
 		}
@@ -199,17 +212,16 @@ func (r *runner) run() int {
 		return ExitUsage
 	}
 
-	runID := engine.NewRunID()
-	store, reportPath := r.openHistory(runID)
-	if store != nil {
-		defer store.Close()
-	}
-
 	decisions, err := policy.Preflight(o.roles, pb, reg)
 	if err != nil {
 		e.errorf("authorization: %v", err)
 		return ExitUsage
 	}
+	decisions, refusal := checkGrantInputs(decisions, subject, inputs)
+	if refusal == "" {
+		decisions, subject, refusal = checkResumeTrust(res, decisions, subject)
+	}
+	fmt.Fprint(e.stderr, refusal)
 	// A dry run goes on despite denials, so that its report marks every
 	// step allowed or denied; it then fails with exit 3.
 	if denied := auth.Denied(decisions); len(denied) > 0 && !o.dryRun {
@@ -351,6 +363,7 @@ func (r *runner) openHistory(runID string) (*history.Store, string) {
 // prunes old runs and prints the summary.
 func (r *runner) finish(rep *report.Report, store *history.Store, statePath string) {
 	e, o := r.e, r.o
+	r.sign(rep)
 	write := func(path, format string) {
 		if path == "" {
 			return

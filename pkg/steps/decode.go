@@ -25,7 +25,7 @@ const MaxDuration = 31 * 24 * time.Hour
 
 var topKeys = []string{"version", "name", "description", "timeout", "inputs", "vars", "env", "schedule", "steps", "on_failure", "finally", "outputs"}
 
-var inputKeys = []string{"type", "default", "description", "required", "secret", "env", "enum"}
+var inputKeys = []string{"type", "default", "description", "required", "secret", "env", "enum", "min", "max", "pattern"}
 
 // loader decodes one playbook file. Expressions are collected while
 // decoding and compiled once the step graph is known.
@@ -140,6 +140,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 		}
 		in := &Input{Name: p.Key, Pos: yamlx.PosOf(p.K), Type: InputString}
 		var defNode *yaml.Node
+		limits := map[string]*yaml.Node{}
 		yamlx.Fields(p.V, "input "+p.Key, inputKeys, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "type":
@@ -164,14 +165,11 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 					}
 					in.Env = s
 				}
-			case "enum":
-				if list, ok := yamlx.Plain(v, l.d).([]any); ok {
-					in.Enum = list
-				} else {
-					l.d.Add(yamlx.PosOf(v), "enum must be a list of allowed values")
-				}
+			case "enum", "min", "max", "pattern":
+				limits[key] = v
 			}
 		})
+		l.inputConstraint(in, limits)
 		if defNode != nil && !yamlx.IsNull(defNode) {
 			v, err := in.Coerce(yamlx.Plain(defNode, l.d))
 			if err != nil {

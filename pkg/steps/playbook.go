@@ -111,7 +111,9 @@ type Input struct {
 	Secret      bool
 	Env         string // an environment variable that supplies the value
 	Description string
-	Enum        []any
+	// Constraint holds the input's enum, min, max and pattern. Under a
+	// policy grant, an input without one keeps its default.
+	Constraint
 }
 
 // Var is a named value computed once at the start of a run.
