@@ -212,7 +212,9 @@ func (r *runner) run() int {
 	if denied := auth.Denied(decisions); len(denied) > 0 {
 		rep := deniedReport(pb, runID, o.roles, decisions)
 		if audit != nil {
-			audit.Denied(runID, pb, o.roles, denied)
+			if err := audit.Denied(runID, pb, o.roles, denied); err != nil {
+				e.errorf("%v", err)
+			}
 		}
 		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
 		r.finish(rep, store, reportPath)
