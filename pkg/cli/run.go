@@ -144,6 +144,9 @@ func (r *runner) run() int {
 		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
 		return ExitUsage
 	}
+	for _, w := range pb.Warnings {
+		fmt.Fprintln(e.stderr, w)
+	}
 	policy := auth.Builtin()
 	if o.policy != "" {
 		if policy, err = auth.LoadPolicy(o.policy, reg); err != nil {

@@ -205,7 +205,7 @@ func (l *loader) decodeVars(n *yaml.Node) {
 	for _, p := range pairs {
 		if i < len(l.pb.Vars) && l.pb.Vars[i].Name == p.Key {
 			l.varIdx[p.Key] = i
-			l.pb.Vars[i].Value = l.value(p.V, scopeVars, nil, i, "")
+			l.pb.Vars[i].Value = l.value(p.V, scopeVars, nil, i, false)
 			i++
 		}
 	}
@@ -231,7 +231,7 @@ func (l *loader) envVars(n *yaml.Node, what string, s *Step) []*EnvVar {
 			l.d.Add(yamlx.PosOf(p.V), "env %s must be a string, number or bool, not %s", p.Key, yamlx.KindName(v))
 			continue
 		}
-		out = append(out, &EnvVar{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, sc, s, -1, "")})
+		out = append(out, &EnvVar{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, sc, s, -1, false)})
 	}
 	return out
 }
@@ -246,7 +246,7 @@ func (l *loader) decodeOutputs(n *yaml.Node) {
 			l.d.Add(yamlx.PosOf(p.K), "output name %q: use letters, digits and _, starting with a letter or _", yamlx.Truncate(p.Key, 80))
 			continue
 		}
-		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, scopeOutputs, nil, -1, "")})
+		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, scopeOutputs, nil, -1, false)})
 	}
 }
 

@@ -12,9 +12,10 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-// Load reads, decodes and validates the playbook at path. On any problem it
-// returns Diagnostics holding every problem found, sorted by position; a
-// playbook with problems is never returned.
+// Load reads, decodes and validates the playbook at path. On any error it
+// returns Diagnostics holding every problem found (warnings included),
+// sorted by position; a playbook with errors is never returned. A playbook
+// that loads carries its warnings in Playbook.Warnings.
 func Load(path string, reg *ops.Registry) (*Playbook, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -51,6 +52,7 @@ func Parse(file string, data []byte, reg *ops.Registry) (*Playbook, error) {
 	if err := l.d.Err(); err != nil {
 		return nil, err
 	}
+	pb.Warnings = l.d.Warnings()
 	return pb, nil
 }
 
