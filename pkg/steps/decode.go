@@ -49,7 +49,8 @@ type pendingExpr struct {
 	off   int // byte offset of the source inside the node's value
 	scope scope
 	step  *Step
-	varAt int // for vars: the index of the var being defined
+	varAt int  // for vars: the index of the var being defined
+	list  bool // foreach: the result must be a list
 }
 
 func (l *loader) decodeTop(root *yaml.Node) {

@@ -347,7 +347,9 @@ func (l *loader) bareExpr(n *yaml.Node, what string, sc scope, s *Step, asBool b
 		l.d.Add(l.posAt(n, spans[0].start), "%s is an expression already; write it without ${{ }}", what)
 		return nil
 	}
-	return l.expr(n, src, off, sc, s, asBool, -1)
+	e := l.expr(n, src, off, sc, s, asBool, -1)
+	l.pending[len(l.pending)-1].list = what == "foreach"
+	return e
 }
 
 func (l *loader) expr(n *yaml.Node, src string, off int, sc scope, s *Step, asBool bool, varAt int) *Expr {
