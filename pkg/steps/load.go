@@ -147,7 +147,7 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 			l.d.Add(pos, "steps.%s is in %s, which runs after the %s of step %s; read it in a step of %s or in the playbook's outputs", id, t.Section, s.Section, s.ID, t.Section)
 		case g.before(s, t):
 			// Adding the need would make a cycle.
-			l.d.Add(pos, "steps.%s runs after step %s (it needs %s, directly or through its needs), so %s cannot read it; move this to a step that runs after %s, or move step %s before %s", id, s.ID, s.ID, s.ID, id, id, s.ID)
+			l.d.Add(pos, "steps.%s runs after step %s, which it needs (directly or not), so %s cannot read it; move this to a step after %s, or move step %s before %s", id, s.ID, s.ID, id, id, s.ID)
 		default:
 			l.d.Add(pos, "steps.%s is not finished when step %s runs; add %s to its needs (directly or through a step it needs)", id, s.ID, id)
 		}
