@@ -109,7 +109,7 @@ func TestHostileRefused(t *testing.T) {
 	}{
 		{"alias bomb", readFixture(t, "alias_bomb.yaml"), 9, "MaxAliasNodes"},
 		{"20,000 nested flow sequences", deepFlow(20_000), 4, "exceeded max depth"},
-		{"20,000 nested block sequences", deepBlock(20_000), 4, "exceeded max depth"},
+		{"20,000 nested block sequences", deepBlock(20_000), 5, "exceeded max depth"},
 		{"20,000 nested flow mappings", []byte(hostileHead + "vars:\n  x: " + strings.Repeat("{a: ", 20_000) + "1" + strings.Repeat("}", 20_000) + "\n" + oneStep), 4, "exceeded max depth"},
 		{"file over MaxFileSize", big, 1, "over the limit of 1048576 (MaxFileSize)"},
 		{"steps over MaxSteps", manySteps(MaxSteps + 10), 5004, "more than 5000 steps (MaxSteps)"},
