@@ -38,6 +38,7 @@ type loader struct {
 	ids     map[string]*Step
 	comp    *exprCompiler
 	varIdx  map[string]int
+	sub     *subLoads // the sub-playbooks read for playbook.run steps
 	// lineStarts are the byte offsets of the file's lines, for posAt.
 	lineStarts []int
 }

@@ -310,6 +310,9 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		if !dynamic {
 			s.Params = params
 		}
+		if s.Op == SubPlaybookOp {
+			l.checkSubPlaybook(pairs)
+		}
 		return
 	}
 	pes, _ := err.(ops.ParamErrors)

@@ -78,6 +78,15 @@ func fixtureRegistry(t testing.TB) *ops.Registry {
 			{Name: "wait", Type: ops.TypeDuration, Max: ops.Bound(60)},
 			{Name: "body", Type: ops.TypeAny},
 		},
+	}, {
+		Name:        "playbook.run",
+		Description: "A stand-in for the engine's playbook.run, with its params.",
+		Risk:        ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "path", Type: ops.TypeString, Required: true},
+			{Name: "inputs", Type: ops.TypeMap},
+		},
+		Output: []ops.Field{{Name: "status", Type: "string"}, {Name: "outputs", Type: "map"}, {Name: "run_id", Type: "string"}},
 	}} {
 		if err := r.Register(s, nop); err != nil {
 			t.Fatal(err)

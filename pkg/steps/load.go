@@ -39,13 +39,19 @@ func Load(path string, reg *ops.Registry) (*Playbook, error) {
 // Parse decodes and validates a playbook held in memory; file names it in
 // diagnostics and resolves relative paths against its directory.
 func Parse(file string, data []byte, reg *ops.Registry) (*Playbook, error) {
+	return parse(file, data, reg, newSubLoads())
+}
+
+func parse(file string, data []byte, reg *ops.Registry, sub *subLoads) (*Playbook, error) {
 	sum := sha256.Sum256(data)
 	dir := filepath.Dir(file)
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
+	sub.chain = append(sub.chain, filepath.Join(dir, filepath.Base(file)))
+	defer func() { sub.chain = sub.chain[:len(sub.chain)-1] }()
 	pb := &Playbook{File: file, Dir: dir, SHA256: hex.EncodeToString(sum[:])}
-	l := &loader{d: &yamlx.Diags{File: file}, data: data, reg: reg, pb: pb, ids: map[string]*Step{}, varIdx: map[string]int{}}
+	l := &loader{d: &yamlx.Diags{File: file}, data: data, reg: reg, pb: pb, ids: map[string]*Step{}, varIdx: map[string]int{}, sub: sub}
 	root := yamlx.Parse(data, limits, l.d)
 	if root == nil {
 		return nil, l.d.Err()
