@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -197,7 +197,12 @@ func (r *runner) run() int {
 	}
 	inputs, err := r.inputs(plan, prev)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
+		if ds := (steps.Diagnostics)(nil); errors.As(err, &ds) {
+			// Problems in an inputs file name their own file:line:column.
+			fmt.Fprintf(e.stderr, "%v\nnothing ran\n", ds)
+		} else {
+			fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
+		}
 		return ExitUsage
 	}
 
@@ -295,13 +300,9 @@ func (r *runner) inputs(plan *engine.Plan, prev *report.Report) (map[string]any,
 		}
 	}
 	if r.o.inputsFile != "" {
-		data, err := os.ReadFile(r.o.inputsFile)
+		fromFile, err := steps.LoadInputs(r.o.inputsFile, plan.Playbook())
 		if err != nil {
-			return nil, fmt.Errorf("--inputs: %w", err)
-		}
-		var fromFile map[string]any
-		if err := yaml.Unmarshal(data, &fromFile); err != nil {
-			return nil, fmt.Errorf("--inputs %s: want a mapping of input names to values: %w", r.o.inputsFile, err)
+			return nil, err
 		}
 		for k, v := range fromFile {
 			given[k] = v
