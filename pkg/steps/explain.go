@@ -35,15 +35,50 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		msg = fmt.Sprintf("in %s(list, { … }) the braces are the predicate, not a map; wrap a map literal in parentheses: %s(%s, ({%s: …}))", m[1], m[1], strings.TrimSpace(m[2]), m[3])
 	case msg == "unexpected token EOF":
 		msg = "unexpected token EOF: the expression ends too early; close every (, [, { and quote, and give each operator both its sides"
+	case strings.HasPrefix(msg, "invalid operation: in "):
+		msg += "; in finds an element of a list or a key of a map; for text use contains(text, part)"
+	case strings.HasPrefix(msg, "invalid operation: not ") || strings.HasPrefix(msg, "invalid operation: ! "):
+		msg += "; not takes true or false: compare the value first, e.g. not (x == \"\")"
 	case strings.Contains(msg, "mismatched types"):
 		msg += "; convert one side first, e.g. string(x), int(x) or float(x)"
+	case cannotUseRE.MatchString(msg):
+		m := cannotUseRE.FindStringSubmatch(msg)
+		msg = strings.TrimSpace(msg)
+		if conv := conversion(m[1]); conv != "" {
+			msg += fmt.Sprintf("; convert it first with %s(x)", conv)
+		}
 	case unknownNameRE.MatchString(msg):
 		msg = c.unknownName(unknownNameRE.FindStringSubmatch(msg)[1], s)
 	default:
-		return e
+		return &exprError{e.off, readableTypes(msg)}
 	}
-	return &exprError{e.off, msg}
+	return &exprError{e.off, readableTypes(msg)}
 }
+
+// cannotUseRE matches expr's message for an argument of the wrong type;
+// the group is the type wanted.
+var cannotUseRE = regexp.MustCompile(`^cannot use \S+ as argument \(type (\S+)\) to call`)
+
+func conversion(t string) string {
+	switch t {
+	case "string":
+		return "string"
+	case "int", "int64":
+		return "int"
+	case "float64":
+		return "float"
+	}
+	return ""
+}
+
+// readableTypes names Go types as expressions know them.
+var readableTypes = strings.NewReplacer(
+	"map[string]interface {}", "map",
+	"[]interface {}", "list",
+	"map[string]string", "map",
+	"interface {}", "any",
+	"float64", "float",
+).Replace
 
 // unknownName explains a name that is not in the environment: it may be an
 // input, var or step written without its prefix, or a misspelt root name.
