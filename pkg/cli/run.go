@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -149,6 +149,9 @@ func (r *runner) run() int {
 		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
 		return ExitUsage
 	}
+	for _, w := range pb.Warnings {
+		fmt.Fprintln(e.stderr, w)
+	}
 	policy := auth.Builtin()
 	if o.policy != "" {
 		if policy, err = auth.LoadPolicy(o.policy, reg); err != nil {
@@ -208,7 +211,12 @@ func (r *runner) run() int {
 	}
 	inputs, err := r.inputs(plan, prev)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
+		if ds := (steps.Diagnostics)(nil); errors.As(err, &ds) {
+			// Problems in an inputs file name their own file:line:column.
+			fmt.Fprintf(e.stderr, "%v\nnothing ran\n", ds)
+		} else {
+			fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
+		}
 		return ExitUsage
 	}
 
@@ -227,7 +235,9 @@ func (r *runner) run() int {
 	if denied := auth.Denied(decisions); len(denied) > 0 && !o.dryRun {
 		rep := deniedReport(pb, runID, o.roles, decisions, reg)
 		if audit != nil {
-			audit.Denied(runID, pb, o.roles, denied)
+			if err := audit.Denied(runID, pb, o.roles, denied); err != nil {
+				e.errorf("%v", err)
+			}
 		}
 		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
 		r.finish(rep, store, reportPath)
@@ -306,13 +316,9 @@ func (r *runner) inputs(plan *engine.Plan, prev *report.Report) (map[string]any,
 		}
 	}
 	if r.o.inputsFile != "" {
-		data, err := os.ReadFile(r.o.inputsFile)
+		fromFile, err := steps.LoadInputs(r.o.inputsFile, plan.Playbook())
 		if err != nil {
-			return nil, fmt.Errorf("--inputs: %w", err)
-		}
-		var fromFile map[string]any
-		if err := yaml.Unmarshal(data, &fromFile); err != nil {
-			return nil, fmt.Errorf("--inputs %s: want a mapping of input names to values: %w", r.o.inputsFile, err)
+			return nil, err
 		}
 		for k, v := range fromFile {
 			given[k] = v

@@ -150,12 +150,15 @@ func (v *validation) check(file string) {
 		v.bad++
 		var ds steps.Diagnostics
 		if errors.As(err, &ds) {
-			v.errs += len(ds)
+			v.errs += ds.Errors()
 		} else {
 			v.errs++
 		}
 		fmt.Fprintln(v.e.stderr, err)
 		return
+	}
+	for _, w := range pb.Warnings {
+		fmt.Fprintln(v.e.stderr, w)
 	}
 	n := len(pb.AllSteps())
 	fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))

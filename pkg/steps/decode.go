@@ -38,6 +38,7 @@ type loader struct {
 	ids     map[string]*Step
 	comp    *exprCompiler
 	varIdx  map[string]int
+	sub     *subLoads // the sub-playbooks read for playbook.run steps
 	// lineStarts are the byte offsets of the file's lines, for posAt.
 	lineStarts []int
 }
@@ -49,7 +50,8 @@ type pendingExpr struct {
 	off   int // byte offset of the source inside the node's value
 	scope scope
 	step  *Step
-	varAt int // for vars: the index of the var being defined
+	varAt int  // for vars: the index of the var being defined
+	list  bool // foreach: the result must be a list
 }
 
 func (l *loader) decodeTop(root *yaml.Node) {
@@ -203,7 +205,7 @@ func (l *loader) decodeVars(n *yaml.Node) {
 	for _, p := range pairs {
 		if i < len(l.pb.Vars) && l.pb.Vars[i].Name == p.Key {
 			l.varIdx[p.Key] = i
-			l.pb.Vars[i].Value = l.value(p.V, scopeVars, nil, i, "")
+			l.pb.Vars[i].Value = l.value(p.V, scopeVars, nil, i, false)
 			i++
 		}
 	}
@@ -229,7 +231,7 @@ func (l *loader) envVars(n *yaml.Node, what string, s *Step) []*EnvVar {
 			l.d.Add(yamlx.PosOf(p.V), "env %s must be a string, number or bool, not %s", p.Key, yamlx.KindName(v))
 			continue
 		}
-		out = append(out, &EnvVar{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, sc, s, -1, "")})
+		out = append(out, &EnvVar{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, sc, s, -1, false)})
 	}
 	return out
 }
@@ -244,7 +246,7 @@ func (l *loader) decodeOutputs(n *yaml.Node) {
 			l.d.Add(yamlx.PosOf(p.K), "output name %q: use letters, digits and _, starting with a letter or _", yamlx.Truncate(p.Key, 80))
 			continue
 		}
-		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, scopeOutputs, nil, -1, "")})
+		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, scopeOutputs, nil, -1, false)})
 	}
 }
 

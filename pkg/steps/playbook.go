@@ -27,6 +27,9 @@ type Playbook struct {
 	OnFailure   []*Step
 	Finally     []*Step
 	Outputs     []*Output
+	// Warnings are what validation found suspicious without refusing the
+	// playbook, sorted by position; front ends print them.
+	Warnings Diagnostics
 }
 
 // AllSteps returns steps, on_failure and finally, in that order.
