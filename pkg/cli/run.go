@@ -12,12 +12,12 @@ import (
 	"sync"
 
 	"github.com/rs/zerolog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // runCommand describes `run`.
@@ -89,7 +89,7 @@ func runRun(e *env, args []string) int {
 	fs.StringVar(&o.html, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "evaluate everything but execute only read operations")
 	fs.BoolVar(&o.yes, "yes", false, "answer yes to every confirm: question")
-	fs.StringVar(&o.resume, "resume", "", "rerun the failed run of `REPORT`, reusing the steps that succeeded")
+	fs.StringVar(&o.resume, "resume", "", "rerun the failed run of `REPORT` (a report file, or a run id with a state dir), reusing the steps that succeeded")
 	fs.BoolVar(&o.force, "force", false, "with --resume: resume although the playbook changed, if the reused steps did not")
 	fs.StringVar(&o.stateDir, "state-dir", "", "record history and reports under `DIR` (default $ARSENAL_STATE_DIR)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per executed or denied step to `FILE`")
@@ -141,9 +141,17 @@ func (r *runner) run() int {
 		return ExitFailed
 	}
 	defer reg.Close()
+	pb, err := steps.Load(r.path, reg)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
+		return ExitUsage
+	}
+	for _, w := range pb.Warnings {
+		fmt.Fprintln(e.stderr, w)
+	}
 	var policy *auth.Policy
 	if o.policy != "" {
-		var err error
 		if policy, err = auth.LoadPolicy(o.policy, reg); err != nil {
 			fmt.Fprintln(e.stderr, err)
 			fmt.Fprintf(e.stderr, "the policy %s has problems; nothing ran\n", o.policy)
@@ -174,7 +182,7 @@ func (r *runner) run() int {
 	if svc.Interrupted > 0 {
 		fmt.Fprintf(e.stderr, "%s: marked %s of earlier processes interrupted\n", program, plural(svc.Interrupted, "run", "runs"))
 	}
-	req, code, ok := r.request(policy)
+	req, code, ok := r.request(pb, policy)
 	if !ok {
 		return code
 	}
@@ -229,6 +237,7 @@ func (r *runner) run() int {
 		fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
 		return ExitUsage
 	}
+	fmt.Fprint(e.stderr, h.Refusal())
 	if denied := h.Denied(); len(denied) > 0 {
 		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
 	}
@@ -242,35 +251,17 @@ func render(s *runs.Stream, to engine.Observer) {
 }
 
 // request turns the flags into a run request.
-func (r *runner) request(policy *auth.Policy) (runs.Request, int, bool) {
+func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request, int, bool) {
 	e, o := r.e, r.o
 	req := runs.Request{
-		Path:   r.path,
-		Policy: policy,
-		Caller: runs.Caller{Roles: o.roles, Name: osUser(), From: hostName(), Trigger: runs.TriggerCLI},
-		DryRun: o.dryRun, Yes: o.yes, Force: o.force,
+		Playbook: pb,
+		Policy:   policy,
+		Caller:   runs.Caller{Roles: o.roles, Name: osUser(), From: hostName(), Trigger: runs.TriggerCLI},
+		DryRun:   o.dryRun, Yes: o.yes, Force: o.force,
+		ResumeFrom:  o.resume,
+		InputsFile:  o.inputsFile,
 		Sinks:       runs.Sinks{Report: o.reportPath, JUnit: o.junit, Markdown: o.markdown, HTML: o.html, StepSummary: true},
 		MaxParallel: o.parallel,
-	}
-	if o.resume != "" {
-		prev, err := report.Read(o.resume)
-		if err != nil {
-			return req, usageError(e, r.c, "--resume: %v", err), false
-		}
-		req.Resume = prev
-	}
-	if o.inputsFile != "" {
-		data, err := os.ReadFile(o.inputsFile)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "%s: --inputs: %v\nnothing ran\n", r.path, err)
-			return req, ExitUsage, false
-		}
-		var fromFile map[string]any
-		if err := yaml.Unmarshal(data, &fromFile); err != nil {
-			fmt.Fprintf(e.stderr, "%s: --inputs %s: want a mapping of input names to values: %v\nnothing ran\n", r.path, o.inputsFile, err)
-			return req, ExitUsage, false
-		}
-		req.Inputs = fromFile
 	}
 	req.InputText = map[string]string{}
 	for _, kv := range o.inputs {
@@ -299,6 +290,11 @@ func (r *runner) prepareError(err error) int {
 		return ExitUsage
 	case "roles", "resume":
 		return usageError(e, r.c, "%v", pe.Err)
+	}
+	if ds := (steps.Diagnostics)(nil); errors.As(pe.Err, &ds) {
+		// Problems in an inputs file name their own file:line:column.
+		fmt.Fprintf(e.stderr, "%v\nnothing ran\n", ds)
+		return ExitUsage
 	}
 	fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, pe.Err)
 	return ExitUsage

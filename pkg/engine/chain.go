@@ -66,6 +66,15 @@ func (c *Call) Playbook() *steps.Playbook {
 	return c.run.p.pb
 }
 
+// Inputs returns the inputs of the run the call belongs to (a sub-run's
+// for a step of a sub-playbook), defaults included.
+func (c *Call) Inputs() map[string]any {
+	if c.run == nil {
+		return nil
+	}
+	return c.run.inputs
+}
+
 // Handler runs a call and returns the operation's output.
 type Handler func(ctx context.Context, c *Call) (map[string]any, error)
 

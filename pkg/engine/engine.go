@@ -95,9 +95,11 @@ func WithMiddleware(m ...Middleware) Option {
 func WithAuditor(a Auditor) Option { return func(e *Engine) { e.auditor = a } }
 
 // Auditor records each call once it has an outcome: executed, failed or
-// denied. It is called from many goroutines.
+// denied. It is called from many goroutines. An Auditor that cannot record
+// a call returns an error, and the call's step fails with class system:
+// a step is never reported succeeded without its audit record.
 type Auditor interface {
-	Audit(c *Call, out map[string]any, err error, d time.Duration)
+	Audit(c *Call, out map[string]any, err error, d time.Duration) error
 }
 
 // WithObserver receives progress events from every run.

@@ -79,6 +79,7 @@ func (r *run) stepReport(n *node) report.Step {
 	}
 	if r.resumable {
 		s.Definition = r.p.fingerprint(n)
+		s.ParamsSHA256 = r.paramsRecord(n)
 	}
 	if rec.ran {
 		t := rec.started

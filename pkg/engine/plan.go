@@ -209,31 +209,13 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 			}
 			problems = append(problems, fmt.Sprintf("%s is required; %s", in.Name, hint))
 		default:
-			out[in.Name] = zeroInput(in.Type)
+			out[in.Name] = steps.ZeroValue(in.Type)
 		}
 	}
 	if len(problems) > 0 {
 		return nil, &InputError{problems}
 	}
 	return out, nil
-}
-
-// zeroInput is the value of an optional input that was not given, so that
-// expressions reading it see a value of the declared type.
-func zeroInput(t steps.InputType) any {
-	switch t {
-	case steps.InputNumber:
-		return 0.0
-	case steps.InputInteger:
-		return 0
-	case steps.InputBool:
-		return false
-	case steps.InputList:
-		return []any{}
-	case steps.InputMap:
-		return map[string]any{}
-	}
-	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

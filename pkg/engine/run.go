@@ -145,6 +145,8 @@ type run struct {
 	// resumed indexes the resumed run's succeeded steps by id; only the
 	// scheduler goroutine touches it.
 	resumed map[string]*report.Step
+	// digestEnv is the steps section's environment, for paramsRecord.
+	digestEnv map[string]any
 }
 
 // record is what the run learns about one step.
@@ -174,6 +176,7 @@ type record struct {
 	// the run's output budget.
 	cutOutputs int
 	cutBytes   int64
+	paramsSHA string // the parameter digest, once known (see paramsRecord)
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs

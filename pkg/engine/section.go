@@ -29,7 +29,7 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 		for len(ready) > 0 {
 			n := ready[0]
 			ready = ready[1:]
-			if r.settle(ctx, n) {
+			if r.settle(ctx, n, env) {
 				finished++
 				ready = r.release(n, ready)
 				continue
@@ -80,8 +80,8 @@ func (r *run) release(n *node, ready []*node) []*node {
 // settle decides the outcome of a step that will not run: one whose needs
 // did not all succeed, or any step once the run is cancelled. It reports
 // whether it did.
-func (r *run) settle(ctx context.Context, n *node) bool {
-	if prev := r.reusable(n); prev != nil {
+func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
+	if prev := r.reusable(n, env); prev != nil {
 		r.reuse(n, prev)
 		return true
 	}

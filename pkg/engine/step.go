@@ -204,7 +204,9 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 	start := r.p.e.clock.Now()
 	out, err := r.p.handler(ctx, c)
 	if a := r.p.e.auditor; a != nil && !errors.Is(err, errDryRun) {
-		a.Audit(c, out, err, r.p.e.clock.Now().Sub(start))
+		if aerr := a.Audit(c, out, err, r.p.e.clock.Now().Sub(start)); aerr != nil {
+			out, err = nil, ops.WithClass(ops.ClassSystem, aerr)
+		}
 	}
 	if err == nil && len(s.Entry.Spec.SecretOutputs) > 0 {
 		for _, k := range s.Entry.Spec.SecretOutputs {

@@ -41,6 +41,10 @@ type Report struct {
 	Error         *Error         `json:"error,omitempty"`
 	// OutputErrors names outputs that could not be computed.
 	OutputErrors map[string]string `json:"output_errors,omitempty"`
+	// Signature is the hex HMAC-SHA256 of the rest of the report, keyed by
+	// the state directory's report key (see Sign); "" when the run had no
+	// state directory.
+	Signature string `json:"signature,omitempty"`
 	// OutputBudget says what the run cut from its operations' outputs to
 	// stay within its budget; absent when nothing was cut.
 	OutputBudget *OutputBudget `json:"output_budget,omitempty"`
@@ -90,6 +94,10 @@ type Step struct {
 	// Definition is a hash of the step's definition; resuming compares it
 	// to decide whether a recorded output still stands for the step.
 	Definition string `json:"definition,omitempty"`
+	// ParamsSHA256 is a hash of the step's resolved parameters (of every
+	// item's, for a fan-out), secrets masked; a resumed run reuses the
+	// step only if its parameters resolve to the same.
+	ParamsSHA256 string `json:"params_sha256,omitempty"`
 	// Abandoned is set when the operation ignored cancellation and was left
 	// running after the grace period.
 	Abandoned bool `json:"abandoned,omitempty"`

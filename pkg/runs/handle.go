@@ -40,6 +40,7 @@ type Handle struct {
 	rep       *report.Report
 	runErr    error
 	denied    []auth.StepDecision
+	refusal   string
 	done      chan struct{}
 	doneOnce  sync.Once
 }
@@ -150,6 +151,21 @@ func (h *Handle) Denied() []auth.StepDecision {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.denied
+}
+
+// Refusal explains, when a grant was refused for this run (inputs the
+// grant does not allow, a resumed report that cannot be verified), why and
+// what to do; "" otherwise.
+func (h *Handle) Refusal() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.refusal
+}
+
+func (h *Handle) setRefusal(s string) {
+	h.mu.Lock()
+	h.refusal = s
+	h.mu.Unlock()
 }
 
 func (h *Handle) setDenied(ds []auth.StepDecision) {

@@ -72,10 +72,19 @@ type Request struct {
 	// Confirmer asks confirm: questions; without one (and without Yes)
 	// such steps are denied.
 	Confirmer engine.Confirmer
-	// Resume is the failed run to resume; Force resumes although the
-	// playbook changed, when the reused steps did not.
+	// ResumeFrom names the failed run to resume: a report file, or a run
+	// id in the state dir's history. Its signature is checked with the
+	// state dir's key; see docs/authorization.md for what an unverified
+	// report may be used for.
+	ResumeFrom string
+	// Resume is a failed run's report already in memory; it counts as
+	// unverified. Force resumes although the playbook changed, when the
+	// reused steps did not.
 	Resume *report.Report
 	Force  bool
+	// InputsFile is a YAML or JSON file of input values, read strictly;
+	// Inputs and InputText win over it.
+	InputsFile string
 	// Env is the environment the run may read; nil means the service's.
 	Env   Env
 	Sinks Sinks

@@ -57,6 +57,10 @@ type Config struct {
 type Service struct {
 	cfg   Config
 	store *history.Store
+	// key signs reports and verifies resumed ones; nil without a usable
+	// state dir key, and keyErr says why.
+	key    []byte
+	keyErr string
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
@@ -88,6 +92,12 @@ func NewService(cfg Config) (*Service, error) {
 			store.Close()
 			return nil, fmt.Errorf("history: %w", err)
 		}
+		key, err := report.Key(cfg.StateDir, true)
+		if err != nil {
+			s.keyErr = err.Error()
+			s.warn("%v; reports are written unsigned", err)
+		}
+		s.key = key
 	}
 	return s, nil
 }
@@ -139,6 +149,7 @@ type prepared struct {
 	subject *auth.Subject
 	inputs  map[string]any
 	env     Env
+	res     *resumed
 }
 
 func (p *prepared) release() {}
@@ -174,27 +185,45 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	}
 	eng := engine.New(s.cfg.Registry)
 	plan := eng.Plan(pb)
-	if req.Resume != nil {
-		if err := plan.CheckResume(req.Resume, req.Force); err != nil {
+	var res *resumed
+	switch {
+	case req.ResumeFrom != "":
+		if res, err = s.loadResume(req.ResumeFrom); err != nil {
+			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
+		}
+	case req.Resume != nil:
+		res = &resumed{rep: req.Resume, file: "the report given", why: "it was not read from the state dir"}
+	}
+	if res != nil {
+		if err := plan.CheckResume(res.rep, req.Force); err != nil {
 			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
 		}
 	}
-	inputs, err := s.inputs(plan, req, env)
+	inputs, err := s.inputs(plan, req, res, env)
 	if err != nil {
 		return nil, &PrepareError{Field: "inputs", Err: err}
 	}
-	return &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env}, nil
+	return &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res}, nil
 }
 
 // inputs gathers the run's inputs: those of a resumed run (but not its
 // masked secrets), then the typed inputs, then the text ones.
-func (s *Service) inputs(plan *engine.Plan, req *Request, env Env) (map[string]any, error) {
+func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env) (map[string]any, error) {
 	given := map[string]any{}
-	if prev := req.Resume; prev != nil {
-		for k, v := range prev.Inputs {
+	if res != nil {
+		for k, v := range res.rep.Inputs {
 			if in := plan.Playbook().Input(k); in != nil && !in.Secret {
 				given[k] = v
 			}
+		}
+	}
+	if req.InputsFile != "" {
+		fromFile, err := steps.LoadInputs(req.InputsFile, plan.Playbook())
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range fromFile {
+			given[k] = v
 		}
 	}
 	for k, v := range req.Inputs {
@@ -226,13 +255,21 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if err != nil {
 		return nil, fmt.Errorf("authorization: %w", err)
 	}
+	subject := p.subject
+	decisions, refusal := checkGrantInputs(decisions, subject, p.inputs)
+	if refusal == "" {
+		decisions, subject, refusal = checkResumeTrust(p.res, decisions, subject)
+	}
+	h.setRefusal(refusal)
 	// A dry run goes on despite denials, so that its report marks every
 	// step allowed or denied; it then fails with class authorization.
 	if denied := auth.Denied(decisions); len(denied) > 0 && !req.DryRun {
 		rep := DeniedReport(pb, p.runID, roles, decisions, s.cfg.Registry)
 		h.setDenied(denied)
 		if s.cfg.Audit != nil {
-			s.cfg.Audit.Denied(p.runID, pb, roles, denied)
+			if err := s.cfg.Audit.Denied(p.runID, pb, roles, denied); err != nil {
+				s.warn("%v", err)
+			}
 		}
 		publishRecord(stream, rep)
 		s.finish(rep, req, statePath)
@@ -257,7 +294,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	runOpts := []engine.RunOption{
 		engine.WithRunID(p.runID),
 		engine.WithRoles(roles...),
-		engine.WithRunAuthorizer(auth.NewAuthorizer(p.subject)),
+		engine.WithRunAuthorizer(auth.NewAuthorizer(subject)),
 		engine.WithRunObserver(pub),
 		engine.WithEnviron(p.env.Environ()),
 		engine.WithPreflight(preflightDecisions(decisions)),
@@ -274,12 +311,12 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if req.Yes {
 		runOpts = append(runOpts, engine.AssumeYes())
 	}
-	if req.Resume != nil {
-		runOpts = append(runOpts, engine.Resume(req.Resume))
+	if p.res != nil {
+		runOpts = append(runOpts, engine.Resume(p.res.rep))
 	}
 	if s.store != nil {
 		run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: roles,
-			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: statePath, ResumedFrom: resumedID(req.Resume)}
+			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: statePath, ResumedFrom: resumedID(p.res)}
 		if err := s.store.RecordStart(ctx, run); err != nil {
 			s.warn("history: %v", err)
 		}
@@ -339,6 +376,11 @@ func publishRecord(stream *Stream, rep *report.Report) {
 
 // finish writes the report to every sink, records history and prunes.
 func (s *Service) finish(rep *report.Report, req *Request, statePath string) {
+	if s.key != nil {
+		if err := report.Sign(rep, s.key); err != nil {
+			s.warn("%v; the report is written unsigned", err)
+		}
+	}
 	write := func(path, format string) {
 		if path == "" {
 			return
@@ -383,9 +425,9 @@ func (s *Service) finish(rep *report.Report, req *Request, statePath string) {
 	}
 }
 
-func resumedID(prev *report.Report) string {
-	if prev == nil {
+func resumedID(res *resumed) string {
+	if res == nil {
 		return ""
 	}
-	return prev.RunID
+	return res.rep.RunID
 }
