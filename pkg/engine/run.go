@@ -176,7 +176,7 @@ type record struct {
 	// the run's output budget.
 	cutOutputs int
 	cutBytes   int64
-	paramsSHA string // the parameter digest, once known (see paramsRecord)
+	paramsSHA  string // the parameter digest, once known (see paramsRecord)
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs
