@@ -43,7 +43,7 @@ func mdIcon(s Status) string {
 // or inject markup.
 func WriteMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s `%s` %s in %s\n\n", mdIcon(r.Status), r.Playbook.Name, r.Status, FormatMS(r.DurationMS))
+	fmt.Fprintf(&b, "### %s `%s` %s in %s\n\n", mdIcon(r.Status), mdCode(r.Playbook.Name), mdText(string(r.Status)), FormatMS(r.DurationMS))
 	meta := []string{"run `" + mdCode(r.RunID) + "`", "started " + utc(r.StartedAt)}
 	if len(r.Roles) > 0 {
 		meta = append(meta, "roles "+mdText(strings.Join(r.Roles, ", ")))
@@ -72,7 +72,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		if s.Reused {
 			note = strings.TrimPrefix(note+"; reused from the earlier run", "; ")
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), s.Status, stepTime(s), s.Attempts, mdCell(note, mdCellLimit))
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdCell(note, mdCellLimit))
 	}
 	b.WriteString("\n")
 	mdOutputs(&b, r)
@@ -122,7 +122,7 @@ func mdDetails(b *strings.Builder, r *Report, s *Step) {
 	if s.Error != nil {
 		summary = errText(s.Error)
 	}
-	fmt.Fprintf(b, "<details>\n<summary>%s <code>%s</code> %s</summary>\n\n", mdIcon(s.Status), htmlText(stepLabel(s)), htmlText(clip(plainText(firstLine(summary)), mdCellLimit)))
+	fmt.Fprintf(b, "<details>\n<summary>%s <code>%s</code> %s</summary>\n\n", mdIcon(s.Status), htmlText(clip(plainText(stepLabel(s)), mdCellLimit)), htmlText(clip(plainText(firstLine(summary)), mdCellLimit)))
 	if s.Error != nil {
 		fmt.Fprintf(b, "**Error** (`%s`)\n\n%s\n", mdCode(s.Error.Class), mdFence(excerpt(s.Error.Message, mdBlockLimit), "text"))
 	} else if s.Reason != "" {
@@ -172,7 +172,7 @@ func mdItems(b *strings.Builder, s *Step) {
 		if it.Error != nil {
 			note = firstLine(errText(it.Error))
 		}
-		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(inline(it.Item), 80), mdIcon(it.Status), it.Status, durText(it.StartedAt, it.DurationMS), it.Attempts, mdCell(note, mdCellLimit))
+		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(inline(it.Item), 80), mdIcon(it.Status), mdText(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, mdCell(note, mdCellLimit))
 	}
 	if n > 0 {
 		b.WriteString("\n")
