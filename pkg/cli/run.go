@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -106,6 +107,15 @@ func runRun(e *env, args []string) int {
 	if o.logFormat != "console" && o.logFormat != "json" {
 		return fs.usageError("--log-format is console or json, not %q", o.logFormat)
 	}
+	if o.logLevel != "" && !contains(logLevels, o.logLevel) {
+		return fs.usageError("--log-level is one of %s, not %q%s", strings.Join(logLevels, ", "), o.logLevel, suggest.DidYouMean(o.logLevel, logLevels))
+	}
+	if o.parallel < 1 {
+		return fs.usageError("--max-parallel must be at least 1, not %d", o.parallel)
+	}
+	if o.keepRuns < 0 || o.keepDays < 0 {
+		return fs.usageError("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", o.keepRuns, o.keepDays)
+	}
 	if o.stateDir == "" {
 		o.stateDir = e.getenv("ARSENAL_STATE_DIR")
 	}
@@ -122,6 +132,9 @@ func runRun(e *env, args []string) int {
 	r := &runner{e: e, o: o, c: c, path: pos[0]}
 	return r.run()
 }
+
+// logLevels are the values --log-level takes.
+var logLevels = []string{"debug", "info", "warn", "error"}
 
 // runner carries one `run` from flags to exit code.
 type runner struct {
@@ -271,7 +284,8 @@ func (r *runner) logLevel() (zerolog.Level, bool) {
 		level = zerolog.ErrorLevel
 	}
 	if r.o.logLevel != "" {
-		if l, err := zerolog.ParseLevel(r.o.logLevel); err == nil && l != zerolog.NoLevel {
+		// runRun accepted only the names of logLevels.
+		if l, err := zerolog.ParseLevel(r.o.logLevel); err == nil {
 			level = l
 		}
 	}

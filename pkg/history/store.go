@@ -45,6 +45,12 @@ const (
 	StatusInterrupted report.Status = "interrupted"
 )
 
+// Statuses lists the statuses a run can have in the history, for filters:
+// the run statuses of a report, then running and interrupted.
+func Statuses() []string {
+	return []string{string(report.StatusSucceeded), string(report.StatusFailed), string(report.StatusCancelled), string(StatusRunning), string(StatusInterrupted)}
+}
+
 // ErrNotFound is returned by Get for an unknown run id.
 var ErrNotFound = errors.New("run not found in history")
 
