@@ -11,6 +11,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -97,9 +98,10 @@ func (v *liveView) Event(ev engine.Event) {
 		}
 		delete(v.running, ev.Step)
 		st := report.Status(ev.Status)
-		line := fmt.Sprintf("%s %-24s %-10s %s", v.icon(st), ev.Step, st, report.FormatMS(took.Milliseconds()))
+		line := fmt.Sprintf("%s %-24s %-10s %s", v.icon(st), termtext.Line(ev.Step), termtext.Line(string(st)), report.FormatMS(took.Milliseconds()))
 		if ev.Err != "" {
-			line += "  " + v.p.dim(firstLine(ev.Err))
+			// An error can quote command output or a response body.
+			line += "  " + v.p.dim(termtext.Line(firstLine(ev.Err)))
 		}
 		fmt.Fprintf(v.w, "\r\x1b[K%s\n", line)
 		v.status()
@@ -152,7 +154,7 @@ func (v *liveView) status() {
 	now := time.Now()
 	for _, id := range ids {
 		s := v.running[id]
-		p := fmt.Sprintf("%s %s", id, report.FormatMS(now.Sub(s.start).Milliseconds()))
+		p := fmt.Sprintf("%s %s", termtext.Line(id), report.FormatMS(now.Sub(s.start).Milliseconds()))
 		if s.items > 0 {
 			p += fmt.Sprintf(" %d/%d", s.done, s.items)
 			if s.fails > 0 {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -173,7 +172,7 @@ func (r *runner) run() int {
 	level, console := r.logLevel()
 	logOut := io.Writer(e.stderr)
 	if o.logFormat == "console" {
-		logOut = zerolog.ConsoleWriter{Out: e.stderr, NoColor: !e.paletteFor(e.stderr).on, TimeFormat: "15:04:05.000"}
+		logOut = zerolog.ConsoleWriter{Out: e.stderr, NoColor: !e.paletteFor(e.stderr).on, TimeFormat: "15:04:05.000", FormatPrepare: cleanLogEvent}
 	}
 	// Log lines and live process output come from many steps at once.
 	logOut = &syncWriter{w: logOut}
@@ -189,7 +188,7 @@ func (r *runner) run() int {
 	if audit != nil {
 		engOpts = append(engOpts, engine.WithAuditor(audit))
 	}
-	confirmer := &terminalConfirmer{in: bufio.NewReader(e.stdin), out: e.stderr}
+	confirmer := &terminalConfirmer{in: e.stdin, out: e.stderr}
 	if !o.yes && e.isTerminal(e.stdin) && e.isTerminal(e.stderr) {
 		engOpts = append(engOpts, engine.WithConfirmer(confirmer))
 	}

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -95,39 +97,80 @@ func (r *runner) signals() (context.Context, func()) {
 }
 
 // terminalConfirmer asks confirm: questions on the terminal, one at a time.
+//
+// One goroutine owns stdin: started with the first question, it reads it
+// line by line and hands each line to the question waiting for it. A
+// question given up while it waits (the run was cancelled by SIGINT)
+// leaves no reader of its own behind that would swallow the answer to the
+// next one, and stdin is never read by two goroutines at once. The reader
+// ends when stdin does; while stdin stays open it lives as long as the
+// process, blocked in read, which nothing can interrupt portably.
+//
+// A line typed before a question was shown is not taken as its answer:
+// the confirmation must follow the question it confirms.
 type terminalConfirmer struct {
-	mu   sync.Mutex
-	in   *bufio.Reader
+	mu   sync.Mutex // one question at a time
+	in   io.Reader
 	out  io.Writer
 	view *liveView // paused while a question waits for its answer
+
+	start   sync.Once
+	lines   chan stdinLine // closed when stdin ends
+	readErr error          // why stdin ended; set before lines is closed
+}
+
+// stdinLine is one line read from stdin and when it arrived.
+type stdinLine struct {
+	text string
+	at   time.Time
+}
+
+// read is the goroutine that owns stdin.
+func (t *terminalConfirmer) read() {
+	r := bufio.NewReader(t.in)
+	for {
+		s, err := r.ReadString('\n')
+		if s != "" {
+			t.lines <- stdinLine{text: s, at: time.Now()}
+		}
+		if err != nil {
+			t.readErr = err
+			close(t.lines)
+			return
+		}
+	}
 }
 
 func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.start.Do(func() {
+		t.lines = make(chan stdinLine)
+		go t.read()
+	})
 	if t.view != nil {
 		t.view.pause()
 		defer t.view.resume()
 	}
-	fmt.Fprintf(t.out, "\n%s [step %s] (y/N) ", question, step)
-	type answer struct {
-		line string
-		err  error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		line, err := t.in.ReadString('\n')
-		ch <- answer{line, err}
-	}()
-	select {
-	case a := <-ch:
-		if a.err != nil && a.line == "" {
-			return false, a.err
+	asked := time.Now()
+	// The question is interpolated and may hold text from anywhere (an
+	// HTTP body, a file): escape sequences in it could rewrite what the
+	// person reads, so they are removed.
+	fmt.Fprintf(t.out, "\n%s [step %s] (y/N) ", termtext.Clean(question), termtext.Line(step))
+	for {
+		select {
+		case l, ok := <-t.lines:
+			if !ok {
+				return false, t.readErr
+			}
+			if l.at.Before(asked) {
+				continue // typed before the question
+			}
+			s := strings.ToLower(strings.TrimSpace(l.text))
+			return s == "y" || s == "yes", nil
+		case <-ctx.Done():
+			return false, context.Cause(ctx)
 		}
-		s := strings.ToLower(strings.TrimSpace(a.line))
-		return s == "y" || s == "yes", nil
-	case <-ctx.Done():
-		return false, context.Cause(ctx)
 	}
 }
 
