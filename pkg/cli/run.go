@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -35,10 +37,13 @@ Nothing runs unless the whole playbook validates and every step is allowed.
 On a terminal the run shows live progress; otherwise it logs plain lines
 (JSON lines with --log-format json). The end of every run prints a summary;
 the JSON report goes to --report (and under --state-dir), written atomically
-even when the run fails or is cancelled. SIGINT or SIGTERM cancels the run:
-running steps are cancelled, finally runs, the report is written; a second
-signal exits at once.`,
-		exits: "0 succeeded; 1 the run failed; 2 usage or validation error, or bad inputs; 3 a step was denied; 130 SIGINT; 143 SIGTERM.",
+even when the run fails or is cancelled. Every report path is checked before
+the run starts: it must be a regular file or a new one, not a file the run
+reads, in a directory that can be created and written. SIGINT or SIGTERM
+cancels the run: running steps are cancelled, finally runs, the report is
+written. A second signal within a second is the same request; one after
+that exits at once, writing a cancelled report if it can within 100ms.`,
+		exits: "0 succeeded; 1 the run failed, or a report could not be written; 2 usage or validation error, bad inputs, or a report path that fails its checks; 3 a step was denied; 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
 }
@@ -132,6 +137,9 @@ func runRun(e *env, args []string) int {
 	return r.run()
 }
 
+// maxInputsFile is the largest --inputs file.
+const maxInputsFile = 4 << 20
+
 // logLevels are the values --log-level takes.
 var logLevels = []string{"debug", "info", "warn", "error"}
 
@@ -141,6 +149,18 @@ type runner struct {
 	o    runOptions
 	c    *command
 	path string
+
+	store     *history.Store // nil without a state dir
+	statePath string         // the state dir's copy of the report
+	sinkList  []sink
+	progress  *progress // for the report of a run a repeated signal ends
+
+	// finishing is taken by whichever writes the reports first: finish, or
+	// the exit after a repeated signal; finished is closed when finish is
+	// done.
+	finishing    sync.Mutex
+	finishedOnce sync.Once
+	finished     chan struct{}
 }
 
 func (r *runner) run() int {
@@ -150,6 +170,13 @@ func (r *runner) run() int {
 		return ExitFailed
 	}
 	defer reg.Close()
+	if o.inputsFile != "" {
+		// Checked before anything is read: a FIFO would block the read
+		// forever and a device feed it without end.
+		if err := fsx.CheckRegular(o.inputsFile, maxInputsFile); err != nil {
+			return usageError(e, r.c, "--inputs: %v; give a YAML or JSON file of at most %s", err, fsx.Bytes(maxInputsFile))
+		}
+	}
 	pb, err := steps.Load(r.path, reg)
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
@@ -211,14 +238,22 @@ func (r *runner) run() int {
 	}
 
 	runID := engine.NewRunID()
-	store, reportPath := r.openHistory(runID)
-	if store != nil {
-		defer store.Close()
+	if err := r.openHistory(runID); err != nil {
+		e.errorf("%v; nothing ran", err)
+		return ExitUsage
+	}
+	if r.store != nil {
+		defer r.store.Close()
 	}
 
 	decisions, err := policy.Preflight(o.roles, pb, reg)
 	if err != nil {
 		e.errorf("authorization: %v", err)
+		return ExitUsage
+	}
+	r.sinkList = r.sinks()
+	if err := checkSinks(r.sinkList, r.readFiles(decisions)); err != nil {
+		fmt.Fprintf(e.stderr, "%s\nnothing ran\n", err)
 		return ExitUsage
 	}
 	if denied := auth.Denied(decisions); len(denied) > 0 {
@@ -227,10 +262,11 @@ func (r *runner) run() int {
 			audit.Denied(runID, pb, o.roles, denied)
 		}
 		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
-		r.finish(rep, store, reportPath)
+		r.finish(rep)
 		return ExitDenied
 	}
 
+	r.progress = newProgress(pb, runID, o.roles, inputs, o.dryRun)
 	ctx, stop := r.signals()
 	defer stop()
 	runOpts := []engine.RunOption{
@@ -248,16 +284,18 @@ func (r *runner) run() int {
 	if prev != nil {
 		runOpts = append(runOpts, engine.Resume(prev))
 	}
+	watchers := observers{r.progress}
 	var live *liveView
 	if console {
 		live = newLiveView(e.stderr, e.paletteFor(e.stderr))
 		confirmer.view = live // the question must not be redrawn over
-		runOpts = append(runOpts, engine.WithRunObserver(live))
+		watchers = append(watchers, live)
 	} else {
 		runOpts = append(runOpts, engine.WithProcessOutput(processLog{logOut}))
 	}
-	if store != nil {
-		if err := store.RecordStart(ctx, history.Run{ID: runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: o.roles, Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: reportPath, ResumedFrom: resumedID(prev)}); err != nil {
+	runOpts = append(runOpts, engine.WithRunObserver(watchers))
+	if r.store != nil {
+		if err := r.store.RecordStart(ctx, history.Run{ID: runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: o.roles, Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: r.statePath, ResumedFrom: resumedID(prev)}); err != nil {
 			e.errorf("history: %v", err)
 		}
 	}
@@ -269,8 +307,11 @@ func (r *runner) run() int {
 		fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
 		return ExitUsage
 	}
-	r.finish(rep, store, reportPath)
-	return exitCode(rep, context.Cause(ctx))
+	code := exitCode(rep, context.Cause(ctx))
+	if !r.finish(rep) && code == ExitOK {
+		code = ExitFailed
+	}
+	return code
 }
 
 // logLevel picks the level and says whether the live view is on: on a
@@ -334,72 +375,56 @@ func (r *runner) inputs(plan *engine.Plan, prev *report.Report) (map[string]any,
 }
 
 // openHistory opens the state dir's history and marks runs of crashed
-// processes interrupted. Without a state dir it returns nil and the report
-// goes only where --report says.
-func (r *runner) openHistory(runID string) (*history.Store, string) {
+// processes interrupted. Without a state dir it does nothing and the
+// report goes only where --report says. A state dir that cannot be used is
+// an error: the run was asked to be recorded there.
+func (r *runner) openHistory(runID string) error {
 	if r.o.stateDir == "" {
-		return nil, ""
+		return nil
 	}
 	store, err := history.Open(r.o.stateDir)
 	if err != nil {
-		r.e.errorf("history: %v; the run goes on without it", err)
-		return nil, ""
+		return fmt.Errorf("--state-dir %s: %w", r.o.stateDir, err)
 	}
 	if n, err := store.MarkInterrupted(context.Background()); err == nil && n > 0 {
 		fmt.Fprintf(r.e.stderr, "%s: marked %s of earlier processes interrupted\n", program, plural(n, "run", "runs"))
 	}
-	dir := filepath.Join(r.o.stateDir, "reports")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		r.e.errorf("history: %v", err)
-		return store, ""
-	}
-	return store, filepath.Join(dir, runID+".json")
+	r.store = store
+	r.statePath = filepath.Join(store.Reports(), runID+".json")
+	return nil
 }
 
-// finish writes the report everywhere it was asked for, records history,
-// prunes old runs and prints the summary.
-func (r *runner) finish(rep *report.Report, store *history.Store, statePath string) {
+// finish writes the report to every sink, records the run's end, prunes
+// old runs and prints the summary. It returns false when a sink could not
+// be written; the problems are printed. Once finish has begun, a repeated
+// signal waits for it instead of writing a report of its own.
+func (r *runner) finish(rep *report.Report) bool {
+	// Held for good: a repeated signal that took it first is writing its
+	// own report and ends the process.
+	r.finishing.Lock()
+	defer close(r.finishedCh())
 	e, o := r.e, r.o
-	write := func(path, format string) {
-		if path == "" {
-			return
-		}
-		var err error
-		if format == "json" {
-			err = report.Write(path, rep)
-		} else {
-			err = report.WriteFormat(path, rep, format)
-		}
-		if err != nil {
-			e.errorf("%v", err)
-		}
+	errs := r.writeSinks(rep, r.sinkList)
+	for _, err := range errs {
+		e.errorf("%v", err)
 	}
-	write(o.reportPath, "json")
-	write(statePath, "json")
-	write(o.junit, "junit")
-	write(o.markdown, "markdown")
-	write(o.html, "html")
-	if err := report.AppendStepSummary(rep); err != nil {
-		e.errorf("job summary: %v", err)
-	}
-	if store != nil {
-		ctx := context.Background()
-		if err := store.RecordFinish(ctx, rep, statePath); err != nil {
-			e.errorf("history: %v", err)
-		}
-		if o.keepRuns > 0 || o.keepDays > 0 {
-			removed, err := store.Prune(ctx, o.keepRuns, o.keepDays)
-			if err != nil {
-				e.errorf("history: prune: %v", err)
-			}
-			for _, p := range removed {
-				if p != "" {
-					os.Remove(p)
-				}
-			}
+	if r.store != nil && (o.keepRuns > 0 || o.keepDays > 0) {
+		if _, err := r.store.Prune(context.Background(), o.keepRuns, o.keepDays); err != nil {
+			e.errorf("history: prune: %v", err)
 		}
 	}
 	report.WriteText(e.stdout, rep)
+	if len(errs) > 0 {
+		e.errorf("the run ended %s, but %s of it could not be written (see above)", rep.Status, plural(len(errs), "record", "records"))
+		return false
+	}
+	return true
+}
+
+// finishedCh is closed when finish is done.
+func (r *runner) finishedCh() chan struct{} {
+	r.finishedOnce.Do(func() { r.finished = make(chan struct{}) })
+	return r.finished
 }
 
 func resumedID(prev *report.Report) string {

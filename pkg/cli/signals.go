@@ -55,37 +55,54 @@ func signalName(s os.Signal) string {
 	return "SIGINT"
 }
 
+// Signal handling times.
+const (
+	// sameRequest is how long after the first signal another one is taken
+	// as part of the same request: GNU timeout, a process-group kill or a
+	// supervisor can deliver two signals a few milliseconds apart.
+	sameRequest = time.Second
+	// lastReport is how long a repeated signal waits for the report to be
+	// written before the process exits.
+	lastReport = 100 * time.Millisecond
+)
+
 // signals cancels the returned context on the first SIGINT or SIGTERM, so
-// the run stops its steps, runs finally and writes its report; a second
-// signal exits at once (the report on disk is still whole: it is only ever
-// replaced by rename).
+// the run stops its steps, runs finally and writes its report. Another
+// signal within sameRequest of the first is the same request and changes
+// nothing. A signal after that exits at once, with the code of that
+// signal; first it gives the report lastReport to be written: the one the
+// run is writing if it got that far, else one built from the run's
+// progress, with status cancelled. (A report on disk is never torn: it is
+// only ever replaced by rename.)
 func (r *runner) signals() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	ch := make(chan os.Signal, 2)
+	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		select {
-		case s := <-ch:
-			c := &signalCause{sig: s, code: ExitInterrupted}
-			if s == syscall.SIGTERM {
-				c.code = ExitTerminated
-			}
-			fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
-			cancel(ops.WithClass(ops.ClassCancelled, c))
+		var first time.Time
+		var firstCause *signalCause
+		for {
 			select {
 			case s := <-ch:
-				code := ExitInterrupted
-				if s == syscall.SIGTERM {
-					code = ExitTerminated
+				c := &signalCause{sig: s, code: signalCode(s)}
+				switch {
+				case first.IsZero():
+					first, firstCause = time.Now(), c
+					fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
+					cancel(ops.WithClass(ops.ClassCancelled, c))
+				case time.Since(first) < sameRequest:
+					fmt.Fprintf(r.e.stderr, "%s: %s right after the first: the run is already being cancelled\n", program, signalName(s))
+				default:
+					fmt.Fprintf(r.e.stderr, "%s: %s again: exiting now\n", program, signalName(s))
+					r.exitNow(firstCause.Error()+", then by "+signalName(s), c.code)
 				}
-				os.Exit(code)
 			case <-done:
+				return
 			}
-		case <-done:
 		}
 	}()
 	return ctx, func() {
@@ -94,6 +111,39 @@ func (r *runner) signals() (context.Context, func()) {
 		wg.Wait()
 		cancel(nil)
 	}
+}
+
+func signalCode(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return ExitTerminated
+	}
+	return ExitInterrupted
+}
+
+// exitNow ends the process with code for a repeated signal, after giving
+// the report at most lastReport to be written; cause says what happened.
+func (r *runner) exitNow(cause string, code int) {
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		if !r.finishing.TryLock() {
+			<-r.finishedCh() // the run's own report is being written
+			return
+		}
+		if r.progress == nil {
+			return
+		}
+		rep := r.progress.report(cause)
+		for _, err := range r.writeSinks(rep, r.sinkList) {
+			r.e.errorf("%v", err)
+		}
+	}()
+	select {
+	case <-written:
+	case <-time.After(lastReport):
+		r.e.errorf("the report could not be written within %s; exiting without it", lastReport)
+	}
+	os.Exit(code)
 }
 
 // terminalConfirmer asks confirm: questions on the terminal, one at a time.

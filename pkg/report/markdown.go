@@ -3,8 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // Limits that keep a Markdown summary readable and well under the 1 MiB a
@@ -222,11 +223,12 @@ func mdFence(s, lang string) string {
 	return fence + lang + "\n" + strings.TrimRight(s, "\n") + "\n" + fence + "\n"
 }
 
-// AppendStepSummary appends the Markdown summary of r to the file named by
-// $GITHUB_STEP_SUMMARY, as GitHub Actions expects; without that variable it
-// does nothing.
-func AppendStepSummary(r *Report) error {
-	path := os.Getenv("GITHUB_STEP_SUMMARY")
+// AppendStepSummary appends the Markdown summary of r to path, as GitHub
+// Actions expects of the file named by $GITHUB_STEP_SUMMARY; an empty path
+// does nothing. The file must be a regular file (or not exist yet): a FIFO
+// that nobody reads, or a device, is refused rather than blocking the end
+// of the run.
+func AppendStepSummary(path string, r *Report) error {
 	if path == "" {
 		return nil
 	}
@@ -234,7 +236,7 @@ func AppendStepSummary(r *Report) error {
 	if err := WriteMarkdown(&b, r); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := fsx.OpenAppend(path, 0o644)
 	if err != nil {
 		return fmt.Errorf("job summary: %w", err)
 	}

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -27,8 +29,7 @@ func TestAppendStepSummary(t *testing.T) {
 	if err := os.WriteFile(path, []byte("earlier step\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("GITHUB_STEP_SUMMARY", path)
-	if err := AppendStepSummary(r); err != nil {
+	if err := AppendStepSummary(path, r); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)
@@ -39,13 +40,30 @@ func TestAppendStepSummary(t *testing.T) {
 		t.Errorf("summary file (-want +got):\n%s", diff)
 	}
 
-	t.Setenv("GITHUB_STEP_SUMMARY", "")
-	if err := AppendStepSummary(r); err != nil {
+	if err := AppendStepSummary("", r); err != nil {
 		t.Errorf("without GITHUB_STEP_SUMMARY: %v", err)
 	}
-	t.Setenv("GITHUB_STEP_SUMMARY", filepath.Join(t.TempDir(), "missing-dir", "x.md"))
-	if err := AppendStepSummary(r); err == nil {
+	if err := AppendStepSummary(filepath.Join(t.TempDir(), "missing-dir", "x.md"), r); err == nil {
 		t.Error("no error for an unwritable summary file")
+	}
+}
+
+// TestAppendStepSummaryRefusesAFIFO: a summary path that is a FIFO nobody
+// reads is refused at once instead of blocking the end of the run.
+func TestAppendStepSummaryRefusesAFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "summary")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- AppendStepSummary(fifo, loadGolden(t, "success")) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("AppendStepSummary(fifo) = %v; want it refused", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("AppendStepSummary blocked on a FIFO")
 	}
 }
 
