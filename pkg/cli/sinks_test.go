@@ -283,3 +283,19 @@ outputs:
 		runMain(t, "report", "show", paths["json"], "--format", f).want(t, ExitOK, []string{"Inf"}, nil)
 	}
 }
+
+// TestSinkIsNotTheResumedReport: --report naming the report being resumed
+// would replace the record of the earlier run; it is refused, and the old
+// report stays.
+func TestSinkIsNotTheResumedReport(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "fails.yaml", "version: 1\nname: fails\nsteps:\n  - {id: a, op: control.noop}\n  - {id: b, op: control.fail, with: {message: no}}\n")
+	rep := filepath.Join(dir, "r.json")
+	runMain(t, "run", pb, "--report", rep).want(t, ExitFailed, nil, nil)
+	before := mustRead(t, rep)
+	runMain(t, "run", pb, "--resume", rep, "--report", rep).want(t, ExitUsage, nil, []string{"--report " + rep + ": is the report given to --resume"})
+	if string(mustRead(t, rep)) != string(before) {
+		t.Error("the resumed report was changed")
+	}
+}
