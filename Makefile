@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/arsenal-run/arsenal-run/pkg/cli.version=$(VERSION)
 # The fuzz targets of pkg/steps run for FUZZTIME each in `make test`.
 FUZZ_TARGETS := FuzzLoad FuzzCompileExpression
 
-.PHONY: test tidy vet race fuzz validate build bench bench-e2e fmt lint clean
+.PHONY: test tidy vet race fuzz validate build install bench bench-e2e fmt lint clean
 
 ## test: go.mod tidy, vet, race-enabled tests, a short fuzz pass, and validate the example playbooks
 test: tidy vet race fuzz validate
@@ -44,6 +44,13 @@ validate:
 ## build: a static binary in bin/arsenal-run
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o bin/arsenal-run ./cmd/arsenal-run
+
+## install: build arsenal-run and put it in $(go env GOBIN), else $(go env GOPATH)/bin
+install:
+	CGO_ENABLED=0 $(GO) install -trimpath -ldflags "-s -w $(LDFLAGS)" ./cmd/arsenal-run
+	@dir="$$($(GO) env GOBIN)"; [ -n "$$dir" ] || dir="$$($(GO) env GOPATH)/bin"; \
+	echo "installed $$dir/arsenal-run"; \
+	case ":$$PATH:" in *":$$dir:"*) ;; *) echo "note: $$dir is not on your PATH; add it, e.g. export PATH=\"$$dir:\$$PATH\"";; esac
 
 ## bench: the Go benchmarks of every package
 bench:

@@ -1,124 +1,150 @@
-// Package termtext makes text safe to print on a terminal: escape
-// sequences (CSI, OSC, DCS and the rest) and other control characters in
-// values that came from playbooks, commands or servers could otherwise
-// move the cursor, rewrite earlier lines, retitle the window or hide text.
+// Package termtext makes text safe to show on a terminal. Values a run
+// prints (a confirm: question, a log message, an error, a command's output)
+// can come from a network response or a file; a terminal would act on the
+// escape sequences in them, which can retitle the window, move the cursor
+// and rewrite what was printed before, so the question a person answers
+// need not be the one that was asked.
 package termtext
 
 import (
-	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
-// Safe returns s with escape sequences removed and other control
-// characters (except tab) shown as \xNN. Newlines are shown as \n, so one
-// value stays on one line.
-func Safe(s string) string {
-	if clean(s) {
+// Clean returns s without terminal control sequences and control
+// characters, keeping newlines and tabs:
+//   - escape sequences are removed whole: CSI (ESC [ … final byte, and the
+//     8-bit CSI U+009B), OSC, DCS, SOS, PM and APC strings up to their
+//     terminator (BEL or ST; an unterminated one to the end of s) and
+//     two-byte ESC sequences;
+//   - every other C0 and C1 control character and DEL is dropped, carriage
+//     return included (it lets later text overwrite a line);
+//   - Unicode bidirectional overrides and isolates, which reorder what is
+//     shown, are dropped;
+//   - invalid UTF-8 becomes U+FFFD.
+//
+// Text without any of these is returned as it is, without copying.
+func Clean(s string) string {
+	if !needsCleaning(s) {
 		return s
 	}
-	return string(AppendSafe(nil, s))
-}
-
-// SafeLines is Safe but keeps newlines, for multi-line text such as a
-// confirm: question.
-func SafeLines(s string) string {
-	if clean(s) {
-		return s
-	}
-	return string(appendSafe(nil, s, true))
-}
-
-// AppendSafe appends Safe(s) to b.
-func AppendSafe(b []byte, s string) []byte {
-	if clean(s) {
-		return append(b, s...)
-	}
-	return appendSafe(b, s, false)
-}
-
-func clean(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f || c >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-func appendSafe(b []byte, s string, keepNewlines bool) []byte {
+	var b strings.Builder
+	b.Grow(len(s))
 	for i := 0; i < len(s); {
-		c := s[i]
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case c == 0x1b:
-			i = skipEscape(s, i)
-			continue
-		case c == '\n' && keepNewlines:
-			b = append(b, '\n')
-		case c == '\n':
-			b = append(b, `\n`...)
-		case c == '\t':
-			b = append(b, '\t')
-		case c < 0x20 || c == 0x7f:
-			b = append(b, `\x`...)
-			b = appendHex(b, c)
-		case c >= 0x80:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, `\x`...)
-				b = appendHex(b, c)
-				i++
-				continue
-			}
-			// C1 controls (U+0080..U+009F) act like ESC sequences on some
-			// terminals: CSI is U+009B, OSC U+009D.
-			if r >= 0x80 && r <= 0x9f {
-				i += size
-				continue
-			}
-			b = append(b, s[i:i+size]...)
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune(utf8.RuneError)
+			i++
+		case r == 0x1b:
+			i = skipEscape(s, i+1)
+		case r == 0x9b: // 8-bit CSI
+			i = skipCSI(s, i+size)
+		case r == 0x90 || r == 0x98 || r == 0x9d || r == 0x9e || r == 0x9f: // 8-bit DCS, SOS, OSC, PM, APC
+			i = skipString(s, i+size)
+		case dropped(r):
 			i += size
-			continue
 		default:
-			b = append(b, c)
+			b.WriteString(s[i : i+size])
+			i += size
 		}
-		i++
 	}
-	return b
+	return b.String()
 }
 
-func appendHex(b []byte, c byte) []byte {
-	if c < 0x10 {
-		b = append(b, '0')
+// Line is Clean, with newlines and tabs turned into spaces, for text shown
+// on one line.
+func Line(s string) string {
+	s = Clean(s)
+	if !strings.ContainsAny(s, "\n\t") {
+		return s
 	}
-	return strconv.AppendUint(b, uint64(c), 16)
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
-// skipEscape returns the index after the escape sequence starting at i.
+func needsCleaning(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || dropped(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// dropped reports whether r is a control character or a bidirectional
+// formatting character other than newline and tab.
+func dropped(r rune) bool {
+	switch {
+	case r == '\n' || r == '\t':
+		return false
+	case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+		return true
+	}
+	return false
+}
+
+// skipEscape returns the index after the escape sequence whose ESC ends
+// just before i.
 func skipEscape(s string, i int) int {
-	i++ // ESC
 	if i >= len(s) {
 		return i
 	}
 	switch s[i] {
-	case '[': // CSI: parameters and intermediates, then a final byte 0x40..0x7e
+	case '[':
+		return skipCSI(s, i+1)
+	case ']', 'P', 'X', '^', '_':
+		return skipString(s, i+1)
+	}
+	// Intermediate bytes, then one final byte (ESC ( B, ESC 7, ESC c, …).
+	for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2f {
 		i++
-		for i < len(s) && (s[i] < 0x40 || s[i] > 0x7e) {
-			i++
-		}
-		return min(i+1, len(s))
-	case ']', 'P', 'X', '^', '_': // OSC, DCS, SOS, PM, APC: up to BEL or ST
+	}
+	if i < len(s) && s[i] >= 0x30 && s[i] <= 0x7e {
 		i++
-		for i < len(s) {
-			if s[i] == 0x07 {
-				return i + 1
-			}
-			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+	}
+	return i
+}
+
+// skipCSI returns the index after a control sequence's parameters,
+// intermediates and final byte, starting just after its introducer. It
+// stops early at a byte that cannot belong to the sequence, which is then
+// handled as text.
+func skipCSI(s string, i int) int {
+	for i < len(s) && s[i] >= 0x30 && s[i] <= 0x3f {
+		i++
+	}
+	for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2f {
+		i++
+	}
+	if i < len(s) && s[i] >= 0x40 && s[i] <= 0x7e {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after a control string (OSC, DCS, …) that
+// starts at i: it ends at BEL, ESC \ or the 8-bit ST, or with s.
+func skipString(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case s[i] == 0x07:
+			return i + 1
+		case s[i] == 0x1b:
+			if i+1 < len(s) && s[i+1] == '\\' {
 				return i + 2
 			}
-			i++
+			return i // a new sequence starts: the string was cut short
+		case strings.HasPrefix(s[i:], "\u009c"):
+			return i + len("\u009c")
 		}
-		return i
-	default: // a two-byte sequence such as ESC c (reset)
-		return i + 1
+		i++
 	}
+	return i
 }

@@ -1,28 +1,40 @@
 package termtext
 
-import "testing"
+import (
+	"testing"
 
-func TestSafe(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"plain text", "plain text"},
-		{"tab\tok", "tab\tok"},
-		{"two\nlines", `two\nlines`},
-		{"red \x1b[31mtext\x1b[0m", "red text"},
-		{"title \x1b]0;owned\x07done", "title done"},
-		{"osc st \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "osc st link"},
-		{"clear \x1b[2J\x1b[Hscreen", "clear screen"},
-		{"reset \x1bcnow", "reset now"},
-		{"bell\x07 and nul\x00", `bell\x07 and nul\x00`},
-		{"c1 csi \u009b31mx", "c1 csi 31mx"},
-		{"utf8 ✓ é", "utf8 ✓ é"},
-		{"bad \xff byte", `bad \xff byte`},
-		{"cut \x1b[", "cut "},
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestClean(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain text is kept", "Restart 3 workers? ✓ ok", "Restart 3 workers? ✓ ok"},
+		{"newlines and tabs are kept", "a\n\tb", "a\n\tb"},
+		{"colour", "\x1b[31mred\x1b[0m", "red"},
+		{"cursor moves and erase", "Delete nothing?\x1b[2K\x1b[1A\rDelete everything?", "Delete nothing?Delete everything?"},
+		{"window title by OSC with BEL", "\x1b]0;pwned\x07after", "after"},
+		{"hyperlink by OSC with ST", "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"},
+		{"unterminated OSC runs to the end", "before\x1b]0;title", "before"},
+		{"OSC cut by a CSI", "\x1b]0;t\x1b[31mred", "red"},
+		{"DCS", "\x1bPq#0;2;0;0;0\x1b\\x", "x"},
+		{"two-byte escapes", "\x1b7\x1b(Bx\x1bc", "x"},
+		{"8-bit CSI", "a\u009b31mb", "ab"},
+		{"8-bit OSC ended by 8-bit ST", "a\u009d0;t\u009cb", "ab"},
+		{"carriage return, backspace, bell, DEL", "yes\r\bno\x07\x7f", "yesno"},
+		{"bidirectional override", "file\u202Etxt.exe", "filetxt.exe"},
+		{"invalid UTF-8", "a\xffb", "a\uFFFDb"},
+		{"lone ESC at the end", "a\x1b", "a"},
 	} {
-		if got := Safe(tc.in); got != tc.want {
-			t.Errorf("Safe(%q) = %q, want %q", tc.in, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, Clean(tc.in)); diff != "" {
+				t.Errorf("Clean(%q) (-want +got):\n%s", tc.in, diff)
+			}
+		})
 	}
-	if got := SafeLines("a\nb\x1b[2K"); got != "a\nb" {
-		t.Errorf("SafeLines = %q", got)
+}
+
+func TestLine(t *testing.T) {
+	if got, want := Line("a\nb\tc\x1b[1m"), "a b c"; got != want {
+		t.Errorf("Line = %q, want %q", got, want)
 	}
 }

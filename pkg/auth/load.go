@@ -5,13 +5,13 @@ import (
 	"io"
 	"math"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -44,7 +44,7 @@ var (
 // (viewer, operator, admin), replacing any of the same name. Every problem
 // is reported at once with its position, as yamlx.Diagnostics.
 func LoadPolicy(path string, reg *ops.Registry) (*Policy, error) {
-	f, err := os.Open(path)
+	f, err := fsx.Open(path) // never blocks on a FIFO; refuses what is not a regular file
 	if err != nil {
 		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the policy: %v", err)}}
 	}

@@ -225,3 +225,29 @@ func yamlBlocks(md string) []string {
 	}
 	return out
 }
+
+// TestReadmeSaysHowToInstall: the README's examples call arsenal-run as a
+// command on PATH, so it must say how it gets there: go install with the
+// module's real path, and a make install target that exists.
+func TestReadmeSaysHowToInstall(t *testing.T) {
+	readme := repoFile(t, "README.md")
+	mod := regexp.MustCompile(`(?m)^module (\S+)$`).FindStringSubmatch(repoFile(t, "go.mod"))
+	if mod == nil {
+		t.Fatal("go.mod has no module line")
+	}
+	if cmd := "go install " + mod[1] + "/cmd/arsenal-run@latest"; !strings.Contains(readme, cmd) {
+		t.Errorf("README.md does not show %q", cmd)
+	}
+	if _, err := os.Stat(filepath.Join("..", "..", "cmd", "arsenal-run", "main.go")); err != nil {
+		t.Errorf("the package go install names: %v", err)
+	}
+	if !strings.Contains(readme, "make install") {
+		t.Error("README.md does not mention make install")
+	}
+	if !regexp.MustCompile(`(?m)^install:`).MatchString(repoFile(t, "Makefile")) {
+		t.Error("the Makefile has no install target")
+	}
+	if i, j := strings.Index(readme, "## Install"), strings.Index(readme, "$ arsenal-run "); i < 0 || (j >= 0 && j < i) {
+		t.Error("README.md must say how to install before its first example that runs arsenal-run")
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	_ "modernc.org/sqlite"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -156,27 +159,102 @@ func TestSignalsCancelTheRun(t *testing.T) {
 	}
 }
 
-func TestSecondSignalExitsAtOnce(t *testing.T) {
-	dir := t.TempDir()
-	pb := writePlaybook(t, dir, "stubborn.yaml", `version: 1
+// stubborn has a finally step that takes its time.
+const stubborn = `version: 1
 name: stubborn
 steps:
   - {id: prepare, op: control.log, with: {message: about to sleep}}
   - {id: nap, op: control.sleep, with: {duration: 10m}}
 finally:
-  - {id: slow_cleanup, op: shell.exec, with: {command: [sleep, "30"]}}
-`)
-	p := start(t, "about to sleep", "run", pb, "--log-format", "json")
+  - {id: slow_cleanup, op: control.sleep, with: {duration: %s}}
+`
+
+// TestSecondSignalExitsAtOnce: a signal more than a second after the first
+// ends the process at once, and the report is still written, cancelled,
+// from the run's progress (also in the history).
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "stubborn.yaml", fmt.Sprintf(stubborn, "30s"))
+	rep := filepath.Join(dir, "out", "r.json")
+	junit := filepath.Join(dir, "out", "r.xml")
+	state := filepath.Join(dir, "state")
+	p := start(t, "about to sleep", "run", pb, "--log-format", "json", "--report", rep, "--junit", junit, "--state-dir", state)
 	time.Sleep(100 * time.Millisecond)
 	p.cmd.Process.Signal(syscall.SIGINT)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(sameRequest + 500*time.Millisecond)
 	begin := time.Now()
-	p.cmd.Process.Signal(syscall.SIGINT)
-	if code := p.wait(t); code != ExitInterrupted {
-		t.Errorf("exit %d, want %d", code, ExitInterrupted)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != ExitTerminated {
+		t.Errorf("exit %d, want %d (the code of the signal that ended it)", code, ExitTerminated)
 	}
 	if d := time.Since(begin); d > 10*time.Second {
 		t.Errorf("the second signal took %s to end the process", d)
+	}
+	r := readReport(t, rep)
+	if r.Status != report.StatusCancelled || r.Error == nil || !strings.Contains(r.Error.Message, "interrupted by SIGINT, then by SIGTERM") {
+		t.Errorf("report: %s %+v", r.Status, r.Error)
+	}
+	want := map[string]report.Status{"prepare": "succeeded", "nap": "cancelled", "slow_cleanup": "cancelled"}
+	if diff := cmp.Diff(want, statuses(r)); diff != "" {
+		t.Errorf("step statuses (-want +got):\n%s\nstderr:\n%s", diff, p.stderr.String())
+	}
+	if _, err := os.Stat(junit); err != nil {
+		t.Errorf("no JUnit report: %v", err)
+	}
+	res := runMain(t, "history", "--state-dir", state, "--json")
+	if !strings.Contains(res.stdout, `"status": "cancelled"`) {
+		t.Errorf("the history does not show the run cancelled:\n%s%s", res.stdout, res.stderr)
+	}
+}
+
+// TestTwoSignalsAtOnceAreOneRequest: GNU timeout or a process-group kill
+// can deliver two signals a few milliseconds apart. They are one request:
+// the run is cancelled, finally runs to its end and the report is written.
+func TestTwoSignalsAtOnceAreOneRequest(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "stubborn.yaml", fmt.Sprintf(stubborn, "1s"))
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			rep := filepath.Join(t.TempDir(), "r.json")
+			p := start(t, "about to sleep", "run", pb, "--log-format", "json", "--report", rep)
+			time.Sleep(100 * time.Millisecond)
+			p.cmd.Process.Signal(sig)
+			time.Sleep(5 * time.Millisecond)
+			p.cmd.Process.Signal(sig)
+			if code, want := p.wait(t), signalCode(sig); code != want {
+				t.Errorf("exit %d, want %d", code, want)
+			}
+			r := readReport(t, rep)
+			want := map[string]report.Status{"prepare": "succeeded", "nap": "cancelled", "slow_cleanup": "succeeded"}
+			if diff := cmp.Diff(want, statuses(r)); diff != "" {
+				t.Errorf("step statuses (-want +got):\n%s\nstderr:\n%s", diff, p.stderr.String())
+			}
+			if r.Status != report.StatusCancelled {
+				t.Errorf("run %s", r.Status)
+			}
+		})
+	}
+}
+
+// TestGNUTimeoutGetsAReport runs arsenal-run under GNU timeout, which
+// signals the command and then its process group.
+func TestGNUTimeoutGetsAReport(t *testing.T) {
+	timeoutBin, err := exec.LookPath("timeout")
+	if err != nil {
+		t.Skip("GNU timeout is not installed")
+	}
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "stubborn.yaml", fmt.Sprintf(stubborn, "500ms"))
+	rep := filepath.Join(dir, "r.json")
+	cmd := exec.Command(timeoutBin, "-s", "TERM", "2", binary(t), "run", pb, "--log-format", "json", "--report", rep)
+	cmd.Env = append(os.Environ(), "GITHUB_STEP_SUMMARY=")
+	out, _ := cmd.CombinedOutput()
+	r, err := report.Read(rep)
+	if err != nil {
+		t.Fatalf("no report: %v\n%s", err, out)
+	}
+	if r.Status != report.StatusCancelled || statuses(r)["slow_cleanup"] != report.StatusSucceeded {
+		t.Errorf("run %s, steps %v\n%s", r.Status, statuses(r), out)
 	}
 }
 
@@ -216,4 +294,51 @@ func statuses(r *report.Report) map[string]report.Status {
 		out[s.ID] = s.Status
 	}
 	return out
+}
+
+// TestFiftyRunsAtOnceAreAllRecorded starts 50 runs of the built binary at
+// the same moment on one fresh state dir: every run succeeds and is in the
+// history, with its report.
+func TestFiftyRunsAtOnceAreAllRecorded(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "quick.yaml", quick)
+	const n = 50
+	cmds := make([]*exec.Cmd, n)
+	outs := make([]bytes.Buffer, n)
+	for i := range cmds {
+		cmds[i] = exec.Command(bin, "run", pb, "--state-dir", state, "--log-format", "json")
+		cmds[i].Env = append(os.Environ(), "GITHUB_STEP_SUMMARY=")
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
+	}
+	for _, c := range cmds {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Errorf("run %d: %v\n%s", i, err, outs[i].String())
+		}
+	}
+	res := runMain(t, "history", "--state-dir", state, "--json", "--limit", "1000")
+	var runs []struct {
+		Status     string `json:"status"`
+		ReportPath string `json:"report_path"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &runs); err != nil {
+		t.Fatalf("history: %v\n%s", err, res.stdout)
+	}
+	if len(runs) != n {
+		t.Errorf("%d runs recorded, want %d", len(runs), n)
+	}
+	for _, r := range runs {
+		if r.Status != "succeeded" {
+			t.Errorf("a run is %s", r.Status)
+		}
+		if _, err := os.Stat(r.ReportPath); err != nil {
+			t.Errorf("report: %v", err)
+		}
+	}
 }

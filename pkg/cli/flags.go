@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
@@ -63,8 +66,15 @@ func (fs *flagSet) explain(err error) string {
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		return "flag --" + strings.TrimLeft(name, "-") + " needs a value"
 	}
+	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+		return "--" + m[1] + ": " + m[2]
+	}
 	return msg
 }
+
+// invalidValue matches the flag package's message for a value that Set
+// refused, whose own error already quotes the value.
+var invalidValue = regexp.MustCompile(`(?s)^invalid value ".*" for flag -+([^:]+): (.*)$`)
 
 // parseInterleaved parses flags found anywhere in args and returns the other
 // arguments in order. The standard parser stops at the first positional
@@ -153,4 +163,49 @@ func writeCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 	if c.exits != "" {
 		fmt.Fprintf(w, "\nExit codes: %s\n", strings.TrimSpace(c.exits))
 	}
+}
+
+// durationFlag is a positive duration in Go syntax that also takes days
+// and weeks, which time.ParseDuration does not: 36h, 2d, 1w, 1d12h.
+type durationFlag struct{ d time.Duration }
+
+func (f *durationFlag) String() string {
+	if f == nil || f.d == 0 {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f *durationFlag) Set(v string) error {
+	d, err := parseDays(v)
+	if err != nil {
+		return err
+	}
+	if d <= 0 {
+		return fmt.Errorf("%q is not a positive duration; give one like 30m, 24h, 2d or 1w", v)
+	}
+	f.d = d
+	return nil
+}
+
+// dayUnit matches a number of days or weeks inside a duration.
+var dayUnit = regexp.MustCompile(`([0-9]+(?:\.[0-9]+)?)([dw])`)
+
+// parseDays parses a duration in Go syntax, with d (24h) and w (7d) as
+// units too.
+func parseDays(v string) (time.Duration, error) {
+	s := dayUnit.ReplaceAllStringFunc(v, func(m string) string {
+		p := dayUnit.FindStringSubmatch(m)
+		n, _ := strconv.ParseFloat(p[1], 64)
+		hours := 24.0
+		if p[2] == "w" {
+			hours = 7 * 24
+		}
+		return strconv.FormatFloat(n*hours, 'f', -1, 64) + "h"
+	})
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration; give one like 30m, 24h, 2d or 1w", v)
+	}
+	return d, nil
 }

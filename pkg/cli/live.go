@@ -133,14 +133,14 @@ func (v *liveView) log(ev engine.Event) {
 		case "error":
 			mark = v.p.red("!")
 		}
-		v.print(fmt.Sprintf("%s %s  %s", mark, v.p.dim(ev.Step), termtext.Safe(ev.Message)))
+		v.print(fmt.Sprintf("%s %s  %s", mark, v.p.dim(ev.Step), termtext.Line(ev.Message)))
 		return
 	}
 	s := v.running[ev.Step]
 	if s == nil || v.quiet {
 		return
 	}
-	line := termtext.Safe(ev.Message)
+	line := termtext.Line(ev.Message)
 	if ev.Index != nil {
 		line = fmt.Sprintf("[%d] %s", *ev.Index, line)
 	}
@@ -166,14 +166,14 @@ func (v *liveView) finished(ev engine.Event) {
 	st := report.Status(ev.Status)
 	label := ev.Step
 	if name != "" && name != ev.Step {
-		label += " " + v.p.dim("("+termtext.Safe(name)+")")
+		label += " " + v.p.dim("("+termtext.Line(name)+")")
 	}
 	line := fmt.Sprintf("%s %-24s %-10s %s", v.icon(st), label, st, report.FormatMS(took.Milliseconds()))
 	if ev.Reason != "" && st == report.StatusSkipped {
-		line += "  " + v.p.dim(termtext.Safe(ev.Reason))
+		line += "  " + v.p.dim(termtext.Line(ev.Reason))
 	}
 	if ev.Err != "" {
-		line += "  " + v.p.dim(termtext.Safe(firstLine(ev.Err)))
+		line += "  " + v.p.dim(termtext.Line(firstLine(ev.Err)))
 	}
 	out := []string{line}
 	if s != nil && len(s.lines) > 0 && (st == report.StatusFailed || st == report.StatusCancelled) {
@@ -252,9 +252,9 @@ func (v *liveView) redraw() {
 	var rows []string
 	for _, id := range ids {
 		s := v.running[id]
-		p := id
+		p := termtext.Line(id)
 		if s.name != "" && s.name != id {
-			p += " (" + termtext.Safe(s.name) + ")"
+			p += " (" + termtext.Line(s.name) + ")"
 		}
 		p += " " + report.FormatMS(now.Sub(s.start).Milliseconds())
 		if s.items > 0 {

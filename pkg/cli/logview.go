@@ -197,7 +197,7 @@ func (v *logView) consoleLine(ev engine.Event, level zerolog.Level, msg string, 
 		}
 		b = append(b, " | "...)
 	}
-	b = termtext.AppendSafe(b, msg)
+	b = append(b, termtext.Line(msg)...)
 	for _, f := range fields {
 		b = appendConsoleField(b, f.key, f)
 	}
@@ -220,7 +220,7 @@ func appendConsoleField(b []byte, key string, f field) []byte {
 	if f.isN {
 		return strconv.AppendInt(b, f.num, 10)
 	}
-	return termtext.AppendSafe(b, f.str)
+	return append(b, termtext.Line(f.str)...)
 }
 
 func (v *logView) jsonLine(ev engine.Event, level zerolog.Level, msg string, fields []field) {

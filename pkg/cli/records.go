@@ -89,8 +89,9 @@ func runHistory(e *env, args []string) int {
 	c := historyCommand()
 	fs := newFlags(e, c)
 	playbook := fs.String("playbook", "", "only runs of the playbook `NAME`")
-	status := fs.String("status", "", "only runs with status `S` (succeeded, failed, cancelled, running, interrupted)")
-	since := fs.Duration("since", 0, "only runs started within `D`, like 24h")
+	status := fs.String("status", "", "only runs with status `S` ("+strings.Join(history.Statuses(), ", ")+")")
+	var since durationFlag
+	fs.Var(&since, "since", "only runs started within `D`, like 24h, 2d or 1w")
 	limit := fs.Int("limit", history.DefaultLimit, "at most `N` runs")
 	asJSON := fs.Bool("json", false, "print JSON")
 	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
@@ -101,8 +102,11 @@ func runHistory(e *env, args []string) int {
 	if len(pos) > 0 {
 		return fs.usageError("history takes no arguments, only flags")
 	}
-	if *since < 0 || *limit < 1 {
-		return fs.usageError("--since must be positive and --limit at least 1")
+	if *limit < 1 {
+		return fs.usageError("--limit must be at least 1, not %d", *limit)
+	}
+	if *status != "" && !contains(history.Statuses(), *status) {
+		return fs.usageError("--status %q is not a run status%s; use one of %s", *status, suggest.DidYouMean(*status, history.Statuses()), strings.Join(history.Statuses(), ", "))
 	}
 	store, ok := openStore(e, c, *dir)
 	if !ok {
@@ -110,8 +114,8 @@ func runHistory(e *env, args []string) int {
 	}
 	defer store.Close()
 	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Limit: *limit}
-	if *since > 0 {
-		f.Since = time.Now().Add(-*since)
+	if since.d > 0 {
+		f.Since = time.Now().Add(-since.d)
 	}
 	runs, err := store.List(context.Background(), f)
 	if err != nil {
@@ -139,7 +143,8 @@ ran, how often it failed, and its p50, p95 and p99 duration.`,
 func runStats(e *env, args []string) int {
 	c := statsCommand()
 	fs := newFlags(e, c)
-	since := fs.Duration("since", time.Hour, "cover runs started within `D`")
+	since := durationFlag{d: time.Hour}
+	fs.Var(&since, "since", "cover runs started within `D`, like 1h, 2d or 1w")
 	asJSON := fs.Bool("json", false, "print JSON")
 	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	pos, code, ok := fs.parse(args)
@@ -149,15 +154,13 @@ func runStats(e *env, args []string) int {
 	if len(pos) > 0 {
 		return fs.usageError("stats takes no arguments, only flags")
 	}
-	if *since <= 0 {
-		return fs.usageError("--since must be positive, like 1h or 24h")
-	}
+
 	store, ok := openStore(e, c, *dir)
 	if !ok {
 		return ExitUsage
 	}
 	defer store.Close()
-	opStats, pbStats, err := store.Stats(context.Background(), time.Now().Add(-*since))
+	opStats, pbStats, err := store.Stats(context.Background(), time.Now().Add(-since.d))
 	if err != nil {
 		e.errorf("stats: %v", err)
 		return ExitFailed

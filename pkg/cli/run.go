@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"strconv"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -36,10 +38,13 @@ Nothing runs unless the whole playbook validates and every step is allowed;
 step allowed or denied and exits 3 if any would be denied. On a terminal the run shows live progress; otherwise it logs plain lines
 (JSON lines with --log-format json). The end of every run prints a summary;
 the JSON report goes to --report (and under --state-dir), written atomically
-even when the run fails or is cancelled. SIGINT or SIGTERM cancels the run:
-running steps are cancelled, finally runs, the report is written; a second
-signal exits at once.`,
-		exits: "0 succeeded; 1 the run failed (also a declined confirm:); 2 usage or validation error, or bad inputs; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
+even when the run fails or is cancelled. Every report path is checked before
+the run starts: it must be a regular file or a new one, not a file the run
+reads, in a directory that can be created and written. SIGINT or SIGTERM
+cancels the run: running steps are cancelled, finally runs, the report is
+written. A second signal within a second is the same request; one after
+that exits at once, writing a cancelled report if it can within 100ms.`,
+		exits: "0 succeeded; 1 the run failed (also a declined confirm:), or a report could not be written; 2 usage or validation error, bad inputs, or a report path that fails its checks; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
 }
@@ -109,6 +114,15 @@ func runRun(e *env, args []string) int {
 	if o.logFormat != "console" && o.logFormat != "json" {
 		return fs.usageError("--log-format is console or json, not %q", o.logFormat)
 	}
+	if o.logLevel != "" && !contains(logLevels, o.logLevel) {
+		return fs.usageError("--log-level is one of %s, not %q%s", strings.Join(logLevels, ", "), o.logLevel, suggest.DidYouMean(o.logLevel, logLevels))
+	}
+	if o.parallel < 1 {
+		return fs.usageError("--max-parallel must be at least 1, not %d", o.parallel)
+	}
+	if o.keepRuns < 0 || o.keepDays < 0 {
+		return fs.usageError("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", o.keepRuns, o.keepDays)
+	}
 	if o.stateDir == "" {
 		o.stateDir = e.getenv("ARSENAL_STATE_DIR")
 	}
@@ -126,12 +140,23 @@ func runRun(e *env, args []string) int {
 	return r.run()
 }
 
+// maxInputsFile is the largest --inputs file.
+const maxInputsFile = 4 << 20
+
+// logLevels are the values --log-level takes.
+var logLevels = []string{"debug", "info", "warn", "error"}
+
 // runner carries one `run` from flags to exit code.
 type runner struct {
 	e    *env
 	o    runOptions
 	c    *command
 	path string
+
+	// handle is the run once started, for a repeated signal to write its
+	// report before the process exits.
+	handleMu sync.Mutex
+	handle   *runs.Handle
 }
 
 func (r *runner) run() int {
@@ -141,6 +166,13 @@ func (r *runner) run() int {
 		return ExitFailed
 	}
 	defer reg.Close()
+	if o.inputsFile != "" {
+		// Checked before anything is read: a FIFO would block the read
+		// forever and a device feed it without end.
+		if err := fsx.CheckRegular(o.inputsFile, maxInputsFile); err != nil {
+			return usageError(e, r.c, "--inputs: %v; give a YAML or JSON file of at most %s", err, fsx.Bytes(maxInputsFile))
+		}
+	}
 	pb, err := steps.Load(r.path, reg)
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
@@ -159,6 +191,12 @@ func (r *runner) run() int {
 		}
 	}
 	level, console := r.logLevel()
+	pal, width := e.paletteFor(e.stderr), termWidth(e.stderr)
+	confirmable := !o.yes && e.isTerminal(e.stdin) && e.isTerminal(e.stderr)
+	// From here on the run's events, its warnings and questions all go to
+	// stderr from several goroutines: one lock keeps their lines whole.
+	stderr := &lockedWriter{w: e.stderr}
+	e.stderr = stderr
 	var audit *auth.AuditLog
 	if o.auditLog != "" {
 		var err error
@@ -172,11 +210,12 @@ func (r *runner) run() int {
 	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Audit: audit,
 		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn})
 	if err != nil {
-		e.errorf("%v; the run goes on without it", err)
-		if svc, err = runs.NewService(runs.Config{Registry: reg, Policy: policy, Audit: audit, Warn: warn}); err != nil {
-			e.errorf("%v", err)
-			return ExitFailed
+		// The run was asked to be recorded there.
+		if o.stateDir != "" {
+			err = fmt.Errorf("--state-dir %s: %w", o.stateDir, err)
 		}
+		e.errorf("%v; nothing ran", err)
+		return ExitUsage
 	}
 	defer svc.Close()
 	if svc.Interrupted > 0 {
@@ -187,20 +226,20 @@ func (r *runner) run() int {
 		return code
 	}
 	var live *liveView
-	confirmer := &terminalConfirmer{in: bufio.NewReader(e.stdin), out: e.stderr}
-	if !o.yes && e.isTerminal(e.stdin) && e.isTerminal(e.stderr) {
+	confirmer := &terminalConfirmer{in: e.stdin, out: e.stderr}
+	if confirmable {
 		req.Confirmer = confirmer
 	}
 	// The live view on a terminal, or log lines, render the run's events.
 	var view engine.Observer
 	var logs *logView
 	if console {
-		live = newLiveView(e.stderr, e.paletteFor(e.stderr), o.quiet, termWidth(e.stderr))
+		live = newLiveView(e.stderr, pal, o.quiet, width)
 		confirmer.view = live // the question must not be redrawn over
 		defer live.close()
 		view = live
 	} else {
-		logs = newLogView(e.stderr, o.logFormat == "json", level, o.logFormat == "console" && e.paletteFor(e.stderr).on)
+		logs = newLogView(e.stderr, o.logFormat == "json", level, o.logFormat == "console" && pal.on)
 	}
 
 	ctx, stop := r.signals()
@@ -211,6 +250,9 @@ func (r *runner) run() int {
 	if err != nil {
 		return r.prepareError(err)
 	}
+	r.handleMu.Lock()
+	r.handle = h
+	r.handleMu.Unlock()
 	var watched sync.WaitGroup
 	watched.Add(1)
 	go func() {
@@ -242,7 +284,14 @@ func (r *runner) run() int {
 		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
 	}
 	report.WriteText(e.stdout, rep)
-	return exitCode(rep, context.Cause(ctx))
+	code = exitCode(rep, context.Cause(ctx))
+	if errs := h.SinkErrors(); len(errs) > 0 {
+		e.errorf("the run ended %s, but %s of it could not be written (see above)", rep.Status, plural(len(errs), "record", "records"))
+		if code == ExitOK {
+			code = ExitFailed
+		}
+	}
+	return code
 }
 
 // render feeds a run's events to an observer until the stream ends.
@@ -261,6 +310,7 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 		ResumeFrom:  o.resume,
 		InputsFile:  o.inputsFile,
 		Sinks:       runs.Sinks{Report: o.reportPath, JUnit: o.junit, Markdown: o.markdown, HTML: o.html, StepSummary: true},
+		Reads:       map[string]string{"the policy": o.policy, "the audit log": o.auditLog},
 		MaxParallel: o.parallel,
 	}
 	req.InputText = map[string]string{}
@@ -290,6 +340,9 @@ func (r *runner) prepareError(err error) int {
 		return ExitUsage
 	case "roles", "resume":
 		return usageError(e, r.c, "%v", pe.Err)
+	case "sinks":
+		fmt.Fprintf(e.stderr, "%v\nnothing ran\n", pe.Err)
+		return ExitUsage
 	}
 	if ds := (steps.Diagnostics)(nil); errors.As(pe.Err, &ds) {
 		// Problems in an inputs file name their own file:line:column.
@@ -310,7 +363,8 @@ func (r *runner) logLevel() (zerolog.Level, bool) {
 		level = zerolog.ErrorLevel
 	}
 	if r.o.logLevel != "" {
-		if l, err := zerolog.ParseLevel(r.o.logLevel); err == nil && l != zerolog.NoLevel {
+		// runRun accepted only the names of logLevels.
+		if l, err := zerolog.ParseLevel(r.o.logLevel); err == nil {
 			level = l
 		}
 	}
@@ -328,4 +382,16 @@ func osUser() string {
 func hostName() string {
 	h, _ := os.Hostname()
 	return h
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -52,37 +54,54 @@ func signalName(s os.Signal) string {
 	return "SIGINT"
 }
 
+// Signal handling times.
+const (
+	// sameRequest is how long after the first signal another one is taken
+	// as part of the same request: GNU timeout, a process-group kill or a
+	// supervisor can deliver two signals a few milliseconds apart.
+	sameRequest = time.Second
+	// lastReport is how long a repeated signal waits for the report to be
+	// written before the process exits.
+	lastReport = 100 * time.Millisecond
+)
+
 // signals cancels the returned context on the first SIGINT or SIGTERM, so
-// the run stops its steps, runs finally and writes its report; a second
-// signal exits at once (the report on disk is still whole: it is only ever
-// replaced by rename).
+// the run stops its steps, runs finally and writes its report. Another
+// signal within sameRequest of the first is the same request and changes
+// nothing. A signal after that exits at once, with the code of that
+// signal; first it gives the report lastReport to be written: the one the
+// run is writing if it got that far, else one built from the run's
+// progress, with status cancelled. (A report on disk is never torn: it is
+// only ever replaced by rename.)
 func (r *runner) signals() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	ch := make(chan os.Signal, 2)
+	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		select {
-		case s := <-ch:
-			c := &signalCause{sig: s, code: ExitInterrupted}
-			if s == syscall.SIGTERM {
-				c.code = ExitTerminated
-			}
-			fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
-			cancel(ops.WithClass(ops.ClassCancelled, c))
+		var first time.Time
+		var firstCause *signalCause
+		for {
 			select {
 			case s := <-ch:
-				code := ExitInterrupted
-				if s == syscall.SIGTERM {
-					code = ExitTerminated
+				c := &signalCause{sig: s, code: signalCode(s)}
+				switch {
+				case first.IsZero():
+					first, firstCause = time.Now(), c
+					fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
+					cancel(ops.WithClass(ops.ClassCancelled, c))
+				case time.Since(first) < sameRequest:
+					fmt.Fprintf(r.e.stderr, "%s: %s right after the first: the run is already being cancelled\n", program, signalName(s))
+				default:
+					fmt.Fprintf(r.e.stderr, "%s: %s again: exiting now\n", program, signalName(s))
+					r.exitNow(firstCause.Error()+", then by "+signalName(s), c.code)
 				}
-				os.Exit(code)
 			case <-done:
+				return
 			}
-		case <-done:
 		}
 	}()
 	return ctx, func() {
@@ -93,39 +112,111 @@ func (r *runner) signals() (context.Context, func()) {
 	}
 }
 
+func signalCode(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return ExitTerminated
+	}
+	return ExitInterrupted
+}
+
+// exitNow ends the process with code for a repeated signal, after giving
+// the report at most lastReport to be written; cause says what happened.
+func (r *runner) exitNow(cause string, code int) {
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		r.handleMu.Lock()
+		h := r.handle
+		r.handleMu.Unlock()
+		if h == nil {
+			return
+		}
+		for _, err := range h.WriteNow(cause) {
+			r.e.errorf("%v", err)
+		}
+	}()
+	select {
+	case <-written:
+	case <-time.After(lastReport):
+		r.e.errorf("the report could not be written within %s; exiting without it", lastReport)
+	}
+	os.Exit(code)
+}
+
 // terminalConfirmer asks confirm: questions on the terminal, one at a time.
+//
+// One goroutine owns stdin: started with the first question, it reads it
+// line by line and hands each line to the question waiting for it. A
+// question given up while it waits (the run was cancelled by SIGINT)
+// leaves no reader of its own behind that would swallow the answer to the
+// next one, and stdin is never read by two goroutines at once. The reader
+// ends when stdin does; while stdin stays open it lives as long as the
+// process, blocked in read, which nothing can interrupt portably.
+//
+// A line typed before a question was shown is not taken as its answer:
+// the confirmation must follow the question it confirms.
 type terminalConfirmer struct {
-	mu   sync.Mutex
-	in   *bufio.Reader
+	mu   sync.Mutex // one question at a time
+	in   io.Reader
 	out  io.Writer
 	view *liveView // paused while a question waits for its answer
+
+	start   sync.Once
+	lines   chan stdinLine // closed when stdin ends
+	readErr error          // why stdin ended; set before lines is closed
+}
+
+// stdinLine is one line read from stdin and when it arrived.
+type stdinLine struct {
+	text string
+	at   time.Time
+}
+
+// read is the goroutine that owns stdin.
+func (t *terminalConfirmer) read() {
+	r := bufio.NewReader(t.in)
+	for {
+		s, err := r.ReadString('\n')
+		if s != "" {
+			t.lines <- stdinLine{text: s, at: time.Now()}
+		}
+		if err != nil {
+			t.readErr = err
+			close(t.lines)
+			return
+		}
+	}
 }
 
 func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.start.Do(func() {
+		t.lines = make(chan stdinLine)
+		go t.read()
+	})
 	if t.view != nil {
 		t.view.pause()
 		defer t.view.resume()
 	}
-	fmt.Fprintf(t.out, "\n%s [step %s] (y/N) ", question, step)
-	type answer struct {
-		line string
-		err  error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		line, err := t.in.ReadString('\n')
-		ch <- answer{line, err}
-	}()
-	select {
-	case a := <-ch:
-		if a.err != nil && a.line == "" {
-			return false, a.err
+	asked := time.Now()
+	// The question is interpolated and may hold text from anywhere (an
+	// HTTP body, a file): escape sequences in it could rewrite what the
+	// person reads, so they are removed.
+	fmt.Fprintf(t.out, "\n%s [step %s] (y/N) ", termtext.Clean(question), termtext.Line(step))
+	for {
+		select {
+		case l, ok := <-t.lines:
+			if !ok {
+				return false, t.readErr
+			}
+			if l.at.Before(asked) {
+				continue // typed before the question
+			}
+			s := strings.ToLower(strings.TrimSpace(l.text))
+			return s == "y" || s == "yes", nil
+		case <-ctx.Done():
+			return false, context.Cause(ctx)
 		}
-		s := strings.ToLower(strings.TrimSpace(a.line))
-		return s == "y" || s == "yes", nil
-	case <-ctx.Done():
-		return false, context.Cause(ctx)
 	}
 }

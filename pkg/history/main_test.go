@@ -15,6 +15,10 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		return
 	}
+	if spec := os.Getenv(raceChildEnv); spec != "" {
+		raceChild(spec)
+		return
+	}
 	var err error
 	benchDir, err = os.MkdirTemp("", "history-bench-")
 	if err != nil {

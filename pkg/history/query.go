@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -245,9 +247,15 @@ func summarise(ctx context.Context, tx *sql.Tx, q string, since int64) ([]*group
 // Prune deletes finished runs, with their step rows, that are beyond the
 // newest keepRuns runs of their playbook (running ones count among the
 // newest) or started more than keepDays days ago; a limit of 0 does not
-// apply. Running runs are never pruned. It returns the report paths of the
-// deleted runs (those that had one), for the caller to remove the files;
-// the database no longer refers to them once Prune returns.
+// apply. Running runs are never pruned.
+//
+// It then deletes the report files of the deleted runs, but only those
+// that lie inside the state dir's reports folder: a path is resolved
+// against that folder through an os.Root, so neither "..", an absolute
+// path elsewhere nor a symlink can lead out of it, and only a regular file
+// is removed. Whatever else the database held is left alone: a database
+// is only data, and retention must not be a way to delete arbitrary files.
+// It returns the paths of the files it removed.
 //
 // The selection walks indexes only: for each playbook, one step down
 // runs_playbook to the keepRuns-th newest run, then the range below it; for
@@ -328,14 +336,10 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 		return nil, nil
 	}
 	ids := make([]string, 0, len(doomed))
-	var paths []string
-	for id, path := range doomed {
+	for id := range doomed {
 		ids = append(ids, id)
-		if path != "" {
-			paths = append(paths, path)
-		}
 	}
-	slices.Sort(paths)
+	slices.Sort(ids)
 	// The ids go in as one JSON array parameter, however many there are.
 	list, err := json.Marshal(ids)
 	if err != nil {
@@ -350,5 +354,47 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("history: prune: %w", err)
 	}
-	return paths, nil
+	return s.removeReports(ids, doomed), nil
+}
+
+// removeReports removes the report files of the runs ids (paths maps an id
+// to its recorded report path) that are regular files inside the reports
+// folder, and returns those it removed.
+func (s *Store) removeReports(ids []string, paths map[string]string) []string {
+	dir := s.Reports()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil
+	}
+	defer root.Close()
+	var removed []string
+	for _, id := range ids {
+		p := paths[id]
+		if p == "" {
+			continue
+		}
+		rel := ""
+		if filepath.IsAbs(p) {
+			if r, err := filepath.Rel(dir, filepath.Clean(p)); err == nil && filepath.IsLocal(r) {
+				rel = r
+			}
+		}
+		if rel == "" && filepath.Base(p) == id+".json" {
+			// A state dir that was moved, or a path an older release stored
+			// relative to a directory no longer known: the run's own report,
+			// by the name it is given, is looked for in the folder.
+			rel = id + ".json"
+		}
+		if rel == "" || !filepath.IsLocal(rel) {
+			continue
+		}
+		fi, err := root.Lstat(rel)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if root.Remove(rel) == nil {
+			removed = append(removed, filepath.Join(dir, rel))
+		}
+	}
+	return removed
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -54,7 +55,8 @@ const (
 // Store as its owner; run.StartedAt defaults to now. It ignores run.Status,
 // Inputs and Error: inputs enter the history only from the masked report,
 // in RecordFinish, so unmasked secrets can never reach the database.
-// Recording the same id again replaces the row.
+// Recording the same id again replaces the row. A relative ReportPath is
+// stored absolute.
 func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	roles, err := json.Marshal(nonNil(run.Roles))
 	if err != nil {
@@ -70,7 +72,7 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
 			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
 			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`,
-		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), run.ReportPath, run.ResumedFrom, s.owner)
+		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), absPath(run.ReportPath), run.ResumedFrom, s.owner)
 	if err != nil {
 		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
 	}
@@ -114,7 +116,8 @@ const insertStep = `INSERT INTO steps (run_id, step_id, section, kind, item, att
 // RecordFinish records the end of a run from its report, in one
 // transaction: it writes the run row (inserting it when RecordStart was not
 // called) and replaces the run's step rows with one row per step, per
-// fan-out item and, for retried steps and items, per attempt.
+// fan-out item and, for retried steps and items, per attempt. A relative
+// reportPath is stored absolute.
 func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
 	roles, err := json.Marshal(nonNil(r.Roles))
 	if err != nil {
@@ -145,7 +148,7 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 			report_path = excluded.report_path, error_class = excluded.error_class,
 			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = ''`,
 		r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
-		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), reportPath, errClass, errMsg, r.ResumedFrom)
+		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(reportPath), errClass, errMsg, r.ResumedFrom)
 	if err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
@@ -242,6 +245,18 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// absPath is path made absolute, so that what the database holds does not
+// depend on the directory of the process that reads it; "" stays "".
+func absPath(path string) string {
+	if path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 func nonNil(s []string) []string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -31,12 +32,12 @@ func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 		}
 		note := ""
 		if r.Error != nil {
-			note = r.Error.Class + ": " + oneLine(r.Error.Message, 80)
+			note = oneLine(r.Error.Class, 40) + ": " + oneLine(r.Error.Message, 80)
 		}
 		if r.ResumedFrom != "" {
-			note = strings.TrimPrefix(note+"; resumed from "+r.ResumedFrom, "; ")
+			note = strings.TrimPrefix(note+"; resumed from "+oneLine(r.ResumedFrom, 80), "; ")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.ID, r.Playbook, icon(r.Status), r.Status, dur, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), oneLine(r.ID, 80), oneLine(r.Playbook, 80), icon(r.Status), oneLine(string(r.Status), 20), dur, note)
 	}
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())
@@ -66,7 +67,7 @@ func WriteStats(w io.Writer, ops []OpStats, playbooks []PlaybookStats, asJSON bo
 	} else {
 		fmt.Fprintln(tw, "OPERATION\tCALLS\tERRORS\tERROR RATE\tP50\tP95\tP99")
 		for _, o := range ops {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", o.Op, o.Count, o.Errors, percent(o.ErrorRate), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(o.Op, 80), o.Count, o.Errors, percent(o.ErrorRate), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS))
 		}
 		tw.Flush()
 	}
@@ -76,7 +77,7 @@ func WriteStats(w io.Writer, ops []OpStats, playbooks []PlaybookStats, asJSON bo
 	} else {
 		fmt.Fprintln(tw, "PLAYBOOK\tRUNS\tFAILED\tERROR RATE\tP50\tP95\tP99")
 		for _, p := range playbooks {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", p.Playbook, p.Count, p.Errors, percent(p.ErrorRate), report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(p.Playbook, 80), p.Count, p.Errors, percent(p.ErrorRate), report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS))
 		}
 		tw.Flush()
 	}
@@ -109,8 +110,11 @@ func icon(s report.Status) string {
 	return report.Icon(s)
 }
 
+// oneLine is s for a table cell on a terminal: without control sequences
+// (the database holds what reports held, which came from anywhere), on one
+// line, at most n runes.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(termtext.Clean(s)), " ")
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}

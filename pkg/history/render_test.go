@@ -104,3 +104,27 @@ deploy    4     1       25.0%       9.9s  1m1s  1m1s
 		t.Errorf("json op (-want +got):\n%s", diff)
 	}
 }
+
+// TestWriteRunsHasNoTerminalControls: the history table goes to a terminal
+// and its text comes from reports, which come from anywhere.
+func TestWriteRunsHasNoTerminalControls(t *testing.T) {
+	evil := "\x1b]0;owned\x07\x1b[1A\rbad\u009b2J"
+	runs := []Run{{ID: "r" + evil, Playbook: "p" + evil, Status: report.Status("failed" + evil), StartedAt: t0, Roles: []string{},
+		Error: &report.Error{Class: "execution" + evil, Message: evil}, ResumedFrom: evil}}
+	var b bytes.Buffer
+	if err := WriteRuns(&b, runs, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"\x1b", "\r", "\x07", "\u009b"} {
+		if bytes.Contains(b.Bytes(), []byte(c)) {
+			t.Errorf("the table holds %q:\n%q", c, b.String())
+		}
+	}
+	b.Reset()
+	if err := WriteStats(&b, []OpStats{{Op: "x" + evil}}, []PlaybookStats{{Playbook: "p" + evil}}, false); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsAny(b.Bytes(), "\x1b\r\x07") {
+		t.Errorf("the stats tables hold control characters:\n%q", b.String())
+	}
+}

@@ -31,6 +31,9 @@ import (
 // FileName is the database's name inside the state directory.
 const FileName = "history.db"
 
+// openLock is the lock file that serialises Open across processes.
+const openLock = "history.lock"
+
 // ownersDir holds one lock file per open Store.
 const ownersDir = "owners"
 
@@ -44,6 +47,12 @@ const (
 	StatusRunning     report.Status = "running"
 	StatusInterrupted report.Status = "interrupted"
 )
+
+// Statuses lists the statuses a run can have in the history, for filters:
+// the run statuses of a report, then running and interrupted.
+func Statuses() []string {
+	return []string{string(report.StatusSucceeded), string(report.StatusFailed), string(report.StatusCancelled), string(StatusRunning), string(StatusInterrupted)}
+}
 
 // ErrNotFound is returned by Get for an unknown run id.
 var ErrNotFound = errors.New("run not found in history")
@@ -59,20 +68,30 @@ type Store struct {
 }
 
 // Open opens, creating when needed, the history database in dir (created
-// too), migrates its schema to SchemaVersion, and takes this Store's owner
-// lock. It does not call MarkInterrupted; the caller decides when.
+// too, with its reports folder), migrates its schema to SchemaVersion, and
+// takes this Store's owner lock. It does not call MarkInterrupted; the
+// caller decides when.
+//
+// Opening is serialised across processes by an exclusive lock on
+// history.lock, held while the database is created, switched to WAL
+// and migrated: many runs starting at once on a fresh state dir would
+// otherwise race to switch the journal mode, which SQLite answers with
+// SQLITE_BUSY without waiting for the busy timeout.
 //
 // Pragmas, set on every connection:
-//   - journal_mode=WAL: readers (history, stats, the API) never block the
-//     writer, nor it them; a crash leaves committed transactions intact.
+//   - busy_timeout (first, so that the others wait too): writers from
+//     several processes queue instead of failing.
 //   - synchronous=NORMAL: in WAL mode a commit is durable against a crash
 //     of the process (SIGKILL included) and never corrupts the database; only
 //     an operating system crash or power loss can drop the last commits,
 //     which costs at most the latest history rows (the JSON reports are
 //     written and synced on their own). FULL would add an fsync per run for
 //     no gain a history needs.
-//   - busy_timeout: writers from several processes queue instead of failing.
 //   - foreign_keys=ON: step rows cannot outlive their run.
+//
+// journal_mode=WAL is set once, under the open lock; it is a property of
+// the database file. Readers (history, stats, the API) never block the
+// writer, nor it them; a crash leaves committed transactions intact.
 //
 // Write transactions start with BEGIN IMMEDIATE (the _txlock parameter), so
 // two writers queue on the busy timeout instead of deadlocking when both try
@@ -81,13 +100,21 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, ownersDir), 0o755); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	abs, err := filepath.Abs(filepath.Join(dir, FileName))
+	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
+	if err := os.MkdirAll(filepath.Join(absDir, ReportsDir), 0o755); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	abs := filepath.Join(absDir, FileName)
+	lock, err := lockExclusive(filepath.Join(absDir, openLock), BusyTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	defer unlockOwner(lock)
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
@@ -101,17 +128,28 @@ func Open(dir string) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("history: %s: set WAL mode: %w", abs, err)
+	}
 	if err := migrate(ctx, db, SchemaVersion); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("history: %s: %w", abs, err)
 	}
-	s := &Store{db: db, dir: dir, owner: newOwner(), now: time.Now}
+	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now}
 	if s.lock, err = lockOwner(s.ownerPath(s.owner)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("history: %w", err)
 	}
 	return s, nil
 }
+
+// ReportsDir is the folder of the state dir that holds the runs' JSON
+// reports, the only place Prune deletes files from.
+const ReportsDir = "reports"
+
+// Reports returns the absolute path of the state dir's reports folder.
+func (s *Store) Reports() string { return filepath.Join(s.dir, ReportsDir) }
 
 // Close closes the database and releases the owner lock; runs this Store
 // left running are interrupted for the next MarkInterrupted.

@@ -59,7 +59,8 @@ func TestRecordAndGet(t *testing.T) {
 		t.Errorf("after start (-want +got):\n%s", diff)
 	}
 
-	mustRecord(t, s, sampleReport("r1", t0), "reports/r1.json")
+	reportPath := filepath.Join(s.Reports(), "r1.json")
+	mustRecord(t, s, sampleReport("r1", t0), reportPath)
 	got, err = s.Get(ctx, "r1")
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func TestRecordAndGet(t *testing.T) {
 		ID: "r1", Playbook: "restart-workers", Path: "playbooks/restart-workers.yaml", SHA256: "abc", Roles: []string{"operator"},
 		Status: report.StatusFailed, StartedAt: t0, FinishedAt: ptr(t0.Add(time.Second)), DurationMS: 1000,
 		Inputs:     map[string]any{"threshold": float64(90), "token": "***"},
-		ReportPath: "reports/r1.json", Error: &report.Error{Class: "execution", Message: "step stop failed: item 1: not permitted"},
+		ReportPath: reportPath, Error: &report.Error{Class: "execution", Message: "step stop failed: item 1: not permitted"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after finish (-want +got):\n%s", diff)
@@ -270,8 +271,16 @@ func TestPrune(t *testing.T) {
 	ctx := context.Background()
 	// Playbook a: a run every 5 days from day 0 to day 25; playbook b: two
 	// runs on day 28 and 29; one run of a still running from day 1.
+	writeReport := func(id string) string {
+		p := filepath.Join(s.Reports(), id+".json")
+		if err := os.WriteFile(p, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	for i := range 6 {
-		mustRecord(t, s, sampleReport(fmt.Sprintf("a%d", i), t0.Add(time.Duration(i)*5*24*time.Hour)), fmt.Sprintf("reports/a%d.json", i))
+		id := fmt.Sprintf("a%d", i)
+		mustRecord(t, s, sampleReport(id, t0.Add(time.Duration(i)*5*24*time.Hour)), writeReport(id))
 	}
 	for i, day := range []int{28, 29} {
 		r := sampleReport(fmt.Sprintf("b%d", i), t0.Add(time.Duration(day)*24*time.Hour))
@@ -289,14 +298,20 @@ func TestPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"reports/a0.json", "reports/a1.json"}, sorted(paths)); diff != "" {
+	inReports := func(names ...string) []string {
+		for i, n := range names {
+			names[i] = filepath.Join(s.Reports(), n)
+		}
+		return names
+	}
+	if diff := cmp.Diff(inReports("a0.json", "a1.json"), sorted(paths)); diff != "" {
 		t.Errorf("keep 4 runs: removed (-want +got):\n%s", diff)
 	}
 	paths, err = s.Prune(ctx, 0, 12) // older than day 18
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"reports/a2.json", "reports/a3.json"}, sorted(paths)); diff != "" {
+	if diff := cmp.Diff(inReports("a2.json", "a3.json"), sorted(paths)); diff != "" {
 		t.Errorf("keep 12 days: removed (-want +got):\n%s", diff)
 	}
 	runs, err := s.List(ctx, Filter{})
@@ -309,6 +324,14 @@ func TestPrune(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"b1", "b0", "a5", "a4", "a-running"}, left); diff != "" {
 		t.Errorf("runs left (-want +got):\n%s", diff)
+	}
+	var files []string
+	entries, _ := os.ReadDir(s.Reports())
+	for _, e := range entries {
+		files = append(files, e.Name())
+	}
+	if diff := cmp.Diff([]string{"a4.json", "a5.json"}, files); diff != "" {
+		t.Errorf("report files left (-want +got):\n%s", diff)
 	}
 	var orphans int
 	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM steps WHERE run_id NOT IN (SELECT id FROM runs)").Scan(&orphans); err != nil {
@@ -417,6 +440,87 @@ func TestStatsUsesCoveringIndex(t *testing.T) {
 		rows.Close()
 		if len(plan) != 1 || !strings.Contains(plan[0], want) {
 			t.Errorf("plan %q, want one step %q", plan, want)
+		}
+	}
+}
+
+// TestPruneDeletesOnlyReportsInItsFolder: the report paths in the database
+// are data; retention deletes only regular files inside the state dir's
+// reports folder, however a path tries to lead elsewhere.
+func TestPruneDeletesOnlyReportsInItsFolder(t *testing.T) {
+	s := openStore(t)
+	s.now = func() time.Time { return t0.Add(100 * 24 * time.Hour) }
+	outside := t.TempDir()
+	victim := func(name string) string {
+		p := filepath.Join(outside, name)
+		if err := os.WriteFile(p, []byte("precious"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	own := filepath.Join(s.Reports(), "own.json")
+	os.WriteFile(own, []byte("{}"), 0o644)
+	linkTarget := victim("linked.txt")
+	if err := os.Symlink(linkTarget, filepath.Join(s.Reports(), "link.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(s.Reports(), "dirlink")); err != nil {
+		t.Fatal(err)
+	}
+	cwdFile := "prune-victim-in-cwd.txt"
+	if err := os.WriteFile(cwdFile, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(cwdFile) })
+	paths := map[string]string{
+		"own":       own,
+		"absolute":  victim("absolute.txt"),
+		"dotdot":    filepath.Join(s.Reports(), "..", "..", filepath.Base(outside), "absolute.txt"),
+		"through":   filepath.Join(s.Reports(), "dirlink", victim("through.txt")[len(outside)+1:]),
+		"link":      filepath.Join(s.Reports(), "link.json"),
+		"relative":  cwdFile,
+		"directory": s.Reports(),
+	}
+	for id, p := range paths {
+		mustRecord(t, s, sampleReport(id, t0), p)
+	}
+	removed, err := s.Prune(context.Background(), 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{own}, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	for _, p := range []string{paths["absolute"], filepath.Join(outside, "through.txt"), linkTarget, cwdFile} {
+		if data, err := os.ReadFile(p); err != nil || string(data) != "precious" {
+			t.Errorf("%s was touched: %q, %v", p, data, err)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(s.Reports(), "link.json")); err != nil {
+		t.Errorf("the symlink in the reports folder was removed: %v", err)
+	}
+	if _, err := os.Stat(s.Reports()); err != nil {
+		t.Errorf("the reports folder itself: %v", err)
+	}
+}
+
+// TestReportPathsAreStoredAbsolute: a relative report path means nothing
+// to a process started elsewhere.
+func TestReportPathsAreStoredAbsolute(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	if err := s.RecordStart(ctx, Run{ID: "r1", Playbook: "p", ReportPath: "state/reports/r1.json"}); err != nil {
+		t.Fatal(err)
+	}
+	mustRecord(t, s, sampleReport("r2", t0), "state/reports/r2.json")
+	wd, _ := os.Getwd()
+	for _, id := range []string{"r1", "r2"} {
+		run, err := s.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(wd, "state", "reports", id+".json"); run.ReportPath != want {
+			t.Errorf("%s: report path %q, want %q", id, run.ReportPath, want)
 		}
 	}
 }

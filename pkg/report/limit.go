@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"unicode/utf8"
@@ -19,16 +20,42 @@ const (
 )
 
 // Cap returns a copy of v that fits the report's limits, plain data only,
-// with strings made valid UTF-8. It never changes v.
+// with strings made valid UTF-8 and numbers that JSON cannot hold (see
+// Finite) made strings. It never changes v.
 func Cap(v any) any { return capValue(v, 0) }
+
+// The strings that stand for the floating-point values JSON has no number
+// for, such as the result of ${{ 1/0 }} or a YAML .inf.
+const (
+	PosInf = "+Inf"
+	NegInf = "-Inf"
+	NaN    = "NaN"
+)
+
+// Finite returns f, or PosInf, NegInf or NaN when f is not a finite number:
+// encoding/json refuses those, and one such value would leave the run
+// without a report.
+func Finite(f float64) any {
+	switch {
+	case math.IsInf(f, 1):
+		return PosInf
+	case math.IsInf(f, -1):
+		return NegInf
+	case math.IsNaN(f):
+		return NaN
+	}
+	return f
+}
 
 func capValue(v any, depth int) any {
 	if depth > MaxDepth {
 		return "[cut: nested deeper than " + fmt.Sprint(MaxDepth) + " levels]"
 	}
 	switch x := v.(type) {
-	case nil, bool, int, int64, float64:
+	case nil, bool, int, int64:
 		return x
+	case float64:
+		return Finite(x)
 	case string:
 		return CapString(x, MaxString)
 	case []any:
@@ -80,7 +107,7 @@ func capReflect(rv reflect.Value, depth int) any {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return rv.Uint()
 	case reflect.Float32, reflect.Float64:
-		return rv.Float()
+		return Finite(rv.Float())
 	case reflect.Bool:
 		return rv.Bool()
 	case reflect.String:

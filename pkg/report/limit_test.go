@@ -1,9 +1,13 @@
 package report
 
 import (
+	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestCapString(t *testing.T) {
@@ -37,5 +41,35 @@ func TestCapBoundsData(t *testing.T) {
 	}
 	if s := got["s"].(string); len(s) > MaxString+64 {
 		t.Errorf("string of %d bytes kept", len(s))
+	}
+}
+
+// TestCapMakesNonFiniteNumbersStrings: +Inf, -Inf and NaN, at any depth and
+// of any float type, become the documented strings, so the report encodes.
+func TestCapMakesNonFiniteNumbersStrings(t *testing.T) {
+	in := map[string]any{
+		"inf":    math.Inf(1),
+		"neg":    math.Inf(-1),
+		"nan":    math.NaN(),
+		"f32":    float32(math.Inf(1)),
+		"list":   []any{1.5, math.Inf(1)},
+		"floats": []float64{math.NaN(), 2},
+		"nested": map[string]any{"deep": []any{map[string]any{"x": math.Inf(-1)}}},
+	}
+	got := Cap(in)
+	want := map[string]any{
+		"inf":    "+Inf",
+		"neg":    "-Inf",
+		"nan":    "NaN",
+		"f32":    "+Inf",
+		"list":   []any{1.5, "+Inf"},
+		"floats": []any{"NaN", 2.0},
+		"nested": map[string]any{"deep": []any{map[string]any{"x": "-Inf"}}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Cap (-want +got):\n%s", diff)
+	}
+	if _, err := json.Marshal(got); err != nil {
+		t.Errorf("the capped value does not encode: %v", err)
 	}
 }

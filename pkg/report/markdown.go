@@ -3,8 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // Limits that keep a Markdown summary readable and well under the 1 MiB a
@@ -43,7 +44,7 @@ func mdIcon(s Status) string {
 // or inject markup.
 func WriteMarkdown(w io.Writer, r *Report) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s `%s` %s in %s\n\n", mdIcon(r.Status), r.Playbook.Name, r.Status, FormatMS(r.DurationMS))
+	fmt.Fprintf(&b, "### %s `%s` %s in %s\n\n", mdIcon(r.Status), mdCode(r.Playbook.Name), mdText(string(r.Status)), FormatMS(r.DurationMS))
 	meta := []string{"run `" + mdCode(r.RunID) + "`", "started " + utc(r.StartedAt)}
 	if len(r.Roles) > 0 {
 		meta = append(meta, "roles "+mdText(strings.Join(r.Roles, ", ")))
@@ -72,7 +73,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		if s.Reused {
 			note = strings.TrimPrefix(note+"; reused from the earlier run", "; ")
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), s.Status, stepTime(s), s.Attempts, mdCell(note, mdCellLimit))
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdCell(note, mdCellLimit))
 	}
 	b.WriteString("\n")
 	mdOutputs(&b, r)
@@ -122,7 +123,7 @@ func mdDetails(b *strings.Builder, r *Report, s *Step) {
 	if s.Error != nil {
 		summary = errText(s.Error)
 	}
-	fmt.Fprintf(b, "<details>\n<summary>%s <code>%s</code> %s</summary>\n\n", mdIcon(s.Status), htmlText(stepLabel(s)), htmlText(clip(plainText(firstLine(summary)), mdCellLimit)))
+	fmt.Fprintf(b, "<details>\n<summary>%s <code>%s</code> %s</summary>\n\n", mdIcon(s.Status), htmlText(clip(plainText(stepLabel(s)), mdCellLimit)), htmlText(clip(plainText(firstLine(summary)), mdCellLimit)))
 	if s.Error != nil {
 		fmt.Fprintf(b, "**Error** (`%s`)\n\n%s\n", mdCode(s.Error.Class), mdFence(excerpt(s.Error.Message, mdBlockLimit), "text"))
 	} else if s.Reason != "" {
@@ -172,7 +173,7 @@ func mdItems(b *strings.Builder, s *Step) {
 		if it.Error != nil {
 			note = firstLine(errText(it.Error))
 		}
-		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(inline(it.Item), 80), mdIcon(it.Status), it.Status, durText(it.StartedAt, it.DurationMS), it.Attempts, mdCell(note, mdCellLimit))
+		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(inline(it.Item), 80), mdIcon(it.Status), mdText(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, mdCell(note, mdCellLimit))
 	}
 	if n > 0 {
 		b.WriteString("\n")
@@ -222,11 +223,12 @@ func mdFence(s, lang string) string {
 	return fence + lang + "\n" + strings.TrimRight(s, "\n") + "\n" + fence + "\n"
 }
 
-// AppendStepSummary appends the Markdown summary of r to the file named by
-// $GITHUB_STEP_SUMMARY, as GitHub Actions expects; without that variable it
-// does nothing.
-func AppendStepSummary(r *Report) error {
-	path := os.Getenv("GITHUB_STEP_SUMMARY")
+// AppendStepSummary appends the Markdown summary of r to path, as GitHub
+// Actions expects of the file named by $GITHUB_STEP_SUMMARY; an empty path
+// does nothing. The file must be a regular file (or not exist yet): a FIFO
+// that nobody reads, or a device, is refused rather than blocking the end
+// of the run.
+func AppendStepSummary(path string, r *Report) error {
 	if path == "" {
 		return nil
 	}
@@ -234,7 +236,7 @@ func AppendStepSummary(r *Report) error {
 	if err := WriteMarkdown(&b, r); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := fsx.OpenAppend(path, 0o644)
 	if err != nil {
 		return fmt.Errorf("job summary: %w", err)
 	}

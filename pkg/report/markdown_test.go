@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -26,8 +29,7 @@ func TestAppendStepSummary(t *testing.T) {
 	if err := os.WriteFile(path, []byte("earlier step\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("GITHUB_STEP_SUMMARY", path)
-	if err := AppendStepSummary(r); err != nil {
+	if err := AppendStepSummary(path, r); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)
@@ -38,13 +40,30 @@ func TestAppendStepSummary(t *testing.T) {
 		t.Errorf("summary file (-want +got):\n%s", diff)
 	}
 
-	t.Setenv("GITHUB_STEP_SUMMARY", "")
-	if err := AppendStepSummary(r); err != nil {
+	if err := AppendStepSummary("", r); err != nil {
 		t.Errorf("without GITHUB_STEP_SUMMARY: %v", err)
 	}
-	t.Setenv("GITHUB_STEP_SUMMARY", filepath.Join(t.TempDir(), "missing-dir", "x.md"))
-	if err := AppendStepSummary(r); err == nil {
+	if err := AppendStepSummary(filepath.Join(t.TempDir(), "missing-dir", "x.md"), r); err == nil {
 		t.Error("no error for an unwritable summary file")
+	}
+}
+
+// TestAppendStepSummaryRefusesAFIFO: a summary path that is a FIFO nobody
+// reads is refused at once instead of blocking the end of the run.
+func TestAppendStepSummaryRefusesAFIFO(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "summary")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- AppendStepSummary(fifo, loadGolden(t, "success")) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("AppendStepSummary(fifo) = %v; want it refused", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("AppendStepSummary blocked on a FIFO")
 	}
 }
 
@@ -104,3 +123,72 @@ func TestMarkdownBounded(t *testing.T) {
 		t.Errorf("%d details blocks, want at most %d", n, mdMaxDetails)
 	}
 }
+
+// TestMarkdownEscapesEveryField: a report read from disk (report show) may
+// hold anything in any field, the statuses and the playbook name included;
+// none of it becomes markup, a table column or a line of its own.
+func TestMarkdownEscapesEveryField(t *testing.T) {
+	start := goldenStart
+	nasty := "<img src=x onerror=alert(1)> | **x** `y`\n# heading"
+	st := Status(nasty)
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: nasty, ResumedFrom: nasty, Playbook: Playbook{Name: nasty}, Roles: []string{nasty},
+		Status: st, StartedAt: start, FinishedAt: start, Error: &Error{Class: nasty, Message: nasty},
+		Steps: []Step{{ID: nasty, Op: nasty, Section: nasty, Status: StatusFailed, StartedAt: &start, Attempts: 1, Reason: nasty,
+			Error:      &Error{Class: nasty, Message: nasty},
+			AttemptLog: []Attempt{{Attempt: 1, StartedAt: start, Error: &Error{Class: nasty, Message: nasty}}},
+			Items:      []Item{{Index: 0, Item: nasty, Status: st, Reason: nasty, Error: &Error{Class: nasty, Message: nasty}}},
+			Output:     map[string]any{nasty: nasty}},
+			{ID: "t", Op: "x.y", Section: "steps", Status: st, Attempts: 1}},
+		Outputs:      map[string]any{nasty: nasty},
+		OutputErrors: map[string]string{nasty: nasty},
+	}
+	md := renderMarkdown(t, r)
+	// Inside fenced code blocks and code spans text is shown as it is,
+	// which is safe: look at the rest.
+	// The <summary> line is HTML, where Markdown is not interpreted.
+	prose := withoutCode(md)
+	for _, line := range strings.Split(prose, "\n") {
+		if strings.Contains(line, "<img") {
+			t.Errorf("a field became markup: %q", line)
+		}
+		if strings.Contains(line, "**x**") && !strings.HasPrefix(line, "<summary>") {
+			t.Errorf("a field became Markdown: %q", line)
+		}
+		if strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "### ") {
+			t.Errorf("a field made a line of its own: %q", line)
+		}
+	}
+	// The step table's rows keep their 8 pipes (7 cells).
+	rows := 0
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(line, "| ❌ | `") || strings.HasPrefix(line, "| ❔ | `t`") {
+			rows++
+			if n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|"); n != 8 {
+				t.Errorf("step row has %d unescaped pipes, want 8: %s", n, line)
+			}
+		}
+	}
+	if rows != 2 {
+		t.Errorf("found %d step rows, want 2:\n%s", rows, md)
+	}
+}
+
+// withoutCode drops fenced code blocks and code spans from Markdown.
+func withoutCode(md string) string {
+	var b strings.Builder
+	fence := ""
+	for _, line := range strings.Split(md, "\n") {
+		switch {
+		case fence == "" && strings.HasPrefix(line, "```"):
+			fence = strings.TrimRight(line, "abcdefghijklmnopqrstuvwxyz")
+		case fence != "" && line == fence:
+			fence = ""
+		case fence == "":
+			b.WriteString(codeSpan.ReplaceAllString(line, "CODE") + "\n")
+		}
+	}
+	return b.String()
+}
+
+var codeSpan = regexp.MustCompile("(?:^|[^\\\\])`[^`]*`")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // Icon is the one-character mark of a status in text and Markdown.
@@ -29,10 +31,13 @@ func Icon(s Status) string {
 
 // WriteText writes the summary a person reads at the end of a run: one line
 // for the run, a table of steps, and the error of each step that did not
-// succeed.
+// succeed. Output values are shown as JSON on one line (a string as it is),
+// so a list reads ["a","b"] and null reads null. The summary goes to a
+// terminal, so every value copied from the report is cleaned of terminal
+// control sequences (termtext.Clean); the report itself keeps them.
 func WriteText(w io.Writer, r *Report) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s in %s (run %s)\n", Icon(r.Status), r.Playbook.Name, r.Status, FormatMS(r.DurationMS), r.RunID)
+	fmt.Fprintf(&b, "%s %s %s in %s (run %s)\n", Icon(r.Status), termtext.Line(r.Playbook.Name), termtext.Line(string(r.Status)), FormatMS(r.DurationMS), termtext.Line(r.RunID))
 	if r.DryRun {
 		b.WriteString("  dry run: only read operations were executed\n")
 	}
@@ -50,24 +55,28 @@ func WriteText(w io.Writer, r *Report) error {
 		if s.Section != "steps" && s.Section != "" {
 			id = s.Section + "/" + s.ID
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), id, s.Op, s.Status, FormatMS(s.DurationMS), s.Attempts, clip(note, 100))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), FormatMS(s.DurationMS), s.Attempts, clip(cell(note), 100))
 	}
 	tw.Flush()
 	if len(r.Outputs) > 0 {
 		b.WriteString("outputs:\n")
 		for _, k := range sortedKeys(r.Outputs) {
-			fmt.Fprintf(&b, "  %s: %s\n", k, clip(fmt.Sprint(r.Outputs[k]), 200))
+			fmt.Fprintf(&b, "  %s: %s\n", termtext.Line(k), clip(termtext.Line(inline(r.Outputs[k])), 200))
 		}
 	}
 	for _, k := range sortedKeys(r.OutputErrors) {
-		fmt.Fprintf(&b, "  output %s could not be computed: %s\n", k, r.OutputErrors[k])
+		fmt.Fprintf(&b, "  output %s could not be computed: %s\n", termtext.Line(k), termtext.Clean(r.OutputErrors[k]))
 	}
 	if r.Error != nil {
-		fmt.Fprintf(&b, "error (%s): %s\n", r.Error.Class, r.Error.Message)
+		fmt.Fprintf(&b, "error (%s): %s\n", termtext.Line(r.Error.Class), termtext.Clean(r.Error.Message))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// cell is s cleaned for one cell of the step table: no control sequences,
+// and no tab, which would shift the columns.
+func cell(s string) string { return termtext.Line(s) }
 
 func trimNote(n string) string {
 	if n == "" {

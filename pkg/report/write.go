@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // Write stores r at path atomically: it writes a temporary file in the same
@@ -59,9 +61,14 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	return nil
 }
 
-// Read loads a report written by Write.
+// MaxReadSize is the largest report file Read accepts.
+const MaxReadSize = 256 << 20
+
+// Read loads a report written by Write. The path must be a regular file of
+// at most MaxReadSize bytes: a FIFO or a device is refused, never waited on
+// or read without end.
 func Read(path string) (*Report, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsx.ReadFile(path, MaxReadSize)
 	if err != nil {
 		return nil, err
 	}

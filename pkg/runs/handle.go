@@ -40,6 +40,15 @@ type Handle struct {
 	rep       *report.Report
 	runErr    error
 	denied    []auth.StepDecision
+	sinkErrs  []error
+
+	// finishing is taken by whichever writes the reports first: the
+	// service's finish, or WriteNow; finished is closed when finish is
+	// done. emergency writes a report built from the run's progress.
+	finishing    sync.Mutex
+	finishedOnce sync.Once
+	finished     chan struct{}
+	emergency    func(cause string) []error
 	refusal   string
 	done      chan struct{}
 	doneOnce  sync.Once
@@ -215,4 +224,49 @@ func (h *Handle) end(rep *report.Report, err error) {
 		h.stream.Close()
 		close(h.done)
 	})
+}
+
+// SinkErrors returns the problems writing the run's reports at its end;
+// the run's outcome stands, but a front end should say so (the CLI exits 1
+// when a run that succeeded lost a report).
+func (h *Handle) SinkErrors() []error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sinkErrs
+}
+
+func (h *Handle) setSinkErrors(errs []error) {
+	h.mu.Lock()
+	h.sinkErrs = errs
+	h.mu.Unlock()
+}
+
+func (h *Handle) setEmergency(f func(cause string) []error) {
+	h.mu.Lock()
+	h.emergency = f
+	h.mu.Unlock()
+}
+
+func (h *Handle) finishedCh() chan struct{} {
+	h.finishedOnce.Do(func() { h.finished = make(chan struct{}) })
+	return h.finished
+}
+
+// WriteNow is for a process that must exit before the run ends (a
+// repeated signal): when the run is already writing its reports it waits
+// for that; otherwise it writes, to every sink, a report built from the
+// run's events so far, with status cancelled and cause as its error. It
+// returns the problems writing. The caller bounds how long it waits.
+func (h *Handle) WriteNow(cause string) []error {
+	if !h.finishing.TryLock() {
+		<-h.finishedCh()
+		return nil
+	}
+	h.mu.Lock()
+	f := h.emergency
+	h.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	return f(cause)
 }

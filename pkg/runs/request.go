@@ -88,6 +88,9 @@ type Request struct {
 	// Env is the environment the run may read; nil means the service's.
 	Env   Env
 	Sinks Sinks
+	// Reads names other files the front end read for this run (the
+	// policy, the audit log), by what they are; no sink may replace them.
+	Reads map[string]string
 	// Log receives the run's log lines at LogLevel; nil means the
 	// service's.
 	Log      io.Writer

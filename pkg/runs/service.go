@@ -150,6 +150,11 @@ type prepared struct {
 	inputs  map[string]any
 	env     Env
 	res     *resumed
+	// decisions are the preflight's; statePath is the state dir's copy of
+	// the report ("" without one); sinks are every file the report goes to.
+	decisions []auth.StepDecision
+	statePath string
+	sinks     []sink
 }
 
 func (p *prepared) release() {}
@@ -203,7 +208,26 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if err != nil {
 		return nil, &PrepareError{Field: "inputs", Err: err}
 	}
-	return &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res}, nil
+	p := &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res}
+	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry); err != nil {
+		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
+	}
+	if s.store != nil {
+		p.statePath = filepath.Join(s.store.Reports(), p.runID+".json")
+	}
+	// Every report path is checked before anything runs, so that a run
+	// never replaces what is not its to replace.
+	p.sinks = sinksFor(req, p.statePath, env)
+	var given []sink // the state dir's copy is the service's own, checked when it opened
+	for _, sk := range p.sinks {
+		if !sk.state {
+			given = append(given, sk)
+		}
+	}
+	if err := checkSinks(given, s.readFiles(req, pb.File, p.decisions)); err != nil {
+		return nil, &PrepareError{Field: "sinks", Err: err}
+	}
+	return p, nil
 }
 
 // inputs gathers the run's inputs: those of a resumed run (but not its
@@ -246,15 +270,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	stream := h.stream
 	req, pb := p.req, p.plan.Playbook()
 	roles := req.Caller.Roles
-	statePath := ""
-	if s.store != nil {
-		statePath = filepath.Join(s.reportDir(), p.runID+".json")
-	}
-
-	decisions, err := p.policy.Preflight(roles, pb, s.cfg.Registry)
-	if err != nil {
-		return nil, fmt.Errorf("authorization: %w", err)
-	}
+	decisions := p.decisions
 	subject := p.subject
 	decisions, refusal := checkGrantInputs(decisions, subject, p.inputs)
 	if refusal == "" {
@@ -272,7 +288,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 			}
 		}
 		publishRecord(stream, rep)
-		s.finish(rep, req, statePath)
+		s.finish(rep, p, h)
 		return rep, nil
 	}
 
@@ -286,6 +302,10 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
 	pub := newPublisher(s, stream, p.runID)
 	defer pub.close()
+	// progress follows the run, so that a report can still be written if
+	// the process must exit before the engine has built one.
+	prog := newProgress(pb, p.runID, roles, p.inputs, req.DryRun)
+	h.setEmergency(func(cause string) []error { return s.writeSinks(prog.report(cause), p.sinks) })
 
 	logOut, level := req.Log, req.LogLevel
 	if logOut == nil {
@@ -295,7 +315,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		engine.WithRunID(p.runID),
 		engine.WithRoles(roles...),
 		engine.WithRunAuthorizer(auth.NewAuthorizer(subject)),
-		engine.WithRunObserver(pub),
+		engine.WithRunObserver(observers{pub, prog}),
 		engine.WithEnviron(p.env.Environ()),
 		engine.WithPreflight(preflightDecisions(decisions)),
 	}
@@ -316,7 +336,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	}
 	if s.store != nil {
 		run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: roles,
-			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: statePath, ResumedFrom: resumedID(p.res)}
+			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res)}
 		if err := s.store.RecordStart(ctx, run); err != nil {
 			s.warn("history: %v", err)
 		}
@@ -326,7 +346,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if err != nil {
 		return nil, err
 	}
-	s.finish(rep, req, statePath)
+	s.finish(rep, p, h)
 	return rep, nil
 }
 
@@ -342,12 +362,8 @@ func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
 		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
 		Error: &report.Error{Class: string(ops.ClassCancelled), Message: why},
 	}
-	statePath := ""
-	if s.store != nil {
-		statePath = filepath.Join(s.reportDir(), p.runID+".json")
-	}
 	publishRecord(h.stream, rep)
-	s.finish(rep, p.req, statePath)
+	s.finish(rep, p, h)
 	return rep
 }
 
@@ -374,53 +390,27 @@ func publishRecord(stream *Stream, rep *report.Report) {
 	stream.Publish(fin)
 }
 
-// finish writes the report to every sink, records history and prunes.
-func (s *Service) finish(rep *report.Report, req *Request, statePath string) {
+// finish signs the report, writes it to every sink, records the end in
+// history and prunes. Problems writing a sink are kept on the handle (a
+// front end fails a run whose report could not be written) and passed to
+// Warn. Once finish has begun, an emergency write (Handle.WriteNow) waits
+// for it instead of writing a report of its own.
+func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
+	h.finishing.Lock() // held for good; see Handle.WriteNow
+	defer close(h.finishedCh())
 	if s.key != nil {
 		if err := report.Sign(rep, s.key); err != nil {
 			s.warn("%v; the report is written unsigned", err)
 		}
 	}
-	write := func(path, format string) {
-		if path == "" {
-			return
-		}
-		var err error
-		if format == "json" {
-			err = report.Write(path, rep)
-		} else {
-			err = report.WriteFormat(path, rep, format)
-		}
-		if err != nil {
-			s.warn("%v", err)
-		}
+	errs := s.writeSinks(rep, p.sinks)
+	for _, err := range errs {
+		s.warn("%v", err)
 	}
-	write(req.Sinks.Report, "json")
-	write(statePath, "json")
-	write(req.Sinks.JUnit, "junit")
-	write(req.Sinks.Markdown, "markdown")
-	write(req.Sinks.HTML, "html")
-	if req.Sinks.StepSummary {
-		if err := report.AppendStepSummary(rep); err != nil {
-			s.warn("job summary: %v", err)
-		}
-	}
-	if s.store == nil {
-		return
-	}
-	ctx := context.Background()
-	if err := s.store.RecordFinish(ctx, rep, statePath); err != nil {
-		s.warn("history: %v", err)
-	}
-	if s.cfg.KeepRuns > 0 || s.cfg.KeepDays > 0 {
-		removed, err := s.store.Prune(ctx, s.cfg.KeepRuns, s.cfg.KeepDays)
-		if err != nil {
+	h.setSinkErrors(errs)
+	if s.store != nil && (s.cfg.KeepRuns > 0 || s.cfg.KeepDays > 0) {
+		if _, err := s.store.Prune(context.Background(), s.cfg.KeepRuns, s.cfg.KeepDays); err != nil {
 			s.warn("history: prune: %v", err)
-		}
-		for _, path := range removed {
-			if path != "" {
-				os.Remove(path)
-			}
 		}
 	}
 }

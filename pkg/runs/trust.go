@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -79,26 +79,12 @@ func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 	return res, nil
 }
 
-// readReportFile reads a regular file of at most maxResumeSize bytes.
+// readReportFile reads a regular file of at most maxResumeSize bytes; a
+// FIFO or a device is refused at once.
 func readReportFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := fsx.ReadFile(path, maxResumeSize)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file; give the JSON report of a run", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxResumeSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > maxResumeSize {
-		return nil, fmt.Errorf("%s is over %d MiB; it is not a report arsenal-run wrote", path, maxResumeSize>>20)
+		return nil, fmt.Errorf("%w; give the JSON report of a run", err)
 	}
 	return data, nil
 }

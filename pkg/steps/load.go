@@ -5,13 +5,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -21,7 +21,7 @@ import (
 // sorted by position; a playbook with errors is never returned. A playbook
 // that loads carries its warnings in Playbook.Warnings.
 func Load(path string, reg *ops.Registry) (*Playbook, error) {
-	f, err := os.Open(path)
+	f, err := fsx.Open(path) // never blocks on a FIFO; refuses what is not a regular file
 	if err != nil {
 		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
 	}

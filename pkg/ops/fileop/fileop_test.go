@@ -320,3 +320,39 @@ func TestCancelledWriteLeavesNothing(t *testing.T) {
 		t.Error("a cancelled write created the file")
 	}
 }
+
+// TestAppendOnlyToRegularFiles: appending to a FIFO that nobody reads
+// would block past the step's timeout; it is refused at once, like any
+// target that is not a regular file.
+func TestAppendOnlyToRegularFiles(t *testing.T) {
+	e := newEnv(t)
+	fifo := filepath.Join(e.root, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.run("file.write", map[string]any{"path": "fifo", "content": "x", "append": true})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file but a fifo") || ops.ClassOf(err) != ops.ClassExecution {
+			t.Errorf("appending to a FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("appending to a FIFO blocked")
+	}
+	if _, err := e.run("file.write", map[string]any{"path": "sub", "content": "x", "append": true}); err == nil {
+		t.Error("appending to a directory succeeded")
+	}
+	if _, err := e.run("file.write", map[string]any{"path": "log", "content": "a\n", "append": true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.run("file.write", map[string]any{"path": "log", "content": "b\n", "append": true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(e.root, "log")); string(got) != "a\nb\n" {
+		t.Errorf("appended %q", got)
+	}
+}

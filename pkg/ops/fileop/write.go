@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -95,9 +96,24 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, context.Cause(ctx)
 	}
 	if p.Bool("append") {
-		f, err := t.root.OpenFile(t.rel, os.O_WRONLY|os.O_APPEND|os.O_CREATE, mode)
+		// Only a regular file is appended to: a FIFO nobody reads would
+		// block the step past its timeout (an open or a write on a pipe
+		// does not see the context), and a device would take the content
+		// who knows where.
+		if err == nil && !existing.Mode().IsRegular() {
+			return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file but a %s; file.write appends to regular files only", path, fileType(existing.Mode()))
+		}
+		f, err := t.root.OpenFile(t.rel, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_NOCTTY, mode)
 		if err != nil {
 			return nil, fail(err)
+		}
+		// What was opened may have changed since the Lstat.
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			f.Close()
+			if err != nil {
+				return nil, fail(err)
+			}
+			return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file but a %s; file.write appends to regular files only", path, fileType(fi.Mode()))
 		}
 		n, err := f.WriteString(content)
 		if err == nil {

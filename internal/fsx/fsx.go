@@ -1,0 +1,161 @@
+// Package fsx opens the files arsenal-run reads and appends to on a user's
+// say-so (a playbook, a policy, an inputs file, a report, a job summary)
+// so that a path naming something other than a regular file is refused
+// with a clear error instead of hanging or exhausting memory: opening a
+// FIFO blocks until a writer comes, /dev/zero never ends, and a terminal
+// device could become the process's controlling terminal.
+package fsx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// ErrNotRegular is matched (errors.Is) by the errors for a path that is not
+// a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// NotRegularError says what a path is instead of a regular file.
+type NotRegularError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s is %s, not a regular file", e.Path, Kind(e.Mode))
+}
+
+// Is makes the error match ErrNotRegular.
+func (e *NotRegularError) Is(target error) bool { return target == ErrNotRegular }
+
+// TooLargeError is a file over the size a reader accepts.
+type TooLargeError struct {
+	Path  string
+	Size  int64
+	Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is larger than the limit of %s", e.Path, Bytes(e.Limit))
+}
+
+// Kind names what a file mode is, with its article: "a directory", "a
+// named pipe (FIFO)".
+func Kind(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "a special file"
+}
+
+// Bytes formats a size limit for people: 1 MiB, 256 KiB, 100 bytes.
+func Bytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// Open opens path for reading and returns it only if it is a regular file.
+// The open itself never blocks (on a FIFO without a writer) and never makes
+// a terminal the controlling one.
+func Open(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := regular(f, path); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// ReadFile reads the regular file at path, of at most limit bytes.
+func ReadFile(path string, limit int64) ([]byte, error) {
+	f, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > limit {
+		return nil, &TooLargeError{Path: path, Size: fi.Size(), Limit: limit}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, &TooLargeError{Path: path, Size: int64(len(data)), Limit: limit}
+	}
+	return data, nil
+}
+
+// OpenAppend opens path for appending, creating it with perm when missing,
+// and returns it only if it is a regular file: appending to a FIFO nobody
+// reads would block, and to a device would write who knows where.
+func OpenAppend(path string, perm fs.FileMode) (*os.File, error) {
+	// A FIFO without a reader fails a non-blocking open with ENXIO ("no
+	// such device or address"); look first to say what it is instead.
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, &NotRegularError{Path: path, Mode: fi.Mode()}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|openFlags, perm)
+	if err != nil {
+		return nil, err
+	}
+	if err := regular(f, path); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// CheckRegular returns nil when path is a regular file of at most limit
+// bytes (limit <= 0: any size), without reading it.
+func CheckRegular(path string, limit int64) error {
+	f, err := Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if limit > 0 && fi.Size() > limit {
+		return &TooLargeError{Path: path, Size: fi.Size(), Limit: limit}
+	}
+	return nil
+}
+
+// regular checks what f, opened from path, is.
+func regular(f *os.File, path string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return &NotRegularError{Path: path, Mode: fi.Mode()}
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestFlagValuesAreChecked: values a command cannot honour are usage
+// errors (exit 2) that say what to give, not silently taken.
+func TestFlagValuesAreChecked(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: checked\nsteps:\n  - {id: a, op: control.noop}\n")
+	runMain(t, "run", pb, "--state-dir", state).want(t, ExitOK, nil, nil)
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"history", "--state-dir", state, "--status", "bogus"}, `--status "bogus" is not a run status; use one of succeeded, failed, cancelled, running, interrupted`},
+		{[]string{"history", "--state-dir", state, "--status", "faild"}, `did you mean "failed"?`},
+		{[]string{"history", "--state-dir", state, "--since", "0s"}, `--since: "0s" is not a positive duration`},
+		{[]string{"history", "--state-dir", state, "--since", "-5m"}, `--since: "-5m" is not a positive duration`},
+		{[]string{"history", "--state-dir", state, "--since", "soon"}, `--since: "soon" is not a duration; give one like 30m, 24h, 2d or 1w`},
+		{[]string{"history", "--state-dir", state, "--limit", "0"}, "--limit must be at least 1"},
+		{[]string{"stats", "--state-dir", state, "--since", "0s"}, `--since: "0s" is not a positive duration`},
+		{[]string{"run", pb, "--max-parallel", "0"}, "--max-parallel must be at least 1, not 0"},
+		{[]string{"run", pb, "--max-parallel", "-1"}, "--max-parallel must be at least 1, not -1"},
+		{[]string{"run", pb, "--keep-runs", "-1"}, "--keep-runs and --keep-days must be 0 (keep all) or more"},
+		{[]string{"run", pb, "--keep-days", "-1"}, "--keep-runs and --keep-days must be 0 (keep all) or more"},
+		{[]string{"run", pb, "--log-level", "verbose"}, `--log-level is one of debug, info, warn, error, not "verbose"`},
+		{[]string{"run", pb, "--log-level", "eror"}, `did you mean "error"?`},
+	} {
+		res := runMain(t, tc.args...)
+		res.want(t, ExitUsage, nil, []string{tc.stderr})
+	}
+}
+
+// TestSinceTakesDaysAndWeeks: --since 2d and 1w are durations.
+func TestSinceTakesDaysAndWeeks(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"2d":    48 * time.Hour,
+		"1w":    7 * 24 * time.Hour,
+		"1.5d":  36 * time.Hour,
+		"1d12h": 36 * time.Hour,
+		"90m":   90 * time.Minute,
+	} {
+		var f durationFlag
+		if err := f.Set(in); err != nil || f.d != want {
+			t.Errorf("Set(%q) = %s, %v; want %s", in, f.d, err, want)
+		}
+	}
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: days\nsteps:\n  - {id: a, op: control.noop}\n")
+	runMain(t, "run", pb, "--state-dir", state).want(t, ExitOK, nil, nil)
+	runMain(t, "history", "--state-dir", state, "--since", "2d").want(t, ExitOK, []string{"days"}, nil)
+	runMain(t, "stats", "--state-dir", state, "--since", "1w").want(t, ExitOK, []string{"control.noop"}, nil)
+}

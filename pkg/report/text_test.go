@@ -1,0 +1,71 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func renderText(t testing.TB, r *Report) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteText(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestTextShowsOutputsAsJSON: lists, maps and null read as JSON, not as Go
+// prints them ([a b], map[k:1], <nil>); a string is shown as it is.
+func TestTextShowsOutputsAsJSON(t *testing.T) {
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r1", Playbook: Playbook{Name: "p"}, Status: StatusSucceeded,
+		StartedAt: goldenStart, FinishedAt: goldenStart,
+		Outputs: map[string]any{
+			"list":   []any{"a", "b"},
+			"map":    map[string]any{"k": 1, "s": "x y"},
+			"none":   nil,
+			"number": 2.5,
+			"flag":   true,
+			"text":   "plain words",
+		},
+	}
+	got := renderText(t, r)
+	_, outputs, _ := strings.Cut(got, "outputs:\n")
+	want := `  flag: true
+  list: ["a","b"]
+  map: {"k":1,"s":"x y"}
+  none: null
+  number: 2.5
+  text: plain words
+`
+	if diff := cmp.Diff(want, outputs); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s\nwhole summary:\n%s", diff, got)
+	}
+}
+
+// TestTextHasNoTerminalControls: the summary goes to a terminal, so values
+// from the report lose their escape sequences there.
+func TestTextHasNoTerminalControls(t *testing.T) {
+	evil := "\x1b]0;owned\x07\x1b[2J\rfine\u009b31m"
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r1", Playbook: Playbook{Name: "p"}, Status: StatusFailed,
+		StartedAt: goldenStart, FinishedAt: goldenStart,
+		Steps: []Step{{ID: "s", Op: "control.fail", Section: "steps", Status: StatusFailed, Attempts: 1,
+			Error: &Error{Class: "execution", Message: evil}, Reason: evil}},
+		Outputs:      map[string]any{"o": evil, "l": []any{evil}},
+		OutputErrors: map[string]string{"bad": evil},
+		Error:        &Error{Class: "execution", Message: "step s failed: " + evil},
+	}
+	got := renderText(t, r)
+	for _, c := range []string{"\x1b", "\r", "\u009b", "\x07"} {
+		if strings.Contains(got, c) {
+			t.Errorf("the summary holds %q:\n%q", c, got)
+		}
+	}
+	if !strings.Contains(got, "fine") {
+		t.Errorf("the text around the escapes is gone:\n%s", got)
+	}
+}

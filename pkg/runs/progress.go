@@ -1,0 +1,149 @@
+package runs
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// progress follows a run's events, so that a report can still be written
+// when the process must exit before the engine has built one (a repeated
+// signal). It is safe for concurrent use, as engine.Observer requires.
+type progress struct {
+	mu      sync.Mutex
+	pb      *steps.Playbook
+	runID   string
+	roles   []string
+	inputs  map[string]any // masked
+	dryRun  bool
+	started time.Time
+	steps   map[string]*stepProgress
+}
+
+type stepProgress struct {
+	started  time.Time
+	finished time.Time
+	status   report.Status
+	err      string
+	items    int
+	done     int
+}
+
+// newProgress starts following the run runID of pb. Secret inputs are
+// masked at once, and so is any secret text inside the other inputs.
+func newProgress(pb *steps.Playbook, runID string, roles []string, inputs map[string]any, dryRun bool) *progress {
+	var secrets []string
+	for _, in := range pb.Inputs {
+		if s, ok := inputs[in.Name].(string); ok && in.Secret {
+			secrets = append(secrets, s)
+		}
+	}
+	red := redact.New(secrets...)
+	masked := make(map[string]any, len(inputs))
+	for _, in := range pb.Inputs {
+		v, ok := inputs[in.Name]
+		switch {
+		case !ok:
+		case in.Secret:
+			masked[in.Name] = redact.Mask
+		default:
+			masked[in.Name] = report.Cap(red.Value(v))
+		}
+	}
+	return &progress{pb: pb, runID: runID, roles: roles, inputs: masked, dryRun: dryRun, started: time.Now(), steps: map[string]*stepProgress{}}
+}
+
+// Event implements engine.Observer.
+func (p *progress) Event(ev engine.Event) {
+	if ev.RunID != p.runID {
+		return // a sub-playbook's run
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.steps[ev.Step]
+	if s == nil && ev.Step != "" {
+		s = &stepProgress{}
+		p.steps[ev.Step] = s
+	}
+	switch ev.Kind {
+	case engine.EventStepStarted:
+		s.started = ev.Time
+		if ev.Items > 0 {
+			s.items = ev.Items
+		}
+	case engine.EventItemFinished:
+		s.done++
+	case engine.EventStepFinished:
+		s.finished, s.status, s.err = ev.Time, report.Status(ev.Status), ev.Err
+	}
+}
+
+// report builds a cancelled run's report from the events seen so far:
+// steps that finished keep their status (a failed step's error text is in
+// its reason, since events do not carry the error class), steps still
+// running or never started are cancelled. Outputs are not known.
+func (p *progress) report(cause string) *report.Report {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	rep := &report.Report{
+		ReportVersion: report.FormatVersion,
+		RunID:         p.runID,
+		Playbook:      report.Playbook{Name: p.pb.Name, Path: p.pb.File, SHA256: p.pb.SHA256},
+		Roles:         p.roles,
+		Inputs:        p.inputs,
+		Status:        report.StatusCancelled,
+		DryRun:        p.dryRun,
+		StartedAt:     p.started,
+		FinishedAt:    now,
+		DurationMS:    now.Sub(p.started).Milliseconds(),
+		Outputs:       map[string]any{},
+		Error: &report.Error{Class: string(ops.ClassCancelled), Message: cause +
+			"; the process exited before the run finished, so this report was written from its progress: outputs are missing"},
+	}
+	if rep.Roles == nil {
+		rep.Roles = []string{}
+	}
+	for _, st := range p.pb.AllSteps() {
+		rs := report.Step{ID: st.ID, Op: st.Op, Section: string(st.Section), Status: report.StatusCancelled}
+		s := p.steps[st.ID]
+		switch {
+		case s == nil:
+			rs.Reason = "not started: the process exited"
+		case s.status != "":
+			rs.Status, rs.Reason = s.status, s.err
+			if !s.started.IsZero() {
+				rs.DurationMS = s.finished.Sub(s.started).Milliseconds()
+			}
+		default:
+			rs.DurationMS = now.Sub(s.started).Milliseconds()
+			rs.Error = &report.Error{Class: string(ops.ClassCancelled), Message: "the process exited while the step ran"}
+			if s.items > 0 {
+				rs.Reason = fmt.Sprintf("%d of %d items had finished", s.done, s.items)
+			}
+		}
+		if s != nil && !s.started.IsZero() {
+			t := s.started
+			rs.StartedAt = &t
+		}
+		rep.Steps = append(rep.Steps, rs)
+	}
+	return rep
+}
+
+// observers sends every event to each of obs that is not nil.
+type observers []engine.Observer
+
+func (o observers) Event(ev engine.Event) {
+	for _, x := range o {
+		if x != nil {
+			x.Event(ev)
+		}
+	}
+}
