@@ -49,9 +49,9 @@ type Handle struct {
 	finishedOnce sync.Once
 	finished     chan struct{}
 	emergency    func(cause string) []error
-	refusal   string
-	done      chan struct{}
-	doneOnce  sync.Once
+	refusal      string
+	done         chan struct{}
+	doneOnce     sync.Once
 }
 
 func newHandle(id string, req *Request) *Handle {
