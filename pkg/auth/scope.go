@@ -10,11 +10,13 @@ import (
 // Scope is what the caller's roles let operations touch. Operations read it
 // from ops.Call.Scope through small interfaces: FileRoots, AllowDial,
 // MaySignalOthers and SandboxRequired. The rights of several roles add up:
-// a path or host that any role allows is allowed.
+// a path or host that any role allows is allowed. Only the roles that set
+// http rules count for them: a role that says nothing about http (like the
+// built-in ones) does not lift the rules of a role that inherits it.
 type Scope struct {
 	roots          []string // nil: the defaults
 	http           []*HTTPRules
-	unrestricted   bool // some role sets no http rules
+	unrestricted   bool // no role sets http rules
 	signalOthers   bool
 	requireSandbox bool
 }
@@ -28,9 +30,7 @@ func newScope(roles []*Role) *Scope {
 			rootsSet = true
 			s.roots = append(s.roots, r.FileRoots...)
 		}
-		if r.HTTP == nil {
-			s.unrestricted = true
-		} else {
+		if r.HTTP != nil {
 			s.http = append(s.http, r.HTTP)
 		}
 		if r.SignalOthers != nil {
@@ -46,6 +46,7 @@ func newScope(roles []*Role) *Scope {
 		s.roots = []string{}
 	}
 	s.requireSandbox = sandboxAll
+	s.unrestricted = len(s.http) == 0
 	return s
 }
 
@@ -71,7 +72,7 @@ func (s *Scope) AllowDial(host string, ip net.IP) error {
 	if !ok {
 		return fmt.Errorf("%w: address %v of %s is not an IP", errDenied, ip, host)
 	}
-	addr = addr.Unmap()
+	addr = reached(addr)
 	var why string
 	for _, h := range s.http {
 		err := h.allow(strings.ToLower(host), addr)
@@ -116,6 +117,23 @@ func (h *HTTPRules) allow(host string, a netip.Addr) error {
 		}
 	}
 	return fmt.Errorf("neither host %s nor address %s is in the allowed hosts or networks", host, a)
+}
+
+// reached returns the address a connection to a reaches: on Linux the
+// unspecified addresses 0.0.0.0 and :: (and ::ffff:0.0.0.0) connect to the
+// local host, so every rule treats them as the loopback address of their
+// family. Otherwise deny_loopback, a denied 127.0.0.0/8 or an allow list
+// would be bypassed by writing 0.0.0.0 or [::]. An IPv4-mapped address is
+// checked as the IPv4 address it is.
+func reached(a netip.Addr) netip.Addr {
+	a = a.Unmap()
+	switch {
+	case !a.IsUnspecified():
+		return a
+	case a.Is4():
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
+	return netip.IPv6Loopback()
 }
 
 // hostMatch matches "example.com" exactly and "*.example.com" for any

@@ -38,8 +38,8 @@ type SandboxPolicy interface {
 
 // DialPolicy is implemented by a scope that limits the network addresses ops
 // may connect to. AllowDial is called for every connection, after name
-// resolution, with the host as the user wrote it and the IP about to be
-// dialled; a non-nil error refuses the connection.
+// resolution, with the host as the user wrote it and the IP the connection
+// reaches (see Reached); a non-nil error refuses the connection.
 type DialPolicy interface {
 	AllowDial(host string, ip net.IP) error
 }
@@ -150,11 +150,7 @@ func Dialer(ctx context.Context, base net.Dialer, host string) *net.Dialer {
 		return &d
 	}
 	d.Control = func(network, address string, _ syscall.RawConn) error {
-		h, _, err := net.SplitHostPort(address)
-		if err != nil {
-			h = address
-		}
-		ip := net.ParseIP(h)
+		ip := Reached(network, address)
 		if err := dp.AllowDial(host, ip); err != nil {
 			if errors.Is(err, ops.ErrDenied) {
 				return err
@@ -164,6 +160,36 @@ func Dialer(ctx context.Context, base net.Dialer, host string) *net.Dialer {
 		return nil
 	}
 	return &d
+}
+
+// Reached returns the IP that a connection to address (host:port, as a
+// dialer's Control function gets it) reaches. On Linux, connecting to an
+// unspecified address (0.0.0.0, ::, ::ffff:0.0.0.0, or an empty host)
+// connects to the local host, so those come back as the loopback address
+// of their family; everything else comes back as written. A host that is
+// not an IP (such as one with an IPv6 zone) gives nil, which a policy
+// refuses.
+func Reached(network, address string) net.IP {
+	h, _, err := net.SplitHostPort(address)
+	if err != nil {
+		h = address
+	}
+	var ip net.IP
+	if h == "" {
+		ip = net.IPv4zero
+		if strings.HasSuffix(network, "6") {
+			ip = net.IPv6unspecified
+		}
+	} else if ip = net.ParseIP(h); ip == nil {
+		return nil
+	}
+	switch {
+	case !ip.IsUnspecified():
+		return ip
+	case ip.To4() != nil:
+		return net.IPv4(127, 0, 0, 1)
+	}
+	return net.IPv6loopback
 }
 
 // MaySignalOthers reports whether the call in ctx may signal processes
