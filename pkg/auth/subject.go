@@ -83,13 +83,14 @@ func (s *Subject) Decide(op string, risk ops.Risk) Decision {
 func (s *Subject) decide(op string, risk ops.Risk) Decision {
 	d := decide(s.rules, op, risk, s.Roles)
 	d.Via = "direct"
+	d = s.scope.limit(op, d)
 	if d.Allowed || s.grant == nil {
 		if !d.Allowed && s.GrantNote != "" {
 			d.Rule += "; " + s.GrantNote
 		}
 		return d
 	}
-	g := decide(s.grantRules, op, risk, []string{s.grant.As})
+	g := s.grantScope.limit(op, decide(s.grantRules, op, risk, []string{s.grant.As}))
 	if g.Allowed {
 		g.Via = fmt.Sprintf("playbook grant %s as %s", s.grant.Path, s.grant.As)
 		return g

@@ -174,6 +174,9 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
+	if req := policy.SandboxRequirement(ctx); req != nil {
+		return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: the caller's role requires programs to run in a sandbox (%s), and process.start cannot: its process outlives the step; use shell.exec with sandbox: instead", ops.ErrDenied, req))
+	}
 	env, err := procenv.List(p.Map("env"))
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "param env: %v", err)

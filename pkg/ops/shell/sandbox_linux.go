@@ -75,37 +75,37 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 	}
 	var spec []string
 	add := func(k string, v uint64) { spec = append(spec, k+"="+strconv.FormatUint(v, 10)) }
-	if l.openFiles > 0 {
-		add("nofile", uint64(l.openFiles))
+	if l.OpenFiles > 0 {
+		add("nofile", uint64(l.OpenFiles))
 	}
-	if l.fileSize > 0 {
-		add("fsize", uint64(l.fileSize))
+	if l.FileSize > 0 {
+		add("fsize", uint64(l.FileSize))
 	}
-	if l.cpu > 0 {
-		add("cpu", l.cpuSeconds())
+	if l.CPU > 0 {
+		add("cpu", l.CPUSeconds())
 	}
-	if l.memory > 0 {
-		add("as", uint64(l.memory))
+	if l.Memory > 0 {
+		add("as", uint64(l.Memory))
 	}
 	// A cgroup, where the host allows one, also catches processes that
 	// leave the process group (setsid), so they are killed at the end too.
 	base, cgErr := pidsCgroupBase()
 	if cgErr == nil {
-		sb.cg, cgErr = newPidsCgroup(base, l.processes)
+		sb.cg, cgErr = newPidsCgroup(base, l.Processes)
 	}
 	switch {
-	case cgErr == nil && l.processes > 0:
+	case cgErr == nil && l.Processes > 0:
 		spec = append(spec, "cg="+sb.cg)
 	case cgErr == nil:
 		spec = append(spec, "cgopt="+sb.cg) // joining is best effort
 	}
-	if l.processes > 0 {
+	if l.Processes > 0 {
 		switch {
 		case cgErr == nil:
 		case os.Geteuid() != 0:
 			// RLIMIT_NPROC counts every task of the user, arsenal-run's
 			// own threads included: allow that many plus the limit.
-			add("nproc", uint64(userTasks(os.Getuid())+l.processes))
+			add("nproc", uint64(userTasks(os.Getuid())+l.Processes))
 		default:
 			return nil, fmt.Errorf("sandbox: the processes limit cannot be enforced on this host: "+
 				"arsenal-run runs as root, which RLIMIT_NPROC does not limit, and no cgroup pids controller is writable (%v); "+
@@ -113,7 +113,7 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 		}
 	}
 	attr := cmd.SysProcAttr
-	if !l.network {
+	if !l.Network {
 		spec = append(spec, "lo=1")
 		attr.Cloneflags |= syscall.CLONE_NEWNET
 		if uid, gid := os.Geteuid(), os.Getegid(); uid != 0 {
@@ -135,7 +135,7 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 
 // startError explains why the helper could not be started.
 func (sb *sandboxRun) startError(err error) error {
-	if !sb.l.network && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS)) {
+	if !sb.l.Network && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS)) {
 		return fmt.Errorf("sandbox: network: false needs a new network namespace, which this host refused (%v); the step did not run", errors.Unwrap(err))
 	}
 	return fmt.Errorf("sandbox: starting the sandbox helper: %w; the step did not run", err)

@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
-
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
 
 // Exec is the shell.exec operation. The zero value is ready to use; the
@@ -250,8 +250,15 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
-	if r.sandbox == nil && policy.SandboxRequired(ctx) {
-		return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: the caller's role requires shell.exec to run in a sandbox; add sandbox: {network: false} or the limits the step needs", ops.ErrDenied))
+	if req := policy.SandboxRequirement(ctx); req != nil {
+		if r.sandbox == nil {
+			return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: the caller's role requires shell.exec to run in a sandbox (at most %s); add sandbox: {} to run under those limits, or the limits the step needs within them", ops.ErrDenied, req))
+		}
+		// The role's limits apply: no network unless they allow it, and
+		// each limit the step leaves out is the role's.
+		if r.sandbox, err = sandbox.Apply(r.sandbox, req); err != nil {
+			return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: sandbox %v", ops.ErrDenied, err))
+		}
 	}
 	res, err := e.run(ctx, r)
 	if res == nil {

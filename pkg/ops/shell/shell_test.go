@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
 
 func TestExecSucceeds(t *testing.T) {
@@ -338,18 +339,43 @@ func TestConcurrentExecs(t *testing.T) {
 	}
 }
 
-type sandboxOnly struct{}
+// sandboxOnly is a scope that requires a sandbox within req.
+type sandboxOnly struct{ req *sandbox.Limits }
 
-func (sandboxOnly) SandboxRequired() bool { return true }
+func (s sandboxOnly) SandboxRequirement() *sandbox.Limits { return s.req }
 
 func TestScopeRequiresSandbox(t *testing.T) {
-	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: sandboxOnly{}})
-	_, err := execute(t, ctx, nil, map[string]any{"command": []any{"true"}})
+	hostNet, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Skip("no /proc/self/ns/net:", err)
+	}
+	probe := `readlink /proc/self/ns/net; ulimit -v`
+	// Without a requirement, sandbox: {} keeps the host's network.
+	out, err := execute(t, context.Background(), nil, map[string]any{"script": probe, "sandbox": map[string]any{}})
+	if err != nil || !strings.HasPrefix(out["stdout"].(string), hostNet+"\n") {
+		t.Fatalf("sandbox: {} without a requirement: %v %v, want the host network %s", out, err, hostNet)
+	}
+
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: sandboxOnly{&sandbox.Limits{NetworkSet: true, Memory: 512 << 20}}})
+	_, err = execute(t, ctx, nil, map[string]any{"command": []any{"true"}})
 	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization || !strings.Contains(err.Error(), "sandbox") {
 		t.Errorf("unsandboxed step under a sandbox-only role: %v", err)
 	}
-	if _, err := execute(t, ctx, nil, map[string]any{"command": []any{"true"}, "sandbox": map[string]any{}}); err != nil {
-		t.Errorf("sandboxed step: %v", err)
+	// sandbox: {} runs without network and under the role's memory limit.
+	out, err = execute(t, ctx, nil, map[string]any{"script": probe, "sandbox": map[string]any{}})
+	if err != nil {
+		t.Fatalf("sandboxed step: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out["stdout"].(string)), "\n")
+	if len(lines) != 2 || lines[0] == hostNet || lines[1] != strconv.Itoa(512<<10) {
+		t.Errorf("sandbox: {} under the requirement printed %q; want a network namespace of its own and ulimit -v %d", lines, 512<<10)
+	}
+	// A step asking for more than the role allows is refused.
+	for _, sb := range []map[string]any{{"network": true}, {"memory": "1Gi"}} {
+		_, err := execute(t, ctx, nil, map[string]any{"command": []any{"true"}, "sandbox": sb})
+		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+			t.Errorf("sandbox %v under the requirement: %v, want an authorization refusal", sb, err)
+		}
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
 
 // FileRoots is implemented by a scope that limits file access to a set of
@@ -30,10 +31,11 @@ type SignalPolicy interface {
 	MaySignalOthers() bool
 }
 
-// SandboxPolicy is implemented by a scope that may require shell.exec to
-// run sandboxed.
+// SandboxPolicy is implemented by a scope that may require programs to
+// run sandboxed. SandboxRequirement returns the limits a required sandbox
+// must keep to, or nil when none is required.
 type SandboxPolicy interface {
-	SandboxRequired() bool
+	SandboxRequirement() *sandbox.Limits
 }
 
 // DialPolicy is implemented by a scope that limits the network addresses ops
@@ -199,11 +201,13 @@ func MaySignalOthers(ctx context.Context) bool {
 	return !ok || sp.MaySignalOthers()
 }
 
-// SandboxRequired reports whether the call in ctx must run shell.exec
-// sandboxed.
-func SandboxRequired(ctx context.Context) bool {
-	sp, ok := ops.CallFrom(ctx).Scope.(SandboxPolicy)
-	return ok && sp.SandboxRequired()
+// SandboxRequirement returns the limits within which the call in ctx must
+// run programs sandboxed, or nil when it need not.
+func SandboxRequirement(ctx context.Context) *sandbox.Limits {
+	if sp, ok := ops.CallFrom(ctx).Scope.(SandboxPolicy); ok {
+		return sp.SandboxRequirement()
+	}
+	return nil
 }
 
 // HasDialPolicy reports whether the call in ctx restricts network access.
