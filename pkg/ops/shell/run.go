@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
 
@@ -76,16 +76,16 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	if r.sandbox != nil {
 		var err error
 		if sb, err = prepareSandbox(cmd, r); err != nil {
-			return nil, ops.WithClass(ops.ClassExecution, err)
+			return nil, ops.WithClass(startClass(err), err)
 		}
 		defer sb.cleanup()
 	} else {
 		if len(r.env) > 0 {
 			cmd.Env = append(os.Environ(), r.env...)
 		}
-		path, err := resolveProgram(r.argv[0], r.dir, pathOf(r.env, os.Getenv("PATH")))
+		path, err := procenv.Resolve(r.argv[0], r.dir, pathOf(r.env, os.Getenv("PATH")))
 		if err != nil {
-			return nil, ops.WithClass(ops.ClassExecution, err)
+			return nil, ops.WithClass(ops.ClassValidation, err)
 		}
 		cmd.Path = path
 	}
@@ -94,7 +94,8 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		if sb != nil {
 			return nil, ops.WithClass(ops.ClassExecution, sb.startError(err))
 		}
-		return nil, ops.WithClass(ops.ClassExecution, fmt.Errorf("starting %s: %w", r.argv[0], errors.Unwrap(err)))
+		err = procenv.StartError(r.argv[0], errors.Unwrap(err))
+		return nil, ops.WithClass(startClass(err), err)
 	}
 	g := &group{pgid: cmd.Process.Pid, grace: e.grace()}
 	if sb != nil {
@@ -102,7 +103,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 			g.finish()
 			sb.killAll()
 			_ = cmd.Wait()
-			return nil, ops.WithClass(ops.ClassExecution, err)
+			return nil, ops.WithClass(startClass(err), err)
 		}
 	}
 	stop := context.AfterFunc(ctx, g.terminate)
@@ -147,6 +148,16 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		return res, ops.WithClass(ops.ClassExecution, fmt.Errorf("reading the output of %s: %w", r.argv[0], werr))
 	}
 	return res, nil
+}
+
+// startClass is the class of a failure to start the program: validation
+// when the program cannot be run at all (it is missing or not executable,
+// which retrying does not change), else execution.
+func startClass(err error) ops.Class {
+	if procenv.IsProgramError(err) {
+		return ops.ClassValidation
+	}
+	return ops.ClassExecution
 }
 
 // group is the child's process group. terminate runs when the step's
@@ -205,43 +216,6 @@ func pathOf(env []string, def string) string {
 		}
 	}
 	return def
-}
-
-// resolveProgram finds the file to execute: a name with a slash is taken as
-// a path (relative to dir), anything else is looked up in path. Like
-// exec.LookPath it never picks a program from the current directory through
-// a relative PATH entry.
-func resolveProgram(name, dir, path string) (string, error) {
-	if strings.Contains(name, "/") {
-		if !filepath.IsAbs(name) && dir != "" {
-			name = filepath.Join(dir, name)
-		}
-		if err := executable(name); err != nil {
-			return "", fmt.Errorf("program %s: %w", name, err)
-		}
-		return name, nil
-	}
-	for _, d := range filepath.SplitList(path) {
-		if d == "" || !filepath.IsAbs(d) {
-			continue
-		}
-		p := filepath.Join(d, name)
-		if executable(p) == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("program %q not found in PATH (%s); give its full path or fix PATH in env", name, path)
-}
-
-func executable(p string) error {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return errors.Unwrap(err)
-	}
-	if fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return errors.New("is not an executable file")
-	}
-	return nil
 }
 
 func signalName(s syscall.Signal) string {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
 )
 
 // helperArg marks a re-execution of the current binary as the sandbox
@@ -69,7 +71,7 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 		return nil, fmt.Errorf("sandbox: creating its directory: %w", err)
 	}
 	env := append([]string{"PATH=" + sandboxPATH, "HOME=" + sb.dir}, r.env...)
-	program, err := resolveProgram(r.argv[0], sb.dir, pathOf(env, sandboxPATH))
+	program, err := procenv.Resolve(r.argv[0], sb.dir, pathOf(env, sandboxPATH))
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +149,9 @@ func (sb *sandboxRun) started() error {
 	sb.errW.Close()
 	sb.errW = nil
 	msg, _ := io.ReadAll(io.LimitReader(sb.errR, 4096))
+	if prog, ok := bytes.CutPrefix(msg, []byte(programFailed)); ok {
+		return &procenv.ProgramError{Msg: string(bytes.TrimSpace(prog))}
+	}
 	if len(msg) > 0 {
 		return fmt.Errorf("sandbox: could not apply %s; the step did not run", bytes.TrimSpace(msg))
 	}
@@ -241,8 +246,16 @@ func runHelper(args []string) {
 		}
 	}
 	err := syscall.Exec(args[1], args[2:], env)
+	if pe := procenv.StartError(args[1], err); procenv.IsProgramError(pe) {
+		fmt.Fprint(errPipe, programFailed+pe.Error())
+		os.Exit(126)
+	}
 	fail("exec "+args[1], err)
 }
+
+// programFailed starts the helper's report that the program itself cannot
+// be run, as opposed to a limit it could not apply.
+const programFailed = "program: "
 
 // loopbackUp brings up lo in the new network namespace, so that the
 // sandboxed program can still talk to itself.

@@ -81,10 +81,24 @@ func TestExecFails(t *testing.T) {
 			[]string{"exit code 1"}},
 		{"killed by a signal", map[string]any{"script": "kill -USR1 $$"}, ops.ClassExecution,
 			[]string{"SIGUSR1", "exit code 138"}},
-		{"program not found", map[string]any{"command": []any{"no-such-program-4711"}}, ops.ClassExecution,
+		// A program that cannot be run is the step's mistake: validation,
+		// which is never retried.
+		{"program not found", map[string]any{"command": []any{"no-such-program-4711"}}, ops.ClassValidation,
 			[]string{`"no-such-program-4711" not found in PATH`}},
-		{"not executable", map[string]any{"command": []any{notExecutable(t)}}, ops.ClassExecution,
+		{"no such path", map[string]any{"command": []any{"/no/such/program"}}, ops.ClassValidation,
+			[]string{"/no/such/program", "no such file"}},
+		{"not executable", map[string]any{"command": []any{notExecutable(t)}}, ops.ClassValidation,
 			[]string{"not an executable"}},
+		{"not a program", map[string]any{"command": []any{notAProgram(t)}}, ops.ClassValidation,
+			[]string{"cannot be run", "exec format error"}},
+		{"missing interpreter", map[string]any{"command": []any{missingInterpreter(t)}}, ops.ClassValidation,
+			[]string{"cannot be run", "no such file"}},
+		{"sandboxed, not found", map[string]any{"command": []any{"no-such-program-4711"}, "sandbox": map[string]any{}}, ops.ClassValidation,
+			[]string{`"no-such-program-4711" not found in PATH`}},
+		{"sandboxed, not a program", map[string]any{"command": []any{notAProgram(t)}, "sandbox": map[string]any{}}, ops.ClassValidation,
+			[]string{"cannot be run", "exec format error"}},
+		{"program exits 127", map[string]any{"script": "exit 127"}, ops.ClassExecution,
+			[]string{"exit code 127"}},
 		{"missing dir", map[string]any{"command": []any{"true"}, "dir": "/no/such/dir"}, ops.ClassValidation,
 			[]string{"param dir", "/no/such/dir"}},
 	}
@@ -109,6 +123,25 @@ func TestExecFails(t *testing.T) {
 func notExecutable(t *testing.T) string {
 	p := filepath.Join(t.TempDir(), "data.txt")
 	if err := os.WriteFile(p, []byte("echo hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// notAProgram returns an executable file the kernel cannot run: no
+// #! line and not a binary format.
+func notAProgram(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "garbage")
+	if err := os.WriteFile(p, []byte("\x00\x01\x02 not a program\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// missingInterpreter returns a script whose #! interpreter does not exist.
+func missingInterpreter(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(p, []byte("#!/no/such/interpreter\necho hi\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return p
