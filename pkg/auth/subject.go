@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -154,7 +156,13 @@ func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, pr
 		if seen[filepath.Clean(path)] || depth >= MaxSubDepth {
 			continue // the run refuses recursion itself
 		}
-		sub, err := steps.Load(path, reg)
+		sub, err := engine.LoadSubPlaybook(path, engine.SubPlaybookRoots(s.Scope(d), pb.Dir), reg)
+		if errors.Is(err, ops.ErrDenied) {
+			// The caller may not read it: the step is denied, and nothing
+			// of the file is read or shown.
+			(*out)[len(*out)-1].Decision = Decision{Rule: "playbook.run: " + err.Error(), Via: d.Via}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("step %s: sub-playbook %s: %w", st.ID, path, err)
 		}

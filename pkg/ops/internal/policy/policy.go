@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
@@ -48,13 +48,7 @@ type DialPolicy interface {
 
 // DefaultRoots returns the roots used when the scope sets none: the working
 // directory and the temp directory.
-func DefaultRoots() []string {
-	var roots []string
-	if wd, err := os.Getwd(); err == nil {
-		roots = append(roots, wd)
-	}
-	return append(roots, os.TempDir())
-}
+func DefaultRoots() []string { return fsroot.Defaults() }
 
 // Roots returns the file roots for the call in ctx.
 func Roots(ctx context.Context) []string {
@@ -79,68 +73,30 @@ func Abs(ctx context.Context, path string) (string, error) {
 }
 
 // Place is a path located inside a root.
-type Place struct {
-	Root string // the root directory, as the scope gave it
-	Rel  string // the path relative to Root, "." for the root itself
-	Abs  string // the absolute path as resolved
-}
+type Place = fsroot.Place
 
 // Locate finds the root that lexically contains path (made absolute with
-// Abs) among roots, preferring the deepest one. The caller then opens
-// Place.Rel through os.OpenRoot(Place.Root), which stops symlinks and ".."
-// from leaving the root. A path under no root is an error wrapping
-// ops.ErrDenied that names the path and the roots.
+// Abs) among roots, preferring the deepest one; see fsroot.Locate. A path
+// under no root is an error wrapping ops.ErrDenied that names the path
+// and the roots.
 func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 	abs, err := Abs(ctx, path)
 	if err != nil {
 		return Place{}, err
 	}
-	best, bestLen := Place{}, -1
-	for _, r := range roots {
-		if r == "" {
-			continue
-		}
-		for _, form := range rootForms(r) {
-			rel, err := filepath.Rel(form, abs)
-			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				continue
-			}
-			if len(form) > bestLen {
-				best, bestLen = Place{Root: r, Rel: rel, Abs: abs}, len(form)
-			}
-		}
-	}
-	if bestLen < 0 {
+	place, err := fsroot.Locate(abs, roots)
+	if err != nil {
 		return Place{}, Denied(path, roots)
 	}
-	return best, nil
-}
-
-// rootForms returns a root as given and, when it differs, with symlinks
-// resolved, so that /tmp/x matches a root /tmp that is a link to /private/tmp
-// and the other way round.
-func rootForms(r string) []string {
-	r = filepath.Clean(r)
-	forms := []string{r}
-	if ev, err := filepath.EvalSymlinks(r); err == nil && ev != r {
-		forms = append(forms, ev)
-	}
-	return forms
+	return place, nil
 }
 
 // Denied returns the error for a path outside every root.
-func Denied(path string, roots []string) error {
-	if len(roots) == 0 {
-		return fmt.Errorf("%w: path %q: the caller's scope allows no file access", ops.ErrDenied, path)
-	}
-	return fmt.Errorf("%w: path %q is outside the allowed roots (%s); use a path inside one of them", ops.ErrDenied, path, strings.Join(roots, ", "))
-}
+func Denied(path string, roots []string) error { return fsroot.Denied(path, roots) }
 
 // IsEscape reports whether err is os.Root refusing a path that leaves the
 // root through ".." or a symlink.
-func IsEscape(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
-}
+func IsEscape(err error) bool { return fsroot.IsEscape(err) }
 
 // Dialer returns a net.Dialer that checks every address it connects to
 // against the DialPolicy of the call in ctx, if the scope has one. host is
@@ -240,25 +196,13 @@ func Class(err error, fallback ops.Class) ops.Class {
 // os.Root so that symlinks cannot lead outside them.
 func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]byte, error) {
 	roots := append(Roots(ctx), extra...)
-	place, err := Locate(ctx, path, roots)
+	abs, err := Abs(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	root, err := os.OpenRoot(place.Root)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	fi, err := root.Stat(place.Rel)
-	switch {
-	case IsEscape(err):
+	b, err := fsroot.ReadFile(abs, roots, max)
+	if errors.Is(err, ops.ErrDenied) {
 		return nil, Denied(path, roots)
-	case err != nil:
-		return nil, err
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	case fi.Size() > max:
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d allowed", path, fi.Size(), max)
 	}
-	return root.ReadFile(place.Rel)
+	return b, err
 }

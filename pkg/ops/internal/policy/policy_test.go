@@ -30,11 +30,11 @@ func TestLocate(t *testing.T) {
 		roots []string
 		want  Place
 	}{
-		{"x.txt", []string{outer}, Place{outer, "inner/x.txt", filepath.Join(inner, "x.txt")}},
-		{"x.txt", []string{outer, inner}, Place{inner, "x.txt", filepath.Join(inner, "x.txt")}},
-		{outer, []string{outer}, Place{outer, ".", outer}},
-		{"../y", []string{outer}, Place{outer, "y", filepath.Join(outer, "y")}},
-		{filepath.Join(outer, "z"), []string{link}, Place{link, "z", filepath.Join(outer, "z")}},
+		{"x.txt", []string{outer}, Place{Root: outer, Rel: "inner/x.txt", Abs: filepath.Join(inner, "x.txt")}},
+		{"x.txt", []string{outer, inner}, Place{Root: inner, Rel: "x.txt", Abs: filepath.Join(inner, "x.txt")}},
+		{outer, []string{outer}, Place{Root: outer, Rel: ".", Abs: outer}},
+		{"../y", []string{outer}, Place{Root: outer, Rel: "y", Abs: filepath.Join(outer, "y")}},
+		{filepath.Join(outer, "z"), []string{link}, Place{Root: link, Rel: "z", Abs: filepath.Join(outer, "z")}},
 	}
 	for _, tc := range tests {
 		got, err := Locate(ctx, tc.path, tc.roots)
