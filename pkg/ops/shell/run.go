@@ -51,6 +51,9 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
+	// The process dies with this thread (Pdeathsig); keep the thread until
+	// the process has been reaped.
+	defer lockThread()()
 	call := ops.CallFrom(ctx)
 	stdout, stderr := capture.NewBuffer(e.OutputLimit), capture.NewBuffer(e.OutputLimit)
 	cmd := &exec.Cmd{
@@ -61,6 +64,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		WaitDelay:   e.waitDelay(),
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
+	setPdeathsig(cmd.SysProcAttr)
 	if r.stdin != "" {
 		cmd.Stdin = strings.NewReader(r.stdin)
 	}
@@ -98,6 +102,9 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		return nil, ops.WithClass(startClass(err), err)
 	}
 	g := &group{pgid: cmd.Process.Pid, grace: e.grace()}
+	// Until the group is gone, the watchdog kills it if arsenal-run dies.
+	theReaper.watchGroup(g.pgid)
+	defer theReaper.forgetGroup(g.pgid)
 	if sb != nil {
 		if err := sb.started(); err != nil {
 			g.finish()

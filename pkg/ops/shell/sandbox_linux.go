@@ -32,12 +32,20 @@ var helperReady atomic.Bool
 // MaybeRunSandboxHelper must be called first thing in main (and in TestMain
 // of tests that use sandboxes). When the process was started as the sandbox
 // helper it applies the limits it was given and replaces itself with the
-// sandboxed program, never returning; otherwise it returns at once and
-// enables sandboxes in this process. Without this call a sandboxed step
-// fails instead of running unsandboxed.
+// sandboxed program, never returning; started as the watchdog (see reaper)
+// it watches this program's shell steps and never returns either.
+// Otherwise it returns at once and enables sandboxes and the watchdog in
+// this process. Without this call a sandboxed step fails instead of running
+// unsandboxed, and a shell step's grandchildren may outlive a killed
+// arsenal-run.
 func MaybeRunSandboxHelper() {
-	if len(os.Args) > 1 && os.Args[1] == helperArg {
-		runHelper(os.Args[2:])
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case helperArg:
+			runHelper(os.Args[2:])
+		case watchdogArg:
+			runWatchdog()
+		}
 	}
 	helperReady.Store(true)
 }
@@ -93,7 +101,9 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 	// leave the process group (setsid), so they are killed at the end too.
 	base, cgErr := pidsCgroupBase()
 	if cgErr == nil {
-		sb.cg, cgErr = newPidsCgroup(base, l.Processes)
+		if sb.cg, cgErr = newPidsCgroup(base, l.Processes); cgErr == nil {
+			theReaper.watchCgroup(sb.cg)
+		}
 	}
 	switch {
 	case cgErr == nil && l.Processes > 0:
@@ -189,6 +199,7 @@ func (sb *sandboxRun) cleanup() {
 		for os.Remove(sb.cg) != nil && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
+		theReaper.forgetCgroup(sb.cg)
 	}
 	if sb.dir != "" {
 		_ = os.RemoveAll(sb.dir)

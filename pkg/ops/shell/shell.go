@@ -56,7 +56,8 @@ func Spec() ops.Spec {
 		Description: "Run a program given as an argv list (no shell), or a script run by sh -e. " +
 			"Fails when the exit code is not in ok_codes. The program runs in its own process group; " +
 			"when the step ends, times out or is cancelled, every process still in the group is killed " +
-			"(SIGTERM, then SIGKILL after a grace period), so use process.start for anything meant to keep running; " +
+			"(SIGTERM, then SIGKILL after a grace period), and so is the whole group when arsenal-run dies, even by kill -9; " +
+			"use process.start for anything meant to keep running; " +
 			"a process that leaves the group (setsid) is caught only in a sandbox on a host with writable cgroups. " +
 			"stdout and stderr are captured up to 1 MiB each (head and tail kept). " +
 			"The working directory defaults to the playbook's directory. " +
