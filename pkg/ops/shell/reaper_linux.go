@@ -64,7 +64,9 @@ func (r *reaper) send(line string) {
 		return
 	}
 	// One line is far below PIPE_BUF, so each write is atomic. A watchdog
-	// that is gone (someone killed it) leaves only Pdeathsig.
+	// that is gone (someone killed it), or stopped with its pipe full,
+	// leaves only Pdeathsig; it never holds up a step.
+	_ = r.w.SetWriteDeadline(time.Now().Add(time.Second))
 	if _, err := r.w.WriteString(line + "\n"); err != nil {
 		r.w.Close()
 		r.w = nil
