@@ -7,6 +7,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -78,13 +79,31 @@ func (a *Authorizer) Authorize(_ context.Context, c *engine.Call) error {
 		}
 	}
 	scope := subj.Scope(d)
-	if scope.SandboxRequired() && c.Entry.Spec.Param("sandbox") != nil {
-		if sb, _ := c.Params["sandbox"].(map[string]any); sb == nil {
+	if req := scope.SandboxRequirement(); req != nil && c.Entry.Spec.Param("sandbox") != nil {
+		if err := meetsSandbox(c.Params["sandbox"], req); err != nil {
 			c.Decision.Allowed = false
-			c.Decision.Rule = "the role requires sandbox for " + c.Step.Op
-			return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s must run with sandbox: for these roles; add sandbox: {network: false} or what the step needs", errDenied, c.Step.Op))
+			c.Decision.Rule = fmt.Sprintf("the role requires a sandbox %s for %s", req, c.Step.Op)
+			return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s: %v", errDenied, c.Step.Op, err))
 		}
 	}
 	c.Scope = scope
+	return nil
+}
+
+// meetsSandbox checks a step's sandbox param against a required sandbox:
+// it must be set and ask for no more than req allows. A malformed sandbox
+// is left to the operation's own parameter check.
+func meetsSandbox(v any, req *sandbox.Limits) error {
+	sb, _ := v.(map[string]any)
+	if sb == nil {
+		return fmt.Errorf("must run with sandbox: for these roles (at most %s); add sandbox: {} to run under those limits, or the limits the step needs within them", req)
+	}
+	l, err := sandbox.Parse(sb, true)
+	if err != nil {
+		return nil
+	}
+	if _, err := sandbox.Apply(l, req); err != nil {
+		return fmt.Errorf("sandbox %w", err)
+	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -156,7 +157,7 @@ func (l *policyLoader) roles(n *yaml.Node) {
 					r.SignalOthers = &b
 				}
 			case "require_sandbox":
-				r.RequireSandbox, _ = yamlx.Bool(v, "require_sandbox", l.d)
+				r.RequireSandbox = l.sandbox(v)
 			case "playbooks":
 				r.Playbooks = l.grants(v)
 				for i := range r.Playbooks {
@@ -232,6 +233,27 @@ func (l *policyLoader) http(n *yaml.Node) *HTTPRules {
 		}
 	})
 	return h
+}
+
+// sandbox reads require_sandbox: true, false, or the limits a required
+// sandbox must keep to, written as in shell.exec's sandbox param.
+func (l *policyLoader) sandbox(n *yaml.Node) *SandboxRequirement {
+	n = yamlx.Deref(n)
+	if n.Kind != yaml.MappingNode {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			l.d.Add(yamlx.PosOf(n), "require_sandbox takes true, false, or limits like {network: false, memory: 512Mi, processes: 64}, not %s", yamlx.KindName(n))
+			return nil
+		}
+		b, _ := yamlx.Bool(n, "require_sandbox", l.d)
+		return &SandboxRequirement{Required: b, Limits: *(&sandbox.Limits{}).Requirement()}
+	}
+	var lim sandbox.Limits
+	yamlx.Fields(n, "require_sandbox", sandbox.Keys, l.d, func(key string, k, v *yaml.Node) {
+		if err := lim.Set(key, yamlx.Plain(v, l.d)); err != nil {
+			l.d.Add(yamlx.PosOf(yamlx.Deref(v)), "require_sandbox %v", err)
+		}
+	})
+	return &SandboxRequirement{Required: true, Limits: *lim.Requirement()}
 }
 
 func strs(items []item) []string {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -39,11 +40,22 @@ type Role struct {
 	// SignalOthers says whether the role may signal processes that
 	// arsenal-run did not start; nil leaves it allowed.
 	SignalOthers *bool
-	// RequireSandbox makes shell.exec steps of this role run sandboxed.
-	RequireSandbox bool
+	// RequireSandbox is the role's require_sandbox; nil when the role does
+	// not say.
+	RequireSandbox *SandboxRequirement
 	// Playbooks are delegation grants: runbooks this role may run with the
 	// rights of another role.
 	Playbooks []Grant
+}
+
+// SandboxRequirement is a role's require_sandbox. When Required,
+// shell.exec steps must set sandbox:, run with at most Limits (no network
+// unless Limits allow it; a limit the step leaves out is taken from
+// Limits), and process.start, which cannot be sandboxed, is denied.
+// Required false is an explicit `require_sandbox: false`.
+type SandboxRequirement struct {
+	Required bool
+	Limits   sandbox.Limits
 }
 
 // Grant lets a role run one checked-in playbook with the rights of role As.

@@ -5,32 +5,37 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
 
 // Scope is what the caller's roles let operations touch. Operations read it
 // from ops.Call.Scope through small interfaces: FileRoots, AllowDial,
-// MaySignalOthers and SandboxRequired. The rights of several roles add up:
-// a path or host that any role allows is allowed.
+// MaySignalOthers and SandboxRequirement.
+//
+// Only the roles that set a scope field count for it, whether the caller
+// holds them or inherits them: a role that says nothing about http (like
+// the built-in ones) neither lifts nor adds another role's http rules.
+// Among the roles that set a field, rights add up: a path, host or signal
+// that any of them allows is allowed, and a sandbox is required only when
+// all of them require one, with the loosest of their limits.
 type Scope struct {
-	roots          []string // nil: the defaults
-	http           []*HTTPRules
-	unrestricted   bool // some role sets no http rules
-	signalOthers   bool
-	requireSandbox bool
+	roots        []string // nil: the defaults
+	http         []*HTTPRules
+	unrestricted bool // no role sets http rules
+	signalOthers bool
+	sandbox      *sandbox.Limits // nil: no sandbox required
 }
 
 func newScope(roles []*Role) *Scope {
 	s := &Scope{signalOthers: true}
-	rootsSet, signalSet := false, false
-	sandboxAll := len(roles) > 0
+	rootsSet, signalSet, sandboxFree := false, false, false
 	for _, r := range roles {
 		if r.FileRoots != nil {
 			rootsSet = true
 			s.roots = append(s.roots, r.FileRoots...)
 		}
-		if r.HTTP == nil {
-			s.unrestricted = true
-		} else {
+		if r.HTTP != nil {
 			s.http = append(s.http, r.HTTP)
 		}
 		if r.SignalOthers != nil {
@@ -40,12 +45,22 @@ func newScope(roles []*Role) *Scope {
 			}
 			s.signalOthers = s.signalOthers || *r.SignalOthers
 		}
-		sandboxAll = sandboxAll && r.RequireSandbox
+		if rs := r.RequireSandbox; rs != nil {
+			if rs.Required {
+				lim := rs.Limits
+				s.sandbox = sandbox.Loosest(s.sandbox, &lim)
+			} else {
+				sandboxFree = true
+			}
+		}
 	}
 	if rootsSet && s.roots == nil {
 		s.roots = []string{}
 	}
-	s.requireSandbox = sandboxAll
+	s.unrestricted = len(s.http) == 0
+	if sandboxFree {
+		s.sandbox = nil
+	}
 	return s
 }
 
@@ -58,7 +73,31 @@ func (s *Scope) FileRoots() []string { return s.roots }
 func (s *Scope) MaySignalOthers() bool { return s.signalOthers }
 
 // SandboxRequired reports whether shell.exec must run sandboxed.
-func (s *Scope) SandboxRequired() bool { return s.requireSandbox }
+func (s *Scope) SandboxRequired() bool { return s.sandbox != nil }
+
+// SandboxRequirement returns the limits a required sandbox must keep to
+// (a copy), or nil when no sandbox is required.
+func (s *Scope) SandboxRequirement() *sandbox.Limits {
+	if s.sandbox == nil {
+		return nil
+	}
+	l := *s.sandbox
+	return &l
+}
+
+// unsandboxable are the operations that start programs and cannot run them
+// in a sandbox: process.start's process outlives the step, so no sandbox
+// directory, cgroup or namespace can be tied to it.
+var unsandboxable = map[string]bool{"process.start": true}
+
+// limit turns an allowing decision into a denial when the scope requires a
+// sandbox and op cannot run in one.
+func (s *Scope) limit(op string, d Decision) Decision {
+	if !d.Allowed || s.sandbox == nil || !unsandboxable[op] {
+		return d
+	}
+	return Decision{Rule: fmt.Sprintf("the role requires a sandbox %s, and %s cannot run sandboxed; use shell.exec with sandbox: instead", s.sandbox, op), Via: d.Via}
+}
 
 // AllowDial decides whether a connection to ip, resolved from host, may be
 // made. It is consulted at dial time, so it also covers redirects and names
@@ -71,7 +110,7 @@ func (s *Scope) AllowDial(host string, ip net.IP) error {
 	if !ok {
 		return fmt.Errorf("%w: address %v of %s is not an IP", errDenied, ip, host)
 	}
-	addr = addr.Unmap()
+	addr = reached(addr)
 	var why string
 	for _, h := range s.http {
 		err := h.allow(strings.ToLower(host), addr)
@@ -116,6 +155,23 @@ func (h *HTTPRules) allow(host string, a netip.Addr) error {
 		}
 	}
 	return fmt.Errorf("neither host %s nor address %s is in the allowed hosts or networks", host, a)
+}
+
+// reached returns the address a connection to a reaches: on Linux the
+// unspecified addresses 0.0.0.0 and :: (and ::ffff:0.0.0.0) connect to the
+// local host, so every rule treats them as the loopback address of their
+// family. Otherwise deny_loopback, a denied 127.0.0.0/8 or an allow list
+// would be bypassed by writing 0.0.0.0 or [::]. An IPv4-mapped address is
+// checked as the IPv4 address it is.
+func reached(a netip.Addr) netip.Addr {
+	a = a.Unmap()
+	switch {
+	case !a.IsUnspecified():
+		return a
+	case a.Is4():
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
+	return netip.IPv6Loopback()
 }
 
 // hostMatch matches "example.com" exactly and "*.example.com" for any

@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -85,13 +87,14 @@ func (s *Subject) Decide(op string, risk ops.Risk) Decision {
 func (s *Subject) decide(op string, risk ops.Risk) Decision {
 	d := decide(s.rules, op, risk, s.Roles)
 	d.Via = "direct"
+	d = s.scope.limit(op, d)
 	if d.Allowed || s.grant == nil {
 		if !d.Allowed && s.GrantNote != "" {
 			d.Rule += "; " + s.GrantNote
 		}
 		return d
 	}
-	g := decide(s.grantRules, op, risk, []string{s.grant.As})
+	g := s.grantScope.limit(op, decide(s.grantRules, op, risk, []string{s.grant.As}))
 	if g.Allowed {
 		g.Via = fmt.Sprintf("playbook grant %s as %s", s.grant.Path, s.grant.As)
 		return g
@@ -155,7 +158,13 @@ func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, pr
 		if seen[filepath.Clean(path)] || depth >= MaxSubDepth {
 			continue // the run refuses recursion itself
 		}
-		sub, err := steps.Load(path, reg)
+		sub, err := engine.LoadSubPlaybook(path, engine.SubPlaybookRoots(s.Scope(d), pb.Dir), reg)
+		if errors.Is(err, ops.ErrDenied) {
+			// The caller may not read it: the step is denied, and nothing
+			// of the file is read or shown.
+			(*out)[len(*out)-1].Decision = Decision{Rule: "playbook.run: " + err.Error(), Via: d.Via}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("step %s: sub-playbook %s: %w", st.ID, path, err)
 		}

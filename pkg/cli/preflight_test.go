@@ -15,7 +15,7 @@ import (
 func TestPreflightReportNestsSubPlaybookSteps(t *testing.T) {
 	t.Setenv("GITHUB_STEP_SUMMARY", "")
 	dir := t.TempDir()
-	writePlaybook(t, dir, "child.yaml", "version: 1\nname: child\nsteps:\n  - {id: look, op: control.noop}\n  - {id: k, op: process.kill, with: {pid: 999999}}\n")
+	writePlaybook(t, dir, "child.yaml", "version: 1\nname: child\nsteps:\n  - {id: look, op: control.noop}\n  - {id: k, op: process.kill, with: {pid: 4242}}\n")
 	pb := writePlaybook(t, dir, "parent.yaml", "version: 1\nname: parent\nsteps:\n  - {id: sub, op: playbook.run, with: {path: child.yaml}}\n")
 	rp := filepath.Join(dir, "r.json")
 	if res := runMain(t, "run", pb, "--report", rp); res.code != ExitDenied {

@@ -79,7 +79,7 @@ func TestRunExitCodesAndReports(t *testing.T) {
 name: denied
 steps:
   - {id: write, op: file.write, with: {path: `+marker+`, content: x}}
-  - {id: kill, op: process.kill, with: {pid: 999999}}
+  - {id: kill, op: process.kill, with: {pid: 4242}}
 `)
 	cases := []struct {
 		name   string
@@ -241,7 +241,7 @@ func mustRead(t *testing.T, p string) []byte {
 func TestPreflightDenialIsAudited(t *testing.T) {
 	t.Setenv("GITHUB_STEP_SUMMARY", "")
 	dir := t.TempDir()
-	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: audited\nsteps:\n  - {id: look, op: control.noop}\n  - {id: kill, op: process.kill, with: {pid: 999999}}\n")
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: audited\nsteps:\n  - {id: look, op: control.noop}\n  - {id: kill, op: process.kill, with: {pid: 4242}}\n")
 	audit := filepath.Join(dir, "audit.log")
 	if res := runMain(t, "run", pb, "--audit-log", audit, "--role", "viewer"); res.code != ExitDenied {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)

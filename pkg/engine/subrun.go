@@ -10,7 +10,6 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
-	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // MaxSubDepth bounds how deep playbook.run may nest.
@@ -30,7 +29,7 @@ func RegisterPlaybookOp(e *Engine) error {
 		Description: "Run another playbook as one step, with its own inputs; its outputs and status come back and its steps appear nested in the report.",
 		Risk:        ops.RiskWrite,
 		Params: []ops.Param{
-			{Name: "path", Type: ops.TypeString, Required: true, Description: "the playbook file, relative to this playbook's directory"},
+			{Name: "path", Type: ops.TypeString, Required: true, Description: "the playbook file, relative to this playbook's directory; it must lie in this playbook's directory tree or in the caller's file roots"},
 			{Name: "inputs", Type: ops.TypeMap, Description: "the sub-playbook's inputs, by name"},
 		},
 		Output: []ops.Field{
@@ -76,9 +75,9 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if parent != nil {
 		eng = parent.p.e
 	}
-	plan, err := s.plan(eng, path)
+	plan, err := s.plan(eng, path, SubPlaybookRoots(call.Scope, call.Dir))
 	if err != nil {
-		return nil, ops.WithClass(ops.ClassValidation, err)
+		return nil, ops.WithClass(subLoadClass(err), err)
 	}
 	in, err := plan.ResolveInputs(p.Map("inputs"), nil)
 	if err != nil {
@@ -117,9 +116,10 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	return out, nil
 }
 
-// plan loads a sub-playbook once per engine and content.
-func (s *subPlaybook) plan(e *Engine, path string) (*Plan, error) {
-	pb, err := steps.Load(path, e.reg)
+// plan loads a sub-playbook from inside roots, once per engine and
+// content.
+func (s *subPlaybook) plan(e *Engine, path string, roots []string) (*Plan, error) {
+	pb, err := LoadSubPlaybook(path, roots, e.reg)
 	if err != nil {
 		return nil, fmt.Errorf("playbook.run %s:\n%w", path, err)
 	}

@@ -41,7 +41,8 @@ type DialPolicy = policy.DialPolicy
 type SignalPolicy = policy.SignalPolicy
 
 // SandboxPolicy is implemented by an authorization scope that may require
-// shell.exec to run sandboxed: SandboxRequired() bool.
+// programs to run sandboxed: SandboxRequirement() *sandbox.Limits returns
+// the limits a required sandbox must keep to, or nil.
 type SandboxPolicy = policy.SandboxPolicy
 
 // Options carries what the built-in ops share with the rest of the program.

@@ -334,3 +334,40 @@ func BenchmarkClusterHealthCold(b *testing.B) {
 		r.Close()
 	}
 }
+
+// denyLoopback refuses loopback addresses, looking only at the IP it is
+// given, as a scope does.
+type denyLoopback struct{}
+
+func (denyLoopback) AllowDial(_ string, ip net.IP) error {
+	if ip.IsLoopback() {
+		return errors.New("loopback addresses are denied")
+	}
+	return nil
+}
+
+// TestDialPolicyUnspecifiedAddress checks that nodes named by 0.0.0.0 or
+// [::], which reach the local host, are seen by the policy as loopback.
+func TestDialPolicyUnspecifiedAddress(t *testing.T) {
+	r := newRegistry(t)
+	up := server(t, ok)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(up.URL, "http://"))
+	_, tport, _ := net.SplitHostPort(tcpListener(t))
+	var nodes []any
+	for i, host := range []string{"0.0.0.0", "[::]", "[::ffff:0.0.0.0]"} {
+		nodes = append(nodes,
+			map[string]any{"name": fmt.Sprintf("url-%d", i), "url": "http://" + host + ":" + port + "/"},
+			map[string]any{"name": fmt.Sprintf("tcp-%d", i), "address": host + ":" + tport})
+	}
+	out, err := r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes})
+	if err != nil || out["status"] != "healthy" {
+		t.Fatalf("without a policy: %v %v; the addresses should reach the test servers", out, err)
+	}
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyLoopback{}})
+	for _, n := range nodes {
+		_, err := r.Execute(ctx, "cluster.health", map[string]any{"nodes": []any{n}})
+		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+			t.Errorf("node %v: %v (class %s), want the loopback denial", n, err, ops.ClassOf(err))
+		}
+	}
+}

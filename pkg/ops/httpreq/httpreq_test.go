@@ -313,3 +313,24 @@ func TestRisk(t *testing.T) {
 		t.Errorf("default method risk = %s", got)
 	}
 }
+
+// TestDialPolicyUnspecifiedAddress checks that a URL naming 0.0.0.0 or
+// [::], which reach the local host, is seen by the policy as loopback.
+func TestDialPolicyUnspecifiedAddress(t *testing.T) {
+	s := server(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.URL, "http://"))
+	r := newRegistry(t)
+	for _, host := range []string{"0.0.0.0", "[::]", "[::ffff:0.0.0.0]"} {
+		url := "http://" + host + ":" + port + "/"
+		out, err := r.Execute(context.Background(), "http.request", map[string]any{"url": url})
+		if err != nil || out["body"] != "ok" {
+			t.Fatalf("%s without a policy: %v %v; the address should reach the test server", url, out, err)
+		}
+		calls := make(chan string, 10)
+		ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyLoopback{calls}})
+		_, err = r.Execute(ctx, "http.request", map[string]any{"url": url})
+		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+			t.Errorf("%s: %v (class %s), want the loopback denial", url, err, ops.ClassOf(err))
+		}
+	}
+}

@@ -266,3 +266,35 @@ func TestTLSCertHandshakeTimeout(t *testing.T) {
 		t.Errorf("closed port: %v", err)
 	}
 }
+
+// denyLoopback refuses loopback addresses, looking only at the IP it is
+// given, as a scope does.
+type denyLoopback struct{}
+
+func (denyLoopback) AllowDial(_ string, ip net.IP) error {
+	if ip.IsLoopback() {
+		return errors.New("loopback addresses are denied")
+	}
+	return nil
+}
+
+// TestDialPolicyUnspecifiedAddress checks that 0.0.0.0 and [::], which
+// reach the local host, are seen by the policy as loopback.
+func TestDialPolicyUnspecifiedAddress(t *testing.T) {
+	r := newRegistry(t)
+	_, port, _ := net.SplitHostPort(listener(t))
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyLoopback{}})
+	for _, host := range []string{"0.0.0.0", "::", "::ffff:0.0.0.0"} {
+		addr := net.JoinHostPort(host, port)
+		out, err := r.Execute(context.Background(), "net.tcp_check", map[string]any{"address": addr})
+		if err != nil || out["reachable"] != true {
+			t.Fatalf("%s without a policy: %v %v; the address should reach the listener", addr, out, err)
+		}
+		for _, op := range []string{"net.tcp_check", "net.tls_cert"} {
+			_, err := r.Execute(ctx, op, map[string]any{"address": addr})
+			if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+				t.Errorf("%s %s: %v (class %s), want the loopback denial", op, addr, err, ops.ClassOf(err))
+			}
+		}
+	}
+}

@@ -192,7 +192,10 @@ func (*List) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 // Info is the process.info operation.
 type Info struct{}
 
-var _ ops.Op = (*Info)(nil)
+var (
+	_ ops.Op             = (*Info)(nil)
+	_ ops.ParamValidator = (*Info)(nil)
+)
 
 func infoSpec() ops.Spec {
 	out := append([]ops.Field{}, processFields...)
@@ -211,6 +214,14 @@ func infoSpec() ops.Spec {
 		Params:      []ops.Param{{Name: "pid", Type: ops.TypeInteger, Required: true, Min: ops.Bound(1), Description: "the process id"}},
 		Output:      out,
 	}
+}
+
+// ValidateParams refuses a pid outside the host's range.
+func (*Info) ValidateParams(p ops.Params, _ bool) error {
+	if p.Known("pid") {
+		return checkPID("pid", p.Int("pid"))
+	}
+	return nil
 }
 
 // Execute describes the process.

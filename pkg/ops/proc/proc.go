@@ -58,8 +58,12 @@ var _ io.Closer = ownedStart{}
 
 func (o ownedStart) Close() error { return o.sup.Close() }
 
-// guard refuses pids that must never be signalled.
+// guard refuses pids that must never be signalled. A value that is not a
+// pid at all is refused first, before it can be compared with anything.
 func guard(pid int) error {
+	if err := checkPID("pid", pid); err != nil {
+		return err
+	}
 	switch {
 	case pid <= 1:
 		return fmt.Errorf("%w: pid %d: signalling pid 1 or below (init, process groups, every process) is never allowed", ops.ErrDenied, pid)

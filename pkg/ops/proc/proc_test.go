@@ -112,7 +112,7 @@ func TestSignalByRegex(t *testing.T) {
 
 func TestSignalRefusals(t *testing.T) {
 	r, _ := newEnv(t, Options{})
-	for _, pid := range []int{1, 0, -1, os.Getpid(), os.Getppid()} {
+	for _, pid := range []int{1, os.Getpid(), os.Getppid()} {
 		_, err := r.Execute(context.Background(), "process.signal", map[string]any{"pid": pid, "signal": "KILL"})
 		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 			t.Errorf("pid %d: %v (class %s), want an authorization refusal", pid, err, ops.ClassOf(err))
@@ -143,9 +143,25 @@ func TestSignalRefusals(t *testing.T) {
 			t.Errorf("%s %v: %v, want a validation error containing %q", tc.op, tc.raw, err, tc.want)
 		}
 	}
-	_, err := r.Execute(context.Background(), "process.start", map[string]any{"command": []any{"no-such-program-4711"}})
-	if err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "not found in PATH") {
-		t.Errorf("missing program: %v", err)
+	// A program that cannot be run is the step's mistake: validation,
+	// never retried.
+	garbage, data := filepath.Join(t.TempDir(), "garbage"), filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(garbage, []byte("\x00\x01 not a program\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(data, []byte("echo hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for cmd, msg := range map[string]string{
+		"no-such-program-4711": "not found in PATH",
+		"/no/such/program":     "no such file",
+		data:                   "not an executable file",
+		garbage:                "exec format error",
+	} {
+		_, err := r.Execute(context.Background(), "process.start", map[string]any{"command": []any{cmd}})
+		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), msg) {
+			t.Errorf("process.start %s: %v (class %s), want a validation error containing %q", cmd, err, ops.ClassOf(err), msg)
+		}
 	}
 }
 

@@ -47,12 +47,12 @@ func signalSpec(name string) ops.Spec {
 	s := ops.Spec{
 		Name: name,
 		Description: "Send a signal to one process (pid) or to every process whose name or command line matches. " +
-			"pid 1 and below, arsenal-run itself and its parent are refused (and, when the caller's role says so, processes arsenal-run did not start); with a regex they are skipped. " +
+			"A pid outside 1 to pid_max-1 is a parameter error; pid 1, arsenal-run itself and its parent are refused (and, when the caller's role says so, processes arsenal-run did not start); with a regex they are skipped. " +
 			"The process's start time is checked right before the signal, which goes through a pidfd, so a reused pid is never hit; " +
 			"pass started_at (from process.list or process.start) to be sure pid is still the process you mean.",
 		Risk: ops.RiskDestructive,
 		Params: []ops.Param{
-			{Name: "pid", Type: ops.TypeInteger, Description: "the process id; exclusive with name_regex and cmdline_regex"},
+			{Name: "pid", Type: ops.TypeInteger, Min: ops.Bound(1), Description: "the process id, below the host's pid_max; exclusive with name_regex and cmdline_regex"},
 			{Name: "started_at", Type: ops.TypeString, Description: "with pid: the process's start time as process.list reports it; a different process with that pid is not signalled"},
 			{Name: "name_regex", Type: ops.TypeString, MaxLen: 1024, Description: "signal every process whose name matches (RE2)"},
 			{Name: "cmdline_regex", Type: ops.TypeString, MaxLen: 1024, Description: "signal every process whose command line matches; with name_regex, both must match"},
@@ -83,6 +83,11 @@ func (*SignalOp) ValidateParams(p ops.Params, _ bool) error {
 	case !hasPID && !hasName && !hasCmd:
 		return &ops.ParamError{Param: "pid", Msg: "give pid, name_regex or cmdline_regex"}
 	}
+	if p.Known("pid") {
+		if err := checkPID("pid", p.Int("pid")); err != nil {
+			return err
+		}
+	}
 	if _, ok := p["started_at"]; ok && !hasPID {
 		return &ops.ParamError{Param: "started_at", Msg: "goes with pid"}
 	}
@@ -103,6 +108,9 @@ func (op *SignalOp) Execute(ctx context.Context, p ops.Params) (map[string]any, 
 	skipped := []any{}
 	if p.Known("pid") {
 		pid := p.Int("pid")
+		if err := checkPID("pid", pid); err != nil {
+			return nil, ops.WithClass(ops.ClassValidation, err)
+		}
 		if err := op.mayNotSignal(ctx, pid); err != nil {
 			return nil, ops.WithClass(ops.ClassAuthorization, err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -23,7 +22,7 @@ import (
 // watches and reaps the process.
 func startProcess(spec Spec) (int, error) {
 	env := append(os.Environ(), spec.Env...)
-	path, err := lookPath(spec.Command[0], spec.Dir, envPath(env))
+	path, err := procenv.Resolve(spec.Command[0], spec.Dir, envPath(env))
 	if err != nil {
 		return 0, err
 	}
@@ -64,7 +63,7 @@ func startProcess(spec Spec) (int, error) {
 		Sys: &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("starting %s: %w", spec.Command[0], errors.Unwrap(err))
+		return 0, procenv.StartError(spec.Command[0], errors.Unwrap(err))
 	}
 	pid := p.Pid
 	_ = p.Release() // the supervisor's watcher waits for it instead
@@ -78,26 +77,6 @@ func envPath(env []string) string {
 		}
 	}
 	return ""
-}
-
-// lookPath finds the program to run; a relative PATH entry is never used.
-func lookPath(name, dir, path string) (string, error) {
-	if strings.Contains(name, "/") {
-		if !filepath.IsAbs(name) && dir != "" {
-			name = filepath.Join(dir, name)
-		}
-		return name, nil
-	}
-	for _, d := range filepath.SplitList(path) {
-		if d == "" || !filepath.IsAbs(d) {
-			continue
-		}
-		p := filepath.Join(d, name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("program %q not found in PATH (%s); give its full path", name, path)
 }
 
 // StartOp is the process.start operation.
@@ -174,6 +153,9 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
+	if req := policy.SandboxRequirement(ctx); req != nil {
+		return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: the caller's role requires programs to run in a sandbox (%s), and process.start cannot: its process outlives the step; use shell.exec with sandbox: instead", ops.ErrDenied, req))
+	}
 	env, err := procenv.List(p.Map("env"))
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "param env: %v", err)
@@ -198,7 +180,12 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
 	ci, err := op.sup.Start(spec)
-	if err != nil {
+	switch {
+	case procenv.IsProgramError(err):
+		// A missing or non-executable program is the step's mistake;
+		// retrying does not fix it.
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	case err != nil:
 		return nil, ops.WithClass(ops.ClassExecution, err)
 	}
 	var group any

@@ -22,6 +22,17 @@ func oneOf(p ops.Params, a, b string) error {
 	return nil
 }
 
+// targetOf requires supervisor or pid, and a pid in the host's range.
+func targetOf(p ops.Params) error {
+	if err := oneOf(p, "supervisor", "pid"); err != nil {
+		return err
+	}
+	if p.Known("pid") {
+		return checkPID("pid", p.Int("pid"))
+	}
+	return nil
+}
+
 func childMap(c ChildInfo) map[string]any {
 	var code any
 	if c.ExitCode != nil {
@@ -63,7 +74,7 @@ func childrenSpec() ops.Spec {
 }
 
 // ValidateParams requires supervisor or pid.
-func (*ChildrenOp) ValidateParams(p ops.Params, _ bool) error { return oneOf(p, "supervisor", "pid") }
+func (*ChildrenOp) ValidateParams(p ops.Params, _ bool) error { return targetOf(p) }
 
 // Execute lists the children.
 func (op *ChildrenOp) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
@@ -139,7 +150,7 @@ func restartSpec() ops.Spec {
 }
 
 // ValidateParams requires supervisor or pid.
-func (*RestartOp) ValidateParams(p ops.Params, _ bool) error { return oneOf(p, "supervisor", "pid") }
+func (*RestartOp) ValidateParams(p ops.Params, _ bool) error { return targetOf(p) }
 
 // Execute restarts.
 func (op *RestartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {

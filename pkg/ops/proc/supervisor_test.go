@@ -3,6 +3,7 @@ package proc
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -141,7 +142,7 @@ func TestSupervisorRestartAndStop(t *testing.T) {
 		t.Errorf("restart by pid: %v %v", out, err)
 	}
 	gone(t, restarted[1].(int))
-	if _, err := r.Execute(context.Background(), "supervisor.restart", map[string]any{"pid": 999999}); err == nil || !strings.Contains(err.Error(), "not a running process of any supervisor") {
+	if _, err := r.Execute(context.Background(), "supervisor.restart", map[string]any{"pid": os.Getpid()}); err == nil || !strings.Contains(err.Error(), "not a running process of any supervisor") {
 		t.Errorf("restart of an unsupervised pid: %v", err)
 	}
 

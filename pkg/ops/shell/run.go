@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
 
@@ -31,12 +31,12 @@ type result struct {
 func (res *result) failure(r *request) error {
 	var msg string
 	if res.signal != 0 {
-		msg = fmt.Sprintf("killed by signal %s (exit code %d, not in ok_codes %v)%s", signalName(res.signal), res.code, r.okCodes, res.limits.hint(res.signal))
+		msg = fmt.Sprintf("killed by signal %s (exit code %d, not in ok_codes %v)%s", signalName(res.signal), res.code, r.okCodes, hint(res.limits, res.signal))
 	} else {
 		msg = fmt.Sprintf("exit code %d is not in ok_codes %v", res.code, r.okCodes)
-		if sig := syscall.Signal(res.code - 128); res.code > 128 && res.limits.hint(sig) != "" {
+		if sig := syscall.Signal(res.code - 128); res.code > 128 && hint(res.limits, sig) != "" {
 			// A shell reports a child killed by signal N as 128+N.
-			msg += fmt.Sprintf(" (a process was killed by %s%s)", signalName(sig), res.limits.hint(sig))
+			msg += fmt.Sprintf(" (a process was killed by %s%s)", signalName(sig), hint(res.limits, sig))
 		}
 	}
 	if tail := capture.LastLines(res.stderr, 5, 800); tail != "" {
@@ -51,6 +51,9 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
+	// The process dies with this thread (Pdeathsig); keep the thread until
+	// the process has been reaped.
+	defer lockThread()()
 	call := ops.CallFrom(ctx)
 	stdout, stderr := capture.NewBuffer(e.OutputLimit), capture.NewBuffer(e.OutputLimit)
 	cmd := &exec.Cmd{
@@ -61,6 +64,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		WaitDelay:   e.waitDelay(),
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
+	setPdeathsig(cmd.SysProcAttr)
 	if r.stdin != "" {
 		cmd.Stdin = strings.NewReader(r.stdin)
 	}
@@ -80,14 +84,14 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	if r.sandbox != nil {
 		var err error
 		if sb, err = prepareSandbox(cmd, r); err != nil {
-			return nil, ops.WithClass(ops.ClassExecution, err)
+			return nil, ops.WithClass(startClass(err), err)
 		}
 		defer sb.cleanup()
 	} else {
 		cmd.Env = append(ops.Environ(ctx), r.env...)
-		path, err := resolveProgram(r.argv[0], r.dir, pathOf(r.env, os.Getenv("PATH")))
+		path, err := procenv.Resolve(r.argv[0], r.dir, pathOf(r.env, os.Getenv("PATH")))
 		if err != nil {
-			return nil, ops.WithClass(ops.ClassExecution, err)
+			return nil, ops.WithClass(ops.ClassValidation, err)
 		}
 		cmd.Path = path
 	}
@@ -96,15 +100,19 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		if sb != nil {
 			return nil, ops.WithClass(ops.ClassExecution, sb.startError(err))
 		}
-		return nil, ops.WithClass(ops.ClassExecution, fmt.Errorf("starting %s: %w", r.argv[0], errors.Unwrap(err)))
+		err = procenv.StartError(r.argv[0], errors.Unwrap(err))
+		return nil, ops.WithClass(startClass(err), err)
 	}
 	g := &group{pgid: cmd.Process.Pid, grace: e.grace()}
+	// Until the group is gone, the watchdog kills it if arsenal-run dies.
+	theReaper.watchGroup(g.pgid)
+	defer theReaper.forgetGroup(g.pgid)
 	if sb != nil {
 		if err := sb.started(); err != nil {
 			g.finish()
 			sb.killAll()
 			_ = cmd.Wait()
-			return nil, ops.WithClass(ops.ClassExecution, err)
+			return nil, ops.WithClass(startClass(err), err)
 		}
 	}
 	stop := context.AfterFunc(ctx, g.terminate)
@@ -149,6 +157,16 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		return res, ops.WithClass(ops.ClassExecution, fmt.Errorf("reading the output of %s: %w", r.argv[0], werr))
 	}
 	return res, nil
+}
+
+// startClass is the class of a failure to start the program: validation
+// when the program cannot be run at all (it is missing or not executable,
+// which retrying does not change), else execution.
+func startClass(err error) ops.Class {
+	if procenv.IsProgramError(err) {
+		return ops.ClassValidation
+	}
+	return ops.ClassExecution
 }
 
 // group is the child's process group. terminate runs when the step's
@@ -207,43 +225,6 @@ func pathOf(env []string, def string) string {
 		}
 	}
 	return def
-}
-
-// resolveProgram finds the file to execute: a name with a slash is taken as
-// a path (relative to dir), anything else is looked up in path. Like
-// exec.LookPath it never picks a program from the current directory through
-// a relative PATH entry.
-func resolveProgram(name, dir, path string) (string, error) {
-	if strings.Contains(name, "/") {
-		if !filepath.IsAbs(name) && dir != "" {
-			name = filepath.Join(dir, name)
-		}
-		if err := executable(name); err != nil {
-			return "", fmt.Errorf("program %s: %w", name, err)
-		}
-		return name, nil
-	}
-	for _, d := range filepath.SplitList(path) {
-		if d == "" || !filepath.IsAbs(d) {
-			continue
-		}
-		p := filepath.Join(d, name)
-		if executable(p) == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("program %q not found in PATH (%s); give its full path or fix PATH in env", name, path)
-}
-
-func executable(p string) error {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return errors.Unwrap(err)
-	}
-	if fi.IsDir() || fi.Mode()&0o111 == 0 {
-		return errors.New("is not an executable file")
-	}
-	return nil
 }
 
 func signalName(s syscall.Signal) string {

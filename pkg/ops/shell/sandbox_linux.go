@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
 )
 
 // helperArg marks a re-execution of the current binary as the sandbox
@@ -30,12 +32,20 @@ var helperReady atomic.Bool
 // MaybeRunSandboxHelper must be called first thing in main (and in TestMain
 // of tests that use sandboxes). When the process was started as the sandbox
 // helper it applies the limits it was given and replaces itself with the
-// sandboxed program, never returning; otherwise it returns at once and
-// enables sandboxes in this process. Without this call a sandboxed step
-// fails instead of running unsandboxed.
+// sandboxed program, never returning; started as the watchdog (see reaper)
+// it watches this program's shell steps and never returns either.
+// Otherwise it returns at once and enables sandboxes and the watchdog in
+// this process. Without this call a sandboxed step fails instead of running
+// unsandboxed, and a shell step's grandchildren may outlive a killed
+// arsenal-run.
 func MaybeRunSandboxHelper() {
-	if len(os.Args) > 1 && os.Args[1] == helperArg {
-		runHelper(os.Args[2:])
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case helperArg:
+			runHelper(os.Args[2:])
+		case watchdogArg:
+			runWatchdog()
+		}
 	}
 	helperReady.Store(true)
 }
@@ -69,43 +79,45 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 		return nil, fmt.Errorf("sandbox: creating its directory: %w", err)
 	}
 	env := append([]string{"PATH=" + sandboxPATH, "HOME=" + sb.dir}, r.env...)
-	program, err := resolveProgram(r.argv[0], sb.dir, pathOf(env, sandboxPATH))
+	program, err := procenv.Resolve(r.argv[0], sb.dir, pathOf(env, sandboxPATH))
 	if err != nil {
 		return nil, err
 	}
 	var spec []string
 	add := func(k string, v uint64) { spec = append(spec, k+"="+strconv.FormatUint(v, 10)) }
-	if l.openFiles > 0 {
-		add("nofile", uint64(l.openFiles))
+	if l.OpenFiles > 0 {
+		add("nofile", uint64(l.OpenFiles))
 	}
-	if l.fileSize > 0 {
-		add("fsize", uint64(l.fileSize))
+	if l.FileSize > 0 {
+		add("fsize", uint64(l.FileSize))
 	}
-	if l.cpu > 0 {
-		add("cpu", l.cpuSeconds())
+	if l.CPU > 0 {
+		add("cpu", l.CPUSeconds())
 	}
-	if l.memory > 0 {
-		add("as", uint64(l.memory))
+	if l.Memory > 0 {
+		add("as", uint64(l.Memory))
 	}
 	// A cgroup, where the host allows one, also catches processes that
 	// leave the process group (setsid), so they are killed at the end too.
 	base, cgErr := pidsCgroupBase()
 	if cgErr == nil {
-		sb.cg, cgErr = newPidsCgroup(base, l.processes)
+		if sb.cg, cgErr = newPidsCgroup(base, l.Processes); cgErr == nil {
+			theReaper.watchCgroup(sb.cg)
+		}
 	}
 	switch {
-	case cgErr == nil && l.processes > 0:
+	case cgErr == nil && l.Processes > 0:
 		spec = append(spec, "cg="+sb.cg)
 	case cgErr == nil:
 		spec = append(spec, "cgopt="+sb.cg) // joining is best effort
 	}
-	if l.processes > 0 {
+	if l.Processes > 0 {
 		switch {
 		case cgErr == nil:
 		case os.Geteuid() != 0:
 			// RLIMIT_NPROC counts every task of the user, arsenal-run's
 			// own threads included: allow that many plus the limit.
-			add("nproc", uint64(userTasks(os.Getuid())+l.processes))
+			add("nproc", uint64(userTasks(os.Getuid())+l.Processes))
 		default:
 			return nil, fmt.Errorf("sandbox: the processes limit cannot be enforced on this host: "+
 				"arsenal-run runs as root, which RLIMIT_NPROC does not limit, and no cgroup pids controller is writable (%v); "+
@@ -113,7 +125,7 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 		}
 	}
 	attr := cmd.SysProcAttr
-	if !l.network {
+	if !l.Network {
 		spec = append(spec, "lo=1")
 		attr.Cloneflags |= syscall.CLONE_NEWNET
 		if uid, gid := os.Geteuid(), os.Getegid(); uid != 0 {
@@ -135,7 +147,7 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 
 // startError explains why the helper could not be started.
 func (sb *sandboxRun) startError(err error) error {
-	if !sb.l.network && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS)) {
+	if !sb.l.Network && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS)) {
 		return fmt.Errorf("sandbox: network: false needs a new network namespace, which this host refused (%v); the step did not run", errors.Unwrap(err))
 	}
 	return fmt.Errorf("sandbox: starting the sandbox helper: %w; the step did not run", err)
@@ -147,6 +159,9 @@ func (sb *sandboxRun) started() error {
 	sb.errW.Close()
 	sb.errW = nil
 	msg, _ := io.ReadAll(io.LimitReader(sb.errR, 4096))
+	if prog, ok := bytes.CutPrefix(msg, []byte(programFailed)); ok {
+		return &procenv.ProgramError{Msg: string(bytes.TrimSpace(prog))}
+	}
 	if len(msg) > 0 {
 		return fmt.Errorf("sandbox: could not apply %s; the step did not run", bytes.TrimSpace(msg))
 	}
@@ -184,6 +199,7 @@ func (sb *sandboxRun) cleanup() {
 		for os.Remove(sb.cg) != nil && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
+		theReaper.forgetCgroup(sb.cg)
 	}
 	if sb.dir != "" {
 		_ = os.RemoveAll(sb.dir)
@@ -241,8 +257,16 @@ func runHelper(args []string) {
 		}
 	}
 	err := syscall.Exec(args[1], args[2:], env)
+	if pe := procenv.StartError(args[1], err); procenv.IsProgramError(pe) {
+		fmt.Fprint(errPipe, programFailed+pe.Error())
+		os.Exit(126)
+	}
 	fail("exec "+args[1], err)
 }
+
+// programFailed starts the helper's report that the program itself cannot
+// be run, as opposed to a limit it could not apply.
+const programFailed = "program: "
 
 // loopbackUp brings up lo in the new network namespace, so that the
 // sandboxed program can still talk to itself.

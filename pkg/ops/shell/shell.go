@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
-
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
 
 // Exec is the shell.exec operation. The zero value is ready to use; the
@@ -56,7 +56,8 @@ func Spec() ops.Spec {
 		Description: "Run a program given as an argv list (no shell), or a script run by sh -e. " +
 			"Fails when the exit code is not in ok_codes. The program runs in its own process group; " +
 			"when the step ends, times out or is cancelled, every process still in the group is killed " +
-			"(SIGTERM, then SIGKILL after a grace period), so use process.start for anything meant to keep running; " +
+			"(SIGTERM, then SIGKILL after a grace period), and so is the whole group when arsenal-run dies, even by kill -9; " +
+			"use process.start for anything meant to keep running; " +
 			"a process that leaves the group (setsid) is caught only in a sandbox on a host with writable cgroups. " +
 			"stdout and stderr are captured up to 1 MiB each (head and tail kept). " +
 			"The working directory defaults to the playbook's directory. " +
@@ -250,8 +251,15 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
-	if r.sandbox == nil && policy.SandboxRequired(ctx) {
-		return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: the caller's role requires shell.exec to run in a sandbox; add sandbox: {network: false} or the limits the step needs", ops.ErrDenied))
+	if req := policy.SandboxRequirement(ctx); req != nil {
+		if r.sandbox == nil {
+			return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: the caller's role requires shell.exec to run in a sandbox (at most %s); add sandbox: {} to run under those limits, or the limits the step needs within them", ops.ErrDenied, req))
+		}
+		// The role's limits apply: no network unless they allow it, and
+		// each limit the step leaves out is the role's.
+		if r.sandbox, err = sandbox.Apply(r.sandbox, req); err != nil {
+			return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: sandbox %v", ops.ErrDenied, err))
+		}
 	}
 	res, err := e.run(ctx, r)
 	if res == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
 
 func TestExecSucceeds(t *testing.T) {
@@ -80,10 +81,24 @@ func TestExecFails(t *testing.T) {
 			[]string{"exit code 1"}},
 		{"killed by a signal", map[string]any{"script": "kill -USR1 $$"}, ops.ClassExecution,
 			[]string{"SIGUSR1", "exit code 138"}},
-		{"program not found", map[string]any{"command": []any{"no-such-program-4711"}}, ops.ClassExecution,
+		// A program that cannot be run is the step's mistake: validation,
+		// which is never retried.
+		{"program not found", map[string]any{"command": []any{"no-such-program-4711"}}, ops.ClassValidation,
 			[]string{`"no-such-program-4711" not found in PATH`}},
-		{"not executable", map[string]any{"command": []any{notExecutable(t)}}, ops.ClassExecution,
+		{"no such path", map[string]any{"command": []any{"/no/such/program"}}, ops.ClassValidation,
+			[]string{"/no/such/program", "no such file"}},
+		{"not executable", map[string]any{"command": []any{notExecutable(t)}}, ops.ClassValidation,
 			[]string{"not an executable"}},
+		{"not a program", map[string]any{"command": []any{notAProgram(t)}}, ops.ClassValidation,
+			[]string{"cannot be run", "exec format error"}},
+		{"missing interpreter", map[string]any{"command": []any{missingInterpreter(t)}}, ops.ClassValidation,
+			[]string{"cannot be run", "no such file"}},
+		{"sandboxed, not found", map[string]any{"command": []any{"no-such-program-4711"}, "sandbox": map[string]any{}}, ops.ClassValidation,
+			[]string{`"no-such-program-4711" not found in PATH`}},
+		{"sandboxed, not a program", map[string]any{"command": []any{notAProgram(t)}, "sandbox": map[string]any{}}, ops.ClassValidation,
+			[]string{"cannot be run", "exec format error"}},
+		{"program exits 127", map[string]any{"script": "exit 127"}, ops.ClassExecution,
+			[]string{"exit code 127"}},
 		{"missing dir", map[string]any{"command": []any{"true"}, "dir": "/no/such/dir"}, ops.ClassValidation,
 			[]string{"param dir", "/no/such/dir"}},
 	}
@@ -108,6 +123,25 @@ func TestExecFails(t *testing.T) {
 func notExecutable(t *testing.T) string {
 	p := filepath.Join(t.TempDir(), "data.txt")
 	if err := os.WriteFile(p, []byte("echo hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// notAProgram returns an executable file the kernel cannot run: no
+// #! line and not a binary format.
+func notAProgram(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "garbage")
+	if err := os.WriteFile(p, []byte("\x00\x01\x02 not a program\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// missingInterpreter returns a script whose #! interpreter does not exist.
+func missingInterpreter(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(p, []byte("#!/no/such/interpreter\necho hi\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -338,18 +372,43 @@ func TestConcurrentExecs(t *testing.T) {
 	}
 }
 
-type sandboxOnly struct{}
+// sandboxOnly is a scope that requires a sandbox within req.
+type sandboxOnly struct{ req *sandbox.Limits }
 
-func (sandboxOnly) SandboxRequired() bool { return true }
+func (s sandboxOnly) SandboxRequirement() *sandbox.Limits { return s.req }
 
 func TestScopeRequiresSandbox(t *testing.T) {
-	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: sandboxOnly{}})
-	_, err := execute(t, ctx, nil, map[string]any{"command": []any{"true"}})
+	hostNet, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Skip("no /proc/self/ns/net:", err)
+	}
+	probe := `readlink /proc/self/ns/net; ulimit -v`
+	// Without a requirement, sandbox: {} keeps the host's network.
+	out, err := execute(t, context.Background(), nil, map[string]any{"script": probe, "sandbox": map[string]any{}})
+	if err != nil || !strings.HasPrefix(out["stdout"].(string), hostNet+"\n") {
+		t.Fatalf("sandbox: {} without a requirement: %v %v, want the host network %s", out, err, hostNet)
+	}
+
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: sandboxOnly{&sandbox.Limits{NetworkSet: true, Memory: 512 << 20}}})
+	_, err = execute(t, ctx, nil, map[string]any{"command": []any{"true"}})
 	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization || !strings.Contains(err.Error(), "sandbox") {
 		t.Errorf("unsandboxed step under a sandbox-only role: %v", err)
 	}
-	if _, err := execute(t, ctx, nil, map[string]any{"command": []any{"true"}, "sandbox": map[string]any{}}); err != nil {
-		t.Errorf("sandboxed step: %v", err)
+	// sandbox: {} runs without network and under the role's memory limit.
+	out, err = execute(t, ctx, nil, map[string]any{"script": probe, "sandbox": map[string]any{}})
+	if err != nil {
+		t.Fatalf("sandboxed step: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out["stdout"].(string)), "\n")
+	if len(lines) != 2 || lines[0] == hostNet || lines[1] != strconv.Itoa(512<<10) {
+		t.Errorf("sandbox: {} under the requirement printed %q; want a network namespace of its own and ulimit -v %d", lines, 512<<10)
+	}
+	// A step asking for more than the role allows is refused.
+	for _, sb := range []map[string]any{{"network": true}, {"memory": "1Gi"}} {
+		_, err := execute(t, ctx, nil, map[string]any{"command": []any{"true"}, "sandbox": sb})
+		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+			t.Errorf("sandbox %v under the requirement: %v, want an authorization refusal", sb, err)
+		}
 	}
 }
 

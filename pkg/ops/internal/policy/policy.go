@@ -9,12 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
 
 // FileRoots is implemented by a scope that limits file access to a set of
@@ -30,29 +31,24 @@ type SignalPolicy interface {
 	MaySignalOthers() bool
 }
 
-// SandboxPolicy is implemented by a scope that may require shell.exec to
-// run sandboxed.
+// SandboxPolicy is implemented by a scope that may require programs to
+// run sandboxed. SandboxRequirement returns the limits a required sandbox
+// must keep to, or nil when none is required.
 type SandboxPolicy interface {
-	SandboxRequired() bool
+	SandboxRequirement() *sandbox.Limits
 }
 
 // DialPolicy is implemented by a scope that limits the network addresses ops
 // may connect to. AllowDial is called for every connection, after name
-// resolution, with the host as the user wrote it and the IP about to be
-// dialled; a non-nil error refuses the connection.
+// resolution, with the host as the user wrote it and the IP the connection
+// reaches (see Reached); a non-nil error refuses the connection.
 type DialPolicy interface {
 	AllowDial(host string, ip net.IP) error
 }
 
 // DefaultRoots returns the roots used when the scope sets none: the working
 // directory and the temp directory.
-func DefaultRoots() []string {
-	var roots []string
-	if wd, err := os.Getwd(); err == nil {
-		roots = append(roots, wd)
-	}
-	return append(roots, os.TempDir())
-}
+func DefaultRoots() []string { return fsroot.Defaults() }
 
 // Roots returns the file roots for the call in ctx.
 func Roots(ctx context.Context) []string {
@@ -77,68 +73,30 @@ func Abs(ctx context.Context, path string) (string, error) {
 }
 
 // Place is a path located inside a root.
-type Place struct {
-	Root string // the root directory, as the scope gave it
-	Rel  string // the path relative to Root, "." for the root itself
-	Abs  string // the absolute path as resolved
-}
+type Place = fsroot.Place
 
 // Locate finds the root that lexically contains path (made absolute with
-// Abs) among roots, preferring the deepest one. The caller then opens
-// Place.Rel through os.OpenRoot(Place.Root), which stops symlinks and ".."
-// from leaving the root. A path under no root is an error wrapping
-// ops.ErrDenied that names the path and the roots.
+// Abs) among roots, preferring the deepest one; see fsroot.Locate. A path
+// under no root is an error wrapping ops.ErrDenied that names the path
+// and the roots.
 func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 	abs, err := Abs(ctx, path)
 	if err != nil {
 		return Place{}, err
 	}
-	best, bestLen := Place{}, -1
-	for _, r := range roots {
-		if r == "" {
-			continue
-		}
-		for _, form := range rootForms(r) {
-			rel, err := filepath.Rel(form, abs)
-			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				continue
-			}
-			if len(form) > bestLen {
-				best, bestLen = Place{Root: r, Rel: rel, Abs: abs}, len(form)
-			}
-		}
-	}
-	if bestLen < 0 {
+	place, err := fsroot.Locate(abs, roots)
+	if err != nil {
 		return Place{}, Denied(path, roots)
 	}
-	return best, nil
-}
-
-// rootForms returns a root as given and, when it differs, with symlinks
-// resolved, so that /tmp/x matches a root /tmp that is a link to /private/tmp
-// and the other way round.
-func rootForms(r string) []string {
-	r = filepath.Clean(r)
-	forms := []string{r}
-	if ev, err := filepath.EvalSymlinks(r); err == nil && ev != r {
-		forms = append(forms, ev)
-	}
-	return forms
+	return place, nil
 }
 
 // Denied returns the error for a path outside every root.
-func Denied(path string, roots []string) error {
-	if len(roots) == 0 {
-		return fmt.Errorf("%w: path %q: the caller's scope allows no file access", ops.ErrDenied, path)
-	}
-	return fmt.Errorf("%w: path %q is outside the allowed roots (%s); use a path inside one of them", ops.ErrDenied, path, strings.Join(roots, ", "))
-}
+func Denied(path string, roots []string) error { return fsroot.Denied(path, roots) }
 
 // IsEscape reports whether err is os.Root refusing a path that leaves the
 // root through ".." or a symlink.
-func IsEscape(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
-}
+func IsEscape(err error) bool { return fsroot.IsEscape(err) }
 
 // Dialer returns a net.Dialer that checks every address it connects to
 // against the DialPolicy of the call in ctx, if the scope has one. host is
@@ -150,11 +108,7 @@ func Dialer(ctx context.Context, base net.Dialer, host string) *net.Dialer {
 		return &d
 	}
 	d.Control = func(network, address string, _ syscall.RawConn) error {
-		h, _, err := net.SplitHostPort(address)
-		if err != nil {
-			h = address
-		}
-		ip := net.ParseIP(h)
+		ip := Reached(network, address)
 		if err := dp.AllowDial(host, ip); err != nil {
 			if errors.Is(err, ops.ErrDenied) {
 				return err
@@ -166,6 +120,36 @@ func Dialer(ctx context.Context, base net.Dialer, host string) *net.Dialer {
 	return &d
 }
 
+// Reached returns the IP that a connection to address (host:port, as a
+// dialer's Control function gets it) reaches. On Linux, connecting to an
+// unspecified address (0.0.0.0, ::, ::ffff:0.0.0.0, or an empty host)
+// connects to the local host, so those come back as the loopback address
+// of their family; everything else comes back as written. A host that is
+// not an IP (such as one with an IPv6 zone) gives nil, which a policy
+// refuses.
+func Reached(network, address string) net.IP {
+	h, _, err := net.SplitHostPort(address)
+	if err != nil {
+		h = address
+	}
+	var ip net.IP
+	if h == "" {
+		ip = net.IPv4zero
+		if strings.HasSuffix(network, "6") {
+			ip = net.IPv6unspecified
+		}
+	} else if ip = net.ParseIP(h); ip == nil {
+		return nil
+	}
+	switch {
+	case !ip.IsUnspecified():
+		return ip
+	case ip.To4() != nil:
+		return net.IPv4(127, 0, 0, 1)
+	}
+	return net.IPv6loopback
+}
+
 // MaySignalOthers reports whether the call in ctx may signal processes
 // that this arsenal-run did not start (yes, unless the scope says no).
 func MaySignalOthers(ctx context.Context) bool {
@@ -173,11 +157,13 @@ func MaySignalOthers(ctx context.Context) bool {
 	return !ok || sp.MaySignalOthers()
 }
 
-// SandboxRequired reports whether the call in ctx must run shell.exec
-// sandboxed.
-func SandboxRequired(ctx context.Context) bool {
-	sp, ok := ops.CallFrom(ctx).Scope.(SandboxPolicy)
-	return ok && sp.SandboxRequired()
+// SandboxRequirement returns the limits within which the call in ctx must
+// run programs sandboxed, or nil when it need not.
+func SandboxRequirement(ctx context.Context) *sandbox.Limits {
+	if sp, ok := ops.CallFrom(ctx).Scope.(SandboxPolicy); ok {
+		return sp.SandboxRequirement()
+	}
+	return nil
 }
 
 // HasDialPolicy reports whether the call in ctx restricts network access.
@@ -210,25 +196,13 @@ func Class(err error, fallback ops.Class) ops.Class {
 // os.Root so that symlinks cannot lead outside them.
 func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]byte, error) {
 	roots := append(Roots(ctx), extra...)
-	place, err := Locate(ctx, path, roots)
+	abs, err := Abs(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	root, err := os.OpenRoot(place.Root)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	fi, err := root.Stat(place.Rel)
-	switch {
-	case IsEscape(err):
+	b, err := fsroot.ReadFile(abs, roots, max)
+	if errors.Is(err, ops.ErrDenied) {
 		return nil, Denied(path, roots)
-	case err != nil:
-		return nil, err
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	case fi.Size() > max:
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d allowed", path, fi.Size(), max)
 	}
-	return root.ReadFile(place.Rel)
+	return b, err
 }

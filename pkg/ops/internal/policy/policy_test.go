@@ -30,11 +30,11 @@ func TestLocate(t *testing.T) {
 		roots []string
 		want  Place
 	}{
-		{"x.txt", []string{outer}, Place{outer, "inner/x.txt", filepath.Join(inner, "x.txt")}},
-		{"x.txt", []string{outer, inner}, Place{inner, "x.txt", filepath.Join(inner, "x.txt")}},
-		{outer, []string{outer}, Place{outer, ".", outer}},
-		{"../y", []string{outer}, Place{outer, "y", filepath.Join(outer, "y")}},
-		{filepath.Join(outer, "z"), []string{link}, Place{link, "z", filepath.Join(outer, "z")}},
+		{"x.txt", []string{outer}, Place{Root: outer, Rel: "inner/x.txt", Abs: filepath.Join(inner, "x.txt")}},
+		{"x.txt", []string{outer, inner}, Place{Root: inner, Rel: "x.txt", Abs: filepath.Join(inner, "x.txt")}},
+		{outer, []string{outer}, Place{Root: outer, Rel: ".", Abs: outer}},
+		{"../y", []string{outer}, Place{Root: outer, Rel: "y", Abs: filepath.Join(outer, "y")}},
+		{filepath.Join(outer, "z"), []string{link}, Place{Root: link, Rel: "z", Abs: filepath.Join(outer, "z")}},
 	}
 	for _, tc := range tests {
 		got, err := Locate(ctx, tc.path, tc.roots)
@@ -81,4 +81,73 @@ func TestDialer(t *testing.T) {
 		t.Fatalf("dial without a policy: %v", err)
 	}
 	c.Close()
+}
+
+func TestReached(t *testing.T) {
+	for _, tc := range []struct{ network, address, want string }{
+		{"tcp4", "0.0.0.0:80", "127.0.0.1"},
+		{"tcp6", "[::]:80", "::1"},
+		{"tcp6", "[0:0::0]:80", "::1"},
+		{"tcp4", "[::ffff:0.0.0.0]:80", "127.0.0.1"},
+		{"tcp4", ":80", "127.0.0.1"},
+		{"tcp6", ":80", "::1"},
+		{"tcp", ":80", "127.0.0.1"},
+		{"tcp4", "10.1.2.3:80", "10.1.2.3"},
+		{"tcp6", "[2001:db8::1]:443", "2001:db8::1"},
+		{"tcp4", "127.0.0.1:80", "127.0.0.1"},
+		{"tcp6", "[fe80::1%lo]:80", "<nil>"},
+	} {
+		if got := Reached(tc.network, tc.address).String(); got != tc.want {
+			t.Errorf("Reached(%s, %s) = %s, want %s", tc.network, tc.address, got, tc.want)
+		}
+	}
+}
+
+// naive refuses loopback addresses by looking only at the IP it is given,
+// as a scope does.
+type naive struct{ seen []string }
+
+func (n *naive) AllowDial(host string, ip net.IP) error {
+	n.seen = append(n.seen, host+"="+ip.String())
+	if ip.IsLoopback() {
+		return errors.New("loopback addresses are denied")
+	}
+	return nil
+}
+
+// TestDialerUnspecifiedIsLoopback dials a real listener on loopback
+// through the unspecified addresses, which on Linux reach it: the policy
+// must see a loopback address, not 0.0.0.0 or ::.
+func TestDialerUnspecifiedIsLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	for _, host := range []string{"0.0.0.0", "::", "::ffff:0.0.0.0", ""} {
+		addr := net.JoinHostPort(host, port)
+		// Without a policy the address does reach the listener.
+		c, err := DialContext(context.Background(), net.Dialer{}, "tcp", addr)
+		if err != nil {
+			t.Fatalf("dial %s without a policy: %v", addr, err)
+		}
+		c.Close()
+		pol := &naive{}
+		ctx := ops.WithCall(context.Background(), &ops.Call{Scope: pol})
+		c, err = DialContext(ctx, net.Dialer{}, "tcp", addr)
+		if err == nil {
+			c.Close()
+			t.Errorf("dial %s: connected, want it refused as loopback (policy saw %v)", addr, pol.seen)
+			continue
+		}
+		if !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("dial %s: %v, want a loopback denial", addr, err)
+		}
+		for _, s := range pol.seen {
+			if !strings.HasSuffix(s, "=127.0.0.1") && !strings.HasSuffix(s, "=::1") {
+				t.Errorf("dial %s: the policy saw %s, want a loopback address", addr, s)
+			}
+		}
+	}
 }

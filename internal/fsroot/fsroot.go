@@ -1,0 +1,134 @@
+// Package fsroot confines file access to a set of directory trees, the
+// file roots of an authorization scope. A path is first placed lexically
+// under the deepest root that holds it, then opened through os.Root, so
+// that neither ".." nor a symlink can lead outside.
+//
+// The file operations, playbook.run and the preflight check of
+// sub-playbooks share it, so a path means the same to all of them.
+package fsroot
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// Defaults returns the roots used when a scope sets none: the working
+// directory and the temp directory.
+func Defaults() []string {
+	var roots []string
+	if wd, err := os.Getwd(); err == nil {
+		roots = append(roots, wd)
+	}
+	return append(roots, os.TempDir())
+}
+
+// Place is a path located inside a root.
+type Place struct {
+	Root string // the root directory, as the scope gave it
+	Rel  string // the path relative to Root, "." for the root itself
+	Abs  string // the absolute path as resolved
+}
+
+// Locate finds the root that lexically contains the absolute path abs
+// among roots, preferring the deepest one. The caller then opens Place.Rel
+// through os.OpenRoot(Place.Root), which stops symlinks and ".." from
+// leaving the root. A path under no root is an error wrapping ops.ErrDenied
+// that names the path and the roots.
+func Locate(abs string, roots []string) (Place, error) {
+	abs = filepath.Clean(abs)
+	best, bestLen := Place{}, -1
+	for _, r := range roots {
+		if r == "" {
+			continue
+		}
+		for _, form := range rootForms(r) {
+			rel, err := filepath.Rel(form, abs)
+			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				continue
+			}
+			if len(form) > bestLen {
+				best, bestLen = Place{Root: r, Rel: rel, Abs: abs}, len(form)
+			}
+		}
+	}
+	if bestLen < 0 {
+		return Place{}, Denied(abs, roots)
+	}
+	return best, nil
+}
+
+// rootForms returns a root as given and, when it differs, with symlinks
+// resolved, so that /tmp/x matches a root /tmp that is a link to /private/tmp
+// and the other way round.
+func rootForms(r string) []string {
+	r = filepath.Clean(r)
+	forms := []string{r}
+	if ev, err := filepath.EvalSymlinks(r); err == nil && ev != r {
+		forms = append(forms, ev)
+	}
+	return forms
+}
+
+// Denied returns the error for a path outside every root.
+func Denied(path string, roots []string) error {
+	if len(roots) == 0 {
+		return fmt.Errorf("%w: path %q: the caller's scope allows no file access", ops.ErrDenied, path)
+	}
+	return fmt.Errorf("%w: path %q is outside the allowed roots (%s); use a path inside one of them", ops.ErrDenied, path, strings.Join(roots, ", "))
+}
+
+// IsEscape reports whether err is os.Root refusing a path that leaves the
+// root through ".." or a symlink.
+func IsEscape(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
+// ReadFile reads the regular file at the absolute path abs, of at most max
+// bytes, if it lies inside one of roots, through os.Root so that symlinks
+// cannot lead outside them. Its errors never quote the file's content: a
+// path outside the roots wraps ops.ErrDenied and names the path and the
+// roots, a FIFO or device is refused before it is opened for reading.
+func ReadFile(abs string, roots []string, max int64) ([]byte, error) {
+	place, err := Locate(abs, roots)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(place.Root)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	// O_NONBLOCK: a FIFO put in the file's place opens at once, and is
+	// then refused as not regular instead of blocking the read.
+	f, err := root.OpenFile(place.Rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if IsEscape(err) {
+		return nil, Denied(abs, roots)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, err
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file", abs)
+	case fi.Size() > max:
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d allowed", abs, fi.Size(), max)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is over %d bytes, more than allowed", abs, max)
+	}
+	return b, nil
+}

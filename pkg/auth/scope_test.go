@@ -1,0 +1,240 @@
+package auth
+
+import (
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/schema/schematest"
+)
+
+// TestScopeUnspecifiedIsLoopback checks that every address rule treats the
+// unspecified addresses, which reach the local host on Linux, as loopback.
+func TestScopeUnspecifiedIsLoopback(t *testing.T) {
+	unspecified := []string{"0.0.0.0", "::", "::ffff:0.0.0.0", "0:0:0:0:0:0:0:0"}
+	rules := map[string]*HTTPRules{
+		"deny_loopback":  {DenyLoopback: true},
+		"deny_cidrs v4":  {DenyCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}},
+		"allow_cidrs":    {AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("::/128")}},
+		"allow_hosts":    {AllowHosts: []string{"api.example.com"}},
+		"deny_loopback+": {DenyLoopback: true, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}},
+	}
+	for name, h := range rules {
+		s := newScope([]*Role{{Name: "r", HTTP: h}})
+		for _, ip := range unspecified {
+			err := s.AllowDial(ip, net.ParseIP(ip))
+			if err == nil {
+				t.Errorf("%s: AllowDial(%s) allowed, want it refused as the local host", name, ip)
+				continue
+			}
+			if !strings.Contains(err.Error(), "127.0.0.1") && !strings.Contains(err.Error(), "::1") {
+				t.Errorf("%s: AllowDial(%s) = %v, want it to name the loopback address reached", name, ip, err)
+			}
+		}
+	}
+	// A rule that allows loopback allows the unspecified address too.
+	s := newScope([]*Role{{Name: "r", HTTP: &HTTPRules{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}}})
+	for _, ip := range unspecified {
+		if err := s.AllowDial(ip, net.ParseIP(ip)); err != nil {
+			t.Errorf("allow loopback: AllowDial(%s) = %v", ip, err)
+		}
+	}
+	// Other addresses are unchanged, mapped ones checked as IPv4.
+	s = newScope([]*Role{{Name: "r", HTTP: &HTTPRules{DenyLoopback: true}}})
+	for ip, ok := range map[string]bool{"10.0.0.1": true, "::ffff:127.0.0.1": false, "::ffff:10.0.0.1": true, "2001:db8::1": true} {
+		if err := s.AllowDial("h", net.ParseIP(ip)); (err == nil) != ok {
+			t.Errorf("AllowDial(%s) = %v, want ok=%v", ip, err, ok)
+		}
+	}
+}
+
+func TestRequireSandboxForms(t *testing.T) {
+	reg := testRegistry(t)
+	p, err := ParsePolicy("policy.yaml", []byte(`version: 1
+roles:
+  yes: {require_sandbox: true}
+  no: {require_sandbox: false}
+  limits: {require_sandbox: {memory: 512Mi, processes: 64, cpu: 1m}}
+  online: {require_sandbox: {network: true}}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, name := range []string{"yes", "no", "limits", "online", RoleOperator} {
+		s := newScope([]*Role{p.Roles[name]})
+		got[name] = "free"
+		if r := s.SandboxRequirement(); r != nil {
+			got[name] = r.String()
+		}
+	}
+	want := map[string]string{
+		"yes":        "{network: false}",
+		"no":         "free",
+		"limits":     "{network: false, memory: 512Mi, cpu: 1m0s, processes: 64}",
+		"online":     "{network: true}",
+		RoleOperator: "free",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requirements (-want +got):\n%s", diff)
+	}
+	for src, msg := range map[string]string{
+		"require_sandbox: yes-please":           "policy.yaml:3:24: require_sandbox takes true, false, or limits",
+		"require_sandbox: {memry: 1Gi}":         `policy.yaml:3:25: unknown key "memry" in require_sandbox (did you mean "memory"?)`,
+		"require_sandbox: {memory: lots}":       `policy.yaml:3:33: require_sandbox memory: want a size like 256Mi`,
+		"require_sandbox: {processes: 0}":       "policy.yaml:3:36: require_sandbox processes: 0 is out of range",
+		"require_sandbox: {network: sometimes}": "policy.yaml:3:34: require_sandbox network: want true or false",
+	} {
+		_, err := ParsePolicy("policy.yaml", []byte("version: 1\nroles:\n  r: {"+src+"}\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: %v, want %q", src, err, msg)
+		}
+	}
+}
+
+// TestScopeOfInheritingRole checks that a role's own scope settings hold
+// when it inherits a role that sets none, as the built-in ones do: before,
+// inheriting operator voided require_sandbox and http rules.
+func TestScopeOfInheritingRole(t *testing.T) {
+	reg := testRegistry(t)
+	p, err := ParsePolicy("policy.yaml", []byte(`version: 1
+roles:
+  ci:
+    inherits: [operator]
+    require_sandbox: {memory: 256Mi}
+    http: {deny_loopback: true}
+  lenient:
+    require_sandbox: {memory: 1Gi, processes: 10}
+    http: {allow_hosts: [example.com]}
+  free: {require_sandbox: false}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := func(roles ...string) *Scope {
+		s, err := p.Subject(roles, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.scope
+	}
+	ci := scope("ci")
+	if r := ci.SandboxRequirement(); r == nil || r.String() != "{network: false, memory: 256Mi}" {
+		t.Errorf("ci inherits operator: sandbox requirement %v, want {network: false, memory: 256Mi}", r)
+	}
+	if err := ci.AllowDial("0.0.0.0", net.ParseIP("0.0.0.0")); err == nil {
+		t.Error("ci inherits operator: deny_loopback is void")
+	}
+	// Roles that set a field add up: the loosest sandbox, any host allowed.
+	both := scope("ci", "lenient")
+	if r := both.SandboxRequirement(); r == nil || r.String() != "{network: false, memory: 1Gi}" {
+		t.Errorf("ci + lenient: %v, want {network: false, memory: 1Gi}", r)
+	}
+	if err := both.AllowDial("example.com", net.ParseIP("93.184.216.34")); err != nil {
+		t.Errorf("ci + lenient: %v", err)
+	}
+	// An explicit require_sandbox: false lifts the requirement.
+	if scope("ci", "free").SandboxRequired() {
+		t.Error("ci + free: a sandbox is still required")
+	}
+}
+
+// TestSandboxRoleDeniesProcessStart checks that a role that requires a
+// sandbox may not run process.start, whose process cannot be sandboxed,
+// while a grant to a role without the requirement still may.
+func TestSandboxRoleDeniesProcessStart(t *testing.T) {
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	dir := t.TempDir()
+	pbPath := writeFile(t, dir, "pb.yaml", `version: 1
+name: t
+steps:
+  - {id: start, op: process.start, with: {command: [sleep, "1"]}}
+  - {id: sh, op: shell.exec, with: {command: ["true"], sandbox: {}}}
+`)
+	pb, err := steps.Load(pbPath, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
+roles:
+  ci: {max_risk: write, require_sandbox: true}
+  runner:
+    require_sandbox: true
+    playbooks: [{path: pb.yaml, as: operator}]
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := p.Preflight([]string{"ci"}, pb, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ds[0].Decision; d.Allowed || !strings.Contains(d.Rule, "process.start cannot run sandboxed") {
+		t.Errorf("process.start under require_sandbox: %+v", d)
+	}
+	if d := ds[1].Decision; !d.Allowed {
+		t.Errorf("shell.exec with sandbox: %+v", d)
+	}
+	ds, _ = p.Preflight([]string{"runner"}, pb, reg)
+	if d := ds[0].Decision; !d.Allowed || !strings.Contains(d.Via, "grant") {
+		t.Errorf("process.start through a grant as operator: %+v", d)
+	}
+}
+
+func TestPolicySchemaRequireSandbox(t *testing.T) {
+	s := schematest.Compile(t, "policy")
+	for src, ok := range map[string]bool{
+		"require_sandbox: true":  true,
+		"require_sandbox: false": true,
+		"require_sandbox: {network: false, memory: 512Mi, cpu: 90s, processes: 64}":       true,
+		"require_sandbox: {memory: 1073741824, file_size: 10M, cpu: 2.5, open_files: 64}": true,
+		"require_sandbox: yes-please":       false,
+		"require_sandbox: {memry: 1Gi}":     false,
+		"require_sandbox: {memory: lots}":   false,
+		"require_sandbox: {processes: 0}":   false,
+		"require_sandbox: {network: maybe}": false,
+	} {
+		err := s.Validate(yamlToJSON(t, []byte("version: 1\nroles:\n  r: {"+src+"}\n")))
+		if (err == nil) != ok {
+			t.Errorf("%s: schema says %v, want ok=%v", src, err, ok)
+		}
+	}
+}
+
+// TestHTTPRulesOfInheritingRole checks that a role's http rules hold when
+// it inherits a role without any, as the built-in ones are: before, the
+// inherited role made the network unrestricted.
+func TestHTTPRulesOfInheritingRole(t *testing.T) {
+	p, err := ParsePolicy("policy.yaml", []byte(`version: 1
+roles:
+  oncall:
+    inherits: [viewer]
+    http: {deny_loopback: true}
+`), testRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.Subject([]string{"oncall"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ip := range []string{"127.0.0.1", "0.0.0.0", "::"} {
+		if err := s.scope.AllowDial(ip, net.ParseIP(ip)); err == nil {
+			t.Errorf("oncall inherits viewer: %s allowed despite deny_loopback", ip)
+		}
+	}
+	if err := s.scope.AllowDial("example.com", net.ParseIP("93.184.216.34")); err != nil {
+		t.Errorf("a public address: %v", err)
+	}
+}
