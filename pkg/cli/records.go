@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,9 +72,10 @@ func historyCommand() *command {
 	return &command{
 		name:     "history",
 		summary:  "list recorded runs",
-		synopsis: "history [--playbook NAME] [--status S] [--since 24h] [--limit N] [--json] [--state-dir DIR]",
+		synopsis: "history [--playbook NAME] [--status S] [--trigger T] [--since 24h] [--limit N] [--json] [--state-dir DIR]",
 		help: `List the runs recorded under the state dir, newest first. Runs of a process
-that died are shown as interrupted.`,
+that died are shown as interrupted. Slots the scheduler skipped or missed are
+listed too, with status skipped or missed.`,
 		exits: "0 listed; 2 bad usage or no readable history.",
 		run:   runHistory,
 	}
@@ -83,7 +85,8 @@ func runHistory(e *env, args []string) int {
 	c := historyCommand()
 	fs := newFlags(e, c)
 	playbook := fs.String("playbook", "", "only runs of the playbook `NAME`")
-	status := fs.String("status", "", "only runs with status `S` (succeeded, failed, cancelled, running, interrupted)")
+	status := fs.String("status", "", "only runs with status `S` (succeeded, failed, cancelled, running, interrupted, skipped, missed)")
+	trigger := fs.String("trigger", "", "only runs started by `T`: cli, schedule or api")
 	since := fs.Duration("since", 0, "only runs started within `D`, like 24h")
 	limit := fs.Int("limit", history.DefaultLimit, "at most `N` runs")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -98,12 +101,15 @@ func runHistory(e *env, args []string) int {
 	if *since < 0 || *limit < 1 {
 		return fs.usageError("--since must be positive and --limit at least 1")
 	}
+	if *trigger != "" && !slices.Contains(history.Triggers, history.Trigger(*trigger)) {
+		return fs.usageError("unknown trigger %q; use cli, schedule or api", *trigger)
+	}
 	store, ok := openStore(e, c, *dir)
 	if !ok {
 		return ExitUsage
 	}
 	defer store.Close()
-	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Limit: *limit}
+	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Trigger: history.Trigger(*trigger), Limit: *limit}
 	if *since > 0 {
 		f.Since = time.Now().Add(-*since)
 	}
