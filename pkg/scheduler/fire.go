@@ -259,7 +259,7 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 		s.metrics.runs.WithLabelValues(s.metrics.label(e.pb.Name), string(report.StatusFailed)).Inc()
 		s.log.Error().Str("playbook", e.pb.Name).Str("slot", slot).Err(err).Msg("the run could not be started")
 		s.afterEnd(e, now)
-		s.signal()
+		s.signalIfStopping()
 		s.mu.Unlock()
 		return
 	}
@@ -271,7 +271,6 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 	}
 	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Dur("delay", now.Sub(rs.fireAt)).Msg("run started")
 	done := safeDone(h)
-	s.signal()
 	s.mu.Unlock()
 
 	<-done
@@ -287,10 +286,19 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 	e.last = &RunInfo{ID: rs.id, Slot: rs.slot, Status: status, StartedAt: &rs.start, FinishedAt: &now}
 	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
 	s.afterEnd(e, now)
-	// Signalled under mu, so that whoever holds mu and sees an empty
-	// wake channel knows the loop has nothing left to take in.
-	s.signal()
+	s.signalIfStopping()
 	s.mu.Unlock()
+}
+
+// signalIfStopping wakes shutdown, which waits for the runs to end; the
+// loop itself has nothing to do when a run starts or ends, so it is not
+// woken (a thousand runs a second would wake it a thousand times). s.mu is
+// held, so whoever holds it and sees an empty wake channel knows there is
+// nothing left to take in.
+func (s *Scheduler) signalIfStopping() {
+	if s.stopping {
+		s.signal()
+	}
 }
 
 // afterEnd starts e's queued slot once none of its runs is left, unless
