@@ -216,7 +216,8 @@ func insertSlotRun(ctx context.Context, tx *sql.Tx, sl Slot) error {
 }
 
 // Slots returns the recorded slots of a playbook at or after since, oldest
-// first, at most limit (0: all).
+// first, at most limit (0: all). It reads the slots of every playbook from
+// since on: it is meant for a look at recent slots, not for reports.
 func (s *Store) Slots(ctx context.Context, playbook string, since time.Time, limit int) ([]Slot, error) {
 	q := `SELECT slot, outcome, run_id, blocked_by, message, decided_at FROM schedule_slots
 		WHERE playbook = ? AND slot >= ? ORDER BY slot`
@@ -247,11 +248,11 @@ func (s *Store) Slots(ctx context.Context, playbook string, since time.Time, lim
 	return out, nil
 }
 
-// PruneSlots deletes the slot records decided before `before` and returns
-// how many. Slots stay claimed: the schedules table keeps each playbook's
+// PruneSlots deletes the records of slots before `before` and returns how
+// many. Slots stay claimed: the schedules table keeps each playbook's
 // newest slot, and no slot at or before it is ever claimed again.
 func (s *Store) PruneSlots(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM schedule_slots WHERE decided_at < ?`, ms(before))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM schedule_slots WHERE slot < ?`, ms(before))
 	if err != nil {
 		return 0, fmt.Errorf("history: prune slots: %w", err)
 	}
