@@ -180,18 +180,8 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// scheduleCommand and serveCommand describe commands of the product
-// contract that this build does not provide yet; calling them says so.
-func scheduleCommand() *command {
-	return &command{
-		name:     "schedule",
-		summary:  "run playbooks on their cron schedules (not in this build yet)",
-		synopsis: "schedule PLAYBOOK|DIR... [--state-dir DIR] [--role R] [--listen ADDR] [--next N]",
-		help:     "Run every given playbook that has a schedule: block, on its schedule. Not in this build yet.",
-		exits:    "2: not available in this build.",
-	}
-}
-
+// serveCommand describes a command of the product contract that this
+// build does not provide yet; calling it says so.
 func serveCommand() *command {
 	return &command{
 		name:     "serve",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,12 +72,13 @@ func historyCommand() *command {
 	return &command{
 		name:    "history",
 		summary: "list recorded runs",
-		synopsis: `history [--playbook NAME] [--status S] [--since 24h] [--limit N] [--json] [--state-dir DIR]
+		synopsis: `history [--playbook NAME] [--status S] [--trigger T] [--since 24h] [--limit N] [--json] [--state-dir DIR]
     history show RUN_ID [--json] [--state-dir DIR]`,
 		help: `List the runs recorded under the state dir, newest first. Runs of a process
-that died are shown as interrupted. 'history show RUN_ID' prints one run with
-its steps, as recorded while it ran: a run whose process died still shows the
-steps that finished.`,
+that died are shown as interrupted. Slots the scheduler skipped or missed are
+listed too, with status skipped or missed. 'history show RUN_ID' prints one run
+with its steps, as recorded while it ran: a run whose process died still shows
+the steps that finished.`,
 		exits: "0 listed; 2 bad usage or no readable history.",
 		run:   runHistory,
 	}
@@ -92,6 +94,7 @@ func runHistory(e *env, args []string) int {
 	status := fs.String("status", "", "only runs with status `S` ("+strings.Join(history.Statuses(), ", ")+")")
 	var since durationFlag
 	fs.Var(&since, "since", "only runs started within `D`, like 24h, 2d or 1w")
+	trigger := fs.String("trigger", "", "only runs started by `T`: cli, schedule or api")
 	limit := fs.Int("limit", history.DefaultLimit, "at most `N` runs")
 	asJSON := fs.Bool("json", false, "print JSON")
 	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
@@ -108,12 +111,15 @@ func runHistory(e *env, args []string) int {
 	if *status != "" && !contains(history.Statuses(), *status) {
 		return fs.usageError("--status %q is not a run status%s; use one of %s", *status, suggest.DidYouMean(*status, history.Statuses()), strings.Join(history.Statuses(), ", "))
 	}
+	if *trigger != "" && !slices.Contains(history.Triggers, history.Trigger(*trigger)) {
+		return fs.usageError("unknown trigger %q; use cli, schedule or api", *trigger)
+	}
 	store, ok := openStore(e, c, *dir)
 	if !ok {
 		return ExitUsage
 	}
 	defer store.Close()
-	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Limit: *limit}
+	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Trigger: history.Trigger(*trigger), Limit: *limit}
 	if since.d > 0 {
 		f.Since = time.Now().Add(-since.d)
 	}

@@ -19,6 +19,7 @@ import (
 type Filter struct {
 	Playbook string
 	Status   report.Status
+	Trigger  Trigger
 	Since    time.Time // runs started at or after
 	Limit    int       // at most this many; 0 means DefaultLimit
 }
@@ -27,7 +28,7 @@ type Filter struct {
 const DefaultLimit = 50
 
 const runColumns = `id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
-	inputs, report_path, error_class, error_message, resumed_from`
+	inputs, report_path, error_class, error_message, resumed_from, triggered_by, slot, blocked_by`
 
 // List returns the runs that match f, newest first.
 func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
@@ -38,6 +39,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
 	}
 	if f.Status != "" {
 		where, args = append(where, "status = ?"), append(args, string(f.Status))
+	}
+	if f.Trigger != "" {
+		where, args = append(where, "triggered_by = ?"), append(args, string(f.Trigger))
 	}
 	if !f.Since.IsZero() {
 		where, args = append(where, "started_at >= ?"), append(args, ms(f.Since))
@@ -88,11 +92,17 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var r Run
 	var roles, inputs, status, errClass, errMsg string
 	var started int64
-	var finished, dur sql.NullInt64
+	var finished, dur, slot sql.NullInt64
+	var trigger string
 	err := sc.Scan(&r.ID, &r.Playbook, &r.Path, &r.SHA256, &roles, &status, &started, &finished, &dur,
-		&inputs, &r.ReportPath, &errClass, &errMsg, &r.ResumedFrom)
+		&inputs, &r.ReportPath, &errClass, &errMsg, &r.ResumedFrom, &trigger, &slot, &r.BlockedBy)
 	if err != nil {
 		return r, err
+	}
+	r.Trigger = Trigger(trigger)
+	if slot.Valid {
+		t := fromMS(slot.Int64)
+		r.Slot = &t
 	}
 	r.Status = report.Status(status)
 	r.StartedAt = fromMS(started)
@@ -129,7 +139,8 @@ type OpStats struct {
 }
 
 // PlaybookStats summarises the finished runs of one playbook: Errors counts
-// failed and interrupted runs; durations are whole runs.
+// failed and interrupted runs; durations are whole runs. Slots the
+// scheduler skipped or missed have rows but are not runs, and not counted.
 type PlaybookStats struct {
 	Playbook  string  `json:"playbook"`
 	Count     int64   `json:"count"`
@@ -152,7 +163,7 @@ const (
 		WHERE call = 1 AND started_at >= ?`
 	playbookStatsQuery = `SELECT playbook, COALESCE(duration_ms, 0), status IN ('failed', 'interrupted')
 		FROM runs INDEXED BY runs_stats
-		WHERE started_at >= ? AND status != 'running'`
+		WHERE started_at >= ? AND status NOT IN ('running', 'skipped', 'missed')`
 )
 
 // Stats returns per-op and per-playbook counts, error rates and duration

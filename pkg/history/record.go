@@ -29,6 +29,9 @@ type Run struct {
 	ReportPath  string         `json:"report_path,omitempty"`
 	Error       *report.Error  `json:"error,omitempty"`
 	ResumedFrom string         `json:"resumed_from,omitempty"`
+	Trigger     Trigger        `json:"trigger,omitempty"`    // "" is recorded as cli
+	Slot        *time.Time     `json:"slot,omitempty"`       // scheduled runs: the slot, before jitter
+	BlockedBy   string         `json:"blocked_by,omitempty"` // skipped slots: the run still running
 }
 
 // StepResult is one row recorded while a run goes on: a plain step or one
@@ -52,7 +55,7 @@ const (
 )
 
 // RecordStart records that a run started, with status running and this
-// Store as its owner; run.StartedAt defaults to now. It ignores run.Status,
+// Store as its owner; run.StartedAt defaults to now and run.Trigger to cli. It ignores run.Status,
 // Inputs and Error: inputs enter the history only from the masked report,
 // in RecordFinish, so unmasked secrets can never reach the database.
 // Recording the same id again replaces the row. A relative ReportPath is
@@ -66,13 +69,15 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	if started.IsZero() {
 		started = s.now()
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = s.db.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner, triggered_by, slot)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
 			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
+			triggered_by = excluded.triggered_by, slot = excluded.slot,
 			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`,
-		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), absPath(run.ReportPath), run.ResumedFrom, s.owner)
+		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), absPath(run.ReportPath), run.ResumedFrom, s.owner,
+		string(triggerOrCLI(run.Trigger)), msOrNil(run.Slot))
 	if err != nil {
 		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
 	}

@@ -69,6 +69,38 @@ var migrations = []string{
 	CREATE INDEX steps_stats ON steps (started_at, op, duration_ms, status) WHERE call = 1;
 	CREATE INDEX runs_stats ON runs (started_at, playbook, duration_ms, status);
 	CREATE INDEX runs_running ON runs (owner) WHERE status = 'running';`,
+
+	// 3: what started a run (cli, schedule or api), the slot a scheduled
+	// run was for, and for a slot skipped by the overlap policy the run
+	// that blocked it.
+	`ALTER TABLE runs ADD COLUMN triggered_by TEXT NOT NULL DEFAULT 'cli';
+	ALTER TABLE runs ADD COLUMN slot INTEGER;
+	ALTER TABLE runs ADD COLUMN blocked_by TEXT NOT NULL DEFAULT '';
+	CREATE INDEX runs_trigger ON runs (triggered_by, started_at);`,
+
+	// 4: the scheduler's memory (slots.go). schedules holds, per playbook,
+	// the fingerprint of its schedule, since when it has had it, and the
+	// newest slot decided; schedule_slots one row per decided slot, whose
+	// primary key is what makes a slot fire at most once. The key starts
+	// with the slot, so the rows of one moment's batch go in next to each
+	// other at the end of the tree: keyed by playbook first, a thousand
+	// playbooks firing each second dirtied a thousand pages a second.
+	`CREATE TABLE schedules (
+		playbook    TEXT PRIMARY KEY,
+		fingerprint TEXT NOT NULL,
+		since       INTEGER NOT NULL,
+		last_slot   INTEGER
+	) WITHOUT ROWID;
+	CREATE TABLE schedule_slots (
+		playbook   TEXT NOT NULL,
+		slot       INTEGER NOT NULL,
+		outcome    TEXT NOT NULL,
+		run_id     TEXT NOT NULL DEFAULT '',
+		blocked_by TEXT NOT NULL DEFAULT '',
+		message    TEXT NOT NULL DEFAULT '',
+		decided_at INTEGER NOT NULL,
+		PRIMARY KEY (slot, playbook)
+	) WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

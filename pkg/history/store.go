@@ -49,9 +49,11 @@ const (
 )
 
 // Statuses lists the statuses a run can have in the history, for filters:
-// the run statuses of a report, then running and interrupted.
+// the run statuses of a report, running and interrupted, then skipped and
+// missed for slots the scheduler did not fire.
 func Statuses() []string {
-	return []string{string(report.StatusSucceeded), string(report.StatusFailed), string(report.StatusCancelled), string(StatusRunning), string(StatusInterrupted)}
+	return []string{string(report.StatusSucceeded), string(report.StatusFailed), string(report.StatusCancelled), string(StatusRunning), string(StatusInterrupted),
+		string(report.StatusSkipped), string(StatusMissed)}
 }
 
 // ErrNotFound is returned by Get for an unknown run id.

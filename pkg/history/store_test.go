@@ -54,7 +54,7 @@ func TestRecordAndGet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Run{ID: "r1", Playbook: "restart-workers", Path: "p.yaml", Roles: []string{"operator"}, Status: StatusRunning, StartedAt: t0}
+	want := Run{ID: "r1", Playbook: "restart-workers", Path: "p.yaml", Roles: []string{"operator"}, Status: StatusRunning, StartedAt: t0, Trigger: TriggerCLI}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after start (-want +got):\n%s", diff)
 	}
@@ -70,6 +70,7 @@ func TestRecordAndGet(t *testing.T) {
 		Status: report.StatusFailed, StartedAt: t0, FinishedAt: ptr(t0.Add(time.Second)), DurationMS: 1000,
 		Inputs:     map[string]any{"threshold": float64(90), "token": "***"},
 		ReportPath: reportPath, Error: &report.Error{Class: "execution", Message: "step stop failed: item 1: not permitted"},
+		Trigger: TriggerCLI,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after finish (-want +got):\n%s", diff)

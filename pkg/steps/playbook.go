@@ -148,9 +148,6 @@ type Schedule struct {
 	Location         *time.Location
 	Overlap          string // skip | queue | allow | replace
 	Jitter           time.Duration
-	Catchup          string // none | last
-	StartingDeadline time.Duration
-	// Next returns the first fire time after t, or the zero time when there
-	// is none; it already applies Location.
-	Next func(t time.Time) time.Time `json:"-"`
+	Catchup          string        // none | last
+	StartingDeadline time.Duration // 0 = no limit
 }

@@ -26,8 +26,10 @@ const MinEvery = time.Second
 
 // ParseCron parses a cron spec the way a playbook's schedule.cron is read,
 // refusing the forms robfig/cron mishandles: CRON_TZ=/TZ= prefixes (use
-// timezone), @every below one second or negative, and specs that never fire.
-// now is the time from which "never fires" is judged.
+// timezone), @every below one second, negative or with a fraction of a
+// second, and specs that never fire. now is the time from which "never
+// fires" is judged. The schedule it returns knows no time zone and no
+// daylight-saving rule; pkg/scheduler turns it into fire times.
 func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, string) {
 	s := strings.TrimSpace(spec)
 	if strings.HasPrefix(s, "TZ=") || strings.HasPrefix(s, "CRON_TZ=") {
@@ -40,6 +42,10 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		}
 		if d < MinEvery {
 			return nil, "@every " + strings.TrimSpace(rest) + " is below the minimum of 1s"
+		}
+		if d%time.Second != 0 {
+			// robfig/cron drops the fraction without a word.
+			return nil, "@every " + strings.TrimSpace(rest) + " is not a whole number of seconds; write it as @every " + d.Truncate(time.Second).String() + " or @every " + (d.Truncate(time.Second) + time.Second).String()
 		}
 	}
 	sched, err := cronParser.Parse(s)
@@ -98,12 +104,9 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 	if sc.Cron == "" {
 		return
 	}
-	sched, problem := ParseCron(sc.Cron, sc.Location, time.Now())
-	if problem != "" {
+	if _, problem := ParseCron(sc.Cron, sc.Location, time.Now()); problem != "" {
 		l.d.Add(yamlx.PosOf(yamlx.Deref(cronNode)), "%s", problem)
 		return
 	}
-	loc := sc.Location
-	sc.Next = func(t time.Time) time.Time { return sched.Next(t.In(loc)) }
 	l.pb.Schedule = sc
 }

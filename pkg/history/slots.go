@@ -1,0 +1,285 @@
+package history
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// Trigger says what started a run.
+type Trigger string
+
+// The triggers of a run.
+const (
+	TriggerCLI      Trigger = "cli"      // arsenal-run run
+	TriggerSchedule Trigger = "schedule" // the scheduler, for a slot
+	TriggerAPI      Trigger = "api"      // the REST API
+)
+
+// Triggers lists every trigger, for flags and validation.
+var Triggers = []Trigger{TriggerCLI, TriggerSchedule, TriggerAPI}
+
+// StatusMissed is the history status of a slot the scheduler did not fire
+// because it came too late: the scheduler was down or the machine
+// suspended, and the schedule's catch-up rule let the slot go. A slot
+// skipped by the overlap policy has report.StatusSkipped.
+const StatusMissed report.Status = "missed"
+
+// SlotOutcome is what the scheduler decided for one slot.
+type SlotOutcome string
+
+// The outcomes of a slot. Only fired slots become runs; the others get a
+// run row of their own, with the status the outcome names, so that
+// `history` shows them among the runs.
+const (
+	SlotFired   SlotOutcome = "fired"   // a run was started for it
+	SlotQueued  SlotOutcome = "queued"  // it waits for the running run (overlap queue or replace)
+	SlotSkipped SlotOutcome = "skipped" // the overlap policy let it go
+	SlotMissed  SlotOutcome = "missed"  // it came too late, or the scheduler stopped while it waited
+	SlotFailed  SlotOutcome = "failed"  // the run could not be started
+)
+
+// Slot is the record of one slot of one playbook.
+type Slot struct {
+	Playbook  string
+	Path      string // the playbook's file, for the run row of a slot that did not run
+	SHA256    string
+	Slot      time.Time // the slot, before jitter
+	Outcome   SlotOutcome
+	RunID     string    // fired: the run, once known
+	BlockedBy string    // skipped or queued: the run that was still running
+	Message   string    // why, in a sentence
+	At        time.Time // when it was decided
+}
+
+// ScheduleRef names one playbook's schedule for TrackSchedules.
+type ScheduleRef struct {
+	Playbook    string
+	Fingerprint string // changes whenever the schedule's slots change
+}
+
+// Cursor is what the history remembers of one playbook's schedule.
+type Cursor struct {
+	Since time.Time // when the playbook first had this schedule
+	Last  time.Time // the newest slot decided; zero when none
+}
+
+// TrackSchedules records the schedules the scheduler has loaded and
+// returns each one's cursor. A playbook seen for the first time, or whose
+// fingerprint changed, gets Since = now: its slots before now are not
+// missed, they belong to another schedule, so editing a schedule never
+// fires retroactively. Last is kept across edits, so a slot already decided
+// never fires again.
+func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []ScheduleRef) (map[string]Cursor, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("history: track schedules: %w", err)
+	}
+	defer tx.Rollback()
+	out := make(map[string]Cursor, len(refs))
+	for _, ref := range refs {
+		var fp string
+		var since int64
+		var last sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT fingerprint, since, last_slot FROM schedules WHERE playbook = ?`, ref.Playbook).Scan(&fp, &since, &last)
+		switch {
+		case err == sql.ErrNoRows:
+			_, err = tx.ExecContext(ctx, `INSERT INTO schedules (playbook, fingerprint, since) VALUES (?, ?, ?)`, ref.Playbook, ref.Fingerprint, ms(now))
+			since = ms(now)
+		case err == nil && fp != ref.Fingerprint:
+			_, err = tx.ExecContext(ctx, `UPDATE schedules SET fingerprint = ?, since = ? WHERE playbook = ?`, ref.Fingerprint, ms(now), ref.Playbook)
+			since = ms(now)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("history: track schedule of %s: %w", ref.Playbook, err)
+		}
+		c := Cursor{Since: fromMS(since)}
+		if last.Valid {
+			c.Last = fromMS(last.Int64)
+		}
+		out[ref.Playbook] = c
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("history: track schedules: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimSlots records slots, in order and in one transaction, and reports
+// for each whether it was recorded. A slot is refused when it was recorded
+// before (the primary key of (playbook, slot)) or is not newer than the
+// newest slot recorded for its playbook, so a slot is claimed at most once
+// across restarts, processes sharing the state dir, and clock jumps; the
+// slots of one playbook must come oldest first. A skipped, missed or failed
+// slot also gets its run row.
+func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
+	claimed := make([]bool, len(slots))
+	if len(slots) == 0 {
+		return claimed, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("history: claim slots: %w", err)
+	}
+	defer tx.Rollback()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO schedule_slots (playbook, slot, outcome, run_id, blocked_by, message, decided_at)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
+		WHERE NOT EXISTS (SELECT 1 FROM schedules WHERE playbook = ?1 AND last_slot >= ?2)
+		ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return nil, fmt.Errorf("history: claim slots: %w", err)
+	}
+	defer insert.Close()
+	advance, err := tx.PrepareContext(ctx, `INSERT INTO schedules (playbook, fingerprint, since, last_slot) VALUES (?1, '', ?2, ?2)
+		ON CONFLICT (playbook) DO UPDATE SET last_slot = MAX(COALESCE(last_slot, excluded.last_slot), excluded.last_slot)`)
+	if err != nil {
+		return nil, fmt.Errorf("history: claim slots: %w", err)
+	}
+	defer advance.Close()
+	for i, sl := range slots {
+		res, err := insert.ExecContext(ctx, sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At))
+		if err != nil {
+			return nil, fmt.Errorf("history: claim slot %s of %s: %w", sl.Slot.Format(time.RFC3339), sl.Playbook, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			continue
+		}
+		claimed[i] = true
+		if _, err := advance.ExecContext(ctx, sl.Playbook, ms(sl.Slot)); err != nil {
+			return nil, fmt.Errorf("history: claim slot of %s: %w", sl.Playbook, err)
+		}
+		if err := insertSlotRun(ctx, tx, sl); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("history: claim slots: %w", err)
+	}
+	return claimed, nil
+}
+
+// SettleSlot records the later outcome of a claimed slot: a queued slot
+// that fired, or was let go, or a fired one whose run could not start. A
+// skipped, missed or failed slot also gets its run row.
+func (s *Store) SettleSlot(ctx context.Context, sl Slot) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("history: settle slot: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE schedule_slots SET outcome = ?, run_id = ?, blocked_by = ?, message = ?, decided_at = ?
+		WHERE playbook = ? AND slot = ?`,
+		string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At), sl.Playbook, ms(sl.Slot))
+	if err != nil {
+		return fmt.Errorf("history: settle slot of %s: %w", sl.Playbook, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("history: settle slot %s of %s: the slot was never claimed", sl.Slot.Format(time.RFC3339), sl.Playbook)
+	}
+	if err := insertSlotRun(ctx, tx, sl); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("history: settle slot: %w", err)
+	}
+	return nil
+}
+
+// insertSlotRun writes the run row of a slot that did not become a run.
+func insertSlotRun(ctx context.Context, tx *sql.Tx, sl Slot) error {
+	var status report.Status
+	class := ""
+	switch sl.Outcome {
+	case SlotSkipped:
+		status = report.StatusSkipped
+	case SlotMissed:
+		status = StatusMissed
+	case SlotFailed:
+		status, class = report.StatusFailed, "system"
+	default:
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, status, started_at, finished_at, duration_ms,
+			error_class, error_message, triggered_by, slot, blocked_by, owner)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, '')`,
+		slotRowID(sl.At), sl.Playbook, sl.Path, sl.SHA256, string(status), ms(sl.At), ms(sl.At),
+		class, report.CapString(sl.Message, maxErrorMessage), string(TriggerSchedule), ms(sl.Slot), sl.BlockedBy)
+	if err != nil {
+		return fmt.Errorf("history: record %s slot of %s: %w", sl.Outcome, sl.Playbook, err)
+	}
+	return nil
+}
+
+// Slots returns the recorded slots of a playbook at or after since, oldest
+// first, at most limit (0: all). It reads the slots of every playbook from
+// since on: it is meant for a look at recent slots, not for reports.
+func (s *Store) Slots(ctx context.Context, playbook string, since time.Time, limit int) ([]Slot, error) {
+	q := `SELECT slot, outcome, run_id, blocked_by, message, decided_at FROM schedule_slots
+		WHERE playbook = ? AND slot >= ? ORDER BY slot`
+	args := []any{playbook, ms(since)}
+	if limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("history: slots of %s: %w", playbook, err)
+	}
+	defer rows.Close()
+	out := []Slot{}
+	for rows.Next() {
+		sl := Slot{Playbook: playbook}
+		var slot, at int64
+		var outcome string
+		if err := rows.Scan(&slot, &outcome, &sl.RunID, &sl.BlockedBy, &sl.Message, &at); err != nil {
+			return nil, fmt.Errorf("history: slots of %s: %w", playbook, err)
+		}
+		sl.Slot, sl.Outcome, sl.At = fromMS(slot), SlotOutcome(outcome), fromMS(at)
+		out = append(out, sl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history: slots of %s: %w", playbook, err)
+	}
+	return out, nil
+}
+
+// PruneSlots deletes the records of slots before `before` and returns how
+// many. Slots stay claimed: the schedules table keeps each playbook's
+// newest slot, and no slot at or before it is ever claimed again.
+func (s *Store) PruneSlots(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM schedule_slots WHERE slot < ?`, ms(before))
+	if err != nil {
+		return 0, fmt.Errorf("history: prune slots: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// slotRowID is a run id for the row of a slot that did not run, in the
+// form of the engine's run ids: random, sorting by time.
+func slotRowID(at time.Time) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return at.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func triggerOrCLI(t Trigger) Trigger {
+	if t == "" {
+		return TriggerCLI
+	}
+	return t
+}
+
+func msOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ms(*t)
+}

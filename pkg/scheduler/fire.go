@@ -1,0 +1,390 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// decision is what one tick decided for one slot of one entry.
+type decision struct {
+	e       *entry
+	rec     history.Slot
+	replace bool // queued to replace the running runs
+	fireAt  time.Time
+}
+
+// storeRetry is how long the loop waits before it tries again a playbook
+// whose slots the store could not record.
+const storeRetry = 5 * time.Second
+
+// tick decides every slot that is due at the clock's time, records the
+// decisions in one batch, starts the runs, and returns how long the loop
+// may sleep (at most Config.Recheck, so that a wall-clock jump is noticed)
+// and whether old slot records are due for pruning.
+func (s *Scheduler) tick() (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Clock.Now()
+	if !s.lastNow.IsZero() && now.Before(s.lastNow.Add(-time.Second)) {
+		s.log.Warn().Dur("by", s.lastNow.Sub(now)).Msg("the wall clock went back; slots already decided will not fire again")
+	}
+	s.lastNow = now
+	s.ticks++
+	if s.stopping {
+		return s.cfg.Recheck, false
+	}
+	var batch []decision
+	for _, name := range s.names {
+		batch = append(batch, s.due(s.entries[name], now)...)
+	}
+	if len(batch) > 0 {
+		s.commit(batch, now)
+	}
+	prune := false
+	if !now.Before(s.nextPrune) {
+		prune = !s.nextPrune.IsZero()
+		s.nextPrune = now.Add(time.Hour)
+	}
+	return s.sleepFor(now), prune
+}
+
+// sleepFor is how long the loop may wait: until the earliest fire time or
+// retry, at most Config.Recheck.
+func (s *Scheduler) sleepFor(now time.Time) time.Duration {
+	wait := s.cfg.Recheck
+	for _, e := range s.entries {
+		if e.next.IsZero() {
+			continue
+		}
+		wait = min(wait, later(e.fireAt, e.retryAt).Sub(now))
+	}
+	return max(wait, time.Millisecond)
+}
+
+// due returns the decisions for e's slots that have come by now: every
+// slot but the newest was missed, and the newest fires when it is on time,
+// or late under catchup: last within starting_deadline; otherwise it was
+// missed too. A panic here (a bug) is logged and moves e past now, so it
+// cannot stop later slots.
+func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
+	if e.next.IsZero() || now.Before(e.fireAt) || now.Before(e.retryAt) {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error().Str("playbook", e.pb.Name).Interface("panic", p).Str("stack", string(debug.Stack())).Msg("internal error while deciding a slot; moving on to the next")
+			out = nil
+			e.cursor = later(e.cursor, now)
+			s.plan(e, now)
+		}
+	}()
+	slots, more := e.tt.Between(e.cursor, now, MaxMissedRecorded+1)
+	if len(slots) == 0 {
+		s.plan(e, now)
+		return nil
+	}
+	sc := e.pb.Schedule
+	rec := func(slot time.Time, outcome history.SlotOutcome, msg string) history.Slot {
+		return history.Slot{Playbook: e.pb.Name, Path: e.pb.File, SHA256: e.pb.SHA256, Slot: slot, Outcome: outcome, Message: msg, At: now}
+	}
+	latest := slots[len(slots)-1]
+	if n := len(slots) - 1; n > 0 || more {
+		ev := s.log.Warn().Str("playbook", e.pb.Name).Int("missed", n).Str("catchup", sc.Catchup)
+		if more {
+			ev = ev.Bool("more_not_recorded", true)
+		}
+		ev.Msg("slots were missed: the scheduler was not running, the machine was suspended or the clock jumped")
+	}
+	for _, slot := range slots[:len(slots)-1] {
+		out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, "missed: the scheduler was not running at "+slot.Format(time.RFC3339))})
+	}
+	planned := latest
+	if latest.Equal(e.next) {
+		planned = e.fireAt
+	}
+	late := now.Sub(planned)
+	tolerance := s.cfg.Tolerance
+	if d := sc.StartingDeadline; d > 0 && d < tolerance {
+		tolerance = d
+	}
+	switch {
+	case late <= tolerance:
+	case sc.Catchup == "last" && (sc.StartingDeadline == 0 || now.Sub(latest) <= sc.StartingDeadline):
+		s.log.Info().Str("playbook", e.pb.Name).Str("slot", latest.Format(time.RFC3339)).Dur("late", late).Msg("catching up the latest missed slot (catchup: last)")
+		planned = now
+	default:
+		why := fmt.Sprintf("missed: found %s late", late.Round(time.Second))
+		if sc.Catchup == "last" {
+			why += ", after its starting_deadline of " + sc.StartingDeadline.String()
+		} else {
+			why += " and catchup is none"
+		}
+		return append(out, decision{e: e, rec: rec(latest, history.SlotMissed, why)})
+	}
+	return append(out, s.overlap(e, rec(latest, history.SlotFired, ""), planned))
+}
+
+// overlap decides a slot that is due while e may still have runs going.
+func (s *Scheduler) overlap(e *entry, rec history.Slot, fireAt time.Time) decision {
+	d := decision{e: e, rec: rec, fireAt: fireAt}
+	if len(e.running) == 0 && e.pending == nil {
+		return d
+	}
+	newest, oldest := "", ""
+	if n := len(e.running); n > 0 {
+		newest, oldest = e.running[n-1].id, e.running[0].id
+	}
+	blocked := func(id, policy string) {
+		d.rec.Outcome, d.rec.BlockedBy = history.SlotSkipped, id
+		if id == "" {
+			d.rec.Message = "skipped: a run of this playbook was still starting (overlap: " + policy + ")"
+		} else {
+			d.rec.Message = "skipped: run " + id + " was still running (overlap: " + policy + ")"
+		}
+	}
+	switch e.pb.Schedule.Overlap {
+	case "queue":
+		if e.pending != nil {
+			blocked(newest, "queue, and a slot is queued already")
+			break
+		}
+		d.rec.Outcome, d.rec.BlockedBy = history.SlotQueued, newest
+		d.rec.Message = "queued behind run " + newest
+	case "allow":
+		if len(e.running) >= s.cfg.MaxConcurrentRuns {
+			blocked(oldest, fmt.Sprintf("allow, at most %d at once", s.cfg.MaxConcurrentRuns))
+		}
+	case "replace":
+		d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotQueued, newest, true
+		d.rec.Message = "replacing run " + newest
+	default:
+		blocked(newest, "skip")
+	}
+	return d
+}
+
+// commit records a batch of decisions and acts on those the store
+// accepted. When the store fails, nothing is acted on and the playbooks
+// are retried shortly: a slot that then comes too late is missed.
+func (s *Scheduler) commit(batch []decision, now time.Time) {
+	recs := make([]history.Slot, len(batch))
+	for i, d := range batch {
+		recs[i] = d.rec
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	claimed, err := s.cfg.Store.ClaimSlots(ctx, recs)
+	cancel()
+	if err != nil {
+		s.storeErr = &Problem{At: now, Message: err.Error()}
+		s.log.Error().Err(err).Int("slots", len(batch)).Msg("the history cannot record slots; nothing fires until it can")
+		for _, d := range batch {
+			d.e.retryAt = now.Add(storeRetry)
+		}
+		return
+	}
+	s.storeErr = nil
+	for i, d := range batch {
+		e, slot := d.e, d.rec.Slot
+		e.cursor = later(e.cursor, slot)
+		e.retryAt = time.Time{}
+		if !claimed[i] {
+			s.log.Debug().Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Msg("slot decided before (another process, or before a restart)")
+			continue
+		}
+		log := s.log.With().Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Logger()
+		switch d.rec.Outcome {
+		case history.SlotMissed:
+			s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
+			log.Warn().Msg(d.rec.Message)
+		case history.SlotSkipped:
+			s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
+			log.Info().Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
+		case history.SlotQueued:
+			if e.pending != nil {
+				// Only replace queues over a queued slot: the newer
+				// slot wins.
+				s.settle(e, e.pending.slot, history.SlotSkipped, e.pending.blockedBy, "skipped: superseded by the slot of "+slot.Format(time.RFC3339)+" (overlap: replace)", now)
+			}
+			e.pending = &pending{slot: slot, blockedBy: d.rec.BlockedBy}
+			log.Info().Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
+			if d.replace {
+				for _, rs := range e.running {
+					rs.cancel = ErrReplaced
+					if rs.handle != nil {
+						safeCancel(rs.handle, ErrReplaced)
+					}
+				}
+			}
+			s.afterEnd(e, now) // nothing may be running any more
+		case history.SlotFired:
+			s.start(e, slot, d.fireAt)
+		}
+	}
+	for _, d := range batch {
+		if !d.e.next.After(d.e.cursor) || d.e.next.IsZero() {
+			s.plan(d.e, now)
+		}
+	}
+}
+
+// start launches a run for slot; the run's goroutine belongs to s.runs.
+func (s *Scheduler) start(e *entry, slot, fireAt time.Time) {
+	rs := &runState{owner: e, slot: slot, fireAt: fireAt}
+	e.running = append(e.running, rs)
+	s.launching++
+	s.runs.Add(1)
+	job := Job{Playbook: e.pb, Slot: slot.In(e.tt.Location()), Trigger: history.TriggerSchedule}
+	go s.supervise(rs, job)
+}
+
+// supervise launches one run and waits for it to end.
+func (s *Scheduler) supervise(rs *runState, job Job) {
+	defer s.runs.Done()
+	h, err := safeLaunch(s.cfg.Launcher, job)
+	s.mu.Lock()
+	now := s.cfg.Clock.Now()
+	s.launching--
+	e := rs.owner
+	slot := rs.slot.Format(time.RFC3339)
+	if err != nil {
+		removeRun(e, rs)
+		msg := "the run could not be started: " + err.Error()
+		s.settle(e, rs.slot, history.SlotFailed, "", msg, now)
+		e.last = &RunInfo{Slot: rs.slot, Status: report.StatusFailed, FinishedAt: &now, Error: msg}
+		s.metrics.runs.WithLabelValues(s.metrics.label(e.pb.Name), string(report.StatusFailed)).Inc()
+		s.log.Error().Str("playbook", e.pb.Name).Str("slot", slot).Err(err).Msg("the run could not be started")
+		s.afterEnd(e, now)
+		s.signalIfStopping()
+		s.mu.Unlock()
+		return
+	}
+	rs.handle, rs.id, rs.start = h, safeID(h), now
+	s.metrics.fireDelay.Observe(max(now.Sub(rs.fireAt), 0).Seconds())
+	s.metrics.running.Inc()
+	if rs.cancel != nil {
+		safeCancel(h, rs.cancel)
+	}
+	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Dur("delay", now.Sub(rs.fireAt)).Msg("run started")
+	done := safeDone(h)
+	s.mu.Unlock()
+
+	<-done
+	status := safeStatus(h)
+	s.mu.Lock()
+	now = s.cfg.Clock.Now()
+	e = rs.owner
+	removeRun(e, rs)
+	s.metrics.running.Dec()
+	label := s.metrics.label(e.pb.Name)
+	s.metrics.runs.WithLabelValues(label, string(status)).Inc()
+	s.metrics.duration.WithLabelValues(label).Observe(now.Sub(rs.start).Seconds())
+	e.last = &RunInfo{ID: rs.id, Slot: rs.slot, Status: status, StartedAt: &rs.start, FinishedAt: &now}
+	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
+	s.afterEnd(e, now)
+	s.signalIfStopping()
+	s.mu.Unlock()
+}
+
+// signalIfStopping wakes shutdown, which waits for the runs to end; the
+// loop itself has nothing to do when a run starts or ends, so it is not
+// woken (a thousand runs a second would wake it a thousand times). s.mu is
+// held, so whoever holds it and sees an empty wake channel knows there is
+// nothing left to take in.
+func (s *Scheduler) signalIfStopping() {
+	if s.stopping {
+		s.signal()
+	}
+}
+
+// afterEnd starts e's queued slot once none of its runs is left, unless
+// the scheduler is stopping or the slot waited past its starting_deadline.
+func (s *Scheduler) afterEnd(e *entry, now time.Time) {
+	if e.removed && len(e.running) == 0 {
+		delete(s.retired, e)
+	}
+	if len(e.running) > 0 || e.pending == nil || s.stopping || e.removed {
+		return
+	}
+	p := e.pending
+	e.pending = nil
+	if d := e.pb.Schedule.StartingDeadline; d > 0 && now.Sub(p.slot) > d {
+		s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
+		s.settle(e, p.slot, history.SlotMissed, p.blockedBy, fmt.Sprintf("missed: waited %s behind run %s, past its starting_deadline of %s", now.Sub(p.slot).Round(time.Second), p.blockedBy, d), now)
+		return
+	}
+	s.settle(e, p.slot, history.SlotFired, p.blockedBy, "", now)
+	s.start(e, p.slot, now)
+}
+
+// settle records a later outcome of a claimed slot; a failure is logged,
+// the slot stays claimed.
+func (s *Scheduler) settle(e *entry, slot time.Time, outcome history.SlotOutcome, blockedBy, msg string, now time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	err := s.cfg.Store.SettleSlot(ctx, history.Slot{
+		Playbook: e.pb.Name, Path: e.pb.File, SHA256: e.pb.SHA256, Slot: slot,
+		Outcome: outcome, BlockedBy: blockedBy, Message: msg, At: now,
+	})
+	if err != nil {
+		s.log.Error().Err(err).Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Str("outcome", string(outcome)).Msg("could not record the outcome of a slot")
+	}
+}
+
+// The calls into a Launcher and a Handle are guarded: a panic there is the
+// caller's bug, and must not take the scheduler down or wedge a playbook.
+
+func safeLaunch(l Launcher, job Job) (h Handle, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			h, err = nil, fmt.Errorf("panic in Launch: %v", p)
+		}
+	}()
+	h, err = l.Launch(context.Background(), job)
+	if err == nil && h == nil {
+		err = fmt.Errorf("Launch returned no run and no error")
+	}
+	return h, err
+}
+
+func safeID(h Handle) (id string) {
+	defer func() {
+		if recover() != nil {
+			id = ""
+		}
+	}()
+	return h.ID()
+}
+
+func safeCancel(h Handle, cause error) {
+	defer func() { recover() }()
+	h.Cancel(cause)
+}
+
+// safeDone returns h's Done channel, or a closed one when h has none.
+func safeDone(h Handle) (done <-chan struct{}) {
+	defer func() {
+		if recover() != nil || done == nil {
+			c := make(chan struct{})
+			close(c)
+			done = c
+		}
+	}()
+	return h.Done()
+}
+
+func safeStatus(h Handle) (st report.Status) {
+	defer func() {
+		if recover() != nil {
+			st = report.StatusFailed
+		}
+	}()
+	if st = h.Status(); st == "" {
+		st = report.StatusFailed
+	}
+	return st
+}

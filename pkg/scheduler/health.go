@@ -1,0 +1,122 @@
+package scheduler
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// Health is what /healthz shows.
+type Health struct {
+	// Status is "ok"; "degraded" when the last reload failed (the old
+	// set still runs) or the history cannot record slots; "stopping"
+	// during shutdown.
+	Status      string           `json:"status"`
+	Now         time.Time        `json:"now"`
+	Playbooks   []PlaybookHealth `json:"playbooks"`
+	Running     int              `json:"running"` // runs going now, of every playbook
+	ReloadError *Problem         `json:"reload_error,omitempty"`
+	StoreError  *Problem         `json:"store_error,omitempty"`
+}
+
+// PlaybookHealth is one loaded playbook in the health.
+type PlaybookHealth struct {
+	Name     string     `json:"name"`
+	Path     string     `json:"path"`
+	Cron     string     `json:"cron"`
+	Timezone string     `json:"timezone"`
+	Overlap  string     `json:"overlap"`
+	NextSlot *time.Time `json:"next_slot,omitempty"` // in the playbook's time zone
+	NextFire *time.Time `json:"next_fire,omitempty"` // the next slot plus its jitter
+	Queued   *time.Time `json:"queued_slot,omitempty"`
+	LastRun  *RunInfo   `json:"last_run,omitempty"`
+	Running  []RunInfo  `json:"running"`
+}
+
+// RunInfo is one run of a playbook in the health.
+type RunInfo struct {
+	ID         string        `json:"run_id,omitempty"` // "" while the run is starting, or when it could not start
+	Slot       time.Time     `json:"slot"`
+	Status     report.Status `json:"status"`
+	StartedAt  *time.Time    `json:"started_at,omitempty"`
+	FinishedAt *time.Time    `json:"finished_at,omitempty"`
+	Error      string        `json:"error,omitempty"`
+}
+
+// Problem is a reload or store failure in the health.
+type Problem struct {
+	At      time.Time `json:"at"`
+	Message string    `json:"message"`
+}
+
+// Health returns the scheduler's state now. Playbooks come sorted by name.
+func (s *Scheduler) Health() Health {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := Health{Status: "ok", Now: s.cfg.Clock.Now(), Playbooks: []PlaybookHealth{}, ReloadError: s.reloadErr, StoreError: s.storeErr}
+	switch {
+	case s.stopping:
+		h.Status = "stopping"
+	case s.reloadErr != nil || s.storeErr != nil:
+		h.Status = "degraded"
+	}
+	loc := func(t time.Time, e *entry) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		t = t.In(e.tt.Location())
+		return &t
+	}
+	for _, name := range s.names {
+		e := s.entries[name]
+		ph := PlaybookHealth{
+			Name: name, Path: e.pb.File, Cron: e.pb.Schedule.Cron, Timezone: e.tt.Location().String(),
+			Overlap: e.pb.Schedule.Overlap, LastRun: e.last, Running: []RunInfo{},
+		}
+		if !s.stopping {
+			ph.NextSlot, ph.NextFire = loc(e.next, e), loc(e.fireAt, e)
+		}
+		if e.pending != nil {
+			ph.Queued = loc(e.pending.slot, e)
+		}
+		for _, rs := range e.running {
+			ph.Running = append(ph.Running, rs.info())
+		}
+		h.Playbooks = append(h.Playbooks, ph)
+	}
+	h.Running = s.runningLocked()
+	return h
+}
+
+func (rs *runState) info() RunInfo {
+	ri := RunInfo{ID: rs.id, Slot: rs.slot, Status: "starting"}
+	if rs.handle != nil {
+		start := rs.start
+		ri.Status, ri.StartedAt = "running", &start
+	}
+	return ri
+}
+
+// Handler serves GET /healthz (the Health as JSON; 503 while stopping) and
+// GET /metrics (the Registry in the Prometheus text format). It never
+// waits for a run.
+func (s *Scheduler) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		h := s.Health()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if h.Status == "stopping" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(h)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	return mux
+}

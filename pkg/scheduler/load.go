@@ -1,0 +1,154 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Fingerprint identifies the slots of a schedule: two schedules with the
+// same fingerprint fire at the same times.
+func Fingerprint(sc *steps.Schedule) string {
+	tz := sc.Timezone
+	if sc.Location != nil {
+		tz = sc.Location.String()
+	}
+	return sc.Cron + "|" + tz
+}
+
+// Load makes pbs the set of scheduled playbooks, all at once or not at
+// all: when a playbook has no schedule, a schedule that does not compile,
+// or a name another one has, or the store cannot record the set, Load
+// returns the problems and the set loaded before stays, untouched, and the
+// problem shows in the health. Checking the files themselves is the
+// caller's, before Load; ReloadFailed reports what it found.
+//
+// A playbook whose name and schedule (cron and time zone) are unchanged
+// keeps its state: its next slot, its running runs and queued slot, its
+// last run. Other changes (overlap, jitter, catch-up, steps) apply from its
+// next slot. A playbook whose schedule changed starts over from now: its
+// new schedule never fires for a time before the reload. A playbook no
+// longer in the set fires no more; its running runs go on and count at
+// shutdown.
+func (s *Scheduler) Load(pbs []*steps.Playbook) error {
+	type compiled struct {
+		pb *steps.Playbook
+		tt *Timetable
+		fp string
+	}
+	var errs []error
+	byName := map[string]*steps.Playbook{}
+	var set []compiled
+	for _, pb := range pbs {
+		switch {
+		case pb == nil:
+			errs = append(errs, errors.New("a nil playbook"))
+			continue
+		case pb.Schedule == nil:
+			errs = append(errs, fmt.Errorf("%s: playbook %s has no schedule", pb.File, pb.Name))
+			continue
+		case byName[pb.Name] != nil:
+			errs = append(errs, fmt.Errorf("%s: playbook name %s is also used by %s; scheduled playbooks need names of their own", pb.File, pb.Name, byName[pb.Name].File))
+			continue
+		}
+		byName[pb.Name] = pb
+		tt, err := ForSchedule(pb.Schedule)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", pb.File, err))
+			continue
+		}
+		set = append(set, compiled{pb, tt, Fingerprint(pb.Schedule)})
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.ReloadFailed(err)
+		return err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return errors.New("scheduler: stopping; not loading")
+	}
+	now := s.cfg.Clock.Now()
+	refs := make([]history.ScheduleRef, len(set))
+	for i, c := range set {
+		refs[i] = history.ScheduleRef{Playbook: c.pb.Name, Fingerprint: c.fp}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	cursors, err := s.cfg.Store.TrackSchedules(ctx, now, refs)
+	if err != nil {
+		err = fmt.Errorf("scheduler: the history cannot record the schedules: %w", err)
+		s.reloadFailedLocked(err, now)
+		return err
+	}
+	entries := make(map[string]*entry, len(set))
+	for _, c := range set {
+		old := s.entries[c.pb.Name]
+		if old != nil && old.fingerprint == c.fp {
+			old.pb = c.pb
+			entries[c.pb.Name] = old
+			continue
+		}
+		e := &entry{pb: c.pb, tt: c.tt, fingerprint: c.fp}
+		cur := cursors[c.pb.Name]
+		e.cursor = later(cur.Last, cur.Since)
+		if old != nil {
+			// The schedule changed: the runs and the queued slot are
+			// still this playbook's.
+			e.running, e.pending, e.last = old.running, old.pending, old.last
+			for _, rs := range e.running {
+				rs.owner = e
+			}
+			e.cursor = later(e.cursor, old.cursor)
+		}
+		s.plan(e, now)
+		entries[c.pb.Name] = e
+	}
+	for name, old := range s.entries {
+		if entries[name] != nil {
+			continue
+		}
+		old.removed = true
+		if old.pending != nil {
+			s.settle(old, old.pending.slot, history.SlotMissed, old.pending.blockedBy, "the playbook was removed from the schedule before its queued run could start", now)
+			old.pending = nil
+		}
+		if len(old.running) > 0 {
+			s.retired[old] = struct{}{}
+		}
+		s.log.Info().Str("playbook", name).Msg("no longer scheduled")
+	}
+	s.entries = entries
+	s.names = s.names[:0]
+	for name := range entries {
+		s.names = append(s.names, name)
+	}
+	sort.Strings(s.names)
+	s.reloadErr = nil
+	s.metrics.loaded.Set(float64(len(entries)))
+	s.metrics.reloads.WithLabelValues("ok").Inc()
+	s.log.Info().Int("playbooks", len(entries)).Msg("schedules loaded")
+	s.signal()
+	return nil
+}
+
+// ReloadFailed records that a reload did not happen because of err (the
+// files that did not validate, with their names): it is logged and shown
+// in the health until a Load succeeds. The loaded set stays as it was.
+func (s *Scheduler) ReloadFailed(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reloadFailedLocked(err, s.cfg.Clock.Now())
+}
+
+func (s *Scheduler) reloadFailedLocked(err error, now time.Time) {
+	s.reloadErr = &Problem{At: now, Message: err.Error()}
+	s.metrics.reloads.WithLabelValues("error").Inc()
+	s.log.Error().Err(err).Int("playbooks", len(s.entries)).Msg("reload failed; the schedules loaded before stay")
+}

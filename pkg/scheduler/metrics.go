@@ -1,0 +1,91 @@
+package scheduler
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// MaxPlaybookLabels bounds the playbook label of the metrics: the first
+// this many playbook names get their own series, later ones share the
+// series labelled OtherPlaybooks, so a directory of generated playbooks
+// cannot grow /metrics without bound.
+const MaxPlaybookLabels = 2000
+
+// OtherPlaybooks is the playbook label past MaxPlaybookLabels.
+const OtherPlaybooks = "_other"
+
+// metrics are the scheduler's Prometheus series.
+type metrics struct {
+	runs      *prometheus.CounterVec   // playbook, status
+	duration  *prometheus.HistogramVec // playbook
+	fireDelay prometheus.Histogram
+	skipped   *prometheus.CounterVec // playbook
+	missed    *prometheus.CounterVec // playbook
+	loaded    prometheus.Gauge
+	running   prometheus.Gauge
+	reloads   *prometheus.CounterVec // result
+
+	mu     sync.Mutex
+	labels map[string]struct{}
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arsenal_schedule_runs_total",
+			Help: "Scheduled runs that ended, by playbook and final status; runs that could not start count as failed.",
+		}, []string{"playbook", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "arsenal_schedule_run_duration_seconds",
+			Help:    "Duration of scheduled runs, from start to end, by playbook.",
+			Buckets: []float64{0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600},
+		}, []string{"playbook"}),
+		fireDelay: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "arsenal_schedule_fire_delay_seconds",
+			Help:    "How long after its planned time (slot plus jitter) a scheduled run was started.",
+			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5, 30},
+		}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arsenal_schedule_slots_skipped_total",
+			Help: "Slots the overlap policy skipped because a run of the playbook was still going.",
+		}, []string{"playbook"}),
+		missed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arsenal_schedule_slots_missed_total",
+			Help: "Slots not fired because they came too late (scheduler down, machine suspended, clock jump, starting_deadline).",
+		}, []string{"playbook"}),
+		loaded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "arsenal_schedule_playbooks_loaded",
+			Help: "Playbooks the scheduler has loaded.",
+		}),
+		running: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "arsenal_schedule_runs_running",
+			Help: "Scheduled runs going now.",
+		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arsenal_schedule_reloads_total",
+			Help: "Loads of the set of playbooks, by result (ok, error).",
+		}, []string{"result"}),
+		labels: map[string]struct{}{},
+	}
+	for _, c := range []prometheus.Collector{m.runs, m.duration, m.fireDelay, m.skipped, m.missed, m.loaded, m.running, m.reloads} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// label returns the playbook label for name, within MaxPlaybookLabels.
+func (m *metrics) label(name string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.labels[name]; ok {
+		return name
+	}
+	if len(m.labels) >= MaxPlaybookLabels {
+		return OtherPlaybooks
+	}
+	m.labels[name] = struct{}{}
+	return name
+}

@@ -1,0 +1,394 @@
+// Package scheduler fires playbooks on their cron schedules: once per
+// slot, across restarts, with the overlap, jitter and catch-up rules of
+// each playbook's schedule: block. It never runs a playbook itself: it asks
+// a Launcher (the run service) to start a run and keeps the run's Handle,
+// so runs started by the scheduler are recorded, reported and audited like
+// any other.
+//
+// A Scheduler's life: New, Load (the first set of playbooks), Run until its
+// context ends, which shuts down: no more firing, a grace period for the
+// running runs, then they are cancelled and waited for. Load may be called
+// again at any time to swap the set (a reload). Handler serves /healthz and
+// /metrics.
+//
+// Time comes from a Clock; the scheduler sleeps on nothing else, so tests
+// drive it with a FakeClock.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Launcher starts scheduled runs.
+type Launcher interface {
+	// Launch starts the run of job and returns its handle without waiting
+	// for the run to end; ctx bounds the start, not the run. An error means
+	// no run was started. Launch may be called from several goroutines at
+	// once. A panic in Launch is recovered and counts as an error.
+	Launch(ctx context.Context, job Job) (Handle, error)
+}
+
+// Handle is a run started by a Launcher.
+type Handle interface {
+	ID() string
+	// Cancel asks the run to stop; the run's finally steps still run.
+	// cause is ErrReplaced or ErrShutdown. Cancel may be called more than
+	// once.
+	Cancel(cause error)
+	// Done is closed when the run has ended and is recorded.
+	Done() <-chan struct{}
+	// Status is the run's final status, once Done is closed.
+	Status() report.Status
+}
+
+// Job is one run the scheduler asks for.
+type Job struct {
+	Playbook *steps.Playbook
+	Slot     time.Time       // the slot, before jitter, in the playbook's time zone
+	Trigger  history.Trigger // always history.TriggerSchedule
+}
+
+// Store is where the scheduler keeps its record of slots; *history.Store
+// is one. See history.Store for the contract of each method.
+type Store interface {
+	TrackSchedules(ctx context.Context, now time.Time, refs []history.ScheduleRef) (map[string]history.Cursor, error)
+	ClaimSlots(ctx context.Context, slots []history.Slot) ([]bool, error)
+	SettleSlot(ctx context.Context, slot history.Slot) error
+	PruneSlots(ctx context.Context, before time.Time) (int64, error)
+}
+
+var _ Store = (*history.Store)(nil)
+
+// Causes given to Handle.Cancel.
+var (
+	ErrReplaced = errors.New("cancelled for a newer slot (overlap: replace)")
+	ErrShutdown = errors.New("cancelled: the scheduler stopped and the grace period is over")
+)
+
+// Defaults of Config.
+const (
+	DefaultGrace             = 20 * time.Second
+	DefaultMaxConcurrentRuns = 10
+	DefaultTolerance         = time.Minute
+	MaxRecheck               = 30 * time.Second
+	DefaultSlotRetention     = 24 * time.Hour
+	// MaxMissedRecorded is how many missed slots of one playbook are
+	// recorded one by one after a long gap; older ones are only counted
+	// in the log.
+	MaxMissedRecorded = 100
+)
+
+// Config is what New needs. Launcher and Store are required.
+type Config struct {
+	Launcher Launcher
+	Store    Store
+	Clock    Clock           // nil: SystemClock()
+	Logger   *zerolog.Logger // nil: no logging
+	// Grace is how long shutdown waits for running runs before it cancels
+	// them; 0 means DefaultGrace.
+	Grace time.Duration
+	// MaxConcurrentRuns bounds the runs of one playbook with overlap
+	// allow; 0 means DefaultMaxConcurrentRuns.
+	MaxConcurrentRuns int
+	// Tolerance is how late a slot may be found and still fire as on
+	// time; later slots were missed and follow the schedule's catchup.
+	// A shorter starting_deadline wins. 0 means DefaultTolerance.
+	Tolerance time.Duration
+	// Recheck is the longest the loop waits before it reads the wall
+	// clock again, at most (and by default) MaxRecheck.
+	Recheck time.Duration
+	// SlotRetention is how long slot records are kept; the newest slot of
+	// each playbook is remembered regardless. 0 means DefaultSlotRetention.
+	SlotRetention time.Duration
+	// Registry receives the scheduler's metrics; nil means a new one.
+	// Never the global default registry, which leaks between tests.
+	Registry *prometheus.Registry
+	// Jitter returns a random duration in [0, max); nil means math/rand.
+	Jitter func(max time.Duration) time.Duration
+}
+
+// Scheduler fires the loaded playbooks. Its methods are safe for concurrent
+// use.
+type Scheduler struct {
+	cfg     Config
+	log     zerolog.Logger
+	metrics *metrics
+	wake    chan struct{} // one pending wake-up for the loop or shutdown
+
+	// mu guards everything below, and is held while the store records a
+	// batch of slots: decisions and their records stay in step.
+	mu        sync.Mutex
+	entries   map[string]*entry
+	names     []string            // sorted keys of entries: a stable firing order
+	retired   map[*entry]struct{} // removed by a reload, with runs still going
+	launching int                 // Launch calls in flight
+	started   bool
+	stopping  bool
+	parked    bool // the loop waits for its timer or a wake-up
+	ticks     int  // ticks so far
+	lastNow   time.Time
+	nextPrune time.Time
+	reloadErr *Problem
+	storeErr  *Problem
+
+	runs sync.WaitGroup // one goroutine per run, from Launch to its end
+}
+
+// entry is one loaded playbook and its firing state.
+type entry struct {
+	pb          *steps.Playbook
+	tt          *Timetable
+	fingerprint string
+	cursor      time.Time // the newest slot decided; only later slots fire
+	next        time.Time // the first slot after cursor; zero: none
+	fireAt      time.Time // next plus its jitter
+	retryAt     time.Time // after the store failed
+	running     []*runState
+	pending     *pending
+	last        *RunInfo
+	removed     bool
+}
+
+// runState is one run of an entry, from the decision to launch to its end.
+type runState struct {
+	owner  *entry // moves to the new entry when a reload changes the schedule
+	slot   time.Time
+	fireAt time.Time
+	start  time.Time
+	id     string
+	handle Handle // nil while Launch runs
+	cancel error  // a cancel asked for while Launch ran
+}
+
+// pending is a claimed slot waiting for the running runs to end.
+type pending struct {
+	slot      time.Time
+	blockedBy string
+}
+
+// New returns a Scheduler with no playbooks.
+func New(cfg Config) (*Scheduler, error) {
+	if cfg.Launcher == nil || cfg.Store == nil {
+		return nil, errors.New("scheduler: a Launcher and a Store are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock()
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = DefaultGrace
+	}
+	if cfg.MaxConcurrentRuns <= 0 {
+		cfg.MaxConcurrentRuns = DefaultMaxConcurrentRuns
+	}
+	if cfg.Tolerance <= 0 {
+		cfg.Tolerance = DefaultTolerance
+	}
+	if cfg.Recheck <= 0 || cfg.Recheck > MaxRecheck {
+		cfg.Recheck = MaxRecheck
+	}
+	if cfg.SlotRetention <= 0 {
+		cfg.SlotRetention = DefaultSlotRetention
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Jitter == nil {
+		cfg.Jitter = func(max time.Duration) time.Duration { return time.Duration(rand.Int64N(int64(max))) }
+	}
+	s := &Scheduler{
+		cfg:     cfg,
+		log:     zerolog.Nop(),
+		wake:    make(chan struct{}, 1),
+		entries: map[string]*entry{},
+		retired: map[*entry]struct{}{},
+	}
+	if cfg.Logger != nil {
+		s.log = cfg.Logger.With().Str("component", "scheduler").Logger()
+	}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: metrics: %w", err)
+	}
+	s.metrics = m
+	return s, nil
+}
+
+// Registry returns the registry the scheduler's metrics are on, so that
+// the caller can add its own (step durations, for one) to one /metrics.
+func (s *Scheduler) Registry() *prometheus.Registry { return s.cfg.Registry }
+
+// storeTimeout bounds one call to the Store.
+const storeTimeout = 30 * time.Second
+
+// signal wakes the loop, or shutdown, once.
+func (s *Scheduler) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// plan sets e's next slot after its cursor, and when it fires.
+func (s *Scheduler) plan(e *entry, now time.Time) {
+	e.next = e.tt.Next(e.cursor)
+	e.fireAt = e.next
+	if e.next.IsZero() {
+		s.log.Warn().Str("playbook", e.pb.Name).Msg("the schedule has no slot in the next five years")
+		return
+	}
+	if j := e.pb.Schedule.Jitter; j > 0 {
+		e.fireAt = e.next.Add(s.cfg.Jitter(j))
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Run fires the loaded playbooks until ctx ends, then shuts down: it stops
+// firing, records queued slots as missed, waits up to Config.Grace for
+// the running runs, cancels those still going (with ErrShutdown) and waits
+// for them to end, so that their finally steps run and their history is
+// written. It returns nil after a clean shutdown. Run may be called once.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("scheduler: Run called twice")
+	}
+	s.started = true
+	s.mu.Unlock()
+	for {
+		wait, prune := s.tick()
+		if prune {
+			s.prune()
+		}
+		t := s.cfg.Clock.NewTimer(wait)
+		s.park(true)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			s.park(false)
+			return s.shutdown()
+		case <-t.C():
+		case <-s.wake:
+			t.Stop()
+		}
+		s.park(false)
+	}
+}
+
+func (s *Scheduler) park(on bool) {
+	s.mu.Lock()
+	s.parked = on
+	s.mu.Unlock()
+}
+
+// prune forgets slot records older than the retention. The cursors stay,
+// so no pruned slot can fire again.
+func (s *Scheduler) prune() {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	before := s.cfg.Clock.Now().Add(-s.cfg.SlotRetention)
+	if n, err := s.cfg.Store.PruneSlots(ctx, before); err != nil {
+		s.log.Warn().Err(err).Msg("could not prune old slot records")
+	} else if n > 0 {
+		s.log.Debug().Int64("slots", n).Msg("pruned old slot records")
+	}
+}
+
+// shutdown is the end of Run.
+func (s *Scheduler) shutdown() error {
+	s.mu.Lock()
+	s.stopping = true
+	now := s.cfg.Clock.Now()
+	for _, name := range s.names {
+		e := s.entries[name]
+		if e.pending != nil {
+			s.settle(e, e.pending.slot, history.SlotMissed, e.pending.blockedBy, "the scheduler stopped before the queued run could start", now)
+			e.pending = nil
+		}
+	}
+	n := s.runningLocked()
+	s.mu.Unlock()
+	if n > 0 {
+		s.log.Info().Int("runs", n).Dur("grace", s.cfg.Grace).Msg("stopping: waiting for running runs")
+		grace := s.cfg.Clock.NewTimer(s.cfg.Grace)
+		for s.running() > 0 {
+			select {
+			case <-grace.C():
+				s.cancelAll(ErrShutdown)
+			case <-s.wake:
+				continue
+			}
+			break
+		}
+		grace.Stop()
+	}
+	s.runs.Wait()
+	s.log.Info().Msg("stopped")
+	return nil
+}
+
+// cancelAll cancels every run, those still being launched as soon as
+// their Launch returns.
+func (s *Scheduler) cancelAll(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	s.eachRun(func(rs *runState) {
+		n++
+		rs.cancel = cause
+		if rs.handle != nil {
+			safeCancel(rs.handle, cause)
+		}
+	})
+	s.log.Warn().Int("runs", n).Msg("grace period over: cancelling the runs still going")
+}
+
+// eachRun calls f for every run of loaded and retired playbooks.
+func (s *Scheduler) eachRun(f func(*runState)) {
+	for _, e := range s.entries {
+		for _, rs := range e.running {
+			f(rs)
+		}
+	}
+	for e := range s.retired {
+		for _, rs := range e.running {
+			f(rs)
+		}
+	}
+}
+
+func (s *Scheduler) running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runningLocked()
+}
+
+func (s *Scheduler) runningLocked() int {
+	n := 0
+	s.eachRun(func(*runState) { n++ })
+	return n
+}
+
+// removeRun takes rs out of its entry's running list.
+func removeRun(e *entry, rs *runState) {
+	e.running = slices.DeleteFunc(e.running, func(x *runState) bool { return x == rs })
+}
