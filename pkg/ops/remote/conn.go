@@ -25,6 +25,8 @@ type conn struct {
 
 	slots   chan struct{} // sessions of steps
 	control chan struct{} // one session kept for stopping commands
+	freeMu  sync.Mutex
+	freed   chan struct{} // closed when a session ends; see freedSignal
 
 	dead     chan struct{}
 	deadOnce sync.Once
@@ -126,29 +128,64 @@ func (c *conn) idle() bool {
 }
 
 // newSession waits for a free slot (the control slot when control is
-// true) and opens a session. release closes the session and frees the
+// true) and opens a session. A server that refuses the session while
+// others of this connection are open allows fewer at once than
+// MaxSessions (its own MaxSessions is lower): the step waits for one of
+// them to end and tries again. release closes the session and frees the
 // slot.
 func (c *conn) newSession(ctx context.Context, control bool) (*ssh.Session, func(), error) {
 	slots := c.slots
 	if control {
 		slots = c.control
 	}
-	select {
-	case slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, nil, context.Cause(ctx)
-	case <-c.dead:
-		return nil, nil, c.lost()
-	}
-	s, err := c.client.NewSession()
-	if err != nil {
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, nil, context.Cause(ctx)
+		case <-c.dead:
+			return nil, nil, c.lost()
+		}
+		freed := c.freedSignal()
+		s, err := c.client.NewSession()
+		if err == nil {
+			return s, func() { s.Close(); <-slots; c.signalFreed() }, nil
+		}
 		<-slots
 		if c.isDead() {
 			return nil, nil, c.lost()
 		}
-		return nil, nil, fmt.Errorf("opening a session on %s: %w", c.host.Name, err)
+		var refused *ssh.OpenChannelError
+		if !errors.As(err, &refused) || len(c.slots)+len(c.control) == 0 {
+			return nil, nil, fmt.Errorf("opening a session on %s: %w", c.host.Name, err)
+		}
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("%w (waiting for the server to allow another session: %v)", context.Cause(ctx), err)
+		case <-c.dead:
+			return nil, nil, c.lost()
+		}
 	}
-	return s, func() { s.Close(); <-slots }, nil
+}
+
+// freedSignal returns a channel closed when a session of c next ends.
+func (c *conn) freedSignal() <-chan struct{} {
+	c.freeMu.Lock()
+	defer c.freeMu.Unlock()
+	if c.freed == nil {
+		c.freed = make(chan struct{})
+	}
+	return c.freed
+}
+
+func (c *conn) signalFreed() {
+	c.freeMu.Lock()
+	defer c.freeMu.Unlock()
+	if c.freed != nil {
+		close(c.freed)
+		c.freed = nil
+	}
 }
 
 // checkPolicy asks the caller's network policy about every hop of a

@@ -160,7 +160,8 @@ func startServer(t testing.TB, o serverOpts) *server {
 		t.Fatal(err)
 	}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "Port %d\n", s.port)
+	// sshd takes the first value of a keyword: the test's lines go first.
+	fmt.Fprintf(&cfg, "%s\nPort %d\n", o.config, s.port)
 	for _, a := range listen {
 		fmt.Fprintf(&cfg, "ListenAddress %s\n", a)
 	}
@@ -180,8 +181,7 @@ MaxStartups 100
 UseDNS no
 PrintMotd no
 LogLevel INFO
-%[2]s
-`, dir, o.config)
+`, dir)
 	s.cfgFile = filepath.Join(dir, "sshd_config")
 	if err := os.WriteFile(s.cfgFile, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
