@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -292,5 +293,36 @@ func TestHostPolicy(t *testing.T) {
 	ctx = ops.WithCall(context.Background(), &ops.Call{Scope: denyHosts{"web"}})
 	if _, err := execute(t, ctx, pool, "ssh.exec", map[string]any{"host": "box", "command": []any{"true"}}); err != nil {
 		t.Errorf("allowed host: %v", err)
+	}
+}
+
+// denyDial is an authorization scope whose network rules refuse loopback.
+type denyDial struct{}
+
+func (denyDial) AllowDial(host string, ip net.IP) error {
+	if ip == nil || ip.IsLoopback() {
+		return errors.Join(ops.ErrDenied, errors.New("loopback addresses are denied"))
+	}
+	return nil
+}
+
+// TestDialPolicy checks a scope's network rules both when a connection is
+// made and when a pooled connection, made for another caller, is reused.
+func TestDialPolicy(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	denied := ops.WithCall(context.Background(), &ops.Call{Scope: denyDial{}})
+	params := map[string]any{"host": "box", "command": []any{"true"}}
+	if _, err := execute(t, denied, pool, "ssh.exec", params); !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+		t.Errorf("new connection: %v (class %s)", err, ops.ClassOf(err))
+	}
+	if srv.logins() != 0 {
+		t.Error("a refused dial logged in")
+	}
+	if _, err := execute(t, context.Background(), pool, "ssh.exec", params); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := execute(t, denied, pool, "ssh.exec", params); !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+		t.Errorf("pooled connection: %v (class %s)", err, ops.ClassOf(err))
 	}
 }
