@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -324,5 +325,32 @@ func TestDialPolicy(t *testing.T) {
 	}
 	if _, err := execute(t, denied, pool, "ssh.exec", params); !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 		t.Errorf("pooled connection: %v (class %s)", err, ops.ClassOf(err))
+	}
+}
+
+// TestExecSudo runs a program through the real sudo (as root, which sudo
+// does not ask for a password): env, the working directory and stdin reach
+// the program, and a sudo_password given is never written, since sudo
+// does not prompt. The prompt-and-answer path is TestSudoPrompt's.
+func TestExecSudo(t *testing.T) {
+	if _, err := exec.LookPath("sudo"); err != nil {
+		t.Skip("sudo is not installed")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, for whom sudo asks no password")
+	}
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	dir := t.TempDir()
+	out, err := execute(t, context.Background(), pool, "ssh.exec", map[string]any{"host": "box", "sudo": true, "sudo_password": "never-sent",
+		"command": []any{"sh", "-c", `id -un; echo "$GREETING"; pwd; cat`}, "env": map[string]any{"GREETING": "hi there"}, "dir": dir, "stdin": "from stdin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "root\nhi there\n" + dir + "\nfrom stdin"; out["stdout"] != want {
+		t.Errorf("stdout %q, want %q", out["stdout"], want)
+	}
+	if strings.Contains(out["stdout"].(string), "never-sent") || strings.Contains(out["stderr"].(string), "password") {
+		t.Errorf("the password reached the program or sudo prompted: %v", out)
 	}
 }
