@@ -24,7 +24,7 @@ const MaxWait = 24 * time.Hour
 func waitSpec() ops.Spec {
 	return ops.Spec{
 		Name: "ssh.wait",
-		Description: "Wait until a host accepts SSH again, e.g. after a reboot: connect, log in and run true, every interval, until it works or timeout runs out. " +
+		Description: "Wait until a host accepts SSH again, as after a reboot: connect, log in and run true, every interval, until it works or timeout runs out. " +
 			"A host key that changed, or a login the server refuses, fails at once instead of waiting. Changes nothing.",
 		Risk: ops.RiskRead,
 		Params: []ops.Param{
