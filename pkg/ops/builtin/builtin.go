@@ -1,7 +1,7 @@
 // Package builtin registers every operation that ships with arsenal-run:
 // control.*, shell.exec, http.request, file.*, process.*, supervisor.*,
-// system.*, net.* and cluster.*. (playbook.run needs the engine and is
-// registered by it.)
+// system.*, net.*, cluster.* and ssh.*. (playbook.run needs the engine and
+// is registered by it.)
 //
 // Run-time authorization: ops read the caller's scope from ops.Call.Scope.
 // A scope that implements FileRoots confines the file ops (and inventory
@@ -9,8 +9,9 @@
 // before every network connection that http.request, net.* and cluster.*
 // make, with the resolved IP; SignalPolicy can keep process.signal and
 // process.kill to the processes arsenal-run started; SandboxPolicy can make
-// shell.exec refuse to run unsandboxed. Refusals are errors wrapping
-// ops.ErrDenied, of class authorization.
+// shell.exec refuse to run unsandboxed; HostPolicy keeps ssh.* to the
+// hosts it allows. Refusals are errors wrapping ops.ErrDenied, of class
+// authorization.
 package builtin
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/netcheck"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/shell"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/sysinfo"
 )
@@ -45,6 +47,10 @@ type SignalPolicy = policy.SignalPolicy
 // the limits a required sandbox must keep to, or nil.
 type SandboxPolicy = policy.SandboxPolicy
 
+// HostPolicy is implemented by an authorization scope that limits the hosts
+// ssh.* may act on: AllowHost(name string, groups, tags []string) error.
+type HostPolicy = remote.HostPolicy
+
 // Options carries what the built-in ops share with the rest of the program.
 type Options struct {
 	// Supervisor keeps the processes started by process.start with a
@@ -57,6 +63,11 @@ type Options struct {
 	Shell *shell.Exec
 	// HTTP tunes http.request; nil for the defaults.
 	HTTP *httpreq.Request
+	// Remote configures the ssh.* operations' connection pool: the
+	// inventory, known_hosts files, accept-new, the agent. The pool is
+	// closed by Registry.Close. A run with settings of its own puts a
+	// remote.Pool in its context instead (remote.WithPool).
+	Remote remote.Settings
 }
 
 // Register adds every built-in operation to r.
@@ -70,6 +81,7 @@ func Register(r *ops.Registry, opt Options) error {
 		func() error { return sysinfo.Register(r) },
 		func() error { return netcheck.Register(r) },
 		func() error { return cluster.Register(r) },
+		func() error { return remote.Register(r, opt.Remote) },
 	} {
 		if err := reg(); err != nil {
 			return err

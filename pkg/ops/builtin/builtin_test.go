@@ -44,6 +44,7 @@ func TestEveryOpIsRegisteredAndDescribed(t *testing.T) {
 		"net.dns_lookup", "net.tcp_check", "net.tls_cert",
 		"process.info", "process.kill", "process.list", "process.signal", "process.start",
 		"shell.exec",
+		"ssh.download", "ssh.exec", "ssh.facts", "ssh.upload", "ssh.wait",
 		"supervisor.children", "supervisor.restart", "supervisor.stop",
 		"system.disk", "system.info", "system.load", "system.memory",
 	}
@@ -54,6 +55,7 @@ func TestEveryOpIsRegisteredAndDescribed(t *testing.T) {
 		"shell.exec": ops.RiskWrite, "file.write": ops.RiskWrite, "file.delete": ops.RiskDestructive,
 		"process.start": ops.RiskWrite, "process.signal": ops.RiskDestructive, "process.kill": ops.RiskDestructive,
 		"supervisor.restart": ops.RiskDestructive, "supervisor.stop": ops.RiskDestructive,
+		"ssh.exec": ops.RiskWrite, "ssh.upload": ops.RiskWrite,
 	}
 	for _, e := range r.List("") {
 		s := e.Spec

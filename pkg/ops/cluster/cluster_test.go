@@ -203,6 +203,51 @@ func TestInventory(t *testing.T) {
 	}
 }
 
+// TestHostInventory probes the hosts of the ssh.* inventory format: the
+// health_url when a host has one, else address:port, with the scalar vars
+// as labels for selector; a mistake in that file is reported with its
+// position.
+func TestHostInventory(t *testing.T) {
+	r := newRegistry(t)
+	up := server(t, ok)
+	dir := t.TempDir()
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
+	host, port, _ := net.SplitHostPort(tcpListener(t))
+	inv := fmt.Sprintf(`version: 1
+defaults: {user: deploy}
+hosts:
+  web-1: {address: 10.255.255.1, health_url: %q, vars: {role: web, weight: 2}}
+  db-1: {address: %s, port: %s, vars: {role: db, tags: [x]}}
+groups:
+  all-web: [web-1]
+`, up.URL, host, port)
+	if err := os.WriteFile(filepath.Join(dir, "inventory.yaml"), []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := r.Execute(ctx, "cluster.health", map[string]any{"inventory": "inventory.yaml", "timeout": "5s"})
+	if err != nil || out["status"] != "healthy" || out["total"] != 2 {
+		t.Fatalf("%v %v", out, err)
+	}
+	nodes := out["nodes"].([]any)
+	if got := nodes[0].(map[string]any)["url"]; got != up.URL {
+		t.Errorf("web-1 probed at %v, want its health_url %s", got, up.URL)
+	}
+	if got := nodes[1].(map[string]any)["address"]; got != net.JoinHostPort(host, port) {
+		t.Errorf("db-1 probed at %v, want address:port", got)
+	}
+	out, err = r.Execute(ctx, "cluster.health", map[string]any{"inventory": "inventory.yaml", "selector": map[string]any{"role": "db"}})
+	if err != nil || out["total"] != 1 {
+		t.Errorf("selector role=db: %v %v", out, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("version: 1\nhosts:\n  a: {adress: x}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Execute(ctx, "cluster.health", map[string]any{"inventory": "bad.yaml"})
+	if err == nil || !strings.Contains(err.Error(), `bad.yaml:3:7: unknown key "adress" in host a`) || ops.ClassOf(err) != ops.ClassValidation {
+		t.Errorf("a bad host inventory: %v (class %s)", err, ops.ClassOf(err))
+	}
+}
+
 func TestTopology(t *testing.T) {
 	r := newRegistry(t)
 	arsenal := server(t, func(w http.ResponseWriter, r *http.Request) {

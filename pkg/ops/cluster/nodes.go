@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	hostinv "github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -136,8 +137,11 @@ type inventory struct {
 const maxInventory = 4 << 20
 
 // LoadInventory reads an inventory file: YAML holding either a list of
-// nodes or {nodes: [...]}, each with name, url or address, and labels.
-// Unknown keys are errors.
+// nodes or {nodes: [...]}, each with name, url or address, and labels; or
+// the inventory file of the ssh.* operations (a mapping with hosts:, see
+// package inventory), whose hosts become nodes probed at health_url, else
+// at address:port, labelled with their scalar vars. Unknown keys are
+// errors.
 func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 	var extra []string
 	if dir := ops.CallFrom(ctx).Dir; dir != "" {
@@ -149,6 +153,13 @@ func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 			return nil, ops.WithClass(ops.ClassAuthorization, err)
 		}
 		return nil, ops.Errorf(ops.ClassExecution, "inventory %s: %v", path, err)
+	}
+	if isHostInventory(b) {
+		inv, err := hostinv.Parse(path, b)
+		if err != nil {
+			return nil, ops.WithClass(ops.ClassValidation, err)
+		}
+		return nodesOfHosts(inv), nil
 	}
 	nodes, err := parseInventory(b)
 	if err != nil {
@@ -189,6 +200,33 @@ func parseInventory(b []byte) ([]Node, error) {
 		}
 	}
 	return nodes, unique(nodes)
+}
+
+// isHostInventory reports whether b is the ssh.* inventory format: a
+// mapping with a hosts key.
+func isHostInventory(b []byte) bool {
+	var top map[string]yaml.Node
+	return yaml.Unmarshal(b, &top) == nil && top["hosts"].Kind != 0
+}
+
+// nodesOfHosts makes a node of every host of the inventory.
+func nodesOfHosts(inv *hostinv.Inventory) []Node {
+	var nodes []Node
+	for _, name := range inv.HostNames() {
+		h, _ := inv.Host(name)
+		n := Node{Name: name, URL: h.HealthURL, Labels: map[string]string{}}
+		if n.URL == "" {
+			n.Address = h.HostPort()
+		}
+		for k, v := range h.Vars {
+			switch v.(type) {
+			case string, int, float64, bool:
+				n.Labels[k] = fmt.Sprint(v)
+			}
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes
 }
 
 // selectNodes keeps the nodes carrying every label of sel.

@@ -1,0 +1,198 @@
+package remote
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+)
+
+// maxKeyFile bounds the size of an identity or certificate file.
+const maxKeyFile = 1 << 20
+
+// clientConfig returns the login settings for h: its user, the keys to
+// offer and the host key check. done releases the agent connection once
+// the handshake is over.
+func (p *Pool) clientConfig(h *inventory.Host, a authOpts) (*ssh.ClientConfig, func(), error) {
+	login := h.User
+	if login == "" {
+		u, err := localUser()
+		if err != nil {
+			return nil, nil, fmt.Errorf("host %s has no user and %v; set user for the host or in the inventory's defaults", h.Name, err)
+		}
+		login = u
+	}
+	cb, algos, err := p.hostKeyCallback(h.Name, h.HostPort())
+	if err != nil {
+		return nil, nil, err
+	}
+	signers, done, err := p.signers(h, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &ssh.ClientConfig{
+		User:              login,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeys(signers...)},
+		HostKeyCallback:   cb,
+		HostKeyAlgorithms: algos,
+		Timeout:           p.s.DialTimeout,
+		ClientVersion:     "SSH-2.0-arsenal-run",
+	}, done, nil
+}
+
+func localUser() (string, error) {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username, nil
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u, nil
+	}
+	return "", errors.New("the local user's name is unknown")
+}
+
+// signers returns the keys to offer, in OpenSSH's spirit: the host's
+// identity file (its certificate first, when there is one), then the
+// agent's keys, then, when the host names no identity file, the usual
+// ~/.ssh/id_* files that need no passphrase or whose passphrase is given.
+func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), error) {
+	var out []ssh.Signer
+	if h.IdentityFile != "" {
+		s, err := loadIdentity(h.IdentityFile, h.CertificateFile, a.passphrase)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, s...)
+	}
+	done := func() {}
+	var agentErr error
+	if sock := p.agentSocket(); sock != "" {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			keys, err := agent.NewClient(c).Signers()
+			if err != nil {
+				c.Close()
+				agentErr = fmt.Errorf("ssh-agent at %s: %w", sock, err)
+			} else {
+				out = append(out, keys...)
+				done = func() { c.Close() }
+			}
+		} else {
+			agentErr = fmt.Errorf("ssh-agent at %s: %w", sock, err)
+		}
+	}
+	if h.IdentityFile == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			for _, name := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+				if s, err := loadIdentity(filepath.Join(home, ".ssh", name), "", a.passphrase); err == nil {
+					out = append(out, s...)
+				}
+			}
+		}
+	}
+	if len(out) == 0 {
+		done()
+		why := "no ssh-agent ($SSH_AUTH_SOCK is not set)"
+		if agentErr != nil {
+			why = agentErr.Error()
+		} else if p.s.Agent == "none" {
+			why = "the agent is turned off"
+		}
+		return nil, nil, fmt.Errorf("no key to log in to %s with: %s, no identity_file for the host and no usable ~/.ssh/id_*; set identity_file in the inventory or add a key to the agent", h.Name, why)
+	}
+	return out, done, nil
+}
+
+func (p *Pool) agentSocket() string {
+	switch p.s.Agent {
+	case "none":
+		return ""
+	case "":
+		return os.Getenv("SSH_AUTH_SOCK")
+	}
+	return p.s.Agent
+}
+
+// loadIdentity reads a private key, decrypting it with passphrase when it
+// is encrypted, and pairs it with its certificate: certFile, else the
+// file's -cert.pub companion when it exists.
+func loadIdentity(file, certFile, passphrase string) ([]ssh.Signer, error) {
+	b, err := readSmall(file)
+	if err != nil {
+		return nil, fmt.Errorf("identity file %s: %w", file, err)
+	}
+	key, err := ssh.ParsePrivateKey(b)
+	var missing *ssh.PassphraseMissingError
+	if errors.As(err, &missing) {
+		if passphrase == "" {
+			return nil, fmt.Errorf("identity file %s is encrypted; give its passphrase in key_passphrase, from a secret input", file)
+		}
+		key, err = ssh.ParsePrivateKeyWithPassphrase(b, []byte(passphrase))
+		if errors.Is(err, x509.IncorrectPasswordError) {
+			return nil, fmt.Errorf("identity file %s: the passphrase in key_passphrase is wrong", file)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("identity file %s: %w", file, err)
+	}
+	if certFile == "" {
+		if _, err := os.Stat(file + "-cert.pub"); err == nil {
+			certFile = file + "-cert.pub"
+		}
+	}
+	if certFile == "" {
+		return []ssh.Signer{key}, nil
+	}
+	cb, err := readSmall(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("certificate file %s: %w", certFile, err)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(cb)
+	if err != nil {
+		return nil, fmt.Errorf("certificate file %s: %w", certFile, err)
+	}
+	cert, ok := pub.(*ssh.Certificate)
+	if !ok {
+		return nil, fmt.Errorf("certificate file %s holds a %s key, not a certificate", certFile, pub.Type())
+	}
+	cs, err := ssh.NewCertSigner(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("certificate file %s does not belong to %s: %w", certFile, file, err)
+	}
+	// The certificate first; the plain key too, for servers that do not
+	// trust the certificate authority but list the key.
+	return []ssh.Signer{cs, key}, nil
+}
+
+func readSmall(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxKeyFile {
+		return nil, fmt.Errorf("is larger than %d bytes; it is not a key", maxKeyFile)
+	}
+	return b, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return errors.New(strings.TrimSpace(pe.Err.Error()))
+	}
+	return err
+}

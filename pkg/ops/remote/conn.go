@@ -1,0 +1,236 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// conn is one pooled connection.
+type conn struct {
+	p       *Pool
+	host    *inventory.Host
+	client  *ssh.Client
+	jump    *conn  // the jump host's connection, referenced while this one lives
+	firstIP net.IP // the address of the first hop, for network policies
+
+	slots   chan struct{} // sessions of steps
+	control chan struct{} // one session kept for stopping commands
+	freeMu  sync.Mutex
+	freed   chan struct{} // closed when a session ends; see freedSignal
+
+	dead     chan struct{}
+	deadOnce sync.Once
+	why      error // why the connection ended; set before dead is closed
+
+	refs     int       // guarded by p.mu
+	lastUsed time.Time // guarded by p.mu
+}
+
+func (c *conn) isDead() bool {
+	select {
+	case <-c.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// lost is the error of a step whose connection ended under it.
+func (c *conn) lost() error {
+	<-c.dead
+	return fmt.Errorf("connection to %s (%s) lost: %w", c.host.Name, c.host.HostPort(), c.why)
+}
+
+// close ends the connection for the reason given; the first reason wins.
+func (c *conn) close(why error) {
+	c.deadOnce.Do(func() {
+		c.why = why
+		close(c.dead)
+		c.client.Close()
+		c.p.mu.Lock()
+		if e := c.p.conns[connKey(c.host)]; e != nil && e.c == c {
+			delete(c.p.conns, connKey(c.host))
+		}
+		c.p.mu.Unlock()
+		if c.jump != nil {
+			c.p.release(c.jump)
+		}
+	})
+}
+
+// watch notices the connection ending from the other side.
+func (c *conn) watch() {
+	defer c.p.wg.Done()
+	err := c.client.Wait()
+	if err == nil {
+		err = errors.New("the server closed the connection")
+	}
+	c.close(err)
+}
+
+// keepalive sends keepalive requests and closes the connection when
+// KeepAliveMax of them in a row get no answer, or when it has been idle
+// for IdleTimeout.
+func (c *conn) keepalive() {
+	defer c.p.wg.Done()
+	s := c.p.s
+	t := time.NewTicker(s.KeepAlive)
+	defer t.Stop()
+	answers := make(chan error, s.KeepAliveMax+1)
+	pending := 0
+	for {
+		select {
+		case <-c.dead:
+			return
+		case err := <-answers:
+			pending--
+			if err != nil {
+				c.close(fmt.Errorf("keepalive: %w", err))
+				return
+			}
+			continue
+		case <-t.C:
+		}
+		if c.idle() {
+			c.close(fmt.Errorf("idle for %s", s.IdleTimeout))
+			return
+		}
+		// Each request still unanswered at a tick is a missed answer.
+		if pending >= s.KeepAliveMax {
+			c.close(fmt.Errorf("no answer to %d keepalive requests sent %s apart", pending, s.KeepAlive))
+			return
+		}
+		pending++
+		c.p.wg.Add(1)
+		go func() {
+			defer c.p.wg.Done()
+			// The reply of OpenSSH is a failure; any reply is an answer.
+			_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+			answers <- err
+		}()
+	}
+}
+
+func (c *conn) idle() bool {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	return c.refs == 0 && time.Since(c.lastUsed) >= c.p.s.IdleTimeout
+}
+
+// newSession waits for a free slot (the control slot when control is
+// true) and opens a session. A server that refuses the session while
+// others of this connection are open allows fewer at once than
+// MaxSessions (its own MaxSessions is lower): the step waits for one of
+// them to end and tries again. release closes the session and frees the
+// slot.
+func (c *conn) newSession(ctx context.Context, control bool) (*ssh.Session, func(), error) {
+	slots := c.slots
+	if control {
+		slots = c.control
+	}
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, nil, context.Cause(ctx)
+		case <-c.dead:
+			return nil, nil, c.lost()
+		}
+		freed := c.freedSignal()
+		s, err := c.client.NewSession()
+		if err == nil {
+			return s, func() { s.Close(); <-slots; c.signalFreed() }, nil
+		}
+		<-slots
+		if c.isDead() {
+			return nil, nil, c.lost()
+		}
+		var refused *ssh.OpenChannelError
+		if !errors.As(err, &refused) || len(c.slots)+len(c.control) == 0 {
+			return nil, nil, fmt.Errorf("opening a session on %s: %w", c.host.Name, err)
+		}
+		select {
+		case <-freed:
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("%w (waiting for the server to allow another session: %v)", context.Cause(ctx), err)
+		case <-c.dead:
+			return nil, nil, c.lost()
+		}
+	}
+}
+
+// freedSignal returns a channel closed when a session of c next ends.
+func (c *conn) freedSignal() <-chan struct{} {
+	c.freeMu.Lock()
+	defer c.freeMu.Unlock()
+	if c.freed == nil {
+		c.freed = make(chan struct{})
+	}
+	return c.freed
+}
+
+func (c *conn) signalFreed() {
+	c.freeMu.Lock()
+	defer c.freeMu.Unlock()
+	if c.freed != nil {
+		close(c.freed)
+		c.freed = nil
+	}
+}
+
+// checkPolicy asks the caller's network policy about every hop of a
+// connection made, perhaps, for another caller.
+func (c *conn) checkPolicy(ctx context.Context) error {
+	if !policy.HasDialPolicy(ctx) {
+		return nil
+	}
+	for i, h := range c.host.Chain() {
+		ip := net.ParseIP(h.Address)
+		if i == 0 && c.firstIP != nil {
+			ip = c.firstIP
+		}
+		if err := allowHop(ctx, h.Address, ip); err != nil {
+			return policyClass(err)
+		}
+	}
+	return nil
+}
+
+// allowHop asks the caller's DialPolicy about a hop; ip is nil for a name
+// that only the jump host resolves, which a policy with network rules
+// refuses.
+func allowHop(ctx context.Context, host string, ip net.IP) error {
+	dp, ok := ops.CallFrom(ctx).Scope.(policy.DialPolicy)
+	if !ok {
+		return nil
+	}
+	if err := dp.AllowDial(host, ip); err != nil {
+		if errors.Is(err, ops.ErrDenied) {
+			return err
+		}
+		return fmt.Errorf("%w: connecting to %s: %v", ops.ErrDenied, host, err)
+	}
+	return nil
+}
+
+func policyClass(err error) error {
+	return ops.WithClass(policy.Class(err, ops.ClassExecution), err)
+}
+
+// causeOf returns the context's cause when ctx ended, else err.
+func causeOf(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}

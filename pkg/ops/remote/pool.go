@@ -1,0 +1,357 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// Pool keeps one SSH connection per host (per user, address, port, keys and
+// jump path) and lets at most Settings.MaxSessions sessions run on each at
+// once, so that a hundred steps on one host open one TCP connection.
+// Connections are dialled on first use, kept alive with keepalive requests,
+// closed after Settings.IdleTimeout without use, and dialled again once when
+// a step finds its connection dead. A connection to a host behind a jump
+// host is a channel of the jump host's connection, itself pooled.
+//
+// A Pool is safe for concurrent use. Whoever creates it closes it; Close
+// ends every connection and waits for the pool's goroutines.
+type Pool struct {
+	s      Settings
+	ctx    context.Context // cancelled by Close, to stop dials in progress
+	cancel context.CancelFunc
+
+	mu     sync.Mutex
+	conns  map[string]*entry
+	closed bool
+	wg     sync.WaitGroup // dials and the goroutines of every connection
+
+	dials atomic.Int64
+}
+
+// entry is a pooled connection, or the dial that will give it.
+type entry struct {
+	ready chan struct{} // closed when the dial is over
+	c     *conn
+	err   error
+}
+
+// NewPool returns an empty pool; connections are made on first use.
+func NewPool(s Settings) *Pool {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pool{s: s.withDefaults(), ctx: ctx, cancel: cancel, conns: map[string]*entry{}}
+}
+
+// Stats describe a pool's use.
+type Stats struct {
+	// Dials counts the connections made (jump hosts included) since the
+	// pool was created.
+	Dials int64
+	// Open counts the connections open now.
+	Open int
+}
+
+// Stats returns the pool's counters.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	open := 0
+	for _, e := range p.conns {
+		select {
+		case <-e.ready:
+			if e.c != nil && !e.c.isDead() {
+				open++
+			}
+		default:
+		}
+	}
+	return Stats{Dials: p.dials.Load(), Open: open}
+}
+
+// Close closes every connection, stops dials in progress and waits for the
+// pool's goroutines. Steps still running fail with a closed connection.
+// Closing twice is harmless.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	var conns []*conn
+	for _, e := range p.conns {
+		select {
+		case <-e.ready:
+			if e.c != nil {
+				conns = append(conns, e.c)
+			}
+		default:
+		}
+	}
+	p.mu.Unlock()
+	p.cancel()
+	for _, c := range conns {
+		c.close(errPoolClosed)
+	}
+	p.wg.Wait()
+	return nil
+}
+
+var errPoolClosed = errors.New("the connection pool was closed")
+
+// authOpts are what a step adds to a host's settings for logging in.
+type authOpts struct {
+	passphrase string
+}
+
+// connKey identifies a connection: the same login on the same path.
+func connKey(h *inventory.Host) string {
+	var b strings.Builder
+	for i, x := range h.Chain() {
+		if i > 0 {
+			b.WriteString(" -> ")
+		}
+		fmt.Fprintf(&b, "%s@%s|%s|%s", x.User, x.HostPort(), x.IdentityFile, x.CertificateFile)
+	}
+	return b.String()
+}
+
+// get returns a live connection to h, holding a reference to it that the
+// caller gives back with release.
+func (p *Pool) get(ctx context.Context, h *inventory.Host, a authOpts) (*conn, error) {
+	key := connKey(h)
+	for retried := false; ; {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errPoolClosed
+		}
+		e := p.conns[key]
+		if e != nil && e.c != nil && e.c.isDead() {
+			delete(p.conns, key)
+			e = nil
+		}
+		if e == nil {
+			e = &entry{ready: make(chan struct{})}
+			p.conns[key] = e
+			p.wg.Add(1)
+			go p.dial(ctx, key, e, h, a)
+		}
+		p.mu.Unlock()
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+		if e.err != nil {
+			// A dial refused by another caller's scope says nothing about
+			// this caller's: try once with its own.
+			if errors.Is(e.err, ops.ErrDenied) && !retried {
+				retried = true
+				continue
+			}
+			return nil, e.err
+		}
+		p.mu.Lock()
+		if e.c.isDead() {
+			p.mu.Unlock()
+			continue
+		}
+		e.c.refs++
+		p.mu.Unlock()
+		if err := e.c.checkPolicy(ctx); err != nil {
+			p.release(e.c)
+			return nil, err
+		}
+		return e.c, nil
+	}
+}
+
+// release gives back a reference taken by get.
+func (p *Pool) release(c *conn) {
+	p.mu.Lock()
+	c.refs--
+	c.lastUsed = time.Now()
+	p.mu.Unlock()
+}
+
+// dial makes the connection of entry e. It runs on its own, bounded by
+// DialTimeout and by Close, so that a step giving up does not cut a dial
+// that other steps wait for.
+func (p *Pool) dial(ctx context.Context, key string, e *entry, h *inventory.Host, a authOpts) {
+	defer p.wg.Done()
+	dctx, cancel := context.WithTimeoutCause(context.WithoutCancel(ctx), p.s.DialTimeout,
+		fmt.Errorf("connecting to %s took longer than %s: %w", h.Name, p.s.DialTimeout, context.DeadlineExceeded))
+	defer cancel()
+	stop := context.AfterFunc(p.ctx, cancel)
+	defer stop()
+	c, err := p.connect(dctx, h, a)
+	p.mu.Lock()
+	if err == nil && p.closed {
+		err = errPoolClosed
+		p.mu.Unlock()
+		c.close(err)
+		p.mu.Lock()
+	}
+	e.c, e.err = c, err
+	if err != nil {
+		e.c = nil
+		if p.conns[key] == e {
+			delete(p.conns, key)
+		}
+	} else {
+		c.lastUsed = time.Now()
+	}
+	close(e.ready)
+	p.mu.Unlock()
+}
+
+// connect dials h, through its jump host if it has one, and logs in.
+func (p *Pool) connect(ctx context.Context, h *inventory.Host, a authOpts) (*conn, error) {
+	// Keys and known_hosts first: a missing key fails before any
+	// connection is made.
+	cfg, done, err := p.clientConfig(h, a)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
+	defer done()
+	var jump *conn
+	var nc net.Conn
+	if h.Jump != nil {
+		if jump, err = p.get(ctx, h.Jump, a); err != nil {
+			return nil, fmt.Errorf("jump host %s: %w", h.Jump.Name, err)
+		}
+		if err = allowHop(ctx, h.Address, net.ParseIP(h.Address)); err == nil {
+			nc, err = jump.client.DialContext(ctx, "tcp", h.HostPort())
+		}
+		if err != nil {
+			p.release(jump)
+			return nil, policyClass(fmt.Errorf("connecting to %s (%s) through jump host %s: %w", h.Name, h.HostPort(), h.Jump.Name, err))
+		}
+	} else {
+		d := policy.Dialer(ctx, net.Dialer{KeepAlive: 30 * time.Second}, h.Address)
+		if nc, err = d.DialContext(ctx, "tcp", h.HostPort()); err != nil {
+			return nil, policyClass(fmt.Errorf("connecting to %s (%s): %w", h.Name, h.HostPort(), causeOf(ctx, err)))
+		}
+	}
+	fail := func(err error) (*conn, error) {
+		nc.Close()
+		if jump != nil {
+			p.release(jump)
+		}
+		return nil, err
+	}
+	// The handshake has no context of its own: closing the connection is
+	// what stops it.
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	cc, chans, reqs, err := ssh.NewClientConn(nc, h.HostPort(), cfg)
+	if !stop() {
+		if err == nil {
+			cc.Close()
+		}
+		return fail(fmt.Errorf("logging in to %s (%s): %w", h.Name, h.HostPort(), context.Cause(ctx)))
+	}
+	if err != nil {
+		return fail(handshakeError(h, cfg.User, err))
+	}
+	p.dials.Add(1)
+	c := &conn{
+		p: p, host: h, client: ssh.NewClient(cc, chans, reqs), jump: jump,
+		slots:   make(chan struct{}, p.s.MaxSessions-1),
+		control: make(chan struct{}, 1),
+		dead:    make(chan struct{}),
+	}
+	if jump != nil {
+		c.firstIP = jump.firstIP
+	} else if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		c.firstIP = ta.IP
+	}
+	p.wg.Add(2)
+	go c.watch()
+	go c.keepalive()
+	return c, nil
+}
+
+// session opens a session on a connection to h, holding one of its session
+// slots. A connection found dead is dropped and dialled again, once. The
+// returned release closes the session and gives the slot and connection
+// back.
+func (p *Pool) session(ctx context.Context, h *inventory.Host, a authOpts) (*ssh.Session, *conn, func(), error) {
+	for attempt := 0; ; attempt++ {
+		c, err := p.get(ctx, h, a)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		s, rel, err := c.newSession(ctx, false)
+		if err == nil {
+			return s, c, func() { rel(); p.release(c) }, nil
+		}
+		p.release(c)
+		var refused *ssh.OpenChannelError
+		if ctx.Err() != nil || errors.As(err, &refused) || attempt > 0 {
+			return nil, nil, nil, err
+		}
+		c.close(fmt.Errorf("opening a session failed: %w", err))
+	}
+}
+
+// handshakeError explains a failed handshake: host keys and logins get
+// their own messages; the rest is passed on.
+func handshakeError(h *inventory.Host, user string, err error) error {
+	var hk *hostKeyError
+	if errors.As(err, &hk) {
+		return ops.WithClass(ops.ClassExecution, hk)
+	}
+	if strings.Contains(err.Error(), "unable to authenticate") {
+		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err})
+	}
+	return ops.Errorf(ops.ClassExecution, "SSH handshake with %s (%s): %w", h.Name, h.HostPort(), err)
+}
+
+// loginError is a server refusing every key offered.
+type loginError struct {
+	host, address, user string
+	err                 error
+}
+
+func (e *loginError) Error() string {
+	return fmt.Sprintf("logging in to %s (%s) as %s: the server accepted none of the keys offered; check identity_file, the agent's keys (ssh-add -l) and the host's authorized_keys (%v)", e.host, e.address, e.user, e.err)
+}
+
+func (e *loginError) Unwrap() error { return e.err }
+
+// closeHost closes the pooled connection to h, if there is one.
+func (p *Pool) closeHost(h *inventory.Host, why error) {
+	p.mu.Lock()
+	e := p.conns[connKey(h)]
+	p.mu.Unlock()
+	if e == nil {
+		return
+	}
+	select {
+	case <-e.ready:
+		if e.c != nil {
+			e.c.close(why)
+		}
+	default:
+	}
+}
+
+// portOf returns the port of a host:port string, for messages.
+func portOf(hostport string) int {
+	_, p, _ := net.SplitHostPort(hostport)
+	n, _ := strconv.Atoi(p)
+	return n
+}

@@ -1,0 +1,214 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
+)
+
+// result is what a remote command left.
+type result struct {
+	code           int
+	signal         string // the signal that ended the wrapper, e.g. "TERM"
+	stdout, stderr string
+	truncated      bool
+}
+
+// run starts cmd on h and waits for it. When ctx ends (a timeout, a
+// cancelled run) or sudo refuses the password, the remote process group is
+// sent SIGTERM, then SIGKILL after KillGrace, from a second session. The
+// result comes back with an error too when the command ran, so a failed
+// step still shows what it printed.
+func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *command) (*result, error) {
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	sess, c, release, err := p.session(ctx, h, a)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+
+	call := ops.CallFrom(ctx)
+	secrets := append([]string{a.passphrase}, call.Secrets...)
+	if cmd.sudo != nil {
+		secrets = append(secrets, cmd.sudo.password)
+	}
+	mask := redact.Masker(secrets)
+	stdout, stderr := capture.NewBuffer(p.s.OutputLimit), capture.NewBuffer(p.s.OutputLimit)
+	var outSink, errSink io.Writer = stdout, stderr
+	var lines []*capture.LineWriter
+	if call.Output != nil {
+		mu := &sync.Mutex{}
+		lo, le := capture.NewLineWriter(call.Output, mu, mask), capture.NewLineWriter(call.Output, mu, mask)
+		outSink, errSink = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
+		lines = append(lines, lo, le)
+	}
+	m := newMarkers(cmd, outSink, errSink)
+	sess.Stdout, sess.Stderr = m.stdout(), m.stderr()
+	stdin, err := sess.StdinPipe()
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassExecution, "opening stdin on %s: %w", h.Name, err)
+	}
+	if err := sess.Start(cmd.line); err != nil {
+		if c.isDead() {
+			return nil, ops.WithClass(ops.ClassExecution, c.lost())
+		}
+		return nil, ops.Errorf(ops.ClassExecution, "starting %s on %s: %w", cmd.name, h.Name, err)
+	}
+
+	runCtx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	finished := make(chan struct{})
+	var feeding sync.WaitGroup
+	feeding.Add(1)
+	go func() {
+		defer feeding.Done()
+		defer stdin.Close()
+		if err := feed(stdin, m, cmd, finished); err != nil {
+			stopRun(err)
+		}
+	}()
+	waited := make(chan error, 1)
+	go func() { waited <- sess.Wait() }()
+
+	var werr error
+	stopped := false
+	select {
+	case werr = <-waited:
+	case <-runCtx.Done():
+		stopped = true
+		werr = p.stop(c, sess, m, waited)
+	}
+	close(finished)
+	feeding.Wait()
+	m.flush()
+	for _, l := range lines {
+		l.Flush()
+	}
+	res := &result{truncated: stdout.Truncated() || stderr.Truncated()}
+	res.stdout, res.stderr = stdout.Text(), stderr.Text()
+	if mask != nil {
+		res.stdout, res.stderr = mask(res.stdout), mask(res.stderr)
+	}
+
+	var exit *ssh.ExitError
+	switch {
+	case werr == nil:
+	case errors.As(werr, &exit):
+		res.code, res.signal = exit.ExitStatus(), exit.Signal()
+	default:
+		// No exit status: the connection went away under the command.
+		select {
+		case <-c.dead:
+		case <-time.After(time.Second):
+		}
+		if c.isDead() {
+			return res, ops.WithClass(ops.ClassExecution, fmt.Errorf("%w; whether %s finished on %s is unknown", c.lost(), cmd.name, h.Name))
+		}
+		if !stopped {
+			return res, ops.Errorf(ops.ClassExecution, "%s on %s ended without an exit status: %w", cmd.name, h.Name, werr)
+		}
+	}
+	if stopped {
+		why := context.Cause(runCtx)
+		return res, fmt.Errorf("%w; the remote process group of %s on %s was stopped", why, cmd.name, h.Name)
+	}
+	return res, nil
+}
+
+// feed writes the command's input: the sudo password when sudo prompts
+// (never otherwise, so that a password is not handed to the program), then
+// the exports and the script or stdin.
+func feed(w io.Writer, m *markers, cmd *command, finished <-chan struct{}) error {
+	prompted := false
+	for waiting := true; waiting; {
+		select {
+		case <-m.started:
+			waiting = false
+		case <-m.prompts:
+			switch {
+			case prompted:
+				return errors.New("sudo refused the password in sudo_password")
+			case cmd.sudo.password == "":
+				return fmt.Errorf("sudo asks for a password to run as %s; give it in sudo_password, from a secret input", cmd.sudo.user)
+			}
+			prompted = true
+			if _, err := io.WriteString(w, cmd.sudo.password+"\n"); err != nil {
+				return nil
+			}
+		case <-finished:
+			return nil
+		}
+	}
+	// A program that does not read its input makes this write fail once
+	// the session ends; that is no error of the step.
+	_, _ = w.Write(cmd.input)
+	return nil
+}
+
+// stop ends the remote process group (SIGTERM, then SIGKILL) and returns
+// the session's end. A connection that does not answer while the command
+// is being stopped is closed, so that nothing waits on it for long.
+func (p *Pool) stop(c *conn, sess *ssh.Session, m *markers, waited <-chan error) error {
+	select {
+	case <-m.pidSeen:
+	case err := <-waited:
+		return err
+	case <-time.After(p.s.KillGrace):
+	}
+	if pid := m.pidOf(); pid > 1 {
+		for _, sig := range []string{"TERM", "KILL"} {
+			if err := p.signal(c, pid, sig); err != nil {
+				break
+			}
+			select {
+			case err := <-waited:
+				return err
+			case <-time.After(p.s.KillGrace):
+			}
+		}
+	}
+	sess.Close()
+	select {
+	case err := <-waited:
+		return err
+	case <-time.After(p.s.KillGrace):
+	}
+	c.close(errors.New("no answer while stopping a command"))
+	return <-waited
+}
+
+// signal sends sig to the process group pgid on c's host, through the
+// session kept for that purpose.
+func (p *Pool) signal(c *conn, pgid int, sig string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), p.s.KillGrace+p.s.DialTimeout)
+	defer cancel()
+	s, release, err := c.newSession(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer release()
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Run(fmt.Sprintf("kill -%s -%d 2>/dev/null || kill -%s %d 2>/dev/null; true", sig, pgid, sig, pgid))
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		c.close(fmt.Errorf("no answer to a request to signal process group %d", pgid))
+		<-done
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,425 @@
+package remote
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/sftp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// sftpClient opens an SFTP session on a pooled connection to h. close ends
+// the client and gives the session back. ctx ending closes the client, so
+// that a transfer in progress stops.
+func (p *Pool) sftpClient(ctx context.Context, h *inventory.Host, a authOpts) (*sftp.Client, func(), error) {
+	sess, _, release, err := p.session(ctx, h, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := sess.StdinPipe()
+	var r io.Reader
+	if err == nil {
+		r, err = sess.StdoutPipe()
+	}
+	if err == nil {
+		err = sess.RequestSubsystem("sftp")
+	}
+	var client *sftp.Client
+	if err == nil {
+		client, err = sftp.NewClientPipe(r, w, sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true))
+	}
+	if err != nil {
+		release()
+		return nil, nil, ops.Errorf(ops.ClassExecution, "starting SFTP on %s: %w (does the server have an sftp subsystem?)", h.Name, err)
+	}
+	stop := context.AfterFunc(ctx, func() { client.Close() })
+	return client, func() { stop(); client.Close(); release() }, nil
+}
+
+// modeParam is the mode parameter of both transfers.
+var modeParam = ops.Param{Name: "mode", Type: ops.TypeString, MaxLen: 4,
+	Description: "permission bits in octal, e.g. \"0640\"; default the mode of the file replaced, else of the source"}
+
+func checkMode(p ops.Params, errs *ops.ParamErrors) {
+	if p.Known("mode") {
+		if n, err := strconv.ParseUint(p.String("mode"), 8, 32); err != nil || n > 0o777 {
+			*errs = append(*errs, &ops.ParamError{Param: "mode", Msg: fmt.Sprintf("%q is not an octal mode from 0 to 0777", p.String("mode"))})
+		}
+	}
+}
+
+func modeOf(p ops.Params, def fs.FileMode) fs.FileMode {
+	if p.Known("mode") {
+		n, _ := strconv.ParseUint(p.String("mode"), 8, 32)
+		return fs.FileMode(n).Perm()
+	}
+	return def.Perm()
+}
+
+func tempSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return ".arsenal-tmp-" + hex.EncodeToString(b)
+}
+
+// Upload is the ssh.upload operation.
+type Upload struct{ base }
+
+var (
+	_ ops.Op             = (*Upload)(nil)
+	_ ops.ParamValidator = (*Upload)(nil)
+)
+
+func uploadSpec() ops.Spec {
+	return ops.Spec{
+		Name: "ssh.upload",
+		Description: "Copy a local file (or the text in content) to a remote host over SFTP, atomically: " +
+			"it is written under a temporary name in the destination's directory, then renamed over dest, " +
+			"so readers see the old file or the new one, never a part. The local file must lie inside the caller's file roots.",
+		Risk: ops.RiskWrite,
+		Params: []ops.Param{
+			hostParam(),
+			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Description: "the local file; relative to the playbook's directory; exclusive with content"},
+			{Name: "content", Type: ops.TypeString, MaxLen: 16 << 20, Description: "the text to write; exclusive with src"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the remote path; relative paths start at the login directory; its directory must exist"},
+			modeParam,
+			passphraseParam(),
+		},
+		Output: []ops.Field{
+			{Name: "host", Type: "string"},
+			{Name: "dest", Type: "string", Description: "the remote path written"},
+			{Name: "size", Type: "integer", Description: "bytes written"},
+			{Name: "sha256", Type: "string", Description: "the SHA-256 of what was sent, in hex"},
+		},
+	}
+}
+
+// ValidateParams checks src or content, dest and mode.
+func (*Upload) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	checkHost(p, &errs)
+	_, hasSrc := p["src"]
+	_, hasContent := p["content"]
+	if hasSrc == hasContent {
+		errs = append(errs, &ops.ParamError{Param: "src", Msg: "give src (a local file) or content, exactly one"})
+	}
+	checkRemotePath(p, "dest", &errs)
+	checkMode(p, &errs)
+	return errsOrNil(errs)
+}
+
+func checkRemotePath(p ops.Params, name string, errs *ops.ParamErrors) {
+	if !p.Known(name) {
+		return
+	}
+	s := p.String(name)
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		*errs = append(*errs, &ops.ParamError{Param: name, Msg: "contains a NUL byte"})
+	case s == "" || strings.HasSuffix(s, "/") || path.Base(s) == "." || path.Base(s) == "..":
+		*errs = append(*errs, &ops.ParamError{Param: name, Msg: fmt.Sprintf("%q does not name a file", s)})
+	}
+}
+
+// Execute copies the file.
+func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	pool, h, err := u.target(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var src io.Reader
+	var size int64
+	mode := fs.FileMode(0o644)
+	if p.Known("src") {
+		f, fi, closeSrc, err := openLocal(ctx, p.String("src"))
+		if err != nil {
+			return nil, err
+		}
+		defer closeSrc()
+		src, size, mode = f, fi.Size(), fi.Mode()
+	} else {
+		s := p.String("content")
+		src, size = strings.NewReader(s), int64(len(s))
+	}
+	client, done, err := pool.sftpClient(ctx, h, authOpts{passphrase: p.String("key_passphrase")})
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	dest := p.String("dest")
+	if fi, err := client.Stat(dest); err == nil {
+		if fi.IsDir() {
+			return nil, ops.Errorf(ops.ClassExecution, "%s on %s is a directory; dest names the file to write", dest, h.Name)
+		}
+		mode = fi.Mode()
+	}
+	mode = modeOf(p, mode)
+	sum := sha256.New()
+	tmp := path.Join(path.Dir(dest), "."+path.Base(dest)+tempSuffix())
+	n, err := writeRemote(client, tmp, &io.LimitedReader{R: io.TeeReader(src, sum), N: size}, mode)
+	if err == nil {
+		err = renameRemote(client, tmp, dest)
+	}
+	if err != nil {
+		_ = client.Remove(tmp)
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, ops.Errorf(ops.ClassExecution, "uploading to %s on %s: %w", dest, h.Name, sftpError(err))
+	}
+	return map[string]any{"host": h.Name, "dest": dest, "size": n, "sha256": hex.EncodeToString(sum.Sum(nil))}, nil
+}
+
+// writeRemote creates name exclusively, fills it from r, sets its mode and
+// syncs it when the server can.
+func writeRemote(c *sftp.Client, name string, r io.Reader, mode fs.FileMode) (int64, error) {
+	f, err := c.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.ReadFrom(r)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		if serr := f.Sync(); serr != nil && !isUnsupported(serr) {
+			err = serr
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+// renameRemote replaces newname with oldname atomically (OpenSSH's
+// posix-rename extension); a server without it gets a remove and a rename.
+func renameRemote(c *sftp.Client, oldname, newname string) error {
+	err := c.PosixRename(oldname, newname)
+	if err == nil || !isUnsupported(err) {
+		return err
+	}
+	if err := c.Rename(oldname, newname); err == nil {
+		return nil
+	}
+	if err := c.Remove(newname); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return c.Rename(oldname, newname)
+}
+
+func isUnsupported(err error) bool {
+	var se *sftp.StatusError
+	return errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxOpUnsupported || errors.Is(err, sftp.ErrSSHFxOpUnsupported)
+}
+
+func sftpError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("no such file or directory")
+	case errors.Is(err, fs.ErrPermission):
+		return errors.New("permission denied")
+	}
+	var se *sftp.StatusError
+	if errors.As(err, &se) {
+		switch se.FxCode() {
+		case sftp.ErrSSHFxNoSuchFile:
+			return errors.New("no such file or directory")
+		case sftp.ErrSSHFxPermissionDenied:
+			return errors.New("permission denied")
+		}
+	}
+	return err
+}
+
+// openLocal opens a regular file inside the caller's file roots.
+func openLocal(ctx context.Context, name string) (*os.File, fs.FileInfo, func(), error) {
+	roots := policy.Roots(ctx)
+	place, err := policy.Locate(ctx, name, roots)
+	if err != nil {
+		return nil, nil, nil, ops.WithClass(ops.ClassAuthorization, err)
+	}
+	root, err := os.OpenRoot(place.Root)
+	if err != nil {
+		return nil, nil, nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
+	}
+	f, err := root.Open(place.Rel)
+	if err == nil {
+		var fi fs.FileInfo
+		if fi, err = f.Stat(); err == nil && !fi.Mode().IsRegular() {
+			f.Close()
+			root.Close()
+			return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file", name)
+		} else if err == nil {
+			return f, fi, func() { f.Close(); root.Close() }, nil
+		}
+		f.Close()
+	}
+	root.Close()
+	if policy.IsEscape(err) {
+		return nil, nil, nil, ops.WithClass(ops.ClassAuthorization, policy.Denied(name, roots))
+	}
+	return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s: %v", name, unwrapPath(err))
+}
+
+// Download is the ssh.download operation.
+type Download struct{ base }
+
+var (
+	_ ops.Op             = (*Download)(nil)
+	_ ops.ParamValidator = (*Download)(nil)
+)
+
+// MaxDownload is the largest max_size.
+const MaxDownload = 64 << 30
+
+func downloadSpec() ops.Spec {
+	return ops.Spec{
+		Name: "ssh.download",
+		Description: "Copy a remote file to a local path over SFTP. It reads the remote host and changes nothing there; " +
+			"the local file is written under a temporary name and renamed into place, inside the caller's file roots.",
+		Risk: ops.RiskRead,
+		Params: []ops.Param{
+			hostParam(),
+			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the remote file; relative paths start at the login directory"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the local path; relative to the playbook's directory; its directory must exist"},
+			{Name: "max_size", Type: ops.TypeInteger, Default: 1 << 30, Min: ops.Bound(0), Max: ops.Bound(MaxDownload),
+				Description: "refuse a remote file larger than this many bytes (default 1 GiB)"},
+			modeParam,
+			passphraseParam(),
+		},
+		Output: []ops.Field{
+			{Name: "host", Type: "string"},
+			{Name: "dest", Type: "string", Description: "the absolute local path written"},
+			{Name: "size", Type: "integer", Description: "bytes copied"},
+			{Name: "sha256", Type: "string", Description: "the SHA-256 of what was received, in hex"},
+		},
+	}
+}
+
+// ValidateParams checks the paths and mode.
+func (*Download) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	checkHost(p, &errs)
+	checkRemotePath(p, "src", &errs)
+	if p.Known("dest") && (p.String("dest") == "" || strings.IndexByte(p.String("dest"), 0) >= 0) {
+		errs = append(errs, &ops.ParamError{Param: "dest", Msg: "is empty or holds a NUL byte"})
+	}
+	checkMode(p, &errs)
+	return errsOrNil(errs)
+}
+
+// Execute copies the file.
+func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	pool, h, err := d.target(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	roots := policy.Roots(ctx)
+	place, err := policy.Locate(ctx, p.String("dest"), roots)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassAuthorization, err)
+	}
+	if place.Rel == "." {
+		return nil, ops.Errorf(ops.ClassValidation, "param dest: %s is a root directory, not a file", p.String("dest"))
+	}
+	root, err := os.OpenRoot(place.Root)
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
+	}
+	defer root.Close()
+
+	client, done, err := pool.sftpClient(ctx, h, authOpts{passphrase: p.String("key_passphrase")})
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	src := p.String("src")
+	rf, err := client.Open(src)
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassExecution, "%s on %s: %w", src, h.Name, sftpError(err))
+	}
+	defer rf.Close()
+	fi, err := rf.Stat()
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassExecution, "%s on %s: %w", src, h.Name, sftpError(err))
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, ops.Errorf(ops.ClassExecution, "%s on %s is not a regular file", src, h.Name)
+	}
+	if max := int64(p.Int("max_size")); fi.Size() > max {
+		return nil, ops.Errorf(ops.ClassExecution, "%s on %s is %d bytes, more than max_size %d", src, h.Name, fi.Size(), max)
+	}
+	mode := modeOf(p, fi.Mode())
+	tmp := filepath.Join(filepath.Dir(place.Rel), "."+filepath.Base(place.Rel)+tempSuffix())
+	lf, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, localError(err, p.String("dest"), roots)
+	}
+	sum := sha256.New()
+	limit := &limitWriter{w: io.MultiWriter(lf, sum), n: int64(p.Int("max_size"))}
+	n, err := rf.WriteTo(limit)
+	if err == nil {
+		err = lf.Chmod(mode)
+	}
+	if err == nil {
+		err = lf.Sync()
+	}
+	if cerr := lf.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = root.Rename(tmp, place.Rel)
+	}
+	if err != nil {
+		_ = root.Remove(tmp)
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, ops.Errorf(ops.ClassExecution, "downloading %s from %s: %w", src, h.Name, sftpError(err))
+	}
+	if dir, err := root.Open(filepath.Dir(place.Rel)); err == nil {
+		_ = dir.Sync()
+		dir.Close()
+	}
+	return map[string]any{"host": h.Name, "dest": place.Abs, "size": n, "sha256": hex.EncodeToString(sum.Sum(nil))}, nil
+}
+
+// limitWriter fails once more than n bytes are written: a file that grows
+// while it is read stays within max_size.
+type limitWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) > l.n {
+		return 0, errors.New("the file grew beyond max_size while it was read")
+	}
+	l.n -= int64(len(p))
+	return l.w.Write(p)
+}
+
+func localError(err error, name string, roots []string) error {
+	switch {
+	case policy.IsEscape(err):
+		return ops.WithClass(ops.ClassAuthorization, policy.Denied(name, roots))
+	case errors.Is(err, fs.ErrNotExist):
+		return ops.Errorf(ops.ClassExecution, "the directory of %s does not exist; create it first", name)
+	}
+	return ops.Errorf(ops.ClassExecution, "%s: %v", name, unwrapPath(err))
+}

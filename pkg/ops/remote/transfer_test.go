@@ -1,0 +1,161 @@
+package remote
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+func sha256File(t *testing.T, name string) string {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// TestUploadDownloadLarge copies a 48 MiB file of random bytes up and back
+// down and compares checksums: what the ops report, the file on the
+// "remote" side, and the copy that came back. No temporary file is left.
+func TestUploadDownloadLarge(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	local, remote := t.TempDir(), t.TempDir()
+	src := filepath.Join(local, "big.bin")
+	f, err := os.Create(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(f, rand.Reader, 48<<20+123); err != nil {
+		t.Fatal(err)
+	}
+	f.Chmod(0o640)
+	f.Close()
+	want := sha256File(t, src)
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: local, Scope: roots{local}})
+
+	dest := filepath.Join(remote, "big.bin")
+	out, err := execute(t, ctx, pool, "ssh.upload", map[string]any{"host": "box", "src": "big.bin", "dest": dest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["sha256"] != want || out["size"] != int64(48<<20+123) || out["dest"] != dest {
+		t.Errorf("upload output %v; want sha256 %s", out, want)
+	}
+	if got := sha256File(t, dest); got != want {
+		t.Errorf("the remote file has sha256 %s, want %s", got, want)
+	}
+	if fi, _ := os.Stat(dest); fi.Mode().Perm() != 0o640 {
+		t.Errorf("remote mode %v, want the source's 0640", fi.Mode())
+	}
+
+	back := filepath.Join(local, "back.bin")
+	out, err = execute(t, ctx, pool, "ssh.download", map[string]any{"host": "box", "src": dest, "dest": "back.bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["sha256"] != want || out["dest"] != back {
+		t.Errorf("download output %v", out)
+	}
+	if got := sha256File(t, back); got != want {
+		t.Errorf("the downloaded file has sha256 %s, want %s", got, want)
+	}
+	for _, dir := range []string{local, remote} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.Contains(e.Name(), "arsenal-tmp") {
+				t.Errorf("temporary file %s left in %s", e.Name(), dir)
+			}
+		}
+	}
+	if s := pool.Stats(); s.Dials != 1 {
+		t.Errorf("stats %+v; want both transfers on one connection", s)
+	}
+}
+
+// roots is an authorization scope confining local files to a directory.
+type roots []string
+
+func (r roots) FileRoots() []string { return r }
+
+// TestUploadAtomic replaces an existing remote file: a reader holding the
+// old file keeps the old content (a new inode was renamed over it), its
+// mode is kept, and content can be given directly.
+func TestUploadAtomic(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "app.conf")
+	if err := os.WriteFile(dest, []byte("old\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old, err := os.Open(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	var before syscall.Stat_t
+	syscall.Stat(dest, &before)
+
+	out, err := execute(t, context.Background(), pool, "ssh.upload", map[string]any{"host": "box", "content": "new\n", "dest": dest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("new\n"))
+	if out["sha256"] != hex.EncodeToString(sum[:]) || out["size"] != int64(4) {
+		t.Errorf("output %v", out)
+	}
+	b, _ := os.ReadFile(dest)
+	oldContent, _ := io.ReadAll(old)
+	var after syscall.Stat_t
+	syscall.Stat(dest, &after)
+	fi, _ := os.Stat(dest)
+	if string(b) != "new\n" || string(oldContent) != "old\n" || after.Ino == before.Ino || fi.Mode().Perm() != 0o600 {
+		t.Errorf("new %q, old reader %q, inode %d -> %d, mode %v; want a new file renamed over the old one, mode 0600 kept", b, oldContent, before.Ino, after.Ino, fi.Mode())
+	}
+
+	if _, err := execute(t, context.Background(), pool, "ssh.upload", map[string]any{"host": "box", "content": "x", "dest": dest, "mode": "0755"}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(dest); fi.Mode().Perm() != 0o755 {
+		t.Errorf("mode %v, want 0755 from the mode parameter", fi.Mode())
+	}
+
+	_, err = execute(t, context.Background(), pool, "ssh.upload", map[string]any{"host": "box", "content": "x", "dest": filepath.Join(dir, "missing", "f")})
+	if err == nil || !strings.Contains(err.Error(), "no such file or directory") || ops.ClassOf(err) != ops.ClassExecution {
+		t.Errorf("missing directory: %v", err)
+	}
+	_, err = execute(t, context.Background(), pool, "ssh.download", map[string]any{"host": "box", "src": filepath.Join(dir, "nope"), "dest": filepath.Join(t.TempDir(), "x")})
+	if err == nil || !strings.Contains(err.Error(), "no such file or directory") {
+		t.Errorf("missing remote file: %v", err)
+	}
+	_, err = execute(t, context.Background(), pool, "ssh.download", map[string]any{"host": "box", "src": dest, "dest": filepath.Join(t.TempDir(), "x"), "max_size": 0})
+	if err == nil || !strings.Contains(err.Error(), "more than max_size 0") {
+		t.Errorf("max_size: %v", err)
+	}
+	// Local files stay inside the caller's roots.
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: roots{t.TempDir()}})
+	_, err = execute(t, ctx, pool, "ssh.upload", map[string]any{"host": "box", "src": "/etc/hostname", "dest": filepath.Join(dir, "h")})
+	if ops.ClassOf(err) != ops.ClassAuthorization {
+		t.Errorf("upload from outside the roots: %v", err)
+	}
+	_, err = execute(t, ctx, pool, "ssh.download", map[string]any{"host": "box", "src": dest, "dest": filepath.Join(dir, "copy")})
+	if ops.ClassOf(err) != ops.ClassAuthorization {
+		t.Errorf("download to outside the roots: %v", err)
+	}
+}
