@@ -62,6 +62,9 @@ func num(k string, n int64) field { return field{key: k, num: n, isN: true} }
 
 // Event implements engine.Observer.
 func (v *logView) Event(ev engine.Event) {
+	if v.level > zerolog.DebugLevel && quiet(ev) {
+		return // a debug line, below the log level: not worth formatting
+	}
 	level, msg, fields := logLine(ev)
 	if level < v.level || level == zerolog.Disabled {
 		return
@@ -308,4 +311,22 @@ func deref(p *int) int {
 		return 0
 	}
 	return *p
+}
+
+// quiet reports whether an event's line is at debug level, cheaply, so that
+// the many item and step-started events cost nothing at the default level.
+func quiet(ev engine.Event) bool {
+	switch ev.Kind {
+	case engine.EventStepStarted:
+		return true
+	case engine.EventItemStarted:
+		return true
+	case engine.EventItemFinished:
+		return ev.Err == ""
+	case engine.EventStepFinished:
+		return ev.Status == "skipped"
+	case engine.EventLog:
+		return ev.Level == "debug"
+	}
+	return false
 }

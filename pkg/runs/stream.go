@@ -127,7 +127,8 @@ func (s *Stream) Subscribe(after uint64) *Subscription {
 type Subscription struct {
 	s        *Stream
 	mu       sync.Mutex
-	queue    []Event
+	queue    []Event // queue[head:] waits to be read
+	head     int
 	max      int
 	dropping bool
 	dropped  uint64
@@ -141,17 +142,31 @@ type Subscription struct {
 func (sub *Subscription) push(ev Event) {
 	sub.mu.Lock()
 	switch {
-	case sub.dropping && len(sub.queue) == 0:
+	case sub.dropping && sub.queued() == 0:
 		sub.queue = append(sub.queue, sub.marker(), ev)
 	case sub.dropping:
 		sub.dropped++
-	case len(sub.queue) >= sub.max:
+	case sub.queued() >= sub.max:
 		sub.dropping, sub.dropped = true, 1
 	default:
 		sub.queue = append(sub.queue, ev)
 	}
 	sub.mu.Unlock()
 	sub.signal()
+}
+
+func (sub *Subscription) queued() int { return len(sub.queue) - sub.head }
+
+// pop takes the next queued event; sub.mu is held and one is queued. The
+// backing array is reused once the queue drains.
+func (sub *Subscription) pop() Event {
+	ev := sub.queue[sub.head]
+	sub.queue[sub.head] = Event{}
+	sub.head++
+	if sub.head == len(sub.queue) {
+		sub.queue, sub.head = sub.queue[:0], 0
+	}
+	return ev
 }
 
 func (sub *Subscription) marker() Event {
@@ -180,13 +195,8 @@ func (sub *Subscription) Next(ctx context.Context) (ev Event, ok bool) {
 	for {
 		sub.mu.Lock()
 		switch {
-		case len(sub.queue) > 0:
-			ev = sub.queue[0]
-			sub.queue[0] = Event{}
-			sub.queue = sub.queue[1:]
-			if len(sub.queue) == 0 {
-				sub.queue = nil // let the backing array go
-			}
+		case sub.queued() > 0:
+			ev = sub.pop()
 			sub.mu.Unlock()
 			return ev, true
 		case sub.dropping:
@@ -212,14 +222,8 @@ func (sub *Subscription) TryNext() (ev Event, ok bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	switch {
-	case len(sub.queue) > 0:
-		ev = sub.queue[0]
-		sub.queue[0] = Event{}
-		sub.queue = sub.queue[1:]
-		if len(sub.queue) == 0 {
-			sub.queue = nil
-		}
-		return ev, true
+	case sub.queued() > 0:
+		return sub.pop(), true
 	case sub.dropping:
 		return sub.marker(), true
 	}

@@ -1,0 +1,66 @@
+package runs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+func noopChain(n int) string {
+	var b strings.Builder
+	b.WriteString("version: 1\nname: bench\nsteps:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {id: s%d, op: control.noop}\n", i)
+	}
+	return b.String()
+}
+
+// benchRun runs pb through a manager, with a subscriber reading every event
+// when subscribe is set, and reports the cost per step.
+func benchRun(b *testing.B, text string, perRun int, subscribe bool) {
+	reg := newRegistry(b)
+	pb, err := steps.Parse("bench.yaml", []byte(text), reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := newManager(b, Config{Registry: reg}, Limits{})
+	b.ReportAllocs()
+	for b.Loop() {
+		h, err := m.Start(context.Background(), Request{Playbook: pb})
+		if err != nil {
+			b.Fatal(err)
+		}
+		done := make(chan struct{})
+		if subscribe {
+			go func() {
+				defer close(done)
+				<-h.Events().Observe(engine.ObserverFunc(func(ev Event) { fmt.Fprint(io.Discard, ev.Kind) }), nil)
+			}()
+		} else {
+			close(done)
+		}
+		rep, err := h.Wait(context.Background())
+		<-done
+		if err != nil || rep.Status != "succeeded" {
+			b.Fatal(err, rep.Status)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perRun), "ns/step")
+}
+
+// BenchmarkRun1000Noop is a 1,000-step control.noop chain through the run
+// service, without and with a subscriber on its event stream.
+func BenchmarkRun1000Noop(b *testing.B) { benchRun(b, noopChain(1000), 1000, false) }
+
+func BenchmarkRun1000NoopSubscribed(b *testing.B) { benchRun(b, noopChain(1000), 1000, true) }
+
+// BenchmarkRunFanout100kSubscribed is a 100,000-item fan-out at concurrency
+// 64 with a subscriber.
+func BenchmarkRunFanout100kSubscribed(b *testing.B) {
+	benchRun(b, "version: 1\nname: bench\nsteps:\n  - {id: fan, op: control.noop, foreach: '0..99999', concurrency: 64}\n", 100000, true)
+}
