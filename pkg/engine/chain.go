@@ -118,13 +118,15 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 		call.Dir = c.run.p.pb.Dir
 		call.Secrets = c.run.secrets()
 		call.Environ = c.run.o.environ
-		if w := c.run.outputWriter(c, "stdout"); w != nil {
-			call.Output = w
-			defer w.flush()
-		}
-		if w := c.run.outputWriter(c, "stderr"); w != nil {
-			call.ErrOutput = w
-			defer w.flush()
+		if c.Entry.Spec.StreamsOutput {
+			if w := c.run.outputWriter(c, "stdout"); w != nil {
+				call.Output = w
+				defer w.flush()
+			}
+			if w := c.run.outputWriter(c, "stderr"); w != nil {
+				call.ErrOutput = w
+				defer w.flush()
+			}
 		}
 		if c.run.observed() {
 			run := c.run

@@ -100,8 +100,10 @@ func WithRunObserver(obs Observer) RunOption { return func(o *runOptions) { o.ob
 func WithPreflight(decisions map[string]report.Decision) RunOption {
 	return func(o *runOptions) {
 		o.preflight = make(map[string]*report.Decision, len(decisions))
+		all := make([]report.Decision, 0, len(decisions))
 		for k, d := range decisions {
-			o.preflight[k] = &d
+			all = append(all, d)
+			o.preflight[k] = &all[len(all)-1]
 		}
 	}
 }

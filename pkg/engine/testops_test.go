@@ -86,7 +86,7 @@ func (t *testOps) register(r *ops.Registry) {
 		}))
 	// test.spew returns a fresh string of size bytes, like a process that
 	// printed that much, and writes lines lines of live output.
-	r.MustRegister(ops.Spec{Name: "test.spew", Risk: ops.RiskRead, Params: []ops.Param{{Name: "size", Type: ops.TypeInteger, Default: 0}, {Name: "lines", Type: ops.TypeInteger, Default: 0}}},
+	r.MustRegister(ops.Spec{Name: "test.spew", Risk: ops.RiskRead, StreamsOutput: true, Params: []ops.Param{{Name: "size", Type: ops.TypeInteger, Default: 0}, {Name: "lines", Type: ops.TypeInteger, Default: 0}}},
 		ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
 			if w := ops.CallFrom(ctx).Output; w != nil {
 				for i := range p.Int("lines") {

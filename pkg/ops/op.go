@@ -93,6 +93,10 @@ type Spec struct {
 	// SecretOutputs names output fields whose values are masked wherever the
 	// run writes them.
 	SecretOutputs []string
+	// StreamsOutput says the operation writes the live output of a process
+	// to Call.Output (and Call.ErrOutput); the engine sets those writers
+	// only for such operations.
+	StreamsOutput bool
 }
 
 // Category is the part of the name before the dot.

@@ -188,8 +188,14 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if env == nil {
 		env = s.cfg.Env
 	}
-	eng := engine.New(s.cfg.Registry)
-	plan := eng.Plan(pb)
+	engOpts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
+	if s.cfg.Audit != nil {
+		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
+	}
+	if req.Confirmer != nil && !req.Yes {
+		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
+	}
+	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
 	var res *resumed
 	switch {
 	case req.ResumeFrom != "":
@@ -292,14 +298,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		return rep, nil
 	}
 
-	engOpts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
-	if s.cfg.Audit != nil {
-		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
-	}
-	if req.Confirmer != nil && !req.Yes {
-		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
-	}
-	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
+	plan := p.plan
 	pub := newPublisher(s, stream, p.runID)
 	defer pub.close()
 	// progress follows the run, so that a report can still be written if

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
@@ -110,14 +112,13 @@ func (l *loader) readSub(rel, display string) subResult {
 		return subResult{}
 	}
 	defer root.Close()
-	f, err := root.Open(rel)
+	// Never blocks on a FIFO; anything but a regular file is left to the
+	// run, which says what is wrong with it.
+	f, err := fsx.OpenIn(root, rel)
 	if err != nil {
 		return subResult{missing: errors.Is(err, fs.ErrNotExist)}
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return subResult{} // the run says what is wrong with it
-	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return subResult{}

@@ -25,7 +25,8 @@ const MaxExecTimeout = 7 * 24 * time.Hour
 
 func execSpec() ops.Spec {
 	return ops.Spec{
-		Name: "ssh.exec",
+		Name:          "ssh.exec",
+		StreamsOutput: true,
 		Description: "Run a program on a remote host over SSH: an argv list, each argument quoted for the remote shell so it stays one argument, " +
 			"or a script sent on stdin and run by sh -e. Fails when the exit code is not in ok_codes. " +
 			"env is passed on stdin, never on a command line. With sudo, the program runs as sudo_user; sudo_password is sent only when sudo asks for it. " +

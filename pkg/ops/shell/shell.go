@@ -52,7 +52,8 @@ func Register(r *ops.Registry, e *Exec) error {
 // Spec describes shell.exec.
 func Spec() ops.Spec {
 	return ops.Spec{
-		Name: "shell.exec",
+		Name:          "shell.exec",
+		StreamsOutput: true,
 		Description: "Run a program given as an argv list (no shell), or a script run by sh -e. " +
 			"Fails when the exit code is not in ok_codes. The program runs in its own process group; " +
 			"when the step ends, times out or is cancelled, every process still in the group is killed " +
