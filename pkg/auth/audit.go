@@ -37,6 +37,8 @@ type AuditLine struct {
 	Error      *report.Error    `json:"error,omitempty"`
 	DurationMS int64            `json:"duration_ms"`
 	Decision   *report.Decision `json:"decision,omitempty"`
+	Who        string           `json:"who,omitempty"`  // who started the run: an OS user, an API key's name, a certificate subject
+	From       string           `json:"from,omitempty"` // where from: a host, a client address
 }
 
 var _ engine.Auditor = (*AuditLog)(nil)
@@ -63,6 +65,7 @@ func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.D
 		DurationMS: d.Milliseconds(),
 		Decision:   c.Decision,
 	}
+	line.Who, line.From = c.Caller()
 	if pb := c.Playbook(); pb != nil {
 		line.Playbook, line.SHA256 = pb.File, pb.SHA256
 	}
@@ -89,11 +92,11 @@ func outcomeOf(c ops.Class) string {
 }
 
 // Denied records the steps a preflight denied, which never reach the
-// engine.
-func (a *AuditLog) Denied(runID string, pb *steps.Playbook, roles []string, ds []StepDecision) {
+// engine, with who asked and from where.
+func (a *AuditLog) Denied(runID string, pb *steps.Playbook, roles []string, who, from string, ds []StepDecision) {
 	for _, d := range ds {
 		a.write(&AuditLine{
-			Time: time.Now().UTC(), RunID: runID, Playbook: pb.File, SHA256: pb.SHA256, Roles: roles,
+			Time: time.Now().UTC(), RunID: runID, Playbook: pb.File, SHA256: pb.SHA256, Roles: roles, Who: who, From: from,
 			Step: d.Step, Op: d.Op, Outcome: string(report.StatusDenied),
 			Error:    &report.Error{Class: string(ops.ClassAuthorization), Message: d.Decision.Rule},
 			Decision: &report.Decision{Allowed: false, Rule: d.Decision.Rule, Via: d.Decision.Via},

@@ -37,6 +37,15 @@ type runOptions struct {
 	chain    []string // playbook files of the enclosing runs, for playbook.run
 	parent   string   // the run id of the run that started this one
 	environ  []string // the host environment; nil = the process's
+	who      string   // who started the run, for the auditor
+	from     string   // where they started it from
+}
+
+// WithCaller records who started the run and from where (a user and host,
+// an API key's name and client address); the auditor reads them from
+// Call.Caller. Sub-runs inherit them.
+func WithCaller(who, from string) RunOption {
+	return func(o *runOptions) { o.who, o.from = who, from }
 }
 
 // WithEnviron sets the host environment the run reads (${{ env.X }}) and
@@ -82,9 +91,10 @@ func WithRunAuthorizer(a Authorizer) RunOption { return func(o *runOptions) { o.
 // engine's observer.
 func WithRunObserver(obs Observer) RunOption { return func(o *runOptions) { o.observer = obs } }
 
-// NewRunID returns a random run id that sorts by time.
+// NewRunID returns a random run id that sorts by time: a timestamp and 128
+// random bits, so that ids cannot be guessed.
 func NewRunID() string {
-	var b [8]byte
+	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
