@@ -18,6 +18,8 @@ type Filter struct {
 	Playbook string
 	Status   report.Status
 	Since    time.Time // runs started at or after
+	Before   time.Time // runs started before, for paging
+	Trigger  string    // cli, schedule or api
 	Limit    int       // at most this many; 0 means DefaultLimit
 }
 
@@ -25,7 +27,7 @@ type Filter struct {
 const DefaultLimit = 50
 
 const runColumns = `id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
-	inputs, report_path, error_class, error_message, resumed_from`
+	inputs, report_path, error_class, error_message, resumed_from, run_trigger`
 
 // List returns the runs that match f, newest first.
 func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
@@ -39,6 +41,12 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
 	}
 	if !f.Since.IsZero() {
 		where, args = append(where, "started_at >= ?"), append(args, ms(f.Since))
+	}
+	if !f.Before.IsZero() {
+		where, args = append(where, "started_at < ?"), append(args, ms(f.Before))
+	}
+	if f.Trigger != "" {
+		where, args = append(where, "run_trigger = ?"), append(args, f.Trigger)
 	}
 	q := "SELECT " + runColumns + " FROM runs"
 	if len(where) > 0 {
@@ -88,7 +96,7 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var started int64
 	var finished, dur sql.NullInt64
 	err := sc.Scan(&r.ID, &r.Playbook, &r.Path, &r.SHA256, &roles, &status, &started, &finished, &dur,
-		&inputs, &r.ReportPath, &errClass, &errMsg, &r.ResumedFrom)
+		&inputs, &r.ReportPath, &errClass, &errMsg, &r.ResumedFrom, &r.Trigger)
 	if err != nil {
 		return r, err
 	}

@@ -28,6 +28,7 @@ type Run struct {
 	ReportPath  string         `json:"report_path,omitempty"`
 	Error       *report.Error  `json:"error,omitempty"`
 	ResumedFrom string         `json:"resumed_from,omitempty"`
+	Trigger     string         `json:"trigger,omitempty"` // cli, schedule or api; "" for runs of older releases
 }
 
 // StepResult is one row recorded while a run goes on: a plain step or one
@@ -64,13 +65,13 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	if started.IsZero() {
 		started = s.now()
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err = s.db.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner, run_trigger)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
 			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
-			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`,
-		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), run.ReportPath, run.ResumedFrom, s.owner)
+			run_trigger = excluded.run_trigger, finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`,
+		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), run.ReportPath, run.ResumedFrom, s.owner, run.Trigger)
 	if err != nil {
 		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
 	}
