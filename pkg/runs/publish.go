@@ -17,6 +17,7 @@ type publisher struct {
 	s      *Service
 	stream *Stream
 	runID  string
+	live   *liveRun // nil: no snapshot is kept
 
 	mu      sync.Mutex
 	pending []history.StepResult
@@ -37,6 +38,9 @@ func newPublisher(s *Service, stream *Stream, runID string) *publisher {
 
 // Event implements engine.Observer. It never blocks on a subscriber.
 func (p *publisher) Event(ev engine.Event) {
+	if p.live != nil {
+		p.live.apply(ev)
+	}
 	p.stream.Publish(ev)
 	if p.kick == nil || ev.RunID != p.runID {
 		return

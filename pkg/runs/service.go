@@ -139,6 +139,8 @@ type prepared struct {
 	subject *auth.Subject
 	inputs  map[string]any
 	env     Env
+	// authorized is set once the preflight allowed every step.
+	authorized bool
 }
 
 func (p *prepared) release() {}
@@ -222,19 +224,11 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		statePath = filepath.Join(s.reportDir(), p.runID+".json")
 	}
 
-	decisions, err := p.policy.Preflight(roles, pb, s.cfg.Registry)
-	if err != nil {
-		return nil, fmt.Errorf("authorization: %w", err)
-	}
-	if denied := auth.Denied(decisions); len(denied) > 0 {
-		rep := DeniedReport(pb, p.runID, roles, decisions)
-		h.setDenied(denied)
-		if s.cfg.Audit != nil {
-			s.cfg.Audit.Denied(p.runID, pb, roles, denied)
+	if !p.authorized {
+		rep, err := s.preflight(p, h)
+		if err != nil || rep != nil {
+			return rep, err
 		}
-		stream.Publish(Event{Kind: engine.EventRunFinished, RunID: p.runID, Time: time.Now(), Status: string(rep.Status), Report: rep})
-		s.finish(rep, req, statePath)
-		return rep, nil
 	}
 
 	engOpts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
@@ -246,6 +240,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	}
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
 	pub := newPublisher(s, stream, p.runID)
+	pub.live = h.live
 	defer pub.close()
 
 	logOut, level := req.Log, req.LogLevel
@@ -258,6 +253,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		engine.WithRunAuthorizer(auth.NewAuthorizer(p.subject)),
 		engine.WithRunObserver(pub),
 		engine.WithEnviron(p.env.Environ()),
+		engine.WithCaller(req.Caller.Name, req.Caller.From),
 	}
 	if logOut != nil {
 		runOpts = append(runOpts, engine.WithRunLog(logOut, level))
@@ -276,7 +272,8 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	}
 	if s.store != nil {
 		run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: roles,
-			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: statePath, ResumedFrom: resumedID(req.Resume)}
+			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: statePath, ResumedFrom: resumedID(req.Resume),
+			Trigger: string(req.Caller.Trigger)}
 		if err := s.store.RecordStart(ctx, run); err != nil {
 			s.warn("history: %v", err)
 		}
@@ -287,6 +284,35 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		return nil, err
 	}
 	stream.Publish(Event{Kind: engine.EventRunFinished, RunID: p.runID, Time: time.Now(), Status: string(rep.Status), Report: rep})
+	s.finish(rep, req, statePath)
+	return rep, nil
+}
+
+// preflight authorizes every step of the run before any runs. When it
+// denies one, the run ends here: its denied report is published, written,
+// recorded and audited, and returned; otherwise the report is nil.
+func (s *Service) preflight(p *prepared, h *Handle) (*report.Report, error) {
+	req, pb := p.req, p.plan.Playbook()
+	roles := req.Caller.Roles
+	decisions, err := p.policy.Preflight(roles, pb, s.cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("authorization: %w", err)
+	}
+	p.authorized = true
+	denied := auth.Denied(decisions)
+	if len(denied) == 0 {
+		return nil, nil
+	}
+	rep := DeniedReport(pb, p.runID, roles, decisions)
+	h.setDenied(denied)
+	if s.cfg.Audit != nil {
+		s.cfg.Audit.Denied(p.runID, pb, roles, req.Caller.Name, req.Caller.From, denied)
+	}
+	h.stream.Publish(Event{Kind: engine.EventRunFinished, RunID: p.runID, Time: time.Now(), Status: string(rep.Status), Report: rep})
+	statePath := ""
+	if s.store != nil {
+		statePath = filepath.Join(s.reportDir(), p.runID+".json")
+	}
 	s.finish(rep, req, statePath)
 	return rep, nil
 }
