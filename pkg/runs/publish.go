@@ -38,6 +38,9 @@ func newPublisher(s *Service, stream *Stream, runID string) *publisher {
 
 // Event implements engine.Observer. It never blocks on a subscriber.
 func (p *publisher) Event(ev engine.Event) {
+	if ev.Kind == engine.EventRunFinished && ev.RunID == p.runID {
+		return // the service publishes the run's one run_finished, with the report
+	}
 	if p.live != nil {
 		p.live.apply(ev)
 	}

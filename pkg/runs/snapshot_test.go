@@ -152,3 +152,23 @@ func TestCallerInAuditAndTriggerInHistory(t *testing.T) {
 		t.Errorf("audit line %+v", line)
 	}
 }
+
+// The stream ends with exactly one run_finished for the run, carrying the
+// report.
+func TestOneRunFinishedWithReport(t *testing.T) {
+	m := newManager(t, Config{}, Limits{})
+	h, err := m.Start(context.Background(), Request{Path: writePlaybook(t, "version: 1\nname: one\nsteps:\n  - {id: a, op: control.noop}\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, h)
+	var finished []Event
+	for _, ev := range h.Events().Events() {
+		if ev.Kind == "run_finished" {
+			finished = append(finished, ev)
+		}
+	}
+	if len(finished) != 1 || finished[0].Report == nil || finished[0].Seq != h.Events().Last() {
+		t.Errorf("run_finished events: %+v", finished)
+	}
+}
