@@ -187,5 +187,3 @@ func TestKeysFile(t *testing.T) {
 		}
 	}
 }
-
-

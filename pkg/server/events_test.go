@@ -161,7 +161,10 @@ func TestEventsResume(t *testing.T) {
 // A stream lasts longer than the server's write timeout, and Shutdown ends
 // it at once.
 func TestEventsOutliveWriteTimeoutAndEndOnShutdown(t *testing.T) {
-	ts := newTestServer(t, func(c *Config) { c.Limits.WriteTimeout = 300 * time.Millisecond; c.Limits.ReadTimeout = 300 * time.Millisecond })
+	ts := newTestServer(t, func(c *Config) {
+		c.Limits.WriteTimeout = 300 * time.Millisecond
+		c.Limits.ReadTimeout = 300 * time.Millisecond
+	})
 	id := ts.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -20,10 +20,10 @@ type route struct {
 	tag          string
 	summary      string
 	query        []param
-	body         string      // the request body's schema, in components
+	body         string         // the request body's schema, in components
 	ok           map[int]string // success statuses and their schemas ("" = text)
-	errors       []int       // error statuses besides those of every route
-	contentType  string      // of the success answer; default application/json
+	errors       []int          // error statuses besides those of every route
+	contentType  string         // of the success answer; default application/json
 }
 
 // param is a query parameter of a route.
@@ -44,8 +44,8 @@ func (s *Server) routeTable() []*route {
 
 		{method: "GET", path: "/api/v1/operations", handle: s.listOps, tag: "operations",
 			summary: "List the operations, optionally of one category or matching words.",
-			query: []param{{"category", "string", "only operations of this category"}, {"q", "string", "words that the name, description or params must contain"}},
-			ok:    js(200, "Operations"), errors: []int{400, 404}},
+			query:   []param{{"category", "string", "only operations of this category"}, {"q", "string", "words that the name, description or params must contain"}},
+			ok:      js(200, "Operations"), errors: []int{400, 404}},
 		{method: "GET", path: "/api/v1/operations/{category}", handle: s.opsOfCategory, tag: "operations",
 			summary: "List the operations of a category. An unknown category is 404.", ok: js(200, "Operations"), errors: []int{400, 404}},
 		{method: "POST", path: "/api/v1/operations/{name}/execute", handle: s.execute, tag: "operations", body: "ExecuteRequest",
