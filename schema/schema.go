@@ -1,5 +1,6 @@
 // Package schema holds the JSON Schemas (draft 2020-12) of the files
-// arsenal-run reads and writes: playbooks, reports and policies. They are
+// arsenal-run reads and writes: playbooks, reports, policies and the keys
+// file of serve. They are
 // embedded so that `arsenal-run schema NAME` prints them.
 package schema
 
@@ -15,7 +16,8 @@ import (
 //go:embed *.schema.json
 var files embed.FS
 
-// Get returns the schema called name ("playbook", "report", "policy").
+// Get returns the schema called name ("playbook", "report", "policy",
+// "keys").
 func Get(name string) ([]byte, error) {
 	b, err := files.ReadFile(name + ".schema.json")
 	if err != nil {
