@@ -54,6 +54,9 @@ type env struct {
 	stderr      io.Writer
 	getenv      func(string) string
 	newRegistry func() (*ops.Registry, error)
+	// newScheduler is where the scheduler plugs into serve; nil in a build
+	// without one (serve then says its schedules do not run).
+	newScheduler NewScheduler
 }
 
 // command is one subcommand. run receives the arguments after the command's
@@ -78,6 +81,8 @@ func commands() []*command {
 		statsCommand(),
 		scheduleCommand(),
 		serveCommand(),
+		keysCommand(),
+		remoteCommand(),
 		schemaCommand(),
 		versionCommand(),
 	}
@@ -180,24 +185,14 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// scheduleCommand and serveCommand describe commands of the product
-// contract that this build does not provide yet; calling them says so.
+// scheduleCommand describes a command of the product contract that this
+// build does not provide yet; calling it says so.
 func scheduleCommand() *command {
 	return &command{
 		name:     "schedule",
 		summary:  "run playbooks on their cron schedules (not in this build yet)",
 		synopsis: "schedule PLAYBOOK|DIR... [--state-dir DIR] [--role R] [--listen ADDR] [--next N]",
 		help:     "Run every given playbook that has a schedule: block, on its schedule. Not in this build yet.",
-		exits:    "2: not available in this build.",
-	}
-}
-
-func serveCommand() *command {
-	return &command{
-		name:     "serve",
-		summary:  "serve the operations and playbooks over a REST API (not in this build yet)",
-		synopsis: "serve [--listen ADDR] [--keys FILE] [--policy FILE] [--playbooks DIR] [--state-dir DIR]",
-		help:     "Serve the REST API behind API keys. Not in this build yet.",
 		exits:    "2: not available in this build.",
 	}
 }
