@@ -56,6 +56,7 @@ type Store struct {
 	owner string
 	lock  *os.File
 	now   func() time.Time
+	batch batchStmts // RecordFinished's statements, prepared once
 }
 
 // Open opens, creating when needed, the history database in dir (created
@@ -116,6 +117,7 @@ func Open(dir string) (*Store, error) {
 // Close closes the database and releases the owner lock; runs this Store
 // left running are interrupted for the next MarkInterrupted.
 func (s *Store) Close() error {
+	s.batch.close()
 	err := s.db.Close()
 	if s.lock != nil {
 		unlockOwner(s.lock)

@@ -26,8 +26,15 @@ type publisher struct {
 	once    sync.Once
 }
 
-func newPublisher(s *Service, stream *Stream, runID string) *publisher {
-	p := &publisher{s: s, stream: stream, runID: runID}
+// newPublisher returns the publisher of a run. Without events, it keeps
+// no replay and records no live history rows (an executed operation, that
+// nobody can subscribe to and that history records at its end).
+func newPublisher(s *Service, stream *Stream, runID string, events bool) *publisher {
+	p := &publisher{s: s, runID: runID}
+	if !events {
+		return p
+	}
+	p.stream = stream
 	if s.store != nil {
 		p.kick = make(chan struct{}, 1)
 		p.done = make(chan struct{})
@@ -40,6 +47,9 @@ func newPublisher(s *Service, stream *Stream, runID string) *publisher {
 func (p *publisher) Event(ev engine.Event) {
 	if ev.Kind == engine.EventRunFinished && ev.RunID == p.runID {
 		return // the service publishes the run's one run_finished, with the report
+	}
+	if p.stream == nil {
+		return
 	}
 	if p.live != nil {
 		p.live.apply(ev)

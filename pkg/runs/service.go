@@ -57,6 +57,7 @@ type Config struct {
 type Service struct {
 	cfg   Config
 	store *history.Store
+	rec   *recorder // history of executed operations, in batches
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
@@ -88,12 +89,16 @@ func NewService(cfg Config) (*Service, error) {
 			store.Close()
 			return nil, fmt.Errorf("history: %w", err)
 		}
+		s.rec = newRecorder(s)
 	}
 	return s, nil
 }
 
 // Close releases the history store.
 func (s *Service) Close() error {
+	if s.rec != nil {
+		s.rec.close()
+	}
 	if s.store != nil {
 		return s.store.Close()
 	}
@@ -141,6 +146,9 @@ type prepared struct {
 	env     Env
 	// authorized is set once the preflight allowed every step.
 	authorized bool
+	// oneShot marks an executed operation: no live history rows, no event
+	// replay, no report file; history records it in a batch at its end.
+	oneShot bool
 }
 
 func (p *prepared) release() {}
@@ -174,8 +182,7 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if env == nil {
 		env = s.cfg.Env
 	}
-	eng := engine.New(s.cfg.Registry)
-	plan := eng.Plan(pb)
+	plan := engine.New(s.cfg.Registry, s.engineOptions(req)...).Plan(pb)
 	if req.Resume != nil {
 		if err := plan.CheckResume(req.Resume, req.Force); err != nil {
 			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
@@ -219,11 +226,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	stream := h.stream
 	req, pb := p.req, p.plan.Playbook()
 	roles := req.Caller.Roles
-	statePath := ""
-	if s.store != nil {
-		statePath = filepath.Join(s.reportDir(), p.runID+".json")
-	}
-
+	statePath := s.statePath(p)
 	if !p.authorized {
 		rep, err := s.preflight(p, h)
 		if err != nil || rep != nil {
@@ -231,15 +234,8 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		}
 	}
 
-	engOpts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
-	if s.cfg.Audit != nil {
-		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
-	}
-	if req.Confirmer != nil && !req.Yes {
-		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
-	}
-	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
-	pub := newPublisher(s, stream, p.runID)
+	plan := p.plan
+	pub := newPublisher(s, stream, p.runID, !p.oneShot)
 	pub.live = h.live
 	defer pub.close()
 
@@ -270,7 +266,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if req.Resume != nil {
 		runOpts = append(runOpts, engine.Resume(req.Resume))
 	}
-	if s.store != nil {
+	if s.store != nil && !p.oneShot {
 		run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: roles,
 			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: statePath, ResumedFrom: resumedID(req.Resume),
 			Trigger: string(req.Caller.Trigger)}
@@ -283,9 +279,42 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if err != nil {
 		return nil, err
 	}
-	stream.Publish(Event{Kind: engine.EventRunFinished, RunID: p.runID, Time: time.Now(), Status: string(rep.Status), Report: rep})
-	s.finish(rep, req, statePath)
+	if !p.oneShot {
+		stream.Publish(Event{Kind: engine.EventRunFinished, RunID: p.runID, Time: time.Now(), Status: string(rep.Status), Report: rep})
+	}
+	s.finishRun(p, rep, statePath)
 	return rep, nil
+}
+
+// engineOptions are the engine settings of a request.
+func (s *Service) engineOptions(req *Request) []engine.Option {
+	opts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
+	if s.cfg.Audit != nil {
+		opts = append(opts, engine.WithAuditor(s.cfg.Audit))
+	}
+	if req.Confirmer != nil && !req.Yes {
+		opts = append(opts, engine.WithConfirmer(req.Confirmer))
+	}
+	return opts
+}
+
+// statePath is where the state dir keeps the run's report; "" without a
+// state dir, and for executed operations, whose record is history's.
+func (s *Service) statePath(p *prepared) string {
+	if s.store == nil || p.oneShot {
+		return ""
+	}
+	return filepath.Join(s.reportDir(), p.runID+".json")
+}
+
+// finishRun records the end of a run: an executed operation in history's
+// next batch, any other run by finish.
+func (s *Service) finishRun(p *prepared, rep *report.Report, statePath string) {
+	if p.oneShot && s.rec != nil {
+		s.rec.record(rep, p.req.Caller.Trigger)
+		return
+	}
+	s.finish(rep, p.req, statePath)
 }
 
 // preflight authorizes every step of the run before any runs. When it
@@ -309,11 +338,7 @@ func (s *Service) preflight(p *prepared, h *Handle) (*report.Report, error) {
 		s.cfg.Audit.Denied(p.runID, pb, roles, req.Caller.Name, req.Caller.From, denied)
 	}
 	h.stream.Publish(Event{Kind: engine.EventRunFinished, RunID: p.runID, Time: time.Now(), Status: string(rep.Status), Report: rep})
-	statePath := ""
-	if s.store != nil {
-		statePath = filepath.Join(s.reportDir(), p.runID+".json")
-	}
-	s.finish(rep, req, statePath)
+	s.finishRun(p, rep, s.statePath(p))
 	return rep, nil
 }
 
@@ -370,6 +395,12 @@ func (s *Service) finish(rep *report.Report, req *Request, statePath string) {
 	if err := s.store.RecordFinish(ctx, rep, statePath); err != nil {
 		s.warn("history: %v", err)
 	}
+	s.prune(ctx)
+}
+
+// prune drops old runs and their report files, as KeepRuns and KeepDays
+// say.
+func (s *Service) prune(ctx context.Context) {
 	if s.cfg.KeepRuns > 0 || s.cfg.KeepDays > 0 {
 		removed, err := s.store.Prune(ctx, s.cfg.KeepRuns, s.cfg.KeepDays)
 		if err != nil {

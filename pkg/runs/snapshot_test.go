@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -170,5 +172,40 @@ func TestOneRunFinishedWithReport(t *testing.T) {
 	}
 	if len(finished) != 1 || finished[0].Report == nil || finished[0].Seq != h.Events().Last() {
 		t.Errorf("run_finished events: %+v", finished)
+	}
+}
+
+// Executes that end together are recorded together, each in history with
+// its trigger when ExecuteOp returns, without a report file.
+func TestExecuteOpsRecordedInBatches(t *testing.T) {
+	dir := t.TempDir()
+	m := newManager(t, Config{StateDir: dir}, Limits{})
+	const n = 50
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := m.ExecuteOp(context.Background(), OpRequest{Op: "control.noop", Caller: Caller{Trigger: TriggerAPI}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			run, err := m.Service().History().Get(context.Background(), res.RunID)
+			if err != nil || run.Trigger != "api" || run.Status != report.StatusSucceeded {
+				t.Errorf("execute %d in history: %+v, %v", i, run, err)
+			}
+			ids[i] = res.RunID
+		}()
+	}
+	wg.Wait()
+	stats, _, err := m.Service().History().Stats(context.Background(), time.Time{})
+	if err != nil || len(stats) != 1 || stats[0].Count != n {
+		t.Errorf("stats %+v, %v; want %d calls of control.noop", stats, err, n)
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, "reports"))
+	if len(entries) != 0 {
+		t.Errorf("%d report files for executes; history is their record", len(entries))
 	}
 }

@@ -80,7 +80,7 @@ steps:
 // testServer is a server on a loopback listener with keys for each
 // built-in role.
 type testServer struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	mgr    *runs.Manager
 	url    string
@@ -93,7 +93,7 @@ type testServer struct {
 
 type serverOption func(*Config)
 
-func newTestServer(t *testing.T, opts ...serverOption) *testServer {
+func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	sup := proc.NewSupervisor(proc.Options{})
@@ -205,7 +205,7 @@ rate:
 	return ts
 }
 
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Logf("server: %s", strings.TrimRight(string(p), "\n"))

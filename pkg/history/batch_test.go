@@ -1,0 +1,46 @@
+package history
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRecordFinishedInOneGo(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	var runs []Finished
+	for i := range 3 {
+		runs = append(runs, Finished{Report: sampleReport(fmt.Sprintf("b%d", i), t0.Add(time.Duration(i)*time.Minute)), Trigger: "api"})
+	}
+	if err := s.RecordFinished(ctx, runs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.List(ctx, Filter{Trigger: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range got {
+		ids = append(ids, r.ID+":"+r.Trigger+":"+string(r.Status))
+	}
+	want := []string{"b2:api:" + string(runs[2].Report.Status), "b1:api:" + string(runs[1].Report.Status), "b0:api:" + string(runs[0].Report.Status)}
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Errorf("runs (-want +got):\n%s", diff)
+	}
+	steps, err := s.Steps(ctx, "b1")
+	if err != nil || len(steps) == 0 {
+		t.Errorf("steps of b1: %v, %v", steps, err)
+	}
+	// RecordFinish keeps the trigger RecordStart recorded.
+	if err := s.RecordStart(ctx, Run{ID: "c", Playbook: "p", Trigger: "schedule"}); err != nil {
+		t.Fatal(err)
+	}
+	mustRecord(t, s, sampleReport("c", t0), "")
+	if r, err := s.Get(ctx, "c"); err != nil || r.Trigger != "schedule" {
+		t.Errorf("after RecordFinish: trigger %q, %v", r.Trigger, err)
+	}
+}
