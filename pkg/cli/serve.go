@@ -149,6 +149,7 @@ func (d *daemon) run() int {
 	defer reg.Close()
 	st, ok := d.load()
 	if !ok {
+		d.logf("the configuration has problems; nothing was served")
 		return ExitUsage
 	}
 	var nodes []any
@@ -296,9 +297,6 @@ func (d *daemon) load() (server.State, bool) {
 			ok = false
 		}
 		st.Playbooks = pbs
-	}
-	if !ok {
-		fmt.Fprintf(e.stderr, "%s serve: the configuration has problems; nothing was served\n", program)
 	}
 	return st, ok
 }

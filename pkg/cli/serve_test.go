@@ -277,3 +277,56 @@ func TestRemote(t *testing.T) {
 		t.Errorf("no server: %d %s", r.code, r.stderr)
 	}
 }
+
+// SIGHUP reloads the keys file, all or nothing; runs see only the
+// variables of --env-passthrough.
+func TestServeReloadsOnSIGHUP(t *testing.T) {
+	f := newServeFixture(t)
+	t.Setenv("SERVE_TEST_VISIBLE", "shown")
+	t.Setenv("SERVE_TEST_HIDDEN", "hunter2")
+	p, base := f.serve(t, "--env-passthrough", "SERVE_TEST_VISIBLE,PATH")
+	code, out := apiCall(t, "POST", base+"/api/v1/operations/shell.exec/execute", f.admin, map[string]any{"params": map[string]any{"command": []string{"env"}}})
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, out)
+	}
+	if env := out["result"].(map[string]any)["stdout"].(string); !strings.Contains(env, "SERVE_TEST_VISIBLE=shown") || strings.Contains(env, "hunter2") {
+		t.Errorf("the command saw:\n%s\nwant SERVE_TEST_VISIBLE and not SERVE_TEST_HIDDEN", env)
+	}
+
+	key, digest, err := server.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(f.keys)
+	os.WriteFile(f.keys, append(old, []byte("  - {name: late, sha256: "+digest+", roles: [viewer]}\n")...), 0o600)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.stderr.String(), "SIGHUP: reloaded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload:\n%s", p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, _ := apiCall(t, "GET", base+"/api/v1/playbooks", key, nil); code != 200 {
+		t.Errorf("the added key: %d", code)
+	}
+	// A broken keys file keeps the keys that work.
+	os.WriteFile(f.keys, []byte("version: 1\nkeys:\n  - {name: x, sha256: nothex, roles: [viewer]}\n"), 0o600)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	for !strings.Contains(p.stderr.String(), "SIGHUP: kept the previous") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no refusal:\n%s", p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(p.stderr.String(), "keys.yaml:3:23: sha256 must be") {
+		t.Errorf("the problem is not reported with its position:\n%s", p.stderr.String())
+	}
+	if code, _ := apiCall(t, "GET", base+"/api/v1/playbooks", key, nil); code != 200 {
+		t.Errorf("after a bad reload the keys stopped working: %d", code)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if c := p.wait(t); c != 0 {
+		t.Errorf("exit %d", c)
+	}
+}

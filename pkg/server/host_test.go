@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -228,5 +229,30 @@ func TestOnlyPassedEnvironment(t *testing.T) {
 	out := ts.post("admin", "/api/v1/operations/shell.exec/execute", map[string]any{"params": map[string]any{"command": []string{"env"}}}).want(t, 200).json(t)
 	if stdout := out["result"].(map[string]any)["stdout"].(string); strings.Contains(stdout, "hunter2") || !strings.Contains(stdout, "PATH=") {
 		t.Errorf("the process saw: %s", stdout)
+	}
+}
+
+// Headers are bounded; run ids carry 128 random bits; once the manager
+// shuts down, executes and runs are 503 with Retry-After.
+func TestBoundsIdsAndShutdown(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.Limits.MaxHeaderBytes = 4096 })
+	r := ts.do(request{method: "GET", path: "/healthz", header: map[string]string{"X-Big": strings.Repeat("x", 16<<10)}})
+	if r.status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("a 16 KiB header: %d, want 431", r.status)
+	}
+	id := ts.post("operator", "/api/v1/operations/control.noop/execute", map[string]any{}).want(t, 200).json(t)["run_id"].(string)
+	_, random, _ := strings.Cut(id, "-")
+	if len(random) != 32 || strings.Trim(random, "0123456789abcdef") != "" {
+		t.Errorf("run id %q: want 32 random hex digits after the time", id)
+	}
+	now, cancel := context.WithCancel(context.Background())
+	cancel()
+	ts.mgr.Shutdown(now)
+	for _, path := range []string{"/api/v1/operations/control.noop/execute", "/api/v1/playbooks/hello/runs"} {
+		r := ts.post("operator", path, map[string]any{})
+		r.wantError(t, 503, ClassUnavailable)
+		if r.header.Get("Retry-After") == "" {
+			t.Errorf("%s: 503 without Retry-After", path)
+		}
 	}
 }
