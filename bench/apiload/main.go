@@ -34,6 +34,7 @@ func main() {
 	mode := flag.String("mode", "exec", "exec, mixed or sse")
 	base := flag.String("url", "http://127.0.0.1:8080", "the server")
 	op := flag.String("op", "control.noop", "exec: the operation to execute")
+	get := flag.String("get", "", "exec: GET this path instead of executing, for the HTTP floor")
 	conns := flag.Int("conns", 64, "keep-alive connections with the valid key")
 	badConns := flag.Int("bad-conns", 64, "mixed: connections with an invalid key, from 127.0.0.2")
 	duration := flag.Duration("duration", 60*time.Second, "how long to load")
@@ -54,7 +55,7 @@ func main() {
 		if *mode == "mixed" {
 			bad = *badConns
 		}
-		load(*base, key, *op, *conns, bad, *warmup, *duration, *pid)
+		load(*base, key, *op, *get, *conns, bad, *warmup, *duration, *pid)
 	case "sse":
 		sse(*base, key, *playbook, *subscribers, *runsN)
 	default:
@@ -81,9 +82,12 @@ type tally struct {
 	errors int
 }
 
-func load(base, key, op string, conns, bad int, warmup, duration time.Duration, pid int) {
+func load(base, key, op, get string, conns, bad int, warmup, duration time.Duration, pid int) {
 	url := base + "/api/v1/operations/" + op + "/execute"
-	body := []byte(`{"params":{}}`)
+	method, body := "POST", []byte(`{"params":{}}`)
+	if get != "" {
+		url, method, body = base+get, "GET", nil
+	}
 	var measuring atomic.Bool
 	ctx, cancel := context.WithTimeout(context.Background(), warmup+duration)
 	defer cancel()
@@ -93,8 +97,14 @@ func load(base, key, op string, conns, bad int, warmup, duration time.Duration, 
 		defer wg.Done()
 		out.codes = map[int]int{}
 		for ctx.Err() == nil {
-			req, _ := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
+			var rd io.Reader
+			if body != nil {
+				rd = bytes.NewReader(body)
+			}
+			req, _ := http.NewRequestWithContext(ctx, method, url, rd)
+			if body != nil {
+				req.Header.Set("Content-Type", "application/json")
+			}
 			req.Header.Set("Authorization", "Bearer "+k)
 			start := time.Now()
 			res, err := c.Do(req)
@@ -125,19 +135,24 @@ func load(base, key, op string, conns, bad int, warmup, duration time.Duration, 
 	time.Sleep(warmup)
 	measuring.Store(true)
 	began := time.Now()
+	cpu0 := cpuSeconds(pid)
 	rss := sampleRSS(ctx, pid)
 	wg.Wait()
 	elapsed := time.Since(began)
-	report("valid key", goods, elapsed)
+	cpu := cpuSeconds(pid) - cpu0
+	n := report("valid key", goods, elapsed)
 	if bad > 0 {
-		report("invalid key", bads, elapsed)
+		n += report("invalid key", bads, elapsed)
+	}
+	if pid > 0 && n > 0 {
+		fmt.Printf("server CPU: %.1f s in %s (%.2f cores), %.0f µs per request\n", cpu, elapsed.Round(time.Second), cpu/elapsed.Seconds(), cpu/float64(n)*1e6)
 	}
 	if r := <-rss; len(r) > 0 {
 		fmt.Printf("server RSS (MiB): first %.1f, max %.1f, last %.1f over %d samples\n", r[0], slices.Max(r), r[len(r)-1], len(r))
 	}
 }
 
-func report(name string, ts []tally, elapsed time.Duration) {
+func report(name string, ts []tally, elapsed time.Duration) int {
 	var lat []time.Duration
 	codes := map[int]int{}
 	errs := 0
@@ -159,6 +174,22 @@ func report(name string, ts []tally, elapsed time.Duration) {
 		name, len(lat), elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(),
 		p(0.5).Round(time.Microsecond), p(0.9).Round(time.Microsecond), p(0.99).Round(time.Microsecond),
 		p(0.999).Round(time.Microsecond), p(1).Round(time.Microsecond), codes, errs)
+	return len(lat)
+}
+
+// cpuSeconds is the user and system CPU time pid has used.
+func cpuSeconds(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	var utime, stime float64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return (utime + stime) / 100 // USER_HZ
 }
 
 // sampleRSS reads the RSS of pid every second until ctx ends.

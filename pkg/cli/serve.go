@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -136,8 +137,17 @@ func (d *daemon) logf(format string, args ...any) {
 	fmt.Fprintf(d.e.stderr, "%s serve: %s\n", program, fmt.Sprintf(format, args...))
 }
 
+// serveGCPercent is the collector's target in serve unless $GOGC says
+// otherwise: the server allocates per request, and at full load the
+// default (100) spent about a quarter of its CPU collecting; 400 costs a
+// few MiB of heap more (bench/README.md).
+const serveGCPercent = 400
+
 func (d *daemon) run() int {
 	e, o := d.e, d.o
+	if e.getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
 	d.sup = proc.NewSupervisor(proc.Options{})
 	defer d.sup.Close()
 	reg, err := newRegistry(builtin.Options{Supervisor: d.sup})

@@ -44,3 +44,28 @@ func TestRecordFinishedInOneGo(t *testing.T) {
 		t.Errorf("after RecordFinish: trigger %q, %v", r.Trigger, err)
 	}
 }
+
+// A large batch is recorded whole.
+func TestRecordFinishedManyRuns(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	var runs []Finished
+	for i := range 135 {
+		runs = append(runs, Finished{Report: sampleReport(fmt.Sprintf("m%03d", i), t0.Add(time.Duration(i)*time.Second)), Trigger: "api"})
+	}
+	if err := s.RecordFinished(ctx, runs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.List(ctx, Filter{Limit: 1000})
+	if err != nil || len(got) != len(runs) {
+		t.Fatalf("%d runs listed, want %d (%v)", len(got), len(runs), err)
+	}
+	want := 0
+	for _, f := range runs {
+		want += len(stepRows(f.Report))
+	}
+	var n int
+	if err := s.db.QueryRow("SELECT COUNT(*) FROM steps").Scan(&n); err != nil || n != want {
+		t.Errorf("%d step rows, want %d (%v)", n, want, err)
+	}
+}

@@ -3,6 +3,7 @@ package runs
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -51,9 +52,20 @@ func (r *recorder) record(rep *report.Report, trigger Trigger) {
 	<-wait
 }
 
+// commitEvery is the least time between two commits: under load the
+// runs that end meanwhile join the next batch, so a commit's cost is
+// shared by more of them. A lone execute waits at most this long more.
+const commitEvery = 2 * time.Millisecond
+
 func (r *recorder) loop() {
 	defer close(r.done)
+	var last time.Time
 	for range r.kick {
+		if wait := commitEvery - time.Since(last); wait > 0 && !last.IsZero() {
+			t := time.NewTimer(wait)
+			<-t.C
+		}
+		last = time.Now()
 		r.mu.Lock()
 		batch, waiters := r.pending, r.waiters
 		r.pending, r.waiters = nil, nil
