@@ -54,7 +54,10 @@ func TestExpiredKeyIsRefused(t *testing.T) {
 // the address gets 429 with Retry-After, even with a valid key, while
 // other addresses are not affected.
 func TestFailedAuthIsRateLimited(t *testing.T) {
-	ts := newTestServer(t, func(c *Config) { c.Limits.AuthFailures = auth.Rate{PerSecond: 0.01, Burst: 3} })
+	ts := newTestServer(t, func(c *Config) {
+		c.Limits.AuthFailures = auth.Rate{PerSecond: 0.01, Burst: 3}
+		c.Limits.AuthTarpit = 300 * time.Millisecond
+	})
 	for i := 0; i < 3; i++ {
 		ts.do(request{method: "GET", path: "/api/v1/operations", rawKey: "ak_guess" + strconv.Itoa(i)}).want(t, 401)
 	}
@@ -64,8 +67,12 @@ func TestFailedAuthIsRateLimited(t *testing.T) {
 		t.Errorf("Retry-After = %q", r.header.Get("Retry-After"))
 	}
 	// The address is blocked, a valid key included: a guesser learns
-	// nothing more from it.
+	// nothing more from it, and each answer is held back a while.
+	began := time.Now()
 	ts.get("admin", "/api/v1/operations").wantError(t, 429, ClassRateLimited)
+	if d := time.Since(began); d < 250*time.Millisecond {
+		t.Errorf("a blocked address was answered after %s; want it held for the tarpit", d)
+	}
 	// /healthz needs no key and still answers.
 	ts.get("", "/healthz").want(t, 200)
 	// Another address has its own budget.

@@ -32,6 +32,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 	addr := clientAddr(r)
 	if wait := s.fails.blocked(addr); wait > 0 {
 		s.metrics.authFailure("blocked")
+		s.tarpit(r, wait)
 		return nil, tooMany(wait, "too many failed authentications from %s; try again later", addr)
 	}
 	st := s.current()
@@ -54,6 +55,24 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 		return nil, s.failed(addr, "expired", "the key %s expired at %s; ask for a new one", k.name, k.expires.UTC().Format(time.RFC3339))
 	}
 	return &Principal{Name: k.name, Roles: k.roles, Via: "key"}, nil
+}
+
+// tarpit holds a request of a blocked address for Limits.AuthTarpit (at
+// most until it may try again), or until the client goes or the server
+// stops: a guessing client then sends a request a second per connection
+// instead of thousands, and valid traffic keeps the CPU.
+func (s *Server) tarpit(r *http.Request, wait time.Duration) {
+	d := min(s.cfg.Limits.AuthTarpit, wait)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	case <-s.stopCtx.Done():
+	}
 }
 
 // failed counts a failed authentication of addr: 401, or 429 once the

@@ -60,6 +60,11 @@ type Limits struct {
 	// past it the address gets 429 until the bucket refills. Zero: 20 at
 	// once, then one a second.
 	AuthFailures auth.Rate
+	// AuthTarpit is how long a request from an address over that bound
+	// is held before its 429 (at most until it may try again), so that a
+	// client guessing keys costs the server almost nothing. Zero: 1s;
+	// negative: none.
+	AuthTarpit time.Duration
 }
 
 func (l *Limits) defaults() {
@@ -79,6 +84,9 @@ func (l *Limits) defaults() {
 	set(&l.WriteTimeout, DefaultWriteTimeout)
 	set(&l.IdleTimeout, DefaultIdleTimeout)
 	set(&l.ExecTimeout, DefaultExecTimeout)
+	if l.AuthTarpit == 0 {
+		l.AuthTarpit = time.Second
+	}
 	if l.AuthFailures.Burst <= 0 {
 		l.AuthFailures = auth.Rate{PerSecond: 1, Burst: 20, Text: "20 at once, then 1/s"}
 	}
