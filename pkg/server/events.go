@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
 // heartbeat is how often an idle event stream sends a comment, so that
@@ -53,20 +55,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	bw := bufio.NewWriterSize(w, 8<<10)
-	send := func(ev *engine.Event) bool {
-		if !writeEvent(bw, ev) || bw.Flush() != nil || rc.Flush() != nil {
-			return false
-		}
-		return true
-	}
+	bw := bufio.NewWriterSize(w, 32<<10)
+	flush := func() bool { return bw.Flush() == nil && rc.Flush() == nil }
 	if final != nil {
-		send(final)
+		writeEvent(bw, encodeEvent(final), final)
+		flush()
 		return nil
 	}
 	s.metrics.streams.Inc()
 	defer s.metrics.streams.Dec()
-	sub := h.Events().Subscribe(after)
+	stream := h.Events()
+	cache := s.encoded.acquire(stream)
+	defer s.encoded.release(stream)
+	sub := stream.Subscribe(after)
 	defer sub.Cancel()
 	ctx, stop := context.WithCancel(r.Context())
 	defer stop()
@@ -78,10 +79,32 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 		cancel()
 		switch {
 		case ok:
-			if !send(&ev) {
-				return nil
+			// Let a busy run's events gather for a moment, then write
+			// them all and flush once: a stream costs a wake-up and a
+			// write per batch of events, not per event, so many clients
+			// on one run do not take its CPU.
+			if ev.Kind != engine.EventRunFinished {
+				t := time.NewTimer(gather)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+				}
+				t.Stop()
 			}
-			if ev.Kind == engine.EventRunFinished && ev.RunID == id {
+			for n := 0; ok; n++ {
+				if !writeEvent(bw, cache.encode(&ev), &ev) {
+					return nil
+				}
+				if ev.Kind == engine.EventRunFinished && ev.RunID == id {
+					flush()
+					return nil
+				}
+				if n >= maxBatch {
+					break
+				}
+				ev, ok = sub.TryNext()
+			}
+			if !flush() {
 				return nil
 			}
 		case timedOut:
@@ -94,11 +117,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	}
 }
 
-// writeEvent writes one event in the text/event-stream format. A dropped
-// marker has no id: it stands between two sequence numbers.
-func writeEvent(w *bufio.Writer, ev *engine.Event) bool {
-	data, err := json.Marshal(ev)
-	if err != nil {
+// An event stream writes what gathered in gather after an event, at most
+// maxBatch events a flush.
+const (
+	gather   = 20 * time.Millisecond
+	maxBatch = 1024
+)
+
+// writeEvent writes one event, its JSON data given, in the
+// text/event-stream format. A dropped marker has no id: it stands between
+// two sequence numbers.
+func writeEvent(w *bufio.Writer, data []byte, ev *engine.Event) bool {
+	if data == nil {
 		return false
 	}
 	if ev.Seq > 0 {
@@ -110,6 +140,85 @@ func writeEvent(w *bufio.Writer, ev *engine.Event) bool {
 	w.WriteString(string(ev.Kind))
 	w.WriteString("\ndata: ")
 	w.Write(data) // JSON has no raw newlines
-	_, err = w.WriteString("\n\n")
+	_, err := w.WriteString("\n\n")
 	return err == nil
+}
+
+func encodeEvent(ev *engine.Event) []byte {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil
+	}
+	return data
+}
+
+// encodedEvents shares the JSON of a run's events between the clients
+// that stream it, so that each event is encoded once, not once per
+// client. A run's cache lives while a client streams it, and holds the
+// newest maxEncoded events.
+type encodedEvents struct {
+	mu   sync.Mutex
+	runs map[*runs.Stream]*eventCache
+}
+
+const maxEncoded = 4096
+
+type eventCache struct {
+	refs  int
+	mu    sync.Mutex
+	bySeq map[uint64][]byte
+	order []uint64
+}
+
+func (e *encodedEvents) acquire(s *runs.Stream) *eventCache {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.runs == nil {
+		e.runs = map[*runs.Stream]*eventCache{}
+	}
+	c := e.runs[s]
+	if c == nil {
+		c = &eventCache{bySeq: map[uint64][]byte{}}
+		e.runs[s] = c
+	}
+	c.refs++
+	return c
+}
+
+func (e *encodedEvents) release(s *runs.Stream) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.runs[s]; c != nil {
+		if c.refs--; c.refs == 0 {
+			delete(e.runs, s)
+		}
+	}
+}
+
+// encode returns the JSON of ev, encoding it the first time.
+func (c *eventCache) encode(ev *engine.Event) []byte {
+	if ev.Seq == 0 {
+		return encodeEvent(ev) // a dropped marker, different per client
+	}
+	c.mu.Lock()
+	data, ok := c.bySeq[ev.Seq]
+	c.mu.Unlock()
+	if ok {
+		return data
+	}
+	data = encodeEvent(ev)
+	c.mu.Lock()
+	if _, ok := c.bySeq[ev.Seq]; !ok {
+		c.bySeq[ev.Seq] = data
+		c.order = append(c.order, ev.Seq)
+		if len(c.order) > maxEncoded {
+			n := len(c.order) / 4 // evict a quarter at once
+			for _, seq := range c.order[:n] {
+				delete(c.bySeq, seq)
+			}
+			c.order = append(c.order[:0], c.order[n:]...)
+		}
+	}
+	c.mu.Unlock()
+	return data
 }

@@ -137,6 +137,7 @@ type Server struct {
 	fails   *addrLimiter
 	log     *log.Logger
 	opsDoc  []opInfo // the operations, rendered once
+	encoded encodedEvents
 	docOnce sync.Once
 	doc     map[string]any
 
