@@ -215,7 +215,7 @@ func (s *Server) current() *loaded { return s.state.Load() }
 // Handler returns the server's HTTP handler, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// HTTPServer returns the http.Server that Serve uses, with its timeouts
+// httpServer returns the http.Server that Serve uses, with its timeouts
 // and header bound set.
 func (s *Server) httpServer() *http.Server {
 	l := s.cfg.Limits
