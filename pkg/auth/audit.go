@@ -41,6 +41,8 @@ type AuditLine struct {
 	Error      *report.Error    `json:"error,omitempty"`
 	DurationMS int64            `json:"duration_ms"`
 	Decision   *report.Decision `json:"decision,omitempty"`
+	Who        string           `json:"who,omitempty"`  // who started the run: an OS user, an API key's name, a certificate subject
+	From       string           `json:"from,omitempty"` // where from: a host, a client address
 }
 
 var _ engine.Auditor = (*AuditLog)(nil)
@@ -68,6 +70,7 @@ func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.D
 		DurationMS: d.Milliseconds(),
 		Decision:   c.Decision,
 	}
+	line.Who, line.From = c.Caller()
 	if pb := c.Playbook(); pb != nil {
 		line.Playbook, line.SHA256 = pb.File, pb.SHA256
 	}
@@ -101,12 +104,13 @@ func outcomeOf(c ops.Class) string {
 }
 
 // Denied records the steps a preflight denied, which never reach the
-// engine. It returns the first error of a line that could not be written.
-func (a *AuditLog) Denied(runID string, pb *steps.Playbook, roles []string, ds []StepDecision) error {
+// engine, with who asked and from where. It returns the first error of a
+// line that could not be written.
+func (a *AuditLog) Denied(runID string, pb *steps.Playbook, roles []string, who, from string, ds []StepDecision) error {
 	var first error
 	for _, d := range ds {
 		err := a.write(&AuditLine{
-			Time: time.Now().UTC(), RunID: runID, Playbook: pb.File, SHA256: pb.SHA256, Roles: roles,
+			Time: time.Now().UTC(), RunID: runID, Playbook: pb.File, SHA256: pb.SHA256, Roles: roles, Who: who, From: from,
 			Step: d.Step, Op: d.Op, Outcome: string(report.StatusDenied),
 			Error:    &report.Error{Class: string(ops.ClassAuthorization), Message: d.Decision.Rule},
 			Decision: &report.Decision{Allowed: false, Rule: d.Decision.Rule, Via: d.Decision.Via},

@@ -58,7 +58,7 @@ steps:
 	}
 
 	// A preflight denial that cannot be audited is reported too.
-	err = audit.Denied("run1", pb, []string{"viewer"}, []StepDecision{{Step: "a", Op: "control.log"}})
+	err = audit.Denied("run1", pb, []string{"viewer"}, "", "", []StepDecision{{Step: "a", Op: "control.log"}})
 	if err == nil || !strings.Contains(err.Error(), "the denial of step a could not be audited") {
 		t.Errorf("Denied = %v; want an error naming the step", err)
 	}

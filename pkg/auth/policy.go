@@ -22,6 +22,7 @@ type Policy struct {
 	File  string // where it was loaded from; "" for the built-in policy
 	Dir   string // grant paths are relative to it
 	Roles map[string]*Role
+	Rate  RateLimits // request rates for a server; see rate.go
 }
 
 // Role is one role of a policy.

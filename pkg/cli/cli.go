@@ -54,6 +54,9 @@ type env struct {
 	stderr      io.Writer
 	getenv      func(string) string
 	newRegistry func() (*ops.Registry, error)
+	// newScheduler is where the scheduler plugs into serve; nil in a build
+	// without one (serve then says its schedules do not run).
+	newScheduler NewScheduler
 }
 
 // command is one subcommand. run receives the arguments after the command's
@@ -78,6 +81,8 @@ func commands() []*command {
 		statsCommand(),
 		scheduleCommand(),
 		serveCommand(),
+		keysCommand(),
+		remoteCommand(),
 		schemaCommand(),
 		versionCommand(),
 	}
@@ -178,16 +183,4 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-// serveCommand describes a command of the product contract that this
-// build does not provide yet; calling it says so.
-func serveCommand() *command {
-	return &command{
-		name:     "serve",
-		summary:  "serve the operations and playbooks over a REST API (not in this build yet)",
-		synopsis: "serve [--listen ADDR] [--keys FILE] [--policy FILE] [--playbooks DIR] [--state-dir DIR]",
-		help:     "Serve the REST API behind API keys. Not in this build yet.",
-		exits:    "2: not available in this build.",
-	}
 }

@@ -9,9 +9,13 @@ import (
 // NewRegistry builds the registry of operations every command uses. It is
 // the one place operations are wired; nothing registers itself from init.
 // The caller closes the registry when done.
-func NewRegistry() (*ops.Registry, error) {
+func NewRegistry() (*ops.Registry, error) { return newRegistry(builtin.Options{}) }
+
+// newRegistry builds the registry with the given options for the built-in
+// operations (serve shares one supervisor with its API).
+func newRegistry(opt builtin.Options) (*ops.Registry, error) {
 	r := ops.NewRegistry()
-	if err := builtin.Register(r, builtin.Options{}); err != nil {
+	if err := builtin.Register(r, opt); err != nil {
 		return nil, err
 	}
 	// playbook.run runs sub-playbooks through the engine of the run that

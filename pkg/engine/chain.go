@@ -50,6 +50,15 @@ func (c *Call) Mask(v any) any {
 	return c.run.red.Value(v)
 }
 
+// Caller returns who started the run and from where, as WithCaller set
+// them.
+func (c *Call) Caller() (who, from string) {
+	if c.run == nil {
+		return "", ""
+	}
+	return c.run.o.who, c.run.o.from
+}
+
 // MaskString returns s with the run's secrets masked.
 func (c *Call) MaskString(s string) string {
 	if c.run == nil {

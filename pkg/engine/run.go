@@ -46,6 +46,15 @@ type runOptions struct {
 	// path in them.
 	preflight map[string]*report.Decision
 	prefix    string
+	who       string // who started the run, for the auditor
+	from      string // where they started it from
+}
+
+// WithCaller records who started the run and from where (a user and host,
+// an API key's name and client address); the auditor reads them from
+// Call.Caller. Sub-runs inherit them.
+func WithCaller(who, from string) RunOption {
+	return func(o *runOptions) { o.who, o.from = who, from }
 }
 
 // WithEnviron sets the host environment the run reads (${{ env.X }}) and
@@ -108,9 +117,10 @@ func WithPreflight(decisions map[string]report.Decision) RunOption {
 	}
 }
 
-// NewRunID returns a random run id that sorts by time.
+// NewRunID returns a random run id that sorts by time: a timestamp and 128
+// random bits, so that ids cannot be guessed.
 func NewRunID() string {
-	var b [8]byte
+	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}

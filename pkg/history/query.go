@@ -21,6 +21,7 @@ type Filter struct {
 	Status   report.Status
 	Trigger  Trigger
 	Since    time.Time // runs started at or after
+	Before   time.Time // runs started before, for paging
 	Limit    int       // at most this many; 0 means DefaultLimit
 }
 
@@ -45,6 +46,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
 	}
 	if !f.Since.IsZero() {
 		where, args = append(where, "started_at >= ?"), append(args, ms(f.Since))
+	}
+	if !f.Before.IsZero() {
+		where, args = append(where, "started_at < ?"), append(args, ms(f.Before))
 	}
 	q := "SELECT " + runColumns + " FROM runs"
 	if len(where) > 0 {

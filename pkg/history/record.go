@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -124,6 +125,71 @@ const insertStep = `INSERT INTO steps (run_id, step_id, section, kind, item, att
 // fan-out item and, for retried steps and items, per attempt. A relative
 // reportPath is stored absolute.
 func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	}
+	defer tx.Rollback()
+	fs, err := prepareFinish(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	}
+	defer fs.close()
+	if err := fs.record(ctx, r, reportPath, ""); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	}
+	return nil
+}
+
+// finishStmts are the statements that record finished runs in one
+// transaction.
+type finishStmts struct {
+	run, del, step *sql.Stmt
+}
+
+// upsertFinished writes the row of a finished run.
+const upsertFinished = `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
+			inputs, report_path, error_class, error_message, resumed_from, owner, triggered_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)
+		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
+			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
+			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
+			report_path = excluded.report_path, error_class = excluded.error_class,
+			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = '',
+			triggered_by = CASE WHEN excluded.triggered_by != '' THEN excluded.triggered_by ELSE runs.triggered_by END`
+
+func prepareFinish(ctx context.Context, tx *sql.Tx) (*finishStmts, error) {
+	var fs finishStmts
+	var err error
+	if fs.run, err = tx.PrepareContext(ctx, upsertFinished); err != nil {
+		return nil, err
+	}
+	if fs.del, err = tx.PrepareContext(ctx, `DELETE FROM steps WHERE run_id = ?`); err != nil {
+		fs.close()
+		return nil, err
+	}
+	if fs.step, err = tx.PrepareContext(ctx, insertStep); err != nil {
+		fs.close()
+		return nil, err
+	}
+	return &fs, nil
+}
+
+func (fs *finishStmts) close() {
+	for _, st := range []*sql.Stmt{fs.run, fs.del, fs.step} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// record writes one finished run: its row, keeping the trigger recorded
+// at its start unless trigger is given, and its step rows instead of the
+// live ones.
+func (fs *finishStmts) record(ctx context.Context, r *report.Report, reportPath string, trigger Trigger) error {
 	roles, err := json.Marshal(nonNil(r.Roles))
 	if err != nil {
 		return fmt.Errorf("history: roles: %w", err)
@@ -139,39 +205,20 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 	if r.Error != nil {
 		errClass, errMsg = r.Error.Class, report.CapString(r.Error.Message, maxErrorMessage)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	_, err = fs.run.ExecContext(ctx, r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
+		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(reportPath), errClass, errMsg, r.ResumedFrom, string(trigger))
 	if err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
-	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
-			inputs, report_path, error_class, error_message, resumed_from, owner)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')
-		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
-			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
-			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
-			report_path = excluded.report_path, error_class = excluded.error_class,
-			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = ''`,
-		r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
-		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(reportPath), errClass, errMsg, r.ResumedFrom)
-	if err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM steps WHERE run_id = ?`, r.RunID); err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
-	}
-	stmt, err := tx.PrepareContext(ctx, insertStep)
-	if err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
-	}
-	defer stmt.Close()
-	for _, row := range stepRows(r) {
-		if _, err := stmt.ExecContext(ctx, row...); err != nil {
-			return fmt.Errorf("history: record finish of %s: step %s: %w", r.RunID, row[1], err)
+	if fs.del != nil {
+		if _, err := fs.del.ExecContext(ctx, r.RunID); err != nil {
+			return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	for _, row := range stepRows(r) {
+		if _, err := fs.step.ExecContext(ctx, row...); err != nil {
+			return fmt.Errorf("history: record finish of %s: step %s: %w", r.RunID, row[1], err)
+		}
 	}
 	return nil
 }

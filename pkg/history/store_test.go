@@ -233,7 +233,7 @@ func TestList(t *testing.T) {
 		}
 		mustRecord(t, s, r, "")
 	}
-	if err := s.RecordStart(ctx, Run{ID: "running", Playbook: "other", StartedAt: t0.Add(10 * time.Hour)}); err != nil {
+	if err := s.RecordStart(ctx, Run{ID: "running", Playbook: "other", StartedAt: t0.Add(10 * time.Hour), Trigger: "api"}); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(f Filter) []string {
@@ -259,6 +259,8 @@ func TestList(t *testing.T) {
 		{"limit", Filter{Limit: 2}, []string{"running", "r5"}},
 		{"all filters", Filter{Playbook: "other", Status: report.StatusSucceeded, Since: t0.Add(2 * time.Hour), Limit: 1}, []string{"r5"}},
 		{"status running", Filter{Status: StatusRunning}, []string{"running"}},
+		{"before", Filter{Before: t0.Add(4 * time.Hour), Limit: 2}, []string{"r3", "r2"}},
+		{"trigger", Filter{Trigger: "api"}, []string{"running"}},
 	} {
 		if diff := cmp.Diff(tc.want, ids(tc.f)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)

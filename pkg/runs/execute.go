@@ -39,8 +39,10 @@ type OpResult struct {
 // ExecuteOp runs one operation through the same path as a step of a
 // playbook: parameter validation, authorization (preflight, then again at
 // run time on the params), masking, the panic guard, the audit log and
-// history. It is a one-step run with its own run id, recorded like any
-// other, but it does not take a run slot. A bad op or param is a
+// history. It is a one-step run with its own run id, but it does not take
+// a run slot, keeps no event replay and writes no report file: history
+// records it when it ends, in one transaction with the other executes that
+// ended meanwhile, before ExecuteOp returns. A bad op or param is a
 // *PrepareError with Field "params".
 func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, error) {
 	pb, err := steps.OneStep(m.svc.cfg.Registry, req.Op, req.Params, req.Timeout)
@@ -56,7 +58,7 @@ func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, erro
 	m.mu.Unlock()
 	defer m.wg.Done()
 
-	r := Request{Playbook: pb, Caller: req.Caller, Policy: req.Policy, Env: req.Env, Yes: true}
+	r := Request{Playbook: pb, Caller: req.Caller, Policy: req.Policy, Env: req.Env, Yes: true, oneShot: true}
 	p, err := m.svc.prepare(ctx, &r)
 	if err != nil {
 		return nil, err
@@ -64,10 +66,13 @@ func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, erro
 	h := newHandle(p.runID, &r)
 	h.setName(pb.Name)
 	h.state.Store(StateRunning)
-	mctx, cancel := mergeCancel(ctx, m.ctx)
-	defer cancel()
-	rctx := h.bind(mctx)
-	rep, err := m.svc.execute(rctx, p, h)
+	rep := m.svc.preflight(p, h)
+	if rep == nil {
+		mctx, cancel := mergeCancel(ctx, m.ctx)
+		defer cancel()
+		rctx := h.bind(mctx)
+		rep, err = m.svc.execute(rctx, p, h)
+	}
 	h.end(rep, err)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ type Handle struct {
 
 	stream *Stream
 	state  atomic.Value // State
+	live   *liveRun     // nil for executed operations
 
 	mu        sync.Mutex
 	cancel    context.CancelCauseFunc // set once the run has a context
@@ -152,6 +153,25 @@ func (h *Handle) Report() *report.Report {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.rep
+}
+
+// Snapshot returns the run's report: the final one once the run ended;
+// before, one with status queued or running and the steps so far, with
+// their status, timing and error but not their outputs.
+func (h *Handle) Snapshot() *report.Report {
+	st := h.State()
+	if st == StateEnded {
+		<-h.done // end stores the state just before it closes done
+		return h.Report()
+	}
+	if h.live == nil {
+		return nil
+	}
+	status := StatusRunning
+	if st == StateQueued {
+		status = report.Status(StateQueued)
+	}
+	return h.live.snapshot(status)
 }
 
 // Denied returns the steps that the preflight denied, when it denied the

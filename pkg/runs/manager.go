@@ -50,6 +50,7 @@ type Manager struct {
 	ended  []*Handle          // the most recent ended runs, for lookups
 	wg     sync.WaitGroup
 	shut   bool
+	onEnd  []func(*Handle)
 }
 
 // keepEnded is how many ended runs a Manager still answers Get for.
@@ -87,6 +88,18 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 	}
 	h := newHandle(p.runID, &req)
 	h.setName(p.plan.Playbook().Name)
+	h.live = newLiveRun(p)
+
+	// Authorize before admitting, so that the caller learns of a denial
+	// at once: a denied run ends here, recorded, and never takes a slot.
+	if m.closing() {
+		return nil, ErrShuttingDown
+	}
+	if rep := m.svc.preflight(p, h); rep != nil {
+		h.end(rep, nil)
+		m.forget(h)
+		return h, nil
+	}
 
 	m.mu.Lock()
 	if m.shut {
@@ -154,12 +167,31 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 
 func (m *Manager) forget(h *Handle) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	delete(m.runs, h.id)
 	m.ended = append(m.ended, h)
 	if len(m.ended) > keepEnded {
 		m.ended = append(m.ended[:0], m.ended[len(m.ended)-keepEnded:]...)
 	}
+	hooks := m.onEnd
+	m.mu.Unlock()
+	for _, fn := range hooks {
+		fn(h)
+	}
+}
+
+// OnEnd registers fn to be called once for every run of Start that ends,
+// after its records are written (a server counts them for its metrics). It
+// is called on the run's goroutine and must not block.
+func (m *Manager) OnEnd(fn func(*Handle)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.onEnd = append(m.onEnd, fn)
+}
+
+func (m *Manager) closing() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.shut
 }
 
 // Get finds a live or recently ended run of this process by id.

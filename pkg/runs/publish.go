@@ -17,6 +17,7 @@ type publisher struct {
 	s      *Service
 	stream *Stream
 	runID  string
+	live   *liveRun // nil: no snapshot is kept
 
 	mu      sync.Mutex
 	pending []history.StepResult
@@ -25,8 +26,15 @@ type publisher struct {
 	once    sync.Once
 }
 
-func newPublisher(s *Service, stream *Stream, runID string) *publisher {
-	p := &publisher{s: s, stream: stream, runID: runID}
+// newPublisher returns the publisher of a run. Without events, it keeps
+// no replay and records no live history rows (an executed operation, that
+// nobody can subscribe to and that history records at its end).
+func newPublisher(s *Service, stream *Stream, runID string, events bool) *publisher {
+	p := &publisher{s: s, runID: runID}
+	if !events {
+		return p
+	}
+	p.stream = stream
 	if s.store != nil {
 		p.kick = make(chan struct{}, 1)
 		p.done = make(chan struct{})
@@ -37,6 +45,12 @@ func newPublisher(s *Service, stream *Stream, runID string) *publisher {
 
 // Event implements engine.Observer. It never blocks on a subscriber.
 func (p *publisher) Event(ev engine.Event) {
+	if p.stream == nil {
+		return
+	}
+	if p.live != nil {
+		p.live.apply(ev)
+	}
 	p.stream.Publish(ev)
 	if p.kick == nil || ev.RunID != p.runID {
 		return

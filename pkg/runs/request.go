@@ -100,6 +100,10 @@ type Request struct {
 	ProcessOutput io.Writer
 	// MaxParallel bounds the steps that run at once (0: the default).
 	MaxParallel int
+
+	// oneShot marks an executed operation: no live history rows, no event
+	// replay, no report file; history records it in a batch at its end.
+	oneShot bool
 }
 
 // Env is the environment a run may read: ${{ env.X }}, the environment of

@@ -61,6 +61,7 @@ type Service struct {
 	// state dir key, and keyErr says why.
 	key    []byte
 	keyErr string
+	rec    *recorder // history of executed operations, in batches
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
@@ -98,12 +99,16 @@ func NewService(cfg Config) (*Service, error) {
 			s.warn("%v; reports are written unsigned", err)
 		}
 		s.key = key
+		s.rec = newRecorder(s)
 	}
 	return s, nil
 }
 
 // Close releases the history store.
 func (s *Service) Close() error {
+	if s.rec != nil {
+		s.rec.close()
+	}
 	if s.store != nil {
 		return s.store.Close()
 	}
@@ -155,6 +160,8 @@ type prepared struct {
 	decisions []auth.StepDecision
 	statePath string
 	sinks     []sink
+	// refusal explains a grant refused for this run (see Handle.Refusal).
+	refusal string
 }
 
 func (p *prepared) release() {}
@@ -218,8 +225,14 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry); err != nil {
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 	}
-	if s.store != nil {
+	if s.store != nil && !req.oneShot {
 		p.statePath = filepath.Join(s.store.Reports(), p.runID+".json")
+	}
+	// Under a grant, the inputs the caller set and a resumed report must be
+	// ones the grant can vouch for; otherwise its steps are denied here.
+	p.decisions, p.refusal = checkGrantInputs(p.decisions, p.subject, p.inputs)
+	if p.refusal == "" {
+		p.decisions, p.subject, p.refusal = checkResumeTrust(p.res, p.decisions, p.subject)
 	}
 	// Every report path is checked before anything runs, so that a run
 	// never replaces what is not its to replace.
@@ -276,30 +289,10 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	stream := h.stream
 	req, pb := p.req, p.plan.Playbook()
 	roles := req.Caller.Roles
-	decisions := p.decisions
-	subject := p.subject
-	decisions, refusal := checkGrantInputs(decisions, subject, p.inputs)
-	if refusal == "" {
-		decisions, subject, refusal = checkResumeTrust(p.res, decisions, subject)
-	}
-	h.setRefusal(refusal)
-	// A dry run goes on despite denials, so that its report marks every
-	// step allowed or denied; it then fails with class authorization.
-	if denied := auth.Denied(decisions); len(denied) > 0 && !req.DryRun {
-		rep := DeniedReport(pb, p.runID, roles, decisions, s.cfg.Registry)
-		h.setDenied(denied)
-		if s.cfg.Audit != nil {
-			if err := s.cfg.Audit.Denied(p.runID, pb, roles, denied); err != nil {
-				s.warn("%v", err)
-			}
-		}
-		publishRecord(stream, rep)
-		s.finish(rep, p, h)
-		return rep, nil
-	}
-
+	decisions, subject := p.decisions, p.subject
 	plan := p.plan
-	pub := newPublisher(s, stream, p.runID)
+	pub := newPublisher(s, stream, p.runID, !req.oneShot)
+	pub.live = h.live
 	defer pub.close()
 	// progress follows the run, so that a report can still be written if
 	// the process must exit before the engine has built one.
@@ -317,6 +310,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		engine.WithRunObserver(observers{pub, prog}),
 		engine.WithEnviron(p.env.Environ()),
 		engine.WithPreflight(preflightDecisions(decisions)),
+		engine.WithCaller(req.Caller.Name, req.Caller.From),
 	}
 	if logOut != nil {
 		runOpts = append(runOpts, engine.WithRunLog(logOut, level))
@@ -333,9 +327,10 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if p.res != nil {
 		runOpts = append(runOpts, engine.Resume(p.res.rep))
 	}
-	if s.store != nil {
+	if s.store != nil && !req.oneShot {
 		run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: roles,
-			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res)}
+			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
+			Trigger: history.Trigger(req.Caller.Trigger), Slot: slotOf(req.Caller)}
 		if err := s.store.RecordStart(ctx, run); err != nil {
 			s.warn("history: %v", err)
 		}
@@ -345,8 +340,54 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if err != nil {
 		return nil, err
 	}
-	s.finish(rep, p, h)
+	s.finishRun(rep, p, h)
 	return rep, nil
+}
+
+// preflight ends a run whose preflight denied a step, before it takes a
+// slot: its denied report is published, written, recorded and audited,
+// and returned. It returns nil when the run may go on (no denial, or a dry
+// run, which goes on so that its report marks every step).
+func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
+	h.setRefusal(p.refusal)
+	denied := auth.Denied(p.decisions)
+	if len(denied) == 0 || p.req.DryRun {
+		return nil
+	}
+	req, pb := p.req, p.plan.Playbook()
+	roles := req.Caller.Roles
+	rep := DeniedReport(pb, p.runID, roles, p.decisions, s.cfg.Registry)
+	h.setDenied(denied)
+	if s.cfg.Audit != nil {
+		if err := s.cfg.Audit.Denied(p.runID, pb, roles, req.Caller.Name, req.Caller.From, denied); err != nil {
+			s.warn("%v", err)
+		}
+	}
+	if !req.oneShot {
+		publishRecord(h.stream, rep)
+	}
+	s.finishRun(rep, p, h)
+	return rep
+}
+
+// finishRun records the end of a run: an executed operation in history's
+// next batch, any other run by finish.
+func (s *Service) finishRun(rep *report.Report, p *prepared, h *Handle) {
+	if p.req.oneShot {
+		if s.rec != nil {
+			s.rec.record(rep, p.req.Caller.Trigger)
+		}
+		return
+	}
+	s.finish(rep, p, h)
+}
+
+func slotOf(c Caller) *time.Time {
+	if c.Slot.IsZero() {
+		return nil
+	}
+	t := c.Slot
+	return &t
 }
 
 // neverRan is the report of a queued run that was cancelled before it
@@ -362,7 +403,7 @@ func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
 		Error: &report.Error{Class: string(ops.ClassCancelled), Message: why},
 	}
 	publishRecord(h.stream, rep)
-	s.finish(rep, p, h)
+	s.finishRun(rep, p, h)
 	return rep
 }
 
@@ -407,8 +448,14 @@ func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
 		s.warn("%v", err)
 	}
 	h.setSinkErrors(errs)
+	s.prune(context.Background())
+}
+
+// prune drops old runs and their report files, as KeepRuns and KeepDays
+// say.
+func (s *Service) prune(ctx context.Context) {
 	if s.store != nil && (s.cfg.KeepRuns > 0 || s.cfg.KeepDays > 0) {
-		if _, err := s.store.Prune(context.Background(), s.cfg.KeepRuns, s.cfg.KeepDays); err != nil {
+		if _, err := s.store.Prune(ctx, s.cfg.KeepRuns, s.cfg.KeepDays); err != nil {
 			s.warn("history: prune: %v", err)
 		}
 	}

@@ -58,8 +58,11 @@ func (s *Stream) Publish(ev Event) Event {
 		s.trimmed += uint64(n)
 	}
 	s.replay = append(s.replay, ev)
-	for sub := range s.subs {
-		sub.push(ev)
+	if len(s.subs) > 0 {
+		shared := &ev // read-only from here: every subscriber queues the same copy
+		for sub := range s.subs {
+			sub.push(shared)
+		}
 	}
 	return ev
 }
@@ -107,11 +110,11 @@ func (s *Stream) Subscribe(after uint64) *Subscription {
 	sub := &Subscription{s: s, max: s.subBuf, wake: make(chan struct{}, 1)}
 	first := s.trimmed + 1 // the sequence number of replay[0]
 	if after+1 < first {
-		sub.queue = append(sub.queue, Event{Kind: KindDropped, Dropped: first - after - 1})
+		sub.queue = append(sub.queue, &Event{Kind: KindDropped, Dropped: first - after - 1})
 	}
-	for _, ev := range s.replay {
-		if ev.Seq > after {
-			sub.queue = append(sub.queue, ev)
+	for i := range s.replay {
+		if ev := s.replay[i]; ev.Seq > after {
+			sub.queue = append(sub.queue, &ev)
 		}
 	}
 	if s.closed {
@@ -125,9 +128,11 @@ func (s *Stream) Subscribe(after uint64) *Subscription {
 // Subscription is one subscriber's view of a Stream. Its methods are safe
 // for concurrent use, but one goroutine should read it.
 type Subscription struct {
-	s        *Stream
-	mu       sync.Mutex
-	queue    []Event // queue[head:] waits to be read
+	s  *Stream
+	mu sync.Mutex
+	// queue[head:] are the events not read yet; the events are shared
+	// with the other subscribers and never written.
+	queue    []*Event
 	head     int
 	max      int
 	dropping bool
@@ -136,17 +141,24 @@ type Subscription struct {
 	wake     chan struct{}
 }
 
+// keepQueue is the capacity a drained queue keeps, so that a subscriber
+// that reads in batches does not grow a new one for every batch.
+const keepQueue = 256
+
+func (sub *Subscription) pending() int { return len(sub.queue) - sub.head }
+
 // push queues ev, or counts it dropped when the subscriber is behind. Once
 // dropping starts it goes on until the subscriber has read everything
 // queued, so the marker sits exactly where the gap is.
-func (sub *Subscription) push(ev Event) {
+func (sub *Subscription) push(ev *Event) {
 	sub.mu.Lock()
 	switch {
-	case sub.dropping && sub.queued() == 0:
-		sub.queue = append(sub.queue, sub.marker(), ev)
+	case sub.dropping && sub.pending() == 0:
+		m := sub.marker()
+		sub.queue = append(sub.queue, &m, ev)
 	case sub.dropping:
 		sub.dropped++
-	case sub.queued() >= sub.max:
+	case sub.pending() >= sub.max:
 		sub.dropping, sub.dropped = true, 1
 	default:
 		sub.queue = append(sub.queue, ev)
@@ -155,24 +167,32 @@ func (sub *Subscription) push(ev Event) {
 	sub.signal()
 }
 
-func (sub *Subscription) queued() int { return len(sub.queue) - sub.head }
-
-// pop takes the next queued event; sub.mu is held and one is queued. The
-// backing array is reused once the queue drains.
-func (sub *Subscription) pop() Event {
-	ev := sub.queue[sub.head]
-	sub.queue[sub.head] = Event{}
-	sub.head++
-	if sub.head == len(sub.queue) {
-		sub.queue, sub.head = sub.queue[:0], 0
-	}
-	return ev
-}
-
 func (sub *Subscription) marker() Event {
 	ev := Event{Kind: KindDropped, Dropped: sub.dropped}
 	sub.dropping, sub.dropped = false, 0
 	return ev
+}
+
+// pop returns the next queued event or marker; sub.mu is held.
+func (sub *Subscription) pop() (Event, bool) {
+	if sub.pending() > 0 {
+		ev := *sub.queue[sub.head]
+		sub.queue[sub.head] = nil
+		sub.head++
+		if sub.head == len(sub.queue) {
+			sub.head = 0
+			if cap(sub.queue) <= keepQueue {
+				sub.queue = sub.queue[:0]
+			} else {
+				sub.queue = nil // let a burst's backing array go
+			}
+		}
+		return ev, true
+	}
+	if sub.dropping {
+		return sub.marker(), true
+	}
+	return Event{}, false
 }
 
 func (sub *Subscription) end() {
@@ -194,20 +214,15 @@ func (sub *Subscription) signal() {
 func (sub *Subscription) Next(ctx context.Context) (ev Event, ok bool) {
 	for {
 		sub.mu.Lock()
-		switch {
-		case sub.queued() > 0:
-			ev = sub.pop()
-			sub.mu.Unlock()
+		ev, ok = sub.pop()
+		ended := sub.ended
+		sub.mu.Unlock()
+		if ok {
 			return ev, true
-		case sub.dropping:
-			ev = sub.marker()
-			sub.mu.Unlock()
-			return ev, true
-		case sub.ended:
-			sub.mu.Unlock()
+		}
+		if ended {
 			return Event{}, false
 		}
-		sub.mu.Unlock()
 		select {
 		case <-sub.wake:
 		case <-ctx.Done():
@@ -216,18 +231,13 @@ func (sub *Subscription) Next(ctx context.Context) (ev Event, ok bool) {
 	}
 }
 
-// TryNext returns the next queued event without waiting; ok is false when
-// none is queued right now.
+// TryNext returns the next event if one is queued, without waiting; ok is
+// false when none is. A reader that writes events out drains what is
+// queued with it, so that it can write them in one go.
 func (sub *Subscription) TryNext() (ev Event, ok bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	switch {
-	case sub.queued() > 0:
-		return sub.pop(), true
-	case sub.dropping:
-		return sub.marker(), true
-	}
-	return Event{}, false
+	return sub.pop()
 }
 
 // Cancel detaches the subscriber. It is idempotent.

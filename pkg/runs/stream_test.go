@@ -188,3 +188,26 @@ func TestStreamNextEndsWithContext(t *testing.T) {
 		t.Fatal("Next returned an event from an empty stream")
 	}
 }
+
+func TestTryNextDrainsWithoutWaiting(t *testing.T) {
+	s := NewStream()
+	sub := s.Subscribe(0)
+	defer sub.Cancel()
+	if _, ok := sub.TryNext(); ok {
+		t.Fatal("TryNext returned an event from an empty queue")
+	}
+	for i := 0; i < 3; i++ {
+		s.Publish(Event{Kind: engine.EventLog})
+	}
+	var seqs []uint64
+	for {
+		ev, ok := sub.TryNext()
+		if !ok {
+			break
+		}
+		seqs = append(seqs, ev.Seq)
+	}
+	if diff := cmp.Diff([]uint64{1, 2, 3}, seqs); diff != "" {
+		t.Errorf("drained (-want +got):\n%s", diff)
+	}
+}

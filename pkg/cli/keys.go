@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/server"
+)
+
+func keysCommand() *command {
+	return &command{
+		name:     "keys",
+		summary:  "make API keys for serve",
+		synopsis: "keys new --name NAME --role R... [--expires DATE|DURATION]",
+		help: `Print a fresh random API key (192 bits, prefixed ak_) and the entry to add to
+the keys file of serve. The key is shown only this once: the keys file holds only
+its SHA-256, so store the key where the client reads it (a CI secret, a vault).
+--expires takes a date (2027-06-30), an RFC 3339 time, or a duration from now
+(90d, 720h); the server refuses the key from then on.`,
+		exits: "0 ok; 2 bad usage.",
+		run:   runKeys,
+	}
+}
+
+func runKeys(e *env, args []string) int {
+	c := keysCommand()
+	fs := newFlags(e, c)
+	var name, expires string
+	var roles listFlag
+	fs.StringVar(&name, "name", "", "who the key is for, as the audit log will name it")
+	fs.Var(&roles, "role", "give the key role `R` (repeatable)")
+	fs.StringVar(&expires, "expires", "", "refuse the key from `DATE` (2027-06-30), an RFC 3339 time, or a duration from now (90d)")
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 || pos[0] != "new" {
+		return fs.usageError("the command is 'keys new --name NAME --role ROLE'")
+	}
+	if name == "" || len(roles) == 0 {
+		return fs.usageError("give --name and at least one --role")
+	}
+	key, digest, err := server.NewKey()
+	if err != nil {
+		e.errorf("cannot make a key: %v", err)
+		return ExitFailed
+	}
+	entry := fmt.Sprintf("{name: %s, sha256: %s, roles: [%s]", yamlScalar(name), digest, strings.Join(quoteAll(roles), ", "))
+	if expires != "" {
+		t, err := expiryTime(expires, time.Now())
+		if err != nil {
+			return fs.usageError("--expires %q: %v", expires, err)
+		}
+		entry += ", expires: " + t.UTC().Format(time.RFC3339)
+	}
+	entry += "}"
+	// The entry must load as it is printed.
+	if _, err := server.ParseKeys("the entry", []byte("version: 1\nkeys:\n  - "+entry+"\n")); err != nil {
+		return fs.usageError("%v", err)
+	}
+	fmt.Fprintln(e.stdout, key)
+	fmt.Fprintf(e.stdout, "\n# Add this entry under keys: in the keys file, then send SIGHUP to serve.\n# The key above is shown only this once; the file holds only its SHA-256.\n  - %s\n", entry)
+	return ExitOK
+}
+
+func quoteAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = yamlScalar(s)
+	}
+	return out
+}
+
+// yamlScalar quotes a value when YAML would read it as something else.
+func yamlScalar(s string) string {
+	if s == "" || strings.ContainsAny(s, ":{}[],&*#?|<>=!%@`'\" ") || strings.ContainsAny(s[:1], "-0123456789") {
+		return fmt.Sprintf("%q", s)
+	}
+	return s
+}
+
+// expiryTime reads --expires: a date, an RFC 3339 time, or a duration
+// from now in days (90d) or Go syntax (720h).
+func expiryTime(s string, now time.Time) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, err = fmt.Sscanf(days, "%d", &n); err == nil {
+			d = time.Duration(n) * 24 * time.Hour
+		}
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d <= 0 {
+		return time.Time{}, fmt.Errorf("give a date like 2027-06-30, an RFC 3339 time, or a positive duration like 90d")
+	}
+	return now.Add(d), nil
+}

@@ -1,0 +1,381 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+func remoteCommand() *command {
+	return &command{
+		name:    "remote",
+		summary: "call an arsenal-run server: list and execute operations, run and follow playbooks",
+		synopsis: `remote --server URL [--key-env VAR] [--ca F --cert F --key F] ops list [--category C]
+remote --server URL exec OP [--param k=v]... [--timeout D]
+remote --server URL run NAME [--input k=v]... [--dry-run] [--wait] [--follow]
+remote --server URL runs [--playbook P] [--status S] [--limit N]
+remote --server URL cancel ID`,
+		help: `Call the REST API of 'arsenal-run serve' (docs/server.md), so that a CI job or a chat
+bot can run an operation or a runbook on a host without shell access to it.
+The key is read from the environment variable named by --key-env (default
+ARSENAL_API_KEY), never from the command line. --server defaults to
+$ARSENAL_SERVER. Values of --param and --input are JSON when they parse as JSON
+(numbers, true, lists), else strings. 'run --follow' shows the run's events
+as 'run' does and exits with the run's exit code; 'run --wait' only waits.`,
+		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage or a request the server refused as invalid (400, 404); 3 authentication or authorization refused (401, 403); 130/143 for a followed run cancelled by a signal.",
+		run:   runRemote,
+	}
+}
+
+type remoteOptions struct {
+	server, keyEnv, ca, cert, key string
+	category, timeout             string
+	params, inputs                multiFlag
+	wait, follow, dryRun          bool
+	playbook, status              string
+	limit                         int
+}
+
+// remote is one client command.
+type remote struct {
+	e    *env
+	c    *command
+	o    remoteOptions
+	base *url.URL
+	key  string
+	http *http.Client
+}
+
+func runRemote(e *env, args []string) int {
+	c := remoteCommand()
+	fs := newFlags(e, c)
+	var o remoteOptions
+	fs.StringVar(&o.server, "server", "", "the server's base `URL`, like https://runner.internal:8080 (default $ARSENAL_SERVER)")
+	fs.StringVar(&o.keyEnv, "key-env", "ARSENAL_API_KEY", "read the API key from the environment variable `VAR`")
+	fs.StringVar(&o.ca, "ca", "", "trust the server certificates signed by the CA in `FILE`")
+	fs.StringVar(&o.cert, "cert", "", "present the client certificate `FILE` (mutual TLS)")
+	fs.StringVar(&o.key, "key", "", "the private key `FILE` of --cert")
+	fs.StringVar(&o.category, "category", "", "ops list: only operations of category `C`")
+	fs.StringVar(&o.timeout, "timeout", "", "exec: the operation's timeout `D`, like 30s")
+	fs.Var(&o.params, "param", "exec: set param `k=v` (repeatable)")
+	fs.Var(&o.inputs, "input", "run: set input `k=v` (repeatable)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "run: evaluate everything but execute only read operations")
+	fs.BoolVar(&o.wait, "wait", false, "run: wait for the run to end and print its report")
+	fs.BoolVar(&o.follow, "follow", false, "run: show the run's events as they happen, then its report")
+	fs.StringVar(&o.playbook, "playbook", "", "runs: only runs of playbook `P`")
+	fs.StringVar(&o.status, "status", "", "runs: only runs with status `S`")
+	fs.IntVar(&o.limit, "limit", 0, "runs: at most `N` runs")
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
+	}
+	if o.server == "" {
+		o.server = e.getenv("ARSENAL_SERVER")
+	}
+	if o.server == "" {
+		return fs.usageError("give the server with --server URL or $ARSENAL_SERVER")
+	}
+	base, err := url.Parse(strings.TrimRight(o.server, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return fs.usageError("--server %q: give an http:// or https:// URL", o.server)
+	}
+	if len(pos) == 0 {
+		return fs.usageError("give a subcommand: ops list, exec, run, runs or cancel")
+	}
+	r := &remote{e: e, c: c, o: o, base: base, key: e.getenv(o.keyEnv)}
+	if r.http, err = r.client(); err != nil {
+		return fs.usageError("%v", err)
+	}
+	switch sub, rest := pos[0], pos[1:]; {
+	case sub == "ops" && len(rest) == 1 && rest[0] == "list":
+		return r.opsList()
+	case sub == "exec" && len(rest) == 1:
+		return r.exec(rest[0])
+	case sub == "run" && len(rest) == 1:
+		return r.run(rest[0])
+	case sub == "runs" && len(rest) == 0:
+		return r.runs()
+	case sub == "cancel" && len(rest) == 1:
+		return r.cancel(rest[0])
+	}
+	return fs.usageError("unknown or incomplete subcommand %q; give ops list, exec OP, run NAME, runs or cancel ID", strings.Join(pos, " "))
+}
+
+// client is the HTTP client: TLS 1.2+, the given CA and client
+// certificate, and no redirects, so that the key never goes elsewhere.
+func (r *remote) client() (*http.Client, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if r.o.ca != "" {
+		pem, err := os.ReadFile(r.o.ca)
+		if err != nil {
+			return nil, fmt.Errorf("--ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca %s: no PEM certificate in it", r.o.ca)
+		}
+		tc.RootCAs = pool
+	}
+	if (r.o.cert == "") != (r.o.key == "") {
+		return nil, errors.New("--cert and --key go together")
+	}
+	if r.o.cert != "" {
+		pair, err := tls.LoadX509KeyPair(r.o.cert, r.o.key)
+		if err != nil {
+			return nil, fmt.Errorf("--cert/--key: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return &http.Client{
+		Transport:     &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, nil
+}
+
+// apiError is an error answer of the server.
+type apiError struct {
+	status int
+	Class  string `json:"class"`
+	Msg    string `json:"message"`
+	Rule   string `json:"rule"`
+	Field  string `json:"field"`
+}
+
+func (a *apiError) Error() string {
+	msg := fmt.Sprintf("%d %s: %s", a.status, a.Class, a.Msg)
+	if a.Field != "" {
+		msg += " (field " + a.Field + ")"
+	}
+	if a.Rule != "" {
+		msg += " (rule: " + a.Rule + ")"
+	}
+	return msg
+}
+
+// call sends a request with the key and decodes a JSON answer into out.
+// An error answer comes back as *apiError.
+func (r *remote) call(ctx context.Context, method, path string, body, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.base.String()+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.key != "" {
+		req.Header.Set("Authorization", "Bearer "+r.key)
+	}
+	res, err := r.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return res.StatusCode, err
+	}
+	if res.StatusCode >= 300 {
+		var eb struct {
+			Error *apiError `json:"error"`
+		}
+		if json.Unmarshal(data, &eb) != nil || eb.Error == nil {
+			return res.StatusCode, &apiError{status: res.StatusCode, Class: "internal", Msg: strings.TrimSpace(string(data))}
+		}
+		eb.Error.status = res.StatusCode
+		return res.StatusCode, eb.Error
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return res.StatusCode, fmt.Errorf("the server's answer is not what was expected: %v", err)
+		}
+	}
+	return res.StatusCode, nil
+}
+
+// fail prints an error and returns its exit code.
+func (r *remote) fail(err error) int {
+	r.e.errorf("%s: %v", r.base.Host, err)
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		return ExitFailed
+	}
+	switch ae.status {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusConflict:
+		return ExitUsage
+	case http.StatusUnauthorized, http.StatusForbidden:
+		if ae.status == http.StatusUnauthorized && r.key == "" {
+			r.e.errorf("no key: set $%s", r.o.keyEnv)
+		}
+		return ExitDenied
+	}
+	return ExitFailed
+}
+
+func (r *remote) opsList() int {
+	path := "/api/v1/operations"
+	if r.o.category != "" {
+		path += "/" + url.PathEscape(r.o.category)
+	}
+	var out struct {
+		Operations []struct {
+			Name, Risk, Description string
+		} `json:"operations"`
+	}
+	if _, err := r.call(context.Background(), "GET", path, nil, &out); err != nil {
+		return r.fail(err)
+	}
+	t := &table{header: []string{"OPERATION", "RISK", "DESCRIPTION"}}
+	for _, o := range out.Operations {
+		t.add(o.Name, o.Risk, firstSentence(o.Description))
+	}
+	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
+	return ExitOK
+}
+
+// values turns k=v flags into typed values: JSON when v parses as JSON,
+// else the string.
+func values(flag string, kvs []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--%s %q: write it as name=value", flag, kv)
+		}
+		var x any
+		if err := json.Unmarshal([]byte(v), &x); err == nil {
+			out[k] = x
+		} else {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+func (r *remote) exec(op string) int {
+	params, err := values("param", r.o.params)
+	if err != nil {
+		return usageError(r.e, r.c, "%v", err)
+	}
+	body := map[string]any{"params": params}
+	if r.o.timeout != "" {
+		body["timeout"] = r.o.timeout
+	}
+	var out map[string]any
+	if _, err := r.call(context.Background(), "POST", "/api/v1/operations/"+url.PathEscape(op)+"/execute", body, &out); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.status == http.StatusUnprocessableEntity {
+			r.e.errorf("%s failed: %s", op, ae.Msg)
+			return ExitFailed
+		}
+		return r.fail(err)
+	}
+	enc := json.NewEncoder(r.e.stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(out["result"])
+	return ExitOK
+}
+
+func (r *remote) run(name string) int {
+	inputs, err := values("input", r.o.inputs)
+	if err != nil {
+		return usageError(r.e, r.c, "%v", err)
+	}
+	var started struct {
+		RunID  string `json:"run_id"`
+		Status string `json:"status"`
+		Links  struct{ Self, Events, Cancel string }
+	}
+	body := map[string]any{"inputs": inputs, "dry_run": r.o.dryRun}
+	if _, err := r.call(context.Background(), "POST", "/api/v1/playbooks/"+url.PathEscape(name)+"/runs", body, &started); err != nil {
+		return r.fail(err)
+	}
+	if !r.o.wait && !r.o.follow {
+		fmt.Fprintf(r.e.stdout, "%s %s\nevents: %s%s\n", started.RunID, started.Status, r.base, started.Links.Events)
+		return ExitOK
+	}
+	fmt.Fprintf(r.e.stderr, "run %s\n", started.RunID)
+	ctx, stop := r.signals(started.RunID)
+	defer stop()
+	var obs engine.Observer
+	var live *liveView
+	if r.o.follow {
+		if r.e.isTerminal(r.e.stderr) {
+			live = newLiveView(r.e.stderr, r.e.paletteFor(r.e.stderr), false, termWidth(r.e.stderr))
+			obs = live
+		} else {
+			obs = &plainView{w: r.e.stderr, started: map[string]time.Time{}}
+		}
+	}
+	rep, err := r.follow(ctx, started.RunID, obs)
+	if live != nil {
+		live.close()
+	}
+	if err != nil {
+		return r.fail(err)
+	}
+	report.WriteText(r.e.stdout, rep)
+	return exitCode(rep, context.Cause(ctx))
+}
+
+func (r *remote) runs() int {
+	q := url.Values{}
+	if r.o.playbook != "" {
+		q.Set("playbook", r.o.playbook)
+	}
+	if r.o.status != "" {
+		q.Set("status", r.o.status)
+	}
+	if r.o.limit > 0 {
+		q.Set("limit", strconv.Itoa(r.o.limit))
+	}
+	path := "/api/v1/runs"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out struct {
+		Runs []struct {
+			ID, Playbook, Status, Trigger string
+			StartedAt                     time.Time `json:"started_at"`
+			DurationMS                    int64     `json:"duration_ms"`
+		} `json:"runs"`
+	}
+	if _, err := r.call(context.Background(), "GET", path, nil, &out); err != nil {
+		return r.fail(err)
+	}
+	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED", "DURATION"}}
+	for _, run := range out.Runs {
+		t.add(run.ID, run.Playbook, run.Status, run.Trigger, run.StartedAt.Local().Format("2006-01-02 15:04:05"), report.FormatMS(run.DurationMS))
+	}
+	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
+	return ExitOK
+}
+
+func (r *remote) cancel(id string) int {
+	if _, err := r.call(context.Background(), "POST", "/api/v1/runs/"+url.PathEscape(id)+"/cancel", nil, nil); err != nil {
+		return r.fail(err)
+	}
+	fmt.Fprintf(r.e.stdout, "cancelling %s\n", id)
+	return ExitOK
+}

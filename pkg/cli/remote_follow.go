@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// This file follows a run of a remote server: its event stream, rendered
+// as run renders it, and SIGINT/SIGTERM cancelling the run on the server.
+
+// signals cancels the followed run on SIGINT or SIGTERM; the stream goes
+// on to show the run's end.
+func (r *remote) signals(runID string) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := notifyCancel(func(sig *signalCause) {
+		fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling run %s\n", program, sig.Error(), runID)
+		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer ccancel()
+		if _, err := r.call(cctx, "POST", "/api/v1/runs/"+runID+"/cancel", nil, nil); err != nil {
+			r.e.errorf("cancel: %v", err)
+		}
+		cancel(sig)
+	})
+	return ctx, func() {
+		stop()
+		cancel(nil)
+	}
+}
+
+// follow reads the run's event stream until run_finished, resuming after
+// the last event seen when the connection breaks, and returns the report.
+func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) (*report.Report, error) {
+	var last uint64
+	var lastErr error
+	for attempt := 0; attempt < 10; attempt++ {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
+		}
+		rep, err := r.stream(runID, &last, obs)
+		if rep != nil {
+			return rep, nil
+		}
+		var ae *apiError
+		if errors.As(err, &ae) && ae.status < 500 && ae.status != http.StatusTooManyRequests {
+			return nil, err
+		}
+		lastErr = err
+	}
+	return nil, fmt.Errorf("the event stream broke off: %v", lastErr)
+}
+
+// stream reads one connection of the event stream.
+func (r *remote) stream(runID string, last *uint64, obs engine.Observer) (*report.Report, error) {
+	req, err := http.NewRequest("GET", r.base.String()+"/api/v1/runs/"+url.PathEscape(runID)+"/events", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if r.key != "" {
+		req.Header.Set("Authorization", "Bearer "+r.key)
+	}
+	if *last > 0 {
+		req.Header.Set("Last-Event-ID", strconv.FormatUint(*last, 10))
+	}
+	res, err := r.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		data, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		var eb struct {
+			Error *apiError `json:"error"`
+		}
+		if json.Unmarshal(data, &eb) == nil && eb.Error != nil {
+			eb.Error.status = res.StatusCode
+			return nil, eb.Error
+		}
+		return nil, &apiError{status: res.StatusCode, Class: "internal", Msg: strings.TrimSpace(string(data))}
+	}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), 64<<20) // a run_finished carries the whole report
+	var data []byte
+	for sc.Scan() {
+		line := sc.Bytes()
+		switch {
+		case len(line) == 0 && data != nil:
+			var ev engine.Event
+			if err := json.Unmarshal(data, &ev); err != nil {
+				return nil, fmt.Errorf("an event is not JSON: %v", err)
+			}
+			data = nil
+			if ev.Seq > 0 {
+				*last = ev.Seq
+			}
+			if obs != nil {
+				obs.Event(ev)
+			}
+			if ev.Kind == engine.EventRunFinished && ev.RunID == runID && ev.Report != nil {
+				return ev.Report, nil
+			}
+		case bytes.HasPrefix(line, []byte("data: ")):
+			data = append([]byte(nil), line[len("data: "):]...)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return nil, io.ErrUnexpectedEOF
+}
+
+// plainView prints a line per finished step, for a stream that is not a
+// terminal.
+type plainView struct {
+	w       io.Writer
+	runID   string
+	started map[string]time.Time
+}
+
+func (p *plainView) Event(ev engine.Event) {
+	if ev.Kind == engine.EventRunStarted && p.runID == "" {
+		p.runID = ev.RunID
+	}
+	if ev.RunID != p.runID {
+		return
+	}
+	switch ev.Kind {
+	case engine.EventStepStarted:
+		p.started[ev.Step] = ev.Time
+	case engine.EventStepFinished:
+		var took time.Duration
+		if t, ok := p.started[ev.Step]; ok {
+			took = ev.Time.Sub(t)
+		}
+		st := report.Status(ev.Status)
+		line := fmt.Sprintf("%s %-24s %-10s %s", report.Icon(st), ev.Step, st, report.FormatMS(took.Milliseconds()))
+		if ev.Err != "" {
+			line += "  " + firstLine(ev.Err)
+		}
+		fmt.Fprintln(p.w, line)
+	case KindDroppedEvent:
+		fmt.Fprintf(p.w, "(%d events were dropped)\n", ev.Dropped)
+	}
+}
+
+// KindDroppedEvent is the kind of the stream's marker of dropped events.
+const KindDroppedEvent engine.EventKind = "dropped"
+
+// notifyCancel calls fn once, on the first SIGINT or SIGTERM; the returned
+// func stops listening.
+func notifyCancel(fn func(*signalCause)) func() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case s := <-ch:
+			c := &signalCause{sig: s, code: ExitInterrupted}
+			if s == syscall.SIGTERM {
+				c.code = ExitTerminated
+			}
+			fn(c)
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+		wg.Wait()
+	}
+}

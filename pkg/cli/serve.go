@@ -1,0 +1,407 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/cluster"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/server"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Scheduler runs the scheduled playbooks of serve --playbooks beside the
+// API, through the same run manager, so that one daemon does both. The
+// scheduler package provides it; serve finds it through env.newScheduler.
+type Scheduler interface {
+	// Run fires the schedules until ctx ends, then returns; runs it
+	// started belong to the manager.
+	Run(ctx context.Context) error
+	// Reload replaces the scheduled playbooks, after SIGHUP.
+	Reload(pbs []*steps.Playbook) error
+}
+
+// NewScheduler builds the scheduler of serve for the scheduled playbooks,
+// recording fired slots under stateDir.
+type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, stateDir string, warn func(string, ...any)) (Scheduler, error)
+
+func serveCommand() *command {
+	return &command{
+		name:    "serve",
+		summary: "serve the operations and playbooks over a REST API",
+		synopsis: `serve --keys FILE --state-dir DIR [--listen ADDR] [--policy FILE] [--playbooks DIR]
+    [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
+    [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N]
+    [--log-level LEVEL]`,
+		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
+client certificate with --client-ca, maps to roles through the keys file, and the
+policy decides per operation. Every execute and run is preflighted, audited in
+STATE-DIR/audit.log and recorded in history. With --playbooks DIR the playbooks
+there can be run through the API, and those with a schedule: run on it too unless
+--no-schedule. Runs see only the environment variables named by --env-passthrough.
+SIGHUP reloads keys, policy and playbooks, all or nothing. SIGTERM stops
+accepting, drains requests in flight for up to --grace, cancels the runs still
+going (their finally steps run; they are recorded cancelled) and exits 0.`,
+		exits: "0 stopped by SIGTERM or SIGINT; 1 the listener failed; 2 bad usage, or a keys file, policy, playbook or inventory that does not validate.",
+		run:   runServe,
+	}
+}
+
+type serveOptions struct {
+	listen, keys, policy, playbooks, inventory, stateDir string
+	tlsCert, tlsKey, clientCA                            string
+	envPass                                              listFlag
+	noSchedule, publicMetrics                            bool
+	grace                                                time.Duration
+	maxRunning, maxQueued                                int
+	logLevel                                             string
+}
+
+func runServe(e *env, args []string) int {
+	c := serveCommand()
+	fs := newFlags(e, c)
+	var o serveOptions
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "listen on `ADDR`")
+	fs.StringVar(&o.keys, "keys", "", "the keys `FILE`: API keys and client certificate subjects with their roles")
+	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")
+	fs.StringVar(&o.playbooks, "playbooks", "", "serve the playbooks of `DIR` (and run their schedules)")
+	fs.StringVar(&o.inventory, "inventory", "", "the cluster's nodes, for /api/v1/cluster/*, from `FILE`")
+	fs.StringVar(&o.stateDir, "state-dir", "", "history, reports and the audit log under `DIR` (default $ARSENAL_STATE_DIR)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate `FILE` (PEM)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key `FILE` of --tls-cert")
+	fs.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by the CA in `FILE` (mutual TLS)")
+	fs.Var(&o.envPass, "env-passthrough", "let runs read the environment variables `NAMES` (comma-separated; repeatable)")
+	fs.BoolVar(&o.noSchedule, "no-schedule", false, "do not run the schedules of --playbooks")
+	fs.BoolVar(&o.publicMetrics, "public-metrics", false, "serve /metrics without a key")
+	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, wait up to `D` for requests in flight")
+	fs.IntVar(&o.maxRunning, "max-running", runs.DefaultMaxRunning, "run at most `N` playbook runs at once")
+	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "log runs to stderr at `LEVEL`: debug, info, warn or error")
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return fs.usageError("takes no arguments; give files with --keys, --policy, --playbooks")
+	}
+	if o.stateDir == "" {
+		o.stateDir = e.getenv("ARSENAL_STATE_DIR")
+	}
+	switch {
+	case o.keys == "":
+		return fs.usageError("--keys FILE is required; make a key with '%s keys new --name NAME --role ROLE'", program)
+	case o.stateDir == "":
+		return fs.usageError("--state-dir DIR is required: history, reports and the audit log live there")
+	case (o.tlsCert == "") != (o.tlsKey == ""):
+		return fs.usageError("--tls-cert and --tls-key go together")
+	case o.clientCA != "" && o.tlsCert == "":
+		return fs.usageError("--client-ca needs --tls-cert and --tls-key")
+	case o.grace <= 0:
+		return fs.usageError("--grace must be a positive duration, like 30s")
+	case o.maxRunning < 1 || o.maxQueued < 0:
+		return fs.usageError("--max-running must be at least 1 and --max-queued at least 0")
+	}
+	level, err := zerolog.ParseLevel(o.logLevel)
+	if err != nil || level == zerolog.NoLevel {
+		return fs.usageError("--log-level %q: give debug, info, warn or error", o.logLevel)
+	}
+	d := &daemon{e: e, o: o, level: level}
+	return d.run()
+}
+
+// daemon is one serve process from start-up to exit.
+type daemon struct {
+	e     *env
+	o     serveOptions
+	level zerolog.Level
+	reg   *ops.Registry
+	sup   *proc.Supervisor
+}
+
+func (d *daemon) logf(format string, args ...any) {
+	fmt.Fprintf(d.e.stderr, "%s serve: %s\n", program, fmt.Sprintf(format, args...))
+}
+
+// serveGCPercent is the collector's target in serve unless $GOGC says
+// otherwise: the server allocates per request, and at full load the
+// default (100) spent about a quarter of its CPU collecting; 400 costs a
+// few MiB of heap more (bench/README.md).
+const serveGCPercent = 400
+
+func (d *daemon) run() int {
+	e, o := d.e, d.o
+	if e.getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
+	d.sup = proc.NewSupervisor(proc.Options{})
+	defer d.sup.Close()
+	reg, err := newRegistry(builtin.Options{Supervisor: d.sup})
+	if err != nil {
+		e.errorf("cannot set up the operations: %v", err)
+		return ExitFailed
+	}
+	d.reg = reg
+	defer reg.Close()
+	st, ok := d.load()
+	if !ok {
+		d.logf("the configuration has problems; nothing was served")
+		return ExitUsage
+	}
+	var nodes []any
+	if o.inventory != "" {
+		if nodes, err = inventoryNodes(o.inventory); err != nil {
+			e.errorf("--inventory: %v", err)
+			return ExitUsage
+		}
+	}
+	var tlsConf *tls.Config
+	if o.tlsCert != "" {
+		if tlsConf, err = server.TLSConfig(o.tlsCert, o.tlsKey, o.clientCA); err != nil {
+			e.errorf("%v", err)
+			return ExitUsage
+		}
+	}
+	if err := os.MkdirAll(o.stateDir, 0o755); err != nil {
+		e.errorf("--state-dir: %v", err)
+		return ExitUsage
+	}
+	audit, err := auth.OpenAudit(filepath.Join(o.stateDir, "audit.log"))
+	if err != nil {
+		e.errorf("%v", err)
+		return ExitUsage
+	}
+	defer audit.Close()
+	logOut := &lockedWriter{w: e.stderr}
+	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Audit: audit,
+		Log: logOut, LogLevel: d.level, Warn: d.logf})
+	if err != nil {
+		e.errorf("%v", err)
+		return ExitUsage
+	}
+	defer svc.Close()
+	if svc.Interrupted > 0 {
+		d.logf("marked %s of earlier processes interrupted", plural(svc.Interrupted, "run", "runs"))
+	}
+	queued := o.maxQueued
+	if queued == 0 {
+		queued = -1 // runs.Limits reads 0 as the default
+	}
+	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: o.maxRunning, MaxQueued: queued})
+	srv, err := server.New(server.Config{
+		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
+		Env:           runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass},
+		PublicMetrics: o.publicMetrics, TLS: tlsConf, Version: Version(), Log: e.stderr,
+	})
+	if err != nil {
+		e.errorf("%v", err)
+		return ExitUsage
+	}
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		e.errorf("--listen %s: %v", o.listen, err)
+		return ExitFailed
+	}
+	scheme := "http"
+	if tlsConf != nil {
+		scheme = "https"
+	}
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	sched := d.scheduler(ctx, mgr, st)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	d.logf("listening on %s://%s (%s, %s)", scheme, l.Addr(), plural(len(st.Playbooks.All()), "playbook", "playbooks"), plural(keyCount(st.Keys), "key", "keys"))
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sigs)
+	code := ExitOK
+loop:
+	for {
+		select {
+		case err := <-served:
+			if err != nil {
+				e.errorf("serving: %v", err)
+				code = ExitFailed
+			}
+			break loop
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				d.reload(srv, sched)
+				continue
+			}
+			d.logf("%s: no new requests; draining those in flight for up to %s", signalName(sig), o.grace)
+			break loop
+		}
+	}
+	stop() // the scheduler fires no more
+	if sched != nil {
+		<-sched.done
+	}
+	gctx, cancel := context.WithTimeout(context.Background(), o.grace)
+	defer cancel()
+	if err := srv.Shutdown(gctx); err != nil {
+		d.logf("%v", err)
+	}
+	if code == ExitOK {
+		<-served
+	}
+	// Runs still going are cancelled now: their finally steps run and
+	// they are recorded cancelled before the process exits.
+	now, cancelNow := context.WithCancel(context.Background())
+	cancelNow()
+	if active := len(mgr.Active()); active > 0 {
+		d.logf("cancelling %s still going", plural(active, "run", "runs"))
+	}
+	mgr.Shutdown(now)
+	d.logf("stopped")
+	return code
+}
+
+// load reads the keys, the policy and the playbooks, and checks the keys'
+// roles against the policy; every problem is printed with its position.
+func (d *daemon) load() (server.State, bool) {
+	e, o := d.e, d.o
+	var st server.State
+	ok := true
+	if o.policy != "" {
+		p, err := auth.LoadPolicy(o.policy, d.reg)
+		if err != nil {
+			fmt.Fprintln(e.stderr, err)
+			ok = false
+		}
+		st.Policy = p
+	}
+	if st.Policy == nil {
+		st.Policy = auth.Builtin()
+	}
+	keys, err := server.LoadKeys(o.keys)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		ok = false
+	} else if err := keys.CheckRoles(st.Policy); err != nil && ok {
+		fmt.Fprintln(e.stderr, err)
+		ok = false
+	}
+	st.Keys = keys
+	if o.playbooks != "" {
+		pbs, err := server.LoadPlaybooks(o.playbooks, d.reg)
+		if err != nil {
+			fmt.Fprintln(e.stderr, err)
+			ok = false
+		}
+		st.Playbooks = pbs
+	}
+	return st, ok
+}
+
+// reload rereads keys, policy and playbooks; a problem in any keeps all
+// three as they were.
+func (d *daemon) reload(srv *server.Server, sched *runningScheduler) {
+	st, ok := d.load()
+	if !ok {
+		d.logf("SIGHUP: kept the previous keys, policy and playbooks")
+		return
+	}
+	if err := srv.Reload(st); err != nil {
+		fmt.Fprintln(d.e.stderr, err)
+		d.logf("SIGHUP: kept the previous keys, policy and playbooks")
+		return
+	}
+	if sched != nil && !d.o.noSchedule {
+		if err := sched.s.Reload(st.Playbooks.Scheduled()); err != nil {
+			d.logf("SIGHUP: the scheduler kept its playbooks: %v", err)
+		}
+	}
+	d.logf("SIGHUP: reloaded %s and %s", plural(keyCount(st.Keys), "key", "keys"), plural(len(st.Playbooks.All()), "playbook", "playbooks"))
+}
+
+// runningScheduler is a scheduler and the end of its Run.
+type runningScheduler struct {
+	s    Scheduler
+	done chan struct{}
+}
+
+// scheduler starts the scheduler for the scheduled playbooks, unless
+// --no-schedule or there are none. Without a scheduler in this build, it
+// says that those playbooks only run when started through the API.
+func (d *daemon) scheduler(ctx context.Context, mgr *runs.Manager, st server.State) *runningScheduler {
+	pbs := st.Playbooks.Scheduled()
+	if d.o.noSchedule || len(pbs) == 0 {
+		return nil
+	}
+	if d.e.newScheduler == nil {
+		d.logf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(pbs), "playbook has", "playbooks have"))
+		return nil
+	}
+	s, err := d.e.newScheduler(mgr, pbs, d.o.stateDir, d.logf)
+	if err != nil {
+		d.logf("the scheduler did not start: %v", err)
+		return nil
+	}
+	rs := &runningScheduler{s: s, done: make(chan struct{})}
+	go func() {
+		defer close(rs.done)
+		if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			d.logf("scheduler: %v", err)
+		}
+	}()
+	return rs
+}
+
+func keyCount(k *server.Keys) int {
+	if k == nil {
+		return 0
+	}
+	n, _ := k.Len()
+	return n
+}
+
+// inventoryNodes reads an inventory file as the cluster ops take their
+// nodes param. The file is the server's own configuration, so it is read
+// from wherever it is, not from a caller's file roots.
+func inventoryNodes(path string) ([]any, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: filepath.Dir(abs)})
+	nodes, err := cluster.LoadInventory(ctx, abs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(nodes))
+	for i, n := range nodes {
+		m := map[string]any{"name": n.Name}
+		if n.URL != "" {
+			m["url"] = n.URL
+		} else {
+			m["address"] = n.Address
+		}
+		if len(n.Labels) > 0 {
+			labels := map[string]any{}
+			for k, v := range n.Labels {
+				labels[k] = v
+			}
+			m["labels"] = labels
+		}
+		out[i] = m
+	}
+	return out, nil
+}

@@ -1,0 +1,332 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/server"
+)
+
+// serveFixture is a state dir, playbooks and a keys file with one admin
+// and one viewer key.
+type serveFixture struct {
+	dir, keys, playbooks, state string
+	admin, viewer               string
+}
+
+func newServeFixture(t *testing.T) *serveFixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &serveFixture{dir: dir, playbooks: filepath.Join(dir, "playbooks"), state: filepath.Join(dir, "state")}
+	os.Mkdir(f.playbooks, 0o755)
+	writePlaybook(t, f.playbooks, "sleeper.yaml", sleeper)
+	writePlaybook(t, f.playbooks, "hello.yaml", "version: 1\nname: hello\ninputs:\n  who: {type: string, default: world}\nsteps:\n  - {id: greet, op: control.log, with: {message: \"hello ${{ inputs.who }}\"}}\n  - {id: second, op: control.noop}\n")
+	writePlaybook(t, f.playbooks, "broken.yaml", "version: 1\nname: broken\nsteps:\n  - {id: boom, op: control.fail, with: {message: boom}}\n")
+	var entries []string
+	for _, k := range []struct{ name, role string }{{"admin", "admin"}, {"viewer", "viewer"}} {
+		key, digest, err := server.NewKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, fmt.Sprintf("  - {name: %s, sha256: %s, roles: [%s]}", k.name, digest, k.role))
+		if k.name == "admin" {
+			f.admin = key
+		} else {
+			f.viewer = key
+		}
+	}
+	f.keys = filepath.Join(dir, "keys.yaml")
+	if err := os.WriteFile(f.keys, []byte("version: 1\nkeys:\n"+strings.Join(entries, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+var listenRE = regexp.MustCompile(`listening on (http://127\.0\.0\.1:[0-9]+)`)
+
+// serve starts the built binary's serve and returns its base URL.
+func (f *serveFixture) serve(t *testing.T, extra ...string) (*started, string) {
+	t.Helper()
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--playbooks", f.playbooks, "--state-dir", f.state}, extra...)
+	p := start(t, "listening on", args...)
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	m := listenRE.FindStringSubmatch(p.stderr.String())
+	if m == nil {
+		t.Fatalf("no address in %q", p.stderr.String())
+	}
+	return p, m[1]
+}
+
+func apiCall(t *testing.T, method, url, key string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+// SIGTERM stops accepting, lets the request in flight finish, cancels the
+// run still going (its finally runs, it is recorded cancelled) and exits 0.
+func TestServeDrainsOnSIGTERM(t *testing.T) {
+	f := newServeFixture(t)
+	p, base := f.serve(t, "--grace", "20s")
+	code, started := apiCall(t, "POST", base+"/api/v1/playbooks/sleeper/runs", f.admin, map[string]any{})
+	if code != 202 {
+		t.Fatalf("start: %d %v", code, started)
+	}
+	id := started["run_id"].(string)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, rep := apiCall(t, "GET", base+"/api/v1/runs/"+id, f.admin, nil)
+		if steps, _ := rep["steps"].([]any); len(steps) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run did not reach its nap: %v", rep)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	var inflight int
+	var inflightBody map[string]any
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		inflight, inflightBody = apiCall(t, "POST", base+"/api/v1/operations/control.sleep/execute", f.admin, map[string]any{"params": map[string]any{"duration": "1500ms"}})
+	}()
+	time.Sleep(300 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	wg.Wait()
+	if c := p.wait(t); c != ExitOK {
+		t.Errorf("exit %d, want 0\n%s", c, p.stderr.String())
+	}
+	if inflight != 200 {
+		t.Errorf("the request in flight got %d %v, want 200", inflight, inflightBody)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("the server still accepts connections")
+	}
+	rep, err := report.Read(filepath.Join(f.state, "reports", id+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := statuses(rep)
+	if rep.Status != report.StatusCancelled || got["nap"] != report.StatusCancelled || got["cleanup"] != report.StatusSucceeded {
+		t.Errorf("the run ended %s with steps %v; want cancelled, with finally run", rep.Status, got)
+	}
+	res := runMain(t, "history", "--state-dir", f.state, "--playbook", "sleeper")
+	if !strings.Contains(res.stdout, "cancelled") {
+		t.Errorf("history does not record the run cancelled:\n%s%s", res.stdout, res.stderr)
+	}
+}
+
+// Start-up problems exit 2 naming file:line:col.
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	f := newServeFixture(t)
+	badKeys := filepath.Join(f.dir, "bad-keys.yaml")
+	os.WriteFile(badKeys, []byte("version: 1\nkeys:\n  - {name: ci, sha256: nothex, roles: [operator]}\n"), 0o600)
+	unknownRole := filepath.Join(f.dir, "role-keys.yaml")
+	os.WriteFile(unknownRole, []byte("version: 1\nkeys:\n  - {name: ci, sha256: "+strings.Repeat("a", 64)+", roles: [operater]}\n"), 0o600)
+	badPolicy := filepath.Join(f.dir, "policy.yaml")
+	os.WriteFile(badPolicy, []byte("version: 1\nrate: {per_key: fast}\n"), 0o600)
+	badBooks := filepath.Join(f.dir, "bad-books")
+	os.Mkdir(badBooks, 0o755)
+	writePlaybook(t, badBooks, "x.yaml", "version: 1\nname: x\nsteps:\n  - {id: a, op: control.noop, wehn: true}\n")
+	base := []string{"serve", "--state-dir", f.state, "--listen", "127.0.0.1:0"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad keys", []string{"--keys", badKeys}, "bad-keys.yaml:3:24: sha256 must be"},
+		{"unknown role", []string{"--keys", unknownRole}, `role-keys.yaml:3:98: unknown role "operater" (did you mean "operator"?)`},
+		{"bad policy", []string{"--keys", f.keys, "--policy", badPolicy}, `policy.yaml:2:17: rate.per_key: rate "fast"`},
+		{"bad playbook", []string{"--keys", f.keys, "--playbooks", badBooks}, `x.yaml:4:31: unknown key "wehn"`},
+		{"no keys", nil, "--keys FILE is required"},
+		{"tls half", []string{"--keys", f.keys, "--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runMain(t, append(base, tc.args...)...)
+			if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, stderr:\n%s\nwant 2 and %q", r.code, r.stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestKeysNew(t *testing.T) {
+	r := runMain(t, "keys", "new", "--name", "ci", "--role", "operator", "--role", "viewer", "--expires", "2027-06-30")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	lines := strings.Split(r.stdout, "\n")
+	key := lines[0]
+	if !strings.HasPrefix(key, server.KeyPrefix) || len(key) < 35 {
+		t.Errorf("key %q", key)
+	}
+	entry := lines[len(lines)-2]
+	keys, err := server.ParseKeys("keys.yaml", []byte("version: 1\nkeys:\n"+entry+"\n"))
+	if err != nil {
+		t.Fatalf("the printed entry does not load: %v\n%s", err, r.stdout)
+	}
+	if n, _ := keys.Len(); n != 1 || !strings.Contains(entry, "expires: 2027-06-30T00:00:00Z") || !strings.Contains(entry, "roles: [operator, viewer]") {
+		t.Errorf("entry %q", entry)
+	}
+	// Two keys are never the same.
+	if r2 := runMain(t, "keys", "new", "--name", "ci", "--role", "operator"); strings.Split(r2.stdout, "\n")[0] == key {
+		t.Error("keys new printed the same key twice")
+	}
+	for _, args := range [][]string{{"keys", "new", "--role", "x"}, {"keys", "new", "--name", "x"}, {"keys", "old", "--name", "x", "--role", "y"},
+		{"keys", "new", "--name", "bad name", "--role", "y"}, {"keys", "new", "--name", "x", "--role", "y", "--expires", "soon"}} {
+		if r := runMain(t, args...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d", args, r.code)
+		}
+	}
+}
+
+// The remote client against a real server: operations, executes, runs
+// followed to their end, listings and cancel, with the documented exit
+// codes.
+func TestRemote(t *testing.T) {
+	f := newServeFixture(t)
+	_, base := f.serve(t)
+	remote := func(key string, args ...string) result {
+		t.Helper()
+		return runEnv(t, map[string]string{"ARSENAL_API_KEY": key, "ARSENAL_SERVER": base}, append([]string{"remote"}, args...)...)
+	}
+	if r := remote(f.viewer, "ops", "list", "--category", "control"); r.code != 0 || !strings.Contains(r.stdout, "control.sleep") || strings.Contains(r.stdout, "shell.exec") {
+		t.Errorf("ops list: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r := remote(f.viewer, "exec", "control.set", "--param", "n=3", "--param", "who=ci", "--param", "list=[1,2]")
+	var out map[string]any
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil || out["n"] != 3.0 || out["who"] != "ci" {
+		t.Errorf("exec: %d %v\n%s%s", r.code, out, r.stdout, r.stderr)
+	}
+	if r := remote(f.viewer, "exec", "shell.exec", "--param", `command=["true"]`); r.code != ExitDenied || !strings.Contains(r.stderr, "403") {
+		t.Errorf("denied exec: %d %s", r.code, r.stderr)
+	}
+	if r := remote(f.viewer, "exec", "control.fail", "--param", "message=no"); r.code != ExitFailed {
+		t.Errorf("failed exec: %d %s", r.code, r.stderr)
+	}
+	if r := remote("ak_wrong", "exec", "control.noop"); r.code != ExitDenied || !strings.Contains(r.stderr, "401") {
+		t.Errorf("bad key: %d %s", r.code, r.stderr)
+	}
+	if r := remote(f.viewer, "exec", "control.nope"); r.code != ExitUsage {
+		t.Errorf("unknown op: %d %s", r.code, r.stderr)
+	}
+
+	r = remote(f.admin, "run", "hello", "--input", "who=remote", "--follow")
+	if r.code != ExitOK || !strings.Contains(r.stderr, "greet") || !strings.Contains(r.stderr, "second") || !strings.Contains(r.stdout, "succeeded") {
+		t.Errorf("run --follow: %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := remote(f.admin, "run", "broken", "--wait"); r.code != ExitFailed || !strings.Contains(r.stdout, "boom") {
+		t.Errorf("run --wait of a failing playbook: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := remote(f.admin, "run", "hello", "--input", "whom=x"); r.code != ExitUsage || !strings.Contains(r.stderr, "inputs.whom") {
+		t.Errorf("bad input: %d %s", r.code, r.stderr)
+	}
+	r = remote(f.admin, "run", "sleeper")
+	if r.code != 0 {
+		t.Fatalf("run: %d %s", r.code, r.stderr)
+	}
+	id := strings.Fields(r.stdout)[0]
+	if r := remote(f.viewer, "runs", "--playbook", "hello"); r.code != 0 || !strings.Contains(r.stdout, "hello") || strings.Contains(r.stdout, "sleeper") {
+		t.Errorf("runs: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := remote(f.admin, "cancel", id); r.code != 0 || !strings.Contains(r.stdout, "cancelling "+id) {
+		t.Errorf("cancel: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := remote(f.admin, "cancel", "no-such-run"); r.code != ExitUsage {
+		t.Errorf("cancel of an unknown run: %d %s", r.code, r.stderr)
+	}
+	if r := runEnv(t, map[string]string{}, "remote", "ops", "list"); r.code != ExitUsage || !strings.Contains(r.stderr, "--server") {
+		t.Errorf("no server: %d %s", r.code, r.stderr)
+	}
+}
+
+// SIGHUP reloads the keys file, all or nothing; runs see only the
+// variables of --env-passthrough.
+func TestServeReloadsOnSIGHUP(t *testing.T) {
+	f := newServeFixture(t)
+	t.Setenv("SERVE_TEST_VISIBLE", "shown")
+	t.Setenv("SERVE_TEST_HIDDEN", "hunter2")
+	p, base := f.serve(t, "--env-passthrough", "SERVE_TEST_VISIBLE,PATH")
+	code, out := apiCall(t, "POST", base+"/api/v1/operations/shell.exec/execute", f.admin, map[string]any{"params": map[string]any{"command": []string{"env"}}})
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, out)
+	}
+	if env := out["result"].(map[string]any)["stdout"].(string); !strings.Contains(env, "SERVE_TEST_VISIBLE=shown") || strings.Contains(env, "hunter2") {
+		t.Errorf("the command saw:\n%s\nwant SERVE_TEST_VISIBLE and not SERVE_TEST_HIDDEN", env)
+	}
+
+	key, digest, err := server.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(f.keys)
+	os.WriteFile(f.keys, append(old, []byte("  - {name: late, sha256: "+digest+", roles: [viewer]}\n")...), 0o600)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.stderr.String(), "SIGHUP: reloaded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload:\n%s", p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, _ := apiCall(t, "GET", base+"/api/v1/playbooks", key, nil); code != 200 {
+		t.Errorf("the added key: %d", code)
+	}
+	// A broken keys file keeps the keys that work.
+	os.WriteFile(f.keys, []byte("version: 1\nkeys:\n  - {name: x, sha256: nothex, roles: [viewer]}\n"), 0o600)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	for !strings.Contains(p.stderr.String(), "SIGHUP: kept the previous") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no refusal:\n%s", p.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(p.stderr.String(), "keys.yaml:3:23: sha256 must be") {
+		t.Errorf("the problem is not reported with its position:\n%s", p.stderr.String())
+	}
+	if code, _ := apiCall(t, "GET", base+"/api/v1/playbooks", key, nil); code != 200 {
+		t.Errorf("after a bad reload the keys stopped working: %d", code)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if c := p.wait(t); c != 0 {
+		t.Errorf("exit %d", c)
+	}
+}

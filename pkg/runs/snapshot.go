@@ -1,0 +1,118 @@
+package runs
+
+import (
+	"sync"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// StatusRunning is the status of a live run's snapshot and of its steps
+// that have started but not finished.
+const StatusRunning report.Status = "running"
+
+// liveRun follows a run's own events (not those of its sub-runs) to answer
+// Snapshot while the run goes on: the steps so far, with their status,
+// timing and error. Outputs are in the final report only. It is safe for
+// concurrent use.
+type liveRun struct {
+	mu     sync.Mutex
+	base   report.Report
+	index  map[string]int // step id -> position in base.Steps
+	starts map[string]time.Time
+}
+
+func newLiveRun(p *prepared) *liveRun {
+	pb := p.plan.Playbook()
+	inputs := make(map[string]any, len(p.inputs))
+	for k, v := range p.inputs {
+		if in := pb.Input(k); in != nil && in.Secret {
+			v = "***"
+		}
+		inputs[k] = v
+	}
+	return &liveRun{
+		base: report.Report{
+			ReportVersion: report.FormatVersion, RunID: p.runID,
+			Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
+			Roles:    p.req.Caller.Roles, Inputs: inputs, DryRun: p.req.DryRun,
+			Steps: []report.Step{}, Outputs: map[string]any{},
+		},
+		index:  map[string]int{},
+		starts: map[string]time.Time{},
+	}
+}
+
+// apply records one event of the run.
+func (l *liveRun) apply(ev engine.Event) {
+	if ev.RunID != l.base.RunID {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch ev.Kind {
+	case engine.EventRunStarted:
+		l.base.StartedAt = ev.Time
+	case engine.EventStepStarted:
+		t := ev.Time
+		l.starts[ev.Step] = t
+		st := l.step(ev)
+		st.Status, st.StartedAt = StatusRunning, &t
+	case engine.EventItemFinished:
+		st := l.step(ev)
+		st.Items = append(st.Items, report.Item{Index: derefIndex(ev.Index), Status: report.Status(ev.Status), DurationMS: ev.DurationMS, Attempts: ev.Attempts})
+	case engine.EventStepFinished:
+		st := l.step(ev)
+		st.Status, st.Attempts = report.Status(ev.Status), ev.Attempts
+		if start, ok := l.starts[ev.Step]; ok {
+			st.DurationMS = ev.Time.Sub(start).Milliseconds()
+		}
+		if ev.DurationMS > 0 {
+			st.DurationMS = ev.DurationMS
+		}
+		if ev.Err != "" {
+			st.Error = &report.Error{Class: ev.ErrClass, Message: ev.Err}
+		}
+		st.Reason = ev.Reason
+	}
+}
+
+// step returns the step of ev, adding it on its first event; l.mu is held.
+func (l *liveRun) step(ev engine.Event) *report.Step {
+	i, ok := l.index[ev.Step]
+	if !ok {
+		i = len(l.base.Steps)
+		l.index[ev.Step] = i
+		section := ev.Section
+		if section == "" {
+			section = "steps"
+		}
+		l.base.Steps = append(l.base.Steps, report.Step{ID: ev.Step, Op: ev.Op, Section: section})
+	}
+	return &l.base.Steps[i]
+}
+
+// snapshot returns a copy of what is known, with the given status.
+func (l *liveRun) snapshot(status report.Status) *report.Report {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rep := l.base
+	rep.Status = status
+	rep.Steps = make([]report.Step, len(l.base.Steps))
+	for i, st := range l.base.Steps {
+		st.Items = append([]report.Item(nil), st.Items...)
+		rep.Steps[i] = st
+	}
+	if !rep.StartedAt.IsZero() {
+		rep.DurationMS = time.Since(rep.StartedAt).Milliseconds()
+	}
+	return &rep
+}
+
+func derefIndex(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

@@ -1,0 +1,294 @@
+package server
+
+import (
+	"crypto/x509"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+)
+
+// queryKeyNames are query parameters that look like a key was put in the
+// URL, where proxies and logs would keep it.
+var queryKeyNames = []string{"key", "api_key", "apikey", "access_token", "token"}
+
+// authenticate finds who calls: the API key of the Authorization header,
+// else the verified client certificate's subject. A client address with
+// too many failures is refused before its key is even looked at, so that
+// guessing keys from it stops.
+func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
+	q := r.URL.Query()
+	for _, name := range queryKeyNames {
+		if q.Has(name) {
+			return nil, errorf(http.StatusUnauthorized, ClassAuthentication,
+				"a key was sent in the URL (?%s=); send it only as the header Authorization: Bearer KEY, and replace the key: URLs end up in logs", name)
+		}
+	}
+	addr := clientAddr(r)
+	if wait := s.fails.blocked(addr); wait > 0 {
+		s.metrics.authFailure("blocked")
+		s.tarpit(r, wait)
+		return nil, tooMany(wait, "too many failed authentications from %s; try again later", addr)
+	}
+	st := s.current()
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		if p := s.fromCert(r, st.Keys); p != nil {
+			return p, nil
+		}
+		return nil, s.failed(addr, "missing", "no credentials: send Authorization: Bearer KEY%s", certHint(r))
+	}
+	scheme, key, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
+		return nil, s.failed(addr, "malformed", "the Authorization header must be 'Bearer KEY'")
+	}
+	k := st.Keys.lookup(strings.TrimSpace(key))
+	if k == nil {
+		return nil, s.failed(addr, "unknown", "the key is not valid")
+	}
+	if !k.expires.IsZero() && !s.cfg.Now().Before(k.expires) {
+		return nil, s.failed(addr, "expired", "the key %s expired at %s; ask for a new one", k.name, k.expires.UTC().Format(time.RFC3339))
+	}
+	return &Principal{Name: k.name, Roles: k.roles, Via: "key"}, nil
+}
+
+// tarpit holds a request of a blocked address for Limits.AuthTarpit (at
+// most until it may try again), or until the client goes or the server
+// stops: a guessing client then sends a request a second per connection
+// instead of thousands, and valid traffic keeps the CPU.
+func (s *Server) tarpit(r *http.Request, wait time.Duration) {
+	d := min(s.cfg.Limits.AuthTarpit, wait)
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	case <-s.stopCtx.Done():
+	}
+}
+
+// failed counts a failed authentication of addr: 401, or 429 once the
+// address is over its budget.
+func (s *Server) failed(addr, why, format string, args ...any) *apiError {
+	s.metrics.authFailure(why)
+	if wait := s.fails.fail(addr); wait > 0 {
+		return tooMany(wait, "too many failed authentications from %s; try again later", addr)
+	}
+	return errorf(http.StatusUnauthorized, ClassAuthentication, format, args...)
+}
+
+func certHint(r *http.Request) string {
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		return ", or add the client certificate's subject to certs: in the keys file"
+	}
+	return ""
+}
+
+// fromCert maps a verified client certificate to its rule in the keys
+// file, by its CN, SAN URIs or SAN DNS names.
+func (s *Server) fromCert(r *http.Request, keys *Keys) *Principal {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	rule := keys.cert(subjects(r.TLS.VerifiedChains[0][0]))
+	if rule == nil {
+		return nil
+	}
+	return &Principal{Name: rule.subject, Roles: rule.roles, Via: "certificate"}
+}
+
+// subjects are the names a certificate may be mapped by.
+func subjects(c *x509.Certificate) []string {
+	var out []string
+	if c.Subject.CommonName != "" {
+		out = append(out, c.Subject.CommonName)
+	}
+	for _, u := range c.URIs {
+		out = append(out, u.String())
+	}
+	return append(out, c.DNSNames...)
+}
+
+// clientAddr is the address the connection comes from. Headers such as
+// X-Forwarded-For are not trusted: any client can set them.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// addrLimiter counts failed authentications per client address in token
+// buckets. Idle buckets are dropped, so the map stays bounded by the
+// addresses that failed recently; past maxAddrs, new addresses share one
+// bucket.
+type addrLimiter struct {
+	rate  auth.Rate
+	now   func() time.Time
+	mu    sync.Mutex
+	byIP  map[string]*addrEntry
+	other *rate.Limiter
+	swept time.Time
+}
+
+type addrEntry struct {
+	lim  *rate.Limiter
+	last time.Time
+}
+
+const (
+	maxAddrs   = 100_000
+	sweepEvery = time.Minute
+)
+
+func newAddrLimiter(r auth.Rate, now func() time.Time) *addrLimiter {
+	return &addrLimiter{rate: r, now: now, byIP: map[string]*addrEntry{},
+		other: rate.NewLimiter(rate.Limit(r.PerSecond), r.Burst), swept: now()}
+}
+
+// blocked returns how long addr must wait, or 0 when it may try.
+func (a *addrLimiter) blocked(addr string) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.byIP[addr]
+	if !ok {
+		return 0
+	}
+	now := a.now()
+	if e.lim.TokensAt(now) >= 1 {
+		return 0
+	}
+	r := e.lim.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	r.CancelAt(now)
+	return max(wait, time.Second)
+}
+
+// fail takes a token for a failure of addr; it returns how long to wait
+// when there was none left.
+func (a *addrLimiter) fail(addr string) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	a.sweep(now)
+	e, ok := a.byIP[addr]
+	if !ok {
+		if len(a.byIP) >= maxAddrs {
+			return a.take(a.other, now)
+		}
+		e = &addrEntry{lim: rate.NewLimiter(rate.Limit(a.rate.PerSecond), a.rate.Burst)}
+		a.byIP[addr] = e
+	}
+	e.last = now
+	return a.take(e.lim, now)
+}
+
+func (a *addrLimiter) take(l *rate.Limiter, now time.Time) time.Duration {
+	if l.AllowN(now, 1) {
+		return 0
+	}
+	r := l.ReserveN(now, 1)
+	wait := r.DelayFrom(now)
+	r.CancelAt(now)
+	return max(wait, time.Second)
+}
+
+// sweep drops the buckets that refilled since their last failure; a.mu is
+// held.
+func (a *addrLimiter) sweep(now time.Time) {
+	if now.Sub(a.swept) < sweepEvery && len(a.byIP) < maxAddrs {
+		return
+	}
+	a.swept = now
+	full := time.Duration(float64(a.rate.Burst)/a.rate.PerSecond*float64(time.Second)) + time.Second
+	for addr, e := range a.byIP {
+		if now.Sub(e.last) > full {
+			delete(a.byIP, addr)
+		}
+	}
+}
+
+// size returns how many addresses have a bucket.
+func (a *addrLimiter) size() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.byIP)
+}
+
+// rateLimits are the policy's rate: block as token buckets: one per
+// caller (callers are the keys and certificate rules of the keys file, so
+// their number is bounded by it) and one per op pattern.
+type rateLimits struct {
+	conf   auth.RateLimits
+	now    func() time.Time
+	mu     sync.Mutex
+	caller map[string]*rate.Limiter
+	ops    map[string]*rate.Limiter
+}
+
+func newRateLimits(c auth.RateLimits, now func() time.Time) *rateLimits {
+	rl := &rateLimits{conf: c, now: now, caller: map[string]*rate.Limiter{}, ops: map[string]*rate.Limiter{}}
+	for _, o := range c.Ops {
+		rl.ops[o.Pattern] = rate.NewLimiter(rate.Limit(o.Rate.PerSecond), o.Rate.Burst)
+	}
+	return rl
+}
+
+// allowCaller takes a token of the caller's bucket.
+func (rl *rateLimits) allowCaller(name string) *apiError {
+	if rl.conf.PerKey == nil {
+		return nil
+	}
+	rl.mu.Lock()
+	l, ok := rl.caller[name]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(rl.conf.PerKey.PerSecond), rl.conf.PerKey.Burst)
+		rl.caller[name] = l
+	}
+	rl.mu.Unlock()
+	if wait := takeOrWait(l, rl.now()); wait > 0 {
+		return tooMany(wait, "%s is over its rate of %s (rate.per_key in the policy)", name, rl.conf.PerKey.Text)
+	}
+	return nil
+}
+
+// allowOp takes a token of every bucket whose pattern matches op; when one
+// is empty, the tokens already taken are given back.
+func (rl *rateLimits) allowOp(op string) *apiError {
+	rates := rl.conf.For(op)
+	if len(rates) == 0 {
+		return nil
+	}
+	now := rl.now()
+	var taken []*rate.Reservation
+	for _, r := range rates {
+		res := rl.ops[r.Pattern].ReserveN(now, 1)
+		if d := res.DelayFrom(now); !res.OK() || d > 0 {
+			res.CancelAt(now)
+			for _, t := range taken {
+				t.CancelAt(now)
+			}
+			return tooMany(max(d, time.Second), "%s is over its rate of %s (rate.ops.%s in the policy)", op, r.Rate.Text, r.Pattern)
+		}
+		taken = append(taken, res)
+	}
+	return nil
+}
+
+func takeOrWait(l *rate.Limiter, now time.Time) time.Duration {
+	r := l.ReserveN(now, 1)
+	if d := r.DelayFrom(now); !r.OK() || d > 0 {
+		r.CancelAt(now)
+		return max(d, time.Second)
+	}
+	return 0
+}

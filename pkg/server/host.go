@@ -1,0 +1,347 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
+)
+
+// The processes, supervisors and cluster endpoints are operations run for
+// the caller: the same authorization, audit and history as an execute.
+
+// GET /api/v1/processes[?name_regex=&cmdline_regex=&user=&min_cpu_percent=&limit=]
+func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	q := r.URL.Query()
+	if e := onlyParams(q, "name_regex", "cmdline_regex", "user", "min_cpu_percent", "limit"); e != nil {
+		return e
+	}
+	params := map[string]any{}
+	for _, k := range []string{"name_regex", "cmdline_regex", "user"} {
+		if q.Has(k) {
+			params[k] = q.Get(k)
+		}
+	}
+	if v := q.Get("min_cpu_percent"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return badField("min_cpu_percent", "min_cpu_percent=%q: give a number", v)
+		}
+		params["min_cpu_percent"] = f
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return badField("limit", "limit=%q: give a whole number", v)
+		}
+		params["limit"] = n
+	}
+	return s.opAnswer(w, r, c, "process.list", params, nil)
+}
+
+type startProcess struct {
+	Command []string       `json:"command"`
+	Name    string         `json:"name"`
+	Env     map[string]any `json:"env"`
+	Dir     string         `json:"dir"`
+	Restart string         `json:"restart"`
+}
+
+// DefaultGroup is the supervisor group of processes started without a
+// name.
+const DefaultGroup = "api"
+
+// POST /api/v1/processes
+func (s *Server) startProcess(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	var body startProcess
+	if e := decodeStrict(r, s.cfg.Limits.MaxBodyBytes, &body); e != nil {
+		return e
+	}
+	if len(body.Command) == 0 {
+		return badField("command", "give the command as a list, like [\"/usr/bin/worker\", \"--queue\", \"mail\"]")
+	}
+	group := body.Name
+	if group == "" {
+		group = DefaultGroup
+	}
+	command := make([]any, len(body.Command))
+	for i, a := range body.Command {
+		command[i] = a
+	}
+	params := map[string]any{"command": command, "supervisor": group}
+	if body.Env != nil {
+		params["env"] = body.Env
+	}
+	if body.Dir != "" {
+		params["dir"] = body.Dir
+	}
+	if body.Restart != "" {
+		params["restart"] = body.Restart
+	}
+	res, e := s.opFor(w, r, c, "process.start", params)
+	if e != nil {
+		if f, ok := strings.CutPrefix(e.Field, "params."); ok {
+			if f == "supervisor" {
+				f = "name"
+			}
+			e.Field = f
+		}
+		return e
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"pid": res.Result["pid"], "id": group, "run_id": res.RunID})
+	return nil
+}
+
+// pidOf reads the {pid} of the path: a positive 32-bit number.
+func pidOf(r *http.Request) (int, *apiError) {
+	v := r.PathValue("pid")
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 1 {
+		return 0, badField("pid", "pid %q: give a process id, a positive number", v)
+	}
+	return int(n), nil
+}
+
+// GET /api/v1/processes/{pid}
+func (s *Server) getProcess(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	pid, e := pidOf(r)
+	if e != nil {
+		return e
+	}
+	return s.opAnswer(w, r, c, "process.info", map[string]any{"pid": pid}, func() string { return pidGone(pid) })
+}
+
+// pidGone is the 404 message of a pid that names no process.
+func pidGone(pid int) string {
+	if ok, err := process.PidExists(int32(pid)); err == nil && !ok {
+		return "no process with pid " + strconv.Itoa(pid)
+	}
+	return ""
+}
+
+// DELETE /api/v1/processes/{pid}[?signal=TERM]
+func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	q := r.URL.Query()
+	if e := onlyParams(q, "signal"); e != nil {
+		return e
+	}
+	pid, e := pidOf(r)
+	if e != nil {
+		return e
+	}
+	sig := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(q.Get("signal")), "SIG"))
+	if sig == "" {
+		sig = "TERM"
+	}
+	op, params := "process.signal", map[string]any{"pid": pid, "signal": sig}
+	if sig == "KILL" {
+		op, params = "process.kill", map[string]any{"pid": pid}
+	}
+	res, e := s.opFor(w, r, c, op, params)
+	if e != nil {
+		if e.Field == "params.signal" {
+			e.Field = "signal"
+		}
+		if msg := pidGone(pid); msg != "" && e.Status == http.StatusUnprocessableEntity {
+			return notFound("%s", msg)
+		}
+		return e
+	}
+	writeJSON(w, http.StatusOK, res.Result)
+	return nil
+}
+
+// GET /api/v1/supervisors
+func (s *Server) listSupervisors(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	type supervisor struct {
+		ID       string `json:"id"`
+		Children []any  `json:"children"`
+	}
+	out := []supervisor{}
+	for _, g := range s.groups() {
+		res, e := s.opFor(w, r, c, "supervisor.children", map[string]any{"supervisor": g})
+		if e != nil {
+			return e
+		}
+		children, _ := res.Result["children"].([]any)
+		out = append(out, supervisor{ID: g, Children: children})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"supervisors": out})
+	return nil
+}
+
+func (s *Server) groups() []string {
+	if s.cfg.Supervisors == nil {
+		return nil
+	}
+	return s.cfg.Supervisors()
+}
+
+// supervisorOp runs a supervisor op on the group {id}, which must exist.
+func (s *Server) supervisorOp(op string) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+		if e := onlyParams(r.URL.Query()); e != nil {
+			return e
+		}
+		id := r.PathValue("id")
+		if groups := s.groups(); !slices.Contains(groups, id) {
+			known := "none yet"
+			if len(groups) > 0 {
+				known = strings.Join(groups, ", ")
+			}
+			return notFound("no supervisor %q (known: %s)", id, known)
+		}
+		return s.opAnswer(w, r, c, op, map[string]any{"supervisor": id}, nil)
+	}
+}
+
+// clusterOp runs a cluster op on the nodes of --inventory.
+func (s *Server) clusterOp(op string) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+		if e := onlyParams(r.URL.Query()); e != nil {
+			return e
+		}
+		if s.cfg.Nodes == nil {
+			return notFound("the server has no cluster: start it with --inventory FILE")
+		}
+		return s.opAnswer(w, r, c, op, map[string]any{"nodes": s.cfg.Nodes}, nil)
+	}
+}
+
+// opFor runs an operation with the default timeout, rate-limited like an
+// execute.
+func (s *Server) opFor(w http.ResponseWriter, r *http.Request, c *Principal, op string, params map[string]any) (*executeResult, *apiError) {
+	if e := s.current().rates.allowOp(op); e != nil {
+		return nil, e
+	}
+	s.lift(w, s.cfg.Limits.ExecTimeout)
+	return s.runOp(r.Context(), r, c, op, params, s.cfg.Limits.ExecTimeout)
+}
+
+// opAnswer runs an operation and answers with its output. When the
+// operation fails and gone (if set) says what is missing, the answer is
+// 404 with that.
+func (s *Server) opAnswer(w http.ResponseWriter, r *http.Request, c *Principal, op string, params map[string]any, gone func() string) *apiError {
+	res, e := s.opFor(w, r, c, op, params)
+	if e != nil {
+		if gone != nil && e.Status == http.StatusUnprocessableEntity {
+			if msg := gone(); msg != "" {
+				return notFound("%s", msg)
+			}
+		}
+		return e
+	}
+	writeJSON(w, http.StatusOK, res.Result)
+	return nil
+}
+
+// GET /api/v1/stats/operations[?range=1h]
+func (s *Server) opStats(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	q := r.URL.Query()
+	if e := onlyParams(q, "range"); e != nil {
+		return e
+	}
+	d := time.Hour
+	if v := q.Get("range"); v != "" {
+		var err error
+		d, err = parseRange(v)
+		if err != nil {
+			return badField("range", "range=%q: give a positive duration up to 366 days, like 1h, 24h or 7d", v)
+		}
+	}
+	store := s.mgr.Service().History()
+	if store == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"operations": []any{}})
+		return nil
+	}
+	opsStats, _, err := store.Stats(r.Context(), s.cfg.Now().Add(-d))
+	if err != nil {
+		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"operations": opsStats})
+	return nil
+}
+
+// parseRange reads a Go duration, or a number of days like 7d.
+func parseRange(v string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(v)
+	}
+	if err == nil && (d <= 0 || d > 366*24*time.Hour) {
+		err = strconv.ErrRange
+	}
+	return d, err
+}
+
+// GET /healthz: no key needed. The answer's version and ops let
+// cluster.topology recognise an arsenal-run server.
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request, _ *Principal) *apiError {
+	status, code := "ok", http.StatusOK
+	if s.shuttingDown() {
+		status, code = "stopping", http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]any{"status": status, "version": s.cfg.Version, "ops": len(s.opsDoc)})
+	return nil
+}
+
+// notFound answers paths no route has: 405 with Allow when another method
+// has one, else 404.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: &url.URL{Path: r.URL.Path}, Host: r.Host}
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		e := errorf(http.StatusMethodNotAllowed, ClassNotFound, "%s %s is not served; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
+		return e
+	}
+	return notFound("no endpoint %s %s; GET /api/v1/openapi.json lists them", r.Method, r.URL.Path)
+}
+
+// onlyParams refuses query parameters an endpoint does not take.
+func onlyParams(q url.Values, allowed ...string) *apiError {
+	for k := range q {
+		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return badField(k, "unknown query parameter %q; this endpoint takes none", k)
+			}
+			return badField(k, "unknown query parameter %q; this endpoint takes %s", k, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// lift lets a request that waits on purpose (an execute with a timeout,
+// ?wait=) outlast the server's read and write timeouts: its body is read,
+// so the read deadline goes, and the write deadline moves to d from now,
+// plus the usual write timeout for the answer.
+func (s *Server) lift(w http.ResponseWriter, d time.Duration) {
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Now().Add(d + s.cfg.Limits.WriteTimeout))
+}

@@ -1,0 +1,187 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Class is the class of an API error, as the error body names it.
+type Class string
+
+// The error classes of the API. Each maps to one or a few HTTP statuses.
+const (
+	ClassValidation     Class = "validation"     // 400, 413
+	ClassAuthentication Class = "authentication" // 401
+	ClassAuthorization  Class = "authorization"  // 403
+	ClassNotFound       Class = "not_found"      // 404, 405
+	ClassConflict       Class = "conflict"       // 409
+	ClassRateLimited    Class = "rate_limited"   // 429
+	ClassExecution      Class = "execution"      // 422
+	ClassTimeout        Class = "timeout"        // 422 when an operation timed out
+	ClassInternal       Class = "internal"       // 500
+	ClassUnavailable    Class = "unavailable"    // 503
+)
+
+// apiError is an error answer: its status, body and headers.
+type apiError struct {
+	Status     int           `json:"-"`
+	Class      Class         `json:"class"`
+	Message    string        `json:"message"`
+	Rule       string        `json:"rule,omitempty"`
+	Field      string        `json:"field,omitempty"`
+	RunID      string        `json:"run_id,omitempty"`
+	RetryAfter time.Duration `json:"-"`
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func errorf(status int, class Class, format string, args ...any) *apiError {
+	return &apiError{Status: status, Class: class, Message: fmt.Sprintf(format, args...)}
+}
+
+func badField(field, format string, args ...any) *apiError {
+	e := errorf(http.StatusBadRequest, ClassValidation, format, args...)
+	e.Field = field
+	return e
+}
+
+func notFound(format string, args ...any) *apiError {
+	return errorf(http.StatusNotFound, ClassNotFound, format, args...)
+}
+
+// tooMany is a 429 that tells the client when to try again.
+func tooMany(after time.Duration, format string, args ...any) *apiError {
+	e := errorf(http.StatusTooManyRequests, ClassRateLimited, format, args...)
+	e.RetryAfter = after
+	return e
+}
+
+// writeError writes e as the error body.
+func writeError(w http.ResponseWriter, e *apiError) {
+	if e.RetryAfter > 0 {
+		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	}
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="arsenal-run"`)
+	}
+	writeJSON(w, e.Status, struct {
+		Error *apiError `json:"error"`
+	}{e})
+}
+
+// writeJSON writes v as the JSON body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		buf.Reset()
+		status = http.StatusInternalServerError
+		fmt.Fprintf(&buf, `{"error":{"class":"internal","message":%q}}`+"\n", "cannot encode the answer: "+err.Error())
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// decodeStrict reads a JSON request body into v: the content type must be
+// application/json, the body at most max bytes (413 past it), and the
+// JSON one value with no unknown fields, no duplicate keys (anywhere in
+// it) and nothing after it.
+func decodeStrict(r *http.Request, max int64, v any) *apiError {
+	ct := r.Header.Get("Content-Type")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return errorf(http.StatusBadRequest, ClassValidation, "Content-Type is %q; send the body as application/json", ct)
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return errorf(http.StatusBadRequest, ClassValidation, "charset %q: send the body as UTF-8", cs)
+	}
+	if r.ContentLength > max {
+		return errorf(http.StatusRequestEntityTooLarge, ClassValidation, "the body is %d bytes, over the limit of %d", r.ContentLength, max)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errorf(http.StatusRequestEntityTooLarge, ClassValidation, "the body is over the limit of %d bytes", max)
+		}
+		return errorf(http.StatusBadRequest, ClassValidation, "cannot read the body: %v", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return errorf(http.StatusBadRequest, ClassValidation, "the body is empty; send a JSON object")
+	}
+	if err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return jsonError(err)
+	}
+	return nil
+}
+
+// jsonError explains a decoding error, naming the field where there is one.
+func jsonError(err error) *apiError {
+	var syn *jsontext.SyntacticError
+	var sem *jsonv2.SemanticError
+	switch {
+	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
+		return badField(field(syn.JSONPointer), "duplicate key %q; give each key once", syn.JSONPointer.LastToken())
+	case errors.As(err, &syn):
+		return errorf(http.StatusBadRequest, ClassValidation, "the body is not one JSON value: %v at byte %d", syn.Err, syn.ByteOffset)
+	case errors.As(err, &sem) && errors.Is(sem.Err, jsonv2.ErrUnknownName):
+		return badField(field(sem.JSONPointer), "unknown field %q", sem.JSONPointer.LastToken())
+	case errors.As(err, &sem):
+		want := "another type"
+		if sem.GoType != nil {
+			want = jsonKind(sem.GoType.Kind().String())
+		}
+		return badField(field(sem.JSONPointer), "%s: want %s", field(sem.JSONPointer), want)
+	}
+	return errorf(http.StatusBadRequest, ClassValidation, "bad JSON body: %v", err)
+}
+
+// field turns a JSON pointer (/operations/0/op) into a field path
+// (operations[0].op).
+func field(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	return b.String()
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "map", "struct":
+		return "an object"
+	case "slice", "array":
+		return "a list"
+	case "bool":
+		return "true or false"
+	case "string":
+		return "a string"
+	case "interface":
+		return "a value"
+	}
+	return "a number"
+}

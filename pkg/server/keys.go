@@ -1,0 +1,327 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+)
+
+// Limits of a keys file.
+const (
+	MaxKeysFileSize = 1 << 20
+	MaxKeys         = 10_000
+)
+
+// KeyPrefix starts every API key, so that a leaked key is recognisable
+// (secret scanners, logs).
+const KeyPrefix = "ak_"
+
+// keyBytes is the randomness of a key: 192 bits.
+const keyBytes = 24
+
+var keysLimits = yamlx.Limits{
+	MaxFileSize: MaxKeysFileSize, MaxDepth: 8, MaxAliasNodes: 100, MaxNodes: 200_000,
+	SplitHint: "a keys file this large is unlikely to be right", EmptyHint: "a keys file needs version and keys",
+}
+
+var (
+	keyNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$`)
+	hexRE     = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	keyFields = []string{"name", "sha256", "roles", "expires"}
+	certKeys  = []string{"subject", "roles"}
+)
+
+// Keys are the API keys and client certificate subjects a server accepts,
+// each with its roles. Only the SHA-256 digests of keys are held. Keys is
+// immutable once loaded and safe for concurrent use.
+type Keys struct {
+	File  string
+	keys  []apiKey
+	certs []certRule
+}
+
+type apiKey struct {
+	name    string
+	digest  [sha256.Size]byte
+	roles   []string
+	expires time.Time // zero: never
+	pos     yamlx.Pos
+	rolePos []yamlx.Pos
+}
+
+type certRule struct {
+	subject string
+	roles   []string
+	rolePos []yamlx.Pos
+}
+
+// Principal is an authenticated caller: a key or a certificate subject,
+// and the roles it maps to.
+type Principal struct {
+	Name  string
+	Roles []string
+	// Via says how the caller proved who it is: "key" or "certificate".
+	Via string
+}
+
+// Len returns the number of keys and certificate rules.
+func (k *Keys) Len() (keys, certs int) { return len(k.keys), len(k.certs) }
+
+// lookup finds the key whose digest matches key's. It compares every
+// digest in constant time and never stops early, so the time taken says
+// nothing about which key, or which bytes of one, matched.
+func (k *Keys) lookup(key string) *apiKey {
+	d := sha256.Sum256([]byte(key))
+	var found *apiKey
+	for i := range k.keys {
+		if subtle.ConstantTimeCompare(d[:], k.keys[i].digest[:]) == 1 {
+			found = &k.keys[i]
+		}
+	}
+	return found
+}
+
+// cert finds the rule for any of a certificate's subjects.
+func (k *Keys) cert(subjects []string) *certRule {
+	for i := range k.certs {
+		for _, s := range subjects {
+			if s == k.certs[i].subject {
+				return &k.certs[i]
+			}
+		}
+	}
+	return nil
+}
+
+// LoadKeys reads a keys file. Every problem is reported at once with its
+// position, as yamlx.Diagnostics. Roles are checked against a policy with
+// CheckRoles.
+func LoadKeys(path string) (*Keys, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the keys file: %v", err)}}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxKeysFileSize+1))
+	if err != nil {
+		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the keys file: %v", err)}}
+	}
+	return ParseKeys(path, data)
+}
+
+// ParseKeys reads a keys file held in memory; file names it in
+// diagnostics.
+func ParseKeys(file string, data []byte) (*Keys, error) {
+	d := &yamlx.Diags{File: file}
+	root := yamlx.Parse(data, keysLimits, d)
+	if root == nil {
+		return nil, d.Err()
+	}
+	k := &Keys{File: file}
+	versionSeen := false
+	yamlx.Fields(root, "the keys file", []string{"version", "keys", "certs"}, d, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "version":
+			versionSeen = true
+			if n, ok := yamlx.Int(v, "version", 0, 1<<20, d); ok && n != 1 {
+				d.Add(yamlx.PosOf(v), "unknown keys file version %d; this arsenal-run reads version 1", n)
+			}
+		case "keys":
+			k.readKeys(v, d)
+		case "certs":
+			k.readCerts(v, d)
+		}
+	})
+	if !versionSeen {
+		d.Add(yamlx.PosOf(root), "missing version; add `version: 1` at the top")
+	}
+	if err := d.Err(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func list(n *yaml.Node, what string, d *yamlx.Diags) []*yaml.Node {
+	n = yamlx.Deref(n)
+	if yamlx.IsNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.Add(yamlx.PosOf(n), "%s must be a list, not %s", what, yamlx.KindName(n))
+		return nil
+	}
+	return n.Content
+}
+
+func (k *Keys) readKeys(n *yaml.Node, d *yamlx.Diags) {
+	items := list(n, "keys", d)
+	if len(items) > MaxKeys {
+		d.Add(yamlx.PosOf(n), "%d keys, over the limit of %d", len(items), MaxKeys)
+		return
+	}
+	names := map[string]yamlx.Pos{}
+	digests := map[[sha256.Size]byte]string{}
+	for _, item := range items {
+		key := apiKey{pos: yamlx.PosOf(yamlx.Deref(item))}
+		hasDigest := false
+		given := map[string]bool{}
+		yamlx.Fields(item, "a key", keyFields, d, func(field string, _, v *yaml.Node) {
+			given[field] = true
+			switch field {
+			case "name":
+				if s, ok := yamlx.Str(v, "name", d); ok {
+					if !keyNameRE.MatchString(s) {
+						d.Add(yamlx.PosOf(v), "key name %q: use up to 64 letters, digits, _ . @ and -", yamlx.Truncate(s, 40))
+					}
+					if first, dup := names[s]; dup {
+						d.Add(yamlx.PosOf(v), "key name %q is used twice (first at line %d); names must be unique, they are what the audit log records", s, first.Line)
+					}
+					names[s] = yamlx.PosOf(v)
+					key.name = s
+				}
+			case "sha256":
+				if s, ok := yamlx.Str(v, "sha256", d); ok {
+					if !hexRE.MatchString(s) {
+						d.Add(yamlx.PosOf(v), "sha256 must be the 64 hex digits of the key's SHA-256 (printf %%s \"$KEY\" | sha256sum); 'arsenal-run keys new' prints it")
+						return
+					}
+					b, _ := hex.DecodeString(strings.ToLower(s))
+					copy(key.digest[:], b)
+					hasDigest = true
+					if other, dup := digests[key.digest]; dup {
+						d.Add(yamlx.PosOf(v), "this sha256 is also the key %q's; each key must be its own", other)
+					}
+				}
+			case "roles":
+				key.roles, key.rolePos = roles(v, d)
+			case "expires":
+				key.expires = expiry(v, d)
+			}
+		})
+		if !given["name"] || !given["sha256"] || !given["roles"] || (given["roles"] && len(key.roles) == 0 && len(key.rolePos) == 0) {
+			d.Add(key.pos, "a key needs name, sha256 and roles (a list of at least one role)")
+			continue
+		}
+		if key.name == "" || !hasDigest || len(key.roles) == 0 {
+			continue // reported where it is wrong
+		}
+		digests[key.digest] = key.name
+		k.keys = append(k.keys, key)
+	}
+}
+
+func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags) {
+	items := list(n, "certs", d)
+	if len(items) > MaxKeys {
+		d.Add(yamlx.PosOf(n), "%d certs, over the limit of %d", len(items), MaxKeys)
+		return
+	}
+	seen := map[string]int{}
+	for _, item := range items {
+		var c certRule
+		pos := yamlx.PosOf(yamlx.Deref(item))
+		given := map[string]bool{}
+		yamlx.Fields(item, "a cert", certKeys, d, func(field string, _, v *yaml.Node) {
+			given[field] = true
+			switch field {
+			case "subject":
+				if s, ok := yamlx.Str(v, "subject", d); ok {
+					if s == "" {
+						d.Add(yamlx.PosOf(v), "subject is empty; give the certificate's CN or a SAN URI or DNS name")
+					}
+					if line, dup := seen[s]; dup {
+						d.Add(yamlx.PosOf(v), "subject %q is listed twice (first at line %d)", s, line)
+					}
+					seen[s] = yamlx.PosOf(v).Line
+					c.subject = s
+				}
+			case "roles":
+				c.roles, c.rolePos = roles(v, d)
+			}
+		})
+		if !given["subject"] || !given["roles"] || len(c.rolePos) == 0 && len(c.roles) == 0 && given["roles"] {
+			d.Add(pos, "a cert needs subject (a CN, SAN URI or DNS name) and roles (a list of at least one role)")
+			continue
+		}
+		if c.subject == "" || len(c.roles) == 0 {
+			continue // reported where it is wrong
+		}
+		k.certs = append(k.certs, c)
+	}
+}
+
+func roles(v *yaml.Node, d *yamlx.Diags) ([]string, []yamlx.Pos) {
+	var out []string
+	var pos []yamlx.Pos
+	for _, c := range list(v, "roles", d) {
+		if s, ok := yamlx.Str(c, "each role", d); ok {
+			out = append(out, s)
+			pos = append(pos, yamlx.PosOf(yamlx.Deref(c)))
+		}
+	}
+	return out, pos
+}
+
+// expiry reads an RFC 3339 time, or a date, which means 00:00 UTC of that
+// day.
+func expiry(v *yaml.Node, d *yamlx.Diags) time.Time {
+	v = yamlx.Deref(v)
+	if v.Kind != yaml.ScalarNode || (v.ShortTag() != "!!str" && v.ShortTag() != "!!timestamp") {
+		d.Add(yamlx.PosOf(v), "expires must be a time like 2027-06-30T00:00:00Z, not %s", yamlx.KindName(v))
+		return time.Time{}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, v.Value); err == nil {
+			return t
+		}
+	}
+	d.Add(yamlx.PosOf(v), "expires %q: write an RFC 3339 time like 2027-06-30T00:00:00Z or a date like 2027-06-30", v.Value)
+	return time.Time{}
+}
+
+// CheckRoles reports every role of the keys file that the policy does not
+// define, at its position.
+func (k *Keys) CheckRoles(p *auth.Policy) error {
+	d := &yamlx.Diags{File: k.File}
+	known := p.RoleNames()
+	check := func(roles []string, pos []yamlx.Pos) {
+		for i, r := range roles {
+			if _, ok := p.Roles[r]; !ok {
+				d.Add(pos[i], "unknown role %q%s; the policy defines %s", r, suggest.DidYouMean(r, known), strings.Join(known, ", "))
+			}
+		}
+	}
+	for _, key := range k.keys {
+		check(key.roles, key.rolePos)
+	}
+	for _, c := range k.certs {
+		check(c.roles, c.rolePos)
+	}
+	return d.Err()
+}
+
+// NewKey returns a fresh random API key and the hex SHA-256 digest that
+// the keys file holds.
+func NewKey() (key, digest string, err error) {
+	b := make([]byte, keyBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", "", err
+	}
+	key = KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	sum := sha256.Sum256([]byte(key))
+	return key, hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// maxPlaybookLabels bounds the playbook label of the runs metric: past it,
+// further playbooks count as "other". Ops and routes are bounded by the
+// registry and the route table.
+const maxPlaybookLabels = 200
+
+// metrics are the server's Prometheus metrics, on a registry of their own.
+type metrics struct {
+	reg       *prometheus.Registry
+	handler   http.Handler
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	execs     *prometheus.CounterVec
+	runs      *prometheus.CounterVec
+	authFails *prometheus.CounterVec
+	streams   prometheus.Gauge
+	ops       map[string]bool // names that may be a label
+
+	mu        sync.Mutex
+	playbooks map[string]bool
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry(), ops: map[string]bool{}, playbooks: map[string]bool{}}
+	for _, n := range s.mgr.Service().Registry().Names() {
+		m.ops[n] = true
+	}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "arsenal_http_requests_total", Help: "HTTP requests by route and status code.",
+	}, []string{"route", "code"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "arsenal_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"route"})
+	m.execs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "arsenal_executions_total", Help: "Operations executed through the API, by op and outcome.",
+	}, []string{"op", "outcome"})
+	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "arsenal_runs_total", Help: "Playbook runs that ended, by playbook and status.",
+	}, []string{"playbook", "status"})
+	m.authFails = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "arsenal_auth_failures_total", Help: "Failed authentications by reason.",
+	}, []string{"reason"})
+	m.streams = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "arsenal_event_streams", Help: "Open event streams.",
+	})
+	mgr := s.mgr
+	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "arsenal_run_queue_depth", Help: "Runs waiting for a slot.",
+	}, func() float64 { return float64(mgr.Queued()) })
+	active := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "arsenal_runs_active", Help: "Runs queued or running.",
+	}, func() float64 { return float64(len(mgr.Active())) })
+	m.reg.MustRegister(m.requests, m.latency, m.execs, m.runs, m.authFails, m.streams, queue, active,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	mgr.OnEnd(m.runEnded)
+	return m
+}
+
+func (m *metrics) serve(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	m.handler.ServeHTTP(w, r)
+	return nil
+}
+
+func (m *metrics) request(route string, code int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.latency.WithLabelValues(route).Observe(d.Seconds())
+}
+
+func (m *metrics) execution(op, outcome string) {
+	if !m.ops[op] {
+		op = "other"
+	}
+	m.execs.WithLabelValues(op, outcome).Inc()
+}
+
+func (m *metrics) authFailure(reason string) { m.authFails.WithLabelValues(reason).Inc() }
+
+func (m *metrics) runEnded(h *runs.Handle) {
+	name := h.Playbook()
+	m.mu.Lock()
+	if !m.playbooks[name] {
+		if len(m.playbooks) >= maxPlaybookLabels {
+			name = "other"
+		} else {
+			m.playbooks[name] = true
+		}
+	}
+	m.mu.Unlock()
+	m.runs.WithLabelValues(name, h.Status()).Inc()
+}

@@ -1,0 +1,311 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// GET /api/v1/operations[?category=C&q=WORDS]
+func (s *Server) listOps(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	q := r.URL.Query()
+	if e := onlyParams(q, "category", "q"); e != nil {
+		return e
+	}
+	return s.writeOps(w, q.Get("category"), q.Get("q"))
+}
+
+// GET /api/v1/operations/{category}
+func (s *Server) opsOfCategory(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	return s.writeOps(w, r.PathValue("category"), "")
+}
+
+func (s *Server) writeOps(w http.ResponseWriter, category, query string) *apiError {
+	reg := s.mgr.Service().Registry()
+	if category != "" && len(reg.List(category)) == 0 {
+		return notFound("no operations in category %q; the categories are %s", category, strings.Join(reg.Categories(), ", "))
+	}
+	list := s.opsDoc
+	if query != "" {
+		byName := map[string]opInfo{}
+		for _, o := range list {
+			byName[o.Name] = o
+		}
+		list = nil
+		for _, e := range reg.Search(query) {
+			list = append(list, byName[e.Spec.Name])
+		}
+	}
+	out := []opInfo{}
+	for _, o := range list {
+		if category == "" || o.Category == category {
+			out = append(out, o)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"operations": out})
+	return nil
+}
+
+// executeRequest is the body of an execute.
+type executeRequest struct {
+	Params  map[string]any `json:"params"`
+	Timeout string         `json:"timeout"`
+}
+
+// executeResult is an executed operation, as execute and batch answer.
+type executeResult struct {
+	RunID      string         `json:"run_id"`
+	Op         string         `json:"op"`
+	Status     report.Status  `json:"status"`
+	Result     map[string]any `json:"result"`
+	DurationMS int64          `json:"duration_ms"`
+}
+
+// POST /api/v1/operations/{name}/execute
+func (s *Server) execute(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	name := r.PathValue("name")
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	var body executeRequest
+	if e := decodeStrict(r, s.cfg.Limits.MaxBodyBytes, &body); e != nil {
+		return e
+	}
+	if _, err := s.mgr.Service().Registry().Get(name); err != nil {
+		return notFound("%v", err)
+	}
+	timeout, e := s.execTimeout(body.Timeout, "timeout")
+	if e != nil {
+		return e
+	}
+	if e := s.current().rates.allowOp(name); e != nil {
+		return e
+	}
+	s.lift(w, timeout)
+	res, e := s.runOp(r.Context(), r, c, name, body.Params, timeout)
+	if e != nil {
+		return e
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// execTimeout reads an execute's timeout: a positive duration up to
+// MaxExecTimeout, or the default.
+func (s *Server) execTimeout(text, field string) (time.Duration, *apiError) {
+	if text == "" {
+		return s.cfg.Limits.ExecTimeout, nil
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil || d <= 0 || d > MaxExecTimeout {
+		return 0, badField(field, "timeout %q: give a positive duration up to %s, like 30s", text, MaxExecTimeout)
+	}
+	return d, nil
+}
+
+// runOp executes one operation for the caller through the run service,
+// and turns every outcome but success into an API error: 400 for a bad
+// param (naming it), 404 for an unknown op, 403 with the deciding rule,
+// 422 when the operation ran and failed, 500 when it panicked, 503 while
+// shutting down.
+func (s *Server) runOp(ctx context.Context, r *http.Request, c *Principal, op string, params map[string]any, timeout time.Duration) (*executeResult, *apiError) {
+	st := s.current()
+	res, err := s.mgr.ExecuteOp(ctx, runs.OpRequest{
+		Op: op, Params: params, Timeout: timeout, Policy: st.Policy, Env: s.cfg.Env,
+		Caller: runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
+	})
+	if err != nil {
+		e := s.prepareError(err, "params")
+		s.metrics.execution(op, string(e.Class))
+		return nil, e
+	}
+	s.metrics.execution(op, string(res.Status))
+	out, _ := res.Output.(map[string]any)
+	if out == nil {
+		out = map[string]any{}
+	}
+	if res.Status == report.StatusSucceeded {
+		return &executeResult{RunID: res.RunID, Op: op, Status: res.Status, Result: out, DurationMS: res.DurationMS}, nil
+	}
+	e := opFailure(res)
+	e.RunID = res.RunID
+	return nil, e
+}
+
+// opFailure is the API error of an operation that did not succeed.
+func opFailure(res *runs.OpResult) *apiError {
+	msg := "the operation " + string(res.Status)
+	class := ops.ClassExecution
+	if res.Error != nil {
+		msg, class = res.Error.Message, ops.Class(res.Error.Class)
+	}
+	switch {
+	case res.Status == report.StatusDenied || class == ops.ClassAuthorization:
+		e := errorf(http.StatusForbidden, ClassAuthorization, "%s", msg)
+		if res.Authorization != nil {
+			e.Rule = res.Authorization.Rule
+		}
+		return e
+	case class == ops.ClassSystem:
+		return errorf(http.StatusInternalServerError, ClassInternal, "%s", msg)
+	case class == ops.ClassTimeout:
+		return errorf(http.StatusUnprocessableEntity, ClassTimeout, "%s", msg)
+	case class == ops.ClassValidation:
+		return errorf(http.StatusUnprocessableEntity, ClassValidation, "%s", msg)
+	case res.Status == report.StatusCancelled || class == ops.ClassCancelled:
+		return errorf(http.StatusServiceUnavailable, ClassUnavailable, "%s", msg)
+	}
+	return errorf(http.StatusUnprocessableEntity, ClassExecution, "%s", msg)
+}
+
+// prepareError maps an error of the run service that came before anything
+// ran. field prefixes the name of a bad param or input.
+func (s *Server) prepareError(err error, field string) *apiError {
+	var pe *runs.PrepareError
+	var pes ops.ParamErrors
+	switch {
+	case errors.Is(err, ops.ErrUnknownOp):
+		return notFound("%v", err)
+	case errors.Is(err, runs.ErrShuttingDown):
+		e := errorf(http.StatusServiceUnavailable, ClassUnavailable, "%v", err)
+		e.RetryAfter = 5 * time.Second
+		return e
+	case errors.Is(err, runs.ErrQueueFull):
+		return tooMany(5*time.Second, "%v", err)
+	case errors.As(err, &pes) && len(pes) > 0:
+		return badField(field+"."+pes[0].Param, "%v", err)
+	case errors.As(err, &pe):
+		if pe.Field == "roles" {
+			// The keys file names roles the policy checked at load; a role
+			// missing now is the server's configuration.
+			return errorf(http.StatusForbidden, ClassAuthorization, "%v", pe.Err)
+		}
+		return badField(field, "%v", pe.Err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return errorf(http.StatusServiceUnavailable, ClassUnavailable, "the request ended before the operation: %v", err)
+	}
+	return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+}
+
+// batchRequest is the body of a batch.
+type batchRequest struct {
+	Operations []struct {
+		Op      string         `json:"op"`
+		Params  map[string]any `json:"params"`
+		Timeout string         `json:"timeout"`
+	} `json:"operations"`
+	Concurrency int `json:"concurrency"`
+}
+
+// batchItem is one result of a batch: an executed operation, or the error
+// that kept it from running or that it failed with.
+type batchItem struct {
+	Op         string         `json:"op"`
+	Status     string         `json:"status"`
+	RunID      string         `json:"run_id,omitempty"`
+	Result     map[string]any `json:"result,omitempty"`
+	DurationMS int64          `json:"duration_ms"`
+	Error      *apiError      `json:"error,omitempty"`
+}
+
+// POST /api/v1/batch
+func (s *Server) batch(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	var body batchRequest
+	if e := decodeStrict(r, s.cfg.Limits.MaxBodyBytes, &body); e != nil {
+		return e
+	}
+	n := len(body.Operations)
+	switch {
+	case n == 0:
+		return badField("operations", "give at least one operation")
+	case n > MaxBatch:
+		return badField("operations", "%d operations, over the limit of %d; split the batch", n, MaxBatch)
+	}
+	if body.Concurrency == 0 {
+		body.Concurrency = 10
+	}
+	if body.Concurrency < 1 || body.Concurrency > MaxBatch {
+		return badField("concurrency", "concurrency %d: give 1 to %d", body.Concurrency, MaxBatch)
+	}
+	// Every item is checked before any runs: a batch with a mistake runs
+	// nothing.
+	reg := s.mgr.Service().Registry()
+	timeouts := make([]time.Duration, n)
+	longest := time.Duration(0)
+	for i, op := range body.Operations {
+		f := "operations[" + itoa(i) + "]"
+		entry, err := reg.Get(op.Op)
+		if err != nil {
+			return badField(f+".op", "%v", err)
+		}
+		if _, err := entry.Validate(nonNilMap(op.Params), true); err != nil {
+			return s.prepareError(err, f+".params")
+		}
+		d, e := s.execTimeout(op.Timeout, f+".timeout")
+		if e != nil {
+			return e
+		}
+		timeouts[i] = d
+		longest = max(longest, d)
+	}
+	s.lift(w, longest*time.Duration((n+body.Concurrency-1)/body.Concurrency))
+	results := make([]batchItem, n)
+	p := pool.New().WithMaxGoroutines(body.Concurrency)
+	rates := s.current().rates
+	for i := range body.Operations {
+		op := body.Operations[i]
+		p.Go(func() {
+			item := batchItem{Op: op.Op}
+			if e := rates.allowOp(op.Op); e != nil {
+				item.Status, item.Error = "rejected", e
+				results[i] = item
+				return
+			}
+			res, e := s.runOp(r.Context(), r, c, op.Op, op.Params, timeouts[i])
+			if e != nil {
+				item.Status, item.RunID, item.Error = statusOf(e), e.RunID, e
+				e.RunID = ""
+			} else {
+				item.Status, item.RunID, item.Result, item.DurationMS = string(res.Status), res.RunID, res.Result, res.DurationMS
+			}
+			results[i] = item
+		})
+	}
+	p.Wait()
+	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	return nil
+}
+
+// statusOf names what happened to a batch item that did not succeed.
+func statusOf(e *apiError) string {
+	switch e.Class {
+	case ClassAuthorization:
+		return string(report.StatusDenied)
+	case ClassExecution, ClassTimeout, ClassInternal:
+		return string(report.StatusFailed)
+	case ClassUnavailable:
+		return string(report.StatusCancelled)
+	}
+	return "rejected"
+}
+
+func nonNilMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}

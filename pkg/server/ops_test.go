@@ -1,0 +1,249 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestListOperations(t *testing.T) {
+	ts := newTestServer(t)
+	all := ts.get("viewer", "/api/v1/operations").want(t, 200).json(t)["operations"].([]any)
+	if len(all) < 20 {
+		t.Fatalf("%d operations listed", len(all))
+	}
+	var noop map[string]any
+	for _, o := range all {
+		if m := o.(map[string]any); m["name"] == "control.sleep" {
+			noop = m
+		}
+	}
+	if noop == nil || noop["category"] != "control" || noop["risk"] != "read" {
+		t.Fatalf("control.sleep: %v", noop)
+	}
+	params := noop["params"].(map[string]any)
+	if diff := cmp.Diff([]any{"duration"}, params["required"]); diff != "" {
+		t.Errorf("required params (-want +got):\n%s", diff)
+	}
+	names := func(r *resp) []string {
+		var out []string
+		for _, o := range r.json(t)["operations"].([]any) {
+			out = append(out, o.(map[string]any)["name"].(string))
+		}
+		return out
+	}
+	byCat := names(ts.get("viewer", "/api/v1/operations/supervisor").want(t, 200))
+	if diff := cmp.Diff([]string{"supervisor.children", "supervisor.restart", "supervisor.stop"}, byCat); diff != "" {
+		t.Errorf("category supervisor (-want +got):\n%s", diff)
+	}
+	if got := names(ts.get("viewer", "/api/v1/operations?category=control&q=sleep").want(t, 200)); !cmp.Equal(got, []string{"control.sleep"}) {
+		t.Errorf("category control, q sleep: %v", got)
+	}
+	e := ts.get("viewer", "/api/v1/operations/nope").wantError(t, 404, ClassNotFound)
+	if !strings.Contains(e["message"].(string), "control") {
+		t.Errorf("404 does not list the categories: %v", e["message"])
+	}
+	ts.get("viewer", "/api/v1/operations?category=nope").wantError(t, 404, ClassNotFound)
+	e = ts.get("viewer", "/api/v1/operations?colour=red").wantError(t, 400, ClassValidation)
+	if e["field"] != "colour" {
+		t.Errorf("field %v, want colour", e["field"])
+	}
+}
+
+func TestExecute(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.post("operator", "/api/v1/operations/control.set/execute", map[string]any{"params": map[string]any{"x": 1, "who": "api"}}).want(t, 200).json(t)
+	if r["status"] != "succeeded" || r["op"] != "control.set" {
+		t.Errorf("answer %v", r)
+	}
+	if diff := cmp.Diff(map[string]any{"x": 1.0, "who": "api"}, r["result"]); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
+	}
+	if id := r["run_id"].(string); len(id) < 32 {
+		t.Errorf("run id %q is too short to be unguessable", id)
+	}
+	// The execute is a recorded run.
+	rep := ts.get("viewer", "/api/v1/runs/"+r["run_id"].(string)).want(t, 200).json(t)
+	if rep["status"] != "succeeded" {
+		t.Errorf("its report: %v", rep["status"])
+	}
+
+	// A bad param names the param.
+	e := ts.post("operator", "/api/v1/operations/control.sleep/execute", map[string]any{"params": map[string]any{"duration": "forever"}}).wantError(t, 400, ClassValidation)
+	if e["field"] != "params.duration" {
+		t.Errorf("field %v, want params.duration", e["field"])
+	}
+	e = ts.post("operator", "/api/v1/operations/control.log/execute", map[string]any{"params": map[string]any{}, "timeout": "-5s"}).wantError(t, 400, ClassValidation)
+	if e["field"] != "timeout" {
+		t.Errorf("field %v, want timeout", e["field"])
+	}
+	// An unknown op is 404.
+	ts.post("operator", "/api/v1/operations/control.nope/execute", map[string]any{}).wantError(t, 404, ClassNotFound)
+	// Denied: 403 with the deciding rule.
+	e = ts.post("viewer", "/api/v1/operations/shell.exec/execute", map[string]any{"params": map[string]any{"command": []string{"true"}}}).wantError(t, 403, ClassAuthorization)
+	if e["rule"] == "" || e["rule"] == nil {
+		t.Errorf("403 without the rule: %v", e)
+	}
+	// The op ran and failed: 422 class execution.
+	e = ts.post("operator", "/api/v1/operations/control.fail/execute", map[string]any{"params": map[string]any{"message": "boom"}}).wantError(t, 422, ClassExecution)
+	if !strings.Contains(e["message"].(string), "boom") || e["run_id"] == nil {
+		t.Errorf("422: %v", e)
+	}
+	// A timeout: 422 class timeout.
+	ts.post("operator", "/api/v1/operations/control.sleep/execute", map[string]any{"params": map[string]any{"duration": "10s"}, "timeout": "100ms"}).wantError(t, 422, ClassTimeout)
+}
+
+// Each execute is audited with the key's name and the client address, its
+// params masked.
+func TestExecuteIsAudited(t *testing.T) {
+	ts := newTestServer(t)
+	ts.post("operator", "/api/v1/operations/control.log/execute", map[string]any{"params": map[string]any{"message": "audited"}}).want(t, 200)
+	ts.post("viewer", "/api/v1/operations/shell.exec/execute", map[string]any{"params": map[string]any{"command": []string{"true"}}}).want(t, 403)
+	data, err := os.ReadFile(ts.audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%d audit lines, want 2:\n%s", len(lines), data)
+	}
+	for i, want := range []struct{ who, op, outcome string }{{"operator", "control.log", "succeeded"}, {"viewer", "shell.exec", "denied"}} {
+		l := lines[i]
+		if l["who"] != want.who || l["from"] != "127.0.0.1" || l["op"] != want.op || l["outcome"] != want.outcome {
+			t.Errorf("audit line %d: %v", i, l)
+		}
+	}
+}
+
+// A panicking operation is a 500, and the server goes on serving.
+func TestPanickingOpIs500(t *testing.T) {
+	ts := newTestServer(t)
+	e := ts.post("admin", "/api/v1/operations/test.panic/execute", map[string]any{}).wantError(t, 500, ClassInternal)
+	if !strings.Contains(e["message"].(string), "blew up") {
+		t.Errorf("500: %v", e)
+	}
+	ts.post("admin", "/api/v1/operations/control.noop/execute", map[string]any{}).want(t, 200)
+	ts.get("", "/healthz").want(t, 200)
+}
+
+// A panic in a handler itself is a 500 too; the server stays up.
+func TestPanickingHandlerIs500(t *testing.T) {
+	ts := newTestServer(t)
+	boom := &route{method: "GET", path: "/boom", public: true, handle: func(http.ResponseWriter, *http.Request, *Principal) *apiError {
+		panic("handler bug")
+	}}
+	ts.srv.mux.Handle("GET /boom", ts.srv.wrap(boom))
+	r := ts.do(request{method: "GET", path: "/boom"})
+	r.want(t, 500)
+	if r.errBody(t)["class"] != "internal" {
+		t.Errorf("answer %s", r.body)
+	}
+	ts.get("", "/healthz").want(t, 200)
+	ts.get("viewer", "/api/v1/operations/control").want(t, 200)
+}
+
+func TestBatch(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.post("operator", "/api/v1/batch", map[string]any{"concurrency": 3, "operations": []any{
+		map[string]any{"op": "control.set", "params": map[string]any{"i": 0}},
+		map[string]any{"op": "control.fail", "params": map[string]any{"message": "no"}},
+		map[string]any{"op": "shell.exec", "params": map[string]any{"command": []string{"true"}}},
+		map[string]any{"op": "control.set", "params": map[string]any{"i": 3}},
+		map[string]any{"op": "file.delete", "params": map[string]any{"path": "/nonexistent"}},
+	}}).want(t, 200).json(t)
+	var got []string
+	for _, x := range r["results"].([]any) {
+		m := x.(map[string]any)
+		got = append(got, m["op"].(string)+":"+m["status"].(string))
+	}
+	want := []string{"control.set:succeeded", "control.fail:failed", "shell.exec:succeeded", "control.set:succeeded", "file.delete:denied"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results in request order (-want +got):\n%s", diff)
+	}
+	if res := r["results"].([]any)[3].(map[string]any)["result"]; !cmp.Equal(res, map[string]any{"i": 3.0}) {
+		t.Errorf("item 3 result %v", res)
+	}
+
+	// Any bad item refuses the whole batch, naming it.
+	e := ts.post("operator", "/api/v1/batch", map[string]any{"operations": []any{
+		map[string]any{"op": "control.noop"}, map[string]any{"op": "control.sleep", "params": map[string]any{"duration": 5}},
+	}}).wantError(t, 400, ClassValidation)
+	if e["field"] != "operations[1].params.duration" {
+		t.Errorf("field %v", e["field"])
+	}
+	e = ts.post("operator", "/api/v1/batch", map[string]any{"operations": []any{map[string]any{"op": "no.such"}}}).wantError(t, 400, ClassValidation)
+	if e["field"] != "operations[0].op" {
+		t.Errorf("field %v", e["field"])
+	}
+	many := make([]any, MaxBatch+1)
+	for i := range many {
+		many[i] = map[string]any{"op": "control.noop"}
+	}
+	ts.post("operator", "/api/v1/batch", map[string]any{"operations": many}).wantError(t, 400, ClassValidation)
+	ts.post("operator", "/api/v1/batch", map[string]any{"operations": []any{}}).wantError(t, 400, ClassValidation)
+	ts.post("operator", "/api/v1/batch", map[string]any{"operations": many[:1], "concurrency": 0.5}).wantError(t, 400, ClassValidation)
+}
+
+// Strict JSON: unknown fields, duplicate keys, trailing data and a wrong
+// content type are 400; a body over the limit is 413.
+func TestStrictJSON(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.Limits.MaxBodyBytes = 4096 })
+	exec := "/api/v1/operations/control.noop/execute"
+	for _, tc := range []struct {
+		name, body, ct, field string
+	}{
+		{"unknown field", `{"params": {}, "timout": "5s"}`, "", "timout"},
+		{"case-folded field", `{"Params": {}}`, "", "Params"},
+		{"duplicate key", `{"params": {}, "params": {}}`, "", "params"},
+		{"duplicate nested key", `{"params": {"a": 1, "a": 2}}`, "", "params.a"},
+		{"trailing data", `{"params": {}} {"params": {}}`, "", ""},
+		{"trailing garbage", `{"params": {}}x`, "", ""},
+		{"not an object", `[1, 2]`, "", ""},
+		{"wrong type", `{"params": "x"}`, "", "params"},
+		{"empty", ``, "", ""},
+		{"wrong content type", `{"params": {}}`, "text/plain", ""},
+		{"form", `params=1`, "application/x-www-form-urlencoded", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ts.do(request{method: "POST", path: exec, key: "operator", body: tc.body, contentType: tc.ct})
+			if tc.body == "" {
+				r = ts.do(request{method: "POST", path: exec, key: "operator", header: map[string]string{"Content-Type": "application/json"}})
+			}
+			e := r.wantError(t, 400, ClassValidation)
+			if tc.field != "" && e["field"] != tc.field {
+				t.Errorf("field %v, want %s", e["field"], tc.field)
+			}
+		})
+	}
+	big := `{"params": {"message": "` + strings.Repeat("x", 5000) + `"}}`
+	ts.do(request{method: "POST", path: "/api/v1/operations/control.log/execute", key: "operator", body: big}).wantError(t, 413, ClassValidation)
+	ts.post("operator", exec, map[string]any{"params": map[string]any{}}).want(t, 200)
+}
+
+// Per-operation rates from the policy answer 429 with Retry-After.
+func TestOpRateLimit(t *testing.T) {
+	ts := newTestServer(t)
+	for i := 0; i < 2; i++ {
+		ts.post("operator", "/api/v1/operations/control.fail/execute", map[string]any{}).want(t, 422)
+	}
+	r := ts.post("operator", "/api/v1/operations/control.fail/execute", map[string]any{})
+	e := r.wantError(t, 429, ClassRateLimited)
+	if r.header.Get("Retry-After") == "" || !strings.Contains(e["message"].(string), "rate.ops.control.fail") {
+		t.Errorf("429 without Retry-After or the rule: %v %v", r.header, e)
+	}
+	// Other ops are not limited.
+	ts.post("operator", "/api/v1/operations/control.noop/execute", map[string]any{}).want(t, 200)
+}

@@ -1,0 +1,158 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// MaxPlaybooks bounds the playbooks of a --playbooks directory.
+const MaxPlaybooks = 1000
+
+// Playbooks are the playbooks a server may run, by name: the *.yaml and
+// *.yml files of one directory, all validated. It is immutable and safe
+// for concurrent use.
+type Playbooks struct {
+	Dir    string
+	byName map[string]*steps.Playbook
+	names  []string
+}
+
+// LoadPlaybooks loads every playbook in dir. Nothing is returned unless
+// every file validates and the names are unique; the error holds every
+// problem of every file, each with file:line:col.
+func LoadPlaybooks(dir string, reg *ops.Registry) (*Playbooks, error) {
+	var files []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("--playbooks %s: not a directory", dir)
+	}
+	if len(files) > MaxPlaybooks {
+		return nil, fmt.Errorf("--playbooks %s: %d playbooks, over the limit of %d", dir, len(files), MaxPlaybooks)
+	}
+	sort.Strings(files)
+	set := &Playbooks{Dir: dir, byName: map[string]*steps.Playbook{}}
+	var errs []error
+	first := map[string]string{}
+	for _, f := range files {
+		pb, err := steps.Load(f, reg)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if other, dup := first[pb.Name]; dup {
+			errs = append(errs, yamlx.Diagnostics{{File: f, Pos: yamlx.Pos{Line: 1, Col: 1},
+				Msg: fmt.Sprintf("playbook name %q is also the name of %s; the API finds playbooks by name, so rename one", pb.Name, other)}})
+			continue
+		}
+		first[pb.Name] = f
+		set.byName[pb.Name] = pb
+		set.names = append(set.names, pb.Name)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.Strings(set.names)
+	return set, nil
+}
+
+// Get returns the playbook called name.
+func (p *Playbooks) Get(name string) (*steps.Playbook, bool) {
+	if p == nil {
+		return nil, false
+	}
+	pb, ok := p.byName[name]
+	return pb, ok
+}
+
+// All returns the playbooks sorted by name.
+func (p *Playbooks) All() []*steps.Playbook {
+	if p == nil {
+		return nil
+	}
+	out := make([]*steps.Playbook, len(p.names))
+	for i, n := range p.names {
+		out[i] = p.byName[n]
+	}
+	return out
+}
+
+// Scheduled returns the playbooks that have a schedule: block.
+func (p *Playbooks) Scheduled() []*steps.Playbook {
+	var out []*steps.Playbook
+	for _, pb := range p.All() {
+		if pb.Schedule != nil {
+			out = append(out, pb)
+		}
+	}
+	return out
+}
+
+// playbookInfo is how the API describes a playbook.
+type playbookInfo struct {
+	Name        string        `json:"name"`
+	Description string        `json:"description"`
+	Inputs      []inputInfo   `json:"inputs"`
+	Schedule    *scheduleInfo `json:"schedule"`
+	NextRun     *time.Time    `json:"next_run"`
+}
+
+type inputInfo struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Required    bool   `json:"required"`
+	Secret      bool   `json:"secret,omitempty"`
+	Default     any    `json:"default,omitempty"`
+	Enum        []any  `json:"enum,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+type scheduleInfo struct {
+	Cron     string `json:"cron"`
+	Timezone string `json:"timezone"`
+	Overlap  string `json:"overlap,omitempty"`
+	Jitter   string `json:"jitter,omitempty"`
+}
+
+func describePlaybook(pb *steps.Playbook, now time.Time) playbookInfo {
+	info := playbookInfo{Name: pb.Name, Description: pb.Description, Inputs: []inputInfo{}}
+	for _, in := range pb.Inputs {
+		ii := inputInfo{Name: in.Name, Type: string(in.Type), Required: in.Required && in.Default == nil,
+			Secret: in.Secret, Enum: in.Enum, Description: in.Description}
+		if !in.Secret {
+			ii.Default = in.Default
+		}
+		info.Inputs = append(info.Inputs, ii)
+	}
+	if s := pb.Schedule; s != nil {
+		tz := s.Timezone
+		if tz == "" {
+			tz = "UTC"
+		}
+		info.Schedule = &scheduleInfo{Cron: s.Cron, Timezone: tz, Overlap: s.Overlap}
+		if s.Jitter > 0 {
+			info.Schedule.Jitter = s.Jitter.String()
+		}
+		if tt, err := scheduler.ForSchedule(s); err == nil {
+			if t := tt.Next(now); !t.IsZero() {
+				t = t.UTC()
+				info.NextRun = &t
+			}
+		}
+	}
+	return info
+}

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// handler serves one route for an authenticated caller (nil on public
+// routes). It writes its answer and returns nil, or returns the error to
+// answer with.
+type handler func(w http.ResponseWriter, r *http.Request, c *Principal) *apiError
+
+// route is one endpoint: what serves it and how the OpenAPI document
+// describes it. The route table is the one source of both.
+type route struct {
+	method, path string
+	public       bool // no key needed
+	handle       handler
+	tag          string
+	summary      string
+	query        []param
+	body         string         // the request body's schema, in components
+	ok           map[int]string // success statuses and their schemas ("" = text)
+	errors       []int          // error statuses besides those of every route
+	contentType  string         // of the success answer; default application/json
+}
+
+// param is a query parameter of a route.
+type param struct {
+	name, typ, desc string
+}
+
+// routeTable lists every endpoint of the API.
+func (s *Server) routeTable() []*route {
+	js := func(code int, schema string) map[int]string { return map[int]string{code: schema} }
+	return []*route{
+		{method: "GET", path: "/healthz", public: true, handle: s.healthz, tag: "server",
+			summary: "Liveness: 200 while serving, 503 once shutting down. No key needed.", ok: js(200, "Health"), errors: []int{503}},
+		{method: "GET", path: "/metrics", public: s.cfg.PublicMetrics, handle: s.metrics.serve, tag: "server", contentType: "text/plain",
+			summary: "Prometheus metrics. Needs a key with any role, unless the server runs with --public-metrics.", ok: js(200, "")},
+		{method: "GET", path: "/api/v1/openapi.json", public: true, handle: s.openAPI, tag: "server",
+			summary: "This document.", ok: js(200, "")},
+
+		{method: "GET", path: "/api/v1/operations", handle: s.listOps, tag: "operations",
+			summary: "List the operations, optionally of one category or matching words.",
+			query:   []param{{"category", "string", "only operations of this category"}, {"q", "string", "words that the name, description or params must contain"}},
+			ok:      js(200, "Operations"), errors: []int{400, 404}},
+		{method: "GET", path: "/api/v1/operations/{category}", handle: s.opsOfCategory, tag: "operations",
+			summary: "List the operations of a category. An unknown category is 404.", ok: js(200, "Operations"), errors: []int{400, 404}},
+		{method: "POST", path: "/api/v1/operations/{name}/execute", handle: s.execute, tag: "operations", body: "ExecuteRequest",
+			summary: "Execute one operation for the caller: authorized, audited and recorded like a one-step playbook.",
+			ok:      js(200, "ExecuteResult"), errors: []int{400, 403, 404, 413, 422, 500, 503}},
+		{method: "POST", path: "/api/v1/batch", handle: s.batch, tag: "operations", body: "BatchRequest",
+			summary: "Execute up to 100 operations, at most concurrency at once; the results come in request order.",
+			ok:      js(200, "BatchResult"), errors: []int{400, 413}},
+
+		{method: "GET", path: "/api/v1/playbooks", handle: s.listPlaybooks, tag: "playbooks",
+			summary: "List the server's playbooks with their inputs, schedule and next fire time.", ok: js(200, "Playbooks"), errors: []int{400}},
+		{method: "GET", path: "/api/v1/playbooks/{name}", handle: s.getPlaybook, tag: "playbooks",
+			summary: "Describe one playbook.", ok: js(200, "Playbook"), errors: []int{400, 404}},
+		{method: "POST", path: "/api/v1/playbooks/{name}/runs", handle: s.startRun, tag: "runs", body: "RunRequest",
+			summary: "Start a run. 202 with its links; with ?wait=, 200 with the report if it ended in time.",
+			query:   []param{{"wait", "string", "wait up to this long (like 30s) for the run to end"}},
+			ok:      map[int]string{200: "Report", 202: "RunStarted"}, errors: []int{400, 403, 404, 413, 503}},
+		{method: "GET", path: "/api/v1/runs", handle: s.listRuns, tag: "runs",
+			summary: "List runs, newest first: those of this server still going, then history.",
+			query: []param{{"playbook", "string", "only runs of this playbook"}, {"status", "string", "only runs with this status"},
+				{"trigger", "string", "cli, schedule or api"}, {"limit", "integer", "at most this many (default 50, up to 1000)"},
+				{"before", "string", "only runs started before this RFC 3339 time, for paging"}},
+			ok: js(200, "Runs"), errors: []int{400}},
+		{method: "GET", path: "/api/v1/runs/{id}", handle: s.getRun, tag: "runs",
+			summary: "A run's report; while it runs, status running and the steps so far.", ok: js(200, "RunReport"), errors: []int{400, 404}},
+		{method: "GET", path: "/api/v1/runs/{id}/events", handle: s.events, tag: "runs", contentType: "text/event-stream",
+			summary: "The run's events as Server-Sent Events: id is the sequence number, event the kind, data the event as JSON. Replay first; Last-Event-ID resumes; the stream ends after run_finished.",
+			ok:      js(200, ""), errors: []int{400, 404}},
+		{method: "POST", path: "/api/v1/runs/{id}/cancel", handle: s.cancelRun, tag: "runs",
+			summary: "Cancel a run: its steps are cancelled, on_failure and finally run, the report says cancelled.",
+			ok:      js(202, "RunStarted"), errors: []int{400, 403, 404, 409}},
+
+		{method: "GET", path: "/api/v1/processes", handle: s.listProcesses, tag: "processes",
+			summary: "List processes (the process.list operation).",
+			query: []param{{"name_regex", "string", "RE2 the name must match"}, {"cmdline_regex", "string", "RE2 the command line must match"},
+				{"user", "string", "only this user's processes"}, {"min_cpu_percent", "number", "only processes using this much CPU"}, {"limit", "integer", "at most this many"}},
+			ok: js(200, "OpOutput"), errors: []int{400, 403, 422}},
+		{method: "POST", path: "/api/v1/processes", handle: s.startProcess, tag: "processes", body: "StartProcess",
+			summary: "Start a process under the server's supervisor (the process.start operation).",
+			ok:      js(201, "ProcessStarted"), errors: []int{400, 403, 413, 422}},
+		{method: "GET", path: "/api/v1/processes/{pid}", handle: s.getProcess, tag: "processes",
+			summary: "Describe one process (the process.info operation).", ok: js(200, "OpOutput"), errors: []int{400, 403, 404, 422}},
+		{method: "DELETE", path: "/api/v1/processes/{pid}", handle: s.killProcess, tag: "processes",
+			summary: "Signal a process (process.signal; process.kill for KILL).",
+			query:   []param{{"signal", "string", "TERM (default), KILL, INT, HUP, ..."}},
+			ok:      js(200, "OpOutput"), errors: []int{400, 403, 404, 422}},
+		{method: "GET", path: "/api/v1/supervisors", handle: s.listSupervisors, tag: "processes",
+			summary: "List the server's supervisor groups and their processes.", ok: js(200, "Supervisors"), errors: []int{400, 403}},
+		{method: "GET", path: "/api/v1/supervisors/{id}/children", handle: s.supervisorOp("supervisor.children"), tag: "processes",
+			summary: "The processes of a supervisor group (supervisor.children).", ok: js(200, "OpOutput"), errors: []int{400, 403, 404, 422}},
+		{method: "POST", path: "/api/v1/supervisors/{id}/restart", handle: s.supervisorOp("supervisor.restart"), tag: "processes",
+			summary: "Restart the processes of a supervisor group (supervisor.restart).", ok: js(200, "OpOutput"), errors: []int{400, 403, 404, 422}},
+
+		{method: "GET", path: "/api/v1/cluster/health", handle: s.clusterOp("cluster.health"), tag: "cluster",
+			summary: "Probe the nodes of --inventory (cluster.health).", ok: js(200, "OpOutput"), errors: []int{400, 403, 404, 422}},
+		{method: "GET", path: "/api/v1/cluster/topology", handle: s.clusterOp("cluster.topology"), tag: "cluster",
+			summary: "Describe the nodes of --inventory (cluster.topology).", ok: js(200, "OpOutput"), errors: []int{400, 403, 404, 422}},
+
+		{method: "GET", path: "/api/v1/stats/operations", handle: s.opStats, tag: "stats",
+			summary: "Per operation: calls, errors, error rate and p50/p95/p99 duration over a time range.",
+			query:   []param{{"range", "string", "how far back, like 1h (default), 24h or 7d"}},
+			ok:      js(200, "OpStats"), errors: []int{400}},
+	}
+}
+
+// wrap puts a route's handler behind what every request goes through:
+// the panic guard (500, and the server goes on), metrics by route, and
+// authentication with the per-caller rate limit.
+func (s *Server) wrap(rt *route) http.Handler {
+	label := rt.method + " " + rt.path
+	if rt.path == "/" {
+		label = "other"
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Printf("panic serving %s %s: %v\n%s", r.Method, r.URL.Path, p, debug.Stack())
+				if sw.status == 0 {
+					writeError(sw, errorf(http.StatusInternalServerError, ClassInternal, "internal error; the server logged it"))
+				}
+			}
+			s.metrics.request(label, sw.code(), time.Since(start))
+		}()
+		w.Header().Set("Cache-Control", "no-store")
+		var c *Principal
+		if !rt.public {
+			var e *apiError
+			if c, e = s.authenticate(r); e == nil {
+				e = s.current().rates.allowCaller(c.Name)
+			}
+			if e != nil {
+				writeError(sw, e)
+				return
+			}
+		}
+		if e := rt.handle(sw, r, c); e != nil {
+			writeError(sw, e)
+		}
+	})
+}
+
+// statusWriter records the status of an answer. It unwraps for
+// http.ResponseController, so flushing and deadlines reach the connection.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}

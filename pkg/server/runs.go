@@ -1,0 +1,325 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// GET /api/v1/playbooks
+func (s *Server) listPlaybooks(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	now := s.cfg.Now()
+	out := []playbookInfo{}
+	for _, pb := range s.current().Playbooks.All() {
+		out = append(out, describePlaybook(pb, now))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"playbooks": out})
+	return nil
+}
+
+// GET /api/v1/playbooks/{name}
+func (s *Server) getPlaybook(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	pb, ok := s.current().Playbooks.Get(r.PathValue("name"))
+	if !ok {
+		return notFound("no playbook %q in the server's playbooks", r.PathValue("name"))
+	}
+	writeJSON(w, http.StatusOK, describePlaybook(pb, s.cfg.Now()))
+	return nil
+}
+
+type runRequest struct {
+	Inputs map[string]any `json:"inputs"`
+	DryRun bool           `json:"dry_run"`
+}
+
+type runLinks struct {
+	Self   string `json:"self"`
+	Events string `json:"events"`
+	Cancel string `json:"cancel"`
+}
+
+type runStarted struct {
+	RunID  string   `json:"run_id"`
+	Status string   `json:"status"`
+	Links  runLinks `json:"links"`
+}
+
+// POST /api/v1/playbooks/{name}/runs[?wait=30s]
+func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	q := r.URL.Query()
+	if e := onlyParams(q, "wait"); e != nil {
+		return e
+	}
+	var wait time.Duration
+	if text := q.Get("wait"); text != "" {
+		d, err := time.ParseDuration(text)
+		if err != nil || d <= 0 || d > MaxWait {
+			return badField("wait", "wait=%q: give a positive duration up to %s, like 30s", text, MaxWait)
+		}
+		wait = d
+	}
+	var body runRequest
+	if e := decodeStrict(r, s.cfg.Limits.MaxBodyBytes, &body); e != nil {
+		return e
+	}
+	st := s.current()
+	pb, ok := st.Playbooks.Get(r.PathValue("name"))
+	if !ok {
+		return notFound("no playbook %q in the server's playbooks", r.PathValue("name"))
+	}
+	h, err := s.mgr.Start(r.Context(), runs.Request{
+		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Policy: st.Policy, Env: s.cfg.Env,
+		Caller: runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
+	})
+	if err != nil {
+		var pe *runs.PrepareError
+		if errors.As(err, &pe) && pe.Field == "inputs" {
+			return inputError(pe.Err)
+		}
+		return s.prepareError(err, "inputs")
+	}
+	if denied := h.Denied(); len(denied) > 0 {
+		e := errorf(http.StatusForbidden, ClassAuthorization, "authorization denied step %s (%s); nothing ran", denied[0].Step, denied[0].Op)
+		e.Rule, e.RunID = denied[0].Decision.Rule, h.ID()
+		return e
+	}
+	if wait > 0 {
+		s.lift(w, wait)
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		defer cancel()
+		select {
+		case <-h.Done():
+			writeJSON(w, http.StatusOK, h.Report())
+			return nil
+		case <-ctx.Done():
+		case <-s.stopCtx.Done():
+		}
+	}
+	writeJSON(w, http.StatusAccepted, runStarted{RunID: h.ID(), Status: h.Status(), Links: links(h.ID())})
+	return nil
+}
+
+func links(id string) runLinks {
+	self := "/api/v1/runs/" + id
+	return runLinks{Self: self, Events: self + "/events", Cancel: self + "/cancel"}
+}
+
+// inputError names the first bad input as the field: each problem starts
+// with the input's name.
+func inputError(err error) *apiError {
+	var ie *engine.InputError
+	if errors.As(err, &ie) && len(ie.Problems) > 0 {
+		name := ie.Problems[0]
+		if i := strings.IndexAny(name, ": ("); i > 0 {
+			name = name[:i]
+		}
+		return badField("inputs."+name, "%v", err)
+	}
+	return badField("inputs", "%v", err)
+}
+
+// runInfo is one run of a listing.
+type runInfo struct {
+	ID         string        `json:"id"`
+	Playbook   string        `json:"playbook"`
+	Status     string        `json:"status"`
+	Trigger    string        `json:"trigger,omitempty"`
+	Roles      []string      `json:"roles"`
+	StartedAt  time.Time     `json:"started_at"`
+	FinishedAt *time.Time    `json:"finished_at,omitempty"`
+	DurationMS int64         `json:"duration_ms"`
+	Error      *report.Error `json:"error,omitempty"`
+}
+
+// GET /api/v1/runs[?playbook=&status=&trigger=&limit=&before=]
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	q := r.URL.Query()
+	if e := onlyParams(q, "playbook", "status", "trigger", "limit", "before"); e != nil {
+		return e
+	}
+	f := history.Filter{Playbook: q.Get("playbook"), Status: report.Status(q.Get("status")), Trigger: history.Trigger(q.Get("trigger")), Limit: history.DefaultLimit}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return badField("limit", "limit=%q: give 1 to 1000", v)
+		}
+		f.Limit = n
+	}
+	if v := q.Get("before"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return badField("before", "before=%q: give an RFC 3339 time, like the started_at of the last run of the previous page", v)
+		}
+		f.Before = t
+	}
+	if v := q.Get("trigger"); v != "" && !slices.Contains([]string{"cli", "schedule", "api"}, v) {
+		return badField("trigger", "trigger=%q: give cli, schedule or api", v)
+	}
+	var out []runInfo
+	seen := map[string]bool{}
+	for _, h := range s.mgr.Active() {
+		info := runInfo{ID: h.ID(), Playbook: h.Playbook(), Status: h.Status(), Trigger: string(h.Trigger()),
+			Roles: h.Caller().Roles, StartedAt: h.QueuedAt().UTC()}
+		if f.Playbook != "" && info.Playbook != f.Playbook || f.Status != "" && info.Status != string(f.Status) ||
+			f.Trigger != "" && info.Trigger != string(f.Trigger) || !f.Before.IsZero() && !info.StartedAt.Before(f.Before) {
+			continue
+		}
+		seen[info.ID] = true
+		out = append(out, info)
+	}
+	if store := s.mgr.Service().History(); store != nil {
+		list, err := store.List(r.Context(), f)
+		if err != nil {
+			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+		}
+		for _, run := range list {
+			if seen[run.ID] {
+				continue
+			}
+			out = append(out, runInfo{ID: run.ID, Playbook: run.Playbook, Status: string(run.Status), Trigger: string(run.Trigger),
+				Roles: run.Roles, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: run.DurationMS, Error: run.Error})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b runInfo) int { return b.StartedAt.Compare(a.StartedAt) })
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	if out == nil {
+		out = []runInfo{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+	return nil
+}
+
+// GET /api/v1/runs/{id}
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	rep, e := s.report(r.Context(), r.PathValue("id"))
+	if e != nil {
+		return e
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// report finds a run's report: the live snapshot of a run of this process,
+// else the report its history row points to, else a report made from the
+// history row itself.
+func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiError) {
+	if h, ok := s.mgr.Get(id); ok {
+		if rep := h.Snapshot(); rep != nil {
+			return rep, nil
+		}
+	}
+	store := s.mgr.Service().History()
+	if store == nil {
+		return nil, notFound("no run %q", id)
+	}
+	run, err := store.Get(ctx, id)
+	if errors.Is(err, history.ErrNotFound) {
+		return nil, notFound("no run %q", id)
+	}
+	if err != nil {
+		return nil, errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+	}
+	if run.ReportPath != "" && run.Status != history.StatusRunning {
+		if rep, err := report.Read(run.ReportPath); err == nil {
+			return rep, nil
+		}
+	}
+	return fromHistory(ctx, store, run), nil
+}
+
+// fromHistory builds what a report can be from a history row and its step
+// rows: a run of another process still going, or one whose report file is
+// gone.
+func fromHistory(ctx context.Context, store *history.Store, run history.Run) *report.Report {
+	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: run.ID, ResumedFrom: run.ResumedFrom,
+		Playbook: report.Playbook{Name: run.Playbook, Path: run.Path, SHA256: run.SHA256},
+		Roles:    run.Roles, Inputs: run.Inputs, Status: run.Status, StartedAt: run.StartedAt,
+		DurationMS: run.DurationMS, Steps: []report.Step{}, Outputs: map[string]any{}, Error: run.Error}
+	if rep.Inputs == nil {
+		rep.Inputs = map[string]any{}
+	}
+	if run.FinishedAt != nil {
+		rep.FinishedAt = *run.FinishedAt
+	}
+	rows, _ := store.Steps(ctx, run.ID)
+	for _, row := range rows {
+		if row.Kind != "step" {
+			continue
+		}
+		st := report.Step{ID: row.StepID, Op: row.Op, Section: row.Section, Status: row.Status, DurationMS: row.DurationMS, Attempts: row.Attempt, StartedAt: row.StartedAt}
+		if row.ErrorClass != "" {
+			st.Error = &report.Error{Class: row.ErrorClass, Message: "see the run's report"}
+		}
+		rep.Steps = append(rep.Steps, st)
+	}
+	return rep
+}
+
+// POST /api/v1/runs/{id}/cancel
+func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	id := r.PathValue("id")
+	h, ok := s.mgr.Get(id)
+	if !ok {
+		if store := s.mgr.Service().History(); store != nil {
+			if run, err := store.Get(r.Context(), id); err == nil {
+				if run.Status == history.StatusRunning {
+					return errorf(http.StatusConflict, ClassConflict, "run %s runs in another arsenal-run process; cancel it there", id)
+				}
+				return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
+			}
+		}
+		return notFound("no run %q", id)
+	}
+	if h.State() == runs.StateEnded {
+		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, h.Status())
+	}
+	if e := s.mayCancel(h, c); e != nil {
+		return e
+	}
+	h.Cancel(fmt.Errorf("cancelled through the API by %s", c.Name))
+	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
+	return nil
+}
+
+// mayCancel lets the caller that started a run cancel it, and anyone whose
+// roles could start it.
+func (s *Server) mayCancel(h *runs.Handle, c *Principal) *apiError {
+	if h.Caller().Name == c.Name {
+		return nil
+	}
+	st := s.current()
+	if pb, ok := st.Playbooks.Get(h.Playbook()); ok {
+		ds, err := st.Policy.Preflight(c.Roles, pb, s.mgr.Service().Registry())
+		if err == nil && len(auth.Denied(ds)) == 0 {
+			return nil
+		}
+	}
+	e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and its roles may not run %s", c.Name, h.ID(), h.Playbook())
+	e.Rule = "only the caller that started a run, or one whose roles may run its playbook, may cancel it"
+	return e
+}

@@ -1,0 +1,284 @@
+// Package server is the REST API of arsenal-run serve: operations,
+// playbook runs with live events, processes, supervisors, the cluster and
+// statistics over HTTP. It is a thin front end over the run service
+// (pkg/runs): it authenticates the caller (an API key or a client
+// certificate), parses and bounds the request, calls the run service, and
+// renders the result. Every execution, including those behind the process,
+// supervisor and cluster endpoints, goes through runs.Manager.ExecuteOp,
+// so the caller's roles, the policy, the audit log and history apply.
+//
+// Lifecycle: New, then Serve on a listener; Reload swaps keys, policy and
+// playbooks at once; Shutdown ends event streams, drains requests, and
+// leaves the runs to the manager's owner.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// Defaults of Limits.
+const (
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 60 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultExecTimeout       = 60 * time.Second
+	MaxExecTimeout           = time.Hour
+	MaxWait                  = 10 * time.Minute
+	MaxBatch                 = 100
+)
+
+// Limits bound requests. Zero fields take the defaults.
+type Limits struct {
+	MaxBodyBytes      int64
+	MaxHeaderBytes    int
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	// WriteTimeout bounds a response; requests that wait on purpose (an
+	// execute with a timeout, ?wait=, event streams) lift it for
+	// themselves.
+	WriteTimeout time.Duration
+	IdleTimeout  time.Duration
+	// ExecTimeout is an execute's timeout when the body gives none.
+	ExecTimeout time.Duration
+	// AuthFailures bounds failed authentications per client address;
+	// past it the address gets 429 until the bucket refills. Zero: 20 at
+	// once, then one a second.
+	AuthFailures auth.Rate
+	// AuthTarpit is how long a request from an address over that bound
+	// is held before its 429 (at most until it may try again), so that a
+	// client guessing keys costs the server almost nothing. Zero: 1s;
+	// negative: none.
+	AuthTarpit time.Duration
+}
+
+func (l *Limits) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	set(&l.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	set(&l.ReadTimeout, DefaultReadTimeout)
+	set(&l.WriteTimeout, DefaultWriteTimeout)
+	set(&l.IdleTimeout, DefaultIdleTimeout)
+	set(&l.ExecTimeout, DefaultExecTimeout)
+	if l.AuthTarpit == 0 {
+		l.AuthTarpit = time.Second
+	}
+	if l.AuthFailures.Burst <= 0 {
+		l.AuthFailures = auth.Rate{PerSecond: 1, Burst: 20, Text: "20 at once, then 1/s"}
+	}
+}
+
+// State is what a server reloads as one: the keys, the policy and the
+// playbooks. A reload swaps all three or none.
+type State struct {
+	Keys      *Keys
+	Policy    *auth.Policy // nil: the built-in policy
+	Playbooks *Playbooks   // nil: no playbooks
+}
+
+// Config is what a Server serves.
+type Config struct {
+	Manager *runs.Manager
+	State   State
+	// Nodes are the cluster's nodes, from --inventory, as the cluster ops
+	// take them; nil when there is no inventory.
+	Nodes []any
+	// Supervisors lists the groups of the shared process supervisor.
+	Supervisors func() []string
+	// Env is what runs and operations started through the API may read
+	// (the --env-passthrough allow-list); nil: nothing.
+	Env runs.Env
+	// PublicMetrics serves /metrics without a key.
+	PublicMetrics bool
+	// TLS, when set, serves HTTPS; see TLSConfig.
+	TLS     *tls.Config
+	Limits  Limits
+	Version string
+	// Log receives problems the server does not answer with (a failed
+	// write, a panic's stack); nil: standard error.
+	Log io.Writer
+	// Now tells the time (key expiry); nil: the wall clock.
+	Now func() time.Time
+}
+
+// Server is the API server. Its methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	mgr     *runs.Manager
+	state   atomic.Pointer[loaded]
+	mux     *http.ServeMux
+	handler http.Handler
+	routes  []*route
+	metrics *metrics
+	fails   *addrLimiter
+	log     *log.Logger
+	opsDoc  []opInfo // the operations, rendered once
+	encoded encodedEvents
+	docOnce sync.Once
+	doc     map[string]any
+
+	mu  sync.Mutex
+	srv *http.Server
+	// stopCtx ends when Shutdown begins: event streams and waits end.
+	stopCtx context.Context
+	stop    context.CancelFunc
+}
+
+// loaded is a State with what is derived from it.
+type loaded struct {
+	State
+	rates *rateLimits
+}
+
+// New builds a server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Manager == nil {
+		return nil, errors.New("server: a run manager is required")
+	}
+	if cfg.State.Keys == nil {
+		return nil, errors.New("server: a keys file is required")
+	}
+	cfg.Limits.defaults()
+	if cfg.Env == nil {
+		cfg.Env = runs.MapEnv{}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = nopWriter{}
+	}
+	s := &Server{cfg: cfg, mgr: cfg.Manager, log: log.New(cfg.Log, "arsenal-run serve: ", log.LstdFlags)}
+	s.stopCtx, s.stop = context.WithCancel(context.Background())
+	if err := s.Reload(cfg.State); err != nil {
+		return nil, err
+	}
+	s.fails = newAddrLimiter(cfg.Limits.AuthFailures, cfg.Now)
+	s.metrics = newMetrics(s)
+	s.opsDoc = describeOps(s.mgr.Service().Registry())
+	s.routes = s.routeTable()
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+	}
+	s.mux.Handle("/", s.wrap(&route{path: "/", public: true, handle: s.notFound}))
+	s.handler = s.mux
+	return s, nil
+}
+
+type nopWriter struct{}
+
+func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// Reload swaps the keys, policy and playbooks. The keys' roles must exist
+// in the policy; otherwise nothing changes.
+func (s *Server) Reload(st State) error {
+	if st.Keys == nil {
+		return errors.New("server: a keys file is required")
+	}
+	if st.Policy == nil {
+		st.Policy = auth.Builtin()
+	}
+	if err := st.Keys.CheckRoles(st.Policy); err != nil {
+		return err
+	}
+	s.state.Store(&loaded{State: st, rates: newRateLimits(st.Policy.Rate, s.cfg.Now)})
+	return nil
+}
+
+func (s *Server) current() *loaded { return s.state.Load() }
+
+// Handler returns the server's HTTP handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// httpServer returns the http.Server that Serve uses, with its timeouts
+// and header bound set.
+func (s *Server) httpServer() *http.Server {
+	l := s.cfg.Limits
+	return &http.Server{
+		Handler:           s.handler,
+		TLSConfig:         s.cfg.TLS,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    l.MaxHeaderBytes,
+		ErrorLog:          s.log,
+		BaseContext:       func(net.Listener) context.Context { return context.Background() },
+	}
+}
+
+// Serve accepts connections on l until Shutdown; it returns nil after a
+// Shutdown. With a TLS config it serves HTTPS.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.srv != nil {
+		s.mu.Unlock()
+		return errors.New("server: Serve called twice")
+	}
+	if s.stopCtx.Err() != nil {
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	srv := s.httpServer()
+	s.srv = srv
+	s.mu.Unlock()
+	var err error
+	if s.cfg.TLS != nil {
+		err = srv.Serve(tls.NewListener(l, s.cfg.TLS))
+	} else {
+		err = srv.Serve(l)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, ends event streams and long waits
+// (they answer at once), and waits for the other requests in flight until
+// ctx ends; then it closes what is left. Runs are not touched: the owner
+// of the manager shuts it down after.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("requests still in flight after the grace period were cut: %w", err)
+	}
+	return nil
+}
+
+// shuttingDown reports whether Shutdown began.
+func (s *Server) shuttingDown() bool { return s.stopCtx.Err() != nil }

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testCA is a certificate authority made for one test.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newCA(t *testing.T, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// issue makes a leaf certificate: a server one for 127.0.0.1, or a client
+// one with the given CN and SAN URI.
+func (ca *testCA) issue(t *testing.T, cn, uri string, server bool) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	if server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+	} else {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+		if uri != "" {
+			u, _ := url.Parse(uri)
+			tmpl.URIs = []*url.URL{u}
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd})
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "fleet CA")
+	srvCert, srvKey := ca.issue(t, "server", "", true)
+	cfg, err := TLSConfig(writeFile(t, dir, "srv.pem", srvCert), writeFile(t, dir, "srv.key", srvKey), writeFile(t, dir, "ca.pem", ca.pem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, func(c *Config) { c.TLS = cfg })
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	client := func(certPEM, keyPEM []byte, maxVersion uint16) *http.Client {
+		tc := &tls.Config{RootCAs: roots, MaxVersion: maxVersion}
+		if certPEM != nil {
+			pair, err := tls.X509KeyPair(certPEM, keyPEM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.Certificates = []tls.Certificate{pair}
+		}
+		tr := &http.Transport{TLSClientConfig: tc}
+		t.Cleanup(tr.CloseIdleConnections)
+		return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+	}
+
+	// A certificate from the CA whose subject the keys file maps: the
+	// caller has that entry's roles, and is named by it in the audit log.
+	good, goodKey := ca.issue(t, "node-2", "spiffe://fleet/arsenal-node-2", false)
+	ts.client = client(good, goodKey, 0)
+	ts.get("", "/api/v1/operations").want(t, 200)
+	ts.post("", "/api/v1/operations/control.log/execute", map[string]any{"params": map[string]any{"message": "from node 2"}}).want(t, 200)
+	ts.post("", "/api/v1/operations/process.kill/execute", map[string]any{"params": map[string]any{"pid": unusedPID(t)}}).wantError(t, 403, ClassAuthorization)
+	data, _ := os.ReadFile(ts.audit)
+	if !strings.Contains(string(data), `"who":"spiffe://fleet/arsenal-node-2"`) {
+		t.Errorf("the audit log does not name the certificate's subject:\n%s", data)
+	}
+	// A key still works beside the certificate.
+	ts.get("admin", "/api/v1/operations").want(t, 200)
+
+	// A certificate from the CA that the keys file does not map: 401.
+	stranger, strangerKey := ca.issue(t, "stranger", "spiffe://fleet/stranger", false)
+	ts.client = client(stranger, strangerKey, 0)
+	ts.get("", "/api/v1/operations").wantError(t, 401, ClassAuthentication)
+
+	// An unknown CA, no certificate, or TLS 1.1: the handshake fails.
+	other := newCA(t, "other CA")
+	forged, forgedKey := other.issue(t, "node-2", "spiffe://fleet/arsenal-node-2", false)
+	for name, c := range map[string]*http.Client{
+		"unknown CA":     client(forged, forgedKey, 0),
+		"no certificate": client(nil, nil, 0),
+		"TLS 1.1":        client(good, goodKey, tls.VersionTLS11),
+	} {
+		res, err := c.Get(ts.url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			t.Errorf("%s: got %d, want a failed handshake", name, res.StatusCode)
+		}
+	}
+}
+
+func TestTLSConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := TLSConfig("", "", ""); err == nil {
+		t.Error("no certificate accepted")
+	}
+	if _, err := TLSConfig(filepath.Join(dir, "no.pem"), filepath.Join(dir, "no.key"), ""); err == nil {
+		t.Error("missing files accepted")
+	}
+	ca := newCA(t, "ca")
+	c, k := ca.issue(t, "s", "", true)
+	if _, err := TLSConfig(writeFile(t, dir, "c.pem", c), writeFile(t, dir, "k.pem", k), writeFile(t, dir, "junk.pem", []byte("junk"))); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Errorf("a junk CA file: %v", err)
+	}
+}
