@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +47,13 @@ type runOptions struct {
 	// path in them.
 	preflight map[string]*report.Decision
 	prefix    string
+	url       string     // the run's page, for run.url; "" when unknown
+	sel       *Selection // the steps to run, for a partial run; nil = all
 }
+
+// WithRunURL gives the run the address of its page, for run.url in
+// expressions and the link of notifications.
+func WithRunURL(url string) RunOption { return func(o *runOptions) { o.url = url } }
 
 // WithEnviron sets the host environment the run reads (${{ env.X }}) and
 // passes on to the processes it starts, as KEY=value; without it, the
@@ -147,6 +154,9 @@ type run struct {
 	resumed map[string]*report.Step
 	// digestEnv is the steps section's environment, for paramsRecord.
 	digestEnv map[string]any
+	// chosen are the steps a partial run selected, by node index; nil
+	// when the run runs every step.
+	chosen map[int]bool
 }
 
 // record is what the run learns about one step.
@@ -177,6 +187,12 @@ type record struct {
 	cutOutputs int
 	cutBytes   int64
 	paramsSHA  string // the parameter digest, once known (see paramsRecord)
+	// rescued is set when the step failed and its rescue steps all
+	// succeeded.
+	rescued bool
+	// settings are the step's retry and repeat settings, computed when it
+	// starts.
+	settings *settings
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs
@@ -189,12 +205,22 @@ func (p *Plan) Run(ctx context.Context, inputs map[string]any, opts ...RunOption
 	for _, f := range opts {
 		f(&o)
 	}
-	in, err := p.ResolveInputs(inputs, nil)
+	environ, err := p.Environ(o.environ)
+	if err != nil {
+		return nil, err
+	}
+	o.environ = environ
+	in, err := p.ResolveInputs(inputs, lookupIn(environ))
 	if err != nil {
 		return nil, err
 	}
 	r := p.newRun(in, o)
 	defer r.logw.Close()
+	if o.sel != nil {
+		if r.chosen, err = p.selected(o.sel); err != nil {
+			return nil, err
+		}
+	}
 	return r.execute(ctx), nil
 }
 
@@ -233,7 +259,11 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 	}
 	r.budget = newOutputBudget(p.e.outputBudget)
 	r.waiting = make([]int, len(p.nodes))
-	r.sem = make(chan struct{}, p.e.maxParallel)
+	parallel := p.e.maxParallel
+	if m := p.pb.MaxParallel; m > 0 {
+		parallel = min(parallel, m)
+	}
+	r.sem = make(chan struct{}, parallel)
 	return r
 }
 
@@ -266,8 +296,14 @@ func (r *run) authorizer() Authorizer {
 	return r.p.e.authorizer
 }
 
-// baseEnv is the expression environment of a phase of the run.
+// baseEnv is the expression environment of a phase of the run. Once the
+// steps are done (status is not running), run.failed_steps lists those
+// that failed.
 func (r *run) baseEnv(status string) map[string]any {
+	failed := []any{}
+	if status != "running" {
+		failed = r.failedSteps()
+	}
 	return map[string]any{
 		steps.EnvInputs: r.inputs,
 		steps.EnvVars:   r.vars,
@@ -275,7 +311,8 @@ func (r *run) baseEnv(status string) map[string]any {
 		steps.EnvSteps:  r.states,
 		steps.EnvRun: map[string]any{
 			"id": r.id, "playbook": r.p.pb.Name, "status": status,
-			"started_at": r.start.UTC().Format(time.RFC3339),
+			"started_at":   r.start.UTC().Format(time.RFC3339),
+			"failed_steps": failed, "url": r.o.url,
 		},
 	}
 }
@@ -295,26 +332,37 @@ func (r *run) execute(parent context.Context) *report.Report {
 	r.vars = map[string]any{}
 	setupErr := r.setup()
 	if setupErr == nil {
-		r.runSection(ctx, r.p.sections[0], r.baseEnv("running"))
+		r.runSection(ctx, r.p.sections[secSteps], r.baseEnv("running"))
 	} else {
-		for _, n := range r.p.sections[0] {
-			r.decided(n, report.StatusSkipped, "not run: the run could not start", nil, true)
-		}
+		r.skipAll(r.p.sections[secSteps], "not run: the run could not start", true)
 	}
 	status, runErr := r.mainStatus(ctx, setupErr)
 
 	hctx, stop := r.handlerContext(parent, ctx)
 	defer stop()
-	if status == report.StatusFailed {
-		r.runSection(hctx, r.p.sections[1], r.baseEnv(string(status)))
-	} else {
-		for _, n := range r.p.sections[1] {
-			r.decided(n, report.StatusSkipped, "the run did not fail", nil, false)
+	henv := r.baseEnv(string(status))
+	for _, h := range []struct {
+		sec  int
+		when report.Status
+		not  string
+	}{
+		{secOnSuccess, report.StatusSucceeded, "the run did not succeed"},
+		{secOnFailure, report.StatusFailed, "the run did not fail"},
+		{secOnCancel, report.StatusCancelled, "the run was not cancelled"},
+	} {
+		if status == h.when {
+			r.runSection(hctx, r.p.sections[h.sec], henv)
+		} else {
+			r.skipAll(r.p.sections[h.sec], h.not, false)
 		}
 	}
-	r.runSection(hctx, r.p.sections[2], r.baseEnv(string(status)))
+	r.runSection(hctx, r.p.sections[secFinally], henv)
 	if status == report.StatusSucceeded {
-		if n := r.firstFailure(r.p.sections[2]); n != nil {
+		n := r.firstFailure(r.p.sections[secOnSuccess])
+		if n == nil {
+			n = r.firstFailure(r.p.sections[secFinally])
+		}
+		if n != nil {
 			status, runErr = report.StatusFailed, r.stepFailure(n)
 		}
 	}
@@ -335,7 +383,70 @@ func (r *run) execute(parent context.Context) *report.Report {
 			status, runErr = report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause))
 		}
 	}
+	r.notify(hctx, status)
 	return r.finish(status, runErr)
+}
+
+// skipAll records every node (and its rescue steps) as not run, for a
+// reason; blocked ones block what needs them.
+func (r *run) skipAll(nodes []*node, reason string, blocked bool) {
+	for _, n := range nodes {
+		r.decided(n, report.StatusSkipped, reason, nil, blocked)
+		r.skipAll(n.rescue, reason, blocked)
+	}
+}
+
+// notify runs the notify: entries whose outcomes include how the run
+// ended; the others are skipped. A notification that fails is recorded on
+// its step and leaves the run's status as it is.
+func (r *run) notify(ctx context.Context, status report.Status) {
+	nodes := r.p.sections[secNotify]
+	if len(nodes) == 0 {
+		return
+	}
+	outcome := map[report.Status]string{report.StatusSucceeded: steps.NotifySuccess, report.StatusFailed: steps.NotifyFailure, report.StatusCancelled: steps.NotifyCancelled}[status]
+	var send []*node
+	for _, n := range nodes {
+		if slices.Contains(n.step.NotifyOn, outcome) {
+			send = append(send, n)
+			continue
+		}
+		r.decided(n, report.StatusSkipped, fmt.Sprintf("the run %s; this entry is sent on %s", status, strings.Join(n.step.NotifyOn, ", ")), nil, false)
+	}
+	r.runSection(ctx, send, r.baseEnv(string(status)))
+	for _, n := range send {
+		if rec := r.recs[n.idx]; rec.status != report.StatusSucceeded && rec.status != report.StatusSkipped {
+			r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification not sent")
+		}
+	}
+}
+
+// failedSteps are the steps that made the run fail or that it cancelled
+// while they ran, for run.failed_steps in the handlers: failed without
+// continue_on_error and not rescued, denied, or cancelled once started.
+func (r *run) failedSteps() []any {
+	out := []any{}
+	for _, n := range r.p.nodes {
+		if n.step.Section == steps.SectionNotify {
+			continue
+		}
+		rec := r.recs[n.idx]
+		switch rec.status {
+		case report.StatusFailed:
+			if n.step.ContinueOnError || rec.rescued {
+				continue
+			}
+		case report.StatusDenied:
+		case report.StatusCancelled:
+			if !rec.ran {
+				continue
+			}
+		default:
+			continue
+		}
+		out = append(out, n.step.ID)
+	}
+	return out
 }
 
 // decision is the authorization decision a step reports: the one made
@@ -474,9 +585,9 @@ func (r *run) mainStatus(ctx context.Context, setupErr error) (report.Status, *r
 // cancelled (which continue_on_error does not excuse).
 func (r *run) firstFailure(nodes []*node) *node {
 	for _, n := range nodes {
-		switch r.recs[n.idx].status {
+		switch rec := r.recs[n.idx]; rec.status {
 		case report.StatusFailed:
-			if !n.step.ContinueOnError {
+			if !n.step.ContinueOnError && !rec.rescued {
 				return n
 			}
 		case report.StatusDenied, report.StatusCancelled:
@@ -495,6 +606,12 @@ func (r *run) stepFailure(n *node) *report.Error {
 	if rec.err != nil {
 		e.Class = rec.err.Class
 		e.Message += ": " + rec.err.Message
+	}
+	if f := r.firstFailure(n.rescue); f != nil && rec.status == report.StatusFailed {
+		e.Message += fmt.Sprintf("; its rescue did not recover it: step %s %s", f.step.ID, r.recs[f.idx].status)
+		if fe := r.recs[f.idx].err; fe != nil {
+			e.Message += ": " + fe.Message
+		}
 	}
 	return e
 }
