@@ -95,11 +95,20 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 		return nil, ErrShuttingDown
 	}
 	immediate := false
+	// A run with a concurrency group waits for its group before it takes
+	// a slot, so that runs waiting for a busy group leave the slots to
+	// others.
+	var free chan struct{}
+	if p.group == "" {
+		free = m.slots
+	}
 	select {
-	case m.slots <- struct{}{}:
+	case free <- struct{}{}:
 		immediate = true
 	default:
-		if m.queued >= m.maxQ {
+		// A run with a group is queued even when a slot is free; the
+		// limit counts it only when it would have to wait for a slot.
+		if m.queued >= m.maxQ && (p.group == "" || len(m.slots) == cap(m.slots)) {
 			m.mu.Unlock()
 			p.release()
 			return nil, fmt.Errorf("%w (%d running, %d waiting)", ErrQueueFull, cap(m.slots), m.queued)
@@ -117,6 +126,18 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 	defer m.wg.Done()
 	defer m.forget(h)
+	if p.group != "" {
+		hold, rep := m.svc.acquireGroup(h, p, m.closed)
+		if hold == nil {
+			m.mu.Lock()
+			m.queued--
+			m.mu.Unlock()
+			p.release()
+			h.end(rep, nil)
+			return
+		}
+		defer hold.release()
+	}
 	if !haveSlot {
 		select {
 		case m.slots <- struct{}{}:
