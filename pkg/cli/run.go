@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/user"
 	"strconv"
@@ -27,9 +28,11 @@ func runCommand() *command {
 		summary: "run a playbook",
 		synopsis: `run PLAYBOOK [--input k=v]... [--inputs FILE] [--role R]... [--policy FILE]
     [--report FILE] [--junit FILE] [--markdown FILE] [--html FILE] [--dry-run]
-    [--yes] [--resume REPORT [--force]] [--state-dir DIR] [--audit-log FILE]
+    [--yes] [--resume REPORT [--force]] [--from STEP | --only STEP...]
+    [--state-dir DIR] [--audit-log FILE] [--base-url URL]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
-    [--keep-runs N] [--keep-days D] [--quiet]`,
+    [--keep-runs N] [--keep-days D] [--quiet]
+run PLAYBOOK --list`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
 Nothing runs unless the whole playbook validates and every step is allowed;
 --dry-run executes only read operations, goes on despite denials, marks each
@@ -38,7 +41,15 @@ step allowed or denied and exits 3 if any would be denied. On a terminal the run
 the JSON report goes to --report (and under --state-dir), written atomically
 even when the run fails or is cancelled. SIGINT or SIGTERM cancels the run:
 running steps are cancelled, finally runs, the report is written; a second
-signal exits at once.`,
+signal exits at once.
+
+--list prints the steps with their needs and conditions and runs nothing.
+--from STEP runs STEP and every step that depends on it; --only STEP runs
+just the steps named. The steps they leave out do not run: with --resume
+their state and outputs come from that run; a selected step that reads a
+left-out step whose output is not known there is refused before anything
+runs. A playbook with concurrency: waits for (or skips, or replaces) the
+runs of its group, in this process and in others sharing the state dir.`,
 		exits: "0 succeeded; 1 the run failed (also a declined confirm:); 2 usage or validation error, or bad inputs; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
@@ -66,6 +77,10 @@ type runOptions struct {
 	keepRuns   int
 	keepDays   int
 	quiet      bool
+	list       bool
+	from       string
+	only       listFlag
+	baseURL    string
 }
 
 // multiFlag is a repeatable flag whose values are taken whole: an input's
@@ -99,6 +114,10 @@ func runRun(e *env, args []string) int {
 	fs.IntVar(&o.keepRuns, "keep-runs", 0, "with a state dir: keep the newest `N` runs of each playbook (0 = all)")
 	fs.BoolVar(&o.quiet, "quiet", false, "on a terminal: show one status line, without the steps' output")
 	fs.IntVar(&o.keepDays, "keep-days", 0, "with a state dir: drop runs older than `D` days (0 = never)")
+	fs.BoolVar(&o.list, "list", false, "print the steps with their needs and conditions, and run nothing")
+	fs.StringVar(&o.from, "from", "", "run `STEP` and the steps that depend on it; the others' outputs come from --resume")
+	fs.Var(&o.only, "only", "run just `STEP` (repeatable, or a comma list); the others' outputs come from --resume")
+	fs.StringVar(&o.baseURL, "base-url", "", "the `URL` runs are found under, for run.url and notifications' links ({run_id} is replaced, else /runs/ID is added)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -108,6 +127,14 @@ func runRun(e *env, args []string) int {
 	}
 	if o.logFormat != "console" && o.logFormat != "json" {
 		return fs.usageError("--log-format is console or json, not %q", o.logFormat)
+	}
+	if o.from != "" && len(o.only) > 0 {
+		return fs.usageError("give --from or --only, not both")
+	}
+	if o.baseURL != "" {
+		if u, err := url.Parse(o.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fs.usageError("--base-url %q: give an http:// or https:// URL, like https://runs.example.com", o.baseURL)
+		}
 	}
 	if o.stateDir == "" {
 		o.stateDir = e.getenv("ARSENAL_STATE_DIR")
@@ -149,6 +176,10 @@ func (r *runner) run() int {
 	}
 	for _, w := range pb.Warnings {
 		fmt.Fprintln(e.stderr, w)
+	}
+	if o.list {
+		writeStepList(e.stdout, pb, e.paletteFor(e.stdout))
+		return ExitOK
 	}
 	var policy *auth.Policy
 	if o.policy != "" {
@@ -262,6 +293,9 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 		InputsFile:  o.inputsFile,
 		Sinks:       runs.Sinks{Report: o.reportPath, JUnit: o.junit, Markdown: o.markdown, HTML: o.html, StepSummary: true},
 		MaxParallel: o.parallel,
+		BaseURL:     o.baseURL,
+		Selection:   engine.Selection{From: o.from, Only: o.only},
+		Notice:      func(format string, args ...any) { e.errorf(format, args...) },
 	}
 	req.InputText = map[string]string{}
 	for _, kv := range o.inputs {
@@ -288,7 +322,7 @@ func (r *runner) prepareError(err error) int {
 		fmt.Fprintln(e.stderr, pe.Err)
 		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
 		return ExitUsage
-	case "roles", "resume":
+	case "roles", "resume", "selection":
 		return usageError(e, r.c, "%v", pe.Err)
 	}
 	if ds := (steps.Diagnostics)(nil); errors.As(pe.Err, &ds) {
