@@ -144,3 +144,28 @@ steps:
 		t.Error(r.Status)
 	}
 }
+
+// TestRepeatIsLogged writes a log line for each repeat of a step, off a
+// terminal.
+func TestRepeatIsLogged(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "poll.yaml", `version: 1
+name: poll
+steps:
+  - id: poll
+    op: control.set
+    with: {n: 1}
+    repeat: {until: attempt >= 3, every: 1ms, timeout: 1m}
+`)
+	res := runMain(t, "run", pb, "--log-format", "json")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if n := strings.Count(res.stderr, `"message":"repeating"`); n != 2 {
+		t.Errorf("%d repeating lines, want 2:\n%s", n, res.stderr)
+	}
+	if !strings.Contains(res.stderr, `"condition":"repeat.until (attempt \u003e= 3) is false"`) && !strings.Contains(res.stderr, `"condition":"repeat.until (attempt >= 3) is false"`) {
+		t.Errorf("the repeat line does not name the condition:\n%s", res.stderr)
+	}
+}

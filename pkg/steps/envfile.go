@@ -20,9 +20,6 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
-// MaxEnvFiles is the most files env_file may name.
-const MaxEnvFiles = 16
-
 // decodeEnvFiles reads env_file: one path or a list of them, each
 // relative to the playbook's directory and inside it. Each file is read
 // and parsed now, so that a missing file or a syntax error is reported by

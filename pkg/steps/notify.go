@@ -21,9 +21,6 @@ const (
 	NotifyEmailOp   = "notify.email"
 )
 
-// MaxNotify is the most entries notify: may have.
-const MaxNotify = 32
-
 // notifyDefaults are the parameters a notify: entry gets when it does not
 // set them and its operation takes them: a summary of the run, as
 // expressions over run. They read only run, so they always compile.
