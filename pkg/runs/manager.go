@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // Errors of Manager.Start that a front end reports as such (the API answers
@@ -126,17 +127,25 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 	defer m.wg.Done()
 	defer m.forget(h)
+	// The run's concurrency group is given up before the run is seen to
+	// end, so that a run started once Wait returns finds it free.
+	var hold *groupHold
+	end := func(rep *report.Report, err error) {
+		if hold != nil {
+			hold.release()
+		}
+		h.end(rep, err)
+	}
 	if p.group != "" {
-		hold, rep := m.svc.acquireGroup(h, p, m.closed)
-		if hold == nil {
+		var rep *report.Report
+		if hold, rep = m.svc.acquireGroup(h, p, m.closed); hold == nil {
 			m.mu.Lock()
 			m.queued--
 			m.mu.Unlock()
 			p.release()
-			h.end(rep, nil)
+			end(rep, nil)
 			return
 		}
-		defer hold.release()
 	}
 	if !haveSlot {
 		select {
@@ -149,28 +158,28 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 			m.queued--
 			m.mu.Unlock()
 			p.release()
-			h.end(m.svc.neverRan(p, h, "the service shut down before the run started"), nil)
+			end(m.svc.neverRan(p, h, "the service shut down before the run started"), nil)
 			return
 		case <-h.cancelled:
 			m.mu.Lock()
 			m.queued--
 			m.mu.Unlock()
 			p.release()
-			h.end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+			end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
 			return
 		}
 	}
 	defer func() { <-m.slots }()
 	select {
 	case <-h.cancelled:
-		h.end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+		end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
 		return
 	default:
 	}
 	h.state.Store(StateRunning)
 	ctx := h.bind(m.ctx)
 	rep, err := m.svc.execute(ctx, p, h)
-	h.end(rep, err)
+	end(rep, err)
 }
 
 func (m *Manager) forget(h *Handle) {
