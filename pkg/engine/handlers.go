@@ -71,4 +71,3 @@ func (r *run) failedSteps() []any {
 	}
 	return out
 }
-
