@@ -87,8 +87,14 @@ func (s *syncBuffer) String() string {
 
 func start(t *testing.T, marker string, args ...string) *started {
 	t.Helper()
+	return startEnv(t, nil, marker, args...)
+}
+
+// startEnv is start with extra environment variables (KEY=value).
+func startEnv(t *testing.T, env []string, marker string, args ...string) *started {
+	t.Helper()
 	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append(os.Environ(), "GITHUB_STEP_SUMMARY=")
+	cmd.Env = append(append(os.Environ(), "GITHUB_STEP_SUMMARY="), env...)
 	s := &started{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {

@@ -118,6 +118,9 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 	case engine.EventRetry:
 		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)), str("error", ev.Err))
 		return zerolog.InfoLevel, "retrying", fs
+	case engine.EventRepeat:
+		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)), str("condition", ev.Message))
+		return zerolog.InfoLevel, "repeating", fs
 	case engine.EventLog:
 		level := zerolog.InfoLevel
 		if ev.Level != "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/user"
 	"strconv"
@@ -29,9 +30,11 @@ func runCommand() *command {
 		summary: "run a playbook",
 		synopsis: `run PLAYBOOK [--input k=v]... [--inputs FILE] [--role R]... [--policy FILE]
     [--report FILE] [--junit FILE] [--markdown FILE] [--html FILE] [--dry-run]
-    [--yes] [--resume REPORT [--force]] [--state-dir DIR] [--audit-log FILE]
+    [--yes] [--resume REPORT [--force]] [--from STEP | --only STEP...]
+    [--state-dir DIR] [--audit-log FILE] [--base-url URL]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
-    [--keep-runs N] [--keep-days D] [--quiet]`,
+    [--keep-runs N] [--keep-days D] [--quiet]
+run PLAYBOOK --list`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
 Nothing runs unless the whole playbook validates and every step is allowed;
 --dry-run executes only read operations, goes on despite denials, marks each
@@ -43,8 +46,16 @@ the run starts: it must be a regular file or a new one, not a file the run
 reads, in a directory that can be created and written. SIGINT or SIGTERM
 cancels the run: running steps are cancelled, finally runs, the report is
 written. A second signal within a second is the same request; one after
-that exits at once, writing a cancelled report if it can within 100ms.`,
-		exits: "0 succeeded; 1 the run failed (also a declined confirm:), or a report could not be written; 2 usage or validation error, bad inputs, or a report path that fails its checks; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
+that exits at once, writing a cancelled report if it can within 100ms.
+
+--list prints the steps with their needs and conditions and runs nothing.
+--from STEP runs STEP and every step that depends on it; --only STEP runs
+just the steps named. The steps they leave out do not run: with --resume
+their state and outputs come from that run; a selected step that reads a
+left-out step whose output is not known there is refused before anything
+runs. A playbook with concurrency: waits for (or skips, or replaces) the
+runs of its group, in this process and in others sharing the state dir.`,
+		exits: "0 succeeded; 1 the run failed (also a declined confirm:), or a report could not be written; 2 usage or validation error, bad inputs, a report path that fails its checks, or a --from/--only selection that cannot run; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
 }
@@ -71,6 +82,10 @@ type runOptions struct {
 	keepRuns   int
 	keepDays   int
 	quiet      bool
+	list       bool
+	from       string
+	only       listFlag
+	baseURL    string
 }
 
 // multiFlag is a repeatable flag whose values are taken whole: an input's
@@ -104,6 +119,10 @@ func runRun(e *env, args []string) int {
 	fs.IntVar(&o.keepRuns, "keep-runs", 0, "with a state dir: keep the newest `N` runs of each playbook (0 = all)")
 	fs.BoolVar(&o.quiet, "quiet", false, "on a terminal: show one status line, without the steps' output")
 	fs.IntVar(&o.keepDays, "keep-days", 0, "with a state dir: drop runs older than `D` days (0 = never)")
+	fs.BoolVar(&o.list, "list", false, "print the steps with their needs and conditions, and run nothing")
+	fs.StringVar(&o.from, "from", "", "run `STEP` and the steps that depend on it; the others' outputs come from --resume")
+	fs.Var(&o.only, "only", "run just `STEP` (repeatable, or a comma list); the others' outputs come from --resume")
+	fs.StringVar(&o.baseURL, "base-url", "", "the `URL` runs are found under, for run.url and notifications' links ({run_id} is replaced, else /runs/ID is added)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -122,6 +141,14 @@ func runRun(e *env, args []string) int {
 	}
 	if o.keepRuns < 0 || o.keepDays < 0 {
 		return fs.usageError("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", o.keepRuns, o.keepDays)
+	}
+	if o.from != "" && len(o.only) > 0 {
+		return fs.usageError("give --from or --only, not both")
+	}
+	if o.baseURL != "" {
+		if u, err := url.Parse(o.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fs.usageError("--base-url %q: give an http:// or https:// URL, like https://runs.example.com", o.baseURL)
+		}
 	}
 	if o.stateDir == "" {
 		o.stateDir = e.getenv("ARSENAL_STATE_DIR")
@@ -181,6 +208,10 @@ func (r *runner) run() int {
 	}
 	for _, w := range pb.Warnings {
 		fmt.Fprintln(e.stderr, w)
+	}
+	if o.list {
+		writeStepList(e.stdout, pb, e.paletteFor(e.stdout))
+		return ExitOK
 	}
 	var policy *auth.Policy
 	if o.policy != "" {
@@ -312,6 +343,9 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 		Sinks:       runs.Sinks{Report: o.reportPath, JUnit: o.junit, Markdown: o.markdown, HTML: o.html, StepSummary: true},
 		Reads:       map[string]string{"the policy": o.policy, "the audit log": o.auditLog},
 		MaxParallel: o.parallel,
+		BaseURL:     o.baseURL,
+		Selection:   engine.Selection{From: o.from, Only: o.only},
+		Notice:      func(format string, args ...any) { e.errorf(format, args...) },
 	}
 	req.InputText = map[string]string{}
 	for _, kv := range o.inputs {
@@ -338,7 +372,7 @@ func (r *runner) prepareError(err error) int {
 		fmt.Fprintln(e.stderr, pe.Err)
 		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
 		return ExitUsage
-	case "roles", "resume":
+	case "roles", "resume", "selection":
 		return usageError(e, r.c, "%v", pe.Err)
 	case "sinks":
 		fmt.Fprintf(e.stderr, "%v\nnothing ran\n", pe.Err)

@@ -48,12 +48,18 @@ func TestExamplePlaybooksRun(t *testing.T) {
 		"nightly-maintenance.yaml":     {"--role", "admin"},
 		"incident-restart-worker.yaml": {"--role", "admin", "--yes"},
 	}
+	// These need services of their own, which their tests start.
+	ownTest := map[string]bool{"nightly-housekeeping.yaml": true, "incident-service-restart.yaml": true}
 	files, _ := filepath.Glob("../../playbooks/*.yaml")
-	if len(files) != len(cases) {
-		t.Fatalf("playbooks/ has %d playbooks, the test knows %d: add the new one here", len(files), len(cases))
-	}
 	for _, f := range files {
 		name := filepath.Base(f)
+		if ownTest[name] {
+			continue
+		}
+		if _, ok := cases[name]; !ok {
+			t.Errorf("playbooks/%s is new: add it here, or give it a test of its own", name)
+			continue
+		}
 		t.Run(name, func(t *testing.T) {
 			rep := filepath.Join(t.TempDir(), "report.json")
 			args := append([]string{"run", f, "--report", rep}, cases[name]...)

@@ -36,6 +36,9 @@ type Call struct {
 	Scope any
 	// Decision is the authorization decision, recorded in the report.
 	Decision *report.Decision
+	// Retry are the retry settings the step started with: its own, with
+	// those written as ${{ }} evaluated; nil means the step's.
+	Retry *steps.Retry
 
 	run *run
 	env map[string]any // the expression environment, for retry.when/until
@@ -224,7 +227,10 @@ func causeOf(ctx context.Context, err error) error {
 func retry(clock Clock) Middleware {
 	return func(next Handler) Handler {
 		return func(ctx context.Context, c *Call) (map[string]any, error) {
-			r := &c.Step.Retry
+			r := c.Retry
+			if r == nil {
+				r = &c.Step.Retry
+			}
 			for n := 1; ; n++ {
 				out, err := next(ctx, c)
 				if n >= r.Attempts || ctx.Err() != nil {

@@ -175,6 +175,7 @@ const (
 	EventItemFinished    EventKind = "item_finished"
 	EventLog             EventKind = "log"
 	EventRetry           EventKind = "retry"
+	EventRepeat          EventKind = "repeat"
 	EventConfirmAsked    EventKind = "confirm_asked"
 	EventConfirmAnswered EventKind = "confirm_answered"
 	EventRunFinished     EventKind = "run_finished"
@@ -194,19 +195,21 @@ type Event struct {
 	ParentStep  string `json:"parent_step,omitempty"`
 	Playbook    string `json:"playbook,omitempty"`
 	Step        string `json:"step,omitempty"`
-	Section     string `json:"section,omitempty"` // steps, on_failure or finally
-	Name        string `json:"name,omitempty"`
-	Op          string `json:"op,omitempty"`
-	Status      string `json:"status,omitempty"`
-	Reason      string `json:"reason,omitempty"`
-	Items       int    `json:"items,omitempty"` // for a fan-out step: the number of items
-	Index       *int   `json:"index,omitempty"` // for item events, and log and retry events of an item
-	Attempt     int    `json:"attempt,omitempty"`
-	Attempts    int    `json:"attempts,omitempty"`
-	DelayMS     int64  `json:"delay_ms,omitempty"` // retry: the wait before the next attempt
-	DurationMS  int64  `json:"duration_ms,omitempty"`
-	Err         string `json:"error,omitempty"`
-	ErrClass    string `json:"error_class,omitempty"`
+	Section     string `json:"section,omitempty"` // steps, rescue, on_success, on_failure, on_cancel, finally or notify
+	// RescueOf names the step a rescue step's events belong to.
+	RescueOf   string `json:"rescue_of,omitempty"`
+	Name       string `json:"name,omitempty"`
+	Op         string `json:"op,omitempty"`
+	Status     string `json:"status,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	Items      int    `json:"items,omitempty"` // for a fan-out step: the number of items
+	Index      *int   `json:"index,omitempty"` // for item events, and log and retry events of an item
+	Attempt    int    `json:"attempt,omitempty"`
+	Attempts   int    `json:"attempts,omitempty"`
+	DelayMS    int64  `json:"delay_ms,omitempty"` // retry, repeat: the wait before the next attempt
+	DurationMS int64  `json:"duration_ms,omitempty"`
+	Err        string `json:"error,omitempty"`
+	ErrClass   string `json:"error_class,omitempty"`
 	// Stream is stdout or stderr for process output lines; Level the level
 	// of a control.log message.
 	Stream  string `json:"stream,omitempty"`

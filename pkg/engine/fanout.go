@@ -31,18 +31,9 @@ type fan struct {
 // cancels those not yet finished.
 func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerolog.Logger, rec *record) {
 	s := n.step
-	v, err := eval(r.file, s.Foreach, env)
+	list, err := r.items(s, env)
 	if err != nil {
 		rec.setErr(err)
-		return
-	}
-	list, ok := v.([]any)
-	if !ok {
-		rec.setErr(ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %s; it must give a list", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, ops.TypeName(v)))
-		return
-	}
-	if len(list) > steps.MaxForeachItems {
-		rec.setErr(ops.Errorf(ops.ClassValidation, "foreach gave %d items, over the limit of %d (MaxForeachItems)", len(list), steps.MaxForeachItems))
 		return
 	}
 	r.stepStarted(n, len(list))
@@ -131,6 +122,68 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		p.Wait()
 	}
 	f.settle(rec)
+}
+
+// items computes the list a fan-out runs over: its foreach expression's
+// value, or the combinations of its matrix.
+func (r *run) items(s *steps.Step, env map[string]any) ([]any, error) {
+	if m := s.Matrix; m != nil {
+		return r.matrixItems(m, env)
+	}
+	v, err := eval(r.file, s.Foreach, env)
+	if err != nil {
+		return nil, err
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %s; it must give a list", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, ops.TypeName(v))
+	}
+	if len(list) > steps.MaxForeachItems {
+		return nil, ops.Errorf(ops.ClassValidation, "foreach gave %d items, over the limit of %d (MaxForeachItems)", len(list), steps.MaxForeachItems)
+	}
+	return list, nil
+}
+
+// matrixItems evaluates a matrix's axes, include and exclude and expands
+// it.
+func (r *run) matrixItems(m *steps.Matrix, env map[string]any) ([]any, error) {
+	list := func(v *steps.Value, what string) ([]any, error) {
+		if v == nil {
+			return nil, nil
+		}
+		x, err := value(r.file, v, env)
+		if err != nil {
+			return nil, err
+		}
+		l, ok := x.([]any)
+		if !ok {
+			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s gave %s; it must give a list", r.file, v.Pos.Line, v.Pos.Col, what, ops.TypeName(x))
+		}
+		return l, nil
+	}
+	names := make([]string, len(m.Axes))
+	values := make([][]any, len(m.Axes))
+	for i, a := range m.Axes {
+		names[i] = a.Name
+		l, err := list(a.Values, "matrix axis "+a.Name)
+		if err != nil {
+			return nil, err
+		}
+		values[i] = l
+	}
+	include, err := list(m.Include, "matrix.include")
+	if err != nil {
+		return nil, err
+	}
+	exclude, err := list(m.Exclude, "matrix.exclude")
+	if err != nil {
+		return nil, err
+	}
+	items, err := steps.ExpandMatrix(names, values, include, exclude)
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %v", r.file, m.Pos.Line, m.Pos.Col, err)
+	}
+	return items, nil
 }
 
 // settle sums up the items into the step's outcome. The step's attempts

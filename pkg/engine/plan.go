@@ -3,8 +3,11 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,11 +20,13 @@ import (
 // resolved operation, and the call chain. It is immutable and safe for
 // concurrent runs.
 type Plan struct {
-	e        *Engine
-	pb       *steps.Playbook
-	nodes    []*node // every step: steps, on_failure, finally
-	byID     map[string]*node
-	sections [3][]*node
+	e     *Engine
+	pb    *steps.Playbook
+	nodes []*node // every step, in the order of steps.Playbook.AllSteps
+	byID  map[string]*node
+	// sections are the nodes of each section but rescue, by sectionIndex;
+	// rescue nodes hang off the node they rescue.
+	sections [numSections][]*node
 	handler  Handler
 	fpOnce   sync.Once
 	fps      []string // step fingerprints, by node index, for resume
@@ -35,6 +40,35 @@ type node struct {
 	dependents []*node
 	reads      []*node // the steps its expressions read
 	envParam   bool    // the operation takes an env parameter
+	rescue     []*node // the rescue steps of a step of steps
+}
+
+// The sections a run goes through, in order; rescue steps run inside the
+// steps section, after the step they rescue.
+const (
+	secSteps = iota
+	secOnSuccess
+	secOnFailure
+	secOnCancel
+	secFinally
+	secNotify
+	numSections
+)
+
+func sectionIndex(s steps.Section) int {
+	switch s {
+	case steps.SectionOnSuccess:
+		return secOnSuccess
+	case steps.SectionOnFailure:
+		return secOnFailure
+	case steps.SectionOnCancel:
+		return secOnCancel
+	case steps.SectionFinally:
+		return secFinally
+	case steps.SectionNotify:
+		return secNotify
+	}
+	return secSteps
 }
 
 // Plan turns a loaded playbook into a plan.
@@ -46,14 +80,13 @@ func (e *Engine) Plan(pb *steps.Playbook) *Plan {
 		n.envParam = s.Entry.Spec.Param("env") != nil
 		p.nodes = append(p.nodes, n)
 		byID[s.ID] = n
-		switch s.Section {
-		case steps.SectionSteps:
-			p.sections[0] = append(p.sections[0], n)
-		case steps.SectionOnFailure:
-			p.sections[1] = append(p.sections[1], n)
-		default:
-			p.sections[2] = append(p.sections[2], n)
+		if s.Section == steps.SectionRescue {
+			parent := byID[s.RescueOf.ID]
+			parent.rescue = append(parent.rescue, n)
+			continue
 		}
+		i := sectionIndex(s.Section)
+		p.sections[i] = append(p.sections[i], n)
 	}
 	for _, n := range p.nodes {
 		for _, id := range n.step.Needs {
@@ -101,8 +134,18 @@ func stepReads(s *steps.Step) []string {
 	}
 	expr(s.When)
 	expr(s.Foreach)
+	if m := s.Matrix; m != nil {
+		for _, a := range m.Axes {
+			value(a.Values)
+		}
+		value(m.Include)
+		value(m.Exclude)
+	}
 	expr(s.Retry.When)
 	expr(s.Retry.Until)
+	if s.Repeat != nil {
+		expr(s.Repeat.Until)
+	}
 	value(s.Name)
 	value(s.Confirm)
 	value(s.With)
@@ -192,7 +235,23 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 			if s, ok := lookupEnv(in.Env); ok {
 				v, err := in.Parse(s)
 				if err != nil {
-					problems = append(problems, fmt.Sprintf("%s (from $%s): %v", in.Name, in.Env, err))
+					problems = append(problems, fmt.Sprintf("%s (from $%s): %v", in.Name, in.Env, parseProblem(in, err)))
+				} else {
+					out[in.Name] = v
+				}
+				continue
+			}
+		}
+		if in.FromFile != "" {
+			s, found, err := readInputFile(p.pb.Dir, in.FromFile)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s (from_file %s): %v", in.Name, in.FromFile, err))
+				continue
+			}
+			if found {
+				v, err := in.Parse(s)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("%s (from_file %s): %v", in.Name, in.FromFile, parseProblem(in, err)))
 				} else {
 					out[in.Name] = v
 				}
@@ -207,6 +266,9 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 			if in.Env != "" {
 				hint += " or set $" + in.Env
 			}
+			if in.FromFile != "" {
+				hint += " or create " + in.FromFile
+			}
 			problems = append(problems, fmt.Sprintf("%s is required; %s", in.Name, hint))
 		default:
 			out[in.Name] = steps.ZeroValue(in.Type)
@@ -216,6 +278,47 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 		return nil, &InputError{problems}
 	}
 	return out, nil
+}
+
+// parseProblem is what to say about a value that does not fit its input:
+// the parser's message, which quotes the value, unless the input is
+// secret.
+func parseProblem(in *steps.Input, err error) string {
+	if in.Secret {
+		return fmt.Sprintf("the value does not fit this secret %s input (it is not shown)", in.Type)
+	}
+	return err.Error()
+}
+
+// readInputFile reads the value of an input's from_file: path, relative to
+// dir unless absolute. A file that does not exist is not an error (found
+// is false: the input falls back to its default); one that is not a
+// regular file, or is larger than steps.MaxValueSize, is. One trailing
+// line break is dropped, as secret files usually end with one.
+func readInputFile(dir, path string) (value string, found bool, err error) {
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", false, nil
+		}
+		return "", false, fmt.Errorf("cannot read it: %w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "", false, errors.New("not a regular file")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, steps.MaxValueSize+1))
+	if err != nil {
+		return "", false, fmt.Errorf("cannot read it: %w", err)
+	}
+	if len(data) > steps.MaxValueSize {
+		return "", false, fmt.Errorf("the file is over %d bytes (MaxValueSize)", steps.MaxValueSize)
+	}
+	s := strings.TrimSuffix(string(data), "\n")
+	return strings.TrimSuffix(s, "\r"), true, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -97,9 +96,13 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 
 // reuse records a step as succeeded with the resumed run's output.
 func (r *run) reuse(n *node, prev *report.Step) {
+	r.reuseAs(n, prev, "reused from run "+r.o.resume.RunID)
+}
+
+func (r *run) reuseAs(n *node, prev *report.Step, reason string) {
 	rec := r.recs[n.idx]
 	rec.status, rec.reused = report.StatusSucceeded, true
-	rec.reason = "reused from run " + r.o.resume.RunID
+	rec.reason = reason
 	rec.output, rec.items = prev.Output, prev.Items
 	rec.paramsSHA = prev.ParamsSHA256
 	if prev.Items != nil {
@@ -139,20 +142,16 @@ func (r *run) paramsRecord(n *node) string {
 func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
 	s := n.step
 	var data any
-	if s.Foreach == nil {
+	if !s.FanOut() {
 		p, err := r.params(n, env)
 		if err != nil {
 			return "", err
 		}
 		data = map[string]any(p)
 	} else {
-		v, err := eval(r.file, s.Foreach, env)
+		list, err := r.items(s, env)
 		if err != nil {
 			return "", err
-		}
-		list, ok := v.([]any)
-		if !ok {
-			return "", fmt.Errorf("foreach gave %s, not a list", ops.TypeName(v))
 		}
 		items := make([]any, len(list))
 		for i, it := range list {
@@ -202,6 +201,28 @@ func fingerprintOf(s *steps.Step) string {
 		env[e.Name] = valueDef(e.Value)
 	}
 	def["env"] = env
+	// Keys added later enter the definition only when set, so that the
+	// fingerprints recorded before them still match.
+	if r := s.Retry; r.Dynamic() {
+		def["retry_exprs"] = []any{exprDef(r.AttemptsExpr), exprDef(r.DelayExpr), exprDef(r.MaxDelayExpr)}
+	}
+	if rp := s.Repeat; rp != nil {
+		def["repeat"] = []any{exprDef(rp.Until), rp.Every.String(), exprDef(rp.EveryExpr), rp.Timeout.String()}
+	}
+	if m := s.Matrix; m != nil {
+		axes := make([]any, len(m.Axes))
+		for i, a := range m.Axes {
+			axes[i] = []any{a.Name, valueDef(a.Values)}
+		}
+		def["matrix"] = []any{axes, valueDef(m.Include), valueDef(m.Exclude)}
+	}
+	if len(s.Rescue) > 0 {
+		ids := make([]string, len(s.Rescue))
+		for i, x := range s.Rescue {
+			ids[i] = x.ID + "=" + fingerprintOf(x)
+		}
+		def["rescue"] = ids
+	}
 	b, _ := json.Marshal(def)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])

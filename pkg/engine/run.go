@@ -46,8 +46,10 @@ type runOptions struct {
 	// path in them.
 	preflight map[string]*report.Decision
 	prefix    string
-	who       string // who started the run, for the auditor
-	from      string // where they started it from
+	who       string     // who started the run, for the auditor
+	from      string     // where they started it from
+	url       string     // the run's page, for run.url; "" when unknown
+	sel       *Selection // the steps to run, for a partial run; nil = all
 }
 
 // WithCaller records who started the run and from where (a user and host,
@@ -56,6 +58,10 @@ type runOptions struct {
 func WithCaller(who, from string) RunOption {
 	return func(o *runOptions) { o.who, o.from = who, from }
 }
+
+// WithRunURL gives the run the address of its page, for run.url in
+// expressions and the link of notifications.
+func WithRunURL(url string) RunOption { return func(o *runOptions) { o.url = url } }
 
 // WithEnviron sets the host environment the run reads (${{ env.X }}) and
 // passes on to the processes it starts, as KEY=value; without it, the
@@ -159,6 +165,9 @@ type run struct {
 	resumed map[string]*report.Step
 	// digestEnv is the steps section's environment, for paramsRecord.
 	digestEnv map[string]any
+	// chosen are the steps a partial run selected, by node index; nil
+	// when the run runs every step.
+	chosen map[int]bool
 }
 
 // record is what the run learns about one step.
@@ -189,6 +198,12 @@ type record struct {
 	cutOutputs int
 	cutBytes   int64
 	paramsSHA  string // the parameter digest, once known (see paramsRecord)
+	// rescued is set when the step failed and its rescue steps all
+	// succeeded.
+	rescued bool
+	// settings are the step's retry and repeat settings, computed when it
+	// starts.
+	settings *settings
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs
@@ -201,12 +216,22 @@ func (p *Plan) Run(ctx context.Context, inputs map[string]any, opts ...RunOption
 	for _, f := range opts {
 		f(&o)
 	}
-	in, err := p.ResolveInputs(inputs, nil)
+	environ, err := p.Environ(o.environ)
+	if err != nil {
+		return nil, err
+	}
+	o.environ = environ
+	in, err := p.ResolveInputs(inputs, lookupIn(environ))
 	if err != nil {
 		return nil, err
 	}
 	r := p.newRun(in, o)
 	defer r.logw.Close()
+	if o.sel != nil {
+		if r.chosen, err = p.selected(o.sel); err != nil {
+			return nil, err
+		}
+	}
 	return r.execute(ctx), nil
 }
 
@@ -245,7 +270,11 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 	}
 	r.budget = newOutputBudget(p.e.outputBudget)
 	r.waiting = make([]int, len(p.nodes))
-	r.sem = make(chan struct{}, p.e.maxParallel)
+	parallel := p.e.maxParallel
+	if m := p.pb.MaxParallel; m > 0 {
+		parallel = min(parallel, m)
+	}
+	r.sem = make(chan struct{}, parallel)
 	return r
 }
 
@@ -278,8 +307,14 @@ func (r *run) authorizer() Authorizer {
 	return r.p.e.authorizer
 }
 
-// baseEnv is the expression environment of a phase of the run.
+// baseEnv is the expression environment of a phase of the run. Once the
+// steps are done (status is not running), run.failed_steps lists those
+// that failed.
 func (r *run) baseEnv(status string) map[string]any {
+	failed := []any{}
+	if status != "running" {
+		failed = r.failedSteps()
+	}
 	return map[string]any{
 		steps.EnvInputs: r.inputs,
 		steps.EnvVars:   r.vars,
@@ -287,7 +322,8 @@ func (r *run) baseEnv(status string) map[string]any {
 		steps.EnvSteps:  r.states,
 		steps.EnvRun: map[string]any{
 			"id": r.id, "playbook": r.p.pb.Name, "status": status,
-			"started_at": r.start.UTC().Format(time.RFC3339),
+			"started_at":   r.start.UTC().Format(time.RFC3339),
+			"failed_steps": failed, "url": r.o.url,
 		},
 	}
 }
@@ -307,26 +343,37 @@ func (r *run) execute(parent context.Context) *report.Report {
 	r.vars = map[string]any{}
 	setupErr := r.setup()
 	if setupErr == nil {
-		r.runSection(ctx, r.p.sections[0], r.baseEnv("running"))
+		r.runSection(ctx, r.p.sections[secSteps], r.baseEnv("running"))
 	} else {
-		for _, n := range r.p.sections[0] {
-			r.decided(n, report.StatusSkipped, "not run: the run could not start", nil, true)
-		}
+		r.skipAll(r.p.sections[secSteps], "not run: the run could not start", true)
 	}
 	status, runErr := r.mainStatus(ctx, setupErr)
 
 	hctx, stop := r.handlerContext(parent, ctx)
 	defer stop()
-	if status == report.StatusFailed {
-		r.runSection(hctx, r.p.sections[1], r.baseEnv(string(status)))
-	} else {
-		for _, n := range r.p.sections[1] {
-			r.decided(n, report.StatusSkipped, "the run did not fail", nil, false)
+	henv := r.baseEnv(string(status))
+	for _, h := range []struct {
+		sec  int
+		when report.Status
+		not  string
+	}{
+		{secOnSuccess, report.StatusSucceeded, "the run did not succeed"},
+		{secOnFailure, report.StatusFailed, "the run did not fail"},
+		{secOnCancel, report.StatusCancelled, "the run was not cancelled"},
+	} {
+		if status == h.when {
+			r.runSection(hctx, r.p.sections[h.sec], henv)
+		} else {
+			r.skipAll(r.p.sections[h.sec], h.not, false)
 		}
 	}
-	r.runSection(hctx, r.p.sections[2], r.baseEnv(string(status)))
+	r.runSection(hctx, r.p.sections[secFinally], henv)
 	if status == report.StatusSucceeded {
-		if n := r.firstFailure(r.p.sections[2]); n != nil {
+		n := r.firstFailure(r.p.sections[secOnSuccess])
+		if n == nil {
+			n = r.firstFailure(r.p.sections[secFinally])
+		}
+		if n != nil {
 			status, runErr = report.StatusFailed, r.stepFailure(n)
 		}
 	}
@@ -347,6 +394,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 			status, runErr = report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause))
 		}
 	}
+	r.notify(hctx, status)
 	return r.finish(status, runErr)
 }
 
@@ -486,9 +534,9 @@ func (r *run) mainStatus(ctx context.Context, setupErr error) (report.Status, *r
 // cancelled (which continue_on_error does not excuse).
 func (r *run) firstFailure(nodes []*node) *node {
 	for _, n := range nodes {
-		switch r.recs[n.idx].status {
+		switch rec := r.recs[n.idx]; rec.status {
 		case report.StatusFailed:
-			if !n.step.ContinueOnError {
+			if !n.step.ContinueOnError && !rec.rescued {
 				return n
 			}
 		case report.StatusDenied, report.StatusCancelled:
@@ -507,6 +555,12 @@ func (r *run) stepFailure(n *node) *report.Error {
 	if rec.err != nil {
 		e.Class = rec.err.Class
 		e.Message += ": " + rec.err.Message
+	}
+	if f := r.firstFailure(n.rescue); f != nil && rec.status == report.StatusFailed {
+		e.Message += fmt.Sprintf("; its rescue did not recover it: step %s %s", f.step.ID, r.recs[f.idx].status)
+		if fe := r.recs[f.idx].err; fe != nil {
+			e.Message += ": " + fe.Message
+		}
 	}
 	return e
 }

@@ -30,6 +30,7 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 			n := ready[0]
 			ready = ready[1:]
 			if r.settle(ctx, n, env) {
+				r.rescue(ctx, n, env)
 				finished++
 				ready = r.release(n, ready)
 				continue
@@ -41,6 +42,7 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 				r.sem <- struct{}{}
 				r.runStep(ctx, n, env)
 				<-r.sem
+				r.rescue(ctx, n, env)
 				finished++
 				ready = r.release(n, ready)
 				continue
@@ -50,6 +52,9 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 				r.sem <- struct{}{}
 				r.runStep(ctx, n, env)
 				<-r.sem
+				// The rescue steps take their own slots: holding this one
+				// while they wait for theirs could leave none.
+				r.rescue(ctx, n, env)
 				done <- n
 			}()
 		}
@@ -77,17 +82,44 @@ func (r *run) release(n *node, ready []*node) []*node {
 	return ready
 }
 
-// settle decides the outcome of a step that will not run: one whose needs
-// did not all succeed, or any step once the run is cancelled. It reports
-// whether it did.
+// rescue runs the rescue steps of n when it failed, as a section of their
+// own, before n's dependents are released; when none of them fails, n is
+// rescued: its failure no longer blocks its dependents nor fails the run.
+// When n did not fail, its rescue steps are skipped.
+func (r *run) rescue(ctx context.Context, n *node, env map[string]any) {
+	if len(n.rescue) == 0 {
+		return
+	}
+	rec := r.recs[n.idx]
+	if rec.status != report.StatusFailed {
+		r.skipAll(n.rescue, fmt.Sprintf("%s did not fail", n.step.ID), false)
+		return
+	}
+	r.runSection(ctx, n.rescue, env)
+	if r.firstFailure(n.rescue) == nil {
+		rec.rescued = true
+		r.states[n.step.ID].Rescued = true
+		r.log.Info().Str("step", n.step.ID).Msg("step rescued")
+	}
+}
+
+// settle decides the outcome of a step that will not run: one reused from
+// a resumed run or left out of a partial run, one whose needs did not all
+// succeed, or any step once the run is cancelled. It reports whether it
+// did.
 func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
-	if prev := r.reusable(n, env); prev != nil {
+	if r.unselected(n) {
+		return true
+	}
+	// A partial run runs what it selects, even steps that succeeded in
+	// the run it resumes.
+	if prev := r.reusable(n, env); prev != nil && r.chosen == nil {
 		r.reuse(n, prev)
 		return true
 	}
 	for _, need := range n.needs {
 		rec := r.recs[need.idx]
-		if met(rec, need.step.ContinueOnError) {
+		if met(rec, need.step.ContinueOnError || rec.rescued) {
 			continue
 		}
 		why := "was " + string(rec.status)
@@ -125,7 +157,7 @@ func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
 
 // met reports whether a finished need lets its dependents run: it
 // succeeded, was skipped by its own condition, or failed with
-// continue_on_error. A denied, declined or cancelled need never does:
+// continue_on_error (or was rescued, which its caller says the same way). A denied, declined or cancelled need never does:
 // continue_on_error excuses failures, not refusals.
 func met(rec *record, continueOnError bool) bool {
 	switch rec.status {

@@ -54,14 +54,20 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 			rec.name = Stringify(v)
 		}
 	}
-	if s.Foreach == nil {
+	if !s.FanOut() {
 		r.stepStarted(n, 0) // a fan-out announces itself with its item count
 	}
 	log.Debug().Msg("step started")
+	set, err := r.settingsOf(s, env)
+	if err != nil {
+		rec.setErr(err)
+		return
+	}
+	rec.settings = set
 	if s.Confirm != nil && !r.confirm(ctx, n, env, rec) {
 		return
 	}
-	if s.Foreach != nil {
+	if s.FanOut() {
 		r.fanout(ctx, n, env, log, rec)
 		return
 	}
@@ -93,7 +99,15 @@ func (r *run) stepStarted(n *node, items int) {
 		return
 	}
 	rec.announced = true
-	r.emit(Event{Kind: EventStepStarted, Step: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section), Items: items})
+	r.emit(Event{Kind: EventStepStarted, Step: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section), RescueOf: rescueOf(n.step), Items: items})
+}
+
+// rescueOf names the step a rescue step rescues; "" for other steps.
+func rescueOf(s *steps.Step) string {
+	if s.RescueOf == nil {
+		return ""
+	}
+	return s.RescueOf.ID
 }
 
 // stepFinished emits a step's step_finished event.
@@ -102,7 +116,7 @@ func (r *run) stepFinished(n *node) {
 		return
 	}
 	rec := r.recs[n.idx]
-	ev := Event{Kind: EventStepFinished, Step: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
+	ev := Event{Kind: EventStepFinished, Step: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section), RescueOf: rescueOf(n.step),
 		Status: string(rec.status), Reason: r.red.String(rec.reason), Attempts: rec.tries, DurationMS: rec.dur.Milliseconds(), Items: len(rec.items)}
 	if rec.err != nil {
 		ev.Err, ev.ErrClass = r.errMsg(rec.err), rec.err.Class
@@ -176,6 +190,7 @@ func (r *run) publish(n *node) {
 	st.Attempts = rec.tries
 	st.Duration = rec.dur.Seconds()
 	st.Reason = rec.reason
+	st.Rescued = rec.rescued
 	if rec.err != nil {
 		st.Error = steps.ErrorState{Class: rec.err.Class, Message: rec.err.Message}
 	}
@@ -201,6 +216,20 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 		return nil, c, err
 	}
 	c.Params = params
+	if set := r.recs[n.idx].settings; set != nil {
+		c.Retry = &set.retry
+		if s.Repeat != nil {
+			out, err := r.repeat(ctx, c, set)
+			return out, c, err
+		}
+	}
+	out, err := r.once(ctx, c)
+	return out, c, err
+}
+
+// once sends a call down the chain once (with its retries) and audits it.
+func (r *run) once(ctx context.Context, c *Call) (map[string]any, error) {
+	s := c.Step
 	start := r.p.e.clock.Now()
 	out, err := r.p.handler(ctx, c)
 	if a := r.p.e.auditor; a != nil && !errors.Is(err, errDryRun) {
@@ -216,7 +245,7 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 			}
 		}
 	}
-	return out, c, err
+	return out, err
 }
 
 // params computes a call's parameters: the literal ones checked at load, or

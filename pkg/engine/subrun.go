@@ -79,14 +79,21 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if err != nil {
 		return nil, ops.WithClass(subLoadClass(err), err)
 	}
-	in, err := plan.ResolveInputs(p.Map("inputs"), nil)
-	if err != nil {
-		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("playbook.run %s: %w", path, err))
-	}
 	var o runOptions
 	if parent != nil {
 		o = parent.o
-		o.id, o.parent, o.resume = "", parent.id, nil
+	}
+	environ, err := plan.Environ(o.environ)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("playbook.run %s: %w", path, err))
+	}
+	o.environ = environ
+	in, err := plan.ResolveInputs(p.Map("inputs"), lookupIn(environ))
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("playbook.run %s: %w", path, err))
+	}
+	if parent != nil {
+		o.id, o.parent, o.resume, o.sel = "", parent.id, nil, nil
 		o.parentStep = call.Step
 		id, _, _ := strings.Cut(call.Step, "[")
 		o.prefix = parent.o.prefix + id + "/"

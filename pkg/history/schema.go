@@ -101,6 +101,9 @@ var migrations = []string{
 		decided_at INTEGER NOT NULL,
 		PRIMARY KEY (slot, playbook)
 	) WITHOUT ROWID;`,
+
+	// 5: concurrency groups (concurrency.go).
+	migrationConcurrency,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

@@ -41,12 +41,24 @@ func isControl(r rune) bool {
 func excerpt(s string, limit int) string { return CapString(plainText(s), limit) }
 
 // stepLabel names a step the way people see it: the id, prefixed with its
-// section for on_failure and finally handlers.
+// section for the handler sections, and with the step it rescues for a
+// rescue step.
 func stepLabel(s *Step) string {
+	if s.RescueOf != "" {
+		return s.RescueOf + "/rescue/" + s.ID
+	}
 	if s.Section != "" && s.Section != "steps" {
 		return s.Section + "/" + s.ID
 	}
 	return s.ID
+}
+
+// rescuedNote adds to a step's note that its failure was rescued.
+func rescuedNote(s *Step, note string) string {
+	if !s.Rescued {
+		return note
+	}
+	return "rescued" + trimNote(note)
 }
 
 // itemLabel names one fan-out item: the step label and the item's index.

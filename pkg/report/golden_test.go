@@ -16,9 +16,10 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 // goldenInputs are the reports the golden files are rendered from: a clean
 // run, a failure with retries and handlers, a fan-out with a failed and
-// cancelled items, and a dry run with denied, skipped and cancelled steps.
+// cancelled items, a dry run with denied, skipped and cancelled steps, and
+// a run with rescued and unrescued steps, outcome handlers and a notify.
 // Their secrets are already masked as the engine masks them.
-var goldenInputs = []string{"success", "failure-retries", "fanout-cancelled", "skipped-denied"}
+var goldenInputs = []string{"success", "failure-retries", "fanout-cancelled", "skipped-denied", "rescue-handlers"}
 
 // goldenStart is where normalise moves every run's start.
 var goldenStart = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)

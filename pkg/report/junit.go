@@ -163,6 +163,9 @@ func stepCase(r *Report, s *Step) junitCase {
 	if s.Reused {
 		out.WriteString("reused: output taken from the resumed run\n")
 	}
+	if s.Rescued {
+		out.WriteString("rescued: it failed, and its rescue steps recovered the run\n")
+	}
 	if len(s.Items) > 0 {
 		fmt.Fprintf(&out, "items: %s\n", itemSummary(s.Items))
 	}

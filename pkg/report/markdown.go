@@ -73,6 +73,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		if s.Reused {
 			note = strings.TrimPrefix(note+"; reused from the earlier run", "; ")
 		}
+		note = rescuedNote(s, note)
 		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdCell(note, mdCellLimit))
 	}
 	b.WriteString("\n")

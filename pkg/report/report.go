@@ -88,6 +88,11 @@ type Step struct {
 	ItemCounts map[Status]int `json:"item_counts,omitempty"`
 	// Cut says what the step's record lost to the run's limits.
 	Cut *Cut `json:"cut,omitempty"`
+	// Rescued is set on a step that failed when its rescue steps all
+	// succeeded: its failure did not stop the run.
+	Rescued bool `json:"rescued,omitempty"`
+	// RescueOf names the step a rescue step (section rescue) belongs to.
+	RescueOf string `json:"rescue_of,omitempty"`
 	// Reused is set on a resumed run for a step whose recorded output was
 	// taken from the earlier run instead of executing it again.
 	Reused bool `json:"reused,omitempty"`

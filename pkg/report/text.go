@@ -51,10 +51,8 @@ func WriteText(w io.Writer, r *Report) error {
 		if len(s.Items) > 0 {
 			note = itemSummary(s.Items) + trimNote(note)
 		}
-		id := s.ID
-		if s.Section != "steps" && s.Section != "" {
-			id = s.Section + "/" + s.ID
-		}
+		note = rescuedNote(&s, note)
+		id := stepLabel(&s)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), FormatMS(s.DurationMS), s.Attempts, clip(cell(note), 100))
 	}
 	tw.Flush()

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -79,7 +80,7 @@ func checkGrammar(t *testing.T, evs []Event) map[string]string {
 				label = p + "/" + ev.Step
 			}
 			out[label] = ev.Status
-		case engine.EventItemStarted, engine.EventItemFinished, engine.EventLog, engine.EventRetry, engine.EventConfirmAsked, engine.EventConfirmAnswered:
+		case engine.EventItemStarted, engine.EventItemFinished, engine.EventLog, engine.EventRetry, engine.EventRepeat, engine.EventConfirmAsked, engine.EventConfirmAnswered:
 			if ev.Step != "" && (st.started != 1 || st.finished != 0) {
 				t.Errorf("%s event of step %s outside its started/finished", ev.Kind, sk)
 			}
@@ -358,5 +359,92 @@ func TestSlowAndPanickingSubscribers(t *testing.T) {
 	}
 	if panicked.Load() == nil {
 		t.Error("the panicking observer's panic was not reported")
+	}
+}
+
+// TestEventGrammarOfRescueHandlersNotify checks the grammar over rescue
+// steps (after the step they rescue has finished, before its dependents
+// start), the outcome handlers, repeat and matrix steps and notify
+// entries: each step has exactly one step_started and one step_finished.
+func TestEventGrammarOfRescueHandlersNotify(t *testing.T) {
+	reg := newRegistry(t)
+	var sent atomic.Int32
+	// A stand-in that counts, in place of the real one where it is built
+	// in.
+	reg.Unregister("notify.webhook")
+	reg.MustRegister(ops.Spec{Name: "notify.webhook", Risk: ops.RiskWrite, Params: []ops.Param{
+		{Name: "url", Type: ops.TypeString, Required: true}, {Name: "text", Type: ops.TypeString, Required: true},
+	}}, ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
+		sent.Add(1)
+		return map[string]any{"status": 200}, nil
+	}))
+	m := newManager(t, Config{Registry: reg}, Limits{})
+	h, err := m.Start(context.Background(), Request{Path: writePlaybook(t, `version: 1
+name: grammar
+steps:
+  - id: deploy
+    op: control.fail
+    rescue:
+      - {id: rollback, op: control.log, with: {message: rolling back}}
+      - {id: undo, op: control.noop}
+  - id: poll
+    op: control.set
+    with: {n: 1}
+    repeat: {until: attempt >= 3, every: 1ms, timeout: 1m}
+  - id: grid
+    op: control.log
+    foreach: {matrix: {a: [1, 2], b: [x]}}
+    with: {message: "${{ item.a }}${{ item.b }}"}
+  - id: fine
+    op: control.noop
+    rescue: [{id: unused, op: control.noop}]
+  - {id: broken, op: control.fail}
+on_success:
+  - {id: yay, op: control.noop}
+on_failure:
+  - {id: page, op: control.log, with: {message: "${{ join(run.failed_steps, ',') }}"}}
+on_cancel:
+  - {id: cancelled, op: control.noop}
+finally:
+  - {id: tidy, op: control.noop}
+notify:
+  - {on: [failure], webhook: {url: "http://127.0.0.1:9/hook"}}
+  - {id: quiet, on: [success], webhook: {url: "http://127.0.0.1:9/hook"}}
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := collect(t, h)
+	got := checkGrammar(t, evs)
+	want := map[string]string{
+		"deploy": "failed", "rollback": "succeeded", "undo": "succeeded", "poll": "succeeded", "grid": "succeeded",
+		"fine": "succeeded", "unused": "skipped", "broken": "failed", "yay": "skipped", "page": "succeeded",
+		"cancelled": "skipped", "tidy": "succeeded", "notify_1": "succeeded", "quiet": "skipped",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("step outcomes (-want +got):\n%s", diff)
+	}
+	if n := countKind(evs, engine.EventRepeat, "poll"); n != 2 {
+		t.Errorf("%d repeat events for poll, want 2", n)
+	}
+	if n := sent.Load(); n != 1 {
+		t.Errorf("%d notifications sent, want 1", n)
+	}
+	// The rescue steps come after deploy has finished and before poll,
+	// which needs deploy, starts; their events name the step they rescue.
+	order := map[string]int{}
+	for i, ev := range evs {
+		if ev.Kind == engine.EventStepStarted || ev.Kind == engine.EventStepFinished {
+			order[string(ev.Kind)+":"+ev.Step] = i
+		}
+		if ev.Step == "rollback" && ev.Kind == engine.EventStepStarted && (ev.RescueOf != "deploy" || ev.Section != "rescue") {
+			t.Errorf("rollback's step_started: rescue_of %q, section %q", ev.RescueOf, ev.Section)
+		}
+	}
+	if !(order["step_finished:deploy"] < order["step_started:rollback"] && order["step_finished:undo"] < order["step_started:poll"]) {
+		t.Errorf("rescue steps out of place: %v", order)
+	}
+	if !(order["step_finished:tidy"] < order["step_started:notify_1"]) {
+		t.Errorf("notify ran before finally ended: %v", order)
 	}
 }

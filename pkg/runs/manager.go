@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // Errors of Manager.Start that a front end reports as such (the API answers
@@ -108,11 +109,20 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 		return nil, ErrShuttingDown
 	}
 	immediate := false
+	// A run with a concurrency group waits for its group before it takes
+	// a slot, so that runs waiting for a busy group leave the slots to
+	// others.
+	var free chan struct{}
+	if p.group == "" {
+		free = m.slots
+	}
 	select {
-	case m.slots <- struct{}{}:
+	case free <- struct{}{}:
 		immediate = true
 	default:
-		if m.queued >= m.maxQ {
+		// A run with a group is queued even when a slot is free; the
+		// limit counts it only when it would have to wait for a slot.
+		if m.queued >= m.maxQ && (p.group == "" || len(m.slots) == cap(m.slots)) {
 			m.mu.Unlock()
 			p.release()
 			return nil, fmt.Errorf("%w (%d running, %d waiting)", ErrQueueFull, cap(m.slots), m.queued)
@@ -130,6 +140,26 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 	defer m.wg.Done()
 	defer m.forget(h)
+	// The run's concurrency group is given up before the run is seen to
+	// end, so that a run started once Wait returns finds it free.
+	var hold *groupHold
+	end := func(rep *report.Report, err error) {
+		if hold != nil {
+			hold.release()
+		}
+		h.end(rep, err)
+	}
+	if p.group != "" {
+		var rep *report.Report
+		if hold, rep = m.svc.acquireGroup(h, p, m.closed); hold == nil {
+			m.mu.Lock()
+			m.queued--
+			m.mu.Unlock()
+			p.release()
+			end(rep, nil)
+			return
+		}
+	}
 	if !haveSlot {
 		select {
 		case m.slots <- struct{}{}:
@@ -141,28 +171,28 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 			m.queued--
 			m.mu.Unlock()
 			p.release()
-			h.end(m.svc.neverRan(p, h, "the service shut down before the run started"), nil)
+			end(m.svc.neverRan(p, h, "the service shut down before the run started"), nil)
 			return
 		case <-h.cancelled:
 			m.mu.Lock()
 			m.queued--
 			m.mu.Unlock()
 			p.release()
-			h.end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+			end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
 			return
 		}
 	}
 	defer func() { <-m.slots }()
 	select {
 	case <-h.cancelled:
-		h.end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+		end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
 		return
 	default:
 	}
 	h.state.Store(StateRunning)
 	ctx := h.bind(m.ctx)
 	rep, err := m.svc.execute(ctx, p, h)
-	h.end(rep, err)
+	end(rep, err)
 }
 
 func (m *Manager) forget(h *Handle) {

@@ -104,6 +104,28 @@ type Request struct {
 	// oneShot marks an executed operation: no live history rows, no event
 	// replay, no report file; history records it in a batch at its end.
 	oneShot bool
+	// BaseURL, when set, is where the run's page is found: the run's link
+	// (run.url, and the link of notifications) is BaseURL with {run_id}
+	// replaced by the run's id, or, without {run_id} in it, BaseURL
+	// followed by /runs/RUN_ID.
+	BaseURL string
+	// Selection runs part of the playbook (--from, --only); the zero
+	// value runs all of it. See engine.Selection.
+	Selection engine.Selection
+	// Notice receives what the run waits for before it starts (its
+	// concurrency group); nil discards it.
+	Notice func(format string, args ...any)
+}
+
+// RunLink is the link of run id under base; see Request.BaseURL.
+func RunLink(base, id string) string {
+	if base == "" {
+		return ""
+	}
+	if strings.Contains(base, "{run_id}") {
+		return strings.ReplaceAll(base, "{run_id}", id)
+	}
+	return strings.TrimRight(base, "/") + "/runs/" + id
 }
 
 // Env is the environment a run may read: ${{ env.X }}, the environment of
@@ -156,6 +178,23 @@ func (a AllowEnv) from() Env {
 	}
 	return a.From
 }
+
+// listEnv is an environment given as KEY=value entries, the last entry of
+// a name winning.
+type listEnv []string
+
+// LookupEnv implements Env.
+func (l listEnv) LookupEnv(name string) (string, bool) {
+	for i := len(l) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(l[i], "="); ok && k == name {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Environ implements Env.
+func (l listEnv) Environ() []string { return l }
 
 // MapEnv is a fixed environment, for tests and embedders.
 type MapEnv map[string]string

@@ -51,12 +51,19 @@ type Config struct {
 	// Warn receives problems that do not stop a run (history or a sink
 	// that failed); nil discards them.
 	Warn func(format string, args ...any)
+	// LockDir holds the lock files of concurrency groups when there is no
+	// state dir; default a directory of the user's under the temporary
+	// directory. Processes that share it (or the state dir) keep runs of
+	// one group apart.
+	LockDir string
 }
 
 // Service runs requests. It is safe for concurrent use.
 type Service struct {
 	cfg   Config
 	store *history.Store
+	// groups keeps the concurrency groups: in the store, or in lock files.
+	groups groupBackend
 	// key signs reports and verifies resumed ones; nil without a usable
 	// state dir key, and keyErr says why.
 	key    []byte
@@ -100,6 +107,13 @@ func NewService(cfg Config) (*Service, error) {
 		}
 		s.key = key
 		s.rec = newRecorder(s)
+		s.groups = storeGroups{store}
+	} else {
+		dir := cfg.LockDir
+		if dir == "" {
+			dir = defaultLockDir()
+		}
+		s.groups = fileGroups{dir: dir}
 	}
 	return s, nil
 }
@@ -162,6 +176,9 @@ type prepared struct {
 	sinks     []sink
 	// refusal explains a grant refused for this run (see Handle.Refusal).
 	refusal string
+	// group is the run's concurrency group, "" when it has none (or is a
+	// dry run, which changes nothing and waits for no one).
+	group string
 }
 
 func (p *prepared) release() {}
@@ -203,6 +220,13 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
 	}
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
+	// The playbook's env files join the environment here, so that inputs
+	// with env: or from_env: read them too.
+	environ, err := plan.Environ(env.Environ())
+	if err != nil {
+		return nil, &PrepareError{Field: "playbook", Err: err}
+	}
+	env = listEnv(environ)
 	var res *resumed
 	switch {
 	case req.ResumeFrom != "":
@@ -212,7 +236,16 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	case req.Resume != nil:
 		res = &resumed{rep: req.Resume, file: "the report given", why: "it was not read from the state dir"}
 	}
-	if res != nil {
+	switch {
+	case !req.Selection.IsZero():
+		var prev *report.Report
+		if res != nil {
+			prev = res.rep
+		}
+		if err := plan.CheckPartial(req.Selection, prev, req.Force); err != nil {
+			return nil, &PrepareError{Field: "selection", Err: err}
+		}
+	case res != nil:
 		if err := plan.CheckResume(res.rep, req.Force); err != nil {
 			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
 		}
@@ -245,6 +278,15 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	}
 	if err := checkSinks(given, s.readFiles(req, pb.File, p.decisions)); err != nil {
 		return nil, &PrepareError{Field: "sinks", Err: err}
+	}
+	if !req.DryRun {
+		group, ok, err := plan.ConcurrencyGroup(inputs, environ)
+		if err != nil {
+			return nil, &PrepareError{Field: "inputs", Err: err}
+		}
+		if ok {
+			p.group = group
+		}
 	}
 	return p, nil
 }
@@ -327,6 +369,12 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if p.res != nil {
 		runOpts = append(runOpts, engine.Resume(p.res.rep))
 	}
+	if !req.Selection.IsZero() {
+		runOpts = append(runOpts, engine.WithSelection(req.Selection))
+	}
+	if link := RunLink(req.BaseURL, p.runID); link != "" {
+		runOpts = append(runOpts, engine.WithRunURL(link))
+	}
 	if s.store != nil && !req.oneShot {
 		run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: roles,
 			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
@@ -393,6 +441,12 @@ func slotOf(c Caller) *time.Time {
 // neverRan is the report of a queued run that was cancelled before it
 // started.
 func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
+	return s.neverRanAs(p, h, ops.ClassCancelled, why)
+}
+
+// neverRanAs is the report of a run that did not start, for a reason of
+// class: cancelled (status cancelled), or a fault (status failed).
+func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why string) *report.Report {
 	pb := p.plan.Playbook()
 	now := time.Now()
 	rep := &report.Report{
@@ -400,7 +454,10 @@ func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
 		Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
 		Roles:    p.req.Caller.Roles, Inputs: map[string]any{}, Status: report.StatusCancelled,
 		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
-		Error: &report.Error{Class: string(ops.ClassCancelled), Message: why},
+		Error: &report.Error{Class: string(class), Message: why},
+	}
+	if class != ops.ClassCancelled {
+		rep.Status = report.StatusFailed
 	}
 	publishRecord(h.stream, rep)
 	s.finishRun(rep, p, h)

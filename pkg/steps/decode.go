@@ -23,9 +23,9 @@ var (
 // MaxDuration is the longest duration a playbook may write.
 const MaxDuration = 31 * 24 * time.Hour
 
-var topKeys = []string{"version", "name", "description", "timeout", "inputs", "vars", "env", "schedule", "steps", "on_failure", "finally", "outputs"}
+var topKeys = []string{"version", "name", "description", "timeout", "inputs", "vars", "env", "env_file", "schedule", "max_parallel", "concurrency", "steps", "on_success", "on_failure", "on_cancel", "finally", "notify", "outputs"}
 
-var inputKeys = []string{"type", "default", "description", "required", "secret", "env", "enum", "min", "max", "pattern"}
+var inputKeys = []string{"type", "default", "description", "required", "secret", "env", "from_env", "from_file", "enum", "min", "max", "pattern"}
 
 // loader decodes one playbook file. Expressions are collected while
 // decoding and compiled once the step graph is known.
@@ -50,14 +50,16 @@ type pendingExpr struct {
 	off   int // byte offset of the source inside the node's value
 	scope scope
 	step  *Step
-	varAt int  // for vars: the index of the var being defined
-	list  bool // foreach: the result must be a list
+	varAt int    // for vars: the index of the var being defined
+	list  bool   // foreach: the result must be a list
+	want  string // retry and repeat settings: the kind of value (wantInteger, wantDuration)
+	what  string // what the expression is, for list and setting messages; "" = foreach
 }
 
 func (l *loader) decodeTop(root *yaml.Node) {
 	pb := l.pb
 	var versionSeen, nameSeen, stepsSeen bool
-	var stepsNode, onFailNode, finallyNode, varsNode, envNode, outputsNode *yaml.Node
+	var stepsNode, onSuccessNode, onFailNode, onCancelNode, finallyNode, notifyNode, varsNode, envNode, outputsNode, concNode *yaml.Node
 	ok := yamlx.Fields(root, "the playbook", topKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
@@ -86,15 +88,27 @@ func (l *loader) decodeTop(root *yaml.Node) {
 			varsNode = v
 		case "env":
 			envNode = v
+		case "env_file":
+			l.decodeEnvFiles(v)
 		case "schedule":
 			l.decodeSchedule(v)
+		case "max_parallel":
+			pb.MaxParallel, _ = yamlx.Int(v, "max_parallel", 1, MaxConcurrency, l.d)
+		case "concurrency":
+			concNode = v
 		case "steps":
 			stepsSeen = true
 			stepsNode = v
+		case "on_success":
+			onSuccessNode = v
 		case "on_failure":
 			onFailNode = v
+		case "on_cancel":
+			onCancelNode = v
 		case "finally":
 			finallyNode = v
+		case "notify":
+			notifyNode = v
 		case "outputs":
 			outputsNode = v
 		}
@@ -118,9 +132,17 @@ func (l *loader) decodeTop(root *yaml.Node) {
 	if envNode != nil {
 		pb.Env = l.envVars(envNode, "env", nil)
 	}
+	if concNode != nil {
+		l.decodeConcurrency(concNode)
+	}
 	pb.Steps = l.decodeSteps(stepsNode, SectionSteps, stepsSeen)
+	pb.OnSuccess = l.decodeSteps(onSuccessNode, SectionOnSuccess, false)
 	pb.OnFailure = l.decodeSteps(onFailNode, SectionOnFailure, false)
+	pb.OnCancel = l.decodeSteps(onCancelNode, SectionOnCancel, false)
 	pb.Finally = l.decodeSteps(finallyNode, SectionFinally, false)
+	if notifyNode != nil {
+		l.decodeNotify(notifyNode)
+	}
 	if outputsNode != nil {
 		l.decodeOutputs(outputsNode)
 	}
@@ -142,6 +164,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 		}
 		in := &Input{Name: p.Key, Pos: yamlx.PosOf(p.K), Type: InputString}
 		var defNode *yaml.Node
+		envKey := ""
 		limits := map[string]*yaml.Node{}
 		yamlx.Fields(p.V, "input "+p.Key, inputKeys, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
@@ -160,12 +183,26 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 				in.Required, _ = yamlx.Bool(v, "required", l.d)
 			case "secret":
 				in.Secret, _ = yamlx.Bool(v, "secret", l.d)
-			case "env":
-				if s, ok := yamlx.Str(v, "env", l.d); ok {
+			case "env", "from_env":
+				if s, ok := yamlx.Str(v, key, l.d); ok {
 					if !envNameRE.MatchString(s) {
-						l.d.Add(yamlx.PosOf(v), "env %q is not a valid environment variable name", s)
+						l.d.Add(yamlx.PosOf(v), "%s %q is not a valid environment variable name", key, s)
 					}
+					if envKey != "" {
+						l.d.Add(yamlx.PosOf(k), "input %s has both %s and %s, which mean the same; keep one", p.Key, envKey, key)
+					}
+					envKey = key
 					in.Env = s
+				}
+			case "from_file":
+				if s, ok := yamlx.Str(v, "from_file", l.d); ok {
+					switch {
+					case strings.TrimSpace(s) == "":
+						l.d.Add(yamlx.PosOf(v), "from_file is empty; give the path of a file holding the value")
+					case strings.Contains(s, "${{"):
+						l.d.Add(yamlx.PosOf(v), "from_file is a path, not interpolated; write it literally")
+					}
+					in.FromFile = s
 				}
 			case "enum", "min", "max", "pattern":
 				limits[key] = v

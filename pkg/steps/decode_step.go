@@ -11,7 +11,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-var stepKeys = []string{"id", "name", "op", "with", "when", "foreach", "concurrency", "fail_fast", "confirm", "retry", "timeout", "needs", "continue_on_error", "env"}
+var stepKeys = []string{"id", "name", "op", "with", "when", "foreach", "concurrency", "fail_fast", "confirm", "retry", "repeat", "timeout", "needs", "continue_on_error", "env", "rescue"}
 
 var retryKeys = []string{"attempts", "delay", "backoff", "max_delay", "jitter", "when", "until"}
 
@@ -57,8 +57,9 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 
 // stepFields holds the nodes of one step until the op is known.
 type stepNodes struct {
-	with, when, foreach, confirm, name, retry, env *yaml.Node
-	needsSet                                       bool
+	with, when, foreach, confirm, name, retry, repeat, env, rescue *yaml.Node
+	rescueKey                                                      *yaml.Node
+	needsSet                                                       bool
 }
 
 func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
@@ -95,6 +96,10 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 			sn.name = v
 		case "retry":
 			sn.retry = v
+		case "repeat":
+			sn.repeat = v
+		case "rescue":
+			sn.rescue, sn.rescueKey = v, k
 		case "env":
 			sn.env = v
 		case "concurrency":
@@ -130,7 +135,11 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	l.resolveOp(s, opNode)
 	if sn.foreach != nil {
 		s.fanout = true
-		s.Foreach = l.bareExpr(sn.foreach, "foreach", l.stepScope(s)&^scopeItem, s, false)
+		if yamlx.Deref(sn.foreach).Kind == yaml.MappingNode {
+			s.Matrix = l.decodeMatrix(sn.foreach, s)
+		} else {
+			s.Foreach = l.bareExpr(sn.foreach, "foreach", l.stepScope(s)&^scopeItem, s, false)
+		}
 	} else if s.Concurrency > 1 || !s.FailFast {
 		l.d.Add(s.Pos, "concurrency and fail_fast apply to a foreach step; add foreach or remove them")
 	}
@@ -151,8 +160,37 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	if sn.retry != nil {
 		l.decodeRetry(sn.retry, s)
 	}
+	if sn.repeat != nil {
+		l.decodeRepeat(sn.repeat, s)
+	}
 	l.decodeWith(sn.with, s)
+	if sn.rescue != nil {
+		l.decodeRescue(sn.rescueKey, sn.rescue, s)
+	}
 	return s
+}
+
+// decodeRescue reads the rescue steps of s: they run, as a list of their
+// own, when s fails. Only steps of steps: have them, and a rescue step has
+// none of its own.
+func (l *loader) decodeRescue(k, n *yaml.Node, s *Step) {
+	switch {
+	case s.Section == SectionRescue:
+		l.d.Add(yamlx.PosOf(k), "a rescue step cannot have rescue steps of its own; put what it needs in the same rescue list")
+		return
+	case s.Section != SectionSteps:
+		l.d.Add(yamlx.PosOf(k), "rescue applies to steps of steps:; %s steps run after the run's outcome is decided", s.Section)
+		return
+	}
+	d := yamlx.Deref(n)
+	if d.Kind == yaml.SequenceNode && len(d.Content) == 0 {
+		l.d.Add(yamlx.PosOf(d), "rescue is empty; list the steps to run when %s fails, or remove it", s.ID)
+		return
+	}
+	s.Rescue = l.decodeSteps(n, SectionRescue, false)
+	for _, r := range s.Rescue {
+		r.RescueOf = s
+	}
 }
 
 func (l *loader) hasKey(n *yaml.Node, key string) bool {
@@ -224,10 +262,22 @@ func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
 	yamlx.Fields(n, "retry", retryKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "attempts":
+			if e, dyn := l.settingExpr(v, "retry.attempts", s, wantInteger); dyn {
+				r.AttemptsExpr = e
+				return
+			}
 			r.Attempts, _ = yamlx.Int(v, "retry.attempts", 1, maxAttempts, l.d)
 		case "delay":
+			if e, dyn := l.settingExpr(v, "retry.delay", s, wantDuration); dyn {
+				r.DelayExpr = e
+				return
+			}
 			r.Delay, _ = l.duration(v, "retry.delay")
 		case "max_delay":
+			if e, dyn := l.settingExpr(v, "retry.max_delay", s, wantDuration); dyn {
+				r.MaxDelayExpr = e
+				return
+			}
 			r.MaxDelay, _ = l.duration(v, "retry.max_delay")
 		case "backoff":
 			r.Backoff, _ = yamlx.Number(v, "retry.backoff", 1, maxBackoff, l.d)

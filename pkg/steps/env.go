@@ -14,6 +14,7 @@ type StepState struct {
 	Attempts int         `expr:"attempts" json:"attempts"` // tries made
 	Duration float64     `expr:"duration" json:"duration"` // seconds
 	Reason   string      `expr:"reason" json:"reason"`     // why it was skipped or denied
+	Rescued  bool        `expr:"rescued" json:"rescued"`   // it failed and its rescue steps succeeded
 	Items    []ItemState `expr:"items" json:"items"`       // fan-out results in input order
 }
 
@@ -33,8 +34,10 @@ type ErrorState struct {
 }
 
 // The run's state is run in an expression: a map with id, playbook, status
-// (running, then succeeded, failed or cancelled in on_failure and finally)
-// and started_at. In retry expressions, error is a map with class and
+// (running, then succeeded, failed or cancelled in the handler sections),
+// started_at, failed_steps (in the handler sections, the ids of the steps
+// that failed, were denied or cancelled) and url (the run's page when the
+// run was given a base URL, else ""). In retry expressions, error is a map with class and
 // message. Both are maps rather than structs because expr's declared-type
 // environment cannot hold struct types at the top level.
 
@@ -52,5 +55,5 @@ const (
 	EnvAttempt = "attempt"
 )
 
-var stepFields = []string{"status", "output", "error", "attempts", "duration", "reason", "items"}
-var runFields = []string{"id", "playbook", "status", "started_at"}
+var stepFields = []string{"status", "output", "error", "attempts", "duration", "reason", "rescued", "items"}
+var runFields = []string{"id", "playbook", "status", "started_at", "failed_steps", "url"}

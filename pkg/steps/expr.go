@@ -43,6 +43,8 @@ const (
 	scopeItem                      // inside a fan-out: item, index
 	scopeRetry                     // retry.when/until: output, error, attempt
 	scopeOutputs                   // playbook outputs: any step
+	scopeStart                     // retry and repeat settings: inputs, vars, env and run, once when the step starts
+	scopeGroup                     // concurrency.group: inputs, env and run, before the run starts
 )
 
 // removedBuiltins can allocate without bound from a short expression.
@@ -138,7 +140,7 @@ func newExprCompiler(p *Playbook) *exprCompiler {
 		EnvInputs: in,
 		EnvVars:   vars,
 		EnvEnv:    types.TypeOf(map[string]string{}),
-		EnvRun:    types.Map{"id": types.String, "playbook": types.String, "status": types.String, "started_at": types.String},
+		EnvRun:    types.Map{"id": types.String, "playbook": types.String, "status": types.String, "started_at": types.String, "failed_steps": types.TypeOf([]any{}), "url": types.String},
 		EnvSteps:  types.TypeOf(map[string]*StepState{}),
 	}
 	var ids []string
@@ -149,7 +151,7 @@ func newExprCompiler(p *Playbook) *exprCompiler {
 }
 
 func (c *exprCompiler) config(s scope) *conf.Config {
-	key := s &^ scopeOutputs &^ scopeVars
+	key := s &^ (scopeOutputs | scopeVars | scopeStart | scopeGroup)
 	if cfg, ok := c.configs[key]; ok {
 		return cfg
 	}
@@ -323,10 +325,19 @@ func (w *nameCheck) Visit(node *ast.Node) {
 			}
 		case EnvOutput, EnvError, EnvAttempt:
 			if w.scope&scopeRetry == 0 {
-				w.fail(n, "%s is defined only in retry.until and retry.when; elsewhere use steps.<id>.%s", n.Value, n.Value)
+				w.fail(n, "%s is defined only in retry.until, retry.when and repeat.until; elsewhere use steps.<id>.%s", n.Value, n.Value)
+			}
+		case EnvVars:
+			if w.scope&scopeGroup != 0 {
+				w.fail(n, "concurrency.group is decided before the run starts, before vars are computed; it can read inputs, env and run.playbook")
 			}
 		case EnvSteps:
-			if w.scope&scopeVars != 0 {
+			switch {
+			case w.scope&scopeGroup != 0:
+				w.fail(n, "concurrency.group is decided before the run starts; it can read inputs, env and run.playbook, not steps")
+			case w.scope&scopeStart != 0:
+				w.fail(n, "retry and repeat settings are computed once, when the step starts, from inputs and vars; they cannot read steps (put the value in a var, or use retry.until)")
+			case w.scope&scopeVars != 0:
 				w.fail(n, "vars are computed before any step runs, so they cannot read steps; use a control.set step instead")
 			}
 			w.whole = append(w.whole, n)

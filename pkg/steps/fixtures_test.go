@@ -87,6 +87,31 @@ func fixtureRegistry(t testing.TB) *ops.Registry {
 			{Name: "inputs", Type: ops.TypeMap},
 		},
 		Output: []ops.Field{{Name: "status", Type: "string"}, {Name: "outputs", Type: "map"}, {Name: "run_id", Type: "string"}},
+	}, {
+		Name:        "notify.webhook",
+		Description: "A stand-in for notify.webhook, with its params.",
+		Risk:        ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "url", Type: ops.TypeString, Required: true},
+			{Name: "format", Type: ops.TypeString, Default: "json", Enum: []any{"slack", "teams", "json"}},
+			{Name: "text", Type: ops.TypeString, Required: true},
+			{Name: "title", Type: ops.TypeString},
+			{Name: "fields", Type: ops.TypeMap},
+			{Name: "link", Type: ops.TypeString},
+		},
+		Output: []ops.Field{{Name: "status", Type: "integer"}, {Name: "body", Type: "string"}},
+	}, {
+		Name:        "notify.email",
+		Description: "A stand-in for notify.email, with its params.",
+		Risk:        ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "host", Type: ops.TypeString, Required: true},
+			{Name: "from", Type: ops.TypeString, Required: true},
+			{Name: "to", Type: ops.TypeList, Items: ops.TypeString, Required: true},
+			{Name: "subject", Type: ops.TypeString, Required: true},
+			{Name: "body", Type: ops.TypeString, Required: true},
+			{Name: "password", Type: ops.TypeString},
+		},
 	}} {
 		if err := r.Register(s, nop); err != nil {
 			t.Fatal(err)

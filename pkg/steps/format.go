@@ -11,10 +11,19 @@ type Format struct {
 	ScheduleKeys []string
 	StepKeys     []string
 	RetryKeys    []string
+	RepeatKeys   []string
+	// ConcurrencyKeys are the keys of the top-level concurrency mapping,
+	// NotifyKeys those of a notify: entry.
+	ConcurrencyKeys []string
+	NotifyKeys      []string
 
 	InputTypes []string
 	Overlaps   []string
 	Catchups   []string
+	// ConcurrencyPolicies are the values of concurrency.policy,
+	// NotifyOutcomes those of a notify entry's on.
+	ConcurrencyPolicies []string
+	NotifyOutcomes      []string
 
 	// Patterns are Go regular expressions that are also valid ECMA-262.
 	NamePattern     string // the playbook's name
@@ -29,31 +38,40 @@ type Format struct {
 	MaxConcurrency int
 	MaxAttempts    int
 	MaxBackoff     float64
+	MaxEnvFiles    int
+	MaxNotify      int
 }
 
 // PlaybookFormat returns the format; the slices are copies.
 func PlaybookFormat() Format {
 	c := func(s []string) []string { return append([]string(nil), s...) }
 	return Format{
-		Version:         Version,
-		TopKeys:         c(topKeys),
-		InputKeys:       c(inputKeys),
-		ScheduleKeys:    c(scheduleKeys),
-		StepKeys:        c(stepKeys),
-		RetryKeys:       c(retryKeys),
-		InputTypes:      c(inputTypes),
-		Overlaps:        c(overlaps),
-		Catchups:        c(catchups),
-		NamePattern:     nameRE.String(),
-		IDPattern:       idRE.String(),
-		IdentPattern:    identRE.String(),
-		EnvNamePattern:  envNameRE.String(),
-		TimezonePattern: tzRE.String(),
-		MaxIDLen:        MaxIDLen,
-		MaxSteps:        MaxSteps,
-		MaxInputs:       MaxInputs,
-		MaxConcurrency:  MaxConcurrency,
-		MaxAttempts:     maxAttempts,
-		MaxBackoff:      maxBackoff,
+		Version:             Version,
+		TopKeys:             c(topKeys),
+		InputKeys:           c(inputKeys),
+		ScheduleKeys:        c(scheduleKeys),
+		StepKeys:            c(stepKeys),
+		RetryKeys:           c(retryKeys),
+		RepeatKeys:          c(repeatKeys),
+		ConcurrencyKeys:     c(concurrencyKeys),
+		NotifyKeys:          c(notifyKeys),
+		ConcurrencyPolicies: c(concurrencyPolicies),
+		NotifyOutcomes:      c(notifyOutcomes),
+		InputTypes:          c(inputTypes),
+		Overlaps:            c(overlaps),
+		Catchups:            c(catchups),
+		NamePattern:         nameRE.String(),
+		IDPattern:           idRE.String(),
+		IdentPattern:        identRE.String(),
+		EnvNamePattern:      envNameRE.String(),
+		TimezonePattern:     tzRE.String(),
+		MaxIDLen:            MaxIDLen,
+		MaxSteps:            MaxSteps,
+		MaxInputs:           MaxInputs,
+		MaxConcurrency:      MaxConcurrency,
+		MaxAttempts:         maxAttempts,
+		MaxBackoff:          maxBackoff,
+		MaxEnvFiles:         MaxEnvFiles,
+		MaxNotify:           MaxNotify,
 	}
 }

@@ -36,6 +36,9 @@ func (l *loader) buildGraph() *graph {
 			case t.Section != s.Section:
 				l.d.Add(pos, "step %s (in %s) needs %s (in %s); needs name steps of the same section. %s", s.ID, s.Section, id, t.Section, sectionHint(s.Section))
 				ok = false
+			case t.RescueOf != s.RescueOf:
+				l.d.Add(pos, "rescue step %s (of %s) needs %s, a rescue step of %s; needs name rescue steps of the same step", s.ID, s.RescueOf.ID, id, t.RescueOf.ID)
+				ok = false
 			}
 		}
 	}
@@ -68,8 +71,11 @@ func (l *loader) buildGraph() *graph {
 }
 
 func sectionHint(s Section) string {
-	if s == SectionSteps {
-		return "on_failure and finally steps run after all steps"
+	switch s {
+	case SectionSteps:
+		return "the handler sections (on_success, on_failure, on_cancel, finally) run after all steps"
+	case SectionRescue:
+		return "a rescue step can still read the step it rescues and that step's ancestors"
 	}
 	return "expressions in " + string(s) + " can still read any step of steps"
 }
@@ -92,7 +98,7 @@ func (g *graph) topo() ([]*Step, []*Step) {
 		stack = append(stack, s)
 		for _, id := range s.Needs {
 			t := g.byID[id]
-			if t == nil || t == s || t.Section != s.Section {
+			if t == nil || t == s || t.Section != s.Section || t.RescueOf != s.RescueOf {
 				continue // reported by buildGraph
 			}
 			switch color[t.index] {
@@ -132,14 +138,24 @@ func cyclePath(c []*Step) string {
 }
 
 // before reports whether step a always finishes before step b starts: a is
-// an ancestor of b, or b is a handler and a runs in an earlier section.
+// an ancestor of b; or a rescue step of an ancestor of b; or, for a rescue
+// step b, the step it rescues or an ancestor of that step; or b is in a
+// section that runs after a's: on_success, on_failure and on_cancel after
+// steps and their rescues, finally after those, notify after everything.
 func (g *graph) before(a, b *Step) bool {
 	switch {
-	case a.Section == b.Section:
+	case a.Section == b.Section && a.RescueOf == b.RescueOf:
 		return g.anc[b.index][a.index/64]&(1<<(a.index%64)) != 0
-	case b.Section == SectionOnFailure:
-		return a.Section == SectionSteps
+	case b.Section == SectionRescue:
+		return a.Section == SectionSteps && (a == b.RescueOf || g.before(a, b.RescueOf)) ||
+			a.Section == SectionRescue && g.before(a.RescueOf, b.RescueOf)
+	case b.Section == SectionSteps:
+		return a.Section == SectionRescue && g.before(a.RescueOf, b)
+	case b.Section == SectionOnSuccess, b.Section == SectionOnFailure, b.Section == SectionOnCancel:
+		return a.Section == SectionSteps || a.Section == SectionRescue
 	case b.Section == SectionFinally:
+		return a.Section != SectionNotify
+	case b.Section == SectionNotify:
 		return true
 	}
 	return false

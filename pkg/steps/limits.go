@@ -35,4 +35,8 @@ const (
 	MaxInputs = 256
 	// MaxIDLen is the longest step id, input, var or output name.
 	MaxIDLen = 64
+	// MaxEnvFiles is the most files env_file may name.
+	MaxEnvFiles = 16
+	// MaxNotify is the most entries notify may have.
+	MaxNotify = 32
 )

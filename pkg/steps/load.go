@@ -81,6 +81,9 @@ func (l *loader) compileAll(g *graph) {
 		if pe.list {
 			l.checkList(pe, c)
 		}
+		if pe.want != "" {
+			l.checkSetting(pe, c)
+		}
 		for _, r := range c.refs {
 			pos := l.posAt(pe.node, pe.off+r.off)
 			switch r.kind {
@@ -113,7 +116,11 @@ func (l *loader) checkList(pe *pendingExpr, c *compiled) {
 	case reflect.Map, reflect.Struct:
 		what = "a map"
 	}
-	l.d.Add(l.posAt(pe.node, pe.off), "foreach must give a list, but `%s` gives %s; write a list expression, like inputs.hosts, [1, 2, 3], 1..5 or steps.<id>.output.processes", pe.e.Source, what)
+	name := pe.what
+	if name == "" {
+		name = "foreach"
+	}
+	l.d.Add(l.posAt(pe.node, pe.off), "%s must give a list, but `%s` gives %s; write a list expression, like inputs.hosts, [1, 2, 3], 1..5 or steps.<id>.output.processes", name, pe.e.Source, what)
 }
 
 // checkOutputField checks steps.<id>.output.<field> against the fields the
@@ -149,6 +156,14 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 	case pe.step != nil && !g.before(t, pe.step):
 		s := pe.step
 		switch {
+		case t.Section == SectionRescue && s.Section != SectionRescue && !s.Section.Handler():
+			l.d.Add(pos, "steps.%s is a rescue step of %s; step %s can read it only when %s is among its needs (directly or through a step it needs)", id, t.RescueOf.ID, s.ID, t.RescueOf.ID)
+		case s.Section == SectionRescue && t.Section == SectionSteps:
+			l.d.Add(pos, "steps.%s is not finished when rescue step %s runs: a rescue step can read the step it rescues (%s) and the steps that step needs, directly or not", id, s.ID, s.RescueOf.ID)
+		case s.Section == SectionRescue && t.Section == SectionRescue && t.RescueOf != s.RescueOf:
+			l.d.Add(pos, "steps.%s is a rescue step of %s, which does not finish before %s runs", id, t.RescueOf.ID, s.ID)
+		case outcomeHandler(t.Section) && outcomeHandler(s.Section) && t.Section != s.Section:
+			l.d.Add(pos, "steps.%s is in %s, and step %s in %s: only one of on_success, on_failure and on_cancel runs, so %s never sees it; read it in finally or in the playbook's outputs", id, t.Section, s.ID, s.Section, s.ID)
 		case t.Section != s.Section:
 			l.d.Add(pos, "steps.%s is in %s, which runs after the %s of step %s; read it in a step of %s or in the playbook's outputs", id, t.Section, s.Section, s.ID, t.Section)
 		case g.before(s, t):
@@ -165,6 +180,12 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 		}
 	}
 	e.Steps = append(e.Steps, id)
+}
+
+// outcomeHandler reports whether sec runs for one outcome of the run
+// only.
+func outcomeHandler(sec Section) bool {
+	return sec == SectionOnSuccess || sec == SectionOnFailure || sec == SectionOnCancel
 }
 
 // stepList names the playbook's steps for a message about an unknown one.

@@ -59,10 +59,14 @@ func Playbook(reg *ops.Registry) ([]byte, error) {
 			"propertyNames":        obj{"pattern": f.EnvNamePattern},
 			"additionalProperties": obj{"type": []string{"string", "number", "boolean"}},
 		},
-		"input":    inputSchema(f),
-		"schedule": scheduleSchema(f),
-		"retry":    retrySchema(f),
-		"step":     stepSchema(f, reg),
+		"input":       inputSchema(f),
+		"schedule":    scheduleSchema(f),
+		"retry":       retrySchema(f),
+		"repeat":      repeatSchema(f),
+		"matrix":      matrixSchema(f),
+		"concurrency": concurrencySchema(f),
+		"notify":      notifySchema(f),
+		"step":        stepSchema(f, reg),
 	}
 	for _, e := range reg.List("") {
 		defs[withDef(e.Spec.Name)] = withSchema(&e.Spec)
@@ -92,16 +96,36 @@ func Playbook(reg *ops.Registry) ([]byte, error) {
 				"type":          []string{"object", "null"},
 				"propertyNames": ident,
 			},
-			"env":      obj{"$ref": "#/$defs/env"},
-			"schedule": obj{"$ref": "#/$defs/schedule"},
+			"env": obj{"$ref": "#/$defs/env"},
+			"env_file": obj{
+				"description": "dotenv files beside the playbook whose variables join the run's environment",
+				"anyOf": []any{
+					obj{"type": "string", "minLength": 1},
+					obj{"type": "array", "maxItems": f.MaxEnvFiles, "items": obj{"type": "string", "minLength": 1}},
+				},
+			},
+			"schedule":     obj{"$ref": "#/$defs/schedule"},
+			"max_parallel": obj{"type": "integer", "minimum": 1, "maximum": f.MaxConcurrency, "description": "the most steps of the playbook that run at once"},
+			"concurrency": obj{
+				"description": "runs of the same group never overlap: a group name, or {group, policy}",
+				"anyOf":       []any{obj{"type": "string", "minLength": 1}, obj{"$ref": "#/$defs/concurrency"}},
+			},
 			"steps": obj{
 				"type":     "array",
 				"minItems": 1,
 				"maxItems": f.MaxSteps,
 				"items":    obj{"$ref": "#/$defs/step"},
 			},
+			"on_success": stepList,
 			"on_failure": stepList,
+			"on_cancel":  stepList,
 			"finally":    stepList,
+			"notify": obj{
+				"description": "messages sent when the run ends in chosen outcomes",
+				"type":        []string{"array", "null"},
+				"maxItems":    f.MaxNotify,
+				"items":       obj{"$ref": "#/$defs/notify"},
+			},
 			"outputs": obj{
 				"description":   "the run's outputs; may use ${{ }}",
 				"type":          []string{"object", "null"},
@@ -136,6 +160,9 @@ func checkKeys(root, defs obj, f steps.Format) error {
 		{"schedule", defs["schedule"].(obj), f.ScheduleKeys},
 		{"a step", defs["step"].(obj), f.StepKeys},
 		{"retry", defs["retry"].(obj), f.RetryKeys},
+		{"repeat", defs["repeat"].(obj), f.RepeatKeys},
+		{"concurrency", defs["concurrency"].(obj), f.ConcurrencyKeys},
+		{"a notify entry", defs["notify"].(obj), f.NotifyKeys},
 	} {
 		props := c.schema["properties"].(obj)
 		if len(props) != len(c.keys) {
@@ -197,12 +224,15 @@ func inputSchema(f steps.Format) obj {
 			"required":    obj{"type": "boolean"},
 			"secret":      obj{"type": "boolean", "description": "mask the value wherever the run writes"},
 			"env":         obj{"type": "string", "pattern": f.EnvNamePattern, "description": "an environment variable that supplies the value"},
+			"from_env":    obj{"type": "string", "pattern": f.EnvNamePattern, "description": "the same as env"},
+			"from_file":   obj{"type": "string", "minLength": 1, "pattern": `\S`, "not": obj{"pattern": interpolation}, "description": "a file whose content supplies the value (relative to the playbook's directory)"},
 			"enum":        obj{"type": "array", "minItems": 1, "description": "the allowed values, of the input's type"},
 			"min":         obj{"type": "number", "description": "the lowest value of a number or integer input"},
 			"max":         obj{"type": "number", "description": "the highest value of a number or integer input"},
 			"pattern":     obj{"type": "string", "description": "an RE2 pattern the whole value of a string or duration input must match"},
 		},
 		"allOf": rules,
+		"not":   obj{"required": []string{"env", "from_env"}},
 	}
 }
 
@@ -238,19 +268,89 @@ func scheduleSchema(f steps.Format) obj {
 	}
 }
 
+// orInterpolated allows one ${{ }}, evaluated when the step starts,
+// besides what s allows.
+func orInterpolated(s obj, d string) obj {
+	return obj{"anyOf": []any{s, obj{"$ref": "#/$defs/interpolated"}}, "description": d}
+}
+
 func retrySchema(f steps.Format) obj {
 	return obj{
 		"type":                 []string{"object", "null"},
 		"additionalProperties": false,
 		"properties": obj{
-			"attempts":  obj{"type": "integer", "minimum": 1, "maximum": f.MaxAttempts, "default": 1, "description": "total tries"},
-			"delay":     obj{"$ref": "#/$defs/duration"},
+			"attempts":  orInterpolated(obj{"type": "integer", "minimum": 1, "maximum": f.MaxAttempts, "default": 1}, "total tries"),
+			"delay":     orInterpolated(obj{"$ref": "#/$defs/duration"}, "the wait before the second try"),
 			"backoff":   obj{"type": "number", "minimum": 1, "maximum": f.MaxBackoff, "default": 1, "description": "multiplier of the delay after each try"},
-			"max_delay": obj{"$ref": "#/$defs/duration"},
+			"max_delay": orInterpolated(obj{"$ref": "#/$defs/duration"}, "the longest wait"),
 			"jitter":    obj{"type": "number", "minimum": 0, "maximum": 1, "description": "fraction of the delay added at random"},
 			"when":      obj{"$ref": "#/$defs/condition", "description": "retry only when true; it reads output, error and attempt"},
 			"until":     obj{"$ref": "#/$defs/condition", "description": "retry a succeeded attempt until true"},
 		},
+	}
+}
+
+func repeatSchema(f steps.Format) obj {
+	return obj{
+		"description":          "run the step again until a condition holds",
+		"type":                 "object",
+		"required":             []string{"until", "timeout"},
+		"additionalProperties": false,
+		"properties": obj{
+			"until":   obj{"$ref": "#/$defs/condition", "description": "the condition waited for; it reads output, error and attempt"},
+			"every":   orInterpolated(obj{"$ref": "#/$defs/duration"}, "the wait between attempts; default 10s"),
+			"timeout": obj{"$ref": "#/$defs/duration", "description": "how long the repeat may take in all"},
+		},
+	}
+}
+
+func matrixSchema(f steps.Format) obj {
+	list := obj{"anyOf": []any{
+		obj{"type": "array", "items": obj{"anyOf": []any{obj{"type": "object"}, obj{"$ref": "#/$defs/interpolated"}}}},
+		obj{"$ref": "#/$defs/interpolated"},
+	}}
+	return obj{
+		"description":   "the cross product of the axes, as GitHub Actions' matrix",
+		"type":          "object",
+		"minProperties": 1,
+		"properties": obj{
+			"include": withDescription(list, "combinations to extend or add"),
+			"exclude": withDescription(list, "combinations to leave out"),
+		},
+		"propertyNames": obj{"pattern": f.IdentPattern, "maxLength": f.MaxIDLen},
+		"additionalProperties": obj{
+			"description": "an axis: its values",
+			"anyOf":       []any{obj{"type": "array", "minItems": 1}, obj{"$ref": "#/$defs/interpolated"}},
+		},
+	}
+}
+
+func concurrencySchema(f steps.Format) obj {
+	return obj{
+		"type":                 "object",
+		"additionalProperties": false,
+		"properties": obj{
+			"group":  obj{"type": "string", "minLength": 1, "description": "the group's name; may read inputs, env and run.playbook; default the playbook's name"},
+			"policy": obj{"enum": f.ConcurrencyPolicies, "default": f.ConcurrencyPolicies[0]},
+		},
+	}
+}
+
+func notifySchema(f steps.Format) obj {
+	outcome := obj{"enum": f.NotifyOutcomes}
+	return obj{
+		"type":                 "object",
+		"additionalProperties": false,
+		"properties": obj{
+			"id": obj{"type": "string", "pattern": f.IDPattern, "maxLength": f.MaxIDLen, "description": "the step id of the entry; default notify_N"},
+			"on": obj{
+				"description": "the outcomes to send on; default [failure, cancelled]",
+				"anyOf":       []any{outcome, obj{"type": "array", "minItems": 1, "uniqueItems": true, "items": outcome}},
+			},
+			"webhook": obj{"type": "object", "description": "the parameters of notify.webhook; the run summary fills text, title, fields and link when left out"},
+			"email":   obj{"type": "object", "description": "the parameters of notify.email; the run summary fills subject and body when left out"},
+		},
+		"oneOf": []any{obj{"required": []string{"webhook"}}, obj{"required": []string{"email"}}},
 	}
 }
 
@@ -293,13 +393,21 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 				"pattern":     opNamePattern,
 				"examples":    names,
 			},
-			"with":              obj{"type": []string{"object", "null"}, "description": "the operation's parameters; values may use ${{ }}"},
-			"when":              obj{"$ref": "#/$defs/condition", "description": "run only when true, else skip"},
-			"foreach":           obj{"type": "string", "description": "an expression giving the list to fan out over; item and index name each element"},
+			"with": obj{"type": []string{"object", "null"}, "description": "the operation's parameters; values may use ${{ }}"},
+			"when": obj{"$ref": "#/$defs/condition", "description": "run only when true, else skip"},
+			"foreach": obj{
+				"description": "an expression giving the list to fan out over, or {matrix: ...}; item and index name each element",
+				"anyOf": []any{
+					obj{"type": "string"},
+					obj{"type": "object", "required": []string{"matrix"}, "additionalProperties": false, "properties": obj{"matrix": obj{"$ref": "#/$defs/matrix"}}},
+				},
+			},
 			"concurrency":       obj{"type": "integer", "minimum": 1, "maximum": f.MaxConcurrency, "default": 1},
 			"fail_fast":         obj{"type": "boolean", "default": true},
 			"confirm":           withDescription(scalar, "a question to confirm on a terminal before the step runs"),
 			"retry":             obj{"$ref": "#/$defs/retry"},
+			"repeat":            obj{"$ref": "#/$defs/repeat"},
+			"rescue":            obj{"type": "array", "minItems": 1, "items": obj{"$ref": "#/$defs/step"}, "description": "steps run when this one fails; when they succeed, the run goes on"},
 			"timeout":           obj{"$ref": "#/$defs/duration", "description": "the limit for each attempt"},
 			"needs":             obj{"type": "array", "uniqueItems": true, "items": obj{"type": "string", "pattern": f.IDPattern}, "description": "the steps this one waits for; default the step before, [] to start at once"},
 			"continue_on_error": obj{"type": "boolean", "default": false},

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// writeStepList prints a playbook's steps for `run --list`: each with its
+// section, op, needs and what decides whether and how often it runs.
+func writeStepList(w io.Writer, pb *steps.Playbook, p palette) {
+	all := pb.AllSteps()
+	fmt.Fprintf(w, "%s: %s (%s)\n", pb.Name, plural(len(all), "step", "steps"), pb.File)
+	t := &table{header: []string{"SECTION", "STEP", "OP", "NEEDS", "CONDITIONS"}, indent: "  "}
+	for _, s := range all {
+		sec := string(s.Section)
+		if s.RescueOf != nil {
+			sec = "rescue of " + s.RescueOf.ID
+		}
+		needs := strings.Join(s.Needs, ", ")
+		if needs == "" {
+			needs = "-"
+		}
+		t.add(sec, s.ID, s.Op, needs, clipLine(strings.Join(conditions(s), "; "), 100))
+	}
+	t.write(w, p)
+}
+
+// conditions says what decides whether a step runs, for how many items and
+// how often.
+func conditions(s *steps.Step) []string {
+	var out []string
+	if s.When != nil {
+		out = append(out, "when: "+s.When.Source)
+	}
+	if s.Foreach != nil {
+		out = append(out, "foreach: "+s.Foreach.Source)
+	}
+	if m := s.Matrix; m != nil {
+		names := make([]string, len(m.Axes))
+		for i, a := range m.Axes {
+			names[i] = a.Name
+		}
+		out = append(out, "matrix: "+strings.Join(names, " × "))
+	}
+	if s.Confirm != nil {
+		out = append(out, "confirm")
+	}
+	if r := s.Retry; r.Attempts > 1 || r.AttemptsExpr != nil {
+		a := fmt.Sprint(r.Attempts)
+		if r.AttemptsExpr != nil {
+			a = r.AttemptsExpr.Source
+		}
+		out = append(out, "retry: "+a+" attempts")
+	}
+	if s.Retry.Until != nil {
+		out = append(out, "retry until: "+s.Retry.Until.Source)
+	}
+	if rp := s.Repeat; rp != nil {
+		out = append(out, fmt.Sprintf("repeat until: %s (for %s)", rp.Until.Source, rp.Timeout))
+	}
+	if s.ContinueOnError {
+		out = append(out, "continue_on_error")
+	}
+	if len(s.NotifyOn) > 0 && s.Section == steps.SectionNotify {
+		out = append(out, "on: "+strings.Join(s.NotifyOn, ", "))
+	}
+	return out
+}
+
+// clipLine cuts s to n characters.
+func clipLine(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

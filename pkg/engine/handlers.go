@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// skipAll records every node (and its rescue steps) as not run, for a
+// reason; blocked ones block what needs them.
+func (r *run) skipAll(nodes []*node, reason string, blocked bool) {
+	for _, n := range nodes {
+		r.decided(n, report.StatusSkipped, reason, nil, blocked)
+		r.skipAll(n.rescue, reason, blocked)
+	}
+}
+
+// notify runs the notify: entries whose outcomes include how the run
+// ended; the others are skipped. A notification that fails is recorded on
+// its step and leaves the run's status as it is.
+func (r *run) notify(ctx context.Context, status report.Status) {
+	nodes := r.p.sections[secNotify]
+	if len(nodes) == 0 {
+		return
+	}
+	outcome := map[report.Status]string{report.StatusSucceeded: steps.NotifySuccess, report.StatusFailed: steps.NotifyFailure, report.StatusCancelled: steps.NotifyCancelled}[status]
+	var send []*node
+	for _, n := range nodes {
+		if slices.Contains(n.step.NotifyOn, outcome) {
+			send = append(send, n)
+			continue
+		}
+		r.decided(n, report.StatusSkipped, fmt.Sprintf("the run %s; this entry is sent on %s", status, strings.Join(n.step.NotifyOn, ", ")), nil, false)
+	}
+	r.runSection(ctx, send, r.baseEnv(string(status)))
+	for _, n := range send {
+		if rec := r.recs[n.idx]; rec.status != report.StatusSucceeded && rec.status != report.StatusSkipped {
+			r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification not sent")
+		}
+	}
+}
+
+// failedSteps are the steps that made the run fail or that it cancelled
+// while they ran, for run.failed_steps in the handlers: failed without
+// continue_on_error and not rescued, denied, or cancelled once started.
+func (r *run) failedSteps() []any {
+	out := []any{}
+	for _, n := range r.p.nodes {
+		if n.step.Section == steps.SectionNotify {
+			continue
+		}
+		rec := r.recs[n.idx]
+		switch rec.status {
+		case report.StatusFailed:
+			if n.step.ContinueOnError || rec.rescued {
+				continue
+			}
+		case report.StatusDenied:
+		case report.StatusCancelled:
+			if !rec.ran {
+				continue
+			}
+		default:
+			continue
+		}
+		out = append(out, n.step.ID)
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// settings are a step's retry and repeat settings as it started: those
+// written as ${{ }} evaluated once, the others as written.
+type settings struct {
+	retry steps.Retry
+	every time.Duration // repeat.every
+}
+
+// settingsOf computes the settings of a step that has a repeat or a retry
+// setting written as an expression; nil when it has neither, so that the
+// step's own apply. A value out of bounds fails the step with class
+// validation, naming the expression.
+func (r *run) settingsOf(s *steps.Step, env map[string]any) (*settings, error) {
+	if !s.Retry.Dynamic() && s.Repeat == nil {
+		return nil, nil
+	}
+	set := &settings{retry: s.Retry}
+	if e := s.Retry.AttemptsExpr; e != nil {
+		n, err := r.evalInt(e, env, "retry.attempts", 1, 100)
+		if err != nil {
+			return nil, err
+		}
+		set.retry.Attempts = n
+	}
+	for _, d := range []struct {
+		e    *steps.Expr
+		to   *time.Duration
+		what string
+	}{{s.Retry.DelayExpr, &set.retry.Delay, "retry.delay"}, {s.Retry.MaxDelayExpr, &set.retry.MaxDelay, "retry.max_delay"}} {
+		if d.e == nil {
+			continue
+		}
+		v, err := r.evalDuration(d.e, env, d.what)
+		if err != nil {
+			return nil, err
+		}
+		*d.to = v
+	}
+	if set.retry.MaxDelay > 0 && set.retry.Delay > set.retry.MaxDelay {
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: retry.delay %s is longer than retry.max_delay %s", r.file, s.Pos.Line, s.Pos.Col, set.retry.Delay, set.retry.MaxDelay)
+	}
+	if rp := s.Repeat; rp != nil {
+		set.every = rp.Every
+		if rp.EveryExpr != nil {
+			v, err := r.evalDuration(rp.EveryExpr, env, "repeat.every")
+			if err != nil {
+				return nil, err
+			}
+			set.every = v
+		}
+	}
+	return set, nil
+}
+
+func (r *run) evalInt(e *steps.Expr, env map[string]any, what string, lo, hi int) (int, error) {
+	v, err := eval(r.file, e, env)
+	if err != nil {
+		return 0, err
+	}
+	var f float64
+	switch x := v.(type) {
+	case int:
+		f = float64(x)
+	case float64:
+		f = x
+	default:
+		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %s, not a whole number", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), ops.TypeName(v))
+	}
+	if f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %v; it must be a whole number from %d to %d", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), v, lo, hi)
+	}
+	return int(f), nil
+}
+
+func (r *run) evalDuration(e *steps.Expr, env map[string]any, what string) (time.Duration, error) {
+	v, err := eval(r.file, e, env)
+	if err != nil {
+		return 0, err
+	}
+	s, ok := v.(string)
+	if !ok {
+		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %s, not a duration like \"10s\"", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), ops.TypeName(v))
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 || d > steps.MaxDuration {
+		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %q; it must be a positive duration like 10s, at most %s", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), s, steps.MaxDuration)
+	}
+	return d, nil
+}
+
+// repeat runs a call until repeat.until holds for the output of its last
+// attempt, waiting every between attempts, for at most repeat.timeout. An
+// attempt that fails (after its own retries) ends the repeat with its
+// error; running out of time is class timeout, and the step keeps the last
+// output. A repeat event comes before each new attempt.
+func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]any, error) {
+	rp := c.Step.Repeat
+	clock := r.p.e.clock
+	rctx, cancel := context.WithTimeoutCause(ctx, rp.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{"repeat.timeout", rp.Timeout}))
+	defer cancel()
+	late := func(n int, out map[string]any) (map[string]any, error) {
+		if ctx.Err() != nil {
+			return out, causeOf(ctx, context.Cause(ctx))
+		}
+		return out, ops.Errorf(ops.ClassTimeout, "repeat.until (%s) still false after %s: repeat.timeout of %s exceeded", rp.Until.Source, plural(n, "attempt", "attempts"), rp.Timeout)
+	}
+	for n := 1; ; n++ {
+		out, err := r.once(rctx, c)
+		if err != nil {
+			if rctx.Err() != nil {
+				return late(n, out)
+			}
+			return out, err
+		}
+		ok, err := r.evalRetry(rp.Until, c, n, out, nil)
+		if err != nil {
+			return out, err
+		}
+		if ok {
+			return out, nil
+		}
+		c.Log.Info().Int("attempt", n).Dur("every", set.every).Msg("repeating")
+		r.emitCall(c, Event{Kind: EventRepeat, Attempt: n, DelayMS: set.every.Milliseconds(), Message: fmt.Sprintf("repeat.until (%s) is false", rp.Until.Source)})
+		select {
+		case <-clock.After(set.every):
+		case <-rctx.Done():
+			return late(n, out)
+		}
+	}
+}

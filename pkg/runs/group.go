@@ -1,0 +1,180 @@
+package runs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// groupPoll is how often a run waiting for its concurrency group looks
+// again, and how often a run holding one looks for a request to stop.
+var groupPoll = 250 * time.Millisecond
+
+// groupBackend keeps concurrency groups where every process that may run
+// the same playbooks sees them: the state dir's history database, or,
+// without a state dir, lock files under the temporary directory.
+type groupBackend interface {
+	// enqueue puts run in line for group.
+	enqueue(group, run string) (groupTicket, error)
+}
+
+// groupTicket is one run's place in a group's line.
+type groupTicket interface {
+	// try takes the group when it is free and this run is first in line;
+	// otherwise it returns the runs ahead, the holder first.
+	try() (acquired bool, ahead []string, err error)
+	// requestCancel asks every other run of the group, holding or
+	// waiting, to stop.
+	requestCancel() error
+	// cancelledBy returns the run that asked this one to stop, or "".
+	cancelledBy() (string, error)
+	// release leaves the line, or gives the group up.
+	release()
+}
+
+// storeGroups keeps groups in the history database.
+type storeGroups struct{ store *history.Store }
+
+func (g storeGroups) enqueue(group, run string) (groupTicket, error) {
+	if err := g.store.GroupEnqueue(context.Background(), group, run); err != nil {
+		return nil, err
+	}
+	return &storeTicket{g.store, group, run}, nil
+}
+
+type storeTicket struct {
+	store      *history.Store
+	group, run string
+}
+
+func (t *storeTicket) try() (bool, []string, error) {
+	return t.store.GroupTry(context.Background(), t.group, t.run)
+}
+
+func (t *storeTicket) requestCancel() error {
+	return t.store.GroupRequestCancel(context.Background(), t.group, t.run)
+}
+
+func (t *storeTicket) cancelledBy() (string, error) {
+	return t.store.GroupCancelledBy(context.Background(), t.group, t.run)
+}
+
+func (t *storeTicket) release() {
+	t.store.GroupRelease(context.Background(), t.group, t.run)
+}
+
+// groupHold is a run's hold on its group while it runs. It watches for a
+// request to stop (policy cancel_running of a later run) and cancels the
+// run when one comes. Its goroutine ends on release.
+type groupHold struct {
+	t    groupTicket
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func (g *groupHold) watch(group string, h *Handle) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		tick := time.NewTicker(groupPoll)
+		defer tick.Stop()
+		for {
+			select {
+			case <-g.stop:
+				return
+			case <-tick.C:
+			}
+			if by, err := g.t.cancelledBy(); err == nil && by != "" {
+				h.Cancel(ops.WithClass(ops.ClassCancelled, fmt.Errorf("cancelled by run %s of concurrency group %q (policy cancel_running)", by, group)))
+				return
+			}
+		}
+	}()
+}
+
+// release stops the watch and gives the group up.
+func (g *groupHold) release() {
+	close(g.stop)
+	g.wg.Wait()
+	g.t.release()
+}
+
+// acquireGroup waits for the run's concurrency group as the playbook's
+// policy says: queue waits its turn (first come, first served); skip does
+// not start when the group is busy; cancel_running asks the runs holding
+// or waiting for the group to stop, then waits for them to end. It
+// returns the hold, or else the report of a run that never started
+// (skipped, cancelled while waiting, replaced by a later run, or refused
+// because the group could not be recorded).
+func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}) (*groupHold, *report.Report) {
+	group, policy := p.group, p.plan.ConcurrencyPolicy()
+	t, err := s.groups.enqueue(group, p.runID)
+	if err != nil {
+		return nil, s.neverRanAs(p, h, ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
+	}
+	notice := p.req.Notice
+	if notice == nil {
+		notice = func(string, ...any) {}
+	}
+	asked, told := false, false
+	tick := time.NewTicker(groupPoll)
+	defer tick.Stop()
+	replaced := func() *report.Report {
+		if by, err := t.cancelledBy(); err == nil && by != "" {
+			t.release()
+			return s.neverRanAs(p, h, ops.ClassCancelled, fmt.Sprintf("replaced by run %s of concurrency group %q before it started (policy cancel_running)", by, group))
+		}
+		return nil
+	}
+	for {
+		ok, ahead, err := t.try()
+		if err != nil {
+			t.release()
+			return nil, s.neverRanAs(p, h, ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
+		}
+		// A request to stop that came while the run waited wins over
+		// the group it may just have got.
+		if rep := replaced(); rep != nil {
+			return nil, rep
+		}
+		if ok {
+			hold := &groupHold{t: t, stop: make(chan struct{})}
+			hold.watch(group, h)
+			return hold, nil
+		}
+		switch policy {
+		case steps.ConcurrencySkip:
+			t.release()
+			return nil, s.neverRanAs(p, h, ops.ClassCancelled, fmt.Sprintf("skipped: concurrency group %q is busy with run %s (policy skip)", group, ahead[0]))
+		case steps.ConcurrencyCancelRunning:
+			if !asked {
+				if err := t.requestCancel(); err != nil {
+					t.release()
+					return nil, s.neverRanAs(p, h, ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
+				}
+				asked = true
+				notice("concurrency group %q: asked run %s to stop (policy cancel_running)", group, strings.Join(ahead, ", "))
+			}
+		}
+		if !told {
+			told = true
+			notice("waiting for concurrency group %q: run %s holds it", group, ahead[0])
+		}
+		select {
+		case <-tick.C:
+		case <-h.cancelled:
+			t.release()
+			return nil, s.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error())
+		case <-closed:
+			t.release()
+			return nil, s.neverRan(p, h, "the service shut down before the run started")
+		}
+	}
+}

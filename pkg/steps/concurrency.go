@@ -1,0 +1,56 @@
+package steps
+
+import (
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+)
+
+var concurrencyKeys = []string{"group", "policy"}
+
+var concurrencyPolicies = []string{ConcurrencyQueue, ConcurrencySkip, ConcurrencyCancelRunning}
+
+// decodeConcurrency reads the top-level concurrency: a mapping with group
+// and policy, or a string that is the group (policy queue).
+func (l *loader) decodeConcurrency(n *yaml.Node) {
+	n = yamlx.Deref(n)
+	c := &Concurrency{Pos: yamlx.PosOf(n), Policy: ConcurrencyQueue}
+	if n.Kind == yaml.ScalarNode && !yamlx.IsNull(n) {
+		if _, ok := yamlx.Str(n, "concurrency", l.d); !ok {
+			return
+		}
+		c.Group = l.groupValue(n)
+		l.pb.Concurrency = c
+		return
+	}
+	ok := yamlx.Fields(n, "concurrency", concurrencyKeys, l.d, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "group":
+			if _, ok := yamlx.Str(v, "concurrency.group", l.d); ok {
+				c.Group = l.groupValue(v)
+			}
+		case "policy":
+			if s, ok := yamlx.Str(v, "concurrency.policy", l.d); ok {
+				if !yamlx.Contains(concurrencyPolicies, s) {
+					l.d.Add(yamlx.PosOf(v), "unknown concurrency.policy %q; use queue (wait for the running run), skip (do not start) or cancel_running (cancel it, then start)", s)
+					return
+				}
+				c.Policy = s
+			}
+		}
+	})
+	if ok && !yamlx.IsNull(n) {
+		l.pb.Concurrency = c
+	}
+}
+
+func (l *loader) groupValue(n *yaml.Node) *Value {
+	n = yamlx.Deref(n)
+	if strings.TrimSpace(n.Value) == "" {
+		l.d.Add(yamlx.PosOf(n), "concurrency.group is empty; name the group, like ${{ inputs.service }}, or leave it out to use the playbook's name")
+		return nil
+	}
+	return l.value(n, scopeVars|scopeGroup, nil, -1, false)
+}

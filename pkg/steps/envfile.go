@@ -1,0 +1,264 @@
+package steps
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/joho/godotenv"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+)
+
+// decodeEnvFiles reads env_file: one path or a list of them, each
+// relative to the playbook's directory and inside it. Each file is read
+// and parsed now, so that a missing file or a syntax error is reported by
+// validate; the run reads the files again when it starts.
+func (l *loader) decodeEnvFiles(n *yaml.Node) {
+	n = yamlx.Deref(n)
+	var items []*yaml.Node
+	switch n.Kind {
+	case yaml.ScalarNode:
+		items = []*yaml.Node{n}
+	case yaml.SequenceNode:
+		items = n.Content
+	default:
+		l.d.Add(yamlx.PosOf(n), "env_file must be a path or a list of paths, like [.env], not %s", yamlx.KindName(n))
+		return
+	}
+	if len(items) > MaxEnvFiles {
+		l.d.Add(yamlx.PosOf(n), "env_file names %d files, over the limit of %d (MaxEnvFiles)", len(items), MaxEnvFiles)
+		return
+	}
+	for _, c := range items {
+		path, ok := yamlx.Str(c, "each env_file", l.d)
+		if !ok {
+			continue
+		}
+		pos := yamlx.PosOf(yamlx.Deref(c))
+		if _, err := envFileRel(path); err != nil {
+			l.d.Add(pos, "%v", err)
+			continue
+		}
+		f := &EnvFile{Path: path, Pos: pos}
+		if _, err := readEnvFile(l.pb.Dir, f); err != nil {
+			l.d.Add(pos, "%v", err)
+			continue
+		}
+		l.pb.EnvFiles = append(l.pb.EnvFiles, f)
+	}
+}
+
+// envFileRel checks an env_file path: relative, and inside the playbook's
+// directory tree.
+func envFileRel(path string) (string, error) {
+	switch {
+	case strings.TrimSpace(path) == "":
+		return "", errors.New("env_file is empty; give a path like .env")
+	case strings.Contains(path, "${{"):
+		return "", errors.New("env_file is a path, not interpolated; write it literally")
+	case filepath.IsAbs(path):
+		return "", fmt.Errorf("env_file %s is absolute; give a path relative to the playbook's directory (env files must live beside the playbook)", path)
+	}
+	rel := filepath.Clean(filepath.FromSlash(path))
+	if !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("env_file %s leads outside the playbook's directory; env files must live beside the playbook or below it", path)
+	}
+	return rel, nil
+}
+
+// ReadEnvFiles reads the playbook's env_file files, in order, and returns
+// their variables: a later file overrides an earlier one. Files are read
+// inside the playbook's directory (a symlink cannot lead out of it), each
+// at most MaxFileSize bytes. An error names the file, and the line and
+// column of a syntax error.
+func ReadEnvFiles(pb *Playbook) (map[string]string, error) {
+	if len(pb.EnvFiles) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, f := range pb.EnvFiles {
+		vars, err := readEnvFile(pb.Dir, f)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range vars {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// MergeEnviron adds vars to environ (KEY=value entries) for the names it
+// does not hold already: the environment a run was given wins over its
+// env files, as with dotenv's Load. The result is sorted by name for the
+// added part and keeps environ's order otherwise.
+func MergeEnviron(environ []string, vars map[string]string) []string {
+	if len(vars) == 0 {
+		return environ
+	}
+	have := make(map[string]bool, len(environ))
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		have[k] = true
+	}
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		if !have[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(environ)+len(names))
+	out = append(out, environ...)
+	for _, k := range names {
+		out = append(out, k+"="+vars[k])
+	}
+	return out
+}
+
+func readEnvFile(dir string, f *EnvFile) (map[string]string, error) {
+	rel, err := envFileRel(f.Path)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("env_file %s: %v", f.Path, err)
+	}
+	defer root.Close()
+	h, err := root.Open(rel)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("env_file %s does not exist; the path is relative to the playbook's directory", f.Path)
+		}
+		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
+	}
+	defer h.Close()
+	if st, err := h.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("env_file %s is not a regular file", f.Path)
+	}
+	data, err := io.ReadAll(io.LimitReader(h, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("env_file %s is over %d bytes (MaxFileSize)", f.Path, MaxFileSize)
+	}
+	vars, err := ParseEnvFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("env_file %s:%v", f.Path, err)
+	}
+	return vars, nil
+}
+
+// EnvFileError is a problem in a dotenv file, at a 1-based line and
+// column (0 when it is not known).
+type EnvFileError struct {
+	Line, Col int
+	Msg       string
+}
+
+// Error prints "line:col: message", to follow a file name and a colon.
+func (e *EnvFileError) Error() string {
+	if e.Line == 0 {
+		return " " + e.Msg
+	}
+	return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg)
+}
+
+// ParseEnvFile parses dotenv text with github.com/joho/godotenv: NAME=value
+// lines, `export ` prefixes, # comments, single-quoted literal values and
+// double-quoted values with \n escapes and $NAME expansion of the
+// variables defined above. Every name must be a valid environment variable
+// name. Errors are *EnvFileError with the line and column of the mistake.
+func ParseEnvFile(data []byte) (map[string]string, error) {
+	vars, err := godotenv.UnmarshalBytes(data)
+	if err != nil {
+		line, col := dotenvErrPos(data, err)
+		msg := err.Error()
+		if i := strings.Index(msg, " near "); i >= 0 {
+			msg = msg[:i] // the rest of the file, quoted
+		}
+		if strings.HasPrefix(msg, "unterminated quoted value") {
+			msg = "unterminated quoted value; close the quote"
+		}
+		return nil, &EnvFileError{Line: line, Col: col, Msg: msg + "; write NAME=value, one a line"}
+	}
+	var bad []string
+	for k := range vars {
+		if !envNameRE.MatchString(k) {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		line, col := nameLine(data, bad[0])
+		return nil, &EnvFileError{Line: line, Col: col, Msg: fmt.Sprintf("%q is not a valid environment variable name (letters, digits and _, not starting with a digit)", bad[0])}
+	}
+	return vars, nil
+}
+
+var (
+	nearRE         = regexp.MustCompile(`^unexpected character ("(?:[^"\\]|\\.)*") in variable name near ("(?:[^"\\]|\\.)*")$`)
+	unterminatedRE = regexp.MustCompile(`^unterminated quoted value (.*)$`)
+)
+
+// dotenvErrPos finds where godotenv's error points. Its messages quote
+// the rest of the file from the statement that failed, or the start of
+// an unterminated value; either locates it.
+func dotenvErrPos(data []byte, err error) (int, int) {
+	src := bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	msg := err.Error()
+	off := -1
+	if m := nearRE.FindStringSubmatch(msg); m != nil {
+		char, err1 := strconv.Unquote(m[1])
+		rest, err2 := strconv.Unquote(m[2])
+		if err1 == nil && err2 == nil && len(rest) <= len(src) {
+			off = len(src) - len(rest)
+			if i := strings.Index(rest, char); i >= 0 {
+				off += i
+			}
+		}
+	} else if m := unterminatedRE.FindStringSubmatch(msg); m != nil && m[1] != "" {
+		// The unterminated value runs to the end of the file, so no
+		// unescaped quote of its kind follows its start.
+		for i := bytes.LastIndex(src, []byte(m[1])); i >= 0; i = bytes.LastIndex(src[:i], []byte(m[1])) {
+			if i == 0 || src[i-1] != '\\' {
+				off = i
+				break
+			}
+		}
+	}
+	if off < 0 {
+		return 0, 0
+	}
+	return lineCol(src, off)
+}
+
+func lineCol(src []byte, off int) (int, int) {
+	before := src[:off]
+	line := bytes.Count(before, []byte{'\n'}) + 1
+	start := bytes.LastIndexByte(before, '\n') + 1
+	return line, utf8.RuneCount(before[start:]) + 1
+}
+
+// nameLine finds the line and column where name is defined.
+func nameLine(data []byte, name string) (int, int) {
+	re := regexp.MustCompile(`(?m)^[ \t]*(?:export[ \t]+)?(` + regexp.QuoteMeta(name) + `)[ \t]*[=:]`)
+	loc := re.FindSubmatchIndex(data)
+	if loc == nil {
+		return 0, 0
+	}
+	return lineCol(data, loc[2])
+}
