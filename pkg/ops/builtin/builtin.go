@@ -21,6 +21,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/httpreq"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/netcheck"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/notify"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/shell"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/sysinfo"
@@ -69,6 +70,7 @@ func Register(r *ops.Registry, opt Options) error {
 		func() error { return sysinfo.Register(r) },
 		func() error { return netcheck.Register(r) },
 		func() error { return cluster.Register(r) },
+		func() error { return notify.Register(r) },
 	} {
 		if err := reg(); err != nil {
 			return err
