@@ -36,6 +36,12 @@ func Register(r *ops.Registry) error {
 		{writeSpec(), &Write{}},
 		{statSpec(), &Stat{}},
 		{deleteSpec(), &Delete{}},
+		{findSpec(), &Find{}},
+		{mkdirSpec(), &Mkdir{}},
+		{chmodSpec(), &Chmod{}},
+		{chownSpec(), &Chown{}},
+		{copySpec(false), &Copy{}},
+		{copySpec(true), &Copy{move: true}},
 	} {
 		if err := r.Register(d.spec, d.op); err != nil {
 			return err
