@@ -8,10 +8,15 @@ LDFLAGS  := -X github.com/arsenal-run/arsenal-run/pkg/cli.version=$(VERSION)
 # The fuzz targets of pkg/steps run for FUZZTIME each in `make test`.
 FUZZ_TARGETS := FuzzLoad FuzzCompileExpression
 
-.PHONY: test vet race fuzz validate build bench bench-e2e fmt lint clean
+.PHONY: test tidy vet race fuzz validate build bench bench-e2e fmt lint clean
 
-## test: vet, race-enabled tests, a short fuzz pass, and validate the example playbooks
-test: vet race fuzz validate
+## test: go.mod tidy, vet, race-enabled tests, a short fuzz pass, and validate the example playbooks
+test: tidy vet race fuzz validate
+
+# go.mod and go.sum must be what `go mod tidy` makes of them: a dependency
+# marked `// indirect` that the code imports, or one no longer used, fails.
+tidy:
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run 'go mod tidy' and commit the result"; exit 1; }
 
 vet:
 	$(GO) vet ./...

@@ -8,17 +8,47 @@ import (
 
 // Pos is a 1-based line and column in a file.
 type Pos struct {
-	Line, Col int
+	Line int `json:"line"`
+	Col  int `json:"column"`
 }
+
+// Severity says whether a diagnostic stops the file from being used.
+type Severity uint8
+
+// The severities. The zero value is an error, so a diagnostic is an error
+// unless it says otherwise.
+const (
+	// Error is a problem: the file is not used.
+	Error Severity = iota
+	// Warning is something that is probably a mistake but still loads,
+	// such as text that looks like an expression and is not one.
+	Warning
+)
+
+func (s Severity) String() string {
+	if s == Warning {
+		return "warning"
+	}
+	return "error"
+}
+
+// MarshalText writes the severity as "error" or "warning".
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Diagnostic is one problem found in a file.
 type Diagnostic struct {
-	File string
-	Pos  Pos
-	Msg  string
+	File     string   `json:"file"`
+	Pos      Pos      `json:"pos"`
+	Severity Severity `json:"severity"`
+	Msg      string   `json:"message"`
 }
 
+// Error prints file:line:col: message, with "warning: " before the message
+// of a warning.
 func (d *Diagnostic) Error() string {
+	if d.Severity == Warning {
+		return fmt.Sprintf("%s:%d:%d: warning: %s", d.File, d.Pos.Line, d.Pos.Col, d.Msg)
+	}
 	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Pos.Line, d.Pos.Col, d.Msg)
 }
 
@@ -34,6 +64,17 @@ func (ds Diagnostics) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Errors counts the diagnostics that are errors, not warnings.
+func (ds Diagnostics) Errors() int {
+	n := 0
+	for _, d := range ds {
+		if d.Severity == Error {
+			n++
+		}
+	}
+	return n
+}
+
 // Diags collects the diagnostics of one file.
 type Diags struct {
 	File string
@@ -42,17 +83,43 @@ type Diags struct {
 
 // Add records a problem at p; a zero position becomes 1:1.
 func (d *Diags) Add(p Pos, format string, args ...any) {
+	d.add(Error, p, format, args...)
+}
+
+// Warn records a warning at p: reported, but the file still loads.
+func (d *Diags) Warn(p Pos, format string, args ...any) {
+	d.add(Warning, p, format, args...)
+}
+
+func (d *Diags) add(s Severity, p Pos, format string, args ...any) {
 	if p.Line == 0 {
 		p = Pos{1, 1}
 	}
-	d.List = append(d.List, &Diagnostic{File: d.File, Pos: p, Msg: fmt.Sprintf(format, args...)})
+	d.List = append(d.List, &Diagnostic{File: d.File, Pos: p, Severity: s, Msg: fmt.Sprintf(format, args...)})
 }
 
-// Err returns the problems sorted by position, each once, or nil.
+// Err returns nil when there is no error. Otherwise it returns every
+// diagnostic, warnings included, sorted by position, each once.
 func (d *Diags) Err() error {
-	if len(d.List) == 0 {
+	if d.sorted().Errors() == 0 {
 		return nil
 	}
+	return d.List
+}
+
+// Warnings returns the warnings sorted by position, each once.
+func (d *Diags) Warnings() Diagnostics {
+	var out Diagnostics
+	for _, x := range d.sorted() {
+		if x.Severity == Warning {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// sorted sorts and deduplicates the list in place.
+func (d *Diags) sorted() Diagnostics {
 	ds := d.List
 	sort.SliceStable(ds, func(i, j int) bool {
 		a, b := ds[i], ds[j]

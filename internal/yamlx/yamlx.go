@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -47,7 +46,7 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 			d.Add(Pos{1, 1}, "the file is empty; %s", lim.EmptyHint)
 			return nil
 		}
-		d.Add(yamlErrPos(err), "%s", yamlErrMsg(err))
+		d.Add(syntaxErrPos(data, err), "%s", yamlErrMsg(err))
 		return nil
 	}
 	var extra yaml.Node
@@ -104,31 +103,6 @@ func scanBytes(data []byte, d *Diags) bool {
 
 func isBidi(r rune) bool {
 	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0x061C
-}
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
-
-func yamlErrPos(err error) Pos {
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		return Pos{n, 1}
-	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return Pos{1, 1}
-	}
-	return Pos{1, 1}
-}
-
-func yamlErrMsg(err error) string {
-	msg := yamlLineRE.ReplaceAllString(err.Error(), "")
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	if strings.Contains(msg, "expected ',' or '}'") || strings.Contains(msg, "expected ',' or ']'") {
-		// The usual cause: a plain value inside { } or [ ] holding a comma,
-		// a colon followed by a space, or a question mark.
-		msg += "; inside { } and [ ], quote values that contain , : ? or brackets"
-	}
-	return "YAML syntax: " + msg
 }
 
 // coreTags are the only tags a playbook may use.

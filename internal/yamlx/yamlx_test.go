@@ -62,3 +62,33 @@ func TestPairsAndFields(t *testing.T) {
 		t.Errorf("fields seen (-want +got):\n%s", diff)
 	}
 }
+
+// TestSyntaxErrorLine checks that a syntax error points at the line with
+// the mistake, not at the start of the mapping or list that holds it,
+// which is the line the YAML library names.
+func TestSyntaxErrorLine(t *testing.T) {
+	cases := []struct {
+		name, src string
+		want      Pos
+	}{
+		{"key indented one space less", "steps:\n  - id: a\n    op: x\n    with:\n      m: hi\n   retry: 2\n", Pos{6, 4}},
+		{"list item indented as a key", "steps:\n  - id: a\n    op: x\n    with:\n      m: hi\n    - id: b\n", Pos{6, 5}},
+		{"key indented one space more", "a:\n  b: 1\n  c: 2\n   d: 3\n", Pos{4, 4}},
+		{"with CRLF line ends", "steps:\r\n  - id: a\r\n    op: x\r\n   retry: 2\r\n", Pos{4, 4}},
+		{"unclosed quote", "a: 1\nb: \"x\nc: 2\n", Pos{2, 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := &Diags{File: "f.yaml"}
+			if Parse([]byte(c.src), Limits{MaxFileSize: 1 << 20, MaxDepth: 10, MaxAliasNodes: 10, MaxNodes: 1000}, d) != nil {
+				t.Fatal("parsed without a problem")
+			}
+			if len(d.List) != 1 || !strings.HasPrefix(d.List[0].Msg, "YAML syntax:") {
+				t.Fatalf("want one syntax error, got %v", d.Err())
+			}
+			if diff := cmp.Diff(c.want, d.List[0].Pos); diff != "" {
+				t.Errorf("position of %q (-want +got):\n%s", d.List[0].Msg, diff)
+			}
+		})
+	}
+}

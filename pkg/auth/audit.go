@@ -17,6 +17,10 @@ import (
 // one write to a file opened for appending, so lines from concurrent steps
 // or processes never interleave; Close syncs the file, so a crash loses at
 // most the lines of the steps in flight. It is safe for concurrent use.
+//
+// The log fails closed: a line that cannot be written (disk full, the file
+// gone read-only) is an error that fails the step it records, rather than
+// a gap nobody notices.
 type AuditLog struct {
 	mu sync.Mutex
 	f  *os.File
@@ -50,8 +54,9 @@ func OpenAudit(path string) (*AuditLog, error) {
 	return &AuditLog{f: f}, nil
 }
 
-// Audit implements engine.Auditor.
-func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.Duration) {
+// Audit implements engine.Auditor. It returns an error when the line could
+// not be written; the engine then fails the step.
+func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.Duration) error {
 	line := AuditLine{
 		Time:       time.Now().UTC(),
 		RunID:      c.RunID,
@@ -75,7 +80,14 @@ func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.D
 		line.Outcome = outcomeOf(class)
 		line.Error = &report.Error{Class: string(class), Message: c.MaskString(err.Error())}
 	}
-	a.write(&line)
+	if werr := a.write(&line); werr != nil {
+		what := "step " + line.Step
+		if line.Item != nil {
+			what = fmt.Sprintf("item %d of step %s", *line.Item, line.Step)
+		}
+		return fmt.Errorf("%s (outcome: %s) could not be audited, so it fails: %w; free space or fix the audit log, and check what the step did", what, line.Outcome, werr)
+	}
+	return nil
 }
 
 func outcomeOf(c ops.Class) string {
@@ -89,27 +101,37 @@ func outcomeOf(c ops.Class) string {
 }
 
 // Denied records the steps a preflight denied, which never reach the
-// engine.
-func (a *AuditLog) Denied(runID string, pb *steps.Playbook, roles []string, ds []StepDecision) {
+// engine. It returns the first error of a line that could not be written.
+func (a *AuditLog) Denied(runID string, pb *steps.Playbook, roles []string, ds []StepDecision) error {
+	var first error
 	for _, d := range ds {
-		a.write(&AuditLine{
+		err := a.write(&AuditLine{
 			Time: time.Now().UTC(), RunID: runID, Playbook: pb.File, SHA256: pb.SHA256, Roles: roles,
 			Step: d.Step, Op: d.Op, Outcome: string(report.StatusDenied),
 			Error:    &report.Error{Class: string(ops.ClassAuthorization), Message: d.Decision.Rule},
 			Decision: &report.Decision{Allowed: false, Rule: d.Decision.Rule, Via: d.Decision.Via},
 		})
+		if err != nil && first == nil {
+			first = fmt.Errorf("the denial of step %s could not be audited: %w", d.Step, err)
+		}
 	}
+	return first
 }
 
-func (a *AuditLog) write(l *AuditLine) {
+// write appends one line. A short write is an error too: half a line is
+// not a record.
+func (a *AuditLog) write(l *AuditLine) error {
 	b, err := json.Marshal(l)
 	if err != nil {
-		return
+		return fmt.Errorf("audit log %s: cannot encode the record: %w", a.f.Name(), err)
 	}
 	b = append(b, '\n')
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.f.Write(b)
+	if _, err := a.f.Write(b); err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	return nil
 }
 
 // Close syncs and closes the log.

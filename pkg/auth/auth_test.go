@@ -135,6 +135,12 @@ func TestMalformedPolicies(t *testing.T) {
 		{"version: 1\nroles:\n  a: {http: {deny_cidrs: [10.0.0.0/33]}}\n", `3:27: deny_cidrs: "10.0.0.0/33" is not a CIDR`},
 		{"version: 1\nroles:\n  a:\n    playbooks: [{path: x.yaml, sha256: abc, as: admin}]\n", "4:40: sha256 must be 64 hex digits"},
 		{"version: 1\nroles:\n  a:\n    playbooks: [{path: x.yaml, as: god}]\n", `4:36: as names unknown role "god"`},
+		{"version: 1\nroles:\n  a:\n    playbooks: [{path: x.yaml, as: admin, inputs: {n: {mx: 5}}}]\n", `4:56: unknown key "mx" in inputs.n (did you mean "max"?)`},
+		{"version: 1\nroles:\n  a:\n    playbooks: [{path: x.yaml, as: admin, inputs: {n: []}}]\n", "4:55: inputs.n: the list of allowed values is empty"},
+		{"version: 1\nroles:\n  a:\n    playbooks: [{path: x.yaml, as: admin, inputs: {n: 5}}]\n", "4:55: inputs.n must be a list of allowed values, or a mapping of enum, min, max and pattern"},
+		{"version: 1\nroles:\n  a:\n    playbooks: [{path: x.yaml, as: admin, inputs: {n: {pattern: \"[a\"}}}]\n", `4:65: inputs.n: pattern "[a" is not an RE2 regular expression`},
+		{"version: 1\nroles:\n  a:\n    playbooks: [{path: x.yaml, as: admin, inputs: {n: {min: 9, max: 1}}}]\n", "inputs.n: min 9 is above max 1"},
+		{"version: 1\nroles:\n  a:\n    playbooks: [{path: x.yaml, as: admin, inputs: {n: {}}}]\n", "inputs.n allows every value"},
 		{"roles: {}\n", "1:1: missing version"},
 		{"version: 1\nroles: {a: {}}\n---\nmore: 1\n", "second YAML document"},
 	}
@@ -236,8 +242,8 @@ inputs:
   pw: {type: string, secret: true, default: hunter22}
 steps:
   - {id: a, op: control.log, with: {message: "pw ${{ inputs.pw }}"}}
-  - {id: b, op: shell.exec, continue_on_error: true}
   - {id: c, op: shell.exec, with: {sandbox: {network: false}}}
+  - {id: b, op: shell.exec, continue_on_error: true}
 `)
 	pb, err := steps.Load(pbPath, reg)
 	if err != nil {
@@ -278,7 +284,7 @@ steps:
 		t.Fatalf("audit has %d lines, want 3:\n%s", len(lines), data)
 	}
 	var l AuditLine
-	if err := json.Unmarshal([]byte(lines[1]), &l); err != nil {
+	if err := json.Unmarshal([]byte(lines[2]), &l); err != nil {
 		t.Fatal(err)
 	}
 	if l.Step != "b" || l.Outcome != "denied" || l.SHA256 != pb.SHA256 || !strings.Contains(l.Error.Message, "must run with sandbox") {

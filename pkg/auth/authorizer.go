@@ -46,6 +46,9 @@ func (a *Authorizer) subject(pb *steps.Playbook) (*Subject, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.s.directOnly {
+		s = s.DirectOnly()
+	}
 	if a.subs == nil {
 		a.subs = map[*steps.Playbook]*Subject{}
 	}
@@ -64,6 +67,15 @@ func (a *Authorizer) Authorize(_ context.Context, c *engine.Call) error {
 	c.Decision = &report.Decision{Allowed: d.Allowed, Rule: d.Rule, Via: d.Via}
 	if !d.Allowed {
 		return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s (risk %s): %s", errDenied, c.Step.Op, risk, d.Rule))
+	}
+	if d.Via != "direct" {
+		// The grant's rights go only with the inputs it allows, checked
+		// for every call: a sub-playbook's inputs come from its caller.
+		if err := subj.CheckInputs(c.Inputs()); err != nil {
+			c.Decision.Allowed = false
+			c.Decision.Rule = err.Error()
+			return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s: %v", errDenied, c.Step.Op, err))
+		}
 	}
 	scope := subj.Scope(d)
 	if scope.SandboxRequired() && c.Entry.Spec.Param("sandbox") != nil {

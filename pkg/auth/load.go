@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // Limits of a policy file.
@@ -28,12 +30,14 @@ var policyLimits = yamlx.Limits{
 }
 
 var (
-	roleNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
-	sha256RE   = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
-	risks      = []string{"read", "write", "destructive"}
-	roleKeys   = []string{"description", "inherits", "allow", "deny", "max_risk", "file_roots", "http", "signal_others", "require_sandbox", "playbooks"}
-	httpKeys   = []string{"allow_hosts", "deny_hosts", "allow_cidrs", "deny_cidrs", "deny_private", "deny_loopback", "deny_link_local"}
-	grantKeys  = []string{"path", "sha256", "as"}
+	roleNameRE    = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+	sha256RE      = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	risks         = []string{"read", "write", "destructive"}
+	roleKeys      = []string{"description", "inherits", "allow", "deny", "max_risk", "file_roots", "http", "signal_others", "require_sandbox", "playbooks"}
+	httpKeys      = []string{"allow_hosts", "deny_hosts", "allow_cidrs", "deny_cidrs", "deny_private", "deny_loopback", "deny_link_local"}
+	grantKeys     = []string{"path", "sha256", "as", "inputs"}
+	inputRuleKeys = []string{"enum", "min", "max", "pattern"}
+	identRE       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // LoadPolicy reads a policy file. Its roles are added to the built-in ones
@@ -155,6 +159,9 @@ func (l *policyLoader) roles(n *yaml.Node) {
 				r.RequireSandbox, _ = yamlx.Bool(v, "require_sandbox", l.d)
 			case "playbooks":
 				r.Playbooks = l.grants(v)
+				for i := range r.Playbooks {
+					r.Playbooks[i].Role = r.Name
+				}
 			}
 		})
 		l.p.Roles[pr.Key] = r
@@ -256,7 +263,7 @@ func (l *policyLoader) cidrs(n *yaml.Node, what string) []netip.Prefix {
 func (l *policyLoader) grants(n *yaml.Node) []Grant {
 	n = yamlx.Deref(n)
 	if n.Kind != yaml.SequenceNode {
-		l.d.Add(yamlx.PosOf(n), "playbooks must be a list of {path, sha256, as}")
+		l.d.Add(yamlx.PosOf(n), "playbooks must be a list of {path, sha256, as, inputs}")
 		return nil
 	}
 	var out []Grant
@@ -278,6 +285,8 @@ func (l *policyLoader) grants(n *yaml.Node) []Grant {
 					g.As = s
 					l.ref = append(l.ref, roleRef{s, yamlx.PosOf(yamlx.Deref(v)), "as"})
 				}
+			case "inputs":
+				g.Inputs = l.inputRules(v)
 			}
 		})
 		if g.Path == "" || g.As == "" {
@@ -287,6 +296,76 @@ func (l *policyLoader) grants(n *yaml.Node) []Grant {
 		out = append(out, g)
 	}
 	return out
+}
+
+// inputRules reads a grant's inputs: by input name, a list of allowed
+// values, or a mapping of enum, min, max and pattern.
+func (l *policyLoader) inputRules(n *yaml.Node) map[string]*steps.Constraint {
+	pairs, ok := yamlx.Pairs(n, "inputs", l.d)
+	if !ok {
+		return nil
+	}
+	out := make(map[string]*steps.Constraint, len(pairs))
+	for _, pr := range pairs {
+		if !identRE.MatchString(pr.Key) {
+			l.d.Add(yamlx.PosOf(pr.K), "input name %q: use the name the runbook declares under inputs", yamlx.Truncate(pr.Key, 40))
+			continue
+		}
+		c := &steps.Constraint{}
+		before := len(l.d.List)
+		v := yamlx.Deref(pr.V)
+		switch v.Kind {
+		case yaml.SequenceNode:
+			if c.Enum = l.enum(v, pr.Key); len(c.Enum) == 0 {
+				continue
+			}
+		case yaml.MappingNode:
+			yamlx.Fields(v, "inputs."+pr.Key, inputRuleKeys, l.d, func(key string, k, v *yaml.Node) {
+				switch key {
+				case "enum":
+					if yamlx.Deref(v).Kind != yaml.SequenceNode {
+						l.d.Add(yamlx.PosOf(v), "inputs.%s.enum must be a list of allowed values", pr.Key)
+						return
+					}
+					c.Enum = l.enum(yamlx.Deref(v), pr.Key)
+				case "min", "max":
+					if f, ok := yamlx.Number(v, "inputs."+pr.Key+"."+key, -math.MaxFloat64, math.MaxFloat64, l.d); ok {
+						if key == "min" {
+							c.Min = &f
+						} else {
+							c.Max = &f
+						}
+					}
+				case "pattern":
+					if s, ok := yamlx.Str(v, "inputs."+pr.Key+".pattern", l.d); ok {
+						if err := c.SetPattern(s); err != nil {
+							l.d.Add(yamlx.PosOf(v), "inputs.%s: %v", pr.Key, err)
+						}
+					}
+				}
+			})
+			if c.Min != nil && c.Max != nil && *c.Min > *c.Max {
+				l.d.Add(yamlx.PosOf(pr.V), "inputs.%s: min %v is above max %v", pr.Key, *c.Min, *c.Max)
+			}
+		default:
+			l.d.Add(yamlx.PosOf(pr.V), "inputs.%s must be a list of allowed values, or a mapping of enum, min, max and pattern", pr.Key)
+			continue
+		}
+		if c.IsZero() && len(l.d.List) == before {
+			l.d.Add(yamlx.PosOf(pr.V), "inputs.%s allows every value; give allowed values, min, max or pattern, or drop it so the input keeps its default", pr.Key)
+			continue
+		}
+		out[pr.Key] = c
+	}
+	return out
+}
+
+func (l *policyLoader) enum(n *yaml.Node, input string) []any {
+	list, _ := yamlx.Plain(n, l.d).([]any)
+	if len(list) == 0 {
+		l.d.Add(yamlx.PosOf(n), "inputs.%s: the list of allowed values is empty", input)
+	}
+	return list
 }
 
 // check verifies role references and inheritance cycles.

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // Policy maps roles to what they may run. It is immutable once built and
@@ -46,10 +47,16 @@ type Role struct {
 }
 
 // Grant lets a role run one checked-in playbook with the rights of role As.
+// It pins the file and the inputs: a run that the grant authorizes may set
+// an input only when Inputs or the playbook itself constrains it (see
+// Subject.CheckInputs).
 type Grant struct {
 	Path   string // relative to the policy file's directory
 	SHA256 string // optional pin; an edited playbook voids the grant
 	As     string
+	Role   string // the role the grant belongs to
+	// Inputs constrain, by input name, the values a caller may set.
+	Inputs map[string]*steps.Constraint
 }
 
 // HTTPRules restrict where http.request and other network operations may

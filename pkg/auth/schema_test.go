@@ -43,6 +43,9 @@ func TestExamplePolicies(t *testing.T) {
 		"version: 2\n",
 		"version: 1\nroles: {a: {max_risk: huge}}\n",
 		"version: 1\nroles: {a: {playbooks: [{path: x}]}}\n",
+		"version: 1\nroles: {a: {playbooks: [{path: x, as: admin, inputs: {n: []}}]}}\n",
+		"version: 1\nroles: {a: {playbooks: [{path: x, as: admin, inputs: {n: {mx: 5}}}]}}\n",
+		"version: 1\nroles: {a: {playbooks: [{path: x, as: admin, inputs: {n: 5}}]}}\n",
 	} {
 		if err := s.Validate(yamlToJSON(t, []byte(bad))); err == nil {
 			t.Errorf("schema accepts %q", bad)

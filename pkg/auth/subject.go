@@ -23,6 +23,8 @@ type Subject struct {
 	grantRules []rule
 	scope      *Scope
 	grantScope *Scope
+	// directOnly: no grant applies, here or in sub-playbooks.
+	directOnly bool
 	mu         sync.RWMutex
 	decided    map[opRisk]Decision
 	// GrantNote explains why a grant that names the playbook did not apply.

@@ -8,9 +8,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -21,27 +23,47 @@ func (e *env) isTerminal(s any) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
-// liveView shows a run's progress on a terminal: a line for each finished
-// step, and a status line, redrawn ten times a second, with the running
-// steps, their elapsed time and fan-out progress.
+// liveView shows a run's progress on a terminal, rendering its events:
+// a permanent line for each finished step and each control.log message,
+// and below them a block, redrawn ten times a second, with each running
+// step (name, elapsed time, fan-out progress) and the last lines of its
+// output. When a step fails, the output it printed is shown in full (up to
+// a bound). With quiet, the block is one status line and no output is
+// shown, as in earlier releases.
 type liveView struct {
 	mu      sync.Mutex
 	w       io.Writer
 	p       palette
+	quiet   bool
+	width   int
 	runID   string
 	running map[string]*liveStep
+	drawn   int // lines of the block on screen
 	paused  bool
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
 
 type liveStep struct {
+	name               string
 	start              time.Time
 	items, done, fails int
+	lines              []string // the step's output, at most maxKeptLines
+	cut                int      // lines dropped from the front of lines
 }
 
-func newLiveView(w io.Writer, p palette) *liveView {
-	v := &liveView{w: w, p: p, running: map[string]*liveStep{}, stop: make(chan struct{})}
+// Bounds of the live view.
+const (
+	tailLines    = 3   // output lines shown under a running step
+	maxKeptLines = 200 // output lines kept per step, shown when it fails
+	maxBlockRows = 24  // the running block never grows past this
+)
+
+func newLiveView(w io.Writer, p palette, quiet bool, width int) *liveView {
+	if width <= 20 {
+		width = 100
+	}
+	v := &liveView{w: w, p: p, quiet: quiet, width: width, running: map[string]*liveStep{}, stop: make(chan struct{})}
 	v.wg.Add(1)
 	go v.tick()
 	return v
@@ -57,7 +79,7 @@ func (v *liveView) tick() {
 			return
 		case <-t.C:
 			v.mu.Lock()
-			v.status()
+			v.redraw()
 			v.mu.Unlock()
 		}
 	}
@@ -77,7 +99,7 @@ func (v *liveView) Event(ev engine.Event) {
 	case engine.EventStepStarted:
 		s := v.running[ev.Step]
 		if s == nil {
-			s = &liveStep{start: ev.Time}
+			s = &liveStep{start: ev.Time, name: ev.Name}
 			v.running[ev.Step] = s
 		}
 		if ev.Items > 0 {
@@ -90,20 +112,88 @@ func (v *liveView) Event(ev engine.Event) {
 				s.fails++
 			}
 		}
+	case engine.EventLog:
+		v.log(ev)
 	case engine.EventStepFinished:
-		var took time.Duration
-		if s := v.running[ev.Step]; s != nil {
-			took = ev.Time.Sub(s.start)
-		}
-		delete(v.running, ev.Step)
-		st := report.Status(ev.Status)
-		line := fmt.Sprintf("%s %-24s %-10s %s", v.icon(st), ev.Step, st, report.FormatMS(took.Milliseconds()))
-		if ev.Err != "" {
-			line += "  " + v.p.dim(firstLine(ev.Err))
-		}
-		fmt.Fprintf(v.w, "\r\x1b[K%s\n", line)
-		v.status()
+		v.finished(ev)
 	}
+}
+
+// log keeps a process output line for its step, or prints a control.log
+// message at info and above.
+func (v *liveView) log(ev engine.Event) {
+	if ev.Stream == "" { // a message, not process output
+		if ev.Level == "debug" {
+			return
+		}
+		mark := v.p.dim("›")
+		switch ev.Level {
+		case "warn":
+			mark = v.p.yellow("!")
+		case "error":
+			mark = v.p.red("!")
+		}
+		v.print(fmt.Sprintf("%s %s  %s", mark, v.p.dim(ev.Step), termtext.Safe(ev.Message)))
+		return
+	}
+	s := v.running[ev.Step]
+	if s == nil || v.quiet {
+		return
+	}
+	line := termtext.Safe(ev.Message)
+	if ev.Index != nil {
+		line = fmt.Sprintf("[%d] %s", *ev.Index, line)
+	}
+	if len(s.lines) >= maxKeptLines {
+		copy(s.lines, s.lines[1:])
+		s.lines = s.lines[:len(s.lines)-1]
+		s.cut++
+	}
+	s.lines = append(s.lines, line)
+}
+
+func (v *liveView) finished(ev engine.Event) {
+	s := v.running[ev.Step]
+	var took time.Duration
+	name := ev.Name
+	if s != nil {
+		took = ev.Time.Sub(s.start)
+		if name == "" {
+			name = s.name
+		}
+	}
+	delete(v.running, ev.Step)
+	st := report.Status(ev.Status)
+	label := ev.Step
+	if name != "" && name != ev.Step {
+		label += " " + v.p.dim("("+termtext.Safe(name)+")")
+	}
+	line := fmt.Sprintf("%s %-24s %-10s %s", v.icon(st), label, st, report.FormatMS(took.Milliseconds()))
+	if ev.Reason != "" && st == report.StatusSkipped {
+		line += "  " + v.p.dim(termtext.Safe(ev.Reason))
+	}
+	if ev.Err != "" {
+		line += "  " + v.p.dim(termtext.Safe(firstLine(ev.Err)))
+	}
+	out := []string{line}
+	if s != nil && len(s.lines) > 0 && (st == report.StatusFailed || st == report.StatusCancelled) {
+		if s.cut > 0 {
+			out = append(out, v.p.dim(fmt.Sprintf("    … %d earlier lines; the report has the step's output", s.cut)))
+		}
+		for _, l := range s.lines {
+			out = append(out, "    "+v.p.dim("│")+" "+l)
+		}
+	}
+	v.print(out...)
+}
+
+// print writes permanent lines above the block.
+func (v *liveView) print(lines ...string) {
+	v.clear()
+	for _, l := range lines {
+		fmt.Fprintf(v.w, "%s\n", l)
+	}
+	v.redraw()
 }
 
 func (v *liveView) icon(s report.Status) string {
@@ -119,13 +209,13 @@ func (v *liveView) icon(s report.Status) string {
 	return v.p.dim(i)
 }
 
-// pause stops redrawing, and clears the status line, so that a question
-// asked on the terminal stays visible; resume starts again.
+// pause stops redrawing and clears the block, so that a question asked on
+// the terminal stays visible; resume starts again.
 func (v *liveView) pause() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.clear()
 	v.paused = true
-	fmt.Fprint(v.w, "\r\x1b[K")
 }
 
 func (v *liveView) resume() {
@@ -134,13 +224,23 @@ func (v *liveView) resume() {
 	v.paused = false
 }
 
-// status redraws the status line; v.mu is held.
-func (v *liveView) status() {
+// clear erases the block; v.mu is held.
+func (v *liveView) clear() {
+	if v.drawn > 0 {
+		fmt.Fprintf(v.w, "\r\x1b[%dA\x1b[J", v.drawn)
+	} else {
+		fmt.Fprint(v.w, "\r\x1b[J")
+	}
+	v.drawn = 0
+}
+
+// redraw draws the block of running steps; v.mu is held.
+func (v *liveView) redraw() {
 	if v.paused {
 		return
 	}
+	v.clear()
 	if len(v.running) == 0 {
-		fmt.Fprint(v.w, "\r\x1b[K")
 		return
 	}
 	ids := make([]string, 0, len(v.running))
@@ -148,32 +248,81 @@ func (v *liveView) status() {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	parts := make([]string, 0, len(ids))
 	now := time.Now()
+	var rows []string
 	for _, id := range ids {
 		s := v.running[id]
-		p := fmt.Sprintf("%s %s", id, report.FormatMS(now.Sub(s.start).Milliseconds()))
+		p := id
+		if s.name != "" && s.name != id {
+			p += " (" + termtext.Safe(s.name) + ")"
+		}
+		p += " " + report.FormatMS(now.Sub(s.start).Milliseconds())
 		if s.items > 0 {
 			p += fmt.Sprintf(" %d/%d", s.done, s.items)
 			if s.fails > 0 {
 				p += fmt.Sprintf(" (%d failed)", s.fails)
 			}
 		}
-		parts = append(parts, p)
+		rows = append(rows, "⋯ "+p)
+		if v.quiet {
+			continue
+		}
+		from := max(0, len(s.lines)-tailLines)
+		for _, l := range s.lines[from:] {
+			rows = append(rows, "    "+l)
+		}
 	}
-	line := "running: " + strings.Join(parts, ", ")
-	if len(line) > 160 {
-		line = line[:157] + "..."
+	if v.quiet {
+		rows = []string{"running: " + strings.Join(func() []string {
+			out := make([]string, len(rows))
+			for i, r := range rows {
+				out[i] = strings.TrimPrefix(r, "⋯ ")
+			}
+			return out
+		}(), ", ")}
 	}
-	fmt.Fprintf(v.w, "\r\x1b[K%s", v.p.dim(line))
+	if len(rows) > maxBlockRows {
+		n := len(rows) - maxBlockRows + 1
+		rows = append(rows[:maxBlockRows-1], fmt.Sprintf("… %d more lines", n))
+	}
+	for i, r := range rows {
+		if len(r) > v.width-1 {
+			r = cutRunes(r, v.width-2) + "…"
+		}
+		if i < len(rows)-1 {
+			fmt.Fprintf(v.w, "%s\n", v.p.dim(r))
+		} else {
+			fmt.Fprint(v.w, v.p.dim(r))
+		}
+	}
+	v.drawn = len(rows) - 1
 }
 
-// close stops redrawing and clears the status line.
+// cutRunes cuts s to at most n bytes on a rune boundary.
+func cutRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// close stops redrawing and clears the block. It is idempotent.
 func (v *liveView) close() {
-	close(v.stop)
+	v.mu.Lock()
+	select {
+	case <-v.stop:
+		v.mu.Unlock()
+		return
+	default:
+		close(v.stop)
+	}
+	v.mu.Unlock()
 	v.wg.Wait()
 	v.mu.Lock()
-	fmt.Fprint(v.w, "\r\x1b[K")
+	v.clear()
 	v.mu.Unlock()
 }
 

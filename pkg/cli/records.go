@@ -69,17 +69,23 @@ func (e *env) defaultStateDir() string {
 
 func historyCommand() *command {
 	return &command{
-		name:     "history",
-		summary:  "list recorded runs",
-		synopsis: "history [--playbook NAME] [--status S] [--since 24h] [--limit N] [--json] [--state-dir DIR]",
+		name:    "history",
+		summary: "list recorded runs",
+		synopsis: `history [--playbook NAME] [--status S] [--since 24h] [--limit N] [--json] [--state-dir DIR]
+    history show RUN_ID [--json] [--state-dir DIR]`,
 		help: `List the runs recorded under the state dir, newest first. Runs of a process
-that died are shown as interrupted.`,
+that died are shown as interrupted. 'history show RUN_ID' prints one run with
+its steps, as recorded while it ran: a run whose process died still shows the
+steps that finished.`,
 		exits: "0 listed; 2 bad usage or no readable history.",
 		run:   runHistory,
 	}
 }
 
 func runHistory(e *env, args []string) int {
+	if len(args) > 0 && args[0] == "show" {
+		return historyShow(e, args[1:])
+	}
 	c := historyCommand()
 	fs := newFlags(e, c)
 	playbook := fs.String("playbook", "", "only runs of the playbook `NAME`")

@@ -3,20 +3,20 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
+	"os/user"
+	"strconv"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/rs/zerolog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
-	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -29,16 +29,17 @@ func runCommand() *command {
     [--report FILE] [--junit FILE] [--markdown FILE] [--html FILE] [--dry-run]
     [--yes] [--resume REPORT [--force]] [--state-dir DIR] [--audit-log FILE]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
-    [--keep-runs N] [--keep-days D]`,
+    [--keep-runs N] [--keep-days D] [--quiet]`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
-Nothing runs unless the whole playbook validates and every step is allowed.
-On a terminal the run shows live progress; otherwise it logs plain lines
+Nothing runs unless the whole playbook validates and every step is allowed;
+--dry-run executes only read operations, goes on despite denials, marks each
+step allowed or denied and exits 3 if any would be denied. On a terminal the run shows live progress; otherwise it logs plain lines
 (JSON lines with --log-format json). The end of every run prints a summary;
 the JSON report goes to --report (and under --state-dir), written atomically
 even when the run fails or is cancelled. SIGINT or SIGTERM cancels the run:
 running steps are cancelled, finally runs, the report is written; a second
 signal exits at once.`,
-		exits: "0 succeeded; 1 the run failed; 2 usage or validation error, or bad inputs; 3 a step was denied; 130 SIGINT; 143 SIGTERM.",
+		exits: "0 succeeded; 1 the run failed (also a declined confirm:); 2 usage or validation error, or bad inputs; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
 }
@@ -64,6 +65,7 @@ type runOptions struct {
 	parallel   int
 	keepRuns   int
 	keepDays   int
+	quiet      bool
 }
 
 // multiFlag is a repeatable flag whose values are taken whole: an input's
@@ -87,7 +89,7 @@ func runRun(e *env, args []string) int {
 	fs.StringVar(&o.html, "html", "", "write a self-contained HTML report to `FILE`")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "evaluate everything but execute only read operations")
 	fs.BoolVar(&o.yes, "yes", false, "answer yes to every confirm: question")
-	fs.StringVar(&o.resume, "resume", "", "rerun the failed run of `REPORT`, reusing the steps that succeeded")
+	fs.StringVar(&o.resume, "resume", "", "rerun the failed run of `REPORT` (a report file, or a run id with a state dir), reusing the steps that succeeded")
 	fs.BoolVar(&o.force, "force", false, "with --resume: resume although the playbook changed, if the reused steps did not")
 	fs.StringVar(&o.stateDir, "state-dir", "", "record history and reports under `DIR` (default $ARSENAL_STATE_DIR)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per executed or denied step to `FILE`")
@@ -95,6 +97,7 @@ func runRun(e *env, args []string) int {
 	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (default info; error with the live view)")
 	fs.IntVar(&o.parallel, "max-parallel", engine.DefaultMaxParallel, "run at most `N` steps at once")
 	fs.IntVar(&o.keepRuns, "keep-runs", 0, "with a state dir: keep the newest `N` runs of each playbook (0 = all)")
+	fs.BoolVar(&o.quiet, "quiet", false, "on a terminal: show one status line, without the steps' output")
 	fs.IntVar(&o.keepDays, "keep-days", 0, "with a state dir: drop runs older than `D` days (0 = never)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
@@ -144,7 +147,10 @@ func (r *runner) run() int {
 		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
 		return ExitUsage
 	}
-	policy := auth.Builtin()
+	for _, w := range pb.Warnings {
+		fmt.Fprintln(e.stderr, w)
+	}
+	var policy *auth.Policy
 	if o.policy != "" {
 		if policy, err = auth.LoadPolicy(o.policy, reg); err != nil {
 			fmt.Fprintln(e.stderr, err)
@@ -152,104 +158,78 @@ func (r *runner) run() int {
 			return ExitUsage
 		}
 	}
-	subject, err := policy.Subject(o.roles, pb)
-	if err != nil {
-		return usageError(e, r.c, "%v", err)
-	}
-
 	level, console := r.logLevel()
-	logOut := io.Writer(e.stderr)
-	if o.logFormat == "console" {
-		logOut = zerolog.ConsoleWriter{Out: e.stderr, NoColor: !e.paletteFor(e.stderr).on, TimeFormat: "15:04:05.000"}
-	}
-	// Log lines and live process output come from many steps at once.
-	logOut = &syncWriter{w: logOut}
 	var audit *auth.AuditLog
 	if o.auditLog != "" {
+		var err error
 		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
 			e.errorf("%v", err)
 			return ExitUsage
 		}
 		defer audit.Close()
 	}
-	engOpts := []engine.Option{engine.WithMaxParallel(o.parallel)}
-	if audit != nil {
-		engOpts = append(engOpts, engine.WithAuditor(audit))
+	warn := func(format string, args ...any) { e.errorf(format, args...) }
+	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Audit: audit,
+		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn})
+	if err != nil {
+		e.errorf("%v; the run goes on without it", err)
+		if svc, err = runs.NewService(runs.Config{Registry: reg, Policy: policy, Audit: audit, Warn: warn}); err != nil {
+			e.errorf("%v", err)
+			return ExitFailed
+		}
 	}
+	defer svc.Close()
+	if svc.Interrupted > 0 {
+		fmt.Fprintf(e.stderr, "%s: marked %s of earlier processes interrupted\n", program, plural(svc.Interrupted, "run", "runs"))
+	}
+	req, code, ok := r.request(pb, policy)
+	if !ok {
+		return code
+	}
+	var live *liveView
 	confirmer := &terminalConfirmer{in: bufio.NewReader(e.stdin), out: e.stderr}
 	if !o.yes && e.isTerminal(e.stdin) && e.isTerminal(e.stderr) {
-		engOpts = append(engOpts, engine.WithConfirmer(confirmer))
+		req.Confirmer = confirmer
 	}
-	eng := engine.New(reg, engOpts...)
-	plan := eng.Plan(pb)
-
-	var prev *report.Report
-	if o.resume != "" {
-		if prev, err = report.Read(o.resume); err != nil {
-			return usageError(e, r.c, "--resume: %v", err)
-		}
-		if err := plan.CheckResume(prev, o.force); err != nil {
-			return usageError(e, r.c, "--resume: %v", err)
-		}
-	}
-	inputs, err := r.inputs(plan, prev)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
-		return ExitUsage
-	}
-
-	runID := engine.NewRunID()
-	store, reportPath := r.openHistory(runID)
-	if store != nil {
-		defer store.Close()
-	}
-
-	decisions, err := policy.Preflight(o.roles, pb, reg)
-	if err != nil {
-		e.errorf("authorization: %v", err)
-		return ExitUsage
-	}
-	if denied := auth.Denied(decisions); len(denied) > 0 {
-		rep := deniedReport(pb, runID, o.roles, decisions)
-		if audit != nil {
-			audit.Denied(runID, pb, o.roles, denied)
-		}
-		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
-		r.finish(rep, store, reportPath)
-		return ExitDenied
+	// The live view on a terminal, or log lines, render the run's events.
+	var view engine.Observer
+	var logs *logView
+	if console {
+		live = newLiveView(e.stderr, e.paletteFor(e.stderr), o.quiet, termWidth(e.stderr))
+		confirmer.view = live // the question must not be redrawn over
+		defer live.close()
+		view = live
+	} else {
+		logs = newLogView(e.stderr, o.logFormat == "json", level, o.logFormat == "console" && e.paletteFor(e.stderr).on)
 	}
 
 	ctx, stop := r.signals()
 	defer stop()
-	runOpts := []engine.RunOption{
-		engine.WithRunID(runID),
-		engine.WithRoles(o.roles...),
-		engine.WithRunAuthorizer(auth.NewAuthorizer(subject)),
-		engine.WithRunLog(logOut, level),
+	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: 1, MaxQueued: -1})
+	defer mgr.Shutdown(context.Background())
+	h, err := mgr.Start(ctx, req)
+	if err != nil {
+		return r.prepareError(err)
 	}
-	if o.dryRun {
-		runOpts = append(runOpts, engine.DryRun())
-	}
-	if o.yes {
-		runOpts = append(runOpts, engine.AssumeYes())
-	}
-	if prev != nil {
-		runOpts = append(runOpts, engine.Resume(prev))
-	}
-	var live *liveView
-	if console {
-		live = newLiveView(e.stderr, e.paletteFor(e.stderr))
-		confirmer.view = live // the question must not be redrawn over
-		runOpts = append(runOpts, engine.WithRunObserver(live))
-	} else {
-		runOpts = append(runOpts, engine.WithProcessOutput(processLog{logOut}))
-	}
-	if store != nil {
-		if err := store.RecordStart(ctx, history.Run{ID: runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: o.roles, Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: reportPath, ResumedFrom: resumedID(prev)}); err != nil {
-			e.errorf("history: %v", err)
+	var watched sync.WaitGroup
+	watched.Add(1)
+	go func() {
+		defer watched.Done()
+		if logs != nil {
+			logs.follow(h.Events())
+		} else {
+			render(h.Events(), view)
 		}
-	}
-	rep, err := plan.Run(ctx, inputs, runOpts...)
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			h.Cancel(context.Cause(ctx))
+		case <-h.Done():
+		}
+	}()
+	rep, err := h.Wait(context.Background())
+	watched.Wait()
 	if live != nil {
 		live.close()
 	}
@@ -257,8 +237,67 @@ func (r *runner) run() int {
 		fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, err)
 		return ExitUsage
 	}
-	r.finish(rep, store, reportPath)
+	fmt.Fprint(e.stderr, h.Refusal())
+	if denied := h.Denied(); len(denied) > 0 {
+		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
+	}
+	report.WriteText(e.stdout, rep)
 	return exitCode(rep, context.Cause(ctx))
+}
+
+// render feeds a run's events to an observer until the stream ends.
+func render(s *runs.Stream, to engine.Observer) {
+	<-s.Observe(to, func(v any) {})
+}
+
+// request turns the flags into a run request.
+func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request, int, bool) {
+	e, o := r.e, r.o
+	req := runs.Request{
+		Playbook: pb,
+		Policy:   policy,
+		Caller:   runs.Caller{Roles: o.roles, Name: osUser(), From: hostName(), Trigger: runs.TriggerCLI},
+		DryRun:   o.dryRun, Yes: o.yes, Force: o.force,
+		ResumeFrom:  o.resume,
+		InputsFile:  o.inputsFile,
+		Sinks:       runs.Sinks{Report: o.reportPath, JUnit: o.junit, Markdown: o.markdown, HTML: o.html, StepSummary: true},
+		MaxParallel: o.parallel,
+	}
+	req.InputText = map[string]string{}
+	for _, kv := range o.inputs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			fmt.Fprintf(e.stderr, "%s: --input %q: write it as name=value\nnothing ran\n", r.path, kv)
+			return req, ExitUsage, false
+		}
+		req.InputText[k] = v
+	}
+	return req, 0, true
+}
+
+// prepareError reports a request the service refused before running it.
+func (r *runner) prepareError(err error) int {
+	e := r.e
+	var pe *runs.PrepareError
+	if !errors.As(err, &pe) {
+		e.errorf("%v", err)
+		return ExitFailed
+	}
+	switch pe.Field {
+	case "playbook":
+		fmt.Fprintln(e.stderr, pe.Err)
+		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
+		return ExitUsage
+	case "roles", "resume":
+		return usageError(e, r.c, "%v", pe.Err)
+	}
+	if ds := (steps.Diagnostics)(nil); errors.As(pe.Err, &ds) {
+		// Problems in an inputs file name their own file:line:column.
+		fmt.Fprintf(e.stderr, "%v\nnothing ran\n", ds)
+		return ExitUsage
+	}
+	fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, pe.Err)
+	return ExitUsage
 }
 
 // logLevel picks the level and says whether the live view is on: on a
@@ -278,120 +317,15 @@ func (r *runner) logLevel() (zerolog.Level, bool) {
 	return level, console
 }
 
-// inputs gathers the run's inputs: those of a resumed run (but not its
-// masked secrets), then --inputs FILE, then --input flags.
-func (r *runner) inputs(plan *engine.Plan, prev *report.Report) (map[string]any, error) {
-	given := map[string]any{}
-	if prev != nil {
-		for k, v := range prev.Inputs {
-			if in := plan.Playbook().Input(k); in != nil && !in.Secret {
-				given[k] = v
-			}
-		}
+// osUser and hostName say who runs the CLI, for the audit log and history.
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
 	}
-	if r.o.inputsFile != "" {
-		data, err := os.ReadFile(r.o.inputsFile)
-		if err != nil {
-			return nil, fmt.Errorf("--inputs: %w", err)
-		}
-		var fromFile map[string]any
-		if err := yaml.Unmarshal(data, &fromFile); err != nil {
-			return nil, fmt.Errorf("--inputs %s: want a mapping of input names to values: %w", r.o.inputsFile, err)
-		}
-		for k, v := range fromFile {
-			given[k] = v
-		}
-	}
-	text := map[string]string{}
-	for _, kv := range r.o.inputs {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--input %q: write it as name=value", kv)
-		}
-		text[k] = v
-	}
-	parsed, err := plan.ParseInputs(text)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range parsed {
-		given[k] = v
-	}
-	return plan.ResolveInputs(given, os.LookupEnv)
+	return strconv.Itoa(os.Getuid())
 }
 
-// openHistory opens the state dir's history and marks runs of crashed
-// processes interrupted. Without a state dir it returns nil and the report
-// goes only where --report says.
-func (r *runner) openHistory(runID string) (*history.Store, string) {
-	if r.o.stateDir == "" {
-		return nil, ""
-	}
-	store, err := history.Open(r.o.stateDir)
-	if err != nil {
-		r.e.errorf("history: %v; the run goes on without it", err)
-		return nil, ""
-	}
-	if n, err := store.MarkInterrupted(context.Background()); err == nil && n > 0 {
-		fmt.Fprintf(r.e.stderr, "%s: marked %s of earlier processes interrupted\n", program, plural(n, "run", "runs"))
-	}
-	dir := filepath.Join(r.o.stateDir, "reports")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		r.e.errorf("history: %v", err)
-		return store, ""
-	}
-	return store, filepath.Join(dir, runID+".json")
-}
-
-// finish writes the report everywhere it was asked for, records history,
-// prunes old runs and prints the summary.
-func (r *runner) finish(rep *report.Report, store *history.Store, statePath string) {
-	e, o := r.e, r.o
-	write := func(path, format string) {
-		if path == "" {
-			return
-		}
-		var err error
-		if format == "json" {
-			err = report.Write(path, rep)
-		} else {
-			err = report.WriteFormat(path, rep, format)
-		}
-		if err != nil {
-			e.errorf("%v", err)
-		}
-	}
-	write(o.reportPath, "json")
-	write(statePath, "json")
-	write(o.junit, "junit")
-	write(o.markdown, "markdown")
-	write(o.html, "html")
-	if err := report.AppendStepSummary(rep); err != nil {
-		e.errorf("job summary: %v", err)
-	}
-	if store != nil {
-		ctx := context.Background()
-		if err := store.RecordFinish(ctx, rep, statePath); err != nil {
-			e.errorf("history: %v", err)
-		}
-		if o.keepRuns > 0 || o.keepDays > 0 {
-			removed, err := store.Prune(ctx, o.keepRuns, o.keepDays)
-			if err != nil {
-				e.errorf("history: prune: %v", err)
-			}
-			for _, p := range removed {
-				if p != "" {
-					os.Remove(p)
-				}
-			}
-		}
-	}
-	report.WriteText(e.stdout, rep)
-}
-
-func resumedID(prev *report.Report) string {
-	if prev == nil {
-		return ""
-	}
-	return prev.RunID
+func hostName() string {
+	h, _ := os.Hostname()
+	return h
 }

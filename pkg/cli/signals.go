@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -129,27 +128,4 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 	case <-ctx.Done():
 		return false, context.Cause(ctx)
 	}
-}
-
-// syncWriter serialises writes from concurrent steps.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-// processLog writes the live output of processes as log lines.
-type processLog struct{ w io.Writer }
-
-func (p processLog) Write(b []byte) (int, error) {
-	line, _ := json.Marshal(map[string]string{"level": "info", "message": strings.TrimRight(string(b), "\n")})
-	if _, err := p.w.Write(append(line, '\n')); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }

@@ -28,7 +28,10 @@ With --role, --policy or $ARSENAL_ROLES set, each valid playbook is also checked
 against the authorization policy: one line per step says allowed or DENIED and
 the rule that decided. Roles come from --role, else $ARSENAL_ROLES
 (comma-separated), else operator; without --policy the built-in policy applies
-(viewer: read ops, operator: read and write, admin: all).`,
+(viewer: read ops, operator: read and write, admin: all). When steps are
+allowed through a policy grant, the runbook's inputs are listed too: those a
+caller may set under the grant, with the rule that bounds them, and those left
+FREE, which keep their defaults.`,
 		exits: "0 all valid (and allowed); 2 a playbook or the policy has problems, or bad usage; 3 a step is denied.",
 		run:   runValidate,
 	}
@@ -147,12 +150,15 @@ func (v *validation) check(file string) {
 		v.bad++
 		var ds steps.Diagnostics
 		if errors.As(err, &ds) {
-			v.errs += len(ds)
+			v.errs += ds.Errors()
 		} else {
 			v.errs++
 		}
 		fmt.Fprintln(v.e.stderr, err)
 		return
+	}
+	for _, w := range pb.Warnings {
+		fmt.Fprintln(v.e.stderr, w)
 	}
 	n := len(pb.AllSteps())
 	fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))
@@ -169,6 +175,13 @@ func (v *validation) check(file string) {
 	table := auth.FormatDecisions(decisions)
 	table = strings.ReplaceAll(table, "DENIED ", v.out.red("DENIED")+" ")
 	fmt.Fprint(v.e.stdout, table)
+	if auth.UsesGrant(decisions) {
+		// Which inputs a caller may set under the grant, and which keep
+		// their defaults.
+		if s, err := v.policy.Subject(v.roles, pb); err == nil {
+			fmt.Fprint(v.e.stdout, strings.ReplaceAll(auth.FormatGrantInputs(s), "FREE", v.out.yellow("FREE")))
+		}
+	}
 	if d := len(auth.Denied(decisions)); d > 0 {
 		v.denied++
 		v.nDenied += d

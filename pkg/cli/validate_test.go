@@ -42,7 +42,7 @@ var badWant = []string{
 	`bad.yaml:2:7: name "Bad": use lower-case letters, digits, - and _, starting with a letter or digit, at most 64 characters`,
 	`bad.yaml:5:9: unknown operation "control.slep" (did you mean "control.sleep"?); see 'arsenal-run ops list'`,
 	`bad.yaml:8:5: unknown key "wehn" in a step (did you mean "when"?)`,
-	`bad.yaml:9:29: steps.later is not finished when step check runs`,
+	`bad.yaml:9:29: steps.later runs after step check, which it needs (directly or not), so check cannot read it; move this to a step after later`,
 	`bad.yaml:10:23: retry.attempts is 0`,
 	`bad.yaml:13:25: control.log: param level: loud is not one of debug, info, warn, error`,
 }

@@ -66,6 +66,15 @@ func (c *Call) Playbook() *steps.Playbook {
 	return c.run.p.pb
 }
 
+// Inputs returns the inputs of the run the call belongs to (a sub-run's
+// for a step of a sub-playbook), defaults included.
+func (c *Call) Inputs() map[string]any {
+	if c.run == nil {
+		return nil
+	}
+	return c.run.inputs
+}
+
 // Handler runs a call and returns the operation's output.
 type Handler func(ctx context.Context, c *Call) (map[string]any, error)
 
@@ -73,7 +82,7 @@ type Handler func(ctx context.Context, c *Call) (map[string]any, error)
 type Middleware func(next Handler) Handler
 
 // chain composes the call path once per plan: authorization first (never
-// retried), then any extra middleware, retry, one attempt with its timeout,
+// retried), the dry-run gate, then any extra middleware, retry, one attempt with its timeout,
 // the guard that turns panics into errors and abandons operations that
 // ignore cancellation, and the operation itself.
 func (e *Engine) chain() Handler {
@@ -84,7 +93,22 @@ func (e *Engine) chain() Handler {
 	for i := len(e.middleware) - 1; i >= 0; i-- {
 		h = e.middleware[i](h)
 	}
-	return authorize(h)
+	return authorize(dryRunGate(h))
+}
+
+// dryRunGate stops a dry run's calls of operations that are not read-only,
+// after authorization has decided them, so a dry run reports every
+// decision but changes nothing. playbook.run passes: its sub-run is a dry
+// run too.
+func dryRunGate(next Handler) Handler {
+	return func(ctx context.Context, c *Call) (map[string]any, error) {
+		if c.run != nil && c.run.o.dryRun && c.Entry.RiskFor(c.Params) != ops.RiskRead {
+			if _, sub := c.Entry.Op.(*subPlaybook); !sub {
+				return nil, errDryRun
+			}
+		}
+		return next(ctx, c)
+	}
 }
 
 func execute(ctx context.Context, c *Call) (map[string]any, error) {
@@ -93,7 +117,21 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	if c.run != nil {
 		call.Dir = c.run.p.pb.Dir
 		call.Secrets = c.run.secrets()
-		call.Output = c.run.outputWriter(c)
+		call.Environ = c.run.o.environ
+		if w := c.run.outputWriter(c, "stdout"); w != nil {
+			call.Output = w
+			defer w.flush()
+		}
+		if w := c.run.outputWriter(c, "stderr"); w != nil {
+			call.ErrOutput = w
+			defer w.flush()
+		}
+		if c.run.observed() {
+			run := c.run
+			call.Message = func(level, text string) {
+				run.emitCall(c, Event{Kind: EventLog, Level: level, Message: run.maskText(text)})
+			}
+		}
 	}
 	if c.Index >= 0 {
 		call.Step = fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
@@ -190,6 +228,7 @@ func retry(clock Clock) Middleware {
 				}
 				d := backoff(r, n)
 				c.Log.Info().Int("attempt", n).Dur("delay", d).Str("error", errText(err)).Msg("retrying")
+				c.run.emitCall(c, Event{Kind: EventRetry, Attempt: n, DelayMS: d.Milliseconds(), Err: c.run.maskText(errText(err)), ErrClass: string(ops.ClassOf(err))})
 				select {
 				case <-clock.After(d):
 				case <-ctx.Done():
@@ -282,7 +321,9 @@ func guard(grace time.Duration, clock Clock) Middleware {
 			go func() {
 				defer func() {
 					if v := recover(); v != nil {
-						c.Log.Error().Str("stack", string(debug.Stack())).Msg("operation panicked")
+						stack := string(debug.Stack())
+						c.Log.Error().Str("stack", stack).Msg("operation panicked")
+						c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Message: fmt.Sprintf("operation %s panicked: %v", c.Entry.Spec.Name, v), Err: stack})
 						ch <- result{nil, ops.Errorf(ops.ClassSystem, "operation %s panicked: %v", c.Entry.Spec.Name, v)}
 					}
 				}()
@@ -294,12 +335,20 @@ func guard(grace time.Duration, clock Clock) Middleware {
 				return r.out, r.err
 			case <-ctx.Done():
 			}
+			if _, ok := c.Entry.Op.(*subPlaybook); ok {
+				// A sub-run is never abandoned: it ends its own steps and
+				// bounds its handlers, and its record must reach the
+				// report.
+				r := <-ch
+				return r.out, r.err
+			}
 			select {
 			case r := <-ch:
 				return r.out, r.err
 			case <-clock.After(grace):
 				c.Abandoned = true
 				c.Log.Error().Dur("grace", grace).Msg("operation ignored cancellation; abandoned")
+				c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Message: fmt.Sprintf("operation %s ignored cancellation for %s and was abandoned", c.Entry.Spec.Name, grace)})
 				return nil, causeOf(ctx, fmt.Errorf("operation did not stop within %s of being cancelled and was abandoned", grace))
 			}
 		}

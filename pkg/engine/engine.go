@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -33,6 +34,7 @@ type Engine struct {
 	maxParallel   int
 	grace         time.Duration
 	handlerBudget time.Duration
+	outputBudget  int64
 	authorizer    Authorizer
 	confirmer     Confirmer
 	middleware    []Middleware
@@ -65,9 +67,16 @@ func WithMaxParallel(n int) Option {
 // is done before the run abandons it and moves on.
 func WithGrace(d time.Duration) Option { return func(e *Engine) { e.grace = d } }
 
-// WithHandlerBudget sets how long on_failure and finally may take together
-// when the run was cancelled or timed out.
+// WithHandlerBudget sets how long on_failure and finally may still take
+// once the run has been cancelled or has timed out, counted from that
+// moment (or from the start of the handlers, if that came first). A run
+// that is neither gives its handlers no such limit.
 func WithHandlerBudget(d time.Duration) Option { return func(e *Engine) { e.handlerBudget = d } }
+
+// WithOutputBudget sets how many bytes of operation outputs one run keeps
+// in full (DefaultOutputBudget); outputs recorded after that are kept
+// compact. Sub-runs share their parent's budget.
+func WithOutputBudget(n int64) Option { return func(e *Engine) { e.outputBudget = n } }
 
 // WithAuthorizer installs the check that runs first in every step's chain.
 func WithAuthorizer(a Authorizer) Option { return func(e *Engine) { e.authorizer = a } }
@@ -86,9 +95,11 @@ func WithMiddleware(m ...Middleware) Option {
 func WithAuditor(a Auditor) Option { return func(e *Engine) { e.auditor = a } }
 
 // Auditor records each call once it has an outcome: executed, failed or
-// denied. It is called from many goroutines.
+// denied. It is called from many goroutines. An Auditor that cannot record
+// a call returns an error, and the call's step fails with class system:
+// a step is never reported succeeded without its audit record.
 type Auditor interface {
-	Audit(c *Call, out map[string]any, err error, d time.Duration)
+	Audit(c *Call, out map[string]any, err error, d time.Duration) error
 }
 
 // WithObserver receives progress events from every run.
@@ -103,6 +114,7 @@ func New(reg *ops.Registry, opts ...Option) *Engine {
 		maxParallel:   DefaultMaxParallel,
 		grace:         DefaultGrace,
 		handlerBudget: DefaultHandlerBudget,
+		outputBudget:  DefaultOutputBudget,
 	}
 	for _, o := range opts {
 		o(e)
@@ -150,27 +162,67 @@ type Observer interface {
 	Event(ev Event)
 }
 
-// EventKind says what happened.
-type EventKind uint8
+// EventKind says what happened. Its values are the event names of the
+// documented grammar (docs/events.md), used as they are in JSON and SSE.
+type EventKind string
 
 // The kinds of Event.
 const (
-	EventRunStarted EventKind = iota
-	EventStepStarted
-	EventStepFinished
-	EventItemFinished
-	EventRunFinished
+	EventRunStarted      EventKind = "run_started"
+	EventStepStarted     EventKind = "step_started"
+	EventStepFinished    EventKind = "step_finished"
+	EventItemStarted     EventKind = "item_started"
+	EventItemFinished    EventKind = "item_finished"
+	EventLog             EventKind = "log"
+	EventRetry           EventKind = "retry"
+	EventConfirmAsked    EventKind = "confirm_asked"
+	EventConfirmAnswered EventKind = "confirm_answered"
+	EventRunFinished     EventKind = "run_finished"
 )
 
-// Event is one progress event of a run.
+// Event is one progress event of a run. Fields that do not apply to a kind
+// are zero. Seq is set by whoever numbers the stream (the run service), not
+// by the engine.
 type Event struct {
-	Kind   EventKind
-	RunID  string
-	Step   string
-	Op     string
-	Status string
-	Items  int // for a fan-out step: the number of items
-	Index  int // for EventItemFinished
-	Err    string
-	Time   time.Time
+	Seq   uint64    `json:"seq,omitempty"`
+	Kind  EventKind `json:"kind"`
+	Time  time.Time `json:"time"`
+	RunID string    `json:"run_id"`
+	// ParentRunID and ParentStep name the run and step that started this
+	// run with playbook.run.
+	ParentRunID string `json:"parent_run_id,omitempty"`
+	ParentStep  string `json:"parent_step,omitempty"`
+	Playbook    string `json:"playbook,omitempty"`
+	Step        string `json:"step,omitempty"`
+	Section     string `json:"section,omitempty"` // steps, on_failure or finally
+	Name        string `json:"name,omitempty"`
+	Op          string `json:"op,omitempty"`
+	Status      string `json:"status,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	Items       int    `json:"items,omitempty"` // for a fan-out step: the number of items
+	Index       *int   `json:"index,omitempty"` // for item events, and log and retry events of an item
+	Attempt     int    `json:"attempt,omitempty"`
+	Attempts    int    `json:"attempts,omitempty"`
+	DelayMS     int64  `json:"delay_ms,omitempty"` // retry: the wait before the next attempt
+	DurationMS  int64  `json:"duration_ms,omitempty"`
+	Err         string `json:"error,omitempty"`
+	ErrClass    string `json:"error_class,omitempty"`
+	// Stream is stdout or stderr for process output lines; Level the level
+	// of a control.log message.
+	Stream  string `json:"stream,omitempty"`
+	Level   string `json:"level,omitempty"`
+	Message string `json:"message,omitempty"` // a log line, or a confirm question
+	Answer  string `json:"answer,omitempty"`  // confirm: yes or no
+	By      string `json:"by,omitempty"`      // confirm: who answered
+	// Report is the final report, on run_finished.
+	Report *report.Report `json:"report,omitempty"`
+	// Dropped, on a stream's dropped marker, counts the events a slow
+	// subscriber did not receive.
+	Dropped uint64 `json:"dropped,omitempty"`
 }
+
+// ObserverFunc adapts a function to the Observer interface.
+type ObserverFunc func(ev Event)
+
+// Event calls f.
+func (f ObserverFunc) Event(ev Event) { f(ev) }

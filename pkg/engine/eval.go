@@ -66,7 +66,14 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 	case steps.KindLiteral:
 		return v.Lit, nil
 	case steps.KindExpr:
-		return eval(file, v.Expr, env)
+		x, err := eval(file, v.Expr, env)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSize(file, v.Expr, x); err != nil {
+			return nil, err
+		}
+		return x, nil
 	case steps.KindTemplate:
 		var b strings.Builder
 		for _, p := range v.Parts {
@@ -76,6 +83,9 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 			}
 			x, err := eval(file, p.Expr, env)
 			if err != nil {
+				return nil, err
+			}
+			if err := checkSize(file, p.Expr, x); err != nil {
 				return nil, err
 			}
 			b.WriteString(Stringify(x))
@@ -106,6 +116,54 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown value kind %d", v.Kind)
+}
+
+// checkSize fails a value an expression gave when it is over MaxValueSize:
+// whole or inside a template, no interpolated value may be larger.
+func checkSize(file string, e *steps.Expr, x any) error {
+	if sizeOver(x, steps.MaxValueSize) <= steps.MaxValueSize {
+		return nil
+	}
+	return ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s gave a value of more than %d bytes, over the limit of %d bytes per value (MaxValueSize); pass a smaller part of it, or let the step read the data itself", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxValueSize, steps.MaxValueSize)
+}
+
+// sizeOver estimates the size of plain data in bytes: a string's length,
+// and for lists and maps about as much as their JSON; it stops counting once the size passes limit, so a huge value costs
+// no more than the limit to measure.
+func sizeOver(v any, limit int) int {
+	n := 0
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if n > limit {
+			return
+		}
+		switch x := v.(type) {
+		case string:
+			n += len(x)
+		case []any:
+			n += 2
+			for _, it := range x {
+				if n > limit {
+					return
+				}
+				walk(it, depth+1)
+				n++
+			}
+		case map[string]any:
+			n += 2
+			for k, it := range x {
+				if n > limit {
+					return
+				}
+				n += len(k) + 4
+				walk(it, depth+1)
+			}
+		default:
+			n += 8
+		}
+	}
+	walk(v, 0)
+	return n
 }
 
 // Stringify renders a value inside a template: strings as they are, whole
@@ -170,6 +228,15 @@ func plainData(v any, depth int) (any, error) {
 			}
 		}
 		return x, nil
+	case steps.ErrorState:
+		return map[string]any{"class": x.Class, "message": x.Message}, nil
+	case steps.ItemState:
+		return itemData(x, depth)
+	case *steps.StepState:
+		if x == nil {
+			return nil, nil
+		}
+		return stepData(x, depth)
 	case time.Time:
 		return x.Format(time.RFC3339Nano), nil
 	case time.Duration:
@@ -226,6 +293,42 @@ func plainData(v any, depth int) (any, error) {
 		return out, nil
 	}
 	return fmt.Sprint(v), nil
+}
+
+// itemData and stepData turn the states expressions read into plain maps
+// with the names users write.
+func itemData(x steps.ItemState, depth int) (any, error) {
+	out, err := plainData(x.Output, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{
+		"index": x.Index, "item": x.Item, "status": x.Status, "output": out,
+		"error": map[string]any{"class": x.Error.Class, "message": x.Error.Message},
+	}, nil
+}
+
+func stepData(x *steps.StepState, depth int) (any, error) {
+	out, err := plainData(x.Output, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{
+		"status": x.Status, "output": out, "attempts": x.Attempts, "duration": x.Duration, "reason": x.Reason,
+		"error": map[string]any{"class": x.Error.Class, "message": x.Error.Message},
+	}
+	if x.Items != nil {
+		items := make([]any, len(x.Items))
+		for i, it := range x.Items {
+			if items[i], err = itemData(it, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		m["items"] = items
+	} else {
+		m["items"] = []any{}
+	}
+	return m, nil
 }
 
 func isScalar(v any) bool {

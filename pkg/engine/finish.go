@@ -1,10 +1,7 @@
 package engine
 
 import (
-	"bytes"
-	"io"
 	"strconv"
-	"sync"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -44,6 +41,9 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		OutputErrors:  outErrs,
 		Error:         r.maskErr(runErr),
 	}
+	if r.o.parent == "" {
+		rep.OutputBudget = r.budget.report()
+	}
 	if rep.Roles == nil {
 		rep.Roles = []string{}
 	}
@@ -61,7 +61,11 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		ev = r.log.Warn()
 	}
 	ev.Str("status", string(status)).Dur("duration_ms", end.Sub(r.start)).Msg("run finished")
-	r.emit(Event{Kind: EventRunFinished, Status: string(status)})
+	fin := Event{Kind: EventRunFinished, Status: string(status), DurationMS: rep.DurationMS, Report: rep}
+	if rep.Error != nil {
+		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
+	}
+	r.emit(fin)
 	return rep
 }
 
@@ -71,10 +75,11 @@ func (r *run) stepReport(n *node) report.Step {
 		ID: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
 		Status: rec.status, Reason: r.red.String(rec.reason), DurationMS: rec.dur.Milliseconds(),
 		Attempts: rec.tries, Error: r.maskErr(rec.err), Abandoned: rec.abandoned,
-		Authorization: rec.decision, Reused: rec.reused,
+		Authorization: r.decision(n), Reused: rec.reused,
 	}
 	if r.resumable {
 		s.Definition = r.p.fingerprint(n)
+		s.ParamsSHA256 = r.paramsRecord(n)
 	}
 	if rec.ran {
 		t := rec.started
@@ -99,18 +104,56 @@ func (r *run) stepReport(n *node) report.Step {
 		}
 		s.Items = make([]report.Item, len(rec.items))
 		for i, it := range rec.items {
-			it.Item = report.Cap(r.red.Value(it.Item))
-			it.Output = report.Cap(r.red.Value(it.Output))
+			if i >= ReportItemsInFull {
+				// Past the threshold an item keeps what counts and timing
+				// need (and, when it did not succeed, a compact item and
+				// output), so a huge fan-out makes a report of bounded
+				// size per item.
+				if it.Status == report.StatusSucceeded {
+					it.Item, it.Output = nil, nil
+				} else {
+					var dropped int64
+					it.Item = compact(r.red.Value(it.Item), 0, 0, &dropped)
+					if it.Output != nil {
+						it.Output = compact(r.red.Value(it.Output), 0, 0, &dropped)
+					}
+				}
+				it.AttemptLog = nil
+				s.Cut = cutOf(s.Cut)
+				s.Cut.Items++
+			} else {
+				it.Item = report.Cap(r.red.Value(it.Item))
+				it.Output = report.Cap(r.red.Value(it.Output))
+			}
+			it.Reason = r.red.String(it.Reason)
 			it.Error = r.maskErr(it.Error)
 			for j := range it.AttemptLog {
 				it.AttemptLog[j].Error = r.maskErr(it.AttemptLog[j].Error)
 			}
 			s.Items[i] = it
 		}
+		s.ItemCounts = rec.counts
+		if s.ItemCounts == nil { // a reused step
+			s.ItemCounts = map[report.Status]int{}
+			for i := range rec.items {
+				s.ItemCounts[rec.items[i].Status]++
+			}
+		}
 	} else if rec.output != nil {
 		s.Output = report.Cap(r.red.Value(toPlain(rec.output)))
 	}
+	if rec.cutOutputs > 0 {
+		s.Cut = cutOf(s.Cut)
+		s.Cut.Outputs, s.Cut.Bytes = rec.cutOutputs, rec.cutBytes
+	}
 	return s
+}
+
+func cutOf(c *report.Cut) *report.Cut {
+	if c == nil {
+		return &report.Cut{}
+	}
+	return c
 }
 
 func toPlain(v any) any {
@@ -145,47 +188,6 @@ func (r *run) maskedInputs() map[string]any {
 		out[in.Name] = report.Cap(r.red.Value(v))
 	}
 	return out
-}
-
-// outputWriter returns where an operation streams live process output, or
-// nil when the run does not stream it.
-func (r *run) outputWriter(c *Call) io.Writer {
-	if r.o.procOut == nil {
-		return nil
-	}
-	prefix := c.Step.ID
-	if c.Index >= 0 {
-		prefix = c.Step.ID + "[" + strconv.Itoa(c.Index) + "]"
-	}
-	return &linePrefix{w: r.o.procOut, prefix: prefix + " | ", red: r}
-}
-
-// linePrefix writes each complete line with a prefix, masked. An
-// operation may write stdout and stderr to it from two goroutines.
-type linePrefix struct {
-	mu     sync.Mutex
-	w      io.Writer
-	prefix string
-	red    *run
-	buf    []byte
-}
-
-func (l *linePrefix) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
-		if i < 0 {
-			break
-		}
-		line := l.red.red.String(string(l.buf[:i+1]))
-		l.buf = l.buf[i+1:]
-		if _, err := io.WriteString(l.w, l.prefix+line); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
 }
 
 func resumedFrom(prev *report.Report) string {

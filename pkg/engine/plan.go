@@ -33,7 +33,8 @@ type node struct {
 	idx        int
 	needs      []*node
 	dependents []*node
-	envParam   bool // the operation takes an env parameter
+	reads      []*node // the steps its expressions read
+	envParam   bool    // the operation takes an env parameter
 }
 
 // Plan turns a loaded playbook into a plan.
@@ -60,8 +61,55 @@ func (e *Engine) Plan(pb *steps.Playbook) *Plan {
 			n.needs = append(n.needs, t)
 			t.dependents = append(t.dependents, n)
 		}
+		for _, id := range stepReads(n.step) {
+			if t := byID[id]; t != nil && t != n {
+				n.reads = append(n.reads, t)
+			}
+		}
 	}
 	return p
+}
+
+// stepReads returns the ids of the steps a step's expressions read, each
+// once, in the order they appear.
+func stepReads(s *steps.Step) []string {
+	var ids []string
+	seen := map[string]bool{}
+	expr := func(e *steps.Expr) {
+		if e == nil {
+			return
+		}
+		for _, id := range e.Steps {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	var value func(v *steps.Value)
+	value = func(v *steps.Value) {
+		if v == nil {
+			return
+		}
+		expr(v.Expr)
+		for _, pt := range v.Parts {
+			expr(pt.Expr)
+		}
+		for _, it := range v.Items {
+			value(it)
+		}
+	}
+	expr(s.When)
+	expr(s.Foreach)
+	expr(s.Retry.When)
+	expr(s.Retry.Until)
+	value(s.Name)
+	value(s.Confirm)
+	value(s.With)
+	for _, ev := range s.Env {
+		value(ev.Value)
+	}
+	return ids
 }
 
 // Playbook returns the playbook the plan runs.
@@ -161,31 +209,13 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 			}
 			problems = append(problems, fmt.Sprintf("%s is required; %s", in.Name, hint))
 		default:
-			out[in.Name] = zeroInput(in.Type)
+			out[in.Name] = steps.ZeroValue(in.Type)
 		}
 	}
 	if len(problems) > 0 {
 		return nil, &InputError{problems}
 	}
 	return out, nil
-}
-
-// zeroInput is the value of an optional input that was not given, so that
-// expressions reading it see a value of the declared type.
-func zeroInput(t steps.InputType) any {
-	switch t {
-	case steps.InputNumber:
-		return 0.0
-	case steps.InputInteger:
-		return 0
-	case steps.InputBool:
-		return false
-	case steps.InputList:
-		return []any{}
-	case steps.InputMap:
-		return map[string]any{}
-	}
-	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

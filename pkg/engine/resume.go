@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -59,8 +60,11 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 
 func (p *Plan) node(id string) *node { return p.byID[id] }
 
-// reusable returns the recorded step of the resumed run that n may reuse.
-func (r *run) reusable(n *node) *report.Step {
+// reusable returns the recorded step of the resumed run that n may reuse:
+// one that succeeded, is defined as before and whose parameters resolve,
+// with env, to what they were then. A step that may not be reused runs,
+// and its record says why when the reason is its parameters.
+func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	if r.o.resume == nil || n.step.Section != steps.SectionSteps {
 		return nil
 	}
@@ -72,7 +76,20 @@ func (r *run) reusable(n *node) *report.Step {
 			}
 		}
 	}
-	if s := r.resumed[n.step.ID]; s != nil && s.Definition == r.p.fingerprint(n) {
+	s := r.resumed[n.step.ID]
+	if s == nil || s.Definition != r.p.fingerprint(n) {
+		return nil
+	}
+	rec := r.recs[n.idx]
+	digest, err := r.paramsDigest(n, env)
+	switch {
+	case err != nil:
+		rec.reason = fmt.Sprintf("ran again: its parameters could not be resolved to compare with run %s: %v", r.o.resume.RunID, err)
+	case s.ParamsSHA256 == "":
+		rec.reason = fmt.Sprintf("ran again: run %s did not record the parameters this step ran with", r.o.resume.RunID)
+	case s.ParamsSHA256 != digest:
+		rec.reason = fmt.Sprintf("ran again: its parameters differ from those it ran with in run %s", r.o.resume.RunID)
+	default:
 		return s
 	}
 	return nil
@@ -84,6 +101,7 @@ func (r *run) reuse(n *node, prev *report.Step) {
 	rec.status, rec.reused = report.StatusSucceeded, true
 	rec.reason = "reused from run " + r.o.resume.RunID
 	rec.output, rec.items = prev.Output, prev.Items
+	rec.paramsSHA = prev.ParamsSHA256
 	if prev.Items != nil {
 		outs := make([]any, len(prev.Items))
 		for i, it := range prev.Items {
@@ -92,7 +110,70 @@ func (r *run) reuse(n *node, prev *report.Step) {
 		rec.output = outs
 	}
 	r.publish(n)
-	r.emit(Event{Kind: EventStepFinished, Step: n.step.ID, Op: n.step.Op, Status: string(rec.status)})
+	r.stepStarted(n, 0)
+	r.stepFinished(n)
+}
+
+// paramsRecord is the parameter digest the report records for a step a
+// later resume may reuse: one of the steps section that succeeded. It is
+// computed when the report is built, with the environment the section ran
+// in; nothing a step reads changes after the step ran.
+func (r *run) paramsRecord(n *node) string {
+	rec := r.recs[n.idx]
+	if rec.paramsSHA != "" || n.step.Section != steps.SectionSteps || rec.status != report.StatusSucceeded {
+		return rec.paramsSHA
+	}
+	if r.digestEnv == nil {
+		r.digestEnv = r.baseEnv("running")
+	}
+	d, err := r.paramsDigest(n, r.digestEnv)
+	if err != nil {
+		return ""
+	}
+	return d
+}
+
+// paramsDigest hashes what the step is called with under env: its
+// resolved parameters, or for a fan-out the parameters of every item in
+// order, with secrets masked so the report reveals nothing about them.
+func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
+	s := n.step
+	var data any
+	if s.Foreach == nil {
+		p, err := r.params(n, env)
+		if err != nil {
+			return "", err
+		}
+		data = map[string]any(p)
+	} else {
+		v, err := eval(r.file, s.Foreach, env)
+		if err != nil {
+			return "", err
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return "", fmt.Errorf("foreach gave %s, not a list", ops.TypeName(v))
+		}
+		items := make([]any, len(list))
+		for i, it := range list {
+			p, err := r.params(n, withVars(env, steps.EnvItem, it, steps.EnvIndex, i))
+			if err != nil {
+				return "", fmt.Errorf("item %d: %w", i, err)
+			}
+			items[i] = map[string]any(p)
+		}
+		data = map[string]any{"foreach": items}
+	}
+	plain, err := plainData(data, 0)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(r.red.Value(plain))
+	if err != nil {
+		b = fmt.Appendf(nil, "%#v", r.red.Value(plain)) // NaN and Inf have no JSON
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // fingerprint is a hash of what a step does: its op, parameters,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,5 +82,89 @@ func TestResumeRefusesChangedPlaybook(t *testing.T) {
 	changed := plan(t, e, strings.Replace(fiveSteps, "label: second", "label: other", 1))
 	if err := changed.CheckResume(first, true); err == nil || !strings.Contains(err.Error(), "the steps two succeeded then") {
 		t.Errorf("changed succeeded step with force: %v", err)
+	}
+}
+
+// withInputs declares inputs that steps one, fan and two read; three
+// fails on the first run so that there is something to resume.
+const withInputs = header + `
+inputs:
+  target: {type: string, default: a}
+  hosts: {type: list, default: [h1, h2]}
+  token: {type: string, secret: true, default: s1}
+steps:
+  - {id: one, op: test.record, with: {label: fixed}}
+  - {id: two, op: test.record, with: {label: "${{ inputs.target }}"}}
+  - {id: fan, op: test.record, foreach: inputs.hosts, with: {label: "${{ item }}"}}
+  - {id: secret, op: test.record, with: {label: "${{ inputs.token }}"}}
+  - {id: three, op: test.flaky, needs: [one, two, fan, secret], with: {key: three, fails: 1}}
+`
+
+// TestResumeRerunsStepsWhoseParamsChanged: a step is reused only when its
+// resolved parameters are those it ran with; one whose input changed runs
+// again, and says why.
+func TestResumeRerunsStepsWhoseParamsChanged(t *testing.T) {
+	e, to := newEngine(t)
+	p := plan(t, e, withInputs)
+	first := roundTrip(t, mustRun(t, p, nil))
+	if first.Status != "failed" {
+		t.Fatalf("first run %s", first.Status)
+	}
+	for _, id := range []string{"one", "two", "fan", "secret"} {
+		if d := stepOf(t, first, id).ParamsSHA256; len(d) != 64 {
+			t.Errorf("step %s records params_sha256 %q", id, d)
+		}
+	}
+	if strings.Contains(dump(first), "s1") {
+		t.Error("the report reveals the secret")
+	}
+
+	cases := []struct {
+		name   string
+		inputs map[string]any
+		reran  []string
+	}{
+		{"same inputs", nil, []string{"three"}},
+		{"a plain input", map[string]any{"target": "b"}, []string{"two", "three"}},
+		{"a fan-out's list", map[string]any{"hosts": []any{"h1", "h3"}}, []string{"fan[0]", "fan[1]", "three"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			to.order = nil
+			to.tries["three"] = 1 // three succeeds from now on
+			rep := mustRun(t, p, c.inputs, Resume(first))
+			if rep.Status != "succeeded" {
+				t.Fatalf("resumed run %s\n%s", rep.Status, dump(rep))
+			}
+			got := to.order
+			if c.reran[len(c.reran)-1] == "three" {
+				got = append(got, "three") // test.flaky does not record its calls
+			}
+			if diff := cmp.Diff(c.reran, got); diff != "" {
+				t.Errorf("steps that ran again (-want +got):\n%s", diff)
+			}
+			for _, id := range []string{"one", "two", "fan", "secret"} {
+				s := stepOf(t, rep, id)
+				ran := slices.ContainsFunc(c.reran, func(x string) bool { return x == id || strings.HasPrefix(x, id+"[") })
+				switch {
+				case ran && (s.Reused || !strings.Contains(s.Reason, "parameters differ from those it ran with in run "+first.RunID)):
+					t.Errorf("step %s ran again with reason %q (reused %v)", id, s.Reason, s.Reused)
+				case !ran && !s.Reused:
+					t.Errorf("step %s was not reused: %q", id, s.Reason)
+				}
+			}
+		})
+	}
+
+	// A report without parameter digests (an older arsenal-run) cannot
+	// vouch for them: every step runs again.
+	old := roundTrip(t, first)
+	for i := range old.Steps {
+		old.Steps[i].ParamsSHA256 = ""
+	}
+	to.order = nil
+	rep := mustRun(t, p, nil, Resume(old))
+	if s := stepOf(t, rep, "one"); s.Reused || !strings.Contains(s.Reason, "did not record the parameters") {
+		t.Errorf("step one from a report without digests: reused %v, %q", s.Reused, s.Reason)
 	}
 }

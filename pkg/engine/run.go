@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,27 @@ type runOptions struct {
 	auth     Authorizer
 	chain    []string // playbook files of the enclosing runs, for playbook.run
 	parent   string   // the run id of the run that started this one
+	// parentStep is the step (with its item index) of the parent run
+	// that started this one.
+	parentStep string
+	environ    []string // the host environment; nil = the process's
+	// preflight are the decisions made before the run, by step path
+	// ("id", or "step/id" inside a sub-playbook); prefix is this run's
+	// path in them.
+	preflight map[string]*report.Decision
+	prefix    string
+}
+
+// WithEnviron sets the host environment the run reads (${{ env.X }}) and
+// passes on to the processes it starts, as KEY=value; without it, the
+// process's own.
+func WithEnviron(env []string) RunOption {
+	return func(o *runOptions) {
+		o.environ = env
+		if o.environ == nil {
+			o.environ = []string{}
+		}
+	}
 }
 
 // WithRunID sets the run's id instead of a random one.
@@ -69,6 +91,21 @@ func WithRunAuthorizer(a Authorizer) RunOption { return func(o *runOptions) { o.
 // engine's observer.
 func WithRunObserver(obs Observer) RunOption { return func(o *runOptions) { o.observer = obs } }
 
+// WithPreflight gives the run the authorization decisions made before it
+// started, by step path: "id" for the playbook's steps, "step/id" for the
+// steps of a sub-playbook that step runs. A step that does not reach the
+// authorizer at run time (skipped, or not started) reports its preflight
+// decision, and a dry run whose preflight denied a step fails with class
+// authorization, so a dry run doubles as a permission check.
+func WithPreflight(decisions map[string]report.Decision) RunOption {
+	return func(o *runOptions) {
+		o.preflight = make(map[string]*report.Decision, len(decisions))
+		for k, d := range decisions {
+			o.preflight[k] = &d
+		}
+	}
+}
+
 // NewRunID returns a random run id that sorts by time.
 func NewRunID() string {
 	var b [8]byte
@@ -100,11 +137,16 @@ type run struct {
 	decMu   sync.Mutex
 	subMu   sync.Mutex
 	subs    map[string]*report.SubRun
+	budget  *outputBudget // shared with sub-runs
+	logMu   sync.Mutex
+	logs    map[string]*stepLog // live process output written, by step
 	// resumable: the report records step definitions for a later resume.
 	resumable bool
 	// resumed indexes the resumed run's succeeded steps by id; only the
 	// scheduler goroutine touches it.
 	resumed map[string]*report.Step
+	// digestEnv is the steps section's environment, for paramsRecord.
+	digestEnv map[string]any
 }
 
 // record is what the run learns about one step.
@@ -123,7 +165,18 @@ type record struct {
 	blocked   bool // skipped because a need did not succeed: its dependents skip too
 	abandoned bool
 	reused    bool
+	announced bool // step_started was emitted
 	decision  *report.Decision
+	// dryRun is set when a dry run did not execute the step (or some of
+	// its items): steps that read its state are skipped too.
+	dryRun bool
+	// counts are a fan-out's items by status.
+	counts map[report.Status]int
+	// cutOutputs outputs of the step or its items lost cutBytes bytes to
+	// the run's output budget.
+	cutOutputs int
+	cutBytes   int64
+	paramsSHA  string // the parameter digest, once known (see paramsRecord)
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs
@@ -171,13 +224,14 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.logw = r.red.Writer(out)
 		r.log = zerolog.New(r.logw).Level(level).With().Timestamp().Str("run_id", r.id).Logger()
 	}
-	r.env = environ()
+	r.env = environ(o.environ)
 	r.states = make(map[string]*steps.StepState, len(p.nodes))
 	r.recs = make([]*record, len(p.nodes))
 	for i, n := range p.nodes {
 		r.states[n.step.ID] = &steps.StepState{}
 		r.recs[i] = &record{}
 	}
+	r.budget = newOutputBudget(p.e.outputBudget)
 	r.waiting = make([]int, len(p.nodes))
 	r.sem = make(chan struct{}, p.e.maxParallel)
 	return r
@@ -187,8 +241,10 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-func environ() map[string]string {
-	env := os.Environ()
+func environ(env []string) map[string]string {
+	if env == nil {
+		env = os.Environ()
+	}
 	out := make(map[string]string, len(env))
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -229,7 +285,7 @@ func (r *run) baseEnv(status string) map[string]any {
 func (r *run) execute(parent context.Context) *report.Report {
 	pb := r.p.pb
 	r.log.Info().Str("playbook", pb.Name).Str("file", pb.File).Bool("dry_run", r.o.dryRun).Msg("run started")
-	r.emit(Event{Kind: EventRunStarted})
+	r.emit(Event{Kind: EventRunStarted, Playbook: pb.Name})
 	ctx := parent
 	if pb.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -247,8 +303,8 @@ func (r *run) execute(parent context.Context) *report.Report {
 	}
 	status, runErr := r.mainStatus(ctx, setupErr)
 
-	hctx, cancel := context.WithTimeout(context.WithoutCancel(parent), r.p.e.handlerBudget)
-	defer cancel()
+	hctx, stop := r.handlerContext(parent, ctx)
+	defer stop()
 	if status == report.StatusFailed {
 		r.runSection(hctx, r.p.sections[1], r.baseEnv(string(status)))
 	} else {
@@ -262,7 +318,112 @@ func (r *run) execute(parent context.Context) *report.Report {
 			status, runErr = report.StatusFailed, r.stepFailure(n)
 		}
 	}
+	if r.o.dryRun && status == report.StatusSucceeded {
+		if denied := r.wouldBeDenied(); len(denied) > 0 {
+			status = report.StatusFailed
+			runErr = &report.Error{Class: string(ops.ClassAuthorization), Message: fmt.Sprintf("dry run: authorization would deny %s: %s", plural(len(denied), "step", "steps"), strings.Join(denied, ", "))}
+		}
+	}
+	// A cancellation or timeout that came while the handlers ran still
+	// decides how the run ends: it was received, so it is not dropped.
+	if status != report.StatusCancelled && ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		switch {
+		case ops.ClassOf(cause) != ops.ClassTimeout:
+			status, runErr = report.StatusCancelled, r.errOf(ops.WithClass(ops.ClassCancelled, cause))
+		case status == report.StatusSucceeded:
+			status, runErr = report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause))
+		}
+	}
 	return r.finish(status, runErr)
+}
+
+// decision is the authorization decision a step reports: the one made
+// when it was called, else the one preflight made.
+func (r *run) decision(n *node) *report.Decision {
+	if d := r.recs[n.idx].decision; d != nil {
+		return d
+	}
+	return r.o.preflight[r.o.prefix+n.step.ID]
+}
+
+// wouldBeDenied lists the steps of a dry run that authorization denied or
+// would deny, by their path in the preflight decisions, sub-playbooks'
+// included.
+func (r *run) wouldBeDenied() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range r.p.nodes {
+		if d := r.decision(n); d != nil && !d.Allowed {
+			out = append(out, r.o.prefix+n.step.ID)
+			seen[r.o.prefix+n.step.ID] = true
+		}
+	}
+	for _, k := range sortedKeys(r.o.preflight) {
+		if rest, ok := strings.CutPrefix(k, r.o.prefix); ok && strings.Contains(rest, "/") && !r.o.preflight[k].Allowed && !seen[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// handlerContext is the context of on_failure and finally. It does not
+// end with the run's cancellation, so the handlers run also after a signal
+// or a timeout; but from the moment the run is cancelled or times out
+// (before the handlers or while they run) they get the handler budget and
+// no more. While the run goes normally, nothing but their own timeouts and
+// the playbook's bounds them. A deadline of the context the run was given
+// (a playbook.run step's timeout) ends them at once: a step's timeout
+// bounds its whole sub-run.
+func (r *run) handlerContext(parent, ctx context.Context) (context.Context, func()) {
+	hctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	budget := r.p.e.handlerBudget
+	over := func() {
+		cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{"handler budget", budget}))
+	}
+	outer := func() bool {
+		if errors.Is(parent.Err(), context.DeadlineExceeded) {
+			cancel(context.Cause(parent))
+			return true
+		}
+		return false
+	}
+	if ctx.Err() != nil && outer() {
+		return hctx, func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runDone, parentDone := ctx.Done(), parent.Done()
+		var budgetC <-chan time.Time
+		for {
+			select {
+			case <-done:
+				return
+			case <-parentDone:
+				if outer() {
+					return
+				}
+				parentDone = nil
+			case <-runDone:
+				runDone = nil
+				if outer() {
+					return
+				}
+				budgetC = r.p.e.clock.After(budget)
+			case <-budgetC:
+				over()
+				return
+			}
+		}
+	}()
+	return hctx, func() {
+		close(done)
+		wg.Wait()
+		cancel(nil)
+	}
 }
 
 // setup computes vars and the playbook's env, in order.
@@ -309,15 +470,16 @@ func (r *run) mainStatus(ctx context.Context, setupErr error) (report.Status, *r
 }
 
 // firstFailure returns the first step of a section, in playbook order,
-// that failed, was denied or was cancelled and does not continue on error.
+// that failed without continue_on_error, or was denied, declined or
+// cancelled (which continue_on_error does not excuse).
 func (r *run) firstFailure(nodes []*node) *node {
 	for _, n := range nodes {
-		rec := r.recs[n.idx]
-		if n.step.ContinueOnError {
-			continue
-		}
-		switch rec.status {
-		case report.StatusFailed, report.StatusDenied, report.StatusCancelled:
+		switch r.recs[n.idx].status {
+		case report.StatusFailed:
+			if !n.step.ContinueOnError {
+				return n
+			}
+		case report.StatusDenied, report.StatusCancelled:
 			return n
 		}
 	}
@@ -326,6 +488,9 @@ func (r *run) firstFailure(nodes []*node) *node {
 
 func (r *run) stepFailure(n *node) *report.Error {
 	rec := r.recs[n.idx]
+	if rec.err != nil && rec.err.Class == string(ops.ClassDeclined) {
+		return &report.Error{Class: rec.err.Class, Message: rec.err.Message}
+	}
 	e := &report.Error{Class: string(ops.ClassExecution), Message: fmt.Sprintf("step %s %s", n.step.ID, rec.status)}
 	if rec.err != nil {
 		e.Class = rec.err.Class
@@ -341,8 +506,15 @@ func (r *run) errOf(err error) *report.Error {
 	return &report.Error{Class: string(ops.ClassOf(err)), Message: err.Error()}
 }
 
+// observed reports whether anyone receives this run's events.
+func (r *run) observed() bool { return r.p.e.observer != nil || r.o.observer != nil }
+
 func (r *run) emit(ev Event) {
+	if !r.observed() {
+		return
+	}
 	ev.RunID = r.id
+	ev.ParentRunID, ev.ParentStep = r.o.parent, r.o.parentStep
 	ev.Time = r.p.e.clock.Now()
 	if o := r.p.e.observer; o != nil {
 		o.Event(ev)
@@ -350,4 +522,25 @@ func (r *run) emit(ev Event) {
 	if o := r.o.observer; o != nil {
 		o.Event(ev)
 	}
+}
+
+// emitCall emits an event about a call: its step, op and item.
+func (r *run) emitCall(c *Call, ev Event) {
+	if r == nil || !r.observed() {
+		return
+	}
+	ev.Step, ev.Op, ev.Section = c.Step.ID, c.Step.Op, string(c.Step.Section)
+	if c.Index >= 0 {
+		i := c.Index
+		ev.Index = &i
+	}
+	r.emit(ev)
+}
+
+// maskText masks the run's secrets in s.
+func (r *run) maskText(s string) string {
+	if r == nil {
+		return s
+	}
+	return r.red.String(s)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -40,7 +41,7 @@ func TestReportsMatchTheSchema(t *testing.T) {
 inputs:
   pw: {type: string, secret: true, default: hidden}
 steps:
-  - {id: ok, op: control.set, with: {v: 1}}
+  - {id: ok, op: control.set, with: {v: 1, text: "`+strings.Repeat("long output ", 100)+`"}}
   - {id: skipped, op: control.noop, when: "false"}
   - {id: flaky, op: test.flaky, with: {key: k, fails: 1}, retry: {attempts: 2, delay: 1ms}}
   - {id: fan, op: test.busy, foreach: 0..4, with: {fail: "${{ item == 1 }}", wait: 1ms}, continue_on_error: true}
@@ -60,10 +61,25 @@ outputs:
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same playbook on engines whose output budget is spent at once
+	// and whose confirmations are declined: cut records, declined steps.
+	spent, _ := newEngine(t, WithOutputBudget(1), WithConfirmer(answer(false)))
+	if err := RegisterPlaybookOp(spent); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := spent.Load(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := mustRun(t, sp, nil)
+	if cut.OutputBudget == nil || stepOf(t, cut, "ok").Cut == nil || stepOf(t, cut, "confirm").Error.Class != "declined" {
+		t.Fatalf("no cut outputs or declined step to check:\n%s", dump(cut))
+	}
 	for name, rep := range map[string]*report.Report{
-		"failed run":  mustRun(t, p, nil),
-		"dry run":     mustRun(t, p, nil, DryRun()),
-		"resumed run": mustRun(t, p, nil, Resume(mustRun(t, p, nil))),
+		"failed run":             mustRun(t, p, nil),
+		"dry run":                mustRun(t, p, nil, DryRun()),
+		"resumed run":            mustRun(t, p, nil, Resume(mustRun(t, p, nil))),
+		"budget spent, declined": cut,
 	} {
 		b, err := json.Marshal(rep)
 		if err != nil {

@@ -29,7 +29,7 @@ func (r *run) runSection(ctx context.Context, nodes []*node, env map[string]any)
 		for len(ready) > 0 {
 			n := ready[0]
 			ready = ready[1:]
-			if r.settle(ctx, n) {
+			if r.settle(ctx, n, env) {
 				finished++
 				ready = r.release(n, ready)
 				continue
@@ -80,8 +80,8 @@ func (r *run) release(n *node, ready []*node) []*node {
 // settle decides the outcome of a step that will not run: one whose needs
 // did not all succeed, or any step once the run is cancelled. It reports
 // whether it did.
-func (r *run) settle(ctx context.Context, n *node) bool {
-	if prev := r.reusable(n); prev != nil {
+func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
+	if prev := r.reusable(n, env); prev != nil {
 		r.reuse(n, prev)
 		return true
 	}
@@ -96,9 +96,20 @@ func (r *run) settle(ctx context.Context, n *node) bool {
 			why = "was skipped"
 		case rec.status == report.StatusFailed:
 			why = "failed"
+		case rec.err != nil && rec.err.Class == string(ops.ClassDeclined):
+			why = "was declined"
 		}
 		r.decided(n, report.StatusSkipped, fmt.Sprintf("needs %s, which %s", need.step.ID, why), nil, true)
 		return true
+	}
+	if r.o.dryRun {
+		for _, read := range n.reads {
+			if r.recs[read.idx].dryRun {
+				r.decided(n, report.StatusSkipped, fmt.Sprintf("dry run: reads steps.%s, which the dry run did not execute", read.step.ID), nil, false)
+				r.recs[n.idx].dryRun = true
+				return true
+			}
+		}
 	}
 	if ctx.Err() != nil {
 		cause := context.Cause(ctx)
@@ -114,14 +125,15 @@ func (r *run) settle(ctx context.Context, n *node) bool {
 
 // met reports whether a finished need lets its dependents run: it
 // succeeded, was skipped by its own condition, or failed with
-// continue_on_error.
+// continue_on_error. A denied, declined or cancelled need never does:
+// continue_on_error excuses failures, not refusals.
 func met(rec *record, continueOnError bool) bool {
 	switch rec.status {
 	case report.StatusSucceeded:
 		return true
 	case report.StatusSkipped:
 		return !rec.blocked
-	case report.StatusFailed, report.StatusDenied:
+	case report.StatusFailed:
 		return continueOnError
 	}
 	return false
@@ -133,5 +145,6 @@ func (r *run) decided(n *node, status report.Status, reason string, err *report.
 	rec.status, rec.reason, rec.err, rec.blocked = status, reason, err, blocked
 	r.publish(n)
 	r.log.Debug().Str("step", n.step.ID).Str("status", string(status)).Str("reason", reason).Msg("step not run")
-	r.emit(Event{Kind: EventStepFinished, Step: n.step.ID, Op: n.step.Op, Status: string(status)})
+	r.stepStarted(n, 0)
+	r.stepFinished(n)
 }

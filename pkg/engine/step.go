@@ -7,7 +7,6 @@ import (
 	"maps"
 
 	"github.com/rs/zerolog"
-	"github.com/sourcegraph/conc/pool"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -31,9 +30,13 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 			rec.setErr(ops.Errorf(ops.ClassSystem, "internal error in step %s: %v", s.ID, v))
 		}
 		rec.dur = clock.Now().Sub(rec.started)
+		if rec.status == report.StatusDenied && rec.reason == "" {
+			rec.reason = deniedReason(rec)
+		}
 		r.publish(n)
 		r.logFinished(log, rec)
-		r.emit(Event{Kind: EventStepFinished, Step: s.ID, Op: s.Op, Status: string(rec.status), Err: r.errMsg(rec.err)})
+		r.stepStarted(n, 0)
+		r.stepFinished(n)
 	}()
 	if s.When != nil {
 		ok, err := evalBool(r.file, s.When, env)
@@ -46,13 +49,15 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 			return
 		}
 	}
-	r.emit(Event{Kind: EventStepStarted, Step: s.ID, Op: s.Op})
-	log.Debug().Msg("step started")
 	if s.Name != nil {
 		if v, err := value(r.file, s.Name, env); err == nil {
 			rec.name = Stringify(v)
 		}
 	}
+	if s.Foreach == nil {
+		r.stepStarted(n, 0) // a fan-out announces itself with its item count
+	}
+	log.Debug().Msg("step started")
 	if s.Confirm != nil && !r.confirm(ctx, n, env, rec) {
 		return
 	}
@@ -63,11 +68,46 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 	out, c, err := r.call(ctx, n, env, -1, log)
 	rec.attempts, rec.tries, rec.abandoned, rec.decision = c.Attempts, len(c.Attempts), c.Abandoned, c.Decision
 	if errors.Is(err, errDryRun) {
-		rec.status, rec.reason = report.StatusSkipped, fmt.Sprintf("dry run: %s is a %s operation and was not executed", s.Op, c.Entry.RiskFor(c.Params))
+		rec.status, rec.reason, rec.dryRun = report.StatusSkipped, dryRunReason(c), true
 		return
 	}
-	rec.output = out
+	if out != nil {
+		kept, cut := r.budget.keep(out)
+		rec.output = kept
+		if cut > 0 {
+			rec.cutOutputs, rec.cutBytes = 1, cut
+		}
+	}
 	rec.setErr(err)
+}
+
+// dryRunReason says why a dry run did not execute a call.
+func dryRunReason(c *Call) string {
+	return fmt.Sprintf("dry run: %s is a %s operation and was not executed", c.Step.Op, c.Entry.RiskFor(c.Params))
+}
+
+// stepStarted emits a step's step_started event, once.
+func (r *run) stepStarted(n *node, items int) {
+	rec := r.recs[n.idx]
+	if rec.announced || !r.observed() {
+		return
+	}
+	rec.announced = true
+	r.emit(Event{Kind: EventStepStarted, Step: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section), Items: items})
+}
+
+// stepFinished emits a step's step_finished event.
+func (r *run) stepFinished(n *node) {
+	if !r.observed() {
+		return
+	}
+	rec := r.recs[n.idx]
+	ev := Event{Kind: EventStepFinished, Step: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
+		Status: string(rec.status), Reason: r.red.String(rec.reason), Attempts: rec.tries, DurationMS: rec.dur.Milliseconds(), Items: len(rec.items)}
+	if rec.err != nil {
+		ev.Err, ev.ErrClass = r.errMsg(rec.err), rec.err.Class
+	}
+	r.emit(ev)
 }
 
 func (r *run) logFinished(log zerolog.Logger, rec *record) {
@@ -108,10 +148,22 @@ func statusOf(class ops.Class) report.Status {
 	switch class {
 	case ops.ClassAuthorization:
 		return report.StatusDenied
-	case ops.ClassCancelled:
+	case ops.ClassCancelled, ops.ClassDeclined:
 		return report.StatusCancelled
 	}
 	return report.StatusFailed
+}
+
+// deniedReason says why a step was denied: the rule that decided, else
+// the error.
+func deniedReason(rec *record) string {
+	if d := rec.decision; d != nil && !d.Allowed && d.Rule != "" {
+		return "denied: " + d.Rule
+	}
+	if rec.err != nil {
+		return rec.err.Message
+	}
+	return "denied"
 }
 
 // publish writes a step's outcome where expressions read it. It happens
@@ -149,13 +201,12 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 		return nil, c, err
 	}
 	c.Params = params
-	if r.o.dryRun && s.Entry.RiskFor(params) != ops.RiskRead {
-		return nil, c, errDryRun
-	}
 	start := r.p.e.clock.Now()
 	out, err := r.p.handler(ctx, c)
-	if a := r.p.e.auditor; a != nil {
-		a.Audit(c, out, err, r.p.e.clock.Now().Sub(start))
+	if a := r.p.e.auditor; a != nil && !errors.Is(err, errDryRun) {
+		if aerr := a.Audit(c, out, err, r.p.e.clock.Now().Sub(start)); aerr != nil {
+			out, err = nil, ops.WithClass(ops.ClassSystem, aerr)
+		}
 	}
 	if err == nil && len(s.Entry.Spec.SecretOutputs) > 0 {
 		for _, k := range s.Entry.Spec.SecretOutputs {
@@ -209,7 +260,8 @@ func (r *run) params(n *node, env map[string]any) (ops.Params, error) {
 }
 
 // confirm asks whether the step may run. Without a terminal or --yes the
-// step is denied.
+// step is denied; a person who answers no declines it, which is no
+// authorization matter: the step is cancelled with class declined.
 func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *record) bool {
 	v, err := value(r.file, n.step.Confirm, env)
 	if err != nil {
@@ -224,130 +276,43 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		return true
 	case r.p.e.confirmer == nil:
 		rec.setErr(ops.Errorf(ops.ClassAuthorization, "step needs confirmation (%q) but there is no terminal to ask; run with --yes to confirm", r.red.String(q)))
+		rec.reason = "needs confirmation, and there is no terminal to ask; run with --yes to confirm"
 		return false
 	}
+	r.emit(Event{Kind: EventConfirmAsked, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Message: r.red.String(q)})
 	ok, err := r.p.e.confirmer.Confirm(ctx, n.step.ID, r.red.String(q))
+	answer := "no"
+	if ok && err == nil {
+		answer = "yes"
+	}
+	r.emit(Event{Kind: EventConfirmAnswered, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Answer: answer, By: answeredBy(r.p.e.confirmer)})
 	if err != nil {
-		rec.setErr(ops.WithClass(ops.ClassAuthorization, fmt.Errorf("confirmation: %w", err)))
+		if ctx.Err() != nil {
+			rec.setErr(causeOf(ctx, err))
+		} else {
+			rec.setErr(ops.WithClass(ops.ClassAuthorization, fmt.Errorf("confirmation: %w", err)))
+			rec.reason = "the confirm: question got no answer"
+		}
 		return false
 	}
 	if !ok {
-		rec.setErr(ops.Errorf(ops.ClassAuthorization, "not confirmed: %s", r.red.String(q)))
+		rec.setErr(ops.Errorf(ops.ClassDeclined, "declined at step %s: %s", n.step.ID, r.red.String(q)))
+		rec.reason = "declined at the confirm: question"
 		return false
 	}
 	return true
 }
 
-// fanout runs a foreach step: one call per item, at most concurrency at
-// once, results in input order. With fail_fast the first failed item
-// cancels those not yet finished.
-func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerolog.Logger, rec *record) {
-	s := n.step
-	v, err := eval(r.file, s.Foreach, env)
-	if err != nil {
-		rec.setErr(err)
-		return
-	}
-	list, ok := v.([]any)
-	if !ok {
-		rec.setErr(ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %s; it must give a list", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, ops.TypeName(v)))
-		return
-	}
-	if len(list) > steps.MaxForeachItems {
-		rec.setErr(ops.Errorf(ops.ClassValidation, "foreach gave %d items, over the limit of %d (MaxForeachItems)", len(list), steps.MaxForeachItems))
-		return
-	}
-	r.emit(Event{Kind: EventStepStarted, Step: s.ID, Op: s.Op, Items: len(list)})
-	items := make([]report.Item, len(list))
-	outs := make([]any, len(list))
-	fctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	clock := r.p.e.clock
-	runItem := func(i int) {
-		it := &items[i]
-		it.Index, it.Item = i, list[i]
-		if fctx.Err() != nil {
-			it.Status, it.Reason = report.StatusCancelled, "not started: "+context.Cause(fctx).Error()
-			return
-		}
-		start := clock.Now()
-		it.StartedAt = &start
-		defer func() {
-			if v := recover(); v != nil {
-				it.Status, it.Error = report.StatusFailed, &report.Error{Class: string(ops.ClassSystem), Message: fmt.Sprintf("internal error in item %d: %v", i, v)}
-			}
-			it.DurationMS = clock.Now().Sub(start).Milliseconds()
-			if s.FailFast && (it.Status == report.StatusFailed || it.Status == report.StatusDenied) {
-				cancel(ops.Errorf(ops.ClassCancelled, "item %d failed and fail_fast is on", i))
-			}
-			r.emit(Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Index: i, Status: string(it.Status)})
-		}()
-		ienv := withVars(env, steps.EnvItem, list[i], steps.EnvIndex, i)
-		out, c, err := r.call(fctx, n, ienv, i, log)
-		it.Attempts = len(c.Attempts)
-		if i == 0 || c.Decision != nil && !c.Decision.Allowed {
-			r.setDecision(rec, c.Decision)
-		}
-		if len(c.Attempts) > 1 {
-			it.AttemptLog = c.Attempts
-		}
-		if errors.Is(err, errDryRun) {
-			it.Status, it.Reason = report.StatusSkipped, "dry run: not executed"
-			return
-		}
-		it.Output, outs[i] = out, out
-		var ir record
-		ir.setErr(err)
-		it.Status, it.Error = ir.status, ir.err
-	}
-	if s.Concurrency <= 1 || len(list) <= 1 {
-		for i := range list {
-			runItem(i)
-		}
-	} else {
-		p := pool.New().WithMaxGoroutines(min(s.Concurrency, len(list)))
-		for i := range list {
-			if fctx.Err() != nil {
-				runItem(i) // records the item as cancelled without a task
-				continue
-			}
-			p.Go(func() { runItem(i) })
-		}
-		p.Wait()
-	}
-	rec.items, rec.output = items, outs
-	rec.status = report.StatusSucceeded
-	for i := range items {
-		rec.tries += items[i].Attempts
-		switch items[i].Status {
-		case report.StatusFailed:
-			rec.status = report.StatusFailed
-			if rec.err == nil {
-				rec.err = &report.Error{Class: items[i].Error.Class, Message: fmt.Sprintf("item %d: %s", i, items[i].Error.Message)}
-			}
-		case report.StatusDenied:
-			if rec.status != report.StatusFailed {
-				rec.status = report.StatusDenied
-				rec.err = &report.Error{Class: items[i].Error.Class, Message: fmt.Sprintf("item %d: %s", i, items[i].Error.Message)}
-			}
-		case report.StatusCancelled:
-			if rec.status == report.StatusSucceeded {
-				rec.status = report.StatusCancelled
-				rec.err = &report.Error{Class: string(ops.ClassCancelled), Message: items[i].Reason}
-			}
-		}
-	}
+// Answerer is implemented by a Confirmer that knows who answers its
+// questions (an OS user at a terminal, a console user); the name goes into
+// the confirm_answered event.
+type Answerer interface {
+	AnsweredBy() string
 }
 
-// setDecision keeps the decision a fan-out reports for its step: the first
-// item's, or a denial.
-func (r *run) setDecision(rec *record, d *report.Decision) {
-	if d == nil {
-		return
+func answeredBy(c Confirmer) string {
+	if a, ok := c.(Answerer); ok {
+		return a.AnsweredBy()
 	}
-	r.decMu.Lock()
-	if rec.decision == nil || !d.Allowed {
-		rec.decision = d
-	}
-	r.decMu.Unlock()
+	return ""
 }

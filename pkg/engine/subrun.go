@@ -88,6 +88,9 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if parent != nil {
 		o = parent.o
 		o.id, o.parent, o.resume = "", parent.id, nil
+		o.parentStep = call.Step
+		id, _, _ := strings.Cut(call.Step, "[")
+		o.prefix = parent.o.prefix + id + "/"
 	}
 	o.chain = chain
 	r := plan.newRun(in, o)
@@ -97,6 +100,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		// down as an input stays hidden in the nested report.
 		r.red.Add(parent.secretV...)
 		r.secretV = append(r.secretV, parent.secretV...)
+		r.budget = parent.budget
 	}
 	rep := r.execute(ctx)
 	if parent != nil {

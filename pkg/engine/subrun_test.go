@@ -43,7 +43,7 @@ steps:
   - {id: sub, op: playbook.run, with: {path: child.yaml, inputs: {n: 21, pw: "${{ inputs.pw }}"}}}
   - {id: check, op: control.assert, with: {that: '${{ steps.sub.output.outputs.doubled == 42 }}'}}
   - {id: loop, op: playbook.run, with: {path: loop.yaml}, continue_on_error: true}
-  - {id: bad, op: playbook.run, with: {path: child.yaml, inputs: {n: "x"}}, continue_on_error: true}
+  - {id: bad, op: playbook.run, with: {path: child.yaml, inputs: {n: "${{ 'x' }}"}}, continue_on_error: true}
 `)
 	p, err := e.Load(parent)
 	if err != nil {

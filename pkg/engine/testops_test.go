@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -80,6 +83,26 @@ func (t *testOps) register(r *ops.Registry) {
 		ops.Func(func(_ context.Context, p ops.Params) (map[string]any, error) {
 			t.writes.Add(1)
 			return map[string]any{"env": p.Map("env")}, nil
+		}))
+	// test.spew returns a fresh string of size bytes, like a process that
+	// printed that much, and writes lines lines of live output.
+	r.MustRegister(ops.Spec{Name: "test.spew", Risk: ops.RiskRead, Params: []ops.Param{{Name: "size", Type: ops.TypeInteger, Default: 0}, {Name: "lines", Type: ops.TypeInteger, Default: 0}}},
+		ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
+			if w := ops.CallFrom(ctx).Output; w != nil {
+				for i := range p.Int("lines") {
+					fmt.Fprintf(w, "line %d\n", i)
+				}
+			}
+			return map[string]any{"exit_code": 3, "stdout": strings.Repeat("x", p.Int("size")-4) + "tail"}, nil
+		}))
+	// test.heap reports the live heap after a collection: what the run
+	// holds at that point.
+	r.MustRegister(ops.Spec{Name: "test.heap", Risk: ops.RiskRead},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			return map[string]any{"heap_mib": int(m.HeapAlloc >> 20)}, nil
 		}))
 	r.MustRegister(ops.Spec{Name: "test.secret", Risk: ops.RiskRead, SecretOutputs: []string{"token"}},
 		ops.Func(func(context.Context, ops.Params) (map[string]any, error) {

@@ -81,6 +81,14 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 // run whose process dies still shows how far it got. RecordFinish replaces
 // these rows with the report's.
 func (s *Store) RecordStep(ctx context.Context, runID string, res StepResult) error {
+	if _, err := s.db.ExecContext(ctx, insertStep, stepArgs(runID, res)...); err != nil {
+		return fmt.Errorf("history: record step %s of %s: %w", res.StepID, runID, err)
+	}
+	return nil
+}
+
+// stepArgs are the insertStep arguments of one live row.
+func stepArgs(runID string, res StepResult) []any {
 	kind, item := "step", any(nil)
 	if res.Item >= 0 {
 		kind, item = "item", res.Item
@@ -97,12 +105,7 @@ func (s *Store) RecordStep(ctx context.Context, runID string, res StepResult) er
 			call = 1
 		}
 	}
-	_, err := s.db.ExecContext(ctx, insertStep,
-		runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call)
-	if err != nil {
-		return fmt.Errorf("history: record step %s of %s: %w", res.StepID, runID, err)
-	}
-	return nil
+	return []any{runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call}
 }
 
 const insertStep = `INSERT INTO steps (run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, call)

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/rs/zerolog"
 )
@@ -28,6 +29,26 @@ type Call struct {
 	Scope any
 	// Secrets are the values masked wherever the run writes.
 	Secrets []string
+	// Message, when set, publishes a message of the operation to the run's
+	// event stream as a log event at level (debug, info, warn or error);
+	// control.log uses it. The run masks it for secrets.
+	Message func(level, text string)
+	// ErrOutput, when set, receives the live stderr lines of a process the
+	// op runs; stdout lines go to Output. When nil both go to Output.
+	ErrOutput io.Writer
+	// Environ is the host environment the run may pass on to the processes
+	// it starts, as KEY=value; nil means the process's own. A server gives
+	// its callers only an allow-listed part of its environment.
+	Environ []string
+}
+
+// Environ returns the environment a process started by the op in ctx
+// inherits: the run's, or the process's own outside a run.
+func Environ(ctx context.Context) []string {
+	if c := CallFrom(ctx); c.Environ != nil {
+		return c.Environ
+	}
+	return os.Environ()
 }
 
 type callKey struct{}

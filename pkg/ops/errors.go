@@ -16,6 +16,7 @@ const (
 	ClassExecution     Class = "execution"     // the operation ran and failed
 	ClassTimeout       Class = "timeout"       // a time limit ran out
 	ClassCancelled     Class = "cancelled"     // the run was cancelled
+	ClassDeclined      Class = "declined"      // a person answered no to a step's confirm: question
 	ClassSystem        Class = "system"        // a fault inside arsenal-run itself, such as a panic
 )
 

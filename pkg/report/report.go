@@ -41,6 +41,23 @@ type Report struct {
 	Error         *Error         `json:"error,omitempty"`
 	// OutputErrors names outputs that could not be computed.
 	OutputErrors map[string]string `json:"output_errors,omitempty"`
+	// Signature is the hex HMAC-SHA256 of the rest of the report, keyed by
+	// the state directory's report key (see Sign); "" when the run had no
+	// state directory.
+	Signature string `json:"signature,omitempty"`
+	// OutputBudget says what the run cut from its operations' outputs to
+	// stay within its budget; absent when nothing was cut.
+	OutputBudget *OutputBudget `json:"output_budget,omitempty"`
+}
+
+// OutputBudget is the account of a run's output budget: outputs recorded
+// once it was spent keep only their numbers, booleans, short strings and
+// the tail of longer ones.
+type OutputBudget struct {
+	LimitBytes int64 `json:"limit_bytes"`
+	KeptBytes  int64 `json:"kept_bytes"`
+	CutOutputs int64 `json:"cut_outputs"`
+	CutBytes   int64 `json:"cut_bytes"`
 }
 
 // Playbook identifies what ran.
@@ -66,12 +83,21 @@ type Step struct {
 	Output     any       `json:"output,omitempty"`
 	Error      *Error    `json:"error,omitempty"`
 	Items      []Item    `json:"items,omitempty"`
+	// ItemCounts are a fan-out's items by status: the totals, also when
+	// the items themselves are recorded in part.
+	ItemCounts map[Status]int `json:"item_counts,omitempty"`
+	// Cut says what the step's record lost to the run's limits.
+	Cut *Cut `json:"cut,omitempty"`
 	// Reused is set on a resumed run for a step whose recorded output was
 	// taken from the earlier run instead of executing it again.
 	Reused bool `json:"reused,omitempty"`
 	// Definition is a hash of the step's definition; resuming compares it
 	// to decide whether a recorded output still stands for the step.
 	Definition string `json:"definition,omitempty"`
+	// ParamsSHA256 is a hash of the step's resolved parameters (of every
+	// item's, for a fan-out), secrets masked; a resumed run reuses the
+	// step only if its parameters resolve to the same.
+	ParamsSHA256 string `json:"params_sha256,omitempty"`
 	// Abandoned is set when the operation ignored cancellation and was left
 	// running after the grace period.
 	Abandoned bool `json:"abandoned,omitempty"`
@@ -81,6 +107,18 @@ type Step struct {
 	// fan-out, each item's run is in Subs, by item index.
 	Sub  *SubRun   `json:"sub,omitempty"`
 	Subs []*SubRun `json:"subs,omitempty"`
+}
+
+// Cut says what a step's record lost to the run's limits.
+type Cut struct {
+	// Outputs of the step or its items were kept compact, over the run's
+	// output budget; together they lost Bytes bytes.
+	Outputs int   `json:"outputs,omitempty"`
+	Bytes   int64 `json:"bytes,omitempty"`
+	// Items past the first ReportItemsInFull were recorded without their
+	// item value and output when they succeeded, and with both compacted
+	// when they did not.
+	Items int `json:"items,omitempty"`
 }
 
 // SubRun is a sub-playbook's run nested in its parent's report.

@@ -25,7 +25,7 @@ const MaxDuration = 31 * 24 * time.Hour
 
 var topKeys = []string{"version", "name", "description", "timeout", "inputs", "vars", "env", "schedule", "steps", "on_failure", "finally", "outputs"}
 
-var inputKeys = []string{"type", "default", "description", "required", "secret", "env", "enum"}
+var inputKeys = []string{"type", "default", "description", "required", "secret", "env", "enum", "min", "max", "pattern"}
 
 // loader decodes one playbook file. Expressions are collected while
 // decoding and compiled once the step graph is known.
@@ -38,6 +38,7 @@ type loader struct {
 	ids     map[string]*Step
 	comp    *exprCompiler
 	varIdx  map[string]int
+	sub     *subLoads // the sub-playbooks read for playbook.run steps
 	// lineStarts are the byte offsets of the file's lines, for posAt.
 	lineStarts []int
 }
@@ -49,7 +50,8 @@ type pendingExpr struct {
 	off   int // byte offset of the source inside the node's value
 	scope scope
 	step  *Step
-	varAt int // for vars: the index of the var being defined
+	varAt int  // for vars: the index of the var being defined
+	list  bool // foreach: the result must be a list
 }
 
 func (l *loader) decodeTop(root *yaml.Node) {
@@ -140,6 +142,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 		}
 		in := &Input{Name: p.Key, Pos: yamlx.PosOf(p.K), Type: InputString}
 		var defNode *yaml.Node
+		limits := map[string]*yaml.Node{}
 		yamlx.Fields(p.V, "input "+p.Key, inputKeys, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "type":
@@ -164,14 +167,11 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 					}
 					in.Env = s
 				}
-			case "enum":
-				if list, ok := yamlx.Plain(v, l.d).([]any); ok {
-					in.Enum = list
-				} else {
-					l.d.Add(yamlx.PosOf(v), "enum must be a list of allowed values")
-				}
+			case "enum", "min", "max", "pattern":
+				limits[key] = v
 			}
 		})
+		l.inputConstraint(in, limits)
 		if defNode != nil && !yamlx.IsNull(defNode) {
 			v, err := in.Coerce(yamlx.Plain(defNode, l.d))
 			if err != nil {
@@ -205,7 +205,7 @@ func (l *loader) decodeVars(n *yaml.Node) {
 	for _, p := range pairs {
 		if i < len(l.pb.Vars) && l.pb.Vars[i].Name == p.Key {
 			l.varIdx[p.Key] = i
-			l.pb.Vars[i].Value = l.value(p.V, scopeVars, nil, i, "")
+			l.pb.Vars[i].Value = l.value(p.V, scopeVars, nil, i, false)
 			i++
 		}
 	}
@@ -231,7 +231,7 @@ func (l *loader) envVars(n *yaml.Node, what string, s *Step) []*EnvVar {
 			l.d.Add(yamlx.PosOf(p.V), "env %s must be a string, number or bool, not %s", p.Key, yamlx.KindName(v))
 			continue
 		}
-		out = append(out, &EnvVar{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, sc, s, -1, "")})
+		out = append(out, &EnvVar{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, sc, s, -1, false)})
 	}
 	return out
 }
@@ -246,7 +246,7 @@ func (l *loader) decodeOutputs(n *yaml.Node) {
 			l.d.Add(yamlx.PosOf(p.K), "output name %q: use letters, digits and _, starting with a letter or _", yamlx.Truncate(p.Key, 80))
 			continue
 		}
-		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, scopeOutputs, nil, -1, "")})
+		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, scopeOutputs, nil, -1, false)})
 	}
 }
 

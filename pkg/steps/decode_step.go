@@ -139,11 +139,11 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		s.When = l.bareExpr(sn.when, "when", sc&^scopeItem, s, true)
 	}
 	if sn.name != nil {
-		s.Name = l.value(sn.name, sc&^scopeItem, s, -1, "")
+		s.Name = l.value(sn.name, sc&^scopeItem, s, -1, false)
 	}
 	if sn.confirm != nil {
 		// confirm is asked once for the whole step, before any item runs.
-		s.Confirm = l.value(sn.confirm, sc&^scopeItem, s, -1, "")
+		s.Confirm = l.value(sn.confirm, sc&^scopeItem, s, -1, false)
 	}
 	if sn.env != nil {
 		s.Env = l.envVars(sn.env, "env of step "+s.ID, s)
@@ -276,7 +276,11 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 	raw := make(map[string]any, len(pairs))
 	keyPos := make(map[string]Pos, len(pairs))
 	for _, p := range pairs {
-		v := l.value(p.V, sc, s, -1, "")
+		prm := (*ops.Param)(nil)
+		if s.Entry != nil {
+			prm = s.Entry.Spec.Param(p.Key)
+		}
+		v := l.value(p.V, sc, s, -1, prm != nil && prm.NoInterpolation)
 		with.Keys = append(with.Keys, p.Key)
 		with.Items = append(with.Items, v)
 		keyPos[p.Key] = yamlx.PosOf(p.K)
@@ -305,6 +309,9 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 	if err == nil {
 		if !dynamic {
 			s.Params = params
+		}
+		if s.Op == SubPlaybookOp {
+			l.checkSubPlaybook(pairs)
 		}
 		return
 	}
@@ -343,7 +350,9 @@ func (l *loader) bareExpr(n *yaml.Node, what string, sc scope, s *Step, asBool b
 		l.d.Add(l.posAt(n, spans[0].start), "%s is an expression already; write it without ${{ }}", what)
 		return nil
 	}
-	return l.expr(n, src, off, sc, s, asBool, -1)
+	e := l.expr(n, src, off, sc, s, asBool, -1)
+	l.pending[len(l.pending)-1].list = what == "foreach"
+	return e
 }
 
 func (l *loader) expr(n *yaml.Node, src string, off int, sc scope, s *Step, asBool bool, varAt int) *Expr {
@@ -352,13 +361,17 @@ func (l *loader) expr(n *yaml.Node, src string, off int, sc scope, s *Step, asBo
 	return e
 }
 
-// value builds an interpolated value from any node.
-func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, _ string) *Value {
+// value builds an interpolated value from any node. Unless quiet, text
+// that looks like an expression in the wrong brackets gets a warning.
+func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, quiet bool) *Value {
 	n = yamlx.Deref(n)
 	v := &Value{Pos: yamlx.PosOf(n)}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if n.ShortTag() != "!!str" || !strings.Contains(n.Value, "${{") {
+			if !quiet && n.ShortTag() == "!!str" {
+				l.warnLiteralExprs(n, nil)
+			}
 			v.Lit = yamlx.Scalar(n)
 			return v
 		}
@@ -367,6 +380,9 @@ func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, _ string) *Va
 			l.d.Add(l.posAt(n, at), "%s", problem)
 			v.Lit = n.Value
 			return v
+		}
+		if !quiet {
+			l.warnLiteralExprs(n, spans)
 		}
 		if len(spans) == 0 {
 			v.Lit = texts[0]
@@ -386,7 +402,7 @@ func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, _ string) *Va
 	case yaml.SequenceNode:
 		v.Kind = KindList
 		for _, c := range n.Content {
-			v.Items = append(v.Items, l.value(c, sc, s, varAt, ""))
+			v.Items = append(v.Items, l.value(c, sc, s, varAt, quiet))
 		}
 	case yaml.MappingNode:
 		v.Kind = KindMap
@@ -396,7 +412,7 @@ func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, _ string) *Va
 				l.d.Add(yamlx.PosOf(p.K), "keys are not interpolated; only values may hold ${{ }}")
 			}
 			v.Keys = append(v.Keys, p.Key)
-			v.Items = append(v.Items, l.value(p.V, sc, s, varAt, ""))
+			v.Items = append(v.Items, l.value(p.V, sc, s, varAt, quiet))
 		}
 	}
 	for _, it := range v.Items {

@@ -11,6 +11,16 @@ type Pos = yamlx.Pos
 // Diagnostic is one problem found in a playbook.
 type Diagnostic = yamlx.Diagnostic
 
+// Severity tells an error, which stops a playbook from loading, from a
+// warning, which does not.
+type Severity = yamlx.Severity
+
+// The severities of a Diagnostic.
+const (
+	SeverityError   = yamlx.Error
+	SeverityWarning = yamlx.Warning
+)
+
 // Diagnostics are every problem found in one load, sorted by position. As an
 // error it prints one problem a line.
 type Diagnostics = yamlx.Diagnostics

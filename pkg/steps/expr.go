@@ -75,6 +75,7 @@ type exprCompiler struct {
 	configs map[scope]*conf.Config
 	base    types.Map
 	cache   map[cacheKey]*compiled
+	stepIDs []string // for suggestions
 }
 
 type cacheKey struct {
@@ -87,13 +88,17 @@ type compiled struct {
 	prog *vm.Program
 	refs []ref
 	err  *exprError
+	// kind is the kind of the result as the type checker knows it;
+	// reflect.Interface when it is known only at run time.
+	kind reflect.Kind
 }
 
 // ref is a name the expression reads that depends on where it is used.
 type ref struct {
-	kind string // "steps" or "vars"
-	name string
-	off  int
+	kind  string // "steps", "vars" or "output" (steps.<name>.output.<field>)
+	name  string
+	field string // for "output"
+	off   int
 }
 
 type exprError struct {
@@ -136,7 +141,11 @@ func newExprCompiler(p *Playbook) *exprCompiler {
 		EnvRun:    types.Map{"id": types.String, "playbook": types.String, "status": types.String, "started_at": types.String},
 		EnvSteps:  types.TypeOf(map[string]*StepState{}),
 	}
-	return &exprCompiler{configs: map[scope]*conf.Config{}, base: base, cache: map[cacheKey]*compiled{}}
+	var ids []string
+	for _, st := range p.AllSteps() {
+		ids = append(ids, st.ID)
+	}
+	return &exprCompiler{configs: map[scope]*conf.Config{}, base: base, cache: map[cacheKey]*compiled{}, stepIDs: ids}
 }
 
 func (c *exprCompiler) config(s scope) *conf.Config {
@@ -207,10 +216,11 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	}
 	tree, err := parser.ParseWithConfig(src, cfg)
 	if err != nil {
-		return &compiled{err: fileErr(err, src)}
+		return &compiled{err: c.explain(fileErr(err, src), src, s)}
 	}
-	w := &nameCheck{src: src, scope: s, vars: c.base[EnvVars].(types.Map), inputs: c.base[EnvInputs].(types.Map)}
+	w := &nameCheck{src: src, scope: s, vars: c.base[EnvVars].(types.Map), inputs: c.base[EnvInputs].(types.Map), bases: map[*ast.IdentifierNode]bool{}}
 	ast.Walk(&tree.Node, w)
+	w.checkWholeSteps()
 	if w.err != nil {
 		return &compiled{err: w.err}
 	}
@@ -220,7 +230,11 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 			ce.msg = "a condition must be true or false, but this expression gives " + strings.TrimPrefix(ce.msg, "expected bool, but got ") + "; compare it, e.g. x > 0 or x != \"\""
 			ce.off = 0
 		}
-		return &compiled{err: ce}
+		return &compiled{err: c.explain(ce, src, s)}
+	}
+	kind := reflect.Interface
+	if t := tree.Node.Type(); t != nil {
+		kind = t.Kind()
 	}
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
 		return &compiled{err: fileErr(err, src)}
@@ -229,7 +243,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if err != nil {
 		return &compiled{err: fileErr(err, src)}
 	}
-	return &compiled{prog: prog, refs: w.refs}
+	return &compiled{prog: prog, refs: w.refs, kind: kind}
 }
 
 // fileErr turns expr's error into a message and a byte offset.
@@ -271,6 +285,10 @@ type nameCheck struct {
 	refs   []ref
 	err    *exprError
 	lets   map[string]bool
+	// whole are the uses of steps; bases those that a member access reads
+	// from (steps.<id>). A use that is not a base reads every step at once.
+	whole []*ast.IdentifierNode
+	bases map[*ast.IdentifierNode]bool
 }
 
 func (w *nameCheck) fail(n ast.Node, format string, args ...any) {
@@ -311,6 +329,11 @@ func (w *nameCheck) Visit(node *ast.Node) {
 			if w.scope&scopeVars != 0 {
 				w.fail(n, "vars are computed before any step runs, so they cannot read steps; use a control.set step instead")
 			}
+			w.whole = append(w.whole, n)
+		case "$env":
+			// $env is the whole environment, steps included: it would read
+			// steps that are still running, and names no step it reads.
+			w.fail(n, "$env is not available; name what the expression reads, like inputs.name or steps.<id>.output")
 		}
 	case *ast.MemberNode:
 		id, ok := n.Node.(*ast.IdentifierNode)
@@ -319,6 +342,9 @@ func (w *nameCheck) Visit(node *ast.Node) {
 			return
 		}
 		prop, isStr := n.Property.(*ast.StringNode)
+		if id.Value == EnvSteps {
+			w.bases[id] = true
+		}
 		switch id.Value {
 		case EnvSteps, EnvVars, EnvInputs:
 			if !isStr {
@@ -330,17 +356,34 @@ func (w *nameCheck) Visit(node *ast.Node) {
 		}
 		switch id.Value {
 		case EnvSteps:
-			w.refs = append(w.refs, ref{"steps", prop.Value, runeOffset(w.src, n.Location().From)})
+			w.refs = append(w.refs, ref{kind: "steps", name: prop.Value, off: runeOffset(w.src, n.Location().From)})
 		case EnvVars:
 			if _, ok := w.vars[prop.Value]; !ok {
 				w.fail(n, "unknown var %q%s; declare it under vars", prop.Value, suggest.DidYouMean(prop.Value, keys(w.vars)))
 				return
 			}
-			w.refs = append(w.refs, ref{"vars", prop.Value, runeOffset(w.src, n.Location().From)})
+			w.refs = append(w.refs, ref{kind: "vars", name: prop.Value, off: runeOffset(w.src, n.Location().From)})
 		case EnvInputs:
 			if _, ok := w.inputs[prop.Value]; !ok {
 				w.fail(n, "unknown input %q%s; declare it under inputs", prop.Value, suggest.DidYouMean(prop.Value, keys(w.inputs)))
 			}
+		}
+	}
+}
+
+// checkWholeSteps refuses steps read as a whole (toJSON(steps),
+// keys(steps), let s = steps): while the expression runs, other steps may
+// still be running and writing their state, and the step graph cannot see
+// which steps it reads. Playbook outputs may: every step has finished by
+// then.
+func (w *nameCheck) checkWholeSteps() {
+	if w.scope&scopeOutputs != 0 {
+		return
+	}
+	for _, n := range w.whole {
+		if !w.bases[n] {
+			w.fail(n, "steps cannot be read as a whole here: steps still running would be read while they change; name a step, like steps.<id>.output or steps.<id>.status (only playbook outputs may read all of steps)")
+			return
 		}
 	}
 }
@@ -361,12 +404,29 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 	if !ok {
 		return
 	}
-	if inner, ok := n.Node.(*ast.MemberNode); ok {
-		if id, ok := inner.Node.(*ast.IdentifierNode); ok && id.Value == EnvSteps && !w.lets[EnvSteps] {
-			if !yamlx.Contains(stepFields, prop.Value) {
-				w.fail(n, "a step has no field %q%s; it has %s", prop.Value, suggest.DidYouMean(prop.Value, stepFields), strings.Join(stepFields, ", "))
-			}
+	inner, ok := n.Node.(*ast.MemberNode)
+	if !ok {
+		return
+	}
+	if id, ok := inner.Node.(*ast.IdentifierNode); ok && id.Value == EnvSteps && !w.lets[EnvSteps] {
+		if !yamlx.Contains(stepFields, prop.Value) {
+			w.fail(n, "a step has no field %q%s; it has %s", prop.Value, suggest.DidYouMean(prop.Value, stepFields), strings.Join(stepFields, ", "))
 		}
+		return
+	}
+	// steps.<id>.output.<field>: the field is checked against the
+	// operation's output once the step is known.
+	if out, ok := inner.Property.(*ast.StringNode); !ok || out.Value != EnvOutput {
+		return
+	}
+	step, ok := inner.Node.(*ast.MemberNode)
+	if !ok {
+		return
+	}
+	id, ok1 := step.Node.(*ast.IdentifierNode)
+	name, ok2 := step.Property.(*ast.StringNode)
+	if ok1 && ok2 && id.Value == EnvSteps && !w.lets[EnvSteps] {
+		w.refs = append(w.refs, ref{kind: "output", name: name.Value, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
 	}
 }
 

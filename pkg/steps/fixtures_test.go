@@ -15,10 +15,15 @@ package steps
 //	retry: {jitter: 2, backoff: 0} # ERROR: jitter # ERROR: backoff
 //	    several on one line each expect their own diagnostic
 //
+//	message: "{{ inputs.x }}"  # WARNING: write ${{ inputs.x }}
+//	    a warning rather than an error; it works like ERROR
+//
 // The harness compares line by line: every expected diagnostic must appear
 // on its line with its text as a substring (and at its column, when one is
 // given), and no diagnostic may appear that no comment expects. The
-// diagnostics must also come sorted by position. A `# SCHEMA: invalid`
+// diagnostics must also come sorted by position. Files under
+// testdata/playbooks/warn expect only warnings: they must load, with
+// exactly those warnings; valid files must load without any. A `# SCHEMA: invalid`
 // comment marks a fixture that the JSON Schema in schema/ must reject too;
 // that is checked by the schema package's tests.
 
@@ -73,6 +78,15 @@ func fixtureRegistry(t testing.TB) *ops.Registry {
 			{Name: "wait", Type: ops.TypeDuration, Max: ops.Bound(60)},
 			{Name: "body", Type: ops.TypeAny},
 		},
+	}, {
+		Name:        "playbook.run",
+		Description: "A stand-in for the engine's playbook.run, with its params.",
+		Risk:        ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "path", Type: ops.TypeString, Required: true},
+			{Name: "inputs", Type: ops.TypeMap},
+		},
+		Output: []ops.Field{{Name: "status", Type: "string"}, {Name: "outputs", Type: "map"}, {Name: "run_id", Type: "string"}},
 	}} {
 		if err := r.Register(s, nop); err != nil {
 			t.Fatal(err)
@@ -106,6 +120,9 @@ func TestValidFixtures(t *testing.T) {
 			if pb == nil || len(pb.Steps) == 0 {
 				t.Fatalf("Load returned %v with no error", pb)
 			}
+			if len(pb.Warnings) > 0 {
+				t.Errorf("want no warnings, got:\n%v", pb.Warnings)
+			}
 		})
 	}
 }
@@ -127,20 +144,44 @@ func TestInvalidFixtures(t *testing.T) {
 	}
 }
 
-// expectation is one `# ERROR` comment.
+// TestWarningFixtures loads the files whose only diagnostics are warnings.
+func TestWarningFixtures(t *testing.T) {
+	reg := fixtureRegistry(t)
+	for _, file := range fixtureFiles(t, "warn") {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range expectations(t, data) {
+				if !e.warn {
+					t.Fatalf("line %d: a file under warn/ expects only warnings; move it to invalid/", e.line)
+				}
+			}
+			checkDiagnostics(t, file, data, reg)
+		})
+	}
+}
+
+// expectation is one `# ERROR` or `# WARNING` comment.
 type expectation struct {
 	line, col int // col 0 = any column
 	text      string
+	warn      bool
 }
 
 func (e expectation) String() string {
-	if e.col > 0 {
-		return fmt.Sprintf("%d:%d: …%s…", e.line, e.col, e.text)
+	kind := ""
+	if e.warn {
+		kind = "warning: "
 	}
-	return fmt.Sprintf("%d: …%s…", e.line, e.text)
+	if e.col > 0 {
+		return fmt.Sprintf("%d:%d: %s…%s…", e.line, e.col, kind, e.text)
+	}
+	return fmt.Sprintf("%d: %s…%s…", e.line, kind, e.text)
 }
 
-var errorCommentRE = regexp.MustCompile(`#\s*ERROR(?:@(\d+))?:`)
+var errorCommentRE = regexp.MustCompile(`#\s*(ERROR|WARNING)(?:@(\d+))?:`)
 
 // expectations reads the `# ERROR` comments of a fixture. One line may
 // carry several; each one's text runs to the next or to the end of the line.
@@ -164,12 +205,12 @@ func expectations(t testing.TB, data []byte) []expectation {
 			if j+1 < len(ms) {
 				end = ms[j+1][0]
 			}
-			e := expectation{line: i + 1, text: strings.TrimSpace(line[m[1]:end])}
-			if m[2] >= 0 {
-				e.col, _ = strconv.Atoi(line[m[2]:m[3]])
+			e := expectation{line: i + 1, text: strings.TrimSpace(line[m[1]:end]), warn: line[m[2]:m[3]] == "WARNING"}
+			if m[4] >= 0 {
+				e.col, _ = strconv.Atoi(line[m[4]:m[5]])
 			}
 			if e.text == "" {
-				t.Fatalf("line %d: an ERROR comment needs the text the message must contain", i+1)
+				t.Fatalf("line %d: an ERROR or WARNING comment needs the text the message must contain", i+1)
 			}
 			here = append(here, e)
 		}
@@ -196,18 +237,28 @@ func checkDiagnostics(t *testing.T, file string, data []byte, reg *ops.Registry)
 	t.Helper()
 	want := expectations(t, data)
 	if len(want) == 0 {
-		t.Fatal("an invalid fixture needs at least one `# ERROR: text` comment")
+		t.Fatal("a fixture needs at least one `# ERROR: text` or `# WARNING: text` comment")
+	}
+	wantErr := false
+	for _, e := range want {
+		wantErr = wantErr || !e.warn
 	}
 	pb, err := Parse(file, data, reg)
-	if err == nil {
-		t.Fatalf("loaded without diagnostics (%d steps); want %v", len(pb.Steps), want)
-	}
-	if pb != nil {
-		t.Errorf("Parse returned a playbook along with diagnostics")
-	}
-	ds, ok := err.(Diagnostics)
-	if !ok {
-		t.Fatalf("error is %T, want Diagnostics: %v", err, err)
+	var ds Diagnostics
+	switch {
+	case err == nil && wantErr:
+		t.Fatalf("loaded without errors (%d steps); want %v", len(pb.Steps), want)
+	case err == nil:
+		ds = pb.Warnings
+		err = ds
+	default:
+		if pb != nil {
+			t.Errorf("Parse returned a playbook along with errors")
+		}
+		var ok bool
+		if ds, ok = err.(Diagnostics); !ok {
+			t.Fatalf("error is %T, want Diagnostics: %v", err, err)
+		}
 	}
 	checkSorted(t, ds)
 	used := make([]bool, len(ds))
@@ -215,7 +266,7 @@ func checkDiagnostics(t *testing.T, file string, data []byte, reg *ops.Registry)
 	for _, e := range want {
 		found := false
 		for i, d := range ds {
-			if !used[i] && d.Pos.Line == e.line && (e.col == 0 || d.Pos.Col == e.col) && strings.Contains(d.Msg, e.text) {
+			if !used[i] && d.Pos.Line == e.line && (e.col == 0 || d.Pos.Col == e.col) && (d.Severity == SeverityWarning) == e.warn && strings.Contains(d.Msg, e.text) {
 				used[i], found = true, true
 				break
 			}
@@ -230,7 +281,7 @@ func checkDiagnostics(t *testing.T, file string, data []byte, reg *ops.Registry)
 			t.Errorf("diagnostic names file %q, want %q", d.File, file)
 		}
 		if !used[i] {
-			unexpected = append(unexpected, fmt.Sprintf("%d:%d: %s", d.Pos.Line, d.Pos.Col, d.Msg))
+			unexpected = append(unexpected, fmt.Sprintf("%d:%d: %s: %s", d.Pos.Line, d.Pos.Col, d.Severity, d.Msg))
 		}
 	}
 	if len(missing) > 0 || len(unexpected) > 0 {
@@ -265,8 +316,9 @@ func TestExpectations(t *testing.T) {
 		"#   ERROR: third",
 		"steps: [] # ERROR@8: fourth # ERROR: fifth",
 		"# an ordinary comment",
+		"x: 1 # WARNING@4: sixth",
 	}, "\n")
-	want := []expectation{{2, 0, "first"}, {5, 3, "second"}, {5, 0, "third"}, {5, 8, "fourth"}, {5, 0, "fifth"}}
+	want := []expectation{{2, 0, "first", false}, {5, 3, "second", false}, {5, 0, "third", false}, {5, 8, "fourth", false}, {5, 0, "fifth", false}, {7, 4, "sixth", true}}
 	got := expectations(t, []byte(src))
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(expectation{})); diff != "" {
 		t.Errorf("expectations (-want +got):\n%s", diff)

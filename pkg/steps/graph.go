@@ -28,7 +28,7 @@ func (l *loader) buildGraph() *graph {
 			t := l.ids[id]
 			switch {
 			case t == nil:
-				l.d.Add(pos, "step %s needs %q, which is not a step%s", s.ID, id, didYouMeanStep(id, l.ids))
+				l.d.Add(pos, "step %s needs %q, which is not a step%s; %s", s.ID, id, didYouMeanStep(id, l.ids), l.stepList())
 				ok = false
 			case t == s:
 				l.d.Add(pos, "step %s needs itself; remove it from needs", s.ID)
@@ -39,13 +39,15 @@ func (l *loader) buildGraph() *graph {
 			}
 		}
 	}
-	if !ok {
-		return nil
-	}
+	// Cycles are looked for even when some needs are wrong, over the
+	// needs that are right, so that every problem is reported at once.
 	order, cycle := g.topo()
 	if cycle != nil {
 		first := cycle[0]
 		l.d.Add(first.Pos, "needs form a cycle: %s; break it by removing one of these needs", cyclePath(cycle))
+		return nil
+	}
+	if !ok {
 		return nil
 	}
 	words := (len(g.steps) + 63) / 64
@@ -90,6 +92,9 @@ func (g *graph) topo() ([]*Step, []*Step) {
 		stack = append(stack, s)
 		for _, id := range s.Needs {
 			t := g.byID[id]
+			if t == nil || t == s || t.Section != s.Section {
+				continue // reported by buildGraph
+			}
 			switch color[t.index] {
 			case grey:
 				for i, x := range stack {

@@ -1,12 +1,18 @@
 package steps
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
 // InputType is the declared type of a playbook input.
@@ -26,21 +32,183 @@ const (
 var inputTypes = []string{"string", "number", "integer", "bool", "list", "map", "duration"}
 
 // Coerce converts a value given as data (from YAML, JSON or a default) to
-// the input's type, and checks its enum.
+// the input's type, and checks its constraint (enum, min, max, pattern).
 func (in *Input) Coerce(v any) (any, error) {
 	out, err := coerce(in.Type, v)
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Enum) > 0 {
-		for _, e := range in.Enum {
-			if fmt.Sprint(e) == fmt.Sprint(out) {
-				return out, nil
-			}
-		}
-		return nil, fmt.Errorf("%v is not one of %v", out, in.Enum)
+	if err := in.Constraint.Check(out); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// ZeroValue is the value of an optional input of type t that was not given
+// and has no default, so that expressions reading it see a value of the
+// declared type.
+func ZeroValue(t InputType) any {
+	switch t {
+	case InputNumber:
+		return 0.0
+	case InputInteger:
+		return 0
+	case InputBool:
+		return false
+	case InputList:
+		return []any{}
+	case InputMap:
+		return map[string]any{}
+	}
+	return ""
+}
+
+// UnsetValue is the value the input has when nobody gives one: its
+// default, or else its type's zero value.
+func (in *Input) UnsetValue() any {
+	if in.Default != nil {
+		return in.Default
+	}
+	return ZeroValue(in.Type)
+}
+
+// Constraint limits the values an input may take. A playbook gives one per
+// input (enum, min, max, pattern); a policy grant may give its own for the
+// inputs of the runbook it delegates. Every part that is set must hold.
+type Constraint struct {
+	Enum []any // the allowed values, compared as JSON data
+	Min  *float64
+	Max  *float64
+	// Pattern is an RE2 expression the whole value must match: it is
+	// anchored at both ends whether or not it says ^ and $.
+	Pattern string
+	re      *regexp.Regexp
+}
+
+// SetPattern compiles and sets the pattern.
+func (c *Constraint) SetPattern(p string) error {
+	if _, err := regexp.Compile(p); err != nil {
+		return fmt.Errorf("pattern %q is not an RE2 regular expression: %v", p, err)
+	}
+	re, err := regexp.Compile(`^(?:` + p + `)$`)
+	if err != nil {
+		return fmt.Errorf("pattern %q cannot be anchored: %v", p, err)
+	}
+	c.Pattern, c.re = p, re
+	return nil
+}
+
+// IsZero reports whether the constraint allows every value.
+func (c *Constraint) IsZero() bool {
+	return len(c.Enum) == 0 && c.Min == nil && c.Max == nil && c.re == nil
+}
+
+// Check reports whether v, a value of the input's type, meets the
+// constraint.
+func (c *Constraint) Check(v any) error {
+	if len(c.Enum) > 0 && !slicesContainsData(c.Enum, v) {
+		return fmt.Errorf("%s is not one of %s", showValue(v), showList(c.Enum))
+	}
+	if c.Min != nil || c.Max != nil {
+		f, ok := number(v)
+		switch {
+		case !ok:
+			return fmt.Errorf("%s is not a number, so it cannot be checked against %s", showValue(v), c.bounds())
+		case c.Min != nil && f < *c.Min, c.Max != nil && f > *c.Max:
+			return fmt.Errorf("%v is out of range: it must be %s", v, c.bounds())
+		}
+	}
+	if c.re != nil {
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s is not a string, so it cannot match pattern %q", showValue(v), c.Pattern)
+		}
+		if !c.re.MatchString(s) {
+			return fmt.Errorf("%q does not match pattern %q (the whole value must match)", s, c.Pattern)
+		}
+	}
+	return nil
+}
+
+// String describes the constraint, like `one of [api worker]` or
+// `at most 500`.
+func (c *Constraint) String() string {
+	var parts []string
+	if len(c.Enum) > 0 {
+		parts = append(parts, "one of "+showList(c.Enum))
+	}
+	if c.Min != nil || c.Max != nil {
+		parts = append(parts, c.bounds())
+	}
+	if c.re != nil {
+		parts = append(parts, fmt.Sprintf("matching %q", c.Pattern))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (c *Constraint) bounds() string {
+	switch {
+	case c.Min != nil && c.Max != nil:
+		return fmt.Sprintf("between %v and %v", *c.Min, *c.Max)
+	case c.Min != nil:
+		return fmt.Sprintf("at least %v", *c.Min)
+	case c.Max != nil:
+		return fmt.Sprintf("at most %v", *c.Max)
+	}
+	return "any number"
+}
+
+// SameData reports whether two values are the same data: equal JSON
+// encodings, so 5 equals 5.0, maps compare by key and a list never equals
+// a string that prints the same.
+func SameData(a, b any) bool {
+	x, errA := json.Marshal(a)
+	y, errB := json.Marshal(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	return bytes.Equal(x, y)
+}
+
+func slicesContainsData(list []any, v any) bool {
+	for _, e := range list {
+		if SameData(e, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
+}
+
+// showValue writes a value as JSON, the way a caller writes it with
+// --input.
+func showValue(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if b, err := json.Marshal(v); err == nil {
+		return string(b)
+	}
+	return fmt.Sprint(v)
+}
+
+func showList(list []any) string {
+	parts := make([]string, len(list))
+	for i, v := range list {
+		parts[i] = showValue(v)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
 }
 
 func coerce(t InputType, v any) (any, error) {
@@ -185,4 +353,55 @@ func typeName(v any) string {
 		return "a map"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// inputConstraint decodes an input's enum, min, max and pattern, once its
+// type is known: enum values are converted to the type, bounds apply to
+// numbers and a pattern to strings.
+func (l *loader) inputConstraint(in *Input, nodes map[string]*yaml.Node) {
+	if v := nodes["enum"]; v != nil {
+		list, ok := yamlx.Plain(v, l.d).([]any)
+		if !ok || len(list) == 0 {
+			l.d.Add(yamlx.PosOf(v), "enum must be a non-empty list of allowed values")
+		}
+		for i, e := range list {
+			x, err := coerce(in.Type, e)
+			if err != nil {
+				l.d.Add(yamlx.PosOf(yamlx.Deref(yamlx.Deref(v).Content[i])), "enum value of input %s: %v", in.Name, err)
+				continue
+			}
+			in.Enum = append(in.Enum, x)
+		}
+	}
+	for _, key := range []string{"min", "max"} {
+		v := nodes[key]
+		if v == nil {
+			continue
+		}
+		if in.Type != InputNumber && in.Type != InputInteger {
+			l.d.Add(yamlx.PosOf(v), "%s applies to number and integer inputs; input %s is a %s: use enum or pattern", key, in.Name, in.Type)
+			continue
+		}
+		if f, ok := yamlx.Number(v, key, -math.MaxFloat64, math.MaxFloat64, l.d); ok {
+			if key == "min" {
+				in.Min = &f
+			} else {
+				in.Max = &f
+			}
+		}
+	}
+	if in.Min != nil && in.Max != nil && *in.Min > *in.Max {
+		l.d.Add(yamlx.PosOf(nodes["min"]), "input %s: min %v is above max %v", in.Name, *in.Min, *in.Max)
+	}
+	if v := nodes["pattern"]; v != nil {
+		switch s, ok := yamlx.Str(v, "pattern", l.d); {
+		case !ok:
+		case in.Type != InputString && in.Type != InputDuration:
+			l.d.Add(yamlx.PosOf(v), "pattern applies to string and duration inputs; input %s is a %s: use enum, min or max", in.Name, in.Type)
+		default:
+			if err := in.SetPattern(s); err != nil {
+				l.d.Add(yamlx.PosOf(v), "%v", err)
+			}
+		}
+	}
 }

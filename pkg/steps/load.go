@@ -7,14 +7,19 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-// Load reads, decodes and validates the playbook at path. On any problem it
-// returns Diagnostics holding every problem found, sorted by position; a
-// playbook with problems is never returned.
+// Load reads, decodes and validates the playbook at path. On any error it
+// returns Diagnostics holding every problem found (warnings included),
+// sorted by position; a playbook with errors is never returned. A playbook
+// that loads carries its warnings in Playbook.Warnings.
 func Load(path string, reg *ops.Registry) (*Playbook, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -34,13 +39,19 @@ func Load(path string, reg *ops.Registry) (*Playbook, error) {
 // Parse decodes and validates a playbook held in memory; file names it in
 // diagnostics and resolves relative paths against its directory.
 func Parse(file string, data []byte, reg *ops.Registry) (*Playbook, error) {
+	return parse(file, data, reg, newSubLoads())
+}
+
+func parse(file string, data []byte, reg *ops.Registry, sub *subLoads) (*Playbook, error) {
 	sum := sha256.Sum256(data)
 	dir := filepath.Dir(file)
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
+	sub.chain = append(sub.chain, filepath.Join(dir, filepath.Base(file)))
+	defer func() { sub.chain = sub.chain[:len(sub.chain)-1] }()
 	pb := &Playbook{File: file, Dir: dir, SHA256: hex.EncodeToString(sum[:])}
-	l := &loader{d: &yamlx.Diags{File: file}, data: data, reg: reg, pb: pb, ids: map[string]*Step{}, varIdx: map[string]int{}}
+	l := &loader{d: &yamlx.Diags{File: file}, data: data, reg: reg, pb: pb, ids: map[string]*Step{}, varIdx: map[string]int{}, sub: sub}
 	root := yamlx.Parse(data, limits, l.d)
 	if root == nil {
 		return nil, l.d.Err()
@@ -51,6 +62,7 @@ func Parse(file string, data []byte, reg *ops.Registry) (*Playbook, error) {
 	if err := l.d.Err(); err != nil {
 		return nil, err
 	}
+	pb.Warnings = l.d.Warnings()
 	return pb, nil
 }
 
@@ -66,6 +78,9 @@ func (l *loader) compileAll(g *graph) {
 			continue
 		}
 		e.Program = c.prog
+		if pe.list {
+			l.checkList(pe, c)
+		}
 		for _, r := range c.refs {
 			pos := l.posAt(pe.node, pe.off+r.off)
 			switch r.kind {
@@ -75,9 +90,49 @@ func (l *loader) compileAll(g *graph) {
 				}
 			case "steps":
 				l.checkStepRef(g, pe, r.name, pos)
+			case "output":
+				l.checkOutputField(r, pos)
 			}
 		}
 	}
+}
+
+// checkList refuses a foreach whose result the type checker knows is not
+// a list, which would otherwise fail only when the step runs.
+func (l *loader) checkList(pe *pendingExpr, c *compiled) {
+	switch c.kind {
+	case reflect.Slice, reflect.Array, reflect.Interface, reflect.Invalid:
+		return
+	}
+	what := "a " + c.kind.String()
+	switch c.kind {
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64:
+		what = "an integer"
+	case reflect.Float64, reflect.Float32:
+		what = "a number"
+	case reflect.Map, reflect.Struct:
+		what = "a map"
+	}
+	l.d.Add(l.posAt(pe.node, pe.off), "foreach must give a list, but `%s` gives %s; write a list expression, like inputs.hosts, [1, 2, 3], 1..5 or steps.<id>.output.processes", pe.e.Source, what)
+}
+
+// checkOutputField checks steps.<id>.output.<field> against the fields the
+// step's operation declares. Operations that declare none, or an open
+// output ("*", like control.set), are not checked, and neither are
+// foreach steps, whose output is the list of their items' outputs.
+func (l *loader) checkOutputField(r ref, pos Pos) {
+	t := l.ids[r.name]
+	if t == nil || t.Entry == nil || t.fanout || len(t.Entry.Spec.Output) == 0 {
+		return
+	}
+	names := make([]string, 0, len(t.Entry.Spec.Output))
+	for _, f := range t.Entry.Spec.Output {
+		if f.Name == "*" || f.Name == r.field {
+			return
+		}
+		names = append(names, f.Name)
+	}
+	l.d.Add(pos, "the output of step %s (%s) has no field %q%s; it has %s (see 'arsenal-run ops describe %s')", t.ID, t.Op, r.field, suggest.DidYouMean(r.field, names), strings.Join(names, ", "), t.Op)
 }
 
 func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
@@ -85,14 +140,23 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 	e := pe.e
 	switch {
 	case t == nil:
-		l.d.Add(pos, "unknown step %q%s", id, didYouMeanStep(id, l.ids))
+		l.d.Add(pos, "unknown step %q%s; %s", id, didYouMeanStep(id, l.ids), l.stepList())
 		return
 	case pe.step == t:
 		l.d.Add(pos, "step %s cannot read its own state; in retry.until and retry.when use output, error and attempt", id)
 		return
 	case pe.scope&scopeOutputs != 0 || g == nil:
 	case pe.step != nil && !g.before(t, pe.step):
-		l.d.Add(pos, "steps.%s is not finished when step %s runs; add %s to its needs (directly or through a step it needs)", id, pe.step.ID, id)
+		s := pe.step
+		switch {
+		case t.Section != s.Section:
+			l.d.Add(pos, "steps.%s is in %s, which runs after the %s of step %s; read it in a step of %s or in the playbook's outputs", id, t.Section, s.Section, s.ID, t.Section)
+		case g.before(s, t):
+			// Adding the need would make a cycle.
+			l.d.Add(pos, "steps.%s runs after step %s, which it needs (directly or not), so %s cannot read it; move this to a step after %s, or move step %s before %s", id, s.ID, s.ID, id, id, s.ID)
+		default:
+			l.d.Add(pos, "steps.%s is not finished when step %s runs; add %s to its needs (directly or through a step it needs)", id, s.ID, id)
+		}
 		return
 	}
 	for _, x := range e.Steps {
@@ -101,4 +165,21 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 		}
 	}
 	e.Steps = append(e.Steps, id)
+}
+
+// stepList names the playbook's steps for a message about an unknown one.
+func (l *loader) stepList() string {
+	if len(l.ids) == 0 {
+		return "the playbook has no steps with an id"
+	}
+	ids := make([]string, 0, len(l.ids))
+	for id := range l.ids {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	const most = 12
+	if len(ids) > most {
+		return fmt.Sprintf("the playbook's steps include %s, … (%d in all)", strings.Join(ids[:most], ", "), len(ids))
+	}
+	return "the playbook's steps are " + strings.Join(ids, ", ")
 }

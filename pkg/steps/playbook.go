@@ -27,6 +27,9 @@ type Playbook struct {
 	OnFailure   []*Step
 	Finally     []*Step
 	Outputs     []*Output
+	// Warnings are what validation found suspicious without refusing the
+	// playbook, sorted by position; front ends print them.
+	Warnings Diagnostics
 }
 
 // AllSteps returns steps, on_failure and finally, in that order.
@@ -111,7 +114,9 @@ type Input struct {
 	Secret      bool
 	Env         string // an environment variable that supplies the value
 	Description string
-	Enum        []any
+	// Constraint holds the input's enum, min, max and pattern. Under a
+	// policy grant, an input without one keeps its default.
+	Constraint
 }
 
 // Var is a named value computed once at the start of a run.

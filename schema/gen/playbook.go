@@ -197,7 +197,10 @@ func inputSchema(f steps.Format) obj {
 			"required":    obj{"type": "boolean"},
 			"secret":      obj{"type": "boolean", "description": "mask the value wherever the run writes"},
 			"env":         obj{"type": "string", "pattern": f.EnvNamePattern, "description": "an environment variable that supplies the value"},
-			"enum":        obj{"type": "array", "description": "the allowed values"},
+			"enum":        obj{"type": "array", "minItems": 1, "description": "the allowed values, of the input's type"},
+			"min":         obj{"type": "number", "description": "the lowest value of a number or integer input"},
+			"max":         obj{"type": "number", "description": "the highest value of a number or integer input"},
+			"pattern":     obj{"type": "string", "description": "an RE2 pattern the whole value of a string or duration input must match"},
 		},
 		"allOf": rules,
 	}

@@ -84,8 +84,11 @@ func logOp(ctx context.Context, p ops.Params) (map[string]any, error) {
 	if err != nil {
 		lvl = zerolog.InfoLevel
 	}
-	log := ops.CallFrom(ctx).Log
-	log.WithLevel(lvl).Msg(msg)
+	call := ops.CallFrom(ctx)
+	call.Log.WithLevel(lvl).Msg(msg)
+	if call.Message != nil {
+		call.Message(lvl.String(), msg)
+	}
 	return map[string]any{"message": msg}, nil
 }
 

@@ -67,7 +67,11 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	var lines []*capture.LineWriter
 	if call.Output != nil {
 		mu, mask := &sync.Mutex{}, redact.Masker(call.Secrets)
-		lo, le := capture.NewLineWriter(call.Output, mu, mask), capture.NewLineWriter(call.Output, mu, mask)
+		errOut := call.Output
+		if call.ErrOutput != nil {
+			errOut = call.ErrOutput
+		}
+		lo, le := capture.NewLineWriter(call.Output, mu, mask), capture.NewLineWriter(errOut, mu, mask)
 		cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
 		lines = append(lines, lo, le)
 	}
@@ -80,9 +84,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		}
 		defer sb.cleanup()
 	} else {
-		if len(r.env) > 0 {
-			cmd.Env = append(os.Environ(), r.env...)
-		}
+		cmd.Env = append(ops.Environ(ctx), r.env...)
 		path, err := resolveProgram(r.argv[0], r.dir, pathOf(r.env, os.Getenv("PATH")))
 		if err != nil {
 			return nil, ops.WithClass(ops.ClassExecution, err)

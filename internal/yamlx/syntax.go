@@ -1,0 +1,105 @@
+package yamlx
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Syntax errors: the YAML library's message, where it is, and a hint for
+// the usual causes.
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
+
+func yamlErrPos(err error) Pos {
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return Pos{n, 1}
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return Pos{1, 1}
+	}
+	return Pos{1, 1}
+}
+
+func yamlErrMsg(err error) string {
+	msg := yamlLineRE.ReplaceAllString(err.Error(), "")
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	switch {
+	case strings.Contains(msg, "expected ',' or '}'") || strings.Contains(msg, "expected ',' or ']'"):
+		// The usual cause: a plain value inside { } or [ ] holding a comma,
+		// a colon followed by a space, or a question mark.
+		msg += "; inside { } and [ ], quote values that contain , : ? or brackets"
+	case strings.Contains(msg, "did not find expected key") || strings.Contains(msg, "did not find expected '-' indicator"):
+		msg += "; check this line's indentation: the keys of one mapping, and the items of one list, start in the same column"
+	case strings.Contains(msg, "found unexpected end of stream"):
+		msg += "; a quote or bracket opened on this line is not closed"
+	case strings.Contains(msg, "mapping values are not allowed in this context"):
+		msg += "; check the indentation of this line and the one above, and quote a value that contains \": \""
+	}
+	return "YAML syntax: " + msg
+}
+
+// syntaxErrPos finds where a syntax error is. For many errors the YAML
+// library names the line where the enclosing mapping or list starts, which
+// can be many lines above the mistake (a key indented one space less than
+// its siblings is reported at the line of the list item holding it). The
+// mistake is on the first line at which the document read so far fails
+// with the same message, so a binary search over the lines from the
+// reported one finds it; the column is where that line's text starts.
+func syntaxErrPos(data []byte, err error) Pos {
+	reported := yamlErrPos(err)
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return reported
+	}
+	want := yamlErrMsg(err)
+	starts := []int{0} // byte offset of each line
+	for i, b := range data {
+		if b == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	prefix := func(lines int) []byte {
+		if lines >= len(starts) {
+			return data
+		}
+		return data[:starts[lines]]
+	}
+	same := func(lines int) bool {
+		var n yaml.Node
+		err := yaml.NewDecoder(bytes.NewReader(prefix(lines))).Decode(&n)
+		return err != nil && !errors.Is(err, io.EOF) && yamlErrMsg(err) == want
+	}
+	lo, hi := reported.Line, len(starts) // same(hi) holds: hi lines are the whole file
+	if lo < 1 || lo > hi || !same(hi) {
+		return reported
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if same(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	line := hi
+	text := prefix(line)[starts[line-1]:]
+	col := 1
+	for _, c := range text {
+		if c != ' ' && c != '\t' {
+			break
+		}
+		col++
+	}
+	if col > len(text) || text[col-1] == '\n' || text[col-1] == '\r' {
+		col = 1 // a blank line
+	}
+	return Pos{line, col}
+}

@@ -1,0 +1,99 @@
+package auth
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// TestAuditWriteFailureFailsStep writes the audit log to /dev/full, where
+// every write fails with "no space left on device", as on a full disk. A
+// step that cannot be audited must fail and say why, and what needs it
+// must not run.
+func TestAuditWriteFailureFailsStep(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full on this system")
+	}
+	reg := testRegistry(t)
+	dir := t.TempDir()
+	pbPath := writeFile(t, dir, "pb.yaml", `version: 1
+name: t
+steps:
+  - {id: a, op: control.log, with: {message: hello}}
+  - {id: b, op: control.log, with: {message: never}}
+`)
+	pb, err := steps.Load(pbPath, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := OpenAudit("/dev/full")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer audit.Close()
+	rep, err := engine.New(reg, engine.WithAuditor(audit)).Plan(pb).Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, st := range rep.Steps {
+		got[st.ID] = string(st.Status)
+	}
+	if diff := cmp.Diff(map[string]string{"a": "failed", "b": "skipped"}, got); diff != "" {
+		t.Errorf("step statuses (-want +got):\n%s", diff)
+	}
+	if rep.Status != "failed" {
+		t.Errorf("run status %q, want failed", rep.Status)
+	}
+	e := rep.Steps[0].Error
+	if e == nil || e.Class != "system" || !strings.Contains(e.Message, "step a (outcome: succeeded) could not be audited, so it fails") || !strings.Contains(e.Message, "no space left on device") {
+		t.Errorf("step a's error is %+v; want class system saying it could not be audited and why", e)
+	}
+
+	// A preflight denial that cannot be audited is reported too.
+	err = audit.Denied("run1", pb, []string{"viewer"}, []StepDecision{{Step: "a", Op: "control.log"}})
+	if err == nil || !strings.Contains(err.Error(), "the denial of step a could not be audited") {
+		t.Errorf("Denied = %v; want an error naming the step", err)
+	}
+}
+
+// TestAuditWritesWhenItCan is the counterpart: with a writable log the same
+// run succeeds and records both steps.
+func TestAuditWritesWhenItCan(t *testing.T) {
+	reg := testRegistry(t)
+	dir := t.TempDir()
+	pbPath := writeFile(t, dir, "pb.yaml", "version: 1\nname: t\nsteps:\n  - {id: a, op: control.noop}\n  - {id: b, op: control.noop}\n")
+	pb, err := steps.Load(pbPath, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "audit.log")
+	audit, err := OpenAudit(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := engine.New(reg, engine.WithAuditor(audit)).Plan(pb).Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != "succeeded" {
+		t.Errorf("run status %q, want succeeded", rep.Status)
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != 2 {
+		t.Errorf("audit log has %d lines, want 2:\n%s", n, data)
+	}
+}

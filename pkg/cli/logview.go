@@ -1,0 +1,311 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// logView renders a run's events as log lines: console lines for people,
+// or JSON lines (--log-format json). It formats each event once, directly,
+// into a buffer that is flushed whenever the stream has nothing more
+// queued, so logging costs little even for thousands of steps. Every line
+// carries the time, the run id, and for step lines the step and op.
+type logView struct {
+	w     *bufio.Writer
+	json  bool
+	level zerolog.Level
+	color bool
+	buf   []byte
+}
+
+func newLogView(w io.Writer, asJSON bool, level zerolog.Level, color bool) *logView {
+	return &logView{w: bufio.NewWriterSize(w, 32<<10), json: asJSON, level: level, color: color}
+}
+
+// follow renders the stream until it ends, then flushes.
+func (v *logView) follow(s *runs.Stream) {
+	sub := s.Subscribe(0)
+	defer sub.Cancel()
+	ctx := context.Background()
+	for {
+		ev, ok := sub.TryNext()
+		if !ok {
+			v.w.Flush()
+			if ev, ok = sub.Next(ctx); !ok {
+				return
+			}
+		}
+		v.Event(ev)
+	}
+}
+
+// field is one key=value of a line.
+type field struct {
+	key string
+	str string
+	num int64
+	isN bool
+}
+
+func str(k, v string) field       { return field{key: k, str: v} }
+func num(k string, n int64) field { return field{key: k, num: n, isN: true} }
+
+// Event implements engine.Observer.
+func (v *logView) Event(ev engine.Event) {
+	level, msg, fields := logLine(ev)
+	if level < v.level || level == zerolog.Disabled {
+		return
+	}
+	if v.json {
+		v.jsonLine(ev, level, msg, fields)
+	} else {
+		v.consoleLine(ev, level, msg, fields)
+	}
+}
+
+// logLine turns an event into a level, a message and fields.
+func logLine(ev engine.Event) (zerolog.Level, string, []field) {
+	var fs []field
+	add := func(f ...field) { fs = append(fs, f...) }
+	switch ev.Kind {
+	case engine.EventRunStarted:
+		add(str("playbook", ev.Playbook))
+		return zerolog.InfoLevel, "run started", fs
+	case engine.EventStepStarted:
+		if ev.Items > 0 {
+			add(num("items", int64(ev.Items)))
+		}
+		return zerolog.DebugLevel, "step started", fs
+	case engine.EventStepFinished:
+		add(str("status", ev.Status))
+		if ev.Attempts > 0 {
+			add(num("attempts", int64(ev.Attempts)))
+		}
+		add(str("duration", fmtDuration(ev.DurationMS)))
+		if ev.Reason != "" {
+			add(str("reason", ev.Reason))
+		}
+		if ev.Err != "" {
+			add(str("error", ev.Err))
+		}
+		switch ev.Status {
+		case "succeeded":
+			return zerolog.InfoLevel, "step finished", fs
+		case "skipped":
+			return zerolog.DebugLevel, "step not run", fs
+		}
+		return zerolog.WarnLevel, "step finished", fs
+	case engine.EventItemFinished:
+		add(num("index", int64(deref(ev.Index))), str("status", ev.Status))
+		if ev.Err != "" {
+			add(str("error", ev.Err))
+			return zerolog.WarnLevel, "item finished", fs
+		}
+		return zerolog.DebugLevel, "item finished", fs
+	case engine.EventRetry:
+		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)), str("error", ev.Err))
+		return zerolog.InfoLevel, "retrying", fs
+	case engine.EventLog:
+		level := zerolog.InfoLevel
+		if ev.Level != "" {
+			if l, err := zerolog.ParseLevel(ev.Level); err == nil {
+				level = l
+			}
+		}
+		if ev.Stream != "" {
+			add(str("stream", ev.Stream))
+		}
+		if ev.Err != "" {
+			add(str("error", ev.Err))
+		}
+		return level, ev.Message, fs
+	case engine.EventConfirmAsked:
+		return zerolog.InfoLevel, "confirm: " + ev.Message, fs
+	case engine.EventConfirmAnswered:
+		add(str("answer", ev.Answer))
+		if ev.By != "" {
+			add(str("by", ev.By))
+		}
+		return zerolog.InfoLevel, "confirm answered", fs
+	case engine.EventRunFinished:
+		add(str("status", ev.Status), str("duration", fmtDuration(ev.DurationMS)))
+		if ev.Err != "" {
+			add(str("error", ev.Err))
+		}
+		if ev.Status == "succeeded" {
+			return zerolog.InfoLevel, "run finished", fs
+		}
+		return zerolog.WarnLevel, "run finished", fs
+	case runs.KindDropped:
+		add(num("dropped", int64(ev.Dropped)))
+		return zerolog.WarnLevel, "log lines dropped: the log could not keep up", fs
+	}
+	return zerolog.Disabled, "", nil
+}
+
+// fmtDuration writes milliseconds with a unit: 850ms, 1.5s, 2m3s.
+func fmtDuration(ms int64) string {
+	if ms < 1000 {
+		return strconv.FormatInt(ms, 10) + "ms"
+	}
+	return (time.Duration(ms) * time.Millisecond).Round(100 * time.Millisecond).String()
+}
+
+var levelTags = map[zerolog.Level]string{
+	zerolog.DebugLevel: "DBG", zerolog.InfoLevel: "INF", zerolog.WarnLevel: "WRN", zerolog.ErrorLevel: "ERR",
+}
+
+func (v *logView) consoleLine(ev engine.Event, level zerolog.Level, msg string, fields []field) {
+	b := v.buf[:0]
+	b = ev.Time.Local().AppendFormat(b, "15:04:05.000")
+	b = append(b, ' ')
+	tag := levelTags[level]
+	if tag == "" {
+		tag = "???"
+	}
+	if v.color {
+		switch level {
+		case zerolog.WarnLevel:
+			b = append(b, "\x1b[33m"...)
+		case zerolog.ErrorLevel:
+			b = append(b, "\x1b[31m"...)
+		default:
+			b = append(b, "\x1b[2m"...)
+		}
+		b = append(b, tag...)
+		b = append(b, "\x1b[0m"...)
+	} else {
+		b = append(b, tag...)
+	}
+	b = append(b, ' ')
+	if ev.Step != "" && ev.Kind == engine.EventLog {
+		b = append(b, ev.Step...)
+		if ev.Index != nil {
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(*ev.Index), 10)
+			b = append(b, ']')
+		}
+		b = append(b, " | "...)
+	}
+	b = termtext.AppendSafe(b, msg)
+	for _, f := range fields {
+		b = appendConsoleField(b, f.key, f)
+	}
+	if ev.Kind != engine.EventLog && ev.Step != "" {
+		b = appendConsoleField(b, "step", str("", ev.Step))
+	}
+	if ev.Op != "" {
+		b = appendConsoleField(b, "op", str("", ev.Op))
+	}
+	b = appendConsoleField(b, "run_id", str("", ev.RunID))
+	b = append(b, '\n')
+	v.buf = b
+	v.w.Write(b)
+}
+
+func appendConsoleField(b []byte, key string, f field) []byte {
+	b = append(b, ' ')
+	b = append(b, key...)
+	b = append(b, '=')
+	if f.isN {
+		return strconv.AppendInt(b, f.num, 10)
+	}
+	return termtext.AppendSafe(b, f.str)
+}
+
+func (v *logView) jsonLine(ev engine.Event, level zerolog.Level, msg string, fields []field) {
+	b := v.buf[:0]
+	b = append(b, `{"level":`...)
+	b = strconv.AppendQuote(b, level.String())
+	b = append(b, `,"time":"`...)
+	b = ev.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, `","run_id":`...)
+	b = appendJSONString(b, ev.RunID)
+	if ev.Step != "" {
+		b = append(b, `,"step":`...)
+		b = appendJSONString(b, ev.Step)
+	}
+	if ev.Op != "" {
+		b = append(b, `,"op":`...)
+		b = appendJSONString(b, ev.Op)
+	}
+	if ev.Kind == engine.EventLog && ev.Index != nil {
+		b = append(b, `,"index":`...)
+		b = strconv.AppendInt(b, int64(*ev.Index), 10)
+	}
+	if ev.ParentRunID != "" {
+		b = append(b, `,"parent_run_id":`...)
+		b = appendJSONString(b, ev.ParentRunID)
+	}
+	for _, f := range fields {
+		b = append(b, ',')
+		b = appendJSONString(b, jsonKey(f.key))
+		b = append(b, ':')
+		if f.isN {
+			b = strconv.AppendInt(b, f.num, 10)
+		} else if f.key == "duration" || f.key == "delay" {
+			b = strconv.AppendInt(b, durationMS(ev, f.key), 10)
+		} else {
+			b = appendJSONString(b, f.str)
+		}
+	}
+	b = append(b, `,"message":`...)
+	b = appendJSONString(b, msg)
+	b = append(b, "}\n"...)
+	v.buf = b
+	v.w.Write(b)
+}
+
+// jsonKey gives durations their unit in JSON, where values are numbers.
+func jsonKey(k string) string {
+	switch k {
+	case "duration":
+		return "duration_ms"
+	case "delay":
+		return "delay_ms"
+	}
+	return k
+}
+
+func durationMS(ev engine.Event, key string) int64 {
+	if key == "delay" {
+		return ev.DelayMS
+	}
+	return ev.DurationMS
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/rs/zerolog"
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// fan is the state of one fan-out while its items run. Each item writes
+// only its own slot; the rest is guarded by mu.
+type fan struct {
+	items []report.Item
+	outs  []any
+	mu    sync.Mutex
+	first int // the item that failed or was denied first, in time; -1 for none
+	dry   bool
+	cut   int
+	cutB  int64
+}
+
+// fanout runs a foreach step: one call per item, at most concurrency at
+// once, results in input order. With fail_fast the first failed item
+// cancels those not yet finished.
+func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerolog.Logger, rec *record) {
+	s := n.step
+	v, err := eval(r.file, s.Foreach, env)
+	if err != nil {
+		rec.setErr(err)
+		return
+	}
+	list, ok := v.([]any)
+	if !ok {
+		rec.setErr(ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %s; it must give a list", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, ops.TypeName(v)))
+		return
+	}
+	if len(list) > steps.MaxForeachItems {
+		rec.setErr(ops.Errorf(ops.ClassValidation, "foreach gave %d items, over the limit of %d (MaxForeachItems)", len(list), steps.MaxForeachItems))
+		return
+	}
+	r.stepStarted(n, len(list))
+	f := &fan{items: make([]report.Item, len(list)), outs: make([]any, len(list)), first: -1}
+	fctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	clock := r.p.e.clock
+	runItem := func(i int) {
+		it := &f.items[i]
+		it.Index, it.Item = i, list[i]
+		if fctx.Err() != nil {
+			it.Status, it.Reason = report.StatusCancelled, "not started: "+context.Cause(fctx).Error()
+			return
+		}
+		start := clock.Now()
+		it.StartedAt = &start
+		r.emit(Event{Kind: EventItemStarted, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list)})
+		defer func() {
+			if v := recover(); v != nil {
+				it.Status, it.Error = report.StatusFailed, &report.Error{Class: string(ops.ClassSystem), Message: fmt.Sprintf("internal error in item %d: %v", i, v)}
+			}
+			it.DurationMS = clock.Now().Sub(start).Milliseconds()
+			if it.Status == report.StatusFailed || it.Status == report.StatusDenied {
+				f.mu.Lock()
+				if f.first < 0 {
+					f.first = i
+				}
+				f.mu.Unlock()
+				if s.FailFast {
+					cancel(ops.Errorf(ops.ClassCancelled, "item %d failed and fail_fast is on", i))
+				}
+			}
+			iev := Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list),
+				Status: string(it.Status), Attempts: it.Attempts, DurationMS: it.DurationMS}
+			if it.Error != nil {
+				iev.Err, iev.ErrClass = r.red.String(it.Error.Message), it.Error.Class
+			}
+			r.emit(iev)
+		}()
+		ienv := withVars(env, steps.EnvItem, list[i], steps.EnvIndex, i)
+		out, c, err := r.call(fctx, n, ienv, i, log)
+		it.Attempts = len(c.Attempts)
+		if i == 0 || c.Decision != nil && !c.Decision.Allowed {
+			r.setDecision(rec, c.Decision)
+		}
+		if len(c.Attempts) > 1 {
+			it.AttemptLog = c.Attempts
+		}
+		if errors.Is(err, errDryRun) {
+			it.Status, it.Reason = report.StatusSkipped, dryRunReason(c)
+			f.mu.Lock()
+			f.dry = true
+			f.mu.Unlock()
+			return
+		}
+		if out != nil {
+			kept, cut := r.budget.keep(out)
+			it.Output, f.outs[i] = kept, kept
+			if cut > 0 {
+				f.mu.Lock()
+				f.cut++
+				f.cutB += cut
+				f.mu.Unlock()
+			}
+		}
+		var ir record
+		ir.setErr(err)
+		it.Status, it.Error = ir.status, ir.err
+		if it.Status == report.StatusCancelled && it.Error != nil {
+			it.Reason = "cancelled: " + it.Error.Message
+		}
+	}
+	if s.Concurrency <= 1 || len(list) <= 1 {
+		for i := range list {
+			runItem(i)
+		}
+	} else {
+		p := pool.New().WithMaxGoroutines(min(s.Concurrency, len(list)))
+		for i := range list {
+			if fctx.Err() != nil {
+				runItem(i) // records the item as cancelled without a task
+				continue
+			}
+			p.Go(func() { runItem(i) })
+		}
+		p.Wait()
+	}
+	f.settle(rec)
+}
+
+// settle sums up the items into the step's outcome. The step's attempts
+// are the most any item took. Its error is that of the item that failed
+// first (in time, else by index): a failure before a denial before a
+// cancellation, so the siblings that fail_fast cancelled never hide the
+// item that made it cancel them.
+func (f *fan) settle(rec *record) {
+	items := f.items
+	rec.items, rec.output = items, f.outs
+	rec.cutOutputs, rec.cutBytes = f.cut, f.cutB
+	rec.dryRun = f.dry
+	rec.counts = map[report.Status]int{}
+	lowest := map[report.Status]int{}
+	for i := range items {
+		st := items[i].Status
+		if _, ok := lowest[st]; !ok {
+			lowest[st] = i
+		}
+		rec.counts[st]++
+		rec.tries = max(rec.tries, items[i].Attempts)
+	}
+	pick := func(st report.Status) int {
+		if f.first >= 0 && items[f.first].Status == st {
+			return f.first
+		}
+		return lowest[st]
+	}
+	itemErr := func(i int) *report.Error {
+		it := &items[i]
+		class, msg := string(ops.ClassCancelled), it.Reason
+		if it.Error != nil {
+			class, msg = it.Error.Class, it.Error.Message
+		}
+		if msg == "" {
+			msg = string(it.Status)
+		}
+		return &report.Error{Class: class, Message: fmt.Sprintf("item %d: %s", i, msg)}
+	}
+	switch {
+	case rec.counts[report.StatusFailed] > 0:
+		rec.status, rec.err = report.StatusFailed, itemErr(pick(report.StatusFailed))
+	case rec.counts[report.StatusDenied] > 0:
+		rec.status, rec.err = report.StatusDenied, itemErr(pick(report.StatusDenied))
+		rec.reason = rec.err.Message
+	case rec.counts[report.StatusCancelled] > 0:
+		rec.status, rec.err = report.StatusCancelled, itemErr(pick(report.StatusCancelled))
+	case len(items) > 0 && rec.counts[report.StatusSkipped] == len(items) && f.dry:
+		rec.status, rec.reason = report.StatusSkipped, items[0].Reason
+	default:
+		rec.status = report.StatusSucceeded
+	}
+	if n := rec.counts[report.StatusCancelled]; n > 0 && rec.status != report.StatusCancelled {
+		rec.err.Message += fmt.Sprintf(" (%s cancelled)", plural(n, "other item", "other items"))
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// setDecision keeps the decision a fan-out reports for its step: the first
+// item's, or a denial.
+func (r *run) setDecision(rec *record, d *report.Decision) {
+	if d == nil {
+		return
+	}
+	r.decMu.Lock()
+	if rec.decision == nil || !d.Allowed {
+		rec.decision = d
+	}
+	r.decMu.Unlock()
+}

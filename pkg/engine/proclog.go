@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Limits on the live process output a step writes to the log. The first
+// LogHeadBytes of a step's output lines (all its items and attempts
+// together) pass as they come; after that each call keeps only its last
+// LogTailLines lines and writes them, after a "… N lines cut" marker, when
+// it ends, until the step has also written LogTailBytes of such tails.
+// So a process that prints a gigabyte leaves a log of about a megabyte.
+const (
+	LogHeadBytes = 512 << 10
+	LogTailBytes = 512 << 10
+	LogTailLines = 50
+	// logMaxLine is the longest line passed on; a longer one is cut.
+	logMaxLine = 16 << 10
+)
+
+// stepLog is what a step has written to the log so far, across its calls.
+type stepLog struct {
+	mu   sync.Mutex
+	head int
+	tail int
+}
+
+// outputWriter returns where an operation streams live process output, or
+// nil when the run does not stream it. The chain flushes it when the call
+// ends.
+func (r *run) outputWriter(c *Call, stream string) *linePrefix {
+	if r.o.procOut == nil && !r.observed() {
+		return nil
+	}
+	prefix := c.Step.ID
+	if c.Index >= 0 {
+		prefix = c.Step.ID + "[" + strconv.Itoa(c.Index) + "]"
+	}
+	r.logMu.Lock()
+	if r.logs == nil {
+		r.logs = map[string]*stepLog{}
+	}
+	sl := r.logs[c.Step.ID]
+	if sl == nil {
+		sl = &stepLog{}
+		r.logs[c.Step.ID] = sl
+	}
+	r.logMu.Unlock()
+	return &linePrefix{w: r.o.procOut, prefix: prefix + " | ", red: r, step: sl, call: c, stream: stream}
+}
+
+// linePrefix writes each complete line with a prefix, masked, within the
+// step's limits. An operation may write stdout and stderr to it from two
+// goroutines.
+type linePrefix struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	red    *run
+	step   *stepLog
+	buf    []byte
+	call   *Call
+	stream string   // stdout or stderr
+	tail   []string // the last lines once the step's head is spent
+	tailN  int      // bytes in tail
+	cut    int      // lines not written
+}
+
+func (l *linePrefix) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			if len(l.buf) > logMaxLine {
+				l.line(l.buf)
+				l.buf = l.buf[:0]
+			}
+			break
+		}
+		l.line(l.buf[:i])
+		l.buf = l.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+// line writes one line, or keeps it for the tail once the step's head is
+// spent.
+func (l *linePrefix) line(b []byte) {
+	if len(b) > logMaxLine {
+		b = append(b[:logMaxLine:logMaxLine], fmt.Sprintf(" …[%d bytes cut]", len(b)-logMaxLine)...)
+	}
+	s := l.red.red.String(string(b)) + "\n"
+	l.step.mu.Lock()
+	pass := l.step.head+len(s) <= LogHeadBytes
+	if pass {
+		l.step.head += len(s)
+	}
+	l.step.mu.Unlock()
+	if pass {
+		l.out(s)
+		return
+	}
+	l.tail = append(l.tail, s)
+	l.tailN += len(s)
+	for len(l.tail) > LogTailLines || len(l.tail) > 1 && l.tailN > logMaxLine*2 {
+		l.tailN -= len(l.tail[0])
+		l.tail = l.tail[1:]
+		l.cut++
+	}
+}
+
+// flush ends the call's output: a last line without a newline, then, when
+// lines were held back, the marker and the tail.
+func (l *linePrefix) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 {
+		l.line(l.buf)
+		l.buf = nil
+	}
+	if len(l.tail) == 0 {
+		return
+	}
+	l.step.mu.Lock()
+	fits := l.step.tail+l.tailN <= LogTailBytes
+	if fits {
+		l.step.tail += l.tailN
+	}
+	l.step.mu.Unlock()
+	if !fits {
+		l.cut += len(l.tail)
+		l.tail = nil
+	}
+	if l.cut > 0 {
+		l.out(fmt.Sprintf("… %d lines cut (the step's log limit) …\n", l.cut))
+	}
+	for _, s := range l.tail {
+		l.out(s)
+	}
+	l.tail, l.tailN, l.cut = nil, 0, 0
+}
+
+// out passes one masked line, ending in a newline, to the process output
+// writer and as a log event.
+func (l *linePrefix) out(s string) {
+	if l.w != nil {
+		_, _ = io.WriteString(l.w, l.prefix+s)
+	}
+	l.red.emitCall(l.call, Event{Kind: EventLog, Stream: l.stream, Message: strings.TrimSuffix(s, "\n")})
+}

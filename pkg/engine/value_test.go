@@ -1,0 +1,51 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// TestValueSizeLimit checks that MaxValueSize bounds every interpolated
+// value: a lone ${{ }} as well as one inside a template, in a step's with,
+// its env, and the run's outputs.
+func TestValueSizeLimit(t *testing.T) {
+	e, _ := newEngine(t)
+	chunk := strings.Repeat("x", 8<<10)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: big, op: control.set, with: {s: "`+chunk+`"}}
+  - {id: fits, op: control.set, with: {v: "${{ join(map(1..100, steps.big.output.s), '') }}"}}
+  - id: whole
+    op: control.set
+    with: {v: "${{ join(map(1..200, steps.big.output.s), '') }}"}
+    continue_on_error: true
+  - id: embedded
+    op: control.set
+    with: {v: "a${{ join(map(1..200, steps.big.output.s), '') }}"}
+    continue_on_error: true
+  - id: list
+    op: control.set
+    with: {v: "${{ map(1..200, steps.big.output.s) }}"}
+    continue_on_error: true
+  - id: env
+    op: test.write
+    env: {BIG: "${{ join(map(1..200, steps.big.output.s), '') }}"}
+    continue_on_error: true
+outputs:
+  huge: "${{ join(map(1..200, steps.big.output.s), '') }}"
+`), nil)
+	if s := stepOf(t, rep, "fits"); s.Status != report.StatusSucceeded {
+		t.Errorf("an 800 KiB value: %s %+v", s.Status, s.Error)
+	}
+	for _, id := range []string{"whole", "embedded", "list", "env"} {
+		s := stepOf(t, rep, id)
+		if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" || !strings.Contains(s.Error.Message, "over the limit of 1048576 bytes per value (MaxValueSize)") {
+			t.Errorf("step %s: %s %+v", id, s.Status, s.Error)
+		}
+	}
+	if _, ok := rep.Outputs["huge"]; ok || !strings.Contains(rep.OutputErrors["huge"], "MaxValueSize") {
+		t.Errorf("output over the limit: kept=%v error=%q", ok, rep.OutputErrors["huge"])
+	}
+}

@@ -1,0 +1,68 @@
+package history
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// WriteRun writes one run with its step rows for `arsenal-run history show`:
+// a summary and a table for people, or with asJSON one object
+// {"run": {...}, "steps": [...]}. Rows of retry attempts are left out of
+// the table; the JSON has every row.
+func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
+	if asJSON {
+		if rows == nil {
+			rows = []StepRow{}
+		}
+		return writeJSON(w, struct {
+			Run   Run       `json:"run"`
+			Steps []StepRow `json:"steps"`
+		}{run, rows})
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "run       %s\nplaybook  %s (%s)\nstatus    %s %s\nstarted   %s\n", run.ID, run.Playbook, run.Path, icon(run.Status), run.Status, run.StartedAt.UTC().Format("2006-01-02 15:04:05"))
+	if run.FinishedAt != nil {
+		fmt.Fprintf(&b, "duration  %s\n", report.FormatMS(run.DurationMS))
+	}
+	if run.Error != nil {
+		fmt.Fprintf(&b, "error     %s: %s\n", run.Error.Class, oneLine(run.Error.Message, 200))
+	}
+	if run.ReportPath != "" {
+		fmt.Fprintf(&b, "report    %s\n", run.ReportPath)
+	}
+	if run.Status == StatusInterrupted {
+		b.WriteString("\nThe process running it ended first; the steps below finished before that.\n")
+	}
+	b.WriteString("\n")
+	if len(rows) == 0 {
+		b.WriteString("no steps recorded\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STEP\tOP\tSTATUS\tTRIES\tDURATION\tERROR")
+	for _, r := range rows {
+		if r.Kind == "attempt" {
+			continue
+		}
+		id := r.StepID
+		if r.Section != "" && r.Section != "steps" {
+			id = r.Section + "/" + id
+		}
+		if r.Item != nil {
+			id = fmt.Sprintf("  %s[%d]", id, *r.Item)
+		}
+		dur := "-"
+		if r.StartedAt != nil {
+			dur = report.FormatMS(r.DurationMS)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, r.Op, icon(r.Status), r.Status, r.Attempt, dur, r.ErrorClass)
+	}
+	tw.Flush()
+	_, err := io.WriteString(w, b.String())
+	return err
+}

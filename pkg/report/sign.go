@@ -1,0 +1,218 @@
+package report
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A resumed run reuses the outputs a report records, so a report is also
+// an input to later runs. arsenal-run signs the reports it writes with a
+// key kept in the state directory (readable by its owner only), and
+// trusts a report for a delegated run only when that signature verifies.
+
+// KeyFile is the name of the signing key in a state directory.
+const KeyFile = "report.key"
+
+const keyLen = 32
+
+// The reasons a report cannot be verified.
+var (
+	ErrNoKey        = errors.New("there is no report key")
+	ErrUnsigned     = errors.New("the report has no signature")
+	ErrBadSignature = errors.New("the report's signature does not match: it was changed after arsenal-run wrote it, or another state dir's key signed it")
+)
+
+// macContext separates this use of the key from any other.
+const macContext = "arsenal-run report v1\n"
+
+// Key returns the signing key of a state directory. With create, a missing
+// key is made: 32 random bytes, hex-encoded in a file of mode 0600. A key
+// file that others may read or write, that another user owns, or that is
+// not a regular file is refused: a key others could know signs nothing.
+func Key(stateDir string, create bool) ([]byte, error) {
+	path := filepath.Join(stateDir, KeyFile)
+	key, err := readKey(path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
+	if !create {
+		return nil, fmt.Errorf("%w in %s", ErrNoKey, stateDir)
+	}
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("report key: %w", err)
+	}
+	return createKey(stateDir, path)
+}
+
+func readKey(path string) ([]byte, error) {
+	f, err := openKey(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report key: %w; it must be a regular file, not a symlink", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("report key %s: %w", path, err)
+	}
+	switch {
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("report key %s is not a regular file; remove it and a new key is made", path)
+	case fi.Mode().Perm()&0o077 != 0:
+		return nil, fmt.Errorf("report key %s has mode %04o; others must not read or write it: chmod 600 %s", path, fi.Mode().Perm(), path)
+	case !ownedBySelf(fi):
+		return nil, fmt.Errorf("report key %s belongs to another user; it must be this user's own", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 256))
+	if err != nil {
+		return nil, fmt.Errorf("report key %s: %w", path, err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(key) != keyLen {
+		return nil, fmt.Errorf("report key %s is not %d hex-encoded bytes; remove it and a new key is made (reports signed with it no longer verify)", path, keyLen)
+	}
+	return key, nil
+}
+
+// createKey writes a new key to a temporary file and links it into place,
+// so that of several runs starting at once on a new state dir, one key
+// wins and every run uses it.
+func createKey(dir, path string) ([]byte, error) {
+	key := make([]byte, keyLen)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("report key: %w", err)
+	}
+	f, err := os.CreateTemp(dir, "."+KeyFile+".tmp-*") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("report key: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("report key: %w", err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return readKey(path) // another run made it first
+		}
+		return nil, fmt.Errorf("report key: %w", err)
+	}
+	return key, nil
+}
+
+// Sign sets r.Signature to the HMAC-SHA256, keyed by key, of the report's
+// canonical JSON without the signature. Write stores it with the report.
+func Sign(r *Report, key []byte) error {
+	r.Signature = ""
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("sign report: %w", err)
+	}
+	m, err := decodeObject(data)
+	if err != nil {
+		return fmt.Errorf("sign report: %w", err)
+	}
+	mac, _, err := macOf(m, key)
+	if err != nil {
+		return fmt.Errorf("sign report: %w", err)
+	}
+	r.Signature = hex.EncodeToString(mac)
+	return nil
+}
+
+// Verify checks a JSON report, as Write stored it, against key. When the
+// signature holds it returns the report decoded from exactly the content
+// that was signed; otherwise an error that wraps ErrUnsigned or
+// ErrBadSignature, or says why the data is not a report.
+func Verify(data, key []byte) (*Report, error) {
+	m, err := decodeObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a report: %w", err)
+	}
+	sig, _ := m["signature"].(string)
+	if sig == "" {
+		return nil, ErrUnsigned
+	}
+	got, err := hex.DecodeString(sig)
+	if err != nil {
+		return nil, ErrBadSignature
+	}
+	want, canon, err := macOf(m, key)
+	if err != nil {
+		return nil, fmt.Errorf("not a report: %w", err)
+	}
+	if !hmac.Equal(got, want) {
+		return nil, ErrBadSignature
+	}
+	r, err := Decode(canon)
+	if err != nil {
+		return nil, err
+	}
+	r.Signature = sig
+	return r, nil
+}
+
+// Decode parses a JSON report of this FormatVersion.
+func Decode(data []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("not a report: %w", err)
+	}
+	if r.ReportVersion != FormatVersion {
+		return nil, fmt.Errorf("report_version %q; this arsenal-run reads version %s", r.ReportVersion, FormatVersion)
+	}
+	return &r, nil
+}
+
+// decodeObject parses one JSON object, keeping numbers as written.
+func decodeObject(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the report")
+	}
+	if m == nil {
+		return nil, errors.New("null is not a report")
+	}
+	return m, nil
+}
+
+// macOf returns the MAC of a report held as a JSON object, and the
+// canonical form it covers: the object without its signature, encoded
+// with sorted keys and numbers as written. Indentation and key order do
+// not change it; any change of data does.
+func macOf(m map[string]any, key []byte) ([]byte, []byte, error) {
+	delete(m, "signature")
+	canon, err := json.Marshal(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(macContext))
+	h.Write(canon)
+	return h.Sum(nil), canon, nil
+}

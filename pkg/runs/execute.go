@@ -1,0 +1,95 @@
+package runs
+
+import (
+	"context"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// OpRequest is one operation to execute outside a playbook.
+type OpRequest struct {
+	Op     string
+	Params map[string]any
+	// Timeout bounds the call (0: none).
+	Timeout time.Duration
+	Caller  Caller
+	// Policy authorizes the call; nil means the service's policy.
+	Policy *auth.Policy
+	// Env is the environment the operation may read; nil means the
+	// service's.
+	Env Env
+}
+
+// OpResult is the outcome of an executed operation.
+type OpResult struct {
+	RunID         string
+	Op            string
+	Status        report.Status
+	Output        any
+	Error         *report.Error
+	DurationMS    int64
+	Authorization *report.Decision
+	// Report is the whole record of the call, as a one-step run.
+	Report *report.Report
+}
+
+// ExecuteOp runs one operation through the same path as a step of a
+// playbook: parameter validation, authorization (preflight, then again at
+// run time on the params), masking, the panic guard, the audit log and
+// history. It is a one-step run with its own run id, recorded like any
+// other, but it does not take a run slot. A bad op or param is a
+// *PrepareError with Field "params".
+func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, error) {
+	pb, err := steps.OneStep(m.svc.cfg.Registry, req.Op, req.Params, req.Timeout)
+	if err != nil {
+		return nil, &PrepareError{Field: "params", Err: err}
+	}
+	m.mu.Lock()
+	if m.shut {
+		m.mu.Unlock()
+		return nil, ErrShuttingDown
+	}
+	m.wg.Add(1)
+	m.mu.Unlock()
+	defer m.wg.Done()
+
+	r := Request{Playbook: pb, Caller: req.Caller, Policy: req.Policy, Env: req.Env, Yes: true}
+	p, err := m.svc.prepare(ctx, &r)
+	if err != nil {
+		return nil, err
+	}
+	h := newHandle(p.runID, &r)
+	h.setName(pb.Name)
+	h.state.Store(StateRunning)
+	mctx, cancel := mergeCancel(ctx, m.ctx)
+	defer cancel()
+	rctx := h.bind(mctx)
+	rep, err := m.svc.execute(rctx, p, h)
+	h.end(rep, err)
+	if err != nil {
+		return nil, err
+	}
+	res := &OpResult{RunID: rep.RunID, Op: req.Op, Status: rep.Status, DurationMS: rep.DurationMS, Report: rep, Error: rep.Error}
+	if len(rep.Steps) > 0 {
+		st := rep.Steps[0]
+		res.Status, res.Output, res.Authorization, res.DurationMS = st.Status, st.Output, st.Authorization, st.DurationMS
+		if st.Error != nil {
+			res.Error = st.Error
+		}
+	}
+	return res, nil
+}
+
+// mergeCancel returns a context that has a's values and ends when a or b
+// ends, or when the returned func is called.
+func mergeCancel(a, b context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(a)
+	stop := context.AfterFunc(b, func() { cancel(context.Cause(b)) })
+	return ctx, func() {
+		stop()
+		cancel(context.Canceled)
+	}
+}

@@ -1,0 +1,218 @@
+package runs
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// State is where a run is in its life in this process.
+type State string
+
+// The states of a Handle. A run that ended has the status of its report.
+const (
+	StateQueued  State = "queued"
+	StateRunning State = "running"
+	StateEnded   State = "ended"
+)
+
+// Handle is a run started by a Manager. Its methods are safe for
+// concurrent use.
+type Handle struct {
+	id      string
+	trigger Trigger
+	caller  Caller
+	name    string // the playbook's name
+	queued  time.Time
+
+	stream *Stream
+	state  atomic.Value // State
+
+	mu        sync.Mutex
+	cancel    context.CancelCauseFunc // set once the run has a context
+	cause     error                   // a Cancel before the run got its context
+	cancelled chan struct{}           // closed by the first Cancel
+	rep       *report.Report
+	runErr    error
+	denied    []auth.StepDecision
+	refusal   string
+	done      chan struct{}
+	doneOnce  sync.Once
+}
+
+func newHandle(id string, req *Request) *Handle {
+	h := &Handle{id: id, trigger: req.Caller.Trigger, caller: req.Caller, stream: NewStream(), done: make(chan struct{}), cancelled: make(chan struct{}), queued: time.Now()}
+	h.state.Store(StateQueued)
+	return h
+}
+
+// ID returns the run id.
+func (h *Handle) ID() string { return h.id }
+
+// Playbook returns the name of the playbook, once it is loaded.
+func (h *Handle) Playbook() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.name
+}
+
+// Trigger says which front end started the run.
+func (h *Handle) Trigger() Trigger { return h.trigger }
+
+// Caller returns who started the run.
+func (h *Handle) Caller() Caller { return h.caller }
+
+// QueuedAt is when the run was requested.
+func (h *Handle) QueuedAt() time.Time { return h.queued }
+
+// State says whether the run waits, runs or ended.
+func (h *Handle) State() State { return h.state.Load().(State) }
+
+// Status is the run's status for listings: queued or running while it is
+// live, then the status of its report.
+func (h *Handle) Status() string {
+	switch h.State() {
+	case StateQueued:
+		return string(StateQueued)
+	case StateRunning:
+		return string(StateRunning)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rep != nil {
+		return string(h.rep.Status)
+	}
+	return string(report.StatusFailed)
+}
+
+// Events returns the run's event stream; subscribe to it for the replay
+// and the live events.
+func (h *Handle) Events() *Stream { return h.stream }
+
+// Cancel asks the run to stop: its running steps are cancelled, on_failure
+// and finally still run, and the report says cancelled. A queued run never
+// starts. Cancel is idempotent.
+func (h *Handle) Cancel(cause error) {
+	if cause == nil {
+		cause = context.Canceled
+	}
+	if c := ops.ClassOf(cause); c != ops.ClassCancelled && c != ops.ClassTimeout {
+		cause = ops.WithClass(ops.ClassCancelled, cause)
+	}
+	h.mu.Lock()
+	cancel := h.cancel
+	if h.cause == nil {
+		h.cause = cause
+		close(h.cancelled)
+	}
+	h.mu.Unlock()
+	if cancel != nil {
+		cancel(cause)
+	}
+}
+
+// Done is closed when the run has ended and its records are written.
+func (h *Handle) Done() <-chan struct{} { return h.done }
+
+// Wait waits for the run to end, or for ctx, and returns its report. The
+// error is non-nil when the run could not start at all (its report is
+// then nil), or when ctx ended first.
+func (h *Handle) Wait(ctx context.Context) (*report.Report, error) {
+	select {
+	case <-h.done:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rep, h.runErr
+}
+
+// Report returns the final report, or nil while the run is live.
+func (h *Handle) Report() *report.Report {
+	select {
+	case <-h.done:
+	default:
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rep
+}
+
+// Denied returns the steps that the preflight denied, when it denied the
+// run; the run's report then says so too.
+func (h *Handle) Denied() []auth.StepDecision {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.denied
+}
+
+// Refusal explains, when a grant was refused for this run (inputs the
+// grant does not allow, a resumed report that cannot be verified), why and
+// what to do; "" otherwise.
+func (h *Handle) Refusal() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.refusal
+}
+
+func (h *Handle) setRefusal(s string) {
+	h.mu.Lock()
+	h.refusal = s
+	h.mu.Unlock()
+}
+
+func (h *Handle) setDenied(ds []auth.StepDecision) {
+	h.mu.Lock()
+	h.denied = ds
+	h.mu.Unlock()
+}
+
+// cancelCtx returns a context already ended with the Cancel cause.
+func (h *Handle) cancelCtx() context.Context {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(h.cause)
+	return ctx
+}
+
+// bind gives the run its context; a Cancel that came first applies now.
+func (h *Handle) bind(parent context.Context) context.Context {
+	ctx, cancel := context.WithCancelCause(parent)
+	h.mu.Lock()
+	h.cancel = cancel
+	cause := h.cause
+	h.mu.Unlock()
+	if cause != nil {
+		cancel(cause)
+	}
+	return ctx
+}
+
+func (h *Handle) setName(name string) {
+	h.mu.Lock()
+	h.name = name
+	h.mu.Unlock()
+}
+
+// end records the outcome, closes the stream and wakes waiters.
+func (h *Handle) end(rep *report.Report, err error) {
+	h.doneOnce.Do(func() {
+		h.mu.Lock()
+		h.rep, h.runErr = rep, err
+		if h.cancel != nil {
+			h.cancel(context.Canceled) // release the context's resources
+		}
+		h.mu.Unlock()
+		h.state.Store(StateEnded)
+		h.stream.Close()
+		close(h.done)
+	})
+}

@@ -1,0 +1,223 @@
+package runs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// Errors of Manager.Start that a front end reports as such (the API answers
+// 429 and 503).
+var (
+	ErrQueueFull    = errors.New("too many runs are waiting; try again later")
+	ErrShuttingDown = errors.New("shutting down: no new runs are accepted")
+)
+
+// Defaults of a Manager's limits.
+const (
+	DefaultMaxRunning = 8
+	DefaultMaxQueued  = 64
+)
+
+// Limits bound the runs of a Manager.
+type Limits struct {
+	// MaxRunning is how many runs execute at once (default 8).
+	MaxRunning int
+	// MaxQueued is how many more may wait for a slot (default 64; -1 for
+	// none); past it Start returns ErrQueueFull.
+	MaxQueued int
+}
+
+// Manager owns every run of one process: it admits runs up to its limits,
+// queues a bounded number more, finds runs by id, and shuts down cleanly.
+// Every goroutine it starts ends before Shutdown returns. Its methods are
+// safe for concurrent use.
+type Manager struct {
+	svc    *Service
+	slots  chan struct{}
+	maxQ   int
+	ctx    context.Context // cancelled when Shutdown gives up waiting
+	stop   context.CancelCauseFunc
+	closed chan struct{} // closed when Shutdown begins
+
+	mu     sync.Mutex
+	queued int
+	runs   map[string]*Handle // live runs
+	ended  []*Handle          // the most recent ended runs, for lookups
+	wg     sync.WaitGroup
+	shut   bool
+}
+
+// keepEnded is how many ended runs a Manager still answers Get for.
+const keepEnded = 256
+
+// NewManager returns a manager that runs requests with svc.
+func NewManager(svc *Service, l Limits) *Manager {
+	if l.MaxRunning <= 0 {
+		l.MaxRunning = DefaultMaxRunning
+	}
+	switch {
+	case l.MaxQueued == 0:
+		l.MaxQueued = DefaultMaxQueued
+	case l.MaxQueued < 0:
+		l.MaxQueued = 0
+	}
+	ctx, stop := context.WithCancelCause(context.Background())
+	return &Manager{svc: svc, slots: make(chan struct{}, l.MaxRunning), maxQ: l.MaxQueued,
+		ctx: ctx, stop: stop, closed: make(chan struct{}), runs: map[string]*Handle{}}
+}
+
+// Service returns the service the manager runs requests with.
+func (m *Manager) Service() *Service { return m.svc }
+
+// Start prepares the request (loads and plans the playbook, resolves its
+// inputs) and admits the run. Problems with the request itself come back
+// as an error (*PrepareError), with no run. Otherwise the run goes on in
+// the background: a preflight denial is a recorded run with status denied.
+// Start returns ErrQueueFull or ErrShuttingDown when the run cannot be
+// admitted.
+func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
+	p, err := m.svc.prepare(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	h := newHandle(p.runID, &req)
+	h.setName(p.plan.Playbook().Name)
+
+	m.mu.Lock()
+	if m.shut {
+		m.mu.Unlock()
+		p.release()
+		return nil, ErrShuttingDown
+	}
+	immediate := false
+	select {
+	case m.slots <- struct{}{}:
+		immediate = true
+	default:
+		if m.queued >= m.maxQ {
+			m.mu.Unlock()
+			p.release()
+			return nil, fmt.Errorf("%w (%d running, %d waiting)", ErrQueueFull, cap(m.slots), m.queued)
+		}
+		m.queued++
+	}
+	m.runs[h.id] = h
+	m.wg.Add(1)
+	m.mu.Unlock()
+
+	go m.run(h, p, immediate)
+	return h, nil
+}
+
+func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
+	defer m.wg.Done()
+	defer m.forget(h)
+	if !haveSlot {
+		select {
+		case m.slots <- struct{}{}:
+			m.mu.Lock()
+			m.queued--
+			m.mu.Unlock()
+		case <-m.closed:
+			m.mu.Lock()
+			m.queued--
+			m.mu.Unlock()
+			p.release()
+			h.end(m.svc.neverRan(p, h, "the service shut down before the run started"), nil)
+			return
+		case <-h.cancelled:
+			m.mu.Lock()
+			m.queued--
+			m.mu.Unlock()
+			p.release()
+			h.end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+			return
+		}
+	}
+	defer func() { <-m.slots }()
+	select {
+	case <-h.cancelled:
+		h.end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+		return
+	default:
+	}
+	h.state.Store(StateRunning)
+	ctx := h.bind(m.ctx)
+	rep, err := m.svc.execute(ctx, p, h)
+	h.end(rep, err)
+}
+
+func (m *Manager) forget(h *Handle) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.runs, h.id)
+	m.ended = append(m.ended, h)
+	if len(m.ended) > keepEnded {
+		m.ended = append(m.ended[:0], m.ended[len(m.ended)-keepEnded:]...)
+	}
+}
+
+// Get finds a live or recently ended run of this process by id.
+func (m *Manager) Get(id string) (*Handle, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if h, ok := m.runs[id]; ok {
+		return h, true
+	}
+	for _, h := range m.ended {
+		if h.id == id {
+			return h, true
+		}
+	}
+	return nil, false
+}
+
+// Active lists the queued and running runs, oldest first.
+func (m *Manager) Active() []*Handle {
+	m.mu.Lock()
+	out := make([]*Handle, 0, len(m.runs))
+	for _, h := range m.runs {
+		out = append(out, h)
+	}
+	m.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].queued.Before(out[j].queued) })
+	return out
+}
+
+// Queued returns how many runs wait for a slot.
+func (m *Manager) Queued() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.queued
+}
+
+// Shutdown stops accepting runs, lets queued runs go (recorded as
+// cancelled without starting), waits for running runs until ctx ends, then
+// cancels them and waits for their on_failure and finally steps, reports
+// and records. It returns ctx's error if it had to cancel runs.
+func (m *Manager) Shutdown(ctx context.Context) error {
+	m.mu.Lock()
+	if !m.shut {
+		m.shut = true
+		close(m.closed)
+	}
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		m.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	m.stop(ops.WithClass(ops.ClassCancelled, ErrShuttingDown))
+	<-done
+	return ctx.Err()
+}

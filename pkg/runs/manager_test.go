@@ -1,0 +1,391 @@
+package runs
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/shell"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+func TestMain(m *testing.M) {
+	shell.MaybeRunSandboxHelper()
+	goleak.VerifyTestMain(m)
+}
+
+func newRegistry(t testing.TB) *ops.Registry {
+	t.Helper()
+	r := ops.NewRegistry()
+	if err := builtin.Register(r, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.RegisterPlaybookOp(engine.New(r)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// writePlaybook writes a playbook into a temp dir and returns its path.
+func writePlaybook(t testing.TB, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "pb.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func newManager(t testing.TB, cfg Config, l Limits) *Manager {
+	t.Helper()
+	if cfg.Registry == nil {
+		cfg.Registry = newRegistry(t)
+	}
+	svc, err := NewService(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(svc, l)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := m.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		svc.Close()
+	})
+	return m
+}
+
+const sleeper = `version: 1
+name: sleeper
+steps:
+  - {id: nap, op: control.sleep, with: {duration: 1h}}
+finally:
+  - {id: tidy, op: control.log, with: {message: tidied}}
+`
+
+func wait(t *testing.T, h *Handle) *report.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := h.Wait(ctx)
+	if err != nil {
+		t.Fatalf("run %s: %v", h.ID(), err)
+	}
+	return rep
+}
+
+// waitRunning waits until the run's first step started.
+func waitRunning(t *testing.T, h *Handle) {
+	t.Helper()
+	sub := h.Events().Subscribe(0)
+	defer sub.Cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		ev, ok := sub.Next(ctx)
+		if !ok {
+			t.Fatalf("run %s ended or timed out before a step started", h.ID())
+		}
+		if ev.Kind == engine.EventStepStarted {
+			return
+		}
+	}
+}
+
+func TestManagerLimitsQueueThenRefuse(t *testing.T) {
+	m := newManager(t, Config{}, Limits{MaxRunning: 2, MaxQueued: 1})
+	path := writePlaybook(t, sleeper)
+	ctx := context.Background()
+	var hs []*Handle
+	for i := 0; i < 3; i++ {
+		h, err := m.Start(ctx, Request{Path: path})
+		if err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+		hs = append(hs, h)
+	}
+	waitRunning(t, hs[0])
+	waitRunning(t, hs[1])
+	if got := hs[2].State(); got != StateQueued {
+		t.Errorf("third run is %s, want queued", got)
+	}
+	if n := m.Queued(); n != 1 {
+		t.Errorf("Queued() = %d, want 1", n)
+	}
+	if _, err := m.Start(ctx, Request{Path: path}); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("fourth start: %v, want ErrQueueFull", err)
+	}
+	if got := len(m.Active()); got != 3 {
+		t.Errorf("Active() has %d runs, want 3", got)
+	}
+	hs[0].Cancel(nil)
+	waitRunning(t, hs[2]) // the queued run takes the freed slot
+	for _, h := range hs[1:] {
+		h.Cancel(nil)
+	}
+	for _, h := range hs {
+		if rep := wait(t, h); rep.Status != report.StatusCancelled {
+			t.Errorf("run %s ended %s, want cancelled", h.ID(), rep.Status)
+		}
+	}
+}
+
+func TestManagerShutdownCancelsRunsAfterGrace(t *testing.T) {
+	dir := t.TempDir()
+	m := newManager(t, Config{StateDir: dir}, Limits{})
+	h, err := m.Start(context.Background(), Request{Path: writePlaybook(t, sleeper)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, h)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := m.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown = %v, want the grace to run out", err)
+	}
+	rep := h.Report()
+	if rep == nil {
+		t.Fatal("Shutdown returned before the run ended")
+	}
+	got := map[string]report.Status{}
+	for _, st := range rep.Steps {
+		got[st.ID] = st.Status
+	}
+	want := map[string]report.Status{"nap": report.StatusCancelled, "tidy": report.StatusSucceeded}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("step statuses (-want +got):\n%s", diff)
+	}
+	run, err := m.Service().History().Get(context.Background(), h.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != report.StatusCancelled {
+		t.Errorf("history says %s, want cancelled", run.Status)
+	}
+	if _, err := m.Start(context.Background(), Request{Path: writePlaybook(t, sleeper)}); !errors.Is(err, ErrShuttingDown) {
+		t.Errorf("Start after Shutdown = %v, want ErrShuttingDown", err)
+	}
+}
+
+func TestManagerCancelByID(t *testing.T) {
+	m := newManager(t, Config{}, Limits{})
+	h, err := m.Start(context.Background(), Request{Path: writePlaybook(t, sleeper)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, h)
+	got, ok := m.Get(h.ID())
+	if !ok {
+		t.Fatalf("Get(%s) found nothing", h.ID())
+	}
+	got.Cancel(errors.New("operator asked"))
+	rep := wait(t, h)
+	if rep.Status != report.StatusCancelled {
+		t.Errorf("status %s, want cancelled", rep.Status)
+	}
+	if h.Status() != string(report.StatusCancelled) {
+		t.Errorf("handle status %s, want cancelled", h.Status())
+	}
+	if _, ok := m.Get("no-such-run"); ok {
+		t.Error("Get found a run that does not exist")
+	}
+}
+
+func TestManagerCancelBeforeStartNeverRuns(t *testing.T) {
+	m := newManager(t, Config{}, Limits{MaxRunning: 1, MaxQueued: 1})
+	path := writePlaybook(t, sleeper)
+	first, err := m.Start(context.Background(), Request{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, first)
+	queued, err := m.Start(context.Background(), Request{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued.Cancel(nil)
+	first.Cancel(nil)
+	rep := wait(t, queued)
+	if rep.Status != report.StatusCancelled {
+		t.Errorf("queued run ended %s, want cancelled", rep.Status)
+	}
+	for _, st := range rep.Steps {
+		if st.Attempts > 0 {
+			t.Errorf("step %s of a run cancelled while queued ran", st.ID)
+		}
+	}
+}
+
+// An allow-list hides the service's other variables from expressions and
+// from the processes steps start.
+func TestManagerEnvironmentAllowList(t *testing.T) {
+	host := MapEnv{"VISIBLE": "shown", "SERVER_SECRET": "hunter2", "PATH": os.Getenv("PATH")}
+	m := newManager(t, Config{Env: AllowEnv{From: host, Names: []string{"VISIBLE", "PATH"}}}, Limits{})
+	out := filepath.Join(t.TempDir(), "env.txt")
+	path := writePlaybook(t, `version: 1
+name: envcheck
+steps:
+  - id: expr
+    op: control.set
+    with:
+      visible: "${{ 'VISIBLE' in env ? env.VISIBLE : 'unset' }}"
+      secret: "${{ 'SERVER_SECRET' in env ? env.SERVER_SECRET : 'unset' }}"
+  - id: proc
+    op: shell.exec
+    with:
+      script: env > "$OUT"
+    env: {OUT: `+out+`}
+`)
+	h, err := m.Start(context.Background(), Request{Path: path, Caller: Caller{Roles: []string{"admin"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := wait(t, h)
+	if rep.Status != report.StatusSucceeded {
+		t.Fatalf("run %s: %+v", rep.Status, rep.Error)
+	}
+	want := map[string]any{"visible": "shown", "secret": "unset"}
+	if diff := cmp.Diff(want, rep.Steps[0].Output); diff != "" {
+		t.Errorf("expression env (-want +got):\n%s", diff)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	for sc.Scan() {
+		k, _, _ := strings.Cut(sc.Text(), "=")
+		vars[k] = true
+	}
+	if !vars["VISIBLE"] || vars["SERVER_SECRET"] {
+		t.Errorf("the shell step saw %v; want VISIBLE and not SERVER_SECRET", data)
+	}
+}
+
+// ExecuteOp denies, audits and masks as a one-step playbook does.
+func TestExecuteOpMatchesOneStepPlaybook(t *testing.T) {
+	dir := t.TempDir()
+	m := newManager(t, Config{StateDir: dir}, Limits{})
+	ctx := context.Background()
+
+	denied, err := m.ExecuteOp(ctx, OpRequest{Op: "shell.exec", Params: map[string]any{"command": []any{"true"}}, Caller: Caller{Roles: []string{"viewer"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if denied.Status != report.StatusDenied || denied.Authorization == nil || denied.Authorization.Allowed {
+		t.Errorf("viewer ran shell.exec: %+v", denied)
+	}
+
+	ok, err := m.ExecuteOp(ctx, OpRequest{Op: "control.set", Params: map[string]any{"greeting": "${{ 1 + 1 }}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"greeting": "${{ 1 + 1 }}"}, ok.Output); diff != "" {
+		t.Errorf("params were interpolated (-want +got):\n%s", diff)
+	}
+	run, err := m.Service().History().Get(ctx, ok.RunID)
+	if err != nil {
+		t.Fatalf("the execute is not in history: %v", err)
+	}
+	if run.Status != report.StatusSucceeded {
+		t.Errorf("history status %s", run.Status)
+	}
+
+	_, err = m.ExecuteOp(ctx, OpRequest{Op: "control.sleep", Params: map[string]any{"duration": "forever"}})
+	var pe *PrepareError
+	if !errors.As(err, &pe) || pe.Field != "params" {
+		t.Fatalf("bad param: %v, want a params PrepareError", err)
+	}
+	var pes ops.ParamErrors
+	if !errors.As(err, &pes) || pes[0].Param != "duration" {
+		t.Errorf("the error does not name the param: %v", err)
+	}
+	if _, err := m.ExecuteOp(ctx, OpRequest{Op: "control.nope"}); !errors.As(err, &pe) {
+		t.Errorf("unknown op: %v", err)
+	}
+}
+
+func TestExecuteOpAuditsAndMasks(t *testing.T) {
+	dir := t.TempDir()
+	auditPath := filepath.Join(dir, "audit.jsonl")
+	audit, err := auth.OpenAudit(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer audit.Close()
+	m := newManager(t, Config{Audit: audit}, Limits{})
+	res, err := m.ExecuteOp(context.Background(), OpRequest{Op: "control.fail", Params: map[string]any{"message": "boom"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != report.StatusFailed || res.Error == nil || res.Error.Class != string(ops.ClassExecution) {
+		t.Errorf("control.fail: %+v", res)
+	}
+	audit.Close()
+	data, err := os.ReadFile(auditPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(strings.SplitN(string(data), "\n", 2)[0]), &line); err != nil {
+		t.Fatalf("audit line: %v in %q", err, data)
+	}
+	if line["op"] != "control.fail" || line["run_id"] != res.RunID {
+		t.Errorf("audit line %v does not record the execute", line)
+	}
+}
+
+func TestHistoryRecordsStepsWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	m := newManager(t, Config{StateDir: dir}, Limits{})
+	h, err := m.Start(context.Background(), Request{Path: writePlaybook(t, `version: 1
+name: live
+steps:
+  - {id: one, op: control.noop}
+  - {id: two, op: control.noop}
+  - {id: nap, op: control.sleep, with: {duration: 1h}}
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := m.Service().History()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		steps, err := store.Steps(context.Background(), h.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, s := range steps {
+			ids = append(ids, s.StepID)
+		}
+		if strings.Join(ids, ",") == "one,two" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("history has steps %v while the run goes on, want one,two", ids)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	h.Cancel(nil)
+	wait(t, h)
+	var _ = history.StatusRunning
+}

@@ -1,0 +1,104 @@
+package runs
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// publisher turns the engine's events into the run's stream, and records
+// each finished step in history as it finishes, in the background and in
+// batches, so that neither a subscriber nor the database slows the run.
+type publisher struct {
+	s      *Service
+	stream *Stream
+	runID  string
+
+	mu      sync.Mutex
+	pending []history.StepResult
+	kick    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+func newPublisher(s *Service, stream *Stream, runID string) *publisher {
+	p := &publisher{s: s, stream: stream, runID: runID}
+	if s.store != nil {
+		p.kick = make(chan struct{}, 1)
+		p.done = make(chan struct{})
+		go p.record()
+	}
+	return p
+}
+
+// Event implements engine.Observer. It never blocks on a subscriber.
+func (p *publisher) Event(ev engine.Event) {
+	p.stream.Publish(ev)
+	if p.kick == nil || ev.RunID != p.runID {
+		return
+	}
+	var res history.StepResult
+	switch ev.Kind {
+	case engine.EventStepFinished:
+		res = history.StepResult{StepID: ev.Step, Op: ev.Op, Item: -1}
+	case engine.EventItemFinished:
+		if ev.Index == nil {
+			return
+		}
+		res = history.StepResult{StepID: ev.Step, Op: ev.Op, Item: *ev.Index}
+	default:
+		return
+	}
+	res.Section, res.Attempts, res.Status, res.ErrorClass = ev.Section, ev.Attempts, report.Status(ev.Status), ev.ErrClass
+	res.DurationMS = ev.DurationMS
+	if ev.DurationMS > 0 || ev.Attempts > 0 {
+		res.StartedAt = ev.Time.Add(-time.Duration(ev.DurationMS) * time.Millisecond)
+	}
+	p.mu.Lock()
+	p.pending = append(p.pending, res)
+	p.mu.Unlock()
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// record writes pending rows until close.
+func (p *publisher) record() {
+	defer close(p.done)
+	for {
+		_, open := <-p.kick
+		p.flush()
+		if !open {
+			return
+		}
+	}
+}
+
+func (p *publisher) flush() {
+	p.mu.Lock()
+	rows := p.pending
+	p.pending = nil
+	p.mu.Unlock()
+	if len(rows) == 0 {
+		return
+	}
+	if err := p.s.store.RecordSteps(context.Background(), p.runID, rows); err != nil {
+		p.s.warn("history: %v", err)
+	}
+}
+
+// close writes what is pending and stops the recorder; the run's final
+// rows come from its report afterwards.
+func (p *publisher) close() {
+	p.once.Do(func() {
+		if p.kick != nil {
+			close(p.kick)
+			<-p.done
+		}
+	})
+}

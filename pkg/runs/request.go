@@ -1,0 +1,177 @@
+package runs
+
+import (
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Trigger says which front end started a run.
+type Trigger string
+
+// The triggers, as recorded in history.
+const (
+	TriggerCLI      Trigger = "cli"
+	TriggerSchedule Trigger = "schedule"
+	TriggerAPI      Trigger = "api"
+)
+
+// Caller is who asks for a run: the roles it is authorized with, and, for
+// the audit log and history, who that is.
+type Caller struct {
+	Roles []string
+	// Name is who the caller is: the OS user for the CLI, the key name or
+	// certificate subject for the API, "scheduler" for cron.
+	Name string
+	// From is where the caller is: the host for the CLI, the client address
+	// for the API.
+	From    string
+	Trigger Trigger
+	// Slot is the time a scheduled run was due, before jitter.
+	Slot time.Time
+}
+
+// Sinks are the files a run's report is written to, besides the state
+// dir. Empty paths are not written.
+type Sinks struct {
+	Report   string // JSON
+	JUnit    string
+	Markdown string
+	HTML     string
+	// StepSummary appends the Markdown summary to $GITHUB_STEP_SUMMARY
+	// (from the request's environment) when that is set.
+	StepSummary bool
+}
+
+// Request is everything one run needs. Exactly one of Path and Playbook is
+// set.
+type Request struct {
+	// Path is the playbook file to load.
+	Path string
+	// Playbook is an already loaded and validated playbook.
+	Playbook *steps.Playbook
+	// Inputs are typed input values (from an inputs file or an API body).
+	Inputs map[string]any
+	// InputText are name=value inputs from a command line, converted by
+	// each input's type; they win over Inputs.
+	InputText map[string]string
+	Caller    Caller
+	// Policy authorizes the run; nil means the service's policy.
+	Policy *auth.Policy
+	DryRun bool
+	// Yes answers every confirm: question with yes.
+	Yes bool
+	// Confirmer asks confirm: questions; without one (and without Yes)
+	// such steps are denied.
+	Confirmer engine.Confirmer
+	// ResumeFrom names the failed run to resume: a report file, or a run
+	// id in the state dir's history. Its signature is checked with the
+	// state dir's key; see docs/authorization.md for what an unverified
+	// report may be used for.
+	ResumeFrom string
+	// Resume is a failed run's report already in memory; it counts as
+	// unverified. Force resumes although the playbook changed, when the
+	// reused steps did not.
+	Resume *report.Report
+	Force  bool
+	// InputsFile is a YAML or JSON file of input values, read strictly;
+	// Inputs and InputText win over it.
+	InputsFile string
+	// Env is the environment the run may read; nil means the service's.
+	Env   Env
+	Sinks Sinks
+	// Log receives the run's log lines at LogLevel; nil means the
+	// service's.
+	Log      io.Writer
+	LogLevel zerolog.Level
+	// ProcessOutput, when set, receives the live output of processes,
+	// a line at a time, prefixed with the step id.
+	ProcessOutput io.Writer
+	// MaxParallel bounds the steps that run at once (0: the default).
+	MaxParallel int
+}
+
+// Env is the environment a run may read: ${{ env.X }}, the environment of
+// process-starting steps, $GITHUB_STEP_SUMMARY and inputs with env:.
+type Env interface {
+	LookupEnv(name string) (string, bool)
+	Environ() []string
+}
+
+// ProcessEnv is the process's own environment.
+type ProcessEnv struct{}
+
+// LookupEnv implements Env.
+func (ProcessEnv) LookupEnv(name string) (string, bool) { return os.LookupEnv(name) }
+
+// Environ implements Env.
+func (ProcessEnv) Environ() []string { return os.Environ() }
+
+// AllowEnv is the part of another environment named by an allow-list; a
+// server passes only these to its callers' playbooks.
+type AllowEnv struct {
+	From  Env
+	Names []string
+}
+
+// LookupEnv implements Env.
+func (a AllowEnv) LookupEnv(name string) (string, bool) {
+	for _, n := range a.Names {
+		if n == name {
+			return a.from().LookupEnv(name)
+		}
+	}
+	return "", false
+}
+
+// Environ implements Env.
+func (a AllowEnv) Environ() []string {
+	var out []string
+	for _, n := range a.Names {
+		if v, ok := a.from().LookupEnv(n); ok {
+			out = append(out, n+"="+v)
+		}
+	}
+	return out
+}
+
+func (a AllowEnv) from() Env {
+	if a.From == nil {
+		return ProcessEnv{}
+	}
+	return a.From
+}
+
+// MapEnv is a fixed environment, for tests and embedders.
+type MapEnv map[string]string
+
+// LookupEnv implements Env.
+func (m MapEnv) LookupEnv(name string) (string, bool) { v, ok := m[name]; return v, ok }
+
+// Environ implements Env.
+func (m MapEnv) Environ() []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	return out
+}
+
+func envMap(e Env) map[string]string {
+	list := e.Environ()
+	out := make(map[string]string, len(list))
+	for _, kv := range list {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}

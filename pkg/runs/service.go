@@ -1,0 +1,433 @@
+// Package runs is the run service: it turns a request (a playbook, inputs,
+// a caller) into a run that is authorized, executed by the engine,
+// reported, recorded in history and audited, and hands out handles and
+// event streams to watch and cancel it. The CLI, the scheduler and the
+// server are front ends over it and hold no run logic of their own.
+//
+// The order of a run is fixed: load and plan, resolve inputs, authorize
+// (preflight), record the start in history, run the engine, write every
+// requested report, record the end, prune, and write the audit log.
+package runs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Config is what every run of a Service shares.
+type Config struct {
+	Registry *ops.Registry
+	// Policy authorizes requests that bring none; nil means the built-in
+	// policy.
+	Policy *auth.Policy
+	// StateDir, when set, holds the history database and a copy of every
+	// report under reports/.
+	StateDir string
+	// Audit, when set, receives a line per executed or denied step.
+	Audit *auth.AuditLog
+	// Env is the environment runs may read unless a request brings its
+	// own; nil means the process environment.
+	Env Env
+	// Log receives run log lines at LogLevel unless a request brings its
+	// own writer; nil discards them.
+	Log      io.Writer
+	LogLevel zerolog.Level
+	// KeepRuns and KeepDays prune history after each run (0: keep all).
+	KeepRuns, KeepDays int
+	// Warn receives problems that do not stop a run (history or a sink
+	// that failed); nil discards them.
+	Warn func(format string, args ...any)
+}
+
+// Service runs requests. It is safe for concurrent use.
+type Service struct {
+	cfg   Config
+	store *history.Store
+	// key signs reports and verifies resumed ones; nil without a usable
+	// state dir key, and keyErr says why.
+	key    []byte
+	keyErr string
+	// Interrupted is how many runs of dead processes Open marked
+	// interrupted.
+	Interrupted int
+}
+
+// NewService opens the state dir's history (when a state dir is set) and
+// marks the runs of processes that died as interrupted.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Registry == nil {
+		return nil, errors.New("runs: a registry is required")
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = auth.Builtin()
+	}
+	if cfg.Env == nil {
+		cfg.Env = ProcessEnv{}
+	}
+	s := &Service{cfg: cfg}
+	if cfg.StateDir != "" {
+		store, err := history.Open(cfg.StateDir)
+		if err != nil {
+			return nil, err
+		}
+		s.store = store
+		if n, err := store.MarkInterrupted(context.Background()); err == nil {
+			s.Interrupted = n
+		}
+		if err := os.MkdirAll(s.reportDir(), 0o755); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		key, err := report.Key(cfg.StateDir, true)
+		if err != nil {
+			s.keyErr = err.Error()
+			s.warn("%v; reports are written unsigned", err)
+		}
+		s.key = key
+	}
+	return s, nil
+}
+
+// Close releases the history store.
+func (s *Service) Close() error {
+	if s.store != nil {
+		return s.store.Close()
+	}
+	return nil
+}
+
+// History returns the state dir's history store, or nil without one.
+func (s *Service) History() *history.Store { return s.store }
+
+// Registry returns the operations runs use.
+func (s *Service) Registry() *ops.Registry { return s.cfg.Registry }
+
+// Policy returns the service's policy.
+func (s *Service) Policy() *auth.Policy { return s.cfg.Policy }
+
+func (s *Service) reportDir() string { return filepath.Join(s.cfg.StateDir, "reports") }
+
+func (s *Service) warn(format string, args ...any) {
+	if s.cfg.Warn != nil {
+		s.cfg.Warn(format, args...)
+	}
+}
+
+// PrepareError is a request that cannot become a run: the playbook, the
+// caller's roles, the resume report or an input is wrong. Nothing ran and
+// nothing was recorded.
+type PrepareError struct {
+	// Field names what is wrong: "playbook", "roles", "resume" or
+	// "inputs".
+	Field string
+	Err   error
+}
+
+func (e *PrepareError) Error() string { return e.Err.Error() }
+func (e *PrepareError) Unwrap() error { return e.Err }
+
+// prepared is a request made ready to run.
+type prepared struct {
+	req     *Request
+	runID   string
+	plan    *engine.Plan
+	policy  *auth.Policy
+	subject *auth.Subject
+	inputs  map[string]any
+	env     Env
+	res     *resumed
+}
+
+func (p *prepared) release() {}
+
+// Prepare checks a request without running it: the playbook loads, the
+// roles exist, the resume report fits, the inputs resolve. A front end
+// that must refuse bad requests synchronously (the API's 400) gets the
+// same errors from Start.
+func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
+	pb := req.Playbook
+	if pb == nil {
+		var err error
+		if pb, err = steps.Load(req.Path, s.cfg.Registry); err != nil {
+			return nil, &PrepareError{Field: "playbook", Err: err}
+		}
+	}
+	policy := req.Policy
+	if policy == nil {
+		policy = s.cfg.Policy
+	}
+	roles := req.Caller.Roles
+	if len(roles) == 0 {
+		roles = []string{auth.DefaultRole}
+		req.Caller.Roles = roles
+	}
+	subject, err := policy.Subject(roles, pb)
+	if err != nil {
+		return nil, &PrepareError{Field: "roles", Err: err}
+	}
+	env := req.Env
+	if env == nil {
+		env = s.cfg.Env
+	}
+	eng := engine.New(s.cfg.Registry)
+	plan := eng.Plan(pb)
+	var res *resumed
+	switch {
+	case req.ResumeFrom != "":
+		if res, err = s.loadResume(req.ResumeFrom); err != nil {
+			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
+		}
+	case req.Resume != nil:
+		res = &resumed{rep: req.Resume, file: "the report given", why: "it was not read from the state dir"}
+	}
+	if res != nil {
+		if err := plan.CheckResume(res.rep, req.Force); err != nil {
+			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
+		}
+	}
+	inputs, err := s.inputs(plan, req, res, env)
+	if err != nil {
+		return nil, &PrepareError{Field: "inputs", Err: err}
+	}
+	return &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res}, nil
+}
+
+// inputs gathers the run's inputs: those of a resumed run (but not its
+// masked secrets), then the typed inputs, then the text ones.
+func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env) (map[string]any, error) {
+	given := map[string]any{}
+	if res != nil {
+		for k, v := range res.rep.Inputs {
+			if in := plan.Playbook().Input(k); in != nil && !in.Secret {
+				given[k] = v
+			}
+		}
+	}
+	if req.InputsFile != "" {
+		fromFile, err := steps.LoadInputs(req.InputsFile, plan.Playbook())
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range fromFile {
+			given[k] = v
+		}
+	}
+	for k, v := range req.Inputs {
+		given[k] = v
+	}
+	parsed, err := plan.ParseInputs(req.InputText)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range parsed {
+		given[k] = v
+	}
+	return plan.ResolveInputs(given, env.LookupEnv)
+}
+
+// execute runs a prepared request to its end: preflight, history start,
+// the engine, reports, history end, pruning. It never returns a nil report
+// with a nil error.
+func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.Report, error) {
+	stream := h.stream
+	req, pb := p.req, p.plan.Playbook()
+	roles := req.Caller.Roles
+	statePath := ""
+	if s.store != nil {
+		statePath = filepath.Join(s.reportDir(), p.runID+".json")
+	}
+
+	decisions, err := p.policy.Preflight(roles, pb, s.cfg.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("authorization: %w", err)
+	}
+	subject := p.subject
+	decisions, refusal := checkGrantInputs(decisions, subject, p.inputs)
+	if refusal == "" {
+		decisions, subject, refusal = checkResumeTrust(p.res, decisions, subject)
+	}
+	h.setRefusal(refusal)
+	// A dry run goes on despite denials, so that its report marks every
+	// step allowed or denied; it then fails with class authorization.
+	if denied := auth.Denied(decisions); len(denied) > 0 && !req.DryRun {
+		rep := DeniedReport(pb, p.runID, roles, decisions, s.cfg.Registry)
+		h.setDenied(denied)
+		if s.cfg.Audit != nil {
+			if err := s.cfg.Audit.Denied(p.runID, pb, roles, denied); err != nil {
+				s.warn("%v", err)
+			}
+		}
+		publishRecord(stream, rep)
+		s.finish(rep, req, statePath)
+		return rep, nil
+	}
+
+	engOpts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
+	if s.cfg.Audit != nil {
+		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
+	}
+	if req.Confirmer != nil && !req.Yes {
+		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
+	}
+	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
+	pub := newPublisher(s, stream, p.runID)
+	defer pub.close()
+
+	logOut, level := req.Log, req.LogLevel
+	if logOut == nil {
+		logOut, level = s.cfg.Log, s.cfg.LogLevel
+	}
+	runOpts := []engine.RunOption{
+		engine.WithRunID(p.runID),
+		engine.WithRoles(roles...),
+		engine.WithRunAuthorizer(auth.NewAuthorizer(subject)),
+		engine.WithRunObserver(pub),
+		engine.WithEnviron(p.env.Environ()),
+		engine.WithPreflight(preflightDecisions(decisions)),
+	}
+	if logOut != nil {
+		runOpts = append(runOpts, engine.WithRunLog(logOut, level))
+	}
+	if req.ProcessOutput != nil {
+		runOpts = append(runOpts, engine.WithProcessOutput(req.ProcessOutput))
+	}
+	if req.DryRun {
+		runOpts = append(runOpts, engine.DryRun())
+	}
+	if req.Yes {
+		runOpts = append(runOpts, engine.AssumeYes())
+	}
+	if p.res != nil {
+		runOpts = append(runOpts, engine.Resume(p.res.rep))
+	}
+	if s.store != nil {
+		run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: roles,
+			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: statePath, ResumedFrom: resumedID(p.res)}
+		if err := s.store.RecordStart(ctx, run); err != nil {
+			s.warn("history: %v", err)
+		}
+	}
+	rep, err := plan.Run(ctx, p.inputs, runOpts...)
+	pub.close() // the report's rows replace the live ones: nothing may follow them
+	if err != nil {
+		return nil, err
+	}
+	s.finish(rep, req, statePath)
+	return rep, nil
+}
+
+// neverRan is the report of a queued run that was cancelled before it
+// started.
+func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
+	pb := p.plan.Playbook()
+	now := time.Now()
+	rep := &report.Report{
+		ReportVersion: report.FormatVersion, RunID: p.runID,
+		Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
+		Roles:    p.req.Caller.Roles, Inputs: map[string]any{}, Status: report.StatusCancelled,
+		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
+		Error: &report.Error{Class: string(ops.ClassCancelled), Message: why},
+	}
+	statePath := ""
+	if s.store != nil {
+		statePath = filepath.Join(s.reportDir(), p.runID+".json")
+	}
+	publishRecord(h.stream, rep)
+	s.finish(rep, p.req, statePath)
+	return rep
+}
+
+// publishRecord publishes the events of a run that the engine never ran
+// (refused by preflight, or cancelled while queued), in the usual grammar:
+// run_started, each step started and finished with its reason, then
+// run_finished with the report.
+func publishRecord(stream *Stream, rep *report.Report) {
+	now := time.Now()
+	stream.Publish(Event{Kind: engine.EventRunStarted, RunID: rep.RunID, Time: now, Playbook: rep.Playbook.Name})
+	for _, st := range rep.Steps {
+		stream.Publish(Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section})
+		ev := Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section,
+			Status: string(st.Status), Reason: st.Reason}
+		if st.Error != nil {
+			ev.Err, ev.ErrClass = st.Error.Message, st.Error.Class
+		}
+		stream.Publish(ev)
+	}
+	fin := Event{Kind: engine.EventRunFinished, RunID: rep.RunID, Time: now, Status: string(rep.Status), Report: rep}
+	if rep.Error != nil {
+		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
+	}
+	stream.Publish(fin)
+}
+
+// finish writes the report to every sink, records history and prunes.
+func (s *Service) finish(rep *report.Report, req *Request, statePath string) {
+	if s.key != nil {
+		if err := report.Sign(rep, s.key); err != nil {
+			s.warn("%v; the report is written unsigned", err)
+		}
+	}
+	write := func(path, format string) {
+		if path == "" {
+			return
+		}
+		var err error
+		if format == "json" {
+			err = report.Write(path, rep)
+		} else {
+			err = report.WriteFormat(path, rep, format)
+		}
+		if err != nil {
+			s.warn("%v", err)
+		}
+	}
+	write(req.Sinks.Report, "json")
+	write(statePath, "json")
+	write(req.Sinks.JUnit, "junit")
+	write(req.Sinks.Markdown, "markdown")
+	write(req.Sinks.HTML, "html")
+	if req.Sinks.StepSummary {
+		if err := report.AppendStepSummary(rep); err != nil {
+			s.warn("job summary: %v", err)
+		}
+	}
+	if s.store == nil {
+		return
+	}
+	ctx := context.Background()
+	if err := s.store.RecordFinish(ctx, rep, statePath); err != nil {
+		s.warn("history: %v", err)
+	}
+	if s.cfg.KeepRuns > 0 || s.cfg.KeepDays > 0 {
+		removed, err := s.store.Prune(ctx, s.cfg.KeepRuns, s.cfg.KeepDays)
+		if err != nil {
+			s.warn("history: prune: %v", err)
+		}
+		for _, path := range removed {
+			if path != "" {
+				os.Remove(path)
+			}
+		}
+	}
+}
+
+func resumedID(res *resumed) string {
+	if res == nil {
+		return ""
+	}
+	return res.rep.RunID
+}

@@ -1,0 +1,151 @@
+package runs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// maxResumeSize bounds the report a resume reads.
+const maxResumeSize = 256 << 20
+
+// resumed is the earlier run a request resumes, and whether arsenal-run
+// can vouch for it: a resumed run reuses its outputs, so a report someone
+// edited could steer what the run does next.
+type resumed struct {
+	rep      *report.Report
+	file     string
+	verified bool
+	why      string // why it could not be verified
+}
+
+// loadResume reads the report a request names: a report file, or else a
+// run id looked up in the state dir's history. The report is verified
+// with the state dir's key; an unverified one is still returned, and
+// checkResumeTrust decides what it may be used for.
+func (s *Service) loadResume(arg string) (*resumed, error) {
+	file := arg
+	if _, err := os.Stat(arg); errors.Is(err, fs.ErrNotExist) {
+		if s.store == nil {
+			return nil, fmt.Errorf("%s: no such report file; to resume by run id, give the --state-dir that recorded the run", arg)
+		}
+		run, err := s.store.Get(context.Background(), arg)
+		if err != nil {
+			return nil, fmt.Errorf("%s: no such report file, and no run %s in the history of %s (see `arsenal-run history`)", arg, arg, s.cfg.StateDir)
+		}
+		if run.ReportPath == "" {
+			return nil, fmt.Errorf("run %s has no recorded report to resume from", arg)
+		}
+		file = run.ReportPath
+	}
+	data, err := readReportFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return s.verifyResume(file, data)
+}
+
+// verifyResume checks a report's signature; an unverified report is
+// returned with the reason.
+func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
+	res := &resumed{file: file}
+	switch {
+	case s.key == nil && s.cfg.StateDir == "":
+		res.why = "no --state-dir is set, so there is no key to verify its signature with"
+	case s.key == nil:
+		res.why = "the state dir's report key cannot be used: " + s.keyErr
+	default:
+		rep, err := report.Verify(data, s.key)
+		if err == nil {
+			res.rep, res.verified = rep, true
+			return res, nil
+		}
+		if !errors.Is(err, report.ErrUnsigned) && !errors.Is(err, report.ErrBadSignature) {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		res.why = err.Error()
+	}
+	var err error
+	if res.rep, err = report.Decode(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return res, nil
+}
+
+// readReportFile reads a regular file of at most maxResumeSize bytes.
+func readReportFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file; give the JSON report of a run", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxResumeSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxResumeSize {
+		return nil, fmt.Errorf("%s is over %d MiB; it is not a report arsenal-run wrote", path, maxResumeSize>>20)
+	}
+	return data, nil
+}
+
+// checkResumeTrust applies the rule for reports arsenal-run cannot vouch
+// for. Under a delegation grant, the steps the grant allowed are denied:
+// the run would act with another role's rights on outputs anyone could
+// have written; refusal says so and what to do instead. Otherwise the run
+// goes on with the caller's own roles only, never a grant, since those
+// roles may do what the report steers them to anyway.
+func checkResumeTrust(res *resumed, decisions []auth.StepDecision, subject *auth.Subject) (ds []auth.StepDecision, subj *auth.Subject, refusal string) {
+	if res == nil || res.verified {
+		return decisions, subject, ""
+	}
+	if !auth.UsesGrant(decisions) {
+		return decisions, subject.DirectOnly(), ""
+	}
+	rule := fmt.Sprintf("a delegated run resumes only from a report arsenal-run recorded itself, and %s cannot be verified", res.file)
+	refusal = fmt.Sprintf("--resume %s: the report cannot be verified: %s.\n"+
+		"Steps of this run are allowed only through a policy grant, so it may reuse only outputs that arsenal-run recorded itself: "+
+		"resume by run id (--resume RUN_ID) with the --state-dir that recorded the run, or run the playbook from the start.\n", res.file, res.why)
+	return auth.WithoutGrants(decisions, rule, false), subject, refusal
+}
+
+// checkGrantInputs applies the rule that a grant pins a runbook's inputs
+// as well as its file: when a step rests on the playbook's grant and the
+// caller set an input that neither the grant nor the runbook constrains
+// (or a value their rule refuses), those steps are denied before anything
+// runs. It returns the verdicts and, on a refusal, the explanation.
+func checkGrantInputs(decisions []auth.StepDecision, subject *auth.Subject, inputs map[string]any) ([]auth.StepDecision, string) {
+	if !auth.UsesGrant(decisions) {
+		return decisions, ""
+	}
+	err := subject.CheckInputs(inputs)
+	var ie *auth.InputsError
+	if !errors.As(err, &ie) {
+		return decisions, ""
+	}
+	rule := fmt.Sprintf("the grant of %s does not let the caller set %s", ie.Grant, strings.Join(ie.Inputs, ", "))
+	var b strings.Builder
+	what := "these inputs"
+	if len(ie.Inputs) == 1 {
+		what = "this input"
+	}
+	fmt.Fprintf(&b, "role %s's grant of %s (policy %s) does not let the caller set %s:\n", ie.Role, ie.Grant, ie.Policy, what)
+	for _, p := range ie.Problems {
+		fmt.Fprintf(&b, "  - %s\n", p)
+	}
+	return auth.WithoutGrants(decisions, rule, true), b.String()
+}

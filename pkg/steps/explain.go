@@ -1,0 +1,105 @@
+package steps
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/expr-lang/expr/types"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+)
+
+// expr's parser and checker say what is wrong in their own terms
+// ("unexpected token Operator(\"=\")"); explain adds what to do for the
+// mistakes people make most.
+
+var (
+	unknownNameRE = regexp.MustCompile(`^unknown name ([A-Za-z_$][A-Za-z0-9_]*)`)
+	// predicateMapRE finds a map literal written as the body of map,
+	// filter and the like, where { } is read as the predicate.
+	predicateMapRE = regexp.MustCompile(`\b(map|filter|all|any|none|one|find|findIndex|findLast|findLastIndex|count|sum|groupBy|sortBy|mean|median)\s*\(([^(){},]*),\s*\{\s*("[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_]*)\s*:`)
+)
+
+func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
+	msg := e.msg
+	switch {
+	case strings.Contains(msg, "exceeds maximum allowed nodes"):
+		msg = fmt.Sprintf("the expression has more than %d syntax nodes (MaxExprNodes); split it: compute parts in earlier control.set steps or vars and combine their results", MaxExprNodes)
+		e = &exprError{0, msg}
+	case msg == `unexpected token Operator("=")`:
+		msg = "= is not an operator in expressions; to compare, write =="
+	case msg == `unexpected token Operator(":")` && predicateMapRE.MatchString(src):
+		m := predicateMapRE.FindStringSubmatch(src)
+		msg = fmt.Sprintf("in %s(list, { … }) the braces are the predicate, not a map; wrap a map literal in parentheses: %s(%s, ({%s: …}))", m[1], m[1], strings.TrimSpace(m[2]), m[3])
+	case msg == "unexpected token EOF":
+		msg = "unexpected token EOF: the expression ends too early; close every (, [, { and quote, and give each operator both its sides"
+	case strings.HasPrefix(msg, "invalid operation: in "):
+		msg += "; in finds an element of a list or a key of a map; for text use contains(text, part)"
+	case strings.HasPrefix(msg, "invalid operation: not ") || strings.HasPrefix(msg, "invalid operation: ! "):
+		msg += "; not takes true or false: compare the value first, e.g. not (x == \"\")"
+	case strings.Contains(msg, "mismatched types"):
+		msg += "; convert one side first, e.g. string(x), int(x) or float(x)"
+	case cannotUseRE.MatchString(msg):
+		m := cannotUseRE.FindStringSubmatch(msg)
+		msg = strings.TrimSpace(msg)
+		if conv := conversion(m[1]); conv != "" {
+			msg += fmt.Sprintf("; convert it first with %s(x)", conv)
+		}
+	case unknownNameRE.MatchString(msg):
+		msg = c.unknownName(unknownNameRE.FindStringSubmatch(msg)[1], s)
+	default:
+		return &exprError{e.off, readableTypes(msg)}
+	}
+	return &exprError{e.off, readableTypes(msg)}
+}
+
+// cannotUseRE matches expr's message for an argument of the wrong type;
+// the group is the type wanted.
+var cannotUseRE = regexp.MustCompile(`^cannot use \S+ as argument \(type (\S+)\) to call`)
+
+func conversion(t string) string {
+	switch t {
+	case "string":
+		return "string"
+	case "int", "int64":
+		return "int"
+	case "float64":
+		return "float"
+	}
+	return ""
+}
+
+// readableTypes names Go types as expressions know them.
+var readableTypes = strings.NewReplacer(
+	"map[string]interface {}", "map",
+	"[]interface {}", "list",
+	"map[string]string", "map",
+	"interface {}", "any",
+	"float64", "float",
+).Replace
+
+// unknownName explains a name that is not in the environment: it may be an
+// input, var or step written without its prefix, or a misspelt root name.
+func (c *exprCompiler) unknownName(name string, s scope) string {
+	for _, x := range []struct {
+		prefix string
+		names  []string
+	}{{EnvInputs, keys(c.base[EnvInputs].(types.Map))}, {EnvVars, keys(c.base[EnvVars].(types.Map))}, {EnvSteps, c.stepIDs}} {
+		for _, n := range x.names {
+			if n == name {
+				return fmt.Sprintf("unknown name %s; %s %s is written %s.%s", name, strings.TrimSuffix(x.prefix, "s"), name, x.prefix, name)
+			}
+		}
+	}
+	roots := []string{EnvInputs, EnvVars, EnvEnv, EnvRun, EnvSteps}
+	if s&scopeItem != 0 {
+		roots = append(roots, EnvItem, EnvIndex)
+	}
+	if s&scopeRetry != 0 {
+		roots = append(roots, EnvOutput, EnvError, EnvAttempt)
+	}
+	sort.Strings(roots)
+	return fmt.Sprintf("unknown name %s%s; an expression here can read %s", name, suggest.DidYouMean(name, roots), strings.Join(roots, ", "))
+}

@@ -1,0 +1,93 @@
+package steps
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+)
+
+// inputsLimits bound an inputs file as a playbook is bounded.
+var inputsLimits = yamlx.Limits{
+	MaxFileSize:   MaxFileSize,
+	MaxDepth:      MaxDepth,
+	MaxAliasNodes: MaxAliasNodes,
+	MaxNodes:      MaxNodes,
+	SplitHint:     "pass large values in a file the playbook reads instead",
+	EmptyHint:     "write a mapping of input names to values, like `threshold: 90`",
+}
+
+// LoadInputs reads an inputs file (--inputs FILE): a YAML or JSON mapping
+// of the playbook's input names to values. Each value is converted to its
+// input's type. Every problem is reported at once as Diagnostics naming
+// the file, line and column: an unknown name (with the closest declared
+// one), a value of the wrong type or outside the input's enum. The value
+// of a secret input is never quoted. Inputs the file does not give are not
+// its business; the run completes them from the environment and defaults.
+func LoadInputs(path string, pb *Playbook) (map[string]any, error) {
+	at := func(format string, args ...any) error {
+		return Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf(format, args...)}}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, at("cannot read the inputs file: %v", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		return nil, at("not a regular file; give a YAML or JSON file of input values")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, at("cannot read the inputs file: %v", err)
+	}
+	return ParseInputs(path, data, pb)
+}
+
+// ParseInputs is LoadInputs for a file held in memory.
+func ParseInputs(file string, data []byte, pb *Playbook) (map[string]any, error) {
+	d := &yamlx.Diags{File: file}
+	root := yamlx.Parse(data, inputsLimits, d)
+	if root == nil {
+		return nil, d.Err()
+	}
+	pairs, ok := yamlx.Pairs(root, "an inputs file", d)
+	if !ok {
+		return nil, d.Err()
+	}
+	out := make(map[string]any, len(pairs))
+	for _, p := range pairs {
+		in := pb.Input(p.Key)
+		if in == nil {
+			d.Add(yamlx.PosOf(p.K), "%s", unknownInput(pb, p.Key))
+			continue
+		}
+		v, err := in.Coerce(yamlx.Plain(p.V, d))
+		if err != nil {
+			msg := err.Error()
+			if in.Secret {
+				msg = fmt.Sprintf("the value does not fit this secret %s input (it is not shown)", in.Type)
+			}
+			d.Add(yamlx.PosOf(yamlx.Deref(p.V)), "input %s: %s", p.Key, msg)
+			continue
+		}
+		out[p.Key] = v
+	}
+	if err := d.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func unknownInput(pb *Playbook, name string) string {
+	if len(pb.Inputs) == 0 {
+		return fmt.Sprintf("unknown input %q: %s declares no inputs", name, pb.Name)
+	}
+	names := make([]string, len(pb.Inputs))
+	for i, in := range pb.Inputs {
+		names[i] = in.Name
+	}
+	return fmt.Sprintf("unknown input %q%s; %s declares %s", name, suggest.DidYouMean(name, names), pb.Name, strings.Join(names, ", "))
+}

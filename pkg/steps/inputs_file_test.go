@@ -1,0 +1,75 @@
+package steps
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const inputsPlaybook = `version: 1
+name: takes-inputs
+inputs:
+  threshold: {type: number, default: 90}
+  hosts: {type: list, default: []}
+  mode: {type: string, enum: [fast, slow], default: fast}
+  token: {type: string, secret: true, enum: [alpha, beta], default: alpha}
+steps:
+  - {id: a, op: control.noop}
+`
+
+// TestInputsFile checks that every problem of an --inputs file names the
+// file, line and column of the value or name at fault, and says what is
+// expected; a secret input's value is never quoted.
+func TestInputsFile(t *testing.T) {
+	pb, err := Parse("pb.yaml", []byte(inputsPlaybook), fixtureRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseInputs("in.yaml", []byte("threshold: 75\nhosts: [a, b]\nmode: slow\n"), pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"threshold": 75.0, "hosts": []any{"a", "b"}, "mode": "slow"}, got); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+
+	_, err = ParseInputs("in.yaml", []byte("threshold: high\nhosts:\n  - a\nmode: medium\ntreshold: 1\ntoken: hunter2\n"), pb)
+	want := strings.Join([]string{
+		"in.yaml:1:12: input threshold: want a number, got a string",
+		"in.yaml:4:7: input mode: medium is not one of [fast slow]",
+		`in.yaml:5:1: unknown input "treshold" (did you mean "threshold"?); takes-inputs declares threshold, hosts, mode, token`,
+		"in.yaml:6:8: input token: the value does not fit this secret string input (it is not shown)",
+	}, "\n")
+	if err == nil {
+		t.Fatal("bad inputs were accepted")
+	}
+	if diff := cmp.Diff(want, err.Error()); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+
+	for _, tc := range []struct{ name, src, want string }{
+		{"not a mapping", "[1, 2]\n", "in.yaml:1:1: an inputs file must be a mapping (key: value), not a list"},
+		{"YAML syntax", "threshold: 1\n hosts: [a]\n", "in.yaml:2:2: YAML syntax:"},
+		{"duplicate key", "mode: fast\nmode: slow\n", `in.yaml:2:1: duplicate key "mode"`},
+	} {
+		if _, err := ParseInputs("in.yaml", []byte(tc.src), pb); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want it to start with %q", tc.name, err, tc.want)
+		}
+	}
+
+	// LoadInputs reads only regular files.
+	dir := t.TempDir()
+	if _, err := LoadInputs(dir, pb); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a directory as inputs file: %v", err)
+	}
+	p := filepath.Join(dir, "in.json")
+	if err := os.WriteFile(p, []byte("{\"threshold\": \"x\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadInputs(p, pb); err == nil || !strings.HasPrefix(err.Error(), p+":1:15: input threshold: want a number") {
+		t.Errorf("a JSON inputs file: %v", err)
+	}
+}

@@ -1,0 +1,57 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestInputConstraints checks enum, min, max and pattern on values given
+// at run time, as --input text and as data.
+func TestInputConstraints(t *testing.T) {
+	pb, err := Parse("c.yaml", []byte(`version: 1
+name: c
+inputs:
+  service: {type: string, default: api, enum: [api, worker]}
+  lines: {type: integer, default: 100, min: 1, max: 500}
+  ratio: {type: number, default: 0.5, min: 0}
+  name: {type: string, default: web, pattern: "[a-z]+"}
+  command: {type: list, default: [sleep, "1"], enum: [[sleep, "1"], [sleep, "2"]]}
+steps:
+  - {id: a, op: control.noop}
+`), testRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		input, text string
+		want        string // "" = accepted
+	}{
+		{"service", "worker", ""},
+		{"service", "db", "db is not one of [api worker]"},
+		{"lines", "500", ""},
+		{"lines", "501", "501 is out of range: it must be between 1 and 500"},
+		{"lines", "0", "out of range"},
+		{"ratio", "1e9", ""},
+		{"ratio", "-0.1", "at least 0"},
+		{"name", "abc", ""},
+		// The pattern holds for the whole value, not a part of it.
+		{"name", "abc;rm -rf /", `does not match pattern "[a-z]+" (the whole value must match)`},
+		{"name", "", "does not match"},
+		{"command", `["sleep","2"]`, ""},
+		// A list that prints like an allowed one is still another list.
+		{"command", `["sleep 1"]`, `["sleep 1"] is not one of [["sleep","1"] ["sleep","2"]]`},
+		{"command", `["sleep","1","&&","sh"]`, "is not one of"},
+	}
+	for _, c := range cases {
+		_, err := pb.Input(c.input).Parse(c.text)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s=%s: %v; want it accepted", c.input, c.text, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s=%s: %v; want an error containing %q", c.input, c.text, err, c.want)
+		}
+	}
+	if _, err := pb.Input("lines").Coerce("7"); err == nil {
+		t.Error("a string passed as an integer with bounds was accepted")
+	}
+}
