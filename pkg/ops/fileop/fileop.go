@@ -102,7 +102,7 @@ func classify(err error, path string, roots []string) error {
 	case errors.Is(err, ops.ErrDenied):
 		return ops.WithClass(ops.ClassAuthorization, err)
 	case policy.IsEscape(err):
-		return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: path %q leads outside the allowed roots (%s) through a symlink or ..", ops.ErrDenied, path, strings.Join(roots, ", ")))
+		return ops.WithClass(ops.ClassAuthorization, policy.Escaped(path, roots))
 	case errors.Is(err, fs.ErrNotExist):
 		return ops.Errorf(ops.ClassExecution, "%s does not exist", path)
 	case errors.Is(err, fs.ErrPermission):

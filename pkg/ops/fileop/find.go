@@ -150,6 +150,11 @@ func (*Find) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 		return nil, err
 	}
 	defer t.Close()
+	if st, err := t.root.Stat(t.rel); err != nil {
+		return nil, classify(err, dir, policy.Roots(ctx))
+	} else if !st.IsDir() {
+		return nil, ops.Errorf(ops.ClassExecution, "%s is not a directory; file.find searches a directory (use file.stat for one file)", dir)
+	}
 	globs, _ := patterns(p["pattern"])
 	var re *regexp.Regexp
 	if p.Known("name_regex") {

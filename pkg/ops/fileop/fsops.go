@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -33,7 +34,19 @@ func modeOf(p ops.Params, def fs.FileMode) fs.FileMode {
 		return def
 	}
 	n, _ := strconv.ParseUint(p.String("mode"), 8, 32)
-	return fs.FileMode(n) & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+	// The octal setuid, setgid and sticky bits are not where fs.FileMode
+	// keeps them.
+	m := fs.FileMode(n) & fs.ModePerm
+	if n&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if n&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if n&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
 }
 
 func errsOrNil(errs ops.ParamErrors) error {
@@ -283,7 +296,7 @@ type Copy struct{ move bool }
 
 func copySpec(move bool) ops.Spec {
 	name, verb, risk := "file.copy", "Copy", ops.RiskWrite
-	desc := "Copy a regular file, keeping its mode. The copy is written to a temporary name and renamed into place, so readers never see half a file."
+	desc := "Copy a regular file (a symlink's target inside the allowed roots), keeping its mode. The copy is written to a temporary name and renamed into place, so readers never see half a file."
 	if move {
 		name, verb = "file.move", "Move"
 		desc = "Move (rename) a file or directory. Within one file system the rename is atomic; across file systems a regular file is copied, synced and the original removed."
@@ -310,8 +323,12 @@ func copySpec(move bool) ops.Spec {
 func (c *Copy) ValidateParams(p ops.Params, _ bool) error {
 	var errs ops.ParamErrors
 	for _, name := range []string{"src", "dest"} {
-		if p.Known(name) && p.String(name) == "" {
+		switch {
+		case !p.Known(name):
+		case p.String(name) == "":
 			errs = append(errs, &ops.ParamError{Param: name, Msg: "is empty"})
+		case strings.IndexByte(p.String(name), 0) >= 0:
+			errs = append(errs, &ops.ParamError{Param: name, Msg: "contains a NUL byte"})
 		}
 	}
 	return errsOrNil(errs)
@@ -331,7 +348,13 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		return nil, err
 	}
 	defer dest.Close()
-	sst, err := src.root.Lstat(src.rel)
+	// A move renames a symlink itself; a copy copies what it points to,
+	// which os.Root keeps inside the root.
+	stat := src.root.Stat
+	if c.move {
+		stat = src.root.Lstat
+	}
+	sst, err := stat(src.rel)
 	if err != nil {
 		return nil, classify(err, srcPath, roots)
 	}
@@ -356,26 +379,36 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		return nil, classify(err, destPath, roots)
 	}
 	out := map[string]any{"src": src.abs, "dest": dest.abs, "bytes": 0}
-	if c.move && src.root.Name() == dest.root.Name() {
-		if err := src.root.Rename(src.rel, dest.rel); err == nil {
-			return out, nil
-		} else if !errors.Is(err, syscall.EXDEV) {
-			return nil, classify(err, srcPath, roots)
+	replace := p.Bool("overwrite")
+	exists := func() error {
+		return ops.Errorf(ops.ClassExecution, "%s already exists; set overwrite: true to replace it", destPath)
+	}
+	if c.move {
+		var err error
+		if src.root.Name() == dest.root.Name() {
+			err = place(src.root.Link, src.root.Rename, src.root.Remove, src.rel, dest.rel, replace, sst.IsDir())
+		} else {
+			// Two roots: rename by path after both were checked inside
+			// their roots; neither a rename nor a link follows a symlink
+			// in its last element.
+			err = place(os.Link, os.Rename, os.Remove, src.abs, dest.abs, replace, sst.IsDir())
 		}
-	} else if c.move {
-		// Two roots: rename by path after both were checked. Paths were
-		// resolved inside their roots, and a rename does not follow a
-		// symlink in its last element.
-		if err := os.Rename(src.abs, dest.abs); err == nil {
+		switch {
+		case err == nil:
 			return out, nil
-		} else if !errors.Is(err, syscall.EXDEV) {
+		case errors.Is(err, fs.ErrExist):
+			return nil, exists()
+		case !errors.Is(err, syscall.EXDEV):
 			return nil, classify(err, srcPath, roots)
 		}
 	}
 	if !sst.Mode().IsRegular() {
 		return nil, ops.Errorf(ops.ClassExecution, "%s is on another file system and is not a regular file; it cannot be moved atomically", srcPath)
 	}
-	n, err := copyFile(ctx, src, dest, sst.Mode().Perm())
+	n, err := copyFile(ctx, src, dest, sst.Mode().Perm(), replace)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, exists()
+	}
 	if err != nil {
 		return nil, classify(err, destPath, roots)
 	}
@@ -388,9 +421,29 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	return out, nil
 }
 
-// copyFile copies src to a temporary file beside dest, syncs it and
-// renames it into place.
-func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode) (int64, error) {
+// place moves the file old to new. Replacing, or moving a directory, is a
+// rename (the caller has checked that new does not exist; rename(2)
+// replaces a directory only when it is empty). Otherwise it is a hard link then an unlink: the link fails when
+// new exists, so a file created at new since it was checked is never
+// replaced. Where hard links are not supported it falls back to a rename,
+// which can replace a file created in that instant.
+func place(link, rename func(string, string) error, remove func(string) error, old, new string, replace, dir bool) error {
+	if replace || dir {
+		return rename(old, new)
+	}
+	err := link(old, new)
+	switch {
+	case err == nil:
+		return remove(old)
+	case errors.Is(err, fs.ErrExist), errors.Is(err, syscall.EXDEV):
+		return err
+	}
+	return rename(old, new)
+}
+
+// copyFile copies src to a temporary file beside dest, syncs it and puts
+// it in place (see place).
+func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace bool) (int64, error) {
 	in, err := src.root.Open(src.rel)
 	if err != nil {
 		return 0, err
@@ -413,7 +466,7 @@ func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode) (int64, 
 		err = cerr
 	}
 	if err == nil {
-		err = dest.root.Rename(tmp, dest.rel)
+		err = place(dest.root.Link, dest.root.Rename, dest.root.Remove, tmp, dest.rel, replace, false)
 	}
 	if err != nil {
 		_ = dest.root.Remove(tmp)
