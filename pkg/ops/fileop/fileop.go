@@ -1,5 +1,6 @@
-// Package fileop holds the file.* operations: read, write, stat and delete a
-// file. Every path is confined to the roots the caller's scope allows
+// Package fileop holds the file.* operations: read, write, stat and delete
+// files; find them; make directories; change modes and owners; copy, move
+// and rotate files; render templates. Every path is confined to the roots the caller's scope allows
 // (default: the working directory and the temp directory) through os.Root,
 // so neither "..", an absolute path nor a symlink can reach outside them.
 package fileop
@@ -26,7 +27,7 @@ type RootsScope = policy.FileRoots
 // DefaultRoots returns the working directory and the temp directory.
 func DefaultRoots() []string { return policy.DefaultRoots() }
 
-// Register adds file.read, file.write, file.stat and file.delete to r.
+// Register adds the file.* operations to r.
 func Register(r *ops.Registry) error {
 	for _, d := range []struct {
 		spec ops.Spec
@@ -42,6 +43,7 @@ func Register(r *ops.Registry) error {
 		{chownSpec(), &Chown{}},
 		{copySpec(false), &Copy{}},
 		{copySpec(true), &Copy{move: true}},
+		{rotateSpec(), &Rotate{}},
 	} {
 		if err := r.Register(d.spec, d.op); err != nil {
 			return err
