@@ -44,6 +44,7 @@ func Register(r *ops.Registry) error {
 		{copySpec(false), &Copy{}},
 		{copySpec(true), &Copy{move: true}},
 		{rotateSpec(), &Rotate{}},
+		{templateSpec(), &Template{}},
 	} {
 		if err := r.Register(d.spec, d.op); err != nil {
 			return err
