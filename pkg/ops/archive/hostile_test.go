@@ -28,7 +28,7 @@ type member struct {
 func tarGz(t *testing.T, members ...member) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	gz, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	tw := tar.NewWriter(gz)
 	for _, m := range members {
 		h := &tar.Header{Name: m.name, Typeflag: m.typ, Linkname: m.link, Mode: 0o644, ModTime: time.Unix(1700000000, 0)}
