@@ -52,7 +52,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		return nil, context.Cause(ctx)
 	}
 	call := ops.CallFrom(ctx)
-	stdout, stderr := capture.NewBuffer(e.OutputLimit), capture.NewBuffer(e.OutputLimit)
+	stdout, stderr := capture.NewBuffer(r.outputLimit(e)), capture.NewBuffer(r.outputLimit(e))
 	cmd := &exec.Cmd{
 		Args:        r.argv,
 		Dir:         r.dir,
@@ -75,6 +75,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
 		lines = append(lines, lo, le)
 	}
+	cmd.Stdout, cmd.Stderr = r.outputWriters(cmd.Stdout, cmd.Stderr)
 
 	var sb *sandboxRun
 	if r.sandbox != nil {
@@ -98,7 +99,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		}
 		return nil, ops.WithClass(ops.ClassExecution, fmt.Errorf("starting %s: %w", r.argv[0], errors.Unwrap(err)))
 	}
-	g := &group{pgid: cmd.Process.Pid, grace: e.grace()}
+	g := &group{pgid: cmd.Process.Pid, grace: r.killGrace(e), sig: r.killSignal()}
 	if sb != nil {
 		if err := sb.started(); err != nil {
 			g.finish()
@@ -157,6 +158,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 type group struct {
 	pgid       int
 	grace      time.Duration
+	sig        syscall.Signal // sent first; SIGKILL follows after grace
 	mu         sync.Mutex
 	done       bool
 	terminated bool
@@ -170,7 +172,7 @@ func (g *group) terminate() {
 		return
 	}
 	g.terminated = true
-	_ = syscall.Kill(-g.pgid, syscall.SIGTERM)
+	_ = syscall.Kill(-g.pgid, g.sig)
 	g.timer = time.AfterFunc(g.grace, func() {
 		g.mu.Lock()
 		defer g.mu.Unlock()
