@@ -1,11 +1,11 @@
 // Package builtin registers every operation that ships with arsenal-run:
-// control.*, shell.exec, http.request, file.*, process.*, supervisor.*,
-// system.*, net.* and cluster.*. (playbook.run needs the engine and is
+// control.*, shell.exec, http.request, file.*, archive.*, process.*,
+// supervisor.*, system.*, net.*, cluster.* and notify.*. (playbook.run needs the engine and is
 // registered by it.)
 //
 // Run-time authorization: ops read the caller's scope from ops.Call.Scope.
-// A scope that implements FileRoots confines the file ops (and inventory
-// files) to its directory trees; one that implements DialPolicy is asked
+// A scope that implements FileRoots confines the file and archive ops (and
+// inventory files, and shell.exec's output files) to its directory trees; one that implements DialPolicy is asked
 // before every network connection that http.request, net.* and cluster.*
 // make, with the resolved IP; SignalPolicy can keep process.signal and
 // process.kill to the processes arsenal-run started; SandboxPolicy can make
@@ -15,6 +15,7 @@ package builtin
 
 import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/archive"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/cluster"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/control"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/fileop"
@@ -66,6 +67,7 @@ func Register(r *ops.Registry, opt Options) error {
 		func() error { return shell.Register(r, opt.Shell) },
 		func() error { return httpreq.Register(r, opt.HTTP) },
 		func() error { return fileop.Register(r) },
+		func() error { return archive.Register(r) },
 		func() error { return proc.Register(r, opt.Supervisor) },
 		func() error { return sysinfo.Register(r) },
 		func() error { return netcheck.Register(r) },
