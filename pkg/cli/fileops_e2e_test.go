@@ -146,3 +146,46 @@ func TestHousekeepingOpsEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestFileRootsWidenedByPolicy follows docs/authorization.md, "Widening
+// file_roots": a directory outside the working directory and the temp
+// directory is denied even for admin, with a message that names file_roots
+// as the fix, and allowed once the policy gives admin that root.
+func TestFileRootsWidenedByPolicy(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	outside, err := os.MkdirTemp("/dev/shm", "arsenal-roots-")
+	if err != nil {
+		t.Skip("no /dev/shm to stand for a directory outside the defaults")
+	}
+	t.Cleanup(func() { os.RemoveAll(outside) })
+	if err := os.WriteFile(filepath.Join(outside, "old.log"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pb := filepath.Join(dir, "find.yaml")
+	if err := os.WriteFile(pb, []byte("version: 1\nname: find-outside\ninputs:\n  dir: {type: string}\nsteps:\n  - id: find\n    op: file.find\n    with: {path: \"${{ inputs.dir }}\", pattern: \"*.log\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rp := filepath.Join(dir, "denied.json")
+	res := runMain(t, "run", pb, "--role", "admin", "--input", "dir="+outside, "--report", rp)
+	if res.code != ExitDenied {
+		t.Fatalf("exit %d, want %d\n%s%s", res.code, ExitDenied, res.stdout, res.stderr)
+	}
+	r := readReport(t, rp)
+	if len(r.Steps) != 1 || r.Steps[0].Status != report.StatusDenied || !strings.Contains(r.Steps[0].Reason, "file_roots of the caller's role in the policy file") || !strings.Contains(r.Steps[0].Reason, outside) {
+		t.Errorf("denied step: %s %q", r.Steps[0].Status, r.Steps[0].Reason)
+	}
+	policy := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policy, []byte("version: 1\nroles:\n  admin:\n    allow: [\"*\"]\n    file_roots: ["+outside+"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rp = filepath.Join(dir, "allowed.json")
+	res = runMain(t, "run", pb, "--role", "admin", "--policy", policy, "--input", "dir="+outside, "--report", rp)
+	if res.code != ExitOK {
+		t.Fatalf("with the policy: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	out, _ := readReport(t, rp).Steps[0].Output.(map[string]any)
+	if out["count"] != float64(1) {
+		t.Errorf("find with the widened roots: %v", out)
+	}
+}
