@@ -98,7 +98,7 @@ func (*Email) ValidateParams(p ops.Params, _ bool) error {
 
 // Execute sends the mail.
 func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.Duration("timeout"))
+	ctx, cancel := context.WithTimeoutCause(ctx, p.Duration("timeout"), errTimedOut)
 	defer cancel()
 	host := p.String("host")
 	addr := net.JoinHostPort(host, strconv.Itoa(p.Int("port")))
@@ -148,12 +148,10 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	if err := c.Mail(from.Address); err != nil {
 		return nil, smtpErr(ctx, err, "MAIL FROM")
 	}
-	var rcpts []string
 	accepted := 0
 	for _, list := range []string{"to", "cc"} {
 		for _, v := range p.Strings(list) {
 			a, _ := mail.ParseAddress(v)
-			rcpts = append(rcpts, a.String())
 			if err := c.Rcpt(a.Address); err != nil {
 				return nil, smtpErr(ctx, err, "recipient "+a.Address)
 			}
@@ -238,7 +236,7 @@ func compose(p ops.Params, from, id string) []byte {
 
 func smtpErr(ctx context.Context, err error, what string) error {
 	if ctx.Err() != nil {
-		return ops.Errorf(ops.ClassTimeout, "notify.email: %s: timed out", what)
+		return ended(ctx, "notify.email: "+what+": timed out")
 	}
 	return ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.email: %s: %v", what, err)
 }

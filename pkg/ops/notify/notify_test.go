@@ -339,3 +339,35 @@ func TestEmailValidatesAddresses(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestWebhookCancelledIsNotATimeout cancels the run while the endpoint is
+// slow to answer: the step is cancelled, not timed out, and its own
+// timeout still gives class timeout.
+func TestWebhookCancelledIsNotATimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	r := registry(t)
+	e, _ := r.Get("notify.webhook")
+	p, err := e.Validate(map[string]any{"url": srv.URL, "text": "x", "timeout": "30s"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	_, err = e.Op.Execute(ctx, p)
+	if !errors.Is(err, context.Canceled) || ops.ClassOf(err) != ops.ClassCancelled {
+		t.Errorf("cancelled: %v (class %s), want class cancelled", err, ops.ClassOf(err))
+	}
+	p["timeout"] = 100 * time.Millisecond
+	_, err = e.Op.Execute(context.Background(), p)
+	if ops.ClassOf(err) != ops.ClassTimeout || !strings.Contains(err.Error(), "no answer within 100ms") {
+		t.Errorf("own timeout: %v (class %s)", err, ops.ClassOf(err))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -216,7 +217,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.Duration("timeout"))
+	ctx, cancel := context.WithTimeoutCause(ctx, p.Duration("timeout"), errTimedOut)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.String("url"), bytes.NewReader(body))
 	if err != nil {
@@ -239,7 +240,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	if err != nil {
 		msg := maskURL(err.Error(), p.String("url"))
 		if ctx.Err() != nil {
-			return nil, ops.Errorf(ops.ClassTimeout, "notify.webhook: no answer within %s", p.Duration("timeout"))
+			return nil, ended(ctx, "notify.webhook: no answer within "+p.Duration("timeout").String())
 		}
 		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s", msg)
 	}
@@ -250,6 +251,20 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		return out, ops.Errorf(ops.ClassExecution, "notify.webhook: the endpoint answered %s: %s", resp.Status, strings.TrimSpace(cut(string(answer), 200)))
 	}
 	return out, nil
+}
+
+// errTimedOut is the cause of an operation's own timeout.
+var errTimedOut = errors.New("timed out")
+
+// ended is the error for a request whose context ended: a timeout when the
+// operation's own timeout ran out, else the cause (the step's timeout or
+// the run's cancellation), which keeps its class.
+func ended(ctx context.Context, what string) error {
+	cause := context.Cause(ctx)
+	if errors.Is(cause, errTimedOut) {
+		return ops.Errorf(ops.ClassTimeout, "%s", what)
+	}
+	return fmt.Errorf("%s: %w", what, cause)
 }
 
 // maskURL hides the webhook URL, which is a credential, in an error text.
