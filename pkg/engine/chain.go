@@ -128,6 +128,7 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	ctx = context.WithValue(ctx, runKey{}, c.run)
 	if c.run != nil {
 		call.Dir = c.run.p.pb.Dir
+		call.Playbook = c.run.p.pb.Name
 		call.Secrets = c.run.secrets()
 		call.Environ = c.run.o.environ
 		if c.Entry.Spec.StreamsOutput {

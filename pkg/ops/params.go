@@ -254,9 +254,9 @@ func convertTo(t Type, v any) (any, error) {
 		}
 	case TypeDuration:
 		if s, ok := v.(string); ok {
-			d, err := time.ParseDuration(s)
+			d, err := ParseDuration(s)
 			if err != nil {
-				return nil, fmt.Errorf("want a duration like 30s or 5m, got %q", s)
+				return nil, fmt.Errorf("want a duration like 30s, 5m or 7d, got %q", s)
 			}
 			return d, nil
 		}

@@ -100,7 +100,7 @@ func TestValidateParamsRefuses(t *testing.T) {
 			"codes: item 1: want an integer, got string",
 			"tags: item 1: want a string, got integer",
 		}},
-		{"bad duration", map[string]any{"url": "u", "timeout": "soon"}, []string{`timeout: want a duration like 30s or 5m, got "soon"`}},
+		{"bad duration", map[string]any{"url": "u", "timeout": "soon"}, []string{`timeout: want a duration like 30s, 5m or 7d, got "soon"`}},
 		{"duration as number", map[string]any{"url": "u", "timeout": 30}, []string{"timeout: want a duration like 30s, got integer"}},
 		{"duration above max", map[string]any{"url": "u", "timeout": "2m"}, []string{"timeout: 2m0s is above the maximum 1m0s"}},
 		{"zero duration without a minimum", map[string]any{"url": "u", "timeout": "0s"}, []string{"timeout: must be a positive duration"}},

@@ -47,6 +47,11 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		if conv := conversion(m[1]); conv != "" {
 			msg += fmt.Sprintf("; convert it first with %s(x)", conv)
 		}
+	case strings.HasPrefix(msg, "type func(") && strings.Contains(msg, "has no field") && strings.HasPrefix(strings.TrimSpace(src), "values."):
+		// values is expr's values() function here; the name belongs to
+		// file.template, whose expressions the playbook must not evaluate.
+		msg = "values is not a name in playbook expressions (it is the function values(map)); in file.template's content, write $${{ values.<name> }} so that the template, not the playbook, evaluates it"
+		e = &exprError{0, msg}
 	case unknownNameRE.MatchString(msg):
 		msg = c.unknownName(unknownNameRE.FindStringSubmatch(msg)[1], s)
 	default:

@@ -20,6 +20,10 @@ type obj = map[string]any
 const (
 	durationPattern     = `^(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`
 	zeroDurationPattern = `^((0+(\.0*)?|\.0+)(ns|us|µs|μs|ms|s|m|h))+$`
+	// Operation parameters also take days and weeks first (7d, 2w, 1d12h),
+	// as ops.ParseDuration reads them.
+	opDurationPattern     = `^((([0-9]+(\.[0-9]*)?|\.[0-9]+)[wd])+(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))*|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$`
+	zeroOpDurationPattern = `^((0+(\.0*)?|\.0+)(w|d|ns|us|µs|μs|ms|s|m|h))+$`
 	// interpolation marks a value holding ${{ }}, which the loader checks
 	// against the parameter's type only once it is evaluated.
 	interpolation = `\$\{\{`
@@ -43,6 +47,12 @@ func Playbook(reg *ops.Registry) ([]byte, error) {
 			"type":        "string",
 			"pattern":     durationPattern,
 			"not":         obj{"pattern": zeroDurationPattern},
+		},
+		"op_duration": obj{
+			"description": "a positive duration, like 30s, 5m, 1h30m, 7d or 2w",
+			"type":        "string",
+			"pattern":     opDurationPattern,
+			"not":         obj{"pattern": zeroOpDurationPattern},
 		},
 		"interpolated": obj{
 			"description": "a value computed at run time from ${{ expression }}",
@@ -524,9 +534,9 @@ func typeSchema(t ops.Type, zeroOK bool) obj {
 		return obj{"type": "object"}
 	case ops.TypeDuration:
 		if zeroOK {
-			return obj{"type": "string", "pattern": durationPattern}
+			return obj{"type": "string", "pattern": opDurationPattern}
 		}
-		return obj{"$ref": "#/$defs/duration"}
+		return obj{"$ref": "#/$defs/op_duration"}
 	}
 	return obj{}
 }

@@ -1,11 +1,11 @@
 // Package builtin registers every operation that ships with arsenal-run:
-// control.*, shell.exec, http.request, file.*, process.*, supervisor.*,
-// system.*, net.*, cluster.* and ssh.*. (playbook.run needs the engine and
-// is registered by it.)
+// control.*, shell.exec, http.request, file.*, archive.*, process.*,
+// supervisor.*, system.*, net.*, cluster.*, ssh.* and notify.*. (playbook.run
+// needs the engine and is registered by it.)
 //
 // Run-time authorization: ops read the caller's scope from ops.Call.Scope.
-// A scope that implements FileRoots confines the file ops (and inventory
-// files) to its directory trees; one that implements DialPolicy is asked
+// A scope that implements FileRoots confines the file and archive ops (and
+// inventory files, and shell.exec's output files) to its directory trees; one that implements DialPolicy is asked
 // before every network connection that http.request, net.* and cluster.*
 // make, with the resolved IP; SignalPolicy can keep process.signal and
 // process.kill to the processes arsenal-run started; SandboxPolicy can make
@@ -16,12 +16,14 @@ package builtin
 
 import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/archive"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/cluster"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/control"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/fileop"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/httpreq"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/netcheck"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/notify"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/shell"
@@ -77,11 +79,13 @@ func Register(r *ops.Registry, opt Options) error {
 		func() error { return shell.Register(r, opt.Shell) },
 		func() error { return httpreq.Register(r, opt.HTTP) },
 		func() error { return fileop.Register(r) },
+		func() error { return archive.Register(r) },
 		func() error { return proc.Register(r, opt.Supervisor) },
 		func() error { return sysinfo.Register(r) },
 		func() error { return netcheck.Register(r) },
 		func() error { return cluster.Register(r) },
 		func() error { return remote.Register(r, opt.Remote) },
+		func() error { return notify.Register(r) },
 	} {
 		if err := reg(); err != nil {
 			return err

@@ -37,11 +37,14 @@ func newRegistry(t *testing.T) *ops.Registry {
 func TestEveryOpIsRegisteredAndDescribed(t *testing.T) {
 	r := newRegistry(t)
 	want := []string{
+		"archive.create", "archive.extract",
 		"cluster.health", "cluster.topology",
 		"control.assert", "control.fail", "control.log", "control.noop", "control.set", "control.sleep",
-		"file.delete", "file.read", "file.stat", "file.write",
+		"file.chmod", "file.chown", "file.copy", "file.delete", "file.find", "file.mkdir", "file.move",
+		"file.read", "file.rotate", "file.stat", "file.template", "file.write",
 		"http.request",
 		"net.dns_lookup", "net.tcp_check", "net.tls_cert",
+		"notify.email", "notify.webhook",
 		"process.info", "process.kill", "process.list", "process.signal", "process.start",
 		"shell.exec",
 		"ssh.download", "ssh.exec", "ssh.facts", "ssh.upload", "ssh.wait",
@@ -53,6 +56,10 @@ func TestEveryOpIsRegisteredAndDescribed(t *testing.T) {
 	}
 	risks := map[string]ops.Risk{
 		"shell.exec": ops.RiskWrite, "file.write": ops.RiskWrite, "file.delete": ops.RiskDestructive,
+		"file.mkdir": ops.RiskWrite, "file.chmod": ops.RiskWrite, "file.chown": ops.RiskWrite,
+		"file.copy": ops.RiskWrite, "file.move": ops.RiskWrite, "file.rotate": ops.RiskWrite,
+		"file.template": ops.RiskWrite, "archive.create": ops.RiskWrite, "archive.extract": ops.RiskWrite,
+		"notify.webhook": ops.RiskWrite, "notify.email": ops.RiskWrite,
 		"process.start": ops.RiskWrite, "process.signal": ops.RiskDestructive, "process.kill": ops.RiskDestructive,
 		"supervisor.restart": ops.RiskDestructive, "supervisor.stop": ops.RiskDestructive,
 		"ssh.exec": ops.RiskWrite, "ssh.upload": ops.RiskWrite,

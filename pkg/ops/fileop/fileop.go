@@ -1,5 +1,6 @@
-// Package fileop holds the file.* operations: read, write, stat and delete a
-// file. Every path is confined to the roots the caller's scope allows
+// Package fileop holds the file.* operations: read, write, stat and delete
+// files; find them; make directories; change modes and owners; copy, move
+// and rotate files; render templates. Every path is confined to the roots the caller's scope allows
 // (default: the working directory and the temp directory) through os.Root,
 // so neither "..", an absolute path nor a symlink can reach outside them.
 package fileop
@@ -26,7 +27,7 @@ type RootsScope = policy.FileRoots
 // DefaultRoots returns the working directory and the temp directory.
 func DefaultRoots() []string { return policy.DefaultRoots() }
 
-// Register adds file.read, file.write, file.stat and file.delete to r.
+// Register adds the file.* operations to r.
 func Register(r *ops.Registry) error {
 	for _, d := range []struct {
 		spec ops.Spec
@@ -36,6 +37,14 @@ func Register(r *ops.Registry) error {
 		{writeSpec(), &Write{}},
 		{statSpec(), &Stat{}},
 		{deleteSpec(), &Delete{}},
+		{findSpec(), &Find{}},
+		{mkdirSpec(), &Mkdir{}},
+		{chmodSpec(), &Chmod{}},
+		{chownSpec(), &Chown{}},
+		{copySpec(false), &Copy{}},
+		{copySpec(true), &Copy{move: true}},
+		{rotateSpec(), &Rotate{}},
+		{templateSpec(), &Template{}},
 	} {
 		if err := r.Register(d.spec, d.op); err != nil {
 			return err
@@ -96,7 +105,7 @@ func classify(err error, path string, roots []string) error {
 	case errors.Is(err, ops.ErrDenied):
 		return ops.WithClass(ops.ClassAuthorization, err)
 	case policy.IsEscape(err):
-		return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: path %q leads outside the allowed roots (%s) through a symlink or ..", ops.ErrDenied, path, strings.Join(roots, ", ")))
+		return ops.WithClass(ops.ClassAuthorization, policy.Escaped(path, roots))
 	case errors.Is(err, fs.ErrNotExist):
 		return ops.Errorf(ops.ClassExecution, "%s does not exist", path)
 	case errors.Is(err, fs.ErrPermission):

@@ -181,26 +181,36 @@ var (
 )
 
 func deleteSpec() ops.Spec {
+	path := pathParam
+	path.Required = false
+	path.Description += "; exclusive with paths"
 	return ops.Spec{
-		Name:        "file.delete",
-		Description: "Delete a file or a symlink (the link, not its target). Directories are refused. A missing file fails the step unless missing_ok is true.",
-		Risk:        ops.RiskDestructive,
+		Name: "file.delete",
+		Description: "Delete a file or a symlink (the link, not its target), or every file in paths (the list file.find returns). Directories are refused. " +
+			"A missing file fails the step unless missing_ok is true. With paths, every path is checked (roots, type, existence) before any is deleted.",
+		Risk: ops.RiskDestructive,
 		Params: []ops.Param{
-			pathParam,
-			{Name: "missing_ok", Type: ops.TypeBool, Default: false, Description: "succeed with deleted: false when the file does not exist"},
+			path,
+			{Name: "paths", Type: ops.TypeList, Items: ops.TypeString, MaxLen: MaxFindLimit,
+				Description: "files to delete, such as ${{ steps.find.output.paths }}; each must lie inside the allowed roots; exclusive with path"},
+			{Name: "missing_ok", Type: ops.TypeBool, Default: false, Description: "succeed when a file does not exist (with path: deleted: false; with paths: it is skipped)"},
 		},
 		Output: []ops.Field{
-			{Name: "deleted", Type: "bool", Description: "true when a file was removed"},
-			{Name: "path", Type: "string", Description: "the absolute path"},
+			{Name: "deleted", Type: "bool or integer", Description: "with path: true when the file was removed; with paths: how many files were removed"},
+			{Name: "path", Type: "string", Description: "with path: the absolute path"},
+			{Name: "paths", Type: "list", Description: "with paths: the absolute paths removed"},
 		},
 	}
 }
 
-// ValidateParams checks the path.
-func (*Delete) ValidateParams(p ops.Params, _ bool) error { return checkPath(p) }
+// ValidateParams checks that path or paths is given, and the paths.
+func (*Delete) ValidateParams(p ops.Params, _ bool) error { return checkDeletePaths(p) }
 
-// Execute deletes the file.
+// Execute deletes the file, or the files.
 func (*Delete) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	if _, many := p["paths"]; many {
+		return deletePaths(ctx, p.Strings("paths"), p.Bool("missing_ok"))
+	}
 	path := p.String("path")
 	t, err := open(ctx, path)
 	if err != nil {

@@ -55,7 +55,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	// the process has been reaped.
 	defer lockThread()()
 	call := ops.CallFrom(ctx)
-	stdout, stderr := capture.NewBuffer(e.OutputLimit), capture.NewBuffer(e.OutputLimit)
+	stdout, stderr := capture.NewBuffer(r.outputLimit(e)), capture.NewBuffer(r.outputLimit(e))
 	cmd := &exec.Cmd{
 		Args:        r.argv,
 		Dir:         r.dir,
@@ -79,6 +79,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
 		lines = append(lines, lo, le)
 	}
+	cmd.Stdout, cmd.Stderr = r.outputWriters(cmd.Stdout, cmd.Stderr)
 
 	var sb *sandboxRun
 	if r.sandbox != nil {
@@ -103,7 +104,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		err = procenv.StartError(r.argv[0], errors.Unwrap(err))
 		return nil, ops.WithClass(startClass(err), err)
 	}
-	g := &group{pgid: cmd.Process.Pid, grace: e.grace()}
+	g := &group{pgid: cmd.Process.Pid, grace: r.killGrace(e), sig: r.killSignal()}
 	// Until the group is gone, the watchdog kills it if arsenal-run dies.
 	theReaper.watchGroup(g.pgid)
 	defer theReaper.forgetGroup(g.pgid)
@@ -175,6 +176,7 @@ func startClass(err error) ops.Class {
 type group struct {
 	pgid       int
 	grace      time.Duration
+	sig        syscall.Signal // sent first; SIGKILL follows after grace
 	mu         sync.Mutex
 	done       bool
 	terminated bool
@@ -188,7 +190,7 @@ func (g *group) terminate() {
 		return
 	}
 	g.terminated = true
-	_ = syscall.Kill(-g.pgid, syscall.SIGTERM)
+	_ = syscall.Kill(-g.pgid, g.sig)
 	g.timer = time.AfterFunc(g.grace, func() {
 		g.mu.Lock()
 		defer g.mu.Unlock()

@@ -32,12 +32,15 @@ func TestSandboxDirAndEnvironment(t *testing.T) {
 	}
 	var env []string
 	for _, l := range lines[1:] {
-		k, _, _ := strings.Cut(l, "=")
+		k, v, _ := strings.Cut(l, "=")
+		if k == "ARSENAL_OUTPUT" && strings.Contains(v, "arsenal-output-") {
+			l = "ARSENAL_OUTPUT=<file>"
+		}
 		if k != "PWD" && k != "SHLVL" && k != "_" && k != "OLDPWD" { // set by sh itself
 			env = append(env, l)
 		}
 	}
-	want := []string{"GREETING=hi", "HOME=" + dir, "PATH=" + sandboxPATH}
+	want := []string{"ARSENAL_OUTPUT=<file>", "ARSENAL_PLAYBOOK=", "ARSENAL_RUN_ID=", "ARSENAL_STEP_ID=", "GREETING=hi", "HOME=" + dir, "PATH=" + sandboxPATH}
 	if diff := cmp.Diff(want, env); diff != "" {
 		t.Errorf("sandbox environment (-want +got):\n%s", diff)
 	}

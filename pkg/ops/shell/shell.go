@@ -54,23 +54,24 @@ func Spec() ops.Spec {
 	return ops.Spec{
 		Name:          "shell.exec",
 		StreamsOutput: true,
-		Description: "Run a program given as an argv list (no shell), or a script run by sh -e. " +
+		Description: "Run a program given as an argv list (no shell), or a script run by sh -e (or by bash or another program, see shell). " +
 			"Fails when the exit code is not in ok_codes. The program runs in its own process group; " +
 			"when the step ends, times out or is cancelled, every process still in the group is killed " +
-			"(SIGTERM, then SIGKILL after a grace period), and so is the whole group when arsenal-run dies, even by kill -9; " +
+			"(kill_signal, default SIGTERM, then SIGKILL after kill_grace), and so is the whole group when arsenal-run dies, even by kill -9; " +
 			"use process.start for anything meant to keep running; " +
 			"a process that leaves the group (setsid) is caught only in a sandbox on a host with writable cgroups. " +
-			"stdout and stderr are captured up to 1 MiB each (head and tail kept). " +
+			"stdout and stderr are captured up to max_output (1 MiB) each (head and tail kept), and can be written whole to stdout_file and stderr_file. " +
+			"The process gets ARSENAL_RUN_ID, ARSENAL_PLAYBOOK, ARSENAL_STEP_ID and ARSENAL_OUTPUT, a file where it may write name=value lines that become output.values. " +
 			"The working directory defaults to the playbook's directory. " +
 			"With sandbox, the program runs in a fresh temporary directory with only the step's env, PATH and HOME, " +
 			"under the limits asked for; a limit the host cannot enforce fails the step, it never runs unsandboxed.",
 		Risk: ops.RiskWrite,
-		Params: []ops.Param{
+		Params: append([]ops.Param{
 			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, MaxLen: 4096,
 				Description: "the program and its arguments, e.g. [systemctl, restart, nginx]; a name without / is looked up in PATH; exclusive with script"},
 			{Name: "script", Type: ops.TypeString, MaxLen: 1 << 20, NoInterpolation: true,
 				Fix:         "pass the value through the step's env (env: {NAME: \"${{ expr }}\"}) and use \"$NAME\" in the script",
-				Description: "a POSIX shell script run by sh -e -c (stops at the first failing command); exclusive with command"},
+				Description: "a script, run by sh -e -c (stops at the first failing command) unless shell says otherwise; exclusive with command"},
 			{Name: "env", Type: ops.TypeMap,
 				Description: "extra environment variables (strings, numbers or bools) added to arsenal-run's own environment, or, in a sandbox, the only ones besides PATH and HOME"},
 			{Name: "dir", Type: ops.TypeString,
@@ -81,12 +82,13 @@ func Spec() ops.Spec {
 			{Name: "sandbox", Type: ops.TypeMap,
 				Description: "run isolated, with any of: network (bool, false = no network at all), memory (address space, e.g. 256Mi), " +
 					"cpu (CPU time, e.g. 10s), processes (at most this many processes), open_files (int), file_size (largest file written, e.g. 10Mi)"},
-		},
+		}, optionParams()...),
 		Output: []ops.Field{
 			{Name: "exit_code", Type: "integer", Description: "the exit code; 128+N when killed by signal N"},
 			{Name: "stdout", Type: "string", Description: "standard output, as UTF-8 text with terminal escape sequences removed"},
 			{Name: "stderr", Type: "string", Description: "standard error, likewise"},
 			{Name: "truncated", Type: "bool", Description: "true when stdout or stderr was longer than the limit and its middle was cut"},
+			{Name: "values", Type: "map", Description: "what the process wrote to the file named by $ARSENAL_OUTPUT: name=value lines and name<<EOF blocks, as $GITHUB_OUTPUT"},
 		},
 	}
 }
@@ -155,6 +157,7 @@ func (e *Exec) ValidateParams(p ops.Params, final bool) error {
 			add("sandbox", "%v", err)
 		}
 	}
+	validateOptions(p, add)
 	if _, hasDir := p["dir"]; hasDir {
 		if _, hasSB := p["sandbox"]; hasSB {
 			add("dir", "a sandboxed step runs in its own fresh directory; remove dir or sandbox")
@@ -188,12 +191,13 @@ type request struct {
 	stdin   string
 	okCodes []int
 	sandbox *limits // nil = not sandboxed
+	opts    *options
 }
 
 func newRequest(ctx context.Context, p ops.Params) (*request, error) {
-	r := &request{stdin: p.String("stdin")}
+	r := &request{stdin: p.String("stdin"), opts: parseOptions(p)}
 	if p.Known("script") {
-		r.argv = []string{"/bin/sh", "-e", "-c", p.String("script"), "sh"}
+		r.argv = scriptArgv(p, p.String("script"))
 	} else {
 		r.argv = p.Strings("command")
 	}
@@ -262,7 +266,7 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 			return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: sandbox %v", ops.ErrDenied, err))
 		}
 	}
-	res, err := e.run(ctx, r)
+	res, values, err := e.runWithOutputs(ctx, r)
 	if res == nil {
 		return nil, err
 	}
@@ -271,6 +275,7 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		"stdout":    res.stdout,
 		"stderr":    res.stderr,
 		"truncated": res.truncated,
+		"values":    values,
 	}
 	if err != nil {
 		return out, err

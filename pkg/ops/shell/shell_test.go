@@ -53,6 +53,7 @@ func TestExecSucceeds(t *testing.T) {
 	}
 	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
 	for _, tc := range tests {
+		tc.want["values"] = map[string]any{} // none of them writes to $ARSENAL_OUTPUT
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := execute(t, ctx, nil, tc.raw)
 			if err != nil {

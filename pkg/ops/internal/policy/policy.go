@@ -91,8 +91,24 @@ func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 	return place, nil
 }
 
-// Denied returns the error for a path outside every root.
-func Denied(path string, roots []string) error { return fsroot.Denied(path, roots) }
+// Denied returns the error for a path outside every root. It names the
+// roots and the fix: file_roots of the caller's role in the policy.
+func Denied(path string, roots []string) error {
+	if len(roots) == 0 {
+		return fmt.Errorf("%w: path %q: the caller's scope allows no file access (its roles set file_roots: []); %s", ops.ErrDenied, path, widen)
+	}
+	return fmt.Errorf("%w: path %q is outside the allowed file roots (%s); use a path inside them, or %s", ops.ErrDenied, path, strings.Join(roots, ", "), widen)
+}
+
+// Escaped returns the error for a path that a symlink or ".." leads out of
+// every root.
+func Escaped(path string, roots []string) error {
+	return fmt.Errorf("%w: path %q leads through a symlink or .. outside the allowed file roots (%s); the target must lie inside them too, or %s", ops.ErrDenied, path, strings.Join(roots, ", "), widen)
+}
+
+// widen says how file roots are widened.
+const widen = "have an admin add its directory to file_roots of the caller's role in the policy file (--policy); " +
+	"a role without file_roots gets the working directory and the temp directory (docs/authorization.md, \"Widening file_roots\")"
 
 // IsEscape reports whether err is os.Root refusing a path that leaves the
 // root through ".." or a symlink.

@@ -48,8 +48,8 @@ func TestLocate(t *testing.T) {
 	}
 	for _, p := range []string{"../../escape", "/etc/passwd", outer + "-sibling/x"} {
 		_, err := Locate(ctx, p, []string{outer})
-		if !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), outer) {
-			t.Errorf("Locate(%q): %v, want a denial naming the root", p, err)
+		if !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), outer) || !strings.Contains(err.Error(), "add its directory to file_roots of the caller's role in the policy") {
+			t.Errorf("Locate(%q): %v, want a denial naming the root and file_roots as the fix", p, err)
 		}
 	}
 }

@@ -1,0 +1,579 @@
+package archive
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// Extract is the archive.extract operation.
+type Extract struct{}
+
+var (
+	_ ops.Op             = (*Extract)(nil)
+	_ ops.ParamValidator = (*Extract)(nil)
+)
+
+// Default and largest caps of archive.extract.
+const (
+	DefaultMaxBytes   = 1 << 30
+	DefaultMaxEntries = 10_000
+	DefaultMaxRatio   = 200
+	// ratioFloor is how many bytes an archive may expand to whatever its
+	// ratio: small archives of small, repetitive files compress very well.
+	ratioFloor = 1 << 20
+	maxLink    = 4096
+)
+
+func extractSpec() ops.Spec {
+	return ops.Spec{
+		Name: "archive.extract",
+		Description: "Unpack a tar.gz or zip archive into a directory (created if missing). The archive is treated as hostile: " +
+			"entries whose names hold .. or are absolute, symlinks that point outside dest or are absolute, hard links and devices are refused, " +
+			"and so is an archive over max_entries, max_bytes (the total unpacked) or max_ratio (unpacked bytes per archive byte, against compression bombs). " +
+			"Every entry is checked before anything is written, so a refused archive leaves nothing behind. " +
+			"Existing files are not replaced unless overwrite is true. Permission bits are kept without setuid, setgid and sticky; owners are not.",
+		Risk: ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the archive; it must lie inside the allowed roots"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the directory to unpack into; it must lie inside the allowed roots"},
+			{Name: "format", Type: ops.TypeString, Enum: formats, Description: "tar.gz or zip; default from the file's first bytes"},
+			{Name: "overwrite", Type: ops.TypeBool, Default: false, Description: "replace existing files (and symlinks) in dest"},
+			{Name: "max_bytes", Type: ops.TypeInteger, Default: DefaultMaxBytes, Min: ops.Bound(1), Max: ops.Bound(1 << 40), Description: "the most bytes the files may unpack to, in total (default 1 GiB)"},
+			{Name: "max_entries", Type: ops.TypeInteger, Default: DefaultMaxEntries, Min: ops.Bound(1), Max: ops.Bound(10_000_000), Description: "the most entries (files, directories, symlinks) the archive may hold"},
+			{Name: "max_ratio", Type: ops.TypeInteger, Default: DefaultMaxRatio, Min: ops.Bound(1), Max: ops.Bound(1_000_000), Description: "the most unpacked bytes per archive byte, beyond the first MiB"},
+		},
+		Output: []ops.Field{
+			{Name: "dest", Type: "string", Description: "the absolute path of the directory"},
+			{Name: "entries", Type: "integer", Description: "entries unpacked"},
+			{Name: "files", Type: "integer", Description: "regular files written"},
+			{Name: "bytes", Type: "integer", Description: "bytes written"},
+		},
+	}
+}
+
+// ValidateParams checks the paths.
+func (*Extract) ValidateParams(p ops.Params, _ bool) error {
+	if errs := checkPaths(p); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// entry is one member of an archive, as both formats describe it.
+type entry struct {
+	name string // cleaned, slash-separated, relative
+	kind byte   // 'f' file, 'd' directory, 'l' symlink
+	mode fs.FileMode
+	size int64
+	link string
+	mod  time.Time
+	body io.Reader // for files and zip symlinks
+}
+
+// limits are the caps of one extraction.
+type limits struct {
+	bytes, entries, ratio int64
+	archiveSize           int64
+}
+
+// Execute unpacks the archive: a first pass checks every entry, a second
+// one writes them, checking again (the file could change in between).
+func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	srcPath, destPath := p.String("src"), p.String("dest")
+	roots := policy.Roots(ctx)
+	src, err := open(ctx, srcPath)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	f, err := src.root.Open(src.rel)
+	if err != nil {
+		return nil, classify(err, srcPath, roots)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, classify(err, srcPath, roots)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errorf("%s is not a regular file", srcPath)
+	}
+	format := p.String("format")
+	if format == "" {
+		if format, err = sniff(f); err != nil {
+			return nil, errorf("%s: %v", srcPath, err)
+		}
+	}
+	dest, err := open(ctx, destPath)
+	if err != nil {
+		return nil, err
+	}
+	defer dest.Close()
+	// dest is made only once the archive has passed the checks; until then
+	// it may not exist, and then nothing in it can be in the way.
+	droot, err := dest.root.OpenRoot(dest.rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, classify(err, destPath, roots)
+	default:
+		defer droot.Close()
+	}
+
+	lim := limits{bytes: int64(p.Int("max_bytes")), entries: int64(p.Int("max_entries")), ratio: int64(p.Int("max_ratio")), archiveSize: fi.Size()}
+	x := &extractor{ctx: ctx, root: droot, overwrite: p.Bool("overwrite"), lim: lim, archive: srcPath}
+	for _, dry := range []bool{true, false} {
+		x.reset(dry)
+		if !dry && x.root == nil {
+			if err := dest.root.MkdirAll(dest.rel, 0o755); err != nil {
+				return nil, classify(err, destPath, roots)
+			}
+			if x.root, err = dest.root.OpenRoot(dest.rel); err != nil {
+				return nil, classify(err, destPath, roots)
+			}
+			defer x.root.Close()
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, classify(err, srcPath, roots)
+		}
+		if format == formatZip {
+			err = walkZip(ctx, f, fi.Size(), lim, x.visit)
+		} else {
+			err = walkTarGz(ctx, f, lim, x.visit)
+		}
+		if err == nil && !dry {
+			err = x.finish()
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
+			}
+			var ce *ops.Error
+			if errors.As(err, &ce) {
+				return nil, err
+			}
+			what := "refused; nothing was written"
+			if !dry {
+				what = fmt.Sprintf("failed after %d of its entries were written", x.entries-1)
+			}
+			return nil, errorf("archive %s %s: %v", srcPath, what, err)
+		}
+	}
+	return map[string]any{"dest": dest.abs, "entries": x.entries, "files": x.files, "bytes": x.written}, nil
+}
+
+// sniff tells tar.gz from zip by the first bytes.
+func sniff(f *os.File) (string, error) {
+	var magic [4]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	switch {
+	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return formatTarGz, nil
+	case n >= 4 && bytes.Equal(magic[:], []byte("PK\x03\x04")), n >= 4 && bytes.Equal(magic[:], []byte("PK\x05\x06")):
+		return formatZip, nil
+	}
+	return "", errors.New("not a gzip or zip file; archive.extract unpacks tar.gz and zip")
+}
+
+// checkName cleans an entry's name and refuses those that could land
+// outside the destination.
+func checkName(raw string) (string, error) {
+	switch {
+	case raw == "":
+		return "", errors.New("an entry has an empty name")
+	case strings.IndexByte(raw, 0) >= 0:
+		return "", fmt.Errorf("entry %q has a NUL byte in its name", raw)
+	case strings.Contains(raw, `\`):
+		return "", fmt.Errorf("entry %q has a backslash in its name, which is not a path separator here and may be one elsewhere", raw)
+	case strings.HasPrefix(raw, "/"), len(raw) >= 2 && raw[1] == ':' && (raw[0]|0x20 >= 'a' && raw[0]|0x20 <= 'z'):
+		return "", fmt.Errorf("entry %q has an absolute name", raw)
+	case len(raw) > 4096:
+		return "", fmt.Errorf("entry %.40q... has a name longer than 4096 bytes", raw)
+	}
+	for _, el := range strings.Split(raw, "/") {
+		if el == ".." {
+			return "", fmt.Errorf("entry %q leads outside the destination through ..", raw)
+		}
+	}
+	name := path.Clean(raw)
+	if name == "." {
+		return ".", nil
+	}
+	return name, nil
+}
+
+// checkLink refuses a symlink whose target is absolute or leads outside the
+// destination from where the link stands.
+func checkLink(name, link string) error {
+	switch {
+	case link == "":
+		return fmt.Errorf("symlink %q has an empty target", name)
+	case len(link) > maxLink:
+		return fmt.Errorf("symlink %q has a target longer than %d bytes", name, maxLink)
+	case strings.IndexByte(link, 0) >= 0:
+		return fmt.Errorf("symlink %q has a NUL byte in its target", name)
+	case strings.HasPrefix(link, "/") || strings.Contains(link, `\`):
+		return fmt.Errorf("symlink %q points to the absolute path %q; only relative links inside the destination are extracted", name, link)
+	}
+	to := path.Join(path.Dir(name), link)
+	if to == ".." || strings.HasPrefix(to, "../") {
+		return fmt.Errorf("symlink %q points to %q, outside the destination", name, link)
+	}
+	return nil
+}
+
+// counter counts bytes read from the decompressor and stops an archive
+// that expands beyond the byte cap or the ratio.
+type counter struct {
+	r   io.Reader
+	n   int64
+	lim limits
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > ratioFloor && c.lim.archiveSize > 0 && c.n/c.lim.ratio > c.lim.archiveSize {
+		return n, fmt.Errorf("it expands to more than %d times its size of %d bytes (max_ratio %d): a compression bomb?", c.lim.ratio, c.lim.archiveSize, c.lim.ratio)
+	}
+	// The tar stream holds headers and padding besides the files; allow
+	// for them before max_bytes, which is checked on the files exactly.
+	if c.n > c.lim.bytes+c.lim.bytes/8+(1<<20) {
+		return n, fmt.Errorf("it unpacks to more than max_bytes (%d)", c.lim.bytes)
+	}
+	return n, err
+}
+
+// walkTarGz calls visit for every entry of a tar.gz stream.
+func walkTarGz(ctx context.Context, r io.Reader, lim limits, visit func(*entry) error) error {
+	zr, err := gzip.NewReader(readerCtx{ctx, r})
+	if err != nil {
+		return fmt.Errorf("not a gzip stream: %v", err)
+	}
+	defer zr.Close()
+	tr := tar.NewReader(&counter{r: zr, lim: lim})
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		e := &entry{size: h.Size, link: h.Linkname, mode: fs.FileMode(h.Mode).Perm(), mod: h.ModTime}
+		if e.name, err = checkName(h.Name); err != nil {
+			return err
+		}
+		switch h.Typeflag {
+		case tar.TypeReg:
+			e.kind, e.body = 'f', tr
+		case tar.TypeDir:
+			e.kind = 'd'
+		case tar.TypeSymlink:
+			e.kind = 'l'
+		case tar.TypeLink:
+			return fmt.Errorf("entry %q is a hard link to %q; hard links are not extracted", h.Name, h.Linkname)
+		case tar.TypeXGlobalHeader:
+			continue
+		default:
+			return fmt.Errorf("entry %q is a %s; only files, directories and symlinks are extracted", h.Name, tarType(h.Typeflag))
+		}
+		if err := visit(e); err != nil {
+			return err
+		}
+	}
+}
+
+func tarType(t byte) string {
+	switch t {
+	case tar.TypeChar:
+		return "character device"
+	case tar.TypeBlock:
+		return "block device"
+	case tar.TypeFifo:
+		return "named pipe"
+	}
+	return fmt.Sprintf("tar entry of type %q", t)
+}
+
+// walkZip calls visit for every entry of a zip file. The central directory
+// is checked against the caps before any entry is read.
+func walkZip(ctx context.Context, f *os.File, size int64, lim limits, visit func(*entry) error) error {
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		return fmt.Errorf("not a zip file: %v", err)
+	}
+	if int64(len(zr.File)) > lim.entries {
+		return fmt.Errorf("it has %d entries, more than max_entries (%d)", len(zr.File), lim.entries)
+	}
+	var total uint64
+	for _, zf := range zr.File {
+		total += zf.UncompressedSize64
+		if total > uint64(lim.bytes) {
+			return fmt.Errorf("its files declare more than max_bytes (%d) unpacked", lim.bytes)
+		}
+	}
+	if total > ratioFloor && total/uint64(lim.ratio) > uint64(size) {
+		return fmt.Errorf("it declares %d unpacked bytes, more than %d times its size of %d bytes (max_ratio %d): a compression bomb?", total, lim.ratio, size, lim.ratio)
+	}
+	for _, zf := range zr.File {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		e := &entry{mode: zf.Mode().Perm(), size: int64(zf.UncompressedSize64), mod: zf.Modified}
+		if e.name, err = checkName(zf.Name); err != nil {
+			return err
+		}
+		m := zf.Mode()
+		switch {
+		case m.IsDir() || strings.HasSuffix(zf.Name, "/"):
+			e.kind = 'd'
+		case m&fs.ModeSymlink != 0:
+			e.kind = 'l'
+		case m.IsRegular():
+			e.kind = 'f'
+		default:
+			return fmt.Errorf("entry %q is a %s; only files, directories and symlinks are extracted", zf.Name, m.Type())
+		}
+		if e.kind == 'd' {
+			if err := visit(e); err != nil {
+				return err
+			}
+			continue
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			return fmt.Errorf("entry %q: %v", zf.Name, err)
+		}
+		body := io.Reader(&counter{r: readerCtx{ctx, rc}, lim: limits{bytes: lim.bytes, ratio: lim.ratio, archiveSize: int64(zf.CompressedSize64)}})
+		if e.kind == 'l' {
+			b, err := io.ReadAll(io.LimitReader(body, maxLink+1))
+			if err != nil {
+				rc.Close()
+				return fmt.Errorf("entry %q: %v", zf.Name, err)
+			}
+			e.link = string(b)
+		} else {
+			e.body = body
+		}
+		err = visit(e)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// extractor checks entries (dry) or writes them.
+type extractor struct {
+	ctx       context.Context
+	root      *os.Root // the destination
+	overwrite bool
+	lim       limits
+	archive   string
+
+	dry     bool
+	entries int
+	files   int
+	total   int64 // bytes the files declare
+	written int64
+	seen    map[string]byte
+	dirs    map[string]entry
+}
+
+func (x *extractor) reset(dry bool) {
+	x.dry, x.entries, x.files, x.total, x.written = dry, 0, 0, 0, 0
+	x.seen, x.dirs = map[string]byte{}, map[string]entry{}
+}
+
+func (x *extractor) visit(e *entry) error {
+	if err := x.ctx.Err(); err != nil {
+		return context.Cause(x.ctx)
+	}
+	x.entries++
+	if int64(x.entries) > x.lim.entries {
+		return fmt.Errorf("it has more than max_entries (%d) entries", x.lim.entries)
+	}
+	if e.name == "." {
+		if e.kind != 'd' {
+			return fmt.Errorf("an entry of type %c names the destination itself", e.kind)
+		}
+		return nil
+	}
+	if e.kind == 'l' {
+		if err := checkLink(e.name, e.link); err != nil {
+			return err
+		}
+	}
+	if e.kind == 'f' {
+		if e.size < 0 {
+			return fmt.Errorf("entry %q has a negative size", e.name)
+		}
+		x.total += e.size
+		if x.total > x.lim.bytes {
+			return fmt.Errorf("its files unpack to more than max_bytes (%d)", x.lim.bytes)
+		}
+	}
+	// An entry may not sit under a file or symlink the archive made, and
+	// only directories may repeat.
+	for dir := path.Dir(e.name); dir != "."; dir = path.Dir(dir) {
+		if k, ok := x.seen[dir]; ok && k != 'd' {
+			return fmt.Errorf("entry %q lies under %q, which the archive made a %s", e.name, dir, kindName(k))
+		}
+	}
+	if k, ok := x.seen[e.name]; ok && (k != 'd' || e.kind != 'd') {
+		return fmt.Errorf("entry %q appears twice in the archive", e.name)
+	}
+	x.seen[e.name] = e.kind
+	fsName := filepath.FromSlash(e.name)
+	if x.dry {
+		return x.checkExisting(e, fsName)
+	}
+	return x.write(e, fsName)
+}
+
+func kindName(k byte) string {
+	switch k {
+	case 'f':
+		return "file"
+	case 'l':
+		return "symlink"
+	}
+	return "directory"
+}
+
+// checkExisting refuses an entry that would replace something in dest
+// without overwrite, or a directory with a file.
+func (x *extractor) checkExisting(e *entry, name string) error {
+	if x.root == nil {
+		return nil // dest does not exist yet
+	}
+	fi, err := x.root.Lstat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case policy.IsEscape(err):
+		return fmt.Errorf("entry %q would be written through a symlink that leads outside the destination", e.name)
+	case err != nil:
+		return nil // a parent is a file, say; the write reports it
+	case fi.IsDir() && e.kind == 'd':
+		return nil
+	case fi.IsDir():
+		return fmt.Errorf("entry %q would replace a directory", e.name)
+	case !x.overwrite:
+		return fmt.Errorf("%s already exists in the destination; set overwrite: true to replace it", e.name)
+	}
+	return nil
+}
+
+func (x *extractor) write(e *entry, name string) error {
+	if dir := filepath.Dir(name); dir != "." {
+		if err := x.root.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("entry %q: %v", e.name, err)
+		}
+	}
+	switch e.kind {
+	case 'd':
+		if err := x.root.MkdirAll(name, 0o755); err != nil {
+			return fmt.Errorf("entry %q: %v", e.name, err)
+		}
+		x.dirs[name] = *e // modes are set at the end, so a read-only directory can be filled first
+		return nil
+	case 'l':
+		if err := x.clear(e, name); err != nil {
+			return err
+		}
+		if err := x.root.Symlink(e.link, name); err != nil {
+			return fmt.Errorf("entry %q: %v", e.name, err)
+		}
+		return nil
+	}
+	if err := x.clear(e, name); err != nil {
+		return err
+	}
+	f, err := x.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("entry %q: %v", e.name, err)
+	}
+	// Never more than the header promised, nor past max_bytes.
+	n, err := io.Copy(f, io.LimitReader(e.body, e.size+1))
+	x.written += n
+	switch {
+	case err != nil:
+		err = fmt.Errorf("entry %q: %v", e.name, err)
+	case n != e.size:
+		err = fmt.Errorf("entry %q holds %d bytes, not the %d its header says", e.name, n, e.size)
+	case x.written > x.lim.bytes:
+		err = fmt.Errorf("its files unpack to more than max_bytes (%d)", x.lim.bytes)
+	}
+	if err == nil {
+		err = f.Chmod(e.mode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = x.root.Remove(name)
+		return err
+	}
+	if !e.mod.IsZero() {
+		_ = x.root.Chtimes(name, e.mod, e.mod)
+	}
+	x.files++
+	return nil
+}
+
+// clear removes what stands at name when overwrite allows it; the file is
+// then created anew, so a symlink in its place is replaced, never followed.
+func (x *extractor) clear(e *entry, name string) error {
+	fi, err := x.root.Lstat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("entry %q: %v", e.name, err)
+	case fi.IsDir():
+		return fmt.Errorf("entry %q would replace a directory", e.name)
+	case !x.overwrite:
+		return fmt.Errorf("%s already exists in the destination; set overwrite: true to replace it", e.name)
+	}
+	return x.root.Remove(name)
+}
+
+// finish sets the directories' modes and times, deepest first.
+func (x *extractor) finish() error {
+	names := make([]string, 0, len(x.dirs))
+	for n := range x.dirs {
+		names = append(names, n)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(names)))
+	for _, n := range names {
+		e := x.dirs[n]
+		if e.mode != 0 {
+			if err := x.root.Chmod(n, e.mode|0o700); err != nil {
+				return fmt.Errorf("entry %q: %v", e.name, err)
+			}
+		}
+		if !e.mod.IsZero() {
+			_ = x.root.Chtimes(n, e.mod, e.mod)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,476 @@
+package fileop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+var modeParam = ops.Param{Name: "mode", Type: ops.TypeString, MaxLen: 4, Description: "permission bits in octal, like 0755"}
+
+// checkMode checks an octal mode param.
+func checkMode(p ops.Params, errs *ops.ParamErrors) {
+	if !p.Known("mode") {
+		return
+	}
+	if n, err := strconv.ParseUint(p.String("mode"), 8, 32); err != nil || n > 0o7777 {
+		*errs = append(*errs, &ops.ParamError{Param: "mode", Msg: fmt.Sprintf("%q is not an octal mode like 0644", p.String("mode"))})
+	}
+}
+
+func modeOf(p ops.Params, def fs.FileMode) fs.FileMode {
+	if !p.Known("mode") {
+		return def
+	}
+	n, _ := strconv.ParseUint(p.String("mode"), 8, 32)
+	// The octal setuid, setgid and sticky bits are not where fs.FileMode
+	// keeps them.
+	m := fs.FileMode(n) & fs.ModePerm
+	if n&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if n&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if n&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+func errsOrNil(errs ops.ParamErrors) error {
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// Mkdir is file.mkdir.
+type Mkdir struct{}
+
+func mkdirSpec() ops.Spec {
+	return ops.Spec{
+		Name:        "file.mkdir",
+		Description: "Create a directory and any missing parents, like mkdir -p. Succeeds when it already exists as a directory (changed: false).",
+		Risk:        ops.RiskWrite,
+		Params:      []ops.Param{pathParam, {Name: "mode", Type: ops.TypeString, Default: "0755", MaxLen: 4, Description: "permission bits in octal for the directories created"}},
+		Output: []ops.Field{
+			{Name: "path", Type: "string", Description: "the absolute path"},
+			{Name: "changed", Type: "bool", Description: "true when the directory was created"},
+		},
+	}
+}
+
+// ValidateParams checks the path and mode.
+func (*Mkdir) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	if err := checkPath(p); err != nil {
+		errs = append(errs, err.(*ops.ParamError))
+	}
+	checkMode(p, &errs)
+	return errsOrNil(errs)
+}
+
+// Execute creates the directory.
+func (*Mkdir) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	path := p.String("path")
+	t, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	if st, err := t.root.Stat(t.rel); err == nil {
+		if !st.IsDir() {
+			return nil, ops.Errorf(ops.ClassExecution, "%s exists and is not a directory", path)
+		}
+		return map[string]any{"path": t.abs, "changed": false}, nil
+	}
+	if err := t.root.MkdirAll(t.rel, modeOf(p, 0o755)); err != nil {
+		return nil, classify(err, path, policy.Roots(ctx))
+	}
+	// MkdirAll applies the umask; set the asked mode on the leaf.
+	if p.Known("mode") {
+		if err := t.root.Chmod(t.rel, modeOf(p, 0o755)); err != nil {
+			return nil, classify(err, path, policy.Roots(ctx))
+		}
+	}
+	return map[string]any{"path": t.abs, "changed": true}, nil
+}
+
+// Chmod is file.chmod.
+type Chmod struct{}
+
+func chmodSpec() ops.Spec {
+	m := modeParam
+	m.Required = true
+	return ops.Spec{
+		Name:        "file.chmod",
+		Description: "Set the permission bits of a file or directory. A symlink's target is changed only when it lies inside the allowed roots.",
+		Risk:        ops.RiskWrite,
+		Params:      []ops.Param{pathParam, m},
+		Output: []ops.Field{
+			{Name: "path", Type: "string", Description: "the absolute path"},
+			{Name: "mode", Type: "string", Description: "the mode now, in octal"},
+			{Name: "changed", Type: "bool", Description: "true when the mode was different"},
+		},
+	}
+}
+
+// ValidateParams checks the path and mode.
+func (*Chmod) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	if err := checkPath(p); err != nil {
+		errs = append(errs, err.(*ops.ParamError))
+	}
+	checkMode(p, &errs)
+	return errsOrNil(errs)
+}
+
+// Execute sets the mode.
+func (*Chmod) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	path := p.String("path")
+	t, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	st, err := t.root.Stat(t.rel)
+	if err != nil {
+		return nil, classify(err, path, policy.Roots(ctx))
+	}
+	mode := modeOf(p, 0)
+	changed := st.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != mode
+	if changed {
+		if err := t.root.Chmod(t.rel, mode); err != nil {
+			return nil, classify(err, path, policy.Roots(ctx))
+		}
+	}
+	return map[string]any{"path": t.abs, "mode": fmt.Sprintf("%04o", uint32(mode.Perm())|special(mode)), "changed": changed}, nil
+}
+
+func special(m fs.FileMode) uint32 {
+	var s uint32
+	if m&fs.ModeSetuid != 0 {
+		s |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		s |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		s |= 0o1000
+	}
+	return s
+}
+
+// Chown is file.chown.
+type Chown struct{}
+
+func chownSpec() ops.Spec {
+	return ops.Spec{
+		Name:        "file.chown",
+		Description: "Set the owner and/or group of a file or directory, by name or numeric id. A symlink itself is changed, never its target.",
+		Risk:        ops.RiskWrite,
+		Params: []ops.Param{pathParam,
+			{Name: "owner", Type: ops.TypeAny, Description: "a user name or uid"},
+			{Name: "group", Type: ops.TypeAny, Description: "a group name or gid"},
+		},
+		Output: []ops.Field{
+			{Name: "path", Type: "string", Description: "the absolute path"},
+			{Name: "uid", Type: "integer", Description: "the owner now"},
+			{Name: "gid", Type: "integer", Description: "the group now"},
+			{Name: "changed", Type: "bool", Description: "true when owner or group was different"},
+		},
+	}
+}
+
+// ValidateParams checks that owner or group is given.
+func (*Chown) ValidateParams(p ops.Params, final bool) error {
+	var errs ops.ParamErrors
+	if err := checkPath(p); err != nil {
+		errs = append(errs, err.(*ops.ParamError))
+	}
+	_, o := p["owner"]
+	_, g := p["group"]
+	if !o && !g {
+		errs = append(errs, &ops.ParamError{Msg: "give owner, group or both"})
+	}
+	for _, name := range []string{"owner", "group"} {
+		if v, ok := p[name]; ok && v != ops.Deferred {
+			switch v.(type) {
+			case string, int:
+			default:
+				errs = append(errs, &ops.ParamError{Param: name, Msg: "want a name or a numeric id, got " + ops.TypeName(v)})
+			}
+		}
+	}
+	return errsOrNil(errs)
+}
+
+// lookupID resolves a user or group given by name or id.
+func lookupID(v any, group bool) (int, error) {
+	switch x := v.(type) {
+	case int:
+		if x < 0 || x > 1<<31-2 {
+			return 0, fmt.Errorf("id %d is out of range", x)
+		}
+		return x, nil
+	case string:
+		if n, err := strconv.Atoi(x); err == nil && n >= 0 {
+			return n, nil
+		}
+		var id string
+		if group {
+			g, err := user.LookupGroup(x)
+			if err != nil {
+				return 0, fmt.Errorf("no group %q on this host", x)
+			}
+			id = g.Gid
+		} else {
+			u, err := user.Lookup(x)
+			if err != nil {
+				return 0, fmt.Errorf("no user %q on this host", x)
+			}
+			id = u.Uid
+		}
+		return strconv.Atoi(id)
+	}
+	return 0, fmt.Errorf("want a name or an id")
+}
+
+// Execute changes the owner.
+func (*Chown) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	path := p.String("path")
+	uid, gid := -1, -1
+	var err error
+	if v, ok := p["owner"]; ok {
+		if uid, err = lookupID(v, false); err != nil {
+			return nil, ops.Errorf(ops.ClassValidation, "file.chown owner: %v", err)
+		}
+	}
+	if v, ok := p["group"]; ok {
+		if gid, err = lookupID(v, true); err != nil {
+			return nil, ops.Errorf(ops.ClassValidation, "file.chown group: %v", err)
+		}
+	}
+	t, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	st, err := t.root.Lstat(t.rel)
+	if err != nil {
+		return nil, classify(err, path, policy.Roots(ctx))
+	}
+	curU, curG := -1, -1
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		curU, curG = int(sys.Uid), int(sys.Gid)
+	}
+	changed := uid >= 0 && uid != curU || gid >= 0 && gid != curG
+	if changed {
+		if err := t.root.Lchown(t.rel, uid, gid); err != nil {
+			return nil, classify(err, path, policy.Roots(ctx))
+		}
+	}
+	if uid < 0 {
+		uid = curU
+	}
+	if gid < 0 {
+		gid = curG
+	}
+	return map[string]any{"path": t.abs, "uid": uid, "gid": gid, "changed": changed}, nil
+}
+
+// Copy is file.copy and Move file.move.
+type Copy struct{ move bool }
+
+func copySpec(move bool) ops.Spec {
+	name, verb, risk := "file.copy", "Copy", ops.RiskWrite
+	desc := "Copy a regular file (a symlink's target inside the allowed roots), keeping its mode. The copy is written to a temporary name and renamed into place, so readers never see half a file."
+	if move {
+		name, verb = "file.move", "Move"
+		desc = "Move (rename) a file or directory. Within one file system the rename is atomic; across file systems a regular file is copied, synced and the original removed."
+	}
+	return ops.Spec{
+		Name:        name,
+		Description: desc + " Refuses to replace an existing destination unless overwrite is true; both paths must lie inside the allowed roots.",
+		Risk:        risk,
+		Params: []ops.Param{
+			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: verb + " this path"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "to this path (not a directory to put it in)"},
+			{Name: "overwrite", Type: ops.TypeBool, Default: false, Description: "replace an existing regular file at dest"},
+			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create dest's missing parent directories"},
+		},
+		Output: []ops.Field{
+			{Name: "src", Type: "string", Description: "the absolute source path"},
+			{Name: "dest", Type: "string", Description: "the absolute destination path"},
+			{Name: "bytes", Type: "integer", Description: "bytes copied (0 for a rename)"},
+		},
+	}
+}
+
+// ValidateParams checks the paths.
+func (c *Copy) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	for _, name := range []string{"src", "dest"} {
+		switch {
+		case !p.Known(name):
+		case p.String(name) == "":
+			errs = append(errs, &ops.ParamError{Param: name, Msg: "is empty"})
+		case strings.IndexByte(p.String(name), 0) >= 0:
+			errs = append(errs, &ops.ParamError{Param: name, Msg: "contains a NUL byte"})
+		}
+	}
+	return errsOrNil(errs)
+}
+
+// Execute copies or moves.
+func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	srcPath, destPath := p.String("src"), p.String("dest")
+	roots := policy.Roots(ctx)
+	src, err := open(ctx, srcPath)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	dest, err := open(ctx, destPath)
+	if err != nil {
+		return nil, err
+	}
+	defer dest.Close()
+	// A move renames a symlink itself; a copy copies what it points to,
+	// which os.Root keeps inside the root.
+	stat := src.root.Stat
+	if c.move {
+		stat = src.root.Lstat
+	}
+	sst, err := stat(src.rel)
+	if err != nil {
+		return nil, classify(err, srcPath, roots)
+	}
+	if !c.move && !sst.Mode().IsRegular() {
+		return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file; file.copy copies files (use archive.create for a directory)", srcPath)
+	}
+	if p.Bool("create_dirs") {
+		if d := filepath.Dir(dest.rel); d != "." {
+			if err := dest.root.MkdirAll(d, 0o755); err != nil {
+				return nil, classify(err, destPath, roots)
+			}
+		}
+	}
+	if dst, err := dest.root.Lstat(dest.rel); err == nil {
+		switch {
+		case !p.Bool("overwrite"):
+			return nil, ops.Errorf(ops.ClassExecution, "%s already exists; set overwrite: true to replace it", destPath)
+		case !dst.Mode().IsRegular():
+			return nil, ops.Errorf(ops.ClassExecution, "%s exists and is not a regular file; it is never replaced", destPath)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, classify(err, destPath, roots)
+	}
+	out := map[string]any{"src": src.abs, "dest": dest.abs, "bytes": 0}
+	replace := p.Bool("overwrite")
+	exists := func() error {
+		return ops.Errorf(ops.ClassExecution, "%s already exists; set overwrite: true to replace it", destPath)
+	}
+	if c.move {
+		var err error
+		if src.root.Name() == dest.root.Name() {
+			err = place(src.root.Link, src.root.Rename, src.root.Remove, src.rel, dest.rel, replace, sst.IsDir())
+		} else {
+			// Two roots: rename by path after both were checked inside
+			// their roots; neither a rename nor a link follows a symlink
+			// in its last element.
+			err = place(os.Link, os.Rename, os.Remove, src.abs, dest.abs, replace, sst.IsDir())
+		}
+		switch {
+		case err == nil:
+			return out, nil
+		case errors.Is(err, fs.ErrExist):
+			return nil, exists()
+		case !errors.Is(err, syscall.EXDEV):
+			return nil, classify(err, srcPath, roots)
+		}
+	}
+	if !sst.Mode().IsRegular() {
+		return nil, ops.Errorf(ops.ClassExecution, "%s is on another file system and is not a regular file; it cannot be moved atomically", srcPath)
+	}
+	n, err := copyFile(ctx, src, dest, sst.Mode().Perm(), replace)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, exists()
+	}
+	if err != nil {
+		return nil, classify(err, destPath, roots)
+	}
+	out["bytes"] = n
+	if c.move {
+		if err := src.root.Remove(src.rel); err != nil {
+			return nil, classify(err, srcPath, roots)
+		}
+	}
+	return out, nil
+}
+
+// place moves the file old to new. Replacing, or moving a directory, is a
+// rename (the caller has checked that new does not exist; rename(2)
+// replaces a directory only when it is empty). Otherwise it is a hard link then an unlink: the link fails when
+// new exists, so a file created at new since it was checked is never
+// replaced. Where hard links are not supported it falls back to a rename,
+// which can replace a file created in that instant.
+func place(link, rename func(string, string) error, remove func(string) error, old, new string, replace, dir bool) error {
+	if replace || dir {
+		return rename(old, new)
+	}
+	err := link(old, new)
+	switch {
+	case err == nil:
+		return remove(old)
+	case errors.Is(err, fs.ErrExist), errors.Is(err, syscall.EXDEV):
+		return err
+	}
+	return rename(old, new)
+}
+
+// copyFile copies src to a temporary file beside dest, syncs it and puts
+// it in place (see place).
+func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace bool) (int64, error) {
+	in, err := src.root.Open(src.rel)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	dir, base := filepath.Dir(dest.rel), filepath.Base(dest.rel)
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
+	out, err := dest.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(out, readerCtx{ctx: ctx, r: in})
+	if err == nil {
+		err = out.Chmod(mode)
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = place(dest.root.Link, dest.root.Rename, dest.root.Remove, tmp, dest.rel, replace, false)
+	}
+	if err != nil {
+		_ = dest.root.Remove(tmp)
+		return 0, err
+	}
+	return n, nil
+}

@@ -1,0 +1,214 @@
+package fileop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tmpl"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/udiff"
+)
+
+// Template is the file.template operation.
+type Template struct{}
+
+var (
+	_ ops.Op             = (*Template)(nil)
+	_ ops.ParamValidator = (*Template)(nil)
+	_ ops.RiskAssessor   = (*Template)(nil)
+)
+
+// Bounds of file.template.
+const (
+	MaxTemplateSize = 1 << 20  // bytes of a template
+	MaxDiffSize     = 64 << 10 // bytes of the diff in the output
+)
+
+func templateSpec() ops.Spec {
+	return ops.Spec{
+		Name: "file.template",
+		Description: "Render a template and write it to dest atomically (a temporary file renamed into place), only when the result differs. " +
+			"${{ }} in the template are expressions over values (values.port, upper(values.name)), nothing else. " +
+			"Reports changed and a unified diff of the file before and after. With check: true nothing is written: the diff shows what would change " +
+			"(Ansible's check and diff mode), and the step counts as a read, so it also runs in a dry run.",
+		Risk: ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Description: "the template file, inside the allowed roots or the playbook's directory; exclusive with content"},
+			{Name: "content", Type: ops.TypeString, MaxLen: MaxTemplateSize, Description: "the template itself; write $${{ values.x }} here, since the playbook interpolates ${{ }} first; exclusive with src"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the file to write; it must lie inside the allowed roots"},
+			{Name: "values", Type: ops.TypeMap, Description: "what the template's expressions read, as values.<name>"},
+			{Name: "mode", Type: ops.TypeString, MaxLen: 4, Description: "permissions in octal, like 0644; default the existing file's, or 0644 for a new one"},
+			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create dest's missing parent directories (mode 0755)"},
+			{Name: "check", Type: ops.TypeBool, Default: false, Description: "only report whether the file would change, and the diff; write nothing"},
+		},
+		Output: []ops.Field{
+			{Name: "changed", Type: "bool", Description: "true when the content or the mode differs (with check: would differ)"},
+			{Name: "diff", Type: "string", Description: "a unified diff of the content, current to rendered; empty when equal; at most 64 KiB"},
+			{Name: "path", Type: "string", Description: "the absolute path of dest"},
+			{Name: "bytes", Type: "integer", Description: "the size of the rendered content"},
+		},
+	}
+}
+
+// RiskFor is read for check: true, which writes nothing.
+func (*Template) RiskFor(p ops.Params) ops.Risk {
+	if b, ok := p["check"].(bool); ok && b {
+		return ops.RiskRead
+	}
+	return ops.RiskWrite
+}
+
+// ValidateParams checks that src or content is given, the paths and the
+// mode, and, for inline content known now, the template itself.
+func (*Template) ValidateParams(p ops.Params, final bool) error {
+	var errs ops.ParamErrors
+	_, hasSrc := p["src"]
+	_, hasContent := p["content"]
+	switch {
+	case hasSrc && hasContent:
+		errs = append(errs, &ops.ParamError{Param: "src", Msg: "give src (a template file) or content (the template), not both"})
+	case !hasSrc && !hasContent:
+		errs = append(errs, &ops.ParamError{Param: "src", Msg: "give src (a template file) or content (the template)"})
+	}
+	for _, name := range []string{"src", "dest"} {
+		switch {
+		case !p.Known(name):
+		case p.String(name) == "":
+			errs = append(errs, &ops.ParamError{Param: name, Msg: "is empty"})
+		case containsNUL(p.String(name)):
+			errs = append(errs, &ops.ParamError{Param: name, Msg: "contains a NUL byte"})
+		}
+	}
+	checkMode(p, &errs)
+	return errsOrNil(errs)
+}
+
+func containsNUL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Execute renders and writes the file.
+func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	text, name, err := templateText(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	values := p.Map("values")
+	tp, err := tmpl.Compile(name, text, values)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
+	rendered, err := tp.Render(values)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
+
+	path := p.String("dest")
+	t, err := open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	fail := func(err error) error { return classify(err, path, policy.Roots(ctx)) }
+	if t.rel == "." {
+		return nil, ops.Errorf(ops.ClassExecution, "%s is a root directory, not a file", path)
+	}
+	dir, base := filepath.Dir(t.rel), filepath.Base(t.rel)
+	mode, current, exists := fs.FileMode(0o644), "", false
+	fi, err := t.root.Lstat(t.rel)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fail(err)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return nil, ops.Errorf(ops.ClassExecution, "%s is a symlink; give the file it points to as dest", path)
+	case !fi.Mode().IsRegular():
+		return nil, ops.Errorf(ops.ClassExecution, "%s is a %s, not a regular file", path, fileType(fi.Mode()))
+	case fi.Size() > tmpl.MaxOutput:
+		exists, mode, current = true, fi.Mode().Perm(), fmt.Sprintf("(the current file is %d bytes, too large to compare)\n", fi.Size())
+	default:
+		b, err := t.root.ReadFile(t.rel)
+		if err != nil {
+			return nil, fail(err)
+		}
+		exists, mode, current = true, fi.Mode().Perm(), string(b)
+	}
+	oldMode := mode
+	if p.Known("mode") {
+		n, _ := strconv.ParseUint(p.String("mode"), 8, 32)
+		mode = fs.FileMode(n).Perm()
+	}
+	out := map[string]any{
+		"changed": !exists || current != rendered || mode != oldMode,
+		"diff":    diffOf(t.abs, current, rendered, exists),
+		"path":    t.abs,
+		"bytes":   len(rendered),
+	}
+	if p.Bool("check") || out["changed"] == false {
+		return out, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	if p.Bool("create_dirs") && dir != "." {
+		if err := t.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, fail(err)
+		}
+	}
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
+	_, err = writeTemp(t.root, tmp, rendered, mode)
+	if err == nil {
+		err = t.root.Rename(tmp, t.rel)
+	}
+	if err != nil {
+		_ = t.root.Remove(tmp)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist; create it or set create_dirs: true", path)
+		}
+		return nil, fail(err)
+	}
+	syncDir(t.root, dir)
+	return out, nil
+}
+
+// templateText returns the template and the name its errors carry.
+func templateText(ctx context.Context, p ops.Params) (string, string, error) {
+	if _, ok := p["content"]; ok {
+		return p.String("content"), "content", nil
+	}
+	src := p.String("src")
+	var extra []string
+	if dir := ops.CallFrom(ctx).Dir; dir != "" {
+		extra = []string{dir}
+	}
+	b, err := policy.ReadFile(ctx, src, extra, MaxTemplateSize)
+	switch {
+	case errors.Is(err, ops.ErrDenied):
+		return "", "", ops.WithClass(ops.ClassAuthorization, err)
+	case errors.Is(err, fs.ErrNotExist):
+		return "", "", ops.Errorf(ops.ClassExecution, "template %s does not exist", src)
+	case err != nil:
+		return "", "", ops.Errorf(ops.ClassExecution, "template %s: %v", src, err)
+	}
+	return string(b), src, nil
+}
+
+// diffOf is the unified diff from the current content to the rendered one.
+func diffOf(abs, current, rendered string, exists bool) string {
+	from := abs + "\t(current)"
+	if !exists {
+		from = "/dev/null"
+	}
+	return udiff.Unified(from, abs+"\t(rendered)", current, rendered, 3, MaxDiffSize)
+}

@@ -1,0 +1,353 @@
+// Package tmpl renders text templates whose ${{ }} expressions are
+// expr-lang expressions over one name, values, and nothing else. It keeps
+// the safety rules of playbook expressions: the built-ins that can allocate
+// without bound from a short expression are removed or bounded, the syntax
+// tree and each evaluation's memory are capped, and so is the rendered text.
+package tmpl
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/checker"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+)
+
+// Limits of a template. They match those of playbook expressions.
+const (
+	MaxExprLen    = 4_096     // bytes of one expression
+	MaxExprNodes  = 1_000     // syntax-tree nodes of one expression
+	MaxExprMemory = 1_000_000 // expr's memory budget for one evaluation
+	MaxExprs      = 10_000    // expressions in one template
+	MaxString     = 1 << 20   // bytes a bounded built-in such as replace may build
+	MaxOutput     = 16 << 20  // bytes of rendered text
+)
+
+// removed are the built-ins that can allocate without bound (repeat,
+// replace) or take minutes on a list the memory budget allows (reduce);
+// replace comes back bounded.
+var removed = []string{"repeat", "replace", "reduce"}
+
+// Error is a problem at a place in the template: line and column are
+// 1-based, in runes of the template text.
+type Error struct {
+	Name      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.Name, e.Line, e.Col, e.Msg) }
+
+// part is literal text followed by an expression (nil after the last).
+type part struct {
+	text string
+	prog *vm.Program
+	src  string
+	off  int // byte offset of src in the template
+}
+
+// Template is a compiled template. It is safe for concurrent use.
+type Template struct {
+	name, src string
+	parts     []part
+}
+
+// Compile parses src and compiles its expressions against values, whose
+// keys are the names expressions may read as values.<name>. name labels
+// errors. "$${{" is a literal "${{".
+func Compile(name, src string, values map[string]any) (*Template, error) {
+	t := &Template{name: name, src: src}
+	cfg := config(values)
+	var text strings.Builder
+	i := 0
+	for {
+		j := strings.Index(src[i:], "${{")
+		if j < 0 {
+			text.WriteString(src[i:])
+			t.parts = append(t.parts, part{text: text.String()})
+			return t, nil
+		}
+		j += i
+		if j > 0 && src[j-1] == '$' {
+			text.WriteString(src[i : j-1])
+			text.WriteString("${{")
+			i = j + 3
+			continue
+		}
+		text.WriteString(src[i:j])
+		end := closeExpr(src, j+3)
+		if end < 0 {
+			return nil, t.errAt(j, "${{ is not closed by }}; close it, or write $${{ for a literal ${{")
+		}
+		raw := src[j+3 : end]
+		lead := len(raw) - len(strings.TrimLeft(raw, " \t\r\n"))
+		p := part{text: text.String(), src: strings.TrimSpace(raw), off: j + 3 + lead}
+		text.Reset()
+		if len(t.parts) >= MaxExprs {
+			return nil, t.errAt(j, fmt.Sprintf("more than %d expressions in one template", MaxExprs))
+		}
+		if err := t.compile(&p, cfg, values); err != nil {
+			return nil, err
+		}
+		t.parts = append(t.parts, p)
+		i = end + 2
+	}
+}
+
+// config is the compiler configuration: an environment of values only,
+// with the unbounded built-ins removed.
+func config(values map[string]any) *conf.Config {
+	if values == nil {
+		values = map[string]any{}
+	}
+	cfg := conf.CreateNew()
+	expr.Env(map[string]any{"values": values})(cfg)
+	expr.MaxNodes(MaxExprNodes)(cfg)
+	for _, name := range removed {
+		expr.DisableBuiltin(name)(cfg)
+		delete(cfg.Builtins, name)
+	}
+	cfg.Functions["replace"] = &builtin.Function{
+		Name:  "replace",
+		Func:  boundedReplace,
+		Types: []reflect.Type{reflect.TypeOf(strings.ReplaceAll)},
+	}
+	return cfg
+}
+
+func (t *Template) compile(p *part, cfg *conf.Config, values map[string]any) (err error) {
+	// A panic in expr's compiler is a problem with this expression.
+	defer func() {
+		if r := recover(); r != nil {
+			err = t.errAt(p.off, fmt.Sprintf("the expression could not be compiled (%v); simplify it", r))
+		}
+	}()
+	switch {
+	case p.src == "":
+		return t.errAt(p.off, "empty expression")
+	case len(p.src) > MaxExprLen:
+		return t.errAt(p.off, fmt.Sprintf("expression is %d bytes, over the limit of %d", len(p.src), MaxExprLen))
+	}
+	tree, err := parser.ParseWithConfig(p.src, cfg)
+	if err == nil {
+		err = checkNames(&tree.Node, values)
+	}
+	if err == nil {
+		_, err = checker.Check(tree, cfg)
+	}
+	if err == nil {
+		err = optimizer.Optimize(&tree.Node, cfg)
+	}
+	if err == nil {
+		p.prog, err = compiler.Compile(tree, cfg)
+	}
+	if err != nil {
+		off, msg := p.off, err.Error()
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			msg = fe.Message
+			off += runeToByte(p.src, fe.From)
+		}
+		return t.errAt(off, fmt.Sprintf("expression `%s`: %s", short(p.src), msg))
+	}
+	return nil
+}
+
+// checkNames refuses what expr's checker lets through: $env, the built-ins
+// that were removed (predicate built-ins parse whether or not they are
+// disabled), and values.<name> for a name that values does not have,
+// which would otherwise render as an empty string.
+func checkNames(n *ast.Node, values map[string]any) error {
+	var err error
+	fail := func(node ast.Node, format string, args ...any) {
+		if err == nil {
+			err = &file.Error{Location: node.Location(), Message: fmt.Sprintf(format, args...)}
+		}
+	}
+	ast.Walk(n, visitor(func(node *ast.Node) {
+		switch x := (*node).(type) {
+		case *ast.IdentifierNode:
+			if x.Value == "$env" {
+				fail(x, "$env is not available; read values.<name>")
+			}
+		case *ast.BuiltinNode:
+			if slices.Contains(removed, x.Name) {
+				fail(x, "%s is not available in templates: it can take unbounded time or memory; compute the value in a step and pass it in values", x.Name)
+			}
+		case *ast.CallNode:
+			if id, ok := x.Callee.(*ast.IdentifierNode); ok && (id.Value == "repeat" || id.Value == "reduce") {
+				fail(x, "%s is not available in templates: it can take unbounded time or memory; compute the value in a step and pass it in values", id.Value)
+			}
+		case *ast.MemberNode:
+			id, ok := x.Node.(*ast.IdentifierNode)
+			if !ok || id.Value != "values" {
+				return
+			}
+			prop, ok := x.Property.(*ast.StringNode)
+			if !ok {
+				return
+			}
+			if _, has := values[prop.Value]; !has {
+				names := slices.Sorted(maps.Keys(values))
+				list := "values is empty"
+				if len(names) > 0 {
+					list = "values has " + strings.Join(names, ", ")
+				}
+				fail(id, "unknown value %q%s; %s", prop.Value, suggest.DidYouMean(prop.Value, names), list)
+			}
+		}
+	}))
+	return err
+}
+
+type visitor func(*ast.Node)
+
+func (v visitor) Visit(n *ast.Node) { v(n) }
+
+// Render evaluates the expressions and returns the text. Each value is
+// written as the playbook's ${{ }} does: strings as they are, whole numbers
+// without a decimal point, null as "", lists and maps as JSON.
+func (t *Template) Render(values map[string]any) (string, error) {
+	if values == nil {
+		values = map[string]any{}
+	}
+	env := map[string]any{"values": values}
+	var b strings.Builder
+	for _, p := range t.parts {
+		b.WriteString(p.text)
+		if p.prog == nil {
+			continue
+		}
+		m := vm.VM{MemoryBudget: MaxExprMemory}
+		out, err := m.Run(p.prog, env)
+		if err != nil {
+			msg := err.Error()
+			if i := strings.IndexByte(msg, '\n'); i >= 0 {
+				msg = msg[:i]
+			}
+			return "", t.errAt(p.off, fmt.Sprintf("expression `%s`: %s", short(p.src), msg))
+		}
+		b.WriteString(stringify(out))
+		if b.Len() > MaxOutput {
+			return "", t.errAt(p.off, fmt.Sprintf("the rendered text is over %d bytes", MaxOutput))
+		}
+	}
+	return b.String(), nil
+}
+
+func stringify(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// errAt makes an Error at byte offset off of the template.
+func (t *Template) errAt(off int, msg string) error {
+	if off > len(t.src) {
+		off = len(t.src)
+	}
+	before := t.src[:off]
+	line := strings.Count(before, "\n") + 1
+	col := len([]rune(before[strings.LastIndexByte(before, '\n')+1:])) + 1
+	return &Error{Name: t.name, Line: line, Col: col, Msg: msg}
+}
+
+func short(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
+}
+
+func runeToByte(s string, runes int) int {
+	n := 0
+	for i := range s {
+		if n == runes {
+			return i
+		}
+		n++
+	}
+	return len(s)
+}
+
+// closeExpr returns the index of the "}}" that ends an expression starting
+// at i, skipping string literals and nested braces, or -1.
+func closeExpr(s string, i int) int {
+	depth := 0
+	var quote byte
+	for ; i < len(s); i++ {
+		c := s[i]
+		if quote != 0 {
+			if c == '\\' && quote != '`' {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+			continue
+		}
+		switch c {
+		case '"', '\'', '`':
+			quote = c
+		case '{':
+			depth++
+		case '}':
+			if depth == 0 {
+				if i+1 < len(s) && s[i+1] == '}' {
+					return i
+				}
+				return -1
+			}
+			depth--
+		}
+	}
+	return -1
+}
+
+// boundedReplace is replace(s, old, new) with its result bounded by
+// MaxString.
+func boundedReplace(params ...any) (any, error) {
+	s, ok1 := params[0].(string)
+	old, ok2 := params[1].(string)
+	repl, ok3 := params[2].(string)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("replace takes three strings")
+	}
+	n := strings.Count(s, old)
+	if old == "" {
+		n = len(s) + 1
+	}
+	if size := len(s) + n*(len(repl)-len(old)); size > MaxString {
+		return nil, fmt.Errorf("replace would build a %d-byte string, over the limit of %d", size, MaxString)
+	}
+	return strings.ReplaceAll(s, old, repl), nil
+}

@@ -1,0 +1,89 @@
+package tmpl
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRender(t *testing.T) {
+	values := map[string]any{
+		"port": 8080, "host": "api.internal", "ratio": 0.25, "debug": false, "none": nil,
+		"backends": []any{"a:1", "b:2"}, "limits": map[string]any{"rps": 100},
+	}
+	tests := []struct{ src, want string }{
+		{"no expressions\n", "no expressions\n"},
+		{"listen ${{ values.port }}\n", "listen 8080\n"},
+		{"${{values.host}}:${{ values.port + 1 }}", "api.internal:8081"},
+		{"ratio=${{ values.ratio }} debug=${{ values.debug }} none=[${{ values.none }}]", "ratio=0.25 debug=false none=[]"},
+		{"${{ values.backends }} ${{ values.limits }}", `["a:1","b:2"] {"rps":100}`},
+		{"${{ join(map(values.backends, {\"server \" + #}), \"\\n\") }}", "server a:1\nserver b:2"},
+		{"${{ values.limits.rps > 50 ? \"high\" : \"low\" }}", "high"},
+		{"literal $${{ values.port }}", "literal ${{ values.port }}"},
+		{"braces ${{ {\"a\": {\"b\": 1}}.a.b }}", "braces 1"},
+		{"${{ upper(replace(values.host, \".\", \"-\")) }}", "API-INTERNAL"},
+	}
+	for _, tc := range tests {
+		tp, err := Compile("t", tc.src, values)
+		if err != nil {
+			t.Errorf("%q: %v", tc.src, err)
+			continue
+		}
+		got, err := tp.Render(values)
+		if err != nil {
+			t.Errorf("%q: %v", tc.src, err)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", tc.src, diff)
+		}
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	values := map[string]any{"port": 80, "host": "h"}
+	tests := []struct{ src, want string }{
+		{"a\nb ${{ values.prot }}", "t:2:7: expression `values.prot`: unknown value \"prot\" (did you mean \"port\"?); values has host, port"},
+		{"x ${{ values.port", "t:1:3: ${{ is not closed by }}"},
+		{"${{ }}", "t:1:5: empty expression"},
+		{"${{ inputs.x }}", "t:1:5: expression `inputs.x`: unknown name inputs"},
+		{"${{ $env }}", "$env is not available"},
+		{`${{ repeat("x", 1000000) }}`, "repeat is not available in templates"},
+		{`${{ reduce([1,2], #acc + #) }}`, "reduce is not available in templates"},
+		{"${{ values.port + }}", "t:1:"},
+		{"${{ " + strings.Repeat("1+", 3000) + "1 }}", "over the limit of 4096"},
+	}
+	for _, tc := range tests {
+		_, err := Compile("t", tc.src, values)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want it to contain %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestRenderBounds(t *testing.T) {
+	values := map[string]any{"s": strings.Repeat("x", 2000)}
+	tests := []struct{ src, want string }{
+		{`${{ replace(values.s, "x", values.s) }}`, "replace would build a 4000000-byte string"},
+		{`${{ map(1..10000000, {values.s}) }}`, "memory budget exceeded"},
+		{`${{ 1 / 0 > 1 ? values.s : "" }}${{ values.nope }}`, "unknown value"},
+	}
+	for _, tc := range tests {
+		tp, err := Compile("t", tc.src, values)
+		if err == nil {
+			_, err = tp.Render(values)
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.src, err, tc.want)
+		}
+	}
+	big := strings.Repeat("${{ values.s }}", MaxOutput/2000+10)
+	tp, err := Compile("t", big, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tp.Render(values); err == nil || !strings.Contains(err.Error(), "rendered text is over") {
+		t.Errorf("an output over MaxOutput: %v", err)
+	}
+}

@@ -1,0 +1,242 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"mime"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// TLS modes of notify.email.
+var tlsModes = []any{"starttls", "implicit", "none"}
+
+// EmailSpec describes notify.email.
+func EmailSpec() ops.Spec {
+	return ops.Spec{
+		Name: "notify.email",
+		Description: "Send a plain-text email over SMTP. tls: starttls (default; the server must offer STARTTLS, usually port 587), " +
+			"implicit (TLS from the first byte, usually port 465) or none (only to a relay on this host). " +
+			"With username, the password is sent only over TLS; pass it from a secret input.",
+		Risk: ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "host", Type: ops.TypeString, Required: true, MaxLen: 253, Description: "the SMTP server's host name or address"},
+			{Name: "port", Type: ops.TypeInteger, Default: 587, Min: ops.Bound(1), Max: ops.Bound(65535), Description: "the SMTP port"},
+			{Name: "tls", Type: ops.TypeString, Default: "starttls", Enum: tlsModes, Description: "starttls, implicit or none"},
+			{Name: "username", Type: ops.TypeString, MaxLen: 512, Description: "the login, for servers that need one"},
+			{Name: "password", Type: ops.TypeString, MaxLen: 4096, Secret: true, Description: "the password; pass it from a secret input"},
+			{Name: "from", Type: ops.TypeString, Required: true, MaxLen: 512, Description: "the sender, like 'Ops <ops@example.com>'"},
+			{Name: "to", Type: ops.TypeList, Items: ops.TypeString, Required: true, MaxLen: 100, Description: "the recipients"},
+			{Name: "cc", Type: ops.TypeList, Items: ops.TypeString, MaxLen: 100, Description: "copy recipients"},
+			{Name: "subject", Type: ops.TypeString, Required: true, MaxLen: 998, Description: "the subject line"},
+			{Name: "body", Type: ops.TypeString, Required: true, MaxLen: 10 << 20, Description: "the message, as plain text"},
+			{Name: "insecure_skip_verify", Type: ops.TypeBool, Default: false, Description: "accept any TLS certificate; for tests and labs only"},
+			{Name: "timeout", Type: ops.TypeDuration, Default: "30s", Min: ops.Bound(0.001), Max: ops.Bound(600), Description: "limit for the whole exchange"},
+		},
+		Output: []ops.Field{
+			{Name: "message_id", Type: "string", Description: "the Message-ID header of the sent mail"},
+			{Name: "recipients", Type: "integer", Description: "how many recipients the server accepted"},
+		},
+	}
+}
+
+// Email is the notify.email operation. It is safe for concurrent use.
+type Email struct{}
+
+var (
+	_ ops.Op             = (*Email)(nil)
+	_ ops.ParamValidator = (*Email)(nil)
+)
+
+// ValidateParams checks the addresses and that a password goes with a
+// username.
+func (*Email) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	add := func(param, format string, args ...any) {
+		errs = append(errs, &ops.ParamError{Param: param, Msg: fmt.Sprintf(format, args...)})
+	}
+	if p.Known("from") {
+		if _, err := mail.ParseAddress(p.String("from")); err != nil {
+			add("from", "%q is not an email address: %v", p.String("from"), err)
+		}
+	}
+	for _, name := range []string{"to", "cc"} {
+		if !p.Known(name) {
+			continue
+		}
+		for i, v := range p.List(name) {
+			s, ok := v.(string)
+			if !ok {
+				continue
+			}
+			if _, err := mail.ParseAddress(s); err != nil {
+				add(name, "item %d: %q is not an email address: %v", i, s, err)
+			}
+		}
+	}
+	if p.Known("subject") && strings.ContainsAny(p.String("subject"), "\r\n") {
+		add("subject", "the subject contains a line break, which could inject headers")
+	}
+	if p.Known("username") && p.Known("password") && p.String("password") != "" && p.String("username") == "" {
+		add("username", "a password needs a username")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// Execute sends the mail.
+func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, p.Duration("timeout"), errTimedOut)
+	defer cancel()
+	host := p.String("host")
+	addr := net.JoinHostPort(host, strconv.Itoa(p.Int("port")))
+	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: p.Bool("insecure_skip_verify")} //nolint:gosec // asked for by the step
+	mode := p.String("tls")
+
+	conn, err := policy.DialContext(ctx, net.Dialer{Timeout: 30 * time.Second}, "tcp", addr)
+	if err != nil {
+		return nil, smtpErr(ctx, err, "connecting to "+addr)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	defer stop()
+	if mode == "implicit" {
+		conn = tls.Client(conn, tlsConf)
+	}
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		conn.Close()
+		return nil, smtpErr(ctx, err, "greeting from "+addr)
+	}
+	defer c.Close()
+	if err := c.Hello("localhost"); err != nil {
+		return nil, smtpErr(ctx, err, "EHLO")
+	}
+	secure := mode == "implicit"
+	if mode == "starttls" {
+		if ok, _ := c.Extension("STARTTLS"); !ok {
+			return nil, ops.Errorf(ops.ClassExecution, "notify.email: %s does not offer STARTTLS; use tls: implicit (port 465) or, for a relay on this host only, tls: none", addr)
+		}
+		if err := c.StartTLS(tlsConf); err != nil {
+			return nil, smtpErr(ctx, err, "STARTTLS")
+		}
+		secure = true
+	}
+	if user := p.String("username"); user != "" {
+		if !secure {
+			return nil, ops.Errorf(ops.ClassValidation, "notify.email: refusing to send a password without TLS; use tls: starttls or implicit")
+		}
+		if err := c.Auth(plainAuth{user: user, pass: p.String("password"), host: host}); err != nil {
+			return nil, smtpErr(ctx, err, "login as "+user)
+		}
+	}
+	from, _ := mail.ParseAddress(p.String("from"))
+	if err := c.Mail(from.Address); err != nil {
+		return nil, smtpErr(ctx, err, "MAIL FROM")
+	}
+	accepted := 0
+	for _, list := range []string{"to", "cc"} {
+		for _, v := range p.Strings(list) {
+			a, _ := mail.ParseAddress(v)
+			if err := c.Rcpt(a.Address); err != nil {
+				return nil, smtpErr(ctx, err, "recipient "+a.Address)
+			}
+			accepted++
+		}
+	}
+	id := messageID(from.Address)
+	w, err := c.Data()
+	if err != nil {
+		return nil, smtpErr(ctx, err, "DATA")
+	}
+	if _, err := w.Write(compose(p, from.String(), id)); err != nil {
+		return nil, smtpErr(ctx, err, "sending the message")
+	}
+	if err := w.Close(); err != nil {
+		return nil, smtpErr(ctx, err, "sending the message")
+	}
+	c.Quit()
+	return map[string]any{"message_id": id, "recipients": accepted}, nil
+}
+
+// plainAuth is PLAIN authentication; unlike net/smtp's, it leaves the
+// decision about TLS to Execute, which already refused a plain connection.
+type plainAuth struct{ user, pass, host string }
+
+func (a plainAuth) Start(*smtp.ServerInfo) (string, []byte, error) {
+	return "PLAIN", []byte("\x00" + a.user + "\x00" + a.pass), nil
+}
+
+func (a plainAuth) Next(_ []byte, more bool) ([]byte, error) {
+	if more {
+		return nil, fmt.Errorf("unexpected server challenge")
+	}
+	return nil, nil
+}
+
+func messageID(from string) string {
+	var b [12]byte
+	rand.Read(b[:])
+	domain := "arsenal-run.invalid"
+	if i := strings.LastIndexByte(from, '@'); i >= 0 && i < len(from)-1 {
+		domain = from[i+1:]
+	}
+	return "<" + hex.EncodeToString(b[:]) + "@" + domain + ">"
+}
+
+// compose builds the message: headers (the subject encoded when it is not
+// ASCII) and the body as UTF-8 quoted-printable-free 8bit text with CRLF
+// line ends and dot-stuffing left to net/smtp.
+func compose(p ops.Params, from, id string) []byte {
+	var b strings.Builder
+	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
+	header("From", from)
+	var to []string
+	for _, v := range p.Strings("to") {
+		a, _ := mail.ParseAddress(v)
+		to = append(to, a.String())
+	}
+	header("To", strings.Join(to, ", "))
+	if cc := p.Strings("cc"); len(cc) > 0 {
+		var list []string
+		for _, v := range cc {
+			a, _ := mail.ParseAddress(v)
+			list = append(list, a.String())
+		}
+		header("Cc", strings.Join(list, ", "))
+	}
+	header("Subject", mime.QEncoding.Encode("utf-8", p.String("subject")))
+	header("Date", time.Now().Format(time.RFC1123Z))
+	header("Message-ID", id)
+	header("MIME-Version", "1.0")
+	header("Content-Type", "text/plain; charset=utf-8")
+	header("Content-Transfer-Encoding", "8bit")
+	b.WriteString("\r\n")
+	body := strings.ReplaceAll(p.String("body"), "\r\n", "\n")
+	b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
+	if !strings.HasSuffix(body, "\n") {
+		b.WriteString("\r\n")
+	}
+	return []byte(b.String())
+}
+
+func smtpErr(ctx context.Context, err error, what string) error {
+	if ctx.Err() != nil {
+		return ended(ctx, "notify.email: "+what+": timed out")
+	}
+	return ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.email: %s: %v", what, err)
+}

@@ -1,0 +1,280 @@
+// Package notify holds the notification operations: notify.webhook posts a
+// message to Slack, Microsoft Teams or any JSON endpoint, and notify.email
+// sends mail over SMTP. Both connect only where the caller's network policy
+// allows, checked on the resolved address at dial time.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// Register adds notify.webhook and notify.email to r.
+func Register(r *ops.Registry) error {
+	if err := r.Register(WebhookSpec(), &Webhook{}); err != nil {
+		return err
+	}
+	return r.Register(EmailSpec(), &Email{})
+}
+
+// Formats of notify.webhook.
+var formats = []any{"slack", "teams", "json"}
+
+// WebhookSpec describes notify.webhook.
+func WebhookSpec() ops.Spec {
+	return ops.Spec{
+		Name: "notify.webhook",
+		Description: "Post a message to a webhook: a Slack or Microsoft Teams incoming webhook, or any endpoint that takes JSON. " +
+			"The message is text plus optional fields shown as a table (name: value). Fails unless the endpoint answers 2xx. " +
+			"Redirects are not followed: a webhook URL is a secret, and its message is never sent on to another host.",
+		Risk: ops.RiskWrite,
+		Params: []ops.Param{
+			{Name: "url", Type: ops.TypeString, Required: true, MaxLen: 8192, Secret: true, Description: "the webhook URL (http:// or https://); pass it from a secret input"},
+			{Name: "format", Type: ops.TypeString, Default: "json", Enum: formats, Description: "slack (blocks), teams (an Adaptive Card) or json ({text, fields})"},
+			{Name: "text", Type: ops.TypeString, Required: true, MaxLen: 40000, Description: "the message"},
+			{Name: "title", Type: ops.TypeString, MaxLen: 250, Description: "a heading above the message"},
+			{Name: "fields", Type: ops.TypeMap, Description: "extra facts, name to value, shown as a table"},
+			{Name: "link", Type: ops.TypeString, MaxLen: 8192, Description: "a URL shown as a button or link, such as the run's page"},
+			{Name: "timeout", Type: ops.TypeDuration, Default: "30s", Min: ops.Bound(0.001), Max: ops.Bound(600), Description: "limit for the whole request"},
+		},
+		Output: []ops.Field{
+			{Name: "status", Type: "integer", Description: "the HTTP status the endpoint answered"},
+			{Name: "body", Type: "string", Description: "the start of the endpoint's answer (at most 4 KiB)"},
+		},
+	}
+}
+
+// Webhook is the notify.webhook operation. It is safe for concurrent use.
+type Webhook struct{}
+
+var (
+	_ ops.Op             = (*Webhook)(nil)
+	_ ops.ParamValidator = (*Webhook)(nil)
+)
+
+// ValidateParams checks the URLs.
+func (*Webhook) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	for _, name := range []string{"url", "link"} {
+		if !p.Known(name) || p.String(name) == "" {
+			continue
+		}
+		if err := checkURL(p.String(name)); err != nil {
+			errs = append(errs, &ops.ParamError{Param: name, Msg: err.Error()})
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("scheme %q is not supported; use https:// (or http:// for a local receiver)", u.Scheme)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("has no host; write it like https://hooks.example.com/...")
+	}
+	return nil
+}
+
+// Message is what notify.webhook sends, before it is put in a format.
+type Message struct {
+	Title  string
+	Text   string
+	Fields map[string]string
+	Link   string
+}
+
+// Body renders m in format: slack, teams or json.
+func Body(format string, m Message) ([]byte, error) {
+	names := make([]string, 0, len(m.Fields))
+	for k := range m.Fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	switch format {
+	case "slack":
+		type text struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		}
+		var blocks []any
+		if m.Title != "" {
+			blocks = append(blocks, map[string]any{"type": "header", "text": text{"plain_text", cut(m.Title, 150)}})
+		}
+		blocks = append(blocks, map[string]any{"type": "section", "text": text{"mrkdwn", cut(slackEscape(m.Text), 3000)}})
+		if len(names) > 0 {
+			var fs []text
+			for _, k := range names {
+				if len(fs) == 10 { // Slack's limit per section
+					blocks = append(blocks, map[string]any{"type": "section", "fields": fs})
+					fs = nil
+				}
+				fs = append(fs, text{"mrkdwn", cut("*"+slackEscape(k)+"*\n"+slackEscape(m.Fields[k]), 2000)})
+			}
+			blocks = append(blocks, map[string]any{"type": "section", "fields": fs})
+		}
+		if m.Link != "" {
+			blocks = append(blocks, map[string]any{"type": "actions", "elements": []any{
+				map[string]any{"type": "button", "text": text{"plain_text", "Open"}, "url": m.Link},
+			}})
+		}
+		fallback := m.Text
+		if m.Title != "" {
+			fallback = m.Title + ": " + m.Text
+		}
+		return json.Marshal(map[string]any{"text": cut(slackEscape(fallback), 3000), "blocks": blocks})
+	case "teams":
+		var body []any
+		if m.Title != "" {
+			body = append(body, map[string]any{"type": "TextBlock", "text": m.Title, "weight": "Bolder", "size": "Medium", "wrap": true})
+		}
+		body = append(body, map[string]any{"type": "TextBlock", "text": m.Text, "wrap": true})
+		if len(names) > 0 {
+			var facts []any
+			for _, k := range names {
+				facts = append(facts, map[string]string{"title": k, "value": m.Fields[k]})
+			}
+			body = append(body, map[string]any{"type": "FactSet", "facts": facts})
+		}
+		card := map[string]any{
+			"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+			"type":    "AdaptiveCard", "version": "1.4", "body": body,
+		}
+		if m.Link != "" {
+			card["actions"] = []any{map[string]any{"type": "Action.OpenUrl", "title": "Open", "url": m.Link}}
+		}
+		return json.Marshal(map[string]any{"type": "message", "attachments": []any{
+			map[string]any{"contentType": "application/vnd.microsoft.card.adaptive", "content": card},
+		}})
+	case "json":
+		out := map[string]any{"text": m.Text}
+		if m.Title != "" {
+			out["title"] = m.Title
+		}
+		if len(m.Fields) > 0 {
+			out["fields"] = m.Fields
+		}
+		if m.Link != "" {
+			out["link"] = m.Link
+		}
+		return json.Marshal(out)
+	}
+	return nil, fmt.Errorf("unknown format %q", format)
+}
+
+// slackEscape escapes the three characters Slack's mrkdwn treats as
+// control characters, so a value cannot mention @channel or forge links.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// Execute posts the message.
+func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	fields := map[string]string{}
+	for k, v := range p.Map("fields") {
+		switch x := v.(type) {
+		case string:
+			fields[k] = x
+		case nil:
+			fields[k] = ""
+		default:
+			b, _ := json.Marshal(x)
+			fields[k] = string(b)
+		}
+	}
+	body, err := Body(p.String("format"), Message{Title: p.String("title"), Text: p.String("text"), Fields: fields, Link: p.String("link")})
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, p.Duration("timeout"), errTimedOut)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.String("url"), bytes.NewReader(body))
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassValidation, "notify.webhook: %v", maskURL(err.Error(), p.String("url")))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "arsenal-run")
+	dialer := net.Dialer{Timeout: 30 * time.Second}
+	client := &http.Client{
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				return policy.DialContext(ctx, dialer, network, addr)
+			},
+			TLSHandshakeTimeout: 10 * time.Second,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
+	if err != nil {
+		msg := maskURL(err.Error(), p.String("url"))
+		if ctx.Err() != nil {
+			return nil, ended(ctx, "notify.webhook: no answer within "+p.Duration("timeout").String())
+		}
+		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s", msg)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	out := map[string]any{"status": resp.StatusCode, "body": strings.ToValidUTF8(string(answer), "\uFFFD")}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return out, ops.Errorf(ops.ClassExecution, "notify.webhook: the endpoint answered %s: %s", resp.Status, strings.TrimSpace(cut(string(answer), 200)))
+	}
+	return out, nil
+}
+
+// errTimedOut is the cause of an operation's own timeout.
+var errTimedOut = errors.New("timed out")
+
+// ended is the error for a request whose context ended: a timeout when the
+// operation's own timeout ran out, else the cause (the step's timeout or
+// the run's cancellation), which keeps its class.
+func ended(ctx context.Context, what string) error {
+	cause := context.Cause(ctx)
+	if errors.Is(cause, errTimedOut) {
+		return ops.Errorf(ops.ClassTimeout, "%s", what)
+	}
+	return fmt.Errorf("%s: %w", what, cause)
+}
+
+// maskURL hides the webhook URL, which is a credential, in an error text.
+func maskURL(msg, u string) string {
+	if u == "" {
+		return msg
+	}
+	masked := "the webhook URL"
+	if pu, err := url.Parse(u); err == nil && pu.Host != "" {
+		masked = pu.Scheme + "://" + pu.Host + "/***"
+	}
+	return strings.ReplaceAll(msg, u, masked)
+}
