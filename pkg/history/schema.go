@@ -69,6 +69,9 @@ var migrations = []string{
 	CREATE INDEX steps_stats ON steps (started_at, op, duration_ms, status) WHERE call = 1;
 	CREATE INDEX runs_stats ON runs (started_at, playbook, duration_ms, status);
 	CREATE INDEX runs_running ON runs (owner) WHERE status = 'running';`,
+
+	// 3: resource usage of process steps, and the result cache.
+	migrationResourcesAndCache,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

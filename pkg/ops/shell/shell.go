@@ -85,6 +85,7 @@ func Spec() ops.Spec {
 			{Name: "stdout", Type: "string", Description: "standard output, as UTF-8 text with terminal escape sequences removed"},
 			{Name: "stderr", Type: "string", Description: "standard error, likewise"},
 			{Name: "truncated", Type: "bool", Description: "true when stdout or stderr was longer than the limit and its middle was cut"},
+			ops.ResourcesField,
 		},
 	}
 }
@@ -262,6 +263,9 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		"stdout":    res.stdout,
 		"stderr":    res.stderr,
 		"truncated": res.truncated,
+	}
+	if res.resources != nil {
+		out[ops.ResourcesKey] = res.resources.Map()
 	}
 	if err != nil {
 		return out, err
