@@ -36,6 +36,11 @@ type Call struct {
 	Scope any
 	// Decision is the authorization decision, recorded in the report.
 	Decision *report.Decision
+	// Cached is set by a caching middleware that answered the call from
+	// an entry CacheAge old without running the operation; the step (or
+	// item) reports it.
+	Cached   bool
+	CacheAge time.Duration
 
 	run *run
 	env map[string]any // the expression environment, for retry.when/until
@@ -75,6 +80,23 @@ func (c *Call) Inputs() map[string]any {
 	return c.run.inputs
 }
 
+// Value evaluates v in the call's expression environment (inputs, vars,
+// steps, and item and index inside a fan-out), as the step's with: is.
+func (c *Call) Value(v *steps.Value) (any, error) {
+	if c.run == nil {
+		return nil, errors.New("the call does not belong to a run")
+	}
+	return value(c.run.file, v, c.env)
+}
+
+// PlaybookName returns the name of the playbook the call's run runs.
+func (c *Call) PlaybookName() string {
+	if pb := c.Playbook(); pb != nil {
+		return pb.Name
+	}
+	return ""
+}
+
 // Handler runs a call and returns the operation's output.
 type Handler func(ctx context.Context, c *Call) (map[string]any, error)
 
@@ -83,11 +105,14 @@ type Middleware func(next Handler) Handler
 
 // chain composes the call path once per plan: authorization first (never
 // retried), the dry-run gate, then any extra middleware, retry, one attempt with its timeout,
-// the guard that turns panics into errors and abandons operations that
-// ignore cancellation, and the operation itself.
+// any attempt middleware, the guard that turns panics into errors and
+// abandons operations that ignore cancellation, and the operation itself.
 func (e *Engine) chain() Handler {
 	h := Handler(execute)
 	h = guard(e.grace, e.clock)(h)
+	for i := len(e.attemptMW) - 1; i >= 0; i-- {
+		h = e.attemptMW[i](h)
+	}
 	h = attempt(e.clock)(h)
 	h = retry(e.clock)(h)
 	for i := len(e.middleware) - 1; i >= 0; i-- {

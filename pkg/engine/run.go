@@ -177,6 +177,9 @@ type record struct {
 	cutOutputs int
 	cutBytes   int64
 	paramsSHA  string // the parameter digest, once known (see paramsRecord)
+	// cached: the output came from the result cache, an entry cacheAge old.
+	cached   bool
+	cacheAge time.Duration
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs
