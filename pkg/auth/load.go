@@ -69,7 +69,7 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	}
 	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}}
 	versionSeen := false
-	yamlx.Fields(root, "the policy", []string{"version", "roles"}, d, func(key string, k, v *yaml.Node) {
+	yamlx.Fields(root, "the policy", []string{"version", "roles", "cache"}, d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
 			versionSeen = true
@@ -78,6 +78,8 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 			}
 		case "roles":
 			l.roles(v)
+		case "cache":
+			l.cache(v)
 		}
 	})
 	if !versionSeen {

@@ -21,6 +21,7 @@ type Policy struct {
 	File  string // where it was loaded from; "" for the built-in policy
 	Dir   string // grant paths are relative to it
 	Roles map[string]*Role
+	Cache CachePolicy // the write operations steps may cache
 }
 
 // Role is one role of a policy.

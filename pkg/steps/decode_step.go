@@ -11,7 +11,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-var stepKeys = []string{"id", "name", "op", "with", "when", "foreach", "concurrency", "fail_fast", "confirm", "retry", "timeout", "needs", "continue_on_error", "env"}
+var stepKeys = []string{"id", "name", "op", "with", "when", "foreach", "concurrency", "fail_fast", "confirm", "retry", "timeout", "needs", "continue_on_error", "env", "cache"}
 
 var retryKeys = []string{"attempts", "delay", "backoff", "max_delay", "jitter", "when", "until"}
 
@@ -57,7 +57,7 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 
 // stepFields holds the nodes of one step until the op is known.
 type stepNodes struct {
-	with, when, foreach, confirm, name, retry, env *yaml.Node
+	with, when, foreach, confirm, name, retry, env, cache *yaml.Node
 	needsSet                                       bool
 }
 
@@ -97,6 +97,8 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 			sn.retry = v
 		case "env":
 			sn.env = v
+		case "cache":
+			sn.cache = v
 		case "concurrency":
 			s.Concurrency, _ = yamlx.Int(v, "concurrency", 1, MaxConcurrency, l.d)
 		case "fail_fast":
@@ -150,6 +152,9 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	}
 	if sn.retry != nil {
 		l.decodeRetry(sn.retry, s)
+	}
+	if sn.cache != nil {
+		s.Cache = l.decodeCache(sn.cache, s)
 	}
 	l.decodeWith(sn.with, s)
 	return s

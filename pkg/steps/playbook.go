@@ -87,6 +87,7 @@ type Step struct {
 	Needs           []string
 	ContinueOnError bool
 	Env             []*EnvVar
+	Cache           *Cache // nil: not cached
 
 	needPos []Pos // where each need is written
 	fanout  bool
