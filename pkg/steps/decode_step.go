@@ -58,7 +58,7 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 // stepFields holds the nodes of one step until the op is known.
 type stepNodes struct {
 	with, when, foreach, confirm, name, retry, env, cache *yaml.Node
-	needsSet                                       bool
+	needsSet                                              bool
 }
 
 func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
