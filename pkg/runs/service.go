@@ -179,6 +179,9 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if err != nil {
 		return nil, &PrepareError{Field: "roles", Err: err}
 	}
+	if probs := policy.CacheProblems(pb); len(probs) > 0 {
+		return nil, &PrepareError{Field: "playbook", Err: probs}
+	}
 	env := req.Env
 	if env == nil {
 		env = s.cfg.Env
@@ -283,6 +286,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if req.Confirmer != nil && !req.Yes {
 		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
 	}
+	engOpts = append(engOpts, s.cacheOptions(pb, p.policy)...)
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
 	pub := newPublisher(s, stream, p.runID)
 	defer pub.close()
