@@ -76,6 +76,7 @@ func commands() []*command {
 		reportCommand(),
 		historyCommand(),
 		statsCommand(),
+		cacheCommand(),
 		scheduleCommand(),
 		serveCommand(),
 		schemaCommand(),

@@ -163,6 +163,12 @@ func stepCase(r *Report, s *Step) junitCase {
 	if s.Reused {
 		out.WriteString("reused: output taken from the resumed run\n")
 	}
+	if c := cacheNote(s); c != "" {
+		out.WriteString(c + "\n")
+	}
+	if r := resourcesNote(s.Output); r != "" {
+		out.WriteString("resources: " + r + "\n")
+	}
 	if len(s.Items) > 0 {
 		fmt.Fprintf(&out, "items: %s\n", itemSummary(s.Items))
 	}

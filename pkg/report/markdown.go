@@ -72,6 +72,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		if s.Reused {
 			note = strings.TrimPrefix(note+"; reused from the earlier run", "; ")
 		}
+		if c := cacheNote(s); c != "" {
+			note = strings.TrimPrefix(note+"; "+c, "; ")
+		}
 		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), s.Status, stepTime(s), s.Attempts, mdCell(note, mdCellLimit))
 	}
 	b.WriteString("\n")

@@ -46,6 +46,9 @@ func WriteText(w io.Writer, r *Report) error {
 		if len(s.Items) > 0 {
 			note = itemSummary(s.Items) + trimNote(note)
 		}
+		if c := cacheNote(&s); c != "" {
+			note = strings.TrimPrefix(note+"; "+c, "; ")
+		}
 		id := s.ID
 		if s.Section != "steps" && s.Section != "" {
 			id = s.Section + "/" + s.ID
