@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -26,6 +27,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
 )
 
 // Config is what every run of a Service shares.
@@ -51,6 +53,10 @@ type Config struct {
 	// Warn receives problems that do not stop a run (history or a sink
 	// that failed); nil discards them.
 	Warn func(format string, args ...any)
+	// Telemetry traces every run (see pkg/telemetry); nil: off. A run
+	// started under a span (an API request that continued a trace) is its
+	// child.
+	Telemetry *telemetry.Provider
 }
 
 // Service runs requests. It is safe for concurrent use.
@@ -150,6 +156,8 @@ type prepared struct {
 	inputs  map[string]any
 	env     Env
 	res     *resumed
+	// parent is the span the request was made under, if any.
+	parent trace.SpanContext
 }
 
 func (p *prepared) release() {}
@@ -158,7 +166,7 @@ func (p *prepared) release() {}
 // roles exist, the resume report fits, the inputs resolve. A front end
 // that must refuse bad requests synchronously (the API's 400) gets the
 // same errors from Start.
-func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
+func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) {
 	pb := req.Playbook
 	if pb == nil {
 		var err error
@@ -206,7 +214,8 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if err != nil {
 		return nil, &PrepareError{Field: "inputs", Err: err}
 	}
-	return &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res}, nil
+	return &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
+		parent: trace.SpanContextFromContext(ctx)}, nil
 }
 
 // inputs gathers the run's inputs: those of a resumed run (but not its
@@ -245,8 +254,10 @@ func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env)
 // execute runs a prepared request to its end: preflight, history start,
 // the engine, reports, history end, pruning. It never returns a nil report
 // with a nil error.
-func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.Report, error) {
+func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *report.Report, err error) {
 	stream := h.stream
+	ctx, tr := s.startTrace(ctx, p)
+	defer func() { tr.End(ctx, rep) }()
 	req, pb := p.req, p.plan.Playbook()
 	roles := req.Caller.Roles
 	statePath := ""
@@ -280,6 +291,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	}
 
 	engOpts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
+	engOpts = append(engOpts, tr.Options()...) // outermost: a cache hit still has its item span
 	if s.cfg.Audit != nil {
 		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
 	}
@@ -325,7 +337,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 			s.warn("history: %v", err)
 		}
 	}
-	rep, err := plan.Run(ctx, p.inputs, runOpts...)
+	rep, err = plan.Run(ctx, p.inputs, runOpts...)
 	pub.close() // the report's rows replace the live ones: nothing may follow them
 	if err != nil {
 		return nil, err
