@@ -140,7 +140,7 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	call := &ops.Call{RunID: c.RunID, Step: c.Step.ID, Attempt: len(c.Attempts), Log: c.Log, Scope: c.Scope}
 	ctx = context.WithValue(ctx, runKey{}, c.run)
 	if c.run != nil {
-		call.Dir = c.run.p.pb.Dir
+		call.Dir, call.Playbook = c.run.p.pb.Dir, c.run.p.pb.Name
 		call.Secrets = c.run.secrets()
 		call.Environ = c.run.o.environ
 		if w := c.run.outputWriter(c, "stdout"); w != nil {
