@@ -54,6 +54,8 @@ type env struct {
 	stderr      io.Writer
 	getenv      func(string) string
 	newRegistry func() (*ops.Registry, error)
+	// plugins is the --plugins flag of the command being run.
+	plugins string
 }
 
 // command is one subcommand. run receives the arguments after the command's

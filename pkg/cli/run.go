@@ -29,7 +29,8 @@ func runCommand() *command {
     [--report FILE] [--junit FILE] [--markdown FILE] [--html FILE] [--dry-run]
     [--yes] [--resume REPORT [--force]] [--state-dir DIR] [--audit-log FILE]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
-    [--keep-runs N] [--keep-days D] [--quiet]`,
+    [--keep-runs N] [--keep-days D] [--quiet]
+    [--trace-endpoint URL] [--trace-items N] [--plugins DIR]`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
 Nothing runs unless the whole playbook validates and every step is allowed;
 --dry-run executes only read operations, goes on despite denials, marks each
@@ -66,6 +67,7 @@ type runOptions struct {
 	keepRuns   int
 	keepDays   int
 	quiet      bool
+	trace      traceFlags
 }
 
 // multiFlag is a repeatable flag whose values are taken whole: an input's
@@ -99,6 +101,8 @@ func runRun(e *env, args []string) int {
 	fs.IntVar(&o.keepRuns, "keep-runs", 0, "with a state dir: keep the newest `N` runs of each playbook (0 = all)")
 	fs.BoolVar(&o.quiet, "quiet", false, "on a terminal: show one status line, without the steps' output")
 	fs.IntVar(&o.keepDays, "keep-days", 0, "with a state dir: drop runs older than `D` days (0 = never)")
+	o.trace.add(fs.FlagSet)
+	e.addPluginsFlag(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -136,9 +140,9 @@ type runner struct {
 
 func (r *runner) run() int {
 	e, o := r.e, r.o
-	reg, ok := e.registry()
-	if !ok {
-		return ExitFailed
+	reg, code := e.registry()
+	if reg == nil {
+		return code
 	}
 	defer reg.Close()
 	pb, err := steps.Load(r.path, reg)
@@ -169,11 +173,16 @@ func (r *runner) run() int {
 		defer audit.Close()
 	}
 	warn := func(format string, args ...any) { e.errorf(format, args...) }
+	tp, problem, ok := o.trace.provider(e)
+	if !ok {
+		return usageError(e, r.c, "%s", problem)
+	}
+	defer tp.Shutdown(context.Background())
 	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Audit: audit,
-		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn})
+		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Telemetry: tp})
 	if err != nil {
 		e.errorf("%v; the run goes on without it", err)
-		if svc, err = runs.NewService(runs.Config{Registry: reg, Policy: policy, Audit: audit, Warn: warn}); err != nil {
+		if svc, err = runs.NewService(runs.Config{Registry: reg, Policy: policy, Audit: audit, Warn: warn, Telemetry: tp}); err != nil {
 			e.errorf("%v", err)
 			return ExitFailed
 		}
