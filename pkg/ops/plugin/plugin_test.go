@@ -451,3 +451,28 @@ func TestPolicyDenialByRisk(t *testing.T) {
 		}
 	}
 }
+
+// TestExamplePlugin loads the plugin under examples/plugins (the one
+// docs/extending.md walks through) and runs its playbook.
+func TestExamplePlugin(t *testing.T) {
+	python(t)
+	reg := registry(t, filepath.Join("..", "..", "..", "examples", "plugins"), plugin.Options{})
+	p, err := engine.New(reg).Load(filepath.Join("..", "..", "..", "examples", "plugins", "playbooks", "greet.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := p.Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != report.StatusSucceeded || rep.Outputs["greeting"] != "Bonjour, Ada!" {
+		t.Fatalf("run %s, outputs %v, error %+v", rep.Status, rep.Outputs, rep.Steps[0].Error)
+	}
+	rep, err = p.Run(context.Background(), map[string]any{"who": "nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Steps[0]; s.Error == nil || s.Error.Class != "validation" || s.Error.Message != "plugin acme.greet: there is nobody to greet" {
+		t.Errorf("the plugin's error object: %+v", s.Error)
+	}
+}
