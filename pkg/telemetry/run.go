@@ -38,15 +38,22 @@ type Run struct {
 	id   string
 
 	mu    sync.Mutex
-	runs  map[string]trace.Span // run id: the run's span
-	steps map[string]*stepSpan  // run id/step id
-	calls map[string]trace.Span // run id/step[index]: the attempt running now
+	runs  map[string]runSpan // run id
+	steps map[key]*stepSpan  // run id, step id
+	calls map[key]trace.Span // run id, step[index]: the attempt running now
 	ended bool
 }
 
 type stepSpan struct {
 	span  trace.Span
 	items int // a fan-out's item count, from step_started
+}
+
+// runSpan is a run's span and a context holding it, made once, for the
+// steps' spans to start from.
+type runSpan struct {
+	span trace.Span
+	ctx  context.Context
 }
 
 // StartRun starts a run's span: a child of the span in ctx (an API
@@ -64,8 +71,8 @@ func (p *Provider) StartRun(ctx context.Context, info RunInfo) (context.Context,
 		attribute.StringSlice("arsenal.roles", info.Roles),
 		attribute.Bool("arsenal.dry_run", info.DryRun),
 	))
-	r := &Run{p: p, root: span, id: info.RunID, runs: map[string]trace.Span{info.RunID: span},
-		steps: map[string]*stepSpan{}, calls: map[string]trace.Span{}}
+	r := &Run{p: p, root: span, id: info.RunID, runs: map[string]runSpan{info.RunID: {span, trace.ContextWithSpan(context.Background(), span)}},
+		steps: map[key]*stepSpan{}, calls: map[key]trace.Span{}}
 	return ctx, r
 }
 
@@ -110,39 +117,38 @@ func setOutcome(span trace.Span, status string, e *report.Error) {
 	}
 }
 
-func key(runID, step string) string { return runID + "/" + step }
+// key names a step, or a call ("step[index]"), of a run.
+type key struct{ run, step string }
 
 // event turns run and step events into spans. Event texts are masked by
-// the engine already.
+// the engine already. Spans take the wall clock's time of the event.
 func (r *Run) event(ev engine.Event) {
-	ts := trace.WithTimestamp(ev.Time)
 	switch ev.Kind {
 	case engine.EventRunStarted:
 		if ev.RunID == r.id {
 			return
 		}
 		r.mu.Lock()
-		parent := r.calls[key(ev.ParentRunID, ev.ParentStep)]
+		parent := r.calls[key{ev.ParentRunID, ev.ParentStep}]
 		if parent == nil {
-			parent = r.runs[ev.ParentRunID]
+			parent = r.runs[ev.ParentRunID].span
 		}
 		r.mu.Unlock()
 		if parent == nil {
 			parent = r.root
 		}
-		ctx := trace.ContextWithSpan(context.Background(), parent)
-		_, span := r.p.tracer.Start(ctx, "run "+ev.Playbook, ts, trace.WithAttributes(
+		ctx, span := r.p.tracer.Start(trace.ContextWithSpan(context.Background(), parent), "run "+ev.Playbook, trace.WithAttributes(
 			attribute.String("arsenal.run.id", ev.RunID),
 			attribute.String("arsenal.playbook", ev.Playbook),
 			attribute.String("arsenal.parent_run.id", ev.ParentRunID),
 			attribute.String("arsenal.parent_step", ev.ParentStep),
 		))
 		r.mu.Lock()
-		r.runs[ev.RunID] = span
+		r.runs[ev.RunID] = runSpan{span, ctx}
 		r.mu.Unlock()
 	case engine.EventRunFinished:
 		r.mu.Lock()
-		span := r.runs[ev.RunID]
+		span := r.runs[ev.RunID].span
 		delete(r.runs, ev.RunID)
 		root := ev.RunID == r.id
 		if root {
@@ -157,15 +163,14 @@ func (r *Run) event(ev engine.Event) {
 			e = &report.Error{Class: ev.ErrClass, Message: ev.Err}
 		}
 		setOutcome(span, ev.Status, e)
-		span.End(ts)
+		span.End()
 	case engine.EventStepStarted:
 		r.mu.Lock()
 		parent := r.runs[ev.RunID]
 		r.mu.Unlock()
-		if parent == nil {
+		if parent.span == nil {
 			return
 		}
-		ctx := trace.ContextWithSpan(context.Background(), parent)
 		attrs := []attribute.KeyValue{
 			attribute.String("arsenal.step.id", ev.Step),
 			attribute.String("arsenal.op", ev.Op),
@@ -177,14 +182,14 @@ func (r *Run) event(ev engine.Event) {
 		if ev.Items > 0 {
 			attrs = append(attrs, attribute.Int("arsenal.items", ev.Items))
 		}
-		_, span := r.p.tracer.Start(ctx, "step "+ev.Step, ts, trace.WithAttributes(attrs...))
+		_, span := r.p.tracer.Start(parent.ctx, "step "+ev.Step, trace.WithAttributes(attrs...))
 		r.mu.Lock()
-		r.steps[key(ev.RunID, ev.Step)] = &stepSpan{span: span, items: ev.Items}
+		r.steps[key{ev.RunID, ev.Step}] = &stepSpan{span: span, items: ev.Items}
 		r.mu.Unlock()
 	case engine.EventStepFinished:
 		r.mu.Lock()
-		s := r.steps[key(ev.RunID, ev.Step)]
-		delete(r.steps, key(ev.RunID, ev.Step))
+		s := r.steps[key{ev.RunID, ev.Step}]
+		delete(r.steps, key{ev.RunID, ev.Step})
 		r.mu.Unlock()
 		if s == nil {
 			return
@@ -208,7 +213,7 @@ func (r *Run) event(ev engine.Event) {
 				s.span.SetStatus(codes.Error, ev.Err)
 			}
 		}
-		s.span.End(ts)
+		s.span.End()
 	}
 }
 
@@ -236,17 +241,17 @@ func tracedItems(n, limit int) int {
 // marks the context so that nothing below makes spans).
 func (r *Run) callMiddleware(next engine.Handler) engine.Handler {
 	return func(ctx context.Context, c *engine.Call) (map[string]any, error) {
+		if c.Index < 0 {
+			return next(ctx, c) // the attempt's span hangs from the step's
+		}
 		r.mu.Lock()
-		s := r.steps[key(c.RunID, c.Step.ID)]
+		s := r.steps[key{c.RunID, c.Step.ID}]
 		r.mu.Unlock()
 		if s != nil {
 			ctx = trace.ContextWithSpan(ctx, s.span)
-		}
-		if c.Index < 0 {
-			return next(ctx, c)
-		}
-		if s != nil && !sampled(c.Index, s.items, r.p.cfg.ItemSpans) {
-			return next(httptrace.WithoutSpans(ctx), c)
+			if !sampled(c.Index, s.items, r.p.cfg.ItemSpans) {
+				return next(httptrace.WithoutSpans(ctx), c)
+			}
 		}
 		ctx, span := r.p.tracer.Start(ctx, "item "+strconv.Itoa(c.Index), trace.WithAttributes(
 			attribute.String("arsenal.step.id", c.Step.ID),
@@ -290,13 +295,21 @@ func (r *Run) attemptMiddleware(next engine.Handler) engine.Handler {
 			return next(ctx, c)
 		}
 		n := len(c.Attempts) + 1
-		ctx, span := r.p.tracer.Start(ctx, "attempt "+strconv.Itoa(n), trace.WithAttributes(
+		if c.Index < 0 {
+			r.mu.Lock()
+			s := r.steps[key{c.RunID, c.Step.ID}]
+			r.mu.Unlock()
+			if s != nil {
+				ctx = trace.ContextWithSpan(ctx, s.span)
+			}
+		}
+		ctx, span := r.p.tracer.Start(ctx, attemptName(n), trace.WithAttributes(
 			attribute.String("arsenal.step.id", c.Step.ID),
 			attribute.String("arsenal.op", c.Step.Op),
 			attribute.Int("arsenal.attempt", n),
 			attribute.String("arsenal.params", maskedParams(c)),
 		))
-		k := key(c.RunID, callStep(c))
+		k := key{c.RunID, callStep(c)}
 		r.mu.Lock()
 		r.calls[k] = span
 		r.mu.Unlock()
@@ -323,6 +336,16 @@ func (r *Run) attemptMiddleware(next engine.Handler) engine.Handler {
 	}
 }
 
+// attemptName avoids a string allocation for the usual first attempts.
+func attemptName(n int) string {
+	if n <= len(attemptNames) {
+		return attemptNames[n-1]
+	}
+	return "attempt " + strconv.Itoa(n)
+}
+
+var attemptNames = []string{"attempt 1", "attempt 2", "attempt 3", "attempt 4", "attempt 5"}
+
 func callStep(c *engine.Call) string {
 	if c.Index >= 0 {
 		return fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
@@ -333,6 +356,9 @@ func callStep(c *engine.Call) string {
 // maskedParams is the call's params as JSON, with the run's secrets and
 // the values of secret params masked, cut to maxParamsAttr bytes.
 func maskedParams(c *engine.Call) string {
+	if len(c.Params) == 0 {
+		return "{}"
+	}
 	p := make(map[string]any, len(c.Params))
 	for k, v := range c.Params {
 		if sp := c.Entry.Spec.Param(k); sp != nil && sp.Secret {
