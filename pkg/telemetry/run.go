@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -110,11 +109,12 @@ func (r *Run) End(ctx context.Context, rep *report.Report) {
 }
 
 func setOutcome(span trace.Span, status string, e *report.Error) {
-	span.SetAttributes(attribute.String("arsenal.status", status))
-	if e != nil {
-		span.SetAttributes(attribute.String("error.type", e.Class))
-		span.SetStatus(codes.Error, e.Message)
+	if e == nil {
+		span.SetAttributes(attribute.String("arsenal.status", status))
+		return
 	}
+	span.SetAttributes(attribute.String("arsenal.status", status), attribute.String("error.type", e.Class))
+	span.SetStatus(codes.Error, e.Message)
 }
 
 // key names a step, or a call ("step[index]"), of a run.
@@ -194,24 +194,24 @@ func (r *Run) event(ev engine.Event) {
 		if s == nil {
 			return
 		}
-		s.span.SetAttributes(
-			attribute.String("arsenal.status", ev.Status),
-			attribute.Int("arsenal.attempts", ev.Attempts),
-		)
+		// One SetAttributes: each call makes the SDK check for duplicates.
+		attrs := make([]attribute.KeyValue, 0, 8)
+		attrs = append(attrs, attribute.String("arsenal.status", ev.Status), attribute.Int("arsenal.attempts", ev.Attempts))
 		if ev.Reason != "" {
-			s.span.SetAttributes(attribute.String("arsenal.reason", ev.Reason))
+			attrs = append(attrs, attribute.String("arsenal.reason", ev.Reason))
 		}
 		if ev.Cached {
-			s.span.SetAttributes(attribute.Bool("arsenal.cached", true), attribute.Int64("arsenal.cache_age_ms", ev.CacheAgeMS))
+			attrs = append(attrs, attribute.Bool("arsenal.cached", true), attribute.Int64("arsenal.cache_age_ms", ev.CacheAgeMS))
 		}
 		if s.items > 0 {
-			s.span.SetAttributes(attribute.Int("arsenal.items_traced", tracedItems(s.items, r.p.cfg.ItemSpans)))
+			attrs = append(attrs, attribute.Int("arsenal.items_traced", tracedItems(s.items, r.p.cfg.ItemSpans)))
 		}
 		if ev.ErrClass != "" {
-			s.span.SetAttributes(attribute.String("error.type", ev.ErrClass))
-			if ev.Status == string(report.StatusFailed) || ev.Status == string(report.StatusDenied) {
-				s.span.SetStatus(codes.Error, ev.Err)
-			}
+			attrs = append(attrs, attribute.String("error.type", ev.ErrClass))
+		}
+		s.span.SetAttributes(attrs...)
+		if ev.ErrClass != "" && (ev.Status == string(report.StatusFailed) || ev.Status == string(report.StatusDenied)) {
+			s.span.SetStatus(codes.Error, ev.Err)
 		}
 		s.span.End()
 	}
@@ -259,15 +259,17 @@ func (r *Run) callMiddleware(next engine.Handler) engine.Handler {
 		))
 		out, err := next(ctx, c)
 		status := report.StatusSucceeded
+		attrs := make([]attribute.KeyValue, 0, 5)
 		if err != nil {
 			status = statusOf(err)
-			span.SetAttributes(attribute.String("error.type", string(ops.ClassOf(err))))
+			attrs = append(attrs, attribute.String("error.type", string(ops.ClassOf(err))))
 			span.SetStatus(codes.Error, c.MaskString(err.Error()))
 		}
-		span.SetAttributes(attribute.String("arsenal.status", string(status)), attribute.Int("arsenal.attempts", len(c.Attempts)))
+		attrs = append(attrs, attribute.String("arsenal.status", string(status)), attribute.Int("arsenal.attempts", len(c.Attempts)))
 		if c.Cached {
-			span.SetAttributes(attribute.Bool("arsenal.cached", true), attribute.Int64("arsenal.cache_age_ms", c.CacheAge.Milliseconds()))
+			attrs = append(attrs, attribute.Bool("arsenal.cached", true), attribute.Int64("arsenal.cache_age_ms", c.CacheAge.Milliseconds()))
 		}
+		span.SetAttributes(attrs...)
 		span.End()
 		return out, err
 	}
@@ -305,7 +307,6 @@ func (r *Run) attemptMiddleware(next engine.Handler) engine.Handler {
 		}
 		ctx, span := r.p.tracer.Start(ctx, attemptName(n), trace.WithAttributes(
 			attribute.String("arsenal.step.id", c.Step.ID),
-			attribute.String("arsenal.op", c.Step.Op),
 			attribute.Int("arsenal.attempt", n),
 			attribute.String("arsenal.params", maskedParams(c)),
 		))
@@ -313,23 +314,23 @@ func (r *Run) attemptMiddleware(next engine.Handler) engine.Handler {
 		r.mu.Lock()
 		r.calls[k] = span
 		r.mu.Unlock()
-		start := time.Now()
-		out, err := next(httptrace.WithMask(ctx, c.MaskString), c)
+		out, err := next(httptrace.WithMask(ctx, c), c)
 		r.mu.Lock()
 		delete(r.calls, k)
 		r.mu.Unlock()
+		// An in-process op has its wall time, the span's duration; a
+		// process adds what it used. One SetAttributes, as above.
+		var attrs []attribute.KeyValue
 		if err != nil {
-			span.SetAttributes(attribute.String("error.type", string(ops.ClassOf(err))))
+			attrs = append(attrs, attribute.String("error.type", string(ops.ClassOf(err))))
 			span.SetStatus(codes.Error, c.MaskString(err.Error()))
 		}
 		if res, ok := ops.ResourcesOf(out); ok {
-			span.SetAttributes(
-				attribute.Int64("arsenal.cpu_user_ms", res.CPUUserMS),
-				attribute.Int64("arsenal.cpu_sys_ms", res.CPUSysMS),
-				attribute.Int64("arsenal.max_rss_kb", res.MaxRSSKB),
-			)
-		} else {
-			span.SetAttributes(attribute.Int64("arsenal.wall_ms", time.Since(start).Milliseconds()))
+			attrs = append(attrs, attribute.Int64("arsenal.cpu_user_ms", res.CPUUserMS),
+				attribute.Int64("arsenal.cpu_sys_ms", res.CPUSysMS), attribute.Int64("arsenal.max_rss_kb", res.MaxRSSKB))
+		}
+		if len(attrs) > 0 {
+			span.SetAttributes(attrs...)
 		}
 		span.End()
 		return out, err

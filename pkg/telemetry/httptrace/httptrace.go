@@ -24,11 +24,16 @@ var Propagator = propagation.TraceContext{}
 type maskKey struct{}
 type quietKey struct{}
 
+// Masker masks secrets in text; an engine call is one.
+type Masker interface {
+	MaskString(s string) string
+}
+
 // WithMask returns a context whose requests have their URLs and errors
-// passed through mask before they become span attributes, so the run's
+// passed through m before they become span attributes, so the run's
 // secrets stay masked there too.
-func WithMask(ctx context.Context, mask func(string) string) context.Context {
-	return context.WithValue(ctx, maskKey{}, mask)
+func WithMask(ctx context.Context, m Masker) context.Context {
+	return context.WithValue(ctx, maskKey{}, m)
 }
 
 // WithoutSpans returns a context whose requests make no span of their own
@@ -45,8 +50,8 @@ func Quiet(ctx context.Context) bool {
 }
 
 func maskOf(ctx context.Context) func(string) string {
-	if m, ok := ctx.Value(maskKey{}).(func(string) string); ok && m != nil {
-		return m
+	if m, ok := ctx.Value(maskKey{}).(Masker); ok && m != nil {
+		return m.MaskString
 	}
 	return func(s string) string { return s }
 }
