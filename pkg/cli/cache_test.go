@@ -46,6 +46,9 @@ steps:
 	if outs[0] != outs[1] {
 		t.Errorf("the hit answered %q, the run that filled the cache printed %q", outs[1], outs[0])
 	}
+	if r := runMain(t, "run", pb, "--state-dir", state, "--policy", policy, "--log-format", "json"); !strings.Contains(r.stderr, `"cached":"true"`) {
+		t.Errorf("the log line of a hit does not say cached:\n%s", r.stderr)
+	}
 
 	r = runMain(t, "cache", "list", "--json", "--state-dir", state)
 	var list []map[string]any
