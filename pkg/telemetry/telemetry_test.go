@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -563,5 +564,76 @@ func TestConfig(t *testing.T) {
 	r.End(ctx, nil)
 	if err := nilP.Shutdown(context.Background()); !errors.Is(err, nil) {
 		t.Error(err)
+	}
+}
+
+// TestServeContinuesTheTrace: a run started by a request that came with a
+// traceparent (as serve starts them, with the request's context) belongs
+// to the caller's trace, under the server span.
+func TestServeContinuesTheTrace(t *testing.T) {
+	p, exp := memProvider(t, telemetry.Config{})
+	svc, err := runs.NewService(runs.Config{Registry: testRegistry(t), Telemetry: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	mgr := runs.NewManager(svc, runs.Limits{})
+	defer mgr.Shutdown(context.Background())
+	path := writeFile(t, t.TempDir(), "s.yaml", "version: 1\nname: served\nsteps:\n  - {id: a, op: control.noop}\n")
+	srv := httptest.NewServer(p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, err := mgr.Start(r.Context(), runs.Request{Path: path, Caller: runs.Caller{Trigger: runs.TriggerAPI}})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		h.Wait(r.Context())
+		w.WriteHeader(http.StatusAccepted)
+	})))
+	defer srv.Close()
+	const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/playbooks/served/runs?token=x", nil)
+	req.Header.Set("traceparent", "00-"+traceID+"-"+parentID+"-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	p.Flush(context.Background())
+	spans := exp.GetSpans()
+	server := byName(spans, "HTTP POST /api/v1/playbooks/served/runs")
+	run := byName(spans, "run served")
+	if len(server) != 1 || len(run) != 1 {
+		t.Fatalf("spans:\n%s", tree(spans))
+	}
+	if server[0].SpanContext.TraceID().String() != traceID || server[0].Parent.SpanID().String() != parentID {
+		t.Errorf("the server span does not continue the incoming trace: %s under %s", server[0].SpanContext.TraceID(), server[0].Parent.SpanID())
+	}
+	if run[0].Parent.SpanID() != server[0].SpanContext.SpanID() || attr(run[0], "arsenal.trigger") != "api" {
+		t.Errorf("the run span is not the server span's child: parent %s, attributes %v", run[0].Parent.SpanID(), run[0].Attributes)
+	}
+	if attr(server[0], "http.response.status_code") != int64(http.StatusAccepted) || strings.Contains(fmt.Sprint(server[0].Attributes), "token") {
+		t.Errorf("server span attributes: %v", server[0].Attributes)
+	}
+}
+
+func TestWriteResourceMetrics(t *testing.T) {
+	var b strings.Builder
+	err := telemetry.WriteResourceMetrics(&b, []history.OpResources{{Op: "shell.exec", CPUStats: history.CPUStats{Count: 7, P50MS: 210, P95MS: 1500, MaxRSSKB: 204800}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `# HELP arsenal_op_cpu_seconds CPU time (user plus system) of the operation calls that ran a local process.
+# TYPE arsenal_op_cpu_seconds gauge
+arsenal_op_cpu_seconds{op="shell.exec",quantile="0.5"} 0.21
+arsenal_op_cpu_seconds{op="shell.exec",quantile="0.95"} 1.5
+# HELP arsenal_op_process_calls Operation calls that ran a local process and reported its resources.
+# TYPE arsenal_op_process_calls gauge
+arsenal_op_process_calls{op="shell.exec"} 7
+# HELP arsenal_op_max_rss_bytes Largest peak resident set of the operation's processes.
+# TYPE arsenal_op_max_rss_bytes gauge
+arsenal_op_max_rss_bytes{op="shell.exec"} 2.097152e+08
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
 	}
 }
