@@ -70,7 +70,7 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	}
 	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}}
 	versionSeen := false
-	yamlx.Fields(root, "the policy", []string{"version", "roles", "rate"}, d, func(key string, k, v *yaml.Node) {
+	yamlx.Fields(root, "the policy", []string{"version", "roles", "rate", "cache"}, d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
 			versionSeen = true
@@ -81,6 +81,8 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 			l.roles(v)
 		case "rate":
 			l.rate(v)
+		case "cache":
+			l.cache(v)
 		}
 	})
 	if !versionSeen {

@@ -22,7 +22,8 @@ type Policy struct {
 	File  string // where it was loaded from; "" for the built-in policy
 	Dir   string // grant paths are relative to it
 	Roles map[string]*Role
-	Rate  RateLimits // request rates for a server; see rate.go
+	Rate  RateLimits  // request rates for a server; see rate.go
+	Cache CachePolicy // the write operations steps may cache
 }
 
 // Role is one role of a policy.

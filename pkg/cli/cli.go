@@ -57,6 +57,8 @@ type env struct {
 	// newScheduler is where the scheduler plugs into serve; nil in a build
 	// without one (serve then says its schedules do not run).
 	newScheduler NewScheduler
+	// plugins is the --plugins flag of the command being run.
+	plugins string
 }
 
 // command is one subcommand. run receives the arguments after the command's
@@ -79,6 +81,7 @@ func commands() []*command {
 		reportCommand(),
 		historyCommand(),
 		statsCommand(),
+		cacheCommand(),
 		scheduleCommand(),
 		serveCommand(),
 		keysCommand(),

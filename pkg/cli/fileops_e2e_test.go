@@ -56,7 +56,7 @@ steps:
     with: {path: ROOT/app.log, keep: 2, compress: true}
   - id: pack
     op: archive.create
-    needs: [render]
+    needs: [render, clean]
     with: {src: ROOT/cache, dest: ROOT/cache.tar.gz}
   - id: unpack
     op: archive.extract

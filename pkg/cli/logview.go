@@ -98,6 +98,9 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		if ev.Reason != "" {
 			add(str("reason", ev.Reason))
 		}
+		if ev.Cached {
+			add(str("cached", "true"), str("cache_age", fmtDuration(ev.CacheAgeMS)))
+		}
 		if ev.Err != "" {
 			add(str("error", ev.Err))
 		}

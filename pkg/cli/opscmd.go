@@ -91,6 +91,7 @@ func opsSub(name string) *command {
 func runOpsList(e *env, args []string) int {
 	fs := newFlags(e, opsSub("list"))
 	category := fs.String("category", "", "only the operations of category `C`, like process")
+	e.addPluginsFlag(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -98,9 +99,9 @@ func runOpsList(e *env, args []string) int {
 	if len(pos) > 0 {
 		return fs.usageError("unexpected argument %q; to describe an operation use 'ops describe %s'", pos[0], pos[0])
 	}
-	reg, ok := e.registry()
-	if !ok {
-		return ExitFailed
+	reg, code := e.registry()
+	if reg == nil {
+		return code
 	}
 	defer reg.Close()
 	if *category != "" {
@@ -115,6 +116,7 @@ func runOpsList(e *env, args []string) int {
 
 func runOpsSearch(e *env, args []string) int {
 	fs := newFlags(e, opsSub("search"))
+	e.addPluginsFlag(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -123,9 +125,9 @@ func runOpsSearch(e *env, args []string) int {
 	if query == "" {
 		return fs.usageError("give one or more words to search for, like 'ops search process signal'")
 	}
-	reg, ok := e.registry()
-	if !ok {
-		return ExitFailed
+	reg, code := e.registry()
+	if reg == nil {
+		return code
 	}
 	defer reg.Close()
 	hits := reg.Search(query)
@@ -163,6 +165,7 @@ func firstSentence(s string) string {
 
 func runOpsDescribe(e *env, args []string) int {
 	fs := newFlags(e, opsSub("describe"))
+	e.addPluginsFlag(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -170,9 +173,9 @@ func runOpsDescribe(e *env, args []string) int {
 	if len(pos) != 1 {
 		return fs.usageError("give exactly one operation name, like 'ops describe control.sleep'")
 	}
-	reg, ok := e.registry()
-	if !ok {
-		return ExitFailed
+	reg, code := e.registry()
+	if reg == nil {
+		return code
 	}
 	defer reg.Close()
 	en, err := reg.Get(pos[0])

@@ -27,12 +27,17 @@ func newRegistry(opt builtin.Options) (*ops.Registry, error) {
 	return r, nil
 }
 
-// registry builds the registry through the env, so tests can swap it.
-func (e *env) registry() (*ops.Registry, bool) {
+// registry builds the registry through the env, so tests can swap it, and
+// adds the plugins. On failure it returns nil and the exit code.
+func (e *env) registry() (*ops.Registry, int) {
 	r, err := e.newRegistry()
 	if err != nil {
 		e.errorf("cannot set up the operations: %v", err)
-		return nil, false
+		return nil, ExitFailed
 	}
-	return r, true
+	if code := e.loadPlugins(r); code != ExitOK {
+		r.Close()
+		return nil, code
+	}
+	return r, ExitOK
 }

@@ -34,6 +34,7 @@ func runCommand() *command {
     [--state-dir DIR] [--audit-log FILE] [--base-url URL]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
     [--keep-runs N] [--keep-days D] [--quiet]
+    [--trace-endpoint URL] [--trace-items N] [--plugins DIR]
 run PLAYBOOK --list`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
 Nothing runs unless the whole playbook validates and every step is allowed;
@@ -86,6 +87,7 @@ type runOptions struct {
 	from       string
 	only       listFlag
 	baseURL    string
+	trace      traceFlags
 }
 
 // multiFlag is a repeatable flag whose values are taken whole: an input's
@@ -123,6 +125,8 @@ func runRun(e *env, args []string) int {
 	fs.StringVar(&o.from, "from", "", "run `STEP` and the steps that depend on it; the others' outputs come from --resume")
 	fs.Var(&o.only, "only", "run just `STEP` (repeatable, or a comma list); the others' outputs come from --resume")
 	fs.StringVar(&o.baseURL, "base-url", "", "the `URL` runs are found under, for run.url and notifications' links ({run_id} is replaced, else /runs/ID is added)")
+	o.trace.add(fs.FlagSet)
+	e.addPluginsFlag(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -188,9 +192,9 @@ type runner struct {
 
 func (r *runner) run() int {
 	e, o := r.e, r.o
-	reg, ok := e.registry()
-	if !ok {
-		return ExitFailed
+	reg, code := e.registry()
+	if reg == nil {
+		return code
 	}
 	defer reg.Close()
 	if o.inputsFile != "" {
@@ -238,8 +242,13 @@ func (r *runner) run() int {
 		defer audit.Close()
 	}
 	warn := func(format string, args ...any) { e.errorf(format, args...) }
+	tp, problem, ok := o.trace.provider(e)
+	if !ok {
+		return usageError(e, r.c, "%s", problem)
+	}
+	defer tp.Shutdown(context.Background())
 	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Audit: audit,
-		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn})
+		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Telemetry: tp})
 	if err != nil {
 		// The run was asked to be recorded there.
 		if o.stateDir != "" {

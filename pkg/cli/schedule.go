@@ -64,9 +64,9 @@ func runSchedule(e *env, args []string) int {
 	if nextSet && (*next < 1 || *next > maxNext) {
 		return fs.usageError("--next must be between 1 and %d", maxNext)
 	}
-	reg, ok := e.registry()
-	if !ok {
-		return ExitFailed
+	reg, code := e.registry()
+	if code != ExitOK {
+		return code
 	}
 	defer reg.Close()
 	pbs, ok := loadScheduled(e, reg, pos)

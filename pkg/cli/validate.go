@@ -43,6 +43,7 @@ func runValidate(e *env, args []string) int {
 	var roles listFlag
 	fs.Var(&roles, "role", "check authorization for role `R` (repeatable)")
 	policyFile := fs.String("policy", "", "read roles from the policy `FILE`")
+	e.addPluginsFlag(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -50,9 +51,9 @@ func runValidate(e *env, args []string) int {
 	if len(pos) == 0 {
 		return fs.usageError("give at least one playbook, like 'validate playbooks/hello.yaml'")
 	}
-	reg, ok := e.registry()
-	if !ok {
-		return ExitFailed
+	reg, code := e.registry()
+	if reg == nil {
+		return code
 	}
 	defer reg.Close()
 

@@ -39,6 +39,11 @@ type Call struct {
 	// Retry are the retry settings the step started with: its own, with
 	// those written as ${{ }} evaluated; nil means the step's.
 	Retry *steps.Retry
+	// Cached is set by a caching middleware that answered the call from
+	// an entry CacheAge old without running the operation; the step (or
+	// item) reports it.
+	Cached   bool
+	CacheAge time.Duration
 
 	run *run
 	env map[string]any // the expression environment, for retry.when/until
@@ -87,6 +92,23 @@ func (c *Call) Inputs() map[string]any {
 	return c.run.inputs
 }
 
+// Value evaluates v in the call's expression environment (inputs, vars,
+// steps, and item and index inside a fan-out), as the step's with: is.
+func (c *Call) Value(v *steps.Value) (any, error) {
+	if c.run == nil {
+		return nil, errors.New("the call does not belong to a run")
+	}
+	return value(c.run.file, v, c.env)
+}
+
+// PlaybookName returns the name of the playbook the call's run runs.
+func (c *Call) PlaybookName() string {
+	if pb := c.Playbook(); pb != nil {
+		return pb.Name
+	}
+	return ""
+}
+
 // Handler runs a call and returns the operation's output.
 type Handler func(ctx context.Context, c *Call) (map[string]any, error)
 
@@ -95,11 +117,14 @@ type Middleware func(next Handler) Handler
 
 // chain composes the call path once per plan: authorization first (never
 // retried), the dry-run gate, then any extra middleware, retry, one attempt with its timeout,
-// the guard that turns panics into errors and abandons operations that
-// ignore cancellation, and the operation itself.
+// any attempt middleware, the guard that turns panics into errors and
+// abandons operations that ignore cancellation, and the operation itself.
 func (e *Engine) chain() Handler {
 	h := Handler(execute)
 	h = guard(e.grace, e.clock)(h)
+	for i := len(e.attemptMW) - 1; i >= 0; i-- {
+		h = e.attemptMW[i](h)
+	}
 	h = attempt(e.clock)(h)
 	h = retry(e.clock)(h)
 	for i := len(e.middleware) - 1; i >= 0; i-- {
@@ -127,8 +152,7 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	call := &ops.Call{RunID: c.RunID, Step: c.Step.ID, Attempt: len(c.Attempts), Log: c.Log, Scope: c.Scope}
 	ctx = context.WithValue(ctx, runKey{}, c.run)
 	if c.run != nil {
-		call.Dir = c.run.p.pb.Dir
-		call.Playbook = c.run.p.pb.Name
+		call.Dir, call.Playbook = c.run.p.pb.Dir, c.run.p.pb.Name
 		call.Secrets = c.run.secrets()
 		call.Environ = c.run.o.environ
 		if c.Entry.Spec.StreamsOutput {

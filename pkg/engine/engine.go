@@ -38,6 +38,7 @@ type Engine struct {
 	authorizer    Authorizer
 	confirmer     Confirmer
 	middleware    []Middleware
+	attemptMW     []Middleware
 	observer      Observer
 	auditor       Auditor
 }
@@ -89,6 +90,13 @@ func WithConfirmer(c Confirmer) Option { return func(e *Engine) { e.confirmer = 
 // authorization and outside retry.
 func WithMiddleware(m ...Middleware) Option {
 	return func(e *Engine) { e.middleware = append(e.middleware, m...) }
+}
+
+// WithAttemptMiddleware adds wrappers around every try of an operation
+// call: inside retry and the step's timeout, outside the guard that
+// recovers panics. Tracing puts a span around each attempt here.
+func WithAttemptMiddleware(m ...Middleware) Option {
+	return func(e *Engine) { e.attemptMW = append(e.attemptMW, m...) }
 }
 
 // WithAuditor records every executed or denied call.
@@ -217,6 +225,11 @@ type Event struct {
 	Message string `json:"message,omitempty"` // a log line, or a confirm question
 	Answer  string `json:"answer,omitempty"`  // confirm: yes or no
 	By      string `json:"by,omitempty"`      // confirm: who answered
+	// Cached is set on step_finished and item_finished when the output
+	// came from the result cache, CacheAgeMS old, and the operation did
+	// not run.
+	Cached     bool  `json:"cached,omitempty"`
+	CacheAgeMS int64 `json:"cache_age_ms,omitempty"`
 	// Report is the final report, on run_finished.
 	Report *report.Report `json:"report,omitempty"`
 	// Dropped, on a stream's dropped marker, counts the events a slow

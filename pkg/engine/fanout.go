@@ -71,11 +71,15 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			if it.Error != nil {
 				iev.Err, iev.ErrClass = r.red.String(it.Error.Message), it.Error.Class
 			}
+			iev.Cached, iev.CacheAgeMS = it.Cached, it.CacheAgeMS
 			r.emit(iev)
 		}()
 		ienv := withVars(env, steps.EnvItem, list[i], steps.EnvIndex, i)
 		out, c, err := r.call(fctx, n, ienv, i, log)
 		it.Attempts = len(c.Attempts)
+		if c.Cached {
+			it.Cached, it.CacheAgeMS = true, c.CacheAge.Milliseconds()
+		}
 		if i == 0 || c.Decision != nil && !c.Decision.Allowed {
 			r.setDecision(rec, c.Decision)
 		}

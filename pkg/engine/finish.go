@@ -77,6 +77,9 @@ func (r *run) stepReport(n *node) report.Step {
 		Attempts: rec.tries, Error: r.maskErr(rec.err), Abandoned: rec.abandoned,
 		Authorization: r.decision(n), Reused: rec.reused, Rescued: rec.rescued, RescueOf: rescueOf(n.step),
 	}
+	if rec.cached {
+		s.Cached, s.CacheAgeMS = true, rec.cacheAge.Milliseconds()
+	}
 	if r.resumable {
 		s.Definition = r.p.fingerprint(n)
 		s.ParamsSHA256 = r.paramsRecord(n)

@@ -152,6 +152,9 @@ func stepReads(s *steps.Step) []string {
 	for _, ev := range s.Env {
 		value(ev.Value)
 	}
+	if s.Cache != nil {
+		value(s.Cache.Key)
+	}
 	return ids
 }
 

@@ -204,6 +204,9 @@ type record struct {
 	// settings are the step's retry and repeat settings, computed when it
 	// starts.
 	settings *settings
+	// cached: the output came from the result cache, an entry cacheAge old.
+	cached   bool
+	cacheAge time.Duration
 }
 
 // Run executes the plan with the given inputs (typed data; see ParseInputs

@@ -73,6 +73,7 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 	}
 	out, c, err := r.call(ctx, n, env, -1, log)
 	rec.attempts, rec.tries, rec.abandoned, rec.decision = c.Attempts, len(c.Attempts), c.Abandoned, c.Decision
+	rec.cached, rec.cacheAge = c.Cached, c.CacheAge
 	if errors.Is(err, errDryRun) {
 		rec.status, rec.reason, rec.dryRun = report.StatusSkipped, dryRunReason(c), true
 		return
@@ -120,6 +121,9 @@ func (r *run) stepFinished(n *node) {
 		Status: string(rec.status), Reason: r.red.String(rec.reason), Attempts: rec.tries, DurationMS: rec.dur.Milliseconds(), Items: len(rec.items)}
 	if rec.err != nil {
 		ev.Err, ev.ErrClass = r.errMsg(rec.err), rec.err.Class
+	}
+	if rec.cached {
+		ev.Cached, ev.CacheAgeMS = true, rec.cacheAge.Milliseconds()
 	}
 	r.emit(ev)
 }

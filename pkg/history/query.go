@@ -140,6 +140,9 @@ type OpStats struct {
 	P50MS     int64   `json:"p50_ms"`
 	P95MS     int64   `json:"p95_ms"`
 	P99MS     int64   `json:"p99_ms"`
+	// CPU is the CPU time (user plus system) of the calls that ran a
+	// local process and reported it; nil when none did.
+	CPU *CPUStats `json:"cpu,omitempty"`
 }
 
 // PlaybookStats summarises the finished runs of one playbook: Errors counts
@@ -190,6 +193,9 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]OpStats, []Playbo
 	ops := make([]OpStats, len(byOp))
 	for i, g := range byOp {
 		ops[i] = OpStats{Op: g.name, Count: g.count, Errors: g.errors, ErrorRate: g.rate(), P50MS: g.p(50), P95MS: g.p(95), P99MS: g.p(99)}
+	}
+	if err := addResources(ctx, tx, ms(since), ops); err != nil {
+		return nil, nil, err
 	}
 	pbs := make([]PlaybookStats, len(byPlaybook))
 	for i, g := range byPlaybook {

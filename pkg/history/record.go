@@ -113,11 +113,12 @@ func stepArgs(runID string, res StepResult) []any {
 			call = 1
 		}
 	}
-	return []any{runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call}
+	return []any{runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call, nil, nil, nil}
 }
 
-const insertStep = `INSERT INTO steps (run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, call)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertStep = `INSERT INTO steps (run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, call,
+		cpu_user_ms, cpu_sys_ms, max_rss_kb)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // RecordFinish records the end of a run from its report, in one
 // transaction: it writes the run row (inserting it when RecordStart was not
@@ -249,13 +250,14 @@ func stepRows(r *report.Report) [][]any {
 			if a.Error != nil {
 				st = attemptStatus(a.Error.Class)
 			}
-			rows = append(rows, []any{r.RunID, s.ID, section(s), "attempt", item, a.Attempt, s.Op, string(st), class(a.Error), ms(a.StartedAt), a.DurationMS, 1})
+			rows = append(rows, []any{r.RunID, s.ID, section(s), "attempt", item, a.Attempt, s.Op, string(st), class(a.Error), ms(a.StartedAt), a.DurationMS, 1, nil, nil, nil})
 		}
 	}
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		call := boolInt(s.StartedAt != nil && s.Attempts > 0 && !s.Reused && len(s.Items) == 0 && len(s.AttemptLog) == 0)
-		rows = append(rows, []any{r.RunID, s.ID, section(s), "step", nil, s.Attempts, s.Op, string(s.Status), class(s.Error), startOf(s.StartedAt), s.DurationMS, call})
+		rows = append(rows, append([]any{r.RunID, s.ID, section(s), "step", nil, s.Attempts, s.Op, string(s.Status), class(s.Error), startOf(s.StartedAt), s.DurationMS, call},
+			resourceArgs(s.Output, s.Cached || s.Reused)...))
 		if s.Reused {
 			continue
 		}
@@ -266,7 +268,8 @@ func stepRows(r *report.Report) [][]any {
 		for j := range s.Items {
 			it := &s.Items[j]
 			call := boolInt(it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
-			rows = append(rows, []any{r.RunID, s.ID, section(s), "item", it.Index, it.Attempts, s.Op, string(it.Status), class(it.Error), startOf(it.StartedAt), it.DurationMS, call})
+			rows = append(rows, append([]any{r.RunID, s.ID, section(s), "item", it.Index, it.Attempts, s.Op, string(it.Status), class(it.Error), startOf(it.StartedAt), it.DurationMS, call},
+				resourceArgs(it.Output, it.Cached)...))
 			attempts(s, it.Index, it.AttemptLog)
 		}
 	}

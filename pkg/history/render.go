@@ -65,9 +65,9 @@ func WriteStats(w io.Writer, ops []OpStats, playbooks []PlaybookStats, asJSON bo
 	if len(ops) == 0 {
 		fmt.Fprintln(&b, "no operation calls recorded in this period")
 	} else {
-		fmt.Fprintln(tw, "OPERATION\tCALLS\tERRORS\tERROR RATE\tP50\tP95\tP99")
+		fmt.Fprintln(tw, "OPERATION\tCALLS\tERRORS\tERROR RATE\tP50\tP95\tP99\tCPU P50\tCPU P95\tMAX RSS")
 		for _, o := range ops {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(o.Op, 80), o.Count, o.Errors, percent(o.ErrorRate), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS))
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", oneLine(o.Op, 80), o.Count, o.Errors, percent(o.ErrorRate), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS), cpuColumns(o.CPU))
 		}
 		tw.Flush()
 	}
@@ -119,4 +119,13 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// cpuColumns are the CPU p50, p95 and peak memory of an operation, or
+// dashes for one that ran no local process.
+func cpuColumns(c *CPUStats) string {
+	if c == nil {
+		return "-\t-\t-"
+	}
+	return fmt.Sprintf("%s\t%s\t%.1f MiB", report.FormatMS(c.P50MS), report.FormatMS(c.P95MS), float64(c.MaxRSSKB)/1024)
 }

@@ -66,16 +66,16 @@ func TestWriteRuns(t *testing.T) {
 func TestWriteStats(t *testing.T) {
 	ops := []OpStats{
 		{Op: "http.request", Count: 120, Errors: 3, ErrorRate: 0.025, P50MS: 120, P95MS: 1200, P99MS: 2000},
-		{Op: "shell.exec", Count: 7, P50MS: 15, P95MS: 40, P99MS: 40},
+		{Op: "shell.exec", Count: 7, P50MS: 15, P95MS: 40, P99MS: 40, CPU: &CPUStats{Count: 7, P50MS: 12, P95MS: 1500, MaxRSSKB: 204800}},
 	}
 	pbs := []PlaybookStats{{Playbook: "deploy", Count: 4, Errors: 1, ErrorRate: 0.25, P50MS: 9870, P95MS: 61000, P99MS: 61000}}
 	var b bytes.Buffer
 	if err := WriteStats(&b, ops, pbs, false); err != nil {
 		t.Fatal(err)
 	}
-	want := `OPERATION     CALLS  ERRORS  ERROR RATE  P50    P95   P99
-http.request  120    3       2.5%        120ms  1.2s  2.0s
-shell.exec    7      0       0.0%        15ms   40ms  40ms
+	want := `OPERATION     CALLS  ERRORS  ERROR RATE  P50    P95   P99   CPU P50  CPU P95  MAX RSS
+http.request  120    3       2.5%        120ms  1.2s  2.0s  -        -        -
+shell.exec    7      0       0.0%        15ms   40ms  40ms  12ms     1.5s     200.0 MiB
 
 PLAYBOOK  RUNS  FAILED  ERROR RATE  P50   P95   P99
 deploy    4     1       25.0%       9.9s  1m1s  1m1s

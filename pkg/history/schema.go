@@ -104,6 +104,9 @@ var migrations = []string{
 
 	// 5: concurrency groups (concurrency.go).
 	migrationConcurrency,
+
+	// 6: resource usage of process steps, and the result cache.
+	migrationResourcesAndCache,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

@@ -11,9 +11,8 @@ import (
 // Call is what an operation may know about the step that runs it. The engine
 // puts it in the context; operations read it with CallFrom.
 type Call struct {
-	RunID string
-	// Playbook is the name of the playbook the step belongs to.
-	Playbook string
+	RunID    string
+	Playbook string // the name of the playbook the step belongs to
 	Step     string // the step id; with a fan-out, "id[index]"
 	Attempt  int
 	// Log is the step's logger; it carries run_id, step and op and masks

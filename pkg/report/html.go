@@ -52,6 +52,8 @@ type htmlStep struct {
 	Items         []htmlItem
 	MoreItems     int
 	ItemSummary   string
+	CacheNote     string
+	Resources     string
 }
 
 type htmlItem struct {
@@ -81,6 +83,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		hs := htmlStep{
 			Step: s, Label: stepLabel(s), Anchor: stepAnchor(s), Open: failedLike(s.Status),
 			OutputText: excerpt(outputText(s.Output), htmlOutputLimit),
+			CacheNote:  cacheNote(s), Resources: resourcesNote(s.Output),
 		}
 		if s.Error != nil {
 			hs.ErrorText = excerpt(s.Error.Message, htmlOutputLimit)

@@ -166,6 +166,12 @@ func stepCase(r *Report, s *Step) junitCase {
 	if s.Rescued {
 		out.WriteString("rescued: it failed, and its rescue steps recovered the run\n")
 	}
+	if c := cacheNote(s); c != "" {
+		out.WriteString(c + "\n")
+	}
+	if r := resourcesNote(s.Output); r != "" {
+		out.WriteString("resources: " + r + "\n")
+	}
 	if len(s.Items) > 0 {
 		fmt.Fprintf(&out, "items: %s\n", itemSummary(s.Items))
 	}

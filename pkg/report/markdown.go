@@ -74,6 +74,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			note = strings.TrimPrefix(note+"; reused from the earlier run", "; ")
 		}
 		note = rescuedNote(s, note)
+		if c := cacheNote(s); c != "" {
+			note = strings.TrimPrefix(note+"; "+c, "; ")
+		}
 		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdCell(note, mdCellLimit))
 	}
 	b.WriteString("\n")

@@ -96,6 +96,11 @@ type Step struct {
 	// Reused is set on a resumed run for a step whose recorded output was
 	// taken from the earlier run instead of executing it again.
 	Reused bool `json:"reused,omitempty"`
+	// Cached is set when the step's output came from the result cache
+	// (the step's cache: setting) instead of running the operation;
+	// CacheAgeMS is how old the entry was.
+	Cached     bool  `json:"cached,omitempty"`
+	CacheAgeMS int64 `json:"cache_age_ms,omitempty"`
 	// Definition is a hash of the step's definition; resuming compares it
 	// to decide whether a recorded output still stands for the step.
 	Definition string `json:"definition,omitempty"`
@@ -156,6 +161,9 @@ type Item struct {
 	AttemptLog []Attempt  `json:"attempt_log,omitempty"`
 	Output     any        `json:"output,omitempty"`
 	Error      *Error     `json:"error,omitempty"`
+	// Cached and CacheAgeMS: as for a Step, per item.
+	Cached     bool  `json:"cached,omitempty"`
+	CacheAgeMS int64 `json:"cache_age_ms,omitempty"`
 }
 
 // Error is a failure with its class.

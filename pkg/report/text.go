@@ -52,6 +52,9 @@ func WriteText(w io.Writer, r *Report) error {
 			note = itemSummary(s.Items) + trimNote(note)
 		}
 		note = rescuedNote(&s, note)
+		if c := cacheNote(&s); c != "" {
+			note = strings.TrimPrefix(note+"; "+c, "; ")
+		}
 		id := stepLabel(&s)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), FormatMS(s.DurationMS), s.Attempts, clip(cell(note), 100))
 	}

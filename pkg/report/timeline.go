@@ -111,6 +111,9 @@ func newTimeline(r *Report) timeline {
 		if e := errText(s.Error); e != "" {
 			title += "\n" + clip(plainText(e), 200)
 		}
+		if c := cacheNote(s); c != "" {
+			title += "\n" + c
+		}
 		end := tlLabelW + 4
 		if s.StartedAt == nil {
 			row.Bar = tlRect{X: px(tlLabelW), Y: px(y), W: px(4), H: px(tlBarH), Status: s.Status, Title: title}

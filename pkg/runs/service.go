@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -26,6 +27,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
 )
 
 // Config is what every run of a Service shares.
@@ -56,6 +58,10 @@ type Config struct {
 	// directory. Processes that share it (or the state dir) keep runs of
 	// one group apart.
 	LockDir string
+	// Telemetry traces every run (see pkg/telemetry); nil: off. A run
+	// started under a span (an API request that continued a trace) is its
+	// child.
+	Telemetry *telemetry.Provider
 }
 
 // Service runs requests. It is safe for concurrent use.
@@ -179,6 +185,10 @@ type prepared struct {
 	// group is the run's concurrency group, "" when it has none (or is a
 	// dry run, which changes nothing and waits for no one).
 	group string
+	// parent is the span the request was made under, if any.
+	parent trace.SpanContext
+	// engOpts are the engine's options for this run.
+	engOpts []engine.Option
 }
 
 func (p *prepared) release() {}
@@ -187,7 +197,7 @@ func (p *prepared) release() {}
 // roles exist, the resume report fits, the inputs resolve. A front end
 // that must refuse bad requests synchronously (the API's 400) gets the
 // same errors from Start.
-func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
+func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) {
 	pb := req.Playbook
 	if pb == nil {
 		var err error
@@ -208,6 +218,9 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if err != nil {
 		return nil, &PrepareError{Field: "roles", Err: err}
 	}
+	if probs := policy.CacheProblems(pb); len(probs) > 0 {
+		return nil, &PrepareError{Field: "playbook", Err: probs}
+	}
 	env := req.Env
 	if env == nil {
 		env = s.cfg.Env
@@ -219,6 +232,7 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if req.Confirmer != nil && !req.Yes {
 		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
 	}
+	engOpts = append(engOpts, s.cacheOptions(pb, policy)...)
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
 	// The playbook's env files join the environment here, so that inputs
 	// with env: or from_env: read them too.
@@ -254,7 +268,8 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if err != nil {
 		return nil, &PrepareError{Field: "inputs", Err: err}
 	}
-	p := &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res}
+	p := &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
+		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx)}
 	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry); err != nil {
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 	}
@@ -327,12 +342,19 @@ func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env)
 // execute runs a prepared request to its end: preflight, history start,
 // the engine, reports, history end, pruning. It never returns a nil report
 // with a nil error.
-func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.Report, error) {
+func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *report.Report, err error) {
 	stream := h.stream
+	ctx, tr := s.startTrace(ctx, p)
+	defer func() { tr.End(ctx, rep) }()
 	req, pb := p.req, p.plan.Playbook()
 	roles := req.Caller.Roles
 	decisions, subject := p.decisions, p.subject
 	plan := p.plan
+	if opts := tr.Options(); len(opts) > 0 {
+		// Tracing wraps the chain outermost, so a cache hit still has its
+		// item span: the plan is made again with its middleware.
+		plan = engine.New(s.cfg.Registry, append(opts, p.engOpts...)...).Plan(pb)
+	}
 	pub := newPublisher(s, stream, p.runID, !req.oneShot)
 	pub.live = h.live
 	defer pub.close()
@@ -383,7 +405,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 			s.warn("history: %v", err)
 		}
 	}
-	rep, err := plan.Run(ctx, p.inputs, runOpts...)
+	rep, err = plan.Run(ctx, p.inputs, runOpts...)
 	pub.close() // the report's rows replace the live ones: nothing may follow them
 	if err != nil {
 		return nil, err

@@ -11,7 +11,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-var stepKeys = []string{"id", "name", "op", "with", "when", "foreach", "concurrency", "fail_fast", "confirm", "retry", "repeat", "timeout", "needs", "continue_on_error", "env", "rescue"}
+var stepKeys = []string{"id", "name", "op", "with", "when", "foreach", "concurrency", "fail_fast", "confirm", "retry", "repeat", "timeout", "needs", "continue_on_error", "env", "rescue", "cache"}
 
 var retryKeys = []string{"attempts", "delay", "backoff", "max_delay", "jitter", "when", "until"}
 
@@ -57,9 +57,9 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 
 // stepFields holds the nodes of one step until the op is known.
 type stepNodes struct {
-	with, when, foreach, confirm, name, retry, repeat, env, rescue *yaml.Node
-	rescueKey                                                      *yaml.Node
-	needsSet                                                       bool
+	with, when, foreach, confirm, name, retry, repeat, env, rescue, cache *yaml.Node
+	rescueKey                                                             *yaml.Node
+	needsSet                                                              bool
 }
 
 func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
@@ -102,6 +102,8 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 			sn.rescue, sn.rescueKey = v, k
 		case "env":
 			sn.env = v
+		case "cache":
+			sn.cache = v
 		case "concurrency":
 			s.Concurrency, _ = yamlx.Int(v, "concurrency", 1, MaxConcurrency, l.d)
 		case "fail_fast":
@@ -162,6 +164,9 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	}
 	if sn.repeat != nil {
 		l.decodeRepeat(sn.repeat, s)
+	}
+	if sn.cache != nil {
+		s.Cache = l.decodeCache(sn.cache, s)
 	}
 	l.decodeWith(sn.with, s)
 	if sn.rescue != nil {

@@ -144,6 +144,8 @@ type Step struct {
 	// NotifyOn are the outcomes a notify step is sent on: success,
 	// failure, cancelled.
 	NotifyOn []string
+	// Cache, when set, answers the step from the result cache.
+	Cache *Cache // nil: not cached
 
 	needPos []Pos // where each need is written
 	fanout  bool

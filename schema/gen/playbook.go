@@ -422,6 +422,16 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 			"needs":             obj{"type": "array", "uniqueItems": true, "items": obj{"type": "string", "pattern": f.IDPattern}, "description": "the steps this one waits for; default the step before, [] to start at once"},
 			"continue_on_error": obj{"type": "boolean", "default": false},
 			"env":               obj{"$ref": "#/$defs/env"},
+			"cache": obj{
+				"description":          "answer from the state dir's result cache while an entry is younger than ttl; only read operations, unless the policy allows the op",
+				"type":                 "object",
+				"required":             []string{"ttl"},
+				"additionalProperties": false,
+				"properties": obj{
+					"ttl": obj{"$ref": "#/$defs/duration", "description": "how long an entry stays fresh"},
+					"key": obj{"type": "string", "description": "the entry's key instead of the op and its resolved parameters; may use ${{ }}"},
+				},
+			},
 		},
 		"allOf": rules,
 	}

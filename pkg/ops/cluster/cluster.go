@@ -23,6 +23,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
+	"github.com/arsenal-run/arsenal-run/pkg/telemetry/httptrace"
 )
 
 // Prober probes nodes. It keeps one HTTP connection pool, shared by
@@ -144,7 +145,7 @@ type result struct {
 func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time.Duration, keepBody bool) ([]result, error) {
 	tr, done := p.transport(ctx)
 	defer done()
-	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: httptrace.Transport(tr), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	results := make([]result, len(nodes))
 	denied := make([]error, len(nodes))
 	wp := pool.New().WithMaxGoroutines(n)

@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
+	"github.com/arsenal-run/arsenal-run/pkg/telemetry/httptrace"
 )
 
 // Execute sends the request and reads the response.
@@ -65,7 +66,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 
 	tr, done := op.transportFor(ctx, p.Bool("insecure_skip_verify"))
 	defer done()
-	client := &http.Client{Transport: tr, CheckRedirect: checkRedirect(p.Int("follow_redirects"), userHeaders)}
+	client := &http.Client{Transport: httptrace.Transport(tr), CheckRedirect: checkRedirect(p.Int("follow_redirects"), userHeaders)}
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {

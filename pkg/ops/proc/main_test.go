@@ -27,6 +27,22 @@ func TestMain(m *testing.M) {
 	case "exit3":
 		fmt.Fprintln(os.Stderr, "failing on purpose")
 		os.Exit(3)
+	case "hog":
+		// Hold 110 MiB and burn 200 ms of CPU by this process's own clock.
+		b := make([]byte, 110<<20)
+		for i := range b {
+			b[i] = byte(i)
+		}
+		for {
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil || time.Duration(ru.Utime.Nano()) >= 200*time.Millisecond {
+				break
+			}
+			for i := 0; i < len(b); i += 4096 {
+				b[i]++
+			}
+		}
+		os.Exit(int(b[0]) & 0)
 	}
 	goleak.VerifyTestMain(m)
 }

@@ -42,11 +42,15 @@ func childMap(c ChildInfo) map[string]any {
 	if c.Error != "" {
 		errMsg = c.Error
 	}
-	return map[string]any{
+	m := map[string]any{
 		"pid": c.PID, "name": c.Name, "status": c.Status, "restarts": c.Restarts,
 		"started_at": formatTime(c.StartedAt), "command": strings.Join(c.Command, " "),
 		"restart": string(c.Restart), "exit_code": code, "error": errMsg,
 	}
+	if c.Resources != nil {
+		m[ops.ResourcesKey] = c.Resources.Map()
+	}
+	return m
 }
 
 // ChildrenOp is the supervisor.children operation.
@@ -68,7 +72,7 @@ func childrenSpec() ops.Spec {
 			{Name: "pid", Type: ops.TypeInteger, Min: ops.Bound(1), Description: "list this process's descendants instead"},
 		},
 		Output: []ops.Field{
-			{Name: "children", Type: "list", Description: "[{pid, name, status, restarts, started_at, command, ...}]; status is running, backoff, exited, failed, gave_up or stopped for a group, the OS state for a tree"},
+			{Name: "children", Type: "list", Description: "[{pid, name, status, restarts, started_at, command, ...}]; status is running, backoff, exited, failed, gave_up or stopped for a group, the OS state for a tree; a group's process that has exited has resources {cpu_user_ms, cpu_sys_ms, max_rss_kb, signal} from its rusage"},
 		},
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
 )
 
 // Restart is a restart policy for a supervised process.
@@ -56,6 +59,9 @@ type ChildInfo struct {
 	Restarts  int
 	StartedAt time.Time
 	ExitCode  *int // of the last exit; 128+N when killed by signal N
+	// Resources is what the process used, from the rusage of its last
+	// exit; nil while it runs or when it was reaped elsewhere.
+	Resources *ops.Resources
 	Error     string
 }
 
@@ -102,6 +108,7 @@ type child struct {
 	restarts  int
 	failures  int // consecutive automatic restarts, for the backoff
 	exitCode  *int
+	resources *ops.Resources
 	lastErr   string
 	reply     chan restartResult // a manual restart waits here
 	stopping  bool
@@ -208,7 +215,7 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 	defer s.wg.Done()
 	defer close(done)
 	for {
-		ws, ok := c.w.wait(s.ctx)
+		ws, ru, ok := c.w.wait(s.ctx)
 		s.mu.Lock()
 		c.w.close()
 		c.w = nil
@@ -218,7 +225,7 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 			return
 		}
 		delete(s.running, c.pid)
-		c.exited(ws, s.opt.MaxBackoff)
+		c.exited(ws, ru, s.opt.MaxBackoff)
 		for {
 			delay, again := s.nextLocked(c)
 			if !again {
@@ -259,10 +266,18 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 }
 
 // exited records the end of the process.
-func (c *child) exited(ws syscall.WaitStatus, stable time.Duration) {
+func (c *child) exited(ws syscall.WaitStatus, ru *syscall.Rusage, stable time.Duration) {
 	code := ws.ExitStatus()
+	c.resources = nil
+	if ru != nil {
+		r := procres.FromRusage(ru)
+		c.resources = &r
+	}
 	if ws.Signaled() {
 		code = 128 + int(ws.Signal())
+		if c.resources != nil {
+			c.resources.Signal = procres.SignalName(ws.Signal())
+		}
 	}
 	c.exitCode = &code
 	c.status = "exited"
@@ -355,6 +370,10 @@ func (c *child) info() ChildInfo {
 	if c.exitCode != nil {
 		code := *c.exitCode
 		ci.ExitCode = &code
+	}
+	if c.resources != nil && c.w == nil {
+		r := *c.resources
+		ci.Resources = &r
 	}
 	return ci
 }

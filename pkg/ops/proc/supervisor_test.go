@@ -221,3 +221,28 @@ func TestOwnedSupervisorClosesWithTheRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStartedProcessResources: once a process started by process.start has
+// exited and the supervisor has waited for it, supervisor.children reports
+// what it used, from its rusage.
+func TestStartedProcessResources(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	if _, err := r.Execute(context.Background(), "process.start", with(helper(t, "hog", marker(t)), "supervisor", "jobs")); err != nil {
+		t.Fatal(err)
+	}
+	if c := children(t, r, "jobs")[0]; c["status"] == "running" && c[ops.ResourcesKey] != nil {
+		t.Errorf("a running process reports resources: %v", c)
+	}
+	var c map[string]any
+	eventually(t, "the process ends", func() bool {
+		c = children(t, r, "jobs")[0]
+		return c["status"] == "exited"
+	})
+	res, ok := ops.ResourcesOf(c)
+	if !ok {
+		t.Fatalf("no resources in %v", c)
+	}
+	if res.CPUUserMS < 150 || res.MaxRSSKB < 100_000 {
+		t.Errorf("resources %+v; want cpu_user_ms >= 150 and max_rss_kb >= 100000", res)
+	}
+}

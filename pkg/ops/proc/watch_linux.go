@@ -32,9 +32,10 @@ func newWatcher(pid int) (*watcher, error) {
 	return &watcher{pid: pid, f: os.NewFile(uintptr(fd), fmt.Sprintf("pidfd-%d", pid))}, nil
 }
 
-// wait blocks until the process exits, reaps it and returns its status; it
-// returns ok false when ctx ends first, leaving the process alone.
-func (w *watcher) wait(ctx context.Context) (ws syscall.WaitStatus, ok bool) {
+// wait blocks until the process exits, reaps it and returns its status
+// and resource usage (nil when it was reaped elsewhere); it returns ok
+// false when ctx ends first, leaving the process alone.
+func (w *watcher) wait(ctx context.Context) (ws syscall.WaitStatus, ru *syscall.Rusage, ok bool) {
 	if w.f == nil {
 		return w.poll(ctx)
 	}
@@ -42,39 +43,47 @@ func (w *watcher) wait(ctx context.Context) (ws syscall.WaitStatus, ok bool) {
 	if err != nil {
 		return w.poll(ctx)
 	}
+	var usage syscall.Rusage
 	stop := context.AfterFunc(ctx, func() { _ = w.f.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 	var reaped bool
 	err = rc.Read(func(uintptr) bool {
-		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, nil)
+		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, &usage)
 		switch {
 		case errors.Is(err, syscall.EINTR):
 			return false
-		case pid == w.pid, errors.Is(err, syscall.ECHILD):
-			reaped = true // ECHILD: reaped elsewhere; the status is unknown
+		case pid == w.pid:
+			reaped, ru = true, &usage
+			return true
+		case errors.Is(err, syscall.ECHILD):
+			reaped = true // reaped elsewhere; the status is unknown
 			return true
 		}
 		return false
 	})
 	if err != nil && !reaped {
-		return ws, false
+		return ws, nil, false
 	}
-	return ws, true
+	return ws, ru, true
 }
 
 // poll is the fallback when the pidfd cannot be polled.
-func (w *watcher) poll(ctx context.Context) (syscall.WaitStatus, bool) {
+func (w *watcher) poll(ctx context.Context) (syscall.WaitStatus, *syscall.Rusage, bool) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, nil)
-		if pid == w.pid || errors.Is(err, syscall.ECHILD) {
-			return ws, true
+		var ru syscall.Rusage
+		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, &ru)
+		if pid == w.pid {
+			return ws, &ru, true
+		}
+		if errors.Is(err, syscall.ECHILD) {
+			return ws, nil, true
 		}
 		select {
 		case <-ctx.Done():
-			return ws, false
+			return ws, nil, false
 		case <-t.C:
 		}
 	}

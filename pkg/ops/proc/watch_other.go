@@ -14,18 +14,22 @@ type watcher struct{ pid int }
 
 func newWatcher(pid int) (*watcher, error) { return &watcher{pid: pid}, nil }
 
-func (w *watcher) wait(ctx context.Context) (syscall.WaitStatus, bool) {
+func (w *watcher) wait(ctx context.Context) (syscall.WaitStatus, *syscall.Rusage, bool) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, nil)
-		if pid == w.pid || errors.Is(err, syscall.ECHILD) {
-			return ws, true
+		var ru syscall.Rusage
+		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, &ru)
+		if pid == w.pid {
+			return ws, &ru, true
+		}
+		if errors.Is(err, syscall.ECHILD) {
+			return ws, nil, true
 		}
 		select {
 		case <-ctx.Done():
-			return ws, false
+			return ws, nil, false
 		case <-t.C:
 		}
 	}

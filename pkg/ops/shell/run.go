@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
 
@@ -25,6 +26,7 @@ type result struct {
 	stdout, stderr string
 	truncated      bool
 	limits         *limits
+	resources      *ops.Resources // nil when the platform keeps no rusage
 }
 
 // failure explains an exit code that is not in ok_codes.
@@ -143,6 +145,9 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		stderr:    stderr.Text(),
 		truncated: stdout.Truncated() || stderr.Truncated(),
 		limits:    r.sandbox,
+	}
+	if ru, ok := procres.Of(state); ok {
+		res.resources = &ru
 	}
 	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		res.signal = ws.Signal()

@@ -89,6 +89,7 @@ func Spec() ops.Spec {
 			{Name: "stderr", Type: "string", Description: "standard error, likewise"},
 			{Name: "truncated", Type: "bool", Description: "true when stdout or stderr was longer than the limit and its middle was cut"},
 			{Name: "values", Type: "map", Description: "what the process wrote to the file named by $ARSENAL_OUTPUT: name=value lines and name<<EOF blocks, as $GITHUB_OUTPUT"},
+			ops.ResourcesField,
 		},
 	}
 }
@@ -276,6 +277,9 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		"stderr":    res.stderr,
 		"truncated": res.truncated,
 		"values":    values,
+	}
+	if res.resources != nil {
+		out[ops.ResourcesKey] = res.resources.Map()
 	}
 	if err != nil {
 		return out, err

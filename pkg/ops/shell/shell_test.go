@@ -59,6 +59,10 @@ func TestExecSucceeds(t *testing.T) {
 			if err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}
+			if _, ok := ops.ResourcesOf(got); !ok {
+				t.Errorf("output has no resources: %v", got)
+			}
+			delete(got, ops.ResourcesKey) // checked by TestResources
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("output (-want +got):\n%s", diff)
 			}

@@ -1,0 +1,213 @@
+// Package cache answers steps that set cache: from the state dir's result
+// cache. It is a middleware of the engine's call chain, installed by the run
+// service: inside authorization (a hit is still authorized) and outside
+// retry (a hit makes no attempt, and only a final success is stored).
+//
+// Entries live in the history database (history.CacheEntry), so every run
+// and every process on the host that shares the state dir shares them. A
+// key is an HMAC, under a key kept in the state dir, of the operation and
+// either its resolved parameters or the step's cache.key; parameters are
+// never stored, and an output that holds a secret of the run is not stored
+// at all. An entry that does not decode is a miss, never an error, and so
+// is a cache that cannot be read: the operation simply runs.
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// Config is what the middleware needs.
+type Config struct {
+	Store *history.Store
+	// Secret keys the entry keys (derived from the state dir's report key);
+	// nil falls back to plain SHA-256.
+	Secret []byte
+	// Policy says which write operations may be cached; nil: read only.
+	Policy *auth.Policy
+	// Now tells the time; nil is time.Now.
+	Now func() time.Time
+	// Warn receives problems with the cache itself; nil discards them.
+	Warn func(format string, args ...any)
+}
+
+// Middleware returns the engine middleware that serves and fills the
+// cache for steps that have a cache: setting; other calls pass through.
+func Middleware(cfg Config) engine.Middleware {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Warn == nil {
+		cfg.Warn = func(string, ...any) {}
+	}
+	if cfg.Secret != nil {
+		m := hmac.New(sha256.New, cfg.Secret)
+		m.Write([]byte("arsenal-run result cache"))
+		cfg.Secret = m.Sum(nil)
+	}
+	return func(next engine.Handler) engine.Handler {
+		return func(ctx context.Context, c *engine.Call) (map[string]any, error) {
+			s := c.Step
+			if s.Cache == nil || cfg.Store == nil {
+				return next(ctx, c)
+			}
+			if risk := c.Entry.RiskFor(c.Params); !cfg.Policy.CacheAllowed(s.Op, risk) {
+				return nil, ops.Errorf(ops.ClassValidation, "step %s: %s", s.ID, auth.CacheRefusal(s.Op, risk))
+			}
+			key, err := Key(c, cfg.Secret)
+			if err != nil {
+				return nil, err
+			}
+			now := cfg.Now()
+			e, ok, err := cfg.Store.CacheGet(ctx, key, now)
+			if err != nil {
+				cfg.Warn("cache: %v; step %s runs uncached", err, s.ID)
+			}
+			if ok {
+				if out, derr := Decode(e.Output); derr == nil {
+					c.Cached, c.CacheAge = true, max(now.Sub(e.CreatedAt), 0)
+					c.Log.Info().Dur("age", c.CacheAge).Msg("cache hit")
+					return out, nil
+				}
+				c.Log.Warn().Msg("cache entry does not decode; treated as a miss")
+				if err := cfg.Store.CacheDelete(context.WithoutCancel(ctx), key); err != nil {
+					cfg.Warn("cache: %v", err)
+				}
+			}
+			out, err := next(ctx, c)
+			if err != nil || c.Abandoned || out == nil {
+				return out, err
+			}
+			data, why := encode(c, out)
+			if why != "" {
+				c.Log.Info().Str("reason", why).Msg("result not cached")
+				return out, nil
+			}
+			put := history.CacheEntry{Key: key, Op: s.Op, Playbook: c.PlaybookName(), Step: callStep(c),
+				Output: data, CreatedAt: now, ExpiresAt: now.Add(s.Cache.TTL)}
+			if err := cfg.Store.CachePut(context.WithoutCancel(ctx), put); err != nil {
+				cfg.Warn("cache: step %s: %v", s.ID, err)
+			}
+			return out, nil
+		}
+	}
+}
+
+func callStep(c *engine.Call) string {
+	if c.Index >= 0 {
+		return fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
+	}
+	return c.Step.ID
+}
+
+// encode turns an output into the entry's JSON, or says why it must not be
+// stored: it holds a secret of the run or an output the op marks secret, or
+// it is not plain data.
+func encode(c *engine.Call, out map[string]any) (json.RawMessage, string) {
+	for _, k := range c.Entry.Spec.SecretOutputs {
+		if _, ok := out[k]; ok {
+			return nil, "the output has a secret field (" + k + ")"
+		}
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		return nil, "the output is not plain data: " + err.Error()
+	}
+	masked, err := json.Marshal(c.Mask(out))
+	if err != nil || !bytes.Equal(data, masked) {
+		return nil, "the output holds a secret of the run"
+	}
+	if len(data) > history.MaxCacheOutput {
+		return nil, fmt.Sprintf("the output is %d bytes of JSON, over the cache's limit of %d", len(data), history.MaxCacheOutput)
+	}
+	return data, ""
+}
+
+// Decode reads an entry's output: a JSON object whose whole numbers come
+// back as int and the others as float64, as operations return them.
+func Decode(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("trailing data after the output")
+	}
+	m, ok := numbers(v).(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("the output is not an object")
+	}
+	return m, nil
+}
+
+func numbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if !strings.ContainsAny(string(x), ".eE") {
+			if n, err := x.Int64(); err == nil {
+				return int(n)
+			}
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbers(e)
+		}
+	}
+	return v
+}
+
+// Key is the cache key of a call: an HMAC under secret (SHA-256 without
+// one) of the op and either the step's cache.key, evaluated for this call,
+// or the resolved parameters, in canonical JSON with the values of secret
+// parameters replaced by their hashes.
+func Key(c *engine.Call, secret []byte) (string, error) {
+	material := map[string]any{"op": c.Step.Op}
+	if k := c.Step.Cache.Key; k != nil {
+		v, err := c.Value(k)
+		if err != nil {
+			return "", err
+		}
+		material["key"] = engine.Stringify(v)
+	} else {
+		params := make(map[string]any, len(c.Params))
+		for k, v := range c.Params {
+			if p := c.Entry.Spec.Param(k); p != nil && p.Secret {
+				sum := sha256.Sum256([]byte(engine.Stringify(v)))
+				v = "sha256:" + hex.EncodeToString(sum[:])
+			}
+			params[k] = v
+		}
+		material["params"] = params
+	}
+	data, err := json.Marshal(material)
+	if err != nil {
+		return "", ops.Errorf(ops.ClassValidation, "cache: the parameters of step %s cannot make a key: %v", c.Step.ID, err)
+	}
+	if secret == nil {
+		sum := sha256.Sum256(data)
+		return hex.EncodeToString(sum[:]), nil
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write(data)
+	return hex.EncodeToString(m.Sum(nil)), nil
+}

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCacheEndToEnd caches a shell step through the command line: refused
+// without a policy that allows it, then a miss, a hit that shows in the
+// text summary and the report, and cache list and clear.
+func TestCacheEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "pb.yaml", `version: 1
+name: cached-shell
+steps:
+  - id: pid
+    op: shell.exec
+    with: {script: 'echo $$'}
+    cache: {ttl: 1h}
+`)
+	policy := writePlaybook(t, dir, "policy.yaml", "version: 1\ncache: {allow: [shell.exec]}\n")
+
+	r := runMain(t, "run", pb, "--state-dir", state)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "pb.yaml:7:12: cache: shell.exec is a write operation") || !strings.Contains(r.stderr, "nothing ran") {
+		t.Fatalf("without the policy: exit %d\n%s", r.code, r.stderr)
+	}
+	var outs []string
+	for i, want := range []bool{false, true} {
+		rep := filepath.Join(dir, "r.json")
+		r := runMain(t, "run", pb, "--state-dir", state, "--policy", policy, "--report", rep)
+		if r.code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s", i+1, r.code, r.stderr)
+		}
+		s := readReport(t, rep).Steps[0]
+		if s.Cached != want {
+			t.Fatalf("run %d: cached %v, want %v", i+1, s.Cached, want)
+		}
+		if want && !strings.Contains(r.stdout, "cached: output from an entry") {
+			t.Errorf("the summary does not say the step was cached:\n%s", r.stdout)
+		}
+		outs = append(outs, s.Output.(map[string]any)["stdout"].(string))
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("the hit answered %q, the run that filled the cache printed %q", outs[1], outs[0])
+	}
+	if r := runMain(t, "run", pb, "--state-dir", state, "--policy", policy, "--log-format", "json"); !strings.Contains(r.stderr, `"cached":"true"`) {
+		t.Errorf("the log line of a hit does not say cached:\n%s", r.stderr)
+	}
+
+	r = runMain(t, "cache", "list", "--json", "--state-dir", state)
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || r.code != ExitOK {
+		t.Fatalf("cache list --json: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	if len(list) != 1 || list[0]["op"] != "shell.exec" || list[0]["playbook"] != "cached-shell" || list[0]["step"] != "pid" {
+		t.Errorf("entries: %v", list)
+	}
+	if r := runMain(t, "cache", "list", "--state-dir", state); !strings.Contains(r.stdout, "shell.exec") || !strings.Contains(r.stdout, "cached-shell") {
+		t.Errorf("cache list:\n%s", r.stdout)
+	}
+	if r := runMain(t, "cache", "clear", "--op", "http.request", "--state-dir", state); r.stdout != "removed 0 cache entries\n" {
+		t.Errorf("clear of another op: %q", r.stdout)
+	}
+	if r := runMain(t, "cache", "clear", "--playbook", "cached-shell", "--state-dir", state); r.stdout != "removed 1 cache entry\n" {
+		t.Errorf("clear of the playbook: %q", r.stdout)
+	}
+	if r := runMain(t, "cache", "lst"); r.code != ExitUsage || !strings.Contains(r.stderr, `did you mean "list"?`) {
+		t.Errorf("a misspelled subcommand: exit %d %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+func cacheCommand() *command {
+	return &command{
+		name:    "cache",
+		summary: "list or clear the result cache of steps that set cache:",
+		synopsis: `cache list [--playbook P] [--op O] [--json] [--state-dir DIR]
+    cache clear [--playbook P] [--op O] [--state-dir DIR]`,
+		help: `Steps with a cache: setting keep their results in the state dir, shared by
+every run and process that uses it. 'cache list' shows the entries, newest
+first: their key (a hash; parameters are never stored), op, playbook and step,
+age and expiry. Expired entries are misses and are listed until cleared.
+'cache clear' removes the entries of a playbook, an op, both, or all.`,
+		exits: "0 done; 2 bad usage or no readable state dir.",
+		run:   runCache,
+	}
+}
+
+func runCache(e *env, args []string) int {
+	c := cacheCommand()
+	subs := []string{"list", "clear"}
+	if len(args) == 0 {
+		return usageError(e, c, "give a subcommand: list or clear")
+	}
+	sub := args[0]
+	switch sub {
+	case "list", "clear":
+		args = args[1:]
+	case "-h", "-help", "--help", "help":
+		sub = "list" // its flags are those of clear and --json
+	default:
+		return usageError(e, c, "unknown subcommand %q%s; use list or clear", args[0], suggest.DidYouMean(args[0], subs))
+	}
+	fs := newFlags(e, c)
+	playbook := fs.String("playbook", "", "only the entries of playbook `P`")
+	op := fs.String("op", "", "only the entries of operation `O`")
+	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	asJSON := false
+	if sub == "list" {
+		fs.BoolVar(&asJSON, "json", false, "print JSON (list only)")
+	}
+	pos, code, ok := fs.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return fs.usageError("cache %s takes no arguments, only flags", sub)
+	}
+	store, ok := openStore(e, c, *dir)
+	if !ok {
+		return ExitUsage
+	}
+	defer store.Close()
+	ctx := context.Background()
+	f := history.CacheFilter{Playbook: *playbook, Op: *op}
+	if sub == "clear" {
+		n, err := store.CacheClear(ctx, f)
+		if err != nil {
+			e.errorf("cache: %v", err)
+			return ExitFailed
+		}
+		fmt.Fprintf(e.stdout, "removed %s\n", plural(int(n), "cache entry", "cache entries"))
+		return ExitOK
+	}
+	list, err := store.CacheList(ctx, f)
+	if err != nil {
+		e.errorf("cache: %v", err)
+		return ExitFailed
+	}
+	if asJSON {
+		if list == nil {
+			list = []history.CacheInfo{}
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(list); err != nil {
+			return ExitFailed
+		}
+		return ExitOK
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(e.stdout, "no cache entries")
+		return ExitOK
+	}
+	now := time.Now()
+	t := &table{header: []string{"KEY", "OP", "PLAYBOOK", "STEP", "AGE", "EXPIRES", "SIZE"}}
+	for _, ci := range list {
+		expires := "in " + round(ci.ExpiresAt.Sub(now))
+		if !ci.ExpiresAt.After(now) {
+			expires = "expired"
+		}
+		t.add(ci.Key[:min(12, len(ci.Key))], ci.Op, ci.Playbook, ci.Step, round(now.Sub(ci.CreatedAt)), expires, fmt.Sprintf("%d B", ci.Size))
+	}
+	t.write(e.stdout, e.paletteFor(e.stdout))
+	return ExitOK
+}
+
+func round(d time.Duration) string {
+	return report.FormatMS(max(d, 0).Milliseconds())
+}

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// pluginDir writes a directory with one shell plugin, acme.greet.
+func pluginDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "greet.sh"), []byte("#!/bin/sh\nread -r line\necho '{\"greeting\": \"hello\"}'\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writePlaybook(t, dir, "greet.yaml", `version: 1
+name: acme.greet
+category: acme
+description: Greet someone. Politely.
+risk: read
+command: [./greet.sh]
+params: {type: object, properties: {who: {type: string, description: whom to greet}}, required: [who]}
+output: {type: object, properties: {greeting: {type: string}}, required: [greeting]}
+`)
+	return dir
+}
+
+// TestPluginsOnTheCommandLine: a plugin is listed, described, searched,
+// validated and run like a built-in op, from --plugins or $ARSENAL_PLUGINS.
+func TestPluginsOnTheCommandLine(t *testing.T) {
+	dir := pluginDir(t)
+	if r := runMain(t, "ops", "list", "--plugins", dir, "--category", "acme"); r.code != ExitOK || !strings.Contains(r.stdout, "acme.greet") || !strings.Contains(r.stdout, "Greet someone.") {
+		t.Errorf("ops list: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runMain(t, "ops", "describe", "acme.greet", "--plugins", dir); r.code != ExitOK || !strings.Contains(r.stdout, "whom to greet") || !strings.Contains(r.stdout, "greeting") {
+		t.Errorf("ops describe: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runEnv(t, map[string]string{"ARSENAL_PLUGINS": dir}, "ops", "search", "greet"); r.code != ExitOK || !strings.Contains(r.stdout, "acme.greet") {
+		t.Errorf("ops search with $ARSENAL_PLUGINS: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runMain(t, "ops", "describe", "acme.greet"); r.code != ExitUsage {
+		t.Errorf("without the plugins the op is unknown: exit %d", r.code)
+	}
+	pbDir := t.TempDir()
+	bad := writePlaybook(t, pbDir, "bad.yaml", "version: 1\nname: bad\nsteps:\n  - {id: g, op: acme.greet, with: {who: [1]}}\n")
+	if r := runMain(t, "validate", bad, "--plugins", dir); r.code != ExitUsage || !strings.Contains(r.stderr, "bad.yaml:4:36: acme.greet: param who: want a string") {
+		t.Errorf("validate: exit %d\n%s", r.code, r.stderr)
+	}
+	good := writePlaybook(t, pbDir, "good.yaml", "version: 1\nname: good\nsteps:\n  - {id: g, op: acme.greet, with: {who: ada}}\n")
+	rep := filepath.Join(pbDir, "r.json")
+	if r := runMain(t, "run", good, "--plugins", dir, "--report", rep); r.code != ExitOK {
+		t.Fatalf("run: exit %d\n%s", r.code, r.stderr)
+	}
+	if out := readReport(t, rep).Steps[0].Output.(map[string]any); out["greeting"] != "hello" {
+		t.Errorf("output %v", out)
+	}
+	if r := runMain(t, "ops", "list", "--plugins", filepath.Join(dir, "nope")); r.code != ExitUsage || !strings.Contains(r.stderr, "is not a directory of plugin manifests") {
+		t.Errorf("a missing --plugins dir: exit %d %s", r.code, r.stderr)
+	}
+	writePlaybook(t, dir, "broken.yaml", "version: 1\nname: acme.broken\ncategory: acme\ndescription: x\nrisk: maybe\ncommand: [./greet.sh]\n")
+	if r := runMain(t, "run", good, "--plugins", dir); r.code != ExitUsage || !strings.Contains(r.stderr, `broken.yaml:5:7: unknown risk "maybe"`) {
+		t.Errorf("a broken manifest: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestRunTraceEndpoint: --trace-endpoint exports the run's spans before
+// the command exits; a bad URL is a usage error.
+func TestRunTraceEndpoint(t *testing.T) {
+	var posts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/v1/traces" {
+			posts.Add(1)
+		}
+	}))
+	defer srv.Close()
+	pb := writePlaybook(t, t.TempDir(), "t.yaml", "version: 1\nname: t\nsteps:\n  - {id: a, op: control.noop}\n")
+	if r := runMain(t, "run", pb, "--trace-endpoint", srv.URL); r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if posts.Load() == 0 {
+		t.Error("no spans reached the collector")
+	}
+	if r := runMain(t, "run", pb, "--trace-endpoint", "localhost:4318"); r.code != ExitUsage || !strings.Contains(r.stderr, "--trace-endpoint: trace endpoint \"localhost:4318\": want an http:// or https:// URL") {
+		t.Errorf("a bad endpoint: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runEnv(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "run", pb); r.code != ExitOK || !strings.Contains(r.stderr, "tracing is off: OTLP over grpc is not supported") {
+		t.Errorf("grpc from the environment: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"flag"
+
+	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
+)
+
+// traceFlags are the tracing flags of the commands that run playbooks.
+type traceFlags struct {
+	endpoint string
+	items    int
+}
+
+func (t *traceFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&t.endpoint, "trace-endpoint", "", "export OpenTelemetry spans over OTLP/HTTP to `URL`, like http://127.0.0.1:4318 (default $OTEL_EXPORTER_OTLP_ENDPOINT; off without either)")
+	fs.IntVar(&t.items, "trace-items", telemetry.DefaultItemSpans, "give the first `N` fan-out items their own spans, then only a sample")
+}
+
+// provider builds the tracing of a command from its flags and the OTEL_*
+// variables. A bad --trace-endpoint is a usage error (ok false); bad
+// variables only turn tracing off, with a warning, since they were not
+// given to this command. A nil Provider traces nothing.
+func (t *traceFlags) provider(e *env) (*telemetry.Provider, string, bool) {
+	cfg := telemetry.ConfigFromEnv(func(k string) (string, bool) {
+		v := e.getenv(k)
+		return v, v != ""
+	})
+	cfg.ItemSpans = t.items
+	if t.endpoint != "" {
+		cfg.Endpoint, cfg.TracesEndpoint, cfg.Disabled = t.endpoint, "", false
+	}
+	p, err := telemetry.New(cfg)
+	if err == nil {
+		return p, "", true
+	}
+	if t.endpoint != "" {
+		return nil, "--trace-endpoint: " + err.Error(), false
+	}
+	e.errorf("tracing is off: %v", err)
+	return nil, "", true
+}

@@ -1,0 +1,351 @@
+package plugin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
+)
+
+var printer = message.NewPrinter(language.English)
+
+// request is what a plugin reads on stdin.
+type request struct {
+	Params map[string]any `json:"params"`
+	Run    runInfo        `json:"run"`
+}
+
+type runInfo struct {
+	ID       string `json:"id"`
+	Step     string `json:"step"`
+	Playbook string `json:"playbook"`
+}
+
+// Execute runs the plugin's program: the request as JSON on stdin, one JSON
+// object expected on stdout. The program runs in the manifest's directory,
+// in its own process group, with only the environment variables the
+// manifest allows (taken from the run's environment), and within the
+// manifest's timeout and the step's. stdout and stderr are capped like
+// shell.exec's; stderr lines are shown live and the last ones explain a
+// failure. Every failure of the protocol is an execution error that names
+// the plugin.
+func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any, error) {
+	call := ops.CallFrom(ctx)
+	in, err := json.Marshal(request{Params: plainParams(params), Run: runInfo{ID: call.RunID, Step: call.Step, Playbook: call.Playbook}})
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassValidation, "plugin %s: the params cannot be sent as JSON: %v", p.m.Name, err)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, p.m.Timeout,
+		ops.Errorf(ops.ClassTimeout, "plugin %s ran longer than its timeout of %s and was stopped", p.m.Name, p.m.Timeout))
+	defer cancel()
+	res, err := p.run(ctx, call, in)
+	if err != nil {
+		return nil, err
+	}
+	return p.result(res)
+}
+
+// outcome is what the program left.
+type outcome struct {
+	stdout, stderr *capture.Buffer
+	limit          int
+	code           int
+	signal         string
+	resources      *ops.Resources
+}
+
+func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte) (*outcome, error) {
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	limit := p.opt.OutputLimit
+	if limit <= 0 {
+		limit = capture.DefaultLimit
+	}
+	o := &outcome{stdout: capture.NewBuffer(limit), stderr: capture.NewBuffer(limit), limit: limit}
+	cmd := &exec.Cmd{
+		Path:        p.m.Command[0],
+		Args:        p.m.Command,
+		Dir:         filepath.Dir(p.m.File),
+		Env:         allowed(ops.Environ(ctx), p.m.Env),
+		Stdin:       bytes.NewReader(in),
+		Stdout:      o.stdout,
+		Stderr:      o.stderr,
+		WaitDelay:   time.Second,
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+	}
+	var live *capture.LineWriter
+	if w := call.ErrOutput; w != nil || call.Output != nil {
+		if w == nil {
+			w = call.Output
+		}
+		live = capture.NewLineWriter(w, nil, redact.Masker(call.Secrets))
+		cmd.Stderr = io.MultiWriter(o.stderr, live)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s: starting %s: %v", p.m.Name, p.m.Command[0], errors.Unwrap(err))
+	}
+	g := &group{pgid: cmd.Process.Pid, grace: p.grace()}
+	stop := context.AfterFunc(ctx, g.terminate)
+	exited := waitExited(cmd.Process.Pid)
+	stop()
+	if exited {
+		g.finish() // the leader is a zombie: its group id cannot be reused yet
+	}
+	werr := cmd.Wait()
+	if !exited {
+		g.finish()
+	}
+	if live != nil {
+		live.Flush()
+	}
+	state := cmd.ProcessState
+	if state == nil {
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s: waiting for it: %v", p.m.Name, werr)
+	}
+	if r, ok := procres.Of(state); ok {
+		o.resources = &r
+		o.signal = r.Signal
+	}
+	o.code = state.ExitCode()
+	if g.wasTerminated() {
+		cause := context.Cause(ctx)
+		return nil, ops.WithClass(ops.ClassOf(cause), fmt.Errorf("%w%s", cause, p.stderrTail(o)))
+	}
+	return o, nil
+}
+
+// result reads the program's answer: on exit 0 one JSON object, checked
+// against the output schema; otherwise its error object, or an error made
+// from the exit status and the end of stderr.
+func (p *Plugin) result(o *outcome) (map[string]any, error) {
+	name := p.m.Name
+	if o.signal != "" {
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s was killed by %s%s", name, o.signal, p.stderrTail(o))
+	}
+	if o.stdout.Truncated() {
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s wrote more than %d bytes to stdout, the output limit; it must print one JSON object", name, o.limit)
+	}
+	raw := bytes.TrimSpace(o.stdout.Bytes())
+	if o.code != 0 {
+		if perr := pluginError(raw); perr != nil {
+			return nil, ops.Errorf(perr.class, "plugin %s: %s", name, perr.message)
+		}
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s exited with code %d without an error object on stdout%s", name, o.code, p.stderrTail(o))
+	}
+	if len(raw) == 0 {
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed nothing on stdout; it must print one JSON object%s", name, p.stderrTail(o))
+	}
+	out, err := decodeObject(raw)
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed %v; stdout starts with %q", name, err, head(raw))
+	}
+	if p.output != nil {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err == nil {
+			err = p.output.Validate(doc)
+		}
+		if err != nil {
+			return out, ops.Errorf(ops.ClassExecution, "plugin %s: its output does not match the output schema of %s: %s", name, filepath.Base(p.m.File), outputProblems(err))
+		}
+	}
+	if _, taken := out[ops.ResourcesKey]; !taken && o.resources != nil {
+		out[ops.ResourcesKey] = o.resources.Map()
+	}
+	return out, nil
+}
+
+type errorObject struct {
+	class   ops.Class
+	message string
+}
+
+// pluginError reads {"error": {"class", "message"}}; a class that is not
+// one of arsenal-run's becomes execution.
+func pluginError(raw []byte) *errorObject {
+	var v struct {
+		Error *struct {
+			Class   string `json:"class"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil || v.Error == nil || strings.TrimSpace(v.Error.Message) == "" {
+		return nil
+	}
+	class := ops.Class(v.Error.Class)
+	switch class {
+	case ops.ClassValidation, ops.ClassExecution, ops.ClassTimeout, ops.ClassAuthorization:
+	default:
+		class = ops.ClassExecution
+	}
+	return &errorObject{class: class, message: v.Error.Message}
+}
+
+// decodeObject reads exactly one JSON object; whole numbers come back as
+// int, others as float64.
+func decodeObject(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("invalid JSON on stdout (%v)", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value on stdout; it must print one JSON object")
+	}
+	m, ok := numbers(v).(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("a JSON %s on stdout, not an object", jsonKind(v))
+	}
+	return m, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	}
+	return "value"
+}
+
+func numbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if !strings.ContainsAny(string(x), ".eE") {
+			if n, err := x.Int64(); err == nil {
+				return int(n)
+			}
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbers(e)
+		}
+	}
+	return v
+}
+
+func head(b []byte) string {
+	s := capture.Text(b)
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:80]) + "…"
+	}
+	return s
+}
+
+func (p *Plugin) stderrTail(o *outcome) string {
+	if tail := capture.LastLines(o.stderr.Text(), 5, 800); tail != "" {
+		return "; stderr ends with:\n" + tail
+	}
+	return ""
+}
+
+func outputProblems(err error) string {
+	var parts []string
+	for _, pe := range schemaErrors(err) {
+		msg := strings.TrimPrefix(pe.Msg, "does not match the plugin's params schema: ")
+		if pe.Param != "" {
+			msg = pe.Param + ": " + strings.TrimPrefix(msg, "at ")
+		}
+		parts = append(parts, msg)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// allowed picks the allow-listed variables of env.
+func allowed(env []string, names []string) []string {
+	out := []string{}
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		for _, n := range names {
+			if k == n {
+				out = append(out, kv)
+			}
+		}
+	}
+	return out
+}
+
+func (p *Plugin) grace() time.Duration {
+	if p.opt.KillGrace > 0 {
+		return p.opt.KillGrace
+	}
+	return 2 * time.Second
+}
+
+// group is the program's process group: terminate on the context's end,
+// finish once the leader has exited. After finish nothing is signalled.
+type group struct {
+	pgid       int
+	grace      time.Duration
+	mu         sync.Mutex
+	done       bool
+	terminated bool
+	timer      *time.Timer
+}
+
+func (g *group) terminate() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done {
+		return
+	}
+	g.terminated = true
+	_ = syscall.Kill(-g.pgid, syscall.SIGTERM)
+	g.timer = time.AfterFunc(g.grace, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if !g.done {
+			_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
+		}
+	})
+}
+
+func (g *group) finish() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done {
+		return
+	}
+	g.done = true
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
+}
+
+func (g *group) wasTerminated() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.terminated
+}

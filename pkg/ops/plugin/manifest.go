@@ -1,0 +1,364 @@
+// Package plugin adds operations that are external executables, for teams
+// that do not write Go. A plugin directory holds one manifest per
+// operation, NAME.yaml, read as strictly as a playbook:
+//
+//	version: 1
+//	name: acme.greet            # category.name, not clashing with another op
+//	category: acme
+//	description: Greet someone.
+//	risk: read                  # read | write | destructive
+//	command: [./greet.py]       # relative to the manifest
+//	timeout: 30s
+//	env: [LANG]                 # the only variables passed through
+//	params: {type: object, properties: {who: {type: string}}, required: [who]}
+//	output: {type: object, properties: {greeting: {type: string}}}
+//
+// params and output are JSON Schemas (draft 2020-12). The top-level
+// properties of params become the operation's parameters (shown by ops
+// describe and checked at validate time like any op's); the whole schema
+// is checked as well, with literal values at load and every value at run
+// time. The protocol, the environment and the limits are in exec.go.
+package plugin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Limits of a manifest.
+const (
+	MaxManifestSize = 256 << 10
+	MaxPlugins      = 1000
+	DefaultTimeout  = time.Minute
+)
+
+var manifestLimits = yamlx.Limits{
+	MaxFileSize: MaxManifestSize, MaxDepth: 32, MaxAliasNodes: 1000, MaxNodes: 50_000,
+	SplitHint: "a plugin manifest this large is unlikely to be right", EmptyHint: "a manifest needs version, name, category, description, risk and command",
+}
+
+var (
+	manifestKeys = []string{"version", "name", "category", "description", "risk", "command", "timeout", "env", "params", "output"}
+	envNameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	opNameRE     = regexp.MustCompile(`^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$`)
+)
+
+// Manifest is a loaded plugin manifest.
+type Manifest struct {
+	File        string
+	Name        string
+	Category    string
+	Description string
+	Risk        ops.Risk
+	// Command is the program and its arguments; the program is resolved:
+	// relative to the manifest's directory when it has a slash, else in
+	// PATH when the plugins are loaded.
+	Command []string
+	Timeout time.Duration
+	Env     []string
+	// Params and Output are the JSON Schemas, as plain data; nil when the
+	// manifest has none (no params; any object as output).
+	Params, Output map[string]any
+	namePos        yamlx.Pos
+}
+
+// Options tune the loaded plugins; zero fields take the defaults of
+// shell.exec.
+type Options struct {
+	// OutputLimit caps stdout and stderr, each (default 1 MiB, as shell.exec).
+	OutputLimit int
+	// KillGrace is the time between SIGTERM and SIGKILL (default 2s).
+	KillGrace time.Duration
+}
+
+// Load reads every *.yaml manifest in dir, in name order, and registers
+// their operations on reg. A dir that does not exist holds no plugins.
+// Every problem of every manifest is returned at once, as diagnostics
+// with file:line:column; the manifests without problems are registered
+// even then, so that the caller decides whether to go on.
+func Load(dir string, reg *ops.Registry, opt Options) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("plugins: %w", err)
+	}
+	sort.Strings(files)
+	var all yamlx.Diagnostics
+	if len(files) > MaxPlugins {
+		return fmt.Errorf("plugins: %s holds %d manifests, over the limit of %d", dir, len(files), MaxPlugins)
+	}
+	for _, f := range files {
+		m, err := ReadManifest(f)
+		if err != nil {
+			all = append(all, diags(err, f)...)
+			continue
+		}
+		p, err := newPlugin(m, opt)
+		if err != nil {
+			all = append(all, diags(err, f)...)
+			continue
+		}
+		if err := reg.Register(p.spec, p); err != nil {
+			msg := err.Error()
+			if errors.Is(err, ops.ErrDuplicateOp) {
+				msg = fmt.Sprintf("operation %s already exists (a built-in or an earlier plugin); give the plugin a name of its own", m.Name)
+			}
+			all = append(all, &yamlx.Diagnostic{File: f, Pos: m.namePos, Msg: msg})
+		}
+	}
+	if len(all) > 0 {
+		return all
+	}
+	return nil
+}
+
+func diags(err error, file string) yamlx.Diagnostics {
+	var ds yamlx.Diagnostics
+	if errors.As(err, &ds) {
+		return ds
+	}
+	return yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: err.Error()}}
+}
+
+// ReadManifest reads and checks one manifest file: keys, types, the name
+// and category, the command (which must exist and be executable), the
+// timeout, the env names, and that params and output are JSON Schemas.
+func ReadManifest(file string) (*Manifest, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the manifest: %v", err)}}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
+	if err != nil {
+		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the manifest: %v", err)}}
+	}
+	return ParseManifest(file, data)
+}
+
+// ParseManifest reads a manifest held in memory; file names it in
+// diagnostics and anchors the command.
+func ParseManifest(file string, data []byte) (*Manifest, error) {
+	d := &yamlx.Diags{File: file}
+	root := yamlx.Parse(data, manifestLimits, d)
+	if root == nil {
+		return nil, d.Err()
+	}
+	m := &Manifest{File: file, Timeout: DefaultTimeout}
+	seen := map[string]*yaml.Node{}
+	yamlx.Fields(root, "the manifest", manifestKeys, d, func(key string, k, v *yaml.Node) {
+		seen[key] = v
+		switch key {
+		case "version":
+			if n, ok := yamlx.Int(v, "version", 0, 1<<20, d); ok && n != 1 {
+				d.Add(yamlx.PosOf(v), "unknown manifest version %d; this arsenal-run reads version 1", n)
+			}
+		case "name":
+			m.namePos = yamlx.PosOf(yamlx.Deref(v))
+			if s, ok := yamlx.Str(v, "name", d); ok {
+				if !opNameRE.MatchString(s) {
+					d.Add(yamlx.PosOf(v), "name %q: write it category.name in lower-case letters, digits and _, like acme.greet", yamlx.Truncate(s, 60))
+				}
+				m.Name = s
+			}
+		case "category":
+			m.Category, _ = yamlx.Str(v, "category", d)
+		case "description":
+			if s, ok := yamlx.Str(v, "description", d); ok {
+				if strings.TrimSpace(s) == "" {
+					d.Add(yamlx.PosOf(v), "description is empty; say in a sentence what the operation does")
+				}
+				m.Description = s
+			}
+		case "risk":
+			if s, ok := yamlx.Str(v, "risk", d); ok {
+				switch ops.Risk(s) {
+				case ops.RiskRead, ops.RiskWrite, ops.RiskDestructive:
+					m.Risk = ops.Risk(s)
+				default:
+					d.Add(yamlx.PosOf(v), "unknown risk %q; use read, write or destructive", s)
+				}
+			}
+		case "command":
+			m.Command = command(v, filepath.Dir(file), d)
+		case "timeout":
+			m.Timeout = duration(v, d)
+		case "env":
+			m.Env = envNames(v, d)
+		case "params":
+			m.Params = schemaOf(v, "params", d)
+		case "output":
+			m.Output = schemaOf(v, "output", d)
+		}
+	})
+	for _, k := range []string{"version", "name", "category", "description", "risk", "command"} {
+		if seen[k] == nil {
+			d.Add(yamlx.PosOf(root), "missing %s; a manifest needs version, name, category, description, risk and command", k)
+		}
+	}
+	if opNameRE.MatchString(m.Name) && m.Category != "" {
+		if c, _, _ := strings.Cut(m.Name, "."); c != m.Category {
+			d.Add(yamlx.PosOf(seen["category"]), "category %q does not match the name %s; the category is the part of the name before the dot (%s)", m.Category, m.Name, c)
+		}
+	}
+	if err := d.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
+	n := yamlx.Deref(v)
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.Add(yamlx.PosOf(n), "command must be a non-empty list, the program and its arguments, like [./greet.py] (no shell is involved)")
+		return nil
+	}
+	var argv []string
+	for _, c := range n.Content {
+		s, ok := yamlx.Str(c, "each item of command", d)
+		if !ok {
+			return nil
+		}
+		if strings.IndexByte(s, 0) >= 0 || s == "" && len(argv) == 0 {
+			d.Add(yamlx.PosOf(c), "command items must be non-empty text without NUL bytes")
+			return nil
+		}
+		argv = append(argv, s)
+	}
+	prog := argv[0]
+	switch {
+	case filepath.IsAbs(prog):
+	case strings.Contains(prog, "/"):
+		prog = filepath.Join(dir, prog)
+		if abs, err := filepath.Abs(prog); err == nil {
+			prog = abs
+		}
+	default:
+		p, err := exec.LookPath(prog)
+		if err != nil {
+			d.Add(yamlx.PosOf(n.Content[0]), "program %q is not in PATH; give a path relative to the manifest, like ./%s", prog, prog)
+			return nil
+		}
+		prog = p
+	}
+	fi, err := os.Stat(prog)
+	switch {
+	case err != nil:
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s: %v", prog, errors.Unwrap(err))
+		return nil
+	case fi.IsDir() || fi.Mode()&0o111 == 0:
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s is not an executable file; chmod +x it", prog)
+		return nil
+	}
+	argv[0] = prog
+	return argv
+}
+
+func duration(v *yaml.Node, d *yamlx.Diags) time.Duration {
+	s, ok := yamlx.Str(v, "timeout", d)
+	if !ok {
+		return DefaultTimeout
+	}
+	t, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		d.Add(yamlx.PosOf(v), "timeout: %q is not a duration; write it like 30s or 5m", s)
+	case t <= 0:
+		d.Add(yamlx.PosOf(v), "timeout must be positive, not %s", s)
+	case t > steps.MaxDuration:
+		d.Add(yamlx.PosOf(v), "timeout of %s is longer than the limit of %s", s, steps.MaxDuration)
+	default:
+		return t
+	}
+	return DefaultTimeout
+}
+
+func envNames(v *yaml.Node, d *yamlx.Diags) []string {
+	n := yamlx.Deref(v)
+	if n.Kind != yaml.SequenceNode {
+		d.Add(yamlx.PosOf(n), "env must be a list of variable names, like [LANG, HTTPS_PROXY]")
+		return nil
+	}
+	var out []string
+	for _, c := range n.Content {
+		if s, ok := yamlx.Str(c, "each env name", d); ok {
+			if !envNameRE.MatchString(s) {
+				d.Add(yamlx.PosOf(c), "env: %q is not a variable name (letters, digits and _)", yamlx.Truncate(s, 40))
+				continue
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// schemaOf reads a JSON Schema written in YAML: an object, which must
+// compile and describe objects (type: object).
+func schemaOf(v *yaml.Node, what string, d *yamlx.Diags) map[string]any {
+	n := yamlx.Deref(v)
+	if n.Kind != yaml.MappingNode {
+		d.Add(yamlx.PosOf(n), "%s must be a JSON Schema object, like {type: object, properties: {...}}", what)
+		return nil
+	}
+	m, _ := yamlx.Plain(n, d).(map[string]any)
+	if t, _ := m["type"].(string); t != "object" {
+		d.Add(yamlx.PosOf(n), "%s must have type: object: operations take and return objects", what)
+		return nil
+	}
+	if _, err := compile(what, m); err != nil {
+		d.Add(yamlx.PosOf(n), "%s is not a valid JSON Schema: %s", what, oneLine(err.Error()))
+		return nil
+	}
+	return m
+}
+
+// compile compiles a schema held as plain data (draft 2020-12 unless it
+// says otherwise).
+func compile(name string, schema map[string]any) (*jsonschema.Schema, error) {
+	doc, err := jsonDoc(schema)
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	url := "plugin:" + name + ".json"
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(url)
+}
+
+// jsonDoc passes plain data through JSON into the validator's data model.
+func jsonDoc(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return jsonschema.UnmarshalJSON(bytes.NewReader(b))
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

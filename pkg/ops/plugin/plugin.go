@@ -1,0 +1,301 @@
+package plugin
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// Plugin is the operation of one manifest. It is safe for concurrent use.
+type Plugin struct {
+	m      *Manifest
+	spec   ops.Spec
+	opt    Options
+	params *jsonschema.Schema            // nil: no params schema
+	props  map[string]*jsonschema.Schema // each top-level property's schema
+	output *jsonschema.Schema            // nil: any object
+}
+
+var (
+	_ ops.Op             = (*Plugin)(nil)
+	_ ops.ParamValidator = (*Plugin)(nil)
+)
+
+// Spec returns the operation's spec, as registered.
+func (p *Plugin) Spec() ops.Spec { return p.spec }
+
+// Manifest returns the manifest the plugin was made from.
+func (p *Plugin) Manifest() *Manifest { return p.m }
+
+// newPlugin builds the operation of a manifest: its spec (parameters from
+// the top-level properties of the params schema) and compiled schemas.
+func newPlugin(m *Manifest, opt Options) (*Plugin, error) {
+	p := &Plugin{m: m, opt: opt, props: map[string]*jsonschema.Schema{}}
+	desc := strings.TrimSpace(m.Description) + fmt.Sprintf(" (plugin: %s)", m.File)
+	p.spec = ops.Spec{Name: m.Name, Description: desc, Risk: m.Risk}
+	if m.Params != nil {
+		params, props, err := compileParams(m.Params)
+		if err != nil {
+			return nil, err
+		}
+		p.params, p.props = params, props
+		if p.spec.Params, err = paramsOf(m.Params); err != nil {
+			return nil, err
+		}
+		p.spec.OpenParams = m.Params["additionalProperties"] == true
+	}
+	if m.Output != nil {
+		s, err := compile("output", m.Output)
+		if err != nil {
+			return nil, fmt.Errorf("output: %w", err)
+		}
+		p.output = s
+		p.spec.Output = fieldsOf(m.Output)
+	}
+	p.spec.Output = append(p.spec.Output, ops.ResourcesField)
+	return p, nil
+}
+
+// compileParams compiles the params schema and each of its top-level
+// properties on its own, for checking the literal params known at load.
+func compileParams(schema map[string]any) (*jsonschema.Schema, map[string]*jsonschema.Schema, error) {
+	doc, err := jsonDoc(schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	const u = "plugin:params.json"
+	if err := c.AddResource(u, doc); err != nil {
+		return nil, nil, err
+	}
+	whole, err := c.Compile(u)
+	if err != nil {
+		return nil, nil, fmt.Errorf("params: %w", err)
+	}
+	props := map[string]*jsonschema.Schema{}
+	m, _ := schema["properties"].(map[string]any)
+	for name := range m {
+		ptr := strings.NewReplacer("~", "~0", "/", "~1").Replace(name)
+		s, err := c.Compile(u + "#/properties/" + url.PathEscape(ptr))
+		if err != nil {
+			return nil, nil, fmt.Errorf("params: property %s: %w", name, err)
+		}
+		props[name] = s
+	}
+	return whole, props, nil
+}
+
+// paramsOf maps the top-level properties of a params schema to the
+// operation's parameters: their JSON type, required, default, enum,
+// bounds, description, and writeOnly as secret. A property of several or
+// no types takes any value; the whole schema still checks it.
+func paramsOf(schema map[string]any) ([]ops.Param, error) {
+	props, _ := schema["properties"].(map[string]any)
+	var required []string
+	if list, ok := schema["required"].([]any); ok {
+		for _, r := range list {
+			if s, ok := r.(string); ok {
+				required = append(required, s)
+			}
+		}
+	}
+	for _, r := range required {
+		if _, ok := props[r]; !ok {
+			return nil, fmt.Errorf("params: %q is required but not among the properties", r)
+		}
+	}
+	var out []ops.Param
+	for _, name := range sortedKeys(props) {
+		s, _ := props[name].(map[string]any)
+		pr := ops.Param{Name: name, Type: typeOf(s), Required: slices.Contains(required, name), Default: s["default"]}
+		pr.Description, _ = s["description"].(string)
+		pr.Secret, _ = s["writeOnly"].(bool)
+		if enum, ok := s["enum"].([]any); ok {
+			pr.Enum = enum
+		}
+		pr.Min, pr.Max = bound(s, "minimum"), bound(s, "maximum")
+		switch pr.Type {
+		case ops.TypeString:
+			pr.MaxLen = length(s, "maxLength")
+		case ops.TypeList:
+			pr.MaxLen = length(s, "maxItems")
+			if items, ok := s["items"].(map[string]any); ok {
+				if t := typeOf(items); t != ops.TypeList && t != ops.TypeMap {
+					pr.Items = t
+				}
+			}
+		}
+		out = append(out, pr)
+	}
+	return out, nil
+}
+
+func typeOf(s map[string]any) ops.Type {
+	switch s["type"] {
+	case "string":
+		return ops.TypeString
+	case "integer":
+		return ops.TypeInteger
+	case "number":
+		return ops.TypeNumber
+	case "boolean":
+		return ops.TypeBool
+	case "array":
+		return ops.TypeList
+	case "object":
+		return ops.TypeMap
+	}
+	return ops.TypeAny
+}
+
+func bound(s map[string]any, k string) *float64 {
+	switch v := s[k].(type) {
+	case int:
+		return ops.Bound(float64(v))
+	case float64:
+		return ops.Bound(v)
+	}
+	return nil
+}
+
+func length(s map[string]any, k string) int {
+	if v, ok := s[k].(int); ok && v > 0 && v < math.MaxInt32 {
+		return v
+	}
+	return 0
+}
+
+// fieldsOf lists the top-level properties of an output schema.
+func fieldsOf(schema map[string]any) []ops.Field {
+	props, _ := schema["properties"].(map[string]any)
+	var out []ops.Field
+	for _, name := range sortedKeys(props) {
+		s, _ := props[name].(map[string]any)
+		t, _ := s["type"].(string)
+		if t == "" {
+			t = "any"
+		}
+		desc, _ := s["description"].(string)
+		out = append(out, ops.Field{Name: name, Type: t, Description: desc})
+	}
+	return out
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ValidateParams checks the params against the manifest's schema: at load
+// each literal param against its property's schema, at run time the whole
+// object.
+func (p *Plugin) ValidateParams(params ops.Params, final bool) error {
+	if p.params == nil {
+		return nil
+	}
+	if final {
+		doc, err := jsonDoc(plainParams(params))
+		if err != nil {
+			return &ops.ParamError{Msg: err.Error()}
+		}
+		if err := p.params.Validate(doc); err != nil {
+			return schemaErrors(err)
+		}
+		return nil
+	}
+	var errs ops.ParamErrors
+	for _, name := range sortedKeys(params) {
+		s := p.props[name]
+		if s == nil || !params.Known(name) || hasDeferred(params[name]) {
+			continue
+		}
+		doc, err := jsonDoc(plain(params[name]))
+		if err == nil {
+			err = s.Validate(doc)
+		}
+		if err != nil {
+			for _, pe := range schemaErrors(err) {
+				pe.Param = name
+				errs = append(errs, pe)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func hasDeferred(v any) bool {
+	switch x := v.(type) {
+	case []any:
+		return slices.ContainsFunc(x, hasDeferred)
+	case map[string]any:
+		for _, e := range x {
+			if hasDeferred(e) {
+				return true
+			}
+		}
+	}
+	return v == ops.Deferred
+}
+
+// plainParams turns validated params into JSON data: durations as their
+// text.
+func plainParams(p ops.Params) map[string]any {
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		out[k] = plain(v)
+	}
+	return out
+}
+
+func plain(v any) any {
+	if d, ok := v.(time.Duration); ok {
+		return d.String()
+	}
+	return v
+}
+
+// schemaErrors turns a validation error into one ParamError per leaf
+// problem, named by the parameter its instance location starts with.
+func schemaErrors(err error) ops.ParamErrors {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return ops.ParamErrors{{Msg: err.Error()}}
+	}
+	var out ops.ParamErrors
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			loc := e.InstanceLocation
+			pe := &ops.ParamError{Msg: "does not match the plugin's params schema: " + oneLine(e.ErrorKind.LocalizedString(printer))}
+			if len(loc) > 0 {
+				pe.Param = loc[0]
+				if len(loc) > 1 {
+					pe.Msg = "at /" + strings.Join(loc[1:], "/") + ": " + pe.Msg
+				}
+			}
+			out = append(out, pe)
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return out
+}
