@@ -93,15 +93,7 @@ func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.D
 	return nil
 }
 
-func outcomeOf(c ops.Class) string {
-	switch c {
-	case ops.ClassAuthorization:
-		return string(report.StatusDenied)
-	case ops.ClassCancelled:
-		return string(report.StatusCancelled)
-	}
-	return string(report.StatusFailed)
-}
+func outcomeOf(c ops.Class) string { return string(report.StatusOf(string(c))) }
 
 // Denied records the steps a preflight denied, which never reach the
 // engine, with who asked and from where. It returns the first error of a

@@ -162,15 +162,7 @@ func (rec *record) setErr(err error) {
 	rec.status = statusOf(class)
 }
 
-func statusOf(class ops.Class) report.Status {
-	switch class {
-	case ops.ClassAuthorization:
-		return report.StatusDenied
-	case ops.ClassCancelled, ops.ClassDeclined:
-		return report.StatusCancelled
-	}
-	return report.StatusFailed
-}
+func statusOf(class ops.Class) report.Status { return report.StatusOf(string(class)) }
 
 // deniedReason says why a step was denied: the rule that decided, else
 // the error.

@@ -278,15 +278,7 @@ func stepRows(r *report.Report) [][]any {
 
 // attemptStatus is the status an attempt's error class means, as the
 // engine decides a step's.
-func attemptStatus(class string) report.Status {
-	switch class {
-	case "authorization":
-		return report.StatusDenied
-	case "cancelled":
-		return report.StatusCancelled
-	}
-	return report.StatusFailed
-}
+func attemptStatus(class string) report.Status { return report.StatusOf(class) }
 
 func section(s *report.Step) string {
 	if s.Section == "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // Class sorts a failure by what the user should do about it.
@@ -11,13 +13,13 @@ type Class string
 
 // The error classes a step's failure can have.
 const (
-	ClassValidation    Class = "validation"    // a playbook or parameter is wrong: fix the input
-	ClassAuthorization Class = "authorization" // the caller's roles do not allow it
-	ClassExecution     Class = "execution"     // the operation ran and failed
-	ClassTimeout       Class = "timeout"       // a time limit ran out
-	ClassCancelled     Class = "cancelled"     // the run was cancelled
-	ClassDeclined      Class = "declined"      // a person answered no to a step's confirm: question
-	ClassSystem        Class = "system"        // a fault inside arsenal-run itself, such as a panic
+	ClassValidation    Class = report.ClassValidation    // a playbook or parameter is wrong: fix the input
+	ClassAuthorization Class = report.ClassAuthorization // the caller's roles do not allow it
+	ClassExecution     Class = report.ClassExecution     // the operation ran and failed
+	ClassTimeout       Class = report.ClassTimeout       // a time limit ran out
+	ClassCancelled     Class = report.ClassCancelled     // the run was cancelled
+	ClassDeclined      Class = report.ClassDeclined      // a person answered no to a step's confirm: question
+	ClassSystem        Class = report.ClassSystem        // a fault inside arsenal-run itself, such as a panic
 )
 
 // Sentinel errors for categories callers test with errors.Is.

@@ -183,13 +183,7 @@ func attemptStatus(a *Attempt) Status {
 	if a.Error == nil {
 		return StatusSucceeded
 	}
-	switch a.Error.Class {
-	case "authorization":
-		return StatusDenied
-	case "cancelled":
-		return StatusCancelled
-	}
-	return StatusFailed
+	return StatusOf(a.Error.Class)
 }
 
 // errText is "class: message", or "" for no error.

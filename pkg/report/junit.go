@@ -245,7 +245,7 @@ func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log
 		p.Text += "\n\nattempts (time from the run's start):\n" + attemptLines(r, log)
 	}
 	p.Text = excerpt(p.Text, junitOutLimit)
-	if st == StatusDenied || e != nil && (e.Class == "system" || e.Class == "authorization") {
+	if st == StatusDenied || e != nil && (e.Class == ClassSystem || e.Class == ClassAuthorization) {
 		c.Error = p
 	} else {
 		c.Failure = p
