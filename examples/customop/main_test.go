@@ -32,7 +32,11 @@ func TestExampleValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reg.Close()
-	if _, err := reg.Execute(context.Background(), "text.count", map[string]any{"text": "a", "word": "two words"}); err == nil {
+	e, err := reg.Get("text.count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Validate(map[string]any{"text": "a", "word": "two words"}, true); err == nil {
 		t.Error("a word with a space was accepted")
 	}
 	if _, err := steps.Load("count.yaml", reg); err != nil {

@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
+
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -140,7 +142,7 @@ func (e *Engine) chain() Handler {
 func dryRunGate(next Handler) Handler {
 	return func(ctx context.Context, c *Call) (map[string]any, error) {
 		if c.run != nil && c.run.o.dryRun && c.Entry.RiskFor(c.Params) != ops.RiskRead {
-			if _, sub := c.Entry.Op.(*subPlaybook); !sub {
+			if sub := c.Entry.Implements((*subPlaybook)(nil)); !sub {
 				return nil, errDryRun
 			}
 		}
@@ -175,7 +177,7 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	if c.Index >= 0 {
 		call.Step = fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
 	}
-	return c.Entry.Op.Execute(ops.WithCall(ctx, call), c.Params)
+	return c.Entry.Invoke(ops.WithCall(ctx, call), c.Params, chaintoken.New())
 }
 
 // authorize asks the run's authorizer (the run option's, else the
@@ -377,7 +379,7 @@ func guard(grace time.Duration, clock Clock) Middleware {
 				return r.out, r.err
 			case <-ctx.Done():
 			}
-			if _, ok := c.Entry.Op.(*subPlaybook); ok {
+			if c.Entry.Implements((*subPlaybook)(nil)) {
 				// A sub-run is never abandoned: it ends its own steps and
 				// bounds its handlers, and its record must reach the
 				// report.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
@@ -15,7 +18,7 @@ import (
 // once, at registration. It is immutable and safe for concurrent use.
 type Entry struct {
 	Spec      Spec
-	Op        Op
+	op        Op
 	validator ParamValidator
 	risker    RiskAssessor
 	closer    io.Closer
@@ -71,7 +74,7 @@ func (r *Registry) Register(s Spec, op Op) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	e := &Entry{Spec: s, Op: op}
+	e := &Entry{Spec: s, op: op}
 	e.validator, _ = op.(ParamValidator)
 	e.risker, _ = op.(RiskAssessor)
 	e.closer, _ = op.(io.Closer)
@@ -204,20 +207,22 @@ func (r *Registry) Search(query string) []*Entry {
 	return out
 }
 
-// Execute validates raw parameters and runs the operation. It is the path the
-// API takes; the engine validates and calls Entry.Op itself so that it can
-// wrap the call.
-func (r *Registry) Execute(ctx context.Context, name string, raw map[string]any) (map[string]any, error) {
-	e, err := r.Get(name)
-	if err != nil {
-		return nil, WithClass(ClassValidation, err)
+// Invoke runs the operation with parameters already validated. It is the
+// last link of the engine's call chain, which authorizes, bounds, retries,
+// masks and audits the call: t proves the caller is that chain (or a test
+// of the operation), so that nothing outside this module can reach an
+// operation without it. A playbook step and an executed operation
+// (runs.Manager.ExecuteOp, the API's execute) both go through the chain.
+func (e *Entry) Invoke(ctx context.Context, p Params, t chaintoken.Token) (map[string]any, error) {
+	if !t.Valid() {
+		return nil, Errorf(ClassSystem, "operation %s: operations run only through the engine's call chain", e.Spec.Name)
 	}
-	p, err := e.Validate(raw, true)
-	if err != nil {
-		return nil, WithClass(ClassValidation, err)
-	}
-	return e.Op.Execute(ctx, p)
+	return e.op.Execute(ctx, p)
 }
+
+// Implements reports whether the entry's operation is of the same type as
+// op, for the engine's special cases (playbook.run).
+func (e *Entry) Implements(op Op) bool { return reflect.TypeOf(e.op) == reflect.TypeOf(op) }
 
 // Close closes every operation that implements io.Closer.
 func (r *Registry) Close() error {

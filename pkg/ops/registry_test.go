@@ -10,8 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/control"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 // echo returns its params as its output.
@@ -154,7 +156,7 @@ func TestUnregister(t *testing.T) {
 	if _, err := r.Get("svc.conn"); !errors.Is(err, ops.ErrUnknownOp) {
 		t.Errorf("Get after Unregister = %v; want ErrUnknownOp", err)
 	}
-	if e.Spec.Name != "svc.conn" || e.Op != c {
+	if e.Spec.Name != "svc.conn" || !e.Implements(c) {
 		t.Errorf("an entry got before Unregister changed: %+v", e.Spec)
 	}
 	if err := r.Unregister("svc.conn"); !errors.Is(err, ops.ErrUnknownOp) {
@@ -273,7 +275,7 @@ func TestExecute(t *testing.T) {
 	}))
 	ctx := context.Background()
 
-	out, err := r.Execute(ctx, "test.echo", map[string]any{"n": 2.0})
+	out, err := opstest.Execute(r, ctx, "test.echo", map[string]any{"n": 2.0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +297,7 @@ func TestExecute(t *testing.T) {
 		// The op's own error keeps its class and its cause.
 		{"test.fail", nil, ops.ClassExecution, boom, "boom"},
 	} {
-		_, err := r.Execute(ctx, tc.name, tc.raw)
+		_, err := opstest.Execute(r, ctx, tc.name, tc.raw)
 		if err == nil || ops.ClassOf(err) != tc.class || !strings.Contains(err.Error(), tc.text) || (tc.is != nil && !errors.Is(err, tc.is)) {
 			t.Errorf("Execute(%s, %v) = %v (class %s); want class %s containing %q", tc.name, tc.raw, err, ops.ClassOf(err), tc.class, tc.text)
 		}
@@ -404,7 +406,7 @@ func TestRegistryConcurrent(t *testing.T) {
 				_, _ = r.Get("process.list")
 				_ = r.List("process")
 				_ = r.Search("process")
-				_, _ = r.Execute(context.Background(), "disk.usage", map[string]any{"path": "/"})
+				_, _ = opstest.Execute(r, context.Background(), "disk.usage", map[string]any{"path": "/"})
 				_ = r.Unregister(name)
 			}
 		})
@@ -424,5 +426,23 @@ func TestCallFrom(t *testing.T) {
 	want := &ops.Call{RunID: "r1", Step: "s[2]", Attempt: 3}
 	if got := ops.CallFrom(ops.WithCall(context.Background(), want)); got != want {
 		t.Errorf("CallFrom = %+v; want %+v", got, want)
+	}
+}
+
+// An operation is reached only with a token the engine's chain holds: a
+// zero token, all that code outside the module could make, is refused.
+func TestInvokeNeedsTheChain(t *testing.T) {
+	r := ops.NewRegistry()
+	ran := false
+	r.MustRegister(ops.Spec{Name: "test.mark", Risk: ops.RiskRead}, ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
+		ran = true
+		return nil, nil
+	}))
+	e, _ := r.Get("test.mark")
+	if _, err := e.Invoke(context.Background(), nil, chaintoken.Token{}); err == nil || ops.ClassOf(err) != ops.ClassSystem || ran {
+		t.Errorf("a zero token ran the operation (ran=%v, err=%v)", ran, err)
+	}
+	if _, err := e.Invoke(context.Background(), nil, chaintoken.New()); err != nil || !ran {
+		t.Errorf("the chain's token did not run it: %v", err)
 	}
 }

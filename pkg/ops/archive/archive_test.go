@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 type scope struct{ roots []string }
@@ -46,7 +47,7 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) run(op string, raw map[string]any) (map[string]any, error) {
-	return e.r.Execute(e.ctx, op, raw)
+	return opstest.Execute(e.r, e.ctx, op, raw)
 }
 
 // write makes files under dir: a name ending in / is a directory, "->" in

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/shell"
 )
@@ -101,22 +102,22 @@ func TestOpsTogether(t *testing.T) {
 	r := newRegistry(t)
 	dir := t.TempDir()
 	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
-	out, err := r.Execute(ctx, "shell.exec", map[string]any{"command": []any{"uname", "-s"}})
+	out, err := opstest.Execute(r, ctx, "shell.exec", map[string]any{"command": []any{"uname", "-s"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Execute(ctx, "file.write", map[string]any{"path": "kernel.txt", "content": out["stdout"]}); err != nil {
+	if _, err := opstest.Execute(r, ctx, "file.write", map[string]any{"path": "kernel.txt", "content": out["stdout"]}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := r.Execute(ctx, "file.read", map[string]any{"path": filepath.Join(dir, "kernel.txt")})
+	got, err := opstest.Execute(r, ctx, "file.read", map[string]any{"path": filepath.Join(dir, "kernel.txt")})
 	if err != nil || !strings.HasPrefix(got["content"].(string), "Linux") {
 		t.Errorf("file.read: %v %v", got, err)
 	}
-	info, err := r.Execute(ctx, "system.info", nil)
+	info, err := opstest.Execute(r, ctx, "system.info", nil)
 	if err != nil || info["os"] != "linux" {
 		t.Errorf("system.info: %v %v", info, err)
 	}
-	out, err = r.Execute(ctx, "shell.exec", map[string]any{"script": "echo sandboxed", "sandbox": map[string]any{"network": false, "memory": "256Mi"}})
+	out, err = opstest.Execute(r, ctx, "shell.exec", map[string]any{"script": "echo sandboxed", "sandbox": map[string]any{"network": false, "memory": "256Mi"}})
 	if err != nil || out["stdout"] != "sandboxed\n" {
 		t.Errorf("sandboxed shell: %v %v", out, err)
 	}
@@ -132,7 +133,7 @@ func TestScopeRestrictsFiles(t *testing.T) {
 	r := newRegistry(t)
 	allowed := t.TempDir()
 	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: scope{[]string{allowed}}})
-	_, err := r.Execute(ctx, "file.write", map[string]any{"path": filepath.Join(t.TempDir(), "x"), "content": "no"})
+	_, err := opstest.Execute(r, ctx, "file.write", map[string]any{"path": filepath.Join(t.TempDir(), "x"), "content": "no"})
 	if !errors.Is(err, ops.ErrDenied) {
 		t.Errorf("write outside the scope's roots: %v", err)
 	}

@@ -19,7 +19,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.uber.org/goleak"
 
+	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -98,7 +100,7 @@ func TestHealth(t *testing.T) {
 		map[string]any{"name": "db-1", "address": tcpListener(t), "labels": map[string]any{"role": "db"}},
 		map[string]any{"name": "db-2", "address": closedAddr(t)},
 	}
-	out, err := r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "300ms"})
+	out, err := opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "300ms"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,19 +124,19 @@ func TestHealth(t *testing.T) {
 		t.Errorf("web-3 error %v", e)
 	}
 
-	out, err = r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "selector": map[string]any{"role": "web"}})
+	out, err = opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"nodes": nodes, "selector": map[string]any{"role": "web"}})
 	if err != nil || out["status"] != "healthy" || out["total"] != 1 {
 		t.Errorf("selector: %v %v", out, err)
 	}
-	out, err = r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes[1:2]})
+	out, err = opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"nodes": nodes[1:2]})
 	if err != nil || out["status"] != "down" {
 		t.Errorf("all down: %v %v", out, err)
 	}
-	out, err = r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "300ms", "fail_on": "degraded"})
+	out, err = opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "300ms", "fail_on": "degraded"})
 	if err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "cluster is degraded: 2 of 5 nodes up") || out == nil {
 		t.Errorf("fail_on degraded: %v", err)
 	}
-	if _, err = r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "300ms", "fail_on": "down"}); err != nil {
+	if _, err = opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "300ms", "fail_on": "down"}); err != nil {
 		t.Errorf("fail_on down with some up: %v", err)
 	}
 }
@@ -156,7 +158,7 @@ func TestConcurrencyIsBounded(t *testing.T) {
 	for i := range 20 {
 		nodes = append(nodes, map[string]any{"name": fmt.Sprint("n", i), "url": s.URL})
 	}
-	out, err := newRegistry(t).Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes, "concurrency": 4})
+	out, err := opstest.Execute(newRegistry(t), context.Background(), "cluster.health", map[string]any{"nodes": nodes, "concurrency": 4})
 	if err != nil || out["status"] != "healthy" {
 		t.Fatalf("%v %v", out, err)
 	}
@@ -183,7 +185,7 @@ func TestInventory(t *testing.T) {
 	write("empty.yaml", "nodes: []\n")
 
 	for _, f := range []string{"map.yaml", "list.yaml"} {
-		out, err := r.Execute(ctx, "cluster.health", map[string]any{"inventory": f})
+		out, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": f})
 		if err != nil || out["status"] != "healthy" {
 			t.Errorf("%s: %v %v", f, out, err)
 		}
@@ -192,12 +194,12 @@ func TestInventory(t *testing.T) {
 		"typo.yaml": "field adress not found", "dup.yaml": `"a" is used twice`, "two.yaml": "more than one YAML document",
 		"empty.yaml": "lists no nodes", "missing.yaml": "no such file",
 	} {
-		_, err := r.Execute(ctx, "cluster.health", map[string]any{"inventory": f})
+		_, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": f})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", f, err, want)
 		}
 	}
-	_, err := r.Execute(context.Background(), "cluster.health", map[string]any{"inventory": "/etc/hostname"})
+	_, err := opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"inventory": "/etc/hostname"})
 	if !errors.Is(err, ops.ErrDenied) {
 		t.Errorf("an inventory outside the roots: %v", err)
 	}
@@ -224,7 +226,7 @@ groups:
 	if err := os.WriteFile(filepath.Join(dir, "inventory.yaml"), []byte(inv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.Execute(ctx, "cluster.health", map[string]any{"inventory": "inventory.yaml", "timeout": "5s"})
+	out, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": "inventory.yaml", "timeout": "5s"})
 	if err != nil || out["status"] != "healthy" || out["total"] != 2 {
 		t.Fatalf("%v %v", out, err)
 	}
@@ -235,14 +237,14 @@ groups:
 	if got := nodes[1].(map[string]any)["address"]; got != net.JoinHostPort(host, port) {
 		t.Errorf("db-1 probed at %v, want address:port", got)
 	}
-	out, err = r.Execute(ctx, "cluster.health", map[string]any{"inventory": "inventory.yaml", "selector": map[string]any{"role": "db"}})
+	out, err = opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": "inventory.yaml", "selector": map[string]any{"role": "db"}})
 	if err != nil || out["total"] != 1 {
 		t.Errorf("selector role=db: %v %v", out, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("version: 1\nhosts:\n  a: {adress: x}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = r.Execute(ctx, "cluster.health", map[string]any{"inventory": "bad.yaml"})
+	_, err = opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": "bad.yaml"})
 	if err == nil || !strings.Contains(err.Error(), `bad.yaml:3:7: unknown key "adress" in host a`) || ops.ClassOf(err) != ops.ClassValidation {
 		t.Errorf("a bad host inventory: %v (class %s)", err, ops.ClassOf(err))
 	}
@@ -265,7 +267,7 @@ func TestTopology(t *testing.T) {
 		map[string]any{"name": "web", "url": strings.Replace(plain.URL, "://", "://u:pw@", 1), "labels": map[string]any{"role": "web", "zone": "a"}},
 		map[string]any{"name": "gone", "address": closedAddr(t)},
 	}
-	out, err := r.Execute(context.Background(), "cluster.topology", map[string]any{"nodes": nodes})
+	out, err := opstest.Execute(r, context.Background(), "cluster.topology", map[string]any{"nodes": nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,11 +303,11 @@ func TestCancelPolicyAndBadParams(t *testing.T) {
 	nodes := []any{map[string]any{"name": "a", "url": up.URL}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := r.Execute(ctx, "cluster.health", map[string]any{"nodes": nodes}); !errors.Is(err, context.Canceled) {
+	if _, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"nodes": nodes}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	dctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyAll{}})
-	if _, err := r.Execute(dctx, "cluster.health", map[string]any{"nodes": nodes}); !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+	if _, err := opstest.Execute(r, dctx, "cluster.health", map[string]any{"nodes": nodes}); !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 		t.Errorf("policy: %v", err)
 	}
 	tests := []struct {
@@ -324,7 +326,7 @@ func TestCancelPolicyAndBadParams(t *testing.T) {
 		{map[string]any{"nodes": nodes, "selector": map[string]any{"role": "none"}}, "no node has the labels"},
 	}
 	for _, tc := range tests {
-		_, err := r.Execute(context.Background(), "cluster.health", tc.raw)
+		_, err := opstest.Execute(r, context.Background(), "cluster.health", tc.raw)
 		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want a validation error containing %q", tc.raw, err, tc.want)
 		}
@@ -351,7 +353,7 @@ func BenchmarkClusterHealth(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
-		out, err := e.Op.Execute(ctx, p)
+		out, err := e.Invoke(ctx, p, chaintoken.New())
 		if err != nil || out["status"] != "healthy" {
 			b.Fatalf("%v %v", out["status"], err)
 		}
@@ -372,7 +374,7 @@ func BenchmarkClusterHealthCold(b *testing.B) {
 		if err := Register(r); err != nil {
 			b.Fatal(err)
 		}
-		out, err := r.Execute(context.Background(), "cluster.health", raw)
+		out, err := opstest.Execute(r, context.Background(), "cluster.health", raw)
 		if err != nil || out["status"] != "healthy" {
 			b.Fatalf("%v %v", out["status"], err)
 		}
@@ -404,13 +406,13 @@ func TestDialPolicyUnspecifiedAddress(t *testing.T) {
 			map[string]any{"name": fmt.Sprintf("url-%d", i), "url": "http://" + host + ":" + port + "/"},
 			map[string]any{"name": fmt.Sprintf("tcp-%d", i), "address": host + ":" + tport})
 	}
-	out, err := r.Execute(context.Background(), "cluster.health", map[string]any{"nodes": nodes})
+	out, err := opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"nodes": nodes})
 	if err != nil || out["status"] != "healthy" {
 		t.Fatalf("without a policy: %v %v; the addresses should reach the test servers", out, err)
 	}
 	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyLoopback{}})
 	for _, n := range nodes {
-		_, err := r.Execute(ctx, "cluster.health", map[string]any{"nodes": []any{n}})
+		_, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"nodes": []any{n}})
 		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 			t.Errorf("node %v: %v (class %s), want the loopback denial", n, err, ops.ClassOf(err))
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 func registry(t *testing.T) *ops.Registry {
@@ -39,7 +40,7 @@ func TestControlOps(t *testing.T) {
 		{"control.sleep", map[string]any{"duration": "-1s"}, nil, ops.ClassValidation},
 	}
 	for _, c := range cases {
-		out, err := r.Execute(context.Background(), c.op, c.params)
+		out, err := opstest.Execute(r, context.Background(), c.op, c.params)
 		if got := ops.ClassOf(err); got != c.class {
 			t.Errorf("%s %v: class %q (%v), want %q", c.op, c.params, got, err, c.class)
 			continue
@@ -58,7 +59,7 @@ func TestSleepHonoursCancellation(t *testing.T) {
 	cause := errors.New("stop now")
 	time.AfterFunc(20*time.Millisecond, func() { cancel(cause) })
 	start := time.Now()
-	_, err := r.Execute(ctx, "control.sleep", map[string]any{"duration": "1h"})
+	_, err := opstest.Execute(r, ctx, "control.sleep", map[string]any{"duration": "1h"})
 	if !errors.Is(err, cause) {
 		t.Errorf("err = %v, want the cancel cause", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 // scope is a fake authorization scope that sets the file roots.
@@ -49,7 +50,7 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) run(op string, raw map[string]any) (map[string]any, error) {
-	return e.r.Execute(e.ctx, op, raw)
+	return opstest.Execute(e.r, e.ctx, op, raw)
 }
 
 func (e *env) file(rel, content string) string {
@@ -220,19 +221,19 @@ func TestDefaultRoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "x")
-	if _, err := r.Execute(context.Background(), "file.write", map[string]any{"path": p, "content": "ok"}); err != nil {
+	if _, err := opstest.Execute(r, context.Background(), "file.write", map[string]any{"path": p, "content": "ok"}); err != nil {
 		t.Errorf("the temp dir is a default root: %v", err)
 	}
-	_, err := r.Execute(context.Background(), "file.read", map[string]any{"path": "/etc/hostname"})
+	_, err := opstest.Execute(r, context.Background(), "file.read", map[string]any{"path": "/etc/hostname"})
 	if !errors.Is(err, ops.ErrDenied) {
 		t.Errorf("/etc is not a default root: %v", err)
 	}
 	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: scope{[]string{}}})
-	if _, err := r.Execute(ctx, "file.stat", map[string]any{"path": p}); !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "allows no file access") {
+	if _, err := opstest.Execute(r, ctx, "file.stat", map[string]any{"path": p}); !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "allows no file access") {
 		t.Errorf("a scope with an empty list of roots allows nothing: %v", err)
 	}
 	ctx = ops.WithCall(context.Background(), &ops.Call{Scope: scope{}})
-	if _, err := r.Execute(ctx, "file.stat", map[string]any{"path": p}); err != nil {
+	if _, err := opstest.Execute(r, ctx, "file.stat", map[string]any{"path": p}); err != nil {
 		t.Errorf("a scope with nil roots keeps the defaults: %v", err)
 	}
 }
@@ -312,7 +313,7 @@ func TestCancelledWriteLeavesNothing(t *testing.T) {
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(e.ctx)
 	cancel()
-	_, err := e.r.Execute(ctx, "file.write", map[string]any{"path": "never", "content": "x"})
+	_, err := opstest.Execute(e.r, ctx, "file.write", map[string]any{"path": "never", "content": "x"})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want cancelled", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -61,7 +62,7 @@ func TestRequestSucceeds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := r.Execute(context.Background(), "http.request", tc.raw)
+			out, err := opstest.Execute(r, context.Background(), "http.request", tc.raw)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +86,7 @@ func TestStatusChecks(t *testing.T) {
 		io.WriteString(w, "maintenance\nuntil noon")
 	})
 	r := newRegistry(t)
-	out, err := r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL})
+	out, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL})
 	if err == nil || ops.ClassOf(err) != ops.ClassExecution {
 		t.Fatalf("503: error %v", err)
 	}
@@ -97,7 +98,7 @@ func TestStatusChecks(t *testing.T) {
 	if out == nil || out["status"] != 503 || out["body"] != "maintenance\nuntil noon" {
 		t.Errorf("the output must come with the failure: %v", out)
 	}
-	if _, err := r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL, "expect_status": []any{200, 503}}); err != nil {
+	if _, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL, "expect_status": []any{200, 503}}); err != nil {
 		t.Errorf("503 listed in expect_status: %v", err)
 	}
 }
@@ -127,25 +128,25 @@ func TestRedirects(t *testing.T) {
 	r := newRegistry(t)
 	headers := map[string]any{"Authorization": "Bearer secret", "X-Api-Key": "k", "Cookie": "c=1", "Accept": "text/plain"}
 
-	out, err := r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL + "/away", "headers": headers})
+	out, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL + "/away", "headers": headers})
 	if err != nil || out["body"] != "landed" {
 		t.Fatalf("cross-host redirect: %v %v", out, err)
 	}
 	if diff := cmp.Diff(seen{accept: "text/plain"}, <-got, cmp.AllowUnexported(seen{})); diff != "" {
 		t.Errorf("headers sent to another host (-want +got):\n%s", diff)
 	}
-	out, err = r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL + "/home", "headers": headers})
+	out, err = opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL + "/home", "headers": headers})
 	if err != nil || out["body"] != "home" || out["url"] != s.URL+"/final" {
 		t.Fatalf("same-host redirect: %v %v", out, err)
 	}
 	if diff := cmp.Diff(seen{"Bearer secret", "k", "c=1", "text/plain"}, <-got, cmp.AllowUnexported(seen{})); diff != "" {
 		t.Errorf("headers kept on the same host (-want +got):\n%s", diff)
 	}
-	out, err = r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL + "/home", "follow_redirects": 0, "expect_status": []any{302}})
+	out, err = opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL + "/home", "follow_redirects": 0, "expect_status": []any{302}})
 	if err != nil || out["status"] != 302 || out["headers"].(map[string]any)["Location"] != "/final" {
 		t.Errorf("follow_redirects 0: %v %v", out, err)
 	}
-	_, err = r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL + "/loop", "follow_redirects": 3})
+	_, err = opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL + "/loop", "follow_redirects": 3})
 	if err == nil || !strings.Contains(err.Error(), "stopped after 3 redirects") {
 		t.Errorf("redirect loop: %v", err)
 	}
@@ -157,7 +158,7 @@ func TestBodyIsCapped(t *testing.T) {
 		io.WriteString(w, `["`+strings.Repeat("x", 3<<20)+`"]`)
 	})
 	r := newRegistry(t)
-	out, err := r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL, "max_bytes": 1000})
+	out, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL, "max_bytes": 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestBadJSONBody(t *testing.T) {
 		w.Header().Set("Content-Type", "application/problem+json")
 		io.WriteString(w, `{"broken":`)
 	})
-	out, err := newRegistry(t).Execute(context.Background(), "http.request", map[string]any{"url": s.URL})
+	out, err := opstest.Execute(newRegistry(t), context.Background(), "http.request", map[string]any{"url": s.URL})
 	if err != nil || out["json"] != nil || !strings.Contains(out["json_error"].(string), "not valid JSON") {
 		t.Errorf("invalid JSON: %v %v", out, err)
 	}
@@ -187,13 +188,13 @@ func TestTimeoutAndCancel(t *testing.T) {
 	})
 	r := newRegistry(t)
 	start := time.Now()
-	_, err := r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL, "timeout": "200ms"})
+	_, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL, "timeout": "200ms"})
 	if !errors.Is(err, context.DeadlineExceeded) || ops.ClassOf(err) != ops.ClassTimeout || !strings.Contains(err.Error(), "param timeout") {
 		t.Errorf("timeout: %v (class %s)", err, ops.ClassOf(err))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	_, err = r.Execute(ctx, "http.request", map[string]any{"url": s.URL})
+	_, err = opstest.Execute(r, ctx, "http.request", map[string]any{"url": s.URL})
 	if !errors.Is(err, context.Canceled) || ops.ClassOf(err) != ops.ClassCancelled {
 		t.Errorf("cancel: %v (class %s)", err, ops.ClassOf(err))
 	}
@@ -207,7 +208,7 @@ func TestCredentialsAreMasked(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	r := newRegistry(t)
-	_, err := r.Execute(context.Background(), "http.request", map[string]any{"url": "http://bob:hunter2@" + addr + "/?token=abc&page=2"})
+	_, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": "http://bob:hunter2@" + addr + "/?token=abc&page=2"})
 	if err == nil {
 		t.Fatal("want a connection error")
 	}
@@ -218,7 +219,7 @@ func TestCredentialsAreMasked(t *testing.T) {
 		u, p, _ := r.BasicAuth()
 		io.WriteString(w, u+":"+p)
 	})
-	out, err := r.Execute(context.Background(), "http.request", map[string]any{"url": strings.Replace(s.URL, "://", "://bob:hunter2@", 1) + "/?api_key=k"})
+	out, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": strings.Replace(s.URL, "://", "://bob:hunter2@", 1) + "/?api_key=k"})
 	if err != nil || out["body"] != "bob:hunter2" || strings.Contains(out["url"].(string), "hunter2") || !strings.HasSuffix(out["url"].(string), "api_key=***") {
 		t.Errorf("output: %v %v", out, err)
 	}
@@ -247,7 +248,7 @@ func TestDialPolicy(t *testing.T) {
 	calls := make(chan string, 10)
 	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyLoopback{calls}})
 	url := strings.Replace(s.URL, "127.0.0.1", "localhost", 1)
-	_, err := r.Execute(ctx, "http.request", map[string]any{"url": url})
+	_, err := opstest.Execute(r, ctx, "http.request", map[string]any{"url": url})
 	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization || !strings.Contains(err.Error(), "loopback is not in the allowed networks") {
 		t.Fatalf("denied dial: %v (class %s)", err, ops.ClassOf(err))
 	}
@@ -255,7 +256,7 @@ func TestDialPolicy(t *testing.T) {
 		t.Errorf("the policy saw %q; want the host as written and the resolved IP", c)
 	}
 	ctx = ops.WithCall(context.Background(), &ops.Call{Scope: allowAll{}})
-	if _, err := r.Execute(ctx, "http.request", map[string]any{"url": s.URL}); err != nil {
+	if _, err := opstest.Execute(r, ctx, "http.request", map[string]any{"url": s.URL}); err != nil {
 		t.Errorf("allowed dial: %v", err)
 	}
 }
@@ -264,11 +265,11 @@ func TestTLS(t *testing.T) {
 	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "secure") }))
 	defer s.Close()
 	r := newRegistry(t)
-	_, err := r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL})
+	_, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL})
 	if err == nil || !strings.Contains(err.Error(), "insecure_skip_verify") {
 		t.Errorf("self-signed certificate: %v", err)
 	}
-	out, err := r.Execute(context.Background(), "http.request", map[string]any{"url": s.URL, "insecure_skip_verify": true})
+	out, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": s.URL, "insecure_skip_verify": true})
 	if err != nil || out["body"] != "secure" {
 		t.Errorf("insecure_skip_verify: %v %v", out, err)
 	}
@@ -292,7 +293,7 @@ func TestBadParams(t *testing.T) {
 		{map[string]any{"url": "http://h", "follow_redirects": -1}, "below the minimum"},
 	}
 	for _, tc := range tests {
-		_, err := r.Execute(context.Background(), "http.request", tc.raw)
+		_, err := opstest.Execute(r, context.Background(), "http.request", tc.raw)
 		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want a validation error containing %q", tc.raw, err, tc.want)
 		}
@@ -322,13 +323,13 @@ func TestDialPolicyUnspecifiedAddress(t *testing.T) {
 	r := newRegistry(t)
 	for _, host := range []string{"0.0.0.0", "[::]", "[::ffff:0.0.0.0]"} {
 		url := "http://" + host + ":" + port + "/"
-		out, err := r.Execute(context.Background(), "http.request", map[string]any{"url": url})
+		out, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": url})
 		if err != nil || out["body"] != "ok" {
 			t.Fatalf("%s without a policy: %v %v; the address should reach the test server", url, out, err)
 		}
 		calls := make(chan string, 10)
 		ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyLoopback{calls}})
-		_, err = r.Execute(ctx, "http.request", map[string]any{"url": url})
+		_, err = opstest.Execute(r, ctx, "http.request", map[string]any{"url": url})
 		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 			t.Errorf("%s: %v (class %s), want the loopback denial", url, err, ops.ClassOf(err))
 		}

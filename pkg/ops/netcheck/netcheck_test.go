@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -89,7 +90,7 @@ func TestTCPCheck(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := r.Execute(context.Background(), "net.tcp_check", tc.raw)
+			out, err := opstest.Execute(r, context.Background(), "net.tcp_check", tc.raw)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("error %v, want %q", err, tc.wantErr)
 			}
@@ -103,11 +104,11 @@ func TestTCPCheck(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := r.Execute(ctx, "net.tcp_check", map[string]any{"address": open}); !errors.Is(err, context.Canceled) {
+	if _, err := opstest.Execute(r, ctx, "net.tcp_check", map[string]any{"address": open}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	for _, bad := range []string{"no-port", "host:", ":80", "a b:80"} {
-		if _, err := r.Execute(context.Background(), "net.tcp_check", map[string]any{"address": bad}); ops.ClassOf(err) != ops.ClassValidation {
+		if _, err := opstest.Execute(r, context.Background(), "net.tcp_check", map[string]any{"address": bad}); ops.ClassOf(err) != ops.ClassValidation {
 			t.Errorf("address %q: %v", bad, err)
 		}
 	}
@@ -121,7 +122,7 @@ func TestDialPolicy(t *testing.T) {
 	r := newRegistry(t)
 	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyAll{}})
 	for _, tc := range []struct{ op, addr string }{{"net.tcp_check", listener(t)}, {"net.tls_cert", listener(t)}} {
-		_, err := r.Execute(ctx, tc.op, map[string]any{"address": tc.addr})
+		_, err := opstest.Execute(r, ctx, tc.op, map[string]any{"address": tc.addr})
 		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 			t.Errorf("%s: %v, want an authorization error", tc.op, err)
 		}
@@ -130,7 +131,7 @@ func TestDialPolicy(t *testing.T) {
 
 func TestDNSLookup(t *testing.T) {
 	r := newRegistry(t)
-	out, err := r.Execute(context.Background(), "net.dns_lookup", map[string]any{"name": "localhost"})
+	out, err := opstest.Execute(r, context.Background(), "net.dns_lookup", map[string]any{"name": "localhost"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,11 +143,11 @@ func TestDNSLookup(t *testing.T) {
 	if !found || len(out["records"].([]any)) != 0 {
 		t.Errorf("localhost resolved to %v", out)
 	}
-	out, err = r.Execute(context.Background(), "net.dns_lookup", map[string]any{"name": "localhost", "type": "ip4"})
+	out, err = opstest.Execute(r, context.Background(), "net.dns_lookup", map[string]any{"name": "localhost", "type": "ip4"})
 	if err != nil || cmp.Diff([]any{"127.0.0.1"}, out["addresses"]) != "" {
 		t.Errorf("ip4: %v %v", out, err)
 	}
-	if _, err := r.Execute(context.Background(), "net.dns_lookup", map[string]any{"name": "bad name"}); ops.ClassOf(err) != ops.ClassValidation {
+	if _, err := opstest.Execute(r, context.Background(), "net.dns_lookup", map[string]any{"name": "bad name"}); ops.ClassOf(err) != ops.ClassValidation {
 		t.Errorf("bad name: %v", err)
 	}
 }
@@ -188,7 +189,7 @@ func TestDNSLookupNotFound(t *testing.T) {
 	if err := r.Register(dnsSpec(), &DNSLookup{Resolver: nxdomain(t)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := r.Execute(context.Background(), "net.dns_lookup", map[string]any{"name": "nothing.example.test", "timeout": "2s"})
+	_, err := opstest.Execute(r, context.Background(), "net.dns_lookup", map[string]any{"name": "nothing.example.test", "timeout": "2s"})
 	if err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "no ip records found") {
 		t.Errorf("not found: %v", err)
 	}
@@ -201,11 +202,11 @@ func TestTLSCert(t *testing.T) {
 	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw}))
 	r := newRegistry(t)
 
-	out, err := r.Execute(context.Background(), "net.tls_cert", map[string]any{"address": addr})
+	out, err := opstest.Execute(r, context.Background(), "net.tls_cert", map[string]any{"address": addr})
 	if err == nil || !strings.Contains(err.Error(), "insecure_skip_verify") || out["verified"] != false {
 		t.Errorf("self-signed without insecure_skip_verify: %v %v", out, err)
 	}
-	out, err = r.Execute(context.Background(), "net.tls_cert", map[string]any{"address": addr, "insecure_skip_verify": true})
+	out, err = opstest.Execute(r, context.Background(), "net.tls_cert", map[string]any{"address": addr, "insecure_skip_verify": true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,12 +229,12 @@ func TestTLSCert(t *testing.T) {
 		if name != "" {
 			raw["server_name"] = name
 		}
-		out, err = r.Execute(context.Background(), "net.tls_cert", raw)
+		out, err = opstest.Execute(r, context.Background(), "net.tls_cert", raw)
 		if err != nil || out["verified"] != true || out["verify_error"] != nil {
 			t.Errorf("trusted via ca_pem, server_name %q: %v %v", name, out, err)
 		}
 	}
-	_, err = r.Execute(context.Background(), "net.tls_cert", map[string]any{"address": addr, "ca_pem": caPEM, "server_name": "other.test"})
+	_, err = opstest.Execute(r, context.Background(), "net.tls_cert", map[string]any{"address": addr, "ca_pem": caPEM, "server_name": "other.test"})
 	if err == nil || !strings.Contains(err.Error(), "other.test") {
 		t.Errorf("wrong name: %v", err)
 	}
@@ -243,11 +244,11 @@ func TestTLSCert(t *testing.T) {
 	if err := late.Register(tlsSpec(), &TLSCert{Now: func() time.Time { return soon }}); err != nil {
 		t.Fatal(err)
 	}
-	out, err = late.Execute(context.Background(), "net.tls_cert", map[string]any{"address": addr, "ca_pem": caPEM, "min_days_left": 30})
+	out, err = opstest.Execute(late, context.Background(), "net.tls_cert", map[string]any{"address": addr, "ca_pem": caPEM, "min_days_left": 30})
 	if err == nil || !strings.Contains(err.Error(), "in 19 days (min_days_left 30)") || out["days_left"] != 19 {
 		t.Errorf("min_days_left: %v %v", out, err)
 	}
-	if _, err := r.Execute(context.Background(), "net.tls_cert", map[string]any{"address": addr, "ca_pem": "not pem"}); ops.ClassOf(err) != ops.ClassValidation {
+	if _, err := opstest.Execute(r, context.Background(), "net.tls_cert", map[string]any{"address": addr, "ca_pem": "not pem"}); ops.ClassOf(err) != ops.ClassValidation {
 		t.Errorf("bad ca_pem: %v", err)
 	}
 }
@@ -255,14 +256,14 @@ func TestTLSCert(t *testing.T) {
 func TestTLSCertHandshakeTimeout(t *testing.T) {
 	r := newRegistry(t)
 	start := time.Now()
-	_, err := r.Execute(context.Background(), "net.tls_cert", map[string]any{"address": listener(t), "timeout": "300ms"})
+	_, err := opstest.Execute(r, context.Background(), "net.tls_cert", map[string]any{"address": listener(t), "timeout": "300ms"})
 	if err == nil || !strings.Contains(err.Error(), "no TLS handshake within 300ms") {
 		t.Errorf("a server that never answers: %v", err)
 	}
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("took %v", time.Since(start))
 	}
-	if _, err := r.Execute(context.Background(), "net.tls_cert", map[string]any{"address": closedPort(t)}); err == nil || !strings.Contains(err.Error(), "connection refused") {
+	if _, err := opstest.Execute(r, context.Background(), "net.tls_cert", map[string]any{"address": closedPort(t)}); err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("closed port: %v", err)
 	}
 }
@@ -286,12 +287,12 @@ func TestDialPolicyUnspecifiedAddress(t *testing.T) {
 	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyLoopback{}})
 	for _, host := range []string{"0.0.0.0", "::", "::ffff:0.0.0.0"} {
 		addr := net.JoinHostPort(host, port)
-		out, err := r.Execute(context.Background(), "net.tcp_check", map[string]any{"address": addr})
+		out, err := opstest.Execute(r, context.Background(), "net.tcp_check", map[string]any{"address": addr})
 		if err != nil || out["reachable"] != true {
 			t.Fatalf("%s without a policy: %v %v; the address should reach the listener", addr, out, err)
 		}
 		for _, op := range []string{"net.tcp_check", "net.tls_cert"} {
-			_, err := r.Execute(ctx, op, map[string]any{"address": addr})
+			_, err := opstest.Execute(r, ctx, op, map[string]any{"address": addr})
 			if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 				t.Errorf("%s %s: %v (class %s), want the loopback denial", op, addr, err, ops.ClassOf(err))
 			}

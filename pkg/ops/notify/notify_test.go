@@ -24,6 +24,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -47,7 +48,7 @@ func execute(t *testing.T, r *ops.Registry, name string, raw map[string]any) (ma
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
-	return e.Op.Execute(context.Background(), p)
+	return e.Invoke(context.Background(), p, chaintoken.New())
 }
 
 // receiver is a webhook endpoint that records what it was sent.
@@ -361,12 +362,12 @@ func TestWebhookCancelledIsNotATimeout(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	_, err = e.Op.Execute(ctx, p)
+	_, err = e.Invoke(ctx, p, chaintoken.New())
 	if !errors.Is(err, context.Canceled) || ops.ClassOf(err) != ops.ClassCancelled {
 		t.Errorf("cancelled: %v (class %s), want class cancelled", err, ops.ClassOf(err))
 	}
 	p["timeout"] = 100 * time.Millisecond
-	_, err = e.Op.Execute(context.Background(), p)
+	_, err = e.Invoke(context.Background(), p, chaintoken.New())
 	if ops.ClassOf(err) != ops.ClassTimeout || !strings.Contains(err.Error(), "no answer within 100ms") {
 		t.Errorf("own timeout: %v (class %s)", err, ops.ClassOf(err))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/plugin"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
@@ -103,7 +104,7 @@ func TestSuccessPython(t *testing.T) {
 	dir := t.TempDir()
 	addPlugin(t, dir, "greet", strings.Replace(greetPy, "PYTHON", python(t), 1), greetManifest)
 	reg := registry(t, dir, plugin.Options{})
-	out, err := reg.Execute(callCtx("LANG=C"), "acme.greet", map[string]any{"who": "ada"})
+	out, err := opstest.Execute(reg, callCtx("LANG=C"), "acme.greet", map[string]any{"who": "ada"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func TestSuccessShell(t *testing.T) {
 read -r line
 printf '{"got": %s}\n' "$line"
 `, "version: 1\nname: acme.sum\ncategory: acme\ndescription: Echo the request.\nrisk: write\ncommand: [./sum.prog]\nparams: {type: object, properties: {n: {type: number}}}\n")
-	out, err := registry(t, dir, plugin.Options{}).Execute(callCtx(), "acme.sum", map[string]any{"n": 2.5})
+	out, err := opstest.Execute(registry(t, dir, plugin.Options{}), callCtx(), "acme.sum", map[string]any{"n": 2.5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +179,7 @@ func TestProtocolFailures(t *testing.T) {
 				"output: {type: object, properties: {greeting: {type: string}}}\n", 0o644)
 			reg := registry(t, dir, plugin.Options{OutputLimit: 1000, KillGrace: 200 * time.Millisecond})
 			start := time.Now()
-			_, err := reg.Execute(callCtx(), "acme.p", nil)
+			_, err := opstest.Execute(reg, callCtx(), "acme.p", nil)
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -205,7 +206,7 @@ func TestTimeoutKillsTheGroup(t *testing.T) {
 	write(t, dir, "p.prog", "#!/bin/sh\n(trap '' TERM; sleep 60) &\necho $! > "+pidFile+"\nwait\n", 0o755)
 	write(t, dir, "p.yaml", "version: 1\nname: acme.p\ncategory: acme\ndescription: Hang.\nrisk: read\ncommand: [./p.prog]\ntimeout: 300ms\n", 0o644)
 	reg := registry(t, dir, plugin.Options{KillGrace: 200 * time.Millisecond})
-	if _, err := reg.Execute(callCtx(), "acme.p", nil); ops.ClassOf(err) != ops.ClassTimeout {
+	if _, err := opstest.Execute(reg, callCtx(), "acme.p", nil); ops.ClassOf(err) != ops.ClassTimeout {
 		t.Fatalf("want a timeout, got %v", err)
 	}
 	data, err := os.ReadFile(pidFile)
@@ -232,7 +233,7 @@ func TestEnvLeakAttempt(t *testing.T) {
 	addPlugin(t, dir, "env", "#!"+python(t)+"\nimport json, os\njson.dump({\"env\": dict(os.environ)}, open(1, 'w'))\n",
 		"version: 1\nname: acme.env\ncategory: acme\ndescription: Dump the environment.\nrisk: read\ncommand: [./env.prog]\nenv: [LANG, TZ]\n")
 	t.Setenv("ARSENAL_TEST_LEAK", "from the process")
-	out, err := registry(t, dir, plugin.Options{}).Execute(callCtx("LANG=C.UTF-8", "AWS_SECRET_ACCESS_KEY=hunter2", "PATH=/usr/bin", "HOME=/root"), "acme.env", nil)
+	out, err := opstest.Execute(registry(t, dir, plugin.Options{}), callCtx("LANG=C.UTF-8", "AWS_SECRET_ACCESS_KEY=hunter2", "PATH=/usr/bin", "HOME=/root"), "acme.env", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 // TestPIDOutOfRange checks that every op taking a pid refuses a value
@@ -17,7 +18,7 @@ import (
 // arsenal-run itself and its parent.
 func TestPIDOutOfRange(t *testing.T) {
 	r, _ := newEnv(t, Options{})
-	out, err := r.Execute(context.Background(), "process.start", helper(t, "sleep", marker(t)))
+	out, err := opstest.Execute(r, context.Background(), "process.start", helper(t, "sleep", marker(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestPIDOutOfRange(t *testing.T) {
 			if op == "process.signal" {
 				raw["signal"] = "KILL"
 			}
-			_, err := r.Execute(context.Background(), op, raw)
+			_, err := opstest.Execute(r, context.Background(), op, raw)
 			if ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), "param pid") {
 				t.Errorf("%s pid %d: %v (class %s), want a validation error on param pid", op, pid, err, ops.ClassOf(err))
 			}
@@ -52,16 +53,16 @@ func TestPIDOutOfRange(t *testing.T) {
 
 	// The largest pid the host hands out is in range: it gets to the
 	// process lookup, not a parameter error.
-	_, err = r.Execute(context.Background(), "process.info", map[string]any{"pid": max - 1})
+	_, err = opstest.Execute(r, context.Background(), "process.info", map[string]any{"pid": max - 1})
 	if ops.ClassOf(err) == ops.ClassValidation {
 		t.Errorf("process.info pid %d (pid_max-1): %v, want it looked up", max-1, err)
 	}
-	_, err = r.Execute(context.Background(), "process.kill", map[string]any{"pid": max - 1})
+	_, err = opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": max - 1})
 	if err != nil && ops.ClassOf(err) == ops.ClassValidation {
 		t.Errorf("process.kill pid %d (pid_max-1): %v, want it looked up", max-1, err)
 	}
 	// pid 1 is in range and refused by the guard.
-	_, err = r.Execute(context.Background(), "process.kill", map[string]any{"pid": 1})
+	_, err = opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": 1})
 	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 		t.Errorf("process.kill pid 1: %v, want an authorization refusal", err)
 	}

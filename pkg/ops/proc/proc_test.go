@@ -12,12 +12,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 func TestStartListInfoSignal(t *testing.T) {
 	r, _ := newEnv(t, Options{})
 	mark := marker(t)
-	out, err := r.Execute(context.Background(), "process.start", helper(t, "sleep", mark))
+	out, err := opstest.Execute(r, context.Background(), "process.start", helper(t, "sleep", mark))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +27,7 @@ func TestStartListInfoSignal(t *testing.T) {
 		t.Fatalf("process.start = %v", out)
 	}
 
-	list, err := r.Execute(context.Background(), "process.list", map[string]any{"cmdline_regex": mark})
+	list, err := opstest.Execute(r, context.Background(), "process.list", map[string]any{"cmdline_regex": mark})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestStartListInfoSignal(t *testing.T) {
 		t.Errorf("process.list entry %v", p)
 	}
 
-	info, err := r.Execute(context.Background(), "process.info", map[string]any{"pid": pid})
+	info, err := opstest.Execute(r, context.Background(), "process.info", map[string]any{"pid": pid})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,19 +57,19 @@ func TestStartListInfoSignal(t *testing.T) {
 	}
 
 	// A start time that does not match protects a reused pid.
-	_, err = r.Execute(context.Background(), "process.signal", map[string]any{"pid": pid, "started_at": "2001-01-01T00:00:00.000Z"})
+	_, err = opstest.Execute(r, context.Background(), "process.signal", map[string]any{"pid": pid, "started_at": "2001-01-01T00:00:00.000Z"})
 	if err == nil || !strings.Contains(err.Error(), "is now another process") {
 		t.Fatalf("mismatched started_at: %v", err)
 	}
-	out, err = r.Execute(context.Background(), "process.signal", map[string]any{"pid": pid, "started_at": started})
+	out, err = opstest.Execute(r, context.Background(), "process.signal", map[string]any{"pid": pid, "started_at": started})
 	if err != nil || cmp.Diff(map[string]any{"signalled": []any{pid}, "skipped": []any{}}, out) != "" {
 		t.Fatalf("process.signal = %v, %v", out, err)
 	}
 	gone(t, pid)
-	if _, err := r.Execute(context.Background(), "process.info", map[string]any{"pid": pid}); err == nil || !strings.Contains(err.Error(), "no process") {
+	if _, err := opstest.Execute(r, context.Background(), "process.info", map[string]any{"pid": pid}); err == nil || !strings.Contains(err.Error(), "no process") {
 		t.Errorf("info on a dead pid: %v", err)
 	}
-	if _, err := r.Execute(context.Background(), "process.kill", map[string]any{"pid": pid}); err == nil || !strings.Contains(err.Error(), "no process") {
+	if _, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": pid}); err == nil || !strings.Contains(err.Error(), "no process") {
 		t.Errorf("kill of a dead pid: %v", err)
 	}
 }
@@ -78,13 +79,13 @@ func TestSignalByRegex(t *testing.T) {
 	mark := marker(t)
 	var pids []any
 	for range 3 {
-		out, err := r.Execute(context.Background(), "process.start", helper(t, "sleep", mark))
+		out, err := opstest.Execute(r, context.Background(), "process.start", helper(t, "sleep", mark))
 		if err != nil {
 			t.Fatal(err)
 		}
 		pids = append(pids, out["pid"])
 	}
-	out, err := r.Execute(context.Background(), "process.kill", map[string]any{"cmdline_regex": mark})
+	out, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"cmdline_regex": mark})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,13 +95,13 @@ func TestSignalByRegex(t *testing.T) {
 	for _, p := range pids {
 		gone(t, p.(int))
 	}
-	out, err = r.Execute(context.Background(), "process.signal", map[string]any{"cmdline_regex": mark, "signal": "HUP"})
+	out, err = opstest.Execute(r, context.Background(), "process.signal", map[string]any{"cmdline_regex": mark, "signal": "HUP"})
 	if err != nil || len(out["signalled"].([]any)) != 0 {
 		t.Errorf("no match is no error and no signal: %v %v", out, err)
 	}
 	// The test process matches its own name: it is skipped, not signalled.
 	self, _ := os.ReadFile("/proc/self/comm")
-	out, err = r.Execute(context.Background(), "process.signal", map[string]any{"name_regex": "^" + strings.TrimSpace(string(self)) + "$", "cmdline_regex": "-test\\.", "signal": "CONT"})
+	out, err = opstest.Execute(r, context.Background(), "process.signal", map[string]any{"name_regex": "^" + strings.TrimSpace(string(self)) + "$", "cmdline_regex": "-test\\.", "signal": "CONT"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestSignalByRegex(t *testing.T) {
 func TestSignalRefusals(t *testing.T) {
 	r, _ := newEnv(t, Options{})
 	for _, pid := range []int{1, os.Getpid(), os.Getppid()} {
-		_, err := r.Execute(context.Background(), "process.signal", map[string]any{"pid": pid, "signal": "KILL"})
+		_, err := opstest.Execute(r, context.Background(), "process.signal", map[string]any{"pid": pid, "signal": "KILL"})
 		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 			t.Errorf("pid %d: %v (class %s), want an authorization refusal", pid, err, ops.ClassOf(err))
 		}
@@ -138,7 +139,7 @@ func TestSignalRefusals(t *testing.T) {
 		{"supervisor.restart", map[string]any{"supervisor": "a", "pid": 5}, "exactly one"},
 	}
 	for _, tc := range tests {
-		_, err := r.Execute(context.Background(), tc.op, tc.raw)
+		_, err := opstest.Execute(r, context.Background(), tc.op, tc.raw)
 		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %v: %v, want a validation error containing %q", tc.op, tc.raw, err, tc.want)
 		}
@@ -158,7 +159,7 @@ func TestSignalRefusals(t *testing.T) {
 		data:                   "not an executable file",
 		garbage:                "exec format error",
 	} {
-		_, err := r.Execute(context.Background(), "process.start", map[string]any{"command": []any{cmd}})
+		_, err := opstest.Execute(r, context.Background(), "process.start", map[string]any{"command": []any{cmd}})
 		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), msg) {
 			t.Errorf("process.start %s: %v (class %s), want a validation error containing %q", cmd, err, ops.ClassOf(err), msg)
 		}
@@ -169,7 +170,7 @@ func TestStartWritesOutputFiles(t *testing.T) {
 	r, _ := newEnv(t, Options{})
 	dir := t.TempDir()
 	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
-	out, err := r.Execute(ctx, "process.start", map[string]any{
+	out, err := opstest.Execute(r, ctx, "process.start", map[string]any{
 		"command": []any{"sh", "-c", `echo "out $GREETING"; pwd; echo err >&2`}, "env": map[string]any{"GREETING": "hi"},
 		"stdout_file": "out.log", "stderr_file": "err.log",
 	})
@@ -187,24 +188,24 @@ func TestStartWritesOutputFiles(t *testing.T) {
 func TestListFilters(t *testing.T) {
 	r, _ := newEnv(t, Options{})
 	me, _ := user.Current()
-	out, err := r.Execute(context.Background(), "process.list", map[string]any{"user": me.Username, "limit": 1})
+	out, err := opstest.Execute(r, context.Background(), "process.list", map[string]any{"user": me.Username, "limit": 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out["truncated"] != true || len(out["processes"].([]any)) != 1 || out["count"].(int) < 2 {
 		t.Errorf("limit 1: %v", out)
 	}
-	out, err = r.Execute(context.Background(), "process.list", map[string]any{"min_cpu_percent": 100000.0})
+	out, err = opstest.Execute(r, context.Background(), "process.list", map[string]any{"min_cpu_percent": 100000.0})
 	if err != nil || out["count"] != 0 {
 		t.Errorf("min_cpu_percent: %v %v", out, err)
 	}
-	out, err = r.Execute(context.Background(), "process.list", map[string]any{"cmdline_regex": "-test\\.", "cpu_sample": "100ms"})
+	out, err = opstest.Execute(r, context.Background(), "process.list", map[string]any{"cmdline_regex": "-test\\.", "cpu_sample": "100ms"})
 	if err != nil || out["count"].(int) < 1 {
 		t.Errorf("cpu_sample: %v %v", out, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := r.Execute(ctx, "process.list", map[string]any{"cpu_sample": "10s"}); !errors.Is(err, context.Canceled) {
+	if _, err := opstest.Execute(r, ctx, "process.list", map[string]any{"cpu_sample": "10s"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
@@ -215,19 +216,19 @@ func (noOthers) MaySignalOthers() bool { return false }
 
 func TestScopeLimitsSignalsToOwnProcesses(t *testing.T) {
 	r, _ := newEnv(t, Options{})
-	own, err := r.Execute(context.Background(), "process.start", helper(t, "sleep", marker(t)))
+	own, err := opstest.Execute(r, context.Background(), "process.start", helper(t, "sleep", marker(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A process this arsenal-run did not start (the shell's child is
 	// started by the shell, not by process.start).
-	outsider, err := r.Execute(context.Background(), "process.start", map[string]any{"command": []any{"sh", "-c", "sleep 300 & wait"}})
+	outsider, err := opstest.Execute(r, context.Background(), "process.start", map[string]any{"command": []any{"sh", "-c", "sleep 300 & wait"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var child int
 	eventually(t, "the shell has a child", func() bool {
-		out, _ := r.Execute(context.Background(), "supervisor.children", map[string]any{"pid": outsider["pid"]})
+		out, _ := opstest.Execute(r, context.Background(), "supervisor.children", map[string]any{"pid": outsider["pid"]})
 		if kids := out["children"].([]any); len(kids) == 1 {
 			child = kids[0].(map[string]any)["pid"].(int)
 			return true
@@ -235,14 +236,14 @@ func TestScopeLimitsSignalsToOwnProcesses(t *testing.T) {
 		return false
 	})
 	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: noOthers{}})
-	_, err = r.Execute(ctx, "process.kill", map[string]any{"pid": child})
+	_, err = opstest.Execute(r, ctx, "process.kill", map[string]any{"pid": child})
 	if !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "not started by this arsenal-run") {
 		t.Errorf("signalling another process: %v", err)
 	}
-	if _, err := r.Execute(ctx, "process.kill", map[string]any{"pid": own["pid"]}); err != nil {
+	if _, err := opstest.Execute(r, ctx, "process.kill", map[string]any{"pid": own["pid"]}); err != nil {
 		t.Errorf("signalling an own process: %v", err)
 	}
-	if _, err := r.Execute(context.Background(), "process.kill", map[string]any{"pid": child}); err != nil {
+	if _, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": child}); err != nil {
 		t.Error(err)
 	}
 	gone(t, own["pid"].(int))

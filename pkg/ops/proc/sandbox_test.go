@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
 
@@ -20,7 +21,7 @@ func (sandboxOnly) SandboxRequirement() *sandbox.Limits { return &sandbox.Limits
 func TestStartUnderSandboxRequirement(t *testing.T) {
 	r, _ := newEnv(t, Options{})
 	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: sandboxOnly{}})
-	out, err := r.Execute(ctx, "process.start", helper(t, "sleep", marker(t)))
+	out, err := opstest.Execute(r, ctx, "process.start", helper(t, "sleep", marker(t)))
 	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization || !strings.Contains(err.Error(), "sandbox") {
 		t.Errorf("process.start under a sandbox requirement: %v %v, want an authorization refusal", out, err)
 	}

@@ -12,11 +12,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 func children(t *testing.T, r *ops.Registry, group string) []map[string]any {
 	t.Helper()
-	out, err := r.Execute(context.Background(), "supervisor.children", map[string]any{"supervisor": group})
+	out, err := opstest.Execute(r, context.Background(), "supervisor.children", map[string]any{"supervisor": group})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func children(t *testing.T, r *ops.Registry, group string) []map[string]any {
 func TestSupervisorRestartsAKilledProcess(t *testing.T) {
 	r, _ := newEnv(t, Options{})
 	start := with(helper(t, "sleep", marker(t)), "supervisor", "workers", "restart", "always")
-	out, err := r.Execute(context.Background(), "process.start", start)
+	out, err := opstest.Execute(r, context.Background(), "process.start", start)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestSupervisorRestartsAKilledProcess(t *testing.T) {
 	if out["supervisor"] != "workers" {
 		t.Errorf("process.start = %v", out)
 	}
-	if _, err := r.Execute(context.Background(), "process.kill", map[string]any{"pid": first}); err != nil {
+	if _, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": first}); err != nil {
 		t.Fatal(err)
 	}
 	var c map[string]any
@@ -54,10 +55,10 @@ func TestSupervisorRestartsAKilledProcess(t *testing.T) {
 
 func TestSupervisorPolicies(t *testing.T) {
 	r, _ := newEnv(t, Options{})
-	if _, err := r.Execute(context.Background(), "process.start", with(helper(t, "exit0", marker(t)), "supervisor", "once", "restart", "on-failure")); err != nil {
+	if _, err := opstest.Execute(r, context.Background(), "process.start", with(helper(t, "exit0", marker(t)), "supervisor", "once", "restart", "on-failure")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Execute(context.Background(), "process.start", with(helper(t, "exit3", marker(t)), "supervisor", "once", "restart", "never")); err != nil {
+	if _, err := opstest.Execute(r, context.Background(), "process.start", with(helper(t, "exit3", marker(t)), "supervisor", "once", "restart", "never")); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "both processes end", func() bool {
@@ -72,7 +73,7 @@ func TestSupervisorPolicies(t *testing.T) {
 
 func TestSupervisorGivesUp(t *testing.T) {
 	r, _ := newEnv(t, Options{Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRestarts: 3, Period: time.Minute})
-	if _, err := r.Execute(context.Background(), "process.start", with(helper(t, "exit3", marker(t)), "supervisor", "flaky", "restart", "on-failure")); err != nil {
+	if _, err := opstest.Execute(r, context.Background(), "process.start", with(helper(t, "exit3", marker(t)), "supervisor", "flaky", "restart", "on-failure")); err != nil {
 		t.Fatal(err)
 	}
 	var c map[string]any
@@ -84,7 +85,7 @@ func TestSupervisorGivesUp(t *testing.T) {
 		t.Errorf("child: %v", c)
 	}
 	// A manual restart brings it back (and it fails again, but runs).
-	out, err := r.Execute(context.Background(), "supervisor.restart", map[string]any{"supervisor": "flaky"})
+	out, err := opstest.Execute(r, context.Background(), "supervisor.restart", map[string]any{"supervisor": "flaky"})
 	if err != nil || len(out["restarted"].([]any)) != 1 {
 		t.Errorf("manual restart after giving up: %v %v", out, err)
 	}
@@ -115,13 +116,13 @@ func TestSupervisorRestartAndStop(t *testing.T) {
 	r, _ := newEnv(t, Options{})
 	var old []int
 	for range 2 {
-		out, err := r.Execute(context.Background(), "process.start", with(helper(t, "sleep", marker(t)), "supervisor", "pool"))
+		out, err := opstest.Execute(r, context.Background(), "process.start", with(helper(t, "sleep", marker(t)), "supervisor", "pool"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		old = append(old, out["pid"].(int))
 	}
-	out, err := r.Execute(context.Background(), "supervisor.restart", map[string]any{"supervisor": "pool"})
+	out, err := opstest.Execute(r, context.Background(), "supervisor.restart", map[string]any{"supervisor": "pool"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,23 +138,23 @@ func TestSupervisorRestartAndStop(t *testing.T) {
 		t.Errorf("children after restart: %v", cs)
 	}
 	// One process by pid.
-	out, err = r.Execute(context.Background(), "supervisor.restart", map[string]any{"pid": restarted[1]})
+	out, err = opstest.Execute(r, context.Background(), "supervisor.restart", map[string]any{"pid": restarted[1]})
 	if err != nil || out["restarted"].([]any)[0] == restarted[1] {
 		t.Errorf("restart by pid: %v %v", out, err)
 	}
 	gone(t, restarted[1].(int))
-	if _, err := r.Execute(context.Background(), "supervisor.restart", map[string]any{"pid": os.Getpid()}); err == nil || !strings.Contains(err.Error(), "not a running process of any supervisor") {
+	if _, err := opstest.Execute(r, context.Background(), "supervisor.restart", map[string]any{"pid": os.Getpid()}); err == nil || !strings.Contains(err.Error(), "not a running process of any supervisor") {
 		t.Errorf("restart of an unsupervised pid: %v", err)
 	}
 
-	out, err = r.Execute(context.Background(), "supervisor.stop", map[string]any{"supervisor": "pool"})
+	out, err = opstest.Execute(r, context.Background(), "supervisor.stop", map[string]any{"supervisor": "pool"})
 	if err != nil || len(out["stopped"].([]any)) != 2 {
 		t.Fatalf("stop: %v %v", out, err)
 	}
 	for _, p := range out["stopped"].([]any) {
 		gone(t, p.(int))
 	}
-	_, err = r.Execute(context.Background(), "supervisor.children", map[string]any{"supervisor": "pool"})
+	_, err = opstest.Execute(r, context.Background(), "supervisor.children", map[string]any{"supervisor": "pool"})
 	if err == nil || !strings.Contains(err.Error(), `no supervisor "pool"`) {
 		t.Errorf("children of a stopped group: %v", err)
 	}
@@ -161,14 +162,14 @@ func TestSupervisorRestartAndStop(t *testing.T) {
 
 func TestProcessTree(t *testing.T) {
 	r, _ := newEnv(t, Options{})
-	out, err := r.Execute(context.Background(), "process.start", map[string]any{"command": []any{"sh", "-c", "sleep 300 & sleep 300 & wait"}})
+	out, err := opstest.Execute(r, context.Background(), "process.start", map[string]any{"command": []any{"sh", "-c", "sleep 300 & sleep 300 & wait"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pid := out["pid"].(int)
 	var kids []any
 	eventually(t, "the shell has started both children", func() bool {
-		out, err := r.Execute(context.Background(), "supervisor.children", map[string]any{"pid": pid})
+		out, err := opstest.Execute(r, context.Background(), "supervisor.children", map[string]any{"pid": pid})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +181,7 @@ func TestProcessTree(t *testing.T) {
 		if c["name"] != "sleep" || c["ppid"] != pid {
 			t.Errorf("child %v", c)
 		}
-		if _, err := r.Execute(context.Background(), "process.kill", map[string]any{"pid": c["pid"], "started_at": c["started_at"]}); err != nil {
+		if _, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": c["pid"], "started_at": c["started_at"]}); err != nil {
 			t.Error(err)
 		}
 	}
@@ -212,7 +213,7 @@ func TestOwnedSupervisorClosesWithTheRegistry(t *testing.T) {
 	if err := Register(r, nil); err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.Execute(context.Background(), "process.start", map[string]any{"command": []any{"true"}})
+	out, err := opstest.Execute(r, context.Background(), "process.start", map[string]any{"command": []any{"true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestOwnedSupervisorClosesWithTheRegistry(t *testing.T) {
 // what it used, from its rusage.
 func TestStartedProcessResources(t *testing.T) {
 	r, _ := newEnv(t, Options{})
-	if _, err := r.Execute(context.Background(), "process.start", with(helper(t, "hog", marker(t)), "supervisor", "jobs")); err != nil {
+	if _, err := opstest.Execute(r, context.Background(), "process.start", with(helper(t, "hog", marker(t)), "supervisor", "jobs")); err != nil {
 		t.Fatal(err)
 	}
 	if c := children(t, r, "jobs")[0]; c["status"] == "running" && c[ops.ResourcesKey] != nil {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 // BenchmarkExecVsControlMaster runs 200 ssh.exec of true against one sshd,
@@ -43,7 +45,7 @@ func BenchmarkExecVsControlMaster(b *testing.B) {
 	}
 	defer exec.Command(sshBin, append(args[:len(args)-1], "-O", "exit", args[len(args)-1])...).Run()
 	openssh()
-	if _, err := r.Execute(ctx, "ssh.exec", params); err != nil {
+	if _, err := opstest.Execute(r, ctx, "ssh.exec", params); err != nil {
 		b.Fatal(err)
 	}
 
@@ -52,7 +54,7 @@ func BenchmarkExecVsControlMaster(b *testing.B) {
 	for range b.N {
 		start := time.Now()
 		for range n {
-			if _, err := r.Execute(ctx, "ssh.exec", params); err != nil {
+			if _, err := opstest.Execute(r, ctx, "ssh.exec", params); err != nil {
 				b.Fatal(err)
 			}
 		}

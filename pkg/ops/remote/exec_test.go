@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 // TestExec runs programs on a real sshd: arguments that a shell would
@@ -253,13 +254,13 @@ func TestExecParams(t *testing.T) {
 		{map[string]any{"host": "u@h:0", "command": []any{"ls"}}, "port"},
 		{map[string]any{"host": "box", "command": []any{"ls"}, "timeout": "0s"}, "timeout"},
 	} {
-		_, err := r.Execute(context.Background(), "ssh.exec", tc.params)
+		_, err := opstest.Execute(r, context.Background(), "ssh.exec", tc.params)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || ops.ClassOf(err) != ops.ClassValidation {
 			t.Errorf("%v: %v; want a validation error containing %q", tc.params, err, tc.want)
 		}
 	}
 	// A bare name with no inventory is refused before any connection.
-	_, err := r.Execute(context.Background(), "ssh.exec", map[string]any{"host": "box", "command": []any{"ls"}})
+	_, err := opstest.Execute(r, context.Background(), "ssh.exec", map[string]any{"host": "box", "command": []any{"ls"}})
 	if err == nil || !strings.Contains(err.Error(), "no inventory is loaded") || ops.ClassOf(err) != ops.ClassValidation {
 		t.Errorf("bare name: %v", err)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -352,5 +353,5 @@ func execute(t testing.TB, ctx context.Context, pool *Pool, op string, params ma
 		t.Fatal(err)
 	}
 	defer r.Close()
-	return r.Execute(WithPool(ctx, pool), op, params)
+	return opstest.Execute(r, WithPool(ctx, pool), op, params)
 }

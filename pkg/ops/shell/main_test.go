@@ -7,6 +7,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 func TestMain(m *testing.M) {
@@ -28,5 +29,5 @@ func newRegistry(t testing.TB, e *Exec) *ops.Registry {
 // schema and ValidateParams apply as they do in a run.
 func execute(t testing.TB, ctx context.Context, e *Exec, raw map[string]any) (map[string]any, error) {
 	t.Helper()
-	return newRegistry(t, e).Execute(ctx, "shell.exec", raw)
+	return opstest.Execute(newRegistry(t, e), ctx, "shell.exec", raw)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
@@ -430,7 +431,7 @@ func BenchmarkShellTrue(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := e.Op.Execute(ctx, p); err != nil {
+		if _, err := e.Invoke(ctx, p, chaintoken.New()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -444,7 +445,7 @@ func BenchmarkShellSandboxed(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := e.Op.Execute(context.Background(), p); err != nil {
+		if _, err := e.Invoke(context.Background(), p, chaintoken.New()); err != nil {
 			b.Fatal(err)
 		}
 	}

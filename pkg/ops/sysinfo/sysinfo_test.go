@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
 func newRegistry(t *testing.T) *ops.Registry {
@@ -44,13 +45,13 @@ func checkFields(t *testing.T, r *ops.Registry, name string, out map[string]any)
 func TestSystemOps(t *testing.T) {
 	r := newRegistry(t)
 	for _, name := range []string{"system.info", "system.disk", "system.memory", "system.load"} {
-		out, err := r.Execute(context.Background(), name, map[string]any{})
+		out, err := opstest.Execute(r, context.Background(), name, map[string]any{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		checkFields(t, r, name, out)
 	}
-	out, _ := r.Execute(context.Background(), "system.info", nil)
+	out, _ := opstest.Execute(r, context.Background(), "system.info", nil)
 	host, _ := os.Hostname()
 	want := map[string]any{"hostname": host, "os": runtime.GOOS, "cpus": out["cpus"]}
 	if diff := cmp.Diff(want, out, cmpopts.IgnoreMapEntries(func(k string, _ any) bool { _, keep := want[k]; return !keep })); diff != "" {
@@ -59,7 +60,7 @@ func TestSystemOps(t *testing.T) {
 	if n, ok := out["cpus"].(int); !ok || n < 1 {
 		t.Errorf("cpus = %v", out["cpus"])
 	}
-	mem, _ := r.Execute(context.Background(), "system.memory", nil)
+	mem, _ := opstest.Execute(r, context.Background(), "system.memory", nil)
 	if tot, ok := mem["total"].(int); !ok || tot <= 0 || mem["used_percent"].(float64) < 0 || mem["used_percent"].(float64) > 100 {
 		t.Errorf("system.memory = %v", mem)
 	}
@@ -69,14 +70,14 @@ func TestDisk(t *testing.T) {
 	r := newRegistry(t)
 	dir := t.TempDir()
 	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
-	out, err := r.Execute(ctx, "system.disk", map[string]any{"path": "."})
+	out, err := opstest.Execute(r, ctx, "system.disk", map[string]any{"path": "."})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out["path"] != dir || out["total"].(int) <= 0 || out["used"].(int) > out["total"].(int) {
 		t.Errorf("system.disk = %v", out)
 	}
-	if _, err := r.Execute(ctx, "system.disk", map[string]any{"path": "/no/such/path"}); err == nil || ops.ClassOf(err) != ops.ClassExecution {
+	if _, err := opstest.Execute(r, ctx, "system.disk", map[string]any{"path": "/no/such/path"}); err == nil || ops.ClassOf(err) != ops.ClassExecution {
 		t.Errorf("missing path: %v", err)
 	}
 }
