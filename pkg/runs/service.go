@@ -288,6 +288,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 			}
 		}
 		publishRecord(stream, rep)
+		s.recordStart(ctx, p)
 		s.finish(rep, p, h)
 		return rep, nil
 	}
@@ -334,13 +335,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 	if p.res != nil {
 		runOpts = append(runOpts, engine.Resume(p.res.rep))
 	}
-	if s.store != nil {
-		run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: roles,
-			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res)}
-		if err := s.store.RecordStart(ctx, run); err != nil {
-			s.warn("history: %v", err)
-		}
-	}
+	s.recordStart(ctx, p)
 	rep, err := plan.Run(ctx, p.inputs, runOpts...)
 	pub.close() // the report's rows replace the live ones: nothing may follow them
 	if err != nil {
@@ -363,8 +358,31 @@ func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
 		Error: &report.Error{Class: string(ops.ClassCancelled), Message: why},
 	}
 	publishRecord(h.stream, rep)
+	s.recordStart(context.Background(), p)
 	s.finish(rep, p, h)
 	return rep
+}
+
+// recordStart records the run as running in the history, with what
+// started it (the caller's trigger, "" being cli) and, for a scheduled
+// run, its slot. Runs that end without running (denied, or cancelled
+// while queued) are recorded too, so that their rows carry the trigger
+// and slot as well; finish then records their end.
+func (s *Service) recordStart(ctx context.Context, p *prepared) {
+	if s.store == nil {
+		return
+	}
+	pb, c := p.plan.Playbook(), p.req.Caller
+	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
+		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
+		Trigger: history.Trigger(c.Trigger)}
+	if !c.Slot.IsZero() {
+		slot := c.Slot
+		run.Slot = &slot
+	}
+	if err := s.store.RecordStart(ctx, run); err != nil {
+		s.warn("history: %v", err)
+	}
 }
 
 // publishRecord publishes the events of a run that the engine never ran
