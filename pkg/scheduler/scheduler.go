@@ -328,7 +328,7 @@ func (s *Scheduler) shutdown() error {
 	n := s.runningLocked()
 	s.mu.Unlock()
 	if n > 0 {
-		s.log.Info().Int("runs", n).Dur("grace", s.cfg.Grace).Msg("stopping: waiting for running runs")
+		s.log.Info().Int("runs", n).Str("grace", s.cfg.Grace.String()).Msg("stopping: waiting for running runs")
 		grace := s.cfg.Clock.NewTimer(s.cfg.Grace)
 		for s.running() > 0 {
 			select {
