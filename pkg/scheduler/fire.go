@@ -50,7 +50,10 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 		prune = !s.nextPrune.IsZero()
 		s.nextPrune = now.Add(time.Hour)
 	}
-	return s.sleepFor(now), prune
+	// The wait counts from the end of the tick, not from now: recording
+	// a batch takes a while, and a wait measured from the tick's start
+	// would make every later slot fire that much late.
+	return s.sleepFor(s.cfg.Clock.Now()), prune
 }
 
 // sleepFor is how long the loop may wait: until the earliest fire time or
