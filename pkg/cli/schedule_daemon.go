@@ -64,6 +64,12 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	stderr := &lockedWriter{w: e.stderr}
 	e.stderr = stderr
 	d := &daemon{e: e, o: o, reg: reg, log: newScheduleLogger(stderr, o.logJSON, o.logColored, o.logLevel)}
+	// Signals are caught from here on, so that a reload or a stop asked
+	// for while the scheduler starts waits for it instead of killing it
+	// (SIGHUP's default): they are taken in once it runs.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sigs)
 
 	lock, err := scheduler.LockStateDir(o.stateDir)
 	if err != nil {
@@ -133,7 +139,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		return ExitFailed
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	stopSignals := d.signals(cancel)
+	stopSignals := d.signals(sigs, cancel)
 	d.log.Info().Int("pid", os.Getpid()).Int("playbooks", len(set.pbs)).Str("state_dir", o.stateDir).
 		Strs("roles", o.roles).Msg("scheduler started; SIGHUP reloads, SIGTERM stops")
 	runErr := d.sched.Run(ctx)
@@ -160,13 +166,11 @@ func stopServer(srv *http.Server, served chan error) {
 	<-served
 }
 
-// signals handles SIGHUP (reload) and SIGTERM or SIGINT (stop: cancel
-// is called once; a further one is only logged, the shutdown under way
-// already bounds the runs by --grace). The returned function stops the
-// handling and waits for it.
-func (d *daemon) signals(stop context.CancelFunc) func() {
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
+// signals handles the signals arriving on ch: SIGHUP reloads, SIGTERM or
+// SIGINT stops (stop is called once; a further one is only logged, the
+// shutdown under way already bounds the runs by --grace). The returned
+// function stops the handling and waits for it.
+func (d *daemon) signals(ch chan os.Signal, stop context.CancelFunc) func() {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -194,7 +198,6 @@ func (d *daemon) signals(stop context.CancelFunc) func() {
 		}
 	}()
 	return func() {
-		signal.Stop(ch)
 		close(done)
 		wg.Wait()
 	}

@@ -126,6 +126,19 @@ func TestScheduleDaemon(t *testing.T) {
 		}
 	}
 
+	// The run's own lines carry its playbook, run id and slot.
+	var cleanup map[string]any
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	for sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) == nil && m["message"] == "cleanup ran" {
+			cleanup = m
+		}
+	}
+	if cleanup["playbook"] != "slow" || cleanup["run_id"] == nil || cleanup["slot"] == nil || cleanup["step"] != "cleanup" || cleanup["op"] != "control.log" {
+		t.Errorf("the log line of the finally step: %v", cleanup)
+	}
+
 	res := runMain(t, "history", "--state-dir", state, "--json", "--limit", "1000")
 	res.want(t, ExitOK, nil, nil)
 	var rows []struct {
