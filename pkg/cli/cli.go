@@ -36,11 +36,12 @@ const (
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	zerolog.TimeFieldFormat = time.RFC3339Nano
 	e := &env{
-		stdin:       stdin,
-		stdout:      stdout,
-		stderr:      stderr,
-		getenv:      os.Getenv,
-		newRegistry: NewRegistry,
+		stdin:        stdin,
+		stdout:       stdout,
+		stderr:       stderr,
+		getenv:       os.Getenv,
+		newRegistry:  NewRegistry,
+		newScheduler: serveScheduler,
 	}
 	return dispatch(e, args, commands())
 }

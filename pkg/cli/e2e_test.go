@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 
 // binary builds arsenal-run once for the tests that need a real process:
 // signals and crashes.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -23,20 +24,30 @@ func scheduleCommand() *command {
 		name:    "schedule",
 		summary: "run playbooks on their cron schedules; --next previews fire times",
 		synopsis: `schedule PLAYBOOK|DIR... --next N
-schedule PLAYBOOK|DIR... [--state-dir DIR] [--role R]... [--policy FILE] [--listen ADDR] [--grace D] [--max-concurrent-runs N]`,
-		help: `Run every given playbook that has a schedule: block, on its schedule. A
-directory stands for the *.yaml and *.yml files in it that have a schedule:
-block. Everything is validated first; a playbook with problems is printed as
-file:line:column: message and nothing is scheduled.
+schedule PLAYBOOK|DIR... [--state-dir DIR] [--role R]... [--policy FILE] [--listen ADDR]
+    [--grace D] [--max-concurrent-runs N] [--audit-log FILE] [--log-format console|json]
+    [--log-level LEVEL] [--keep-runs N] [--keep-days D]`,
+		help: `Run every given playbook that has a schedule: block, on its schedule, until
+SIGTERM or SIGINT. A directory stands for the *.yaml and *.yml files in it that
+have a schedule: block. Everything is checked first, as the runs will be: the
+playbooks, the policy, the roles, the preflight of every step for those roles,
+and that each input has a default or its env: variable set (scheduled runs are
+given no inputs). Any problem is printed as file:line:column: message and
+nothing is scheduled.
+
+Each run goes through the run service, as with 'run': report under the state
+dir, history (trigger schedule, with its slot), audit log. Each slot fires at
+most once, across restarts; only one schedule process may use a state dir.
+SIGHUP re-reads and re-checks every playbook and the policy and swaps them all
+at once, or keeps the running set and reports the problems (log, /healthz).
+SIGTERM or SIGINT stops firing, waits up to --grace for the running runs, then
+cancels them (their finally steps run, their reports are written) and exits 0.
+--listen serves GET /healthz and GET /metrics.
 
 --next N prints, for each playbook, its next N fire times (the slots, before
 jitter) in RFC 3339, in the playbook's time zone and in UTC, and exits. It
-needs no state dir.
-
-Running the schedules (without --next) starts runs through the run service,
-which this build does not have yet: it validates the playbooks and stops
-there, with exit code 2. See docs/scheduling.md for how scheduling behaves.`,
-		exits: "0 --next printed; 2 a playbook does not validate, bad usage, or scheduling without --next (not in this build yet).",
+needs no state dir. See docs/scheduling.md for how scheduling behaves.`,
+		exits: "0 --next printed, or stopped by SIGTERM/SIGINT; 1 an internal error; 2 a playbook or the policy does not validate, bad usage, another scheduler holds the state dir, or --listen cannot listen; 3 a step is denied for the roles.",
 		run:   runSchedule,
 	}
 }
@@ -45,13 +56,19 @@ func runSchedule(e *env, args []string) int {
 	c := scheduleCommand()
 	fs := newFlags(e, c)
 	next := fs.Int("next", 0, "print the next `N` fire times of each playbook and exit")
-	fs.String("state-dir", "", "keep the history and the record of fired slots in `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	var o scheduleOptions
+	fs.StringVar(&o.stateDir, "state-dir", "", "keep the history, reports and the record of fired slots in `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	var roles listFlag
-	fs.Var(&roles, "role", "run the playbooks with role `R` (repeatable)")
-	fs.String("policy", "", "read roles from the policy `FILE`")
-	fs.String("listen", "", "serve /healthz and /metrics on `ADDR` (a bare port means loopback)")
-	fs.Duration("grace", scheduler.DefaultGrace, "on SIGTERM, wait `D` for running runs before cancelling them")
-	fs.Int("max-concurrent-runs", scheduler.DefaultMaxConcurrentRuns, "at most `N` runs of one playbook at once under overlap: allow")
+	fs.Var(&roles, "role", "run the playbooks with role `R` (repeatable; default $ARSENAL_ROLES, else operator)")
+	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")
+	fs.StringVar(&o.listen, "listen", "", "serve /healthz and /metrics on `ADDR` (a bare port means loopback)")
+	fs.DurationVar(&o.grace, "grace", scheduler.DefaultGrace, "on SIGTERM, wait `D` for running runs before cancelling them")
+	fs.IntVar(&o.maxRuns, "max-concurrent-runs", scheduler.DefaultMaxConcurrentRuns, "run at most `N` runs at once, all playbooks together (more wait their turn); also the most runs of one playbook under overlap: allow")
+	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per executed or denied step to `FILE`")
+	logFormat := fs.String("log-format", "console", "log lines as console or json")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&o.keepRuns, "keep-runs", 0, "keep the newest `N` runs of each playbook in the history (0 = all)")
+	fs.IntVar(&o.keepDays, "keep-days", 0, "drop runs older than `D` days from the history (0 = never)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -64,91 +81,95 @@ func runSchedule(e *env, args []string) int {
 	if nextSet && (*next < 1 || *next > maxNext) {
 		return fs.usageError("--next must be between 1 and %d", maxNext)
 	}
+	if !nextSet {
+		if code, ok := scheduleFlags(e, fs, &o, roles, *logFormat, *logLevel); !ok {
+			return code
+		}
+	}
+	o.paths = pos
 	reg, code := e.registry()
 	if code != ExitOK {
 		return code
 	}
 	defer reg.Close()
-	pbs, ok := loadScheduled(e, reg, pos)
-	if !ok {
+	if nextSet {
+		set := &scheduleSet{}
+		set.pbs = loadScheduledSet(set, reg, pos)
+		if !reportSet(e, set) {
+			return ExitUsage
+		}
+		if err := writeNextFires(e.stdout, set.pbs, time.Now(), *next); err != nil {
+			e.errorf("schedule: %v", err)
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	set := checkSchedule(reg, pos, o.policy, o.roles, os.LookupEnv)
+	if !reportSet(e, set) {
+		if set.denied > 0 && set.denied == len(set.problems) {
+			return ExitDenied
+		}
 		return ExitUsage
 	}
-	if !nextSet {
-		e.errorf("schedule: %s valid, but running schedules needs the run service, which this build does not have yet; use --next N to preview fire times", plural(len(pbs), "playbook is", "playbooks are"))
-		return ExitUsage
-	}
-	if err := writeNextFires(e.stdout, pbs, time.Now(), *next); err != nil {
-		e.errorf("schedule: %v", err)
-		return ExitUsage
-	}
-	return ExitOK
+	return runDaemon(e, o, reg, set)
 }
 
-// loadScheduled loads the playbooks named by paths: files must have a
-// schedule; directories stand for their *.yaml and *.yml files that have
-// one. Every problem is printed before it returns false.
-func loadScheduled(e *env, reg *ops.Registry, paths []string) ([]*steps.Playbook, bool) {
-	var pbs []*steps.Playbook
-	bad := false
-	byName := map[string]string{}
-	add := func(pb *steps.Playbook) {
-		if other, dup := byName[pb.Name]; dup {
-			fmt.Fprintf(e.stderr, "%s: playbook name %s is also used by %s; scheduled playbooks need names of their own\n", pb.File, pb.Name, other)
-			bad = true
-			return
-		}
-		byName[pb.Name] = pb.File
-		pbs = append(pbs, pb)
+// scheduleFlags checks the flags of running the schedules and fills in
+// their defaults.
+func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logFormat, logLevel string) (int, bool) {
+	switch {
+	case o.grace <= 0:
+		return fs.usageError("--grace must be more than 0, like 20s, not %s", o.grace), false
+	case o.maxRuns < 1:
+		return fs.usageError("--max-concurrent-runs must be at least 1, not %d", o.maxRuns), false
+	case o.keepRuns < 0 || o.keepDays < 0:
+		return fs.usageError("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", o.keepRuns, o.keepDays), false
+	case logFormat != "console" && logFormat != "json":
+		return fs.usageError("--log-format is console or json, not %q", logFormat), false
+	case !contains(logLevels, logLevel):
+		return fs.usageError("--log-level is one of %s, not %q%s", strings.Join(logLevels, ", "), logLevel, suggest.DidYouMean(logLevel, logLevels)), false
 	}
-	load := func(file string) *steps.Playbook {
-		pb, err := steps.Load(file, reg)
+	o.logJSON = logFormat == "json"
+	o.logLevel, _ = zerolog.ParseLevel(logLevel)
+	o.logColored = !o.logJSON && e.paletteFor(e.stderr).on
+	if o.listen != "" {
+		addr, err := listenAddr(o.listen)
 		if err != nil {
-			fmt.Fprintln(e.stderr, err)
-			bad = true
-			return nil
+			return fs.usageError("--listen %s: %v", o.listen, err), false
 		}
-		return pb
+		o.listen = addr
 	}
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil || !st.IsDir() {
-			pb := load(p)
-			if pb == nil {
-				continue
-			}
-			if pb.Schedule == nil {
-				fmt.Fprintf(e.stderr, "%s: has no schedule: block; schedule runs only playbooks that have one (see docs/playbooks.md#schedule)\n", p)
-				bad = true
-				continue
-			}
-			add(pb)
-			continue
-		}
-		var files []string
-		for _, pat := range []string{"*.yaml", "*.yml"} {
-			m, _ := filepath.Glob(filepath.Join(p, pat))
-			files = append(files, m...)
-		}
-		sort.Strings(files)
-		found, badBefore := 0, bad
-		bad = false
-		for _, f := range files {
-			if pb := load(f); pb != nil && pb.Schedule != nil {
-				add(pb)
-				found++
+	if o.stateDir == "" {
+		o.stateDir = e.defaultStateDir()
+	}
+	if len(roles) == 0 {
+		if s := e.getenv("ARSENAL_ROLES"); s != "" {
+			if err := roles.Set(s); err != nil {
+				return fs.usageError("$ARSENAL_ROLES=%q: give role names separated by commas", s), false
 			}
 		}
-		if found == 0 && !bad {
-			fmt.Fprintf(e.stderr, "%s: no playbooks with a schedule: block in this directory\n", p)
-			bad = true
-		}
-		bad = bad || badBefore
 	}
-	if bad {
-		fmt.Fprintln(e.stderr, "nothing was scheduled; fix the problems above")
-		return nil, false
+	if len(roles) == 0 {
+		roles = listFlag{auth.DefaultRole}
 	}
-	return pbs, true
+	o.roles = roles
+	return 0, true
+}
+
+// reportSet prints the warnings and problems of a checked set and says
+// whether it may be scheduled.
+func reportSet(e *env, set *scheduleSet) bool {
+	for _, w := range set.warnings {
+		fmt.Fprintln(e.stderr, w)
+	}
+	if len(set.problems) == 0 {
+		return true
+	}
+	for _, p := range set.problems {
+		fmt.Fprintln(e.stderr, p)
+	}
+	fmt.Fprintln(e.stderr, "nothing was scheduled; fix the problems above")
+	return false
 }
 
 // writeNextFires prints the next n slots after from of each playbook: a

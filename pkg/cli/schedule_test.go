@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -95,8 +96,8 @@ func TestScheduleNext(t *testing.T) {
 }
 
 // TestScheduleRefuses: bad files exit 2 with file:line:column, and so do a
-// file without schedule, a directory without any, duplicate names, a bad
-// --next, and running the schedules, which needs the run service.
+// file without schedule, a directory without any, duplicate names and a
+// bad --next.
 func TestScheduleRefuses(t *testing.T) {
 	playbookDir(t, map[string]string{
 		"ok/a.yaml":    scheduled("a", "@hourly"),
@@ -116,7 +117,76 @@ func TestScheduleRefuses(t *testing.T) {
 	runMain(t, "schedule", "ok", "dup", "--next", "1").want(t, ExitUsage, nil, []string{"dup/a.yaml: playbook name a is also used by ok/a.yaml"})
 	runMain(t, "schedule", "ok", "--next", "0").want(t, ExitUsage, nil, []string{"--next must be between 1 and 1000"})
 	runMain(t, "schedule", "--next", "1").want(t, ExitUsage, nil, []string{"give at least one playbook or directory"})
-	runMain(t, "schedule", "ok").want(t, ExitUsage, nil, []string{"schedule: 1 playbook is valid, but running schedules needs the run service"})
+}
+
+// TestScheduleChecksBeforeScheduling: running the schedules checks each
+// playbook as its runs will be, before anything is scheduled or the state
+// dir is touched: denied steps for the scheduler's roles exit 3 with the
+// step's position, required inputs without a default exit 2, and so do
+// unknown roles, a broken policy and bad flags.
+func TestScheduleChecksBeforeScheduling(t *testing.T) {
+	playbookDir(t, map[string]string{
+		"write/w.yaml": `version: 1
+name: w
+schedule: {cron: "@hourly"}
+steps:
+  - {id: look, op: control.noop}
+  - {id: put, op: file.write, with: {path: out.txt, content: x}}
+`,
+		"inputs/i.yaml": `version: 1
+name: i
+schedule: {cron: "@hourly"}
+inputs:
+  target: {type: string, required: true}
+  level: {type: string, env: ARSENAL_TEST_UNSET_LEVEL, required: true}
+  mode: {type: string, default: fast}
+steps:
+  - {id: a, op: control.noop}
+`,
+		"ok/a.yaml": scheduled("a", "@hourly"),
+	})
+	state := "never-created"
+	r := runMain(t, "schedule", "write", "--role", "viewer", "--state-dir", state)
+	r.want(t, ExitDenied, nil, []string{"write/w.yaml:6:5: step put: op file.write (write) is denied for role viewer: ", "nothing was scheduled"})
+	if strings.Contains(r.stderr, "look") {
+		t.Errorf("an allowed step was reported:\n%s", r.stderr)
+	}
+	r = runMain(t, "schedule", "inputs", "--state-dir", state)
+	r.want(t, ExitUsage, nil, []string{
+		"inputs/i.yaml:5:3: input target is required; scheduled runs are given no inputs",
+		"inputs/i.yaml:6:3: input level is required and $ARSENAL_TEST_UNSET_LEVEL is not set",
+	})
+	if strings.Contains(r.stderr, "mode") {
+		t.Errorf("an input with a default was reported:\n%s", r.stderr)
+	}
+	// A denial and another problem: the problem wins (2).
+	runMain(t, "schedule", "write", "inputs", "--role", "viewer", "--state-dir", state).want(t, ExitUsage, nil, []string{"step put", "input target"})
+	runMain(t, "schedule", "ok", "--role", "veiwer", "--state-dir", state).want(t, ExitUsage, nil, []string{`--role veiwer: unknown role (did you mean "viewer"?); the policy defines admin, operator, viewer`})
+	runMain(t, "schedule", "ok", "--policy", "missing.yaml", "--state-dir", state).want(t, ExitUsage, nil, []string{"missing.yaml", "nothing was scheduled"})
+	runMain(t, "schedule", "ok", "--grace", "0s").want(t, ExitUsage, nil, []string{"--grace must be more than 0"})
+	runMain(t, "schedule", "ok", "--max-concurrent-runs", "0").want(t, ExitUsage, nil, []string{"--max-concurrent-runs must be at least 1"})
+	runMain(t, "schedule", "ok", "--listen", "localhost").want(t, ExitUsage, nil, []string{"--listen localhost: give HOST:PORT, or a bare port"})
+	runMain(t, "schedule", "ok", "--log-format", "yaml").want(t, ExitUsage, nil, []string{"--log-format is console or json"})
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("the state dir was created (%v) although nothing was scheduled", err)
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"9464": "127.0.0.1:9464", ":9464": "127.0.0.1:9464", "0": "127.0.0.1:0",
+		"0.0.0.0:9464": "0.0.0.0:9464", "[::1]:80": "[::1]:80", "host.example:1": "host.example:1",
+	} {
+		got, err := listenAddr(in)
+		if err != nil || got != want {
+			t.Errorf("listenAddr(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"70000", "host", "host:port", ":-1"} {
+		if got, err := listenAddr(in); err == nil {
+			t.Errorf("listenAddr(%q) = %q, want an error", in, got)
+		}
+	}
 }
 
 // TestDocsShowNextOutput keeps the --next examples of docs/cli.md and

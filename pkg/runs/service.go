@@ -397,13 +397,8 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	if link := RunLink(req.BaseURL, p.runID); link != "" {
 		runOpts = append(runOpts, engine.WithRunURL(link))
 	}
-	if s.store != nil && !req.oneShot {
-		run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: roles,
-			Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
-			Trigger: history.Trigger(req.Caller.Trigger), Slot: slotOf(req.Caller)}
-		if err := s.store.RecordStart(ctx, run); err != nil {
-			s.warn("history: %v", err)
-		}
+	if !req.oneShot {
+		s.recordStart(ctx, p)
 	}
 	rep, err = plan.Run(ctx, p.inputs, runOpts...)
 	pub.close() // the report's rows replace the live ones: nothing may follow them
@@ -435,6 +430,7 @@ func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
 	}
 	if !req.oneShot {
 		publishRecord(h.stream, rep)
+		s.recordStart(context.Background(), p)
 	}
 	s.finishRun(rep, p, h)
 	return rep
@@ -482,8 +478,33 @@ func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why string
 		rep.Status = report.StatusFailed
 	}
 	publishRecord(h.stream, rep)
+	if !p.req.oneShot {
+		s.recordStart(context.Background(), p)
+	}
 	s.finishRun(rep, p, h)
 	return rep
+}
+
+// recordStart records the run as running in the history, with what
+// started it (the caller's trigger, "" being cli) and, for a scheduled
+// run, its slot. Runs that end without running (denied, or cancelled
+// while queued) are recorded too, so that their rows carry the trigger
+// and slot as well; finish then records their end.
+func (s *Service) recordStart(ctx context.Context, p *prepared) {
+	if s.store == nil {
+		return
+	}
+	pb, c := p.plan.Playbook(), p.req.Caller
+	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
+		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
+		Trigger: history.Trigger(c.Trigger)}
+	if !c.Slot.IsZero() {
+		slot := c.Slot
+		run.Slot = &slot
+	}
+	if err := s.store.RecordStart(ctx, run); err != nil {
+		s.warn("history: %v", err)
+	}
 }
 
 // publishRecord publishes the events of a run that the engine never ran

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,7 +15,10 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -22,6 +26,7 @@ var (
 	benchSeconds   = flag.Int("sched.seconds", 10, "how long BenchmarkSchedule1000 runs the scheduler, in seconds")
 	benchPlaybooks = flag.Int("sched.playbooks", 1000, "how many @every 1s playbooks BenchmarkSchedule1000 loads")
 	benchMemory    = flag.Bool("sched.memory", false, "BenchmarkSchedule1000 keeps slots in memory instead of the history database, to tell the scheduler's own cost from the database's")
+	benchRuns      = flag.Int("sched.runs", 0, "when above 0, BenchmarkSchedule1000 starts real runs of three control.noop steps through the run service, at most this many at once, recording in the same state dir")
 )
 
 // memoryStore is a Store in a map, for the benchmark only.
@@ -117,7 +122,22 @@ func BenchmarkSchedule1000(b *testing.B) {
 		b.Fatalf("-sched.seconds must be at least %d", int((warmup+2*time.Second)/time.Second))
 	}
 	var st Store = &memoryStore{last: map[string]time.Time{}}
-	if !*benchMemory {
+	l := &delayLauncher{}
+	var launcher Launcher = l
+	pbs := make([]*steps.Playbook, *benchPlaybooks)
+	for i := range pbs {
+		pbs[i] = &steps.Playbook{Name: fmt.Sprintf("p%04d", i), File: fmt.Sprintf("p%04d.yaml", i),
+			Schedule: &steps.Schedule{Cron: "@every 1s", Location: time.UTC, Overlap: "skip", Catchup: "none"}}
+	}
+	switch {
+	case *benchRuns > 0:
+		svc, mgr, loaded := benchRunService(b, *benchRuns, len(pbs))
+		defer svc.Close()
+		defer mgr.Shutdown(context.Background())
+		rl := NewRunLauncher(mgr, nil, nil)
+		rl.Watch = func(job Job, _ *runs.Handle) { l.Launch(context.Background(), job) }
+		launcher, st, pbs = rl, svc.History(), loaded
+	case !*benchMemory:
 		hs, err := history.Open(b.TempDir())
 		if err != nil {
 			b.Fatal(err)
@@ -125,16 +145,10 @@ func BenchmarkSchedule1000(b *testing.B) {
 		defer hs.Close()
 		st = hs
 	}
-	l := &delayLauncher{}
 	ts := &timedStore{Store: st}
-	s, err := New(Config{Launcher: l, Store: ts})
+	s, err := New(Config{Launcher: launcher, Store: ts, MaxConcurrentRuns: max(*benchRuns, 1)})
 	if err != nil {
 		b.Fatal(err)
-	}
-	pbs := make([]*steps.Playbook, *benchPlaybooks)
-	for i := range pbs {
-		pbs[i] = &steps.Playbook{Name: fmt.Sprintf("p%04d", i), File: fmt.Sprintf("p%04d.yaml", i),
-			Schedule: &steps.Schedule{Cron: "@every 1s", Location: time.UTC, Overlap: "skip", Catchup: "none"}}
 	}
 	if err := s.Load(pbs); err != nil {
 		b.Fatal(err)
@@ -211,6 +225,35 @@ func BenchmarkSchedule1000(b *testing.B) {
 	}
 	b.Logf("%d playbooks @every 1s for %s after %s warm-up: %d runs; fire delay p50 %s, p99 %s, max %s; CPU %.1f%% of one core; RSS samples (KB) %v",
 		len(pbs), measured.Round(time.Second), warmup, len(delays), pct(50), pct(99), delays[len(delays)-1], cpu, rss)
+}
+
+// benchRunService is a run service recording in a temporary state dir,
+// with n playbooks @every 1s of three control.noop steps loaded from
+// files, as `schedule` has them.
+func benchRunService(b *testing.B, maxRunning, n int) (*runs.Service, *runs.Manager, []*steps.Playbook) {
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { reg.Close() })
+	dir := b.TempDir()
+	svc, err := runs.NewService(runs.Config{Registry: reg, StateDir: filepath.Join(dir, "state")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: maxRunning, MaxQueued: 1 << 20})
+	pbs := make([]*steps.Playbook, n)
+	for i := range pbs {
+		path := filepath.Join(dir, fmt.Sprintf("p%04d.yaml", i))
+		text := fmt.Sprintf("version: 1\nname: p%04d\nschedule: {cron: \"@every 1s\"}\nsteps:\n  - {id: a, op: control.noop}\n  - {id: b, op: control.noop}\n  - {id: c, op: control.noop}\n", i)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		if pbs[i], err = steps.Load(path, reg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return svc, mgr, pbs
 }
 
 func cpuTime(r syscall.Rusage) time.Duration {

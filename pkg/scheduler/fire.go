@@ -31,7 +31,7 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 	defer s.mu.Unlock()
 	now := s.cfg.Clock.Now()
 	if !s.lastNow.IsZero() && now.Before(s.lastNow.Add(-time.Second)) {
-		s.log.Warn().Dur("by", s.lastNow.Sub(now)).Msg("the wall clock went back; slots already decided will not fire again")
+		s.log.Warn().Str("by", s.lastNow.Sub(now).String()).Msg("the wall clock went back; slots already decided will not fire again")
 	}
 	s.lastNow = now
 	s.ticks++
@@ -50,7 +50,10 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 		prune = !s.nextPrune.IsZero()
 		s.nextPrune = now.Add(time.Hour)
 	}
-	return s.sleepFor(now), prune
+	// The wait counts from the end of the tick, not from now: recording
+	// a batch takes a while, and a wait measured from the tick's start
+	// would make every later slot fire that much late.
+	return s.sleepFor(s.cfg.Clock.Now()), prune
 }
 
 // sleepFor is how long the loop may wait: until the earliest fire time or
@@ -115,7 +118,7 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	switch {
 	case late <= tolerance:
 	case sc.Catchup == "last" && (sc.StartingDeadline == 0 || now.Sub(latest) <= sc.StartingDeadline):
-		s.log.Info().Str("playbook", e.pb.Name).Str("slot", latest.Format(time.RFC3339)).Dur("late", late).Msg("catching up the latest missed slot (catchup: last)")
+		s.log.Info().Str("playbook", e.pb.Name).Str("slot", latest.Format(time.RFC3339)).Str("late", late.Round(time.Millisecond).String()).Msg("catching up the latest missed slot (catchup: last)")
 		planned = now
 	default:
 		why := fmt.Sprintf("missed: found %s late", late.Round(time.Second))
@@ -269,7 +272,7 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 	if rs.cancel != nil {
 		safeCancel(h, rs.cancel)
 	}
-	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Dur("delay", now.Sub(rs.fireAt)).Msg("run started")
+	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Float64("delay_ms", float64(now.Sub(rs.fireAt))/float64(time.Millisecond)).Msg("run started")
 	done := safeDone(h)
 	s.mu.Unlock()
 

@@ -201,3 +201,40 @@ func TestLaunchErrorIsAFailedSlot(t *testing.T) {
 		t.Errorf("slot records (-want +got):\n%s", diff)
 	}
 }
+
+// slowStore is a Store whose ClaimSlots takes time on the fake clock, as
+// recording a large batch does on a real one.
+type slowStore struct {
+	Store
+	clock *FakeClock
+	took  time.Duration
+}
+
+func (s *slowStore) ClaimSlots(ctx context.Context, slots []history.Slot) ([]bool, error) {
+	s.clock.Advance(s.took)
+	return s.Store.ClaimSlots(ctx, slots)
+}
+
+// TestSlowTickDoesNotDelayTheNextSlot: the loop's wait for the next slot
+// counts from the end of a tick, so the time a tick spends recording its
+// batch (30ms here) does not make every later slot fire that much later.
+func TestSlowTickDoesNotDelayTheNextSlot(t *testing.T) {
+	const claim = 30 * time.Millisecond
+	h := newHarness(t, t10)
+	h.s.cfg.Store = &slowStore{Store: h.store, clock: h.clock, took: claim}
+	h.load(playbook("tick", "@every 1s"))
+	for range 6 {
+		d, _ := h.s.tick()
+		h.quiesce()
+		h.clock.Advance(d)
+	}
+	runs := h.launcher.started()
+	if len(runs) < 5 {
+		t.Fatalf("%d runs in 6 ticks of @every 1s", len(runs))
+	}
+	for _, r := range runs {
+		if late := r.launchedAt.Sub(r.job.Slot); late > claim {
+			t.Errorf("the run of %s started %s after it; recording takes %s", r.job.Slot.Format(time.RFC3339), late, claim)
+		}
+	}
+}

@@ -1,9 +1,16 @@
 // Package scheduler fires playbooks on their cron schedules: once per
 // slot, across restarts, with the overlap, jitter and catch-up rules of
 // each playbook's schedule: block. It never runs a playbook itself: it asks
-// a Launcher (the run service) to start a run and keeps the run's Handle,
-// so runs started by the scheduler are recorded, reported and audited like
-// any other.
+// a Launcher to start a run and keeps the run's Handle. RunLauncher is the
+// Launcher over the run service (runs.Manager), so runs started by the
+// scheduler are recorded, reported and audited like any other.
+//
+// A program that runs a scheduler (`arsenal-run schedule`, the API
+// server) wires: LockStateDir on the state dir (one scheduler per state
+// dir), a runs.Service and runs.Manager on it, NewRunLauncher over the
+// manager, New with the service's history store as the Store, and
+// NewStepMetrics on the scheduler's Registry fed from each run's events
+// (RunLauncher.Watch).
 //
 // A Scheduler's life: New, Load (the first set of playbooks), Run until its
 // context ends, which shuts down: no more firing, a grace period for the
@@ -328,7 +335,7 @@ func (s *Scheduler) shutdown() error {
 	n := s.runningLocked()
 	s.mu.Unlock()
 	if n > 0 {
-		s.log.Info().Int("runs", n).Dur("grace", s.cfg.Grace).Msg("stopping: waiting for running runs")
+		s.log.Info().Int("runs", n).Str("grace", s.cfg.Grace.String()).Msg("stopping: waiting for running runs")
 		grace := s.cfg.Clock.NewTimer(s.cfg.Grace)
 		for s.running() > 0 {
 			select {

@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// scheduleSet is what `schedule` checks before it schedules anything, at
+// start and on every reload: the playbooks named on the command line and,
+// when authorization is checked, the policy they run under.
+type scheduleSet struct {
+	pbs    []*steps.Playbook
+	policy *auth.Policy // nil: the built-in policy
+	// problems are file:line:column messages; denied says some of them
+	// are steps the preflight denied (exit 3 rather than 2, when they are
+	// the only problems).
+	problems []string
+	warnings []string
+	denied   int
+}
+
+// err joins the problems into one error, for the log and /healthz.
+func (s *scheduleSet) err() error {
+	if len(s.problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(s.problems, "\n"))
+}
+
+// checkSchedule loads the playbooks named by paths (a directory stands for
+// its *.yaml and *.yml files with a schedule: block), reads the policy
+// file when one is given, and checks every playbook as the scheduler will
+// run it: with roles, with no inputs given, through the preflight. Every
+// problem is collected; none stops the others from being found.
+func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles []string, lookupEnv func(string) (string, bool)) *scheduleSet {
+	set := &scheduleSet{}
+	set.pbs = loadScheduledSet(set, reg, paths)
+	policy := auth.Builtin()
+	if policyFile != "" {
+		p, err := auth.LoadPolicy(policyFile, reg)
+		if err != nil {
+			set.problems = append(set.problems, err.Error())
+			return set
+		}
+		policy, set.policy = p, p
+	}
+	known := policy.RoleNames()
+	for _, r := range roles {
+		if !contains(known, r) {
+			set.problems = append(set.problems, fmt.Sprintf("--role %s: unknown role%s; the policy defines %s", r, suggest.DidYouMean(r, known), strings.Join(known, ", ")))
+		}
+	}
+	if len(set.problems) > 0 {
+		return set
+	}
+	for _, pb := range set.pbs {
+		set.checkInputs(reg, pb, lookupEnv)
+		set.preflight(policy, roles, pb, reg)
+	}
+	return set
+}
+
+// loadScheduledSet loads the playbooks: files must have a schedule;
+// directories stand for their *.yaml and *.yml files that have one.
+func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) []*steps.Playbook {
+	var pbs []*steps.Playbook
+	byName := map[string]string{}
+	add := func(pb *steps.Playbook) {
+		if other, dup := byName[pb.Name]; dup {
+			set.problems = append(set.problems, fmt.Sprintf("%s: playbook name %s is also used by %s; scheduled playbooks need names of their own", pb.File, pb.Name, other))
+			return
+		}
+		byName[pb.Name] = pb.File
+		pbs = append(pbs, pb)
+	}
+	load := func(file string) *steps.Playbook {
+		pb, err := steps.Load(file, reg)
+		if err != nil {
+			set.problems = append(set.problems, strings.TrimRight(err.Error(), "\n"))
+			return nil
+		}
+		for _, w := range pb.Warnings {
+			set.warnings = append(set.warnings, w.Error())
+		}
+		return pb
+	}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil || !st.IsDir() {
+			pb := load(p)
+			if pb == nil {
+				continue
+			}
+			if pb.Schedule == nil {
+				set.problems = append(set.problems, fmt.Sprintf("%s: has no schedule: block; schedule runs only playbooks that have one (see docs/playbooks.md#schedule)", p))
+				continue
+			}
+			add(pb)
+			continue
+		}
+		var files []string
+		for _, pat := range []string{"*.yaml", "*.yml"} {
+			m, _ := filepath.Glob(filepath.Join(p, pat))
+			files = append(files, m...)
+		}
+		sort.Strings(files)
+		found, before := 0, len(set.problems)
+		for _, f := range files {
+			if pb := load(f); pb != nil && pb.Schedule != nil {
+				add(pb)
+				found++
+			}
+		}
+		if found == 0 && len(set.problems) == before {
+			set.problems = append(set.problems, fmt.Sprintf("%s: no playbooks with a schedule: block in this directory", p))
+		}
+	}
+	return pbs
+}
+
+// checkInputs: a scheduled run is given no inputs, so each input must get
+// its value from a default or from its env: variable.
+func (set *scheduleSet) checkInputs(reg *ops.Registry, pb *steps.Playbook, lookupEnv func(string) (string, bool)) {
+	bad := false
+	for _, in := range pb.Inputs {
+		if in.Default != nil || !in.Required {
+			continue
+		}
+		if in.Env != "" {
+			if _, ok := lookupEnv(in.Env); ok {
+				continue
+			}
+			set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s is required and $%s is not set; scheduled runs are given no inputs: set $%s for the scheduler, or give the input a default",
+				pb.File, in.Pos.Line, in.Pos.Col, in.Name, in.Env, in.Env))
+		} else {
+			set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s is required; scheduled runs are given no inputs: give it a default (or env: to read it from the scheduler's environment)",
+				pb.File, in.Pos.Line, in.Pos.Col, in.Name))
+		}
+		bad = true
+	}
+	if bad {
+		return
+	}
+	// Values from the environment must parse as their type, and defaults
+	// fit their rules.
+	if _, err := engine.New(reg).Plan(pb).ResolveInputs(nil, lookupEnv); err != nil {
+		set.problems = append(set.problems, fmt.Sprintf("%s: inputs: %v", pb.File, err))
+	}
+}
+
+// preflight authorizes every step of pb for roles, as each run will be
+// before it starts; a denied step is a problem at the step's position.
+func (set *scheduleSet) preflight(policy *auth.Policy, roles []string, pb *steps.Playbook, reg *ops.Registry) {
+	decisions, err := policy.Preflight(roles, pb, reg)
+	if err != nil {
+		set.problems = append(set.problems, fmt.Sprintf("%s: authorization: %v", pb.File, err))
+		return
+	}
+	pos := map[string]steps.Pos{}
+	for _, st := range pb.AllSteps() {
+		pos[st.ID] = st.Pos
+	}
+	who := "role " + strings.Join(roles, ", ")
+	if len(roles) > 1 {
+		who = "roles " + strings.Join(roles, ", ")
+	}
+	for _, d := range auth.Denied(decisions) {
+		top, _, nested := strings.Cut(d.Step, "/")
+		p := pos[top]
+		where := ""
+		if nested {
+			where = " (in " + d.Playbook + ")"
+		}
+		set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: step %s%s: op %s (%s) is denied for %s: %s",
+			pb.File, p.Line, p.Col, d.Step, where, d.Op, d.Risk, who, d.Decision.Rule))
+		set.denied++
+	}
+}

@@ -1,0 +1,249 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+)
+
+// scheduleOptions are the flags of `schedule` when it runs the schedules.
+type scheduleOptions struct {
+	paths      []string
+	stateDir   string
+	roles      []string
+	policy     string
+	listen     string
+	grace      time.Duration
+	maxRuns    int
+	auditLog   string
+	logJSON    bool
+	logLevel   zerolog.Level
+	keepRuns   int
+	keepDays   int
+	logColored bool
+}
+
+// maxManagerQueue bounds the runs waiting for a place under
+// --max-concurrent-runs. The scheduler bounds them itself (a playbook
+// whose run waits has a run going, so its overlap policy decides its next
+// slot), so this is only a backstop.
+const maxManagerQueue = 1 << 20
+
+// daemon is one `schedule` process running the schedules.
+type schedDaemon struct {
+	e        *env
+	o        scheduleOptions
+	reg      *ops.Registry
+	log      zerolog.Logger
+	launcher *scheduler.RunLauncher
+	sched    *scheduler.Scheduler
+	policy   *auth.Policy // the policy of the loaded set; nil: built in
+
+	reloadMu sync.Mutex // one reload at a time
+}
+
+// runDaemon runs the schedules of set until SIGTERM or SIGINT, and
+// returns the exit code. set was checked and has no problems.
+func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) int {
+	stderr := &lockedWriter{w: e.stderr}
+	e.stderr = stderr
+	d := &schedDaemon{e: e, o: o, reg: reg, log: newScheduleLogger(stderr, o.logJSON, o.logColored, o.logLevel)}
+	// Signals are caught from here on, so that a reload or a stop asked
+	// for while the scheduler starts waits for it instead of killing it
+	// (SIGHUP's default): they are taken in once it runs.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sigs)
+
+	lock, err := scheduler.LockStateDir(o.stateDir)
+	if err != nil {
+		e.errorf("schedule: --state-dir %s: %v; nothing was scheduled", o.stateDir, err)
+		return ExitUsage
+	}
+	defer lock.Unlock()
+
+	var audit *auth.AuditLog
+	if o.auditLog != "" {
+		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
+			e.errorf("schedule: %v; nothing was scheduled", err)
+			return ExitUsage
+		}
+		defer audit.Close()
+	}
+	warn := func(format string, args ...any) { d.log.Warn().Msgf(format, args...) }
+	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Audit: audit,
+		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn})
+	if err != nil {
+		e.errorf("schedule: --state-dir %s: %v; nothing was scheduled", o.stateDir, err)
+		return ExitUsage
+	}
+	defer svc.Close()
+	if svc.Interrupted > 0 {
+		d.log.Warn().Int("runs", svc.Interrupted).Msg("marked the runs of earlier processes that ended before their runs did as interrupted")
+	}
+	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: o.maxRuns, MaxQueued: maxManagerQueue})
+	defer mgr.Shutdown(context.Background()) // every run has ended when the scheduler has
+
+	d.policy = set.policy
+	d.launcher = scheduler.NewRunLauncher(mgr, o.roles, set.policy)
+	d.sched, err = scheduler.New(scheduler.Config{
+		Launcher: d.launcher, Store: svc.History(), Logger: &d.log,
+		Grace: o.grace, MaxConcurrentRuns: o.maxRuns,
+	})
+	if err != nil {
+		e.errorf("schedule: %v", err)
+		return ExitFailed
+	}
+	stepMetrics, err := scheduler.NewStepMetrics(d.sched.Registry())
+	if err != nil {
+		e.errorf("schedule: %v", err)
+		return ExitFailed
+	}
+	follow := &runFollower{log: d.log, steps: stepMetrics}
+	d.launcher.Watch = follow.watch
+
+	var srv *http.Server
+	var served chan error
+	if o.listen != "" {
+		ln, err := net.Listen("tcp", o.listen)
+		if err != nil {
+			e.errorf("schedule: --listen %s: %v; nothing was scheduled", o.listen, err)
+			return ExitUsage
+		}
+		srv = &http.Server{Handler: d.sched.Handler(), ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
+		served = make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		d.log.Info().Str("addr", ln.Addr().String()).Msg("serving /healthz and /metrics")
+	}
+
+	if err := d.sched.Load(set.pbs); err != nil {
+		e.errorf("schedule: %v; nothing was scheduled", err)
+		stopServer(srv, served)
+		return ExitFailed
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopSignals := d.signals(sigs, cancel)
+	d.log.Info().Int("pid", os.Getpid()).Int("playbooks", len(set.pbs)).Str("state_dir", o.stateDir).
+		Strs("roles", o.roles).Msg("scheduler started; SIGHUP reloads, SIGTERM stops")
+	runErr := d.sched.Run(ctx)
+	stopSignals()
+	cancel()
+	follow.wait()
+	stopServer(srv, served)
+	if runErr != nil {
+		e.errorf("schedule: %v", runErr)
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// stopServer closes the health server: it answered 503 while the runs
+// were given their grace, and now there is nothing left to report.
+func stopServer(srv *http.Server, served chan error) {
+	if srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+	<-served
+}
+
+// signals handles the signals arriving on ch: SIGHUP reloads, SIGTERM or
+// SIGINT stops (stop is called once; a further one is only logged, the
+// shutdown under way already bounds the runs by --grace). The returned
+// function stops the handling and waits for it.
+func (d *schedDaemon) signals(ch chan os.Signal, stop context.CancelFunc) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		stopping := false
+		for {
+			select {
+			case s := <-ch:
+				switch {
+				case s == syscall.SIGHUP && stopping:
+					d.log.Warn().Msg("SIGHUP while stopping: not reloading")
+				case s == syscall.SIGHUP:
+					d.reload()
+				case stopping:
+					d.log.Warn().Str("signal", signalName(s)).Msg("already stopping: the running runs are cancelled when the grace period ends")
+				default:
+					stopping = true
+					d.log.Info().Str("signal", signalName(s)).Str("grace", d.o.grace.String()).Msg("stopping: no more slots fire; waiting for the running runs")
+					stop()
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
+// reload re-reads and re-checks every playbook and the policy, and swaps
+// the set at once, or not at all: with any problem, the set running stays,
+// and the problems go to the log and to /healthz.
+func (d *schedDaemon) reload() {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	d.log.Info().Msg("SIGHUP: reloading the playbooks")
+	set := checkSchedule(d.reg, d.o.paths, d.o.policy, d.o.roles, os.LookupEnv)
+	for _, w := range set.warnings {
+		d.log.Warn().Msg(w)
+	}
+	if err := set.err(); err != nil {
+		d.sched.ReloadFailed(fmt.Errorf("%s; the playbooks loaded before stay", err))
+		return
+	}
+	d.launcher.SetPolicy(set.policy)
+	if err := d.sched.Load(set.pbs); err != nil {
+		// Load kept the old set (and logged why): it keeps the policy
+		// it was checked against.
+		d.launcher.SetPolicy(d.policy)
+		return
+	}
+	d.policy = set.policy
+}
+
+// listenAddr turns --listen into an address: a bare port (9464 or :9464)
+// means loopback only.
+func listenAddr(s string) (string, error) {
+	port := strings.TrimPrefix(s, ":")
+	if n, err := strconv.Atoi(port); err == nil {
+		if n < 0 || n > 65535 {
+			return "", fmt.Errorf("port %d is out of range", n)
+		}
+		return net.JoinHostPort("127.0.0.1", port), nil
+	}
+	host, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", errors.New("give HOST:PORT, or a bare port such as 9464 for loopback")
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("port %q is not a number from 0 to 65535", p)
+	}
+	return net.JoinHostPort(host, p), nil
+}

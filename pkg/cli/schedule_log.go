@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+)
+
+// newScheduleLogger returns the logger of `schedule`: zerolog JSON lines,
+// or console lines for people (coloured on a terminal), written whole to w
+// from every goroutine.
+func newScheduleLogger(w io.Writer, asJSON, color bool, level zerolog.Level) zerolog.Logger {
+	out := zerolog.SyncWriter(w)
+	if !asJSON {
+		out = zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: "15:04:05.000"}
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// runFollower follows the events of scheduled runs: each run's lines go
+// to the log with its playbook, run_id and slot, and its steps' durations
+// to the step histogram. Each run is followed by a goroutine of its own
+// that ends with the run's event stream; wait waits for all of them.
+type runFollower struct {
+	log   zerolog.Logger
+	steps *scheduler.StepMetrics
+	wg    sync.WaitGroup
+}
+
+// watch is the launcher's Watch hook: it must not block.
+func (f *runFollower) watch(job scheduler.Job, h *runs.Handle) {
+	log := f.log.With().Str("playbook", job.Playbook.Name).Str("run_id", h.ID()).
+		Str("slot", job.Slot.Format(time.RFC3339)).Logger()
+	sub := h.Events().Subscribe(0)
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		defer sub.Cancel()
+		defer func() {
+			// A bug in rendering must not take the scheduler down; the
+			// run goes on, unlogged.
+			if p := recover(); p != nil {
+				log.Error().Str("panic", fmt.Sprint(p)).Msg("internal error while logging the run's events; its further events are not logged")
+			}
+		}()
+		for {
+			ev, ok := sub.Next(context.Background())
+			if !ok {
+				return
+			}
+			f.steps.Event(ev)
+			logEvent(log, ev)
+		}
+	}()
+}
+
+func (f *runFollower) wait() { f.wg.Wait() }
+
+// logEvent writes one event of a run as a log line, with the levels and
+// fields `run` uses off a terminal. The scheduler logs the start and the
+// end of each run itself ("run started" with the fire delay, "run ended"
+// with the status), so run_started is left out, and so is run_finished
+// unless the run did not succeed: its line carries the error.
+func logEvent(log zerolog.Logger, ev engine.Event) {
+	switch ev.Kind {
+	case engine.EventRunStarted:
+		return
+	case engine.EventRunFinished:
+		if ev.Status == "succeeded" {
+			return
+		}
+	}
+	level, msg, fields := logLine(ev)
+	if level == zerolog.Disabled || level < log.GetLevel() {
+		return
+	}
+	e := log.WithLevel(level)
+	if ev.Step != "" {
+		e = e.Str("step", ev.Step)
+	}
+	if ev.Op != "" {
+		e = e.Str("op", ev.Op)
+	}
+	if ev.ParentRunID != "" {
+		e = e.Str("parent_run_id", ev.ParentRunID)
+	}
+	if ev.Kind == engine.EventLog && ev.Index != nil {
+		e = e.Int("index", *ev.Index)
+	}
+	for _, f := range fields {
+		switch {
+		case f.key == "duration":
+			e = e.Int64("duration_ms", ev.DurationMS)
+		case f.key == "delay":
+			e = e.Int64("delay_ms", ev.DelayMS)
+		case f.isN:
+			e = e.Int64(f.key, f.num)
+		default:
+			e = e.Str(f.key, f.str)
+		}
+	}
+	e.Msg(msg)
+}

@@ -1,0 +1,133 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// CallerName is the caller name of scheduled runs in the audit log.
+const CallerName = "scheduler"
+
+// RunLauncher is the Launcher over the run service: each Job becomes a
+// runs.Request for the job's playbook, started on a runs.Manager, with the
+// scheduler's roles (a playbook cannot choose its own), the caller name
+// CallerName, trigger schedule and the job's slot, so the history row of
+// the run carries both. It adds no run logic of its own: the Manager
+// admits, queues, runs, reports, records and audits the run as it does any
+// other. The `schedule` command and the API server both run their
+// scheduler through one.
+//
+// Build it with NewRunLauncher; set Watch before the scheduler starts.
+// Launch and SetPolicy are safe for concurrent use.
+type RunLauncher struct {
+	manager *runs.Manager
+	roles   []string
+	policy  atomic.Pointer[auth.Policy]
+
+	// Watch, when set, is given every run the launcher starts, before
+	// Launch returns, so that its events can be followed from the first
+	// (runs.Stream.Observe, Handle.Events). It must not block; whoever
+	// starts goroutines in it waits for them.
+	Watch func(job Job, h *runs.Handle)
+}
+
+var _ Launcher = (*RunLauncher)(nil)
+
+// NewRunLauncher returns a launcher that starts runs on m with roles,
+// authorized by policy (nil: the service's policy).
+func NewRunLauncher(m *runs.Manager, roles []string, policy *auth.Policy) *RunLauncher {
+	l := &RunLauncher{manager: m, roles: append([]string(nil), roles...)}
+	l.policy.Store(policy)
+	return l
+}
+
+// SetPolicy makes p the policy of the runs launched from now on (a reload
+// of the policy file); runs already started keep theirs.
+func (l *RunLauncher) SetPolicy(p *auth.Policy) { l.policy.Store(p) }
+
+// Launch implements Launcher. A request the run service refuses (a
+// *runs.PrepareError: the playbook's inputs do not resolve, the roles are
+// unknown) or cannot admit (runs.ErrQueueFull, runs.ErrShuttingDown) is
+// an error: no run was started, and the scheduler records the slot as
+// failed. A run that the preflight denies is started, and ends failed,
+// recorded like any denied run.
+func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
+	if job.Playbook == nil {
+		return nil, errors.New("scheduler: a job without a playbook")
+	}
+	req := runs.Request{
+		Playbook: job.Playbook,
+		Caller: runs.Caller{
+			Roles:   append([]string(nil), l.roles...),
+			Name:    CallerName,
+			Trigger: runs.TriggerSchedule,
+			Slot:    job.Slot,
+		},
+		Policy: l.policy.Load(),
+	}
+	h, err := l.manager.Start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if l.Watch != nil {
+		l.Watch(job, h)
+	}
+	return runHandle{h}, nil
+}
+
+// runHandle is a runs.Handle as the scheduler sees it.
+type runHandle struct{ h *runs.Handle }
+
+func (r runHandle) ID() string            { return r.h.ID() }
+func (r runHandle) Cancel(cause error)    { r.h.Cancel(cause) }
+func (r runHandle) Done() <-chan struct{} { return r.h.Done() }
+
+// Status is the status of the run's report; a run that ended without one
+// (the engine could not run it at all) failed.
+func (r runHandle) Status() report.Status {
+	if rep := r.h.Report(); rep != nil && rep.Status != "" {
+		return rep.Status
+	}
+	return report.StatusFailed
+}
+
+// StepMetrics is the step duration histogram of scheduled runs, by
+// operation, fed from the runs' events: give it to
+// runs.Stream.Observe (it is an engine.Observer). Operations come from
+// the registry, so the op label is bounded. It is safe for concurrent use.
+type StepMetrics struct {
+	duration *prometheus.HistogramVec
+}
+
+var _ engine.Observer = (*StepMetrics)(nil)
+
+// NewStepMetrics registers the histogram on reg (the scheduler's
+// Registry, so that one /metrics shows both).
+func NewStepMetrics(reg prometheus.Registerer) (*StepMetrics, error) {
+	m := &StepMetrics{duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "arsenal_schedule_step_duration_seconds",
+		Help:    "Duration of the steps of scheduled runs that ran (not skipped or reused), by operation.",
+		Buckets: []float64{0.001, 0.01, 0.1, 0.5, 1, 5, 30, 60, 300, 1800},
+	}, []string{"op"})}
+	if err := reg.Register(m.duration); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Event implements engine.Observer: a step that finished after running
+// counts its duration.
+func (m *StepMetrics) Event(ev engine.Event) {
+	if ev.Kind != engine.EventStepFinished || ev.Op == "" || ev.Attempts == 0 {
+		return
+	}
+	m.duration.WithLabelValues(ev.Op).Observe(float64(ev.DurationMS) / 1000)
+}

@@ -1,0 +1,99 @@
+package scheduler
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// LockFileName is the scheduler's lock file inside a state dir.
+const LockFileName = "scheduler.lock"
+
+// StateLock is a process's hold on a state dir as its one scheduler: two
+// schedulers on one state dir would each fire the slots the other has not
+// recorded yet. The lock is a flock on LockFileName, which holds the pid
+// of its owner; the kernel releases it when the process ends, however it
+// ends, so a crashed scheduler never blocks the next one.
+type StateLock struct {
+	f    *os.File
+	path string
+}
+
+// HeldError is the lock being held by another process.
+type HeldError struct {
+	Path string
+	PID  int // 0 when the owner's pid could not be read
+}
+
+func (e *HeldError) Error() string {
+	who := "another process"
+	if e.PID > 0 {
+		who = "another scheduler, pid " + strconv.Itoa(e.PID) + ","
+	}
+	return fmt.Sprintf("%s is running on this state dir (it holds %s); stop it first, or use another state dir", who, e.Path)
+}
+
+// LockStateDir takes the scheduler lock of dir (created when missing)
+// without waiting: when another process holds it, it returns a *HeldError
+// naming that process's pid.
+func LockStateDir(dir string) (*StateLock, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("scheduler lock: %w", err)
+	}
+	path := filepath.Join(dir, LockFileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler lock: %w", err)
+	}
+	held, err := tryLock(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("scheduler lock %s: %w", path, err)
+	}
+	if held {
+		f.Close()
+		return nil, &HeldError{Path: path, PID: readPID(path)}
+	}
+	// The pid is written under the lock; a reader that finds the file
+	// empty is between our lock and this write, and reads again.
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	if err != nil {
+		unlock(f)
+		return nil, fmt.Errorf("scheduler lock %s: %w", path, err)
+	}
+	return &StateLock{f: f, path: path}, nil
+}
+
+// readPID reads the owner's pid, waiting briefly for an owner that has
+// just taken the lock to write it.
+func readPID(path string) int {
+	for range 20 {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0
+		}
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			return pid
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return 0
+}
+
+// Path returns the lock file's path.
+func (l *StateLock) Path() string { return l.path }
+
+// Unlock empties the lock file and releases it. It is idempotent.
+func (l *StateLock) Unlock() {
+	if l == nil || l.f == nil {
+		return
+	}
+	l.f.Truncate(0)
+	unlock(l.f)
+	l.f = nil
+}
