@@ -45,6 +45,12 @@ func newPublisher(s *Service, stream *Stream, runID string, events bool) *publis
 
 // Event implements engine.Observer. It never blocks on a subscriber.
 func (p *publisher) Event(ev engine.Event) {
+	if ev.Kind == engine.EventRunFinished && ev.Report != nil {
+		// Subscribers read the report while the service signs and writes
+		// it: they get a copy of its record.
+		c := *ev.Report
+		ev.Report = &c
+	}
 	if p.stream == nil {
 		return
 	}
