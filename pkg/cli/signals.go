@@ -191,6 +191,9 @@ func (t *terminalConfirmer) read() {
 func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// Taken before the reader starts: what stdin held before the first
+	// question is read by it afterwards, and counts as typed after.
+	asked := time.Now()
 	t.start.Do(func() {
 		t.lines = make(chan stdinLine)
 		go t.read()
@@ -199,7 +202,6 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 		t.view.pause()
 		defer t.view.resume()
 	}
-	asked := time.Now()
 	// The question is interpolated and may hold text from anywhere (an
 	// HTTP body, a file): escape sequences in it could rewrite what the
 	// person reads, so they are removed.
