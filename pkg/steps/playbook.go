@@ -27,6 +27,9 @@ type Playbook struct {
 	OnFailure   []*Step
 	Finally     []*Step
 	Outputs     []*Output
+	// Inventory are the playbook's calls of inventory.hosts, in the order
+	// found; see CheckInventory.
+	Inventory []InventoryRef
 	// Warnings are what validation found suspicious without refusing the
 	// playbook, sorted by position; front ends print them.
 	Warnings Diagnostics
@@ -87,6 +90,10 @@ type Step struct {
 	Needs           []string
 	ContinueOnError bool
 	Env             []*EnvVar
+
+	// Serial runs a foreach step's items in rolling batches; nil runs them
+	// as one.
+	Serial *Serial
 
 	needPos []Pos // where each need is written
 	fanout  bool
