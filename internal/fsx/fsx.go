@@ -90,6 +90,21 @@ func Open(path string) (*os.File, error) {
 	return f, nil
 }
 
+// OpenIn is Open for name inside root: it never leaves the root (nor
+// follows a link out of it), never blocks, and returns only a regular
+// file.
+func OpenIn(root *os.Root, name string) (*os.File, error) {
+	f, err := root.OpenFile(name, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := regular(f, name); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // ReadFile reads the regular file at path, of at most limit bytes.
 func ReadFile(path string, limit int64) ([]byte, error) {
 	f, err := Open(path)

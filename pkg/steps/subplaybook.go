@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
@@ -112,14 +113,12 @@ func (l *loader) readSub(rel, display string) subResult {
 		return subResult{}
 	}
 	defer root.Close()
-	f, err := root.Open(rel)
+	// Never blocks on a FIFO; what is not a regular file, the run reports.
+	f, err := fsx.OpenIn(root, rel)
 	if err != nil {
 		return subResult{missing: errors.Is(err, fs.ErrNotExist)}
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return subResult{} // the run says what is wrong with it
-	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return subResult{}
