@@ -46,6 +46,8 @@ type runOptions struct {
 	// path in them.
 	preflight map[string]*report.Decision
 	prefix    string
+	// inventory is the plain data of inventory.hosts (WithInventory).
+	inventory map[string]any
 }
 
 // WithEnviron sets the host environment the run reads (${{ env.X }}) and
@@ -273,6 +275,8 @@ func (r *run) baseEnv(status string) map[string]any {
 		steps.EnvVars:   r.vars,
 		steps.EnvEnv:    r.env,
 		steps.EnvSteps:  r.states,
+		// nil without an inventory: inventory.hosts says so.
+		steps.EnvInventory: r.o.inventory,
 		steps.EnvRun: map[string]any{
 			"id": r.id, "playbook": r.p.pb.Name, "status": status,
 			"started_at": r.start.UTC().Format(time.RFC3339),
