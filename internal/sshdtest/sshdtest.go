@@ -375,3 +375,38 @@ func (f *Fleet) Logins() map[string]int {
 	}
 	return out
 }
+
+// ClientConnections returns how many established TCP connections this
+// process holds to a loopback port, read from /proc.
+func ClientConnections(t testing.TB, port int) int {
+	t.Helper()
+	inodes := map[string]bool{}
+	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 10 || fields[3] != "01" { // ESTABLISHED
+				continue
+			}
+			_, p, _ := strings.Cut(fields[2], ":") // rem_address
+			if n, err := strconv.ParseInt(p, 16, 32); err == nil && int(n) == port {
+				inodes[fields[9]] = true
+			}
+		}
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		link, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(link, "socket:[") && inodes[strings.Trim(link[7:], "[]")] {
+			n++
+		}
+	}
+	return n
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -51,6 +52,10 @@ type Config struct {
 	// Warn receives problems that do not stop a run (history or a sink
 	// that failed); nil discards them.
 	Warn func(format string, args ...any)
+	// Remote configures the ssh.* operations of every run (see
+	// remote.go): the inventory, the known_hosts files and accept-new.
+	// Front ends load the inventory file once and pass it here.
+	Remote remote.Settings
 }
 
 // Service runs requests. It is safe for concurrent use.
@@ -131,8 +136,9 @@ func (s *Service) warn(format string, args ...any) {
 // caller's roles, the resume report or an input is wrong. Nothing ran and
 // nothing was recorded.
 type PrepareError struct {
-	// Field names what is wrong: "playbook", "roles", "resume" or
-	// "inputs".
+	// Field names what is wrong: "playbook", "roles", "resume", "inputs",
+	// "inventory" (inventory.hosts names a group the inventory lacks, or
+	// no inventory is configured), "sinks" or "params".
 	Field string
 	Err   error
 }
@@ -208,8 +214,11 @@ func (s *Service) prepare(_ context.Context, req *Request) (*prepared, error) {
 	if err != nil {
 		return nil, &PrepareError{Field: "inputs", Err: err}
 	}
+	if err := s.checkInventory(pb); err != nil {
+		return nil, &PrepareError{Field: "inventory", Err: err}
+	}
 	p := &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res}
-	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry); err != nil {
+	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory)); err != nil {
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 	}
 	if s.store != nil {
@@ -300,6 +309,8 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
 	}
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
+	ctx, closePool := s.remotePool(ctx)
+	defer closePool()
 	pub := newPublisher(s, stream, p.runID)
 	defer pub.close()
 	// progress follows the run, so that a report can still be written if
@@ -318,6 +329,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (*report.
 		engine.WithRunObserver(observers{pub, prog}),
 		engine.WithEnviron(p.env.Environ()),
 		engine.WithPreflight(preflightDecisions(decisions)),
+		engine.WithInventory(s.cfg.Remote.Inventory),
 	}
 	if logOut != nil {
 		runOpts = append(runOpts, engine.WithRunLog(logOut, level))
