@@ -146,3 +146,23 @@ func TestWait(t *testing.T) {
 		t.Errorf("nothing listening: %v (class %s)", err, ops.ClassOf(err))
 	}
 }
+
+// TestFactsPrintsNoLiveOutput: the facts script's sections are parsed
+// into the output, not streamed to the run's live output as if a
+// program had printed them.
+func TestFactsPrintsNoLiveOutput(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	p := newPool(t, srv.settings(srv.inventory(t, "box")))
+	var live syncBuffer
+	ctx := ops.WithCall(context.Background(), &ops.Call{Output: &live, ErrOutput: &live})
+	out, err := execute(t, ctx, p, "ssh.facts", map[string]any{"host": "box"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["system"] != "Linux" {
+		t.Errorf("facts: %v", out)
+	}
+	if s := live.String(); s != "" {
+		t.Errorf("live output:\n%s", s)
+	}
+}
