@@ -31,7 +31,8 @@ func runCommand() *command {
     [--report FILE] [--junit FILE] [--markdown FILE] [--html FILE] [--dry-run]
     [--yes] [--resume REPORT [--force]] [--state-dir DIR] [--audit-log FILE]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
-    [--keep-runs N] [--keep-days D] [--quiet]`,
+    [--keep-runs N] [--keep-days D] [--quiet]
+    [--inventory FILE] [--known-hosts FILE]... [--accept-new-host-keys]`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
 Nothing runs unless the whole playbook validates and every step is allowed;
 --dry-run executes only read operations, goes on despite denials, marks each
@@ -43,7 +44,10 @@ the run starts: it must be a regular file or a new one, not a file the run
 reads, in a directory that can be created and written. SIGINT or SIGTERM
 cancels the run: running steps are cancelled, finally runs, the report is
 written. A second signal within a second is the same request; one after
-that exits at once, writing a cancelled report if it can within 100ms.`,
+that exits at once, writing a cancelled report if it can within 100ms.
+--inventory names the hosts ssh.* steps reach and inventory.hosts() reads;
+host keys are checked against ~/.ssh/known_hosts, or --known-hosts (see
+docs/remote.md).`,
 		exits: "0 succeeded; 1 the run failed (also a declined confirm:), or a report could not be written; 2 usage or validation error, bad inputs, or a report path that fails its checks; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
@@ -71,6 +75,7 @@ type runOptions struct {
 	keepRuns   int
 	keepDays   int
 	quiet      bool
+	remote     *remoteFlags
 }
 
 // multiFlag is a repeatable flag whose values are taken whole: an input's
@@ -104,6 +109,7 @@ func runRun(e *env, args []string) int {
 	fs.IntVar(&o.keepRuns, "keep-runs", 0, "with a state dir: keep the newest `N` runs of each playbook (0 = all)")
 	fs.BoolVar(&o.quiet, "quiet", false, "on a terminal: show one status line, without the steps' output")
 	fs.IntVar(&o.keepDays, "keep-days", 0, "with a state dir: drop runs older than `D` days (0 = never)")
+	o.remote = addRemoteFlags(fs)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -173,7 +179,11 @@ func (r *runner) run() int {
 			return usageError(e, r.c, "--inputs: %v; give a YAML or JSON file of at most %s", err, fsx.Bytes(maxInputsFile))
 		}
 	}
-	pb, err := steps.Load(r.path, reg)
+	remoteSettings, ok := o.remote.settings(e)
+	if !ok {
+		return ExitUsage
+	}
+	pb, err := steps.Load(r.path, reg, steps.WithInventory(remoteSettings.Inventory))
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
@@ -208,7 +218,7 @@ func (r *runner) run() int {
 	}
 	warn := func(format string, args ...any) { e.errorf(format, args...) }
 	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Audit: audit,
-		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn})
+		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings})
 	if err != nil {
 		// The run was asked to be recorded there.
 		if o.stateDir != "" {
@@ -310,7 +320,7 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 		ResumeFrom:  o.resume,
 		InputsFile:  o.inputsFile,
 		Sinks:       runs.Sinks{Report: o.reportPath, JUnit: o.junit, Markdown: o.markdown, HTML: o.html, StepSummary: true},
-		Reads:       map[string]string{"the policy": o.policy, "the audit log": o.auditLog},
+		Reads:       map[string]string{"the policy": o.policy, "the audit log": o.auditLog, "the inventory": o.remote.inventory},
 		MaxParallel: o.parallel,
 	}
 	req.InputText = map[string]string{}
