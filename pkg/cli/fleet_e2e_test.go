@@ -5,6 +5,7 @@ package cli
 
 import (
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -166,5 +167,45 @@ func TestExampleInventoryLoads(t *testing.T) {
 	hosts, err := inv.Hosts("web")
 	if err != nil || len(hosts) != 3 || hosts[0].Jump == nil || hosts[0].Jump.Name != "bastion" {
 		t.Errorf("web: %v %v", hosts, err)
+	}
+}
+
+// TestRunKnownHostsFlags: --known-hosts replaces ~/.ssh/known_hosts; an
+// unknown host fails its step saying how to trust it; a missing file is a
+// usage error unless --accept-new-host-keys is given, which records the
+// key, after which the host is known without the flag.
+func TestRunKnownHostsFlags(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	f := sshdtest.StartFleet(t, "web-1")
+	dir := t.TempDir()
+	inv := f.Inventory(t, dir, nil, "")
+	pb := e2eFile(t, dir, "one.yaml", "version: 1\nname: one\nsteps:\n  - {id: a, op: ssh.exec, with: {host: web-1, command: [\"true\"]}}\n")
+	kh := filepath.Join(dir, "ssh", "known_hosts")
+	if err := os.MkdirAll(filepath.Dir(kh), 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	res := runMain(t, "run", pb, "--inventory", inv, "--known-hosts", kh)
+	if res.code != ExitUsage || !strings.Contains(res.stderr, "--known-hosts "+kh+": no such file") || !strings.Contains(res.stderr, "--accept-new-host-keys") {
+		t.Errorf("missing file: exit %d\n%s", res.code, res.stderr)
+	}
+	if err := os.WriteFile(kh, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res = runMain(t, "run", pb, "--inventory", inv, "--known-hosts", kh)
+	if res.code != ExitFailed || !strings.Contains(res.stdout, "host key of web-1") || !strings.Contains(res.stdout, "is unknown") || !strings.Contains(res.stdout, "run once with --accept-new-host-keys") {
+		t.Errorf("unknown host: exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	res = runMain(t, "run", pb, "--inventory", inv, "--known-hosts", kh, "--accept-new-host-keys")
+	if res.code != ExitOK {
+		t.Fatalf("accept-new: exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	b, err := os.ReadFile(kh)
+	if err != nil || !strings.Contains(string(b), fmt.Sprintf("[127.0.0.1]:%d ssh-ed25519 ", f.Servers[0].Port)) {
+		t.Errorf("known_hosts after accept-new: %q %v", b, err)
+	}
+	res = runMain(t, "run", pb, "--inventory", inv, "--known-hosts", kh)
+	if res.code != ExitOK {
+		t.Errorf("the accepted key: exit %d\nstdout:\n%s", res.code, res.stdout)
 	}
 }
