@@ -54,7 +54,8 @@ func (s *Scope) addHosts(r *Role) {
 
 // AllowHost implements remote.HostPolicy: the host is allowed when no role
 // of the scope sets hosts:, or when a pattern of one that does matches its
-// name, one of its groups ("all" holds every host), or one of its tags.
+// name, one of its groups, or one of its tags; "*" and "all" match any
+// host.
 // An address written directly (user@addr:port) has no groups or tags and
 // is matched by "*" and "all" only.
 func (s *Scope) AllowHost(name string, groups, tags []string) error {

@@ -16,6 +16,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/sshdtest"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/schema/schematest"
 )
 
 // fleetFiles starts one sshd per name and writes an inventory holding them,
@@ -157,12 +158,20 @@ steps:
 	}
 }
 
-// TestExampleInventoryLoads keeps the example inventory beside the fleet
-// runbook valid.
+// TestExampleInventoryLoads keeps the example inventory of the fleet
+// runbook valid, for the loader and the JSON Schema.
 func TestExampleInventoryLoads(t *testing.T) {
-	inv, err := inventory.Load("../../playbooks/inventory/example.yaml")
+	const file = "../../docs/examples/inventory.yaml"
+	inv, err := inventory.Load(file)
 	if err != nil {
 		t.Fatal(err)
+	}
+	v, err := schematest.FromYAML(must(os.ReadFile(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schematest.Compile(t, "inventory").Validate(v); err != nil {
+		t.Errorf("%s does not match the inventory schema: %v", file, err)
 	}
 	hosts, err := inv.Hosts("web")
 	if err != nil || len(hosts) != 3 || hosts[0].Jump == nil || hosts[0].Jump.Name != "bastion" {
