@@ -90,8 +90,9 @@ func Open(path string) (*os.File, error) {
 	return f, nil
 }
 
-// OpenIn is Open for a name inside root: it never blocks on a FIFO and
-// returns the file only if it is a regular one.
+// OpenIn is Open for name inside root: it never leaves the root (nor
+// follows a link out of it), never blocks, and returns only a regular
+// file.
 func OpenIn(root *os.Root, name string) (*os.File, error) {
 	f, err := root.OpenFile(name, os.O_RDONLY|openFlags, 0)
 	if err != nil {

@@ -34,7 +34,7 @@ var (
 	roleNameRE    = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 	sha256RE      = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 	risks         = []string{"read", "write", "destructive"}
-	roleKeys      = []string{"description", "inherits", "allow", "deny", "max_risk", "file_roots", "http", "signal_others", "require_sandbox", "playbooks"}
+	roleKeys      = []string{"description", "inherits", "allow", "deny", "max_risk", "file_roots", "http", "signal_others", "require_sandbox", "playbooks", "hosts"}
 	httpKeys      = []string{"allow_hosts", "deny_hosts", "allow_cidrs", "deny_cidrs", "deny_private", "deny_loopback", "deny_link_local"}
 	grantKeys     = []string{"path", "sha256", "as", "inputs"}
 	inputRuleKeys = []string{"enum", "min", "max", "pattern"}
@@ -162,6 +162,8 @@ func (l *policyLoader) roles(n *yaml.Node) {
 				}
 			case "require_sandbox":
 				r.RequireSandbox = l.sandbox(v)
+			case "hosts":
+				r.Hosts = l.hostPatterns(v)
 			case "playbooks":
 				r.Playbooks = l.grants(v)
 				for i := range r.Playbooks {

@@ -48,6 +48,9 @@ type Role struct {
 	// Playbooks are delegation grants: runbooks this role may run with the
 	// rights of another role.
 	Playbooks []Grant
+	// Hosts are the machines the ssh.* operations may act on: inventory
+	// host names, groups, tag:NAME or "*"; nil leaves every host allowed.
+	Hosts []string
 }
 
 // SandboxRequirement is a role's require_sandbox. When Required,

@@ -11,7 +11,7 @@ import (
 
 // Scope is what the caller's roles let operations touch. Operations read it
 // from ops.Call.Scope through small interfaces: FileRoots, AllowDial,
-// MaySignalOthers and SandboxRequirement.
+// MaySignalOthers, SandboxRequirement and AllowHost.
 //
 // Only the roles that set a scope field count for it, whether the caller
 // holds them or inherits them: a role that says nothing about http (like
@@ -25,12 +25,14 @@ type Scope struct {
 	unrestricted bool // no role sets http rules
 	signalOthers bool
 	sandbox      *sandbox.Limits // nil: no sandbox required
+	hosts        []hostRule      // of the roles that set hosts:
 }
 
 func newScope(roles []*Role) *Scope {
 	s := &Scope{signalOthers: true}
 	rootsSet, signalSet, sandboxFree := false, false, false
 	for _, r := range roles {
+		s.addHosts(r)
 		if r.FileRoots != nil {
 			rootsSet = true
 			s.roots = append(s.roots, r.FileRoots...)

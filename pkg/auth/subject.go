@@ -126,24 +126,29 @@ type StepDecision struct {
 const MaxSubDepth = 8
 
 // Preflight checks every step of pb (steps, on_failure and finally) and of
-// the sub-playbooks reachable through playbook.run with a literal path. It
-// returns every verdict; the run may start only when all are allowed.
-func (p *Policy) Preflight(roles []string, pb *steps.Playbook, reg *ops.Registry) ([]StepDecision, error) {
+// the sub-playbooks reachable through playbook.run with a literal path,
+// the literal host of ssh.* steps included (see WithInventory). It returns
+// every verdict; the run may start only when all are allowed.
+func (p *Policy) Preflight(roles []string, pb *steps.Playbook, reg *ops.Registry, opts ...PreflightOption) ([]StepDecision, error) {
 	s, err := p.Subject(roles, pb)
 	if err != nil {
 		return nil, err
 	}
+	var o preflightOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	var out []StepDecision
-	err = p.preflight(s, pb, reg, "", map[string]bool{}, 0, &out)
+	err = p.preflight(s, pb, reg, "", map[string]bool{}, 0, &out, &o)
 	return out, err
 }
 
-func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, prefix string, seen map[string]bool, depth int, out *[]StepDecision) error {
+func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, prefix string, seen map[string]bool, depth int, out *[]StepDecision, o *preflightOptions) error {
 	abs, _ := filepath.Abs(pb.File)
 	seen[abs] = true
 	defer delete(seen, abs)
 	for _, st := range pb.AllSteps() {
-		d := s.Decide(st.Op, st.Risk)
+		d := s.checkHost(st, s.Decide(st.Op, st.Risk), o.inv)
 		*out = append(*out, StepDecision{Playbook: pb.File, Step: prefix + st.ID, Section: st.Section, Op: st.Op, Risk: st.Risk, Decision: d})
 		if st.Op != "playbook.run" || st.Params == nil || reg == nil {
 			continue
@@ -174,7 +179,7 @@ func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, pr
 		if err != nil {
 			return err
 		}
-		if err := p.preflight(ss, sub, reg, prefix+st.ID+"/", seen, depth+1, out); err != nil {
+		if err := p.preflight(ss, sub, reg, prefix+st.ID+"/", seen, depth+1, out, o); err != nil {
 			return err
 		}
 	}

@@ -35,6 +35,7 @@ func runCommand() *command {
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
     [--keep-runs N] [--keep-days D] [--quiet]
     [--trace-endpoint URL] [--trace-items N] [--plugins DIR]
+    [--inventory FILE] [--known-hosts FILE]... [--accept-new-host-keys]
 run PLAYBOOK --list`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
 Nothing runs unless the whole playbook validates and every step is allowed;
@@ -55,7 +56,10 @@ just the steps named. The steps they leave out do not run: with --resume
 their state and outputs come from that run; a selected step that reads a
 left-out step whose output is not known there is refused before anything
 runs. A playbook with concurrency: waits for (or skips, or replaces) the
-runs of its group, in this process and in others sharing the state dir.`,
+runs of its group, in this process and in others sharing the state dir.
+--inventory names the hosts ssh.* steps reach and inventory.hosts() reads;
+host keys are checked against ~/.ssh/known_hosts, or --known-hosts (see
+docs/remote.md).`,
 		exits: "0 succeeded; 1 the run failed (also a declined confirm:), or a report could not be written; 2 usage or validation error, bad inputs, a report path that fails its checks, or a --from/--only selection that cannot run; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
@@ -88,6 +92,7 @@ type runOptions struct {
 	only       listFlag
 	baseURL    string
 	trace      traceFlags
+	remote     *remoteFlags
 }
 
 // multiFlag is a repeatable flag whose values are taken whole: an input's
@@ -127,6 +132,7 @@ func runRun(e *env, args []string) int {
 	fs.StringVar(&o.baseURL, "base-url", "", "the `URL` runs are found under, for run.url and notifications' links ({run_id} is replaced, else /runs/ID is added)")
 	o.trace.add(fs.FlagSet)
 	e.addPluginsFlag(fs.FlagSet)
+	o.remote = addRemoteFlags(fs)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -204,7 +210,11 @@ func (r *runner) run() int {
 			return usageError(e, r.c, "--inputs: %v; give a YAML or JSON file of at most %s", err, fsx.Bytes(maxInputsFile))
 		}
 	}
-	pb, err := steps.Load(r.path, reg)
+	remoteSettings, ok := o.remote.settings(e)
+	if !ok {
+		return ExitUsage
+	}
+	pb, err := steps.Load(r.path, reg, steps.WithInventory(remoteSettings.Inventory))
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
@@ -248,7 +258,7 @@ func (r *runner) run() int {
 	}
 	defer tp.Shutdown(context.Background())
 	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Audit: audit,
-		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Telemetry: tp})
+		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Telemetry: tp, Remote: remoteSettings})
 	if err != nil {
 		// The run was asked to be recorded there.
 		if o.stateDir != "" {
@@ -350,7 +360,7 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 		ResumeFrom:  o.resume,
 		InputsFile:  o.inputsFile,
 		Sinks:       runs.Sinks{Report: o.reportPath, JUnit: o.junit, Markdown: o.markdown, HTML: o.html, StepSummary: true},
-		Reads:       map[string]string{"the policy": o.policy, "the audit log": o.auditLog},
+		Reads:       map[string]string{"the policy": o.policy, "the audit log": o.auditLog, "the inventory": o.remote.inventory},
 		MaxParallel: o.parallel,
 		BaseURL:     o.baseURL,
 		Selection:   engine.Selection{From: o.from, Only: o.only},

@@ -47,6 +47,7 @@ func TestExamplePlaybooksRun(t *testing.T) {
 		"ci-smoke.yaml":                {"--input", "base_url=" + srv.URL, "--input", "max_latency_ms=30000"},
 		"nightly-maintenance.yaml":     {"--role", "admin"},
 		"incident-restart-worker.yaml": {"--role", "admin", "--yes"},
+		"fleet-restart.yaml":           {"--role", "admin", "--input", "demo=true"}, // and a fleet, below
 	}
 	// These need services of their own, which their tests start.
 	ownTest := map[string]bool{"nightly-housekeeping.yaml": true, "incident-service-restart.yaml": true}
@@ -63,6 +64,12 @@ func TestExamplePlaybooksRun(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rep := filepath.Join(t.TempDir(), "report.json")
 			args := append([]string{"run", f, "--report", rep}, cases[name]...)
+			if name == "fleet-restart.yaml" {
+				// Three sshd stand for the web group of the example
+				// inventory.
+				_, flags := fleetFiles(t, "groups:\n  web: [web-1, web-2, web-3]\n", "web-1", "web-2", "web-3")
+				args = append(args, flags...)
+			}
 			res := runMain(t, args...)
 			if res.code != ExitOK {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)

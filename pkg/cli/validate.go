@@ -10,6 +10,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -18,7 +19,7 @@ func validateCommand() *command {
 	return &command{
 		name:     "validate",
 		summary:  "check playbooks without running them",
-		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE]",
+		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--inventory FILE]",
 		help: `Check playbooks without running anything: the YAML, every key, the step graph,
 every expression, the parameters of every operation and the schedule. Every
 problem is printed to stderr as file:line:column: message, sorted by position.
@@ -31,7 +32,11 @@ the rule that decided. Roles come from --role, else $ARSENAL_ROLES
 (viewer: read ops, operator: read and write, admin: all). When steps are
 allowed through a policy grant, the runbook's inputs are listed too: those a
 caller may set under the grant, with the rule that bounds them, and those left
-FREE, which keep their defaults.`,
+FREE, which keep their defaults.
+
+With --inventory, every inventory.hosts("group") with a literal name must name a
+group, host or tag:NAME of the inventory, and authorization checks the literal
+host of ssh.* steps against the roles' hosts: by its groups and tags.`,
 		exits: "0 all valid (and allowed); 2 a playbook or the policy has problems, or bad usage; 3 a step is denied.",
 		run:   runValidate,
 	}
@@ -44,6 +49,7 @@ func runValidate(e *env, args []string) int {
 	fs.Var(&roles, "role", "check authorization for role `R` (repeatable)")
 	policyFile := fs.String("policy", "", "read roles from the policy `FILE`")
 	e.addPluginsFlag(fs.FlagSet)
+	invFile := fs.String("inventory", "", "check inventory.hosts() names and ssh.* hosts against the inventory `FILE`")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -58,6 +64,15 @@ func runValidate(e *env, args []string) int {
 	defer reg.Close()
 
 	v := &validation{e: e, reg: reg, out: e.paletteFor(e.stdout)}
+	if *invFile != "" {
+		inv, err := inventory.Load(*invFile)
+		if err != nil {
+			fmt.Fprintln(e.stderr, err)
+			fmt.Fprintf(e.stderr, "the inventory %s has problems; nothing was validated\n", *invFile)
+			return ExitUsage
+		}
+		v.inv = inv
+	}
 	if len(roles) == 0 {
 		if s := e.getenv("ARSENAL_ROLES"); s != "" {
 			if err := roles.Set(s); err != nil {
@@ -83,6 +98,7 @@ type validation struct {
 	out    palette
 	policy *auth.Policy // nil: authorization is not checked
 	roles  []string
+	inv    *inventory.Inventory // nil: inventory.hosts names are not checked
 
 	total           int // playbooks checked, counting a directory without any
 	bad, errs       int // playbooks with problems, problems
@@ -146,7 +162,7 @@ func (v *validation) expand(paths []string) []string {
 // check validates one playbook and, when asked, authorizes its steps.
 func (v *validation) check(file string) {
 	v.total++
-	pb, err := steps.Load(file, v.reg)
+	pb, err := steps.Load(file, v.reg, steps.WithInventory(v.inv))
 	if err != nil {
 		v.bad++
 		var ds steps.Diagnostics
@@ -166,7 +182,7 @@ func (v *validation) check(file string) {
 	if v.policy == nil {
 		return
 	}
-	decisions, err := v.policy.Preflight(v.roles, pb, v.reg)
+	decisions, err := v.policy.Preflight(v.roles, pb, v.reg, auth.WithInventory(v.inv))
 	if err != nil {
 		v.bad++
 		v.errs++

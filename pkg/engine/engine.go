@@ -212,6 +212,7 @@ type Event struct {
 	Reason     string `json:"reason,omitempty"`
 	Items      int    `json:"items,omitempty"` // for a fan-out step: the number of items
 	Index      *int   `json:"index,omitempty"` // for item events, and log and retry events of an item
+	Label      string `json:"label,omitempty"` // item events: the item's label (a host's name), when it has one
 	Attempt    int    `json:"attempt,omitempty"`
 	Attempts   int    `json:"attempts,omitempty"`
 	DelayMS    int64  `json:"delay_ms,omitempty"` // retry, repeat: the wait before the next attempt

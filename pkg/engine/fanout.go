@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/rs/zerolog"
-	"github.com/sourcegraph/conc/pool"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -27,8 +26,8 @@ type fan struct {
 }
 
 // fanout runs a foreach step: one call per item, at most concurrency at
-// once, results in input order. With fail_fast the first failed item
-// cancels those not yet finished.
+// once (in serial:'s batches, see runItems), results in input order. With
+// fail_fast the first failed item cancels those not yet finished.
 func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerolog.Logger, rec *record) {
 	s := n.step
 	list, err := r.items(s, env)
@@ -43,14 +42,14 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 	clock := r.p.e.clock
 	runItem := func(i int) {
 		it := &f.items[i]
-		it.Index, it.Item = i, list[i]
+		it.Index, it.Item, it.Label = i, list[i], r.red.String(itemLabel(list[i]))
 		if fctx.Err() != nil {
 			it.Status, it.Reason = report.StatusCancelled, "not started: "+context.Cause(fctx).Error()
 			return
 		}
 		start := clock.Now()
 		it.StartedAt = &start
-		r.emit(Event{Kind: EventItemStarted, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list)})
+		r.emit(Event{Kind: EventItemStarted, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list), Label: it.Label})
 		defer func() {
 			if v := recover(); v != nil {
 				it.Status, it.Error = report.StatusFailed, &report.Error{Class: string(ops.ClassSystem), Message: fmt.Sprintf("internal error in item %d: %v", i, v)}
@@ -66,7 +65,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 					cancel(ops.Errorf(ops.ClassCancelled, "item %d failed and fail_fast is on", i))
 				}
 			}
-			iev := Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list),
+			iev := Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list), Label: it.Label,
 				Status: string(it.Status), Attempts: it.Attempts, DurationMS: it.DurationMS}
 			if it.Error != nil {
 				iev.Err, iev.ErrClass = r.red.String(it.Error.Message), it.Error.Class
@@ -110,21 +109,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			it.Reason = "cancelled: " + it.Error.Message
 		}
 	}
-	if s.Concurrency <= 1 || len(list) <= 1 {
-		for i := range list {
-			runItem(i)
-		}
-	} else {
-		p := pool.New().WithMaxGoroutines(min(s.Concurrency, len(list)))
-		for i := range list {
-			if fctx.Err() != nil {
-				runItem(i) // records the item as cancelled without a task
-				continue
-			}
-			p.Go(func() { runItem(i) })
-		}
-		p.Wait()
-	}
+	r.runItems(fctx, cancel, s, f, len(list), runItem, log)
 	f.settle(rec)
 }
 

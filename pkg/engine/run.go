@@ -50,6 +50,8 @@ type runOptions struct {
 	from      string     // where they started it from
 	url       string     // the run's page, for run.url; "" when unknown
 	sel       *Selection // the steps to run, for a partial run; nil = all
+	// inventory is the plain data of inventory.hosts (WithInventory).
+	inventory map[string]any
 }
 
 // WithCaller records who started the run and from where (a user and host,
@@ -323,6 +325,8 @@ func (r *run) baseEnv(status string) map[string]any {
 		steps.EnvVars:   r.vars,
 		steps.EnvEnv:    r.env,
 		steps.EnvSteps:  r.states,
+		// nil without an inventory: inventory.hosts says so.
+		steps.EnvInventory: r.o.inventory,
 		steps.EnvRun: map[string]any{
 			"id": r.id, "playbook": r.p.pb.Name, "status": status,
 			"started_at":   r.start.UTC().Format(time.RFC3339),

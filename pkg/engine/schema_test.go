@@ -2,15 +2,18 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/schema"
 	"github.com/arsenal-run/arsenal-run/schema/schematest"
 )
 
@@ -45,6 +48,7 @@ steps:
   - {id: skipped, op: control.noop, when: "false"}
   - {id: flaky, op: test.flaky, with: {key: k, fails: 1}, retry: {attempts: 2, delay: 1ms}}
   - {id: fan, op: test.busy, foreach: 0..4, with: {fail: "${{ item == 1 }}", wait: 1ms}, continue_on_error: true}
+  - {id: hosts, op: control.noop, foreach: '${{ [{name: "web-1"}, {name: "web-2"}] }}', serial: 1}
   - {id: sub, op: playbook.run, with: {path: child.yaml}}
   - {id: confirm, op: control.noop, confirm: "sure?", continue_on_error: true}
   - {id: broken, op: control.fail}
@@ -97,5 +101,40 @@ outputs:
 			t.Fatal(err)
 		}
 		validateReport(t, s, f, b)
+	}
+}
+
+// TestReportSchemaDeclaresEveryField checks that the JSON Schema names
+// every field the report's types write, so that a new field is described
+// for the programs that read reports.
+func TestReportSchemaDeclaresEveryField(t *testing.T) {
+	b, err := schema.Get("report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Properties map[string]any `json:"properties"`
+		Defs       map[string]struct {
+			Properties map[string]any `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for def, v := range map[string]any{"": report.Report{}, "step": report.Step{}, "item": report.Item{}, "attempt": report.Attempt{}, "error": report.Error{}, "decision": report.Decision{}} {
+		props := doc.Properties
+		if def != "" {
+			props = doc.Defs[def].Properties
+		}
+		rt := reflect.TypeOf(v)
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			if _, ok := props[name]; !ok {
+				t.Errorf("%s.%s (json %q) is not in schema/report.schema.json (%s)", rt.Name(), rt.Field(i).Name, name, cmp.Or(def, "top level"))
+			}
+		}
 	}
 }

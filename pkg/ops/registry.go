@@ -236,3 +236,21 @@ func (r *Registry) Close() error {
 	}
 	return first
 }
+
+// As reports whether the entry's operation implements the interface that
+// target points to, and if so sets it, as errors.As does. It is how other
+// packages read an operation's optional capabilities (the host an ssh.*
+// operation targets, say). Interfaces that can run the operation (with an
+// Execute method) are never handed out: operations run only through Invoke.
+func (e *Entry) As(target any) bool {
+	v := reflect.ValueOf(target)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Interface {
+		return false
+	}
+	it := v.Elem().Type()
+	if _, runs := it.MethodByName("Execute"); runs || !reflect.TypeOf(e.op).Implements(it) {
+		return false
+	}
+	v.Elem().Set(reflect.ValueOf(e.op))
+	return true
+}

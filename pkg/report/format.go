@@ -61,8 +61,22 @@ func rescuedNote(s *Step, note string) string {
 	return "rescued" + trimNote(note)
 }
 
-// itemLabel names one fan-out item: the step label and the item's index.
-func itemLabel(s *Step, it *Item) string { return fmt.Sprintf("%s[%d]", stepLabel(s), it.Index) }
+// itemLabel names one fan-out item: the step label and the item's label
+// (a host's name), else its index.
+func itemLabel(s *Step, it *Item) string {
+	if it.Label != "" {
+		return fmt.Sprintf("%s[%s]", stepLabel(s), it.Label)
+	}
+	return fmt.Sprintf("%s[%d]", stepLabel(s), it.Index)
+}
+
+// itemName shows an item in a list of items: its label, else its value.
+func itemName(it *Item) string {
+	if it.Label != "" {
+		return it.Label
+	}
+	return inline(it.Item)
+}
 
 // outputText renders an output for people. A map shows one key per line, in
 // key order, with multi-line strings (a command's stdout and stderr) as

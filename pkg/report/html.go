@@ -96,7 +96,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 					break
 				}
 				it := &s.Items[j]
-				hi := htmlItem{Item: it, Value: clip(plainText(inline(it.Item)), 200)}
+				hi := htmlItem{Item: it, Value: clip(plainText(itemName(it)), 200)}
 				if it.Error != nil {
 					hi.ErrorText = clip(plainText(errText(it.Error)), 300)
 				} else if it.Reason != "" {

@@ -177,7 +177,7 @@ func mdItems(b *strings.Builder, s *Step) {
 		if it.Error != nil {
 			note = firstLine(errText(it.Error))
 		}
-		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(inline(it.Item), 80), mdIcon(it.Status), mdText(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, mdCell(note, mdCellLimit))
+		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(itemName(it), 80), mdIcon(it.Status), mdText(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, mdCell(note, mdCellLimit))
 	}
 	if n > 0 {
 		b.WriteString("\n")

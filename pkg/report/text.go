@@ -57,6 +57,7 @@ func WriteText(w io.Writer, r *Report) error {
 		}
 		id := stepLabel(&s)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), FormatMS(s.DurationMS), s.Attempts, clip(cell(note), 100))
+		textItems(tw, &s)
 	}
 	tw.Flush()
 	if len(r.Outputs) > 0 {
@@ -73,6 +74,36 @@ func WriteText(w io.Writer, r *Report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// textMaxItems is how many labelled items the summary lists under their
+// step: all of them up to this many, else those that did not succeed.
+const textMaxItems = 20
+
+// textItems lists, under a fan-out step, its items that have a label
+// (the hosts of a fleet step), one row each.
+func textItems(w io.Writer, s *Step) {
+	if len(s.Items) == 0 || s.Items[0].Label == "" {
+		return
+	}
+	all := len(s.Items) <= textMaxItems
+	n := 0
+	for i := range s.Items {
+		it := &s.Items[i]
+		if !all && it.Status == StatusSucceeded {
+			continue
+		}
+		if n == textMaxItems {
+			fmt.Fprintf(w, "  \t  …\t\t\t\t\tmore items in the report\n")
+			return
+		}
+		n++
+		note := it.Reason
+		if it.Error != nil {
+			note = it.Error.Class + ": " + firstLine(it.Error.Message)
+		}
+		fmt.Fprintf(w, "  \t  %s %s\t\t%s\t%s\t%d\t%s\n", Icon(it.Status), clip(cell(it.Label), 40), cell(string(it.Status)), FormatMS(it.DurationMS), it.Attempts, clip(cell(note), 100))
+	}
 }
 
 // cell is s cleaned for one cell of the step table: no control sequences,

@@ -25,6 +25,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
@@ -62,6 +63,10 @@ type Config struct {
 	// started under a span (an API request that continued a trace) is its
 	// child.
 	Telemetry *telemetry.Provider
+	// Remote configures the ssh.* operations of every run (see
+	// remote.go): the inventory, the known_hosts files and accept-new.
+	// Front ends load the inventory file once and pass it here.
+	Remote remote.Settings
 }
 
 // Service runs requests. It is safe for concurrent use.
@@ -156,8 +161,9 @@ func (s *Service) warn(format string, args ...any) {
 // caller's roles, the resume report or an input is wrong. Nothing ran and
 // nothing was recorded.
 type PrepareError struct {
-	// Field names what is wrong: "playbook", "roles", "resume" or
-	// "inputs".
+	// Field names what is wrong: "playbook", "roles", "resume", "inputs",
+	// "inventory" (inventory.hosts names a group the inventory lacks, or
+	// no inventory is configured), "sinks" or "params".
 	Field string
 	Err   error
 }
@@ -268,9 +274,12 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	if err != nil {
 		return nil, &PrepareError{Field: "inputs", Err: err}
 	}
+	if err := s.checkInventory(pb); err != nil {
+		return nil, &PrepareError{Field: "inventory", Err: err}
+	}
 	p := &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
 		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx)}
-	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry); err != nil {
+	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory)); err != nil {
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 	}
 	if s.store != nil && !req.oneShot {
@@ -355,6 +364,8 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		// item span: the plan is made again with its middleware.
 		plan = engine.New(s.cfg.Registry, append(opts, p.engOpts...)...).Plan(pb)
 	}
+	ctx, closePool := s.remotePool(ctx)
+	defer closePool()
 	pub := newPublisher(s, stream, p.runID, !req.oneShot)
 	pub.live = h.live
 	defer pub.close()
@@ -375,6 +386,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		engine.WithEnviron(p.env.Environ()),
 		engine.WithPreflight(preflightDecisions(decisions)),
 		engine.WithCaller(req.Caller.Name, req.Caller.From),
+		engine.WithInventory(s.cfg.Remote.Inventory),
 	}
 	if logOut != nil {
 		runOpts = append(runOpts, engine.WithRunLog(logOut, level))

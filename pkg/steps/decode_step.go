@@ -11,7 +11,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-var stepKeys = []string{"id", "name", "op", "with", "when", "foreach", "concurrency", "fail_fast", "confirm", "retry", "repeat", "timeout", "needs", "continue_on_error", "env", "rescue", "cache"}
+var stepKeys = []string{"id", "name", "op", "with", "when", "foreach", "concurrency", "fail_fast", "confirm", "retry", "repeat", "timeout", "needs", "continue_on_error", "env", "rescue", "cache", "serial", "max_fail_percentage"}
 
 var retryKeys = []string{"attempts", "delay", "backoff", "max_delay", "jitter", "when", "until"}
 
@@ -58,7 +58,7 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 // stepFields holds the nodes of one step until the op is known.
 type stepNodes struct {
 	with, when, foreach, confirm, name, retry, repeat, env, rescue, cache *yaml.Node
-	rescueKey                                                             *yaml.Node
+	rescueKey, serial, maxFail                                            *yaml.Node
 	needsSet                                                              bool
 }
 
@@ -104,6 +104,10 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 			sn.env = v
 		case "cache":
 			sn.cache = v
+		case "serial":
+			sn.serial = v
+		case "max_fail_percentage":
+			sn.maxFail = v
 		case "concurrency":
 			s.Concurrency, _ = yamlx.Int(v, "concurrency", 1, MaxConcurrency, l.d)
 		case "fail_fast":
@@ -145,6 +149,7 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	} else if s.Concurrency > 1 || !s.FailFast {
 		l.d.Add(s.Pos, "concurrency and fail_fast apply to a foreach step; add foreach or remove them")
 	}
+	l.decodeSerial(s, n, sn.serial, sn.maxFail)
 	sc := l.stepScope(s)
 	if sn.when != nil {
 		s.When = l.bareExpr(sn.when, "when", sc&^scopeItem, s, true)

@@ -97,7 +97,7 @@ type compiled struct {
 
 // ref is a name the expression reads that depends on where it is used.
 type ref struct {
-	kind  string // "steps", "vars" or "output" (steps.<name>.output.<field>)
+	kind  string // "steps", "vars", "output" (steps.<name>.output.<field>) or "inventory"
 	name  string
 	field string // for "output"
 	off   int
@@ -142,6 +142,8 @@ func newExprCompiler(p *Playbook) *exprCompiler {
 		EnvEnv:    types.TypeOf(map[string]string{}),
 		EnvRun:    types.Map{"id": types.String, "playbook": types.String, "status": types.String, "started_at": types.String, "failed_steps": types.TypeOf([]any{}), "url": types.String},
 		EnvSteps:  types.TypeOf(map[string]*StepState{}),
+		// Read only through inventory.hosts (see inventory.go).
+		EnvInventory: types.TypeOf(map[string]any{}),
 	}
 	var ids []string
 	for _, st := range p.AllSteps() {
@@ -180,6 +182,7 @@ func (c *exprCompiler) config(s scope) *conf.Config {
 		Func:  boundedReplace,
 		Types: []reflect.Type{reflect.TypeOf(strings.ReplaceAll)},
 	}
+	addInventoryFunc(cfg)
 	c.configs[key] = cfg
 	return cfg
 }
@@ -220,6 +223,10 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if err != nil {
 		return &compiled{err: c.explain(fileErr(err, src), src, s)}
 	}
+	invRefs, ierr := rewriteInventory(&tree.Node, src)
+	if ierr != nil {
+		return &compiled{err: ierr}
+	}
 	w := &nameCheck{src: src, scope: s, vars: c.base[EnvVars].(types.Map), inputs: c.base[EnvInputs].(types.Map), bases: map[*ast.IdentifierNode]bool{}}
 	ast.Walk(&tree.Node, w)
 	w.checkWholeSteps()
@@ -245,7 +252,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if err != nil {
 		return &compiled{err: fileErr(err, src)}
 	}
-	return &compiled{prog: prog, refs: w.refs, kind: kind}
+	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind}
 }
 
 // fileErr turns expr's error into a message and a byte offset.

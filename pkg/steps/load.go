@@ -20,7 +20,7 @@ import (
 // returns Diagnostics holding every problem found (warnings included),
 // sorted by position; a playbook with errors is never returned. A playbook
 // that loads carries its warnings in Playbook.Warnings.
-func Load(path string, reg *ops.Registry) (*Playbook, error) {
+func Load(path string, reg *ops.Registry, opts ...LoadOption) (*Playbook, error) {
 	f, err := fsx.Open(path) // never blocks on a FIFO; refuses what is not a regular file
 	if err != nil {
 		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
@@ -33,13 +33,17 @@ func Load(path string, reg *ops.Registry) (*Playbook, error) {
 	if err != nil {
 		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
 	}
-	return Parse(path, data, reg)
+	return Parse(path, data, reg, opts...)
 }
 
 // Parse decodes and validates a playbook held in memory; file names it in
 // diagnostics and resolves relative paths against its directory.
-func Parse(file string, data []byte, reg *ops.Registry) (*Playbook, error) {
-	return parse(file, data, reg, newSubLoads())
+func Parse(file string, data []byte, reg *ops.Registry, opts ...LoadOption) (*Playbook, error) {
+	sub := newSubLoads()
+	for _, o := range opts {
+		o(sub)
+	}
+	return parse(file, data, reg, sub)
 }
 
 func parse(file string, data []byte, reg *ops.Registry, sub *subLoads) (*Playbook, error) {
@@ -95,6 +99,8 @@ func (l *loader) compileAll(g *graph) {
 				l.checkStepRef(g, pe, r.name, pos)
 			case "output":
 				l.checkOutputField(r, pos)
+			case "inventory":
+				l.inventoryRef(r, pos)
 			}
 		}
 	}

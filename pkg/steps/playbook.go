@@ -41,6 +41,9 @@ type Playbook struct {
 	// after finally when the run ends in one of their outcomes.
 	Notify  []*Step
 	Outputs []*Output
+	// Inventory are the playbook's calls of inventory.hosts, in the order
+	// found; see CheckInventory.
+	Inventory []InventoryRef
 	// Warnings are what validation found suspicious without refusing the
 	// playbook, sorted by position; front ends print them.
 	Warnings Diagnostics
@@ -146,6 +149,10 @@ type Step struct {
 	NotifyOn []string
 	// Cache, when set, answers the step from the result cache.
 	Cache *Cache // nil: not cached
+
+	// Serial runs a foreach step's items in rolling batches; nil runs them
+	// as one.
+	Serial *Serial
 
 	needPos []Pos // where each need is written
 	fanout  bool

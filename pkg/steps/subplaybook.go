@@ -16,6 +16,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 )
 
 // SubPlaybookOp is the operation that runs another playbook. When its path
@@ -32,6 +33,7 @@ const maxSubLoads = 8
 type subLoads struct {
 	chain []string // absolute paths of the playbooks being loaded, outermost first
 	done  map[string]subResult
+	inv   *inventory.Inventory // WithInventory's, for every playbook of the load
 }
 
 type subResult struct {

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestSubPlaybookStaysInItsDirectory checks that validation reads a
@@ -65,5 +67,30 @@ func TestSubPlaybookChainEnds(t *testing.T) {
 	_, err := Load(filepath.Join(dir, "p3.yaml"), reg)
 	if err == nil || !strings.Contains(err.Error(), "p4.yaml has problems") {
 		t.Errorf("want p3 to report that p4 has problems, got %v", err)
+	}
+}
+
+// TestSubPlaybookFIFODoesNotBlock checks that validating a playbook.run
+// step whose path is a FIFO in the playbook's directory returns at once:
+// the open never waits for a writer, and the run says what is wrong.
+func TestSubPlaybookFIFODoesNotBlock(t *testing.T) {
+	reg := fixtureRegistry(t)
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.yaml"), 0o644); err != nil {
+		t.Skip("cannot make a FIFO:", err)
+	}
+	main := filepath.Join(dir, "main.yaml")
+	if err := os.WriteFile(main, []byte("version: 1\nname: main\nsteps:\n  - {id: a, op: playbook.run, with: {path: fifo.yaml}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Load(main, reg); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("a FIFO is the run's to refuse, not validation's: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("loading a playbook that runs a FIFO blocked")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -378,6 +379,7 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 			"then": obj{"required": []string{"foreach"}},
 		},
 	}
+	rules = append(rules, serialRules()...)
 	var names []string
 	for _, e := range reg.List("") {
 		names = append(names, e.Spec.Name)
@@ -390,7 +392,7 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 			"then": then,
 		})
 	}
-	return obj{
+	step := obj{
 		"type":                 "object",
 		"required":             []string{"id", "op"},
 		"additionalProperties": false,
@@ -435,6 +437,8 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 		},
 		"allOf": rules,
 	}
+	maps.Copy(step["properties"].(obj), serialProps())
+	return step
 }
 
 func withDescription(s obj, d string) obj {

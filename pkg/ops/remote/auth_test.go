@@ -41,13 +41,13 @@ func TestHostKeys(t *testing.T) {
 	if !errors.As(err, &hk) || ops.ClassOf(err) != ops.ClassExecution {
 		t.Fatalf("unknown host: %v", err)
 	}
-	for _, want := range []string{"host key of box ([127.0.0.1]:", "is unknown", ssh.FingerprintSHA256(srv.hostKey),
-		fmt.Sprintf("ssh-keyscan -p %d -t ssh-ed25519 127.0.0.1 >> %s", srv.port, kh), "accept-new"} {
+	for _, want := range []string{"host key of box ([127.0.0.1]:", "is unknown", ssh.FingerprintSHA256(srv.HostKey),
+		fmt.Sprintf("ssh-keyscan -p %d -t ssh-ed25519 127.0.0.1 >> %s", srv.Port, kh), "accept-new"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("unknown host: %q lacks %q", err, want)
 		}
 	}
-	if srv.logins() != 0 {
+	if srv.Logins() != 0 {
 		t.Error("logged in to a host whose key is unknown")
 	}
 
@@ -56,7 +56,7 @@ func TestHostKeys(t *testing.T) {
 		t.Fatalf("accept-new: %v", err)
 	}
 	b, err := os.ReadFile(kh)
-	if want := knownHostsLine("127.0.0.1", srv.port, srv.hostKey); err != nil || string(b) != want {
+	if want := knownHostsLine("127.0.0.1", srv.Port, srv.HostKey); err != nil || string(b) != want {
 		t.Errorf("known_hosts after accept-new = %q, %v; want %q", b, err, want)
 	}
 	st.AcceptNew = false
@@ -71,7 +71,7 @@ func TestHostKeys(t *testing.T) {
 	otherPub, _ := os.ReadFile(other + ".pub")
 	pub, _, _, _, _ := ssh.ParseAuthorizedKey(otherPub)
 	changed := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(changed, []byte("# comment\n"+knownHostsLine("127.0.0.1", srv.port, pub)), 0o600); err != nil {
+	if err := os.WriteFile(changed, []byte("# comment\n"+knownHostsLine("127.0.0.1", srv.Port, pub)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, acceptNew := range []bool{false, true} {
@@ -82,7 +82,7 @@ func TestHostKeys(t *testing.T) {
 			t.Fatalf("changed key, accept-new %v: %v", acceptNew, err)
 		}
 		for _, want := range []string{"HOST KEY CHANGED for box", ssh.FingerprintSHA256(pub) + " (" + changed + ":2)",
-			fmt.Sprintf("ssh-keygen -R '[127.0.0.1]:%d' -f %s", srv.port, changed), "accept-new never replaces a key"} {
+			fmt.Sprintf("ssh-keygen -R '[127.0.0.1]:%d' -f %s", srv.Port, changed), "accept-new never replaces a key"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("changed key: %q lacks %q", err, want)
 			}
@@ -91,13 +91,13 @@ func TestHostKeys(t *testing.T) {
 	if b, _ := os.ReadFile(changed); strings.Count(string(b), "\n") != 2 {
 		t.Errorf("known_hosts was changed: %q", b)
 	}
-	if srv.logins() != 2 {
-		t.Errorf("%d logins; want only the two with a trusted key", srv.logins())
+	if srv.Logins() != 2 {
+		t.Errorf("%d logins; want only the two with a trusted key", srv.Logins())
 	}
 
 	// Hashed host names (ssh-keygen -H) are understood.
 	hashed := filepath.Join(t.TempDir(), "hashed")
-	if err := os.WriteFile(hashed, []byte(knownHostsLine("127.0.0.1", srv.port, srv.hostKey)), 0o600); err != nil {
+	if err := os.WriteFile(hashed, []byte(knownHostsLine("127.0.0.1", srv.Port, srv.HostKey)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(tool(t, "ssh-keygen"), "-H", "-f", hashed).CombinedOutput(); err != nil {
@@ -140,14 +140,14 @@ func TestAgentAuth(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	add := exec.Command(addBin, srv.userKey)
+	add := exec.Command(addBin, srv.UserKey)
 	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("ssh-add: %v %s", err, out)
 	}
 	home := t.TempDir() // no ~/.ssh/id_* to fall back on
 	t.Setenv("HOME", home)
-	inv := parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s}\n", srv.port, currentUser(t)))
+	inv := parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s}\n", srv.Port, currentUser(t)))
 	st := srv.settings(inv)
 	st.Agent = ""
 	t.Setenv("SSH_AUTH_SOCK", sock)
@@ -187,28 +187,28 @@ func TestCertificateAuth(t *testing.T) {
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca")
 	keygen(t, ca, "")
-	srv := startServer(t, serverOpts{noAuthKey: true, config: "TrustedUserCAKeys " + ca + ".pub"})
+	srv := startServer(t, serverOpts{NoAuthKey: true, Config: "TrustedUserCAKeys " + ca + ".pub"})
 	key := filepath.Join(dir, "id")
 	keygen(t, key, "")
-	if err := runTrue(t, newPool(t, srv.settings(parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s}\n", srv.port, currentUser(t), key)))), "box", nil); err == nil {
+	if err := runTrue(t, newPool(t, srv.settings(parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s}\n", srv.Port, currentUser(t), key)))), "box", nil); err == nil {
 		t.Fatal("logged in without a certificate to a server that trusts only its CA")
 	}
 	if out, err := exec.Command(tool(t, "ssh-keygen"), "-q", "-s", ca, "-I", "test", "-n", currentUser(t), "-V", "-5m:+1h", key+".pub").CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen -s: %v %s", err, out)
 	}
-	inv := parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s}\n", srv.port, currentUser(t), key))
+	inv := parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s}\n", srv.Port, currentUser(t), key))
 	if err := runTrue(t, newPool(t, srv.settings(inv)), "box", nil); err != nil {
-		t.Fatalf("certificate login: %v\n%s", err, srv.log.String())
+		t.Fatalf("certificate login: %v\n%s", err, srv.Log.String())
 	}
-	if !strings.Contains(srv.log.String(), "ED25519-CERT") || !strings.Contains(srv.log.String(), "ID test") {
-		t.Errorf("sshd did not log a certificate login:\n%s", srv.log.String())
+	if !strings.Contains(srv.Log.String(), "ED25519-CERT") || !strings.Contains(srv.Log.String(), "ID test") {
+		t.Errorf("sshd did not log a certificate login:\n%s", srv.Log.String())
 	}
 	// certificate_file names it explicitly.
 	moved := filepath.Join(dir, "cert.pub")
 	if err := os.Rename(key+"-cert.pub", moved); err != nil {
 		t.Fatal(err)
 	}
-	inv = parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s, certificate_file: %s}\n", srv.port, currentUser(t), key, moved))
+	inv = parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s, certificate_file: %s}\n", srv.Port, currentUser(t), key, moved))
 	if err := runTrue(t, newPool(t, srv.settings(inv)), "box", nil); err != nil {
 		t.Errorf("certificate_file: %v", err)
 	}
@@ -221,10 +221,10 @@ func TestEncryptedKey(t *testing.T) {
 	key := filepath.Join(t.TempDir(), "id")
 	keygen(t, key, "s3cret passphrase")
 	pub, _ := os.ReadFile(key + ".pub")
-	if err := os.WriteFile(filepath.Join(srv.dir, "authorized_keys"), pub, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(srv.Dir, "authorized_keys"), pub, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	inv := parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s}\n", srv.port, currentUser(t), key))
+	inv := parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s}\n", srv.Port, currentUser(t), key))
 	st := srv.settings(inv)
 	if err := runTrue(t, newPool(t, st), "box", nil); err == nil || !strings.Contains(err.Error(), "is encrypted; give its passphrase in key_passphrase") || ops.ClassOf(err) != ops.ClassValidation {
 		t.Errorf("no passphrase: %v (class %s)", err, ops.ClassOf(err))

@@ -34,8 +34,8 @@ func BenchmarkExecVsControlMaster(b *testing.B) {
 	}
 	defer os.RemoveAll(cmDir)
 	cm := filepath.Join(cmDir, "c")
-	args := []string{"-F", "/dev/null", "-i", srv.userKey, "-p", strconv.Itoa(srv.port),
-		"-o", "UserKnownHostsFile=" + srv.knownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+	args := []string{"-F", "/dev/null", "-i", srv.UserKey, "-p", strconv.Itoa(srv.Port),
+		"-o", "UserKnownHostsFile=" + srv.KnownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
 		"-o", "ControlMaster=auto", "-o", "ControlPath=" + cm, "-o", "ControlPersist=120",
 		currentUser(b) + "@127.0.0.1"}
 	openssh := func() {

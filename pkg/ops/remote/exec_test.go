@@ -282,15 +282,15 @@ func (d denyHosts) AllowHost(name string, groups, tags []string) error {
 // connection is made.
 func TestHostPolicy(t *testing.T) {
 	srv := startServer(t, serverOpts{})
-	inv := parseInventory(t, "version: 1\nhosts:\n  box: {address: 127.0.0.1, port: "+strconv.Itoa(srv.port)+", identity_file: "+srv.userKey+"}\ngroups:\n  web: [box]\n")
+	inv := parseInventory(t, "version: 1\nhosts:\n  box: {address: 127.0.0.1, port: "+strconv.Itoa(srv.Port)+", identity_file: "+srv.UserKey+"}\ngroups:\n  web: [box]\n")
 	pool := newPool(t, srv.settings(inv))
 	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyHosts{"db"}})
 	_, err := execute(t, ctx, pool, "ssh.exec", map[string]any{"host": "box", "command": []any{"true"}})
 	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization || !strings.Contains(err.Error(), "not in group db") {
 		t.Errorf("err = %v (class %s)", err, ops.ClassOf(err))
 	}
-	if s := pool.Stats(); s.Dials != 0 || srv.logins() != 0 {
-		t.Errorf("a denied step connected: %+v, %d logins", s, srv.logins())
+	if s := pool.Stats(); s.Dials != 0 || srv.Logins() != 0 {
+		t.Errorf("a denied step connected: %+v, %d logins", s, srv.Logins())
 	}
 	ctx = ops.WithCall(context.Background(), &ops.Call{Scope: denyHosts{"web"}})
 	if _, err := execute(t, ctx, pool, "ssh.exec", map[string]any{"host": "box", "command": []any{"true"}}); err != nil {
@@ -318,7 +318,7 @@ func TestDialPolicy(t *testing.T) {
 	if _, err := execute(t, denied, pool, "ssh.exec", params); !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 		t.Errorf("new connection: %v (class %s)", err, ops.ClassOf(err))
 	}
-	if srv.logins() != 0 {
+	if srv.Logins() != 0 {
 		t.Error("a refused dial logged in")
 	}
 	if _, err := execute(t, context.Background(), pool, "ssh.exec", params); err != nil {

@@ -75,7 +75,11 @@ func (f *Facts) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	paths := p.Strings("paths")
 	cmd := newCommand(append([]string{"/bin/sh", "-c", factsScript, "sh"}, paths...), "", nil, "", nil, "")
 	cmd.name = "ssh.facts"
-	res, err := pool.run(ctx, h, authOpts{passphrase: p.String("key_passphrase")}, cmd)
+	// The script's sections are the step's output, not lines for people
+	// to follow live.
+	quiet := *ops.CallFrom(ctx)
+	quiet.Output, quiet.ErrOutput = nil, nil
+	res, err := pool.run(ops.WithCall(ctx, &quiet), h, authOpts{passphrase: p.String("key_passphrase")}, cmd)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func TestFacts(t *testing.T) {
 	if d := disks[2].(map[string]any); d["path"] != "/no/such/path" || !strings.Contains(d["error"].(string), "No such file") {
 		t.Errorf("missing path: %v", d)
 	}
-	if s := srv.log.String(); strings.Count(s, "Accepted publickey") != 1 {
+	if s := srv.Log.String(); strings.Count(s, "Accepted publickey") != 1 {
 		t.Errorf("facts took more than one login:\n%s", s)
 	}
 }
@@ -97,7 +97,7 @@ func TestParseFacts(t *testing.T) {
 func TestWait(t *testing.T) {
 	srv := startServer(t, serverOpts{})
 	p := newPool(t, srv.settings(srv.inventory(t, "box")))
-	srv.stop()
+	srv.Stop()
 	type result struct {
 		out map[string]any
 		err error
@@ -108,7 +108,7 @@ func TestWait(t *testing.T) {
 		done <- result{out, err}
 	}()
 	time.Sleep(1500 * time.Millisecond)
-	srv.launch(t)
+	srv.Launch(t)
 	r := <-done
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -128,7 +128,7 @@ func TestWait(t *testing.T) {
 	keygen(t, other, "")
 	otherPub, _ := os.ReadFile(other + ".pub")
 	kh := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(kh, []byte("[127.0.0.1]:"+strconv.Itoa(srv.port)+" "+string(otherPub)), 0o600); err != nil {
+	if err := os.WriteFile(kh, []byte("[127.0.0.1]:"+strconv.Itoa(srv.Port)+" "+string(otherPub)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	st := srv.settings(srv.inventory(t, "box"))
@@ -140,9 +140,29 @@ func TestWait(t *testing.T) {
 		t.Errorf("changed key: %v after %s", err, time.Since(start))
 	}
 
-	st = srv.settings(parseInventory(t, "version: 1\nhosts:\n  gone: {address: 127.0.0.1, port: "+strconv.Itoa(freePort(t))+", identity_file: "+srv.userKey+"}\n"))
+	st = srv.settings(parseInventory(t, "version: 1\nhosts:\n  gone: {address: 127.0.0.1, port: "+strconv.Itoa(freePort(t))+", identity_file: "+srv.UserKey+"}\n"))
 	_, err = execute(t, context.Background(), newPool(t, st), "ssh.wait", map[string]any{"host": "gone", "timeout": "3s", "interval": "200ms"})
 	if ops.ClassOf(err) != ops.ClassTimeout || !strings.Contains(err.Error(), "gone did not accept SSH within 3s") || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("nothing listening: %v (class %s)", err, ops.ClassOf(err))
+	}
+}
+
+// TestFactsPrintsNoLiveOutput: the facts script's sections are parsed
+// into the output, not streamed to the run's live output as if a
+// program had printed them.
+func TestFactsPrintsNoLiveOutput(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	p := newPool(t, srv.settings(srv.inventory(t, "box")))
+	var live syncBuffer
+	ctx := ops.WithCall(context.Background(), &ops.Call{Output: &live, ErrOutput: &live})
+	out, err := execute(t, ctx, p, "ssh.facts", map[string]any{"host": "box"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["system"] != "Linux" {
+		t.Errorf("facts: %v", out)
+	}
+	if s := live.String(); s != "" {
+		t.Errorf("live output:\n%s", s)
 	}
 }

@@ -61,7 +61,7 @@ func (e *hostKeyError) Error() string {
 		host, port, _ := net.SplitHostPort(e.address)
 		return fmt.Sprintf("host key of %s (%s) is unknown: not in %s; the server offered %s. "+
 			"Check that fingerprint with the host's owner, then add the key with `ssh-keyscan -p %s -t %s %s >> %s`, "+
-			"or connect once with accept-new to trust new hosts on first use",
+			"or run once with --accept-new-host-keys to trust new hosts on first use",
 			e.host, norm, e.file, offered, port, e.offered.Type(), host, e.file)
 	}
 	var listed []string

@@ -61,8 +61,8 @@ func TestJumpHost(t *testing.T) {
 	jump := startServer(t, serverOpts{})
 	target := startServer(t, serverOpts{})
 	kh := filepath.Join(t.TempDir(), "known_hosts")
-	b1, _ := os.ReadFile(jump.knownHosts)
-	b2, _ := os.ReadFile(target.knownHosts)
+	b1, _ := os.ReadFile(jump.KnownHosts)
+	b2, _ := os.ReadFile(target.KnownHosts)
 	if err := os.WriteFile(kh, append(b1, b2...), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ hosts:
   app: {address: 127.0.0.1, port: %d, identity_file: %s}
 groups:
   dc: {members: [app], jump: bastion}
-`, user, jump.port, jump.userKey, target.port, target.userKey))
+`, user, jump.Port, jump.UserKey, target.Port, target.UserKey))
 	st := jump.settings(inv)
 	st.KnownHosts = []string{kh}
 	p := newPool(t, st)
@@ -82,20 +82,20 @@ groups:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Fields(out["stdout"].(string)); len(got) != 4 || got[3] != strconv.Itoa(target.port) {
+	if got := strings.Fields(out["stdout"].(string)); len(got) != 4 || got[3] != strconv.Itoa(target.Port) {
 		t.Errorf("SSH_CONNECTION %q; want the target's port", out["stdout"])
 	}
-	if n := socketsTo(t, target.port); n != 0 {
+	if n := socketsTo(t, target.Port); n != 0 {
 		t.Errorf("this process holds %d connections to the target; want none, the jump host makes it", n)
 	}
-	if n := socketsTo(t, jump.port); n != 1 {
+	if n := socketsTo(t, jump.Port); n != 1 {
 		t.Errorf("this process holds %d connections to the jump host; want 1", n)
 	}
 	if s := p.Stats(); s.Dials != 2 || s.Open != 2 {
 		t.Errorf("stats %+v; want the jump host and the target", s)
 	}
-	if jump.logins() != 1 || target.logins() != 1 {
-		t.Errorf("logins: jump %d, target %d", jump.logins(), target.logins())
+	if jump.Logins() != 1 || target.Logins() != 1 {
+		t.Errorf("logins: jump %d, target %d", jump.Logins(), target.Logins())
 	}
 	// A second step reuses both.
 	if _, err := execute(t, context.Background(), p, "ssh.exec", map[string]any{"host": "app", "command": []any{"true"}}); err != nil {
@@ -111,7 +111,7 @@ groups:
 // connection, fewer than the pool's 10: steps it refuses wait for a session
 // to end and try again.
 func TestOneConnectionPerHost(t *testing.T) {
-	srv := startServer(t, serverOpts{config: "MaxSessions 3"})
+	srv := startServer(t, serverOpts{Config: "MaxSessions 3"})
 	p := newPool(t, srv.settings(srv.inventory(t, "box")))
 	for i := range 20 {
 		if _, err := execute(t, context.Background(), p, "ssh.exec", map[string]any{"host": "box", "command": []any{"true"}}); err != nil {
@@ -128,7 +128,7 @@ func TestOneConnectionPerHost(t *testing.T) {
 	if err := wp.Wait(); err != nil {
 		t.Fatalf("concurrent steps (sshd allows 3 sessions a connection): %v", err)
 	}
-	if n := srv.logins(); n != 1 {
+	if n := srv.Logins(); n != 1 {
 		t.Errorf("%d logins; want 1", n)
 	}
 	if s := p.Stats(); s.Dials != 1 || s.Open != 1 {
@@ -151,13 +151,13 @@ func TestFanOutHosts(t *testing.T) {
 		for i := 1; i <= 10; i++ {
 			addrs = append(addrs, fmt.Sprintf("127.0.%d.%d", s, i))
 		}
-		srv := startServer(t, serverOpts{listen: addrs})
+		srv := startServer(t, serverOpts{Listen: addrs})
 		servers = append(servers, srv)
-		b, _ := os.ReadFile(srv.knownHosts)
+		b, _ := os.ReadFile(srv.KnownHosts)
 		khText = append(khText, b...)
 		for _, a := range addrs {
 			names = append(names, fmt.Sprintf("h%02d", len(names)+1))
-			fmt.Fprintf(&inv, "  %s: {address: %s, port: %d, identity_file: %s}\n", names[len(names)-1], a, srv.port, srv.userKey)
+			fmt.Fprintf(&inv, "  %s: {address: %s, port: %d, identity_file: %s}\n", names[len(names)-1], a, srv.Port, srv.UserKey)
 		}
 	}
 	if err := os.WriteFile(kh, khText, 0o600); err != nil {
@@ -200,7 +200,7 @@ func TestFanOutHosts(t *testing.T) {
 	if err := wp.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if n := servers[0].logins() + servers[1].logins(); n != 20 {
+	if n := servers[0].Logins() + servers[1].Logins(); n != 20 {
 		t.Errorf("%d logins for 20 hosts", n)
 	}
 	if s := p.Stats(); s.Dials != 20 || s.Open != 20 {
@@ -223,7 +223,7 @@ func TestKilledServer(t *testing.T) {
 		done <- err
 	}()
 	remotePIDs(t, file)
-	srv.killTree(syscall.SIGKILL)
+	srv.KillTree(syscall.SIGKILL)
 	var err error
 	select {
 	case err = <-done:
@@ -259,8 +259,8 @@ func TestUnresponsiveServer(t *testing.T) {
 		done <- err
 	}()
 	remotePIDs(t, file)
-	srv.killTree(syscall.SIGSTOP)
-	defer srv.killTree(syscall.SIGCONT)
+	srv.KillTree(syscall.SIGSTOP)
+	defer srv.KillTree(syscall.SIGCONT)
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "no answer to 3 keepalive requests") {
@@ -279,12 +279,12 @@ func TestRedial(t *testing.T) {
 	if err := runTrue(t, p, "box", nil); err != nil {
 		t.Fatal(err)
 	}
-	srv.killConnections()
+	srv.KillConnections()
 	if err := runTrue(t, p, "box", nil); err != nil {
 		t.Fatalf("after the connection died: %v", err)
 	}
-	if s := p.Stats(); s.Dials != 2 || s.Open != 1 || srv.logins() != 2 {
-		t.Errorf("stats %+v, %d logins; want a second connection", s, srv.logins())
+	if s := p.Stats(); s.Dials != 2 || s.Open != 1 || srv.Logins() != 2 {
+		t.Errorf("stats %+v, %d logins; want a second connection", s, srv.Logins())
 	}
 }
 

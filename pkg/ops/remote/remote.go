@@ -109,6 +109,18 @@ type HostPolicy interface {
 	AllowHost(name string, groups, tags []string) error
 }
 
+// HostTarget is implemented by the operations that act on the one host
+// their parameter HostParam names (the ssh.* operations): authorization
+// checks a literal host against the caller's hosts before the run.
+type HostTarget interface {
+	HostParam() string
+}
+
+var _ HostTarget = (*Exec)(nil)
+
+// HostParam implements HostTarget.
+func (base) HostParam() string { return "host" }
+
 type poolKey struct{}
 
 // WithPool returns ctx carrying p: the remote operations called with it use

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	sshops "github.com/arsenal-run/arsenal-run/pkg/ops/remote"
+)
+
+// remoteFlags are the flags of the commands that run playbooks (run, and
+// schedule and serve once they run them): the inventory that names hosts,
+// and the known_hosts files their keys are checked against. A front end
+// adds them with addRemoteFlags and passes settings() to
+// runs.Config.Remote.
+//
+// accept-new is a flag rather than a parameter of the ssh.* steps: trusting
+// keys on first use is the operator's decision for a run, not something a
+// playbook may lower on its own.
+type remoteFlags struct {
+	inventory  string
+	knownHosts multiFlag
+	acceptNew  bool
+}
+
+func addRemoteFlags(fs *flagSet) *remoteFlags {
+	rf := &remoteFlags{}
+	fs.StringVar(&rf.inventory, "inventory", "", "read hosts and groups for ssh.* steps and inventory.hosts() from the inventory `FILE`")
+	fs.Var(&rf.knownHosts, "known-hosts", "check host keys against the known_hosts `FILE` instead of ~/.ssh/known_hosts (repeatable; accepted keys go to the first)")
+	fs.BoolVar(&rf.acceptNew, "accept-new-host-keys", false, "trust and record the key of a host that no known_hosts file lists (OpenSSH's StrictHostKeyChecking=accept-new); a changed key is still refused")
+	return rf
+}
+
+// settings loads the inventory and checks the known_hosts files. Problems
+// are printed (an inventory's with file:line:column); ok is false then.
+func (rf *remoteFlags) settings(e *env) (sshops.Settings, bool) {
+	s := sshops.Settings{AcceptNew: rf.acceptNew}
+	if rf.inventory != "" {
+		inv, err := inventory.Load(rf.inventory)
+		if err != nil {
+			fmt.Fprintln(e.stderr, err)
+			fmt.Fprintf(e.stderr, "the inventory %s has problems; nothing ran\n", rf.inventory)
+			return s, false
+		}
+		s.Inventory = inv
+	}
+	for _, f := range rf.knownHosts {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			e.errorf("--known-hosts %s: %v", f, err)
+			return s, false
+		}
+		fi, err := os.Stat(abs)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && !rf.acceptNew:
+			e.errorf("--known-hosts %s: no such file; create it with the keys you trust (ssh-keyscan -p PORT HOST >> %s, after checking them), or add --accept-new-host-keys to record keys on first use", f, f)
+			return s, false
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			e.errorf("--known-hosts %s: %v", f, err)
+			return s, false
+		case err == nil && !fi.Mode().IsRegular():
+			e.errorf("--known-hosts %s: not a regular file", f)
+			return s, false
+		}
+		s.KnownHosts = append(s.KnownHosts, abs)
+	}
+	return s, true
+}

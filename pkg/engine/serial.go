@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/rs/zerolog"
+	"github.com/sourcegraph/conc/pool"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// runItems runs the items of a fan-out: all as one batch, or in serial:'s
+// rolling batches, each batch started once the one before has finished.
+// Within a batch at most concurrency items run at once (serial: without
+// concurrency: runs a whole batch at once). After a batch, the next one is
+// started only if the batch did not stop the step: fail_fast already
+// cancelled ctx at the first failure; max_fail_percentage stops the step
+// when more than that share of the batch failed or was denied. Items
+// never started are recorded cancelled by runItem, with the reason.
+func (r *run) runItems(ctx context.Context, stop context.CancelCauseFunc, s *steps.Step, f *fan, n int, runItem func(int), log zerolog.Logger) {
+	size, conc := n, s.Concurrency
+	if s.Serial != nil {
+		size = s.Serial.BatchSize(n)
+		if s.Serial.Parallel {
+			conc = size
+		}
+	}
+	batches := (n + size - 1) / max(size, 1)
+	for b, lo := 0, 0; lo < n; b, lo = b+1, lo+size {
+		hi := min(lo+size, n)
+		if s.Serial != nil && ctx.Err() == nil {
+			log.Debug().Str("step", s.ID).Msgf("batch %d of %d: items %d to %d", b+1, batches, lo, hi-1)
+		}
+		runBatch(ctx, lo, hi, conc, runItem)
+		if s.Serial != nil && hi < n && ctx.Err() == nil {
+			if why := f.batchStops(s.Serial, b+1, batches, lo, hi); why != nil {
+				stop(why)
+			}
+		}
+	}
+}
+
+// runBatch runs items lo..hi-1, at most conc at once, and returns when all
+// have finished.
+func runBatch(ctx context.Context, lo, hi, conc int, runItem func(int)) {
+	if conc <= 1 || hi-lo <= 1 {
+		for i := lo; i < hi; i++ {
+			runItem(i)
+		}
+		return
+	}
+	p := pool.New().WithMaxGoroutines(min(conc, hi-lo))
+	for i := lo; i < hi; i++ {
+		if ctx.Err() != nil {
+			runItem(i) // records the item as cancelled without a task
+			continue
+		}
+		p.Go(func() { runItem(i) })
+	}
+	p.Wait()
+}
+
+// batchStops says why the batch of items lo..hi-1 stops the next one
+// under max_fail_percentage, or nil. Ansible's rule: more than that share
+// of the batch failed (or, here, was denied); exactly that share goes on.
+func (f *fan) batchStops(sr *steps.Serial, b, batches, lo, hi int) error {
+	if sr.MaxFailPercent < 0 {
+		return nil
+	}
+	failed := 0
+	for i := lo; i < hi; i++ {
+		if st := f.items[i].Status; st == report.StatusFailed || st == report.StatusDenied {
+			failed++
+		}
+	}
+	if failed*100 <= sr.MaxFailPercent*(hi-lo) {
+		return nil
+	}
+	return ops.Errorf(ops.ClassCancelled, "batch %d of %d (items %d to %d) had %d of %d items fail, over max_fail_percentage %d%%",
+		b, batches, lo, hi-1, failed, hi-lo, sr.MaxFailPercent)
+}
+
+// itemLabel names an item for people: the name of a host that
+// inventory.hosts gave, or of any map item with a string name.
+func itemLabel(item any) string {
+	m, ok := item.(map[string]any)
+	if !ok {
+		return ""
+	}
+	name, _ := m["name"].(string)
+	if len(name) > maxLabel {
+		name = name[:maxLabel]
+	}
+	return name
+}
+
+// maxLabel bounds an item's label in bytes.
+const maxLabel = 200

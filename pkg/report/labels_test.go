@@ -1,0 +1,106 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fleetReport is a rolling restart over three hosts: one failed, one never
+// started because the batch before it failed.
+func fleetReport() *Report {
+	start := goldenStart
+	at := func(ms int) *time.Time { t := start.Add(time.Duration(ms) * time.Millisecond); return &t }
+	host := func(n string) map[string]any {
+		return map[string]any{"name": n, "address": "10.0.0.1", "vars": map[string]any{}}
+	}
+	return &Report{
+		ReportVersion: FormatVersion, RunID: "r1", Playbook: Playbook{Name: "fleet-restart"}, Status: StatusFailed,
+		StartedAt: start, FinishedAt: start.Add(3 * time.Second), DurationMS: 3000,
+		Steps: []Step{{
+			ID: "restart", Op: "ssh.exec", Section: "steps", Status: StatusFailed, Attempts: 1,
+			StartedAt: at(0), DurationMS: 2000,
+			Error: &Error{Class: "execution", Message: "item 1: exit status 1 (1 other item cancelled)"},
+			Items: []Item{
+				{Index: 0, Item: host("web-1"), Label: "web-1", Status: StatusSucceeded, StartedAt: at(0), DurationMS: 900, Attempts: 1},
+				{Index: 1, Item: host("web-2"), Label: "web-2", Status: StatusFailed, StartedAt: at(1000), DurationMS: 800, Attempts: 1,
+					Error: &Error{Class: "execution", Message: "exit status 1"}},
+				{Index: 2, Item: host("web-3"), Label: "web-3", Status: StatusCancelled, Attempts: 0,
+					Reason: "not started: item 1 failed and fail_fast is on"},
+			},
+			ItemCounts: map[Status]int{StatusSucceeded: 1, StatusFailed: 1, StatusCancelled: 1},
+		}},
+		Error: &Error{Class: "execution", Message: "step restart failed"},
+	}
+}
+
+// TestItemLabelsInEveryFormat shows each host of a fleet step by name: a
+// row per host in the text summary, a testcase per host in JUnit, the
+// host in Markdown's table of items that did not succeed, and in the HTML
+// items table and timeline.
+func TestItemLabelsInEveryFormat(t *testing.T) {
+	r := fleetReport()
+
+	text := renderText(t, r)
+	var rows []string
+	for _, l := range strings.Split(text, "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && strings.HasPrefix(f[1], "web-") {
+			rows = append(rows, strings.Join(f[1:3], " "))
+		}
+	}
+	if diff := cmp.Diff([]string{"web-1 succeeded", "web-2 failed", "web-3 cancelled"}, rows); diff != "" {
+		t.Errorf("text rows (-want +got):\n%s\n%s", diff, text)
+	}
+	if !strings.Contains(text, "execution: exit status 1") || !strings.Contains(text, "not started: item 1 failed") {
+		t.Errorf("the host rows lack their errors:\n%s", text)
+	}
+
+	doc, _ := parseJUnit(t, r)
+	var names []string
+	for _, c := range doc.Suites[0].Cases {
+		names = append(names, c.Name)
+	}
+	if diff := cmp.Diff([]string{"restart", "restart[web-1]", "restart[web-2]", "restart[web-3]"}, names); diff != "" {
+		t.Errorf("JUnit testcases (-want +got):\n%s", diff)
+	}
+
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{"| 1 | web-2 |", "| 2 | web-3 |"} {
+		if !strings.Contains(md.String(), row) {
+			t.Errorf("Markdown lacks %q:\n%s", row, md.String())
+		}
+	}
+	if strings.Contains(md.String(), `"address"`) {
+		t.Errorf("Markdown shows the whole host rather than its name:\n%s", md.String())
+	}
+
+	page := renderHTML(t, r)
+	for _, want := range []string{"<td><code>web-2</code></td>", "<title>restart[web-1]: succeeded", "<title>restart[web-2]: failed"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
+
+// TestTextListsOnlyTroubledHostsOfALargeFleet keeps the summary short: past
+// textMaxItems hosts, only those that did not succeed are listed.
+func TestTextListsOnlyTroubledHostsOfALargeFleet(t *testing.T) {
+	r := fleetReport()
+	s := &r.Steps[0]
+	for i := 3; i < 30; i++ {
+		s.Items = append(s.Items, Item{Index: i, Label: "ok-host", Status: StatusSucceeded, Attempts: 1})
+	}
+	text := renderText(t, r)
+	if n := strings.Count(text, "ok-host"); n != 0 {
+		t.Errorf("%d succeeded hosts listed of a fleet of 30:\n%s", n, text)
+	}
+	if !strings.Contains(text, "web-2") || strings.Contains(text, "web-1") {
+		t.Errorf("want only the hosts that did not succeed:\n%s", text)
+	}
+}

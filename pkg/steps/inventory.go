@@ -1,0 +1,273 @@
+package steps
+
+// inventory.hosts("group") in expressions.
+//
+// The expression environment holds only plain data, so the run's inventory
+// is there as data: every name a selection may use (groups, hosts, "all",
+// "tag:NAME") mapped to its hosts, each a map of name, address, port, user,
+// tags, groups and vars. inventory.hosts(x) is rewritten, before type
+// checking, into a call of a function with a known signature that looks x
+// up in that data; the name inventory may not be used otherwise. A literal
+// group name is checked against the inventory when one is known at load
+// time (validate --inventory), and by the run service before a run starts.
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/conf"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+)
+
+// EnvInventory is the name of the inventory in expressions, read only as
+// inventory.hosts("name").
+const EnvInventory = "inventory"
+
+// inventoryFunc is the function inventory.hosts(x) compiles to. Its name
+// cannot be written in an expression: only the rewrite produces it.
+const inventoryFunc = "inventory.hosts"
+
+// InventoryRef is a call of inventory.hosts in a playbook.
+type InventoryRef struct {
+	// Name is the literal group, host or tag:NAME given; "" when the
+	// argument is computed.
+	Name string
+	Pos  Pos
+}
+
+// LoadOption changes what Load and Parse check.
+type LoadOption func(*subLoads)
+
+// WithInventory checks every inventory.hosts("name") whose name is literal
+// against inv: an unknown name is a diagnostic at the name. Without it the
+// names are checked when a run starts with an inventory.
+func WithInventory(inv *inventory.Inventory) LoadOption {
+	return func(s *subLoads) { s.inv = inv }
+}
+
+// CheckInventory checks the playbook's inventory.hosts calls against the
+// inventory a run will use: every literal name must select hosts, and a
+// playbook that calls inventory.hosts at all needs an inventory. Problems
+// come back as Diagnostics.
+func (p *Playbook) CheckInventory(inv *inventory.Inventory) error {
+	d := Diagnostics{}
+	for _, r := range p.Inventory {
+		if msg := checkInventoryName(inv, r.Name); msg != "" {
+			d = append(d, &Diagnostic{File: p.File, Pos: r.Pos, Msg: msg})
+		}
+	}
+	if len(d) == 0 {
+		return nil
+	}
+	return d
+}
+
+// checkInventoryName says what is wrong with inventory.hosts(name) under
+// inv, or "".
+func checkInventoryName(inv *inventory.Inventory, name string) string {
+	if inv == nil {
+		return "inventory.hosts needs an inventory: give one with --inventory FILE"
+	}
+	if name == "" {
+		return ""
+	}
+	if _, err := inv.Hosts(name); err != nil {
+		return "inventory.hosts: " + err.Error()
+	}
+	return ""
+}
+
+// inventoryRef records a call of inventory.hosts found while compiling,
+// and checks its name when the inventory is known at load time.
+func (l *loader) inventoryRef(r ref, pos Pos) {
+	l.pb.Inventory = append(l.pb.Inventory, InventoryRef{Name: r.name, Pos: pos})
+	if inv := l.sub.inv; inv != nil {
+		if msg := checkInventoryName(inv, r.name); msg != "" {
+			l.d.Add(pos, "%s", msg)
+		}
+	}
+}
+
+// InventoryData returns the plain data that inventory.hosts reads: every
+// name a selection may use, mapped to the hosts it selects (see
+// inventory.Host.Data). The engine puts it in the expression environment
+// under EnvInventory; nil stands for no inventory.
+func InventoryData(inv *inventory.Inventory) map[string]any {
+	if inv == nil {
+		return nil
+	}
+	sel := map[string]any{}
+	add := func(name string) {
+		if hosts, err := inv.HostData(name); err == nil {
+			sel[name] = hosts
+		}
+	}
+	add(inventory.All)
+	tags := map[string]bool{}
+	for _, n := range inv.HostNames() {
+		add(n)
+		h, _ := inv.Host(n)
+		for _, t := range h.Tags {
+			tags[t] = true
+		}
+	}
+	for _, g := range inv.GroupNames() {
+		add(g)
+	}
+	for t := range tags {
+		add("tag:" + t)
+	}
+	return map[string]any{"file": inv.File, "select": sel}
+}
+
+// inventoryHosts is inventory.hosts(name) at run time: data is the
+// environment's inventory (InventoryData), nil without one.
+func inventoryHosts(params ...any) (any, error) {
+	data, _ := params[0].(map[string]any)
+	name, _ := params[1].(string)
+	if data == nil {
+		return nil, errors.New("inventory.hosts: no inventory is loaded; run with --inventory FILE")
+	}
+	sel, _ := data["select"].(map[string]any)
+	if hosts, ok := sel[name]; ok {
+		return hosts, nil
+	}
+	names := make([]string, 0, len(sel))
+	for k := range sel {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	what := fmt.Sprintf("no group or host %q", name)
+	if tag, ok := strings.CutPrefix(name, "tag:"); ok {
+		what = fmt.Sprintf("no host with the tag %q", tag)
+	}
+	return nil, fmt.Errorf("inventory.hosts: inventory %v has %s%s", data["file"], what, suggest.DidYouMean(name, names))
+}
+
+// addInventoryFunc declares inventory.hosts in an expression config.
+func addInventoryFunc(cfg *conf.Config) {
+	cfg.Functions[inventoryFunc] = &builtin.Function{
+		Name:  inventoryFunc,
+		Func:  inventoryHosts,
+		Types: []reflect.Type{reflect.TypeOf((func(map[string]any, string) []any)(nil))},
+	}
+}
+
+// rewriteInventory turns every inventory.hosts(x) in the tree into a call
+// of inventoryFunc with the environment's inventory as first argument, and
+// refuses any other use of the name. It returns a ref per call: kind
+// "inventory", the literal name or "".
+func rewriteInventory(root *ast.Node, src string) ([]ref, *exprError) {
+	// No let can take the name: expr refuses to redeclare a name of the
+	// environment.
+	rw := &inventoryRewrite{src: src, made: map[*ast.IdentifierNode]bool{}}
+	ast.Walk(root, rw)
+	if rw.err == nil {
+		ast.Walk(root, &inventoryUses{rw: rw})
+	}
+	return rw.refs, rw.err
+}
+
+type inventoryRewrite struct {
+	src  string
+	made map[*ast.IdentifierNode]bool // the inventory arguments the rewrite added
+	refs []ref
+	err  *exprError
+}
+
+func (rw *inventoryRewrite) Visit(node *ast.Node) {
+	call, ok := (*node).(*ast.CallNode)
+	if !ok {
+		return
+	}
+	m, ok := call.Callee.(*ast.MemberNode)
+	if !ok {
+		return
+	}
+	id, ok1 := m.Node.(*ast.IdentifierNode)
+	prop, ok2 := m.Property.(*ast.StringNode)
+	if !ok1 || !ok2 || id.Value != EnvInventory {
+		return
+	}
+	if prop.Value != "hosts" {
+		rw.fail(m, "inventory has only hosts(\"name\"), not %s", prop.Value)
+		return
+	}
+	arg := &ast.IdentifierNode{Value: EnvInventory}
+	arg.SetLocation(id.Location())
+	rw.made[arg] = true
+	callee := &ast.IdentifierNode{Value: inventoryFunc}
+	callee.SetLocation(m.Location())
+	r := ref{kind: "inventory", off: runeOffset(rw.src, id.Location().From)}
+	if len(call.Arguments) == 1 {
+		if s, ok := call.Arguments[0].(*ast.StringNode); ok {
+			r.name, r.off = s.Value, runeOffset(rw.src, s.Location().From)
+		}
+	}
+	rw.refs = append(rw.refs, r)
+	nc := &ast.CallNode{Callee: callee, Arguments: append([]ast.Node{arg}, call.Arguments...)}
+	nc.SetLocation(call.Location())
+	*node = nc
+}
+
+func (rw *inventoryRewrite) fail(n ast.Node, format string, args ...any) {
+	if rw.err == nil {
+		rw.err = &exprError{off: runeOffset(rw.src, n.Location().From), msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+// inventoryUses refuses the name inventory where the rewrite did not put
+// it: the inventory is read through inventory.hosts only.
+type inventoryUses struct{ rw *inventoryRewrite }
+
+func (u *inventoryUses) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		if n.Value == EnvInventory && !u.rw.made[n] {
+			u.rw.fail(n, "the inventory is read with inventory.hosts(\"group\"), which gives the hosts of a group (or a host, all, or tag:NAME)")
+		}
+	case *ast.CallNode:
+		// The rewritten call's own name, or inventoryFunc written by hand.
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == inventoryFunc && (len(n.Arguments) == 0 || !u.isMade(n.Arguments[0])) {
+			u.rw.fail(n, "unknown function %s", inventoryFunc)
+		}
+	}
+}
+
+func (u *inventoryUses) isMade(n ast.Node) bool {
+	id, ok := n.(*ast.IdentifierNode)
+	return ok && u.rw.made[id]
+}
+
+// LiteralParam returns the step's parameter name when it is written
+// without an expression, whatever the other parameters are: what
+// authorization can check before a run (the host of an ssh.* step).
+func (s *Step) LiteralParam(name string) (any, bool) {
+	if s.Params != nil {
+		v, ok := s.Params[name]
+		return v, ok
+	}
+	if s.With == nil {
+		return nil, false
+	}
+	switch s.With.Kind {
+	case KindLiteral:
+		m, _ := s.With.Lit.(map[string]any)
+		v, ok := m[name]
+		return v, ok
+	case KindMap:
+		for i, k := range s.With.Keys {
+			if k == name && s.With.Items[i].Kind == KindLiteral {
+				return s.With.Items[i].Lit, true
+			}
+		}
+	}
+	return nil, false
+}
