@@ -69,6 +69,7 @@ func runSchedule(e *env, args []string) int {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&o.keepRuns, "keep-runs", 0, "keep the newest `N` runs of each playbook in the history (0 = all)")
 	fs.IntVar(&o.keepDays, "keep-days", 0, "drop runs older than `D` days from the history (0 = never)")
+	o.remote = addRemoteFlags(fs)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code

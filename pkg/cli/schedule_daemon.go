@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	sshops "github.com/arsenal-run/arsenal-run/pkg/ops/remote"
+
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
@@ -36,6 +38,7 @@ type scheduleOptions struct {
 	logLevel   zerolog.Level
 	keepRuns   int
 	keepDays   int
+	remote     *remoteFlags // --inventory, --known-hosts, --accept-new-host-keys
 	logColored bool
 }
 
@@ -87,8 +90,15 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		defer audit.Close()
 	}
 	warn := func(format string, args ...any) { d.log.Warn().Msgf(format, args...) }
+	var remoteSettings sshops.Settings
+	if o.remote != nil {
+		var ok bool
+		if remoteSettings, ok = o.remote.settings(e); !ok {
+			return ExitUsage
+		}
+	}
 	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Audit: audit,
-		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn})
+		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings})
 	if err != nil {
 		e.errorf("schedule: --state-dir %s: %v; nothing was scheduled", o.stateDir, err)
 		return ExitUsage

@@ -64,6 +64,7 @@ going (their finally steps run; they are recorded cancelled) and exits 0.`,
 
 type serveOptions struct {
 	listen, keys, policy, playbooks, inventory, stateDir string
+	remote                                               *remoteFlags // --known-hosts, --accept-new-host-keys
 	tlsCert, tlsKey, clientCA                            string
 	envPass                                              listFlag
 	noSchedule, publicMetrics                            bool
@@ -80,7 +81,11 @@ func runServe(e *env, args []string) int {
 	fs.StringVar(&o.keys, "keys", "", "the keys `FILE`: API keys and client certificate subjects with their roles")
 	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")
 	fs.StringVar(&o.playbooks, "playbooks", "", "serve the playbooks of `DIR` (and run their schedules)")
-	fs.StringVar(&o.inventory, "inventory", "", "the cluster's nodes, for /api/v1/cluster/*, from `FILE`")
+	fs.StringVar(&o.inventory, "inventory", "", "the hosts of ssh.* steps and inventory.hosts(), and the cluster's nodes for /api/v1/cluster/*, from `FILE`")
+	rf := &remoteFlags{}
+	o.remote = rf
+	fs.Var(&rf.knownHosts, "known-hosts", "check SSH host keys against the known_hosts `FILE` instead of ~/.ssh/known_hosts (repeatable)")
+	fs.BoolVar(&rf.acceptNew, "accept-new-host-keys", false, "trust and record the key of a host that no known_hosts file lists; a changed key is still refused")
 	fs.StringVar(&o.stateDir, "state-dir", "", "history, reports and the audit log under `DIR` (default $ARSENAL_STATE_DIR)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate `FILE` (PEM)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key `FILE` of --tls-cert")
@@ -187,8 +192,13 @@ func (d *daemon) run() int {
 	}
 	defer audit.Close()
 	logOut := &lockedWriter{w: e.stderr}
+	o.remote.inventory = o.inventory
+	remoteSettings, ok := o.remote.settings(e)
+	if !ok {
+		return ExitUsage
+	}
 	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Audit: audit,
-		Log: logOut, LogLevel: d.level, Warn: d.logf})
+		Log: logOut, LogLevel: d.level, Warn: d.logf, Remote: remoteSettings})
 	if err != nil {
 		e.errorf("%v", err)
 		return ExitUsage
