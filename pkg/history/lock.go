@@ -1,53 +1,43 @@
-//go:build unix
-
 package history
 
 import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/flock"
 )
 
-// lockOwner creates path and holds an exclusive flock on it until
+// lockOwner creates path and holds an exclusive lock on it until
 // unlockOwner. The kernel drops the lock when the process ends, however it
-// ends, which is what tells MarkInterrupted the owner is gone.
+// ends, which is what tells MarkInterrupted the owner is gone. Without
+// flock, an owner is known alive only within its own process:
+// MarkInterrupted treats the running runs of every other Store as
+// interrupted, so on such systems call it only where no other process
+// records runs in the same state directory.
 func lockOwner(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := flock.TryLock(f); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return f, nil
 }
 
-func unlockOwner(f *os.File) {
-	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	f.Close()
-}
+func unlockOwner(f *os.File) { flock.Unlock(f) }
 
 // lockHeld reports whether some open file description holds a lock on
 // path. A missing file means its owner closed or was cleaned up.
-func lockHeld(path string) bool {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return !errors.Is(err, os.ErrNotExist)
-	}
-	defer f.Close()
-	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	if err == nil {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		return false
-	}
-	return errors.Is(err, syscall.EWOULDBLOCK)
-}
+func lockHeld(path string) bool { return flock.Held(path) }
 
 // lockExclusive creates path and waits, at most timeout, for an exclusive
-// flock on it, which unlockOwner releases.
+// lock on it, which unlockOwner releases. Without flock it only creates
+// path: opening a state dir is then serialised within this process only
+// (by the Store's callers).
 func lockExclusive(path string, timeout time.Duration) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -58,11 +48,11 @@ func lockExclusive(path string, timeout time.Duration) (*os.File, error) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err := flock.TryLock(f)
 		if err == nil {
 			return f, nil
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+		if !errors.Is(err, flock.ErrHeld) {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
