@@ -47,7 +47,8 @@ func serveCommand() *command {
 		synopsis: `serve --keys FILE --state-dir DIR [--listen ADDR] [--policy FILE] [--playbooks DIR]
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N]
-    [--log-level LEVEL]`,
+    [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
+    [--trace-endpoint URL] [--trace-items N]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
 client certificate with --client-ca, maps to roles through the keys file, and the
 policy decides per operation. Every execute and run is preflighted, audited in
@@ -65,6 +66,7 @@ going (their finally steps run; they are recorded cancelled) and exits 0.`,
 type serveOptions struct {
 	listen, keys, policy, playbooks, inventory, stateDir string
 	remote                                               *remoteFlags // --known-hosts, --accept-new-host-keys
+	trace                                                traceFlags
 	tlsCert, tlsKey, clientCA                            string
 	envPass                                              listFlag
 	noSchedule, publicMetrics                            bool
@@ -97,6 +99,7 @@ func runServe(e *env, args []string) int {
 	fs.IntVar(&o.maxRunning, "max-running", runs.DefaultMaxRunning, "run at most `N` playbook runs at once")
 	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log runs to stderr at `LEVEL`: debug, info, warn or error")
+	o.trace.add(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -197,8 +200,14 @@ func (d *daemon) run() int {
 	if !ok {
 		return ExitUsage
 	}
+	tp, problem, ok := o.trace.provider(e)
+	if !ok {
+		e.errorf("%s", problem)
+		return ExitUsage
+	}
+	defer tp.Shutdown(context.Background())
 	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Audit: audit,
-		Log: logOut, LogLevel: d.level, Warn: d.logf, Remote: remoteSettings})
+		Log: logOut, LogLevel: d.level, Warn: d.logf, Remote: remoteSettings, Telemetry: tp})
 	if err != nil {
 		e.errorf("%v", err)
 		return ExitUsage
@@ -216,6 +225,9 @@ func (d *daemon) run() int {
 		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
 		Env:           runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass},
 		PublicMetrics: o.publicMetrics, TLS: tlsConf, Version: Version(), Log: e.stderr,
+		// A request that carries a traceparent continues that trace, and
+		// the runs it starts are its children.
+		Middleware: tp.Handler,
 	})
 	if err != nil {
 		e.errorf("%v", err)

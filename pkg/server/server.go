@@ -123,6 +123,9 @@ type Config struct {
 	Log io.Writer
 	// Now tells the time (key expiry); nil: the wall clock.
 	Now func() time.Time
+	// Middleware, when set, wraps every request, outermost: tracing
+	// continues an incoming traceparent there (telemetry.Provider.Handler).
+	Middleware func(http.Handler) http.Handler
 }
 
 // Server is the API server. Its methods are safe for concurrent use.
@@ -187,6 +190,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.mux.Handle("/", s.wrap(&route{path: "/", public: true, handle: s.notFound}))
 	s.handler = s.mux
+	if cfg.Middleware != nil {
+		s.handler = cfg.Middleware(s.handler)
+	}
 	return s, nil
 }
 
