@@ -10,8 +10,6 @@ package archive
 
 import (
 	"context"
-	"errors"
-	"io/fs"
 	"os"
 	"strings"
 
@@ -61,35 +59,13 @@ func open(ctx context.Context, path string) (*target, error) {
 	roots := policy.Roots(ctx)
 	place, err := policy.Locate(ctx, path, roots)
 	if err != nil {
-		return nil, classify(err, path, roots)
+		return nil, policy.Classify(err, path, roots)
 	}
 	root, err := os.OpenRoot(place.Root)
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
 	}
 	return &target{root: root, rel: place.Rel, abs: place.Abs}, nil
-}
-
-// classify turns a file error into a classed error naming the path.
-func classify(err error, path string, roots []string) error {
-	var ce *ops.Error
-	switch {
-	case errors.As(err, &ce):
-		return err
-	case errors.Is(err, ops.ErrDenied):
-		return ops.WithClass(ops.ClassAuthorization, err)
-	case policy.IsEscape(err):
-		return ops.WithClass(ops.ClassAuthorization, policy.Escaped(path, roots))
-	case errors.Is(err, fs.ErrNotExist):
-		return ops.Errorf(ops.ClassExecution, "%s does not exist", path)
-	case errors.Is(err, fs.ErrPermission):
-		return ops.Errorf(ops.ClassExecution, "%s: permission denied by the file system", path)
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	return ops.Errorf(ops.ClassExecution, "%s: %v", path, err)
 }
 
 // checkPaths checks the src and dest parameters.

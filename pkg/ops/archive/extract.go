@@ -104,12 +104,12 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	defer src.Close()
 	f, err := src.root.Open(src.rel)
 	if err != nil {
-		return nil, classify(err, srcPath, roots)
+		return nil, policy.Classify(err, srcPath, roots)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, classify(err, srcPath, roots)
+		return nil, policy.Classify(err, srcPath, roots)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, errorf("%s is not a regular file", srcPath)
@@ -131,7 +131,7 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, classify(err, destPath, roots)
+		return nil, policy.Classify(err, destPath, roots)
 	default:
 		defer droot.Close()
 	}
@@ -142,15 +142,15 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		x.reset(dry)
 		if !dry && x.root == nil {
 			if err := dest.root.MkdirAll(dest.rel, 0o755); err != nil {
-				return nil, classify(err, destPath, roots)
+				return nil, policy.Classify(err, destPath, roots)
 			}
 			if x.root, err = dest.root.OpenRoot(dest.rel); err != nil {
-				return nil, classify(err, destPath, roots)
+				return nil, policy.Classify(err, destPath, roots)
 			}
 			defer x.root.Close()
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, classify(err, srcPath, roots)
+			return nil, policy.Classify(err, srcPath, roots)
 		}
 		if format == formatZip {
 			err = walkZip(ctx, f, fi.Size(), lim, x.visit)

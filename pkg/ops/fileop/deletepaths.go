@@ -59,7 +59,7 @@ func newRoots(ctx context.Context) *roots {
 func (r *roots) locate(path string) (*target, error) {
 	place, err := policy.Locate(r.ctx, path, r.list)
 	if err != nil {
-		return nil, classify(err, path, r.list)
+		return nil, policy.Classify(err, path, r.list)
 	}
 	root := r.open[place.Root]
 	if root == nil {
@@ -84,7 +84,7 @@ func (r *roots) Close() {
 func deletePaths(ctx context.Context, paths []string, missingOK bool) (map[string]any, error) {
 	rs := newRoots(ctx)
 	defer rs.Close()
-	var todo []*target
+	var checked []*target
 	var given []string
 	seen := map[string]bool{}
 	for _, path := range paths {
@@ -106,16 +106,16 @@ func deletePaths(ctx context.Context, paths []string, missingOK bool) (map[strin
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, ops.Errorf(ops.ClassExecution, "%s does not exist, so nothing was deleted; set missing_ok: true to skip missing files", path)
 		case err != nil:
-			return nil, classify(err, path, rs.list)
+			return nil, policy.Classify(err, path, rs.list)
 		case fi.IsDir():
 			return nil, ops.Errorf(ops.ClassExecution, "%s is a directory, so nothing was deleted; file.delete removes files only (filter file.find with type: file)", path)
 		}
-		todo = append(todo, t)
+		checked = append(checked, t)
 		given = append(given, path)
 	}
 	deleted := []any{}
 	out := func() map[string]any { return map[string]any{"deleted": len(deleted), "paths": deleted} }
-	for i, t := range todo {
+	for i, t := range checked {
 		if err := ctx.Err(); err != nil {
 			return out(), context.Cause(ctx)
 		}
@@ -124,7 +124,7 @@ func deletePaths(ctx context.Context, paths []string, missingOK bool) (map[strin
 			continue
 		}
 		if err != nil {
-			return out(), classify(err, given[i], rs.list)
+			return out(), policy.Classify(err, given[i], rs.list)
 		}
 		deleted = append(deleted, t.abs)
 	}

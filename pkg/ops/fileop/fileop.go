@@ -84,7 +84,7 @@ func open(ctx context.Context, path string) (*target, error) {
 	roots := policy.Roots(ctx)
 	place, err := policy.Locate(ctx, path, roots)
 	if err != nil {
-		return nil, classify(err, path, roots)
+		return nil, policy.Classify(err, path, roots)
 	}
 	root, err := os.OpenRoot(place.Root)
 	if err != nil {
@@ -94,29 +94,6 @@ func open(ctx context.Context, path string) (*target, error) {
 }
 
 func (t *target) Close() { t.root.Close() }
-
-// classify turns a file error into a classed error that names the path: an
-// escape from the root is an authorization error naming the roots.
-func classify(err error, path string, roots []string) error {
-	var ce *ops.Error
-	switch {
-	case errors.As(err, &ce):
-		return err
-	case errors.Is(err, ops.ErrDenied):
-		return ops.WithClass(ops.ClassAuthorization, err)
-	case policy.IsEscape(err):
-		return ops.WithClass(ops.ClassAuthorization, policy.Escaped(path, roots))
-	case errors.Is(err, fs.ErrNotExist):
-		return ops.Errorf(ops.ClassExecution, "%s does not exist", path)
-	case errors.Is(err, fs.ErrPermission):
-		return ops.Errorf(ops.ClassExecution, "%s: permission denied by the file system", path)
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	return ops.Errorf(ops.ClassExecution, "%s: %v", path, err)
-}
 
 // fileType names the kind of file a mode describes.
 func fileType(m fs.FileMode) string {
@@ -201,7 +178,7 @@ func (*Stat) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 		return out, nil
 	}
 	if err != nil {
-		return nil, classify(err, path, policy.Roots(ctx))
+		return nil, policy.Classify(err, path, policy.Roots(ctx))
 	}
 	out["exists"] = true
 	out["size"] = int(fi.Size())

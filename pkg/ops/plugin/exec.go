@@ -10,9 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procgroup"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -102,16 +103,16 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte) (*outcome, 
 	if err := cmd.Start(); err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "plugin %s: starting %s: %v", p.m.Name, p.m.Command[0], errors.Unwrap(err))
 	}
-	g := &group{pgid: cmd.Process.Pid, grace: p.grace()}
-	stop := context.AfterFunc(ctx, g.terminate)
+	g := procgroup.New(cmd.Process.Pid, syscall.SIGTERM, p.grace())
+	stop := context.AfterFunc(ctx, g.Terminate)
 	exited := waitExited(cmd.Process.Pid)
 	stop()
 	if exited {
-		g.finish() // the leader is a zombie: its group id cannot be reused yet
+		g.Finish() // the leader is a zombie: its group id cannot be reused yet
 	}
 	werr := cmd.Wait()
 	if !exited {
-		g.finish()
+		g.Finish()
 	}
 	if live != nil {
 		live.Flush()
@@ -125,7 +126,7 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte) (*outcome, 
 		o.signal = r.Signal
 	}
 	o.code = state.ExitCode()
-	if g.wasTerminated() {
+	if g.WasTerminated() {
 		cause := context.Cause(ctx)
 		return nil, ops.WithClass(ops.ClassOf(cause), fmt.Errorf("%w%s", cause, p.stderrTail(o)))
 	}
@@ -301,51 +302,4 @@ func (p *Plugin) grace() time.Duration {
 		return p.opt.KillGrace
 	}
 	return 2 * time.Second
-}
-
-// group is the program's process group: terminate on the context's end,
-// finish once the leader has exited. After finish nothing is signalled.
-type group struct {
-	pgid       int
-	grace      time.Duration
-	mu         sync.Mutex
-	done       bool
-	terminated bool
-	timer      *time.Timer
-}
-
-func (g *group) terminate() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.done {
-		return
-	}
-	g.terminated = true
-	_ = syscall.Kill(-g.pgid, syscall.SIGTERM)
-	g.timer = time.AfterFunc(g.grace, func() {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		if !g.done {
-			_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
-		}
-	})
-}
-
-func (g *group) finish() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.done {
-		return
-	}
-	g.done = true
-	if g.timer != nil {
-		g.timer.Stop()
-	}
-	_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
-}
-
-func (g *group) wasTerminated() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.terminated
 }

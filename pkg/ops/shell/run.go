@@ -10,7 +10,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procgroup"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
@@ -106,32 +107,32 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		err = procenv.StartError(r.argv[0], errors.Unwrap(err))
 		return nil, ops.WithClass(startClass(err), err)
 	}
-	g := &group{pgid: cmd.Process.Pid, grace: r.killGrace(e), sig: r.killSignal()}
+	g := procgroup.New(cmd.Process.Pid, r.killSignal(), r.killGrace(e))
 	// Until the group is gone, the watchdog kills it if arsenal-run dies.
-	theReaper.watchGroup(g.pgid)
-	defer theReaper.forgetGroup(g.pgid)
+	theReaper.watchGroup(g.PGID())
+	defer theReaper.forgetGroup(g.PGID())
 	if sb != nil {
 		if err := sb.started(); err != nil {
-			g.finish()
+			g.Finish()
 			sb.killAll()
 			_ = cmd.Wait()
 			return nil, ops.WithClass(startClass(err), err)
 		}
 	}
-	stop := context.AfterFunc(ctx, g.terminate)
+	stop := context.AfterFunc(ctx, g.Terminate)
 	exited := waitExited(cmd.Process.Pid)
 	stop()
 	if exited {
 		// The leader is a zombie, so its process group id cannot have been
 		// reused: kill what it left behind before reaping it.
-		g.finish()
+		g.Finish()
 	}
 	if sb != nil {
 		sb.killAll()
 	}
 	werr := cmd.Wait()
 	if !exited {
-		g.finish()
+		g.Finish()
 	}
 	for _, l := range lines {
 		l.Flush()
@@ -155,7 +156,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	} else {
 		res.code = state.ExitCode()
 	}
-	if g.wasTerminated() {
+	if g.WasTerminated() {
 		return res, fmt.Errorf("%w: the process group of %s was stopped", context.Cause(ctx), r.argv[0])
 	}
 	var exitErr *exec.ExitError
@@ -173,55 +174,6 @@ func startClass(err error) ops.Class {
 		return ops.ClassValidation
 	}
 	return ops.ClassExecution
-}
-
-// group is the child's process group. terminate runs when the step's
-// context ends; finish when the leader has exited. After finish, nothing is
-// signalled any more, so a group id reused later is never hit.
-type group struct {
-	pgid       int
-	grace      time.Duration
-	sig        syscall.Signal // sent first; SIGKILL follows after grace
-	mu         sync.Mutex
-	done       bool
-	terminated bool
-	timer      *time.Timer
-}
-
-func (g *group) terminate() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.done {
-		return
-	}
-	g.terminated = true
-	_ = syscall.Kill(-g.pgid, g.sig)
-	g.timer = time.AfterFunc(g.grace, func() {
-		g.mu.Lock()
-		defer g.mu.Unlock()
-		if !g.done {
-			_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
-		}
-	})
-}
-
-func (g *group) finish() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.done {
-		return
-	}
-	g.done = true
-	if g.timer != nil {
-		g.timer.Stop()
-	}
-	_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
-}
-
-func (g *group) wasTerminated() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.terminated
 }
 
 // pathOf returns the PATH set in env, else def.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"path/filepath"
 	"strings"
@@ -221,4 +222,28 @@ func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]by
 		return nil, Denied(path, roots)
 	}
 	return b, err
+}
+
+// Classify turns an error of a file operation on path into a classed
+// error that names the path: an escape from the roots, or a policy refusal,
+// is of class authorization and names the roots; the rest is execution.
+func Classify(err error, path string, roots []string) error {
+	var ce *ops.Error
+	switch {
+	case errors.As(err, &ce):
+		return err
+	case errors.Is(err, ops.ErrDenied):
+		return ops.WithClass(ops.ClassAuthorization, err)
+	case IsEscape(err):
+		return ops.WithClass(ops.ClassAuthorization, Escaped(path, roots))
+	case errors.Is(err, fs.ErrNotExist):
+		return ops.Errorf(ops.ClassExecution, "%s does not exist", path)
+	case errors.Is(err, fs.ErrPermission):
+		return ops.Errorf(ops.ClassExecution, "%s: permission denied by the file system", path)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return ops.Errorf(ops.ClassExecution, "%s: %v", path, err)
 }
