@@ -1,0 +1,40 @@
+package engine
+
+// observed reports whether anyone receives this run's events.
+func (r *run) observed() bool { return r.p.e.observer != nil || r.o.observer != nil }
+
+func (r *run) emit(ev Event) {
+	if !r.observed() {
+		return
+	}
+	ev.RunID = r.id
+	ev.ParentRunID, ev.ParentStep = r.o.parent, r.o.parentStep
+	ev.Time = r.p.e.clock.Now()
+	if o := r.p.e.observer; o != nil {
+		o.Event(ev)
+	}
+	if o := r.o.observer; o != nil {
+		o.Event(ev)
+	}
+}
+
+// emitCall emits an event about a call: its step, op and item.
+func (r *run) emitCall(c *Call, ev Event) {
+	if r == nil || !r.observed() {
+		return
+	}
+	ev.Step, ev.Op, ev.Section = c.Step.ID, c.Step.Op, string(c.Step.Section)
+	if c.Index >= 0 {
+		i := c.Index
+		ev.Index = &i
+	}
+	r.emit(ev)
+}
+
+// maskText masks the run's secrets in s.
+func (r *run) maskText(s string) string {
+	if r == nil {
+		return s
+	}
+	return r.red.String(s)
+}

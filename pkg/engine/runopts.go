@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"io"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/rs/zerolog"
+)
+
+// RunOption configures one run.
+type RunOption func(*runOptions)
+
+type runOptions struct {
+	id       string
+	dryRun   bool
+	yes      bool
+	roles    []string
+	logOut   io.Writer
+	logLevel zerolog.Level
+	logSet   bool
+	procOut  io.Writer
+	resume   *report.Report
+	observer Observer
+	auth     Authorizer
+	chain    []string // playbook files of the enclosing runs, for playbook.run
+	parent   string   // the run id of the run that started this one
+	// parentStep is the step (with its item index) of the parent run
+	// that started this one.
+	parentStep string
+	environ    []string // the host environment; nil = the process's
+	// preflight are the decisions made before the run, by step path
+	// ("id", or "step/id" inside a sub-playbook); prefix is this run's
+	// path in them.
+	preflight map[string]*report.Decision
+	prefix    string
+	who       string     // who started the run, for the auditor
+	from      string     // where they started it from
+	url       string     // the run's page, for run.url; "" when unknown
+	sel       *Selection // the steps to run, for a partial run; nil = all
+	// inventory is the plain data of inventory.hosts (WithInventory).
+	inventory map[string]any
+}
+
+// WithCaller records who started the run and from where (a user and host,
+// an API key's name and client address); the auditor reads them from
+// Call.Caller. Sub-runs inherit them.
+func WithCaller(who, from string) RunOption {
+	return func(o *runOptions) { o.who, o.from = who, from }
+}
+
+// WithRunURL gives the run the address of its page, for run.url in
+// expressions and the link of notifications.
+func WithRunURL(url string) RunOption { return func(o *runOptions) { o.url = url } }
+
+// WithEnviron sets the host environment the run reads (${{ env.X }}) and
+// passes on to the processes it starts, as KEY=value; without it, the
+// process's own.
+func WithEnviron(env []string) RunOption {
+	return func(o *runOptions) {
+		o.environ = env
+		if o.environ == nil {
+			o.environ = []string{}
+		}
+	}
+}
+
+// WithRunID sets the run's id instead of a random one.
+func WithRunID(id string) RunOption { return func(o *runOptions) { o.id = id } }
+
+// DryRun evaluates conditions and interpolation but executes only
+// operations whose risk is read; the others are reported as skipped.
+func DryRun() RunOption { return func(o *runOptions) { o.dryRun = true } }
+
+// AssumeYes answers every confirm: question with yes.
+func AssumeYes() RunOption { return func(o *runOptions) { o.yes = true } }
+
+// WithRoles records the caller's roles in the report and hands them to the
+// authorizer.
+func WithRoles(roles ...string) RunOption { return func(o *runOptions) { o.roles = roles } }
+
+// WithRunLog sends this run's log lines to w instead of the engine's.
+func WithRunLog(w io.Writer, level zerolog.Level) RunOption {
+	return func(o *runOptions) { o.logOut, o.logLevel, o.logSet = w, level, true }
+}
+
+// WithProcessOutput streams the live output of processes that steps run to
+// w, a line at a time, prefixed with the step id and masked.
+func WithProcessOutput(w io.Writer) RunOption { return func(o *runOptions) { o.procOut = w } }
+
+// WithRunAuthorizer authorizes this run's calls instead of the engine's
+// authorizer; servers that run for many callers set one per run.
+func WithRunAuthorizer(a Authorizer) RunOption { return func(o *runOptions) { o.auth = a } }
+
+// WithRunObserver receives this run's progress events, besides the
+// engine's observer.
+func WithRunObserver(obs Observer) RunOption { return func(o *runOptions) { o.observer = obs } }
+
+// WithPreflight gives the run the authorization decisions made before it
+// started, by step path: "id" for the playbook's steps, "step/id" for the
+// steps of a sub-playbook that step runs. A step that does not reach the
+// authorizer at run time (skipped, or not started) reports its preflight
+// decision, and a dry run whose preflight denied a step fails with class
+// authorization, so a dry run doubles as a permission check.
+func WithPreflight(decisions map[string]report.Decision) RunOption {
+	return func(o *runOptions) {
+		o.preflight = make(map[string]*report.Decision, len(decisions))
+		all := make([]report.Decision, 0, len(decisions))
+		for k, d := range decisions {
+			all = append(all, d)
+			o.preflight[k] = &all[len(all)-1]
+		}
+	}
+}

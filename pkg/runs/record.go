@@ -1,0 +1,166 @@
+package runs
+
+// The ends of a run: a preflight denial, a run that never started, and
+// the records every run leaves (history, reports, pruning).
+
+import (
+	"context"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// preflight ends a run whose preflight denied a step, before it takes a
+// slot: its denied report is published, written, recorded and audited,
+// and returned. It returns nil when the run may go on (no denial, or a dry
+// run, which goes on so that its report marks every step).
+func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
+	h.setRefusal(p.refusal)
+	denied := auth.Denied(p.decisions)
+	if len(denied) == 0 || p.req.DryRun {
+		return nil
+	}
+	req, pb := p.req, p.plan.Playbook()
+	roles := req.Caller.Roles
+	rep := DeniedReport(pb, p.runID, roles, p.decisions, s.cfg.Registry)
+	h.setDenied(denied)
+	if s.cfg.Audit != nil {
+		if err := s.cfg.Audit.Denied(p.runID, pb, roles, req.Caller.Name, req.Caller.From, denied); err != nil {
+			s.warn("%v", err)
+		}
+	}
+	if !req.oneShot {
+		publishRecord(h.stream, rep)
+		s.recordStart(context.Background(), p)
+	}
+	s.finishRun(rep, p, h)
+	return rep
+}
+
+// finishRun records the end of a run: an executed operation in history's
+// next batch, any other run by finish.
+func (s *Service) finishRun(rep *report.Report, p *prepared, h *Handle) {
+	if p.req.oneShot {
+		if s.rec != nil {
+			s.rec.record(rep, p.req.Caller.Trigger)
+		}
+		return
+	}
+	s.finish(rep, p, h)
+}
+
+// neverRan is the report of a queued run that was cancelled before it
+// started.
+func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
+	return s.neverRanAs(p, h, ops.ClassCancelled, why)
+}
+
+// neverRanAs is the report of a run that did not start, for a reason of
+// class: cancelled (status cancelled), or a fault (status failed).
+func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why string) *report.Report {
+	pb := p.plan.Playbook()
+	now := time.Now()
+	rep := &report.Report{
+		ReportVersion: report.FormatVersion, RunID: p.runID,
+		Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
+		Roles:    p.req.Caller.Roles, Inputs: map[string]any{}, Status: report.StatusCancelled,
+		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
+		Error: &report.Error{Class: string(class), Message: why},
+	}
+	if class != ops.ClassCancelled {
+		rep.Status = report.StatusFailed
+	}
+	publishRecord(h.stream, rep)
+	if !p.req.oneShot {
+		s.recordStart(context.Background(), p)
+	}
+	s.finishRun(rep, p, h)
+	return rep
+}
+
+// recordStart records the run as running in the history, with what
+// started it (the caller's trigger, "" being cli) and, for a scheduled
+// run, its slot. Runs that end without running (denied, or cancelled
+// while queued) are recorded too, so that their rows carry the trigger
+// and slot as well; finish then records their end.
+func (s *Service) recordStart(ctx context.Context, p *prepared) {
+	if s.store == nil {
+		return
+	}
+	pb, c := p.plan.Playbook(), p.req.Caller
+	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
+		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
+		Trigger: history.Trigger(c.Trigger)}
+	if !c.Slot.IsZero() {
+		slot := c.Slot
+		run.Slot = &slot
+	}
+	if err := s.store.RecordStart(ctx, run); err != nil {
+		s.warn("history: %v", err)
+	}
+}
+
+// publishRecord publishes the events of a run that the engine never ran
+// (refused by preflight, or cancelled while queued), in the usual grammar:
+// run_started, each step started and finished with its reason, then
+// run_finished with the report.
+func publishRecord(stream *Stream, rep *report.Report) {
+	now := time.Now()
+	stream.Publish(Event{Kind: engine.EventRunStarted, RunID: rep.RunID, Time: now, Playbook: rep.Playbook.Name})
+	for _, st := range rep.Steps {
+		stream.Publish(Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section})
+		ev := Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section,
+			Status: string(st.Status), Reason: st.Reason}
+		if st.Error != nil {
+			ev.Err, ev.ErrClass = st.Error.Message, st.Error.Class
+		}
+		stream.Publish(ev)
+	}
+	fin := Event{Kind: engine.EventRunFinished, RunID: rep.RunID, Time: now, Status: string(rep.Status), Report: rep}
+	if rep.Error != nil {
+		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
+	}
+	stream.Publish(fin)
+}
+
+// finish signs the report, writes it to every sink, records the end in
+// history and prunes. Problems writing a sink are kept on the handle (a
+// front end fails a run whose report could not be written) and passed to
+// Warn. Once finish has begun, an emergency write (Handle.WriteNow) waits
+// for it instead of writing a report of its own.
+func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
+	h.finishing.Lock() // held for good; see Handle.WriteNow
+	defer close(h.finishedCh())
+	if s.key != nil {
+		if err := report.Sign(rep, s.key); err != nil {
+			s.warn("%v; the report is written unsigned", err)
+		}
+	}
+	errs := s.writeSinks(rep, p.sinks)
+	for _, err := range errs {
+		s.warn("%v", err)
+	}
+	h.setSinkErrors(errs)
+	s.prune(context.Background())
+}
+
+// prune drops old runs and their report files, as KeepRuns and KeepDays
+// say.
+func (s *Service) prune(ctx context.Context) {
+	if s.store != nil && (s.cfg.KeepRuns > 0 || s.cfg.KeepDays > 0) {
+		if _, err := s.store.Prune(ctx, s.cfg.KeepRuns, s.cfg.KeepDays); err != nil {
+			s.warn("history: prune: %v", err)
+		}
+	}
+}
+
+func resumedID(res *resumed) string {
+	if res == nil {
+		return ""
+	}
+	return res.rep.RunID
+}
