@@ -7,7 +7,6 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/conf"
@@ -17,6 +16,7 @@ import (
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
@@ -46,30 +46,6 @@ const (
 	scopeStart                     // retry and repeat settings: inputs, vars, env and run, once when the step starts
 	scopeGroup                     // concurrency.group: inputs, env and run, before the run starts
 )
-
-// removedBuiltins can allocate without bound from a short expression.
-// reduce is among them because its accumulator can grow a string by a copy
-// per item, which takes minutes on a list the memory budget still allows.
-var removedBuiltins = []string{"repeat", "replace", "reduce"}
-
-// BoundedReplace is replace(s, old, new) with its result bounded by
-// MaxStringResult, standing in for expr's own.
-func boundedReplace(params ...any) (any, error) {
-	s, ok1 := params[0].(string)
-	old, ok2 := params[1].(string)
-	repl, ok3 := params[2].(string)
-	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("replace takes three strings")
-	}
-	n := strings.Count(s, old)
-	if old == "" {
-		n = len(s) + 1
-	}
-	if size := len(s) + n*(len(repl)-len(old)); size > MaxStringResult {
-		return nil, fmt.Errorf("replace would build a %d-byte string, over the limit of %d", size, MaxStringResult)
-	}
-	return strings.ReplaceAll(s, old, repl), nil
-}
 
 // exprCompiler compiles every expression of one playbook against a typed
 // environment. Identical sources in the same scope compile once.
@@ -172,16 +148,7 @@ func (c *exprCompiler) config(s scope) *conf.Config {
 	}
 	cfg := conf.CreateNew()
 	expr.Env(env)(cfg)
-	expr.MaxNodes(MaxExprNodes)(cfg)
-	for _, name := range removedBuiltins {
-		expr.DisableBuiltin(name)(cfg)
-		delete(cfg.Builtins, name)
-	}
-	cfg.Functions["replace"] = &builtin.Function{
-		Name:  "replace",
-		Func:  boundedReplace,
-		Types: []reflect.Type{reflect.TypeOf(strings.ReplaceAll)},
-	}
+	exprsafe.Harden(cfg, MaxExprNodes, MaxStringResult)
 	addInventoryFunc(cfg)
 	c.configs[key] = cfg
 	return cfg

@@ -1,6 +1,10 @@
 package steps
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
+)
 
 // ValueKind says how a Value is computed.
 type ValueKind uint8
@@ -72,7 +76,7 @@ func scanTemplate(s string) (texts []string, spans []exprSpan, problem string, p
 			continue
 		}
 		text.WriteString(s[i:j])
-		end := closeExpr(s, j+3)
+		end := exprsafe.CloseExpr(s, j+3)
 		if end < 0 {
 			return nil, nil, "${{ is not closed by }}; close it, or write $${{ for a literal ${{", j
 		}
@@ -83,37 +87,4 @@ func scanTemplate(s string) (texts []string, spans []exprSpan, problem string, p
 		spans = append(spans, exprSpan{src: strings.TrimSpace(raw), start: j, end: end + 2, srcOff: j + 3 + lead})
 		i = end + 2
 	}
-}
-
-// closeExpr returns the index of the "}}" that ends an expression starting
-// at i, or -1.
-func closeExpr(s string, i int) int {
-	depth := 0
-	var quote byte
-	for ; i < len(s); i++ {
-		c := s[i]
-		if quote != 0 {
-			if c == '\\' && quote != '`' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-			continue
-		}
-		switch c {
-		case '"', '\'', '`':
-			quote = c
-		case '{':
-			depth++
-		case '}':
-			if depth == 0 {
-				if i+1 < len(s) && s[i+1] == '}' {
-					return i
-				}
-				return -1
-			}
-			depth--
-		}
-	}
-	return -1
 }

@@ -10,14 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/conf"
@@ -26,6 +24,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
@@ -38,11 +37,6 @@ const (
 	MaxString     = 1 << 20   // bytes a bounded built-in such as replace may build
 	MaxOutput     = 16 << 20  // bytes of rendered text
 )
-
-// removed are the built-ins that can allocate without bound (repeat,
-// replace) or take minutes on a list the memory budget allows (reduce);
-// replace comes back bounded.
-var removed = []string{"repeat", "replace", "reduce"}
 
 // Error is a problem at a place in the template: line and column are
 // 1-based, in runes of the template text.
@@ -91,7 +85,7 @@ func Compile(name, src string, values map[string]any) (*Template, error) {
 			continue
 		}
 		text.WriteString(src[i:j])
-		end := closeExpr(src, j+3)
+		end := exprsafe.CloseExpr(src, j+3)
 		if end < 0 {
 			return nil, t.errAt(j, "${{ is not closed by }}; close it, or write $${{ for a literal ${{")
 		}
@@ -118,16 +112,7 @@ func config(values map[string]any) *conf.Config {
 	}
 	cfg := conf.CreateNew()
 	expr.Env(map[string]any{"values": values})(cfg)
-	expr.MaxNodes(MaxExprNodes)(cfg)
-	for _, name := range removed {
-		expr.DisableBuiltin(name)(cfg)
-		delete(cfg.Builtins, name)
-	}
-	cfg.Functions["replace"] = &builtin.Function{
-		Name:  "replace",
-		Func:  boundedReplace,
-		Types: []reflect.Type{reflect.TypeOf(strings.ReplaceAll)},
-	}
+	exprsafe.Harden(cfg, MaxExprNodes, MaxString)
 	return cfg
 }
 
@@ -187,7 +172,7 @@ func checkNames(n *ast.Node, values map[string]any) error {
 				fail(x, "$env is not available; read values.<name>")
 			}
 		case *ast.BuiltinNode:
-			if slices.Contains(removed, x.Name) {
+			if slices.Contains(exprsafe.Removed, x.Name) {
 				fail(x, "%s is not available in templates: it can take unbounded time or memory; compute the value in a step and pass it in values", x.Name)
 			}
 		case *ast.CallNode:
@@ -298,56 +283,4 @@ func runeToByte(s string, runes int) int {
 		n++
 	}
 	return len(s)
-}
-
-// closeExpr returns the index of the "}}" that ends an expression starting
-// at i, skipping string literals and nested braces, or -1.
-func closeExpr(s string, i int) int {
-	depth := 0
-	var quote byte
-	for ; i < len(s); i++ {
-		c := s[i]
-		if quote != 0 {
-			if c == '\\' && quote != '`' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-			continue
-		}
-		switch c {
-		case '"', '\'', '`':
-			quote = c
-		case '{':
-			depth++
-		case '}':
-			if depth == 0 {
-				if i+1 < len(s) && s[i+1] == '}' {
-					return i
-				}
-				return -1
-			}
-			depth--
-		}
-	}
-	return -1
-}
-
-// boundedReplace is replace(s, old, new) with its result bounded by
-// MaxString.
-func boundedReplace(params ...any) (any, error) {
-	s, ok1 := params[0].(string)
-	old, ok2 := params[1].(string)
-	repl, ok3 := params[2].(string)
-	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("replace takes three strings")
-	}
-	n := strings.Count(s, old)
-	if old == "" {
-		n = len(s) + 1
-	}
-	if size := len(s) + n*(len(repl)-len(old)); size > MaxString {
-		return nil, fmt.Errorf("replace would build a %d-byte string, over the limit of %d", size, MaxString)
-	}
-	return strings.ReplaceAll(s, old, repl), nil
 }
