@@ -71,32 +71,10 @@ func (*Exec) ValidateParams(p ops.Params, final bool) error {
 		errs = append(errs, &ops.ParamError{Param: param, Msg: fmt.Sprintf(format, args...)})
 	}
 	checkHost(p, &errs)
-	_, hasCmd := p["command"]
+	errs = append(errs, procenv.CheckCommand(p, "[systemctl, status, nginx]")...)
 	_, hasScript := p["script"]
-	switch {
-	case hasCmd && hasScript:
-		add("command", "give command or script, not both")
-	case !hasCmd && !hasScript:
-		add("command", "give command (an argv list such as [systemctl, status, nginx]) or script")
-	}
 	if _, hasStdin := p["stdin"]; hasStdin && hasScript {
 		add("stdin", "a script is sent on stdin; pass data to it through env instead")
-	}
-	if p.Known("command") {
-		argv := p.List("command")
-		if len(argv) == 0 {
-			add("command", "is empty; give at least the program name")
-		}
-		for i, a := range argv {
-			if s, ok := a.(string); ok {
-				if strings.IndexByte(s, 0) >= 0 {
-					add("command", "item %d contains a NUL byte, which a program argument cannot hold", i)
-				}
-				if i == 0 && s == "" {
-					add("command", "the program name (item 0) is empty")
-				}
-			}
-		}
 	}
 	for _, name := range []string{"script", "dir", "stdin"} {
 		if p.Known(name) && strings.IndexByte(p.String(name), 0) >= 0 {

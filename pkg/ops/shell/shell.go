@@ -102,30 +102,7 @@ func (e *Exec) ValidateParams(p ops.Params, final bool) error {
 	add := func(param, format string, args ...any) {
 		errs = append(errs, &ops.ParamError{Param: param, Msg: fmt.Sprintf(format, args...)})
 	}
-	_, hasCmd := p["command"]
-	_, hasScript := p["script"]
-	switch {
-	case hasCmd && hasScript:
-		add("command", "give command or script, not both")
-	case !hasCmd && !hasScript:
-		add("command", "give command (an argv list such as [ls, -l]) or script")
-	}
-	if p.Known("command") {
-		argv := p.List("command")
-		if len(argv) == 0 {
-			add("command", "is empty; give at least the program name")
-		}
-		for i, a := range argv {
-			if s, ok := a.(string); ok {
-				if strings.IndexByte(s, 0) >= 0 {
-					add("command", "item %d contains a NUL byte, which a program argument cannot hold", i)
-				}
-				if i == 0 && s == "" {
-					add("command", "the program name (item 0) is empty")
-				}
-			}
-		}
-	}
+	errs = append(errs, procenv.CheckCommand(p, "[ls, -l]")...)
 	if p.Known("script") {
 		s := p.String("script")
 		if strings.TrimSpace(s) == "" {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // ProgramError says that a program cannot be run at all: it is not found,
@@ -75,4 +77,41 @@ func StartError(program string, err error) error {
 		}
 	}
 	return fmt.Errorf("starting %s: %w", program, err)
+}
+
+// CheckCommand checks the command and script parameters that shell.exec
+// and remote.exec share: exactly one of them, and a command that is a
+// non-empty argv whose items hold no NUL byte. example is an argv to show
+// when neither is given, such as "[ls, -l]".
+func CheckCommand(p ops.Params, example string) ops.ParamErrors {
+	var errs ops.ParamErrors
+	add := func(format string, args ...any) {
+		errs = append(errs, &ops.ParamError{Param: "command", Msg: fmt.Sprintf(format, args...)})
+	}
+	_, hasCmd := p["command"]
+	_, hasScript := p["script"]
+	switch {
+	case hasCmd && hasScript:
+		add("give command or script, not both")
+	case !hasCmd && !hasScript:
+		add("give command (an argv list such as %s) or script", example)
+	}
+	if !p.Known("command") {
+		return errs
+	}
+	argv := p.List("command")
+	if len(argv) == 0 {
+		add("is empty; give at least the program name")
+	}
+	for i, a := range argv {
+		if s, ok := a.(string); ok {
+			if strings.IndexByte(s, 0) >= 0 {
+				add("item %d contains a NUL byte, which a program argument cannot hold", i)
+			}
+			if i == 0 && s == "" {
+				add("the program name (item 0) is empty")
+			}
+		}
+	}
+	return errs
 }
