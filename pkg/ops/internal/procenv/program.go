@@ -80,7 +80,7 @@ func StartError(program string, err error) error {
 }
 
 // CheckCommand checks the command and script parameters that shell.exec
-// and remote.exec share: exactly one of them, and a command that is a
+// and ssh.exec share: exactly one of them, and a command that is a
 // non-empty argv whose items hold no NUL byte. example is an argv to show
 // when neither is given, such as "[ls, -l]".
 func CheckCommand(p ops.Params, example string) ops.ParamErrors {
