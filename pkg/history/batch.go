@@ -20,23 +20,20 @@ type Finished struct {
 // RecordFinish records one, with its trigger. It is for short runs that
 // are recorded only when they end (no RecordStart, no RecordStep), such as
 // the operations a server executes: one commit covers every run that ended
-// meanwhile, and the statements are prepared once per Store. Either all
-// are recorded or none.
+// meanwhile. Either all are recorded or none.
 func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	if len(runs) == 0 {
 		return nil
-	}
-	run, step, err := s.batch.get(ctx, s.db)
-	if err != nil {
-		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	defer tx.Rollback()
-	fs := &finishStmts{run: tx.StmtContext(ctx, run), step: tx.StmtContext(ctx, step)}
-	defer fs.close()
+	fs, err := s.finishStmts(ctx, tx, false)
+	if err != nil {
+		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
+	}
 	for _, f := range runs {
 		if err := fs.record(ctx, f.Report, f.ReportPath, f.Trigger); err != nil {
 			return err
@@ -48,35 +45,49 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	return nil
 }
 
-// batchStmts are RecordFinished's statements, prepared on first use; a
-// transaction reuses them on its connection.
-type batchStmts struct {
-	mu        sync.Mutex
-	run, step *sql.Stmt
+// stmtCache holds the statements of the write path of every run, prepared
+// once per Store: SQLite parses a statement's text on every prepare, which
+// cost more than the inserts themselves. database/sql prepares each again
+// on a connection the first time it is used there, and a transaction
+// reuses the connection's copy (Tx.StmtContext).
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
 }
 
-func (b *batchStmts) get(ctx context.Context, db *sql.DB) (run, step *sql.Stmt, err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.run == nil {
-		if b.run, err = db.PrepareContext(ctx, upsertFinished); err != nil {
-			return nil, nil, err
-		}
-		if b.step, err = db.PrepareContext(ctx, insertStep); err != nil {
-			b.run.Close()
-			b.run = nil
-			return nil, nil, err
-		}
+// prepared returns the statement of query, preparing it on first use.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	c := &s.stmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.m[query]; st != nil {
+		return st, nil
 	}
-	return b.run, b.step, nil
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[query] = st
+	return st, nil
 }
 
-func (b *batchStmts) close() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.run != nil {
-		b.run.Close()
-		b.step.Close()
-		b.run, b.step = nil, nil
+// inTx returns the statement of query for use in tx.
+func (s *Store) inTx(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
 	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = nil
 }

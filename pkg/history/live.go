@@ -17,11 +17,10 @@ func (s *Store) RecordSteps(ctx context.Context, runID string, rows []StepResult
 		return fmt.Errorf("history: record steps of %s: %w", runID, err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, insertStep)
+	stmt, err := s.inTx(ctx, tx, insertStep)
 	if err != nil {
 		return fmt.Errorf("history: record steps of %s: %w", runID, err)
 	}
-	defer stmt.Close()
 	for _, res := range rows {
 		if _, err := stmt.ExecContext(ctx, stepArgs(runID, res)...); err != nil {
 			return fmt.Errorf("history: record step %s of %s: %w", res.StepID, runID, err)

@@ -70,13 +70,11 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	if started.IsZero() {
 		started = s.now()
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner, triggered_by, slot)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
-			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
-			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
-			triggered_by = excluded.triggered_by, slot = excluded.slot,
-			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`,
+	st, err := s.prepared(ctx, upsertStarted)
+	if err != nil {
+		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
+	}
+	_, err = st.ExecContext(ctx,
 		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), absPath(run.ReportPath), run.ResumedFrom, s.owner,
 		string(triggerOrCLI(run.Trigger)), msOrNil(run.Slot))
 	if err != nil {
@@ -85,14 +83,20 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	return nil
 }
 
+// upsertStarted writes the row of a run that started.
+const upsertStarted = `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner, triggered_by, slot)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
+			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
+			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
+			triggered_by = excluded.triggered_by, slot = excluded.slot,
+			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`
+
 // RecordStep records one finished step or item of a running run, so that a
 // run whose process dies still shows how far it got. RecordFinish replaces
 // these rows with the report's.
 func (s *Store) RecordStep(ctx context.Context, runID string, res StepResult) error {
-	if _, err := s.db.ExecContext(ctx, insertStep, stepArgs(runID, res)...); err != nil {
-		return fmt.Errorf("history: record step %s of %s: %w", res.StepID, runID, err)
-	}
-	return nil
+	return s.RecordSteps(ctx, runID, []StepResult{res})
 }
 
 // stepArgs are the insertStep arguments of one live row.
@@ -131,11 +135,10 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
 	defer tx.Rollback()
-	fs, err := prepareFinish(ctx, tx)
+	fs, err := s.finishStmts(ctx, tx, true)
 	if err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
-	defer fs.close()
 	if err := fs.record(ctx, r, reportPath, ""); err != nil {
 		return err
 	}
@@ -162,30 +165,26 @@ const upsertFinished = `INSERT INTO runs (id, playbook, path, sha256, roles, sta
 			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = '',
 			triggered_by = CASE WHEN excluded.triggered_by != '' THEN excluded.triggered_by ELSE runs.triggered_by END`
 
-func prepareFinish(ctx context.Context, tx *sql.Tx) (*finishStmts, error) {
+// finishStmts returns the statements that record finished runs in tx;
+// with replace, the run's live step rows are deleted first.
+func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx, replace bool) (*finishStmts, error) {
 	var fs finishStmts
 	var err error
-	if fs.run, err = tx.PrepareContext(ctx, upsertFinished); err != nil {
+	if fs.run, err = s.inTx(ctx, tx, upsertFinished); err != nil {
 		return nil, err
 	}
-	if fs.del, err = tx.PrepareContext(ctx, `DELETE FROM steps WHERE run_id = ?`); err != nil {
-		fs.close()
-		return nil, err
+	if replace {
+		if fs.del, err = s.inTx(ctx, tx, deleteSteps); err != nil {
+			return nil, err
+		}
 	}
-	if fs.step, err = tx.PrepareContext(ctx, insertStep); err != nil {
-		fs.close()
+	if fs.step, err = s.inTx(ctx, tx, insertStep); err != nil {
 		return nil, err
 	}
 	return &fs, nil
 }
 
-func (fs *finishStmts) close() {
-	for _, st := range []*sql.Stmt{fs.run, fs.del, fs.step} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
+const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 
 // record writes one finished run: its row, keeping the trigger recorded
 // at its start unless trigger is given, and its step rows instead of the

@@ -67,7 +67,7 @@ type Store struct {
 	owner string
 	lock  *os.File
 	now   func() time.Time
-	batch batchStmts // RecordFinished's statements, prepared once
+	stmts stmtCache // the write path's statements, prepared once
 }
 
 // Open opens, creating when needed, the history database in dir (created
@@ -157,7 +157,7 @@ func (s *Store) Reports() string { return filepath.Join(s.dir, ReportsDir) }
 // Close closes the database and releases the owner lock; runs this Store
 // left running are interrupted for the next MarkInterrupted.
 func (s *Store) Close() error {
-	s.batch.close()
+	s.stmts.close()
 	err := s.db.Close()
 	if s.lock != nil {
 		unlockOwner(s.lock)

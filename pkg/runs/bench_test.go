@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -63,4 +66,40 @@ func BenchmarkRun1000NoopSubscribed(b *testing.B) { benchRun(b, noopChain(1000),
 // 64 with a subscriber.
 func BenchmarkRunFanout100kSubscribed(b *testing.B) {
 	benchRun(b, "version: 1\nname: bench\nsteps:\n  - {id: fan, op: control.noop, foreach: '0..99999', concurrency: 64}\n", 100000, true)
+}
+
+// BenchmarkRunWithStateDir is what every scheduled or API-started run
+// costs beyond its steps: a three-step control.noop playbook through the
+// run service with a state dir, so with its history rows, its signed JSON
+// report and the audit log.
+func BenchmarkRunWithStateDir(b *testing.B) {
+	reg := newRegistry(b)
+	pb, err := steps.Parse("bench.yaml", []byte(noopChain(3)), reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	audit, err := auth.OpenAudit(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer audit.Close()
+	m := newManager(b, Config{Registry: reg, StateDir: dir, Audit: audit}, Limits{})
+	caller := Caller{Roles: []string{"admin"}, Name: "bench", Trigger: TriggerSchedule}
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	b.ReportAllocs()
+	for b.Loop() {
+		h, err := m.Start(context.Background(), Request{Playbook: pb, Caller: caller})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := h.Wait(context.Background())
+		if err != nil || rep.Status != "succeeded" {
+			b.Fatal(err, rep.Status)
+		}
+	}
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+	b.ReportMetric(float64(cpu)/1e3/float64(b.N), "cpu-µs/run")
 }

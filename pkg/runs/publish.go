@@ -10,9 +10,17 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
+// liveRowDelay is how long a finished step's history row may wait, so
+// that the steps finishing meanwhile share its transaction, and a run
+// shorter than this writes no live rows at all: its report's rows replace
+// them at its end anyway. It is also the most a run whose process dies
+// can lose of the steps it finished.
+const liveRowDelay = 100 * time.Millisecond
+
 // publisher turns the engine's events into the run's stream, and records
-// each finished step in history as it finishes, in the background and in
-// batches, so that neither a subscriber nor the database slows the run.
+// each finished step in history soon after it finishes, in the background
+// and in batches, so that neither a subscriber nor the database slows the
+// run.
 type publisher struct {
 	s      *Service
 	stream *Stream
@@ -21,7 +29,9 @@ type publisher struct {
 
 	mu      sync.Mutex
 	pending []history.StepResult
+	discard bool // the report's rows replace the pending ones
 	kick    chan struct{}
+	closing chan struct{}
 	done    chan struct{}
 	once    sync.Once
 }
@@ -37,6 +47,7 @@ func newPublisher(s *Service, stream *Stream, runID string, events bool) *publis
 	p.stream = stream
 	if s.store != nil {
 		p.kick = make(chan struct{}, 1)
+		p.closing = make(chan struct{})
 		p.done = make(chan struct{})
 		go p.record()
 	}
@@ -87,15 +98,26 @@ func (p *publisher) Event(ev engine.Event) {
 	}
 }
 
-// record writes pending rows until close.
+// record writes pending rows, at most liveRowDelay after they finished,
+// until close.
 func (p *publisher) record() {
 	defer close(p.done)
+	defer p.flush()
+	delay := time.NewTimer(liveRowDelay)
+	delay.Stop()
 	for {
-		_, open := <-p.kick
-		p.flush()
-		if !open {
+		select {
+		case <-p.kick:
+		case <-p.closing:
 			return
 		}
+		delay.Reset(liveRowDelay)
+		select {
+		case <-delay.C:
+		case <-p.closing:
+			return
+		}
+		p.flush()
 	}
 }
 
@@ -103,6 +125,9 @@ func (p *publisher) flush() {
 	p.mu.Lock()
 	rows := p.pending
 	p.pending = nil
+	if p.discard {
+		rows = nil
+	}
 	p.mu.Unlock()
 	if len(rows) == 0 {
 		return
@@ -114,10 +139,19 @@ func (p *publisher) flush() {
 
 // close writes what is pending and stops the recorder; the run's final
 // rows come from its report afterwards.
-func (p *publisher) close() {
+func (p *publisher) close() { p.stop(false) }
+
+// replaced stops the recorder and drops what is pending: the run has a
+// report, whose rows replace the live ones.
+func (p *publisher) replaced() { p.stop(true) }
+
+func (p *publisher) stop(discard bool) {
 	p.once.Do(func() {
 		if p.kick != nil {
-			close(p.kick)
+			p.mu.Lock()
+			p.discard = discard
+			p.mu.Unlock()
+			close(p.closing)
 			<-p.done
 		}
 	})

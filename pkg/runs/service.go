@@ -412,10 +412,11 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		s.recordStart(ctx, p)
 	}
 	rep, err = plan.Run(ctx, p.inputs, runOpts...)
-	pub.close() // the report's rows replace the live ones: nothing may follow them
 	if err != nil {
+		pub.close()
 		return nil, err
 	}
+	pub.replaced() // the report's rows replace the live ones: nothing may follow them
 	s.finishRun(rep, p, h)
 	return rep, nil
 }
