@@ -144,9 +144,7 @@ func (p *Policy) Preflight(roles []string, pb *steps.Playbook, reg *ops.Registry
 }
 
 func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, prefix string, seen map[string]bool, depth int, out *[]StepDecision, o *preflightOptions) error {
-	abs, _ := filepath.Abs(pb.File)
-	seen[abs] = true
-	defer delete(seen, abs)
+	marked := false // pb is in seen: done at its first sub-playbook, as only they need it
 	for _, st := range pb.AllSteps() {
 		d := s.checkHost(st, s.Decide(st.Op, st.Risk), o.inv)
 		*out = append(*out, StepDecision{Playbook: pb.File, Step: prefix + st.ID, Section: st.Section, Op: st.Op, Risk: st.Risk, Decision: d})
@@ -159,6 +157,12 @@ func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, pr
 		}
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(pb.Dir, path)
+		}
+		if !marked {
+			abs, _ := filepath.Abs(pb.File)
+			seen[abs] = true
+			defer delete(seen, abs)
+			marked = true
 		}
 		if seen[filepath.Clean(path)] || depth >= MaxSubDepth {
 			continue // the run refuses recursion itself
