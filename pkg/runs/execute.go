@@ -45,7 +45,7 @@ type OpResult struct {
 // ended meanwhile, before ExecuteOp returns. A bad op or param is a
 // *PrepareError with Field "params".
 func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, error) {
-	pb, err := steps.OneStep(m.svc.cfg.Registry, req.Op, req.Params, req.Timeout)
+	pb, err := steps.OneStep(m.svc.cfg.Registry, m.svc.wd, req.Op, req.Params, req.Timeout)
 	if err != nil {
 		return nil, &PrepareError{Field: "params", Err: err}
 	}

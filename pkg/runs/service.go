@@ -71,6 +71,7 @@ type Config struct {
 // Service runs requests. It is safe for concurrent use.
 type Service struct {
 	cfg   Config
+	wd    string // the working directory, for the one-step playbooks of ExecuteOp
 	store *history.Store
 	// groups keeps the concurrency groups: in the store, or in lock files.
 	groups groupBackend
@@ -97,6 +98,7 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Env = ProcessEnv{}
 	}
 	s := &Service{cfg: cfg}
+	s.wd, _ = os.Getwd()
 	if cfg.StateDir != "" {
 		store, err := history.Open(cfg.StateDir)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -20,8 +19,9 @@ const OneStepID = "op"
 // they contain. It is how one operation runs outside a playbook (the API's
 // execute), so that it goes through the same engine, authorization, audit,
 // masking and history as any step. A bad op or param is an error of class
-// validation; its ops.ParamErrors name the params.
-func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.Duration) (*Playbook, error) {
+// validation; its ops.ParamErrors name the params. Relative paths of the
+// op resolve against dir.
+func OneStep(reg *ops.Registry, dir, op string, params map[string]any, timeout time.Duration) (*Playbook, error) {
 	e, err := reg.Get(op)
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
@@ -44,7 +44,6 @@ func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.D
 		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("params: %w", err))
 	}
 	sum := sha256.Sum256(data)
-	dir, _ := os.Getwd()
 	s := &Step{
 		ID: OneStepID, Section: SectionSteps, Op: op, Entry: e,
 		With: &Value{Kind: KindLiteral, Lit: params}, Params: p, Risk: e.RiskFor(p),
