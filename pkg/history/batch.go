@@ -25,12 +25,12 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	if len(runs) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	defer tx.Rollback()
-	fs, err := s.finishStmts(ctx, tx, false)
+	fs, err := s.finishStmts(ctx, tx.Tx, false)
 	if err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}

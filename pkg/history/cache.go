@@ -61,7 +61,7 @@ func (s *Store) CachePut(ctx context.Context, e CacheEntry) error {
 	if len(e.Output) > MaxCacheOutput {
 		return ErrCacheTooLarge
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("history: cache: %w", err)
 	}
@@ -83,7 +83,7 @@ func (s *Store) CachePut(ctx context.Context, e CacheEntry) error {
 
 // CacheDelete removes the entry for key, such as one that did not decode.
 func (s *Store) CacheDelete(ctx context.Context, key string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM cache WHERE key = ?`, key); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM cache WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("history: cache: %w", err)
 	}
 	return nil
@@ -141,7 +141,7 @@ type CacheInfo struct {
 // CacheClear removes the entries matching f and returns how many.
 func (s *Store) CacheClear(ctx context.Context, f CacheFilter) (int64, error) {
 	where, args := cacheWhere(f)
-	res, err := s.db.ExecContext(ctx, `DELETE FROM cache`+where, args...)
+	res, err := s.exec(ctx, `DELETE FROM cache`+where, args...)
 	if err != nil {
 		return 0, fmt.Errorf("history: cache: %w", err)
 	}

@@ -33,7 +33,7 @@ const (
 // GroupEnqueue records that run waits for group, behind the runs already
 // holding or waiting for it.
 func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO concurrency (grp, run_id, owner, state, since) VALUES (?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO concurrency (grp, run_id, owner, state, since) VALUES (?, ?, ?, ?, ?)`,
 		group, run, s.owner, groupWaiting, ms(s.now()))
 	if err != nil {
 		return fmt.Errorf("history: concurrency group: %w", err)
@@ -46,12 +46,12 @@ func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
 // the holder first. Rows of Stores that are closed or whose process died
 // are dropped first, so a crash never holds a group.
 func (s *Store) GroupTry(ctx context.Context, group, run string) (acquired bool, ahead []string, err error) {
-	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see Open)
+	tx, err := s.beginWrite(ctx) // BEGIN IMMEDIATE (see Open)
 	if err != nil {
 		return false, nil, fmt.Errorf("history: concurrency group: %w", err)
 	}
 	defer tx.Rollback()
-	owners, err := groupOwners(ctx, tx, group)
+	owners, err := groupOwners(ctx, tx.Tx, group)
 	if err != nil {
 		return false, nil, err
 	}
@@ -118,7 +118,7 @@ func groupOwners(ctx context.Context, tx *sql.Tx, group string) ([]string, error
 // GroupRequestCancel asks the runs holding or waiting for group, other
 // than by, to stop: each learns it from GroupCancelledBy.
 func (s *Store) GroupRequestCancel(ctx context.Context, group, by string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE concurrency SET cancel_by = ? WHERE grp = ? AND run_id != ? AND cancel_by = ''`, by, group, by)
+	_, err := s.exec(ctx, `UPDATE concurrency SET cancel_by = ? WHERE grp = ? AND run_id != ? AND cancel_by = ''`, by, group, by)
 	if err != nil {
 		return fmt.Errorf("history: concurrency group: %w", err)
 	}
@@ -140,7 +140,7 @@ func (s *Store) GroupCancelledBy(ctx context.Context, group, run string) (string
 
 // GroupRelease removes run from group, holding or waiting.
 func (s *Store) GroupRelease(ctx context.Context, group, run string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM concurrency WHERE grp = ? AND run_id = ?`, group, run); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM concurrency WHERE grp = ? AND run_id = ?`, group, run); err != nil {
 		return fmt.Errorf("history: concurrency group: %w", err)
 	}
 	return nil

@@ -12,12 +12,12 @@ import (
 // RecordSteps records several finished steps or items of a running run in
 // one transaction; see RecordStep.
 func (s *Store) RecordSteps(ctx context.Context, runID string, rows []StepResult) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("history: record steps of %s: %w", runID, err)
 	}
 	defer tx.Rollback()
-	stmt, err := s.inTx(ctx, tx, insertStep)
+	stmt, err := s.inTx(ctx, tx.Tx, insertStep)
 	if err != nil {
 		return fmt.Errorf("history: record steps of %s: %w", runID, err)
 	}

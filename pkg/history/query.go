@@ -285,7 +285,7 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 	if keepRuns <= 0 && keepDays <= 0 {
 		return nil, nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("history: prune: %w", err)
 	}

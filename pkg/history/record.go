@@ -74,6 +74,8 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	if err != nil {
 		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
 	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	_, err = st.ExecContext(ctx,
 		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), absPath(run.ReportPath), run.ResumedFrom, s.owner,
 		string(triggerOrCLI(run.Trigger)), msOrNil(run.Slot))
@@ -130,12 +132,12 @@ const insertStep = `INSERT INTO steps (run_id, step_id, section, kind, item, att
 // fan-out item and, for retried steps and items, per attempt. A relative
 // reportPath is stored absolute.
 func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
 	defer tx.Rollback()
-	fs, err := s.finishStmts(ctx, tx, true)
+	fs, err := s.finishStmts(ctx, tx.Tx, true)
 	if err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
@@ -340,7 +342,7 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 	}
 	total := 0
 	for _, owner := range dead {
-		res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = ?,
+		res, err := s.exec(ctx, `UPDATE runs SET status = ?,
 				finished_at = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at),
 				duration_ms = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at) - started_at,
 				error_class = 'system',

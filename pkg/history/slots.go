@@ -76,7 +76,7 @@ type Cursor struct {
 // fires retroactively. Last is kept across edits, so a slot already decided
 // never fires again.
 func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []ScheduleRef) (map[string]Cursor, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("history: track schedules: %w", err)
 	}
@@ -122,7 +122,7 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
 	if len(slots) == 0 {
 		return claimed, nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("history: claim slots: %w", err)
 	}
@@ -153,7 +153,7 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
 		if _, err := advance.ExecContext(ctx, sl.Playbook, ms(sl.Slot)); err != nil {
 			return nil, fmt.Errorf("history: claim slot of %s: %w", sl.Playbook, err)
 		}
-		if err := insertSlotRun(ctx, tx, sl); err != nil {
+		if err := insertSlotRun(ctx, tx.Tx, sl); err != nil {
 			return nil, err
 		}
 	}
@@ -167,7 +167,7 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
 // that fired, or was let go, or a fired one whose run could not start. A
 // skipped, missed or failed slot also gets its run row.
 func (s *Store) SettleSlot(ctx context.Context, sl Slot) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("history: settle slot: %w", err)
 	}
@@ -181,7 +181,7 @@ func (s *Store) SettleSlot(ctx context.Context, sl Slot) error {
 	if n, _ := res.RowsAffected(); n != 1 {
 		return fmt.Errorf("history: settle slot %s of %s: the slot was never claimed", sl.Slot.Format(time.RFC3339), sl.Playbook)
 	}
-	if err := insertSlotRun(ctx, tx, sl); err != nil {
+	if err := insertSlotRun(ctx, tx.Tx, sl); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -252,7 +252,7 @@ func (s *Store) Slots(ctx context.Context, playbook string, since time.Time, lim
 // many. Slots stay claimed: the schedules table keeps each playbook's
 // newest slot, and no slot at or before it is ever claimed again.
 func (s *Store) PruneSlots(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM schedule_slots WHERE slot < ?`, ms(before))
+	res, err := s.exec(ctx, `DELETE FROM schedule_slots WHERE slot < ?`, ms(before))
 	if err != nil {
 		return 0, fmt.Errorf("history: prune slots: %w", err)
 	}

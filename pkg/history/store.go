@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver, without cgo
@@ -67,7 +68,8 @@ type Store struct {
 	owner string
 	lock  *os.File
 	now   func() time.Time
-	stmts stmtCache // the write path's statements, prepared once
+	stmts stmtCache  // the write path's statements, prepared once
+	wmu   sync.Mutex // held by each write; see beginWrite
 }
 
 // Open opens, creating when needed, the history database in dir (created
