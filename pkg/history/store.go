@@ -89,9 +89,9 @@ type Store struct {
 //   - synchronous=NORMAL: in WAL mode a commit is durable against a crash
 //     of the process (SIGKILL included) and never corrupts the database; only
 //     an operating system crash or power loss can drop the last commits,
-//     which costs at most the latest history rows (the JSON reports are
-//     written and synced on their own). FULL would add an fsync per run for
-//     no gain a history needs.
+//     which costs at most the latest history rows (and, as the run service
+//     writes them without an fsync too, the latest reports of the state
+//     dir). FULL would add an fsync per run for no gain a history needs.
 //   - foreign_keys=ON: step rows cannot outlive their run.
 //
 // journal_mode=WAL is set once, under the open lock; it is a property of

@@ -140,3 +140,48 @@ func TestKey(t *testing.T) {
 		t.Error("a symlinked key was used")
 	}
 }
+
+// TestWriteUnsyncedIsWriteWithoutTheSync: the state dir's copy holds the
+// same bytes as Write's, verifies, replaces an older copy whole, and
+// leaves no temporary file behind.
+func TestWriteUnsyncedIsWriteWithoutTheSync(t *testing.T) {
+	dir := t.TempDir()
+	key, err := Key(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := loadGolden(t, goldenInputs[0])
+	if err := Sign(r, key); err != nil {
+		t.Fatal(err)
+	}
+	synced, unsynced := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	if err := os.WriteFile(unsynced, []byte("an older copy"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(synced, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteUnsynced(unsynced, r); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(synced)
+	got, err := os.ReadFile(unsynced)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("WriteUnsynced wrote %q (%v); Write wrote %q", got, err, want)
+	}
+	if _, err := Verify(got, key); err != nil {
+		t.Errorf("the unsynced copy does not verify: %v", err)
+	}
+	if fi, _ := os.Stat(unsynced); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("a temporary file was left behind: %s", e.Name())
+		}
+	}
+	if err := WriteUnsynced(filepath.Join(dir, "missing", "c.json"), r); err == nil {
+		t.Error("writing into a missing directory succeeded")
+	}
+}

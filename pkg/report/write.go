@@ -22,9 +22,28 @@ func Write(path string, r *Report) error {
 	return WriteFileAtomic(path, data, 0o644)
 }
 
+// WriteUnsynced stores r at path as Write does, through a temporary file
+// and a rename, so that no reader and no killed process ever sees half a
+// report, but without waiting for the disk. It is for the state dir's copy
+// of a report, which is then exactly as durable as the history database
+// that lists it (synchronous=NORMAL): only an operating system crash or a
+// power loss can lose the latest of either, and such a report then fails
+// to verify rather than being trusted half-written.
+func WriteUnsynced(path string, r *Report) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	return writeFile(path, append(data, '\n'), 0o644, false)
+}
+
 // WriteFileAtomic writes data to path through a synced temporary file and a
 // rename.
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
+	return writeFile(path, data, mode, true)
+}
+
+func writeFile(path string, data []byte, mode os.FileMode, sync bool) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -44,8 +63,10 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	if err := f.Chmod(mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", path, err)
+	if sync {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("write %s: sync: %w", path, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -54,6 +75,9 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	ok = true
+	if !sync {
+		return nil
+	}
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()

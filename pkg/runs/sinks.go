@@ -216,6 +216,8 @@ func (s *Service) writeSinks(rep *report.Report, sinks []sink) []error {
 		switch {
 		case sk.appends():
 			err = report.AppendStepSummary(sk.path, rep)
+		case sk.state:
+			err = report.WriteUnsynced(sk.path, rep)
 		case sk.format == "json":
 			err = report.Write(sk.path, rep)
 		default:
