@@ -89,7 +89,7 @@ func TestRunTraceEndpoint(t *testing.T) {
 	if r := runMain(t, "run", pb, "--trace-endpoint", "localhost:4318"); r.code != ExitUsage || !strings.Contains(r.stderr, "--trace-endpoint: trace endpoint \"localhost:4318\": want an http:// or https:// URL") {
 		t.Errorf("a bad endpoint: exit %d\n%s", r.code, r.stderr)
 	}
-	if r := runEnv(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "run", pb); r.code != ExitOK || !strings.Contains(r.stderr, "tracing is off: OTLP over grpc is not supported") {
-		t.Errorf("grpc from the environment: exit %d\n%s", r.code, r.stderr)
+	if r := runEnv(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL, "OTEL_EXPORTER_OTLP_PROTOCOL": "thrift"}, "run", pb); r.code != ExitOK || !strings.Contains(r.stderr, `tracing is off: OTLP protocol "thrift": use http/protobuf, http/json or grpc`) {
+		t.Errorf("an unknown protocol from the environment: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -1,5 +1,5 @@
 // Package telemetry traces runs with OpenTelemetry and exports the spans
-// over OTLP/HTTP. It is off unless configured: by the standard variables
+// over OTLP, by HTTP or gRPC. It is off unless configured: by the standard variables
 // (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
 // OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_HEADERS,
 // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED) or by a
@@ -24,13 +24,13 @@ package telemetry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -50,13 +50,13 @@ const ScopeName = "github.com/arsenal-run/arsenal-run/pkg/telemetry"
 
 // Config says whether and where spans are exported.
 type Config struct {
-	// Endpoint is the collector's OTLP/HTTP base URL, like
-	// http://127.0.0.1:4318; spans are posted to Endpoint/v1/traces.
+	// Endpoint is the collector's OTLP base URL, like
+	// http://127.0.0.1:4318; over HTTP spans are posted to
+	// Endpoint/v1/traces, over gRPC (http://127.0.0.1:4317) sent to it.
 	Endpoint string
-	// TracesEndpoint, when set, is the full URL spans are posted to.
+	// TracesEndpoint, when set, is the full URL spans are sent to.
 	TracesEndpoint string
-	// Protocol is http/protobuf (the default) or http/json. grpc is not
-	// supported by this build.
+	// Protocol is http/protobuf (the default), http/json or grpc.
 	Protocol string
 	// Headers are sent with each export, as OTEL_EXPORTER_OTLP_HEADERS
 	// writes them: key=value pairs separated by commas, URL-encoded.
@@ -142,7 +142,7 @@ type Provider struct {
 	cfg    Config
 }
 
-// New returns a Provider exporting over OTLP/HTTP as cfg says, or nil
+// New returns a Provider exporting over OTLP (HTTP or gRPC) as cfg says, or nil
 // when cfg does not enable tracing. An error means the config is wrong;
 // a collector that cannot be reached is never an error here.
 func New(cfg Config) (*Provider, error) {
@@ -150,22 +150,30 @@ func New(cfg Config) (*Provider, error) {
 		return nil, nil
 	}
 	cfg = cfg.withDefaults()
-	var enc otlptracehttp.Encoding
-	switch strings.ToLower(cfg.Protocol) {
-	case "", "http/protobuf":
-		enc = otlptracehttp.EncodingProtobuf
-	case "http/json":
-		enc = otlptracehttp.EncodingJSON
-	case "grpc":
-		return nil, errors.New("OTLP over grpc is not supported by this build; set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf and use the collector's HTTP port (4318)")
-	default:
-		return nil, fmt.Errorf("OTLP protocol %q: use http/protobuf or http/json", cfg.Protocol)
-	}
-	endpoint, err := cfg.tracesURL()
+	headers, err := parsePairs(cfg.Headers, "OTEL_EXPORTER_OTLP_HEADERS")
 	if err != nil {
 		return nil, err
 	}
-	headers, err := parsePairs(cfg.Headers, "OTEL_EXPORTER_OTLP_HEADERS")
+	var exp sdktrace.SpanExporter
+	switch strings.ToLower(cfg.Protocol) {
+	case "", "http/protobuf":
+		exp, err = httpExporter(cfg, otlptracehttp.EncodingProtobuf, headers)
+	case "http/json":
+		exp, err = httpExporter(cfg, otlptracehttp.EncodingJSON, headers)
+	case "grpc":
+		exp, err = grpcExporter(cfg, headers)
+	default:
+		return nil, fmt.Errorf("OTLP protocol %q: use http/protobuf, http/json or grpc", cfg.Protocol)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return NewWithExporter(exp, cfg)
+}
+
+// httpExporter exports over OTLP/HTTP to cfg's traces URL.
+func httpExporter(cfg Config, enc otlptracehttp.Encoding, headers map[string]string) (sdktrace.SpanExporter, error) {
+	endpoint, err := cfg.tracesURL()
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +191,35 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trace exporter: %w", err)
 	}
-	return NewWithExporter(exp, cfg)
+	return exp, nil
+}
+
+// grpcExporter exports over OTLP/gRPC to the collector at cfg's endpoint
+// (its traces endpoint when set): http:// means without TLS, as the
+// OpenTelemetry variables say, https:// with it. The connection is made
+// lazily, so a collector that is down fails exports, never the start.
+func grpcExporter(cfg Config, headers map[string]string) (sdktrace.SpanExporter, error) {
+	raw := cfg.TracesEndpoint
+	if raw == "" {
+		raw = cfg.Endpoint
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("trace endpoint %q: want an http:// or https:// URL of the collector's gRPC port, like http://127.0.0.1:4317", raw)
+	}
+	opts := []otlptracegrpc.Option{
+		otlptracegrpc.WithEndpointURL(u.String()),
+		otlptracegrpc.WithTimeout(cfg.FlushTimeout),
+		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}),
+	}
+	if len(headers) > 0 {
+		opts = append(opts, otlptracegrpc.WithHeaders(headers))
+	}
+	exp, err := otlptracegrpc.New(context.Background(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("trace exporter: %w", err)
+	}
+	return exp, nil
 }
 
 // NewWithExporter returns a Provider that batches spans to exp: the OTLP

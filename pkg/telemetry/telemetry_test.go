@@ -547,7 +547,7 @@ func TestConfig(t *testing.T) {
 	}
 	for cfg, want := range map[telemetry.Config]string{
 		{Endpoint: "127.0.0.1:4318"}:                       "want an http:// or https:// URL",
-		{Endpoint: "http://x:4318", Protocol: "grpc"}:      "grpc is not supported",
+		{Endpoint: "x:4317", Protocol: "grpc"}:             "gRPC port",
 		{Endpoint: "http://x:4318", Protocol: "thrift"}:    `OTLP protocol "thrift"`,
 		{Endpoint: "http://x:4318", Headers: "novalue"}:    `OTEL_EXPORTER_OTLP_HEADERS: "novalue" is not key=value`,
 		{Endpoint: "http://x", ResourceAttributes: "=x,a"}: "OTEL_RESOURCE_ATTRIBUTES",
