@@ -14,6 +14,7 @@ type Finished struct {
 	Report     *report.Report
 	ReportPath string  // "" when no report file was written
 	Trigger    Trigger // cli, schedule or api
+	StartedBy  string  // who asked for it
 }
 
 // RecordFinished records several finished runs in one transaction, each as
@@ -38,7 +39,7 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	fs := &finishStmts{run: tx.StmtContext(ctx, run), step: tx.StmtContext(ctx, step)}
 	defer fs.close()
 	for _, f := range runs {
-		if err := fs.record(ctx, f.Report, f.ReportPath, f.Trigger); err != nil {
+		if err := fs.record(ctx, f.Report, f.ReportPath, f.Trigger, f.StartedBy); err != nil {
 			return err
 		}
 	}
