@@ -53,7 +53,7 @@ steps:
   - {id: a, op: control.noop, confirm: "Use ${{ inputs.token }}?"}
   - {id: b, op: control.noop, confirm: "And b?"}
 `), nil, WithRunObserver(obs))
-	want := []Question{{RunID: rep.RunID, Step: "a", Text: "Use ***?"}, {RunID: rep.RunID, Step: "b", Text: "And b?"}}
+	want := []Question{{RunID: rep.RunID, Step: "a", Op: "control.noop", Text: "Use ***?"}, {RunID: rep.RunID, Step: "b", Op: "control.noop", Text: "And b?"}}
 	if diff := cmp.Diff(want, c.asked); diff != "" {
 		t.Errorf("questions (-want +got):\n%s", diff)
 	}

@@ -309,7 +309,7 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 	var ok bool
 	var by string
 	if rc, asks := r.p.e.confirmer.(RunConfirmer); asks {
-		ok, by, err = rc.ConfirmRun(ctx, Question{RunID: r.id, Step: n.step.ID, Text: text})
+		ok, by, err = rc.ConfirmRun(ctx, Question{RunID: r.id, Step: n.step.ID, Op: n.step.Op, Text: text})
 	} else {
 		ok, err = r.p.e.confirmer.Confirm(ctx, n.step.ID, text)
 		by = answeredBy(r.p.e.confirmer)
@@ -356,6 +356,7 @@ type RunConfirmer interface {
 type Question struct {
 	RunID string `json:"run_id"`
 	Step  string `json:"step"`
+	Op    string `json:"op"`
 	Text  string `json:"question"`
 }
 
