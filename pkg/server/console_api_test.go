@@ -100,7 +100,7 @@ steps:
 // and pause state; pausing is for roles that may run the playbook, is
 // idempotent, audited, and resumed the same way.
 func TestSchedulesEndpoint(t *testing.T) {
-	ts := newTestServer(t, func(c *Config) { c.Scheduling = true })
+	ts := newTestServer(t, func(c *Config) { c.Scheduling = func() bool { return true } })
 	ts.addPlaybook(t, "backup.yaml", `version: 1
 name: backup
 description: Nightly backup

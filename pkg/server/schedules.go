@@ -58,7 +58,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, _ *Princi
 		}
 		out = append(out, e)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"scheduler": s.cfg.Scheduling, "schedules": out})
+	writeJSON(w, http.StatusOK, map[string]any{"scheduler": s.cfg.Scheduling != nil && s.cfg.Scheduling(), "schedules": out})
 	return nil
 }
 

@@ -133,8 +133,9 @@ type Config struct {
 	// API (the web console's pages and assets); it sets its own headers.
 	Console http.Handler
 	// Scheduling says whether this server fires the schedules of its
-	// playbooks (GET /api/v1/schedules tells the console).
-	Scheduling bool
+	// playbooks (GET /api/v1/schedules tells the console); nil: it does
+	// not.
+	Scheduling func() bool
 }
 
 // Server is the API server. Its methods are safe for concurrent use.
