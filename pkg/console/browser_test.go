@@ -34,12 +34,14 @@ steps:
 `,
 	"approve": `version: 1
 name: approve
+description: Check the workers, then restart them once someone says yes
 steps:
   - {id: check, op: control.noop}
   - {id: restart, op: shell.exec, confirm: "Restart the workers now?", with: {command: [echo, restarted]}}
 `,
 	"slow": `version: 1
 name: slow
+description: Wait an hour, then tidy up
 steps:
   - {id: nap, op: control.sleep, with: {duration: 1h}}
 finally:
@@ -113,14 +115,23 @@ func TestConsoleInBrowser(t *testing.T) {
 		if want := "true version (required) SELECT staging/production staging checkbox true number 2 1 10 password "; form != want {
 			t.Errorf("the generated form:\n got %q\nwant %q", form, want)
 		}
-		// The required input is missing: the server's message shows by the
-		// field and Run stays disabled.
-		waitFor(t, ctx, "the missing input's message", `(() => { const e = document.querySelector('#start [name=version]').getAttribute('aria-describedby').split(' ').map(id => document.getElementById(id)).find(el => el.classList.contains('field-error'));
-			return e && !e.hidden && e.textContent.includes('version is required'); })()`)
+		// The required input is missing: the preflight says so, Run stays
+		// disabled, and once the user has been in the field the server's
+		// message shows by it.
+		waitFor(t, ctx, "the verdict to ask for the version", `document.querySelector('#preflight').textContent.includes('To run it, fill in: version.')`)
 		if !eval[bool](t, ctx, `document.getElementById('run').disabled`) {
 			t.Error("Run is enabled with a required input missing")
 		}
-		do(t, ctx, "fill the version", chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "v1.4.2"))
+		do(t, ctx, "leave the version empty", chromedp.Focus(chromedp.CSS("#start [name=version]")), chromedp.Focus(chromedp.CSS("#start [name=batch]")))
+		waitFor(t, ctx, "the missing input's message by its field", fieldError("version", "version is required"))
+		// A value the server refuses: its message shows by the field.
+		do(t, ctx, "give a batch out of range", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), chromedp.SendKeys(chromedp.CSS("#start [name=batch]"), "20"),
+			chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "v1.4.2"))
+		waitFor(t, ctx, "the range message by its field", fieldError("batch", "20 is out of range: it must be between 1 and 10"))
+		if eval[bool](t, ctx, `!document.getElementById('run').disabled || !document.querySelector('#start [name=version]').getAttribute('aria-describedby').split(' ').map(id => document.getElementById(id)).find(el => el.classList.contains('field-error')).hidden`) {
+			t.Error("with a bad batch Run is enabled, or the version's message stayed")
+		}
+		do(t, ctx, "fix the batch", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), chromedp.SendKeys(chromedp.CSS("#start [name=batch]"), "3"))
 		waitFor(t, ctx, "the preflight to allow the run", `!document.getElementById('run').disabled && document.querySelector('#preflight .verdict.allowed')`)
 		if n := eval[int](t, ctx, `document.querySelectorAll('#preflight li.allowed').length`); n != 3 {
 			t.Errorf("%d steps allowed in the preflight, want 3", n)
@@ -143,7 +154,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		waitFor(t, ctx, "the timeline", `(() => { const i = document.querySelector('img.timeline'); return i.src.startsWith('blob:') && i.complete && i.naturalWidth > 300; })()`)
 		id := strings.TrimPrefix(eval[string](t, ctx, `location.pathname`), "/runs/")
 		rep := s.wait(id)
-		if rep.Inputs["version"] != "v1.4.2" || rep.Inputs["token"] != "***" || rep.Status != report.StatusSucceeded {
+		if rep.Inputs["version"] != "v1.4.2" || rep.Inputs["token"] != "***" || rep.Inputs["batch"] != 3 || rep.Status != report.StatusSucceeded {
 			t.Errorf("the run's report: %s, inputs %v", rep.Status, rep.Inputs)
 		}
 	})
@@ -261,6 +272,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		do(t, ctx, "reload", chromedp.Navigate(s.url+"/runs"), chromedp.WaitVisible(chromedp.ID("key")))
 	})
+}
+
+// fieldError is a predicate: the form field called name shows, in the
+// element its aria-describedby names for errors, a message containing
+// text.
+func fieldError(name, text string) string {
+	return `(() => { const c = document.querySelector('#start [name=` + name + `]');
+		const e = c && c.getAttribute('aria-describedby').split(' ').map(id => document.getElementById(id)).find(el => el.classList.contains('field-error'));
+		return e && !e.hidden && e.textContent.includes(` + jsString(text) + `) && c.getAttribute('aria-invalid') === 'true'; })()`
 }
 
 // sessionCookie reads the session cookie from the browser (HttpOnly

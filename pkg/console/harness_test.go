@@ -25,6 +25,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // site is a real arsenal-run server with the console, on a loopback
@@ -38,6 +39,17 @@ type site struct {
 	audit string
 	state string
 	http  *http.Client
+	pbs   *server.Playbooks
+}
+
+// playbook is one of the site's playbooks.
+func (s *site) playbook(name string) *steps.Playbook {
+	s.t.Helper()
+	pb, ok := s.pbs.Get(name)
+	if !ok {
+		s.t.Fatalf("no playbook %s", name)
+	}
+	return pb
 }
 
 func startSite(t testing.TB, playbooks map[string]string) *site {
@@ -86,6 +98,7 @@ func startSite(t testing.TB, playbooks map[string]string) *site {
 		t.Fatal(err)
 	}
 	s.mgr = runs.NewManager(svc, runs.Limits{MaxRunning: 8})
+	s.pbs = pbs
 	sessions, err := server.OpenSessions(s.state, 0, nil)
 	if err != nil {
 		t.Fatal(err)

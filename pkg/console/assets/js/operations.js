@@ -39,14 +39,16 @@ function opCard(o) {
   const required = new Set((o.params && o.params.required) || []);
   const outs = o.output && o.output.properties ? o.output.properties : {};
   const body = h('div', { class: 'op-body' });
+  const first = o.description.split(/(?<=\.)\s/)[0];
   const details = h('details', { class: 'card op', 'data-op': o.name },
-    h('summary', null, h('code', null, o.name), ' ', h('span', { class: 'risk r-' + o.risk }, o.risk), ' ', h('span', { class: 'muted' }, o.description)),
+    h('summary', null, h('code', null, o.name), ' ', h('span', { class: 'risk r-' + o.risk }, o.risk), ' ', h('span', { class: 'muted' }, first)),
     body);
   let filled = false;
   details.addEventListener('toggle', () => {
     if (!details.open || filled) return;
     filled = true;
     clear(body,
+      first !== o.description ? h('p', null, o.description) : null,
       h('h3', null, 'Params'), schemaTable('Params of ' + o.name, params, required),
       h('h3', null, 'Output'), schemaTable('Output of ' + o.name, outs, new Set()),
       o.decision && o.decision.allowed ? executeForm(o, params, required)

@@ -96,15 +96,24 @@ export async function playbookPage(ctx, name) {
     return ok ? { inputs, dry_run: dry.read() } : null;
   };
   const byField = new Map(fields.map((f) => ['inputs.' + f.name, f]));
+  // A required input left empty is not an error until the user has been
+  // in its field or pressed Run: the verdict names it meanwhile.
+  const touched = new Set();
   const showProblems = (problems) => {
-    const other = [];
+    const other = [], missing = [];
     for (const p of problems) {
       const f = byField.get(p.field);
-      const msg = p.message.startsWith(p.field.slice('inputs.'.length) + ':') ? p.message.slice(p.field.length - 'inputs.'.length + 1).trim() : p.message;
+      const name = p.field.slice('inputs.'.length);
+      let msg = p.message.startsWith(name + ':') ? p.message.slice(name.length + 1).trim() : p.message;
+      msg = msg.replace(/; give it with --input .*$/, '');
+      if (f && / is required$/.test(msg) && !touched.has(f.name)) {
+        missing.push(f.name);
+        continue;
+      }
       if (f) f.showError(msg);
       else other.push(p.message);
     }
-    return other;
+    return { other, missing };
   };
 
   let seq = 0;
@@ -118,7 +127,7 @@ export async function playbookPage(ctx, name) {
     try {
       const pf = await api('POST', path + '/preflight', body);
       if (mine !== seq) return;
-      const other = showProblems(pf.problems);
+      const { other, missing } = showProblems(pf.problems);
       run.disabled = !pf.allowed;
       const denied = pf.steps.filter((s) => !s.allowed);
       clear(preflight,
@@ -126,6 +135,7 @@ export async function playbookPage(ctx, name) {
           denied.length
             ? denied.length + ' of ' + pf.steps.length + ' steps would be denied for your roles (' + session.me.roles.join(', ') + '), so this run cannot start.'
             : 'All ' + pf.steps.length + ' steps are allowed for your roles.'),
+        missing.length ? h('p', { class: 'verdict' }, 'To run it, fill in: ', missing.join(', '), '.') : null,
         pf.refusal ? h('p', { class: 'error' }, pf.refusal) : null,
         other.length ? h('p', { class: 'error' }, other.join('; ')) : null,
         h('ul', { class: 'decisions' }, pf.steps.map((s) => h('li', { class: s.allowed ? 'allowed' : 'denied', 'data-step': s.step },
@@ -140,6 +150,12 @@ export async function playbookPage(ctx, name) {
     }
   };
   const recheck = debounce(check, 300);
+  form.addEventListener('focusout', (e) => {
+    if (e.target.name && !touched.has(e.target.name)) {
+      touched.add(e.target.name);
+      recheck();
+    }
+  });
   form.addEventListener('input', recheck);
   form.addEventListener('change', recheck);
   form.addEventListener('submit', async (e) => {
@@ -185,7 +201,7 @@ function hintOf(i) {
   if (i.min !== undefined) parts.push('at least ' + i.min);
   if (i.max !== undefined) parts.push('at most ' + i.max);
   if (i.pattern) parts.push('matching ' + i.pattern);
-  if (i.secret) parts.push('secret: never shown again');
+  if (i.secret) parts.push(i.required ? 'secret: never shown again' : 'secret: never shown again; leave empty for its default');
   if (i.default !== undefined && !i.secret) parts.push('default ' + text(i.default));
   return parts.join(', ');
 }

@@ -55,7 +55,9 @@ class RunView {
       title(rep.playbook.name, ' ', this.statusEl),
       this.announce, this.facts, this.actions, this.questionsEl, this.errorEl,
       h('h2', null, 'Timeline'),
-      h('figure', { class: 'chart' }, this.timelineImg),
+      h('figure', { class: 'chart' }, this.timelineImg,
+        h('figcaption', { class: 'muted small' }, 'Time from the run\'s start; a bar is a step, segments are its attempts, thin bars its fan-out items. ',
+          h('span', { class: 'phone-only' }, 'Scroll sideways for the whole timeline.'))),
       h('h2', null, 'Steps'), this.stepsEl,
       this.outputsEl, this.inputsEl);
     ctx.onLeave(() => this.stop());
@@ -400,12 +402,22 @@ class StepView {
           h('td', { 'data-label': 'Time' }, fmtMS(it.duration_ms)),
           h('td', { 'data-label': 'Tries' }, it.attempts ? String(it.attempts) : '—'),
           h('td', { 'data-label': 'Error or output' }, it.error ? h('span', { class: 'error-text' }, it.error.message)
-            : it.reason ? it.reason : it.output !== undefined ? h('code', null, clip(text(it.output), 200)) : '')))))),
+            : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output)) : '')))))),
       items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
   }
 }
 
 function clip(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }
+
+// brief is an item's output in a line: a process's last line of output,
+// else the output as compact JSON, cut.
+function brief(out) {
+  if (out && typeof out === 'object' && typeof out.stdout === 'string') {
+    const lines = (out.stderr || out.stdout).trim().split('\n');
+    return clip(lines[lines.length - 1] || '(no output)', 120);
+  }
+  return clip(typeof out === 'string' ? out : JSON.stringify(out), 120);
+}
 
 // outputView shows a step's output as text. A process's stdout and stderr
 // get boxes of their own; everything is text, never markup.

@@ -36,7 +36,7 @@ export async function schedulesPage(ctx) {
       clear(note, scheduler ? null : h('p', { class: 'note' },
         'This server does not fire schedules (--no-schedule). A pause here still holds for any scheduler on the same state dir.'));
       clear(list, schedules.length ? table({ text: 'Scheduled playbooks', hidden: true },
-        ['Playbook', 'Schedule', 'Next', 'Last slots', 'State', ''],
+        ['Playbook', 'Schedule', 'Next', 'Last slots', 'State', 'Pause or resume'],
         schedules.map((s) => ({
           attrs: { 'data-schedule': s.playbook },
           cells: [

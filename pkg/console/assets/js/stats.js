@@ -45,7 +45,7 @@ function bar(frac, cls, label) {
 function latency(row, max) {
   const scale = (v) => (max > 0 ? Math.log10(1 + v) / Math.log10(1 + max) : 0);
   const track = h('span', { class: 'bar latency', role: 'img',
-    'aria-label': 'p50 ' + fmtMS(row.p50_ms) + ', p95 ' + fmtMS(row.p95_ms) + ', p99 ' + fmtMS(row.p99_ms) });
+    'aria-label': 'p50 ' + ms(row.p50_ms) + ', p95 ' + ms(row.p95_ms) + ', p99 ' + ms(row.p99_ms) });
   for (const [k, cls] of [['p99_ms', 'p99'], ['p95_ms', 'p95'], ['p50_ms', 'p50']]) {
     const f = h('span', { class: 'bar-fill ' + cls });
     f.style.width = (scale(row[k]) * 100).toFixed(1) + '%';
@@ -74,11 +74,17 @@ function view(ops, rangeLabel) {
         h('td', { 'data-label': 'Calls', class: 'num' }, h('span', { class: 'val' }, String(r.count)), bar(r.count / maxCount, '', r.count + ' calls')),
         h('td', { 'data-label': 'Error rate', class: 'num' }, h('span', { class: 'val' }, pct(r.error_rate), r.errors ? ' (' + r.errors + ')' : ''),
           bar(r.error_rate, r.error_rate > 0 ? 'bad' : '', pct(r.error_rate) + ' failed')),
-        h('td', { 'data-label': 'p50', class: 'num' }, fmtMS(r.p50_ms)),
-        h('td', { 'data-label': 'p95', class: 'num' }, fmtMS(r.p95_ms)),
-        h('td', { 'data-label': 'p99', class: 'num' }, fmtMS(r.p99_ms)),
-        h('td', { 'data-label': 'Durations' }, latency(r, maxP99)))))))];
+        h('td', { 'data-label': 'p50', class: 'num desk-only' }, ms(r.p50_ms)),
+        h('td', { 'data-label': 'p95', class: 'num desk-only' }, ms(r.p95_ms)),
+        h('td', { 'data-label': 'p99', class: 'num desk-only' }, ms(r.p99_ms)),
+        h('td', { 'data-label': 'Durations' },
+          h('span', { class: 'phone-only small' }, 'p50 ' + ms(r.p50_ms) + ' · p95 ' + ms(r.p95_ms) + ' · p99 ' + ms(r.p99_ms)),
+          latency(r, maxP99)))))))];
 }
+
+// ms shows a duration; the history keeps whole milliseconds, so 0 is
+// under one.
+function ms(v) { return v === 0 ? '<1 ms' : fmtMS(v); }
 
 function pct(f) {
   if (!f) return '0%';
