@@ -218,13 +218,15 @@ func focusRing(t *testing.T, ctx context.Context) {
 	}
 }
 
-// shoot writes a screenshot of the page: the whole page at desktop width,
-// the first screen of it on a phone (as a person sees it there).
+// shoot writes a screenshot of the page: the whole page at desktop width
+// and the start form on a phone (its preflight and Run are below the
+// fields), the first screen of the others on a phone and of the long
+// operations catalogue.
 func shoot(t *testing.T, ctx context.Context, page string, vp viewport, dark bool) {
 	t.Helper()
 	do(t, ctx, "settle", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`), chromedp.Sleep(150*time.Millisecond))
 	capture := chromedp.FullScreenshot(100)
-	if vp.mobile || page == "operations" {
+	if (vp.mobile && page != "playbook-form") || page == "operations" {
 		capture = chromedp.CaptureScreenshot()
 	}
 	shot, err := chromedp.Run(ctx, capture)

@@ -140,7 +140,7 @@ func (a *asker) answer(ans Answer) error {
 	if audit := a.s.cfg.Audit; audit != nil {
 		err := audit.Action(auth.AuditLine{RunID: p.q.RunID, Playbook: a.pb.File, SHA256: a.pb.SHA256, Roles: ans.By.Roles,
 			Step: p.q.Step, Op: p.q.Op, Who: ans.By.Name, From: ans.By.From,
-			Action: auth.ActionConfirm, Question: p.q.Text, Answer: word})
+			Action: auth.ActionConfirm, Outcome: "answered", Question: p.q.Text, Answer: word})
 		if err != nil {
 			a.mu.Lock()
 			if _, again := a.asking[key]; !again && !p.ended {

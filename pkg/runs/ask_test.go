@@ -118,7 +118,7 @@ steps:
 		t.Fatalf("%d confirm lines in the audit log, want 1", len(lines))
 	}
 	l := lines[0]
-	if l.Who != "alice" || l.From != "10.0.0.7" || l.Answer != "yes" || l.Step != "go" || l.Op != "control.log" || l.RunID != h.ID() || l.Question != "Restart with ***?" {
+	if l.Who != "alice" || l.From != "10.0.0.7" || l.Answer != "yes" || l.Outcome != "answered" || l.Step != "go" || l.Op != "control.log" || l.RunID != h.ID() || l.Question != "Restart with ***?" {
 		t.Errorf("audit line: %+v", l)
 	}
 	run, err := m.Service().History().Get(context.Background(), h.ID())

@@ -92,7 +92,8 @@ class RunView {
       h('dt', null, 'Duration'), h('dd', { class: 'duration' }, fmtMS(dur)),
       h('dt', null, 'Roles'), h('dd', null, (rep.roles || []).join(', ') || 'none'),
       rep.dry_run ? [h('dt', null, 'Dry run'), h('dd', null, 'only read operations were executed')] : null,
-      h('dt', null, 'Playbook'), h('dd', null, h('code', { class: 'break' }, rep.playbook.path || rep.playbook.name)));
+      h('dt', null, 'Playbook'), h('dd', null, h('code', { class: 'break', title: rep.playbook.path || null }, (rep.playbook.path || rep.playbook.name).split('/').pop()),
+        rep.playbook.sha256 ? h('span', { class: 'muted small', title: 'SHA-256 ' + rep.playbook.sha256 }, ' sha256 ' + rep.playbook.sha256.slice(0, 12)) : null));
   }
 
   renderActions() {
