@@ -164,7 +164,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		do(t, ctx, "open the form", chromedp.Navigate(s.url+"/playbooks/approve"), chromedp.WaitVisible(chromedp.ID("start")))
 		waitFor(t, ctx, "Run to be enabled", `!document.getElementById('run').disabled`)
 		do(t, ctx, "press Run", chromedp.Click(chromedp.ID("run")))
-		waitFor(t, ctx, "the question", `!!document.querySelector('.question[data-step=restart] button[data-answer=yes]') && document.querySelector('.question-text').textContent === 'Restart the workers now?'`)
+		waitFor(t, ctx, "the question", `!!document.querySelector('.question[data-step=restart] button[data-answer=yes]') && document.querySelector('.question-text').textContent === 'Restart the workers now?' &&
+			!!document.querySelector('li.step[data-step=restart][data-status=waiting]')`)
 		if !eval[bool](t, ctx, `!!document.querySelector('.run-status .b-running')`) {
 			t.Error("the run is not running while it asks")
 		}

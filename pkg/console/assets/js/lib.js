@@ -114,7 +114,7 @@ export async function blobURL(path) {
 // beside its word (colour is never the only cue).
 const ICONS = {
   succeeded: '✓', failed: '✗', denied: '⊘', cancelled: '■', skipped: '↷',
-  running: '●', queued: '○', interrupted: '!', missed: '–', pending: '○',
+  running: '●', queued: '○', interrupted: '!', missed: '–', pending: '○', waiting: '?',
 };
 
 // badge shows a status as a word with an icon.

@@ -252,7 +252,7 @@ class RunView {
       case 'confirm_asked':
         this.pending.set(ev.run_id + '/' + ev.step, { run_id: ev.run_id, step: ev.step, op: ev.op, question: ev.message || '' });
         this.renderQuestions();
-        if (own) this.step(ev.step, ev.section).note('waiting for an answer to its confirm: question');
+        if (own) this.step(ev.step, ev.section).waiting();
         return;
       case 'confirm_answered':
         this.pending.delete(ev.run_id + '/' + ev.step);
@@ -265,6 +265,9 @@ class RunView {
         this.pending.clear();
         if (ev.report) this.render(ev.report);
         else this.reload();
+        // What opened itself to show live output closes again; what the
+        // user opened, and what failed, stays open.
+        for (const v of this.steps.values()) v.settle();
         return;
       case 'dropped':
         toast('Some live events were skipped; the page reloads the run.');
@@ -285,7 +288,7 @@ class StepView {
     this.notes = h('ul', { class: 'notes' });
     this.logEl = h('pre', { class: 'log', hidden: true, 'aria-label': 'Output of step ' + id });
     this.itemsEl = h('div', { class: 'items' });
-    this.details = h('details', null, h('summary', null, this.head), this.notes, this.logEl, this.body, this.itemsEl);
+    this.details = h('details', null, h('summary', { onclick: () => { this.userToggled = true; } }, this.head), this.notes, this.logEl, this.body, this.itemsEl);
     this.el = h('li', { class: 'step', id: 'step-' + id, 'data-step': id }, this.details);
     this.data = { id, section: section || 'steps', status: 'pending' };
     this.renderHead();
@@ -329,6 +332,18 @@ class StepView {
   }
 
   note(msg) { add(this.notes, h('li', null, msg)); }
+
+  waiting() {
+    this.data.status = 'waiting';
+    this.data.op = this.data.op || '';
+    this.details.open = true;
+    this.note('waiting for an answer to its confirm: question');
+    this.renderHead();
+  }
+
+  settle() {
+    if (!this.userToggled) this.details.open = ['failed', 'denied'].includes(this.data.status);
+  }
 
   log(line, index) {
     this.logLines.push(index !== undefined && index !== null ? '[' + index + '] ' + line : line);
