@@ -231,6 +231,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("the runs list keeps the keyboard focus while it updates", func(t *testing.T) {
+		ctx := oncall
+		s.wait(s.start("oncall", "hello", nil))
+		s.wait(s.start("oncall", "hello", nil))
+		do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"), chromedp.WaitVisible(chromedp.CSS("#runs-list tbody a")))
+		href := eval[string](t, ctx, `(() => { const a = document.querySelectorAll('#runs-list tbody a')[1]; a.focus(); window.__before = document.querySelector('#runs-list table'); return a.getAttribute('href'); })()`)
+		waitFor(t, ctx, "the list to be drawn again", `document.querySelector('#runs-list table') !== window.__before`)
+		if got := eval[string](t, ctx, `document.activeElement.getAttribute('href') || document.activeElement.tagName`); got != href {
+			t.Errorf("after the update the focus is on %q, want the link %q", got, href)
+		}
+	})
+
 	t.Run("a request without the CSRF token is refused", func(t *testing.T) {
 		ctx := oncall
 		do(t, ctx, "open the console", chromedp.Navigate(s.url+"/runs"), chromedp.WaitVisible(chromedp.CSS("#runs-list")))

@@ -247,9 +247,12 @@ func tab(t testing.TB, b context.Context) context.Context {
 	return ctx
 }
 
-// do runs actions, failing the test with what was being done.
+// do runs actions, failing the test with what was being done; a wait
+// that never ends fails after 45 seconds.
 func do(t testing.TB, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}

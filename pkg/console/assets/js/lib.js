@@ -38,6 +38,26 @@ export function add(el, ...children) {
   return el;
 }
 
+// refresh replaces what el shows with children, keeping the keyboard
+// focus: a control that had it inside el (found again by its row's
+// data-key and its own href or data-action) gets it back, so that a list
+// that updates itself does not throw a keyboard user out of it.
+export function refresh(el, ...children) {
+  const a = document.activeElement;
+  let find = null;
+  if (a && a !== document.body && el.contains(a)) {
+    const row = a.closest('[data-key]');
+    const key = row ? row.getAttribute('data-key') : null;
+    const sel = a.getAttribute('href') ? 'a[href="' + CSS.escape(a.getAttribute('href')) + '"]'
+      : a.getAttribute('data-action') ? '[data-action="' + CSS.escape(a.getAttribute('data-action')) + '"]' : null;
+    if (sel) find = () => el.querySelector((key ? '[data-key="' + CSS.escape(key) + '"] ' : '') + sel);
+  }
+  clear(el, ...children);
+  const again = find && find();
+  if (again) again.focus({ preventScroll: true });
+  return el;
+}
+
 // clear empties el and appends children.
 export function clear(el, ...children) {
   el.replaceChildren();

@@ -60,14 +60,17 @@ export async function playbookPage(ctx, name) {
   });
   const dry = field({ name: 'dry_run', label: 'Dry run', type: 'bool', description: 'evaluate conditions and check authorization, execute only read operations' });
   const run = h('button', { type: 'submit', class: 'primary', id: 'run', disabled: true }, 'Run');
-  const preflight = h('section', { id: 'preflight', class: 'preflight', 'aria-live': 'polite', 'aria-label': 'Authorization preflight' },
+  const preflight = h('section', { id: 'preflight', class: 'preflight', 'aria-label': 'Authorization preflight' },
     h('p', { class: 'muted' }, 'Checking what your roles may run…'));
+  // Only the verdict is announced, once per change, not the list of steps
+  // on every keystroke.
+  const said = h('p', { class: 'sr-only', 'aria-live': 'polite' });
   const formStatus = h('div', { id: 'form-status', 'aria-live': 'polite' });
   const form = h('form', { id: 'start', class: 'card', novalidate: true },
     h('h2', null, 'Start a run'), rerunNote,
     fields.length ? fields.map((f) => f.el) : h('p', { class: 'muted' }, 'This playbook takes no inputs.'),
     dry.el,
-    h('h3', null, 'Preflight'), preflight,
+    h('h3', null, 'Preflight'), preflight, said,
     h('div', { class: 'actions' }, run), formStatus);
   const lastRuns = h('section', null);
   clear(ctx.main, title(pb.name),
@@ -130,6 +133,8 @@ export async function playbookPage(ctx, name) {
       const { other, missing } = showProblems(pf.problems);
       run.disabled = !pf.allowed;
       const denied = pf.steps.filter((s) => !s.allowed);
+      const verdict = pf.allowed ? 'Run is enabled.' : denied.length ? denied.length + ' steps denied; Run is disabled.' : 'Run is disabled until the inputs are right.';
+      if (said.textContent !== verdict) clear(said, verdict);
       clear(preflight,
         h('p', { class: denied.length ? 'verdict denied' : 'verdict allowed' },
           denied.length

@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, with the API's filters, kept
 // up to date while it is open.
 
-import { h, clear, api, badge, timeEl, fmtMS, table, title, errorBox, uid } from './lib.js';
+import { h, clear, refresh as keepFocus, api, badge, timeEl, fmtMS, table, title, errorBox, uid } from './lib.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];
@@ -15,7 +15,7 @@ export function runRows(runs) {
     const live = r.status === 'running' || r.status === 'queued';
     const dur = live ? now - new Date(r.started_at).getTime() : r.duration_ms;
     return {
-      attrs: { 'data-run': r.id, 'data-status': r.status },
+      attrs: { 'data-run': r.id, 'data-key': r.id, 'data-status': r.status },
       cells: [
         badge(r.status),
         h('span', { class: 'run-name' }, h('a', { href: '/runs/' + encodeURIComponent(r.id) }, r.playbook),
@@ -77,7 +77,7 @@ export async function runsPage(ctx) {
     try {
       const { runs } = await api('GET', '/api/v1/runs' + (qs ? '?' + qs : ''));
       if (stopped) return;
-      clear(list, runs.length
+      keepFocus(list, runs.length
         ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs), 'runs')
         : h('p', { class: 'empty' }, 'No runs match.'));
       if (runs.length !== lastCount) clear(status, runs.length + (runs.length === 1 ? ' run' : ' runs'));

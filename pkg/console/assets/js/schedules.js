@@ -2,7 +2,7 @@
 // its next fire times, its last slots (fired runs and the slots that were
 // skipped, missed or failed), and pause and resume.
 
-import { h, clear, api, badge, timeEl, table, title, errorBox, toast } from './lib.js';
+import { h, clear, refresh as keepFocus, api, badge, timeEl, table, title, errorBox, toast } from './lib.js';
 
 const REFRESH_MS = 10000;
 
@@ -35,10 +35,10 @@ export async function schedulesPage(ctx) {
       if (stopped) return;
       clear(note, scheduler ? null : h('p', { class: 'note' },
         'This server does not fire schedules (--no-schedule). A pause here still holds for any scheduler on the same state dir.'));
-      clear(list, schedules.length ? table({ text: 'Scheduled playbooks', hidden: true },
+      keepFocus(list, schedules.length ? table({ text: 'Scheduled playbooks', hidden: true },
         ['Playbook', 'Schedule', 'Next', 'Last slots', 'State', 'Pause or resume'],
         schedules.map((s) => ({
-          attrs: { 'data-schedule': s.playbook },
+          attrs: { 'data-schedule': s.playbook, 'data-key': s.playbook },
           cells: [
             [h('a', { href: '/playbooks/' + encodeURIComponent(s.playbook) }, s.playbook), s.description ? h('span', { class: 'muted block' }, s.description) : null],
             [h('code', null, s.schedule.cron), h('span', { class: 'muted block' }, s.schedule.timezone + (s.schedule.overlap ? ' · overlap ' + s.schedule.overlap : ''))],
