@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
@@ -92,7 +93,7 @@ func (s *Server) liveRun(r *http.Request, id string) (*runs.Handle, *apiError) {
 	}
 	if store := s.mgr.Service().History(); store != nil {
 		if run, err := store.Get(r.Context(), id); err == nil {
-			if run.Status == "running" {
+			if run.Status == history.StatusRunning {
 				return nil, errorf(http.StatusConflict, ClassConflict, "run %s runs in another arsenal-run process; act on it there", id)
 			}
 			return nil, errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)

@@ -49,9 +49,9 @@ const (
 	tokenIssuer      = "arsenal-run"
 	tokenAudience    = "arsenal-run console"
 	sessionKeyLen    = 32
-	// maxRevoked bounds the revocation list; past it, the oldest
-	// sessions are forgotten only once expired, so signing out stays
-	// possible but the file is compacted.
+	// compactRevokedAt is how many lines the revocation list may have
+	// before a sign-out rewrites it without the sessions that expired
+	// since (a revoked session is kept until it would have expired).
 	compactRevokedAt = 10_000
 )
 
