@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/arsenal-run/arsenal-run/pkg/cli.version=$(VERSION)
 # The fuzz targets of pkg/steps run for FUZZTIME each in `make test`.
 FUZZ_TARGETS := FuzzLoad FuzzCompileExpression
 
-.PHONY: test tidy vet race fuzz validate build install bench bench-e2e fmt lint clean
+.PHONY: test tidy vet race fuzz validate build install bench bench-e2e fmt lint clean screenshots
 
 ## test: go.mod tidy, vet, race-enabled tests, a short fuzz pass, and validate the example playbooks
 test: tidy vet race fuzz validate
@@ -23,7 +23,7 @@ vet:
 
 # The race detector needs cgo.
 race:
-	@command -v chromium >/dev/null 2>&1 || echo "note: chromium is not installed: the HTML report's browser test (TestHTMLInBrowser) is skipped"
+	@command -v chromium >/dev/null 2>&1 || echo "note: chromium is not installed: the browser tests of the HTML report and the console are skipped"
 	@command -v xmllint >/dev/null 2>&1 || echo "note: xmllint is not installed: the JUnit XSD check is skipped"
 	CGO_ENABLED=1 $(GO) test -race ./...
 
@@ -59,6 +59,12 @@ bench:
 ## bench-e2e: arsenal-run against the shell doing the same work (needs hyperfine)
 bench-e2e:
 	bench/e2e.sh
+
+## screenshots: the console's pages at desktop and phone widths, in headless Chromium, into docs/images/
+screenshots:
+	@command -v chromium >/dev/null 2>&1 || { echo "screenshots need chromium: install the Debian package chromium"; exit 1; }
+	mkdir -p docs/images
+	$(GO) test ./pkg/console -run '^TestConsoleLayout$$' -count=1 -v -args -screenshots $(CURDIR)/docs/images
 
 fmt:
 	gofmt -w .

@@ -43,7 +43,23 @@ type AuditLine struct {
 	Decision   *report.Decision `json:"decision,omitempty"`
 	Who        string           `json:"who,omitempty"`  // who started the run: an OS user, an API key's name, a certificate subject
 	From       string           `json:"from,omitempty"` // where from: a host, a client address
+	// Action names what a person did that is not a step's call:
+	// ActionConfirm, ActionPause or ActionResume. Who and From are then
+	// that person, not whoever started the run.
+	Action string `json:"action,omitempty"`
+	// Question and Answer are a confirm: question and its answer, yes or
+	// no.
+	Question string `json:"question,omitempty"`
+	Answer   string `json:"answer,omitempty"`
 }
+
+// The actions of an audit line that records what a person did rather than
+// a step's call.
+const (
+	ActionConfirm = "confirm" // answered a step's confirm: question
+	ActionPause   = "pause"   // paused a playbook's schedule
+	ActionResume  = "resume"  // resumed it
+)
 
 var _ engine.Auditor = (*AuditLog)(nil)
 
@@ -112,6 +128,15 @@ func (a *AuditLog) Denied(runID string, pb *steps.Playbook, roles []string, who,
 		}
 	}
 	return first
+}
+
+// Action records what a person did besides running steps (see
+// AuditLine.Action); Time defaults to now.
+func (a *AuditLog) Action(l AuditLine) error {
+	if l.Time.IsZero() {
+		l.Time = time.Now().UTC()
+	}
+	return a.write(&l)
 }
 
 // write appends one line. A short write is an error too: half a line is

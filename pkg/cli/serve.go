@@ -6,16 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/console"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/cluster"
@@ -48,10 +51,12 @@ func serveCommand() *command {
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N]
     [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
-    [--trace-endpoint URL] [--trace-items N]`,
+    [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--no-console]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
 client certificate with --client-ca, maps to roles through the keys file, and the
-policy decides per operation. Every execute and run is preflighted, audited in
+policy decides per operation. The web console (docs/console.md) is served at /
+unless --no-console; its users sign in with a key once and get a session that
+lasts --session-ttl. Every execute and run is preflighted, audited in
 STATE-DIR/audit.log and recorded in history. With --playbooks DIR the playbooks
 there can be run through the API, and those with a schedule: run on it too unless
 --no-schedule. Runs see only the environment variables named by --env-passthrough.
@@ -69,7 +74,8 @@ type serveOptions struct {
 	trace                                                traceFlags
 	tlsCert, tlsKey, clientCA                            string
 	envPass                                              listFlag
-	noSchedule, publicMetrics                            bool
+	noSchedule, publicMetrics, noConsole                 bool
+	sessionTTL                                           time.Duration
 	grace                                                time.Duration
 	maxRunning, maxQueued                                int
 	logLevel                                             string
@@ -95,6 +101,8 @@ func runServe(e *env, args []string) int {
 	fs.Var(&o.envPass, "env-passthrough", "let runs read the environment variables `NAMES` (comma-separated; repeatable)")
 	fs.BoolVar(&o.noSchedule, "no-schedule", false, "do not run the schedules of --playbooks")
 	fs.BoolVar(&o.publicMetrics, "public-metrics", false, "serve /metrics without a key")
+	fs.BoolVar(&o.noConsole, "no-console", false, "do not serve the web console at / (sign-in with POST /api/v1/session still works)")
+	fs.DurationVar(&o.sessionTTL, "session-ttl", server.DefaultSessionTTL, "console sessions last `D` (1m to 720h), or until their key expires")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, wait up to `D` for requests in flight")
 	fs.IntVar(&o.maxRunning, "max-running", runs.DefaultMaxRunning, "run at most `N` playbook runs at once")
 	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
@@ -123,6 +131,8 @@ func runServe(e *env, args []string) int {
 		return fs.usageError("--grace must be a positive duration, like 30s")
 	case o.maxRunning < 1 || o.maxQueued < 0:
 		return fs.usageError("--max-running must be at least 1 and --max-queued at least 0")
+	case o.sessionTTL < time.Minute || o.sessionTTL > server.MaxSessionTTL:
+		return fs.usageError("--session-ttl %s: give a duration from 1m to %s, like 12h", o.sessionTTL, server.MaxSessionTTL)
 	}
 	level, err := zerolog.ParseLevel(o.logLevel)
 	if err != nil || level == zerolog.NoLevel {
@@ -221,7 +231,18 @@ func (d *daemon) run() int {
 		queued = -1 // runs.Limits reads 0 as the default
 	}
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: o.maxRunning, MaxQueued: queued})
+	sessions, err := server.OpenSessions(o.stateDir, o.sessionTTL, nil)
+	if err != nil {
+		e.errorf("%v", err)
+		return ExitUsage
+	}
+	var web http.Handler
+	if !o.noConsole {
+		web = console.Handler()
+	}
+	var scheduling atomic.Bool
 	srv, err := server.New(server.Config{
+		Sessions: sessions, Console: web, Scheduling: scheduling.Load,
 		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
 		Env:           runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass},
 		PublicMetrics: o.publicMetrics, TLS: tlsConf, Version: Version(), Log: e.stderr,
@@ -246,6 +267,7 @@ func (d *daemon) run() int {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	sched := d.scheduler(ctx, mgr, st)
+	scheduling.Store(sched != nil)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	d.logf("listening on %s://%s (%s, %s)", scheme, l.Addr(), plural(len(st.Playbooks.All()), "playbook", "playbooks"), plural(keyCount(st.Keys), "key", "keys"))

@@ -178,6 +178,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"bad playbook", []string{"--keys", f.keys, "--playbooks", badBooks}, `x.yaml:4:31: unknown key "wehn"`},
 		{"no keys", nil, "--keys FILE is required"},
 		{"tls half", []string{"--keys", f.keys, "--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
+		{"session too short", []string{"--keys", f.keys, "--session-ttl", "5s"}, "--session-ttl 5s: give a duration from 1m to 720h"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runMain(t, append(base, tc.args...)...)
@@ -185,6 +186,50 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant 2 and %q", r.code, r.stderr, tc.want)
 			}
 		})
+	}
+}
+
+// serve serves the web console at / and its sessions: a sign-in sets a
+// cookie that lasts --session-ttl, signed with a key made in the state
+// dir (mode 0600); with --no-console the pages are gone and the API stays.
+func TestServeConsole(t *testing.T) {
+	f := newServeFixture(t)
+	_, base := f.serve(t, "--session-ttl", "2h")
+	res, err := http.Get(base + "/runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(page), `<script type="module" src="/assets/js/app.js">`) || !strings.Contains(res.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Errorf("GET /runs: %d %v\n%s", res.StatusCode, res.Header, page)
+	}
+	body, _ := json.Marshal(map[string]string{"key": f.viewer})
+	res, err = http.Post(base+"/api/v1/session", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cookies := res.Cookies()
+	if res.StatusCode != 201 || len(cookies) != 1 || cookies[0].MaxAge < 7190 || cookies[0].MaxAge > 7200 || !cookies[0].HttpOnly {
+		t.Errorf("sign-in: %d %v", res.StatusCode, res.Header["Set-Cookie"])
+	}
+	if fi, err := os.Stat(filepath.Join(f.state, "session.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the session key: %v %v", fi, err)
+	}
+
+	g := newServeFixture(t)
+	_, base = g.serve(t, "--no-console")
+	res, err = http.Get(base + "/runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 404 {
+		t.Errorf("GET /runs with --no-console: %d", res.StatusCode)
+	}
+	if code, _ := apiCall(t, "GET", base+"/api/v1/runs", g.admin, nil); code != 200 {
+		t.Errorf("the API with --no-console: %d", code)
 	}
 }
 

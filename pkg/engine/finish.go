@@ -75,7 +75,7 @@ func (r *run) stepReport(n *node) report.Step {
 		ID: n.step.ID, Name: r.red.String(rec.name), Op: n.step.Op, Section: string(n.step.Section),
 		Status: rec.status, Reason: r.red.String(rec.reason), DurationMS: rec.dur.Milliseconds(),
 		Attempts: rec.tries, Error: r.maskErr(rec.err), Abandoned: rec.abandoned,
-		Authorization: r.decision(n), Reused: rec.reused, Rescued: rec.rescued, RescueOf: rescueOf(n.step),
+		Authorization: r.decision(n), Confirmation: rec.confirmed, Reused: rec.reused, Rescued: rec.rescued, RescueOf: rescueOf(n.step),
 	}
 	if rec.cached {
 		s.Cached, s.CacheAgeMS = true, rec.cacheAge.Milliseconds()

@@ -85,6 +85,7 @@ type record struct {
 	reused    bool
 	announced bool // step_started was emitted
 	decision  *report.Decision
+	confirmed *report.Confirmation // the answer to the step's confirm: question
 	// dryRun is set when a dry run did not execute the step (or some of
 	// its items): steps that read its state are skipped too.
 	dryRun bool

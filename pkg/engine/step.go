@@ -304,13 +304,25 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		rec.reason = "needs confirmation, and there is no terminal to ask; run with --yes to confirm"
 		return false
 	}
-	r.emit(Event{Kind: EventConfirmAsked, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Message: r.red.String(q)})
-	ok, err := r.p.e.confirmer.Confirm(ctx, n.step.ID, r.red.String(q))
+	text := r.red.String(q)
+	r.emit(Event{Kind: EventConfirmAsked, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Message: text})
+	var ok bool
+	var by string
+	if rc, asks := r.p.e.confirmer.(RunConfirmer); asks {
+		ok, by, err = rc.ConfirmRun(ctx, Question{RunID: r.id, Step: n.step.ID, Op: n.step.Op, Text: text})
+	} else {
+		ok, err = r.p.e.confirmer.Confirm(ctx, n.step.ID, text)
+		by = answeredBy(r.p.e.confirmer)
+	}
 	answer := "no"
 	if ok && err == nil {
 		answer = "yes"
 	}
-	r.emit(Event{Kind: EventConfirmAnswered, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Answer: answer, By: answeredBy(r.p.e.confirmer)})
+	by = r.red.String(by)
+	r.emit(Event{Kind: EventConfirmAnswered, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Answer: answer, By: by})
+	if err == nil {
+		rec.confirmed = &report.Confirmation{Question: text, Answer: answer, By: by, At: r.p.e.clock.Now().UTC()}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			rec.setErr(causeOf(ctx, err))
@@ -326,6 +338,26 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		return false
 	}
 	return true
+}
+
+// RunConfirmer is a Confirmer that is told which run asks (a sub-run
+// asks through its parent's confirmer, so a step id alone is ambiguous)
+// and names who gave each answer: the console's questions are answered by
+// whoever signed in. The engine calls ConfirmRun instead of Confirm when
+// the confirmer has it. An error means no answer came (the run was
+// cancelled, say): the step is then not run.
+type RunConfirmer interface {
+	Confirmer
+	ConfirmRun(ctx context.Context, q Question) (yes bool, by string, err error)
+}
+
+// Question is a confirm: question of a step of a run, its secrets
+// masked.
+type Question struct {
+	RunID string `json:"run_id"`
+	Step  string `json:"step"`
+	Op    string `json:"op"`
+	Text  string `json:"question"`
 }
 
 // Answerer is implemented by a Confirmer that knows who answers its

@@ -14,6 +14,7 @@ type Finished struct {
 	Report     *report.Report
 	ReportPath string  // "" when no report file was written
 	Trigger    Trigger // cli, schedule or api
+	StartedBy  string  // who asked for it
 }
 
 // RecordFinished records several finished runs in one transaction, each as
@@ -35,7 +36,7 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	for _, f := range runs {
-		if err := fs.record(ctx, f.Report, f.ReportPath, f.Trigger); err != nil {
+		if err := fs.record(ctx, f.Report, f.ReportPath, f.Trigger, f.StartedBy); err != nil {
 			return err
 		}
 	}

@@ -29,7 +29,7 @@ type Filter struct {
 const DefaultLimit = 50
 
 const runColumns = `id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
-	inputs, report_path, error_class, error_message, resumed_from, triggered_by, slot, blocked_by`
+	inputs, report_path, error_class, error_message, resumed_from, triggered_by, slot, blocked_by, started_by`
 
 // List returns the runs that match f, newest first.
 func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
@@ -99,7 +99,7 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 	var finished, dur, slot sql.NullInt64
 	var trigger string
 	err := sc.Scan(&r.ID, &r.Playbook, &r.Path, &r.SHA256, &roles, &status, &started, &finished, &dur,
-		&inputs, &r.ReportPath, &errClass, &errMsg, &r.ResumedFrom, &trigger, &slot, &r.BlockedBy)
+		&inputs, &r.ReportPath, &errClass, &errMsg, &r.ResumedFrom, &trigger, &slot, &r.BlockedBy, &r.StartedBy)
 	if err != nil {
 		return r, err
 	}

@@ -33,6 +33,7 @@ type Run struct {
 	Trigger     Trigger        `json:"trigger,omitempty"`    // "" is recorded as cli
 	Slot        *time.Time     `json:"slot,omitempty"`       // scheduled runs: the slot, before jitter
 	BlockedBy   string         `json:"blocked_by,omitempty"` // skipped slots: the run still running
+	StartedBy   string         `json:"started_by,omitempty"` // who: a key's name, an OS user, "scheduler"; "" when not recorded
 }
 
 // StepResult is one row recorded while a run goes on: a plain step or one
@@ -78,7 +79,7 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	defer s.wmu.Unlock()
 	_, err = st.ExecContext(ctx,
 		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), absPath(run.ReportPath), run.ResumedFrom, s.owner,
-		string(triggerOrCLI(run.Trigger)), msOrNil(run.Slot))
+		string(triggerOrCLI(run.Trigger)), msOrNil(run.Slot), run.StartedBy)
 	if err != nil {
 		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
 	}
@@ -86,12 +87,12 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 }
 
 // upsertStarted writes the row of a run that started.
-const upsertStarted = `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner, triggered_by, slot)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const upsertStarted = `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner, triggered_by, slot, started_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
 			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
-			triggered_by = excluded.triggered_by, slot = excluded.slot,
+			triggered_by = excluded.triggered_by, slot = excluded.slot, started_by = excluded.started_by,
 			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`
 
 // RecordStep records one finished step or item of a running run, so that a
@@ -141,7 +142,7 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 	if err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
-	if err := fs.record(ctx, r, reportPath, ""); err != nil {
+	if err := fs.record(ctx, r, reportPath, "", ""); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -158,14 +159,15 @@ type finishStmts struct {
 
 // upsertFinished writes the row of a finished run.
 const upsertFinished = `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
-			inputs, report_path, error_class, error_message, resumed_from, owner, triggered_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)
+			inputs, report_path, error_class, error_message, resumed_from, owner, triggered_by, started_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
 			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
 			report_path = excluded.report_path, error_class = excluded.error_class,
 			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = '',
-			triggered_by = CASE WHEN excluded.triggered_by != '' THEN excluded.triggered_by ELSE runs.triggered_by END`
+			triggered_by = CASE WHEN excluded.triggered_by != '' THEN excluded.triggered_by ELSE runs.triggered_by END,
+			started_by = CASE WHEN excluded.started_by != '' THEN excluded.started_by ELSE runs.started_by END`
 
 // finishStmts returns the statements that record finished runs in tx;
 // with replace, the run's live step rows are deleted first.
@@ -188,10 +190,10 @@ func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx, replace bool) (*fin
 
 const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 
-// record writes one finished run: its row, keeping the trigger recorded
-// at its start unless trigger is given, and its step rows instead of the
-// live ones.
-func (fs *finishStmts) record(ctx context.Context, r *report.Report, reportPath string, trigger Trigger) error {
+// record writes one finished run: its row, keeping the trigger and who
+// started it as recorded at its start unless given, and its step rows
+// instead of the live ones.
+func (fs *finishStmts) record(ctx context.Context, r *report.Report, reportPath string, trigger Trigger, startedBy string) error {
 	roles, err := json.Marshal(nonNil(r.Roles))
 	if err != nil {
 		return fmt.Errorf("history: roles: %w", err)
@@ -208,7 +210,7 @@ func (fs *finishStmts) record(ctx context.Context, r *report.Report, reportPath 
 		errClass, errMsg = r.Error.Class, report.CapString(r.Error.Message, maxErrorMessage)
 	}
 	_, err = fs.run.ExecContext(ctx, r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
-		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(reportPath), errClass, errMsg, r.ResumedFrom, string(trigger))
+		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(reportPath), errClass, errMsg, r.ResumedFrom, string(trigger), startedBy)
 	if err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}

@@ -107,6 +107,9 @@ var migrations = []string{
 
 	// 6: resource usage of process steps, and the result cache.
 	migrationResourcesAndCache,
+
+	// 7: paused schedules (pause.go), and who started each run.
+	migrationPauses,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

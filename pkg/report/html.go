@@ -61,6 +61,21 @@ type htmlItem struct {
 	Value, ErrorText string
 }
 
+// WriteTimelineSVG writes the timeline of the HTML report on its own, as
+// one SVG document with its styles inside (light and dark), for a page that
+// shows it as an image (the web console). It works for the report of a run
+// still going: the steps so far are laid out on the time they took.
+func WriteTimelineSVG(w io.Writer, r *Report) error {
+	tl := newTimeline(r)
+	tl.Standalone = true
+	var b strings.Builder
+	if err := htmlTemplate().ExecuteTemplate(&b, "timeline", tl); err != nil {
+		return fmt.Errorf("render timeline: %w", err)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // WriteHTML writes r as one self-contained HTML page: inline CSS and SVG, no
 // external assets, readable without JavaScript (a few lines of inline script
 // only open a step's details when its bar is clicked). It has the run

@@ -113,6 +113,9 @@ type Step struct {
 	Abandoned bool `json:"abandoned,omitempty"`
 	// Authorization records the decision that allowed or denied the step.
 	Authorization *Decision `json:"authorization,omitempty"`
+	// Confirmation is the answer to the step's confirm: question, when a
+	// person answered it.
+	Confirmation *Confirmation `json:"confirmation,omitempty"`
 	// Sub is the run of a sub-playbook started by playbook.run; with a
 	// fan-out, each item's run is in Subs, by item index.
 	Sub  *SubRun   `json:"sub,omitempty"`
@@ -171,6 +174,14 @@ type Item struct {
 type Error struct {
 	Class   string `json:"class"`
 	Message string `json:"message"`
+}
+
+// Confirmation is the answer a person gave to a step's confirm: question.
+type Confirmation struct {
+	Question string    `json:"question"`
+	Answer   string    `json:"answer"`       // yes or no
+	By       string    `json:"by,omitempty"` // who answered, when the front end knows
+	At       time.Time `json:"at"`
 }
 
 // Decision is an authorization decision.

@@ -31,6 +31,9 @@ const (
 )
 
 type timeline struct {
+	// Standalone puts the styles into the SVG itself, for an SVG served
+	// on its own (WriteTimelineSVG) rather than inside the HTML report.
+	Standalone    bool
 	Width, Height string
 	AxisY         string
 	GridEnd       string

@@ -33,6 +33,7 @@ type Handle struct {
 	stream *Stream
 	state  atomic.Value // State
 	live   *liveRun     // nil for executed operations
+	asker  *asker       // nil unless the run takes answers (Request.Ask)
 
 	mu        sync.Mutex
 	cancel    context.CancelCauseFunc // set once the run has a context

@@ -90,6 +90,7 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 	h := newHandle(p.runID, &req)
 	h.setName(p.plan.Playbook().Name)
 	h.live = newLiveRun(p)
+	h.asker = p.asker
 
 	// Authorize before admitting, so that the caller learns of a denial
 	// at once: a denied run ends here, recorded, and never takes a slot.

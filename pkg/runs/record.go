@@ -46,7 +46,7 @@ func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
 func (s *Service) finishRun(rep *report.Report, p *prepared, h *Handle) {
 	if p.req.oneShot {
 		if s.rec != nil {
-			s.rec.record(rep, p.req.Caller.Trigger)
+			s.rec.record(rep, p.req.Caller)
 		}
 		return
 	}
@@ -94,7 +94,7 @@ func (s *Service) recordStart(ctx context.Context, p *prepared) {
 	pb, c := p.plan.Playbook(), p.req.Caller
 	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
 		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
-		Trigger: history.Trigger(c.Trigger)}
+		Trigger: history.Trigger(c.Trigger), StartedBy: c.Name}
 	if !c.Slot.IsZero() {
 		slot := c.Slot
 		run.Slot = &slot

@@ -34,15 +34,16 @@ func newRecorder(s *Service) *recorder {
 
 // record queues a finished run and waits until it is written (or failed
 // to be, which is warned about).
-func (r *recorder) record(rep *report.Report, trigger Trigger) {
+func (r *recorder) record(rep *report.Report, c Caller) {
 	wait := make(chan struct{})
+	f := history.Finished{Report: rep, Trigger: history.Trigger(c.Trigger), StartedBy: c.Name}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		r.write([]history.Finished{{Report: rep, Trigger: history.Trigger(trigger)}})
+		r.write([]history.Finished{f})
 		return
 	}
-	r.pending = append(r.pending, history.Finished{Report: rep, Trigger: history.Trigger(trigger)})
+	r.pending = append(r.pending, f)
 	r.waiters = append(r.waiters, wait)
 	r.mu.Unlock()
 	select {

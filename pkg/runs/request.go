@@ -69,9 +69,14 @@ type Request struct {
 	DryRun bool
 	// Yes answers every confirm: question with yes.
 	Yes bool
-	// Confirmer asks confirm: questions; without one (and without Yes)
-	// such steps are denied.
+	// Confirmer asks confirm: questions; without one (and without Yes or
+	// Ask) such steps are denied.
 	Confirmer engine.Confirmer
+	// Ask makes the run's confirm: questions wait for an answer given
+	// through its handle (Handle.Answer), announced by confirm_asked
+	// events, until answered or the run ends; the front end decides who
+	// may answer. Yes and Confirmer win over it.
+	Ask bool
 	// ResumeFrom names the failed run to resume: a report file, or a run
 	// id in the state dir's history. Its signature is checked with the
 	// state dir's key; see docs/authorization.md for what an unverified

@@ -192,6 +192,8 @@ type prepared struct {
 	// group is the run's concurrency group, "" when it has none (or is a
 	// dry run, which changes nothing and waits for no one).
 	group string
+	// asker takes the answers to confirm: questions (Request.Ask).
+	asker *asker
 	// parent is the span the request was made under, if any.
 	parent trace.SpanContext
 	// engOpts are the engine's options for this run.
@@ -236,8 +238,15 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	if s.cfg.Audit != nil {
 		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
 	}
-	if req.Confirmer != nil && !req.Yes {
+	runID := engine.NewRunID()
+	var ask *asker
+	switch {
+	case req.Yes:
+	case req.Confirmer != nil:
 		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
+	case req.Ask:
+		ask = newAsker(s, pb, runID)
+		engOpts = append(engOpts, engine.WithConfirmer(ask))
 	}
 	engOpts = append(engOpts, s.cacheOptions(pb, policy)...)
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
@@ -278,7 +287,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	if err := s.checkInventory(pb); err != nil {
 		return nil, &PrepareError{Field: "inventory", Err: err}
 	}
-	p := &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
+	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
 		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx)}
 	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory)); err != nil {
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}

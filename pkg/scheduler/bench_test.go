@@ -44,6 +44,8 @@ func (m *memoryStore) TrackSchedules(_ context.Context, now time.Time, refs []hi
 	return out, nil
 }
 
+func (m *memoryStore) Pauses(context.Context) (map[string]history.Pause, error) { return nil, nil }
+
 func (m *memoryStore) ClaimSlots(_ context.Context, slots []history.Slot) ([]bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -42,7 +43,7 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 	for _, name := range s.names {
 		batch = append(batch, s.due(s.entries[name], now)...)
 	}
-	if len(batch) > 0 {
+	if len(batch) > 0 && s.applyPauses(batch, now) {
 		s.commit(batch, now)
 	}
 	prune := false
@@ -169,6 +170,48 @@ func (s *Scheduler) overlap(e *entry, rec history.Slot, fireAt time.Time) decisi
 		blocked(newest, "skip")
 	}
 	return d
+}
+
+// applyPauses turns the slots of paused schedules that would fire (or
+// queue) into skipped ones. The pauses are read only when a batch would
+// start something. When the store cannot say, nothing is decided and the
+// playbooks are retried shortly, as when it cannot record slots: a paused
+// schedule must not fire because its pause could not be read.
+func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
+	if !slices.ContainsFunc(batch, func(d decision) bool { return starts(d.rec.Outcome) }) {
+		return true
+	}
+	paused, err := s.pauses()
+	if err != nil {
+		s.storeErr = &Problem{At: now, Message: err.Error()}
+		s.log.Error().Err(err).Msg("the history cannot tell which schedules are paused; nothing fires until it can")
+		for _, d := range batch {
+			d.e.retryAt = now.Add(storeRetry)
+		}
+		return false
+	}
+	for i := range batch {
+		d := &batch[i]
+		if p, ok := paused[d.e.pb.Name]; ok && starts(d.rec.Outcome) {
+			d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotSkipped, "", false
+			d.rec.Message = pausedMessage(p)
+		}
+	}
+	return true
+}
+
+func starts(o history.SlotOutcome) bool { return o == history.SlotFired || o == history.SlotQueued }
+
+func (s *Scheduler) pauses() (map[string]history.Pause, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	return s.cfg.Store.Pauses(ctx)
+}
+
+// pausedMessage is the message of a slot skipped because its schedule is
+// paused.
+func pausedMessage(p history.Pause) string {
+	return "skipped: the schedule is paused (by " + p.By + " since " + p.At.UTC().Format(time.RFC3339) + ")"
 }
 
 // commit records a batch of decisions and acts on those the store
@@ -315,6 +358,20 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 	}
 	p := e.pending
 	e.pending = nil
+	// A slot queued before its schedule was paused does not start once
+	// the pause is in place; when the pauses cannot be read, it does not
+	// start either.
+	paused, err := s.pauses()
+	if err != nil {
+		s.log.Error().Err(err).Str("playbook", e.pb.Name).Msg("the history cannot tell whether the schedule is paused; the queued slot is skipped")
+		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, "skipped: could not tell whether the schedule is paused: "+err.Error(), now)
+		return
+	}
+	if pause, ok := paused[e.pb.Name]; ok {
+		s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
+		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, pausedMessage(pause), now)
+		return
+	}
 	if d := e.pb.Schedule.StartingDeadline; d > 0 && now.Sub(p.slot) > d {
 		s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 		s.settle(e, p.slot, history.SlotMissed, p.blockedBy, fmt.Sprintf("missed: waited %s behind run %s, past its starting_deadline of %s", now.Sub(p.slot).Round(time.Second), p.blockedBy, d), now)

@@ -75,6 +75,9 @@ type Store interface {
 	ClaimSlots(ctx context.Context, slots []history.Slot) ([]bool, error)
 	SettleSlot(ctx context.Context, slot history.Slot) error
 	PruneSlots(ctx context.Context, before time.Time) (int64, error)
+	// Pauses returns the paused schedules: their slots are recorded as
+	// skipped instead of fired.
+	Pauses(ctx context.Context) (map[string]history.Pause, error)
 }
 
 var _ Store = (*history.Store)(nil)

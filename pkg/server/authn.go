@@ -18,7 +18,8 @@ import (
 var queryKeyNames = []string{"key", "api_key", "apikey", "access_token", "token"}
 
 // authenticate finds who calls: the API key of the Authorization header,
-// else the verified client certificate's subject. A client address with
+// else the console session of the session cookie, else the verified
+// client certificate's subject. A client address with
 // too many failures is refused before its key is even looked at, so that
 // guessing keys from it stops.
 func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
@@ -38,6 +39,9 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 	st := s.current()
 	header := r.Header.Get("Authorization")
 	if header == "" {
+		if token := sessionToken(r); token != "" {
+			return s.fromSession(addr, token, st.Keys)
+		}
 		if p := s.fromCert(r, st.Keys); p != nil {
 			return p, nil
 		}

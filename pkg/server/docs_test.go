@@ -50,7 +50,7 @@ func TestEndpointReference(t *testing.T) {
 func endpointReference(doc map[string]any) string {
 	type row struct{ tag, line string }
 	var rows []row
-	order := map[string]int{"operations": 0, "playbooks": 1, "runs": 2, "processes": 3, "cluster": 4, "stats": 5, "server": 6}
+	order := map[string]int{"operations": 0, "playbooks": 1, "runs": 2, "schedules": 3, "processes": 4, "cluster": 5, "stats": 6, "session": 7, "server": 8}
 	for path, item := range doc["paths"].(map[string]any) {
 		for method, o := range item.(map[string]any) {
 			op := o.(map[string]any)

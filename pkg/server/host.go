@@ -303,6 +303,16 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request, _ *Principal) *
 	return nil
 }
 
+// other answers what no route of the API has: the console's pages and
+// assets (GET, outside /api/), else notFound.
+func (s *Server) other(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if s.cfg.Console != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.cfg.Console.ServeHTTP(w, r)
+		return nil
+	}
+	return s.notFound(w, r, c)
+}
+
 // notFound answers paths no route has: 405 with Allow when another method
 // has one, else 404.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {

@@ -193,6 +193,10 @@ func TestOpenAPIDocument(t *testing.T) {
 		"GET /api/v1/supervisors", "GET /api/v1/supervisors/{id}/children", "POST /api/v1/supervisors/{id}/restart",
 		"GET /api/v1/cluster/health", "GET /api/v1/cluster/topology", "GET /api/v1/stats/operations",
 		"GET /healthz", "GET /metrics", "GET /api/v1/openapi.json",
+		// The web console's.
+		"POST /api/v1/session", "GET /api/v1/session", "DELETE /api/v1/session", "POST /api/v1/playbooks/{name}/preflight",
+		"GET /api/v1/runs/{id}/timeline.svg", "GET /api/v1/runs/{id}/questions", "POST /api/v1/runs/{id}/confirm",
+		"GET /api/v1/schedules", "POST /api/v1/schedules/{name}/pause", "POST /api/v1/schedules/{name}/resume",
 	}
 	slices.Sort(want)
 	if diff := cmp.Diff(want, routed); diff != "" {

@@ -74,8 +74,12 @@ type certRule struct {
 type Principal struct {
 	Name  string
 	Roles []string
-	// Via says how the caller proved who it is: "key" or "certificate".
+	// Via says how the caller proved who it is: "key", "certificate", or
+	// "session" (the console's cookie, signed in with a key).
 	Via string
+	// session is the console session of a request that came with its
+	// cookie.
+	session *session
 }
 
 // Len returns the number of keys and certificate rules.
@@ -93,6 +97,16 @@ func (k *Keys) lookup(key string) *apiKey {
 		}
 	}
 	return found
+}
+
+// named finds the key called name, for a session signed in with it.
+func (k *Keys) named(name string) *apiKey {
+	for i := range k.keys {
+		if k.keys[i].name == name {
+			return &k.keys[i]
+		}
+	}
+	return nil
 }
 
 // cert finds the rule for any of a certificate's subjects.

@@ -88,7 +88,26 @@ type testServer struct {
 	client *http.Client
 	state  string
 	audit  string
+	pbDir  string
 	served chan error
+}
+
+// addPlaybook writes one more playbook into the server's directory and
+// reloads the playbooks.
+func (ts *testServer) addPlaybook(t *testing.T, file, text string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(ts.pbDir, file), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pbs, err := LoadPlaybooks(ts.pbDir, ts.mgr.Service().Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ts.srv.current().State
+	st.Playbooks = pbs
+	if err := ts.srv.Reload(st); err != nil {
+		t.Fatal(err)
+	}
 }
 
 type serverOption func(*Config)
@@ -161,8 +180,13 @@ rate:
 		t.Fatal(err)
 	}
 	ts.mgr = runs.NewManager(svc, runs.Limits{MaxRunning: 4, MaxQueued: 2})
+	sessions, err := OpenSessions(ts.state, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.pbDir = pbDir
 	cfg := Config{
-		Manager: ts.mgr, State: State{Keys: keys, Policy: policy, Playbooks: pbs},
+		Manager: ts.mgr, State: State{Keys: keys, Policy: policy, Playbooks: pbs}, Sessions: sessions,
 		Supervisors: sup.Groups, Env: runs.MapEnv{"PATH": os.Getenv("PATH")}, Version: "test",
 		Log: testLog{t},
 	}

@@ -57,7 +57,7 @@ func (s *Server) buildOpenAPI() map[string]any {
 		"info": map[string]any{
 			"title":       "arsenal-run API",
 			"version":     s.cfg.Version,
-			"description": "The REST API of arsenal-run serve: operations, playbook runs with live events, processes, supervisors, the cluster and statistics. Every request but /healthz and this document needs Authorization: Bearer KEY (or a client certificate mapped in the keys file). Errors are {\"error\": {\"class\", \"message\", \"rule\", \"field\"}}.",
+			"description": "The REST API of arsenal-run serve: operations, playbook runs with live events, processes, supervisors, the cluster and statistics. Every request but /healthz, this document and the sign-in needs Authorization: Bearer KEY (or a client certificate mapped in the keys file, or the web console's session cookie). Errors are {\"error\": {\"class\", \"message\", \"rule\", \"field\"}}.",
 		},
 		"paths": paths,
 		"components": map[string]any{
@@ -65,6 +65,8 @@ func (s *Server) buildOpenAPI() map[string]any {
 			"securitySchemes": map[string]any{
 				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "An API key from 'arsenal-run keys new', listed by its SHA-256 in the keys file."},
 				"mtls":   map[string]any{"type": "mutualTLS", "description": "A client certificate from --client-ca whose subject the keys file maps to roles."},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": cookieName,
+					"description": "The web console's session, from POST /api/v1/session (named " + secureCookieName + " over TLS). Its POST and DELETE requests must send the session's CSRF token as " + CSRFHeader + "."},
 			},
 		},
 	}
@@ -120,7 +122,7 @@ func (s *Server) operation(rt *route) map[string]any {
 	codes := append([]int{}, rt.errors...)
 	if !rt.public {
 		codes = append(codes, 401, 429)
-		op["security"] = []any{map[string]any{"bearer": []any{}}, map[string]any{"mtls": []any{}}}
+		op["security"] = []any{map[string]any{"bearer": []any{}}, map[string]any{"mtls": []any{}}, map[string]any{"session": []any{}}}
 	} else {
 		op["security"] = []any{}
 	}

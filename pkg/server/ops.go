@@ -15,23 +15,36 @@ import (
 )
 
 // GET /api/v1/operations[?category=C&q=WORDS]
-func (s *Server) listOps(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+func (s *Server) listOps(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	q := r.URL.Query()
 	if e := onlyParams(q, "category", "q"); e != nil {
 		return e
 	}
-	return s.writeOps(w, q.Get("category"), q.Get("q"))
+	return s.writeOps(w, c, q.Get("category"), q.Get("q"))
 }
 
 // GET /api/v1/operations/{category}
-func (s *Server) opsOfCategory(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+func (s *Server) opsOfCategory(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
 	}
-	return s.writeOps(w, r.PathValue("category"), "")
+	return s.writeOps(w, c, r.PathValue("category"), "")
 }
 
-func (s *Server) writeOps(w http.ResponseWriter, category, query string) *apiError {
+// opDecision says whether the caller's roles may execute an operation
+// (at its declared risk), and by which rule.
+type opDecision struct {
+	Allowed bool   `json:"allowed"`
+	Rule    string `json:"rule"`
+}
+
+// listedOp is an operation as a listing shows it to one caller.
+type listedOp struct {
+	opInfo
+	Decision *opDecision `json:"decision,omitempty"`
+}
+
+func (s *Server) writeOps(w http.ResponseWriter, c *Principal, category, query string) *apiError {
 	reg := s.mgr.Service().Registry()
 	if category != "" && len(reg.List(category)) == 0 {
 		return notFound("no operations in category %q; the categories are %s", category, strings.Join(reg.Categories(), ", "))
@@ -47,10 +60,16 @@ func (s *Server) writeOps(w http.ResponseWriter, category, query string) *apiErr
 			list = append(list, byName[e.Spec.Name])
 		}
 	}
-	out := []opInfo{}
+	subject, _ := s.current().Policy.Subject(c.Roles, nil)
+	out := []listedOp{}
 	for _, o := range list {
 		if category == "" || o.Category == category {
-			out = append(out, o)
+			lo := listedOp{opInfo: o}
+			if subject != nil {
+				d := subject.Decide(o.Name, ops.Risk(o.Risk))
+				lo.Decision = &opDecision{Allowed: d.Allowed, Rule: d.Rule}
+			}
+			out = append(out, lo)
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"operations": out})

@@ -112,13 +112,16 @@ type playbookInfo struct {
 }
 
 type inputInfo struct {
-	Name        string `json:"name"`
-	Type        string `json:"type"`
-	Required    bool   `json:"required"`
-	Secret      bool   `json:"secret,omitempty"`
-	Default     any    `json:"default,omitempty"`
-	Enum        []any  `json:"enum,omitempty"`
-	Description string `json:"description,omitempty"`
+	Name        string   `json:"name"`
+	Type        string   `json:"type"`
+	Required    bool     `json:"required"`
+	Secret      bool     `json:"secret,omitempty"`
+	Default     any      `json:"default,omitempty"`
+	Enum        []any    `json:"enum,omitempty"`
+	Min         *float64 `json:"min,omitempty"`
+	Max         *float64 `json:"max,omitempty"`
+	Pattern     string   `json:"pattern,omitempty"`
+	Description string   `json:"description,omitempty"`
 }
 
 type scheduleInfo struct {
@@ -132,7 +135,7 @@ func describePlaybook(pb *steps.Playbook, now time.Time) playbookInfo {
 	info := playbookInfo{Name: pb.Name, Description: pb.Description, Inputs: []inputInfo{}}
 	for _, in := range pb.Inputs {
 		ii := inputInfo{Name: in.Name, Type: string(in.Type), Required: in.Required && in.Default == nil,
-			Secret: in.Secret, Enum: in.Enum, Description: in.Description}
+			Secret: in.Secret, Enum: in.Enum, Min: in.Min, Max: in.Max, Pattern: in.Pattern, Description: in.Description}
 		if !in.Secret {
 			ii.Default = in.Default
 		}

@@ -42,6 +42,16 @@ func (s *Server) routeTable() []*route {
 		{method: "GET", path: "/api/v1/openapi.json", public: true, handle: s.openAPI, tag: "server",
 			summary: "This document.", ok: js(200, "")},
 
+		{method: "POST", path: "/api/v1/session", public: true, handle: s.signIn, tag: "session", body: "SignIn",
+			summary: "Sign in to the console with an API key: sets the HttpOnly session cookie and answers the CSRF token that the session's state-changing requests send as X-CSRF-Token. Failed sign-ins count like failed keys.",
+			ok:      js(201, "Session"), errors: []int{400, 401, 404, 413, 429}},
+		{method: "GET", path: "/api/v1/session", handle: s.whoAmI, tag: "session",
+			summary: "Who the request is: name, roles and how it authenticated; for a session, its expiry and CSRF token.",
+			ok:      js(200, "Session"), errors: []int{400}},
+		{method: "DELETE", path: "/api/v1/session", handle: s.signOut, tag: "session",
+			summary: "Sign out: the session is revoked for good (its cookie, replayed, is refused) and the cookie deleted.",
+			ok:      js(200, "SignedOut"), errors: []int{400, 403}},
+
 		{method: "GET", path: "/api/v1/operations", handle: s.listOps, tag: "operations",
 			summary: "List the operations, optionally of one category or matching words.",
 			query:   []param{{"category", "string", "only operations of this category"}, {"q", "string", "words that the name, description or params must contain"}},
@@ -59,6 +69,9 @@ func (s *Server) routeTable() []*route {
 			summary: "List the server's playbooks with their inputs, schedule and next fire time.", ok: js(200, "Playbooks"), errors: []int{400}},
 		{method: "GET", path: "/api/v1/playbooks/{name}", handle: s.getPlaybook, tag: "playbooks",
 			summary: "Describe one playbook.", ok: js(200, "Playbook"), errors: []int{400, 404}},
+		{method: "POST", path: "/api/v1/playbooks/{name}/preflight", handle: s.preflight, tag: "playbooks", body: "RunRequest",
+			summary: "What a run with these inputs would be allowed to do: each step allowed or denied with the deciding rule, and each input problem by its field. Nothing runs.",
+			ok:      js(200, "Preflight"), errors: []int{400, 403, 404, 413}},
 		{method: "POST", path: "/api/v1/playbooks/{name}/runs", handle: s.startRun, tag: "runs", body: "RunRequest",
 			summary: "Start a run. 202 with its links; with ?wait=, 200 with the report if it ended in time.",
 			query:   []param{{"wait", "string", "wait up to this long (like 30s) for the run to end"}},
@@ -77,6 +90,25 @@ func (s *Server) routeTable() []*route {
 		{method: "POST", path: "/api/v1/runs/{id}/cancel", handle: s.cancelRun, tag: "runs",
 			summary: "Cancel a run: its steps are cancelled, on_failure and finally run, the report says cancelled.",
 			ok:      js(202, "RunStarted"), errors: []int{400, 403, 404, 409}},
+		{method: "GET", path: "/api/v1/runs/{id}/timeline.svg", handle: s.timeline, tag: "runs", contentType: "image/svg+xml",
+			summary: "The run's timeline as the HTML report draws it, as one SVG image with its styles inside; the steps so far while it runs.",
+			ok:      js(200, ""), errors: []int{400, 404}},
+		{method: "GET", path: "/api/v1/runs/{id}/questions", handle: s.questions, tag: "runs",
+			summary: "The run's confirm: questions waiting for an answer, and whether the caller may answer them and cancel the run.",
+			ok:      js(200, "Questions"), errors: []int{400, 404, 409}},
+		{method: "POST", path: "/api/v1/runs/{id}/confirm", handle: s.confirm, tag: "runs", body: "ConfirmRequest",
+			summary: "Answer a confirm: question of a run started with ask: true. The answer and who gave it go into the report and the audit log.",
+			ok:      js(200, "Confirmed"), errors: []int{400, 403, 404, 409, 413}},
+
+		{method: "GET", path: "/api/v1/schedules", handle: s.listSchedules, tag: "schedules",
+			summary: "The scheduled playbooks: cron, time zone, next fire times, whether paused, and the last slots (fired runs, skipped, missed, failed).",
+			ok:      js(200, "Schedules"), errors: []int{400}},
+		{method: "POST", path: "/api/v1/schedules/{name}/pause", handle: s.pauseSchedule(true), tag: "schedules",
+			summary: "Pause a playbook's schedule for every scheduler on the state dir: its slots are recorded skipped until resumed. Audited.",
+			ok:      js(200, "Schedule"), errors: []int{400, 403, 404, 409}},
+		{method: "POST", path: "/api/v1/schedules/{name}/resume", handle: s.pauseSchedule(false), tag: "schedules",
+			summary: "Resume a paused schedule from its next slot; the slots skipped meanwhile stay skipped. Audited.",
+			ok:      js(200, "Schedule"), errors: []int{400, 403, 404, 409}},
 
 		{method: "GET", path: "/api/v1/processes", handle: s.listProcesses, tag: "processes",
 			summary: "List processes (the process.list operation).",
@@ -134,12 +166,20 @@ func (s *Server) wrap(rt *route) http.Handler {
 			}
 			s.metrics.request(label, sw.code(), time.Since(start))
 		}()
-		w.Header().Set("Cache-Control", "no-store")
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		// An answer of the API is data, never a page: it loads nothing,
+		// runs nothing and may not be framed.
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
 		var c *Principal
 		if !rt.public {
 			var e *apiError
 			if c, e = s.authenticate(r); e == nil {
-				e = s.current().rates.allowCaller(c.Name)
+				if e = s.checkCSRF(r, c); e == nil {
+					e = s.current().rates.allowCaller(c.Name)
+				}
 			}
 			if e != nil {
 				writeError(sw, e)

@@ -47,6 +47,9 @@ func (s *Server) getPlaybook(w http.ResponseWriter, r *http.Request, _ *Principa
 type runRequest struct {
 	Inputs map[string]any `json:"inputs"`
 	DryRun bool           `json:"dry_run"`
+	// Ask makes confirm: steps wait for an answer (POST
+	// /api/v1/runs/{id}/confirm) instead of being denied.
+	Ask bool `json:"ask"`
 }
 
 type runLinks struct {
@@ -85,7 +88,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 		return notFound("no playbook %q in the server's playbooks", r.PathValue("name"))
 	}
 	h, err := s.mgr.Start(r.Context(), runs.Request{
-		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Policy: st.Policy, Env: s.cfg.Env,
+		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Ask: body.Ask, Policy: st.Policy, Env: s.cfg.Env,
 		Caller: runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
 	})
 	if err != nil {
@@ -141,6 +144,7 @@ type runInfo struct {
 	Playbook   string        `json:"playbook"`
 	Status     string        `json:"status"`
 	Trigger    string        `json:"trigger,omitempty"`
+	StartedBy  string        `json:"started_by,omitempty"`
 	Roles      []string      `json:"roles"`
 	StartedAt  time.Time     `json:"started_at"`
 	FinishedAt *time.Time    `json:"finished_at,omitempty"`
@@ -176,7 +180,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	seen := map[string]bool{}
 	for _, h := range s.mgr.Active() {
 		info := runInfo{ID: h.ID(), Playbook: h.Playbook(), Status: h.Status(), Trigger: string(h.Trigger()),
-			Roles: h.Caller().Roles, StartedAt: h.QueuedAt().UTC()}
+			StartedBy: h.Caller().Name, Roles: h.Caller().Roles, StartedAt: h.QueuedAt().UTC()}
 		if f.Playbook != "" && info.Playbook != f.Playbook || f.Status != "" && info.Status != string(f.Status) ||
 			f.Trigger != "" && info.Trigger != string(f.Trigger) || !f.Before.IsZero() && !info.StartedAt.Before(f.Before) {
 			continue
@@ -194,7 +198,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 				continue
 			}
 			out = append(out, runInfo{ID: run.ID, Playbook: run.Playbook, Status: string(run.Status), Trigger: string(run.Trigger),
-				Roles: run.Roles, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: run.DurationMS, Error: run.Error})
+				StartedBy: run.StartedBy, Roles: run.Roles, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: run.DurationMS, Error: run.Error})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b runInfo) int { return b.StartedAt.Compare(a.StartedAt) })
@@ -298,7 +302,7 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	if h.State() == runs.StateEnded {
 		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, h.Status())
 	}
-	if e := s.mayCancel(h, c); e != nil {
+	if e := s.mayAct(h, c, "cancel"); e != nil {
 		return e
 	}
 	h.Cancel(fmt.Errorf("cancelled through the API by %s", c.Name))
@@ -306,9 +310,9 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	return nil
 }
 
-// mayCancel lets the caller that started a run cancel it, and anyone whose
-// roles could start it.
-func (s *Server) mayCancel(h *runs.Handle, c *Principal) *apiError {
+// mayAct lets the caller that started a run cancel it and answer its
+// questions, and anyone whose roles could start it.
+func (s *Server) mayAct(h *runs.Handle, c *Principal, what string) *apiError {
 	if h.Caller().Name == c.Name {
 		return nil
 	}
@@ -320,6 +324,6 @@ func (s *Server) mayCancel(h *runs.Handle, c *Principal) *apiError {
 		}
 	}
 	e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and its roles may not run %s", c.Name, h.ID(), h.Playbook())
-	e.Rule = "only the caller that started a run, or one whose roles may run its playbook, may cancel it"
+	e.Rule = "only the caller that started a run, or one whose roles may run its playbook, may " + what + " it"
 	return e
 }

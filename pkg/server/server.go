@@ -126,6 +126,16 @@ type Config struct {
 	// Middleware, when set, wraps every request, outermost: tracing
 	// continues an incoming traceparent there (telemetry.Provider.Handler).
 	Middleware func(http.Handler) http.Handler
+	// Sessions signs and checks the console's sessions (OpenSessions);
+	// nil: no sign-in, only keys and certificates.
+	Sessions *Sessions
+	// Console, when set, serves the GET requests for paths outside the
+	// API (the web console's pages and assets); it sets its own headers.
+	Console http.Handler
+	// Scheduling says whether this server fires the schedules of its
+	// playbooks (GET /api/v1/schedules tells the console); nil: it does
+	// not.
+	Scheduling func() bool
 }
 
 // Server is the API server. Its methods are safe for concurrent use.
@@ -188,7 +198,7 @@ func New(cfg Config) (*Server, error) {
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
-	s.mux.Handle("/", s.wrap(&route{path: "/", public: true, handle: s.notFound}))
+	s.mux.Handle("/", s.wrap(&route{path: "/", public: true, handle: s.other}))
 	s.handler = s.mux
 	if cfg.Middleware != nil {
 		s.handler = cfg.Middleware(s.handler)

@@ -1,0 +1,174 @@
+// The console's entry: who is signed in, the sign-in form, the navigation
+// and the router. Pages are modules; each renders into <main> and gives
+// back what to stop when the user leaves it (event streams, timers).
+
+import { h, clear, api, setSession, session, onUnauthorized, errorBox, toast } from './lib.js';
+
+import { runsPage } from './runs.js';
+import { runPage } from './run.js';
+import { playbooksPage, playbookPage } from './playbooks.js';
+import { operationsPage } from './operations.js';
+import { schedulesPage } from './schedules.js';
+import { statsPage } from './stats.js';
+
+const main = document.getElementById('main');
+const nav = document.getElementById('nav');
+const who = document.getElementById('who');
+
+const routes = [
+  [/^\/$/, () => go('/runs', true)],
+  [/^\/signin$/, signInPage],
+  [/^\/runs$/, runsPage],
+  [/^\/runs\/([^/]+)$/, runPage],
+  [/^\/playbooks$/, playbooksPage],
+  [/^\/playbooks\/([^/]+)$/, playbookPage],
+  [/^\/operations$/, operationsPage],
+  [/^\/schedules$/, schedulesPage],
+  [/^\/stats$/, statsPage],
+];
+
+// leaving holds what the current page stops when the user leaves it.
+let leaving = [];
+let afterSignIn = '/runs';
+
+// go shows the page of path, adding it to the history unless replace.
+function go(path, replace) {
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  route();
+}
+
+function route() {
+  for (const fn of leaving) {
+    try { fn(); } catch (e) { /* a page's clean-up must not stop the next page */ }
+  }
+  leaving = [];
+  const url = new URL(location.href);
+  const path = url.pathname;
+  if (!session.me && path !== '/signin') {
+    afterSignIn = path + url.search;
+    signInPage();
+    return;
+  }
+  for (const [re, page] of routes) {
+    const m = path.match(re);
+    if (!m) continue;
+    markNav(path);
+    const ctx = { query: url.searchParams, onLeave: (fn) => leaving.push(fn), go, main };
+    Promise.resolve(page(ctx, ...m.slice(1).map(decodeURIComponent))).catch((err) => {
+      if (err && err.status === 401) return;
+      clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err));
+    });
+    return;
+  }
+  clear(main, h('h1', { tabindex: '-1' }, 'Not found'), h('p', null, 'No page at ', h('code', null, path), '. ', h('a', { href: '/runs' }, 'Go to the runs.')));
+}
+
+function markNav(path) {
+  for (const a of nav.querySelectorAll('a')) {
+    if (path === a.getAttribute('href') || path.startsWith(a.getAttribute('href') + '/')) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function showWho() {
+  const me = session.me;
+  nav.hidden = !me;
+  who.hidden = !me;
+  if (!me) return;
+  clear(document.getElementById('who-name'), me.name, ' ', h('span', { class: 'muted' }, '(' + me.roles.join(', ') + ')'));
+}
+
+// signInPage asks for an API key once. The key goes to the server in the
+// sign-in request and is then dropped: the field is emptied and the page
+// keeps only the session's CSRF token; the session itself is an HttpOnly
+// cookie no script can read.
+function signInPage() {
+  setSession(null);
+  showWho();
+  history.replaceState(null, '', '/signin');
+  document.title = 'Sign in · arsenal-run';
+  const key = h('input', { id: 'key', name: 'key', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true,
+    'aria-describedby': 'key-hint' });
+  const status = h('div', { id: 'signin-status', 'aria-live': 'polite' });
+  const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+  const form = h('form', { id: 'signin', class: 'card narrow', onsubmit: async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    clear(status);
+    const value = key.value;
+    key.value = '';
+    try {
+      const me = await api('POST', '/api/v1/session', { key: value });
+      setSession(me);
+      showWho();
+      go(afterSignIn === '/signin' ? '/runs' : afterSignIn, true);
+    } catch (err) {
+      clear(status, errorBox(err));
+      key.focus();
+    } finally {
+      button.disabled = false;
+    }
+  } },
+  h('h1', { tabindex: '-1' }, 'Sign in'),
+  h('p', null, 'Paste an API key of this server. It is sent once; the console keeps a session that ends when you sign out or after its lifetime.'),
+  h('div', { class: 'field' }, h('label', { for: 'key' }, 'API key'), key,
+    h('p', { class: 'hint', id: 'key-hint' }, 'Like ak_3q7z…, from arsenal-run keys new.')),
+  button, status);
+  clear(main, form);
+  key.focus();
+}
+
+async function signOut() {
+  try {
+    await api('DELETE', '/api/v1/session');
+  } catch (err) {
+    if (err.status !== 401) {
+      toast('Sign-out failed: ' + err.message);
+      return;
+    }
+  }
+  afterSignIn = '/runs';
+  signInPage();
+  toast('Signed out.');
+}
+
+onUnauthorized(() => {
+  if (!session.me) return;
+  toast('Your session ended; sign in again.');
+  const url = new URL(location.href);
+  afterSignIn = url.pathname + url.search;
+  for (const fn of leaving) {
+    try { fn(); } catch (e) { /* ignore */ }
+  }
+  leaving = [];
+  signInPage();
+});
+
+// Links inside the console change the page without reloading it.
+document.addEventListener('click', (e) => {
+  const a = e.target.closest && e.target.closest('a[href]');
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey || a.target) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/assets/')) return;
+  e.preventDefault();
+  go(url.pathname + url.search);
+});
+window.addEventListener('popstate', route);
+document.getElementById('signout').addEventListener('click', signOut);
+
+async function boot() {
+  try {
+    setSession(await api('GET', '/api/v1/session'));
+  } catch (err) {
+    if (err.status !== 401) {
+      clear(main, h('h1', { tabindex: '-1' }, 'The server cannot be reached'), errorBox(err));
+      return;
+    }
+    setSession(null);
+  }
+  showWho();
+  route();
+}
+
+boot();

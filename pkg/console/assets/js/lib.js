@@ -1,0 +1,287 @@
+// Shared pieces of the console: building the DOM, calling the API, and
+// formatting. Every piece of text from the server (outputs, errors, names)
+// goes into the page as a text node: h() turns strings into text nodes and
+// nothing here assigns markup. The page's Content-Security-Policy enforces
+// it too (require-trusted-types-for 'script').
+
+// h builds an element. attrs: class, on<event> handlers, booleans (true
+// sets the attribute, false/null/undefined leaves it out), anything else
+// as a string attribute. Children: nodes, strings (as text), arrays.
+export function h(tag, attrs, ...children) {
+  return fill(document.createElement(tag), attrs, children);
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+// s builds an SVG element, as h does.
+export function s(tag, attrs, ...children) {
+  return fill(document.createElementNS(SVG, tag), attrs, children);
+}
+
+function fill(el, attrs, children) {
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class' && el instanceof HTMLElement) el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  add(el, children);
+  return el;
+}
+
+// add appends children to el; strings become text nodes.
+export function add(el, ...children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+// refresh replaces what el shows with children, keeping the keyboard
+// focus: a control that had it inside el (found again by its row's
+// data-key and its own href or data-action) gets it back, so that a list
+// that updates itself does not throw a keyboard user out of it.
+export function refresh(el, ...children) {
+  const a = document.activeElement;
+  let find = null;
+  if (a && a !== document.body && el.contains(a)) {
+    const row = a.closest('[data-key]');
+    const key = row ? row.getAttribute('data-key') : null;
+    const sel = a.getAttribute('href') ? 'a[href="' + CSS.escape(a.getAttribute('href')) + '"]'
+      : a.getAttribute('data-action') ? '[data-action="' + CSS.escape(a.getAttribute('data-action')) + '"]' : null;
+    if (sel) find = () => el.querySelector((key ? '[data-key="' + CSS.escape(key) + '"] ' : '') + sel);
+  }
+  clear(el, ...children);
+  const again = find && find();
+  if (again) again.focus({ preventScroll: true });
+  return el;
+}
+
+// clear empties el and appends children.
+export function clear(el, ...children) {
+  el.replaceChildren();
+  return add(el, ...children);
+}
+
+// ApiError is an error answer of the API: its status and body.
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || 'request failed');
+    this.status = status;
+    this.class = body && body.class;
+    this.field = body && body.field;
+    this.rule = body && body.rule;
+    this.run_id = body && body.run_id;
+  }
+}
+
+let csrf = '';
+let unauthorized = () => {};
+
+// session holds what the console knows of who is signed in.
+export const session = { me: null };
+
+// setSession records the signed-in caller (null when signed out) and its
+// CSRF token, which lives only in this page's memory.
+export function setSession(me) {
+  session.me = me;
+  csrf = (me && me.csrf_token) || '';
+}
+
+// onUnauthorized sets what happens when the API answers 401.
+export function onUnauthorized(fn) { unauthorized = fn; }
+
+// api calls the API as the signed-in session: the cookie goes by itself,
+// and every request that changes something carries the CSRF token.
+export async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  const opts = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch (e) {
+    throw new ApiError(0, { class: 'unavailable', message: 'the server cannot be reached: ' + e.message });
+  }
+  let data = null;
+  if ((res.headers.get('Content-Type') || '').startsWith('application/json')) {
+    data = await res.json().catch(() => null);
+  }
+  if (!res.ok) {
+    const err = new ApiError(res.status, (data && data.error) || { message: res.status + ' ' + res.statusText });
+    if (res.status === 401) unauthorized(err);
+    throw err;
+  }
+  return data;
+}
+
+// blob fetches a binary answer (an SVG) as an object URL.
+export async function blobURL(path) {
+  const res = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  if (res.status === 401) {
+    unauthorized(new ApiError(401, { message: 'signed out' }));
+  }
+  if (!res.ok) throw new ApiError(res.status, { message: res.status + ' ' + res.statusText });
+  return URL.createObjectURL(await res.blob());
+}
+
+// The statuses of runs, steps and slots, with the icon each is shown with
+// beside its word (colour is never the only cue).
+const ICONS = {
+  succeeded: '✓', failed: '✗', denied: '⊘', cancelled: '■', skipped: '↷',
+  running: '●', queued: '○', interrupted: '!', missed: '–', pending: '○', waiting: '?',
+};
+
+// badge shows a status as a word with an icon.
+export function badge(status) {
+  const st = status || 'pending';
+  return h('span', { class: 'badge b-' + st }, h('span', { 'aria-hidden': 'true' }, ICONS[st] || '•'), ' ', st);
+}
+
+// fmtTime shows a time in the browser's zone, with the date when it is not
+// today; the full UTC time is in the element's title.
+export function timeEl(iso) {
+  if (!iso) return h('span', { class: 'muted' }, '—');
+  const t = new Date(iso);
+  if (isNaN(t)) return h('span', null, String(iso));
+  const today = new Date().toDateString() === t.toDateString();
+  const text = today
+    ? t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    : t.toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return h('time', { datetime: t.toISOString(), title: t.toISOString() }, text);
+}
+
+// fmtMS shows a duration in milliseconds for people.
+export function fmtMS(ms) {
+  if (ms === null || ms === undefined || isNaN(ms)) return '—';
+  if (ms < 1000) return Math.round(ms) + ' ms';
+  const sec = ms / 1000;
+  if (sec < 60) return (sec < 10 ? sec.toFixed(1) : Math.round(sec)) + ' s';
+  const m = Math.floor(sec / 60), rest = Math.round(sec % 60);
+  if (m < 60) return m + 'm ' + rest + 's';
+  return Math.floor(m / 60) + 'h ' + (m % 60) + 'm';
+}
+
+// text shows any JSON value as text: strings as they are, the rest as
+// indented JSON.
+export function text(v) {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  try { return JSON.stringify(v, null, 2); } catch (e) { return String(v); }
+}
+
+// errorBox shows an API error: its message, and the deciding rule of a
+// refusal.
+export function errorBox(err) {
+  return h('div', { class: 'error', role: 'alert' },
+    h('strong', null, (err && err.class) || 'error'), ': ', (err && err.message) || String(err),
+    err && err.rule ? h('div', { class: 'rule' }, 'rule: ', h('code', null, err.rule)) : null);
+}
+
+let toastTimer = 0;
+
+// toast says something short in the status line, for screen readers too.
+export function toast(msg) {
+  const el = document.getElementById('toast');
+  if (!el) return;
+  clear(el, msg);
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, 5000);
+}
+
+// uid gives ids for labels and descriptions.
+let seq = 0;
+export function uid(prefix) { seq += 1; return prefix + '-' + seq; }
+
+// debounce calls fn once calls stop for ms.
+export function debounce(fn, ms) {
+  let t = 0;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+}
+
+// field builds a labelled form control for a typed value (a playbook's
+// input, an operation's param): selects for enums, checkboxes for booleans,
+// password fields for secrets, numbers for numbers, JSON text for lists and
+// maps. It returns the wrapper, and read() gives the value (undefined when
+// empty), or throws with what is wrong.
+export function field(spec) {
+  const id = uid('f');
+  const hintID = id + '-hint', errID = id + '-err';
+  const err = h('p', { class: 'field-error', id: errID, hidden: true });
+  const described = [spec.description || spec.hint ? hintID : null, errID].filter(Boolean).join(' ');
+  const label = h('label', { for: id }, spec.label || spec.name, spec.required ? h('span', { class: 'req' }, ' (required)') : null);
+  const hint = spec.description || spec.hint
+    ? h('p', { class: 'hint', id: hintID }, [spec.description, spec.hint].filter(Boolean).join(' · ')) : null;
+  let control, read;
+  const common = { id, name: spec.name, 'aria-describedby': described, required: !!spec.required };
+  const def = spec.value !== undefined ? spec.value : spec.default;
+  if (Array.isArray(spec.enum) && spec.enum.length) {
+    control = h('select', common,
+      spec.required || def !== undefined ? null : h('option', { value: '' }, '—'),
+      spec.enum.map((v, i) => h('option', { value: String(i), selected: JSON.stringify(v) === JSON.stringify(def) }, text(v))));
+    read = () => (control.value === '' ? undefined : spec.enum[Number(control.value)]);
+  } else if (spec.type === 'bool' || spec.type === 'boolean') {
+    control = h('input', { ...common, type: 'checkbox', required: false, checked: def === true });
+    read = () => control.checked;
+    const box = h('div', { class: 'field check' }, control, label, hint, err);
+    return { el: box, read, control, showError: showErr(control, err), name: spec.name };
+  } else if (spec.type === 'list' || spec.type === 'map' || spec.type === 'array' || spec.type === 'object') {
+    control = h('textarea', { ...common, rows: 3, spellcheck: 'false', placeholder: spec.type === 'list' || spec.type === 'array' ? '["a", "b"]' : '{"key": "value"}' },
+      def === undefined ? '' : JSON.stringify(def));
+    read = () => {
+      const v = control.value.trim();
+      if (v === '') return undefined;
+      try { return JSON.parse(v); } catch (e) { throw new Error('not valid JSON: ' + e.message); }
+    };
+  } else if (spec.type === 'number' || spec.type === 'integer') {
+    control = h('input', { ...common, type: 'number', inputmode: spec.type === 'integer' ? 'numeric' : 'decimal',
+      step: spec.type === 'integer' ? '1' : 'any', min: spec.min, max: spec.max, value: def === undefined ? null : String(def) });
+    read = () => (control.value === '' ? undefined : Number(control.value));
+  } else {
+    control = h('input', { ...common, type: spec.secret ? 'password' : 'text', autocomplete: spec.secret ? 'new-password' : 'off',
+      spellcheck: 'false', placeholder: spec.type === 'duration' ? 'like 30s or 5m' : null,
+      value: def === undefined || def === null ? null : text(def) });
+    read = () => (control.value === '' ? undefined : control.value);
+  }
+  return { el: h('div', { class: 'field' }, label, control, hint, err), read, control, showError: showErr(control, err), name: spec.name };
+}
+
+function showErr(control, err) {
+  return (msg) => {
+    if (msg) {
+      clear(err, msg);
+      err.hidden = false;
+      control.setAttribute('aria-invalid', 'true');
+    } else {
+      err.hidden = true;
+      control.removeAttribute('aria-invalid');
+    }
+  };
+}
+
+// table builds a table with a caption and header cells; on a phone each
+// row shows as a card, each cell with its column's name (data-label).
+export function table(caption, cols, rows, cls) {
+  return h('div', { class: 'table-wrap' },
+    h('table', { class: 'stack ' + (cls || '') },
+      h('caption', { class: caption.hidden ? 'sr-only' : null }, caption.text || caption),
+      h('thead', null, h('tr', null, cols.map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', null, rows.map((r) => h('tr', r.attrs || null,
+        (r.cells || r).map((c, i) => h('td', { 'data-label': cols[i] }, c)))))));
+}
+
+// title sets the document's title and returns the page's heading; the
+// focus moves to it, so that keyboard and screen reader users start at the
+// new page.
+export function title(text, ...extra) {
+  document.title = text + ' · arsenal-run';
+  const h1 = h('h1', { tabindex: '-1' }, text, ...extra);
+  setTimeout(() => { if (h1.isConnected) h1.focus({ preventScroll: true }); }, 0);
+  return h1;
+}

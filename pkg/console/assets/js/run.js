@@ -1,0 +1,452 @@
+// The run page: the run's report, its timeline (the HTML report's SVG,
+// drawn by the server), its steps with attempts, outputs, errors and
+// fan-out items, and, while it runs, its event stream: step output lines
+// as they come, statuses, confirm: questions to answer, and Cancel.
+
+import { h, clear, add, api, blobURL, badge, timeEl, fmtMS, text, title, errorBox, toast, debounce } from './lib.js';
+
+const MAX_LOG_LINES = 500;
+const MAX_ITEM_ROWS = 200;
+const KINDS = ['run_started', 'step_started', 'step_finished', 'item_started', 'item_finished', 'log', 'retry', 'repeat',
+  'confirm_asked', 'confirm_answered', 'run_finished', 'dropped'];
+
+export async function runPage(ctx, id) {
+  const base = '/api/v1/runs/' + encodeURIComponent(id);
+  let rep;
+  try {
+    rep = await api('GET', base);
+  } catch (err) {
+    if (err.status === 401) return;
+    clear(ctx.main, title('Run not found'), errorBox(err), h('p', null, h('a', { href: '/runs' }, 'All runs')));
+    return;
+  }
+  let questions = { questions: [], may_act: false };
+  try {
+    questions = await api('GET', base + '/questions');
+  } catch (err) {
+    if (err.status === 401) return;
+  }
+  const view = new RunView(ctx, id, base, rep, questions);
+  view.render(rep);
+  if (view.live()) view.follow();
+}
+
+class RunView {
+  constructor(ctx, id, base, rep, questions) {
+    this.ctx = ctx;
+    this.id = id;
+    this.base = base;
+    this.mayAct = questions.may_act;
+    this.pending = new Map(questions.questions.map((q) => [q.run_id + '/' + q.step, q]));
+    this.steps = new Map();
+    this.statusEl = h('span', { class: 'run-status' });
+    this.announce = h('p', { class: 'sr-only', 'aria-live': 'polite' });
+    this.facts = h('dl', { class: 'facts' });
+    this.actions = h('div', { class: 'actions' });
+    this.questionsEl = h('section', { class: 'questions', 'aria-label': 'Questions waiting for an answer', hidden: true });
+    this.errorEl = h('div');
+    this.timelineImg = h('img', { alt: "Timeline of the run's steps: one bar per step on a time axis from the run's start", class: 'timeline' });
+    this.stepsEl = h('ol', { class: 'steps' });
+    this.inputsEl = h('section');
+    this.outputsEl = h('section');
+    this.timelineURL = '';
+    this.refreshTimeline = debounce(() => this.loadTimeline(), 600);
+    clear(ctx.main,
+      title(rep.playbook.name, ' ', this.statusEl),
+      this.announce, this.facts, this.actions, this.questionsEl, this.errorEl,
+      h('h2', null, 'Timeline'),
+      h('figure', { class: 'chart' }, this.timelineImg,
+        h('figcaption', { class: 'muted small' }, 'Time from the run\'s start; a bar is a step, segments are its attempts, thin bars its fan-out items. ',
+          h('span', { class: 'phone-only' }, 'Scroll sideways for the whole timeline.'))),
+      h('h2', null, 'Steps'), this.stepsEl,
+      this.outputsEl, this.inputsEl);
+    ctx.onLeave(() => this.stop());
+  }
+
+  live() { return this.rep.status === 'running' || this.rep.status === 'queued'; }
+
+  // render shows a report: the snapshot of a live run, or the final one.
+  render(rep) {
+    const was = this.rep && this.rep.status;
+    this.rep = rep;
+    clear(this.statusEl, badge(rep.status));
+    if (was && was !== rep.status) clear(this.announce, 'The run ' + rep.status + '.');
+    this.renderFacts();
+    this.renderActions();
+    clear(this.errorEl, rep.error ? h('div', { class: 'error', role: rep.status === 'failed' ? 'alert' : null },
+      h('strong', null, rep.error.class), ': ', h('pre', { class: 'inline-pre' }, rep.error.message)) : null);
+    for (const st of rep.steps || []) this.step(st.id, st.section).update(st);
+    this.renderQuestions();
+    this.renderIO();
+    this.loadTimeline();
+  }
+
+  renderFacts() {
+    const rep = this.rep;
+    const started = new Date(rep.started_at).getTime();
+    const dur = this.live() ? Date.now() - started : rep.duration_ms;
+    clear(this.facts,
+      h('dt', null, 'Run'), h('dd', null, h('code', null, rep.run_id)),
+      rep.resumed_from ? [h('dt', null, 'Resumed from'), h('dd', null, h('a', { href: '/runs/' + encodeURIComponent(rep.resumed_from) }, rep.resumed_from))] : null,
+      h('dt', null, 'Started'), h('dd', null, timeEl(rep.started_at)),
+      h('dt', null, 'Duration'), h('dd', { class: 'duration' }, fmtMS(dur)),
+      h('dt', null, 'Roles'), h('dd', null, (rep.roles || []).join(', ') || 'none'),
+      rep.dry_run ? [h('dt', null, 'Dry run'), h('dd', null, 'only read operations were executed')] : null,
+      h('dt', null, 'Playbook'), h('dd', null, h('code', { class: 'break', title: rep.playbook.path || null }, (rep.playbook.path || rep.playbook.name).split('/').pop()),
+        rep.playbook.sha256 ? h('span', { class: 'muted small', title: 'SHA-256 ' + rep.playbook.sha256 }, ' sha256 ' + rep.playbook.sha256.slice(0, 12)) : null));
+  }
+
+  renderActions() {
+    const rep = this.rep;
+    const items = [];
+    if (this.live() && this.mayAct) {
+      items.push(h('button', { type: 'button', class: 'danger', id: 'cancel', onclick: (e) => this.cancel(e.currentTarget) }, 'Cancel run'));
+    }
+    if (!this.live()) {
+      items.push(h('a', { class: 'button', href: '/playbooks/' + encodeURIComponent(rep.playbook.name) + '?rerun=' + encodeURIComponent(rep.run_id) },
+        'Run again with the same inputs'));
+    }
+    clear(this.actions, items);
+  }
+
+  async cancel(button) {
+    button.disabled = true;
+    try {
+      await api('POST', this.base + '/cancel');
+      toast('Cancelling: running steps are stopped, then on_failure and finally run.');
+    } catch (err) {
+      button.disabled = false;
+      if (err.status !== 401) clear(this.errorEl, errorBox(err));
+    }
+  }
+
+  renderIO() {
+    const rep = this.rep;
+    const kv = (obj, what) => {
+      const keys = Object.keys(obj || {}).sort();
+      if (!keys.length) return null;
+      return [h('h2', null, what), h('dl', { class: 'facts io' }, keys.map((k) => [h('dt', null, h('code', null, k)), h('dd', null, h('pre', null, text(obj[k])))]))];
+    };
+    clear(this.outputsEl, this.live() ? null : kv(rep.outputs, 'Outputs'),
+      rep.output_errors ? kv(rep.output_errors, 'Outputs not computed') : null);
+    clear(this.inputsEl, kv(rep.inputs, 'Inputs'));
+  }
+
+  step(id, section) {
+    let v = this.steps.get(id);
+    if (!v) {
+      v = new StepView(id, section);
+      this.steps.set(id, v);
+      this.stepsEl.append(v.el);
+    }
+    return v;
+  }
+
+  async loadTimeline() {
+    try {
+      const url = await blobURL(this.base + '/timeline.svg');
+      if (this.timelineURL) URL.revokeObjectURL(this.timelineURL);
+      this.timelineURL = url;
+      this.timelineImg.src = url;
+    } catch (err) {
+      /* the steps below say the same */
+    }
+  }
+
+  renderQuestions() {
+    const list = [...this.pending.values()];
+    this.questionsEl.hidden = list.length === 0;
+    clear(this.questionsEl, list.length ? h('h2', null, 'Waiting for an answer') : null, list.map((q) => {
+      const out = h('div', { class: 'answer-status', 'aria-live': 'polite' });
+      const yes = h('button', { type: 'button', class: 'primary', 'data-answer': 'yes' }, 'Yes, run it');
+      const no = h('button', { type: 'button', 'data-answer': 'no' }, 'No, do not run it');
+      const answer = async (word) => {
+        yes.disabled = no.disabled = true;
+        try {
+          const body = { step: q.step, answer: word };
+          if (q.run_id !== this.id) body.run_id = q.run_id;
+          await api('POST', this.base + '/confirm', body);
+          this.pending.delete(q.run_id + '/' + q.step);
+          this.renderQuestions();
+          toast('Answered ' + word + ' for step ' + q.step + '.');
+        } catch (err) {
+          yes.disabled = no.disabled = false;
+          if (err.status !== 401) clear(out, errorBox(err));
+        }
+      };
+      yes.addEventListener('click', () => answer('yes'));
+      no.addEventListener('click', () => answer('no'));
+      return h('div', { class: 'question card', role: 'group', 'aria-label': 'Question of step ' + q.step, 'data-step': q.step },
+        h('p', null, 'Step ', h('code', null, q.step), q.run_id !== this.id ? [' of sub-run ', h('code', null, q.run_id)] : null, ' asks:'),
+        h('p', { class: 'question-text' }, q.question),
+        this.mayAct
+          ? h('div', { class: 'actions' }, yes, no)
+          : h('p', { class: 'muted' }, 'Someone who may run this playbook must answer it; your roles may not.'),
+        out);
+    }));
+  }
+
+  // follow subscribes to the run's event stream; the browser resumes it
+  // after a dropped connection with Last-Event-ID.
+  follow() {
+    this.es = new EventSource(this.base + '/events');
+    for (const kind of KINDS) {
+      this.es.addEventListener(kind, (e) => {
+        let ev;
+        try { ev = JSON.parse(e.data); } catch (err) { return; }
+        this.onEvent(ev);
+      });
+    }
+    this.es.addEventListener('error', () => {
+      if (this.es && this.es.readyState === EventSource.CLOSED) this.reload();
+    });
+    this.ticker = setInterval(() => { if (this.live()) this.renderFacts(); }, 1000);
+  }
+
+  stop() {
+    if (this.es) this.es.close();
+    this.es = null;
+    clearInterval(this.ticker);
+    if (this.timelineURL) URL.revokeObjectURL(this.timelineURL);
+  }
+
+  async reload() {
+    this.stop();
+    try {
+      this.render(await api('GET', this.base));
+      if (this.live()) this.follow();
+    } catch (err) {
+      if (err.status !== 401) clear(this.errorEl, errorBox(err));
+    }
+  }
+
+  onEvent(ev) {
+    const own = ev.run_id === this.id;
+    switch (ev.kind) {
+      case 'run_started':
+        if (own && this.rep.status === 'queued') this.render({ ...this.rep, status: 'running' });
+        return;
+      case 'step_started':
+        if (own) this.step(ev.step, ev.section).started(ev);
+        return;
+      case 'step_finished':
+        if (own) {
+          this.step(ev.step, ev.section).finished(ev);
+          this.refreshTimeline();
+        }
+        return;
+      case 'item_started':
+      case 'item_finished':
+        if (own) this.step(ev.step, ev.section).item(ev);
+        return;
+      case 'retry':
+        if (own) this.step(ev.step, ev.section).note('attempt ' + ev.attempt + ' failed (' + (ev.error || ev.error_class || 'error') + '); trying again in ' + fmtMS(ev.delay_ms));
+        return;
+      case 'log': {
+        const target = own ? ev.step : ev.parent_step;
+        if (!target) return;
+        const prefix = own ? '' : '[' + (ev.step || 'sub-run') + '] ';
+        this.step(target, ev.section).log(prefix + (ev.stream === 'stderr' ? '! ' : '') + (ev.message || ''), ev.index);
+        return;
+      }
+      case 'confirm_asked':
+        this.pending.set(ev.run_id + '/' + ev.step, { run_id: ev.run_id, step: ev.step, op: ev.op, question: ev.message || '' });
+        this.renderQuestions();
+        if (own) this.step(ev.step, ev.section).waiting();
+        return;
+      case 'confirm_answered':
+        this.pending.delete(ev.run_id + '/' + ev.step);
+        this.renderQuestions();
+        if (own) this.step(ev.step, ev.section).note('answered ' + ev.answer + (ev.by ? ' by ' + ev.by : ''));
+        return;
+      case 'run_finished':
+        if (!own) return;
+        this.stop();
+        this.pending.clear();
+        if (ev.report) this.render(ev.report);
+        else this.reload();
+        // What opened itself to show live output closes again; what the
+        // user opened, and what failed, stays open.
+        for (const v of this.steps.values()) v.settle();
+        return;
+      case 'dropped':
+        toast('Some live events were skipped; the page reloads the run.');
+        this.reload();
+        return;
+    }
+  }
+}
+
+// StepView is one step's card: its header, and what it did.
+class StepView {
+  constructor(id, section) {
+    this.id = id;
+    this.items = new Map();
+    this.logLines = [];
+    this.head = h('span', { class: 'step-head' });
+    this.body = h('div', { class: 'step-body' });
+    this.notes = h('ul', { class: 'notes' });
+    this.logEl = h('pre', { class: 'log', hidden: true, 'aria-label': 'Output of step ' + id });
+    this.itemsEl = h('div', { class: 'items' });
+    this.details = h('details', null, h('summary', { onclick: () => { this.userToggled = true; } }, this.head), this.notes, this.logEl, this.body, this.itemsEl);
+    this.el = h('li', { class: 'step', id: 'step-' + id, 'data-step': id }, this.details);
+    this.data = { id, section: section || 'steps', status: 'pending' };
+    this.renderHead();
+  }
+
+  renderHead() {
+    const d = this.data;
+    const label = d.name && d.name !== d.id ? [d.name, ' ', h('span', { class: 'muted' }, '(' + d.id + ')')] : d.id;
+    clear(this.head, badge(d.status), ' ', h('span', { class: 'step-label' }, label),
+      h('span', { class: 'step-meta muted' },
+        d.op ? h('code', null, d.op) : null,
+        d.section && d.section !== 'steps' ? ' · ' + d.section : null,
+        d.attempts > 1 ? ' · ' + d.attempts + ' attempts' : null,
+        d.duration_ms !== undefined && d.status !== 'running' ? ' · ' + fmtMS(d.duration_ms) : null));
+    this.el.dataset.status = d.status;
+  }
+
+  started(ev) {
+    Object.assign(this.data, { status: 'running', op: ev.op, name: ev.name || this.data.name, section: ev.section });
+    if (ev.items) this.data.itemCount = ev.items;
+    this.details.open = true;
+    this.renderHead();
+  }
+
+  finished(ev) {
+    Object.assign(this.data, { status: ev.status, op: ev.op || this.data.op, duration_ms: ev.duration_ms, attempts: ev.attempts || this.data.attempts });
+    if (ev.reason) this.data.reason = ev.reason;
+    if (ev.error) this.data.error = { class: ev.error_class, message: ev.error };
+    this.renderHead();
+    this.renderBody();
+  }
+
+  // update shows the step as a report records it.
+  update(st) {
+    Object.assign(this.data, st);
+    this.details.open = this.details.open || ['failed', 'denied', 'running'].includes(st.status);
+    for (const it of st.items || []) this.items.set(it.index, { ...it });
+    this.renderHead();
+    this.renderBody();
+    this.renderItems();
+  }
+
+  note(msg) { add(this.notes, h('li', null, msg)); }
+
+  waiting() {
+    this.data.status = 'waiting';
+    this.data.op = this.data.op || '';
+    this.details.open = true;
+    this.note('waiting for an answer to its confirm: question');
+    this.renderHead();
+  }
+
+  settle() {
+    if (!this.userToggled) this.details.open = ['failed', 'denied'].includes(this.data.status);
+  }
+
+  log(line, index) {
+    this.logLines.push(index !== undefined && index !== null ? '[' + index + '] ' + line : line);
+    if (this.logLines.length > MAX_LOG_LINES) this.logLines.splice(0, this.logLines.length - MAX_LOG_LINES);
+    this.logEl.hidden = false;
+    this.logEl.textContent = this.logLines.join('\n');
+    this.details.open = true;
+  }
+
+  item(ev) {
+    const it = this.items.get(ev.index) || { index: ev.index };
+    it.label = ev.label || it.label;
+    it.status = ev.kind === 'item_started' ? 'running' : ev.status;
+    if (ev.duration_ms !== undefined) it.duration_ms = ev.duration_ms;
+    if (ev.attempts) it.attempts = ev.attempts;
+    if (ev.error) it.error = { class: ev.error_class, message: ev.error };
+    this.items.set(ev.index, it);
+    this.renderItemsSoon();
+  }
+
+  renderItemsSoon() {
+    if (this.itemsTimer) return;
+    this.itemsTimer = setTimeout(() => { this.itemsTimer = 0; this.renderItems(); }, 250);
+  }
+
+  renderBody() {
+    const d = this.data;
+    const parts = [];
+    const facts = [];
+    if (d.reason) facts.push(h('dt', null, 'Reason'), h('dd', null, d.reason));
+    if (d.started_at) facts.push(h('dt', null, 'Started'), h('dd', null, timeEl(d.started_at)));
+    if (d.authorization) {
+      facts.push(h('dt', null, 'Authorization'), h('dd', null, d.authorization.allowed ? 'allowed' : 'denied', ' by ', h('code', null, d.authorization.rule),
+        d.authorization.via && d.authorization.via !== 'direct' ? ' via ' + d.authorization.via : null));
+    }
+    if (d.confirmation) {
+      const c = d.confirmation;
+      facts.push(h('dt', null, 'Confirmed'), h('dd', { class: 'confirmation' }, 'answered ', h('strong', null, c.answer), c.by ? ' by ' + c.by : null, ' at ', timeEl(c.at), ': ', c.question));
+    }
+    if (d.cached) facts.push(h('dt', null, 'Cache'), h('dd', null, 'output from the result cache, ' + fmtMS(d.cache_age_ms) + ' old'));
+    if (d.reused) facts.push(h('dt', null, 'Reused'), h('dd', null, 'output taken from the resumed run'));
+    if (facts.length) parts.push(h('dl', { class: 'facts' }, facts));
+    if (d.error) parts.push(h('div', { class: 'error' }, h('strong', null, d.error.class || 'error'), h('pre', { class: 'error-text' }, d.error.message)));
+    if (d.attempt_log && d.attempt_log.length > 1) {
+      parts.push(h('ol', { class: 'attempts', 'aria-label': 'Attempts' }, d.attempt_log.map((a) => h('li', null,
+        'attempt ', a.attempt, ': ', fmtMS(a.duration_ms), a.error ? [' · ', h('span', { class: 't-failed' }, a.error.class), ' ', a.error.message] : ' · succeeded'))));
+    }
+    if (d.output !== undefined && d.output !== null) parts.push(outputView(d.output));
+    if (d.sub) parts.push(h('p', null, 'Sub-run ', h('code', null, d.sub.run_id), ' of ', d.sub.playbook.name, ': ', badge(d.sub.status)));
+    clear(this.body, parts);
+  }
+
+  renderItems() {
+    const items = [...this.items.values()].sort((a, b) => a.index - b.index);
+    if (!items.length) {
+      clear(this.itemsEl);
+      return;
+    }
+    const counts = {};
+    for (const it of items) counts[it.status || 'pending'] = (counts[it.status || 'pending'] || 0) + 1;
+    const total = this.data.itemCount || items.length;
+    const shown = items.slice(0, MAX_ITEM_ROWS);
+    clear(this.itemsEl,
+      h('p', { class: 'muted' }, total + ' items: ', Object.entries(counts).map(([k, v], i) => [i ? ', ' : '', v + ' ' + k])),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'stack items-table' },
+        h('caption', { class: 'sr-only' }, 'Items of step ' + this.id),
+        h('thead', null, h('tr', null, ['#', 'Item', 'Status', 'Time', 'Tries', 'Error or output'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, shown.map((it) => h('tr', { 'data-item': it.index },
+          h('td', { 'data-label': '#' }, String(it.index)),
+          h('td', { 'data-label': 'Item' }, h('code', null, it.label || (it.item !== undefined ? clip(text(it.item), 120) : ''))),
+          h('td', { 'data-label': 'Status' }, badge(it.status)),
+          h('td', { 'data-label': 'Time' }, fmtMS(it.duration_ms)),
+          h('td', { 'data-label': 'Tries' }, it.attempts ? String(it.attempts) : '—'),
+          h('td', { 'data-label': 'Error or output' }, it.error ? h('span', { class: 'error-text' }, it.error.message)
+            : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output)) : '')))))),
+      items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
+  }
+}
+
+function clip(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }
+
+// brief is an item's output in a line: a process's last line of output,
+// else the output as compact JSON, cut.
+function brief(out) {
+  if (out && typeof out === 'object' && typeof out.stdout === 'string') {
+    const lines = (out.stderr || out.stdout).trim().split('\n');
+    return clip(lines[lines.length - 1] || '(no output)', 120);
+  }
+  return clip(typeof out === 'string' ? out : JSON.stringify(out), 120);
+}
+
+// outputView shows a step's output as text. A process's stdout and stderr
+// get boxes of their own; everything is text, never markup.
+function outputView(out) {
+  if (out && typeof out === 'object' && ('stdout' in out || 'stderr' in out)) {
+    const rest = { ...out };
+    delete rest.stdout;
+    delete rest.stderr;
+    return h('div', { class: 'output' },
+      out.stdout ? [h('h4', null, 'stdout'), h('pre', { class: 'out-text' }, out.stdout)] : null,
+      out.stderr ? [h('h4', null, 'stderr'), h('pre', { class: 'out-text' }, out.stderr)] : null,
+      h('h4', null, 'output'), h('pre', { class: 'out-text' }, text(rest)));
+  }
+  return h('div', { class: 'output' }, h('h4', null, 'output'), h('pre', { class: 'out-text' }, text(out)));
+}
+

@@ -1,0 +1,103 @@
+// The runs page: every run, newest first, with the API's filters, kept
+// up to date while it is open.
+
+import { h, clear, refresh as keepFocus, api, badge, timeEl, fmtMS, table, title, errorBox, uid } from './lib.js';
+
+const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
+const TRIGGERS = ['api', 'cli', 'schedule'];
+const REFRESH_MS = 2000;
+
+// runRows turns runs into table rows: status, playbook (a link to the
+// run), trigger, who, start and duration.
+export function runRows(runs) {
+  const now = Date.now();
+  return runs.map((r) => {
+    const live = r.status === 'running' || r.status === 'queued';
+    const dur = live ? now - new Date(r.started_at).getTime() : r.duration_ms;
+    return {
+      attrs: { 'data-run': r.id, 'data-key': r.id, 'data-status': r.status },
+      cells: [
+        badge(r.status),
+        h('span', { class: 'run-name' }, h('a', { href: '/runs/' + encodeURIComponent(r.id) }, r.playbook),
+          h('span', { class: 'muted id' }, r.id)),
+        r.trigger || 'cli',
+        r.started_by || (r.trigger === 'schedule' ? 'scheduler' : h('span', { class: 'muted' }, '—')),
+        timeEl(r.started_at),
+        h('span', { class: 'num' }, fmtMS(dur)),
+      ],
+    };
+  });
+}
+
+export const RUN_COLUMNS = ['Status', 'Playbook', 'Trigger', 'Who', 'Started', 'Duration'];
+
+export async function runsPage(ctx) {
+  const q = ctx.query;
+  const filters = {
+    playbook: q.get('playbook') || '', status: q.get('status') || '', trigger: q.get('trigger') || '', limit: q.get('limit') || '50',
+  };
+  const select = (name, label, values) => {
+    const id = uid('filter');
+    const el = h('select', { id, name }, h('option', { value: '' }, 'any'), values.map((v) => h('option', { value: v, selected: v === filters[name] }, v)));
+    return [h('div', { class: 'field inline' }, h('label', { for: id }, label), el), el];
+  };
+  let playbooks = [];
+  try {
+    playbooks = (await api('GET', '/api/v1/playbooks')).playbooks.map((p) => p.name);
+  } catch (err) {
+    if (err.status === 401) return;
+  }
+  if (filters.playbook && !playbooks.includes(filters.playbook)) playbooks.push(filters.playbook);
+  const [pbField] = select('playbook', 'Playbook', playbooks);
+  const [stField] = select('status', 'Status', STATUSES);
+  const [trField] = select('trigger', 'Trigger', TRIGGERS);
+  const limitID = uid('filter');
+  const limit = h('input', { id: limitID, name: 'limit', type: 'number', min: 1, max: 1000, value: filters.limit, inputmode: 'numeric' });
+  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter runs' },
+    pbField, stField, trField, h('div', { class: 'field inline' }, h('label', { for: limitID }, 'At most'), limit));
+  const list = h('div', { id: 'runs-list' });
+  const status = h('p', { class: 'muted small', 'aria-live': 'polite' });
+  clear(ctx.main, title('Runs'), form, status, list);
+
+  let timer = 0;
+  let stopped = false;
+  ctx.onLeave(() => { stopped = true; clearTimeout(timer); });
+
+  const queryString = () => {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(filters)) {
+      if (v && !(k === 'limit' && v === '50')) p.set(k, v);
+    }
+    return p.toString();
+  };
+  let lastCount = -1;
+  const refresh = async () => {
+    clearTimeout(timer);
+    const qs = queryString();
+    try {
+      const { runs } = await api('GET', '/api/v1/runs' + (qs ? '?' + qs : ''));
+      if (stopped) return;
+      keepFocus(list, runs.length
+        ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs), 'runs')
+        : h('p', { class: 'empty' }, 'No runs match.'));
+      if (runs.length !== lastCount) clear(status, runs.length + (runs.length === 1 ? ' run' : ' runs'));
+      lastCount = runs.length;
+    } catch (err) {
+      if (err.status === 401 || stopped) return;
+      clear(list, errorBox(err));
+    }
+    if (!stopped) timer = setTimeout(refresh, document.hidden ? REFRESH_MS * 5 : REFRESH_MS);
+  };
+  form.addEventListener('change', () => {
+    filters.playbook = form.elements.playbook.value;
+    filters.status = form.elements.status.value;
+    filters.trigger = form.elements.trigger.value;
+    filters.limit = form.elements.limit.value || '50';
+    const qs = queryString();
+    history.replaceState(null, '', '/runs' + (qs ? '?' + qs : ''));
+    lastCount = -1;
+    refresh();
+  });
+  form.addEventListener('submit', (e) => e.preventDefault());
+  await refresh();
+}

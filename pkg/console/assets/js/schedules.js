@@ -1,0 +1,63 @@
+// The schedules page: each scheduled playbook with its cron and time zone,
+// its next fire times, its last slots (fired runs and the slots that were
+// skipped, missed or failed), and pause and resume.
+
+import { h, clear, refresh as keepFocus, api, badge, timeEl, table, title, errorBox, toast } from './lib.js';
+
+const REFRESH_MS = 10000;
+
+export async function schedulesPage(ctx) {
+  const note = h('div');
+  const list = h('div', { id: 'schedules' });
+  const status = h('div', { 'aria-live': 'polite' });
+  clear(ctx.main, title('Schedules'), note, status, list);
+  let timer = 0;
+  let stopped = false;
+  ctx.onLeave(() => { stopped = true; clearTimeout(timer); });
+
+  const act = async (name, verb, button) => {
+    button.disabled = true;
+    try {
+      const s = await api('POST', '/api/v1/schedules/' + encodeURIComponent(name) + '/' + verb);
+      toast(verb === 'pause' ? name + ' is paused: its slots are skipped until it is resumed.' : name + ' is resumed from its next slot.');
+      if (!s.changed) toast(name + ' was ' + (verb === 'pause' ? 'paused' : 'running') + ' already.');
+      await refresh();
+    } catch (err) {
+      button.disabled = false;
+      if (err.status !== 401) clear(status, errorBox(err));
+    }
+  };
+
+  const refresh = async () => {
+    clearTimeout(timer);
+    try {
+      const { scheduler, schedules } = await api('GET', '/api/v1/schedules');
+      if (stopped) return;
+      clear(note, scheduler ? null : h('p', { class: 'note' },
+        'This server does not fire schedules (--no-schedule). A pause here still holds for any scheduler on the same state dir.'));
+      keepFocus(list, schedules.length ? table({ text: 'Scheduled playbooks', hidden: true },
+        ['Playbook', 'Schedule', 'Next', 'Last slots', 'State', 'Pause or resume'],
+        schedules.map((s) => ({
+          attrs: { 'data-schedule': s.playbook, 'data-key': s.playbook },
+          cells: [
+            [h('a', { href: '/playbooks/' + encodeURIComponent(s.playbook) }, s.playbook), s.description ? h('span', { class: 'muted block' }, s.description) : null],
+            [h('code', null, s.schedule.cron), h('span', { class: 'muted block' }, s.schedule.timezone + (s.schedule.overlap ? ' · overlap ' + s.schedule.overlap : ''))],
+            s.next.length ? h('ul', { class: 'plain' }, s.next.slice(0, 3).map((t) => h('li', null, timeEl(t)))) : h('span', { class: 'muted' }, 'never'),
+            s.slots.length ? h('ul', { class: 'slots' }, s.slots.map((sl) => h('li', { title: sl.message || null },
+              sl.status === 'skipped' || sl.status === 'missed' ? badge(sl.status) : h('a', { href: '/runs/' + encodeURIComponent(sl.run_id) }, badge(sl.status)),
+              ' ', timeEl(sl.slot || sl.started_at), sl.message ? h('span', { class: 'muted block' }, sl.message) : null)))
+              : h('span', { class: 'muted' }, 'none yet'),
+            s.paused ? h('span', { class: 'paused' }, 'Paused by ', h('strong', null, s.paused.by), ' since ', timeEl(s.paused.at)) : 'Active',
+            s.paused
+              ? h('button', { type: 'button', 'data-action': 'resume', onclick: (e) => act(s.playbook, 'resume', e.currentTarget) }, 'Resume')
+              : h('button', { type: 'button', 'data-action': 'pause', onclick: (e) => act(s.playbook, 'pause', e.currentTarget) }, 'Pause'),
+          ],
+        })), 'schedules') : h('p', { class: 'empty' }, 'No playbook of this server has a schedule: block.'));
+    } catch (err) {
+      if (err.status === 401 || stopped) return;
+      clear(list, errorBox(err));
+    }
+    if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
+  };
+  await refresh();
+}

@@ -1,0 +1,290 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/server"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// site is a real arsenal-run server with the console, on a loopback
+// port: the run service with a state dir, history, audit log and
+// sessions, and keys for each built-in role.
+type site struct {
+	t     testing.TB
+	url   string
+	keys  map[string]string
+	mgr   *runs.Manager
+	audit string
+	state string
+	http  *http.Client
+	pbs   *server.Playbooks
+}
+
+// playbook is one of the site's playbooks.
+func (s *site) playbook(name string) *steps.Playbook {
+	s.t.Helper()
+	pb, ok := s.pbs.Get(name)
+	if !ok {
+		s.t.Fatalf("no playbook %s", name)
+	}
+	return pb
+}
+
+func startSite(t testing.TB, playbooks map[string]string) *site {
+	t.Helper()
+	dir := t.TempDir()
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.RegisterPlaybookOp(engine.New(reg)); err != nil {
+		t.Fatal(err)
+	}
+	pbDir := filepath.Join(dir, "playbooks")
+	os.Mkdir(pbDir, 0o755)
+	for name, text := range playbooks {
+		if err := os.WriteFile(filepath.Join(pbDir, name+".yaml"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pbs, err := server.LoadPlaybooks(pbDir, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &site{t: t, keys: map[string]string{}, state: filepath.Join(dir, "state"), audit: filepath.Join(dir, "audit.log"),
+		http: &http.Client{Timeout: 30 * time.Second}}
+	var keys strings.Builder
+	keys.WriteString("version: 1\nkeys:\n")
+	for _, k := range []struct{ name, role string }{{"alice", "admin"}, {"oncall", "operator"}, {"auditor", "viewer"}} {
+		key, digest, err := server.NewKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.keys[k.name] = key
+		fmt.Fprintf(&keys, "  - {name: %s, sha256: %s, roles: [%s]}\n", k.name, digest, k.role)
+	}
+	ks, err := server.ParseKeys("keys.yaml", []byte(keys.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := auth.OpenAudit(s.audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := runs.NewService(runs.Config{Registry: reg, StateDir: s.state, Audit: audit, Env: runs.MapEnv{"PATH": os.Getenv("PATH")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mgr = runs.NewManager(svc, runs.Limits{MaxRunning: 8})
+	s.pbs = pbs
+	sessions, err := server.OpenSessions(s.state, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Manager: s.mgr, State: server.State{Keys: ks, Playbooks: pbs}, Sessions: sessions,
+		Console: Handler(), Env: runs.MapEnv{"PATH": os.Getenv("PATH")}, Version: "test", Scheduling: func() bool { return false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.url = "http://" + l.Addr().String()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-served
+		s.http.CloseIdleConnections()
+		now, cancelNow := context.WithCancel(context.Background())
+		cancelNow()
+		s.mgr.Shutdown(now)
+		svc.Close()
+		audit.Close()
+		reg.Close()
+	})
+	return s
+}
+
+// api calls the API with a key, outside the browser.
+func (s *site) api(key, method, path string, body any) (int, map[string]any) {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = strings.NewReader(string(b))
+	}
+	req, _ := http.NewRequest(method, s.url+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+s.keys[key])
+	}
+	res, err := s.http.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+// start starts a run with a key and returns its id.
+func (s *site) start(key, playbook string, inputs map[string]any) string {
+	s.t.Helper()
+	code, m := s.api(key, "POST", "/api/v1/playbooks/"+playbook+"/runs", map[string]any{"inputs": inputs})
+	if code != 202 {
+		s.t.Fatalf("start %s: %d %v", playbook, code, m)
+	}
+	return m["run_id"].(string)
+}
+
+// wait waits for a run of this server to end and returns its report.
+func (s *site) wait(id string) *report.Report {
+	s.t.Helper()
+	h, ok := s.mgr.Get(id)
+	if !ok {
+		s.t.Fatalf("no run %s", id)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := h.Wait(ctx)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return rep
+}
+
+// chromium returns the browser's binary, or skips the test when none is
+// installed (CI always installs it).
+func chromium(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("chromium not installed: install the Debian package chromium (or put chromium, chromium-browser or google-chrome on PATH) to run the console's browser tests")
+	return ""
+}
+
+// browser starts one headless Chromium for a test; tabs with their own
+// cookies come from user.
+func browser(t testing.TB, timeout time.Duration) context.Context {
+	t.Helper()
+	bin := chromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox, // tests may run as root, where Chromium's sandbox refuses to start
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("lang", "en-GB"),
+	)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	return bctx
+}
+
+// tab opens a tab in a browser context of its own (its own cookies), so
+// that two users can be signed in at once.
+func tab(t testing.TB, b context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "UTC"})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+// do runs actions, failing the test with what was being done; a wait
+// that never ends fails after 45 seconds.
+func do(t testing.TB, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a script in the page.
+func eval[T any](t testing.TB, ctx context.Context, script string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluate %.60q: %v", script, err)
+	}
+	return v
+}
+
+// waitFor polls a predicate in the page until it is true.
+func waitFor(t testing.TB, ctx context.Context, what, predicate string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+predicate+")", chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("waiting for %s (%s): %v", what, predicate, err)
+	}
+}
+
+// signIn signs in through the page with the key of name.
+func (s *site) signIn(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	do(t, ctx, "open the console", chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.ID("key")))
+	do(t, ctx, "sign in as "+name, chromedp.SendKeys(chromedp.ID("key"), s.keys[name]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+	waitFor(t, ctx, "the signed-in page", `document.getElementById('who-name') && document.getElementById('who-name').textContent.startsWith(`+jsString(name)+`) && !document.getElementById('signin')`)
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// byName answers every question yes as one person, and remembers the
+// questions it was asked.
+type byName struct {
+	mu    sync.Mutex
+	asked []Question
+}
+
+func (b *byName) Confirm(ctx context.Context, step, question string) (bool, error) {
+	yes, _, err := b.ConfirmRun(ctx, Question{Step: step, Text: question})
+	return yes, err
+}
+
+func (b *byName) ConfirmRun(_ context.Context, q Question) (bool, string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.asked = append(b.asked, q)
+	return q.Step == "a", "alice", nil
+}
+
+// TestRunConfirmerRecordsWhoAnswered: a RunConfirmer is asked with the
+// run's id and the masked question; who answered goes into the
+// confirm_answered event and the step's confirmation in the report, for a
+// yes and for a no.
+func TestRunConfirmerRecordsWhoAnswered(t *testing.T) {
+	c := &byName{}
+	e, _ := newEngine(t, WithConfirmer(c))
+	var mu sync.Mutex
+	var answered []Event
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == EventConfirmAnswered {
+			mu.Lock()
+			answered = append(answered, ev)
+			mu.Unlock()
+		}
+	})
+	rep := mustRun(t, plan(t, e, header+`
+inputs:
+  token: {type: string, secret: true, default: hunter2}
+steps:
+  - {id: a, op: control.noop, confirm: "Use ${{ inputs.token }}?"}
+  - {id: b, op: control.noop, confirm: "And b?"}
+`), nil, WithRunObserver(obs))
+	want := []Question{{RunID: rep.RunID, Step: "a", Op: "control.noop", Text: "Use ***?"}, {RunID: rep.RunID, Step: "b", Op: "control.noop", Text: "And b?"}}
+	if diff := cmp.Diff(want, c.asked); diff != "" {
+		t.Errorf("questions (-want +got):\n%s", diff)
+	}
+	ignoreAt := cmpopts.IgnoreFields(report.Confirmation{}, "At")
+	if diff := cmp.Diff(&report.Confirmation{Question: "Use ***?", Answer: "yes", By: "alice"}, stepOf(t, rep, "a").Confirmation, ignoreAt); diff != "" {
+		t.Errorf("step a's confirmation (-want +got):\n%s", diff)
+	}
+	b := stepOf(t, rep, "b")
+	if diff := cmp.Diff(&report.Confirmation{Question: "And b?", Answer: "no", By: "alice"}, b.Confirmation, ignoreAt); diff != "" {
+		t.Errorf("step b's confirmation (-want +got):\n%s", diff)
+	}
+	if b.Status != report.StatusCancelled || stepOf(t, rep, "a").Confirmation.At.IsZero() {
+		t.Errorf("step b %s; a answered at %v", b.Status, stepOf(t, rep, "a").Confirmation.At)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(answered) != 2 || answered[0].By != "alice" || answered[0].Answer != "yes" || answered[1].Answer != "no" {
+		t.Errorf("confirm_answered events: %+v", answered)
+	}
+}

@@ -1,0 +1,119 @@
+package runs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Check is what a request would be allowed to do, found without running
+// anything: a start form shows it before the user presses Run.
+type Check struct {
+	// Steps are the preflight's decisions, one per step (sub-playbooks'
+	// steps included), in the playbook's order.
+	Steps []auth.StepDecision
+	// Refusal explains a grant refused for these inputs; "" otherwise.
+	Refusal string
+	// Inputs is what is wrong with the inputs (an *engine.InputError
+	// lists each), nil when they resolve. The decisions are then those of
+	// the caller's roles before a grant checks the inputs.
+	Inputs error
+}
+
+// Allowed reports whether every step is allowed.
+func (c *Check) Allowed() bool { return len(auth.Denied(c.Steps)) == 0 }
+
+// Check prepares req as Manager.Start does (playbook, roles, inputs,
+// preflight, a grant's check of the inputs) and returns the outcome
+// without starting, recording or auditing anything. Inputs that do not
+// resolve are not an error here: they are in Check.Inputs, beside the
+// decisions. Other problems are the *PrepareError Start would return.
+func (s *Service) Check(ctx context.Context, req Request) (*Check, error) {
+	req.Ask, req.Confirmer = false, nil // nothing will be asked
+	p, err := s.prepare(ctx, &req)
+	if err == nil {
+		return &Check{Steps: p.decisions, Refusal: p.refusal}, nil
+	}
+	var pe *PrepareError
+	if !errors.As(err, &pe) || pe.Field != "inputs" || req.Playbook == nil {
+		return nil, err
+	}
+	policy := req.Policy
+	if policy == nil {
+		policy = s.cfg.Policy
+	}
+	ds, derr := policy.Preflight(req.Caller.Roles, req.Playbook, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory))
+	if derr != nil {
+		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", derr)}
+	}
+	return &Check{Steps: ds, Inputs: pe.Err}, nil
+}
+
+// ErrNoHistory is returned by what needs the state dir's history when the
+// service has none.
+var ErrNoHistory = errors.New("this needs a state dir (--state-dir): the history keeps it")
+
+// PauseSchedule pauses pb's schedule in the state dir's history, for every
+// scheduler that shares it, and audits who did (action pause). It returns
+// the pause that holds, and false when the schedule was paused already
+// (nothing changes and nothing is audited). When the audit line cannot be
+// written, the pause is undone and the error returned.
+func (s *Service) PauseSchedule(ctx context.Context, pb *steps.Playbook, by Caller) (history.Pause, bool, error) {
+	if s.store == nil {
+		return history.Pause{}, false, ErrNoHistory
+	}
+	p, changed, err := s.store.PauseSchedule(ctx, history.Pause{Playbook: pb.Name, By: by.Name, At: time.Now().UTC()})
+	if err != nil || !changed {
+		return p, false, err
+	}
+	if err := s.auditSchedule(pb, by, auth.ActionPause, "paused"); err != nil {
+		if _, uerr := s.store.ResumeSchedule(context.WithoutCancel(ctx), pb.Name); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+		return history.Pause{}, false, fmt.Errorf("the pause could not be audited, so the schedule was not paused: %w", err)
+	}
+	return p, true, nil
+}
+
+// ResumeSchedule ends the pause of pb's schedule and audits who did
+// (action resume); history.ErrNotPaused when it was not paused. Slots that
+// came while it was paused stay skipped. When the audit line cannot be
+// written, the pause is put back and the error returned.
+func (s *Service) ResumeSchedule(ctx context.Context, pb *steps.Playbook, by Caller) (history.Pause, error) {
+	if s.store == nil {
+		return history.Pause{}, ErrNoHistory
+	}
+	p, err := s.store.ResumeSchedule(ctx, pb.Name)
+	if err != nil {
+		return p, err
+	}
+	if err := s.auditSchedule(pb, by, auth.ActionResume, "resumed"); err != nil {
+		if _, _, perr := s.store.PauseSchedule(context.WithoutCancel(ctx), p); perr != nil {
+			err = errors.Join(err, perr)
+		}
+		return history.Pause{}, fmt.Errorf("the resume could not be audited, so the schedule stays paused: %w", err)
+	}
+	return p, nil
+}
+
+// SchedulePauses returns the paused schedules by playbook name; none
+// without a history.
+func (s *Service) SchedulePauses(ctx context.Context) (map[string]history.Pause, error) {
+	if s.store == nil {
+		return map[string]history.Pause{}, nil
+	}
+	return s.store.Pauses(ctx)
+}
+
+func (s *Service) auditSchedule(pb *steps.Playbook, by Caller, action, outcome string) error {
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	return s.cfg.Audit.Action(auth.AuditLine{Playbook: pb.File, SHA256: pb.SHA256, Roles: by.Roles,
+		Who: by.Name, From: by.From, Action: action, Outcome: outcome})
+}

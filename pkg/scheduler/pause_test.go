@@ -1,0 +1,79 @@
+package scheduler
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// TestPausedScheduleSkipsSlots: while a schedule is paused in the
+// history, its slots are recorded as skipped, saying who paused it, and
+// nothing is launched; another playbook keeps firing; once resumed, the
+// next slot fires and the slots skipped meanwhile stay skipped.
+func TestPausedScheduleSkipsSlots(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, t10)
+	h.load(playbook("p", "@every 1m"), playbook("q", "@every 1m"))
+	m := time.Minute
+	h.run(m)
+	if _, _, err := h.store.PauseSchedule(ctx, history.Pause{Playbook: "p", By: "alice", At: t10.Add(m + time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	h.run(2 * m)
+	if _, err := h.store.ResumeSchedule(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	h.run(m)
+	want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "skipped"), slotIs(t10.Add(3*m), "skipped"), slotIs(t10.Add(4*m), "fired")}
+	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+		t.Errorf("slot records of the paused playbook (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(utc(t10.Add(m), t10.Add(4*m)), h.launcher.slotsOf("p")); diff != "" {
+		t.Errorf("runs of the paused playbook (-want +got):\n%s", diff)
+	}
+	if n := len(h.launcher.slotsOf("q")); n != 4 {
+		t.Errorf("the other playbook fired %d times, want 4", n)
+	}
+	recs, err := h.store.Slots(ctx, "p", t10.Add(2*m), 1)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("slots: %v, %v", recs, err)
+	}
+	if msg := recs[0].Message; !strings.Contains(msg, "paused") || !strings.Contains(msg, "alice") {
+		t.Errorf("a paused slot's record says %q; want it to say the schedule is paused and by whom", msg)
+	}
+	runs, err := h.store.List(ctx, history.Filter{Playbook: "p", Status: report.StatusSkipped})
+	if err != nil || len(runs) != 2 || runs[0].Error == nil || !strings.Contains(runs[0].Error.Message, "paused") {
+		t.Errorf("paused slots in the run history: %+v, %v", runs, err)
+	}
+	if got := metricValue(t, h.s, "arsenal_schedule_slots_skipped_total", "p"); got != 2 {
+		t.Errorf("skipped slots metric = %v, want 2", got)
+	}
+}
+
+// TestPauseStopsAQueuedSlot: a slot queued behind a running run before
+// the pause does not start when that run ends; it is recorded skipped.
+func TestPauseStopsAQueuedSlot(t *testing.T) {
+	h := newHarness(t, t10)
+	h.launcher.hold = true
+	h.load(playbook("p", "@every 1m", overlap("queue")))
+	m := time.Minute
+	h.run(2*m + 10*time.Second)
+	if _, _, err := h.store.PauseSchedule(context.Background(), history.Pause{Playbook: "p", By: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	h.launcher.started()[0].end(report.StatusSucceeded)
+	h.quiesce()
+	if n := len(h.launcher.started()); n != 1 {
+		t.Errorf("%d runs; the queued slot of a paused schedule started", n)
+	}
+	want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "skipped run-1")}
+	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+		t.Errorf("slot records (-want +got):\n%s", diff)
+	}
+}

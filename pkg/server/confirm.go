@@ -1,0 +1,103 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// questionsAnswer lists a run's open confirm: questions, and whether the
+// caller may answer them (and cancel the run).
+type questionsAnswer struct {
+	Questions []runs.Question `json:"questions"`
+	MayAct    bool            `json:"may_act"`
+}
+
+// GET /api/v1/runs/{id}/questions
+func (s *Server) questions(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	h, e := s.liveRun(r, r.PathValue("id"))
+	if e != nil {
+		return e
+	}
+	writeJSON(w, http.StatusOK, questionsAnswer{Questions: h.Questions(), MayAct: s.mayAct(h, c, "answer") == nil})
+	return nil
+}
+
+// confirmRequest is the body of POST /api/v1/runs/{id}/confirm.
+type confirmRequest struct {
+	Step string `json:"step"`
+	// RunID names the sub-run that asks (the confirm_asked event's
+	// run_id); "" or the run's own id for its own steps.
+	RunID  string `json:"run_id"`
+	Answer string `json:"answer"`
+}
+
+// confirmed is the answer to POST /api/v1/runs/{id}/confirm.
+type confirmed struct {
+	RunID  string `json:"run_id"`
+	Step   string `json:"step"`
+	Answer string `json:"answer"`
+	By     string `json:"by"`
+}
+
+// POST /api/v1/runs/{id}/confirm: answer a confirm: question of a run
+// started with "ask": true. The answer is audited with who gave it and
+// recorded in the report.
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	var body confirmRequest
+	if e := decodeStrict(r, s.cfg.Limits.MaxBodyBytes, &body); e != nil {
+		return e
+	}
+	if body.Step == "" {
+		return badField("step", "give the step whose question this answers (the confirm_asked event's step)")
+	}
+	if body.Answer != "yes" && body.Answer != "no" {
+		return badField("answer", "answer %q: give yes or no", body.Answer)
+	}
+	h, e := s.liveRun(r, r.PathValue("id"))
+	if e != nil {
+		return e
+	}
+	if e := s.mayAct(h, c, "answer"); e != nil {
+		return e
+	}
+	err := h.Answer(runs.Answer{RunID: body.RunID, Step: body.Step, Yes: body.Answer == "yes",
+		By: runs.Caller{Name: c.Name, Roles: c.Roles, From: clientAddr(r), Trigger: runs.TriggerAPI}})
+	switch {
+	case errors.Is(err, runs.ErrNoQuestion):
+		return errorf(http.StatusConflict, ClassConflict, "%v", err)
+	case err != nil:
+		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+	}
+	id := body.RunID
+	if id == "" {
+		id = h.ID()
+	}
+	writeJSON(w, http.StatusOK, confirmed{RunID: id, Step: body.Step, Answer: body.Answer, By: c.Name})
+	return nil
+}
+
+// liveRun finds a run this process holds; a run it does not is 404, or
+// 409 when history knows it ended or runs elsewhere.
+func (s *Server) liveRun(r *http.Request, id string) (*runs.Handle, *apiError) {
+	if h, ok := s.mgr.Get(id); ok {
+		return h, nil
+	}
+	if store := s.mgr.Service().History(); store != nil {
+		if run, err := store.Get(r.Context(), id); err == nil {
+			if run.Status == history.StatusRunning {
+				return nil, errorf(http.StatusConflict, ClassConflict, "run %s runs in another arsenal-run process; act on it there", id)
+			}
+			return nil, errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
+		}
+	}
+	return nil, notFound("no run %q", id)
+}

@@ -1,0 +1,162 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// Bounds of a schedule's description.
+const (
+	scheduleNextFires = 5
+	scheduleLastSlots = 10
+)
+
+// scheduleInfo describes one scheduled playbook: its schedule, its next
+// fire times, whether it is paused, and its last slots.
+type scheduleEntry struct {
+	Playbook    string         `json:"playbook"`
+	Description string         `json:"description"`
+	Schedule    scheduleInfo   `json:"schedule"`
+	Next        []time.Time    `json:"next"`
+	Paused      *history.Pause `json:"paused"`
+	Slots       []slotInfo     `json:"slots"`
+	// Changed, on a pause or resume, says whether it changed anything.
+	Changed *bool `json:"changed,omitempty"`
+}
+
+// slotInfo is one recent slot: the run it fired, or why it did not.
+type slotInfo struct {
+	Slot      *time.Time `json:"slot,omitempty"`
+	Status    string     `json:"status"`
+	RunID     string     `json:"run_id"`
+	StartedAt time.Time  `json:"started_at"`
+	Message   string     `json:"message,omitempty"`
+}
+
+// GET /api/v1/schedules
+func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	pauses, err := s.mgr.Service().SchedulePauses(r.Context())
+	if err != nil {
+		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+	}
+	out := []scheduleEntry{}
+	for _, pb := range s.current().Playbooks.Scheduled() {
+		e, err := s.describeSchedule(r.Context(), pb, pauses)
+		if err != nil {
+			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+		}
+		out = append(out, e)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"scheduler": s.cfg.Scheduling != nil && s.cfg.Scheduling(), "schedules": out})
+	return nil
+}
+
+// POST /api/v1/schedules/{name}/pause and /resume
+func (s *Server) pauseSchedule(pause bool) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+		if e := onlyParams(r.URL.Query()); e != nil {
+			return e
+		}
+		pb, ok := s.current().Playbooks.Get(r.PathValue("name"))
+		if !ok || pb.Schedule == nil {
+			return notFound("no scheduled playbook %q in the server's playbooks", r.PathValue("name"))
+		}
+		verb := "resume"
+		if pause {
+			verb = "pause"
+		}
+		if e := s.mayRun(pb, c, verb+" its schedule"); e != nil {
+			return e
+		}
+		svc := s.mgr.Service()
+		by := runs.Caller{Name: c.Name, Roles: c.Roles, From: clientAddr(r), Trigger: runs.TriggerAPI}
+		var changed bool
+		var err error
+		if pause {
+			_, changed, err = svc.PauseSchedule(r.Context(), pb, by)
+		} else {
+			_, err = svc.ResumeSchedule(r.Context(), pb, by)
+			changed = err == nil
+			if errors.Is(err, history.ErrNotPaused) {
+				err = nil
+			}
+		}
+		if errors.Is(err, runs.ErrNoHistory) {
+			return errorf(http.StatusConflict, ClassConflict, "%v", err)
+		}
+		if err != nil {
+			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+		}
+		pauses, err := svc.SchedulePauses(r.Context())
+		if err != nil {
+			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+		}
+		e, err := s.describeSchedule(r.Context(), pb, pauses)
+		if err != nil {
+			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+		}
+		e.Changed = &changed
+		writeJSON(w, http.StatusOK, e)
+		return nil
+	}
+}
+
+// mayRun lets a caller act on a playbook (pause its schedule) when its
+// roles may run every step of it.
+func (s *Server) mayRun(pb *steps.Playbook, c *Principal, what string) *apiError {
+	st := s.current()
+	ds, err := st.Policy.Preflight(c.Roles, pb, s.mgr.Service().Registry())
+	if err == nil && len(auth.Denied(ds)) == 0 {
+		return nil
+	}
+	e := errorf(http.StatusForbidden, ClassAuthorization, "the roles of %s may not run %s, so they may not %s", c.Name, pb.Name, what)
+	if err == nil {
+		d := auth.Denied(ds)[0]
+		e.Rule = d.Decision.Rule
+	}
+	return e
+}
+
+func (s *Server) describeSchedule(ctx context.Context, pb *steps.Playbook, pauses map[string]history.Pause) (scheduleEntry, error) {
+	info := describePlaybook(pb, s.cfg.Now())
+	e := scheduleEntry{Playbook: pb.Name, Description: pb.Description, Schedule: *info.Schedule, Next: []time.Time{}, Slots: []slotInfo{}}
+	if p, ok := pauses[pb.Name]; ok {
+		e.Paused = &p
+	}
+	if tt, err := scheduler.ForSchedule(pb.Schedule); err == nil {
+		t := s.cfg.Now()
+		for range scheduleNextFires {
+			if t = tt.Next(t); t.IsZero() {
+				break
+			}
+			e.Next = append(e.Next, t.UTC())
+		}
+	}
+	store := s.mgr.Service().History()
+	if store == nil {
+		return e, nil
+	}
+	list, err := store.List(ctx, history.Filter{Playbook: pb.Name, Trigger: history.TriggerSchedule, Limit: scheduleLastSlots})
+	if err != nil {
+		return e, err
+	}
+	for _, run := range list {
+		si := slotInfo{Slot: run.Slot, Status: string(run.Status), RunID: run.ID, StartedAt: run.StartedAt}
+		if run.Error != nil {
+			si.Message = run.Error.Message
+		}
+		e.Slots = append(e.Slots, si)
+	}
+	return e, nil
+}

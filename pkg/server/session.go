@@ -1,0 +1,341 @@
+package server
+
+import (
+	"bufio"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Sessions of the web console. A user signs in once with an API key
+// (POST /api/v1/session); the answer sets a cookie holding a short-lived
+// token signed with HS256 by a key of the state dir, carrying the key's
+// name and roles, and gives a CSRF token that every state-changing request
+// of the session must send in the X-CSRF-Token header. The raw key is
+// never stored: a session is only as good as its token, which signing
+// out revokes.
+const (
+	// SessionKeyFile holds the signing key, under the state dir, mode
+	// 0600.
+	SessionKeyFile = "session.key"
+	// RevokedFile lists the revoked sessions until they expire.
+	RevokedFile = "sessions.revoked"
+	// DefaultSessionTTL is how long a session lasts unless --session-ttl
+	// says otherwise; a key that expires sooner ends it sooner.
+	DefaultSessionTTL = 12 * time.Hour
+	// MaxSessionTTL bounds --session-ttl.
+	MaxSessionTTL = 30 * 24 * time.Hour
+	// CSRFHeader carries the session's CSRF token.
+	CSRFHeader = "X-CSRF-Token"
+
+	cookieName       = "arsenal_session"
+	secureCookieName = "__Host-arsenal_session" // over TLS: Secure, Path=/, no Domain
+	tokenIssuer      = "arsenal-run"
+	tokenAudience    = "arsenal-run console"
+	sessionKeyLen    = 32
+	// compactRevokedAt is how many lines the revocation list may have
+	// before a sign-out rewrites it without the sessions that expired
+	// since (a revoked session is kept until it would have expired).
+	compactRevokedAt = 10_000
+)
+
+// Sessions issues and checks console sessions. It is safe for concurrent
+// use.
+type Sessions struct {
+	key  []byte
+	ttl  time.Duration
+	now  func() time.Time
+	file string
+
+	mu      sync.Mutex
+	revoked map[string]time.Time // token id -> when the token expires
+	lines   int                  // lines in the file, for compaction
+}
+
+// OpenSessions reads the session key of stateDir, making it (mode 0600)
+// when there is none, and the sessions revoked there that have not expired
+// yet. ttl is how long a session lasts (0: DefaultSessionTTL); now tells
+// the time (nil: the wall clock).
+func OpenSessions(stateDir string, ttl time.Duration, now func() time.Time) (*Sessions, error) {
+	switch {
+	case ttl == 0:
+		ttl = DefaultSessionTTL
+	case ttl < time.Minute || ttl > MaxSessionTTL:
+		return nil, fmt.Errorf("session lifetime %s: give one minute to %s", ttl, MaxSessionTTL)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	key, err := sessionKey(filepath.Join(stateDir, SessionKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	s := &Sessions{key: key, ttl: ttl, now: now, file: filepath.Join(stateDir, RevokedFile), revoked: map[string]time.Time{}}
+	if err := s.loadRevoked(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// TTL returns how long a session lasts.
+func (s *Sessions) TTL() time.Duration { return s.ttl }
+
+// sessionKey reads the key file, or makes it. A key file others may read
+// is refused: anyone who reads it can sign tokens.
+func sessionKey(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return newSessionKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session key: %w; it must be a regular file, not a symlink", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("session key %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("session key %s is not a regular file; remove it and a new key is made (every session ends)", path)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("session key %s has mode %04o; others must not read or write it: chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 256))
+	if err != nil {
+		return nil, fmt.Errorf("session key %s: %w", path, err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(key) != sessionKeyLen {
+		return nil, fmt.Errorf("session key %s is not %d hex-encoded bytes; remove it and a new key is made (every session ends)", path, sessionKeyLen)
+	}
+	return key, nil
+}
+
+// newSessionKey writes a fresh key to a temporary file and links it into
+// place, so that of two servers starting at once on a new state dir, one
+// key wins and both use it.
+func newSessionKey(path string) ([]byte, error) {
+	key := make([]byte, sessionKeyLen)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".session-key-*")
+	if err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	if _, err := tmp.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return sessionKey(path)
+		}
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	return key, nil
+}
+
+// sessionClaims are what a session token carries: the key's name as the
+// subject, its roles, and a random id that revocation names.
+type sessionClaims struct {
+	Roles []string `json:"roles"`
+	jwt.RegisteredClaims
+}
+
+// session is a checked session of a request.
+type session struct {
+	id      string
+	name    string
+	roles   []string
+	expires time.Time
+}
+
+// issue signs a token for the key, expiring after the TTL or when the key
+// does, whichever comes first.
+func (s *Sessions) issue(k *apiKey) (token string, sess session, err error) {
+	now := s.now()
+	exp := now.Add(s.ttl)
+	if !k.expires.IsZero() && k.expires.Before(exp) {
+		exp = k.expires
+	}
+	id := make([]byte, 16)
+	if _, err := rand.Read(id); err != nil {
+		return "", session{}, err
+	}
+	claims := sessionClaims{Roles: slices.Clone(k.roles), RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: tokenIssuer, Audience: jwt.ClaimStrings{tokenAudience}, Subject: k.name, ID: hex.EncodeToString(id),
+		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+	}}
+	token, err = jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.key)
+	if err != nil {
+		return "", session{}, err
+	}
+	return token, session{id: claims.ID, name: k.name, roles: claims.Roles, expires: exp.Truncate(time.Second)}, nil
+}
+
+// Why a session token is refused.
+var (
+	errBadToken     = errors.New("the session is not valid; sign in again")
+	errExpiredToken = errors.New("the session expired; sign in again")
+	errRevokedToken = errors.New("the session was signed out; sign in again")
+)
+
+// check verifies a token: signed by this state dir's key with HS256 only
+// (a token cannot choose its algorithm), for the console, not expired and
+// not revoked.
+func (s *Sessions) check(token string) (session, error) {
+	var c sessionClaims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithTimeFunc(s.now), jwt.WithLeeway(5*time.Second))
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return session{}, errExpiredToken
+	case err != nil || c.ID == "" || c.Subject == "":
+		return session{}, errBadToken
+	}
+	s.mu.Lock()
+	_, revoked := s.revoked[c.ID]
+	s.mu.Unlock()
+	if revoked {
+		return session{}, errRevokedToken
+	}
+	return session{id: c.ID, name: c.Subject, roles: c.Roles, expires: c.ExpiresAt.Time}, nil
+}
+
+// csrf is the session's CSRF token: a MAC of its id, so it is bound to
+// the session and needs no storage.
+func (s *Sessions) csrf(id string) string {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("csrf\x00" + id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkCSRF compares a sent token with the session's in constant time.
+func (s *Sessions) checkCSRF(id, sent string) bool {
+	want := s.csrf(id)
+	return sent != "" && subtle.ConstantTimeCompare([]byte(want), []byte(sent)) == 1
+}
+
+// revoke ends a session for good: it is written to the revocation list
+// (synced) before it is refused, so that a restart does not bring it back.
+func (s *Sessions) revoke(sess session) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.revoked[sess.id]; ok {
+		return nil
+	}
+	if s.lines >= compactRevokedAt {
+		s.compactLocked()
+	}
+	f, err := os.OpenFile(s.file, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow, 0o600)
+	if err != nil {
+		return fmt.Errorf("sessions: %w", err)
+	}
+	_, werr := fmt.Fprintf(f, "%s %d\n", sess.id, sess.expires.Unix())
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fmt.Errorf("sessions: record the sign-out: %w", err)
+	}
+	s.revoked[sess.id] = sess.expires
+	s.lines++
+	return nil
+}
+
+// loadRevoked reads the revocation list, keeping what has not expired,
+// and writes it back without the rest.
+func (s *Sessions) loadRevoked() error {
+	f, err := os.OpenFile(s.file, os.O_RDONLY|noFollow, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sessions: %w", err)
+	}
+	now := s.now()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		s.lines++
+		id, exp, ok := strings.Cut(sc.Text(), " ")
+		n, err := strconv.ParseInt(exp, 10, 64)
+		if !ok || err != nil || id == "" {
+			continue
+		}
+		if t := time.Unix(n, 0); t.After(now) {
+			s.revoked[id] = t
+		}
+	}
+	f.Close()
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("sessions: read %s: %w", s.file, err)
+	}
+	if len(s.revoked) < s.lines {
+		s.compactLocked()
+	}
+	return nil
+}
+
+// compactLocked rewrites the revocation list without expired sessions;
+// s.mu is held (or s is not shared yet). A failure leaves the old file,
+// which is only longer.
+func (s *Sessions) compactLocked() {
+	now := s.now()
+	var b strings.Builder
+	n := 0
+	for id, exp := range s.revoked {
+		if !exp.After(now) {
+			delete(s.revoked, id)
+			continue
+		}
+		fmt.Fprintf(&b, "%s %d\n", id, exp.Unix())
+		n++
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.file), ".sessions-revoked-*")
+	if err != nil {
+		return
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err == nil {
+		if _, err := tmp.WriteString(b.String()); err == nil && tmp.Sync() == nil && tmp.Close() == nil {
+			if os.Rename(tmp.Name(), s.file) == nil {
+				s.lines = n
+			}
+			return
+		}
+	}
+	tmp.Close()
+}
