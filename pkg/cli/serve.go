@@ -23,6 +23,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // Scheduler runs the scheduled playbooks of serve --playbooks beside the
@@ -37,14 +38,15 @@ type Scheduler interface {
 }
 
 // NewScheduler builds the scheduler of serve for the scheduled playbooks,
-// recording fired slots under stateDir.
-type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, stateDir string, warn func(string, ...any)) (Scheduler, error)
+// recording fired slots in the state spec names (the service's store).
+type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, warn func(string, ...any)) (Scheduler, error)
 
 func serveCommand() *command {
 	return &command{
 		name:    "serve",
 		summary: "serve the operations and playbooks over a REST API",
-		synopsis: `serve --keys FILE --state-dir DIR [--listen ADDR] [--policy FILE] [--playbooks DIR]
+		synopsis: `serve --keys FILE (--state-dir DIR | --state URL [--report-dir DIR] --audit-log FILE)
+    [--listen ADDR] [--policy FILE] [--playbooks DIR]
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N]
     [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
@@ -52,7 +54,9 @@ func serveCommand() *command {
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
 client certificate with --client-ca, maps to roles through the keys file, and the
 policy decides per operation. Every execute and run is preflighted, audited in
-STATE-DIR/audit.log and recorded in history. With --playbooks DIR the playbooks
+STATE-DIR/audit.log (or --audit-log) and recorded in history. With --state URL
+the history, slots, cache and reports live in a PostgreSQL database that several
+serve processes share (docs/ha.md). With --playbooks DIR the playbooks
 there can be run through the API, and those with a schedule: run on it too unless
 --no-schedule. Runs see only the environment variables named by --env-passthrough.
 SIGHUP reloads keys, policy and playbooks, all or nothing. SIGTERM stops
@@ -65,6 +69,9 @@ going (their finally steps run; they are recorded cancelled) and exits 0.`,
 
 type serveOptions struct {
 	listen, keys, policy, playbooks, inventory, stateDir string
+	state                                                stateFlags
+	spec                                                 store.Spec
+	auditLog                                             string
 	remote                                               *remoteFlags // --known-hosts, --accept-new-host-keys
 	trace                                                traceFlags
 	tlsCert, tlsKey, clientCA                            string
@@ -88,7 +95,8 @@ func runServe(e *env, args []string) int {
 	o.remote = rf
 	fs.Var(&rf.knownHosts, "known-hosts", "check SSH host keys against the known_hosts `FILE` instead of ~/.ssh/known_hosts (repeatable)")
 	fs.BoolVar(&rf.acceptNew, "accept-new-host-keys", false, "trust and record the key of a host that no known_hosts file lists; a changed key is still refused")
-	fs.StringVar(&o.stateDir, "state-dir", "", "history, reports and the audit log under `DIR` (default $ARSENAL_STATE_DIR)")
+	o.state.add(fs, "history, reports and the audit log under `DIR` (default $ARSENAL_STATE_DIR)")
+	fs.StringVar(&o.auditLog, "audit-log", "", "append the audit log to `FILE` (default STATE-DIR/audit.log; required with --state)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate `FILE` (PEM)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key `FILE` of --tls-cert")
 	fs.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by the CA in `FILE` (mutual TLS)")
@@ -107,14 +115,18 @@ func runServe(e *env, args []string) int {
 	if len(pos) > 0 {
 		return fs.usageError("takes no arguments; give files with --keys, --policy, --playbooks")
 	}
-	if o.stateDir == "" {
-		o.stateDir = e.getenv("ARSENAL_STATE_DIR")
+	spec, ok := o.state.spec(fs, false)
+	if !ok {
+		return ExitUsage
 	}
+	o.spec, o.stateDir = spec, spec.Dir
 	switch {
 	case o.keys == "":
 		return fs.usageError("--keys FILE is required; make a key with '%s keys new --name NAME --role ROLE'", program)
-	case o.stateDir == "":
-		return fs.usageError("--state-dir DIR is required: history, reports and the audit log live there")
+	case o.stateDir == "" && !spec.Postgres():
+		return fs.usageError("--state-dir DIR (or --state URL) is required: history, reports and the audit log live there")
+	case spec.Postgres() && o.auditLog == "":
+		return fs.usageError("--audit-log FILE is required with --state: every execute is audited, and a database holds no audit log")
 	case (o.tlsCert == "") != (o.tlsKey == ""):
 		return fs.usageError("--tls-cert and --tls-key go together")
 	case o.clientCA != "" && o.tlsCert == "":
@@ -184,11 +196,17 @@ func (d *daemon) run() int {
 			return ExitUsage
 		}
 	}
-	if err := os.MkdirAll(o.stateDir, 0o755); err != nil {
-		e.errorf("--state-dir: %v", err)
-		return ExitUsage
+	auditPath := o.auditLog
+	if o.stateDir != "" {
+		if err := os.MkdirAll(o.stateDir, 0o755); err != nil {
+			e.errorf("--state-dir: %v", err)
+			return ExitUsage
+		}
+		if auditPath == "" {
+			auditPath = filepath.Join(o.stateDir, "audit.log")
+		}
 	}
-	audit, err := auth.OpenAudit(filepath.Join(o.stateDir, "audit.log"))
+	audit, err := auth.OpenAudit(auditPath)
 	if err != nil {
 		e.errorf("%v", err)
 		return ExitUsage
@@ -206,10 +224,14 @@ func (d *daemon) run() int {
 		return ExitUsage
 	}
 	defer tp.Shutdown(context.Background())
-	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Audit: audit,
-		Log: logOut, LogLevel: d.level, Warn: d.logf, Remote: remoteSettings, Telemetry: tp})
+	shared, err := openShared(o.spec)
+	var svc *runs.Service
+	if err == nil {
+		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
+			Log: logOut, LogLevel: d.level, Warn: d.logf, Remote: remoteSettings, Telemetry: tp})
+	}
 	if err != nil {
-		e.errorf("%v", err)
+		e.errorf("%s: %v", stateName(o.spec), err)
 		return ExitUsage
 	}
 	defer svc.Close()
@@ -372,7 +394,7 @@ func (d *daemon) scheduler(ctx context.Context, mgr *runs.Manager, st server.Sta
 		d.logf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(pbs), "playbook has", "playbooks have"))
 		return nil
 	}
-	s, err := d.e.newScheduler(mgr, pbs, d.o.stateDir, d.logf)
+	s, err := d.e.newScheduler(mgr, pbs, d.o.spec, d.logf)
 	if err != nil {
 		d.logf("the scheduler did not start: %v", err)
 		return nil

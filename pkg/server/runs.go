@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // GET /api/v1/playbooks
@@ -222,8 +223,8 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 }
 
 // report finds a run's report: the live snapshot of a run of this process,
-// else the report its history row points to, else a report made from the
-// history row itself.
+// else its recorded report (a file, or the copy the database keeps), else
+// a report made from the history row itself.
 func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiError) {
 	if h, ok := s.mgr.Get(id); ok {
 		if rep := h.Snapshot(); rep != nil {
@@ -241,9 +242,11 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 	if err != nil {
 		return nil, errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
 	}
-	if run.ReportPath != "" && run.Status != history.StatusRunning {
-		if rep, err := report.Read(run.ReportPath); err == nil {
-			return rep, nil
+	if run.Status != history.StatusRunning {
+		if data, err := store.ReadReport(ctx, run.ID); err == nil {
+			if rep, err := report.Decode(data); err == nil {
+				return rep, nil
+			}
 		}
 	}
 	return fromHistory(ctx, store, run), nil
@@ -252,7 +255,7 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 // fromHistory builds what a report can be from a history row and its step
 // rows: a run of another process still going, or one whose report file is
 // gone.
-func fromHistory(ctx context.Context, store *history.Store, run history.Run) *report.Report {
+func fromHistory(ctx context.Context, h store.History, run history.Run) *report.Report {
 	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: run.ID, ResumedFrom: run.ResumedFrom,
 		Playbook: report.Playbook{Name: run.Playbook, Path: run.Path, SHA256: run.SHA256},
 		Roles:    run.Roles, Inputs: run.Inputs, Status: run.Status, StartedAt: run.StartedAt,
@@ -263,7 +266,7 @@ func fromHistory(ctx context.Context, store *history.Store, run history.Run) *re
 	if run.FinishedAt != nil {
 		rep.FinishedAt = *run.FinishedAt
 	}
-	rows, _ := store.Steps(ctx, run.ID)
+	rows, _ := h.Steps(ctx, run.ID)
 	for _, row := range rows {
 		if row.Kind != "step" {
 			continue

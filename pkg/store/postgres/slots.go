@@ -1,0 +1,208 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+)
+
+// TrackSchedules records the loaded schedules and returns each one's
+// cursor; see history.Store.TrackSchedules.
+func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []history.ScheduleRef) (map[string]history.Cursor, error) {
+	out := make(map[string]history.Cursor, len(refs))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, ref := range refs {
+			// The row is created or its fingerprint changed in one
+			// statement, so two processes loading at once agree.
+			var since int64
+			var last *int64
+			err := tx.QueryRow(ctx, `INSERT INTO schedules (playbook, fingerprint, since) VALUES ($1, $2, $3)
+				ON CONFLICT (playbook) DO UPDATE SET
+					since = CASE WHEN schedules.fingerprint = excluded.fingerprint THEN schedules.since ELSE excluded.since END,
+					fingerprint = excluded.fingerprint
+				RETURNING since, last_slot`, ref.Playbook, ref.Fingerprint, ms(now)).Scan(&since, &last)
+			if err != nil {
+				return fmt.Errorf("track schedule of %s: %w", ref.Playbook, err)
+			}
+			c := history.Cursor{Since: fromMS(since)}
+			if last != nil {
+				c.Last = fromMS(*last)
+			}
+			out[ref.Playbook] = c
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap("track schedules", err)
+	}
+	return out, nil
+}
+
+// ClaimSlots records slots in one transaction and reports for each
+// whether it was claimed: a slot is refused when any process recorded it
+// before (the primary key of (playbook, slot)) or it is not newer than
+// the newest slot of its playbook; see history.Store.ClaimSlots.
+func (s *Store) ClaimSlots(ctx context.Context, slots []history.Slot) ([]bool, error) {
+	claimed := make([]bool, len(slots))
+	if len(slots) == 0 {
+		return claimed, nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		clear(claimed)
+		for i, sl := range slots {
+			tag, err := tx.Exec(ctx, `INSERT INTO schedule_slots (playbook, slot, outcome, run_id, blocked_by, message, decided_at)
+				SELECT $1, $2, $3, $4, $5, $6, $7
+				WHERE NOT EXISTS (SELECT 1 FROM schedules WHERE playbook = $1 AND last_slot >= $2)
+				ON CONFLICT DO NOTHING`,
+				sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At))
+			if err != nil {
+				return fmt.Errorf("claim slot %s of %s: %w", sl.Slot.Format(time.RFC3339), sl.Playbook, err)
+			}
+			if tag.RowsAffected() != 1 {
+				continue
+			}
+			claimed[i] = true
+			if _, err := tx.Exec(ctx, `INSERT INTO schedules (playbook, fingerprint, since, last_slot) VALUES ($1, '', $2, $2)
+				ON CONFLICT (playbook) DO UPDATE SET last_slot = GREATEST(COALESCE(schedules.last_slot, excluded.last_slot), excluded.last_slot)`,
+				sl.Playbook, ms(sl.Slot)); err != nil {
+				return fmt.Errorf("claim slot of %s: %w", sl.Playbook, err)
+			}
+			if err := insertSlotRun(ctx, tx, sl); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap("claim slots", err)
+	}
+	return claimed, nil
+}
+
+// SettleSlot records the later outcome of a claimed slot.
+func (s *Store) SettleSlot(ctx context.Context, sl history.Slot) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE schedule_slots SET outcome = $1, run_id = $2, blocked_by = $3, message = $4, decided_at = $5
+			WHERE playbook = $6 AND slot = $7`,
+			string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At), sl.Playbook, ms(sl.Slot))
+		if err != nil {
+			return fmt.Errorf("settle slot of %s: %w", sl.Playbook, err)
+		}
+		if tag.RowsAffected() != 1 {
+			return errNeverClaimed
+		}
+		return insertSlotRun(ctx, tx, sl)
+	})
+	if errors.Is(err, errNeverClaimed) {
+		return fmt.Errorf("postgres: settle slot %s of %s: the slot was never claimed", sl.Slot.Format(time.RFC3339), sl.Playbook)
+	}
+	if err != nil {
+		return s.wrap("settle slot", err)
+	}
+	return nil
+}
+
+var errNeverClaimed = errors.New("never claimed")
+
+func insertSlotRun(ctx context.Context, tx pgx.Tx, sl history.Slot) error {
+	args, ok := history.SlotRunArgs(sl)
+	if !ok {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO runs (`+history.SlotRunColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...); err != nil {
+		return fmt.Errorf("record %s slot of %s: %w", sl.Outcome, sl.Playbook, err)
+	}
+	return nil
+}
+
+// Slots returns the recorded slots of a playbook at or after since,
+// oldest first, at most limit (0: all).
+func (s *Store) Slots(ctx context.Context, playbook string, since time.Time, limit int) ([]history.Slot, error) {
+	q := `SELECT slot, outcome, run_id, blocked_by, message, decided_at FROM schedule_slots
+		WHERE playbook = $1 AND slot >= $2 ORDER BY slot`
+	args := []any{playbook, ms(since)}
+	if limit > 0 {
+		q += " LIMIT $3"
+		args = append(args, limit)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap("slots of "+playbook, err)
+	}
+	defer rows.Close()
+	out := []history.Slot{}
+	for rows.Next() {
+		sl := history.Slot{Playbook: playbook}
+		var slot, at int64
+		var outcome string
+		if err := rows.Scan(&slot, &outcome, &sl.RunID, &sl.BlockedBy, &sl.Message, &at); err != nil {
+			return nil, s.wrap("slots of "+playbook, err)
+		}
+		sl.Slot, sl.Outcome, sl.At = fromMS(slot), history.SlotOutcome(outcome), fromMS(at)
+		out = append(out, sl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("slots of "+playbook, err)
+	}
+	return out, nil
+}
+
+// PruneSlots deletes the records of slots before `before`; the newest
+// slot of each playbook stays remembered in schedules.
+func (s *Store) PruneSlots(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM schedule_slots WHERE slot < $1`, ms(before))
+	if err != nil {
+		return 0, s.wrap("prune slots", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// SetPaused pauses or resumes a playbook's schedule, recording who did.
+func (s *Store) SetPaused(ctx context.Context, playbook string, paused bool, by string) error {
+	var err error
+	if paused {
+		_, err = s.pool.Exec(ctx, `INSERT INTO schedule_pauses (playbook, paused_by, paused_at) VALUES ($1, $2, $3)
+			ON CONFLICT (playbook) DO UPDATE SET paused_by = excluded.paused_by, paused_at = excluded.paused_at`, playbook, by, ms(s.now()))
+	} else {
+		_, err = s.pool.Exec(ctx, `DELETE FROM schedule_pauses WHERE playbook = $1`, playbook)
+	}
+	if err != nil {
+		return s.wrap("pause of "+playbook, err)
+	}
+	return nil
+}
+
+// PauseInfo is who paused a schedule and when.
+type PauseInfo struct {
+	By string
+	At time.Time
+}
+
+// Paused returns the paused playbooks.
+func (s *Store) Paused(ctx context.Context) (map[string]PauseInfo, error) {
+	rows, err := s.pool.Query(ctx, `SELECT playbook, paused_by, paused_at FROM schedule_pauses`)
+	if err != nil {
+		return nil, s.wrap("pauses", err)
+	}
+	defer rows.Close()
+	out := map[string]PauseInfo{}
+	for rows.Next() {
+		var name string
+		var p PauseInfo
+		var at int64
+		if err := rows.Scan(&name, &p.By, &at); err != nil {
+			return nil, s.wrap("pauses", err)
+		}
+		p.At = fromMS(at)
+		out[name] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("pauses", err)
+	}
+	return out, nil
+}
