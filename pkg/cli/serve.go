@@ -20,10 +20,12 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/cluster"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
+	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
 // Scheduler runs the scheduled playbooks of serve --playbooks beside the
@@ -48,7 +50,7 @@ func serveCommand() *command {
 		synopsis: `serve --keys FILE (--state-dir DIR | --state URL [--report-dir DIR] --audit-log FILE)
     [--listen ADDR] [--policy FILE] [--playbooks DIR]
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
-    [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N]
+    [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
     [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
     [--trace-endpoint URL] [--trace-items N]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
@@ -72,6 +74,7 @@ type serveOptions struct {
 	state                                                stateFlags
 	spec                                                 store.Spec
 	auditLog                                             string
+	lease                                                time.Duration
 	remote                                               *remoteFlags // --known-hosts, --accept-new-host-keys
 	trace                                                traceFlags
 	tlsCert, tlsKey, clientCA                            string
@@ -96,6 +99,7 @@ func runServe(e *env, args []string) int {
 	fs.Var(&rf.knownHosts, "known-hosts", "check SSH host keys against the known_hosts `FILE` instead of ~/.ssh/known_hosts (repeatable)")
 	fs.BoolVar(&rf.acceptNew, "accept-new-host-keys", false, "trust and record the key of a host that no known_hosts file lists; a changed key is still refused")
 	o.state.add(fs, "history, reports and the audit log under `DIR` (default $ARSENAL_STATE_DIR)")
+	fs.DurationVar(&o.lease, "lease", postgres.DefaultLease, "with --state: a replica silent for `D` is taken for dead (its runs interrupted, its leadership lost)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "append the audit log to `FILE` (default STATE-DIR/audit.log; required with --state)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate `FILE` (PEM)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key `FILE` of --tls-cert")
@@ -119,8 +123,11 @@ func runServe(e *env, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
+	spec.Lease = o.lease
 	o.spec, o.stateDir = spec, spec.Dir
 	switch {
+	case o.lease < 3*time.Second:
+		return fs.usageError("--lease must be at least 3s, like 30s, not %s", o.lease)
 	case o.keys == "":
 		return fs.usageError("--keys FILE is required; make a key with '%s keys new --name NAME --role ROLE'", program)
 	case o.stateDir == "" && !spec.Postgres():
@@ -151,6 +158,11 @@ type daemon struct {
 	level zerolog.Level
 	reg   *ops.Registry
 	sup   *proc.Supervisor
+	// With a shared store: the run queue, the store, and the
+	// configuration its runs read.
+	q  *queue.Queue
+	pg *postgres.Store
+	rs replicaState
 }
 
 func (d *daemon) logf(format string, args ...any) {
@@ -243,14 +255,27 @@ func (d *daemon) run() int {
 		queued = -1 // runs.Limits reads 0 as the default
 	}
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: o.maxRunning, MaxQueued: queued})
-	srv, err := server.New(server.Config{
+	runEnv := runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
+	d.rs.st.Store(&st)
+	scfg := server.Config{
 		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
-		Env:           runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass},
+		Env:           runEnv,
 		PublicMetrics: o.publicMetrics, TLS: tlsConf, Version: Version(), Log: e.stderr,
 		// A request that carries a traceparent continues that trace, and
 		// the runs it starts are its children.
 		Middleware: tp.Handler,
-	})
+	}
+	if pg, ok := shared.(*postgres.Store); ok {
+		qlog := zerolog.New(zerolog.ConsoleWriter{Out: logOut, NoColor: true}).With().Timestamp().Logger()
+		q, err := d.startQueue(pg, mgr, &d.rs, runEnv, &qlog)
+		if err != nil {
+			e.errorf("%s: %v", stateName(o.spec), err)
+			return ExitFailed
+		}
+		d.q, d.pg = q, pg
+		scfg.Queue, scfg.Health, scfg.Collectors = q, queueHealth(pg, q), q.Collectors()
+	}
+	srv, err := server.New(scfg)
 	if err != nil {
 		e.errorf("%v", err)
 		return ExitUsage
@@ -306,6 +331,18 @@ loop:
 	if code == ExitOK {
 		<-served
 	}
+	// The queue takes no more jobs; the runs it runs here end with the
+	// manager's shutdown below, and their jobs with them.
+	var queueStopped chan struct{}
+	if d.q != nil {
+		queueStopped = make(chan struct{})
+		go func() {
+			defer close(queueStopped)
+			qctx, qcancel := context.WithTimeout(context.Background(), o.grace)
+			defer qcancel()
+			d.q.Stop(qctx)
+		}()
+	}
 	// Runs still going are cancelled now: their finally steps run and
 	// they are recorded cancelled before the process exits.
 	now, cancelNow := context.WithCancel(context.Background())
@@ -314,6 +351,9 @@ loop:
 		d.logf("cancelling %s still going", plural(active, "run", "runs"))
 	}
 	mgr.Shutdown(now)
+	if queueStopped != nil {
+		<-queueStopped
+	}
 	d.logf("stopped")
 	return code
 }
@@ -368,6 +408,7 @@ func (d *daemon) reload(srv *server.Server, sched *runningScheduler) {
 		d.logf("SIGHUP: kept the previous keys, policy and playbooks")
 		return
 	}
+	d.rs.st.Store(&st)
 	if sched != nil && !d.o.noSchedule {
 		if err := sched.s.Reload(st.Playbooks.Scheduled()); err != nil {
 			d.logf("SIGHUP: the scheduler kept its playbooks: %v", err)
@@ -389,6 +430,16 @@ func (d *daemon) scheduler(ctx context.Context, mgr *runs.Manager, st server.Sta
 	pbs := st.Playbooks.Scheduled()
 	if d.o.noSchedule || len(pbs) == 0 {
 		return nil
+	}
+	if d.q != nil {
+		qlog := zerolog.New(zerolog.ConsoleWriter{Out: d.e.stderr, NoColor: true}).With().Timestamp().Logger()
+		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &qlog, pbs: pbs, warnf: d.logf}
+		rs := &runningScheduler{s: ls, done: make(chan struct{})}
+		go func() {
+			defer close(rs.done)
+			ls.Run(ctx)
+		}()
+		return rs
 	}
 	if d.e.newScheduler == nil {
 		d.logf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(pbs), "playbook has", "playbooks have"))

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
 // secret is the password every PostgreSQL URL of these tests carries; the
@@ -51,7 +53,7 @@ steps:
 	}
 	mig := runMain(t, "store", "migrate", "--state", url)
 	noSecret(t, "store migrate", mig)
-	if mig.code != ExitOK || !strings.Contains(mig.stdout, "applied 1 migration") {
+	if mig.code != ExitOK || !strings.Contains(mig.stdout, fmt.Sprintf("applied %d migrations", postgres.SchemaVersion)) {
 		t.Fatalf("store migrate: exit %d\n%s%s", mig.code, mig.stdout, mig.stderr)
 	}
 

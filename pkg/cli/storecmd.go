@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
@@ -17,8 +18,8 @@ func storeCommand() *command {
 		synopsis: `store migrate [--state URL]
     store status [--state URL] [--json]`,
 		help: `Manage the PostgreSQL database that several run, schedule and serve processes
-share (--state URL, default $ARSENAL_STATE). 'store migrate' brings its schema to
-this release's version, under an advisory lock, so that processes starting at
+share (--state URL, default $ARSENAL_STATE). 'store migrate' brings its schema, and
+the run queue's tables, to this release's version, under an advisory lock, so that processes starting at
 once apply each migration once; run, schedule and serve migrate on start too,
 unless their role may not create tables. 'store status' prints the schema
 version of the database and of this release. The password of the URL is never
@@ -79,7 +80,15 @@ func runStore(e *env, args []string) int {
 			e.errorf("store migrate: %s: %v", spec, err)
 			return ExitFailed
 		}
+		nq, err := queue.Migrate(ctx, pool)
+		if err != nil {
+			e.errorf("store migrate: %s: %v", spec, err)
+			return ExitFailed
+		}
 		fmt.Fprintf(e.stdout, "%s: applied %s; the schema is at version %d\n", spec, plural(n, "migration", "migrations"), postgres.SchemaVersion)
+		if nq > 0 {
+			fmt.Fprintf(e.stdout, "%s: applied %s of the run queue's tables\n", spec, plural(nq, "migration", "migrations"))
+		}
 		return ExitOK
 	}
 	st, err := postgres.ReadStatus(ctx, pool)

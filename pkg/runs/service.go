@@ -286,7 +286,11 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	if err := s.checkInventory(pb); err != nil {
 		return nil, &PrepareError{Field: "inventory", Err: err}
 	}
-	p := &prepared{req: req, runID: engine.NewRunID(), plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
+	runID := req.RunID
+	if runID == "" {
+		runID = engine.NewRunID()
+	}
+	p := &prepared{req: req, runID: runID, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
 		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx)}
 	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory)); err != nil {
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
@@ -324,6 +328,19 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		}
 	}
 	return p, nil
+}
+
+// Check prepares a request as Start would, without running or recording
+// anything, and returns the steps its preflight denies. A front end that
+// hands runs to a queue checks them first, so that a bad request is
+// refused at once (the error is a *PrepareError) and a denied one is
+// started here, where it is recorded as denied.
+func (s *Service) Check(ctx context.Context, req Request) ([]auth.StepDecision, error) {
+	p, err := s.prepare(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	return auth.Denied(p.decisions), nil
 }
 
 // inputs gathers the run's inputs: those of a resumed run (but not its

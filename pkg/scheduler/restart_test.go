@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -270,4 +272,32 @@ func (f *failingStore) ClaimSlots(ctx context.Context, slots []history.Slot) ([]
 		return nil, context.DeadlineExceeded
 	}
 	return f.Store.ClaimSlots(ctx, slots)
+}
+
+// TestTakeoverFiresTheSlotsOfTheGap: a scheduler that takes over from one
+// that died (Config.Takeover) fires each slot of the gap once, where a
+// scheduler restarted on one host fires only the newest.
+func TestTakeoverFiresTheSlotsOfTheGap(t *testing.T) {
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10, func(c *Config) { c.Takeover = 10 * time.Second })
+		pb := playbook("p", "@every 1s", overlap("allow"))
+		h.load(pb)
+		h.run(2 * time.Second)
+		h.restart() // the leader died; another one loads the schedules later
+		h.clock.Advance(4 * time.Second)
+		h.load(pb)
+		h.run(time.Second)
+		s := time.Second
+		want := utc(t10.Add(s), t10.Add(2*s), t10.Add(3*s), t10.Add(4*s), t10.Add(5*s), t10.Add(6*s), t10.Add(7*s))
+		got := h.launcher.slotsOf("p")
+		slices.Sort(got) // the runs of one batch are launched at once
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("slots fired (-want +got):\n%s", diff)
+		}
+		for _, rec := range h.slots("p") {
+			if !strings.HasSuffix(rec, " fired") {
+				t.Errorf("slot %s: want fired", rec)
+			}
+		}
+	})
 }

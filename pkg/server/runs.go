@@ -85,10 +85,16 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 	if !ok {
 		return notFound("no playbook %q in the server's playbooks", r.PathValue("name"))
 	}
-	h, err := s.mgr.Start(r.Context(), runs.Request{
+	req := runs.Request{
 		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Policy: st.Policy, Env: s.cfg.Env,
 		Caller: runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
-	})
+	}
+	if s.cfg.Queue != nil {
+		if handled, e := s.queueRun(w, r, req, wait); handled || e != nil {
+			return e
+		}
+	}
+	h, err := s.mgr.Start(r.Context(), req)
 	if err != nil {
 		var pe *runs.PrepareError
 		if errors.As(err, &pe) && pe.Field == "inputs" {
@@ -224,7 +230,8 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 
 // report finds a run's report: the live snapshot of a run of this process,
 // else its recorded report (a file, or the copy the database keeps), else
-// a report made from the history row itself.
+// a report made from the history row itself, else, for a run still
+// waiting in the queue, one with status queued.
 func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiError) {
 	if h, ok := s.mgr.Get(id); ok {
 		if rep := h.Snapshot(); rep != nil {
@@ -237,6 +244,9 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 	}
 	run, err := store.Get(ctx, id)
 	if errors.Is(err, history.ErrNotFound) {
+		if rep := s.queuedReport(ctx, id); rep != nil {
+			return rep, nil
+		}
 		return nil, notFound("no run %q", id)
 	}
 	if err != nil {
@@ -287,6 +297,9 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	}
 	id := r.PathValue("id")
 	h, ok := s.mgr.Get(id)
+	if !ok && s.cfg.Queue != nil {
+		return s.cancelQueued(w, r, id, c)
+	}
 	if !ok {
 		if store := s.mgr.Service().History(); store != nil {
 			if run, err := store.Get(r.Context(), id); err == nil {

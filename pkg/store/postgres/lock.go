@@ -46,6 +46,12 @@ func LockScheduler(ctx context.Context, url string) (*SchedulerLock, error) {
 	}
 	host, _ := os.Hostname()
 	cfg.RuntimeParams["application_name"] = fmt.Sprintf("arsenal-run scheduler %s pid %d", host, os.Getpid())
+	// The server notices a holder that vanished from the network within
+	// about 11s, and releases the lock (a killed process's connection is
+	// closed by its kernel, and noticed at once).
+	cfg.RuntimeParams["tcp_keepalives_idle"] = "5"
+	cfg.RuntimeParams["tcp_keepalives_interval"] = "2"
+	cfg.RuntimeParams["tcp_keepalives_count"] = "3"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot connect: %v", Mask(url), redact(err, url))
@@ -75,4 +81,14 @@ func (l *SchedulerLock) Unlock() {
 	l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, schedulerLock)
 	l.conn.Close(ctx)
 	l.conn = nil
+}
+
+// Alive checks, within ctx, that the lock's connection still answers: a
+// broken connection has lost the lock.
+func (l *SchedulerLock) Alive(ctx context.Context) error {
+	if l == nil || l.conn == nil {
+		return fmt.Errorf("scheduler lock: released")
+	}
+	_, err := l.conn.Exec(ctx, `SELECT 1`)
+	return err
 }

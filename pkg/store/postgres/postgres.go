@@ -66,6 +66,13 @@ type Store struct {
 	described string
 	now       func() time.Time
 
+	// lostAt is when this Store last failed to reach the database (zero:
+	// never since Open): until it has been back for a lease, the
+	// others' heartbeats may be stale for the same reason, and
+	// InterruptDead takes no one for dead.
+	lostMu sync.Mutex
+	lostAt time.Time
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -159,10 +166,28 @@ func (s *Store) heartbeat() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Lease/3)
-		s.pool.Exec(ctx, `INSERT INTO owners (owner, host, pid) VALUES ($1, $2, $3)
+		_, err := s.pool.Exec(ctx, `INSERT INTO owners (owner, host, pid) VALUES ($1, $2, $3)
 			ON CONFLICT (owner) DO UPDATE SET heartbeat_at = now()`, s.owner, host, os.Getpid())
 		cancel()
+		if err != nil {
+			s.lost()
+		}
 	}
+}
+
+// lost records that the database could not be reached.
+func (s *Store) lost() {
+	s.lostMu.Lock()
+	s.lostAt = time.Now()
+	s.lostMu.Unlock()
+}
+
+// settled reports whether the database has been reachable for a lease
+// since this Store last failed to reach it.
+func (s *Store) settled() bool {
+	s.lostMu.Lock()
+	defer s.lostMu.Unlock()
+	return s.lostAt.IsZero() || time.Since(s.lostAt) > s.cfg.Lease
 }
 
 // Close stops the heartbeat, removes this Store's owner row (its running
@@ -189,6 +214,11 @@ func (s *Store) Close() error {
 // Pool returns the store's connection pool, for the run queue that lives
 // in the same database.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// ConnString is the connection string the store was opened with, for
+// the connections of its own that the run queue's leader election holds.
+// It holds the password: never show or log it (Describe does that).
+func (s *Store) ConnString() string { return s.cfg.URL }
 
 // Owner is this Store's owner id, recorded on the runs it starts.
 func (s *Store) Owner() string { return s.owner }

@@ -44,7 +44,7 @@ func (s *Store) RecordStart(ctx context.Context, run history.Run) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, upsertStart, args...); err != nil {
+	if err := s.retry(ctx, func() error { _, err := s.pool.Exec(ctx, upsertStart, args...); return err }); err != nil {
 		return s.wrap("record start of "+run.ID, err)
 	}
 	return nil
@@ -73,10 +73,15 @@ func (s *Store) RecordSteps(ctx context.Context, runID string, rows []history.St
 	return nil
 }
 
-// sendTx runs a batch as one transaction.
+// sendTx runs a batch as one transaction; see retry for what is tried
+// again. Every batch sent so is idempotent: run rows are upserted, and a
+// run's step rows replaced, except RecordSteps', whose rows RecordFinish
+// replaces in the end.
 func (s *Store) sendTx(ctx context.Context, b *pgx.Batch) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return tx.SendBatch(ctx, b).Close()
+	return s.retry(ctx, func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			return tx.SendBatch(ctx, b).Close()
+		})
 	})
 }
 
@@ -146,25 +151,61 @@ const InterruptedMessage = "interrupted: the arsenal-run process recording this 
 // the lease. This Store's own runs are left alone. It returns how many it
 // marked, and forgets the owners that are dead.
 func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
+	runs, err := s.InterruptDead(ctx)
+	return len(runs), err
+}
+
+// Interrupted is a run that InterruptDead marked interrupted.
+type Interrupted struct {
+	ID, Playbook string
+	Trigger      history.Trigger
+}
+
+// InterruptDead is MarkInterrupted, returning the runs it marked. Right
+// after this Store lost the database (a restart), it marks nothing for a
+// lease: the others' heartbeats stopped for the same reason, and they
+// resume.
+func (s *Store) InterruptDead(ctx context.Context) ([]Interrupted, error) {
+	if !s.settled() {
+		return nil, nil
+	}
 	lease := s.cfg.Lease.Milliseconds()
-	var n int64
+	var out []Interrupted
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1,
+		out = nil
+		rows, err := tx.Query(ctx, `UPDATE runs SET status = $1,
 				finished_at = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at),
 				duration_ms = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at) - started_at,
 				error_class = 'system', error_message = $2
 			WHERE status = $3 AND owner != $4 AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = runs.owner
-				AND o.heartbeat_at > now() - make_interval(secs => $5::bigint / 1000.0))`,
+				AND o.heartbeat_at > now() - make_interval(secs => $5::bigint / 1000.0))
+			RETURNING id, playbook, triggered_by`,
 			string(history.StatusInterrupted), InterruptedMessage, string(history.StatusRunning), s.owner, lease)
 		if err != nil {
 			return err
 		}
-		n = tag.RowsAffected()
+		for rows.Next() {
+			var r Interrupted
+			var trig string
+			if err := rows.Scan(&r.ID, &r.Playbook, &trig); err != nil {
+				rows.Close()
+				return err
+			}
+			r.Trigger = history.Trigger(trig)
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `DELETE FROM owners WHERE owner != $1 AND heartbeat_at < now() - make_interval(secs => $2::bigint / 1000.0)`, s.owner, lease)
 		return err
 	})
 	if err != nil {
-		return 0, s.wrap("mark interrupted", err)
+		if retryable(err) {
+			s.lost()
+		}
+		return nil, s.wrap("mark interrupted", err)
 	}
-	return int(n), nil
+	return out, nil
 }

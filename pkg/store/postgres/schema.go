@@ -127,6 +127,23 @@ var migrations = []string{
 		name  text PRIMARY KEY,
 		value bytea NOT NULL
 	);`,
+
+	// 2: what the run queue adds (pkg/queue): requests to cancel a run,
+	// whichever replica runs it, and the events of running runs, so that
+	// a replica streams the events of a run another one executes.
+	`CREATE TABLE run_cancels (
+		run_id       text PRIMARY KEY,
+		cancelled_by text NOT NULL DEFAULT '',
+		at           bigint NOT NULL
+	);
+	CREATE TABLE run_events (
+		run_id text NOT NULL,
+		seq    bigint NOT NULL,
+		body   text NOT NULL,
+		at     bigint NOT NULL,
+		PRIMARY KEY (run_id, seq)
+	);
+	CREATE INDEX run_events_at ON run_events (at);`,
 }
 
 // SchemaVersion is the version a database this package migrated is at.
@@ -209,4 +226,20 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 		applied++
 	}
 	return applied, nil
+}
+
+// WithMigrationLock runs f while this process holds the migration lock,
+// so that what f migrates (the run queue's own tables) is migrated once
+// when replicas start at once.
+func WithMigrationLock(ctx context.Context, pool *pgxpool.Pool, f func() error) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return fmt.Errorf("take the migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	return f()
 }
