@@ -44,8 +44,10 @@ type Cluster struct {
 	dir  string // holds data/, the socket and the log
 	port int
 	cred *syscall.Credential // nil when not root
-	mu   sync.Mutex
-	n    atomic.Int64 // databases made so far
+	// durable keeps fsync on.
+	durable bool
+	mu      sync.Mutex
+	n       atomic.Int64 // databases made so far
 }
 
 var (
@@ -122,9 +124,16 @@ func versionOf(binDir string) int {
 	return n
 }
 
-// Start creates and starts a new cluster. Stop ends it and removes its
-// directory.
-func Start() (*Cluster, error) {
+// Start creates and starts a new cluster, without durability (fsync off):
+// a test's data need not survive a crash of the machine. Stop ends it and
+// removes its directory.
+func Start() (*Cluster, error) { return start(false) }
+
+// StartDurable is Start with PostgreSQL's default durability (fsync on),
+// for benchmarks.
+func StartDurable() (*Cluster, error) { return start(true) }
+
+func start(durable bool) (*Cluster, error) {
 	bin, err := BinDir()
 	if err != nil {
 		return nil, err
@@ -133,7 +142,7 @@ func Start() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{bin: bin, dir: dir}
+	c := &Cluster{bin: bin, dir: dir, durable: durable}
 	if os.Geteuid() == 0 {
 		if c.cred, err = unprivileged(); err != nil {
 			os.RemoveAll(dir)
@@ -205,14 +214,15 @@ func (c *Cluster) command(name string, args ...string) *exec.Cmd {
 }
 
 // startServer starts postgres with pg_ctl and waits until it accepts
-// connections. Durability is off (fsync, synchronous_commit): the data of
-// a test does not need to outlive a crash of the machine.
+// connections.
 func (c *Cluster) startServer() error {
-	opts := strings.Join([]string{
-		"-p", strconv.Itoa(c.port), "-k", c.dir, "-c", "listen_addresses=127.0.0.1",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=300", "-c", "shared_buffers=32MB",
-	}, " ")
+	args := []string{"-p", strconv.Itoa(c.port), "-k", c.dir, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"}
+	if c.durable {
+		args = append(args, "-c", "shared_buffers=128MB")
+	} else {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "shared_buffers=32MB")
+	}
+	opts := strings.Join(args, " ")
 	out, err := c.command("pg_ctl", "-D", c.data(), "-o", opts, "-l", filepath.Join(c.dir, "server.log"), "-w", "-t", "60", "start").CombinedOutput()
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
@@ -258,15 +268,15 @@ func (c *Cluster) URL(db string) string {
 func (c *Cluster) NewDatabase(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("test_%d_%d", os.Getpid(), c.n.Add(1))
-	if err := c.exec(context.Background(), "CREATE DATABASE "+name); err != nil {
+	if err := c.Exec(context.Background(), "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
-	t.Cleanup(func() { c.exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	t.Cleanup(func() { c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
 	return c.URL(name)
 }
 
-// exec runs one statement on the postgres database.
-func (c *Cluster) exec(ctx context.Context, sql string) error {
+// Exec runs one statement on the postgres database, as user postgres.
+func (c *Cluster) Exec(ctx context.Context, sql string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, c.URL("postgres"))
