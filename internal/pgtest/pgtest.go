@@ -138,7 +138,7 @@ func start(durable bool) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "pgtest-")
+	dir, err := os.MkdirTemp(tempBase(), "pgtest-")
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +173,25 @@ func start(durable bool) (*Cluster, error) {
 	}
 	os.RemoveAll(dir)
 	return nil, last
+}
+
+// tempBase is where the cluster's directory goes: the temporary
+// directory, unless running as root with one that another user cannot
+// reach (a TMPDIR under /root), then /tmp.
+func tempBase() string {
+	base := os.TempDir()
+	if os.Geteuid() != 0 {
+		return base
+	}
+	for d := base; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return base
+		}
+	}
 }
 
 // unprivileged is the user the server runs as when the tests are root.
