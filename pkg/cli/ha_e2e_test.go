@@ -50,7 +50,16 @@ func newHACluster(t *testing.T) *haCluster {
 	t.Helper()
 	binary(t)
 	f := newServeFixture(t)
-	c := &haCluster{fix: f, url: pgtest.DSN(t)}
+	// The URL carries a password (the test server trusts local
+	// connections): no replica may ever print it.
+	c := &haCluster{fix: f, url: pgURL(t)}
+	t.Cleanup(func() {
+		for _, r := range c.replicas {
+			if strings.Contains(r.p.stderr.String(), secret) {
+				t.Errorf("replica %s printed the database password:\n%s", r.base, r.p.stderr.String())
+			}
+		}
+	})
 	pool, err := pgxpool.New(context.Background(), c.url)
 	if err != nil {
 		t.Fatal(err)

@@ -151,6 +151,12 @@ func TestStateFlagsAndMaskedErrors(t *testing.T) {
 			t.Errorf("%v: exit 0, want an error", args)
 		}
 	}
+	f := newServeFixture(t)
+	srv := runMain(t, "serve", "--keys", f.keys, "--playbooks", f.playbooks, "--state", down, "--audit-log", filepath.Join(dir, "audit.log"), "--listen", "127.0.0.1:0")
+	noSecret(t, "serve", srv)
+	if srv.code == ExitOK || !strings.Contains(srv.stderr, "xxxxx") {
+		t.Errorf("serve on a database that is down: exit %d\n%s", srv.code, srv.stderr)
+	}
 	t.Setenv("ARSENAL_STATE", down)
 	r := runMain(t, "history")
 	noSecret(t, "history with $ARSENAL_STATE", r)
