@@ -25,6 +25,7 @@ vet:
 race:
 	@command -v chromium >/dev/null 2>&1 || echo "note: chromium is not installed: the browser tests of the HTML report and the console are skipped"
 	@command -v xmllint >/dev/null 2>&1 || echo "note: xmllint is not installed: the JUnit XSD check is skipped"
+	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || echo "note: PostgreSQL is not installed: the PostgreSQL store tests are skipped (under CI they fail)"
 	CGO_ENABLED=1 $(GO) test -race ./...
 
 # A target that does not exist (yet) is skipped with a message.

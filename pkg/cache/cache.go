@@ -3,9 +3,9 @@
 // service: inside authorization (a hit is still authorized) and outside
 // retry (a hit makes no attempt, and only a final success is stored).
 //
-// Entries live in the history database (history.CacheEntry), so every run
-// and every process on the host that shares the state dir shares them. A
-// key is an HMAC, under a key kept in the state dir, of the operation and
+// Entries live in the store (history.CacheEntry): every run and every
+// process that shares the state dir, or the PostgreSQL database, shares
+// them. A key is an HMAC, under a key kept in the state dir, of the operation and
 // either its resolved parameters or the step's cache.key; parameters are
 // never stored, and an output that holds a secret of the run is not stored
 // at all. An entry that does not decode is a miss, never an error, and so
@@ -29,9 +29,18 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
+// Store keeps the entries: the SQLite history of a state dir or the
+// PostgreSQL store (both are a store.Store). See history.Store for the
+// contract of each method.
+type Store interface {
+	CacheGet(ctx context.Context, key string, now time.Time) (history.CacheEntry, bool, error)
+	CachePut(ctx context.Context, e history.CacheEntry) error
+	CacheDelete(ctx context.Context, key string) error
+}
+
 // Config is what the middleware needs.
 type Config struct {
-	Store *history.Store
+	Store Store
 	// Secret keys the entry keys (derived from the state dir's report key);
 	// nil falls back to plain SHA-256.
 	Secret []byte

@@ -15,8 +15,8 @@ func cacheCommand() *command {
 	return &command{
 		name:    "cache",
 		summary: "list or clear the result cache of steps that set cache:",
-		synopsis: `cache list [--playbook P] [--op O] [--json] [--state-dir DIR]
-    cache clear [--playbook P] [--op O] [--state-dir DIR]`,
+		synopsis: `cache list [--playbook P] [--op O] [--json] [--state-dir DIR | --state URL]
+    cache clear [--playbook P] [--op O] [--state-dir DIR | --state URL]`,
 		help: `Steps with a cache: setting keep their results in the state dir, shared by
 every run and process that uses it. 'cache list' shows the entries, newest
 first: their key (a hash; parameters are never stored), op, playbook and step,
@@ -45,7 +45,8 @@ func runCache(e *env, args []string) int {
 	fs := newFlags(e, c)
 	playbook := fs.String("playbook", "", "only the entries of playbook `P`")
 	op := fs.String("op", "", "only the entries of operation `O`")
-	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	var sf stateFlags
+	sf.add(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	asJSON := false
 	if sub == "list" {
 		fs.BoolVar(&asJSON, "json", false, "print JSON (list only)")
@@ -57,7 +58,11 @@ func runCache(e *env, args []string) int {
 	if len(pos) > 0 {
 		return fs.usageError("cache %s takes no arguments, only flags", sub)
 	}
-	store, ok := openStore(e, c, *dir)
+	spec, ok := sf.spec(fs, true)
+	if !ok {
+		return ExitUsage
+	}
+	store, ok := openStore(e, c, spec)
 	if !ok {
 		return ExitUsage
 	}

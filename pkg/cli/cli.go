@@ -83,6 +83,7 @@ func commands() []*command {
 		historyCommand(),
 		statsCommand(),
 		cacheCommand(),
+		storeCommand(),
 		scheduleCommand(),
 		serveCommand(),
 		keysCommand(),

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m) // runs the tests; stops PostgreSQL if one started
 	if binPath != "" && binErr == nil {
 		os.RemoveAll(filepath.Dir(binPath))
 	}

@@ -14,7 +14,8 @@ func historyShow(e *env, args []string) int {
 	c := historyCommand()
 	fs := newFlags(e, c)
 	asJSON := fs.Bool("json", false, `print {"run": {...}, "steps": [...]}`)
-	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	var sf stateFlags
+	sf.add(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -22,7 +23,11 @@ func historyShow(e *env, args []string) int {
 	if len(pos) != 1 {
 		return fs.usageError("write it as 'history show RUN_ID'; 'history' lists the run ids")
 	}
-	store, ok := openStore(e, c, *dir)
+	spec, ok := sf.spec(fs, true)
+	if !ok {
+		return ExitUsage
+	}
+	store, ok := openStore(e, c, spec)
 	if !ok {
 		return ExitUsage
 	}

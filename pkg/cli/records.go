@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,8 +71,8 @@ func historyCommand() *command {
 	return &command{
 		name:    "history",
 		summary: "list recorded runs",
-		synopsis: `history [--playbook NAME] [--status S] [--trigger T] [--since 24h] [--limit N] [--json] [--state-dir DIR]
-    history show RUN_ID [--json] [--state-dir DIR]`,
+		synopsis: `history [--playbook NAME] [--status S] [--trigger T] [--since 24h] [--limit N] [--json] [--state-dir DIR | --state URL]
+    history show RUN_ID [--json] [--state-dir DIR | --state URL]`,
 		help: `List the runs recorded under the state dir, newest first. Runs of a process
 that died are shown as interrupted. Slots the scheduler skipped or missed are
 listed too, with status skipped or missed. 'history show RUN_ID' prints one run
@@ -97,13 +96,18 @@ func runHistory(e *env, args []string) int {
 	trigger := fs.String("trigger", "", "only runs started by `T`: cli, schedule or api")
 	limit := fs.Int("limit", history.DefaultLimit, "at most `N` runs")
 	asJSON := fs.Bool("json", false, "print JSON")
-	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	var sf stateFlags
+	sf.add(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
 		return fs.usageError("history takes no arguments, only flags")
+	}
+	spec, ok := sf.spec(fs, true)
+	if !ok {
+		return ExitUsage
 	}
 	if *limit < 1 {
 		return fs.usageError("--limit must be at least 1, not %d", *limit)
@@ -114,7 +118,7 @@ func runHistory(e *env, args []string) int {
 	if *trigger != "" && !slices.Contains(history.Triggers, history.Trigger(*trigger)) {
 		return fs.usageError("unknown trigger %q; use cli, schedule or api", *trigger)
 	}
-	store, ok := openStore(e, c, *dir)
+	store, ok := openStore(e, c, spec)
 	if !ok {
 		return ExitUsage
 	}
@@ -138,7 +142,7 @@ func statsCommand() *command {
 	return &command{
 		name:     "stats",
 		summary:  "per-operation counts, error rates and latency percentiles",
-		synopsis: "stats [--since 1h] [--json] [--state-dir DIR]",
+		synopsis: "stats [--since 1h] [--json] [--state-dir DIR | --state URL]",
 		help: `Summarise recorded runs: for each operation and each playbook, how often it
 ran, how often it failed, and its p50, p95 and p99 duration.`,
 		exits: "0 printed; 2 bad usage or no readable history.",
@@ -152,7 +156,8 @@ func runStats(e *env, args []string) int {
 	since := durationFlag{d: time.Hour}
 	fs.Var(&since, "since", "cover runs started within `D`, like 1h, 2d or 1w")
 	asJSON := fs.Bool("json", false, "print JSON")
-	dir := fs.String("state-dir", "", "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	var sf stateFlags
+	sf.add(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -160,8 +165,11 @@ func runStats(e *env, args []string) int {
 	if len(pos) > 0 {
 		return fs.usageError("stats takes no arguments, only flags")
 	}
-
-	store, ok := openStore(e, c, *dir)
+	spec, ok := sf.spec(fs, true)
+	if !ok {
+		return ExitUsage
+	}
+	store, ok := openStore(e, c, spec)
 	if !ok {
 		return ExitUsage
 	}
@@ -175,22 +183,4 @@ func runStats(e *env, args []string) int {
 		return ExitFailed
 	}
 	return ExitOK
-}
-
-// openStore opens the history of a state dir that must already exist.
-func openStore(e *env, c *command, dir string) (*history.Store, bool) {
-	if dir == "" {
-		dir = e.defaultStateDir()
-	}
-	if _, err := os.Stat(filepath.Join(dir, history.FileName)); err != nil {
-		fmt.Fprintf(e.stderr, "%s %s: no history in %s; runs are recorded with 'run --state-dir %s' (or $ARSENAL_STATE_DIR)\n", program, c.name, dir, dir)
-		return nil, false
-	}
-	store, err := history.Open(dir)
-	if err != nil {
-		e.errorf("%v", err)
-		return nil, false
-	}
-	store.MarkInterrupted(context.Background())
-	return store, true
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // runCommand describes `run`.
@@ -31,7 +32,7 @@ func runCommand() *command {
 		synopsis: `run PLAYBOOK [--input k=v]... [--inputs FILE] [--role R]... [--policy FILE]
     [--report FILE] [--junit FILE] [--markdown FILE] [--html FILE] [--dry-run]
     [--yes] [--resume REPORT [--force]] [--from STEP | --only STEP...]
-    [--state-dir DIR] [--audit-log FILE] [--base-url URL]
+    [--state-dir DIR | --state URL] [--audit-log FILE] [--base-url URL]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
     [--keep-runs N] [--keep-days D] [--quiet]
     [--trace-endpoint URL] [--trace-items N] [--plugins DIR]
@@ -80,6 +81,8 @@ type runOptions struct {
 	resume     string
 	force      bool
 	stateDir   string
+	state      stateFlags
+	spec       store.Spec
 	auditLog   string
 	logFormat  string
 	logLevel   string
@@ -118,7 +121,7 @@ func runRun(e *env, args []string) int {
 	fs.BoolVar(&o.yes, "yes", false, "answer yes to every confirm: question")
 	fs.StringVar(&o.resume, "resume", "", "rerun the failed run of `REPORT` (a report file, or a run id with a state dir), reusing the steps that succeeded")
 	fs.BoolVar(&o.force, "force", false, "with --resume: resume although the playbook changed, if the reused steps did not")
-	fs.StringVar(&o.stateDir, "state-dir", "", "record history and reports under `DIR` (default $ARSENAL_STATE_DIR)")
+	o.state.add(fs, "record history and reports under `DIR` (default $ARSENAL_STATE_DIR)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per executed or denied step to `FILE`")
 	fs.StringVar(&o.logFormat, "log-format", "console", "log lines as console or json")
 	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (default info; error with the live view)")
@@ -160,9 +163,11 @@ func runRun(e *env, args []string) int {
 			return fs.usageError("--base-url %q: give an http:// or https:// URL, like https://runs.example.com", o.baseURL)
 		}
 	}
-	if o.stateDir == "" {
-		o.stateDir = e.getenv("ARSENAL_STATE_DIR")
+	spec, ok := o.state.spec(fs, false)
+	if !ok {
+		return ExitUsage
 	}
+	o.spec, o.stateDir = spec, spec.Dir
 	if len(o.roles) == 0 {
 		if s := e.getenv("ARSENAL_ROLES"); s != "" {
 			if err := o.roles.Set(s); err != nil {
@@ -257,11 +262,18 @@ func (r *runner) run() int {
 		return usageError(e, r.c, "%s", problem)
 	}
 	defer tp.Shutdown(context.Background())
-	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Audit: audit,
-		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Telemetry: tp, Remote: remoteSettings})
+	shared, err := openShared(o.spec)
+	var svc *runs.Service
+	if err == nil {
+		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Store: shared, Audit: audit,
+			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Telemetry: tp, Remote: remoteSettings})
+	}
 	if err != nil {
 		// The run was asked to be recorded there.
-		if o.stateDir != "" {
+		switch {
+		case o.spec.Postgres():
+			err = fmt.Errorf("--state %s: %w", o.spec, err)
+		case o.stateDir != "":
 			err = fmt.Errorf("--state-dir %s: %w", o.stateDir, err)
 		}
 		e.errorf("%v; nothing ran", err)

@@ -24,7 +24,7 @@ func scheduleCommand() *command {
 		name:    "schedule",
 		summary: "run playbooks on their cron schedules; --next previews fire times",
 		synopsis: `schedule PLAYBOOK|DIR... --next N
-schedule PLAYBOOK|DIR... [--state-dir DIR] [--role R]... [--policy FILE] [--listen ADDR]
+schedule PLAYBOOK|DIR... [--state-dir DIR | --state URL] [--role R]... [--policy FILE] [--listen ADDR]
     [--grace D] [--max-concurrent-runs N] [--audit-log FILE] [--log-format console|json]
     [--log-level LEVEL] [--keep-runs N] [--keep-days D]`,
 		help: `Run every given playbook that has a schedule: block, on its schedule, until
@@ -57,7 +57,7 @@ func runSchedule(e *env, args []string) int {
 	fs := newFlags(e, c)
 	next := fs.Int("next", 0, "print the next `N` fire times of each playbook and exit")
 	var o scheduleOptions
-	fs.StringVar(&o.stateDir, "state-dir", "", "keep the history, reports and the record of fired slots in `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	o.state.add(fs, "keep the history, reports and the record of fired slots in `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	var roles listFlag
 	fs.Var(&roles, "role", "run the playbooks with role `R` (repeatable; default $ARSENAL_ROLES, else operator)")
 	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")
@@ -140,9 +140,11 @@ func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logF
 		}
 		o.listen = addr
 	}
-	if o.stateDir == "" {
-		o.stateDir = e.defaultStateDir()
+	spec, ok := o.state.spec(fs, true)
+	if !ok {
+		return ExitUsage, false
 	}
+	o.spec, o.stateDir = spec, spec.Dir
 	if len(roles) == 0 {
 		if s := e.getenv("ARSENAL_ROLES"); s != "" {
 			if err := roles.Set(s); err != nil {

@@ -22,12 +22,15 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // scheduleOptions are the flags of `schedule` when it runs the schedules.
 type scheduleOptions struct {
 	paths      []string
 	stateDir   string
+	state      stateFlags
+	spec       store.Spec
 	roles      []string
 	policy     string
 	listen     string
@@ -74,12 +77,12 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
 	defer signal.Stop(sigs)
 
-	lock, err := scheduler.LockStateDir(o.stateDir)
+	unlock, err := lockScheduler(o.spec)
 	if err != nil {
-		e.errorf("schedule: --state-dir %s: %v; nothing was scheduled", o.stateDir, err)
+		e.errorf("schedule: %s: %v; nothing was scheduled", stateName(o.spec), err)
 		return ExitUsage
 	}
-	defer lock.Unlock()
+	defer unlock()
 
 	var audit *auth.AuditLog
 	if o.auditLog != "" {
@@ -97,10 +100,14 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 			return ExitUsage
 		}
 	}
-	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Audit: audit,
-		KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings})
+	shared, err := openShared(o.spec)
+	var svc *runs.Service
+	if err == nil {
+		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
+			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings})
+	}
 	if err != nil {
-		e.errorf("schedule: --state-dir %s: %v; nothing was scheduled", o.stateDir, err)
+		e.errorf("schedule: %s: %v; nothing was scheduled", stateName(o.spec), err)
 		return ExitUsage
 	}
 	defer svc.Close()
@@ -150,7 +157,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopSignals := d.signals(sigs, cancel)
-	d.log.Info().Int("pid", os.Getpid()).Int("playbooks", len(set.pbs)).Str("state_dir", o.stateDir).
+	d.log.Info().Int("pid", os.Getpid()).Int("playbooks", len(set.pbs)).Str("state", o.spec.String()).
 		Strs("roles", o.roles).Msg("scheduler started; SIGHUP reloads, SIGTERM stops")
 	runErr := d.sched.Run(ctx)
 	stopSignals()

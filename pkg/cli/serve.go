@@ -23,9 +23,12 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/cluster"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
+	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
 // Scheduler runs the scheduled playbooks of serve --playbooks beside the
@@ -40,16 +43,17 @@ type Scheduler interface {
 }
 
 // NewScheduler builds the scheduler of serve for the scheduled playbooks,
-// recording fired slots under stateDir.
-type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, stateDir string, warn func(string, ...any)) (Scheduler, error)
+// recording fired slots in the state spec names (the service's store).
+type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, warn func(string, ...any)) (Scheduler, error)
 
 func serveCommand() *command {
 	return &command{
 		name:    "serve",
 		summary: "serve the operations and playbooks over a REST API",
-		synopsis: `serve --keys FILE --state-dir DIR [--listen ADDR] [--policy FILE] [--playbooks DIR]
+		synopsis: `serve --keys FILE (--state-dir DIR | --state URL [--report-dir DIR] --audit-log FILE)
+    [--listen ADDR] [--policy FILE] [--playbooks DIR]
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
-    [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N]
+    [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
     [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
     [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--no-console]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
@@ -57,7 +61,9 @@ client certificate with --client-ca, maps to roles through the keys file, and th
 policy decides per operation. The web console (docs/console.md) is served at /
 unless --no-console; its users sign in with a key once and get a session that
 lasts --session-ttl. Every execute and run is preflighted, audited in
-STATE-DIR/audit.log and recorded in history. With --playbooks DIR the playbooks
+STATE-DIR/audit.log (or --audit-log) and recorded in history. With --state URL
+the history, slots, cache and reports live in a PostgreSQL database that several
+serve processes share (docs/ha.md). With --playbooks DIR the playbooks
 there can be run through the API, and those with a schedule: run on it too unless
 --no-schedule. Runs see only the environment variables named by --env-passthrough.
 SIGHUP reloads keys, policy and playbooks, all or nothing. SIGTERM stops
@@ -70,6 +76,10 @@ going (their finally steps run; they are recorded cancelled) and exits 0.`,
 
 type serveOptions struct {
 	listen, keys, policy, playbooks, inventory, stateDir string
+	state                                                stateFlags
+	spec                                                 store.Spec
+	auditLog                                             string
+	lease                                                time.Duration
 	remote                                               *remoteFlags // --known-hosts, --accept-new-host-keys
 	trace                                                traceFlags
 	tlsCert, tlsKey, clientCA                            string
@@ -94,7 +104,9 @@ func runServe(e *env, args []string) int {
 	o.remote = rf
 	fs.Var(&rf.knownHosts, "known-hosts", "check SSH host keys against the known_hosts `FILE` instead of ~/.ssh/known_hosts (repeatable)")
 	fs.BoolVar(&rf.acceptNew, "accept-new-host-keys", false, "trust and record the key of a host that no known_hosts file lists; a changed key is still refused")
-	fs.StringVar(&o.stateDir, "state-dir", "", "history, reports and the audit log under `DIR` (default $ARSENAL_STATE_DIR)")
+	o.state.add(fs, "history, reports and the audit log under `DIR` (default $ARSENAL_STATE_DIR)")
+	fs.DurationVar(&o.lease, "lease", postgres.DefaultLease, "with --state: a replica silent for `D` is taken for dead (its runs interrupted, its leadership lost)")
+	fs.StringVar(&o.auditLog, "audit-log", "", "append the audit log to `FILE` (default STATE-DIR/audit.log; required with --state)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the certificate `FILE` (PEM)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key `FILE` of --tls-cert")
 	fs.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by the CA in `FILE` (mutual TLS)")
@@ -115,14 +127,21 @@ func runServe(e *env, args []string) int {
 	if len(pos) > 0 {
 		return fs.usageError("takes no arguments; give files with --keys, --policy, --playbooks")
 	}
-	if o.stateDir == "" {
-		o.stateDir = e.getenv("ARSENAL_STATE_DIR")
+	spec, ok := o.state.spec(fs, false)
+	if !ok {
+		return ExitUsage
 	}
+	spec.Lease = o.lease
+	o.spec, o.stateDir = spec, spec.Dir
 	switch {
+	case o.lease < 3*time.Second:
+		return fs.usageError("--lease must be at least 3s, like 30s, not %s", o.lease)
 	case o.keys == "":
 		return fs.usageError("--keys FILE is required; make a key with '%s keys new --name NAME --role ROLE'", program)
-	case o.stateDir == "":
-		return fs.usageError("--state-dir DIR is required: history, reports and the audit log live there")
+	case o.stateDir == "" && !spec.Postgres():
+		return fs.usageError("--state-dir DIR (or --state URL) is required: history, reports and the audit log live there")
+	case spec.Postgres() && o.auditLog == "":
+		return fs.usageError("--audit-log FILE is required with --state: every execute is audited, and a database holds no audit log")
 	case (o.tlsCert == "") != (o.tlsKey == ""):
 		return fs.usageError("--tls-cert and --tls-key go together")
 	case o.clientCA != "" && o.tlsCert == "":
@@ -149,6 +168,11 @@ type daemon struct {
 	level zerolog.Level
 	reg   *ops.Registry
 	sup   *proc.Supervisor
+	// With a shared store: the run queue, the store, and the
+	// configuration its runs read.
+	q  *queue.Queue
+	pg *postgres.Store
+	rs replicaState
 }
 
 func (d *daemon) logf(format string, args ...any) {
@@ -194,11 +218,17 @@ func (d *daemon) run() int {
 			return ExitUsage
 		}
 	}
-	if err := os.MkdirAll(o.stateDir, 0o755); err != nil {
-		e.errorf("--state-dir: %v", err)
-		return ExitUsage
+	auditPath := o.auditLog
+	if o.stateDir != "" {
+		if err := os.MkdirAll(o.stateDir, 0o755); err != nil {
+			e.errorf("--state-dir: %v", err)
+			return ExitUsage
+		}
+		if auditPath == "" {
+			auditPath = filepath.Join(o.stateDir, "audit.log")
+		}
 	}
-	audit, err := auth.OpenAudit(filepath.Join(o.stateDir, "audit.log"))
+	audit, err := auth.OpenAudit(auditPath)
 	if err != nil {
 		e.errorf("%v", err)
 		return ExitUsage
@@ -216,10 +246,14 @@ func (d *daemon) run() int {
 		return ExitUsage
 	}
 	defer tp.Shutdown(context.Background())
-	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Audit: audit,
-		Log: logOut, LogLevel: d.level, Warn: d.logf, Remote: remoteSettings, Telemetry: tp})
+	shared, err := openShared(o.spec)
+	var svc *runs.Service
+	if err == nil {
+		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
+			Log: logOut, LogLevel: d.level, Warn: d.logf, Remote: remoteSettings, Telemetry: tp})
+	}
 	if err != nil {
-		e.errorf("%v", err)
+		e.errorf("%s: %v", stateName(o.spec), err)
 		return ExitUsage
 	}
 	defer svc.Close()
@@ -231,25 +265,45 @@ func (d *daemon) run() int {
 		queued = -1 // runs.Limits reads 0 as the default
 	}
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: o.maxRunning, MaxQueued: queued})
-	sessions, err := server.OpenSessions(o.stateDir, o.sessionTTL, nil)
-	if err != nil {
-		e.errorf("%v", err)
-		return ExitUsage
-	}
+	// Console sessions are signed with a key of the state dir; with a
+	// PostgreSQL store and no state dir there is none to share between
+	// replicas, so the console is off.
+	var sessions *server.Sessions
 	var web http.Handler
-	if !o.noConsole {
-		web = console.Handler()
+	if o.stateDir != "" {
+		if sessions, err = server.OpenSessions(o.stateDir, o.sessionTTL, nil); err != nil {
+			e.errorf("%v", err)
+			return ExitUsage
+		}
+		if !o.noConsole {
+			web = console.Handler()
+		}
+	} else if !o.noConsole {
+		d.logf("the web console is off: it keeps its sessions in --state-dir, which is not given")
 	}
+	runEnv := runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
+	d.rs.st.Store(&st)
 	var scheduling atomic.Bool
-	srv, err := server.New(server.Config{
+	scfg := server.Config{
 		Sessions: sessions, Console: web, Scheduling: scheduling.Load,
 		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
-		Env:           runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass},
+		Env:           runEnv,
 		PublicMetrics: o.publicMetrics, TLS: tlsConf, Version: Version(), Log: e.stderr,
 		// A request that carries a traceparent continues that trace, and
 		// the runs it starts are its children.
 		Middleware: tp.Handler,
-	})
+	}
+	if pg, ok := shared.(*postgres.Store); ok {
+		qlog := zerolog.New(zerolog.ConsoleWriter{Out: logOut, NoColor: true}).With().Timestamp().Logger()
+		q, err := d.startQueue(pg, mgr, &d.rs, runEnv, &qlog)
+		if err != nil {
+			e.errorf("%s: %v", stateName(o.spec), err)
+			return ExitFailed
+		}
+		d.q, d.pg = q, pg
+		scfg.Queue, scfg.Health, scfg.Collectors = q, queueHealth(pg, q), q.Collectors()
+	}
+	srv, err := server.New(scfg)
 	if err != nil {
 		e.errorf("%v", err)
 		return ExitUsage
@@ -306,6 +360,18 @@ loop:
 	if code == ExitOK {
 		<-served
 	}
+	// The queue takes no more jobs; the runs it runs here end with the
+	// manager's shutdown below, and their jobs with them.
+	var queueStopped chan struct{}
+	if d.q != nil {
+		queueStopped = make(chan struct{})
+		go func() {
+			defer close(queueStopped)
+			qctx, qcancel := context.WithTimeout(context.Background(), o.grace)
+			defer qcancel()
+			d.q.Stop(qctx)
+		}()
+	}
 	// Runs still going are cancelled now: their finally steps run and
 	// they are recorded cancelled before the process exits.
 	now, cancelNow := context.WithCancel(context.Background())
@@ -314,6 +380,9 @@ loop:
 		d.logf("cancelling %s still going", plural(active, "run", "runs"))
 	}
 	mgr.Shutdown(now)
+	if queueStopped != nil {
+		<-queueStopped
+	}
 	d.logf("stopped")
 	return code
 }
@@ -368,6 +437,7 @@ func (d *daemon) reload(srv *server.Server, sched *runningScheduler) {
 		d.logf("SIGHUP: kept the previous keys, policy and playbooks")
 		return
 	}
+	d.rs.st.Store(&st)
 	if sched != nil && !d.o.noSchedule {
 		if err := sched.s.Reload(st.Playbooks.Scheduled()); err != nil {
 			d.logf("SIGHUP: the scheduler kept its playbooks: %v", err)
@@ -390,11 +460,21 @@ func (d *daemon) scheduler(ctx context.Context, mgr *runs.Manager, st server.Sta
 	if d.o.noSchedule || len(pbs) == 0 {
 		return nil
 	}
+	if d.q != nil {
+		qlog := zerolog.New(zerolog.ConsoleWriter{Out: d.e.stderr, NoColor: true}).With().Timestamp().Logger()
+		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &qlog, pbs: pbs, warnf: d.logf}
+		rs := &runningScheduler{s: ls, done: make(chan struct{})}
+		go func() {
+			defer close(rs.done)
+			ls.Run(ctx)
+		}()
+		return rs
+	}
 	if d.e.newScheduler == nil {
 		d.logf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(pbs), "playbook has", "playbooks have"))
 		return nil
 	}
-	s, err := d.e.newScheduler(mgr, pbs, d.o.stateDir, d.logf)
+	s, err := d.e.newScheduler(mgr, pbs, d.o.spec, d.logf)
 	if err != nil {
 		d.logf("the scheduler did not start: %v", err)
 		return nil

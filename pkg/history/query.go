@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -256,13 +254,19 @@ func summarise(ctx context.Context, tx *sql.Tx, q string, since int64) ([]*group
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history: stats: %w", err)
 	}
+	return sortGroups(groups), nil
+}
+
+// sortGroups returns the groups sorted by name, each with its durations
+// sorted.
+func sortGroups(groups map[string]*group) []*group {
 	out := make([]*group, 0, len(groups))
 	for _, g := range groups {
 		slices.Sort(g.durations)
 		out = append(out, g)
 	}
 	slices.SortFunc(out, func(a, b *group) int { return strings.Compare(a.name, b.name) })
-	return out, nil
+	return out
 }
 
 // Prune deletes finished runs, with their step rows, that are beyond the
@@ -382,40 +386,5 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 // to its recorded report path) that are regular files inside the reports
 // folder, and returns those it removed.
 func (s *Store) removeReports(ids []string, paths map[string]string) []string {
-	dir := s.Reports()
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil
-	}
-	defer root.Close()
-	var removed []string
-	for _, id := range ids {
-		p := paths[id]
-		if p == "" {
-			continue
-		}
-		rel := ""
-		if filepath.IsAbs(p) {
-			if r, err := filepath.Rel(dir, filepath.Clean(p)); err == nil && filepath.IsLocal(r) {
-				rel = r
-			}
-		}
-		if rel == "" && filepath.Base(p) == id+".json" {
-			// A state dir that was moved, or a path an older release stored
-			// relative to a directory no longer known: the run's own report,
-			// by the name it is given, is looked for in the folder.
-			rel = id + ".json"
-		}
-		if rel == "" || !filepath.IsLocal(rel) {
-			continue
-		}
-		fi, err := root.Lstat(rel)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		if root.Remove(rel) == nil {
-			removed = append(removed, filepath.Join(dir, rel))
-		}
-	}
-	return removed
+	return RemoveReportFiles(s.Reports(), ids, paths)
 }

@@ -3,7 +3,6 @@ package history
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,13 +62,13 @@ const (
 // Recording the same id again replaces the row. A relative ReportPath is
 // stored absolute.
 func (s *Store) RecordStart(ctx context.Context, run Run) error {
-	roles, err := json.Marshal(nonNil(run.Roles))
-	if err != nil {
-		return fmt.Errorf("history: roles: %w", err)
-	}
 	started := run.StartedAt
 	if started.IsZero() {
 		started = s.now()
+	}
+	args, err := StartArgs(run, s.owner, ms(started))
+	if err != nil {
+		return err
 	}
 	st, err := s.prepared(ctx, upsertStarted)
 	if err != nil {
@@ -77,9 +76,7 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	_, err = st.ExecContext(ctx,
-		run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), ms(started), absPath(run.ReportPath), run.ResumedFrom, s.owner,
-		string(triggerOrCLI(run.Trigger)), msOrNil(run.Slot), run.StartedBy)
+	_, err = st.ExecContext(ctx, args...)
 	if err != nil {
 		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
 	}
@@ -87,7 +84,7 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 }
 
 // upsertStarted writes the row of a run that started.
-const upsertStarted = `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner, triggered_by, slot, started_by)
+const upsertStarted = `INSERT INTO runs (` + StartColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
@@ -158,9 +155,8 @@ type finishStmts struct {
 }
 
 // upsertFinished writes the row of a finished run.
-const upsertFinished = `INSERT INTO runs (id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
-			inputs, report_path, error_class, error_message, resumed_from, owner, triggered_by, started_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)
+const upsertFinished = `INSERT INTO runs (` + FinishedColumns + `, owner)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
 			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
@@ -194,24 +190,11 @@ const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 // started it as recorded at its start unless given, and its step rows
 // instead of the live ones.
 func (fs *finishStmts) record(ctx context.Context, r *report.Report, reportPath string, trigger Trigger, startedBy string) error {
-	roles, err := json.Marshal(nonNil(r.Roles))
+	args, err := FinishedArgs(r, reportPath, trigger, startedBy)
 	if err != nil {
-		return fmt.Errorf("history: roles: %w", err)
+		return err
 	}
-	inputs, err := json.Marshal(r.Inputs)
-	if err != nil || r.Inputs == nil {
-		inputs = []byte("{}")
-	}
-	if len(inputs) > maxInputsJSON {
-		inputs, _ = json.Marshal(map[string]string{"[cut]": fmt.Sprintf("inputs were %d bytes of JSON; the report has them", len(inputs))})
-	}
-	var errClass, errMsg string
-	if r.Error != nil {
-		errClass, errMsg = r.Error.Class, report.CapString(r.Error.Message, maxErrorMessage)
-	}
-	_, err = fs.run.ExecContext(ctx, r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
-		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(reportPath), errClass, errMsg, r.ResumedFrom, string(trigger), startedBy)
-	if err != nil {
+	if _, err = fs.run.ExecContext(ctx, args...); err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
 	if fs.del != nil {
@@ -348,9 +331,9 @@ func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 				finished_at = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at),
 				duration_ms = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at) - started_at,
 				error_class = 'system',
-				error_message = 'interrupted: the arsenal-run process recording this run ended before the run finished'
+				error_message = ?
 			WHERE status = ? AND owner = ?`,
-			string(StatusInterrupted), string(StatusRunning), owner)
+			string(StatusInterrupted), InterruptedMessage, string(StatusRunning), owner)
 		if err != nil {
 			return total, fmt.Errorf("history: mark interrupted: %w", err)
 		}

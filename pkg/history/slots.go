@@ -192,23 +192,11 @@ func (s *Store) SettleSlot(ctx context.Context, sl Slot) error {
 
 // insertSlotRun writes the run row of a slot that did not become a run.
 func insertSlotRun(ctx context.Context, tx *sql.Tx, sl Slot) error {
-	var status report.Status
-	class := ""
-	switch sl.Outcome {
-	case SlotSkipped:
-		status = report.StatusSkipped
-	case SlotMissed:
-		status = StatusMissed
-	case SlotFailed:
-		status, class = report.StatusFailed, "system"
-	default:
+	args, ok := SlotRunArgs(sl)
+	if !ok {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO runs (id, playbook, path, sha256, status, started_at, finished_at, duration_ms,
-			error_class, error_message, triggered_by, slot, blocked_by, owner)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, '')`,
-		slotRowID(sl.At), sl.Playbook, sl.Path, sl.SHA256, string(status), ms(sl.At), ms(sl.At),
-		class, report.CapString(sl.Message, maxErrorMessage), string(TriggerSchedule), ms(sl.Slot), sl.BlockedBy)
+	_, err := tx.ExecContext(ctx, `INSERT INTO runs (`+SlotRunColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return fmt.Errorf("history: record %s slot of %s: %w", sl.Outcome, sl.Playbook, err)
 	}

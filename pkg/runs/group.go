@@ -7,10 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // groupPoll is how often a run waiting for its concurrency group looks
@@ -39,8 +39,8 @@ type groupTicket interface {
 	release()
 }
 
-// storeGroups keeps groups in the history database.
-type storeGroups struct{ store *history.Store }
+// storeGroups keeps groups in the store.
+type storeGroups struct{ store store.Groups }
 
 func (g storeGroups) enqueue(group, run string) (groupTicket, error) {
 	if err := g.store.GroupEnqueue(context.Background(), group, run); err != nil {
@@ -50,7 +50,7 @@ func (g storeGroups) enqueue(group, run string) (groupTicket, error) {
 }
 
 type storeTicket struct {
-	store      *history.Store
+	store      store.Groups
 	group, run string
 }
 

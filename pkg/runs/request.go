@@ -58,6 +58,10 @@ type Request struct {
 	Path string
 	// Playbook is an already loaded and validated playbook.
 	Playbook *steps.Playbook
+	// RunID, when set, is the run's id instead of a new one: a run that
+	// was queued (pkg/queue) keeps the id its caller was given. It must be
+	// an id engine.NewRunID made.
+	RunID string
 	// Inputs are typed input values (from an inputs file or an API body).
 	Inputs map[string]any
 	// InputText are name=value inputs from a command line, converted by

@@ -27,6 +27,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
 )
 
@@ -39,6 +40,10 @@ type Config struct {
 	// StateDir, when set, holds the history database and a copy of every
 	// report under reports/.
 	StateDir string
+	// Store, when set instead of StateDir, is an open store (PostgreSQL,
+	// shared by several processes) that keeps the history and the
+	// reports; the service takes it over and closes it in Close.
+	Store store.Store
 	// Audit, when set, receives a line per executed or denied step.
 	Audit *auth.AuditLog
 	// Env is the environment runs may read unless a request brings its
@@ -72,7 +77,7 @@ type Config struct {
 type Service struct {
 	cfg   Config
 	wd    string // the working directory, for the one-step playbooks of ExecuteOp
-	store *history.Store
+	store store.Store
 	// groups keeps the concurrency groups: in the store, or in lock files.
 	groups groupBackend
 	// key signs reports and verifies resumed ones; nil without a usable
@@ -85,8 +90,9 @@ type Service struct {
 	Interrupted int
 }
 
-// NewService opens the state dir's history (when a state dir is set) and
-// marks the runs of processes that died as interrupted.
+// NewService opens the state dir's history (when a state dir is set), or
+// takes the given store, and marks the runs of processes that died as
+// interrupted.
 func NewService(cfg Config) (*Service, error) {
 	if cfg.Registry == nil {
 		return nil, errors.New("runs: a registry is required")
@@ -99,27 +105,32 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg}
 	s.wd, _ = os.Getwd()
-	if cfg.StateDir != "" {
-		store, err := history.Open(cfg.StateDir)
+	if cfg.Store == nil && cfg.StateDir != "" {
+		h, err := history.Open(cfg.StateDir)
 		if err != nil {
 			return nil, err
 		}
-		s.store = store
-		if n, err := store.MarkInterrupted(context.Background()); err == nil {
+		cfg.Store = h
+	}
+	if st := cfg.Store; st != nil {
+		s.store = st
+		if n, err := st.MarkInterrupted(context.Background()); err == nil {
 			s.Interrupted = n
 		}
-		if err := os.MkdirAll(s.reportDir(), 0o755); err != nil {
-			store.Close()
-			return nil, fmt.Errorf("history: %w", err)
+		if dir := st.Reports(); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				st.Close()
+				return nil, fmt.Errorf("history: %w", err)
+			}
 		}
-		key, err := report.Key(cfg.StateDir, true)
+		key, err := st.ReportKey(context.Background())
 		if err != nil {
 			s.keyErr = err.Error()
 			s.warn("%v; reports are written unsigned", err)
 		}
 		s.key = key
 		s.rec = newRecorder(s)
-		s.groups = storeGroups{store}
+		s.groups = storeGroups{st}
 	} else {
 		dir := cfg.LockDir
 		if dir == "" {
@@ -141,16 +152,15 @@ func (s *Service) Close() error {
 	return nil
 }
 
-// History returns the state dir's history store, or nil without one.
-func (s *Service) History() *history.Store { return s.store }
+// History returns the service's store (the state dir's history, or the
+// shared database), or nil without one.
+func (s *Service) History() store.Store { return s.store }
 
 // Registry returns the operations runs use.
 func (s *Service) Registry() *ops.Registry { return s.cfg.Registry }
 
 // Policy returns the service's policy.
 func (s *Service) Policy() *auth.Policy { return s.cfg.Policy }
-
-func (s *Service) reportDir() string { return filepath.Join(s.cfg.StateDir, "reports") }
 
 func (s *Service) warn(format string, args ...any) {
 	if s.cfg.Warn != nil {
@@ -238,7 +248,10 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	if s.cfg.Audit != nil {
 		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
 	}
-	runID := engine.NewRunID()
+	runID := req.RunID
+	if runID == "" {
+		runID = engine.NewRunID()
+	}
 	var ask *asker
 	switch {
 	case req.Yes:
@@ -293,7 +306,9 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 	}
 	if s.store != nil && !req.oneShot {
-		p.statePath = filepath.Join(s.store.Reports(), p.runID+".json")
+		if dir := s.store.Reports(); dir != "" {
+			p.statePath = filepath.Join(dir, p.runID+".json")
+		}
 	}
 	// Under a grant, the inputs the caller set and a resumed report must be
 	// ones the grant can vouch for; otherwise its steps are denied here.
@@ -323,6 +338,19 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		}
 	}
 	return p, nil
+}
+
+// Denials prepares a request as Start would, without running or recording
+// anything, and returns the steps its preflight denies. A front end that
+// hands runs to a queue checks them first, so that a bad request is
+// refused at once (the error is a *PrepareError) and a denied one is
+// started here, where it is recorded as denied.
+func (s *Service) Denials(ctx context.Context, req Request) ([]auth.StepDecision, error) {
+	p, err := s.prepare(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	return auth.Denied(p.decisions), nil
 }
 
 // inputs gathers the run's inputs: those of a resumed run (but not its

@@ -10,6 +10,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -27,27 +28,35 @@ type resumed struct {
 }
 
 // loadResume reads the report a request names: a report file, or else a
-// run id looked up in the state dir's history. The report is verified
-// with the state dir's key; an unverified one is still returned, and
+// run id looked up in the store's history. The report is verified with
+// the store's key; an unverified one is still returned, and
 // checkResumeTrust decides what it may be used for.
 func (s *Service) loadResume(arg string) (*resumed, error) {
-	file := arg
-	if _, err := os.Stat(arg); errors.Is(err, fs.ErrNotExist) {
-		if s.store == nil {
-			return nil, fmt.Errorf("%s: no such report file; to resume by run id, give the --state-dir that recorded the run", arg)
-		}
-		run, err := s.store.Get(context.Background(), arg)
+	if _, err := os.Stat(arg); !errors.Is(err, fs.ErrNotExist) {
+		data, err := readReportFile(arg)
 		if err != nil {
-			return nil, fmt.Errorf("%s: no such report file, and no run %s in the history of %s (see `arsenal-run history`)", arg, arg, s.cfg.StateDir)
+			return nil, err
 		}
-		if run.ReportPath == "" {
-			return nil, fmt.Errorf("run %s has no recorded report to resume from", arg)
-		}
-		file = run.ReportPath
+		return s.verifyResume(arg, data)
 	}
-	data, err := readReportFile(file)
+	if s.store == nil {
+		return nil, fmt.Errorf("%s: no such report file; to resume by run id, give the --state-dir (or --state) that recorded the run", arg)
+	}
+	ctx := context.Background()
+	run, err := s.store.Get(ctx, arg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: no such report file, and no run %s in the history of %s (see `arsenal-run history`)", arg, arg, s.store.Describe())
+	}
+	data, err := s.store.ReadReport(ctx, run.ID)
+	if errors.Is(err, history.ErrNotFound) {
+		return nil, fmt.Errorf("run %s has no recorded report to resume from", arg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w; give the JSON report of a run", err)
+	}
+	file := run.ReportPath
+	if file == "" {
+		file = "the recorded report of run " + run.ID
 	}
 	return s.verifyResume(file, data)
 }
@@ -57,7 +66,7 @@ func (s *Service) loadResume(arg string) (*resumed, error) {
 func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 	res := &resumed{file: file}
 	switch {
-	case s.key == nil && s.cfg.StateDir == "":
+	case s.key == nil && s.store == nil:
 		res.why = "no --state-dir is set, so there is no key to verify its signature with"
 	case s.key == nil:
 		res.why = "the state dir's report key cannot be used: " + s.keyErr

@@ -97,7 +97,7 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		return history.Slot{Playbook: e.pb.Name, Path: e.pb.File, SHA256: e.pb.SHA256, Slot: slot, Outcome: outcome, Message: msg, At: now}
 	}
 	latest := slots[len(slots)-1]
-	if n := len(slots) - 1; n > 0 || more {
+	if n := len(slots) - 1; (n > 0 || more) && (s.cfg.Takeover == 0 || now.Sub(slots[0]) > s.cfg.Takeover) {
 		ev := s.log.Warn().Str("playbook", e.pb.Name).Int("missed", n).Str("catchup", sc.Catchup)
 		if more {
 			ev = ev.Bool("more_not_recorded", true)
@@ -105,6 +105,10 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		ev.Msg("slots were missed: the scheduler was not running, the machine was suspended or the clock jumped")
 	}
 	for _, slot := range slots[:len(slots)-1] {
+		if t := s.cfg.Takeover; t > 0 && now.Sub(slot) <= t {
+			out = append(out, s.overlap(e, rec(slot, history.SlotFired, ""), now))
+			continue
+		}
 		out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, "missed: the scheduler was not running at "+slot.Format(time.RFC3339))})
 	}
 	planned := latest

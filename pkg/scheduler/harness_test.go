@@ -13,9 +13,10 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // fakeRun is a Handle the test ends when it wants. It remembers the cause
@@ -151,12 +152,14 @@ func (b *syncBuffer) lines(msg string) []map[string]any {
 }
 
 // harness is a Scheduler on a fake clock, a fake launcher and a real
-// history store in a temporary state dir.
+// store: the SQLite history of a temporary state dir, or, under a subtest
+// named postgres (see eachStore), a new PostgreSQL database.
 type harness struct {
 	t        *testing.T
 	dir      string
+	dsn      string // the database, for the postgres backend
 	clock    *FakeClock
-	store    *history.Store
+	store    store.Store
 	launcher *fakeLauncher
 	s        *Scheduler
 	logs     *syncBuffer
@@ -166,6 +169,9 @@ type harness struct {
 func newHarness(t *testing.T, start time.Time, tweak ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), clock: NewFakeClock(start), logs: &syncBuffer{}}
+	if backendOf(t) == "postgres" {
+		h.dsn = pgtest.DSN(t)
+	}
 	h.launcher = &fakeLauncher{clock: h.clock}
 	h.cfg = Config{Launcher: h.launcher, Clock: h.clock}
 	for _, f := range tweak {
@@ -178,7 +184,10 @@ func newHarness(t *testing.T, start time.Time, tweak ...func(*Config)) *harness 
 // open opens the store and a new Scheduler on it, as a process start does.
 func (h *harness) open() {
 	h.t.Helper()
-	st, err := history.Open(h.dir)
+	st, err := store.Open(context.Background(), store.Spec{Dir: h.dir})
+	if h.dsn != "" {
+		st, err = store.Open(context.Background(), store.Spec{URL: h.dsn})
+	}
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -192,6 +201,23 @@ func (h *harness) open() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+}
+
+// eachStore runs f against both stores, as the subtests sqlite and
+// postgres: the scheduler's semantics must not depend on where its slots
+// are recorded.
+func eachStore(t *testing.T, f func(t *testing.T)) {
+	t.Run("sqlite", f)
+	t.Run("postgres", f)
+}
+
+// backendOf is the store a test's harness uses: the name of the subtest
+// eachStore started it in.
+func backendOf(t *testing.T) string {
+	if parts := strings.Split(t.Name(), "/"); len(parts) > 1 && parts[1] == "postgres" {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 // restart drops the Scheduler without a shutdown, as a crash or kill does,

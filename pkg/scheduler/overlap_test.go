@@ -19,140 +19,152 @@ func slotIs(t time.Time, rest string) string { return utc(t)[0] + " " + rest }
 // recorded in the history as skipped with the run that blocked it; once
 // the run ends, the next slot fires.
 func TestOverlapSkip(t *testing.T) {
-	h := newHarness(t, t10)
-	h.launcher.hold = true
-	h.load(playbook("p", "@every 1m", overlap("skip")))
-	h.run(3 * time.Minute)
-	m := time.Minute
-	want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "skipped run-1"), slotIs(t10.Add(3*m), "skipped run-1")}
-	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
-		t.Errorf("slot records (-want +got):\n%s", diff)
-	}
-	runs, err := h.store.List(context.Background(), history.Filter{Status: report.StatusSkipped, Trigger: history.TriggerSchedule})
-	if err != nil || len(runs) != 2 || runs[0].BlockedBy != "run-1" || runs[0].Slot == nil || !runs[0].Slot.Equal(t10.Add(3*m)) {
-		t.Errorf("skipped slots in the history: %+v, %v", runs, err)
-	}
-	h.launcher.started()[0].end(report.StatusSucceeded)
-	h.quiesce()
-	h.run(m)
-	if diff := cmp.Diff(utc(t10.Add(m), t10.Add(4*m)), h.launcher.slotsOf("p")); diff != "" {
-		t.Errorf("slots started (-want +got):\n%s", diff)
-	}
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10)
+		h.launcher.hold = true
+		h.load(playbook("p", "@every 1m", overlap("skip")))
+		h.run(3 * time.Minute)
+		m := time.Minute
+		want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "skipped run-1"), slotIs(t10.Add(3*m), "skipped run-1")}
+		if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+			t.Errorf("slot records (-want +got):\n%s", diff)
+		}
+		runs, err := h.store.List(context.Background(), history.Filter{Status: report.StatusSkipped, Trigger: history.TriggerSchedule})
+		if err != nil || len(runs) != 2 || runs[0].BlockedBy != "run-1" || runs[0].Slot == nil || !runs[0].Slot.Equal(t10.Add(3*m)) {
+			t.Errorf("skipped slots in the history: %+v, %v", runs, err)
+		}
+		h.launcher.started()[0].end(report.StatusSucceeded)
+		h.quiesce()
+		h.run(m)
+		if diff := cmp.Diff(utc(t10.Add(m), t10.Add(4*m)), h.launcher.slotsOf("p")); diff != "" {
+			t.Errorf("slots started (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // TestOverlapQueue: one slot waits for the running run and starts as soon
 // as it ends; a second slot while one waits is skipped.
 func TestOverlapQueue(t *testing.T) {
-	h := newHarness(t, t10)
-	h.launcher.hold = true
-	h.load(playbook("p", "@every 1m", overlap("queue")))
-	h.run(3*time.Minute + 10*time.Second)
-	m := time.Minute
-	want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "queued run-1"), slotIs(t10.Add(3*m), "skipped run-1")}
-	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
-		t.Errorf("slot records while run-1 runs (-want +got):\n%s", diff)
-	}
-	if q := h.s.Health().Playbooks[0].Queued; q == nil || !q.Equal(t10.Add(2*m)) {
-		t.Errorf("health shows queued slot %v", q)
-	}
-	h.launcher.started()[0].end(report.StatusSucceeded)
-	h.quiesce()
-	runs := h.launcher.started()
-	if len(runs) != 2 || !runs[1].job.Slot.Equal(t10.Add(2*m)) || !runs[1].launchedAt.Equal(t10.Add(3*m+10*time.Second)) {
-		t.Fatalf("the queued slot did not start when run-1 ended: %d runs", len(runs))
-	}
-	want[1] = slotIs(t10.Add(2*m), "fired run-1")
-	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
-		t.Errorf("slot records after run-1 (-want +got):\n%s", diff)
-	}
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10)
+		h.launcher.hold = true
+		h.load(playbook("p", "@every 1m", overlap("queue")))
+		h.run(3*time.Minute + 10*time.Second)
+		m := time.Minute
+		want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "queued run-1"), slotIs(t10.Add(3*m), "skipped run-1")}
+		if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+			t.Errorf("slot records while run-1 runs (-want +got):\n%s", diff)
+		}
+		if q := h.s.Health().Playbooks[0].Queued; q == nil || !q.Equal(t10.Add(2*m)) {
+			t.Errorf("health shows queued slot %v", q)
+		}
+		h.launcher.started()[0].end(report.StatusSucceeded)
+		h.quiesce()
+		runs := h.launcher.started()
+		if len(runs) != 2 || !runs[1].job.Slot.Equal(t10.Add(2*m)) || !runs[1].launchedAt.Equal(t10.Add(3*m+10*time.Second)) {
+			t.Fatalf("the queued slot did not start when run-1 ended: %d runs", len(runs))
+		}
+		want[1] = slotIs(t10.Add(2*m), "fired run-1")
+		if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+			t.Errorf("slot records after run-1 (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // TestOverlapQueueStartingDeadline: a queued slot that waited past its
 // starting_deadline is missed instead of started late.
 func TestOverlapQueueStartingDeadline(t *testing.T) {
-	h := newHarness(t, t10)
-	h.launcher.hold = true
-	h.load(playbook("p", "0 * * * *", overlap("queue"), catchup("none", 10*time.Minute)))
-	h.run(2*time.Hour + 30*time.Minute)
-	h.launcher.started()[0].end(report.StatusSucceeded)
-	h.quiesce()
-	if n := len(h.launcher.started()); n != 1 {
-		t.Errorf("%d runs; the slot queued 30 minutes past its deadline started", n)
-	}
-	want := []string{slotIs(t10.Add(time.Hour), "fired"), slotIs(t10.Add(2*time.Hour), "missed run-1")}
-	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
-		t.Errorf("slot records (-want +got):\n%s", diff)
-	}
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10)
+		h.launcher.hold = true
+		h.load(playbook("p", "0 * * * *", overlap("queue"), catchup("none", 10*time.Minute)))
+		h.run(2*time.Hour + 30*time.Minute)
+		h.launcher.started()[0].end(report.StatusSucceeded)
+		h.quiesce()
+		if n := len(h.launcher.started()); n != 1 {
+			t.Errorf("%d runs; the slot queued 30 minutes past its deadline started", n)
+		}
+		want := []string{slotIs(t10.Add(time.Hour), "fired"), slotIs(t10.Add(2*time.Hour), "missed run-1")}
+		if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+			t.Errorf("slot records (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // TestOverlapAllow: runs overlap up to MaxConcurrentRuns; past it, a slot
 // is skipped, blocked by the oldest run.
 func TestOverlapAllow(t *testing.T) {
-	h := newHarness(t, t10, func(c *Config) { c.MaxConcurrentRuns = 2 })
-	h.launcher.hold = true
-	h.load(playbook("p", "@every 1m", overlap("allow")))
-	h.run(3 * time.Minute)
-	m := time.Minute
-	want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "fired"), slotIs(t10.Add(3*m), "skipped run-1")}
-	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
-		t.Errorf("slot records (-want +got):\n%s", diff)
-	}
-	if n := len(h.s.Health().Playbooks[0].Running); n != 2 {
-		t.Errorf("%d runs going, want 2", n)
-	}
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10, func(c *Config) { c.MaxConcurrentRuns = 2 })
+		h.launcher.hold = true
+		h.load(playbook("p", "@every 1m", overlap("allow")))
+		h.run(3 * time.Minute)
+		m := time.Minute
+		want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "fired"), slotIs(t10.Add(3*m), "skipped run-1")}
+		if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+			t.Errorf("slot records (-want +got):\n%s", diff)
+		}
+		if n := len(h.s.Health().Playbooks[0].Running); n != 2 {
+			t.Errorf("%d runs going, want 2", n)
+		}
+	})
 }
 
 // TestOverlapReplace: a new slot cancels the running run, waits for it to
 // end (its finally steps run), then starts.
 func TestOverlapReplace(t *testing.T) {
-	h := newHarness(t, t10)
-	h.launcher.hold = true
-	h.load(playbook("p", "@every 1m", overlap("replace")))
-	h.run(2 * time.Minute)
-	runs := h.launcher.started()
-	if len(runs) != 1 {
-		t.Fatalf("%d runs started before run-1 ended, want 1", len(runs))
-	}
-	if causes := runs[0].cancelCauses(); len(causes) != 1 || !errors.Is(causes[0], ErrReplaced) {
-		t.Errorf("run-1 cancelled with %v, want ErrReplaced", causes)
-	}
-	h.run(20 * time.Second)
-	if n := len(h.launcher.started()); n != 1 {
-		t.Fatalf("the new run started while the replaced one still ran")
-	}
-	runs[0].end(report.StatusCancelled)
-	h.quiesce()
-	runs = h.launcher.started()
-	m := time.Minute
-	if len(runs) != 2 || !runs[1].job.Slot.Equal(t10.Add(2*m)) || !runs[1].launchedAt.Equal(t10.Add(2*m+20*time.Second)) {
-		t.Fatalf("the replacing run did not start when run-1 ended: %d runs", len(runs))
-	}
-	if last := h.s.Health().Playbooks[0].LastRun; last == nil || last.Status != report.StatusCancelled || last.ID != "run-1" {
-		t.Errorf("last run: %+v", last)
-	}
-	want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "fired run-1")}
-	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
-		t.Errorf("slot records (-want +got):\n%s", diff)
-	}
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10)
+		h.launcher.hold = true
+		h.load(playbook("p", "@every 1m", overlap("replace")))
+		h.run(2 * time.Minute)
+		runs := h.launcher.started()
+		if len(runs) != 1 {
+			t.Fatalf("%d runs started before run-1 ended, want 1", len(runs))
+		}
+		if causes := runs[0].cancelCauses(); len(causes) != 1 || !errors.Is(causes[0], ErrReplaced) {
+			t.Errorf("run-1 cancelled with %v, want ErrReplaced", causes)
+		}
+		h.run(20 * time.Second)
+		if n := len(h.launcher.started()); n != 1 {
+			t.Fatalf("the new run started while the replaced one still ran")
+		}
+		runs[0].end(report.StatusCancelled)
+		h.quiesce()
+		runs = h.launcher.started()
+		m := time.Minute
+		if len(runs) != 2 || !runs[1].job.Slot.Equal(t10.Add(2*m)) || !runs[1].launchedAt.Equal(t10.Add(2*m+20*time.Second)) {
+			t.Fatalf("the replacing run did not start when run-1 ended: %d runs", len(runs))
+		}
+		if last := h.s.Health().Playbooks[0].LastRun; last == nil || last.Status != report.StatusCancelled || last.ID != "run-1" {
+			t.Errorf("last run: %+v", last)
+		}
+		want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "fired run-1")}
+		if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+			t.Errorf("slot records (-want +got):\n%s", diff)
+		}
+	})
 }
 
 // TestOverlapReplaceSupersedesAWaitingSlot: when the replaced run takes
 // longer than a period to end, the newer slot takes the waiting place and
 // the older one is recorded skipped.
 func TestOverlapReplaceSupersedesAWaitingSlot(t *testing.T) {
-	h := newHarness(t, t10)
-	h.launcher.hold = true
-	h.load(playbook("p", "@every 1m", overlap("replace")))
-	h.run(3 * time.Minute)
-	h.launcher.started()[0].end(report.StatusCancelled)
-	h.quiesce()
-	runs := h.launcher.started()
-	m := time.Minute
-	if len(runs) != 2 || !runs[1].job.Slot.Equal(t10.Add(3*m)) {
-		t.Fatalf("want one replacing run, for the newest slot; got %d runs", len(runs))
-	}
-	want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "skipped run-1"), slotIs(t10.Add(3*m), "fired run-1")}
-	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
-		t.Errorf("slot records (-want +got):\n%s", diff)
-	}
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10)
+		h.launcher.hold = true
+		h.load(playbook("p", "@every 1m", overlap("replace")))
+		h.run(3 * time.Minute)
+		h.launcher.started()[0].end(report.StatusCancelled)
+		h.quiesce()
+		runs := h.launcher.started()
+		m := time.Minute
+		if len(runs) != 2 || !runs[1].job.Slot.Equal(t10.Add(3*m)) {
+			t.Fatalf("want one replacing run, for the newest slot; got %d runs", len(runs))
+		}
+		want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "skipped run-1"), slotIs(t10.Add(3*m), "fired run-1")}
+		if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+			t.Errorf("slot records (-want +got):\n%s", diff)
+		}
+	})
 }

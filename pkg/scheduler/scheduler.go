@@ -128,6 +128,12 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Jitter returns a random duration in [0, max); nil means math/rand.
 	Jitter func(max time.Duration) time.Duration
+	// Takeover, when set, makes every slot found at most this late fire,
+	// not only the newest: a replica that takes the leadership over from
+	// one that died fires the slots of the gap, each once. Zero (one
+	// scheduler on one host) keeps the rule that the older slots of a gap
+	// were missed.
+	Takeover time.Duration
 }
 
 // Scheduler fires the loaded playbooks. Its methods are safe for concurrent

@@ -39,6 +39,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	}
 	h, live := s.mgr.Get(id)
 	var final *engine.Event
+	if !live && s.runsElsewhere(r.Context(), id) {
+		return s.relay(w, r, id, after)
+	}
 	if !live {
 		rep, e := s.report(r.Context(), id)
 		if e != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -294,12 +295,26 @@ func parseRange(v string) (time.Duration, error) {
 
 // GET /healthz: no key needed. The answer's version and ops let
 // cluster.topology recognise an arsenal-run server.
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request, _ *Principal) *apiError {
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
 	status, code := "ok", http.StatusOK
+	out := map[string]any{"version": s.cfg.Version, "ops": len(s.opsDoc)}
+	if s.cfg.Health != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		extra, err := s.cfg.Health(ctx)
+		cancel()
+		for k, v := range extra {
+			out[k] = v
+		}
+		if err != nil {
+			status, code = "degraded", http.StatusServiceUnavailable
+			out["error"] = err.Error()
+		}
+	}
 	if s.shuttingDown() {
 		status, code = "stopping", http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, map[string]any{"status": status, "version": s.cfg.Version, "ops": len(s.opsDoc)})
+	out["status"] = status
+	writeJSON(w, code, out)
 	return nil
 }
 

@@ -67,6 +67,7 @@ func newMetrics(s *Server) *metrics {
 	}, func() float64 { return float64(len(mgr.Active())) })
 	m.reg.MustRegister(m.requests, m.latency, m.execs, m.runs, m.authFails, m.streams, queue, active,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(s.cfg.Collectors...)
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	mgr.OnEnd(m.runEnded)
 	return m

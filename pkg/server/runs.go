@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // GET /api/v1/playbooks
@@ -87,10 +88,16 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 	if !ok {
 		return notFound("no playbook %q in the server's playbooks", r.PathValue("name"))
 	}
-	h, err := s.mgr.Start(r.Context(), runs.Request{
+	req := runs.Request{
 		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Ask: body.Ask, Policy: st.Policy, Env: s.cfg.Env,
 		Caller: runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
-	})
+	}
+	if s.cfg.Queue != nil {
+		if handled, e := s.queueRun(w, r, req, wait); handled || e != nil {
+			return e
+		}
+	}
+	h, err := s.mgr.Start(r.Context(), req)
 	if err != nil {
 		var pe *runs.PrepareError
 		if errors.As(err, &pe) && pe.Field == "inputs" {
@@ -226,8 +233,9 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 }
 
 // report finds a run's report: the live snapshot of a run of this process,
-// else the report its history row points to, else a report made from the
-// history row itself.
+// else its recorded report (a file, or the copy the database keeps), else
+// a report made from the history row itself, else, for a run still
+// waiting in the queue, one with status queued.
 func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiError) {
 	if h, ok := s.mgr.Get(id); ok {
 		if rep := h.Snapshot(); rep != nil {
@@ -240,14 +248,19 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 	}
 	run, err := store.Get(ctx, id)
 	if errors.Is(err, history.ErrNotFound) {
+		if rep := s.queuedReport(ctx, id); rep != nil {
+			return rep, nil
+		}
 		return nil, notFound("no run %q", id)
 	}
 	if err != nil {
 		return nil, errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
 	}
-	if run.ReportPath != "" && run.Status != history.StatusRunning {
-		if rep, err := report.Read(run.ReportPath); err == nil {
-			return rep, nil
+	if run.Status != history.StatusRunning {
+		if data, err := store.ReadReport(ctx, run.ID); err == nil {
+			if rep, err := report.Decode(data); err == nil {
+				return rep, nil
+			}
 		}
 	}
 	return fromHistory(ctx, store, run), nil
@@ -256,7 +269,7 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 // fromHistory builds what a report can be from a history row and its step
 // rows: a run of another process still going, or one whose report file is
 // gone.
-func fromHistory(ctx context.Context, store *history.Store, run history.Run) *report.Report {
+func fromHistory(ctx context.Context, h store.History, run history.Run) *report.Report {
 	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: run.ID, ResumedFrom: run.ResumedFrom,
 		Playbook: report.Playbook{Name: run.Playbook, Path: run.Path, SHA256: run.SHA256},
 		Roles:    run.Roles, Inputs: run.Inputs, Status: run.Status, StartedAt: run.StartedAt,
@@ -267,7 +280,7 @@ func fromHistory(ctx context.Context, store *history.Store, run history.Run) *re
 	if run.FinishedAt != nil {
 		rep.FinishedAt = *run.FinishedAt
 	}
-	rows, _ := store.Steps(ctx, run.ID)
+	rows, _ := h.Steps(ctx, run.ID)
 	for _, row := range rows {
 		if row.Kind != "step" {
 			continue
@@ -288,6 +301,9 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	}
 	id := r.PathValue("id")
 	h, ok := s.mgr.Get(id)
+	if !ok && s.cfg.Queue != nil {
+		return s.cancelQueued(w, r, id, c)
+	}
 	if !ok {
 		if store := s.mgr.Service().History(); store != nil {
 			if run, err := store.Get(r.Context(), id); err == nil {

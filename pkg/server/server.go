@@ -25,7 +25,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
@@ -136,6 +139,16 @@ type Config struct {
 	// playbooks (GET /api/v1/schedules tells the console); nil: it does
 	// not.
 	Scheduling func() bool
+	// Queue, when set, is the run queue that replicas sharing a
+	// PostgreSQL store take runs from (pkg/queue): runs asked for through
+	// the API are queued there, and runs of other replicas can be read,
+	// streamed and cancelled here.
+	Queue *queue.Queue
+	// Health, when set, adds to /healthz (the store, the leadership, the
+	// queue's depth); a non-nil error makes it 503 "degraded".
+	Health func(ctx context.Context) (map[string]any, error)
+	// Collectors are added to /metrics.
+	Collectors []prometheus.Collector
 }
 
 // Server is the API server. Its methods are safe for concurrent use.

@@ -23,7 +23,7 @@ var (
 // MaxDuration is the longest duration a playbook may write.
 const MaxDuration = 31 * 24 * time.Hour
 
-var topKeys = []string{"version", "name", "description", "timeout", "inputs", "vars", "env", "env_file", "schedule", "max_parallel", "concurrency", "steps", "on_success", "on_failure", "on_cancel", "finally", "notify", "outputs"}
+var topKeys = []string{"version", "name", "description", "timeout", "inputs", "vars", "env", "env_file", "schedule", "max_parallel", "concurrency", "retry_on_node_loss", "steps", "on_success", "on_failure", "on_cancel", "finally", "notify", "outputs"}
 
 var inputKeys = []string{"type", "default", "description", "required", "secret", "env", "from_env", "from_file", "enum", "min", "max", "pattern"}
 
@@ -96,6 +96,8 @@ func (l *loader) decodeTop(root *yaml.Node) {
 			pb.MaxParallel, _ = yamlx.Int(v, "max_parallel", 1, MaxConcurrency, l.d)
 		case "concurrency":
 			concNode = v
+		case "retry_on_node_loss":
+			pb.RetryOnNodeLoss, _ = yamlx.Bool(v, "retry_on_node_loss", l.d)
 		case "steps":
 			stepsSeen = true
 			stepsNode = v

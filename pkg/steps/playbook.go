@@ -32,11 +32,15 @@ type Playbook struct {
 	// Concurrency keeps runs of the same group from overlapping; nil
 	// when the playbook sets none.
 	Concurrency *Concurrency
-	Steps       []*Step
-	OnSuccess   []*Step
-	OnFailure   []*Step
-	OnCancel    []*Step
-	Finally     []*Step
+	// RetryOnNodeLoss lets a run that was queued on a shared store be run
+	// again from the start when the process running it died mid-run.
+	// Off by default: a half-run runbook may not be safe to repeat.
+	RetryOnNodeLoss bool
+	Steps           []*Step
+	OnSuccess       []*Step
+	OnFailure       []*Step
+	OnCancel        []*Step
+	Finally         []*Step
 	// Notify are the steps of the notify: block, one per entry, run
 	// after finally when the run ends in one of their outcomes.
 	Notify  []*Step

@@ -92,10 +92,11 @@ func Playbook(reg *ops.Registry) ([]byte, error) {
 		"required":             []string{"version", "name", "steps"},
 		"additionalProperties": false,
 		"properties": obj{
-			"version":     obj{"const": f.Version},
-			"name":        obj{"type": "string", "pattern": f.NamePattern, "maxLength": f.MaxIDLen},
-			"description": obj{"type": "string"},
-			"timeout":     obj{"$ref": "#/$defs/duration", "description": "the limit for the whole run"},
+			"version":            obj{"const": f.Version},
+			"name":               obj{"type": "string", "pattern": f.NamePattern, "maxLength": f.MaxIDLen},
+			"description":        obj{"type": "string"},
+			"timeout":            obj{"$ref": "#/$defs/duration", "description": "the limit for the whole run"},
+			"retry_on_node_loss": obj{"type": "boolean", "description": "with a shared store: run the playbook again from the start when the replica running it died mid-run (default false: the run is only marked interrupted)"},
 			"inputs": obj{
 				"type":                 []string{"object", "null"},
 				"maxProperties":        f.MaxInputs,

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/queue"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+	"github.com/arsenal-run/arsenal-run/pkg/server"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
+)
+
+// replicaState is what the runs of the queue read of serve's current
+// configuration: the playbooks and the policy, swapped by SIGHUP.
+type replicaState struct{ st atomic.Pointer[server.State] }
+
+func (r *replicaState) playbook(name string) (*steps.Playbook, bool) {
+	st := r.st.Load()
+	if st == nil || st.Playbooks == nil {
+		return nil, false
+	}
+	return st.Playbooks.Get(name)
+}
+
+func (r *replicaState) policy() *auth.Policy {
+	if st := r.st.Load(); st != nil {
+		return st.Policy
+	}
+	return nil
+}
+
+// startQueue starts this replica's side of the run queue on a PostgreSQL
+// store.
+func (d *daemon) startQueue(pg *postgres.Store, mgr *runs.Manager, rs *replicaState, env runs.Env, log *zerolog.Logger) (*queue.Queue, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	q, err := queue.New(ctx, queue.Config{Store: pg, Manager: mgr, Playbook: rs.playbook, Policy: rs.policy, Env: env,
+		Workers: d.o.maxRunning, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := q.Start(context.Background()); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// queueHealth is what /healthz adds with a shared store: whether the
+// database answers, whether this replica leads, and the queue's depth.
+func queueHealth(pg *postgres.Store, q *queue.Queue) func(ctx context.Context) (map[string]any, error) {
+	return func(ctx context.Context) (map[string]any, error) {
+		out := map[string]any{"store": pg.Describe(), "leader": q.Leading()}
+		if err := pg.Pool().Ping(ctx); err != nil {
+			out["store_ok"] = false
+			return out, err
+		}
+		out["store_ok"] = true
+		if waiting, running, err := q.Depth(ctx); err == nil {
+			out["queue_depth"], out["queue_running"] = waiting, running
+		}
+		return out, nil
+	}
+}
+
+// leaderScheduler is serve's scheduler on a shared store: it runs on the
+// replica that leads (queue.Lead), fires each slot as a job unique by
+// (playbook, slot), and follows the runs wherever they execute. Reload
+// swaps the playbooks, now if this replica leads and for whenever it does.
+type leaderScheduler struct {
+	q     *queue.Queue
+	pg    *postgres.Store
+	log   *zerolog.Logger
+	mu    sync.Mutex
+	pbs   []*steps.Playbook
+	cur   *scheduler.Scheduler
+	warnf func(string, ...any)
+}
+
+func (l *leaderScheduler) Run(ctx context.Context) error {
+	l.q.Lead(ctx, l.lead)
+	return nil
+}
+
+// lead runs a scheduler while this replica leads. Its shutdown at the end
+// of the leadership lets go of the runs it started: they go on where they
+// execute, and the next leader fires the next slots.
+func (l *leaderScheduler) lead(ctx context.Context) error {
+	s, err := scheduler.New(scheduler.Config{Launcher: queue.NewLauncher(l.q, []string{auth.DefaultRole}), Store: l.pg,
+		Logger: l.log, Grace: time.Millisecond, Takeover: 3 * l.pg.Lease()})
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	pbs := l.pbs
+	l.cur = s
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.cur = nil
+		l.mu.Unlock()
+	}()
+	if err := s.Load(pbs); err != nil {
+		l.warnf("the scheduler did not start: %v", err)
+		<-ctx.Done()
+		return nil
+	}
+	return s.Run(ctx)
+}
+
+func (l *leaderScheduler) Reload(pbs []*steps.Playbook) error {
+	l.mu.Lock()
+	l.pbs = pbs
+	cur := l.cur
+	l.mu.Unlock()
+	if cur != nil {
+		return cur.Load(pbs)
+	}
+	return nil
+}

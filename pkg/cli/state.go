@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
+)
+
+// stateFlags are the flags that say where a command keeps its state: a
+// state dir (SQLite, one host) or a PostgreSQL database shared by several
+// processes and hosts.
+type stateFlags struct {
+	dir, url, reportDir string
+}
+
+// add defines --state-dir (described by dirHelp), --state and
+// --report-dir.
+func (s *stateFlags) add(fs *flagSet, dirHelp string) {
+	fs.StringVar(&s.dir, "state-dir", "", dirHelp)
+	fs.StringVar(&s.url, "state", "", "keep the state in the PostgreSQL database `URL` (postgres://user@host/db), shared by several processes; default $ARSENAL_STATE")
+	fs.StringVar(&s.reportDir, "report-dir", "", "with --state, write reports as files in the shared `DIR` instead of the database")
+}
+
+// spec resolves the flags: --state-dir, else --state, else $ARSENAL_STATE,
+// else $ARSENAL_STATE_DIR, else, with useDefault, the default state dir.
+// A zero Spec means no state. A bad combination is a usage error, printed.
+func (s *stateFlags) spec(fs *flagSet, useDefault bool) (store.Spec, bool) {
+	e := fs.e
+	switch {
+	case s.dir != "" && s.url != "":
+		fs.usageError("give --state-dir DIR (SQLite on this host) or --state URL (PostgreSQL), not both")
+		return store.Spec{}, false
+	case s.url != "" && !store.IsURL(s.url):
+		fs.usageError("--state %s: give a PostgreSQL URL, like postgres://arsenal@db.example/arsenal; for a directory use --state-dir", store.Mask(s.url))
+		return store.Spec{}, false
+	case s.reportDir != "" && s.dir != "":
+		fs.usageError("--report-dir goes with --state URL; under --state-dir reports are kept in DIR/reports")
+		return store.Spec{}, false
+	}
+	if s.dir != "" {
+		return store.Spec{Dir: s.dir}, true
+	}
+	url := s.url
+	if url == "" && s.dir == "" {
+		if v := e.getenv("ARSENAL_STATE"); v != "" {
+			if !store.IsURL(v) {
+				fs.usageError("$ARSENAL_STATE=%s: give a PostgreSQL URL, like postgres://arsenal@db.example/arsenal; for a directory set $ARSENAL_STATE_DIR", store.Mask(v))
+				return store.Spec{}, false
+			}
+			url = v
+		}
+	}
+	if url != "" {
+		return store.Spec{URL: url, ReportDir: s.reportDir}, true
+	}
+	if s.reportDir != "" {
+		fs.usageError("--report-dir goes with --state URL (or $ARSENAL_STATE)")
+		return store.Spec{}, false
+	}
+	if d := e.getenv("ARSENAL_STATE_DIR"); d != "" {
+		return store.Spec{Dir: d}, true
+	}
+	if useDefault {
+		return store.Spec{Dir: e.defaultStateDir()}, true
+	}
+	return store.Spec{}, true
+}
+
+// openStore opens the store of a command that reads state: a state dir
+// must already hold a history; a database is migrated when needed. The
+// runs of dead processes are marked interrupted.
+func openStore(e *env, c *command, spec store.Spec) (store.Store, bool) {
+	if !spec.Postgres() {
+		if _, err := os.Stat(filepath.Join(spec.Dir, history.FileName)); err != nil {
+			fmt.Fprintf(e.stderr, "%s %s: no history in %s; runs are recorded with 'run --state-dir %s' (or $ARSENAL_STATE_DIR)\n", program, c.name, spec.Dir, spec.Dir)
+			return nil, false
+		}
+	}
+	st, err := store.Open(context.Background(), spec)
+	if err != nil {
+		e.errorf("%v", err)
+		return nil, false
+	}
+	st.MarkInterrupted(context.Background())
+	return st, true
+}
+
+// openShared opens the PostgreSQL store a spec names, for a run service
+// to take over; nil for a state dir, which the service opens itself.
+func openShared(spec store.Spec) (store.Store, error) {
+	if !spec.Postgres() {
+		return nil, nil
+	}
+	return store.Open(context.Background(), spec)
+}
+
+// stateName names where the state is, as the user gave it, for messages:
+// --state-dir DIR or --state URL with its password masked.
+func stateName(spec store.Spec) string {
+	if spec.Postgres() {
+		return "--state " + spec.String()
+	}
+	return "--state-dir " + spec.Dir
+}
+
+// lockScheduler makes this process the one scheduler of the state: a
+// lock file in a state dir, an advisory lock in a database.
+func lockScheduler(spec store.Spec) (unlock func(), err error) {
+	if spec.Postgres() {
+		l, err := postgres.LockScheduler(context.Background(), spec.URL)
+		if err != nil {
+			return nil, err
+		}
+		return l.Unlock, nil
+	}
+	l, err := scheduler.LockStateDir(spec.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return l.Unlock, nil
+}

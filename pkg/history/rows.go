@@ -1,0 +1,134 @@
+package history
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// The rows another store writes, so that every store records a run, its
+// steps and a slot's run row exactly as this one does. Each function
+// returns the arguments in the order of the columns named beside it.
+
+// StepColumns are the columns of StepArgs and ReportStepArgs, in order.
+const StepColumns = `run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, call,
+	cpu_user_ms, cpu_sys_ms, max_rss_kb`
+
+// StepArgs are the StepColumns of one live row (RecordStep).
+func StepArgs(runID string, res StepResult) []any { return stepArgs(runID, res) }
+
+// ReportStepArgs are the StepColumns of every row of a finished run's
+// report (RecordFinish).
+func ReportStepArgs(r *report.Report) [][]any { return stepRows(r) }
+
+// FinishedColumns are the columns of FinishedArgs, in order.
+const FinishedColumns = `id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
+	inputs, report_path, error_class, error_message, resumed_from, triggered_by, started_by`
+
+// FinishedArgs are the FinishedColumns of a finished run's row, from its
+// report; trigger "" and startedBy "" keep the recorded ones (see
+// RecordFinish).
+func FinishedArgs(r *report.Report, reportPath string, trigger Trigger, startedBy string) ([]any, error) {
+	roles, err := json.Marshal(nonNil(r.Roles))
+	if err != nil {
+		return nil, fmt.Errorf("history: roles: %w", err)
+	}
+	inputs, err := json.Marshal(r.Inputs)
+	if err != nil || r.Inputs == nil {
+		inputs = []byte("{}")
+	}
+	if len(inputs) > maxInputsJSON {
+		inputs, _ = json.Marshal(map[string]string{"[cut]": fmt.Sprintf("inputs were %d bytes of JSON; the report has them", len(inputs))})
+	}
+	var errClass, errMsg string
+	if r.Error != nil {
+		errClass, errMsg = r.Error.Class, report.CapString(r.Error.Message, maxErrorMessage)
+	}
+	return []any{r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
+		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(reportPath), errClass, errMsg, r.ResumedFrom, string(trigger), startedBy}, nil
+}
+
+// StartColumns are the columns of StartArgs, in order.
+const StartColumns = `id, playbook, path, sha256, roles, status, started_at, report_path, resumed_from, owner, triggered_by, slot, started_by`
+
+// StartArgs are the StartColumns of a run that starts (RecordStart) for
+// owner, with started the start time in Unix milliseconds.
+func StartArgs(run Run, owner string, started int64) ([]any, error) {
+	roles, err := json.Marshal(nonNil(run.Roles))
+	if err != nil {
+		return nil, fmt.Errorf("history: roles: %w", err)
+	}
+	return []any{run.ID, run.Playbook, run.Path, run.SHA256, string(roles), string(StatusRunning), started, absPath(run.ReportPath), run.ResumedFrom, owner,
+		string(triggerOrCLI(run.Trigger)), msOrNil(run.Slot), run.StartedBy}, nil
+}
+
+// SlotRunColumns are the columns of SlotRunArgs, in order.
+const SlotRunColumns = `id, playbook, path, sha256, status, started_at, finished_at, duration_ms,
+	error_class, error_message, triggered_by, slot, blocked_by, owner`
+
+// SlotRunArgs are the SlotRunColumns of the run row of a slot that did
+// not become a run (skipped, missed or failed); ok is false for outcomes
+// that have none.
+func SlotRunArgs(sl Slot) (args []any, ok bool) {
+	var status report.Status
+	class := ""
+	switch sl.Outcome {
+	case SlotSkipped:
+		status = report.StatusSkipped
+	case SlotMissed:
+		status = StatusMissed
+	case SlotFailed:
+		status, class = report.StatusFailed, "system"
+	default:
+		return nil, false
+	}
+	return []any{slotRowID(sl.At), sl.Playbook, sl.Path, sl.SHA256, string(status), ms(sl.At), ms(sl.At), int64(0),
+		class, report.CapString(sl.Message, maxErrorMessage), string(TriggerSchedule), ms(sl.Slot), sl.BlockedBy, ""}, true
+}
+
+// ScanRun reads a row of RunColumns.
+func ScanRun(sc interface{ Scan(...any) error }) (Run, error) { return scanRun(sc) }
+
+// RunColumns are the columns ScanRun reads, in order.
+const RunColumns = runColumns
+
+// InterruptedMessage is the error message of a run marked interrupted.
+const InterruptedMessage = "interrupted: the arsenal-run process recording this run ended before the run finished"
+
+// Summarise groups (name, value) pairs as Stats does: one group per
+// name, sorted by name, each with its count, errors and nearest-rank
+// percentiles of the values.
+type Summary struct {
+	Name          string
+	Count, Errors int64
+	P50, P95, P99 int64
+}
+
+// Summarise returns the Summary of each name of rows, sorted by name.
+func Summarise(rows []SummaryRow) []Summary {
+	groups := map[string]*group{}
+	for _, r := range rows {
+		g := groups[r.Name]
+		if g == nil {
+			g = &group{name: r.Name}
+			groups[r.Name] = g
+		}
+		g.count++
+		g.errors += r.Error
+		g.durations = append(g.durations, r.Value)
+	}
+	out := make([]Summary, 0, len(groups))
+	for _, g := range sortGroups(groups) {
+		out = append(out, Summary{Name: g.name, Count: g.count, Errors: g.errors, P50: g.p(50), P95: g.p(95), P99: g.p(99)})
+	}
+	return out
+}
+
+// SummaryRow is one call or run for Summarise: its name, duration, and 1
+// when it failed.
+type SummaryRow struct {
+	Name  string
+	Value int64
+	Error int64
+}

@@ -1,0 +1,118 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// ErrUnknownRun is a run the queue has no job for.
+var ErrUnknownRun = errors.New("no queued or running run with this id")
+
+// Job is what the queue knows of a run's job.
+type Job struct {
+	ID    int64
+	State string // River's: available, running, completed, cancelled, ...
+	Args  RunArgs
+}
+
+// Find returns the job of a run.
+func (q *Queue) Find(ctx context.Context, runID string) (Job, error) {
+	var j Job
+	var args []byte
+	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT id, state, args FROM river_job WHERE kind = $1 AND args->>'run_id' = $2 ORDER BY id DESC LIMIT 1`,
+		Kind, runID).Scan(&j.ID, &j.State, &args)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return j, ErrUnknownRun
+	}
+	if err != nil {
+		return j, fmt.Errorf("queue: %w", err)
+	}
+	return j, decodeArgs(args, &j.Args)
+}
+
+func decodeArgs(b []byte, a *RunArgs) error { return json.Unmarshal(b, a) }
+
+// Cancel asks a run to stop, whichever replica runs it: a run still
+// waiting in the queue never starts (it is recorded cancelled here); a
+// running one is cancelled by its replica within Poll, its finally steps
+// run, and it is recorded cancelled.
+func (q *Queue) Cancel(ctx context.Context, runID, by string) error {
+	if _, err := q.cfg.Store.Pool().Exec(ctx, `INSERT INTO run_cancels (run_id, cancelled_by, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		runID, by, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("queue: cancel %s: %w", runID, err)
+	}
+	q.relayCancels(ctx) // one of ours: at once
+	j, err := q.Find(ctx, runID)
+	if err != nil {
+		return nil // not queued here: a run of this process, or already ended
+	}
+	if j.State == "available" || j.State == "scheduled" || j.State == "retryable" || j.State == "pending" {
+		row, err := q.client.JobCancel(ctx, j.ID)
+		if err == nil && row.State == "cancelled" {
+			// It never reached a worker: no replica will record it.
+			return q.recordCancelled(ctx, j.Args, by)
+		}
+	}
+	return nil
+}
+
+// recordCancelled records a queued run that was cancelled before any
+// replica took it.
+func (q *Queue) recordCancelled(ctx context.Context, a RunArgs, by string) error {
+	if _, err := q.cfg.Store.Get(ctx, a.RunID); err == nil {
+		return nil
+	}
+	// recordNeverRan ends with River's JobCancel error, meant for a
+	// worker: here the record is what counts.
+	q.recordNeverRan(ctx, a, report.StatusCancelled, ops.ClassCancelled, "cancelled before it started: cancelled through the API by "+by)
+	if _, err := q.cfg.Store.Get(ctx, a.RunID); err != nil && !errors.Is(err, history.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// cancelRequested returns who asked a run to stop, if anyone did.
+func (q *Queue) cancelRequested(ctx context.Context, runID string) (string, bool) {
+	var by string
+	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT cancelled_by FROM run_cancels WHERE run_id = $1`, runID).Scan(&by)
+	return by, err == nil
+}
+
+// relayCancels cancels the runs executed here that someone asked to stop.
+func (q *Queue) relayCancels(ctx context.Context) {
+	q.mu.Lock()
+	ids := make([]string, 0, len(q.local))
+	for id := range q.local {
+		ids = append(ids, id)
+	}
+	q.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT run_id, cancelled_by FROM run_cancels WHERE run_id = ANY($1)`, ids)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, by string
+		if rows.Scan(&id, &by) != nil {
+			return
+		}
+		q.mu.Lock()
+		h := q.local[id]
+		q.mu.Unlock()
+		if h != nil {
+			h.Cancel(fmt.Errorf("cancelled through the API by %s", by))
+		}
+	}
+}

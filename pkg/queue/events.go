@@ -1,0 +1,166 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// publishEvery is how long events gather before they are written.
+const publishEvery = 100 * time.Millisecond
+
+// publish writes the events of a run executed here to run_events, in
+// batches, until its run_finished; the returned channel is closed when the
+// last batch is written. A replica that streams the run reads them there.
+func (q *Queue) publish(runID string, h *runs.Handle) <-chan struct{} {
+	done := make(chan struct{})
+	sub := h.Events().Subscribe(0)
+	go func() {
+		defer close(done)
+		defer sub.Cancel()
+		var batch []engine.Event
+		flush := func() {
+			if len(batch) == 0 {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			q.writeEvents(ctx, runID, batch)
+			cancel()
+			batch = batch[:0]
+		}
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), publishEvery)
+			ev, ok := sub.Next(ctx)
+			cancel()
+			if ok {
+				batch = append(batch, ev)
+				for {
+					ev, ok = sub.TryNext()
+					if !ok {
+						break
+					}
+					batch = append(batch, ev)
+				}
+				if last := batch[len(batch)-1]; last.Kind == engine.EventRunFinished && last.RunID == runID {
+					flush()
+					return
+				}
+				continue
+			}
+			flush()
+			select {
+			case <-h.Events().Done():
+				if _, more := sub.TryNext(); !more {
+					return
+				}
+			default:
+			}
+		}
+	}()
+	return done
+}
+
+// writeEvents stores a batch of events; a failure is logged, the run goes
+// on (only another replica's view of it lacks them).
+func (q *Queue) writeEvents(ctx context.Context, runID string, evs []engine.Event) {
+	now := time.Now().UnixMilli()
+	var seqs []int64
+	var bodies []string
+	for i := range evs {
+		if evs[i].Seq == 0 {
+			continue // a dropped marker of a slow subscriber
+		}
+		body, err := json.Marshal(&evs[i])
+		if err != nil {
+			continue
+		}
+		seqs = append(seqs, int64(evs[i].Seq))
+		bodies = append(bodies, string(body))
+	}
+	if len(seqs) == 0 {
+		return
+	}
+	_, err := q.cfg.Store.Pool().Exec(ctx, `INSERT INTO run_events (run_id, seq, body, at)
+		SELECT $1, s, b, $4 FROM unnest($2::bigint[], $3::text[]) AS e(s, b) ON CONFLICT DO NOTHING`, runID, seqs, bodies, now)
+	if err != nil {
+		q.log.Warn().Err(err).Str("run_id", runID).Msg("could not relay the run's events")
+	}
+}
+
+// publishFinal writes the one event of a run that never started.
+func (q *Queue) publishFinal(ctx context.Context, rep *report.Report) {
+	ev := engine.Event{Seq: 1, Kind: engine.EventRunFinished, RunID: rep.RunID, Time: rep.FinishedAt, Status: string(rep.Status), Report: rep}
+	if rep.Error != nil {
+		ev.Err, ev.ErrClass = rep.Error.Message, rep.Error.Class
+	}
+	q.writeEvents(ctx, rep.RunID, []engine.Event{ev})
+}
+
+// Relayed is one event of a run another replica executes: its sequence
+// number, kind and JSON, as the replica wrote it.
+type Relayed struct {
+	Seq  uint64
+	Kind engine.EventKind
+	JSON []byte
+}
+
+// Follow streams the events of a run that another replica executes (or
+// that is still queued), from after on, until its run_finished or ctx
+// ends; the channel is closed then. It reads run_events every Poll.
+func (q *Queue) Follow(ctx context.Context, runID string, after uint64) <-chan Relayed {
+	out := make(chan Relayed, 64)
+	go func() {
+		defer close(out)
+		t := time.NewTicker(q.cfg.Poll)
+		defer t.Stop()
+		for {
+			rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT seq, body FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000`, runID, int64(after))
+			if err == nil {
+				var got []Relayed
+				for rows.Next() {
+					var seq int64
+					var body string
+					if rows.Scan(&seq, &body) != nil {
+						break
+					}
+					var head struct {
+						Kind engine.EventKind `json:"kind"`
+					}
+					json.Unmarshal([]byte(body), &head)
+					got = append(got, Relayed{Seq: uint64(seq), Kind: head.Kind, JSON: []byte(body)})
+				}
+				rows.Close()
+				for _, ev := range got {
+					select {
+					case out <- ev:
+					case <-ctx.Done():
+						return
+					}
+					after = ev.Seq
+					if ev.Kind == engine.EventRunFinished && q.isOwnFinish(ev.JSON, runID) {
+						return
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return out
+}
+
+// isOwnFinish reports whether a run_finished event is the run's own, not
+// a sub-run's.
+func (q *Queue) isOwnFinish(body []byte, runID string) bool {
+	var head struct {
+		RunID string `json:"run_id"`
+	}
+	return json.Unmarshal(body, &head) == nil && head.RunID == runID
+}

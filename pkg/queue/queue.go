@@ -1,0 +1,213 @@
+// Package queue runs the playbook runs of several replicas of `serve` through
+// one job queue in the PostgreSQL store, with River
+// (github.com/riverqueue/river): a run asked for through the API, or due
+// on a schedule, becomes a job; any replica's workers may take it, and
+// exactly one runs it, through its own run service (runs.Manager), so it
+// is recorded, reported and audited as any other.
+//
+// What River does not give, the store does:
+//
+//   - A replica that dies mid-run is noticed by its heartbeat (see
+//     pkg/store/postgres): every replica's reaper marks the runs of a
+//     replica silent for longer than the lease interrupted, never left
+//     running, and its concurrency groups are released. The run is not
+//     run again unless its playbook says retry_on_node_loss: true; then a
+//     new run is queued once, whichever replica notices first.
+//   - Cancel works from any replica: the request is a row of run_cancels,
+//     which the replica running the run polls.
+//   - The events of a run are written to run_events as it goes, so a
+//     replica streams a run that another one executes.
+//
+// Queued runs carry their inputs in the job's row until the job ends:
+// secret inputs are in the database meanwhile (completed jobs are deleted
+// within a minute). Replicas must serve the same playbooks: a job names
+// its playbook, and the replica that takes it runs its own copy.
+//
+// Lifecycle: New (migrates River's tables), Start, then Stop, which stops
+// taking jobs and waits for the jobs running here: the caller shuts its
+// runs.Manager down meanwhile so that they end.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
+)
+
+// Config is what New needs. Store, Manager and Playbook are required.
+type Config struct {
+	Store   *postgres.Store
+	Manager *runs.Manager
+	// Playbook returns this replica's copy of a playbook by name.
+	Playbook func(name string) (*steps.Playbook, bool)
+	// Policy returns the policy queued runs are authorized with (serve's
+	// current one); nil means the run service's.
+	Policy func() *auth.Policy
+	// Env is what queued runs may read (serve's --env-passthrough).
+	Env runs.Env
+	// Workers bounds the queued runs this replica runs at once; 0 means
+	// runs.DefaultMaxRunning.
+	Workers int
+	// Poll is how often a replica looks for requests to cancel its runs,
+	// for the end of runs it waits for, and for the events of runs it
+	// relays; 0 means DefaultPoll.
+	Poll   time.Duration
+	Logger *zerolog.Logger
+}
+
+// DefaultPoll is Config.Poll's default.
+const DefaultPoll = 200 * time.Millisecond
+
+// Queue is one replica's side of the run queue. Its methods are safe for
+// concurrent use.
+type Queue struct {
+	cfg     Config
+	client  *river.Client[pgx.Tx]
+	log     zerolog.Logger
+	metrics *Metrics
+
+	mu      sync.Mutex
+	local   map[string]*runs.Handle // runs this replica executes, by id
+	waiters map[string]*waiter      // runs whose end someone here waits for
+
+	leading atomic.Bool
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New migrates River's tables (under the store's migration lock) and
+// builds the queue; Start starts its workers.
+func New(ctx context.Context, cfg Config) (*Queue, error) {
+	if cfg.Store == nil || cfg.Manager == nil || cfg.Playbook == nil {
+		return nil, errors.New("queue: a store, a run manager and a playbook lookup are required")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runs.DefaultMaxRunning
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = func() *auth.Policy { return nil }
+	}
+	q := &Queue{cfg: cfg, log: zerolog.Nop(), local: map[string]*runs.Handle{}, waiters: map[string]*waiter{}, stop: make(chan struct{}),
+		metrics: newMetrics()}
+	if cfg.Logger != nil {
+		q.log = cfg.Logger.With().Str("component", "queue").Logger()
+	}
+	driver := riverpgxv5.New(cfg.Store.Pool())
+	if _, err := Migrate(ctx, cfg.Store.Pool()); err != nil {
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &runWorker{q: q})
+	client, err := river.NewClient(driver, &river.Config{
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers: workers,
+		// A run has its own timeout (the playbook's); the job has none.
+		JobTimeout: -1,
+		// A job is never retried by River: a run whose replica died is
+		// the reaper's (see reap), which knows whether it may run again.
+		MaxAttempts: 1,
+		// Jobs hold inputs; they go soon after they end.
+		CompletedJobRetentionPeriod: time.Minute,
+		CancelledJobRetentionPeriod: time.Hour,
+		DiscardedJobRetentionPeriod: time.Hour,
+		FetchCooldown:               10 * time.Millisecond,
+		Logger:                      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	q.client = client
+	return q, nil
+}
+
+// Start starts taking jobs, and the loops that reap dead replicas' runs,
+// relay cancels and watch the end of awaited runs.
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.client.Start(ctx); err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	q.loop(q.cfg.Store.Lease()/3, q.reap)
+	q.loop(q.cfg.Poll, q.relayCancels)
+	q.loop(q.cfg.Poll, q.pollEnds)
+	return nil
+}
+
+// loop runs f every d until Stop.
+func (q *Queue) loop(d time.Duration, f func(context.Context)) {
+	q.wg.Add(1)
+	go func() {
+		defer q.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-q.stop:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), max(d, 5*time.Second))
+			f(ctx)
+			cancel()
+		}
+	}()
+}
+
+// Stop stops taking jobs and waits, until ctx ends, for the jobs running
+// here to end (shut the run manager down meanwhile, so that they do).
+func (q *Queue) Stop(ctx context.Context) error {
+	err := q.client.Stop(ctx)
+	select {
+	case <-q.stop:
+	default:
+		close(q.stop)
+	}
+	q.wg.Wait()
+	return err
+}
+
+// Metrics returns the queue's metrics, to register on a /metrics registry.
+func (q *Queue) Metrics() *Metrics { return q.metrics }
+
+// Migrate creates or migrates the queue's own tables (River's) in the
+// database of pool, under the store's migration lock, and returns how
+// many migrations it applied.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	n := 0
+	err := postgres.WithMigrationLock(ctx, pool, func() error {
+		m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+		if err != nil {
+			return err
+		}
+		res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		if err != nil {
+			return err
+		}
+		n = len(res.Versions)
+		return nil
+	})
+	if err != nil {
+		return n, fmt.Errorf("queue: migrate the job tables: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,89 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// storeTimeout bounds one call to the store outside a loop's tick.
+const storeTimeout = 30 * time.Second
+
+// eventRetention is how long the relayed events of a run are kept.
+const eventRetention = time.Hour
+
+// reap marks the runs of replicas whose heartbeat stopped as interrupted
+// (never left running), lets their jobs go, and queues a new run for those
+// whose playbook says retry_on_node_loss: true. Every replica reaps. The
+// jobs are found by their runs' status, not by who marked them (any
+// process on the store may have, when it opened it); the cancel request
+// River records on each job makes each one handled once, and the retry's
+// job is unique by the lost run's id, so a run is retried once, whoever
+// notices.
+func (q *Queue) reap(ctx context.Context) {
+	lost, err := q.cfg.Store.InterruptDead(ctx)
+	if err != nil {
+		q.log.Warn().Err(err).Msg("could not look for the runs of replicas that died")
+	}
+	for _, r := range lost {
+		q.metrics.rescued.Inc()
+		q.log.Warn().Str("run_id", r.ID).Str("playbook", r.Playbook).Msg("run interrupted: the process running it stopped sending heartbeats")
+	}
+	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT j.id, j.args FROM river_job j JOIN runs r ON r.id = j.args->>'run_id'
+		WHERE j.kind = $1 AND j.state = 'running' AND r.status = $2 AND NOT (j.metadata ? 'cancel_attempted_at')`, Kind, string(history.StatusInterrupted))
+	if err != nil {
+		q.log.Warn().Err(err).Msg("could not look for the jobs of interrupted runs")
+		return
+	}
+	var jobs []Job
+	for rows.Next() {
+		var j Job
+		var args []byte
+		if rows.Scan(&j.ID, &args) == nil && decodeArgs(args, &j.Args) == nil {
+			jobs = append(jobs, j)
+		}
+	}
+	rows.Close()
+	for _, j := range jobs {
+		q.client.JobCancel(ctx, j.ID) // River lets it go when it rescues it
+		log := q.log.Warn().Str("run_id", j.Args.RunID).Str("playbook", j.Args.Playbook)
+		pb, ok := q.cfg.Playbook(j.Args.Playbook)
+		if !ok || !pb.RetryOnNodeLoss {
+			log.Msg("the interrupted run is not run again: its playbook does not say retry_on_node_loss: true")
+			continue
+		}
+		a := j.Args
+		a.RetryOf, a.Key, a.RunID = j.Args.RunID, "retry:"+j.Args.RunID, ""
+		id, dup, err := q.Submit(ctx, a)
+		switch {
+		case err != nil:
+			log.Err(err).Msg("could not queue the interrupted run again")
+		case !dup:
+			q.metrics.retried.Inc()
+			log.Str("new_run_id", id).Msg("the interrupted run is queued again (retry_on_node_loss)")
+		}
+	}
+	// Old relayed events and cancel requests go.
+	cutoff := time.Now().Add(-eventRetention).UnixMilli()
+	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_events WHERE at < $1`, cutoff)
+	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_cancels WHERE at < $1`, cutoff)
+}
+
+// Depth returns how many queued runs wait for a worker, and how many run.
+func (q *Queue) Depth(ctx context.Context) (waiting, running int, err error) {
+	err = q.cfg.Store.Pool().QueryRow(ctx, `SELECT
+			count(*) FILTER (WHERE state IN ('available', 'scheduled', 'retryable', 'pending')),
+			count(*) FILTER (WHERE state = 'running')
+		FROM river_job WHERE kind = $1`, Kind).Scan(&waiting, &running)
+	return waiting, running, err
+}
+
+// Local returns the handle of a queued run this replica executes.
+func (q *Queue) Local(runID string) (*runs.Handle, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	h, ok := q.local[runID]
+	return h, ok
+}

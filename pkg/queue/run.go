@@ -1,0 +1,154 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// Kind is the River job kind of a queued run.
+const Kind = "arsenal_run"
+
+// RunArgs is a queued run: what the replica that takes it needs to start
+// it as the caller asked. Key makes the job unique: the run id of a run
+// asked for through the API, PLAYBOOK@SLOT of a scheduled run (so that a
+// leader change, a restart or two leaders still queue a slot once), or
+// retry:RUN_ID of the run that replaces one lost with its replica.
+type RunArgs struct {
+	Key      string         `json:"key" river:"unique"`
+	RunID    string         `json:"run_id"`
+	Playbook string         `json:"playbook"`
+	Inputs   map[string]any `json:"inputs,omitempty"`
+	DryRun   bool           `json:"dry_run,omitempty"`
+	Roles    []string       `json:"roles"`
+	Caller   string         `json:"caller"`
+	From     string         `json:"from,omitempty"`
+	Trigger  runs.Trigger   `json:"trigger"`
+	Slot     time.Time      `json:"slot,omitzero"`
+	RetryOf  string         `json:"retry_of,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (RunArgs) Kind() string { return Kind }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: a job is unique by its
+// key for as long as it exists.
+func (RunArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}, MaxAttempts: 1}
+}
+
+// Submit queues a run and returns its id (a new one unless a.RunID is
+// set); when a job with the same key exists, nothing is queued and dup is
+// true.
+func (q *Queue) Submit(ctx context.Context, a RunArgs) (runID string, dup bool, err error) {
+	if a.RunID == "" {
+		a.RunID = engine.NewRunID()
+	}
+	if a.Key == "" {
+		a.Key = a.RunID
+	}
+	res, err := q.client.Insert(ctx, a, nil)
+	if err != nil {
+		return "", false, fmt.Errorf("queue: %w", err)
+	}
+	if res.UniqueSkippedAsDuplicate {
+		var prev RunArgs
+		if err := decodeArgs(res.Job.EncodedArgs, &prev); err == nil {
+			return prev.RunID, true, nil
+		}
+		return a.RunID, true, nil
+	}
+	q.metrics.submitted.Inc()
+	return a.RunID, false, nil
+}
+
+// runWorker works queued runs.
+type runWorker struct {
+	river.WorkerDefaults[RunArgs]
+	q *Queue
+}
+
+// Timeout implements river.Worker: a run has the playbook's own.
+func (w *runWorker) Timeout(*river.Job[RunArgs]) time.Duration { return -1 }
+
+func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
+	return w.q.work(ctx, job.Args, job.CreatedAt)
+}
+
+// work runs one queued run here, start to end.
+func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
+	q.metrics.latency.Observe(max(time.Since(created), 0).Seconds())
+	st := q.cfg.Store
+	if _, err := st.Get(ctx, a.RunID); err == nil {
+		// The run was started before: this is a job River rescued after
+		// its replica died, and the reaper has decided about the run.
+		return nil
+	} else if !errors.Is(err, history.ErrNotFound) {
+		return err // River fails the job; the run is not lost: see reap
+	}
+	pb, ok := q.cfg.Playbook(a.Playbook)
+	if !ok {
+		host, _ := os.Hostname()
+		return q.recordNeverRan(ctx, a, report.StatusFailed, ops.ClassSystem,
+			fmt.Sprintf("the replica on %s that took the run has no playbook %q: every replica must serve the same playbooks", host, a.Playbook))
+	}
+	h, err := q.cfg.Manager.Start(context.WithoutCancel(ctx), runs.Request{
+		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Policy: q.cfg.Policy(), Env: q.cfg.Env,
+		Caller: runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot},
+	})
+	switch {
+	case errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrShuttingDown):
+		return river.JobSnooze(time.Second) // back to the queue, for any replica
+	case err != nil:
+		return q.recordNeverRan(ctx, a, report.StatusFailed, ops.ClassValidation, err.Error())
+	}
+	q.mu.Lock()
+	q.local[a.RunID] = h
+	q.mu.Unlock()
+	defer func() {
+		q.mu.Lock()
+		delete(q.local, a.RunID)
+		q.mu.Unlock()
+	}()
+	if by, ok := q.cancelRequested(ctx, a.RunID); ok {
+		h.Cancel(fmt.Errorf("cancelled through the API by %s", by))
+	}
+	relayed := q.publish(a.RunID, h)
+	select {
+	case <-h.Done():
+	case <-ctx.Done():
+		// River stops this replica: the manager's shutdown cancels the run
+		// (its finally steps run), and it is recorded.
+		<-h.Done()
+	}
+	<-relayed
+	return nil
+}
+
+// recordNeverRan records a run that could not start, with the report a
+// front end would have got, and ends its job.
+func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, status report.Status, class ops.Class, why string) error {
+	now := time.Now()
+	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: a.RunID, Playbook: report.Playbook{Name: a.Playbook},
+		Roles: a.Roles, Inputs: map[string]any{}, Status: status, StartedAt: now, FinishedAt: now, Steps: []report.Step{}, Outputs: map[string]any{},
+		Error: &report.Error{Class: string(class), Message: why}}
+	if key, err := q.cfg.Store.ReportKey(ctx); err == nil {
+		report.Sign(rep, key)
+	}
+	if err := q.cfg.Store.RecordFinished(ctx, []history.Finished{{Report: rep, Trigger: history.Trigger(a.Trigger)}}); err != nil {
+		return err
+	}
+	q.publishFinal(ctx, rep)
+	q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Msg(why)
+	return river.JobCancel(errors.New(why))
+}

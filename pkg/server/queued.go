@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/queue"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// queueRun hands an API run to the queue, after checking it as Start
+// would: a bad request is refused here (400), and a run the preflight
+// denies is not queued (handled is false: the caller starts it here,
+// where it is recorded denied and answered 403). Otherwise the run is
+// queued, any replica runs it, and the answer is 202 with its id (or,
+// with ?wait=, its report once it ended).
+func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Request, wait time.Duration) (handled bool, e *apiError) {
+	denied, err := s.mgr.Service().Denials(r.Context(), req)
+	if err != nil {
+		var pe *runs.PrepareError
+		if errors.As(err, &pe) && pe.Field == "inputs" {
+			return true, inputError(pe.Err)
+		}
+		return true, s.prepareError(err, "inputs")
+	}
+	if len(denied) > 0 {
+		return false, nil
+	}
+	q := s.cfg.Queue
+	id, _, err := q.Submit(r.Context(), queue.RunArgs{
+		Playbook: req.Playbook.Name, Inputs: req.Inputs, DryRun: req.DryRun,
+		Roles: req.Caller.Roles, Caller: req.Caller.Name, From: req.Caller.From, Trigger: runs.TriggerAPI,
+	})
+	if err != nil {
+		return true, errorf(http.StatusServiceUnavailable, ClassInternal, "the run could not be queued: %v", err)
+	}
+	if wait > 0 {
+		s.lift(w, wait)
+		done, _ := q.Await(id)
+		ctx, cancel := context.WithTimeout(r.Context(), wait)
+		defer cancel()
+		select {
+		case <-done:
+			rep, e := s.report(r.Context(), id)
+			if e != nil {
+				return true, e
+			}
+			writeJSON(w, http.StatusOK, rep)
+			return true, nil
+		case <-ctx.Done():
+		case <-s.stopCtx.Done():
+		}
+	}
+	status := "queued"
+	if h, ok := s.mgr.Get(id); ok {
+		status = h.Status()
+	}
+	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: status, Links: links(id)})
+	return true, nil
+}
+
+// queuedReport is the report of a run still waiting in the queue, or nil.
+func (s *Server) queuedReport(ctx context.Context, id string) *report.Report {
+	if s.cfg.Queue == nil {
+		return nil
+	}
+	j, err := s.cfg.Queue.Find(ctx, id)
+	if err != nil || (j.State != "available" && j.State != "scheduled" && j.State != "retryable" && j.State != "pending" && j.State != "running") {
+		return nil
+	}
+	return &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: report.Playbook{Name: j.Args.Playbook},
+		Roles: j.Args.Roles, Inputs: map[string]any{}, Status: report.Status(runs.StateQueued), Steps: []report.Step{}, Outputs: map[string]any{}}
+}
+
+// cancelQueued cancels a run this process does not hold: one waiting in
+// the queue, or running on another replica. The caller that started it
+// may, and anyone whose roles may run its playbook.
+func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string, c *Principal) *apiError {
+	ctx := r.Context()
+	var playbook, caller string
+	j, jerr := s.cfg.Queue.Find(ctx, id)
+	run, herr := s.mgr.Service().History().Get(ctx, id)
+	switch {
+	case herr == nil && run.Status != history.StatusRunning:
+		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
+	case jerr == nil:
+		playbook, caller = j.Args.Playbook, j.Args.Caller
+	case herr == nil:
+		playbook = run.Playbook
+	default:
+		return notFound("no run %q", id)
+	}
+	if caller != c.Name {
+		st := s.current()
+		pb, ok := st.Playbooks.Get(playbook)
+		allowed := false
+		if ok {
+			ds, err := st.Policy.Preflight(c.Roles, pb, s.mgr.Service().Registry())
+			allowed = err == nil && len(auth.Denied(ds)) == 0
+		}
+		if !allowed {
+			e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and its roles may not run %s", c.Name, id, playbook)
+			e.Rule = "only the caller that started a run, or one whose roles may run its playbook, may cancel it"
+			return e
+		}
+	}
+	if err := s.cfg.Queue.Cancel(ctx, id, c.Name); err != nil {
+		return errorf(http.StatusInternalServerError, ClassInternal, "%v", fmt.Errorf("cancel run %s: %w", id, err))
+	}
+	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
+	return nil
+}

@@ -1,0 +1,94 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// schedulerLock is the advisory lock key of the one scheduler of a
+// database: "arsenal-" plus one.
+const schedulerLock = migrationLock + 1
+
+// SchedulerLock is a process's hold on a database as its one scheduler,
+// as scheduler.LockStateDir is for a state dir: two schedulers would each
+// apply the overlap policy to the runs they know of. It is a session
+// advisory lock on a connection of its own, which PostgreSQL releases when
+// the connection ends, however it ends. Even when two schedulers run (the
+// lock's connection broke and another process took it), each slot is
+// still claimed once: the lock only keeps their overlap decisions apart.
+type SchedulerLock struct {
+	conn *pgx.Conn
+}
+
+// LockedError is the scheduler lock being held by another process.
+type LockedError struct {
+	Database string // masked
+	Holder   string // the holder's application_name: host and pid; "" when unknown
+}
+
+func (e *LockedError) Error() string {
+	who := "another scheduler"
+	if e.Holder != "" {
+		who += " (" + e.Holder + ")"
+	}
+	return fmt.Sprintf("%s is running on %s; stop it first, or use another database", who, e.Database)
+}
+
+// LockScheduler takes the scheduler lock of the database at url without
+// waiting; a *LockedError says who holds it.
+func LockScheduler(ctx context.Context, url string) (*SchedulerLock, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a PostgreSQL connection string: %v", Mask(url), redact(err, url))
+	}
+	host, _ := os.Hostname()
+	cfg.RuntimeParams["application_name"] = fmt.Sprintf("arsenal-run scheduler %s pid %d", host, os.Getpid())
+	// The server notices a holder that vanished from the network within
+	// about 11s, and releases the lock (a killed process's connection is
+	// closed by its kernel, and noticed at once).
+	cfg.RuntimeParams["tcp_keepalives_idle"] = "5"
+	cfg.RuntimeParams["tcp_keepalives_interval"] = "2"
+	cfg.RuntimeParams["tcp_keepalives_count"] = "3"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot connect: %v", Mask(url), redact(err, url))
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, schedulerLock).Scan(&got); err != nil {
+		conn.Close(ctx)
+		return nil, fmt.Errorf("%s: scheduler lock: %v", Mask(url), redact(err, url))
+	}
+	if !got {
+		var holder string
+		conn.QueryRow(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid AND l.objsubid = 1`,
+			schedulerLock).Scan(&holder)
+		conn.Close(ctx)
+		return nil, &LockedError{Database: Mask(url), Holder: holder}
+	}
+	return &SchedulerLock{conn: conn}, nil
+}
+
+// Unlock releases the lock and closes its connection. It is idempotent.
+func (l *SchedulerLock) Unlock() {
+	if l == nil || l.conn == nil {
+		return
+	}
+	ctx := context.Background()
+	l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, schedulerLock)
+	l.conn.Close(ctx)
+	l.conn = nil
+}
+
+// Alive checks, within ctx, that the lock's connection still answers: a
+// broken connection has lost the lock.
+func (l *SchedulerLock) Alive(ctx context.Context) error {
+	if l == nil || l.conn == nil {
+		return fmt.Errorf("scheduler lock: released")
+	}
+	_, err := l.conn.Exec(ctx, `SELECT 1`)
+	return err
+}

@@ -1,0 +1,167 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/arsenal-run/arsenal-run/internal/pgtest"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
+)
+
+func TestMaskHidesThePasswordInEveryForm(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://app:s3cret-pw@db.example:5432/ops?sslmode=require", "postgres://app:xxxxx@db.example:5432/ops?sslmode=require"},
+		{"postgresql://app@db/ops?password=s3cret-pw&sslmode=disable", "postgresql://app@db/ops?password=xxxxx&sslmode=disable"},
+		{"host=db user=app password=s3cret-pw dbname=ops", "host=db user=app password=xxxxx dbname=ops"},
+		{"host=db password='s3cret pw' dbname=ops", "host=db password=xxxxx dbname=ops"},
+		{"postgres://app:s3cret-pw@db:bad-port/ops", "postgres://app:xxxxx@db:bad-port/ops"},
+		{"postgres://app@db/ops", "postgres://app@db/ops"},
+	} {
+		if got := postgres.Mask(tc.in); got != tc.want {
+			t.Errorf("Mask(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestErrorsNeverHoldThePassword connects where nothing listens, and to
+// a string that does not parse, and checks the errors.
+func TestErrorsNeverHoldThePassword(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, dsn := range []string{
+		"postgres://app:Pw-0f-s3cret@" + addr + "/ops?sslmode=disable&connect_timeout=2",
+		"postgres://app:Pw-0f-s3cret@" + addr + "/ops?sslmode=bogus",
+		"host=127.0.0.1 port=" + strings.Split(addr, ":")[1] + " user=app password=Pw-0f-s3cret connect_timeout=2",
+	} {
+		_, err := postgres.Open(ctx, postgres.Config{URL: dsn})
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", postgres.Mask(dsn))
+		}
+		if strings.Contains(err.Error(), "Pw-0f-s3cret") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+		if !strings.Contains(err.Error(), "xxxxx") {
+			t.Errorf("the error does not name the database (masked): %v", err)
+		}
+	}
+}
+
+// TestMigrateOnceUnderTheLock starts several processes' worth of Open at
+// once on an empty database: each migration is applied exactly once.
+func TestMigrateOnceUnderTheLock(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	applied := make([]int, 6)
+	errs := make([]error, 6)
+	for i := range applied {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pool, err := pgxpool.New(ctx, dsn)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer pool.Close()
+			applied[i], errs[i] = postgres.Migrate(ctx, pool)
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("migration %d: %v", i, err)
+		}
+		total += applied[i]
+	}
+	if total != postgres.SchemaVersion {
+		t.Errorf("%d migrations applied in all, want %d (each once)", total, postgres.SchemaVersion)
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	st, err := postgres.ReadStatus(ctx, pool)
+	if err != nil || st.Version != postgres.SchemaVersion || st.Pending() != 0 {
+		t.Errorf("status after migrating: %+v, %v", st, err)
+	}
+}
+
+// TestSilentOwnerIsInterrupted: a process whose heartbeat is older than
+// the lease (it was killed, or lost the database) has its running runs
+// interrupted by the others, while it is not closed.
+func TestSilentOwnerIsInterrupted(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	open := func() *postgres.Store {
+		s, err := postgres.Open(ctx, postgres.Config{URL: dsn, Lease: 3 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	if err := a.RecordStart(ctx, history.Run{ID: "r", Playbook: "pb"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.MarkInterrupted(ctx); err != nil || n != 0 {
+		t.Fatalf("a live owner's run: marked %d, %v", n, err)
+	}
+	if _, err := b.Pool().Exec(ctx, `UPDATE owners SET heartbeat_at = now() - interval '1 minute' WHERE owner = $1`, a.Owner()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.MarkInterrupted(ctx); err != nil || n != 1 {
+		t.Fatalf("a silent owner's run: marked %d, %v; want 1", n, err)
+	}
+	run, err := b.Get(ctx, "r")
+	if err != nil || run.Status != history.StatusInterrupted {
+		t.Fatalf("run: %+v, %v", run, err)
+	}
+}
+
+// TestPauseFlags pauses, lists and resumes a schedule, as the SQLite
+// store does: a second pause keeps the first, resuming returns it.
+func TestPauseFlags(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, postgres.Config{URL: pgtest.DSN(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, took, err := s.PauseSchedule(ctx, history.Pause{Playbook: "backup", By: "alice"}); err != nil || !took {
+		t.Fatalf("pause: %v, %v", took, err)
+	}
+	if held, took, err := s.PauseSchedule(ctx, history.Pause{Playbook: "backup", By: "bob"}); err != nil || took || held.By != "alice" {
+		t.Fatalf("pausing again: %+v, %v, %v; want alice's pause kept", held, took, err)
+	}
+	p, err := s.Pauses(ctx)
+	if err != nil || len(p) != 1 || p["backup"].By != "alice" {
+		t.Fatalf("Pauses = %+v, %v", p, err)
+	}
+	if ended, err := s.ResumeSchedule(ctx, "backup"); err != nil || ended.By != "alice" {
+		t.Fatalf("resume: %+v, %v", ended, err)
+	}
+	if _, err := s.ResumeSchedule(ctx, "backup"); !errors.Is(err, history.ErrNotPaused) {
+		t.Errorf("resuming a running schedule: %v, want ErrNotPaused", err)
+	}
+	if p, _ := s.Pauses(ctx); len(p) != 0 {
+		t.Errorf("after resuming: %+v", p)
+	}
+}

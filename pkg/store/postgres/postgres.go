@@ -1,0 +1,337 @@
+// Package postgres is the PostgreSQL store: the history, the scheduler's
+// slots, the result cache, concurrency groups, pause flags, reports and the
+// report key of several arsenal-run processes on several hosts, in one
+// database. It keeps the contract of the SQLite store (pkg/history) method
+// for method; where SQLite tells a live process from a dead one by lock
+// files, this store uses heartbeats: every open Store updates its row of
+// the owners table every Lease/3, and a process whose heartbeat is older
+// than Lease is dead, its running runs interrupted and its concurrency
+// groups released.
+//
+// Connections come from a pgx pool, which replaces connections that broke
+// (a database restart) on their next use: a statement that fails meanwhile
+// returns its error, and the callers retry as they do for SQLite's busy
+// errors. Passwords never appear in what this package returns: the DSN is
+// named only through Mask.
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Defaults of Config.
+const (
+	DefaultLease    = 30 * time.Second
+	DefaultMaxConns = 16
+)
+
+// Config is what Open needs. URL is required.
+type Config struct {
+	// URL is the connection string: postgres://user:password@host/db?...
+	// or the key=value form.
+	URL string
+	// ReportDir, when set, is a folder every process shares (a network
+	// file system) where reports are written as files, as under a state
+	// dir; "" keeps the reports in the database.
+	ReportDir string
+	// Lease is how long a process may go without a heartbeat before the
+	// others take it for dead; 0 means DefaultLease.
+	Lease time.Duration
+	// MaxConns bounds the pool; 0 means DefaultMaxConns.
+	MaxConns int32
+	// NoMigrate makes Open refuse a database whose schema is not at
+	// SchemaVersion instead of migrating it (for a role that may not
+	// create tables: an administrator runs `arsenal-run store migrate`).
+	NoMigrate bool
+}
+
+// Store is an open PostgreSQL store. Its methods are safe for concurrent
+// use; Close ends it.
+type Store struct {
+	pool      *pgxpool.Pool
+	cfg       Config
+	owner     string
+	described string
+	now       func() time.Time
+
+	// lostAt is when this Store last failed to reach the database (zero:
+	// never since Open): until it has been back for a lease, the
+	// others' heartbeats may be stale for the same reason, and
+	// InterruptDead takes no one for dead.
+	lostMu sync.Mutex
+	lostAt time.Time
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// Open connects, migrates the schema (unless cfg.NoMigrate), registers
+// this Store as a live owner and starts its heartbeat.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.ReportDir != "" {
+		abs, err := filepath.Abs(cfg.ReportDir)
+		if err != nil {
+			return nil, fmt.Errorf("report dir: %w", err)
+		}
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return nil, fmt.Errorf("report dir: %w", err)
+		}
+		cfg.ReportDir = abs
+	}
+	pool, err := Connect(ctx, cfg.URL, cfg.MaxConns)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{pool: pool, cfg: cfg, owner: newOwner(), described: Mask(cfg.URL), now: time.Now, stop: make(chan struct{})}
+	st, err := ReadStatus(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, s.wrap("read the schema version", err)
+	}
+	switch {
+	case st.Version > st.Latest:
+		pool.Close()
+		return nil, fmt.Errorf("%s has schema version %d; this arsenal-run knows versions up to %d: use a newer arsenal-run", s.described, st.Version, st.Latest)
+	case st.Pending() > 0 && cfg.NoMigrate:
+		pool.Close()
+		return nil, fmt.Errorf("%s has schema version %d, not %d: run `arsenal-run store migrate --state URL` with a role that may create tables", s.described, st.Version, st.Latest)
+	case st.Pending() > 0:
+		if _, err := Migrate(ctx, pool); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("%s: %w; an administrator can run `arsenal-run store migrate --state URL` with a role that may create tables", s.described, redact(err, cfg.URL))
+		}
+	}
+	host, _ := os.Hostname()
+	if _, err := pool.Exec(ctx, `INSERT INTO owners (owner, host, pid) VALUES ($1, $2, $3)`, s.owner, host, os.Getpid()); err != nil {
+		pool.Close()
+		return nil, s.wrap("register", err)
+	}
+	s.wg.Add(1)
+	go s.heartbeat()
+	return s, nil
+}
+
+// Connect opens a pool on url without touching the schema. Errors name
+// the database with its password masked.
+func Connect(ctx context.Context, rawURL string, maxConns int32) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a PostgreSQL connection string: %v", Mask(rawURL), redact(err, rawURL))
+	}
+	if maxConns > 0 {
+		pc.MaxConns = maxConns
+	}
+	pc.ConnConfig.RuntimeParams["application_name"] = "arsenal-run"
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", Mask(rawURL), redact(err, rawURL))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("%s: cannot connect: %v", Mask(rawURL), redact(err, rawURL))
+	}
+	return pool, nil
+}
+
+// heartbeat keeps this Store's owner row fresh until Close. A row that
+// another process removed (it took this one for dead during a partition)
+// is put back.
+func (s *Store) heartbeat() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.Lease / 3)
+	defer t.Stop()
+	host, _ := os.Hostname()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Lease/3)
+		_, err := s.pool.Exec(ctx, `INSERT INTO owners (owner, host, pid) VALUES ($1, $2, $3)
+			ON CONFLICT (owner) DO UPDATE SET heartbeat_at = now()`, s.owner, host, os.Getpid())
+		cancel()
+		if err != nil {
+			s.lost()
+		}
+	}
+}
+
+// lost records that the database could not be reached.
+func (s *Store) lost() {
+	s.lostMu.Lock()
+	s.lostAt = time.Now()
+	s.lostMu.Unlock()
+}
+
+// settled reports whether the database has been reachable for a lease
+// since this Store last failed to reach it.
+func (s *Store) settled() bool {
+	s.lostMu.Lock()
+	defer s.lostMu.Unlock()
+	return s.lostAt.IsZero() || time.Since(s.lostAt) > s.cfg.Lease
+}
+
+// Close stops the heartbeat, removes this Store's owner row (its running
+// runs are then interrupted for the next MarkInterrupted) and closes the
+// pool.
+func (s *Store) Close() error {
+	select {
+	case <-s.stop:
+		return nil
+	default:
+	}
+	close(s.stop)
+	s.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `DELETE FROM owners WHERE owner = $1`, s.owner)
+	s.pool.Close()
+	if err != nil {
+		return s.wrap("close", err)
+	}
+	return nil
+}
+
+// Pool returns the store's connection pool, for the run queue that lives
+// in the same database.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// ConnString is the connection string the store was opened with, for
+// the connections of its own that the run queue's leader election holds.
+// It holds the password: never show or log it (Describe does that).
+func (s *Store) ConnString() string { return s.cfg.URL }
+
+// Owner is this Store's owner id, recorded on the runs it starts.
+func (s *Store) Owner() string { return s.owner }
+
+// Lease is how long a heartbeat counts.
+func (s *Store) Lease() time.Duration { return s.cfg.Lease }
+
+// Describe names the database, password masked.
+func (s *Store) Describe() string { return s.described }
+
+// Reports is the shared report folder, or "" when reports are kept in
+// the database.
+func (s *Store) Reports() string { return s.cfg.ReportDir }
+
+// wrap is an error of the store, naming what failed; the database's
+// message never holds the password, but the URL is redacted anyway.
+func (s *Store) wrap(what string, err error) error {
+	return fmt.Errorf("postgres: %s: %w", what, redactErr{err, s.cfg.URL})
+}
+
+func newOwner() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// Masked is what a password is shown as.
+const Masked = "xxxxx"
+
+var keywordPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// Mask returns a connection string with its password, in any of the forms
+// PostgreSQL takes (user:password@ in a URL, ?password= in its query,
+// password=... in the key=value form), replaced by xxxxx. Use it wherever
+// a connection string is shown or logged.
+func Mask(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return maskUnparsed(dsn)
+		}
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), Masked)
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", Masked)
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return keywordPassword.ReplaceAllString(dsn, "${1}"+Masked)
+}
+
+// maskUnparsed masks a URL that does not parse: everything between the
+// scheme's // and the last @ before the host, and any password=.
+func maskUnparsed(dsn string) string {
+	scheme, rest, _ := strings.Cut(dsn, "://")
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		user, _, _ := strings.Cut(rest[:at], ":")
+		rest = user + ":" + Masked + rest[at:]
+	}
+	return keywordPassword.ReplaceAllString(scheme+"://"+rest, "${1}"+Masked)
+}
+
+// password returns the password a connection string holds, "" for none.
+func password(dsn string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if u, err := url.Parse(dsn); err == nil {
+			if p, ok := u.User.Password(); ok {
+				return p
+			}
+			return u.Query().Get("password")
+		}
+		return ""
+	}
+	if m := keywordPassword.FindStringSubmatch(dsn); m != nil {
+		return strings.Trim(m[2], "'")
+	}
+	return ""
+}
+
+// redact replaces the password of dsn, wherever it appears in err's text,
+// by xxxxx.
+func redact(err error, dsn string) error {
+	if err == nil {
+		return nil
+	}
+	return redactErr{err, dsn}
+}
+
+// redactErr is an error whose text never holds the password of dsn; it
+// unwraps to the error it masks, so errors.Is still finds sentinels.
+type redactErr struct {
+	err error
+	dsn string
+}
+
+func (e redactErr) Error() string {
+	msg := e.err.Error()
+	if p := password(e.dsn); len(p) > 0 {
+		msg = strings.ReplaceAll(msg, p, Masked)
+	}
+	if strings.Contains(msg, e.dsn) {
+		msg = strings.ReplaceAll(msg, e.dsn, Mask(e.dsn))
+	}
+	return msg
+}
+
+func (e redactErr) Unwrap() error { return e.err }

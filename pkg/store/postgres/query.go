@@ -1,0 +1,296 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// List returns the runs that match f, newest first.
+func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Run, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Playbook != "" {
+		add("playbook = $%d", f.Playbook)
+	}
+	if f.Status != "" {
+		add("status = $%d", string(f.Status))
+	}
+	if f.Trigger != "" {
+		add("triggered_by = $%d", string(f.Trigger))
+	}
+	if !f.Since.IsZero() {
+		add("started_at >= $%d", ms(f.Since))
+	}
+	if !f.Before.IsZero() {
+		add("started_at < $%d", ms(f.Before))
+	}
+	q := "SELECT " + history.RunColumns + " FROM runs"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = history.DefaultLimit
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(" ORDER BY started_at DESC, id DESC LIMIT $%d", len(args))
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap("list", err)
+	}
+	defer rows.Close()
+	runs := []history.Run{}
+	for rows.Next() {
+		r, err := history.ScanRun(rows)
+		if err != nil {
+			return nil, s.wrap("list", err)
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("list", err)
+	}
+	return runs, nil
+}
+
+// Get returns one run, or history.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (history.Run, error) {
+	r, err := history.ScanRun(s.pool.QueryRow(ctx, "SELECT "+history.RunColumns+" FROM runs WHERE id = $1", id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return history.Run{}, fmt.Errorf("%w: %s", history.ErrNotFound, id)
+	}
+	if err != nil {
+		return history.Run{}, s.wrap("get "+id, err)
+	}
+	return r, nil
+}
+
+// Steps returns the rows recorded for a run in the order they were
+// written.
+func (s *Store) Steps(ctx context.Context, runID string) ([]history.StepRow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms
+		FROM steps WHERE run_id = $1 ORDER BY seq`, runID)
+	if err != nil {
+		return nil, s.wrap("steps of "+runID, err)
+	}
+	defer rows.Close()
+	var out []history.StepRow
+	for rows.Next() {
+		var r history.StepRow
+		var item *int32
+		var started *int64
+		var status string
+		if err := rows.Scan(&r.StepID, &r.Section, &r.Kind, &item, &r.Attempt, &r.Op, &status, &r.ErrorClass, &started, &r.DurationMS); err != nil {
+			return nil, s.wrap("steps of "+runID, err)
+		}
+		r.Status = report.Status(status)
+		if item != nil {
+			i := int(*item)
+			r.Item = &i
+		}
+		if started != nil {
+			t := fromMS(*started)
+			r.StartedAt = &t
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// The stats queries of the SQLite store: one narrow row per call or run,
+// grouped and sorted in Go.
+const (
+	opStatsQuery = `SELECT op, duration_ms, CASE WHEN status IN ('failed', 'denied') THEN 1 ELSE 0 END
+		FROM steps WHERE call = 1 AND started_at >= $1`
+	playbookStatsQuery = `SELECT playbook, COALESCE(duration_ms, 0), CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END
+		FROM runs WHERE started_at >= $1 AND status NOT IN ('running', 'skipped', 'missed')`
+	cpuStatsQuery = `SELECT op, cpu_user_ms + cpu_sys_ms, max_rss_kb
+		FROM steps WHERE cpu_user_ms IS NOT NULL AND started_at >= $1`
+)
+
+// Stats returns per-op and per-playbook counts, error rates and
+// percentiles for what started at or after since, in one read-only
+// repeatable-read transaction, so both see the same moment.
+func (s *Store) Stats(ctx context.Context, since time.Time) ([]history.OpStats, []history.PlaybookStats, error) {
+	var ops []history.OpStats
+	var pbs []history.PlaybookStats
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		byOp, err := summarise(ctx, tx, opStatsQuery, ms(since))
+		if err != nil {
+			return err
+		}
+		byPlaybook, err := summarise(ctx, tx, playbookStatsQuery, ms(since))
+		if err != nil {
+			return err
+		}
+		cpu, err := cpuByOp(ctx, tx, ms(since))
+		if err != nil {
+			return err
+		}
+		ops = make([]history.OpStats, len(byOp))
+		for i, g := range byOp {
+			ops[i] = history.OpStats{Op: g.Name, Count: g.Count, Errors: g.Errors, ErrorRate: rate(g), P50MS: g.P50, P95MS: g.P95, P99MS: g.P99, CPU: cpu[g.Name]}
+		}
+		pbs = make([]history.PlaybookStats, len(byPlaybook))
+		for i, g := range byPlaybook {
+			pbs[i] = history.PlaybookStats{Playbook: g.Name, Count: g.Count, Errors: g.Errors, ErrorRate: rate(g), P50MS: g.P50, P95MS: g.P95, P99MS: g.P99}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, s.wrap("stats", err)
+	}
+	return ops, pbs, nil
+}
+
+func rate(g history.Summary) float64 {
+	if g.Count == 0 {
+		return 0
+	}
+	return float64(g.Errors) / float64(g.Count)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func summarise(ctx context.Context, q querier, sql string, since int64) ([]history.Summary, error) {
+	rows, err := q.Query(ctx, sql, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []history.SummaryRow
+	for rows.Next() {
+		var r history.SummaryRow
+		var e int32
+		if err := rows.Scan(&r.Name, &r.Value, &e); err != nil {
+			return nil, err
+		}
+		r.Error = int64(e)
+		list = append(list, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return history.Summarise(list), nil
+}
+
+func cpuByOp(ctx context.Context, q querier, since int64) (map[string]*history.CPUStats, error) {
+	rows, err := q.Query(ctx, cpuStatsQuery, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []history.SummaryRow
+	rss := map[string]int64{}
+	for rows.Next() {
+		var r history.SummaryRow
+		var peak *int64
+		if err := rows.Scan(&r.Name, &r.Value, &peak); err != nil {
+			return nil, err
+		}
+		if peak != nil {
+			rss[r.Name] = max(rss[r.Name], *peak)
+		}
+		list = append(list, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string]*history.CPUStats{}
+	for _, g := range history.Summarise(list) {
+		out[g.Name] = &history.CPUStats{Count: g.Count, P50MS: g.P50, P95MS: g.P95, MaxRSSKB: rss[g.Name]}
+	}
+	return out, nil
+}
+
+// ResourceStats returns, per operation and sorted by name, the CPU and
+// memory figures of the calls that ran a local process since since.
+func (s *Store) ResourceStats(ctx context.Context, since time.Time) ([]history.OpResources, error) {
+	byOp, err := cpuByOp(ctx, s.pool, ms(since))
+	if err != nil {
+		return nil, s.wrap("cpu stats", err)
+	}
+	out := make([]history.OpResources, 0, len(byOp))
+	for op, c := range byOp {
+		out = append(out, history.OpResources{Op: op, CPUStats: *c})
+	}
+	slices.SortFunc(out, func(a, b history.OpResources) int { return strings.Compare(a.Op, b.Op) })
+	return out, nil
+}
+
+// Prune deletes finished runs beyond the newest keepRuns of their playbook
+// or older than keepDays days, with their steps and kept reports, and the
+// report files of those runs that lie inside the report folder; see
+// history.Store.Prune.
+func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, error) {
+	if keepRuns <= 0 && keepDays <= 0 {
+		return nil, nil
+	}
+	doomed := map[string]string{}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		collect := func(q string, args ...any) error {
+			rows, err := tx.Query(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id, path string
+				if err := rows.Scan(&id, &path); err != nil {
+					return err
+				}
+				doomed[id] = path
+			}
+			return rows.Err()
+		}
+		if keepRuns > 0 {
+			if err := collect(`SELECT id, report_path FROM (
+					SELECT id, report_path, status, row_number() OVER (PARTITION BY playbook ORDER BY started_at DESC, id DESC) AS n FROM runs) r
+				WHERE n > $1 AND status != $2`, keepRuns, string(history.StatusRunning)); err != nil {
+				return err
+			}
+		}
+		if keepDays > 0 {
+			cutoff := ms(s.now().Add(-time.Duration(keepDays) * 24 * time.Hour))
+			if err := collect(`SELECT id, report_path FROM runs WHERE started_at < $1 AND status != $2`, cutoff, string(history.StatusRunning)); err != nil {
+				return err
+			}
+		}
+		if len(doomed) == 0 {
+			return nil
+		}
+		ids := make([]string, 0, len(doomed))
+		for id := range doomed {
+			ids = append(ids, id)
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM runs WHERE id = ANY($1)`, ids)
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap("prune", err)
+	}
+	if len(doomed) == 0 || s.cfg.ReportDir == "" {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(doomed))
+	for id := range doomed {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return history.RemoveReportFiles(s.cfg.ReportDir, ids, doomed), nil
+}

@@ -1,0 +1,59 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// writeRetryFor is how long a write that failed because the database
+// went away (a restart, a failover, a network blip) is tried again before
+// its error is returned: a run that ends while the database restarts is
+// still recorded once it is back.
+const writeRetryFor = 60 * time.Second
+
+// retryable reports whether err means the database could not be reached
+// or dropped the connection, rather than refused the statement.
+func retryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// 08: connection exception; 57P01-03: shutting down or starting
+		// up; 40001, 40P01: serialization failure, deadlock.
+		c := pgErr.Code
+		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03" || c == "40001" || c == "40P01"
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return pgconn.SafeToRetry(err) || errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// retry runs an idempotent write, again after a pause while it fails
+// because the database is away, for at most writeRetryFor.
+func (s *Store) retry(ctx context.Context, f func() error) error {
+	delay := 50 * time.Millisecond
+	deadline := time.Now().Add(writeRetryFor)
+	for {
+		err := f()
+		if !retryable(err) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		delay = min(delay*2, 2*time.Second)
+	}
+}

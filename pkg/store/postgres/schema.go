@@ -1,0 +1,246 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrations are the schema versions in order: migrations[i] takes the
+// database from version i to i+1. A released migration is never edited; a
+// change adds one. Each runs in the transaction that records its version,
+// and Migrate holds an advisory lock meanwhile, so that replicas starting
+// at once apply each migration exactly once.
+//
+// The tables are the SQLite store's (pkg/history), with the same columns
+// and meanings: times are Unix milliseconds in bigint, so that both stores
+// compare and order them alike. Three are PostgreSQL's own: owners (the
+// heartbeats that tell a live process from a dead one, where SQLite uses
+// lock files), reports (the reports kept in the database when there is no
+// shared report folder) and settings (the report key).
+var migrations = []string{
+	`CREATE TABLE runs (
+		id            text PRIMARY KEY,
+		playbook      text NOT NULL,
+		path          text NOT NULL DEFAULT '',
+		sha256        text NOT NULL DEFAULT '',
+		roles         text NOT NULL DEFAULT '[]',
+		status        text NOT NULL,
+		started_at    bigint NOT NULL,
+		finished_at   bigint,
+		duration_ms   bigint,
+		inputs        text NOT NULL DEFAULT '{}',
+		report_path   text NOT NULL DEFAULT '',
+		error_class   text NOT NULL DEFAULT '',
+		error_message text NOT NULL DEFAULT '',
+		resumed_from  text NOT NULL DEFAULT '',
+		owner         text NOT NULL DEFAULT '',
+		triggered_by  text NOT NULL DEFAULT 'cli',
+		slot          bigint,
+		blocked_by    text NOT NULL DEFAULT '',
+		started_by    text NOT NULL DEFAULT ''
+	);
+	CREATE INDEX runs_playbook ON runs (playbook, started_at, id);
+	CREATE INDEX runs_stats ON runs (started_at, playbook, duration_ms, status);
+	CREATE INDEX runs_running ON runs (owner) WHERE status = 'running';
+	CREATE INDEX runs_trigger ON runs (triggered_by, started_at);
+	CREATE TABLE steps (
+		seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		run_id      text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+		step_id     text NOT NULL,
+		section     text NOT NULL DEFAULT 'steps',
+		kind        text NOT NULL,
+		item        integer,
+		attempt     integer NOT NULL,
+		op          text NOT NULL,
+		status      text NOT NULL,
+		error_class text NOT NULL DEFAULT '',
+		started_at  bigint,
+		duration_ms bigint NOT NULL DEFAULT 0,
+		call        integer NOT NULL DEFAULT 0,
+		cpu_user_ms bigint,
+		cpu_sys_ms  bigint,
+		max_rss_kb  bigint
+	);
+	CREATE INDEX steps_run ON steps (run_id, seq);
+	CREATE INDEX steps_stats ON steps (started_at, op, duration_ms, status) WHERE call = 1;
+	CREATE INDEX steps_resources ON steps (started_at, op, cpu_user_ms, cpu_sys_ms, max_rss_kb) WHERE cpu_user_ms IS NOT NULL;
+	CREATE TABLE schedules (
+		playbook    text PRIMARY KEY,
+		fingerprint text NOT NULL,
+		since       bigint NOT NULL,
+		last_slot   bigint
+	);
+	CREATE TABLE schedule_slots (
+		playbook   text NOT NULL,
+		slot       bigint NOT NULL,
+		outcome    text NOT NULL,
+		run_id     text NOT NULL DEFAULT '',
+		blocked_by text NOT NULL DEFAULT '',
+		message    text NOT NULL DEFAULT '',
+		decided_at bigint NOT NULL,
+		PRIMARY KEY (playbook, slot)
+	);
+	CREATE INDEX schedule_slots_slot ON schedule_slots (slot);
+	CREATE TABLE schedule_pauses (
+		playbook  text PRIMARY KEY,
+		paused_by text NOT NULL DEFAULT '',
+		paused_at bigint NOT NULL
+	);
+	CREATE TABLE concurrency (
+		id        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		grp       text NOT NULL,
+		run_id    text NOT NULL,
+		owner     text NOT NULL,
+		state     text NOT NULL,
+		since     bigint NOT NULL,
+		cancel_by text NOT NULL DEFAULT '',
+		UNIQUE (grp, run_id)
+	);
+	CREATE INDEX concurrency_grp ON concurrency (grp, id);
+	CREATE TABLE cache (
+		key        text PRIMARY KEY,
+		op         text NOT NULL,
+		playbook   text NOT NULL DEFAULT '',
+		step       text NOT NULL DEFAULT '',
+		output     text NOT NULL,
+		created_at bigint NOT NULL,
+		expires_at bigint NOT NULL
+	);
+	CREATE INDEX cache_expires ON cache (expires_at);
+	CREATE INDEX cache_playbook ON cache (playbook, op);
+	CREATE TABLE owners (
+		owner        text PRIMARY KEY,
+		host         text NOT NULL DEFAULT '',
+		pid          integer NOT NULL DEFAULT 0,
+		started_at   timestamptz NOT NULL DEFAULT now(),
+		heartbeat_at timestamptz NOT NULL DEFAULT now()
+	);
+	CREATE TABLE reports (
+		run_id text PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+		body   bytea NOT NULL
+	);
+	CREATE TABLE settings (
+		name  text PRIMARY KEY,
+		value bytea NOT NULL
+	);`,
+
+	// 2: what the run queue adds (pkg/queue): requests to cancel a run,
+	// whichever replica runs it, and the events of running runs, so that
+	// a replica streams the events of a run another one executes.
+	`CREATE TABLE run_cancels (
+		run_id       text PRIMARY KEY,
+		cancelled_by text NOT NULL DEFAULT '',
+		at           bigint NOT NULL
+	);
+	CREATE TABLE run_events (
+		run_id text NOT NULL,
+		seq    bigint NOT NULL,
+		body   text NOT NULL,
+		at     bigint NOT NULL,
+		PRIMARY KEY (run_id, seq)
+	);
+	CREATE INDEX run_events_at ON run_events (at);`,
+}
+
+// SchemaVersion is the version a database this package migrated is at.
+var SchemaVersion = len(migrations)
+
+// migrationLock is the advisory lock key that serialises migrations: the
+// first eight bytes of "arsenal-" as a big-endian number.
+const migrationLock int64 = 0x617273656e616c2d
+
+// Status is where a database's schema stands.
+type Status struct {
+	Version   int       `json:"version"`    // applied; 0 for an empty database
+	Latest    int       `json:"latest"`     // what this arsenal-run knows
+	AppliedAt time.Time `json:"applied_at"` // when Version was applied; zero when none
+}
+
+// Pending is how many migrations Migrate would apply.
+func (s Status) Pending() int { return max(s.Latest-s.Version, 0) }
+
+// ReadStatus returns the schema version of the database behind pool.
+func ReadStatus(ctx context.Context, pool *pgxpool.Pool) (Status, error) {
+	st := Status{Latest: SchemaVersion}
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('arsenal_schema') IS NOT NULL`).Scan(&exists); err != nil {
+		return st, err
+	}
+	if !exists {
+		return st, nil
+	}
+	err := pool.QueryRow(ctx, `SELECT version, applied_at FROM arsenal_schema ORDER BY version DESC LIMIT 1`).Scan(&st.Version, &st.AppliedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = nil
+	}
+	return st, err
+}
+
+// Migrate brings the database up to SchemaVersion, under an advisory lock
+// held on one connection, and returns how many migrations it applied. It
+// refuses a database from a newer release.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return 0, fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS arsenal_schema (
+			version    integer PRIMARY KEY,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	var v int
+	if err := conn.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM arsenal_schema`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("migrate: read version: %w", err)
+	}
+	if v > len(migrations) {
+		return 0, fmt.Errorf("the database has schema version %d; this arsenal-run knows versions up to %d: use a newer arsenal-run", v, len(migrations))
+	}
+	applied := 0
+	for ; v < len(migrations); v++ {
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return applied, fmt.Errorf("migrate: %w", err)
+		}
+		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+			tx.Rollback(ctx)
+			return applied, fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO arsenal_schema (version) VALUES ($1)`, v+1); err != nil {
+			tx.Rollback(ctx)
+			return applied, fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return applied, fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		}
+		applied++
+	}
+	return applied, nil
+}
+
+// WithMigrationLock runs f while this process holds the migration lock,
+// so that what f migrates (the run queue's own tables) is migrated once
+// when replicas start at once.
+func WithMigrationLock(ctx context.Context, pool *pgxpool.Pool, f func() error) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+		return fmt.Errorf("take the migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	return f()
+}

@@ -1,0 +1,239 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+)
+
+// TrackSchedules records the loaded schedules and returns each one's
+// cursor; see history.Store.TrackSchedules.
+func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []history.ScheduleRef) (map[string]history.Cursor, error) {
+	out := make(map[string]history.Cursor, len(refs))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for _, ref := range refs {
+			// The row is created or its fingerprint changed in one
+			// statement, so two processes loading at once agree.
+			var since int64
+			var last *int64
+			err := tx.QueryRow(ctx, `INSERT INTO schedules (playbook, fingerprint, since) VALUES ($1, $2, $3)
+				ON CONFLICT (playbook) DO UPDATE SET
+					since = CASE WHEN schedules.fingerprint = excluded.fingerprint THEN schedules.since ELSE excluded.since END,
+					fingerprint = excluded.fingerprint
+				RETURNING since, last_slot`, ref.Playbook, ref.Fingerprint, ms(now)).Scan(&since, &last)
+			if err != nil {
+				return fmt.Errorf("track schedule of %s: %w", ref.Playbook, err)
+			}
+			c := history.Cursor{Since: fromMS(since)}
+			if last != nil {
+				c.Last = fromMS(*last)
+			}
+			out[ref.Playbook] = c
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap("track schedules", err)
+	}
+	return out, nil
+}
+
+// ClaimSlots records slots in one transaction and reports for each
+// whether it was claimed: a slot is refused when any process recorded it
+// before (the primary key of (playbook, slot)) or it is not newer than
+// the newest slot of its playbook; see history.Store.ClaimSlots.
+func (s *Store) ClaimSlots(ctx context.Context, slots []history.Slot) ([]bool, error) {
+	claimed := make([]bool, len(slots))
+	if len(slots) == 0 {
+		return claimed, nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		clear(claimed)
+		for i, sl := range slots {
+			tag, err := tx.Exec(ctx, `INSERT INTO schedule_slots (playbook, slot, outcome, run_id, blocked_by, message, decided_at)
+				SELECT $1, $2, $3, $4, $5, $6, $7
+				WHERE NOT EXISTS (SELECT 1 FROM schedules WHERE playbook = $1 AND last_slot >= $2)
+				ON CONFLICT DO NOTHING`,
+				sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At))
+			if err != nil {
+				return fmt.Errorf("claim slot %s of %s: %w", sl.Slot.Format(time.RFC3339), sl.Playbook, err)
+			}
+			if tag.RowsAffected() != 1 {
+				continue
+			}
+			claimed[i] = true
+			if _, err := tx.Exec(ctx, `INSERT INTO schedules (playbook, fingerprint, since, last_slot) VALUES ($1, '', $2, $2)
+				ON CONFLICT (playbook) DO UPDATE SET last_slot = GREATEST(COALESCE(schedules.last_slot, excluded.last_slot), excluded.last_slot)`,
+				sl.Playbook, ms(sl.Slot)); err != nil {
+				return fmt.Errorf("claim slot of %s: %w", sl.Playbook, err)
+			}
+			if err := insertSlotRun(ctx, tx, sl); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap("claim slots", err)
+	}
+	return claimed, nil
+}
+
+// SettleSlot records the later outcome of a claimed slot.
+func (s *Store) SettleSlot(ctx context.Context, sl history.Slot) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE schedule_slots SET outcome = $1, run_id = $2, blocked_by = $3, message = $4, decided_at = $5
+			WHERE playbook = $6 AND slot = $7`,
+			string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At), sl.Playbook, ms(sl.Slot))
+		if err != nil {
+			return fmt.Errorf("settle slot of %s: %w", sl.Playbook, err)
+		}
+		if tag.RowsAffected() != 1 {
+			return errNeverClaimed
+		}
+		return insertSlotRun(ctx, tx, sl)
+	})
+	if errors.Is(err, errNeverClaimed) {
+		return fmt.Errorf("postgres: settle slot %s of %s: the slot was never claimed", sl.Slot.Format(time.RFC3339), sl.Playbook)
+	}
+	if err != nil {
+		return s.wrap("settle slot", err)
+	}
+	return nil
+}
+
+var errNeverClaimed = errors.New("never claimed")
+
+func insertSlotRun(ctx context.Context, tx pgx.Tx, sl history.Slot) error {
+	args, ok := history.SlotRunArgs(sl)
+	if !ok {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO runs (`+history.SlotRunColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, args...); err != nil {
+		return fmt.Errorf("record %s slot of %s: %w", sl.Outcome, sl.Playbook, err)
+	}
+	return nil
+}
+
+// Slots returns the recorded slots of a playbook at or after since,
+// oldest first, at most limit (0: all).
+func (s *Store) Slots(ctx context.Context, playbook string, since time.Time, limit int) ([]history.Slot, error) {
+	q := `SELECT slot, outcome, run_id, blocked_by, message, decided_at FROM schedule_slots
+		WHERE playbook = $1 AND slot >= $2 ORDER BY slot`
+	args := []any{playbook, ms(since)}
+	if limit > 0 {
+		q += " LIMIT $3"
+		args = append(args, limit)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap("slots of "+playbook, err)
+	}
+	defer rows.Close()
+	out := []history.Slot{}
+	for rows.Next() {
+		sl := history.Slot{Playbook: playbook}
+		var slot, at int64
+		var outcome string
+		if err := rows.Scan(&slot, &outcome, &sl.RunID, &sl.BlockedBy, &sl.Message, &at); err != nil {
+			return nil, s.wrap("slots of "+playbook, err)
+		}
+		sl.Slot, sl.Outcome, sl.At = fromMS(slot), history.SlotOutcome(outcome), fromMS(at)
+		out = append(out, sl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("slots of "+playbook, err)
+	}
+	return out, nil
+}
+
+// PruneSlots deletes the records of slots before `before`; the newest
+// slot of each playbook stays remembered in schedules.
+func (s *Store) PruneSlots(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM schedule_slots WHERE slot < $1`, ms(before))
+	if err != nil {
+		return 0, s.wrap("prune slots", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// PauseSchedule pauses p.Playbook's schedule; see
+// history.Store.PauseSchedule. Pausing a paused schedule changes nothing
+// and returns the pause that holds, with false.
+func (s *Store) PauseSchedule(ctx context.Context, p history.Pause) (history.Pause, bool, error) {
+	if p.At.IsZero() {
+		p.At = s.now()
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO schedule_pauses (playbook, paused_by, paused_at) VALUES ($1, $2, $3)
+		ON CONFLICT (playbook) DO NOTHING`, p.Playbook, p.By, ms(p.At))
+	if err != nil {
+		return history.Pause{}, false, s.wrap("pause "+p.Playbook, err)
+	}
+	if tag.RowsAffected() == 1 {
+		p.At = fromMS(ms(p.At))
+		return p, true, nil
+	}
+	held, ok, err := s.pauseOf(ctx, p.Playbook)
+	if err == nil && !ok {
+		return s.PauseSchedule(ctx, p) // resumed between the two statements
+	}
+	return held, false, err
+}
+
+// ResumeSchedule resumes playbook's schedule and returns the pause it
+// ended; history.ErrNotPaused when there was none.
+func (s *Store) ResumeSchedule(ctx context.Context, playbook string) (history.Pause, error) {
+	p := history.Pause{Playbook: playbook}
+	var at int64
+	err := s.pool.QueryRow(ctx, `DELETE FROM schedule_pauses WHERE playbook = $1 RETURNING paused_by, paused_at`, playbook).Scan(&p.By, &at)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return history.Pause{}, history.ErrNotPaused
+	case err != nil:
+		return history.Pause{}, s.wrap("resume "+playbook, err)
+	}
+	p.At = fromMS(at)
+	return p, nil
+}
+
+func (s *Store) pauseOf(ctx context.Context, playbook string) (history.Pause, bool, error) {
+	p := history.Pause{Playbook: playbook}
+	var at int64
+	err := s.pool.QueryRow(ctx, `SELECT paused_by, paused_at FROM schedule_pauses WHERE playbook = $1`, playbook).Scan(&p.By, &at)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return history.Pause{}, false, nil
+	case err != nil:
+		return history.Pause{}, false, s.wrap("pause of "+playbook, err)
+	}
+	p.At = fromMS(at)
+	return p, true, nil
+}
+
+// Pauses returns the paused schedules by playbook.
+func (s *Store) Pauses(ctx context.Context) (map[string]history.Pause, error) {
+	rows, err := s.pool.Query(ctx, `SELECT playbook, paused_by, paused_at FROM schedule_pauses`)
+	if err != nil {
+		return nil, s.wrap("paused schedules", err)
+	}
+	defer rows.Close()
+	out := map[string]history.Pause{}
+	for rows.Next() {
+		var p history.Pause
+		var at int64
+		if err := rows.Scan(&p.Playbook, &p.By, &at); err != nil {
+			return nil, s.wrap("paused schedules", err)
+		}
+		p.At = fromMS(at)
+		out[p.Playbook] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("paused schedules", err)
+	}
+	return out, nil
+}

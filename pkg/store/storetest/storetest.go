@@ -1,0 +1,490 @@
+// Package storetest is the one suite of tests every store passes: the
+// SQLite store (pkg/history) and the PostgreSQL store (pkg/store/postgres)
+// run it from their own tests, each with an Opener for a new, empty store.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
+)
+
+// Opener opens a Store on one backing store (a state dir, a database);
+// each call opens another Store on the same one, as another process would.
+// The Stores are closed when the test ends, unless the test closes them.
+type Opener func(t *testing.T) store.Store
+
+// NewBackend makes a new, empty backing store for a test and returns its
+// Opener.
+type NewBackend func(t *testing.T) Opener
+
+// Run runs the whole suite against the backend.
+func Run(t *testing.T, newBackend NewBackend) {
+	for _, tc := range []struct {
+		name string
+		f    func(*testing.T, Opener)
+	}{
+		{"RecordAndRead", testRecordAndRead},
+		{"RecordFinishedBatch", testRecordFinishedBatch},
+		{"Stats", testStats},
+		{"Prune", testPrune},
+		{"MarkInterrupted", testMarkInterrupted},
+		{"Slots", testSlots},
+		{"SlotsClaimedOnceAcrossStores", testSlotsClaimedOnce},
+		{"Cache", testCache},
+		{"Groups", testGroups},
+		{"GroupOfDeadOwnerIsReleased", testGroupDeadOwner},
+		{"Reports", testReports},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.f(t, newBackend(t)) })
+	}
+}
+
+var ctx = context.Background()
+
+// t0 is a fixed moment the records are made at.
+var t0 = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+
+func at(d time.Duration) *time.Time {
+	t := t0.Add(d)
+	return &t
+}
+
+// finished is the report of a finished run with one step per op, each
+// lasting its duration.
+func finished(id, playbook string, status report.Status, start time.Time, ops map[string]int64) *report.Report {
+	r := &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: report.Playbook{Name: playbook, Path: "/pb/" + playbook + ".yaml"},
+		Roles: []string{"operator"}, Inputs: map[string]any{"n": 1.0}, Status: status, StartedAt: start, Outputs: map[string]any{}}
+	names := make([]string, 0, len(ops))
+	for op := range ops {
+		names = append(names, op)
+	}
+	sort.Strings(names)
+	var total int64
+	for i, op := range names {
+		st := start.Add(time.Duration(total) * time.Millisecond)
+		step := report.Step{ID: fmt.Sprintf("s%d", i), Op: op, Section: "steps", Status: report.StatusSucceeded, StartedAt: &st, DurationMS: ops[op], Attempts: 1}
+		if status == report.StatusFailed && i == len(names)-1 {
+			step.Status, step.Error = report.StatusFailed, &report.Error{Class: "execution", Message: "boom"}
+		}
+		r.Steps = append(r.Steps, step)
+		total += ops[op]
+	}
+	r.DurationMS = total
+	r.FinishedAt = start.Add(time.Duration(total) * time.Millisecond)
+	if status == report.StatusFailed {
+		r.Error = &report.Error{Class: "execution", Message: "step failed"}
+	}
+	return r
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ids(runs []history.Run) []string {
+	out := []string{}
+	for _, r := range runs {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+func testRecordAndRead(t *testing.T, open Opener) {
+	s := open(t)
+	slot := t0.Add(-time.Second)
+	must(t, s.RecordStart(ctx, history.Run{ID: "r1", Playbook: "deploy", Path: "/pb/deploy.yaml", Roles: []string{"operator"}, StartedAt: t0,
+		Trigger: history.TriggerSchedule, Slot: &slot}))
+	must(t, s.RecordStep(ctx, "r1", history.StepResult{StepID: "a", Op: "control.noop", Item: -1, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0, DurationMS: 5}))
+	must(t, s.RecordSteps(ctx, "r1", []history.StepResult{
+		{StepID: "b", Op: "control.log", Item: 0, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0, DurationMS: 2},
+		{StepID: "b", Op: "control.log", Item: 1, Attempts: 2, Status: report.StatusFailed, ErrorClass: "execution", StartedAt: t0, DurationMS: 3},
+	}))
+	run, err := s.Get(ctx, "r1")
+	must(t, err)
+	want := history.Run{ID: "r1", Playbook: "deploy", Path: "/pb/deploy.yaml", Roles: []string{"operator"}, Status: history.StatusRunning,
+		StartedAt: t0, Trigger: history.TriggerSchedule, Slot: &slot}
+	if diff := cmp.Diff(want, run); diff != "" {
+		t.Errorf("running run (-want +got):\n%s", diff)
+	}
+	rows, err := s.Steps(ctx, "r1")
+	must(t, err)
+	var got []string
+	for _, r := range rows {
+		item := "-"
+		if r.Item != nil {
+			item = fmt.Sprint(*r.Item)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %d %s %s", r.StepID, r.Kind, item, r.Attempt, r.Status, r.ErrorClass))
+	}
+	if diff := cmp.Diff([]string{"a step - 1 succeeded ", "b item 0 1 succeeded ", "b item 1 2 failed execution"}, got); diff != "" {
+		t.Errorf("live step rows, in order (-want +got):\n%s", diff)
+	}
+
+	rep := finished("r1", "deploy", report.StatusFailed, t0, map[string]int64{"control.noop": 5, "http.request": 40})
+	must(t, s.RecordFinish(ctx, rep, ""))
+	run, err = s.Get(ctx, "r1")
+	must(t, err)
+	fin := t0.Add(45 * time.Millisecond)
+	want = history.Run{ID: "r1", Playbook: "deploy", Path: "/pb/deploy.yaml", Roles: []string{"operator"}, Status: report.StatusFailed,
+		StartedAt: t0, FinishedAt: &fin, DurationMS: 45, Inputs: map[string]any{"n": 1.0}, Error: &report.Error{Class: "execution", Message: "step failed"},
+		Trigger: history.TriggerSchedule, Slot: &slot}
+	if diff := cmp.Diff(want, run); diff != "" {
+		t.Errorf("finished run (-want +got):\n%s", diff)
+	}
+	rows, err = s.Steps(ctx, "r1")
+	must(t, err)
+	if len(rows) != 2 || rows[0].Op != "control.noop" || rows[1].Status != report.StatusFailed {
+		t.Errorf("the report's rows replace the live ones; got %+v", rows)
+	}
+
+	must(t, s.RecordFinish(ctx, finished("r2", "deploy", report.StatusSucceeded, t0.Add(time.Minute), map[string]int64{"control.noop": 1}), ""))
+	must(t, s.RecordFinish(ctx, finished("r3", "backup", report.StatusSucceeded, t0.Add(2*time.Minute), map[string]int64{"control.noop": 1}), ""))
+	for _, tc := range []struct {
+		f    history.Filter
+		want []string
+	}{
+		{history.Filter{}, []string{"r3", "r2", "r1"}},
+		{history.Filter{Playbook: "deploy"}, []string{"r2", "r1"}},
+		{history.Filter{Status: report.StatusFailed}, []string{"r1"}},
+		{history.Filter{Trigger: history.TriggerSchedule}, []string{"r1"}},
+		{history.Filter{Since: t0.Add(30 * time.Second)}, []string{"r3", "r2"}},
+		{history.Filter{Before: t0.Add(2 * time.Minute)}, []string{"r2", "r1"}},
+		{history.Filter{Limit: 1}, []string{"r3"}},
+	} {
+		list, err := s.List(ctx, tc.f)
+		must(t, err)
+		if diff := cmp.Diff(tc.want, ids(list)); diff != "" {
+			t.Errorf("List(%+v) (-want +got):\n%s", tc.f, diff)
+		}
+	}
+	if _, err := s.Get(ctx, "nope"); err == nil || !isNotFound(err) {
+		t.Errorf("Get of an unknown run: %v, want history.ErrNotFound", err)
+	}
+}
+
+func testRecordFinishedBatch(t *testing.T, open Opener) {
+	s := open(t)
+	var batch []history.Finished
+	for i := range 5 {
+		batch = append(batch, history.Finished{Report: finished(fmt.Sprintf("x%d", i), "op.exec", report.StatusSucceeded, t0.Add(time.Duration(i)*time.Second),
+			map[string]int64{"control.noop": 1}), Trigger: history.TriggerAPI})
+	}
+	must(t, s.RecordFinished(ctx, batch))
+	list, err := s.List(ctx, history.Filter{Trigger: history.TriggerAPI})
+	must(t, err)
+	if diff := cmp.Diff([]string{"x4", "x3", "x2", "x1", "x0"}, ids(list)); diff != "" {
+		t.Errorf("batch runs by trigger (-want +got):\n%s", diff)
+	}
+}
+
+func testStats(t *testing.T, open Opener) {
+	s := open(t)
+	for i := range 10 {
+		st := report.StatusSucceeded
+		if i == 9 {
+			st = report.StatusFailed
+		}
+		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "pb", st, t0.Add(time.Duration(i)*time.Second),
+			map[string]int64{"control.noop": int64(i + 1), "http.request": int64(10 * (i + 1))}), ""))
+	}
+	must(t, s.RecordFinish(ctx, finished("old", "pb", report.StatusSucceeded, t0.Add(-time.Hour), map[string]int64{"control.noop": 1000}), ""))
+	ops, pbs, err := s.Stats(ctx, t0)
+	must(t, err)
+	wantOps := []history.OpStats{
+		{Op: "control.noop", Count: 10, Errors: 0, P50MS: 5, P95MS: 10, P99MS: 10},
+		{Op: "http.request", Count: 10, Errors: 1, ErrorRate: 0.1, P50MS: 50, P95MS: 100, P99MS: 100},
+	}
+	if diff := cmp.Diff(wantOps, ops); diff != "" {
+		t.Errorf("op stats (-want +got):\n%s", diff)
+	}
+	wantPbs := []history.PlaybookStats{{Playbook: "pb", Count: 10, Errors: 1, ErrorRate: 0.1, P50MS: 55, P95MS: 110, P99MS: 110}}
+	if diff := cmp.Diff(wantPbs, pbs); diff != "" {
+		t.Errorf("playbook stats (-want +got):\n%s", diff)
+	}
+	res, err := s.ResourceStats(ctx, t0)
+	must(t, err)
+	if len(res) != 0 {
+		t.Errorf("resource stats of runs without processes: %+v", res)
+	}
+}
+
+func testPrune(t *testing.T, open Opener) {
+	s := open(t)
+	for i := range 4 {
+		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("a%d", i), "a", report.StatusSucceeded, t0.Add(time.Duration(i)*time.Second), map[string]int64{"control.noop": 1}), ""))
+	}
+	must(t, s.RecordFinish(ctx, finished("b0", "b", report.StatusSucceeded, t0, map[string]int64{"control.noop": 1}), ""))
+	must(t, s.RecordStart(ctx, history.Run{ID: "a-live", Playbook: "a", StartedAt: t0.Add(-time.Hour)}))
+	_, err := s.Prune(ctx, 2, 0)
+	must(t, err)
+	list, err := s.List(ctx, history.Filter{})
+	must(t, err)
+	if diff := cmp.Diff([]string{"a3", "a2", "b0", "a-live"}, ids(list)); diff != "" {
+		t.Errorf("after keeping 2 runs per playbook (-want +got):\n%s", diff)
+	}
+	rows, err := s.Steps(ctx, "a0")
+	must(t, err)
+	if len(rows) != 0 {
+		t.Errorf("a pruned run kept %d step rows", len(rows))
+	}
+}
+
+func testMarkInterrupted(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	must(t, a.RecordStart(ctx, history.Run{ID: "alive", Playbook: "pb", StartedAt: t0}))
+	must(t, a.RecordStep(ctx, "alive", history.StepResult{StepID: "s", Op: "control.noop", Item: -1, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0, DurationMS: 70}))
+	n, err := b.MarkInterrupted(ctx)
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("MarkInterrupted marked %d runs of a live store", n)
+	}
+	must(t, a.Close())
+	n, err = b.MarkInterrupted(ctx)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("MarkInterrupted marked %d runs of a closed store, want 1", n)
+	}
+	run, err := b.Get(ctx, "alive")
+	must(t, err)
+	if run.Status != history.StatusInterrupted || run.Error == nil || run.Error.Class != "system" || run.DurationMS != 70 {
+		t.Errorf("interrupted run: status %s, error %+v, duration %d; want interrupted, class system, 70 ms (the end of its last step)", run.Status, run.Error, run.DurationMS)
+	}
+}
+
+func slotsOf(t *testing.T, s store.Store, pb string) []string {
+	t.Helper()
+	list, err := s.Slots(ctx, pb, time.Time{}, 0)
+	must(t, err)
+	var out []string
+	for _, sl := range list {
+		out = append(out, sl.Slot.Format(time.RFC3339)+" "+string(sl.Outcome))
+	}
+	return out
+}
+
+func testSlots(t *testing.T, open Opener) {
+	s := open(t)
+	cur, err := s.TrackSchedules(ctx, t0, []history.ScheduleRef{{Playbook: "pb", Fingerprint: "* * * * *|UTC"}})
+	must(t, err)
+	if diff := cmp.Diff(map[string]history.Cursor{"pb": {Since: t0}}, cur); diff != "" {
+		t.Errorf("a new schedule's cursor (-want +got):\n%s", diff)
+	}
+	slot := func(d time.Duration, o history.SlotOutcome) history.Slot {
+		return history.Slot{Playbook: "pb", Path: "/pb.yaml", Slot: t0.Add(d), Outcome: o, Message: string(o), At: t0.Add(d)}
+	}
+	claimed, err := s.ClaimSlots(ctx, []history.Slot{slot(time.Minute, history.SlotMissed), slot(2*time.Minute, history.SlotFired), slot(2*time.Minute, history.SlotFired)})
+	must(t, err)
+	if diff := cmp.Diff([]bool{true, true, false}, claimed); diff != "" {
+		t.Errorf("claims (-want +got):\n%s", diff)
+	}
+	claimed, err = s.ClaimSlots(ctx, []history.Slot{slot(90*time.Second, history.SlotFired), slot(3*time.Minute, history.SlotQueued)})
+	must(t, err)
+	if diff := cmp.Diff([]bool{false, true}, claimed); diff != "" {
+		t.Errorf("an older slot is refused, a newer claimed (-want +got):\n%s", diff)
+	}
+	must(t, s.SettleSlot(ctx, slot(3*time.Minute, history.SlotSkipped)))
+	if err := s.SettleSlot(ctx, slot(4*time.Minute, history.SlotFired)); err == nil {
+		t.Error("settling a slot never claimed succeeded")
+	}
+	want := []string{"2026-06-01T10:01:00Z missed", "2026-06-01T10:02:00Z fired", "2026-06-01T10:03:00Z skipped"}
+	if diff := cmp.Diff(want, slotsOf(t, s, "pb")); diff != "" {
+		t.Errorf("slots (-want +got):\n%s", diff)
+	}
+	runs, err := s.List(ctx, history.Filter{Trigger: history.TriggerSchedule})
+	must(t, err)
+	var statuses []string
+	for _, r := range runs {
+		statuses = append(statuses, string(r.Status)+" "+r.Slot.Format(time.RFC3339))
+	}
+	if diff := cmp.Diff([]string{"skipped 2026-06-01T10:03:00Z", "missed 2026-06-01T10:01:00Z"}, statuses); diff != "" {
+		t.Errorf("run rows of slots that did not run (-want +got):\n%s", diff)
+	}
+	cur, err = s.TrackSchedules(ctx, t0.Add(time.Hour), []history.ScheduleRef{{Playbook: "pb", Fingerprint: "*/5 * * * *|UTC"}})
+	must(t, err)
+	if diff := cmp.Diff(map[string]history.Cursor{"pb": {Since: t0.Add(time.Hour), Last: t0.Add(3 * time.Minute)}}, cur); diff != "" {
+		t.Errorf("an edited schedule's cursor (-want +got):\n%s", diff)
+	}
+	n, err := s.PruneSlots(ctx, t0.Add(150*time.Second))
+	must(t, err)
+	if n != 2 {
+		t.Errorf("PruneSlots removed %d, want 2", n)
+	}
+	claimed, err = s.ClaimSlots(ctx, []history.Slot{slot(2*time.Minute, history.SlotFired)})
+	must(t, err)
+	if claimed[0] {
+		t.Error("a pruned slot was claimed again")
+	}
+}
+
+func testSlotsClaimedOnce(t *testing.T, open Opener) {
+	stores := []store.Store{open(t), open(t), open(t)}
+	const slots = 40
+	wins := make([]int, slots)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range slots {
+				sl := history.Slot{Playbook: "pb", Slot: t0.Add(time.Duration(i) * time.Second), Outcome: history.SlotFired, At: t0}
+				claimed, err := s.ClaimSlots(ctx, []history.Slot{sl})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if claimed[0] {
+					mu.Lock()
+					wins[i]++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, n := range wins {
+		if n > 1 {
+			t.Errorf("slot %d was claimed %d times", i, n)
+		}
+	}
+	if got := len(slotsOf(t, stores[0], "pb")); got == 0 {
+		t.Error("no slot was claimed at all")
+	}
+}
+
+func testCache(t *testing.T, open Opener) {
+	s := open(t)
+	e := history.CacheEntry{Key: "k1", Op: "http.request", Playbook: "pb", Step: "get", Output: json.RawMessage(`{"status":200}`), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	must(t, s.CachePut(ctx, e))
+	got, ok, err := s.CacheGet(ctx, "k1", t0.Add(time.Minute))
+	must(t, err)
+	if !ok || string(got.Output) != `{"status":200}` || got.Op != "http.request" || !got.ExpiresAt.Equal(e.ExpiresAt) {
+		t.Errorf("CacheGet = %+v, %v", got, ok)
+	}
+	if _, ok, _ := s.CacheGet(ctx, "k1", t0.Add(2*time.Hour)); ok {
+		t.Error("an expired entry was a hit")
+	}
+	must(t, s.CachePut(ctx, history.CacheEntry{Key: "k2", Op: "shell.exec", Playbook: "other", Output: json.RawMessage(`{}`), CreatedAt: t0.Add(time.Second), ExpiresAt: t0.Add(time.Hour)}))
+	list, err := s.CacheList(ctx, history.CacheFilter{})
+	must(t, err)
+	if len(list) != 2 || list[0].Key != "k2" || list[1].Size != int64(len(`{"status":200}`)) {
+		t.Errorf("CacheList = %+v", list)
+	}
+	n, err := s.CacheClear(ctx, history.CacheFilter{Playbook: "other"})
+	must(t, err)
+	if n != 1 {
+		t.Errorf("CacheClear by playbook removed %d, want 1", n)
+	}
+	must(t, s.CacheDelete(ctx, "k1"))
+	if _, ok, _ := s.CacheGet(ctx, "k1", t0); ok {
+		t.Error("a deleted entry was a hit")
+	}
+	if err := s.CachePut(ctx, history.CacheEntry{Key: "big", Output: make(json.RawMessage, history.MaxCacheOutput+1)}); err != history.ErrCacheTooLarge {
+		t.Errorf("an output over the limit: %v, want ErrCacheTooLarge", err)
+	}
+}
+
+func testGroups(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	must(t, a.GroupEnqueue(ctx, "g", "r1"))
+	must(t, b.GroupEnqueue(ctx, "g", "r2"))
+	ok, ahead, err := b.GroupTry(ctx, "g", "r2")
+	must(t, err)
+	if ok || !cmp.Equal(ahead, []string{"r1"}) {
+		t.Errorf("the second in line: acquired %v, ahead %v", ok, ahead)
+	}
+	ok, _, err = a.GroupTry(ctx, "g", "r1")
+	must(t, err)
+	if !ok {
+		t.Fatal("the first in line did not get the group")
+	}
+	must(t, b.GroupRequestCancel(ctx, "g", "r2"))
+	by, err := a.GroupCancelledBy(ctx, "g", "r1")
+	must(t, err)
+	if by != "r2" {
+		t.Errorf("GroupCancelledBy = %q, want r2", by)
+	}
+	must(t, a.GroupRelease(ctx, "g", "r1"))
+	ok, _, err = b.GroupTry(ctx, "g", "r2")
+	must(t, err)
+	if !ok {
+		t.Error("the group was not free after its holder released it")
+	}
+	if _, _, err := b.GroupTry(ctx, "g", "unknown"); err == nil {
+		t.Error("a run not in line got an answer without an error")
+	}
+}
+
+func testGroupDeadOwner(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	must(t, a.GroupEnqueue(ctx, "g", "held"))
+	ok, _, err := a.GroupTry(ctx, "g", "held")
+	must(t, err)
+	if !ok {
+		t.Fatal("no group")
+	}
+	must(t, a.Close()) // as its process dying does
+	must(t, b.GroupEnqueue(ctx, "g", "next"))
+	ok, ahead, err := b.GroupTry(ctx, "g", "next")
+	must(t, err)
+	if !ok {
+		t.Errorf("the group of a closed store is still held, by %v", ahead)
+	}
+}
+
+func testReports(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	ka, err := a.ReportKey(ctx)
+	must(t, err)
+	kb, err := b.ReportKey(ctx)
+	must(t, err)
+	if len(ka) < 16 || string(ka) != string(kb) {
+		t.Errorf("two stores on one backing store have different report keys (%d and %d bytes)", len(ka), len(kb))
+	}
+	rep := finished("rep1", "pb", report.StatusSucceeded, t0, map[string]int64{"control.noop": 3})
+	must(t, report.Sign(rep, ka))
+	path := ""
+	if dir := a.Reports(); dir != "" {
+		path = filepath.Join(dir, rep.RunID+".json")
+		must(t, report.Write(path, rep))
+	}
+	must(t, a.RecordFinish(ctx, rep, path))
+	data, err := b.ReadReport(ctx, "rep1")
+	must(t, err)
+	got, err := report.Verify(data, kb)
+	must(t, err)
+	if got.RunID != "rep1" || got.Status != report.StatusSucceeded {
+		t.Errorf("the report read back: %+v", got)
+	}
+	if _, err := b.ReadReport(ctx, "none"); !isNotFound(err) {
+		t.Errorf("ReadReport of an unknown run: %v, want history.ErrNotFound", err)
+	}
+	if dir := a.Reports(); dir != "" {
+		for i := range 3 {
+			must(t, a.RecordFinish(ctx, finished(fmt.Sprintf("later%d", i), "pb", report.StatusSucceeded, t0.Add(time.Duration(i+1)*time.Second), map[string]int64{"control.noop": 1}), ""))
+		}
+		removed, err := a.Prune(ctx, 3, 0)
+		must(t, err)
+		if diff := cmp.Diff([]string{path}, removed); diff != "" {
+			t.Errorf("Prune removes the report file of the pruned run (-want +got):\n%s", diff)
+		}
+	}
+}
+
+func isNotFound(err error) bool { return errors.Is(err, history.ErrNotFound) }
