@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/arsenal-run/arsenal-run/internal/browsertest"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -182,54 +183,12 @@ func (s *site) wait(id string) *report.Report {
 	return rep
 }
 
-// chromium returns the browser's binary, or skips the test when none is
-// installed (CI always installs it).
-func chromium(t testing.TB) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("chromium not installed: install the Debian package chromium (or put chromium, chromium-browser or google-chrome on PATH) to run the console's browser tests")
-	return ""
-}
-
 // browser starts one headless Chromium for a test; tabs with their own
-// cookies come from user.
+// cookies come from user. The test is skipped when none is installed (CI
+// always installs it).
 func browser(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
-	bin := chromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox, // tests may run as root, where Chromium's sandbox refuses to start
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("lang", "en-GB"),
-	)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	return bctx
+	return browsertest.Start(t, "the console's browser tests", timeout, 1280, 900, chromedp.Flag("lang", "en-GB"))
 }
 
 // tab opens a tab in a browser context of its own (its own cookies), so

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,33 +18,18 @@ import (
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/arsenal-run/arsenal-run/internal/browsertest"
 )
 
 var screenshots = flag.String("screenshots", "", "keep the browser test's screenshots in this directory")
-
-// findChromium returns a Chromium or Chrome binary, or "" when none is
-// installed.
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
 
 // TestHTMLInBrowser opens the HTML reports in headless Chromium with page
 // scripts disabled (the content must not need them), counts one timeline
 // bar per step, checks every bar was laid out with a size, and checks the
 // screenshot is not blank.
 func TestHTMLInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	bin := findChromium()
-	if bin == "" {
-		t.Skip("chromium not installed: install the Debian package chromium (or put chromium, chromium-browser or google-chrome on PATH) to run the browser test")
-	}
+	bctx := browsertest.Start(t, "the browser test", 60*time.Second, 1100, 900)
 
 	pages := map[string]*Report{}
 	for _, name := range []string{"fanout-cancelled", "failure-retries", "skipped-denied"} {
@@ -66,33 +50,6 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Headless,
-		chromedp.NoSandbox, // tests may run as root, where Chromium's sandbox refuses to start
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 900),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-	}
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
 
 	for path, r := range pages {
 		t.Run(strings.TrimSuffix(path[1:], ".html"), func(t *testing.T) {
