@@ -204,12 +204,17 @@ func (q *Queue) relayAnswers(ctx context.Context) {
 			continue
 		}
 		err := h.Answer(f.ans)
-		if err != nil && !errors.Is(err, runs.ErrNoQuestion) {
+		if errors.Is(err, runs.ErrNoQuestion) {
+			// Not asking (yet: the engine announces a question just
+			// before it waits for it, or no more: its wait ended). The
+			// answer is tried again at the next poll; the run's end
+			// drops it.
+			continue
+		}
+		if err != nil {
 			q.log.Warn().Err(err).Str("run_id", f.run).Str("step", f.ans.Step).Msg("could not give the run its answer")
 			continue
 		}
-		// Given, or the question ended meanwhile (the run was cancelled):
-		// either way the row is done.
 		pool.Exec(ctx, `DELETE FROM run_questions WHERE run_id = $1 AND asking_run = $2 AND step = $3 AND answer IS NOT NULL`, f.run, f.ans.RunID, f.ans.Step)
 	}
 }
