@@ -265,21 +265,24 @@ func (d *daemon) run() int {
 		queued = -1 // runs.Limits reads 0 as the default
 	}
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: o.maxRunning, MaxQueued: queued})
-	// Console sessions are signed with a key of the state dir; with a
-	// PostgreSQL store and no state dir there is none to share between
-	// replicas, so the console is off.
+	// Console sessions are signed with a key of the state dir, or, on a
+	// PostgreSQL store, with the database's, where sign-outs are kept
+	// too: every replica takes the sessions of the others.
 	var sessions *server.Sessions
+	if pg, ok := shared.(*postgres.Store); ok {
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		sessions, err = server.OpenSharedSessions(sctx, pg, o.sessionTTL, nil)
+		scancel()
+	} else {
+		sessions, err = server.OpenSessions(o.stateDir, o.sessionTTL, nil)
+	}
+	if err != nil {
+		e.errorf("%v", err)
+		return ExitUsage
+	}
 	var web http.Handler
-	if o.stateDir != "" {
-		if sessions, err = server.OpenSessions(o.stateDir, o.sessionTTL, nil); err != nil {
-			e.errorf("%v", err)
-			return ExitUsage
-		}
-		if !o.noConsole {
-			web = console.Handler()
-		}
-	} else if !o.noConsole {
-		d.logf("the web console is off: it keeps its sessions in --state-dir, which is not given")
+	if !o.noConsole {
+		web = console.Handler()
 	}
 	runEnv := runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
 	d.rs.st.Store(&st)

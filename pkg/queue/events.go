@@ -8,6 +8,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // publishEvery is how long events gather before they are written.
@@ -16,7 +17,10 @@ const publishEvery = 100 * time.Millisecond
 // publish writes the events of a run executed here to run_events, in
 // batches, until its run_finished; the returned channel is closed when the
 // last batch is written. A replica that streams the run reads them there.
-func (q *Queue) publish(runID string, h *runs.Handle) <-chan struct{} {
+//
+// The confirm: questions among them are written to run_questions first,
+// so that a replica that shows a confirm_asked event can answer it.
+func (q *Queue) publish(runID string, pb *steps.Playbook, h *runs.Handle) <-chan struct{} {
 	done := make(chan struct{})
 	sub := h.Events().Subscribe(0)
 	go func() {
@@ -28,6 +32,7 @@ func (q *Queue) publish(runID string, h *runs.Handle) <-chan struct{} {
 				return
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			q.writeQuestions(ctx, runID, pb, batch)
 			q.writeEvents(ctx, runID, batch)
 			cancel()
 			batch = batch[:0]

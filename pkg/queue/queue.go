@@ -17,6 +17,9 @@
 //     which the replica running the run polls.
 //   - The events of a run are written to run_events as it goes, so a
 //     replica streams a run that another one executes.
+//   - A run started with "ask" writes its confirm: questions to
+//     run_questions; any replica answers one there (auditing it itself),
+//     and the replica running the run polls for answers and gives them.
 //
 // Queued runs carry their inputs in the job's row until the job ends:
 // secret inputs are in the database meanwhile (completed jobs are deleted
@@ -149,6 +152,7 @@ func (q *Queue) Start(ctx context.Context) error {
 	}
 	q.loop(q.cfg.Store.Lease()/3, q.reap)
 	q.loop(q.cfg.Poll, q.relayCancels)
+	q.loop(q.cfg.Poll, q.relayAnswers)
 	q.loop(q.cfg.Poll, q.pollEnds)
 	return nil
 }

@@ -30,12 +30,15 @@ type RunArgs struct {
 	Playbook string         `json:"playbook"`
 	Inputs   map[string]any `json:"inputs,omitempty"`
 	DryRun   bool           `json:"dry_run,omitempty"`
-	Roles    []string       `json:"roles"`
-	Caller   string         `json:"caller"`
-	From     string         `json:"from,omitempty"`
-	Trigger  runs.Trigger   `json:"trigger"`
-	Slot     time.Time      `json:"slot,omitzero"`
-	RetryOf  string         `json:"retry_of,omitempty"`
+	// Ask makes the run's confirm: questions wait for an answer given
+	// through any replica (see Questions and Answer).
+	Ask     bool         `json:"ask,omitempty"`
+	Roles   []string     `json:"roles"`
+	Caller  string       `json:"caller"`
+	From    string       `json:"from,omitempty"`
+	Trigger runs.Trigger `json:"trigger"`
+	Slot    time.Time    `json:"slot,omitzero"`
+	RetryOf string       `json:"retry_of,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -103,7 +106,7 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 			fmt.Sprintf("the replica on %s that took the run has no playbook %q: every replica must serve the same playbooks", host, a.Playbook))
 	}
 	h, err := q.cfg.Manager.Start(context.WithoutCancel(ctx), runs.Request{
-		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Policy: q.cfg.Policy(), Env: q.cfg.Env,
+		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Ask: a.Ask, Policy: q.cfg.Policy(), Env: q.cfg.Env,
 		Caller: runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot},
 	})
 	switch {
@@ -123,7 +126,7 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 	if by, ok := q.cancelRequested(ctx, a.RunID); ok {
 		h.Cancel(fmt.Errorf("cancelled through the API by %s", by))
 	}
-	relayed := q.publish(a.RunID, h)
+	relayed := q.publish(a.RunID, pb, h)
 	select {
 	case <-h.Done():
 	case <-ctx.Done():
@@ -132,6 +135,9 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 		<-h.Done()
 	}
 	<-relayed
+	if a.Ask {
+		q.dropQuestions(context.WithoutCancel(ctx), a.RunID)
+	}
 	return nil
 }
 

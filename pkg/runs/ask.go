@@ -39,6 +39,10 @@ type Answer struct {
 	// By is who answers: the name recorded in the report, the event and
 	// the audit log, and where from.
 	By Caller
+	// Audited says the answer was audited where it was received: another
+	// replica of serve, which relayed it here through the shared store
+	// (see AuditAnswer). The run does not audit it a second time.
+	Audited bool
 }
 
 // asker is the engine.Confirmer of a run started with Request.Ask: each
@@ -133,24 +137,39 @@ func (a *asker) answer(ans Answer) error {
 	if !ok {
 		return a.noQuestion(ans)
 	}
-	word := "no"
-	if ans.Yes {
-		word = "yes"
-	}
-	if audit := a.s.cfg.Audit; audit != nil {
-		err := audit.Action(auth.AuditLine{RunID: p.q.RunID, Playbook: a.pb.File, SHA256: a.pb.SHA256, Roles: ans.By.Roles,
-			Step: p.q.Step, Op: p.q.Op, Who: ans.By.Name, From: ans.By.From,
-			Action: auth.ActionConfirm, Outcome: "answered", Question: p.q.Text, Answer: word})
-		if err != nil {
+	if !ans.Audited {
+		if err := a.s.AuditAnswer(p.q, a.pb.File, a.pb.SHA256, ans); err != nil {
 			a.mu.Lock()
 			if _, again := a.asking[key]; !again && !p.ended {
 				a.asking[key] = p // still open: the person may answer again
 			}
 			a.mu.Unlock()
-			return fmt.Errorf("the answer could not be audited, so it was not given: %w", err)
+			return err
 		}
 	}
 	p.answer <- given{yes: ans.Yes, by: ans.By.Name}
+	return nil
+}
+
+// AuditAnswer writes the audit line of an answer to the question q of a
+// run of the playbook file (with its digest): action confirm, with who
+// answered and from where. A replica that receives an answer for a run
+// another replica executes audits it with this, then relays it.
+func (s *Service) AuditAnswer(q Question, playbookFile, sha256 string, ans Answer) error {
+	audit := s.cfg.Audit
+	if audit == nil {
+		return nil
+	}
+	word := "no"
+	if ans.Yes {
+		word = "yes"
+	}
+	err := audit.Action(auth.AuditLine{RunID: q.RunID, Playbook: playbookFile, SHA256: sha256, Roles: ans.By.Roles,
+		Step: q.Step, Op: q.Op, Who: ans.By.Name, From: ans.By.From,
+		Action: auth.ActionConfirm, Outcome: "answered", Question: q.Text, Answer: word})
+	if err != nil {
+		return fmt.Errorf("the answer could not be audited, so it was not given: %w", err)
+	}
 	return nil
 }
 

@@ -40,7 +40,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		if token := sessionToken(r); token != "" {
-			return s.fromSession(addr, token, st.Keys)
+			return s.fromSession(r.Context(), addr, token, st.Keys)
 		}
 		if p := s.fromCert(r, st.Keys); p != nil {
 			return p, nil

@@ -20,12 +20,28 @@ func (s *Server) questions(w http.ResponseWriter, r *http.Request, c *Principal)
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
 	}
-	h, e := s.liveRun(r, r.PathValue("id"))
+	id := r.PathValue("id")
+	if s.sharedQuestions(id) {
+		return s.queuedQuestions(w, r, id, c)
+	}
+	h, e := s.liveRun(r, id)
 	if e != nil {
 		return e
 	}
 	writeJSON(w, http.StatusOK, questionsAnswer{Questions: h.Questions(), MayAct: s.mayAct(h, c, "answer") == nil})
 	return nil
+}
+
+// sharedQuestions reports whether a run's questions are in the shared
+// store: with the queue, for a run this replica does not hold outside it.
+func (s *Server) sharedQuestions(id string) bool {
+	if s.cfg.Queue == nil {
+		return false
+	}
+	if _, ok := s.mgr.Get(id); ok {
+		return s.cfg.Queue.Holds(id)
+	}
+	return true
 }
 
 // confirmRequest is the body of POST /api/v1/runs/{id}/confirm.
@@ -62,24 +78,33 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 	if body.Answer != "yes" && body.Answer != "no" {
 		return badField("answer", "answer %q: give yes or no", body.Answer)
 	}
-	h, e := s.liveRun(r, r.PathValue("id"))
-	if e != nil {
-		return e
+	id := r.PathValue("id")
+	ans := runs.Answer{RunID: body.RunID, Step: body.Step, Yes: body.Answer == "yes",
+		By: runs.Caller{Name: c.Name, Roles: c.Roles, From: clientAddr(r), Trigger: runs.TriggerAPI}}
+	var err error
+	if s.sharedQuestions(id) {
+		if e := s.mayActQueued(r.Context(), id, c, "answer"); e != nil {
+			return e
+		}
+		err = s.answerQueued(r.Context(), id, ans)
+	} else {
+		h, e := s.liveRun(r, id)
+		if e != nil {
+			return e
+		}
+		if e := s.mayAct(h, c, "answer"); e != nil {
+			return e
+		}
+		err = h.Answer(ans)
 	}
-	if e := s.mayAct(h, c, "answer"); e != nil {
-		return e
-	}
-	err := h.Answer(runs.Answer{RunID: body.RunID, Step: body.Step, Yes: body.Answer == "yes",
-		By: runs.Caller{Name: c.Name, Roles: c.Roles, From: clientAddr(r), Trigger: runs.TriggerAPI}})
 	switch {
 	case errors.Is(err, runs.ErrNoQuestion):
 		return errorf(http.StatusConflict, ClassConflict, "%v", err)
 	case err != nil:
 		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
 	}
-	id := body.RunID
-	if id == "" {
-		id = h.ID()
+	if body.RunID != "" {
+		id = body.RunID
 	}
 	writeJSON(w, http.StatusOK, confirmed{RunID: id, Step: body.Step, Answer: body.Answer, By: c.Name})
 	return nil

@@ -35,6 +35,7 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 	q := s.cfg.Queue
 	id, _, err := q.Submit(r.Context(), queue.RunArgs{
 		Playbook: req.Playbook.Name, Inputs: req.Inputs, DryRun: req.DryRun,
+		Ask:   req.Ask,
 		Roles: req.Caller.Roles, Caller: req.Caller.Name, From: req.Caller.From, Trigger: runs.TriggerAPI,
 	})
 	if err != nil {
@@ -83,6 +84,20 @@ func (s *Server) queuedReport(ctx context.Context, id string) *report.Report {
 // may, and anyone whose roles may run its playbook.
 func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string, c *Principal) *apiError {
 	ctx := r.Context()
+	if e := s.mayActQueued(ctx, id, c, "cancel"); e != nil {
+		return e
+	}
+	if err := s.cfg.Queue.Cancel(ctx, id, c.Name); err != nil {
+		return errorf(http.StatusInternalServerError, ClassInternal, "%v", fmt.Errorf("cancel run %s: %w", id, err))
+	}
+	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
+	return nil
+}
+
+// mayActQueued finds a queued run, or one running on any replica, and
+// lets the caller that started it act on it, and anyone whose roles may
+// run its playbook: 404 for no such run, 409 for one that ended.
+func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what string) *apiError {
 	var playbook, caller string
 	j, jerr := s.cfg.Queue.Find(ctx, id)
 	run, herr := s.mgr.Service().History().Get(ctx, id)
@@ -96,23 +111,53 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 	default:
 		return notFound("no run %q", id)
 	}
-	if caller != c.Name {
-		st := s.current()
-		pb, ok := st.Playbooks.Get(playbook)
-		allowed := false
-		if ok {
-			ds, err := st.Policy.Preflight(c.Roles, pb, s.mgr.Service().Registry())
-			allowed = err == nil && len(auth.Denied(ds)) == 0
-		}
-		if !allowed {
-			e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and its roles may not run %s", c.Name, id, playbook)
-			e.Rule = "only the caller that started a run, or one whose roles may run its playbook, may cancel it"
-			return e
+	if caller == c.Name {
+		return nil
+	}
+	st := s.current()
+	if pb, ok := st.Playbooks.Get(playbook); ok {
+		ds, err := st.Policy.Preflight(c.Roles, pb, s.mgr.Service().Registry())
+		if err == nil && len(auth.Denied(ds)) == 0 {
+			return nil
 		}
 	}
-	if err := s.cfg.Queue.Cancel(ctx, id, c.Name); err != nil {
-		return errorf(http.StatusInternalServerError, ClassInternal, "%v", fmt.Errorf("cancel run %s: %w", id, err))
+	e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and its roles may not run %s", c.Name, id, playbook)
+	e.Rule = "only the caller that started a run, or one whose roles may run its playbook, may " + what + " it"
+	return e
+}
+
+// queuedQuestions answers GET /api/v1/runs/{id}/questions for a queued
+// run, from the questions the replica running it shared.
+func (s *Server) queuedQuestions(w http.ResponseWriter, r *http.Request, id string, c *Principal) *apiError {
+	mayAct := s.mayActQueued(r.Context(), id, c, "answer")
+	if mayAct != nil && mayAct.Status != http.StatusForbidden {
+		return mayAct
 	}
-	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
+	asked, err := s.cfg.Queue.Questions(r.Context(), id)
+	if err != nil {
+		return errorf(http.StatusServiceUnavailable, ClassInternal, "%v", err)
+	}
+	out := make([]runs.Question, len(asked))
+	for i, a := range asked {
+		out[i] = a.Question
+	}
+	writeJSON(w, http.StatusOK, questionsAnswer{Questions: out, MayAct: mayAct == nil})
 	return nil
+}
+
+// answerQueued answers a question of a queued run through the shared
+// store, auditing the answer here, where it was received. A question
+// that has not reached the store yet, of a run this replica runs, is
+// answered through the run's handle (which audits it).
+func (s *Server) answerQueued(ctx context.Context, id string, ans runs.Answer) error {
+	svc := s.mgr.Service()
+	err := s.cfg.Queue.Answer(ctx, id, ans, func(a queue.Asked) error {
+		return svc.AuditAnswer(a.Question, a.PlaybookFile, a.SHA256, ans)
+	})
+	if errors.Is(err, queue.ErrNotShared) {
+		if h, ok := s.mgr.Get(id); ok {
+			return h.Answer(ans)
+		}
+	}
+	return err
 }

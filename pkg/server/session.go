@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -25,7 +26,8 @@ import (
 
 // Sessions of the web console. A user signs in once with an API key
 // (POST /api/v1/session); the answer sets a cookie holding a short-lived
-// token signed with HS256 by a key of the state dir, carrying the key's
+// token signed with HS256 by a key of the state dir (or of the shared
+// database, for several replicas), carrying the key's
 // name and roles, and gives a CSRF token that every state-changing request
 // of the session must send in the X-CSRF-Token header. The raw key is
 // never stored: a session is only as good as its token, which signing
@@ -61,7 +63,8 @@ type Sessions struct {
 	key  []byte
 	ttl  time.Duration
 	now  func() time.Time
-	file string
+	file string       // the revocation list, with a state dir
+	db   SessionStore // the shared revocations, with a database
 
 	mu      sync.Mutex
 	revoked map[string]time.Time // token id -> when the token expires
@@ -73,14 +76,9 @@ type Sessions struct {
 // yet. ttl is how long a session lasts (0: DefaultSessionTTL); now tells
 // the time (nil: the wall clock).
 func OpenSessions(stateDir string, ttl time.Duration, now func() time.Time) (*Sessions, error) {
-	switch {
-	case ttl == 0:
-		ttl = DefaultSessionTTL
-	case ttl < time.Minute || ttl > MaxSessionTTL:
-		return nil, fmt.Errorf("session lifetime %s: give one minute to %s", ttl, MaxSessionTTL)
-	}
-	if now == nil {
-		now = time.Now
+	ttl, now, err := sessionDefaults(ttl, now)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("sessions: %w", err)
@@ -94,6 +92,50 @@ func OpenSessions(stateDir string, ttl time.Duration, now func() time.Time) (*Se
 		return nil, err
 	}
 	return s, nil
+}
+
+// SessionStore keeps the sessions of several replicas in the database they
+// share (the PostgreSQL store): one signing key, and the sessions signed
+// out through any of them.
+type SessionStore interface {
+	// SessionKey returns the signing key, made on first use.
+	SessionKey(ctx context.Context) ([]byte, error)
+	// RevokeSession records a sign-out until the session would expire.
+	RevokeSession(ctx context.Context, id string, expires time.Time) error
+	// SessionRevoked reports whether a session was signed out.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
+}
+
+// OpenSharedSessions is OpenSessions for replicas on one database: the
+// key is the database's, and every request with a session cookie asks the
+// database whether the session was signed out, so that a sign-out through
+// one replica is refused by all of them at once.
+func OpenSharedSessions(ctx context.Context, db SessionStore, ttl time.Duration, now func() time.Time) (*Sessions, error) {
+	ttl, now, err := sessionDefaults(ttl, now)
+	if err != nil {
+		return nil, err
+	}
+	key, err := db.SessionKey(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
+	if len(key) != sessionKeyLen {
+		return nil, fmt.Errorf("sessions: the database's session key has %d bytes, not %d", len(key), sessionKeyLen)
+	}
+	return &Sessions{key: key, ttl: ttl, now: now, db: db, revoked: map[string]time.Time{}}, nil
+}
+
+func sessionDefaults(ttl time.Duration, now func() time.Time) (time.Duration, func() time.Time, error) {
+	switch {
+	case ttl == 0:
+		ttl = DefaultSessionTTL
+	case ttl < time.Minute || ttl > MaxSessionTTL:
+		return 0, nil, fmt.Errorf("session lifetime %s: give one minute to %s", ttl, MaxSessionTTL)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return ttl, now, nil
 }
 
 // TTL returns how long a session lasts.
@@ -211,12 +253,16 @@ var (
 	errBadToken     = errors.New("the session is not valid; sign in again")
 	errExpiredToken = errors.New("the session expired; sign in again")
 	errRevokedToken = errors.New("the session was signed out; sign in again")
+	// errUncheckedToken: the shared database could not say whether the
+	// session was signed out, so it is not taken on trust.
+	errUncheckedToken = errors.New("the session cannot be checked now: the database is unreachable; try again")
 )
 
 // check verifies a token: signed by this state dir's key with HS256 only
 // (a token cannot choose its algorithm), for the console, not expired and
-// not revoked.
-func (s *Sessions) check(token string) (session, error) {
+// not revoked. With a shared database, whether it was revoked is asked
+// there, one indexed lookup per request.
+func (s *Sessions) check(ctx context.Context, token string) (session, error) {
 	var c sessionClaims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithIssuer(tokenIssuer), jwt.WithAudience(tokenAudience),
@@ -230,6 +276,12 @@ func (s *Sessions) check(token string) (session, error) {
 	s.mu.Lock()
 	_, revoked := s.revoked[c.ID]
 	s.mu.Unlock()
+	if !revoked && s.db != nil {
+		var err error
+		if revoked, err = s.db.SessionRevoked(ctx, c.ID); err != nil {
+			return session{}, fmt.Errorf("%w (%v)", errUncheckedToken, err)
+		}
+	}
 	if revoked {
 		return session{}, errRevokedToken
 	}
@@ -251,11 +303,20 @@ func (s *Sessions) checkCSRF(id, sent string) bool {
 }
 
 // revoke ends a session for good: it is written to the revocation list
-// (synced) before it is refused, so that a restart does not bring it back.
-func (s *Sessions) revoke(sess session) error {
+// (synced), or to the shared database, before it is refused, so that a
+// restart does not bring it back.
+func (s *Sessions) revoke(ctx context.Context, sess session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.revoked[sess.id]; ok {
+		return nil
+	}
+	if s.db != nil {
+		if err := s.db.RevokeSession(ctx, sess.id, sess.expires); err != nil {
+			return fmt.Errorf("sessions: %w", err)
+		}
+		s.revoked[sess.id] = sess.expires
+		s.dropExpiredLocked()
 		return nil
 	}
 	if s.lines >= compactRevokedAt {
@@ -274,6 +335,20 @@ func (s *Sessions) revoke(sess session) error {
 	s.revoked[sess.id] = sess.expires
 	s.lines++
 	return nil
+}
+
+// dropExpiredLocked forgets the revoked sessions that expired since, with
+// a shared database, where they are kept; s.mu is held.
+func (s *Sessions) dropExpiredLocked() {
+	if len(s.revoked) < compactRevokedAt {
+		return
+	}
+	now := s.now()
+	for id, exp := range s.revoked {
+		if !exp.After(now) {
+			delete(s.revoked, id)
+		}
+	}
 }
 
 // loadRevoked reads the revocation list, keeping what has not expired,

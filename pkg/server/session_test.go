@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/tls"
@@ -122,7 +123,7 @@ func TestSessionSignInAndOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := again.check(strings.TrimPrefix(s.cookie, cookieName+"=")); err != errRevokedToken {
+	if _, err := again.check(context.Background(), strings.TrimPrefix(s.cookie, cookieName+"=")); err != errRevokedToken {
 		t.Errorf("after a restart the signed-out session is %v, want revoked", err)
 	}
 	ts.do(request{method: "DELETE", path: "/api/v1/session", key: "operator"}).wantError(t, 400, ClassValidation)
@@ -226,11 +227,11 @@ func TestSessionExpires(t *testing.T) {
 	if err != nil || !sess.expires.Equal(clock().Add(time.Hour)) {
 		t.Fatalf("issue: %v, expires %v", err, sess.expires)
 	}
-	if _, err := s.check(token); err != nil {
+	if _, err := s.check(context.Background(), token); err != nil {
 		t.Fatalf("a fresh token: %v", err)
 	}
 	now.Add(int64(time.Hour/time.Second) + 10)
-	if _, err := s.check(token); err != errExpiredToken {
+	if _, err := s.check(context.Background(), token); err != errExpiredToken {
 		t.Errorf("after its lifetime: %v, want expired", err)
 	}
 	k.expires = clock().Add(10 * time.Minute)
@@ -265,7 +266,7 @@ func TestSessionKeyFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s2.check(token); err != nil {
+	if _, err := s2.check(context.Background(), token); err != nil {
 		t.Errorf("a session does not survive a restart: %v", err)
 	}
 	if s1.csrf("x") != s2.csrf("x") || s1.csrf("x") == s1.csrf("y") {
@@ -321,7 +322,7 @@ func TestRevokedListIsCompacted(t *testing.T) {
 	s, _ := OpenSessions(dir, time.Hour, clock)
 	for i := range 3 {
 		_, sess, _ := s.issue(&apiKey{name: "ci", roles: []string{"viewer"}})
-		if err := s.revoke(sess); err != nil {
+		if err := s.revoke(context.Background(), sess); err != nil {
 			t.Fatal(err)
 		}
 		if i == 1 {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -33,7 +34,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	}
 	sessions := s.cfg.Sessions
 	if sessions == nil {
-		return notFound("this server has no console sessions: start serve with --state-dir")
+		return notFound("this server has no console sessions: start serve with --state-dir or --state")
 	}
 	addr := clientAddr(r)
 	if wait := s.fails.blocked(addr); wait > 0 {
@@ -98,7 +99,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, c *Principal) *
 	if c.session == nil {
 		return errorf(http.StatusBadRequest, ClassValidation, "this request is not signed in with a session cookie; there is no session to end")
 	}
-	if err := s.cfg.Sessions.revoke(*c.session); err != nil {
+	if err := s.cfg.Sessions.revoke(r.Context(), *c.session); err != nil {
 		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
 	}
 	http.SetCookie(w, sessionCookie(r, "", time.Time{}, s.cfg.Now()))
@@ -143,15 +144,17 @@ func sessionToken(r *http.Request) string {
 // or changing its roles (and SIGHUP) ends its sessions. A token that is
 // not one of ours counts as a failed authentication; an expired or
 // signed-out one does not (it was real).
-func (s *Server) fromSession(addr, token string, keys *Keys) (*Principal, *apiError) {
+func (s *Server) fromSession(ctx context.Context, addr, token string, keys *Keys) (*Principal, *apiError) {
 	sessions := s.cfg.Sessions
 	if sessions == nil {
 		return nil, s.failed(addr, "session", "this server has no console sessions; send Authorization: Bearer KEY")
 	}
-	sess, err := sessions.check(token)
+	sess, err := sessions.check(ctx, token)
 	switch {
 	case errors.Is(err, errBadToken):
 		return nil, s.failed(addr, "session", "%v", err)
+	case errors.Is(err, errUncheckedToken):
+		return nil, errorf(http.StatusServiceUnavailable, ClassInternal, "%v", err)
 	case err != nil:
 		s.metrics.authFailure("session")
 		return nil, errorf(http.StatusUnauthorized, ClassAuthentication, "%v", err)

@@ -21,7 +21,7 @@ import (
 // compare and order them alike. Three are PostgreSQL's own: owners (the
 // heartbeats that tell a live process from a dead one, where SQLite uses
 // lock files), reports (the reports kept in the database when there is no
-// shared report folder) and settings (the report key).
+// shared report folder) and settings (the report key and the console's session key).
 var migrations = []string{
 	`CREATE TABLE runs (
 		id            text PRIMARY KEY,
@@ -145,6 +145,32 @@ var migrations = []string{
 		PRIMARY KEY (run_id, seq)
 	);
 	CREATE INDEX run_events_at ON run_events (at);`,
+
+	// 3: what the console shares between replicas: the sessions signed
+	// out (the signing key is a row of settings, as the report key), and
+	// the confirm: questions of runs started with "ask", so that any
+	// replica lists and answers them; an answer waits in its row until
+	// the replica running the run gives it to the run.
+	`CREATE TABLE session_revocations (
+		id         text PRIMARY KEY,
+		expires_at bigint NOT NULL
+	);
+	CREATE INDEX session_revocations_expires ON session_revocations (expires_at);
+	CREATE TABLE run_questions (
+		run_id      text NOT NULL,
+		asking_run  text NOT NULL,
+		step        text NOT NULL,
+		op          text NOT NULL DEFAULT '',
+		question    text NOT NULL DEFAULT '',
+		playbook    text NOT NULL DEFAULT '',
+		sha256      text NOT NULL DEFAULT '',
+		asked_at    bigint NOT NULL,
+		answer      text,
+		answered_by text NOT NULL DEFAULT '',
+		roles       text NOT NULL DEFAULT '[]',
+		answered_from text NOT NULL DEFAULT '',
+		PRIMARY KEY (run_id, asking_run, step)
+	);`,
 }
 
 // SchemaVersion is the version a database this package migrated is at.
