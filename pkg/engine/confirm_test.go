@@ -16,6 +16,10 @@ import (
 type byName struct {
 	mu    sync.Mutex
 	asked []Question
+	// announced counts the confirm_asked events seen; before records it
+	// as each question came in, after as its Asked returned.
+	announced     func() int
+	before, after []int
 }
 
 func (b *byName) Confirm(ctx context.Context, step, question string) (bool, error) {
@@ -27,6 +31,16 @@ func (b *byName) ConfirmRun(_ context.Context, q Question) (bool, string, error)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.asked = append(b.asked, q)
+	if b.announced != nil {
+		b.before = append(b.before, b.announced())
+	}
+	if q.Asked != nil {
+		q.Asked()
+		q.Asked() // announced once, however often it is called
+	}
+	if b.announced != nil {
+		b.after = append(b.after, b.announced())
+	}
 	return q.Step == "a", "alice", nil
 }
 
@@ -35,15 +49,19 @@ func (b *byName) ConfirmRun(_ context.Context, q Question) (bool, string, error)
 // confirm_answered event and the step's confirmation in the report, for a
 // yes and for a no.
 func TestRunConfirmerRecordsWhoAnswered(t *testing.T) {
-	c := &byName{}
-	e, _ := newEngine(t, WithConfirmer(c))
 	var mu sync.Mutex
 	var answered []Event
+	asked := 0
+	c := &byName{announced: func() int { mu.Lock(); defer mu.Unlock(); return asked }}
+	e, _ := newEngine(t, WithConfirmer(c))
 	obs := ObserverFunc(func(ev Event) {
-		if ev.Kind == EventConfirmAnswered {
-			mu.Lock()
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev.Kind {
+		case EventConfirmAnswered:
 			answered = append(answered, ev)
-			mu.Unlock()
+		case EventConfirmAsked:
+			asked++
 		}
 	})
 	rep := mustRun(t, plan(t, e, header+`
@@ -54,8 +72,16 @@ steps:
   - {id: b, op: control.noop, confirm: "And b?"}
 `), nil, WithRunObserver(obs))
 	want := []Question{{RunID: rep.RunID, Step: "a", Op: "control.noop", Text: "Use ***?"}, {RunID: rep.RunID, Step: "b", Op: "control.noop", Text: "And b?"}}
-	if diff := cmp.Diff(want, c.asked); diff != "" {
+	if diff := cmp.Diff(want, c.asked, cmpopts.IgnoreFields(Question{}, "Asked")); diff != "" {
 		t.Errorf("questions (-want +got):\n%s", diff)
+	}
+	// confirm_asked comes when the confirmer says it can take the
+	// answer, not before: whoever reacts to it finds the question open.
+	if diff := cmp.Diff([]int{0, 1}, c.before); diff != "" {
+		t.Errorf("confirm_asked events seen as each question came in (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{1, 2}, c.after); diff != "" {
+		t.Errorf("confirm_asked events seen once each was announced (-want +got):\n%s", diff)
 	}
 	ignoreAt := cmpopts.IgnoreFields(report.Confirmation{}, "At")
 	if diff := cmp.Diff(&report.Confirmation{Question: "Use ***?", Answer: "yes", By: "alice"}, stepOf(t, rep, "a").Confirmation, ignoreAt); diff != "" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sync"
 
 	"github.com/rs/zerolog"
 
@@ -305,12 +306,17 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		return false
 	}
 	text := r.red.String(q)
-	r.emit(Event{Kind: EventConfirmAsked, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Message: text})
+	announce := func() {
+		r.emit(Event{Kind: EventConfirmAsked, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Message: text})
+	}
 	var ok bool
 	var by string
 	if rc, asks := r.p.e.confirmer.(RunConfirmer); asks {
-		ok, by, err = rc.ConfirmRun(ctx, Question{RunID: r.id, Step: n.step.ID, Op: n.step.Op, Text: text})
+		// The question is announced once the confirmer can take its
+		// answer, so that whoever reacts to confirm_asked finds it open.
+		ok, by, err = rc.ConfirmRun(ctx, Question{RunID: r.id, Step: n.step.ID, Op: n.step.Op, Text: text, Asked: sync.OnceFunc(announce)})
 	} else {
+		announce()
 		ok, err = r.p.e.confirmer.Confirm(ctx, n.step.ID, text)
 		by = answeredBy(r.p.e.confirmer)
 	}
@@ -344,8 +350,10 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 // asks through its parent's confirmer, so a step id alone is ambiguous)
 // and names who gave each answer: the console's questions are answered by
 // whoever signed in. The engine calls ConfirmRun instead of Confirm when
-// the confirmer has it. An error means no answer came (the run was
-// cancelled, say): the step is then not run.
+// the confirmer has it, and ConfirmRun calls q.Asked once it can take the
+// answer, before it waits: the engine announces the question then. An
+// error means no answer came (the run was cancelled, say): the step is
+// then not run.
 type RunConfirmer interface {
 	Confirmer
 	ConfirmRun(ctx context.Context, q Question) (yes bool, by string, err error)
@@ -358,6 +366,9 @@ type Question struct {
 	Step  string `json:"step"`
 	Op    string `json:"op"`
 	Text  string `json:"question"`
+	// Asked announces the question (the confirm_asked event); see
+	// RunConfirmer.
+	Asked func() `json:"-"`
 }
 
 // Answerer is implemented by a Confirmer that knows who answers its

@@ -94,6 +94,9 @@ func (a *asker) ConfirmRun(ctx context.Context, q engine.Question) (bool, string
 	}
 	a.asking[key] = p
 	a.mu.Unlock()
+	if q.Asked != nil {
+		q.Asked() // open now: whoever sees confirm_asked can answer
+	}
 	defer func() {
 		a.mu.Lock()
 		p.ended = true
