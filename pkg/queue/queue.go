@@ -130,6 +130,11 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		// A job is never retried by River: a run whose replica died is
 		// the reaper's (see reap), which knows whether it may run again.
 		MaxAttempts: 1,
+		// Nor rescued by River: its rescuer would discard the job of any
+		// run longer than its default hour, though the run goes on. The
+		// reaper's heartbeats find the dead replicas; a week only bounds
+		// a job row that nothing else would ever end.
+		RescueStuckJobsAfter: 7 * 24 * time.Hour,
 		// Jobs hold inputs; they go soon after they end.
 		CompletedJobRetentionPeriod: time.Minute,
 		CancelledJobRetentionPeriod: time.Hour,
