@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,7 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/keyfile"
 )
 
 // A resumed run reuses the outputs a report records, so a report is also
@@ -42,83 +42,20 @@ const macContext = "arsenal-run report v1\n"
 // not a regular file is refused: a key others could know signs nothing.
 func Key(stateDir string, create bool) ([]byte, error) {
 	path := filepath.Join(stateDir, KeyFile)
-	key, err := readKey(path)
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return key, err
-	}
 	if !create {
-		return nil, fmt.Errorf("%w in %s", ErrNoKey, stateDir)
+		key, err := keyfile.Read(path, keySpec)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w in %s", ErrNoKey, stateDir)
+		}
+		return key, err
 	}
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		return nil, fmt.Errorf("report key: %w", err)
 	}
-	return createKey(stateDir, path)
+	return keyfile.Load(path, keySpec)
 }
 
-func readKey(path string) ([]byte, error) {
-	f, err := openKey(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("report key: %w; it must be a regular file, not a symlink", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("report key %s: %w", path, err)
-	}
-	switch {
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("report key %s is not a regular file; remove it and a new key is made", path)
-	case fi.Mode().Perm()&0o077 != 0:
-		return nil, fmt.Errorf("report key %s has mode %04o; others must not read or write it: chmod 600 %s", path, fi.Mode().Perm(), path)
-	case !ownedBySelf(fi):
-		return nil, fmt.Errorf("report key %s belongs to another user; it must be this user's own", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 256))
-	if err != nil {
-		return nil, fmt.Errorf("report key %s: %w", path, err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(data)))
-	if err != nil || len(key) != keyLen {
-		return nil, fmt.Errorf("report key %s is not %d hex-encoded bytes; remove it and a new key is made (reports signed with it no longer verify)", path, keyLen)
-	}
-	return key, nil
-}
-
-// createKey writes a new key to a temporary file and links it into place,
-// so that of several runs starting at once on a new state dir, one key
-// wins and every run uses it.
-func createKey(dir, path string) ([]byte, error) {
-	key := make([]byte, keyLen)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("report key: %w", err)
-	}
-	f, err := os.CreateTemp(dir, "."+KeyFile+".tmp-*") // mode 0600
-	if err != nil {
-		return nil, fmt.Errorf("report key: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	_, err = f.WriteString(hex.EncodeToString(key) + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("report key: %w", err)
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return readKey(path) // another run made it first
-		}
-		return nil, fmt.Errorf("report key: %w", err)
-	}
-	return key, nil
-}
+var keySpec = keyfile.Spec{Name: "report key", Len: keyLen, Lost: "reports signed with it no longer verify"}
 
 // Sign sets r.Signature to the HMAC-SHA256, keyed by key, of the report's
 // canonical JSON without the signature. Write stores it with the report.

@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,6 +21,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/arsenal-run/arsenal-run/internal/keyfile"
 )
 
 // Sessions of the web console. A user signs in once with an API key
@@ -144,70 +145,7 @@ func (s *Sessions) TTL() time.Duration { return s.ttl }
 // sessionKey reads the key file, or makes it. A key file others may read
 // is refused: anyone who reads it can sign tokens.
 func sessionKey(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|noFollow, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return newSessionKey(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("session key: %w; it must be a regular file, not a symlink", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("session key %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("session key %s is not a regular file; remove it and a new key is made (every session ends)", path)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("session key %s has mode %04o; others must not read or write it: chmod 600 %s", path, fi.Mode().Perm(), path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 256))
-	if err != nil {
-		return nil, fmt.Errorf("session key %s: %w", path, err)
-	}
-	key, err := hex.DecodeString(strings.TrimSpace(string(data)))
-	if err != nil || len(key) != sessionKeyLen {
-		return nil, fmt.Errorf("session key %s is not %d hex-encoded bytes; remove it and a new key is made (every session ends)", path, sessionKeyLen)
-	}
-	return key, nil
-}
-
-// newSessionKey writes a fresh key to a temporary file and links it into
-// place, so that of two servers starting at once on a new state dir, one
-// key wins and both use it.
-func newSessionKey(path string) ([]byte, error) {
-	key := make([]byte, sessionKeyLen)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("session key: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".session-key-*")
-	if err != nil {
-		return nil, fmt.Errorf("session key: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("session key: %w", err)
-	}
-	if _, err := tmp.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("session key: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return nil, fmt.Errorf("session key: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("session key: %w", err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return sessionKey(path)
-		}
-		return nil, fmt.Errorf("session key: %w", err)
-	}
-	return key, nil
+	return keyfile.Load(path, keyfile.Spec{Name: "session key", Len: sessionKeyLen, Lost: "every session ends"})
 }
 
 // sessionClaims are what a session token carries: the key's name as the

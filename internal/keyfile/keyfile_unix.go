@@ -1,6 +1,6 @@
 //go:build unix
 
-package report
+package keyfile
 
 import (
 	"io/fs"
@@ -8,8 +8,8 @@ import (
 	"syscall"
 )
 
-// openKey opens the key file without following a symlink at its name.
-func openKey(path string) (*os.File, error) {
+// openNoFollow opens path for reading and refuses a symlink at the name.
+func openNoFollow(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 }
 

@@ -1,13 +1,13 @@
 //go:build !unix
 
-package report
+package keyfile
 
 import (
 	"io/fs"
 	"os"
 )
 
-func openKey(path string) (*os.File, error) { return os.Open(path) }
+func openNoFollow(path string) (*os.File, error) { return os.Open(path) }
 
 // ownedBySelf cannot be told without Unix file owners; the mode check
 // still applies.
