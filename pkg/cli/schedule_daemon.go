@@ -23,6 +23,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
+	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
 )
 
 // scheduleOptions are the flags of `schedule` when it runs the schedules.
@@ -129,6 +130,10 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	}
 	stepMetrics, err := scheduler.NewStepMetrics(d.sched.Registry())
 	if err != nil {
+		e.errorf("schedule: %v", err)
+		return ExitFailed
+	}
+	if err := d.sched.Registry().Register(telemetry.ResourceCollector(svc.History())); err != nil {
 		e.errorf("schedule: %v", err)
 		return ExitFailed
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
+	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
 )
 
 // Scheduler runs the scheduled playbooks of serve --playbooks beside the
@@ -305,6 +306,9 @@ func (d *daemon) run() int {
 		}
 		d.q, d.pg = q, pg
 		scfg.Queue, scfg.Health, scfg.Collectors = q, queueHealth(pg, q), q.Collectors()
+	}
+	if h := svc.History(); h != nil {
+		scfg.Collectors = append(scfg.Collectors, telemetry.ResourceCollector(h))
 	}
 	srv, err := server.New(scfg)
 	if err != nil {

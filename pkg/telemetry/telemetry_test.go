@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
@@ -616,24 +618,45 @@ func TestServeContinuesTheTrace(t *testing.T) {
 	}
 }
 
-func TestWriteResourceMetrics(t *testing.T) {
-	var b strings.Builder
-	err := telemetry.WriteResourceMetrics(&b, []history.OpResources{{Op: "shell.exec", CPUStats: history.CPUStats{Count: 7, P50MS: 210, P95MS: 1500, MaxRSSKB: 204800}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `# HELP arsenal_op_cpu_seconds CPU time (user plus system) of the operation calls that ran a local process.
+// fixedResources is a store that holds the figures of one hour.
+type fixedResources struct {
+	stats []history.OpResources
+	err   error
+	since time.Time
+}
+
+func (f *fixedResources) ResourceStats(_ context.Context, since time.Time) ([]history.OpResources, error) {
+	f.since = since
+	return f.stats, f.err
+}
+
+// TestResourceCollector: /metrics shows each operation's CPU quantiles,
+// process calls and peak memory of the last hour, read at each scrape; a
+// store that fails makes the scrape fail rather than show nothing.
+func TestResourceCollector(t *testing.T) {
+	store := &fixedResources{stats: []history.OpResources{{Op: "shell.exec", CPUStats: history.CPUStats{Count: 7, P50MS: 210, P95MS: 1500, MaxRSSKB: 204800}}}}
+	want := `# HELP arsenal_op_cpu_seconds CPU time (user plus system) of the operation calls that ran a local process in the last hour, by quantile.
 # TYPE arsenal_op_cpu_seconds gauge
 arsenal_op_cpu_seconds{op="shell.exec",quantile="0.5"} 0.21
 arsenal_op_cpu_seconds{op="shell.exec",quantile="0.95"} 1.5
-# HELP arsenal_op_process_calls Operation calls that ran a local process and reported its resources.
-# TYPE arsenal_op_process_calls gauge
-arsenal_op_process_calls{op="shell.exec"} 7
-# HELP arsenal_op_max_rss_bytes Largest peak resident set of the operation's processes.
+# HELP arsenal_op_max_rss_bytes Largest peak resident set of the operation's processes in the last hour.
 # TYPE arsenal_op_max_rss_bytes gauge
 arsenal_op_max_rss_bytes{op="shell.exec"} 2.097152e+08
+# HELP arsenal_op_process_calls Operation calls in the last hour that ran a local process and reported its resources.
+# TYPE arsenal_op_process_calls gauge
+arsenal_op_process_calls{op="shell.exec"} 7
 `
-	if diff := cmp.Diff(want, b.String()); diff != "" {
-		t.Errorf("metrics (-want +got):\n%s", diff)
+	c := telemetry.ResourceCollector(store)
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+	if ago := time.Since(store.since); ago < 59*time.Minute || ago > 61*time.Minute {
+		t.Errorf("read the figures since %s ago, want an hour", ago)
+	}
+	store.err = errors.New("database is locked")
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	if _, err := reg.Gather(); err == nil || !strings.Contains(err.Error(), "database is locked") {
+		t.Errorf("a store that fails: %v", err)
 	}
 }
