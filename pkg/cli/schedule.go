@@ -26,7 +26,7 @@ func scheduleCommand() *command {
 		synopsis: `schedule PLAYBOOK|DIR... --next N
 schedule PLAYBOOK|DIR... [--state-dir DIR | --state URL] [--role R]... [--policy FILE] [--listen ADDR]
     [--grace D] [--max-concurrent-runs N] [--audit-log FILE] [--log-format console|json]
-    [--log-level LEVEL] [--keep-runs N] [--keep-days D]`,
+    [--log-level LEVEL] [--keep-runs N] [--keep-days D] [--trace-endpoint URL] [--trace-items N]`,
 		help: `Run every given playbook that has a schedule: block, on its schedule, until
 SIGTERM or SIGINT. A directory stands for the *.yaml and *.yml files in it that
 have a schedule: block. Everything is checked first, as the runs will be: the
@@ -69,6 +69,7 @@ func runSchedule(e *env, args []string) int {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&o.keepRuns, "keep-runs", 0, "keep the newest `N` runs of each playbook in the history (0 = all)")
 	fs.IntVar(&o.keepDays, "keep-days", 0, "drop runs older than `D` days from the history (0 = never)")
+	o.trace.add(fs.FlagSet)
 	o.remote = addRemoteFlags(fs)
 	pos, code, ok := fs.parse(args)
 	if !ok {

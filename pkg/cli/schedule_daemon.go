@@ -43,6 +43,7 @@ type scheduleOptions struct {
 	keepRuns   int
 	keepDays   int
 	remote     *remoteFlags // --inventory, --known-hosts, --accept-new-host-keys
+	trace      traceFlags
 	logColored bool
 }
 
@@ -101,11 +102,17 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 			return ExitUsage
 		}
 	}
+	tp, problem, ok := o.trace.provider(e)
+	if !ok {
+		e.errorf("schedule: %s; nothing was scheduled", problem)
+		return ExitUsage
+	}
+	defer tp.Shutdown(context.Background())
 	shared, err := openShared(o.spec)
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
-			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings})
+			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings, Telemetry: tp})
 	}
 	if err != nil {
 		e.errorf("schedule: %s: %v; nothing was scheduled", stateName(o.spec), err)

@@ -13,7 +13,7 @@ type traceFlags struct {
 }
 
 func (t *traceFlags) add(fs *flag.FlagSet) {
-	fs.StringVar(&t.endpoint, "trace-endpoint", "", "export OpenTelemetry spans over OTLP/HTTP to `URL`, like http://127.0.0.1:4318 (default $OTEL_EXPORTER_OTLP_ENDPOINT; off without either)")
+	fs.StringVar(&t.endpoint, "trace-endpoint", "", "export OpenTelemetry spans over OTLP to `URL`, like http://127.0.0.1:4318 (default $OTEL_EXPORTER_OTLP_ENDPOINT, with $OTEL_EXPORTER_OTLP_PROTOCOL; off without either)")
 	fs.IntVar(&t.items, "trace-items", telemetry.DefaultItemSpans, "give the first `N` fan-out items their own spans, then only a sample")
 }
 

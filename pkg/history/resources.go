@@ -112,7 +112,7 @@ type OpResources struct {
 // ResourceStats returns, per operation and sorted by name, the CPU and
 // memory figures of the calls that ran a local process and started at or
 // after since. A /metrics handler exports them as gauges (see
-// telemetry.WriteResourceMetrics).
+// telemetry.ResourceCollector).
 func (s *Store) ResourceStats(ctx context.Context, since time.Time) ([]OpResources, error) {
 	byOp, err := cpuByOp(ctx, s.db, ms(since))
 	if err != nil {
