@@ -34,21 +34,28 @@ func (s *Store) ReadReport(ctx context.Context, runID string) ([]byte, error) {
 	return fsx.ReadFile(run.ReportPath, report.MaxReadSize)
 }
 
-// reportKeyLen is the size of a new report key.
-const reportKeyLen = 32
-
 // ReportKey returns the report signing key every process on the database
 // shares, made by whichever asks first.
 func (s *Store) ReportKey(ctx context.Context) ([]byte, error) {
-	fresh := make([]byte, reportKeyLen)
+	return s.sharedKey(ctx, "report_key", "report key")
+}
+
+// keyLen is the size of a new shared key.
+const keyLen = 32
+
+// sharedKey returns the secret key kept in settings under name, making it
+// with 32 random bytes when it is not there: of several processes asking
+// at once, one insert wins and every one of them gets its key.
+func (s *Store) sharedKey(ctx context.Context, name, what string) ([]byte, error) {
+	fresh := make([]byte, keyLen)
 	if _, err := rand.Read(fresh); err != nil {
-		return nil, fmt.Errorf("report key: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	var key []byte
-	err := s.pool.QueryRow(ctx, `WITH ins AS (INSERT INTO settings (name, value) VALUES ('report_key', $1) ON CONFLICT (name) DO NOTHING RETURNING value)
-		SELECT value FROM ins UNION ALL SELECT value FROM settings WHERE name = 'report_key' LIMIT 1`, fresh).Scan(&key)
+	err := s.pool.QueryRow(ctx, `WITH ins AS (INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value)
+		SELECT value FROM ins UNION ALL SELECT value FROM settings WHERE name = $1 LIMIT 1`, name, fresh).Scan(&key)
 	if err != nil {
-		return nil, s.wrap("report key", err)
+		return nil, s.wrap(what, err)
 	}
 	return key, nil
 }

@@ -2,29 +2,14 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"time"
 )
-
-// sessionKeyLen is the size of a new session signing key.
-const sessionKeyLen = 32
 
 // SessionKey returns the key console sessions are signed with, shared by
 // every process on the database and made by whichever asks first, as the
 // report key is.
 func (s *Store) SessionKey(ctx context.Context) ([]byte, error) {
-	fresh := make([]byte, sessionKeyLen)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, fmt.Errorf("session key: %w", err)
-	}
-	var key []byte
-	err := s.pool.QueryRow(ctx, `WITH ins AS (INSERT INTO settings (name, value) VALUES ('session_key', $1) ON CONFLICT (name) DO NOTHING RETURNING value)
-		SELECT value FROM ins UNION ALL SELECT value FROM settings WHERE name = 'session_key' LIMIT 1`, fresh).Scan(&key)
-	if err != nil {
-		return nil, s.wrap("session key", err)
-	}
-	return key, nil
+	return s.sharedKey(ctx, "session_key", "session key")
 }
 
 // RevokeSession records that the session id was signed out; it is kept
