@@ -165,12 +165,7 @@ func (q *Queue) noQuestion(ctx context.Context, runID string, ans runs.Answer) e
 // them through any replica. Those answers were audited where they were
 // received.
 func (q *Queue) relayAnswers(ctx context.Context) {
-	q.mu.Lock()
-	ids := make([]string, 0, len(q.local))
-	for id := range q.local {
-		ids = append(ids, id)
-	}
-	q.mu.Unlock()
+	ids := q.localIDs()
 	if len(ids) == 0 {
 		return
 	}

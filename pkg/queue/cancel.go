@@ -89,12 +89,7 @@ func (q *Queue) cancelRequested(ctx context.Context, runID string) (string, bool
 
 // relayCancels cancels the runs executed here that someone asked to stop.
 func (q *Queue) relayCancels(ctx context.Context) {
-	q.mu.Lock()
-	ids := make([]string, 0, len(q.local))
-	for id := range q.local {
-		ids = append(ids, id)
-	}
-	q.mu.Unlock()
+	ids := q.localIDs()
 	if len(ids) == 0 {
 		return
 	}
@@ -115,4 +110,15 @@ func (q *Queue) relayCancels(ctx context.Context) {
 			h.Cancel(fmt.Errorf("cancelled through the API by %s", by))
 		}
 	}
+}
+
+// localIDs are the ids of the runs this replica executes.
+func (q *Queue) localIDs() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ids := make([]string, 0, len(q.local))
+	for id := range q.local {
+		ids = append(ids, id)
+	}
+	return ids
 }
