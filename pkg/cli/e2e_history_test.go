@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -23,7 +22,23 @@ steps:
   - {id: third, op: control.sleep, with: {duration: 10m}}
 `)
 	p := start(t, "about to sleep", "run", pb, "--state-dir", state, "--log-format", "json")
-	time.Sleep(300 * time.Millisecond)
+	// The finished steps reach the history within a moment (several
+	// share a write); kill the run once another process sees them.
+	waitFor(t, "the finished steps in the history of the running run", func() bool {
+		var runs []struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal([]byte(runMain(t, "history", "--state-dir", state, "--json").stdout), &runs) != nil || len(runs) != 1 {
+			return false
+		}
+		var shown struct {
+			Steps []struct {
+				ID string `json:"id"`
+			} `json:"steps"`
+		}
+		json.Unmarshal([]byte(runMain(t, "history", "show", runs[0].ID, "--state-dir", state, "--json").stdout), &shown)
+		return len(shown.Steps) == 2
+	})
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.wait(t)
 
