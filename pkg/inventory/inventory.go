@@ -240,7 +240,7 @@ func (inv *Inventory) Resolve(target string) (*Host, error) {
 // CheckTarget checks the form of a host parameter without an inventory:
 // an inventory name or [user@]addr[:port].
 func CheckTarget(target string) error {
-	if nameRE.MatchString(target) {
+	if validName(target) {
 		return nil
 	}
 	_, err := parseTarget(target, &Defaults{})

@@ -193,7 +193,7 @@ func (l *loader) hosts(n *yaml.Node) {
 				h.CertificateFile = l.path(v, "certificate_file")
 			case "tags":
 				for _, t := range l.list(v, "tags") {
-					if !nameRE.MatchString(t.name) {
+					if !validName(t.name) {
 						l.d.Add(t.pos, "tag %q: use letters, digits, _, . and - (at most 64)", yamlx.Truncate(t.name, 40))
 						continue
 					}
@@ -273,7 +273,7 @@ func (l *loader) groups(n *yaml.Node) {
 }
 
 func (l *loader) name(s string, k *yaml.Node, what string) bool {
-	if !nameRE.MatchString(s) {
+	if !validName(s) {
 		l.d.Add(yamlx.PosOf(k), "%s name %q: use letters, digits, _, . and - (at most 64), starting with a letter, digit or _", what, yamlx.Truncate(s, 40))
 		return false
 	}
@@ -282,7 +282,7 @@ func (l *loader) name(s string, k *yaml.Node, what string) bool {
 
 func (l *loader) user(v *yaml.Node) string {
 	s, ok := yamlx.Str(v, "user", l.d)
-	if ok && !userRE.MatchString(s) {
+	if ok && !validUser(s) {
 		l.d.Add(yamlx.PosOf(v), "user %q is not a valid login name", yamlx.Truncate(s, 40))
 	}
 	return s
