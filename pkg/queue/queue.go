@@ -83,6 +83,7 @@ const DefaultPoll = 200 * time.Millisecond
 type Queue struct {
 	cfg     Config
 	client  *river.Client[pgx.Tx]
+	sealer  *sealer
 	log     zerolog.Logger
 	metrics *Metrics
 
@@ -115,6 +116,10 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		metrics: newMetrics()}
 	if cfg.Logger != nil {
 		q.log = cfg.Logger.With().Str("component", "queue").Logger()
+	}
+	var err error
+	if q.sealer, err = newSealer(ctx, cfg.Store); err != nil {
+		return nil, err
 	}
 	driver := riverpgxv5.New(cfg.Store.Pool())
 	if _, err := Migrate(ctx, cfg.Store.Pool()); err != nil {

@@ -25,11 +25,15 @@ const Kind = "arsenal_run"
 // leader change, a restart or two leaders still queue a slot once), or
 // retry:RUN_ID of the run that replaces one lost with its replica.
 type RunArgs struct {
-	Key      string         `json:"key" river:"unique"`
-	RunID    string         `json:"run_id"`
-	Playbook string         `json:"playbook"`
-	Inputs   map[string]any `json:"inputs,omitempty"`
-	DryRun   bool           `json:"dry_run,omitempty"`
+	Key      string `json:"key" river:"unique"`
+	RunID    string `json:"run_id"`
+	Playbook string `json:"playbook"`
+	// Inputs are the run's inputs; Submit seals them into Sealed, so
+	// that the job row never holds them in clear, and the worker opens
+	// them again.
+	Inputs map[string]any `json:"inputs,omitempty"`
+	Sealed []byte         `json:"sealed,omitempty"`
+	DryRun bool           `json:"dry_run,omitempty"`
 	// Ask makes the run's confirm: questions wait for an answer given
 	// through any replica (see Questions and Answer).
 	Ask     bool         `json:"ask,omitempty"`
@@ -59,6 +63,9 @@ func (q *Queue) Submit(ctx context.Context, a RunArgs) (runID string, dup bool, 
 	}
 	if a.Key == "" {
 		a.Key = a.RunID
+	}
+	if err := q.sealer.seal(&a); err != nil {
+		return "", false, err
 	}
 	res, err := q.client.Insert(ctx, a, nil)
 	if err != nil {
@@ -98,6 +105,9 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 		return nil
 	} else if !errors.Is(err, history.ErrNotFound) {
 		return err // River fails the job; the run is not lost: see reap
+	}
+	if err := q.sealer.open(&a); err != nil {
+		return q.recordNeverRan(ctx, a, report.StatusFailed, ops.ClassSystem, err.Error())
 	}
 	pb, ok := q.cfg.Playbook(a.Playbook)
 	if !ok {

@@ -40,6 +40,12 @@ func (s *Store) ReportKey(ctx context.Context) ([]byte, error) {
 	return s.sharedKey(ctx, "report_key", "report key")
 }
 
+// QueueKey returns the key that seals the inputs of queued runs (see
+// pkg/queue), shared by every process on the database.
+func (s *Store) QueueKey(ctx context.Context) ([]byte, error) {
+	return s.sharedKey(ctx, "queue_key", "queue key")
+}
+
 // keyLen is the size of a new shared key.
 const keyLen = 32
 
