@@ -121,7 +121,9 @@ func (s *Server) operation(rt *route) map[string]any {
 	}
 	codes := append([]int{}, rt.errors...)
 	if !rt.public {
-		codes = append(codes, 401, 429)
+		// 503: a console session that the shared store cannot check
+		// (see fromSession) is not trusted.
+		codes = append(codes, 401, 429, 503)
 		op["security"] = []any{map[string]any{"bearer": []any{}}, map[string]any{"mtls": []any{}}, map[string]any{"session": []any{}}}
 	} else {
 		op["security"] = []any{}
