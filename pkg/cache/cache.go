@@ -20,9 +20,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -156,33 +156,11 @@ func Decode(data []byte) (map[string]any, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("trailing data after the output")
 	}
-	m, ok := numbers(v).(map[string]any)
+	m, ok := jsonx.Numbers(v).(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("the output is not an object")
 	}
 	return m, nil
-}
-
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if !strings.ContainsAny(string(x), ".eE") {
-			if n, err := x.Int64(); err == nil {
-				return int(n)
-			}
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-	}
-	return v
 }
 
 // Key is the cache key of a call: an HMAC under secret (SHA-256 without

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -168,25 +168,7 @@ func sizeOver(v any, limit int) int {
 
 // Stringify renders a value inside a template: strings as they are, whole
 // numbers without a decimal point, null as "", lists and maps as JSON.
-func Stringify(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case int:
-		return strconv.Itoa(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
+func Stringify(v any) string { return jsonx.Text(v) }
 
 // plainData converts what an expression returned to plain data: []any,
 // map[string]any, string, int, float64, bool, nil. Times become RFC 3339

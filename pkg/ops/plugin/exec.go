@@ -13,14 +13,14 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procgroup"
-
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procgroup"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
@@ -211,7 +211,7 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("more than one JSON value on stdout; it must print one JSON object")
 	}
-	m, ok := numbers(v).(map[string]any)
+	m, ok := jsonx.Numbers(v).(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("a JSON %s on stdout, not an object", jsonKind(v))
 	}
@@ -232,28 +232,6 @@ func jsonKind(v any) string {
 		return "null"
 	}
 	return "value"
-}
-
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if !strings.ContainsAny(string(x), ".eE") {
-			if n, err := x.Int64(); err == nil {
-				return int(n)
-			}
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-	}
-	return v
 }
 
 func head(b []byte) string {

@@ -6,12 +6,10 @@
 package tmpl
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -25,6 +23,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
+	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
@@ -228,32 +227,12 @@ func (t *Template) Render(values map[string]any) (string, error) {
 			}
 			return "", t.errAt(p.off, fmt.Sprintf("expression `%s`: %s", short(p.src), msg))
 		}
-		b.WriteString(stringify(out))
+		b.WriteString(jsonx.Text(out))
 		if b.Len() > MaxOutput {
 			return "", t.errAt(p.off, fmt.Sprintf("the rendered text is over %d bytes", MaxOutput))
 		}
 	}
 	return b.String(), nil
-}
-
-func stringify(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case int:
-		return strconv.Itoa(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }
 
 // errAt makes an Error at byte offset off of the template.
