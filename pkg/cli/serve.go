@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,7 +20,6 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/console"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
-	"github.com/arsenal-run/arsenal-run/pkg/ops/cluster"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
@@ -392,147 +390,4 @@ loop:
 	}
 	d.logf("stopped")
 	return code
-}
-
-// load reads the keys, the policy and the playbooks, and checks the keys'
-// roles against the policy; every problem is printed with its position.
-func (d *daemon) load() (server.State, bool) {
-	e, o := d.e, d.o
-	var st server.State
-	ok := true
-	if o.policy != "" {
-		p, err := auth.LoadPolicy(o.policy, d.reg)
-		if err != nil {
-			fmt.Fprintln(e.stderr, err)
-			ok = false
-		}
-		st.Policy = p
-	}
-	if st.Policy == nil {
-		st.Policy = auth.Builtin()
-	}
-	keys, err := server.LoadKeys(o.keys)
-	if err != nil {
-		fmt.Fprintln(e.stderr, err)
-		ok = false
-	} else if err := keys.CheckRoles(st.Policy); err != nil && ok {
-		fmt.Fprintln(e.stderr, err)
-		ok = false
-	}
-	st.Keys = keys
-	if o.playbooks != "" {
-		pbs, err := server.LoadPlaybooks(o.playbooks, d.reg)
-		if err != nil {
-			fmt.Fprintln(e.stderr, err)
-			ok = false
-		}
-		st.Playbooks = pbs
-	}
-	return st, ok
-}
-
-// reload rereads keys, policy and playbooks; a problem in any keeps all
-// three as they were.
-func (d *daemon) reload(srv *server.Server, sched *runningScheduler) {
-	st, ok := d.load()
-	if !ok {
-		d.logf("SIGHUP: kept the previous keys, policy and playbooks")
-		return
-	}
-	if err := srv.Reload(st); err != nil {
-		fmt.Fprintln(d.e.stderr, err)
-		d.logf("SIGHUP: kept the previous keys, policy and playbooks")
-		return
-	}
-	d.rs.st.Store(&st)
-	if sched != nil && !d.o.noSchedule {
-		if err := sched.s.Reload(st.Playbooks.Scheduled()); err != nil {
-			d.logf("SIGHUP: the scheduler kept its playbooks: %v", err)
-		}
-	}
-	d.logf("SIGHUP: reloaded %s and %s", plural(keyCount(st.Keys), "key", "keys"), plural(len(st.Playbooks.All()), "playbook", "playbooks"))
-}
-
-// runningScheduler is a scheduler and the end of its Run.
-type runningScheduler struct {
-	s    Scheduler
-	done chan struct{}
-}
-
-// scheduler starts the scheduler for the scheduled playbooks, unless
-// --no-schedule or there are none. Without a scheduler in this build, it
-// says that those playbooks only run when started through the API.
-func (d *daemon) scheduler(ctx context.Context, mgr *runs.Manager, st server.State) *runningScheduler {
-	pbs := st.Playbooks.Scheduled()
-	if d.o.noSchedule || len(pbs) == 0 {
-		return nil
-	}
-	if d.q != nil {
-		qlog := zerolog.New(zerolog.ConsoleWriter{Out: d.e.stderr, NoColor: true}).With().Timestamp().Logger()
-		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &qlog, pbs: pbs, warnf: d.logf}
-		rs := &runningScheduler{s: ls, done: make(chan struct{})}
-		go func() {
-			defer close(rs.done)
-			ls.Run(ctx)
-		}()
-		return rs
-	}
-	if d.e.newScheduler == nil {
-		d.logf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(pbs), "playbook has", "playbooks have"))
-		return nil
-	}
-	s, err := d.e.newScheduler(mgr, pbs, d.o.spec, d.logf)
-	if err != nil {
-		d.logf("the scheduler did not start: %v", err)
-		return nil
-	}
-	rs := &runningScheduler{s: s, done: make(chan struct{})}
-	go func() {
-		defer close(rs.done)
-		if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			d.logf("scheduler: %v", err)
-		}
-	}()
-	return rs
-}
-
-func keyCount(k *server.Keys) int {
-	if k == nil {
-		return 0
-	}
-	n, _ := k.Len()
-	return n
-}
-
-// inventoryNodes reads an inventory file as the cluster ops take their
-// nodes param. The file is the server's own configuration, so it is read
-// from wherever it is, not from a caller's file roots.
-func inventoryNodes(path string) ([]any, error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, err
-	}
-	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: filepath.Dir(abs)})
-	nodes, err := cluster.LoadInventory(ctx, abs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]any, len(nodes))
-	for i, n := range nodes {
-		m := map[string]any{"name": n.Name}
-		if n.URL != "" {
-			m["url"] = n.URL
-		} else {
-			m["address"] = n.Address
-		}
-		if len(n.Labels) > 0 {
-			labels := map[string]any{}
-			for k, v := range n.Labels {
-				labels[k] = v
-			}
-			m["labels"] = labels
-		}
-		out[i] = m
-	}
-	return out, nil
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 
+	"github.com/rs/zerolog"
+
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+	"github.com/arsenal-run/arsenal-run/pkg/server"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
@@ -50,3 +53,46 @@ func (d *servedScheduler) Run(ctx context.Context) error {
 }
 
 func (d *servedScheduler) Reload(pbs []*steps.Playbook) error { return d.s.Load(pbs) }
+
+// runningScheduler is a scheduler and the end of its Run.
+type runningScheduler struct {
+	s    Scheduler
+	done chan struct{}
+}
+
+// scheduler starts the scheduler for the scheduled playbooks, unless
+// --no-schedule or there are none. Without a scheduler in this build, it
+// says that those playbooks only run when started through the API.
+func (d *daemon) scheduler(ctx context.Context, mgr *runs.Manager, st server.State) *runningScheduler {
+	pbs := st.Playbooks.Scheduled()
+	if d.o.noSchedule || len(pbs) == 0 {
+		return nil
+	}
+	if d.q != nil {
+		qlog := zerolog.New(zerolog.ConsoleWriter{Out: d.e.stderr, NoColor: true}).With().Timestamp().Logger()
+		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &qlog, pbs: pbs, warnf: d.logf}
+		rs := &runningScheduler{s: ls, done: make(chan struct{})}
+		go func() {
+			defer close(rs.done)
+			ls.Run(ctx)
+		}()
+		return rs
+	}
+	if d.e.newScheduler == nil {
+		d.logf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(pbs), "playbook has", "playbooks have"))
+		return nil
+	}
+	s, err := d.e.newScheduler(mgr, pbs, d.o.spec, d.logf)
+	if err != nil {
+		d.logf("the scheduler did not start: %v", err)
+		return nil
+	}
+	rs := &runningScheduler{s: s, done: make(chan struct{})}
+	go func() {
+		defer close(rs.done)
+		if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			d.logf("scheduler: %v", err)
+		}
+	}()
+	return rs
+}
