@@ -165,3 +165,38 @@ func TestPauseFlags(t *testing.T) {
 		t.Errorf("after resuming: %+v", p)
 	}
 }
+
+// TestSharedKeysAtOnce: replicas starting together on a new database all
+// get the one key that won, never an error: an insert that loses to one
+// committed after its statement began finds no row at first.
+func TestSharedKeysAtOnce(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.DSN(t)
+	stores := make([]*postgres.Store, 8)
+	for i := range stores {
+		s, err := postgres.Open(ctx, postgres.Config{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	for _, get := range []func(*postgres.Store) ([]byte, error){
+		func(s *postgres.Store) ([]byte, error) { return s.SessionKey(ctx) },
+		func(s *postgres.Store) ([]byte, error) { return s.ReportKey(ctx) },
+		func(s *postgres.Store) ([]byte, error) { return s.QueueKey(ctx) },
+	} {
+		keys := make([][]byte, 4*len(stores))
+		errs := make([]error, len(keys))
+		var wg sync.WaitGroup
+		for i := range keys {
+			wg.Go(func() { keys[i], errs[i] = get(stores[i%len(stores)]) })
+		}
+		wg.Wait()
+		for i := range keys {
+			if errs[i] != nil || len(keys[i]) != 32 || string(keys[i]) != string(keys[0]) {
+				t.Fatalf("caller %d: %x, %v; want the key of caller 0, %x", i, keys[i], errs[i], keys[0])
+			}
+		}
+	}
+}

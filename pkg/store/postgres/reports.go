@@ -58,8 +58,17 @@ func (s *Store) sharedKey(ctx context.Context, name, what string) ([]byte, error
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	var key []byte
-	err := s.pool.QueryRow(ctx, `WITH ins AS (INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value)
-		SELECT value FROM ins UNION ALL SELECT value FROM settings WHERE name = $1 LIMIT 1`, name, fresh).Scan(&key)
+	var err error
+	// A process whose insert lost to one that committed after this
+	// statement's snapshot was taken gets no row: the next statement sees
+	// the winner's key.
+	for range 3 {
+		err = s.pool.QueryRow(ctx, `WITH ins AS (INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value)
+			SELECT value FROM ins UNION ALL SELECT value FROM settings WHERE name = $1 LIMIT 1`, name, fresh).Scan(&key)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, s.wrap(what, err)
 	}
