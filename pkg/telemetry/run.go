@@ -43,9 +43,12 @@ type Run struct {
 	ended bool
 }
 
+// stepSpan is a step's span and what its start event said, recorded on
+// the span with the outcome when the step finishes.
 type stepSpan struct {
-	span  trace.Span
-	items int // a fan-out's item count, from step_started
+	span              trace.Span
+	op, section, name string
+	items             int // a fan-out's item count, from step_started
 }
 
 // runSpan is a run's span and a context holding it, made once, for the
@@ -171,20 +174,11 @@ func (r *Run) event(ev engine.Event) {
 		if parent.span == nil {
 			return
 		}
-		attrs := []attribute.KeyValue{
-			attribute.String("arsenal.step.id", ev.Step),
-			attribute.String("arsenal.op", ev.Op),
-			attribute.String("arsenal.section", ev.Section),
-		}
-		if ev.Name != "" {
-			attrs = append(attrs, attribute.String("arsenal.step.name", ev.Name))
-		}
-		if ev.Items > 0 {
-			attrs = append(attrs, attribute.Int("arsenal.items", ev.Items))
-		}
-		_, span := r.p.tracer.Start(parent.ctx, "step "+ev.Step, trace.WithAttributes(attrs...))
+		// The span starts bare and gets all its attributes when it ends,
+		// in one call: the SDK copies them at each call.
+		_, span := r.p.tracer.Start(parent.ctx, "step "+ev.Step)
 		r.mu.Lock()
-		r.steps[key{ev.RunID, ev.Step}] = &stepSpan{span: span, items: ev.Items}
+		r.steps[key{ev.RunID, ev.Step}] = &stepSpan{span: span, op: ev.Op, section: ev.Section, name: ev.Name, items: ev.Items}
 		r.mu.Unlock()
 	case engine.EventStepFinished:
 		r.mu.Lock()
@@ -194,8 +188,15 @@ func (r *Run) event(ev engine.Event) {
 		if s == nil {
 			return
 		}
-		// One SetAttributes: each call makes the SDK check for duplicates.
-		attrs := make([]attribute.KeyValue, 0, 8)
+		buf := attrPool.Get().(*[]attribute.KeyValue)
+		attrs := append(*buf, attribute.String("arsenal.step.id", ev.Step), attribute.String("arsenal.op", s.op),
+			attribute.String("arsenal.section", s.section))
+		if s.name != "" {
+			attrs = append(attrs, attribute.String("arsenal.step.name", s.name))
+		}
+		if s.items > 0 {
+			attrs = append(attrs, attribute.Int("arsenal.items", s.items))
+		}
 		attrs = append(attrs, attribute.String("arsenal.status", ev.Status), attribute.Int("arsenal.attempts", ev.Attempts))
 		if ev.Reason != "" {
 			attrs = append(attrs, attribute.String("arsenal.reason", ev.Reason))
@@ -210,12 +211,18 @@ func (r *Run) event(ev engine.Event) {
 			attrs = append(attrs, attribute.String("error.type", ev.ErrClass))
 		}
 		s.span.SetAttributes(attrs...)
+		*buf = attrs[:0]
+		attrPool.Put(buf)
 		if ev.ErrClass != "" && (ev.Status == string(report.StatusFailed) || ev.Status == string(report.StatusDenied)) {
 			s.span.SetStatus(codes.Error, ev.Err)
 		}
 		s.span.End()
 	}
 }
+
+// attrPool holds the slices a span's attributes are gathered in before
+// the one SetAttributes that copies them into the span.
+var attrPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, 12); return &s }}
 
 // sampled says whether fan-out item i of n gets spans: the first limit
 // items do, and beyond them one in every n/limit, so a step makes about
@@ -305,11 +312,7 @@ func (r *Run) attemptMiddleware(next engine.Handler) engine.Handler {
 				ctx = trace.ContextWithSpan(ctx, s.span)
 			}
 		}
-		ctx, span := r.p.tracer.Start(ctx, attemptName(n), trace.WithAttributes(
-			attribute.String("arsenal.step.id", c.Step.ID),
-			attribute.Int("arsenal.attempt", n),
-			attribute.String("arsenal.params", maskedParams(c)),
-		))
+		ctx, span := r.p.tracer.Start(ctx, attemptName(n))
 		k := key{c.RunID, callStep(c)}
 		r.mu.Lock()
 		r.calls[k] = span
@@ -320,7 +323,9 @@ func (r *Run) attemptMiddleware(next engine.Handler) engine.Handler {
 		r.mu.Unlock()
 		// An in-process op has its wall time, the span's duration; a
 		// process adds what it used. One SetAttributes, as above.
-		var attrs []attribute.KeyValue
+		buf := attrPool.Get().(*[]attribute.KeyValue)
+		attrs := append(*buf, attribute.String("arsenal.step.id", c.Step.ID), attribute.Int("arsenal.attempt", n),
+			attribute.String("arsenal.params", maskedParams(c)))
 		if err != nil {
 			attrs = append(attrs, attribute.String("error.type", string(ops.ClassOf(err))))
 			span.SetStatus(codes.Error, c.MaskString(err.Error()))
@@ -329,9 +334,9 @@ func (r *Run) attemptMiddleware(next engine.Handler) engine.Handler {
 			attrs = append(attrs, attribute.Int64("arsenal.cpu_user_ms", res.CPUUserMS),
 				attribute.Int64("arsenal.cpu_sys_ms", res.CPUSysMS), attribute.Int64("arsenal.max_rss_kb", res.MaxRSSKB))
 		}
-		if len(attrs) > 0 {
-			span.SetAttributes(attrs...)
-		}
+		span.SetAttributes(attrs...)
+		*buf = attrs[:0]
+		attrPool.Put(buf)
 		span.End()
 		return out, err
 	}
