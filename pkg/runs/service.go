@@ -325,8 +325,10 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 			given = append(given, sk)
 		}
 	}
-	if err := checkSinks(given, s.readFiles(req, pb.File, p.decisions)); err != nil {
-		return nil, &PrepareError{Field: "sinks", Err: err}
+	if len(given) > 0 {
+		if err := checkSinks(given, s.readFiles(req, pb.File, p.decisions)); err != nil {
+			return nil, &PrepareError{Field: "sinks", Err: err}
+		}
 	}
 	if !req.DryRun {
 		group, ok, err := plan.ConcurrencyGroup(inputs, environ)
