@@ -298,14 +298,17 @@ func (s *slowObserver) Event(Event) {
 	time.Sleep(2 * time.Millisecond)
 }
 
-// A subscriber that cannot keep up does not slow the run: it misses events
-// and is told so; a panicking observer stops alone.
+// A subscriber that cannot keep up does not slow the run: once it is more
+// than the stream keeps behind, it misses events and is told so; a
+// panicking observer stops alone.
 func TestSlowAndPanickingSubscribers(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("version: 1\nname: many\nsteps:\n")
 	for i := 0; i < 4500; i++ {
 		fmt.Fprintf(&b, "  - {id: s%d, op: control.noop}\n", i)
 	}
+	// A log event an item: more events than the stream keeps.
+	fmt.Fprintf(&b, "  - {id: logs, op: control.log, foreach: \"1..%d\", with: {message: \"item ${{ item }}\"}}\n", DefaultReplay)
 	path := writePlaybook(t, b.String())
 	m := newManager(t, Config{}, Limits{})
 

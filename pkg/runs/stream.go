@@ -7,41 +7,40 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 )
 
-// Limits of a Stream.
-const (
-	// DefaultReplay is how many events a stream keeps for late subscribers.
-	// Past it the oldest are dropped and a late subscriber is told how many.
-	DefaultReplay = 20000
-	// DefaultSubscriberBuffer is how many events a subscriber may fall
-	// behind before it is sent a dropped marker instead of the next events.
-	DefaultSubscriberBuffer = 4096
-)
+// DefaultReplay is how many events a stream keeps. A subscriber reads
+// them where they are kept, so it is also how far a subscriber may fall
+// behind: past it the oldest are dropped, and a subscriber that had not
+// read them, or attaches late, is told how many it missed.
+const DefaultReplay = 20000
 
-// Stream is the event stream of one run: it numbers events, keeps a
-// bounded replay for subscribers that attach late, and fans events out to
-// subscribers without ever waiting for one. Publish, Subscribe and Close are
+// Stream is the event stream of one run: it numbers events and keeps the
+// newest of them in one log that every subscriber reads at its own
+// position, so that publishing costs the same for one subscriber or a
+// thousand and a run never waits for one. Publish, Subscribe and Close are
 // safe for concurrent use.
 type Stream struct {
 	mu      sync.Mutex
 	seq     uint64
-	replay  []Event // the newest events, at most max
+	replay  []*Event // the newest events, at most max, oldest first; shared, never written
 	max     int
 	trimmed uint64 // events dropped from the front of replay
-	subs    map[*Subscription]struct{}
 	closed  bool
 	done    chan struct{}
-	subBuf  int
+	// notify is closed, and replaced, when an event comes or the stream
+	// closes, if a subscriber waits on it.
+	notify  chan struct{}
+	waiting bool
 }
 
-// NewStream returns an open stream with the default limits.
-func NewStream() *Stream { return newStream(DefaultReplay, DefaultSubscriberBuffer) }
+// NewStream returns an open stream with the default limit.
+func NewStream() *Stream { return newStream(DefaultReplay) }
 
-func newStream(replay, subBuf int) *Stream {
-	return &Stream{max: replay, subBuf: subBuf, subs: map[*Subscription]struct{}{}, done: make(chan struct{})}
+func newStream(replay int) *Stream {
+	return &Stream{max: replay, done: make(chan struct{}), notify: make(chan struct{})}
 }
 
-// Publish numbers ev, keeps it for replay and hands it to every subscriber.
-// It returns the event as numbered. Events published after Close are
+// Publish numbers ev, keeps it, and wakes the subscribers that wait for
+// it. It returns the event as numbered. Events published after Close are
 // dropped.
 func (s *Stream) Publish(ev Event) Event {
 	s.mu.Lock()
@@ -52,23 +51,29 @@ func (s *Stream) Publish(ev Event) Event {
 	s.seq++
 	ev.Seq = s.seq
 	if len(s.replay) >= s.max {
-		n := len(s.replay) / 4 // drop a quarter at once: amortised O(1)
+		n := max(len(s.replay)/4, 1) // drop a quarter at once: amortised O(1)
 		copy(s.replay, s.replay[n:])
+		clear(s.replay[len(s.replay)-n:])
 		s.replay = s.replay[:len(s.replay)-n]
 		s.trimmed += uint64(n)
 	}
-	s.replay = append(s.replay, ev)
-	if len(s.subs) > 0 {
-		shared := &ev // read-only from here: every subscriber queues the same copy
-		for sub := range s.subs {
-			sub.push(shared)
-		}
-	}
+	shared := ev // read-only from here: every subscriber reads this copy
+	s.replay = append(s.replay, &shared)
+	s.wake()
 	return ev
 }
 
-// Close ends the stream: subscribers receive what is queued for them and
-// then see the end. Close is idempotent.
+// wake wakes the waiting subscribers; s.mu is held.
+func (s *Stream) wake() {
+	if s.waiting {
+		close(s.notify)
+		s.notify = make(chan struct{})
+		s.waiting = false
+	}
+}
+
+// Close ends the stream: subscribers read what is kept and then see the
+// end. Close is idempotent.
 func (s *Stream) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -77,9 +82,7 @@ func (s *Stream) Close() {
 	}
 	s.closed = true
 	close(s.done)
-	for sub := range s.subs {
-		sub.end()
-	}
+	s.wake()
 }
 
 // Done is closed when the stream is closed.
@@ -96,156 +99,145 @@ func (s *Stream) Last() uint64 {
 func (s *Stream) Events() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Event(nil), s.replay...)
+	out := make([]Event, len(s.replay))
+	for i, ev := range s.replay {
+		out[i] = *ev
+	}
+	return out
 }
 
-// Subscribe attaches a subscriber that first receives every kept event
-// with a sequence number above after (0 for all), then the live events.
-// If events it asked for were already dropped from the replay, it first
-// receives a dropped marker saying how many. The caller must Cancel the
-// subscription when it stops reading.
+// Subscribe attaches a subscriber that receives every kept event with a
+// sequence number above after (0 for all), then the live events. Where
+// events it has not read were dropped from the stream (it attached late,
+// or fell more than the stream keeps behind), it receives a dropped
+// marker saying how many. The caller must Cancel the subscription when it
+// stops reading.
 func (s *Stream) Subscribe(after uint64) *Subscription {
+	return &Subscription{s: s, next: after + 1, stop: make(chan struct{})}
+}
+
+// Subscription is one subscriber's position in a Stream. One goroutine
+// reads it; Cancel may come from any.
+type Subscription struct {
+	s    *Stream
+	next uint64 // the sequence number of the next event to read; s.mu
+	// buf[bi:] were taken from the stream and not returned yet by Next.
+	buf      []*Event
+	bi       int
+	stop     chan struct{}
+	stopOnce sync.Once
+}
+
+// take appends to dst the events from sub.next on, after a dropped marker
+// if some were dropped before it read them, and says whether the stream
+// has ended. If there are none and it has not ended, it also returns the
+// channel that says when to look again.
+func (sub *Subscription) take(dst []*Event, wait bool) ([]*Event, bool, <-chan struct{}) {
+	s := sub.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sub := &Subscription{s: s, max: s.subBuf, wake: make(chan struct{}, 1)}
 	first := s.trimmed + 1 // the sequence number of replay[0]
-	if after+1 < first {
-		sub.queue = append(sub.queue, &Event{Kind: KindDropped, Dropped: first - after - 1})
+	if sub.next < first {
+		dst = append(dst, &Event{Kind: KindDropped, Dropped: first - sub.next})
+		sub.next = first
 	}
-	for i := range s.replay {
-		if ev := s.replay[i]; ev.Seq > after {
-			sub.queue = append(sub.queue, &ev)
-		}
+	if i := sub.next - first; i < uint64(len(s.replay)) {
+		dst = append(dst, s.replay[i:]...)
+		sub.next = s.seq + 1
 	}
-	if s.closed {
-		sub.ended = true
-	} else {
-		s.subs[sub] = struct{}{}
+	if len(dst) > 0 || s.closed || !wait {
+		return dst, s.closed, nil
 	}
-	return sub
+	s.waiting = true
+	return dst, false, s.notify
 }
 
-// Subscription is one subscriber's view of a Stream. Its methods are safe
-// for concurrent use, but one goroutine should read it.
-type Subscription struct {
-	s  *Stream
-	mu sync.Mutex
-	// queue[head:] are the events not read yet; the events are shared
-	// with the other subscribers and never written.
-	queue    []*Event
-	head     int
-	max      int
-	dropping bool
-	dropped  uint64
-	ended    bool
-	wake     chan struct{}
-}
-
-// keepQueue is the capacity a drained queue keeps, so that a subscriber
-// that reads in batches does not grow a new one for every batch.
-const keepQueue = 256
-
-func (sub *Subscription) pending() int { return len(sub.queue) - sub.head }
-
-// push queues ev, or counts it dropped when the subscriber is behind. Once
-// dropping starts it goes on until the subscriber has read everything
-// queued, so the marker sits exactly where the gap is.
-func (sub *Subscription) push(ev *Event) {
-	sub.mu.Lock()
-	switch {
-	case sub.dropping && sub.pending() == 0:
-		m := sub.marker()
-		sub.queue = append(sub.queue, &m, ev)
-	case sub.dropping:
-		sub.dropped++
-	case sub.pending() >= sub.max:
-		sub.dropping, sub.dropped = true, 1
-	default:
-		sub.queue = append(sub.queue, ev)
+// TakeQueued appends to dst every event there is to read now, with a
+// dropped marker where events were dropped, without waiting, and returns
+// it. The events are shared with the stream's other readers: read them,
+// never write them. A reader that writes events out takes them in one go
+// with it, rather than an event and a lock at a time.
+func (sub *Subscription) TakeQueued(dst []*Event) []*Event {
+	if sub.bi < len(sub.buf) { // what Next took and has not returned comes first
+		dst = append(dst, sub.buf[sub.bi:]...)
+		sub.release()
 	}
-	sub.mu.Unlock()
-	sub.signal()
-}
-
-func (sub *Subscription) marker() Event {
-	ev := Event{Kind: KindDropped, Dropped: sub.dropped}
-	sub.dropping, sub.dropped = false, 0
-	return ev
-}
-
-// pop returns the next queued event or marker; sub.mu is held.
-func (sub *Subscription) pop() (Event, bool) {
-	if sub.pending() > 0 {
-		ev := *sub.queue[sub.head]
-		sub.queue[sub.head] = nil
-		sub.head++
-		if sub.head == len(sub.queue) {
-			sub.head = 0
-			if cap(sub.queue) <= keepQueue {
-				sub.queue = sub.queue[:0]
-			} else {
-				sub.queue = nil // let a burst's backing array go
-			}
-		}
-		return ev, true
+	if sub.stopped() {
+		return dst
 	}
-	if sub.dropping {
-		return sub.marker(), true
-	}
-	return Event{}, false
+	dst, _, _ = sub.take(dst, false)
+	return dst
 }
 
-func (sub *Subscription) end() {
-	sub.mu.Lock()
-	sub.ended = true
-	sub.mu.Unlock()
-	sub.signal()
+// release drops the buffer's references to the stream's events.
+func (sub *Subscription) release() {
+	clear(sub.buf)
+	sub.buf, sub.bi = sub.buf[:0], 0
 }
 
-func (sub *Subscription) signal() {
+func (sub *Subscription) stopped() bool {
 	select {
-	case sub.wake <- struct{}{}:
+	case <-sub.stop:
+		return true
 	default:
+		return false
 	}
 }
 
 // Next returns the next event. ok is false when the stream has ended and
-// everything was read, or when ctx is done.
+// everything was read, when the subscription was cancelled, or when ctx is
+// done.
 func (sub *Subscription) Next(ctx context.Context) (ev Event, ok bool) {
 	for {
-		sub.mu.Lock()
-		ev, ok = sub.pop()
-		ended := sub.ended
-		sub.mu.Unlock()
-		if ok {
+		if sub.stopped() {
+			return Event{}, false
+		}
+		if sub.bi < len(sub.buf) {
+			ev = *sub.buf[sub.bi]
+			sub.buf[sub.bi] = nil
+			sub.bi++
 			return ev, true
+		}
+		sub.release()
+		var ended bool
+		var wake <-chan struct{}
+		sub.buf, ended, wake = sub.take(sub.buf, true)
+		if len(sub.buf) > 0 {
+			continue
 		}
 		if ended {
 			return Event{}, false
 		}
 		select {
-		case <-sub.wake:
+		case <-wake:
+		case <-sub.stop:
+			return Event{}, false
 		case <-ctx.Done():
 			return Event{}, false
 		}
 	}
 }
 
-// TryNext returns the next event if one is queued, without waiting; ok is
-// false when none is. A reader that writes events out drains what is
-// queued with it, so that it can write them in one go.
+// TryNext returns the next event if there is one, without waiting; ok is
+// false when there is none.
 func (sub *Subscription) TryNext() (ev Event, ok bool) {
-	sub.mu.Lock()
-	defer sub.mu.Unlock()
-	return sub.pop()
+	if sub.bi >= len(sub.buf) && !sub.stopped() {
+		sub.release()
+		sub.buf, _, _ = sub.take(sub.buf, false)
+	}
+	if sub.bi < len(sub.buf) {
+		ev = *sub.buf[sub.bi]
+		sub.buf[sub.bi] = nil
+		sub.bi++
+		return ev, true
+	}
+	return Event{}, false
 }
 
-// Cancel detaches the subscriber. It is idempotent.
+// Cancel detaches the subscriber: a Next waiting in another goroutine
+// returns. It is idempotent.
 func (sub *Subscription) Cancel() {
-	sub.s.mu.Lock()
-	delete(sub.s.subs, sub)
-	sub.s.mu.Unlock()
-	sub.end()
+	sub.stopOnce.Do(func() { close(sub.stop) })
 }
 
 // Observe feeds every event of the stream, from the first, to obs in a

@@ -70,7 +70,7 @@ func TestStreamSubscribeAfterResumes(t *testing.T) {
 }
 
 func TestStreamReplayBoundTellsLateSubscriber(t *testing.T) {
-	s := newStream(8, 100)
+	s := newStream(8)
 	for i := 0; i < 20; i++ {
 		s.Publish(Event{Kind: engine.EventLog})
 	}
@@ -88,15 +88,21 @@ func TestStreamReplayBoundTellsLateSubscriber(t *testing.T) {
 }
 
 // A subscriber that does not read never blocks Publish; once it reads, it
-// gets what was queued, one marker for the gap, then newer events.
+// gets one marker for what the stream dropped before it read it, then
+// what the stream keeps, then newer events.
 func TestStreamSlowSubscriberGetsMarkerAtTheGap(t *testing.T) {
-	s := newStream(1000, 4)
+	s := newStream(8)
 	sub := s.Subscribe(0)
 	defer sub.Cancel()
+	ctx := context.Background()
+	s.Publish(Event{Kind: engine.EventLog})
+	if ev, _ := sub.Next(ctx); ev.Seq != 1 {
+		t.Fatalf("first event seq %d, want 1", ev.Seq)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for i := 0; i < 10; i++ {
+		for i := 0; i < 20; i++ { // 2..21; the stream keeps at most 8
 			s.Publish(Event{Kind: engine.EventLog})
 		}
 	}()
@@ -105,43 +111,52 @@ func TestStreamSlowSubscriberGetsMarkerAtTheGap(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Publish blocked on a subscriber that does not read")
 	}
-	ctx := context.Background()
+	ev, _ := sub.Next(ctx)
+	if ev.Kind != KindDropped {
+		t.Fatalf("after falling behind got %+v, want a dropped marker", ev)
+	}
+	kept := s.Events()
+	if want := kept[0].Seq - 2; ev.Dropped != want {
+		t.Errorf("marker says %d dropped, want %d (2 up to %d)", ev.Dropped, want, kept[0].Seq-1)
+	}
 	var seqs []uint64
-	for i := 0; i < 5; i++ {
+	for range kept {
 		ev, _ := sub.Next(ctx)
 		seqs = append(seqs, ev.Seq)
-		if ev.Kind == KindDropped {
-			if ev.Dropped != 6 {
-				t.Errorf("marker says %d dropped, want 6", ev.Dropped)
-			}
-		}
 	}
-	if diff := cmp.Diff([]uint64{1, 2, 3, 4, 0}, seqs); diff != "" {
-		t.Errorf("seqs (-want +got):\n%s", diff)
+	var want []uint64
+	for _, k := range kept {
+		want = append(want, k.Seq)
+	}
+	if diff := cmp.Diff(want, seqs); diff != "" {
+		t.Errorf("after the marker (-want +got):\n%s", diff)
 	}
 	s.Publish(Event{Kind: engine.EventLog})
 	s.Close()
 	rest := drain(t, sub)
-	if len(rest) != 1 || rest[0].Seq != 11 {
-		t.Errorf("after the marker got %+v, want seq 11", rest)
+	if len(rest) != 1 || rest[0].Seq != 22 {
+		t.Errorf("then got %+v, want seq 22", rest)
 	}
 }
 
-func TestStreamMarkerBeforeNewEventsWhenDrainedMeanwhile(t *testing.T) {
-	s := newStream(1000, 2)
+// Cancel from another goroutine ends a Next that waits.
+func TestStreamCancelEndsWaitingNext(t *testing.T) {
+	s := NewStream()
 	sub := s.Subscribe(0)
-	defer sub.Cancel()
-	for i := 0; i < 5; i++ { // 1,2 queued; 3,4,5 dropped
-		s.Publish(Event{Kind: engine.EventLog})
-	}
-	ctx := context.Background()
-	sub.Next(ctx)
-	sub.Next(ctx)
-	s.Publish(Event{Kind: engine.EventLog}) // 6: queue empty while dropping
-	s.Close()
-	got := drain(t, sub)
-	if len(got) != 2 || got[0].Kind != KindDropped || got[0].Dropped != 3 || got[1].Seq != 6 {
-		t.Errorf("got %+v, want a marker for 3 events, then seq 6", got)
+	got := make(chan bool)
+	go func() {
+		_, ok := sub.Next(context.Background())
+		got <- ok
+	}()
+	time.Sleep(10 * time.Millisecond)
+	sub.Cancel()
+	select {
+	case ok := <-got:
+		if ok {
+			t.Error("Next returned an event after Cancel")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next still waits after Cancel")
 	}
 }
 
@@ -209,5 +224,51 @@ func TestTryNextDrainsWithoutWaiting(t *testing.T) {
 	}
 	if diff := cmp.Diff([]uint64{1, 2, 3}, seqs); diff != "" {
 		t.Errorf("drained (-want +got):\n%s", diff)
+	}
+}
+
+func TestTakeQueuedTakesTheBatchWithTheMarkerAtTheGap(t *testing.T) {
+	s := newStream(4)
+	sub := s.Subscribe(0)
+	defer sub.Cancel()
+	if got := sub.TakeQueued(nil); len(got) != 0 {
+		t.Fatalf("took %d events from an empty stream", len(got))
+	}
+	seqs := func(evs []*Event) (out []uint64) {
+		for _, ev := range evs {
+			out = append(out, ev.Seq)
+		}
+		return out
+	}
+	for i := 0; i < 3; i++ {
+		s.Publish(Event{Kind: engine.EventLog})
+	}
+	if diff := cmp.Diff([]uint64{1, 2, 3}, seqs(sub.TakeQueued(nil))); diff != "" {
+		t.Errorf("first batch (-want +got):\n%s", diff)
+	}
+	for i := 0; i < 7; i++ { // 4..10; the stream keeps 4 at most, so 4..6 go
+		s.Publish(Event{Kind: engine.EventLog})
+	}
+	got := sub.TakeQueued(nil)
+	if diff := cmp.Diff([]uint64{0, 7, 8, 9, 10}, seqs(got)); diff != "" {
+		t.Errorf("second batch (-want +got):\n%s", diff)
+	}
+	if m := got[0]; m.Kind != KindDropped || m.Dropped != 3 {
+		t.Errorf("marker %+v, want 3 dropped", m)
+	}
+	// The events are the stream's own, not copies.
+	late := s.Subscribe(8)
+	defer late.Cancel()
+	if got := late.TakeQueued(nil); len(got) != 2 || got[0] != s.replay[len(s.replay)-2] {
+		t.Errorf("a late subscriber after seq 8 took %v, want the stream's own events 9 and 10", seqs(got))
+	}
+	// What Next took and did not return comes first.
+	s.Publish(Event{Kind: engine.EventLog})
+	s.Publish(Event{Kind: engine.EventLog})
+	if ev, _ := sub.Next(context.Background()); ev.Seq != 11 {
+		t.Fatalf("Next gave seq %d, want 11", ev.Seq)
+	}
+	if diff := cmp.Diff([]uint64{12}, seqs(sub.TakeQueued(nil))); diff != "" {
+		t.Errorf("after Next (-want +got):\n%s", diff)
 	}
 }

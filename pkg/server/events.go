@@ -61,7 +61,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	bw := bufio.NewWriterSize(w, 32<<10)
 	flush := func() bool { return bw.Flush() == nil && rc.Flush() == nil }
 	if final != nil {
-		writeEvent(bw, encodeEvent(final), final)
+		writeFrame(bw, eventFrame(final))
 		flush()
 		return nil
 	}
@@ -75,6 +75,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	ctx, stop := context.WithCancel(r.Context())
 	defer stop()
 	defer context.AfterFunc(s.stopCtx, stop)() // Shutdown ends streams at once
+	var batch []*engine.Event
+	var frames [][]byte
 	for {
 		wait, cancel := context.WithTimeout(ctx, heartbeat)
 		ev, ok := sub.Next(wait)
@@ -94,19 +96,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 				}
 				t.Stop()
 			}
-			for n := 0; ok; n++ {
-				if !writeEvent(bw, cache.encode(&ev), &ev) {
+			batch = sub.TakeQueued(append(batch[:0], &ev))
+			frames = cache.encode(batch, frames[:0])
+			for i, e := range batch {
+				if !writeFrame(bw, frames[i]) {
 					return nil
 				}
-				if ev.Kind == engine.EventRunFinished && ev.RunID == id {
+				if e.Kind == engine.EventRunFinished && e.RunID == id {
 					flush()
 					return nil
 				}
-				if n >= maxBatch {
-					break
-				}
-				ev, ok = sub.TryNext()
 			}
+			clear(batch) // the events are the stream's; hold none between batches
+			clear(frames)
 			if !flush() {
 				return nil
 			}
@@ -120,51 +122,52 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	}
 }
 
-// An event stream writes what gathered in gather after an event, at most
-// maxBatch events a flush.
-const (
-	gather   = 20 * time.Millisecond
-	maxBatch = 1024
-)
+// An event stream writes what gathered in gather after an event, and
+// flushes once.
+const gather = 20 * time.Millisecond
 
-// writeEvent writes one event, its JSON data given, in the
-// text/event-stream format. A dropped marker has no id: it stands between
-// two sequence numbers.
-func writeEvent(w *bufio.Writer, data []byte, ev *engine.Event) bool {
-	if data == nil {
-		return false
-	}
-	if ev.Seq > 0 {
-		w.WriteString("id: ")
-		w.WriteString(strconv.FormatUint(ev.Seq, 10))
-		w.WriteByte('\n')
-	}
-	w.WriteString("event: ")
-	w.WriteString(string(ev.Kind))
-	w.WriteString("\ndata: ")
-	w.Write(data) // JSON has no raw newlines
-	_, err := w.WriteString("\n\n")
-	return err == nil
-}
-
-func encodeEvent(ev *engine.Event) []byte {
+// eventFrame is one event in the text/event-stream format, its id, its
+// kind and its JSON, or nil if it cannot be encoded. A dropped marker has
+// no id: it stands between two sequence numbers.
+func eventFrame(ev *engine.Event) []byte {
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return nil
 	}
-	return data
+	b := make([]byte, 0, len(data)+len(ev.Kind)+40)
+	if ev.Seq > 0 {
+		b = append(b, "id: "...)
+		b = strconv.AppendUint(b, ev.Seq, 10)
+		b = append(b, '\n')
+	}
+	b = append(b, "event: "...)
+	b = append(b, ev.Kind...)
+	b = append(b, "\ndata: "...)
+	b = append(b, data...) // JSON has no raw newlines
+	return append(b, "\n\n"...)
 }
 
-// encodedEvents shares the JSON of a run's events between the clients
+// writeFrame writes an event's frame; false if there is none or the
+// write failed.
+func writeFrame(w *bufio.Writer, frame []byte) bool {
+	if frame == nil {
+		return false
+	}
+	_, err := w.Write(frame)
+	return err == nil
+}
+
+// encodedEvents shares the frames of a run's events between the clients
 // that stream it, so that each event is encoded once, not once per
-// client. A run's cache lives while a client streams it, and holds the
-// newest maxEncoded events.
+// client. A run's cache lives while a client streams it, and holds as
+// many events as the run's replay, so that clients that attach late and
+// read the replay find it encoded too.
 type encodedEvents struct {
 	mu   sync.Mutex
 	runs map[*runs.Stream]*eventCache
 }
 
-const maxEncoded = 4096
+const maxEncoded = runs.DefaultReplay
 
 type eventCache struct {
 	refs  int
@@ -198,30 +201,32 @@ func (e *encodedEvents) release(s *runs.Stream) {
 	}
 }
 
-// encode returns the JSON of ev, encoding it the first time.
-func (c *eventCache) encode(ev *engine.Event) []byte {
-	if ev.Seq == 0 {
-		return encodeEvent(ev) // a dropped marker, different per client
-	}
+// encode appends the frame of each event to dst, encoding those met for
+// the first time, and returns it. One lock for a batch: clients reading
+// the same event wait for the first to encode it rather than each
+// encoding it too.
+func (c *eventCache) encode(evs []*engine.Event, dst [][]byte) [][]byte {
 	c.mu.Lock()
-	data, ok := c.bySeq[ev.Seq]
-	c.mu.Unlock()
-	if ok {
-		return data
-	}
-	data = encodeEvent(ev)
-	c.mu.Lock()
-	if _, ok := c.bySeq[ev.Seq]; !ok {
-		c.bySeq[ev.Seq] = data
-		c.order = append(c.order, ev.Seq)
-		if len(c.order) > maxEncoded {
-			n := len(c.order) / 4 // evict a quarter at once
-			for _, seq := range c.order[:n] {
-				delete(c.bySeq, seq)
-			}
-			c.order = append(c.order[:0], c.order[n:]...)
+	defer c.mu.Unlock()
+	for _, ev := range evs {
+		if ev.Seq == 0 {
+			dst = append(dst, eventFrame(ev)) // a dropped marker, different per client
+			continue
 		}
+		data, ok := c.bySeq[ev.Seq]
+		if !ok {
+			data = eventFrame(ev)
+			c.bySeq[ev.Seq] = data
+			c.order = append(c.order, ev.Seq)
+		}
+		dst = append(dst, data)
 	}
-	c.mu.Unlock()
-	return data
+	if len(c.order) > maxEncoded {
+		n := len(c.order) / 4 // evict a quarter at once
+		for _, seq := range c.order[:n] {
+			delete(c.bySeq, seq)
+		}
+		c.order = append(c.order[:0], c.order[n:]...)
+	}
+	return dst
 }
