@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // The 1M-row database is built once per test binary, in a temp dir removed
@@ -227,4 +229,32 @@ func BenchmarkPruneScan1M(b *testing.B) {
 			b.Fatal(paths, err)
 		}
 	}
+}
+
+// BenchmarkRecordFinishFanout100k records the end of a run whose one step
+// fanned out over 100,000 items: a step row and an item row each.
+func BenchmarkRecordFinishFanout100k(b *testing.B) {
+	s, err := Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	r := &report.Report{ReportVersion: report.FormatVersion, Playbook: report.Playbook{Name: "fan"}, Status: report.StatusSucceeded,
+		StartedAt: start, FinishedAt: start.Add(time.Second), DurationMS: 1000}
+	st := report.Step{ID: "fan", Op: "control.noop", Section: "steps", Status: report.StatusSucceeded, StartedAt: &start, DurationMS: 1000, Attempts: 1}
+	for i := range 100_000 {
+		st.Items = append(st.Items, report.Item{Index: i, Item: i, Status: report.StatusSucceeded, StartedAt: &start, Attempts: 1})
+	}
+	r.Steps = []report.Step{st}
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		r.RunID = fmt.Sprintf("fan-%d", i)
+		i++
+		if err := s.RecordFinish(ctx, r, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100_001), "ns/row")
 }
