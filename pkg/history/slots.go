@@ -110,59 +110,6 @@ func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []Schedu
 	return out, nil
 }
 
-// ClaimSlots records slots, in order and in one transaction, and reports
-// for each whether it was recorded. A slot is refused when it was recorded
-// before (the primary key of (playbook, slot)) or is not newer than the
-// newest slot recorded for its playbook, so a slot is claimed at most once
-// across restarts, processes sharing the state dir, and clock jumps; the
-// slots of one playbook must come oldest first. A skipped, missed or failed
-// slot also gets its run row.
-func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
-	claimed := make([]bool, len(slots))
-	if len(slots) == 0 {
-		return claimed, nil
-	}
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("history: claim slots: %w", err)
-	}
-	defer tx.Rollback()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO schedule_slots (playbook, slot, outcome, run_id, blocked_by, message, decided_at)
-		SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7
-		WHERE NOT EXISTS (SELECT 1 FROM schedules WHERE playbook = ?1 AND last_slot >= ?2)
-		ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return nil, fmt.Errorf("history: claim slots: %w", err)
-	}
-	defer insert.Close()
-	advance, err := tx.PrepareContext(ctx, `INSERT INTO schedules (playbook, fingerprint, since, last_slot) VALUES (?1, '', ?2, ?2)
-		ON CONFLICT (playbook) DO UPDATE SET last_slot = MAX(COALESCE(last_slot, excluded.last_slot), excluded.last_slot)`)
-	if err != nil {
-		return nil, fmt.Errorf("history: claim slots: %w", err)
-	}
-	defer advance.Close()
-	for i, sl := range slots {
-		res, err := insert.ExecContext(ctx, sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At))
-		if err != nil {
-			return nil, fmt.Errorf("history: claim slot %s of %s: %w", sl.Slot.Format(time.RFC3339), sl.Playbook, err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			continue
-		}
-		claimed[i] = true
-		if _, err := advance.ExecContext(ctx, sl.Playbook, ms(sl.Slot)); err != nil {
-			return nil, fmt.Errorf("history: claim slot of %s: %w", sl.Playbook, err)
-		}
-		if err := insertSlotRun(ctx, tx.Tx, sl); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("history: claim slots: %w", err)
-	}
-	return claimed, nil
-}
-
 // SettleSlot records the later outcome of a claimed slot: a queued slot
 // that fired, or was let go, or a fired one whose run could not start. A
 // skipped, missed or failed slot also gets its run row.
