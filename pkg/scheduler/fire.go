@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -246,14 +248,13 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 			s.log.Debug().Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Msg("slot decided before (another process, or before a restart)")
 			continue
 		}
-		log := s.log.With().Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Logger()
 		switch d.rec.Outcome {
 		case history.SlotMissed:
 			s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-			log.Warn().Msg(d.rec.Message)
+			slotEvent(s.log.Warn(), e, slot).Msg(d.rec.Message)
 		case history.SlotSkipped:
 			s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-			log.Info().Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
+			slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
 		case history.SlotQueued:
 			if e.pending != nil {
 				// Only replace queues over a queued slot: the newer
@@ -261,7 +262,7 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 				s.settle(e, e.pending.slot, history.SlotSkipped, e.pending.blockedBy, "skipped: superseded by the slot of "+slot.Format(time.RFC3339)+" (overlap: replace)", now)
 			}
 			e.pending = &pending{slot: slot, blockedBy: d.rec.BlockedBy}
-			log.Info().Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
+			slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
 			if d.replace {
 				for _, rs := range e.running {
 					rs.cancel = ErrReplaced
@@ -280,6 +281,13 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 			s.plan(d.e, now)
 		}
 	}
+}
+
+// slotEvent adds the playbook and the slot to ev. It is built only for
+// the slots that are logged: a fired one is not, and a second may fire a
+// thousand.
+func slotEvent(ev *zerolog.Event, e *entry, slot time.Time) *zerolog.Event {
+	return ev.Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339))
 }
 
 // start launches a run for slot; the run's goroutine belongs to s.runs.
