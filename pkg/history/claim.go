@@ -16,13 +16,13 @@ import (
 // slots of one playbook must come oldest first. A skipped, missed or failed
 // slot also gets its run row.
 //
-// The scheduler starts none of a second's runs before that second's slots
-// are recorded, so this is on the way from a slot to its runs, for a
-// thousand slots at once. They go in statements of many rows, not one or
-// three statements each. The k-th slot of every playbook goes in the k-th
-// round, so that a statement never holds two slots of one playbook and
-// each slot is checked against those of its playbook claimed before it,
-// as if they were recorded one at a time.
+// The scheduler starts none of an instant's runs before all of that
+// instant's slots are recorded, a thousand of them for a thousand
+// playbooks firing each second, so the slots go in statements of many
+// rows rather than in a few statements each. The k-th slot of every
+// playbook goes in the k-th round of statements: no statement holds two
+// slots of one playbook, and each slot is checked against those of its
+// playbook claimed before it, as when they were recorded one at a time.
 func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
 	claimed := make([]bool, len(slots))
 	if len(slots) == 0 {
@@ -33,35 +33,16 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
 		return nil, fmt.Errorf("history: claim slots: %w", err)
 	}
 	defer tx.Rollback()
-	// won holds, per playbook, the first and the newest slot this call
-	// claimed; order lists the playbooks in the order of their first.
-	won := map[string][2]int64{}
-	var order []string
 	for _, round := range slotRounds(slots) {
-		round = slices.DeleteFunc(round, func(i int) bool {
-			w, ok := won[slots[i].Playbook]
-			return ok && ms(slots[i].Slot) <= w[1]
-		})
 		for part := range slices.Chunk(round, maxRows) {
-			got, err := s.insertSlots(ctx, tx.Tx, slots, part)
+			got, err := s.claimPart(ctx, tx.Tx, slots, part)
 			if err != nil {
 				return nil, err
 			}
 			for _, i := range got {
 				claimed[i] = true
-				pb, slot := slots[i].Playbook, ms(slots[i].Slot)
-				w, ok := won[pb]
-				if !ok {
-					w[0] = slot
-					order = append(order, pb)
-				}
-				w[1] = slot
-				won[pb] = w
 			}
 		}
-	}
-	if err := s.advanceSchedules(ctx, tx.Tx, order, won); err != nil {
-		return nil, err
 	}
 	var runs []any
 	for i, sl := range slots {
@@ -69,8 +50,10 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
 			runs = append(runs, args...)
 		}
 	}
-	if err := s.insertSlotRuns(ctx, tx.Tx, runs); err != nil {
-		return nil, err
+	for part := range slices.Chunk(runs, maxRows*slotRunValues) {
+		if _, err := s.execRows(ctx, tx.Tx, insertSlotRunsQuery, slotRunValues, part); err != nil {
+			return nil, fmt.Errorf("history: record %d slots that did not run: %w", len(part)/slotRunValues, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("history: claim slots: %w", err)
@@ -94,55 +77,74 @@ func slotRounds(slots []Slot) [][]int {
 	return rounds
 }
 
-const insertSlotsQuery = `INSERT INTO schedule_slots (playbook, slot, outcome, run_id, blocked_by, message, decided_at)
-	SELECT * FROM (VALUES %s) AS v
-	WHERE v.column1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedules WHERE playbook = v.column1 AND last_slot >= v.column2)
-	ON CONFLICT DO NOTHING`
+// The statements that claim slots; %s stands for their rows of values. A
+// playbook's row in schedules holds its newest slot claimed; a playbook
+// that has none yet gets one, since its first slot claimed.
+const (
+	// advanceQuery moves each playbook's newest slot on to the given
+	// one when that is newer, and counts it then.
+	advanceQuery = `INSERT INTO schedules (playbook, since, last_slot, fingerprint)
+		SELECT column1, column2, column2, '' FROM (VALUES %s) WHERE column1 IS NOT NULL
+		ON CONFLICT (playbook) DO UPDATE SET last_slot = excluded.last_slot
+		WHERE last_slot IS NULL OR last_slot < excluded.last_slot`
+	// recordQuery records the slots not recorded before.
+	recordQuery = `INSERT INTO schedule_slots (playbook, slot, outcome, run_id, blocked_by, message, decided_at)
+		SELECT * FROM (VALUES %s) WHERE column1 IS NOT NULL
+		ON CONFLICT DO NOTHING`
+	// claimQuery records the slots not recorded before that are newer
+	// than their playbook's newest, and returns their playbooks.
+	claimQuery = `INSERT INTO schedule_slots (playbook, slot, outcome, run_id, blocked_by, message, decided_at)
+		SELECT * FROM (VALUES %s) AS v
+		WHERE v.column1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedules WHERE playbook = v.column1 AND last_slot >= v.column2)
+		ON CONFLICT DO NOTHING RETURNING playbook`
+	// insertSlotRunsQuery writes the run rows of slots that did not run.
+	insertSlotRunsQuery = `INSERT INTO runs (` + SlotRunColumns + `) SELECT * FROM (VALUES %s) WHERE column1 IS NOT NULL`
+	slotRunValues       = 14 // the values of a row of SlotRunArgs
+)
 
-// insertSlots records the slots of part, at most one per playbook, each
-// unless its playbook has a slot as new or newer already, and returns the
-// indexes of those it recorded. Every slot is new but after a restart or
-// when another process shares the history, so it records them all and
-// counts; only when some were refused does it undo that and record them
-// again learning which: reading a row back per slot (RETURNING) costs
-// about as much as recording it.
-func (s *Store) insertSlots(ctx context.Context, tx *sql.Tx, slots []Slot, part []int) ([]int, error) {
-	args := make([]any, 0, len(part)*7)
-	for _, i := range part {
-		sl := slots[i]
-		args = append(args, sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At))
-	}
+// claimPart claims the slots of part, at most one per playbook, and
+// returns the indexes of those it claimed. Every slot is new but after a
+// restart or when another process shares the history, so it first moves
+// each playbook's newest slot on and records the slots, counting: when
+// every slot passed both, all are claimed. Otherwise it undoes that and
+// claims them again learning which, as reading a row back per slot
+// (RETURNING) costs about as much as recording it.
+func (s *Store) claimPart(ctx context.Context, tx *sql.Tx, slots []Slot, part []int) ([]int, error) {
 	fail := func(err error) ([]int, error) {
 		return nil, fmt.Errorf("history: claim %d slots: %w", len(part), err)
 	}
-	st, args, err := s.rowsStmt(ctx, tx, insertSlotsQuery, 7, args)
-	if err != nil {
-		return fail(err)
+	newest := make([]any, 0, len(part)*2)
+	records := make([]any, 0, len(part)*7)
+	for _, i := range part {
+		sl := slots[i]
+		newest = append(newest, sl.Playbook, ms(sl.Slot))
+		records = append(records, sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At))
 	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT claim`); err != nil {
 		return fail(err)
 	}
-	res, err := st.ExecContext(ctx, args...)
+	n, err := s.execRows(ctx, tx, advanceQuery, 2, newest)
+	if err == nil && n == int64(len(part)) {
+		n, err = s.execRows(ctx, tx, recordQuery, 7, records)
+	}
 	if err != nil {
 		return fail(err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == int64(len(part)) {
-		if err == nil {
-			_, err = tx.ExecContext(ctx, `RELEASE claim`)
-		}
-		if err != nil {
+	if n == int64(len(part)) {
+		if _, err := tx.ExecContext(ctx, `RELEASE claim`); err != nil {
 			return fail(err)
 		}
 		return part, nil
 	}
+
 	if _, err := tx.ExecContext(ctx, `ROLLBACK TO claim; RELEASE claim`); err != nil {
 		return fail(err)
 	}
-	st, args, err = s.rowsStmt(ctx, tx, insertSlotsQuery+` RETURNING playbook`, 7, args)
+	st, padded, err := s.rowsStmt(ctx, tx, claimQuery, 7, records)
 	if err != nil {
 		return fail(err)
 	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := st.QueryContext(ctx, padded...)
 	if err != nil {
 		return fail(err)
 	}
@@ -151,7 +153,8 @@ func (s *Store) insertSlots(ctx context.Context, tx *sql.Tx, slots []Slot, part 
 	for _, i := range part {
 		index[slots[i].Playbook] = i
 	}
-	got := make([]int, 0, len(part))
+	var got []int
+	newest = newest[:0]
 	for rows.Next() {
 		var pb string
 		if err := rows.Scan(&pb); err != nil {
@@ -162,54 +165,15 @@ func (s *Store) insertSlots(ctx context.Context, tx *sql.Tx, slots []Slot, part 
 			return fail(fmt.Errorf("recorded a slot of %q, which was not asked for", pb))
 		}
 		got = append(got, i)
+		newest = append(newest, pb, ms(slots[i].Slot))
 	}
 	if err := rows.Err(); err != nil {
 		return fail(err)
 	}
+	if _, err := s.execRows(ctx, tx, advanceQuery, 2, newest); err != nil {
+		return fail(err)
+	}
 	return got, nil
-}
-
-const advanceSchedulesQuery = `INSERT INTO schedules (playbook, since, last_slot, fingerprint)
-	SELECT column1, column2, column3, '' FROM (VALUES %s) WHERE column1 IS NOT NULL
-	ON CONFLICT (playbook) DO UPDATE SET last_slot = MAX(COALESCE(last_slot, excluded.last_slot), excluded.last_slot)`
-
-// advanceSchedules moves each playbook's newest slot on to the newest it
-// won; a playbook the history has no schedule for yet gets one since its
-// first slot won.
-func (s *Store) advanceSchedules(ctx context.Context, tx *sql.Tx, order []string, won map[string][2]int64) error {
-	for part := range slices.Chunk(order, maxRows) {
-		args := make([]any, 0, len(part)*3)
-		for _, pb := range part {
-			w := won[pb]
-			args = append(args, pb, w[0], w[1])
-		}
-		st, padded, err := s.rowsStmt(ctx, tx, advanceSchedulesQuery, 3, args)
-		if err == nil {
-			_, err = st.ExecContext(ctx, padded...)
-		}
-		if err != nil {
-			return fmt.Errorf("history: claim slots of %d playbooks: %w", len(part), err)
-		}
-	}
-	return nil
-}
-
-const insertSlotRunsQuery = `INSERT INTO runs (` + SlotRunColumns + `) SELECT * FROM (VALUES %s) WHERE column1 IS NOT NULL`
-
-// insertSlotRuns writes the run rows of slots that did not become runs:
-// args holds the SlotRunArgs of each, one after the other.
-func (s *Store) insertSlotRuns(ctx context.Context, tx *sql.Tx, args []any) error {
-	const cols = 14
-	for part := range slices.Chunk(args, maxRows*cols) {
-		st, padded, err := s.rowsStmt(ctx, tx, insertSlotRunsQuery, cols, part)
-		if err == nil {
-			_, err = st.ExecContext(ctx, padded...)
-		}
-		if err != nil {
-			return fmt.Errorf("history: record %d slots that did not run: %w", len(part)/cols, err)
-		}
-	}
-	return nil
 }
 
 // statementRows are the numbers of rows of the statements that claim
@@ -222,9 +186,25 @@ var statementRows = [...]int{4, 16, 64, maxRows}
 
 const maxRows = 256
 
-// rowsStmt returns the statement of query, whose %s stands for rows of
-// cols values, with room for the rows of args, and args padded to fill
-// it.
+// execRows runs query with args, at most maxRows rows of cols values,
+// and returns how many rows it changed.
+func (s *Store) execRows(ctx context.Context, tx *sql.Tx, query string, cols int, args []any) (int64, error) {
+	if len(args) == 0 {
+		return 0, nil
+	}
+	st, padded, err := s.rowsStmt(ctx, tx, query, cols, args)
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.ExecContext(ctx, padded...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// rowsStmt returns the statement of query for the rows of args, cols
+// values each, and args padded to fill it.
 func (s *Store) rowsStmt(ctx context.Context, tx *sql.Tx, query string, cols int, args []any) (*sql.Stmt, []any, error) {
 	n := len(args) / cols
 	size := maxRows
