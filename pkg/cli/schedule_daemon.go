@@ -69,7 +69,6 @@ type schedDaemon struct {
 // runDaemon runs the schedules of set until SIGTERM or SIGINT, and
 // returns the exit code. set was checked and has no problems.
 func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) int {
-	setDaemonGC(e)
 	stderr := &lockedWriter{w: e.stderr}
 	e.stderr = stderr
 	d := &schedDaemon{e: e, o: o, reg: reg, log: newScheduleLogger(stderr, o.logJSON, o.logColored, o.logLevel)}

@@ -178,23 +178,18 @@ func (d *daemon) logf(format string, args ...any) {
 	fmt.Fprintf(d.e.stderr, "%s serve: %s\n", program, fmt.Sprintf(format, args...))
 }
 
-// daemonGCPercent is the collector's target in serve and schedule unless
-// $GOGC says otherwise: a daemon allocates per request and per run, and
-// at full load the default (100) spent about a quarter of the server's CPU
-// collecting, and much of what tracing costs a step; 400 costs a few MiB
-// of heap more (bench/README.md).
-const daemonGCPercent = 400
-
-// setDaemonGC sets the collector's target of a daemon.
-func setDaemonGC(e *env) {
-	if e.getenv("GOGC") == "" {
-		debug.SetGCPercent(daemonGCPercent)
-	}
-}
+// serveGCPercent is the collector's target in serve unless $GOGC says
+// otherwise: the server allocates per request, and at full load the
+// default (100) spent about a quarter of its CPU collecting; 400 costs a
+// few MiB of heap more (bench/README.md). The scheduler keeps the default:
+// there it halved nothing but doubled the heap.
+const serveGCPercent = 400
 
 func (d *daemon) run() int {
 	e, o := d.e, d.o
-	setDaemonGC(e)
+	if e.getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
 	d.sup = proc.NewSupervisor(proc.Options{})
 	defer d.sup.Close()
 	reg, err := newRegistry(builtin.Options{Supervisor: d.sup})
