@@ -52,6 +52,9 @@ type Param struct {
 	// the safe way to pass data instead.
 	NoInterpolation bool
 	Fix             string
+	// TypeHint is added to the error of a value of the wrong type: what
+	// was probably meant instead, like another parameter.
+	TypeHint string
 }
 
 // Bound returns a pointer to v, for Param.Min and Param.Max.
@@ -217,7 +220,19 @@ func (s *Spec) paramList() string {
 
 // convert turns a YAML or JSON value into the parameter's Go type.
 func (p *Param) convert(v any) (any, error) {
-	return convertTo(p.Type, v)
+	cv, err := convertTo(p.Type, v)
+	if err == nil {
+		return cv, nil
+	}
+	if s, ok := v.(string); ok && p.Type == TypeList {
+		if f := strings.Fields(s); len(f) > 0 && len(s) <= 80 {
+			err = fmt.Errorf("%w; write it as a list, like [%s]", err, strings.Join(f, ", "))
+		}
+	}
+	if p.TypeHint != "" {
+		err = fmt.Errorf("%w; %s", err, p.TypeHint)
+	}
+	return nil, err
 }
 
 func convertTo(t Type, v any) (any, error) {

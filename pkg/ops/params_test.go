@@ -222,3 +222,24 @@ func TestEnumNumbersAndNullDefault(t *testing.T) {
 		t.Error("3 passed an enum of 1 and 2.5")
 	}
 }
+
+// A string where a list goes is a common slip (a command line written as
+// one string): the error shows it as a list, and adds the spec's hint.
+func TestListGivenAStringShowsTheList(t *testing.T) {
+	spec := ops.Spec{Name: "test.cmd", Risk: ops.RiskRead, Params: []ops.Param{
+		{Name: "command", Type: ops.TypeList, Items: ops.TypeString, TypeHint: "or use script: instead"},
+		{Name: "hosts", Type: ops.TypeList},
+	}}
+	_, err := ops.ValidateParams(&spec, map[string]any{"command": "systemctl restart  nginx", "hosts": strings.Repeat("web ", 30)})
+	for _, want := range []string{
+		"command: want a list, got string; write it as a list, like [systemctl, restart, nginx]; or use script: instead",
+		"hosts: want a list, got string", // too long to repeat as an example
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to contain %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "[web,") {
+		t.Errorf("a long string was repeated as an example: %v", err)
+	}
+}

@@ -60,7 +60,7 @@ func fixtureRegistry(t testing.TB) *ops.Registry {
 		Risk:        ops.RiskWrite,
 		Params: []ops.Param{
 			{Name: "script", Type: ops.TypeString, NoInterpolation: true, Fix: "pass the value through the step's env"},
-			{Name: "command", Type: ops.TypeList, Items: ops.TypeString},
+			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, TypeHint: "or, to run it as a shell line, use script: instead"},
 			{Name: "ok_codes", Type: ops.TypeList, Items: ops.TypeInteger, Default: []any{0}},
 		},
 	}, {

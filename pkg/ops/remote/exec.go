@@ -35,7 +35,7 @@ func execSpec() ops.Spec {
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			hostParam(),
-			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, MaxLen: 4096,
+			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, MaxLen: 4096, TypeHint: "or, to run it as a shell line, use script: instead",
 				Description: "the program and its arguments, e.g. [systemctl, restart, nginx]; looked up in the remote PATH; exclusive with script"},
 			{Name: "script", Type: ops.TypeString, MaxLen: 1 << 20, NoInterpolation: true,
 				Fix:         "pass the value through env (env: {NAME: \"${{ expr }}\"}) and use \"$NAME\" in the script",

@@ -77,6 +77,7 @@ func TestOptionParamErrors(t *testing.T) {
 		{map[string]any{"script": "true", "kill_grace": "11m"}, "above the maximum"},
 		{map[string]any{"script": "true", "max_output": 10}, "below the minimum"},
 		{map[string]any{"script": "true", "stdout_file": ""}, "stdout_file: is empty"},
+		{map[string]any{"command": "systemctl restart nginx"}, "like [systemctl, restart, nginx]; or, to run it as a shell line, use script: instead"},
 	}
 	for _, tc := range tests {
 		_, err := execute(t, context.Background(), nil, tc.raw)

@@ -67,7 +67,7 @@ func Spec() ops.Spec {
 			"under the limits asked for; a limit the host cannot enforce fails the step, it never runs unsandboxed.",
 		Risk: ops.RiskWrite,
 		Params: append([]ops.Param{
-			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, MaxLen: 4096,
+			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, MaxLen: 4096, TypeHint: "or, to run it as a shell line, use script: instead",
 				Description: "the program and its arguments, e.g. [systemctl, restart, nginx]; a name without / is looked up in PATH; exclusive with script"},
 			{Name: "script", Type: ops.TypeString, MaxLen: 1 << 20, NoInterpolation: true,
 				Fix:         "pass the value through the step's env (env: {NAME: \"${{ expr }}\"}) and use \"$NAME\" in the script",
