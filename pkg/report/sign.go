@@ -65,15 +65,11 @@ func Sign(r *Report, key []byte) error {
 	if err != nil {
 		return fmt.Errorf("sign report: %w", err)
 	}
-	m, err := decodeObject(data)
+	canon, err := canonical(data)
 	if err != nil {
 		return fmt.Errorf("sign report: %w", err)
 	}
-	mac, _, err := macOf(m, key)
-	if err != nil {
-		return fmt.Errorf("sign report: %w", err)
-	}
-	r.Signature = hex.EncodeToString(mac)
+	r.Signature = hex.EncodeToString(macBytes(canon, key))
 	return nil
 }
 
@@ -148,8 +144,12 @@ func macOf(m map[string]any, key []byte) ([]byte, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return macBytes(canon, key), canon, nil
+}
+
+func macBytes(canon, key []byte) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte(macContext))
 	h.Write(canon)
-	return h.Sum(nil), canon, nil
+	return h.Sum(nil)
 }
