@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // ClaimSlots records slots, in order and in one transaction, and reports
@@ -214,11 +215,30 @@ func (s *Store) rowsStmt(ctx context.Context, tx *sql.Tx, query string, cols int
 			break
 		}
 	}
-	st, err := s.inTx(ctx, tx, fmt.Sprintf(query, placeholders(size, cols)))
+	st, err := s.inTx(ctx, tx, rowsQuery(query, size, cols))
 	if err != nil {
 		return nil, nil, err
 	}
 	return st, append(args, make([]any, (size-n)*cols)...), nil
+}
+
+// rowsQueries holds query with its %s filled for n rows of cols values,
+// built once: a statement of 256 rows is a long string to build and hash.
+var rowsQueries sync.Map // rowsKey → string
+
+type rowsKey struct {
+	query   string
+	n, cols int
+}
+
+func rowsQuery(query string, n, cols int) string {
+	k := rowsKey{query, n, cols}
+	if q, ok := rowsQueries.Load(k); ok {
+		return q.(string)
+	}
+	q := fmt.Sprintf(query, placeholders(n, cols))
+	rowsQueries.Store(k, q)
+	return q
 }
 
 // placeholders returns n rows of cols parameters each: "(?, ?), (?, ?)".

@@ -17,14 +17,12 @@ func (s *Store) RecordSteps(ctx context.Context, runID string, rows []StepResult
 		return fmt.Errorf("history: record steps of %s: %w", runID, err)
 	}
 	defer tx.Rollback()
-	stmt, err := s.inTx(ctx, tx.Tx, insertStep)
-	if err != nil {
-		return fmt.Errorf("history: record steps of %s: %w", runID, err)
+	args := make([][]any, len(rows))
+	for i, res := range rows {
+		args[i] = stepArgs(runID, res)
 	}
-	for _, res := range rows {
-		if _, err := stmt.ExecContext(ctx, stepArgs(runID, res)...); err != nil {
-			return fmt.Errorf("history: record step %s of %s: %w", res.StepID, runID, err)
-		}
+	if err := s.insertSteps(ctx, tx.Tx, args); err != nil {
+		return fmt.Errorf("history: record steps of %s: %w", runID, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("history: record steps of %s: %w", runID, err)

@@ -99,7 +99,7 @@ func (s *Store) RecordStep(ctx context.Context, runID string, res StepResult) er
 	return s.RecordSteps(ctx, runID, []StepResult{res})
 }
 
-// stepArgs are the insertStep arguments of one live row.
+// stepArgs are the values of one live step row.
 func stepArgs(runID string, res StepResult) []any {
 	kind, item := "step", any(nil)
 	if res.Item >= 0 {
@@ -119,10 +119,6 @@ func stepArgs(runID string, res StepResult) []any {
 	}
 	return []any{runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call, nil, nil, nil}
 }
-
-const insertStep = `INSERT INTO steps (run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, call,
-		cpu_user_ms, cpu_sys_ms, max_rss_kb)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // RecordFinish records the end of a run from its report, in one
 // transaction: it writes the run row (inserting it when RecordStart was not
@@ -151,7 +147,9 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 // finishStmts are the statements that record finished runs in one
 // transaction.
 type finishStmts struct {
-	run, del, step *sql.Stmt
+	run, del *sql.Stmt
+	s        *Store
+	tx       *sql.Tx
 }
 
 // upsertFinished writes the row of a finished run.
@@ -168,7 +166,7 @@ const upsertFinished = `INSERT INTO runs (` + FinishedColumns + `, owner)
 // finishStmts returns the statements that record finished runs in tx;
 // with replace, the run's live step rows are deleted first.
 func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx, replace bool) (*finishStmts, error) {
-	var fs finishStmts
+	fs := finishStmts{s: s, tx: tx}
 	var err error
 	if fs.run, err = s.inTx(ctx, tx, upsertFinished); err != nil {
 		return nil, err
@@ -177,9 +175,6 @@ func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx, replace bool) (*fin
 		if fs.del, err = s.inTx(ctx, tx, deleteSteps); err != nil {
 			return nil, err
 		}
-	}
-	if fs.step, err = s.inTx(ctx, tx, insertStep); err != nil {
-		return nil, err
 	}
 	return &fs, nil
 }
@@ -202,15 +197,48 @@ func (fs *finishStmts) record(ctx context.Context, r *report.Report, reportPath 
 			return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 		}
 	}
-	for _, row := range stepRows(r) {
-		if _, err := fs.step.ExecContext(ctx, row...); err != nil {
-			return fmt.Errorf("history: record finish of %s: step %s: %w", r.RunID, row[1], err)
-		}
+	if err := fs.s.insertSteps(ctx, fs.tx, stepRows(r)); err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
 	return nil
 }
 
-// stepRows flattens a report into insertStep arguments. A row is an
+// insertStepsQuery writes step rows, many a statement; %s stands for
+// their rows of values.
+const insertStepsQuery = `INSERT INTO steps (run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, call,
+		cpu_user_ms, cpu_sys_ms, max_rss_kb) VALUES %s`
+
+// stepValues is the number of values of a step row.
+const stepValues = 15
+
+// insertSteps writes step rows in order, in statements of a power of two
+// rows up to maxRows, each prepared once: a large fan-out costs a
+// statement per 256 items instead of one each, and a run of n steps at
+// most log2(n)+1 statements, none of them padded.
+func (s *Store) insertSteps(ctx context.Context, tx *sql.Tx, rows [][]any) error {
+	args := make([]any, 0, min(len(rows), maxRows)*stepValues)
+	for len(rows) > 0 {
+		n := maxRows
+		for n > len(rows) {
+			n /= 2
+		}
+		args = args[:0]
+		for _, row := range rows[:n] {
+			args = append(args, row...)
+		}
+		st, err := s.inTx(ctx, tx, rowsQuery(insertStepsQuery, n, stepValues))
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("step %s: %w", rows[0][1], err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// stepRows flattens a report into the values of step rows. A row is an
 // operation call (call = 1, what Stats counts) when it ran and is not
 // broken down further: a plain step without an attempt log, an item
 // without one, or one attempt. A fan-out step's own row and a retried

@@ -527,3 +527,50 @@ func TestReportPathsAreStoredAbsolute(t *testing.T) {
 		}
 	}
 }
+
+// Rows go in statements of many rows; they keep the report's order, live
+// or final, past a statement's 256 rows.
+func TestManyStepRowsKeepTheirOrder(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	if err := s.RecordStart(ctx, Run{ID: "r", Playbook: "p", StartedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	live := make([]StepResult, 300)
+	for i := range live {
+		live[i] = StepResult{StepID: "fan", Op: "x.y", Item: i, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0}
+	}
+	if err := s.RecordSteps(ctx, "r", live); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want int) {
+		t.Helper()
+		rows, err := s.Steps(ctx, "r")
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := 0
+		for _, r := range rows {
+			if r.Kind != "item" {
+				continue
+			}
+			if r.Item == nil || *r.Item != items {
+				t.Fatalf("%s: row %d is item %v, want %d", when, items, r.Item, items)
+			}
+			items++
+		}
+		if items != want {
+			t.Errorf("%s: %d item rows, want %d", when, items, want)
+		}
+	}
+	check("live", 300)
+	r := &report.Report{ReportVersion: report.FormatVersion, RunID: "r", Playbook: report.Playbook{Name: "p"}, Status: report.StatusSucceeded,
+		StartedAt: t0, FinishedAt: t0.Add(time.Second)}
+	st := report.Step{ID: "fan", Op: "x.y", Section: "steps", Status: report.StatusSucceeded, StartedAt: &t0, Attempts: 1}
+	for i := range 517 {
+		st.Items = append(st.Items, report.Item{Index: i, Item: i, Status: report.StatusSucceeded, StartedAt: &t0, Attempts: 1})
+	}
+	r.Steps = []report.Step{st}
+	mustRecord(t, s, r, "")
+	check("final", 517)
+}
