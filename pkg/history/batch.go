@@ -35,10 +35,17 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	if err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
+	// The runs' rows, then all their step rows in as few statements as
+	// they fill.
+	var rows [][]any
 	for _, f := range runs {
-		if err := fs.record(ctx, f.Report, f.ReportPath, f.Trigger, f.StartedBy); err != nil {
+		if err := fs.recordRun(ctx, f.Report, f.ReportPath, f.Trigger, f.StartedBy); err != nil {
 			return err
 		}
+		rows = append(rows, stepRows(f.Report)...)
+	}
+	if err := s.insertSteps(ctx, tx.Tx, rows); err != nil {
+		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)

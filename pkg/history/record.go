@@ -185,6 +185,18 @@ const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 // started it as recorded at its start unless given, and its step rows
 // instead of the live ones.
 func (fs *finishStmts) record(ctx context.Context, r *report.Report, reportPath string, trigger Trigger, startedBy string) error {
+	if err := fs.recordRun(ctx, r, reportPath, trigger, startedBy); err != nil {
+		return err
+	}
+	if err := fs.s.insertSteps(ctx, fs.tx, stepRows(r)); err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+	}
+	return nil
+}
+
+// recordRun writes a finished run's row and, with replace, deletes its
+// live step rows; its rows from the report are the caller's to write.
+func (fs *finishStmts) recordRun(ctx context.Context, r *report.Report, reportPath string, trigger Trigger, startedBy string) error {
 	args, err := FinishedArgs(r, reportPath, trigger, startedBy)
 	if err != nil {
 		return err
@@ -196,9 +208,6 @@ func (fs *finishStmts) record(ctx context.Context, r *report.Report, reportPath 
 		if _, err := fs.del.ExecContext(ctx, r.RunID); err != nil {
 			return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 		}
-	}
-	if err := fs.s.insertSteps(ctx, fs.tx, stepRows(r)); err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
 	return nil
 }
