@@ -11,10 +11,8 @@ import (
 // data, JSON as encoding/json writes it: the same bytes as decoding it
 // with UseNumber, dropping its top-level "signature" and encoding it
 // again, without building the values. Members are sorted by key, the last
-// of equal keys kept; numbers stay as written; strings are written again
-// only when they hold an escape, the one place where a second encoding
-// can differ (an invalid byte escaped as \ufffd comes back as the
-// character itself).
+// of equal keys kept; numbers stay as written; a string is written again
+// only when a second encoding could differ (see str).
 func canonical(data []byte) ([]byte, error) {
 	c := canonicalizer{in: data, out: make([]byte, 0, len(data))}
 	c.space()
@@ -71,13 +69,9 @@ func (c *canonicalizer) value() error {
 		for c.i < len(c.in) && !isDelim(c.in[c.i]) {
 			c.i++
 		}
-		lit := c.in[start:c.i]
-		switch string(lit) {
-		case "true", "false", "null":
-		default:
-			if !json.Valid(lit) || lit[0] == '"' {
-				return errCanon
-			}
+		lit := c.in[start:c.i] // a number, true, false or null
+		if !json.Valid(lit) {
+			return errCanon
 		}
 		c.out = append(c.out, lit...)
 		return nil
@@ -88,9 +82,10 @@ func (c *canonicalizer) value() error {
 func (c *canonicalizer) str() ([]byte, error) {
 	start := c.i
 	c.i++ // the opening quote
-	// escaped: the string holds what encoding/json writes differently
-	// from how it may come in (an escape, a character it escapes, or
-	// anything past ASCII): it is decoded and written again.
+	// escaped: the string holds what encoding/json may write differently
+	// from how it came in (an escape, such as an invalid byte's \ufffd that
+	// comes back as the character itself; a character it escapes; anything
+	// past ASCII): it is decoded and written again.
 	escaped := false
 	for c.i < len(c.in) {
 		switch b := c.in[c.i]; {
@@ -132,13 +127,13 @@ func (c *canonicalizer) object(top bool) error {
 	base := len(c.out)
 	mbase := len(c.members)
 	defer func() { c.members = c.members[:mbase] }()
-	sorted := true
+	sorted, read := true, 0
 	for {
 		c.space()
 		if c.i >= len(c.in) {
 			return errCanon
 		}
-		if c.in[c.i] == '}' && len(c.out) == base {
+		if c.in[c.i] == '}' && read == 0 {
 			c.i++
 			break
 		}
@@ -168,6 +163,7 @@ func (c *canonicalizer) object(top bool) error {
 		if err := c.value(); err != nil {
 			return err
 		}
+		read++
 		if top && string(key) == "signature" {
 			c.out = c.out[:mark]
 		} else {

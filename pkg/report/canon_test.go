@@ -120,7 +120,7 @@ func TestCanonicalMatchesDecodingOfRandomJSON(t *testing.T) {
 
 func TestCanonicalRefusesWhatIsNotAReport(t *testing.T) {
 	for _, in := range []string{``, `[]`, `null`, `{"a":1`, `{"a":1,}`, `{"a":}`, `{"a" 1}`, `{"a":1} x`, `{"a":tru}`,
-		`{"a":"\q"}`, "{\"a\":\"\x01\"}", `{"a":[1,]}`, `{"a":01}`, `{a:1}`, `{"a":"x}`} {
+		`{"a":"\q"}`, "{\"a\":\"\x01\"}", `{"a":[1,]}`, `{"a":01}`, `{a:1}`, `{"a":"x}`, `{"signature":"x",}`} {
 		if _, err := canonical([]byte(in)); err == nil {
 			t.Errorf("canonical(%q) gave no error", in)
 		}
