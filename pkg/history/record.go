@@ -135,8 +135,11 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 	if err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
-	if err := fs.record(ctx, r, reportPath, "", ""); err != nil {
+	if err := fs.recordRun(ctx, r, reportPath, "", ""); err != nil {
 		return err
+	}
+	if err := s.insertSteps(ctx, tx.Tx, stepRows(r)); err != nil {
+		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
@@ -148,8 +151,6 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 // transaction.
 type finishStmts struct {
 	run, del *sql.Stmt
-	s        *Store
-	tx       *sql.Tx
 }
 
 // upsertFinished writes the row of a finished run.
@@ -166,7 +167,7 @@ const upsertFinished = `INSERT INTO runs (` + FinishedColumns + `, owner)
 // finishStmts returns the statements that record finished runs in tx;
 // with replace, the run's live step rows are deleted first.
 func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx, replace bool) (*finishStmts, error) {
-	fs := finishStmts{s: s, tx: tx}
+	var fs finishStmts
 	var err error
 	if fs.run, err = s.inTx(ctx, tx, upsertFinished); err != nil {
 		return nil, err
@@ -181,21 +182,10 @@ func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx, replace bool) (*fin
 
 const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 
-// record writes one finished run: its row, keeping the trigger and who
-// started it as recorded at its start unless given, and its step rows
-// instead of the live ones.
-func (fs *finishStmts) record(ctx context.Context, r *report.Report, reportPath string, trigger Trigger, startedBy string) error {
-	if err := fs.recordRun(ctx, r, reportPath, trigger, startedBy); err != nil {
-		return err
-	}
-	if err := fs.s.insertSteps(ctx, fs.tx, stepRows(r)); err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
-	}
-	return nil
-}
-
-// recordRun writes a finished run's row and, with replace, deletes its
-// live step rows; its rows from the report are the caller's to write.
+// recordRun writes a finished run's row, keeping the trigger and who
+// started it as recorded at its start unless given, and, with replace,
+// deletes its live step rows; its rows from the report (stepRows) are the
+// caller's to write.
 func (fs *finishStmts) recordRun(ctx context.Context, r *report.Report, reportPath string, trigger Trigger, startedBy string) error {
 	args, err := FinishedArgs(r, reportPath, trigger, startedBy)
 	if err != nil {
