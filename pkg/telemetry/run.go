@@ -174,8 +174,7 @@ func (r *Run) event(ev engine.Event) {
 		if parent.span == nil {
 			return
 		}
-		// The span starts bare and gets all its attributes when it ends,
-		// in one call: the SDK copies them at each call.
+		// Bare: the attributes come when it ends (attrPool).
 		_, span := r.p.tracer.Start(parent.ctx, "step "+ev.Step)
 		r.mu.Lock()
 		r.steps[key{ev.RunID, ev.Step}] = &stepSpan{span: span, op: ev.Op, section: ev.Section, name: ev.Name, items: ev.Items}
@@ -210,9 +209,7 @@ func (r *Run) event(ev engine.Event) {
 		if ev.ErrClass != "" {
 			attrs = append(attrs, attribute.String("error.type", ev.ErrClass))
 		}
-		s.span.SetAttributes(attrs...)
-		*buf = attrs[:0]
-		attrPool.Put(buf)
+		setAttributes(s.span, buf, attrs)
 		if ev.ErrClass != "" && (ev.Status == string(report.StatusFailed) || ev.Status == string(report.StatusDenied)) {
 			s.span.SetStatus(codes.Error, ev.Err)
 		}
@@ -221,8 +218,19 @@ func (r *Run) event(ev engine.Event) {
 }
 
 // attrPool holds the slices a span's attributes are gathered in before
-// the one SetAttributes that copies them into the span.
+// the one SetAttributes that copies them into the span. A step, item or
+// attempt span starts bare and gets all of them when it ends: the SDK
+// copies attributes at every call that sets them, trace.WithAttributes at
+// start included. A run's span, one a run, keeps them at start.
 var attrPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, 12); return &s }}
+
+// setAttributes sets attrs, gathered in buf from attrPool, on span and
+// gives buf back.
+func setAttributes(span trace.Span, buf *[]attribute.KeyValue, attrs []attribute.KeyValue) {
+	span.SetAttributes(attrs...)
+	*buf = attrs[:0]
+	attrPool.Put(buf)
+}
 
 // sampled says whether fan-out item i of n gets spans: the first limit
 // items do, and beyond them one in every n/limit, so a step makes about
@@ -260,13 +268,11 @@ func (r *Run) callMiddleware(next engine.Handler) engine.Handler {
 				return next(httptrace.WithoutSpans(ctx), c)
 			}
 		}
-		ctx, span := r.p.tracer.Start(ctx, "item "+strconv.Itoa(c.Index), trace.WithAttributes(
-			attribute.String("arsenal.step.id", c.Step.ID),
-			attribute.Int("arsenal.item.index", c.Index),
-		))
+		ctx, span := r.p.tracer.Start(ctx, "item "+strconv.Itoa(c.Index))
 		out, err := next(ctx, c)
 		status := report.StatusSucceeded
-		attrs := make([]attribute.KeyValue, 0, 5)
+		buf := attrPool.Get().(*[]attribute.KeyValue)
+		attrs := append(*buf, attribute.String("arsenal.step.id", c.Step.ID), attribute.Int("arsenal.item.index", c.Index))
 		if err != nil {
 			status = statusOf(err)
 			attrs = append(attrs, attribute.String("error.type", string(ops.ClassOf(err))))
@@ -276,7 +282,7 @@ func (r *Run) callMiddleware(next engine.Handler) engine.Handler {
 		if c.Cached {
 			attrs = append(attrs, attribute.Bool("arsenal.cached", true), attribute.Int64("arsenal.cache_age_ms", c.CacheAge.Milliseconds()))
 		}
-		span.SetAttributes(attrs...)
+		setAttributes(span, buf, attrs)
 		span.End()
 		return out, err
 	}
@@ -334,9 +340,7 @@ func (r *Run) attemptMiddleware(next engine.Handler) engine.Handler {
 			attrs = append(attrs, attribute.Int64("arsenal.cpu_user_ms", res.CPUUserMS),
 				attribute.Int64("arsenal.cpu_sys_ms", res.CPUSysMS), attribute.Int64("arsenal.max_rss_kb", res.MaxRSSKB))
 		}
-		span.SetAttributes(attrs...)
-		*buf = attrs[:0]
-		attrPool.Put(buf)
+		setAttributes(span, buf, attrs)
 		span.End()
 		return out, err
 	}
