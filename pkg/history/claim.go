@@ -51,10 +51,8 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
 			runs = append(runs, args...)
 		}
 	}
-	for part := range slices.Chunk(runs, maxRows*slotRunValues) {
-		if _, err := s.execRows(ctx, tx.Tx, insertSlotRunsQuery, slotRunValues, part); err != nil {
-			return nil, fmt.Errorf("history: record %d slots that did not run: %w", len(part)/slotRunValues, err)
-		}
+	if _, err := s.execRows(ctx, tx.Tx, insertSlotRunsQuery, slotRunValues, runs); err != nil {
+		return nil, fmt.Errorf("history: record %d slots that did not run: %w", len(runs)/slotRunValues, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("history: claim slots: %w", err)
@@ -78,28 +76,29 @@ func slotRounds(slots []Slot) [][]int {
 	return rounds
 }
 
-// The statements that claim slots; %s stands for their rows of values. A
+// The statements that claim slots; %s stands for their rows of values
+// (WHERE true lets SQLite tell an upsert's ON CONFLICT from a join). A
 // playbook's row in schedules holds its newest slot claimed; a playbook
 // that has none yet gets one, since its first slot claimed.
 const (
 	// advanceQuery moves each playbook's newest slot on to the given
 	// one when that is newer, and counts it then.
 	advanceQuery = `INSERT INTO schedules (playbook, since, last_slot, fingerprint)
-		SELECT column1, column2, column2, '' FROM (VALUES %s) WHERE column1 IS NOT NULL
+		SELECT column1, column2, column2, '' FROM (VALUES %s) WHERE true
 		ON CONFLICT (playbook) DO UPDATE SET last_slot = excluded.last_slot
 		WHERE last_slot IS NULL OR last_slot < excluded.last_slot`
 	// recordQuery records the slots not recorded before.
 	recordQuery = `INSERT INTO schedule_slots (playbook, slot, outcome, run_id, blocked_by, message, decided_at)
-		SELECT * FROM (VALUES %s) WHERE column1 IS NOT NULL
+		SELECT * FROM (VALUES %s) WHERE true
 		ON CONFLICT DO NOTHING`
 	// claimQuery records the slots not recorded before that are newer
 	// than their playbook's newest, and returns their playbooks.
 	claimQuery = `INSERT INTO schedule_slots (playbook, slot, outcome, run_id, blocked_by, message, decided_at)
 		SELECT * FROM (VALUES %s) AS v
-		WHERE v.column1 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM schedules WHERE playbook = v.column1 AND last_slot >= v.column2)
+		WHERE NOT EXISTS (SELECT 1 FROM schedules WHERE playbook = v.column1 AND last_slot >= v.column2)
 		ON CONFLICT DO NOTHING RETURNING playbook`
 	// insertSlotRunsQuery writes the run rows of slots that did not run.
-	insertSlotRunsQuery = `INSERT INTO runs (` + SlotRunColumns + `) SELECT * FROM (VALUES %s) WHERE column1 IS NOT NULL`
+	insertSlotRunsQuery = `INSERT INTO runs (` + SlotRunColumns + `) VALUES %s`
 	slotRunValues       = 14 // the values of a row of SlotRunArgs
 )
 
@@ -141,34 +140,33 @@ func (s *Store) claimPart(ctx context.Context, tx *sql.Tx, slots []Slot, part []
 	if _, err := tx.ExecContext(ctx, `ROLLBACK TO claim; RELEASE claim`); err != nil {
 		return fail(err)
 	}
-	st, padded, err := s.rowsStmt(ctx, tx, claimQuery, 7, records)
-	if err != nil {
-		return fail(err)
-	}
-	rows, err := st.QueryContext(ctx, padded...)
-	if err != nil {
-		return fail(err)
-	}
-	defer rows.Close()
 	index := make(map[string]int, len(part))
 	for _, i := range part {
 		index[slots[i].Playbook] = i
 	}
 	var got []int
 	newest = newest[:0]
-	for rows.Next() {
-		var pb string
-		if err := rows.Scan(&pb); err != nil {
-			return fail(err)
+	err = s.eachRows(ctx, tx, claimQuery, 7, records, func(st *sql.Stmt, args []any) error {
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return err
 		}
-		i, ok := index[pb]
-		if !ok {
-			return fail(fmt.Errorf("recorded a slot of %q, which was not asked for", pb))
+		defer rows.Close()
+		for rows.Next() {
+			var pb string
+			if err := rows.Scan(&pb); err != nil {
+				return err
+			}
+			i, ok := index[pb]
+			if !ok {
+				return fmt.Errorf("recorded a slot of %q, which was not asked for", pb)
+			}
+			got = append(got, i)
+			newest = append(newest, pb, ms(slots[i].Slot))
 		}
-		got = append(got, i)
-		newest = append(newest, pb, ms(slots[i].Slot))
-	}
-	if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err != nil {
 		return fail(err)
 	}
 	if _, err := s.execRows(ctx, tx, advanceQuery, 2, newest); err != nil {
@@ -177,49 +175,48 @@ func (s *Store) claimPart(ctx context.Context, tx *sql.Tx, slots []Slot, part []
 	return got, nil
 }
 
-// statementRows are the numbers of rows of the statements that claim
-// slots. A statement of a thousand values takes SQLite longer to parse
-// than to run, so each size is prepared once per Store, and a part of n
-// rows goes in the smallest that holds it, its other rows NULL; the
-// statements skip those. maxRows is the largest; its rows of 14 values
-// stay well under SQLite's 32,766 values a statement.
-var statementRows = [...]int{4, 16, 64, maxRows}
-
+// maxRows is the most rows a statement of many rows holds: its rows of
+// 15 values stay well under SQLite's 32,766 values a statement.
 const maxRows = 256
 
-// execRows runs query with args, at most maxRows rows of cols values,
-// and returns how many rows it changed.
-func (s *Store) execRows(ctx context.Context, tx *sql.Tx, query string, cols int, args []any) (int64, error) {
-	if len(args) == 0 {
-		return 0, nil
+// eachRows calls do, in order, with each statement of query for the rows
+// of args (cols values each) and its share of them. The statements hold a
+// power of two rows up to maxRows, each size prepared once per Store (a
+// statement of a thousand values takes SQLite longer to parse than to
+// run), so n rows take at most log2(n)+1 statements beyond every maxRows,
+// and none is padded.
+func (s *Store) eachRows(ctx context.Context, tx *sql.Tx, query string, cols int, args []any, do func(st *sql.Stmt, args []any) error) error {
+	for len(args) > 0 {
+		n := maxRows
+		for n*cols > len(args) {
+			n /= 2
+		}
+		st, err := s.inTx(ctx, tx, rowsQuery(query, n, cols))
+		if err != nil {
+			return err
+		}
+		if err := do(st, args[:n*cols]); err != nil {
+			return err
+		}
+		args = args[n*cols:]
 	}
-	st, padded, err := s.rowsStmt(ctx, tx, query, cols, args)
-	if err != nil {
-		return 0, err
-	}
-	res, err := st.ExecContext(ctx, padded...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
+	return nil
 }
 
-// rowsStmt returns the statement of query for the rows of args, cols
-// values each, and args padded to fill it.
-func (s *Store) rowsStmt(ctx context.Context, tx *sql.Tx, query string, cols int, args []any) (*sql.Stmt, []any, error) {
-	n := len(args) / cols
-	size := maxRows
-	for _, r := range statementRows {
-		if r >= n {
-			size = r
-			break
+// execRows runs query for the rows of args, cols values each, and returns
+// how many rows it changed.
+func (s *Store) execRows(ctx context.Context, tx *sql.Tx, query string, cols int, args []any) (int64, error) {
+	var changed int64
+	err := s.eachRows(ctx, tx, query, cols, args, func(st *sql.Stmt, args []any) error {
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return err
 		}
-	}
-	st, err := s.inTx(ctx, tx, rowsQuery(query, size, cols))
-	if err != nil {
-		return nil, nil, err
-	}
-	return st, append(args, make([]any, (size-n)*cols)...), nil
+		n, err := res.RowsAffected()
+		changed += n
+		return err
+	})
+	return changed, err
 }
 
 // rowsQueries holds query with its %s filled for n rows of cols values,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -210,29 +211,17 @@ const insertStepsQuery = `INSERT INTO steps (run_id, step_id, section, kind, ite
 // stepValues is the number of values of a step row.
 const stepValues = 15
 
-// insertSteps writes step rows in order, in statements of a power of two
-// rows up to maxRows, each prepared once: a large fan-out costs a
-// statement per 256 items instead of one each, and a run of n steps at
-// most log2(n)+1 statements, none of them padded.
+// insertSteps writes step rows in order, many a statement (eachRows).
 func (s *Store) insertSteps(ctx context.Context, tx *sql.Tx, rows [][]any) error {
 	args := make([]any, 0, min(len(rows), maxRows)*stepValues)
-	for len(rows) > 0 {
-		n := maxRows
-		for n > len(rows) {
-			n /= 2
-		}
+	for part := range slices.Chunk(rows, maxRows) {
 		args = args[:0]
-		for _, row := range rows[:n] {
+		for _, row := range part {
 			args = append(args, row...)
 		}
-		st, err := s.inTx(ctx, tx, rowsQuery(insertStepsQuery, n, stepValues))
-		if err != nil {
-			return err
+		if _, err := s.execRows(ctx, tx, insertStepsQuery, stepValues, args); err != nil {
+			return fmt.Errorf("step %s: %w", part[0][1], err)
 		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("step %s: %w", rows[0][1], err)
-		}
-		rows = rows[n:]
 	}
 	return nil
 }
