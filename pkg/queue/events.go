@@ -59,9 +59,11 @@ func (q *Queue) publish(runID string, pb *steps.Playbook, h *runs.Handle) <-chan
 			flush()
 			select {
 			case <-h.Events().Done():
-				if _, more := sub.TryNext(); !more {
+				ev, more := sub.TryNext()
+				if !more {
 					return
 				}
+				batch = append(batch, ev) // written with what follows it
 			default:
 			}
 		}
