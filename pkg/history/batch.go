@@ -40,7 +40,7 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	var rows [][]any
 	for _, f := range runs {
 		if err := fs.recordRun(ctx, f.Report, f.ReportPath, f.Trigger, f.StartedBy); err != nil {
-			return err
+			return fmt.Errorf("history: record finish of %s: %w", f.Report.RunID, err)
 		}
 		rows = append(rows, stepRows(f.Report)...)
 	}

@@ -71,13 +71,14 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.prepared(ctx, upsertStarted)
-	if err != nil {
-		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
-	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	_, err = st.ExecContext(ctx, args...)
+	err = s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		st, err := s.inTx(ctx, tx, upsertStarted)
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, args...)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("history: record start of %s: %w", run.ID, err)
 	}
@@ -127,22 +128,18 @@ func stepArgs(runID string, res StepResult) []any {
 // fan-out item and, for retried steps and items, per attempt. A relative
 // reportPath is stored absolute.
 func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
-	tx, err := s.beginWrite(ctx)
+	rows := stepRows(r)
+	err := s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		fs, err := s.finishStmts(ctx, tx, true)
+		if err != nil {
+			return err
+		}
+		if err := fs.recordRun(ctx, r, reportPath, "", ""); err != nil {
+			return err
+		}
+		return s.insertSteps(ctx, tx, rows)
+	})
 	if err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
-	}
-	defer tx.Rollback()
-	fs, err := s.finishStmts(ctx, tx.Tx, true)
-	if err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
-	}
-	if err := fs.recordRun(ctx, r, reportPath, "", ""); err != nil {
-		return err
-	}
-	if err := s.insertSteps(ctx, tx.Tx, stepRows(r)); err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
 	return nil
@@ -193,14 +190,12 @@ func (fs *finishStmts) recordRun(ctx context.Context, r *report.Report, reportPa
 		return err
 	}
 	if _, err = fs.run.ExecContext(ctx, args...); err != nil {
-		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
+		return err
 	}
 	if fs.del != nil {
-		if _, err := fs.del.ExecContext(ctx, r.RunID); err != nil {
-			return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
-		}
+		_, err = fs.del.ExecContext(ctx, r.RunID)
 	}
-	return nil
+	return err
 }
 
 // insertStepsQuery writes step rows, many a statement; %s stands for

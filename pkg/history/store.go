@@ -68,8 +68,9 @@ type Store struct {
 	owner string
 	lock  *os.File
 	now   func() time.Time
-	stmts stmtCache  // the write path's statements, prepared once
-	wmu   sync.Mutex // held by each write; see beginWrite
+	stmts stmtCache   // the write path's statements, prepared once
+	wmu   sync.Mutex  // held by each write; see beginWrite
+	group commitGroup // RecordStart and RecordFinish; see grouped
 }
 
 // Open opens, creating when needed, the history database in dir (created

@@ -1,0 +1,126 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// Group commit. The runs of a busy process (a scheduler starting a
+// thousand runs a second, a server finishing its runs) each record their
+// start and their end. Written one transaction each, every write pays a
+// commit: SQLite appends each page it touched to the WAL, and the runs
+// table's leaf and index pages are mostly the same pages for runs that
+// start together. So the writes that arrive while a transaction is being
+// written wait for it and then go in one transaction of their own, each
+// inside a savepoint so that one that fails is undone alone. A write that
+// finds no transaction under way begins one at once: alone, it costs what
+// it did before.
+
+// commitGroup queues the writes that wait for the transaction under way.
+type commitGroup struct {
+	mu      sync.Mutex
+	queue   []*groupWrite
+	leading bool // a caller is writing a batch and will take the next
+}
+
+// groupWrite is one caller's write in a batch.
+type groupWrite struct {
+	do   func(ctx context.Context, tx *sql.Tx) error
+	err  error
+	wake chan bool // true: write the batch; false: err is the outcome
+}
+
+// maxGroup bounds a batch, so that one commit's WAL frames stay few and a
+// caller's wait stays short.
+const maxGroup = 128
+
+// grouped runs do in a write transaction shared with the writes that
+// arrive while another is under way, and returns do's error, or the
+// commit's. do must only write through tx and may run in another
+// goroutine; ctx cancels it only while it waits to start.
+func (s *Store) grouped(ctx context.Context, do func(ctx context.Context, tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w := &groupWrite{do: do, wake: make(chan bool, 1)}
+	g := &s.group
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	lead := !g.leading
+	g.leading = true
+	g.mu.Unlock()
+	if !lead && !<-w.wake {
+		return w.err
+	}
+	// This caller writes the queue's first batch, which holds its own
+	// write, then hands the rest on to the first caller still waiting.
+	g.mu.Lock()
+	n := min(len(g.queue), maxGroup)
+	batch := g.queue[:n:n]
+	g.queue = g.queue[n:]
+	g.mu.Unlock()
+	s.writeGroup(context.WithoutCancel(ctx), batch)
+	g.mu.Lock()
+	if len(g.queue) > 0 {
+		g.queue[0].wake <- true
+	} else {
+		g.leading = false
+		g.queue = nil
+	}
+	g.mu.Unlock()
+	for _, o := range batch {
+		if o != w {
+			o.wake <- false
+		}
+	}
+	return w.err
+}
+
+// writeGroup writes a batch in one transaction, setting each write's err.
+func (s *Store) writeGroup(ctx context.Context, batch []*groupWrite) {
+	fail := func(err error) {
+		for _, w := range batch {
+			if w.err == nil {
+				w.err = err
+			}
+		}
+	}
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		fail(err)
+		return
+	}
+	defer tx.Rollback()
+	if len(batch) == 1 {
+		batch[0].err = batch[0].do(ctx, tx.Tx)
+		if batch[0].err == nil {
+			fail(tx.Commit())
+		}
+		return
+	}
+	var sp [3]*sql.Stmt
+	for i, q := range []string{"SAVEPOINT w", "ROLLBACK TO w", "RELEASE w"} {
+		if sp[i], err = s.inTx(ctx, tx.Tx, q); err != nil {
+			fail(err)
+			return
+		}
+	}
+	for _, w := range batch {
+		if _, err := sp[0].ExecContext(ctx); err != nil {
+			fail(err)
+			return
+		}
+		if w.err = w.do(ctx, tx.Tx); w.err != nil {
+			if _, err := sp[1].ExecContext(ctx); err != nil {
+				fail(err)
+				return
+			}
+		}
+		if _, err := sp[2].ExecContext(ctx); err != nil {
+			fail(err)
+			return
+		}
+	}
+	fail(tx.Commit())
+}

@@ -1,0 +1,155 @@
+package history
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// queued waits until n writes wait behind the transaction under way.
+func queued(t *testing.T, s *Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.group.mu.Lock()
+		got := len(s.group.queue)
+		s.group.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGroupUndoesAFailedWriteAlone: writes that queue behind a transaction
+// go in one transaction together; one that fails is undone, and only it
+// gets its error.
+func TestGroupUndoesAFailedWriteAlone(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	boom := errors.New("boom")
+	start := func(id string, fail bool) func() error {
+		return func() error {
+			if !fail {
+				return s.RecordStart(ctx, Run{ID: id, Playbook: "p"})
+			}
+			args, err := StartArgs(Run{ID: id, Playbook: "p", StartedAt: t0}, s.owner, ms(t0))
+			if err != nil {
+				return err
+			}
+			return s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, upsertStarted, args...); err != nil {
+					return err
+				}
+				return boom
+			})
+		}
+	}
+	// Hold the write lock, so that the first write waits in its
+	// transaction and the next three queue behind it.
+	s.wmu.Lock()
+	var wg sync.WaitGroup
+	errs := map[string]error{}
+	var mu sync.Mutex
+	run := func(id string, fail bool) {
+		wg.Go(func() {
+			err := start(id, fail)()
+			mu.Lock()
+			errs[id] = err
+			mu.Unlock()
+		})
+	}
+	run("a", false)
+	queued(t, s, 0)
+	for !leading(s) {
+		time.Sleep(time.Millisecond)
+	}
+	run("b", false)
+	queued(t, s, 1)
+	run("c", true)
+	queued(t, s, 2)
+	run("d", false)
+	queued(t, s, 3)
+	s.wmu.Unlock()
+	wg.Wait()
+
+	for id, want := range map[string]error{"a": nil, "b": nil, "c": boom, "d": nil} {
+		if !errors.Is(errs[id], want) {
+			t.Errorf("write %s: error %v, want %v", id, errs[id], want)
+		}
+		_, err := s.Get(ctx, id)
+		if recorded := err == nil; recorded != (want == nil) {
+			t.Errorf("run %s recorded: %v (error %v), want %v", id, recorded, err, want == nil)
+		}
+	}
+}
+
+func leading(s *Store) bool {
+	s.group.mu.Lock()
+	defer s.group.mu.Unlock()
+	return s.group.leading
+}
+
+// TestGroupManyWriters: many runs starting and finishing at once are all
+// recorded whole, and the group is idle afterwards.
+func TestGroupManyWriters(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 300 {
+		wg.Go(func() {
+			id := fmt.Sprintf("r%03d", i)
+			if err := s.RecordStart(ctx, Run{ID: id, Playbook: "p"}); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := s.RecordFinish(ctx, sampleReport(id, t0.Add(time.Duration(i)*time.Second)), ""); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	runs, err := s.List(ctx, Filter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 300 {
+		t.Fatalf("%d runs recorded, want 300", len(runs))
+	}
+	for _, r := range runs {
+		if r.FinishedAt == nil {
+			t.Errorf("run %s not finished: %+v", r.ID, r)
+		}
+		rows, err := s.Steps(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := len(stepRows(sampleReport(r.ID, t0))); len(rows) != want {
+			t.Errorf("run %s: %d step rows, want %d", r.ID, len(rows), want)
+		}
+	}
+	if leading(s) || len(s.group.queue) != 0 {
+		t.Errorf("group still busy after every write returned: leading %v, %d queued", leading(s), len(s.group.queue))
+	}
+}
+
+// TestGroupCancelledBeforeItStarts: a write whose context is done is not
+// written.
+func TestGroupCancelledBeforeItStarts(t *testing.T) {
+	s := openStore(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.RecordStart(ctx, Run{ID: "x", Playbook: "p"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if _, err := s.Get(context.Background(), "x"); err == nil {
+		t.Error("a cancelled write was recorded")
+	}
+}
