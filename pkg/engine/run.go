@@ -20,14 +20,22 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// NewRunID returns a random run id that sorts by time: a timestamp and 128
-// random bits, so that ids cannot be guessed.
+// NewRunID returns a run id that sorts by time and cannot be guessed: the
+// time to the second, then 32 hex digits, of which the first five are the
+// microsecond within that second and the other 108 bits are random. Ids made
+// in the same second thus sort in the order they were made, as a
+// UUIDv7's do, and each new run's rows go at the end of the history's
+// indexes by run id instead of at random places in them, which would make
+// every run written dirty pages of its own.
 func NewRunID() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
-	return time.Now().UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+	now := time.Now().UTC()
+	us := uint32(now.Nanosecond() / 1000) // < 2^20
+	b[0], b[1], b[2] = byte(us>>12), byte(us>>4), byte(us<<4)|b[2]&0x0f
+	return now.Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
 }
 
 // run is the state of one execution of a plan.

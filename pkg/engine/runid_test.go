@@ -1,0 +1,44 @@
+package engine
+
+import (
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestNewRunIDSortsByTime: ids made a microsecond or more apart sort in
+// the order they were made, within a second too; their first five hex
+// digits are the microsecond; no two are alike.
+func TestNewRunIDSortsByTime(t *testing.T) {
+	shape := regexp.MustCompile(`^\d{8}T\d{6}-[0-9a-f]{32}$`)
+	seen := map[string]bool{}
+	prev := ""
+	for range 300 {
+		before := time.Now().UTC()
+		id := NewRunID()
+		after := time.Now().UTC()
+		if !shape.MatchString(id) {
+			t.Fatalf("id %q is not a timestamp and 32 hex digits", id)
+		}
+		if seen[id] {
+			t.Fatalf("id %q made twice", id)
+		}
+		seen[id] = true
+		if id <= prev {
+			t.Fatalf("id %q made after %q sorts before it", id, prev)
+		}
+		prev = id
+		if before.Unix() == after.Unix() {
+			us, err := strconv.ParseUint(id[16:21], 16, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lo, hi := uint64(before.Nanosecond()/1000), uint64(after.Nanosecond()/1000)
+			if us < lo || us > hi {
+				t.Fatalf("id %q holds microsecond %d, made between %d and %d", id, us, lo, hi)
+			}
+		}
+		time.Sleep(2 * time.Microsecond)
+	}
+}
