@@ -31,18 +31,20 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	defer tx.Rollback()
-	fs, err := s.finishStmts(ctx, tx.Tx, false)
-	if err != nil {
-		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
-	}
-	// The runs' rows, then all their step rows in as few statements as
-	// they fill.
+	// The runs' rows, then all their step rows, each in as few
+	// statements as they fill.
+	var runRows []any
 	var rows [][]any
 	for _, f := range runs {
-		if err := fs.recordRun(ctx, f.Report, f.ReportPath, f.Trigger, f.StartedBy); err != nil {
+		args, err := FinishedArgs(f.Report, f.ReportPath, f.Trigger, f.StartedBy)
+		if err != nil {
 			return fmt.Errorf("history: record finish of %s: %w", f.Report.RunID, err)
 		}
+		runRows = append(append(runRows, args...), "") // no owner
 		rows = append(rows, stepRows(f.Report)...)
+	}
+	if _, err := s.execRows(ctx, tx.Tx, upsertFinishedRows, finishedValues+1, runRows); err != nil {
+		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	if err := s.insertSteps(ctx, tx.Tx, rows); err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)

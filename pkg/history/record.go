@@ -130,11 +130,11 @@ func stepArgs(runID string, res StepResult) []any {
 func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
 	rows := stepRows(r)
 	err := s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		fs, err := s.finishStmts(ctx, tx, true)
+		fs, err := s.finishStmts(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if err := fs.recordRun(ctx, r, reportPath, "", ""); err != nil {
+		if err := fs.recordRun(ctx, r, reportPath); err != nil {
 			return err
 		}
 		return s.insertSteps(ctx, tx, rows)
@@ -145,15 +145,18 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 	return nil
 }
 
-// finishStmts are the statements that record finished runs in one
-// transaction.
+// finishStmts are the statements that record a finished run in one
+// transaction: its row, and the deletion of its live step rows.
 type finishStmts struct {
 	run, del *sql.Stmt
 }
 
-// upsertFinished writes the row of a finished run.
-const upsertFinished = `INSERT INTO runs (` + FinishedColumns + `, owner)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')
+// upsertFinished writes the row of a finished run; upsertFinishedRows
+// writes many, %s standing for their values (FinishedColumns and owner).
+const (
+	upsertFinished     = `INSERT INTO runs (` + FinishedColumns + `, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedConflict
+	upsertFinishedRows = `INSERT INTO runs (` + FinishedColumns + `, owner) VALUES %s` + finishedConflict
+	finishedConflict   = `
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
 			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
@@ -161,19 +164,17 @@ const upsertFinished = `INSERT INTO runs (` + FinishedColumns + `, owner)
 			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = '',
 			triggered_by = CASE WHEN excluded.triggered_by != '' THEN excluded.triggered_by ELSE runs.triggered_by END,
 			started_by = CASE WHEN excluded.started_by != '' THEN excluded.started_by ELSE runs.started_by END`
+)
 
-// finishStmts returns the statements that record finished runs in tx;
-// with replace, the run's live step rows are deleted first.
-func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx, replace bool) (*finishStmts, error) {
+// finishStmts returns the statements that record a finished run in tx.
+func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx) (*finishStmts, error) {
 	var fs finishStmts
 	var err error
 	if fs.run, err = s.inTx(ctx, tx, upsertFinished); err != nil {
 		return nil, err
 	}
-	if replace {
-		if fs.del, err = s.inTx(ctx, tx, deleteSteps); err != nil {
-			return nil, err
-		}
+	if fs.del, err = s.inTx(ctx, tx, deleteSteps); err != nil {
+		return nil, err
 	}
 	return &fs, nil
 }
@@ -181,20 +182,17 @@ func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx, replace bool) (*fin
 const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 
 // recordRun writes a finished run's row, keeping the trigger and who
-// started it as recorded at its start unless given, and, with replace,
-// deletes its live step rows; its rows from the report (stepRows) are the
-// caller's to write.
-func (fs *finishStmts) recordRun(ctx context.Context, r *report.Report, reportPath string, trigger Trigger, startedBy string) error {
-	args, err := FinishedArgs(r, reportPath, trigger, startedBy)
+// started it as recorded at its start, and deletes its live step rows; its
+// rows from the report (stepRows) are the caller's to write.
+func (fs *finishStmts) recordRun(ctx context.Context, r *report.Report, reportPath string) error {
+	args, err := FinishedArgs(r, reportPath, "", "")
 	if err != nil {
 		return err
 	}
 	if _, err = fs.run.ExecContext(ctx, args...); err != nil {
 		return err
 	}
-	if fs.del != nil {
-		_, err = fs.del.ExecContext(ctx, r.RunID)
-	}
+	_, err = fs.del.ExecContext(ctx, r.RunID)
 	return err
 }
 

@@ -22,6 +22,9 @@ func StepArgs(runID string, res StepResult) []any { return stepArgs(runID, res) 
 // report (RecordFinish).
 func ReportStepArgs(r *report.Report) [][]any { return stepRows(r) }
 
+// finishedValues is the number of FinishedColumns.
+const finishedValues = 16
+
 // FinishedColumns are the columns of FinishedArgs, in order.
 const FinishedColumns = `id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
 	inputs, report_path, error_class, error_message, resumed_from, triggered_by, started_by`
