@@ -2,6 +2,9 @@ package history
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -39,9 +42,15 @@ func BenchmarkRecordRunsConcurrently(b *testing.B) {
 }
 
 // BenchmarkRecordFinishedExecutes measures what a server's executes cost
-// the history: batches of 11 one-step runs recorded at their end together,
-// with ids that sort by time as run ids do. Per run.
+// the history: batches of 11 one-step runs recorded at their end together.
+// Per run, with ids that sort by time to the microsecond as run ids do,
+// and with ids as they were before, random within their second.
 func BenchmarkRecordFinishedExecutes(b *testing.B) {
+	b.Run("ids by microsecond", func(b *testing.B) { benchExecutes(b, false) })
+	b.Run("ids random within the second", func(b *testing.B) { benchExecutes(b, true) })
+}
+
+func benchExecutes(b *testing.B, random bool) {
 	s, err := Open(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
@@ -54,7 +63,12 @@ func BenchmarkRecordFinishedExecutes(b *testing.B) {
 		for i := range batch {
 			n++
 			now := time.Now()
-			id := fmt.Sprintf("%s-%012d", now.UTC().Format("20060102T150405"), n)
+			var tail [16]byte
+			rand.Read(tail[:])
+			if !random {
+				binary.BigEndian.PutUint32(tail[:], uint32(now.Nanosecond()/1000)<<12|uint32(n)&0xfff)
+			}
+			id := now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(tail[:])
 			batch[i] = Finished{Report: &report.Report{RunID: id, Playbook: report.Playbook{Name: "control.noop"},
 				Status: "succeeded", StartedAt: now, FinishedAt: now,
 				Steps: []report.Step{{ID: "control.noop", Op: "control.noop", Status: "succeeded", StartedAt: &now, Attempts: 1}},
