@@ -138,6 +138,7 @@ func TestScheduleDaemon(t *testing.T) {
 	if cleanup["playbook"] != "slow" || cleanup["run_id"] == nil || cleanup["slot"] == nil || cleanup["step"] != "cleanup" || cleanup["op"] != "control.log" {
 		t.Errorf("the log line of the finally step: %v", cleanup)
 	}
+	runEndedLast(t, logs)
 
 	res := runMain(t, "history", "--state-dir", state, "--json", "--limit", "1000")
 	res.want(t, ExitOK, nil, nil)
@@ -192,6 +193,35 @@ func TestScheduleDaemon(t *testing.T) {
 	// The lock went with the process: a new scheduler may start (and
 	// refuses the broken file).
 	runMain(t, "schedule", jobs, "--state-dir", state).want(t, ExitUsage, nil, []string{"tick.yaml:4:9: cron 0 0 30 2 * never fires", "nothing was scheduled"})
+}
+
+// runEndedLast checks that each run's "run ended" line comes after every
+// other line of that run, and that some runs ended.
+func runEndedLast(t *testing.T, logs string) {
+	t.Helper()
+	ended := map[string]int{} // run id: line of "run ended"
+	n := 0
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	for line := 1; sc.Scan(); line++ {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) != nil {
+			continue
+		}
+		id, _ := m["run_id"].(string)
+		if id == "" {
+			continue
+		}
+		if at, ok := ended[id]; ok {
+			t.Errorf("line %d of run %s (%q) comes after its \"run ended\" line, %d", line, id, m["message"], at)
+		}
+		if m["message"] == "run ended" {
+			ended[id] = line
+			n++
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d runs ended in the log, want at least 3:\n%s", n, logs)
+	}
 }
 
 // logField finds the JSON log line with message msg and returns field.

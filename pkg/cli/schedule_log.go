@@ -35,31 +35,42 @@ type runFollower struct {
 	wg    sync.WaitGroup
 }
 
-// watch is the launcher's Watch hook: it must not block.
-func (f *runFollower) watch(job scheduler.Job, h *runs.Handle) {
+// watch is the launcher's Watch hook: it must not block. The channel it
+// returns is closed once the run is done and its lines are written, so
+// that the scheduler's "run ended" line comes after them.
+func (f *runFollower) watch(job scheduler.Job, h *runs.Handle) <-chan struct{} {
 	log := f.log.With().Str("playbook", job.Playbook.Name).Str("run_id", h.ID()).
 		Str("slot", job.Slot.Format(time.RFC3339)).Logger()
 	sub := h.Events().Subscribe(0)
+	followed := make(chan struct{})
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		defer sub.Cancel()
-		defer func() {
-			// A bug in rendering must not take the scheduler down; the
-			// run goes on, unlogged.
-			if p := recover(); p != nil {
-				log.Error().Str("panic", fmt.Sprint(p)).Msg("internal error while logging the run's events; its further events are not logged")
-			}
-		}()
-		for {
-			ev, ok := sub.Next(context.Background())
-			if !ok {
-				return
-			}
-			f.steps.Event(ev)
-			logEvent(log, ev)
+		defer close(followed)
+		f.follow(log, sub)
+		<-h.Done()
+	}()
+	return followed
+}
+
+// follow writes a run's events as log lines until its stream ends.
+func (f *runFollower) follow(log zerolog.Logger, sub *runs.Subscription) {
+	defer sub.Cancel()
+	defer func() {
+		// A bug in rendering must not take the scheduler down; the run
+		// goes on, unlogged.
+		if p := recover(); p != nil {
+			log.Error().Str("panic", fmt.Sprint(p)).Msg("internal error while logging the run's events; its further events are not logged")
 		}
 	}()
+	for {
+		ev, ok := sub.Next(context.Background())
+		if !ok {
+			return
+		}
+		f.steps.Event(ev)
+		logEvent(log, ev)
+	}
 }
 
 func (f *runFollower) wait() { f.wg.Wait() }

@@ -137,7 +137,7 @@ func BenchmarkSchedule1000(b *testing.B) {
 		defer svc.Close()
 		defer mgr.Shutdown(context.Background())
 		rl := NewRunLauncher(mgr, nil, nil)
-		rl.Watch = func(job Job, _ *runs.Handle) { l.Launch(context.Background(), job) }
+		rl.Watch = func(job Job, _ *runs.Handle) <-chan struct{} { l.Launch(context.Background(), job); return nil }
 		launcher, st, pbs = rl, svc.History(), loaded
 	case !*benchMemory:
 		hs, err := history.Open(b.TempDir())

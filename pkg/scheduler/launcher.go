@@ -34,9 +34,12 @@ type RunLauncher struct {
 
 	// Watch, when set, is given every run the launcher starts, before
 	// Launch returns, so that its events can be followed from the first
-	// (runs.Stream.Observe, Handle.Events). It must not block; whoever
-	// starts goroutines in it waits for them.
-	Watch func(job Job, h *runs.Handle)
+	// (runs.Stream.Observe, Handle.Events). It must not block. The channel
+	// it returns, when not nil, is closed once the run is done and its
+	// events are followed to the last: the run counts as ended only then,
+	// so that the scheduler's "run ended" line comes after the lines of
+	// the run's own events.
+	Watch func(job Job, h *runs.Handle) <-chan struct{}
 }
 
 var _ Launcher = (*RunLauncher)(nil)
@@ -77,18 +80,29 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
+	rh := runHandle{h: h}
 	if l.Watch != nil {
-		l.Watch(job, h)
+		rh.followed = l.Watch(job, h)
 	}
-	return runHandle{h}, nil
+	return rh, nil
 }
 
-// runHandle is a runs.Handle as the scheduler sees it.
-type runHandle struct{ h *runs.Handle }
+// runHandle is a runs.Handle as the scheduler sees it: done once the run
+// is, and once its watcher has followed it to the end.
+type runHandle struct {
+	h        *runs.Handle
+	followed <-chan struct{} // nil: nobody follows the run
+}
 
-func (r runHandle) ID() string            { return r.h.ID() }
-func (r runHandle) Cancel(cause error)    { r.h.Cancel(cause) }
-func (r runHandle) Done() <-chan struct{} { return r.h.Done() }
+func (r runHandle) ID() string         { return r.h.ID() }
+func (r runHandle) Cancel(cause error) { r.h.Cancel(cause) }
+
+func (r runHandle) Done() <-chan struct{} {
+	if r.followed != nil {
+		return r.followed
+	}
+	return r.h.Done()
+}
 
 // Status is the status of the run's report; a run that ended without one
 // (the engine could not run it at all) failed.

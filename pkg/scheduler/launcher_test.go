@@ -54,10 +54,11 @@ func newRunHarness(t *testing.T, start time.Time, roles []string, tweak ...func(
 	}
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: 4})
 	rh := &runHarness{harness: h, reg: reg, mgr: mgr, launcher: NewRunLauncher(mgr, roles, nil), pbDir: t.TempDir()}
-	rh.launcher.Watch = func(job Job, run *runs.Handle) {
+	rh.launcher.Watch = func(job Job, run *runs.Handle) <-chan struct{} {
 		rh.mu.Lock()
 		rh.watched = append(rh.watched, run.ID())
 		rh.mu.Unlock()
+		return nil
 	}
 	// Cleanups run last first: the manager's runs end before the service
 	// and the registry close.
@@ -145,13 +146,14 @@ func TestRunLauncherRecordsScheduledRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var follow sync.WaitGroup
-	rh.launcher.Watch = func(job Job, h *runs.Handle) {
+	rh.launcher.Watch = func(job Job, h *runs.Handle) <-chan struct{} {
 		rh.mu.Lock()
 		rh.watched = append(rh.watched, h.ID())
 		rh.mu.Unlock()
 		follow.Add(1)
 		done := h.Events().Observe(steps, nil)
 		go func() { defer follow.Done(); <-done }()
+		return nil
 	}
 	rh.load(rh.playbook("tick", "@every 1m", noopSteps))
 	for range 3 {
@@ -328,4 +330,35 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, name, label, value s
 		}
 	}
 	return 0
+}
+
+// TestRunEndsOnceFollowed: a run whose watcher is still writing its lines
+// has not ended for the scheduler: "run ended" is logged, and the run
+// stops counting as running, only once the channel Watch returned closes.
+func TestRunEndsOnceFollowed(t *testing.T) {
+	rh := newRunHarness(t, t10.Add(-time.Second), []string{auth.RoleOperator})
+	release := make(chan struct{})
+	done := make(chan struct{})
+	rh.launcher.Watch = func(job Job, h *runs.Handle) <-chan struct{} {
+		followed := make(chan struct{})
+		go func() {
+			<-h.Done()
+			close(done)
+			<-release
+			close(followed)
+		}()
+		return followed
+	}
+	rh.load(rh.playbook("tick", "@every 1h", noopSteps))
+	rh.run(time.Hour)
+	<-done
+	time.Sleep(50 * time.Millisecond) // time enough to log the end, if it were ended
+	if ended := rh.logs.lines("run ended"); len(ended) > 0 || rh.s.running() != 1 {
+		t.Fatalf("the run ended for the scheduler before its watcher followed it to the end: running %d, %v", rh.s.running(), ended)
+	}
+	close(release)
+	rh.settle()
+	if ended := rh.logs.lines("run ended"); len(ended) != 1 {
+		t.Errorf("%d \"run ended\" lines once the watcher was done, want 1", len(ended))
+	}
 }
