@@ -8,9 +8,12 @@ import (
 	"context"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
+	"github.com/shirou/gopsutil/v4/common"
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
 	"github.com/shirou/gopsutil/v4/host"
@@ -112,7 +115,8 @@ var diskSpec = ops.Spec{
 	},
 	Output: []ops.Field{
 		{Name: "path", Type: "string"},
-		{Name: "fstype", Type: "string"},
+		{Name: "mountpoint", Type: "string", Description: "where the file system holding path is mounted, from this process's mount table; empty when it cannot be read"},
+		{Name: "fstype", Type: "string", Description: "the file system's type as mounted (ext4, xfs, tmpfs…)"},
 		{Name: "total", Type: "integer", Description: "bytes"},
 		{Name: "used", Type: "integer", Description: "bytes"},
 		{Name: "free", Type: "integer", Description: "bytes available to unprivileged users"},
@@ -136,12 +140,50 @@ func diskUsage(ctx context.Context, p ops.Params) (map[string]any, error) {
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "disk usage of %s: %v", path, err)
 	}
+	mountpoint, fstype := "", u.Fstype // statfs's type: ext4 reads as ext2/ext3
+	if m, ok := mountOf(ctx, path); ok {
+		mountpoint, fstype = m.Mountpoint, m.Fstype
+	}
 	return map[string]any{
-		"path": path, "fstype": u.Fstype,
+		"path": path, "mountpoint": mountpoint, "fstype": fstype,
 		"total": bytes(u.Total), "used": bytes(u.Used), "free": bytes(u.Free), "used_percent": pct(u.UsedPercent),
 		"inodes_total": bytes(u.InodesTotal), "inodes_used": bytes(u.InodesUsed), "inodes_free": bytes(u.InodesFree),
 		"inodes_used_percent": pct(u.InodesUsedPercent),
 	}, nil
+}
+
+// mountOf returns the mount that holds path in this process's mount
+// table (not PID 1's, which gopsutil reads by default and which another
+// mount namespace does not share): the longest mount point containing
+// path, symlinks resolved, and of equal ones the last, mounted over the
+// others.
+func mountOf(ctx context.Context, path string) (disk.PartitionStat, bool) {
+	ctx = context.WithValue(ctx, common.EnvKey, common.EnvMap{common.HostProcMountinfo: "/proc/self/mountinfo"})
+	parts, err := disk.PartitionsWithContext(ctx, true)
+	if err != nil {
+		return disk.PartitionStat{}, false
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	best := -1
+	for i, p := range parts {
+		if within(path, p.Mountpoint) && (best < 0 || len(p.Mountpoint) >= len(parts[best].Mountpoint)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return disk.PartitionStat{}, false
+	}
+	return parts[best], true
+}
+
+// within says whether path is dir or below it.
+func within(path, dir string) bool {
+	if dir == "/" {
+		return strings.HasPrefix(path, "/")
+	}
+	return path == dir || strings.HasPrefix(path, dir+"/")
 }
 
 var memSpec = ops.Spec{

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -77,8 +78,47 @@ func TestDisk(t *testing.T) {
 	if out["path"] != dir || out["total"].(int) <= 0 || out["used"].(int) > out["total"].(int) {
 		t.Errorf("system.disk = %v", out)
 	}
+	if mp, _ := out["mountpoint"].(string); runtime.GOOS == "linux" && !within(dir, mp) {
+		t.Errorf("system.disk of %s: mountpoint %q does not hold it", dir, mp)
+	}
 	if _, err := opstest.Execute(r, ctx, "system.disk", map[string]any{"path": "/no/such/path"}); err == nil || ops.ClassOf(err) != ops.ClassExecution {
 		t.Errorf("missing path: %v", err)
+	}
+}
+
+// TestDiskNamesTheMountedType: the type is the mount table's (statfs
+// cannot tell ext4 from ext2), with the mount point: /dev/shm is a tmpfs.
+func TestDiskNamesTheMountedType(t *testing.T) {
+	table, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil || !strings.Contains(string(table), " /dev/shm ") || !strings.Contains(string(table), " - tmpfs ") {
+		t.Skip("no tmpfs at /dev/shm here")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "disk-")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer os.RemoveAll(dir)
+	r := newRegistry(t)
+	out, err := opstest.Execute(r, context.Background(), "system.disk", map[string]any{"path": dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["fstype"] != "tmpfs" || out["mountpoint"] != "/dev/shm" {
+		t.Errorf("system.disk of %s: fstype %v, mountpoint %v; want tmpfs at /dev/shm", dir, out["fstype"], out["mountpoint"])
+	}
+}
+
+func TestWithin(t *testing.T) {
+	for _, c := range []struct {
+		path, dir string
+		want      bool
+	}{
+		{"/", "/", true}, {"/a/b", "/", true}, {"/a", "/a", true}, {"/a/b", "/a", true},
+		{"/ab", "/a", false}, {"/a", "/a/b", false},
+	} {
+		if got := within(c.path, c.dir); got != c.want {
+			t.Errorf("within(%q, %q) = %v, want %v", c.path, c.dir, got, c.want)
+		}
 	}
 }
 
