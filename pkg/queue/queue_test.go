@@ -1,0 +1,305 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/pgtest"
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// replica is one `serve` replica's run service and queue, in-process.
+type replica struct {
+	q   *Queue
+	mgr *runs.Manager
+	pg  *postgres.Store
+}
+
+// playbooks are what every replica serves: mark appends the run's id to
+// the file named by its input, so that a test counts how often each run
+// ran; nap sleeps until cancelled.
+const (
+	markPlaybook = `version: 1
+name: mark
+inputs:
+  file: {type: string}
+steps:
+  - id: mark
+    op: shell.exec
+    with: {command: [sh, -c, 'echo "$RUN" >> "$FILE"'], env: {RUN: "${{ run.id }}", FILE: "${{ inputs.file }}"}}
+`
+	napPlaybook = `version: 1
+name: nap
+steps:
+  - {id: nap, op: control.sleep, with: {duration: 1h}}
+`
+)
+
+// newReplica opens the store at dsn and builds a replica on it; started,
+// it takes jobs and learns the end of the runs it awaits (Await), as every
+// replica of serve does.
+func newReplica(t *testing.T, dsn string, workers int, start bool) *replica {
+	t.Helper()
+	ctx := context.Background()
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pbs := map[string]*steps.Playbook{}
+	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook} {
+		path := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pb, err := steps.Load(path, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pbs[name] = pb
+	}
+	pg, err := postgres.Open(ctx, postgres.Config{URL: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := runs.NewService(runs.Config{Registry: reg, Store: pg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: workers})
+	q, err := New(ctx, Config{Store: pg, Manager: mgr, Workers: workers, Poll: 20 * time.Millisecond,
+		Playbook: func(name string) (*steps.Playbook, bool) { pb, ok := pbs[name]; return pb, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if start {
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The shutdown of serve: stop taking jobs while the manager ends the
+	// runs going, then close what they wrote to.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		stopped := make(chan error, 1)
+		go func() { stopped <- q.Stop(ctx) }()
+		if err := mgr.Shutdown(ctx); err != nil {
+			t.Errorf("manager shutdown: %v", err)
+		}
+		if start {
+			if err := <-stopped; err != nil {
+				t.Errorf("queue stop: %v", err)
+			}
+		}
+		svc.Close()
+		reg.Close()
+		pg.Close()
+	})
+	return &replica{q: q, mgr: mgr, pg: pg}
+}
+
+// await waits for a run to end on whichever replica ran it.
+func await(t *testing.T, q *Queue, runID string) report.Status {
+	t.Helper()
+	done, status := q.Await(runID)
+	select {
+	case <-done:
+		return status()
+	case <-time.After(time.Minute):
+		t.Fatalf("run %s did not end within a minute", runID)
+		return ""
+	}
+}
+
+func args(playbook string, inputs map[string]any) RunArgs {
+	return RunArgs{Playbook: playbook, Inputs: inputs, Roles: []string{auth.RoleAdmin}, Caller: "test", Trigger: runs.TriggerAPI}
+}
+
+// TestEachRunRunsOnce: runs submitted on one replica run once each, on
+// any of three replicas, and end succeeded for another that waits.
+func TestEachRunRunsOnce(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 4, true)
+	newReplica(t, dsn, 4, true)
+	watcher := newReplica(t, dsn, 4, true)
+	marks := filepath.Join(t.TempDir(), "marks")
+	var ids []string
+	for range 12 {
+		id, dup, err := a.q.Submit(context.Background(), args("mark", map[string]any{"file": marks}))
+		if err != nil || dup {
+			t.Fatalf("submit: %q, dup %v, %v", id, dup, err)
+		}
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		if st := await(t, watcher.q, id); st != report.StatusSucceeded {
+			t.Errorf("run %s ended %s, want succeeded", id, st)
+		}
+	}
+	data, err := os.ReadFile(marks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := strings.Fields(string(data))
+	slices.Sort(ran)
+	want := slices.Clone(ids)
+	slices.Sort(want)
+	if !slices.Equal(ran, want) {
+		t.Errorf("the runs that ran:\n%v\nwant each submitted run once:\n%v", ran, want)
+	}
+	for _, id := range ids {
+		r, err := watcher.pg.Get(context.Background(), id)
+		if err != nil || r.Status != report.StatusSucceeded || string(r.Trigger) != string(runs.TriggerAPI) || r.StartedBy != "test" {
+			t.Errorf("history of %s: %+v, %v", id, r, err)
+		}
+	}
+}
+
+// TestSameKeyQueuesOnce: a second submission with the key of a job that
+// exists queues nothing and answers with the first run's id.
+func TestSameKeyQueuesOnce(t *testing.T) {
+	r := newReplica(t, pgtest.DSN(t), 1, false) // not started: the job waits
+	a := args("nap", nil)
+	a.Key = "nap@2026-12-01T03:00:00Z"
+	first, dup, err := r.q.Submit(context.Background(), a)
+	if err != nil || dup {
+		t.Fatalf("first submit: %q, dup %v, %v", first, dup, err)
+	}
+	second, dup, err := r.q.Submit(context.Background(), a)
+	if err != nil || !dup || second != first {
+		t.Errorf("second submit with the same key: %q, dup %v, %v; want %q, dup", second, dup, err, first)
+	}
+	if waiting, _, err := r.q.Depth(context.Background()); err != nil || waiting != 1 {
+		t.Errorf("depth: %d waiting, %v; want 1", waiting, err)
+	}
+}
+
+// TestCancelQueuedAndRunning: a run still queued while every replica is
+// busy is cancelled without ever starting; a running one is cancelled by
+// the replica running it, asked through another.
+func TestCancelQueuedAndRunning(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	reps := []*replica{newReplica(t, dsn, 1, true), newReplica(t, dsn, 1, true)}
+	ctx := context.Background()
+	var naps []string
+	for range 2 {
+		id, _, err := reps[0].q.Submit(ctx, args("nap", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		naps = append(naps, id)
+	}
+	// Each replica runs one nap, and has no worker left.
+	for _, id := range naps {
+		waitUntil(t, "run "+id+" to start", func() bool { return where(reps, id) >= 0 })
+	}
+	marks := filepath.Join(t.TempDir(), "marks")
+	queued, _, err := reps[0].q.Submit(ctx, args("mark", map[string]any{"file": marks}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reps[0].q.Cancel(ctx, queued, "oncall"); err != nil {
+		t.Fatalf("cancel the queued run: %v", err)
+	}
+	if st := await(t, reps[0].q, queued); st != report.StatusCancelled {
+		t.Errorf("the queued run ended %s, want cancelled", st)
+	}
+	// Each nap cancelled through the replica that does not run it.
+	for _, id := range naps {
+		other := reps[1-where(reps, id)]
+		if err := other.q.Cancel(ctx, id, "oncall"); err != nil {
+			t.Fatalf("cancel the running run: %v", err)
+		}
+		if st := await(t, other.q, id); st != report.StatusCancelled {
+			t.Errorf("the running run %s ended %s, want cancelled", id, st)
+		}
+	}
+	if _, err := os.Stat(marks); !os.IsNotExist(err) {
+		t.Errorf("the run cancelled while queued ran: %v", err)
+	}
+	r, err := reps[1].pg.Get(ctx, queued)
+	if err != nil || r.Error == nil || !strings.Contains(r.Error.Message, "oncall") {
+		t.Errorf("history of the run cancelled while queued: %+v, %v; want its error to name who cancelled it", r, err)
+	}
+}
+
+// where returns the index of the replica running runID, or -1.
+func where(reps []*replica, runID string) int {
+	for i, r := range reps {
+		if _, ok := r.q.Local(runID); ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestFollowFromAnotherReplica: a replica that does not run a run streams
+// its events, in order, from the first to its run_finished.
+func TestFollowFromAnotherReplica(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	reps := []*replica{newReplica(t, dsn, 1, true), newReplica(t, dsn, 1, true)}
+	// One replica naps, so the other runs the run followed.
+	nap, _, err := reps[0].q.Submit(context.Background(), args("nap", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the nap to start", func() bool { return where(reps, nap) >= 0 })
+	front := reps[where(reps, nap)]
+	marks := filepath.Join(t.TempDir(), "marks")
+	id, _, err := front.q.Submit(context.Background(), args("mark", map[string]any{"file": marks}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer front.q.Cancel(context.Background(), nap, "test")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var kinds []engine.EventKind
+	var last uint64
+	for ev := range front.q.Follow(ctx, id, 0) {
+		if ev.Seq <= last {
+			t.Errorf("event %d after %d", ev.Seq, last)
+		}
+		last = ev.Seq
+		var body struct {
+			RunID string `json:"run_id"`
+		}
+		if err := json.Unmarshal(ev.JSON, &body); err != nil || body.RunID != id {
+			t.Errorf("event %d: run %q, %v; want %s", ev.Seq, body.RunID, err, id)
+		}
+		kinds = append(kinds, ev.Kind)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the stream did not end with the run: %v", kinds)
+	}
+	if len(kinds) < 4 || kinds[0] != engine.EventRunStarted || kinds[len(kinds)-1] != engine.EventRunFinished ||
+		!slices.Contains(kinds, engine.EventStepFinished) {
+		t.Errorf("events followed: %v; want run_started, the step's, run_finished", kinds)
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
