@@ -10,7 +10,10 @@ import (
 // capped in size.
 func (r *run) finish(status report.Status, runErr *report.Error) *report.Report {
 	pb := r.p.pb
-	env := r.baseEnv(string(status))
+	var env map[string]any // only outputs read it
+	if len(pb.Outputs) > 0 {
+		env = r.baseEnv(string(status))
+	}
 	outputs := make(map[string]any, len(pb.Outputs))
 	var outErrs map[string]string
 	for _, o := range pb.Outputs {

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -191,9 +193,14 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
+// environ makes a map of an environment of KEY=value entries (the
+// process's own when nil), the env of expressions.
 func environ(env []string) map[string]string {
 	if env == nil {
 		env = os.Environ()
+	}
+	if m := envMemo.Load(); m != nil && slices.Equal(m.list, env) {
+		return m.vars
 	}
 	out := make(map[string]string, len(env))
 	for _, kv := range env {
@@ -201,7 +208,19 @@ func environ(env []string) map[string]string {
 			out[k] = v
 		}
 	}
+	envMemo.Store(&envMap{list: slices.Clone(env), vars: out})
 	return out
+}
+
+// envMemo is the last environment environ made a map of: the runs of a
+// process mostly see the same one, and comparing it costs less than
+// building the map again. The map is only ever read (expressions cannot
+// write to it), so runs share it.
+var envMemo atomic.Pointer[envMap]
+
+type envMap struct {
+	list []string
+	vars map[string]string
 }
 
 func (r *run) secrets() []string { return r.secretV }
@@ -262,7 +281,13 @@ func (r *run) execute(parent context.Context) *report.Report {
 
 	hctx, stop := r.handlerContext(parent, ctx)
 	defer stop()
-	henv := r.baseEnv(string(status))
+	var henv map[string]any // only handlers read it
+	for _, sec := range []int{secOnSuccess, secOnFailure, secOnCancel, secFinally} {
+		if len(r.p.sections[sec]) > 0 {
+			henv = r.baseEnv(string(status))
+			break
+		}
+	}
 	for _, h := range []struct {
 		sec  int
 		when report.Status

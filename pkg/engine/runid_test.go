@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"maps"
 	"regexp"
 	"strconv"
 	"testing"
@@ -40,5 +41,28 @@ func TestNewRunIDSortsByTime(t *testing.T) {
 			}
 		}
 		time.Sleep(2 * time.Microsecond)
+	}
+}
+
+// TestEnvironFollowsTheEnvironment: the memo of the last environment
+// never answers for another one, nor for the same slice changed since.
+func TestEnvironFollowsTheEnvironment(t *testing.T) {
+	list := []string{"A=1", "B=x=y"}
+	for _, c := range []struct {
+		env  []string
+		want map[string]string
+	}{
+		{list, map[string]string{"A": "1", "B": "x=y"}},
+		{list, map[string]string{"A": "1", "B": "x=y"}},
+		{[]string{"A=2"}, map[string]string{"A": "2"}},
+		{list, map[string]string{"A": "1", "B": "x=y"}},
+	} {
+		if got := environ(c.env); !maps.Equal(got, c.want) {
+			t.Errorf("environ(%q) = %v, want %v", c.env, got, c.want)
+		}
+	}
+	list[0] = "A=3"
+	if got := environ(list); got["A"] != "3" {
+		t.Errorf("environ of a changed slice: A=%q, want 3", got["A"])
 	}
 }
