@@ -122,6 +122,19 @@ roles:
 			t.Errorf("%v %s: got %v %q, want %v %q", c.roles, c.op, d.Allowed, d.Rule, c.want, c.rule)
 		}
 	}
+	// One subject asked every question of its roles' cases three times
+	// over, in turn: a remembered decision answers only its own question.
+	oncall, err := p.Subject([]string{"oncall"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		for _, c := range cases[:4] {
+			if d := oncall.Decide(c.op, c.risk); d.Allowed != c.want || d.Rule != c.rule {
+				t.Errorf("asked again, oncall %s: got %v %q, want %v %q", c.op, d.Allowed, d.Rule, c.want, c.rule)
+			}
+		}
+	}
 }
 
 func TestMalformedPolicies(t *testing.T) {

@@ -28,7 +28,8 @@ type Subject struct {
 	// directOnly: no grant applies, here or in sub-playbooks.
 	directOnly bool
 	mu         sync.RWMutex
-	decided    map[opRisk]Decision
+	first      *decided            // the first decision made
+	decided    map[opRisk]Decision // the others
 	// GrantNote explains why a grant that names the playbook did not apply.
 	GrantNote string
 }
@@ -63,23 +64,40 @@ type opRisk struct {
 	risk ops.Risk
 }
 
+// decided is a decision remembered with its question. Most runs ask
+// one question (a one-step run, a fan-out of one op), so the first is
+// kept without a map.
+type decided struct {
+	key opRisk
+	d   Decision
+}
+
 // Decide says whether the subject may run op at the given risk: by its own
 // roles, or else by the playbook's grant. Decisions are remembered: a run
 // asks the same question once per step or item.
 func (s *Subject) Decide(op string, risk ops.Risk) Decision {
 	key := opRisk{op, risk}
 	s.mu.RLock()
+	first := s.first
 	d, ok := s.decided[key]
 	s.mu.RUnlock()
+	if first != nil && first.key == key {
+		return first.d
+	}
 	if ok {
 		return d
 	}
 	d = s.decide(op, risk)
 	s.mu.Lock()
-	if s.decided == nil {
-		s.decided = map[opRisk]Decision{}
+	switch {
+	case s.first == nil:
+		s.first = &decided{key, d}
+	case s.first.key != key:
+		if s.decided == nil {
+			s.decided = map[opRisk]Decision{}
+		}
+		s.decided[key] = d
 	}
-	s.decided[key] = d
 	s.mu.Unlock()
 	return d
 }
