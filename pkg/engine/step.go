@@ -25,7 +25,10 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 	rec := r.recs[n.idx]
 	clock := r.p.e.clock
 	rec.started, rec.ran = clock.Now(), true
-	log := r.log.With().Str("step", s.ID).Str("op", s.Op).Logger()
+	log := r.log // a run that logs nothing gives its steps no fields to copy
+	if log.GetLevel() != zerolog.Disabled {
+		log = log.With().Str("step", s.ID).Str("op", s.Op).Logger()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			rec.setErr(ops.Errorf(ops.ClassSystem, "internal error in step %s: %v", s.ID, v))
