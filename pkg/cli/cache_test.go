@@ -71,3 +71,37 @@ steps:
 		t.Errorf("a misspelled subcommand: exit %d %s", r.code, r.stderr)
 	}
 }
+
+// TestCacheInASubPlaybook: a sub-playbook's cached step is served from
+// the cache though the playbook that calls it caches nothing itself.
+func TestCacheInASubPlaybook(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	writePlaybook(t, dir, "sub.yaml", `version: 1
+name: sub
+steps:
+  - id: facts
+    op: system.info
+    cache: {ttl: 1h}
+`)
+	parent := writePlaybook(t, dir, "parent.yaml", `version: 1
+name: parent
+steps:
+  - id: call
+    op: playbook.run
+    with: {path: sub.yaml}
+`)
+	for i, want := range []bool{false, true} {
+		r := runMain(t, "run", parent, "--state-dir", state, "--log-format", "json")
+		if r.code != ExitOK {
+			t.Fatalf("run %d: exit %d\n%s", i+1, r.code, r.stderr)
+		}
+		hit := false
+		for _, line := range strings.Split(r.stderr, "\n") {
+			hit = hit || strings.Contains(line, `"step":"facts"`) && strings.Contains(line, `"cached":"true"`)
+		}
+		if hit != want {
+			t.Errorf("run %d: cache hit %v, want %v\n%s", i+1, hit, want, r.stderr)
+		}
+	}
+}

@@ -10,13 +10,22 @@ import (
 // cacheOptions installs the result cache for the steps that set cache:,
 // in the state dir's history database. Without a state dir there is no
 // cache: such steps run every time, and the service warns once per run.
+// A playbook with no such step and no sub-playbook gets no middleware:
+// it would pass every call through.
 func (s *Service) cacheOptions(pb *steps.Playbook, policy *auth.Policy) []engine.Option {
-	if s.store == nil {
-		for _, st := range pb.AllSteps() {
-			if st.Cache != nil {
-				s.warn("step %s has cache: but the run has no state dir (--state-dir or $ARSENAL_STATE_DIR); it runs uncached", st.ID)
-				break
-			}
+	cached, subRuns := "", false // cached: the first step that sets cache:
+	for _, st := range pb.AllSteps() {
+		if st.Cache != nil && cached == "" {
+			cached = st.ID
+		}
+		subRuns = subRuns || st.Op == steps.SubPlaybookOp
+	}
+	switch {
+	case cached == "" && !subRuns:
+		return nil
+	case s.store == nil:
+		if cached != "" {
+			s.warn("step %s has cache: but the run has no state dir (--state-dir or $ARSENAL_STATE_DIR); it runs uncached", cached)
 		}
 		return nil
 	}
