@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 )
 
@@ -78,6 +79,8 @@ func (s *Store) grouped(ctx context.Context, do func(ctx context.Context, tx *sq
 }
 
 // writeGroup writes a batch in one transaction, setting each write's err.
+// A panic in a write fails the batch rather than leaving its other
+// callers waiting for ever.
 func (s *Store) writeGroup(ctx context.Context, batch []*groupWrite) {
 	fail := func(err error) {
 		for _, w := range batch {
@@ -86,6 +89,13 @@ func (s *Store) writeGroup(ctx context.Context, batch []*groupWrite) {
 			}
 		}
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			for _, w := range batch {
+				w.err = fmt.Errorf("internal error while writing the history: %v", v)
+			}
+		}
+	}()
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		fail(err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -151,5 +152,19 @@ func TestGroupCancelledBeforeItStarts(t *testing.T) {
 	}
 	if _, err := s.Get(context.Background(), "x"); err == nil {
 		t.Error("a cancelled write was recorded")
+	}
+}
+
+// TestGroupSurvivesAPanic: a write that panics fails its batch with an
+// error instead of leaving the writes queued behind it waiting.
+func TestGroupSurvivesAPanic(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	err := s.grouped(ctx, func(context.Context, *sql.Tx) error { panic("boom") })
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("error %v, want the panic", err)
+	}
+	if err := s.RecordStart(ctx, Run{ID: "after", Playbook: "p"}); err != nil {
+		t.Fatalf("a write after the panic: %v", err)
 	}
 }
