@@ -28,6 +28,7 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 	if run.FinishedAt != nil {
 		fmt.Fprintf(&b, "duration  %s\n", report.FormatMS(run.DurationMS))
 	}
+	writeOrigin(&b, run)
 	if run.Error != nil {
 		fmt.Fprintf(&b, "error     %s: %s\n", run.Error.Class, oneLine(run.Error.Message, 200))
 	}
@@ -65,4 +66,33 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeOrigin writes how and by whom the run was started: its trigger
+// (with the slot of a scheduled run), who asked and with which roles, and
+// the run it resumed or, for a skipped slot, the run in its way.
+func writeOrigin(b *strings.Builder, run Run) {
+	trigger := string(run.Trigger)
+	if trigger == "" {
+		trigger = string(TriggerCLI)
+	}
+	if run.Slot != nil {
+		trigger += ", slot " + run.Slot.UTC().Format("2006-01-02 15:04:05")
+	}
+	fmt.Fprintf(b, "trigger   %s\n", trigger)
+	roles := strings.Join(run.Roles, ", ")
+	switch {
+	case run.StartedBy != "" && roles != "":
+		fmt.Fprintf(b, "by        %s, roles %s\n", run.StartedBy, roles)
+	case run.StartedBy != "":
+		fmt.Fprintf(b, "by        %s\n", run.StartedBy)
+	case roles != "":
+		fmt.Fprintf(b, "roles     %s\n", roles)
+	}
+	if run.ResumedFrom != "" {
+		fmt.Fprintf(b, "resumes   %s\n", run.ResumedFrom)
+	}
+	if run.BlockedBy != "" {
+		fmt.Fprintf(b, "blocked   by %s, still running\n", run.BlockedBy)
+	}
 }

@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,35 @@ func TestWriteRunsHasNoTerminalControls(t *testing.T) {
 	}
 	if bytes.ContainsAny(b.Bytes(), "\x1b\r\x07") {
 		t.Errorf("the stats tables hold control characters:\n%q", b.String())
+	}
+}
+
+// TestWriteRunSaysWhoStartedIt: `history show` says how a run was started
+// (its trigger, a scheduled run's slot), by whom and with which roles, what
+// it resumed, and for a skipped slot which run was in its way.
+func TestWriteRunSaysWhoStartedIt(t *testing.T) {
+	slot := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		run  Run
+		want []string
+	}{
+		{Run{ID: "s", Playbook: "tick", Status: report.StatusSucceeded, StartedAt: slot, Trigger: TriggerSchedule, Slot: &slot, StartedBy: "scheduler", Roles: []string{"operator"}},
+			[]string{"trigger   schedule, slot 2026-12-02 03:00:00\n", "by        scheduler, roles operator\n"}},
+		{Run{ID: "a", Playbook: "p", Status: report.StatusFailed, StartedAt: slot, Trigger: TriggerAPI, StartedBy: "oncall-key", Roles: []string{"operator", "viewer"}, ResumedFrom: "r0"},
+			[]string{"trigger   api\n", "by        oncall-key, roles operator, viewer\n", "resumes   r0\n"}},
+		{Run{ID: "c", Playbook: "p", Status: report.StatusSucceeded, StartedAt: slot, Roles: []string{"admin"}},
+			[]string{"trigger   cli\n", "roles     admin\n"}},
+		{Run{ID: "k", Playbook: "tick", Status: report.StatusSkipped, StartedAt: slot, Trigger: TriggerSchedule, Slot: &slot, BlockedBy: "r1"},
+			[]string{"blocked   by r1, still running\n"}},
+	} {
+		var b strings.Builder
+		if err := WriteRun(&b, c.run, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("run %s: no %q in\n%s", c.run.ID, w, b.String())
+			}
+		}
 	}
 }
