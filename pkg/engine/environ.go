@@ -2,7 +2,9 @@ package engine
 
 import (
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -35,4 +37,34 @@ func lookupIn(environ []string) func(string) (string, bool) {
 		}
 		return "", false
 	}
+}
+
+// environ makes a map of an environment of KEY=value entries (the
+// process's own when nil), the env of expressions.
+func environ(env []string) map[string]string {
+	if env == nil {
+		env = os.Environ()
+	}
+	if m := envMemo.Load(); m != nil && slices.Equal(m.list, env) {
+		return m.vars
+	}
+	out := make(map[string]string, len(env))
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			out[k] = v
+		}
+	}
+	envMemo.Store(&envMap{list: slices.Clone(env), vars: out})
+	return out
+}
+
+// envMemo is the last environment environ made a map of: the runs of a
+// process mostly see the same one, and comparing it costs less than
+// building the map again. The map is only ever read (expressions cannot
+// write to it), so runs share it.
+var envMemo atomic.Pointer[envMap]
+
+type envMap struct {
+	list []string
+	vars map[string]string
 }

@@ -7,11 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -192,36 +189,6 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
-
-// environ makes a map of an environment of KEY=value entries (the
-// process's own when nil), the env of expressions.
-func environ(env []string) map[string]string {
-	if env == nil {
-		env = os.Environ()
-	}
-	if m := envMemo.Load(); m != nil && slices.Equal(m.list, env) {
-		return m.vars
-	}
-	out := make(map[string]string, len(env))
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			out[k] = v
-		}
-	}
-	envMemo.Store(&envMap{list: slices.Clone(env), vars: out})
-	return out
-}
-
-// envMemo is the last environment environ made a map of: the runs of a
-// process mostly see the same one, and comparing it costs less than
-// building the map again. The map is only ever read (expressions cannot
-// write to it), so runs share it.
-var envMemo atomic.Pointer[envMap]
-
-type envMap struct {
-	list []string
-	vars map[string]string
-}
 
 func (r *run) secrets() []string { return r.secretV }
 
