@@ -1,0 +1,174 @@
+package archive
+
+// Reading the entries of the two formats archive.extract takes, with the
+// caps on entries, bytes and expansion ratio applied as they are read.
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// sniff tells tar.gz from zip by the first bytes.
+func sniff(f *os.File) (string, error) {
+	var magic [4]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	switch {
+	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return formatTarGz, nil
+	case n >= 4 && bytes.Equal(magic[:], []byte("PK\x03\x04")), n >= 4 && bytes.Equal(magic[:], []byte("PK\x05\x06")):
+		return formatZip, nil
+	}
+	return "", errors.New("not a gzip or zip file; archive.extract unpacks tar.gz and zip")
+}
+
+// counter counts bytes read from the decompressor and stops an archive
+// that expands beyond the byte cap or the ratio.
+type counter struct {
+	r   io.Reader
+	n   int64
+	lim limits
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.n > ratioFloor && c.lim.archiveSize > 0 && c.n/c.lim.ratio > c.lim.archiveSize {
+		return n, fmt.Errorf("it expands to more than %d times its size of %d bytes (max_ratio %d): a compression bomb?", c.lim.ratio, c.lim.archiveSize, c.lim.ratio)
+	}
+	// The tar stream holds headers and padding besides the files; allow
+	// for them before max_bytes, which is checked on the files exactly.
+	if c.n > c.lim.bytes+c.lim.bytes/8+(1<<20) {
+		return n, fmt.Errorf("it unpacks to more than max_bytes (%d)", c.lim.bytes)
+	}
+	return n, err
+}
+
+// walkTarGz calls visit for every entry of a tar.gz stream.
+func walkTarGz(ctx context.Context, r io.Reader, lim limits, visit func(*entry) error) error {
+	zr, err := gzip.NewReader(readerCtx{ctx, r})
+	if err != nil {
+		return fmt.Errorf("not a gzip stream: %v", err)
+	}
+	defer zr.Close()
+	tr := tar.NewReader(&counter{r: zr, lim: lim})
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		e := &entry{size: h.Size, link: h.Linkname, mode: fs.FileMode(h.Mode).Perm(), mod: h.ModTime}
+		if e.name, err = checkName(h.Name); err != nil {
+			return err
+		}
+		switch h.Typeflag {
+		case tar.TypeReg:
+			e.kind, e.body = 'f', tr
+		case tar.TypeDir:
+			e.kind = 'd'
+		case tar.TypeSymlink:
+			e.kind = 'l'
+		case tar.TypeLink:
+			return fmt.Errorf("entry %q is a hard link to %q; hard links are not extracted", h.Name, h.Linkname)
+		case tar.TypeXGlobalHeader:
+			continue
+		default:
+			return fmt.Errorf("entry %q is a %s; only files, directories and symlinks are extracted", h.Name, tarType(h.Typeflag))
+		}
+		if err := visit(e); err != nil {
+			return err
+		}
+	}
+}
+
+func tarType(t byte) string {
+	switch t {
+	case tar.TypeChar:
+		return "character device"
+	case tar.TypeBlock:
+		return "block device"
+	case tar.TypeFifo:
+		return "named pipe"
+	}
+	return fmt.Sprintf("tar entry of type %q", t)
+}
+
+// walkZip calls visit for every entry of a zip file. The central directory
+// is checked against the caps before any entry is read.
+func walkZip(ctx context.Context, f *os.File, size int64, lim limits, visit func(*entry) error) error {
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		return fmt.Errorf("not a zip file: %v", err)
+	}
+	if int64(len(zr.File)) > lim.entries {
+		return fmt.Errorf("it has %d entries, more than max_entries (%d)", len(zr.File), lim.entries)
+	}
+	var total uint64
+	for _, zf := range zr.File {
+		total += zf.UncompressedSize64
+		if total > uint64(lim.bytes) {
+			return fmt.Errorf("its files declare more than max_bytes (%d) unpacked", lim.bytes)
+		}
+	}
+	if total > ratioFloor && total/uint64(lim.ratio) > uint64(size) {
+		return fmt.Errorf("it declares %d unpacked bytes, more than %d times its size of %d bytes (max_ratio %d): a compression bomb?", total, lim.ratio, size, lim.ratio)
+	}
+	for _, zf := range zr.File {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		e := &entry{mode: zf.Mode().Perm(), size: int64(zf.UncompressedSize64), mod: zf.Modified}
+		if e.name, err = checkName(zf.Name); err != nil {
+			return err
+		}
+		m := zf.Mode()
+		switch {
+		case m.IsDir() || strings.HasSuffix(zf.Name, "/"):
+			e.kind = 'd'
+		case m&fs.ModeSymlink != 0:
+			e.kind = 'l'
+		case m.IsRegular():
+			e.kind = 'f'
+		default:
+			return fmt.Errorf("entry %q is a %s; only files, directories and symlinks are extracted", zf.Name, m.Type())
+		}
+		if e.kind == 'd' {
+			if err := visit(e); err != nil {
+				return err
+			}
+			continue
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			return fmt.Errorf("entry %q: %v", zf.Name, err)
+		}
+		body := io.Reader(&counter{r: readerCtx{ctx, rc}, lim: limits{bytes: lim.bytes, ratio: lim.ratio, archiveSize: int64(zf.CompressedSize64)}})
+		if e.kind == 'l' {
+			b, err := io.ReadAll(io.LimitReader(body, maxLink+1))
+			if err != nil {
+				rc.Close()
+				return fmt.Errorf("entry %q: %v", zf.Name, err)
+			}
+			e.link = string(b)
+		} else {
+			e.body = body
+		}
+		err = visit(e)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
