@@ -8,6 +8,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
@@ -73,7 +74,7 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 			}
 			loc, err := time.LoadLocation(tz)
 			if !tzRE.MatchString(tz) || strings.Contains(tz, "..") || tz == "Local" || err != nil {
-				l.d.Add(yamlx.PosOf(v), "unknown time zone %q; use an IANA name like Europe/Berlin or UTC", yamlx.Truncate(tz, 60))
+				l.d.Add(yamlx.PosOf(v), "unknown time zone %q%s; use an IANA name like Europe/Berlin or UTC", yamlx.Truncate(tz, 60), suggest.DidYouMean(tz, zoneNames()))
 				return
 			}
 			sc.Timezone, sc.Location = tz, loc
