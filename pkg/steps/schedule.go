@@ -22,6 +22,9 @@ var (
 // cronParser accepts 5 fields, 6 with seconds first, and @descriptors.
 var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// cronDescriptors are the @ forms cronParser takes.
+var cronDescriptors = []string{"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly", "@every"}
+
 // MinEvery is the shortest @every interval.
 const MinEvery = time.Second
 
@@ -51,7 +54,11 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 	}
 	sched, err := cronParser.Parse(s)
 	if err != nil {
-		return nil, "cron " + err.Error() + "; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m"
+		hint := ""
+		if strings.HasPrefix(s, "@") {
+			hint = suggest.DidYouMean(strings.Fields(s)[0], cronDescriptors)
+		}
+		return nil, "cron " + err.Error() + hint + "; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m"
 	}
 	if sched.Next(now.In(loc)).IsZero() {
 		return nil, "cron " + spec + " never fires (no matching date in the next five years, like 30 February)"
