@@ -61,7 +61,13 @@ func (fs *flagSet) explain(err error) string {
 		name = strings.TrimLeft(name, "-")
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		return fmt.Sprintf("unknown flag --%s%s", name, suggest.DidYouMean(name, names))
+		hint := suggest.DidYouMean(name, names)
+		for _, other := range flagSynonyms[name] {
+			if hint == "" && fs.Lookup(other) != nil {
+				hint = ` (did you mean "` + other + `"?)`
+			}
+		}
+		return fmt.Sprintf("unknown flag --%s%s", name, hint)
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		return "flag --" + strings.TrimLeft(name, "-") + " needs a value"
@@ -70,6 +76,27 @@ func (fs *flagSet) explain(err error) string {
 		return "--" + m[1] + ": " + m[2]
 	}
 	return msg
+}
+
+// flagSynonyms are flags of other tools (curl, Ansible, kubectl) that
+// people reach for, and this program's flags for the same thing, for the
+// commands that have them.
+var flagSynonyms = map[string][]string{
+	"url":        {"server", "trace-endpoint"},
+	"host":       {"server"},
+	"endpoint":   {"server", "trace-endpoint"},
+	"token":      {"key-env"},
+	"api-key":    {"key-env"},
+	"e":          {"input", "param"},
+	"extra-vars": {"input"},
+	"var":        {"input", "param"},
+	"set":        {"input", "param"},
+	"v":          {"log-level"},
+	"verbose":    {"log-level"},
+	"debug":      {"log-level"},
+	"check":      {"dry-run"},
+	"output":     {"format", "report"},
+	"o":          {"format", "report"},
 }
 
 // invalidValue matches the flag package's message for a value that Set
