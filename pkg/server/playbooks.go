@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
@@ -77,6 +78,23 @@ func (p *Playbooks) Get(name string) (*steps.Playbook, bool) {
 	}
 	pb, ok := p.byName[name]
 	return pb, ok
+}
+
+// notFound is the error for a playbook name not in the set, with the name
+// it likely meant (any caller may list the names); scheduled looks among
+// the playbooks that have a schedule only.
+func (p *Playbooks) notFound(name string, scheduled bool) *apiError {
+	what, names := "playbook", []string(nil)
+	if p != nil {
+		names = p.names
+	}
+	if scheduled {
+		what, names = "scheduled playbook", nil
+		for _, pb := range p.Scheduled() {
+			names = append(names, pb.Name)
+		}
+	}
+	return notFound("no %s %q in the server's playbooks%s", what, name, suggest.DidYouMean(name, names))
 }
 
 // All returns the playbooks sorted by name.

@@ -39,7 +39,7 @@ func (s *Server) getPlaybook(w http.ResponseWriter, r *http.Request, _ *Principa
 	}
 	pb, ok := s.current().Playbooks.Get(r.PathValue("name"))
 	if !ok {
-		return notFound("no playbook %q in the server's playbooks", r.PathValue("name"))
+		return s.current().Playbooks.notFound(r.PathValue("name"), false)
 	}
 	writeJSON(w, http.StatusOK, describePlaybook(pb, s.cfg.Now()))
 	return nil
@@ -86,7 +86,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 	st := s.current()
 	pb, ok := st.Playbooks.Get(r.PathValue("name"))
 	if !ok {
-		return notFound("no playbook %q in the server's playbooks", r.PathValue("name"))
+		return s.current().Playbooks.notFound(r.PathValue("name"), false)
 	}
 	req := runs.Request{
 		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Ask: body.Ask, Policy: st.Policy, Env: s.cfg.Env,

@@ -22,6 +22,25 @@ func TestPlaybooks(t *testing.T) {
 	if diff := cmp.Diff([]string{"hello", "nightly", "paced", "shell", "sleeper"}, names); diff != "" {
 		t.Errorf("playbooks (-want +got):\n%s", diff)
 	}
+	// A misspelt name gets the one it likely meant; among the scheduled
+	// ones when a schedule is asked for.
+	for path, want := range map[string]string{
+		"/api/v1/playbooks/helo":             `no playbook "helo" in the server's playbooks (did you mean "hello"?)`,
+		"/api/v1/playbooks/xyzzy":            `no playbook "xyzzy" in the server's playbooks`,
+		"/api/v1/schedules/nighty/pause":     `no scheduled playbook "nighty" in the server's playbooks (did you mean "nightly"?)`,
+		"/api/v1/schedules/hello/pause":      `no scheduled playbook "hello" in the server's playbooks`,
+		"/api/v1/playbooks/sleper/preflight": `(did you mean "sleeper"?)`,
+	} {
+		var r *resp
+		if strings.HasSuffix(path, "/pause") || strings.HasSuffix(path, "/preflight") {
+			r = ts.post("admin", path, map[string]any{})
+		} else {
+			r = ts.get("viewer", path)
+		}
+		if msg, _ := r.wantError(t, 404, ClassNotFound)["message"].(string); !strings.HasSuffix(msg, want) && !(strings.HasPrefix(want, "(") && strings.Contains(msg, want)) {
+			t.Errorf("%s: %q, want %q", path, msg, want)
+		}
+	}
 	hello := ts.get("viewer", "/api/v1/playbooks/hello").want(t, 200).json(t)
 	want := []any{
 		map[string]any{"name": "who", "type": "string", "required": false, "default": "world"},

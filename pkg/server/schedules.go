@@ -70,7 +70,7 @@ func (s *Server) pauseSchedule(pause bool) handler {
 		}
 		pb, ok := s.current().Playbooks.Get(r.PathValue("name"))
 		if !ok || pb.Schedule == nil {
-			return notFound("no scheduled playbook %q in the server's playbooks", r.PathValue("name"))
+			return s.current().Playbooks.notFound(r.PathValue("name"), true)
 		}
 		verb := "resume"
 		if pause {
