@@ -153,6 +153,11 @@ func TestLoadFileErrors(t *testing.T) {
 		{filepath.Join(dir, "missing.yaml"), "cannot read the playbook"},
 		{dir, "not a regular file"},
 		{big, "over the limit of 1048576"},
+		// What was likely meant: the file with its extension, one a
+		// letter away, the playbooks of a folder given instead.
+		{filepath.Join(dir, "big"), `(did you mean "` + big + `"?)`},
+		{filepath.Join(dir, "bog.yaml"), `(did you mean "` + big + `"?)`},
+		{dir + "/", "give one of its playbooks: " + big},
 	} {
 		_, err := Load(tc.path, reg)
 		ds, ok := err.(Diagnostics)

@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,7 +25,7 @@ import (
 func Load(path string, reg *ops.Registry, opts ...LoadOption) (*Playbook, error) {
 	f, err := fsx.Open(path) // never blocks on a FIFO; refuses what is not a regular file
 	if err != nil {
-		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
+		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v%s", err, nearbyPlaybooks(path))}}
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
@@ -209,4 +211,47 @@ func (l *loader) stepList() string {
 		return fmt.Sprintf("the playbook's steps include %s, … (%d in all)", strings.Join(ids[:most], ", "), len(ids))
 	}
 	return "the playbook's steps are " + strings.Join(ids, ", ")
+}
+
+// nearbyPlaybooks says which playbook a path that does not open likely
+// meant: the .yaml or .yml file of the same name, one a letter or two away
+// in the same folder, or, for a folder, the playbooks in it.
+func nearbyPlaybooks(path string) string {
+	dir, base := filepath.Split(path)
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		dir, base = path, ""
+	}
+	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return ""
+	}
+	var yamls []string
+	for _, e := range entries {
+		if n := e.Name(); !e.IsDir() && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+			yamls = append(yamls, n)
+		}
+	}
+	if len(yamls) == 0 {
+		return ""
+	}
+	if base == "" {
+		var paths []string
+		for _, n := range yamls[:min(len(yamls), 5)] {
+			paths = append(paths, filepath.Join(dir, n))
+		}
+		if len(yamls) > 5 {
+			paths = append(paths, "…")
+		}
+		return "; give one of its playbooks: " + strings.Join(paths, ", ")
+	}
+	for _, ext := range []string{".yaml", ".yml"} {
+		if slices.Contains(yamls, base+ext) {
+			return ` (did you mean "` + filepath.Join(dir, base+ext) + `"?)`
+		}
+	}
+	if hint := suggest.DidYouMean(base, yamls); hint != "" {
+		name := strings.TrimSuffix(strings.TrimPrefix(hint, ` (did you mean "`), `"?)`)
+		return ` (did you mean "` + filepath.Join(dir, name) + `"?)`
+	}
+	return ""
 }
