@@ -24,7 +24,7 @@ func TestWriteRuns(t *testing.T) {
 	if err := WriteRuns(&b, runs, false); err != nil {
 		t.Fatal(err)
 	}
-	want := `STARTED              RUN                   PLAYBOOK  STATUS         DURATION  ERROR
+	want := `STARTED              RUN                   PLAYBOOK  STATUS         DURATION  NOTE
 2025-03-14 10:00:00  20250314T100000-aaaa  deploy    ✗ failed       9.9s      execution: step health failed: status 503; resumed from 20250314T090000-bbbb
 2025-03-14 09:00:00  20250314T090000-bbbb  deploy    ↯ interrupted  0ms       
 2025-03-14 11:00:00  20250314T110000-cccc  nightly   … running      -         
