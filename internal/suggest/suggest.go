@@ -4,6 +4,15 @@ package suggest
 // DidYouMean returns ` (did you mean "x"?)` for the candidate closest to word,
 // or "" when none is close enough to be a likely typo.
 func DidYouMean(word string, candidates []string) string {
+	if best, ok := Closest(word, candidates); ok {
+		return Hint(best)
+	}
+	return ""
+}
+
+// Closest returns the candidate closest to word, and false when none is
+// close enough to be a likely typo.
+func Closest(word string, candidates []string) (string, bool) {
 	best, bestD := "", -1
 	for _, c := range candidates {
 		d := distance(word, c)
@@ -16,10 +25,13 @@ func DidYouMean(word string, candidates []string) string {
 		limit = 3
 	}
 	if bestD < 0 || bestD > limit || bestD >= len(word) {
-		return ""
+		return "", false
 	}
-	return ` (did you mean "` + best + `"?)`
+	return best, true
 }
+
+// Hint phrases a suggestion found otherwise: ` (did you mean "x"?)`.
+func Hint(x string) string { return ` (did you mean "` + x + `"?)` }
 
 // distance is the Damerau-Levenshtein (optimal string alignment) distance,
 // so a swapped pair of letters counts as one edit.

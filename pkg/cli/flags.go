@@ -64,7 +64,7 @@ func (fs *flagSet) explain(err error) string {
 		hint := suggest.DidYouMean(name, names)
 		for _, other := range flagSynonyms[name] {
 			if hint == "" && fs.Lookup(other) != nil {
-				hint = ` (did you mean "` + other + `"?)`
+				hint = suggest.Hint(other)
 			}
 		}
 		return fmt.Sprintf("unknown flag --%s%s", name, hint)

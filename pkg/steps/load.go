@@ -221,7 +221,7 @@ func nearbyPlaybooks(path string) string {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		dir, base = path, ""
 	}
-	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	entries, err := os.ReadDir(filepath.Clean(dir)) // "" is "."
 	if err != nil {
 		return ""
 	}
@@ -246,12 +246,11 @@ func nearbyPlaybooks(path string) string {
 	}
 	for _, ext := range []string{".yaml", ".yml"} {
 		if slices.Contains(yamls, base+ext) {
-			return ` (did you mean "` + filepath.Join(dir, base+ext) + `"?)`
+			return suggest.Hint(filepath.Join(dir, base+ext))
 		}
 	}
-	if hint := suggest.DidYouMean(base, yamls); hint != "" {
-		name := strings.TrimSuffix(strings.TrimPrefix(hint, ` (did you mean "`), `"?)`)
-		return ` (did you mean "` + filepath.Join(dir, name) + `"?)`
+	if name, ok := suggest.Closest(base, yamls); ok {
+		return suggest.Hint(filepath.Join(dir, name))
 	}
 	return ""
 }
