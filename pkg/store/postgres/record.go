@@ -78,12 +78,26 @@ func (s *Store) RecordSteps(ctx context.Context, runID string, rows []history.St
 // again. Every batch sent so is idempotent: run rows are upserted, and a
 // run's step rows replaced, except RecordSteps', whose rows RecordFinish
 // replaces in the end.
+//
+// Each attempt sends a copy of b: pgx keeps, in a queued statement, the
+// prepared statement it used on the connection that sent it, and a batch
+// sent again on another connection (the database restarted meanwhile)
+// would name a statement that connection never prepared.
 func (s *Store) sendTx(ctx context.Context, b *pgx.Batch) error {
 	return s.retry(ctx, func() error {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			return tx.SendBatch(ctx, b).Close()
+			return tx.SendBatch(ctx, fresh(b)).Close()
 		})
 	})
+}
+
+// fresh returns a batch of the statements queued in b, as never sent.
+func fresh(b *pgx.Batch) *pgx.Batch {
+	c := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, len(b.QueuedQueries))}
+	for i, q := range b.QueuedQueries {
+		c.QueuedQueries[i] = &pgx.QueuedQuery{SQL: q.SQL, Arguments: q.Arguments, Fn: q.Fn}
+	}
+	return c
 }
 
 // RecordFinish records the end of a run from its report in one
