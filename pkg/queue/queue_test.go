@@ -171,6 +171,38 @@ func TestEachRunRunsOnce(t *testing.T) {
 	}
 }
 
+// TestJobTakenAsTheDatabaseGoesAway: a replica that takes a job just as
+// the database goes away starts its run once the database is back,
+// rather than dropping the job because it could not check whether the
+// run had started before.
+func TestJobTakenAsTheDatabaseGoesAway(t *testing.T) {
+	r := newReplica(t, pgtest.DSN(t), 1, false)
+	marks := filepath.Join(t.TempDir(), "marks")
+	a := args("mark", map[string]any{"file": marks})
+	a.RunID = engine.NewRunID()
+	up, err := pgtest.Shared(t).Down()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := make(chan error, 1)
+	go func() {
+		time.Sleep(time.Second)
+		back <- up()
+	}()
+	if err := r.q.work(context.Background(), a, time.Now()); err != nil {
+		t.Errorf("work: %v", err)
+	}
+	if err := <-back; err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(marks); strings.TrimSpace(string(data)) != a.RunID {
+		t.Errorf("the runs that ran: %q, want %s once", data, a.RunID)
+	}
+	if run, err := r.pg.Get(context.Background(), a.RunID); err != nil || run.Status != report.StatusSucceeded {
+		t.Errorf("history of %s: %+v, %v", a.RunID, run, err)
+	}
+}
+
 // TestSameKeyQueuesOnce: a second submission with the key of a job that
 // exists queues nothing and answers with the first run's id.
 func TestSameKeyQueuesOnce(t *testing.T) {

@@ -98,13 +98,16 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 // work runs one queued run here, start to end.
 func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 	q.metrics.latency.Observe(max(time.Since(created), 0).Seconds())
-	st := q.cfg.Store
-	if _, err := st.Get(ctx, a.RunID); err == nil {
+	switch seen, err := q.cfg.Store.Recorded(ctx, a.RunID); {
+	case err != nil:
+		// The database stayed away: the job goes back to the queue, as a
+		// failed job would be dropped (River tries a job once).
+		q.log.Warn().Err(err).Str("run_id", a.RunID).Msg("could not check whether the queued run started before; it waits in the queue")
+		return river.JobSnooze(time.Second)
+	case seen:
 		// The run was started before: this is a job River rescued after
 		// its replica died, and the reaper has decided about the run.
 		return nil
-	} else if !errors.Is(err, history.ErrNotFound) {
-		return err // River fails the job; the run is not lost: see reap
 	}
 	if err := q.sealer.open(&a); err != nil {
 		return q.recordNeverRan(ctx, a, report.StatusFailed, ops.ClassSystem, err.Error())

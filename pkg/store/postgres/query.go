@@ -78,6 +78,22 @@ func (s *Store) Get(ctx context.Context, id string) (history.Run, error) {
 	return r, nil
 }
 
+// Recorded reports whether a run with this id is in the store. The run
+// queue asks before it starts a queued run, so that a job taken again
+// never runs its run twice; like a write, it is tried again while the
+// database is away (see retry), for a queued run must not be dropped
+// because the database restarted as a replica took it.
+func (s *Store) Recorded(ctx context.Context, id string) (bool, error) {
+	var found bool
+	err := s.retry(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE id = $1)`, id).Scan(&found)
+	})
+	if err != nil {
+		return false, s.wrap("look up "+id, err)
+	}
+	return found, nil
+}
+
 // Steps returns the rows recorded for a run in the order they were
 // written.
 func (s *Store) Steps(ctx context.Context, runID string) ([]history.StepRow, error) {
