@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
@@ -552,9 +554,14 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 	wg.Wait()
 	to := firstSecond(time.Now().Add(-4 * time.Second))
 	t.Logf("%d API runs submitted around a restart at %s", len(submitted), restarted.Format(time.TimeOnly))
-	waitWithin(t, 2*time.Minute, "every API run ended", func() bool {
-		return c.count(t, `SELECT count(*) FROM runs WHERE playbook = 'hello' AND status = 'succeeded'`) >= len(submitted)
-	})
+	deadline := time.Now().Add(2 * time.Minute)
+	for c.count(t, `SELECT count(*) FROM runs WHERE playbook = 'hello' AND status = 'succeeded'`) < len(submitted) {
+		if time.Now().After(deadline) {
+			c.unfinished(t, submitted)
+			t.Fatal("not within 2m0s: every API run succeeded")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	ran := c.executions(t, "greet")
 	for id := range submitted {
 		if ran[id] != 1 {
@@ -565,4 +572,31 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 		t.Errorf("%d runs of hello recorded, %d submitted", n, len(submitted))
 	}
 	c.checkSlots(t, playbooks, from, to)
+}
+
+// unfinished logs the submitted runs that have not succeeded, with what
+// the store says of them, and each replica's log lines that name them.
+func (c *haCluster) unfinished(t *testing.T, submitted map[string]bool) {
+	t.Helper()
+	for id := range submitted {
+		var status, owner, class, msg string
+		err := c.pool.QueryRow(context.Background(), `SELECT status, owner, error_class, error_message FROM runs WHERE id = $1`, id).Scan(&status, &owner, &class, &msg)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			t.Errorf("run %s: not in the store", id)
+		case err != nil:
+			t.Errorf("run %s: %v", id, err)
+		case status != "succeeded":
+			t.Errorf("run %s: %s on %q: %s %s", id, status, owner, class, msg)
+		default:
+			continue
+		}
+		for _, r := range c.replicas {
+			for _, line := range strings.Split(r.p.stderr.String(), "\n") {
+				if strings.Contains(line, id) {
+					t.Logf("  %s", line)
+				}
+			}
+		}
+	}
 }
