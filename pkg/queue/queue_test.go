@@ -203,6 +203,35 @@ func TestJobTakenAsTheDatabaseGoesAway(t *testing.T) {
 	}
 }
 
+// TestSubmitAsTheDatabaseRestarts: a run asked for while the database
+// restarts is queued once it is back (within a few seconds), and runs.
+func TestSubmitAsTheDatabaseRestarts(t *testing.T) {
+	r := newReplica(t, pgtest.DSN(t), 1, true)
+	marks := filepath.Join(t.TempDir(), "marks")
+	up, err := pgtest.Shared(t).Down()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := make(chan error, 1)
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		back <- up()
+	}()
+	id, dup, err := r.q.Submit(context.Background(), args("mark", map[string]any{"file": marks}))
+	if err := <-back; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || dup {
+		t.Fatalf("submit: %q, dup %v, %v", id, dup, err)
+	}
+	if st := await(t, r.q, id); st != report.StatusSucceeded {
+		t.Errorf("run %s ended %s, want succeeded", id, st)
+	}
+	if data, _ := os.ReadFile(marks); strings.TrimSpace(string(data)) != id {
+		t.Errorf("the runs that ran: %q, want %s once", data, id)
+	}
+}
+
 // TestSameKeyQueuesOnce: a second submission with the key of a job that
 // exists queues nothing and answers with the first run's id.
 func TestSameKeyQueuesOnce(t *testing.T) {

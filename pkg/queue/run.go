@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -54,6 +55,11 @@ func (RunArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}, MaxAttempts: 1}
 }
 
+// submitRetryFor bounds how long Submit waits for a database that is
+// away: an API request then answers 503, and a scheduled slot is recorded
+// failed, rather than waiting as long as the writes that record runs.
+const submitRetryFor = 5 * time.Second
+
 // Submit queues a run and returns its id (a new one unless a.RunID is
 // set); when a job with the same key exists, nothing is queued and dup is
 // true.
@@ -67,7 +73,14 @@ func (q *Queue) Submit(ctx context.Context, a RunArgs) (runID string, dup bool, 
 	if err := q.sealer.seal(&a); err != nil {
 		return "", false, err
 	}
-	res, err := q.client.Insert(ctx, a, nil)
+	// An insert is tried again, shortly, while the database is away: a
+	// job is unique by its key, so one that went in before its answer was
+	// lost is found, not doubled.
+	var res *rivertype.JobInsertResult
+	err = q.cfg.Store.RetryFor(ctx, submitRetryFor, func() (err error) {
+		res, err = q.client.Insert(ctx, a, nil)
+		return err
+	})
 	if err != nil {
 		return "", false, fmt.Errorf("queue: %w", err)
 	}

@@ -40,8 +40,15 @@ func retryable(err error) bool {
 // retry runs an idempotent write, again after a pause while it fails
 // because the database is away, for at most writeRetryFor.
 func (s *Store) retry(ctx context.Context, f func() error) error {
+	return s.RetryFor(ctx, writeRetryFor, f)
+}
+
+// RetryFor runs f, an idempotent statement, again after a pause while it
+// fails because the database is away or cut the connection (as every
+// pooled connection is, once, after a restart), for at most d.
+func (s *Store) RetryFor(ctx context.Context, d time.Duration, f func() error) error {
 	delay := 50 * time.Millisecond
-	deadline := time.Now().Add(writeRetryFor)
+	deadline := time.Now().Add(d)
 	for {
 		err := f()
 		if !retryable(err) || time.Now().After(deadline) {
