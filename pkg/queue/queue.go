@@ -12,7 +12,8 @@
 //     replica silent for longer than the lease interrupted, never left
 //     running, and its concurrency groups are released. The run is not
 //     run again unless its playbook says retry_on_node_loss: true; then a
-//     new run is queued once, whichever replica notices first.
+//     new run is queued once, whichever replica notices first. A job the
+//     dead replica had taken but not started goes back to the queue.
 //   - Cancel works from any replica: the request is a row of run_cancels,
 //     which the replica running the run polls.
 //   - The events of a run are written to run_events as it goes, so a
@@ -128,6 +129,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &runWorker{q: q})
 	client, err := river.NewClient(driver, &river.Config{
+		// River records on each job the client that took it: the store's
+		// owner id tells the reaper whether that replica still lives.
+		ID:      cfg.Store.Owner(),
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers: workers,
 		// A run has its own timeout (the playbook's); the job has none.

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -55,6 +57,12 @@ steps:
 // replica of serve does.
 func newReplica(t *testing.T, dsn string, workers int, start bool) *replica {
 	t.Helper()
+	return newReplicaLease(t, dsn, workers, start, 0)
+}
+
+// newReplicaLease is newReplica with the store's lease (0: the default).
+func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease time.Duration) *replica {
+	t.Helper()
 	ctx := context.Background()
 	reg := ops.NewRegistry()
 	if err := builtin.Register(reg, builtin.Options{}); err != nil {
@@ -73,7 +81,7 @@ func newReplica(t *testing.T, dsn string, workers int, start bool) *replica {
 		}
 		pbs[name] = pb
 	}
-	pg, err := postgres.Open(ctx, postgres.Config{URL: dsn})
+	pg, err := postgres.Open(ctx, postgres.Config{URL: dsn, Lease: lease})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,10 +110,8 @@ func newReplica(t *testing.T, dsn string, workers int, start bool) *replica {
 		if err := mgr.Shutdown(ctx); err != nil {
 			t.Errorf("manager shutdown: %v", err)
 		}
-		if start {
-			if err := <-stopped; err != nil {
-				t.Errorf("queue stop: %v", err)
-			}
+		if err := <-stopped; err != nil && start {
+			t.Errorf("queue stop: %v", err)
 		}
 		svc.Close()
 		reg.Close()
@@ -229,6 +235,39 @@ func TestSubmitAsTheDatabaseRestarts(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(marks); strings.TrimSpace(string(data)) != id {
 		t.Errorf("the runs that ran: %q, want %s once", data, id)
+	}
+}
+
+// TestJobOfADeadReplicaRunsElsewhere: a job that a replica took and died
+// before starting its run (no run recorded, its heartbeat gone) goes back
+// to the queue after the lease, and another replica runs it once.
+func TestJobOfADeadReplicaRunsElsewhere(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	r := newReplicaLease(t, dsn, 1, false, 2*time.Second) // not started: the job waits
+	marks := filepath.Join(t.TempDir(), "marks")
+	id, _, err := r.q.Submit(context.Background(), args("mark", map[string]any{"file": marks}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Taken as River's fetch takes a job, by a replica that left no
+	// heartbeat behind.
+	tag, err := r.pg.Pool().Exec(context.Background(), `UPDATE river_job SET state = 'running', attempt = 1,
+		attempted_at = now() - interval '1 minute', attempted_by = ARRAY['a-replica-that-died']
+		WHERE args->>'run_id' = $1`, id)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("take the job: %v, %v", tag, err)
+	}
+	if err := r.q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := await(t, r.q, id); st != report.StatusSucceeded {
+		t.Errorf("run %s ended %s, want succeeded", id, st)
+	}
+	if data, _ := os.ReadFile(marks); strings.TrimSpace(string(data)) != id {
+		t.Errorf("the runs that ran: %q, want %s once", data, id)
+	}
+	if n := testutil.ToFloat64(r.q.Metrics().rescued); n != 1 {
+		t.Errorf("rescues: %v, want 1", n)
 	}
 }
 

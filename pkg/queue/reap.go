@@ -15,8 +15,9 @@ const storeTimeout = 30 * time.Second
 const eventRetention = time.Hour
 
 // reap marks the runs of replicas whose heartbeat stopped as interrupted
-// (never left running), lets their jobs go, and queues a new run for those
-// whose playbook says retry_on_node_loss: true. Every replica reaps. The
+// (never left running), lets their jobs go, queues a new run for those
+// whose playbook says retry_on_node_loss: true, and puts back in the queue
+// the jobs they took but had not started (requeueOrphans). Every replica reaps. The
 // jobs are found by their runs' status, not by who marked them (any
 // process on the store may have, when it opened it); the cancel request
 // River records on each job makes each one handled once, and the retry's
@@ -31,6 +32,7 @@ func (q *Queue) reap(ctx context.Context) {
 		q.metrics.rescued.Inc()
 		q.log.Warn().Str("run_id", r.ID).Str("playbook", r.Playbook).Msg("run interrupted: the process running it stopped sending heartbeats")
 	}
+	q.requeueOrphans(ctx)
 	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT j.id, j.args FROM river_job j JOIN runs r ON r.id = j.args->>'run_id'
 		WHERE j.kind = $1 AND j.state = 'running' AND r.status = $2 AND NOT (j.metadata ? 'cancel_attempted_at')`, Kind, string(history.StatusInterrupted))
 	if err != nil {
@@ -69,6 +71,44 @@ func (q *Queue) reap(ctx context.Context) {
 	cutoff := time.Now().Add(-eventRetention).UnixMilli()
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_events WHERE at < $1`, cutoff)
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_cancels WHERE at < $1`, cutoff)
+}
+
+// requeueOrphans puts back in the queue the jobs that a replica took and
+// died before it started their runs: nothing recorded the runs, so the
+// reaper cannot find them by their status, and River would leave the jobs
+// taken for a week (see RescueStuckJobsAfter). A job is an orphan when the
+// replica that took it last (River's client id is the store's owner id)
+// has no heartbeat younger than the lease; like InterruptDead, this waits
+// until the database has been reachable for a lease, for after an outage
+// every heartbeat is old.
+func (q *Queue) requeueOrphans(ctx context.Context) {
+	st := q.cfg.Store
+	if !st.Settled() {
+		return
+	}
+	rows, err := st.Pool().Query(ctx, `UPDATE river_job j SET state = 'available', scheduled_at = now(),
+			max_attempts = GREATEST(j.max_attempts, j.attempt + 1)
+		WHERE j.kind = $1 AND j.state = 'running'
+			AND j.attempted_at < now() - make_interval(secs => $3::bigint / 1000.0)
+			AND j.attempted_by[cardinality(j.attempted_by)] != $2
+			AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = j.args->>'run_id')
+			AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = j.attempted_by[cardinality(j.attempted_by)]
+				AND o.heartbeat_at > now() - make_interval(secs => $3::bigint / 1000.0))
+		RETURNING j.args->>'run_id', j.args->>'playbook', j.attempted_by[cardinality(j.attempted_by)]`,
+		Kind, st.Owner(), st.Lease().Milliseconds())
+	if err != nil {
+		q.log.Warn().Err(err).Msg("could not look for the jobs of replicas that died before starting them")
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, playbook, by string
+		if rows.Scan(&id, &playbook, &by) == nil {
+			q.metrics.rescued.Inc()
+			q.log.Warn().Str("run_id", id).Str("playbook", playbook).Str("taken_by", by).
+				Msg("queued again: the replica that took the run stopped sending heartbeats before it started it")
+		}
+	}
 }
 
 // Depth returns how many queued runs wait for a worker, and how many run.

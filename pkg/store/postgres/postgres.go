@@ -182,6 +182,11 @@ func (s *Store) lost() {
 	s.lostMu.Unlock()
 }
 
+// Settled reports whether the database has been reachable for a lease
+// since this Store last failed to reach it: only then may it take another
+// process for dead, for after an outage every heartbeat is old.
+func (s *Store) Settled() bool { return s.settled() }
+
 // settled reports whether the database has been reachable for a lease
 // since this Store last failed to reach it.
 func (s *Store) settled() bool {
