@@ -37,7 +37,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,8 +114,15 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	q := &Queue{cfg: cfg, log: zerolog.Nop(), local: map[string]*runs.Handle{}, waiters: map[string]*waiter{}, stop: make(chan struct{}),
 		metrics: newMetrics()}
+	// River's own lines go to the same log, in its format, from warnings
+	// up whatever the log level: below that, River tells of its routine.
+	riverLog := zerolog.Nop()
 	if cfg.Logger != nil {
 		q.log = cfg.Logger.With().Str("component", "queue").Logger()
+		riverLog = cfg.Logger.With().Str("component", "river").Logger()
+		if riverLog.GetLevel() < zerolog.WarnLevel {
+			riverLog = riverLog.Level(zerolog.WarnLevel)
+		}
 	}
 	var err error
 	if q.sealer, err = newSealer(ctx, cfg.Store); err != nil {
@@ -149,7 +155,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		CancelledJobRetentionPeriod: time.Hour,
 		DiscardedJobRetentionPeriod: time.Hour,
 		FetchCooldown:               10 * time.Millisecond,
-		Logger:                      slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:                      slog.New(zerolog.NewSlogHandler(riverLog)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
