@@ -16,13 +16,13 @@ const eventRetention = time.Hour
 
 // reap marks the runs of replicas whose heartbeat stopped as interrupted
 // (never left running), lets their jobs go, queues a new run for those
-// whose playbook says retry_on_node_loss: true, and puts back in the queue
-// the jobs they took but had not started (requeueOrphans). Every replica reaps. The
-// jobs are found by their runs' status, not by who marked them (any
-// process on the store may have, when it opened it); the cancel request
-// River records on each job makes each one handled once, and the retry's
-// job is unique by the lost run's id, so a run is retried once, whoever
-// notices.
+// whose playbook says retry_on_node_loss: true, and puts back in the
+// queue the jobs they took but had not started (requeueOrphans). Every
+// replica reaps. The jobs are found by their runs' status, not by who
+// marked them (any process on the store may have, when it opened it);
+// the cancel request River records on each job makes each one handled
+// once, and the retry's job is unique by the lost run's id, so a run is
+// retried once, whoever notices.
 func (q *Queue) reap(ctx context.Context) {
 	lost, err := q.cfg.Store.InterruptDead(ctx)
 	if err != nil {
