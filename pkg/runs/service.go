@@ -85,6 +85,7 @@ type Service struct {
 	key    []byte
 	keyErr string
 	rec    *recorder // history of executed operations, in batches
+	late   lateEnds  // ends of runs the store refused, recorded again
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
@@ -147,6 +148,7 @@ func (s *Service) Close() error {
 		s.rec.close()
 	}
 	if s.store != nil {
+		s.closeLate()
 		return s.store.Close()
 	}
 	return nil

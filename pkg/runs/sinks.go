@@ -1,7 +1,6 @@
 package runs
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -232,7 +231,7 @@ func (s *Service) writeSinks(rep *report.Report, sinks []sink) []error {
 		}
 	}
 	if s.store != nil {
-		if err := s.store.RecordFinish(context.Background(), rep, statePath); err != nil {
+		if err := s.recordFinish(rep, statePath); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -1,0 +1,163 @@
+package runs
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// The end of a run is recorded in the history when the run ends. A store
+// that refuses it (a shared database away for longer than its own
+// retries, a full disk) would leave the run `running` in the history for
+// as long as this process lives, since its heartbeat says it is alive. So
+// the ends the store refused are kept here and recorded again every
+// lateEvery, in the order the runs ended, until the store takes them or
+// the service closes, which tries once more.
+
+// lateEvery is how often the ends the store refused are recorded again.
+var lateEvery = 10 * time.Second
+
+// lateOnClose bounds the last try when the service closes, so that a
+// store still away does not hold a shutdown for as long as its retries.
+const lateOnClose = 5 * time.Second
+
+// lateMax bounds the ends kept; past it the oldest is given up, with a
+// warning.
+const lateMax = 10_000
+
+type lateEnd struct {
+	rep   *report.Report
+	path  string
+	tries int
+}
+
+// lateTries is how often an end is recorded again before it is given up:
+// about an hour when it is the only one.
+const lateTries = 360
+
+// lateEnds is the Service's list of ends to record again, with the
+// goroutine that does, which runs only while the list is not empty.
+type lateEnds struct {
+	mu      sync.Mutex
+	ends    []lateEnd
+	running bool
+	closed  bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// recordFinish records the end of a run, or keeps it to record again
+// later when the store refuses it; the error says so.
+func (s *Service) recordFinish(rep *report.Report, statePath string) error {
+	err := s.store.RecordFinish(context.Background(), rep, statePath)
+	if err == nil {
+		return nil
+	}
+	l := &s.late
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return err
+	}
+	if len(l.ends) >= lateMax {
+		s.warn("history: the end of run %s is given up: %d more ends wait to be recorded", l.ends[0].rep.RunID, len(l.ends))
+		l.ends = l.ends[1:]
+	}
+	l.ends = append(l.ends, lateEnd{rep: rep, path: statePath})
+	if !l.running {
+		l.running = true
+		if l.stop == nil {
+			l.stop = make(chan struct{})
+		}
+		l.wg.Add(1)
+		go s.recordLate()
+	}
+	return fmt.Errorf("%w (it is recorded again every %s while this process runs)", err, lateEvery)
+}
+
+// recordLate records the kept ends every lateEvery until none is left or
+// the service closes.
+func (s *Service) recordLate() {
+	l := &s.late
+	defer l.wg.Done()
+	t := time.NewTicker(lateEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		if s.retryLate(context.Background()) {
+			return
+		}
+	}
+}
+
+// retryLate records the kept ends in order, and stops at the first the
+// store still refuses (it is likely still away), which goes to the back:
+// an end the store can never take does not hold the others for ever, and
+// is given up after lateTries. It reports whether none is left, and then
+// marks the goroutine stopped.
+func (s *Service) retryLate(ctx context.Context) (done bool) {
+	l := &s.late
+	l.mu.Lock()
+	ends := l.ends
+	l.ends = nil
+	l.mu.Unlock()
+	n := 0
+	var rest, back []lateEnd // not tried this time; refused, to the back
+	for i, e := range ends {
+		err := s.store.RecordFinish(ctx, e.rep, e.path)
+		if err == nil {
+			n++
+			continue
+		}
+		if e.tries++; e.tries < lateTries {
+			back = []lateEnd{e}
+		} else {
+			s.warn("history: the end of run %s is given up after %d tries: %v", e.rep.RunID, e.tries, err)
+		}
+		rest = ends[i+1:]
+		break
+	}
+	if n > 0 {
+		s.warn("history: the end of %d run(s) is recorded at last", n)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ends = slices.Concat(rest, l.ends, back)
+	if len(l.ends) == 0 {
+		l.running = false
+		return true
+	}
+	return false
+}
+
+// closeLate stops recording again, tries the kept ends once more, and
+// warns about those the store still refuses: they stay `running` until
+// another process takes this one for dead.
+func (s *Service) closeLate() {
+	l := &s.late
+	l.mu.Lock()
+	l.closed = true
+	stop := l.stop
+	l.mu.Unlock()
+	if stop == nil {
+		return
+	}
+	close(stop)
+	l.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), lateOnClose)
+	defer cancel()
+	s.retryLate(ctx)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.ends) > 0 {
+		s.warn("history: the end of %d run(s) could not be recorded, the first %s", len(l.ends), l.ends[0].rep.RunID)
+	}
+}

@@ -1,0 +1,185 @@
+package runs
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
+)
+
+// awayStore is a store that refuses the ends of runs while away is set, as
+// a shared database that is away for longer than its own retries.
+type awayStore struct {
+	store.Store
+	away   atomic.Bool
+	refuse sync.Map // run ids whose end is refused for ever
+}
+
+func (s *awayStore) RecordFinish(ctx context.Context, r *report.Report, path string) error {
+	if _, ok := s.refuse.Load(r.RunID); ok {
+		return errors.New("postgres: record finish: value too long")
+	}
+	if s.away.Load() {
+		return errors.New("postgres: record finish: the database is away")
+	}
+	return s.Store.RecordFinish(ctx, r, path)
+}
+
+// warnings collects the service's warnings.
+type warnings struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (w *warnings) warn(format string, args ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.lines = append(w.lines, strings.TrimSpace(format))
+}
+
+func (w *warnings) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.lines, "\n")
+}
+
+func setLateEvery(t *testing.T, d time.Duration) {
+	was := lateEvery
+	lateEvery = d
+	t.Cleanup(func() { lateEvery = was })
+}
+
+// TestEndRecordedOnceTheStoreTakesIt: the end of a run that the store
+// refused is recorded again until it takes it, so the run does not stay
+// running in the history; the front end is told meanwhile.
+func TestEndRecordedOnceTheStoreTakesIt(t *testing.T) {
+	setLateEvery(t, 20*time.Millisecond)
+	h, err := history.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &awayStore{Store: h}
+	var w warnings
+	m := newManager(t, Config{Store: st, Warn: w.warn}, Limits{MaxRunning: 2})
+	ctx := context.Background()
+	noop := writePlaybook(t, "version: 1\nname: noop\nsteps:\n  - {id: a, op: control.noop}\n")
+	st.away.Store(true)
+	var ids []string
+	for range 3 {
+		run, err := m.Start(ctx, Request{Path: noop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait(t, run)
+		ids = append(ids, run.ID())
+		if errs := run.SinkErrors(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "recorded again every") {
+			t.Errorf("the front end was told %v; want the store's refusal, and that it is tried again", errs)
+		}
+	}
+	for _, id := range ids {
+		if r, err := h.Get(ctx, id); err != nil || r.Status != history.StatusRunning {
+			t.Fatalf("run %s while the store is away: %s, %v; want running", id, r.Status, err)
+		}
+	}
+	st.away.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for _, id := range ids {
+		for {
+			r, err := h.Get(ctx, id)
+			if err == nil && r.Status == report.StatusSucceeded {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %s once the store is back: %s, %v; want succeeded", id, r.Status, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if !strings.Contains(w.String(), "recorded at last") {
+		t.Errorf("warnings:\n%s\nwant one saying the ends were recorded at last", w.String())
+	}
+}
+
+// TestEndRecordedOnClose: an end still refused when the service closes is
+// tried once more then.
+func TestEndRecordedOnClose(t *testing.T) {
+	setLateEvery(t, time.Hour)
+	dir := t.TempDir()
+	h, err := history.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &awayStore{Store: h}
+	svc, err := NewService(Config{Registry: newRegistry(t), Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(svc, Limits{MaxRunning: 1})
+	st.away.Store(true)
+	run, err := m.Start(context.Background(), Request{Path: writePlaybook(t, "version: 1\nname: noop\nsteps:\n  - {id: a, op: control.noop}\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, run)
+	st.away.Store(false)
+	if err := m.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h, err = history.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if r, err := h.Get(context.Background(), run.ID()); err != nil || r.Status != report.StatusSucceeded {
+		t.Errorf("run %s after close: %s, %v; want succeeded", run.ID(), r.Status, err)
+	}
+}
+
+// TestAnEndNeverTakenHoldsNoOther: an end the store refuses for good goes
+// to the back each time, so the ends behind it are recorded all the same.
+func TestAnEndNeverTakenHoldsNoOther(t *testing.T) {
+	setLateEvery(t, 20*time.Millisecond)
+	h, err := history.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &awayStore{Store: h}
+	m := newManager(t, Config{Store: st}, Limits{MaxRunning: 1})
+	ctx := context.Background()
+	noop := writePlaybook(t, "version: 1\nname: noop\nsteps:\n  - {id: a, op: control.noop}\n")
+	st.away.Store(true)
+	var ids []string
+	for range 3 {
+		run, err := m.Start(ctx, Request{Path: noop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait(t, run)
+		ids = append(ids, run.ID())
+	}
+	st.refuse.Store(ids[0], true)
+	st.away.Store(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for _, id := range ids[1:] {
+		for {
+			r, err := h.Get(ctx, id)
+			if err == nil && r.Status == report.StatusSucceeded {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("run %s behind one the store never takes: %s, %v; want succeeded", id, r.Status, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
