@@ -13,9 +13,11 @@ func keysCommand() *command {
 		name:     "keys",
 		summary:  "make API keys for serve",
 		synopsis: "keys new --name NAME --role R... [--expires DATE|DURATION]",
-		help: `Print a fresh random API key (192 bits, prefixed ak_) and the entry to add to
-the keys file of serve. The key is shown only this once: the keys file holds only
-its SHA-256, so store the key where the client reads it (a CI secret, a vault).
+		help: `Print a fresh random API key (192 bits, prefixed ak_) on standard output, and
+the entry to add to the keys file of serve on standard error, so that
+KEY=$(arsenal-run keys new ...) holds the key alone. The key is shown only this
+once: the keys file holds only its SHA-256, so store the key where the client
+reads it (a CI secret, a vault).
 --expires takes a date (2027-06-30), an RFC 3339 time, or a duration from now
 (90d, 720h); the server refuses the key from then on.`,
 		exits: "0 ok; 2 bad usage.",
@@ -59,8 +61,11 @@ func runKeys(e *env, args []string) int {
 	if _, err := server.ParseKeys("the entry", []byte("version: 1\nkeys:\n  - "+entry+"\n")); err != nil {
 		return fs.usageError("%v", err)
 	}
+	// The key alone goes to standard output, so that KEY=$(keys new ...)
+	// or > key.txt holds the key and nothing else; the entry for the keys
+	// file goes to the person, on standard error.
 	fmt.Fprintln(e.stdout, key)
-	fmt.Fprintf(e.stdout, "\n# Add this entry under keys: in the keys file, then send SIGHUP to serve.\n# The key above is shown only this once; the file holds only its SHA-256.\n  - %s\n", entry)
+	fmt.Fprintf(e.stderr, "# Add this entry under keys: in the keys file, then send SIGHUP to serve.\n# The key (on standard output) is shown only this once; the file holds only its SHA-256.\n  - %s\n", entry)
 	return ExitOK
 }
 

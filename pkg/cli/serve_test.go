@@ -238,15 +238,15 @@ func TestKeysNew(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	lines := strings.Split(r.stdout, "\n")
-	key := lines[0]
-	if !strings.HasPrefix(key, server.KeyPrefix) || len(key) < 35 {
-		t.Errorf("key %q", key)
+	key := strings.TrimSuffix(r.stdout, "\n")
+	if !strings.HasPrefix(key, server.KeyPrefix) || len(key) < 35 || strings.ContainsAny(key, "\n ") {
+		t.Errorf("standard output %q; want the key alone", r.stdout)
 	}
+	lines := strings.Split(r.stderr, "\n")
 	entry := lines[len(lines)-2]
 	keys, err := server.ParseKeys("keys.yaml", []byte("version: 1\nkeys:\n"+entry+"\n"))
 	if err != nil {
-		t.Fatalf("the printed entry does not load: %v\n%s", err, r.stdout)
+		t.Fatalf("the printed entry does not load: %v\n%s", err, r.stderr)
 	}
 	if n, _ := keys.Len(); n != 1 || !strings.Contains(entry, "expires: 2027-06-30T00:00:00Z") || !strings.Contains(entry, "roles: [operator, viewer]") {
 		t.Errorf("entry %q", entry)
