@@ -68,40 +68,19 @@ func TestEndRecordedOnceTheStoreTakesIt(t *testing.T) {
 	st := &awayStore{Store: h}
 	var w warnings
 	m := newManager(t, Config{Store: st, Warn: w.warn}, Limits{MaxRunning: 2})
-	ctx := context.Background()
-	noop := writePlaybook(t, "version: 1\nname: noop\nsteps:\n  - {id: a, op: control.noop}\n")
-	st.away.Store(true)
+	runs := runWhileAway(t, m, st, 3)
 	var ids []string
-	for range 3 {
-		run, err := m.Start(ctx, Request{Path: noop})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wait(t, run)
+	for _, run := range runs {
 		ids = append(ids, run.ID())
 		if errs := run.SinkErrors(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "recorded again every") {
 			t.Errorf("the front end was told %v; want the store's refusal, and that it is tried again", errs)
 		}
-	}
-	for _, id := range ids {
-		if r, err := h.Get(ctx, id); err != nil || r.Status != history.StatusRunning {
-			t.Fatalf("run %s while the store is away: %s, %v; want running", id, r.Status, err)
+		if r, err := h.Get(context.Background(), run.ID()); err != nil || r.Status != history.StatusRunning {
+			t.Fatalf("run %s while the store is away: %s, %v; want running", run.ID(), r.Status, err)
 		}
 	}
 	st.away.Store(false)
-	deadline := time.Now().Add(10 * time.Second)
-	for _, id := range ids {
-		for {
-			r, err := h.Get(ctx, id)
-			if err == nil && r.Status == report.StatusSucceeded {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("run %s once the store is back: %s, %v; want succeeded", id, r.Status, err)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	waitSucceeded(t, h, ids, "once the store is back")
 	if !strings.Contains(w.String(), "recorded at last") {
 		t.Errorf("warnings:\n%s\nwant one saying the ends were recorded at last", w.String())
 	}
@@ -155,29 +134,46 @@ func TestAnEndNeverTakenHoldsNoOther(t *testing.T) {
 	}
 	st := &awayStore{Store: h}
 	m := newManager(t, Config{Store: st}, Limits{MaxRunning: 1})
-	ctx := context.Background()
-	noop := writePlaybook(t, "version: 1\nname: noop\nsteps:\n  - {id: a, op: control.noop}\n")
-	st.away.Store(true)
 	var ids []string
-	for range 3 {
-		run, err := m.Start(ctx, Request{Path: noop})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wait(t, run)
+	for _, run := range runWhileAway(t, m, st, 3) {
 		ids = append(ids, run.ID())
 	}
 	st.refuse.Store(ids[0], true)
 	st.away.Store(false)
+	waitSucceeded(t, h, ids[1:], "behind one the store never takes")
+}
+
+// runWhileAway makes the store away and runs a one-step playbook n times,
+// one after the other.
+func runWhileAway(t *testing.T, m *Manager, st *awayStore, n int) []*Handle {
+	t.Helper()
+	noop := writePlaybook(t, "version: 1\nname: noop\nsteps:\n  - {id: a, op: control.noop}\n")
+	st.away.Store(true)
+	var out []*Handle
+	for range n {
+		run, err := m.Start(context.Background(), Request{Path: noop})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wait(t, run)
+		out = append(out, run)
+	}
+	return out
+}
+
+// waitSucceeded waits up to 10 s for the history to say that each run of
+// ids succeeded.
+func waitSucceeded(t *testing.T, h store.Store, ids []string, when string) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for _, id := range ids[1:] {
+	for _, id := range ids {
 		for {
-			r, err := h.Get(ctx, id)
+			r, err := h.Get(context.Background(), id)
 			if err == nil && r.Status == report.StatusSucceeded {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("run %s behind one the store never takes: %s, %v; want succeeded", id, r.Status, err)
+				t.Fatalf("run %s %s: %s, %v; want succeeded", id, when, r.Status, err)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
