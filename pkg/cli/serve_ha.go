@@ -92,8 +92,15 @@ func (l *leaderScheduler) Run(ctx context.Context) error {
 // of the leadership lets go of the runs it started: they go on where they
 // execute, and the next leader fires the next slots.
 func (l *leaderScheduler) lead(ctx context.Context) error {
-	s, err := scheduler.New(scheduler.Config{Launcher: queue.NewLauncher(l.q, []string{auth.DefaultRole}), Store: l.pg,
-		Logger: l.log, Grace: time.Millisecond, Takeover: 3 * l.pg.Lease()})
+	launcher := queue.NewLauncher(l.q, []string{auth.DefaultRole})
+	takeover := 3 * l.pg.Lease()
+	// A leader that died between recording a slot fired and queuing its
+	// job left the slot decided but never run.
+	if _, err := launcher.Recover(ctx, takeover); err != nil {
+		l.log.Warn().Err(err).Msg("could not look for the slots the previous leader did not queue")
+	}
+	s, err := scheduler.New(scheduler.Config{Launcher: launcher, Store: l.pg,
+		Logger: l.log, Grace: time.Millisecond, Takeover: takeover})
 	if err != nil {
 		return err
 	}

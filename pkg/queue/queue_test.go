@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -50,6 +51,12 @@ name: nap
 steps:
   - {id: nap, op: control.sleep, with: {duration: 1h}}
 `
+	tickPlaybook = `version: 1
+name: tick
+schedule: {cron: "@every 1h"}
+steps:
+  - {id: tick, op: control.noop}
+`
 )
 
 // newReplica opens the store at dsn and builds a replica on it; started,
@@ -70,7 +77,7 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 	}
 	dir := t.TempDir()
 	pbs := map[string]*steps.Playbook{}
-	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook} {
+	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook, "tick": tickPlaybook} {
 		path := filepath.Join(dir, name+".yaml")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -268,6 +275,54 @@ func TestJobOfADeadReplicaRunsElsewhere(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(r.q.Metrics().rescued); n != 1 {
 		t.Errorf("rescues: %v, want 1", n)
+	}
+}
+
+// TestRecoverSlotsALeaderDidNotQueue: a slot recorded as fired by a
+// leader that died before queuing it is queued by the next leader and
+// runs once; a fired slot that has its run, or whose job still waits, is
+// not queued again.
+func TestRecoverSlotsALeaderDidNotQueue(t *testing.T) {
+	r := newReplica(t, pgtest.DSN(t), 1, false) // not started: jobs wait
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	lost, ran, waiting := now.Add(-3*time.Second), now.Add(-2*time.Second), now.Add(-time.Second)
+	var slots []history.Slot
+	for _, at := range []time.Time{lost, ran, waiting} {
+		slots = append(slots, history.Slot{Playbook: "tick", Slot: at, Outcome: history.SlotFired, At: at})
+	}
+	if _, err := r.pg.ClaimSlots(ctx, slots); err != nil {
+		t.Fatal(err)
+	}
+	l := NewLauncher(r.q, []string{auth.RoleAdmin})
+	// ran: its run is recorded; waiting: its job is queued.
+	if err := r.pg.RecordStart(ctx, history.Run{ID: engine.NewRunID(), Playbook: "tick", Status: history.StatusRunning,
+		StartedAt: ran, Trigger: history.TriggerSchedule, Slot: &ran}); err != nil {
+		t.Fatal(err)
+	}
+	if _, dup, err := r.q.Submit(ctx, l.args("tick", waiting)); err != nil || dup {
+		t.Fatalf("submit the waiting slot: dup %v, %v", dup, err)
+	}
+	n, err := l.Recover(ctx, time.Minute)
+	if err != nil || n != 1 {
+		t.Fatalf("recover: %d queued, %v; want the lost slot alone", n, err)
+	}
+	if n, err := l.Recover(ctx, time.Minute); err != nil || n != 0 {
+		t.Errorf("recover again: %d queued, %v; want none", n, err)
+	}
+	if err := r.q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{lost, waiting} {
+		waitUntil(t, "the run of the slot at "+at.Format(time.TimeOnly), func() bool {
+			var n int
+			r.pg.Pool().QueryRow(ctx, `SELECT count(*) FROM runs WHERE playbook = 'tick' AND slot = $1 AND status = 'succeeded'`, at.UnixMilli()).Scan(&n)
+			return n == 1
+		})
+	}
+	var total int
+	if err := r.pg.Pool().QueryRow(ctx, `SELECT count(*) FROM runs WHERE playbook = 'tick'`).Scan(&total); err != nil || total != 3 {
+		t.Errorf("%d runs of tick, %v; want one a slot", total, err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -97,18 +98,23 @@ func (l *Launcher) Launch(ctx context.Context, job scheduler.Job) (scheduler.Han
 	if job.Playbook == nil {
 		return nil, errors.New("queue: a job without a playbook")
 	}
-	slot := job.Slot.UTC()
-	id, _, err := l.q.Submit(ctx, RunArgs{
-		Key:      job.Playbook.Name + "@" + slot.Format("2006-01-02T15:04:05.000Z"),
-		Playbook: job.Playbook.Name, Roles: l.roles, Caller: scheduler.CallerName,
-		Trigger: runs.TriggerSchedule, Slot: job.Slot,
-	})
+	id, _, err := l.q.Submit(ctx, l.args(job.Playbook.Name, job.Slot))
 	if err != nil {
 		return nil, err
 	}
 	done, status := l.q.Await(id)
 	h := &remoteHandle{q: l.q, id: id, ended: done, status: status, detached: make(chan struct{})}
 	return h, nil
+}
+
+// args is the job of playbook's slot: unique by the two, so that a leader
+// change, a restart or two leaders still queue a slot once.
+func (l *Launcher) args(playbook string, slot time.Time) RunArgs {
+	return RunArgs{
+		Key:      playbook + "@" + slot.UTC().Format("2006-01-02T15:04:05.000Z"),
+		Playbook: playbook, Roles: l.roles, Caller: scheduler.CallerName,
+		Trigger: runs.TriggerSchedule, Slot: slot,
+	}
 }
 
 // remoteHandle is a scheduled run as the leader sees it, wherever it
