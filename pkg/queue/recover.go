@@ -38,6 +38,9 @@ func (l *Launcher) Recover(ctx context.Context, span time.Duration) (int, error)
 		found = append(found, f)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("queue: the slots fired before this leader: %w", err)
+	}
 	n := 0
 	for _, f := range found {
 		pb, ok := l.q.cfg.Playbook(f.playbook)
