@@ -50,7 +50,7 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request, c *Principal)
 	st := s.current()
 	pb, ok := st.Playbooks.Get(r.PathValue("name"))
 	if !ok {
-		return s.current().Playbooks.notFound(r.PathValue("name"), false)
+		return st.Playbooks.notFound(r.PathValue("name"), false)
 	}
 	chk, err := s.mgr.Service().Check(r.Context(), runs.Request{
 		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Policy: st.Policy, Env: s.cfg.Env,

@@ -37,9 +37,10 @@ func (s *Server) getPlaybook(w http.ResponseWriter, r *http.Request, _ *Principa
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
 	}
-	pb, ok := s.current().Playbooks.Get(r.PathValue("name"))
+	pbs := s.current().Playbooks
+	pb, ok := pbs.Get(r.PathValue("name"))
 	if !ok {
-		return s.current().Playbooks.notFound(r.PathValue("name"), false)
+		return pbs.notFound(r.PathValue("name"), false)
 	}
 	writeJSON(w, http.StatusOK, describePlaybook(pb, s.cfg.Now()))
 	return nil
@@ -86,7 +87,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 	st := s.current()
 	pb, ok := st.Playbooks.Get(r.PathValue("name"))
 	if !ok {
-		return s.current().Playbooks.notFound(r.PathValue("name"), false)
+		return st.Playbooks.notFound(r.PathValue("name"), false)
 	}
 	req := runs.Request{
 		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Ask: body.Ask, Policy: st.Policy, Env: s.cfg.Env,

@@ -68,9 +68,10 @@ func (s *Server) pauseSchedule(pause bool) handler {
 		if e := onlyParams(r.URL.Query()); e != nil {
 			return e
 		}
-		pb, ok := s.current().Playbooks.Get(r.PathValue("name"))
+		pbs := s.current().Playbooks
+		pb, ok := pbs.Get(r.PathValue("name"))
 		if !ok || pb.Schedule == nil {
-			return s.current().Playbooks.notFound(r.PathValue("name"), true)
+			return pbs.notFound(r.PathValue("name"), true)
 		}
 		verb := "resume"
 		if pause {
