@@ -185,11 +185,7 @@ func (s *Store) lost() {
 // Settled reports whether the database has been reachable for a lease
 // since this Store last failed to reach it: only then may it take another
 // process for dead, for after an outage every heartbeat is old.
-func (s *Store) Settled() bool { return s.settled() }
-
-// settled reports whether the database has been reachable for a lease
-// since this Store last failed to reach it.
-func (s *Store) settled() bool {
+func (s *Store) Settled() bool {
 	s.lostMu.Lock()
 	defer s.lostMu.Unlock()
 	return s.lostAt.IsZero() || time.Since(s.lostAt) > s.cfg.Lease

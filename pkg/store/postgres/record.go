@@ -181,7 +181,7 @@ type Interrupted struct {
 // lease: the others' heartbeats stopped for the same reason, and they
 // resume.
 func (s *Store) InterruptDead(ctx context.Context) ([]Interrupted, error) {
-	if !s.settled() {
+	if !s.Settled() {
 		return nil, nil
 	}
 	lease := s.cfg.Lease.Milliseconds()
