@@ -14,13 +14,16 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 )
 
-// newScheduleLogger returns the logger of `schedule`: zerolog JSON lines,
+// logTimeFormat is the time of a console log line.
+const logTimeFormat = "15:04:05.000"
+
+// newScheduleLogger returns the logger of `schedule` and `serve`: zerolog JSON lines,
 // or console lines for people (coloured on a terminal), written whole to w
 // from every goroutine.
 func newScheduleLogger(w io.Writer, asJSON, color bool, level zerolog.Level) zerolog.Logger {
 	out := zerolog.SyncWriter(w)
 	if !asJSON {
-		out = zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: "15:04:05.000"}
+		out = zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: logTimeFormat}
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
 }

@@ -4,18 +4,21 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/console"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -53,7 +56,7 @@ func serveCommand() *command {
     [--listen ADDR] [--policy FILE] [--playbooks DIR]
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
-    [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
+    [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
     [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--no-console]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
 client certificate with --client-ca, maps to roles through the keys file, and the
@@ -67,7 +70,11 @@ there can be run through the API, and those with a schedule: run on it too unles
 --no-schedule. Runs see only the environment variables named by --env-passthrough.
 SIGHUP reloads keys, policy and playbooks, all or nothing. SIGTERM stops
 accepting, drains requests in flight for up to --grace, cancels the runs still
-going (their finally steps run; they are recorded cancelled) and exits 0.`,
+going (their finally steps run; they are recorded cancelled) and exits 0.
+Every line on standard error is a zerolog line: console lines for people
+(coloured on a terminal) or, with --log-format json, JSON lines for a log
+shipper. The server's own lines (start, reload, leadership, stop) are at info
+and above; --log-level sets the level of the runs' lines.`,
 		exits: "0 stopped by SIGTERM or SIGINT; 1 the listener failed; 2 bad usage, or a keys file, policy, playbook or inventory that does not validate.",
 		run:   runServe,
 	}
@@ -87,7 +94,7 @@ type serveOptions struct {
 	sessionTTL                                           time.Duration
 	grace                                                time.Duration
 	maxRunning, maxQueued                                int
-	logLevel                                             string
+	logLevel, logFormat                                  string
 }
 
 func runServe(e *env, args []string) int {
@@ -118,6 +125,7 @@ func runServe(e *env, args []string) int {
 	fs.IntVar(&o.maxRunning, "max-running", runs.DefaultMaxRunning, "run at most `N` playbook runs at once")
 	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log runs to stderr at `LEVEL`: debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "console", "write log lines as console (for people) or json")
 	o.trace.add(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
@@ -153,10 +161,14 @@ func runServe(e *env, args []string) int {
 		return fs.usageError("--session-ttl %s: give a duration from 1m to %s, like 12h", o.sessionTTL, server.MaxSessionTTL)
 	}
 	level, err := zerolog.ParseLevel(o.logLevel)
-	if err != nil || level == zerolog.NoLevel {
-		return fs.usageError("--log-level %q: give debug, info, warn or error", o.logLevel)
+	if err != nil || !contains(logLevels, o.logLevel) {
+		return fs.usageError("--log-level is one of %s, not %q%s", strings.Join(logLevels, ", "), o.logLevel, suggest.DidYouMean(o.logLevel, logLevels))
+	}
+	if o.logFormat != "console" && o.logFormat != "json" {
+		return fs.usageError("--log-format is console or json, not %q", o.logFormat)
 	}
 	d := &daemon{e: e, o: o, level: level}
+	d.setLog(e.paletteFor(e.stderr).on)
 	return d.run()
 }
 
@@ -164,9 +176,14 @@ func runServe(e *env, args []string) int {
 type daemon struct {
 	e     *env
 	o     serveOptions
-	level zerolog.Level
-	reg   *ops.Registry
-	sup   *proc.Supervisor
+	level zerolog.Level // of the runs' lines
+	// log takes the server's own lines, at info and above (debug with
+	// --log-level debug); runLog takes the runs' lines, which the engine
+	// writes as JSON, in the same format.
+	log    zerolog.Logger
+	runLog io.Writer
+	reg    *ops.Registry
+	sup    *proc.Supervisor
 	// With a shared store: the run queue, the store, and the
 	// configuration its runs read.
 	q  *queue.Queue
@@ -174,8 +191,32 @@ type daemon struct {
 	rs replicaState
 }
 
-func (d *daemon) logf(format string, args ...any) {
-	fmt.Fprintf(d.e.stderr, "%s serve: %s\n", program, fmt.Sprintf(format, args...))
+// setLog makes the loggers of standard error, in --log-format, and makes
+// every later write to it whole, from any goroutine.
+func (d *daemon) setLog(color bool) {
+	out := &lockedWriter{w: d.e.stderr}
+	d.e.stderr = out
+	d.log = newScheduleLogger(out, d.o.logFormat == "json", color, min(d.level, zerolog.InfoLevel))
+	d.runLog = out
+	if d.o.logFormat != "json" {
+		d.runLog = zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: logTimeFormat}
+	}
+}
+
+func (d *daemon) infof(format string, args ...any)  { d.log.Info().Msgf(format, args...) }
+func (d *daemon) warnf(format string, args ...any)  { d.log.Warn().Msgf(format, args...) }
+func (d *daemon) errorf(format string, args ...any) { d.log.Error().Msgf(format, args...) }
+
+// logWriter turns each write, a line of a standard library logger (the
+// HTTP server's), into one line of log at level.
+type logWriter struct {
+	log   zerolog.Logger
+	level zerolog.Level
+}
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.log.WithLevel(w.level).Msg(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 // serveGCPercent is the collector's target in serve unless $GOGC says
@@ -199,9 +240,9 @@ func (d *daemon) run() int {
 	}
 	d.reg = reg
 	defer reg.Close()
-	st, ok := d.load()
+	st, ok := d.load(func(err error) { fmt.Fprintln(e.stderr, err) })
 	if !ok {
-		d.logf("the configuration has problems; nothing was served")
+		e.errorf("the configuration has problems; nothing was served")
 		return ExitUsage
 	}
 	var nodes []any
@@ -234,7 +275,6 @@ func (d *daemon) run() int {
 		return ExitUsage
 	}
 	defer audit.Close()
-	logOut := &lockedWriter{w: e.stderr}
 	o.remote.inventory = o.inventory
 	remoteSettings, ok := o.remote.settings(e)
 	if !ok {
@@ -250,7 +290,7 @@ func (d *daemon) run() int {
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
-			Log: logOut, LogLevel: d.level, Warn: d.logf, Remote: remoteSettings, Telemetry: tp})
+			Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp})
 	}
 	if err != nil {
 		e.errorf("%s: %v", stateName(o.spec), err)
@@ -258,7 +298,7 @@ func (d *daemon) run() int {
 	}
 	defer svc.Close()
 	if svc.Interrupted > 0 {
-		d.logf("marked %s of earlier processes interrupted", plural(svc.Interrupted, "run", "runs"))
+		d.warnf("marked %s of earlier processes interrupted", plural(svc.Interrupted, "run", "runs"))
 	}
 	queued := o.maxQueued
 	if queued == 0 {
@@ -291,14 +331,13 @@ func (d *daemon) run() int {
 		Sessions: sessions, Console: web, Scheduling: scheduling.Load,
 		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
 		Env:           runEnv,
-		PublicMetrics: o.publicMetrics, TLS: tlsConf, Version: Version(), Log: e.stderr,
+		PublicMetrics: o.publicMetrics, TLS: tlsConf, Version: Version(), Log: logWriter{d.log, zerolog.WarnLevel},
 		// A request that carries a traceparent continues that trace, and
 		// the runs it starts are its children.
 		Middleware: tp.Handler,
 	}
 	if pg, ok := shared.(*postgres.Store); ok {
-		qlog := zerolog.New(zerolog.ConsoleWriter{Out: logOut, NoColor: true}).With().Timestamp().Logger()
-		q, err := d.startQueue(pg, mgr, &d.rs, runEnv, &qlog)
+		q, err := d.startQueue(pg, mgr, &d.rs, runEnv, &d.log)
 		if err != nil {
 			e.errorf("%s: %v", stateName(o.spec), err)
 			return ExitFailed
@@ -330,7 +369,7 @@ func (d *daemon) run() int {
 	scheduling.Store(sched != nil)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
-	d.logf("listening on %s://%s (%s, %s)", scheme, l.Addr(), plural(len(st.Playbooks.All()), "playbook", "playbooks"), plural(keyCount(st.Keys), "key", "keys"))
+	d.infof("listening on %s://%s (%s, %s)", scheme, l.Addr(), plural(len(st.Playbooks.All()), "playbook", "playbooks"), plural(keyCount(st.Keys), "key", "keys"))
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
@@ -341,7 +380,7 @@ loop:
 		select {
 		case err := <-served:
 			if err != nil {
-				e.errorf("serving: %v", err)
+				d.errorf("serving: %v", err)
 				code = ExitFailed
 			}
 			break loop
@@ -350,7 +389,7 @@ loop:
 				d.reload(srv, sched)
 				continue
 			}
-			d.logf("%s: no new requests; draining those in flight for up to %s", signalName(sig), o.grace)
+			d.infof("%s: no new requests; draining those in flight for up to %s", signalName(sig), o.grace)
 			break loop
 		}
 	}
@@ -361,7 +400,7 @@ loop:
 	gctx, cancel := context.WithTimeout(context.Background(), o.grace)
 	defer cancel()
 	if err := srv.Shutdown(gctx); err != nil {
-		d.logf("%v", err)
+		d.warnf("%v", err)
 	}
 	if code == ExitOK {
 		<-served
@@ -383,12 +422,12 @@ loop:
 	now, cancelNow := context.WithCancel(context.Background())
 	cancelNow()
 	if active := len(mgr.Active()); active > 0 {
-		d.logf("cancelling %s still going", plural(active, "run", "runs"))
+		d.warnf("cancelling %s still going", plural(active, "run", "runs"))
 	}
 	mgr.Shutdown(now)
 	if queueStopped != nil {
 		<-queueStopped
 	}
-	d.logf("stopped")
+	d.infof("stopped")
 	return code
 }

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -12,15 +12,16 @@ import (
 )
 
 // load reads the keys, the policy and the playbooks, and checks the keys'
-// roles against the policy; every problem is printed with its position.
-func (d *daemon) load() (server.State, bool) {
-	e, o := d.e, d.o
+// roles against the policy; every problem, with its position, goes to
+// problem.
+func (d *daemon) load(problem func(error)) (server.State, bool) {
+	o := d.o
 	var st server.State
 	ok := true
 	if o.policy != "" {
 		p, err := auth.LoadPolicy(o.policy, d.reg)
 		if err != nil {
-			fmt.Fprintln(e.stderr, err)
+			problem(err)
 			ok = false
 		}
 		st.Policy = p
@@ -30,17 +31,17 @@ func (d *daemon) load() (server.State, bool) {
 	}
 	keys, err := server.LoadKeys(o.keys)
 	if err != nil {
-		fmt.Fprintln(e.stderr, err)
+		problem(err)
 		ok = false
 	} else if err := keys.CheckRoles(st.Policy); err != nil && ok {
-		fmt.Fprintln(e.stderr, err)
+		problem(err)
 		ok = false
 	}
 	st.Keys = keys
 	if o.playbooks != "" {
 		pbs, err := server.LoadPlaybooks(o.playbooks, d.reg)
 		if err != nil {
-			fmt.Fprintln(e.stderr, err)
+			problem(err)
 			ok = false
 		}
 		st.Playbooks = pbs
@@ -51,23 +52,23 @@ func (d *daemon) load() (server.State, bool) {
 // reload rereads keys, policy and playbooks; a problem in any keeps all
 // three as they were.
 func (d *daemon) reload(srv *server.Server, sched *runningScheduler) {
-	st, ok := d.load()
+	st, ok := d.load(d.logProblem)
 	if !ok {
-		d.logf("SIGHUP: kept the previous keys, policy and playbooks")
+		d.errorf("SIGHUP: kept the previous keys, policy and playbooks")
 		return
 	}
 	if err := srv.Reload(st); err != nil {
-		fmt.Fprintln(d.e.stderr, err)
-		d.logf("SIGHUP: kept the previous keys, policy and playbooks")
+		d.logProblem(err)
+		d.errorf("SIGHUP: kept the previous keys, policy and playbooks")
 		return
 	}
 	d.rs.st.Store(&st)
 	if sched != nil && !d.o.noSchedule {
 		if err := sched.s.Reload(st.Playbooks.Scheduled()); err != nil {
-			d.logf("SIGHUP: the scheduler kept its playbooks: %v", err)
+			d.errorf("SIGHUP: the scheduler kept its playbooks: %v", err)
 		}
 	}
-	d.logf("SIGHUP: reloaded %s and %s", plural(keyCount(st.Keys), "key", "keys"), plural(len(st.Playbooks.All()), "playbook", "playbooks"))
+	d.infof("SIGHUP: reloaded %s and %s", plural(keyCount(st.Keys), "key", "keys"), plural(len(st.Playbooks.All()), "playbook", "playbooks"))
 }
 
 func keyCount(k *server.Keys) int {
@@ -109,4 +110,14 @@ func inventoryNodes(path string) ([]any, error) {
 		out[i] = m
 	}
 	return out, nil
+}
+
+// logProblem logs each line of err, a problem of the configuration (one
+// file:line:col message a line), as an error line of its own.
+func (d *daemon) logProblem(err error) {
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		if line != "" {
+			d.log.Error().Msg(line)
+		}
+	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/rs/zerolog"
-
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
@@ -69,8 +67,7 @@ func (d *daemon) scheduler(ctx context.Context, mgr *runs.Manager, st server.Sta
 		return nil
 	}
 	if d.q != nil {
-		qlog := zerolog.New(zerolog.ConsoleWriter{Out: d.e.stderr, NoColor: true}).With().Timestamp().Logger()
-		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &qlog, pbs: pbs, warnf: d.logf}
+		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &d.log, pbs: pbs, warnf: d.errorf}
 		rs := &runningScheduler{s: ls, done: make(chan struct{})}
 		go func() {
 			defer close(rs.done)
@@ -79,19 +76,19 @@ func (d *daemon) scheduler(ctx context.Context, mgr *runs.Manager, st server.Sta
 		return rs
 	}
 	if d.e.newScheduler == nil {
-		d.logf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(pbs), "playbook has", "playbooks have"))
+		d.warnf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(pbs), "playbook has", "playbooks have"))
 		return nil
 	}
-	s, err := d.e.newScheduler(mgr, pbs, d.o.spec, d.logf)
+	s, err := d.e.newScheduler(mgr, pbs, d.o.spec, d.warnf)
 	if err != nil {
-		d.logf("the scheduler did not start: %v", err)
+		d.errorf("the scheduler did not start: %v", err)
 		return nil
 	}
 	rs := &runningScheduler{s: s, done: make(chan struct{})}
 	go func() {
 		defer close(rs.done)
 		if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			d.logf("scheduler: %v", err)
+			d.errorf("scheduler: %v", err)
 		}
 	}()
 	return rs

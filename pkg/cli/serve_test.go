@@ -154,6 +154,58 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 	}
 }
 
+// Every line serve writes once it runs is a log line of one format: the
+// server's own (start, a reload's problems, stop) as well as the runs'.
+func TestServeLogsEveryLineInOneFormat(t *testing.T) {
+	console := regexp.MustCompile(`^\d\d:\d\d:\d\d\.\d{3} (DBG|INF|WRN|ERR) `)
+	for _, format := range []string{"console", "json"} {
+		t.Run(format, func(t *testing.T) {
+			f := newServeFixture(t)
+			p, base := f.serve(t, "--log-format", format, "--log-level", "info")
+			if code, out := apiCall(t, "POST", base+"/api/v1/operations/control.noop/execute", f.admin, map[string]any{}); code != 200 {
+				t.Fatalf("execute: %d %v", code, out)
+			}
+			os.WriteFile(f.keys, []byte("version: 1\nkeys:\n  - {name: x, sha256: nothex, roles: [viewer]}\n"), 0o600)
+			p.cmd.Process.Signal(syscall.SIGHUP)
+			deadline := time.Now().Add(20 * time.Second)
+			for !strings.Contains(p.stderr.String(), "SIGHUP: kept the previous") {
+				if time.Now().After(deadline) {
+					t.Fatalf("no refusal:\n%s", p.stderr.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			p.cmd.Process.Signal(syscall.SIGTERM)
+			if c := p.wait(t); c != ExitOK {
+				t.Fatalf("exit %d\n%s", c, p.stderr.String())
+			}
+			// level and message of each line
+			var got []string
+			for line := range strings.Lines(p.stderr.String()) {
+				line = strings.TrimSuffix(line, "\n")
+				if format == "console" {
+					if !console.MatchString(line) {
+						t.Errorf("not a console log line: %q", line)
+					}
+					got = append(got, line[13:])
+					continue
+				}
+				var l struct{ Level, Message string }
+				if err := json.Unmarshal([]byte(line), &l); err != nil || l.Level == "" || l.Message == "" {
+					t.Errorf("not a JSON log line: %q", line)
+				}
+				got = append(got, strings.ToUpper(l.Level[:3])[:3]+" "+l.Message)
+			}
+			lines := strings.Join(got, "\n")
+			for _, want := range []string{"INF listening on", "INF run finished", "ERR " + f.keys + ":3:23: sha256 must be",
+				"ERR SIGHUP: kept the previous keys", "INF SIGTERM: no new requests", "INF stopped"} {
+				if !strings.Contains(lines, want) {
+					t.Errorf("no line %q in\n%s", want, lines)
+				}
+			}
+		})
+	}
+}
+
 // Start-up problems exit 2 naming file:line:col.
 func TestServeRefusesBadConfiguration(t *testing.T) {
 	f := newServeFixture(t)

@@ -122,7 +122,8 @@ type Config struct {
 	Limits  Limits
 	Version string
 	// Log receives problems the server does not answer with (a failed
-	// write, a panic's stack); nil: standard error.
+	// write, a TLS handshake that failed, a panic's stack), one line, or
+	// one panic, per write, with no prefix; nil: nowhere.
 	Log io.Writer
 	// Now tells the time (key expiry); nil: the wall clock.
 	Now func() time.Time
@@ -198,7 +199,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = nopWriter{}
 	}
-	s := &Server{cfg: cfg, mgr: cfg.Manager, log: log.New(cfg.Log, "arsenal-run serve: ", log.LstdFlags)}
+	s := &Server{cfg: cfg, mgr: cfg.Manager, log: log.New(cfg.Log, "", 0)}
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	if err := s.Reload(cfg.State); err != nil {
 		return nil, err
