@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -15,6 +16,11 @@ type Finished struct {
 	ReportPath string  // "" when no report file was written
 	Trigger    Trigger // cli, schedule or api
 	StartedBy  string  // who asked for it
+	// Slot is the time a scheduled run was scheduled for, before jitter:
+	// a scheduled run that could not start is recorded with its slot, so
+	// that the slot is known to have had its run. Zero: none, or the one
+	// recorded at the start.
+	Slot time.Time
 }
 
 // RecordFinished records several finished runs in one transaction, each as
@@ -36,7 +42,7 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	var runRows []any
 	var rows [][]any
 	for _, f := range runs {
-		args, err := FinishedArgs(f.Report, f.ReportPath, f.Trigger, f.StartedBy)
+		args, err := FinishedArgs(f)
 		if err != nil {
 			return fmt.Errorf("history: record finish of %s: %w", f.Report.RunID, err)
 		}

@@ -154,7 +154,7 @@ type finishStmts struct {
 // upsertFinished writes the row of a finished run; upsertFinishedRows
 // writes many, %s standing for their values (FinishedColumns and owner).
 const (
-	upsertFinished     = `INSERT INTO runs (` + FinishedColumns + `, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedConflict
+	upsertFinished     = `INSERT INTO runs (` + FinishedColumns + `, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedConflict
 	upsertFinishedRows = `INSERT INTO runs (` + FinishedColumns + `, owner) VALUES %s` + finishedConflict
 	finishedConflict   = `
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
@@ -163,7 +163,8 @@ const (
 			report_path = excluded.report_path, error_class = excluded.error_class,
 			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = '',
 			triggered_by = CASE WHEN excluded.triggered_by != '' THEN excluded.triggered_by ELSE runs.triggered_by END,
-			started_by = CASE WHEN excluded.started_by != '' THEN excluded.started_by ELSE runs.started_by END`
+			started_by = CASE WHEN excluded.started_by != '' THEN excluded.started_by ELSE runs.started_by END,
+			slot = COALESCE(excluded.slot, runs.slot)`
 )
 
 // finishStmts returns the statements that record a finished run in tx.
@@ -185,7 +186,7 @@ const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 // started it as recorded at its start, and deletes its live step rows; its
 // rows from the report (stepRows) are the caller's to write.
 func (fs *finishStmts) recordRun(ctx context.Context, r *report.Report, reportPath string) error {
-	args, err := FinishedArgs(r, reportPath, "", "")
+	args, err := FinishedArgs(Finished{Report: r, ReportPath: reportPath})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package history
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -23,16 +24,17 @@ func StepArgs(runID string, res StepResult) []any { return stepArgs(runID, res) 
 func ReportStepArgs(r *report.Report) [][]any { return stepRows(r) }
 
 // finishedValues is the number of FinishedColumns.
-const finishedValues = 16
+const finishedValues = 17
 
 // FinishedColumns are the columns of FinishedArgs, in order.
 const FinishedColumns = `id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
-	inputs, report_path, error_class, error_message, resumed_from, triggered_by, started_by`
+	inputs, report_path, error_class, error_message, resumed_from, triggered_by, started_by, slot`
 
 // FinishedArgs are the FinishedColumns of a finished run's row, from its
-// report; trigger "" and startedBy "" keep the recorded ones (see
+// report; an empty Trigger, StartedBy or Slot keeps the recorded one (see
 // RecordFinish).
-func FinishedArgs(r *report.Report, reportPath string, trigger Trigger, startedBy string) ([]any, error) {
+func FinishedArgs(f Finished) ([]any, error) {
+	r := f.Report
 	roles, err := json.Marshal(nonNil(r.Roles))
 	if err != nil {
 		return nil, fmt.Errorf("history: roles: %w", err)
@@ -49,7 +51,16 @@ func FinishedArgs(r *report.Report, reportPath string, trigger Trigger, startedB
 		errClass, errMsg = r.Error.Class, report.CapString(r.Error.Message, maxErrorMessage)
 	}
 	return []any{r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
-		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(reportPath), errClass, errMsg, r.ResumedFrom, string(trigger), startedBy}, nil
+		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom, string(f.Trigger), f.StartedBy,
+		slotMS(f.Slot)}, nil
+}
+
+// slotMS is a slot's column: Unix milliseconds, or NULL for none.
+func slotMS(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return ms(t)
 }
 
 // StartColumns are the columns of StartArgs, in order.

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -323,6 +324,40 @@ func TestRecoverSlotsALeaderDidNotQueue(t *testing.T) {
 	var total int
 	if err := r.pg.Pool().QueryRow(ctx, `SELECT count(*) FROM runs WHERE playbook = 'tick'`).Scan(&total); err != nil || total != 3 {
 		t.Errorf("%d runs of tick, %v; want one a slot", total, err)
+	}
+}
+
+// TestSlotOfARunThatCouldNotStart: a scheduled run that cannot start on
+// the replica that took it (here its sealed inputs do not open) is
+// recorded failed with its slot, so a later leader's Recover sees that the
+// slot had its run and does not queue it once more.
+func TestSlotOfARunThatCouldNotStart(t *testing.T) {
+	r := newReplica(t, pgtest.DSN(t), 1, false)
+	ctx := context.Background()
+	slot := time.Now().Truncate(time.Second).Add(-time.Second)
+	if _, err := r.pg.ClaimSlots(ctx, []history.Slot{{Playbook: "tick", Slot: slot, Outcome: history.SlotFired, At: slot}}); err != nil {
+		t.Fatal(err)
+	}
+	l := NewLauncher(r.q, []string{auth.RoleAdmin})
+	a := l.args("tick", slot)
+	a.Sealed = bytes.Repeat([]byte{7}, 64) // sealed with another key
+	id, _, err := r.q.Submit(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var run history.Run
+	waitUntil(t, "the failed run of the slot", func() bool {
+		run, err = r.pg.Get(ctx, id)
+		return err == nil && run.Status == report.StatusFailed
+	})
+	if run.Slot == nil || !run.Slot.Equal(slot) || run.Trigger != history.TriggerSchedule {
+		t.Errorf("recorded with slot %v and trigger %q, want %v and schedule (error: %v)", run.Slot, run.Trigger, slot, run.Error)
+	}
+	if n, err := l.Recover(ctx, time.Minute); err != nil || n != 0 {
+		t.Errorf("recover: %d queued, %v; want none: the slot had its run", n, err)
 	}
 }
 

@@ -177,7 +177,7 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, status report.Sta
 	if key, err := q.cfg.Store.ReportKey(ctx); err == nil {
 		report.Sign(rep, key)
 	}
-	if err := q.cfg.Store.RecordFinished(ctx, []history.Finished{{Report: rep, Trigger: history.Trigger(a.Trigger)}}); err != nil {
+	if err := q.cfg.Store.RecordFinished(ctx, []history.Finished{{Report: rep, Trigger: history.Trigger(a.Trigger), Slot: a.Slot}}); err != nil {
 		return err
 	}
 	q.publishFinal(ctx, rep)

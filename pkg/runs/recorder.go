@@ -36,7 +36,7 @@ func newRecorder(s *Service) *recorder {
 // to be, which is warned about).
 func (r *recorder) record(rep *report.Report, c Caller) {
 	wait := make(chan struct{})
-	f := history.Finished{Report: rep, Trigger: history.Trigger(c.Trigger), StartedBy: c.Name}
+	f := history.Finished{Report: rep, Trigger: history.Trigger(c.Trigger), StartedBy: c.Name, Slot: c.Slot}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()

@@ -24,14 +24,15 @@ var (
 			triggered_by = excluded.triggered_by, slot = excluded.slot, started_by = excluded.started_by,
 			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`
 	upsertFinished = `INSERT INTO runs (` + history.FinishedColumns + `, owner)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, '')
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, '')
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
 			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
 			report_path = excluded.report_path, error_class = excluded.error_class,
 			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = '',
 			triggered_by = CASE WHEN excluded.triggered_by != '' THEN excluded.triggered_by ELSE runs.triggered_by END,
-			started_by = CASE WHEN excluded.started_by != '' THEN excluded.started_by ELSE runs.started_by END`
+			started_by = CASE WHEN excluded.started_by != '' THEN excluded.started_by ELSE runs.started_by END,
+			slot = COALESCE(excluded.slot, runs.slot)`
 )
 
 // RecordStart records that a run started, owned by this Store; see
@@ -105,7 +106,7 @@ func fresh(b *pgx.Batch) *pgx.Batch {
 // itself is kept too, and reportPath is ignored.
 func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
 	b := &pgx.Batch{}
-	if err := s.queueFinished(b, r, reportPath, "", "", s.cfg.ReportDir == ""); err != nil {
+	if err := s.queueFinished(b, history.Finished{Report: r, ReportPath: reportPath}, s.cfg.ReportDir == ""); err != nil {
 		return err
 	}
 	if err := s.sendTx(ctx, b); err != nil {
@@ -116,11 +117,12 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 
 // queueFinished queues the statements that record one finished run: its
 // row, its step rows instead of the live ones, and with keep its report.
-func (s *Store) queueFinished(b *pgx.Batch, r *report.Report, reportPath string, trigger history.Trigger, startedBy string, keep bool) error {
+func (s *Store) queueFinished(b *pgx.Batch, f history.Finished, keep bool) error {
+	r := f.Report
 	if keep {
-		reportPath = ""
+		f.ReportPath = ""
 	}
-	args, err := history.FinishedArgs(r, reportPath, trigger, startedBy)
+	args, err := history.FinishedArgs(f)
 	if err != nil {
 		return err
 	}
@@ -147,7 +149,7 @@ func (s *Store) RecordFinished(ctx context.Context, runs []history.Finished) err
 	}
 	b := &pgx.Batch{}
 	for _, f := range runs {
-		if err := s.queueFinished(b, f.Report, f.ReportPath, f.Trigger, f.StartedBy, false); err != nil {
+		if err := s.queueFinished(b, f, false); err != nil {
 			return err
 		}
 	}

@@ -38,6 +38,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 	}{
 		{"RecordAndRead", testRecordAndRead},
 		{"RecordFinishedBatch", testRecordFinishedBatch},
+		{"RecordFinishedSlot", testRecordFinishedSlot},
 		{"Stats", testStats},
 		{"Prune", testPrune},
 		{"MarkInterrupted", testMarkInterrupted},
@@ -190,6 +191,29 @@ func testRecordFinishedBatch(t *testing.T, open Opener) {
 	must(t, err)
 	if diff := cmp.Diff([]string{"x4", "x3", "x2", "x1", "x0"}, ids(list)); diff != "" {
 		t.Errorf("batch runs by trigger (-want +got):\n%s", diff)
+	}
+}
+
+// A scheduled run recorded whole, at its end (one that could not start),
+// keeps its slot; recording its end again without one keeps it too.
+func testRecordFinishedSlot(t *testing.T, open Opener) {
+	s := open(t)
+	slot := t0.Add(-time.Second)
+	rep := finished("s1", "nightly", report.StatusFailed, t0, map[string]int64{})
+	must(t, s.RecordFinished(ctx, []history.Finished{{Report: rep, Trigger: history.TriggerSchedule, Slot: slot}}))
+	got, err := s.Get(ctx, "s1")
+	must(t, err)
+	if got.Slot == nil || !got.Slot.Equal(slot) || got.Trigger != history.TriggerSchedule {
+		t.Errorf("recorded with slot %v and trigger %q, want %v and schedule", got.Slot, got.Trigger, slot)
+	}
+	must(t, s.RecordFinish(ctx, rep, ""))
+	if got, err = s.Get(ctx, "s1"); err != nil || got.Slot == nil || !got.Slot.Equal(slot) {
+		t.Errorf("recorded again without a slot: slot %v (%v), want %v kept", got.Slot, err, slot)
+	}
+	list, err := s.List(ctx, history.Filter{Trigger: history.TriggerSchedule})
+	must(t, err)
+	if len(list) != 1 || list[0].Slot == nil {
+		t.Errorf("history --trigger schedule lists %v, want s1 with its slot", ids(list))
 	}
 }
 
