@@ -7,13 +7,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // The end of a run is recorded in the history when the run ends. A store
 // that refuses it (a shared database away for longer than its own
 // retries, a full disk) would leave the run `running` in the history for
-// as long as this process lives, since its heartbeat says it is alive. So
+// as long as this process lives, since its heartbeat says it is alive, and
+// an executed operation, recorded only at its end, would leave no row. So
 // the ends the store refused are kept here and recorded again every
 // lateEvery, in the order the runs ended, until the store takes them or
 // the service closes, which tries once more.
@@ -30,9 +32,18 @@ const lateOnClose = 5 * time.Second
 const lateMax = 10_000
 
 type lateEnd struct {
-	rep   *report.Report
-	path  string
+	f history.Finished
+	// whole: the run has no start row (an executed operation), and is
+	// recorded with RecordFinished; else with RecordFinish.
+	whole bool
 	tries int
+}
+
+func (s *Service) recordEnd(ctx context.Context, e lateEnd) error {
+	if e.whole {
+		return s.store.RecordFinished(ctx, []history.Finished{e.f})
+	}
+	return s.store.RecordFinish(ctx, e.f.Report, e.f.ReportPath)
 }
 
 // lateTries is how often an end is recorded again before it is given up:
@@ -46,6 +57,7 @@ type lateEnds struct {
 	ends    []lateEnd
 	running bool
 	closed  bool
+	dropped int // ends given up since the last warning about it
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -57,17 +69,48 @@ func (s *Service) recordFinish(rep *report.Report, statePath string) error {
 	if err == nil {
 		return nil
 	}
+	if !s.keepLate(lateEnd{f: history.Finished{Report: rep, ReportPath: statePath}}) {
+		return err
+	}
+	return fmt.Errorf("%w (it is recorded again every %s while this process runs)", err, lateEvery)
+}
+
+// recordFinished records runs whole (executed operations), or keeps them
+// to record again later when the store refuses them, and warns.
+func (s *Service) recordFinished(batch []history.Finished) {
+	err := s.store.RecordFinished(context.Background(), batch)
+	if err == nil {
+		return
+	}
+	ends := make([]lateEnd, len(batch))
+	for i, f := range batch {
+		ends[i] = lateEnd{f: f, whole: true}
+	}
+	if s.keepLate(ends...) {
+		s.warn("history: %v (recorded again every %s while this process runs)", err, lateEvery)
+		return
+	}
+	s.warn("history: %v", err)
+}
+
+// keepLate keeps ends to record again, unless the service is closing.
+func (s *Service) keepLate(ends ...lateEnd) bool {
 	l := &s.late
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return err
+		return false
 	}
-	if len(l.ends) >= lateMax {
-		s.warn("history: the end of run %s is given up: %d more ends wait to be recorded", l.ends[0].rep.RunID, len(l.ends))
-		l.ends = l.ends[1:]
+	for _, e := range ends {
+		if len(l.ends) >= lateMax {
+			if l.dropped == 0 {
+				s.warn("history: the end of run %s is given up: %d more ends wait to be recorded", l.ends[0].f.Report.RunID, len(l.ends))
+			}
+			l.dropped++
+			l.ends = l.ends[1:]
+		}
+		l.ends = append(l.ends, e)
 	}
-	l.ends = append(l.ends, lateEnd{rep: rep, path: statePath})
 	if !l.running {
 		l.running = true
 		if l.stop == nil {
@@ -76,7 +119,7 @@ func (s *Service) recordFinish(rep *report.Report, statePath string) error {
 		l.wg.Add(1)
 		go s.recordLate()
 	}
-	return fmt.Errorf("%w (it is recorded again every %s while this process runs)", err, lateEvery)
+	return true
 }
 
 // recordLate records the kept ends every lateEvery until none is left or
@@ -112,7 +155,7 @@ func (s *Service) retryLate(ctx context.Context) (done bool) {
 	n := 0
 	var rest, back []lateEnd // not tried this time; refused, to the back
 	for i, e := range ends {
-		err := s.store.RecordFinish(ctx, e.rep, e.path)
+		err := s.recordEnd(ctx, e)
 		if err == nil {
 			n++
 			continue
@@ -120,7 +163,7 @@ func (s *Service) retryLate(ctx context.Context) (done bool) {
 		if e.tries++; e.tries < lateTries {
 			back = []lateEnd{e}
 		} else {
-			s.warn("history: the end of run %s is given up after %d tries: %v", e.rep.RunID, e.tries, err)
+			s.warn("history: the end of run %s is given up after %d tries: %v", e.f.Report.RunID, e.tries, err)
 		}
 		rest = ends[i+1:]
 		break
@@ -130,6 +173,10 @@ func (s *Service) retryLate(ctx context.Context) (done bool) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.dropped > 0 {
+		s.warn("history: the ends of %d run(s) were given up: more than %d waited to be recorded", l.dropped, lateMax)
+		l.dropped = 0
+	}
 	l.ends = slices.Concat(rest, l.ends, back)
 	if len(l.ends) == 0 {
 		l.running = false
@@ -158,6 +205,6 @@ func (s *Service) closeLate() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.ends) > 0 {
-		s.warn("history: the end of %d run(s) could not be recorded, the first %s", len(l.ends), l.ends[0].rep.RunID)
+		s.warn("history: the end of %d run(s) could not be recorded, the first %s", len(l.ends), l.ends[0].f.Report.RunID)
 	}
 }

@@ -32,6 +32,13 @@ func (s *awayStore) RecordFinish(ctx context.Context, r *report.Report, path str
 	return s.Store.RecordFinish(ctx, r, path)
 }
 
+func (s *awayStore) RecordFinished(ctx context.Context, runs []history.Finished) error {
+	if s.away.Load() {
+		return errors.New("postgres: record 1 runs: the database is away")
+	}
+	return s.Store.RecordFinished(ctx, runs)
+}
+
 // warnings collects the service's warnings.
 type warnings struct {
 	mu    sync.Mutex
@@ -83,6 +90,40 @@ func TestEndRecordedOnceTheStoreTakesIt(t *testing.T) {
 	waitSucceeded(t, h, ids, "once the store is back")
 	if !strings.Contains(w.String(), "recorded at last") {
 		t.Errorf("warnings:\n%s\nwant one saying the ends were recorded at last", w.String())
+	}
+}
+
+// TestExecuteRecordedOnceTheStoreTakesIt: an executed operation, recorded
+// only at its end, is recorded again until the store takes it, rather
+// than leaving a gap in the history.
+func TestExecuteRecordedOnceTheStoreTakesIt(t *testing.T) {
+	setLateEvery(t, 20*time.Millisecond)
+	h, err := history.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &awayStore{Store: h}
+	var w warnings
+	m := newManager(t, Config{Store: st, Warn: w.warn}, Limits{})
+	st.away.Store(true)
+	var ids []string
+	for range 3 {
+		res, err := m.ExecuteOp(context.Background(), OpRequest{Op: "control.noop", Caller: Caller{Trigger: TriggerAPI, Name: "ci"}})
+		if err != nil || res.Status != report.StatusSucceeded {
+			t.Fatalf("execute while the store is away: %+v, %v; want it to succeed", res, err)
+		}
+		ids = append(ids, res.RunID)
+	}
+	if _, err := h.Get(context.Background(), ids[0]); err == nil {
+		t.Fatal("the execute is in the history while the store is away")
+	}
+	if !strings.Contains(w.String(), "recorded again every") {
+		t.Errorf("warnings:\n%s\nwant one saying the execute is recorded again", w.String())
+	}
+	st.away.Store(false)
+	waitSucceeded(t, h, ids, "once the store is back")
+	if r, _ := h.Get(context.Background(), ids[0]); r.Trigger != history.TriggerAPI || r.StartedBy != "ci" {
+		t.Errorf("recorded late with trigger %q by %q, want api by ci", r.Trigger, r.StartedBy)
 	}
 }
 

@@ -86,11 +86,8 @@ func (r *recorder) write(batch []history.Finished) {
 	if len(batch) == 0 {
 		return
 	}
-	ctx := context.Background()
-	if err := r.s.store.RecordFinished(ctx, batch); err != nil {
-		r.s.warn("history: %v", err)
-	}
-	r.s.prune(ctx)
+	r.s.recordFinished(batch)
+	r.s.prune(context.Background())
 }
 
 // close writes what is queued and stops the goroutine; later records are
