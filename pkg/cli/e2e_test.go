@@ -114,6 +114,18 @@ func startEnv(t *testing.T, env []string, marker string, args ...string) *starte
 	return s
 }
 
+// waitFor waits up to 20 s for text on the process's stderr.
+func (s *started) waitFor(t *testing.T, text string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.stderr.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %q; stderr:\n%s", text, s.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (s *started) wait(t *testing.T) int {
 	t.Helper()
 	select {

@@ -167,13 +167,7 @@ func TestServeLogsEveryLineInOneFormat(t *testing.T) {
 			}
 			os.WriteFile(f.keys, []byte("version: 1\nkeys:\n  - {name: x, sha256: nothex, roles: [viewer]}\n"), 0o600)
 			p.cmd.Process.Signal(syscall.SIGHUP)
-			deadline := time.Now().Add(20 * time.Second)
-			for !strings.Contains(p.stderr.String(), "SIGHUP: kept the previous") {
-				if time.Now().After(deadline) {
-					t.Fatalf("no refusal:\n%s", p.stderr.String())
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			p.waitFor(t, "SIGHUP: kept the previous")
 			p.cmd.Process.Signal(syscall.SIGTERM)
 			if c := p.wait(t); c != ExitOK {
 				t.Fatalf("exit %d\n%s", c, p.stderr.String())
@@ -397,25 +391,14 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	old, _ := os.ReadFile(f.keys)
 	os.WriteFile(f.keys, append(old, []byte("  - {name: late, sha256: "+digest+", roles: [viewer]}\n")...), 0o600)
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(p.stderr.String(), "SIGHUP: reloaded") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no reload:\n%s", p.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p.waitFor(t, "SIGHUP: reloaded")
 	if code, _ := apiCall(t, "GET", base+"/api/v1/playbooks", key, nil); code != 200 {
 		t.Errorf("the added key: %d", code)
 	}
 	// A broken keys file keeps the keys that work.
 	os.WriteFile(f.keys, []byte("version: 1\nkeys:\n  - {name: x, sha256: nothex, roles: [viewer]}\n"), 0o600)
 	p.cmd.Process.Signal(syscall.SIGHUP)
-	for !strings.Contains(p.stderr.String(), "SIGHUP: kept the previous") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no refusal:\n%s", p.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p.waitFor(t, "SIGHUP: kept the previous")
 	if !strings.Contains(p.stderr.String(), "keys.yaml:3:23: sha256 must be") {
 		t.Errorf("the problem is not reported with its position:\n%s", p.stderr.String())
 	}

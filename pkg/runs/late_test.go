@@ -67,14 +67,7 @@ func setLateEvery(t *testing.T, d time.Duration) {
 // refused is recorded again until it takes it, so the run does not stay
 // running in the history; the front end is told meanwhile.
 func TestEndRecordedOnceTheStoreTakesIt(t *testing.T) {
-	setLateEvery(t, 20*time.Millisecond)
-	h, err := history.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &awayStore{Store: h}
-	var w warnings
-	m := newManager(t, Config{Store: st, Warn: w.warn}, Limits{MaxRunning: 2})
+	h, st, w, m := awayManager(t, Limits{MaxRunning: 2})
 	runs := runWhileAway(t, m, st, 3)
 	var ids []string
 	for _, run := range runs {
@@ -97,14 +90,7 @@ func TestEndRecordedOnceTheStoreTakesIt(t *testing.T) {
 // only at its end, is recorded again until the store takes it, rather
 // than leaving a gap in the history.
 func TestExecuteRecordedOnceTheStoreTakesIt(t *testing.T) {
-	setLateEvery(t, 20*time.Millisecond)
-	h, err := history.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &awayStore{Store: h}
-	var w warnings
-	m := newManager(t, Config{Store: st, Warn: w.warn}, Limits{})
+	h, st, w, m := awayManager(t, Limits{})
 	st.away.Store(true)
 	var ids []string
 	for range 3 {
@@ -168,13 +154,7 @@ func TestEndRecordedOnClose(t *testing.T) {
 // TestAnEndNeverTakenHoldsNoOther: an end the store refuses for good goes
 // to the back each time, so the ends behind it are recorded all the same.
 func TestAnEndNeverTakenHoldsNoOther(t *testing.T) {
-	setLateEvery(t, 20*time.Millisecond)
-	h, err := history.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := &awayStore{Store: h}
-	m := newManager(t, Config{Store: st}, Limits{MaxRunning: 1})
+	h, st, _, m := awayManager(t, Limits{MaxRunning: 1})
 	var ids []string
 	for _, run := range runWhileAway(t, m, st, 3) {
 		ids = append(ids, run.ID())
@@ -182,6 +162,20 @@ func TestAnEndNeverTakenHoldsNoOther(t *testing.T) {
 	st.refuse.Store(ids[0], true)
 	st.away.Store(false)
 	waitSucceeded(t, h, ids[1:], "behind one the store never takes")
+}
+
+// awayManager is a manager on an awayStore over a fresh history, whose
+// refused ends are recorded again every 20 ms, with its warnings.
+func awayManager(t *testing.T, limits Limits) (*history.Store, *awayStore, *warnings, *Manager) {
+	t.Helper()
+	setLateEvery(t, 20*time.Millisecond)
+	h, err := history.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &awayStore{Store: h}
+	w := &warnings{}
+	return h, st, w, newManager(t, Config{Store: st, Warn: w.warn}, limits)
 }
 
 // runWhileAway makes the store away and runs a one-step playbook n times,
