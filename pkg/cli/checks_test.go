@@ -2,6 +2,7 @@ package cli
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,9 +32,18 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"run", pb, "--keep-days", "-1"}, "--keep-runs and --keep-days must be 0 (keep all) or more"},
 		{[]string{"run", pb, "--log-level", "verbose"}, `--log-level is one of debug, info, warn, error, not "verbose"`},
 		{[]string{"run", pb, "--log-level", "eror"}, `did you mean "error"?`},
+		{[]string{"run", pb, "--log-format", "text"}, `--log-format is console or json, not "text"`},
+		{[]string{"serve", "--keys", "k.yaml", "--state-dir", state, "--log-level", "Verbose"}, `--log-level is one of debug, info, warn, error, not "verbose"`},
+		{[]string{"schedule", pb, "--state-dir", state, "--log-format", "yaml"}, `--log-format is console or json, not "yaml"`},
 	} {
 		res := runMain(t, tc.args...)
 		res.want(t, ExitUsage, nil, []string{tc.stderr})
+	}
+	// Levels and formats in capitals, as typed in a hurry, are taken.
+	res := runMain(t, "run", pb, "--log-level", "Warning", "--log-format", "JSON")
+	res.want(t, ExitOK, nil, nil)
+	if strings.Contains(res.stderr, `"level":"info"`) {
+		t.Errorf("--log-level Warning logged info lines:\n%s", res.stderr)
 	}
 }
 

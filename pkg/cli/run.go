@@ -143,11 +143,8 @@ func runRun(e *env, args []string) int {
 	if len(pos) != 1 {
 		return fs.usageError("give exactly one playbook, like 'run playbooks/hello.yaml'")
 	}
-	if o.logFormat != "console" && o.logFormat != "json" {
-		return fs.usageError("--log-format is console or json, not %q", o.logFormat)
-	}
-	if o.logLevel != "" && !contains(logLevels, o.logLevel) {
-		return fs.usageError("--log-level is one of %s, not %q%s", strings.Join(logLevels, ", "), o.logLevel, suggest.DidYouMean(o.logLevel, logLevels))
+	if code, ok := checkLogFlags(fs, &o.logFormat, &o.logLevel); !ok {
+		return code
 	}
 	if o.parallel < 1 {
 		return fs.usageError("--max-parallel must be at least 1, not %d", o.parallel)
@@ -187,6 +184,23 @@ const maxInputsFile = 4 << 20
 
 // logLevels are the values --log-level takes.
 var logLevels = []string{"debug", "info", "warn", "error"}
+
+// checkLogFlags checks --log-format and --log-level (which may be "",
+// for the command's default), taking them in any case, as typed in a
+// hurry: JSON, WARN, and warning for warn.
+func checkLogFlags(fs *flagSet, format, level *string) (int, bool) {
+	*format, *level = strings.ToLower(*format), strings.ToLower(*level)
+	if *level == "warning" {
+		*level = "warn"
+	}
+	if *format != "console" && *format != "json" {
+		return fs.usageError("--log-format is console or json, not %q", *format), false
+	}
+	if *level != "" && !contains(logLevels, *level) {
+		return fs.usageError("--log-level is one of %s, not %q%s", strings.Join(logLevels, ", "), *level, suggest.DidYouMean(*level, logLevels)), false
+	}
+	return 0, true
+}
 
 // runner carries one `run` from flags to exit code.
 type runner struct {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -126,10 +125,9 @@ func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logF
 		return fs.usageError("--max-concurrent-runs must be at least 1, not %d", o.maxRuns), false
 	case o.keepRuns < 0 || o.keepDays < 0:
 		return fs.usageError("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", o.keepRuns, o.keepDays), false
-	case logFormat != "console" && logFormat != "json":
-		return fs.usageError("--log-format is console or json, not %q", logFormat), false
-	case !contains(logLevels, logLevel):
-		return fs.usageError("--log-level is one of %s, not %q%s", strings.Join(logLevels, ", "), logLevel, suggest.DidYouMean(logLevel, logLevels)), false
+	}
+	if code, ok := checkLogFlags(fs, &logFormat, &logLevel); !ok {
+		return code, false
 	}
 	o.logJSON = logFormat == "json"
 	o.logLevel, _ = zerolog.ParseLevel(logLevel)

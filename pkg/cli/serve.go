@@ -18,7 +18,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/console"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -160,13 +159,10 @@ func runServe(e *env, args []string) int {
 	case o.sessionTTL < time.Minute || o.sessionTTL > server.MaxSessionTTL:
 		return fs.usageError("--session-ttl %s: give a duration from 1m to %s, like 12h", o.sessionTTL, server.MaxSessionTTL)
 	}
-	level, err := zerolog.ParseLevel(o.logLevel)
-	if err != nil || !contains(logLevels, o.logLevel) {
-		return fs.usageError("--log-level is one of %s, not %q%s", strings.Join(logLevels, ", "), o.logLevel, suggest.DidYouMean(o.logLevel, logLevels))
+	if code, ok := checkLogFlags(fs, &o.logFormat, &o.logLevel); !ok {
+		return code
 	}
-	if o.logFormat != "console" && o.logFormat != "json" {
-		return fs.usageError("--log-format is console or json, not %q", o.logFormat)
-	}
+	level, _ := zerolog.ParseLevel(o.logLevel)
 	d := &daemon{e: e, o: o, level: level}
 	d.setLog(e.paletteFor(e.stderr).on)
 	return d.run()
