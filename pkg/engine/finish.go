@@ -63,7 +63,13 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 	if status != report.StatusSucceeded {
 		ev = r.log.Warn()
 	}
-	ev.Str("status", string(status)).Dur("duration_ms", end.Sub(r.start)).Msg("run finished")
+	// The playbook and the error too: at serve's default level this is
+	// the one line of a failed run.
+	ev = ev.Str("playbook", r.p.pb.Name).Str("status", string(status)).Dur("duration_ms", end.Sub(r.start))
+	if rep.Error != nil {
+		ev = ev.Str("error_class", rep.Error.Class).Str("error", rep.Error.Message)
+	}
+	ev.Msg("run finished")
 	fin := Event{Kind: EventRunFinished, Status: string(status), DurationMS: rep.DurationMS, Report: rep}
 	if rep.Error != nil {
 		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
