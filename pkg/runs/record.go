@@ -62,6 +62,18 @@ func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
 // neverRanAs is the report of a run that did not start, for a reason of
 // class: cancelled (status cancelled), or a fault (status failed).
 func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why string) *report.Report {
+	rep := s.notStarted(p, class, why)
+	publishRecord(h.stream, rep)
+	if !p.req.oneShot {
+		s.recordStart(context.Background(), p)
+	}
+	s.finishRun(rep, p, h)
+	return rep
+}
+
+// notStarted is the report of a run that did not start, for a reason of
+// class: cancelled (status cancelled), or a fault (status failed).
+func (s *Service) notStarted(p *prepared, class ops.Class, why string) *report.Report {
 	pb := p.plan.Playbook()
 	now := time.Now()
 	rep := &report.Report{
@@ -74,11 +86,6 @@ func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why string
 	if class != ops.ClassCancelled {
 		rep.Status = report.StatusFailed
 	}
-	publishRecord(h.stream, rep)
-	if !p.req.oneShot {
-		s.recordStart(context.Background(), p)
-	}
-	s.finishRun(rep, p, h)
 	return rep
 }
 

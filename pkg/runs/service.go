@@ -457,7 +457,16 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	rep, err = plan.Run(ctx, p.inputs, runOpts...)
 	if err != nil {
 		pub.close()
-		return nil, err
+		if req.oneShot {
+			return nil, err
+		}
+		// Its start is recorded: its env_file went away while it waited
+		// for a place, say. Record that it failed to start, or its row
+		// would say running for as long as this process lives.
+		rep = s.notStarted(p, ops.ClassValidation, err.Error())
+		publishRecord(h.stream, rep)
+		s.finishRun(rep, p, h)
+		return rep, err
 	}
 	pub.replaced() // the report's rows replace the live ones: nothing may follow them
 	s.finishRun(rep, p, h)
