@@ -58,8 +58,12 @@ type lateEnds struct {
 	running bool
 	closed  bool
 	dropped int // ends given up since the last warning about it
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	// ctx bounds the recording goroutine's tries; closing cancels it,
+	// so that a try against a store still away does not hold Close for
+	// the store's own retries.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // recordFinish records the end of a run, or keeps it to record again
@@ -113,8 +117,8 @@ func (s *Service) keepLate(ends ...lateEnd) bool {
 	}
 	if !l.running {
 		l.running = true
-		if l.stop == nil {
-			l.stop = make(chan struct{})
+		if l.ctx == nil {
+			l.ctx, l.cancel = context.WithCancel(context.Background())
 		}
 		l.wg.Add(1)
 		go s.recordLate()
@@ -131,11 +135,11 @@ func (s *Service) recordLate() {
 	defer t.Stop()
 	for {
 		select {
-		case <-l.stop:
+		case <-l.ctx.Done():
 			return
 		case <-t.C:
 		}
-		if s.retryLate(context.Background()) {
+		if s.retryLate(l.ctx) {
 			return
 		}
 	}
@@ -192,12 +196,12 @@ func (s *Service) closeLate() {
 	l := &s.late
 	l.mu.Lock()
 	l.closed = true
-	stop := l.stop
+	stopLoop := l.cancel
 	l.mu.Unlock()
-	if stop == nil {
+	if stopLoop == nil {
 		return
 	}
-	close(stop)
+	stopLoop()
 	l.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), lateOnClose)
 	defer cancel()

@@ -151,6 +151,72 @@ func TestEndRecordedOnClose(t *testing.T) {
 	}
 }
 
+// hangStore is an awayStore whose RecordFinish, while hang is set, waits
+// for its context to end, as a store retrying for a database that is away.
+type hangStore struct {
+	*awayStore
+	hang    atomic.Bool
+	waiting chan struct{} // gets a value each time a call starts waiting
+}
+
+func (s *hangStore) RecordFinish(ctx context.Context, r *report.Report, path string) error {
+	if s.hang.Load() {
+		s.waiting <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return s.awayStore.RecordFinish(ctx, r, path)
+}
+
+// TestCloseDoesNotWaitForARetryInFlight: closing the service stops a
+// try of a kept end that waits on the store, then tries once more, within
+// lateOnClose rather than the store's own retries.
+func TestCloseDoesNotWaitForARetryInFlight(t *testing.T) {
+	setLateEvery(t, 20*time.Millisecond)
+	dir := t.TempDir()
+	h, err := history.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &hangStore{awayStore: &awayStore{Store: h}, waiting: make(chan struct{}, 1)}
+	svc, err := NewService(Config{Registry: newRegistry(t), Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(svc, Limits{MaxRunning: 1})
+	st.away.Store(true)
+	run, err := m.Start(context.Background(), Request{Path: writePlaybook(t, "version: 1\nname: noop\nsteps:\n  - {id: a, op: control.noop}\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, run)
+	st.hang.Store(true)
+	<-st.waiting // a try of the kept end waits on the store
+	st.hang.Store(false)
+	st.away.Store(false)
+	if err := m.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- svc.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(lateOnClose + 2*time.Second):
+		t.Fatal("Close waits for the try in flight")
+	}
+	h, err = history.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if r, err := h.Get(context.Background(), run.ID()); err != nil || r.Status != report.StatusSucceeded {
+		t.Errorf("run %s after close: %s, %v; want succeeded", run.ID(), r.Status, err)
+	}
+}
+
 // TestAnEndNeverTakenHoldsNoOther: an end the store refuses for good goes
 // to the back each time, so the ends behind it are recorded all the same.
 func TestAnEndNeverTakenHoldsNoOther(t *testing.T) {
