@@ -43,8 +43,9 @@ func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
 
 // GroupTry makes run the holder of group when no run holds it and run is
 // the first of those waiting. Otherwise it returns the runs ahead of it,
-// the holder first. Rows of Stores that are closed or whose process died
-// are dropped first, so a crash never holds a group.
+// the holder first. Rows of Stores that are closed or whose process died,
+// and of runs recorded as ended, are dropped first, so neither a crash nor
+// a lost release holds a group.
 func (s *Store) GroupTry(ctx context.Context, group, run string) (acquired bool, ahead []string, err error) {
 	tx, err := s.beginWrite(ctx) // BEGIN IMMEDIATE (see Open)
 	if err != nil {
@@ -61,6 +62,11 @@ func (s *Store) GroupTry(ctx context.Context, group, run string) (acquired bool,
 				return false, nil, fmt.Errorf("history: concurrency group: %w", err)
 			}
 		}
+	}
+	// A run recorded as ended whose release was lost holds nothing.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM concurrency WHERE grp = ? AND run_id IN (SELECT id FROM runs WHERE status != ?)`,
+		group, groupRunning); err != nil {
+		return false, nil, fmt.Errorf("history: concurrency group: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT run_id, state FROM concurrency WHERE grp = ? ORDER BY state = 'running' DESC, id`, group)
 	if err != nil {

@@ -17,8 +17,14 @@ const (
 // GroupEnqueue records that run waits for group, behind the runs already
 // holding or waiting for it.
 func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO concurrency (grp, run_id, owner, state, since) VALUES ($1, $2, $3, $4, $5)`,
-		group, run, s.owner, groupWaiting, ms(s.now())); err != nil {
+	// A row written twice, its answer lost to a restart, is harmless:
+	// GroupTry stops at the first and GroupRelease removes both.
+	err := s.retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO concurrency (grp, run_id, owner, state, since) VALUES ($1, $2, $3, $4, $5)`,
+			group, run, s.owner, groupWaiting, ms(s.now()))
+		return err
+	})
+	if err != nil {
 		return s.wrap("concurrency group", err)
 	}
 	return nil
@@ -26,52 +32,16 @@ func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
 
 // GroupTry makes run the holder of group when no run holds it and run is
 // first in line; otherwise it returns the runs ahead, the holder first.
-// The rows of owners that are not alive are dropped first. A transaction
-// advisory lock on the group's name serialises the processes that try
-// the same group.
+// The rows of owners that are not alive, and of runs recorded as ended
+// (whose release was lost), are dropped first. A transaction advisory
+// lock on the group's name serialises the processes that try the same
+// group. Like the writes, it is tried again while the database is away.
 func (s *Store) GroupTry(ctx context.Context, group, run string) (acquired bool, ahead []string, err error) {
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		ahead = nil
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('arsenal-run group ' || $1, 0))`, group); err != nil {
+	err = s.retry(ctx, func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+			acquired, ahead, err = s.groupTry(ctx, tx, group, run)
 			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM concurrency c WHERE grp = $1 AND owner != $2
-			AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = c.owner AND o.heartbeat_at > now() - make_interval(secs => $3::bigint / 1000.0))`,
-			group, s.owner, s.cfg.Lease.Milliseconds()); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT run_id FROM concurrency WHERE grp = $1 ORDER BY state = 'running' DESC, id`, group)
-		if err != nil {
-			return err
-		}
-		mine := false
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			if id == run {
-				mine = true
-				break
-			}
-			ahead = append(ahead, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if !mine {
-			return errNotWaiting
-		}
-		if len(ahead) > 0 {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE concurrency SET state = $1 WHERE grp = $2 AND run_id = $3`, groupRunning, group, run); err != nil {
-			return err
-		}
-		acquired = true
-		return nil
+		})
 	})
 	if errors.Is(err, errNotWaiting) {
 		return false, nil, fmt.Errorf("postgres: concurrency group %q: run %s is not waiting for it", group, run)
@@ -82,11 +52,60 @@ func (s *Store) GroupTry(ctx context.Context, group, run string) (acquired bool,
 	return acquired, ahead, nil
 }
 
+// groupTry is one try of GroupTry, in tx.
+func (s *Store) groupTry(ctx context.Context, tx pgx.Tx, group, run string) (bool, []string, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('arsenal-run group ' || $1, 0))`, group); err != nil {
+		return false, nil, err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM concurrency c WHERE grp = $1 AND (
+		(owner != $2 AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = c.owner AND o.heartbeat_at > now() - make_interval(secs => $3::bigint / 1000.0)))
+		OR EXISTS (SELECT 1 FROM runs r WHERE r.id = c.run_id AND r.status != $4))`,
+		group, s.owner, s.cfg.Lease.Milliseconds(), groupRunning); err != nil {
+		return false, nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT run_id FROM concurrency WHERE grp = $1 ORDER BY state = 'running' DESC, id`, group)
+	if err != nil {
+		return false, nil, err
+	}
+	var ahead []string
+	mine := false
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return false, nil, err
+		}
+		if id == run {
+			mine = true
+			break
+		}
+		ahead = append(ahead, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, nil, err
+	}
+	if !mine {
+		return false, nil, errNotWaiting
+	}
+	if len(ahead) > 0 {
+		return false, ahead, nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE concurrency SET state = $1 WHERE grp = $2 AND run_id = $3`, groupRunning, group, run); err != nil {
+		return false, nil, err
+	}
+	return true, nil, nil
+}
+
 var errNotWaiting = errors.New("not waiting")
 
 // GroupRequestCancel asks the other runs of group to stop.
 func (s *Store) GroupRequestCancel(ctx context.Context, group, by string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE concurrency SET cancel_by = $1 WHERE grp = $2 AND run_id != $1 AND cancel_by = ''`, by, group); err != nil {
+	err := s.retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, `UPDATE concurrency SET cancel_by = $1 WHERE grp = $2 AND run_id != $1 AND cancel_by = ''`, by, group)
+		return err
+	})
+	if err != nil {
 		return s.wrap("concurrency group", err)
 	}
 	return nil
@@ -107,7 +126,11 @@ func (s *Store) GroupCancelledBy(ctx context.Context, group, run string) (string
 
 // GroupRelease removes run from group, holding or waiting.
 func (s *Store) GroupRelease(ctx context.Context, group, run string) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM concurrency WHERE grp = $1 AND run_id = $2`, group, run); err != nil {
+	err := s.retry(ctx, func() error {
+		_, err := s.pool.Exec(ctx, `DELETE FROM concurrency WHERE grp = $1 AND run_id = $2`, group, run)
+		return err
+	})
+	if err != nil {
 		return s.wrap("concurrency group", err)
 	}
 	return nil

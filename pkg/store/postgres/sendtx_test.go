@@ -35,3 +35,44 @@ func TestBatchSentAgainOnANewConnection(t *testing.T) {
 		got = 0
 	}
 }
+
+// TestGroupReleasedAcrossARestart: a run that ends just as the database
+// drops every connection (a restart, a failover) still gives its
+// concurrency group up: the release is tried again like the writes that
+// record runs, rather than failing once and leaving the group held by a
+// replica that lives on.
+func TestGroupReleasedAcrossARestart(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	a, err := Open(ctx, Config{URL: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, Config{URL: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := a.GroupEnqueue(ctx, "g", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := a.GroupTry(ctx, "g", "r1"); !ok || err != nil {
+		t.Fatalf("r1 takes g: %v, %v", ok, err)
+	}
+	// The server ends every session of a, as a restart does: its pooled
+	// connections fail once each.
+	if _, err := b.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.GroupRelease(ctx, "g", "r1"); err != nil {
+		t.Fatalf("release after the restart: %v", err)
+	}
+	if err := b.GroupEnqueue(ctx, "g", "r2"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, ahead, err := b.GroupTry(ctx, "g", "r2"); !ok || err != nil {
+		t.Errorf("r2 takes g: %v (ahead %v), %v; want it free", ok, ahead, err)
+	}
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"Cache", testCache},
 		{"Groups", testGroups},
 		{"GroupOfDeadOwnerIsReleased", testGroupDeadOwner},
+		{"GroupOfEndedRunIsReleased", testGroupEndedRun},
 		{"Reports", testReports},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, newBackend(t)) })
@@ -469,6 +470,29 @@ func testGroupDeadOwner(t *testing.T, open Opener) {
 	must(t, err)
 	if !ok {
 		t.Errorf("the group of a closed store is still held, by %v", ahead)
+	}
+}
+
+// A run recorded as ended whose release was lost (a database restart at
+// that moment) holds its group no more, though its process lives on.
+func testGroupEndedRun(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	must(t, a.GroupEnqueue(ctx, "g", "held"))
+	ok, _, err := a.GroupTry(ctx, "g", "held")
+	must(t, err)
+	if !ok {
+		t.Fatal("no group")
+	}
+	must(t, a.RecordStart(ctx, history.Run{ID: "held", Playbook: "pb", Status: history.StatusRunning, StartedAt: t0}))
+	must(t, b.GroupEnqueue(ctx, "g", "next"))
+	if ok, _, err := b.GroupTry(ctx, "g", "next"); err != nil || ok {
+		t.Fatalf("the group of a running run is taken: %v, %v", ok, err)
+	}
+	must(t, a.RecordFinish(ctx, finished("held", "pb", report.StatusSucceeded, t0, map[string]int64{"control.noop": 1}), ""))
+	ok, ahead, err := b.GroupTry(ctx, "g", "next")
+	must(t, err)
+	if !ok {
+		t.Errorf("the group of an ended run is still held, by %v", ahead)
 	}
 }
 
