@@ -75,8 +75,9 @@ func (s *Scheduler) sleepFor(now time.Time) time.Duration {
 // due returns the decisions for e's slots that have come by now: every
 // slot but the newest was missed, and the newest fires when it is on time,
 // or late under catchup: last within starting_deadline; otherwise it was
-// missed too. A panic here (a bug) is logged and moves e past now, so it
-// cannot stop later slots.
+// missed too. Under Config.Takeover, the slots of the gap within it fire,
+// the newest too, whatever catchup says. A panic here (a bug) is logged and
+// moves e past now, so it cannot stop later slots.
 func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	if e.next.IsZero() || now.Before(e.fireAt) || now.Before(e.retryAt) {
 		return nil
@@ -99,7 +100,7 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		return history.Slot{Playbook: e.pb.Name, Path: e.pb.File, SHA256: e.pb.SHA256, Slot: slot, Outcome: outcome, Message: msg, At: now}
 	}
 	latest := slots[len(slots)-1]
-	if n := len(slots) - 1; (n > 0 || more) && (s.cfg.Takeover == 0 || now.Sub(slots[0]) > s.cfg.Takeover) {
+	if n := len(slots) - 1; (n > 0 || more) && !s.inTakeover(slots[0], now) {
 		ev := s.log.Warn().Str("playbook", e.pb.Name).Int("missed", n).Str("catchup", sc.Catchup)
 		if more {
 			ev = ev.Bool("more_not_recorded", true)
@@ -107,11 +108,16 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		ev.Msg("slots were missed: the scheduler was not running, the machine was suspended or the clock jumped")
 	}
 	for _, slot := range slots[:len(slots)-1] {
-		if t := s.cfg.Takeover; t > 0 && now.Sub(slot) <= t {
-			out = append(out, s.overlap(e, rec(slot, history.SlotFired, ""), now))
-			continue
+		switch {
+		case !s.inTakeover(slot, now):
+			out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, "missed: the scheduler was not running at "+slot.Format(time.RFC3339))})
+		case sc.Overlap == "replace":
+			// The newest slot of the gap fires too and would cancel this
+			// one's run at once: it is not started only to be cancelled.
+			out = append(out, decision{e: e, rec: rec(slot, history.SlotSkipped, "skipped: replaced by the slot of "+latest.Format(time.RFC3339)+" (overlap: replace)")})
+		default:
+			out = append(out, s.overlap(e, out, rec(slot, history.SlotFired, ""), now))
 		}
-		out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, "missed: the scheduler was not running at "+slot.Format(time.RFC3339))})
 	}
 	planned := latest
 	if latest.Equal(e.next) {
@@ -124,6 +130,11 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	}
 	switch {
 	case late <= tolerance:
+	case s.inTakeover(latest, now):
+		// The previous leader died before it fired this slot: the slot
+		// was not missed, only taken over late, as the older ones of the
+		// gap are.
+		planned = now
 	case sc.Catchup == "last" && (sc.StartingDeadline == 0 || now.Sub(latest) <= sc.StartingDeadline):
 		s.log.Info().Str("playbook", e.pb.Name).Str("slot", latest.Format(time.RFC3339)).Str("late", late.Round(time.Millisecond).String()).Msg("catching up the latest missed slot (catchup: last)")
 		planned = now
@@ -136,18 +147,42 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		}
 		return append(out, decision{e: e, rec: rec(latest, history.SlotMissed, why)})
 	}
-	return append(out, s.overlap(e, rec(latest, history.SlotFired, ""), planned))
+	return append(out, s.overlap(e, out, rec(latest, history.SlotFired, ""), planned))
+}
+
+// inTakeover tells whether slot, found at now, is within the takeover
+// window, where a slot the previous leader left fires however late.
+func (s *Scheduler) inTakeover(slot, now time.Time) bool {
+	return s.cfg.Takeover > 0 && now.Sub(slot) <= s.cfg.Takeover
 }
 
 // overlap decides a slot that is due while e may still have runs going.
-func (s *Scheduler) overlap(e *entry, rec history.Slot, fireAt time.Time) decision {
+// earlier are the decisions already taken for e in this batch: the runs
+// they start (all of them now) are still starting when this slot comes,
+// and a slot they queue holds the waiting place, so that the slots of a
+// gap overlap one another as slots that came one by one would.
+func (s *Scheduler) overlap(e *entry, earlier []decision, rec history.Slot, fireAt time.Time) decision {
 	d := decision{e: e, rec: rec, fireAt: fireAt}
-	if len(e.running) == 0 && e.pending == nil {
+	starting, queued := 0, e.pending != nil
+	for _, p := range earlier {
+		switch p.rec.Outcome {
+		case history.SlotFired:
+			starting++
+		case history.SlotQueued:
+			queued = true
+		}
+	}
+	running := len(e.running) + starting
+	if running == 0 && !queued {
 		return d
 	}
 	newest, oldest := "", ""
 	if n := len(e.running); n > 0 {
 		newest, oldest = e.running[n-1].id, e.running[0].id
+	}
+	if starting > 0 {
+		// The newest run is one of this batch's: it has no id yet.
+		newest = ""
 	}
 	blocked := func(id, policy string) {
 		d.rec.Outcome, d.rec.BlockedBy = history.SlotSkipped, id
@@ -159,23 +194,31 @@ func (s *Scheduler) overlap(e *entry, rec history.Slot, fireAt time.Time) decisi
 	}
 	switch e.pb.Schedule.Overlap {
 	case "queue":
-		if e.pending != nil {
+		if queued {
 			blocked(newest, "queue, and a slot is queued already")
 			break
 		}
 		d.rec.Outcome, d.rec.BlockedBy = history.SlotQueued, newest
-		d.rec.Message = "queued behind run " + newest
+		d.rec.Message = "queued behind " + runNamed(newest)
 	case "allow":
-		if len(e.running) >= s.cfg.MaxConcurrentRuns {
+		if running >= s.cfg.MaxConcurrentRuns {
 			blocked(oldest, fmt.Sprintf("allow, at most %d at once", s.cfg.MaxConcurrentRuns))
 		}
 	case "replace":
 		d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotQueued, newest, true
-		d.rec.Message = "replacing run " + newest
+		d.rec.Message = "replacing " + runNamed(newest)
 	default:
 		blocked(newest, "skip")
 	}
 	return d
+}
+
+// runNamed names a run in a message; a run still starting has no id yet.
+func runNamed(id string) string {
+	if id == "" {
+		return "a run of this playbook still starting"
+	}
+	return "run " + id
 }
 
 // applyPauses turns the slots of paused schedules that would fire (or
@@ -322,6 +365,11 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 		return
 	}
 	rs.handle, rs.id, rs.start = h, safeID(h), now
+	if p := e.pending; p != nil && p.blockedBy == "" {
+		// The slot was queued behind a run still starting (one fired in
+		// the same batch): this is the run it waits for.
+		p.blockedBy = rs.id
+	}
 	s.metrics.fireDelay.Observe(max(now.Sub(rs.fireAt), 0).Seconds())
 	s.metrics.running.Inc()
 	if rs.cancel != nil {

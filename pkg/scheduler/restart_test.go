@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
@@ -297,6 +299,163 @@ func TestTakeoverFiresTheSlotsOfTheGap(t *testing.T) {
 		for _, rec := range h.slots("p") {
 			if !strings.HasSuffix(rec, " fired") {
 				t.Errorf("slot %s: want fired", rec)
+			}
+		}
+	})
+}
+
+// takeOver loads pb on h, lets the leader run until died, drops it, and
+// has a new leader load pb gap later and tick once.
+func takeOver(h *harness, pb *steps.Playbook, died time.Time, gap time.Duration) {
+	h.t.Helper()
+	h.load(pb)
+	h.runUntil(died)
+	h.restart()
+	h.clock.Advance(gap)
+	h.load(pb)
+	h.runUntil(h.clock.Now())
+}
+
+// slotMessages returns the messages of a playbook's slot records, oldest
+// first.
+func slotMessages(h *harness, name string) []string {
+	h.t.Helper()
+	recs, err := h.store.Slots(context.Background(), name, time.Time{}, 0)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.Message)
+	}
+	return out
+}
+
+// TestTakeoverFiresTheNewestSlotOfTheGap: the only slot of a leader
+// change found later than the tolerance but within Takeover fires, under
+// catchup: none too; past Takeover it was missed.
+func TestTakeoverFiresTheNewestSlotOfTheGap(t *testing.T) {
+	five := t10.Add(5 * time.Minute)
+	for _, tc := range []struct {
+		name string
+		gap  time.Duration
+		want string
+	}{
+		{"within", 85 * time.Second, "fired"}, // found at 10:06:15
+		{"past", 2 * time.Minute, "missed"},   // found at 10:06:50
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachStore(t, func(t *testing.T) {
+				h := newHarness(t, t10, func(c *Config) { c.Takeover = 90 * time.Second })
+				takeOver(h, playbook("p", "*/5 * * * *", catchup("none", 0)), t10.Add(4*time.Minute+50*time.Second), tc.gap)
+				if diff := cmp.Diff([]string{slotIs(five, tc.want)}, h.slots("p")); diff != "" {
+					t.Errorf("slot records (-want +got):\n%s", diff)
+				}
+				var want []string
+				if tc.want == "fired" {
+					want = utc(five)
+				}
+				if diff := cmp.Diff(want, h.launcher.slotsOf("p")); diff != "" {
+					t.Errorf("slots started (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
+// TestTakeoverGapOverlap: the slots of a gap fired in one batch count for
+// the later ones as runs still starting, so each overlap policy holds
+// among them: the leader died at 10:00:05 and the next one finds the
+// slots 10:00:10 to 10:00:40 at 10:00:45.
+func TestTakeoverGapOverlap(t *testing.T) {
+	s := func(n int) time.Time { return t10.Add(time.Duration(n) * 10 * time.Second) }
+	starting := func(policy string) string {
+		return "skipped: a run of this playbook was still starting (overlap: " + policy + ")"
+	}
+	for _, tc := range []struct {
+		policy  string
+		records []string
+		msgs    []string
+		started []string
+	}{{
+		policy:  "skip",
+		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "skipped"), slotIs(s(3), "skipped"), slotIs(s(4), "skipped")},
+		msgs:    []string{"", starting("skip"), starting("skip"), starting("skip")},
+		started: utc(s(1)),
+	}, {
+		policy:  "queue",
+		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "queued"), slotIs(s(3), "skipped"), slotIs(s(4), "skipped")},
+		msgs:    []string{"", "queued behind a run of this playbook still starting", starting("queue, and a slot is queued already"), starting("queue, and a slot is queued already")},
+		started: utc(s(1)),
+	}, {
+		policy:  "allow",
+		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "fired"), slotIs(s(3), "skipped"), slotIs(s(4), "skipped")},
+		msgs:    []string{"", "", starting("allow, at most 2 at once"), starting("allow, at most 2 at once")},
+		started: utc(s(1), s(2)),
+	}, {
+		policy:  "replace",
+		records: []string{slotIs(s(1), "skipped"), slotIs(s(2), "skipped"), slotIs(s(3), "skipped"), slotIs(s(4), "fired")},
+		msgs: []string{
+			"skipped: replaced by the slot of 2026-06-01T10:00:40Z (overlap: replace)",
+			"skipped: replaced by the slot of 2026-06-01T10:00:40Z (overlap: replace)",
+			"skipped: replaced by the slot of 2026-06-01T10:00:40Z (overlap: replace)",
+			"",
+		},
+		started: utc(s(4)),
+	}} {
+		t.Run(tc.policy, func(t *testing.T) {
+			eachStore(t, func(t *testing.T) {
+				h := newHarness(t, t10, func(c *Config) { c.Takeover = 90 * time.Second; c.MaxConcurrentRuns = 2 })
+				h.launcher.hold = true
+				takeOver(h, playbook("p", "@every 10s", overlap(tc.policy)), t10.Add(5*time.Second), 40*time.Second)
+				if diff := cmp.Diff(tc.records, h.slots("p")); diff != "" {
+					t.Errorf("slot records (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff(tc.msgs, slotMessages(h, "p")); diff != "" {
+					t.Errorf("slot messages (-want +got):\n%s", diff)
+				}
+				started := h.launcher.slotsOf("p")
+				slices.Sort(started) // the runs of one batch are launched at once
+				if diff := cmp.Diff(tc.started, started); diff != "" {
+					t.Errorf("slots started (-want +got):\n%s", diff)
+				}
+				if tc.policy != "queue" {
+					return
+				}
+				h.launcher.started()[0].end(report.StatusSucceeded)
+				h.quiesce()
+				if diff := cmp.Diff(utc(s(1), s(2)), h.launcher.slotsOf("p")); diff != "" {
+					t.Errorf("slots started after run-1 (-want +got):\n%s", diff)
+				}
+				want := slices.Clone(tc.records)
+				want[1] = slotIs(s(2), "fired run-1")
+				if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+					t.Errorf("slot records after run-1 (-want +got):\n%s", diff)
+				}
+			})
+		})
+	}
+}
+
+// TestTakeoverGapQueuesOneBehindARunningRun: with a run going, a gap
+// under overlap: queue queues its first slot and skips the others, as
+// slots that come one by one would be; none is dropped as superseded.
+func TestTakeoverGapQueuesOneBehindARunningRun(t *testing.T) {
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10, func(c *Config) { c.Takeover = 90 * time.Second })
+		h.launcher.hold = true
+		h.load(playbook("p", "@every 10s", overlap("queue")))
+		h.run(15 * time.Second) // run-1 for 10:00:10 goes on
+		h.clock.Advance(40 * time.Second)
+		h.runUntil(h.clock.Now())
+		s := func(n int) time.Time { return t10.Add(time.Duration(n) * 10 * time.Second) }
+		want := []string{slotIs(s(1), "fired"), slotIs(s(2), "queued run-1"), slotIs(s(3), "skipped run-1"), slotIs(s(4), "skipped run-1"), slotIs(s(5), "skipped run-1")}
+		if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+			t.Errorf("slot records (-want +got):\n%s", diff)
+		}
+		for _, msg := range slotMessages(h, "p") {
+			if strings.Contains(msg, "superseded") {
+				t.Errorf("a slot of the gap was superseded: %s", msg)
 			}
 		}
 	})
