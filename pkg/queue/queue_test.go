@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ type replica struct {
 	q   *Queue
 	mgr *runs.Manager
 	pg  *postgres.Store
+	// stop shuts the replica down as serve does, once.
+	stop func()
 }
 
 // playbooks are what every replica serves: mark appends the run's id to
@@ -58,6 +61,20 @@ schedule: {cron: "@every 1h"}
 steps:
   - {id: tick, op: control.noop}
 `
+	// hold and after share a concurrency group: after waits while hold
+	// runs.
+	holdPlaybook = `version: 1
+name: hold
+concurrency: {group: g, policy: queue}
+steps:
+  - {id: nap, op: control.sleep, with: {duration: 1h}}
+`
+	afterPlaybook = `version: 1
+name: after
+concurrency: {group: g, policy: queue}
+steps:
+  - {id: a, op: control.noop}
+`
 )
 
 // newReplica opens the store at dsn and builds a replica on it; started,
@@ -78,7 +95,7 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 	}
 	dir := t.TempDir()
 	pbs := map[string]*steps.Playbook{}
-	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook, "tick": tickPlaybook} {
+	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook, "tick": tickPlaybook, "hold": holdPlaybook, "after": afterPlaybook} {
 		path := filepath.Join(dir, name+".yaml")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -110,22 +127,28 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 	}
 	// The shutdown of serve: stop taking jobs while the manager ends the
 	// runs going, then close what they wrote to.
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		stopped := make(chan error, 1)
-		go func() { stopped <- q.Stop(ctx) }()
-		if err := mgr.Shutdown(ctx); err != nil {
-			t.Errorf("manager shutdown: %v", err)
-		}
-		if err := <-stopped; err != nil && start {
-			t.Errorf("queue stop: %v", err)
-		}
-		svc.Close()
-		reg.Close()
-		pg.Close()
-	})
-	return &replica{q: q, mgr: mgr, pg: pg}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			stopped := make(chan error, 1)
+			go func() { stopped <- q.Stop(ctx) }()
+			// serve cancels the runs going at once after the requests
+			// in flight.
+			now, cancelNow := context.WithCancel(ctx)
+			cancelNow()
+			mgr.Shutdown(now)
+			if err := <-stopped; err != nil && start {
+				t.Errorf("queue stop: %v", err)
+			}
+			svc.Close()
+			reg.Close()
+			pg.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &replica{q: q, mgr: mgr, pg: pg, stop: stop}
 }
 
 // await waits for a run to end on whichever replica ran it.
@@ -358,6 +381,34 @@ func TestSlotOfARunThatCouldNotStart(t *testing.T) {
 	}
 	if n, err := l.Recover(ctx, time.Minute); err != nil || n != 0 {
 		t.Errorf("recover: %d queued, %v; want none: the slot had its run", n, err)
+	}
+}
+
+// TestStoppedReplicaGivesBackTheRunsWaitingThere: a run a replica took
+// that still waits there for its concurrency group when the replica
+// stops is not recorded cancelled: its job goes back to the queue, and
+// another replica runs it.
+func TestStoppedReplicaGivesBackTheRunsWaitingThere(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 2, true)
+	ctx := context.Background()
+	hold, _, err := a.q.Submit(ctx, args("hold", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "hold running on a", func() bool { h, ok := a.q.Local(hold); return ok && h.Status() == string(runs.StateRunning) })
+	after, _, err := a.q.Submit(ctx, args("after", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "after waiting on a", func() bool { h, ok := a.q.Local(after); return ok && h.Status() == string(runs.StateQueued) })
+	a.stop()
+	b := newReplica(t, dsn, 2, true)
+	if got := await(t, b.q, after); got != report.StatusSucceeded {
+		t.Errorf("the run that waited on the stopped replica ended %s, want succeeded elsewhere", got)
+	}
+	if r, err := b.pg.Get(ctx, hold); err != nil || r.Status != report.StatusCancelled {
+		t.Errorf("the run going on the stopped replica: %s, %v; want cancelled", r.Status, err)
 	}
 }
 

@@ -133,7 +133,8 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 	}
 	h, err := q.cfg.Manager.Start(context.WithoutCancel(ctx), runs.Request{
 		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Ask: a.Ask, Policy: q.cfg.Policy(), Env: q.cfg.Env,
-		Caller: runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot},
+		Requeue: true,
+		Caller:  runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot},
 	})
 	switch {
 	case errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrShuttingDown):
@@ -163,6 +164,12 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 	<-relayed
 	if a.Ask {
 		q.dropQuestions(context.WithoutCancel(ctx), a.RunID)
+	}
+	if _, err := h.Wait(context.Background()); errors.Is(err, runs.ErrShuttingDown) {
+		// This replica stopped while the run waited here for a place
+		// (its concurrency group, the running limit): nothing of it is
+		// recorded, and its job goes back to the queue for another.
+		return river.JobSnooze(time.Second)
 	}
 	return nil
 }

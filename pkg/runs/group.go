@@ -112,7 +112,8 @@ func (g *groupHold) release() {
 // or waiting for the group to stop, then waits for them to end. It
 // returns the hold, or else the report of a run that never started
 // (skipped, cancelled while waiting, replaced by a later run, or refused
-// because the group could not be recorded).
+// because the group could not be recorded), or neither when the service
+// shut down while it waited and the caller puts it back (Request.Requeue).
 func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}) (*groupHold, *report.Report) {
 	group, policy := p.group, p.plan.ConcurrencyPolicy()
 	t, err := s.groups.enqueue(group, p.runID)
@@ -174,6 +175,9 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}) (
 			return nil, s.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error())
 		case <-closed:
 			t.release()
+			if p.req.Requeue {
+				return nil, nil
+			}
 			return nil, s.neverRan(p, h, "the service shut down before the run started")
 		}
 	}

@@ -157,6 +157,10 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 			m.queued--
 			m.mu.Unlock()
 			p.release()
+			if rep == nil { // shut down; the caller puts it back (Requeue)
+				end(nil, ErrShuttingDown)
+				return
+			}
 			end(rep, nil)
 			return
 		}
@@ -172,7 +176,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 			m.queued--
 			m.mu.Unlock()
 			p.release()
-			end(m.svc.neverRan(p, h, "the service shut down before the run started"), nil)
+			end(m.svc.shutBeforeStart(p, h))
 			return
 		case <-h.cancelled:
 			m.mu.Lock()
@@ -194,6 +198,15 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 	ctx := h.bind(m.ctx)
 	rep, err := m.svc.execute(ctx, p, h)
 	end(rep, err)
+}
+
+// shutBeforeStart ends a run the service shut down before it started:
+// recorded cancelled, or, under Request.Requeue, not recorded at all.
+func (s *Service) shutBeforeStart(p *prepared, h *Handle) (*report.Report, error) {
+	if p.req.Requeue {
+		return nil, ErrShuttingDown
+	}
+	return s.neverRan(p, h, "the service shut down before the run started"), nil
 }
 
 func (m *Manager) forget(h *Handle) {

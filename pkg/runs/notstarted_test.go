@@ -2,6 +2,7 @@ package runs
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,5 +46,41 @@ func TestRunThatCannotStartAfterWaitingIsRecordedFailed(t *testing.T) {
 	row, err := m.Service().History().Get(ctx, h.ID())
 	if err != nil || row.Status != report.StatusFailed || row.Error == nil || !strings.Contains(row.Error.Message, ".env") {
 		t.Errorf("history says %s (%+v), %v; want failed, naming the env_file", row.Status, row.Error, err)
+	}
+}
+
+// TestRequeuedRunIsNotRecordedAtShutdown: under Request.Requeue, a run
+// still waiting for a place when the service shuts down ends with
+// ErrShuttingDown and leaves no history, for its caller's queue to give
+// to another process; without it, the run is recorded cancelled.
+func TestRequeuedRunIsNotRecordedAtShutdown(t *testing.T) {
+	for _, requeue := range []bool{true, false} {
+		svc, err := NewService(Config{Registry: newRegistry(t), StateDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := NewManager(svc, Limits{MaxRunning: 1})
+		ctx := context.Background()
+		blocker, err := m.Start(ctx, Request{Path: writePlaybook(t, "version: 1\nname: blocker\nsteps:\n  - {id: nap, op: control.sleep, with: {duration: 1h}}\n")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitRunning(t, blocker)
+		h, err := m.Start(ctx, Request{Path: writePlaybook(t, "version: 1\nname: waiter\nsteps:\n  - {id: a, op: control.noop}\n"), Requeue: requeue})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now, cancel := context.WithCancel(ctx)
+		cancel()
+		m.Shutdown(now)
+		rep, werr := h.Wait(ctx)
+		row, gerr := svc.History().Get(ctx, h.ID())
+		switch {
+		case requeue && (!errors.Is(werr, ErrShuttingDown) || rep != nil || gerr == nil):
+			t.Errorf("requeued: ended %v, %v, history %s %v; want ErrShuttingDown and no record", rep, werr, row.Status, gerr)
+		case !requeue && (werr != nil || gerr != nil || row.Status != report.StatusCancelled):
+			t.Errorf("not requeued: ended %v, history %s %v; want recorded cancelled", werr, row.Status, gerr)
+		}
+		svc.Close()
 	}
 }

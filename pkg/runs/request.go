@@ -81,6 +81,12 @@ type Request struct {
 	// events, until answered or the run ends; the front end decides who
 	// may answer. Yes and Confirmer win over it.
 	Ask bool
+	// Requeue is for a front end with a queue of its own that another
+	// process also serves: a run still waiting for a place (the running
+	// limit, its concurrency group) when the service shuts down ends
+	// with ErrShuttingDown and is not recorded, for the caller to put
+	// back in its queue, rather than being recorded cancelled.
+	Requeue bool
 	// ResumeFrom names the failed run to resume: a report file, or a run
 	// id in the state dir's history. Its signature is checked with the
 	// state dir's key; see docs/authorization.md for what an unverified
