@@ -58,9 +58,13 @@ func (q *Queue) Cancel(ctx context.Context, runID, by string) error {
 	if j.State == "available" || j.State == "scheduled" || j.State == "retryable" || j.State == "pending" {
 		row, err := q.client.JobCancel(ctx, j.ID)
 		if err == nil && row.State == "cancelled" {
-			// It never reached a worker: no replica will record it.
-			return q.recordCancelled(ctx, j.Args, by)
+			// It never reached a worker: no replica will record it. The
+			// record must not go with a client that hangs up now.
+			return q.recordCancelled(context.WithoutCancel(ctx), j.Args, by)
 		}
+		// A worker took it meanwhile: River cancels the worker's
+		// context, and the worker records the run (cancelledAsTaken),
+		// or, once started, the run_cancels row stops it.
 	}
 	return nil
 }

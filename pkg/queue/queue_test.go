@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/riverqueue/river"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
@@ -409,6 +410,33 @@ func TestStoppedReplicaGivesBackTheRunsWaitingThere(t *testing.T) {
 	}
 	if r, err := b.pg.Get(ctx, hold); err != nil || r.Status != report.StatusCancelled {
 		t.Errorf("the run going on the stopped replica: %s, %v; want cancelled", r.Status, err)
+	}
+}
+
+// TestRunCancelledAsItsJobIsTaken: Cancel found the run's job waiting,
+// but a worker took it before River's JobCancel arrived, so River cancels
+// the worker's context instead. The worker, before it starts the run,
+// records the run cancelled, rather than failing on that context and
+// leaving the run recorded nowhere.
+func TestRunCancelledAsItsJobIsTaken(t *testing.T) {
+	r := newReplica(t, pgtest.DSN(t), 1, false)
+	ctx := context.Background()
+	a := args("mark", map[string]any{"file": filepath.Join(t.TempDir(), "marks")})
+	a.RunID = engine.NewRunID()
+	if _, err := r.pg.Pool().Exec(ctx, `INSERT INTO run_cancels (run_id, cancelled_by, at) VALUES ($1, 'ops', 0)`, a.RunID); err != nil {
+		t.Fatal(err)
+	}
+	jctx, cancel := context.WithCancelCause(ctx)
+	cancel(river.ErrJobCancelledRemotely)
+	if err := r.q.work(jctx, a, time.Now()); err == nil {
+		t.Error("the job ends as completed; want it cancelled")
+	}
+	run, err := r.pg.Get(ctx, a.RunID)
+	if err != nil || run.Status != report.StatusCancelled || run.Error == nil || !strings.Contains(run.Error.Message, "by ops") {
+		t.Errorf("history: %s %+v, %v; want cancelled through the API by ops", run.Status, run.Error, err)
+	}
+	if _, err := os.Stat(a.Inputs["file"].(string)); err == nil {
+		t.Error("the run ran")
 	}
 }
 

@@ -112,6 +112,8 @@ func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 	q.metrics.latency.Observe(max(time.Since(created), 0).Seconds())
 	switch seen, err := q.cfg.Store.Recorded(ctx, a.RunID); {
+	case err != nil && cancelledRemotely(ctx):
+		return q.cancelledAsTaken(ctx, a)
 	case err != nil:
 		// The database stayed away: the job goes back to the queue, as a
 		// failed job would be dropped (River tries a job once).
@@ -130,6 +132,9 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 		host, _ := os.Hostname()
 		return q.recordNeverRan(ctx, a, report.StatusFailed, ops.ClassSystem,
 			fmt.Sprintf("the replica on %s that took the run has no playbook %q: every replica must serve the same playbooks", host, a.Playbook))
+	}
+	if cancelledRemotely(ctx) {
+		return q.cancelledAsTaken(ctx, a)
 	}
 	h, err := q.cfg.Manager.Start(context.WithoutCancel(ctx), runs.Request{
 		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Ask: a.Ask, Policy: q.cfg.Policy(), Env: q.cfg.Env,
@@ -172,6 +177,25 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 		return river.JobSnooze(time.Second)
 	}
 	return nil
+}
+
+// cancelledRemotely tells whether River cancelled the job's context
+// because the job was cancelled (Cancel found the run waiting, and this
+// worker had just taken it).
+func cancelledRemotely(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely)
+}
+
+// cancelledAsTaken records a run cancelled through the API just as this
+// worker took its job, before it started: Cancel saw the job waiting and
+// left the record to the worker that has it.
+func (q *Queue) cancelledAsTaken(ctx context.Context, a RunArgs) error {
+	ctx = context.WithoutCancel(ctx)
+	if seen, err := q.cfg.Store.Recorded(ctx, a.RunID); err != nil || seen {
+		return err // started before (a rescued job), or the store is away
+	}
+	by, _ := q.cancelRequested(ctx, a.RunID)
+	return q.recordNeverRan(ctx, a, report.StatusCancelled, ops.ClassCancelled, "cancelled before it started: cancelled through the API by "+by)
 }
 
 // recordNeverRan records a run that could not start, with the report a
