@@ -49,20 +49,25 @@ func (q *Queue) reap(ctx context.Context) {
 	}
 	rows.Close()
 	for _, j := range jobs {
-		q.client.JobCancel(ctx, j.ID) // River lets it go when it rescues it
+		// The job is let go (River's cancel request, which also marks it
+		// handled) only once its retry is queued: a retry that could not
+		// be queued is tried again at the next reap.
 		log := q.log.Warn().Str("run_id", j.Args.RunID).Str("playbook", j.Args.Playbook)
 		pb, ok := q.cfg.Playbook(j.Args.Playbook)
 		if !ok || !pb.RetryOnNodeLoss {
+			q.client.JobCancel(ctx, j.ID)
 			log.Msg("the interrupted run is not run again: its playbook does not say retry_on_node_loss: true")
 			continue
 		}
 		a := j.Args
 		a.RetryOf, a.Key, a.RunID = j.Args.RunID, "retry:"+j.Args.RunID, ""
 		id, dup, err := q.Submit(ctx, a)
-		switch {
-		case err != nil:
-			log.Err(err).Msg("could not queue the interrupted run again")
-		case !dup:
+		if err != nil {
+			log.Err(err).Msg("could not queue the interrupted run again; tried again at the next look")
+			continue
+		}
+		q.client.JobCancel(ctx, j.ID)
+		if !dup {
 			q.metrics.retried.Inc()
 			log.Str("new_run_id", id).Msg("the interrupted run is queued again (retry_on_node_loss)")
 		}
