@@ -81,7 +81,7 @@ func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.D
 		Roles:      c.Roles,
 		Step:       c.Step.ID,
 		Op:         c.Step.Op,
-		Params:     c.Mask(map[string]any(c.Params)),
+		Params:     c.MaskedParams(),
 		Outcome:    string(report.StatusSucceeded),
 		DurationMS: d.Milliseconds(),
 		Decision:   c.Decision,

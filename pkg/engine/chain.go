@@ -51,6 +51,24 @@ type Call struct {
 	env map[string]any // the expression environment, for retry.when/until
 }
 
+// MaskedParams returns the call's params for a sink that shows them (an
+// audit line, a span): the values of params the op declares secret (a
+// webhook's URL, a password) as ***, and the run's secrets masked in the
+// others.
+func (c *Call) MaskedParams() map[string]any {
+	p := make(map[string]any, len(c.Params))
+	for k, v := range c.Params {
+		if c.Entry != nil {
+			if sp := c.Entry.Spec.Param(k); sp != nil && sp.Secret {
+				v = "***"
+			}
+		}
+		p[k] = v
+	}
+	m, _ := c.Mask(p).(map[string]any)
+	return m
+}
+
 // Mask returns v with the run's secrets masked, for sinks such as an audit
 // log.
 func (c *Call) Mask(v any) any {

@@ -369,14 +369,7 @@ func maskedParams(c *engine.Call) string {
 	if len(c.Params) == 0 {
 		return "{}"
 	}
-	p := make(map[string]any, len(c.Params))
-	for k, v := range c.Params {
-		if sp := c.Entry.Spec.Param(k); sp != nil && sp.Secret {
-			v = "***"
-		}
-		p[k] = v
-	}
-	b, err := json.Marshal(c.Mask(p))
+	b, err := json.Marshal(c.MaskedParams())
 	if err != nil {
 		return ""
 	}
