@@ -149,9 +149,11 @@ func sessionKey(path string) ([]byte, error) {
 }
 
 // sessionClaims are what a session token carries: the key's name as the
-// subject, its roles, and a random id that revocation names.
+// subject, its roles, which key it was (keyPrint), and a random id that
+// revocation names.
 type sessionClaims struct {
 	Roles []string `json:"roles"`
+	Key   string   `json:"key"`
 	jwt.RegisteredClaims
 }
 
@@ -160,7 +162,16 @@ type session struct {
 	id      string
 	name    string
 	roles   []string
+	key     string // keyPrint of the key it signed in with
 	expires time.Time
+}
+
+// keyPrint names a key in a session token without giving its digest
+// away: a key replaced under the same name (a leaked one, rotated) has
+// another print, so its sessions end with it.
+func keyPrint(k *apiKey) string {
+	sum := sha256.Sum256(append([]byte("arsenal-run session key\x00"), k.digest[:]...))
+	return hex.EncodeToString(sum[:12])
 }
 
 // issue signs a token for the key, expiring after the TTL or when the key
@@ -175,7 +186,7 @@ func (s *Sessions) issue(k *apiKey) (token string, sess session, err error) {
 	if _, err := rand.Read(id); err != nil {
 		return "", session{}, err
 	}
-	claims := sessionClaims{Roles: slices.Clone(k.roles), RegisteredClaims: jwt.RegisteredClaims{
+	claims := sessionClaims{Roles: slices.Clone(k.roles), Key: keyPrint(k), RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: tokenIssuer, Audience: jwt.ClaimStrings{tokenAudience}, Subject: k.name, ID: hex.EncodeToString(id),
 		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 	}}
@@ -183,7 +194,7 @@ func (s *Sessions) issue(k *apiKey) (token string, sess session, err error) {
 	if err != nil {
 		return "", session{}, err
 	}
-	return token, session{id: claims.ID, name: k.name, roles: claims.Roles, expires: exp.Truncate(time.Second)}, nil
+	return token, session{id: claims.ID, name: k.name, roles: claims.Roles, key: claims.Key, expires: exp.Truncate(time.Second)}, nil
 }
 
 // Why a session token is refused.
@@ -223,7 +234,7 @@ func (s *Sessions) check(ctx context.Context, token string) (session, error) {
 	if revoked {
 		return session{}, errRevokedToken
 	}
-	return session{id: c.ID, name: c.Subject, roles: c.Roles, expires: c.ExpiresAt.Time}, nil
+	return session{id: c.ID, name: c.Subject, roles: c.Roles, key: c.Key, expires: c.ExpiresAt.Time}, nil
 }
 
 // csrf is the session's CSRF token: a MAC of its id, so it is bound to

@@ -170,6 +170,7 @@ func TestSessionTokenForgeries(t *testing.T) {
 	}
 	// The same claims signed with the state dir's key and HS256 are
 	// accepted: the refusals above are for the signature and algorithm.
+	claims.Key = keyPrint(ts.srv.current().State.Keys.named("admin"))
 	good, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 	ts.do(request{method: "GET", path: "/api/v1/session", header: map[string]string{"Cookie": cookieName + "=" + good}}).want(t, 200)
 
@@ -197,6 +198,32 @@ func TestSessionTokenForgeries(t *testing.T) {
 	if !strings.Contains(e["message"].(string), "no longer in the keys file") {
 		t.Errorf("after the key went: %v", e)
 	}
+}
+
+// TestSessionEndsWhenItsKeyIsReplaced: a leaked key replaced under the
+// same name and roles (and SIGHUP) ends the sessions signed in with it;
+// the new key works.
+func TestSessionEndsWhenItsKeyIsReplaced(t *testing.T) {
+	ts := newTestServer(t)
+	s := ts.signIn(t, "operator")
+	newKey, digest, err := NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := ParseKeys("k.yaml", []byte("version: 1\nkeys:\n  - {name: operator, sha256: "+digest+", roles: [operator]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ts.srv.current().State
+	st.Keys = keys
+	if err := ts.srv.Reload(st); err != nil {
+		t.Fatal(err)
+	}
+	e := ts.as(s, "POST", "/api/v1/operations/control.noop/execute", map[string]any{}, true).wantError(t, 401, ClassAuthentication)
+	if !strings.Contains(e["message"].(string), "was replaced") {
+		t.Errorf("the session of the replaced key: %v", e)
+	}
+	ts.do(request{method: "GET", path: "/api/v1/session", rawKey: newKey}).want(t, 200)
 }
 
 // flip changes one character of the token's signature.

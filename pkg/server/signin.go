@@ -140,8 +140,8 @@ func sessionToken(r *http.Request) string {
 }
 
 // fromSession checks a session token: valid, and its key still in the
-// keys file with the same roles and not expired, so that removing a key
-// or changing its roles (and SIGHUP) ends its sessions. A token that is
+// keys file with the same roles and not expired, so that removing a key,
+// replacing it or changing its roles (and SIGHUP) ends its sessions. A token that is
 // not one of ours counts as a failed authentication; an expired or
 // signed-out one does not (it was real).
 func (s *Server) fromSession(ctx context.Context, addr, token string, keys *Keys) (*Principal, *apiError) {
@@ -168,6 +168,8 @@ func (s *Server) fromSession(ctx context.Context, addr, token string, keys *Keys
 		why = "the key " + sess.name + " of this session expired; sign in with a new one"
 	case !sameRoles(k.roles, sess.roles):
 		why = "the roles of the key " + sess.name + " changed; sign in again"
+	case keyPrint(k) != sess.key:
+		why = "the key " + sess.name + " of this session was replaced; sign in with the new one"
 	}
 	if why != "" {
 		s.metrics.authFailure("session")
