@@ -47,11 +47,20 @@ func (s *Service) Check(ctx context.Context, req Request) (*Check, error) {
 	if policy == nil {
 		policy = s.cfg.Policy
 	}
-	ds, derr := policy.Preflight(req.Caller.Roles, req.Playbook, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory))
+	ds, derr := s.Preflight(policy, req.Caller.Roles, req.Playbook)
 	if derr != nil {
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", derr)}
 	}
 	return &Check{Steps: ds, Inputs: pe.Err}, nil
+}
+
+// Preflight decides, under policy, every step of pb for roles, with this
+// service's operations and inventory, as a run of it would be decided: a
+// front end asking whether a caller may act on a playbook (pause it,
+// cancel or answer one of its runs) gets the answer a run would, host
+// scopes included.
+func (s *Service) Preflight(policy *auth.Policy, roles []string, pb *steps.Playbook) ([]auth.StepDecision, error) {
+	return policy.Preflight(roles, pb, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory))
 }
 
 // ErrNoHistory is returned by what needs the state dir's history when the

@@ -304,7 +304,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	}
 	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
 		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx)}
-	if p.decisions, err = policy.Preflight(roles, pb, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory)); err != nil {
+	if p.decisions, err = s.Preflight(policy, roles, pb); err != nil {
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 	}
 	if s.store != nil && !req.oneShot {

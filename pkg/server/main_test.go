@@ -114,6 +114,13 @@ type serverOption func(*Config)
 
 func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
+	return newTestServerWith(t, nil, opts...)
+}
+
+// newTestServerWith is newTestServer with the run service's config
+// changed by svcOpt (its inventory, say).
+func newTestServerWith(t testing.TB, svcOpt func(*runs.Config), opts ...serverOption) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	sup := proc.NewSupervisor(proc.Options{})
 	reg := ops.NewRegistry()
@@ -175,7 +182,11 @@ rate:
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: ts.state, Audit: auditLog})
+	svcCfg := runs.Config{Registry: reg, Policy: policy, StateDir: ts.state, Audit: auditLog}
+	if svcOpt != nil {
+		svcOpt(&svcCfg)
+	}
+	svc, err := runs.NewService(svcCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what
 	}
 	st := s.current()
 	if pb, ok := st.Playbooks.Get(playbook); ok {
-		ds, err := st.Policy.Preflight(c.Roles, pb, s.mgr.Service().Registry())
+		ds, err := s.decide(pb, c)
 		if err == nil && len(auth.Denied(ds)) == 0 {
 			return nil
 		}

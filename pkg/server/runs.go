@@ -335,7 +335,7 @@ func (s *Server) mayAct(h *runs.Handle, c *Principal, what string) *apiError {
 	}
 	st := s.current()
 	if pb, ok := st.Playbooks.Get(h.Playbook()); ok {
-		ds, err := st.Policy.Preflight(c.Roles, pb, s.mgr.Service().Registry())
+		ds, err := s.decide(pb, c)
 		if err == nil && len(auth.Denied(ds)) == 0 {
 			return nil
 		}

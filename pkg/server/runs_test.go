@@ -2,13 +2,17 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
@@ -240,4 +244,42 @@ func TestListRuns(t *testing.T) {
 	for _, q := range []string{"?limit=0", "?limit=x", "?before=yesterday", "?trigger=cron", "?sort=asc"} {
 		ts.get("viewer", "/api/v1/runs"+q).wantError(t, 400, ClassValidation)
 	}
+}
+
+// TestActingOnAPlaybookHonoursHostScopes: a role confined to some hosts
+// may not pause the schedule of a playbook that reaches others, as it may
+// not start it: the check is the one a run gets, with serve's inventory.
+func TestActingOnAPlaybookHonoursHostScopes(t *testing.T) {
+	inv, err := inventory.Parse("fleet.yaml", []byte("version: 1\nhosts:\n  web-1: {address: 10.0.0.11}\n  db-2: {address: 10.0.0.22}\ngroups:\n  web: [web-1]\n  db: [db-2]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServerWith(t, func(c *runs.Config) { c.Remote.Inventory = inv })
+	policy, err := auth.ParsePolicy(filepath.Join(t.TempDir(), "policy.yaml"), []byte(`version: 1
+roles:
+  webops: {max_risk: write, hosts: [web]}
+  dba: {max_risk: write, hosts: [db]}
+`), ts.mgr.Service().Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.addPlaybook(t, "dbnightly.yaml", `version: 1
+name: dbnightly
+schedule: {cron: "0 3 * * *"}
+steps:
+  - {id: vacuum, op: ssh.exec, with: {host: db-2, command: [vacuumdb, --all]}}
+`)
+	webKey, wd, _ := NewKey()
+	dbaKey, dd, _ := NewKey()
+	keys, err := ParseKeys("k.yaml", []byte(fmt.Sprintf("version: 1\nkeys:\n  - {name: web, sha256: %s, roles: [webops]}\n  - {name: dba, sha256: %s, roles: [dba]}\n", wd, dd)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := ts.srv.current().State
+	st.Keys, st.Policy = keys, policy
+	if err := ts.srv.Reload(st); err != nil {
+		t.Fatal(err)
+	}
+	ts.do(request{method: "POST", path: "/api/v1/schedules/dbnightly/pause", rawKey: webKey}).wantError(t, 403, ClassAuthorization)
+	ts.do(request{method: "POST", path: "/api/v1/schedules/dbnightly/pause", rawKey: dbaKey}).want(t, 200)
 }

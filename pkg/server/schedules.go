@@ -113,11 +113,16 @@ func (s *Server) pauseSchedule(pause bool) handler {
 	}
 }
 
+// decide decides every step of pb for the caller's roles as a run
+// started through the API would be decided, host scopes included.
+func (s *Server) decide(pb *steps.Playbook, c *Principal) ([]auth.StepDecision, error) {
+	return s.mgr.Service().Preflight(s.current().Policy, c.Roles, pb)
+}
+
 // mayRun lets a caller act on a playbook (pause its schedule) when its
 // roles may run every step of it.
 func (s *Server) mayRun(pb *steps.Playbook, c *Principal, what string) *apiError {
-	st := s.current()
-	ds, err := st.Policy.Preflight(c.Roles, pb, s.mgr.Service().Registry())
+	ds, err := s.decide(pb, c)
 	if err == nil && len(auth.Denied(ds)) == 0 {
 		return nil
 	}
