@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -60,9 +61,10 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 func (p *Plan) node(id string) *node { return p.byID[id] }
 
 // reusable returns the recorded step of the resumed run that n may reuse:
-// one that succeeded, is defined as before and whose parameters resolve,
-// with env, to what they were then. A step that may not be reused runs,
-// and its record says why when the reason is its parameters.
+// one that succeeded, is defined as before, whose needs all succeeded in
+// this run, whose parameters resolve, with env, to what they were then and
+// whose recorded output is the whole of it. A step that may not be reused
+// runs, and its record says why unless it failed or changed.
 func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	if r.o.resume == nil || n.step.Section != steps.SectionSteps {
 		return nil
@@ -80,6 +82,10 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 		return nil
 	}
 	rec := r.recs[n.idx]
+	if need, why := r.unsucceeded(n); need != "" {
+		rec.reason = fmt.Sprintf("ran again: needs %s, which %s in this run", need, why)
+		return nil
+	}
 	digest, err := r.paramsDigest(n, env)
 	switch {
 	case err != nil:
@@ -89,9 +95,92 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	case s.ParamsSHA256 != digest:
 		rec.reason = fmt.Sprintf("ran again: its parameters differ from those it ran with in run %s", r.o.resume.RunID)
 	default:
-		return s
+		lost := lossOf(s)
+		if lost == "" {
+			return s
+		}
+		rec.reason = fmt.Sprintf("ran again: run %s recorded %s, not its whole output", r.o.resume.RunID, lost)
 	}
 	return nil
+}
+
+// unsucceeded names the first need of n that did not succeed (nor was
+// reused) in this run, and what became of it. A reused step stands for a
+// run after its needs did their part; when one failed and was excused
+// instead (continue_on_error, a rescue), the step runs as it would in a
+// fresh run. A need its own condition skipped did nothing to wait for,
+// and what n reads of it is in n's parameters, compared already. Needs
+// that block n never get here: settle skips n.
+func (r *run) unsucceeded(n *node) (need, why string) {
+	for _, x := range n.needs {
+		switch rec := r.recs[x.idx]; rec.status {
+		case report.StatusSucceeded, report.StatusSkipped:
+		case report.StatusFailed:
+			return x.step.ID, "failed"
+		default:
+			return x.step.ID, "was " + string(rec.status)
+		}
+	}
+	return "", ""
+}
+
+// lossOf says what the report of the resumed run lost of s's output, ""
+// when nothing. A report's outputs are for people: secrets masked, long
+// values cut, the items of a large fan-out past ReportItemsInFull without
+// theirs; reusing such a copy would feed the steps after s wrong data.
+// The report marks cuts to the output budget and dropped items in Cut,
+// but not masking nor cuts to its own size limits, so a mask or a cut
+// marker anywhere in the output counts too: a value that merely looks so
+// costs a rerun, a wrong one would cost the run's correctness.
+func lossOf(s *report.Step) string {
+	total := 0
+	for _, c := range s.ItemCounts {
+		total += c
+	}
+	switch {
+	case s.Cut != nil && s.Cut.Items > 0, len(s.Items) > ReportItemsInFull, len(s.Items) != total:
+		return "the outputs of only some of its items"
+	case s.Cut != nil:
+		return "its output cut to the run's output budget"
+	}
+	var masked, cut bool
+	see := func(str string) {
+		masked = masked || strings.Contains(str, redact.Mask)
+		cut = cut || strings.Contains(str, cutMarker)
+	}
+	walkStrings(s.Output, see)
+	for _, it := range s.Items {
+		walkStrings(it.Item, see)
+		walkStrings(it.Output, see)
+	}
+	switch {
+	case masked:
+		return "its output with secrets masked"
+	case cut:
+		return "its output cut to the report's limits"
+	}
+	return ""
+}
+
+// cutMarker begins every marker a report leaves where it cut a value:
+// report.Cap's and the output budget's alike.
+const cutMarker = "[cut"
+
+// walkStrings calls f with every string in v, map keys included.
+func walkStrings(v any, f func(string)) {
+	switch x := v.(type) {
+	case string:
+		f(x)
+	case []any:
+		for _, it := range x {
+			walkStrings(it, f)
+		}
+	case map[string]any:
+		for k, it := range x {
+			f(k)
+			walkStrings(it, f)
+		}
+	}
 }
 
 // reuse records a step as succeeded with the resumed run's output.

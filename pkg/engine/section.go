@@ -111,12 +111,6 @@ func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
 	if r.unselected(n) {
 		return true
 	}
-	// A partial run runs what it selects, even steps that succeeded in
-	// the run it resumes.
-	if prev := r.reusable(n, env); prev != nil && r.chosen == nil {
-		r.reuse(n, prev)
-		return true
-	}
 	for _, need := range n.needs {
 		rec := r.recs[need.idx]
 		if met(rec, need.step.ContinueOnError || rec.rescued) {
@@ -132,6 +126,13 @@ func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
 			why = "was declined"
 		}
 		r.decided(n, report.StatusSkipped, fmt.Sprintf("needs %s, which %s", need.step.ID, why), nil, true)
+		return true
+	}
+	// Reuse comes after the needs: a step whose need failed in this run is
+	// skipped, as in any run, not reused. A partial run runs what it
+	// selects, even steps that succeeded in the run it resumes.
+	if prev := r.reusable(n, env); prev != nil && r.chosen == nil {
+		r.reuse(n, prev)
 		return true
 	}
 	if r.o.dryRun {

@@ -1,0 +1,136 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// resumeOnce runs p, which must fail, then resumes the run from its report
+// as read back from JSON, with inputs for the resumed run.
+func resumeOnce(t *testing.T, p *Plan, inputs map[string]any) (first, second *report.Report) {
+	t.Helper()
+	first = roundTrip(t, mustRun(t, p, nil))
+	if first.Status != report.StatusFailed {
+		t.Fatalf("first run: %s %v", first.Status, statuses(first))
+	}
+	return first, mustRun(t, p, inputs, Resume(first))
+}
+
+// ranAgain checks that the resumed run executed step id again, saying why.
+func ranAgain(t *testing.T, rep *report.Report, id, why string) {
+	t.Helper()
+	s := stepOf(t, rep, id)
+	if s.Reused || s.Status != report.StatusSucceeded || !strings.HasPrefix(s.Reason, "ran again: ") || !strings.Contains(s.Reason, why) {
+		t.Errorf("%s: %s, reused %v, reason %q; want it run again because %s", id, s.Status, s.Reused, s.Reason, why)
+	}
+}
+
+// A report masks secrets in outputs; a step whose recorded output holds
+// the mask runs again, so the steps after it get the secret, not ***.
+func TestResumeRerunsStepWhoseOutputWasMasked(t *testing.T) {
+	e, to := newEngine(t)
+	p := plan(t, e, header+`
+inputs:
+  token: {type: string, secret: true, default: s3cr3t-value}
+steps:
+  - {id: mk, op: control.set, with: {url: "https://x/?t=${{ inputs.token }}"}}
+  - {id: use, op: test.flaky, with: {key: "${{ steps.mk.output.url }}", fails: 1}}
+`)
+	_, rep := resumeOnce(t, p, nil)
+	ranAgain(t, rep, "mk", "secrets masked")
+	if rep.Status != report.StatusSucceeded || to.tries["https://x/?t=s3cr3t-value"] != 2 {
+		t.Errorf("resumed run %s; use was called with %v", rep.Status, to.tries)
+	}
+}
+
+// A report cuts long strings to its size limit; a step whose recorded
+// output was cut runs again.
+func TestResumeRerunsStepWhoseOutputWasCut(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+steps:
+  - {id: big, op: test.spew, with: {size: 100000}}
+  - {id: flaky, op: test.flaky, with: {key: k, fails: 1}}
+  - {id: check, op: control.assert, with: {that: "${{ len(steps.big.output.stdout) == 100000 }}", message: "stdout was cut"}}
+`)
+	_, rep := resumeOnce(t, p, nil)
+	ranAgain(t, rep, "big", "cut to the report's limits")
+	if rep.Status != report.StatusSucceeded {
+		t.Errorf("resumed run %s: %v", rep.Status, stepOf(t, rep, "check").Error)
+	}
+}
+
+// An output compacted over the run's output budget is marked in the
+// step's cut; the step runs again.
+func TestResumeRerunsStepCutToOutputBudget(t *testing.T) {
+	e, _ := newEngine(t, WithOutputBudget(20<<10))
+	p := plan(t, e, header+`
+steps:
+  - {id: big, op: test.spew, with: {size: 30000}}
+  - {id: flaky, op: test.flaky, with: {key: k, fails: 1}}
+`)
+	first, rep := resumeOnce(t, p, nil)
+	if stepOf(t, first, "big").Cut == nil {
+		t.Fatal("the first run kept big's output whole")
+	}
+	ranAgain(t, rep, "big", "cut to the run's output budget")
+}
+
+// A report keeps the outputs of the first ReportItemsInFull items of a
+// fan-out only; a fan-out with more items runs again.
+func TestResumeRerunsFanOutPastReportItemsInFull(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+steps:
+  - {id: fan, op: control.set, foreach: 0..1000, concurrency: 8, with: {v: "${{ item }}"}}
+  - {id: flaky, op: test.flaky, with: {key: k, fails: 1}}
+  - {id: check, op: control.assert, with: {that: "${{ steps.fan.output[1000]?.v == 1000 }}", message: "item 1000 lost its output"}}
+`)
+	_, rep := resumeOnce(t, p, nil)
+	ranAgain(t, rep, "fan", "only some of its items")
+	if rep.Status != report.StatusSucceeded {
+		t.Errorf("resumed run %s: %v", rep.Status, stepOf(t, rep, "check").Error)
+	}
+}
+
+const chainAfterAssert = header + `
+inputs:
+  ok: {type: bool, default: true}
+steps:
+  - {id: a, op: control.assert, with: {that: "${{ inputs.ok }}"}%s}
+  - {id: b, op: test.record, with: {label: b}}
+  - {id: c, op: test.flaky, with: {key: c, fails: 1}}
+`
+
+// A step that succeeded in the resumed run but whose need failed in this
+// one is skipped, as in any run, not reused.
+func TestResumeSkipsStepWhoseNeedFailed(t *testing.T) {
+	e, to := newEngine(t)
+	p := plan(t, e, strings.Replace(chainAfterAssert, "%s", "", 1))
+	to.order = nil
+	_, rep := resumeOnce(t, p, map[string]any{"ok": false})
+	b := stepOf(t, rep, "b")
+	if b.Status != report.StatusSkipped || b.Reused || b.Reason != "needs a, which failed" || statuses(rep)["c"] != "skipped" {
+		t.Errorf("b: %s, reused %v, %q; c: %s", b.Status, b.Reused, b.Reason, statuses(rep)["c"])
+	}
+}
+
+// A need that failed with continue_on_error lets its dependents run, but a
+// dependent is reused only after its needs succeeded: it runs again.
+func TestResumeRerunsStepWhoseNeedFailedButContinued(t *testing.T) {
+	e, to := newEngine(t)
+	p := plan(t, e, strings.Replace(chainAfterAssert, "%s", ", continue_on_error: true", 1))
+	first := roundTrip(t, mustRun(t, p, nil))
+	if statuses(first)["c"] != "failed" {
+		t.Fatalf("first run: %v", statuses(first))
+	}
+	to.order = nil
+	rep := mustRun(t, p, map[string]any{"ok": false}, Resume(first))
+	ranAgain(t, rep, "b", "needs a, which failed in this run")
+	if !slices.Contains(to.order, "b") {
+		t.Errorf("executed %v, want b among them", to.order)
+	}
+}
