@@ -10,8 +10,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 )
 
 // Mask is what a secret is replaced with.
@@ -64,6 +67,50 @@ func (r *Redactor) Add(secrets ...string) {
 	r.replacer = strings.NewReplacer(pairs...)
 }
 
+// AddValue masks a secret value from now on: each of its scalar leaves
+// (strings, numbers, bools), since a list's elements and a map's values are
+// used one by one. It returns the texts it masks.
+func (r *Redactor) AddValue(v any) []string {
+	var leaves []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, it := range x {
+				walk(it)
+			}
+		case map[string]any:
+			for _, it := range x {
+				walk(it)
+			}
+		default:
+			leaves = append(leaves, scalarForms(v)...)
+		}
+	}
+	walk(v)
+	r.Add(leaves...)
+	return leaves
+}
+
+// scalarForms are the texts a scalar is written as: in a template and, for
+// a number whose JSON differs (1e+21), in JSON. Nil for anything else.
+func scalarForms(v any) []string {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return nil
+		}
+		return []string{x}
+	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64, json.Number:
+		t := jsonx.Text(x)
+		if j, err := json.Marshal(x); err == nil && string(j) != t {
+			return []string{t, string(j)}
+		}
+		return []string{t}
+	}
+	return nil
+}
+
 // variants are the forms of a secret that are masked.
 func variants(s string) []string {
 	if s == "" {
@@ -89,6 +136,10 @@ func variants(s string) []string {
 			j := bytes.TrimSpace(b.Bytes())
 			out = append(out, string(j[1:len(j)-1]))
 		}
+		// Go's %q, which error messages quote values with, escapes
+		// control and non-ASCII characters unlike JSON.
+		q := strconv.Quote(s)
+		out = append(out, q[1:len(q)-1])
 	}
 	return out
 }
@@ -126,7 +177,9 @@ func (r *Redactor) String(s string) string {
 }
 
 // Value returns a copy of plain data (maps, lists, strings, numbers) with
-// every string masked. Keys are masked too.
+// every string masked. Keys are masked too. A number or bool that is a
+// secret becomes the string Mask: left as it is, the JSON it is written in
+// would show it.
 func (r *Redactor) Value(v any) any {
 	if r.Empty() {
 		return v
@@ -147,21 +200,106 @@ func (r *Redactor) Value(v any) any {
 		}
 		return out
 	}
+	if r.isSecret(v) {
+		return Mask
+	}
 	return v
+}
+
+// isSecret reports whether a scalar is written as a secret.
+func (r *Redactor) isSecret(v any) bool {
+	forms := scalarForms(v)
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, f := range forms {
+		if r.secrets[f] {
+			return true
+		}
+	}
+	return false
 }
 
 // Writer returns a writer that masks what it passes to w. It holds back the
 // tail of each write that could be the start of a secret split across
 // writes; Close (or a newline) flushes it.
 func (r *Redactor) Writer(w io.Writer) io.WriteCloser {
-	return &writer{r: r, w: w}
+	return &writer{r: r, w: w, mask: r.String}
+}
+
+// JSONWriter is Writer for JSON lines, such as a JSON logger's: each
+// string in them is masked as decoded, then encoded again. Masking the
+// encoded text alone misses a secret the encoding escaped, or escaped
+// once more because it was already quoted in a message.
+func (r *Redactor) JSONWriter(w io.Writer) io.WriteCloser {
+	return &writer{r: r, w: w, mask: func(s string) string { return r.String(r.jsonStrings(s)) }}
 }
 
 type writer struct {
-	r   *Redactor
-	w   io.Writer
-	mu  sync.Mutex
-	buf []byte
+	r    *Redactor
+	w    io.Writer
+	mask func(string) string
+	mu   sync.Mutex
+	buf  []byte
+}
+
+// jsonStrings masks the secrets in each JSON string literal of s, decoded,
+// and writes back the literals it changed. Text that is not JSON passes
+// unchanged.
+func (r *Redactor) jsonStrings(s string) string {
+	if r.Empty() {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '"' {
+			continue
+		}
+		end := literalEnd(s, i)
+		if end < 0 {
+			break
+		}
+		// A literal without escapes is its own text: masking the line
+		// covers it.
+		var v string
+		if lit := s[i:end]; strings.ContainsRune(lit, '\\') && json.Unmarshal([]byte(lit), &v) == nil {
+			if m := r.String(v); m != v {
+				b.WriteString(s[last:i])
+				b.WriteString(quoteJSON(m))
+				last = end
+			}
+		}
+		i = end - 1
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// literalEnd returns the end of the JSON string literal that starts at
+// s[i], or -1 when it does not end.
+func literalEnd(s string, i int) int {
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// quoteJSON encodes s as a JSON string the way JSON loggers do, without
+// escaping HTML.
+func quoteJSON(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func (w *writer) Write(p []byte) (int, error) {
@@ -178,7 +316,7 @@ func (w *writer) Write(p []byte) (int, error) {
 		cut = len(w.buf) - hold
 	}
 	if cut > 0 {
-		out := w.r.String(string(w.buf[:cut]))
+		out := w.mask(string(w.buf[:cut]))
 		n := copy(w.buf, w.buf[cut:])
 		w.buf = w.buf[:n]
 		if _, err := io.WriteString(w.w, out); err != nil {
@@ -194,7 +332,7 @@ func (w *writer) Close() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	_, err := io.WriteString(w.w, w.r.String(string(w.buf)))
+	_, err := io.WriteString(w.w, w.mask(string(w.buf)))
 	w.buf = nil
 	return err
 }

@@ -225,6 +225,9 @@ type timeoutError struct {
 
 func (t *timeoutError) Error() string { return fmt.Sprintf("%s of %s exceeded", t.what, t.d) }
 
+// stepTimeout is the what of a step's own timeout.
+const stepTimeout = "step timeout"
+
 // attempt runs one try under the step's timeout and records it.
 func attempt(clock Clock) Middleware {
 	return func(next Handler) Handler {
@@ -233,7 +236,7 @@ func attempt(clock Clock) Middleware {
 			actx := ctx
 			if d := c.Step.Timeout; d > 0 {
 				var cancel context.CancelFunc
-				actx, cancel = context.WithTimeoutCause(ctx, d, ops.WithClass(ops.ClassTimeout, &timeoutError{"step timeout", d}))
+				actx, cancel = context.WithTimeoutCause(ctx, d, ops.WithClass(ops.ClassTimeout, &timeoutError{stepTimeout, d}))
 				defer cancel()
 			}
 			out, err := next(actx, c)

@@ -183,7 +183,7 @@ func (p *Plan) ParseInputs(text map[string]string) (map[string]any, error) {
 		}
 		v, err := in.Parse(text[k])
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", k, err))
+			problems = append(problems, fmt.Sprintf("%s: %v", k, parseProblem(in, err)))
 			continue
 		}
 		out[k] = v
@@ -222,7 +222,7 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 		}
 		v, err := in.Coerce(given[k])
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", k, err))
+			problems = append(problems, fmt.Sprintf("%s: %v", k, parseProblem(in, err)))
 			continue
 		}
 		out[k] = v
@@ -283,9 +283,9 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 	return out, nil
 }
 
-// parseProblem is what to say about a value that does not fit its input:
-// the parser's message, which quotes the value, unless the input is
-// secret.
+// parseProblem is what to say about a value that does not fit its input,
+// however it was given: the parser's message, which quotes the value,
+// unless the input is secret.
 func parseProblem(in *steps.Input, err error) string {
 	if in.Secret {
 		return fmt.Sprintf("the value does not fit this secret %s input (it is not shown)", in.Type)

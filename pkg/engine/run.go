@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +47,8 @@ type run struct {
 	log     zerolog.Logger
 	logw    io.WriteCloser
 	red     *redact.Redactor
-	secretV []string
+	secMu   sync.Mutex
+	secretV []string // what red masks, for operations and sub-runs
 	inputs  map[string]any
 	vars    map[string]any
 	env     map[string]string
@@ -150,12 +152,8 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 	}
 	r.red = redact.New()
 	for _, in := range p.pb.Inputs {
-		if in.Secret {
-			if v, ok := inputs[in.Name]; ok {
-				s := Stringify(v)
-				r.red.Add(s)
-				r.secretV = append(r.secretV, s)
-			}
+		if v, ok := inputs[in.Name]; ok && in.Secret {
+			r.addSecret(v)
 		}
 	}
 	out, level := p.e.logOut, p.e.logLevel
@@ -166,7 +164,7 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.logw = nopCloser{io.Discard}
 		r.log = zerolog.Nop()
 	} else {
-		r.logw = r.red.Writer(out)
+		r.logw = r.red.JSONWriter(out)
 		r.log = zerolog.New(r.logw).Level(level).With().Timestamp().Str("run_id", r.id).Logger()
 	}
 	r.env = environ(o.environ)
@@ -190,7 +188,25 @@ type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
 
-func (r *run) secrets() []string { return r.secretV }
+// addSecret masks a secret value from now on, each of its scalar leaves
+// (a list's elements are used one by one), in this run and in the
+// operations and sub-runs it calls later.
+func (r *run) addSecret(v any) { r.keepSecrets(r.red.AddValue(v)) }
+
+// keepSecrets records secrets red already masks for the operations and
+// sub-runs the run calls later. Steps add secrets concurrently.
+func (r *run) keepSecrets(ss []string) {
+	r.secMu.Lock()
+	defer r.secMu.Unlock()
+	r.secretV = append(r.secretV, ss...)
+}
+
+// secrets are the secrets masked so far; the caller may append to them.
+func (r *run) secrets() []string {
+	r.secMu.Lock()
+	defer r.secMu.Unlock()
+	return slices.Clip(r.secretV)
+}
 
 func (r *run) authorizer() Authorizer {
 	if r == nil {
@@ -335,9 +351,10 @@ func (r *run) wouldBeDenied() []string {
 // or a timeout; but from the moment the run is cancelled or times out
 // (before the handlers or while they run) they get the handler budget and
 // no more. While the run goes normally, nothing but their own timeouts and
-// the playbook's bounds them. A deadline of the context the run was given
-// (a playbook.run step's timeout) ends them at once: a step's timeout
-// bounds its whole sub-run.
+// the playbook's bounds them. The timeout of the playbook.run step that
+// started the run ends them at once: a step's timeout bounds its whole
+// sub-run. The calling run's own timeout or cancellation does not: that
+// is the calling run timing out, and its sub-run's handlers get the budget.
 func (r *run) handlerContext(parent, ctx context.Context) (context.Context, func()) {
 	hctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
 	budget := r.p.e.handlerBudget
@@ -345,7 +362,7 @@ func (r *run) handlerContext(parent, ctx context.Context) (context.Context, func
 		cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{"handler budget", budget}))
 	}
 	outer := func() bool {
-		if errors.Is(parent.Err(), context.DeadlineExceeded) {
+		if stepTimedOut(parent) {
 			cancel(context.Cause(parent))
 			return true
 		}
@@ -387,6 +404,14 @@ func (r *run) handlerContext(parent, ctx context.Context) (context.Context, func
 		wg.Wait()
 		cancel(nil)
 	}
+}
+
+// stepTimedOut reports whether ctx ended because a step's own timeout ran
+// out, by the cause attempt gives it. A deadline alone does not tell: the
+// calling playbook's timeout is one too.
+func stepTimedOut(ctx context.Context) bool {
+	var te *timeoutError
+	return ctx.Err() != nil && errors.As(context.Cause(ctx), &te) && te.what == stepTimeout
 }
 
 // setup computes vars and the playbook's env, in order.

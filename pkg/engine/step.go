@@ -240,8 +240,7 @@ func (r *run) once(ctx context.Context, c *Call) (map[string]any, error) {
 	if err == nil && len(s.Entry.Spec.SecretOutputs) > 0 {
 		for _, k := range s.Entry.Spec.SecretOutputs {
 			if v, ok := out[k]; ok && v != nil {
-				sv := Stringify(v)
-				r.red.Add(sv)
+				r.addSecret(v) // sub-runs started later mask it too
 			}
 		}
 	}

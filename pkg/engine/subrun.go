@@ -104,8 +104,9 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if parent != nil {
 		// What the parent masks, the sub-run masks too: a secret passed
 		// down as an input stays hidden in the nested report.
-		r.red.Add(parent.secretV...)
-		r.secretV = append(r.secretV, parent.secretV...)
+		ps := parent.secrets()
+		r.red.Add(ps...)
+		r.keepSecrets(ps)
 		r.budget = parent.budget
 	}
 	rep := r.execute(ctx)
