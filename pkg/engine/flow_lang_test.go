@@ -355,6 +355,9 @@ finally:
 	}{
 		{Selection{Only: []string{"publish"}}, nil, "cannot run --only publish: publish reads steps.build, whose output is unknown; give --resume REPORT"},
 		{Selection{From: "publish"}, &report.Report{RunID: "x", Playbook: first.Playbook, Status: report.StatusFailed, Steps: []report.Step{{ID: "build", Status: report.StatusFailed}}}, "publish reads steps.build, whose output is unknown; run x does not have them succeeded"},
+		{Selection{From: "publish"}, &report.Report{RunID: "z", Playbook: first.Playbook, Status: report.StatusFailed,
+			Steps: []report.Step{{ID: "build", Status: report.StatusSucceeded, Output: map[string]any{"artifact": "https://x/?t=***"}}}},
+			"publish reads steps.build, but run z recorded its output with secrets masked, not its whole output"},
 		{Selection{From: "biuld"}, nil, `no step "biuld"`},
 		{Selection{From: "tidy"}, nil, "tidy is a step of finally; --from and --only pick steps of steps:"},
 		{Selection{Only: []string{"build"}}, &report.Report{RunID: "y", Playbook: report.Playbook{Name: "other"}}, `run y is of playbook "other"`},

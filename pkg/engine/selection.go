@@ -126,6 +126,10 @@ func (p *Plan) CheckPartial(sel Selection, prev *report.Report, force bool) erro
 				missing = append(missing, fmt.Sprintf("%s reads steps.%s, whose output is unknown", n.step.ID, t.step.ID))
 			case prev.Playbook.SHA256 != p.pb.SHA256 && ps.Definition != p.fingerprint(t):
 				missing = append(missing, fmt.Sprintf("%s reads steps.%s, which is defined differently now than in run %s", n.step.ID, t.step.ID, prev.RunID))
+			case lossOf(ps) != "":
+				// The report's copy is for people (see lossOf): the
+				// step would read a masked or cut value.
+				missing = append(missing, fmt.Sprintf("%s reads steps.%s, but run %s recorded %s, not its whole output", n.step.ID, t.step.ID, prev.RunID, lossOf(ps)))
 			}
 		}
 	}
@@ -135,7 +139,7 @@ func (p *Plan) CheckPartial(sel Selection, prev *report.Report, force bool) erro
 	sort.Strings(missing)
 	hint := "give --resume REPORT of a run where those steps succeeded, or select them too"
 	if prev != nil {
-		hint = fmt.Sprintf("run %s does not have them succeeded; select those steps too, or resume a run where they succeeded", prev.RunID)
+		hint = fmt.Sprintf("run %s does not have them succeeded with their whole output; select those steps too, or resume a run where they succeeded", prev.RunID)
 	}
 	return &ResumeError{fmt.Sprintf("cannot run %s: %s; %s", sel, strings.Join(missing, "; "), hint)}
 }
