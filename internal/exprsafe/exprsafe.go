@@ -4,7 +4,6 @@
 package exprsafe
 
 import (
-	"fmt"
 	"reflect"
 	"strings"
 
@@ -19,8 +18,10 @@ import (
 // budget still allows. replace comes back bounded, from Harden.
 var Removed = []string{"repeat", "replace", "reduce"}
 
-// Harden caps cfg's syntax tree at maxNodes, removes the Removed built-ins
-// and installs a replace whose result is at most maxString bytes.
+// Harden caps cfg's syntax tree at maxNodes, removes the Removed built-ins,
+// installs a replace whose result is at most maxString bytes, and the
+// bounded string builders that Check routes +, join, toJSON and the like
+// through.
 func Harden(cfg *conf.Config, maxNodes uint, maxString int) {
 	expr.MaxNodes(maxNodes)(cfg)
 	for _, name := range Removed {
@@ -32,26 +33,26 @@ func Harden(cfg *conf.Config, maxNodes uint, maxString int) {
 		Func:  boundedReplace(maxString),
 		Types: []reflect.Type{reflect.TypeOf(strings.ReplaceAll)},
 	}
+	addBuilders(cfg, maxString)
 }
 
-// boundedReplace is replace(s, old, new) with its result bounded by limit.
+// boundedReplace is replace(s, old, new) with its result bounded by limit,
+// for an expression Check has not routed (it then has no budget).
 func boundedReplace(limit int) func(params ...any) (any, error) {
 	return func(params ...any) (any, error) {
-		s, ok1 := params[0].(string)
-		old, ok2 := params[1].(string)
-		repl, ok3 := params[2].(string)
-		if !ok1 || !ok2 || !ok3 {
-			return nil, fmt.Errorf("replace takes three strings")
-		}
-		n := strings.Count(s, old)
-		if old == "" {
-			n = len(s) + 1
-		}
-		if size := len(s) + n*(len(repl)-len(old)); size > limit {
-			return nil, fmt.Errorf("replace would build a %d-byte string, over the limit of %d", size, limit)
-		}
-		return strings.ReplaceAll(s, old, repl), nil
+		b := &budget{max: limit, left: limit}
+		return buildReplace(append([]any{b}, params...)...)
 	}
+}
+
+// replaceSize is the length of strings.ReplaceAll(s, old, repl), computed
+// without building it.
+func replaceSize(s, old, repl string) int {
+	n := strings.Count(s, old)
+	if old == "" {
+		n = len(s) + 1
+	}
+	return len(s) + n*(len(repl)-len(old))
 }
 
 // CloseExpr returns the index of the "}}" that ends an expression starting

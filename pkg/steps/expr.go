@@ -7,7 +7,6 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
@@ -200,7 +199,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if w.err != nil {
 		return &compiled{err: w.err}
 	}
-	if _, err := checker.Check(tree, cfg); err != nil {
+	if _, err := exprsafe.Check(tree, cfg); err != nil {
 		ce := fileErr(err, src)
 		if asBool && strings.HasPrefix(ce.msg, "expected bool, but got ") {
 			ce.msg = "a condition must be true or false, but this expression gives " + strings.TrimPrefix(ce.msg, "expected bool, but got ") + "; compare it, e.g. x > 0 or x != \"\""

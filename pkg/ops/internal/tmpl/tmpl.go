@@ -14,7 +14,6 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
@@ -133,7 +132,7 @@ func (t *Template) compile(p *part, cfg *conf.Config, values map[string]any) (er
 		err = checkNames(&tree.Node, values)
 	}
 	if err == nil {
-		_, err = checker.Check(tree, cfg)
+		_, err = exprsafe.Check(tree, cfg)
 	}
 	if err == nil {
 		err = optimizer.Optimize(&tree.Node, cfg)

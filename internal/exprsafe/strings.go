@@ -1,0 +1,269 @@
+package exprsafe
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/vm/runtime"
+)
+
+// EvalStrings is how many times the string limit one evaluation may build
+// in all. expr's memory budget counts elements, not the bytes of the
+// strings + and join build, so without a total a let chain or a map over a
+// range could build gigabytes one bounded string at a time.
+const EvalStrings = 16
+
+// Names of the bounded builders. The dot keeps them out of what an
+// expression can write: a.b parses as a member, never as this identifier.
+const (
+	budgetVar = "exprsafe.strings"
+	newBudget = "exprsafe.budget"
+	concatFn  = "exprsafe.concat"
+)
+
+// budget is what one evaluation may still build; Check declares one per
+// evaluation and passes it to every builder.
+type budget struct{ max, left int }
+
+// charge takes size bytes from the budget, before they are allocated.
+func (b *budget) charge(what string, size int) error {
+	if size > b.max {
+		return fmt.Errorf("%s would build a %d-byte string, over the limit of %d bytes per string (MaxStringResult); build large text in a step", what, size, b.max)
+	}
+	if size > b.left {
+		return fmt.Errorf("%s would take the strings this expression builds past %d bytes in all (%d x MaxStringResult); build large text in a step", what, EvalStrings*b.max, EvalStrings)
+	}
+	b.left -= size
+	return nil
+}
+
+// builders are the built-ins Check routes through a bounded version
+// (installed as exprsafe.<name>), by the built-in's name. Each charges its
+// result to the budget before building it.
+var builders = map[string]func(args ...any) (any, error){
+	"join":     buildJoin,
+	"toJSON":   buildJSON,
+	"string":   buildString,
+	"upper":    buildCase("upper", strings.ToUpper),
+	"lower":    buildCase("lower", strings.ToLower),
+	"toBase64": buildBase64,
+	"replace":  buildReplace,
+}
+
+var (
+	stringType = reflect.TypeOf("")
+	anyType    = reflect.TypeOf((*any)(nil)).Elem()
+	budgetType = reflect.TypeOf((*budget)(nil))
+)
+
+// addBuilders installs the budget and the bounded builders as functions.
+// The user's call was type-checked against the built-in before Check
+// routed it, so Validate only gives the result type.
+func addBuilders(cfg *conf.Config, maxString int) {
+	cfg.Functions[newBudget] = &builtin.Function{
+		Name:  newBudget,
+		Func:  func(...any) (any, error) { return &budget{max: maxString, left: EvalStrings * maxString}, nil },
+		Types: []reflect.Type{reflect.FuncOf(nil, []reflect.Type{budgetType}, false)},
+	}
+	cfg.Functions[concatFn] = &builtin.Function{Name: concatFn, Func: buildConcat, Validate: concatType}
+	for name, fn := range builders {
+		cfg.Functions[routed(name)] = &builtin.Function{Name: routed(name), Func: fn, Validate: isString}
+	}
+}
+
+func routed(name string) string { return "exprsafe." + name }
+
+func isString([]reflect.Type) (reflect.Type, error) { return stringType, nil }
+
+// concatType mirrors expr's checker: string + string is a string; an
+// operand known only at run time leaves the result unknown.
+func concatType(args []reflect.Type) (reflect.Type, error) {
+	if args[1].Kind() == reflect.String && args[2].Kind() == reflect.String {
+		return stringType, nil
+	}
+	return anyType, nil
+}
+
+// buildConcat is a + b: bounded for strings, expr's own + for anything
+// else (numbers, times; it fails as + does on a mismatch).
+func buildConcat(args ...any) (any, error) {
+	a, b := deref(args[1]), deref(args[2])
+	x, ok1 := a.(string)
+	y, ok2 := b.(string)
+	if !ok1 || !ok2 {
+		return runtime.Add(a, b), nil
+	}
+	if err := args[0].(*budget).charge("+", len(x)+len(y)); err != nil {
+		return nil, err
+	}
+	return x + y, nil
+}
+
+// buildJoin is join(list) and join(list, glue).
+func buildJoin(args ...any) (any, error) {
+	list, err := joinList(args[1])
+	if err != nil {
+		return nil, err
+	}
+	glue := ""
+	if len(args) == 3 {
+		glue, _ = args[2].(string)
+	}
+	size := len(glue) * max(len(list)-1, 0)
+	for _, s := range list {
+		size += len(s)
+	}
+	if err := args[0].(*budget).charge("join", size); err != nil {
+		return nil, err
+	}
+	return strings.Join(list, glue), nil
+}
+
+func joinList(v any) ([]string, error) {
+	switch l := v.(type) {
+	case []string:
+		return l, nil
+	case []any:
+		out := make([]string, len(l))
+		for i, x := range l {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("join takes a list of strings; item %d is %T", i, x)
+			}
+			out[i] = s
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("invalid argument for join (type %T)", v)
+}
+
+// buildJSON is toJSON(v). The text's size is only known once encoded, so
+// a lower bound is charged first (a list of many references to one large
+// string is refused before it is encoded) and the exact size checked after.
+func buildJSON(args ...any) (any, error) {
+	b := args[0].(*budget)
+	est := textSize(args[1], b.max)
+	if err := b.charge("toJSON", est); err != nil {
+		return nil, err
+	}
+	out, err := json.MarshalIndent(args[1], "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return string(out), b.settle("toJSON", len(out), est)
+}
+
+// buildString is string(v), bounded as toJSON is.
+func buildString(args ...any) (any, error) {
+	b := args[0].(*budget)
+	est := textSize(args[1], b.max)
+	if err := b.charge("string", est); err != nil {
+		return nil, err
+	}
+	out := builtin.String(deref(args[1])).(string)
+	return out, b.settle("string", len(out), est)
+}
+
+// settle charges what a builder built beyond the estimate it charged.
+func (b *budget) settle(what string, size, charged int) error {
+	if size > b.max {
+		return b.charge(what, size)
+	}
+	return b.charge(what, max(size-charged, 0))
+}
+
+// buildCase is upper or lower: linear, but a copy per call, which a map
+// over a range repeats.
+func buildCase(name string, f func(string) string) func(args ...any) (any, error) {
+	return func(args ...any) (any, error) {
+		s, _ := args[1].(string)
+		if err := args[0].(*budget).charge(name, len(s)); err != nil {
+			return nil, err
+		}
+		return f(s), nil
+	}
+}
+
+func buildBase64(args ...any) (any, error) {
+	s, _ := args[1].(string)
+	if err := args[0].(*budget).charge("toBase64", base64.StdEncoding.EncodedLen(len(s))); err != nil {
+		return nil, err
+	}
+	return base64.StdEncoding.EncodeToString([]byte(s)), nil
+}
+
+// buildReplace is replace(s, old, new), sized before it is built.
+func buildReplace(args ...any) (any, error) {
+	s, ok1 := args[1].(string)
+	old, ok2 := args[2].(string)
+	repl, ok3 := args[3].(string)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("replace takes three strings")
+	}
+	if err := args[0].(*budget).charge("replace", replaceSize(s, old, repl)); err != nil {
+		return nil, err
+	}
+	return strings.ReplaceAll(s, old, repl), nil
+}
+
+// deref follows pointers, as expr does to a built-in's arguments.
+func deref(v any) any {
+	r := reflect.ValueOf(v)
+	for r.Kind() == reflect.Pointer && !r.IsNil() {
+		r = r.Elem()
+	}
+	if !r.IsValid() || r.Kind() == reflect.Pointer {
+		return v
+	}
+	return r.Interface()
+}
+
+// textSize is a lower bound of the length of v written as text: the bytes
+// of its strings, one per other value. It stops once past limit, so sizing
+// a million references to one large string costs no more than the limit.
+func textSize(v any, limit int) int {
+	n := 0
+	var walk func(r reflect.Value, depth int)
+	walk = func(r reflect.Value, depth int) {
+		if n > limit || depth > 100 {
+			return
+		}
+		switch r.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if r.IsNil() {
+				n++
+				return
+			}
+			walk(r.Elem(), depth+1)
+		case reflect.String:
+			n += r.Len()
+		case reflect.Slice, reflect.Array:
+			for i := 0; i < r.Len() && n <= limit; i++ {
+				walk(r.Index(i), depth+1)
+				n++
+			}
+		case reflect.Map:
+			for it := r.MapRange(); it.Next() && n <= limit; {
+				walk(it.Key(), depth+1)
+				walk(it.Value(), depth+1)
+				n++
+			}
+		case reflect.Struct:
+			n++
+			for i := range r.NumField() {
+				if f := r.Type().Field(i); f.IsExported() && f.Tag.Get("json") != "-" {
+					walk(r.Field(i), depth+1)
+				}
+			}
+		default:
+			n++
+		}
+	}
+	walk(reflect.ValueOf(v), 0)
+	return n
+}
