@@ -23,11 +23,17 @@ const (
 	// MaxExprMemory is the memory budget of one evaluation, in expr's units
 	// (roughly, elements allocated).
 	MaxExprMemory = 1_000_000
-	// MaxStringResult bounds the strings that expression functions such as
-	// replace may build, in bytes.
+	// MaxStringResult bounds each string an expression builds (+, join,
+	// toJSON, replace, ...), in bytes; one evaluation may build 16 times
+	// as much in all.
 	MaxStringResult = 1 << 20
 	// MaxForeachItems is the most items one fan-out may have.
 	MaxForeachItems = 1_000_000
+	// MaxMatrixWork bounds the work of expanding one matrix: its
+	// combinations times one lookup per distinct set of axes its include
+	// and exclude entries name, plus the keys the includes merge into
+	// each. Entries that name the same axes cost one lookup together.
+	MaxMatrixWork = 20_000_000
 	// MaxValueSize is the largest single value (an interpolated parameter,
 	// an input), in bytes.
 	MaxValueSize = 1 << 20
