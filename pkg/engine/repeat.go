@@ -57,10 +57,26 @@ func (r *run) settingsOf(s *steps.Step, env map[string]any) (*settings, error) {
 			if err != nil {
 				return nil, err
 			}
+			if err := r.checkAttempts(rp, v); err != nil {
+				return nil, err
+			}
 			set.every = v
 		}
 	}
 	return set, nil
+}
+
+// checkAttempts refuses an every from an expression that would try the
+// step more than steps.MaxRepeatAttempts times, in the validator's words.
+// A literal every is checked when the playbook loads; one from ${{ }}
+// only now, so a 1ns every cannot spin for the whole timeout.
+func (r *run) checkAttempts(rp *steps.Repeat, every time.Duration) error {
+	n := rp.Timeout / every
+	if n <= steps.MaxRepeatAttempts {
+		return nil
+	}
+	e := rp.EveryExpr
+	return ops.Errorf(ops.ClassValidation, "%s:%d:%d: repeat.every: %s gave %s: repeat would try up to %d times (timeout %s / every %s), over the limit of %d; wait longer between attempts", r.file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), every, n, rp.Timeout, every, steps.MaxRepeatAttempts)
 }
 
 func (r *run) evalInt(e *steps.Expr, env map[string]any, what string, lo, hi int) (int, error) {

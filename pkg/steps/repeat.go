@@ -12,10 +12,10 @@ import (
 
 var repeatKeys = []string{"until", "every", "timeout"}
 
-// The bounds of a repeat, in the number of attempts it may take: its
+// MaxRepeatAttempts bounds a repeat, in the number of attempts it may take: its
 // timeout divided by its every. A repeat that waits longer than this
 // between attempts is fine; one that would try more often is refused.
-const maxRepeatAttempts = 100_000
+const MaxRepeatAttempts = 100_000
 
 // The kinds of value a retry or repeat setting written as ${{ }} must
 // give.
@@ -62,8 +62,8 @@ func (l *loader) decodeRepeat(n *yaml.Node, s *Step) {
 	if rp.EveryExpr == nil && rp.Every > 0 && rp.Timeout > 0 {
 		if rp.Every > rp.Timeout {
 			l.d.Add(rp.Pos, "repeat.every %s is longer than repeat.timeout %s, so the step would be tried once", rp.Every, rp.Timeout)
-		} else if rp.Timeout/rp.Every > maxRepeatAttempts {
-			l.d.Add(rp.Pos, "repeat would try up to %d times (timeout %s / every %s), over the limit of %d; wait longer between attempts", rp.Timeout/rp.Every, rp.Timeout, rp.Every, maxRepeatAttempts)
+		} else if rp.Timeout/rp.Every > MaxRepeatAttempts {
+			l.d.Add(rp.Pos, "repeat would try up to %d times (timeout %s / every %s), over the limit of %d; wait longer between attempts", rp.Timeout/rp.Every, rp.Timeout, rp.Every, MaxRepeatAttempts)
 		}
 	}
 	s.Repeat = rp
