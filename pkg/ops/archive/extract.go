@@ -40,7 +40,7 @@ func extractSpec() ops.Spec {
 	return ops.Spec{
 		Name: "archive.extract",
 		Description: "Unpack a tar.gz or zip archive into a directory (created if missing). The archive is treated as hostile: " +
-			"entries whose names hold .. or are absolute, symlinks that point outside dest or are absolute, hard links and devices are refused, " +
+			"entries whose names hold .. or are absolute, symlinks that point outside dest (also through the archive's other symlinks) or are absolute, hard links and devices are refused, " +
 			"and so is an archive over max_entries, max_bytes (the total unpacked) or max_ratio (unpacked bytes per archive byte, against compression bombs). " +
 			"Every entry is checked before anything is written, so a refused archive leaves nothing behind. " +
 			"Existing files are not replaced unless overwrite is true. Permission bits are kept without setuid, setgid and sticky; owners are not.",
@@ -153,6 +153,9 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		} else {
 			err = walkTarGz(ctx, f, lim, x.visit)
 		}
+		if err == nil && dry {
+			err = x.checkLinks()
+		}
 		if err == nil && !dry {
 			err = x.finish()
 		}
@@ -221,6 +224,64 @@ func checkLink(name, link string) error {
 	return nil
 }
 
+// maxLinkHops bounds the symlinks one target may be followed through, as
+// the kernel's own limit (40 on Linux) does; past it, a loop is refused.
+const maxLinkHops = 40
+
+// checkLinks refuses, once the dry pass has seen every entry, a symlink
+// whose target leads outside the destination when the kernel follows it
+// through the archive's other symlinks: checkLink alone reads a target as
+// text, and a -> x/../.. with x -> d/e inside is inside as text only.
+// All of the archive's links are known here, whatever their order in it.
+func (x *extractor) checkLinks() error {
+	names := make([]string, 0, len(x.links))
+	for n := range x.links {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if x.escapes(n, x.links[n]) {
+			return fmt.Errorf("symlink %q points to %q, which leads outside the destination through the archive's other symlinks", n, x.links[n])
+		}
+	}
+	return nil
+}
+
+// escapes follows link from the directory of the symlink name as the
+// kernel would, through the archive's symlinks, and reports whether it
+// leaves the destination (or loops).
+func (x *extractor) escapes(name, link string) bool {
+	var at []string // the directories from the destination down
+	if d := path.Dir(name); d != "." {
+		at = strings.Split(d, "/")
+	}
+	todo := strings.Split(link, "/")
+	hops := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(at) == 0 {
+				return true
+			}
+			at = at[:len(at)-1]
+			continue
+		}
+		at = append(at, c)
+		if t, ok := x.links[strings.Join(at, "/")]; ok {
+			if hops++; hops > maxLinkHops {
+				return true
+			}
+			at = at[:len(at)-1]
+			todo = append(strings.Split(t, "/"), todo...)
+		}
+	}
+	return false
+}
+
 // extractor checks entries (dry) or writes them.
 type extractor struct {
 	ctx       context.Context
@@ -236,11 +297,15 @@ type extractor struct {
 	written int64
 	seen    map[string]byte
 	dirs    map[string]entry
+	links   map[string]string // the archive's symlinks, found by the dry pass
 }
 
 func (x *extractor) reset(dry bool) {
 	x.dry, x.entries, x.files, x.total, x.written = dry, 0, 0, 0, 0
 	x.seen, x.dirs = map[string]byte{}, map[string]entry{}
+	if dry {
+		x.links = map[string]string{}
+	}
 }
 
 func (x *extractor) visit(e *entry) error {
@@ -260,6 +325,9 @@ func (x *extractor) visit(e *entry) error {
 	if e.kind == 'l' {
 		if err := checkLink(e.name, e.link); err != nil {
 			return err
+		}
+		if x.dry {
+			x.links[e.name] = e.link
 		}
 	}
 	if e.kind == 'f' {
