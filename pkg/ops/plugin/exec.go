@@ -164,7 +164,11 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 			err = p.output.Validate(doc)
 		}
 		if err != nil {
-			return out, ops.Errorf(ops.ClassExecution, "plugin %s: its output does not match the output schema of %s: %s", name, filepath.Base(p.m.File), outputProblems(err))
+			// No output: the schema is what the steps after this one rely
+			// on, and a step that goes on after a failure (continue_on_error,
+			// a handler) must not read values of the wrong shape. The error
+			// says what was wrong, and stdout starts with what was printed.
+			return nil, ops.Errorf(ops.ClassExecution, "plugin %s: its output does not match the output schema of %s: %s; stdout starts with %q", name, filepath.Base(p.m.File), outputProblems(err), head(raw))
 		}
 	}
 	if _, taken := out[ops.ResourcesKey]; !taken && o.resources != nil {
