@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -40,6 +41,7 @@ type liveView struct {
 	running map[string]*liveStep
 	drawn   int // lines of the block on screen
 	paused  bool
+	pending []byte // a line others began to write and did not end (Write)
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -187,6 +189,37 @@ func (v *liveView) finished(ev engine.Event) {
 	v.print(out...)
 }
 
+// Write puts what others write to the terminal while the view is shown (a
+// signal's notice, a warning) above the block as permanent lines: written
+// under it, the next redraw, which moves up by the block's own height and
+// clears down, would erase it. A line waits for its end. While a question
+// is asked, or once the view is closed, writes go straight through.
+func (v *liveView) Write(p []byte) (int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.paused || v.closed() {
+		return v.w.Write(p)
+	}
+	v.pending = append(v.pending, p...)
+	i := bytes.LastIndexByte(v.pending, '\n')
+	if i < 0 {
+		return len(p), nil
+	}
+	lines := strings.Split(string(v.pending[:i]), "\n")
+	v.pending = append(v.pending[:0], v.pending[i+1:]...)
+	v.print(lines...)
+	return len(p), nil
+}
+
+func (v *liveView) closed() bool {
+	select {
+	case <-v.stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // print writes permanent lines above the block.
 func (v *liveView) print(lines ...string) {
 	v.clear()
@@ -323,6 +356,10 @@ func (v *liveView) close() {
 	v.wg.Wait()
 	v.mu.Lock()
 	v.clear()
+	if len(v.pending) > 0 {
+		v.w.Write(v.pending)
+		v.pending = nil
+	}
 	v.mu.Unlock()
 }
 

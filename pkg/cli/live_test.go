@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,4 +42,73 @@ func TestLiveViewShowsOutputLines(t *testing.T) {
 			t.Errorf("after build failed, the view lacks %q:\n%s", want, got)
 		}
 	}
+}
+
+// TestLiveViewKeepsWhatOthersWrite: a line written to stderr while the
+// view is shown (the notice of a first Ctrl-C) stays on the screen: the
+// view's next redraw, which moves up over its block and clears down,
+// would erase a line written under the block.
+func TestLiveViewKeepsWhatOthersWrite(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "work", Op: "shell.exec"})
+	for _, l := range []string{"line1", "line2", "line3"} {
+		ev(engine.Event{Kind: engine.EventLog, Step: "work", Op: "shell.exec", Stream: "stdout", Message: l})
+	}
+	v.mu.Lock()
+	v.redraw()
+	v.mu.Unlock()
+	fmt.Fprintf(v, "\narsenal-run: interrupted by SIGINT: cancelling the run (again to exit ")
+	fmt.Fprintf(v, "at once)\n")
+	for range 3 {
+		v.mu.Lock()
+		v.redraw()
+		v.mu.Unlock()
+	}
+	v.close()
+	if sc := screen([]byte(out.String())); !strings.Contains(sc, "cancelling the run (again to exit at once)") {
+		t.Errorf("the notice was erased; the terminal shows:\n%s", sc)
+	}
+}
+
+// screen renders what a terminal shows for b (only \r, \n, ESC[nA, ESC[J; SGR ignored).
+func screen(b []byte) string {
+	s := string(b)
+	lines, row, col := []string{""}, 0, 0
+	csi := regexp.MustCompile(`^\x1b\[(\d*)([A-Za-z])`)
+	for i := 0; i < len(s); {
+		if m := csi.FindStringSubmatch(s[i:]); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			if n == 0 {
+				n = 1
+			}
+			switch m[2] {
+			case "A":
+				row = max(0, row-n)
+			case "J":
+				r := []rune(lines[row])
+				lines[row] = string(r[:min(col, len(r))])
+				lines = lines[:row+1]
+			}
+			i += len(m[0])
+			continue
+		}
+		switch s[i] {
+		case '\r':
+			col = 0
+		case '\n':
+			row, col = row+1, 0
+			for len(lines) <= row {
+				lines = append(lines, "")
+			}
+		default:
+			lines[row] += string(s[i]) // good enough: appends at the end of the line
+			col++
+		}
+		i++
+	}
+	return strings.Join(lines, "\n")
 }

@@ -310,7 +310,10 @@ func (r *runner) run() int {
 	var view engine.Observer
 	var logs *logView
 	if console {
-		live = newLiveView(e.stderr, pal, o.quiet, width)
+		// Every other write to stderr goes through the view while it is
+		// shown, above its block (see liveView.Write).
+		live = newLiveView(stderr.swap(nil), pal, o.quiet, width)
+		stderr.swap(live)
 		confirmer.view = live // the question must not be redrawn over
 		defer live.close()
 		view = live
@@ -467,6 +470,18 @@ func hostName() string {
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+}
+
+// swap makes w the writer written to, unless w is nil, and returns the
+// one before.
+func (l *lockedWriter) swap(w io.Writer) io.Writer {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.w
+	if w != nil {
+		l.w = w
+	}
+	return old
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
