@@ -69,3 +69,26 @@ func TestSinceTakesDaysAndWeeks(t *testing.T) {
 	runMain(t, "history", "--state-dir", state, "--since", "2d").want(t, ExitOK, []string{"days"}, nil)
 	runMain(t, "stats", "--state-dir", state, "--since", "1w").want(t, ExitOK, []string{"control.noop"}, nil)
 }
+
+// TestKeyExpiryIsReadAsWritten: --expires takes days as --since does
+// (1.5d is 36 hours), and refuses what it cannot read whole (90xd), a
+// count of days too large for a duration, and a date already past.
+func TestKeyExpiryIsReadAsWritten(t *testing.T) {
+	now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"1.5d":       now.Add(36 * time.Hour),
+		"90d":        now.Add(90 * 24 * time.Hour),
+		"2w":         now.Add(14 * 24 * time.Hour),
+		"720h":       now.Add(720 * time.Hour),
+		"2027-06-30": time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC),
+	} {
+		if got, err := expiryTime(in, now); err != nil || !got.Equal(want) {
+			t.Errorf("expiryTime(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"90xd", "99999999d", "2020-01-01", "0d", "-1d", "soon"} {
+		if got, err := expiryTime(in, now); err == nil {
+			t.Errorf("expiryTime(%q) = %s; want it refused", in, got)
+		}
+	}
+}

@@ -90,19 +90,13 @@ func yamlScalar(s string) string {
 func expiryTime(s string, now time.Time) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
+			if !t.After(now) {
+				return time.Time{}, fmt.Errorf("%s is in the past: the key would be refused from the start; give a later date or a duration like 90d", s)
+			}
 			return t, nil
 		}
 	}
-	var d time.Duration
-	var err error
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		var n int
-		if _, err = fmt.Sscanf(days, "%d", &n); err == nil {
-			d = time.Duration(n) * 24 * time.Hour
-		}
-	} else {
-		d, err = time.ParseDuration(s)
-	}
+	d, err := parseDays(s) // 90d, 1.5d, 2w, 720h, as --since takes them
 	if err != nil || d <= 0 {
 		return time.Time{}, fmt.Errorf("give a date like 2027-06-30, an RFC 3339 time, or a positive duration like 90d")
 	}
