@@ -36,9 +36,11 @@ func Unlock(f *os.File) {
 }
 
 // Held reports whether some open file holds a lock on path; a missing file
-// holds none.
+// holds none. It opens path read-only, which flock needs no more than: a
+// lock file another user made (0644) is then read, not taken for held for
+// ever because it cannot be opened for writing.
 func Held(path string) bool {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return !errors.Is(err, os.ErrNotExist)
 	}
