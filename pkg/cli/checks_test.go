@@ -33,6 +33,11 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"run", pb, "--log-level", "verbose"}, `--log-level is one of debug, info, warn, error, not "verbose"`},
 		{[]string{"run", pb, "--log-level", "eror"}, `did you mean "error"?`},
 		{[]string{"run", pb, "--log-format", "text"}, `--log-format is console or json, not "text"`},
+		{[]string{"run", pb, "--force"}, "--force goes with --resume REPORT"},
+		{[]string{"run", pb, "--max-parallel", "2x"}, `--max-parallel: "2x" is not a whole number, like 32`},
+		{[]string{"run", pb, "--dry-run=maybe"}, `--dry-run: "maybe" is not true or false`},
+		{[]string{"history", "--state-dir", state, "--limit", "99999999999999999999"}, "--limit: 99999999999999999999 is out of range; give a whole number, like 50"},
+		{[]string{"schedule", pb, "--next", "abc"}, `--next: "abc" is not a whole number`},
 		{[]string{"serve", "--keys", "k.yaml", "--state-dir", state, "--log-level", "Verbose"}, `--log-level is one of debug, info, warn, error, not "verbose"`},
 		{[]string{"schedule", pb, "--state-dir", state, "--log-format", "yaml"}, `--log-format is console or json, not "yaml"`},
 	} {

@@ -73,9 +73,47 @@ func (fs *flagSet) explain(err error) string {
 		return "flag --" + strings.TrimLeft(name, "-") + " needs a value"
 	}
 	if m := invalidValue.FindStringSubmatch(msg); m != nil {
-		return "--" + m[1] + ": " + m[2]
+		value, name, why := m[2], m[3], m[4]
+		switch want := fs.wants(name); {
+		case want != "" && why == "parse error":
+			return fmt.Sprintf("--%s: %q is not %s", name, value, want)
+		case want != "" && why == "value out of range":
+			return fmt.Sprintf("--%s: %s is out of range; give %s", name, value, want)
+		}
+		return "--" + name + ": " + why
 	}
 	return msg
+}
+
+// example is ", like D" for a flag's default D, unless it is zero, which
+// is seldom what the flag is set to.
+func example(def string) string {
+	if def == "0" || def == "" {
+		return ""
+	}
+	return ", like " + def
+}
+
+// wants says what a number or boolean flag takes, for the flag package's
+// bare "parse error".
+func (fs *flagSet) wants(name string) string {
+	f := fs.Lookup(name)
+	if f == nil {
+		return ""
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return ""
+	}
+	switch g.Get().(type) {
+	case int, int64, uint, uint64:
+		return "a whole number" + example(f.DefValue)
+	case float64:
+		return "a number" + example(f.DefValue)
+	case bool:
+		return "true or false"
+	}
+	return ""
 }
 
 // flagSynonyms are flags of other tools (curl, Ansible, kubectl) that
@@ -101,7 +139,7 @@ var flagSynonyms = map[string][]string{
 
 // invalidValue matches the flag package's message for a value that Set
 // refused, whose own error already quotes the value.
-var invalidValue = regexp.MustCompile(`(?s)^invalid value ".*" for flag -+([^:]+): (.*)$`)
+var invalidValue = regexp.MustCompile(`(?s)^invalid (boolean )?value "(.*)" for (?:flag )?-+([^:]+): (.*)$`)
 
 // parseInterleaved parses flags found anywhere in args and returns the other
 // arguments in order. The standard parser stops at the first positional

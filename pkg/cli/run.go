@@ -155,6 +155,9 @@ func runRun(e *env, args []string) int {
 	if o.from != "" && len(o.only) > 0 {
 		return fs.usageError("give --from or --only, not both")
 	}
+	if o.force && o.resume == "" {
+		return fs.usageError("--force goes with --resume REPORT: it lets a run resume although the playbook changed")
+	}
 	if o.baseURL != "" {
 		if u, err := url.Parse(o.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fs.usageError("--base-url %q: give an http:// or https:// URL, like https://runs.example.com", o.baseURL)
