@@ -1,6 +1,9 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -26,6 +29,36 @@ type Scope struct {
 	signalOthers bool
 	sandbox      *sandbox.Limits // nil: no sandbox required
 	hosts        []hostRule      // of the roles that set hosts:
+}
+
+// Fingerprint names what the scope lets operations touch, so that a
+// cache does not hand a caller what another's wider scope read: two
+// scopes with the same fingerprint allow the same. A nil scope has "".
+func (s *Scope) Fingerprint() string {
+	if s == nil {
+		return ""
+	}
+	type host struct {
+		Role     string   `json:"role"`
+		Patterns []string `json:"patterns"`
+	}
+	hosts := make([]host, len(s.hosts))
+	for i, h := range s.hosts {
+		hosts[i] = host{h.role, h.patterns}
+	}
+	b, err := json.Marshal(struct {
+		Roots        []string        `json:"roots"` // null: the defaults; []: none
+		HTTP         []*HTTPRules    `json:"http"`
+		Unrestricted bool            `json:"unrestricted"`
+		SignalOthers bool            `json:"signal_others"`
+		Sandbox      *sandbox.Limits `json:"sandbox"`
+		Hosts        []host          `json:"hosts"`
+	}{s.roots, s.http, s.unrestricted, s.signalOthers, s.sandbox, hosts})
+	if err != nil {
+		return fmt.Sprintf("%p", s) // shares with nothing
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func newScope(roles []*Role) *Scope {

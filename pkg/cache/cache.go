@@ -164,11 +164,18 @@ func Decode(data []byte) (map[string]any, error) {
 }
 
 // Key is the cache key of a call: an HMAC under secret (SHA-256 without
-// one) of the op and either the step's cache.key, evaluated for this call,
-// or the resolved parameters, in canonical JSON with the values of secret
-// parameters replaced by their hashes.
+// one) of the op, the caller's scope, and either the step's cache.key,
+// evaluated for this call, or the resolved parameters and the directory
+// relative paths resolve against, in canonical JSON with the values of
+// secret parameters replaced by their hashes. The scope is in every key:
+// the file roots, networks and hosts a role may reach are checked by the
+// operation, which a hit does not run, so callers of different scopes
+// never share an entry.
 func Key(c *engine.Call, secret []byte) (string, error) {
 	material := map[string]any{"op": c.Step.Op}
+	if s, ok := c.Scope.(interface{ Fingerprint() string }); ok {
+		material["scope"] = s.Fingerprint()
+	}
 	if k := c.Step.Cache.Key; k != nil {
 		v, err := c.Value(k)
 		if err != nil {
@@ -185,6 +192,9 @@ func Key(c *engine.Call, secret []byte) (string, error) {
 			params[k] = v
 		}
 		material["params"] = params
+		if pb := c.Playbook(); pb != nil {
+			material["dir"] = pb.Dir // data.txt of one playbook is not another's
+		}
 	}
 	data, err := json.Marshal(material)
 	if err != nil {

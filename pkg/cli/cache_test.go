@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,5 +105,40 @@ steps:
 		if hit != want {
 			t.Errorf("run %d: cache hit %v, want %v\n%s", i+1, hit, want, r.stderr)
 		}
+	}
+}
+
+// TestCacheKeepsScopesAndDirectoriesApart: a hit never gives a caller
+// what its scope forbids (a role with no file roots does not read the file
+// another role's run cached), and two playbooks reading the same relative
+// path in different directories do not share an entry.
+func TestCacheKeepsScopesAndDirectoriesApart(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	read := "version: 1\nname: rd\nsteps:\n  - id: r\n    op: file.read\n    with: {path: %s}\n    cache: {ttl: 10m}\n"
+	for _, d := range []string{"a", "b"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writePlaybook(t, filepath.Join(dir, d), "data.txt", "content of "+d)
+		writePlaybook(t, filepath.Join(dir, d), "pb.yaml", fmt.Sprintf(read, "data.txt"))
+	}
+	for _, d := range []string{"a", "b"} {
+		rep := filepath.Join(dir, d, "r.json")
+		runMain(t, "run", filepath.Join(dir, d, "pb.yaml"), "--state-dir", state, "--report", rep).want(t, ExitOK, nil, nil)
+		s := readReport(t, rep).Steps[0]
+		if got := s.Output.(map[string]any)["content"]; s.Cached || got != "content of "+d {
+			t.Errorf("playbook %s read %q (cached %v), want its own data.txt", d, got, s.Cached)
+		}
+	}
+
+	abs := writePlaybook(t, dir, "abs.yaml", fmt.Sprintf(read, filepath.Join(dir, "a", "data.txt")))
+	policy := writePlaybook(t, dir, "policy.yaml", "version: 1\nroles:\n  narrow: {max_risk: read, file_roots: []}\n")
+	runMain(t, "run", abs, "--state-dir", state).want(t, ExitOK, nil, nil) // fills the cache
+	rep := filepath.Join(dir, "narrow.json")
+	r := runMain(t, "run", abs, "--state-dir", state, "--policy", policy, "--role", "narrow", "--report", rep)
+	s := readReport(t, rep).Steps[0]
+	if r.code == ExitOK || s.Cached || s.Output != nil {
+		t.Errorf("a role with no file roots: exit %d, cached %v, output %v; want the read refused, as without the cache", r.code, s.Cached, s.Output)
 	}
 }
