@@ -221,7 +221,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.String("url"), bytes.NewReader(body))
 	if err != nil {
-		return nil, ops.Errorf(ops.ClassValidation, "notify.webhook: %v", maskURL(err.Error(), p.String("url")))
+		return nil, ops.Errorf(ops.ClassValidation, "notify.webhook: %v", maskErr(err, p.String("url")))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "arsenal-run")
@@ -238,7 +238,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	defer client.CloseIdleConnections()
 	resp, err := client.Do(req)
 	if err != nil {
-		msg := maskURL(err.Error(), p.String("url"))
+		msg := maskErr(err, p.String("url"))
 		if ctx.Err() != nil {
 			return nil, ended(ctx, "notify.webhook: no answer within "+p.Duration("timeout").String())
 		}
@@ -267,14 +267,32 @@ func ended(ctx context.Context, what string) error {
 	return fmt.Errorf("%s: %w", what, cause)
 }
 
-// maskURL hides the webhook URL, which is a credential, in an error text.
+// maskErr is err's text with the webhook URL, which is a credential,
+// hidden. net/http reports a URL in the form it re-encoded (a password as
+// ***, characters escaped), which the text of u does not match: the URL
+// of a *url.Error is replaced whole.
+func maskErr(err error, u string) string {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		masked := *ue
+		masked.URL = maskedURL(u)
+		return maskURL(masked.Error(), u)
+	}
+	return maskURL(err.Error(), u)
+}
+
+// maskURL hides the webhook URL in an error text.
 func maskURL(msg, u string) string {
 	if u == "" {
 		return msg
 	}
-	masked := "the webhook URL"
+	return strings.ReplaceAll(msg, u, maskedURL(u))
+}
+
+// maskedURL is what an error shows of the webhook URL u: its scheme and
+// host alone.
+func maskedURL(u string) string {
 	if pu, err := url.Parse(u); err == nil && pu.Host != "" {
-		masked = pu.Scheme + "://" + pu.Host + "/***"
+		return pu.Scheme + "://" + pu.Host + "/***"
 	}
-	return strings.ReplaceAll(msg, u, masked)
+	return "the webhook URL"
 }
