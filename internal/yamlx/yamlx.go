@@ -55,7 +55,11 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 		if err != nil {
 			p = yamlErrPos(err)
 		}
-		d.Add(p, "a second YAML document follows the first; the file must hold exactly one (remove the '---' and what follows, or move it to its own file)")
+		if bytes.Contains(data, []byte("\n---")) {
+			d.Add(p, "a second YAML document follows the first; the file must hold exactly one (remove the '---' and what follows, or move it to its own file)")
+		} else {
+			d.Add(p, "text follows the file's value; the file must hold exactly one value (remove what follows, or put it inside the value)")
+		}
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {

@@ -16,6 +16,7 @@ func TestParseRefuses(t *testing.T) {
 		{"too deep", "a: {b: {c: {d: {e: 1}}}}\n", "nesting is deeper than 4 levels"},
 		{"alias bomb", "a: &a [x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a]\nc: [*b, *b]\n", "2:20: YAML aliases expand to more than 20 nodes"},
 		{"second document", "a: 1\n---\nb: 2\n", "a second YAML document follows the first"},
+		{"text after the value", "{\"n\": 2} trailing\n", "text follows the file's value; the file must hold exactly one value"},
 		{"foreign tag", "a: !!python/object x\n", "1:4: tag !!python/object is not allowed"},
 		{"NUL", "a: 1\nb: \x00\n", "2:4: NUL byte"},
 		{"invalid UTF-8", "a: \xff\n", "1:4: invalid UTF-8 byte 0xff"},

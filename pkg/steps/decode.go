@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -166,6 +167,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 		}
 		in := &Input{Name: p.Key, Pos: yamlx.PosOf(p.K), Type: InputString}
 		var defNode *yaml.Node
+		typeUnknown := false
 		envKey := ""
 		limits := map[string]*yaml.Node{}
 		yamlx.Fields(p.V, "input "+p.Key, inputKeys, l.d, func(key string, k, v *yaml.Node) {
@@ -173,7 +175,9 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 			case "type":
 				if s, ok := yamlx.Str(v, "type", l.d); ok {
 					if !yamlx.Contains(inputTypes, s) {
-						l.d.Add(yamlx.PosOf(v), "unknown input type %q; use one of %s", s, strings.Join(inputTypes, ", "))
+						l.d.Add(yamlx.PosOf(v), "unknown input type %q; use one of %s%s", s, strings.Join(inputTypes, ", "), typeHint(s))
+						typeUnknown = true // the default is checked against a known type only
+						return
 					}
 					in.Type = InputType(s)
 				}
@@ -211,7 +215,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 			}
 		})
 		l.inputConstraint(in, limits)
-		if defNode != nil && !yamlx.IsNull(defNode) {
+		if defNode != nil && !yamlx.IsNull(defNode) && !typeUnknown {
 			v, err := in.Coerce(yamlx.Plain(defNode, l.d))
 			if err != nil {
 				l.d.Add(yamlx.PosOf(defNode), "default of input %s: %v", in.Name, err)
@@ -438,4 +442,18 @@ func (l *loader) from(line, col int) ([]byte, bool) {
 		data = data[size:]
 	}
 	return data, true
+}
+
+// typeNames are the names other tools give the input types.
+var typeNames = map[string]string{
+	"boolean": "bool", "int": "integer", "str": "string", "text": "string",
+	"float": "number", "array": "list", "object": "map", "dict": "map",
+}
+
+// typeHint suggests the input type meant by s.
+func typeHint(s string) string {
+	if t, ok := typeNames[strings.ToLower(s)]; ok {
+		return suggest.Hint(t)
+	}
+	return suggest.DidYouMean(s, inputTypes)
 }

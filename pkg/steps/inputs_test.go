@@ -55,3 +55,23 @@ steps:
 		t.Error("a string passed as an integer with bounds was accepted")
 	}
 }
+
+// TestUnknownInputTypeSaysWhichItMeant: a type named as other tools name
+// it (boolean, int) is refused with the one meant, and its default is not
+// checked against a type it does not have.
+func TestUnknownInputTypeSaysWhichItMeant(t *testing.T) {
+	_, err := Parse("t.yaml", []byte("version: 1\nname: t\ninputs:\n  flag: {type: boolean, default: true}\n  n: {type: int}\nsteps:\n  - {id: a, op: control.noop}\n"), testRegistry(t))
+	if err == nil {
+		t.Fatal("parsed")
+	}
+	msg := err.Error()
+	for _, want := range []string{`t.yaml:4:16: unknown input type "boolean"; use one of string, number, integer, bool, list, map, duration (did you mean "bool"?)`,
+		`t.yaml:5:13: unknown input type "int"`, `(did you mean "integer"?)`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("no %q in:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "default") {
+		t.Errorf("the default is checked against an unknown type:\n%s", msg)
+	}
+}
