@@ -316,13 +316,18 @@ func (r *remote) run(name string) int {
 		return ExitOK
 	}
 	fmt.Fprintf(r.e.stderr, "run %s\n", started.RunID)
+	// The signal's notice and other lines go above the live view's block
+	// while it is shown (see liveView.Write).
+	stderr := &lockedWriter{w: r.e.stderr}
+	r.e.stderr = stderr
 	ctx, stop := r.signals(started.RunID)
 	defer stop()
 	var obs engine.Observer
 	var live *liveView
 	if r.o.follow {
-		if r.e.isTerminal(r.e.stderr) {
-			live = newLiveView(r.e.stderr, r.e.paletteFor(r.e.stderr), false, termWidth(r.e.stderr))
+		if raw := stderr.swap(nil); r.e.isTerminal(raw) {
+			live = newLiveView(raw, r.e.paletteFor(raw), false, termWidth(raw))
+			stderr.swap(live)
 			obs = live
 		} else {
 			obs = &plainView{w: r.e.stderr, started: map[string]time.Time{}}
