@@ -112,7 +112,9 @@ func buildJoin(args ...any) (any, error) {
 	}
 	glue := ""
 	if len(args) == 3 {
-		glue, _ = args[2].(string)
+		if glue, err = stringArg("join", args[2]); err != nil {
+			return nil, err
+		}
 	}
 	size := len(glue) * max(len(list)-1, 0)
 	for _, s := range list {
@@ -181,7 +183,10 @@ func (b *budget) settle(what string, size, charged int) error {
 // over a range repeats.
 func buildCase(name string, f func(string) string) func(args ...any) (any, error) {
 	return func(args ...any) (any, error) {
-		s, _ := args[1].(string)
+		s, err := stringArg(name, args[1])
+		if err != nil {
+			return nil, err
+		}
 		if err := args[0].(*budget).charge(name, len(s)); err != nil {
 			return nil, err
 		}
@@ -190,7 +195,10 @@ func buildCase(name string, f func(string) string) func(args ...any) (any, error
 }
 
 func buildBase64(args ...any) (any, error) {
-	s, _ := args[1].(string)
+	s, err := stringArg("toBase64", args[1])
+	if err != nil {
+		return nil, err
+	}
 	if err := args[0].(*budget).charge("toBase64", base64.StdEncoding.EncodedLen(len(s))); err != nil {
 		return nil, err
 	}
@@ -209,6 +217,17 @@ func buildReplace(args ...any) (any, error) {
 		return nil, err
 	}
 	return strings.ReplaceAll(s, old, repl), nil
+}
+
+// stringArg is a built-in's string argument, known only at run time (the
+// checker lets any through): anything else is an error, as expr's own
+// built-in fails on it, never an empty string.
+func stringArg(name string, v any) (string, error) {
+	s, ok := deref(v).(string)
+	if !ok {
+		return "", fmt.Errorf("invalid argument for %s (type %T): want a string", name, v)
+	}
+	return s, nil
 }
 
 // deref follows pointers, as expr does to a built-in's arguments.

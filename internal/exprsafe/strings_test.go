@@ -165,3 +165,18 @@ func TestConcatMismatchStillFails(t *testing.T) {
 		t.Errorf("m.x + m.n: %v", err)
 	}
 }
+
+// TestBuildersRefuseWhatIsNotAString: upper, lower and toBase64 of a value
+// known only at run time that is not a string fail, as expr's own
+// built-ins do, rather than give an empty string.
+func TestBuildersRefuseWhatIsNotAString(t *testing.T) {
+	env := map[string]any{"u": map[string]any{"a": 3}}
+	for _, src := range []string{"upper(u.a)", "lower(u.a)", "toBase64(u.a)", "upper(u.missing)"} {
+		if out, err := run(t, src, env); err == nil {
+			t.Errorf("%s = %#v, want an error", src, out)
+		}
+	}
+	if out, err := run(t, "upper(u.b) + toBase64(u.b)", map[string]any{"u": map[string]any{"b": "ok"}}); err != nil || out != "OKb2s=" {
+		t.Errorf("strings: %v, %v", out, err)
+	}
+}
