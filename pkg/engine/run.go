@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -187,26 +186,6 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
-
-// addSecret masks a secret value from now on, each of its scalar leaves
-// (a list's elements are used one by one), in this run and in the
-// operations and sub-runs it calls later.
-func (r *run) addSecret(v any) { r.keepSecrets(r.red.AddValue(v)) }
-
-// keepSecrets records secrets red already masks for the operations and
-// sub-runs the run calls later. Steps add secrets concurrently.
-func (r *run) keepSecrets(ss []string) {
-	r.secMu.Lock()
-	defer r.secMu.Unlock()
-	r.secretV = append(r.secretV, ss...)
-}
-
-// secrets are the secrets masked so far; the caller may append to them.
-func (r *run) secrets() []string {
-	r.secMu.Lock()
-	defer r.secMu.Unlock()
-	return slices.Clip(r.secretV)
-}
 
 func (r *run) authorizer() Authorizer {
 	if r == nil {

@@ -121,15 +121,19 @@ func (p *Plan) CheckPartial(sel Selection, prev *report.Report, force bool) erro
 			}
 			seen[t.step.ID] = true
 			ps := prevStep(prev, t.step.ID)
+			lost := ""
+			if ps != nil {
+				lost = lossOf(ps)
+			}
 			switch {
 			case ps == nil || ps.Status != report.StatusSucceeded:
 				missing = append(missing, fmt.Sprintf("%s reads steps.%s, whose output is unknown", n.step.ID, t.step.ID))
 			case prev.Playbook.SHA256 != p.pb.SHA256 && ps.Definition != p.fingerprint(t):
 				missing = append(missing, fmt.Sprintf("%s reads steps.%s, which is defined differently now than in run %s", n.step.ID, t.step.ID, prev.RunID))
-			case lossOf(ps) != "":
+			case lost != "":
 				// The report's copy is for people (see lossOf): the
 				// step would read a masked or cut value.
-				missing = append(missing, fmt.Sprintf("%s reads steps.%s, but run %s recorded %s, not its whole output", n.step.ID, t.step.ID, prev.RunID, lossOf(ps)))
+				missing = append(missing, fmt.Sprintf("%s reads steps.%s, but run %s recorded %s, not its whole output", n.step.ID, t.step.ID, prev.RunID, lost))
 			}
 		}
 	}

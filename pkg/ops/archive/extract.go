@@ -255,11 +255,11 @@ func (x *extractor) escapes(name, link string) bool {
 	if d := path.Dir(name); d != "." {
 		at = strings.Split(d, "/")
 	}
-	todo := strings.Split(link, "/")
+	rest := strings.Split(link, "/") // the components still to follow
 	hops := 0
-	for len(todo) > 0 {
-		c := todo[0]
-		todo = todo[1:]
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
 		switch c {
 		case "", ".":
 			continue
@@ -276,7 +276,7 @@ func (x *extractor) escapes(name, link string) bool {
 				return true
 			}
 			at = at[:len(at)-1]
-			todo = append(strings.Split(t, "/"), todo...)
+			rest = append(strings.Split(t, "/"), rest...)
 		}
 	}
 	return false

@@ -1,0 +1,81 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+func testGroups(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	must(t, a.GroupEnqueue(ctx, "g", "r1"))
+	must(t, b.GroupEnqueue(ctx, "g", "r2"))
+	ok, ahead, err := b.GroupTry(ctx, "g", "r2")
+	must(t, err)
+	if ok || !cmp.Equal(ahead, []string{"r1"}) {
+		t.Errorf("the second in line: acquired %v, ahead %v", ok, ahead)
+	}
+	ok, _, err = a.GroupTry(ctx, "g", "r1")
+	must(t, err)
+	if !ok {
+		t.Fatal("the first in line did not get the group")
+	}
+	must(t, b.GroupRequestCancel(ctx, "g", "r2"))
+	by, err := a.GroupCancelledBy(ctx, "g", "r1")
+	must(t, err)
+	if by != "r2" {
+		t.Errorf("GroupCancelledBy = %q, want r2", by)
+	}
+	must(t, a.GroupRelease(ctx, "g", "r1"))
+	ok, _, err = b.GroupTry(ctx, "g", "r2")
+	must(t, err)
+	if !ok {
+		t.Error("the group was not free after its holder released it")
+	}
+	if _, _, err := b.GroupTry(ctx, "g", "unknown"); err == nil {
+		t.Error("a run not in line got an answer without an error")
+	}
+}
+
+func testGroupDeadOwner(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	must(t, a.GroupEnqueue(ctx, "g", "held"))
+	ok, _, err := a.GroupTry(ctx, "g", "held")
+	must(t, err)
+	if !ok {
+		t.Fatal("no group")
+	}
+	must(t, a.Close()) // as its process dying does
+	must(t, b.GroupEnqueue(ctx, "g", "next"))
+	ok, ahead, err := b.GroupTry(ctx, "g", "next")
+	must(t, err)
+	if !ok {
+		t.Errorf("the group of a closed store is still held, by %v", ahead)
+	}
+}
+
+// A run recorded as ended whose release was lost (a database restart at
+// that moment) holds its group no more, though its process lives on.
+func testGroupEndedRun(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	must(t, a.GroupEnqueue(ctx, "g", "held"))
+	ok, _, err := a.GroupTry(ctx, "g", "held")
+	must(t, err)
+	if !ok {
+		t.Fatal("no group")
+	}
+	must(t, a.RecordStart(ctx, history.Run{ID: "held", Playbook: "pb", Status: history.StatusRunning, StartedAt: t0}))
+	must(t, b.GroupEnqueue(ctx, "g", "next"))
+	if ok, _, err := b.GroupTry(ctx, "g", "next"); err != nil || ok {
+		t.Fatalf("the group of a running run is taken: %v, %v", ok, err)
+	}
+	must(t, a.RecordFinish(ctx, finished("held", "pb", report.StatusSucceeded, t0, map[string]int64{"control.noop": 1}), ""))
+	ok, ahead, err := b.GroupTry(ctx, "g", "next")
+	must(t, err)
+	if !ok {
+		t.Errorf("the group of an ended run is still held, by %v", ahead)
+	}
+}
