@@ -2,6 +2,7 @@ package runs
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
@@ -23,6 +24,14 @@ type OpRequest struct {
 	Env Env
 }
 
+// ErrPlaybookOp refuses playbook.run as an operation of its own: it runs
+// a playbook, and a playbook runs as a run (Manager.Start), which takes a
+// run slot and its concurrency group, checks its inputs and its grant, and
+// reads only the playbooks its front end serves. Executed alone, it would
+// do none of that, and its errors would tell which files exist where the
+// process runs.
+var ErrPlaybookOp = errors.New(steps.SubPlaybookOp + " runs only as a step of a playbook: start the playbook as a run instead")
+
 // OpResult is the outcome of an executed operation.
 type OpResult struct {
 	RunID         string
@@ -43,8 +52,11 @@ type OpResult struct {
 // a run slot, keeps no event replay and writes no report file: history
 // records it when it ends, in one transaction with the other executes that
 // ended meanwhile, before ExecuteOp returns. A bad op or param is a
-// *PrepareError with Field "params".
+// *PrepareError with Field "params"; playbook.run is ErrPlaybookOp.
 func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, error) {
+	if req.Op == steps.SubPlaybookOp {
+		return nil, ErrPlaybookOp
+	}
 	pb, err := steps.OneStep(m.svc.cfg.Registry, m.svc.wd, req.Op, req.Params, req.Timeout)
 	if err != nil {
 		return nil, &PrepareError{Field: "params", Err: err}

@@ -12,6 +12,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // GET /api/v1/operations[?category=C&q=WORDS]
@@ -65,7 +66,10 @@ func (s *Server) writeOps(w http.ResponseWriter, c *Principal, category, query s
 	for _, o := range list {
 		if category == "" || o.Category == category {
 			lo := listedOp{opInfo: o}
-			if subject != nil {
+			switch {
+			case o.Name == steps.SubPlaybookOp:
+				lo.Decision = &opDecision{Rule: runs.ErrPlaybookOp.Error()}
+			case subject != nil:
 				d := subject.Decide(o.Name, ops.Risk(o.Risk))
 				lo.Decision = &opDecision{Allowed: d.Allowed, Rule: d.Rule}
 			}
@@ -202,6 +206,8 @@ func (s *Server) prepareError(err error, field string) *apiError {
 		return e
 	case errors.Is(err, runs.ErrQueueFull):
 		return tooMany(5*time.Second, "%v", err)
+	case errors.Is(err, runs.ErrPlaybookOp):
+		return errorf(http.StatusBadRequest, ClassValidation, "%v (POST /api/v1/playbooks/{name}/runs)", err)
 	case errors.As(err, &pes) && len(pes) > 0:
 		return badField(field+"."+pes[0].Param, "%v", err)
 	case errors.As(err, &pe):
@@ -270,6 +276,9 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, c *Principal) *ap
 		entry, err := reg.Get(op.Op)
 		if err != nil {
 			return badField(f+".op", "%v", err)
+		}
+		if op.Op == steps.SubPlaybookOp {
+			return badField(f+".op", "%v (POST /api/v1/playbooks/{name}/runs)", runs.ErrPlaybookOp)
 		}
 		if _, err := entry.Validate(nonNilMap(op.Params), true); err != nil {
 			return s.prepareError(err, f+".params")

@@ -267,3 +267,34 @@ func TestOpRateLimit(t *testing.T) {
 	// Other ops are not limited.
 	ts.post("operator", "/api/v1/operations/control.noop/execute", map[string]any{}).want(t, 200)
 }
+
+// playbook.run is not an operation of its own through the API: executed
+// alone it would run a playbook without a run slot or the checks of a
+// run, and its errors would tell which files exist where serve runs. The
+// answer is the same whether the file exists or not.
+func TestPlaybookRunIsNotExecutedAlone(t *testing.T) {
+	ts := newTestServer(t)
+	var messages []string
+	for _, path := range []string{"hello.yaml", "no-such-file.yaml", "/etc/passwd"} {
+		e := ts.post("admin", "/api/v1/operations/playbook.run/execute", map[string]any{"params": map[string]any{"path": path}}).wantError(t, 400, ClassValidation)
+		messages = append(messages, e["message"].(string))
+	}
+	if messages[0] != messages[1] || messages[1] != messages[2] || !strings.Contains(messages[0], "/api/v1/playbooks/{name}/runs") {
+		t.Errorf("the answers differ or do not say what to do instead:\n%s", strings.Join(messages, "\n"))
+	}
+	e := ts.post("admin", "/api/v1/batch", map[string]any{"operations": []any{
+		map[string]any{"op": "control.noop"}, map[string]any{"op": "playbook.run", "params": map[string]any{"path": "hello.yaml"}},
+	}}).wantError(t, 400, ClassValidation)
+	if e["field"] != "operations[1].op" {
+		t.Errorf("batch: field %v, want operations[1].op", e["field"])
+	}
+	for _, o := range ts.get("admin", "/api/v1/operations?category=playbook").want(t, 200).json(t)["operations"].([]any) {
+		if m := o.(map[string]any); m["name"] == "playbook.run" {
+			if d := m["decision"].(map[string]any); d["allowed"] != false || !strings.Contains(d["rule"].(string), "step of a playbook") {
+				t.Errorf("the listing offers playbook.run to execute: %v", d)
+			}
+			return
+		}
+	}
+	t.Error("playbook.run is not listed")
+}
