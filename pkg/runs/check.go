@@ -63,6 +63,34 @@ func (s *Service) Preflight(policy *auth.Policy, roles []string, pb *steps.Playb
 	return policy.Preflight(roles, pb, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory))
 }
 
+// MayActOn decides whether roles could have started, under policy, a run
+// of pb with these inputs, as Start decides it: the preflight, then a
+// grant's check of the inputs when a step rests on a grant. A front end
+// lets a caller who did not start a run act on it (answer its confirm:
+// questions, cancel it) only then, so that a grant never lets its holder
+// approve a run with inputs the grant would refuse them. It returns "" when
+// they could, and otherwise why not. Nil inputs are ones that cannot be
+// read (those of a run still sealed in a queue): roles that reach pb only
+// through a grant are then refused, as the grant cannot vouch for them.
+func (s *Service) MayActOn(policy *auth.Policy, roles []string, pb *steps.Playbook, inputs map[string]any) string {
+	ds, err := s.Preflight(policy, roles, pb)
+	if err != nil {
+		return err.Error()
+	}
+	if inputs == nil && auth.UsesGrant(ds) {
+		return fmt.Sprintf("only a grant lets these roles run %s, and the run's inputs cannot be read here to check them against it", pb.Name)
+	}
+	subject, err := policy.Subject(roles, pb)
+	if err != nil {
+		return err.Error()
+	}
+	ds, _ = checkGrantInputs(ds, subject, inputs)
+	if denied := auth.Denied(ds); len(denied) > 0 {
+		return fmt.Sprintf("step %s: %s", denied[0].Step, denied[0].Decision.Rule)
+	}
+	return ""
+}
+
 // ErrNoHistory is returned by what needs the state dir's history when the
 // service has none.
 var ErrNoHistory = errors.New("this needs a state dir (--state-dir): the history keeps it")

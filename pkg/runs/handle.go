@@ -2,6 +2,7 @@ package runs
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,6 +71,18 @@ func (h *Handle) Playbook() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.name
+}
+
+// Inputs returns the inputs the run was started with, resolved, as its
+// report shows them: secret values masked. It is nil for an executed
+// operation, whose handle keeps no inputs.
+func (h *Handle) Inputs() map[string]any {
+	if h.live == nil {
+		return nil
+	}
+	h.live.mu.Lock()
+	defer h.live.mu.Unlock()
+	return maps.Clone(h.live.base.Inputs)
 }
 
 // Trigger says which front end started the run.

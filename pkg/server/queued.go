@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -95,10 +95,14 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 }
 
 // mayActQueued finds a queued run, or one running on any replica, and
-// lets the caller that started it act on it, and anyone whose roles may
-// run its playbook: 404 for no such run, 409 for one that ended.
+// lets the caller that started it act on it, and anyone who could have
+// started that same run, inputs included: 404 for no such run, 409 for
+// one that ended. A job's inputs are sealed, so they are read from the
+// run's handle when this replica runs it; elsewhere they cannot be read,
+// and a caller whose roles need a grant is refused.
 func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what string) *apiError {
 	var playbook, caller string
+	var inputs map[string]any // nil: they cannot be read here
 	j, jerr := s.cfg.Queue.Find(ctx, id)
 	run, herr := s.mgr.Service().History().Get(ctx, id)
 	switch {
@@ -106,6 +110,13 @@ func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what
 		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
 	case jerr == nil:
 		playbook, caller = j.Args.Playbook, j.Args.Caller
+		if len(j.Args.Sealed) == 0 {
+			// Nothing sealed: the job holds its inputs in clear, or none.
+			inputs = maps.Clone(j.Args.Inputs)
+			if inputs == nil {
+				inputs = map[string]any{}
+			}
+		}
 	case herr == nil:
 		playbook = run.Playbook
 	default:
@@ -114,16 +125,10 @@ func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what
 	if caller == c.Name {
 		return nil
 	}
-	st := s.current()
-	if pb, ok := st.Playbooks.Get(playbook); ok {
-		ds, err := s.decide(pb, c)
-		if err == nil && len(auth.Denied(ds)) == 0 {
-			return nil
-		}
+	if h, ok := s.mgr.Get(id); ok {
+		inputs = h.Inputs()
 	}
-	e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and its roles may not run %s", c.Name, id, playbook)
-	e.Rule = "only the caller that started a run, or one whose roles may run its playbook, may " + what + " it"
-	return e
+	return s.mayActOn(id, playbook, inputs, c, what)
 }
 
 // queuedQuestions answers GET /api/v1/runs/{id}/questions for a queued

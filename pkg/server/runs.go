@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -328,19 +327,27 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 }
 
 // mayAct lets the caller that started a run cancel it and answer its
-// questions, and anyone whose roles could start it.
+// questions, and anyone who could have started that same run.
 func (s *Server) mayAct(h *runs.Handle, c *Principal, what string) *apiError {
 	if h.Caller().Name == c.Name {
 		return nil
 	}
+	return s.mayActOn(h.ID(), h.Playbook(), h.Inputs(), c, what)
+}
+
+// mayActOn lets a caller who did not start a run act on it when their
+// roles could have started the same run, inputs included: a grant lets its
+// holder act only on runs whose inputs it would have let them set. Nil
+// inputs cannot be read, and a caller who needs a grant is refused.
+func (s *Server) mayActOn(id, playbook string, inputs map[string]any, c *Principal, what string) *apiError {
 	st := s.current()
-	if pb, ok := st.Playbooks.Get(h.Playbook()); ok {
-		ds, err := s.decide(pb, c)
-		if err == nil && len(auth.Denied(ds)) == 0 {
+	why := "the playbook " + playbook + " is not served"
+	if pb, ok := st.Playbooks.Get(playbook); ok {
+		if why = s.mgr.Service().MayActOn(st.Policy, c.Roles, pb, inputs); why == "" {
 			return nil
 		}
 	}
-	e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and its roles may not run %s", c.Name, h.ID(), h.Playbook())
-	e.Rule = "only the caller that started a run, or one whose roles may run its playbook, may " + what + " it"
+	e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and could not have started it: %s", c.Name, id, why)
+	e.Rule = "only the caller that started a run, or one whose roles could have started it with its inputs, may " + what + " it"
 	return e
 }
