@@ -55,6 +55,9 @@ type Slot struct {
 	BlockedBy string    // skipped or queued: the run that was still running
 	Message   string    // why, in a sentence
 	At        time.Time // when it was decided
+	// Unsettled leaves a skipped slot's run row to SettleSlot: the run
+	// that blocked it has no id yet when the slot is claimed.
+	Unsettled bool
 }
 
 // ScheduleRef names one playbook's schedule for TrackSchedules.

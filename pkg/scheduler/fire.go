@@ -11,6 +11,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // decision is what one tick decided for one slot of one entry.
@@ -19,6 +20,8 @@ type decision struct {
 	rec     history.Slot
 	replace bool // queued to replace the running runs
 	fireAt  time.Time
+	run     *runState // fired: the run it starts
+	behind  *runState // skipped behind a run still starting: its record waits for the run's id
 }
 
 // storeRetry is how long the loop waits before it tries again a playbook
@@ -76,8 +79,9 @@ func (s *Scheduler) sleepFor(now time.Time) time.Duration {
 // slot but the newest was missed, and the newest fires when it is on time,
 // or late under catchup: last within starting_deadline; otherwise it was
 // missed too. Under Config.Takeover, the slots of the gap within it fire,
-// the newest too, whatever catchup says. A panic here (a bug) is logged and
-// moves e past now, so it cannot stop later slots.
+// the newest too, whatever catchup says, but for those past their
+// starting_deadline, which were missed as after downtime. A panic here (a
+// bug) is logged and moves e past now, so it cannot stop later slots.
 func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	if e.next.IsZero() || now.Before(e.fireAt) || now.Before(e.retryAt) {
 		return nil
@@ -111,6 +115,8 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		switch {
 		case !s.inTakeover(slot, now):
 			out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, "missed: the scheduler was not running at "+slot.Format(time.RFC3339))})
+		case pastDeadline(sc, slot, now):
+			out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, lateMessage(sc, slot, now, now.Sub(slot)))})
 		case sc.Overlap == "replace":
 			// The newest slot of the gap fires too and would cancel this
 			// one's run at once: it is not started only to be cancelled.
@@ -130,30 +136,42 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	}
 	switch {
 	case late <= tolerance:
-	case s.inTakeover(latest, now):
+	case s.inTakeover(latest, now) && !pastDeadline(sc, latest, now):
 		// The previous leader died before it fired this slot: the slot
 		// was not missed, only taken over late, as the older ones of the
 		// gap are.
 		planned = now
-	case sc.Catchup == "last" && (sc.StartingDeadline == 0 || now.Sub(latest) <= sc.StartingDeadline):
+	case sc.Catchup == "last" && !pastDeadline(sc, latest, now):
 		s.log.Info().Str("playbook", e.pb.Name).Str("slot", latest.Format(time.RFC3339)).Str("late", late.Round(time.Millisecond).String()).Msg("catching up the latest missed slot (catchup: last)")
 		planned = now
 	default:
-		why := fmt.Sprintf("missed: found %s late", late.Round(time.Second))
-		if sc.Catchup == "last" {
-			why += ", after its starting_deadline of " + sc.StartingDeadline.String()
-		} else {
-			why += " and catchup is none"
-		}
-		return append(out, decision{e: e, rec: rec(latest, history.SlotMissed, why)})
+		return append(out, decision{e: e, rec: rec(latest, history.SlotMissed, lateMessage(sc, latest, now, late))})
 	}
 	return append(out, s.overlap(e, out, rec(latest, history.SlotFired, ""), planned))
 }
 
 // inTakeover tells whether slot, found at now, is within the takeover
-// window, where a slot the previous leader left fires however late.
+// window, where a slot the previous leader left fires whatever catchup
+// says.
 func (s *Scheduler) inTakeover(slot, now time.Time) bool {
 	return s.cfg.Takeover > 0 && now.Sub(slot) <= s.cfg.Takeover
+}
+
+// pastDeadline tells whether slot is too late at now to start under its
+// schedule's starting_deadline. It is the one rule for every slot that
+// starts late: caught up after downtime, taken over from a leader that
+// died, or queued behind a run.
+func pastDeadline(sc *steps.Schedule, slot, now time.Time) bool {
+	return sc.StartingDeadline > 0 && now.Sub(slot) > sc.StartingDeadline
+}
+
+// lateMessage is the message of a slot found late that does not start.
+func lateMessage(sc *steps.Schedule, slot, now time.Time, late time.Duration) string {
+	why := fmt.Sprintf("missed: found %s late", late.Round(time.Second))
+	if pastDeadline(sc, slot, now) {
+		return why + ", after its starting_deadline of " + sc.StartingDeadline.String()
+	}
+	return why + " and catchup is none"
 }
 
 // applyPauses turns the slots of paused schedules that would fire (or
@@ -176,9 +194,11 @@ func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 	}
 	for i := range batch {
 		d := &batch[i]
-		if p, ok := paused[d.e.pb.Name]; ok && starts(d.rec.Outcome) {
+		// A slot skipped behind a run of the batch is skipped for the
+		// pause too: that run does not start.
+		if p, ok := paused[d.e.pb.Name]; ok && (starts(d.rec.Outcome) || d.behind != nil) {
 			d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotSkipped, "", false
-			d.rec.Message = pausedMessage(p)
+			d.rec.Message, d.rec.Unsettled, d.behind = pausedMessage(p), false, nil
 		}
 	}
 	return true
@@ -232,7 +252,17 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 			slotEvent(s.log.Warn(), e, slot).Msg(d.rec.Message)
 		case history.SlotSkipped:
 			s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-			slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
+			switch rs := d.behind; {
+			case rs == nil:
+				slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
+			case slices.Contains(rs.owner.running, rs):
+				// Recorded with the run's id once its Launch returns.
+				rs.skipped = append(rs.skipped, d.rec)
+			default:
+				// The run was not started here after all (another
+				// process claimed its slot): nothing blocked by it.
+				s.settleSkipped(d.rec, "")
+			}
 		case history.SlotQueued:
 			if e.pending != nil {
 				// Only replace queues over a queued slot: the newer
@@ -251,7 +281,7 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 			}
 			s.afterEnd(e, now) // nothing may be running any more
 		case history.SlotFired:
-			s.start(e, slot, d.fireAt)
+			s.start(d.run)
 		}
 	}
 	for _, d := range batch {
@@ -268,13 +298,14 @@ func slotEvent(ev *zerolog.Event, e *entry, slot time.Time) *zerolog.Event {
 	return ev.Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339))
 }
 
-// start launches a run for slot; the run's goroutine belongs to s.runs.
-func (s *Scheduler) start(e *entry, slot, fireAt time.Time) {
-	rs := &runState{owner: e, slot: slot, fireAt: fireAt}
+// start launches the run rs of its owner; the run's goroutine belongs to
+// s.runs.
+func (s *Scheduler) start(rs *runState) {
+	e := rs.owner
 	e.running = append(e.running, rs)
 	s.launching++
 	s.runs.Add(1)
-	job := Job{Playbook: e.pb, Slot: slot.In(e.tt.Location()), Trigger: history.TriggerSchedule}
+	job := Job{Playbook: e.pb, Slot: rs.slot.In(e.tt.Location()), Trigger: history.TriggerSchedule}
 	go s.supervise(rs, job)
 }
 
@@ -289,6 +320,9 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 	slot := rs.slot.Format(time.RFC3339)
 	if err != nil {
 		removeRun(e, rs)
+		for _, rec := range rs.skipped {
+			s.settleSkipped(rec, "")
+		}
 		msg := "the run could not be started: " + err.Error()
 		s.settle(e, rs.slot, history.SlotFailed, "", msg, now)
 		e.last = &RunInfo{Slot: rs.slot, Status: report.StatusFailed, FinishedAt: &now, Error: msg}
@@ -305,6 +339,10 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 		// the same batch): this is the run it waits for.
 		p.blockedBy = rs.id
 	}
+	for _, rec := range rs.skipped {
+		s.settleSkipped(rec, rs.id)
+	}
+	rs.skipped = nil
 	s.metrics.fireDelay.Observe(max(now.Sub(rs.fireAt), 0).Seconds())
 	s.metrics.running.Inc()
 	if rs.cancel != nil {
@@ -367,26 +405,39 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, pausedMessage(pause), now)
 		return
 	}
-	if d := e.pb.Schedule.StartingDeadline; d > 0 && now.Sub(p.slot) > d {
+	if sc := e.pb.Schedule; pastDeadline(sc, p.slot, now) {
 		s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-		s.settle(e, p.slot, history.SlotMissed, p.blockedBy, fmt.Sprintf("missed: waited %s behind run %s, past its starting_deadline of %s", now.Sub(p.slot).Round(time.Second), p.blockedBy, d), now)
+		s.settle(e, p.slot, history.SlotMissed, p.blockedBy, fmt.Sprintf("missed: waited %s behind run %s, past its starting_deadline of %s", now.Sub(p.slot).Round(time.Second), p.blockedBy, sc.StartingDeadline), now)
 		return
 	}
 	s.settle(e, p.slot, history.SlotFired, p.blockedBy, "", now)
-	s.start(e, p.slot, now)
+	s.start(&runState{owner: e, slot: p.slot, fireAt: now})
 }
 
 // settle records a later outcome of a claimed slot; a failure is logged,
 // the slot stays claimed.
 func (s *Scheduler) settle(e *entry, slot time.Time, outcome history.SlotOutcome, blockedBy, msg string, now time.Time) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	err := s.cfg.Store.SettleSlot(ctx, history.Slot{
+	s.settleSlot(history.Slot{
 		Playbook: e.pb.Name, Path: e.pb.File, SHA256: e.pb.SHA256, Slot: slot,
 		Outcome: outcome, BlockedBy: blockedBy, Message: msg, At: now,
 	})
-	if err != nil {
-		s.log.Error().Err(err).Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Str("outcome", string(outcome)).Msg("could not record the outcome of a slot")
+}
+
+// settleSkipped completes the record of a slot skipped behind a run that
+// was still starting, claimed without its run row: blockedBy is the run's
+// id, or empty when it could not be started. The record keeps the time
+// the slot was decided.
+func (s *Scheduler) settleSkipped(rec history.Slot, blockedBy string) {
+	rec.BlockedBy, rec.Unsettled = blockedBy, false
+	s.settleSlot(rec)
+	s.log.Info().Str("playbook", rec.Playbook).Str("slot", rec.Slot.Format(time.RFC3339)).Str("blocked_by", blockedBy).Msg(rec.Message)
+}
+
+func (s *Scheduler) settleSlot(sl history.Slot) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := s.cfg.Store.SettleSlot(ctx, sl); err != nil {
+		s.log.Error().Err(err).Str("playbook", sl.Playbook).Str("slot", sl.Slot.Format(time.RFC3339)).Str("outcome", string(sl.Outcome)).Msg("could not record the outcome of a slot")
 	}
 }
 

@@ -14,54 +14,68 @@ import (
 // gap overlap one another as slots that came one by one would.
 func (s *Scheduler) overlap(e *entry, earlier []decision, rec history.Slot, fireAt time.Time) decision {
 	d := decision{e: e, rec: rec, fireAt: fireAt}
-	starting, queued := 0, e.pending != nil
+	runs, queued := e.running, e.pending != nil
 	for _, p := range earlier {
 		switch p.rec.Outcome {
 		case history.SlotFired:
-			starting++
+			runs = append(runs[:len(runs):len(runs)], p.run)
 		case history.SlotQueued:
 			queued = true
 		}
 	}
-	running := len(e.running) + starting
-	if running == 0 && !queued {
-		return d
+	var newest, oldest *runState
+	if n := len(runs); n > 0 {
+		newest, oldest = runs[n-1], runs[0]
 	}
-	newest, oldest := "", ""
-	if n := len(e.running); n > 0 {
-		newest, oldest = e.running[n-1].id, e.running[0].id
-	}
-	if starting > 0 {
-		// The newest run is one of this batch's: it has no id yet.
-		newest = ""
-	}
-	blocked := func(id, policy string) {
-		d.rec.Outcome, d.rec.BlockedBy = history.SlotSkipped, id
-		if id == "" {
-			d.rec.Message = "skipped: a run of this playbook was still starting (overlap: " + policy + ")"
-		} else {
-			d.rec.Message = "skipped: run " + id + " was still running (overlap: " + policy + ")"
-		}
-	}
-	switch e.pb.Schedule.Overlap {
-	case "queue":
+	switch {
+	case len(runs) == 0 && !queued:
+	case e.pb.Schedule.Overlap == "queue":
 		if queued {
-			blocked(newest, "queue, and a slot is queued already")
+			d.blockedBy(newest, "queue, and a slot is queued already")
 			break
 		}
-		d.rec.Outcome, d.rec.BlockedBy = history.SlotQueued, newest
-		d.rec.Message = "queued behind " + runNamed(newest)
-	case "allow":
-		if running >= s.cfg.MaxConcurrentRuns {
-			blocked(oldest, fmt.Sprintf("allow, at most %d at once", s.cfg.MaxConcurrentRuns))
+		d.rec.Outcome, d.rec.BlockedBy = history.SlotQueued, idOf(newest)
+		d.rec.Message = "queued behind " + runNamed(idOf(newest))
+	case e.pb.Schedule.Overlap == "allow":
+		if len(runs) >= s.cfg.MaxConcurrentRuns {
+			d.blockedBy(oldest, fmt.Sprintf("allow, at most %d at once", s.cfg.MaxConcurrentRuns))
 		}
-	case "replace":
-		d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotQueued, newest, true
-		d.rec.Message = "replacing " + runNamed(newest)
+	case e.pb.Schedule.Overlap == "replace":
+		d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotQueued, idOf(newest), true
+		d.rec.Message = "replacing " + runNamed(idOf(newest))
 	default:
-		blocked(newest, "skip")
+		d.blockedBy(newest, "skip")
+	}
+	if d.rec.Outcome == history.SlotFired {
+		d.run = &runState{owner: e, slot: rec.Slot, fireAt: fireAt}
 	}
 	return d
+}
+
+// blockedBy makes d a slot skipped because of run rs under policy. A run
+// still starting has no id until its Launch returns: the slot is claimed
+// without its run row, which is written, naming the run, once it has one.
+func (d *decision) blockedBy(rs *runState, policy string) {
+	d.rec.Outcome = history.SlotSkipped
+	switch {
+	case rs == nil:
+		d.rec.Message = "skipped (overlap: " + policy + ")"
+	case rs.id == "":
+		d.rec.Unsettled, d.behind = true, rs
+		d.rec.Message = "skipped: the run of the slot of " + rs.slot.Format(time.RFC3339) + " was still starting (overlap: " + policy + ")"
+	default:
+		d.rec.BlockedBy = rs.id
+		d.rec.Message = "skipped: run " + rs.id + " was still running (overlap: " + policy + ")"
+	}
+}
+
+// idOf is the id of run rs; empty while it is still starting, or for no
+// run.
+func idOf(rs *runState) string {
+	if rs == nil {
+		return ""
+	}
+	return rs.id
 }
 
 // runNamed names a run in a message; a run still starting has no id yet.

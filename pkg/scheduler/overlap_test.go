@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,4 +168,52 @@ func TestOverlapReplaceSupersedesAWaitingSlot(t *testing.T) {
 			t.Errorf("slot records (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// TestOverlapSkipBehindAStartingRun: a slot that comes while the run of
+// the slot before is still being started (its Launch has not returned, so
+// it has no id yet) is skipped, and its history row names that run once it
+// has one. When that run cannot be started after all, the slot is still
+// recorded skipped, blocked by no run.
+func TestOverlapSkipBehindAStartingRun(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		launchErr error
+		want      string // the skipped slot's blocked_by
+	}{
+		{"started", nil, "run-1"},
+		{"failed", errors.New("no place"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachStore(t, func(t *testing.T) {
+				h := newHarness(t, t10)
+				h.launcher.hold = true
+				gate := make(chan struct{})
+				h.launcher.fail = func(int, Job) error { <-gate; return tc.launchErr }
+				h.load(playbook("p", "@every 1m", overlap("skip")))
+				m := time.Minute
+				h.clock.Advance(m)
+				h.s.tick() // 10:01 fires; its Launch waits for the gate
+				h.clock.Advance(m)
+				h.s.tick() // 10:02 comes while the run of 10:01 is starting
+				close(gate)
+				h.quiesce()
+				first := "fired"
+				if tc.launchErr != nil {
+					first = "failed"
+				}
+				want := []string{slotIs(t10.Add(m), first), strings.TrimSpace(slotIs(t10.Add(2*m), "skipped "+tc.want))}
+				if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+					t.Errorf("slot records (-want +got):\n%s", diff)
+				}
+				runs, err := h.store.List(context.Background(), history.Filter{Status: report.StatusSkipped})
+				if err != nil || len(runs) != 1 || runs[0].BlockedBy != tc.want || runs[0].Slot == nil || !runs[0].Slot.Equal(t10.Add(2*m)) {
+					t.Errorf("skipped slots in the history: %+v, %v; want one, blocked by %q", runs, err, tc.want)
+				}
+				if got := metricValue(t, h.s, "arsenal_schedule_slots_skipped_total", "p"); got != 1 {
+					t.Errorf("skipped counter %v, want 1", got)
+				}
+			})
+		})
+	}
 }

@@ -365,12 +365,15 @@ func TestTakeoverFiresTheNewestSlotOfTheGap(t *testing.T) {
 
 // TestTakeoverGapOverlap: the slots of a gap fired in one batch count for
 // the later ones as runs still starting, so each overlap policy holds
-// among them: the leader died at 10:00:05 and the next one finds the
-// slots 10:00:10 to 10:00:40 at 10:00:45.
+// among them, and a skipped slot names the run that blocked it once that
+// run has an id: the leader died at 10:00:05 and the next one finds the
+// slots 10:00:10 to 10:00:40 at 10:00:45. BLOCKER in records stands for
+// the run of 10:00:10 (the runs of one batch are launched at once, in no
+// set order).
 func TestTakeoverGapOverlap(t *testing.T) {
 	s := func(n int) time.Time { return t10.Add(time.Duration(n) * 10 * time.Second) }
 	starting := func(policy string) string {
-		return "skipped: a run of this playbook was still starting (overlap: " + policy + ")"
+		return "skipped: the run of the slot of 2026-06-01T10:00:10Z was still starting (overlap: " + policy + ")"
 	}
 	for _, tc := range []struct {
 		policy  string
@@ -379,17 +382,17 @@ func TestTakeoverGapOverlap(t *testing.T) {
 		started []string
 	}{{
 		policy:  "skip",
-		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "skipped"), slotIs(s(3), "skipped"), slotIs(s(4), "skipped")},
+		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "skipped BLOCKER"), slotIs(s(3), "skipped BLOCKER"), slotIs(s(4), "skipped BLOCKER")},
 		msgs:    []string{"", starting("skip"), starting("skip"), starting("skip")},
 		started: utc(s(1)),
 	}, {
 		policy:  "queue",
-		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "queued"), slotIs(s(3), "skipped"), slotIs(s(4), "skipped")},
+		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "queued"), slotIs(s(3), "skipped BLOCKER"), slotIs(s(4), "skipped BLOCKER")},
 		msgs:    []string{"", "queued behind a run of this playbook still starting", starting("queue, and a slot is queued already"), starting("queue, and a slot is queued already")},
 		started: utc(s(1)),
 	}, {
 		policy:  "allow",
-		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "fired"), slotIs(s(3), "skipped"), slotIs(s(4), "skipped")},
+		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "fired"), slotIs(s(3), "skipped BLOCKER"), slotIs(s(4), "skipped BLOCKER")},
 		msgs:    []string{"", "", starting("allow, at most 2 at once"), starting("allow, at most 2 at once")},
 		started: utc(s(1), s(2)),
 	}, {
@@ -408,7 +411,17 @@ func TestTakeoverGapOverlap(t *testing.T) {
 				h := newHarness(t, t10, func(c *Config) { c.Takeover = 90 * time.Second; c.MaxConcurrentRuns = 2 })
 				h.launcher.hold = true
 				takeOver(h, playbook("p", "@every 10s", overlap(tc.policy)), t10.Add(5*time.Second), 40*time.Second)
-				if diff := cmp.Diff(tc.records, h.slots("p")); diff != "" {
+				blocker := ""
+				for _, r := range h.launcher.started() {
+					if r.job.Slot.Equal(s(1)) {
+						blocker = r.id
+					}
+				}
+				records := make([]string, len(tc.records))
+				for i, r := range tc.records {
+					records[i] = strings.Replace(r, "BLOCKER", blocker, 1)
+				}
+				if diff := cmp.Diff(records, h.slots("p")); diff != "" {
 					t.Errorf("slot records (-want +got):\n%s", diff)
 				}
 				if diff := cmp.Diff(tc.msgs, slotMessages(h, "p")); diff != "" {
@@ -427,7 +440,7 @@ func TestTakeoverGapOverlap(t *testing.T) {
 				if diff := cmp.Diff(utc(s(1), s(2)), h.launcher.slotsOf("p")); diff != "" {
 					t.Errorf("slots started after run-1 (-want +got):\n%s", diff)
 				}
-				want := slices.Clone(tc.records)
+				want := slices.Clone(records)
 				want[1] = slotIs(s(2), "fired run-1")
 				if diff := cmp.Diff(want, h.slots("p")); diff != "" {
 					t.Errorf("slot records after run-1 (-want +got):\n%s", diff)
@@ -458,5 +471,55 @@ func TestTakeoverGapQueuesOneBehindARunningRun(t *testing.T) {
 				t.Errorf("a slot of the gap was superseded: %s", msg)
 			}
 		}
+	})
+}
+
+// TestTakeoverStartingDeadline: a new leader applies starting_deadline to
+// the slots of the gap as catch-up does after a restart: a slot older
+// than its deadline when found is missed, not started late.
+func TestTakeoverStartingDeadline(t *testing.T) {
+	t.Run("gap", func(t *testing.T) {
+		eachStore(t, func(t *testing.T) {
+			// The leader died at 10:00:05; the next one finds the slots
+			// 10:00:10 to 10:00:40 at 10:00:45, the oldest two more than
+			// 15s late.
+			h := newHarness(t, t10, func(c *Config) { c.Takeover = 90 * time.Second })
+			h.launcher.hold = true
+			pb := playbook("p", "@every 10s", overlap("allow"), catchup("none", 15*time.Second))
+			takeOver(h, pb, t10.Add(5*time.Second), 40*time.Second)
+			s := func(n int) time.Time { return t10.Add(time.Duration(n) * 10 * time.Second) }
+			want := []string{slotIs(s(1), "missed"), slotIs(s(2), "missed"), slotIs(s(3), "fired"), slotIs(s(4), "fired")}
+			if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+				t.Errorf("slot records (-want +got):\n%s", diff)
+			}
+			for _, msg := range slotMessages(h, "p")[:2] {
+				if !strings.Contains(msg, "starting_deadline of 15s") {
+					t.Errorf("a slot missed by its deadline says %q", msg)
+				}
+			}
+			started := h.launcher.slotsOf("p")
+			slices.Sort(started) // the runs of one batch are launched at once
+			if diff := cmp.Diff(utc(s(3), s(4)), started); diff != "" {
+				t.Errorf("slots started (-want +got):\n%s", diff)
+			}
+		})
+	})
+	t.Run("newest", func(t *testing.T) {
+		eachStore(t, func(t *testing.T) {
+			// The only slot of the gap, 10:05, is found at 10:06:15: within
+			// Takeover, but 75s late with a deadline of 1m.
+			h := newHarness(t, t10, func(c *Config) { c.Takeover = 90 * time.Second })
+			pb := playbook("p", "*/5 * * * *", catchup("last", time.Minute))
+			takeOver(h, pb, t10.Add(4*time.Minute+50*time.Second), 85*time.Second)
+			if diff := cmp.Diff([]string{slotIs(t10.Add(5*time.Minute), "missed")}, h.slots("p")); diff != "" {
+				t.Errorf("slot records (-want +got):\n%s", diff)
+			}
+			if msgs := slotMessages(h, "p"); len(msgs) != 1 || !strings.Contains(msgs[0], "starting_deadline of 1m0s") {
+				t.Errorf("slot messages: %q", msgs)
+			}
+			if n := len(h.launcher.started()); n != 0 {
+				t.Errorf("%d runs started for a slot past its deadline", n)
+			}
+		})
 	})
 }

@@ -130,7 +130,8 @@ type Config struct {
 	Jitter func(max time.Duration) time.Duration
 	// Takeover, when set, makes every slot found at most this late fire,
 	// not only the newest: a replica that takes the leadership over from
-	// one that died fires the slots of the gap, each once. Zero (one
+	// one that died fires the slots of the gap, each once, but for those
+	// past their starting_deadline, missed as after downtime. Zero (one
 	// scheduler on one host) keeps the rule that the older slots of a gap
 	// were missed.
 	Takeover time.Duration
@@ -187,6 +188,9 @@ type runState struct {
 	id     string
 	handle Handle // nil while Launch runs
 	cancel error  // a cancel asked for while Launch ran
+	// skipped are the slots skipped behind the run while Launch ran,
+	// recorded with its id when Launch returns.
+	skipped []history.Slot
 }
 
 // pending is a claimed slot waiting for the running runs to end.
