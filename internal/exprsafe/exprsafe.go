@@ -20,7 +20,7 @@ var Removed = []string{"repeat", "replace", "reduce"}
 
 // Harden caps cfg's syntax tree at maxNodes, removes the Removed built-ins,
 // installs a replace whose result is at most maxString bytes, and the
-// bounded string builders that Check routes +, join, toJSON and the like
+// bounded builders that Check routes +, join, toJSON, split and the like
 // through.
 func Harden(cfg *conf.Config, maxNodes uint, maxString int) {
 	expr.MaxNodes(maxNodes)(cfg)

@@ -11,8 +11,10 @@ import (
 )
 
 // Check type-checks tree against cfg, which Harden prepared, then routes
-// string +, join, toJSON, string, upper, lower, toBase64 and replace
-// through the bounded builders and checks the result again. A routed tree
+// string +, join, toJSON, string, upper, lower, toBase64, fromBase64,
+// replace, split, splitAfter and fromJSON through the bounded builders,
+// has the argument of keys, values, toPairs, fromPairs, groupBy and uniq
+// charged before they run, and checks the result again. A routed tree
 // starts by declaring the evaluation's budget, so every builder the
 // evaluation runs, in a let or in each turn of a map, draws on the same one.
 // Use it where checker.Check would be: expr's own Patch option cannot
@@ -46,6 +48,10 @@ func (r *router) Visit(node *ast.Node) {
 	case *ast.BuiltinNode:
 		if _, ok := builders[n.Name]; ok {
 			r.route(node, routed(n.Name), n.Arguments...)
+		} else if _, ok := itemCosts[n.Name]; ok && len(n.Arguments) > 0 {
+			name := &ast.StringNode{Value: n.Name}
+			name.SetLocation(n.Location())
+			r.route(&n.Arguments[0], itemsFn, name, n.Arguments[0])
 		}
 	case *ast.CallNode:
 		// The checker trusts a call's recorded type and would not look at

@@ -13,9 +13,10 @@ import (
 )
 
 // EvalStrings is how many times the string limit one evaluation may build
-// in all. expr's memory budget counts elements, not the bytes of the
-// strings + and join build, so without a total a let chain or a map over a
-// range could build gigabytes one bounded string at a time.
+// in all, strings and the lists of lists.go alike. expr's memory budget
+// counts elements, not the bytes of the strings + and join build, and not
+// the lists split or keys make, so without a total a let chain or a map
+// over a range could build gigabytes one bounded value at a time.
 const EvalStrings = 16
 
 // Names of the bounded builders. The dot keeps them out of what an
@@ -24,41 +25,60 @@ const (
 	budgetVar = "exprsafe.strings"
 	newBudget = "exprsafe.budget"
 	concatFn  = "exprsafe.concat"
+	itemsFn   = "exprsafe.items"
 )
 
 // budget is what one evaluation may still build; Check declares one per
 // evaluation and passes it to every builder.
 type budget struct{ max, left int }
 
-// charge takes size bytes from the budget, before they are allocated.
+// charge takes a string of size bytes from the budget, before it is
+// allocated.
 func (b *budget) charge(what string, size int) error {
 	if size > b.max {
 		return fmt.Errorf("%s would build a %d-byte string, over the limit of %d bytes per string (MaxStringResult); build large text in a step", what, size, b.max)
 	}
+	return b.take(what, size, "text")
+}
+
+// take takes size bytes from what the evaluation may still build in all.
+// large says what to build in a step instead.
+func (b *budget) take(what string, size int, large string) error {
 	if size > b.left {
-		return fmt.Errorf("%s would take the strings this expression builds past %d bytes in all (%d x MaxStringResult); build large text in a step", what, EvalStrings*b.max, EvalStrings)
+		return fmt.Errorf("%s would take the strings and lists this expression builds past %d bytes in all (%d x MaxStringResult); build large %s in a step", what, EvalStrings*b.max, EvalStrings, large)
 	}
 	b.left -= size
 	return nil
 }
 
+// builder is the bounded version of a built-in and the type it gives.
+type builder struct {
+	build  func(args ...any) (any, error)
+	result reflect.Type
+}
+
 // builders are the built-ins Check routes through a bounded version
-// (installed as exprsafe.<name>), by the built-in's name. Each charges its
-// result to the budget before building it.
-var builders = map[string]func(args ...any) (any, error){
-	"join":     buildJoin,
-	"toJSON":   buildJSON,
-	"string":   buildString,
-	"upper":    buildCase("upper", strings.ToUpper),
-	"lower":    buildCase("lower", strings.ToLower),
-	"toBase64": buildBase64,
-	"replace":  buildReplace,
+// (installed as exprsafe.<name>), by the built-in's name. Each charges what
+// it builds to the budget, before building it where the size is known.
+var builders = map[string]builder{
+	"join":       {buildJoin, stringType},
+	"toJSON":     {buildJSON, stringType},
+	"string":     {buildString, stringType},
+	"upper":      {buildCase("upper", strings.ToUpper), stringType},
+	"lower":      {buildCase("lower", strings.ToLower), stringType},
+	"toBase64":   {buildBase64, stringType},
+	"fromBase64": {buildFromBase64, stringType},
+	"replace":    {buildReplace, stringType},
+	"split":      {buildSplit("split", strings.SplitN), stringsType},
+	"splitAfter": {buildSplit("splitAfter", strings.SplitAfterN), stringsType},
+	"fromJSON":   {buildFromJSON, anyType},
 }
 
 var (
-	stringType = reflect.TypeOf("")
-	anyType    = reflect.TypeOf((*any)(nil)).Elem()
-	budgetType = reflect.TypeOf((*budget)(nil))
+	stringType  = reflect.TypeOf("")
+	stringsType = reflect.TypeOf([]string(nil))
+	anyType     = reflect.TypeOf((*any)(nil)).Elem()
+	budgetType  = reflect.TypeOf((*budget)(nil))
 )
 
 // addBuilders installs the budget and the bounded builders as functions.
@@ -71,14 +91,17 @@ func addBuilders(cfg *conf.Config, maxString int) {
 		Types: []reflect.Type{reflect.FuncOf(nil, []reflect.Type{budgetType}, false)},
 	}
 	cfg.Functions[concatFn] = &builtin.Function{Name: concatFn, Func: buildConcat, Validate: concatType}
-	for name, fn := range builders {
-		cfg.Functions[routed(name)] = &builtin.Function{Name: routed(name), Func: fn, Validate: isString}
+	cfg.Functions[itemsFn] = &builtin.Function{Name: itemsFn, Func: chargeItems, Validate: itemsType}
+	for name, b := range builders {
+		cfg.Functions[routed(name)] = &builtin.Function{
+			Name:     routed(name),
+			Func:     b.build,
+			Validate: func([]reflect.Type) (reflect.Type, error) { return b.result, nil },
+		}
 	}
 }
 
 func routed(name string) string { return "exprsafe." + name }
-
-func isString([]reflect.Type) (reflect.Type, error) { return stringType, nil }
 
 // concatType mirrors expr's checker: string + string is a string; an
 // operand known only at run time leaves the result unknown.
@@ -203,6 +226,22 @@ func buildBase64(args ...any) (any, error) {
 		return nil, err
 	}
 	return base64.StdEncoding.EncodeToString([]byte(s)), nil
+}
+
+// buildFromBase64 is fromBase64(s): a string of up to three quarters of s.
+func buildFromBase64(args ...any) (any, error) {
+	s, err := stringArg("fromBase64", args[1])
+	if err != nil {
+		return nil, err
+	}
+	if err := args[0].(*budget).charge("fromBase64", base64.StdEncoding.DecodedLen(len(s))); err != nil {
+		return nil, err
+	}
+	out, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	return string(out), nil
 }
 
 // buildReplace is replace(s, old, new), sized before it is built.
