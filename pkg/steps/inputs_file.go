@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
@@ -70,7 +72,13 @@ func ParseInputs(file string, data []byte, pb *Playbook) (map[string]any, error)
 			if in.Secret {
 				msg = fmt.Sprintf("the value does not fit this secret %s input (it is not shown)", in.Type)
 			}
-			d.Add(yamlx.PosOf(yamlx.Deref(p.V)), "input %s: %s", p.Key, msg)
+			if p.V.Kind == yaml.AliasNode {
+				// Point at the key that uses the alias; the anchor's value
+				// may suit the other keys that use it.
+				a := yamlx.Deref(p.V)
+				msg += fmt.Sprintf(" (the value of *%s, anchored at line %d, column %d)", p.V.Value, a.Line, a.Column)
+			}
+			d.Add(yamlx.PosOf(p.V), "input %s: %s", p.Key, msg)
 			continue
 		}
 		out[p.Key] = v

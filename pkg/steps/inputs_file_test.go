@@ -73,3 +73,18 @@ func TestInputsFile(t *testing.T) {
 		t.Errorf("a JSON inputs file: %v", err)
 	}
 }
+
+// TestInputsFileAliasPointsAtItsUse checks that a value given through an
+// alias that does not fit its input is reported where the alias is used,
+// naming the anchor, not at the anchor, whose value suits the key there.
+func TestInputsFileAliasPointsAtItsUse(t *testing.T) {
+	pb, err := Parse("pb.yaml", []byte(inputsPlaybook), fixtureRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ParseInputs("in.yaml", []byte("hosts: &h [a, b]\nmode: fast\nthreshold: *h\n"), pb)
+	want := "in.yaml:3:12: input threshold: want a number, got a list (the value of *h, anchored at line 1, column 8)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
