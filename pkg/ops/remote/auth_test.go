@@ -236,3 +236,65 @@ func TestEncryptedKey(t *testing.T) {
 		t.Errorf("passphrase: %v", err)
 	}
 }
+
+// TestHostCertificate connects to an sshd that presents a host
+// certificate. With an @cert-authority line for its CA, the certificate is
+// trusted; without one, its certified key is checked as a plain host key,
+// as OpenSSH does: unknown (with the ssh-keyscan advice), added by
+// accept-new, then known. A certificate from a CA known_hosts does not
+// name for the host stays refused when the plain key is not listed.
+func TestHostCertificate(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	ca := filepath.Join(t.TempDir(), "host_ca")
+	keygen(t, ca, "")
+	hostPub := filepath.Join(srv.Dir, "host_key.pub")
+	if out, err := exec.Command(tool(t, "ssh-keygen"), "-q", "-s", ca, "-h", "-I", "box", "-n", "127.0.0.1", hostPub).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -s: %v %s", err, out)
+	}
+	cfg, err := os.ReadFile(srv.CfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = append(cfg, fmt.Sprintf("HostCertificate %s/host_key-cert.pub\n", srv.Dir)...)
+	if err := os.WriteFile(srv.CfgFile, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	srv.Launch(t)
+	inv := srv.inventory(t, "box")
+
+	caPub, err := os.ReadFile(ca + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(trusted, append([]byte(fmt.Sprintf("@cert-authority [127.0.0.1]:%d ", srv.Port)), caPub...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := srv.settings(inv)
+	st.KnownHosts = []string{trusted}
+	if err := runTrue(t, newPool(t, st), "box", nil); err != nil {
+		t.Fatalf("certificate from a CA known_hosts names: %v", err)
+	}
+
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	st = srv.settings(inv)
+	st.KnownHosts = []string{kh}
+	err = runTrue(t, newPool(t, st), "box", nil)
+	var hk *hostKeyError
+	if !errors.As(err, &hk) || !strings.Contains(err.Error(), "is unknown") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("ssh-keyscan -p %d -t ssh-ed25519 127.0.0.1", srv.Port)) {
+		t.Fatalf("certificate, no CA, unknown key: %v", err)
+	}
+	st.AcceptNew = true
+	if err := runTrue(t, newPool(t, st), "box", nil); err != nil {
+		t.Fatalf("accept-new of a host with a certificate: %v", err)
+	}
+	if b, _ := os.ReadFile(kh); string(b) != knownHostsLine("127.0.0.1", srv.Port, srv.HostKey) {
+		t.Errorf("known_hosts after accept-new = %q; want the plain host key", b)
+	}
+	st.AcceptNew = false
+	if err := runTrue(t, newPool(t, st), "box", nil); err != nil {
+		t.Errorf("the key accepted before: %v", err)
+	}
+}

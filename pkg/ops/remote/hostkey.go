@@ -83,40 +83,97 @@ func (p *Pool) hostKeyCallback(name, address string) (ssh.HostKeyCallback, []str
 	if err != nil {
 		return nil, nil, err
 	}
-	check, err := loadKnownHosts(read)
+	kh, err := loadKnownHosts(read)
 	if err != nil {
 		return nil, nil, err
 	}
 	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-		err := check(hostname, remote, key)
+		err := kh.check(hostname, remote, key)
 		if err == nil {
 			return nil
+		}
+		if cert, ok := key.(*ssh.Certificate); ok && noAuthority(err) {
+			// A host certificate that no @cert-authority line vouches
+			// for: as OpenSSH does, check the key it certifies as a plain
+			// host key, which known_hosts may list or accept-new add.
+			key = cert.Key
+			if err = kh.check(hostname, remote, key); err == nil {
+				return nil
+			}
 		}
 		var ke *knownhosts.KeyError
 		var re *knownhosts.RevokedError
 		switch {
 		case errors.As(err, &re):
 			return &hostKeyError{host: name, address: address, offered: key, revoked: true, file: write}
-		case errors.As(err, &ke) && len(ke.Want) == 0 && p.s.AcceptNew:
+		case errors.As(err, &ke) && len(kh.hostKeys(ke.Want)) == 0 && p.s.AcceptNew:
 			return p.acceptNew(name, address, remote, key, write)
 		case errors.As(err, &ke):
-			return &hostKeyError{host: name, address: address, offered: key, want: ke.Want, file: write}
+			return &hostKeyError{host: name, address: address, offered: key, want: kh.hostKeys(ke.Want), file: write}
 		}
 		return fmt.Errorf("checking the host key of %s (%s): %w", name, address, err)
 	}
-	return cb, knownAlgorithms(check, address), nil
+	return cb, kh.algorithms(address), nil
+}
+
+// noAuthority tells whether err refuses a host certificate because no
+// @cert-authority line names a CA for the host (or there is no known_hosts
+// file at all), as against a certificate that a listed CA did not sign, or
+// that is expired or names other hosts, which stays refused.
+func noAuthority(err error) bool {
+	var ke *knownhosts.KeyError
+	return errors.As(err, &ke) || strings.HasPrefix(err.Error(), "ssh: no authorities for hostname")
+}
+
+// knownHosts is what known_hosts files say: the check, and which of their
+// lines are @cert-authority lines. knownhosts lists a CA's key among the
+// keys of the hosts its line matches, as if the host itself had it; those
+// are no host's key, so that a host with a certificate is neither taken
+// for one whose key changed nor asked for a plain key only.
+type knownHosts struct {
+	check ssh.HostKeyCallback
+	ca    map[fileLine]bool
+}
+
+type fileLine struct {
+	file string
+	line int
+}
+
+// hostKeys drops the keys of @cert-authority lines from want.
+func (kh *knownHosts) hostKeys(want []knownhosts.KnownKey) []knownhosts.KnownKey {
+	var out []knownhosts.KnownKey
+	for _, k := range want {
+		if !kh.ca[fileLine{k.Filename, k.Line}] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // loadKnownHosts reads the files; with none, every host is unknown.
-func loadKnownHosts(files []string) (ssh.HostKeyCallback, error) {
+func loadKnownHosts(files []string) (*knownHosts, error) {
 	if len(files) == 0 {
-		return func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }, nil
+		return &knownHosts{check: func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }}, nil
 	}
 	cb, err := knownhosts.New(files...)
 	if err != nil {
 		return nil, fmt.Errorf("reading known_hosts: %w", err)
 	}
-	return cb, nil
+	kh := &knownHosts{check: cb, ca: map[fileLine]bool{}}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading known_hosts: %w", err)
+		}
+		// Numbered as knownhosts numbers them: every line counts.
+		for i, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "@cert-authority") {
+				kh.ca[fileLine{f, i + 1}] = true
+			}
+		}
+	}
+	return kh, nil
 }
 
 // acceptNew adds the key of a host known_hosts does not list, after
@@ -129,17 +186,17 @@ func (p *Pool) acceptNew(name, address string, remote net.Addr, key ssh.PublicKe
 	if err != nil {
 		return err
 	}
-	check, err := loadKnownHosts(read)
+	kh, err := loadKnownHosts(read)
 	if err != nil {
 		return err
 	}
-	err = check(address, remote, key)
+	err = kh.check(address, remote, key)
 	var ke *knownhosts.KeyError
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &ke) && len(ke.Want) > 0:
-		return &hostKeyError{host: name, address: address, offered: key, want: ke.Want, file: file}
+	case errors.As(err, &ke) && len(kh.hostKeys(ke.Want)) > 0:
+		return &hostKeyError{host: name, address: address, offered: key, want: kh.hostKeys(ke.Want), file: file}
 	case !errors.As(err, &ke):
 		return err
 	}
@@ -167,15 +224,22 @@ func (p *Pool) acceptNew(name, address string, remote net.Addr, key ssh.PublicKe
 	return nil
 }
 
+// certAlgorithms are the host certificate algorithms, asked for first
+// from a host a CA is listed for.
+var certAlgorithms = []string{ssh.CertAlgoED25519v01, ssh.CertAlgoECDSA256v01, ssh.CertAlgoECDSA384v01,
+	ssh.CertAlgoECDSA521v01, ssh.CertAlgoRSASHA512v01, ssh.CertAlgoRSASHA256v01}
+
 var (
 	probeOnce sync.Once
 	probeKey  ssh.PublicKey
 )
 
-// knownAlgorithms returns the host key algorithms matching the keys
+// algorithms returns the host key algorithms matching the keys
 // known_hosts lists for address, or nil when it lists none (then any
-// algorithm may be offered, and an unknown key is reported as such).
-func knownAlgorithms(check ssh.HostKeyCallback, address string) []string {
+// algorithm may be offered, and an unknown key is reported as such). A CA
+// that an @cert-authority line names for the address puts the certificate
+// algorithms first.
+func (kh *knownHosts) algorithms(address string) []string {
 	probeOnce.Do(func() {
 		pub, _, err := ed25519.GenerateKey(rand.Reader)
 		if err == nil {
@@ -188,8 +252,12 @@ func knownAlgorithms(check ssh.HostKeyCallback, address string) []string {
 	// A fresh random key is never listed: the error lists the keys that
 	// are.
 	var ke *knownhosts.KeyError
-	if err := check(address, &net.TCPAddr{IP: net.IPv4zero, Port: portOf(address)}, probeKey); !errors.As(err, &ke) {
+	if err := kh.check(address, &net.TCPAddr{IP: net.IPv4zero, Port: portOf(address)}, probeKey); !errors.As(err, &ke) {
 		return nil
+	}
+	keys := kh.hostKeys(ke.Want)
+	if len(keys) == 0 {
+		return nil // none, or only a CA's: any, certificates first
 	}
 	var algos []string
 	add := func(a ...string) {
@@ -199,7 +267,10 @@ func knownAlgorithms(check ssh.HostKeyCallback, address string) []string {
 			}
 		}
 	}
-	for _, k := range ke.Want {
+	if len(keys) < len(ke.Want) {
+		add(certAlgorithms...)
+	}
+	for _, k := range keys {
 		switch t := k.Key.Type(); t {
 		case ssh.KeyAlgoRSA:
 			add(ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256)
