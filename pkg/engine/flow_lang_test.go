@@ -7,7 +7,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -366,5 +368,47 @@ finally:
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want …%s…", c.sel, err, c.want)
 		}
+	}
+}
+
+// TestInputSourcesRefuseAFIFO checks that a named pipe where a playbook
+// reads a file (env_file, from_file) is refused at once: opening it would
+// wait for a writer that never comes, and no signal would end the wait.
+func TestInputSourcesRefuseAFIFO(t *testing.T) {
+	for _, tc := range []struct{ name, pb, want string }{
+		{"from_file", "inputs:\n  tok: {type: string, default: x, from_file: pipe}\n", "not a regular file"},
+		{"env_file", "env_file: pipe\n", "env_file pipe is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o600); err != nil {
+				t.Skipf("mkfifo: %v", err)
+			}
+			src := header + tc.pb + "steps:\n  - {id: a, op: control.noop}\n"
+			if err := os.WriteFile(filepath.Join(dir, "pb.yaml"), []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e := New(registry(t))
+			done := make(chan error, 1)
+			go func() {
+				pb, err := steps.Load(filepath.Join(dir, "pb.yaml"), e.Registry())
+				if err == nil {
+					_, err = e.Plan(pb).Run(context.Background(), nil, WithEnviron([]string{}))
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("got %v, want an error saying %q", err, tc.want)
+				}
+			case <-time.After(10 * time.Second):
+				// Unblock the open so that the goroutine ends.
+				if w, err := os.OpenFile(filepath.Join(dir, "pipe"), os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+					w.Close()
+				}
+				t.Fatal("still waiting on the named pipe after 10 s")
+			}
+		})
 	}
 }

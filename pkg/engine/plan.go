@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -302,17 +303,16 @@ func readInputFile(dir, path string) (value string, found bool, err error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", false, nil
-		}
+	f, err := fsx.Open(path) // a FIFO is refused, not waited on
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", false, nil
+	case errors.Is(err, fsx.ErrNotRegular):
+		return "", false, errors.New("not a regular file")
+	case err != nil:
 		return "", false, fmt.Errorf("cannot read it: %w", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return "", false, errors.New("not a regular file")
-	}
 	data, err := io.ReadAll(io.LimitReader(f, steps.MaxValueSize+1))
 	if err != nil {
 		return "", false, fmt.Errorf("cannot read it: %w", err)

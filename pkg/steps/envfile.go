@@ -17,6 +17,7 @@ import (
 	"github.com/joho/godotenv"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
@@ -137,17 +138,16 @@ func readEnvFile(dir string, f *EnvFile) (map[string]string, error) {
 		return nil, fmt.Errorf("env_file %s: %v", f.Path, err)
 	}
 	defer root.Close()
-	h, err := root.Open(rel)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("env_file %s does not exist; the path is relative to the playbook's directory", f.Path)
-		}
+	h, err := fsx.OpenIn(root, rel) // a FIFO is refused, not waited on
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("env_file %s does not exist; the path is relative to the playbook's directory", f.Path)
+	case errors.Is(err, fsx.ErrNotRegular):
+		return nil, fmt.Errorf("env_file %s is not a regular file", f.Path)
+	case err != nil:
 		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
 	}
 	defer h.Close()
-	if st, err := h.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("env_file %s is not a regular file", f.Path)
-	}
 	data, err := io.ReadAll(io.LimitReader(h, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)

@@ -1,13 +1,14 @@
 package steps
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
@@ -33,14 +34,14 @@ func LoadInputs(path string, pb *Playbook) (map[string]any, error) {
 	at := func(format string, args ...any) error {
 		return Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf(format, args...)}}
 	}
-	f, err := os.Open(path)
-	if err != nil {
+	f, err := fsx.Open(path) // a FIFO is refused, not waited on
+	switch {
+	case errors.Is(err, fsx.ErrNotRegular):
+		return nil, at("not a regular file; give a YAML or JSON file of input values")
+	case err != nil:
 		return nil, at("cannot read the inputs file: %v", err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return nil, at("not a regular file; give a YAML or JSON file of input values")
-	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, at("cannot read the inputs file: %v", err)
