@@ -93,8 +93,10 @@ type Queue struct {
 
 	leading atomic.Bool
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stopping     chan struct{} // closed when Stop begins
+	stoppingOnce sync.Once
+	stop         chan struct{} // closed once the jobs here ended
+	wg           sync.WaitGroup
 }
 
 // New migrates River's tables (under the store's migration lock) and
@@ -112,7 +114,8 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if cfg.Policy == nil {
 		cfg.Policy = func() *auth.Policy { return nil }
 	}
-	q := &Queue{cfg: cfg, log: zerolog.Nop(), local: map[string]*runs.Handle{}, waiters: map[string]*waiter{}, stop: make(chan struct{}),
+	q := &Queue{cfg: cfg, log: zerolog.Nop(), local: map[string]*runs.Handle{}, waiters: map[string]*waiter{},
+		stopping: make(chan struct{}), stop: make(chan struct{}),
 		metrics: newMetrics()}
 	// River's own lines go to the same log, in its format, from warnings
 	// up whatever the log level: below that, River tells of its routine.
@@ -200,6 +203,7 @@ func (q *Queue) loop(d time.Duration, f func(context.Context)) {
 // Stop stops taking jobs and waits, until ctx ends, for the jobs running
 // here to end (shut the run manager down meanwhile, so that they do).
 func (q *Queue) Stop(ctx context.Context) error {
+	q.stoppingOnce.Do(func() { close(q.stopping) })
 	err := q.client.Stop(ctx)
 	select {
 	case <-q.stop:

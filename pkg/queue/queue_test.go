@@ -218,6 +218,7 @@ func TestJobTakenAsTheDatabaseGoesAway(t *testing.T) {
 	marks := filepath.Join(t.TempDir(), "marks")
 	a := args("mark", map[string]any{"file": marks})
 	a.RunID = engine.NewRunID()
+	job := taken(t, r, a)
 	up, err := pgtest.Shared(t).Down()
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +228,7 @@ func TestJobTakenAsTheDatabaseGoesAway(t *testing.T) {
 		time.Sleep(time.Second)
 		back <- up()
 	}()
-	if err := r.q.work(context.Background(), a, time.Now()); err != nil {
+	if err := r.q.work(context.Background(), job); err != nil {
 		t.Errorf("work: %v", err)
 	}
 	if err := <-back; err != nil {
@@ -428,7 +429,7 @@ func TestRunCancelledAsItsJobIsTaken(t *testing.T) {
 	}
 	jctx, cancel := context.WithCancelCause(ctx)
 	cancel(river.ErrJobCancelledRemotely)
-	if err := r.q.work(jctx, a, time.Now()); err == nil {
+	if err := r.q.work(jctx, taken(t, r, a)); err == nil {
 		t.Error("the job ends as completed; want it cancelled")
 	}
 	run, err := r.pg.Get(ctx, a.RunID)

@@ -105,12 +105,13 @@ type runWorker struct {
 func (w *runWorker) Timeout(*river.Job[RunArgs]) time.Duration { return -1 }
 
 func (w *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
-	return w.q.work(ctx, job.Args, job.CreatedAt)
+	return w.q.work(ctx, job)
 }
 
 // work runs one queued run here, start to end.
-func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
-	q.metrics.latency.Observe(max(time.Since(created), 0).Seconds())
+func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
+	a := job.Args
+	q.metrics.latency.Observe(max(time.Since(job.CreatedAt), 0).Seconds())
 	switch seen, err := q.cfg.Store.Recorded(ctx, a.RunID); {
 	case err != nil && cancelledRemotely(ctx):
 		return q.cancelledAsTaken(ctx, a)
@@ -124,6 +125,16 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 		// its replica died, and the reaper has decided about the run.
 		return nil
 	}
+	switch held, err := q.inLineElsewhere(ctx, a.RunID); {
+	case err != nil && cancelledRemotely(ctx):
+		return q.cancelledAsTaken(ctx, a)
+	case err != nil:
+		q.log.Warn().Err(err).Str("run_id", a.RunID).Msg("could not check whether the queued run waits on another replica; it waits in the queue")
+		return river.JobSnooze(time.Second)
+	case held:
+		q.log.Debug().Str("run_id", a.RunID).Msg("the queued run still waits for its concurrency group on the replica that took it before; it waits in the queue")
+		return river.JobSnooze(time.Second)
+	}
 	if err := q.sealer.open(&a); err != nil {
 		return q.recordNeverRan(ctx, a, report.StatusFailed, ops.ClassSystem, err.Error())
 	}
@@ -136,11 +147,11 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 	if cancelledRemotely(ctx) {
 		return q.cancelledAsTaken(ctx, a)
 	}
-	h, err := q.cfg.Manager.Start(context.WithoutCancel(ctx), runs.Request{
+	h, err := q.cfg.Manager.StartClaimed(context.WithoutCancel(ctx), runs.Request{
 		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Ask: a.Ask, Policy: q.cfg.Policy(), Env: q.cfg.Env,
 		Requeue: true,
 		Caller:  runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot},
-	})
+	}, q.claim(job, a))
 	switch {
 	case errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrShuttingDown):
 		return river.JobSnooze(time.Second) // back to the queue, for any replica
@@ -150,11 +161,7 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 	q.mu.Lock()
 	q.local[a.RunID] = h
 	q.mu.Unlock()
-	defer func() {
-		q.mu.Lock()
-		delete(q.local, a.RunID)
-		q.mu.Unlock()
-	}()
+	defer q.dropLocal(a.RunID, h)
 	if by, ok := q.cancelRequested(ctx, a.RunID); ok {
 		h.Cancel(fmt.Errorf("cancelled through the API by %s", by))
 	}
@@ -170,13 +177,34 @@ func (q *Queue) work(ctx context.Context, a RunArgs, created time.Time) error {
 	if a.Ask {
 		q.dropQuestions(context.WithoutCancel(ctx), a.RunID)
 	}
-	if _, err := h.Wait(context.Background()); errors.Is(err, runs.ErrShuttingDown) {
+	_, err = h.Wait(context.Background())
+	switch {
+	case errors.Is(err, runs.ErrShuttingDown):
 		// This replica stopped while the run waited here for a place
 		// (its concurrency group, the running limit): nothing of it is
 		// recorded, and its job goes back to the queue for another.
 		return river.JobSnooze(time.Second)
+	case errors.Is(err, errTakenBack):
+		q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Msg(errTakenBack.Error())
+		q.dropLocal(a.RunID, h)
+		return q.letGo(ctx, job)
+	case errors.Is(err, runs.ErrNotClaimed):
+		// The database stayed away as the run was about to start:
+		// nothing of it is recorded, and its job goes back to the queue.
+		q.log.Warn().Err(err).Str("run_id", a.RunID).Msg("could not record the start of the queued run; it waits in the queue")
+		return river.JobSnooze(time.Second)
 	}
 	return nil
+}
+
+// dropLocal forgets h, the handle of a run this replica executed, unless
+// another worker here has the run now.
+func (q *Queue) dropLocal(runID string, h *runs.Handle) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.local[runID] == h {
+		delete(q.local, runID)
+	}
 }
 
 // cancelledRemotely tells whether River cancelled the job's context

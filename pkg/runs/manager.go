@@ -18,6 +18,10 @@ var (
 	ErrShuttingDown = errors.New("shutting down: no new runs are accepted")
 )
 
+// ErrNotClaimed ends a run of StartClaimed whose claim failed: it was
+// neither recorded nor run here.
+var ErrNotClaimed = errors.New("the run was not claimed here")
+
 // Defaults of a Manager's limits.
 const (
 	DefaultMaxRunning = 8
@@ -83,6 +87,22 @@ func (m *Manager) Service() *Service { return m.svc }
 // Start returns ErrQueueFull or ErrShuttingDown when the run cannot be
 // admitted.
 func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
+	return m.start(ctx, req, nil)
+}
+
+// StartClaimed is Start for a run that a queue shared with other
+// processes handed to this one (Request.Requeue is then set too): the run
+// may wait here for its concurrency group and a run slot, and meanwhile
+// the queue may hand it to another process. claim is called once the run
+// holds both, before anything of it is recorded or run; when it fails, the
+// run ends there, neither recorded nor run, and Wait returns an error
+// wrapping ErrNotClaimed and claim's. A cancel that comes while the run
+// waits for its slot is recorded only once claim succeeds, too.
+func (m *Manager) StartClaimed(ctx context.Context, req Request, claim func(context.Context) error) (*Handle, error) {
+	return m.start(ctx, req, claim)
+}
+
+func (m *Manager) start(ctx context.Context, req Request, claim func(context.Context) error) (*Handle, error) {
 	p, err := m.svc.prepare(ctx, &req)
 	if err != nil {
 		return nil, err
@@ -134,11 +154,11 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 	m.wg.Add(1)
 	m.mu.Unlock()
 
-	go m.run(h, p, immediate)
+	go m.run(h, p, immediate, claim)
 	return h, nil
 }
 
-func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
+func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim func(context.Context) error) {
 	defer m.wg.Done()
 	defer m.forget(h)
 	// The run's concurrency group is given up before the run is seen to
@@ -149,6 +169,18 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 			hold.release()
 		}
 		h.end(rep, err)
+	}
+	// unclaimed ends the run, unrecorded, when its claim fails.
+	unclaimed := func() bool {
+		if claim == nil {
+			return false
+		}
+		if err := claim(m.ctx); err != nil {
+			p.release()
+			end(nil, fmt.Errorf("%w: %w", ErrNotClaimed, err))
+			return true
+		}
+		return false
 	}
 	if p.group != "" {
 		var rep *report.Report
@@ -182,12 +214,18 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool) {
 			m.mu.Lock()
 			m.queued--
 			m.mu.Unlock()
+			if unclaimed() {
+				return
+			}
 			p.release()
 			end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
 			return
 		}
 	}
 	defer func() { <-m.slots }()
+	if unclaimed() {
+		return
+	}
 	select {
 	case <-h.cancelled:
 		end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
@@ -211,7 +249,9 @@ func (s *Service) shutBeforeStart(p *prepared, h *Handle) (*report.Report, error
 
 func (m *Manager) forget(h *Handle) {
 	m.mu.Lock()
-	delete(m.runs, h.id)
+	if m.runs[h.id] == h { // a run given up unclaimed may have a successor here
+		delete(m.runs, h.id)
+	}
 	m.ended = append(m.ended, h)
 	if len(m.ended) > keepEnded {
 		m.ended = append(m.ended[:0], m.ended[len(m.ended)-keepEnded:]...)

@@ -1,0 +1,120 @@
+package queue
+
+// A run whose replica is cut off from the database while the run waits
+// there (for its concurrency group, or a run slot) has its job handed to
+// another replica once the lease is over (requeueOrphans). When the first
+// replica comes back, its run must neither run nor be recorded: its
+// claim, made as the run is about to start, fails. Meanwhile the other
+// replica must not put the run in its group's line twice.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+)
+
+// errTakenBack is a claim that found the run's job handed to another
+// replica, or the run started elsewhere.
+var errTakenBack = errors.New("not run here: while it waited here for a place, its job went to another replica (this one had lost the database for longer than its lease), or it started elsewhere")
+
+// claimRetryFor is how long a claim is tried again while the database is
+// away, as long as the writes that record runs.
+const claimRetryFor = time.Minute
+
+// claimRun records a run as started by its taker (the StartColumns'
+// arguments, then the job's id and attempt) if the job is still running
+// at that attempt and its taker was the last to take it. A row of the run
+// that this taker already wrote (the answer to an earlier try was lost)
+// counts; any other row means the run started elsewhere.
+var claimRun = `INSERT INTO runs (` + history.StartColumns + `)
+	SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::bigint, $13::text
+	WHERE EXISTS (SELECT 1 FROM river_job j WHERE j.id = $14 AND j.state = 'running' AND j.attempt = $15
+		AND j.attempted_by[cardinality(j.attempted_by)] = $10::text)
+	ON CONFLICT (id) DO UPDATE SET owner = runs.owner WHERE runs.owner = excluded.owner AND runs.status = 'running'`
+
+// claim returns the claim of the run of job (see runs.Manager.StartClaimed):
+// one statement, tried again while the database is away, that records the
+// run as started here only if job is still this worker's. It fails with
+// errTakenBack when it is not.
+func (q *Queue) claim(job *river.Job[RunArgs], a RunArgs) func(context.Context) error {
+	return func(ctx context.Context) error {
+		st := q.cfg.Store
+		run := history.Run{ID: a.RunID, Playbook: a.Playbook, Roles: a.Roles, Status: history.StatusRunning,
+			Trigger: history.Trigger(a.Trigger), StartedBy: a.Caller}
+		if !a.Slot.IsZero() {
+			slot := a.Slot
+			run.Slot = &slot
+		}
+		args, err := history.StartArgs(run, st.Owner(), time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		args = append(args, job.ID, job.Attempt)
+		var claimed bool
+		err = st.RetryFor(ctx, claimRetryFor, func() error {
+			tag, err := st.Pool().Exec(ctx, claimRun, args...)
+			claimed = tag.RowsAffected() == 1
+			return err
+		})
+		switch {
+		case err != nil:
+			return fmt.Errorf("queue: claim run %s: %w", a.RunID, err)
+		case !claimed:
+			return errTakenBack
+		}
+		return nil
+	}
+}
+
+// inLineElsewhere tells whether the run is in its concurrency group's line
+// for another worker: the one of a replica that took its job before, lost
+// it while the run waited there, and still lives. That worker's claim will
+// fail, and its run leave the line; until then the job waits in the queue,
+// for the line has one place a run. The places of replicas without a
+// heartbeat are dropped, as every run of the group drops them, unless this
+// replica lost the database within the lease (then every heartbeat is
+// old).
+func (q *Queue) inLineElsewhere(ctx context.Context, runID string) (bool, error) {
+	st := q.cfg.Store
+	var held bool
+	err := st.Pool().QueryRow(ctx, `WITH dropped AS (
+			DELETE FROM concurrency c WHERE c.run_id = $1 AND $2::boolean AND c.owner != $3
+				AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = c.owner
+					AND o.heartbeat_at > now() - make_interval(secs => $4::bigint / 1000.0))
+			RETURNING c.id)
+		SELECT EXISTS (SELECT 1 FROM concurrency c WHERE c.run_id = $1 AND c.id NOT IN (SELECT id FROM dropped))`,
+		runID, st.Settled(), st.Owner(), st.Lease().Milliseconds()).Scan(&held)
+	return held, err
+}
+
+// letGo ends the worker of a job taken back from this replica. River
+// ends a job by its id alone, whichever worker has it: so that the end of
+// this worker is not taken for the end of the one that has the job now,
+// it waits until that one ended it (or it went back to the queue), then
+// ends with nothing left to change. It stops waiting when the replica
+// stops.
+func (q *Queue) letGo(ctx context.Context, job *river.Job[RunArgs]) error {
+	t := time.NewTicker(q.cfg.Poll)
+	defer t.Stop()
+	for {
+		var elsewhere bool
+		err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job j WHERE j.id = $1 AND j.state = 'running'
+			AND NOT (j.attempt = $2 AND j.attempted_by[cardinality(j.attempted_by)] = $3))`,
+			job.ID, job.Attempt, q.cfg.Store.Owner()).Scan(&elsewhere)
+		if err == nil && !elsewhere {
+			return nil
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil
+		case <-q.stopping:
+			return nil
+		}
+	}
+}

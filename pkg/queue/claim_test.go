@@ -1,0 +1,148 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/arsenal-run/arsenal-run/internal/pgtest"
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// taken queues a (a.RunID set) and marks its job taken by r, as River's
+// fetch does, for a test that works the job itself.
+func taken(t *testing.T, r *replica, a RunArgs) *river.Job[RunArgs] {
+	t.Helper()
+	ctx := context.Background()
+	if _, _, err := r.q.Submit(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	row := &rivertype.JobRow{}
+	err := r.pg.Pool().QueryRow(ctx, `UPDATE river_job SET state = 'running', attempt = attempt + 1, attempted_at = now(),
+			attempted_by = array_append(attempted_by, $2::text)
+		WHERE kind = $3 AND args->>'run_id' = $1 RETURNING id, attempt, created_at`,
+		a.RunID, r.pg.Owner(), Kind).Scan(&row.ID, &row.Attempt, &row.CreatedAt)
+	if err != nil {
+		t.Fatalf("take the job: %v", err)
+	}
+	return &river.Job[RunArgs]{JobRow: row, Args: a}
+}
+
+// handBack makes the job of a run look taken by a replica that died a
+// minute ago, as it does to the others when the replica that took it is
+// cut off from the database for longer than the lease: the reaper of any
+// replica then puts it back in the queue.
+func handBack(t *testing.T, r *replica, runID string) {
+	t.Helper()
+	tag, err := r.pg.Pool().Exec(context.Background(), `UPDATE river_job SET attempted_at = now() - interval '1 minute',
+		attempted_by = ARRAY['a-replica-that-died'] WHERE args->>'run_id' = $1`, runID)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("hand the job back: %v, %v", tag, err)
+	}
+}
+
+// waitLocal returns the handle of a run r took, once it is there.
+func waitLocal(t *testing.T, r *replica, runID string, state runs.State) *runs.Handle {
+	t.Helper()
+	var h *runs.Handle
+	waitUntil(t, "run "+runID+" "+string(state)+" here", func() bool {
+		var ok bool
+		h, ok = r.q.Local(runID)
+		return ok && h.Status() == string(state)
+	})
+	return h
+}
+
+// notClaimed checks that h, a run whose job was taken back, ended
+// neither run nor recorded here.
+func notClaimed(t *testing.T, h *runs.Handle) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if rep, err := h.Wait(ctx); rep != nil || !errors.Is(err, runs.ErrNotClaimed) {
+		t.Errorf("the run on the replica that lost its job: report %v, %v; want it to end unclaimed", rep != nil, err)
+	}
+}
+
+// TestRunTakenBackWhileWaitingForASlotRunsOnce: a run waits on replica a
+// for a run slot; meanwhile a is taken for dead (its job looks held by a
+// replica without a heartbeat) and b runs the run. When a's slot frees,
+// a neither runs the run again nor records it.
+func TestRunTakenBackWhileWaitingForASlotRunsOnce(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 1, true)
+	ctx := context.Background()
+	napPB, _ := a.q.cfg.Playbook("nap")
+	nap, err := a.mgr.Start(ctx, runs.Request{Playbook: napPB, Caller: runs.Caller{Roles: []string{auth.RoleAdmin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the nap holding a's run slot", func() bool { return nap.Status() == string(runs.StateRunning) })
+	marks := filepath.Join(t.TempDir(), "marks")
+	id, _, err := a.q.Submit(ctx, args("mark", map[string]any{"file": marks}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := waitLocal(t, a, id, runs.StateQueued)
+	handBack(t, a, id)
+	b := newReplicaLease(t, dsn, 1, true, 2*time.Second)
+	if st := await(t, b.q, id); st != report.StatusSucceeded {
+		t.Fatalf("the run ended %s on b, want succeeded", st)
+	}
+	nap.Cancel(errors.New("the test frees a's run slot"))
+	notClaimed(t, waiting)
+	waitUntil(t, "a's worker to let the job go", func() bool { _, ok := a.q.Local(id); return !ok })
+	if data, _ := os.ReadFile(marks); strings.Join(strings.Fields(string(data)), " ") != id {
+		t.Errorf("the runs that ran: %q, want %s once", data, id)
+	}
+	if r, err := b.pg.Get(ctx, id); err != nil || r.Status != report.StatusSucceeded {
+		t.Errorf("history of %s: %s, %v; want succeeded", id, r.Status, err)
+	}
+}
+
+// TestRunTakenBackWhileWaitingForItsGroupRunsOnce: a run waits on replica
+// a for its concurrency group when its job is taken back; b, which takes
+// the job, finds the run still in the group's line on a (a place a run):
+// it does not record the run failed, but leaves the job in the queue
+// until a, once the group frees, lets the run go unclaimed; then the run
+// runs once.
+func TestRunTakenBackWhileWaitingForItsGroupRunsOnce(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 2, true)
+	ctx := context.Background()
+	hold, _, err := a.q.Submit(ctx, args("hold", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holding := waitLocal(t, a, hold, runs.StateRunning)
+	after, _, err := a.q.Submit(ctx, args("after", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := waitLocal(t, a, after, runs.StateQueued)
+	handBack(t, a, after)
+	b := newReplicaLease(t, dsn, 2, true, 2*time.Second)
+	waitUntil(t, "b to take the job", func() bool {
+		var took bool
+		b.pg.Pool().QueryRow(ctx, `SELECT $2::text = ANY(attempted_by) FROM river_job WHERE args->>'run_id' = $1`, after, b.pg.Owner()).Scan(&took)
+		return took
+	})
+	if r, err := b.pg.Get(ctx, after); err == nil {
+		t.Fatalf("b recorded the run that waits on a: %s, %+v", r.Status, r.Error)
+	}
+	holding.Cancel(errors.New("the test frees the group"))
+	notClaimed(t, waiting)
+	if st := await(t, b.q, after); st != report.StatusSucceeded {
+		r, _ := b.pg.Get(ctx, after)
+		t.Errorf("the run ended %s (%+v), want succeeded", st, r.Error)
+	}
+}
