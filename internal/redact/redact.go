@@ -1,7 +1,9 @@
 // Package redact masks secret values in text the run writes: logs, reports,
 // errors and process output. Matching is literal (never a pattern built from
 // the secret) and covers the encodings a program is likely to print a secret
-// in: base64, URL encoding and JSON string escaping.
+// in: base64, URL encoding and JSON string escaping. It also masks the
+// credentials that URLs carry (url.go), the one way reports, spans and the
+// audit log show a URL.
 package redact
 
 import (

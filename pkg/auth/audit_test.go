@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,5 +96,58 @@ func TestAuditWritesWhenItCan(t *testing.T) {
 	}
 	if n := strings.Count(string(data), "\n"); n != 2 {
 		t.Errorf("audit log has %d lines, want 2:\n%s", n, data)
+	}
+}
+
+// TestAuditMasksURLCredentials: a param that is a URL with a token-like
+// query parameter or a password is written to the audit line masked as
+// http.request reports it; other URLs and text are kept as written.
+func TestAuditMasksURLCredentials(t *testing.T) {
+	reg := testRegistry(t)
+	dir := t.TempDir()
+	pbPath := writeFile(t, dir, "pb.yaml", `version: 1
+name: t
+steps:
+  - {id: a, op: control.log, with: {message: "https://bob:hunter2@api.example/x?access_token=LITERALTOKEN123&page=2"}}
+  - {id: b, op: control.log, with: {message: "https://api.example/a%20b?page=2"}}
+  - {id: c, op: control.log, with: {message: "see access_token=LITERALTOKEN456"}}
+`)
+	pb, err := steps.Load(pbPath, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "audit.log")
+	audit, err := OpenAudit(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.New(reg, engine.WithAuditor(audit)).Plan(pb).Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{}
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var line struct {
+			Step   string         `json:"step"`
+			Params map[string]any `json:"params"`
+		}
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+		got[line.Step] = line.Params["message"]
+	}
+	want := map[string]any{
+		"a": "https://bob:***@api.example/x?access_token=***&page=2",
+		"b": "https://api.example/a%20b?page=2",
+		"c": "see access_token=LITERALTOKEN456",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audited message params (-want +got):\n%s", diff)
 	}
 }

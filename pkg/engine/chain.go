@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -53,8 +54,9 @@ type Call struct {
 
 // MaskedParams returns the call's params for a sink that shows them (an
 // audit line, a span): the values of params the op declares secret (a
-// webhook's URL, a password) as ***, and the run's secrets masked in the
-// others.
+// webhook's URL, a password) as ***, the run's secrets masked in the
+// others, and in each http(s) URL among them the password and the values
+// of token-like query parameters masked, as http.request reports them.
 func (c *Call) MaskedParams() map[string]any {
 	p := make(map[string]any, len(c.Params))
 	for k, v := range c.Params {
@@ -65,7 +67,7 @@ func (c *Call) MaskedParams() map[string]any {
 		}
 		p[k] = v
 	}
-	m, _ := c.Mask(p).(map[string]any)
+	m, _ := redact.URLsIn(c.Mask(p)).(map[string]any)
 	return m
 }
 

@@ -248,14 +248,14 @@ func NewWithExporter(exp sdktrace.SpanExporter, cfg Config) (*Provider, error) {
 // parsePairs reads key=value,key=value with URL-encoded values.
 func parsePairs(s, what string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, kv := range strings.Split(s, ",") {
+	for i, kv := range strings.Split(s, ",") {
 		if strings.TrimSpace(kv) == "" {
 			continue
 		}
 		k, v, ok := strings.Cut(kv, "=")
 		k = strings.TrimSpace(k)
 		if !ok || k == "" {
-			return nil, fmt.Errorf("%s: %q is not key=value", what, strings.TrimSpace(kv))
+			return nil, badPair(what, i+1, kv)
 		}
 		if dv, err := url.PathUnescape(strings.TrimSpace(v)); err == nil {
 			v = dv
@@ -263,6 +263,35 @@ func parsePairs(s, what string) (map[string]string, error) {
 		out[k] = strings.TrimSpace(v)
 	}
 	return out, nil
+}
+
+// badPair says which entry of a key=value list is malformed without
+// quoting it: the headers hold credentials, and an entry written as
+// "Authorization: Bearer …" would print one. It names the entry by its
+// position and, when the text before its first ':' or '=' is a plain
+// name, by that.
+func badPair(what string, pos int, kv string) error {
+	name := ""
+	if j := strings.IndexAny(kv, ":="); j > 0 {
+		if k := strings.TrimSpace(kv[:j]); plainName(k) {
+			name = fmt.Sprintf(" (%s)", k)
+		}
+	}
+	return fmt.Errorf("%s: entry %d%s is not key=value", what, pos, name)
+}
+
+// plainName reports whether s looks like a header or attribute name
+// rather than a value: a short run of letters, digits, '-', '_' and '.'.
+func plainName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Tracer returns the tracer of the run spans; nil Provider: a no-op one.

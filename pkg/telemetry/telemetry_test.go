@@ -551,11 +551,23 @@ func TestConfig(t *testing.T) {
 		{Endpoint: "127.0.0.1:4318"}:                       "want an http:// or https:// URL",
 		{Endpoint: "x:4317", Protocol: "grpc"}:             "gRPC port",
 		{Endpoint: "http://x:4318", Protocol: "thrift"}:    `OTLP protocol "thrift"`,
-		{Endpoint: "http://x:4318", Headers: "novalue"}:    `OTEL_EXPORTER_OTLP_HEADERS: "novalue" is not key=value`,
+		{Endpoint: "http://x:4318", Headers: "novalue"}:    `OTEL_EXPORTER_OTLP_HEADERS: entry 1 is not key=value`,
 		{Endpoint: "http://x", ResourceAttributes: "=x,a"}: "OTEL_RESOURCE_ATTRIBUTES",
 	} {
 		if _, err := telemetry.New(cfg); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%+v: %v; want %q", cfg, err, want)
+		}
+	}
+	// A malformed header is named by its position and name, never shown
+	// with its value, which is likely a credential.
+	for headers, want := range map[string]string{
+		"Authorization: Bearer SEKRIT123": "OTEL_EXPORTER_OTLP_HEADERS: entry 1 (Authorization) is not key=value",
+		"a=b, SEKRIT123 ,c=d":             "OTEL_EXPORTER_OTLP_HEADERS: entry 2 is not key=value",
+		"x-key=1,Bearer SEKRIT123:abc":    "OTEL_EXPORTER_OTLP_HEADERS: entry 2 is not key=value",
+	} {
+		_, err := telemetry.New(telemetry.Config{Endpoint: "http://x:4318", Headers: headers})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "SEKRIT") {
+			t.Errorf("headers %q: %v; want %q without the value", headers, err, want)
 		}
 	}
 	var nilP *telemetry.Provider
@@ -658,5 +670,61 @@ arsenal_op_process_calls{op="shell.exec"} 7
 	reg.MustRegister(c)
 	if _, err := reg.Gather(); err == nil || !strings.Contains(err.Error(), "database is locked") {
 		t.Errorf("a store that fails: %v", err)
+	}
+}
+
+// TestURLsRedactedInSpans: a token-like query parameter is masked in the
+// client span's url.full and in the attempt span's params, as the report
+// masks it, and a secret with characters a URL escapes (here one split by
+// a '#' into path and fragment) is masked in url.full.
+func TestURLsRedactedInSpans(t *testing.T) {
+	const token, secret = "LITERALTOKEN123", "sec ret#1"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	p, exp := memProvider(t, telemetry.Config{})
+	path := writeFile(t, t.TempDir(), "u.yaml", `version: 1
+name: u
+inputs:
+  pw: {type: string, secret: true}
+  url: {type: string}
+steps:
+  - {id: query, op: http.request, with: {url: "${{ inputs.url }}/x?access_token=`+token+`&page=2"}}
+  - {id: path, op: http.request, with: {url: "${{ inputs.url }}/${{ inputs.pw }}"}}
+`)
+	rep := runWith(t, p, path, map[string]any{"pw": secret, "url": srv.URL})
+	if rep.Status != report.StatusSucceeded {
+		t.Fatalf("run %s: %+v", rep.Status, rep.Error)
+	}
+	spans := exp.GetSpans()
+	var fulls []string
+	for _, s := range byName(spans, "HTTP GET") {
+		fulls = append(fulls, fmt.Sprint(attr(s, "url.full")))
+	}
+	slices.Sort(fulls)
+	want := []string{srv.URL + "/***", srv.URL + "/x?access_token=***&page=2"}
+	if diff := cmp.Diff(want, fulls); diff != "" {
+		t.Errorf("url.full (-want +got):\n%s", diff)
+	}
+	for _, s := range spans {
+		texts := []string{s.Name, s.Status.Description}
+		for _, a := range s.Attributes {
+			texts = append(texts, a.Value.Emit())
+		}
+		for _, txt := range texts {
+			for _, leak := range []string{token, "sec ret", "sec%20ret", "sec+ret", "ret#1", "ret%231"} {
+				if strings.Contains(txt, leak) {
+					t.Errorf("span %q holds %q: %q", s.Name, leak, txt)
+				}
+			}
+		}
+	}
+	var params []string
+	for _, s := range byName(spans, "attempt 1") {
+		if attr(s, "arsenal.step.id") == "query" {
+			params = append(params, fmt.Sprint(attr(s, "arsenal.params")))
+		}
+	}
+	if len(params) != 1 || !strings.Contains(params[0], "access_token=***") {
+		t.Errorf("params of the query step: %q; want access_token=***", params)
 	}
 }

@@ -20,9 +20,9 @@ import (
 	"github.com/sourcegraph/conc/panics"
 	"github.com/sourcegraph/conc/pool"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
-	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry/httptrace"
 )
 

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
-	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry/httptrace"
 )
 

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 )
 
 // ScopeName is the instrumentation scope of the spans this package makes.
@@ -31,7 +33,9 @@ type Masker interface {
 
 // WithMask returns a context whose requests have their URLs and errors
 // passed through m before they become span attributes, so the run's
-// secrets stay masked there too.
+// secrets stay masked there too. A URL is masked as sent and unescaped,
+// after its password and token-like query values are masked as
+// http.request reports them; with no m only the latter are masked.
 func WithMask(ctx context.Context, m Masker) context.Context {
 	return context.WithValue(ctx, maskKey{}, m)
 }
@@ -87,7 +91,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
 			attribute.String("http.request.method", req.Method),
-			attribute.String("url.full", mask(u.String())),
+			attribute.String("url.full", redact.MaskURL(&u, mask)),
 			attribute.String("server.address", u.Hostname()),
 		))
 	defer span.End()
@@ -95,7 +99,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	Propagator.Inject(ctx, propagation.HeaderCarrier(out.Header))
 	resp, err := t.base.RoundTrip(out)
 	if err != nil {
-		span.SetStatus(codes.Error, mask(err.Error()))
+		span.SetStatus(codes.Error, mask(redact.InText(err.Error(), req.URL)))
 		span.SetAttributes(attribute.String("error.type", "transport"))
 		return resp, err
 	}

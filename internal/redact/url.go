@@ -1,0 +1,155 @@
+package redact
+
+import (
+	"net/url"
+	"strings"
+)
+
+// sensitive lists query parameter names (and parts of names) whose values
+// are credentials.
+var sensitive = []string{"token", "key", "secret", "password", "passwd", "pwd", "auth", "sig", "signature", "credential", "session", "code"}
+
+// SensitiveParam reports whether a query parameter name looks like it holds a
+// credential, such as token, api_key, X-Amz-Signature or access_token.
+func SensitiveParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range sensitive {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// URL returns u as a string with the password of its user info and the
+// values of credential-looking query parameters replaced by Mask:
+// https://user:***@host/path?token=***&page=2.
+func URL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := *u
+	if c.User != nil {
+		if _, ok := c.User.Password(); ok {
+			c.User = url.UserPassword(c.User.Username(), Mask)
+		}
+	}
+	if c.RawQuery != "" {
+		c.RawQuery = query(c.RawQuery)
+	}
+	s := c.String()
+	// url.URL escapes the * of the mask in user info; put it back.
+	return strings.Replace(s, ":%2A%2A%2A@", ":"+Mask+"@", 1)
+}
+
+// URLString masks a URL given as a string; text that does not parse as a URL
+// is returned with any user info before an @ masked.
+func URLString(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if at := strings.LastIndex(s, "@"); at > 0 {
+			if i := strings.Index(s, "://"); i >= 0 && i < at {
+				return s[:i+3] + Mask + s[at:]
+			}
+		}
+		return s
+	}
+	return URL(u)
+}
+
+// query masks sensitive values in a raw query, keeping its order and the
+// encoding of everything else.
+func query(raw string) string {
+	parts := strings.Split(raw, "&")
+	for i, p := range parts {
+		k, _, hasV := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		if hasV && SensitiveParam(name) {
+			parts[i] = k + "=" + Mask
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// InText masks every URL with credentials found in s, such as one quoted in
+// an error message from a library.
+func InText(s string, urls ...*url.URL) string {
+	for _, u := range urls {
+		if u == nil {
+			continue
+		}
+		raw := u.String()
+		if m := URL(u); m != raw {
+			s = strings.ReplaceAll(s, raw, m)
+		}
+		if u.User != nil {
+			if p, ok := u.User.Password(); ok && p != "" {
+				s = strings.ReplaceAll(s, p, Mask)
+			}
+		}
+	}
+	return s
+}
+
+// MaskURL is URL(u) with a run's secrets masked by mask as well, in the
+// URL as it is sent and, when that finds nothing more, in its unescaped
+// form: a secret written into a URL is escaped (a space becomes %20), and
+// one holding a '#' or '?' is split between path, query and fragment, so
+// that no encoding of the whole secret shows in the URL as sent. A nil
+// mask masks credentials only.
+func MaskURL(u *url.URL, mask func(string) string) string {
+	s := URL(u)
+	if mask == nil {
+		return s
+	}
+	s = mask(s)
+	if d, err := url.PathUnescape(s); err == nil && d != s {
+		if m := mask(d); m != d {
+			return m
+		}
+	}
+	return s
+}
+
+// URLsIn returns plain data (maps, lists, strings) with each string that
+// is an absolute http or https URL carrying user info or a query masked as
+// URL masks it, for sinks that show params, such as spans and the audit
+// log. Maps and lists are copied; other values are returned as they are.
+func URLsIn(v any) any {
+	switch x := v.(type) {
+	case string:
+		return urlText(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, it := range x {
+			out[i] = URLsIn(it)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, it := range x {
+			out[k] = URLsIn(it)
+		}
+		return out
+	}
+	return v
+}
+
+// urlText masks s if it is an absolute http(s) URL with user info or a
+// query, and returns it unchanged (not re-encoded) when nothing is masked.
+func urlText(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.User == nil && u.RawQuery == "") {
+		return s
+	}
+	if m := URL(u); m != u.String() {
+		return m
+	}
+	return s
+}
