@@ -91,6 +91,7 @@ func (r *reaper) start() {
 	defer devnull.Close()
 	p, err := os.StartProcess("/proc/self/exe", []string{os.Args[0], watchdogArg}, &os.ProcAttr{
 		Files: []*os.File{pr, devnull, devnull},
+		Env:   []string{}, // it needs none, and steps could read it in its /proc
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
 	if err != nil {
@@ -119,6 +120,7 @@ func setPdeathsig(attr *syscall.SysProcAttr) { attr.Pdeathsig = syscall.SIGKILL 
 // runWatchdog is the watchdog: it keeps the registered process groups and
 // cgroups until its input ends, then kills what is left in them.
 func runWatchdog() {
+	_ = hideProcess()
 	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGTTIN, syscall.SIGTTOU)
 	groups, cgroups := map[int]bool{}, map[string]bool{}
 	sc := bufio.NewScanner(os.Stdin)

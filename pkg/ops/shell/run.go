@@ -112,7 +112,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	theReaper.watchGroup(g.PGID())
 	defer theReaper.forgetGroup(g.PGID())
 	if sb != nil {
-		if err := sb.started(); err != nil {
+		if err := sb.started(cmd.Process.Pid); err != nil {
 			g.Finish()
 			sb.killAll()
 			_ = cmd.Wait()

@@ -34,7 +34,9 @@ var helperReady atomic.Bool
 // helper it applies the limits it was given and replaces itself with the
 // sandboxed program, never returning; started as the watchdog (see reaper)
 // it watches this program's shell steps and never returns either.
-// Otherwise it returns at once and enables sandboxes and the watchdog in
+// Otherwise it makes this process non-dumpable, so that the steps it runs
+// cannot read its environment or open files through /proc or ptrace it
+// (see hideProcess), and returns, enabling sandboxes and the watchdog in
 // this process. Without this call a sandboxed step fails instead of running
 // unsandboxed, and a shell step's grandchildren may outlive a killed
 // arsenal-run.
@@ -47,6 +49,7 @@ func MaybeRunSandboxHelper() {
 			runWatchdog()
 		}
 	}
+	_ = hideProcess() // cannot fail on Linux
 	helperReady.Store(true)
 }
 
@@ -60,6 +63,7 @@ type sandboxRun struct {
 	dir        string
 	cg         string
 	errR, errW *os.File
+	userns     *userNamespace // nil unless the helper waits for its user namespace
 }
 
 // prepareSandbox rewrites cmd to start the helper, which applies the limits
@@ -130,14 +134,19 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 		attr.Cloneflags |= syscall.CLONE_NEWNET
 		if uid, gid := os.Geteuid(), os.Getegid(); uid != 0 {
 			attr.Cloneflags |= syscall.CLONE_NEWUSER
-			attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
-			attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+			if sb.userns, err = newUserNamespace(uid, gid); err != nil {
+				return nil, fmt.Errorf("sandbox: %w", err)
+			}
+			spec = append([]string{"userns=1"}, spec...) // first: rlimits and cgroup joins come after
 		}
 	}
 	if sb.errR, sb.errW, err = os.Pipe(); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	cmd.ExtraFiles = []*os.File{sb.errW}
+	if sb.userns != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, sb.userns.peer)
+	}
 	cmd.Path = "/proc/self/exe"
 	cmd.Args = append([]string{r.argv[0], helperArg, strings.Join(spec, ","), program}, r.argv...)
 	cmd.Dir = sb.dir
@@ -153,11 +162,16 @@ func (sb *sandboxRun) startError(err error) error {
 	return fmt.Errorf("sandbox: starting the sandbox helper: %w; the step did not run", err)
 }
 
-// started waits until the helper has executed the program (the pipe closes
-// on exec) or reported the limit it could not apply.
-func (sb *sandboxRun) started() error {
+// started waits until the helper pid has executed the program (the pipe
+// closes on exec) or reported the limit it could not apply.
+func (sb *sandboxRun) started(pid int) error {
 	sb.errW.Close()
 	sb.errW = nil
+	if sb.userns != nil {
+		if err := sb.userns.mapIDs(pid); err != nil {
+			return err
+		}
+	}
 	msg, _ := io.ReadAll(io.LimitReader(sb.errR, 4096))
 	if prog, ok := bytes.CutPrefix(msg, []byte(programFailed)); ok {
 		return &procenv.ProgramError{Msg: string(bytes.TrimSpace(prog))}
@@ -194,6 +208,9 @@ func (sb *sandboxRun) cleanup() {
 			f.Close()
 		}
 	}
+	if sb.userns != nil {
+		sb.userns.close()
+	}
 	if sb.cg != "" {
 		deadline := time.Now().Add(2 * time.Second)
 		for os.Remove(sb.cg) != nil && time.Now().Before(deadline) {
@@ -207,7 +224,8 @@ func (sb *sandboxRun) cleanup() {
 }
 
 // runHelper is the sandbox helper: args are the limits spec, the program's
-// path and its argv. Errors go to fd 3, which closes on a successful exec.
+// path and its argv. Errors go to fd 3, which closes on a successful exec;
+// so does every other descriptor but the standard streams.
 func runHelper(args []string) {
 	errPipe := os.NewFile(3, "sandbox-errors")
 	fail := func(what string, err error) {
@@ -230,6 +248,10 @@ func runHelper(args []string) {
 		k, v, _ := strings.Cut(kv, "=")
 		n, _ := strconv.ParseUint(v, 10, 64)
 		switch k {
+		case "userns":
+			if err := awaitUserNamespace(); err != nil {
+				fail("the user namespace", err)
+			}
 		case "cg", "cgopt":
 			if err := os.WriteFile(filepath.Join(v, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil && k == "cg" {
 				fail("the processes limit (joining its cgroup)", err)
@@ -255,6 +277,9 @@ func runHelper(args []string) {
 		if err := syscall.Setrlimit(l.resource, &syscall.Rlimit{Cur: l.cur, Max: l.max}); err != nil {
 			fail(l.name, err)
 		}
+	}
+	if err := closeInheritedFiles(); err != nil {
+		fail("the sandbox (closing inherited files)", err)
 	}
 	err := syscall.Exec(args[1], args[2:], env)
 	if pe := procenv.StartError(args[1], err); procenv.IsProgramError(pe) {

@@ -17,6 +17,6 @@ func prepareSandbox(*exec.Cmd, *request) (*sandboxRun, error) {
 }
 
 func (*sandboxRun) startError(err error) error { return err }
-func (*sandboxRun) started() error             { return nil }
+func (*sandboxRun) started(int) error          { return nil }
 func (*sandboxRun) killAll()                   {}
 func (*sandboxRun) cleanup()                   {}
