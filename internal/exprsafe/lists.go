@@ -18,9 +18,9 @@ import (
 // itemCosts are the built-ins whose list or map argument Check charges
 // before they run, by the bytes each item of the argument makes them
 // allocate (measured with expr v1.17.8, rounded up; the result and the
-// copies made on the way). sort, reverse, concat, flatten, filter, sortBy
-// and map are not here: expr counts what they make against its memory
-// budget.
+// copies made on the way); buildUniq charges uniq's itself. sort,
+// reverse, concat, flatten, filter, sortBy and map are not here: expr
+// counts what they make against its memory budget.
 var itemCosts = map[string]int{
 	"keys":      64,
 	"values":    80,

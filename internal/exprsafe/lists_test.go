@@ -18,7 +18,7 @@ func listEnv() map[string]any {
 		pairs = append(pairs, []any{k, i})
 		list = append(list, k)
 	}
-	// Few, as uniq takes time by the square of its items.
+	// Few, so that the total, not the items of one list, stops uniq.
 	for i := range 10 {
 		few = append(few, i)
 	}

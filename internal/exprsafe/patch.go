@@ -12,10 +12,10 @@ import (
 
 // Check type-checks tree against cfg, which Harden prepared, then routes
 // string +, join, toJSON, string, upper, lower, toBase64, fromBase64,
-// replace, split, splitAfter and fromJSON through the bounded builders,
-// has the argument of keys, values, toPairs, fromPairs, groupBy and uniq
-// charged before they run, and checks the result again. A routed tree
-// starts by declaring the evaluation's budget, so every builder the
+// replace, split, splitAfter, fromJSON and uniq through the bounded
+// builders, has the argument of keys, values, toPairs, fromPairs and
+// groupBy charged before they run, and checks the result again. A routed
+// tree starts by declaring the evaluation's budget, so every builder the
 // evaluation runs, in a let or in each turn of a map, draws on the same one.
 // Use it where checker.Check would be: expr's own Patch option cannot
 // declare the budget, which needs the root of the tree.

@@ -28,9 +28,10 @@ const (
 	itemsFn   = "exprsafe.items"
 )
 
-// budget is what one evaluation may still build; Check declares one per
-// evaluation and passes it to every builder.
-type budget struct{ max, left int }
+// budget is what one evaluation may still build, and the items its uniqs
+// have compared pairwise; Check declares one per evaluation and passes it
+// to every builder.
+type budget struct{ max, left, pairwise int }
 
 // charge takes a string of size bytes from the budget, before it is
 // allocated.
@@ -72,11 +73,13 @@ var builders = map[string]builder{
 	"split":      {buildSplit("split", strings.SplitN), stringsType},
 	"splitAfter": {buildSplit("splitAfter", strings.SplitAfterN), stringsType},
 	"fromJSON":   {buildFromJSON, anyType},
+	"uniq":       {buildUniq, listType},
 }
 
 var (
 	stringType  = reflect.TypeOf("")
 	stringsType = reflect.TypeOf([]string(nil))
+	listType    = reflect.TypeOf([]any(nil))
 	anyType     = reflect.TypeOf((*any)(nil)).Elem()
 	budgetType  = reflect.TypeOf((*budget)(nil))
 )

@@ -19,7 +19,7 @@ const testLimit = 1 << 20
 
 // run compiles src as pkg/steps does (Harden, then Check where
 // checker.Check would be) and evaluates it under expr's memory budget.
-func run(t *testing.T, src string, env map[string]any) (any, error) {
+func run(t testing.TB, src string, env map[string]any) (any, error) {
 	t.Helper()
 	cfg := conf.CreateNew()
 	expr.Env(env)(cfg)
