@@ -88,10 +88,11 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 			if err := checkSize(file, p.Expr, x); err != nil {
 				return nil, err
 			}
-			b.WriteString(Stringify(x))
-			if b.Len() > steps.MaxValueSize {
+			s := Stringify(x)
+			if b.Len()+len(s) > steps.MaxValueSize { // checked before the text is built
 				return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes (MaxValueSize)", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
 			}
+			b.WriteString(s)
 		}
 		return b.String(), nil
 	case steps.KindList:

@@ -412,3 +412,20 @@ func TestInputSourcesRefuseAFIFO(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplateOverMaxValueSize checks that a template whose expressions
+// together give more than MaxValueSize fails the step, naming the limit.
+func TestTemplateOverMaxValueSize(t *testing.T) {
+	e := New(registry(t))
+	p := plan(t, e, header+`inputs:
+  a: {type: string}
+steps:
+  - {id: s, op: control.set, with: {v: "${{ inputs.a }}-${{ inputs.a }}"}}
+`)
+	half := strings.Repeat("x", steps.MaxValueSize/2+1)
+	rep := mustRun(t, p, map[string]any{"a": half})
+	s := stepOf(t, rep, "s")
+	if s.Status != report.StatusFailed || s.Error == nil || !strings.Contains(s.Error.Message, "over 1048576 bytes (MaxValueSize)") {
+		t.Fatalf("step %s: %+v", s.Status, s.Error)
+	}
+}
