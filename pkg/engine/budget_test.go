@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -182,5 +184,45 @@ steps:
 	var n int
 	if _, err := fmt.Sscanf(cutLine, "loud | … %d lines cut", &n); err != nil || n < 150000 {
 		t.Errorf("marker %q", cutLine)
+	}
+}
+
+// TestProcessLogHidesASecretAcrossALongLinesCut checks that a line longer
+// than the log keeps, written in small pieces, shows no part of a secret
+// its cut goes through, and that its rest does not come out as lines of
+// its own (each beginning with the rest of the secret).
+func TestProcessLogHidesASecretAcrossALongLinesCut(t *testing.T) {
+	const secret = "S3CRET-abcdefghijklmnop"
+	e := New(registry(t, func(r *ops.Registry) {
+		r.MustRegister(ops.Spec{Name: "test.longline", Risk: ops.RiskRead, StreamsOutput: true, Params: []ops.Param{{Name: "token", Type: ops.TypeString}}},
+			ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
+				line := strings.Repeat("x", logMaxLine-5) + p.String("token") + strings.Repeat("y", 3*logMaxLine) + "\nnext\n"
+				w := ops.CallFrom(ctx).Output
+				for len(line) > 0 {
+					n := min(1000, len(line))
+					w.Write([]byte(line[:n]))
+					line = line[n:]
+				}
+				return map[string]any{}, nil
+			}))
+	}))
+	var out bytes.Buffer
+	rep := mustRun(t, plan(t, e, header+`
+inputs:
+  token: {type: string, secret: true}
+steps:
+  - {id: long, op: test.longline, with: {token: "${{ inputs.token }}"}}
+`), map[string]any{"token": secret}, WithProcessOutput(&out))
+	if rep.Status != report.StatusSucceeded {
+		t.Fatalf("run %s", rep.Status)
+	}
+	log := out.String()
+	for _, part := range []string{"S3CR", "abcd", "mnop"} {
+		if strings.Contains(log, part) {
+			t.Errorf("part %q of the secret shows in the log", part)
+		}
+	}
+	if want := fmt.Sprintf(" …[%d bytes cut]\nlong | next\n", len(secret)+3*logMaxLine-5); !strings.HasSuffix(log, want) || strings.Count(log, "\n") != 2 {
+		t.Errorf("log of %d lines, ending %q; want the long line cut once, then next", strings.Count(log, "\n"), log[max(len(log)-60, 0):])
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Limits on the live process output a step writes to the log. The first
@@ -58,45 +59,74 @@ func (r *run) outputWriter(c *Call, stream string) *linePrefix {
 // step's limits. An operation may write stdout and stderr to it from two
 // goroutines.
 type linePrefix struct {
-	mu     sync.Mutex
-	w      io.Writer
-	prefix string
-	red    *run
-	step   *stepLog
-	buf    []byte
-	call   *Call
-	stream string   // stdout or stderr
-	tail   []string // the last lines once the step's head is spent
-	tailN  int      // bytes in tail
-	cut    int      // lines not written
+	mu      sync.Mutex
+	w       io.Writer
+	prefix  string
+	red     *run
+	step    *stepLog
+	buf     []byte
+	dropped int // bytes of the current line past what buf keeps
+	call    *Call
+	stream  string   // stdout or stderr
+	tail    []string // the last lines once the step's head is spent
+	tailN   int      // bytes in tail
+	cut     int      // lines not written
 }
 
+// Write passes on each complete line. Of a line longer than logMaxLine
+// only the head is kept, with logKeep bytes more until the line ends, so
+// that a secret crossing the cut is masked whole; the line is passed on
+// when it ends, never in pieces, as a piece would begin with the rest of
+// a secret the cut went through.
 func (l *linePrefix) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			if len(l.buf) > logMaxLine {
-				l.line(l.buf)
-				l.buf = l.buf[:0]
-			}
+			l.add(p)
 			break
 		}
-		l.line(l.buf[:i])
-		l.buf = l.buf[i+1:]
+		l.add(p[:i])
+		l.line(l.buf, l.dropped)
+		l.buf, l.dropped = l.buf[:0], 0
+		p = p[i+1:]
 	}
-	return len(p), nil
+	return n, nil
 }
 
-// line writes one line, or keeps it for the tail once the step's head is
-// spent.
-func (l *linePrefix) line(b []byte) {
-	if len(b) > logMaxLine {
-		b = append(b[:logMaxLine:logMaxLine], fmt.Sprintf(" …[%d bytes cut]", len(b)-logMaxLine)...)
+// headOf returns at most n bytes of the head of s, ending on a whole
+// UTF-8 character.
+func headOf(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	s := l.red.red.String(string(b)) + "\n"
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// logKeep is how much of a long line is kept past logMaxLine.
+const logKeep = 4 << 10
+
+// add keeps b as part of the current line, up to logMaxLine+logKeep bytes.
+func (l *linePrefix) add(b []byte) {
+	take := min(max(logMaxLine+logKeep-len(l.buf), 0), len(b))
+	l.buf = append(l.buf, b[:take]...)
+	l.dropped += len(b) - take
+}
+
+// line writes one line, masked whole, then cut to logMaxLine (dropped
+// bytes of it were not kept), or keeps it for the tail once the step's
+// head is spent.
+func (l *linePrefix) line(b []byte, dropped int) {
+	s := l.red.red.String(string(b))
+	if len(b)+dropped > logMaxLine {
+		s = headOf(s, logMaxLine) + fmt.Sprintf(" …[%d bytes cut]", len(b)+dropped-logMaxLine)
+	}
+	s += "\n"
 	l.step.mu.Lock()
 	pass := l.step.head+len(s) <= LogHeadBytes
 	if pass {
@@ -122,8 +152,8 @@ func (l *linePrefix) flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.buf) > 0 {
-		l.line(l.buf)
-		l.buf = nil
+		l.line(l.buf, l.dropped)
+		l.buf, l.dropped = nil, 0
 	}
 	if len(l.tail) == 0 {
 		return

@@ -200,11 +200,18 @@ func skipEscape(b []byte, i int) int {
 	return i
 }
 
-// maxLine is the longest partial line a LineWriter holds before it emits it.
+// maxLine is the longest line a LineWriter passes on; a longer one keeps
+// its head and a note of how much was cut.
 const maxLine = 64 << 10
 
+// lineKeep is how much of a long line is kept past maxLine until the line
+// ends, so that a secret crossing the cut is masked whole before the cut.
+const lineKeep = 4 << 10
+
 // LineWriter passes what is written to it on to dst one complete line at a
-// time, each made safe with Text and passed through mask. Several
+// time, each made safe with Text and passed through mask. A line longer
+// than maxLine is passed on when it ends, cut, never in pieces: a piece
+// would begin with the rest of a secret the cut went through. Several
 // LineWriters may share one dst by sharing mu. Write errors of dst are
 // ignored: live output is a convenience, never a reason to fail a step.
 type LineWriter struct {
@@ -212,6 +219,7 @@ type LineWriter struct {
 	dst  io.Writer
 	mask func(string) string
 	buf  []byte
+	cut  int // bytes of the current line past maxLine+lineKeep, dropped
 }
 
 // NewLineWriter returns a LineWriter; mask may be nil.
@@ -228,41 +236,61 @@ func (w *LineWriter) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			w.buf = append(w.buf, p...)
-			for len(w.buf) >= maxLine {
-				w.emit(w.buf[:maxLine])
-				w.buf = w.buf[:copy(w.buf, w.buf[maxLine:])]
-			}
+			w.add(p)
 			break
 		}
-		if len(w.buf) > 0 {
-			w.buf = append(w.buf, p[:i]...)
-			w.emit(w.buf)
-			w.buf = w.buf[:0]
-		} else {
+		if len(w.buf) == 0 && w.cut == 0 {
 			w.emit(p[:i])
+		} else {
+			w.add(p[:i])
+			w.emit(w.buf)
+			w.buf, w.cut = w.buf[:0], 0
 		}
 		p = p[i+1:]
 	}
 	return n, nil
 }
 
+// add keeps b as part of the current line, up to maxLine+lineKeep bytes.
+func (w *LineWriter) add(b []byte) {
+	room := max(maxLine+lineKeep-len(w.buf), 0)
+	take := min(room, len(b))
+	w.buf = append(w.buf, b[:take]...)
+	w.cut += len(b) - take
+}
+
 // Flush emits a last line that had no newline.
 func (w *LineWriter) Flush() {
 	if len(w.buf) > 0 {
 		w.emit(w.buf)
-		w.buf = w.buf[:0]
+		w.buf, w.cut = w.buf[:0], 0
 	}
 }
 
+// emit masks the line whole, then cuts it to maxLine.
 func (w *LineWriter) emit(line []byte) {
 	s := Text(line)
 	if w.mask != nil {
 		s = w.mask(s)
 	}
+	if len(line)+w.cut > maxLine {
+		s = cutString(s, maxLine) + fmt.Sprintf(" …[%d bytes cut]", len(line)+w.cut-maxLine)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	_, _ = io.WriteString(w.dst, s+"\n")
+}
+
+// cutString returns at most n bytes of the head of s, ending on a whole
+// UTF-8 character.
+func cutString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // LastLines returns at most n of the last non-empty lines of s, at most max

@@ -111,8 +111,38 @@ func TestLineWriter(t *testing.T) {
 	out.Reset()
 	w.Write(bytes.Repeat([]byte("x"), maxLine+10))
 	w.Flush()
-	if lines := strings.Count(out.String(), "\n"); lines != 2 {
-		t.Errorf("a very long line should be split in 2, got %d", lines)
+	if want := strings.Repeat("x", maxLine) + " …[10 bytes cut]\n"; out.String() != want {
+		t.Errorf("a very long line: %d bytes, %d lines; want its head and a note of the cut", out.Len(), strings.Count(out.String(), "\n"))
+	}
+}
+
+// TestLongLineHidesASecretAcrossTheCut checks that a secret that a long
+// line's cut goes through shows no part of it: the line is masked whole
+// before it is cut, and its rest is not passed on as lines of its own,
+// however it is written.
+func TestLongLineHidesASecretAcrossTheCut(t *testing.T) {
+	const secret = "S3CRET-abcdefghijklmnop"
+	mask := strings.NewReplacer(secret, "***").Replace
+	line := strings.Repeat("x", maxLine-5) + secret + strings.Repeat("y", 3*maxLine) + "\nnext\n"
+	for _, chunk := range []int{1 << 10, 7, maxLine + 3} {
+		var out bytes.Buffer
+		w := NewLineWriter(&out, nil, mask)
+		for rest := line; rest != ""; {
+			n := min(chunk, len(rest))
+			w.Write([]byte(rest[:n]))
+			rest = rest[n:]
+		}
+		w.Flush()
+		got := out.String()
+		for _, part := range []string{"S3CR", "abcd", "mnop"} {
+			if strings.Contains(got, part) {
+				t.Errorf("writes of %d bytes: part %q of the secret shows", chunk, part)
+			}
+		}
+		if lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n"); len(lines) != 2 || lines[1] != "next" ||
+			!strings.HasSuffix(lines[0], fmt.Sprintf(" …[%d bytes cut]", len(secret)+3*maxLine-5)) {
+			t.Errorf("writes of %d bytes: %d lines, the first ending %q", chunk, len(lines), lines[0][max(len(lines[0])-40, 0):])
+		}
 	}
 }
 
