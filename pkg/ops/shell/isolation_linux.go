@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -112,4 +113,53 @@ func awaitUserNamespace() error {
 		return fmt.Errorf("no answer from arsenal-run: %w", err)
 	}
 	return nil
+}
+
+// nprocUsable says whether RLIMIT_NPROC, in a user namespace of the
+// sandbox's own, can bound its processes exactly, cgErr being why no
+// cgroup does. Outside one it counts every task of the user, arsenal-run's
+// threads included, which change all the time, so no limit there would be
+// exact; root it does not limit at all.
+func nprocUsable(cgErr error) error {
+	why := ""
+	switch {
+	case os.Geteuid() == 0:
+		why = "arsenal-run runs as root, which RLIMIT_NPROC does not limit"
+	case !userNamespacesAllowed():
+		why = "unprivileged user namespaces, in which RLIMIT_NPROC would count the sandbox's processes alone, are disabled"
+	case !kernelAtLeast(5, 14):
+		why = "this kernel (before 5.14) counts RLIMIT_NPROC across user namespaces, so it cannot count the sandbox's processes alone"
+	default:
+		return nil
+	}
+	fix := "run where cgroups are writable"
+	if os.Geteuid() != 0 {
+		fix = "run where cgroups are writable or user namespaces are allowed"
+	}
+	return fmt.Errorf("sandbox: the processes limit cannot be enforced on this host: no cgroup pids controller is writable (%v), and %s; "+
+		"remove processes from the sandbox or %s; the step did not run", cgErr, why, fix)
+}
+
+// userNamespacesAllowed reports whether the sysctls that can forbid
+// unprivileged user namespaces allow them.
+func userNamespacesAllowed() bool {
+	for _, f := range []string{"/proc/sys/user/max_user_namespaces", "/proc/sys/kernel/unprivileged_userns_clone"} {
+		if b, err := os.ReadFile(f); err == nil && strings.TrimSpace(string(b)) == "0" {
+			return false
+		}
+	}
+	return true
+}
+
+// kernelAtLeast reports whether the running kernel is at least major.minor.
+func kernelAtLeast(major, minor int) bool {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return false
+	}
+	var ma, mi int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }

@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -63,7 +61,35 @@ type sandboxRun struct {
 	dir        string
 	cg         string
 	errR, errW *os.File
+	memCG      string         // a cgroup of its own for memory, where the pids one has none
 	userns     *userNamespace // nil unless the helper waits for its user namespace
+	nprocNS    bool           // the user namespace is there for RLIMIT_NPROC
+}
+
+// boundMemory bounds the sandbox's memory as a whole where a cgroup can,
+// and reports whether one does: the pids cgroup when it has the memory
+// controller, else one of its own (memCG, which the helper must join too)
+// in a cgroup v1 memory hierarchy. Otherwise RLIMIT_AS alone bounds each
+// process.
+func (sb *sandboxRun) boundMemory() bool {
+	if sb.cg != "" && limitCgroupMemory(sb.cg, sb.l.Memory) == nil {
+		return true
+	}
+	base, err := memoryCgroupBase()
+	if err != nil {
+		return false
+	}
+	dir, err := newCgroup(base)
+	if err != nil {
+		return false
+	}
+	if limitCgroupMemory(dir, sb.l.Memory) != nil {
+		_ = os.Remove(dir)
+		return false
+	}
+	sb.memCG = dir
+	theReaper.watchCgroup(dir)
+	return true
 }
 
 // prepareSandbox rewrites cmd to start the helper, which applies the limits
@@ -115,30 +141,30 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 	case cgErr == nil:
 		spec = append(spec, "cgopt="+sb.cg) // joining is best effort
 	}
-	if l.Processes > 0 {
-		switch {
-		case cgErr == nil:
-		case os.Geteuid() != 0:
-			// RLIMIT_NPROC counts every task of the user, arsenal-run's
-			// own threads included: allow that many plus the limit.
-			add("nproc", uint64(userTasks(os.Getuid())+l.Processes))
-		default:
-			return nil, fmt.Errorf("sandbox: the processes limit cannot be enforced on this host: "+
-				"arsenal-run runs as root, which RLIMIT_NPROC does not limit, and no cgroup pids controller is writable (%v); "+
-				"remove processes from the sandbox or run where cgroups are writable; the step did not run", cgErr)
+	if l.Memory > 0 && sb.boundMemory() && sb.memCG != "" {
+		spec = append(spec, "cgmem="+sb.memCG)
+	}
+	userns := !l.Network && os.Geteuid() != 0
+	if l.Processes > 0 && cgErr != nil {
+		if err := nprocUsable(cgErr); err != nil {
+			return nil, err
 		}
+		// In a user namespace of its own RLIMIT_NPROC counts the
+		// sandbox's tasks alone: the program is the first of them.
+		userns, sb.nprocNS = true, true
+		add("nproc", uint64(l.Processes))
 	}
 	attr := cmd.SysProcAttr
 	if !l.Network {
 		spec = append(spec, "lo=1")
 		attr.Cloneflags |= syscall.CLONE_NEWNET
-		if uid, gid := os.Geteuid(), os.Getegid(); uid != 0 {
-			attr.Cloneflags |= syscall.CLONE_NEWUSER
-			if sb.userns, err = newUserNamespace(uid, gid); err != nil {
-				return nil, fmt.Errorf("sandbox: %w", err)
-			}
-			spec = append([]string{"userns=1"}, spec...) // first: rlimits and cgroup joins come after
+	}
+	if userns {
+		attr.Cloneflags |= syscall.CLONE_NEWUSER
+		if sb.userns, err = newUserNamespace(os.Geteuid(), os.Getegid()); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
 		}
+		spec = append([]string{"userns=1"}, spec...) // first: rlimits and cgroup joins come after
 	}
 	if sb.errR, sb.errW, err = os.Pipe(); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -156,7 +182,12 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 
 // startError explains why the helper could not be started.
 func (sb *sandboxRun) startError(err error) error {
-	if !sb.l.Network && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS)) {
+	refused := errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS)
+	switch {
+	case refused && sb.nprocNS:
+		return fmt.Errorf("sandbox: the processes limit needs a new user namespace where no cgroup pids controller is writable, which this host refused (%v); "+
+			"allow unprivileged user namespaces, run where cgroups are writable, or remove processes from the sandbox; the step did not run", errors.Unwrap(err))
+	case refused && !sb.l.Network:
 		return fmt.Errorf("sandbox: network: false needs a new network namespace, which this host refused (%v); the step did not run", errors.Unwrap(err))
 	}
 	return fmt.Errorf("sandbox: starting the sandbox helper: %w; the step did not run", err)
@@ -185,12 +216,12 @@ func (sb *sandboxRun) started(pid int) error {
 // killAll kills every process left in the sandbox's cgroup, including those
 // that left the process group.
 func (sb *sandboxRun) killAll() {
-	if sb.cg == "" {
+	if sb.cg == "" && sb.memCG == "" {
 		return
 	}
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
-		pids := cgroupPids(sb.cg)
+		pids := append(cgroupPids(sb.cg), cgroupPids(sb.memCG)...)
 		if len(pids) == 0 {
 			return
 		}
@@ -211,12 +242,15 @@ func (sb *sandboxRun) cleanup() {
 	if sb.userns != nil {
 		sb.userns.close()
 	}
-	if sb.cg != "" {
+	for _, cg := range []string{sb.cg, sb.memCG} {
+		if cg == "" {
+			continue
+		}
 		deadline := time.Now().Add(2 * time.Second)
-		for os.Remove(sb.cg) != nil && time.Now().Before(deadline) {
+		for os.Remove(cg) != nil && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		theReaper.forgetCgroup(sb.cg)
+		theReaper.forgetCgroup(cg)
 	}
 	if sb.dir != "" {
 		_ = os.RemoveAll(sb.dir)
@@ -244,6 +278,7 @@ func runHelper(args []string) {
 		cur, max uint64
 	}
 	var rls []limit
+	var nproc *limit
 	for _, kv := range strings.Split(args[0], ",") {
 		k, v, _ := strings.Cut(kv, "=")
 		n, _ := strconv.ParseUint(v, 10, 64)
@@ -256,6 +291,10 @@ func runHelper(args []string) {
 			if err := os.WriteFile(filepath.Join(v, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil && k == "cg" {
 				fail("the processes limit (joining its cgroup)", err)
 			}
+		case "cgmem":
+			if err := os.WriteFile(filepath.Join(v, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil {
+				fail("the memory limit (joining its cgroup)", err)
+			}
 		case "lo":
 			_ = loopbackUp() // without it the sandbox has no loopback either
 		case "nofile":
@@ -265,21 +304,26 @@ func runHelper(args []string) {
 		case "cpu":
 			rls = append(rls, limit{"the cpu limit", unix.RLIMIT_CPU, n, n + 1})
 		case "nproc":
-			rls = append(rls, limit{"the processes limit", unix.RLIMIT_NPROC, n, n})
+			nproc = &limit{"the processes limit", unix.RLIMIT_NPROC, n, n}
 		case "as":
 			rls = append(rls, limit{"the memory limit", unix.RLIMIT_AS, n, n})
 		}
 	}
 	env := os.Environ()
+	if err := closeInheritedFiles(); err != nil {
+		fail("the sandbox (closing inherited files)", err)
+	}
+	// RLIMIT_NPROC comes last, just before exec: it counts this helper's
+	// threads too, and the runtime may not be able to start another.
+	if nproc != nil {
+		rls = append(rls, *nproc)
+	}
 	for _, l := range rls {
 		// syscall.Setrlimit, so that syscall.Exec does not restore the
 		// open files limit Go raised at start when one was asked for.
 		if err := syscall.Setrlimit(l.resource, &syscall.Rlimit{Cur: l.cur, Max: l.max}); err != nil {
 			fail(l.name, err)
 		}
-	}
-	if err := closeInheritedFiles(); err != nil {
-		fail("the sandbox (closing inherited files)", err)
 	}
 	err := syscall.Exec(args[1], args[2:], env)
 	if pe := procenv.StartError(args[1], err); procenv.IsProgramError(pe) {
@@ -310,169 +354,4 @@ func loopbackUp() error {
 	}
 	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
 	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
-}
-
-// userTasks counts the tasks (processes and threads) whose real user is uid,
-// as RLIMIT_NPROC does.
-func userTasks(uid int) int {
-	entries, _ := os.ReadDir("/proc")
-	want := strconv.Itoa(uid)
-	n := 0
-	for _, e := range entries {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
-		if err != nil {
-			continue
-		}
-		var realUID string
-		threads := 1
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "Uid:"); ok {
-				if f := strings.Fields(v); len(f) > 0 {
-					realUID = f[0]
-				}
-			} else if v, ok := strings.CutPrefix(line, "Threads:"); ok {
-				threads, _ = strconv.Atoi(strings.TrimSpace(v))
-			}
-		}
-		if realUID == want {
-			n += threads
-		}
-	}
-	return n
-}
-
-var cgSeq atomic.Uint64
-
-// pidsCgroupBase finds, once, the directory under which sandbox cgroups with
-// a pids controller can be created. A variable so tests can replace it.
-var pidsCgroupBase = sync.OnceValues(discoverPidsCgroup)
-
-// newPidsCgroup creates a cgroup under base that allows at most n
-// processes (0 = no limit).
-func newPidsCgroup(base string, n int) (string, error) {
-	dir := filepath.Join(base, fmt.Sprintf("arsenal-run-sandbox-%d-%d", os.Getpid(), cgSeq.Add(1)))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", err
-	}
-	limit := "max"
-	if n > 0 {
-		limit = strconv.Itoa(n)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "pids.max"), []byte(limit), 0); err != nil {
-		os.Remove(dir)
-		return "", fmt.Errorf("setting pids.max in %s: %w", dir, err)
-	}
-	return dir, nil
-}
-
-func cgroupPids(dir string) []int {
-	b, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, f := range strings.Fields(string(b)) {
-		if n, err := strconv.Atoi(f); err == nil {
-			pids = append(pids, n)
-		}
-	}
-	return pids
-}
-
-// discoverPidsCgroup looks for a pids controller this process can create
-// cgroups under: with cgroup v1, its own pids cgroup; with cgroup v2, the
-// parent of its own cgroup when that one has pids.max (so a sibling gets
-// one too), or the root of the hierarchy when it delegates pids.
-func discoverPidsCgroup() (string, error) {
-	own, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return "", err
-	}
-	var v1, v2 string
-	hasV1, hasV2 := false, false
-	for _, line := range strings.Split(string(own), "\n") {
-		parts := strings.SplitN(line, ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[0] == "0" && parts[1] == "" {
-			v2, hasV2 = parts[2], true
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			if c == "pids" {
-				v1, hasV1 = parts[2], true
-			}
-		}
-	}
-	mounts, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return "", err
-	}
-	defer mounts.Close()
-	var v2Dir, v2Mount string
-	sc := bufio.NewScanner(mounts)
-	for sc.Scan() {
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if !ok || len(f) < 5 || len(g) < 3 {
-			continue
-		}
-		root, mp := unescapeMount(f[3]), unescapeMount(f[4])
-		switch {
-		case g[0] == "cgroup" && hasV1 && hasOption(g[2], "pids"):
-			dir := filepath.Join(mp, relCgroup(root, v1))
-			if fi, err := os.Stat(filepath.Join(dir, "pids.max")); err == nil && !fi.IsDir() || dir == mp {
-				return dir, nil
-			}
-		case g[0] == "cgroup2" && hasV2:
-			v2Dir, v2Mount = filepath.Join(mp, relCgroup(root, v2)), mp
-		}
-	}
-	if v2Dir != "" {
-		if _, err := os.Stat(filepath.Join(v2Dir, "pids.max")); err == nil && v2Dir != v2Mount {
-			return filepath.Dir(v2Dir), nil
-		}
-		if b, err := os.ReadFile(filepath.Join(v2Mount, "cgroup.subtree_control")); err == nil && v2Dir == v2Mount && hasOption(strings.ReplaceAll(strings.TrimSpace(string(b)), " ", ","), "pids") {
-			return v2Mount, nil
-		}
-	}
-	return "", errors.New("no cgroup with a pids controller found")
-}
-
-func relCgroup(root, path string) string {
-	if rel, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return path
-}
-
-func hasOption(opts, want string) bool {
-	for _, o := range strings.Split(opts, ",") {
-		if o == want {
-			return true
-		}
-	}
-	return false
-}
-
-// unescapeMount undoes the octal escapes of /proc/self/mountinfo.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

@@ -80,8 +80,8 @@ func Spec() ops.Spec {
 			{Name: "ok_codes", Type: ops.TypeList, Items: ops.TypeInteger, Default: []any{0}, MaxLen: 256,
 				Description: "exit codes that count as success; a process killed by signal N exits with 128+N"},
 			{Name: "sandbox", Type: ops.TypeMap,
-				Description: "run isolated, with any of: network (bool, false = no network at all), memory (address space, e.g. 256Mi), " +
-					"cpu (CPU time, e.g. 10s), processes (at most this many processes), open_files (int), file_size (largest file written, e.g. 10Mi)"},
+				Description: "run with limits, any of: network (bool, false = no network at all), memory (address space of each process, and of all of them together where a memory cgroup is available, e.g. 256Mi), " +
+					"cpu (CPU time of each process, e.g. 10s), processes (at most this many processes), open_files (int), file_size (largest file written, e.g. 10Mi)"},
 		}, optionParams()...),
 		Output: []ops.Field{
 			{Name: "exit_code", Type: "integer", Description: "the exit code; 128+N when killed by signal N"},
