@@ -143,6 +143,26 @@ func variants(s string) []string {
 		q := strconv.Quote(s)
 		out = append(out, q[1:len(q)-1])
 	}
+	return append(out, Lines(s)...)
+}
+
+// MinLine is the shortest line of a multi-line secret masked on its own.
+const MinLine = 8
+
+// Lines returns the lines of a multi-line secret (a private key, a
+// certificate bundle) that are masked on their own: what prints it, line by
+// line, writes each line alone, and the live logs mask line by line. Lines
+// shorter than MinLine are left, as they would mask too much else.
+func Lines(s string) []string {
+	if !strings.Contains(s, "\n") {
+		return nil
+	}
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); len(l) >= MinLine {
+			out = append(out, l)
+		}
+	}
 	return out
 }
 
@@ -152,6 +172,17 @@ func sortByLenDesc(vs []string) {
 			vs[j], vs[j-1] = vs[j-1], vs[j]
 		}
 	}
+}
+
+// Longest is the length of the longest text masked, so that a reader of a
+// stream cut into pieces knows how much to keep to mask a secret whole.
+func (r *Redactor) Longest() int {
+	if r == nil {
+		return 0
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.longest
 }
 
 // Empty reports whether there is nothing to mask.
@@ -313,10 +344,13 @@ func (w *writer) Write(p []byte) (int, error) {
 	cut := bytes.LastIndexByte(w.buf, '\n') + 1
 	w.r.mu.RLock()
 	hold := w.r.longest
-	w.r.mu.RUnlock()
 	if len(w.buf)-cut > 4*max(hold, 1024) {
-		cut = len(w.buf) - hold
+		// A long line: pass on all but the last hold bytes, cut before
+		// any secret the cut would go through, which then goes whole
+		// with the rest.
+		cut = w.r.safeCut(w.buf, len(w.buf)-hold)
 	}
+	w.r.mu.RUnlock()
 	if cut > 0 {
 		out := w.mask(string(w.buf[:cut]))
 		n := copy(w.buf, w.buf[cut:])
@@ -326,6 +360,25 @@ func (w *writer) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// safeCut moves cut back to the start of any secret that begins before it
+// and ends after it, until none does. r.mu is held for reading.
+func (r *Redactor) safeCut(b []byte, cut int) int {
+	for moved := true; moved; {
+		moved = false
+		for v := range r.secrets {
+			lo := max(cut-len(v)+1, 0)
+			hi := min(cut+len(v)-1, len(b))
+			if lo >= cut || hi <= cut {
+				continue
+			}
+			if i := bytes.Index(b[lo:hi], []byte(v)); i >= 0 {
+				cut, moved = lo+i, true
+			}
+		}
+	}
+	return cut
 }
 
 func (w *writer) Close() error {

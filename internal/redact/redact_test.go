@@ -75,3 +75,24 @@ func TestAddLater(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestWriterLongLineKeepsASecretWhole checks that a line too long to hold
+// until its end is passed on in parts cut before a secret, never through
+// it, however the writes fall.
+func TestWriterLongLineKeepsASecretWhole(t *testing.T) {
+	const secret = "topsecret-0123456789"
+	for shift := 0; shift < len(secret)+2; shift++ {
+		var out bytes.Buffer
+		r := New(secret)
+		w := r.Writer(&out)
+		// The writer keeps the last len(secret) bytes of a long line:
+		// the secret starts shift bytes before that point.
+		head := strings.Repeat("x", 8192-len(secret)-shift)
+		w.Write([]byte(head + secret + strings.Repeat("y", shift)))
+		w.Write([]byte(strings.Repeat("z", 8192) + "\n"))
+		w.Close()
+		if got := out.String(); strings.Contains(got, "topsec") || strings.Contains(got, "6789") || strings.Count(got, "***") != 1 {
+			t.Errorf("shift %d: the secret is not masked whole", shift)
+		}
+	}
+}

@@ -192,7 +192,12 @@ steps:
 // its cut goes through, and that its rest does not come out as lines of
 // its own (each beginning with the rest of the secret).
 func TestProcessLogHidesASecretAcrossALongLinesCut(t *testing.T) {
-	const secret = "S3CRET-abcdefghijklmnop"
+	for _, secret := range []string{"S3CRET-abcdefghijklmnop", "S3CRET-abcd" + strings.Repeat("q", 5<<10) + "mnop"} {
+		t.Run(fmt.Sprint(len(secret)), func(t *testing.T) { processLogHidesASecret(t, secret) })
+	}
+}
+
+func processLogHidesASecret(t *testing.T, secret string) {
 	e := New(registry(t, func(r *ops.Registry) {
 		r.MustRegister(ops.Spec{Name: "test.longline", Risk: ops.RiskRead, StreamsOutput: true, Params: []ops.Param{{Name: "token", Type: ops.TypeString}}},
 			ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
@@ -224,5 +229,36 @@ steps:
 	}
 	if want := fmt.Sprintf(" …[%d bytes cut]\nlong | next\n", len(secret)+3*logMaxLine-5); !strings.HasSuffix(log, want) || strings.Count(log, "\n") != 2 {
 		t.Errorf("log of %d lines, ending %q; want the long line cut once, then next", strings.Count(log, "\n"), log[max(len(log)-60, 0):])
+	}
+}
+
+// TestProcessLogMasksEachLineOfAMultiLineSecret checks that a secret of
+// several lines (a private key) printed line by line is masked in the live
+// log, where each line is masked alone, as well as in the report.
+func TestProcessLogMasksEachLineOfAMultiLineSecret(t *testing.T) {
+	const key = "-----BEGIN TEST KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END TEST KEY-----\n"
+	e := New(registry(t, func(r *ops.Registry) {
+		r.MustRegister(ops.Spec{Name: "test.print", Risk: ops.RiskRead, StreamsOutput: true, Params: []ops.Param{{Name: "text", Type: ops.TypeString}}},
+			ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
+				for _, l := range strings.SplitAfter(p.String("text"), "\n") {
+					ops.CallFrom(ctx).Output.Write([]byte(l))
+				}
+				return map[string]any{"stdout": p.String("text")}, nil
+			}))
+	}))
+	var out bytes.Buffer
+	rep := mustRun(t, plan(t, e, header+`
+inputs:
+  key: {type: string, secret: true}
+steps:
+  - {id: show, op: test.print, with: {text: "${{ inputs.key }}"}}
+`), map[string]any{"key": key}, WithProcessOutput(&out))
+	for _, part := range []string{"MIIEvQIBADAN", "BKcwggSjAgEAAoIBAQC7", "BEGIN TEST KEY"} {
+		if strings.Contains(out.String(), part) {
+			t.Errorf("the live log shows %q:\n%s", part, out.String())
+		}
+	}
+	if got := stepOf(t, rep, "show").Output.(map[string]any)["stdout"]; got != "***" {
+		t.Errorf("report stdout %q", got)
 	}
 }

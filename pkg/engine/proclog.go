@@ -74,8 +74,8 @@ type linePrefix struct {
 }
 
 // Write passes on each complete line. Of a line longer than logMaxLine
-// only the head is kept, with logKeep bytes more until the line ends, so
-// that a secret crossing the cut is masked whole; the line is passed on
+// only the head is kept, with some bytes more until the line ends (see
+// add), so that a secret crossing the cut is masked whole; the line is passed on
 // when it ends, never in pieces, as a piece would begin with the rest of
 // a secret the cut went through.
 func (l *linePrefix) Write(p []byte) (int, error) {
@@ -108,12 +108,16 @@ func headOf(s string, n int) string {
 	return s[:n]
 }
 
-// logKeep is how much of a long line is kept past logMaxLine.
+// logKeep is how much of a long line is kept past logMaxLine at least;
+// more when the run masks a longer text.
 const logKeep = 4 << 10
 
-// add keeps b as part of the current line, up to logMaxLine+logKeep bytes.
+// add keeps b as part of the current line, up to logMaxLine bytes and as
+// many more as the longest text masked, so that a secret the cut goes
+// through is masked whole.
 func (l *linePrefix) add(b []byte) {
-	take := min(max(logMaxLine+logKeep-len(l.buf), 0), len(b))
+	keep := max(logKeep, l.red.red.Longest())
+	take := min(max(logMaxLine+keep-len(l.buf), 0), len(b))
 	l.buf = append(l.buf, b[:take]...)
 	l.dropped += len(b) - take
 }

@@ -205,8 +205,9 @@ func skipEscape(b []byte, i int) int {
 const maxLine = 64 << 10
 
 // lineKeep is how much of a long line is kept past maxLine until the line
-// ends, so that a secret crossing the cut is masked whole before the cut.
-const lineKeep = 4 << 10
+// ends, so that a secret crossing the cut (or its base64 form) is masked
+// whole before the cut.
+const lineKeep = 64 << 10
 
 // LineWriter passes what is written to it on to dst one complete line at a
 // time, each made safe with Text and passed through mask. A line longer

@@ -6,6 +6,8 @@ package redact
 import (
 	"sort"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 )
 
 // Mask is what a hidden value is replaced with.
@@ -19,6 +21,7 @@ func Masker(secrets []string) func(string) string {
 	for _, v := range secrets {
 		if v != "" {
 			s = append(s, v)
+			s = append(s, redact.Lines(v)...)
 		}
 	}
 	if len(s) == 0 {

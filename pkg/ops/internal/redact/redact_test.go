@@ -11,3 +11,19 @@ func TestMasker(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestMaskerMasksEachLineOfAMultiLineSecret: a program that prints a
+// multi-line secret writes it line by line, and live output is masked one
+// line at a time; lines shorter than redact.MinLine are left.
+func TestMaskerMasksEachLineOfAMultiLineSecret(t *testing.T) {
+	mask := Masker([]string{"-----BEGIN KEY-----\nabcdefghijklmnop\nxyz\n-----END KEY-----"})
+	for in, want := range map[string]string{
+		"abcdefghijklmnop":    "***",
+		"-----BEGIN KEY-----": "***",
+		"xyz":                 "xyz",
+	} {
+		if got := mask(in); got != want {
+			t.Errorf("mask(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
