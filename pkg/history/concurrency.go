@@ -31,7 +31,9 @@ const (
 )
 
 // GroupEnqueue records that run waits for group, behind the runs already
-// holding or waiting for it.
+// holding or waiting for it. The place belongs to this Store: the other
+// Group methods change run's place only when it is this Store's, as in
+// the PostgreSQL store.
 func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
 	_, err := s.exec(ctx, `INSERT INTO concurrency (grp, run_id, owner, state, since) VALUES (?, ?, ?, ?, ?)`,
 		group, run, s.owner, groupWaiting, ms(s.now()))
@@ -68,19 +70,19 @@ func (s *Store) GroupTry(ctx context.Context, group, run string) (acquired bool,
 		group, groupRunning); err != nil {
 		return false, nil, fmt.Errorf("history: concurrency group: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT run_id, state FROM concurrency WHERE grp = ? ORDER BY state = 'running' DESC, id`, group)
+	rows, err := tx.QueryContext(ctx, `SELECT run_id, owner FROM concurrency WHERE grp = ? ORDER BY state = 'running' DESC, id`, group)
 	if err != nil {
 		return false, nil, fmt.Errorf("history: concurrency group: %w", err)
 	}
 	mine := false
 	for rows.Next() {
-		var id, state string
-		if err := rows.Scan(&id, &state); err != nil {
+		var id, owner string
+		if err := rows.Scan(&id, &owner); err != nil {
 			rows.Close()
 			return false, nil, fmt.Errorf("history: concurrency group: %w", err)
 		}
 		if id == run {
-			mine = true
+			mine = owner == s.owner
 			break
 		}
 		ahead = append(ahead, id)
@@ -95,7 +97,7 @@ func (s *Store) GroupTry(ctx context.Context, group, run string) (acquired bool,
 	if len(ahead) > 0 {
 		return false, ahead, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE concurrency SET state = ? WHERE grp = ? AND run_id = ?`, groupRunning, group, run); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE concurrency SET state = ? WHERE grp = ? AND run_id = ? AND owner = ?`, groupRunning, group, run, s.owner); err != nil {
 		return false, nil, fmt.Errorf("history: concurrency group: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -122,9 +124,11 @@ func groupOwners(ctx context.Context, tx *sql.Tx, group string) ([]string, error
 }
 
 // GroupRequestCancel asks the runs holding or waiting for group, other
-// than by, to stop: each learns it from GroupCancelledBy.
+// than by, to stop, if by has its place of this Store's in the line: each
+// learns it from GroupCancelledBy.
 func (s *Store) GroupRequestCancel(ctx context.Context, group, by string) error {
-	_, err := s.exec(ctx, `UPDATE concurrency SET cancel_by = ? WHERE grp = ? AND run_id != ? AND cancel_by = ''`, by, group, by)
+	_, err := s.exec(ctx, `UPDATE concurrency SET cancel_by = ? WHERE grp = ? AND run_id != ? AND cancel_by = ''
+		AND EXISTS (SELECT 1 FROM concurrency m WHERE m.grp = ? AND m.run_id = ? AND m.owner = ?)`, by, group, by, group, by, s.owner)
 	if err != nil {
 		return fmt.Errorf("history: concurrency group: %w", err)
 	}
@@ -144,9 +148,10 @@ func (s *Store) GroupCancelledBy(ctx context.Context, group, run string) (string
 	return by, nil
 }
 
-// GroupRelease removes run from group, holding or waiting.
+// GroupRelease removes run's place of this Store's from group, holding or
+// waiting.
 func (s *Store) GroupRelease(ctx context.Context, group, run string) error {
-	if _, err := s.exec(ctx, `DELETE FROM concurrency WHERE grp = ? AND run_id = ?`, group, run); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM concurrency WHERE grp = ? AND run_id = ? AND owner = ?`, group, run, s.owner); err != nil {
 		return fmt.Errorf("history: concurrency group: %w", err)
 	}
 	return nil

@@ -35,7 +35,10 @@ type groupTicket interface {
 	requestCancel() error
 	// cancelledBy returns the run that asked this one to stop, or "".
 	cancelledBy() (string, error)
-	// release leaves the line, or gives the group up.
+	// release leaves the line, or gives the group up. Like every write
+	// of a ticket, it changes only the place its own enqueue made: a
+	// place that another process took over for the same run is not
+	// this ticket's.
 	release()
 }
 
@@ -114,11 +117,26 @@ func (g *groupHold) release() {
 // (skipped, cancelled while waiting, replaced by a later run, or refused
 // because the group could not be recorded), or neither when the service
 // shut down while it waited and the caller puts it back (Request.Requeue).
-func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}) (*groupHold, *report.Report) {
+//
+// claim, when not nil, is the run's claim (Manager.StartClaimed): a run
+// that never started is recorded only once it succeeds. The run's place
+// may have gone to another process that took the run over while this one
+// was cut off from the store, and this one's wait then fails; the claim
+// fails too, and acquireGroup returns an error wrapping ErrNotClaimed,
+// with nothing recorded.
+func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, claim func() error) (*groupHold, *report.Report, error) {
 	group, policy := p.group, p.plan.ConcurrencyPolicy()
+	neverRan := func(class ops.Class, why string) (*groupHold, *report.Report, error) {
+		if claim != nil {
+			if err := claim(); err != nil {
+				return nil, nil, fmt.Errorf("%w: %w", ErrNotClaimed, err)
+			}
+		}
+		return nil, s.neverRanAs(p, h, class, why), nil
+	}
 	t, err := s.groups.enqueue(group, p.runID)
 	if err != nil {
-		return nil, s.neverRanAs(p, h, ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
+		return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
 	}
 	notice := p.req.Notice
 	if notice == nil {
@@ -127,38 +145,32 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}) (
 	asked, told := false, false
 	tick := time.NewTicker(groupPoll)
 	defer tick.Stop()
-	replaced := func() *report.Report {
-		if by, err := t.cancelledBy(); err == nil && by != "" {
-			t.release()
-			return s.neverRanAs(p, h, ops.ClassCancelled, fmt.Sprintf("replaced by run %s of concurrency group %q before it started (policy cancel_running)", by, group))
-		}
-		return nil
-	}
 	for {
 		ok, ahead, err := t.try()
 		if err != nil {
 			t.release()
-			return nil, s.neverRanAs(p, h, ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
+			return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
 		}
 		// A request to stop that came while the run waited wins over
 		// the group it may just have got.
-		if rep := replaced(); rep != nil {
-			return nil, rep
+		if by, err := t.cancelledBy(); err == nil && by != "" {
+			t.release()
+			return neverRan(ops.ClassCancelled, fmt.Sprintf("replaced by run %s of concurrency group %q before it started (policy cancel_running)", by, group))
 		}
 		if ok {
 			hold := &groupHold{t: t, stop: make(chan struct{})}
 			hold.watch(group, h)
-			return hold, nil
+			return hold, nil, nil
 		}
 		switch policy {
 		case steps.ConcurrencySkip:
 			t.release()
-			return nil, s.neverRanAs(p, h, ops.ClassCancelled, fmt.Sprintf("skipped: concurrency group %q is busy with run %s (policy skip)", group, ahead[0]))
+			return neverRan(ops.ClassCancelled, fmt.Sprintf("skipped: concurrency group %q is busy with run %s (policy skip)", group, ahead[0]))
 		case steps.ConcurrencyCancelRunning:
 			if !asked {
 				if err := t.requestCancel(); err != nil {
 					t.release()
-					return nil, s.neverRanAs(p, h, ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
+					return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
 				}
 				asked = true
 				notice("concurrency group %q: asked run %s to stop (policy cancel_running)", group, strings.Join(ahead, ", "))
@@ -172,13 +184,13 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}) (
 		case <-tick.C:
 		case <-h.cancelled:
 			t.release()
-			return nil, s.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error())
+			return neverRan(ops.ClassCancelled, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error())
 		case <-closed:
 			t.release()
 			if p.req.Requeue {
-				return nil, nil
+				return nil, nil, nil
 			}
-			return nil, s.neverRan(p, h, "the service shut down before the run started")
+			return neverRan(ops.ClassCancelled, "the service shut down before the run started")
 		}
 	}
 }

@@ -96,8 +96,9 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 // the queue may hand it to another process. claim is called once the run
 // holds both, before anything of it is recorded or run; when it fails, the
 // run ends there, neither recorded nor run, and Wait returns an error
-// wrapping ErrNotClaimed and claim's. A cancel that comes while the run
-// waits for its slot is recorded only once claim succeeds, too.
+// wrapping ErrNotClaimed and claim's. A run that ends while it waits
+// (cancelled, skipped, or its group's wait failed, as it does when another
+// process took its place over) is recorded only once claim succeeds, too.
 func (m *Manager) StartClaimed(ctx context.Context, req Request, claim func(context.Context) error) (*Handle, error) {
 	return m.start(ctx, req, claim)
 }
@@ -183,17 +184,21 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim func(context.
 		return false
 	}
 	if p.group != "" {
+		var claimGroup func() error
+		if claim != nil {
+			claimGroup = func() error { return claim(m.ctx) }
+		}
 		var rep *report.Report
-		if hold, rep = m.svc.acquireGroup(h, p, m.closed); hold == nil {
+		var err error
+		if hold, rep, err = m.svc.acquireGroup(h, p, m.closed, claimGroup); hold == nil {
 			m.mu.Lock()
 			m.queued--
 			m.mu.Unlock()
 			p.release()
-			if rep == nil { // shut down; the caller puts it back (Requeue)
-				end(nil, ErrShuttingDown)
-				return
+			if rep == nil && err == nil { // shut down; the caller puts it back (Requeue)
+				err = ErrShuttingDown
 			}
-			end(rep, nil)
+			end(rep, err)
 			return
 		}
 	}

@@ -15,7 +15,11 @@ const (
 )
 
 // GroupEnqueue records that run waits for group, behind the runs already
-// holding or waiting for it.
+// holding or waiting for it. The place belongs to this Store: the other
+// Group methods change run's place only when it is this Store's. Another
+// process that takes the run over while this one looks dead (the queue
+// hands it the run's job) drops this place and makes its own; back, this
+// Store neither holds the group on that place nor frees it.
 func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
 	// A row written twice, its answer lost to a restart, is harmless:
 	// GroupTry stops at the first and GroupRelease removes both.
@@ -32,6 +36,8 @@ func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
 
 // GroupTry makes run the holder of group when no run holds it and run is
 // first in line; otherwise it returns the runs ahead, the holder first.
+// It fails when run has no place of this Store's in the line (its place
+// was dropped, or taken over by another process).
 // The rows of owners that are not alive, and of runs recorded as ended
 // (whose release was lost), are dropped first. A transaction advisory
 // lock on the group's name serialises the processes that try the same
@@ -63,7 +69,7 @@ func (s *Store) groupTry(ctx context.Context, tx pgx.Tx, group, run string) (boo
 		group, s.owner, s.cfg.Lease.Milliseconds(), groupRunning); err != nil {
 		return false, nil, err
 	}
-	rows, err := tx.Query(ctx, `SELECT run_id FROM concurrency WHERE grp = $1 ORDER BY state = 'running' DESC, id`, group)
+	rows, err := tx.Query(ctx, `SELECT run_id, owner = $2 FROM concurrency WHERE grp = $1 ORDER BY state = 'running' DESC, id`, group, s.owner)
 	if err != nil {
 		return false, nil, err
 	}
@@ -71,12 +77,13 @@ func (s *Store) groupTry(ctx context.Context, tx pgx.Tx, group, run string) (boo
 	mine := false
 	for rows.Next() {
 		var id string
-		if err := rows.Scan(&id); err != nil {
+		var own bool
+		if err := rows.Scan(&id, &own); err != nil {
 			rows.Close()
 			return false, nil, err
 		}
 		if id == run {
-			mine = true
+			mine = own
 			break
 		}
 		ahead = append(ahead, id)
@@ -91,7 +98,7 @@ func (s *Store) groupTry(ctx context.Context, tx pgx.Tx, group, run string) (boo
 	if len(ahead) > 0 {
 		return false, ahead, nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE concurrency SET state = $1 WHERE grp = $2 AND run_id = $3`, groupRunning, group, run); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE concurrency SET state = $1 WHERE grp = $2 AND run_id = $3 AND owner = $4`, groupRunning, group, run, s.owner); err != nil {
 		return false, nil, err
 	}
 	return true, nil, nil
@@ -99,10 +106,12 @@ func (s *Store) groupTry(ctx context.Context, tx pgx.Tx, group, run string) (boo
 
 var errNotWaiting = errors.New("not waiting")
 
-// GroupRequestCancel asks the other runs of group to stop.
+// GroupRequestCancel asks the other runs of group to stop, if by still
+// has its place of this Store's in the line.
 func (s *Store) GroupRequestCancel(ctx context.Context, group, by string) error {
 	err := s.retry(ctx, func() error {
-		_, err := s.pool.Exec(ctx, `UPDATE concurrency SET cancel_by = $1 WHERE grp = $2 AND run_id != $1 AND cancel_by = ''`, by, group)
+		_, err := s.pool.Exec(ctx, `UPDATE concurrency SET cancel_by = $1 WHERE grp = $2 AND run_id != $1 AND cancel_by = ''
+			AND EXISTS (SELECT 1 FROM concurrency m WHERE m.grp = $2 AND m.run_id = $1 AND m.owner = $3)`, by, group, s.owner)
 		return err
 	})
 	if err != nil {
@@ -124,10 +133,11 @@ func (s *Store) GroupCancelledBy(ctx context.Context, group, run string) (string
 	return by, nil
 }
 
-// GroupRelease removes run from group, holding or waiting.
+// GroupRelease removes run's place of this Store's from group, holding or
+// waiting; a place another process took over stays.
 func (s *Store) GroupRelease(ctx context.Context, group, run string) error {
 	err := s.retry(ctx, func() error {
-		_, err := s.pool.Exec(ctx, `DELETE FROM concurrency WHERE grp = $1 AND run_id = $2`, group, run)
+		_, err := s.pool.Exec(ctx, `DELETE FROM concurrency WHERE grp = $1 AND run_id = $2 AND owner = $3`, group, run, s.owner)
 		return err
 	})
 	if err != nil {

@@ -79,3 +79,33 @@ func testGroupEndedRun(t *testing.T, open Opener) {
 		t.Errorf("the group of an ended run is still held, by %v", ahead)
 	}
 }
+
+// A run's place in a group's line is changed only by the Store that made
+// it: a process that took the run over (its first process looked dead)
+// has its own place, which the first one, back, neither frees nor holds,
+// and which it cannot use to ask the others to stop.
+func testGroupPlaceOfAnotherStore(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	must(t, a.GroupEnqueue(ctx, "g", "r"))
+	ok, _, err := a.GroupTry(ctx, "g", "r")
+	must(t, err)
+	if !ok {
+		t.Fatal("no group")
+	}
+	must(t, a.GroupEnqueue(ctx, "g", "next"))
+	must(t, b.GroupRelease(ctx, "g", "r"))
+	if _, _, err := b.GroupTry(ctx, "g", "r"); err == nil {
+		t.Error("another Store's GroupTry on the run's place got an answer without an error")
+	}
+	must(t, b.GroupRequestCancel(ctx, "g", "r"))
+	by, err := a.GroupCancelledBy(ctx, "g", "next")
+	must(t, err)
+	if by != "" {
+		t.Errorf("a run was asked to stop by %q through another Store's place", by)
+	}
+	ok, ahead, err := a.GroupTry(ctx, "g", "next")
+	must(t, err)
+	if ok || !cmp.Equal(ahead, []string{"r"}) {
+		t.Errorf("after another Store released the holder's place: acquired %v, ahead %v; want r still holding", ok, ahead)
+	}
+}

@@ -48,6 +48,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"Groups", testGroups},
 		{"GroupOfDeadOwnerIsReleased", testGroupDeadOwner},
 		{"GroupOfEndedRunIsReleased", testGroupEndedRun},
+		{"GroupPlaceIsItsStores", testGroupPlaceOfAnotherStore},
 		{"Reports", testReports},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.f(t, newBackend(t)) })
