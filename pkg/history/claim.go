@@ -15,8 +15,8 @@ import (
 // newest slot recorded for its playbook, so a slot is claimed at most once
 // across restarts, processes sharing the state dir, and clock jumps; the
 // slots of one playbook must come oldest first. A skipped, missed or failed
-// slot also gets its run row, but for an Unsettled one: SettleSlot writes
-// its row.
+// slot also gets its run row, in the same transaction, so that no slot is
+// ever claimed without one.
 //
 // The scheduler starts none of an instant's runs before all of that
 // instant's slots are recorded, a thousand of them for a thousand

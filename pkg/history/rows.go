@@ -83,11 +83,8 @@ const SlotRunColumns = `id, playbook, path, sha256, status, started_at, finished
 
 // SlotRunArgs are the SlotRunColumns of the run row of a slot that did
 // not become a run (skipped, missed or failed); ok is false for outcomes
-// that have none, and for an Unsettled slot, whose row comes later.
+// that have none.
 func SlotRunArgs(sl Slot) (args []any, ok bool) {
-	if sl.Unsettled {
-		return nil, false
-	}
 	var status report.Status
 	class := ""
 	switch sl.Outcome {

@@ -55,9 +55,12 @@ type Slot struct {
 	BlockedBy string    // skipped or queued: the run that was still running
 	Message   string    // why, in a sentence
 	At        time.Time // when it was decided
-	// Unsettled leaves a skipped slot's run row to SettleSlot: the run
-	// that blocked it has no id yet when the slot is claimed.
-	Unsettled bool
+	// BlockerStarting marks a slot skipped behind a run that was still
+	// starting, so had no id yet. It is claimed, with its run row, naming
+	// no run; once the run has an id, SettleSlot of it, with BlockedBy
+	// the id, names the run in its record and run row where they name
+	// none yet, and changes nothing else.
+	BlockerStarting bool
 }
 
 // ScheduleRef names one playbook's schedule for TrackSchedules.
@@ -115,8 +118,14 @@ func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []Schedu
 
 // SettleSlot records the later outcome of a claimed slot: a queued slot
 // that fired, or was let go, or a fired one whose run could not start. A
-// skipped, missed or failed slot also gets its run row.
+// skipped, missed or failed slot also gets its run row. For a
+// BlockerStarting slot it only names the run that blocked it (see
+// Slot.BlockerStarting); that may be tried again, as it fills in only what
+// is still empty.
 func (s *Store) SettleSlot(ctx context.Context, sl Slot) error {
+	if sl.BlockerStarting {
+		return s.nameBlocker(ctx, sl)
+	}
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("history: settle slot: %w", err)
@@ -136,6 +145,39 @@ func (s *Store) SettleSlot(ctx context.Context, sl Slot) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("history: settle slot: %w", err)
+	}
+	return nil
+}
+
+// The statements that name the run a BlockerStarting slot was skipped
+// behind, in its record and in the run row its claim wrote (found by its
+// playbook, decision time and slot), where they name none yet.
+const (
+	nameBlockerSlotQuery = `UPDATE schedule_slots SET blocked_by = CASE WHEN blocked_by = '' THEN ? ELSE blocked_by END
+		WHERE playbook = ? AND slot = ? AND outcome = 'skipped'`
+	nameBlockerRunQuery = `UPDATE runs SET blocked_by = ?
+		WHERE playbook = ? AND started_at = ? AND slot = ? AND triggered_by = 'schedule' AND status = 'skipped' AND blocked_by = ''`
+)
+
+// nameBlocker is SettleSlot of a BlockerStarting slot.
+func (s *Store) nameBlocker(ctx context.Context, sl Slot) error {
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return fmt.Errorf("history: name the run blocking a slot: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, nameBlockerSlotQuery, sl.BlockedBy, sl.Playbook, ms(sl.Slot))
+	if err != nil {
+		return fmt.Errorf("history: name the run blocking a slot of %s: %w", sl.Playbook, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("history: name the run blocking slot %s of %s: the slot was never claimed skipped", sl.Slot.Format(time.RFC3339), sl.Playbook)
+	}
+	if _, err := tx.ExecContext(ctx, nameBlockerRunQuery, sl.BlockedBy, sl.Playbook, ms(sl.At), ms(sl.Slot)); err != nil {
+		return fmt.Errorf("history: name the run blocking a slot of %s: %w", sl.Playbook, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("history: name the run blocking a slot: %w", err)
 	}
 	return nil
 }

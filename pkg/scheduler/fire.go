@@ -198,7 +198,7 @@ func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 		// pause too: that run does not start.
 		if p, ok := paused[d.e.pb.Name]; ok && (starts(d.rec.Outcome) || d.behind != nil) {
 			d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotSkipped, "", false
-			d.rec.Message, d.rec.Unsettled, d.behind = pausedMessage(p), false, nil
+			d.rec.Message, d.rec.BlockerStarting, d.behind = pausedMessage(p), false, nil
 		}
 	}
 	return true
@@ -252,17 +252,15 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 			slotEvent(s.log.Warn(), e, slot).Msg(d.rec.Message)
 		case history.SlotSkipped:
 			s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-			switch rs := d.behind; {
-			case rs == nil:
-				slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
-			case slices.Contains(rs.owner.running, rs):
-				// Recorded with the run's id once its Launch returns.
+			if rs := d.behind; rs != nil && slices.Contains(rs.owner.running, rs) {
+				// Named in the record once the run's Launch returns.
 				rs.skipped = append(rs.skipped, d.rec)
-			default:
-				// The run was not started here after all (another
-				// process claimed its slot): nothing blocked by it.
-				s.settleSkipped(d.rec, "")
+				break
 			}
+			// Blocked by a run with an id, or by one that was not
+			// started here after all (another process claimed its
+			// slot): the record claimed is the whole record.
+			slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
 		case history.SlotQueued:
 			if e.pending != nil {
 				// Only replace queues over a queued slot: the newer
@@ -320,9 +318,9 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 	slot := rs.slot.Format(time.RFC3339)
 	if err != nil {
 		removeRun(e, rs)
-		for _, rec := range rs.skipped {
-			s.settleSkipped(rec, "")
-		}
+		// The slots skipped behind it keep their records, which name
+		// no run.
+		s.logSkipped(rs.skipped, "")
 		msg := "the run could not be started: " + err.Error()
 		s.settle(e, rs.slot, history.SlotFailed, "", msg, now)
 		e.last = &RunInfo{Slot: rs.slot, Status: report.StatusFailed, FinishedAt: &now, Error: msg}
@@ -339,9 +337,8 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 		// the same batch): this is the run it waits for.
 		p.blockedBy = rs.id
 	}
-	for _, rec := range rs.skipped {
-		s.settleSkipped(rec, rs.id)
-	}
+	s.logSkipped(rs.skipped, rs.id)
+	s.nameBlocker(rs.skipped, rs.id)
 	rs.skipped = nil
 	s.metrics.fireDelay.Observe(max(now.Sub(rs.fireAt), 0).Seconds())
 	s.metrics.running.Inc()
@@ -417,27 +414,14 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 // settle records a later outcome of a claimed slot; a failure is logged,
 // the slot stays claimed.
 func (s *Scheduler) settle(e *entry, slot time.Time, outcome history.SlotOutcome, blockedBy, msg string, now time.Time) {
-	s.settleSlot(history.Slot{
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	err := s.cfg.Store.SettleSlot(ctx, history.Slot{
 		Playbook: e.pb.Name, Path: e.pb.File, SHA256: e.pb.SHA256, Slot: slot,
 		Outcome: outcome, BlockedBy: blockedBy, Message: msg, At: now,
 	})
-}
-
-// settleSkipped completes the record of a slot skipped behind a run that
-// was still starting, claimed without its run row: blockedBy is the run's
-// id, or empty when it could not be started. The record keeps the time
-// the slot was decided.
-func (s *Scheduler) settleSkipped(rec history.Slot, blockedBy string) {
-	rec.BlockedBy, rec.Unsettled = blockedBy, false
-	s.settleSlot(rec)
-	s.log.Info().Str("playbook", rec.Playbook).Str("slot", rec.Slot.Format(time.RFC3339)).Str("blocked_by", blockedBy).Msg(rec.Message)
-}
-
-func (s *Scheduler) settleSlot(sl history.Slot) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	if err := s.cfg.Store.SettleSlot(ctx, sl); err != nil {
-		s.log.Error().Err(err).Str("playbook", sl.Playbook).Str("slot", sl.Slot.Format(time.RFC3339)).Str("outcome", string(sl.Outcome)).Msg("could not record the outcome of a slot")
+	if err != nil {
+		s.log.Error().Err(err).Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Str("outcome", string(outcome)).Msg("could not record the outcome of a slot")
 	}
 }
 

@@ -53,15 +53,16 @@ func (s *Scheduler) overlap(e *entry, earlier []decision, rec history.Slot, fire
 }
 
 // blockedBy makes d a slot skipped because of run rs under policy. A run
-// still starting has no id until its Launch returns: the slot is claimed
-// without its run row, which is written, naming the run, once it has one.
+// still starting has no id until its Launch returns: the slot is claimed,
+// with its run row, naming no run, and the run is named in both once it
+// has an id (nameBlocker).
 func (d *decision) blockedBy(rs *runState, policy string) {
 	d.rec.Outcome = history.SlotSkipped
 	switch {
 	case rs == nil:
 		d.rec.Message = "skipped (overlap: " + policy + ")"
 	case rs.id == "":
-		d.rec.Unsettled, d.behind = true, rs
+		d.rec.BlockerStarting, d.behind = true, rs
 		d.rec.Message = "skipped: the run of the slot of " + rs.slot.Format(time.RFC3339) + " was still starting (overlap: " + policy + ")"
 	default:
 		d.rec.BlockedBy = rs.id

@@ -144,6 +144,7 @@ type Scheduler struct {
 	log     zerolog.Logger
 	metrics *metrics
 	wake    chan struct{} // one pending wake-up for the loop or shutdown
+	stop    chan struct{} // closed when shutdown begins: retries wait no more
 
 	// mu guards everything below, and is held while the store records a
 	// batch of slots: decisions and their records stay in step.
@@ -160,8 +161,10 @@ type Scheduler struct {
 	nextPrune time.Time
 	reloadErr *Problem
 	storeErr  *Problem
+	naming    int // nameBlocker goroutines writing, not waiting to try again
 
-	runs sync.WaitGroup // one goroutine per run, from Launch to its end
+	runs   sync.WaitGroup // one goroutine per run, from Launch to its end
+	writes sync.WaitGroup // nameBlocker's goroutines
 }
 
 // entry is one loaded playbook and its firing state.
@@ -189,7 +192,7 @@ type runState struct {
 	handle Handle // nil while Launch runs
 	cancel error  // a cancel asked for while Launch ran
 	// skipped are the slots skipped behind the run while Launch ran,
-	// recorded with its id when Launch returns.
+	// named in their records once it has an id (nameBlocker).
 	skipped []history.Slot
 }
 
@@ -232,6 +235,7 @@ func New(cfg Config) (*Scheduler, error) {
 		cfg:     cfg,
 		log:     zerolog.Nop(),
 		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
 		entries: map[string]*entry{},
 		retired: map[*entry]struct{}{},
 	}
@@ -285,7 +289,9 @@ func later(a, b time.Time) time.Time {
 // firing, records queued slots as missed, waits up to Config.Grace for
 // the running runs, cancels those still going (with ErrShutdown) and waits
 // for them to end, so that their finally steps run and their history is
-// written. It returns nil after a clean shutdown. Run may be called once.
+// written, and for the runs named in the records of slots skipped behind
+// them (see nameBlocker). It returns nil after a clean shutdown. Run may
+// be called once.
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.mu.Lock()
 	if s.started {
@@ -337,6 +343,7 @@ func (s *Scheduler) prune() {
 func (s *Scheduler) shutdown() error {
 	s.mu.Lock()
 	s.stopping = true
+	close(s.stop)
 	now := s.cfg.Clock.Now()
 	for _, name := range s.names {
 		e := s.entries[name]
@@ -362,6 +369,7 @@ func (s *Scheduler) shutdown() error {
 		grace.Stop()
 	}
 	s.runs.Wait()
+	s.writes.Wait()
 	s.log.Info().Msg("stopped")
 	return nil
 }

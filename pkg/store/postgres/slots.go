@@ -84,8 +84,13 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []history.Slot) ([]bool, e
 	return claimed, nil
 }
 
-// SettleSlot records the later outcome of a claimed slot.
+// SettleSlot records the later outcome of a claimed slot; for a
+// BlockerStarting slot it only names the run that blocked it. See
+// history.Store.SettleSlot.
 func (s *Store) SettleSlot(ctx context.Context, sl history.Slot) error {
+	if sl.BlockerStarting {
+		return s.nameBlocker(ctx, sl)
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE schedule_slots SET outcome = $1, run_id = $2, blocked_by = $3, message = $4, decided_at = $5
 			WHERE playbook = $6 AND slot = $7`,
@@ -108,6 +113,38 @@ func (s *Store) SettleSlot(ctx context.Context, sl history.Slot) error {
 }
 
 var errNeverClaimed = errors.New("never claimed")
+
+// nameBlocker is SettleSlot of a BlockerStarting slot: it names the run
+// the slot was skipped behind in its record and in the run row its claim
+// wrote, where they name none yet. Filling in only what is empty, it is
+// tried again while the database is away.
+func (s *Store) nameBlocker(ctx context.Context, sl history.Slot) error {
+	err := s.retry(ctx, func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, `UPDATE schedule_slots SET blocked_by = CASE WHEN blocked_by = '' THEN $1 ELSE blocked_by END
+				WHERE playbook = $2 AND slot = $3 AND outcome = 'skipped'`, sl.BlockedBy, sl.Playbook, ms(sl.Slot))
+			if err != nil {
+				return fmt.Errorf("name the run blocking a slot of %s: %w", sl.Playbook, err)
+			}
+			if tag.RowsAffected() != 1 {
+				return errNeverClaimed
+			}
+			if _, err := tx.Exec(ctx, `UPDATE runs SET blocked_by = $1
+				WHERE playbook = $2 AND started_at = $3 AND slot = $4 AND triggered_by = 'schedule' AND status = 'skipped' AND blocked_by = ''`,
+				sl.BlockedBy, sl.Playbook, ms(sl.At), ms(sl.Slot)); err != nil {
+				return fmt.Errorf("name the run blocking a slot of %s: %w", sl.Playbook, err)
+			}
+			return nil
+		})
+	})
+	if errors.Is(err, errNeverClaimed) {
+		return fmt.Errorf("postgres: name the run blocking slot %s of %s: the slot was never claimed skipped", sl.Slot.Format(time.RFC3339), sl.Playbook)
+	}
+	if err != nil {
+		return s.wrap("name the run blocking a slot", err)
+	}
+	return nil
+}
 
 func insertSlotRun(ctx context.Context, tx pgx.Tx, sl history.Slot) error {
 	args, ok := history.SlotRunArgs(sl)

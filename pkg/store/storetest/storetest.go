@@ -44,6 +44,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"MarkInterrupted", testMarkInterrupted},
 		{"Slots", testSlots},
 		{"SlotsClaimedOnceAcrossStores", testSlotsClaimedOnce},
+		{"SlotBlockerStarting", testSlotBlockerStarting},
 		{"Cache", testCache},
 		{"Groups", testGroups},
 		{"GroupOfDeadOwnerIsReleased", testGroupDeadOwner},
