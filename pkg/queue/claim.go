@@ -92,29 +92,56 @@ func (q *Queue) inLineElsewhere(ctx context.Context, runID string) (bool, error)
 	return held, err
 }
 
-// letGo ends the worker of a job taken back from this replica. River
-// ends a job by its id alone, whichever worker has it: so that the end of
-// this worker is not taken for the end of the one that has the job now,
-// it waits until that one ended it (or it went back to the queue), then
-// ends with nothing left to change. It stops waiting when the replica
-// stops.
+// letGo ends the worker of a job taken back from this replica, and may
+// take as long as the other replica's run of it.
+//
+// Whatever a worker returns, River then writes the job's end by its id
+// alone, whichever worker has it, checking only that it is running: to
+// end now would end the job the other replica runs (its run then looks
+// ended to the reaper, which would not run it again if that replica
+// died, and the job row goes within a minute). River has no way for a
+// worker to end without that write, nor a condition on the attempt to
+// give it. So this worker returns only once the job is no longer running
+// elsewhere: the other replica ended it (or it went back to the queue),
+// and River's write finds nothing left to change. Until then it holds
+// one of this replica's worker slots.
+//
+// Nor does it return when the replica stops, or when River cancels its
+// context (River does, on a cancel through the API, for every replica's
+// worker of the job): River writes the end of a worker that returns
+// whenever it returns, even after Stop or StopAndCancel, for its
+// completer stops only after the workers. River's Stop waits for this one
+// in vain; Stop returns once only such workers are left (see
+// watchLetGo), and the process exits without River writing anything. Once
+// Stop has returned, the store may be closed: the worker no longer looks,
+// and waits for the exit.
 func (q *Queue) letGo(ctx context.Context, job *river.Job[RunArgs]) error {
+	q.lettingGo.Add(1)
+	defer q.lettingGo.Add(-1)
+	ctx = context.WithoutCancel(ctx)
 	t := time.NewTicker(q.cfg.Poll)
 	defer t.Stop()
 	for {
-		var elsewhere bool
-		err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job j WHERE j.id = $1 AND j.state = 'running'
-			AND NOT (j.attempt = $2 AND j.attempted_by[cardinality(j.attempted_by)] = $3))`,
-			job.ID, job.Attempt, q.cfg.Store.Owner()).Scan(&elsewhere)
+		elsewhere, err := q.runningElsewhere(ctx, job)
 		if err == nil && !elsewhere {
 			return nil
 		}
 		select {
 		case <-t.C:
-		case <-ctx.Done():
-			return nil
-		case <-q.stopping:
-			return nil
+		case <-q.stop:
+			select {} // River's Stop gave up on this worker; see above
 		}
 	}
+}
+
+// runningElsewhere tells whether job runs under another attempt than the
+// one of this worker.
+func (q *Queue) runningElsewhere(ctx context.Context, job *river.Job[RunArgs]) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, max(q.cfg.Poll, 5*time.Second))
+	defer cancel()
+	var elsewhere bool
+	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job j WHERE j.id = $1 AND j.state = 'running'
+		AND NOT (j.attempt = $2 AND j.attempted_by[cardinality(j.attempted_by)] = $3))`,
+		job.ID, job.Attempt, q.cfg.Store.Owner()).Scan(&elsewhere)
+	return elsewhere, err
 }

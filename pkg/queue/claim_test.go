@@ -146,3 +146,54 @@ func TestRunTakenBackWhileWaitingForItsGroupRunsOnce(t *testing.T) {
 		t.Errorf("the run ended %s (%+v), want succeeded", st, r.Error)
 	}
 }
+
+// TestStopLeavesATakenBackJobToItsReplica: a run waits on replica a for a
+// run slot when its job is taken back, and b runs it; a's worker, its
+// claim failed, waits for b's run to end. When a stops meanwhile, River
+// must write nothing for that worker: the job stays b's, running, and
+// ends when b's run does, completed by b.
+func TestStopLeavesATakenBackJobToItsReplica(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 1, true)
+	ctx := context.Background()
+	napPB, _ := a.q.cfg.Playbook("nap")
+	nap, err := a.mgr.Start(ctx, runs.Request{Playbook: napPB, Caller: runs.Caller{Roles: []string{auth.RoleAdmin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the nap holding a's run slot", func() bool { return nap.Status() == string(runs.StateRunning) })
+	id, _, err := a.q.Submit(ctx, args("nap", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := waitLocal(t, a, id, runs.StateQueued)
+	handBack(t, a, id)
+	b := newReplicaLease(t, dsn, 1, true, 2*time.Second)
+	onB := waitLocal(t, b, id, runs.StateRunning)
+	nap.Cancel(errors.New("the test frees a's run slot"))
+	notClaimed(t, waiting)
+	waitUntil(t, "a's worker to let the job go", func() bool { _, ok := a.q.Local(id); return !ok })
+
+	a.stop()
+	job := func() (state, by string) {
+		t.Helper()
+		err := b.pg.Pool().QueryRow(ctx, `SELECT state, attempted_by[cardinality(attempted_by)] FROM river_job WHERE args->>'run_id' = $1`,
+			id).Scan(&state, &by)
+		if err != nil {
+			t.Fatalf("the run's job: %v", err)
+		}
+		return state, by
+	}
+	if state, by := job(); state != "running" || by != b.pg.Owner() {
+		t.Errorf("the job once a stopped: %s, taken by %s; want running, b's (%s)", state, by, b.pg.Owner())
+	}
+
+	onB.Cancel(errors.New("the test ends b's run"))
+	if st := await(t, b.q, id); st != report.StatusCancelled {
+		t.Errorf("the run ended %s on b, want cancelled", st)
+	}
+	waitUntil(t, "b to end the job", func() bool { state, _ := job(); return state != "running" })
+	if state, by := job(); state != "completed" || by != b.pg.Owner() {
+		t.Errorf("the job once b's run ended: %s, taken by %s; want completed, b's (%s)", state, by, b.pg.Owner())
+	}
+}

@@ -93,10 +93,9 @@ type Queue struct {
 
 	leading atomic.Bool
 
-	stopping     chan struct{} // closed when Stop begins
-	stoppingOnce sync.Once
-	stop         chan struct{} // closed once the jobs here ended
-	wg           sync.WaitGroup
+	stop      chan struct{} // closed once the jobs here ended
+	wg        sync.WaitGroup
+	lettingGo atomic.Int32 // workers in letGo
 }
 
 // New migrates River's tables (under the store's migration lock) and
@@ -115,8 +114,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		cfg.Policy = func() *auth.Policy { return nil }
 	}
 	q := &Queue{cfg: cfg, log: zerolog.Nop(), local: map[string]*runs.Handle{}, waiters: map[string]*waiter{},
-		stopping: make(chan struct{}), stop: make(chan struct{}),
-		metrics: newMetrics()}
+		stop: make(chan struct{}), metrics: newMetrics()}
 	// River's own lines go to the same log, in its format, from warnings
 	// up whatever the log level: below that, River tells of its routine.
 	riverLog := zerolog.Nop()
@@ -201,10 +199,23 @@ func (q *Queue) loop(d time.Duration, f func(context.Context)) {
 }
 
 // Stop stops taking jobs and waits, until ctx ends, for the jobs running
-// here to end (shut the run manager down meanwhile, so that they do).
+// here to end (shut the run manager down meanwhile, so that they do). It
+// does not wait for the workers of jobs taken back from this replica
+// (see letGo): those never end before the other replica's run, and must
+// not, so Stop returns once they are all that is left.
 func (q *Queue) Stop(ctx context.Context) error {
-	q.stoppingOnce.Do(func() { close(q.stopping) })
+	ctx, cancel := context.WithCancelCause(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		q.watchLetGo(ctx, cancel)
+	}()
 	err := q.client.Stop(ctx)
+	cancel(nil)
+	<-watched
+	if errors.Is(context.Cause(ctx), errOnlyLetGo) {
+		err = nil
+	}
 	select {
 	case <-q.stop:
 	default:
@@ -212,6 +223,42 @@ func (q *Queue) Stop(ctx context.Context) error {
 	}
 	q.wg.Wait()
 	return err
+}
+
+// errOnlyLetGo ends River's Stop when only the workers of jobs taken back
+// from this replica are left.
+var errOnlyLetGo = errors.New("only the workers of jobs taken back from this replica are left")
+
+// watchLetGo cancels ctx with errOnlyLetGo once the workers left here are
+// the ones that let their jobs go, until ctx ends.
+func (q *Queue) watchLetGo(ctx context.Context, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(q.cfg.Poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if q.lettingGo.Load() > 0 && q.onlyLetGoLeft(ctx) {
+			cancel(errOnlyLetGo)
+			return
+		}
+	}
+}
+
+// onlyLetGoLeft tells whether no job is running as this replica's in the
+// database. Every job River still has here is: a worker's that has not
+// ended, or one whose end River has not written yet. A job taken back is
+// another replica's, or no longer running. When the database cannot say,
+// the answer is no.
+func (q *Queue) onlyLetGoLeft(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, max(q.cfg.Poll, 5*time.Second))
+	defer cancel()
+	var mine bool
+	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job j
+		WHERE j.state = 'running' AND j.attempted_by[cardinality(j.attempted_by)] = $1)`, q.cfg.Store.Owner()).Scan(&mine)
+	return err == nil && !mine
 }
 
 // Metrics returns the queue's metrics, to register on a /metrics registry.
