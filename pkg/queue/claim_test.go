@@ -81,12 +81,7 @@ func TestRunTakenBackWhileWaitingForASlotRunsOnce(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	a := newReplica(t, dsn, 1, true)
 	ctx := context.Background()
-	napPB, _ := a.q.cfg.Playbook("nap")
-	nap, err := a.mgr.Start(ctx, runs.Request{Playbook: napPB, Caller: runs.Caller{Roles: []string{auth.RoleAdmin}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the nap holding a's run slot", func() bool { return nap.Status() == string(runs.StateRunning) })
+	nap := holdTheRunSlot(t, a)
 	marks := filepath.Join(t.TempDir(), "marks")
 	id, _, err := a.q.Submit(ctx, args("mark", map[string]any{"file": marks}))
 	if err != nil {
@@ -156,12 +151,7 @@ func TestStopLeavesATakenBackJobToItsReplica(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	a := newReplica(t, dsn, 1, true)
 	ctx := context.Background()
-	napPB, _ := a.q.cfg.Playbook("nap")
-	nap, err := a.mgr.Start(ctx, runs.Request{Playbook: napPB, Caller: runs.Caller{Roles: []string{auth.RoleAdmin}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the nap holding a's run slot", func() bool { return nap.Status() == string(runs.StateRunning) })
+	nap := holdTheRunSlot(t, a)
 	id, _, err := a.q.Submit(ctx, args("nap", nil))
 	if err != nil {
 		t.Fatal(err)
@@ -196,4 +186,17 @@ func TestStopLeavesATakenBackJobToItsReplica(t *testing.T) {
 	if state, by := job(); state != "completed" || by != b.pg.Owner() {
 		t.Errorf("the job once b's run ended: %s, taken by %s; want completed, b's (%s)", state, by, b.pg.Owner())
 	}
+}
+
+// holdTheRunSlot starts a nap on replica a, outside the queue, and waits
+// until it holds a's one run slot.
+func holdTheRunSlot(t *testing.T, a *replica) *runs.Handle {
+	t.Helper()
+	napPB, _ := a.q.cfg.Playbook("nap")
+	nap, err := a.mgr.Start(context.Background(), runs.Request{Playbook: napPB, Caller: runs.Caller{Roles: []string{auth.RoleAdmin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the nap holding a's run slot", func() bool { return nap.Status() == string(runs.StateRunning) })
+	return nap
 }
