@@ -57,19 +57,36 @@ func (s *Scheduler) nameBlocker(recs []history.Slot, id string) {
 	}()
 }
 
+// stoppingTry bounds the one try left to name a blocking run once the
+// scheduler stops: its shutdown waits for that try, and must not wait on a
+// store that is away.
+const stoppingTry = 2 * time.Second
+
 // nameIn writes rec, a BlockerStarting slot with its BlockedBy, trying
 // again after a failure: the store fills in only a name still empty, so
-// a try that wrote before it failed does no harm.
+// a try that wrote before it failed does no harm. Once the scheduler
+// stops, a try under way is cut short and one last short try is made.
 func (s *Scheduler) nameIn(rec history.Slot) {
 	wait := storeRetry
 	for try := 1; ; try++ {
+		last := try == nameTries
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		unwatch := func() bool { return false }
+		select {
+		case <-s.stop:
+			cancel()
+			ctx, cancel = context.WithTimeout(context.Background(), stoppingTry)
+			last = true
+		default:
+			unwatch = context.AfterFunc(s.stopped, cancel) // a stop cuts this try short
+		}
 		err := s.cfg.Store.SettleSlot(ctx, rec)
+		unwatch()
 		cancel()
 		if err == nil {
 			return
 		}
-		if try == nameTries {
+		if last {
 			slotFields(s.log.Error(), rec).Err(err).Int("tries", try).Msg("could not name the run a skipped slot waited for; its history row names none")
 			return
 		}

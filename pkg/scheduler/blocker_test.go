@@ -20,6 +20,7 @@ type failingSettle struct {
 	mu    sync.Mutex
 	fails int
 	calls int
+	block bool // each try waits for its context to end, as on a store that is away
 }
 
 func (f *failingSettle) SettleSlot(ctx context.Context, sl history.Slot) error {
@@ -32,7 +33,12 @@ func (f *failingSettle) SettleSlot(ctx context.Context, sl history.Slot) error {
 	if f.fails > 0 {
 		f.fails--
 	}
+	block := f.block
 	f.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	if fail {
 		return errors.New("the database is away")
 	}
@@ -183,8 +189,38 @@ func TestNamingTheBlockingRunIsRetried(t *testing.T) {
 			if err := stop(); err != nil {
 				t.Fatal(err)
 			}
-			if n := st.settles(); n != nameTries {
-				t.Errorf("%d tries to name the blocking run by the end of shutdown, want %d", n, nameTries)
+			if n := st.settles(); n != 2 {
+				t.Errorf("%d tries to name the blocking run by the end of shutdown, want the first and one last", n)
+			}
+		})
+	})
+	// A store that is away makes each try last until its timeout: a
+	// shutdown cuts the try under way short and makes one last short
+	// try, so that it does not wait for every try's full timeout.
+	t.Run("shutdown with the store away", func(t *testing.T) {
+		eachStore(t, func(t *testing.T) {
+			h, st := setup(t, -1)
+			stop := h.startLoop()
+			st.mu.Lock()
+			st.block = true
+			st.mu.Unlock()
+			h.clock.Advance(storeRetry) // the second try starts, and waits
+			deadline := time.Now().Add(10 * time.Second)
+			for st.settles() < 2 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			done := make(chan error, 1)
+			go func() { done <- stop() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("shutdown still waits for the store after 20 s")
+			}
+			if n := st.settles(); n != 3 {
+				t.Errorf("%d tries to name the blocking run by the end of shutdown, want 3: the first, the one cut short, one last", n)
 			}
 		})
 	})

@@ -145,6 +145,10 @@ type Scheduler struct {
 	metrics *metrics
 	wake    chan struct{} // one pending wake-up for the loop or shutdown
 	stop    chan struct{} // closed when shutdown begins: retries wait no more
+	// stopped ends when stop is closed, cutting short a store write that
+	// shutdown would otherwise wait for.
+	stopped    context.Context
+	endStopped context.CancelFunc
 
 	// mu guards everything below, and is held while the store records a
 	// batch of slots: decisions and their records stay in step.
@@ -239,6 +243,7 @@ func New(cfg Config) (*Scheduler, error) {
 		entries: map[string]*entry{},
 		retired: map[*entry]struct{}{},
 	}
+	s.stopped, s.endStopped = context.WithCancel(context.Background())
 	if cfg.Logger != nil {
 		s.log = cfg.Logger.With().Str("component", "scheduler").Logger()
 	}
@@ -344,6 +349,7 @@ func (s *Scheduler) shutdown() error {
 	s.mu.Lock()
 	s.stopping = true
 	close(s.stop)
+	s.endStopped()
 	now := s.cfg.Clock.Now()
 	for _, name := range s.names {
 		e := s.entries[name]
