@@ -143,25 +143,43 @@ func variants(s string) []string {
 		q := strconv.Quote(s)
 		out = append(out, q[1:len(q)-1])
 	}
-	return append(out, Lines(s)...)
+	return append(out, Tokens(s)...)
 }
 
-// MinLine is the shortest line of a multi-line secret masked on its own.
-const MinLine = 8
+// MinToken is the shortest run of a multi-line secret masked on its own.
+const MinToken = 16
 
-// Lines returns the lines of a multi-line secret (a private key, a
-// certificate bundle) that are masked on their own: what prints it, line by
-// line, writes each line alone, and the live logs mask line by line. Lines
-// shorter than MinLine are left, as they would mask too much else.
-func Lines(s string) []string {
+// Tokens returns what of a multi-line secret (a private key, a kubeconfig,
+// a service account's JSON) is masked on its own, as a program that prints
+// it writes it line by line and the live logs mask line by line: each run
+// of at least MinToken characters of base64, hex or token text
+// (A-Z, a-z, 0-9, +, /, =, _, -) that holds both a letter and a digit,
+// such as a PEM body line or a token's value. The other text of its lines
+// ("apiVersion: v1", "-----BEGIN PRIVATE KEY-----") is ordinary text that
+// other output holds too: masking it would change that output.
+func Tokens(s string) []string {
 	if !strings.Contains(s, "\n") {
 		return nil
 	}
 	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); len(l) >= MinLine {
-			out = append(out, l)
+	isToken := func(c byte) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=' || c == '_' || c == '-'
+	}
+	for i := 0; i < len(s); {
+		if !isToken(s[i]) {
+			i++
+			continue
 		}
+		j, letter, digit := i, false, false
+		for ; j < len(s) && isToken(s[j]); j++ {
+			c := s[j]
+			letter = letter || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+			digit = digit || '0' <= c && c <= '9'
+		}
+		if j-i >= MinToken && letter && digit {
+			out = append(out, s[i:j])
+		}
+		i = j
 	}
 	return out
 }

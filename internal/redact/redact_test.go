@@ -96,3 +96,22 @@ func TestWriterLongLineKeepsASecretWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestMultiLineSecretMasksOnlyItsTokens checks that a multi-line secret
+// masks its token-like runs wherever they appear alone, and not the
+// ordinary lines it shares with other output: a kubeconfig given as a
+// secret must not mask "apiVersion: v1" in a manifest.
+func TestMultiLineSecretMasksOnlyItsTokens(t *testing.T) {
+	kubeconfig := "apiVersion: v1\nkind: Config\nusers:\n- name: kubernetes-admin\n  user:\n    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo=\n"
+	r := New(kubeconfig)
+	manifest := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kubernetes-admin\n"
+	if got := r.String(manifest); got != manifest {
+		t.Errorf("a manifest sharing lines with the secret was changed:\n%s", got)
+	}
+	if got := r.String("key LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo= printed alone"); got != "key *** printed alone" {
+		t.Errorf("the secret's key data printed alone: %q", got)
+	}
+	if got := r.String("before\n" + kubeconfig + "after"); got != "before\n***after" {
+		t.Errorf("the whole secret: %q", got)
+	}
+}

@@ -21,7 +21,7 @@ func Masker(secrets []string) func(string) string {
 	for _, v := range secrets {
 		if v != "" {
 			s = append(s, v)
-			s = append(s, redact.Lines(v)...)
+			s = append(s, redact.Tokens(v)...)
 		}
 	}
 	if len(s) == 0 {

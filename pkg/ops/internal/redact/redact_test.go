@@ -14,13 +14,19 @@ func TestMasker(t *testing.T) {
 
 // TestMaskerMasksEachLineOfAMultiLineSecret: a program that prints a
 // multi-line secret writes it line by line, and live output is masked one
-// line at a time; lines shorter than redact.MinLine are left.
+// line at a time: the secret's token-like runs (a PEM body line, a key's
+// value) are masked alone, and its ordinary text is left, as other output
+// holds it too.
 func TestMaskerMasksEachLineOfAMultiLineSecret(t *testing.T) {
-	mask := Masker([]string{"-----BEGIN KEY-----\nabcdefghijklmnop\nxyz\n-----END KEY-----"})
+	kubeconfig := "apiVersion: v1\nkind: Config\nusers:\n- name: kubernetes-admin\n  user:\n    token: eyJhbGciOiJSUzI1NiIsImtpZCI6IkFC\n"
+	pem := "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
+	mask := Masker([]string{kubeconfig, pem})
 	for in, want := range map[string]string{
-		"abcdefghijklmnop":    "***",
-		"-----BEGIN KEY-----": "***",
-		"xyz":                 "xyz",
+		"    token: eyJhbGciOiJSUzI1NiIsImtpZCI6IkFC": "    token: ***",
+		"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC":            "***",
+		"apiVersion: v1":                              "apiVersion: v1",
+		"- name: kubernetes-admin":                    "- name: kubernetes-admin",
+		"-----BEGIN PRIVATE KEY-----":                 "-----BEGIN PRIVATE KEY-----",
 	} {
 		if got := mask(in); got != want {
 			t.Errorf("mask(%q) = %q, want %q", in, got, want)
