@@ -148,3 +148,15 @@ func skipString(s string, i int) int {
 	}
 	return i
 }
+
+// Head returns at most n bytes of the head of s, ending on a whole UTF-8
+// character, for a line cut to a width or a limit.
+func Head(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

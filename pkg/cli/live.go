@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
 
@@ -320,7 +319,7 @@ func (v *liveView) redraw() {
 	}
 	for i, r := range rows {
 		if len(r) > v.width-1 {
-			r = cutRunes(r, v.width-2) + "…"
+			r = termtext.Head(r, v.width-2) + "…"
 		}
 		if i < len(rows)-1 {
 			fmt.Fprintf(v.w, "%s\n", v.p.dim(r))
@@ -329,17 +328,6 @@ func (v *liveView) redraw() {
 		}
 	}
 	v.drawn = len(rows) - 1
-}
-
-// cutRunes cuts s to at most n bytes on a rune boundary.
-func cutRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // close stops redrawing and clears the block. It is idempotent.

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // Limits on the live process output a step writes to the log. The first
@@ -96,18 +97,6 @@ func (l *linePrefix) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// headOf returns at most n bytes of the head of s, ending on a whole
-// UTF-8 character.
-func headOf(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
 // logKeep is how much of a long line is kept past logMaxLine at least;
 // more when the run masks a longer text.
 const logKeep = 4 << 10
@@ -128,7 +117,7 @@ func (l *linePrefix) add(b []byte) {
 func (l *linePrefix) line(b []byte, dropped int) {
 	s := l.red.red.String(string(b))
 	if len(b)+dropped > logMaxLine {
-		s = headOf(s, logMaxLine) + fmt.Sprintf(" …[%d bytes cut]", len(b)+dropped-logMaxLine)
+		s = termtext.Head(s, logMaxLine) + fmt.Sprintf(" …[%d bytes cut]", len(b)+dropped-logMaxLine)
 	}
 	s += "\n"
 	l.step.mu.Lock()

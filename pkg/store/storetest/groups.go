@@ -7,6 +7,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 func testGroups(t *testing.T, open Opener) {
@@ -42,12 +43,7 @@ func testGroups(t *testing.T, open Opener) {
 
 func testGroupDeadOwner(t *testing.T, open Opener) {
 	a, b := open(t), open(t)
-	must(t, a.GroupEnqueue(ctx, "g", "held"))
-	ok, _, err := a.GroupTry(ctx, "g", "held")
-	must(t, err)
-	if !ok {
-		t.Fatal("no group")
-	}
+	holdGroup(t, a, "g", "held")
 	must(t, a.Close()) // as its process dying does
 	must(t, b.GroupEnqueue(ctx, "g", "next"))
 	ok, ahead, err := b.GroupTry(ctx, "g", "next")
@@ -61,12 +57,7 @@ func testGroupDeadOwner(t *testing.T, open Opener) {
 // that moment) holds its group no more, though its process lives on.
 func testGroupEndedRun(t *testing.T, open Opener) {
 	a, b := open(t), open(t)
-	must(t, a.GroupEnqueue(ctx, "g", "held"))
-	ok, _, err := a.GroupTry(ctx, "g", "held")
-	must(t, err)
-	if !ok {
-		t.Fatal("no group")
-	}
+	holdGroup(t, a, "g", "held")
 	must(t, a.RecordStart(ctx, history.Run{ID: "held", Playbook: "pb", Status: history.StatusRunning, StartedAt: t0}))
 	must(t, b.GroupEnqueue(ctx, "g", "next"))
 	if ok, _, err := b.GroupTry(ctx, "g", "next"); err != nil || ok {
@@ -86,12 +77,7 @@ func testGroupEndedRun(t *testing.T, open Opener) {
 // and which it cannot use to ask the others to stop.
 func testGroupPlaceOfAnotherStore(t *testing.T, open Opener) {
 	a, b := open(t), open(t)
-	must(t, a.GroupEnqueue(ctx, "g", "r"))
-	ok, _, err := a.GroupTry(ctx, "g", "r")
-	must(t, err)
-	if !ok {
-		t.Fatal("no group")
-	}
+	holdGroup(t, a, "g", "r")
 	must(t, a.GroupEnqueue(ctx, "g", "next"))
 	must(t, b.GroupRelease(ctx, "g", "r"))
 	if _, _, err := b.GroupTry(ctx, "g", "r"); err == nil {
@@ -107,5 +93,16 @@ func testGroupPlaceOfAnotherStore(t *testing.T, open Opener) {
 	must(t, err)
 	if ok || !cmp.Equal(ahead, []string{"r"}) {
 		t.Errorf("after another Store released the holder's place: acquired %v, ahead %v; want r still holding", ok, ahead)
+	}
+}
+
+// holdGroup makes run, of store s, the holder of group.
+func holdGroup(t *testing.T, s store.Store, group, run string) {
+	t.Helper()
+	must(t, s.GroupEnqueue(ctx, group, run))
+	ok, ahead, err := s.GroupTry(ctx, group, run)
+	must(t, err)
+	if !ok {
+		t.Fatalf("run %s does not hold group %s: %v ahead", run, group, ahead)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // DefaultLimit is the number of bytes a Buffer keeps when its limit is 0.
@@ -275,23 +277,11 @@ func (w *LineWriter) emit(line []byte) {
 		s = w.mask(s)
 	}
 	if len(line)+w.cut > maxLine {
-		s = cutString(s, maxLine) + fmt.Sprintf(" …[%d bytes cut]", len(line)+w.cut-maxLine)
+		s = termtext.Head(s, maxLine) + fmt.Sprintf(" …[%d bytes cut]", len(line)+w.cut-maxLine)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	_, _ = io.WriteString(w.dst, s+"\n")
-}
-
-// cutString returns at most n bytes of the head of s, ending on a whole
-// UTF-8 character.
-func cutString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // LastLines returns at most n of the last non-empty lines of s, at most max
