@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -121,10 +122,12 @@ steps:
     op: test.busy
     foreach: 0..5
     serial: 2
-    with: {fail: "${{ item == 1 }}", wait: "${{ item == 0 ? '1m' : '1ms' }}"}
+    with: {fail: "${{ item == 1 }}", wait: "${{ item == 0 ? '1m' : '20ms' }}"}
 `), nil, WithRunObserver(obs))
 	fan := stepOf(t, rep, "fan")
-	if started := obs.checkBatches(t, [][]int{{0, 1}}); len(started) != 2 {
+	// Item 0 has mostly started by the time item 1 fails; on a loaded
+	// machine it may be cancelled before it starts, which is as right.
+	if started := obs.checkBatches(t, [][]int{{0, 1}}); !slices.Contains(started, 1) {
 		t.Errorf("items started: %v", started)
 	}
 	want := []report.Status{"cancelled", "failed", "cancelled", "cancelled", "cancelled", "cancelled"}
