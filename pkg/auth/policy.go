@@ -145,14 +145,16 @@ func (r rule) matches(op string, risk ops.Risk) bool {
 	return Match(r.pattern, op)
 }
 
+// String names the rule in a decision. It is built on every decision, so
+// by concatenation rather than fmt.
 func (r rule) String() string {
 	switch {
 	case r.pattern == "":
-		return fmt.Sprintf("role %s: max_risk %s", r.role, r.risk)
+		return "role " + r.role + ": max_risk " + string(r.risk)
 	case r.deny:
-		return fmt.Sprintf("role %s: deny %s", r.role, r.pattern)
+		return "role " + r.role + ": deny " + r.pattern
 	}
-	return fmt.Sprintf("role %s: allow %s", r.role, r.pattern)
+	return "role " + r.role + ": allow " + r.pattern
 }
 
 // Match reports whether an op name matches a pattern: "*", "category.*" or

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -233,22 +234,25 @@ func (r *run) execute(parent context.Context) *report.Report {
 		defer cancel()
 	}
 	r.vars = map[string]any{}
-	setupErr := r.setup()
+	env := r.baseEnv("running") // vars fill r.vars, which env holds
+	setupErr := r.setup(env)
 	if setupErr == nil {
-		r.runSection(ctx, r.p.sections[secSteps], r.baseEnv("running"))
+		r.runSection(ctx, r.p.sections[secSteps], env)
 	} else {
 		r.skipAll(r.p.sections[secSteps], "not run: the run could not start", true)
 	}
 	status, runErr := r.mainStatus(ctx, setupErr)
 
-	hctx, stop := r.handlerContext(parent, ctx)
+	// The handlers' context watches the run with a goroutine: a run
+	// without handlers (most executes) does without both.
+	hctx, stop := ctx, func() {}
+	if slices.ContainsFunc([]int{secOnSuccess, secOnFailure, secOnCancel, secFinally, secNotify}, r.hasSection) {
+		hctx, stop = r.handlerContext(parent, ctx)
+	}
 	defer stop()
 	var henv map[string]any // only handlers read it
-	for _, sec := range []int{secOnSuccess, secOnFailure, secOnCancel, secFinally} {
-		if len(r.p.sections[sec]) > 0 {
-			henv = r.baseEnv(string(status))
-			break
-		}
+	if slices.ContainsFunc([]int{secOnSuccess, secOnFailure, secOnCancel, secFinally}, r.hasSection) {
+		henv = r.baseEnv(string(status))
 	}
 	for _, h := range []struct {
 		sec  int
@@ -325,6 +329,9 @@ func (r *run) wouldBeDenied() []string {
 	return out
 }
 
+// hasSection reports whether the plan has steps in section sec.
+func (r *run) hasSection(sec int) bool { return len(r.p.sections[sec]) > 0 }
+
 // handlerContext is the context of on_failure and finally. It does not
 // end with the run's cancellation, so the handlers run also after a signal
 // or a timeout; but from the moment the run is cancelled or times out
@@ -393,10 +400,9 @@ func stepTimedOut(ctx context.Context) bool {
 	return ctx.Err() != nil && errors.As(context.Cause(ctx), &te) && te.what == stepTimeout
 }
 
-// setup computes vars and the playbook's env, in order.
-func (r *run) setup() error {
-	env := r.baseEnv("running")
-	env[steps.EnvVars] = r.vars
+// setup computes vars and the playbook's env, in order, in env: the
+// steps' environment, whose vars are r.vars.
+func (r *run) setup(env map[string]any) error {
 	for _, v := range r.p.pb.Vars {
 		x, err := value(r.file, v.Value, env)
 		if err != nil {

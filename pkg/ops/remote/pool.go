@@ -29,12 +29,12 @@ import (
 // A Pool is safe for concurrent use. Whoever creates it closes it; Close
 // ends every connection and waits for the pool's goroutines.
 type Pool struct {
-	s      Settings
-	ctx    context.Context // cancelled by Close, to stop dials in progress
-	cancel context.CancelFunc
+	s Settings
 
 	mu     sync.Mutex
-	conns  map[string]*entry
+	ctx    context.Context // cancelled by Close, to stop dials in progress; made with conns
+	cancel context.CancelFunc
+	conns  map[string]*entry // nil until the first dial: most runs make none
 	closed bool
 	wg     sync.WaitGroup // dials and the goroutines of every connection
 
@@ -48,10 +48,10 @@ type entry struct {
 	err   error
 }
 
-// NewPool returns an empty pool; connections are made on first use.
+// NewPool returns an empty pool; connections are made on first use. Every
+// run has one, so it costs nothing until then.
 func NewPool(s Settings) *Pool {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Pool{s: s.withDefaults(), ctx: ctx, cancel: cancel, conns: map[string]*entry{}}
+	return &Pool{s: s.withDefaults()}
 }
 
 // Stats describe a pool's use.
@@ -100,8 +100,11 @@ func (p *Pool) Close() error {
 		default:
 		}
 	}
+	cancel := p.cancel
 	p.mu.Unlock()
-	p.cancel()
+	if cancel != nil {
+		cancel()
+	}
 	for _, c := range conns {
 		c.close(errPoolClosed)
 	}
@@ -144,6 +147,10 @@ func (p *Pool) get(ctx context.Context, h *inventory.Host, a authOpts) (*conn, e
 			e = nil
 		}
 		if e == nil {
+			if p.conns == nil {
+				p.ctx, p.cancel = context.WithCancel(context.Background())
+				p.conns = map[string]*entry{}
+			}
 			e = &entry{ready: make(chan struct{})}
 			p.conns[key] = e
 			p.wg.Add(1)
