@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -358,6 +359,58 @@ func TestFiftyRunsAtOnceAreAllRecorded(t *testing.T) {
 		}
 		if _, err := os.Stat(r.ReportPath); err != nil {
 			t.Errorf("report: %v", err)
+		}
+	}
+}
+
+// TestClosedOutputDoesNotStopTheRun: `arsenal-run run … | head` closes the
+// pipe after a line; the run still goes to its end, finally and reports
+// included, and its shell steps get SIGPIPE's default disposition, not an
+// inherited "ignore".
+func TestClosedOutputDoesNotStopTheRun(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "marker.txt")
+	pb := writePlaybook(t, dir, "pipe.yaml", `version: 1
+name: pipe
+steps:
+  - {id: loud, op: control.log, foreach: "1..200", with: {message: "line ${{ item }}"}}
+  - {id: sigpipe, op: shell.exec, with: {command: [awk, "/^SigIgn/ {print $2}", /proc/self/status]}}
+  - {id: mark, op: file.write, with: {path: `+marker+`, content: done}}
+finally:
+  - {id: cleanup, op: control.log, with: {message: cleanup ran}}
+`)
+	rep := filepath.Join(dir, "r.json")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // the reader is gone before the first line
+	cmd := exec.Command(binary(t), "run", pb, "--report", rep, "--state-dir", filepath.Join(dir, "state"))
+	cmd.Env = append(os.Environ(), "GITHUB_STEP_SUMMARY=")
+	cmd.Stdout, cmd.Stderr = w, w
+	err = cmd.Run()
+	w.Close()
+	if code := cmd.ProcessState.ExitCode(); code != ExitOK {
+		t.Fatalf("exit %d (%v), want %d", code, err, ExitOK)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("the step after the output closed did not run: %v", err)
+	}
+	got := readReport(t, rep)
+	if got.Status != report.StatusSucceeded || statuses(got)["cleanup"] != report.StatusSucceeded {
+		t.Errorf("run %s, steps %v", got.Status, statuses(got))
+	}
+	for _, s := range got.Steps {
+		if s.ID != "sigpipe" {
+			continue
+		}
+		out, _ := s.Output.(map[string]any)
+		mask, err := strconv.ParseUint(strings.TrimSpace(fmt.Sprint(out["stdout"])), 16, 64)
+		if err != nil {
+			t.Fatalf("SigIgn of a shell step: %v (output %v)", err, s.Output)
+		}
+		if mask&(1<<(uint(syscall.SIGPIPE)-1)) != 0 {
+			t.Errorf("shell steps inherit SIGPIPE ignored (SigIgn %x)", mask)
 		}
 	}
 }

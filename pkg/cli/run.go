@@ -106,6 +106,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 func runRun(e *env, args []string) int {
+	outlivePipes()
 	c := runCommand()
 	fs := newFlags(e, c)
 	var o runOptions

@@ -52,6 +52,7 @@ needs no state dir. See docs/scheduling.md for how scheduling behaves.`,
 }
 
 func runSchedule(e *env, args []string) int {
+	outlivePipes()
 	c := scheduleCommand()
 	fs := newFlags(e, c)
 	next := fs.Int("next", 0, "print the next `N` fire times of each playbook and exit")

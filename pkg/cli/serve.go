@@ -97,6 +97,7 @@ type serveOptions struct {
 }
 
 func runServe(e *env, args []string) int {
+	outlivePipes()
 	c := serveCommand()
 	fs := newFlags(e, c)
 	var o serveOptions

@@ -112,6 +112,19 @@ func (r *runner) signals() (context.Context, func()) {
 	}
 }
 
+// outlivePipes keeps the process going when its output is a pipe whose
+// reader went away (`arsenal-run run … | head`): by default the first
+// write to it kills the process with SIGPIPE, which would stop a run
+// halfway, its finally and its report not done. Caught (not ignored, which
+// the commands of shell steps would inherit), SIGPIPE only makes such a
+// write fail, and the run goes on to its end. It lasts as long as the
+// process.
+func outlivePipes() {
+	pipeOnce.Do(func() { signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE) })
+}
+
+var pipeOnce sync.Once
+
 func signalCode(s os.Signal) int {
 	if s == syscall.SIGTERM {
 		return ExitTerminated
@@ -210,6 +223,12 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 		select {
 		case l, ok := <-t.lines:
 			if !ok {
+				if errors.Is(t.readErr, io.EOF) {
+					// Ctrl-D, or input that ran out: no answer is the
+					// default, no.
+					fmt.Fprintln(t.out)
+					return false, nil
+				}
 				return false, t.readErr
 			}
 			if l.at.Before(asked) {
