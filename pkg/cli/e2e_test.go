@@ -306,6 +306,17 @@ func TestKillNineLeavesAValidHistory(t *testing.T) {
 	if res.code != ExitOK || !strings.Contains(res.stdout, "interrupted") {
 		t.Errorf("the killed run is not marked interrupted:\n%s%s", res.stdout, res.stderr)
 	}
+	// It left no report: history show says so instead of naming a file
+	// that is not there, and --resume says why it cannot resume it.
+	id := strings.Fields(strings.Split(res.stdout, "\n")[1])[2]
+	res = runMain(t, "history", "show", id, "--state-dir", state)
+	if res.code != ExitOK || !strings.Contains(res.stdout, "report    none: the process ended before it wrote one") {
+		t.Errorf("history show of the killed run:\n%s%s", res.stdout, res.stderr)
+	}
+	res = runMain(t, "run", pb, "--resume", id, "--state-dir", state)
+	if res.code != ExitUsage || !strings.Contains(res.stderr, "run "+id+" was interrupted") || !strings.Contains(res.stderr, "--from STEP") {
+		t.Errorf("--resume of the killed run: exit %d\n%s", res.code, res.stderr)
+	}
 }
 
 func statuses(r *report.Report) map[string]report.Status {

@@ -30,6 +30,9 @@ func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 		if r.FinishedAt != nil {
 			dur = report.FormatMS(r.DurationMS)
 		}
+		if r.Status == StatusInterrupted {
+			dur = "≥" + dur // until its last recorded step ended
+		}
 		note := ""
 		if r.Error != nil {
 			note = oneLine(r.Error.Class, 40) + ": " + oneLine(r.Error.Message, 80)

@@ -3,6 +3,7 @@ package history
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -25,14 +26,21 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "run       %s\nplaybook  %s (%s)\nstatus    %s %s\nstarted   %s\n", run.ID, run.Playbook, run.Path, icon(run.Status), run.Status, run.StartedAt.UTC().Format("2006-01-02 15:04:05"))
-	if run.FinishedAt != nil {
+	switch {
+	case run.Status == StatusInterrupted:
+		fmt.Fprintf(&b, "duration  at least %s (until its last recorded step ended)\n", report.FormatMS(run.DurationMS))
+	case run.FinishedAt != nil:
 		fmt.Fprintf(&b, "duration  %s\n", report.FormatMS(run.DurationMS))
 	}
 	writeOrigin(&b, run)
 	if run.Error != nil {
 		fmt.Fprintf(&b, "error     %s: %s\n", run.Error.Class, oneLine(run.Error.Message, 200))
 	}
-	if run.ReportPath != "" {
+	switch {
+	case run.ReportPath == "":
+	case run.Status == StatusInterrupted && !exists(run.ReportPath):
+		b.WriteString("report    none: the process ended before it wrote one\n")
+	default:
 		fmt.Fprintf(&b, "report    %s\n", run.ReportPath)
 	}
 	if run.Status == StatusInterrupted {
@@ -95,4 +103,10 @@ func writeOrigin(b *strings.Builder, run Run) {
 	if run.BlockedBy != "" {
 		fmt.Fprintf(b, "blocked   by %s, still running\n", run.BlockedBy)
 	}
+}
+
+// exists reports whether path names something that can be stat'ed.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

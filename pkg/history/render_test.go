@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestWriteRuns(t *testing.T) {
 	}
 	want := `STARTED              RUN                   PLAYBOOK  STATUS         DURATION  NOTE
 2025-03-14 10:00:00  20250314T100000-aaaa  deploy    ✗ failed       9.9s      execution: step health failed: status 503; resumed from 20250314T090000-bbbb
-2025-03-14 09:00:00  20250314T090000-bbbb  deploy    ↯ interrupted  0ms       
+2025-03-14 09:00:00  20250314T090000-bbbb  deploy    ↯ interrupted  ≥0ms      
 2025-03-14 11:00:00  20250314T110000-cccc  nightly   … running      -         
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
@@ -147,6 +148,10 @@ func TestWriteRunSaysWhoStartedIt(t *testing.T) {
 			[]string{"trigger   cli\n", "roles     admin\n"}},
 		{Run{ID: "k", Playbook: "tick", Status: report.StatusSkipped, StartedAt: slot, Trigger: TriggerSchedule, Slot: &slot, BlockedBy: "r1"},
 			[]string{"blocked   by r1, still running\n"}},
+		// Killed: how long it ran is known only up to its last step, and
+		// the report its row names was never written.
+		{Run{ID: "i", Playbook: "p", Status: StatusInterrupted, StartedAt: slot, FinishedAt: &slot, DurationMS: 2500, ReportPath: filepath.Join(t.TempDir(), "i.json")},
+			[]string{"duration  at least 2.5s (until its last recorded step ended)\n", "report    none: the process ended before it wrote one\n"}},
 	} {
 		var b strings.Builder
 		if err := WriteRun(&b, c.run, nil, false); err != nil {

@@ -48,6 +48,9 @@ func (s *Service) loadResume(arg string) (*resumed, error) {
 		return nil, fmt.Errorf("%s: no such report file, and no run %s in the history of %s (see `arsenal-run history`)", arg, arg, s.store.Describe())
 	}
 	data, err := s.store.ReadReport(ctx, run.ID)
+	if run.Status == history.StatusInterrupted && (errors.Is(err, history.ErrNotFound) || errors.Is(err, fs.ErrNotExist)) {
+		return nil, fmt.Errorf("run %s was interrupted: the process running it ended before it wrote a report, so there is nothing to resume from; run the playbook again, or rerun part of it with --from STEP (`arsenal-run history show %s` lists the steps that finished)", run.ID, run.ID)
+	}
 	if errors.Is(err, history.ErrNotFound) {
 		return nil, fmt.Errorf("run %s has no recorded report to resume from", arg)
 	}
