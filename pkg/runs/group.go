@@ -126,17 +126,18 @@ func (g *groupHold) release() {
 // with nothing recorded.
 func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, claim func() error) (*groupHold, *report.Report, error) {
 	group, policy := p.group, p.plan.ConcurrencyPolicy()
-	neverRan := func(class ops.Class, why string) (*groupHold, *report.Report, error) {
+	neverRan := func(class ops.Class, why, reason string) (*groupHold, *report.Report, error) {
 		if claim != nil {
 			if err := claim(); err != nil {
 				return nil, nil, fmt.Errorf("%w: %w", ErrNotClaimed, err)
 			}
 		}
-		return nil, s.neverRanAs(p, h, class, why), nil
+		return nil, s.neverRanAs(p, h, class, why, reason), nil
 	}
+	unrecorded := fmt.Sprintf("not run: concurrency group %q could not be recorded", group)
 	t, err := s.groups.enqueue(group, p.runID)
 	if err != nil {
-		return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
+		return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err), unrecorded)
 	}
 	notice := p.req.Notice
 	if notice == nil {
@@ -149,13 +150,14 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 		ok, ahead, err := t.try()
 		if err != nil {
 			t.release()
-			return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
+			return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err), unrecorded)
 		}
 		// A request to stop that came while the run waited wins over
 		// the group it may just have got.
 		if by, err := t.cancelledBy(); err == nil && by != "" {
 			t.release()
-			return neverRan(ops.ClassCancelled, fmt.Sprintf("replaced by run %s of concurrency group %q before it started (policy cancel_running)", by, group))
+			return neverRan(ops.ClassCancelled, fmt.Sprintf("replaced by run %s of concurrency group %q before it started (policy cancel_running)", by, group),
+				fmt.Sprintf("not run: replaced by run %s of concurrency group %q (policy cancel_running)", by, group))
 		}
 		if ok {
 			hold := &groupHold{t: t, stop: make(chan struct{})}
@@ -165,12 +167,13 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 		switch policy {
 		case steps.ConcurrencySkip:
 			t.release()
-			return neverRan(ops.ClassCancelled, fmt.Sprintf("skipped: concurrency group %q is busy with run %s (policy skip)", group, ahead[0]))
+			return neverRan(ops.ClassCancelled, fmt.Sprintf("skipped: concurrency group %q is busy with run %s (policy skip)", group, ahead[0]),
+				fmt.Sprintf("not run: concurrency group %q is busy with run %s (policy skip)", group, ahead[0]))
 		case steps.ConcurrencyCancelRunning:
 			if !asked {
 				if err := t.requestCancel(); err != nil {
 					t.release()
-					return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err))
+					return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err), unrecorded)
 				}
 				asked = true
 				notice("concurrency group %q: asked run %s to stop (policy cancel_running)", group, strings.Join(ahead, ", "))
@@ -184,13 +187,15 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 		case <-tick.C:
 		case <-h.cancelled:
 			t.release()
-			return neverRan(ops.ClassCancelled, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error())
+			return neverRan(ops.ClassCancelled, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(),
+				fmt.Sprintf("not run: cancelled while waiting for concurrency group %q", group))
 		case <-closed:
 			t.release()
 			if p.req.Requeue {
 				return nil, nil, nil
 			}
-			return neverRan(ops.ClassCancelled, "the service shut down before the run started")
+			return neverRan(ops.ClassCancelled, "the service shut down before the run started",
+				fmt.Sprintf("not run: the service shut down while the run waited for concurrency group %q", group))
 		}
 	}
 }

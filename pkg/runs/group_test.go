@@ -110,8 +110,8 @@ func TestConcurrencySkip(t *testing.T) {
 		}
 		r2 := wait(t, h2)
 		want := fmt.Sprintf(`skipped: concurrency group "deploy-api" is busy with run %s (policy skip)`, h1.ID())
-		if r2.Status != report.StatusCancelled || r2.Error == nil || r2.Error.Message != want || len(r2.Steps) != 0 {
-			t.Errorf("the second run: %s %+v, %d steps; want cancelled with %q", r2.Status, r2.Error, len(r2.Steps), want)
+		if r2.Status != report.StatusCancelled || r2.Error == nil || r2.Error.Message != want || len(r2.Steps) != 1 || r2.Steps[0].Status != report.StatusSkipped {
+			t.Errorf("the second run: %s %+v, steps %+v; want cancelled with %q, its step skipped", r2.Status, r2.Error, r2.Steps, want)
 		}
 		checkGrammar(t, collect(t, h2))
 		h1.Cancel(nil)

@@ -223,7 +223,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim func(context.
 				return
 			}
 			p.release()
-			end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+			end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(), "not run: cancelled while waiting for a run slot"), nil)
 			return
 		}
 	}
@@ -233,7 +233,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim func(context.
 	}
 	select {
 	case <-h.cancelled:
-		end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error()), nil)
+		end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(), "not run: cancelled before the run started"), nil)
 		return
 	default:
 	}
@@ -249,7 +249,7 @@ func (s *Service) shutBeforeStart(p *prepared, h *Handle) (*report.Report, error
 	if p.req.Requeue {
 		return nil, ErrShuttingDown
 	}
-	return s.neverRan(p, h, "the service shut down before the run started"), nil
+	return s.neverRan(p, h, "the service shut down before the run started", "not run: the service shut down before the run started"), nil
 }
 
 func (m *Manager) forget(h *Handle) {

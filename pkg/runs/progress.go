@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -38,24 +37,7 @@ type stepProgress struct {
 // newProgress starts following the run runID of pb. Secret inputs are
 // masked at once, and so is any secret text inside the other inputs.
 func newProgress(pb *steps.Playbook, runID string, roles []string, inputs map[string]any, dryRun bool) *progress {
-	var secrets []string
-	for _, in := range pb.Inputs {
-		if s, ok := inputs[in.Name].(string); ok && in.Secret {
-			secrets = append(secrets, s)
-		}
-	}
-	red := redact.New(secrets...)
-	masked := make(map[string]any, len(inputs))
-	for _, in := range pb.Inputs {
-		v, ok := inputs[in.Name]
-		switch {
-		case !ok:
-		case in.Secret:
-			masked[in.Name] = redact.Mask
-		default:
-			masked[in.Name] = report.Cap(red.Value(v))
-		}
-	}
+	masked := maskedInputs(pb, inputs, inputSecrets(pb, inputs))
 	return &progress{pb: pb, runID: runID, roles: roles, inputs: masked, dryRun: dryRun, started: time.Now(), steps: map[string]*stepProgress{}}
 }
 

@@ -7,11 +7,13 @@ import (
 	"context"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // preflight ends a run whose preflight denied a step, before it takes a
@@ -27,6 +29,7 @@ func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
 	req, pb := p.req, p.plan.Playbook()
 	roles := req.Caller.Roles
 	rep := DeniedReport(pb, p.runID, roles, p.decisions, s.cfg.Registry)
+	rep.Inputs = maskedInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
 	h.setDenied(denied)
 	if s.cfg.Audit != nil {
 		if err := s.cfg.Audit.Denied(p.runID, pb, roles, req.Caller.Name, req.Caller.From, denied); err != nil {
@@ -54,15 +57,15 @@ func (s *Service) finishRun(rep *report.Report, p *prepared, h *Handle) {
 }
 
 // neverRan is the report of a queued run that was cancelled before it
-// started.
-func (s *Service) neverRan(p *prepared, h *Handle, why string) *report.Report {
-	return s.neverRanAs(p, h, ops.ClassCancelled, why)
+// started; reason says why its steps did not run.
+func (s *Service) neverRan(p *prepared, h *Handle, why, reason string) *report.Report {
+	return s.neverRanAs(p, h, ops.ClassCancelled, why, reason)
 }
 
 // neverRanAs is the report of a run that did not start, for a reason of
 // class: cancelled (status cancelled), or a fault (status failed).
-func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why string) *report.Report {
-	rep := s.notStarted(p, class, why)
+func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why, reason string) *report.Report {
+	rep := s.notStarted(p, class, why, reason)
 	publishRecord(h.stream, rep)
 	if !p.req.oneShot {
 		s.recordStart(context.Background(), p)
@@ -72,21 +75,81 @@ func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why string
 }
 
 // notStarted is the report of a run that did not start, for a reason of
-// class: cancelled (status cancelled), or a fault (status failed).
-func (s *Service) notStarted(p *prepared, class ops.Class, why string) *report.Report {
+// class: cancelled (status cancelled), or a fault (status failed). It has
+// the shape of a report the engine writes: the run's inputs, masked as the
+// engine masks them, and every step of the playbook, each skipped with
+// reason (the steps the engine skips because the run could not start say
+// "not run: ..." too). Like the engine, it masks the values of secret
+// inputs wherever they show, such as in a concurrency group's name.
+func (s *Service) notStarted(p *prepared, class ops.Class, why, reason string) *report.Report {
 	pb := p.plan.Playbook()
+	red := inputSecrets(pb, p.inputs)
 	now := time.Now()
 	rep := &report.Report{
 		ReportVersion: report.FormatVersion, RunID: p.runID,
 		Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
-		Roles:    p.req.Caller.Roles, Inputs: map[string]any{}, Status: report.StatusCancelled,
+		Roles:    p.req.Caller.Roles, Inputs: maskedInputs(pb, p.inputs, red), Status: report.StatusCancelled,
+		DryRun: p.req.DryRun, ResumedFrom: resumedID(p.res),
 		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
-		Error: &report.Error{Class: string(class), Message: why},
+		Steps: notRunSteps(pb, p.decisions, red.String(reason)),
+		Error: &report.Error{Class: string(class), Message: report.CapString(red.String(why), report.MaxString)},
+	}
+	if rep.Roles == nil {
+		rep.Roles = []string{}
 	}
 	if class != ops.ClassCancelled {
 		rep.Status = report.StatusFailed
 	}
 	return rep
+}
+
+// notRunSteps records every step of pb, in every section, as skipped for
+// reason, with its preflight decision, as the engine records a step that
+// did not run.
+func notRunSteps(pb *steps.Playbook, ds []auth.StepDecision, reason string) []report.Step {
+	decided := preflightDecisions(ds)
+	all := pb.AllSteps()
+	out := make([]report.Step, len(all))
+	for i, st := range all {
+		out[i] = report.Step{ID: st.ID, Op: st.Op, Section: string(st.Section), Status: report.StatusSkipped, Reason: reason}
+		if st.RescueOf != nil {
+			out[i].RescueOf = st.RescueOf.ID
+		}
+		if d, ok := decided[st.ID]; ok {
+			out[i].Authorization = &d
+		}
+	}
+	return out
+}
+
+// inputSecrets returns a redactor of the values of pb's secret inputs: the
+// secrets a run knows of before it starts, as the engine seeds its own.
+func inputSecrets(pb *steps.Playbook, inputs map[string]any) *redact.Redactor {
+	red := redact.New()
+	for _, in := range pb.Inputs {
+		if v, ok := inputs[in.Name]; ok && in.Secret {
+			red.AddValue(v)
+		}
+	}
+	return red
+}
+
+// maskedInputs returns a run's inputs as its report shows them, masked as
+// the engine masks them: a secret input's value is redact.Mask, and any
+// other is capped, with the secrets red knows masked inside it.
+func maskedInputs(pb *steps.Playbook, inputs map[string]any, red *redact.Redactor) map[string]any {
+	out := make(map[string]any, len(inputs))
+	for _, in := range pb.Inputs {
+		v, ok := inputs[in.Name]
+		switch {
+		case !ok:
+		case in.Secret:
+			out[in.Name] = redact.Mask
+		default:
+			out[in.Name] = report.Cap(red.Value(v))
+		}
+	}
+	return out
 }
 
 // recordStart records the run as running in the history, with what
@@ -119,8 +182,8 @@ func publishRecord(stream *Stream, rep *report.Report) {
 	now := time.Now()
 	stream.Publish(Event{Kind: engine.EventRunStarted, RunID: rep.RunID, Time: now, Playbook: rep.Playbook.Name})
 	for _, st := range rep.Steps {
-		stream.Publish(Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section})
-		ev := Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section,
+		stream.Publish(Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf})
+		ev := Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf,
 			Status: string(st.Status), Reason: st.Reason}
 		if st.Error != nil {
 			ev.Err, ev.ErrClass = st.Error.Message, st.Error.Class
