@@ -46,6 +46,53 @@ func yamlErrMsg(err error) string {
 	return "YAML syntax: " + msg
 }
 
+// tabMsg is the message for a tab in a line's indentation, which the YAML
+// library reports as a character that cannot start any token, or names
+// without saying that spaces are the fix.
+const tabMsg = "YAML syntax: a tab in the indentation; YAML indents with spaces only: replace the tab with spaces"
+
+// syntaxMsg is the message for a syntax error that syntaxErrPos placed at
+// p in data: yamlErrMsg's, unless a tab in the indentation caused it.
+func syntaxMsg(data []byte, p Pos, err error) string {
+	msg := yamlErrMsg(err)
+	switch {
+	case strings.Contains(msg, "found a tab character"):
+		return tabMsg
+	case strings.Contains(msg, "found character that cannot start any token") && indentHasTab(lineAt(data, p.Line)):
+		return tabMsg
+	}
+	return msg
+}
+
+// lineAt returns line n (from 1) of data, without its line end.
+func lineAt(data []byte, n int) []byte {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(data, '\n')
+		if j < 0 {
+			return nil
+		}
+		data = data[j+1:]
+	}
+	if j := bytes.IndexByte(data, '\n'); j >= 0 {
+		data = data[:j]
+	}
+	return data
+}
+
+// indentHasTab reports whether the blanks that start line hold a tab.
+func indentHasTab(line []byte) bool {
+	for _, c := range line {
+		switch c {
+		case '\t':
+			return true
+		case ' ':
+		default:
+			return false
+		}
+	}
+	return false
+}
+
 // syntaxErrPos finds where a syntax error is. For many errors the YAML
 // library names the line where the enclosing mapping or list starts, which
 // can be many lines above the mistake (a key indented one space less than

@@ -46,7 +46,8 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 			d.Add(Pos{1, 1}, "the file is empty; %s", lim.EmptyHint)
 			return nil
 		}
-		d.Add(syntaxErrPos(data, err), "%s", yamlErrMsg(err))
+		p := syntaxErrPos(data, err)
+		d.Add(p, "%s", syntaxMsg(data, p, err))
 		return nil
 	}
 	var extra yaml.Node

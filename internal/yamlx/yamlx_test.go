@@ -93,3 +93,35 @@ func TestSyntaxErrorLine(t *testing.T) {
 		})
 	}
 }
+
+// TestTabIndentation checks that a tab in the indentation, whichever way
+// the YAML library reports it, gets a message that says to indent with
+// spaces, at the line with the tab.
+func TestTabIndentation(t *testing.T) {
+	const tab = "YAML syntax: a tab in the indentation; YAML indents with spaces only: replace the tab with spaces"
+	cases := []struct {
+		name, src string
+		want      string
+	}{
+		{"list indented with a tab", "version: 1\nsteps:\n\t- id: a\n\t  op: x\n", "f.yaml:3:2: " + tab},
+		{"a tab after spaces", "steps:\n  - id: a\n    with:\n    \tm: hi\n", "f.yaml:4:6: " + tab},
+		{"a line of only a tab", "a: 1\nb:\n\t\n  - c\n", "f.yaml:3:1: " + tab},
+		{"a tab that violates indentation", "steps:\n  - id: a\n\t  op: x\n", "f.yaml:3:4: " + tab},
+		{"a tab where an indentation space is expected", "a: |\n  x\n\ty\n", "f.yaml:3:2: " + tab},
+		{"no tab", "a: 1\nb: @x\n", "f.yaml:2:1: YAML syntax: found character that cannot start any token"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := &Diags{File: "f.yaml"}
+			if Parse([]byte(c.src), Limits{MaxFileSize: 1 << 20, MaxDepth: 10, MaxAliasNodes: 10, MaxNodes: 1000}, d) != nil {
+				t.Fatal("parsed without a problem")
+			}
+			if len(d.List) != 1 {
+				t.Fatalf("want one error, got %v", d.Err())
+			}
+			if diff := cmp.Diff(c.want, d.List[0].Error()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
