@@ -217,8 +217,14 @@ func (t *Template) Render(values map[string]any) (string, error) {
 		if p.prog == nil {
 			continue
 		}
-		m := vm.VM{MemoryBudget: MaxExprMemory}
+		// expr fails an evaluation once it reaches its budget: one more
+		// lets it use MaxExprMemory, as documented.
+		m := vm.VM{MemoryBudget: MaxExprMemory + 1}
 		out, err := m.Run(p.prog, env)
+		var fe *file.Error
+		if errors.As(err, &fe) && fe.Message == "memory budget exceeded" {
+			return "", t.errAt(p.off, fmt.Sprintf("expression `%s` built more than %d items, over the limit of one evaluation's memory (MaxExprMemory); use a smaller range or list", short(p.src), MaxExprMemory))
+		}
 		if err != nil {
 			msg := err.Error()
 			if i := strings.IndexByte(msg, '\n'); i >= 0 {
