@@ -59,7 +59,7 @@ func open(ctx context.Context, path string) (*target, error) {
 	roots := policy.Roots(ctx)
 	place, err := policy.Locate(ctx, path, roots)
 	if err != nil {
-		return nil, policy.Classify(err, path, roots)
+		return nil, policy.Classify(ctx, err, path, roots)
 	}
 	root, err := os.OpenRoot(place.Root)
 	if err != nil {

@@ -88,11 +88,11 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	defer dest.Close()
 	sst, err := src.root.Stat(src.rel)
 	if err != nil {
-		return nil, policy.Classify(err, srcPath, roots)
+		return nil, policy.Classify(ctx, err, srcPath, roots)
 	}
 	if dir := filepath.Dir(dest.rel); p.Bool("create_dirs") && dir != "." {
 		if err := dest.root.MkdirAll(dir, 0o755); err != nil {
-			return nil, policy.Classify(err, destPath, roots)
+			return nil, policy.Classify(ctx, err, destPath, roots)
 		}
 	}
 	switch st, err := dest.root.Lstat(dest.rel); {
@@ -101,7 +101,7 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	case err == nil && !st.Mode().IsRegular():
 		return nil, errorf("%s exists and is not a regular file; it is never replaced", destPath)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return nil, policy.Classify(err, destPath, roots)
+		return nil, policy.Classify(ctx, err, destPath, roots)
 	}
 
 	tmp := filepath.Join(filepath.Dir(dest.rel), fmt.Sprintf(".%s.arsenal-tmp-%d-%d", filepath.Base(dest.rel), os.Getpid(), tmpSeq.Add(1)))
@@ -110,7 +110,7 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errorf("the directory of %s does not exist; create it or set create_dirs: true", destPath)
 		}
-		return nil, policy.Classify(err, destPath, roots)
+		return nil, policy.Classify(ctx, err, destPath, roots)
 	}
 	w := &packer{ctx: ctx, src: src, format: format, skip: map[string]bool{}}
 	// The archive may be written inside the tree it packs: leave it out.
@@ -136,7 +136,7 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		case errors.Is(err, fs.ErrExist):
 			return nil, errorf("%s already exists; set overwrite: true to replace it", destPath)
 		}
-		return nil, policy.Classify(err, destPath, roots)
+		return nil, policy.Classify(ctx, err, destPath, roots)
 	}
 	size := int64(0)
 	if st, err := dest.root.Stat(dest.rel); err == nil {

@@ -100,12 +100,12 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	defer src.Close()
 	f, err := src.root.Open(src.rel)
 	if err != nil {
-		return nil, policy.Classify(err, srcPath, roots)
+		return nil, policy.Classify(ctx, err, srcPath, roots)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, policy.Classify(err, srcPath, roots)
+		return nil, policy.Classify(ctx, err, srcPath, roots)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, errorf("%s is not a regular file", srcPath)
@@ -127,7 +127,7 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, policy.Classify(err, destPath, roots)
+		return nil, policy.Classify(ctx, err, destPath, roots)
 	default:
 		defer droot.Close()
 	}
@@ -138,15 +138,15 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		x.reset(dry)
 		if !dry && x.root == nil {
 			if err := dest.root.MkdirAll(dest.rel, 0o755); err != nil {
-				return nil, policy.Classify(err, destPath, roots)
+				return nil, policy.Classify(ctx, err, destPath, roots)
 			}
 			if x.root, err = dest.root.OpenRoot(dest.rel); err != nil {
-				return nil, policy.Classify(err, destPath, roots)
+				return nil, policy.Classify(ctx, err, destPath, roots)
 			}
 			defer x.root.Close()
 		}
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, policy.Classify(err, srcPath, roots)
+			return nil, policy.Classify(ctx, err, srcPath, roots)
 		}
 		if format == formatZip {
 			err = walkZip(ctx, f, fi.Size(), lim, x.visit)

@@ -59,7 +59,7 @@ func newRoots(ctx context.Context) *roots {
 func (r *roots) locate(path string) (*target, error) {
 	place, err := policy.Locate(r.ctx, path, r.list)
 	if err != nil {
-		return nil, policy.Classify(err, path, r.list)
+		return nil, policy.Classify(r.ctx, err, path, r.list)
 	}
 	root := r.open[place.Root]
 	if root == nil {
@@ -106,7 +106,7 @@ func deletePaths(ctx context.Context, paths []string, missingOK bool) (map[strin
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, ops.Errorf(ops.ClassExecution, "%s does not exist, so nothing was deleted; set missing_ok: true to skip missing files", path)
 		case err != nil:
-			return nil, policy.Classify(err, path, rs.list)
+			return nil, policy.Classify(ctx, err, path, rs.list)
 		case fi.IsDir():
 			return nil, ops.Errorf(ops.ClassExecution, "%s is a directory, so nothing was deleted; file.delete removes files only (filter file.find with type: file)", path)
 		}
@@ -124,7 +124,7 @@ func deletePaths(ctx context.Context, paths []string, missingOK bool) (map[strin
 			continue
 		}
 		if err != nil {
-			return out(), policy.Classify(err, given[i], rs.list)
+			return out(), policy.Classify(ctx, err, given[i], rs.list)
 		}
 		deleted = append(deleted, t.abs)
 	}

@@ -84,7 +84,7 @@ func open(ctx context.Context, path string) (*target, error) {
 	roots := policy.Roots(ctx)
 	place, err := policy.Locate(ctx, path, roots)
 	if err != nil {
-		return nil, policy.Classify(err, path, roots)
+		return nil, policy.Classify(ctx, err, path, roots)
 	}
 	root, err := os.OpenRoot(place.Root)
 	if err != nil {
@@ -178,7 +178,7 @@ func (*Stat) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 		return out, nil
 	}
 	if err != nil {
-		return nil, policy.Classify(err, path, policy.Roots(ctx))
+		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	out["exists"] = true
 	out["size"] = int(fi.Size())

@@ -151,7 +151,7 @@ func (*Find) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 	}
 	defer t.Close()
 	if st, err := t.root.Stat(t.rel); err != nil {
-		return nil, policy.Classify(err, dir, policy.Roots(ctx))
+		return nil, policy.Classify(ctx, err, dir, policy.Roots(ctx))
 	} else if !st.IsDir() {
 		return nil, ops.Errorf(ops.ClassExecution, "%s is not a directory; file.find searches a directory (use file.stat for one file)", dir)
 	}
@@ -241,7 +241,7 @@ func (*Find) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		return nil, policy.Classify(err, dir, policy.Roots(ctx))
+		return nil, policy.Classify(ctx, err, dir, policy.Roots(ctx))
 	}
 	sort.Strings(found)
 	paths := make([]any, len(found))

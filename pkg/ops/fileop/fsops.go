@@ -97,12 +97,12 @@ func (*Mkdir) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return map[string]any{"path": t.abs, "changed": false}, nil
 	}
 	if err := t.root.MkdirAll(t.rel, modeOf(p, 0o755)); err != nil {
-		return nil, policy.Classify(err, path, policy.Roots(ctx))
+		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	// MkdirAll applies the umask; set the asked mode on the leaf.
 	if p.Known("mode") {
 		if err := t.root.Chmod(t.rel, modeOf(p, 0o755)); err != nil {
-			return nil, policy.Classify(err, path, policy.Roots(ctx))
+			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 		}
 	}
 	return map[string]any{"path": t.abs, "changed": true}, nil
@@ -147,13 +147,13 @@ func (*Chmod) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	defer t.Close()
 	st, err := t.root.Stat(t.rel)
 	if err != nil {
-		return nil, policy.Classify(err, path, policy.Roots(ctx))
+		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	mode := modeOf(p, 0)
 	changed := st.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != mode
 	if changed {
 		if err := t.root.Chmod(t.rel, mode); err != nil {
-			return nil, policy.Classify(err, path, policy.Roots(ctx))
+			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 		}
 	}
 	return map[string]any{"path": t.abs, "mode": fmt.Sprintf("%04o", uint32(mode.Perm())|special(mode)), "changed": changed}, nil
@@ -270,7 +270,7 @@ func (*Chown) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	defer t.Close()
 	st, err := t.root.Lstat(t.rel)
 	if err != nil {
-		return nil, policy.Classify(err, path, policy.Roots(ctx))
+		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	curU, curG := -1, -1
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
@@ -279,7 +279,7 @@ func (*Chown) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	changed := uid >= 0 && uid != curU || gid >= 0 && gid != curG
 	if changed {
 		if err := t.root.Lchown(t.rel, uid, gid); err != nil {
-			return nil, policy.Classify(err, path, policy.Roots(ctx))
+			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 		}
 	}
 	if uid < 0 {
@@ -356,7 +356,7 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	}
 	sst, err := stat(src.rel)
 	if err != nil {
-		return nil, policy.Classify(err, srcPath, roots)
+		return nil, policy.Classify(ctx, err, srcPath, roots)
 	}
 	if !c.move && !sst.Mode().IsRegular() {
 		return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file; file.copy copies files (use archive.create for a directory)", srcPath)
@@ -364,7 +364,7 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	if p.Bool("create_dirs") {
 		if d := filepath.Dir(dest.rel); d != "." {
 			if err := dest.root.MkdirAll(d, 0o755); err != nil {
-				return nil, policy.Classify(err, destPath, roots)
+				return nil, policy.Classify(ctx, err, destPath, roots)
 			}
 		}
 	}
@@ -376,7 +376,7 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 			return nil, ops.Errorf(ops.ClassExecution, "%s exists and is not a regular file; it is never replaced", destPath)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, policy.Classify(err, destPath, roots)
+		return nil, policy.Classify(ctx, err, destPath, roots)
 	}
 	out := map[string]any{"src": src.abs, "dest": dest.abs, "bytes": 0}
 	replace := p.Bool("overwrite")
@@ -399,7 +399,7 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		case errors.Is(err, fs.ErrExist):
 			return nil, exists()
 		case !errors.Is(err, syscall.EXDEV):
-			return nil, policy.Classify(err, srcPath, roots)
+			return nil, policy.Classify(ctx, err, srcPath, roots)
 		}
 	}
 	if !sst.Mode().IsRegular() {
@@ -410,12 +410,12 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		return nil, exists()
 	}
 	if err != nil {
-		return nil, policy.Classify(err, destPath, roots)
+		return nil, policy.Classify(ctx, err, destPath, roots)
 	}
 	out["bytes"] = n
 	if c.move {
 		if err := src.root.Remove(src.rel); err != nil {
-			return nil, policy.Classify(err, srcPath, roots)
+			return nil, policy.Classify(ctx, err, srcPath, roots)
 		}
 	}
 	return out, nil

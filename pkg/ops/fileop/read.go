@@ -56,7 +56,7 @@ func (*Read) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 		return nil, err
 	}
 	defer t.Close()
-	fail := func(err error) error { return policy.Classify(err, path, policy.Roots(ctx)) }
+	fail := func(err error) error { return policy.Classify(ctx, err, path, policy.Roots(ctx)) }
 	// Stat first, so that opening never touches a device or blocks on a
 	// FIFO; then check that what was opened is the same regular file.
 	fi, err := t.root.Stat(t.rel)

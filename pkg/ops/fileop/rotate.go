@@ -120,7 +120,7 @@ func (*Rotate) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		return policy.Classify(err, path, policy.Roots(ctx))
+		return policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	out := map[string]any{"rotated": false, "path": t.abs, "bytes": 0, "files": []any{}, "removed": []any{}}
 	fi, err := t.root.Lstat(t.rel)

@@ -120,7 +120,7 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 		return nil, err
 	}
 	defer t.Close()
-	fail := func(err error) error { return policy.Classify(err, path, policy.Roots(ctx)) }
+	fail := func(err error) error { return policy.Classify(ctx, err, path, policy.Roots(ctx)) }
 	if t.rel == "." {
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a root directory, not a file", path)
 	}

@@ -68,7 +68,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, err
 	}
 	defer t.Close()
-	fail := func(err error) error { return policy.Classify(err, path, policy.Roots(ctx)) }
+	fail := func(err error) error { return policy.Classify(ctx, err, path, policy.Roots(ctx)) }
 	if t.rel == "." {
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a root directory, not a file", path)
 	}
@@ -224,12 +224,12 @@ func (*Delete) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, ops.Errorf(ops.ClassExecution, "%s does not exist; set missing_ok: true if that is fine", path)
 	case err != nil:
-		return nil, policy.Classify(err, path, policy.Roots(ctx))
+		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	case fi.IsDir():
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a directory; file.delete removes files only", path)
 	}
 	if err := t.root.Remove(t.rel); err != nil {
-		return nil, policy.Classify(err, path, policy.Roots(ctx))
+		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	return map[string]any{"deleted": true, "path": t.abs}, nil
 }

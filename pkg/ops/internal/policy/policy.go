@@ -227,7 +227,10 @@ func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]by
 // Classify turns an error of a file operation on path into a classed
 // error that names the path: an escape from the roots, or a policy refusal,
 // is of class authorization and names the roots; the rest is execution.
-func Classify(err error, path string, roots []string) error {
+// When path is relative, the execution errors also name the absolute path
+// it was resolved to (see Abs), so that a user who sees the file beside them
+// learns where the op looked.
+func Classify(ctx context.Context, err error, path string, roots []string) error {
 	var ce *ops.Error
 	switch {
 	case errors.As(err, &ce):
@@ -237,13 +240,30 @@ func Classify(err error, path string, roots []string) error {
 	case IsEscape(err):
 		return ops.WithClass(ops.ClassAuthorization, Escaped(path, roots))
 	case errors.Is(err, fs.ErrNotExist):
-		return ops.Errorf(ops.ClassExecution, "%s does not exist", path)
+		return ops.Errorf(ops.ClassExecution, "%s does not exist%s", path, lookedFor(ctx, path))
 	case errors.Is(err, fs.ErrPermission):
-		return ops.Errorf(ops.ClassExecution, "%s: permission denied by the file system", path)
+		return ops.Errorf(ops.ClassExecution, "%s: permission denied by the file system%s", path, lookedFor(ctx, path))
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return ops.Errorf(ops.ClassExecution, "%s: %v", path, err)
+	return ops.Errorf(ops.ClassExecution, "%s: %v%s", path, err, lookedFor(ctx, path))
+}
+
+// lookedFor returns, for a relative path, a note naming what it was resolved
+// against and the absolute path that was used; for an absolute path, "".
+func lookedFor(ctx context.Context, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return ""
+	}
+	abs, err := Abs(ctx, path)
+	if err != nil {
+		return ""
+	}
+	against := "the playbook's directory"
+	if ops.CallFrom(ctx).Dir == "" {
+		against = "the working directory"
+	}
+	return fmt.Sprintf(" (relative paths resolve against %s: looked for %s)", against, abs)
 }

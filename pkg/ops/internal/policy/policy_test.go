@@ -3,10 +3,12 @@ package policy
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -149,5 +151,44 @@ func TestDialerUnspecifiedIsLoopback(t *testing.T) {
 				t.Errorf("dial %s: the policy saw %s, want a loopback address", addr, s)
 			}
 		}
+	}
+}
+
+func TestClassifyNamesWhereARelativePathWasLooked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "books")
+	inBook := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	notExist := &os.PathError{Op: "statat", Path: "app.log", Err: fs.ErrNotExist}
+	tests := []struct {
+		name string
+		ctx  context.Context
+		err  error
+		path string
+		want string
+	}{
+		{"relative, missing", inBook, notExist, "app.log",
+			"app.log does not exist (relative paths resolve against the playbook's directory: looked for " + filepath.Join(dir, "app.log") + ")"},
+		{"relative, refused by the file system", inBook, &os.PathError{Op: "openat", Path: "app.log", Err: fs.ErrPermission}, "logs/../app.log",
+			"logs/../app.log: permission denied by the file system (relative paths resolve against the playbook's directory: looked for " + filepath.Join(dir, "app.log") + ")"},
+		{"relative, another error", inBook, &os.PathError{Op: "openat", Path: "app.log", Err: syscall.ENOTDIR}, "app.log/x",
+			"app.log/x: not a directory (relative paths resolve against the playbook's directory: looked for " + filepath.Join(dir, "app.log", "x") + ")"},
+		{"relative, outside a run", context.Background(), notExist, "app.log",
+			"app.log does not exist (relative paths resolve against the working directory: looked for " + filepath.Join(wd, "app.log") + ")"},
+		{"absolute", inBook, notExist, "/srv/app.log", "/srv/app.log does not exist"},
+		{"absolute, refused by the file system", inBook, fs.ErrPermission, "/srv/app.log", "/srv/app.log: permission denied by the file system"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Classify(tc.ctx, tc.err, tc.path, nil)
+			if got := ops.ClassOf(err); got != ops.ClassExecution {
+				t.Errorf("class %q, want %q", got, ops.ClassExecution)
+			}
+			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {
+				t.Errorf("message (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
