@@ -222,3 +222,15 @@ func TestNoColourOffTerminal(t *testing.T) {
 		t.Errorf("plain red: %q", got)
 	}
 }
+
+// TestHelpMatchesWhatFlagsDo: the usage line names the flags a command
+// takes, and a flag that changes nothing for a command says so.
+func TestHelpMatchesWhatFlagsDo(t *testing.T) {
+	runMain(t, "validate", "--help").want(t, ExitOK, []string{"Usage: arsenal-run validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--plugins DIR] [--inventory FILE]"}, nil)
+	for _, args := range [][]string{{"history"}, {"history", "show"}, {"stats"}, {"cache", "list"}} {
+		r := runMain(t, append(args, "--help")...)
+		if !strings.Contains(r.stdout, "--report-dir") || !strings.Contains(r.stdout, "changes nothing here") || strings.Contains(r.stdout, "write reports as files") {
+			t.Errorf("%v --help says --report-dir does something:\n%s", args, r.stdout)
+		}
+	}
+}

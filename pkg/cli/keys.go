@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
 
@@ -12,14 +13,16 @@ func keysCommand() *command {
 	return &command{
 		name:     "keys",
 		summary:  "make API keys for serve",
-		synopsis: "keys new --name NAME --role R... [--expires DATE|DURATION]",
+		synopsis: "keys new --name NAME --role R... [--expires DATE|DURATION] [--policy FILE]",
 		help: `Print a fresh random API key (192 bits, prefixed ak_) on standard output, and
 the entry to add to the keys file of serve on standard error, so that
 KEY=$(arsenal-run keys new ...) holds the key alone. The key is shown only this
 once: the keys file holds only its SHA-256, so store the key where the client
 reads it (a CI secret, a vault).
 --expires takes a date (2027-06-30), an RFC 3339 time, or a duration from now
-(90d, 720h); the server refuses the key from then on.`,
+(90d, 720h); the server refuses the key from then on.
+Each role must be one the policy defines: the built-in policy's, or with
+--policy those of the policy file serve is started with.`,
 		exits: "0 ok; 2 bad usage.",
 		run:   runKeys,
 	}
@@ -33,6 +36,7 @@ func runKeys(e *env, args []string) int {
 	fs.StringVar(&name, "name", "", "who the key is for, as the audit log will name it")
 	fs.Var(&roles, "role", "give the key role `R` (repeatable)")
 	fs.StringVar(&expires, "expires", "", "refuse the key from `DATE` (2027-06-30), an RFC 3339 time, or a duration from now (90d)")
+	policyFile := fs.String("policy", "", "check the roles against the policy `FILE` serve uses, instead of the built-in one")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -42,6 +46,29 @@ func runKeys(e *env, args []string) int {
 	}
 	if name == "" || len(roles) == 0 {
 		return fs.usageError("give --name and at least one --role")
+	}
+	if msg := server.CheckKeyName(name); msg != "" {
+		return fs.usageError("--name: %s", msg)
+	}
+	policy := auth.Builtin()
+	if *policyFile != "" {
+		reg, code := e.registry()
+		if reg == nil {
+			return code
+		}
+		defer reg.Close()
+		var err error
+		if policy, err = auth.LoadPolicy(*policyFile, reg); err != nil {
+			fmt.Fprintln(e.stderr, err)
+			fmt.Fprintf(e.stderr, "the policy %s has problems; no key was made\n", *policyFile)
+			return ExitUsage
+		}
+	}
+	if msg := unknownRole(policy, roles, ""); msg != "" {
+		if *policyFile == "" {
+			msg += " (give --policy FILE for the roles of serve's own policy)"
+		}
+		return fs.usageError("%s", msg)
 	}
 	key, digest, err := server.NewKey()
 	if err != nil {

@@ -97,7 +97,7 @@ func runHistory(e *env, args []string) int {
 	limit := fs.Int("limit", history.DefaultLimit, "at most `N` runs")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var sf stateFlags
-	sf.add(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	sf.addForReading(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -157,7 +157,7 @@ func runStats(e *env, args []string) int {
 	fs.Var(&since, "since", "cover runs started within `D`, like 1h, 2d or 1w")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var sf stateFlags
-	sf.add(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	sf.addForReading(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,6 +72,7 @@ type runOptions struct {
 	inputs     multiFlag
 	inputsFile string
 	roles      listFlag
+	rolesFrom  string // "$ARSENAL_ROLES" when the roles came from there
 	policy     string
 	reportPath string
 	junit      string
@@ -169,13 +171,11 @@ func runRun(e *env, args []string) int {
 		return ExitUsage
 	}
 	o.spec, o.stateDir = spec, spec.Dir
-	if len(o.roles) == 0 {
-		if s := e.getenv("ARSENAL_ROLES"); s != "" {
-			if err := o.roles.Set(s); err != nil {
-				return fs.usageError("$ARSENAL_ROLES=%q: give role names separated by commas", s)
-			}
-		}
+	from, err := envRoles(e, &o.roles)
+	if err != nil {
+		return fs.usageError("%v", err)
 	}
+	o.rolesFrom = from
 	if len(o.roles) == 0 {
 		o.roles = listFlag{auth.DefaultRole}
 	}
@@ -257,6 +257,9 @@ func (r *runner) run() int {
 			fmt.Fprintf(e.stderr, "the policy %s has problems; nothing ran\n", o.policy)
 			return ExitUsage
 		}
+	}
+	if msg := unknownRole(cmp.Or(policy, auth.Builtin()), o.roles, o.rolesFrom); msg != "" {
+		return usageError(e, r.c, "%s", msg)
 	}
 	level, console := r.logLevel()
 	pal, width := e.paletteFor(e.stderr), termWidth(e.stderr)

@@ -106,7 +106,7 @@ func runSchedule(e *env, args []string) int {
 		}
 		return ExitOK
 	}
-	set := checkSchedule(reg, pos, o.policy, o.roles, os.LookupEnv)
+	set := checkSchedule(reg, pos, o.policy, o.roles, o.rolesFrom, os.LookupEnv)
 	if !reportSet(e, set) {
 		if set.denied > 0 && set.denied == len(set.problems) {
 			return ExitDenied
@@ -145,13 +145,11 @@ func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logF
 		return ExitUsage, false
 	}
 	o.spec, o.stateDir = spec, spec.Dir
-	if len(roles) == 0 {
-		if s := e.getenv("ARSENAL_ROLES"); s != "" {
-			if err := roles.Set(s); err != nil {
-				return fs.usageError("$ARSENAL_ROLES=%q: give role names separated by commas", s), false
-			}
-		}
+	from, err := envRoles(e, &roles)
+	if err != nil {
+		return fs.usageError("%v", err), false
 	}
+	o.rolesFrom = from
 	if len(roles) == 0 {
 		roles = listFlag{auth.DefaultRole}
 	}

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -42,7 +41,7 @@ func (s *scheduleSet) err() error {
 // file when one is given, and checks every playbook as the scheduler will
 // run it: with roles, with no inputs given, through the preflight. Every
 // problem is collected; none stops the others from being found.
-func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles []string, lookupEnv func(string) (string, bool)) *scheduleSet {
+func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles []string, rolesFrom string, lookupEnv func(string) (string, bool)) *scheduleSet {
 	set := &scheduleSet{}
 	set.pbs = loadScheduledSet(set, reg, paths)
 	policy := auth.Builtin()
@@ -54,11 +53,8 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 		}
 		policy, set.policy = p, p
 	}
-	known := policy.RoleNames()
-	for _, r := range roles {
-		if !contains(known, r) {
-			set.problems = append(set.problems, fmt.Sprintf("--role %s: unknown role%s; the policy defines %s", r, suggest.DidYouMean(r, known), strings.Join(known, ", ")))
-		}
+	if msg := unknownRole(policy, roles, rolesFrom); msg != "" {
+		set.problems = append(set.problems, msg)
 	}
 	if len(set.problems) > 0 {
 		return set

@@ -33,6 +33,7 @@ type scheduleOptions struct {
 	state      stateFlags
 	spec       store.Spec
 	roles      []string
+	rolesFrom  string // "$ARSENAL_ROLES" when the roles came from there
 	policy     string
 	listen     string
 	grace      time.Duration
@@ -239,7 +240,7 @@ func (d *schedDaemon) reload() {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	d.log.Info().Msg("SIGHUP: reloading the playbooks")
-	set := checkSchedule(d.reg, d.o.paths, d.o.policy, d.o.roles, os.LookupEnv)
+	set := checkSchedule(d.reg, d.o.paths, d.o.policy, d.o.roles, d.o.rolesFrom, os.LookupEnv)
 	for _, w := range set.warnings {
 		d.log.Warn().Msg(w)
 	}

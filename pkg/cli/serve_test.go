@@ -309,6 +309,32 @@ func TestKeysNew(t *testing.T) {
 	}
 }
 
+// TestKeysNewChecksWhatServeWill: a role the policy lacks or a name the
+// keys file refuses is refused when the key is made, in the words of the
+// flags given, not once serve loads the keys file.
+func TestKeysNewChecksWhatServeWill(t *testing.T) {
+	runMain(t, "keys", "new", "--name", "bob", "--role", "operater").want(t, ExitUsage, nil,
+		[]string{`unknown role "operater" (did you mean "operator"?); the policy defines admin, operator, viewer (give --policy FILE for the roles of serve's own policy)`})
+	r := runMain(t, "keys", "new", "--name", "alice smith", "--role", "admin")
+	r.want(t, ExitUsage, nil, []string{`--name: key name "alice smith": use up to 64 letters, digits, _ . @ and -`})
+	if strings.Contains(r.stderr, "the entry") {
+		t.Errorf("the message points into text the person never saw:\n%s", r.stderr)
+	}
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policy, []byte("version: 1\nroles:\n  deployer: {allow: [control.*]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runMain(t, "keys", "new", "--name", "ci", "--role", "deployer", "--policy", policy); r.code != ExitOK || !strings.Contains(r.stderr, "roles: [deployer]") {
+		t.Errorf("a role of --policy: exit %d\n%s", r.code, r.stderr)
+	}
+	r = runMain(t, "keys", "new", "--name", "ci", "--role", "deploer", "--policy", policy)
+	r.want(t, ExitUsage, nil, []string{`unknown role "deploer" (did you mean "deployer"?)`})
+	if strings.Contains(r.stderr, "give --policy") {
+		t.Errorf("the hint to give --policy, although it was given:\n%s", r.stderr)
+	}
+}
+
 // The remote client against a real server: operations, executes, runs
 // followed to their end, listings and cancel, with the documented exit
 // codes.

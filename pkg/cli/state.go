@@ -27,6 +27,14 @@ func (s *stateFlags) add(fs *flagSet, dirHelp string) {
 	fs.StringVar(&s.reportDir, "report-dir", "", "with --state, write reports as files in the shared `DIR` instead of the database")
 }
 
+// addForReading is add for the commands that only read the state: they
+// take --report-dir as run does, so one set of flags serves both, and it
+// changes nothing for them.
+func (s *stateFlags) addForReading(fs *flagSet, dirHelp string) {
+	s.add(fs, dirHelp)
+	fs.Lookup("report-dir").Usage = "accepted as for run, and changes nothing here: each run's report is read from where it was recorded"
+}
+
 // spec resolves the flags: --state-dir, else --state, else $ARSENAL_STATE,
 // else $ARSENAL_STATE_DIR, else, with useDefault, the default state dir.
 // A zero Spec means no state. A bad combination is a usage error, printed.

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -19,7 +18,7 @@ func validateCommand() *command {
 	return &command{
 		name:     "validate",
 		summary:  "check playbooks without running them",
-		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--inventory FILE]",
+		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--plugins DIR] [--inventory FILE]",
 		help: `Check playbooks without running anything: the YAML, every key, the step graph,
 every expression, the parameters of every operation and the schedule. Every
 problem is printed to stderr as file:line:column: message, sorted by position.
@@ -73,15 +72,12 @@ func runValidate(e *env, args []string) int {
 		}
 		v.inv = inv
 	}
-	if len(roles) == 0 {
-		if s := e.getenv("ARSENAL_ROLES"); s != "" {
-			if err := roles.Set(s); err != nil {
-				return fs.usageError("$ARSENAL_ROLES=%q: give role names separated by commas", s)
-			}
-		}
+	from, err := envRoles(e, &roles)
+	if err != nil {
+		return fs.usageError("%v", err)
 	}
 	if len(roles) > 0 || *policyFile != "" {
-		if code, ok := v.setupAuth(c, roles, *policyFile); !ok {
+		if code, ok := v.setupAuth(c, roles, from, *policyFile); !ok {
 			return code
 		}
 	}
@@ -107,7 +103,7 @@ type validation struct {
 
 // setupAuth loads the policy and checks the roles before any playbook, so
 // that a typo in a role is one clear error rather than one per file.
-func (v *validation) setupAuth(c *command, roles []string, policyFile string) (int, bool) {
+func (v *validation) setupAuth(c *command, roles []string, from, policyFile string) (int, bool) {
 	v.policy = auth.Builtin()
 	if policyFile != "" {
 		p, err := auth.LoadPolicy(policyFile, v.reg)
@@ -121,11 +117,8 @@ func (v *validation) setupAuth(c *command, roles []string, policyFile string) (i
 	if len(roles) == 0 {
 		roles = []string{auth.DefaultRole}
 	}
-	known := v.policy.RoleNames()
-	for _, r := range roles {
-		if !contains(known, r) {
-			return usageError(v.e, c, "unknown role %q%s; the policy defines %s", r, suggest.DidYouMean(r, known), strings.Join(known, ", ")), false
-		}
+	if msg := unknownRole(v.policy, roles, from); msg != "" {
+		return usageError(v.e, c, "%s", msg), false
 	}
 	v.roles = roles
 	return 0, true

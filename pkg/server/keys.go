@@ -198,8 +198,8 @@ func (k *Keys) readKeys(n *yaml.Node, d *yamlx.Diags) {
 			switch field {
 			case "name":
 				if s, ok := yamlx.Str(v, "name", d); ok {
-					if !keyNameRE.MatchString(s) {
-						d.Add(yamlx.PosOf(v), "key name %q: use up to 64 letters, digits, _ . @ and -", yamlx.Truncate(s, 40))
+					if msg := CheckKeyName(s); msg != "" {
+						d.Add(yamlx.PosOf(v), "%s", msg)
 					}
 					if first, dup := names[s]; dup {
 						d.Add(yamlx.PosOf(v), "key name %q is used twice (first at line %d); names must be unique, they are what the audit log records", s, first.Line)
@@ -338,4 +338,12 @@ func NewKey() (key, digest string, err error) {
 	key = KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 	sum := sha256.Sum256([]byte(key))
 	return key, hex.EncodeToString(sum[:]), nil
+}
+
+// CheckKeyName says what is wrong with a key's name, or "" when nothing is.
+func CheckKeyName(name string) string {
+	if keyNameRE.MatchString(name) {
+		return ""
+	}
+	return fmt.Sprintf("key name %q: use up to 64 letters, digits, _ . @ and -", yamlx.Truncate(name, 40))
 }
