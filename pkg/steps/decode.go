@@ -51,10 +51,11 @@ type pendingExpr struct {
 	off   int // byte offset of the source inside the node's value
 	scope scope
 	step  *Step
-	varAt int    // for vars: the index of the var being defined
-	list  bool   // foreach: the result must be a list
-	want  string // retry and repeat settings: the kind of value (wantInteger, wantDuration)
-	what  string // what the expression is, for list and setting messages; "" = foreach
+	varAt int        // for vars: the index of the var being defined
+	list  bool       // foreach: the result must be a list
+	want  string     // retry and repeat settings: the kind of value (wantInteger, wantDuration)
+	what  string     // what the expression is, for list and setting messages; "" = foreach
+	param *paramWant // an operation parameter: the type the result must fit
 }
 
 func (l *loader) decodeTop(root *yaml.Node) {

@@ -340,7 +340,11 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		if s.Entry != nil {
 			prm = s.Entry.Spec.Param(p.Key)
 		}
+		from := len(l.pending)
 		v := l.value(p.V, sc, s, -1, prm != nil && prm.NoInterpolation)
+		if prm != nil {
+			l.expectParam(v, prm, s, from)
+		}
 		with.Keys = append(with.Keys, p.Key)
 		with.Items = append(with.Items, v)
 		keyPos[p.Key] = yamlx.PosOf(p.K)

@@ -66,8 +66,13 @@ type compiled struct {
 	refs []ref
 	err  *exprError
 	// kind is the kind of the result as the type checker knows it;
-	// reflect.Interface when it is known only at run time.
+	// reflect.Interface when it is known only at run time. typ is the
+	// type itself, for the checks that need more than its kind.
 	kind reflect.Kind
+	typ  reflect.Type
+	// nilable is set when the result may be nil whatever typ says (see
+	// mayGiveNil).
+	nilable bool
 }
 
 // ref is a name the expression reads that depends on where it is used.
@@ -199,6 +204,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if w.err != nil {
 		return &compiled{err: w.err}
 	}
+	nilable := mayGiveNil(tree.Node)
 	if _, err := exprsafe.Check(tree, cfg); err != nil {
 		ce := fileErr(err, src)
 		if asBool && strings.HasPrefix(ce.msg, "expected bool, but got ") {
@@ -208,8 +214,9 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 		return &compiled{err: c.explain(ce, src, s)}
 	}
 	kind := reflect.Interface
-	if t := tree.Node.Type(); t != nil {
-		kind = t.Kind()
+	typ := tree.Node.Type()
+	if typ != nil {
+		kind = typ.Kind()
 	}
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
 		return &compiled{err: fileErr(err, src)}
@@ -218,7 +225,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if err != nil {
 		return &compiled{err: fileErr(err, src)}
 	}
-	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind}
+	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable}
 }
 
 // fileErr turns expr's error into a message and a byte offset.

@@ -90,6 +90,9 @@ func (l *loader) compileAll(g *graph) {
 		if pe.want != "" {
 			l.checkSetting(pe, c)
 		}
+		if pe.param != nil {
+			l.checkParamType(pe, c)
+		}
 		for _, r := range c.refs {
 			pos := l.posAt(pe.node, pe.off+r.off)
 			switch r.kind {

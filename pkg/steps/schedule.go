@@ -1,7 +1,9 @@
 package steps
 
 import (
+	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +56,9 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 	}
 	sched, err := cronParser.Parse(s)
 	if err != nil {
+		if dowSeven(s) {
+			return nil, fmt.Sprintf("cron %q: day of week 7 is out of range; write 0 or SUN for Sunday (days of week are 0–6 or SUN–SAT)", spec)
+		}
 		hint := ""
 		if strings.HasPrefix(s, "@") {
 			hint = suggest.DidYouMean(strings.Fields(s)[0], cronDescriptors)
@@ -64,6 +69,26 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		return nil, "cron " + spec + " never fires (no matching date in the next five years, like 30 February)"
 	}
 	return sched, ""
+}
+
+// dowSeven reports whether the day-of-week field of a 5- or 6-field spec
+// uses 7 as a value, the end of a range or the start of a step (7, 5-7,
+// 1,7, 7/2). Some crons read 7 as Sunday; robfig/cron, like Kubernetes and
+// GitHub Actions, takes 0-6 only.
+func dowSeven(spec string) bool {
+	f := strings.Fields(spec)
+	if len(f) != 5 && len(f) != 6 {
+		return false
+	}
+	for _, part := range strings.Split(f[len(f)-1], ",") {
+		rng, _, _ := strings.Cut(part, "/")
+		for _, end := range strings.Split(rng, "-") {
+			if n, err := strconv.Atoi(end); err == nil && n == 7 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (l *loader) decodeSchedule(n *yaml.Node) {

@@ -1,0 +1,61 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestCronDayOfWeekSeven checks that 7 in the day-of-week field, which
+// some crons read as Sunday, is refused with a message that names the
+// field and the fix, wherever it stands in the field, and that the days
+// of the week robfig/cron takes still load.
+func TestCronDayOfWeekSeven(t *testing.T) {
+	reg := testRegistry(t)
+	const fix = `: day of week 7 is out of range; write 0 or SUN for Sunday (days of week are 0–6 or SUN–SAT)`
+	for _, tc := range []struct {
+		cron string
+		want string // the whole error; "" = the playbook loads
+	}{
+		{"0 3 * * 7", `s.yaml:4:9: cron "0 3 * * 7"` + fix},
+		{"0 3 * * 5-7", `s.yaml:4:9: cron "0 3 * * 5-7"` + fix},
+		{"0 3 * * 1,7", `s.yaml:4:9: cron "0 3 * * 1,7"` + fix},
+		{"0 3 * * 7,1", `s.yaml:4:9: cron "0 3 * * 7,1"` + fix},
+		{"0 3 * * 7/2", `s.yaml:4:9: cron "0 3 * * 7/2"` + fix},
+		{"0 3 * * SAT-7", `s.yaml:4:9: cron "0 3 * * SAT-7"` + fix},
+		{"0 0 3 * * 7", `s.yaml:4:9: cron "0 0 3 * * 7"` + fix}, // with seconds
+		// Other mistakes keep the parser's message.
+		{"0 3 * * 8", `s.yaml:4:9: cron end of range (8) above maximum (6): 8; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m`},
+		{"0 3 7 * 9", `s.yaml:4:9: cron end of range (9) above maximum (6): 9; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m`},
+		// 7 elsewhere, or as a step, is fine.
+		{"0 3 * * 0", ""},
+		{"0 3 * * SUN", ""},
+		{"0 3 * * 5-6", ""},
+		{"0 3 * * 1,6", ""},
+		{"0 3 * * */7", ""},
+		{"7 7 7 7 *", ""},
+	} {
+		t.Run(tc.cron, func(t *testing.T) {
+			src := "version: 1\nname: s\nschedule:\n  cron: \"" + tc.cron + "\"\nsteps:\n  - {id: a, op: control.noop}\n"
+			_, err := Parse("s.yaml", []byte(src), reg)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("load error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestParseCronDayOfWeekSeven checks the message ParseCron gives the
+// scheduler for the same spec.
+func TestParseCronDayOfWeekSeven(t *testing.T) {
+	_, problem := ParseCron("0 3 * * 7", time.UTC, time.Now())
+	if !strings.HasPrefix(problem, `cron "0 3 * * 7": day of week 7 is out of range; write 0 or SUN for Sunday`) {
+		t.Errorf("problem = %q", problem)
+	}
+}
