@@ -4,6 +4,7 @@
 // is run and what it measured.
 //
 //	apiload -mode exec  -conns 64 -duration 60s -pid PID
+//	apiload -mode exec  -conns 64 -duration 60s -pid PID -client raw
 //	apiload -mode mixed -conns 64 -bad-conns 64 -duration 60s
 //	apiload -mode sse   -subscribers 200 -playbook eventful -runs 5
 //
@@ -39,6 +40,7 @@ func main() {
 	duration := flag.Duration("duration", 60*time.Second, "how long to load")
 	warmup := flag.Duration("warmup", 3*time.Second, "load before measuring")
 	pid := flag.Int("pid", 0, "the server's pid, to sample its RSS")
+	kind := flag.String("client", "go", "exec, mixed: go (net/http's client) or raw (a minimal HTTP/1.1 client that takes less of the CPU from a server on the same machine)")
 	subscribers := flag.Int("subscribers", 200, "sse: event stream clients per run")
 	playbook := flag.String("playbook", "eventful", "sse: the playbook to run")
 	runsN := flag.Int("runs", 5, "sse: runs with and without subscribers")
@@ -54,7 +56,11 @@ func main() {
 		if *mode == "mixed" {
 			bad = *badConns
 		}
-		load(*base, key, *op, *get, *conns, bad, *warmup, *duration, *pid)
+		if *kind != "go" && *kind != "raw" {
+			fmt.Fprintln(os.Stderr, "apiload: -client is go or raw")
+			os.Exit(2)
+		}
+		load(*base, key, *op, *get, *kind, *conns, bad, *warmup, *duration, *pid)
 	case "sse":
 		sse(*base, key, *playbook, *subscribers, *runsN, *pid)
 	default:
@@ -81,7 +87,7 @@ type tally struct {
 	errors int
 }
 
-func load(base, key, op, get string, conns, bad int, warmup, duration time.Duration, pid int) {
+func load(base, key, op, get, kind string, conns, bad int, warmup, duration time.Duration, pid int) {
 	url := base + "/api/v1/operations/" + op + "/execute"
 	method, body := "POST", []byte(`{"params":{}}`)
 	if get != "" {
@@ -91,11 +97,22 @@ func load(base, key, op, get string, conns, bad int, warmup, duration time.Durat
 	ctx, cancel := context.WithTimeout(context.Background(), warmup+duration)
 	defer cancel()
 	good, badc := client(conns, ""), client(bad, "127.0.0.2")
-	var wg sync.WaitGroup
-	run := func(c *http.Client, k string, out *tally) {
-		defer wg.Done()
-		out.codes = map[int]int{}
-		for ctx.Err() == nil {
+	// send makes one request with key k from local address local (any
+	// when empty) and returns its status code.
+	sender := func(c *http.Client, k, local string) func() (int, error) {
+		if kind == "raw" {
+			headers := []string{"Authorization", "Bearer " + k}
+			if body != nil {
+				headers = append(headers, "Content-Type", "application/json")
+			}
+			rc, err := newRaw(url, method, body, local, headers...)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "apiload:", err)
+				os.Exit(2)
+			}
+			return rc.do
+		}
+		return func() (int, error) {
 			var rd io.Reader
 			if body != nil {
 				rd = bytes.NewReader(body)
@@ -105,19 +122,31 @@ func load(base, key, op, get string, conns, bad int, warmup, duration time.Durat
 				req.Header.Set("Content-Type", "application/json")
 			}
 			req.Header.Set("Authorization", "Bearer "+k)
-			start := time.Now()
 			res, err := c.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			return res.StatusCode, nil
+		}
+	}
+	var wg sync.WaitGroup
+	run := func(send func() (int, error), out *tally) {
+		defer wg.Done()
+		out.codes = map[int]int{}
+		for ctx.Err() == nil {
+			start := time.Now()
+			code, err := send()
 			if err != nil {
 				if ctx.Err() == nil && measuring.Load() {
 					out.errors++
 				}
 				continue
 			}
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
 			if measuring.Load() {
 				out.lat = append(out.lat, time.Since(start))
-				out.codes[res.StatusCode]++
+				out.codes[code]++
 			}
 		}
 	}
@@ -125,26 +154,29 @@ func load(base, key, op, get string, conns, bad int, warmup, duration time.Durat
 	bads := make([]tally, bad)
 	for i := range goods {
 		wg.Add(1)
-		go run(good, key, &goods[i])
+		go run(sender(good, key, ""), &goods[i])
 	}
 	for i := range bads {
 		wg.Add(1)
-		go run(badc, "ak_invalid-key-for-load", &bads[i])
+		go run(sender(badc, "ak_invalid-key-for-load", "127.0.0.2"), &bads[i])
 	}
 	time.Sleep(warmup)
 	measuring.Store(true)
 	began := time.Now()
-	cpu0 := cpuSeconds(pid)
+	cpu0, self0 := cpuSeconds(pid), cpuSeconds(os.Getpid())
 	rss := sampleRSS(ctx, pid)
 	wg.Wait()
 	elapsed := time.Since(began)
-	cpu := cpuSeconds(pid) - cpu0
+	cpu, self := cpuSeconds(pid)-cpu0, cpuSeconds(os.Getpid())-self0
 	n := report("valid key", goods, elapsed)
 	if bad > 0 {
 		n += report("invalid key", bads, elapsed)
 	}
 	if pid > 0 && n > 0 {
 		fmt.Printf("server CPU: %.1f s in %s (%.2f cores), %.0f µs per request\n", cpu, elapsed.Round(time.Second), cpu/elapsed.Seconds(), cpu/float64(n)*1e6)
+	}
+	if n > 0 {
+		fmt.Printf("load generator CPU (-client %s): %.1f s (%.2f cores), %.0f µs per request\n", kind, self, self/elapsed.Seconds(), self/float64(n)*1e6)
 	}
 	if r := <-rss; len(r) > 0 {
 		fmt.Printf("server RSS (MiB): first %.1f, max %.1f, last %.1f over %d samples\n", r[0], slices.Max(r), r[len(r)-1], len(r))
