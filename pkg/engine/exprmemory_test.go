@@ -47,3 +47,20 @@ func TestExprMemoryLimitNamed(t *testing.T) {
 		t.Errorf("message (-want +got):\n%s", diff)
 	}
 }
+
+// TestForeachItemsLimitNamed: a list over MaxForeachItems that the
+// expression only reads (an input) is refused at the foreach, naming it.
+func TestForeachItemsLimitNamed(t *testing.T) {
+	p := plan(t, New(registry(t)), `version: 1
+name: l
+inputs: {xs: {type: list}}
+steps:
+  - {id: b, op: control.noop, foreach: "inputs.xs"}
+`)
+	r := &run{p: p, file: filepath.Base(p.pb.File)}
+	_, err := r.items(p.pb.Step("b"), map[string]any{steps.EnvInputs: map[string]any{"xs": make([]any, steps.MaxForeachItems+1)}})
+	want := fmt.Sprintf("pb.yaml:5:41: foreach gave %d items, over the limit of %d (MaxForeachItems); split the list across steps, or run the work in batches", steps.MaxForeachItems+1, steps.MaxForeachItems)
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

@@ -128,7 +128,7 @@ func (r *run) items(s *steps.Step, env map[string]any) ([]any, error) {
 		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %s; it must give a list", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, ops.TypeName(v))
 	}
 	if len(list) > steps.MaxForeachItems {
-		return nil, ops.Errorf(ops.ClassValidation, "foreach gave %d items, over the limit of %d (MaxForeachItems)", len(list), steps.MaxForeachItems)
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %d items, over the limit of %d (MaxForeachItems); split the list across steps, or run the work in batches", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, len(list), steps.MaxForeachItems)
 	}
 	return list, nil
 }
