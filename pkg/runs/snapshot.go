@@ -25,13 +25,9 @@ type liveRun struct {
 
 func newLiveRun(p *prepared) *liveRun {
 	pb := p.plan.Playbook()
-	inputs := make(map[string]any, len(p.inputs))
-	for k, v := range p.inputs {
-		if in := pb.Input(k); in != nil && in.Secret {
-			v = "***"
-		}
-		inputs[k] = v
-	}
+	// As its report will show them: a secret's text is masked inside the
+	// other inputs too.
+	inputs := maskedInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
 	return &liveRun{
 		base: report.Report{
 			ReportVersion: report.FormatVersion, RunID: p.runID,
