@@ -108,7 +108,7 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	f, err := dest.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, errorf("the directory of %s does not exist; create it or set create_dirs: true", destPath)
+			return nil, errorf("the directory of %s does not exist%s; create it or set create_dirs: true", destPath, policy.LookedFor(ctx, destPath))
 		}
 		return nil, policy.Classify(ctx, err, destPath, roots)
 	}

@@ -104,7 +104,7 @@ func deletePaths(ctx context.Context, paths []string, missingOK bool) (map[strin
 		case errors.Is(err, fs.ErrNotExist) && missingOK:
 			continue
 		case errors.Is(err, fs.ErrNotExist):
-			return nil, ops.Errorf(ops.ClassExecution, "%s does not exist, so nothing was deleted; set missing_ok: true to skip missing files", path)
+			return nil, ops.Errorf(ops.ClassExecution, "%s does not exist%s, so nothing was deleted; set missing_ok: true to skip missing files", path, policy.LookedFor(ctx, path))
 		case err != nil:
 			return nil, policy.Classify(ctx, err, path, rs.list)
 		case fi.IsDir():

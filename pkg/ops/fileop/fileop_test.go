@@ -357,3 +357,29 @@ func TestAppendOnlyToRegularFiles(t *testing.T) {
 		t.Errorf("appended %q", got)
 	}
 }
+
+// TestMissingRelativePathsSayWhereTheyWereLooked: every "does not exist"
+// of a relative path, not only those of reads, names the absolute path
+// that was looked for.
+func TestMissingRelativePathsSayWhereTheyWereLooked(t *testing.T) {
+	e := newEnv(t)
+	note := func(rel string) string {
+		return " (relative paths resolve against the playbook's directory: looked for " + filepath.Join(e.root, rel) + ")"
+	}
+	for _, tc := range []struct {
+		op   string
+		with map[string]any
+		want string
+	}{
+		{"file.template", map[string]any{"src": "nope.tmpl", "dest": "out.txt"}, "template nope.tmpl does not exist" + note("nope.tmpl")},
+		{"file.delete", map[string]any{"path": "nope.txt"}, "nope.txt does not exist" + note("nope.txt") + "; set missing_ok: true if that is fine"},
+		{"file.delete", map[string]any{"paths": []any{"nope.txt"}}, "nope.txt does not exist" + note("nope.txt") + ", so nothing was deleted; set missing_ok: true to skip missing files"},
+		{"file.write", map[string]any{"path": "nodir/x.txt", "content": "x"}, "the directory of nodir/x.txt does not exist" + note("nodir/x.txt") + "; create it or set create_dirs: true"},
+		{"file.rotate", map[string]any{"path": "nope.log"}, "nope.log does not exist" + note("nope.log") + "; set missing_ok: true if that is fine"},
+	} {
+		_, err := e.run(tc.op, tc.with)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s %v: %v\nwant %s", tc.op, tc.with, err, tc.want)
+		}
+	}
+}

@@ -128,7 +128,7 @@ func (*Rotate) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	case errors.Is(err, fs.ErrNotExist) && p.Bool("missing_ok"):
 		return out, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, ops.Errorf(ops.ClassExecution, "%s does not exist; set missing_ok: true if that is fine", path)
+		return nil, ops.Errorf(ops.ClassExecution, "%s does not exist%s; set missing_ok: true if that is fine", path, policy.LookedFor(ctx, path))
 	case err != nil:
 		return nil, fail(err)
 	case !fi.Mode().IsRegular():

@@ -174,7 +174,7 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	if err != nil {
 		_ = t.root.Remove(tmp)
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist; create it or set create_dirs: true", path)
+			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", path, policy.LookedFor(ctx, path))
 		}
 		return nil, fail(err)
 	}
@@ -197,7 +197,7 @@ func templateText(ctx context.Context, p ops.Params) (string, string, error) {
 	case errors.Is(err, ops.ErrDenied):
 		return "", "", ops.WithClass(ops.ClassAuthorization, err)
 	case errors.Is(err, fs.ErrNotExist):
-		return "", "", ops.Errorf(ops.ClassExecution, "template %s does not exist", src)
+		return "", "", ops.Errorf(ops.ClassExecution, "template %s does not exist%s", src, policy.LookedFor(ctx, src))
 	case err != nil:
 		return "", "", ops.Errorf(ops.ClassExecution, "template %s: %v", src, err)
 	}

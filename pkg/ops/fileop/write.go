@@ -141,7 +141,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			return nil, context.Cause(ctx)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist; create it or set create_dirs: true", path)
+			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", path, policy.LookedFor(ctx, path))
 		}
 		return nil, fail(err)
 	}
@@ -222,7 +222,7 @@ func (*Delete) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	case errors.Is(err, fs.ErrNotExist) && p.Bool("missing_ok"):
 		return map[string]any{"deleted": false, "path": t.abs}, nil
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, ops.Errorf(ops.ClassExecution, "%s does not exist; set missing_ok: true if that is fine", path)
+		return nil, ops.Errorf(ops.ClassExecution, "%s does not exist%s; set missing_ok: true if that is fine", path, policy.LookedFor(ctx, path))
 	case err != nil:
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	case fi.IsDir():

@@ -240,20 +240,20 @@ func Classify(ctx context.Context, err error, path string, roots []string) error
 	case IsEscape(err):
 		return ops.WithClass(ops.ClassAuthorization, Escaped(path, roots))
 	case errors.Is(err, fs.ErrNotExist):
-		return ops.Errorf(ops.ClassExecution, "%s does not exist%s", path, lookedFor(ctx, path))
+		return ops.Errorf(ops.ClassExecution, "%s does not exist%s", path, LookedFor(ctx, path))
 	case errors.Is(err, fs.ErrPermission):
-		return ops.Errorf(ops.ClassExecution, "%s: permission denied by the file system%s", path, lookedFor(ctx, path))
+		return ops.Errorf(ops.ClassExecution, "%s: permission denied by the file system%s", path, LookedFor(ctx, path))
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return ops.Errorf(ops.ClassExecution, "%s: %v%s", path, err, lookedFor(ctx, path))
+	return ops.Errorf(ops.ClassExecution, "%s: %v%s", path, err, LookedFor(ctx, path))
 }
 
-// lookedFor returns, for a relative path, a note naming what it was resolved
+// LookedFor returns, for a relative path, a note naming what it was resolved
 // against and the absolute path that was used; for an absolute path, "".
-func lookedFor(ctx context.Context, path string) string {
+func LookedFor(ctx context.Context, path string) string {
 	if path == "" || filepath.IsAbs(path) {
 		return ""
 	}
