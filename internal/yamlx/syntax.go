@@ -58,10 +58,55 @@ func syntaxMsg(data []byte, p Pos, err error) string {
 	switch {
 	case strings.Contains(msg, "found a tab character"):
 		return tabMsg
-	case strings.Contains(msg, "found character that cannot start any token") && indentHasTab(lineAt(data, p.Line)):
+	case strings.Contains(msg, "found character that cannot start any token") && indentHasTab(lineAt(data, p.Line)) && !inFlow(data, p.Line):
+		// Inside [ ] or { } (a JSON playbook, say) tabs are allowed:
+		// the character that cannot start a token is another one.
 		return tabMsg
 	}
 	return msg
+}
+
+// inFlow reports whether line n (from 1) of data starts inside a flow
+// collection, [ ] or { }, opened on an earlier line. It reads brackets
+// and quotes where a collection or a quoted scalar may start (after the
+// line's indentation, ":", "-", ",", "?" or an opener), and skips quoted
+// text and comments, which is enough to tell a JSON or flow-style
+// document from block YAML.
+func inFlow(data []byte, n int) bool {
+	depth, line := 0, 1
+	var quote byte
+	prev := byte('\n') // the last character that is not a blank
+	for i := 0; i < len(data) && line < n; i++ {
+		c := data[i]
+		switch {
+		case quote != 0:
+			switch {
+			case c == '\\' && quote == '"':
+				i++
+			case c == quote:
+				quote = 0
+			}
+		case c == '#' && (i == 0 || data[i-1] == ' ' || data[i-1] == '\t' || data[i-1] == '\n'):
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+			i-- // the line end is read next
+			continue
+		case (c == '"' || c == '\'') && strings.IndexByte("\n:-,?[{", prev) >= 0:
+			quote = c // a quote inside plain text (it's) starts nothing
+		case (c == '[' || c == '{') && strings.IndexByte("\n:-,?[{", prev) >= 0:
+			depth++
+		case (c == ']' || c == '}') && depth > 0:
+			depth--
+		}
+		if c == '\n' {
+			line++
+		}
+		if c != ' ' && c != '\t' {
+			prev = c
+		}
+	}
+	return depth > 0
 }
 
 // lineAt returns line n (from 1) of data, without its line end.

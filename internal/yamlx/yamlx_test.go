@@ -109,6 +109,10 @@ func TestTabIndentation(t *testing.T) {
 		{"a tab that violates indentation", "steps:\n  - id: a\n\t  op: x\n", "f.yaml:3:4: " + tab},
 		{"a tab where an indentation space is expected", "a: |\n  x\n\ty\n", "f.yaml:3:2: " + tab},
 		{"no tab", "a: 1\nb: @x\n", "f.yaml:2:1: YAML syntax: found character that cannot start any token"},
+		// Inside [ ] and { } tabs are allowed: the fault is elsewhere.
+		{"a tab-indented JSON playbook", "{\n\t\"version\": 1,\n\t\"steps\": [\n\t\t{\"id\": \"a\", \"with\": {\"message\": `hi`}}\n\t]\n}\n", "f.yaml:4:3: YAML syntax: found character that cannot start any token"},
+		{"a tab-indented flow list", "steps: [\n\t{id: a, message: @oops}\n]\n", "f.yaml:2:2: YAML syntax: found character that cannot start any token"},
+		{"a tab after a quoted bracket and a comment", "a: \"[\" # {\nb: it's\n\t- c\n", "f.yaml:3:2: " + tab},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
