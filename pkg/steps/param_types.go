@@ -10,6 +10,8 @@ package steps
 import (
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -85,8 +87,8 @@ func (l *loader) checkParamType(pe *pendingExpr, c *compiled) {
 		// nil leaves an optional parameter unset, which passes.
 		return
 	}
-	l.d.Add(l.posAt(pe.node, pe.off), "%s: `%s` gives %s, but %s wants %s; %s",
-		w.where(), shortSource(pe.e.Source, 80), paramArticle(got), w.step.Op, w.wants(), typeFix(w.typ(), got, pe.e.Source))
+	l.d.Add(l.posAt(pe.node, pe.off), "%s: `%s` gives %s, but %s wants %s; %s%s",
+		w.where(), shortSource(pe.e.Source, 80), paramArticle(got), w.step.Op, w.wants(), typeFix(w.typ(), got, pe.e.Source, c.typ), w.hint())
 }
 
 // checkTemplateParam refuses text with ${{ }} inside, always a string, for
@@ -95,8 +97,53 @@ func (l *loader) checkTemplateParam(v *Value, w *paramWant) {
 	if fits(w.typ(), ops.TypeString) {
 		return
 	}
-	l.d.Add(v.Pos, "%s: text with ${{ }} inside gives a string, but %s wants %s; write the value as one ${{ }} alone, like \"${{ inputs.name }}\", which keeps the expression's type",
-		w.where(), w.step.Op, w.wants())
+	fix := "write the value as one ${{ }} alone, like \"${{ inputs.name }}\", which keeps the expression's type"
+	if w.typ() == ops.TypeList {
+		fix = "write it as a list"
+		if l := listOf(v.Parts); l != "" {
+			fix += ", like " + l
+		}
+	}
+	l.d.Add(v.Pos, "%s: text with ${{ }} inside gives a string, but %s wants %s; %s%s",
+		w.where(), w.step.Op, w.wants(), fix, w.hint())
+}
+
+// listOf writes the words of a template as a YAML list, each ${{ }} kept
+// whole in its word, or "" when that would be long.
+func listOf(parts []Part) string {
+	var b strings.Builder
+	var exprs []string
+	for _, p := range parts {
+		b.WriteString(p.Text)
+		if p.Expr != nil {
+			fmt.Fprintf(&b, "\x00%d\x00", len(exprs))
+			exprs = append(exprs, "${{ "+strings.TrimSpace(p.Expr.Source)+" }}")
+		}
+	}
+	words := strings.Fields(b.String())
+	for i, w := range words {
+		if !strings.Contains(w, "\x00") {
+			continue
+		}
+		for j, e := range exprs {
+			w = strings.ReplaceAll(w, fmt.Sprintf("\x00%d\x00", j), e)
+		}
+		words[i] = strconv.Quote(w)
+	}
+	out := "[" + strings.Join(words, ", ") + "]"
+	if len(words) == 0 || len(out) > 100 {
+		return ""
+	}
+	return out
+}
+
+// hint is the parameter's own advice for a value of the wrong type, as the
+// run gives it: "; or use script: instead".
+func (w *paramWant) hint() string {
+	if w.item >= 0 || w.param.TypeHint == "" {
+		return ""
+	}
+	return "; " + w.param.TypeHint
 }
 
 func (w *paramWant) where() string {
@@ -182,8 +229,17 @@ func paramArticle(t ops.Type) string {
 
 // typeFix says how to give a value of type want from an expression of type
 // got.
-func typeFix(want, got ops.Type, src string) string {
+func typeFix(want, got ops.Type, src string, static reflect.Type) string {
 	x := shortSource(src, 40)
+	if want == ops.TypeInteger || want == ops.TypeNumber {
+		// int() of a duration gives nanoseconds, of a time an error.
+		switch static {
+		case durationType:
+			return fmt.Sprintf("give a number: a duration gives one in the unit the parameter counts, like \"${{ %s.Seconds() }}\"", x)
+		case timeType:
+			return fmt.Sprintf("give a number: a time gives one as seconds since 1970, like \"${{ %s.Unix() }}\"", x)
+		}
+	}
 	switch want {
 	case ops.TypeString:
 		if got == ops.TypeList || got == ops.TypeMap {

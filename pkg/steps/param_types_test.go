@@ -71,6 +71,18 @@ func TestParamExpressionTypes(t *testing.T) {
 		{"integer for a duration", `    op: fake.params
     with: {url: u, wait: "${{ inputs.n }}"}`,
 			`p.yaml:14:31: step a: param wait: ` + "`inputs.n`" + ` gives an integer, but fake.params wants a duration like 30s; add a unit, like "${{ inputs.n }}s"`},
+		{"text for a list with its own hint", `    op: fake.shell
+    with: {command: "echo hello ${{ inputs.s }}"}`,
+			`p.yaml:14:21: step a: param command: text with ${{ }} inside gives a string, but fake.shell wants a list; write it as a list, like [echo, hello, "${{ inputs.s }}"]; or, to run it as a shell line, use script: instead`},
+		{"a string for a list with its own hint", `    op: fake.shell
+    with: {command: "${{ inputs.s }}"}`,
+			`p.yaml:14:26: step a: param command: ` + "`inputs.s`" + ` gives a string, but fake.shell wants a list; split it, like "${{ split(inputs.s, ",") }}", or give a list; or, to run it as a shell line, use script: instead`},
+		{"a duration for an integer", `    op: fake.params
+    with: {url: u, count: "${{ duration('1s') }}"}`,
+			`p.yaml:14:32: step a: param count: ` + "`duration('1s')`" + ` gives a string, but fake.params wants an integer; give a number: a duration gives one in the unit the parameter counts, like "${{ duration('1s').Seconds() }}"`},
+		{"a time for a number", `    op: fake.params
+    with: {url: u, ratio: "${{ now() }}"}`,
+			`p.yaml:14:32: step a: param ratio: ` + "`now()`" + ` gives a string, but fake.params wants a number; give a number: a time gives one as seconds since 1970, like "${{ now().Unix() }}"`},
 		{"text for an integer", `    op: fake.params
     with: {url: u, count: "n=${{ inputs.n }}"}`,
 			`p.yaml:14:27: step a: param count: text with ${{ }} inside gives a string, but fake.params wants an integer; write the value as one ${{ }} alone, like "${{ inputs.name }}", which keeps the expression's type`},
