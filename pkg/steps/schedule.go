@@ -94,11 +94,12 @@ func dowSeven(spec string) bool {
 func (l *loader) decodeSchedule(n *yaml.Node) {
 	sc := &Schedule{Pos: yamlx.PosOf(yamlx.Deref(n)), Overlap: "skip", Catchup: "none", Location: time.UTC}
 	var cronNode *yaml.Node
+	cronIsText := false
 	yamlx.Fields(n, "schedule", scheduleKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "cron":
 			cronNode = v
-			sc.Cron, _ = yamlx.Str(v, "schedule.cron", l.d)
+			sc.Cron, cronIsText = yamlx.Str(v, "schedule.cron", l.d)
 		case "timezone":
 			tz, ok := yamlx.Str(v, "schedule.timezone", l.d)
 			if !ok {
@@ -134,7 +135,10 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 		l.d.Add(sc.Pos, "schedule needs cron, like `cron: \"*/15 * * * *\"`")
 		return
 	}
-	if sc.Cron == "" {
+	if strings.TrimSpace(sc.Cron) == "" {
+		if cronIsText { // else what it is was reported
+			l.d.Add(yamlx.PosOf(yamlx.Deref(cronNode)), "schedule.cron is empty; give a cron spec like \"*/15 * * * *\" or \"@every 1h\", or remove schedule: to run the playbook only by hand")
+		}
 		return
 	}
 	if _, problem := ParseCron(sc.Cron, sc.Location, time.Now()); problem != "" {
