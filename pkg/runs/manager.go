@@ -18,6 +18,18 @@ var (
 	ErrShuttingDown = errors.New("shutting down: no new runs are accepted")
 )
 
+// stopping is why Shutdown cancels the runs still going once its grace is
+// over. It counts as ErrShuttingDown for the callers that test for it, but
+// says what happened to a run that was running: "no new runs are
+// accepted" is about runs that never started.
+type stopping struct{}
+
+func (stopping) Error() string {
+	return "the service stopped and its grace period for running runs was over"
+}
+
+func (stopping) Is(target error) bool { return target == ErrShuttingDown }
+
 // ErrNotClaimed ends a run of StartClaimed whose claim failed: it was
 // neither recorded nor run here.
 var ErrNotClaimed = errors.New("the run was not claimed here")
@@ -338,7 +350,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
-	m.stop(ops.WithClass(ops.ClassCancelled, ErrShuttingDown))
+	m.stop(ops.WithClass(ops.ClassCancelled, stopping{}))
 	<-done
 	return ctx.Err()
 }

@@ -179,6 +179,11 @@ func TestManagerShutdownCancelsRunsAfterGrace(t *testing.T) {
 	if run.Status != report.StatusCancelled {
 		t.Errorf("history says %s, want cancelled", run.Status)
 	}
+	// The run was running: its error says the grace ran out, not that no
+	// new runs are accepted.
+	if rep.Error == nil || rep.Error.Message != "the service stopped and its grace period for running runs was over" {
+		t.Errorf("the cancelled run's error: %+v", rep.Error)
+	}
 	if _, err := m.Start(context.Background(), Request{Path: writePlaybook(t, sleeper)}); !errors.Is(err, ErrShuttingDown) {
 		t.Errorf("Start after Shutdown = %v, want ErrShuttingDown", err)
 	}
