@@ -35,7 +35,7 @@ func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 		}
 		note := ""
 		if r.Error != nil {
-			note = oneLine(r.Error.Class, 40) + ": " + oneLine(r.Error.Message, 80)
+			note = errorText(r.Error, 80)
 		}
 		if r.ResumedFrom != "" {
 			note = strings.TrimPrefix(note+"; resumed from "+oneLine(r.ResumedFrom, 80), "; ")
@@ -131,4 +131,16 @@ func cpuColumns(c *CPUStats) string {
 		return "-\t-\t-"
 	}
 	return fmt.Sprintf("%s\t%s\t%.1f MiB", report.FormatMS(c.P50MS), report.FormatMS(c.P95MS), float64(c.MaxRSSKB)/1024)
+}
+
+// errorText is a run's error on one line: its class, then its message,
+// which is cut to n. A slot's record has a message alone, and a message
+// that starts with its class ("cancelled: …") does not get it twice.
+func errorText(e *report.Error, n int) string {
+	msg := oneLine(e.Message, n)
+	class := oneLine(e.Class, 40)
+	if class == "" || strings.HasPrefix(msg, class+":") {
+		return msg
+	}
+	return class + ": " + msg
 }

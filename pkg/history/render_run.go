@@ -34,7 +34,7 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 	}
 	writeOrigin(&b, run)
 	if run.Error != nil {
-		fmt.Fprintf(&b, "error     %s: %s\n", run.Error.Class, oneLine(run.Error.Message, 200))
+		fmt.Fprintf(&b, "error     %s\n", errorText(run.Error, 200))
 	}
 	switch {
 	case run.ReportPath == "":
@@ -101,7 +101,7 @@ func writeOrigin(b *strings.Builder, run Run) {
 		fmt.Fprintf(b, "resumes   %s\n", run.ResumedFrom)
 	}
 	if run.BlockedBy != "" {
-		fmt.Fprintf(b, "blocked   by %s, still running\n", run.BlockedBy)
+		fmt.Fprintf(b, "blocked   by %s, which was still running then\n", run.BlockedBy)
 	}
 }
 

@@ -146,8 +146,12 @@ func TestWriteRunSaysWhoStartedIt(t *testing.T) {
 			[]string{"trigger   api\n", "by        oncall-key, roles operator, viewer\n", "resumes   r0\n"}},
 		{Run{ID: "c", Playbook: "p", Status: report.StatusSucceeded, StartedAt: slot, Roles: []string{"admin"}},
 			[]string{"trigger   cli\n", "roles     admin\n"}},
-		{Run{ID: "k", Playbook: "tick", Status: report.StatusSkipped, StartedAt: slot, Trigger: TriggerSchedule, Slot: &slot, BlockedBy: "r1"},
-			[]string{"blocked   by r1, still running\n"}},
+		{Run{ID: "k", Playbook: "tick", Status: report.StatusSkipped, StartedAt: slot, Trigger: TriggerSchedule, Slot: &slot, BlockedBy: "r1",
+			Error: &report.Error{Message: "skipped: run r1 was still running"}},
+			[]string{"blocked   by r1, which was still running then\n", "error     skipped: run r1 was still running\n"}},
+		// A message that starts with its class does not get it twice.
+		{Run{ID: "x", Playbook: "p", Status: report.StatusCancelled, StartedAt: slot, Error: &report.Error{Class: "cancelled", Message: "cancelled: the scheduler stopped"}},
+			[]string{"error     cancelled: the scheduler stopped\n"}},
 		// Killed: how long it ran is known only up to its last step, and
 		// the report its row names was never written.
 		{Run{ID: "i", Playbook: "p", Status: StatusInterrupted, StartedAt: slot, FinishedAt: &slot, DurationMS: 2500, ReportPath: filepath.Join(t.TempDir(), "i.json")},
