@@ -341,7 +341,19 @@ func (r *remote) run(name string) int {
 		return r.fail(err)
 	}
 	report.WriteText(r.e.stdout, rep)
-	return exitCode(rep, context.Cause(ctx))
+	return remoteExitCode(rep, context.Cause(ctx))
+}
+
+// remoteExitCode is exitCode for a run followed on a server: 130 and 143
+// say that this command's own SIGINT or SIGTERM cancelled the run. One
+// cancelled there (by another caller, or the server stopping) did not
+// succeed: exit 1, so that CI does not take it for an interrupted job.
+func remoteExitCode(rep *report.Report, cause error) int {
+	var sig *signalCause
+	if rep.Status == report.StatusCancelled && !errors.As(cause, &sig) {
+		return ExitFailed
+	}
+	return exitCode(rep, cause)
 }
 
 func (r *remote) runs() int {

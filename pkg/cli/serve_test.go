@@ -436,3 +436,24 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 		t.Errorf("exit %d", c)
 	}
 }
+
+// TestRemoteExitCodeOfARunCancelledElsewhere: 130 and 143 mean this
+// command's own signal cancelled the followed run; a run cancelled on the
+// server by someone else, or by its shutdown, exits 1.
+func TestRemoteExitCodeOfARunCancelledElsewhere(t *testing.T) {
+	cancelled := &report.Report{Status: report.StatusCancelled, Error: &report.Error{Class: "cancelled", Message: "cancelled through the API by adm"}}
+	if got := remoteExitCode(cancelled, nil); got != ExitFailed {
+		t.Errorf("cancelled by another caller: exit %d, want %d", got, ExitFailed)
+	}
+	for _, s := range []struct {
+		sig  os.Signal
+		code int
+	}{{os.Interrupt, ExitInterrupted}, {syscall.SIGTERM, ExitTerminated}} {
+		if got := remoteExitCode(cancelled, &signalCause{sig: s.sig, code: s.code}); got != s.code {
+			t.Errorf("cancelled by this command's %v: exit %d, want %d", s.sig, got, s.code)
+		}
+	}
+	if got := remoteExitCode(&report.Report{Status: report.StatusSucceeded}, nil); got != ExitOK {
+		t.Errorf("succeeded: exit %d", got)
+	}
+}
