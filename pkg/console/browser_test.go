@@ -84,6 +84,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		if got := eval[string](t, ctx, `document.getElementById('key').type + ' ' + document.getElementById('key').labels[0].textContent`); got != "password API key" {
 			t.Errorf("the key field: %q", got)
 		}
+		// Signed out, neither the navigation nor Sign out shows.
+		shown := `['nav', 'who', 'signout'].filter(id => document.getElementById(id).getClientRects().length > 0).join(' ')`
+		if got := eval[string](t, ctx, shown); got != "" {
+			t.Errorf("signed out, the page shows %q", got)
+		}
 		do(t, ctx, "sign in with a wrong key", chromedp.SendKeys(chromedp.ID("key"), "ak_not_a_key"), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
 		waitFor(t, ctx, "the refusal", `document.getElementById('signin-status').textContent.includes('not valid')`)
 		do(t, ctx, "sign in", chromedp.SendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
@@ -91,6 +96,9 @@ func TestConsoleInBrowser(t *testing.T) {
 		who := eval[string](t, ctx, `document.getElementById('who-name').textContent`)
 		if who != "oncall (operator)" {
 			t.Errorf("signed in as %q", who)
+		}
+		if got := eval[string](t, ctx, shown); got != "nav who signout" {
+			t.Errorf("signed in, the page shows %q of nav who signout", got)
 		}
 		// The key is kept nowhere the page can reach; the session cookie
 		// is HttpOnly.

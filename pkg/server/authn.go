@@ -17,18 +17,27 @@ import (
 // URL, where proxies and logs would keep it.
 var queryKeyNames = []string{"key", "api_key", "apikey", "access_token", "token"}
 
+// keyInURL refuses a request whose query looks like it carries a key: the
+// key is then in logs and must be replaced.
+func keyInURL(r *http.Request) *apiError {
+	q := r.URL.Query()
+	for _, name := range queryKeyNames {
+		if q.Has(name) {
+			return errorf(http.StatusUnauthorized, ClassAuthentication,
+				"a key was sent in the URL (?%s=); send it only as the header Authorization: Bearer KEY, and replace the key: URLs end up in logs", name)
+		}
+	}
+	return nil
+}
+
 // authenticate finds who calls: the API key of the Authorization header,
 // else the console session of the session cookie, else the verified
 // client certificate's subject. A client address with
 // too many failures is refused before its key is even looked at, so that
 // guessing keys from it stops.
 func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
-	q := r.URL.Query()
-	for _, name := range queryKeyNames {
-		if q.Has(name) {
-			return nil, errorf(http.StatusUnauthorized, ClassAuthentication,
-				"a key was sent in the URL (?%s=); send it only as the header Authorization: Bearer KEY, and replace the key: URLs end up in logs", name)
-		}
+	if e := keyInURL(r); e != nil {
+		return nil, e
 	}
 	addr := clientAddr(r)
 	if wait := s.fails.blocked(addr); wait > 0 {

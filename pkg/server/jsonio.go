@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -148,7 +149,14 @@ func jsonError(err error) *apiError {
 		if sem.GoType != nil {
 			want = jsonKind(sem.GoType.Kind().String())
 		}
-		return badField(field(sem.JSONPointer), "%s: want %s", field(sem.JSONPointer), want)
+		name := field(sem.JSONPointer)
+		if name == "" {
+			if want == "an object" {
+				want = "a JSON object, like {" + exampleMember(sem.GoType) + "}"
+			}
+			return errorf(http.StatusBadRequest, ClassValidation, "the request body: want %s", want)
+		}
+		return badField(name, "%s: want %s", name, want)
 	}
 	return errorf(http.StatusBadRequest, ClassValidation, "bad JSON body: %v", err)
 }
@@ -168,6 +176,29 @@ func field(p jsontext.Pointer) string {
 		b.WriteString(tok)
 	}
 	return b.String()
+}
+
+// exampleMember is a member of an object of type t to show in a hint:
+// its first JSON field, as "name": ..., else "...".
+func exampleMember(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return "..."
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		return strconv.Quote(name) + ": ..."
+	}
+	return "..."
 }
 
 func jsonKind(goKind string) string {

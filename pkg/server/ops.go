@@ -176,8 +176,14 @@ func opFailure(res *runs.OpResult) *apiError {
 	switch {
 	case res.Status == report.StatusDenied || class == ops.ClassAuthorization:
 		e := errorf(http.StatusForbidden, ClassAuthorization, "%s", msg)
-		if res.Authorization != nil {
+		switch {
+		case res.Authorization != nil && !res.Authorization.Allowed:
 			e.Rule = res.Authorization.Rule
+		case res.Authorization != nil:
+			// The policy allowed the call; the operation's own safeguard
+			// (such as never signalling pid 1) refused it, and the message
+			// says why.
+			e.Rule = "the operation's own safeguard, whatever the policy allows"
 		}
 		return e
 	case class == ops.ClassSystem:

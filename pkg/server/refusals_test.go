@@ -1,0 +1,85 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestListRunsRefusesAnUnknownStatus: a misspelt status is refused, naming
+// the parameter, the statuses and the likely one, instead of answering no
+// runs; a known status, queued included, still filters.
+func TestListRunsRefusesAnUnknownStatus(t *testing.T) {
+	ts := newTestServer(t)
+	e := ts.get("viewer", "/api/v1/runs?status=faild").wantError(t, 400, ClassValidation)
+	msg, _ := e["message"].(string)
+	if e["field"] != "status" || !strings.Contains(msg, `did you mean "failed"`) || !strings.Contains(msg, "succeeded, failed") {
+		t.Errorf("?status=faild: %v", e)
+	}
+	ts.get("viewer", "/api/v1/runs?status=bogus").wantError(t, 400, ClassValidation)
+	for _, q := range []string{"?status=failed", "?status=queued", "?status=interrupted", "?status="} {
+		ts.get("viewer", "/api/v1/runs"+q).want(t, 200)
+	}
+}
+
+// TestProtectedProcessRefusalNamesNoAllowRule: an operation that refuses
+// a call the policy allowed (signalling pid 1) answers 403 with its own
+// reason, and does not give the policy's allow rule as the deciding rule.
+func TestProtectedProcessRefusalNamesNoAllowRule(t *testing.T) {
+	ts := newTestServer(t)
+	for _, r := range []*resp{
+		ts.do(request{method: "DELETE", path: "/api/v1/processes/1", key: "admin"}),
+		ts.post("admin", "/api/v1/operations/process.signal/execute", map[string]any{"params": map[string]any{"pid": 1, "signal": "TERM"}}),
+	} {
+		e := r.wantError(t, 403, ClassAuthorization)
+		rule, _ := e["rule"].(string)
+		msg, _ := e["message"].(string)
+		if strings.Contains(rule, "allow") && !strings.Contains(rule, "safeguard") {
+			t.Errorf("the allow rule %q is given as the deciding rule of a denial: %s", rule, r.body)
+		}
+		if !strings.Contains(msg, "pid 1") {
+			t.Errorf("the message does not say why: %s", r.body)
+		}
+	}
+	// A denial by the policy still names its rule.
+	e := ts.do(request{method: "DELETE", path: "/api/v1/processes/1", key: "viewer"}).wantError(t, 403, ClassAuthorization)
+	if e["rule"] == "" || e["rule"] == nil {
+		t.Errorf("a policy denial names no rule: %v", e)
+	}
+}
+
+// TestBodyOfWrongKindNamesTheBody: a body that is JSON but not an object
+// is refused with a message that names the body, not an empty field.
+func TestBodyOfWrongKindNamesTheBody(t *testing.T) {
+	ts := newTestServer(t)
+	for _, path := range []string{"/api/v1/playbooks/hello/runs", "/api/v1/operations/control.noop/execute", "/api/v1/session"} {
+		for _, body := range []string{`[]`, `"x"`, `1`} {
+			r := ts.do(request{method: "POST", path: path, key: "operator", body: body})
+			e := r.wantError(t, 400, ClassValidation)
+			msg, _ := e["message"].(string)
+			if !strings.HasPrefix(msg, "the request body: want a JSON object") || e["field"] != nil {
+				t.Errorf("POST %s %s: %s", path, body, r.body)
+			}
+		}
+	}
+	// A field of the wrong kind is still named.
+	e := ts.post("operator", "/api/v1/playbooks/hello/runs", map[string]any{"inputs": []any{}}).wantError(t, 400, ClassValidation)
+	if e["field"] != "inputs" {
+		t.Errorf("inputs: []: %v", e)
+	}
+}
+
+// TestSessionRefusesAKeyInTheURL: signing in with the key in the query
+// gets the warning every other endpoint gives: the key is in logs now.
+func TestSessionRefusesAKeyInTheURL(t *testing.T) {
+	ts := newTestServer(t)
+	for _, q := range []string{"?key=", "?api_key="} {
+		r := ts.do(request{method: "POST", path: "/api/v1/session" + q + ts.keys["admin"], body: map[string]any{"key": ts.keys["admin"]}})
+		e := r.wantError(t, 401, ClassAuthentication)
+		if msg, _ := e["message"].(string); !strings.Contains(msg, "URLs end up in logs") || !strings.Contains(msg, "replace the key") {
+			t.Errorf("POST /api/v1/session%s: %s", q, r.body)
+		}
+		if r.header.Get("Set-Cookie") != "" {
+			t.Errorf("POST /api/v1/session%s signed in", q)
+		}
+	}
+}
