@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -44,8 +43,11 @@ type Scheduler interface {
 }
 
 // NewScheduler builds the scheduler of serve for the scheduled playbooks,
-// recording fired slots in the state spec names (the service's store).
-type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, warn func(string, ...any)) (Scheduler, error)
+// recording fired slots in the state spec names (the service's store); on
+// shutdown it waits up to grace for the runs it started, then cancels
+// them. It returns a *scheduler.HeldError when another process holds the
+// state's scheduler lock.
+type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, grace time.Duration, warn func(string, ...any)) (Scheduler, error)
 
 func serveCommand() *command {
 	return &command{
@@ -101,7 +103,7 @@ func runServe(e *env, args []string) int {
 	c := serveCommand()
 	fs := newFlags(e, c)
 	var o serveOptions
-	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "listen on `ADDR`")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "listen on `ADDR` (a bare port means loopback)")
 	fs.StringVar(&o.keys, "keys", "", "the keys `FILE`: API keys and client certificate subjects with their roles")
 	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")
 	fs.StringVar(&o.playbooks, "playbooks", "", "serve the playbooks of `DIR` (and run their schedules)")
@@ -134,6 +136,11 @@ func runServe(e *env, args []string) int {
 	if len(pos) > 0 {
 		return fs.usageError("takes no arguments; give files with --keys, --policy, --playbooks")
 	}
+	addr, err := listenAddr(o.listen)
+	if err != nil {
+		return fs.usageError("--listen %s: %v", o.listen, err)
+	}
+	o.listen = addr
 	spec, ok := o.state.spec(fs, false)
 	if !ok {
 		return ExitUsage
@@ -323,9 +330,9 @@ func (d *daemon) run() int {
 	}
 	runEnv := runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
 	d.rs.st.Store(&st)
-	var scheduling atomic.Bool
+	sched := d.newSchedules(mgr)
 	scfg := server.Config{
-		Sessions: sessions, Console: web, Scheduling: scheduling.Load,
+		Sessions: sessions, Console: web, Scheduling: sched.running,
 		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
 		Env:           runEnv,
 		PublicMetrics: o.publicMetrics, TLS: tlsConf, Version: Version(), Log: logWriter{d.log, zerolog.WarnLevel},
@@ -341,6 +348,8 @@ func (d *daemon) run() int {
 		}
 		d.q, d.pg = q, pg
 		scfg.Queue, scfg.Health, scfg.Collectors = q, queueHealth(pg, q), q.Collectors()
+	} else {
+		scfg.Health = sched.health
 	}
 	if h := svc.History(); h != nil {
 		scfg.Collectors = append(scfg.Collectors, telemetry.ResourceCollector(h))
@@ -360,17 +369,19 @@ func (d *daemon) run() int {
 		scheme = "https"
 	}
 
+	// Signals are caught before "listening on" is said: whoever waits for
+	// that line and then sends SIGHUP or SIGTERM must not kill the
+	// process (SIGHUP's default) instead of reloading or draining it.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sigs)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	sched := d.scheduler(ctx, mgr, st)
-	scheduling.Store(sched != nil)
+	sched.start(ctx, st.Playbooks.Scheduled())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	d.infof("listening on %s://%s (%s, %s)", scheme, l.Addr(), plural(len(st.Playbooks.All()), "playbook", "playbooks"), plural(keyCount(st.Keys), "key", "keys"))
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
-	defer signal.Stop(sigs)
 	code := ExitOK
 loop:
 	for {
@@ -390,10 +401,8 @@ loop:
 			break loop
 		}
 	}
-	stop() // the scheduler fires no more
-	if sched != nil {
-		<-sched.done
-	}
+	stop() // the scheduler fires no more, or stops standing by
+	sched.wait()
 	gctx, cancel := context.WithTimeout(context.Background(), o.grace)
 	defer cancel()
 	if err := srv.Shutdown(gctx); err != nil {

@@ -51,7 +51,7 @@ func (d *daemon) load(problem func(error)) (server.State, bool) {
 
 // reload rereads keys, policy and playbooks; a problem in any keeps all
 // three as they were.
-func (d *daemon) reload(srv *server.Server, sched *runningScheduler) {
+func (d *daemon) reload(srv *server.Server, sched *schedules) {
 	st, ok := d.load(d.logProblem)
 	if !ok {
 		d.errorf("SIGHUP: kept the previous keys, policy and playbooks")
@@ -63,11 +63,7 @@ func (d *daemon) reload(srv *server.Server, sched *runningScheduler) {
 		return
 	}
 	d.rs.st.Store(&st)
-	if sched != nil && !d.o.noSchedule {
-		if err := sched.s.Reload(st.Playbooks.Scheduled()); err != nil {
-			d.errorf("SIGHUP: the scheduler kept its playbooks: %v", err)
-		}
-	}
+	sched.reload(st.Playbooks.Scheduled())
 	d.infof("SIGHUP: reloaded %s and %s", plural(keyCount(st.Keys), "key", "keys"), plural(len(st.Playbooks.All()), "playbook", "playbooks"))
 }
 

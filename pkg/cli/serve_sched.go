@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"errors"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
-	"github.com/arsenal-run/arsenal-run/pkg/server"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
@@ -17,8 +19,9 @@ import (
 // launching through serve's run manager, so scheduled runs are recorded,
 // reported and streamed like the API's. Scheduled runs have the built-in
 // default role (operator) under serve's policy; `schedule --role` is the
-// way to give them others.
-func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, warn func(string, ...any)) (Scheduler, error) {
+// way to give them others. On shutdown it waits up to grace (serve's
+// --grace) for the scheduled runs still going, then cancels them.
+func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, grace time.Duration, warn func(string, ...any)) (Scheduler, error) {
 	history := mgr.Service().History()
 	if history == nil {
 		return nil, errors.New("the scheduler needs the state dir's history")
@@ -28,7 +31,7 @@ func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, w
 		return nil, err
 	}
 	launcher := scheduler.NewRunLauncher(mgr, []string{auth.DefaultRole}, nil)
-	s, err := scheduler.New(scheduler.Config{Launcher: launcher, Store: history})
+	s, err := scheduler.New(scheduler.Config{Launcher: launcher, Store: history, Grace: grace})
 	if err != nil {
 		unlock()
 		return nil, err
@@ -52,44 +55,208 @@ func (d *servedScheduler) Run(ctx context.Context) error {
 
 func (d *servedScheduler) Reload(pbs []*steps.Playbook) error { return d.s.Load(pbs) }
 
-// runningScheduler is a scheduler and the end of its Run.
-type runningScheduler struct {
-	s    Scheduler
-	done chan struct{}
+// standbyRetry is how often a serve that found the state dir's scheduler
+// lock held tries to take it again.
+const standbyRetry = 2 * time.Second
+
+// schedules is serve's scheduler over the life of the daemon. It starts
+// with the scheduled playbooks of start-up, or with the first reload that
+// brings some. While another process holds the state dir's scheduler lock
+// it stands by, trying to take the lock every standbyRetry, and takes over
+// the schedules as soon as that process lets go.
+type schedules struct {
+	d   *daemon
+	mgr *runs.Manager
+	ctx context.Context
+	wg  sync.WaitGroup
+
+	mu      sync.Mutex
+	pbs     []*steps.Playbook // the scheduled playbooks, as last loaded
+	s       Scheduler         // the scheduler that runs; nil when none does
+	standby bool              // waiting for the lock
+	holder  int               // the pid holding it while standing by; 0 unknown
 }
 
-// scheduler starts the scheduler for the scheduled playbooks, unless
-// --no-schedule or there are none. Without a scheduler in this build, it
-// says that those playbooks only run when started through the API.
-func (d *daemon) scheduler(ctx context.Context, mgr *runs.Manager, st server.State) *runningScheduler {
-	pbs := st.Playbooks.Scheduled()
-	if d.o.noSchedule || len(pbs) == 0 {
-		return nil
+func (d *daemon) newSchedules(mgr *runs.Manager) *schedules {
+	return &schedules{d: d, mgr: mgr}
+}
+
+// start starts the scheduler for pbs, the scheduled playbooks, unless
+// --no-schedule or there are none; it fires until ctx ends.
+func (sc *schedules) start(ctx context.Context, pbs []*steps.Playbook) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.ctx, sc.pbs = ctx, pbs
+	if sc.d.o.noSchedule || len(pbs) == 0 {
+		return
 	}
+	sc.begin()
+}
+
+// begin starts the scheduler for sc.pbs, or stands by when another
+// process holds the lock. Without a scheduler in this build, it says that
+// those playbooks only run when started through the API. sc.mu is held.
+func (sc *schedules) begin() {
+	d := sc.d
 	if d.q != nil {
-		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &d.log, pbs: pbs, warnf: d.errorf}
-		rs := &runningScheduler{s: ls, done: make(chan struct{})}
-		go func() {
-			defer close(rs.done)
-			ls.Run(ctx)
-		}()
-		return rs
+		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &d.log, pbs: sc.pbs, warnf: d.errorf}
+		sc.s = ls
+		sc.run(ls)
+		return
 	}
 	if d.e.newScheduler == nil {
-		d.warnf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(pbs), "playbook has", "playbooks have"))
-		return nil
+		d.warnf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(sc.pbs), "playbook has", "playbooks have"))
+		return
 	}
-	s, err := d.e.newScheduler(mgr, pbs, d.o.spec, d.warnf)
-	if err != nil {
+	s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.grace, d.warnf)
+	var held *scheduler.HeldError
+	switch {
+	case errors.As(err, &held):
+		sc.standby, sc.holder = true, held.PID
+		d.warnf("the scheduler is on standby: %s holds the state dir's scheduler lock (%s); it takes over the schedules when that one stops (trying every %s)",
+			holderName(held.PID), held.Path, standbyRetry)
+		sc.wg.Add(1)
+		go sc.standBy()
+	case err != nil:
 		d.errorf("the scheduler did not start: %v", err)
-		return nil
+	default:
+		sc.s = s
+		sc.run(s)
 	}
-	rs := &runningScheduler{s: s, done: make(chan struct{})}
+}
+
+// run runs s until sc.ctx ends. sc.mu is held.
+func (sc *schedules) run(s Scheduler) {
+	sc.wg.Add(1)
 	go func() {
-		defer close(rs.done)
-		if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			d.errorf("scheduler: %v", err)
+		defer sc.wg.Done()
+		if err := s.Run(sc.ctx); err != nil && !errors.Is(err, context.Canceled) {
+			sc.d.errorf("scheduler: %v", err)
 		}
 	}()
-	return rs
 }
+
+// standBy tries to take the scheduler lock every standbyRetry until it
+// does, then runs the scheduler, or until serve stops or no playbook has a
+// schedule any more.
+func (sc *schedules) standBy() {
+	defer sc.wg.Done()
+	d := sc.d
+	t := time.NewTicker(standbyRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-sc.ctx.Done():
+			return
+		case <-t.C:
+		}
+		sc.mu.Lock()
+		if sc.ctx.Err() != nil {
+			sc.mu.Unlock()
+			return
+		}
+		if len(sc.pbs) == 0 {
+			sc.standby, sc.holder = false, 0
+			sc.mu.Unlock()
+			d.infof("the scheduler no longer stands by: no playbook has a schedule")
+			return
+		}
+		s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.grace, d.warnf)
+		var held *scheduler.HeldError
+		if errors.As(err, &held) {
+			sc.holder = held.PID
+			sc.mu.Unlock()
+			continue
+		}
+		from := sc.holder
+		sc.standby, sc.holder = false, 0
+		if err != nil {
+			sc.mu.Unlock()
+			d.errorf("the scheduler did not start: %v", err)
+			return
+		}
+		d.infof("taking over the schedules from %s (%s)", holderName(from), plural(len(sc.pbs), "scheduled playbook", "scheduled playbooks"))
+		sc.s = s
+		sc.run(s)
+		sc.mu.Unlock()
+		return
+	}
+}
+
+func holderName(pid int) string {
+	if pid > 0 {
+		return "pid " + strconv.Itoa(pid)
+	}
+	return "another process"
+}
+
+// reload gives the scheduler the scheduled playbooks of a SIGHUP: a
+// running scheduler swaps them in; one standing by takes them when it
+// takes over; without one, the first scheduled playbooks start it, with
+// the same lock as at start-up. A reload that leaves none keeps a running
+// scheduler, idle.
+func (sc *schedules) reload(pbs []*steps.Playbook) {
+	if sc == nil || sc.d.o.noSchedule {
+		return
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.ctx == nil || sc.ctx.Err() != nil {
+		return
+	}
+	switch {
+	case sc.s != nil:
+		if err := sc.s.Reload(pbs); err != nil {
+			sc.d.errorf("SIGHUP: the scheduler kept its playbooks: %v", err)
+			return
+		}
+		sc.pbs = pbs
+	case sc.standby:
+		sc.pbs = pbs
+	default:
+		sc.pbs = pbs
+		if len(pbs) > 0 {
+			sc.d.infof("SIGHUP: starting the scheduler for %s", plural(len(pbs), "scheduled playbook", "scheduled playbooks"))
+			sc.begin()
+		}
+	}
+}
+
+// running says whether this process fires the schedules (for
+// GET /api/v1/schedules).
+func (sc *schedules) running() bool {
+	if sc == nil {
+		return false
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	return sc.s != nil
+}
+
+// health is what /healthz says of the scheduler on a state dir:
+// "running", "standby" (another process holds the lock; its pid is
+// scheduler_holder), "off" (--no-schedule) or "none" (no scheduler runs:
+// no playbook has a schedule, or it could not start).
+func (sc *schedules) health(context.Context) (map[string]any, error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	out := map[string]any{}
+	switch {
+	case sc.d.o.noSchedule:
+		out["scheduler"] = "off"
+	case sc.s != nil:
+		out["scheduler"] = "running"
+	case sc.standby:
+		out["scheduler"] = "standby"
+		if sc.holder > 0 {
+			out["scheduler_holder"] = sc.holder
+		}
+	default:
+		out["scheduler"] = "none"
+	}
+	return out, nil
+}
+
+// wait waits, once the context of start has ended, for the scheduler to
+// have shut down (its runs waited for up to --grace, then cancelled).
+func (sc *schedules) wait() { sc.wg.Wait() }

@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const tickPlaybook = "version: 1\nname: tick\nschedule: {cron: \"@every 1s\"}\nsteps:\n  - {id: a, op: control.log, with: {message: tick}}\n"
+
+// tickRuns is the number of runs of the playbook tick that base records.
+func tickRuns(t *testing.T, base, key string) int {
+	t.Helper()
+	code, body := apiCall(t, http.MethodGet, base+"/api/v1/runs?playbook=tick&limit=1000", key, nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET /api/v1/runs: %d %v", code, body)
+	}
+	runs, _ := body["runs"].([]any)
+	return len(runs)
+}
+
+// waitTickRuns waits up to 15 s for base to record more than n runs of tick.
+func waitTickRuns(t *testing.T, p *started, base, key string, n int) int {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if got := tickRuns(t, base, key); got > n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no run of tick after %d; stderr:\n%s", n, p.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func healthz(t *testing.T, base string) map[string]any {
+	t.Helper()
+	code, body := apiCall(t, http.MethodGet, base+"/healthz", "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("/healthz: %d %v", code, body)
+	}
+	return body
+}
+
+func schedulerOn(t *testing.T, base, key string) bool {
+	t.Helper()
+	code, body := apiCall(t, http.MethodGet, base+"/api/v1/schedules", key, nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET /api/v1/schedules: %d %v", code, body)
+	}
+	return body["scheduler"] == true
+}
+
+// A serve that started with no scheduled playbook starts its scheduler
+// when a SIGHUP brings one.
+func TestServeScheduleStartsOnReload(t *testing.T) {
+	f := newServeFixture(t)
+	p, base := f.serve(t)
+	if h := healthz(t, base); h["scheduler"] != "none" {
+		t.Errorf("healthz before the reload: %v", h)
+	}
+	writePlaybook(t, f.playbooks, "tick.yaml", tickPlaybook)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, "SIGHUP: reloaded")
+	if !strings.Contains(p.stderr.String(), "SIGHUP: starting the scheduler for 1 scheduled playbook") {
+		t.Errorf("no line about the scheduler starting:\n%s", p.stderr.String())
+	}
+	waitTickRuns(t, p, base, f.admin, 0)
+	if !schedulerOn(t, base, f.admin) {
+		t.Error(`GET /api/v1/schedules: "scheduler" is not true`)
+	}
+	if h := healthz(t, base); h["scheduler"] != "running" {
+		t.Errorf("healthz after the reload: %v", h)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	}
+}
+
+// A second serve on the state dir stands by while the first holds the
+// scheduler lock, says so, and takes over the schedules when it stops.
+func TestServeStandbyTakesOverTheSchedules(t *testing.T) {
+	f := newServeFixture(t)
+	writePlaybook(t, f.playbooks, "tick.yaml", tickPlaybook)
+	first, base1 := f.serve(t)
+	waitTickRuns(t, first, base1, f.admin, 0)
+	second, base2 := f.serve(t)
+	second.waitFor(t, "the scheduler is on standby: pid "+strconv.Itoa(first.cmd.Process.Pid))
+	h := healthz(t, base2)
+	if h["scheduler"] != "standby" || h["scheduler_holder"] != float64(first.cmd.Process.Pid) {
+		t.Errorf("healthz of the standby: %v", h)
+	}
+	if schedulerOn(t, base2, f.admin) {
+		t.Error(`GET /api/v1/schedules of the standby: "scheduler" is true`)
+	}
+	first.cmd.Process.Signal(syscall.SIGTERM)
+	if code := first.wait(t); code != 0 {
+		t.Fatalf("first: exit %d:\n%s", code, first.stderr.String())
+	}
+	n := tickRuns(t, base2, f.admin)
+	second.waitFor(t, fmt.Sprintf("taking over the schedules from pid %d", first.cmd.Process.Pid))
+	waitTickRuns(t, second, base2, f.admin, n)
+	if h := healthz(t, base2); h["scheduler"] != "running" {
+		t.Errorf("healthz after the takeover: %v", h)
+	}
+	if !schedulerOn(t, base2, f.admin) {
+		t.Error(`GET /api/v1/schedules after the takeover: "scheduler" is not true`)
+	}
+	second.cmd.Process.Signal(syscall.SIGTERM)
+	if code := second.wait(t); code != 0 {
+		t.Fatalf("second: exit %d:\n%s", code, second.stderr.String())
+	}
+}
+
+// serve --grace bounds the wait for scheduled runs on SIGTERM too.
+func TestServeGraceBoundsScheduledRuns(t *testing.T) {
+	f := newServeFixture(t)
+	writePlaybook(t, f.playbooks, "long.yaml", "version: 1\nname: long\nschedule: {cron: \"@every 1s\"}\nsteps:\n  - {id: s, op: control.sleep, with: {duration: 60s}}\n")
+	p, base := f.serve(t, "--grace", "1s")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, body := apiCall(t, http.MethodGet, base+"/api/v1/runs?playbook=long", f.admin, nil)
+		if runs, _ := body["runs"].([]any); code == http.StatusOK && len(runs) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled run started; stderr:\n%s", p.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	began := time.Now()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	}
+	if took := time.Since(began); took > 8*time.Second {
+		t.Errorf("SIGTERM with --grace 1s took %s:\n%s", took, p.stderr.String())
+	}
+}
+
+// serve reads --listen as schedule does: a bare port listens on loopback,
+// and an address it cannot take is bad usage, naming the flag.
+func TestServeListenLikeSchedule(t *testing.T) {
+	f := newServeFixture(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	args := []string{"serve", "--listen", port, "--keys", f.keys, "--state-dir", f.state}
+	p := start(t, "listening on", args...)
+	if !strings.Contains(p.stderr.String(), "listening on http://127.0.0.1:"+port+" ") {
+		t.Errorf("a bare port does not listen on loopback:\n%s", p.stderr.String())
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	}
+	for _, addr := range []string{"127.0.0.1:99999", "70000", "localhost", ""} {
+		state := filepath.Join(t.TempDir(), "state")
+		r := runMain(t, "serve", "--listen", addr, "--keys", f.keys, "--state-dir", state)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "--listen "+addr+":") {
+			t.Errorf("--listen %q: exit %d, stderr %q; want %d naming --listen", addr, r.code, r.stderr, ExitUsage)
+		}
+		if _, err := os.Stat(state); err == nil {
+			t.Errorf("--listen %q: the state dir was made before the usage error", addr)
+		}
+	}
+}
