@@ -38,16 +38,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 		after = n
 	}
 	h, live := s.mgr.Get(id)
-	var final *engine.Event
 	if !live && s.runsElsewhere(r.Context(), id) {
 		return s.relay(w, r, id, after)
 	}
-	if !live {
+	var stream *runs.Stream
+	if live {
+		stream = h.Events()
+	} else {
+		// Ended before this process knew it: its report, told as events.
 		rep, e := s.report(r.Context(), id)
 		if e != nil {
 			return e
 		}
-		final = &engine.Event{Kind: engine.EventRunFinished, RunID: id, Time: rep.FinishedAt, Status: string(rep.Status), Report: rep}
+		stream = runs.ReplayOf(rep)
 	}
 
 	rc := http.NewResponseController(w)
@@ -60,14 +63,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 32<<10)
 	flush := func() bool { return bw.Flush() == nil && rc.Flush() == nil }
-	if final != nil {
-		writeFrame(bw, eventFrame(final))
-		flush()
-		return nil
-	}
 	s.metrics.streams.Inc()
 	defer s.metrics.streams.Dec()
-	stream := h.Events()
 	cache := s.encoded.acquire(stream)
 	defer s.encoded.release(stream)
 	sub := stream.Subscribe(after)

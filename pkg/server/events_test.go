@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
 // sseEvent is one event as a client reads it off the wire.
@@ -202,5 +205,49 @@ func TestEventsOutliveWriteTimeoutAndEndOnShutdown(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Shutdown did not end the stream")
+	}
+}
+
+// A run that ended before this process knew it (a restart since; here,
+// one the manager no longer keeps) streams its report as events: the
+// usual grammar, numbered from 1, and Last-Event-ID works on it.
+func TestEventsOfARunFromTheHistory(t *testing.T) {
+	ts := newTestServer(t)
+	rep := ts.post("operator", "/api/v1/playbooks/hello/runs?wait=30s", map[string]any{}).want(t, 200).json(t)
+	id := rep["run_id"].(string)
+	// Push it out of the manager's memory of ended runs.
+	path := filepath.Join(ts.pbDir, "hello.yaml")
+	for i := 0; i < 260; i++ {
+		h, err := ts.mgr.Start(context.Background(), runs.Request{Path: path, Caller: runs.Caller{Roles: []string{"operator"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, live := ts.mgr.Get(id); live {
+		t.Fatal("the manager still keeps the first run")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	all := ts.subscribe(t, ctx, id, "").rest(t)
+	var got []string
+	for i, ev := range all {
+		if ev.id != strconv.Itoa(i+1) {
+			t.Errorf("event %d (%s) has id %q", i, ev.event, ev.id)
+		}
+		got = append(got, ev.event)
+	}
+	want := []string{"run_started", "step_started", "step_finished", "run_finished"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	if all[2].data["status"] != "succeeded" || all[3].data["report"] == nil {
+		t.Errorf("step_finished %v; run_finished %v", all[2].data, all[3].data)
+	}
+	resumed := ts.subscribe(t, ctx, id, "2").rest(t)
+	if diff := cmp.Diff(all[2:], resumed, cmp.AllowUnexported(sseEvent{})); diff != "" {
+		t.Errorf("resumed after 2 (-want +got):\n%s", diff)
 	}
 }

@@ -1,0 +1,41 @@
+package runs
+
+import (
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// ReplayOf is the event stream of a run that ended before this process
+// knew it (a server restarted since, or another replica ran it): its
+// report told in the usual grammar, run_started, each step started and
+// finished, then run_finished with the report, numbered from 1 so that
+// Last-Event-ID works on it, and closed. Its numbers are not those of the
+// run's live stream when that had item, log or attempt events, which the
+// report does not keep.
+func ReplayOf(rep *report.Report) *Stream {
+	s := newStream(2*len(rep.Steps) + 2)
+	s.Publish(Event{Kind: engine.EventRunStarted, RunID: rep.RunID, Time: rep.StartedAt, Playbook: rep.Playbook.Name})
+	for _, st := range rep.Steps {
+		started, finished := rep.FinishedAt, rep.FinishedAt
+		if st.StartedAt != nil {
+			started = *st.StartedAt
+			finished = started.Add(time.Duration(st.DurationMS) * time.Millisecond)
+		}
+		s.Publish(Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: started, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf})
+		ev := Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: finished, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf,
+			Status: string(st.Status), Reason: st.Reason, DurationMS: st.DurationMS, Attempts: st.Attempts}
+		if st.Error != nil {
+			ev.Err, ev.ErrClass = st.Error.Message, st.Error.Class
+		}
+		s.Publish(ev)
+	}
+	fin := Event{Kind: engine.EventRunFinished, RunID: rep.RunID, Time: rep.FinishedAt, Status: string(rep.Status), Report: rep}
+	if rep.Error != nil {
+		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
+	}
+	s.Publish(fin)
+	s.Close()
+	return s
+}
