@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -10,9 +9,9 @@ import (
 	"sync"
 	"time"
 
-	exprfile "github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -21,33 +20,20 @@ import (
 // vms recycles expression VMs; a VM serves one evaluation at a time.
 var vms = sync.Pool{New: func() any { return new(vm.VM) }}
 
-// exprBudget is the budget given to expr: it fails an evaluation once the
-// memory used reaches its budget, so one more than MaxExprMemory lets an
-// evaluation use MaxExprMemory units, as documented; a range of
-// MaxForeachItems numbers then fits.
-const exprBudget = steps.MaxExprMemory + 1
-
 // eval runs a compiled expression with a memory budget and returns plain
 // data.
 func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
 	m := vms.Get().(*vm.VM)
-	m.MemoryBudget = exprBudget
+	m.MemoryBudget = exprsafe.MemoryBudget(steps.MaxExprMemory)
 	out, err := m.Run(e.Program, env)
 	vms.Put(m)
 	if err != nil {
-		if overBudget(err) {
+		if exprsafe.OverBudget(err) {
 			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s built more than %d items, over the limit of one evaluation's memory (MaxExprMemory; see \"Limits\" in docs/playbooks.md); use a smaller range or list, or split the work across steps", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxExprMemory)
 		}
 		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %s", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), firstLine(err.Error()))
 	}
 	return plainData(out, 0)
-}
-
-// overBudget reports whether err is expr stopping an evaluation that used
-// up its memory budget.
-func overBudget(err error) bool {
-	var fe *exprfile.Error
-	return errors.As(err, &fe) && fe.Message == "memory budget exceeded"
 }
 
 func quoteExpr(s string) string {

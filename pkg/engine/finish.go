@@ -3,7 +3,9 @@ package engine
 import (
 	"strconv"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // finish computes the outputs and builds the report, masked for secrets and
@@ -186,18 +188,23 @@ func (r *run) maskErr(e *report.Error) *report.Error {
 	return &report.Error{Class: e.Class, Message: report.CapString(r.red.String(e.Message), report.MaxString)}
 }
 
-func (r *run) maskedInputs() map[string]any {
-	out := make(map[string]any, len(r.inputs))
-	for _, in := range r.p.pb.Inputs {
-		v, ok := r.inputs[in.Name]
-		if !ok {
-			continue
+func (r *run) maskedInputs() map[string]any { return MaskInputs(r.p.pb, r.inputs, r.red) }
+
+// MaskInputs returns the inputs of a run of pb as its report shows them:
+// a secret input's value is redact.Mask, and any other is capped, with the
+// secrets red knows masked inside it. The run service shows the inputs of
+// runs the engine never ran (or has not finished) the same way.
+func MaskInputs(pb *steps.Playbook, inputs map[string]any, red *redact.Redactor) map[string]any {
+	out := make(map[string]any, len(inputs))
+	for _, in := range pb.Inputs {
+		v, ok := inputs[in.Name]
+		switch {
+		case !ok:
+		case in.Secret:
+			out[in.Name] = redact.Mask
+		default:
+			out[in.Name] = report.Cap(red.Value(v))
 		}
-		if in.Secret {
-			out[in.Name] = "***"
-			continue
-		}
-		out[in.Name] = report.Cap(r.red.Value(v))
 	}
 	return out
 }

@@ -37,7 +37,7 @@ type stepProgress struct {
 // newProgress starts following the run runID of pb. Secret inputs are
 // masked at once, and so is any secret text inside the other inputs.
 func newProgress(pb *steps.Playbook, runID string, roles []string, inputs map[string]any, dryRun bool) *progress {
-	masked := maskedInputs(pb, inputs, inputSecrets(pb, inputs))
+	masked := engine.MaskInputs(pb, inputs, inputSecrets(pb, inputs))
 	return &progress{pb: pb, runID: runID, roles: roles, inputs: masked, dryRun: dryRun, started: time.Now(), steps: map[string]*stepProgress{}}
 }
 

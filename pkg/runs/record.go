@@ -29,7 +29,7 @@ func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
 	req, pb := p.req, p.plan.Playbook()
 	roles := req.Caller.Roles
 	rep := DeniedReport(pb, p.runID, roles, p.decisions, s.cfg.Registry)
-	rep.Inputs = maskedInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
+	rep.Inputs = engine.MaskInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
 	h.setDenied(denied)
 	if s.cfg.Audit != nil {
 		if err := s.cfg.Audit.Denied(p.runID, pb, roles, req.Caller.Name, req.Caller.From, denied); err != nil {
@@ -37,7 +37,7 @@ func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
 		}
 	}
 	if !req.oneShot {
-		publishRecord(h.stream, rep)
+		publishReport(h.stream, rep)
 		s.recordStart(context.Background(), p)
 	}
 	s.finishRun(rep, p, h)
@@ -66,7 +66,7 @@ func (s *Service) neverRan(p *prepared, h *Handle, why, reason string) *report.R
 // class: cancelled (status cancelled), or a fault (status failed).
 func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why, reason string) *report.Report {
 	rep := s.notStarted(p, class, why, reason)
-	publishRecord(h.stream, rep)
+	publishReport(h.stream, rep)
 	if !p.req.oneShot {
 		s.recordStart(context.Background(), p)
 	}
@@ -88,7 +88,7 @@ func (s *Service) notStarted(p *prepared, class ops.Class, why, reason string) *
 	rep := &report.Report{
 		ReportVersion: report.FormatVersion, RunID: p.runID,
 		Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
-		Roles:    p.req.Caller.Roles, Inputs: maskedInputs(pb, p.inputs, red), Status: report.StatusCancelled,
+		Roles:    p.req.Caller.Roles, Inputs: engine.MaskInputs(pb, p.inputs, red), Status: report.StatusCancelled,
 		DryRun: p.req.DryRun, ResumedFrom: resumedID(p.res),
 		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
 		Steps: notRunSteps(pb, p.decisions, red.String(reason)),
@@ -134,24 +134,6 @@ func inputSecrets(pb *steps.Playbook, inputs map[string]any) *redact.Redactor {
 	return red
 }
 
-// maskedInputs returns a run's inputs as its report shows them, masked as
-// the engine masks them: a secret input's value is redact.Mask, and any
-// other is capped, with the secrets red knows masked inside it.
-func maskedInputs(pb *steps.Playbook, inputs map[string]any, red *redact.Redactor) map[string]any {
-	out := make(map[string]any, len(inputs))
-	for _, in := range pb.Inputs {
-		v, ok := inputs[in.Name]
-		switch {
-		case !ok:
-		case in.Secret:
-			out[in.Name] = redact.Mask
-		default:
-			out[in.Name] = report.Cap(red.Value(v))
-		}
-	}
-	return out
-}
-
 // recordStart records the run as running in the history, with what
 // started it (the caller's trigger, "" being cli) and, for a scheduled
 // run, its slot. Runs that end without running (denied, or cancelled
@@ -172,29 +154,6 @@ func (s *Service) recordStart(ctx context.Context, p *prepared) {
 	if err := s.store.RecordStart(ctx, run); err != nil {
 		s.warn("history: %v", err)
 	}
-}
-
-// publishRecord publishes the events of a run that the engine never ran
-// (refused by preflight, or cancelled while queued), in the usual grammar:
-// run_started, each step started and finished with its reason, then
-// run_finished with the report.
-func publishRecord(stream *Stream, rep *report.Report) {
-	now := time.Now()
-	stream.Publish(Event{Kind: engine.EventRunStarted, RunID: rep.RunID, Time: now, Playbook: rep.Playbook.Name})
-	for _, st := range rep.Steps {
-		stream.Publish(Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf})
-		ev := Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: now, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf,
-			Status: string(st.Status), Reason: st.Reason}
-		if st.Error != nil {
-			ev.Err, ev.ErrClass = st.Error.Message, st.Error.Class
-		}
-		stream.Publish(ev)
-	}
-	fin := Event{Kind: engine.EventRunFinished, RunID: rep.RunID, Time: now, Status: string(rep.Status), Report: rep}
-	if rep.Error != nil {
-		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
-	}
-	stream.Publish(fin)
 }
 
 // finish signs the report, writes it to every sink, records the end in

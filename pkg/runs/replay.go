@@ -16,6 +16,15 @@ import (
 // report does not keep.
 func ReplayOf(rep *report.Report) *Stream {
 	s := newStream(2*len(rep.Steps) + 2)
+	publishReport(s, rep)
+	s.Close()
+	return s
+}
+
+// publishReport publishes a report's run in the usual grammar: run_started,
+// each step started and finished at the times the report gives (a step
+// that did not start at the run's end), then run_finished with the report.
+func publishReport(s *Stream, rep *report.Report) {
 	s.Publish(Event{Kind: engine.EventRunStarted, RunID: rep.RunID, Time: rep.StartedAt, Playbook: rep.Playbook.Name})
 	for _, st := range rep.Steps {
 		started, finished := rep.FinishedAt, rep.FinishedAt
@@ -36,6 +45,4 @@ func ReplayOf(rep *report.Report) *Stream {
 		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
 	}
 	s.Publish(fin)
-	s.Close()
-	return s
 }

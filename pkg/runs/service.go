@@ -464,7 +464,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		// for a place, say. Record that it failed to start, or its row
 		// would say running for as long as this process lives.
 		rep = s.notStarted(p, ops.ClassValidation, err.Error(), "not run: the run could not start")
-		publishRecord(h.stream, rep)
+		publishReport(h.stream, rep)
 		s.finishRun(rep, p, h)
 		return rep, err
 	}

@@ -27,7 +27,7 @@ func newLiveRun(p *prepared) *liveRun {
 	pb := p.plan.Playbook()
 	// As its report will show them: a secret's text is masked inside the
 	// other inputs too.
-	inputs := maskedInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
+	inputs := engine.MaskInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
 	return &liveRun{
 		base: report.Report{
 			ReportVersion: report.FormatVersion, RunID: p.runID,

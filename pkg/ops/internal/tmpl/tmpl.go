@@ -217,12 +217,9 @@ func (t *Template) Render(values map[string]any) (string, error) {
 		if p.prog == nil {
 			continue
 		}
-		// expr fails an evaluation once it reaches its budget: one more
-		// lets it use MaxExprMemory, as documented.
-		m := vm.VM{MemoryBudget: MaxExprMemory + 1}
+		m := vm.VM{MemoryBudget: exprsafe.MemoryBudget(MaxExprMemory)}
 		out, err := m.Run(p.prog, env)
-		var fe *file.Error
-		if errors.As(err, &fe) && fe.Message == "memory budget exceeded" {
+		if exprsafe.OverBudget(err) {
 			return "", t.errAt(p.off, fmt.Sprintf("expression `%s` built more than %d items, over the limit of one evaluation's memory (MaxExprMemory); use a smaller range or list", short(p.src), MaxExprMemory))
 		}
 		if err != nil {
