@@ -44,13 +44,25 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 	if s.stopping {
 		return s.cfg.Recheck, false
 	}
+	s.startAhead(now)
 	var batch []decision
+	ahead := false
 	for _, name := range s.names {
-		batch = append(batch, s.due(s.entries[name], now)...)
+		e := s.entries[name]
+		if s.decidesAhead(e, now) {
+			batch = s.dueAhead(batch, e, now)
+			ahead = true
+			continue
+		}
+		batch = append(batch, s.due(e, now)...)
 	}
 	if len(batch) > 0 && s.applyPauses(batch, now) {
 		s.commit(batch, now)
 	}
+	if ahead {
+		s.adjustLead(s.cfg.Clock.Now().Sub(now))
+	}
+	s.startAhead(s.cfg.Clock.Now())
 	prune := false
 	if !now.Before(s.nextPrune) {
 		prune = !s.nextPrune.IsZero()
@@ -62,15 +74,25 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 	return s.sleepFor(s.cfg.Clock.Now()), prune
 }
 
-// sleepFor is how long the loop may wait: until the earliest fire time or
-// retry, at most Config.Recheck.
+// sleepFor is how long the loop may wait: until the earliest time a slot
+// is decided (its fire time, less the lead while that is still to come),
+// a run claimed ahead starts, or a retry, at most Config.Recheck.
 func (s *Scheduler) sleepFor(now time.Time) time.Duration {
 	wait := s.cfg.Recheck
 	for _, e := range s.entries {
-		if e.next.IsZero() {
+		if e.next.IsZero() || e.ahead != nil {
 			continue
 		}
-		wait = min(wait, later(e.fireAt, e.retryAt).Sub(now))
+		at := e.fireAt
+		if early := at.Add(-s.lead); early.After(now) {
+			// An entry busy now may be idle then; one still busy
+			// then waits for its fire time.
+			at = early
+		}
+		wait = min(wait, later(at, e.retryAt).Sub(now))
+	}
+	for _, rs := range s.ahead {
+		wait = min(wait, rs.startAt.Sub(now))
 	}
 	return max(wait, time.Millisecond)
 }
@@ -279,7 +301,12 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 			}
 			s.afterEnd(e, now) // nothing may be running any more
 		case history.SlotFired:
-			s.start(d.run)
+			if d.run.startAt.IsZero() {
+				s.start(d.run)
+				break
+			}
+			e.ahead = d.run
+			s.ahead = append(s.ahead, d.run)
 		}
 	}
 	for _, d := range batch {

@@ -79,6 +79,9 @@ func (s *Scheduler) Health() Health {
 		}
 		if !s.stopping {
 			ph.NextSlot, ph.NextFire = loc(e.next, e), loc(e.fireAt, e)
+			if rs := e.ahead; rs != nil {
+				ph.NextSlot, ph.NextFire = loc(rs.slot, e), loc(rs.fireAt, e)
+			}
 		}
 		if e.pending != nil {
 			ph.Queued = loc(e.pending.slot, e)

@@ -99,6 +99,7 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 		cur := cursors[c.pb.Name]
 		e.cursor = later(cur.Last, cur.Since)
 		if old != nil {
+			s.dropAhead(old, "the schedule was changed by a reload", now)
 			// The schedule changed: the runs and the queued slot are
 			// still this playbook's.
 			e.running, e.pending, e.last = old.running, old.pending, old.last
@@ -115,6 +116,7 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 			continue
 		}
 		old.removed = true
+		s.dropAhead(old, "the playbook was removed from the schedule", now)
 		if old.pending != nil {
 			s.settle(old, old.pending.slot, history.SlotMissed, old.pending.blockedBy, "the playbook was removed from the schedule before its queued run could start", now)
 			old.pending = nil

@@ -94,7 +94,12 @@ const (
 	DefaultMaxConcurrentRuns = 10
 	DefaultTolerance         = time.Minute
 	MaxRecheck               = 30 * time.Second
-	DefaultSlotRetention     = 24 * time.Hour
+	// DefaultLead is how long before a slot an idle playbook's slot is
+	// decided and claimed, at least; see Config.Lead.
+	DefaultLead = 50 * time.Millisecond
+	// MaxLead bounds the lead when deciding a batch ahead takes long.
+	MaxLead              = time.Second
+	DefaultSlotRetention = 24 * time.Hour
 	// MaxMissedRecorded is how many missed slots of one playbook are
 	// recorded one by one after a long gap; older ones are only counted
 	// in the log.
@@ -128,6 +133,15 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Jitter returns a random duration in [0, max); nil means math/rand.
 	Jitter func(max time.Duration) time.Duration
+	// Lead is how long before its fire time the slot of a playbook with
+	// no run going is decided and recorded, so that its run starts on
+	// time rather than after the store has recorded the batch (1,000
+	// slots at one instant take milliseconds to record). The claimed run
+	// starts at the fire time; a run going, or a queued slot, keeps the
+	// decision at the fire time itself. The lead grows to twice what
+	// deciding ahead took, up to MaxLead. 0 means DefaultLead; below 0
+	// turns it off.
+	Lead time.Duration
 	// Takeover, when set, makes every slot found at most this late fire,
 	// not only the newest: a replica that takes the leadership over from
 	// one that died fires the slots of the gap, each once, but for those
@@ -166,6 +180,10 @@ type Scheduler struct {
 	reloadErr *Problem
 	storeErr  *Problem
 	naming    int // nameBlocker goroutines writing, not waiting to try again
+	// ahead are the runs of slots claimed ahead of their fire time, in
+	// the order they were decided; each also is its entry's ahead.
+	ahead []*runState
+	lead  time.Duration // how far ahead idle playbooks' slots are decided
 
 	runs   sync.WaitGroup // one goroutine per run, from Launch to its end
 	writes sync.WaitGroup // nameBlocker's goroutines
@@ -182,8 +200,16 @@ type entry struct {
 	retryAt     time.Time // after the store failed
 	running     []*runState
 	pending     *pending
+	ahead       *runState // its slot, claimed ahead, waits for its fire time
 	last        *RunInfo
 	removed     bool
+}
+
+// idle tells whether e has no run going, starting or claimed ahead, and no
+// queued slot: only then is its next slot decided ahead, as the decision
+// cannot depend on a run that ends in the meantime.
+func (e *entry) idle() bool {
+	return len(e.running) == 0 && e.pending == nil && e.ahead == nil
 }
 
 // runState is one run of an entry, from the decision to launch to its end.
@@ -191,10 +217,14 @@ type runState struct {
 	owner  *entry // moves to the new entry when a reload changes the schedule
 	slot   time.Time
 	fireAt time.Time
-	start  time.Time
-	id     string
-	handle Handle // nil while Launch runs
-	cancel error  // a cancel asked for while Launch ran
+	// startAt, for a run claimed ahead, is fireAt read on the clock of
+	// the decision, monotonic on the system clock: a wall-clock jump in
+	// between neither holds the run back nor starts it early.
+	startAt time.Time
+	start   time.Time
+	id      string
+	handle  Handle // nil while Launch runs
+	cancel  error  // a cancel asked for while Launch ran
 	// skipped are the slots skipped behind the run while Launch ran,
 	// named in their records once it has an id (nameBlocker).
 	skipped []history.Slot
@@ -226,6 +256,10 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Recheck <= 0 || cfg.Recheck > MaxRecheck {
 		cfg.Recheck = MaxRecheck
 	}
+	if cfg.Lead == 0 {
+		cfg.Lead = DefaultLead
+	}
+	cfg.Lead = min(cfg.Lead, MaxLead)
 	if cfg.SlotRetention <= 0 {
 		cfg.SlotRetention = DefaultSlotRetention
 	}
@@ -242,6 +276,7 @@ func New(cfg Config) (*Scheduler, error) {
 		stop:    make(chan struct{}),
 		entries: map[string]*entry{},
 		retired: map[*entry]struct{}{},
+		lead:    max(cfg.Lead, 0),
 	}
 	s.stopped, s.endStopped = context.WithCancel(context.Background())
 	if cfg.Logger != nil {
@@ -357,6 +392,7 @@ func (s *Scheduler) shutdown() error {
 			s.settle(e, e.pending.slot, history.SlotMissed, e.pending.blockedBy, "the scheduler stopped before the queued run could start", now)
 			e.pending = nil
 		}
+		s.dropAhead(e, "the scheduler stopped", now)
 	}
 	n := s.runningLocked()
 	s.mu.Unlock()
