@@ -72,31 +72,91 @@ func TestBusyPlaybookIsDecidedAtItsFireTime(t *testing.T) {
 	}
 }
 
+// stopAtLead stops the scheduler, moving the fake clock on by what its
+// shutdown waits for, and returns when the shutdown is done.
+func (h *harness) stopAtLead() {
+	h.t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- h.s.shutdown() }()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			return
+		case <-time.After(time.Millisecond):
+			if ts := h.clock.Timers(); len(ts) > 0 {
+				h.clock.Advance(ts[0])
+			}
+		}
+	}
+}
+
 // TestStopWithASlotClaimedAhead: a scheduler stopped between the claim of
-// a slot and its fire time starts no run for it, records it missed saying
-// why, and a restart does not fire it.
+// a slot and its fire time, or at the fire time before the loop took the
+// run in, waits for the fire time and starts the run, which a restart
+// does not start again; without a stop in between, another leader
+// (Config.Takeover) would have fired the slot, and must not lose it.
 func TestStopWithASlotClaimedAhead(t *testing.T) {
-	eachStore(t, func(t *testing.T) {
-		h := newHarness(t, t10)
-		h.load(playbook("p", "@every 1m", catchup("last", 0)))
-		slot := t10.Add(time.Minute)
-		h.runUntil(slot.Add(-DefaultLead))
-		if err := h.s.shutdown(); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff([]string{slotIs(slot, "missed")}, h.slots("p")); diff != "" {
-			t.Errorf("slot records (-want +got):\n%s", diff)
-		}
-		if msg := h.slotMessage("p", slot); !strings.Contains(msg, "the scheduler stopped before its fire time") {
-			t.Errorf("message: %q", msg)
-		}
-		h.restart()
-		h.load(playbook("p", "@every 1m", catchup("last", 0)))
-		h.runUntil(slot.Add(time.Second))
-		if n := len(h.launcher.started()); n != 0 {
-			t.Errorf("%d runs after the restart, want none", n)
-		}
-	})
+	slot := t10.Add(time.Minute)
+	for _, tc := range []struct {
+		name  string
+		after time.Duration // from the lead before the slot to the stop
+		cfg   func(*Config)
+	}{
+		{"before the fire time", 0, func(*Config) {}},
+		{"at the fire time", DefaultLead, func(*Config) {}},
+		{"leader handing over", DefaultLead / 2, func(c *Config) { c.Takeover = 3 * time.Second }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, t10, tc.cfg)
+			h.load(playbook("p", "@every 1m", catchup("last", 0)))
+			h.runUntil(slot.Add(-DefaultLead))
+			h.clock.Advance(tc.after)
+			h.stopAtLead()
+			runs := h.launcher.started()
+			if len(runs) != 1 || !runs[0].launchedAt.Equal(slot) {
+				t.Fatalf("runs once stopped: %d, want one started at %s", len(runs), slot.Format(time.RFC3339))
+			}
+			h.restart()
+			h.load(playbook("p", "@every 1m", catchup("last", 0)))
+			h.runUntil(slot.Add(time.Second))
+			if diff := cmp.Diff(utc(slot), h.launcher.slotsOf("p")); diff != "" {
+				t.Errorf("slots started across the restart (-want +got):\n%s\nrecords: %v", diff, h.slots("p"))
+			}
+		})
+	}
+}
+
+// TestClaimedAheadThenFoundLate: when the wall clock jumps forward, or
+// the machine is suspended, between the claim of a slot and its fire
+// time, the slot is found late as any other: missed under catchup none,
+// and under catchup last the newest slot runs instead.
+func TestClaimedAheadThenFoundLate(t *testing.T) {
+	slot := t10.Add(time.Hour)
+	for _, tc := range []struct {
+		mode string
+		want []string // slots started
+	}{
+		{"none", nil},
+		{"last", utc(t10.Add(3 * time.Hour))},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			h := newHarness(t, t10)
+			h.load(playbook("p", "@every 1h", catchup(tc.mode, 0)))
+			h.runUntil(slot.Add(-DefaultLead))
+			h.clock.Jump(150 * time.Minute)
+			h.s.tick()
+			h.quiesce()
+			if diff := cmp.Diff(tc.want, h.launcher.slotsOf("p")); diff != "" {
+				t.Errorf("slots started (-want +got):\n%s", diff)
+			}
+			if msg := h.slotMessage("p", slot); !strings.Contains(msg, "missed: found 2h30m0s late") {
+				t.Errorf("the slot claimed ahead: %q", msg)
+			}
+		})
+	}
 }
 
 // TestReloadWithASlotClaimedAhead: a reload between the claim of a slot

@@ -49,6 +49,10 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 	ahead := false
 	for _, name := range s.names {
 		e := s.entries[name]
+		if e.ahead != nil {
+			// Its run, claimed ahead, starts first (startAhead).
+			continue
+		}
 		if s.decidesAhead(e, now) {
 			batch = s.dueAhead(batch, e, now)
 			ahead = true

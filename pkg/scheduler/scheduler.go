@@ -326,7 +326,8 @@ func later(a, b time.Time) time.Time {
 }
 
 // Run fires the loaded playbooks until ctx ends, then shuts down: it stops
-// firing, records queued slots as missed, waits up to Config.Grace for
+// firing, starts the runs of slots claimed ahead at their fire time (at
+// most MaxLead later), records queued slots as missed, waits up to Config.Grace for
 // the running runs, cancels those still going (with ErrShutdown) and waits
 // for them to end, so that their finally steps run and their history is
 // written, and for the runs named in the records of slots skipped behind
@@ -381,6 +382,7 @@ func (s *Scheduler) prune() {
 
 // shutdown is the end of Run.
 func (s *Scheduler) shutdown() error {
+	s.finishAhead()
 	s.mu.Lock()
 	s.stopping = true
 	close(s.stop)
@@ -392,7 +394,6 @@ func (s *Scheduler) shutdown() error {
 			s.settle(e, e.pending.slot, history.SlotMissed, e.pending.blockedBy, "the scheduler stopped before the queued run could start", now)
 			e.pending = nil
 		}
-		s.dropAhead(e, "the scheduler stopped", now)
 	}
 	n := s.runningLocked()
 	s.mu.Unlock()
