@@ -61,6 +61,9 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 	}
 	for _, pb := range set.pbs {
 		set.checkInputs(reg, pb, lookupEnv)
+		if probs := policy.CacheProblems(pb); len(probs) > 0 {
+			set.problems = append(set.problems, probs.Error())
+		}
 		set.preflight(policy, roles, pb, reg)
 	}
 	return set

@@ -144,8 +144,16 @@ steps:
   - {id: a, op: control.noop}
 `,
 		"ok/a.yaml": scheduled("a", "@hourly"),
+		"cached/c.yaml": `version: 1
+name: c
+schedule: {cron: "@hourly"}
+steps:
+  - {id: build, op: shell.exec, with: {script: make}, cache: {ttl: 1h}}
+`,
 	})
 	state := "never-created"
+	runMain(t, "schedule", "cached", "--state-dir", state).want(t, ExitUsage, nil, []string{
+		"cached/c.yaml:5:62: cache: shell.exec is a write operation", "nothing was scheduled"})
 	r := runMain(t, "schedule", "write", "--role", "viewer", "--state-dir", state)
 	r.want(t, ExitDenied, nil, []string{"write/w.yaml:6:5: step put: op file.write (write) is denied for role viewer: ", "nothing was scheduled"})
 	if strings.Contains(r.stderr, "look") {

@@ -46,6 +46,16 @@ func (d *daemon) load(problem func(error)) (server.State, bool) {
 		}
 		st.Playbooks = pbs
 	}
+	if st.Playbooks != nil {
+		// A cache: the policy refuses would fail every run of the
+		// playbook, from the API or its schedule, before it starts.
+		for _, pb := range st.Playbooks.All() {
+			if probs := st.Policy.CacheProblems(pb); len(probs) > 0 {
+				problem(probs)
+				ok = false
+			}
+		}
+	}
 	return st, ok
 }
 

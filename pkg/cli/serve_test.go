@@ -212,6 +212,9 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 	badBooks := filepath.Join(f.dir, "bad-books")
 	os.Mkdir(badBooks, 0o755)
 	writePlaybook(t, badBooks, "x.yaml", "version: 1\nname: x\nsteps:\n  - {id: a, op: control.noop, wehn: true}\n")
+	cachedBooks := filepath.Join(f.dir, "cached-books")
+	os.Mkdir(cachedBooks, 0o755)
+	writePlaybook(t, cachedBooks, "c.yaml", "version: 1\nname: c\nsteps:\n  - {id: a, op: shell.exec, with: {script: make}, cache: {ttl: 1h}}\n")
 	base := []string{"serve", "--state-dir", f.state, "--listen", "127.0.0.1:0"}
 	for _, tc := range []struct {
 		name string
@@ -222,6 +225,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"unknown role", []string{"--keys", unknownRole}, `role-keys.yaml:3:98: unknown role "operater" (did you mean "operator"?)`},
 		{"bad policy", []string{"--keys", f.keys, "--policy", badPolicy}, `policy.yaml:2:17: rate.per_key: rate "fast"`},
 		{"bad playbook", []string{"--keys", f.keys, "--playbooks", badBooks}, `x.yaml:4:31: unknown key "wehn"`},
+		{"cached write", []string{"--keys", f.keys, "--playbooks", cachedBooks}, `c.yaml:4:58: cache: shell.exec is a write operation`},
 		{"no keys", nil, "--keys FILE is required"},
 		{"tls half", []string{"--keys", f.keys, "--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
 		{"session too short", []string{"--keys", f.keys, "--session-ttl", "5s"}, "--session-ttl 5s: give a duration from 1m to 720h"},

@@ -170,6 +170,18 @@ func (v *validation) check(file string) {
 	for _, w := range pb.Warnings {
 		fmt.Fprintln(v.e.stderr, w)
 	}
+	// A cache: the policy refuses fails every run before it starts, so
+	// it is a problem of the file, with or without --role.
+	cachePolicy := v.policy
+	if cachePolicy == nil {
+		cachePolicy = auth.Builtin()
+	}
+	if probs := cachePolicy.CacheProblems(pb); len(probs) > 0 {
+		v.bad++
+		v.errs += len(probs)
+		fmt.Fprintln(v.e.stderr, probs)
+		return
+	}
 	n := len(pb.AllSteps())
 	fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))
 	if v.policy == nil {

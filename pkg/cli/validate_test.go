@@ -94,6 +94,24 @@ func TestValidateBad(t *testing.T) {
 	}
 }
 
+// TestValidateRefusesACachedWrite: a cache: on a write operation fails
+// every run before it starts, so validate refuses it at its position, with
+// or without --role, and --policy can allow it.
+func TestValidateRefusesACachedWrite(t *testing.T) {
+	dir := playbookDir(t, map[string]string{"w.yaml": `version: 1
+name: w
+steps:
+  - id: build
+    op: shell.exec
+    with: {script: make}
+    cache: {ttl: 24h}
+`, "allow.yaml": "version: 1\ncache: {allow: [shell.exec]}\n"})
+	want := "w.yaml:7:12: cache: shell.exec is a write operation, and only read operations are cached"
+	runEnv(t, nil, "validate", "w.yaml").want(t, ExitUsage, nil, []string{want, "1 of 1 playbook has problems (1 error)"})
+	runEnv(t, nil, "validate", "w.yaml", "--role", "operator").want(t, ExitUsage, nil, []string{want})
+	runEnv(t, nil, "validate", "w.yaml", "--policy", filepath.Join(dir, "allow.yaml")).want(t, ExitOK, []string{"ok  w.yaml"}, nil)
+}
+
 func TestValidateSummaryCounts(t *testing.T) {
 	playbookDir(t, map[string]string{"bad.yaml": badPlaybook, "b2.yaml": "version: 2\nname: b2\nsteps: []\n"})
 	r := runEnv(t, nil, "validate", "bad.yaml", "b2.yaml", "missing.yaml")
