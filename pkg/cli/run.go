@@ -183,8 +183,9 @@ func runRun(e *env, args []string) int {
 	return r.run()
 }
 
-// maxInputsFile is the largest --inputs file.
-const maxInputsFile = 4 << 20
+// maxInputsFile is the largest --inputs file: the limit of a playbook,
+// which steps.LoadInputs applies too.
+const maxInputsFile = steps.MaxFileSize
 
 // logLevels are the values --log-level takes.
 var logLevels = []string{"debug", "info", "warn", "error"}
@@ -230,6 +231,10 @@ func (r *runner) run() int {
 		// Checked before anything is read: a FIFO would block the read
 		// forever and a device feed it without end.
 		if err := fsx.CheckRegular(o.inputsFile, maxInputsFile); err != nil {
+			if big := (*fsx.TooLargeError)(nil); errors.As(err, &big) {
+				return usageError(e, r.c, "--inputs: %s is %d bytes, over the limit of %s (MaxFileSize); give a YAML or JSON file of at most %s, and pass large values in a file the playbook reads instead",
+					big.Path, big.Size, fsx.Bytes(maxInputsFile), fsx.Bytes(maxInputsFile))
+			}
 			return usageError(e, r.c, "--inputs: %v; give a YAML or JSON file of at most %s", err, fsx.Bytes(maxInputsFile))
 		}
 	}

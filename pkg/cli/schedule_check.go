@@ -43,24 +43,33 @@ func (s *scheduleSet) err() error {
 // problem is collected; none stops the others from being found.
 func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles []string, rolesFrom string, lookupEnv func(string) (string, bool)) *scheduleSet {
 	set := &scheduleSet{}
+	// The playbooks that loaded are checked whatever else is wrong (a
+	// file that does not load, a name used twice), so that one pass
+	// reports every problem; only the checks that need the policy and
+	// the roles wait for them to be right.
 	set.pbs = loadScheduledSet(set, reg, paths)
 	policy := auth.Builtin()
+	policyOK := true
 	if policyFile != "" {
 		p, err := auth.LoadPolicy(policyFile, reg)
 		if err != nil {
 			set.problems = append(set.problems, err.Error())
-			return set
+			policyOK = false
+		} else {
+			policy, set.policy = p, p
 		}
-		policy, set.policy = p, p
 	}
-	if msg := unknownRole(policy, roles, rolesFrom); msg != "" {
-		set.problems = append(set.problems, msg)
-	}
-	if len(set.problems) > 0 {
-		return set
+	if policyOK {
+		if msg := unknownRole(policy, roles, rolesFrom); msg != "" {
+			set.problems = append(set.problems, msg)
+			policyOK = false
+		}
 	}
 	for _, pb := range set.pbs {
 		set.checkInputs(reg, pb, lookupEnv)
+		if !policyOK {
+			continue
+		}
 		if probs := policy.CacheProblems(pb); len(probs) > 0 {
 			set.problems = append(set.problems, probs.Error())
 		}
@@ -73,13 +82,14 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 // directories stand for their *.yaml and *.yml files that have one.
 func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) []*steps.Playbook {
 	var pbs []*steps.Playbook
-	byName := map[string]string{}
+	byName := map[string]*steps.Playbook{}
 	add := func(pb *steps.Playbook) {
 		if other, dup := byName[pb.Name]; dup {
-			set.problems = append(set.problems, fmt.Sprintf("%s: playbook name %s is also used by %s; scheduled playbooks need names of their own", pb.File, pb.Name, other))
+			set.problems = append(set.problems, fmt.Sprintf("%s: playbook name %s is also used by %s; scheduled playbooks need names of their own: rename one of them",
+				pb.NameLocation(), pb.Name, other.NameLocation()))
 			return
 		}
-		byName[pb.Name] = pb.File
+		byName[pb.Name] = pb
 		pbs = append(pbs, pb)
 	}
 	load := func(file string) *steps.Playbook {

@@ -114,9 +114,31 @@ func TestScheduleRefuses(t *testing.T) {
 	}
 	runMain(t, "schedule", "plain.yaml", "--next", "1").want(t, ExitUsage, nil, []string{"plain.yaml: has no schedule: block"})
 	runMain(t, "schedule", "empty", "--next", "1").want(t, ExitUsage, nil, []string{"empty: no playbooks with a schedule: block in this directory"})
-	runMain(t, "schedule", "ok", "dup", "--next", "1").want(t, ExitUsage, nil, []string{"dup/a.yaml: playbook name a is also used by ok/a.yaml"})
+	runMain(t, "schedule", "ok", "dup", "--next", "1").want(t, ExitUsage, nil, []string{"dup/a.yaml:2:1: playbook name a is also used by ok/a.yaml:2:1; scheduled playbooks need names of their own: rename one of them"})
 	runMain(t, "schedule", "ok", "--next", "0").want(t, ExitUsage, nil, []string{"--next must be between 1 and 1000"})
 	runMain(t, "schedule", "--next", "1").want(t, ExitUsage, nil, []string{"give at least one playbook or directory"})
+}
+
+// TestScheduleReportsDuplicateNamesWithOtherProblems: two playbooks of
+// the same name are reported at their name: keys, in the same pass as the
+// problems of the other playbooks of the set (a required input without a
+// default), not one after the other is fixed.
+func TestScheduleReportsDuplicateNamesWithOtherProblems(t *testing.T) {
+	playbookDir(t, map[string]string{
+		"bad/dup.yaml": "version: 1\nname: tz\nschedule: {cron: \"@hourly\"}\nsteps:\n  - {id: a, op: control.noop}\n",
+		"bad/tz.yaml":  "version: 1\nschedule: {cron: \"@daily\"}\n\n  # the name comes late\nname: tz\nsteps:\n  - {id: a, op: control.noop}\n",
+		"bad/inp.yaml": "version: 1\nname: inp\ninputs:\n  host: {type: string, required: true}\nschedule: {cron: \"@hourly\"}\nsteps:\n  - {id: a, op: control.noop}\n",
+	})
+	state := "never-created"
+	r := runMain(t, "schedule", "bad", "--state-dir", state)
+	r.want(t, ExitUsage, nil, []string{
+		"bad/tz.yaml:5:1: playbook name tz is also used by bad/dup.yaml:2:1; scheduled playbooks need names of their own: rename one of them",
+		"bad/inp.yaml:4:3: input host is required; scheduled runs are given no inputs",
+		"nothing was scheduled",
+	})
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("the state dir was created (%v) although nothing was scheduled", err)
+	}
 }
 
 // TestScheduleChecksBeforeScheduling: running the schedules checks each

@@ -205,7 +205,7 @@ func TestReadsAreBounded(t *testing.T) {
 		{[]string{"run", "/dev/zero"}, "is a character device, not a regular file"},
 		{[]string{"run", pb, "--inputs", fifo}, "--inputs: " + fifo + " is a named pipe (FIFO), not a regular file"},
 		{[]string{"run", pb, "--inputs", "/dev/zero"}, "is a character device, not a regular file"},
-		{[]string{"run", pb, "--inputs", big}, "is larger than the limit of 4 MiB"},
+		{[]string{"run", pb, "--inputs", big}, "--inputs: " + big + " is 1048577 bytes, over the limit of 1 MiB (MaxFileSize)"},
 		{[]string{"run", pb, "--policy", fifo}, "is a named pipe (FIFO), not a regular file"},
 		{[]string{"run", pb, "--policy", "/dev/zero"}, "is a character device, not a regular file"},
 		{[]string{"run", pb, "--resume", fifo}, "is a named pipe (FIFO), not a regular file"},

@@ -53,7 +53,8 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 			errs = append(errs, fmt.Errorf("%s: playbook %s has no schedule", pb.File, pb.Name))
 			continue
 		case byName[pb.Name] != nil:
-			errs = append(errs, fmt.Errorf("%s: playbook name %s is also used by %s; scheduled playbooks need names of their own", pb.File, pb.Name, byName[pb.Name].File))
+			errs = append(errs, fmt.Errorf("%s: playbook name %s is also used by %s; scheduled playbooks need names of their own: rename one of them",
+				pb.NameLocation(), pb.Name, byName[pb.Name].NameLocation()))
 			continue
 		}
 		byName[pb.Name] = pb

@@ -74,6 +74,7 @@ func (l *loader) decodeTop(root *yaml.Node) {
 			}
 		case "name":
 			nameSeen = true
+			pb.NamePos = yamlx.PosOf(k)
 			if s, ok := yamlx.Str(v, "name", l.d); ok {
 				if !nameRE.MatchString(s) || len(s) > MaxIDLen {
 					l.d.Add(yamlx.PosOf(v), "name %q: use lower-case letters, digits, - and _, starting with a letter or digit, at most %d characters", yamlx.Truncate(s, 80), MaxIDLen)

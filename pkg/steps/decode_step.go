@@ -62,6 +62,10 @@ type stepNodes struct {
 	needsSet                                                              bool
 }
 
+// idsUnique says where step ids must be unique: every list of steps of
+// one playbook, rescue steps and notify entries included.
+const idsUnique = "ids are unique across steps, rescue, on_success, on_failure, on_cancel, finally and notify"
+
 func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	s := &Step{Pos: yamlx.PosOf(yamlx.Deref(n)), Section: sec, Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1}}
 	var sn stepNodes
@@ -77,7 +81,8 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 			case !idRE.MatchString(id) || len(id) > MaxIDLen:
 				l.d.Add(yamlx.PosOf(v), "step id %q: use lower-case letters, digits and _ (at most %d), so expressions can say steps.%s", yamlx.Truncate(id, 80), MaxIDLen, "my_step")
 			case l.ids[id] != nil:
-				l.d.Add(yamlx.PosOf(v), "step id %q is already used at line %d; ids are unique across steps, on_failure and finally", id, l.ids[id].Pos.Line)
+				prev := l.ids[id]
+				l.d.Add(yamlx.PosOf(v), "step id %q is already used at line %d, column %d (in %s); %s: rename one of them", id, prev.Pos.Line, prev.Pos.Col, prev.Section, idsUnique)
 			default:
 				s.ID = id
 				l.ids[id] = s

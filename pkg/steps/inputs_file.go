@@ -42,9 +42,19 @@ func LoadInputs(path string, pb *Playbook) (map[string]any, error) {
 		return nil, at("cannot read the inputs file: %v", err)
 	}
 	defer f.Close()
+	tooLarge := func(size string) error {
+		return at("the file is %sover the limit of %s (MaxFileSize); %s", size, fsx.Bytes(MaxFileSize), inputsLimits.SplitHint)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Size() > MaxFileSize {
+		return nil, tooLarge(fmt.Sprintf("%d bytes, ", fi.Size()))
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, at("cannot read the inputs file: %v", err)
+	}
+	if len(data) > MaxFileSize {
+		// It grew while read: its size is not known, only that it is too large.
+		return nil, tooLarge("")
 	}
 	return ParseInputs(path, data, pb)
 }

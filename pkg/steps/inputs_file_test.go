@@ -88,3 +88,21 @@ func TestInputsFileAliasPointsAtItsUse(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// TestLoadInputsTooLarge checks that an inputs file over MaxFileSize is
+// refused at 1:1 with its real size, not the count of bytes read.
+func TestLoadInputsTooLarge(t *testing.T) {
+	pb, err := Parse("pb.yaml", []byte(inputsPlaybook), fixtureRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(t.TempDir(), "big3.yaml")
+	if err := os.WriteFile(big, make([]byte, 3<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadInputs(big, pb)
+	want := big + ":1:1: the file is 3145728 bytes, over the limit of 1 MiB (MaxFileSize); pass large values in a file the playbook reads instead"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}

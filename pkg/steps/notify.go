@@ -104,7 +104,7 @@ func (l *loader) decodeNotifyEntry(n *yaml.Node, number int) *Step {
 		if idNode != nil {
 			at = yamlx.PosOf(idNode)
 		}
-		l.d.Add(at, "step id %q is already used at line %d; give this notify entry another id", s.ID, prev.Pos.Line)
+		l.d.Add(at, "step id %q is already used at line %d, column %d (in %s); %s: give this notify entry another id", s.ID, prev.Pos.Line, prev.Pos.Col, prev.Section, idsUnique)
 		return nil
 	}
 	l.ids[s.ID] = s

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -17,6 +18,7 @@ type Playbook struct {
 	SHA256      string // of the file's bytes
 	Version     int
 	Name        string
+	NamePos     Pos // of the name: key, for messages about the name; zero when unknown
 	Description string
 	Timeout     time.Duration // 0 = none
 	Inputs      []*Input
@@ -51,6 +53,15 @@ type Playbook struct {
 	// Warnings are what validation found suspicious without refusing the
 	// playbook, sorted by position; front ends print them.
 	Warnings Diagnostics
+}
+
+// NameLocation is where p's name: key is, as file:line:column, or the
+// file alone when that is not known (a playbook built in code).
+func (p *Playbook) NameLocation() string {
+	if p.NamePos.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.NamePos.Line, p.NamePos.Col)
 }
 
 // AllSteps returns every step: those of steps, each followed by its
