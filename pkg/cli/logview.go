@@ -111,8 +111,20 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 			return zerolog.DebugLevel, "step not run", fs
 		}
 		return zerolog.WarnLevel, "step finished", fs
+	case engine.EventItemStarted:
+		// One allocation at most: callers that check the level only
+		// afterwards (the scheduler's) pay little for every item.
+		fs = append(make([]field, 0, 2), num("index", int64(deref(ev.Index))))
+		if ev.Label != "" {
+			add(str("label", ev.Label))
+		}
+		return zerolog.DebugLevel, "item started", fs
 	case engine.EventItemFinished:
-		add(num("index", int64(deref(ev.Index))), str("status", ev.Status))
+		fs = append(make([]field, 0, 4), num("index", int64(deref(ev.Index))))
+		if ev.Label != "" {
+			add(str("label", ev.Label))
+		}
+		add(str("status", ev.Status))
 		if ev.Err != "" {
 			add(str("error", ev.Err))
 			return zerolog.WarnLevel, "item finished", fs

@@ -123,3 +123,7 @@ func logEvent(log zerolog.Logger, ev engine.Event) {
 	}
 	e.Msg(msg)
 }
+
+// scheduledConfirmHint is what a confirm: step of a scheduled run, denied
+// because nobody is there to answer, tells to do.
+const scheduledConfirmHint = "a scheduled run has nobody to ask: run the playbook by hand (arsenal-run run), or move the step to a playbook that is not scheduled"

@@ -294,7 +294,10 @@ func (d *daemon) run() int {
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
-			Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp})
+			Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp,
+			// Queued runs (--state postgres://) are started by the
+			// queue, not by the API handler: their hint comes from here.
+			ConfirmHints: map[runs.Trigger]string{runs.TriggerAPI: server.ConfirmHint, runs.TriggerSchedule: scheduledConfirmHint}})
 	}
 	if err != nil {
 		e.errorf("%s: %v", stateName(o.spec), err)

@@ -165,6 +165,11 @@ func TestServeLogsEveryLineInOneFormat(t *testing.T) {
 			if code, out := apiCall(t, "POST", base+"/api/v1/operations/control.noop/execute", f.admin, map[string]any{}); code != 200 {
 				t.Fatalf("execute: %d %v", code, out)
 			}
+			// A denied execute is a failed run too: it ends with its
+			// run finished line at warn.
+			if code, out := apiCall(t, "POST", base+"/api/v1/operations/shell.exec/execute", f.viewer, map[string]any{"params": map[string]any{"command": []any{"true"}}}); code != 403 {
+				t.Fatalf("viewer's shell.exec: %d %v", code, out)
+			}
 			os.WriteFile(f.keys, []byte("version: 1\nkeys:\n  - {name: x, sha256: nothex, roles: [viewer]}\n"), 0o600)
 			p.cmd.Process.Signal(syscall.SIGHUP)
 			p.waitFor(t, "SIGHUP: kept the previous")
@@ -187,10 +192,11 @@ func TestServeLogsEveryLineInOneFormat(t *testing.T) {
 				if err := json.Unmarshal([]byte(line), &l); err != nil || l.Level == "" || l.Message == "" {
 					t.Errorf("not a JSON log line: %q", line)
 				}
-				got = append(got, strings.ToUpper(l.Level[:3])[:3]+" "+l.Message)
+				tag := map[string]string{"debug": "DBG", "info": "INF", "warn": "WRN", "error": "ERR"}[l.Level]
+				got = append(got, tag+" "+l.Message)
 			}
 			lines := strings.Join(got, "\n")
-			for _, want := range []string{"INF listening on", "INF run finished", "ERR " + f.keys + ":3:23: sha256 must be",
+			for _, want := range []string{"INF listening on", "INF run finished", "WRN run finished", "ERR " + f.keys + ":3:23: sha256 must be",
 				"ERR SIGHUP: kept the previous keys", "INF SIGTERM: no new requests", "INF stopped"} {
 				if !strings.Contains(lines, want) {
 					t.Errorf("no line %q in\n%s", want, lines)

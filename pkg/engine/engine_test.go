@@ -566,6 +566,38 @@ steps:
 	}
 }
 
+// TestConfirmHint: a confirm: step denied for want of anyone to ask says
+// what to do in the words of the front end that started the run: --yes by
+// default, the front end's own hint with WithConfirmHint.
+func TestConfirmHint(t *testing.T) {
+	src := header + `
+steps:
+  - {id: a, op: control.noop, confirm: "Really?"}
+`
+	for _, tc := range []struct {
+		name string
+		run  []RunOption
+		want string
+	}{
+		{"default", nil, DefaultConfirmHint},
+		{"front end's", []RunOption{WithConfirmHint(`start the run with "ask": true`)}, `start the run with "ask": true`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := newEngine(t)
+			a := stepOf(t, mustRun(t, plan(t, e, src), nil, tc.run...), "a")
+			if a.Error == nil || a.Error.Message != `step needs confirmation ("Really?") but `+tc.want {
+				t.Errorf("error %+v, want it to end with %q", a.Error, tc.want)
+			}
+			if a.Reason != "needs confirmation, and "+tc.want {
+				t.Errorf("reason %q, want it to end with %q", a.Reason, tc.want)
+			}
+			if tc.name == "front end's" && strings.Contains(a.Error.Message, "--yes") {
+				t.Errorf("the front end's hint still names --yes: %s", a.Error.Message)
+			}
+		})
+	}
+}
+
 func TestEnvMerging(t *testing.T) {
 	e, _ := newEngine(t)
 	rep := mustRun(t, plan(t, e, header+`

@@ -39,6 +39,10 @@ type runOptions struct {
 	sel       *Selection // the steps to run, for a partial run; nil = all
 	// inventory is the plain data of inventory.hosts (WithInventory).
 	inventory map[string]any
+
+	// confirmHint says why a confirm: step could not be asked and what
+	// to do instead; "" means DefaultConfirmHint.
+	confirmHint string
 }
 
 // WithCaller records who started the run and from where (a user and host,
@@ -73,6 +77,17 @@ func DryRun() RunOption { return func(o *runOptions) { o.dryRun = true } }
 
 // AssumeYes answers every confirm: question with yes.
 func AssumeYes() RunOption { return func(o *runOptions) { o.yes = true } }
+
+// DefaultConfirmHint completes the error of a confirm: step denied because
+// nobody can be asked, for a run started from a command line: "step needs
+// confirmation (QUESTION) but " DefaultConfirmHint.
+const DefaultConfirmHint = "there is no terminal to ask; run with --yes to confirm"
+
+// WithConfirmHint replaces DefaultConfirmHint for a front end that has no
+// terminal and no --yes (the REST API): hint says, in that front end's
+// words, why nobody was asked and how to get the question asked. Sub-runs
+// inherit it.
+func WithConfirmHint(hint string) RunOption { return func(o *runOptions) { o.confirmHint = hint } }
 
 // WithRoles records the caller's roles in the report and hands them to the
 // authorizer.

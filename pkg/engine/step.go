@@ -287,8 +287,9 @@ func (r *run) params(n *node, env map[string]any) (ops.Params, error) {
 	return out, nil
 }
 
-// confirm asks whether the step may run. Without a terminal or --yes the
-// step is denied; a person who answers no declines it, which is no
+// confirm asks whether the step may run. Without a confirmer or --yes the
+// step is denied, its error saying what to do in the words of the front
+// end (WithConfirmHint); a person who answers no declines it, which is no
 // authorization matter: the step is cancelled with class declined.
 func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *record) bool {
 	v, err := value(r.file, n.step.Confirm, env)
@@ -303,8 +304,12 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 	case r.o.dryRun:
 		return true
 	case r.p.e.confirmer == nil:
-		rec.setErr(ops.Errorf(ops.ClassAuthorization, "step needs confirmation (%q) but there is no terminal to ask; run with --yes to confirm", r.red.String(q)))
-		rec.reason = "needs confirmation, and there is no terminal to ask; run with --yes to confirm"
+		hint := r.o.confirmHint
+		if hint == "" {
+			hint = DefaultConfirmHint
+		}
+		rec.setErr(ops.Errorf(ops.ClassAuthorization, "step needs confirmation (%q) but %s", r.red.String(q), hint))
+		rec.reason = "needs confirmation, and " + hint
 		return false
 	}
 	text := r.red.String(q)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -41,7 +43,29 @@ func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
 		s.recordStart(context.Background(), p)
 	}
 	s.finishRun(rep, p, h)
+	s.logEnd(rep, req)
 	return rep
+}
+
+// logEnd writes the "run finished" line of a run that the engine did not
+// run (a preflight denial, a run that never started) to the run log, as
+// the engine writes it for the runs it ran: such a run did not succeed,
+// so the line is at warn, with the playbook, the error class and the
+// error. A denied call is what an operator looks for in the journal.
+func (s *Service) logEnd(rep *report.Report, req *Request) {
+	out, level := req.Log, req.LogLevel
+	if out == nil {
+		out, level = s.cfg.Log, s.cfg.LogLevel
+	}
+	if out == nil || level > zerolog.WarnLevel {
+		return
+	}
+	log := zerolog.New(out).Level(level).With().Timestamp().Str("run_id", rep.RunID).Logger()
+	ev := log.Warn().Str("playbook", rep.Playbook.Name).Str("status", string(rep.Status)).Dur("duration_ms", rep.FinishedAt.Sub(rep.StartedAt))
+	if rep.Error != nil {
+		ev = ev.Str("error_class", rep.Error.Class).Str("error", rep.Error.Message)
+	}
+	ev.Msg("run finished")
 }
 
 // finishRun records the end of a run: an executed operation in history's
@@ -71,6 +95,7 @@ func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why, reaso
 		s.recordStart(context.Background(), p)
 	}
 	s.finishRun(rep, p, h)
+	s.logEnd(rep, p.req)
 	return rep
 }
 

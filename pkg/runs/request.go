@@ -81,6 +81,12 @@ type Request struct {
 	// events, until answered or the run ends; the front end decides who
 	// may answer. Yes and Confirmer win over it.
 	Ask bool
+	// ConfirmHint completes the error of a confirm: step denied because
+	// nobody can be asked (no Yes, Confirmer or Ask), in the words of the
+	// front end: how to get the question asked there. "" means the
+	// service's hint for the request's trigger (Config.ConfirmHints), else
+	// engine.DefaultConfirmHint, which names the CLI's --yes.
+	ConfirmHint string
 	// Requeue is for a front end with a queue of its own that another
 	// process also serves: a run still waiting for a place (the running
 	// limit, its concurrency group) when the service shuts down ends

@@ -71,6 +71,12 @@ type Config struct {
 	// remote.go): the inventory, the known_hosts files and accept-new.
 	// Front ends load the inventory file once and pass it here.
 	Remote remote.Settings
+	// ConfirmHints complete, by trigger, the error of a confirm: step
+	// denied because nobody can be asked (see engine.WithConfirmHint),
+	// for runs whose request brings no ConfirmHint: a front end whose runs
+	// another part of the process starts (a queue) sets its own here.
+	// Missing: engine.DefaultConfirmHint, the CLI's --yes.
+	ConfirmHints map[Trigger]string
 }
 
 // Service runs requests. It is safe for concurrent use.
@@ -442,6 +448,9 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	if req.Yes {
 		runOpts = append(runOpts, engine.AssumeYes())
 	}
+	if hint := s.confirmHint(req); hint != "" {
+		runOpts = append(runOpts, engine.WithConfirmHint(hint))
+	}
 	if p.res != nil {
 		runOpts = append(runOpts, engine.Resume(p.res.rep))
 	}
@@ -466,9 +475,19 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		rep = s.notStarted(p, ops.ClassValidation, err.Error(), "not run: the run could not start")
 		publishReport(h.stream, rep)
 		s.finishRun(rep, p, h)
+		s.logEnd(rep, req)
 		return rep, err
 	}
 	pub.replaced() // the report's rows replace the live ones: nothing may follow them
 	s.finishRun(rep, p, h)
 	return rep, nil
+}
+
+// confirmHint is what a denied confirm: step of req tells to do: the
+// request's, else its trigger's; "" is the engine's default.
+func (s *Service) confirmHint(req *Request) string {
+	if req.ConfirmHint != "" {
+		return req.ConfirmHint
+	}
+	return s.cfg.ConfirmHints[req.Caller.Trigger]
 }

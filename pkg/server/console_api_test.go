@@ -90,8 +90,15 @@ steps:
 	ts.post("operator", "/api/v1/runs/"+id+"/confirm", map[string]any{"step": "restart", "answer": "yes"}).wantError(t, 409, ClassConflict)
 
 	denied := ts.post("operator", "/api/v1/playbooks/asks/runs?wait=30s", map[string]any{}).want(t, 200).json(t)
-	if st := denied["steps"].([]any)[1].(map[string]any); st["status"] != "denied" {
+	st = denied["steps"].([]any)[1].(map[string]any)
+	if st["status"] != "denied" {
 		t.Errorf("without ask the confirm: step is %v", st["status"])
+	}
+	// Its error says what to do through the API, which has no --yes.
+	msg, _ := st["error"].(map[string]any)["message"].(string)
+	if !strings.Contains(msg, `"ask": true`) || !strings.Contains(msg, "/confirm") || strings.Contains(msg, "--yes") ||
+		!strings.Contains(st["reason"].(string), `"ask": true`) {
+		t.Errorf("the denied confirm: step tells the API caller: %q (reason %q)", msg, st["reason"])
 	}
 	ts.get("operator", "/api/v1/runs/nope/questions").wantError(t, 404, ClassNotFound)
 }

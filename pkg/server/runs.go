@@ -54,6 +54,12 @@ type runRequest struct {
 	Ask bool `json:"ask"`
 }
 
+// ConfirmHint is what the error of a confirm: step of an API run that
+// was not started to ask tells to do (see runs.Request.ConfirmHint): the
+// API has no --yes; its runs ask with "ask": true. 'arsenal-run remote
+// run' has no way to ask, so it is named as such.
+const ConfirmHint = `the run was not started to ask: start it through the API with "ask": true ('arsenal-run remote run' cannot) and answer with POST /api/v1/runs/{id}/confirm`
+
 type runLinks struct {
 	Self   string `json:"self"`
 	Events string `json:"events"`
@@ -91,7 +97,8 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 	}
 	req := runs.Request{
 		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Ask: body.Ask, Policy: st.Policy, Env: s.cfg.Env,
-		Caller: runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
+		Caller:      runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
+		ConfirmHint: ConfirmHint,
 	}
 	if s.cfg.Queue != nil {
 		if handled, e := s.queueRun(w, r, req, wait); handled || e != nil {

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+)
+
+// itemEvents are the events of one item of a fan-out over hosts.
+func itemEvents() []engine.Event {
+	i := 1
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	ev := engine.Event{RunID: "r1", Time: at, Step: "ping", Op: "ssh.exec", Index: &i, Items: 3, Label: "web-2"}
+	started, done := ev, ev
+	started.Kind = engine.EventItemStarted
+	done.Kind, done.Status = engine.EventItemFinished, "succeeded"
+	return []engine.Event{started, done}
+}
+
+// TestLogViewItemLines: at debug, an item's start and end are logged, and
+// both lines carry the item's index and label, as the SSE events do; above
+// debug they cost nothing.
+func TestLogViewItemLines(t *testing.T) {
+	var out bytes.Buffer
+	v := newLogView(&out, true, zerolog.DebugLevel, false)
+	for _, ev := range itemEvents() {
+		v.Event(ev)
+	}
+	v.w.Flush()
+	var msgs []string
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		msgs = append(msgs, m["message"].(string))
+		if m["level"] != "debug" || m["label"] != "web-2" || m["index"] != float64(1) || m["step"] != "ping" {
+			t.Errorf("item line %s", line)
+		}
+	}
+	if strings.Join(msgs, ",") != "item started,item finished" {
+		t.Errorf("item lines %q, want item started and item finished", msgs)
+	}
+
+	out.Reset()
+	v = newLogView(&out, false, zerolog.DebugLevel, false)
+	v.Event(itemEvents()[0])
+	v.w.Flush()
+	if got := out.String(); !strings.Contains(got, "DBG item started index=1 label=web-2 step=ping op=ssh.exec run_id=r1") {
+		t.Errorf("console line %q", got)
+	}
+
+	// Above debug, item events write nothing and allocate nothing.
+	v = newLogView(io.Discard, true, zerolog.InfoLevel, false)
+	evs := itemEvents()
+	if n := testing.AllocsPerRun(100, func() {
+		for _, ev := range evs {
+			v.Event(ev)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per item at info", n)
+	}
+	if v.w.Buffered() != 0 {
+		t.Errorf("item lines written at info")
+	}
+}
