@@ -71,3 +71,14 @@ func TestLogViewItemLines(t *testing.T) {
 		t.Errorf("item lines written at info")
 	}
 }
+
+// TestScheduleLogItemLinesCostNothingAboveDebug: the scheduler's log of
+// its runs' events builds nothing for an item line below its level.
+func TestScheduleLogItemLinesCostNothingAboveDebug(t *testing.T) {
+	log := zerolog.New(io.Discard).Level(zerolog.WarnLevel)
+	for _, ev := range itemEvents() {
+		if n := testing.AllocsPerRun(100, func() { logEvent(log, ev) }); n != 0 {
+			t.Errorf("%s at warn: %.1f allocations, want 0", ev.Kind, n)
+		}
+	}
+}

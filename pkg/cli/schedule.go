@@ -96,7 +96,7 @@ func runSchedule(e *env, args []string) int {
 	defer reg.Close()
 	if nextSet {
 		set := &scheduleSet{}
-		set.pbs = loadScheduledSet(set, reg, pos)
+		set.pbs, _ = loadScheduledSet(set, reg, pos)
 		if !reportSet(e, set) {
 			return ExitUsage
 		}

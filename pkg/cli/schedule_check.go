@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,9 +48,10 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 	// file that does not load, a name used twice), so that one pass
 	// reports every problem; only the checks that need the policy and
 	// the roles wait for them to be right.
-	set.pbs = loadScheduledSet(set, reg, paths)
+	var dups []*steps.Playbook // checked like the others, never scheduled
+	set.pbs, dups = loadScheduledSet(set, reg, paths)
 	policy := auth.Builtin()
-	policyOK := true
+	policyOK, rolesOK := true, true
 	if policyFile != "" {
 		p, err := auth.LoadPolicy(policyFile, reg)
 		if err != nil {
@@ -62,10 +64,10 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 	if policyOK {
 		if msg := unknownRole(policy, roles, rolesFrom); msg != "" {
 			set.problems = append(set.problems, msg)
-			policyOK = false
+			rolesOK = false
 		}
 	}
-	for _, pb := range set.pbs {
+	for _, pb := range append(slices.Clip(set.pbs), dups...) {
 		set.checkInputs(reg, pb, lookupEnv)
 		if !policyOK {
 			continue
@@ -73,20 +75,22 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 		if probs := policy.CacheProblems(pb); len(probs) > 0 {
 			set.problems = append(set.problems, probs.Error())
 		}
-		set.preflight(policy, roles, pb, reg)
+		if rolesOK {
+			set.preflight(policy, roles, pb, reg)
+		}
 	}
 	return set
 }
 
 // loadScheduledSet loads the playbooks: files must have a schedule;
 // directories stand for their *.yaml and *.yml files that have one.
-func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) []*steps.Playbook {
-	var pbs []*steps.Playbook
+func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs, dups []*steps.Playbook) {
 	byName := map[string]*steps.Playbook{}
 	add := func(pb *steps.Playbook) {
 		if other, dup := byName[pb.Name]; dup {
 			set.problems = append(set.problems, fmt.Sprintf("%s: playbook name %s is also used by %s; scheduled playbooks need names of their own: rename one of them",
 				pb.NameLocation(), pb.Name, other.NameLocation()))
+			dups = append(dups, pb)
 			return
 		}
 		byName[pb.Name] = pb
@@ -134,7 +138,7 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) []*st
 			set.problems = append(set.problems, fmt.Sprintf("%s: no playbooks with a schedule: block in this directory", p))
 		}
 	}
-	return pbs
+	return pbs, dups
 }
 
 // checkInputs: a scheduled run is given no inputs, so each input must get

@@ -92,6 +92,10 @@ func logEvent(log zerolog.Logger, ev engine.Event) {
 			return
 		}
 	}
+	if log.GetLevel() > zerolog.DebugLevel && quiet(ev) {
+		// A debug line below the level: nothing is built for it.
+		return
+	}
 	level, msg, fields := logLine(ev)
 	if level == zerolog.Disabled || level < log.GetLevel() {
 		return

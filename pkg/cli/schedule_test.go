@@ -126,7 +126,7 @@ func TestScheduleRefuses(t *testing.T) {
 func TestScheduleReportsDuplicateNamesWithOtherProblems(t *testing.T) {
 	playbookDir(t, map[string]string{
 		"bad/dup.yaml": "version: 1\nname: tz\nschedule: {cron: \"@hourly\"}\nsteps:\n  - {id: a, op: control.noop}\n",
-		"bad/tz.yaml":  "version: 1\nschedule: {cron: \"@daily\"}\n\n  # the name comes late\nname: tz\nsteps:\n  - {id: a, op: control.noop}\n",
+		"bad/tz.yaml":  "version: 1\nschedule: {cron: \"@daily\"}\n\n  # the name comes late\nname: tz\ninputs:\n  zone: {type: string, required: true}\nsteps:\n  - {id: a, op: control.noop}\n",
 		"bad/inp.yaml": "version: 1\nname: inp\ninputs:\n  host: {type: string, required: true}\nschedule: {cron: \"@hourly\"}\nsteps:\n  - {id: a, op: control.noop}\n",
 	})
 	state := "never-created"
@@ -134,6 +134,8 @@ func TestScheduleReportsDuplicateNamesWithOtherProblems(t *testing.T) {
 	r.want(t, ExitUsage, nil, []string{
 		"bad/tz.yaml:5:1: playbook name tz is also used by bad/dup.yaml:2:1; scheduled playbooks need names of their own: rename one of them",
 		"bad/inp.yaml:4:3: input host is required; scheduled runs are given no inputs",
+		// The second playbook of a name is checked too, not only named.
+		"bad/tz.yaml:7:3: input zone is required; scheduled runs are given no inputs",
 		"nothing was scheduled",
 	})
 	if _, err := os.Stat(state); !os.IsNotExist(err) {

@@ -17,12 +17,12 @@ import (
 func (d *daemon) load(problem func(error)) (server.State, bool) {
 	o := d.o
 	var st server.State
-	ok := true
+	ok, policyOK := true, true
 	if o.policy != "" {
 		p, err := auth.LoadPolicy(o.policy, d.reg)
 		if err != nil {
 			problem(err)
-			ok = false
+			ok, policyOK = false, false
 		}
 		st.Policy = p
 	}
@@ -46,9 +46,11 @@ func (d *daemon) load(problem func(error)) (server.State, bool) {
 		}
 		st.Playbooks = pbs
 	}
-	if st.Playbooks != nil {
+	if st.Playbooks != nil && policyOK {
 		// A cache: the policy refuses would fail every run of the
 		// playbook, from the API or its schedule, before it starts.
+		// (Against the policy meant, not the built-in one standing in
+		// for a policy file that does not load.)
 		for _, pb := range st.Playbooks.All() {
 			if probs := st.Policy.CacheProblems(pb); len(probs) > 0 {
 				problem(probs)

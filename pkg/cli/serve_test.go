@@ -245,6 +245,22 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 	}
 }
 
+// TestServeBrokenPolicyIsTheOneProblem: a policy file that does not load
+// is reported, and the playbooks are not judged against the built-in
+// policy standing in for it: a cache: that file allows is no problem.
+func TestServeBrokenPolicyIsTheOneProblem(t *testing.T) {
+	f := newServeFixture(t)
+	pol := filepath.Join(f.dir, "policy.yaml")
+	os.WriteFile(pol, []byte("version: 1\ncache: {allow: [shell.exec]}\nrate: {per_key: fast}\n"), 0o600)
+	books := filepath.Join(f.dir, "books")
+	os.Mkdir(books, 0o755)
+	writePlaybook(t, books, "c.yaml", "version: 1\nname: c\nsteps:\n  - {id: a, op: shell.exec, with: {script: make}, cache: {ttl: 1h}}\n")
+	r := runMain(t, "serve", "--state-dir", f.state, "--listen", "127.0.0.1:0", "--keys", f.keys, "--policy", pol, "--playbooks", books)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, `rate.per_key: rate "fast"`) || strings.Contains(r.stderr, "cache:") {
+		t.Errorf("exit %d, stderr:\n%s\nwant 2, the policy's problem and no cache: problem", r.code, r.stderr)
+	}
+}
+
 // serve serves the web console at / and its sessions: a sign-in sets a
 // cookie that lasts --session-ttl, signed with a key made in the state
 // dir (mode 0600); with --no-console the pages are gone and the API stays.

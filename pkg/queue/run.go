@@ -240,6 +240,8 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, status report.Sta
 		return err
 	}
 	q.publishFinal(ctx, rep)
-	q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Msg(why)
+	// The line a run the run service never started ends with.
+	q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Str("status", string(status)).Int("duration_ms", 0).
+		Str("error_class", string(class)).Str("error", why).Msg("run finished")
 	return river.JobCancel(errors.New(why))
 }
