@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
@@ -31,9 +33,10 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // replica is one `serve` replica's run service and queue, in-process.
 type replica struct {
-	q   *Queue
-	mgr *runs.Manager
-	pg  *postgres.Store
+	q    *Queue
+	mgr  *runs.Manager
+	pg   *postgres.Store
+	logs *lockedBuffer // the queue's JSON log
 	// stop shuts the replica down as serve does, once.
 	stop func()
 }
@@ -116,7 +119,9 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 		t.Fatal(err)
 	}
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: workers})
-	q, err := New(ctx, Config{Store: pg, Manager: mgr, Workers: workers, Poll: 20 * time.Millisecond,
+	logs := &lockedBuffer{}
+	logger := zerolog.New(logs)
+	q, err := New(ctx, Config{Store: pg, Manager: mgr, Workers: workers, Poll: 20 * time.Millisecond, Logger: &logger,
 		Playbook: func(name string) (*steps.Playbook, bool) { pb, ok := pbs[name]; return pb, ok }})
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +154,54 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 		})
 	}
 	t.Cleanup(stop)
-	return &replica{q: q, mgr: mgr, pg: pg, stop: stop}
+	return &replica{q: q, mgr: mgr, pg: pg, logs: logs, stop: stop}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the queue's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRunThatNeverStartedLogsItsEnd: a queued run that a replica cannot
+// start (here, a playbook it does not have) ends with the "run finished"
+// warn line of any run that did not succeed, with its status, error class
+// and error.
+func TestRunThatNeverStartedLogsItsEnd(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 1, true)
+	id, _, err := a.q.Submit(context.Background(), args("nosuch", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := await(t, a.q, id); st != report.StatusFailed {
+		t.Fatalf("the run ended %s, want failed", st)
+	}
+	waitUntil(t, "the run's last log line", func() bool { return strings.Contains(a.logs.String(), id) })
+	for _, line := range strings.Split(strings.TrimSpace(a.logs.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) != nil || m["run_id"] != id {
+			continue
+		}
+		if m["message"] != "run finished" || m["level"] != "warn" || m["status"] != "failed" || m["error_class"] != "system" ||
+			!strings.Contains(fmt.Sprint(m["error"]), `has no playbook "nosuch"`) {
+			t.Errorf("the run's line: %s", line)
+		}
+		return
+	}
+	t.Errorf("no line for run %s in:\n%s", id, a.logs.String())
 }
 
 // await waits for a run to end on whichever replica ran it.
