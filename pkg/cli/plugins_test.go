@@ -15,7 +15,7 @@ import (
 func pluginDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "greet.sh"), []byte("#!/bin/sh\nread -r line\necho '{\"greeting\": \"hello\"}'\n"), 0o755); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "greet.sh"), []byte("#!/bin/sh\nread -r line\necho 'warming up the greeter' >&2\necho '{\"greeting\": \"hello\"}'\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	writePlaybook(t, dir, "greet.yaml", `version: 1
@@ -59,6 +59,10 @@ func TestPluginsOnTheCommandLine(t *testing.T) {
 	if out := readReport(t, rep).Steps[0].Output.(map[string]any); out["greeting"] != "hello" {
 		t.Errorf("output %v", out)
 	}
+	// Its stderr is shown as it comes, as a shell step's is.
+	if r := runMain(t, "run", good, "--plugins", dir); r.code != ExitOK || !strings.Contains(r.stderr, "warming up the greeter") {
+		t.Errorf("the plugin's stderr was not shown: exit %d\n%s", r.code, r.stderr)
+	}
 	if r := runMain(t, "ops", "list", "--plugins", filepath.Join(dir, "nope")); r.code != ExitUsage || !strings.Contains(r.stderr, "is not a directory of plugin manifests") {
 		t.Errorf("a missing --plugins dir: exit %d %s", r.code, r.stderr)
 	}
@@ -91,5 +95,27 @@ func TestRunTraceEndpoint(t *testing.T) {
 	}
 	if r := runEnv(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": srv.URL, "OTEL_EXPORTER_OTLP_PROTOCOL": "thrift"}, "run", pb); r.code != ExitOK || !strings.Contains(r.stderr, `tracing is off: OTLP protocol "thrift": use http/protobuf, http/json or grpc`) {
 		t.Errorf("an unknown protocol from the environment: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestServeAndScheduleLoadPlugins: serve and schedule load the plugins
+// as run does (--plugins, else $ARSENAL_PLUGINS): a playbook that uses
+// one is served, executed and scheduled, not refused as unknown.
+func TestServeAndScheduleLoadPlugins(t *testing.T) {
+	dir := pluginDir(t)
+	books := t.TempDir()
+	writePlaybook(t, books, "greet.yaml", "version: 1\nname: greet\nschedule: {cron: \"@hourly\"}\nsteps:\n  - {id: g, op: acme.greet, with: {who: ada}}\n")
+	if r := runMain(t, "schedule", books, "--next", "1"); r.code != ExitUsage || !strings.Contains(r.stderr, `unknown operation "acme.greet"`) {
+		t.Errorf("schedule without the plugins: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runMain(t, "schedule", books, "--next", "1", "--plugins", dir); r.code != ExitOK {
+		t.Errorf("schedule --plugins: exit %d\n%s", r.code, r.stderr)
+	}
+	f := newServeFixture(t)
+	writePlaybook(t, f.playbooks, "greet.yaml", "version: 1\nname: greet\nsteps:\n  - {id: g, op: acme.greet, with: {who: ada}}\n")
+	_, base := f.serve(t, "--plugins", dir, "--no-schedule")
+	code, out := apiCall(t, "POST", base+"/api/v1/operations/acme.greet/execute", f.admin, map[string]any{"params": map[string]any{"who": "ada"}})
+	if res, _ := out["result"].(map[string]any); code != 200 || res["greeting"] != "hello" {
+		t.Errorf("execute acme.greet: %d %v", code, out)
 	}
 }

@@ -25,7 +25,8 @@ func scheduleCommand() *command {
 		synopsis: `schedule PLAYBOOK|DIR... --next N
 schedule PLAYBOOK|DIR... [--state-dir DIR | --state URL] [--role R]... [--policy FILE] [--listen ADDR]
     [--grace D] [--max-concurrent-runs N] [--audit-log FILE] [--log-format console|json]
-    [--log-level LEVEL] [--keep-runs N] [--keep-days D] [--trace-endpoint URL] [--trace-items N]`,
+    [--log-level LEVEL] [--keep-runs N] [--keep-days D] [--trace-endpoint URL] [--trace-items N]
+    [--plugins DIR]`,
 		help: `Run every given playbook that has a schedule: block, on its schedule, until
 SIGTERM or SIGINT. A directory stands for the *.yaml and *.yml files in it that
 have a schedule: block. Everything is checked first, as the runs will be: the
@@ -56,6 +57,7 @@ func runSchedule(e *env, args []string) int {
 	c := scheduleCommand()
 	fs := newFlags(e, c)
 	next := fs.Int("next", 0, "print the next `N` fire times of each playbook and exit")
+	e.addPluginsFlag(fs.FlagSet)
 	var o scheduleOptions
 	o.state.add(fs, "keep the history, reports and the record of fired slots in `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
 	var roles listFlag

@@ -58,7 +58,7 @@ func serveCommand() *command {
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
     [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
-    [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--no-console]`,
+    [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--no-console] [--plugins DIR]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
 client certificate with --client-ca, maps to roles through the keys file, and the
 policy decides per operation. The web console (docs/console.md) is served at /
@@ -108,6 +108,7 @@ func runServe(e *env, args []string) int {
 	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")
 	fs.StringVar(&o.playbooks, "playbooks", "", "serve the playbooks of `DIR` (and run their schedules)")
 	fs.StringVar(&o.inventory, "inventory", "", "the hosts of ssh.* steps and inventory.hosts(), and the cluster's nodes for /api/v1/cluster/*, from `FILE`")
+	e.addPluginsFlag(fs.FlagSet)
 	rf := &remoteFlags{}
 	o.remote = rf
 	fs.Var(&rf.knownHosts, "known-hosts", "check SSH host keys against the known_hosts `FILE` instead of ~/.ssh/known_hosts (repeatable)")
@@ -244,6 +245,11 @@ func (d *daemon) run() int {
 	}
 	d.reg = reg
 	defer reg.Close()
+	// Plugins are loaded once: a SIGHUP rereads keys, policy and
+	// playbooks, not the plugin manifests.
+	if code := e.loadPlugins(reg); code != ExitOK {
+		return code
+	}
 	st, ok := d.load(func(err error) { fmt.Fprintln(e.stderr, err) })
 	if !ok {
 		e.errorf("the configuration has problems; nothing was served")

@@ -40,7 +40,8 @@ func (p *Plugin) Manifest() *Manifest { return p.m }
 func newPlugin(m *Manifest, opt Options) (*Plugin, error) {
 	p := &Plugin{m: m, opt: opt, props: map[string]*jsonschema.Schema{}}
 	desc := strings.TrimSpace(m.Description) + fmt.Sprintf(" (plugin: %s)", m.File)
-	p.spec = ops.Spec{Name: m.Name, Description: desc, Risk: m.Risk}
+	// Its stderr is shown live, as a shell step's is; its stdout is its result.
+	p.spec = ops.Spec{Name: m.Name, Description: desc, Risk: m.Risk, StreamsOutput: true}
 	if m.Params != nil {
 		params, props, err := compileParams(m.Params)
 		if err != nil {
