@@ -13,6 +13,11 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 )
 
+// unknownKey answers a key that is in no entry of the keys file: what to
+// check, without saying anything about the keys there are.
+const unknownKey = "the key is not valid: give the whole ak_... key that 'arsenal-run keys new' printed; " +
+	"its entry (name, sha256, roles) must be in serve's keys file, which serve rereads on SIGHUP"
+
 // queryKeyNames are query parameters that look like a key was put in the
 // URL, where proxies and logs would keep it.
 var queryKeyNames = []string{"key", "api_key", "apikey", "access_token", "token"}
@@ -62,7 +67,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 	}
 	k := st.Keys.lookup(strings.TrimSpace(key))
 	if k == nil {
-		return nil, s.failed(addr, "unknown", "the key is not valid")
+		return nil, s.failed(addr, "unknown", unknownKey)
 	}
 	if !k.expires.IsZero() && !s.cfg.Now().Before(k.expires) {
 		return nil, s.failed(addr, "expired", "the key %s expired at %s; ask for a new one", k.name, k.expires.UTC().Format(time.RFC3339))

@@ -132,6 +132,13 @@ func TestSessionSignInAndOut(t *testing.T) {
 // TestSessionSignInRefusals: a wrong key is 401 and counts as a failed
 // authentication, up to 429; an expired key is refused; an empty body is
 // 400; a key in the URL is never looked at.
+// TestSessionSignInWithTheHeaderForm: a key pasted as the Authorization
+// header has it ("Bearer ak_...") signs in as the key alone does.
+func TestSessionSignInWithTheHeaderForm(t *testing.T) {
+	ts := newTestServer(t)
+	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": "Bearer " + ts.keys["viewer"]}}).want(t, 201)
+}
+
 func TestSessionSignInRefusals(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) {
 		c.Limits.AuthFailures.Burst, c.Limits.AuthFailures.PerSecond = 3, 0.001
@@ -140,8 +147,8 @@ func TestSessionSignInRefusals(t *testing.T) {
 	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": ""}}).wantError(t, 400, ClassValidation)
 	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": ts.keys["old"]}}).wantError(t, 401, ClassAuthentication)
 	e := ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": "ak_wrong"}}).wantError(t, 401, ClassAuthentication)
-	if e["field"] != "key" {
-		t.Errorf("a wrong key: %v", e)
+	if msg, _ := e["message"].(string); e["field"] != "key" || !strings.Contains(msg, "keys new") || !strings.Contains(msg, "SIGHUP") {
+		t.Errorf("a wrong key does not say what to check: %v", e)
 	}
 	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": "ak_wrong"}}).want(t, 401)
 	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": "ak_wrong"}}).wantError(t, 429, ClassRateLimited)

@@ -50,12 +50,16 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 		return e
 	}
 	key := strings.TrimSpace(body.Key)
+	if scheme, rest, ok := strings.Cut(key, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		// Pasted with the header's scheme, as server.md's curl lines show it.
+		key = strings.TrimSpace(rest)
+	}
 	if key == "" {
 		return badField("key", "give an API key, as 'arsenal-run keys new' printed it")
 	}
 	k := s.current().Keys.lookup(key)
 	if k == nil {
-		e := s.failed(addr, "unknown", "the key is not valid")
+		e := s.failed(addr, "unknown", unknownKey)
 		e.Field = "key"
 		return e
 	}
