@@ -31,6 +31,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -328,10 +329,71 @@ func schemaOf(v *yaml.Node, what string, d *yamlx.Diags) map[string]any {
 		return nil
 	}
 	if _, err := compile(what, m); err != nil {
-		d.Add(yamlx.PosOf(n), "%s is not a valid JSON Schema: %s", what, oneLine(err.Error()))
+		if !schemaProblems(err, n, what, d) {
+			d.Add(yamlx.PosOf(n), "%s is not a valid JSON Schema: %s", what, oneLine(err.Error()))
+		}
 		return nil
 	}
 	return m
+}
+
+// schemaProblems reports a schema that the JSON Schema meta-schema refuses
+// at the node each problem is about, as what.path: the validator's
+// sentence, one problem per place. It reports nothing, and returns false,
+// for another kind of error.
+func schemaProblems(err error, n *yaml.Node, what string, d *yamlx.Diags) bool {
+	var sve *jsonschema.SchemaValidationError
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &sve) || !errors.As(sve.Err, &ve) {
+		return false
+	}
+	seen := map[string]bool{}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		path := strings.Join(append([]string{what}, e.InstanceLocation...), ".")
+		if seen[path] {
+			return
+		}
+		seen[path] = true
+		d.Add(yamlx.PosOf(nodeAt(n, e.InstanceLocation)), "%s: %s; see https://json-schema.org/understanding-json-schema/",
+			path, oneLine(e.ErrorKind.LocalizedString(printer)))
+	}
+	walk(ve)
+	return len(seen) > 0
+}
+
+// nodeAt follows the keys and indexes of loc from n, as far as the YAML
+// goes: a problem is reported at the value it is about, or at the nearest
+// node that holds it.
+func nodeAt(n *yaml.Node, loc []string) *yaml.Node {
+	for _, step := range loc {
+		n = yamlx.Deref(n)
+		var next *yaml.Node
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == step {
+					next = n.Content[i+1]
+					break
+				}
+			}
+		case yaml.SequenceNode:
+			if i, err := strconv.Atoi(step); err == nil && i >= 0 && i < len(n.Content) {
+				next = n.Content[i]
+			}
+		}
+		if next == nil {
+			return n
+		}
+		n = next
+	}
+	return n
 }
 
 // compile compiles a schema held as plain data (draft 2020-12 unless it
