@@ -285,6 +285,38 @@ steps:
 	}
 }
 
+// An allow-list none of whose names is set gives the steps an empty
+// environment, not the service's whole one (serve with no
+// --env-passthrough).
+func TestManagerEnvironmentAllowListOfNothingSet(t *testing.T) {
+	t.Setenv("ARSENAL_TEST_SERVER_SECRET", "hunter2")
+	m := newManager(t, Config{Env: AllowEnv{Names: []string{"ARSENAL_TEST_NOT_SET_ANYWHERE"}}}, Limits{})
+	out := filepath.Join(t.TempDir(), "env.txt")
+	path := writePlaybook(t, `version: 1
+name: envcheck
+steps:
+  - id: proc
+    op: shell.exec
+    with:
+      script: env > "$OUT"
+    env: {OUT: `+out+`}
+`)
+	h, err := m.Start(context.Background(), Request{Path: path, Caller: Caller{Roles: []string{"admin"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := wait(t, h); rep.Status != report.StatusSucceeded {
+		t.Fatalf("run %s: %+v", rep.Status, rep.Error)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "ARSENAL_TEST_SERVER_SECRET") {
+		t.Errorf("the shell step saw the service's environment:\n%s", data)
+	}
+}
+
 // ExecuteOp denies, audits and masks as a one-step playbook does.
 func TestExecuteOpMatchesOneStepPlaybook(t *testing.T) {
 	dir := t.TempDir()

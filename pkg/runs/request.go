@@ -184,7 +184,10 @@ func (a AllowEnv) LookupEnv(name string) (string, bool) {
 
 // Environ implements Env.
 func (a AllowEnv) Environ() []string {
-	var out []string
+	// Never nil, even when no name is set: a nil environment means the
+	// process's own to the engine and the operations, the very thing an
+	// allow list is there to keep from them.
+	out := []string{}
 	for _, n := range a.Names {
 		if v, ok := a.from().LookupEnv(n); ok {
 			out = append(out, n+"="+v)

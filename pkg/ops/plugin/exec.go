@@ -56,11 +56,43 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 	ctx, cancel := context.WithTimeoutCause(ctx, p.m.Timeout,
 		ops.Errorf(ops.ClassTimeout, "plugin %s ran longer than its timeout of %s and was stopped", p.m.Name, p.m.Timeout))
 	defer cancel()
-	res, err := p.run(ctx, call, in)
-	if err != nil {
-		return nil, err
+	mask := redact.Masker(append(p.secretParams(params), call.Secrets...))
+	res, err := p.run(ctx, call, in, mask)
+	if err == nil {
+		var out map[string]any
+		if out, err = p.result(res); err == nil {
+			return out, nil
+		}
 	}
-	return p.result(res)
+	if mask != nil {
+		// Its stderr's end, its stdout's start or its own error object
+		// may quote a secret.
+		if text := err.Error(); mask(text) != text {
+			err = ops.WithClass(ops.ClassOf(err), errors.New(mask(text)))
+		}
+	}
+	return nil, err
+}
+
+// secretParams are the values of the params the manifest declares
+// writeOnly: besides the run's secrets, they are masked in the program's
+// stderr, shown live and quoted in errors, since the program gets them in
+// clear and may print them.
+func (p *Plugin) secretParams(params ops.Params) []string {
+	var out []string
+	for _, pr := range p.spec.Params {
+		if !pr.Secret {
+			continue
+		}
+		switch v := params[pr.Name].(type) {
+		case nil:
+		case string:
+			out = append(out, v)
+		default:
+			out = append(out, fmt.Sprint(v))
+		}
+	}
+	return out
 }
 
 // outcome is what the program left.
@@ -72,7 +104,7 @@ type outcome struct {
 	resources      *ops.Resources
 }
 
-func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte) (*outcome, error) {
+func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(string) string) (*outcome, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -97,7 +129,7 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte) (*outcome, 
 		if w == nil {
 			w = call.Output
 		}
-		live = capture.NewLineWriter(w, nil, redact.Masker(call.Secrets))
+		live = capture.NewLineWriter(w, nil, mask)
 		cmd.Stderr = io.MultiWriter(o.stderr, live)
 	}
 	if err := cmd.Start(); err != nil {

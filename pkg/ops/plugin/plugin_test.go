@@ -1,6 +1,7 @@
 package plugin_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -469,5 +470,26 @@ func TestExamplePlugin(t *testing.T) {
 	}
 	if s := rep.Steps[0]; s.Error == nil || s.Error.Class != "validation" || s.Error.Message != "plugin acme.greet: there is nobody to greet" {
 		t.Errorf("the plugin's error object: %+v", s.Error)
+	}
+}
+
+// TestSecretParamsMaskedInStderr: the value of a writeOnly param, which
+// the program gets in clear, is masked in its stderr shown live and in
+// the end of stderr an error quotes, like the run's own secrets.
+func TestSecretParamsMaskedInStderr(t *testing.T) {
+	dir := t.TempDir()
+	addPlugin(t, dir, "tok", "#!/bin/sh\nread -r line\necho \"got $line\" >&2\nexit 3\n",
+		"version: 1\nname: acme.tok\ncategory: acme\ndescription: Use a token.\nrisk: read\ncommand: [./tok.prog]\n"+
+			"params: {type: object, properties: {token: {type: string, writeOnly: true}, who: {type: string}}}\n")
+	var live bytes.Buffer
+	ctx := ops.WithCall(context.Background(), &ops.Call{RunID: "run-1", Playbook: "pb", Step: "s", ErrOutput: &live, Secrets: []string{"run-secret-42"}})
+	_, err := opstest.Execute(registry(t, dir, plugin.Options{}), ctx, "acme.tok", map[string]any{"token": "s3cr3t-Zq9-value", "who": "run-secret-42"})
+	if err == nil {
+		t.Fatal("the plugin's exit 3 was not an error")
+	}
+	for name, text := range map[string]string{"live stderr": live.String(), "the error": err.Error()} {
+		if !strings.Contains(text, "got ") || strings.Contains(text, "s3cr3t-Zq9-value") || strings.Contains(text, "run-secret-42") {
+			t.Errorf("%s shows a secret, or nothing: %q", name, text)
+		}
 	}
 }
