@@ -16,7 +16,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
-	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -186,26 +185,6 @@ func runRun(e *env, args []string) int {
 // maxInputsFile is the largest --inputs file: the limit of a playbook,
 // which steps.LoadInputs applies too.
 const maxInputsFile = steps.MaxFileSize
-
-// logLevels are the values --log-level takes.
-var logLevels = []string{"debug", "info", "warn", "error"}
-
-// checkLogFlags checks --log-format and --log-level (which may be "",
-// for the command's default), taking them in any case, as typed in a
-// hurry: JSON, WARN, and warning for warn.
-func checkLogFlags(fs *flagSet, format, level *string) (int, bool) {
-	*format, *level = strings.ToLower(*format), strings.ToLower(*level)
-	if *level == "warning" {
-		*level = "warn"
-	}
-	if *format != "console" && *format != "json" {
-		return fs.usageError("--log-format is console or json, not %q", *format), false
-	}
-	if *level != "" && !contains(logLevels, *level) {
-		return fs.usageError("--log-level is one of %s, not %q%s", strings.Join(logLevels, ", "), *level, suggest.DidYouMean(*level, logLevels)), false
-	}
-	return 0, true
-}
 
 // runner carries one `run` from flags to exit code.
 type runner struct {
