@@ -296,11 +296,14 @@ func (d *daemon) run() int {
 		return ExitUsage
 	}
 	defer tp.Shutdown(context.Background())
+	// Every run sees only the variables --env-passthrough names: those
+	// of the API, the queue and the schedules alike.
+	runEnv := runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
 	shared, err := openShared(o.spec)
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
-			Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp,
+			Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp, Env: runEnv,
 			// Queued runs (--state postgres://) are started by the
 			// queue, not by the API handler: their hint comes from here.
 			ConfirmHints: map[runs.Trigger]string{runs.TriggerAPI: server.ConfirmHint, runs.TriggerSchedule: scheduledConfirmHint}})
@@ -337,7 +340,6 @@ func (d *daemon) run() int {
 	if !o.noConsole {
 		web = console.Handler()
 	}
-	runEnv := runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
 	d.rs.st.Store(&st)
 	sched := d.newSchedules(mgr)
 	scfg := server.Config{

@@ -483,3 +483,28 @@ func TestRemoteExitCodeOfARunCancelledElsewhere(t *testing.T) {
 		t.Errorf("succeeded: exit %d", got)
 	}
 }
+
+// TestServeScheduledRunsSeeOnlyThePassthrough: the runs of serve's
+// schedules see only the variables --env-passthrough names, as its API
+// runs do, not the server's whole environment.
+func TestServeScheduledRunsSeeOnlyThePassthrough(t *testing.T) {
+	f := newServeFixture(t)
+	out := filepath.Join(f.dir, "env.txt")
+	writePlaybook(t, f.playbooks, "envdump.yaml", "version: 1\nname: envdump\nschedule: {cron: \"@every 1s\"}\nsteps:\n"+
+		"  - {id: dump, op: shell.exec, with: {script: 'env > "+out+"'}}\n")
+	p := startEnv(t, []string{"ARSENAL_TEST_SERVER_SECRET=hunter2", "ARSENAL_TEST_PASSED=yes"}, "listening on",
+		"serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--playbooks", f.playbooks, "--state-dir", f.state, "--env-passthrough", "ARSENAL_TEST_PASSED")
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	var data []byte
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline) && len(data) == 0; time.Sleep(50 * time.Millisecond) {
+		data, _ = os.ReadFile(out)
+	}
+	if !strings.Contains(string(data), "ARSENAL_TEST_PASSED=yes") || strings.Contains(string(data), "ARSENAL_TEST_SERVER_SECRET") {
+		t.Errorf("a scheduled run's environment:\n%s\nserve's log:\n%s", data, p.stderr.String())
+	}
+}

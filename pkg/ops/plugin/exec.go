@@ -18,11 +18,11 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
+	runredact "github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procgroup"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
-	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
 
 var printer = message.NewPrinter(language.English)
@@ -56,7 +56,7 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 	ctx, cancel := context.WithTimeoutCause(ctx, p.m.Timeout,
 		ops.Errorf(ops.ClassTimeout, "plugin %s ran longer than its timeout of %s and was stopped", p.m.Name, p.m.Timeout))
 	defer cancel()
-	mask := redact.Masker(append(p.secretParams(params), call.Secrets...))
+	mask := p.masker(call, params)
 	res, err := p.run(ctx, call, in, mask)
 	if err == nil {
 		var out map[string]any
@@ -74,25 +74,39 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 	return nil, err
 }
 
-// secretParams are the values of the params the manifest declares
-// writeOnly: besides the run's secrets, they are masked in the program's
-// stderr, shown live and quoted in errors, since the program gets them in
-// clear and may print them.
-func (p *Plugin) secretParams(params ops.Params) []string {
-	var out []string
-	for _, pr := range p.spec.Params {
-		if !pr.Secret {
-			continue
-		}
-		switch v := params[pr.Name].(type) {
-		case nil:
-		case string:
-			out = append(out, v)
+// masker masks the run's secrets and the values of the params the
+// manifest declares writeOnly (which the program gets in clear and may
+// print), each leaf of an object or list, in their JSON and other
+// encoded forms too, in the program's stderr, shown live and quoted in
+// errors. A boolean is not masked: every "true" would be. Nil when there
+// is nothing to mask.
+func (p *Plugin) masker(call *ops.Call, params ops.Params) func(string) string {
+	r := runredact.New(call.Secrets...)
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case nil, bool:
+		case []any:
+			for _, it := range x {
+				walk(it)
+			}
+		case map[string]any:
+			for _, it := range x {
+				walk(it)
+			}
 		default:
-			out = append(out, fmt.Sprint(v))
+			r.AddValue(x)
 		}
 	}
-	return out
+	for _, pr := range p.spec.Params {
+		if pr.Secret {
+			walk(plain(params[pr.Name]))
+		}
+	}
+	if r.Empty() {
+		return nil
+	}
+	return r.String
 }
 
 // outcome is what the program left.

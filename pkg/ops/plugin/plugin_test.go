@@ -480,15 +480,17 @@ func TestSecretParamsMaskedInStderr(t *testing.T) {
 	dir := t.TempDir()
 	addPlugin(t, dir, "tok", "#!/bin/sh\nread -r line\necho \"got $line\" >&2\nexit 3\n",
 		"version: 1\nname: acme.tok\ncategory: acme\ndescription: Use a token.\nrisk: read\ncommand: [./tok.prog]\n"+
-			"params: {type: object, properties: {token: {type: string, writeOnly: true}, who: {type: string}}}\n")
+			"params: {type: object, properties: {token: {type: string, writeOnly: true}, creds: {type: object, writeOnly: true}, on: {type: boolean, writeOnly: true}, who: {type: string}}}\n")
 	var live bytes.Buffer
 	ctx := ops.WithCall(context.Background(), &ops.Call{RunID: "run-1", Playbook: "pb", Step: "s", ErrOutput: &live, Secrets: []string{"run-secret-42"}})
-	_, err := opstest.Execute(registry(t, dir, plugin.Options{}), ctx, "acme.tok", map[string]any{"token": "s3cr3t-Zq9-value", "who": "run-secret-42"})
+	_, err := opstest.Execute(registry(t, dir, plugin.Options{}), ctx, "acme.tok", map[string]any{"token": `s3cr3t&Zq9"value`, "creds": map[string]any{"password": "hunter2-Zq9"}, "on": true, "who": "run-secret-42"})
 	if err == nil {
 		t.Fatal("the plugin's exit 3 was not an error")
 	}
 	for name, text := range map[string]string{"live stderr": live.String(), "the error": err.Error()} {
-		if !strings.Contains(text, "got ") || strings.Contains(text, "s3cr3t-Zq9-value") || strings.Contains(text, "run-secret-42") {
+		// The program prints its params as JSON: the token escaped.
+		if !strings.Contains(text, "got ") || strings.Contains(text, "s3cr3t") || strings.Contains(text, "hunter2-Zq9") ||
+			strings.Contains(text, "run-secret-42") || !strings.Contains(text, "true") {
 			t.Errorf("%s shows a secret, or nothing: %q", name, text)
 		}
 	}

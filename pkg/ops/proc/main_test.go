@@ -24,6 +24,9 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	case "exit0":
 		os.Exit(0)
+	case "envdump":
+		os.WriteFile(os.Getenv("ARSENAL_PROC_OUT"), []byte(strings.Join(os.Environ(), "\n")), 0o600)
+		os.Exit(0)
 	case "exit3":
 		fmt.Fprintln(os.Stderr, "failing on purpose")
 		os.Exit(3)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -248,4 +249,29 @@ func TestScopeLimitsSignalsToOwnProcesses(t *testing.T) {
 	}
 	gone(t, own["pid"].(int))
 	gone(t, outsider["pid"].(int))
+}
+
+// TestStartTakesTheRunsEnvironment: a process started by a run starts
+// from the run's environment (an API run's allow list), not from the
+// server's own.
+func TestStartTakesTheRunsEnvironment(t *testing.T) {
+	t.Setenv("ARSENAL_TEST_SERVER_SECRET", "hunter2")
+	r, _ := newEnv(t, Options{})
+	out := filepath.Join(t.TempDir(), "env.txt")
+	ctx := ops.WithCall(context.Background(), &ops.Call{Environ: []string{}})
+	params := helper(t, "envdump", marker(t))
+	params["env"] = map[string]any{"ARSENAL_PROC_HELPER": "envdump", "ARSENAL_PROC_OUT": out}
+	if _, err := opstest.Execute(r, ctx, "process.start", params); err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(out); err == nil && len(b) > 0 {
+			data = b
+			break
+		}
+	}
+	if !strings.Contains(string(data), "ARSENAL_PROC_HELPER=envdump") || strings.Contains(string(data), "ARSENAL_TEST_SERVER_SECRET") {
+		t.Errorf("the process's environment:\n%s", data)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -21,7 +22,11 @@ import (
 // output appended to the given files. It returns the pid; the caller
 // watches and reaps the process.
 func startProcess(spec Spec) (int, error) {
-	env := append(os.Environ(), spec.Env...)
+	base := spec.Base
+	if base == nil {
+		base = os.Environ()
+	}
+	env := append(slices.Clip(base), spec.Env...)
 	path, err := procenv.Resolve(spec.Command[0], spec.Dir, envPath(env))
 	if err != nil {
 		return 0, err
@@ -166,7 +171,8 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		}
 		return policy.Abs(ctx, name)
 	}
-	spec := Spec{Command: p.Strings("command"), Env: env, Group: p.String("supervisor"), Restart: Restart(p.String("restart"))}
+	// The run's environment (an API run's allow list), not the server's.
+	spec := Spec{Command: p.Strings("command"), Base: ops.Environ(ctx), Env: env, Group: p.String("supervisor"), Restart: Restart(p.String("restart"))}
 	if spec.Dir, err = abs(p.String("dir")); err == nil && spec.Dir == "" {
 		spec.Dir = ops.CallFrom(ctx).Dir
 	}

@@ -28,10 +28,13 @@ const (
 // Spec says how to start a process.
 type Spec struct {
 	Command []string // argv; a name without / is looked up in PATH
-	Env     []string // KEY=value, added to this process's environment
-	Dir     string   // working directory; "" = this process's
-	Stdout  string   // file the output is appended to; "" = discarded
-	Stderr  string   // likewise for errors
+	// Base is the environment the process starts from (the run's, as
+	// ops.Environ gives it); nil is this process's own.
+	Base   []string
+	Env    []string // KEY=value, added to Base
+	Dir    string   // working directory; "" = this process's
+	Stdout string   // file the output is appended to; "" = discarded
+	Stderr string   // likewise for errors
 	// Group names the supervisor group; "" starts the process
 	// unsupervised: it is only reaped when it exits.
 	Group   string
