@@ -2,7 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
@@ -45,6 +50,26 @@ func (d *daemon) load(problem func(error)) (server.State, bool) {
 			ok = false
 		}
 		st.Playbooks = pbs
+	}
+	if st.Playbooks != nil {
+		// Scheduled runs are given no inputs: each must come from a
+		// default or from an env: variable --env-passthrough lets in.
+		set := &scheduleSet{}
+		runEnv := runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
+		for _, pb := range st.Playbooks.Scheduled() {
+			set.checkInputs(d.reg, pb, runEnv.LookupEnv)
+			for _, in := range pb.Inputs {
+				if _, has := os.LookupEnv(in.Env); in.Env != "" && has && !slices.Contains(o.envPass, in.Env) {
+					problem(fmt.Errorf("%s:%d:%d: input %s reads $%s, which serve's environment has but --env-passthrough does not let runs see: add %s to --env-passthrough, or unset it",
+						pb.File, in.Pos.Line, in.Pos.Col, in.Name, in.Env, in.Env))
+					ok = false
+				}
+			}
+		}
+		for _, msg := range set.problems {
+			problem(errors.New(msg + " (serve's runs see only the variables --env-passthrough names)"))
+			ok = false
+		}
 	}
 	if st.Playbooks != nil && policyOK {
 		// A cache: the policy refuses would fail every run of the

@@ -508,3 +508,30 @@ func TestServeScheduledRunsSeeOnlyThePassthrough(t *testing.T) {
 		t.Errorf("a scheduled run's environment:\n%s\nserve's log:\n%s", data, p.stderr.String())
 	}
 }
+
+// TestServeChecksScheduledInputsAgainstThePassthrough: a scheduled
+// playbook's input read from a variable serve has but does not pass
+// through would silently take its default; serve refuses to start, saying
+// what to do, and starts once the variable is passed through.
+func TestServeChecksScheduledInputsAgainstThePassthrough(t *testing.T) {
+	f := newServeFixture(t)
+	books := filepath.Join(f.dir, "sched-books")
+	os.Mkdir(books, 0o755)
+	writePlaybook(t, books, "lvl.yaml", "version: 1\nname: lvl\nschedule: {cron: \"@hourly\"}\ninputs:\n  level: {type: string, default: low, env: ARSENAL_TEST_LEVEL}\n  must: {type: string, required: true, env: ARSENAL_TEST_MUST}\nsteps:\n  - {id: a, op: control.noop}\n")
+	t.Setenv("ARSENAL_TEST_LEVEL", "high")
+	t.Setenv("ARSENAL_TEST_MUST", "yes")
+	base := []string{"serve", "--state-dir", f.state, "--listen", "127.0.0.1:0", "--keys", f.keys, "--playbooks", books}
+	r := runMain(t, base...)
+	for _, want := range []string{
+		"lvl.yaml:5:3: input level reads $ARSENAL_TEST_LEVEL, which serve's environment has but --env-passthrough does not let runs see",
+		"lvl.yaml:6:3: input must is required and $ARSENAL_TEST_MUST is not set",
+	} {
+		if r.code != ExitUsage || !strings.Contains(r.stderr, want) {
+			t.Errorf("exit %d, stderr:\n%s\nwant 2 and %q", r.code, r.stderr, want)
+		}
+	}
+	_, addr := f.serve(t, "--playbooks", books, "--env-passthrough", "ARSENAL_TEST_LEVEL,ARSENAL_TEST_MUST")
+	if addr == "" {
+		t.Error("serve did not start with the variables passed through")
+	}
+}

@@ -274,4 +274,8 @@ func TestStartTakesTheRunsEnvironment(t *testing.T) {
 	if !strings.Contains(string(data), "ARSENAL_PROC_HELPER=envdump") || strings.Contains(string(data), "ARSENAL_TEST_SERVER_SECRET") {
 		t.Errorf("the process's environment:\n%s", data)
 	}
+	// A program named bare is still found, on this process's PATH.
+	if _, err := opstest.Execute(r, ctx, "process.start", map[string]any{"command": []any{"true"}}); err != nil {
+		t.Errorf("process.start of a bare name with no PATH in the run's environment: %v", err)
+	}
 }

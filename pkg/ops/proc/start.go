@@ -27,7 +27,13 @@ func startProcess(spec Spec) (int, error) {
 		base = os.Environ()
 	}
 	env := append(slices.Clip(base), spec.Env...)
-	path, err := procenv.Resolve(spec.Command[0], spec.Dir, envPath(env))
+	// A run whose environment has no PATH (an API run that passes none
+	// through) finds programs on this process's, as shell.exec does.
+	search := envPath(env)
+	if search == "" {
+		search = os.Getenv("PATH")
+	}
+	path, err := procenv.Resolve(spec.Command[0], spec.Dir, search)
 	if err != nil {
 		return 0, err
 	}
