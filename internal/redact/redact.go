@@ -72,7 +72,14 @@ func (r *Redactor) Add(secrets ...string) {
 // AddValue masks a secret value from now on: each of its scalar leaves
 // (strings, numbers, bools), since a list's elements and a map's values are
 // used one by one. It returns the texts it masks.
-func (r *Redactor) AddValue(v any) []string {
+func (r *Redactor) AddValue(v any) []string { return r.addLeaves(v, true) }
+
+// AddValueButBools is AddValue leaving the booleans of v unmasked, for a
+// value whose booleans are settings rather than secrets: masking one
+// would mask every "true" or "false" written.
+func (r *Redactor) AddValueButBools(v any) []string { return r.addLeaves(v, false) }
+
+func (r *Redactor) addLeaves(v any, bools bool) []string {
 	var leaves []string
 	var walk func(v any)
 	walk = func(v any) {
@@ -84,6 +91,10 @@ func (r *Redactor) AddValue(v any) []string {
 		case map[string]any:
 			for _, it := range x {
 				walk(it)
+			}
+		case bool:
+			if bools {
+				leaves = append(leaves, scalarForms(v)...)
 			}
 		default:
 			leaves = append(leaves, scalarForms(v)...)

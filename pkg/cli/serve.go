@@ -298,7 +298,7 @@ func (d *daemon) run() int {
 	defer tp.Shutdown(context.Background())
 	// Every run sees only the variables --env-passthrough names: those
 	// of the API, the queue and the schedules alike.
-	runEnv := runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
+	runEnv := o.runEnv()
 	shared, err := openShared(o.spec)
 	var svc *runs.Service
 	if err == nil {

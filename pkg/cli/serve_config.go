@@ -55,7 +55,7 @@ func (d *daemon) load(problem func(error)) (server.State, bool) {
 		// Scheduled runs are given no inputs: each must come from a
 		// default or from an env: variable --env-passthrough lets in.
 		set := &scheduleSet{}
-		runEnv := runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
+		runEnv := o.runEnv()
 		for _, pb := range st.Playbooks.Scheduled() {
 			set.checkInputs(d.reg, pb, runEnv.LookupEnv)
 			for _, in := range pb.Inputs {
@@ -153,4 +153,10 @@ func (d *daemon) logProblem(err error) {
 			d.log.Error().Msg(line)
 		}
 	}
+}
+
+// runEnv is the environment every run of serve sees: the variables
+// --env-passthrough names, nothing else.
+func (o *serveOptions) runEnv() runs.AllowEnv {
+	return runs.AllowEnv{From: runs.ProcessEnv{}, Names: o.envPass}
 }

@@ -70,14 +70,10 @@ func (s *Scheduler) tooLate(e *entry, rs *runState, now time.Time) string {
 	now = now.Round(0) // the wall clock
 	sc := e.pb.Schedule
 	late := now.Sub(rs.fireAt)
-	tolerance := s.cfg.Tolerance
-	if d := sc.StartingDeadline; d > 0 && d < tolerance {
-		tolerance = d
-	}
 	next := e.tt.Next(rs.slot)
 	newest := next.IsZero() || next.After(now)
 	switch {
-	case late <= tolerance:
+	case late <= s.tolerance(sc):
 		return ""
 	case newest && !pastDeadline(sc, rs.slot, now) && (s.inTakeover(rs.slot, now) || sc.Catchup == "last"):
 		return ""

@@ -156,12 +156,8 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		planned = e.fireAt
 	}
 	late := now.Sub(planned)
-	tolerance := s.cfg.Tolerance
-	if d := sc.StartingDeadline; d > 0 && d < tolerance {
-		tolerance = d
-	}
 	switch {
-	case late <= tolerance:
+	case late <= s.tolerance(sc):
 	case s.inTakeover(latest, now) && !pastDeadline(sc, latest, now):
 		// The previous leader died before it fired this slot: the slot
 		// was not missed, only taken over late, as the older ones of the
@@ -174,6 +170,15 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		return append(out, decision{e: e, rec: rec(latest, history.SlotMissed, lateMessage(sc, latest, now, late))})
 	}
 	return append(out, s.overlap(e, out, rec(latest, history.SlotFired, ""), planned))
+}
+
+// tolerance is how late a slot of sc may be found and still fire as on
+// time: Config.Tolerance, or a shorter starting_deadline.
+func (s *Scheduler) tolerance(sc *steps.Schedule) time.Duration {
+	if d := sc.StartingDeadline; d > 0 && d < s.cfg.Tolerance {
+		return d
+	}
+	return s.cfg.Tolerance
 }
 
 // inTakeover tells whether slot, found at now, is within the takeover

@@ -82,25 +82,9 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 // is nothing to mask.
 func (p *Plugin) masker(call *ops.Call, params ops.Params) func(string) string {
 	r := runredact.New(call.Secrets...)
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case nil, bool:
-		case []any:
-			for _, it := range x {
-				walk(it)
-			}
-		case map[string]any:
-			for _, it := range x {
-				walk(it)
-			}
-		default:
-			r.AddValue(x)
-		}
-	}
 	for _, pr := range p.spec.Params {
 		if pr.Secret {
-			walk(plain(params[pr.Name]))
+			r.AddValueButBools(plain(params[pr.Name]))
 		}
 	}
 	if r.Empty() {
