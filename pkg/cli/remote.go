@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -26,7 +25,7 @@ func remoteCommand() *command {
 		summary: "call an arsenal-run server: list and execute operations, run and follow playbooks",
 		synopsis: `remote --server URL [--key-env VAR] [--ca F --cert F --key F] ops list [--category C]
 remote --server URL exec OP [--param k=v]... [--timeout D]
-remote --server URL run NAME [--input k=v]... [--dry-run] [--wait] [--follow]
+remote --server URL run NAME [--input k=v]... [--dry-run] [--wait] [--follow] [--yes]
 remote --server URL runs [--playbook P] [--status S] [--limit N]
 remote --server URL cancel ID`,
 		help: `Call the REST API of 'arsenal-run serve' (docs/server.md), so that a CI job or a chat
@@ -35,7 +34,9 @@ The key is read from the environment variable named by --key-env (default
 ARSENAL_API_KEY), never from the command line. --server defaults to
 $ARSENAL_SERVER. Values of --param and --input are JSON when they parse as JSON
 (numbers, true, lists), else strings. 'run --follow' shows the run's events
-as 'run' does and exits with the run's exit code; 'run --wait' only waits.`,
+as 'run' does and exits with the run's exit code; 'run --wait' only waits.
+On a terminal, 'run --follow' asks the run's confirm: questions there;
+'run --yes' answers yes to each.`,
 		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage or a request the server refused as invalid (400, 404); 3 authentication or authorization refused (401, 403); 130/143 for a followed run cancelled by a signal.",
 		run:   runRemote,
 	}
@@ -45,7 +46,7 @@ type remoteOptions struct {
 	server, keyEnv, ca, cert, key string
 	category, timeout             string
 	params, inputs                multiFlag
-	wait, follow, dryRun          bool
+	wait, follow, dryRun, yes     bool
 	playbook, status              string
 	limit                         int
 }
@@ -75,7 +76,8 @@ func runRemote(e *env, args []string) int {
 	fs.Var(&o.inputs, "input", "run: set input `k=v` (repeatable)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "run: evaluate everything but execute only read operations")
 	fs.BoolVar(&o.wait, "wait", false, "run: wait for the run to end and print its report")
-	fs.BoolVar(&o.follow, "follow", false, "run: show the run's events as they happen, then its report")
+	fs.BoolVar(&o.follow, "follow", false, "run: show the run's events as they happen, then its report; on a terminal, ask its confirm: questions")
+	fs.BoolVar(&o.yes, "yes", false, "run: answer yes to every confirm: question (needed without a terminal); waits for the run's end")
 	fs.StringVar(&o.playbook, "playbook", "", "runs: only runs of playbook `P`")
 	fs.StringVar(&o.status, "status", "", "runs: only runs with status `S`")
 	fs.IntVar(&o.limit, "limit", 0, "runs: at most `N` runs")
@@ -308,10 +310,16 @@ func (r *remote) run(name string) int {
 		Links  struct{ Self, Events, Cancel string }
 	}
 	body := map[string]any{"inputs": inputs, "dry_run": r.o.dryRun}
+	// With someone to answer, the run is started to ask; without, the
+	// server denies its confirm: steps, saying how to ask.
+	q := r.questioner()
+	if q != nil {
+		body["ask"] = true
+	}
 	if _, err := r.call(context.Background(), "POST", "/api/v1/playbooks/"+url.PathEscape(name)+"/runs", body, &started); err != nil {
 		return r.fail(err)
 	}
-	if !r.o.wait && !r.o.follow {
+	if q == nil && !r.o.wait && !r.o.follow {
 		fmt.Fprintf(r.e.stdout, "%s %s\nevents: %s%s\n", started.RunID, started.Status, r.base, started.Links.Events)
 		return ExitOK
 	}
@@ -322,18 +330,29 @@ func (r *remote) run(name string) int {
 	r.e.stderr = stderr
 	ctx, stop := r.signals(started.RunID)
 	defer stop()
-	var obs engine.Observer
+	var obs observers
 	var live *liveView
 	if r.o.follow {
 		if raw := stderr.swap(nil); r.e.isTerminal(raw) {
 			live = newLiveView(raw, r.e.paletteFor(raw), false, termWidth(raw))
 			stderr.swap(live)
-			obs = live
+			obs = append(obs, live)
 		} else {
-			obs = &plainView{w: r.e.stderr, started: map[string]time.Time{}}
+			obs = append(obs, &plainView{w: r.e.stderr, started: map[string]time.Time{}})
 		}
 	}
+	var asker *remoteAsker
+	if q != nil {
+		if tc, ok := q.(*terminalConfirmer); ok {
+			tc.out, tc.view = r.e.stderr, live // the question is not drawn over
+		}
+		asker = newRemoteAsker(ctx, r, started.RunID, q)
+		obs = append(obs, asker)
+	}
 	rep, err := r.follow(ctx, started.RunID, obs)
+	if asker != nil {
+		asker.close()
+	}
 	if live != nil {
 		live.close()
 	}

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -534,4 +537,112 @@ func TestServeChecksScheduledInputsAgainstThePassthrough(t *testing.T) {
 	if addr == "" {
 		t.Error("serve did not start with the variables passed through")
 	}
+}
+
+// TestRemoteAnswersConfirmQuestions: remote run asks a run's confirm:
+// questions when it can (--yes; a person at its terminal), and a question
+// answered elsewhere stops being asked here.
+func TestRemoteAnswersConfirmQuestions(t *testing.T) {
+	f := newServeFixture(t)
+	writePlaybook(t, f.playbooks, "guarded.yaml", "version: 1\nname: guarded\nsteps:\n  - {id: check, op: control.noop}\n"+
+		"  - {id: restart, op: control.noop, confirm: \"Restart the workers?\"}\n")
+	_, base := f.serve(t)
+	remoteCmd := func(args ...string) result {
+		t.Helper()
+		return runEnv(t, map[string]string{"ARSENAL_API_KEY": f.admin, "ARSENAL_SERVER": base}, append([]string{"remote"}, args...)...)
+	}
+
+	// Nobody to ask: the step is denied, and the error says how to ask.
+	r := remoteCmd("run", "guarded", "--wait")
+	if r.code == ExitOK || !strings.Contains(r.stdout+r.stderr, "remote run NAME --follow") {
+		t.Errorf("run --wait of a confirm: step: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	// --yes answers it, under the key's name, and waits for the end.
+	r = remoteCmd("run", "guarded", "--yes")
+	if r.code != ExitOK || !strings.Contains(r.stderr, "Restart the workers? [step restart]: yes (--yes)") || !strings.Contains(r.stdout, "succeeded") {
+		t.Fatalf("run --yes: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	id := strings.Fields(strings.TrimPrefix(r.stderr, "run "))[0]
+	code, rep := apiCall(t, "GET", base+"/api/v1/runs/"+id, f.admin, nil)
+	if code != 200 || !strings.Contains(fmt.Sprint(rep["steps"]), "by:admin") {
+		t.Errorf("the report of run %s does not record admin's answer: %d %v", id, code, rep["steps"])
+	}
+
+	// The person at the terminal says no: the run fails, declined.
+	follow := func(q questioner, onStart func(id string)) (*report.Report, *bytes.Buffer) {
+		t.Helper()
+		code, started := apiCall(t, "POST", base+"/api/v1/playbooks/guarded/runs", f.admin, map[string]any{"ask": true})
+		if code != 202 {
+			t.Fatalf("start: %d %v", code, started)
+		}
+		var stderr bytes.Buffer
+		u, _ := url.Parse(base)
+		rm := &remote{e: &env{stderr: &lockedWriter{w: &stderr}, getenv: func(string) string { return "" }}, base: u, key: f.admin}
+		var err error
+		if rm.http, err = rm.client(); err != nil {
+			t.Fatal(err)
+		}
+		id := started["run_id"].(string)
+		if onStart != nil {
+			onStart(id)
+		}
+		asker := newRemoteAsker(context.Background(), rm, id, q)
+		rep, err := rm.follow(context.Background(), id, asker)
+		asker.close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep, &stderr
+	}
+	rep2, _ := follow(scripted{answer: false}, nil)
+	if rep2.Status != report.StatusFailed || rep2.Steps[1].Confirmation == nil || rep2.Steps[1].Confirmation.Answer != "no" {
+		t.Errorf("answered no: status %s, confirmation %+v", rep2.Status, rep2.Steps[1].Confirmation)
+	}
+
+	// Answered in the console meanwhile: the question here gives up, and
+	// the line says who answered.
+	elsewhere := &waitingQuestion{asked: make(chan string, 1), gaveUp: make(chan error, 1)}
+	answered := make(chan int, 1)
+	rep3, stderr := follow(elsewhere, func(id string) {
+		go func() {
+			<-elsewhere.asked
+			code, _ := apiCall(t, "POST", base+"/api/v1/runs/"+id+"/confirm", f.admin, map[string]any{"step": "restart", "answer": "yes"})
+			answered <- code
+		}()
+	})
+	if code := <-answered; code != 200 {
+		t.Errorf("the answer given elsewhere: %d", code)
+	}
+	if rep3.Status != report.StatusSucceeded {
+		t.Errorf("answered elsewhere: %s", rep3.Status)
+	}
+	select {
+	case err := <-elsewhere.gaveUp:
+		if !errors.Is(err, errAnsweredElsewhere) {
+			t.Errorf("the question here ended with %v", err)
+		}
+	default:
+		t.Error("the question here was not given up")
+	}
+	if !strings.Contains(stderr.String(), "step restart: answered yes by admin") {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+}
+
+// scripted answers every question the same.
+type scripted struct{ answer bool }
+
+func (s scripted) Confirm(context.Context, string, string) (bool, error) { return s.answer, nil }
+
+// waitingQuestion never answers: it waits until its question is given up.
+type waitingQuestion struct {
+	asked  chan string
+	gaveUp chan error
+}
+
+func (w *waitingQuestion) Confirm(ctx context.Context, step, _ string) (bool, error) {
+	w.asked <- step
+	<-ctx.Done()
+	w.gaveUp <- context.Cause(ctx)
+	return false, context.Cause(ctx)
 }

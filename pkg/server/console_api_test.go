@@ -94,9 +94,11 @@ steps:
 	if st["status"] != "denied" {
 		t.Errorf("without ask the confirm: step is %v", st["status"])
 	}
-	// Its error says what to do through the API, which has no --yes.
+	// Its error says what to do through the API, which has no --yes, and
+	// with the remote client, not with run.
 	msg, _ := st["error"].(map[string]any)["message"].(string)
-	if !strings.Contains(msg, `"ask": true`) || !strings.Contains(msg, "/confirm") || strings.Contains(msg, "--yes") ||
+	if !strings.Contains(msg, `"ask": true`) || !strings.Contains(msg, "/confirm") || strings.Contains(msg, "run with --yes") ||
+		!strings.Contains(msg, "remote run NAME --follow") ||
 		!strings.Contains(st["reason"].(string), `"ask": true`) {
 		t.Errorf("the denied confirm: step tells the API caller: %q (reason %q)", msg, st["reason"])
 	}

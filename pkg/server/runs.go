@@ -56,9 +56,9 @@ type runRequest struct {
 
 // ConfirmHint is what the error of a confirm: step of an API run that
 // was not started to ask tells to do (see runs.Request.ConfirmHint): the
-// API has no --yes; its runs ask with "ask": true. 'arsenal-run remote
-// run' has no way to ask, so it is named as such.
-const ConfirmHint = `the run was not started to ask: start it through the API with "ask": true ('arsenal-run remote run' cannot) and answer with POST /api/v1/runs/{id}/confirm`
+// API has no --yes; its runs ask with "ask": true, as 'arsenal-run remote
+// run' starts them when it follows a run on a terminal or has --yes.
+const ConfirmHint = `the run was not started to ask: follow it on a terminal with 'arsenal-run remote run NAME --follow' (or give --yes), or start it through the API with "ask": true and answer with POST /api/v1/runs/{id}/confirm`
 
 type runLinks struct {
 	Self   string `json:"self"`
