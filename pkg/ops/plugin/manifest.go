@@ -89,15 +89,19 @@ type Options struct {
 	KillGrace time.Duration
 }
 
-// Load reads every *.yaml manifest in dir, in name order, and registers
-// their operations on reg. A dir that does not exist holds no plugins.
+// Load reads every *.yaml and *.yml manifest in dir, in name order, and
+// registers their operations on reg. A dir that does not exist holds no plugins.
 // Every problem of every manifest is returned at once, as diagnostics
 // with file:line:column; the manifests without problems are registered
 // even then, so that the caller decides whether to go on.
 func Load(dir string, reg *ops.Registry, opt Options) error {
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err != nil {
-		return err
+	var files []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return err
+		}
+		files = append(files, m...)
 	}
 	if _, err := os.Stat(dir); err != nil {
 		if errors.Is(err, os.ErrNotExist) {

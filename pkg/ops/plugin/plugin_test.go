@@ -140,6 +140,18 @@ printf '{"got": %s}\n' "$line"
 	}
 }
 
+// TestYmlManifest: a manifest named .yml is read as .yaml is, as
+// playbook directories are.
+func TestYmlManifest(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "hi.prog", "#!/bin/sh\nread -r line\necho '{\"hi\": true}'\n", 0o755)
+	write(t, dir, "hi.yml", "version: 1\nname: acme.hi\ncategory: acme\ndescription: Say hi.\nrisk: read\ncommand: [./hi.prog]\nparams: {type: object}\n", 0o644)
+	out, err := opstest.Execute(registry(t, dir, plugin.Options{}), callCtx(), "acme.hi", map[string]any{})
+	if err != nil || out["hi"] != true {
+		t.Fatalf("the .yml plugin: %v, %v", out, err)
+	}
+}
+
 // TestProtocolFailures: each way a program can break the protocol is an
 // execution error (timeout: class timeout) that names the plugin.
 func TestProtocolFailures(t *testing.T) {
