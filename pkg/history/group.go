@@ -23,13 +23,21 @@ type commitGroup struct {
 	mu      sync.Mutex
 	queue   []*groupWrite
 	leading bool // a caller is writing a batch and will take the next
+	// starts are the queued starts (QueueStart) not yet in a batch, by
+	// run id: the run's end, when it comes first, takes their place.
+	starts map[string]*groupWrite
+	// unwritten are the starts whose run's end took their place and could
+	// not be written: the end's next try carries them still.
+	unwritten map[string]*Run
 }
 
 // groupWrite is one caller's write in a batch.
 type groupWrite struct {
-	do   func(ctx context.Context, tx *sql.Tx) error
-	err  error
-	wake chan bool // true: write the batch; false: err is the outcome
+	do    func(ctx context.Context, tx *sql.Tx) error
+	err   error
+	wake  chan bool // true: write the batch; false: err is the outcome
+	woken bool      // sent true; guarded by commitGroup.mu
+	start *Run      // a queued start's run, or nil
 }
 
 // maxGroup bounds a batch, so that one commit's WAL frames stay few and a
@@ -45,12 +53,34 @@ func (s *Store) grouped(ctx context.Context, do func(ctx context.Context, tx *sq
 		return err
 	}
 	w := &groupWrite{do: do, wake: make(chan bool, 1)}
+	return s.groupWait(ctx, w, s.enqueue(w))
+}
+
+// enqueue queues w and reports whether its caller is to write the next
+// batch (no other caller is writing one).
+func (s *Store) enqueue(w *groupWrite) (lead bool) {
 	g := &s.group
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.queue = append(g.queue, w)
-	lead := !g.leading
+	if w.start != nil {
+		if g.starts == nil {
+			g.starts = map[string]*groupWrite{}
+		}
+		g.starts[w.start.ID] = w
+	}
+	lead = !g.leading
 	g.leading = true
-	g.mu.Unlock()
+	if lead {
+		w.woken = true
+	}
+	return lead
+}
+
+// groupWait waits for the batch of w, queued by enqueue, to be written,
+// writing it when lead or woken to.
+func (s *Store) groupWait(ctx context.Context, w *groupWrite, lead bool) error {
+	g := &s.group
 	if !lead && !<-w.wake {
 		return w.err
 	}
@@ -60,10 +90,16 @@ func (s *Store) grouped(ctx context.Context, do func(ctx context.Context, tx *sq
 	n := min(len(g.queue), maxGroup)
 	batch := g.queue[:n:n]
 	g.queue = g.queue[n:]
+	for _, b := range batch {
+		if b.start != nil {
+			delete(g.starts, b.start.ID)
+		}
+	}
 	g.mu.Unlock()
 	s.writeGroup(context.WithoutCancel(ctx), batch)
 	g.mu.Lock()
 	if len(g.queue) > 0 {
+		g.queue[0].woken = true
 		g.queue[0].wake <- true
 	} else {
 		g.leading = false
@@ -76,6 +112,44 @@ func (s *Store) grouped(ctx context.Context, do func(ctx context.Context, tx *sq
 		}
 	}
 	return w.err
+}
+
+// takeStart takes a run's start out of the queue when it waits there
+// still, and returns its run: the run's end is written in its place.
+// A start already in a batch, or about to lead one, stays.
+func (s *Store) takeStart(runID string) *Run {
+	g := &s.group
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if run, ok := g.unwritten[runID]; ok {
+		delete(g.unwritten, runID)
+		return run
+	}
+	w := g.starts[runID]
+	if w == nil || w.woken {
+		return nil
+	}
+	delete(g.starts, runID)
+	for i, q := range g.queue {
+		if q == w {
+			g.queue = append(g.queue[:i], g.queue[i+1:]...)
+			break
+		}
+	}
+	w.wake <- false // err nil: the end records the run
+	return w.start
+}
+
+// keepStart keeps a start taken by takeStart for the end's next try, the
+// end having failed.
+func (s *Store) keepStart(run *Run) {
+	g := &s.group
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.unwritten == nil {
+		g.unwritten = map[string]*Run{}
+	}
+	g.unwritten[run.ID] = run
 }
 
 // writeGroup writes a batch in one transaction, setting each write's err.

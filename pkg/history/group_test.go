@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // queued waits until n writes wait behind the transaction under way.
@@ -166,5 +168,106 @@ func TestGroupSurvivesAPanic(t *testing.T) {
 	}
 	if err := s.RecordStart(ctx, Run{ID: "after", Playbook: "p"}); err != nil {
 		t.Fatalf("a write after the panic: %v", err)
+	}
+}
+
+// holdWriter keeps the store's writer busy with a write that waits until
+// the returned func is called, so that what is queued meanwhile waits in
+// the queue.
+func holdWriter(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	entered, hold := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.grouped(context.Background(), func(context.Context, *sql.Tx) error {
+			close(entered)
+			<-hold
+			return nil
+		})
+	}()
+	<-entered
+	return func() {
+		close(hold)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestQueuedStartTakenOverByTheEnd: a run's start queued behind other
+// writes, and its end coming first, is written once, finished, with what
+// its start carried (trigger, who, slot); a start written before its end
+// comes is kept, as RecordStart's is.
+func TestQueuedStartTakenOverByTheEnd(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	t0 := time.Now().Truncate(time.Millisecond)
+	slot := t0.Truncate(time.Second)
+
+	release := holdWriter(t, s)
+	written := s.QueueStart(Run{ID: "quick", Playbook: "restart-workers", StartedAt: t0, Trigger: TriggerSchedule, StartedBy: "scheduler", Slot: &slot})
+	ended := make(chan error, 1)
+	go func() { ended <- s.RecordFinish(ctx, sampleReport("quick", t0), "") }()
+	// The end takes the start's place while the start waits in the queue.
+	took := make(chan error, 1)
+	go func() { took <- written() }()
+	select {
+	case err := <-took:
+		if err != nil {
+			t.Fatalf("the start taken over: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		release()
+		t.Fatal("the end did not take the place of the queued start")
+	}
+	release()
+	if err := <-ended; err != nil {
+		t.Fatal(err)
+	}
+	run, err := s.Get(ctx, "quick")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != report.StatusFailed || run.Trigger != TriggerSchedule || run.StartedBy != "scheduler" || run.Slot == nil || !run.Slot.Equal(slot) {
+		t.Errorf("the run's row: %s, trigger %q, by %q, slot %v; want failed, schedule, scheduler, %v", run.Status, run.Trigger, run.StartedBy, run.Slot, slot)
+	}
+	if steps, _ := s.Steps(ctx, "quick"); len(steps) == 0 {
+		t.Error("the report's step rows are missing")
+	}
+
+	// Written first: the row says running until the end comes.
+	written = s.QueueStart(Run{ID: "slow", Playbook: "restart-workers", StartedAt: t0, Trigger: TriggerAPI, StartedBy: "ci"})
+	if err := written(); err != nil {
+		t.Fatal(err)
+	}
+	if run, err := s.Get(ctx, "slow"); err != nil || run.Status != StatusRunning {
+		t.Fatalf("after the start was written: %s, %v; want running", run.Status, err)
+	}
+	if err := s.RecordFinish(ctx, sampleReport("slow", t0), ""); err != nil {
+		t.Fatal(err)
+	}
+	if run, _ := s.Get(ctx, "slow"); run.Status != report.StatusFailed || run.Trigger != TriggerAPI || run.StartedBy != "ci" {
+		t.Errorf("after its end: %s, trigger %q, by %q", run.Status, run.Trigger, run.StartedBy)
+	}
+}
+
+// TestQueuedStartNeverOverwritesItsEnd: however the start's goroutine and
+// the end are scheduled, the end is never overwritten by the start (the
+// start is queued before QueueStart returns).
+func TestQueuedStartNeverOverwritesItsEnd(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	for i := range 200 {
+		id := fmt.Sprintf("r%03d", i)
+		written := s.QueueStart(Run{ID: id, Playbook: "p", StartedAt: time.Now()})
+		if err := s.RecordFinish(ctx, sampleReport(id, time.Now()), ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := written(); err != nil {
+			t.Fatal(err)
+		}
+		if run, err := s.Get(ctx, id); err != nil || run.Status != report.StatusFailed {
+			t.Fatalf("run %s: %s, %v; want its end, failed", id, run.Status, err)
+		}
 	}
 }

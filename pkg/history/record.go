@@ -85,6 +85,45 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	return nil
 }
 
+// QueueStart records that a run started, as RecordStart does, without
+// waiting: the start goes in the next shared commit, and written waits
+// for it and returns its error. When the run's end (RecordFinish) comes
+// while the start still waits in the queue, the end takes its place, and
+// the run's row is written once, finished: a short run costs one write
+// instead of two. A caller that must have the start on disk before it
+// goes on (before a step changes anything) calls written.
+func (s *Store) QueueStart(run Run) (written func() error) {
+	if run.StartedAt.IsZero() {
+		run.StartedAt = s.now()
+	}
+	args, err := StartArgs(run, s.owner, ms(run.StartedAt))
+	if err != nil {
+		return func() error { return err }
+	}
+	w := &groupWrite{wake: make(chan bool, 1), start: &run, do: func(ctx context.Context, tx *sql.Tx) error {
+		st, err := s.inTx(ctx, tx, upsertStarted)
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, args...)
+		return err
+	}}
+	// Queued here, so that the run's end, whenever it comes, is queued
+	// after it.
+	lead := s.enqueue(w)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.groupWait(context.Background(), w, lead); err != nil {
+			w.err = fmt.Errorf("history: record start of %s: %w", run.ID, err)
+		}
+	}()
+	return func() error {
+		<-done
+		return w.err
+	}
+}
+
 // upsertStarted writes the row of a run that started.
 const upsertStarted = `INSERT INTO runs (` + StartColumns + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -129,17 +168,30 @@ func stepArgs(runID string, res StepResult) []any {
 // reportPath is stored absolute.
 func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
 	rows := stepRows(r)
+	f := Finished{Report: r, ReportPath: reportPath}
+	start := s.takeStart(r.RunID)
+	if start != nil {
+		// Its start was still queued (QueueStart): this row is its
+		// first, and carries what the start would have.
+		f.Trigger, f.StartedBy = triggerOrCLI(start.Trigger), start.StartedBy
+		if start.Slot != nil {
+			f.Slot = *start.Slot
+		}
+	}
 	err := s.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		fs, err := s.finishStmts(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if err := fs.recordRun(ctx, r, reportPath); err != nil {
+		if err := fs.recordRun(ctx, f); err != nil {
 			return err
 		}
 		return s.insertSteps(ctx, tx, rows)
 	})
 	if err != nil {
+		if start != nil {
+			s.keepStart(start)
+		}
 		return fmt.Errorf("history: record finish of %s: %w", r.RunID, err)
 	}
 	return nil
@@ -185,15 +237,15 @@ const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 // recordRun writes a finished run's row, keeping the trigger and who
 // started it as recorded at its start, and deletes its live step rows; its
 // rows from the report (stepRows) are the caller's to write.
-func (fs *finishStmts) recordRun(ctx context.Context, r *report.Report, reportPath string) error {
-	args, err := FinishedArgs(Finished{Report: r, ReportPath: reportPath})
+func (fs *finishStmts) recordRun(ctx context.Context, f Finished) error {
+	args, err := FinishedArgs(f)
 	if err != nil {
 		return err
 	}
 	if _, err = fs.run.ExecContext(ctx, args...); err != nil {
 		return err
 	}
-	_, err = fs.del.ExecContext(ctx, r.RunID)
+	_, err = fs.del.ExecContext(ctx, f.Report.RunID)
 	return err
 }
 

@@ -426,3 +426,37 @@ steps:
 	wait(t, h)
 	var _ = history.StatusRunning
 }
+
+// TestAChangeWaitsForItsRunInHistory: a run's start goes to the history
+// without the run waiting for it, but an operation that may change
+// something runs only once the run is in the history, so that a process
+// that dies mid-change leaves its run there (interrupted); a run that only
+// reads is written once, at its end.
+func TestAChangeWaitsForItsRunInHistory(t *testing.T) {
+	reg := newRegistry(t)
+	var m *Manager
+	seen := make(chan string, 1)
+	reg.MustRegister(ops.Spec{Name: "test.change", Risk: ops.RiskWrite}, ops.Func(func(ctx context.Context, _ ops.Params) (map[string]any, error) {
+		run, err := m.Service().History().Get(ctx, ops.CallFrom(ctx).RunID)
+		if err != nil {
+			seen <- err.Error()
+		} else {
+			seen <- string(run.Status)
+		}
+		return map[string]any{}, nil
+	}))
+	m = newManager(t, Config{Registry: reg, StateDir: t.TempDir()}, Limits{})
+	for i := range 20 {
+		h, err := m.Start(context.Background(), Request{Path: writePlaybook(t, "version: 1\nname: change\nsteps:\n  - {id: look, op: control.noop}\n  - {id: change, op: test.change}\n")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := <-seen; got != string(history.StatusRunning) {
+			t.Fatalf("run %d: the change ran while the history had: %s; want the run, running", i, got)
+		}
+		wait(t, h)
+		if run, err := m.Service().History().Get(context.Background(), h.ID()); err != nil || run.Status != report.StatusSucceeded {
+			t.Fatalf("run %d at its end: %s, %v", i, run.Status, err)
+		}
+	}
+}

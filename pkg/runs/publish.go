@@ -26,6 +26,9 @@ type publisher struct {
 	stream *Stream
 	runID  string
 	live   *liveRun // nil: no snapshot is kept
+	// start is the run's start on its way to the history: its step rows
+	// wait for it (they refer to its row).
+	start *startRecord
 
 	mu      sync.Mutex
 	pending []history.StepResult
@@ -131,6 +134,9 @@ func (p *publisher) flush() {
 	p.mu.Unlock()
 	if len(rows) == 0 {
 		return
+	}
+	if p.start != nil {
+		p.start.wait()
 	}
 	if err := p.s.store.RecordSteps(context.Background(), p.runID, rows); err != nil {
 		p.s.warn("history: %v", err)

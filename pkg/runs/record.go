@@ -16,6 +16,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // preflight ends a run whose preflight denied a step, before it takes a
@@ -176,6 +177,10 @@ func (s *Service) recordStart(ctx context.Context, p *prepared) {
 		slot := c.Slot
 		run.Slot = &slot
 	}
+	if q, ok := s.store.(store.StartQueuer); ok {
+		p.start.queued(q.QueueStart(run), s.warn)
+		return
+	}
 	if err := s.store.RecordStart(ctx, run); err != nil {
 		s.warn("history: %v", err)
 	}
@@ -198,6 +203,7 @@ func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
 	for _, err := range errs {
 		s.warn("%v", err)
 	}
+	p.start.wait() // written or taken over by now; says if it failed
 	h.setSinkErrors(errs)
 	s.prune(context.Background())
 }

@@ -216,6 +216,8 @@ type prepared struct {
 	parent trace.SpanContext
 	// engOpts are the engine's options for this run.
 	engOpts []engine.Option
+	// start is the run's start on its way to the history.
+	start *startRecord
 }
 
 func (p *prepared) release() {}
@@ -270,6 +272,8 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		engOpts = append(engOpts, engine.WithConfirmer(ask))
 	}
 	engOpts = append(engOpts, s.cacheOptions(pb, policy)...)
+	start := &startRecord{}
+	engOpts = append(engOpts, engine.WithMiddleware(start.beforeChange))
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
 	// The playbook's env files join the environment here, so that inputs
 	// with env: or from_env: read them too.
@@ -309,7 +313,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		return nil, &PrepareError{Field: "inventory", Err: err}
 	}
 	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
-		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx)}
+		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx), start: start}
 	if p.decisions, err = s.Preflight(policy, roles, pb); err != nil {
 		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 	}
@@ -415,7 +419,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	ctx, closePool := s.remotePool(ctx)
 	defer closePool()
 	pub := newPublisher(s, stream, p.runID, !req.oneShot)
-	pub.live = h.live
+	pub.live, pub.start = h.live, p.start
 	defer pub.close()
 	// progress follows the run, so that a report can still be written if
 	// the process must exit before the engine has built one.

@@ -40,6 +40,13 @@ type History interface {
 	Prune(ctx context.Context, keepRuns, keepDays int) ([]string, error)
 }
 
+// StartQueuer is a History that records a run's start without waiting
+// for its commit, and lets the run's end take the place of a start still
+// queued (see history.Store.QueueStart). written waits for the start.
+type StartQueuer interface {
+	QueueStart(run history.Run) (written func() error)
+}
+
 // Slots is the scheduler's record of slots: each (playbook, slot) is
 // claimed at most once, whichever process claims it.
 type Slots interface {
