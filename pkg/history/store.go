@@ -42,6 +42,11 @@ const ownersDir = "owners"
 // transaction before it fails with "database is locked".
 const BusyTimeout = 10 * time.Second
 
+// OpenTimeout is how long Open waits for other processes opening the same
+// state dir, one at a time: many runs started together on a busy machine
+// queue there, each for the few milliseconds its open takes.
+const OpenTimeout = 30 * time.Second
+
 // The statuses a run has in the history besides the report's: running
 // until RecordFinish, and interrupted when its process ended first.
 const (
@@ -114,7 +119,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("history: %w", err)
 	}
 	abs := filepath.Join(absDir, FileName)
-	lock, err := lockExclusive(filepath.Join(absDir, openLock), BusyTimeout)
+	lock, err := lockExclusive(filepath.Join(absDir, openLock), OpenTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
