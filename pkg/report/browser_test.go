@@ -29,7 +29,7 @@ var screenshots = flag.String("screenshots", "", "keep the browser test's screen
 // bar per step, checks every bar was laid out with a size, and checks the
 // screenshot is not blank.
 func TestHTMLInBrowser(t *testing.T) {
-	bctx := browsertest.Start(t, "the browser test", 60*time.Second, 1100, 900)
+	bctx := browsertest.Start(t, "the browser test", 120*time.Second, 1100, 900)
 
 	pages := map[string]*Report{}
 	for _, name := range []string{"fanout-cancelled", "failure-retries", "skipped-denied"} {
