@@ -26,7 +26,9 @@ import (
 // as run renders it, and SIGINT/SIGTERM cancelling the run on the server.
 
 // signals cancels the followed run on SIGINT or SIGTERM; the stream goes
-// on to show the run's end.
+// on to show the run's end. When the server answers that the run already
+// ended (409), the context's cause is an *endedCause instead: follow
+// stops waiting for the stream and takes the run's report.
 func (r *remote) signals(runID string) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	stop := notifyCancel(func(sig *signalCause) {
@@ -35,6 +37,11 @@ func (r *remote) signals(runID string) (context.Context, func()) {
 		defer ccancel()
 		if _, err := r.call(cctx, "POST", "/api/v1/runs/"+runID+"/cancel", nil, nil); err != nil {
 			r.e.errorf("cancel: %v", err)
+			var ae *apiError
+			if errors.As(err, &ae) && ae.status == http.StatusConflict {
+				cancel(&endedCause{err: err})
+				return
+			}
 		}
 		cancel(sig)
 	})
@@ -44,18 +51,49 @@ func (r *remote) signals(runID string) (context.Context, func()) {
 	}
 }
 
+// endedCause ends the following of a run that the server said already
+// ended when this command asked to cancel it: no signal of this command
+// cancelled it, so its exit code is the run's own.
+type endedCause struct{ err error }
+
+func (c *endedCause) Error() string { return c.err.Error() }
+
+// Unwrap makes the cause count as a cancellation.
+func (c *endedCause) Unwrap() error { return context.Canceled }
+
 // follow reads the run's event stream until run_finished, resuming after
 // the last event seen when the connection breaks, and returns the report.
+// When ctx ends with an *endedCause, it stops reading and returns the
+// run's report as the server has it.
 func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) (*report.Report, error) {
+	sctx, scancel := context.WithCancel(context.Background())
+	defer scancel()
+	defer context.AfterFunc(ctx, func() {
+		var ec *endedCause
+		if errors.As(context.Cause(ctx), &ec) {
+			scancel()
+		}
+	})()
 	var last uint64
 	var lastErr error
 	for attempt := 0; attempt < 10; attempt++ {
 		if attempt > 0 {
-			time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
+			t := time.NewTimer(time.Duration(attempt) * 500 * time.Millisecond)
+			select {
+			case <-t.C:
+			case <-sctx.Done():
+			}
+			t.Stop()
 		}
-		rep, err := r.stream(runID, &last, obs)
+		if sctx.Err() != nil {
+			return r.endedReport(runID)
+		}
+		rep, err := r.stream(sctx, runID, &last, obs)
 		if rep != nil {
 			return rep, nil
+		}
+		if sctx.Err() != nil {
+			return r.endedReport(runID)
 		}
 		var ae *apiError
 		if errors.As(err, &ae) && ae.status < 500 && ae.status != http.StatusTooManyRequests {
@@ -66,9 +104,20 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 	return nil, fmt.Errorf("the event stream broke off: %v", lastErr)
 }
 
-// stream reads one connection of the event stream.
-func (r *remote) stream(runID string, last *uint64, obs engine.Observer) (*report.Report, error) {
-	req, err := http.NewRequest("GET", r.base.String()+"/api/v1/runs/"+url.PathEscape(runID)+"/events", nil)
+// endedReport is the report of a run the server said already ended.
+func (r *remote) endedReport(runID string) (*report.Report, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var rep report.Report
+	if _, err := r.call(ctx, "GET", "/api/v1/runs/"+url.PathEscape(runID), nil, &rep); err != nil {
+		return nil, fmt.Errorf("the run ended, but its report could not be read: %w", err)
+	}
+	return &rep, nil
+}
+
+// stream reads one connection of the event stream, until ctx ends.
+func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs engine.Observer) (*report.Report, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", r.base.String()+"/api/v1/runs/"+url.PathEscape(runID)+"/events", nil)
 	if err != nil {
 		return nil, err
 	}

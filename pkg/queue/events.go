@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -108,49 +109,65 @@ func (q *Queue) publishFinal(ctx context.Context, rep *report.Report) {
 }
 
 // Relayed is one event of a run another replica executes: its sequence
-// number, kind and JSON, as the replica wrote it.
+// number, kind and JSON, as the replica wrote it. Final marks the run's
+// own run_finished, the last event of its stream.
 type Relayed struct {
-	Seq  uint64
-	Kind engine.EventKind
-	JSON []byte
+	Seq   uint64
+	Kind  engine.EventKind
+	JSON  []byte
+	Final bool
 }
 
+// endedGrace is how long Follow waits, after it sees a run recorded as
+// ended, for its run_finished to reach run_events: the replica that ran
+// it writes its events in batches (publishEvery), possibly after the
+// history. A run recorded interrupted is not waited for: the replica that
+// ran it is gone, and will write nothing more.
+const endedGrace = 3 * time.Second
+
 // Follow streams the events of a run that another replica executes (or
-// that is still queued), from after on, until its run_finished or ctx
-// ends; the channel is closed then. It reads run_events every Poll.
+// that is still queued, or has ended), from after on, until its
+// run_finished or ctx ends; the channel is closed then. It reads
+// run_events every Poll.
+//
+// A run can end without its run_finished in run_events: a replica killed
+// mid-run writes none, and the reaper of another marks the run
+// interrupted in the history. Follow closes the channel then too, without
+// a Final event, once the run is recorded as ended (interrupted, or any
+// end that endedGrace has not brought a run_finished for): the caller
+// tells the run's end from its history.
 func (q *Queue) Follow(ctx context.Context, runID string, after uint64) <-chan Relayed {
 	out := make(chan Relayed, 64)
 	go func() {
 		defer close(out)
 		t := time.NewTicker(q.cfg.Poll)
 		defer t.Stop()
+		var endedSince time.Time // when the run was first seen recorded as ended
 		for {
-			rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT seq, body FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000`, runID, int64(after))
-			if err == nil {
-				var got []Relayed
-				for rows.Next() {
-					var seq int64
-					var body string
-					if rows.Scan(&seq, &body) != nil {
-						break
-					}
-					var head struct {
-						Kind engine.EventKind `json:"kind"`
-					}
-					json.Unmarshal([]byte(body), &head)
-					got = append(got, Relayed{Seq: uint64(seq), Kind: head.Kind, JSON: []byte(body)})
+			got, err := q.relayed(ctx, runID, after)
+			for _, ev := range got {
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
 				}
-				rows.Close()
-				for _, ev := range got {
-					select {
-					case out <- ev:
-					case <-ctx.Done():
-						return
-					}
-					after = ev.Seq
-					if ev.Kind == engine.EventRunFinished && q.isOwnFinish(ev.JSON, runID) {
-						return
-					}
+				after = ev.Seq
+				if ev.Final {
+					return
+				}
+			}
+			if err == nil && len(got) == 0 {
+				// Nothing new: has the run ended without its run_finished?
+				status, ended := q.recordedEnd(ctx, runID)
+				switch {
+				case !ended:
+					endedSince = time.Time{}
+				case status == string(history.StatusInterrupted):
+					return
+				case endedSince.IsZero():
+					endedSince = time.Now()
+				case time.Since(endedSince) >= endedGrace:
+					return
 				}
 			}
 			select {
@@ -161,6 +178,53 @@ func (q *Queue) Follow(ctx context.Context, runID string, after uint64) <-chan R
 		}
 	}()
 	return out
+}
+
+// relayed reads up to 1000 of the relayed events of a run after a
+// sequence number.
+func (q *Queue) relayed(ctx context.Context, runID string, after uint64) ([]Relayed, error) {
+	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT seq, body FROM run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000`, runID, int64(after))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var got []Relayed
+	for rows.Next() {
+		var seq int64
+		var body string
+		if err := rows.Scan(&seq, &body); err != nil {
+			return got, err
+		}
+		var head struct {
+			Kind engine.EventKind `json:"kind"`
+		}
+		json.Unmarshal([]byte(body), &head)
+		ev := Relayed{Seq: uint64(seq), Kind: head.Kind, JSON: []byte(body)}
+		ev.Final = ev.Kind == engine.EventRunFinished && q.isOwnFinish(ev.JSON, runID)
+		got = append(got, ev)
+	}
+	return got, rows.Err()
+}
+
+// recordedEnd tells whether the history records a run as ended, and its
+// status. A run not recorded yet (still queued), or one the database
+// cannot tell of now, has not ended.
+func (q *Queue) recordedEnd(ctx context.Context, runID string) (string, bool) {
+	var status string
+	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT status FROM runs WHERE id = $1`, runID).Scan(&status)
+	if err != nil || status == string(history.StatusRunning) {
+		return status, false
+	}
+	return status, true
+}
+
+// Relays tells whether run_events holds events of a run: then its stream
+// is the one Follow gives, numbered as the replica that ran it numbered
+// it, which a client resuming with Last-Event-ID counts on.
+func (q *Queue) Relays(ctx context.Context, runID string) bool {
+	var found bool
+	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM run_events WHERE run_id = $1)`, runID).Scan(&found)
+	return err == nil && found
 }
 
 // isOwnFinish reports whether a run_finished event is the run's own, not

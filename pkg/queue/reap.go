@@ -72,10 +72,42 @@ func (q *Queue) reap(ctx context.Context) {
 			log.Str("new_run_id", id).Msg("the interrupted run is queued again (retry_on_node_loss)")
 		}
 	}
+	q.finalizeLost(ctx)
 	// Old relayed events and cancel requests go.
 	cutoff := time.Now().Add(-eventRetention).UnixMilli()
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_events WHERE at < $1`, cutoff)
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_cancels WHERE at < $1`, cutoff)
+}
+
+// finalizeLost ends the jobs of interrupted runs once reap has handled
+// them (River's cancel request marks that, after any retry was queued),
+// when the replica that held them has no heartbeat: River's cancel
+// request ends a running job only through the client that runs it, and
+// that client is gone, so without this the job would stay running for a
+// week (see RescueStuckJobsAfter) and count in the queue's running
+// gauges. The job ends cancelled, which River never runs again; a
+// replica that was only cut off and still works the job finds nothing
+// left to change when it writes its end. Like requeueOrphans, this waits
+// until the database has been reachable for a lease.
+func (q *Queue) finalizeLost(ctx context.Context) {
+	st := q.cfg.Store
+	if !st.Settled() {
+		return
+	}
+	tag, err := st.Pool().Exec(ctx, `UPDATE river_job j SET state = 'cancelled', finalized_at = now()
+		FROM runs r
+		WHERE r.id = j.args->>'run_id' AND r.status = $2
+			AND j.kind = $1 AND j.state = 'running' AND j.metadata ? 'cancel_attempted_at'
+			AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = j.attempted_by[cardinality(j.attempted_by)]
+				AND o.heartbeat_at > now() - make_interval(secs => $3::bigint / 1000.0))`,
+		Kind, string(history.StatusInterrupted), st.Lease().Milliseconds())
+	if err != nil {
+		q.log.Warn().Err(err).Msg("could not end the jobs of interrupted runs")
+		return
+	}
+	if n := tag.RowsAffected(); n > 0 {
+		q.log.Debug().Int64("jobs", n).Msg("ended the jobs of interrupted runs whose replica stopped")
+	}
 }
 
 // requeueOrphans puts back in the queue the jobs that a replica took and

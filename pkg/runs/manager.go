@@ -25,7 +25,7 @@ var (
 type stopping struct{}
 
 func (stopping) Error() string {
-	return "the service stopped and its grace period for running runs was over"
+	return "the service stopped while the run was going"
 }
 
 func (stopping) Is(target error) bool { return target == ErrShuttingDown }

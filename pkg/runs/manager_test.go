@@ -181,7 +181,7 @@ func TestManagerShutdownCancelsRunsAfterGrace(t *testing.T) {
 	}
 	// The run was running: its error says the grace ran out, not that no
 	// new runs are accepted.
-	if rep.Error == nil || rep.Error.Message != "the service stopped and its grace period for running runs was over" {
+	if rep.Error == nil || rep.Error.Message != "the service stopped while the run was going" {
 		t.Errorf("the cancelled run's error: %+v", rep.Error)
 	}
 	if _, err := m.Start(context.Background(), Request{Path: writePlaybook(t, sleeper)}); !errors.Is(err, ErrShuttingDown) {

@@ -101,7 +101,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 	case errors.Is(err, runs.ErrNoQuestion):
 		return errorf(http.StatusConflict, ClassConflict, "%v", err)
 	case err != nil:
-		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+		return storeError(err)
 	}
 	if body.RunID != "" {
 		id = body.RunID

@@ -22,8 +22,11 @@ const heartbeat = 15 * time.Second
 // one per event of the run service: id is the sequence number, event the
 // kind, data the event as JSON. The stream starts with the replay (after
 // Last-Event-ID when the client sends it) and ends after the run's
-// run_finished. A run this process no longer holds is one run_finished
-// event with its report.
+// run_finished. A run that another replica runs or ran is relayed from
+// the store (see relay). A run this process no longer holds is its
+// report told as events, or, to a client that saw more than that
+// (Last-Event-ID at or past its end), one run_finished numbered after
+// what it saw: ids never go backwards.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
@@ -38,7 +41,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 		after = n
 	}
 	h, live := s.mgr.Get(id)
-	if !live && s.runsElsewhere(r.Context(), id) {
+	if !live && s.cfg.Queue != nil && (s.runsElsewhere(r.Context(), id) || s.cfg.Queue.Relays(r.Context(), id)) {
+		// Another replica runs it, or ran it: its events as that replica
+		// numbered them, so that Last-Event-ID means the same here.
 		return s.relay(w, r, id, after)
 	}
 	var stream *runs.Stream
@@ -51,6 +56,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 			return e
 		}
 		stream = runs.ReplayOf(rep)
+		if after >= stream.Last() {
+			// The client saw more of the live stream than the report
+			// tells (its log and attempt events): the run's end, after
+			// what it saw.
+			return writeOnly(w, finishedEvent(rep, after+1))
+		}
 	}
 
 	rc := http.NewResponseController(w)
@@ -117,6 +128,20 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 			return nil // the stream ended, the client went, or the server stops
 		}
 	}
+}
+
+// writeOnly answers an event stream that holds one event.
+func writeOnly(w http.ResponseWriter, ev *engine.Event) *apiError {
+	frame := eventFrame(ev)
+	if frame == nil {
+		return errorf(http.StatusInternalServerError, ClassInternal, "cannot encode the run's %s event", ev.Kind)
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(frame)
+	return nil
 }
 
 // An event stream writes what gathered in gather after an event, and

@@ -270,7 +270,7 @@ func (s *Server) opStats(w http.ResponseWriter, r *http.Request, _ *Principal) *
 	}
 	opsStats, _, err := store.Stats(r.Context(), s.cfg.Now().Add(-d))
 	if err != nil {
-		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+		return storeError(err)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"operations": opsStats})
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
 // queueRun hands an API run to the queue, after checking it as Start
@@ -39,7 +40,10 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 		Roles: req.Caller.Roles, Caller: req.Caller.Name, From: req.Caller.From, Trigger: runs.TriggerAPI,
 	})
 	if err != nil {
-		return true, errorf(http.StatusServiceUnavailable, ClassInternal, "the run could not be queued: %v", err)
+		if e := storeError(err); e.Status == http.StatusServiceUnavailable {
+			return true, unavailable(storeRetryAfter, "the run could not be queued: the database is unreachable; try again shortly: %v", err)
+		}
+		return true, errorf(http.StatusInternalServerError, ClassInternal, "the run could not be queued: %v", err)
 	}
 	if wait > 0 {
 		s.lift(w, wait)
@@ -88,7 +92,7 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 		return e
 	}
 	if err := s.cfg.Queue.Cancel(ctx, id, c.Name); err != nil {
-		return errorf(http.StatusInternalServerError, ClassInternal, "%v", fmt.Errorf("cancel run %s: %w", id, err))
+		return storeError(fmt.Errorf("cancel run %s: %w", id, err))
 	}
 	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
 	return nil
@@ -119,6 +123,8 @@ func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what
 		}
 	case herr == nil:
 		playbook = run.Playbook
+	case postgres.Unreachable(herr):
+		return storeError(herr)
 	default:
 		return notFound("no run %q", id)
 	}
@@ -140,7 +146,7 @@ func (s *Server) queuedQuestions(w http.ResponseWriter, r *http.Request, id stri
 	}
 	asked, err := s.cfg.Queue.Questions(r.Context(), id)
 	if err != nil {
-		return errorf(http.StatusServiceUnavailable, ClassInternal, "%v", err)
+		return storeError(err)
 	}
 	out := make([]runs.Question, len(asked))
 	for i, a := range asked {

@@ -7,7 +7,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
 // runsElsewhere reports whether a run this process does not hold is
@@ -23,8 +26,12 @@ func (s *Server) runsElsewhere(ctx context.Context, id string) bool {
 }
 
 // relay streams, as Server-Sent Events, the events of a run that another
-// replica executes, as that replica wrote them to the store; the stream
-// ends after the run's run_finished, like a local one.
+// replica executes (or executed), as that replica wrote them to the store,
+// after the event numbered after; the stream ends after the run's
+// run_finished, like a local one. A run that ended without one in the
+// store (its replica was killed, and the run marked interrupted) ends
+// with a run_finished told from its history, numbered after every event
+// sent, so that a client resuming with Last-Event-ID gets it too.
 func (s *Server) relay(w http.ResponseWriter, r *http.Request, id string, after uint64) *apiError {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
@@ -45,16 +52,25 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, id string, after 
 	events := s.cfg.Queue.Follow(ctx, id, after)
 	idle := time.NewTicker(heartbeat)
 	defer idle.Stop()
+	last := after
 	for {
 		select {
 		case ev, ok := <-events:
 			if !ok {
+				if ctx.Err() == nil {
+					s.writeEnd(ctx, bw, id, last)
+				}
 				flush()
 				return nil
 			}
 			bw.WriteString("id: " + strconv.FormatUint(ev.Seq, 10) + "\nevent: " + string(ev.Kind) + "\ndata: ")
 			bw.Write(ev.JSON)
 			bw.WriteString("\n\n")
+			last = max(last, ev.Seq)
+			if ev.Final {
+				flush()
+				return nil
+			}
 			if len(events) == 0 && !flush() {
 				return nil
 			}
@@ -66,4 +82,25 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, id string, after 
 			return nil
 		}
 	}
+}
+
+// writeEnd writes the run_finished of a run that ended without one in the
+// store, told from its report (the history's), numbered last+1. When the
+// report cannot be read (the database is away), the stream ends without
+// it: the client resumes, and gets it then.
+func (s *Server) writeEnd(ctx context.Context, w *bufio.Writer, id string, last uint64) {
+	rep, e := s.report(ctx, id)
+	if e != nil || rep.Status == report.Status(runs.StateQueued) || rep.Status == history.StatusRunning {
+		return
+	}
+	writeFrame(w, eventFrame(finishedEvent(rep, last+1)))
+}
+
+// finishedEvent is the run_finished event of a report, numbered seq.
+func finishedEvent(rep *report.Report, seq uint64) *engine.Event {
+	ev := &engine.Event{Seq: seq, Kind: engine.EventRunFinished, RunID: rep.RunID, Time: rep.FinishedAt, Status: string(rep.Status), Report: rep}
+	if rep.Error != nil {
+		ev.Err, ev.ErrClass = rep.Error.Message, rep.Error.Class
+	}
+	return ev
 }

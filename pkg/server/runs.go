@@ -211,7 +211,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	if store := s.mgr.Service().History(); store != nil {
 		list, err := store.List(r.Context(), f)
 		if err != nil {
-			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+			return storeError(err)
 		}
 		for _, run := range list {
 			if seen[run.ID] {
@@ -267,7 +267,7 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 		return nil, notFound("no run %q", id)
 	}
 	if err != nil {
-		return nil, errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+		return nil, storeError(err)
 	}
 	if run.Status != history.StatusRunning {
 		if data, err := store.ReadReport(ctx, run.ID); err == nil {

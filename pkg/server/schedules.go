@@ -48,13 +48,13 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, _ *Princi
 	}
 	pauses, err := s.mgr.Service().SchedulePauses(r.Context())
 	if err != nil {
-		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+		return storeError(err)
 	}
 	out := []scheduleEntry{}
 	for _, pb := range s.current().Playbooks.Scheduled() {
 		e, err := s.describeSchedule(r.Context(), pb, pauses)
 		if err != nil {
-			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+			return storeError(err)
 		}
 		out = append(out, e)
 	}
@@ -97,15 +97,15 @@ func (s *Server) pauseSchedule(pause bool) handler {
 			return errorf(http.StatusConflict, ClassConflict, "%v", err)
 		}
 		if err != nil {
-			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+			return storeError(err)
 		}
 		pauses, err := svc.SchedulePauses(r.Context())
 		if err != nil {
-			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+			return storeError(err)
 		}
 		e, err := s.describeSchedule(r.Context(), pb, pauses)
 		if err != nil {
-			return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+			return storeError(err)
 		}
 		e.Changed = &changed
 		writeJSON(w, http.StatusOK, e)

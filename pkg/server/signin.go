@@ -161,7 +161,7 @@ func (s *Server) fromSession(ctx context.Context, addr, token string, keys *Keys
 	case errors.Is(err, errBadToken):
 		return nil, s.failed(addr, "session", "%v", err)
 	case errors.Is(err, errUncheckedToken):
-		return nil, errorf(http.StatusServiceUnavailable, ClassInternal, "%v", err)
+		return nil, unavailable(storeRetryAfter, "%v", err)
 	case err != nil:
 		s.metrics.authFailure("session")
 		return nil, errorf(http.StatusUnauthorized, ClassAuthentication, "%v", err)

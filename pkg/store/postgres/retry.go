@@ -37,6 +37,27 @@ func retryable(err error) bool {
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
+// Unreachable reports whether err means that the database could not be
+// reached, or dropped the connection, or is shutting down or starting up:
+// an outage, which a caller may answer with "try again later", not a
+// statement the database refused.
+func Unreachable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		c := pgErr.Code
+		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03"
+	}
+	return retryable(err)
+}
+
+// PermissionDenied reports whether err is the database refusing a
+// statement for the role's lack of a privilege (SQLSTATE 42501), as a
+// migration is refused to a role that may not create tables.
+func PermissionDenied(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42501"
+}
+
 // retry runs an idempotent write, again after a pause while it fails
 // because the database is away, for at most writeRetryFor.
 func (s *Store) retry(ctx context.Context, f func() error) error {
