@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -88,13 +89,13 @@ func (fs *flagSet) explain(err error) string {
 // example is ", like D" for a flag's default D, unless it is zero, which
 // is seldom what the flag is set to.
 func example(def string) string {
-	if def == "0" || def == "" {
+	if def == "0" || def == "" || def == "0s" {
 		return ""
 	}
 	return ", like " + def
 }
 
-// wants says what a number or boolean flag takes, for the flag package's
+// wants says what a number, boolean or duration flag takes, for the flag package's
 // bare "parse error".
 func (fs *flagSet) wants(name string) string {
 	f := fs.Lookup(name)
@@ -112,6 +113,8 @@ func (fs *flagSet) wants(name string) string {
 		return "a number" + example(f.DefValue)
 	case bool:
 		return "true or false"
+	case time.Duration:
+		return "a duration with its unit" + cmp.Or(example(f.DefValue), ", like 30s")
 	}
 	return ""
 }

@@ -309,7 +309,7 @@ func (d *daemon) run() int {
 			ConfirmHints: map[runs.Trigger]string{runs.TriggerAPI: server.ConfirmHint, runs.TriggerSchedule: scheduledConfirmHint}})
 	}
 	if err != nil {
-		e.errorf("%s: %v", stateName(o.spec), err)
+		e.errorf("%s", o.state.errorText(o.spec, err))
 		return ExitUsage
 	}
 	defer svc.Close()
@@ -354,7 +354,7 @@ func (d *daemon) run() int {
 	if pg, ok := shared.(*postgres.Store); ok {
 		q, err := d.startQueue(pg, mgr, &d.rs, runEnv, &d.log)
 		if err != nil {
-			e.errorf("%s: %v", stateName(o.spec), err)
+			e.errorf("%s", o.state.errorText(o.spec, err))
 			return ExitFailed
 		}
 		d.q, d.pg = q, pg

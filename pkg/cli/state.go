@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
@@ -17,6 +18,9 @@ import (
 // processes and hosts.
 type stateFlags struct {
 	dir, url, reportDir string
+	// fromEnv is set by spec when the URL came from $ARSENAL_STATE, so
+	// that messages name that, not --state.
+	fromEnv bool
 }
 
 // add defines --state-dir (described by dirHelp), --state and
@@ -47,6 +51,9 @@ func (s *stateFlags) spec(fs *flagSet, useDefault bool) (store.Spec, bool) {
 	case s.url != "" && !store.IsURL(s.url):
 		fs.usageError("--state %s: give a PostgreSQL URL, like postgres://arsenal@db.example/arsenal; for a directory use --state-dir", store.Mask(s.url))
 		return store.Spec{}, false
+	case s.url != "" && noDatabase(s.url):
+		fs.usageError("--state %s names no database: give its host and name, like postgres://arsenal@db.example/arsenal", s.url)
+		return store.Spec{}, false
 	case s.reportDir != "" && s.dir != "":
 		fs.usageError("--report-dir goes with --state URL; under --state-dir reports are kept in DIR/reports")
 		return store.Spec{}, false
@@ -61,7 +68,11 @@ func (s *stateFlags) spec(fs *flagSet, useDefault bool) (store.Spec, bool) {
 				fs.usageError("$ARSENAL_STATE=%s: give a PostgreSQL URL, like postgres://arsenal@db.example/arsenal; for a directory set $ARSENAL_STATE_DIR", store.Mask(v))
 				return store.Spec{}, false
 			}
-			url = v
+			if noDatabase(v) {
+				fs.usageError("$ARSENAL_STATE=%s names no database: give its host and name, like postgres://arsenal@db.example/arsenal", v)
+				return store.Spec{}, false
+			}
+			url, s.fromEnv = v, true
 		}
 	}
 	if url != "" {
@@ -115,6 +126,38 @@ func stateName(spec store.Spec) string {
 		return "--state " + spec.String()
 	}
 	return "--state-dir " + spec.Dir
+}
+
+// noDatabase reports whether a PostgreSQL URL is its scheme alone
+// (postgres://), which would connect to a local socket as the user's
+// name: never what was meant.
+func noDatabase(url string) bool {
+	_, rest, _ := strings.Cut(url, "://")
+	return strings.TrimSpace(rest) == ""
+}
+
+// name names where the state of spec is, as the user gave it, for
+// messages: stateName, or $ARSENAL_STATE=URL (password masked) when the
+// URL came from there.
+func (s *stateFlags) name(spec store.Spec) string {
+	if spec.Postgres() && s.fromEnv {
+		return "$ARSENAL_STATE=" + spec.String()
+	}
+	return stateName(spec)
+}
+
+// errorText is an error of the store of spec, naming where it is once:
+// the store's errors name the database (its URL, masked) themselves, and
+// that becomes --state URL (or $ARSENAL_STATE=URL); an error that does
+// not name it gets that prefix.
+func (s *stateFlags) errorText(spec store.Spec, err error) string {
+	msg, name := err.Error(), s.name(spec)
+	if spec.Postgres() {
+		if masked := spec.String(); strings.Contains(msg, masked+":") {
+			return strings.Replace(msg, masked+":", name+":", 1)
+		}
+	}
+	return name + ": " + msg
 }
 
 // lockScheduler makes this process the one scheduler of the state: a

@@ -70,19 +70,22 @@ func runStore(e *env, args []string) int {
 	defer cancel()
 	pool, err := postgres.Connect(ctx, spec.URL, 2)
 	if err != nil {
-		e.errorf("store %s: %v", sub, err)
+		e.errorf("store %s: %s", sub, sf.errorText(spec, err))
 		return ExitFailed
 	}
 	defer pool.Close()
 	if sub == "migrate" {
 		n, err := postgres.Migrate(ctx, pool)
-		if err != nil {
-			e.errorf("store migrate: %s: %v", spec, err)
-			return ExitFailed
+		nq := 0
+		if err == nil {
+			nq, err = queue.Migrate(ctx, pool)
 		}
-		nq, err := queue.Migrate(ctx, pool)
 		if err != nil {
-			e.errorf("store migrate: %s: %v", spec, err)
+			msg := sf.errorText(spec, err)
+			if postgres.PermissionDenied(err) {
+				msg += "; the role of the URL may not create tables: run 'arsenal-run store migrate' again with the URL of a role that may (the database's owner, or an administrator's)"
+			}
+			e.errorf("store migrate: %s", msg)
 			return ExitFailed
 		}
 		fmt.Fprintf(e.stdout, "%s: applied %s; the schema is at version %d\n", spec, plural(n, "migration", "migrations"), postgres.SchemaVersion)
@@ -93,7 +96,7 @@ func runStore(e *env, args []string) int {
 	}
 	st, err := postgres.ReadStatus(ctx, pool)
 	if err != nil {
-		e.errorf("store status: %s: %v", spec, err)
+		e.errorf("store status: %s", sf.errorText(spec, err))
 		return ExitFailed
 	}
 	if asJSON {

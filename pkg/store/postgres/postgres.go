@@ -275,7 +275,11 @@ func Mask(dsn string) string {
 			q.Set("password", Masked)
 			u.RawQuery = q.Encode()
 		}
-		return u.String()
+		if out := u.String(); out != u.Scheme+":" {
+			return out
+		}
+		return u.Scheme + "://" // URL.String drops the // of an empty URL
+
 	}
 	return keywordPassword.ReplaceAllString(dsn, "${1}"+Masked)
 }
