@@ -21,11 +21,28 @@ export function s(tag, attrs, ...children) {
 function fill(el, attrs, children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k === 'class' && el instanceof HTMLElement) el.className = v;
+    if (k.startsWith('on') && typeof v === 'function') on(el, k.slice(2), v);
+    else if (k === 'class' && el instanceof HTMLElement) el.setAttribute('class', v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
   add(el, children);
+  return el;
+}
+
+// The DOM methods the console calls on elements it builds, taken from
+// their prototypes: a <form>'s controls shadow its properties by name
+// (a playbook input called append makes form.append that input), and the
+// names of inputs and params are the user's, so nothing here reaches a
+// method through the element itself.
+const append = Element.prototype.append;
+const replaceChildren = Element.prototype.replaceChildren;
+const contains = Node.prototype.contains;
+const querySelector = Element.prototype.querySelector;
+const listen = EventTarget.prototype.addEventListener;
+
+// on adds an event listener to el, whatever el's controls are called.
+export function on(el, type, fn) {
+  listen.call(el, type, fn);
   return el;
 }
 
@@ -33,7 +50,7 @@ function fill(el, attrs, children) {
 export function add(el, ...children) {
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    append.call(el, c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return el;
 }
@@ -45,12 +62,12 @@ export function add(el, ...children) {
 export function refresh(el, ...children) {
   const a = document.activeElement;
   let find = null;
-  if (a && a !== document.body && el.contains(a)) {
+  if (a && a !== document.body && contains.call(el, a)) {
     const row = a.closest('[data-key]');
     const key = row ? row.getAttribute('data-key') : null;
     const sel = a.getAttribute('href') ? 'a[href="' + CSS.escape(a.getAttribute('href')) + '"]'
       : a.getAttribute('data-action') ? '[data-action="' + CSS.escape(a.getAttribute('data-action')) + '"]' : null;
-    if (sel) find = () => el.querySelector((key ? '[data-key="' + CSS.escape(key) + '"] ' : '') + sel);
+    if (sel) find = () => querySelector.call(el, (key ? '[data-key="' + CSS.escape(key) + '"] ' : '') + sel);
   }
   clear(el, ...children);
   const again = find && find();
@@ -60,7 +77,7 @@ export function refresh(el, ...children) {
 
 // clear empties el and appends children.
 export function clear(el, ...children) {
-  el.replaceChildren();
+  replaceChildren.call(el);
   return add(el, ...children);
 }
 
@@ -149,10 +166,30 @@ export function timeEl(iso) {
   if (!iso) return h('span', { class: 'muted' }, '—');
   const t = new Date(iso);
   if (isNaN(t)) return h('span', null, String(iso));
+  // The zero time (year 1) is what the API gives for a time that has not
+  // come yet, such as the start of a queued run.
+  if (t.getUTCFullYear() <= 1) return h('span', { class: 'muted' }, '—');
   const today = new Date().toDateString() === t.toDateString();
   const text = today
     ? t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
     : t.toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return h('time', { datetime: t.toISOString(), title: t.toISOString() }, text);
+}
+
+// zonedTimeEl shows a time in a named zone (a schedule's), with the zone's
+// short name, so that it reads beside a cron of that zone; the full UTC
+// time is in the element's title. A zone the browser does not know falls
+// back to the browser's own, named too.
+export function zonedTimeEl(iso, zone) {
+  const t = new Date(iso);
+  if (!iso || isNaN(t)) return timeEl(iso);
+  const opts = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
+  let text;
+  try {
+    text = t.toLocaleString([], { ...opts, timeZone: zone || 'UTC' });
+  } catch (e) {
+    text = t.toLocaleString([], opts);
+  }
   return h('time', { datetime: t.toISOString(), title: t.toISOString() }, text);
 }
 
@@ -194,6 +231,9 @@ export function toast(msg) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { el.hidden = true; }, 5000);
 }
+
+// plural counts things: 1 step, 2 steps.
+export function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
 
 // uid gives ids for labels and descriptions.
 let seq = 0;
@@ -237,12 +277,25 @@ export function field(spec) {
     read = () => {
       const v = control.value.trim();
       if (v === '') return undefined;
-      try { return JSON.parse(v); } catch (e) { throw new Error('not valid JSON: ' + e.message); }
+      try {
+        return JSON.parse(v);
+      } catch (e) {
+        // The parser's own words differ by browser; say where, if it
+        // does, and what is expected.
+        const at = /line (\d+) column (\d+)/.exec(e.message);
+        throw new Error('not valid JSON' + (at ? ' (line ' + at[1] + ', column ' + at[2] + ')' : '') + ': write ' +
+          (spec.type === 'list' || spec.type === 'array' ? 'a list, like ["a", "b"]' : 'a map, like {"key": "value"}'));
+      }
     };
   } else if (spec.type === 'number' || spec.type === 'integer') {
     control = h('input', { ...common, type: 'number', inputmode: spec.type === 'integer' ? 'numeric' : 'decimal',
       step: spec.type === 'integer' ? '1' : 'any', min: spec.min, max: spec.max, value: def === undefined ? null : String(def) });
-    read = () => (control.value === '' ? undefined : Number(control.value));
+    // Text the browser cannot read as a number leaves the field's value
+    // empty, which would otherwise mean the default.
+    read = () => {
+      if (control.validity.badInput) throw new Error('not a number');
+      return control.value === '' ? undefined : Number(control.value);
+    };
   } else {
     control = h('input', { ...common, type: spec.secret ? 'password' : 'text', autocomplete: spec.secret ? 'new-password' : 'off',
       spellcheck: 'false', placeholder: spec.type === 'duration' ? 'like 30s or 5m' : null,

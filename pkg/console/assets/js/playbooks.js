@@ -4,7 +4,7 @@
 // before Run can be pressed, and the server's validation messages by the
 // field they are about.
 
-import { h, clear, add, api, badge, timeEl, table, title, errorBox, field, debounce, text, session } from './lib.js';
+import { h, clear, add, on, api, badge, timeEl, table, title, errorBox, field, debounce, text, plural, session } from './lib.js';
 import { runRows, RUN_COLUMNS } from './runs.js';
 
 export async function playbooksPage(ctx) {
@@ -81,11 +81,14 @@ export async function playbookPage(ctx, name) {
       h('dt', null, 'Next run'), h('dd', null, timeEl(pb.next_run))) : null,
     form, lastRuns);
 
-  // collect reads the form; a field that cannot be read (bad JSON) is
-  // marked, and collect returns null.
+  // collect reads the form: the request with the values of the fields
+  // that can be read, and the names of those that cannot (text in a number
+  // field, bad JSON), each marked with what is wrong. The values are read
+  // from the fields, never through the form's properties, which its
+  // controls' names would shadow.
   const collect = () => {
     const inputs = {};
-    let ok = true;
+    const bad = [];
     for (const f of fields) {
       f.showError('');
       try {
@@ -93,19 +96,22 @@ export async function playbookPage(ctx, name) {
         if (v !== undefined) inputs[f.name] = v;
       } catch (e) {
         f.showError(e.message);
-        ok = false;
+        bad.push(f.name);
       }
     }
-    return ok ? { inputs, dry_run: dry.read() } : null;
+    return { body: { inputs, dry_run: dry.read() }, bad };
   };
   const byField = new Map(fields.map((f) => ['inputs.' + f.name, f]));
   // A required input left empty is not an error until the user has been
   // in its field or pressed Run: the verdict names it meanwhile.
   const touched = new Set();
-  const showProblems = (problems) => {
+  const showProblems = (problems, bad) => {
     const other = [], missing = [];
     for (const p of problems) {
       const f = byField.get(p.field);
+      // A field the page could not read was left out of the request; its
+      // own message stands.
+      if (f && bad.includes(f.name)) continue;
       const name = p.field.slice('inputs.'.length);
       let msg = p.message.startsWith(name + ':') ? p.message.slice(name.length + 1).trim() : p.message;
       msg = msg.replace(/; give it with --input .*$/, '');
@@ -120,27 +126,30 @@ export async function playbookPage(ctx, name) {
   };
 
   let seq = 0;
+  // check asks the server for the preflight of what the form holds. A
+  // field the page cannot read keeps Run disabled, and the others are
+  // still checked.
   const check = async () => {
-    const body = collect();
+    const { body, bad } = collect();
     const mine = ++seq;
-    if (!body) {
-      run.disabled = true;
-      return;
-    }
+    if (bad.length) run.disabled = true;
     try {
       const pf = await api('POST', path + '/preflight', body);
       if (mine !== seq) return;
-      const { other, missing } = showProblems(pf.problems);
-      run.disabled = !pf.allowed;
+      const { other, missing } = showProblems(pf.problems, bad);
+      const allowed = pf.allowed && !bad.length;
+      run.disabled = !allowed;
       const denied = pf.steps.filter((s) => !s.allowed);
-      const verdict = pf.allowed ? 'Run is enabled.' : denied.length ? denied.length + ' steps denied; Run is disabled.' : 'Run is disabled until the inputs are right.';
+      const verdict = allowed ? 'Run is enabled.' : denied.length ? plural(denied.length, 'step') + ' denied; Run is disabled.' : 'Run is disabled until the inputs are right.';
       if (said.textContent !== verdict) clear(said, verdict);
+      const roles = ' for your roles (' + session.me.roles.join(', ') + ')';
       clear(preflight,
         h('p', { class: denied.length ? 'verdict denied' : 'verdict allowed' },
           denied.length
-            ? denied.length + ' of ' + pf.steps.length + ' steps would be denied for your roles (' + session.me.roles.join(', ') + '), so this run cannot start.'
-            : 'All ' + pf.steps.length + ' steps are allowed for your roles.'),
+            ? (pf.steps.length === 1 ? 'Its one step would be denied' : denied.length + ' of ' + pf.steps.length + ' steps would be denied') + roles + ', so this run cannot start.'
+            : pf.steps.length === 1 ? 'Its one step is allowed for your roles.' : 'All ' + pf.steps.length + ' steps are allowed for your roles.'),
         missing.length ? h('p', { class: 'verdict' }, 'To run it, fill in: ', missing.join(', '), '.') : null,
+        bad.length ? h('p', { class: 'verdict' }, 'To run it, correct: ', bad.join(', '), '.') : null,
         pf.refusal ? h('p', { class: 'error' }, pf.refusal) : null,
         other.length ? h('p', { class: 'error' }, other.join('; ')) : null,
         h('ul', { class: 'decisions' }, pf.steps.map((s) => h('li', { class: s.allowed ? 'allowed' : 'denied', 'data-step': s.step },
@@ -155,19 +164,23 @@ export async function playbookPage(ctx, name) {
     }
   };
   const recheck = debounce(check, 300);
-  form.addEventListener('focusout', (e) => {
+  on(form, 'focusout', (e) => {
     if (e.target.name && !touched.has(e.target.name)) {
       touched.add(e.target.name);
       recheck();
     }
   });
-  form.addEventListener('input', recheck);
-  form.addEventListener('change', recheck);
-  form.addEventListener('submit', async (e) => {
+  on(form, 'input', recheck);
+  on(form, 'change', recheck);
+  on(form, 'submit', async (e) => {
     e.preventDefault();
     if (run.disabled) return;
-    const body = collect();
-    if (!body) return;
+    const { body, bad } = collect();
+    if (bad.length) {
+      run.disabled = true;
+      fields.find((f) => f.name === bad[0]).control.focus();
+      return;
+    }
     run.disabled = true;
     clear(formStatus, h('p', { class: 'muted' }, 'Starting…'));
     try {

@@ -70,11 +70,11 @@ class RunView {
     const was = this.rep && this.rep.status;
     this.rep = rep;
     clear(this.statusEl, badge(rep.status));
-    if (was && was !== rep.status) clear(this.announce, 'The run ' + rep.status + '.');
+    if (was && was !== rep.status) clear(this.announce, SAID[rep.status] || 'The run is ' + rep.status + ' now.');
     this.renderFacts();
     this.renderActions();
     clear(this.errorEl, rep.error ? h('div', { class: 'error', role: rep.status === 'failed' ? 'alert' : null },
-      h('strong', null, rep.error.class), ': ', h('pre', { class: 'inline-pre' }, rep.error.message)) : null);
+      errorHead(rep.error, ': '), h('pre', { class: 'inline-pre' }, rep.error.message)) : null);
     for (const st of rep.steps || []) this.step(st.id, st.section).update(st);
     this.renderQuestions();
     this.renderIO();
@@ -83,12 +83,15 @@ class RunView {
 
   renderFacts() {
     const rep = this.rep;
-    const started = new Date(rep.started_at).getTime();
-    const dur = this.live() ? Date.now() - started : rep.duration_ms;
+    // A queued run has not started: the API gives it the zero time.
+    const started = hasStarted(rep) ? new Date(rep.started_at).getTime() : NaN;
+    const dur = isNaN(started) ? NaN : this.live() ? Date.now() - started : rep.duration_ms;
     clear(this.facts,
       h('dt', null, 'Run'), h('dd', null, h('code', null, rep.run_id)),
       rep.resumed_from ? [h('dt', null, 'Resumed from'), h('dd', null, h('a', { href: '/runs/' + encodeURIComponent(rep.resumed_from) }, rep.resumed_from))] : null,
-      h('dt', null, 'Started'), h('dd', null, timeEl(rep.started_at)),
+      h('dt', null, 'Started'), h('dd', { class: 'started' }, isNaN(started)
+        ? h('span', { class: 'muted' }, rep.status === 'queued' ? 'queued, not started yet' : 'never started')
+        : timeEl(rep.started_at)),
       h('dt', null, 'Duration'), h('dd', { class: 'duration' }, fmtMS(dur)),
       h('dt', null, 'Roles'), h('dd', null, (rep.roles || []).join(', ') || 'none'),
       rep.dry_run ? [h('dt', null, 'Dry run'), h('dd', null, 'only read operations were executed')] : null,
@@ -113,7 +116,7 @@ class RunView {
     button.disabled = true;
     try {
       await api('POST', this.base + '/cancel');
-      toast('Cancelling: running steps are stopped, then on_failure and finally run.');
+      toast('Cancelling: running steps are stopped, then on_cancel and finally run.');
     } catch (err) {
       button.disabled = false;
       if (err.status !== 401) clear(this.errorEl, errorBox(err));
@@ -220,11 +223,27 @@ class RunView {
     }
   }
 
+  // reread takes the run's facts from the server again, keeping the
+  // event stream.
+  async reread() {
+    try {
+      const rep = await api('GET', this.base);
+      if (this.es && rep.status === 'running') this.render(rep);
+    } catch (err) {
+      /* the next event corrects the page */
+    }
+  }
+
   onEvent(ev) {
     const own = ev.run_id === this.id;
     switch (ev.kind) {
       case 'run_started':
-        if (own && this.rep.status === 'queued') this.render({ ...this.rep, status: 'running' });
+        if (own && this.rep.status === 'queued') {
+          // The run has left the queue: its start is the event's time, or,
+          // without one, what the server now says.
+          this.render({ ...this.rep, status: 'running', started_at: ev.time || this.rep.started_at });
+          if (!ev.time) this.reread();
+        }
         return;
       case 'step_started':
         if (own) this.step(ev.step, ev.section).started(ev);
@@ -381,12 +400,13 @@ class StepView {
     }
     if (d.confirmation) {
       const c = d.confirmation;
-      facts.push(h('dt', null, 'Confirmed'), h('dd', { class: 'confirmation' }, 'answered ', h('strong', null, c.answer), c.by ? ' by ' + c.by : null, ' at ', timeEl(c.at), ': ', c.question));
+      facts.push(h('dt', null, c.answer === 'yes' ? 'Confirmed' : c.answer === 'no' ? 'Declined' : 'Answered'),
+        h('dd', { class: 'confirmation' }, 'answered ', h('strong', null, c.answer), c.by ? ' by ' + c.by : null, ' at ', timeEl(c.at), ': ', c.question));
     }
     if (d.cached) facts.push(h('dt', null, 'Cache'), h('dd', null, 'output from the result cache, ' + fmtMS(d.cache_age_ms) + ' old'));
     if (d.reused) facts.push(h('dt', null, 'Reused'), h('dd', null, 'output taken from the resumed run'));
     if (facts.length) parts.push(h('dl', { class: 'facts' }, facts));
-    if (d.error) parts.push(h('div', { class: 'error' }, h('strong', null, d.error.class || 'error'), h('pre', { class: 'error-text' }, d.error.message)));
+    if (d.error) parts.push(h('div', { class: 'error' }, errorHead(d.error), h('pre', { class: 'error-text' }, d.error.message)));
     if (d.attempt_log && d.attempt_log.length > 1) {
       parts.push(h('ol', { class: 'attempts', 'aria-label': 'Attempts' }, d.attempt_log.map((a) => h('li', null,
         'attempt ', a.attempt, ': ', fmtMS(a.duration_ms), a.error ? [' · ', h('span', { class: 't-failed' }, a.error.class), ' ', a.error.message] : ' · succeeded'))));
@@ -421,6 +441,29 @@ class StepView {
             : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output)) : '')))))),
       items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
   }
+}
+
+// What a live region says when the run's status changes.
+const SAID = {
+  queued: 'The run is queued.', running: 'The run is running.', succeeded: 'The run succeeded.', failed: 'The run failed.',
+  cancelled: 'The run was cancelled.', denied: 'The run was denied.', interrupted: 'The run was interrupted.',
+};
+
+// hasStarted says whether a run has a start time: a queued run has the
+// zero time (year 1).
+function hasStarted(rep) {
+  const t = rep.started_at ? Date.parse(rep.started_at) : NaN;
+  return !isNaN(t) && t > 0;
+}
+
+// errorHead is the heading of an error box: its class, unless the message
+// already begins with that word ("declined at step …"), so that it is
+// not said twice.
+function errorHead(err, sep) {
+  const cls = err.class || 'error';
+  const msg = (err.message || '').toLowerCase();
+  if (msg.startsWith(cls.toLowerCase() + ' ') || msg.startsWith(cls.toLowerCase() + ':')) return null;
+  return [h('strong', null, cls), sep || null];
 }
 
 function clip(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }

@@ -13,7 +13,9 @@ export function runRows(runs) {
   const now = Date.now();
   return runs.map((r) => {
     const live = r.status === 'running' || r.status === 'queued';
-    const dur = live ? now - new Date(r.started_at).getTime() : r.duration_ms;
+    const started = Date.parse(r.started_at);
+    // A queued run has the zero time (year 1) for its start: no duration yet.
+    const dur = !live ? r.duration_ms : started > 0 ? now - started : NaN;
     return {
       attrs: { 'data-run': r.id, 'data-key': r.id, 'data-status': r.status },
       cells: [

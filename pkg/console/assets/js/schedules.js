@@ -2,7 +2,7 @@
 // its next fire times, its last slots (fired runs and the slots that were
 // skipped, missed or failed), and pause and resume.
 
-import { h, clear, refresh as keepFocus, api, badge, timeEl, table, title, errorBox, toast } from './lib.js';
+import { h, clear, refresh as keepFocus, api, badge, timeEl, zonedTimeEl, table, title, errorBox, toast } from './lib.js';
 
 const REFRESH_MS = 10000;
 
@@ -42,7 +42,12 @@ export async function schedulesPage(ctx) {
           cells: [
             [h('a', { href: '/playbooks/' + encodeURIComponent(s.playbook) }, s.playbook), s.description ? h('span', { class: 'muted block' }, s.description) : null],
             [h('code', null, s.schedule.cron), h('span', { class: 'muted block' }, s.schedule.timezone + (s.schedule.overlap ? ' · overlap ' + s.schedule.overlap : ''))],
-            s.next.length ? h('ul', { class: 'plain' }, s.next.slice(0, 3).map((t) => h('li', null, timeEl(t)))) : h('span', { class: 'muted' }, 'never'),
+            // The next fire times are in the schedule's zone, as its cron
+            // is; a paused schedule's are skipped until it is resumed.
+            s.next.length ? [
+              s.paused ? h('span', { class: 'paused block' }, 'skipped while paused:') : null,
+              h('ul', { class: s.paused ? 'plain next muted' : 'plain next' }, s.next.slice(0, 3).map((t) => h('li', null, zonedTimeEl(t, s.schedule.timezone))))]
+              : h('span', { class: 'muted' }, 'never'),
             s.slots.length ? h('ul', { class: 'slots' }, s.slots.map((sl) => h('li', { title: sl.message || null },
               sl.status === 'skipped' || sl.status === 'missed' ? badge(sl.status) : h('a', { href: '/runs/' + encodeURIComponent(sl.run_id) }, badge(sl.status)),
               ' ', timeEl(sl.slot || sl.started_at), sl.message ? h('span', { class: 'muted block' }, sl.message) : null)))

@@ -1,0 +1,103 @@
+package console
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// The playbooks of the run page tests.
+var runPagePlaybooks = map[string]string{
+	// A second run of hold waits in the queue until the first ends.
+	"hold": `version: 1
+name: hold
+concurrency: {group: hold, policy: queue}
+steps:
+  - {id: nap, op: control.sleep, with: {duration: 1h}}
+`,
+	"approve": testPlaybooks["approve"],
+	"slow":    testPlaybooks["slow"],
+}
+
+// TestRunPageFacts opens runs in the states whose facts the page must get
+// right: queued and then started, declined at a confirm: question, and
+// cancelled.
+func TestRunPageFacts(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, runPagePlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	facts := `[...document.querySelectorAll('main > dl.facts dt')].map(dt => dt.textContent + ': ' + dt.nextElementSibling.textContent).join('\n')`
+
+	t.Run("a queued run, then started", func(t *testing.T) {
+		first := s.start("oncall", "hold", nil)
+		h, _ := s.mgr.Get(first)
+		for h.Status() != "running" {
+			time.Sleep(20 * time.Millisecond)
+		}
+		second := s.start("oncall", "hold", nil)
+		do(t, ctx, "open the queued run", chromedp.Navigate(s.url+"/runs/"+second))
+		waitFor(t, ctx, "the queued run", `!!document.querySelector('.run-status .b-queued') && !!document.querySelector('main > dl.facts dd.duration')`)
+		got := eval[string](t, ctx, facts)
+		if !strings.Contains(got, "Started: queued, not started yet\nDuration: —\n") {
+			t.Errorf("the queued run's facts:\n%s", got)
+		}
+		s.api("oncall", "POST", "/api/v1/runs/"+first+"/cancel", nil)
+		waitFor(t, ctx, "the run to start", `!!document.querySelector('.run-status .b-running') && !!document.querySelector('main > dl.facts dd.started time')`)
+		started := eval[string](t, ctx, `document.querySelector('main > dl.facts dd.started time').getAttribute('datetime')`)
+		if at, err := time.Parse(time.RFC3339, started); err != nil || time.Since(at) > time.Minute || time.Since(at) < -time.Minute {
+			t.Errorf("the started run's start: %q", started)
+		}
+		waitFor(t, ctx, "the duration to count from the start", `/^\d+(\.\d)? s$|^\d+ ms$/.test(document.querySelector('main > dl.facts dd.duration').textContent)`)
+		s.api("oncall", "POST", "/api/v1/runs/"+second+"/cancel", nil)
+		s.wait(first)
+		s.wait(second)
+	})
+
+	t.Run("a declined question", func(t *testing.T) {
+		do(t, ctx, "open the form", chromedp.Navigate(s.url+"/playbooks/approve"), chromedp.WaitVisible(chromedp.ID("start")))
+		waitFor(t, ctx, "Run to be enabled", `!document.getElementById('run').disabled`)
+		do(t, ctx, "press Run", chromedp.Click(chromedp.ID("run")))
+		waitFor(t, ctx, "the question", `!!document.querySelector('.question[data-step=restart] button[data-answer=no]')`)
+		do(t, ctx, "answer no", chromedp.Click(chromedp.CSS(".question[data-step=restart] button[data-answer=no]")))
+		waitFor(t, ctx, "the run to end", `!document.querySelector('.run-status .b-running') && !!document.querySelector('li.step[data-step=restart] .confirmation')`)
+		got := eval[string](t, ctx, `(() => { const dd = document.querySelector('li.step[data-step=restart] .confirmation');
+			return dd.previousElementSibling.textContent + ': ' + dd.textContent; })()`)
+		if !strings.HasPrefix(got, "Declined: answered no by oncall at ") {
+			t.Errorf("the step's confirmation: %q", got)
+		}
+		boxes := eval[[]string](t, ctx, `[...document.querySelectorAll('main .error')].map(e => e.textContent)`)
+		if len(boxes) == 0 {
+			t.Error("no error box")
+		}
+		twice := regexp.MustCompile(`^declined:?\s*declined`)
+		for _, box := range boxes {
+			if twice.MatchString(box) {
+				t.Errorf("an error box says declined twice: %q", box)
+			}
+		}
+	})
+
+	t.Run("cancel a run", func(t *testing.T) {
+		id := s.start("oncall", "slow", nil)
+		do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id), chromedp.WaitVisible(chromedp.ID("cancel")))
+		waitFor(t, ctx, "the step to run", `!!document.querySelector('li.step[data-step=nap][data-status=running]')`)
+		do(t, ctx, "press Cancel", chromedp.Click(chromedp.ID("cancel")))
+		waitFor(t, ctx, "the toast", `!document.getElementById('toast').hidden`)
+		if got := eval[string](t, ctx, `document.getElementById('toast').textContent`); got != "Cancelling: running steps are stopped, then on_cancel and finally run." {
+			t.Errorf("the toast: %q", got)
+		}
+		waitFor(t, ctx, "the run to be cancelled", `!!document.querySelector('.run-status .b-cancelled')`)
+		if got := eval[string](t, ctx, `document.querySelector('main p.sr-only[aria-live]').textContent`); got != "The run was cancelled." {
+			t.Errorf("the live region says %q", got)
+		}
+		if rep := s.wait(id); rep.Status != report.StatusCancelled {
+			t.Errorf("the run: %s", rep.Status)
+		}
+	})
+}
