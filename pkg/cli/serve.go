@@ -392,6 +392,9 @@ func (d *daemon) run() int {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	d.infof("listening on %s://%s (%s, %s)", scheme, l.Addr(), plural(len(st.Playbooks.All()), "playbook", "playbooks"), plural(keyCount(st.Keys), "key", "keys"))
+	if tcp, ok := l.Addr().(*net.TCPAddr); ok && scheme == "http" && !tcp.IP.IsLoopback() {
+		d.warnf("plain HTTP on %s, which is not loopback only: API keys and console sessions cross the network in clear; give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS proxy", l.Addr())
+	}
 
 	code := ExitOK
 loop:

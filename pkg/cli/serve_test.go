@@ -646,3 +646,25 @@ func (w *waitingQuestion) Confirm(ctx context.Context, step, _ string) (bool, er
 	w.gaveUp <- context.Cause(ctx)
 	return false, context.Cause(ctx)
 }
+
+// TestServeWarnsOfPlainHTTPBeyondLoopback: keys and session cookies would
+// cross the network in clear; serve says so, and what to do, once.
+func TestServeWarnsOfPlainHTTPBeyondLoopback(t *testing.T) {
+	f := newServeFixture(t)
+	p := start(t, "listening on", "serve", "--listen", "0.0.0.0:0", "--keys", f.keys, "--playbooks", f.playbooks, "--state-dir", f.state)
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	p.waitFor(t, "plain HTTP on")
+	if log := p.stderr.String(); !strings.Contains(log, "WRN plain HTTP on ") || !strings.Contains(log, "give --tls-cert and --tls-key") {
+		t.Errorf("serve's log:\n%s", log)
+	}
+	local, _ := newServeFixture(t).serve(t)
+	time.Sleep(200 * time.Millisecond) // the warning follows "listening on" at once
+	if strings.Contains(local.stderr.String(), "plain HTTP") {
+		t.Errorf("a warning on loopback:\n%s", local.stderr.String())
+	}
+}
