@@ -280,3 +280,54 @@ func waitSucceeded(t *testing.T, h store.Store, ids []string, when string) {
 		}
 	}
 }
+
+// slowStore is a store whose RecordFinished waits while slow is set, as a
+// shared database that is away and retried for a minute.
+type slowStore struct {
+	store.Store
+	slow    atomic.Bool
+	release chan struct{}
+}
+
+func (s *slowStore) RecordFinished(ctx context.Context, runs []history.Finished) error {
+	if s.slow.Load() {
+		<-s.release
+	}
+	return s.Store.RecordFinished(ctx, runs)
+}
+
+// TestExecuteDoesNotWaitForAStoreThatIsAway: an executed operation has run
+// and answers within recordWait however long its record takes; the
+// record is written once the store is back.
+func TestExecuteDoesNotWaitForAStoreThatIsAway(t *testing.T) {
+	old := recordWait
+	recordWait = 200 * time.Millisecond
+	t.Cleanup(func() { recordWait = old })
+	h, err := history.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &slowStore{Store: h, release: make(chan struct{})}
+	st.slow.Store(true)
+	m := newManager(t, Config{Store: st}, Limits{})
+	start := time.Now()
+	res, err := m.ExecuteOp(context.Background(), OpRequest{Op: "control.set", Params: map[string]any{"n": 1}})
+	if err != nil || res.Status != report.StatusSucceeded {
+		t.Fatalf("execute: %v, %v", res, err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the execute answered after %s, waiting for its record", took)
+	}
+	st.slow.Store(false)
+	close(st.release)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if run, err := h.Get(context.Background(), res.RunID); err == nil && run.Status == report.StatusSucceeded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the execute was never recorded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

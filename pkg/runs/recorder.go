@@ -12,7 +12,8 @@ import (
 // recorder records the runs of executed operations in history with group
 // commit: each caller hands over its report and waits until the
 // transaction holding it is committed, so an execute is in history when
-// ExecuteOp returns, while one transaction covers every execute that ended
+// ExecuteOp returns (unless the store takes longer than recordWait: a
+// database that is away), while one transaction covers every execute that ended
 // while the previous one was being written. A server answering thousands
 // of executes a second then pays for a commit per batch, not per execute.
 // Its goroutine belongs to the Service and ends in Close.
@@ -33,7 +34,7 @@ func newRecorder(s *Service) *recorder {
 }
 
 // record queues a finished run and waits until it is written (or failed
-// to be, which is warned about).
+// to be, which is warned about), or recordWait at most.
 func (r *recorder) record(rep *report.Report, c Caller) {
 	wait := make(chan struct{})
 	f := history.Finished{Report: rep, Trigger: history.Trigger(c.Trigger), StartedBy: c.Name, Slot: c.Slot}
@@ -50,8 +51,20 @@ func (r *recorder) record(rep *report.Report, c Caller) {
 	case r.kick <- struct{}{}:
 	default:
 	}
-	<-wait
+	t := time.NewTimer(recordWait)
+	defer t.Stop()
+	select {
+	case <-wait:
+	case <-t.C:
+		// The store is slow or away (a shared database retries for a
+		// minute): the write goes on without this caller, whose
+		// operation has run and whose answer should not wait for it.
+	}
 }
+
+// recordWait bounds how long an executed operation's caller waits for its
+// history record; a variable for tests.
+var recordWait = 5 * time.Second
 
 // commitEvery is the least time between two commits: under load the
 // runs that end meanwhile join the next batch, so a commit's cost is
