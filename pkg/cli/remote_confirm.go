@@ -56,6 +56,7 @@ type remoteAsker struct {
 
 	mu      sync.Mutex
 	pending map[askKey]*remoteQuestion
+	all     []context.CancelCauseFunc // every question's, for close
 	wg      sync.WaitGroup
 }
 
@@ -87,6 +88,7 @@ func (a *remoteAsker) Event(ev engine.Event) {
 		ctx, cancel := context.WithCancelCause(a.ctx)
 		q := &remoteQuestion{cancel: cancel, asking: true}
 		a.pending[k] = q
+		a.all = append(a.all, cancel)
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
@@ -124,7 +126,11 @@ func (a *remoteAsker) ask(ctx context.Context, q *remoteQuestion, ev engine.Even
 	a.mu.Unlock()
 	if err != nil {
 		// Answered by someone else (the answer shows in the stream), or
-		// this command is stopping: nothing to send.
+		// this command is stopping: nothing to send. Else the terminal
+		// could not be read.
+		if ctx.Err() == nil {
+			a.r.e.errorf("step %s: reading the answer: %v; the question still waits: answer it in the console, or cancel the run with 'arsenal-run remote cancel %s'", termtext.Line(ev.Step), err, a.runID)
+		}
 		return
 	}
 	answer := "no"
@@ -143,18 +149,18 @@ func (a *remoteAsker) ask(ctx context.Context, q *remoteQuestion, ev engine.Even
 	switch {
 	case err == nil:
 	case errors.As(err, &ae) && ae.status == http.StatusConflict:
-		a.r.e.errorf("step %s: the question was no longer waiting (answered elsewhere, or the run ended); %s not sent", ev.Step, answer)
+		a.r.e.errorf("step %s: the question was no longer waiting (answered elsewhere, or the run ended); %s not sent", termtext.Line(ev.Step), answer)
 	case context.Cause(ctx) != nil:
 	default:
-		a.r.e.errorf("step %s: sending the answer %s: %v; the question still waits: answer it in the console, or cancel the run with 'arsenal-run remote cancel %s'", ev.Step, answer, err, a.runID)
+		a.r.e.errorf("step %s: sending the answer %s: %s; the question still waits: answer it in the console, or cancel the run with 'arsenal-run remote cancel %s'", termtext.Line(ev.Step), answer, termtext.Line(err.Error()), a.runID)
 	}
 }
 
 // close stops asking: the run ended or this command stops.
 func (a *remoteAsker) close() {
 	a.mu.Lock()
-	for _, q := range a.pending {
-		q.cancel(context.Canceled)
+	for _, cancel := range a.all {
+		cancel(context.Canceled) // a question asked, or its answer on its way
 	}
 	a.mu.Unlock()
 	a.wg.Wait()

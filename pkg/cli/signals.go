@@ -204,6 +204,10 @@ func (t *terminalConfirmer) read() {
 func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) (bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if ctx.Err() != nil {
+		// Given up while another question was being asked: not shown.
+		return false, context.Cause(ctx)
+	}
 	// Taken before the reader starts: what stdin held before the first
 	// question is read by it afterwards, and counts as typed after.
 	asked := time.Now()

@@ -231,3 +231,39 @@ outputs:
 
 // viewCodes are the live view's own cursor moves and erases.
 var viewCodes = regexp.MustCompile(`\r(\x1b\[\d+A)?\x1b\[J`)
+
+// TestConfirmGivenUpWhileWaitingIsNotShown: a question given up while it
+// waited for another to be answered (answered elsewhere, say) is never
+// printed, so no prompt dangles on the terminal.
+func TestConfirmGivenUpWhileWaitingIsNotShown(t *testing.T) {
+	in, typing := io.Pipe()
+	defer typing.Close()
+	out := newNotifyWriter()
+	c := &terminalConfirmer{in: bufio.NewReader(in), out: out}
+	first := make(chan bool, 1)
+	go func() {
+		ok, _ := c.Confirm(context.Background(), "one", "First?")
+		first <- ok
+	}()
+	for !strings.Contains(out.String(), "First?") {
+		<-out.wrote
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	second := make(chan error, 1)
+	go func() {
+		_, err := c.Confirm(ctx, "two", "Second?")
+		second <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the second waits for the first
+	cancel(errors.New("answered elsewhere"))
+	io.WriteString(typing, "y\n")
+	if !<-first {
+		t.Error("the first question did not get its yes")
+	}
+	if err := <-second; err == nil {
+		t.Error("the given-up question returned no error")
+	}
+	if strings.Contains(out.String(), "Second?") {
+		t.Errorf("the given-up question was printed: %q", out.String())
+	}
+}

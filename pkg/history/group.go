@@ -140,6 +140,10 @@ func (s *Store) takeStart(runID string) *Run {
 	return w.start
 }
 
+// maxUnwritten bounds the starts kept for ends that failed: a caller may
+// give an end up, and its start would stay for ever.
+const maxUnwritten = 10000
+
 // keepStart keeps a start taken by takeStart for the end's next try, the
 // end having failed.
 func (s *Store) keepStart(run *Run) {
@@ -148,6 +152,9 @@ func (s *Store) keepStart(run *Run) {
 	defer g.mu.Unlock()
 	if g.unwritten == nil {
 		g.unwritten = map[string]*Run{}
+	}
+	if len(g.unwritten) >= maxUnwritten {
+		return // ends given up by their caller leave theirs here; bounded
 	}
 	g.unwritten[run.ID] = run
 }

@@ -191,7 +191,8 @@ func (s *Service) retryLate(ctx context.Context) (done bool) {
 
 // closeLate stops recording again, tries the kept ends once more, and
 // warns about those the store still refuses: they stay `running` until
-// another process takes this one for dead.
+// another process takes this one for dead (or, for a run whose end took
+// the place of its start, one that changed nothing, have no row).
 func (s *Service) closeLate() {
 	l := &s.late
 	l.mu.Lock()
