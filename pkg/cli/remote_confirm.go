@@ -54,9 +54,10 @@ type remoteAsker struct {
 	q     questioner
 	ctx   context.Context
 
+	stop    context.CancelFunc // ends ctx, and every question: close
 	mu      sync.Mutex
 	pending map[askKey]*remoteQuestion
-	all     []context.CancelCauseFunc // every question's, for close
+	closed  bool
 	wg      sync.WaitGroup
 }
 
@@ -72,7 +73,8 @@ type remoteQuestion struct {
 var errAnsweredElsewhere = errors.New("answered elsewhere")
 
 func newRemoteAsker(ctx context.Context, r *remote, runID string, q questioner) *remoteAsker {
-	return &remoteAsker{r: r, runID: runID, q: q, ctx: ctx, pending: map[askKey]*remoteQuestion{}}
+	ctx, stop := context.WithCancel(ctx)
+	return &remoteAsker{r: r, runID: runID, q: q, ctx: ctx, stop: stop, pending: map[askKey]*remoteQuestion{}}
 }
 
 // Event implements engine.Observer.
@@ -82,17 +84,29 @@ func (a *remoteAsker) Event(ev engine.Event) {
 	case engine.EventConfirmAsked:
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if _, ok := a.pending[k]; ok {
+		if _, ok := a.pending[k]; ok || a.closed {
 			return // the same question, replayed after a reconnection
 		}
 		ctx, cancel := context.WithCancelCause(a.ctx)
 		q := &remoteQuestion{cancel: cancel, asking: true}
 		a.pending[k] = q
-		a.all = append(a.all, cancel)
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
 			a.ask(ctx, q, ev)
+		}()
+	case KindDroppedEvent:
+		// The stream skipped events, a confirm_asked among them maybe:
+		// the server lists the questions that wait.
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.closed {
+			return
+		}
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.resync()
 		}()
 	case engine.EventConfirmAnswered:
 		a.mu.Lock()
@@ -110,6 +124,25 @@ func (a *remoteAsker) Event(ev engine.Event) {
 			return
 		}
 		fmt.Fprintf(a.r.e.stderr, "\nstep %s: answered %s by %s\n", termtext.Line(ev.Step), termtext.Line(ev.Answer), termtext.Line(ev.By))
+	}
+}
+
+// resync asks the questions the server says wait, which a gap in the
+// stream may have hidden; those already asked here are not asked again.
+func (a *remoteAsker) resync() {
+	var waiting struct {
+		Questions []struct {
+			RunID string `json:"run_id"`
+			Step  string `json:"step"`
+			Op    string `json:"op"`
+			Text  string `json:"question"`
+		} `json:"questions"`
+	}
+	if _, err := a.r.call(a.ctx, "GET", "/api/v1/runs/"+url.PathEscape(a.runID)+"/questions", nil, &waiting); err != nil {
+		return // the stream goes on; its next events still ask
+	}
+	for _, q := range waiting.Questions {
+		a.Event(engine.Event{Kind: engine.EventConfirmAsked, RunID: cmp.Or(q.RunID, a.runID), Step: q.Step, Op: q.Op, Message: q.Text})
 	}
 }
 
@@ -156,13 +189,13 @@ func (a *remoteAsker) ask(ctx context.Context, q *remoteQuestion, ev engine.Even
 	}
 }
 
-// close stops asking: the run ended or this command stops.
+// close stops asking: the run ended or this command stops. Every
+// question still asked, and every answer on its way, is given up.
 func (a *remoteAsker) close() {
 	a.mu.Lock()
-	for _, cancel := range a.all {
-		cancel(context.Canceled) // a question asked, or its answer on its way
-	}
+	a.closed = true
 	a.mu.Unlock()
+	a.stop()
 	a.wg.Wait()
 }
 

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
@@ -627,6 +628,36 @@ func TestRemoteAnswersConfirmQuestions(t *testing.T) {
 	if !strings.Contains(stderr.String(), "step restart: answered yes by admin") {
 		t.Errorf("stderr: %q", stderr.String())
 	}
+
+	// A gap in the stream (its dropped marker) may have hidden a
+	// question: the server's list of waiting questions is asked.
+	code, started := apiCall(t, "POST", base+"/api/v1/playbooks/guarded/runs", f.admin, map[string]any{"ask": true})
+	if code != 202 {
+		t.Fatalf("start: %d %v", code, started)
+	}
+	id = started["run_id"].(string)
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, q := apiCall(t, "GET", base+"/api/v1/runs/"+id+"/questions", f.admin, nil); len(q["questions"].([]any)) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run never asked")
+		}
+	}
+	u, _ := url.Parse(base)
+	rm := &remote{e: &env{stderr: io.Discard, getenv: func(string) string { return "" }}, base: u, key: f.admin}
+	rm.http, _ = rm.client()
+	asker := newRemoteAsker(context.Background(), rm, id, scripted{answer: true})
+	asker.Event(engine.Event{Kind: KindDroppedEvent, Dropped: 3})
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if code, rep := apiCall(t, "GET", base+"/api/v1/runs/"+id, f.admin, nil); code == 200 && rep["status"] == "succeeded" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hidden question was not asked after the gap")
+		}
+	}
+	asker.close()
 }
 
 // scripted answers every question the same.
