@@ -192,7 +192,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		id := s.start("oncall", "slow", nil)
 		do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id), chromedp.WaitVisible(chromedp.ID("cancel")))
 		waitFor(t, ctx, "the step to run", `!!document.querySelector('li.step[data-step=nap][data-status=running]')`)
-		do(t, ctx, "press Cancel", chromedp.Click(chromedp.ID("cancel")))
+		cancelRun(t, ctx)
 		waitFor(t, ctx, "the run to be cancelled", `!!document.querySelector('.run-status .b-cancelled')`)
 		if got := eval[string](t, ctx, `[...document.querySelectorAll('li.step')].map(li => li.dataset.step + ':' + li.dataset.status).join(' ')`); got != "nap:cancelled tidy:succeeded" {
 			t.Errorf("steps after the cancel: %q", got)

@@ -41,6 +41,23 @@ type site struct {
 	state string
 	http  *http.Client
 	pbs   *server.Playbooks
+	srv   *server.Server
+	// keysFile is the text of the site's keys file.
+	keysFile string
+}
+
+// editKeys changes the keys file's text with edit and loads it, as
+// serve does on SIGHUP.
+func (s *site) editKeys(edit func(string) string) {
+	s.t.Helper()
+	s.keysFile = edit(s.keysFile)
+	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.srv.Reload(server.State{Keys: ks, Playbooks: s.pbs}); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // playbook is one of the site's playbooks.
@@ -86,7 +103,8 @@ func startSite(t testing.TB, playbooks map[string]string) *site {
 		s.keys[k.name] = key
 		fmt.Fprintf(&keys, "  - {name: %s, sha256: %s, roles: [%s]}\n", k.name, digest, k.role)
 	}
-	ks, err := server.ParseKeys("keys.yaml", []byte(keys.String()))
+	s.keysFile = keys.String()
+	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +127,7 @@ func startSite(t testing.TB, playbooks map[string]string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.srv = srv
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,14 @@
 package console
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -87,7 +89,7 @@ func TestRunPageFacts(t *testing.T) {
 		id := s.start("oncall", "slow", nil)
 		do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id), chromedp.WaitVisible(chromedp.ID("cancel")))
 		waitFor(t, ctx, "the step to run", `!!document.querySelector('li.step[data-step=nap][data-status=running]')`)
-		do(t, ctx, "press Cancel", chromedp.Click(chromedp.ID("cancel")))
+		cancelRun(t, ctx)
 		waitFor(t, ctx, "the toast", `!document.getElementById('toast').hidden`)
 		if got := eval[string](t, ctx, `document.getElementById('toast').textContent`); got != "Cancelling: running steps are stopped, then on_cancel and finally run." {
 			t.Errorf("the toast: %q", got)
@@ -100,4 +102,59 @@ func TestRunPageFacts(t *testing.T) {
 			t.Errorf("the run: %s", rep.Status)
 		}
 	})
+}
+
+// cancelRun presses Cancel run and confirms it.
+func cancelRun(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, "press Cancel run", chromedp.Click(chromedp.ID("cancel")))
+	do(t, ctx, "confirm", chromedp.WaitVisible(chromedp.ID("cancel-confirm")), chromedp.Click(chromedp.ID("cancel-confirm")))
+}
+
+// TestCancelAsksFirst presses Cancel run on a running run: the page asks
+// first, naming the playbook and what cancelling does, with the focus on
+// Keep running; Keep running and Escape leave the run running, and only
+// the confirmation cancels it.
+func TestCancelAsksFirst(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, runPagePlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "slow", nil)
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id), chromedp.WaitVisible(chromedp.ID("cancel")))
+	waitFor(t, ctx, "the step to run", `!!document.querySelector('li.step[data-step=nap][data-status=running]')`)
+	running := func(what string) {
+		t.Helper()
+		time.Sleep(300 * time.Millisecond) // a cancel would have reached the run by now
+		if h, _ := s.mgr.Get(id); h.Status() != "running" {
+			t.Fatalf("after %s the run is %s", what, h.Status())
+		}
+	}
+
+	do(t, ctx, "press Cancel run", chromedp.Click(chromedp.ID("cancel")))
+	waitFor(t, ctx, "the question", `!!document.getElementById('cancel-question')`)
+	got := eval[string](t, ctx, `(() => { const q = document.getElementById('cancel-question');
+		const by = (a) => q.getAttribute(a).split(' ').map(id => document.getElementById(id).textContent).join(' ');
+		return [q.getAttribute('role'), by('aria-labelledby'), by('aria-describedby'),
+			[...q.querySelectorAll('button')].map(b => b.textContent).join('/'), document.activeElement.id, String(!!document.getElementById('cancel'))].join(' | '); })()`)
+	want := "group | Cancel this run of slow? | Its running steps are stopped; then its on_cancel and finally steps, if it has any, run, and on_failure is skipped. | Cancel run/Keep running | cancel-keep | false"
+	if got != want {
+		t.Errorf("the question:\n got %q\nwant %q", got, want)
+	}
+	running("the question")
+
+	do(t, ctx, "press Keep running", chromedp.Click(chromedp.ID("cancel-keep")))
+	waitFor(t, ctx, "Cancel run again, focused", `!document.getElementById('cancel-question') && document.activeElement === document.getElementById('cancel')`)
+	running("Keep running")
+
+	do(t, ctx, "press Cancel run, then Escape", chromedp.Click(chromedp.ID("cancel")), chromedp.WaitVisible(chromedp.ID("cancel-keep")),
+		chromedp.KeyEvent(kb.Escape))
+	waitFor(t, ctx, "the question to go", `!document.getElementById('cancel-question') && !!document.getElementById('cancel')`)
+	running("Escape")
+
+	cancelRun(t, ctx)
+	waitFor(t, ctx, "the run to be cancelled", `!!document.querySelector('.run-status .b-cancelled')`)
+	if rep := s.wait(id); rep.Status != report.StatusCancelled {
+		t.Errorf("the run: %s", rep.Status)
+	}
 }

@@ -30,6 +30,9 @@ const routes = [
 // leaving holds what the current page stops when the user leaves it.
 let leaving = [];
 let afterSignIn = '/runs';
+// ended is the server's reason why the last session ended, '' after a
+// sign-in or a sign-out.
+let ended = '';
 
 // go shows the page of path, adding it to the history unless replace.
 function go(path, replace) {
@@ -82,14 +85,16 @@ function showWho() {
 // signInPage asks for an API key once. The key goes to the server in the
 // sign-in request and is then dropped: the field is emptied and the page
 // keeps only the session's CSRF token; the session itself is an HttpOnly
-// cookie no script can read.
+// cookie no script can read. When a session has ended, the server's
+// reason is shown above the key field until the next sign-in, so that
+// whoever comes back to the tab later still reads why.
 function signInPage() {
   setSession(null);
   showWho();
   history.replaceState(null, '', '/signin');
   document.title = 'Sign in · arsenal-run';
   const key = h('input', { id: 'key', name: 'key', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true,
-    'aria-describedby': 'key-hint' });
+    'aria-describedby': ended ? 'signin-ended key-hint' : 'key-hint' });
   const status = h('div', { id: 'signin-status', 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
   const form = h('form', { id: 'signin', class: 'card narrow', onsubmit: async (e) => {
@@ -101,6 +106,7 @@ function signInPage() {
     try {
       const me = await api('POST', '/api/v1/session', { key: value });
       setSession(me);
+      ended = '';
       showWho();
       go(afterSignIn === '/signin' ? '/runs' : afterSignIn, true);
     } catch (err) {
@@ -112,6 +118,7 @@ function signInPage() {
   } },
   h('h1', { tabindex: '-1' }, 'Sign in'),
   h('p', null, 'Paste an API key of this server. It is sent once; the console keeps a session that ends when you sign out or after its lifetime.'),
+  ended ? h('p', { id: 'signin-ended', class: 'ended' }, h('strong', null, 'Your session ended: '), ended) : null,
   h('div', { class: 'field' }, h('label', { for: 'key' }, 'API key'), key,
     h('p', { class: 'hint', id: 'key-hint' }, 'Like ak_3q7z…, from arsenal-run keys new.')),
   button, status);
@@ -129,11 +136,12 @@ async function signOut() {
     }
   }
   afterSignIn = '/runs';
+  ended = '';
   signInPage();
   toast('Signed out.');
 }
 
-onUnauthorized(() => {
+onUnauthorized((err) => {
   if (!session.me) return;
   toast('Your session ended; sign in again.');
   const url = new URL(location.href);
@@ -142,8 +150,22 @@ onUnauthorized(() => {
     try { fn(); } catch (e) { /* ignore */ }
   }
   leaving = [];
+  ended = whyEnded(err);
   signInPage();
 });
+
+// whyEnded is the reason a session ended, as the server gave it. A
+// request without credentials (its message begins "no credentials") means
+// that this browser dropped the session's cookie, as a sign-out in another
+// tab does: the server's advice, a key header, is not the console's way,
+// so that one is said in the console's words.
+function whyEnded(err) {
+  const msg = (err && err.message) || '';
+  if (msg.startsWith('no credentials')) {
+    return 'this browser no longer holds its cookie: it was signed out in another tab or window, or the cookie was deleted';
+  }
+  return msg || 'the server refused it';
+}
 
 // Links inside the console change the page without reloading it.
 document.addEventListener('click', (e) => {

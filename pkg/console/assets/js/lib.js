@@ -106,7 +106,8 @@ export function setSession(me) {
   csrf = (me && me.csrf_token) || '';
 }
 
-// onUnauthorized sets what happens when the API answers 401.
+// onUnauthorized sets what happens when the API answers 401: fn gets the
+// ApiError, whose message is the server's reason.
 export function onUnauthorized(fn) { unauthorized = fn; }
 
 // api calls the API as the signed-in session: the cookie goes by itself,
@@ -137,13 +138,16 @@ export async function api(method, path, body) {
   return data;
 }
 
-// blob fetches a binary answer (an SVG) as an object URL.
+// blob fetches a binary answer (an SVG) as an object URL. An error
+// answer is JSON, as the API's others are.
 export async function blobURL(path) {
   const res = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
-  if (res.status === 401) {
-    unauthorized(new ApiError(401, { message: 'signed out' }));
+  if (!res.ok) {
+    const data = (res.headers.get('Content-Type') || '').startsWith('application/json') ? await res.json().catch(() => null) : null;
+    const err = new ApiError(res.status, (data && data.error) || { message: res.status + ' ' + res.statusText });
+    if (res.status === 401) unauthorized(err);
+    throw err;
   }
-  if (!res.ok) throw new ApiError(res.status, { message: res.status + ' ' + res.statusText });
   return URL.createObjectURL(await res.blob());
 }
 

@@ -3,7 +3,7 @@
 // fan-out items, and, while it runs, its event stream: step output lines
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
-import { h, clear, add, api, blobURL, badge, timeEl, fmtMS, text, title, errorBox, toast, debounce } from './lib.js';
+import { h, clear, add, refresh as keepFocus, api, blobURL, badge, timeEl, fmtMS, text, title, errorBox, toast, debounce } from './lib.js';
 
 const MAX_LOG_LINES = 500;
 const MAX_ITEM_ROWS = 200;
@@ -99,26 +99,68 @@ class RunView {
         rep.playbook.sha256 ? h('span', { class: 'muted small', title: 'SHA-256 ' + rep.playbook.sha256 }, ' sha256 ' + rep.playbook.sha256.slice(0, 12)) : null));
   }
 
+  // renderActions shows Cancel run, which asks in the page before it
+  // cancels (a run is often an incident's runbook, and one stray click
+  // must not stop it), or, once the run has ended, Run again. The focus
+  // stays on the control that had it when a re-render draws it again.
   renderActions() {
     const rep = this.rep;
     const items = [];
     if (this.live() && this.mayAct) {
-      items.push(h('button', { type: 'button', class: 'danger', id: 'cancel', onclick: (e) => this.cancel(e.currentTarget) }, 'Cancel run'));
+      items.push(this.confirming ? this.cancelQuestion()
+        : h('button', { type: 'button', class: 'danger', id: 'cancel', 'data-action': 'cancel', disabled: this.cancelling,
+          onclick: () => this.askCancel() }, this.cancelling ? 'Cancelling…' : 'Cancel run'));
     }
     if (!this.live()) {
       items.push(h('a', { class: 'button', href: '/playbooks/' + encodeURIComponent(rep.playbook.name) + '?rerun=' + encodeURIComponent(rep.run_id) },
         'Run again with the same inputs'));
     }
-    clear(this.actions, items);
+    keepFocus(this.actions, items);
   }
 
-  async cancel(button) {
-    button.disabled = true;
+  // cancelQuestion asks whether to cancel, naming the playbook and what
+  // cancelling does; Escape, like Keep running, keeps the run going.
+  cancelQuestion() {
+    const queued = this.rep.status === 'queued';
+    return h('div', { class: 'confirm-cancel', id: 'cancel-question', role: 'group', 'aria-labelledby': 'cancel-q', 'aria-describedby': 'cancel-what',
+      onkeydown: (e) => { if (e.key === 'Escape') this.keepRunning(); } },
+    h('p', { id: 'cancel-q' }, h('strong', null, 'Cancel this ' + (queued ? 'queued ' : '') + 'run of ', h('code', null, this.rep.playbook.name), '?')),
+    h('p', { id: 'cancel-what' }, queued
+      ? 'It leaves the queue and never starts.'
+      : ['Its running steps are stopped; then its ', h('code', null, 'on_cancel'), ' and ', h('code', null, 'finally'),
+        ' steps, if it has any, run, and ', h('code', null, 'on_failure'), ' is skipped.']),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'danger', id: 'cancel-confirm', 'data-action': 'cancel-confirm', onclick: () => this.cancel() }, 'Cancel run'),
+      h('button', { type: 'button', id: 'cancel-keep', 'data-action': 'cancel-keep', onclick: () => this.keepRunning() }, 'Keep running')));
+  }
+
+  askCancel() {
+    this.confirming = true;
+    this.renderActions();
+    // The focus goes to the choice that changes nothing, so that a second
+    // Enter does not cancel.
+    const keep = this.actions.querySelector('#cancel-keep');
+    if (keep) keep.focus();
+  }
+
+  keepRunning() {
+    this.confirming = false;
+    this.renderActions();
+    const again = this.actions.querySelector('#cancel');
+    if (again) again.focus();
+  }
+
+  async cancel() {
+    this.confirming = false;
+    this.cancelling = true;
+    const queued = this.rep.status === 'queued';
+    this.renderActions();
     try {
       await api('POST', this.base + '/cancel');
-      toast('Cancelling: running steps are stopped, then on_cancel and finally run.');
+      toast(queued ? 'Cancelled: the run leaves the queue.' : 'Cancelling: running steps are stopped, then on_cancel and finally run.');
     } catch (err) {
-      button.disabled = false;
+      this.cancelling = false;
+      this.renderActions();
       if (err.status !== 401) clear(this.errorEl, errorBox(err));
     }
   }

@@ -1,6 +1,11 @@
 // The schedules page: each scheduled playbook with its cron and time zone,
 // its next fire times, its last slots (fired runs and the slots that were
 // skipped, missed or failed), and pause and resume.
+//
+// The list of schedules does not say whether the caller may pause them:
+// the page learns it from the server's refusal, and from then on, for as
+// long as it is shown, keeps that schedule's buttons disabled with the
+// refusal as their title and beside them.
 
 import { h, clear, refresh as keepFocus, api, badge, timeEl, zonedTimeEl, table, title, errorBox, toast } from './lib.js';
 
@@ -14,6 +19,10 @@ export async function schedulesPage(ctx) {
   let timer = 0;
   let stopped = false;
   ctx.onLeave(() => { stopped = true; clearTimeout(timer); });
+  // refused holds, by playbook, the server's refusal of a pause or a
+  // resume: both are decided by the same rule (may the caller's roles run
+  // the playbook), so one refusal stands for both.
+  const refused = new Map();
 
   const act = async (name, verb, button) => {
     button.disabled = true;
@@ -23,9 +32,24 @@ export async function schedulesPage(ctx) {
       if (!s.changed) toast(name + ' was ' + (verb === 'pause' ? 'paused' : 'running') + ' already.');
       await refresh();
     } catch (err) {
-      button.disabled = false;
+      if (err.status === 403 && err.class === 'authorization') {
+        refused.set(name, err.message);
+        await refresh();
+      } else {
+        button.disabled = false;
+      }
       if (err.status !== 401) clear(status, errorBox(err));
     }
+  };
+
+  const control = (s) => {
+    const verb = s.paused ? 'resume' : 'pause';
+    const why = refused.get(s.playbook);
+    const id = 'refused-' + s.playbook;
+    return [h('button', { type: 'button', 'data-action': verb, disabled: why !== undefined, title: why,
+      'aria-describedby': why !== undefined ? id : null,
+      onclick: (e) => act(s.playbook, verb, e.currentTarget) }, s.paused ? 'Resume' : 'Pause'),
+    why !== undefined ? h('span', { class: 'muted small block refused', id }, 'Refused: ' + why) : null];
   };
 
   const refresh = async () => {
@@ -53,9 +77,7 @@ export async function schedulesPage(ctx) {
               ' ', timeEl(sl.slot || sl.started_at), sl.message ? h('span', { class: 'muted block' }, sl.message) : null)))
               : h('span', { class: 'muted' }, 'none yet'),
             s.paused ? h('span', { class: 'paused' }, 'Paused by ', h('strong', null, s.paused.by), ' since ', timeEl(s.paused.at)) : 'Active',
-            s.paused
-              ? h('button', { type: 'button', 'data-action': 'resume', onclick: (e) => act(s.playbook, 'resume', e.currentTarget) }, 'Resume')
-              : h('button', { type: 'button', 'data-action': 'pause', onclick: (e) => act(s.playbook, 'pause', e.currentTarget) }, 'Pause'),
+            control(s),
           ],
         })), 'schedules') : h('p', { class: 'empty' }, 'No playbook of this server has a schedule: block.'));
     } catch (err) {
