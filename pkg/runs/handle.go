@@ -118,8 +118,9 @@ func (h *Handle) Status() string {
 // and the live events.
 func (h *Handle) Events() *Stream { return h.stream }
 
-// Cancel asks the run to stop: its running steps are cancelled, on_failure
-// and finally still run, and the report says cancelled. A queued run never
+// Cancel asks the run to stop: its running steps are cancelled, on_cancel
+// and finally still run (on_failure does not), and the report says
+// cancelled. A queued run never
 // starts. Cancel is idempotent.
 func (h *Handle) Cancel(cause error) {
 	if cause == nil {
