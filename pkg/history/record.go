@@ -15,7 +15,8 @@ import (
 // Run is one run as the history lists it. Status is a report status, or
 // StatusRunning until the run is recorded as finished, or StatusInterrupted
 // when its process ended first. FinishedAt is nil while it runs. Inputs and
-// Error come from the masked report.
+// Error come from the masked report (in the PostgreSQL store, the inputs of
+// a running run come from its start, masked the same way).
 type Run struct {
 	ID          string         `json:"id"`
 	Playbook    string         `json:"playbook"`
@@ -58,8 +59,10 @@ const (
 
 // RecordStart records that a run started, with status running and this
 // Store as its owner; run.StartedAt defaults to now and run.Trigger to cli. It ignores run.Status,
-// Inputs and Error: inputs enter the history only from the masked report,
-// in RecordFinish, so unmasked secrets can never reach the database.
+// Inputs and Error: inputs enter this history only from the masked report,
+// in RecordFinish, so unmasked secrets can never reach the database. (The
+// PostgreSQL store keeps run.Inputs with the start, for the other replicas
+// to show; the run service gives them masked as the report masks them.)
 // Recording the same id again replaces the row. A relative ReportPath is
 // stored absolute.
 func (s *Store) RecordStart(ctx context.Context, run Run) error {

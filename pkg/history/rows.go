@@ -39,20 +39,27 @@ func FinishedArgs(f Finished) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history: roles: %w", err)
 	}
-	inputs, err := json.Marshal(r.Inputs)
-	if err != nil || r.Inputs == nil {
-		inputs = []byte("{}")
-	}
-	if len(inputs) > maxInputsJSON {
-		inputs, _ = json.Marshal(map[string]string{"[cut]": fmt.Sprintf("inputs were %d bytes of JSON; the report has them", len(inputs))})
-	}
 	var errClass, errMsg string
 	if r.Error != nil {
 		errClass, errMsg = r.Error.Class, report.CapString(r.Error.Message, maxErrorMessage)
 	}
 	return []any{r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
-		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, string(inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom, string(f.Trigger), f.StartedBy,
+		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, InputsArg(r.Inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom, string(f.Trigger), f.StartedBy,
 		slotMS(f.Slot)}, nil
+}
+
+// InputsArg is the inputs column of a run row: inputs as the run's report
+// shows them (secret values masked), as JSON, cut when they are too long
+// for a row.
+func InputsArg(inputs map[string]any) string {
+	data, err := json.Marshal(inputs)
+	if err != nil || inputs == nil {
+		data = []byte("{}")
+	}
+	if len(data) > maxInputsJSON {
+		data, _ = json.Marshal(map[string]string{"[cut]": fmt.Sprintf("inputs were %d bytes of JSON; the report has them", len(data))})
+	}
+	return string(data)
 }
 
 // slotMS is a slot's column: Unix milliseconds, or NULL for none.

@@ -206,6 +206,38 @@ func (q *Queue) relayed(ctx context.Context, runID string, after uint64) ([]Rela
 	return got, rows.Err()
 }
 
+// EventsOf returns, in order, the relayed events of a run that are of one
+// of kinds: a replica tells the snapshot of a run that another one
+// executes from them (runs.SnapshotOf), without reading the run's log
+// lines. Events that do not decode are left out.
+func (q *Queue) EventsOf(ctx context.Context, runID string, kinds []engine.EventKind) ([]engine.Event, error) {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	// The kind is the first "kind" of the body (writeEvents writes seq,
+	// then kind), found as text: a cast to json would fail on the
+	// escaped NUL of a log line.
+	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT body FROM run_events
+		WHERE run_id = $1 AND substring(body from '"kind":"([a-z_]+)"') = ANY($2) ORDER BY seq`, runID, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var evs []engine.Event
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var ev engine.Event
+		if json.Unmarshal([]byte(body), &ev) == nil {
+			evs = append(evs, ev)
+		}
+	}
+	return evs, rows.Err()
+}
+
 // recordedEnd tells whether the history records a run as ended, and its
 // status. A run not recorded yet (still queued), or one the database
 // cannot tell of now, has not ended.

@@ -41,7 +41,7 @@ func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
 	}
 	if !req.oneShot {
 		publishReport(h.stream, rep)
-		s.recordStart(context.Background(), p)
+		s.recordStart(context.Background(), p, h)
 	}
 	s.finishRun(rep, p, h)
 	s.logEnd(rep, req)
@@ -93,7 +93,7 @@ func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why, reaso
 	rep := s.notStarted(p, class, why, reason)
 	publishReport(h.stream, rep)
 	if !p.req.oneShot {
-		s.recordStart(context.Background(), p)
+		s.recordStart(context.Background(), p, h)
 	}
 	s.finishRun(rep, p, h)
 	s.logEnd(rep, p.req)
@@ -164,15 +164,17 @@ func inputSecrets(pb *steps.Playbook, inputs map[string]any) *redact.Redactor {
 // started it (the caller's trigger, "" being cli) and, for a scheduled
 // run, its slot. Runs that end without running (denied, or cancelled
 // while queued) are recorded too, so that their rows carry the trigger
-// and slot as well; finish then records their end.
-func (s *Service) recordStart(ctx context.Context, p *prepared) {
+// and slot as well; finish then records their end. The inputs go with it
+// masked, as h's snapshot shows them: a store shared by several processes
+// keeps them, for the others to show while the run goes on.
+func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
 	if s.store == nil {
 		return
 	}
 	pb, c := p.plan.Playbook(), p.req.Caller
 	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
 		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
-		Trigger: history.Trigger(c.Trigger), StartedBy: c.Name}
+		Trigger: history.Trigger(c.Trigger), StartedBy: c.Name, Inputs: h.live.maskedInputs()}
 	if !c.Slot.IsZero() {
 		slot := c.Slot
 		run.Slot = &slot

@@ -465,7 +465,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		runOpts = append(runOpts, engine.WithRunURL(link))
 	}
 	if !req.oneShot {
-		s.recordStart(ctx, p)
+		s.recordStart(ctx, p, h)
 	}
 	rep, err = plan.Run(ctx, p.inputs, runOpts...)
 	if err != nil {

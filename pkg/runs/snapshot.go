@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -40,7 +41,42 @@ func newLiveRun(p *prepared) *liveRun {
 	}
 }
 
-// apply records one event of the run.
+// SnapshotKinds are the kinds of event that a run's snapshot is told
+// from (see SnapshotOf): its other events change nothing in it.
+var SnapshotKinds = []engine.EventKind{engine.EventRunStarted, engine.EventStepStarted, engine.EventItemFinished, engine.EventStepFinished}
+
+// SnapshotOf returns the snapshot of a running run that another process
+// executes, told from the events that process relayed (those of
+// SnapshotKinds suffice) as its Handle.Snapshot tells it from the same
+// events: base, the run's record (playbook, roles, masked inputs, start),
+// with status running, the steps so far and the duration until now.
+// base's steps, if any, are those known before the events; the events of
+// sub-runs are ignored. base is not changed.
+func SnapshotOf(base report.Report, evs []engine.Event) *report.Report {
+	l := &liveRun{base: base, index: make(map[string]int, len(base.Steps)), starts: map[string]time.Time{}}
+	l.base.Steps = slices.Clone(base.Steps)
+	for i, st := range l.base.Steps {
+		l.index[st.ID] = i
+	}
+	for _, ev := range evs {
+		l.apply(ev)
+	}
+	return l.snapshot(StatusRunning)
+}
+
+// maskedInputs returns the run's inputs as its report shows them; nil for
+// a nil l. The map is shared: it is never changed.
+func (l *liveRun) maskedInputs() map[string]any {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.base.Inputs
+}
+
+// apply records one event of the run (those of SnapshotKinds tell it
+// something).
 func (l *liveRun) apply(ev engine.Event) {
 	if ev.RunID != l.base.RunID {
 		return

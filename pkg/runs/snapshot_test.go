@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -55,6 +56,54 @@ steps:
 	rep := wait(t, h)
 	if final := h.Snapshot(); final != rep {
 		t.Errorf("after the end, Snapshot is not the report")
+	}
+}
+
+// SnapshotOf tells, from a run's events as another process reads them
+// (JSON), the snapshot the run's own process shows, over the run's
+// record; the events of a sub-run change nothing.
+func TestSnapshotOfRelayedEvents(t *testing.T) {
+	m := newManager(t, Config{}, Limits{})
+	path := writePlaybook(t, `version: 1
+name: relayed
+inputs:
+  token: {type: string, secret: true}
+steps:
+  - {id: one, op: control.log, with: {message: hello}}
+  - {id: nap, op: control.sleep, with: {duration: 1h}}
+`)
+	h, err := m.Start(context.Background(), Request{Path: path, Inputs: map[string]any{"token": "hunter2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { h.Cancel(nil); wait(t, h) }()
+	sub := h.Events().Subscribe(0)
+	defer sub.Cancel()
+	var evs []engine.Event
+	for napping := false; !napping; {
+		ev, ok := sub.Next(context.Background())
+		if !ok {
+			t.Fatal("the run ended before its nap")
+		}
+		data, _ := json.Marshal(ev)
+		var relayed engine.Event
+		if err := json.Unmarshal(data, &relayed); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, relayed)
+		napping = ev.Kind == engine.EventStepStarted && ev.Step == "nap"
+	}
+	evs = append(evs, engine.Event{Kind: engine.EventStepStarted, RunID: "a-sub-run", Step: "elsewhere", Time: time.Now()})
+	live := h.Snapshot()
+	base := *live
+	base.Steps, base.StartedAt, base.DurationMS = []report.Step{}, time.Time{}, 0
+	got := SnapshotOf(base, evs)
+	if len(base.Steps) != 0 {
+		t.Errorf("SnapshotOf changed its base: %+v", base.Steps)
+	}
+	live.DurationMS, got.DurationMS = 0, 0 // each until its own now
+	if diff := cmp.Diff(live, got); diff != "" {
+		t.Errorf("snapshot from the events (-live +relayed):\n%s", diff)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // runsElsewhere reports whether a run this process does not hold is
@@ -23,6 +24,19 @@ func (s *Server) runsElsewhere(ctx context.Context, id string) bool {
 		return run.Status == history.StatusRunning
 	}
 	return s.queuedReport(ctx, id) != nil
+}
+
+// snapshotElsewhere is the report of a run that another replica runs, as
+// that replica's snapshot shows it: told from the events it relayed, over
+// the run's history row (whose inputs its start wrote, masked). Until an
+// event is relayed (or when they cannot be read), the run's finished step
+// rows stand in for them.
+func (s *Server) snapshotElsewhere(ctx context.Context, h store.History, run history.Run) *report.Report {
+	evs, err := s.cfg.Queue.EventsOf(ctx, run.ID, runs.SnapshotKinds)
+	if err != nil || len(evs) == 0 {
+		return runs.SnapshotOf(*fromHistory(ctx, h, run), nil)
+	}
+	return runs.SnapshotOf(*recordReport(run), evs)
 }
 
 // relay streams, as Server-Sent Events, the events of a run that another

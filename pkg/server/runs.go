@@ -275,6 +275,8 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 				return rep, nil
 			}
 		}
+	} else if s.cfg.Queue != nil {
+		return s.snapshotElsewhere(ctx, store, run), nil
 	}
 	return fromHistory(ctx, store, run), nil
 }
@@ -283,16 +285,7 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 // rows: a run of another process still going, or one whose report file is
 // gone.
 func fromHistory(ctx context.Context, h store.History, run history.Run) *report.Report {
-	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: run.ID, ResumedFrom: run.ResumedFrom,
-		Playbook: report.Playbook{Name: run.Playbook, Path: run.Path, SHA256: run.SHA256},
-		Roles:    run.Roles, Inputs: run.Inputs, Status: run.Status, StartedAt: run.StartedAt,
-		DurationMS: run.DurationMS, Steps: []report.Step{}, Outputs: map[string]any{}, Error: run.Error}
-	if rep.Inputs == nil {
-		rep.Inputs = map[string]any{}
-	}
-	if run.FinishedAt != nil {
-		rep.FinishedAt = *run.FinishedAt
-	}
+	rep := recordReport(run)
 	rows, _ := h.Steps(ctx, run.ID)
 	for _, row := range rows {
 		if row.Kind != "step" {
@@ -303,6 +296,21 @@ func fromHistory(ctx context.Context, h store.History, run history.Run) *report.
 			st.Error = &report.Error{Class: row.ErrorClass, Message: "see the run's report"}
 		}
 		rep.Steps = append(rep.Steps, st)
+	}
+	return rep
+}
+
+// recordReport is the report a history row tells, without steps.
+func recordReport(run history.Run) *report.Report {
+	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: run.ID, ResumedFrom: run.ResumedFrom,
+		Playbook: report.Playbook{Name: run.Playbook, Path: run.Path, SHA256: run.SHA256},
+		Roles:    run.Roles, Inputs: run.Inputs, Status: run.Status, StartedAt: run.StartedAt,
+		DurationMS: run.DurationMS, Steps: []report.Step{}, Outputs: map[string]any{}, Error: run.Error}
+	if rep.Inputs == nil {
+		rep.Inputs = map[string]any{}
+	}
+	if run.FinishedAt != nil {
+		rep.FinishedAt = *run.FinishedAt
 	}
 	return rep
 }

@@ -16,10 +16,10 @@ import (
 // both stores write the same rows.
 var (
 	insertStep  = `INSERT INTO steps (` + history.StepColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
-	upsertStart = `INSERT INTO runs (` + history.StartColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+	upsertStart = `INSERT INTO runs (` + history.StartColumns + `, inputs)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
-			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
+			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at, inputs = excluded.inputs,
 			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
 			triggered_by = excluded.triggered_by, slot = excluded.slot, started_by = excluded.started_by,
 			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`
@@ -36,7 +36,10 @@ var (
 )
 
 // RecordStart records that a run started, owned by this Store; see
-// history.Store.RecordStart.
+// history.Store.RecordStart. Unlike the SQLite store, it keeps run.Inputs
+// with the start, so that every replica shows the inputs of a run that
+// one of them runs: they must be masked as the run's report masks them
+// (the run service gives them so), since the row keeps them as given.
 func (s *Store) RecordStart(ctx context.Context, run history.Run) error {
 	started := run.StartedAt
 	if started.IsZero() {
@@ -46,6 +49,7 @@ func (s *Store) RecordStart(ctx context.Context, run history.Run) error {
 	if err != nil {
 		return err
 	}
+	args = append(args, history.InputsArg(run.Inputs))
 	if err := s.retry(ctx, func() error { _, err := s.pool.Exec(ctx, upsertStart, args...); return err }); err != nil {
 		return s.wrap("record start of "+run.ID, err)
 	}
