@@ -156,16 +156,7 @@ func TestConfirmAcrossReplicas(t *testing.T) {
 		t.Fatalf("start the run: %d %v", code, body)
 	}
 	id := body["run_id"].(string)
-	var runner, other *replica
-	waitWithin(t, 20*time.Second, "the run started on a replica", func() bool {
-		for i, r := range []*replica{a, b} {
-			if c.executionsOf(t, r, "first")[id] == 1 {
-				runner, other = r, []*replica{b, a}[i]
-				return true
-			}
-		}
-		return false
-	})
+	runner, other := c.runnerOf(t, id, "first", a, b)
 	var questions []any
 	waitWithin(t, 20*time.Second, "the question listed by the other replica", func() bool {
 		code, body := apiCall(t, "GET", other.base+"/api/v1/runs/"+id+"/questions", c.fix.admin, nil)

@@ -238,6 +238,22 @@ func TestReplicasRunEachAPIRunOnce(t *testing.T) {
 	}
 }
 
+// runnerOf waits until one of a and b has run step of run id, and returns
+// it and the other.
+func (c *haCluster) runnerOf(t *testing.T, id, step string, a, b *replica) (runner, other *replica) {
+	t.Helper()
+	waitWithin(t, 20*time.Second, "the run started on a replica", func() bool {
+		for i, r := range []*replica{a, b} {
+			if c.executionsOf(t, r, step)[id] == 1 {
+				runner, other = r, []*replica{b, a}[i]
+				return true
+			}
+		}
+		return false
+	})
+	return runner, other
+}
+
 func (c *haCluster) executionsOf(t *testing.T, r *replica, step string) map[string]int {
 	only := &haCluster{replicas: []*replica{r}}
 	return only.executions(t, step)
@@ -249,16 +265,7 @@ func TestCancelAndEventsFromAnotherReplica(t *testing.T) {
 	c := newHACluster(t)
 	a, b := c.start(t), c.start(t)
 	id := c.submit(t, a, "sleeper")
-	var runner, other *replica
-	waitWithin(t, 20*time.Second, "the run started on a replica", func() bool {
-		for i, r := range []*replica{a, b} {
-			if c.executionsOf(t, r, "prepare")[id] == 1 {
-				runner, other = r, []*replica{b, a}[i]
-				return true
-			}
-		}
-		return false
-	})
+	runner, other := c.runnerOf(t, id, "prepare", a, b)
 	req, _ := http.NewRequest("GET", other.base+"/api/v1/runs/"+id+"/events", nil)
 	req.Header.Set("Authorization", "Bearer "+c.fix.admin)
 	res, err := http.DefaultClient.Do(req)

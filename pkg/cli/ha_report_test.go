@@ -35,16 +35,7 @@ steps:
 		t.Fatalf("POST runs: %d %v", code, body)
 	}
 	id := body["run_id"].(string)
-	var runner, other *replica
-	waitWithin(t, 20*time.Second, "the run started on a replica", func() bool {
-		for i, r := range []*replica{a, b} {
-			if c.executionsOf(t, r, "before")[id] == 1 {
-				runner, other = r, []*replica{b, a}[i]
-				return true
-			}
-		}
-		return false
-	})
+	runner, other := c.runnerOf(t, id, "before", a, b)
 	t.Cleanup(func() { apiCall(t, "POST", runner.base+"/api/v1/runs/"+id+"/cancel", c.fix.admin, nil) })
 	running := func(rep map[string]any) bool {
 		steps, _ := rep["steps"].([]any)

@@ -94,16 +94,7 @@ func TestStreamElsewhereEndsWhenTheRunningReplicaDies(t *testing.T) {
 	c := newHACluster(t)
 	a, b := c.start(t), c.start(t)
 	id := c.submit(t, a, "sleeper")
-	var runner, other *replica
-	waitWithin(t, 20*time.Second, "the run started on a replica", func() bool {
-		for i, r := range []*replica{a, b} {
-			if c.executionsOf(t, r, "prepare")[id] == 1 {
-				runner, other = r, []*replica{b, a}[i]
-				return true
-			}
-		}
-		return false
-	})
+	runner, other := c.runnerOf(t, id, "prepare", a, b)
 	events := openEvents(t, other.base, c.fix.admin, id, 0)
 	var seen uint64
 	timeout := time.After(20 * time.Second)
