@@ -51,9 +51,10 @@ func (d *daemon) load(problem func(error)) (server.State, bool) {
 		}
 		st.Playbooks = pbs
 	}
-	if st.Playbooks != nil {
+	if st.Playbooks != nil && !o.noSchedule {
 		// Scheduled runs are given no inputs: each must come from a
 		// default or from an env: variable --env-passthrough lets in.
+		// (With --no-schedule no run is scheduled: API runs give theirs.)
 		set := &scheduleSet{}
 		runEnv := o.runEnv()
 		for _, pb := range st.Playbooks.Scheduled() {

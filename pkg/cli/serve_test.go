@@ -538,6 +538,12 @@ func TestServeChecksScheduledInputsAgainstThePassthrough(t *testing.T) {
 	if addr == "" {
 		t.Error("serve did not start with the variables passed through")
 	}
+	// With --no-schedule nothing is scheduled: its API runs are given
+	// their inputs, so the schedule's needs are not checked.
+	f2 := newServeFixture(t)
+	if _, addr := f2.serve(t, "--playbooks", books, "--no-schedule"); addr == "" {
+		t.Error("serve --no-schedule did not start")
+	}
 }
 
 // TestRemoteAnswersConfirmQuestions: remote run asks a run's confirm:
