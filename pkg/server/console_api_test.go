@@ -138,6 +138,13 @@ steps:
 		t.Errorf("next fire %v", first)
 	}
 
+	// Whether the caller may pause is said before it tries.
+	if backup["may_act"] != false {
+		t.Errorf("a viewer may pause backup: %v", backup["may_act"])
+	}
+	if op := ts.get("operator", "/api/v1/schedules").want(t, 200).json(t); op["schedules"].([]any)[0].(map[string]any)["may_act"] != true {
+		t.Errorf("the operator may not pause backup: %v", op["schedules"].([]any)[0])
+	}
 	e := ts.post("viewer", "/api/v1/schedules/backup/pause", nil).wantError(t, 403, ClassAuthorization)
 	if e["rule"] == nil {
 		t.Errorf("403 without the rule: %v", e)

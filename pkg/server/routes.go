@@ -101,7 +101,7 @@ func (s *Server) routeTable() []*route {
 			ok:      js(200, "Confirmed"), errors: []int{400, 403, 404, 409, 413}},
 
 		{method: "GET", path: "/api/v1/schedules", handle: s.listSchedules, tag: "schedules",
-			summary: "The scheduled playbooks: cron, time zone, next fire times, whether paused, and the last slots (fired runs, skipped, missed, failed).",
+			summary: "The scheduled playbooks: cron, time zone, next fire times, whether paused, the last slots (fired runs, skipped, missed, failed), and whether the caller may pause them.",
 			ok:      js(200, "Schedules"), errors: []int{400}},
 		{method: "POST", path: "/api/v1/schedules/{name}/pause", handle: s.pauseSchedule(true), tag: "schedules",
 			summary: "Pause a playbook's schedule for every scheduler on the state dir: its slots are recorded skipped until resumed. Audited.",

@@ -28,6 +28,8 @@ type scheduleEntry struct {
 	Next        []time.Time    `json:"next"`
 	Paused      *history.Pause `json:"paused"`
 	Slots       []slotInfo     `json:"slots"`
+	// MayAct says whether the caller may pause and resume it.
+	MayAct bool `json:"may_act"`
 	// Changed, on a pause or resume, says whether it changed anything.
 	Changed *bool `json:"changed,omitempty"`
 }
@@ -42,7 +44,7 @@ type slotInfo struct {
 }
 
 // GET /api/v1/schedules
-func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
 	}
@@ -56,6 +58,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, _ *Princi
 		if err != nil {
 			return storeError(err)
 		}
+		e.MayAct = s.mayRun(pb, c, "pause its schedule") == nil
 		out = append(out, e)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"scheduler": s.cfg.Scheduling != nil && s.cfg.Scheduling(), "schedules": out})
@@ -107,7 +110,7 @@ func (s *Server) pauseSchedule(pause bool) handler {
 		if err != nil {
 			return storeError(err)
 		}
-		e.Changed = &changed
+		e.Changed, e.MayAct = &changed, true // it just did
 		writeJSON(w, http.StatusOK, e)
 		return nil
 	}

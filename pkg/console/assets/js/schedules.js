@@ -2,10 +2,11 @@
 // its next fire times, its last slots (fired runs and the slots that were
 // skipped, missed or failed), and pause and resume.
 //
-// The list of schedules does not say whether the caller may pause them:
-// the page learns it from the server's refusal, and from then on, for as
-// long as it is shown, keeps that schedule's buttons disabled with the
-// refusal as their title and beside them.
+// The list of schedules says whether the caller may pause each one
+// (may_act): the buttons of one they may not are disabled, with why as
+// their title and beside them. A refusal from the server (the policy
+// changed since the list was read) does the same for as long as the page
+// is shown.
 
 import { h, clear, refresh as keepFocus, api, badge, timeEl, zonedTimeEl, table, title, errorBox, toast } from './lib.js';
 
@@ -44,12 +45,13 @@ export async function schedulesPage(ctx) {
 
   const control = (s) => {
     const verb = s.paused ? 'resume' : 'pause';
-    const why = refused.get(s.playbook);
+    const why = refused.get(s.playbook) ??
+      (s.may_act === false ? 'your roles may not run ' + s.playbook + ', so they may not pause or resume its schedule' : undefined);
     const id = 'refused-' + s.playbook;
     return [h('button', { type: 'button', 'data-action': verb, disabled: why !== undefined, title: why,
       'aria-describedby': why !== undefined ? id : null,
       onclick: (e) => act(s.playbook, verb, e.currentTarget) }, s.paused ? 'Resume' : 'Pause'),
-    why !== undefined ? h('span', { class: 'muted small block refused', id }, 'Refused: ' + why) : null];
+    why !== undefined ? h('span', { class: 'muted small block refused', id }, (refused.has(s.playbook) ? 'Refused: ' : 'Not allowed: ') + why) : null];
   };
 
   const refresh = async () => {
