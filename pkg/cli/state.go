@@ -51,9 +51,6 @@ func (s *stateFlags) spec(fs *flagSet, useDefault bool) (store.Spec, bool) {
 	case s.url != "" && !store.IsURL(s.url):
 		fs.usageError("--state %s: give a PostgreSQL URL, like postgres://arsenal@db.example/arsenal; for a directory use --state-dir", store.Mask(s.url))
 		return store.Spec{}, false
-	case s.url != "" && noDatabase(s.url):
-		fs.usageError("--state %s names no database: give its host and name, like postgres://arsenal@db.example/arsenal", s.url)
-		return store.Spec{}, false
 	case s.reportDir != "" && s.dir != "":
 		fs.usageError("--report-dir goes with --state URL; under --state-dir reports are kept in DIR/reports")
 		return store.Spec{}, false
@@ -68,15 +65,16 @@ func (s *stateFlags) spec(fs *flagSet, useDefault bool) (store.Spec, bool) {
 				fs.usageError("$ARSENAL_STATE=%s: give a PostgreSQL URL, like postgres://arsenal@db.example/arsenal; for a directory set $ARSENAL_STATE_DIR", store.Mask(v))
 				return store.Spec{}, false
 			}
-			if noDatabase(v) {
-				fs.usageError("$ARSENAL_STATE=%s names no database: give its host and name, like postgres://arsenal@db.example/arsenal", v)
-				return store.Spec{}, false
-			}
 			url, s.fromEnv = v, true
 		}
 	}
 	if url != "" {
-		return store.Spec{URL: url, ReportDir: s.reportDir}, true
+		spec := store.Spec{URL: url, ReportDir: s.reportDir}
+		if noDatabase(url) {
+			fs.usageError("%s names no database: give its host and name, like postgres://arsenal@db.example/arsenal", s.name(spec))
+			return store.Spec{}, false
+		}
+		return spec, true
 	}
 	if s.reportDir != "" {
 		fs.usageError("--report-dir goes with --state URL (or $ARSENAL_STATE)")

@@ -207,9 +207,7 @@ func (s *Server) prepareError(err error, field string) *apiError {
 	case errors.Is(err, ops.ErrUnknownOp):
 		return notFound("%v", err)
 	case errors.Is(err, runs.ErrShuttingDown):
-		e := errorf(http.StatusServiceUnavailable, ClassUnavailable, "%v", err)
-		e.RetryAfter = 5 * time.Second
-		return e
+		return unavailable(5*time.Second, "%v", err)
 	case errors.Is(err, runs.ErrQueueFull):
 		return tooMany(5*time.Second, "%v", err)
 	case errors.Is(err, runs.ErrPlaybookOp):
