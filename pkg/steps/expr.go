@@ -77,9 +77,9 @@ type compiled struct {
 
 // ref is a name the expression reads that depends on where it is used.
 type ref struct {
-	kind  string // "steps", "vars", "output" (steps.<name>.output.<field>) or "inventory"
+	kind  string // "steps", "vars", "output" (steps.<name>.output.<field>), "status" (steps.<name>.status == "<field>") or "inventory"
 	name  string
-	field string // for "output"
+	field string // for "output" and "status"
 	off   int
 }
 
@@ -326,6 +326,8 @@ func (w *nameCheck) Visit(node *ast.Node) {
 			// steps that are still running, and names no step it reads.
 			w.fail(n, "$env is not available; name what the expression reads, like inputs.name or steps.<id>.output")
 		}
+	case *ast.BinaryNode:
+		w.checkStatusTest(n)
 	case *ast.MemberNode:
 		id, ok := n.Node.(*ast.IdentifierNode)
 		if !ok || w.lets[id.Value] {
@@ -418,6 +420,35 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 	name, ok2 := step.Property.(*ast.StringNode)
 	if ok1 && ok2 && id.Value == EnvSteps && !w.lets[EnvSteps] {
 		w.refs = append(w.refs, ref{kind: "output", name: name.Value, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+	}
+}
+
+// checkStatusTest notes steps.<id>.status == "<status>" for a status that
+// the steps needing <id> may never see (see loader.checkStatusRef).
+func (w *nameCheck) checkStatusTest(n *ast.BinaryNode) {
+	if n.Operator != "==" {
+		return
+	}
+	m, ok := n.Left.(*ast.MemberNode)
+	str, ok2 := n.Right.(*ast.StringNode)
+	if !ok || !ok2 {
+		m, ok = n.Right.(*ast.MemberNode)
+		str, ok2 = n.Left.(*ast.StringNode)
+		if !ok || !ok2 {
+			return
+		}
+	}
+	if field, ok := m.Property.(*ast.StringNode); !ok || field.Value != "status" {
+		return
+	}
+	step, ok := m.Node.(*ast.MemberNode)
+	if !ok {
+		return
+	}
+	id, ok1 := step.Node.(*ast.IdentifierNode)
+	name, ok2 := step.Property.(*ast.StringNode)
+	if ok1 && ok2 && id.Value == EnvSteps && !w.lets[EnvSteps] {
+		w.refs = append(w.refs, ref{kind: "status", name: name.Value, field: str.Value, off: runeOffset(w.src, id.Location().From)})
 	}
 }
 

@@ -104,6 +104,8 @@ func (l *loader) compileAll(g *graph) {
 				l.checkStepRef(g, pe, r.name, pos)
 			case "output":
 				l.checkOutputField(r, pos)
+			case "status":
+				l.checkStatusRef(g, pe, r, pos)
 			case "inventory":
 				l.inventoryRef(r, pos)
 			}
@@ -191,6 +193,27 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 		}
 	}
 	e.Steps = append(e.Steps, id)
+}
+
+// checkStatusRef warns about steps.<id>.status == "<status>" in a step that
+// needs <id>, directly or not, when it can never be true there: a step runs
+// only once its needs succeeded, were skipped, or failed and were excused
+// (continue_on_error) or rescued. The test is usually a `when:` written to
+// act on a failure, and it would silently never run.
+func (l *loader) checkStatusRef(g *graph, pe *pendingExpr, r ref, pos Pos) {
+	t, s := l.ids[r.name], pe.step
+	if g == nil || t == nil || s == nil || t == s || t.Section != s.Section || t.RescueOf != s.RescueOf || !g.before(t, s) {
+		return
+	}
+	switch r.field {
+	case "failed":
+		if t.ContinueOnError || len(t.Rescue) > 0 {
+			return
+		}
+		l.d.Warn(pos, "steps.%s.status is never \"failed\" here: step %s runs only after %s succeeded or was skipped, since a failure of %s skips the steps that need it; to act on the failure, set continue_on_error: true on %s, give %s rescue: steps, or move %s to on_failure", t.ID, s.ID, t.ID, t.ID, t.ID, t.ID, s.ID)
+	case "denied", "cancelled":
+		l.d.Warn(pos, "steps.%s.status is never %q here: a step that is denied or cancelled skips the steps that need it, whatever continue_on_error says; read it in on_failure, on_cancel or finally", t.ID, r.field)
+	}
 }
 
 // outcomeHandler reports whether sec runs for one outcome of the run
