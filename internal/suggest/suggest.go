@@ -2,12 +2,36 @@
 package suggest
 
 // DidYouMean returns ` (did you mean "x"?)` for the candidate closest to word,
-// or "" when none is close enough to be a likely typo.
+// or "" when none is close enough to be a likely typo. A word that other
+// tools use for one of the candidates (params for with, depends_on for
+// needs, ignore_errors for continue_on_error) names that candidate too.
 func DidYouMean(word string, candidates []string) string {
+	if x, ok := synonyms[word]; ok {
+		for _, c := range candidates {
+			if c == x {
+				return Hint(x)
+			}
+		}
+	}
 	if best, ok := Closest(word, candidates); ok {
 		return Hint(best)
 	}
 	return ""
+}
+
+// synonyms are the keys that Ansible, GitHub Actions, GitLab CI, Argo
+// Workflows and Dagu use where a playbook has another word.
+var synonyms = map[string]string{
+	"params": "with", "parameters": "with", "args": "with", "arguments": "with",
+	"if": "when", "condition": "when",
+	"depends_on": "needs", "depends": "needs", "dependencies": "needs", "depends-on": "needs",
+	"loop": "foreach", "with_items": "foreach", "for_each": "foreach", "items": "foreach", "withItems": "foreach",
+	"ignore_errors": "continue_on_error", "continue-on-error": "continue_on_error", "allow_failure": "continue_on_error", "continueOn": "continue_on_error",
+	"retries": "retry", "retryStrategy": "retry",
+	"timeout-minutes": "timeout", "timeout_seconds": "timeout", "activeDeadlineSeconds": "timeout",
+	"uses": "op", "action": "op", "module": "op",
+	"always": "finally", "cleanup": "finally", "post": "finally", "ensure": "finally",
+	"on_error": "on_failure", "onExit": "finally",
 }
 
 // Closest returns the candidate closest to word, and false when none is

@@ -3,12 +3,20 @@ package suggest
 import "testing"
 
 func TestDidYouMean(t *testing.T) {
-	cands := []string{"when", "needs", "foreach", "retry", "continue_on_error"}
+	cands := []string{"when", "with", "op", "needs", "foreach", "retry", "continue_on_error"}
 	for _, tc := range []struct{ word, want string }{
 		{"wehn", ` (did you mean "when"?)`},
 		{"need", ` (did you mean "needs"?)`},
 		{"forech", ` (did you mean "foreach"?)`},
 		{"continue_on_eror", ` (did you mean "continue_on_error"?)`},
+		{"params", ` (did you mean "with"?)`},
+		{"depends_on", ` (did you mean "needs"?)`},
+		{"ignore_errors", ` (did you mean "continue_on_error"?)`},
+		{"with_items", ` (did you mean "foreach"?)`},
+		{"retries", ` (did you mean "retry"?)`},
+		{"loop", ` (did you mean "foreach"?)`}, // not "op", nearer by letters
+		{"uses", ` (did you mean "op"?)`},
+		{"cleanup", ""}, // finally is not a candidate here
 		{"zzzzzz", ""},
 		{"x", ""},
 	} {

@@ -274,6 +274,10 @@ func (l *loader) resolveOp(s *Step, n *yaml.Node) {
 func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
 	r := &s.Retry
 	sc := l.stepScope(s) | scopeRetry
+	if d := yamlx.Deref(n); d.Kind == yaml.ScalarNode && d.ShortTag() == "!!int" {
+		l.d.Add(yamlx.PosOf(d), "retry must be a mapping, not a number; to try %s times write retry: {attempts: %s}, and add delay: 5s to wait between tries", d.Value, d.Value)
+		return
+	}
 	yamlx.Fields(n, "retry", retryKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "attempts":
