@@ -16,7 +16,10 @@ import (
 // StatusRunning until the run is recorded as finished, or StatusInterrupted
 // when its process ended first. FinishedAt is nil while it runs. Inputs and
 // Error come from the masked report (in the PostgreSQL store, the inputs of
-// a running run come from its start, masked the same way).
+// a running run come from its start, masked the same way). DryRun is kept
+// by the PostgreSQL store only, from the start (and the report at the
+// end), for the other replicas to show; this store reads it false, and a
+// run's report tells it.
 type Run struct {
 	ID          string         `json:"id"`
 	Playbook    string         `json:"playbook"`
@@ -35,6 +38,7 @@ type Run struct {
 	Slot        *time.Time     `json:"slot,omitempty"`       // scheduled runs: the slot, before jitter
 	BlockedBy   string         `json:"blocked_by,omitempty"` // skipped slots: the run still running
 	StartedBy   string         `json:"started_by,omitempty"` // who: a key's name, an OS user, "scheduler"; "" when not recorded
+	DryRun      bool           `json:"-"`                    // PostgreSQL store only; see above
 }
 
 // StepResult is one row recorded while a run goes on: a plain step or one
@@ -59,10 +63,11 @@ const (
 
 // RecordStart records that a run started, with status running and this
 // Store as its owner; run.StartedAt defaults to now and run.Trigger to cli. It ignores run.Status,
-// Inputs and Error: inputs enter this history only from the masked report,
-// in RecordFinish, so unmasked secrets can never reach the database. (The
-// PostgreSQL store keeps run.Inputs with the start, for the other replicas
-// to show; the run service gives them masked as the report masks them.)
+// Inputs, Error and DryRun: inputs enter this history only from the masked
+// report, in RecordFinish, so unmasked secrets can never reach the
+// database. (The PostgreSQL store keeps run.Inputs and run.DryRun with the
+// start, for the other replicas to show; the run service gives the inputs
+// masked as the report masks them.)
 // Recording the same id again replaces the row. A relative ReportPath is
 // stored absolute.
 func (s *Store) RecordStart(ctx context.Context, run Run) error {

@@ -165,8 +165,9 @@ func inputSecrets(pb *steps.Playbook, inputs map[string]any) *redact.Redactor {
 // run, its slot. Runs that end without running (denied, or cancelled
 // while queued) are recorded too, so that their rows carry the trigger
 // and slot as well; finish then records their end. The inputs go with it
-// masked, as h's snapshot shows them: a store shared by several processes
-// keeps them, for the others to show while the run goes on.
+// masked, as h's snapshot shows them, and whether it is a dry run: a
+// store shared by several processes keeps them, for the others to show
+// while the run goes on.
 func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
 	if s.store == nil {
 		return
@@ -174,7 +175,7 @@ func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
 	pb, c := p.plan.Playbook(), p.req.Caller
 	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
 		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
-		Trigger: history.Trigger(c.Trigger), StartedBy: c.Name, Inputs: h.live.maskedInputs()}
+		Trigger: history.Trigger(c.Trigger), StartedBy: c.Name, Inputs: h.live.maskedInputs(), DryRun: p.req.DryRun}
 	if !c.Slot.IsZero() {
 		slot := c.Slot
 		run.Slot = &slot

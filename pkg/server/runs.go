@@ -300,11 +300,13 @@ func fromHistory(ctx context.Context, h store.History, run history.Run) *report.
 	return rep
 }
 
-// recordReport is the report a history row tells, without steps.
+// recordReport is the report a history row tells, without steps. Its
+// dry_run is the row's: the PostgreSQL store keeps it from the run's
+// start; the SQLite store does not, and reads false.
 func recordReport(run history.Run) *report.Report {
 	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: run.ID, ResumedFrom: run.ResumedFrom,
 		Playbook: report.Playbook{Name: run.Playbook, Path: run.Path, SHA256: run.SHA256},
-		Roles:    run.Roles, Inputs: run.Inputs, Status: run.Status, StartedAt: run.StartedAt,
+		Roles:    run.Roles, Inputs: run.Inputs, DryRun: run.DryRun, Status: run.Status, StartedAt: run.StartedAt,
 		DurationMS: run.DurationMS, Steps: []report.Step{}, Outputs: map[string]any{}, Error: run.Error}
 	if rep.Inputs == nil {
 		rep.Inputs = map[string]any{}

@@ -37,7 +37,7 @@ func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Run, erro
 	if !f.Before.IsZero() {
 		add("started_at < $%d", ms(f.Before))
 	}
-	q := "SELECT " + history.RunColumns + " FROM runs"
+	q := "SELECT " + runColumns + " FROM runs"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -54,7 +54,7 @@ func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Run, erro
 	defer rows.Close()
 	runs := []history.Run{}
 	for rows.Next() {
-		r, err := history.ScanRun(rows)
+		r, err := scanRun(rows)
 		if err != nil {
 			return nil, s.wrap("list", err)
 		}
@@ -66,9 +66,31 @@ func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Run, erro
 	return runs, nil
 }
 
+// runColumns are the columns of a run that scanRun reads: the SQLite
+// store's (history.RunColumns), then dry_run, which only this store keeps
+// in a run's row.
+const runColumns = history.RunColumns + ", dry_run"
+
+// scanRun reads a row of runColumns.
+func scanRun(row pgx.Row) (history.Run, error) {
+	var dry bool
+	r, err := history.ScanRun(scanAlso{row, []any{&dry}})
+	r.DryRun = dry
+	return r, err
+}
+
+// scanAlso is a row whose Scan fills more after the destinations it is
+// given: the columns that follow history.RunColumns.
+type scanAlso struct {
+	row  pgx.Row
+	more []any
+}
+
+func (s scanAlso) Scan(dest ...any) error { return s.row.Scan(append(dest, s.more...)...) }
+
 // Get returns one run, or history.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (history.Run, error) {
-	r, err := history.ScanRun(s.pool.QueryRow(ctx, "SELECT "+history.RunColumns+" FROM runs WHERE id = $1", id))
+	r, err := scanRun(s.pool.QueryRow(ctx, "SELECT "+runColumns+" FROM runs WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return history.Run{}, fmt.Errorf("%w: %s", history.ErrNotFound, id)
 	}

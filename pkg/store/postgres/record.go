@@ -16,17 +16,18 @@ import (
 // both stores write the same rows.
 var (
 	insertStep  = `INSERT INTO steps (` + history.StepColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
-	upsertStart = `INSERT INTO runs (` + history.StartColumns + `, inputs)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	upsertStart = `INSERT INTO runs (` + history.StartColumns + `, inputs, dry_run)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at, inputs = excluded.inputs,
+			dry_run = excluded.dry_run,
 			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
 			triggered_by = excluded.triggered_by, slot = excluded.slot, started_by = excluded.started_by,
 			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`
-	upsertFinished = `INSERT INTO runs (` + history.FinishedColumns + `, owner)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, '')
+	upsertFinished = `INSERT INTO runs (` + history.FinishedColumns + `, owner, dry_run)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, '', $18)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
-			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
+			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at, dry_run = excluded.dry_run,
 			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
 			report_path = excluded.report_path, error_class = excluded.error_class,
 			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = '',
@@ -37,9 +38,10 @@ var (
 
 // RecordStart records that a run started, owned by this Store; see
 // history.Store.RecordStart. Unlike the SQLite store, it keeps run.Inputs
-// with the start, so that every replica shows the inputs of a run that
-// one of them runs: they must be masked as the run's report masks them
-// (the run service gives them so), since the row keeps them as given.
+// and run.DryRun with the start, so that every replica shows the inputs
+// and dry_run of a run that one of them runs: the inputs must be masked
+// as the run's report masks them (the run service gives them so), since
+// the row keeps them as given.
 func (s *Store) RecordStart(ctx context.Context, run history.Run) error {
 	started := run.StartedAt
 	if started.IsZero() {
@@ -49,7 +51,7 @@ func (s *Store) RecordStart(ctx context.Context, run history.Run) error {
 	if err != nil {
 		return err
 	}
-	args = append(args, history.InputsArg(run.Inputs))
+	args = append(args, history.InputsArg(run.Inputs), run.DryRun)
 	if err := s.retry(ctx, func() error { _, err := s.pool.Exec(ctx, upsertStart, args...); return err }); err != nil {
 		return s.wrap("record start of "+run.ID, err)
 	}
@@ -120,7 +122,8 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 }
 
 // queueFinished queues the statements that record one finished run: its
-// row, its step rows instead of the live ones, and with keep its report.
+// row (with the report's dry_run, which only this store keeps in the
+// row), its step rows instead of the live ones, and with keep its report.
 func (s *Store) queueFinished(b *pgx.Batch, f history.Finished, keep bool) error {
 	r := f.Report
 	if keep {
@@ -130,7 +133,7 @@ func (s *Store) queueFinished(b *pgx.Batch, f history.Finished, keep bool) error
 	if err != nil {
 		return err
 	}
-	b.Queue(upsertFinished, args...)
+	b.Queue(upsertFinished, append(args, r.DryRun)...)
 	b.Queue(`DELETE FROM steps WHERE run_id = $1`, r.RunID)
 	for _, row := range history.ReportStepArgs(r) {
 		b.Queue(insertStep, row...)

@@ -17,11 +17,12 @@ import (
 // at once apply each migration exactly once.
 //
 // The tables are the SQLite store's (pkg/history), with the same columns
-// and meanings: times are Unix milliseconds in bigint, so that both stores
-// compare and order them alike. Three are PostgreSQL's own: owners (the
-// heartbeats that tell a live process from a dead one, where SQLite uses
-// lock files), reports (the reports kept in the database when there is no
-// shared report folder) and settings (the report key and the console's session key).
+// and meanings (runs has one more, dry_run: see version 4): times are
+// Unix milliseconds in bigint, so that both stores compare and order them
+// alike. Three are PostgreSQL's own: owners (the heartbeats that tell a
+// live process from a dead one, where SQLite uses lock files), reports
+// (the reports kept in the database when there is no shared report
+// folder) and settings (the report key and the console's session key).
 var migrations = []string{
 	`CREATE TABLE runs (
 		id            text PRIMARY KEY,
@@ -171,6 +172,13 @@ var migrations = []string{
 		answered_from text NOT NULL DEFAULT '',
 		PRIMARY KEY (run_id, asking_run, step)
 	);`,
+
+	// 4: whether a run is a dry run, written with its start (and its
+	// end), so that every replica shows a running run's dry_run as the
+	// one running it does. The SQLite store has no such column: there a
+	// run's report tells it. Rows written before read false; the reports
+	// of the dry runs among them still say so.
+	`ALTER TABLE runs ADD COLUMN dry_run boolean NOT NULL DEFAULT false;`,
 }
 
 // SchemaVersion is the version a database this package migrated is at.
@@ -211,6 +219,12 @@ func ReadStatus(ctx context.Context, pool *pgxpool.Pool) (Status, error) {
 // held on one connection, and returns how many migrations it applied. It
 // refuses a database from a newer release.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	return migrate(ctx, pool, len(migrations))
+}
+
+// migrate is Migrate up to version, no further: the tests make databases
+// of earlier releases with it.
+func migrate(ctx context.Context, pool *pgxpool.Pool, version int) (int, error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
@@ -234,7 +248,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 		return 0, fmt.Errorf("the database has schema version %d; this arsenal-run knows versions up to %d: use a newer arsenal-run", v, len(migrations))
 	}
 	applied := 0
-	for ; v < len(migrations); v++ {
+	for ; v < version; v++ {
 		tx, err := conn.Begin(ctx)
 		if err != nil {
 			return applied, fmt.Errorf("migrate: %w", err)
