@@ -144,6 +144,7 @@ func TestFlagErrors(t *testing.T) {
 	runMain(t, "remote", "--url", "http://127.0.0.1:1", "runs").want(t, ExitUsage, nil, []string{`unknown flag --url (did you mean "server"?)`})
 	runMain(t, "run", "--extra-vars", "who=x", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag --extra-vars (did you mean "input"?)`})
 	runMain(t, "run", "--check", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag --check (did you mean "dry-run"?)`})
+	runMain(t, "run", "-i", "who=x", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag -i (did you mean "input"?)`})
 	runMain(t, "validate", "a.yaml", "--policy").want(t, ExitUsage, nil, []string{"flag --policy needs a value"})
 	runMain(t, "validate").want(t, ExitUsage, nil, []string{"give at least one playbook"})
 	runMain(t, "ops", "list", "--category").want(t, ExitUsage, nil, []string{"--category needs a value"})

@@ -68,7 +68,11 @@ func (fs *flagSet) explain(err error) string {
 				hint = suggest.Hint(other)
 			}
 		}
-		return fmt.Sprintf("unknown flag --%s%s", name, hint)
+		dashes := "--"
+		if len(name) == 1 {
+			dashes = "-"
+		}
+		return fmt.Sprintf("unknown flag %s%s%s", dashes, name, hint)
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		return "flag --" + strings.TrimLeft(name, "-") + " needs a value"
@@ -129,6 +133,10 @@ var flagSynonyms = map[string][]string{
 	"token":      {"key-env"},
 	"api-key":    {"key-env"},
 	"e":          {"input", "param"},
+	"i":          {"input", "param"},
+	"inputs":     {"input"},
+	"params":     {"param"},
+	"n":          {"dry-run"},
 	"extra-vars": {"input"},
 	"var":        {"input", "param"},
 	"set":        {"input", "param"},
