@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,7 +45,17 @@ type site struct {
 	srv   *server.Server
 	// keysFile is the text of the site's keys file.
 	keysFile string
+	// ahead is how far the server's clock runs ahead of the wall clock
+	// (see later).
+	ahead atomic.Int64
 }
+
+// now is the server's clock: the wall clock, moved on by later.
+func (s *site) now() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) }
+
+// later moves the server's clock d on, as if that much time had passed,
+// so that sessions expire; the browser's clock stays as it is.
+func (s *site) later(d time.Duration) { s.ahead.Add(int64(d)) }
 
 // editKeys changes the keys file's text with edit and loads it, as
 // serve does on SIGHUP.
@@ -118,12 +129,12 @@ func startSite(t testing.TB, playbooks map[string]string) *site {
 	}
 	s.mgr = runs.NewManager(svc, runs.Limits{MaxRunning: 8})
 	s.pbs = pbs
-	sessions, err := server.OpenSessions(s.state, 0, nil)
+	sessions, err := server.OpenSessions(s.state, 0, s.now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.Config{Manager: s.mgr, State: server.State{Keys: ks, Playbooks: pbs}, Sessions: sessions,
-		Console: Handler(), Env: runs.MapEnv{"PATH": os.Getenv("PATH")}, Version: "test", Scheduling: func() bool { return false }})
+		Console: Handler(), Env: runs.MapEnv{"PATH": os.Getenv("PATH")}, Version: "test", Scheduling: func() bool { return false }, Now: s.now})
 	if err != nil {
 		t.Fatal(err)
 	}

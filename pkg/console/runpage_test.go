@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -155,6 +157,76 @@ func TestCancelAsksFirst(t *testing.T) {
 	cancelRun(t, ctx)
 	waitFor(t, ctx, "the run to be cancelled", `!!document.querySelector('.run-status .b-cancelled')`)
 	if rep := s.wait(id); rep.Status != report.StatusCancelled {
+		t.Errorf("the run: %s", rep.Status)
+	}
+}
+
+// fanPlaybook fans out over items without a label (strings: only a map's
+// name is a label), each printing a line; all but alpha then wait for the
+// gate file, so that the test sees items running and one finished.
+const fanPlaybook = `version: 1
+name: fan
+inputs:
+  gate: {type: string, required: true}
+  hosts: {type: list, default: [alpha, beta, gamma]}
+steps:
+  - id: each
+    op: shell.exec
+    foreach: inputs.hosts
+    concurrency: 3
+    with:
+      command: [sh, -c, 'echo "working on $1"; [ "$1" = alpha ] || while [ ! -e "$2" ]; do sleep 0.05; done; echo "done with $1"', sh, "${{ item }}", "${{ inputs.gate }}"]
+`
+
+// TestRunPageItemsWithoutLabels follows a fan-out whose items have no
+// label, opened once one item has finished (the run's snapshot has it).
+// The item events of an item without a label carry a preview of its value,
+// so while the run goes on each row shows the item's value and its latest
+// line of output, with no note that values are missing; once the run
+// ends, the rows show the report's values and outputs.
+func TestRunPageItemsWithoutLabels(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{"fan": fanPlaybook})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	gate := filepath.Join(t.TempDir(), "gate")
+	id := s.start("oncall", "fan", map[string]any{"gate": gate})
+	t.Cleanup(func() { os.WriteFile(gate, nil, 0o644) }) // a failed test does not leave the run waiting
+	cells := func(label string) string {
+		return `[...document.querySelectorAll('li.step[data-step=each] tr[data-item]')].map(tr => tr.querySelector('td[data-label="` + label + `"]').textContent).join(' / ')`
+	}
+	note := `(document.querySelector('li.step[data-step=each] .items-note') || {}).textContent`
+
+	h, _ := s.mgr.Get(id)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if rep := h.Snapshot(); rep != nil && len(rep.Steps) == 1 && len(rep.Steps[0].Items) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("item alpha did not finish")
+		}
+	}
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "each item's line of output", cells("Error or output")+` === 'done with alpha / working on beta / working on gamma'`)
+	if got := eval[string](t, ctx, cells("Item")+` + ' | ' + `+cells("Status")); got != "alpha / beta / gamma | ✓ succeeded / ● running / ● running" {
+		t.Errorf("the items' Item and Status: %s", got)
+	}
+	if eval[bool](t, ctx, `!!document.querySelector('li.step[data-step=each] .items-note')`) {
+		t.Errorf("while the run goes on, a note says %q", eval[string](t, ctx, note))
+	}
+
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the run to end", `!!document.querySelector('.run-status .b-succeeded')`)
+	waitFor(t, ctx, "the items' values", cells("Item")+` === 'alpha / beta / gamma'`)
+	if got := eval[string](t, ctx, cells("Error or output")); got != "done with alpha / done with beta / done with gamma" {
+		t.Errorf("the ended items' output: %s", got)
+	}
+	if eval[bool](t, ctx, `!!document.querySelector('li.step[data-step=each] .items-note')`) {
+		t.Errorf("after the run a note says %q", eval[string](t, ctx, note))
+	}
+	if rep := s.wait(id); rep.Status != report.StatusSucceeded {
 		t.Errorf("the run: %s", rep.Status)
 	}
 }

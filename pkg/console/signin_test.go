@@ -1,11 +1,15 @@
 package console
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -25,18 +29,7 @@ func TestSignInSaysWhyTheSessionEnded(t *testing.T) {
 		do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"), chromedp.WaitVisible(chromedp.CSS("#runs-list")))
 		// The session is signed out with its cookie from outside this
 		// browser; the runs list, refreshing itself, gets the 401.
-		cookie := sessionCookie(t, ctx, s.url)
-		req, _ := http.NewRequest("DELETE", s.url+"/api/v1/session", nil)
-		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
-		req.Header.Set("X-CSRF-Token", eval[string](t, ctx, `fetch('/api/v1/session').then(r => r.json()).then(me => me.csrf_token)`))
-		res, err := s.http.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusNoContent {
-			t.Fatalf("sign out: %d", res.StatusCode)
-		}
+		s.signOutElsewhere(t, ctx)
 		waitFor(t, ctx, "the sign-in form with the reason", `!!document.getElementById('key') && !!document.getElementById('signin-ended')`)
 		if got := eval[string](t, ctx, ended); got != "Your session ended: the session was signed out; sign in again" {
 			t.Errorf("the sign-in form says %q", got)
@@ -89,6 +82,134 @@ func TestSignInSaysWhyTheSessionEnded(t *testing.T) {
 		waitFor(t, ctx, "the sign-in form", `!!document.getElementById('key')`)
 		if eval[bool](t, ctx, `!!document.getElementById('signin-ended')`) {
 			t.Errorf("after a sign-out the form says %q", eval[string](t, ctx, ended))
+		}
+	})
+}
+
+// signOutElsewhere signs the tab's session out with its cookie from
+// outside the browser, which keeps the cookie.
+func (s *site) signOutElsewhere(t *testing.T, ctx context.Context) {
+	t.Helper()
+	cookie := sessionCookie(t, ctx, s.url)
+	if cookie == nil {
+		t.Fatal("the browser holds no session cookie")
+	}
+	req, _ := http.NewRequest("DELETE", s.url+"/api/v1/session", nil)
+	req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+	req.Header.Set("X-CSRF-Token", eval[string](t, ctx, `fetch('/api/v1/session').then(r => r.json()).then(me => me.csrf_token)`))
+	res, err := s.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusNoContent {
+		t.Fatalf("sign out: %d", res.StatusCode)
+	}
+}
+
+// TestSignInSaysWhyAtLoad opens the console with a session cookie the
+// server refuses, as a reload or a bookmark does after the session ended
+// with no page open: the sign-in form says the server's reason (expired,
+// signed out, its key gone, not a session of this server), with no
+// toast, as it does when a session ends under an open page; signing in
+// goes on to the page that was opened. Without a cookie, a first visit
+// or one after signing out, the form says nothing of the kind. The
+// cookie outlives its session, else an expired session's page would send
+// none and could not be told.
+func TestSignInSaysWhyAtLoad(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, testPlaybooks)
+	form := `(() => { const e = document.getElementById('signin-ended');
+		return [e ? e.textContent : '(no reason)', document.getElementById('key').getAttribute('aria-describedby'),
+			document.getElementById('toast').hidden ? '(no toast)' : document.getElementById('toast').textContent].join(' | '); })()`
+	open := func(t *testing.T, ctx context.Context, path string) string {
+		t.Helper()
+		do(t, ctx, "open "+path, chromedp.Navigate(s.url+path), chromedp.WaitVisible(chromedp.ID("key")))
+		return eval[string](t, ctx, form)
+	}
+	const none = "(no reason) | key-hint | (no toast)"
+
+	t.Run("a first visit", func(t *testing.T) {
+		ctx := tab(t, b)
+		if got := open(t, ctx, "/runs"); got != none {
+			t.Errorf("the sign-in form: %s", got)
+		}
+	})
+
+	t.Run("signed out here", func(t *testing.T) {
+		ctx := tab(t, b)
+		s.signIn(t, ctx, "alice")
+		do(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")))
+		waitFor(t, ctx, "the sign-in form", `!!document.getElementById('key')`)
+		if got := open(t, ctx, "/runs"); got != none {
+			t.Errorf("the sign-in form after a sign-out and a reload: %s", got)
+		}
+	})
+
+	t.Run("signed out elsewhere", func(t *testing.T) {
+		ctx := tab(t, b)
+		s.signIn(t, ctx, "alice")
+		s.signOutElsewhere(t, ctx)
+		want := "Your session ended: the session was signed out; sign in again | signin-ended key-hint | (no toast)"
+		if got := open(t, ctx, "/stats"); got != want {
+			t.Errorf("the sign-in form:\n got %s\nwant %s", got, want)
+		}
+		// Signing in goes on to the page that was opened, and the reason
+		// is gone.
+		do(t, ctx, "sign in again", chromedp.SendKeys(chromedp.ID("key"), s.keys["alice"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+		waitFor(t, ctx, "the stats page", `location.pathname === '/stats' && !document.getElementById('signin')`)
+		do(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")))
+		waitFor(t, ctx, "the sign-in form", `!!document.getElementById('key')`)
+		if eval[bool](t, ctx, `!!document.getElementById('signin-ended')`) {
+			t.Error("after a sign-in and a sign-out the form still says why the old session ended")
+		}
+	})
+
+	t.Run("not a session of this server", func(t *testing.T) {
+		ctx := tab(t, b)
+		httpOnly := true
+		do(t, ctx, "set a cookie the server did not sign", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{URL: s.url + "/", Name: "arsenal_session", Value: "a.b.c", HTTPOnly: &httpOnly})
+			return err
+		}))
+		want := "Your session ended: the session is not valid; sign in again | signin-ended key-hint | (no toast)"
+		if got := open(t, ctx, "/runs"); got != want {
+			t.Errorf("the sign-in form:\n got %s\nwant %s", got, want)
+		}
+	})
+
+	t.Run("the key removed", func(t *testing.T) {
+		ctx := tab(t, b)
+		s.signIn(t, ctx, "auditor")
+		do(t, ctx, "leave the console", chromedp.Navigate("about:blank"))
+		s.editKeys(func(keys string) string {
+			lines := strings.Split(keys, "\n")
+			return strings.Join(slices.DeleteFunc(lines, func(l string) bool { return strings.Contains(l, "name: auditor,") }), "\n")
+		})
+		want := "Your session ended: the key auditor of this session is no longer in the keys file; sign in again | signin-ended key-hint | (no toast)"
+		if got := open(t, ctx, "/runs"); got != want {
+			t.Errorf("the sign-in form:\n got %s\nwant %s", got, want)
+		}
+	})
+
+	// Last: it moves the server's clock on.
+	t.Run("expired", func(t *testing.T) {
+		ctx := tab(t, b)
+		s.signIn(t, ctx, "oncall")
+		expires, err := time.Parse(time.RFC3339, eval[string](t, ctx, `fetch('/api/v1/session').then(r => r.json()).then(me => me.expires_at)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The browser keeps the cookie well past the session's end, so
+		// that it is there to be refused.
+		if c := sessionCookie(t, ctx, s.url); c == nil || time.Unix(int64(c.Expires), 0).Before(expires.Add(24*time.Hour)) {
+			t.Errorf("the session expires at %s; its cookie: %+v", expires, c)
+		}
+		do(t, ctx, "leave the console", chromedp.Navigate("about:blank"))
+		s.later(13 * time.Hour)
+		want := "Your session ended: the session expired; sign in again | signin-ended key-hint | (no toast)"
+		if got := open(t, ctx, "/runs"); got != want {
+			t.Errorf("the sign-in form:\n got %s\nwant %s", got, want)
 		}
 	})
 }

@@ -205,14 +205,17 @@ type Event struct {
 	Step        string `json:"step,omitempty"`
 	Section     string `json:"section,omitempty"` // steps, rescue, on_success, on_failure, on_cancel, finally or notify
 	// RescueOf names the step a rescue step's events belong to.
-	RescueOf   string `json:"rescue_of,omitempty"`
-	Name       string `json:"name,omitempty"`
-	Op         string `json:"op,omitempty"`
-	Status     string `json:"status,omitempty"`
-	Reason     string `json:"reason,omitempty"`
-	Items      int    `json:"items,omitempty"` // for a fan-out step: the number of items
-	Index      *int   `json:"index,omitempty"` // for item events, and log and retry events of an item
-	Label      string `json:"label,omitempty"` // item events: the item's label (a host's name), when it has one
+	RescueOf string `json:"rescue_of,omitempty"`
+	Name     string `json:"name,omitempty"`
+	Op       string `json:"op,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Items    int    `json:"items,omitempty"` // for a fan-out step: the number of items
+	Index    *int   `json:"index,omitempty"` // for item events, and log and retry events of an item
+	Label    string `json:"label,omitempty"` // item events: the item's label (a host's name), when it has one
+	// Item is, on the item events of an item without a label, a preview
+	// of its value, masked: see itemPreview.
+	Item       any    `json:"item,omitempty"`
 	Attempt    int    `json:"attempt,omitempty"`
 	Attempts   int    `json:"attempts,omitempty"`
 	DelayMS    int64  `json:"delay_ms,omitempty"` // retry, repeat: the wait before the next attempt

@@ -49,7 +49,11 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		}
 		start := clock.Now()
 		it.StartedAt = &start
-		r.emit(Event{Kind: EventItemStarted, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list), Label: it.Label})
+		var preview any
+		if it.Label == "" {
+			preview = itemPreview(r.red.Value(list[i]))
+		}
+		r.emit(Event{Kind: EventItemStarted, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list), Label: it.Label, Item: preview})
 		defer func() {
 			if v := recover(); v != nil {
 				it.Status, it.Error = report.StatusFailed, &report.Error{Class: string(ops.ClassSystem), Message: fmt.Sprintf("internal error in item %d: %v", i, v)}
@@ -65,7 +69,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 					cancel(ops.Errorf(ops.ClassCancelled, "item %d failed and fail_fast is on", i))
 				}
 			}
-			iev := Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list), Label: it.Label,
+			iev := Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list), Label: it.Label, Item: preview,
 				Status: string(it.Status), Attempts: it.Attempts, DurationMS: it.DurationMS}
 			if it.Error != nil {
 				iev.Err, iev.ErrClass = r.red.String(it.Error.Message), it.Error.Class

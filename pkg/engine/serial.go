@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/rs/zerolog"
 	"github.com/sourcegraph/conc/pool"
@@ -94,6 +95,24 @@ func itemLabel(item any) string {
 		name = name[:maxLabel]
 	}
 	return name
+}
+
+// itemPreview is what the item events of an item without a label show of
+// its (masked) value, for a page that follows the run to tell the item by:
+// a boolean or number as it is, a string cut to maxLabel bytes, and
+// anything else as compact JSON cut so. The report keeps the whole value.
+func itemPreview(v any) any {
+	switch x := v.(type) {
+	case nil, bool, int, int64, float64:
+		return report.Cap(x)
+	case string:
+		return report.CapString(x, maxLabel)
+	}
+	b, err := json.Marshal(report.Cap(v))
+	if err != nil {
+		return nil
+	}
+	return report.CapString(string(b), maxLabel)
 }
 
 // maxLabel bounds an item's label in bytes.

@@ -245,3 +245,38 @@ steps:
 		t.Errorf("without an inventory: %s %+v", fan.Status, fan.Error)
 	}
 }
+
+// TestItemEventsPreviewUnlabelledItems gives the item events of an item
+// without a label a preview of its value, masked and cut, for a page that
+// follows the run to name the item by; a labelled item's events carry its
+// label only.
+func TestItemEventsPreviewUnlabelledItems(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+inputs:
+  token: {type: string, secret: true}
+  long: {type: string}
+steps:
+  - id: fan
+    op: control.noop
+    foreach: '[7, true, inputs.long, {"k": "v"}, inputs.token, {"name": "web-1"}]'
+`)
+	obs := &itemEvents{}
+	mustRun(t, p, map[string]any{"token": "s3cret-value", "long": strings.Repeat("x", 300)}, WithRunObserver(obs))
+	got := map[int][]any{}
+	for _, ev := range obs.evs {
+		if ev.Label != "" && ev.Item != nil {
+			t.Errorf("item %d has the label %q and the value %v", *ev.Index, ev.Label, ev.Item)
+		}
+		got[*ev.Index] = append(got[*ev.Index], ev.Item)
+	}
+	long, _ := got[2][0].(string)
+	if len(long) >= 300 || !strings.HasPrefix(long, "xxxx") {
+		t.Errorf("a 300-byte string item: %d bytes, %.20q", len(long), long)
+	}
+	got[2] = nil
+	want := map[int][]any{0: {7, 7}, 1: {true, true}, 2: nil, 3: {`{"k":"v"}`, `{"k":"v"}`}, 4: {"***", "***"}, 5: {nil, nil}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the items' previews on item_started and item_finished (-want +got):\n%s", diff)
+	}
+}

@@ -48,8 +48,10 @@ var SnapshotKinds = []engine.EventKind{engine.EventRunStarted, engine.EventStepS
 // SnapshotOf returns the snapshot of a running run that another process
 // executes, told from the events that process relayed (those of
 // SnapshotKinds suffice) as its Handle.Snapshot tells it from the same
-// events: base, the run's record (playbook, roles, masked inputs, start),
-// with status running, the steps so far and the duration until now.
+// events: base, the run's record (playbook, roles, masked inputs,
+// dry_run, start), with status running, the steps so far and the
+// duration until now. Only the steps, the start and the duration come
+// from the events: what else the snapshot shows, base must hold.
 // base's steps, if any, are those known before the events; the events of
 // sub-runs are ignored. base is not changed.
 func SnapshotOf(base report.Report, evs []engine.Event) *report.Report {
@@ -93,7 +95,7 @@ func (l *liveRun) apply(ev engine.Event) {
 		st.Status, st.StartedAt = StatusRunning, &t
 	case engine.EventItemFinished:
 		st := l.step(ev)
-		st.Items = append(st.Items, report.Item{Index: derefIndex(ev.Index), Status: report.Status(ev.Status), DurationMS: ev.DurationMS, Attempts: ev.Attempts})
+		st.Items = append(st.Items, report.Item{Index: derefIndex(ev.Index), Label: ev.Label, Item: ev.Item, Status: report.Status(ev.Status), DurationMS: ev.DurationMS, Attempts: ev.Attempts})
 	case engine.EventStepFinished:
 		st := l.step(ev)
 		st.Status, st.Attempts = report.Status(ev.Status), ev.Attempts

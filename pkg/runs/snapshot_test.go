@@ -70,6 +70,7 @@ inputs:
   token: {type: string, secret: true}
 steps:
   - {id: one, op: control.log, with: {message: hello}}
+  - {id: fan, op: control.noop, foreach: '["eu-1", {"name": "web-1"}, inputs.token]'}
   - {id: nap, op: control.sleep, with: {duration: 1h}}
 `)
 	h, err := m.Start(context.Background(), Request{Path: path, Inputs: map[string]any{"token": "hunter2"}})
@@ -104,6 +105,17 @@ steps:
 	live.DurationMS, got.DurationMS = 0, 0 // each until its own now
 	if diff := cmp.Diff(live, got); diff != "" {
 		t.Errorf("snapshot from the events (-live +relayed):\n%s", diff)
+	}
+	// A finished item is named by its label, else by a masked preview of
+	// its value, as the report names it.
+	names := make([]any, 6)
+	for _, st := range got.Steps {
+		for _, it := range st.Items { // in the order they finished
+			names[2*it.Index], names[2*it.Index+1] = it.Label, it.Item
+		}
+	}
+	if diff := cmp.Diff([]any{"", "eu-1", "web-1", nil, "", "***"}, names); diff != "" {
+		t.Errorf("the fan-out's items (-want +got):\n%s", diff)
 	}
 }
 

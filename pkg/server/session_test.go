@@ -278,6 +278,42 @@ func TestSessionExpires(t *testing.T) {
 	}
 }
 
+// TestSessionCookieOutlivesItsSession: the cookie lasts cookieGrace past
+// the session's end, so that a page opened after it ended still sends the
+// token; the server then answers 401 with "the session expired" and no
+// more (not whose session it was), and counts no failed authentication,
+// so that a reload does not bring its address nearer a 429.
+func TestSessionCookieOutlivesItsSession(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC).Unix())
+	clock := func() time.Time { return time.Unix(now.Load(), 0) }
+	ts := newTestServer(t, func(c *Config) {
+		sessions, err := OpenSessions(t.TempDir(), time.Hour, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Sessions, c.Now = sessions, clock
+		c.Limits.AuthFailures.Burst, c.Limits.AuthFailures.PerSecond = 3, 0.001
+		c.Limits.AuthTarpit = -1
+	})
+	s := ts.signIn(t, "operator")
+	if want := int((time.Hour + cookieGrace) / time.Second); s.raw.MaxAge != want {
+		t.Errorf("the cookie's Max-Age is %d s, want %d (the session's hour and the grace)", s.raw.MaxAge, want)
+	}
+	now.Add(int64(time.Hour/time.Second) + 10)
+	for range 5 {
+		r := ts.as(s, "GET", "/api/v1/session", nil, false)
+		e := r.wantError(t, 401, ClassAuthentication)
+		if e["message"] != "the session expired; sign in again" {
+			t.Errorf("the expired session's cookie: %v", e)
+		}
+		if strings.Contains(string(r.body), "operator") {
+			t.Errorf("the answer to an expired session's cookie names its key: %s", r.body)
+		}
+	}
+	ts.do(request{method: "GET", path: "/api/v1/session", key: "operator"}).want(t, 200)
+}
+
 // TestSessionKeyFile: the signing key is made with mode 0600 and kept
 // across restarts (sessions survive them); a key file others may read,
 // or a symlink, is refused.

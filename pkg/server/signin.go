@@ -114,11 +114,20 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, c *Principal) *
 	return nil
 }
 
+// cookieGrace is how long the session cookie outlives its session. Were
+// the cookie to go when the session expires, a page opened later would
+// send nothing and could only ask for a key, as on a first visit; the
+// expired token it sends instead is refused with "the session expired",
+// which the sign-in form shows. An expired token authenticates nothing
+// and is refused before its key is looked at, so that answer says no
+// more than that.
+const cookieGrace = 7 * 24 * time.Hour
+
 // sessionCookie is the session cookie for token, or, with no token, the
 // one that deletes it. Over TLS it is Secure and __Host- prefixed (Path=/
 // and no Domain, so no other host or path can set it); it is always
 // HttpOnly (no script reads it) and SameSite=Strict (no other site's page
-// sends it).
+// sends it). It lasts cookieGrace longer than the session.
 func sessionCookie(r *http.Request, token string, expires, now time.Time) *http.Cookie {
 	c := &http.Cookie{Name: cookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode}
 	if r.TLS != nil {
@@ -127,7 +136,7 @@ func sessionCookie(r *http.Request, token string, expires, now time.Time) *http.
 	if token == "" {
 		c.MaxAge = -1
 	} else {
-		c.MaxAge = max(int(expires.Sub(now)/time.Second), 1)
+		c.MaxAge = max(int(expires.Add(cookieGrace).Sub(now)/time.Second), 1)
 	}
 	return c
 }

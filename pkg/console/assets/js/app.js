@@ -30,8 +30,8 @@ const routes = [
 // leaving holds what the current page stops when the user leaves it.
 let leaving = [];
 let afterSignIn = '/runs';
-// ended is the server's reason why the last session ended, '' after a
-// sign-in or a sign-out.
+// ended is the server's reason why the last session ended, under the
+// open page or before it loaded; '' after a sign-in or a sign-out.
 let ended = '';
 
 // go shows the page of path, adding it to the history unless replace.
@@ -150,19 +150,21 @@ onUnauthorized((err) => {
     try { fn(); } catch (e) { /* ignore */ }
   }
   leaving = [];
-  ended = whyEnded(err);
+  ended = whyEnded(err, false);
   signInPage();
 });
 
-// whyEnded is the reason a session ended, as the server gave it. A
-// request without credentials (its message begins "no credentials") means
-// that this browser dropped the session's cookie, as a sign-out in another
-// tab does: the server's advice, a key header, is not the console's way,
-// so that one is said in the console's words.
-function whyEnded(err) {
+// whyEnded is the reason a session ended, as the server gave it when it
+// refused the session's cookie. A request without credentials (its
+// message begins "no credentials") carried no cookie: under an open page
+// that means this browser dropped it, as a sign-out in another tab does,
+// which is said in the console's words (the server's advice, a key
+// header, is not the console's way); at a page's load it is a first visit,
+// or one after signing out, with nothing to say.
+function whyEnded(err, atLoad) {
   const msg = (err && err.message) || '';
   if (msg.startsWith('no credentials')) {
-    return 'this browser no longer holds its cookie: it was signed out in another tab or window, or the cookie was deleted';
+    return atLoad ? '' : 'this browser no longer holds its cookie: it was signed out in another tab or window, or the cookie was deleted';
   }
   return msg || 'the server refused it';
 }
@@ -187,7 +189,11 @@ async function boot() {
       clear(main, h('h1', { tabindex: '-1' }, 'The server cannot be reached'), errorBox(err));
       return;
     }
+    // A page opened (reloaded, or from a bookmark) with a cookie the
+    // server refuses, expired or no longer valid, says why on the
+    // sign-in form, as a page whose session ends while it is open does.
     setSession(null);
+    ended = whyEnded(err, true);
   }
   showWho();
   route();

@@ -75,7 +75,7 @@ class RunView {
     this.renderActions();
     clear(this.errorEl, rep.error ? h('div', { class: 'error', role: rep.status === 'failed' ? 'alert' : null },
       errorHead(rep.error, ': '), h('pre', { class: 'inline-pre' }, rep.error.message)) : null);
-    for (const st of rep.steps || []) this.step(st.id, st.section).update(st);
+    for (const st of rep.steps || []) this.step(st.id, st.section).update(st, this.live());
     this.renderQuestions();
     this.renderIO();
     this.loadTimeline();
@@ -307,14 +307,25 @@ class RunView {
         const target = own ? ev.step : ev.parent_step;
         if (!target) return;
         const prefix = own ? '' : '[' + (ev.step || 'sub-run') + '] ';
-        this.step(target, ev.section).log(prefix + (ev.stream === 'stderr' ? '! ' : '') + (ev.message || ''), ev.index);
+        const line = prefix + (ev.stream === 'stderr' ? '! ' : '') + (ev.message || '');
+        const v = this.step(target, ev.section);
+        v.log(line, ev.index);
+        // A sub-run's index is an item of its own steps, not of this one.
+        if (own && ev.index !== undefined && ev.index !== null) v.itemOutput(ev.index, line);
         return;
       }
-      case 'confirm_asked':
-        this.pending.set(ev.run_id + '/' + ev.step, { run_id: ev.run_id, step: ev.step, op: ev.op, question: ev.message || '' });
-        this.renderQuestions();
+      case 'confirm_asked': {
+        // The stream's replay asks again what the page already shows (it
+        // read the questions when it opened): drawing the buttons again
+        // would take a click that was landing on them.
+        const key = ev.run_id + '/' + ev.step;
+        if (!this.pending.has(key)) {
+          this.pending.set(key, { run_id: ev.run_id, step: ev.step, op: ev.op, question: ev.message || '' });
+          this.renderQuestions();
+        }
         if (own) this.step(ev.step, ev.section).waiting();
         return;
+      }
       case 'confirm_answered':
         this.pending.delete(ev.run_id + '/' + ev.step);
         this.renderQuestions();
@@ -352,6 +363,10 @@ class StepView {
     this.details = h('details', null, h('summary', { onclick: () => { this.userToggled = true; } }, this.head), this.notes, this.logEl, this.body, this.itemsEl);
     this.el = h('li', { class: 'step', id: 'step-' + id, 'data-step': id }, this.details);
     this.data = { id, section: section || 'steps', status: 'pending' };
+    // live is whether the items are told by live events (and a running
+    // run's snapshot), which carry no item's value, rather than by the
+    // final report, which does.
+    this.live = true;
     this.renderHead();
   }
 
@@ -382,11 +397,19 @@ class StepView {
     this.renderBody();
   }
 
-  // update shows the step as a report records it.
-  update(st) {
+  // update shows the step as a report records it: a running run's
+  // snapshot (live) or the final report. A snapshot has the finished items
+  // only, told from events, with the label or a preview of the value the
+  // events carry; what the events said of an item (its label, its value,
+  // its last line of output) is kept where the snapshot has nothing.
+  update(st, live) {
     Object.assign(this.data, st);
+    this.live = live;
     this.details.open = this.details.open || ['failed', 'denied', 'running'].includes(st.status);
-    for (const it of st.items || []) this.items.set(it.index, { ...it });
+    for (const it of st.items || []) {
+      const was = this.items.get(it.index) || {};
+      this.items.set(it.index, { ...was, ...it, label: it.label || was.label, item: hasValue(it) ? it.item : was.item });
+    }
     this.renderHead();
     this.renderBody();
     this.renderItems();
@@ -417,11 +440,21 @@ class StepView {
   item(ev) {
     const it = this.items.get(ev.index) || { index: ev.index };
     it.label = ev.label || it.label;
+    if (hasValue(ev) && this.live !== false) it.item = ev.item; // the report's whole value stays
     it.status = ev.kind === 'item_started' ? 'running' : ev.status;
     if (ev.duration_ms !== undefined) it.duration_ms = ev.duration_ms;
     if (ev.attempts) it.attempts = ev.attempts;
     if (ev.error) it.error = { class: ev.error_class, message: ev.error };
     this.items.set(ev.index, it);
+    this.renderItemsSoon();
+  }
+
+  // itemOutput keeps an item's latest line of output for its row, the
+  // output itself coming with the report.
+  itemOutput(index, line) {
+    const it = this.items.get(index) || { index };
+    it.line = line;
+    this.items.set(index, it);
     this.renderItemsSoon();
   }
 
@@ -468,19 +501,23 @@ class StepView {
     for (const it of items) counts[it.status || 'pending'] = (counts[it.status || 'pending'] || 0) + 1;
     const total = this.data.itemCount || items.length;
     const shown = items.slice(0, MAX_ITEM_ROWS);
+    const unnamed = this.live && shown.some((it) => !it.label && !hasValue(it));
     clear(this.itemsEl,
       h('p', { class: 'muted' }, total + ' items: ', Object.entries(counts).map(([k, v], i) => [i ? ', ' : '', v + ' ' + k])),
+      unnamed ? h('p', { class: 'muted small items-note' },
+        'Some items have no value to show yet; the report at the run\'s end has them all.') : null,
       h('div', { class: 'table-wrap' }, h('table', { class: 'stack items-table' },
         h('caption', { class: 'sr-only' }, 'Items of step ' + this.id),
         h('thead', null, h('tr', null, ['#', 'Item', 'Status', 'Time', 'Tries', 'Error or output'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', null, shown.map((it) => h('tr', { 'data-item': it.index },
           h('td', { 'data-label': '#' }, String(it.index)),
-          h('td', { 'data-label': 'Item' }, h('code', null, it.label || (it.item !== undefined ? clip(text(it.item), 120) : ''))),
+          h('td', { 'data-label': 'Item' }, itemName(it)),
           h('td', { 'data-label': 'Status' }, badge(it.status)),
           h('td', { 'data-label': 'Time' }, fmtMS(it.duration_ms)),
           h('td', { 'data-label': 'Tries' }, it.attempts ? String(it.attempts) : '—'),
           h('td', { 'data-label': 'Error or output' }, it.error ? h('span', { class: 'error-text' }, it.error.message)
-            : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output)) : '')))))),
+            : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output))
+              : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')))))),
       items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
   }
 }
@@ -507,6 +544,18 @@ function errorHead(err, sep) {
   if (msg.startsWith(cls.toLowerCase() + ' ') || msg.startsWith(cls.toLowerCase() + ':')) return null;
   return [h('strong', null, cls), sep || null];
 }
+
+// itemName is what names an item in its row: its label, else its value
+// (while the run goes on, the preview its events carry: 200 bytes at most),
+// else a dash (an item the report left out to keep within its output
+// budget).
+function itemName(it) {
+  if (it.label) return h('code', null, it.label);
+  if (hasValue(it)) return h('code', null, clip(text(it.item), 120));
+  return h('span', { class: 'muted' }, '—');
+}
+
+function hasValue(it) { return it.item !== undefined && it.item !== null; }
 
 function clip(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }
 
