@@ -412,15 +412,24 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 	if out, ok := inner.Property.(*ast.StringNode); !ok || out.Value != EnvOutput {
 		return
 	}
-	step, ok := inner.Node.(*ast.MemberNode)
+	if name, _, ok := w.stepOf(inner.Node); ok {
+		w.refs = append(w.refs, ref{kind: "output", name: name, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+	}
+}
+
+// stepOf returns <id> and where the expression starts when n is
+// steps.<id>, with steps not shadowed by a let.
+func (w *nameCheck) stepOf(n ast.Node) (string, int, bool) {
+	step, ok := n.(*ast.MemberNode)
 	if !ok {
-		return
+		return "", 0, false
 	}
 	id, ok1 := step.Node.(*ast.IdentifierNode)
 	name, ok2 := step.Property.(*ast.StringNode)
-	if ok1 && ok2 && id.Value == EnvSteps && !w.lets[EnvSteps] {
-		w.refs = append(w.refs, ref{kind: "output", name: name.Value, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+	if !ok1 || !ok2 || id.Value != EnvSteps || w.lets[EnvSteps] {
+		return "", 0, false
 	}
+	return name.Value, id.Location().From, true
 }
 
 // checkStatusTest notes steps.<id>.status == "<status>" for a status that
@@ -441,14 +450,8 @@ func (w *nameCheck) checkStatusTest(n *ast.BinaryNode) {
 	if field, ok := m.Property.(*ast.StringNode); !ok || field.Value != "status" {
 		return
 	}
-	step, ok := m.Node.(*ast.MemberNode)
-	if !ok {
-		return
-	}
-	id, ok1 := step.Node.(*ast.IdentifierNode)
-	name, ok2 := step.Property.(*ast.StringNode)
-	if ok1 && ok2 && id.Value == EnvSteps && !w.lets[EnvSteps] {
-		w.refs = append(w.refs, ref{kind: "status", name: name.Value, field: str.Value, off: runeOffset(w.src, id.Location().From)})
+	if name, at, ok := w.stepOf(m.Node); ok {
+		w.refs = append(w.refs, ref{kind: "status", name: name, field: str.Value, off: runeOffset(w.src, at)})
 	}
 }
 
