@@ -364,8 +364,8 @@ class StepView {
     this.el = h('li', { class: 'step', id: 'step-' + id, 'data-step': id }, this.details);
     this.data = { id, section: section || 'steps', status: 'pending' };
     // live is whether the items are told by live events (and a running
-    // run's snapshot), which carry no item's value, rather than by the
-    // final report, which does.
+    // run's snapshot), which carry a preview of an item's value at most,
+    // rather than by the final report, which has the whole value.
     this.live = true;
     this.renderHead();
   }
