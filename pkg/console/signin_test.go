@@ -172,7 +172,7 @@ func TestSignInSaysWhyAtLoad(t *testing.T) {
 			_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{URL: s.url + "/", Name: "arsenal_session", Value: "a.b.c", HTTPOnly: &httpOnly})
 			return err
 		}))
-		want := "Your session ended: the session is not valid; sign in again | signin-ended key-hint | (no toast)"
+		want := "Your session ended: " + notSignedHere + " | signin-ended key-hint | (no toast)"
 		if got := open(t, ctx, "/runs"); got != want {
 			t.Errorf("the sign-in form:\n got %s\nwant %s", got, want)
 		}
@@ -212,4 +212,78 @@ func TestSignInSaysWhyAtLoad(t *testing.T) {
 			t.Errorf("the sign-in form:\n got %s\nwant %s", got, want)
 		}
 	})
+}
+
+// notSignedHere is why a cookie this server did not sign is refused.
+const notSignedHere = "the session is not valid: this server did not sign it (it may be another arsenal-run server's on this host, or from an earlier state dir); sign in again"
+
+// TestReloadsThatGuessNothing: a page reloaded again and again with a
+// cookie this server did not sign (another server's on the same host:
+// cookies do not go by port), or with none, keeps showing the sign-in
+// form with its reason, and never brings its address to the 429 that
+// failed keys do. Once failed keys do, the page says so, not that the
+// server cannot be reached.
+func TestReloadsThatGuessNothing(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, testPlaybooks)
+	ctx := tab(t, b)
+	// load opens /runs afresh and returns the sign-in form's reason, or
+	// the page's text when it shows no form.
+	load := func() string {
+		do(t, ctx, "leave the console", chromedp.Navigate("about:blank"))
+		do(t, ctx, "open /runs", chromedp.Navigate(s.url+"/runs"))
+		waitFor(t, ctx, "the sign-in form or an error", `!!document.querySelector('main .error, #signin')`)
+		return eval[string](t, ctx, `(() => { if (!document.getElementById('signin')) return document.querySelector('main').textContent;
+			const e = document.getElementById('signin-ended'); return e ? e.textContent : '(no reason)'; })()`)
+	}
+	for i := range 25 {
+		if got := load(); got != "(no reason)" {
+			t.Fatalf("load %d without a cookie: %s", i+1, got)
+		}
+	}
+	httpOnly := true
+	do(t, ctx, "set another server's cookie", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetCookie, network.SetCookieParams{URL: s.url + "/", Name: "arsenal_session", Value: "a.b.c", HTTPOnly: &httpOnly})
+		return err
+	}))
+	for i := range 25 {
+		if got := load(); got != "Your session ended: "+notSignedHere {
+			t.Fatalf("load %d with another server's cookie: %s", i+1, got)
+		}
+	}
+
+	// Wrong keys are guesses: 20 of them, and the address is refused. A
+	// guesser goes on (the budget refills at one a second) while the page
+	// loads.
+	guess := func() int {
+		resp, err := s.http.Post(s.url+"/api/v1/session", "application/json", strings.NewReader(`{"key": "ak_wrong"}`))
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 21 {
+		if code := guess(); i == 20 && code != http.StatusTooManyRequests {
+			t.Fatalf("the 21st wrong key got %d, want 429", code)
+		}
+	}
+	stop := make(chan struct{})
+	guessing := make(chan struct{})
+	go func() {
+		defer close(guessing)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				guess()
+			}
+		}
+	}()
+	defer func() { close(stop); <-guessing }()
+	got := load()
+	if !strings.HasPrefix(got, "Too many failed authentications from this address") || !strings.Contains(got, "try again later") {
+		t.Errorf("the page of a blocked address: %q", got)
+	}
 }

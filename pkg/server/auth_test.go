@@ -81,6 +81,28 @@ func TestFailedAuthIsRateLimited(t *testing.T) {
 	}
 }
 
+// TestRequestsThatGuessNothingAreNotCounted: no credentials, or a session
+// cookie this server did not sign, are refused with 401 as often as they
+// come, and bring the address no nearer its 429; a wrong key does.
+func TestRequestsThatGuessNothingAreNotCounted(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) {
+		c.Limits.AuthFailures = auth.Rate{PerSecond: 0.01, Burst: 3}
+		c.Limits.AuthTarpit = -1
+	})
+	for range 10 {
+		ts.get("", "/api/v1/operations").wantError(t, 401, ClassAuthentication)
+		e := ts.do(request{method: "GET", path: "/api/v1/session", header: map[string]string{"Cookie": cookieName + "=a.b.c"}}).wantError(t, 401, ClassAuthentication)
+		if !strings.Contains(e["message"].(string), "did not sign it") {
+			t.Errorf("a cookie of another server: %v", e)
+		}
+	}
+	ts.get("admin", "/api/v1/operations").want(t, 200)
+	for range 3 {
+		ts.do(request{method: "GET", path: "/api/v1/operations", rawKey: "ak_guess"}).want(t, 401)
+	}
+	ts.do(request{method: "GET", path: "/api/v1/operations", rawKey: "ak_guess"}).wantError(t, 429, ClassRateLimited)
+}
+
 // Idle failure buckets are dropped, so the map does not grow without bound.
 func TestAddrLimiterEvictsIdleEntries(t *testing.T) {
 	now := time.Unix(1_000_000, 0)

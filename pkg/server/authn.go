@@ -54,12 +54,12 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		if token := sessionToken(r); token != "" {
-			return s.fromSession(r.Context(), addr, token, st.Keys)
+			return s.fromSession(r.Context(), token, st.Keys)
 		}
 		if p := s.fromCert(r, st.Keys); p != nil {
 			return p, nil
 		}
-		return nil, s.failed(addr, "missing", "no credentials: send Authorization: Bearer KEY%s", certHint(r))
+		return nil, s.refused("missing", "no credentials: send Authorization: Bearer KEY%s", certHint(r))
 	}
 	scheme, key, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
@@ -100,6 +100,17 @@ func (s *Server) failed(addr, why, format string, args ...any) *apiError {
 	if wait := s.fails.fail(addr); wait > 0 {
 		return tooMany(wait, "too many failed authentications from %s; try again later", addr)
 	}
+	return errorf(http.StatusUnauthorized, ClassAuthentication, format, args...)
+}
+
+// refused answers 401 to a request that guessed nothing: one with no
+// credentials (a signed-out console page loading), or with a session
+// cookie this server did not sign (another server's on the same host,
+// since cookies do not go by port, or one from an earlier state dir). It
+// does not count towards the address's 429: there was nothing to guess,
+// and a browser that keeps such a cookie reloads its page again and again.
+func (s *Server) refused(why, format string, args ...any) *apiError {
+	s.metrics.authFailure(why)
 	return errorf(http.StatusUnauthorized, ClassAuthentication, format, args...)
 }
 

@@ -199,7 +199,7 @@ func (s *Sessions) issue(k *apiKey) (token string, sess session, err error) {
 
 // Why a session token is refused.
 var (
-	errBadToken     = errors.New("the session is not valid; sign in again")
+	errBadToken     = errors.New("the session is not valid: this server did not sign it (it may be another arsenal-run server's on this host, or from an earlier state dir); sign in again")
 	errExpiredToken = errors.New("the session expired; sign in again")
 	errRevokedToken = errors.New("the session was signed out; sign in again")
 	// errUncheckedToken: the shared database could not say whether the

@@ -157,18 +157,19 @@ func sessionToken(r *http.Request) string {
 
 // fromSession checks a session token: valid, and its key still in the
 // keys file with the same roles and not expired, so that removing a key,
-// replacing it or changing its roles (and SIGHUP) ends its sessions. A token that is
-// not one of ours counts as a failed authentication; an expired or
-// signed-out one does not (it was real).
-func (s *Server) fromSession(ctx context.Context, addr, token string, keys *Keys) (*Principal, *apiError) {
+// replacing it or changing its roles (and SIGHUP) ends its sessions. No
+// refused token counts as a failed authentication: one not signed by this
+// server's key cannot be guessed at (its signature is an HMAC with a
+// 256-bit key), and an expired or signed-out one was real.
+func (s *Server) fromSession(ctx context.Context, token string, keys *Keys) (*Principal, *apiError) {
 	sessions := s.cfg.Sessions
 	if sessions == nil {
-		return nil, s.failed(addr, "session", "this server has no console sessions; send Authorization: Bearer KEY")
+		return nil, s.refused("session", "this server has no console sessions; send Authorization: Bearer KEY")
 	}
 	sess, err := sessions.check(ctx, token)
 	switch {
 	case errors.Is(err, errBadToken):
-		return nil, s.failed(addr, "session", "%v", err)
+		return nil, s.refused("session", "%v", err)
 	case errors.Is(err, errUncheckedToken):
 		return nil, unavailable(storeRetryAfter, "%v", err)
 	case err != nil:

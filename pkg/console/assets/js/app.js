@@ -181,12 +181,23 @@ document.addEventListener('click', (e) => {
 window.addEventListener('popstate', route);
 document.getElementById('signout').addEventListener('click', signOut);
 
+// bootFailure is the heading of a page that could not ask who is signed
+// in: only an answer that never came means the server cannot be reached.
+function bootFailure(err) {
+  switch (err.status) {
+    case 0: return 'The server cannot be reached';
+    case 429: return 'Too many failed authentications from this address';
+    case 503: return 'The server is not available now';
+    default: return 'The console could not start';
+  }
+}
+
 async function boot() {
   try {
     setSession(await api('GET', '/api/v1/session'));
   } catch (err) {
     if (err.status !== 401) {
-      clear(main, h('h1', { tabindex: '-1' }, 'The server cannot be reached'), errorBox(err));
+      clear(main, h('h1', { tabindex: '-1' }, bootFailure(err)), errorBox(err));
       return;
     }
     // A page opened (reloaded, or from a bookmark) with a cookie the
