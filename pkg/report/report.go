@@ -21,6 +21,12 @@ const (
 	StatusSkipped   Status = "skipped"
 	StatusDenied    Status = "denied"
 	StatusCancelled Status = "cancelled"
+
+	// A live run's snapshot (see pkg/runs) shows the run and its
+	// started steps running, and a run waiting for its place queued; a
+	// finished report has neither.
+	statusRunning Status = "running"
+	statusQueued  Status = "queued"
 )
 
 // Report is the record of one run.

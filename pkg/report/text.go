@@ -25,6 +25,10 @@ func Icon(s Status) string {
 		return "⊘"
 	case StatusCancelled:
 		return "■"
+	case statusRunning:
+		return "●"
+	case statusQueued:
+		return "○"
 	}
 	return "?"
 }

@@ -110,7 +110,14 @@ func newTimeline(r *Report) timeline {
 			h += float64(lanes)*tlLaneH + 2
 		}
 		row.Y, row.TextY, row.LineY = px(y), px(y+tlBarH-2), px(y+h-4)
+		dur := s.DurationMS
 		title := fmt.Sprintf("%s (%s): %s, %s, %d attempts", stepLabel(s), s.Op, s.Status, FormatMS(s.DurationMS), s.Attempts)
+		if s.Status == statusRunning && s.StartedAt != nil {
+			// A live run's snapshot: the bar grows to now, the end of the
+			// run so far.
+			dur = max(r.DurationMS-s.StartedAt.Sub(r.StartedAt).Milliseconds(), 0)
+			title = fmt.Sprintf("%s (%s): running for %s", stepLabel(s), s.Op, FormatMS(dur))
+		}
 		if e := errText(s.Error); e != "" {
 			title += "\n" + clip(plainText(e), 200)
 		}
@@ -121,7 +128,7 @@ func newTimeline(r *Report) timeline {
 		if s.StartedAt == nil {
 			row.Bar = tlRect{X: px(tlLabelW), Y: px(y), W: px(4), H: px(tlBarH), Status: s.Status, Title: title}
 		} else {
-			bx, bw := x(*s.StartedAt), w(s.DurationMS)
+			bx, bw := x(*s.StartedAt), w(dur)
 			row.Bar = tlRect{X: px(bx), Y: px(y), W: px(bw), H: px(tlBarH), Status: s.Status, Title: title}
 			end = bx + bw
 		}
@@ -168,7 +175,11 @@ func newTimeline(r *Report) timeline {
 	tl.GridEnd = px(y)
 	y += 8
 	lx := tlLabelW
-	for _, st := range []Status{StatusSucceeded, StatusFailed, StatusDenied, StatusCancelled, StatusSkipped} {
+	legend := []Status{StatusSucceeded, StatusFailed, StatusDenied, StatusCancelled, StatusSkipped}
+	if slices.ContainsFunc(r.Steps, func(s Step) bool { return s.Status == statusRunning }) {
+		legend = append(legend, statusRunning)
+	}
+	for _, st := range legend {
 		tl.Legend = append(tl.Legend, tlLegend{X: px(lx), Y: px(y), TextX: px(lx + 16), TextY: px(y + 10), Status: st, Label: string(st)})
 		lx += 110
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +59,38 @@ func wellFormed(t *testing.T, name, doc string) {
 			t.Errorf("%s: the SVG is not well-formed XML: %v", name, err)
 			return
 		}
+	}
+}
+
+// TestTimelineOfARunningRun: a live run's snapshot shows a started step
+// as running: the console's ● in the running colour, a bar that reaches
+// the snapshot's now and says for how long, and the colour in the legend.
+func TestTimelineOfARunningRun(t *testing.T) {
+	start := goldenStart
+	at := func(s int) *time.Time { t := start.Add(time.Duration(s) * time.Second); return &t }
+	r := &Report{ReportVersion: FormatVersion, RunID: "x", Status: statusRunning, StartedAt: start, DurationMS: 10_000,
+		Steps: []Step{
+			{ID: "drain", Op: "shell.exec", Section: "steps", Status: StatusSucceeded, StartedAt: at(0), DurationMS: 2000, Attempts: 1},
+			{ID: "restart", Op: "shell.exec", Section: "steps", Status: statusRunning, StartedAt: at(2)},
+		}}
+	var b bytes.Buffer
+	if err := WriteTimelineSVG(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	svg := b.String()
+	wellFormed(t, "running", svg)
+	if strings.Contains(svg, ">?<") {
+		t.Errorf("a status is drawn as ?:\n%s", svg)
+	}
+	for _, want := range []string{`class="t-running">●</text>`, "restart (shell.exec): running for 8.0s", ".s-running{fill:var(--running)}", `>running</text>`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the timeline lacks %q:\n%s", want, svg)
+		}
+	}
+	tl := newTimeline(r)
+	bar := tl.Rows[1].Bar
+	num := func(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }
+	if got, want := num(bar.X)+num(bar.W), num(tl.ChartEnd); math.Abs(got-want) > 0.2 {
+		t.Errorf("the running step's bar ends at %v, want the chart's end %v (now)", got, want)
 	}
 }
