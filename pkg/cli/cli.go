@@ -60,6 +60,9 @@ type env struct {
 	newScheduler NewScheduler
 	// plugins is the --plugins flag of the command being run.
 	plugins string
+	// pluginsRead are the plugin manifests loadPlugins read, for a
+	// daemon to tell at a SIGHUP that they changed.
+	pluginsRead manifests
 }
 
 // command is one subcommand. run receives the arguments after the command's

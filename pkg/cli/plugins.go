@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -50,6 +53,7 @@ func (e *env) loadPlugins(r *ops.Registry) int {
 		}
 		return ExitOK
 	}
+	e.pluginsRead = readManifests(dir)
 	err := plugin.Load(dir, r, plugin.Options{})
 	if err == nil {
 		return ExitOK
@@ -62,4 +66,67 @@ func (e *env) loadPlugins(r *ops.Registry) int {
 	}
 	e.errorf("plugins: %v", err)
 	return ExitUsage
+}
+
+// manifests are the plugin manifests of a directory as loadPlugins read
+// them: file name to SHA-256.
+type manifests struct {
+	dir  string
+	sums map[string][sha256.Size]byte
+}
+
+// readManifests reads dir's manifests as plugin.Load finds them; a file
+// that cannot be read counts with an empty content.
+func readManifests(dir string) manifests {
+	m := manifests{dir: dir, sums: map[string][sha256.Size]byte{}}
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		files, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			m.sums[filepath.Base(f)] = sha256.Sum256(b)
+		}
+	}
+	return m
+}
+
+// pluginsChanged says, for a daemon's SIGHUP, which plugin manifests were
+// added, changed or removed since it loaded them at start, and that they
+// take effect only on a restart (the operations a running daemon serves
+// do not change under it); "" when none did.
+func (e *env) pluginsChanged() string {
+	was := e.pluginsRead
+	if was.dir == "" {
+		return ""
+	}
+	now := readManifests(was.dir)
+	var added, changed, removed []string
+	for name, sum := range now.sums {
+		old, ok := was.sums[name]
+		switch {
+		case !ok:
+			added = append(added, name)
+		case old != sum:
+			changed = append(changed, name)
+		}
+	}
+	for name := range was.sums {
+		if _, ok := now.sums[name]; !ok {
+			removed = append(removed, name)
+		}
+	}
+	var parts []string
+	for _, c := range []struct {
+		what  string
+		names []string
+	}{{"added", added}, {"changed", changed}, {"removed", removed}} {
+		if len(c.names) > 0 {
+			slices.Sort(c.names)
+			parts = append(parts, c.what+" "+strings.Join(c.names, ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the plugin manifests in %s changed since the start (%s), and plugins are read only at start: "+
+		"restart to use them; until then the operations stay as they were loaded", was.dir, strings.Join(parts, "; "))
 }

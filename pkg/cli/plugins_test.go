@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 )
 
@@ -118,4 +119,39 @@ func TestServeAndScheduleLoadPlugins(t *testing.T) {
 	if res, _ := out["result"].(map[string]any); code != 200 || res["greeting"] != "hello" {
 		t.Errorf("execute acme.greet: %d %v", code, out)
 	}
+}
+
+// TestServeSaysPluginsNeedARestart: serve reads plugins only at start; a
+// SIGHUP after their manifests changed says which did and that a restart
+// takes them in, before the problems they cause (a playbook using an
+// added plugin is an unknown operation until then).
+func TestServeSaysPluginsNeedARestart(t *testing.T) {
+	dir := pluginDir(t)
+	f := newServeFixture(t)
+	p, _ := f.serve(t, "--plugins", dir)
+	greet, err := os.ReadFile(filepath.Join(dir, "greet.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePlaybook(t, dir, "wave.yaml", strings.Replace(string(greet), "acme.greet", "acme.wave", 1))
+	writePlaybook(t, f.playbooks, "wave.yaml", "version: 1\nname: wave\nsteps:\n  - {id: hi, op: acme.wave, with: {who: Ada}}\n")
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, "SIGHUP: kept the previous")
+	log := p.stderr.String()
+	warn := strings.Index(log, "SIGHUP: the plugin manifests in "+dir+" changed since the start (added wave.yaml), and plugins are read only at start: restart to use them")
+	unknown := strings.Index(log, `unknown operation "acme.wave"`)
+	if warn < 0 || unknown < warn {
+		t.Errorf("the log does not say first that the added plugin needs a restart:\n%s", log)
+	}
+
+	os.Remove(filepath.Join(dir, "wave.yaml"))
+	os.Remove(filepath.Join(f.playbooks, "wave.yaml"))
+	writePlaybook(t, dir, "greet.yaml", strings.Replace(string(greet), "Politely.", "Warmly.", 1))
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, "SIGHUP: reloaded")
+	if log := p.stderr.String(); !strings.Contains(log, "(changed greet.yaml), and plugins") {
+		t.Errorf("the log does not say the changed manifest needs a restart:\n%s", log)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.wait(t)
 }

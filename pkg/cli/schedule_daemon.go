@@ -241,6 +241,9 @@ func (d *schedDaemon) reload() {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	d.log.Info().Msg("SIGHUP: reloading the playbooks")
+	if msg := d.e.pluginsChanged(); msg != "" {
+		d.log.Warn().Msg("SIGHUP: " + msg)
+	}
 	set := checkSchedule(d.reg, d.o.paths, d.o.policy, d.o.roles, d.o.rolesFrom, os.LookupEnv)
 	for _, w := range set.warnings {
 		d.log.Warn().Msg(w)

@@ -61,8 +61,9 @@ func TestScheduleDaemon(t *testing.T) {
 	}
 	writePlaybook(t, jobs, "tick.yaml", everySecond)
 	writePlaybook(t, jobs, "slow.yaml", slowEverySecond)
+	plugins := pluginDir(t)
 	p := start(t, "scheduler started", "schedule", jobs, "--state-dir", state, "--listen", "127.0.0.1:0",
-		"--grace", "1s", "--log-format", "json")
+		"--grace", "1s", "--log-format", "json", "--plugins", plugins)
 	defer func() {
 		if p.cmd.ProcessState == nil {
 			p.cmd.Process.Kill()
@@ -86,8 +87,11 @@ func TestScheduleDaemon(t *testing.T) {
 	}
 	waitFor(t, "3 runs of tick", func() bool { return ticks() >= 3 })
 
-	// A reload with a broken file keeps the schedules running.
+	// A reload with a broken file keeps the schedules running. (It
+	// says that a changed plugin manifest needs a restart.)
 	writePlaybook(t, jobs, "tick.yaml", strings.Replace(everySecond, "@every 1s", "0 0 30 2 *", 1))
+	greet, _ := os.ReadFile(filepath.Join(plugins, "greet.yaml"))
+	writePlaybook(t, plugins, "greet.yaml", strings.Replace(string(greet), "Politely.", "Warmly.", 1))
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	var h struct {
 		Status      string `json:"status"`
@@ -103,6 +107,9 @@ func TestScheduleDaemon(t *testing.T) {
 		getJSON(t, base+"/healthz", &h)
 		return h.ReloadError != nil
 	})
+	if !strings.Contains(p.stderr.String(), "(changed greet.yaml), and plugins are read only at start: restart to use them") {
+		t.Errorf("the reload does not say that the changed plugin needs a restart:\n%s", p.stderr.String())
+	}
 	if h.Status != "degraded" || !regexp.MustCompile(`tick\.yaml:4:9: cron 0 0 30 2 \* never fires`).MatchString(h.ReloadError.Message) {
 		t.Errorf("/healthz after a broken reload: status %s, reload_error %q", h.Status, h.ReloadError.Message)
 	}

@@ -88,8 +88,12 @@ func (d *daemon) load(problem func(error)) (server.State, bool) {
 }
 
 // reload rereads keys, policy and playbooks; a problem in any keeps all
-// three as they were.
+// three as they were. Plugins are not reread: it says when their
+// manifests changed.
 func (d *daemon) reload(srv *server.Server, sched *schedules) {
+	if msg := d.e.pluginsChanged(); msg != "" {
+		d.warnf("SIGHUP: %s", msg)
+	}
 	st, ok := d.load(d.logProblem)
 	if !ok {
 		d.errorf("SIGHUP: kept the previous keys, policy and playbooks")
