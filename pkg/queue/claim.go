@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
 // errTakenBack is a claim that found the run's job handed to another
@@ -26,35 +27,42 @@ var errTakenBack = errors.New("not run here: while it waited here for a place, i
 // away, as long as the writes that record runs.
 const claimRetryFor = time.Minute
 
-// claimRun records a run as started by its taker (the StartColumns'
-// arguments, then the job's id and attempt) if the job is still running
-// at that attempt and its taker was the last to take it. A row of the run
-// that this taker already wrote (the answer to an earlier try was lost)
-// counts; any other row means the run started elsewhere.
-var claimRun = `INSERT INTO runs (` + history.StartColumns + `)
-	SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::bigint, $13::text
-	WHERE EXISTS (SELECT 1 FROM river_job j WHERE j.id = $14 AND j.state = 'running' AND j.attempt = $15
+// claimRun records a run as started by its taker if the job is still
+// running at that attempt and its taker was the last to take it: the
+// StartColumns' arguments, the run's inputs (masked) and dry_run, as the
+// store's RecordStart writes them, then the job's id and attempt. A row
+// of the run that this taker already wrote (the answer to an earlier try
+// was lost) counts; any other row means the run started elsewhere.
+var claimRun = `INSERT INTO runs (` + history.StartColumns + `, inputs, dry_run)
+	SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::bigint, $13::text,
+		$14::text, $15::boolean
+	WHERE EXISTS (SELECT 1 FROM river_job j WHERE j.id = $16 AND j.state = 'running' AND j.attempt = $17
 		AND j.attempted_by[cardinality(j.attempted_by)] = $10::text)
 	ON CONFLICT (id) DO UPDATE SET owner = runs.owner WHERE runs.owner = excluded.owner AND runs.status = 'running'`
 
-// claim returns the claim of the run of job (see runs.Manager.StartClaimed):
-// one statement, tried again while the database is away, that records the
-// run as started here only if job is still this worker's. It fails with
-// errTakenBack when it is not.
-func (q *Queue) claim(job *river.Job[RunArgs], a RunArgs) func(context.Context) error {
-	return func(ctx context.Context) error {
+// claim returns the claim of the run of job (a runs.Claim of
+// runs.Manager.StartClaimed): one statement, tried again while the
+// database is away, that records the run as started here, with the start
+// the run service gives it, only if job is still this worker's. It fails
+// with errTakenBack when it is not.
+//
+// The row it writes is the one the run service's own record of the start
+// (the store's RecordStart) writes next: the playbook's path and sha256,
+// the inputs as the run's report masks them, and dry_run. Every replica
+// shows the run as it is from the claim on, however long the run takes to
+// get from its claim to that record, or if that record fails.
+func (q *Queue) claim(job *river.Job[RunArgs]) runs.Claim {
+	return func(ctx context.Context, run history.Run) error {
 		st := q.cfg.Store
-		run := history.Run{ID: a.RunID, Playbook: a.Playbook, Roles: a.Roles, Status: history.StatusRunning,
-			Trigger: history.Trigger(a.Trigger), StartedBy: a.Caller}
-		if !a.Slot.IsZero() {
-			slot := a.Slot
-			run.Slot = &slot
+		started := run.StartedAt
+		if started.IsZero() {
+			started = time.Now()
 		}
-		args, err := history.StartArgs(run, st.Owner(), time.Now().UnixMilli())
+		args, err := history.StartArgs(run, st.Owner(), started.UnixMilli())
 		if err != nil {
 			return err
 		}
-		args = append(args, job.ID, job.Attempt)
+		args = append(args, history.InputsArg(run.Inputs), run.DryRun, job.ID, job.Attempt)
 		var claimed bool
 		err = st.RetryFor(ctx, claimRetryFor, func() error {
 			tag, err := st.Pool().Exec(ctx, claimRun, args...)
@@ -63,7 +71,7 @@ func (q *Queue) claim(job *river.Job[RunArgs], a RunArgs) func(context.Context) 
 		})
 		switch {
 		case err != nil:
-			return fmt.Errorf("queue: claim run %s: %w", a.RunID, err)
+			return fmt.Errorf("queue: claim run %s: %w", run.ID, err)
 		case !claimed:
 			return errTakenBack
 		}

@@ -5,15 +5,20 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
@@ -199,4 +204,83 @@ func holdTheRunSlot(t *testing.T, a *replica) *runs.Handle {
 	}
 	waitUntil(t, "the nap holding a's run slot", func() bool { return nap.Status() == string(runs.StateRunning) })
 	return nap
+}
+
+// TestClaimRecordsTheStart: the claim of a queued run records its start as
+// the run service records it. Held after its claim, before the service's
+// own record of the start, the run shows on another replica (its service's
+// history) as it is: running, with its playbook's path and sha256, its
+// inputs masked as its report masks them (the secret's text nowhere in the
+// row), and dry_run true for a dry run.
+func TestClaimRecordsTheStart(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 1, false)
+	b := newReplica(t, dsn, 1, false)
+	ctx := context.Background()
+	in := map[string]any{"token": "hunter2", "note": "sent with hunter2"}
+	masked := map[string]any{"token": "***", "note": "sent with ***"}
+	ra := args("secret", in)
+	ra.RunID, ra.DryRun = engine.NewRunID(), true
+	job := taken(t, a, ra)
+	pb, _ := a.q.cfg.Playbook("secret")
+
+	claimed, release := make(chan error, 1), make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free()
+	h, err := a.mgr.StartClaimed(ctx, runs.Request{RunID: ra.RunID, Playbook: pb, Inputs: in, DryRun: true, Requeue: true,
+		Caller: runs.Caller{Roles: ra.Roles, Name: ra.Caller, Trigger: ra.Trigger}},
+		func(ctx context.Context, start history.Run) error {
+			err := a.q.claim(job)(ctx, start)
+			claimed <- err
+			<-release // the run goes no further until the test says so
+			return err
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-claimed:
+		if err != nil {
+			t.Fatalf("claim: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the run was not claimed within a minute")
+	}
+
+	elsewhere := b.mgr.Service().History()
+	check := func(when string, status report.Status) {
+		t.Helper()
+		run, err := elsewhere.Get(ctx, ra.RunID)
+		if err != nil {
+			t.Fatalf("%s: the run on the other replica: %v", when, err)
+		}
+		if run.Status != status || run.Path != pb.File || run.SHA256 != pb.SHA256 || !run.DryRun ||
+			run.Trigger != history.TriggerAPI || run.StartedBy != ra.Caller || !slices.Equal(run.Roles, ra.Roles) {
+			t.Errorf("%s: the other replica shows status %s, path %q, sha256 %q, dry_run %v, trigger %s, started by %q, roles %v; "+
+				"want %s, %q, %q, true, api, %q, %v",
+				when, run.Status, run.Path, run.SHA256, run.DryRun, run.Trigger, run.StartedBy, run.Roles,
+				status, pb.File, pb.SHA256, ra.Caller, ra.Roles)
+		}
+		if diff := cmp.Diff(masked, run.Inputs); diff != "" {
+			t.Errorf("%s: the inputs the other replica shows (-want +got):\n%s", when, diff)
+		}
+		var row string
+		if err := b.pg.Pool().QueryRow(ctx, `SELECT inputs FROM runs WHERE id = $1`, ra.RunID).Scan(&row); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(row, "hunter2") {
+			t.Errorf("%s: the row holds the secret in clear: %s", when, row)
+		}
+	}
+	check("claimed, not yet going", history.StatusRunning)
+
+	free()
+	ctx2, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	rep, err := h.Wait(ctx2)
+	if err != nil || rep.Status != report.StatusSucceeded || !rep.DryRun {
+		t.Fatalf("the run: %v, %v; want a dry run that succeeded", rep, err)
+	}
+	check("ended", report.StatusSucceeded)
 }

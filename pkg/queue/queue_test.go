@@ -79,6 +79,16 @@ concurrency: {group: g, policy: queue}
 steps:
   - {id: a, op: control.noop}
 `
+	// secret has a secret input, which a run's records mask, inside its
+	// other inputs too.
+	secretPlaybook = `version: 1
+name: secret
+inputs:
+  token: {type: string, secret: true}
+  note: {type: string}
+steps:
+  - {id: a, op: control.noop}
+`
 )
 
 // newReplica opens the store at dsn and builds a replica on it; started,
@@ -99,7 +109,8 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 	}
 	dir := t.TempDir()
 	pbs := map[string]*steps.Playbook{}
-	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook, "tick": tickPlaybook, "hold": holdPlaybook, "after": afterPlaybook} {
+	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook, "tick": tickPlaybook, "hold": holdPlaybook, "after": afterPlaybook,
+		"secret": secretPlaybook} {
 		path := filepath.Join(dir, name+".yaml")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)

@@ -151,7 +151,7 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Ask: a.Ask, Policy: q.cfg.Policy(), Env: q.cfg.Env,
 		Requeue: true,
 		Caller:  runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot},
-	}, q.claim(job, a))
+	}, q.claim(job))
 	switch {
 	case errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrShuttingDown):
 		return river.JobSnooze(time.Second) // back to the queue, for any replica

@@ -118,12 +118,13 @@ func (g *groupHold) release() {
 // because the group could not be recorded), or neither when the service
 // shut down while it waited and the caller puts it back (Request.Requeue).
 //
-// claim, when not nil, is the run's claim (Manager.StartClaimed): a run
-// that never started is recorded only once it succeeds. The run's place
-// may have gone to another process that took the run over while this one
-// was cut off from the store, and this one's wait then fails; the claim
-// fails too, and acquireGroup returns an error wrapping ErrNotClaimed,
-// with nothing recorded.
+// claim, when not nil, makes the run's claim (a Claim of
+// Manager.StartClaimed, with the run's start): a run that never started
+// is recorded only once it succeeds. The run's place may have gone to
+// another process that took the run over while this one was cut off from
+// the store, and this one's wait then fails; the claim fails too, and
+// acquireGroup returns an error wrapping ErrNotClaimed, with nothing
+// recorded.
 func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, claim func() error) (*groupHold, *report.Report, error) {
 	group, policy := p.group, p.plan.ConcurrencyPolicy()
 	neverRan := func(class ops.Class, why, reason string) (*groupHold, *report.Report, error) {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -102,20 +103,30 @@ func (m *Manager) Start(ctx context.Context, req Request) (*Handle, error) {
 	return m.start(ctx, req, nil)
 }
 
+// Claim is the claim of a run of StartClaimed: it records start, the
+// run's start as the run service records it, only if the run is still
+// this process's to run, and fails otherwise. start has the playbook's
+// name, path and sha256, the caller's roles, trigger, slot and name, the
+// run's inputs masked as its report masks them, and whether it is a dry
+// run: a store shared with other processes shows them from the claim on,
+// and a claim must never write the inputs unmasked.
+type Claim func(ctx context.Context, start history.Run) error
+
 // StartClaimed is Start for a run that a queue shared with other
 // processes handed to this one (Request.Requeue is then set too): the run
 // may wait here for its concurrency group and a run slot, and meanwhile
 // the queue may hand it to another process. claim is called once the run
-// holds both, before anything of it is recorded or run; when it fails, the
-// run ends there, neither recorded nor run, and Wait returns an error
-// wrapping ErrNotClaimed and claim's. A run that ends while it waits
-// (cancelled, skipped, or its group's wait failed, as it does when another
-// process took its place over) is recorded only once claim succeeds, too.
-func (m *Manager) StartClaimed(ctx context.Context, req Request, claim func(context.Context) error) (*Handle, error) {
+// holds both, before anything else of it is recorded or run, with the
+// run's start (see Claim); when it fails, the run ends there, neither
+// recorded nor run, and Wait returns an error wrapping ErrNotClaimed and
+// claim's. A run that ends while it waits (cancelled, skipped, or its
+// group's wait failed, as it does when another process took its place
+// over) is recorded only once claim succeeds, too.
+func (m *Manager) StartClaimed(ctx context.Context, req Request, claim Claim) (*Handle, error) {
 	return m.start(ctx, req, claim)
 }
 
-func (m *Manager) start(ctx context.Context, req Request, claim func(context.Context) error) (*Handle, error) {
+func (m *Manager) start(ctx context.Context, req Request, claim Claim) (*Handle, error) {
 	p, err := m.svc.prepare(ctx, &req)
 	if err != nil {
 		return nil, err
@@ -171,7 +182,7 @@ func (m *Manager) start(ctx context.Context, req Request, claim func(context.Con
 	return h, nil
 }
 
-func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim func(context.Context) error) {
+func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 	defer m.wg.Done()
 	defer m.forget(h)
 	// The run's concurrency group is given up before the run is seen to
@@ -188,7 +199,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim func(context.
 		if claim == nil {
 			return false
 		}
-		if err := claim(m.ctx); err != nil {
+		if err := claim(m.ctx, m.svc.startOf(p, h)); err != nil {
 			p.release()
 			end(nil, fmt.Errorf("%w: %w", ErrNotClaimed, err))
 			return true
@@ -198,7 +209,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim func(context.
 	if p.group != "" {
 		var claimGroup func() error
 		if claim != nil {
-			claimGroup = func() error { return claim(m.ctx) }
+			claimGroup = func() error { return claim(m.ctx, m.svc.startOf(p, h)) }
 		}
 		var rep *report.Report
 		var err error

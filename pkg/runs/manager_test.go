@@ -86,6 +86,12 @@ func wait(t *testing.T, h *Handle) *report.Report {
 	defer cancel()
 	rep, err := h.Wait(ctx)
 	if err != nil {
+		// Say how far the run got, so that a run that hangs on a loaded
+		// machine can be told from one that is only slow.
+		if snap := h.Snapshot(); snap != nil {
+			b, _ := json.Marshal(snap)
+			t.Logf("the run so far: %s", b)
+		}
 		t.Fatalf("run %s: %v", h.ID(), err)
 	}
 	return rep

@@ -160,6 +160,21 @@ func inputSecrets(pb *steps.Playbook, inputs map[string]any) *redact.Redactor {
 	return red
 }
 
+// startOf is the run's start as recordStart records it, started now: also
+// what a Claim of StartClaimed records, so that the claim's row and the
+// start's are the same.
+func (s *Service) startOf(p *prepared, h *Handle) history.Run {
+	pb, c := p.plan.Playbook(), p.req.Caller
+	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
+		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
+		Trigger: history.Trigger(c.Trigger), StartedBy: c.Name, Inputs: h.live.maskedInputs(), DryRun: p.req.DryRun}
+	if !c.Slot.IsZero() {
+		slot := c.Slot
+		run.Slot = &slot
+	}
+	return run
+}
+
 // recordStart records the run as running in the history, with what
 // started it (the caller's trigger, "" being cli) and, for a scheduled
 // run, its slot. Runs that end without running (denied, or cancelled
@@ -172,14 +187,7 @@ func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
 	if s.store == nil {
 		return
 	}
-	pb, c := p.plan.Playbook(), p.req.Caller
-	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
-		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
-		Trigger: history.Trigger(c.Trigger), StartedBy: c.Name, Inputs: h.live.maskedInputs(), DryRun: p.req.DryRun}
-	if !c.Slot.IsZero() {
-		slot := c.Slot
-		run.Slot = &slot
-	}
+	run := s.startOf(p, h)
 	if q, ok := s.store.(store.StartQueuer); ok {
 		p.start.queued(q.QueueStart(run), s.warn)
 		return
