@@ -131,7 +131,12 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		}
 		return zerolog.DebugLevel, "item finished", fs
 	case engine.EventRetry:
-		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)), str("error", ev.Err))
+		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)))
+		if ev.Err == "" && ev.Message != "" {
+			add(str("condition", ev.Message))
+		} else {
+			add(str("error", ev.Err))
+		}
 		return zerolog.InfoLevel, "retrying", fs
 	case engine.EventRepeat:
 		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)), str("condition", ev.Message))

@@ -82,3 +82,26 @@ func TestScheduleLogItemLinesCostNothingAboveDebug(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryLogLine: a retry line gives the error of the attempt that
+// failed, or, for one that succeeded but whose retry.until is false, the
+// condition, never an empty error.
+func TestRetryLogLine(t *testing.T) {
+	for _, tc := range []struct {
+		ev         engine.Event
+		want, none string
+	}{
+		{engine.Event{Kind: engine.EventRetry, Step: "a", Attempt: 1, DelayMS: 1000, Err: "connection refused", ErrClass: "execution"},
+			`"error":"connection refused"`, `"condition"`},
+		{engine.Event{Kind: engine.EventRetry, Step: "d", Attempt: 1, DelayMS: 1000, Message: "retry.until (output.ready) is false"},
+			`"condition":"retry.until (output.ready) is false"`, `"error"`},
+	} {
+		var b bytes.Buffer
+		v := newLogView(&b, true, zerolog.InfoLevel, false)
+		v.Event(tc.ev)
+		v.w.Flush()
+		if got := b.String(); !strings.Contains(got, tc.want) || strings.Contains(got, tc.none) || !strings.Contains(got, `"message":"retrying"`) {
+			t.Errorf("the retry line of %+v:\n%s\nwant %s and no %s", tc.ev, got, tc.want, tc.none)
+		}
+	}
+}

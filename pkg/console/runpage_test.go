@@ -230,3 +230,30 @@ func TestRunPageItemsWithoutLabels(t *testing.T) {
 		t.Errorf("the run: %s", rep.Status)
 	}
 }
+
+// TestRunPageSaysWhyItRetries: an attempt that succeeded but whose
+// retry.until is false is noted as such, not as a failure with no error.
+func TestRunPageSaysWhyItRetries(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{"settle": `version: 1
+name: settle
+steps:
+  - id: wait
+    op: control.noop
+    retry: {attempts: 2, delay: 5s, until: "attempt >= 2"}
+`})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "settle", nil)
+	// The notes come from the live events: the page is opened while the
+	// step waits for its second attempt.
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	notes := `[...document.querySelectorAll('li.step[data-step=wait] ul.notes li')].map(li => li.textContent).join(' / ')`
+	waitFor(t, ctx, "the step's notes", notes+` !== ''`)
+	if got, want := eval[string](t, ctx, notes), "attempt 1 succeeded, but retry.until (attempt >= 2) is false; trying again in 5.0 s"; got != want {
+		t.Errorf("the notes: %q, want %q", got, want)
+	}
+	if rep := s.wait(id); rep.Status != report.StatusSucceeded {
+		t.Errorf("the run: %s", rep.Status)
+	}
+}

@@ -294,8 +294,16 @@ func retry(clock Clock) Middleware {
 					return out, err
 				}
 				d := backoff(r, n)
-				c.Log.Info().Int("attempt", n).Dur("delay", d).Str("error", errText(err)).Msg("retrying")
-				c.run.emitCall(c, Event{Kind: EventRetry, Attempt: n, DelayMS: d.Milliseconds(), Err: c.run.maskText(errText(err)), ErrClass: string(ops.ClassOf(err))})
+				ev := Event{Kind: EventRetry, Attempt: n, DelayMS: d.Milliseconds()}
+				if err == nil && r.Until != nil {
+					// The attempt succeeded; what failed is the condition.
+					ev.Message = fmt.Sprintf("retry.until (%s) is false", r.Until.Source)
+					c.Log.Info().Int("attempt", n).Dur("delay", d).Str("condition", ev.Message).Msg("retrying")
+				} else {
+					ev.Err, ev.ErrClass = c.run.maskText(errText(err)), string(ops.ClassOf(err))
+					c.Log.Info().Int("attempt", n).Dur("delay", d).Str("error", errText(err)).Msg("retrying")
+				}
+				c.run.emitCall(c, ev)
 				select {
 				case <-clock.After(d):
 				case <-ctx.Done():

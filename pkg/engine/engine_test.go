@@ -153,6 +153,7 @@ steps:
 
 func TestRetry(t *testing.T) {
 	e, _ := newEngine(t)
+	var log eventLog
 	rep := mustRun(t, plan(t, e, header+`
 steps:
   - id: a
@@ -178,7 +179,7 @@ steps:
     with: {key: e}
     retry: {attempts: 2, delay: 1ms, until: output.try >= 3}
     continue_on_error: true
-`), nil)
+`), nil, WithRunObserver(&log))
 	type got struct {
 		Status   report.Status
 		Attempts int
@@ -200,6 +201,20 @@ steps:
 	}
 	if msg := stepOf(t, rep, "e").Error.Message; !strings.Contains(msg, "retry.until (output.try >= 3) still false after 2 attempts") {
 		t.Errorf("until message: %q", msg)
+	}
+	// A retry event says why: the attempt's error, or, for an attempt
+	// that succeeded, the condition still false.
+	for _, ev := range log.kinds(EventRetry) {
+		switch ev.Step {
+		case "a":
+			if ev.Err == "" || ev.ErrClass == "" || ev.Message != "" {
+				t.Errorf("retry of a failed attempt: %+v", ev)
+			}
+		case "d":
+			if ev.Err != "" || ev.ErrClass != "" || ev.Message != "retry.until (output.try >= 3) is false" {
+				t.Errorf("retry of a succeeded attempt: %+v", ev)
+			}
+		}
 	}
 }
 

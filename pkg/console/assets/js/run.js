@@ -301,7 +301,12 @@ class RunView {
         if (own) this.step(ev.step, ev.section).item(ev);
         return;
       case 'retry':
-        if (own) this.step(ev.step, ev.section).note('attempt ' + ev.attempt + ' failed (' + (ev.error || ev.error_class || 'error') + '); trying again in ' + fmtMS(ev.delay_ms));
+        if (own) {
+          // A succeeded attempt is tried again when its retry.until is
+          // false: the event says so in message, with no error.
+          const why = !ev.error && ev.message ? 'succeeded, but ' + ev.message : 'failed (' + (ev.error || ev.error_class || 'error') + ')';
+          this.step(ev.step, ev.section).note('attempt ' + ev.attempt + ' ' + why + '; trying again in ' + fmtMS(ev.delay_ms));
+        }
         return;
       case 'log': {
         const target = own ? ev.step : ev.parent_step;
