@@ -75,9 +75,10 @@ func historyCommand() *command {
     history show RUN_ID [--json] [--state-dir DIR | --state URL]`,
 		help: `List the runs recorded under the state dir, newest first. Runs of a process
 that died are shown as interrupted. Slots the scheduler skipped or missed are
-listed too, with status skipped or missed. 'history show RUN_ID' prints one run
-with its steps, as recorded while it ran: a run whose process died still shows
-the steps that finished.`,
+listed too, with status skipped or missed. A dry run's note starts with "dry
+run", from its start on. 'history show RUN_ID' prints one run with its steps,
+as recorded while it ran: a run whose process died still shows the steps that
+finished.`,
 		exits: "0 listed; 2 bad usage or no readable history.",
 		run:   runHistory,
 	}

@@ -257,3 +257,29 @@ steps:
 		t.Errorf("the run: %s", rep.Status)
 	}
 }
+
+// TestRunsListMarksDryRuns: the runs page marks a dry run beside its
+// playbook's name, so that it does not pass for one that changed
+// something; a real run has no mark.
+func TestRunsListMarksDryRuns(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{"settle": "version: 1\nname: settle\nsteps:\n  - {id: wait, op: control.noop}\n"})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	real := s.start("oncall", "settle", nil)
+	code, m := s.api("oncall", "POST", "/api/v1/playbooks/settle/runs", map[string]any{"dry_run": true})
+	if code != 202 {
+		t.Fatalf("start a dry run: %d %v", code, m)
+	}
+	dry := m["run_id"].(string)
+	s.wait(real)
+	s.wait(dry)
+	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"))
+	mark := func(id string) string {
+		return `((document.querySelector('#runs-list tr[data-run="` + id + `"] .dry-run') || {}).textContent || '(none)')`
+	}
+	waitFor(t, ctx, "both runs", `document.querySelectorAll('#runs-list tr[data-run]').length === 2`)
+	if got := eval[string](t, ctx, mark(dry)+` + ' | ' + `+mark(real)); got != "dry run | (none)" {
+		t.Errorf("the marks of the dry run and the real one: %s", got)
+	}
+}

@@ -42,14 +42,14 @@ func (s *Store) RecordFinished(ctx context.Context, runs []Finished) error {
 	var runRows []any
 	var rows [][]any
 	for _, f := range runs {
-		args, err := FinishedArgs(f)
+		args, err := finishedRow(f)
 		if err != nil {
 			return fmt.Errorf("history: record finish of %s: %w", f.Report.RunID, err)
 		}
 		runRows = append(append(runRows, args...), "") // no owner
 		rows = append(rows, stepRows(f.Report)...)
 	}
-	if _, err := s.execRows(ctx, tx.Tx, upsertFinishedRows, finishedValues+1, runRows); err != nil {
+	if _, err := s.execRows(ctx, tx.Tx, upsertFinishedRows, finishedRowValues+1, runRows); err != nil {
 		return fmt.Errorf("history: record %d runs: %w", len(runs), err)
 	}
 	if err := s.insertSteps(ctx, tx.Tx, rows); err != nil {

@@ -43,7 +43,7 @@ func TestGroupUndoesAFailedWriteAlone(t *testing.T) {
 			if !fail {
 				return s.RecordStart(ctx, Run{ID: id, Playbook: "p"})
 			}
-			args, err := StartArgs(Run{ID: id, Playbook: "p", StartedAt: t0}, s.owner, ms(t0))
+			args, err := startRow(Run{ID: id, Playbook: "p", StartedAt: t0}, s.owner, ms(t0))
 			if err != nil {
 				return err
 			}

@@ -26,8 +26,8 @@ type Filter struct {
 // DefaultLimit is how many runs List returns when Filter.Limit is 0.
 const DefaultLimit = 50
 
-const runColumns = `id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
-	inputs, report_path, error_class, error_message, resumed_from, triggered_by, slot, blocked_by, started_by`
+// runColumns are the columns scanRun reads: RunColumns, then dry_run.
+const runColumns = RunColumns + ", dry_run"
 
 // List returns the runs that match f, newest first.
 func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
@@ -90,14 +90,24 @@ func (s *Store) Get(ctx context.Context, id string) (Run, error) {
 	return r, nil
 }
 
+// scanRun reads a row of runColumns.
 func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
+	var dry bool
+	r, err := scanRunColumns(sc, &dry)
+	r.DryRun = dry
+	return r, err
+}
+
+// scanRunColumns reads a row of RunColumns, and the columns that follow
+// them into more.
+func scanRunColumns(sc interface{ Scan(...any) error }, more ...any) (Run, error) {
 	var r Run
 	var roles, inputs, status, errClass, errMsg string
 	var started int64
 	var finished, dur, slot sql.NullInt64
 	var trigger string
-	err := sc.Scan(&r.ID, &r.Playbook, &r.Path, &r.SHA256, &roles, &status, &started, &finished, &dur,
-		&inputs, &r.ReportPath, &errClass, &errMsg, &r.ResumedFrom, &trigger, &slot, &r.BlockedBy, &r.StartedBy)
+	err := sc.Scan(append([]any{&r.ID, &r.Playbook, &r.Path, &r.SHA256, &roles, &status, &started, &finished, &dur,
+		&inputs, &r.ReportPath, &errClass, &errMsg, &r.ResumedFrom, &trigger, &slot, &r.BlockedBy, &r.StartedBy}, more...)...)
 	if err != nil {
 		return r, err
 	}

@@ -16,10 +16,11 @@ import (
 // StatusRunning until the run is recorded as finished, or StatusInterrupted
 // when its process ended first. FinishedAt is nil while it runs. Inputs and
 // Error come from the masked report (in the PostgreSQL store, the inputs of
-// a running run come from its start, masked the same way). DryRun is kept
-// by the PostgreSQL store only, from the start (and the report at the
-// end), for the other replicas to show; this store reads it false, and a
-// run's report tells it.
+// a running run come from its start, masked the same way). DryRun comes
+// from the start, then from the report at the end, so that a dry run shows
+// as one while it runs, to other processes too; rows written before the
+// history kept it (schema version 8 here, 4 in the PostgreSQL store) read
+// false, and their reports tell it.
 type Run struct {
 	ID          string         `json:"id"`
 	Playbook    string         `json:"playbook"`
@@ -38,7 +39,7 @@ type Run struct {
 	Slot        *time.Time     `json:"slot,omitempty"`       // scheduled runs: the slot, before jitter
 	BlockedBy   string         `json:"blocked_by,omitempty"` // skipped slots: the run still running
 	StartedBy   string         `json:"started_by,omitempty"` // who: a key's name, an OS user, "scheduler"; "" when not recorded
-	DryRun      bool           `json:"-"`                    // PostgreSQL store only; see above
+	DryRun      bool           `json:"dry_run,omitempty"`
 }
 
 // StepResult is one row recorded while a run goes on: a plain step or one
@@ -62,11 +63,12 @@ const (
 )
 
 // RecordStart records that a run started, with status running and this
-// Store as its owner; run.StartedAt defaults to now and run.Trigger to cli. It ignores run.Status,
-// Inputs, Error and DryRun: inputs enter this history only from the masked
-// report, in RecordFinish, so unmasked secrets can never reach the
-// database. (The PostgreSQL store keeps run.Inputs and run.DryRun with the
-// start, for the other replicas to show; the run service gives the inputs
+// Store as its owner; run.StartedAt defaults to now and run.Trigger to cli.
+// It keeps run.DryRun, so that the run shows as a dry run while it runs.
+// It ignores run.Status, Inputs and Error: inputs enter this history only
+// from the masked report, in RecordFinish, so unmasked secrets can never
+// reach the database. (The PostgreSQL store keeps run.Inputs with the
+// start, for the other replicas to show; the run service gives them
 // masked as the report masks them.)
 // Recording the same id again replaces the row. A relative ReportPath is
 // stored absolute.
@@ -75,7 +77,7 @@ func (s *Store) RecordStart(ctx context.Context, run Run) error {
 	if started.IsZero() {
 		started = s.now()
 	}
-	args, err := StartArgs(run, s.owner, ms(started))
+	args, err := startRow(run, s.owner, ms(started))
 	if err != nil {
 		return err
 	}
@@ -104,7 +106,7 @@ func (s *Store) QueueStart(run Run) (written func() error) {
 	if run.StartedAt.IsZero() {
 		run.StartedAt = s.now()
 	}
-	args, err := StartArgs(run, s.owner, ms(run.StartedAt))
+	args, err := startRow(run, s.owner, ms(run.StartedAt))
 	if err != nil {
 		return func() error { return err }
 	}
@@ -132,14 +134,26 @@ func (s *Store) QueueStart(run Run) (written func() error) {
 	}
 }
 
-// upsertStarted writes the row of a run that started.
-const upsertStarted = `INSERT INTO runs (` + StartColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+// upsertStarted writes the row of a run that started: the values of
+// startRow.
+const upsertStarted = `INSERT INTO runs (` + StartColumns + `, dry_run)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
 			report_path = excluded.report_path, resumed_from = excluded.resumed_from, owner = excluded.owner,
 			triggered_by = excluded.triggered_by, slot = excluded.slot, started_by = excluded.started_by,
+			dry_run = excluded.dry_run,
 			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`
+
+// startRow are the values of upsertStarted: StartArgs, then dry_run
+// (see ScanRun).
+func startRow(run Run, owner string, started int64) ([]any, error) {
+	args, err := StartArgs(run, owner, started)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, run.DryRun), nil
+}
 
 // RecordStep records one finished step or item of a running run, so that a
 // run whose process dies still shows how far it got. RecordFinish replaces
@@ -211,14 +225,15 @@ type finishStmts struct {
 	run, del *sql.Stmt
 }
 
-// upsertFinished writes the row of a finished run; upsertFinishedRows
-// writes many, %s standing for their values (FinishedColumns and owner).
+// upsertFinished writes the row of a finished run, the values of
+// finishedRow; upsertFinishedRows writes many, %s standing for their
+// values (finishedRow's and owner).
 const (
-	upsertFinished     = `INSERT INTO runs (` + FinishedColumns + `, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedConflict
-	upsertFinishedRows = `INSERT INTO runs (` + FinishedColumns + `, owner) VALUES %s` + finishedConflict
+	upsertFinished     = `INSERT INTO runs (` + FinishedColumns + `, dry_run, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedConflict
+	upsertFinishedRows = `INSERT INTO runs (` + FinishedColumns + `, dry_run, owner) VALUES %s` + finishedConflict
 	finishedConflict   = `
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
-			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at,
+			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at, dry_run = excluded.dry_run,
 			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
 			report_path = excluded.report_path, error_class = excluded.error_class,
 			error_message = excluded.error_message, resumed_from = excluded.resumed_from, owner = '',
@@ -226,6 +241,19 @@ const (
 			started_by = CASE WHEN excluded.started_by != '' THEN excluded.started_by ELSE runs.started_by END,
 			slot = COALESCE(excluded.slot, runs.slot)`
 )
+
+// finishedRowValues is the number of values of finishedRow.
+const finishedRowValues = finishedValues + 1
+
+// finishedRow are the values of upsertFinished: FinishedArgs, then the
+// report's dry_run.
+func finishedRow(f Finished) ([]any, error) {
+	args, err := FinishedArgs(f)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, f.Report.DryRun), nil
+}
 
 // finishStmts returns the statements that record a finished run in tx.
 func (s *Store) finishStmts(ctx context.Context, tx *sql.Tx) (*finishStmts, error) {
@@ -246,7 +274,7 @@ const deleteSteps = `DELETE FROM steps WHERE run_id = ?`
 // started it as recorded at its start, and deletes its live step rows; its
 // rows from the report (stepRows) are the caller's to write.
 func (fs *finishStmts) recordRun(ctx context.Context, f Finished) error {
-	args, err := FinishedArgs(f)
+	args, err := finishedRow(f)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,8 @@ import (
 
 // WriteRuns writes runs for `arsenal-run history`: a table for people, or
 // with asJSON a JSON array of Run objects (an empty array when there are
-// none). Times are UTC.
+// none). Times are UTC. A dry run's note starts with "dry run", so that it
+// does not pass for a run that changed something.
 func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 	if asJSON {
 		return writeJSON(w, nonNilRuns(runs))
@@ -33,13 +34,17 @@ func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 		if r.Status == StatusInterrupted {
 			dur = "≥" + dur // until its last recorded step ended
 		}
-		note := ""
+		var notes []string
+		if r.DryRun {
+			notes = append(notes, "dry run")
+		}
 		if r.Error != nil {
-			note = errorText(r.Error, 80)
+			notes = append(notes, errorText(r.Error, 80))
 		}
 		if r.ResumedFrom != "" {
-			note = strings.TrimPrefix(note+"; resumed from "+oneLine(r.ResumedFrom, 80), "; ")
+			notes = append(notes, "resumed from "+oneLine(r.ResumedFrom, 80))
 		}
+		note := strings.Join(notes, "; ")
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), oneLine(r.ID, 80), oneLine(r.Playbook, 80), icon(r.Status), oneLine(string(r.Status), 20), dur, note)
 	}
 	tw.Flush()

@@ -32,6 +32,9 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 	case run.FinishedAt != nil:
 		fmt.Fprintf(&b, "duration  %s\n", report.FormatMS(run.DurationMS))
 	}
+	if run.DryRun {
+		b.WriteString("dry run   only read operations were executed\n")
+	}
 	writeOrigin(&b, run)
 	if run.Error != nil {
 		fmt.Fprintf(&b, "error     %s\n", errorText(run.Error, 200))

@@ -20,6 +20,10 @@ func TestWriteRuns(t *testing.T) {
 			Error: &report.Error{Class: "execution", Message: "step health failed:\nstatus 503"}, ResumedFrom: "20250314T090000-bbbb"},
 		{ID: "20250314T090000-bbbb", Playbook: "deploy", Status: StatusInterrupted, StartedAt: t0, FinishedAt: ptr(t0), Roles: []string{}},
 		{ID: "20250314T110000-cccc", Playbook: "nightly", Status: StatusRunning, StartedAt: t0.Add(2 * time.Hour), Roles: []string{"operator"}},
+		{ID: "20250314T120000-dddd", Playbook: "deploy", Status: StatusRunning, StartedAt: t0.Add(3 * time.Hour), Roles: []string{}, DryRun: true},
+		{ID: "20250314T130000-eeee", Playbook: "deploy", Status: report.StatusFailed, StartedAt: t0.Add(4 * time.Hour),
+			FinishedAt: ptr(t0.Add(4*time.Hour + 20*time.Millisecond)), DurationMS: 20, Roles: []string{}, DryRun: true,
+			Error: &report.Error{Class: "authorization", Message: "step restart would be denied"}},
 	}
 	var b bytes.Buffer
 	if err := WriteRuns(&b, runs, false); err != nil {
@@ -29,13 +33,15 @@ func TestWriteRuns(t *testing.T) {
 2025-03-14 10:00:00  20250314T100000-aaaa  deploy    ✗ failed       9.9s      execution: step health failed: status 503; resumed from 20250314T090000-bbbb
 2025-03-14 09:00:00  20250314T090000-bbbb  deploy    ↯ interrupted  ≥0ms      
 2025-03-14 11:00:00  20250314T110000-cccc  nightly   … running      -         
+2025-03-14 12:00:00  20250314T120000-dddd  deploy    … running      -         dry run
+2025-03-14 13:00:00  20250314T130000-eeee  deploy    ✗ failed       20ms      dry run; authorization: step restart would be denied
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("text (-want +got):\n%s", diff)
 	}
 
 	b.Reset()
-	if err := WriteRuns(&b, runs[2:], true); err != nil {
+	if err := WriteRuns(&b, runs[2:4], true); err != nil {
 		t.Fatal(err)
 	}
 	var got []map[string]any
@@ -45,6 +51,9 @@ func TestWriteRuns(t *testing.T) {
 	wantJSON := []map[string]any{{
 		"id": "20250314T110000-cccc", "playbook": "nightly", "path": "", "sha256": "", "roles": []any{"operator"},
 		"status": "running", "started_at": "2025-03-14T11:00:00Z", "duration_ms": float64(0),
+	}, {
+		"id": "20250314T120000-dddd", "playbook": "deploy", "path": "", "sha256": "", "roles": []any{},
+		"status": "running", "started_at": "2025-03-14T12:00:00Z", "duration_ms": float64(0), "dry_run": true,
 	}}
 	if diff := cmp.Diff(wantJSON, got); diff != "" {
 		t.Errorf("json (-want +got):\n%s", diff)
@@ -132,8 +141,9 @@ func TestWriteRunsHasNoTerminalControls(t *testing.T) {
 }
 
 // TestWriteRunSaysWhoStartedIt: `history show` says how a run was started
-// (its trigger, a scheduled run's slot), by whom and with which roles, what
-// it resumed, and for a skipped slot which run was in its way.
+// (its trigger, a scheduled run's slot, whether as a dry run), by whom and
+// with which roles, what it resumed, and for a skipped slot which run was
+// in its way.
 func TestWriteRunSaysWhoStartedIt(t *testing.T) {
 	slot := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
@@ -146,6 +156,8 @@ func TestWriteRunSaysWhoStartedIt(t *testing.T) {
 			[]string{"trigger   api\n", "by        oncall-key, roles operator, viewer\n", "resumes   r0\n"}},
 		{Run{ID: "c", Playbook: "p", Status: report.StatusSucceeded, StartedAt: slot, Roles: []string{"admin"}},
 			[]string{"trigger   cli\n", "roles     admin\n"}},
+		{Run{ID: "d", Playbook: "p", Status: report.StatusSucceeded, StartedAt: slot, DryRun: true},
+			[]string{"dry run   only read operations were executed\n"}},
 		{Run{ID: "k", Playbook: "tick", Status: report.StatusSkipped, StartedAt: slot, Trigger: TriggerSchedule, Slot: &slot, BlockedBy: "r1",
 			Error: &report.Error{Message: "skipped: run r1 was still running"}},
 			[]string{"blocked   by r1, which was still running then\n", "error     skipped: run r1 was still running\n"}},

@@ -108,11 +108,16 @@ func SlotRunArgs(sl Slot) (args []any, ok bool) {
 		class, report.CapString(sl.Message, maxErrorMessage), string(TriggerSchedule), ms(sl.Slot), sl.BlockedBy, ""}, true
 }
 
-// ScanRun reads a row of RunColumns.
-func ScanRun(sc interface{ Scan(...any) error }) (Run, error) { return scanRun(sc) }
+// ScanRun reads a row of RunColumns, and leaves Run.DryRun false.
+// RunColumns, StartColumns and FinishedColumns are the columns every
+// writer of run rows shares, and leave dry_run out: each store writes and
+// reads it after them, as this one does (startRow, finishedRow, scanRun)
+// and as the PostgreSQL store does with the inputs of a start.
+func ScanRun(sc interface{ Scan(...any) error }) (Run, error) { return scanRunColumns(sc) }
 
 // RunColumns are the columns ScanRun reads, in order.
-const RunColumns = runColumns
+const RunColumns = `id, playbook, path, sha256, roles, status, started_at, finished_at, duration_ms,
+	inputs, report_path, error_class, error_message, resumed_from, triggered_by, slot, blocked_by, started_by`
 
 // InterruptedMessage is the error message of a run marked interrupted.
 const InterruptedMessage = "interrupted: the arsenal-run process recording this run ended before the run finished"

@@ -110,6 +110,12 @@ var migrations = []string{
 
 	// 7: paused schedules (pause.go), and who started each run.
 	migrationPauses,
+
+	// 8: whether a run is a dry run, written with its start and again
+	// from its report at its end, so that a run another process runs
+	// shows as a dry run while it runs. Rows written before read 0; the
+	// reports of the dry runs among them still say so.
+	`ALTER TABLE runs ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

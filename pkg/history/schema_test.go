@@ -20,42 +20,52 @@ func openRaw(t *testing.T, dir string) *sql.DB {
 	return db
 }
 
+// fromVersion writes a database of schema version v in a new directory,
+// with the rows fill adds, and opens it with this release, which migrates
+// it: the store returned is at SchemaVersion.
+func fromVersion(t *testing.T, v int, fill func(db *sql.DB)) *Store {
+	t.Helper()
+	dir := t.TempDir()
+	db := openRaw(t, dir)
+	if err := migrate(context.Background(), db, v); err != nil {
+		t.Fatal(err)
+	}
+	fill(db)
+	db.Close()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var got int
+	if err := s.db.QueryRow("PRAGMA user_version").Scan(&got); err != nil || got != SchemaVersion {
+		t.Fatalf("user_version = %d, %v; want %d", got, err, SchemaVersion)
+	}
+	return s
+}
+
 // TestMigrateFromVersion1 builds a database as the first schema version
 // wrote it, with a finished run and one left running, and opens it with
 // this release: the data stays, the new columns are filled in (steps.call
 // as RecordFinish computes it today), and the orphaned run is interrupted.
 func TestMigrateFromVersion1(t *testing.T) {
-	dir := t.TempDir()
 	ctx := context.Background()
-	db := openRaw(t, dir)
-	if err := migrate(ctx, db, 1); err != nil {
-		t.Fatal(err)
-	}
 	r := sampleReport("old", t0)
-	if _, err := db.Exec(`INSERT INTO runs (id, playbook, status, started_at, finished_at, duration_ms) VALUES
-		('old', 'restart-workers', 'failed', ?, ?, 1000), ('stuck', 'restart-workers', 'running', ?, NULL, NULL)`,
-		ms(t0), ms(t0)+1000, ms(t0)+5000); err != nil {
-		t.Fatal(err)
-	}
 	var wantCalls []int
-	for _, row := range stepRows(r) {
-		if _, err := db.Exec(`INSERT INTO steps (run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row[:11]...); err != nil {
+	s := fromVersion(t, 1, func(db *sql.DB) {
+		if _, err := db.Exec(`INSERT INTO runs (id, playbook, status, started_at, finished_at, duration_ms) VALUES
+		('old', 'restart-workers', 'failed', ?, ?, 1000), ('stuck', 'restart-workers', 'running', ?, NULL, NULL)`,
+			ms(t0), ms(t0)+1000, ms(t0)+5000); err != nil {
 			t.Fatal(err)
 		}
-		wantCalls = append(wantCalls, row[11].(int))
-	}
-	db.Close()
-
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var v int
-	if err := s.db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion {
-		t.Fatalf("user_version = %d, %v; want %d", v, err, SchemaVersion)
-	}
+		for _, row := range stepRows(r) {
+			if _, err := db.Exec(`INSERT INTO steps (run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row[:11]...); err != nil {
+				t.Fatal(err)
+			}
+			wantCalls = append(wantCalls, row[11].(int))
+		}
+	})
 	rows, err := s.db.Query("SELECT call FROM steps WHERE run_id = 'old' ORDER BY rowid")
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
@@ -239,20 +240,11 @@ func TestSlotsThatDidNotRunAreHistoryRows(t *testing.T) {
 // TestRunsBeforeTriggersAreCLIRuns: runs recorded before the history knew
 // triggers were all started from the command line.
 func TestRunsBeforeTriggersAreCLIRuns(t *testing.T) {
-	dir := t.TempDir()
-	db := openRaw(t, dir)
-	if err := migrate(context.Background(), db, 2); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO runs (id, playbook, status, started_at) VALUES ('old', 'x', 'succeeded', ?)`, ms(t0)); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := fromVersion(t, 2, func(db *sql.DB) {
+		if _, err := db.Exec(`INSERT INTO runs (id, playbook, status, started_at) VALUES ('old', 'x', 'succeeded', ?)`, ms(t0)); err != nil {
+			t.Fatal(err)
+		}
+	})
 	r, err := s.Get(context.Background(), "old")
 	if err != nil || r.Trigger != TriggerCLI || r.Slot != nil || r.BlockedBy != "" {
 		t.Errorf("migrated run: %+v, %v", r, err)

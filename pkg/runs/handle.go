@@ -30,6 +30,7 @@ type Handle struct {
 	caller  Caller
 	name    string // the playbook's name
 	queued  time.Time
+	dryRun  bool
 
 	stream *Stream
 	state  atomic.Value // State
@@ -58,7 +59,7 @@ type Handle struct {
 }
 
 func newHandle(id string, req *Request) *Handle {
-	h := &Handle{id: id, trigger: req.Caller.Trigger, caller: req.Caller, stream: NewStream(), done: make(chan struct{}), cancelled: make(chan struct{}), queued: time.Now()}
+	h := &Handle{id: id, trigger: req.Caller.Trigger, caller: req.Caller, dryRun: req.DryRun, stream: NewStream(), done: make(chan struct{}), cancelled: make(chan struct{}), queued: time.Now()}
 	h.state.Store(StateQueued)
 	return h
 }
@@ -87,6 +88,10 @@ func (h *Handle) Inputs() map[string]any {
 
 // Trigger says which front end started the run.
 func (h *Handle) Trigger() Trigger { return h.trigger }
+
+// DryRun tells whether the run is a dry run (never for an executed
+// operation).
+func (h *Handle) DryRun() bool { return h.dryRun }
 
 // Caller returns who started the run.
 func (h *Handle) Caller() Caller { return h.caller }

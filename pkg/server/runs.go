@@ -153,13 +153,15 @@ func inputError(err error) *apiError {
 	return badField("inputs", "%v", err)
 }
 
-// runInfo is one run of a listing.
+// runInfo is one run of a listing. DryRun is always there, so that a
+// client tells a real run from a dry one without knowing the default.
 type runInfo struct {
 	ID         string        `json:"id"`
 	Playbook   string        `json:"playbook"`
 	Status     string        `json:"status"`
 	Trigger    string        `json:"trigger,omitempty"`
 	StartedBy  string        `json:"started_by,omitempty"`
+	DryRun     bool          `json:"dry_run"`
 	Roles      []string      `json:"roles"`
 	StartedAt  time.Time     `json:"started_at"`
 	FinishedAt *time.Time    `json:"finished_at,omitempty"`
@@ -200,7 +202,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	seen := map[string]bool{}
 	for _, h := range s.mgr.Active() {
 		info := runInfo{ID: h.ID(), Playbook: h.Playbook(), Status: h.Status(), Trigger: string(h.Trigger()),
-			StartedBy: h.Caller().Name, Roles: h.Caller().Roles, StartedAt: h.QueuedAt().UTC()}
+			StartedBy: h.Caller().Name, DryRun: h.DryRun(), Roles: h.Caller().Roles, StartedAt: h.QueuedAt().UTC()}
 		if f.Playbook != "" && info.Playbook != f.Playbook || f.Status != "" && info.Status != string(f.Status) ||
 			f.Trigger != "" && info.Trigger != string(f.Trigger) || !f.Before.IsZero() && !info.StartedAt.Before(f.Before) {
 			continue
@@ -218,7 +220,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 				continue
 			}
 			out = append(out, runInfo{ID: run.ID, Playbook: run.Playbook, Status: string(run.Status), Trigger: string(run.Trigger),
-				StartedBy: run.StartedBy, Roles: run.Roles, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: run.DurationMS, Error: run.Error})
+				StartedBy: run.StartedBy, DryRun: run.DryRun, Roles: run.Roles, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: run.DurationMS, Error: run.Error})
 		}
 	}
 	slices.SortStableFunc(out, func(a, b runInfo) int { return b.StartedAt.Compare(a.StartedAt) })
@@ -301,8 +303,8 @@ func fromHistory(ctx context.Context, h store.History, run history.Run) *report.
 }
 
 // recordReport is the report a history row tells, without steps. Its
-// dry_run is the row's: the PostgreSQL store keeps it from the run's
-// start; the SQLite store does not, and reads false.
+// dry_run is the row's, which both stores keep from the run's start (rows
+// written before they did read false).
 func recordReport(run history.Run) *report.Report {
 	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: run.ID, ResumedFrom: run.ResumedFrom,
 		Playbook: report.Playbook{Name: run.Playbook, Path: run.Path, SHA256: run.SHA256},

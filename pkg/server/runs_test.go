@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
@@ -243,6 +244,46 @@ func TestListRuns(t *testing.T) {
 	}
 	for _, q := range []string{"?limit=0", "?limit=x", "?before=yesterday", "?trigger=cron", "?sort=asc"} {
 		ts.get("viewer", "/api/v1/runs"+q).wantError(t, 400, ClassValidation)
+	}
+}
+
+// TestListRunsSaysWhichAreDryRuns: every run of the listing carries
+// dry_run, true for dry runs: one of this process, finished or running,
+// and one that another process on the same state dir runs (as
+// `run --dry-run --state-dir` would), whose report is told from its
+// history row.
+func TestListRunsSaysWhichAreDryRuns(t *testing.T) {
+	ts := newTestServer(t)
+	ts.post("operator", "/api/v1/playbooks/hello/runs?wait=30s", map[string]any{"dry_run": true}).want(t, 200)
+	time.Sleep(5 * time.Millisecond) // distinct start times
+	ts.post("operator", "/api/v1/playbooks/hello/runs?wait=30s", map[string]any{}).want(t, 200)
+	time.Sleep(5 * time.Millisecond)
+	live := ts.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{"dry_run": true}).want(t, 202).json(t)["run_id"].(string)
+	h, _ := ts.mgr.Get(live)
+	waitEvent(t, h, "step_started", "nap")
+	defer h.Cancel(nil)
+
+	other, err := history.Open(ts.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.RecordStart(context.Background(), history.Run{ID: "elsewhere", Playbook: "hello", StartedAt: time.Now(), DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+
+	var got []string
+	for _, r := range ts.get("viewer", "/api/v1/runs").want(t, 200).json(t)["runs"].([]any) {
+		m := r.(map[string]any)
+		got = append(got, fmt.Sprintf("%s:%s:%v", m["playbook"], m["status"], m["dry_run"]))
+	}
+	want := []string{"hello:running:true", "sleeper:running:true", "hello:succeeded:false", "hello:succeeded:true"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("playbook:status:dry_run, newest first (-want +got):\n%s", diff)
+	}
+	rep := ts.get("viewer", "/api/v1/runs/elsewhere").want(t, 200).json(t)
+	if rep["status"] != "running" || rep["dry_run"] != true {
+		t.Errorf("report of another process's running dry run: status %v, dry_run %v; want running, true", rep["status"], rep["dry_run"])
 	}
 }
 

@@ -67,8 +67,8 @@ func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Run, erro
 }
 
 // runColumns are the columns of a run that scanRun reads: the SQLite
-// store's (history.RunColumns), then dry_run, which only this store keeps
-// in a run's row.
+// store's (history.RunColumns), then dry_run, which each store reads
+// after them (see history.ScanRun).
 const runColumns = history.RunColumns + ", dry_run"
 
 // scanRun reads a row of runColumns.

@@ -38,10 +38,10 @@ var (
 
 // RecordStart records that a run started, owned by this Store; see
 // history.Store.RecordStart. Unlike the SQLite store, it keeps run.Inputs
-// and run.DryRun with the start, so that every replica shows the inputs
-// and dry_run of a run that one of them runs: the inputs must be masked
-// as the run's report masks them (the run service gives them so), since
-// the row keeps them as given.
+// with the start (both keep run.DryRun), so that every replica shows the
+// inputs of a run that one of them runs: they must be masked as the run's
+// report masks them (the run service gives them so), since the row keeps
+// them as given.
 func (s *Store) RecordStart(ctx context.Context, run history.Run) error {
 	started := run.StartedAt
 	if started.IsZero() {
@@ -122,8 +122,8 @@ func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath s
 }
 
 // queueFinished queues the statements that record one finished run: its
-// row (with the report's dry_run, which only this store keeps in the
-// row), its step rows instead of the live ones, and with keep its report.
+// row (with the report's dry_run), its step rows instead of the live
+// ones, and with keep its report.
 func (s *Store) queueFinished(b *pgx.Batch, f history.Finished, keep bool) error {
 	r := f.Report
 	if keep {

@@ -17,7 +17,7 @@ import (
 // at once apply each migration exactly once.
 //
 // The tables are the SQLite store's (pkg/history), with the same columns
-// and meanings (runs has one more, dry_run: see version 4): times are
+// and meanings (runs.dry_run came in version 4 here, 8 there): times are
 // Unix milliseconds in bigint, so that both stores compare and order them
 // alike. Three are PostgreSQL's own: owners (the heartbeats that tell a
 // live process from a dead one, where SQLite uses lock files), reports
@@ -175,9 +175,9 @@ var migrations = []string{
 
 	// 4: whether a run is a dry run, written with its start (and its
 	// end), so that every replica shows a running run's dry_run as the
-	// one running it does. The SQLite store has no such column: there a
-	// run's report tells it. Rows written before read false; the reports
-	// of the dry runs among them still say so.
+	// one running it does. The SQLite store keeps it too, since its
+	// schema version 8. Rows written before read false; the reports of
+	// the dry runs among them still say so.
 	`ALTER TABLE runs ADD COLUMN dry_run boolean NOT NULL DEFAULT false;`,
 }
 

@@ -39,6 +39,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"RecordAndRead", testRecordAndRead},
 		{"RecordFinishedBatch", testRecordFinishedBatch},
 		{"RecordFinishedSlot", testRecordFinishedSlot},
+		{"DryRun", testDryRun},
 		{"Stats", testStats},
 		{"Prune", testPrune},
 		{"MarkInterrupted", testMarkInterrupted},

@@ -8,7 +8,7 @@ const TRIGGERS = ['api', 'cli', 'schedule'];
 const REFRESH_MS = 2000;
 
 // runRows turns runs into table rows: status, playbook (a link to the
-// run), trigger, who, start and duration.
+// run, marked when it is a dry run), trigger, who, start and duration.
 export function runRows(runs) {
   const now = Date.now();
   return runs.map((r) => {
@@ -21,6 +21,7 @@ export function runRows(runs) {
       cells: [
         badge(r.status),
         h('span', { class: 'run-name' }, h('a', { href: '/runs/' + encodeURIComponent(r.id) }, r.playbook),
+          r.dry_run ? h('span', { class: 'dry-run', title: 'only read operations were executed' }, 'dry run') : null,
           h('span', { class: 'muted id' }, r.id)),
         r.trigger || 'cli',
         r.started_by || (r.trigger === 'schedule' ? 'scheduler' : h('span', { class: 'muted' }, '—')),
