@@ -20,7 +20,7 @@ import (
 
 // Execute sends the request and reads the response.
 func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
-	method := strings.ToUpper(p.String("method"))
+	method := methodOf(p)
 	u, err := parseURL(p.String("url"))
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "param url: %v", err)

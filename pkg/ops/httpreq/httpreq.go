@@ -7,11 +7,13 @@ package httpreq
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -64,10 +66,11 @@ func Spec() ops.Spec {
 		Description: "Send an HTTP request and return the response. Fails when the status is not in expect_status (default: any 2xx); the output is returned with the failure. " +
 			"The body is kept up to max_bytes (head and tail) and decoded into json when the response is JSON. " +
 			"Redirects are followed up to follow_redirects; credentials and custom headers are never sent on to another host. " +
-			"Passwords and token-like query parameters in URLs are masked in the output and errors. Risk: read for GET, HEAD and OPTIONS, write otherwise.",
+			"Passwords and token-like query parameters in URLs are masked in the output and errors. " +
+			"Without method, a request with body or json is a POST, as with curl -d; else a GET. Risk: read for GET, HEAD and OPTIONS, write otherwise.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
-			{Name: "method", Type: ops.TypeString, Default: "GET", Enum: methods, Description: "the HTTP method"},
+			{Name: "method", Type: ops.TypeString, Enum: methods, Description: "the HTTP method; default POST when body or json is given, else GET"},
 			{Name: "url", Type: ops.TypeString, Required: true, MaxLen: 8192, Description: "an http:// or https:// URL"},
 			{Name: "headers", Type: ops.TypeMap, Description: "request headers, name to value"},
 			{Name: "body", Type: ops.TypeString, MaxLen: 16 << 20, Description: "the request body as text; exclusive with json"},
@@ -90,16 +93,35 @@ func Spec() ops.Spec {
 	}
 }
 
-// RiskFor is read for GET, HEAD and OPTIONS, and write for any other method
-// or a method still to be computed.
+// RiskFor is the risk of the method the request is sent with: read for
+// GET, HEAD and OPTIONS, and write for any other method or a method still
+// to be computed. Without method, a body makes the request a POST, so a
+// write.
 func (*Request) RiskFor(p ops.Params) ops.Risk {
-	if p.Known("method") {
-		switch strings.ToUpper(p.String("method")) {
-		case "GET", "HEAD", "OPTIONS":
-			return ops.RiskRead
-		}
+	if _, given := p["method"]; given && !p.Known("method") {
+		return ops.RiskWrite
+	}
+	switch methodOf(p) {
+	case "GET", "HEAD", "OPTIONS":
+		return ops.RiskRead
 	}
 	return ops.RiskWrite
+}
+
+// methodOf is the method the request is sent with: the method param, else
+// POST when there is a body (as curl -d and httpie do), else GET. A body
+// still to be computed counts as a body. An explicit GET with a body stays
+// a GET, for APIs such as Elasticsearch's _search that take one.
+func methodOf(p ops.Params) string {
+	if p.Known("method") {
+		return strings.ToUpper(p.String("method"))
+	}
+	_, hasBody := p["body"]
+	_, hasJSON := p["json"]
+	if hasBody || hasJSON {
+		return http.MethodPost
+	}
+	return http.MethodGet
 }
 
 // ValidateParams checks the URL, the headers, the statuses and that body
@@ -145,6 +167,9 @@ func (*Request) ValidateParams(p ops.Params, _ bool) error {
 // parseURL accepts absolute http and https URLs with a host.
 func parseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
+	if ue, ok := errors.AsType[*url.Error](err); ok && strings.HasPrefix(ue.Err.Error(), "invalid port ") {
+		return nil, fmt.Errorf("%v; a port is a number from 1 to 65535", ue.Err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("not a valid URL: %v", strings.TrimPrefix(err.Error(), "parse "))
 	}
@@ -153,6 +178,11 @@ func parseURL(s string) (*url.URL, error) {
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("has no host; write it like https://example.com/path")
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			return nil, fmt.Errorf("port %s is not a number from 1 to 65535", port)
+		}
 	}
 	return u, nil
 }

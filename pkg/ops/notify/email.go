@@ -59,16 +59,31 @@ var (
 )
 
 // ValidateParams checks the addresses and that a password goes with a
-// username.
+// username. An empty host, sender or recipient, which an unset input
+// leaves, is refused rather than dialled or sent to; so is a host that
+// carries a port, which belongs in port.
 func (*Email) ValidateParams(p ops.Params, _ bool) error {
 	var errs ops.ParamErrors
 	add := func(param, format string, args ...any) {
 		errs = append(errs, &ops.ParamError{Param: param, Msg: fmt.Sprintf(format, args...)})
 	}
+	if p.Known("host") {
+		host := p.String("host")
+		if strings.TrimSpace(host) == "" {
+			add("host", "%v", errEmpty)
+		} else if h, port, err := net.SplitHostPort(host); err == nil {
+			add("host", "%q holds a port; write host: %s and port: %s", host, h, port)
+		}
+	}
 	if p.Known("from") {
-		if _, err := mail.ParseAddress(p.String("from")); err != nil {
+		if strings.TrimSpace(p.String("from")) == "" {
+			add("from", "%v", errEmpty)
+		} else if _, err := mail.ParseAddress(p.String("from")); err != nil {
 			add("from", "%q is not an email address: %v", p.String("from"), err)
 		}
+	}
+	if p.Known("to") && len(p.List("to")) == 0 {
+		add("to", "is empty; list at least one recipient")
 	}
 	for _, name := range []string{"to", "cc"} {
 		if !p.Known(name) {
@@ -79,7 +94,9 @@ func (*Email) ValidateParams(p ops.Params, _ bool) error {
 			if !ok {
 				continue
 			}
-			if _, err := mail.ParseAddress(s); err != nil {
+			if strings.TrimSpace(s) == "" {
+				add(name, "item %d %v", i, errEmpty)
+			} else if _, err := mail.ParseAddress(s); err != nil {
 				add(name, "item %d: %q is not an email address: %v", i, s, err)
 			}
 		}

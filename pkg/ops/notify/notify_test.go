@@ -157,7 +157,7 @@ func TestWebhookDoesNotFollowRedirects(t *testing.T) {
 
 func TestWebhookValidatesParams(t *testing.T) {
 	e, _ := registry(t).Get("notify.webhook")
-	_, err := e.Validate(map[string]any{"url": "ftp://x", "text": "x", "format": "discord"}, true)
+	_, err := e.Validate(map[string]any{"url": "https://hooks.example.com/x", "text": "x", "format": "discord"}, true)
 	var pes ops.ParamErrors
 	if !errors.As(err, &pes) {
 		t.Fatalf("got %v", err)

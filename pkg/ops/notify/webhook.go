@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,15 +66,20 @@ var (
 	_ ops.ParamValidator = (*Webhook)(nil)
 )
 
-// ValidateParams checks the URLs.
+// ValidateParams checks the URLs: url must be set, link may be empty.
+// Values still to be computed are checked at run time, when an empty url
+// (typically an unset input or variable) fails the step as a validation
+// error before anything is sent.
 func (*Webhook) ValidateParams(p ops.Params, _ bool) error {
 	var errs ops.ParamErrors
-	for _, name := range []string{"url", "link"} {
-		if !p.Known(name) || p.String(name) == "" {
-			continue
+	if p.Known("url") {
+		if err := checkWebhookURL(p.String("url")); err != nil {
+			errs = append(errs, &ops.ParamError{Param: "url", Msg: err.Error()})
 		}
-		if err := checkURL(p.String(name)); err != nil {
-			errs = append(errs, &ops.ParamError{Param: name, Msg: err.Error()})
+	}
+	if p.Known("link") && p.String("link") != "" {
+		if err := checkURL(p.String("link")); err != nil {
+			errs = append(errs, &ops.ParamError{Param: "link", Msg: err.Error()})
 		}
 	}
 	if len(errs) > 0 {
@@ -82,8 +88,26 @@ func (*Webhook) ValidateParams(p ops.Params, _ bool) error {
 	return nil
 }
 
+// errEmpty is the problem of a required text param that is empty, which
+// it usually is because the input or variable it comes from is not set.
+var errEmpty = errors.New("is empty; it probably comes from an input or environment variable that is not set")
+
+// checkWebhookURL checks the url param, which must not be empty.
+func checkWebhookURL(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errEmpty
+	}
+	return checkURL(s)
+}
+
+// checkURL accepts an absolute http or https URL with a host and, if it
+// names a port, a port from 1 to 65535. Its errors never show the URL,
+// which may be a credential.
 func checkURL(s string) error {
 	u, err := url.Parse(s)
+	if ue, ok := errors.AsType[*url.Error](err); ok && strings.HasPrefix(ue.Err.Error(), "invalid port ") {
+		return fmt.Errorf("%v; a port is a number from 1 to 65535", ue.Err)
+	}
 	if err != nil {
 		return fmt.Errorf("not a valid URL")
 	}
@@ -92,6 +116,11 @@ func checkURL(s string) error {
 	}
 	if u.Host == "" {
 		return fmt.Errorf("has no host; write it like https://hooks.example.com/...")
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			return fmt.Errorf("port %s is not a number from 1 to 65535", port)
+		}
 	}
 	return nil
 }
@@ -216,6 +245,9 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	body, err := Body(p.String("format"), Message{Title: p.String("title"), Text: p.String("text"), Fields: fields, Link: p.String("link")})
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
+	if err := checkWebhookURL(p.String("url")); err != nil {
+		return nil, ops.Errorf(ops.ClassValidation, "notify.webhook: param url: %v", err)
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, p.Duration("timeout"), errTimedOut)
 	defer cancel()
