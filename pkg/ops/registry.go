@@ -24,27 +24,79 @@ type Entry struct {
 	closer    io.Closer
 }
 
-// Validate checks params against the schema and the operation's own checks.
-// final is false at load time, when some values are still Deferred.
+// Validate checks params against the schema and the operation's own checks,
+// and reports every problem of both as ParamErrors, deduplicated and sorted
+// by parameter (problems with the whole set first). final is false at load
+// time, when some values are still Deferred.
+//
+// The operation's checks run even when the schema refuses some parameters:
+// they then see each refused parameter as Deferred (a value not known yet),
+// so that they never read a value of the wrong type, nor report a
+// parameter as missing when it is merely wrong, and final is false. The
+// Params returned are those of the schema check either way.
 func (e *Entry) Validate(raw map[string]any, final bool) (Params, error) {
 	p, err := ValidateParams(&e.Spec, raw)
+	var errs ParamErrors
 	if err != nil {
-		return p, err
-	}
-	if e.validator != nil {
-		if err := e.validator.ValidateParams(p, final); err != nil {
-			var pe ParamErrors
-			var one *ParamError
-			switch {
-			case asErr(err, &pe):
-				return p, pe
-			case asErr(err, &one):
-				return p, ParamErrors{one}
-			}
-			return p, ParamErrors{{Msg: err.Error()}}
+		if !asErr(err, &errs) {
+			return p, err
 		}
 	}
-	return p, nil
+	if e.validator == nil {
+		return p, errsOrNil(mergeParamErrors(errs, nil))
+	}
+	checked := p
+	if len(errs) > 0 {
+		checked = make(Params, len(p)+len(errs))
+		for k, v := range p {
+			checked[k] = v
+		}
+		for _, pe := range errs {
+			if e.Spec.Param(pe.Param) != nil {
+				checked[pe.Param] = Deferred
+			}
+		}
+		final = false
+	}
+	var own ParamErrors
+	if err := e.validator.ValidateParams(checked, final); err != nil {
+		var one *ParamError
+		switch {
+		case asErr(err, &own):
+		case asErr(err, &one):
+			own = ParamErrors{one}
+		default:
+			own = ParamErrors{{Msg: err.Error()}}
+		}
+	}
+	return p, errsOrNil(mergeParamErrors(errs, own))
+}
+
+// mergeParamErrors appends the operation's problems to the schema's,
+// leaves out any told twice, and sorts them by parameter, keeping the
+// order within one parameter.
+func mergeParamErrors(schema, op ParamErrors) ParamErrors {
+	if len(schema)+len(op) == 0 {
+		return nil // the common case, on every execute: no allocation
+	}
+	out := make(ParamErrors, 0, len(schema)+len(op))
+	seen := map[ParamError]bool{}
+	for _, pe := range append(schema[:len(schema):len(schema)], op...) {
+		if pe == nil || seen[*pe] {
+			continue
+		}
+		seen[*pe] = true
+		out = append(out, pe)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Param < out[j].Param })
+	return out
+}
+
+func errsOrNil(errs ParamErrors) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
 }
 
 // RiskFor returns the risk of running the operation with these parameters.

@@ -313,7 +313,7 @@ func TestEntryValidateUsesOpChecks(t *testing.T) {
 	}{
 		{"passes", nil, nil},
 		{"one param error", pe, ops.ParamErrors{pe}},
-		{"param errors", ops.ParamErrors{pe, {Msg: "whole"}}, ops.ParamErrors{pe, {Msg: "whole"}}},
+		{"param errors, the whole set's first", ops.ParamErrors{pe, {Msg: "whole"}}, ops.ParamErrors{{Msg: "whole"}, pe}},
 		{"wrapped param error", fmt.Errorf("check: %w", pe), ops.ParamErrors{pe}},
 		{"plain error", errors.New("url and body exclude each other"), ops.ParamErrors{{Msg: "url and body exclude each other"}}},
 	} {
@@ -335,12 +335,77 @@ func TestEntryValidateUsesOpChecks(t *testing.T) {
 			if _, err := e.Validate(map[string]any{"method": 1}, true); err == nil {
 				t.Error("Validate with a schema error passed")
 			}
-			// The op's own check runs only on params that passed the
-			// schema, with the final flag as given.
-			if diff := cmp.Diff([]bool{false}, op.finals); diff != "" {
+			// The op's own check runs with the final flag as given, and
+			// with final false when the schema refused a param.
+			if diff := cmp.Diff([]bool{false, false}, op.finals); diff != "" {
 				t.Errorf("ValidateParams calls (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// paramsOp records the params its check is given and returns errs.
+type paramsOp struct {
+	got  []ops.Params
+	errs ops.ParamErrors
+}
+
+func (o *paramsOp) Execute(context.Context, ops.Params) (map[string]any, error) { return nil, nil }
+func (o *paramsOp) ValidateParams(p ops.Params, _ bool) error {
+	o.got = append(o.got, p)
+	if len(o.errs) == 0 {
+		return nil
+	}
+	return o.errs
+}
+
+// TestEntryValidateReportsEveryProblem checks that a param the schema
+// refuses does not hide the problems the operation's own check finds in
+// the others: both are reported, once each, sorted by param, and the check
+// sees each refused param as Deferred, never as a value of the wrong type
+// or as missing.
+func TestEntryValidateReportsEveryProblem(t *testing.T) {
+	op := &paramsOp{errs: ops.ParamErrors{
+		{Param: "url", Msg: "has no scheme"},
+		{Param: "timeout", Msg: "want a duration like 30s, got integer"}, // told by the schema too
+		{Msg: "whole"},
+	}}
+	r := ops.NewRegistry()
+	r.MustRegister(spec("http.call",
+		ops.Param{Name: "url", Type: ops.TypeString, Required: true},
+		ops.Param{Name: "timeout", Type: ops.TypeDuration},
+		ops.Param{Name: "token", Type: ops.TypeString, Required: true},
+		ops.Param{Name: "tags", Type: ops.TypeList, Items: ops.TypeString},
+		ops.Param{Name: "retries", Type: ops.TypeInteger, Default: 2},
+	), op)
+	e, _ := r.Get("http.call")
+	p, err := e.Validate(map[string]any{"url": "127.0.0.1:18080/json", "timeout": 5, "tags": []any{"a", 1}, "colour": "red"}, true)
+	var got ops.ParamErrors
+	if !errors.As(err, &got) {
+		t.Fatalf("Validate = %T %v; want ParamErrors", err, err)
+	}
+	want := ops.ParamErrors{
+		{Msg: "whole"},
+		{Param: "colour", Msg: `unknown parameter; http.call takes url, timeout, token, tags, retries`},
+		{Param: "tags", Msg: "item 1: want a string, got integer"},
+		{Param: "timeout", Msg: "want a duration like 30s, got integer"},
+		{Param: "token", Msg: "is required ()"},
+		{Param: "url", Msg: "has no scheme"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Validate (-want +got):\n%s", diff)
+	}
+	seen := ops.Params{"url": "127.0.0.1:18080/json", "timeout": ops.Deferred, "tags": ops.Deferred, "token": ops.Deferred, "retries": 2}
+	if len(op.got) != 1 {
+		t.Fatalf("the op's check ran %d times; want once", len(op.got))
+	}
+	if diff := cmp.Diff(seen, op.got[0]); diff != "" {
+		t.Errorf("params the op's check saw (-want +got):\n%s", diff)
+	}
+	// What Validate returns is what the schema made of the params, without
+	// the Deferred stand-ins.
+	if diff := cmp.Diff(ops.Params{"url": "127.0.0.1:18080/json", "retries": 2}, p); diff != "" {
+		t.Errorf("params returned (-want +got):\n%s", diff)
 	}
 }
 

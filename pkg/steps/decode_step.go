@@ -384,7 +384,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 			s.Params = params
 		}
 		if s.Op == SubPlaybookOp {
-			l.checkSubPlaybook(pairs)
+			l.checkSubPlaybook(s, pairs)
 		}
 		return
 	}

@@ -77,9 +77,9 @@ type compiled struct {
 
 // ref is a name the expression reads that depends on where it is used.
 type ref struct {
-	kind  string // "steps", "vars", "output" (steps.<name>.output.<field>), "status" (steps.<name>.status == "<field>") or "inventory"
+	kind  string // "steps", "vars", "output" (steps.<name>.output.<field>), "suboutput" (steps.<name>.output.outputs.<field>), "status" (steps.<name>.status == "<field>") or "inventory"
 	name  string
-	field string // for "output" and "status"
+	field string // for "output", "suboutput" and "status"
 	off   int
 }
 
@@ -407,9 +407,26 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 		}
 		return
 	}
+	out, ok := inner.Property.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	// steps.<id>.output.outputs.<name>: the name is checked against the
+	// outputs of a playbook.run step's sub-playbook once the step is
+	// known.
+	if out.Value == "outputs" {
+		if mid, ok := inner.Node.(*ast.MemberNode); ok {
+			if o, ok := mid.Property.(*ast.StringNode); ok && o.Value == EnvOutput {
+				if name, _, ok := w.stepOf(mid.Node); ok {
+					w.refs = append(w.refs, ref{kind: "suboutput", name: name, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+				}
+			}
+		}
+		return
+	}
 	// steps.<id>.output.<field>: the field is checked against the
 	// operation's output once the step is known.
-	if out, ok := inner.Property.(*ast.StringNode); !ok || out.Value != EnvOutput {
+	if out.Value != EnvOutput {
 		return
 	}
 	if name, _, ok := w.stepOf(inner.Node); ok {

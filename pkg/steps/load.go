@@ -104,6 +104,8 @@ func (l *loader) compileAll(g *graph) {
 				l.checkStepRef(g, pe, r.name, pos)
 			case "output":
 				l.checkOutputField(r, pos)
+			case "suboutput":
+				l.checkSubOutput(r, pos)
 			case "status":
 				l.checkStatusRef(g, pe, r, pos)
 			case "inventory":

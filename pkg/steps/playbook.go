@@ -171,7 +171,8 @@ type Step struct {
 
 	needPos []Pos // where each need is written
 	fanout  bool
-	index   int // position in the graph's topological order
+	sub     *subOutputs // a playbook.run step's sub-playbook, when known
+	index   int         // position in the graph's topological order
 }
 
 // FanOut reports whether the step runs once per item: it has foreach,

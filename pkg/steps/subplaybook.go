@@ -50,8 +50,10 @@ func newSubLoads() *subLoads { return &subLoads{done: map[string]subResult{}} }
 // with every required one given. Paths outside the tree are not read here:
 // whether the caller may read them depends on the roles of the run, which
 // the run checks. A sub-playbook that is already being loaded (recursion)
-// or nested too deep is left to the run as well, which refuses both.
-func (l *loader) checkSubPlaybook(pairs []yamlx.Pair) {
+// or nested too deep is left to the run as well, which refuses both. When
+// the sub-playbook loads, s remembers the outputs it declares, against
+// which steps.<id>.output.outputs.<name> is checked.
+func (l *loader) checkSubPlaybook(s *Step, pairs []yamlx.Pair) {
 	var pathN, inN *yaml.Node
 	for _, p := range pairs {
 		switch p.Key {
@@ -69,6 +71,35 @@ func (l *loader) checkSubPlaybook(pairs []yamlx.Pair) {
 		return
 	}
 	l.checkSubInputs(sub, pathN, inN)
+	names := make([]string, len(sub.Outputs))
+	for i, o := range sub.Outputs {
+		names[i] = o.Name
+	}
+	s.sub = &subOutputs{path: pathN.Value, names: names}
+}
+
+// subOutputs are the outputs the sub-playbook of a playbook.run step
+// declares, known when its path is literal and it loads.
+type subOutputs struct {
+	path  string // as written in the step
+	names []string
+}
+
+// checkSubOutput checks steps.<id>.output.outputs.<name> against the
+// outputs the sub-playbook of step <id> declares. A step whose
+// sub-playbook is not known (a path given by an expression, outside the
+// playbook's tree, or that does not load) is not checked, and neither is
+// a foreach step, whose output is the list of its items' outputs.
+func (l *loader) checkSubOutput(r ref, pos Pos) {
+	t := l.ids[r.name]
+	if t == nil || t.sub == nil || t.fanout || t.Op != SubPlaybookOp || slices.Contains(t.sub.names, r.field) {
+		return
+	}
+	if len(t.sub.names) == 0 {
+		l.d.Add(pos, "step %s runs %s, which declares no outputs, so it has no output %q; declare it under outputs: in %s", t.ID, t.sub.path, r.field, t.sub.path)
+		return
+	}
+	l.d.Add(pos, "step %s runs %s, which has no output %q%s; it declares %s", t.ID, t.sub.path, r.field, suggest.DidYouMean(r.field, t.sub.names), strings.Join(t.sub.names, ", "))
 }
 
 // loadSub loads the sub-playbook at the path written in n, or returns nil
