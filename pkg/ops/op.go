@@ -32,8 +32,10 @@ func (f Func) Execute(ctx context.Context, p Params) (map[string]any, error) { r
 
 // ParamValidator is implemented by operations whose parameters need checks the
 // schema cannot express, such as two parameters that exclude each other. It is
-// called with literal parameters at load time (values still holding an
-// expression are absent) and with every parameter at run time.
+// called at load time with final false (a value still holding an
+// expression is Deferred, and so is one the schema refused) and with every
+// parameter at run time with final true (false again when the schema
+// refused some).
 type ParamValidator interface {
 	ValidateParams(p Params, final bool) error
 }

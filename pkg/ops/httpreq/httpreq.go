@@ -165,13 +165,21 @@ func (*Request) ValidateParams(p ops.Params, _ bool) error {
 }
 
 // parseURL accepts absolute http and https URLs with a host.
+// Its errors never repeat the URL, which may hold a password.
 func parseURL(s string) (*url.URL, error) {
+	if !strings.Contains(s, "://") {
+		// 127.0.0.1:8080/health or localhost:8080: the scheme was left out.
+		return nil, fmt.Errorf("has no scheme; start it with http:// or https://, like http://127.0.0.1:8080/health")
+	}
 	u, err := url.Parse(s)
-	if ue, ok := errors.AsType[*url.Error](err); ok && strings.HasPrefix(ue.Err.Error(), "invalid port ") {
-		return nil, fmt.Errorf("%v; a port is a number from 1 to 65535", ue.Err)
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		if strings.HasPrefix(ue.Err.Error(), "invalid port ") {
+			return nil, fmt.Errorf("%v; a port is a number from 1 to 65535", ue.Err)
+		}
+		return nil, fmt.Errorf("not a valid URL: %v", ue.Err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("not a valid URL: %v", strings.TrimPrefix(err.Error(), "parse "))
+		return nil, fmt.Errorf("not a valid URL: %v", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("scheme %q is not supported; use http:// or https://", u.Scheme)

@@ -284,6 +284,8 @@ func TestBadParams(t *testing.T) {
 		{map[string]any{}, "param url: is required"},
 		{map[string]any{"url": "ftp://host/x"}, `scheme "ftp" is not supported`},
 		{map[string]any{"url": "http:///path"}, "has no host"},
+		{map[string]any{"url": "127.0.0.1:18080/json"}, "has no scheme; start it with http:// or https://"},
+		{map[string]any{"url": "localhost:8080"}, "has no scheme"},
 		{map[string]any{"url": "http://h", "method": "BREW"}, "not one of"},
 		{map[string]any{"url": "http://h", "body": "a", "json": 1}, "body or json, not both"},
 		{map[string]any{"url": "http://h", "headers": map[string]any{"X-A": "a\r\nX-B: b"}}, "inject headers"},
@@ -297,6 +299,11 @@ func TestBadParams(t *testing.T) {
 		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want a validation error containing %q", tc.raw, err, tc.want)
 		}
+	}
+	// A URL that does not parse is not repeated: it may hold a password.
+	_, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": "http://admin:s3cret%zz@host/"})
+	if err == nil || !strings.Contains(err.Error(), "not a valid URL") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("a URL that does not parse: %v", err)
 	}
 }
 
