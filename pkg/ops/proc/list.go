@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/shirou/gopsutil/v4/process"
@@ -71,6 +72,78 @@ func checkRegexps(p ops.Params, names ...string) error {
 		return errs
 	}
 	return nil
+}
+
+// selectorParams are the params that choose processes by pattern.
+var selectorParams = []string{"name_regex", "cmdline_regex"}
+
+// anyName are process names and command lines of every shape: a pattern
+// that matches all of them matches any process.
+var anyName = []string{"a", "Z", "0", "_", "-", ".", "/", " ", ":", "@", "~", "kworker/0:1H-events", "/usr/sbin/sshd -D"}
+
+// checkSelection checks the patterns of an op that acts on every process
+// they select (process.signal, process.kill), where selecting all of them
+// by mistake takes the host down. Each pattern must compile and must not
+// be empty or blank: an input left unset gives "", and no pattern would
+// then be a filter. And the patterns given must narrow the choice: one
+// that matches any name, such as . or .*, is refused unless the other one
+// narrows it. A value still Deferred is checked once it is known.
+func checkSelection(p ops.Params) ops.ParamErrors {
+	var errs ops.ParamErrors
+	var broad []string // given patterns that match any name
+	narrowed, pending := false, false
+	for _, n := range selectorParams {
+		if _, ok := p[n]; !ok {
+			continue
+		}
+		if !p.Known(n) {
+			pending = true
+			continue
+		}
+		s := p.String(n)
+		if strings.TrimSpace(s) == "" {
+			what := "is empty"
+			if s != "" {
+				what = "is blank"
+			}
+			errs = append(errs, &ops.ParamError{Param: n, Msg: fmt.Sprintf("%s, which would select every process; give pid, or a %s that names the processes, such as ^nginx$ (when it comes from an input, give the input a value)", what, n)})
+			continue
+		}
+		re, err := regexp.Compile(s)
+		if err != nil {
+			errs = append(errs, &ops.ParamError{Param: n, Msg: fmt.Sprintf("not a valid regular expression: %v", err)})
+			continue
+		}
+		if matchesAny(re) {
+			broad = append(broad, n)
+		} else {
+			narrowed = true
+		}
+	}
+	if len(errs) == 0 && len(broad) > 0 && !narrowed && !pending {
+		n := broad[0]
+		errs = append(errs, &ops.ParamError{Param: n, Msg: fmt.Sprintf("%q matches every process, and a signal is never sent to every process on the host; "+
+			"give pid, or a pattern that names the processes, such as ^nginx$, or narrow it with %s", p.String(n), other(n))})
+	}
+	return errs
+}
+
+// matchesAny reports whether re matches any process name or command line.
+func matchesAny(re *regexp.Regexp) bool {
+	for _, s := range anyName {
+		if !re.MatchString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// other names the selector param that is not n.
+func other(n string) string {
+	if n == "name_regex" {
+		return "cmdline_regex"
+	}
+	return "name_regex"
 }
 
 // filter selects processes.

@@ -66,14 +66,41 @@ func guard(pid int) error {
 	}
 	switch {
 	case pid <= 1:
-		return fmt.Errorf("%w: pid %d: signalling pid 1 or below (init, process groups, every process) is never allowed", ops.ErrDenied, pid)
+		return denied("pid %d: signalling pid 1 or below (init, process groups, every process) is never allowed", pid)
 	case pid == os.Getpid():
-		return fmt.Errorf("%w: pid %d is arsenal-run itself", ops.ErrDenied, pid)
+		return denied("pid %d is arsenal-run itself", pid)
 	case pid == os.Getppid():
-		return fmt.Errorf("%w: pid %d is the parent of arsenal-run", ops.ErrDenied, pid)
+		return denied("pid %d is the parent of arsenal-run", pid)
 	}
 	return nil
 }
+
+// isRunner reports whether pid is arsenal-run itself or its parent: like
+// pkill, which never counts itself, a pattern that matches only these has
+// matched nothing to signal.
+func isRunner(pid int) bool { return pid == os.Getpid() || pid == os.Getppid() }
+
+// tagged is an error that errors.Is its tag without the tag's text in its
+// own.
+type tagged struct {
+	tag error
+	msg string
+}
+
+func (e *tagged) Error() string { return e.msg }
+func (e *tagged) Unwrap() error { return e.tag }
+
+// denied returns a refusal by a safeguard or by the caller's scope: it
+// wraps ops.ErrDenied (class authorization), but its text does not start
+// with "denied", since whoever reports a denial says so already ("step s1
+// denied: pid 1: ...").
+func denied(format string, args ...any) error {
+	return &tagged{ops.ErrDenied, fmt.Sprintf(format, args...)}
+}
+
+// errGone marks the errors of a process that no longer exists, or whose
+// pid now belongs to another process.
+var errGone = errors.New("no such process")
 
 // createTime returns when pid started, in milliseconds since the epoch, as
 // gopsutil computes it (the same clock process.list reports).
@@ -139,7 +166,7 @@ func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 // noProcess is the error for a pid that does not exist.
 func noProcess(pid int) error {
-	return ops.Errorf(ops.ClassExecution, "no process with pid %d", pid)
+	return ops.WithClass(ops.ClassExecution, &tagged{errGone, fmt.Sprintf("no process with pid %d", pid)})
 }
 
 func isGone(err error) bool {

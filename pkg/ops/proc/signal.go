@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,7 +34,7 @@ func (op *SignalOp) mayNotSignal(ctx context.Context, pid int) error {
 		return err
 	}
 	if !policy.MaySignalOthers(ctx) && (op.sup == nil || !op.sup.Started(pid)) {
-		return fmt.Errorf("%w: pid %d was not started by this arsenal-run, and the caller's role may only signal processes started with process.start", ops.ErrDenied, pid)
+		return denied("pid %d was not started by this arsenal-run, and the caller's role may only signal processes started with process.start (signal_others: false)", pid)
 	}
 	return nil
 }
@@ -46,16 +47,20 @@ var (
 func signalSpec(name string) ops.Spec {
 	s := ops.Spec{
 		Name: name,
-		Description: "Send a signal to one process (pid) or to every process whose name or command line matches. " +
+		Description: "Send a signal to one process (pid) or, like pkill, to every process whose name or command line matches. " +
 			"A pid outside 1 to pid_max-1 is a parameter error; pid 1, arsenal-run itself and its parent are refused (and, when the caller's role says so, processes arsenal-run did not start); with a regex they are skipped. " +
+			"name_regex and cmdline_regex must not be empty, and one of them must narrow the choice: a pattern that matches any name, such as . or .*, is refused unless the other one narrows it. " +
+			"The step fails when no process was signalled: when nothing matched (succeeds with missing_ok), or when every match was skipped; the error names the pattern and why each match was skipped. " +
 			"The process's start time is checked right before the signal, which goes through a pidfd, so a reused pid is never hit; " +
 			"pass started_at (from process.list or process.start) to be sure pid is still the process you mean.",
 		Risk: ops.RiskDestructive,
 		Params: []ops.Param{
 			{Name: "pid", Type: ops.TypeInteger, Min: ops.Bound(1), Description: "the process id, below the host's pid_max; exclusive with name_regex and cmdline_regex"},
 			{Name: "started_at", Type: ops.TypeString, Description: "with pid: the process's start time as process.list reports it; a different process with that pid is not signalled"},
-			{Name: "name_regex", Type: ops.TypeString, MaxLen: 1024, Description: "signal every process whose name matches (RE2)"},
-			{Name: "cmdline_regex", Type: ops.TypeString, MaxLen: 1024, Description: "signal every process whose command line matches; with name_regex, both must match"},
+			{Name: "name_regex", Type: ops.TypeString, MaxLen: 1024, Description: "signal every process whose name matches (RE2), e.g. ^nginx$; not empty"},
+			{Name: "cmdline_regex", Type: ops.TypeString, MaxLen: 1024, Description: "signal every process whose command line matches; with name_regex, both must match; not empty"},
+			{Name: "missing_ok", Type: ops.TypeBool, Default: false,
+				Description: "succeed with signalled: [] when no process matches (with pid: when it no longer exists), as in \"stop stale workers, if any\"; a match that may not be signalled still fails the step"},
 		},
 		Output: []ops.Field{
 			{Name: "signalled", Type: "list", Description: "pids signalled"},
@@ -64,15 +69,16 @@ func signalSpec(name string) ops.Spec {
 	}
 	if name == "process.kill" {
 		s.Description = "Kill with SIGKILL (cannot be caught) one process (pid) or every process whose name or command line matches. " +
-			"The same safeguards as process.signal apply."
+			"The same safeguards as process.signal apply, and likewise the step fails when no process was killed unless missing_ok says nothing matching is fine."
 	} else {
 		s.Params = append(s.Params, ops.Param{Name: "signal", Type: ops.TypeString, Default: "TERM", Enum: signalNames, Description: "the signal, by name"})
 	}
 	return s
 }
 
-// ValidateParams checks that one target is given and that started_at
-// parses.
+// ValidateParams checks that one target is given, that the patterns
+// compile and choose some processes rather than all, and that started_at
+// parses. A value still Deferred at load time is checked when it is known.
 func (*SignalOp) ValidateParams(p ops.Params, _ bool) error {
 	_, hasPID := p["pid"]
 	_, hasName := p["name_regex"]
@@ -96,7 +102,10 @@ func (*SignalOp) ValidateParams(p ops.Params, _ bool) error {
 			return &ops.ParamError{Param: "started_at", Msg: fmt.Sprintf("want an RFC 3339 time as process.list reports, got %q", p.String("started_at"))}
 		}
 	}
-	return checkRegexps(p, "name_regex", "cmdline_regex")
+	if errs := checkSelection(p); len(errs) > 0 {
+		return errs
+	}
+	return nil
 }
 
 // Execute sends the signal.
@@ -105,48 +114,118 @@ func (op *SignalOp) Execute(ctx context.Context, p ops.Params) (map[string]any, 
 	if !op.kill {
 		sig = signals[p.String("signal")]
 	}
-	skipped := []any{}
 	if p.Known("pid") {
-		pid := p.Int("pid")
-		if err := checkPID("pid", pid); err != nil {
-			return nil, ops.WithClass(ops.ClassValidation, err)
-		}
-		if err := op.mayNotSignal(ctx, pid); err != nil {
-			return nil, ops.WithClass(ops.ClassAuthorization, err)
-		}
-		var want int64
-		if p.Known("started_at") {
-			t, _ := time.Parse(time.RFC3339Nano, p.String("started_at"))
-			want = t.UnixMilli()
-		}
-		if err := signalChecked(ctx, pid, want, sig); err != nil {
-			return nil, err
-		}
-		return map[string]any{"signalled": []any{pid}, "skipped": skipped}, nil
+		return op.signalPID(ctx, p, sig)
+	}
+	// The checks of ValidateParams again: a filter that selects every
+	// process must never get as far as the listing, whoever calls.
+	if errs := checkSelection(p); len(errs) > 0 {
+		return nil, ops.WithClass(ops.ClassValidation, errs)
 	}
 	f, err := newFilter(p)
 	if err != nil {
 		return nil, err
 	}
+	if f.name == nil && f.cmdline == nil {
+		return nil, ops.WithClass(ops.ClassValidation, &ops.ParamError{Param: "pid", Msg: "give pid, name_regex or cmdline_regex"})
+	}
 	matched, err := f.match(ctx, 0)
 	if err != nil {
 		return nil, err
 	}
-	signalled := []any{}
+	signalled, skipped := []any{}, []any{}
+	var refused []string // why matches that are there were not signalled
+	var ignored []string // why matches that count as none were not: arsenal-run itself, or gone
 	for _, m := range matched {
 		pid := m["pid"].(int)
-		if err := op.mayNotSignal(ctx, pid); err != nil {
-			skipped = append(skipped, map[string]any{"pid": pid, "reason": err.Error()})
+		err := op.mayNotSignal(ctx, pid)
+		if err == nil {
+			started, _ := time.Parse(time.RFC3339Nano, m["started_at"].(string))
+			err = signalChecked(ctx, pid, started.UnixMilli(), sig)
+		}
+		if err == nil {
+			signalled = append(signalled, pid)
 			continue
 		}
-		started, _ := time.Parse(time.RFC3339Nano, m["started_at"].(string))
-		if err := signalChecked(ctx, pid, started.UnixMilli(), sig); err != nil {
-			skipped = append(skipped, map[string]any{"pid": pid, "reason": err.Error()})
+		skipped = append(skipped, map[string]any{"pid": pid, "reason": err.Error()})
+		if isRunner(pid) || errors.Is(err, errGone) {
+			ignored = append(ignored, err.Error())
 			continue
 		}
-		signalled = append(signalled, pid)
+		refused = append(refused, err.Error())
 	}
-	return map[string]any{"signalled": signalled, "skipped": skipped}, nil
+	out := map[string]any{"signalled": signalled, "skipped": skipped}
+	if len(signalled) > 0 || len(refused) == 0 && p.Bool("missing_ok") {
+		return out, nil
+	}
+	return out, nothingSignalled(p, len(matched), ignored, refused)
+}
+
+// signalPID signals the one process p names by pid.
+func (op *SignalOp) signalPID(ctx context.Context, p ops.Params, sig syscall.Signal) (map[string]any, error) {
+	pid := p.Int("pid")
+	if err := checkPID("pid", pid); err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
+	if err := op.mayNotSignal(ctx, pid); err != nil {
+		return nil, ops.WithClass(ops.ClassAuthorization, err)
+	}
+	var want int64
+	if p.Known("started_at") {
+		t, _ := time.Parse(time.RFC3339Nano, p.String("started_at"))
+		want = t.UnixMilli()
+	}
+	if err := signalChecked(ctx, pid, want, sig); err != nil {
+		if errors.Is(err, errGone) && p.Bool("missing_ok") {
+			return map[string]any{"signalled": []any{}, "skipped": []any{map[string]any{"pid": pid, "reason": err.Error()}}}, nil
+		}
+		return nil, err
+	}
+	return map[string]any{"signalled": []any{pid}, "skipped": []any{}}, nil
+}
+
+// maxReasons bounds the skip reasons an error quotes; the output lists
+// them all.
+const maxReasons = 5
+
+// nothingSignalled is the error of a selection that signalled no process,
+// as pkill exits 1 when nothing matched: it names the patterns and says
+// why each match was skipped. ignored are the reasons of matches that
+// count as none (arsenal-run itself, or gone by the time of the signal),
+// refused those of processes that are there but may not be signalled.
+func nothingSignalled(p ops.Params, matched int, ignored, refused []string) error {
+	what := selection(p)
+	switch {
+	case matched == 0:
+		return ops.Errorf(ops.ClassExecution, "no process matched %s; nothing was signalled (check the pattern with process.list; set missing_ok: true if nothing matching is fine)", what)
+	case len(refused) == 0:
+		return ops.Errorf(ops.ClassExecution, "no process to signal matched %s: the only matches were skipped (%s); nothing was signalled (set missing_ok: true if nothing matching is fine)", what, reasons(ignored))
+	}
+	n := "1 process"
+	if matched > 1 {
+		n = fmt.Sprintf("%d processes", matched)
+	}
+	return ops.Errorf(ops.ClassExecution, "no process was signalled: %s matched %s, and none may be signalled: %s (missing_ok does not cover a process that matches but may not be signalled)",
+		n, what, reasons(append(refused, ignored...)))
+}
+
+// reasons joins skip reasons, at most maxReasons of them.
+func reasons(rs []string) string {
+	if len(rs) <= maxReasons {
+		return strings.Join(rs, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more (see the output's skipped)", strings.Join(rs[:maxReasons], "; "), len(rs)-maxReasons)
+}
+
+// selection describes the patterns of p as the user wrote them.
+func selection(p ops.Params) string {
+	var parts []string
+	for _, n := range selectorParams {
+		if _, ok := p[n]; ok {
+			parts = append(parts, fmt.Sprintf("%s %q", n, p.String(n)))
+		}
+	}
+	return strings.Join(parts, " and ")
 }
 
 // signalChecked signals pid if it still is the process that started at
@@ -162,8 +241,8 @@ func signalChecked(ctx context.Context, pid int, wantMS int64, sig syscall.Signa
 		return noProcess(pid)
 	}
 	if wantMS != 0 && got != wantMS {
-		return ops.Errorf(ops.ClassExecution, "pid %d is now another process (started %s, not %s); not signalled",
-			pid, formatTime(msTime(got)), formatTime(msTime(wantMS)))
+		return ops.WithClass(ops.ClassExecution, &tagged{errGone, fmt.Sprintf("pid %d is now another process (started %s, not %s); not signalled",
+			pid, formatTime(msTime(got)), formatTime(msTime(wantMS)))})
 	}
 	if err := h.signal(sig); err != nil {
 		switch {

@@ -19,8 +19,8 @@ import (
 
 // startProcess starts spec's command detached: in a new session (so the
 // run's process group signals do not reach it), stdin from /dev/null,
-// output appended to the given files. It returns the pid; the caller
-// watches and reaps the process.
+// output appended to the given files, opened inside their roots. It
+// returns the pid; the caller watches and reaps the process.
 func startProcess(spec Spec) (int, error) {
 	base := spec.Base
 	if base == nil {
@@ -48,8 +48,8 @@ func startProcess(spec Spec) (int, error) {
 	}
 	defer devnull.Close()
 	files := []*os.File{devnull, nil, nil}
-	for i, name := range []string{spec.Stdout, spec.Stderr} {
-		if name == "" {
+	for i, out := range []OutputFile{spec.Stdout, spec.Stderr} {
+		if out == (OutputFile{}) {
 			f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 			if err != nil {
 				return 0, err
@@ -58,13 +58,13 @@ func startProcess(spec Spec) (int, error) {
 			files[i+1] = f
 			continue
 		}
-		if i == 1 && name == spec.Stdout {
+		if i == 1 && out.Path == spec.Stdout.Path {
 			files[2] = files[1]
 			continue
 		}
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		f, err := out.open()
 		if err != nil {
-			return 0, fmt.Errorf("opening the output file: %w", err)
+			return 0, err
 		}
 		defer f.Close()
 		files[i+1] = f
@@ -107,14 +107,15 @@ func startSpec() ops.Spec {
 		Name: "process.start",
 		Description: "Start a long-running process, detached in its own session, and return its pid without waiting for it. " +
 			"With supervisor, the process joins that named group, restarted by its restart policy with backoff for as long as this arsenal-run runs (serve, schedule); " +
-			"under run, the process simply outlives the run. Output goes to stdout_file/stderr_file (appended) or is discarded.",
+			"under run, the process simply outlives the run. Output goes to stdout_file/stderr_file (appended) or is discarded; " +
+			"those files lie inside the caller's file roots and are opened there again on every restart, so no symlink leads out of them.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, Required: true, MaxLen: 4096, Description: "the program and its arguments, e.g. [/usr/local/bin/mailer, --queue, mail]"},
 			{Name: "env", Type: ops.TypeMap, Description: "extra environment variables (strings, numbers or bools)"},
 			{Name: "dir", Type: ops.TypeString, Description: "working directory; relative to the playbook's directory; default the playbook's directory"},
-			{Name: "stdout_file", Type: ops.TypeString, Description: "file the output is appended to; relative to the playbook's directory"},
-			{Name: "stderr_file", Type: ops.TypeString, Description: "file the errors are appended to; may be the same as stdout_file"},
+			{Name: "stdout_file", Type: ops.TypeString, MaxLen: 4096, Description: "file the output is appended to, inside the allowed file roots (a symlink may not lead out of them); relative to the playbook's directory"},
+			{Name: "stderr_file", Type: ops.TypeString, MaxLen: 4096, Description: "file the errors are appended to, likewise; may be the same as stdout_file"},
 			{Name: "supervisor", Type: ops.TypeString, MaxLen: 63, Description: "name of the supervisor group to keep the process in, e.g. workers"},
 			{Name: "restart", Type: ops.TypeString, Default: "never", Enum: []any{"never", "on-failure", "always"},
 				Description: "with supervisor: never, on-failure (exit code not 0) or always"},
@@ -165,31 +166,28 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		return nil, context.Cause(ctx)
 	}
 	if req := policy.SandboxRequirement(ctx); req != nil {
-		return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: the caller's role requires programs to run in a sandbox (%s), and process.start cannot: its process outlives the step; use shell.exec with sandbox: instead", ops.ErrDenied, req))
+		return nil, ops.WithClass(ops.ClassAuthorization, denied("the caller's role requires programs to run in a sandbox (%s), and process.start cannot: its process outlives the step; use shell.exec with sandbox: instead", req))
 	}
 	env, err := procenv.List(p.Map("env"))
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "param env: %v", err)
 	}
-	abs := func(name string) (string, error) {
-		if name == "" {
-			return "", nil
-		}
-		return policy.Abs(ctx, name)
-	}
 	// The run's environment (an API run's allow list), not the server's.
 	spec := Spec{Command: p.Strings("command"), Base: ops.Environ(ctx), Env: env, Group: p.String("supervisor"), Restart: Restart(p.String("restart"))}
-	if spec.Dir, err = abs(p.String("dir")); err == nil && spec.Dir == "" {
-		spec.Dir = ops.CallFrom(ctx).Dir
+	// The working directory is not confined to the file roots, as
+	// shell.exec's is not: it opens nothing. The output files are.
+	spec.Dir = ops.CallFrom(ctx).Dir
+	if d := p.String("dir"); d != "" {
+		if spec.Dir, err = policy.Abs(ctx, d); err != nil {
+			return nil, ops.WithClass(ops.ClassValidation, err)
+		}
 	}
-	if err == nil {
-		spec.Stdout, err = abs(p.String("stdout_file"))
+	roots := policy.Roots(ctx)
+	if spec.Stdout, err = outputFile(ctx, p, "stdout_file", roots); err != nil {
+		return nil, err
 	}
-	if err == nil {
-		spec.Stderr, err = abs(p.String("stderr_file"))
-	}
-	if err != nil {
-		return nil, ops.WithClass(ops.ClassValidation, err)
+	if spec.Stderr, err = outputFile(ctx, p, "stderr_file", roots); err != nil {
+		return nil, err
 	}
 	ci, err := op.sup.Start(spec)
 	switch {
@@ -198,7 +196,7 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		// retrying does not fix it.
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	case err != nil:
-		return nil, ops.WithClass(ops.ClassExecution, err)
+		return nil, startError(err, roots)
 	}
 	var group any
 	if spec.Group != "" {

@@ -31,10 +31,10 @@ type Spec struct {
 	// Base is the environment the process starts from (the run's, as
 	// ops.Environ gives it); nil is this process's own.
 	Base   []string
-	Env    []string // KEY=value, added to Base
-	Dir    string   // working directory; "" = this process's
-	Stdout string   // file the output is appended to; "" = discarded
-	Stderr string   // likewise for errors
+	Env    []string   // KEY=value, added to Base
+	Dir    string     // working directory; "" = this process's
+	Stdout OutputFile // file the output is appended to; zero = discarded
+	Stderr OutputFile // likewise for errors
 	// Group names the supervisor group; "" starts the process
 	// unsupervised: it is only reaped when it exits.
 	Group   string

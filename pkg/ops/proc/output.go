@@ -1,0 +1,94 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// OutputFile is a file a started process's output is appended to, placed
+// inside one of the file roots of the call that started it. It is opened
+// through os.Root each time the process starts, restarts included, so
+// neither ".." nor a symlink, even one planted after the first start, leads
+// outside Root. The zero OutputFile discards the output.
+type OutputFile struct {
+	Root string // the root directory the file must stay inside
+	Rel  string // the file's path relative to Root
+	Path string // the absolute path, for messages and to tell files apart
+}
+
+// OutputError is the failure to open an OutputFile.
+type OutputError struct {
+	File OutputFile
+	Err  error
+}
+
+func (e *OutputError) Error() string {
+	if policy.IsEscape(e.Err) {
+		return fmt.Sprintf("opening %s for the output: a symlink or .. leads out of the file root %s (%v)", e.File.Path, e.File.Root, e.Err)
+	}
+	return fmt.Sprintf("opening %s for the output: %v", e.File.Path, e.Err)
+}
+
+func (e *OutputError) Unwrap() error { return e.Err }
+
+var errNotRegular = errors.New("not a regular file; the output goes to regular files only")
+
+// open opens the file for appending, creating it if need be. Only a
+// regular file is accepted; O_NONBLOCK keeps a FIFO put in its place from
+// blocking the open (and the supervisor with it).
+func (o OutputFile) open() (*os.File, error) {
+	root, err := os.OpenRoot(o.Root)
+	if err != nil {
+		return nil, &OutputError{o, err}
+	}
+	defer root.Close()
+	f, err := root.OpenFile(o.Rel, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
+	if errors.Is(err, syscall.ENXIO) { // a FIFO with no reader
+		return nil, &OutputError{o, errNotRegular}
+	}
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			err = pe.Err
+		}
+		return nil, &OutputError{o, err}
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, &OutputError{o, errNotRegular}
+	}
+	// The process gets a plain blocking descriptor, as from a shell's >>.
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { _ = syscall.SetNonblock(int(fd), false) })
+	}
+	return f, nil
+}
+
+// outputFile places the file that param names inside the call's file
+// roots. "" is the zero OutputFile.
+func outputFile(ctx context.Context, p ops.Params, param string, roots []string) (OutputFile, error) {
+	name := p.String(param)
+	if name == "" {
+		return OutputFile{}, nil
+	}
+	place, err := policy.Locate(ctx, name, roots)
+	if err != nil {
+		return OutputFile{}, ops.WithClass(policy.Class(err, ops.ClassValidation), err)
+	}
+	return OutputFile{Root: place.Root, Rel: place.Rel, Path: place.Abs}, nil
+}
+
+// startError classes the failure of a start: an output file that a
+// symlink or ".." leads out of the roots is an authorization matter.
+func startError(err error, roots []string) error {
+	var oe *OutputError
+	if errors.As(err, &oe) && policy.IsEscape(oe.Err) {
+		return ops.WithClass(ops.ClassAuthorization, policy.Escaped(oe.File.Path, roots))
+	}
+	return ops.WithClass(ops.ClassExecution, err)
+}

@@ -1,0 +1,208 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
+)
+
+// TestSignalRefusesPatternsThatSelectEveryProcess: an empty or blank
+// pattern (an input left unset) is no filter at all, and a pattern that
+// matches any name is not one on its own; process.signal and process.kill
+// refuse both when the playbook loads if the value is literal, and before
+// listing any process once an expression gives it. The signal is CONT
+// throughout, so that a regression could not do much harm.
+func TestSignalRefusesPatternsThatSelectEveryProcess(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	refused := []struct {
+		raw   map[string]any
+		param string
+		want  string
+	}{
+		{map[string]any{"name_regex": ""}, "name_regex", "is empty"},
+		{map[string]any{"cmdline_regex": ""}, "cmdline_regex", "is empty"},
+		{map[string]any{"name_regex": " \t"}, "name_regex", "is blank"},
+		{map[string]any{"name_regex": "", "cmdline_regex": "--worker"}, "name_regex", "is empty"},
+		{map[string]any{"name_regex": ".*"}, "name_regex", "matches every process"},
+		{map[string]any{"name_regex": "."}, "name_regex", "matches every process"},
+		{map[string]any{"cmdline_regex": "^"}, "cmdline_regex", "matches every process"},
+		{map[string]any{"cmdline_regex": "(?s).*|x"}, "cmdline_regex", "matches every process"},
+		{map[string]any{"name_regex": ".*", "cmdline_regex": ".+"}, "name_regex", "matches every process"},
+	}
+	for _, op := range []string{"process.signal", "process.kill"} {
+		e, err := r.Get(op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range refused {
+			raw := with(tc.raw)
+			if op == "process.signal" {
+				raw["signal"] = "CONT"
+			}
+			for _, final := range []bool{false, true} {
+				_, err := e.Validate(raw, final)
+				if err == nil || !strings.Contains(err.Error(), "param "+tc.param+": ") || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "give pid") {
+					t.Errorf("%s %v (final %v): %v, want an error on %s saying %q and what to give", op, tc.raw, final, err, tc.param, tc.want)
+				}
+			}
+		}
+		// A value still an expression at load time is checked once known.
+		if _, err := e.Validate(map[string]any{"name_regex": ops.Deferred}, false); err != nil {
+			t.Errorf("%s with name_regex still an expression: %v", op, err)
+		}
+		if _, err := e.Validate(map[string]any{"name_regex": ".*", "cmdline_regex": ops.Deferred}, false); err != nil {
+			t.Errorf("%s with .* and cmdline_regex still an expression: %v", op, err)
+		}
+		if _, err := e.Validate(map[string]any{"name_regex": ""}, true); err == nil {
+			t.Errorf("%s: an expression that gave \"\" was accepted", op)
+		}
+		// A pattern that names processes is fine, and so is .* narrowed
+		// by the other pattern.
+		for _, raw := range []map[string]any{
+			{"name_regex": "^nginx$"}, {"cmdline_regex": "worker"}, {"name_regex": ".*", "cmdline_regex": "--queue=mail"}, {"name_regex": "[a-z]"},
+		} {
+			if _, err := e.Validate(raw, true); err != nil {
+				t.Errorf("%s %v: %v", op, raw, err)
+			}
+		}
+	}
+
+	// Whoever calls Execute without validating first, it refuses too:
+	// nothing is listed, nothing is signalled.
+	for _, p := range []ops.Params{
+		{"name_regex": "", "signal": "CONT"},
+		{"cmdline_regex": " ", "signal": "CONT"},
+		{"name_regex": ".*", "signal": "CONT"},
+		{"signal": "CONT"},
+	} {
+		out, err := (&SignalOp{}).Execute(context.Background(), p)
+		if ops.ClassOf(err) != ops.ClassValidation || out != nil {
+			t.Errorf("Execute %v: %v %v, want a validation error and no output", p, out, err)
+		}
+	}
+}
+
+// TestSignalFailsWhenNothingSignalled: like pkill, which exits 1 when no
+// process matched, a step that signalled nothing fails, naming the pattern
+// and why the matches were skipped; missing_ok makes "nothing matched" a
+// success, but not matches that may not be signalled.
+func TestSignalFailsWhenNothingSignalled(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	mark := marker(t)
+	for _, op := range []string{"process.signal", "process.kill"} {
+		raw := map[string]any{"cmdline_regex": mark}
+		if op == "process.signal" {
+			raw["signal"] = "HUP"
+		}
+		out, err := opstest.Execute(r, context.Background(), op, raw)
+		if ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), `no process matched cmdline_regex "`+mark+`"`) || !strings.Contains(err.Error(), "missing_ok") {
+			t.Errorf("%s matching nothing: %v (class %s), want a failure naming the pattern", op, err, ops.ClassOf(err))
+		}
+		if diff := cmp.Diff(map[string]any{"signalled": []any{}, "skipped": []any{}}, out); diff != "" {
+			t.Errorf("%s matching nothing: output (-want +got):\n%s", op, diff)
+		}
+		out, err = opstest.Execute(r, context.Background(), op, with(raw, "missing_ok", true))
+		if err != nil || cmp.Diff(map[string]any{"signalled": []any{}, "skipped": []any{}}, out) != "" {
+			t.Errorf("%s matching nothing with missing_ok: %v %v, want success", op, out, err)
+		}
+	}
+
+	// Only arsenal-run itself matched: that is no match, as for pkill.
+	out, err := opstest.Execute(r, context.Background(), "process.signal", map[string]any{"cmdline_regex": selfCmdline(), "signal": "CONT"})
+	if ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "no process to signal matched cmdline_regex") || !strings.Contains(err.Error(), "is arsenal-run itself") {
+		t.Errorf("only arsenal-run itself matched: %v (class %s)", err, ops.ClassOf(err))
+	}
+	if skipped, _ := out["skipped"].([]any); len(skipped) != 1 {
+		t.Errorf("only arsenal-run itself matched: output %v", out)
+	}
+
+	// With pid, missing_ok covers a process that has gone.
+	started, err := opstest.Execute(r, context.Background(), "process.start", helper(t, "exit0", marker(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := started["pid"].(int)
+	gone(t, pid)
+	if _, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": pid}); err == nil || !strings.Contains(err.Error(), "no process with pid") {
+		t.Errorf("kill of a gone pid: %v", err)
+	}
+	out, err = opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": pid, "missing_ok": true})
+	if signalled, _ := out["signalled"].([]any); err != nil || len(signalled) != 0 || len(out["skipped"].([]any)) != 1 {
+		t.Errorf("kill of a gone pid with missing_ok: %v %v, want success with it skipped", out, err)
+	}
+}
+
+// TestSignalFailsWhenEveryMatchIsRefused: matches that may not be
+// signalled (here: not started by this arsenal-run, for a role with
+// signal_others: false) fail the step even with missing_ok, and the error
+// says why.
+func TestSignalFailsWhenEveryMatchIsRefused(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	mark := marker(t)
+	// The inner process is started by the shell, not by process.start;
+	// its command line starts with the test binary, the shell's does not.
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer, err := opstest.Execute(r, context.Background(), "process.start", map[string]any{
+		"command": []any{"sh", "-c", `"$0" -test.run='^$' "$1" & wait`, exe, mark},
+		"env":     map[string]any{"ARSENAL_PROC_HELPER": "sleep"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	innerRE := "^" + regexp.QuoteMeta(exe+" -test.run=^$ "+mark) + "$"
+	eventually(t, "the inner process runs", func() bool {
+		out, _ := opstest.Execute(r, context.Background(), "process.list", map[string]any{"cmdline_regex": innerRE})
+		return out["count"] == 1
+	})
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: noOthers{}})
+	out, err := opstest.Execute(r, ctx, "process.signal", map[string]any{"cmdline_regex": innerRE, "signal": "CONT", "missing_ok": true})
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(msg, "no process was signalled: 1 process matched cmdline_regex") ||
+		!strings.Contains(msg, "not started by this arsenal-run") || !strings.Contains(msg, "missing_ok does not cover") {
+		t.Errorf("every match refused: %v (class %s)", err, ops.ClassOf(err))
+	}
+	signalled, _ := out["signalled"].([]any)
+	skipped, _ := out["skipped"].([]any)
+	if len(signalled) != 0 || len(skipped) != 1 {
+		t.Errorf("every match refused: output %v", out)
+	}
+	// Without the scope it is signalled, and the outer shell ends with it.
+	if _, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"cmdline_regex": innerRE}); err != nil {
+		t.Error(err)
+	}
+	gone(t, outer["pid"].(int))
+}
+
+// TestDenialDoesNotStutter: a safeguard's refusal is a denial (errors.Is
+// ops.ErrDenied, class authorization) whose text does not itself start
+// with "denied", since the step's report already says "step s1 denied: ".
+func TestDenialDoesNotStutter(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	for _, op := range []string{"process.signal", "process.kill"} {
+		_, err := opstest.Execute(r, context.Background(), op, map[string]any{"pid": 1})
+		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+			t.Fatalf("%s pid 1: %v, want an authorization refusal", op, err)
+		}
+		if msg := err.Error(); strings.HasPrefix(strings.ToLower(msg), "denied") || !strings.HasPrefix(msg, "pid 1: ") {
+			t.Errorf("%s pid 1: %q, want it to start with the pid, not with \"denied\"", op, msg)
+		}
+	}
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: sandboxOnly{}})
+	_, err := opstest.Execute(r, ctx, "process.start", helper(t, "sleep", marker(t)))
+	if !errors.Is(err, ops.ErrDenied) || strings.HasPrefix(err.Error(), "denied") {
+		t.Errorf("process.start under a sandbox requirement: %q", err)
+	}
+}
