@@ -467,7 +467,12 @@ func (r *run) stepFailure(n *node) *report.Error {
 	e := &report.Error{Class: string(ops.ClassExecution), Message: fmt.Sprintf("step %s %s", n.step.ID, rec.status)}
 	if rec.err != nil {
 		e.Class = rec.err.Class
-		e.Message += ": " + rec.err.Message
+		msg := rec.err.Message
+		if rec.status == report.StatusDenied {
+			// "step x denied: denied: path …" says it twice.
+			msg = strings.TrimPrefix(msg, ops.ErrDenied.Error()+": ")
+		}
+		e.Message += ": " + msg
 	}
 	if f := r.firstFailure(n.rescue); f != nil && rec.status == report.StatusFailed {
 		e.Message += fmt.Sprintf("; its rescue did not recover it: step %s %s", f.step.ID, r.recs[f.idx].status)

@@ -69,6 +69,10 @@ steps:
 	if rep.Status != report.StatusFailed || rep.Error == nil || rep.Error.Class != "authorization" {
 		t.Errorf("run %s %+v", rep.Status, rep.Error)
 	}
+	// The run's error says "denied" once.
+	if rep.Error != nil && rep.Error.Message != "step w denied: writes are not allowed" {
+		t.Errorf("the run's error: %q", rep.Error.Message)
+	}
 }
 
 // TestItemsUseDocumentedNames checks that fan-out items read as a whole
