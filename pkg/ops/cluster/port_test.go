@@ -43,15 +43,15 @@ func TestBadPortIsAValidationError(t *testing.T) {
 			want := []string{"param nodes: ", "a: ", "port " + tc.port + " ", "1 to 65535"}
 			raw := map[string]any{"nodes": []any{tc.node}}
 			_, err := e.Validate(raw, false)
-			checkPortErr(t, name+" loaded", err, want)
+			opstest.WantValidation(t, name+" loaded", err, want...)
 			out, err := opstest.Execute(r, context.Background(), name, raw)
-			checkPortErr(t, name+" run", err, want)
+			opstest.WantValidation(t, name+" run", err, want...)
 			if out != nil {
 				t.Errorf("%s %v: output %v, want none", name, tc.node, out)
 			}
 			p := ops.Params{"nodes": []any{tc.node}, "timeout": time.Second, "concurrency": 1}
 			_, err = impl[name].Execute(context.Background(), p)
-			checkPortErr(t, name+" executed", err, want)
+			opstest.WantValidation(t, name+" executed", err, want...)
 			if err != nil && strings.Contains(err.Error(), "pw") {
 				t.Errorf("%s: %v shows the password", name, err)
 			}
@@ -73,27 +73,9 @@ func TestBadPortIsAValidationError(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": file})
-		checkPortErr(t, file, err, []string{"inventory " + file, "a: ", "port 99999 ", "1 to 65535"})
+		opstest.WantValidation(t, file, err, "inventory "+file, "a: ", "port 99999 ", "1 to 65535")
 		if out != nil {
 			t.Errorf("%s: output %v, want none", file, out)
-		}
-	}
-}
-
-// checkPortErr fails unless err is a validation error whose text holds
-// every string of want.
-func checkPortErr(t *testing.T, what string, err error, want []string) {
-	t.Helper()
-	if err == nil {
-		t.Errorf("%s: no error, want a validation error with %q", what, want)
-		return
-	}
-	if c := ops.ClassOf(err); c != ops.ClassValidation {
-		t.Errorf("%s: %v: class %s, want validation", what, err, c)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("%s: %v, want it to contain %q", what, err, w)
 		}
 	}
 }

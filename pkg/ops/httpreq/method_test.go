@@ -127,12 +127,12 @@ func TestBadPortIsAValidationError(t *testing.T) {
 		want := []string{"param url: ", "port " + tc.port + " ", "1 to 65535"}
 		raw := map[string]any{"url": tc.url}
 		_, err := e.Validate(raw, false)
-		checkPortErr(t, tc.url+" loaded", err, want)
+		opstest.WantValidation(t, tc.url+" loaded", err, want...)
 		_, err = opstest.Execute(r, context.Background(), "http.request", raw)
-		checkPortErr(t, tc.url+" run", err, want)
+		opstest.WantValidation(t, tc.url+" run", err, want...)
 		// Executed without that validation: the op checks again.
 		_, err = (&Request{}).Execute(context.Background(), ops.Params{"url": tc.url, "timeout": time.Second})
-		checkPortErr(t, tc.url+" executed", err, want)
+		opstest.WantValidation(t, tc.url+" executed", err, want...)
 	}
 	if _, err := e.Validate(map[string]any{"url": ops.Deferred}, false); err != nil {
 		t.Errorf("a deferred URL: %v", err)
@@ -140,24 +140,6 @@ func TestBadPortIsAValidationError(t *testing.T) {
 	for _, u := range []string{"http://h:1/", "https://h:65535/x", "http://[::1]:8080/", "http://h/", "http://h:/"} {
 		if _, err := e.Validate(map[string]any{"url": u}, true); err != nil {
 			t.Errorf("%s: %v", u, err)
-		}
-	}
-}
-
-// checkPortErr fails unless err is a validation error whose text holds
-// every string of want.
-func checkPortErr(t *testing.T, what string, err error, want []string) {
-	t.Helper()
-	if err == nil {
-		t.Errorf("%s: no error, want a validation error with %q", what, want)
-		return
-	}
-	if c := ops.ClassOf(err); c != ops.ClassValidation {
-		t.Errorf("%s: %v: class %s, want validation", what, err, c)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("%s: %v, want it to contain %q", what, err, w)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package netcheck
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,17 +37,17 @@ func TestBadPortIsAValidationError(t *testing.T) {
 			}
 			// Loaded with the address literal.
 			_, err := e.Validate(raw, false)
-			checkPortErr(t, name+" loaded", err, want)
+			opstest.WantValidation(t, name+" loaded", err, want...)
 			// Validated at run time, after interpolation.
 			out, err := opstest.Execute(r, context.Background(), name, raw)
-			checkPortErr(t, name+" run", err, want)
+			opstest.WantValidation(t, name+" run", err, want...)
 			if out != nil {
 				t.Errorf("%s %s: output %v, want none", name, tc.addr, out)
 			}
 			// Executed without that validation: the op checks again.
 			p := ops.Params{"address": tc.addr, "timeout": time.Second, "expect": "unreachable"}
 			_, err = impl[name].Execute(context.Background(), p)
-			checkPortErr(t, name+" executed", err, want)
+			opstest.WantValidation(t, name+" executed", err, want...)
 		}
 		// An address still to be computed is checked at run time only.
 		if _, err := e.Validate(map[string]any{"address": ops.Deferred}, false); err != nil {
@@ -64,23 +63,5 @@ func TestBadPortIsAValidationError(t *testing.T) {
 	e, _ := r.Get("net.tls_cert")
 	if _, err := e.Validate(map[string]any{"address": "example.com"}, true); err != nil {
 		t.Errorf("net.tls_cert with a bare host: %v", err)
-	}
-}
-
-// checkPortErr fails unless err is a validation error whose text holds
-// every string of want.
-func checkPortErr(t *testing.T, what string, err error, want []string) {
-	t.Helper()
-	if err == nil {
-		t.Errorf("%s: no error, want a validation error with %q", what, want)
-		return
-	}
-	if c := ops.ClassOf(err); c != ops.ClassValidation {
-		t.Errorf("%s: %v: class %s, want validation", what, err, c)
-	}
-	for _, w := range want {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("%s: %v, want it to contain %q", what, err, w)
-		}
 	}
 }

@@ -6,6 +6,8 @@ package opstest
 
 import (
 	"context"
+	"strings"
+	"testing"
 
 	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -23,4 +25,22 @@ func Execute(r *ops.Registry, ctx context.Context, name string, raw map[string]a
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
 	return e.Invoke(ctx, p, chaintoken.New())
+}
+
+// WantValidation fails t unless err is a validation error whose text holds
+// every string of want; what names the case.
+func WantValidation(t testing.TB, what string, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: no error, want a validation error with %q", what, want)
+		return
+	}
+	if c := ops.ClassOf(err); c != ops.ClassValidation {
+		t.Errorf("%s: %v: class %s, want validation", what, err, c)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: %v, want it to contain %q", what, err, w)
+		}
+	}
 }
