@@ -2,6 +2,7 @@ package shell
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -169,8 +170,12 @@ func (o *options) openFiles(ctx context.Context) error {
 			return nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
 		}
 		defer root.Close()
-		f, err := root.OpenFile(place.Rel, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+		// O_NONBLOCK: a FIFO in the file's place must not block the
+		// open (and the step with it) until something reads it.
+		f, err := root.OpenFile(place.Rel, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o644)
 		switch {
+		case errors.Is(err, syscall.ENXIO): // a FIFO with no reader
+			return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file; the output goes to regular files only", path)
 		case policy.IsEscape(err):
 			return nil, ops.WithClass(ops.ClassAuthorization, policy.Escaped(path, roots))
 		case err != nil:

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -203,6 +204,28 @@ func TestOutputFiles(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
 		t.Errorf("files written outside the roots: %v", entries)
+	}
+
+	// A FIFO in the file's place, with nothing reading it, is refused at
+	// once instead of holding the step until something does.
+	if err := syscall.Mkfifo(filepath.Join(root, "logs/fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := execute(t, ctx, nil, map[string]any{"script": "touch " + marker, "stdout_file": "logs/fifo"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("stdout_file a FIFO: %v, want refused as not a regular file", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the step is still opening a FIFO as its stdout_file")
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the program ran although its output file was a FIFO")
 	}
 }
 
