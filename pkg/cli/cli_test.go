@@ -139,12 +139,12 @@ func findCommand(name string) *command {
 }
 
 func TestFlagErrors(t *testing.T) {
-	runMain(t, "validate", "--rol", "x", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag --rol (did you mean "role"?)`, "arsenal-run validate --help"})
+	runMain(t, "validate", "--rol", "x", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag --rol (did you mean --role?)`, "arsenal-run validate --help"})
 	// Flags of other tools get this program's name for the same thing.
-	runMain(t, "remote", "--url", "http://127.0.0.1:1", "runs").want(t, ExitUsage, nil, []string{`unknown flag --url (did you mean "server"?)`})
-	runMain(t, "run", "--extra-vars", "who=x", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag --extra-vars (did you mean "input"?)`})
-	runMain(t, "run", "--check", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag --check (did you mean "dry-run"?)`})
-	runMain(t, "run", "-i", "who=x", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag -i (did you mean "input"?)`})
+	runMain(t, "remote", "--url", "http://127.0.0.1:1", "runs").want(t, ExitUsage, nil, []string{`unknown flag --url (did you mean --server?)`})
+	runMain(t, "run", "--extra-vars", "who=x", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag --extra-vars (did you mean --input?)`})
+	runMain(t, "run", "--check", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag --check (did you mean --dry-run?)`})
+	runMain(t, "run", "-i", "who=x", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag -i (did you mean --input?)`})
 	runMain(t, "validate", "a.yaml", "--policy").want(t, ExitUsage, nil, []string{"flag --policy needs a value"})
 	runMain(t, "validate").want(t, ExitUsage, nil, []string{"give at least one playbook"})
 	runMain(t, "ops", "list", "--category").want(t, ExitUsage, nil, []string{"--category needs a value"})

@@ -62,17 +62,18 @@ func (fs *flagSet) explain(err error) string {
 		name = strings.TrimLeft(name, "-")
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		hint := suggest.DidYouMean(name, names)
+		best, ok := suggest.Closest(name, names)
 		for _, other := range flagSynonyms[name] {
-			if hint == "" && fs.Lookup(other) != nil {
-				hint = suggest.Hint(other)
+			if !ok && fs.Lookup(other) != nil {
+				best, ok = other, true
 			}
 		}
-		dashes := "--"
-		if len(name) == 1 {
-			dashes = "-"
+		hint := ""
+		if ok {
+			// Written as it is typed: --input, not "input".
+			hint = " (did you mean " + dashed(best) + "?)"
 		}
-		return fmt.Sprintf("unknown flag %s%s%s", dashes, name, hint)
+		return fmt.Sprintf("unknown flag %s%s", dashed(name), hint)
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
 		return "flag --" + strings.TrimLeft(name, "-") + " needs a value"
@@ -121,6 +122,14 @@ func (fs *flagSet) wants(name string) string {
 		return "a duration with its unit" + cmp.Or(example(f.DefValue), ", like 30s")
 	}
 	return ""
+}
+
+// dashed is a flag's name as it is typed: -n for one letter, else --name.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // flagSynonyms are flags of other tools (curl, Ansible, kubectl) that
