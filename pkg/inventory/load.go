@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -207,8 +208,12 @@ func (l *loader) hosts(n *yaml.Node) {
 				r.jump, r.jumpPos = l.jump(v)
 			case "health_url":
 				if s, ok := yamlx.Str(v, "health_url", l.d); ok {
-					if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					u, err := url.Parse(s)
+					switch {
+					case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 						l.d.Add(yamlx.PosOf(v), "health_url %q is not an http:// or https:// URL", yamlx.Truncate(s, 60))
+					case u.Port() != "" && !validPort(u.Port()):
+						l.d.Add(yamlx.PosOf(v), "health_url's port %s is not a number from 1 to 65535", u.Port())
 					}
 					h.HealthURL = s
 				}
@@ -349,4 +354,10 @@ func (l *loader) list(n *yaml.Node, what string) []ref {
 		}
 	}
 	return out
+}
+
+// validPort tells whether s is a port number, 1 to 65535.
+func validPort(s string) bool {
+	n, err := strconv.ParseUint(s, 10, 16)
+	return err == nil && n > 0
 }
