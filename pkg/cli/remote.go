@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +95,11 @@ func runRemote(e *env, args []string) int {
 	base, err := url.Parse(strings.TrimRight(o.server, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return fs.usageError("--server %q: give an http:// or https:// URL", o.server)
+	}
+	if !envNameRE.MatchString(o.keyEnv) || strings.HasPrefix(o.keyEnv, "ak_") {
+		// Most likely the key itself, typed where its variable's name
+		// goes: it is not repeated, so that it stays out of logs.
+		return fs.usageError("--key-env takes the name of an environment variable that holds the key, such as ARSENAL_API_KEY, not the key itself (if that was the key, it is now in your shell history: consider replacing it)")
 	}
 	if len(pos) == 0 {
 		return fs.usageError("give a subcommand: ops list, exec, run, runs or cancel")
@@ -415,3 +421,6 @@ func (r *remote) cancel(id string) int {
 	fmt.Fprintf(r.e.stdout, "cancelling %s\n", id)
 	return ExitOK
 }
+
+// envNameRE is the form of an environment variable's name.
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -425,6 +425,14 @@ func TestRemote(t *testing.T) {
 	if r := runEnv(t, map[string]string{}, "remote", "ops", "list"); r.code != ExitUsage || !strings.Contains(r.stderr, "--server") {
 		t.Errorf("no server: %d %s", r.code, r.stderr)
 	}
+	// The key typed where its variable's name goes is refused, and not
+	// repeated (it would end up in logs).
+	for _, v := range []string{f.admin, "my key"} {
+		r := runEnv(t, map[string]string{}, "remote", "--server", "http://127.0.0.1:1", "--key-env", v, "ops", "list")
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "--key-env takes the name of an environment variable") || strings.Contains(r.stderr, v) {
+			t.Errorf("--key-env %q: %d %s", v, r.code, r.stderr)
+		}
+	}
 }
 
 // SIGHUP reloads the keys file, all or nothing; runs see only the
