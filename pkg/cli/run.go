@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,6 +160,12 @@ func runRun(e *env, args []string) int {
 	}
 	if o.force && o.resume == "" {
 		return fs.usageError("--force goes with --resume REPORT: it lets a run resume although the playbook changed")
+	}
+	if flag, ok := formatFlags[strings.ToLower(filepath.Ext(o.reportPath))]; ok {
+		// The format goes by flag, not by the file's name: a .html that
+		// holds JSON opens as raw text, and a CI server reading .xml as
+		// JUnit refuses it.
+		return fs.usageError("--report writes the JSON report, not %s: give %s %s for that (beside --report FILE.json for the JSON)", filepath.Ext(o.reportPath), flag, o.reportPath)
 	}
 	if o.baseURL != "" {
 		if u, err := url.Parse(o.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -480,3 +487,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// formatFlags are the flags of the formats that a --report file named
+// with their extension was most likely meant for.
+var formatFlags = map[string]string{".html": "--html", ".htm": "--html", ".xml": "--junit", ".md": "--markdown", ".markdown": "--markdown"}
