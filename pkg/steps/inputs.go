@@ -230,6 +230,16 @@ func coerce(t InputType, v any) (any, error) {
 			return b, nil
 		}
 	case InputNumber, InputInteger:
+		if t == InputInteger {
+			if n, ok := exactInt(v); ok {
+				// Whole numbers as given, not through a float64, which
+				// would round one past 2^53 without a word.
+				if n > maxExactInt || n < -maxExactInt {
+					return nil, fmt.Errorf("want a whole number from -%d to %d (kept exactly in reports), got %d; give an id this long as a string input", int64(maxExactInt), int64(maxExactInt), n)
+				}
+				return int(n), nil
+			}
+		}
 		var f float64
 		switch n := v.(type) {
 		case int:
@@ -253,8 +263,11 @@ func coerce(t InputType, v any) (any, error) {
 		if t == InputNumber {
 			return f, nil
 		}
-		if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		if f != math.Trunc(f) {
 			return nil, fmt.Errorf("want a whole number, got %v", v)
+		}
+		if math.Abs(f) > maxExactInt {
+			return nil, fmt.Errorf("want a whole number from -%d to %d (kept exactly in reports), got %.0f; give an id this long as a string input", int64(maxExactInt), int64(maxExactInt), f)
 		}
 		return int(f), nil
 	case InputList:
@@ -284,6 +297,10 @@ func (in *Input) Parse(s string) (any, error) {
 		}
 		v = b
 	case InputNumber, InputInteger:
+		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && in.Type == InputInteger {
+			v = n
+			break
+		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {
 			return nil, fmt.Errorf("want %s, got %q", article(in.Type), s)
@@ -404,4 +421,25 @@ func (l *loader) inputConstraint(in *Input, nodes map[string]*yaml.Node) {
 			}
 		}
 	}
+}
+
+// maxExactInt is 2^53-1, the largest whole number that a float64 holds
+// with its neighbours told apart (JavaScript's MAX_SAFE_INTEGER): reports
+// and JSON readers take numbers as float64, and a number past it read as
+// a float64 may already have been rounded.
+const maxExactInt = 1<<53 - 1
+
+// exactInt is v as a whole number when it is one without a float64 in
+// between: an int, an int64 or a JSON number written without a fraction.
+func exactInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	}
+	return 0, false
 }
