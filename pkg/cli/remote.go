@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 func remoteCommand() *command {
@@ -263,7 +264,9 @@ func (r *remote) opsList() int {
 }
 
 // values turns k=v flags into typed values: JSON when v parses as JSON,
-// else the string.
+// else the string. (run reads the inputs its playbook declares by their
+// types instead; the others go as values reads them, for the server to
+// name.)
 func values(flag string, kvs []string) (map[string]any, error) {
 	out := map[string]any{}
 	for _, kv := range kvs {
@@ -306,9 +309,32 @@ func (r *remote) exec(op string) int {
 }
 
 func (r *remote) run(name string) int {
+	// The playbook's inputs say how to read each --input, as run reads
+	// them: who=123 is the text 123 for a string input, a number for a
+	// number one.
+	var pb struct {
+		Inputs []struct{ Name, Type string }
+	}
+	if _, err := r.call(context.Background(), "GET", "/api/v1/playbooks/"+url.PathEscape(name), nil, &pb); err != nil {
+		return r.fail(err)
+	}
+	declared := map[string]*steps.Input{}
+	for _, in := range pb.Inputs {
+		declared[in.Name] = &steps.Input{Name: in.Name, Type: steps.InputType(in.Type)}
+	}
 	inputs, err := values("input", r.o.inputs)
 	if err != nil {
 		return usageError(r.e, r.c, "%v", err)
+	}
+	for _, kv := range r.o.inputs {
+		k, v, _ := strings.Cut(kv, "=")
+		if in := declared[k]; in != nil {
+			x, err := in.Parse(v)
+			if err != nil {
+				return usageError(r.e, r.c, "--input %s: %v", k, err)
+			}
+			inputs[k] = x
+		}
 	}
 	var started struct {
 		RunID  string `json:"run_id"`

@@ -27,6 +27,10 @@ func TestRemoteFollowEndsWhenTheRunAlreadyEnded(t *testing.T) {
 		Steps: []report.Step{}, Outputs: map[string]any{},
 		Error: &report.Error{Class: "system", Message: "the process running the run stopped"}}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/playbooks/sleeper", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"name":"sleeper","description":"","inputs":[],"schedule":null,"next_run":null}`)
+	})
 	mux.HandleFunc("POST /api/v1/playbooks/sleeper/runs", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusAccepted)

@@ -408,6 +408,14 @@ func TestRemote(t *testing.T) {
 	if r := remote(f.admin, "run", "hello", "--input", "whom=x"); r.code != ExitUsage || !strings.Contains(r.stderr, "inputs.whom") {
 		t.Errorf("bad input: %d %s", r.code, r.stderr)
 	}
+	// An input is read by its declared type, as run reads it: 123 is
+	// text for the string input who.
+	if r := remote(f.admin, "run", "hello", "--input", "who=123", "--wait"); r.code != ExitOK {
+		t.Errorf("run with who=123: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := remote(f.admin, "run", "helo"); r.code != ExitUsage || !strings.Contains(r.stderr, `did you mean "hello"?`) {
+		t.Errorf("run of a misspelt playbook: %d %s", r.code, r.stderr)
+	}
 	r = remote(f.admin, "run", "sleeper")
 	if r.code != 0 {
 		t.Fatalf("run: %d %s", r.code, r.stderr)
