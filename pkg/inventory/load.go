@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -212,8 +211,10 @@ func (l *loader) hosts(n *yaml.Node) {
 					switch {
 					case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 						l.d.Add(yamlx.PosOf(v), "health_url %q is not an http:// or https:// URL", yamlx.Truncate(s, 60))
-					case u.Port() != "" && !validPort(u.Port()):
-						l.d.Add(yamlx.PosOf(v), "health_url's port %s is not a number from 1 to 65535", u.Port())
+					case u.Port() != "":
+						if _, err := checkPort(u.Port()); err != nil {
+							l.d.Add(yamlx.PosOf(v), "health_url's port %s is not a number from 1 to 65535", u.Port())
+						}
 					}
 					h.HealthURL = s
 				}
@@ -354,10 +355,4 @@ func (l *loader) list(n *yaml.Node, what string) []ref {
 		}
 	}
 	return out
-}
-
-// validPort tells whether s is a port number, 1 to 65535.
-func validPort(s string) bool {
-	n, err := strconv.ParseUint(s, 10, 16)
-	return err == nil && n > 0
 }

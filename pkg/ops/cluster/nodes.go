@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -17,6 +16,7 @@ import (
 	hostinv "github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/port"
 )
 
 // Node is one member of a cluster: probed over HTTP when it has a URL, by a
@@ -42,35 +42,23 @@ func (n *Node) check() error {
 		return fmt.Errorf("%s: give url (probed with HTTP GET) or address (host:port, probed with TCP)", n.Name)
 	case n.URL != "":
 		u, err := url.Parse(n.URL)
-		if ue, ok := errors.AsType[*url.Error](err); ok && strings.HasPrefix(ue.Err.Error(), "invalid port ") {
-			return fmt.Errorf("%s: url: %v; a port is a number from 1 to 65535", n.Name, ue.Err)
+		if perr := port.ParseError(err); perr != nil {
+			return fmt.Errorf("%s: url: %w", n.Name, perr)
 		}
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%s: url %q is not an http:// or https:// URL", n.Name, n.URL)
 		}
-		if p := u.Port(); p != "" {
-			if err := checkPort(p); err != nil {
-				return fmt.Errorf("%s: url: %w", n.Name, err)
-			}
+		if err := port.OfURL(u); err != nil {
+			return fmt.Errorf("%s: url: %w", n.Name, err)
 		}
 	default:
 		h, p, err := net.SplitHostPort(n.Address)
 		if err != nil || h == "" || p == "" {
 			return fmt.Errorf("%s: address %q is not host:port", n.Name, n.Address)
 		}
-		if err := checkPort(p); err != nil {
+		if err := port.Check(p); err != nil {
 			return fmt.Errorf("%s: address %q: %w", n.Name, n.Address, err)
 		}
-	}
-	return nil
-}
-
-// checkPort accepts a decimal port from 1 to 65535. The dialer would take
-// a service name like "https" too, and finds a number out of range only
-// when dialling, which would report the node as down.
-func checkPort(port string) error {
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return fmt.Errorf("port %s is not a number from 1 to 65535", port)
 	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/port"
 )
 
 // DialScope is what an authorization scope (ops.Call.Scope) implements to
@@ -172,10 +172,10 @@ func parseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("has no scheme; start it with http:// or https://, like http://127.0.0.1:8080/health")
 	}
 	u, err := url.Parse(s)
+	if perr := port.ParseError(err); perr != nil {
+		return nil, perr
+	}
 	if ue, ok := errors.AsType[*url.Error](err); ok {
-		if strings.HasPrefix(ue.Err.Error(), "invalid port ") {
-			return nil, fmt.Errorf("%v; a port is a number from 1 to 65535", ue.Err)
-		}
 		return nil, fmt.Errorf("not a valid URL: %v", ue.Err)
 	}
 	if err != nil {
@@ -187,10 +187,8 @@ func parseURL(s string) (*url.URL, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("has no host; write it like https://example.com/path")
 	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-			return nil, fmt.Errorf("port %s is not a number from 1 to 65535", port)
-		}
+	if err := port.OfURL(u); err != nil {
+		return nil, err
 	}
 	return u, nil
 }

@@ -11,12 +11,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	portnum "github.com/arsenal-run/arsenal-run/pkg/ops/internal/port"
 )
 
 // Register adds net.tcp_check, net.dns_lookup and net.tls_cert to r.
@@ -56,20 +56,10 @@ func splitAddress(addr, defaultPort string) (host, port string, err error) {
 	if err != nil || host == "" || port == "" || strings.ContainsAny(host, " \t\r\n\x00/") {
 		return "", "", fmt.Errorf("%q is not host:port, like db.internal:5432 or 10.0.0.5:443", addr)
 	}
-	if err := checkPort(port); err != nil {
+	if err := portnum.Check(port); err != nil {
 		return "", "", fmt.Errorf("%q: %w", addr, err)
 	}
 	return host, port, nil
-}
-
-// checkPort accepts a decimal port from 1 to 65535. The dialer would take
-// a service name like "https" too, and finds a number out of range only
-// when dialling, which net.tcp_check would report as a closed port.
-func checkPort(port string) error {
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return fmt.Errorf("port %s is not a number from 1 to 65535", port)
-	}
-	return nil
 }
 
 // ms turns a duration into milliseconds with two decimals.

@@ -15,12 +15,12 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/port"
 )
 
 // Register adds notify.webhook and notify.email to r.
@@ -105,8 +105,8 @@ func checkWebhookURL(s string) error {
 // which may be a credential.
 func checkURL(s string) error {
 	u, err := url.Parse(s)
-	if ue, ok := errors.AsType[*url.Error](err); ok && strings.HasPrefix(ue.Err.Error(), "invalid port ") {
-		return fmt.Errorf("%v; a port is a number from 1 to 65535", ue.Err)
+	if perr := port.ParseError(err); perr != nil {
+		return perr
 	}
 	if err != nil {
 		return fmt.Errorf("not a valid URL")
@@ -117,12 +117,7 @@ func checkURL(s string) error {
 	if u.Host == "" {
 		return fmt.Errorf("has no host; write it like https://hooks.example.com/...")
 	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-			return fmt.Errorf("port %s is not a number from 1 to 65535", port)
-		}
-	}
-	return nil
+	return port.OfURL(u)
 }
 
 // Message is what notify.webhook sends, before it is put in a format.
