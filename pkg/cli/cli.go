@@ -60,8 +60,10 @@ type env struct {
 	newScheduler NewScheduler
 	// plugins is the --plugins flag of the command being run.
 	plugins string
-	// pluginsRead are the plugin manifests loadPlugins read, for a
-	// daemon to tell at a SIGHUP that they changed.
+	// daemon is set by serve and schedule, which run until stopped:
+	// loadPlugins then keeps pluginsRead, the manifests it read, to tell
+	// at a SIGHUP that they changed (one-shot commands read them once).
+	daemon      bool
 	pluginsRead manifests
 }
 

@@ -53,7 +53,9 @@ func (e *env) loadPlugins(r *ops.Registry) int {
 		}
 		return ExitOK
 	}
-	e.pluginsRead = readManifests(dir)
+	if e.daemon {
+		e.pluginsRead = readManifests(dir)
+	}
 	err := plugin.Load(dir, r, plugin.Options{})
 	if err == nil {
 		return ExitOK
@@ -79,12 +81,10 @@ type manifests struct {
 // that cannot be read counts with an empty content.
 func readManifests(dir string) manifests {
 	m := manifests{dir: dir, sums: map[string][sha256.Size]byte{}}
-	for _, pat := range []string{"*.yaml", "*.yml"} {
-		files, _ := filepath.Glob(filepath.Join(dir, pat))
-		for _, f := range files {
-			b, _ := os.ReadFile(f)
-			m.sums[filepath.Base(f)] = sha256.Sum256(b)
-		}
+	files, _ := plugin.Manifests(dir)
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		m.sums[filepath.Base(f)] = sha256.Sum256(b)
 	}
 	return m
 }

@@ -91,6 +91,7 @@ func runSchedule(e *env, args []string) int {
 		}
 	}
 	o.paths = pos
+	e.daemon = !nextSet
 	reg, code := e.registry()
 	if code != ExitOK {
 		return code

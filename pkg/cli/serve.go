@@ -247,6 +247,7 @@ func (d *daemon) run() int {
 	defer reg.Close()
 	// Plugins are loaded once: a SIGHUP rereads keys, policy and
 	// playbooks, not the plugin manifests.
+	e.daemon = true
 	if code := e.loadPlugins(reg); code != ExitOK {
 		return code
 	}

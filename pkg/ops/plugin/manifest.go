@@ -89,19 +89,30 @@ type Options struct {
 	KillGrace time.Duration
 }
 
+// Manifests are the paths of dir's manifests, *.yaml and *.yml, in name
+// order: those Load reads.
+func Manifests(dir string) ([]string, error) {
+	var files []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
 // Load reads every *.yaml and *.yml manifest in dir, in name order, and
 // registers their operations on reg. A dir that does not exist holds no plugins.
 // Every problem of every manifest is returned at once, as diagnostics
 // with file:line:column; the manifests without problems are registered
 // even then, so that the caller decides whether to go on.
 func Load(dir string, reg *ops.Registry, opt Options) error {
-	var files []string
-	for _, pat := range []string{"*.yaml", "*.yml"} {
-		m, err := filepath.Glob(filepath.Join(dir, pat))
-		if err != nil {
-			return err
-		}
-		files = append(files, m...)
+	files, err := Manifests(dir)
+	if err != nil {
+		return err
 	}
 	if _, err := os.Stat(dir); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -109,7 +120,6 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 		}
 		return fmt.Errorf("plugins: %w", err)
 	}
-	sort.Strings(files)
 	var all yamlx.Diagnostics
 	if len(files) > MaxPlugins {
 		return fmt.Errorf("plugins: %s holds %d manifests, over the limit of %d", dir, len(files), MaxPlugins)
