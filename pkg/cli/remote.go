@@ -263,16 +263,24 @@ func (r *remote) opsList() int {
 	return ExitOK
 }
 
-// values turns k=v flags into typed values: JSON when v parses as JSON,
-// else the string. (run reads the inputs its playbook declares by their
-// types instead; the others go as values reads them, for the server to
-// name.)
-func values(flag string, kvs []string) (map[string]any, error) {
+// values turns k=v flags into typed values: a name in declared by its
+// type, as run reads an input; any other JSON when v parses as JSON, else
+// the string (an input the playbook does not declare goes so, for the
+// server to name).
+func values(flag string, kvs []string, declared map[string]*steps.Input) (map[string]any, error) {
 	out := map[string]any{}
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
 			return nil, fmt.Errorf("--%s %q: write it as name=value", flag, kv)
+		}
+		if in := declared[k]; in != nil {
+			x, err := in.Parse(v)
+			if err != nil {
+				return nil, fmt.Errorf("--%s %s: %v", flag, k, err)
+			}
+			out[k] = x
+			continue
 		}
 		var x any
 		if err := json.Unmarshal([]byte(v), &x); err == nil {
@@ -285,7 +293,7 @@ func values(flag string, kvs []string) (map[string]any, error) {
 }
 
 func (r *remote) exec(op string) int {
-	params, err := values("param", r.o.params)
+	params, err := values("param", r.o.params, nil)
 	if err != nil {
 		return usageError(r.e, r.c, "%v", err)
 	}
@@ -322,19 +330,9 @@ func (r *remote) run(name string) int {
 	for _, in := range pb.Inputs {
 		declared[in.Name] = &steps.Input{Name: in.Name, Type: steps.InputType(in.Type)}
 	}
-	inputs, err := values("input", r.o.inputs)
+	inputs, err := values("input", r.o.inputs, declared)
 	if err != nil {
 		return usageError(r.e, r.c, "%v", err)
-	}
-	for _, kv := range r.o.inputs {
-		k, v, _ := strings.Cut(kv, "=")
-		if in := declared[k]; in != nil {
-			x, err := in.Parse(v)
-			if err != nil {
-				return usageError(r.e, r.c, "--input %s: %v", k, err)
-			}
-			inputs[k] = x
-		}
 	}
 	var started struct {
 		RunID  string `json:"run_id"`

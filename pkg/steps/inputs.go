@@ -235,7 +235,7 @@ func coerce(t InputType, v any) (any, error) {
 				// Whole numbers as given, not through a float64, which
 				// would round one past 2^53 without a word.
 				if n > maxExactInt || n < -maxExactInt {
-					return nil, fmt.Errorf("want a whole number from -%d to %d (kept exactly in reports), got %d; give an id this long as a string input", int64(maxExactInt), int64(maxExactInt), n)
+					return nil, tooLarge(strconv.FormatInt(n, 10))
 				}
 				return int(n), nil
 			}
@@ -267,7 +267,7 @@ func coerce(t InputType, v any) (any, error) {
 			return nil, fmt.Errorf("want a whole number, got %v", v)
 		}
 		if math.Abs(f) > maxExactInt {
-			return nil, fmt.Errorf("want a whole number from -%d to %d (kept exactly in reports), got %.0f; give an id this long as a string input", int64(maxExactInt), int64(maxExactInt), f)
+			return nil, tooLarge(strconv.FormatFloat(f, 'f', 0, 64))
 		}
 		return int(f), nil
 	case InputList:
@@ -442,4 +442,9 @@ func exactInt(v any) (int64, bool) {
 		return i, err == nil
 	}
 	return 0, false
+}
+
+// tooLarge is the problem of a whole number past maxExactInt, written n.
+func tooLarge(n string) error {
+	return fmt.Errorf("want a whole number from -%d to %d (kept exactly in reports), got %s; give an id this long as a string input", int64(maxExactInt), int64(maxExactInt), n)
 }
