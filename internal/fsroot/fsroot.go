@@ -8,6 +8,7 @@
 package fsroot
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -87,6 +88,40 @@ func Denied(path string, roots []string) error {
 // root through ".." or a symlink.
 func IsEscape(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
+}
+
+// ErrNotRegular is OpenOutput refusing what is not a regular file: a FIFO,
+// a device, a directory.
+var ErrNotRegular = errors.New("not a regular file; the output goes to regular files only")
+
+// OpenOutput opens rel inside the directory root for writing, created if
+// need be, with flag added (os.O_TRUNC or os.O_APPEND), through os.Root
+// so that neither ".." nor a symlink leads outside root (IsEscape tells
+// that error). Only a regular file is accepted: the open is non-blocking,
+// so a FIFO put in the file's place is refused with ErrNotRegular at once
+// instead of blocking until something reads it; the file returned is
+// blocking again, as from a shell's >.
+func OpenOutput(root, rel string, flag int) (*os.File, error) {
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	f, err := r.OpenFile(rel, os.O_WRONLY|os.O_CREATE|flag|syscall.O_NONBLOCK, 0o644)
+	if errors.Is(err, syscall.ENXIO) { // a FIFO with no reader
+		return nil, ErrNotRegular
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, ErrNotRegular
+	}
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { _ = syscall.SetNonblock(int(fd), false) })
+	}
+	return f, nil
 }
 
 // ReadFile reads the regular file at the absolute path abs, of at most max

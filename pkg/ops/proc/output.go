@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -37,34 +37,16 @@ func (e *OutputError) Error() string {
 
 func (e *OutputError) Unwrap() error { return e.Err }
 
-var errNotRegular = errors.New("not a regular file; the output goes to regular files only")
-
-// open opens the file for appending, creating it if need be. Only a
-// regular file is accepted; O_NONBLOCK keeps a FIFO put in its place from
-// blocking the open (and the supervisor with it).
+// open opens the file for appending, creating it if need be; only a
+// regular file is accepted, and a FIFO put in its place does not block
+// the open (nor the supervisor with it).
 func (o OutputFile) open() (*os.File, error) {
-	root, err := os.OpenRoot(o.Root)
-	if err != nil {
-		return nil, &OutputError{o, err}
-	}
-	defer root.Close()
-	f, err := root.OpenFile(o.Rel, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
-	if errors.Is(err, syscall.ENXIO) { // a FIFO with no reader
-		return nil, &OutputError{o, errNotRegular}
-	}
+	f, err := fsroot.OpenOutput(o.Root, o.Rel, os.O_APPEND)
 	if err != nil {
 		if pe, ok := err.(*os.PathError); ok {
 			err = pe.Err
 		}
 		return nil, &OutputError{o, err}
-	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, &OutputError{o, errNotRegular}
-	}
-	// The process gets a plain blocking descriptor, as from a shell's >>.
-	if rc, err := f.SyscallConn(); err == nil {
-		_ = rc.Control(func(fd uintptr) { _ = syscall.SetNonblock(int(fd), false) })
 	}
 	return f, nil
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -165,25 +166,14 @@ func (o *options) openFiles(ctx context.Context) error {
 		if f := opened[place.Abs]; f != nil {
 			return f, nil
 		}
-		root, err := os.OpenRoot(place.Root)
-		if err != nil {
-			return nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
-		}
-		defer root.Close()
-		// O_NONBLOCK: a FIFO in the file's place must not block the
-		// open (and the step with it) until something reads it.
-		f, err := root.OpenFile(place.Rel, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o644)
+		f, err := fsroot.OpenOutput(place.Root, place.Rel, os.O_TRUNC)
 		switch {
-		case errors.Is(err, syscall.ENXIO): // a FIFO with no reader
-			return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file; the output goes to regular files only", path)
+		case errors.Is(err, fsroot.ErrNotRegular):
+			return nil, ops.Errorf(ops.ClassExecution, "%s is %v", path, err)
 		case policy.IsEscape(err):
 			return nil, ops.WithClass(ops.ClassAuthorization, policy.Escaped(path, roots))
 		case err != nil:
 			return nil, ops.Errorf(ops.ClassExecution, "opening %s for the output: %v", path, unwrapPath(err))
-		}
-		if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
-			f.Close()
-			return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file; the output goes to regular files only", path)
 		}
 		opened[place.Abs] = f
 		o.files = append(o.files, f)
