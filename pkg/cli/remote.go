@@ -319,7 +319,10 @@ func (r *remote) exec(op string) int {
 func (r *remote) run(name string) int {
 	// The playbook's inputs say how to read each --input, as run reads
 	// them: who=123 is the text 123 for a string input, a number for a
-	// number one.
+	// number one. A malformed --input is refused before asking.
+	if _, err := values("input", r.o.inputs, nil); err != nil {
+		return usageError(r.e, r.c, "%v", err)
+	}
 	var pb struct {
 		Inputs []struct{ Name, Type string }
 	}

@@ -441,6 +441,12 @@ func TestRemote(t *testing.T) {
 			t.Errorf("--key-env %q: %d %s", v, r.code, r.stderr)
 		}
 	}
+	// A malformed --input is refused before anything is asked of the
+	// server: port 1 refuses every connection.
+	r = runEnv(t, map[string]string{"ARSENAL_API_KEY": "ak_x"}, "remote", "--server", "http://127.0.0.1:1", "run", "hello", "--input", "who")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, `--input "who": write it as name=value`) || strings.Contains(r.stderr, "refused") {
+		t.Errorf("--input who: %d %s", r.code, r.stderr)
+	}
 }
 
 // SIGHUP reloads the keys file, all or nothing; runs see only the
