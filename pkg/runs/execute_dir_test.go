@@ -1,0 +1,56 @@
+package runs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// TestExecuteReadsNothingOutsideTheRoots: an execute has no playbook, so
+// no playbook directory is readable beside the caller's file roots. The
+// server's working directory (where its keys file and state dir may be)
+// used to be: a read-only key read them through file.template's check
+// mode and cluster.health's inventory, past file_roots.
+func TestExecuteReadsNothingOutsideTheRoots(t *testing.T) {
+	wd, allowed := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(wd, "keys.yaml"), []byte("secret-key-digest: e1fa4a4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(wd)
+	reg := newRegistry(t)
+	policy, err := auth.ParsePolicy("policy.yaml", []byte("version: 1\nroles:\n  reader: {max_risk: read, file_roots: ["+allowed+"]}\n"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t, Config{Registry: reg, Policy: policy}, Limits{})
+	caller := Caller{Roles: []string{"reader"}, Name: "reader", Trigger: TriggerAPI}
+	for _, tc := range []struct {
+		op     string
+		params map[string]any
+	}{
+		{"file.template", map[string]any{"src": "keys.yaml", "dest": filepath.Join(allowed, "out"), "check": true}},
+		{"file.template", map[string]any{"src": filepath.Join(wd, "keys.yaml"), "dest": filepath.Join(allowed, "out"), "check": true}},
+		{"cluster.health", map[string]any{"inventory": "keys.yaml"}},
+	} {
+		res, err := m.ExecuteOp(context.Background(), OpRequest{Op: tc.op, Params: tc.params, Caller: caller})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.op, err)
+		}
+		if res.Error == nil {
+			t.Errorf("%s %v: %s, want it refused: %v", tc.op, tc.params, res.Status, res.Output)
+			continue
+		}
+		if strings.Contains(res.Error.Message, "e1fa4a4") || strings.Contains(fmt.Sprint(res.Output), "e1fa4a4") {
+			t.Errorf("%s: the file's text came back: %s %v", tc.op, res.Error.Message, res.Output)
+		}
+		if res.Error.Class != string(ops.ClassAuthorization) {
+			t.Errorf("%s %v: %s: %s, want an authorization error", tc.op, tc.params, res.Error.Class, res.Error.Message)
+		}
+	}
+}
