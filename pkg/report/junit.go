@@ -56,6 +56,9 @@ type junitCase struct {
 	Skipped               *junitSkipped
 	Error, Failure        *junitProblem
 	SystemOut             string
+	// stopped is the error of a step cancelled while it ran (or declined):
+	// skipped, unless nothing else shows that the run did not succeed.
+	stopped *junitProblem
 }
 
 type junitSkipped struct{ Message string }
@@ -77,6 +80,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		suite.Cases = append(suite.Cases, stepCase(r, s))
 		suite.Cases = append(suite.Cases, itemCases(r, s)...)
 	}
+	suite.Cases = markStopped(r, suite.Cases)
 	for _, c := range suite.Cases {
 		switch {
 		case c.Failure != nil:
@@ -152,6 +156,39 @@ func junitProperties(r *Report) []junitProperty {
 	return ps
 }
 
+// markStopped makes sure a run that did not succeed is not all green on a
+// CI page: when no testcase failed (a run cancelled by a signal, or
+// declined at a confirm: question), the steps stopped while they ran are
+// errors; when there are none either (a run stopped by its timeout while a
+// continue_on_error step ran, say), a testcase "(run)" carries the run's
+// error.
+func markStopped(r *Report, cases []junitCase) []junitCase {
+	if r.Status == StatusSucceeded || r.Status == statusRunning || r.Status == statusQueued {
+		return cases
+	}
+	for _, c := range cases {
+		if c.Failure != nil || c.Error != nil {
+			return cases
+		}
+	}
+	marked := false
+	for i := range cases {
+		if c := &cases[i]; c.stopped != nil {
+			c.Skipped, c.Error, marked = nil, c.stopped, true
+		}
+	}
+	if marked {
+		return cases
+	}
+	e := r.Error
+	if e == nil {
+		e = &Error{Class: string(r.Status), Message: "the run " + string(r.Status)}
+	}
+	return append(cases, junitCase{Name: "(run)", Classname: r.Playbook.Name, Time: seconds(r.DurationMS),
+		Error:     &junitProblem{Type: e.Class, Message: CapString(plainText(firstLine(e.Message)), 1024), Text: excerpt(errText(e), junitOutLimit)},
+		SystemOut: fmt.Sprintf("the run %s, though none of its steps failed\n", r.Status)})
+}
+
 func stepCase(r *Report, s *Step) junitCase {
 	c := junitCase{Name: stepLabel(s), Classname: r.Playbook.Name, Time: seconds(s.DurationMS)}
 	setOutcome(r, &c, s.Status, s.Reason, s.Error, s.AttemptLog)
@@ -214,7 +251,8 @@ func itemCases(r *Report, s *Step) []junitCase {
 }
 
 // setOutcome marks a testcase failed, errored or skipped by status and
-// error class; succeeded leaves it plain.
+// error class; succeeded leaves it plain. A cancelled step is skipped; one
+// cancelled while it ran keeps its error for runCase.
 func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log []Attempt) {
 	switch st {
 	case StatusSucceeded:
@@ -224,12 +262,25 @@ func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log
 		if msg == "" && e != nil {
 			msg = e.Message
 		}
-		if st == StatusCancelled {
+		if st == StatusCancelled && !strings.HasPrefix(msg, "cancelled") {
 			msg = strings.TrimSpace("cancelled: " + msg)
 		}
 		c.Skipped = &junitSkipped{Message: CapString(plainText(firstLine(msg)), 1024)}
+		if st == StatusCancelled && e != nil {
+			c.stopped = problem(r, st, reason, e, log)
+		}
 		return
 	}
+	p := problem(r, st, reason, e, log)
+	if st == StatusDenied || e != nil && (e.Class == ClassSystem || e.Class == ClassAuthorization) {
+		c.Error = p
+	} else {
+		c.Failure = p
+	}
+}
+
+// problem is the failure or error element of a step or item.
+func problem(r *Report, st Status, reason string, e *Error, log []Attempt) *junitProblem {
 	p := &junitProblem{Type: string(st)}
 	if e != nil {
 		p.Type = e.Class
@@ -245,11 +296,7 @@ func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log
 		p.Text += "\n\nattempts (time from the run's start):\n" + attemptLines(r, log)
 	}
 	p.Text = excerpt(p.Text, junitOutLimit)
-	if st == StatusDenied || e != nil && (e.Class == ClassSystem || e.Class == ClassAuthorization) {
-		c.Error = p
-	} else {
-		c.Failure = p
-	}
+	return p
 }
 
 func attemptLines(r *Report, log []Attempt) string {

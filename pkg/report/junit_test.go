@@ -301,3 +301,53 @@ func validateXSD(t *testing.T, data []byte) {
 		t.Errorf("xmllint: %v\n%s", err, out)
 	}
 }
+
+// TestJUnitRunThatDidNotSucceedIsNeverGreen: a run cancelled by a signal
+// or declined at its confirm: question has a step cancelled while it ran
+// and no failed step; that step is an error, so a CI page does not show
+// the run green. A run that failed with no step to blame gets a testcase
+// of its own. Beside a failed step, a cancelled one stays skipped.
+func TestJUnitRunThatDidNotSucceedIsNeverGreen(t *testing.T) {
+	start := goldenStart
+	step := func(id string, st Status, e *Error, reason string) Step {
+		return Step{ID: id, Op: "x.y", Section: "steps", Status: st, StartedAt: &start, Attempts: 1, Error: e, Reason: reason}
+	}
+	for _, tc := range []struct {
+		name  string
+		run   Status
+		err   *Error
+		steps []Step
+		want  map[string]string
+	}{
+		{"interrupted", StatusCancelled, &Error{Class: "cancelled", Message: "interrupted by SIGINT"},
+			[]Step{step("a", StatusSucceeded, nil, ""), step("nap", StatusCancelled, &Error{Class: "cancelled", Message: "interrupted by SIGINT"}, ""), step("after", StatusSkipped, nil, "needs nap, which was cancelled")},
+			map[string]string{"a": "passed", "nap": "error:cancelled", "after": "skipped"}},
+		{"declined", StatusFailed, &Error{Class: "declined", Message: "step restart: the answer was no"},
+			[]Step{step("restart", StatusCancelled, &Error{Class: "declined", Message: "the answer was no"}, "")},
+			map[string]string{"restart": "error:declined"}},
+		{"run timeout", StatusFailed, &Error{Class: "timeout", Message: "the run's timeout of 1s ran out"},
+			[]Step{step("a", StatusSucceeded, nil, "")},
+			map[string]string{"a": "passed", "(run)": "error:timeout"}},
+		{"beside a failure", StatusFailed, &Error{Class: "execution", Message: "boom"},
+			[]Step{step("f", StatusFailed, &Error{Class: "execution", Message: "boom"}, ""), step("g", StatusCancelled, &Error{Class: "cancelled", Message: "cancelled: f failed"}, "")},
+			map[string]string{"f": "failure:execution", "g": "skipped"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: tc.run, Error: tc.err, StartedAt: start, FinishedAt: start, Steps: tc.steps}
+			doc, _ := parseJUnit(t, r)
+			got := map[string]string{}
+			for _, c := range doc.Suites[0].Cases {
+				got[c.Name] = outcome(c)
+				if c.Skipped != nil && strings.Contains(c.Skipped.Message, "cancelled: cancelled") {
+					t.Errorf("%s: %q says cancelled twice", c.Name, c.Skipped.Message)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if s := doc.Suites[0]; s.Failures == "0" && s.Errors == "0" {
+				t.Errorf("failures=%s errors=%s for a run that %s", s.Failures, s.Errors, tc.run)
+			}
+		})
+	}
+}
