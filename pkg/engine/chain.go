@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
@@ -288,7 +290,7 @@ func retry(clock Clock) Middleware {
 				}
 				again, rerr := shouldRetry(c, r, n, out, err)
 				if rerr != nil {
-					return nil, rerr
+					return out, rerr
 				}
 				if !again {
 					return out, err
@@ -336,13 +338,52 @@ func shouldRetry(c *Call, r *steps.Retry, n int, out map[string]any, err error) 
 		if r.When == nil {
 			return class == ops.ClassExecution || class == ops.ClassTimeout, nil
 		}
-		return c.run.evalRetry(r.When, c, n, out, err)
+		again, evalErr := c.run.evalRetry(r.When, c, n, out, err)
+		if evalErr != nil {
+			return false, notEvaluated("retry.when", err, evalErr)
+		}
+		return again, nil
 	}
 	if r.Until == nil {
 		return false, nil
 	}
 	ok, evalErr := c.run.evalRetry(r.Until, c, n, out, nil)
-	return !ok, evalErr
+	if evalErr != nil {
+		return false, notEvaluated("retry.until", nil, evalErr)
+	}
+	return !ok, nil
+}
+
+// notEvaluated is the error of a step whose retry.when, retry.until or
+// repeat.until could not be evaluated after an attempt: the attempt's own
+// error, with its class, so that the real cause (a connection refused)
+// is what the step reports, followed by why it was not tried again. When
+// the attempt succeeded, it is evalErr's validation error alone.
+func notEvaluated(what string, attemptErr, evalErr error) error {
+	note := fmt.Sprintf("%s could not be evaluated, so the step was not tried again: %v", what, evalErr)
+	if hint := nilHint(evalErr); hint != "" {
+		note += "; " + hint
+	}
+	if attemptErr == nil {
+		return ops.WithClass(ops.ClassOf(evalErr), errors.New(note))
+	}
+	return ops.WithClass(ops.ClassOf(attemptErr), fmt.Errorf("%w; %s", attemptErr, note))
+}
+
+// nilFetch finds the field an expression read from nil, in expr's
+// "cannot fetch status from <nil>".
+var nilFetch = regexp.MustCompile(`cannot fetch (\S+) from <nil>`)
+
+// nilHint suggests ?. for an expression that read a field of nil, such as
+// output.status after an attempt that gave no output.
+func nilHint(err error) string {
+	if m := nilFetch.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Sprintf("read what may be missing with ?., like output?.%s", m[1])
+	}
+	if strings.Contains(err.Error(), "<nil>") {
+		return "read what may be missing with ?., like output?.status"
+	}
+	return ""
 }
 
 // untilFailed turns the last success into a failure when retry.until is
@@ -353,7 +394,7 @@ func untilFailed(c *Call, r *steps.Retry, n int, out map[string]any, err error) 
 	}
 	ok, evalErr := c.run.evalRetry(r.Until, c, n, out, nil)
 	if evalErr != nil {
-		return evalErr
+		return notEvaluated("retry.until", nil, evalErr)
 	}
 	if !ok {
 		return ops.Errorf(ops.ClassExecution, "retry.until (%s) still false after %d attempts", r.Until.Source, n)

@@ -22,7 +22,7 @@ func TestDryRunSkipsReadersOfSkippedSteps(t *testing.T) {
 	rep := mustRun(t, plan(t, e, header+`
 steps:
   - {id: make, op: test.write}
-  - {id: use, op: control.set, with: {v: "${{ steps.make.output.env.X }}"}}
+  - {id: use, op: control.set, with: {v: "${{ steps.make.output.env.X }}", list: [1, 2]}}
   - {id: use_again, op: control.set, with: {v: "${{ steps.use.output.v }}"}}
   - {id: fan, op: control.set, foreach: "steps.use.output.list", with: {v: "${{ item }}"}}
   - {id: unrelated, op: control.log, with: {message: "reads no skipped step"}}

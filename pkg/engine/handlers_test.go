@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/shell"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -182,5 +184,36 @@ finally:
 	}
 	if rep.Status != report.StatusFailed || rep.Error == nil || rep.Error.Class != "timeout" || !strings.Contains(rep.Error.Message, "playbook timeout of 200ms exceeded") {
 		t.Errorf("run %s %+v", rep.Status, rep.Error)
+	}
+}
+
+// TestFinallySeesOnSuccessFailure checks that a failing on_success step,
+// which fails the run, is what finally sees: run.status is failed and
+// run.failed_steps names the step, and on_failure says why it was skipped.
+func TestFinallySeesOnSuccessFailure(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: deploy, op: control.noop}
+on_success:
+  - {id: smoke, op: control.fail, with: {message: smoke failed}}
+on_failure:
+  - {id: page, op: control.noop}
+finally:
+  - {id: seen, op: control.set, with: {status: "${{ run.status }}", failed: "${{ run.failed_steps }}"}}
+  - {id: rollback, op: control.noop, when: run.status != "succeeded"}
+`), nil)
+	if rep.Status != report.StatusFailed {
+		t.Errorf("run %s, want failed", rep.Status)
+	}
+	want := map[string]any{"status": "failed", "failed": []any{"smoke"}}
+	if diff := cmp.Diff(want, stepOf(t, rep, "seen").Output); diff != "" {
+		t.Errorf("what finally sees (-want +got):\n%s", diff)
+	}
+	if s := stepOf(t, rep, "rollback"); s.Status != report.StatusSucceeded {
+		t.Errorf("rollback %s (%s), want succeeded", s.Status, s.Reason)
+	}
+	if s := stepOf(t, rep, "page"); s.Status != report.StatusSkipped || s.Reason != "the steps succeeded; on_success failed the run" {
+		t.Errorf("on_failure: %s %q", s.Status, s.Reason)
 	}
 }

@@ -141,7 +141,7 @@ func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]an
 		}
 		ok, err := r.evalRetry(rp.Until, c, n, out, nil)
 		if err != nil {
-			return out, err
+			return out, notEvaluated("repeat.until", nil, err)
 		}
 		if ok {
 			return out, nil

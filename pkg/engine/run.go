@@ -254,6 +254,9 @@ func (r *run) execute(parent context.Context) *report.Report {
 	if slices.ContainsFunc([]int{secOnSuccess, secOnFailure, secOnCancel, secFinally}, r.hasSection) {
 		henv = r.baseEnv(string(status))
 	}
+	// mainOK: the steps succeeded, so on_success runs; what it does may
+	// still fail the run, which the sections after it see.
+	mainOK := status == report.StatusSucceeded
 	for _, h := range []struct {
 		sec  int
 		when report.Status
@@ -263,19 +266,28 @@ func (r *run) execute(parent context.Context) *report.Report {
 		{secOnFailure, report.StatusFailed, "the run did not fail"},
 		{secOnCancel, report.StatusCancelled, "the run was not cancelled"},
 	} {
-		if status == h.when {
+		switch {
+		case h.sec == secOnFailure && mainOK && status == report.StatusFailed:
+			// on_success failed the run: on_failure reacts to the steps.
+			r.skipAll(r.p.sections[h.sec], "the steps succeeded; on_success failed the run", false)
+		case status == h.when:
 			r.runSection(hctx, r.p.sections[h.sec], henv)
-		} else {
+		default:
 			r.skipAll(r.p.sections[h.sec], h.not, false)
+		}
+		if h.sec == secOnSuccess && status == report.StatusSucceeded {
+			if n := r.firstFailure(r.p.sections[secOnSuccess]); n != nil {
+				status, runErr = report.StatusFailed, r.stepFailure(n)
+				if henv != nil {
+					// finally sees the outcome so far.
+					henv = r.baseEnv(string(status))
+				}
+			}
 		}
 	}
 	r.runSection(hctx, r.p.sections[secFinally], henv)
 	if status == report.StatusSucceeded {
-		n := r.firstFailure(r.p.sections[secOnSuccess])
-		if n == nil {
-			n = r.firstFailure(r.p.sections[secFinally])
-		}
-		if n != nil {
+		if n := r.firstFailure(r.p.sections[secFinally]); n != nil {
 			status, runErr = report.StatusFailed, r.stepFailure(n)
 		}
 	}
@@ -416,6 +428,9 @@ func (r *run) setup(env map[string]any) error {
 			x, err := value(r.file, ev.Value, env)
 			if err != nil {
 				return fmt.Errorf("env %s: %w", ev.Name, err)
+			}
+			if x == nil {
+				return nullEnv(r.file, "env "+ev.Name, ev.Value, ev.Pos)
 			}
 			r.pbEnv[ev.Name] = Stringify(x)
 		}

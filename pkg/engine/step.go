@@ -261,10 +261,19 @@ func (r *run) params(n *node, env map[string]any) (ops.Params, error) {
 		}
 		m, _ := raw.(map[string]any)
 		if p, err = s.Entry.Validate(m, true); err != nil {
-			return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("%s: %w", s.Op, err))
+			return nil, r.paramsError(s, err)
 		}
 	}
-	if !n.envParam || (len(r.pbEnv) == 0 && len(s.Env) == 0) {
+	if !n.envParam {
+		return p, nil
+	}
+	own, _ := p["env"].(map[string]any)
+	for _, k := range sortedKeys(own) {
+		if own[k] == nil {
+			return nil, nullEnv(r.file, "with.env "+k, withValue(withValue(s.With, "env"), k), s.Pos)
+		}
+	}
+	if len(r.pbEnv) == 0 && len(s.Env) == 0 {
 		return p, nil
 	}
 	merged := make(map[string]any, len(r.pbEnv)+len(s.Env))
@@ -276,15 +285,36 @@ func (r *run) params(n *node, env map[string]any) (ops.Params, error) {
 		if err != nil {
 			return nil, err
 		}
+		if x == nil {
+			return nil, nullEnv(r.file, "env "+ev.Name, ev.Value, ev.Pos)
+		}
 		merged[ev.Name] = Stringify(x)
 	}
-	if own, ok := p["env"].(map[string]any); ok {
-		maps.Copy(merged, own)
-	}
+	maps.Copy(merged, own)
 	out := make(ops.Params, len(p)+1)
 	maps.Copy(out, p)
 	out["env"] = merged
 	return out, nil
+}
+
+// nullEnv is the error of an env value (what: "env X", "with.env X") that
+// gave null. It would be an empty variable, which turns rm -rf "$TARGET/"
+// into rm -rf /, so the operation does not run. v is the value as
+// written, nil when the playbook has none; pos is used then.
+func nullEnv(file, what string, v *steps.Value, pos steps.Pos) error {
+	src, fix := "its value", "give a value that is never null"
+	if v != nil {
+		pos = v.Pos
+		if v.Kind == steps.KindExpr {
+			src = quoteExpr(v.Expr.Source)
+			fix = fmt.Sprintf(`give a default, like '${{ %s ?? "..." }}'`, v.Expr.Source)
+		}
+	}
+	loc := ""
+	if pos.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d: ", file, pos.Line, pos.Col)
+	}
+	return ops.Errorf(ops.ClassValidation, "%s%s: %s gave null, and an environment variable cannot be null (it would be empty); %s", loc, what, src, fix)
 }
 
 // confirm asks whether the step may run. Without a confirmer or --yes the

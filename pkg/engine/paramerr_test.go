@@ -1,0 +1,96 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// TestNullEnvFailsStep checks that an env value that gives null fails the
+// step before the operation runs (an empty TARGET would make
+// rm -rf "$TARGET/" remove /), for a step's env, an operation's own
+// with.env, and the playbook's env, which fails the run at its start.
+func TestNullEnvFailsStep(t *testing.T) {
+	e, to := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: calc, op: control.set, with: {scratch: null}}
+  - id: step_env
+    op: test.write
+    env: {TARGET: "${{ steps.calc.output.scratch }}"}
+    continue_on_error: true
+  - id: with_env
+    op: test.write
+    with: {env: {TARGET: "${{ steps.calc.output.scratch }}"}}
+    continue_on_error: true
+`), nil)
+	for id, want := range map[string][]string{
+		"step_env": {"pb.yaml:8:19:", "env TARGET: `steps.calc.output.scratch` gave null", `?? "..."`},
+		"with_env": {"pb.yaml:12:26:", "with.env TARGET: `steps.calc.output.scratch` gave null", `?? "..."`},
+	} {
+		s := stepOf(t, rep, id)
+		if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" {
+			t.Errorf("%s: %s %+v, want failed with class validation", id, s.Status, s.Error)
+			continue
+		}
+		for _, part := range want {
+			if !strings.Contains(s.Error.Message, part) {
+				t.Errorf("%s: message %q lacks %q", id, s.Error.Message, part)
+			}
+		}
+	}
+	if n := to.writes.Load(); n != 0 {
+		t.Errorf("the operation ran %d times with a null env value", n)
+	}
+
+	rep = mustRun(t, plan(t, e, header+`
+vars: {scratch: null}
+env: {TARGET: "${{ vars.scratch }}"}
+steps:
+  - {id: clean, op: test.write}
+`), nil)
+	if rep.Status != report.StatusFailed || rep.Error == nil || !strings.Contains(rep.Error.Message, "env TARGET: `vars.scratch` gave null") {
+		t.Errorf("playbook env: run %s %+v", rep.Status, rep.Error)
+	}
+	if n := to.writes.Load(); n != 0 {
+		t.Errorf("the operation ran %d times with a null playbook env value", n)
+	}
+}
+
+// TestParamTypeErrorAtRunNamesStep checks that a parameter of the wrong
+// type found when the step runs (its value came from an item) names the
+// step and the value's position and says how to convert it, as validate
+// does for a type it can see, and stays a validation error.
+func TestParamTypeErrorAtRunNamesStep(t *testing.T) {
+	e, _ := newEngine(t)
+	e.Registry().MustRegister(ops.Spec{Name: "test.argv", Risk: ops.RiskRead, Params: []ops.Param{{Name: "command", Type: ops.TypeList, Items: ops.TypeString, Required: true}}},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return map[string]any{}, nil }))
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: find, op: control.set, with: {processes: "${{ [{'pid': 12}] }}"}}
+  - id: kill
+    op: test.argv
+    foreach: steps.find.output.processes
+    with: {command: [kill, -TERM, "${{ item.pid }}"]}
+`), nil)
+	s := stepOf(t, rep, "kill")
+	if len(s.Items) != 1 || s.Items[0].Error == nil {
+		t.Fatalf("kill: %s %+v", s.Status, s.Items)
+	}
+	err := s.Items[0].Error
+	if err.Class != "validation" {
+		t.Errorf("class %s, want validation", err.Class)
+	}
+	for _, part := range []string{
+		"pb.yaml:9:35:",
+		"step kill: test.argv: param command: item 2: want a string, got integer from `item.pid`",
+		`convert it, like "${{ string(item.pid) }}"`,
+	} {
+		if !strings.Contains(err.Message, part) {
+			t.Errorf("message %q lacks %q", err.Message, part)
+		}
+	}
+}

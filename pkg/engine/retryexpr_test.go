@@ -1,0 +1,58 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// TestRetryExprErrorKeepsAttemptError checks that a retry.when that cannot
+// be evaluated (output.status when the attempt gave no output) stops the
+// retries without hiding why the attempt failed: the step keeps the
+// attempt's class and message, and the message says what the expression
+// did and how to guard it. A retry.until that cannot be evaluated keeps
+// the attempt's output.
+func TestRetryExprErrorKeepsAttemptError(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: when
+    op: test.flaky
+    with: {key: when, fails: 5}
+    retry: {attempts: 3, delay: 1ms, when: output.status == 503 || error.class == "execution"}
+    continue_on_error: true
+  - id: until
+    op: test.flaky
+    with: {key: until}
+    retry: {attempts: 3, delay: 1ms, until: output.body.ready == true}
+    continue_on_error: true
+`), nil)
+	w := stepOf(t, rep, "when")
+	if w.Status != report.StatusFailed || w.Error == nil || w.Attempts != 1 {
+		t.Fatalf("when: %s after %d attempts, %+v", w.Status, w.Attempts, w.Error)
+	}
+	if w.Error.Class != "execution" {
+		t.Errorf("when: class %s, want the attempt's, execution", w.Error.Class)
+	}
+	for _, part := range []string{"flaky failure", "retry.when could not be evaluated", "cannot fetch status from <nil>", "output?.status"} {
+		if !strings.Contains(w.Error.Message, part) {
+			t.Errorf("when: message %q lacks %q", w.Error.Message, part)
+		}
+	}
+
+	u := stepOf(t, rep, "until")
+	if u.Status != report.StatusFailed || u.Error == nil || u.Error.Class != "validation" || u.Attempts != 1 {
+		t.Fatalf("until: %s after %d attempts, %+v", u.Status, u.Attempts, u.Error)
+	}
+	for _, part := range []string{"retry.until could not be evaluated", "cannot fetch ready from <nil>", "output?.ready"} {
+		if !strings.Contains(u.Error.Message, part) {
+			t.Errorf("until: message %q lacks %q", u.Error.Message, part)
+		}
+	}
+	if diff := cmp.Diff(map[string]any{"try": 1}, u.Output); diff != "" {
+		t.Errorf("until: output (-want +got):\n%s", diff)
+	}
+}
