@@ -37,7 +37,8 @@ type Place struct {
 }
 
 // Locate finds the root that lexically contains the absolute path abs
-// among roots, preferring the deepest one. The caller then opens Place.Rel
+// among roots, preferring the deepest one; a path in a protected
+// directory (see Protect) is denied, as one outside the roots is. The caller then opens Place.Rel
 // through os.OpenRoot(Place.Root), which stops symlinks and ".." from
 // leaving the root. A path under no root is an error wrapping ops.ErrDenied
 // that names the path and the roots.
@@ -60,6 +61,9 @@ func Locate(abs string, roots []string) (Place, error) {
 	}
 	if bestLen < 0 {
 		return Place{}, Denied(abs, roots)
+	}
+	if err := Guard(abs); err != nil {
+		return Place{}, err
 	}
 	return best, nil
 }

@@ -211,6 +211,9 @@ func (w *packer) pack(out io.Writer, sst fs.FileInfo) error {
 			if w.skip[rel] {
 				return nil
 			}
+			if d.IsDir() && policy.Skipped(filepath.Join(w.src.abs, filepath.FromSlash(rel))) {
+				return fs.SkipDir
+			}
 			return w.addOne(ew, filepath.FromSlash(name), rel)
 		})
 	}

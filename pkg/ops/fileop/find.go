@@ -181,6 +181,9 @@ func (*Find) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 		if rel == "" {
 			return nil // the directory itself
 		}
+		if d.IsDir() && policy.Skipped(filepath.Join(t.abs, filepath.FromSlash(rel))) {
+			return fs.SkipDir
+		}
 		switch kind {
 		case "file":
 			if !d.Type().IsRegular() {

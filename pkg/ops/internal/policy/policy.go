@@ -85,6 +85,9 @@ func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 	if err != nil {
 		return Place{}, err
 	}
+	if err := fsroot.Guard(abs); err != nil {
+		return Place{}, err
+	}
 	place, err := fsroot.Locate(abs, roots)
 	if err != nil {
 		return Place{}, Denied(path, roots)
@@ -217,6 +220,9 @@ func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]by
 	if err != nil {
 		return nil, err
 	}
+	if err := fsroot.Guard(abs); err != nil {
+		return nil, err
+	}
 	b, err := fsroot.ReadFile(abs, roots, max)
 	if errors.Is(err, ops.ErrDenied) {
 		return nil, Denied(path, roots)
@@ -267,3 +273,8 @@ func LookedFor(ctx context.Context, path string) string {
 	}
 	return fmt.Sprintf(" (relative paths resolve against %s: looked for %s)", against, abs)
 }
+
+// Skipped reports whether a walk through a directory tree must leave out
+// the directory at the absolute path abs: arsenal-run's state dir, which
+// no file operation touches (see fsroot.Protect).
+func Skipped(abs string) bool { return fsroot.Guard(abs) != nil }

@@ -1,0 +1,68 @@
+package fileop
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// TestStateDirIsNeverTouched: a state dir inside the caller's roots (the
+// working directory of a role without file_roots, say) holds the key that
+// signs console sessions; no file operation reads, lists or writes it,
+// also through a symlink.
+func TestStateDirIsNeverTouched(t *testing.T) {
+	e := newEnv(t)
+	st := filepath.Join(e.root, "st")
+	if err := os.Mkdir(st, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.file("st/session.key", "secret-session-key")
+	e.file("notes.txt", "hello")
+	if err := os.Symlink(filepath.Join(st, "session.key"), filepath.Join(e.root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	fsroot.Protect(st)
+	for _, tc := range []struct {
+		op  string
+		raw map[string]any
+	}{
+		{"file.read", map[string]any{"path": "st/session.key"}},
+		{"file.read", map[string]any{"path": filepath.Join(st, "session.key")}},
+		{"file.read", map[string]any{"path": "link"}},
+		{"file.read", map[string]any{"path": "sub/../st/session.key"}},
+		{"file.stat", map[string]any{"path": "st"}},
+		{"file.write", map[string]any{"path": "st/session.key", "content": "mine"}},
+		{"file.template", map[string]any{"src": "st/session.key", "dest": "out.txt", "check": true}},
+		{"file.copy", map[string]any{"src": "link", "dest": "copy.txt"}},
+		{"file.find", map[string]any{"path": "st"}},
+	} {
+		out, err := e.run(tc.op, tc.raw)
+		if err == nil {
+			t.Errorf("%s %v: %v, want it denied", tc.op, tc.raw, out)
+			continue
+		}
+		if !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "state dir") {
+			t.Errorf("%s %v: %v, want a denial naming the state dir", tc.op, tc.raw, err)
+		}
+		if strings.Contains(err.Error(), "secret-session-key") || strings.Contains(fmt.Sprint(out), "secret-session-key") {
+			t.Errorf("%s: the key came back: %v %v", tc.op, out, err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(st, "session.key")); string(b) != "secret-session-key" {
+		t.Errorf("the key was changed: %q", b)
+	}
+	// A walk over the roots passes the state dir by.
+	out, err := e.run("file.find", map[string]any{"path": "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(out["paths"]); strings.Contains(s, "session.key") || !strings.Contains(s, "notes.txt") {
+		t.Errorf("find over the root: %s", s)
+	}
+}
