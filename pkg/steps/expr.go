@@ -78,7 +78,7 @@ type compiled struct {
 // ref is a name the expression reads that depends on where it is used.
 type ref struct {
 	kind  string // "steps", "vars", "output" (steps.<name>.output.<field>), "suboutput" (steps.<name>.output.outputs.<field>), "status" (steps.<name>.status == "<field>") or "inventory"
-	name  string
+	name  string // for "output" and "suboutput", "" is the bare output of retry and repeat: the step's own
 	field string // for "output", "suboutput" and "status"
 	off   int
 }
@@ -344,6 +344,14 @@ func (w *nameCheck) Visit(node *ast.Node) {
 				w.fail(n, "%s must be read with a fixed name, like %s.name", id.Value, id.Value)
 				return
 			}
+		case EnvOutput:
+			// output.<field> in retry and repeat: the output of the step's
+			// own attempt (of one item's, in a fan-out), checked against
+			// its operation once the step is known.
+			if isStr && w.scope&scopeRetry != 0 {
+				w.refs = append(w.refs, ref{kind: "output", field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+			}
+			return
 		default:
 			return
 		}
@@ -411,15 +419,20 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 	if !ok {
 		return
 	}
-	// steps.<id>.output.outputs.<name>: the name is checked against the
-	// outputs of a playbook.run step's sub-playbook once the step is
-	// known.
+	// steps.<id>.output.outputs.<name>, and output.outputs.<name> in retry
+	// and repeat (the step's own): the name is checked against the outputs
+	// of a playbook.run step's sub-playbook once the step is known.
 	if out.Value == "outputs" {
-		if mid, ok := inner.Node.(*ast.MemberNode); ok {
+		switch mid := inner.Node.(type) {
+		case *ast.MemberNode:
 			if o, ok := mid.Property.(*ast.StringNode); ok && o.Value == EnvOutput {
 				if name, _, ok := w.stepOf(mid.Node); ok {
 					w.refs = append(w.refs, ref{kind: "suboutput", name: name, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
 				}
+			}
+		case *ast.IdentifierNode:
+			if mid.Value == EnvOutput && !w.lets[EnvOutput] && w.scope&scopeRetry != 0 {
+				w.refs = append(w.refs, ref{kind: "suboutput", field: prop.Value, off: runeOffset(w.src, n.Location().From)})
 			}
 		}
 		return

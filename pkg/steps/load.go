@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
@@ -102,10 +103,16 @@ func (l *loader) compileAll(g *graph) {
 				}
 			case "steps":
 				l.checkStepRef(g, pe, r.name, pos)
-			case "output":
-				l.checkOutputField(r, pos)
-			case "suboutput":
-				l.checkSubOutput(r, pos)
+			case "output", "suboutput":
+				t, self := l.ids[r.name], r.name == ""
+				if self {
+					t = pe.step
+				}
+				if r.kind == "output" {
+					l.checkOutputField(t, self, r.field, pos)
+				} else {
+					l.checkSubOutput(t, self, r, pos)
+				}
 			case "status":
 				l.checkStatusRef(g, pe, r, pos)
 			case "inventory":
@@ -138,23 +145,131 @@ func (l *loader) checkList(pe *pendingExpr, c *compiled) {
 	l.d.Add(l.posAt(pe.node, pe.off), "%s must give a list, but `%s` gives %s; write a list expression, like inputs.hosts, [1, 2, 3], 1..5 or steps.<id>.output.processes", name, pe.e.Source, what)
 }
 
-// checkOutputField checks steps.<id>.output.<field> against the fields the
-// step's operation declares. Operations that declare none, or an open
-// output ("*", like control.set), are not checked, and neither are
-// foreach steps, whose output is the list of their items' outputs.
-func (l *loader) checkOutputField(r ref, pos Pos) {
-	t := l.ids[r.name]
-	if t == nil || t.Entry == nil || t.fanout || len(t.Entry.Spec.Output) == 0 {
+// checkOutputField checks steps.<id>.output.<field> against the fields
+// the output of step t has (see outputFields); self is set for
+// output.<field> in t's own retry or repeat, where output is what one
+// attempt gave (one item's, in a foreach step). steps.<id>.output of a
+// foreach step is the list of its items' outputs, which has no fields.
+func (l *loader) checkOutputField(t *Step, self bool, field string, pos Pos) {
+	if t == nil || t.Entry == nil {
 		return
 	}
-	names := make([]string, 0, len(t.Entry.Spec.Output))
-	for _, f := range t.Entry.Spec.Output {
-		if f.Name == "*" || f.Name == r.field {
-			return
+	names, known := outputFields(t)
+	if t.fanout && !self {
+		eg := field
+		if known && !slices.Contains(names, field) {
+			if c, ok := suggest.Closest(field, names); ok {
+				eg = c
+			}
+		}
+		l.d.Add(pos, "step %s is a foreach step, so steps.%s.output is the list of its items' outputs and has no field %q; read one item's, like steps.%s.output[0]%s, collect them, like map(steps.%s.output, %s), or test them all, like all(steps.%s.output, %s)", t.ID, t.ID, field, t.ID, fieldPath(eg), t.ID, itemPath(eg), t.ID, itemTest(t, eg))
+		return
+	}
+	if !known || slices.Contains(names, field) {
+		return
+	}
+	what := fmt.Sprintf("the output of step %s (%s)", t.ID, t.Op)
+	if self && t.fanout {
+		what = fmt.Sprintf("the output of each item of step %s (%s)", t.ID, t.Op)
+	}
+	switch {
+	case t.Op != setOp:
+		l.d.Add(pos, "%s has no field %q%s; it has %s (see 'arsenal-run ops describe %s')", what, field, suggest.DidYouMean(field, names), strings.Join(names, ", "), t.Op)
+	case len(names) == 0:
+		l.d.Add(pos, "%s has no field %q: the output of control.set is its with map, and step %s sets nothing; add %s under its with", what, field, t.ID, field)
+	default:
+		l.d.Add(pos, "%s has no field %q%s: the output of control.set is its with map, and step %s sets %s; add %s under its with, or read one of those", what, field, suggest.DidYouMean(field, names), t.ID, strings.Join(names, ", "), field)
+	}
+}
+
+// setOp is the operation whose output is its with map.
+const setOp = "control.set"
+
+// outputFields returns the names of the fields of step t's output, and
+// false when they are not known before it runs: its operation declares
+// none, or an open output ("*"). control.set's output is its with map,
+// whose keys are always written out in the playbook (with is a mapping).
+func outputFields(t *Step) ([]string, bool) {
+	if t.Op == setOp {
+		switch {
+		case t.With == nil:
+			return nil, false // with did not decode; that is reported
+		case t.With.Kind == KindMap:
+			return t.With.Keys, true
+		}
+		m, ok := t.With.Lit.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		names := make([]string, 0, len(m))
+		for k := range m {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		return names, true
+	}
+	out := t.Entry.Spec.Output
+	if len(out) == 0 {
+		return nil, false
+	}
+	names := make([]string, 0, len(out))
+	for _, f := range out {
+		if f.Name == "*" {
+			return nil, false
 		}
 		names = append(names, f.Name)
 	}
-	l.d.Add(pos, "the output of step %s (%s) has no field %q%s; it has %s (see 'arsenal-run ops describe %s')", t.ID, t.Op, r.field, suggest.DidYouMean(r.field, names), strings.Join(names, ", "), t.Op)
+	return names, true
+}
+
+// fieldPath and itemPath write field as read from a map and from the
+// item # of a predicate: .name, or ["a-b"] when it is not a name.
+func fieldPath(field string) string {
+	if isName(field) {
+		return "." + field
+	}
+	return fmt.Sprintf("[%q]", field)
+}
+
+func itemPath(field string) string {
+	if isName(field) {
+		return "." + field
+	}
+	return fmt.Sprintf("#[%q]", field)
+}
+
+// itemTest is a test of field of an item's output, for a message: one
+// that fits the type the operation declares for it.
+func itemTest(t *Step, field string) string {
+	x := itemPath(field)
+	typ := ""
+	if t.Op != setOp {
+		for _, f := range t.Entry.Spec.Output {
+			if f.Name == field {
+				typ = f.Type
+			}
+		}
+	}
+	switch typ {
+	case "string":
+		return x + ` != ""`
+	case "bool":
+		return x
+	case "integer", "number", "float":
+		return x + " == 0"
+	case "list":
+		return "len(" + x + ") > 0"
+	}
+	return x + " != nil"
+}
+
+func isName(s string) bool {
+	for i, r := range s {
+		if r != '_' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {

@@ -86,13 +86,13 @@ type subOutputs struct {
 }
 
 // checkSubOutput checks steps.<id>.output.outputs.<name> against the
-// outputs the sub-playbook of step <id> declares. A step whose
+// outputs the sub-playbook of step t declares; self is set for
+// output.outputs.<name> in t's own retry or repeat. A step whose
 // sub-playbook is not known (a path given by an expression, outside the
 // playbook's tree, or that does not load) is not checked, and neither is
-// a foreach step, whose output is the list of its items' outputs.
-func (l *loader) checkSubOutput(r ref, pos Pos) {
-	t := l.ids[r.name]
-	if t == nil || t.sub == nil || t.fanout || t.Op != SubPlaybookOp || slices.Contains(t.sub.names, r.field) {
+// steps.<id>.output of a foreach step, a list (checkOutputField says so).
+func (l *loader) checkSubOutput(t *Step, self bool, r ref, pos Pos) {
+	if t == nil || t.sub == nil || t.fanout && !self || t.Op != SubPlaybookOp || slices.Contains(t.sub.names, r.field) {
 		return
 	}
 	if len(t.sub.names) == 0 {
