@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
@@ -60,4 +61,30 @@ func (l *policyLoader) cache(n *yaml.Node) {
 			l.p.Cache.Allow = append(l.p.Cache.Allow, c.s)
 		}
 	})
+}
+
+// CacheNamespace is what keeps the result cache of a run of pb by roles
+// apart from every other: "" when no grant applies to pb (its entries are
+// shared by cache key with other playbooks), else the grant and the
+// playbook's resolved path and content. A granted playbook then never
+// reads an entry that the caller's own playbooks, or another playbook,
+// wrote under the same key (a chosen list of files for its delete to
+// take), and nothing else reads what it found with the grant's rights.
+func (p *Policy) CacheNamespace(roles []string, pb *steps.Playbook) string {
+	if p == nil || pb == nil {
+		return ""
+	}
+	direct, err := p.expand(roles)
+	if err != nil {
+		return ""
+	}
+	g, _ := p.grantFor(direct, pb.File, pb.SHA256)
+	if g == nil {
+		return ""
+	}
+	abs, err := filepath.Abs(pb.File)
+	if err != nil {
+		abs = pb.File
+	}
+	return fmt.Sprintf("grant of %s as %s to role %s (policy %s); playbook %s sha256 %s", g.Path, g.As, g.Role, p.File, abs, pb.SHA256)
 }

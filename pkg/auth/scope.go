@@ -210,10 +210,19 @@ func reached(a netip.Addr) netip.Addr {
 }
 
 // hostMatch matches "example.com" exactly and "*.example.com" for any
-// subdomain.
+// subdomain. Both sides are normalised first (see normHost), so that
+// "Metadata.Internal." is the host "metadata.internal" is.
 func hostMatch(pattern, host string) bool {
+	pattern, host = normHost(pattern), normHost(host)
 	if suffix, ok := strings.CutPrefix(pattern, "*."); ok {
 		return strings.HasSuffix(host, "."+suffix)
 	}
 	return pattern == host
+}
+
+// normHost is a host name as DNS compares it: in lower case, without the
+// one trailing dot of a fully qualified name ("db.corp.example." names
+// db.corp.example).
+func normHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(h), ".")
 }

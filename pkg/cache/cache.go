@@ -27,6 +27,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // Store keeps the entries: the SQLite history of a state dir or the
@@ -46,6 +47,11 @@ type Config struct {
 	Secret []byte
 	// Policy says which write operations may be cached; nil: read only.
 	Policy *auth.Policy
+	// Namespace returns, for the playbook a call belongs to, what keeps
+	// its entries apart from every other playbook's: the grant a run of
+	// it uses (see auth.Policy.CacheNamespace), "" when it uses none and
+	// shares entries by key. Nil: no playbook has one.
+	Namespace func(*steps.Playbook) string
 	// Now tells the time; nil is time.Now.
 	Now func() time.Time
 	// Warn receives problems with the cache itself; nil discards them.
@@ -75,7 +81,11 @@ func Middleware(cfg Config) engine.Middleware {
 			if risk := c.Entry.RiskFor(c.Params); !cfg.Policy.CacheAllowed(s.Op, risk) {
 				return nil, ops.Errorf(ops.ClassValidation, "step %s: %s", s.ID, auth.CacheRefusal(s.Op, risk))
 			}
-			key, err := Key(c, cfg.Secret)
+			ns := ""
+			if cfg.Namespace != nil {
+				ns = cfg.Namespace(c.Playbook())
+			}
+			key, err := Key(c, cfg.Secret, ns)
 			if err != nil {
 				return nil, err
 			}
@@ -170,11 +180,17 @@ func Decode(data []byte) (map[string]any, error) {
 // secret parameters replaced by their hashes. The scope is in every key:
 // the file roots, networks and hosts a role may reach are checked by the
 // operation, which a hit does not run, so callers of different scopes
-// never share an entry.
-func Key(c *engine.Call, secret []byte) (string, error) {
+// never share an entry. A namespace ("" for none) keeps the entries of a
+// playbook run under a grant to that playbook and grant: a caller who may
+// write an entry by its cache.key must not steer what the granted
+// playbook does with it, nor read what the grant let it find.
+func Key(c *engine.Call, secret []byte, namespace string) (string, error) {
 	material := map[string]any{"op": c.Step.Op}
 	if s, ok := c.Scope.(interface{ Fingerprint() string }); ok {
 		material["scope"] = s.Fingerprint()
+	}
+	if namespace != "" {
+		material["namespace"] = namespace
 	}
 	if k := c.Step.Cache.Key; k != nil {
 		v, err := c.Value(k)

@@ -22,16 +22,20 @@ import (
 // preflight ends a run whose preflight denied a step, before it takes a
 // slot: its denied report is published, written, recorded and audited,
 // and returned. It returns nil when the run may go on (no denial, or a dry
-// run, which goes on so that its report marks every step).
+// run, which goes on so that its report marks every step). A run that
+// resumes under a grant from a report arsenal-run cannot vouch for is
+// refused outright, a dry run too: even a dry run executes read
+// operations, and they would read where the report steers them.
 func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
 	h.setRefusal(p.refusal)
 	denied := auth.Denied(p.decisions)
-	if len(denied) == 0 || p.req.DryRun {
+	if len(denied) == 0 || (p.req.DryRun && !p.untrusted) {
 		return nil
 	}
 	req, pb := p.req, p.plan.Playbook()
 	roles := req.Caller.Roles
 	rep := DeniedReport(pb, p.runID, roles, p.decisions, s.cfg.Registry)
+	rep.DryRun = req.DryRun
 	rep.Inputs = engine.MaskInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
 	h.setDenied(denied)
 	if s.cfg.Audit != nil {

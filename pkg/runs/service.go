@@ -207,6 +207,9 @@ type prepared struct {
 	sinks     []sink
 	// refusal explains a grant refused for this run (see Handle.Refusal).
 	refusal string
+	// untrusted: the run resumes under a grant from a report arsenal-run
+	// cannot vouch for, and is refused outright, a dry run too.
+	untrusted bool
 	// group is the run's concurrency group, "" when it has none (or is a
 	// dry run, which changes nothing and waits for no one).
 	group string
@@ -271,7 +274,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		ask = newAsker(s, pb, runID)
 		engOpts = append(engOpts, engine.WithConfirmer(ask))
 	}
-	engOpts = append(engOpts, s.cacheOptions(pb, policy)...)
+	engOpts = append(engOpts, s.cacheOptions(pb, policy, roles)...)
 	start := &startRecord{}
 	engOpts = append(engOpts, engine.WithMiddleware(start.beforeChange))
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
@@ -290,6 +293,17 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		}
 	case req.Resume != nil:
 		res = &resumed{rep: req.Resume, file: "the report given", why: "it was not read from the state dir"}
+	}
+	var decisions []auth.StepDecision
+	if !req.Selection.IsZero() {
+		// A grant refuses any selection: say so before what else is wrong
+		// with it.
+		if decisions, err = s.Preflight(policy, roles, pb); err != nil {
+			return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
+		}
+		if err := checkGrantSelection(req.Selection, decisions); err != nil {
+			return nil, &PrepareError{Field: "selection", Err: err}
+		}
 	}
 	switch {
 	case !req.Selection.IsZero():
@@ -313,9 +327,11 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		return nil, &PrepareError{Field: "inventory", Err: err}
 	}
 	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
-		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx), start: start}
-	if p.decisions, err = s.Preflight(policy, roles, pb); err != nil {
-		return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
+		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx), start: start, decisions: decisions}
+	if p.decisions == nil {
+		if p.decisions, err = s.Preflight(policy, roles, pb); err != nil {
+			return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
+		}
 	}
 	if s.store != nil && !req.oneShot {
 		if dir := s.store.Reports(); dir != "" {
@@ -325,8 +341,11 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	// Under a grant, the inputs the caller set and a resumed report must be
 	// ones the grant can vouch for; otherwise its steps are denied here.
 	p.decisions, p.refusal = checkGrantInputs(p.decisions, p.subject, p.inputs)
-	if p.refusal == "" {
-		p.decisions, p.subject, p.refusal = checkResumeTrust(p.res, p.decisions, p.subject)
+	var distrust string
+	p.decisions, p.subject, distrust = checkResumeTrust(p.res, p.decisions, p.subject)
+	if distrust != "" {
+		p.untrusted = true
+		p.refusal += distrust
 	}
 	// Every report path is checked before anything runs, so that a run
 	// never replaces what is not its to replace.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -50,6 +51,9 @@ func (s *Service) loadResume(arg string) (*resumed, error) {
 	data, err := s.store.ReadReport(ctx, run.ID)
 	if run.Status == history.StatusInterrupted && (errors.Is(err, history.ErrNotFound) || errors.Is(err, fs.ErrNotExist)) {
 		return nil, fmt.Errorf("run %s was interrupted: the process running it ended before it wrote a report, so there is nothing to resume from; run the playbook again, or rerun part of it with --from STEP (`arsenal-run history show %s` lists the steps that finished)", run.ID, run.ID)
+	}
+	if run.Status == history.StatusRunning && (errors.Is(err, history.ErrNotFound) || errors.Is(err, fs.ErrNotExist)) {
+		return nil, fmt.Errorf("run %s is still running: it has no report to resume from until it ends; wait for it (`arsenal-run history show %s`), and resume it if it fails", run.ID, run.ID)
 	}
 	if errors.Is(err, history.ErrNotFound) {
 		return nil, fmt.Errorf("run %s has no recorded report to resume from", arg)
@@ -104,9 +108,11 @@ func readReportFile(path string) ([]byte, error) {
 // checkResumeTrust applies the rule for reports arsenal-run cannot vouch
 // for. Under a delegation grant, the steps the grant allowed are denied:
 // the run would act with another role's rights on outputs anyone could
-// have written; refusal says so and what to do instead. Otherwise the run
-// goes on with the caller's own roles only, never a grant, since those
-// roles may do what the report steers them to anyway.
+// have written; refusal says so and what to do instead, and the run is
+// refused outright, a dry run too (see preflight). Either way the subject
+// returned never uses a grant, so that nothing the run does rests on the
+// grant even if it went on: the caller's own roles may do what the report
+// steers them to anyway.
 func checkResumeTrust(res *resumed, decisions []auth.StepDecision, subject *auth.Subject) (ds []auth.StepDecision, subj *auth.Subject, refusal string) {
 	if res == nil || res.verified {
 		return decisions, subject, ""
@@ -118,7 +124,7 @@ func checkResumeTrust(res *resumed, decisions []auth.StepDecision, subject *auth
 	refusal = fmt.Sprintf("--resume %s: the report cannot be verified: %s.\n"+
 		"Steps of this run are allowed only through a policy grant, so it may reuse only outputs that arsenal-run recorded itself: "+
 		"resume by run id (--resume RUN_ID) with the --state-dir that recorded the run, or run the playbook from the start.\n", res.file, res.why)
-	return auth.WithoutGrants(decisions, rule, false), subject, refusal
+	return auth.WithoutGrants(decisions, rule, false), subject.DirectOnly(), refusal
 }
 
 // checkGrantInputs applies the rule that a grant pins a runbook's inputs
@@ -146,4 +152,23 @@ func checkGrantInputs(decisions []auth.StepDecision, subject *auth.Subject, inpu
 		fmt.Fprintf(&b, "  - %s\n", p)
 	}
 	return auth.WithoutGrants(decisions, rule, true), b.String()
+}
+
+// checkGrantSelection applies the rule that a grant is for a whole
+// runbook: it pins the file and its inputs, and so which steps run, guards
+// included. A run that would use a grant may not pick its steps (--only,
+// --from); --resume, which runs again the steps that did not succeed, may.
+func checkGrantSelection(sel engine.Selection, ds []auth.StepDecision) error {
+	if sel.IsZero() {
+		return nil
+	}
+	for _, d := range ds {
+		if !d.Decision.Allowed || d.Decision.Via == "" || d.Decision.Via == "direct" {
+			continue
+		}
+		return fmt.Errorf("%s: step %s (%s) is allowed only through a policy grant (%s), and a grant is for the whole runbook: "+
+			"a run under it may not pick its steps with --only or --from. Run the whole runbook, or resume a failed run of it with --resume RUN_ID; "+
+			"to run some of its steps alone, ask for a grant of a runbook with just those steps, or for roles that allow them directly", sel, d.Step, d.Op, d.Decision.Via)
+	}
+	return nil
 }

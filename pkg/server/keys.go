@@ -18,6 +18,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 )
 
 // Limits of a keys file.
@@ -257,6 +258,9 @@ func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags) {
 					if s == "" {
 						d.Add(yamlx.PosOf(v), "subject is empty; give the certificate's CN or a SAN URI or DNS name")
 					}
+					if msg := reserved("certificate subject", s); msg != "" {
+						d.Add(yamlx.PosOf(v), "%s", msg)
+					}
 					if line, dup := seen[s]; dup {
 						d.Add(yamlx.PosOf(v), "subject %q is listed twice (first at line %d)", s, line)
 					}
@@ -340,10 +344,25 @@ func NewKey() (key, digest string, err error) {
 	return key, hex.EncodeToString(sum[:]), nil
 }
 
+// reservedNames are the caller names arsenal-run gives runs it starts
+// itself: no key or certificate may be called by one, so that the audit
+// log and history never mix a caller with them.
+var reservedNames = []string{scheduler.CallerName}
+
+// reserved says why name may not name an API caller, or "".
+func reserved(what, name string) string {
+	for _, r := range reservedNames {
+		if strings.EqualFold(name, r) {
+			return fmt.Sprintf("%s %q is reserved: arsenal-run records the runs it starts itself under that name; choose another", what, name)
+		}
+	}
+	return ""
+}
+
 // CheckKeyName says what is wrong with a key's name, or "" when nothing is.
 func CheckKeyName(name string) string {
-	if keyNameRE.MatchString(name) {
-		return ""
+	if !keyNameRE.MatchString(name) {
+		return fmt.Sprintf("key name %q: use up to 64 letters, digits, _ . @ and -", yamlx.Truncate(name, 40))
 	}
-	return fmt.Sprintf("key name %q: use up to 64 letters, digits, _ . @ and -", yamlx.Truncate(name, 40))
+	return reserved("key name", name)
 }

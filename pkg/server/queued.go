@@ -106,6 +106,7 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 // and a caller whose roles need a grant is refused.
 func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what string) *apiError {
 	var playbook, caller string
+	var trigger runs.Trigger
 	var inputs map[string]any // nil: they cannot be read here
 	j, jerr := s.cfg.Queue.Find(ctx, id)
 	run, herr := s.mgr.Service().History().Get(ctx, id)
@@ -113,7 +114,7 @@ func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what
 	case herr == nil && run.Status != history.StatusRunning:
 		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
 	case jerr == nil:
-		playbook, caller = j.Args.Playbook, j.Args.Caller
+		playbook, caller, trigger = j.Args.Playbook, j.Args.Caller, j.Args.Trigger
 		if len(j.Args.Sealed) == 0 {
 			// Nothing sealed: the job holds its inputs in clear, or none.
 			inputs = maps.Clone(j.Args.Inputs)
@@ -128,7 +129,7 @@ func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what
 	default:
 		return notFound("no run %q", id)
 	}
-	if caller == c.Name {
+	if startedBy(trigger, caller, c) {
 		return nil
 	}
 	if h, ok := s.mgr.Get(id); ok {

@@ -352,9 +352,12 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 }
 
 // mayAct lets the caller that started a run cancel it and answer its
-// questions, and anyone who could have started that same run.
+// questions, and anyone who could have started that same run. A caller
+// started a run when it came through the API under the caller's name: a
+// scheduled run, or one started with the CLI, is no API caller's, whatever
+// the name it was started under.
 func (s *Server) mayAct(h *runs.Handle, c *Principal, what string) *apiError {
-	if h.Caller().Name == c.Name {
+	if startedBy(h.Caller().Trigger, h.Caller().Name, c) {
 		return nil
 	}
 	return s.mayActOn(h.ID(), h.Playbook(), h.Inputs(), c, what)
@@ -375,4 +378,10 @@ func (s *Server) mayActOn(id, playbook string, inputs map[string]any, c *Princip
 	e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and could not have started it: %s", c.Name, id, why)
 	e.Rule = "only the caller that started a run, or one whose roles could have started it with its inputs, may " + what + " it"
 	return e
+}
+
+// startedBy reports whether c started a run of trigger under name: only
+// runs started through the API are an API caller's own.
+func startedBy(trigger runs.Trigger, name string, c *Principal) bool {
+	return trigger == runs.TriggerAPI && name != "" && name == c.Name
 }
