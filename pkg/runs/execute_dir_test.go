@@ -54,3 +54,34 @@ func TestExecuteReadsNothingOutsideTheRoots(t *testing.T) {
 		}
 	}
 }
+
+// TestStateDirIsNotTheCallersToRead: with a state dir inside the working
+// directory (serve --state-dir st, as the quick start has it), a role
+// without file_roots may touch the working directory, but not the state
+// dir's session key, which would let it sign itself an admin session.
+func TestStateDirIsNotTheCallersToRead(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	m := newManager(t, Config{StateDir: "st"}, Limits{})
+	key := filepath.Join(wd, "st", "session.key")
+	if err := os.WriteFile(key, []byte("secret-session-key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	caller := Caller{Roles: []string{"viewer"}, Name: "viewer", Trigger: TriggerAPI}
+	for _, path := range []string{"st/session.key", key} {
+		res, err := m.ExecuteOp(context.Background(), OpRequest{Op: "file.read", Params: map[string]any{"path": path}, Caller: caller})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Error == nil || res.Error.Class != string(ops.ClassAuthorization) || strings.Contains(fmt.Sprint(res.Output), "secret") {
+			t.Errorf("file.read %s: %s %v %+v, want it denied", path, res.Status, res.Output, res.Error)
+		}
+	}
+	if err := os.WriteFile("notes.txt", []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.ExecuteOp(context.Background(), OpRequest{Op: "file.read", Params: map[string]any{"path": "notes.txt"}, Caller: caller})
+	if err != nil || res.Error != nil {
+		t.Errorf("file.read notes.txt in the working directory: %v %+v", err, res.Error)
+	}
+}

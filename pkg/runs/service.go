@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -112,6 +113,12 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg}
 	s.wd, _ = os.Getwd()
+	if cfg.StateDir != "" {
+		// Its keys sign sessions and reports: no step reads or writes
+		// them, whatever its roles' file_roots (the working directory
+		// may hold the state dir).
+		fsroot.Protect(cfg.StateDir)
+	}
 	if cfg.Store == nil && cfg.StateDir != "" {
 		h, err := history.Open(cfg.StateDir)
 		if err != nil {
