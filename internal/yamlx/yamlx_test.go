@@ -12,7 +12,7 @@ var testLimits = Limits{MaxFileSize: 1 << 10, MaxDepth: 4, MaxAliasNodes: 20, Ma
 
 func TestParseRefuses(t *testing.T) {
 	cases := []struct{ name, src, want string }{
-		{"too large", strings.Repeat("a: 1\n", 300), "1:1: file is 1500 bytes, over the limit of 1024 (MaxFileSize); split it"},
+		{"too large", strings.Repeat("a: 1\n", 300), "1:1: file is over the limit of 1024 bytes (MaxFileSize); split it"},
 		{"too deep", "a: {b: {c: {d: {e: 1}}}}\n", "nesting is deeper than 4 levels"},
 		{"alias bomb", "a: &a [x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a]\nc: [*b, *b]\n", "2:20: YAML aliases expand to more than 20 nodes"},
 		{"second document", "a: 1\n---\nb: 2\n", "a second YAML document follows the first"},

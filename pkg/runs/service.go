@@ -405,7 +405,15 @@ func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env)
 		}
 	}
 	if req.InputsFile != "" {
-		fromFile, err := steps.LoadInputs(req.InputsFile, plan.Playbook())
+		// --input wins over the file, also over a value of the wrong type.
+		var overridden []string
+		for k := range req.Inputs {
+			overridden = append(overridden, k)
+		}
+		for k := range req.InputText {
+			overridden = append(overridden, k)
+		}
+		fromFile, err := steps.LoadInputs(req.InputsFile, plan.Playbook(), overridden...)
 		if err != nil {
 			return nil, err
 		}

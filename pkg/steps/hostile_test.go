@@ -111,7 +111,7 @@ func TestHostileRefused(t *testing.T) {
 		{"20,000 nested flow sequences", deepFlow(20_000), 4, "exceeded max depth"},
 		{"20,000 nested block sequences", deepBlock(20_000), 5, "exceeded max depth"},
 		{"20,000 nested flow mappings", []byte(hostileHead + "vars:\n  x: " + strings.Repeat("{a: ", 20_000) + "1" + strings.Repeat("}", 20_000) + "\n" + oneStep), 4, "exceeded max depth"},
-		{"file over MaxFileSize", big, 1, "over the limit of 1048576 (MaxFileSize)"},
+		{"file over MaxFileSize", big, 1, "over the limit of 1048576 bytes (MaxFileSize)"},
 		{"steps over MaxSteps", manySteps(MaxSteps + 10), 5004, "more than 5000 steps (MaxSteps)"},
 		{"nodes over MaxNodes", []byte(manyNodes), 4, "more than 200000 nodes (MaxNodes)"},
 		{"inputs over MaxInputs", []byte(inputs.String()), 4, "257 inputs, over the limit of 256 (MaxInputs)"},
@@ -164,6 +164,14 @@ func TestLoadFileErrors(t *testing.T) {
 		if !ok || len(ds) != 1 || !strings.Contains(ds[0].Msg, tc.text) || ds[0].Pos != (Pos{Line: 1, Col: 1}) || ds[0].File != tc.path {
 			t.Errorf("Load(%s) = %v; want one diagnostic at 1:1 containing %q", filepath.Base(tc.path), err, tc.text)
 		}
+	}
+	// A dangling link is not offered as what was meant by itself.
+	dangling := filepath.Join(dir, "dangling.yaml")
+	if err := os.Symlink(filepath.Join(dir, "gone.yaml"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dangling, reg); err == nil || strings.Contains(err.Error(), `did you mean "`+dangling) {
+		t.Errorf("Load(dangling.yaml) = %v; want no suggestion of itself", err)
 	}
 }
 

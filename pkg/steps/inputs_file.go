@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -30,7 +31,7 @@ var inputsLimits = yamlx.Limits{
 // one), a value of the wrong type or outside the input's enum. The value
 // of a secret input is never quoted. Inputs the file does not give are not
 // its business; the run completes them from the environment and defaults.
-func LoadInputs(path string, pb *Playbook) (map[string]any, error) {
+func LoadInputs(path string, pb *Playbook, overridden ...string) (map[string]any, error) {
 	at := func(format string, args ...any) error {
 		return Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf(format, args...)}}
 	}
@@ -56,11 +57,14 @@ func LoadInputs(path string, pb *Playbook) (map[string]any, error) {
 		// It grew while read: its size is not known, only that it is too large.
 		return nil, tooLarge("")
 	}
-	return ParseInputs(path, data, pb)
+	return ParseInputs(path, data, pb, overridden...)
 }
 
-// ParseInputs is LoadInputs for a file held in memory.
-func ParseInputs(file string, data []byte, pb *Playbook) (map[string]any, error) {
+// ParseInputs is LoadInputs for a file held in memory. The inputs named
+// in overridden are given again elsewhere (--input wins over the file):
+// their values here are left out unchecked, so a wrong one can be mended
+// from the command line.
+func ParseInputs(file string, data []byte, pb *Playbook, overridden ...string) (map[string]any, error) {
 	d := &yamlx.Diags{File: file}
 	root := yamlx.Parse(data, inputsLimits, d)
 	if root == nil {
@@ -75,6 +79,9 @@ func ParseInputs(file string, data []byte, pb *Playbook) (map[string]any, error)
 		in := pb.Input(p.Key)
 		if in == nil {
 			d.Add(yamlx.PosOf(p.K), "%s", unknownInput(pb, p.Key))
+			continue
+		}
+		if slices.Contains(overridden, p.Key) {
 			continue
 		}
 		v, err := in.Coerce(yamlx.Plain(p.V, d))

@@ -72,6 +72,10 @@ func TestInputsFile(t *testing.T) {
 	if _, err := LoadInputs(p, pb); err == nil || !strings.HasPrefix(err.Error(), p+":1:15: input threshold: want a number") {
 		t.Errorf("a JSON inputs file: %v", err)
 	}
+	// --input threshold=2 mends it: the file's value is not checked.
+	if got, err := LoadInputs(p, pb, "threshold"); err != nil || len(got) != 0 {
+		t.Errorf("threshold given again: %v %v; want it left to the command line", got, err)
+	}
 }
 
 // TestInputsFileAliasPointsAtItsUse checks that a value given through an

@@ -370,7 +370,8 @@ func nearbyPlaybooks(path string) string {
 	}
 	var yamls []string
 	for _, e := range entries {
-		if n := e.Name(); !e.IsDir() && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+		// The file itself (a dangling link, a FIFO) is no suggestion.
+		if n := e.Name(); !e.IsDir() && n != base && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
 			yamls = append(yamls, n)
 		}
 	}
