@@ -29,6 +29,27 @@ func checkMode(p ops.Params, errs *ops.ParamErrors) {
 	}
 }
 
+// modeRisk is the risk of an op that sets the mode of what it makes: a
+// mode with the setuid or setgid bit is destructive, whatever risk the op
+// has otherwise. Run as root, file.write then file.chmod 4755 would make a
+// program anyone on the host runs as root, so a role allowed to write
+// files inside its roots may not do that unless it may also destroy.
+func modeRisk(p ops.Params, base ops.Risk) ops.Risk {
+	if !p.Known("mode") {
+		return base
+	}
+	if n, err := strconv.ParseUint(p.String("mode"), 8, 32); err == nil && n&0o6000 != 0 {
+		return ops.RiskDestructive
+	}
+	return base
+}
+
+// RiskFor is destructive for a setuid or setgid mode (see modeRisk).
+func (*Chmod) RiskFor(p ops.Params) ops.Risk { return modeRisk(p, ops.RiskWrite) }
+
+// RiskFor is destructive for a setuid or setgid mode (see modeRisk).
+func (*Mkdir) RiskFor(p ops.Params) ops.Risk { return modeRisk(p, ops.RiskWrite) }
+
 func modeOf(p ops.Params, def fs.FileMode) fs.FileMode {
 	if !p.Known("mode") {
 		return def

@@ -66,3 +66,37 @@ func TestStateDirIsNeverTouched(t *testing.T) {
 		t.Errorf("find over the root: %s", s)
 	}
 }
+
+// TestSetuidModesAreDestructive: a mode with the setuid or setgid bit
+// makes the op destructive, so a role allowed to write files may not make
+// a program that runs as the service's user (root, often) for anyone.
+func TestSetuidModesAreDestructive(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		op   string
+		raw  map[string]any
+		want ops.Risk
+	}{
+		{"file.chmod", map[string]any{"path": "x", "mode": "4755"}, ops.RiskDestructive},
+		{"file.chmod", map[string]any{"path": "x", "mode": "2755"}, ops.RiskDestructive},
+		{"file.chmod", map[string]any{"path": "x", "mode": "1777"}, ops.RiskWrite},
+		{"file.chmod", map[string]any{"path": "x", "mode": "0755"}, ops.RiskWrite},
+		{"file.write", map[string]any{"path": "x", "content": "y", "mode": "4755"}, ops.RiskDestructive},
+		{"file.write", map[string]any{"path": "x", "content": "y"}, ops.RiskWrite},
+		{"file.mkdir", map[string]any{"path": "x", "mode": "2775"}, ops.RiskDestructive},
+		{"file.template", map[string]any{"content": "y", "dest": "x", "mode": "6755"}, ops.RiskDestructive},
+		{"file.template", map[string]any{"content": "y", "dest": "x", "mode": "6755", "check": true}, ops.RiskRead},
+	} {
+		entry, err := e.r.Get(tc.op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := entry.Validate(tc.raw, true)
+		if err != nil {
+			t.Fatalf("%s %v: %v", tc.op, tc.raw, err)
+		}
+		if got := entry.RiskFor(p); got != tc.want {
+			t.Errorf("%s %v: risk %s, want %s", tc.op, tc.raw, got, tc.want)
+		}
+	}
+}

@@ -56,12 +56,13 @@ func templateSpec() ops.Spec {
 	}
 }
 
-// RiskFor is read for check: true, which writes nothing.
+// RiskFor is read for check: true, which writes nothing, and destructive
+// for a setuid or setgid mode (see modeRisk).
 func (*Template) RiskFor(p ops.Params) ops.Risk {
 	if b, ok := p["check"].(bool); ok && b {
 		return ops.RiskRead
 	}
-	return ops.RiskWrite
+	return modeRisk(p, ops.RiskWrite)
 }
 
 // ValidateParams checks that src or content is given, the paths and the

@@ -24,6 +24,9 @@ var (
 	_ ops.ParamValidator = (*Write)(nil)
 )
 
+// RiskFor is destructive for a setuid or setgid mode (see modeRisk).
+func (*Write) RiskFor(p ops.Params) ops.Risk { return modeRisk(p, ops.RiskWrite) }
+
 func writeSpec() ops.Spec {
 	return ops.Spec{
 		Name: "file.write",
