@@ -10,20 +10,27 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-// protected are the directories no file operation touches, whatever its
-// roots: the state dirs of this process, which hold the keys that sign
-// console sessions and reports. A role whose roots hold the state dir (the
-// working directory when it sets no file_roots, say) could otherwise read
-// the session key and sign itself an admin session.
+// protected are the paths no file operation touches, whatever its roots:
+// the state dirs of this process, which hold the keys that sign console
+// sessions and reports, and its keys and policy files. A role whose roots
+// hold the state dir (the working directory when it sets no file_roots,
+// say) could otherwise read the session key and sign itself an admin
+// session, or rewrite the policy.
 var protected struct {
 	sync.RWMutex
-	dirs []string
+	paths []protectedPath
 }
 
-// Protect adds dir, as given and with symlinks resolved, to the
-// directories no file operation touches.
-func Protect(dir string) {
-	abs, err := filepath.Abs(dir)
+type protectedPath struct {
+	path string // absolute
+	what string // what it is, for messages: "state dir", "keys file"
+}
+
+// Protect adds path (a directory and all it holds, or a file), as given
+// and with symlinks resolved, to what no file operation touches; what
+// names it in messages ("state dir", "policy file").
+func Protect(path, what string) {
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return
 	}
@@ -31,30 +38,30 @@ func Protect(dir string) {
 	defer protected.Unlock()
 	for _, form := range rootForms(abs) {
 		dup := false
-		for _, d := range protected.dirs {
-			dup = dup || d == form
+		for _, p := range protected.paths {
+			dup = dup || p.path == form
 		}
 		if !dup {
-			protected.dirs = append(protected.dirs, form)
+			protected.paths = append(protected.paths, protectedPath{form, what})
 		}
 	}
 }
 
 // Guard returns an error wrapping ops.ErrDenied when the absolute path abs
-// lies in a protected directory, as written or once the symlinks of its
+// is or lies in a protected path, as written or once the symlinks of its
 // existing part are resolved; else nil.
 func Guard(abs string) error {
 	protected.RLock()
-	dirs := protected.dirs
+	paths := protected.paths
 	protected.RUnlock()
-	if len(dirs) == 0 {
+	if len(paths) == 0 {
 		return nil
 	}
 	abs = filepath.Clean(abs)
 	for _, form := range []string{abs, resolved(abs)} {
-		for _, d := range dirs {
-			if within(form, d) {
-				return fmt.Errorf("%w: path %q is inside arsenal-run's state dir %s, which holds its keys and history; file operations never touch it", ops.ErrDenied, abs, d)
+		for _, p := range paths {
+			if within(form, p.path) {
+				return fmt.Errorf("%w: path %q is in arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, abs, p.what, p.path)
 			}
 		}
 	}

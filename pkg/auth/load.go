@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
 	"math"
 	"net/netip"
@@ -54,6 +55,8 @@ func LoadPolicy(path string, reg *ops.Registry) (*Policy, error) {
 	if err != nil {
 		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the policy: %v", err)}}
 	}
+	// A step may not rewrite the rules it is judged by.
+	fsroot.Protect(path, "policy file")
 	return ParsePolicy(path, data, reg)
 }
 

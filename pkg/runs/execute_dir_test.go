@@ -85,3 +85,31 @@ func TestStateDirIsNotTheCallersToRead(t *testing.T) {
 		t.Errorf("file.read notes.txt in the working directory: %v %+v", err, res.Error)
 	}
 }
+
+// TestPolicyFileIsNotTheCallersToWrite: a role that may write files in
+// the working directory may not rewrite the policy file there, which the
+// next reload would take in.
+func TestPolicyFileIsNotTheCallersToWrite(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	if err := os.WriteFile("policy.yaml", []byte("version: 1\nroles:\n  writer: {max_risk: write}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := newRegistry(t)
+	policy, err := auth.LoadPolicy("policy.yaml", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t, Config{Registry: reg, Policy: policy}, Limits{})
+	caller := Caller{Roles: []string{"writer"}, Name: "writer", Trigger: TriggerAPI}
+	res, err := m.ExecuteOp(context.Background(), OpRequest{Op: "file.write", Params: map[string]any{"path": "policy.yaml", "content": "roles: {writer: {allow: ['*']}}"}, Caller: caller})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Error == nil || !strings.Contains(res.Error.Message, "policy file") {
+		t.Errorf("file.write policy.yaml: %s %+v, want it denied", res.Status, res.Error)
+	}
+	if b, _ := os.ReadFile("policy.yaml"); !strings.Contains(string(b), "max_risk: write") {
+		t.Errorf("the policy was rewritten: %s", b)
+	}
+}

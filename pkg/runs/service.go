@@ -117,7 +117,7 @@ func NewService(cfg Config) (*Service, error) {
 		// Its keys sign sessions and reports: no step reads or writes
 		// them, whatever its roles' file_roots (the working directory
 		// may hold the state dir).
-		fsroot.Protect(cfg.StateDir)
+		fsroot.Protect(cfg.StateDir, "state dir")
 	}
 	if cfg.Store == nil && cfg.StateDir != "" {
 		h, err := history.Open(cfg.StateDir)

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
 	"os"
 	"regexp"
@@ -135,6 +136,8 @@ func LoadKeys(path string) (*Keys, error) {
 	if err != nil {
 		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the keys file: %v", err)}}
 	}
+	// A step may not read the key digests nor add a key of its own.
+	fsroot.Protect(path, "keys file")
 	return ParseKeys(path, data)
 }
 

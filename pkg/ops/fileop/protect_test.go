@@ -27,7 +27,7 @@ func TestStateDirIsNeverTouched(t *testing.T) {
 	if err := os.Symlink(filepath.Join(st, "session.key"), filepath.Join(e.root, "link")); err != nil {
 		t.Fatal(err)
 	}
-	fsroot.Protect(st)
+	fsroot.Protect(st, "state dir")
 	for _, tc := range []struct {
 		op  string
 		raw map[string]any
