@@ -46,7 +46,7 @@ func runCache(e *env, args []string) int {
 	playbook := fs.String("playbook", "", "only the entries of playbook `P`")
 	op := fs.String("op", "", "only the entries of operation `O`")
 	var sf stateFlags
-	sf.addForReading(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	sf.addForReading(fs, readStateDirUsage)
 	asJSON := false
 	if sub == "list" {
 		fs.BoolVar(&asJSON, "json", false, "print JSON (list only)")

@@ -12,6 +12,7 @@ import (
 func TestFlagValuesAreChecked(t *testing.T) {
 	t.Setenv("GITHUB_STEP_SUMMARY", "")
 	dir := t.TempDir()
+	t.Setenv("ARSENAL_TEST_EMPTY_KEY", "")
 	state := filepath.Join(dir, "state")
 	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: checked\nsteps:\n  - {id: a, op: control.noop}\n")
 	runMain(t, "run", pb, "--state-dir", state).want(t, ExitOK, nil, nil)
@@ -43,6 +44,13 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"schedule", pb, "--next", "abc"}, `--next: "abc" is not a whole number`},
 		{[]string{"serve", "--keys", "k.yaml", "--state-dir", state, "--log-level", "Verbose"}, `--log-level is one of debug, info, warn, error, not "verbose"`},
 		{[]string{"schedule", pb, "--state-dir", state, "--log-format", "yaml"}, `--log-format is console or json, not "yaml"`},
+		{[]string{"run", pb, "--trace-items", "-5"}, "--trace-items must be 0 (the default, 100) or more, not -5"},
+		{[]string{"schedule", pb, "--state-dir", state, "--trace-items", "-1"}, "--trace-items must be 0 (the default, 100) or more, not -1"},
+		// No server listens there: each is refused before any request.
+		{[]string{"remote", "--server", "http://127.0.0.1:1", "runs", "--limit", "0"}, "--limit must be at least 1, not 0"},
+		{[]string{"remote", "--server", "http://127.0.0.1:1", "runs", "--limit", "-5"}, "--limit must be at least 1, not -5"},
+		{[]string{"remote", "--server", "http://127.0.0.1:1", "--key-env", "ARSENAL_TEST_UNSET_KEY", "runs"}, "--key-env ARSENAL_TEST_UNSET_KEY: the variable is unset or empty"},
+		{[]string{"remote", "--server", "http://127.0.0.1:1", "--key-env", "ARSENAL_TEST_EMPTY_KEY", "ops", "list"}, "--key-env ARSENAL_TEST_EMPTY_KEY: the variable is unset or empty"},
 	} {
 		res := runMain(t, tc.args...)
 		res.want(t, ExitUsage, nil, []string{tc.stderr})
@@ -52,6 +60,44 @@ func TestFlagValuesAreChecked(t *testing.T) {
 	res.want(t, ExitOK, nil, nil)
 	if strings.Contains(res.stderr, `"level":"info"`) {
 		t.Errorf("--log-level Warning logged info lines:\n%s", res.stderr)
+	}
+}
+
+// TestHugeKeepDaysKeepsEverything: --keep-days past any run's age keeps
+// the history and the reports, the run just finished included; it once
+// overflowed into a cutoff in the future and deleted them all.
+func TestHugeKeepDaysKeepsEverything(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: kept\nsteps:\n  - {id: a, op: control.noop}\n")
+	rep := filepath.Join(dir, "r.json")
+	for _, days := range []string{"106752", "200000", "9223372036854775807"} {
+		runMain(t, "run", pb, "--state-dir", state, "--report", rep, "--keep-days", days).want(t, ExitOK, nil, nil)
+		readReport(t, rep)
+	}
+	res := runMain(t, "history", "--state-dir", state, "--json")
+	res.want(t, ExitOK, nil, nil)
+	if n := strings.Count(res.stdout, `"playbook": "kept"`); n != 3 {
+		t.Errorf("%d runs in the history, want 3:\n%s", n, res.stdout)
+	}
+	reports, _ := filepath.Glob(filepath.Join(state, "reports", "*.json"))
+	if len(reports) != 3 {
+		t.Errorf("reports in the state dir: %v, want 3", reports)
+	}
+}
+
+// TestStateDirThatIsAFile: reading commands say a --state-dir that is a
+// file is not a directory, instead of advising 'run --state-dir FILE',
+// which would fail the same way.
+func TestStateDirThatIsAFile(t *testing.T) {
+	file := writePlaybook(t, t.TempDir(), "afile", "x")
+	for _, cmd := range []string{"history", "stats"} {
+		res := runMain(t, cmd, "--state-dir", file)
+		res.want(t, ExitUsage, nil, []string{"arsenal-run " + cmd + ": " + file + " is not a directory"})
+		if strings.Contains(res.stderr, "runs are recorded with") {
+			t.Errorf("%s advises recording runs in a file:\n%s", cmd, res.stderr)
+		}
 	}
 }
 

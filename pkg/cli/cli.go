@@ -26,6 +26,7 @@ const (
 	ExitFailed      = 1   // the run failed; also an internal error
 	ExitUsage       = 2   // bad usage, or a playbook or policy that does not validate
 	ExitDenied      = 3   // authorization denied a step
+	ExitHangup      = 129 // the run was cancelled by SIGHUP (its terminal went away)
 	ExitInterrupted = 130 // the run was cancelled by SIGINT
 	ExitTerminated  = 143 // the run was cancelled by SIGTERM
 )
@@ -35,15 +36,17 @@ const (
 // reported as an internal error with exit code 1.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	zerolog.TimeFieldFormat = time.RFC3339Nano
+	out := &output{w: stdout}
 	e := &env{
 		stdin:        stdin,
-		stdout:       stdout,
+		stdout:       out,
 		stderr:       stderr,
 		getenv:       os.Getenv,
 		newRegistry:  NewRegistry,
 		newScheduler: serveScheduler,
 	}
-	return dispatch(e, args, commands())
+	code := dispatch(e, args, commands())
+	return outputFailed(e, out, code)
 }
 
 // env is what a command may use: the standard streams, the process
@@ -116,7 +119,7 @@ func dispatch(e *env, args []string, cmds []*command) (code int) {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		if name == "help" && len(rest) > 0 {
+		if name == "help" && len(rest) > 0 && rest[0] != "help" {
 			return helpFor(e, rest, cmds)
 		}
 		writeOverview(e.stdout, cmds)
@@ -179,7 +182,7 @@ func writeOverview(w io.Writer, cmds []*command) {
 	}
 	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show help for a command: help COMMAND")
 	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags.\n", program)
-	fmt.Fprintf(w, "Exit codes: 0 ok, 1 run failed, 2 usage or validation error, 3 denied, 130/143 interrupted.\n")
+	fmt.Fprintf(w, "Exit codes: 0 ok, 1 run failed (or output not written), 2 usage or validation error, 3 denied, 129/130/143 cancelled by a signal.\n")
 }
 
 // errorf prints a problem to stderr, prefixed with the program's name.

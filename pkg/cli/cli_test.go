@@ -93,6 +93,8 @@ func TestUnknownCommand(t *testing.T) {
 	runMain(t, "frobnicate").want(t, ExitUsage, nil, []string{`unknown command "frobnicate"`})
 	runMain(t, "--role", "x").want(t, ExitUsage, nil, []string{"--role is not a command"})
 	runMain(t, "help", "valdate").want(t, ExitUsage, nil, []string{`did you mean "validate"`})
+	// help is a command too, as the overview lists it.
+	runMain(t, "help", "help").want(t, ExitOK, []string{"Commands:", "show help for a command"}, nil)
 }
 
 func TestHelpForEveryCommand(t *testing.T) {

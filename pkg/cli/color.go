@@ -2,7 +2,6 @@ package cli
 
 import (
 	"io"
-	"os"
 
 	"github.com/mattn/go-isatty"
 )
@@ -14,7 +13,7 @@ type palette struct{ on bool }
 // paletteFor colours w only when it is a terminal, NO_COLOR is unset or
 // empty (https://no-color.org) and TERM is not "dumb".
 func (e *env) paletteFor(w io.Writer) palette {
-	f, ok := w.(*os.File)
+	f, ok := fileOf(w)
 	if !ok || e.getenv("NO_COLOR") != "" || e.getenv("TERM") == "dumb" {
 		return palette{}
 	}

@@ -251,3 +251,51 @@ func TestReadmeSaysHowToInstall(t *testing.T) {
 		t.Error("README.md must say how to install before its first example that runs arsenal-run")
 	}
 }
+
+// TestReadmeOpsList compares the README's 'ops list --category process'
+// with what the command prints.
+func TestReadmeOpsList(t *testing.T) {
+	readme := repoFile(t, "README.md")
+	const cmd = "$ arsenal-run ops list --category process\n"
+	i := strings.Index(readme, cmd)
+	if i < 0 {
+		t.Fatal("README.md does not show 'arsenal-run ops list --category process'")
+	}
+	shown := readme[i+len(cmd):]
+	shown = shown[:strings.Index(shown, "```")]
+	r := runEnv(t, nil, "ops", "list", "--category", "process")
+	r.want(t, ExitOK, nil, nil)
+	if diff := cmp.Diff(shown, r.stdout); diff != "" {
+		t.Errorf("README.md shows other output than ops list prints (-readme +actual):\n%s", diff)
+	}
+}
+
+// TestSynopsesMatchDocs: the flags in each command's usage lines (its
+// --help) are those of its synopsis in docs/cli.md.
+func TestSynopsesMatchDocs(t *testing.T) {
+	doc := repoFile(t, "docs/cli.md")
+	flagRE := regexp.MustCompile(`--[a-z][a-z0-9-]*`)
+	flags := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, f := range flagRE.FindAllString(s, -1) {
+			m[f] = true
+		}
+		return m
+	}
+	for _, c := range commands() {
+		if c.run == nil {
+			continue
+		}
+		i := strings.Index(doc, "## `"+c.name+"`\n\n```\n")
+		if i < 0 {
+			continue // a section without a synopsis block
+		}
+		block := doc[i+len("## `"+c.name+"`\n\n```\n"):]
+		block = block[:strings.Index(block, "```")]
+		r := runMain(t, c.name, "--help")
+		usage, _, _ := strings.Cut(r.stdout, "\n\n")
+		if diff := cmp.Diff(flags(block), flags(usage)); diff != "" {
+			t.Errorf("%s: the flags of docs/cli.md's synopsis and of --help's differ (-docs +help):\n%s", c.name, diff)
+		}
+	}
+}

@@ -155,7 +155,7 @@ func TestSignalsCancelTheRun(t *testing.T) {
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		code int
-	}{{syscall.SIGINT, ExitInterrupted}, {syscall.SIGTERM, ExitTerminated}} {
+	}{{syscall.SIGINT, ExitInterrupted}, {syscall.SIGTERM, ExitTerminated}, {syscall.SIGHUP, ExitHangup}} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
 			rep := filepath.Join(t.TempDir(), "r.json")
 			p := start(t, "about to sleep", "run", pb, "--report", rep, "--log-format", "json")

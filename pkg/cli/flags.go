@@ -46,6 +46,13 @@ func (fs *flagSet) parse(args []string) (pos []string, code int, ok bool) {
 
 // usageError prints a usage problem and a pointer to the command's help, and
 // returns ExitUsage.
+// given reports whether the flag name was on the command line.
+func (fs *flagSet) given(name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func (fs *flagSet) usageError(format string, args ...any) int {
 	return usageError(fs.e, fs.cmd, format, args...)
 }

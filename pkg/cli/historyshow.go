@@ -15,7 +15,7 @@ func historyShow(e *env, args []string) int {
 	fs := newFlags(e, c)
 	asJSON := fs.Bool("json", false, `print {"run": {...}, "steps": [...]}`)
 	var sf stateFlags
-	sf.addForReading(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	sf.addForReading(fs, readStateDirUsage)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code

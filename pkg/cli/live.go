@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -19,8 +18,15 @@ import (
 
 // isTerminal reports whether the stream is a terminal.
 func (e *env) isTerminal(s any) bool {
-	f, ok := s.(*os.File)
+	f, ok := fileOf(s)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// canRedraw reports whether the live view can redraw on the stream: a
+// terminal that understands cursor movement, which TERM=dumb (an Emacs
+// shell, some CI consoles) says it does not.
+func (e *env) canRedraw(s any) bool {
+	return e.isTerminal(s) && e.getenv("TERM") != "dumb"
 }
 
 // liveView shows a run's progress on a terminal, rendering its events:

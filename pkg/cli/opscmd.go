@@ -17,12 +17,18 @@ func opsCommand() *command {
 	return &command{
 		name:     "ops",
 		summary:  "list, describe and search the operations steps can use",
-		synopsis: "ops list [--category C]\nops describe NAME\nops search WORDS...",
+		synopsis: "ops list [--category C] [--plugins DIR]\nops describe NAME [--plugins DIR]\nops search WORDS... [--plugins DIR]",
 		help: `Show the operations a playbook's steps can call (the op: key).
 
   list      the operations, or those of one category, with risk and description
   describe  one operation: its parameters, risk and output
-  search    the operations whose name, description or parameters hold every word`,
+  search    the operations whose name, description or parameters hold every word
+
+  --category C   list: only the operations of category C, like process
+  --plugins DIR  also the plugin operations of the manifests in DIR (default
+                 $ARSENAL_PLUGINS, else $XDG_CONFIG_HOME/arsenal-run/plugins)
+
+'ops SUBCOMMAND --help' shows a subcommand's flags.`,
 		exits: "0 ok; 2 bad usage or an unknown operation or category.",
 		run:   runOps,
 	}
@@ -32,21 +38,21 @@ func opsSubcommands() []*command {
 	return []*command{
 		{
 			name:     "ops list",
-			synopsis: "ops list [--category C]",
+			synopsis: "ops list [--category C] [--plugins DIR]",
 			help:     "List the operations, sorted by name: name, risk (read, write or destructive) and description.",
 			exits:    "0 ok; 2 an unknown category or bad usage.",
 			run:      runOpsList,
 		},
 		{
 			name:     "ops describe",
-			synopsis: "ops describe NAME",
+			synopsis: "ops describe NAME [--plugins DIR]",
 			help:     "Describe one operation: what it does, its risk, its parameters (type, required, default,\nallowed values and bounds) and the fields of its output.",
 			exits:    "0 ok; 2 an unknown operation or bad usage.",
 			run:      runOpsDescribe,
 		},
 		{
 			name:     "ops search",
-			synopsis: "ops search WORDS...",
+			synopsis: "ops search WORDS... [--plugins DIR]",
 			help:     "Find the operations whose name, description or parameter names contain every word\n(case-insensitive), best matches first.",
 			exits:    "0 ok, also when nothing matches; 2 bad usage.",
 			run:      runOpsSearch,

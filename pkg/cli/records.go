@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -44,16 +45,24 @@ func runReport(e *env, args []string) int {
 		e.errorf("%v", err)
 		return ExitUsage
 	}
-	if err := report.Render(e.stdout, rep, *format); err != nil {
+	// Rendered whole first: an error here is the report's; one writing it
+	// out is Main's to report.
+	var b bytes.Buffer
+	if err := report.Render(&b, rep, *format); err != nil {
 		e.errorf("%v", err)
 		return ExitFailed
 	}
+	e.stdout.Write(b.Bytes())
 	return ExitOK
 }
 
 // defaultStateDir is where history lives without --state-dir:
 // $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run, else
 // ~/.local/state/arsenal-run.
+// readStateDirUsage is the --state-dir of the commands that read state;
+// it names what defaultStateDir picks.
+const readStateDirUsage = "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run, else ~/.local/state/arsenal-run, else ./arsenal-run-state without a home directory)"
+
 func (e *env) defaultStateDir() string {
 	if d := e.getenv("ARSENAL_STATE_DIR"); d != "" {
 		return d
@@ -98,7 +107,7 @@ func runHistory(e *env, args []string) int {
 	limit := fs.Int("limit", history.DefaultLimit, "at most `N` runs")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var sf stateFlags
-	sf.addForReading(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	sf.addForReading(fs, readStateDirUsage)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -158,7 +167,7 @@ func runStats(e *env, args []string) int {
 	fs.Var(&since, "since", "cover runs started within `D`, like 1h, 2d or 1w")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var sf stateFlags
-	sf.addForReading(fs, "the state `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	sf.addForReading(fs, readStateDirUsage)
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code

@@ -34,12 +34,15 @@ remote --server URL cancel ID`,
 bot can run an operation or a runbook on a host without shell access to it.
 The key is read from the environment variable named by --key-env (default
 ARSENAL_API_KEY), never from the command line. --server defaults to
-$ARSENAL_SERVER. Values of --param and --input are JSON when they parse as JSON
-(numbers, true, lists), else strings. 'run --follow' shows the run's events
+$ARSENAL_SERVER. Values of --param are JSON when they parse as JSON (numbers,
+true, lists), else strings. Values of --input are converted to the type the
+playbook declares for the input, as 'run' converts them (who=123 is text for a
+string input); an input it does not declare goes as JSON or string, for the
+server to name. 'run --follow' shows the run's events
 as 'run' does and exits with the run's exit code; 'run --wait' only waits.
 On a terminal, 'run --follow' asks the run's confirm: questions there;
 'run --yes' answers yes to each.`,
-		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage or a request the server refused as invalid (400, 404); 3 authentication or authorization refused (401, 403); 130/143 for a followed run cancelled by a signal.",
+		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage or a request the server refused as invalid (400, 404, 409, 413); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP.",
 		run:   runRemote,
 	}
 }
@@ -104,6 +107,15 @@ func runRemote(e *env, args []string) int {
 	}
 	if len(pos) == 0 {
 		return fs.usageError("give a subcommand: ops list, exec, run, runs or cancel")
+	}
+	if fs.given("limit") && o.limit < 1 {
+		return fs.usageError("--limit must be at least 1, not %d", o.limit)
+	}
+	if fs.given("key-env") && e.getenv(o.keyEnv) == "" {
+		// Named on purpose: without its key every request would only be
+		// refused (401). Without --key-env, no key is fine: a client
+		// certificate may be all the server asks for.
+		return fs.usageError("--key-env %s: the variable is unset or empty; export the API key in it, or leave --key-env out", o.keyEnv)
 	}
 	r := &remote{e: e, c: c, o: o, base: base, key: e.getenv(o.keyEnv)}
 	if r.http, err = r.client(); err != nil {
@@ -366,7 +378,7 @@ func (r *remote) run(name string) int {
 	var obs observers
 	var live *liveView
 	if r.o.follow {
-		if raw := stderr.swap(nil); r.e.isTerminal(raw) {
+		if raw := stderr.swap(nil); r.e.canRedraw(raw) {
 			live = newLiveView(raw, r.e.paletteFor(raw), false, termWidth(raw))
 			stderr.swap(live)
 			obs = append(obs, live)

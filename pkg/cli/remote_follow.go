@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -212,11 +211,11 @@ func (p *plainView) Event(ev engine.Event) {
 // KindDroppedEvent is the kind of the stream's marker of dropped events.
 const KindDroppedEvent engine.EventKind = "dropped"
 
-// notifyCancel calls fn once, on the first SIGINT or SIGTERM; the returned
+// notifyCancel calls fn once, on the first of runSignals; the returned
 // func stops listening.
 func notifyCancel(fn func(*signalCause)) func() {
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(ch, runSignals...)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -224,11 +223,7 @@ func notifyCancel(fn func(*signalCause)) func() {
 		defer wg.Done()
 		select {
 		case s := <-ch:
-			c := &signalCause{sig: s, code: ExitInterrupted}
-			if s == syscall.SIGTERM {
-				c.code = ExitTerminated
-			}
-			fn(c)
+			fn(&signalCause{sig: s, code: signalCode(s)})
 		case <-done:
 		}
 	}()

@@ -33,7 +33,7 @@ func runCommand() *command {
 		synopsis: `run PLAYBOOK [--input k=v]... [--inputs FILE] [--role R]... [--policy FILE]
     [--report FILE] [--junit FILE] [--markdown FILE] [--html FILE] [--dry-run]
     [--yes] [--resume REPORT [--force]] [--from STEP | --only STEP...]
-    [--state-dir DIR | --state URL] [--audit-log FILE] [--base-url URL]
+    [--state-dir DIR | --state URL [--report-dir DIR]] [--audit-log FILE] [--base-url URL]
     [--log-format console|json] [--log-level LEVEL] [--max-parallel N]
     [--keep-runs N] [--keep-days D] [--quiet]
     [--trace-endpoint URL] [--trace-items N] [--plugins DIR]
@@ -47,8 +47,8 @@ step allowed or denied and exits 3 if any would be denied. On a terminal the run
 the JSON report goes to --report (and under --state-dir), written atomically
 even when the run fails or is cancelled. Every report path is checked before
 the run starts: it must be a regular file or a new one, not a file the run
-reads, in a directory that can be created and written. SIGINT or SIGTERM
-cancels the run: running steps are cancelled, finally runs, the report is
+reads, in a directory that can be created and written. SIGINT, SIGTERM or
+SIGHUP cancels the run: running steps are cancelled, finally runs, the report is
 written. A second signal within a second is the same request; one after
 that exits at once, writing a cancelled report if it can within 100ms.
 
@@ -62,7 +62,7 @@ runs of its group, in this process and in others sharing the state dir.
 --inventory names the hosts ssh.* steps reach and inventory.hosts() reads;
 host keys are checked against ~/.ssh/known_hosts, or --known-hosts (see
 docs/remote.md).`,
-		exits: "0 succeeded; 1 the run failed (also a declined confirm:), or a report could not be written; 2 usage or validation error, bad inputs, a report path that fails its checks, or a --from/--only selection that cannot run; 3 a step was denied (or would be, with --dry-run); 130 SIGINT; 143 SIGTERM.",
+		exits: "0 succeeded; 1 the run failed (also a declined confirm:), or a report could not be written; 2 usage or validation error, bad inputs, a report path that fails its checks, or a --from/--only selection that cannot run; 3 a step was denied (or would be, with --dry-run); 129 SIGHUP; 130 SIGINT; 143 SIGTERM.",
 		run:   runRun,
 	}
 }
@@ -154,6 +154,9 @@ func runRun(e *env, args []string) int {
 	}
 	if o.keepRuns < 0 || o.keepDays < 0 {
 		return fs.usageError("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", o.keepRuns, o.keepDays)
+	}
+	if p := o.trace.problem(); p != "" {
+		return fs.usageError("%s", p)
 	}
 	if o.from != "" && len(o.only) > 0 {
 		return fs.usageError("give --from or --only, not both")
@@ -437,7 +440,7 @@ func (r *runner) prepareError(err error) int {
 // terminal with console logs, the view shows each step's outcome, so logs
 // default to errors (a failed step is logged as a warning).
 func (r *runner) logLevel() (zerolog.Level, bool) {
-	console := r.o.logFormat == "console" && r.e.isTerminal(r.e.stderr)
+	console := r.o.logFormat == "console" && r.e.canRedraw(r.e.stderr)
 	level := zerolog.InfoLevel
 	if console {
 		level = zerolog.ErrorLevel

@@ -23,10 +23,10 @@ func scheduleCommand() *command {
 		name:    "schedule",
 		summary: "run playbooks on their cron schedules; --next previews fire times",
 		synopsis: `schedule PLAYBOOK|DIR... --next N
-schedule PLAYBOOK|DIR... [--state-dir DIR | --state URL] [--role R]... [--policy FILE] [--listen ADDR]
-    [--grace D] [--max-concurrent-runs N] [--audit-log FILE] [--log-format console|json]
+schedule PLAYBOOK|DIR... [--state-dir DIR | --state URL [--report-dir DIR]] [--role R]... [--policy FILE]
+    [--listen ADDR] [--grace D] [--max-concurrent-runs N] [--audit-log FILE] [--log-format console|json]
     [--log-level LEVEL] [--keep-runs N] [--keep-days D] [--trace-endpoint URL] [--trace-items N]
-    [--plugins DIR]`,
+    [--plugins DIR] [--inventory FILE] [--known-hosts FILE]... [--accept-new-host-keys]`,
 		help: `Run every given playbook that has a schedule: block, on its schedule, until
 SIGTERM or SIGINT. A directory stands for the *.yaml and *.yml files in it that
 have a schedule: block. Everything is checked first, as the runs will be: the
@@ -103,10 +103,13 @@ func runSchedule(e *env, args []string) int {
 		if !reportSet(e, set) {
 			return ExitUsage
 		}
-		if err := writeNextFires(e.stdout, set.pbs, time.Now(), *next); err != nil {
+		var b strings.Builder
+		if err := writeNextFires(&b, set.pbs, time.Now(), *next); err != nil {
 			e.errorf("schedule: %v", err)
 			return ExitUsage
 		}
+		// A failed write is Main's to report (a closed pipe quietly).
+		io.WriteString(e.stdout, b.String())
 		return ExitOK
 	}
 	set := checkSchedule(reg, pos, o.policy, o.roles, o.rolesFrom, os.LookupEnv)
@@ -129,6 +132,8 @@ func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logF
 		return fs.usageError("--max-concurrent-runs must be at least 1, not %d", o.maxRuns), false
 	case o.keepRuns < 0 || o.keepDays < 0:
 		return fs.usageError("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", o.keepRuns, o.keepDays), false
+	case o.trace.problem() != "":
+		return fs.usageError("%s", o.trace.problem()), false
 	}
 	if code, ok := checkLogFlags(fs, &logFormat, &logLevel); !ok {
 		return code, false

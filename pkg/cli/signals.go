@@ -36,7 +36,7 @@ func exitCode(rep *report.Report, cause error) int {
 	return ExitFailed
 }
 
-// signalCause cancels a run on SIGINT or SIGTERM.
+// signalCause cancels a run on SIGINT, SIGTERM or SIGHUP.
 type signalCause struct {
 	sig  os.Signal
 	code int
@@ -48,11 +48,20 @@ func (s *signalCause) Error() string { return "interrupted by " + signalName(s.s
 func (s *signalCause) Unwrap() error { return context.Canceled }
 
 func signalName(s os.Signal) string {
-	if s == syscall.SIGTERM {
+	switch s {
+	case syscall.SIGTERM:
 		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
 	}
 	return "SIGINT"
 }
+
+// runSignals are the signals that cancel a run (run, remote run --follow).
+// SIGHUP is among them: the terminal or SSH session that started the run
+// went away, and its default, killing the process, would skip finally and
+// the report. The daemons (serve, schedule) take SIGHUP as reload instead.
+var runSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // Signal handling times.
 const (
@@ -65,7 +74,7 @@ const (
 	lastReport = 100 * time.Millisecond
 )
 
-// signals cancels the returned context on the first SIGINT or SIGTERM, so
+// signals cancels the returned context on the first of runSignals, so
 // the run stops its steps, runs finally and writes its report. Another
 // signal within sameRequest of the first is the same request and changes
 // nothing. A signal after that exits at once, with the code of that
@@ -76,7 +85,7 @@ const (
 func (r *runner) signals() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(ch, runSignals...)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -126,8 +135,11 @@ func outlivePipes() {
 var pipeOnce sync.Once
 
 func signalCode(s os.Signal) int {
-	if s == syscall.SIGTERM {
+	switch s {
+	case syscall.SIGTERM:
 		return ExitTerminated
+	case syscall.SIGHUP:
+		return ExitHangup
 	}
 	return ExitInterrupted
 }

@@ -81,6 +81,8 @@ func TestSinksAreCheckedBeforeTheRun(t *testing.T) {
 		{"the history database", []string{"--state-dir", state, "--report", filepath.Join(state, "history.db")}, "is the history database"},
 		{"two sinks on one file", []string{"--report", filepath.Join(dir, "same"), "--junit", filepath.Join(dir, ".", "same")}, "is also where --report goes"},
 		{"a parent that is a file", []string{"--report", filepath.Join(notDir, "r.json")}, "cannot create its directory"},
+		{"a path ending in a separator", []string{"--report", filepath.Join(dir, "newdir") + "/"}, "--report " + filepath.Join(dir, "newdir") + "/: names a directory, not a file; give the path of a file in it, like " + filepath.Join(dir, "newdir", "report.json")},
+		{"a path ending in dot", []string{"--junit", filepath.Join(dir, "newdir2") + "/."}, "names a directory, not a file"},
 		{"a state dir that is a file", []string{"--state-dir", notDir}, "--state-dir " + notDir},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,6 +93,11 @@ func TestSinksAreCheckedBeforeTheRun(t *testing.T) {
 				os.Remove(marker)
 			}
 		})
+	}
+	for _, d := range []string{"newdir", "newdir2"} {
+		if _, err := os.Stat(filepath.Join(dir, d)); err == nil {
+			t.Errorf("%s was created for a refused path", d)
+		}
 	}
 	if got := mustRead(t, pb); string(got) != string(pbData) {
 		t.Error("the playbook was changed")

@@ -94,6 +94,10 @@ func (s *stateFlags) spec(fs *flagSet, useDefault bool) (store.Spec, bool) {
 // runs of dead processes are marked interrupted.
 func openStore(e *env, c *command, spec store.Spec) (store.Store, bool) {
 	if !spec.Postgres() {
+		if fi, err := os.Stat(spec.Dir); err == nil && !fi.IsDir() {
+			fmt.Fprintf(e.stderr, "%s %s: %s is not a directory; give the state dir that 'run --state-dir DIR' recorded runs in\n", program, c.name, spec.Dir)
+			return nil, false
+		}
 		if _, err := os.Stat(filepath.Join(spec.Dir, history.FileName)); err != nil {
 			fmt.Fprintf(e.stderr, "%s %s: no history in %s; runs are recorded with 'run --state-dir %s' (or $ARSENAL_STATE_DIR)\n", program, c.name, spec.Dir, spec.Dir)
 			return nil, false

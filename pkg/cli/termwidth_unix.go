@@ -4,14 +4,13 @@ package cli
 
 import (
 	"io"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
 
 // termWidth is the width of the terminal w, or 0 when unknown.
 func termWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
+	f, ok := fileOf(w)
 	if !ok {
 		return 0
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"flag"
+	"fmt"
 
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
 )
@@ -17,11 +18,22 @@ func (t *traceFlags) add(fs *flag.FlagSet) {
 	fs.IntVar(&t.items, "trace-items", telemetry.DefaultItemSpans, "give the first `N` fan-out items their own spans, then only a sample")
 }
 
+// problem says what is wrong with the flags themselves, "" if nothing.
+func (t *traceFlags) problem() string {
+	if t.items < 0 {
+		return fmt.Sprintf("--trace-items must be 0 (the default, %d) or more, not %d", telemetry.DefaultItemSpans, t.items)
+	}
+	return ""
+}
+
 // provider builds the tracing of a command from its flags and the OTEL_*
 // variables. A bad --trace-endpoint is a usage error (ok false); bad
 // variables only turn tracing off, with a warning, since they were not
 // given to this command. A nil Provider traces nothing.
 func (t *traceFlags) provider(e *env) (*telemetry.Provider, string, bool) {
+	if p := t.problem(); p != "" {
+		return nil, p, false
+	}
 	cfg := telemetry.ConfigFromEnv(func(k string) (string, bool) {
 		v := e.getenv(k)
 		return v, v != ""

@@ -279,6 +279,21 @@ func sortGroups(groups map[string]*group) []*group {
 	return out
 }
 
+// maxKeepDays is the largest age limit Prune applies: no run is older than
+// about 2,700 years, so a larger one keeps every run, as 0 does.
+const maxKeepDays = 1_000_000
+
+// KeepDaysCutoff returns the start time before which a run is older than
+// keepDays days at now, and false when the limit removes nothing: keepDays
+// is 0 or less, or more than any run's age. Calendar days, so a huge value
+// cannot overflow into a cutoff in the future.
+func KeepDaysCutoff(now time.Time, keepDays int) (time.Time, bool) {
+	if keepDays <= 0 || keepDays > maxKeepDays {
+		return time.Time{}, false
+	}
+	return now.AddDate(0, 0, -keepDays), true
+}
+
 // Prune deletes finished runs, with their step rows, that are beyond the
 // newest keepRuns runs of their playbook (running ones count among the
 // newest) or started more than keepDays days ago; a limit of 0 does not
@@ -361,9 +376,8 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 			}
 		}
 	}
-	if keepDays > 0 {
-		cutoff := ms(s.now().Add(-time.Duration(keepDays) * 24 * time.Hour))
-		if err := collect(`SELECT id, report_path FROM runs WHERE started_at < ? AND status != ?`, cutoff, string(StatusRunning)); err != nil {
+	if cutoff, ok := KeepDaysCutoff(s.now(), keepDays); ok {
+		if err := collect(`SELECT id, report_path FROM runs WHERE started_at < ? AND status != ?`, ms(cutoff), string(StatusRunning)); err != nil {
 			return nil, fmt.Errorf("history: prune: %w", err)
 		}
 	}

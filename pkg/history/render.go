@@ -17,7 +17,11 @@ import (
 // does not pass for a run that changed something.
 func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 	if asJSON {
-		return writeJSON(w, nonNilRuns(runs))
+		out := make([]runJSON, len(runs))
+		for i, r := range runs {
+			out[i] = jsonRun(r)
+		}
+		return writeJSON(w, out)
 	}
 	if len(runs) == 0 {
 		_, err := io.WriteString(w, "no runs recorded\n")
@@ -99,11 +103,22 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func nonNilRuns(r []Run) []Run {
-	if r == nil {
-		return []Run{}
+// runJSON is a Run as the history's JSON prints it, saying what the table
+// and `history show` say: no duration while the run goes on (the table's
+// "-"), and no report path when the process ended before it wrote the
+// report ("report none").
+type runJSON struct {
+	Run
+	DurationMS *int64 `json:"duration_ms,omitempty"`
+	ReportPath string `json:"report_path,omitempty"`
+}
+
+func jsonRun(r Run) runJSON {
+	j := runJSON{Run: r, ReportPath: writtenReport(r)}
+	if r.FinishedAt != nil {
+		j.DurationMS = &r.DurationMS
 	}
-	return r
+	return j
 }
 
 func percent(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }

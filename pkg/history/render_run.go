@@ -20,9 +20,9 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 			rows = []StepRow{}
 		}
 		return writeJSON(w, struct {
-			Run   Run       `json:"run"`
+			Run   runJSON   `json:"run"`
 			Steps []StepRow `json:"steps"`
-		}{run, rows})
+		}{jsonRun(run), rows})
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "run       %s\nplaybook  %s (%s)\nstatus    %s %s\nstarted   %s\n", run.ID, run.Playbook, run.Path, icon(run.Status), run.Status, run.StartedAt.UTC().Format("2006-01-02 15:04:05"))
@@ -41,7 +41,7 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 	}
 	switch {
 	case run.ReportPath == "":
-	case run.Status == StatusInterrupted && !exists(run.ReportPath):
+	case writtenReport(run) == "":
 		b.WriteString("report    none: the process ended before it wrote one\n")
 	default:
 		fmt.Fprintf(&b, "report    %s\n", run.ReportPath)
@@ -109,6 +109,15 @@ func writeOrigin(b *strings.Builder, run Run) {
 }
 
 // exists reports whether path names something that can be stat'ed.
+// writtenReport is the run's report path, or "" when its process ended
+// before it wrote the report there.
+func writtenReport(run Run) string {
+	if run.Status == StatusInterrupted && !exists(run.ReportPath) {
+		return ""
+	}
+	return run.ReportPath
+}
+
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil

@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,10 +51,10 @@ func TestWriteRuns(t *testing.T) {
 	}
 	wantJSON := []map[string]any{{
 		"id": "20250314T110000-cccc", "playbook": "nightly", "path": "", "sha256": "", "roles": []any{"operator"},
-		"status": "running", "started_at": "2025-03-14T11:00:00Z", "duration_ms": float64(0),
+		"status": "running", "started_at": "2025-03-14T11:00:00Z",
 	}, {
 		"id": "20250314T120000-dddd", "playbook": "deploy", "path": "", "sha256": "", "roles": []any{},
-		"status": "running", "started_at": "2025-03-14T12:00:00Z", "duration_ms": float64(0), "dry_run": true,
+		"status": "running", "started_at": "2025-03-14T12:00:00Z", "dry_run": true,
 	}}
 	if diff := cmp.Diff(wantJSON, got); diff != "" {
 		t.Errorf("json (-want +got):\n%s", diff)
@@ -70,6 +71,75 @@ func TestWriteRuns(t *testing.T) {
 		}
 		if b.String() != want {
 			t.Errorf("no runs, json %v: %q, want %q", asJSON, b.String(), want)
+		}
+	}
+}
+
+// TestRunJSONAgreesWithText: the JSON of a run says what the table and
+// `history show` say: no duration while it runs ("-"), and no report path
+// when its process ended before writing the report ("report none").
+func TestRunJSONAgreesWithText(t *testing.T) {
+	dir := t.TempDir()
+	written := filepath.Join(dir, "written.json")
+	if err := os.WriteFile(written, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "never-written.json")
+	runs := []Run{
+		{ID: "killed", Status: StatusInterrupted, StartedAt: t0, FinishedAt: ptr(t0.Add(time.Second)), DurationMS: 1000, ReportPath: missing},
+		{ID: "crashed-late", Status: StatusInterrupted, StartedAt: t0, FinishedAt: ptr(t0), ReportPath: written},
+		{ID: "running", Status: StatusRunning, StartedAt: t0, ReportPath: missing},
+		{ID: "instant", Status: report.StatusSucceeded, StartedAt: t0, FinishedAt: ptr(t0), ReportPath: written},
+	}
+	type entry struct {
+		ID         string  `json:"id"`
+		ReportPath *string `json:"report_path"`
+		DurationMS *int64  `json:"duration_ms"`
+	}
+	want := map[string][2]any{ // report path, duration
+		"killed": {nil, int64(1000)}, "crashed-late": {written, int64(0)},
+		"running": {missing, nil}, "instant": {written, int64(0)},
+	}
+	check := func(e entry) {
+		t.Helper()
+		var path, dur any
+		if e.ReportPath != nil {
+			path = *e.ReportPath
+		}
+		if e.DurationMS != nil {
+			dur = *e.DurationMS
+		}
+		if w := want[e.ID]; path != w[0] || dur != w[1] {
+			t.Errorf("run %s: report_path %v, duration_ms %v; want %v, %v", e.ID, path, dur, w[0], w[1])
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteRuns(&b, runs, true); err != nil {
+		t.Fatal(err)
+	}
+	var list []entry
+	if err := json.Unmarshal(b.Bytes(), &list); err != nil || len(list) != len(runs) {
+		t.Fatalf("%v: %s", err, b.String())
+	}
+	for _, e := range list {
+		check(e)
+	}
+	for _, r := range runs {
+		b.Reset()
+		if err := WriteRun(&b, r, nil, true); err != nil {
+			t.Fatal(err)
+		}
+		var one struct{ Run entry }
+		if err := json.Unmarshal(b.Bytes(), &one); err != nil {
+			t.Fatal(err)
+		}
+		check(one.Run)
+		b.Reset()
+		if err := WriteRun(&b, r, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		if none := strings.Contains(b.String(), "report    none"); none != (want[r.ID][0] == nil) {
+			t.Errorf("run %s: text says report none %v:\n%s", r.ID, none, b.String())
 		}
 	}
 }

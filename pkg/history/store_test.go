@@ -3,6 +3,7 @@ package history
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -443,6 +444,45 @@ func TestStatsUsesCoveringIndex(t *testing.T) {
 		rows.Close()
 		if len(plan) != 1 || !strings.Contains(plan[0], want) {
 			t.Errorf("plan %q, want one step %q", plan, want)
+		}
+	}
+}
+
+// TestPruneHugeKeepDays: an age limit past any run's age keeps every run
+// and report; it once overflowed a Duration into a cutoff in the future
+// and deleted the whole history.
+func TestPruneHugeKeepDays(t *testing.T) {
+	s := openStore(t)
+	s.now = func() time.Time { return t0.Add(time.Hour) }
+	own := filepath.Join(s.Reports(), "kept.json")
+	if err := os.WriteFile(own, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRecord(t, s, sampleReport("kept", t0), own)
+	for _, days := range []int{106752, 200000, 1_000_000, 1_000_001, math.MaxInt} {
+		removed, err := s.Prune(context.Background(), 0, days)
+		if err != nil || removed != nil {
+			t.Fatalf("Prune(0, %d) = %v, %v; want nothing removed", days, removed, err)
+		}
+	}
+	runs, err := s.List(context.Background(), Filter{})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs left %v, %v; want the one run", runs, err)
+	}
+	if _, err := os.Stat(own); err != nil {
+		t.Errorf("report: %v", err)
+	}
+}
+
+func TestKeepDaysCutoff(t *testing.T) {
+	for days, want := range map[int]time.Time{1: t0.AddDate(0, 0, -1), 106752: t0.AddDate(0, 0, -106752)} {
+		if got, ok := KeepDaysCutoff(t0, days); !ok || !got.Equal(want) || !got.Before(t0) {
+			t.Errorf("KeepDaysCutoff(%d) = %v, %v; want %v", days, got, ok, want)
+		}
+	}
+	for _, days := range []int{-1, 0, 1_000_001, math.MaxInt} {
+		if got, ok := KeepDaysCutoff(t0, days); ok {
+			t.Errorf("KeepDaysCutoff(%d) = %v; want no cutoff", days, got)
 		}
 	}
 }

@@ -120,6 +120,12 @@ func checkSinks(sinks []sink, reads []readFile) error {
 	keys := map[string]sink{}
 sinks:
 	for _, s := range sinks {
+		if namesDir(s.path) {
+			// Refused before its directory is created: "rdir/" would
+			// otherwise be made, then refused as a directory.
+			bad(s, "names a directory, not a file; give the path of a file in it, like %s", filepath.Join(s.path, "report."+s.ext()))
+			continue
+		}
 		dir := filepath.Dir(s.path)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			bad(s, "cannot create its directory: %v", unwrapPath(err))
@@ -164,6 +170,30 @@ sinks:
 		return nil
 	}
 	return errors.New(strings.Join(problems, "\n"))
+}
+
+// namesDir reports whether path can only name a directory: it ends in a
+// separator, or in "." or "..".
+func namesDir(path string) bool {
+	if path == "" {
+		return false
+	}
+	if os.IsPathSeparator(path[len(path)-1]) {
+		return true
+	}
+	base := filepath.Base(path)
+	return base == "." || base == ".."
+}
+
+// ext is the usual extension of the sink's file, for messages.
+func (s sink) ext() string {
+	switch s.format {
+	case "junit":
+		return "xml"
+	case "markdown", "":
+		return "md"
+	}
+	return s.format
 }
 
 // probeWritable creates and removes a file in dir: the only check that

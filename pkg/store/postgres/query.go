@@ -303,9 +303,8 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 				return err
 			}
 		}
-		if keepDays > 0 {
-			cutoff := ms(s.now().Add(-time.Duration(keepDays) * 24 * time.Hour))
-			if err := collect(`SELECT id, report_path FROM runs WHERE started_at < $1 AND status != $2`, cutoff, string(history.StatusRunning)); err != nil {
+		if cutoff, ok := history.KeepDaysCutoff(s.now(), keepDays); ok {
+			if err := collect(`SELECT id, report_path FROM runs WHERE started_at < $1 AND status != $2`, ms(cutoff), string(history.StatusRunning)); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY opens a pseudo-terminal and returns its terminal end.
+func openPTY(t *testing.T) *os.File {
+	t.Helper()
+	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { ptm.Close() })
+	if err := unix.IoctlSetPointerInt(int(ptm.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(ptm.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("ptsname: %v", err)
+	}
+	pts, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open pts: %v", err)
+	}
+	t.Cleanup(func() { pts.Close() })
+	return pts
+}
+
+// TestDumbTerminalGetsPlainView: with TERM=dumb the run writes plain log
+// lines instead of the live view, whose redraws need cursor movement; any
+// other terminal gets the view.
+func TestDumbTerminalGetsPlainView(t *testing.T) {
+	pts := openPTY(t)
+	for term, want := range map[string]bool{"dumb": false, "xterm-256color": true, "": true} {
+		e := &env{stderr: &output{w: pts}, getenv: func(k string) string {
+			if k == "TERM" {
+				return term
+			}
+			return ""
+		}}
+		r := &runner{e: e, o: runOptions{logFormat: "console"}}
+		if _, live := r.logLevel(); live != want {
+			t.Errorf("TERM=%q: live view %v, want %v", term, live, want)
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// output is a command's standard output. It remembers the first write that
+// failed, so that dispatch reports it once when the command returns,
+// whichever command wrote: `schema playbook > /dev/full` must not exit 0
+// with a truncated file.
+type output struct {
+	w io.Writer
+
+	mu  sync.Mutex
+	err error // the first write error
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil {
+		o.mu.Lock()
+		if o.err == nil {
+			o.err = err
+		}
+		o.mu.Unlock()
+	}
+	return n, err
+}
+
+// failed returns the first write error, nil if every write succeeded.
+func (o *output) failed() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err
+}
+
+// fileOf returns the file a stream writes to, seeing through output, for
+// the checks of a terminal (colour, the live view, the width).
+func fileOf(w any) (*os.File, bool) {
+	if o, ok := w.(*output); ok {
+		w = o.w
+	}
+	f, ok := w.(*os.File)
+	return f, ok
+}
+
+// outputFailed reports a failed write to stdout after the command ended
+// with code, and returns the code to exit with: at least ExitFailed. A
+// broken pipe (`arsenal-run … | head`) is not a failure: the reader wanted
+// no more, and the command ends quietly with its own code.
+func outputFailed(e *env, out *output, code int) int {
+	err := out.failed()
+	if err == nil || errors.Is(err, syscall.EPIPE) {
+		return code
+	}
+	e.errorf("writing output: %v", err)
+	if code == ExitOK {
+		return ExitFailed
+	}
+	return code
+}

@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// failingWriter fails every write with err.
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// TestOutputWriteErrors: a command whose output cannot be written (a full
+// disk) says so once and exits 1, whatever the command; a closed pipe
+// (`| head`) stays quiet and keeps the command's code.
+func TestOutputWriteErrors(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	playbookDir(t, map[string]string{
+		"hello.yaml":        "version: 1\nname: hello\nsteps:\n  - {id: a, op: control.noop}\n",
+		"jobs/nightly.yaml": scheduled("nightly", "30 2 * * *"),
+	})
+	runMain(t, "run", "hello.yaml", "--report", "r.json").want(t, ExitOK, nil, nil)
+	for _, args := range [][]string{
+		{"version"},
+		{"report", "show", "r.json"},
+		{"report", "show", "r.json", "--format", "html"},
+		{"schema", "playbook"},
+		{"ops", "list"},
+		{"ops", "describe", "control.log"},
+		{"validate", "hello.yaml"},
+		{"run", "hello.yaml", "--list"},
+		{"schedule", "jobs", "--next", "1000"},
+		{"help"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var errb bytes.Buffer
+			code := Main(args, strings.NewReader(""), failingWriter{syscall.ENOSPC}, &errb)
+			if code != ExitFailed || strings.Count(errb.String(), "arsenal-run: writing output: ") != 1 ||
+				!strings.Contains(errb.String(), syscall.ENOSPC.Error()) {
+				t.Errorf("full disk: exit %d, stderr:\n%s", code, errb.String())
+			}
+			errb.Reset()
+			code = Main(args, strings.NewReader(""), failingWriter{syscall.EPIPE}, &errb)
+			if code != ExitOK || errb.Len() != 0 {
+				t.Errorf("closed pipe: exit %d, want 0 and nothing on stderr:\n%s", code, errb.String())
+			}
+		})
+	}
+}
