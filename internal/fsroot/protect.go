@@ -60,6 +60,9 @@ func Guard(abs string) error {
 	abs = filepath.Clean(abs)
 	for _, form := range []string{abs, resolved(abs)} {
 		for _, p := range paths {
+			if form == p.path {
+				return fmt.Errorf("%w: path %q is arsenal-run's %s, which no file operation touches", ops.ErrDenied, abs, p.what)
+			}
 			if within(form, p.path) {
 				return fmt.Errorf("%w: path %q is in arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, abs, p.what, p.path)
 			}
