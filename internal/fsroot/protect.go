@@ -34,9 +34,10 @@ func Protect(path, what string) {
 	if err != nil {
 		return
 	}
+	abs = filepath.Clean(abs)
 	protected.Lock()
 	defer protected.Unlock()
-	for _, form := range rootForms(abs) {
+	for _, form := range []string{abs, Resolved(abs)} {
 		dup := false
 		for _, p := range protected.paths {
 			dup = dup || p.path == form
@@ -47,40 +48,87 @@ func Protect(path, what string) {
 	}
 }
 
-// Guard returns an error wrapping ops.ErrDenied when the absolute path abs
-// is or lies in a protected path, as written or once the symlinks of its
-// existing part are resolved; else nil.
-func Guard(abs string) error {
+func protectedPaths() []protectedPath {
 	protected.RLock()
-	paths := protected.paths
-	protected.RUnlock()
-	if len(paths) == 0 {
+	defer protected.RUnlock()
+	return protected.paths
+}
+
+// Guard returns an error wrapping ops.ErrDenied when the absolute path abs
+// is or lies in a protected path, as written or once its symlinks are
+// resolved (see Resolved); else nil.
+func Guard(abs string) error {
+	if len(protectedPaths()) == 0 {
 		return nil
 	}
 	abs = filepath.Clean(abs)
-	for _, form := range []string{abs, resolved(abs)} {
-		for _, p := range paths {
-			if form == p.path {
-				return fmt.Errorf("%w: path %q is arsenal-run's %s, which no file operation touches", ops.ErrDenied, abs, p.what)
-			}
-			if within(form, p.path) {
-				return fmt.Errorf("%w: path %q is in arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, abs, p.what, p.path)
+	if err := GuardLexical(abs); err != nil {
+		return err
+	}
+	return GuardLexical(Resolved(abs))
+}
+
+// GuardLexical is Guard for a path taken as written, with no symlink
+// resolved: for the entries of a walk from a resolved directory, which
+// follows no symlink.
+func GuardLexical(abs string) error {
+	for _, p := range protectedPaths() {
+		if abs == p.path {
+			return fmt.Errorf("%w: path %q is arsenal-run's %s, which no file operation touches", ops.ErrDenied, abs, p.what)
+		}
+		if within(abs, p.path) {
+			return fmt.Errorf("%w: path %q is in arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, abs, p.what, p.path)
+		}
+	}
+	return nil
+}
+
+// GuardTree is Guard for an operation on a whole tree (moving a
+// directory): it is denied also when a protected path lies under abs, so
+// that moving a parent away cannot carry the protected path out of its
+// place.
+func GuardTree(abs string) error {
+	if err := Guard(abs); err != nil {
+		return err
+	}
+	abs = filepath.Clean(abs)
+	for _, form := range []string{abs, Resolved(abs)} {
+		for _, p := range protectedPaths() {
+			if within(p.path, form) {
+				return fmt.Errorf("%w: path %q holds arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, abs, p.what, p.path)
 			}
 		}
 	}
 	return nil
 }
 
-// resolved returns abs with the symlinks of its longest existing prefix
-// resolved, the rest as written.
-func resolved(abs string) string {
+// Resolved returns abs with its symlinks resolved as far as they lead: the
+// longest existing prefix through filepath.EvalSymlinks, and a dangling
+// link followed to where a file created through it would be; the rest as
+// written.
+func Resolved(abs string) string {
+	return resolved(filepath.Clean(abs), 0)
+}
+
+func resolved(abs string, depth int) string {
 	rest := ""
 	for p := abs; ; p = filepath.Dir(p) {
 		if ev, err := filepath.EvalSymlinks(p); err == nil {
 			return filepath.Join(ev, rest)
 		}
-		if _, err := os.Lstat(p); err == nil || filepath.Dir(p) == p {
-			return abs // a dangling link or the root: nothing more to learn
+		if fi, err := os.Lstat(p); err == nil {
+			if fi.Mode()&os.ModeSymlink != 0 && depth < 40 {
+				if target, err := os.Readlink(p); err == nil {
+					if !filepath.IsAbs(target) {
+						target = filepath.Join(filepath.Dir(p), target)
+					}
+					return resolved(filepath.Join(target, rest), depth+1)
+				}
+			}
+			return filepath.Join(p, rest)
+		}
+		if filepath.Dir(p) == p {
+			return abs
 		}
 		rest = filepath.Join(filepath.Base(p), rest)
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"os"
 	"sync"
 	"time"
@@ -69,6 +70,8 @@ func OpenAudit(path string) (*AuditLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
+	// No step may rewrite the record of what steps did.
+	fsroot.Protect(path, "audit log")
 	return &AuditLog{f: f}, nil
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
 	"io/fs"
 	"maps"
@@ -302,6 +303,12 @@ func parseProblem(in *steps.Input, err error) string {
 func readInputFile(dir, path string) (value string, found bool, err error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		// The state dir's keys are no input's value.
+		if err := fsroot.Guard(abs); err != nil {
+			return "", false, err
+		}
 	}
 	f, err := fsx.Open(path) // a FIFO is refused, not waited on
 	switch {

@@ -113,3 +113,27 @@ func TestPolicyFileIsNotTheCallersToWrite(t *testing.T) {
 		t.Errorf("the policy was rewritten: %s", b)
 	}
 }
+
+// TestRunnerReadsNoStateDirKey: the files arsenal-run reads for a playbook
+// itself (an input's from_file, --inputs) are no way into the state dir
+// either: report.key would let a caller sign a report a grant trusts.
+func TestRunnerReadsNoStateDirKey(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	m := newManager(t, Config{StateDir: "st"}, Limits{})
+	key := filepath.Join(wd, "st", "report.key")
+	pb := writePlaybook(t, "version: 1\nname: leak\ninputs:\n  k: {type: string, from_file: "+key+"}\nsteps:\n  - {id: s, op: control.log, with: {message: \"${{ inputs.k }}\"}}\n")
+	h, err := m.Start(context.Background(), Request{Path: pb, Caller: Caller{Roles: []string{"viewer"}}})
+	if err == nil {
+		rep, _ := h.Wait(context.Background())
+		if rep.Status == "succeeded" || !strings.Contains(fmt.Sprint(rep.Error), "state dir") {
+			t.Errorf("from_file of the state dir's key: %s %+v", rep.Status, rep.Error)
+		}
+	} else if !strings.Contains(err.Error(), "state dir") {
+		t.Errorf("from_file of the state dir's key: %v", err)
+	}
+	_, err = m.Start(context.Background(), Request{Path: pb, InputsFile: key, Caller: Caller{Roles: []string{"viewer"}}})
+	if err == nil || !strings.Contains(err.Error(), "state dir") {
+		t.Errorf("--inputs of the state dir's key: %v", err)
+	}
+}

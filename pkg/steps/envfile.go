@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
 	"io/fs"
 	"os"
@@ -132,6 +133,11 @@ func readEnvFile(dir string, f *EnvFile) (map[string]string, error) {
 	rel, err := envFileRel(f.Path)
 	if err != nil {
 		return nil, err
+	}
+	if abs, err := filepath.Abs(filepath.Join(dir, rel)); err == nil {
+		if err := fsroot.Guard(abs); err != nil {
+			return nil, fmt.Errorf("env_file %s: %v", f.Path, err)
+		}
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {

@@ -3,7 +3,9 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -34,6 +36,11 @@ var inputsLimits = yamlx.Limits{
 func LoadInputs(path string, pb *Playbook, overridden ...string) (map[string]any, error) {
 	at := func(format string, args ...any) error {
 		return Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf(format, args...)}}
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		if err := fsroot.Guard(abs); err != nil {
+			return nil, at("%v", err)
+		}
 	}
 	f, err := fsx.Open(path) // a FIFO is refused, not waited on
 	switch {

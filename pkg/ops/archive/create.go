@@ -194,6 +194,7 @@ func (w *packer) pack(out io.Writer, sst fs.FileInfo) error {
 		err = w.addOne(ew, w.src.rel, path.Base(filepath.ToSlash(w.src.rel)))
 	} else {
 		base := filepath.ToSlash(w.src.rel)
+		skipped := policy.Walked(w.src.abs)
 		err = fs.WalkDir(w.src.root.FS(), base, func(name string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -211,8 +212,11 @@ func (w *packer) pack(out io.Writer, sst fs.FileInfo) error {
 			if w.skip[rel] {
 				return nil
 			}
-			if d.IsDir() && policy.Skipped(filepath.Join(w.src.abs, filepath.FromSlash(rel))) {
-				return fs.SkipDir
+			if skipped(filepath.FromSlash(rel)) {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
 			}
 			return w.addOne(ew, filepath.FromSlash(name), rel)
 		})

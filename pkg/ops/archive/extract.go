@@ -133,7 +133,7 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	}
 
 	lim := limits{bytes: int64(p.Int("max_bytes")), entries: int64(p.Int("max_entries")), ratio: int64(p.Int("max_ratio")), archiveSize: fi.Size()}
-	x := &extractor{ctx: ctx, root: droot, overwrite: p.Bool("overwrite"), lim: lim, archive: srcPath}
+	x := &extractor{ctx: ctx, root: droot, overwrite: p.Bool("overwrite"), lim: lim, archive: srcPath, skipped: policy.Walked(dest.abs)}
 	for _, dry := range []bool{true, false} {
 		x.reset(dry)
 		if !dry && x.root == nil {
@@ -298,6 +298,9 @@ type extractor struct {
 	seen    map[string]byte
 	dirs    map[string]entry
 	links   map[string]string // the archive's symlinks, found by the dry pass
+	// skipped tells an entry that would land on a path no file operation
+	// touches (the state dir under dest, say).
+	skipped func(rel string) bool
 }
 
 func (x *extractor) reset(dry bool) {
@@ -351,6 +354,9 @@ func (x *extractor) visit(e *entry) error {
 	}
 	x.seen[e.name] = e.kind
 	fsName := filepath.FromSlash(e.name)
+	if x.skipped != nil && x.skipped(fsName) {
+		return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: archive %s: entry %q would land on a path of arsenal-run's that no file operation touches (its state dir, policy or keys file); nothing was written", ops.ErrDenied, x.archive, e.name))
+	}
 	if x.dry {
 		return x.checkExisting(e, fsName)
 	}

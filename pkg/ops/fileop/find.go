@@ -167,6 +167,7 @@ func (*Find) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 	var found []string
 	count, bytes := 0, int64(0)
 	fsys := t.root.FS()
+	skipped := policy.Walked(t.abs)
 	err = fs.WalkDir(fsys, filepath.ToSlash(t.rel), func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name == filepath.ToSlash(t.rel) {
@@ -181,8 +182,11 @@ func (*Find) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 		if rel == "" {
 			return nil // the directory itself
 		}
-		if d.IsDir() && policy.Skipped(filepath.Join(t.abs, filepath.FromSlash(rel))) {
-			return fs.SkipDir
+		if skipped(filepath.FromSlash(rel)) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
 		}
 		switch kind {
 		case "file":

@@ -374,6 +374,11 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	stat := src.root.Stat
 	if c.move {
 		stat = src.root.Lstat
+		// Moving a directory that holds the state dir away would carry
+		// it out of its protected place.
+		if err := policy.GuardTree(ctx, srcPath); err != nil {
+			return nil, ops.WithClass(ops.ClassAuthorization, err)
+		}
 	}
 	sst, err := stat(src.rel)
 	if err != nil {

@@ -100,3 +100,52 @@ func TestSetuidModesAreDestructive(t *testing.T) {
 		}
 	}
 }
+
+// TestProtectionHoldsAroundTheEdges: moving a parent away would carry the
+// state dir out of its place; a walk leaves protected files out too; a
+// state dir not made yet under a symlinked parent, and a dangling link
+// into it, are protected as where they lead.
+func TestProtectionHoldsAroundTheEdges(t *testing.T) {
+	e := newEnv(t)
+	data := filepath.Join(e.root, "data")
+	if err := os.MkdirAll(filepath.Join(data, "st"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.file("data/st/session.key", "secret-session-key")
+	e.file("data/policy.yaml", "version: 1")
+	fsroot.Protect(filepath.Join(data, "st"), "state dir")
+	fsroot.Protect(filepath.Join(data, "policy.yaml"), "policy file")
+	if out, err := e.run("file.move", map[string]any{"src": "data", "dest": "data2"}); err == nil || !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("moving the state dir's parent: %v %v, want it denied", out, err)
+	}
+	out, err := e.run("file.find", map[string]any{"path": "data"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(out["paths"]); strings.Contains(s, "policy.yaml") || strings.Contains(s, "session.key") {
+		t.Errorf("find over data lists a protected path: %s", s)
+	}
+	// Not made yet, under a symlinked parent.
+	if err := os.Symlink(data, filepath.Join(e.root, "lnk")); err != nil {
+		t.Fatal(err)
+	}
+	fsroot.Protect(filepath.Join(e.root, "lnk", "later"), "state dir")
+	if err := os.Mkdir(filepath.Join(data, "later"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.file("data/later/report.key", "secret-report-key")
+	if out, err := e.run("file.read", map[string]any{"path": "data/later/report.key"}); err == nil {
+		t.Errorf("read through the real path of a state dir given through a link: %v", out)
+	}
+	// A dangling link into the state dir: a file made through it would
+	// land there.
+	if err := os.Symlink(filepath.Join(data, "st", "planted"), filepath.Join(e.root, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := e.run("file.write", map[string]any{"path": "dangling", "content": "x"}); err == nil {
+		t.Errorf("write through a dangling link into the state dir: %v", out)
+	}
+	if _, err := os.Lstat(filepath.Join(data, "st", "planted")); err == nil {
+		t.Error("a file was planted in the state dir")
+	}
+}

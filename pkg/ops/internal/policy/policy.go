@@ -274,7 +274,23 @@ func LookedFor(ctx context.Context, path string) string {
 	return fmt.Sprintf(" (relative paths resolve against %s: looked for %s)", against, abs)
 }
 
-// Skipped reports whether a walk through a directory tree must leave out
-// the directory at the absolute path abs: arsenal-run's state dir, which
-// no file operation touches (see fsroot.Protect).
-func Skipped(abs string) bool { return fsroot.Guard(abs) != nil }
+// Walked returns, for a walk through the tree at the absolute path base,
+// whether the walk must leave out the entry at rel: a path no file
+// operation touches (see fsroot.Protect). The walk follows no symlink, so
+// the entries are checked as written under base and under base resolved.
+func Walked(base string) func(rel string) bool {
+	real := fsroot.Resolved(base)
+	return func(rel string) bool {
+		return fsroot.GuardLexical(filepath.Join(base, rel)) != nil || fsroot.GuardLexical(filepath.Join(real, rel)) != nil
+	}
+}
+
+// GuardTree refuses an operation on the whole tree at path (moving it)
+// when a protected path is in it, or it is in one.
+func GuardTree(ctx context.Context, path string) error {
+	abs, err := Abs(ctx, path)
+	if err != nil {
+		return err
+	}
+	return fsroot.GuardTree(abs)
+}
