@@ -44,8 +44,8 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"schedule", pb, "--next", "abc"}, `--next: "abc" is not a whole number`},
 		{[]string{"serve", "--keys", "k.yaml", "--state-dir", state, "--log-level", "Verbose"}, `--log-level is one of debug, info, warn, error, not "verbose"`},
 		{[]string{"schedule", pb, "--state-dir", state, "--log-format", "yaml"}, `--log-format is console or json, not "yaml"`},
-		{[]string{"run", pb, "--trace-items", "-5"}, "--trace-items must be 0 (the default, 100) or more, not -5"},
-		{[]string{"schedule", pb, "--state-dir", state, "--trace-items", "-1"}, "--trace-items must be 0 (the default, 100) or more, not -1"},
+		{[]string{"run", pb, "--trace-items", "-5"}, "--trace-items must be 0 or more (the default is 100), not -5"},
+		{[]string{"schedule", pb, "--state-dir", state, "--trace-items", "-1"}, "--trace-items must be 0 or more (the default is 100), not -1"},
 		// No server listens there: each is refused before any request.
 		{[]string{"remote", "--server", "http://127.0.0.1:1", "runs", "--limit", "0"}, "--limit must be at least 1, not 0"},
 		{[]string{"remote", "--server", "http://127.0.0.1:1", "runs", "--limit", "-5"}, "--limit must be at least 1, not -5"},

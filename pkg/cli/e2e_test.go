@@ -9,6 +9,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -149,6 +150,52 @@ finally:
   - {id: cleanup, op: control.log, with: {message: cleanup ran}}
 `
 
+// TestNohupKeepsTheRun: started under nohup, run keeps SIGHUP ignored, as
+// its user asked, and still stops on SIGTERM.
+func TestNohupKeepsTheRun(t *testing.T) {
+	nohup, err := exec.LookPath("nohup")
+	if err != nil {
+		t.Skip("no nohup on this machine")
+	}
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "sleeper.yaml", sleeper)
+	rep := filepath.Join(dir, "r.json")
+	cmd := exec.Command(nohup, binary(t), "run", pb, "--report", rep, "--log-format", "json")
+	cmd.Dir = dir // nohup's own nohup.out, if any, goes there
+	stderr := &syncBuffer{}
+	cmd.Stderr, cmd.Stdout = stderr, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "about to sleep") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("never started; output:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	select {
+	case err := <-done:
+		t.Fatalf("ended on SIGHUP under nohup: %v\n%s", err, stderr.String())
+	case <-time.After(500 * time.Millisecond):
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("did not stop on SIGTERM")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != ExitTerminated {
+		t.Errorf("exit %d, want %d\n%s", code, ExitTerminated, stderr.String())
+	}
+}
+
 func TestSignalsCancelTheRun(t *testing.T) {
 	dir := t.TempDir()
 	pb := writePlaybook(t, dir, "sleeper.yaml", sleeper)
@@ -157,6 +204,9 @@ func TestSignalsCancelTheRun(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, ExitInterrupted}, {syscall.SIGTERM, ExitTerminated}, {syscall.SIGHUP, ExitHangup}} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
+			if tc.sig == syscall.SIGHUP && signal.Ignored(syscall.SIGHUP) {
+				t.Skip("the tests run under nohup: the binary inherits SIGHUP ignored (TestNohupKeepsTheRun covers that)")
+			}
 			rep := filepath.Join(t.TempDir(), "r.json")
 			p := start(t, "about to sleep", "run", pb, "--report", rep, "--log-format", "json")
 			time.Sleep(100 * time.Millisecond)

@@ -44,8 +44,6 @@ func (fs *flagSet) parse(args []string) (pos []string, code int, ok bool) {
 	return pos, ExitOK, true
 }
 
-// usageError prints a usage problem and a pointer to the command's help, and
-// returns ExitUsage.
 // given reports whether the flag name was on the command line.
 func (fs *flagSet) given(name string) bool {
 	set := false
@@ -53,6 +51,8 @@ func (fs *flagSet) given(name string) bool {
 	return set
 }
 
+// usageError prints a usage problem and a pointer to the command's help, and
+// returns ExitUsage.
 func (fs *flagSet) usageError(format string, args ...any) int {
 	return usageError(fs.e, fs.cmd, format, args...)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,6 +57,8 @@ func (e *env) loadPlugins(r *ops.Registry) int {
 	if e.daemon {
 		e.pluginsRead = readManifests(dir)
 	}
+	// A step that rewrote a manifest would choose what the next start runs.
+	fsroot.Protect(dir, "plugins dir")
 	err := plugin.Load(dir, r, plugin.Options{})
 	if err == nil {
 		return ExitOK

@@ -215,7 +215,7 @@ const KindDroppedEvent engine.EventKind = "dropped"
 // func stops listening.
 func notifyCancel(fn func(*signalCause)) func() {
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, runSignals...)
+	signal.Notify(ch, runSignals()...)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

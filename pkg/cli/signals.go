@@ -61,7 +61,15 @@ func signalName(s os.Signal) string {
 // SIGHUP is among them: the terminal or SSH session that started the run
 // went away, and its default, killing the process, would skip finally and
 // the report. The daemons (serve, schedule) take SIGHUP as reload instead.
-var runSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+// Under nohup, which starts the process with SIGHUP ignored, a hangup
+// stays ignored and the run goes on, as the user asked.
+func runSignals() []os.Signal {
+	sigs := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if !signal.Ignored(syscall.SIGHUP) {
+		sigs = append(sigs, syscall.SIGHUP)
+	}
+	return sigs
+}
 
 // Signal handling times.
 const (
@@ -85,7 +93,7 @@ const (
 func (r *runner) signals() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, runSignals...)
+	signal.Notify(ch, runSignals()...)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -21,7 +21,7 @@ func (t *traceFlags) add(fs *flag.FlagSet) {
 // problem says what is wrong with the flags themselves, "" if nothing.
 func (t *traceFlags) problem() string {
 	if t.items < 0 {
-		return fmt.Sprintf("--trace-items must be 0 (the default, %d) or more, not %d", telemetry.DefaultItemSpans, t.items)
+		return fmt.Sprintf("--trace-items must be 0 or more (the default is %d), not %d", telemetry.DefaultItemSpans, t.items)
 	}
 	return ""
 }
