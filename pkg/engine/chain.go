@@ -297,13 +297,18 @@ func retry(clock Clock) Middleware {
 				}
 				d := backoff(r, n)
 				ev := Event{Kind: EventRetry, Attempt: n, DelayMS: d.Milliseconds()}
+				line := c.Log.Info()
+				if c.Index >= 0 {
+					line = line.Int("item", c.Index) // which of a fan-out's items
+				}
+				line = line.Int("attempt", n).Dur("delay", d)
 				if err == nil && r.Until != nil {
 					// The attempt succeeded; what failed is the condition.
 					ev.Message = fmt.Sprintf("retry.until (%s) is false", r.Until.Source)
-					c.Log.Info().Int("attempt", n).Dur("delay", d).Str("condition", ev.Message).Msg("retrying")
+					line.Str("condition", ev.Message).Msg("retrying")
 				} else {
 					ev.Err, ev.ErrClass = c.run.maskText(errText(err)), string(ops.ClassOf(err))
-					c.Log.Info().Int("attempt", n).Dur("delay", d).Str("error", errText(err)).Msg("retrying")
+					line.Str("error", errText(err)).Msg("retrying")
 				}
 				c.run.emitCall(c, ev)
 				select {

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -54,5 +56,33 @@ steps:
 	}
 	if diff := cmp.Diff(map[string]any{"try": 1}, u.Output); diff != "" {
 		t.Errorf("until: output (-want +got):\n%s", diff)
+	}
+}
+
+// TestFanOutRetryLineNamesItsItem: a fan-out's "retrying" log line says
+// which item is tried again.
+func TestFanOutRetryLineNamesItsItem(t *testing.T) {
+	var logs bytes.Buffer
+	e, _ := newEngine(t, WithLog(&logs, zerolog.InfoLevel))
+	p := plan(t, e, header+`
+steps:
+  - id: fan
+    op: control.assert
+    foreach: '["up", "down"]'
+    with: {that: '${{ item == "up" }}', message: "${{ item }} is down"}
+    retry: {attempts: 2, delay: 1ms}
+`)
+	mustRun(t, p, nil)
+	var found bool
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"message":"retrying"`) {
+			found = true
+			if !strings.Contains(line, `"item":1`) {
+				t.Errorf("retry line without its item: %s", line)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no retry line:\n%s", logs.String())
 	}
 }
