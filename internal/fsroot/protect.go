@@ -73,15 +73,33 @@ func Guard(abs string) error {
 // follows no symlink.
 func GuardLexical(abs string) error {
 	for _, p := range protectedPaths() {
-		if abs == p.path {
-			return fmt.Errorf("%w: path %q is arsenal-run's %s, which no file operation touches", ops.ErrDenied, abs, p.what)
-		}
-		if within(abs, p.path) {
-			return fmt.Errorf("%w: path %q is in arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, abs, p.what, p.path)
+		if abs == p.path || within(abs, p.path) {
+			return &ProtectedError{Path: abs, Protected: p.path, What: p.what}
 		}
 	}
 	return nil
 }
+
+// ProtectedError is the refusal of a path that is or lies in a protected
+// path. It wraps ops.ErrDenied.
+type ProtectedError struct {
+	Path      string // the path refused
+	Protected string // the protected path it is or lies in
+	What      string // what that is: "state dir", "keys file"
+	holds     bool   // Path holds Protected (GuardTree)
+}
+
+func (e *ProtectedError) Error() string {
+	switch {
+	case e.holds:
+		return fmt.Sprintf("%v: path %q holds arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, e.Path, e.What, e.Protected)
+	case e.Path == e.Protected:
+		return fmt.Sprintf("%v: path %q is arsenal-run's %s, which no file operation touches", ops.ErrDenied, e.Path, e.What)
+	}
+	return fmt.Sprintf("%v: path %q is in arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, e.Path, e.What, e.Protected)
+}
+
+func (e *ProtectedError) Unwrap() error { return ops.ErrDenied }
 
 // GuardTree is Guard for an operation on a whole tree (moving a
 // directory): it is denied also when a protected path lies under abs, so
@@ -95,7 +113,7 @@ func GuardTree(abs string) error {
 	for _, form := range []string{abs, Resolved(abs)} {
 		for _, p := range protectedPaths() {
 			if within(p.path, form) {
-				return fmt.Errorf("%w: path %q holds arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, abs, p.what, p.path)
+				return &ProtectedError{Path: abs, Protected: p.path, What: p.what, holds: true}
 			}
 		}
 	}

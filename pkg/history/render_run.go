@@ -108,7 +108,6 @@ func writeOrigin(b *strings.Builder, run Run) {
 	}
 }
 
-// exists reports whether path names something that can be stat'ed.
 // writtenReport is the run's report path, or "" when its process ended
 // before it wrote the report there.
 func writtenReport(run Run) string {
@@ -118,6 +117,7 @@ func writtenReport(run Run) string {
 	return run.ReportPath
 }
 
+// exists reports whether path names something that can be stat'ed.
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil

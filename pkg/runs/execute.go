@@ -57,11 +57,7 @@ func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, erro
 	if req.Op == steps.SubPlaybookOp {
 		return nil, ErrPlaybookOp
 	}
-	// An execute has no playbook, hence no playbook directory: ops that
-	// may read beside the playbook (a template, an inventory) get nothing
-	// past the caller's file roots, and relative paths resolve against
-	// the working directory, inside those roots only.
-	pb, err := steps.OneStep(m.svc.cfg.Registry, "", req.Op, req.Params, req.Timeout)
+	pb, err := steps.OneStep(m.svc.cfg.Registry, req.Op, req.Params, req.Timeout)
 	if err != nil {
 		return nil, &PrepareError{Field: "params", Err: err}
 	}

@@ -83,7 +83,6 @@ type Config struct {
 // Service runs requests. It is safe for concurrent use.
 type Service struct {
 	cfg   Config
-	wd    string // the working directory, for the one-step playbooks of ExecuteOp
 	store store.Store
 	// groups keeps the concurrency groups: in the store, or in lock files.
 	groups groupBackend
@@ -112,7 +111,6 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Env = ProcessEnv{}
 	}
 	s := &Service{cfg: cfg}
-	s.wd, _ = os.Getwd()
 	if cfg.StateDir != "" {
 		// Its keys sign sessions and reports: no step reads or writes
 		// them, whatever its roles' file_roots (the working directory

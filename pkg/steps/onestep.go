@@ -19,9 +19,11 @@ const OneStepID = "op"
 // they contain. It is how one operation runs outside a playbook (the API's
 // execute), so that it goes through the same engine, authorization, audit,
 // masking and history as any step. A bad op or param is an error of class
-// validation; its ops.ParamErrors name the params. Relative paths of the
-// op resolve against dir.
-func OneStep(reg *ops.Registry, dir, op string, params map[string]any, timeout time.Duration) (*Playbook, error) {
+// validation; its ops.ParamErrors name the params. The playbook has no
+// directory: ops that may read beside a playbook (a template, an
+// inventory) get nothing past the caller's file roots, and relative paths
+// resolve against the working directory, inside those roots only.
+func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.Duration) (*Playbook, error) {
 	e, err := reg.Get(op)
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
@@ -50,7 +52,7 @@ func OneStep(reg *ops.Registry, dir, op string, params map[string]any, timeout t
 		Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1}, Timeout: timeout,
 	}
 	return &Playbook{
-		File: "operation " + op, Dir: dir, SHA256: hex.EncodeToString(sum[:]), Version: Version,
+		File: "operation " + op, SHA256: hex.EncodeToString(sum[:]), Version: Version,
 		Name: "execute-" + strings.ReplaceAll(op, ".", "-"), Steps: []*Step{s},
 	}, nil
 }

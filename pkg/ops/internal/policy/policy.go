@@ -85,14 +85,21 @@ func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 	if err != nil {
 		return Place{}, err
 	}
-	if err := fsroot.Guard(abs); err != nil {
-		return Place{}, err
-	}
 	place, err := fsroot.Locate(abs, roots)
 	if err != nil {
-		return Place{}, Denied(path, roots)
+		return Place{}, notInRoots(err, path, roots)
 	}
 	return place, nil
+}
+
+// notInRoots is the error of fsroot refusing path: a protected path as
+// fsroot says it, anything else as outside the roots (Denied).
+func notInRoots(err error, path string, roots []string) error {
+	var pe *fsroot.ProtectedError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return Denied(path, roots)
 }
 
 // Denied returns the error for a path outside every root. It names the
@@ -220,12 +227,9 @@ func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]by
 	if err != nil {
 		return nil, err
 	}
-	if err := fsroot.Guard(abs); err != nil {
-		return nil, err
-	}
 	b, err := fsroot.ReadFile(abs, roots, max)
 	if errors.Is(err, ops.ErrDenied) {
-		return nil, Denied(path, roots)
+		return nil, notInRoots(err, path, roots)
 	}
 	return b, err
 }

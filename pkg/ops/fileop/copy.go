@@ -1,0 +1,205 @@
+package fileop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+)
+
+// Copy is file.copy and Move file.move.
+type Copy struct{ move bool }
+
+func copySpec(move bool) ops.Spec {
+	name, verb, risk := "file.copy", "Copy", ops.RiskWrite
+	desc := "Copy a regular file (a symlink's target inside the allowed roots), keeping its mode. The copy is written to a temporary name and renamed into place, so readers never see half a file."
+	if move {
+		name, verb = "file.move", "Move"
+		desc = "Move (rename) a file or directory. Within one file system the rename is atomic; across file systems a regular file is copied, synced and the original removed."
+	}
+	return ops.Spec{
+		Name:        name,
+		Description: desc + " Refuses to replace an existing destination unless overwrite is true; both paths must lie inside the allowed roots.",
+		Risk:        risk,
+		Params: []ops.Param{
+			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: verb + " this path"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "to this path (not a directory to put it in)"},
+			{Name: "overwrite", Type: ops.TypeBool, Default: false, Description: "replace an existing regular file at dest"},
+			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create dest's missing parent directories"},
+		},
+		Output: []ops.Field{
+			{Name: "src", Type: "string", Description: "the absolute source path"},
+			{Name: "dest", Type: "string", Description: "the absolute destination path"},
+			{Name: "bytes", Type: "integer", Description: "bytes copied (0 for a rename)"},
+		},
+	}
+}
+
+// ValidateParams checks the paths.
+func (c *Copy) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	for _, name := range []string{"src", "dest"} {
+		switch {
+		case !p.Known(name):
+		case p.String(name) == "":
+			errs = append(errs, &ops.ParamError{Param: name, Msg: "is empty"})
+		case strings.IndexByte(p.String(name), 0) >= 0:
+			errs = append(errs, &ops.ParamError{Param: name, Msg: "contains a NUL byte"})
+		}
+	}
+	return errsOrNil(errs)
+}
+
+// Execute copies or moves.
+func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	srcPath, destPath := p.String("src"), p.String("dest")
+	roots := policy.Roots(ctx)
+	src, err := open(ctx, srcPath)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	dest, err := open(ctx, destPath)
+	if err != nil {
+		return nil, err
+	}
+	defer dest.Close()
+	// A move renames a symlink itself; a copy copies what it points to,
+	// which os.Root keeps inside the root.
+	stat := src.root.Stat
+	if c.move {
+		stat = src.root.Lstat
+		// Moving a directory that holds the state dir away would carry
+		// it out of its protected place.
+		if err := policy.GuardTree(ctx, srcPath); err != nil {
+			return nil, ops.WithClass(ops.ClassAuthorization, err)
+		}
+	}
+	sst, err := stat(src.rel)
+	if err != nil {
+		return nil, policy.Classify(ctx, err, srcPath, roots)
+	}
+	if !c.move && !sst.Mode().IsRegular() {
+		return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file; file.copy copies files (use archive.create for a directory)", srcPath)
+	}
+	if p.Bool("create_dirs") {
+		if d := filepath.Dir(dest.rel); d != "." {
+			if err := dest.root.MkdirAll(d, 0o755); err != nil {
+				return nil, policy.Classify(ctx, err, destPath, roots)
+			}
+		}
+	}
+	if dst, err := dest.root.Lstat(dest.rel); err == nil {
+		switch {
+		case !p.Bool("overwrite"):
+			return nil, ops.Errorf(ops.ClassExecution, "%s already exists; set overwrite: true to replace it", destPath)
+		case !dst.Mode().IsRegular():
+			return nil, ops.Errorf(ops.ClassExecution, "%s exists and is not a regular file; it is never replaced", destPath)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, policy.Classify(ctx, err, destPath, roots)
+	}
+	out := map[string]any{"src": src.abs, "dest": dest.abs, "bytes": 0}
+	replace := p.Bool("overwrite")
+	exists := func() error {
+		return ops.Errorf(ops.ClassExecution, "%s already exists; set overwrite: true to replace it", destPath)
+	}
+	if c.move {
+		var err error
+		if src.root.Name() == dest.root.Name() {
+			err = place(src.root.Link, src.root.Rename, src.root.Remove, src.rel, dest.rel, replace, sst.IsDir())
+		} else {
+			// Two roots: rename by path after both were checked inside
+			// their roots; neither a rename nor a link follows a symlink
+			// in its last element.
+			err = place(os.Link, os.Rename, os.Remove, src.abs, dest.abs, replace, sst.IsDir())
+		}
+		switch {
+		case err == nil:
+			return out, nil
+		case errors.Is(err, fs.ErrExist):
+			return nil, exists()
+		case !errors.Is(err, syscall.EXDEV):
+			return nil, policy.Classify(ctx, err, srcPath, roots)
+		}
+	}
+	if !sst.Mode().IsRegular() {
+		return nil, ops.Errorf(ops.ClassExecution, "%s is on another file system and is not a regular file; it cannot be moved atomically", srcPath)
+	}
+	n, err := copyFile(ctx, src, dest, sst.Mode().Perm(), replace)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, exists()
+	}
+	if err != nil {
+		return nil, policy.Classify(ctx, err, destPath, roots)
+	}
+	out["bytes"] = n
+	if c.move {
+		if err := src.root.Remove(src.rel); err != nil {
+			return nil, policy.Classify(ctx, err, srcPath, roots)
+		}
+	}
+	return out, nil
+}
+
+// place moves the file old to new. Replacing, or moving a directory, is a
+// rename (the caller has checked that new does not exist; rename(2)
+// replaces a directory only when it is empty). Otherwise it is a hard link then an unlink: the link fails when
+// new exists, so a file created at new since it was checked is never
+// replaced. Where hard links are not supported it falls back to a rename,
+// which can replace a file created in that instant.
+func place(link, rename func(string, string) error, remove func(string) error, old, new string, replace, dir bool) error {
+	if replace || dir {
+		return rename(old, new)
+	}
+	err := link(old, new)
+	switch {
+	case err == nil:
+		return remove(old)
+	case errors.Is(err, fs.ErrExist), errors.Is(err, syscall.EXDEV):
+		return err
+	}
+	return rename(old, new)
+}
+
+// copyFile copies src to a temporary file beside dest, syncs it and puts
+// it in place (see place).
+func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace bool) (int64, error) {
+	in, err := src.root.Open(src.rel)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	dir, base := filepath.Dir(dest.rel), filepath.Base(dest.rel)
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
+	out, err := dest.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(out, readerCtx{ctx: ctx, r: in})
+	if err == nil {
+		err = out.Chmod(mode)
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = place(dest.root.Link, dest.root.Rename, dest.root.Remove, tmp, dest.rel, replace, false)
+	}
+	if err != nil {
+		_ = dest.root.Remove(tmp)
+		return 0, err
+	}
+	return n, nil
+}
