@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -183,5 +185,26 @@ func TestWriteUnsyncedIsWriteWithoutTheSync(t *testing.T) {
 	}
 	if err := WriteUnsynced(filepath.Join(dir, "missing", "c.json"), r); err == nil {
 		t.Error("writing into a missing directory succeeded")
+	}
+}
+
+// TestWriteKeepsTheModeWhateverTheUmask: a file named only once it is
+// whole still gets the mode asked for, not the process's umask.
+func TestWriteKeepsTheModeWhateverTheUmask(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	for _, mode := range []os.FileMode{0o644, 0o600} {
+		path := filepath.Join(dir, fmt.Sprintf("%o.json", mode))
+		if err := WriteFileAtomic(path, []byte("{}\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("%s: mode %v (%v), want %v", path, fi.Mode().Perm(), err, mode)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("the directory holds %d entries, want the 2 files", len(entries))
 	}
 }

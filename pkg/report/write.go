@@ -9,10 +9,11 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
-// Write stores r at path atomically: it writes a temporary file in the same
-// directory, syncs it, renames it over path and syncs the directory, so a
-// reader, or a crash at any moment, sees the old report or the new one and
-// never a torn file.
+// Write stores r at path atomically: it writes a file in the same directory
+// that has no name yet (or, where the filesystem cannot, a temporary one),
+// syncs it, then names it path (or renames it over path) and syncs the
+// directory, so a reader, or a crash at any moment, sees the old report or
+// the new one and never a torn file.
 func Write(path string, r *Report) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -22,8 +23,8 @@ func Write(path string, r *Report) error {
 	return WriteFileAtomic(path, data, 0o644)
 }
 
-// WriteUnsynced stores r at path as Write does, through a temporary file
-// and a rename, so that no reader and no killed process ever sees half a
+// WriteUnsynced stores r at path as Write does, naming the file only once
+// it is whole, so that no reader and no killed process ever sees half a
 // report, but without waiting for the disk. It is for the state dir's copy
 // of a report, which is then exactly as durable as the history database
 // that lists it (synchronous=NORMAL): only an operating system crash or a
@@ -37,14 +38,17 @@ func WriteUnsynced(path string, r *Report) error {
 	return writeFile(path, append(data, '\n'), 0o644, false)
 }
 
-// WriteFileAtomic writes data to path through a synced temporary file and a
-// rename.
+// WriteFileAtomic writes data to path as Write does: synced, and named only
+// once it is whole.
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	return writeFile(path, data, mode, true)
 }
 
 func writeFile(path string, data []byte, mode os.FileMode, sync bool) error {
 	dir := filepath.Dir(path)
+	if done, err := writeUnnamed(dir, path, data, mode, sync); done {
+		return err
+	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -75,14 +79,52 @@ func writeFile(path string, data []byte, mode os.FileMode, sync bool) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	ok = true
-	if !sync {
-		return nil
+	if sync {
+		syncDir(dir)
 	}
+	return nil
+}
+
+// writeUnnamed writes data to a new file at path through a file that has
+// no name until it is whole (createUnnamed), where the system offers one.
+// It answers false, having created nothing, when it cannot: no unnamed
+// files on this filesystem, or path exists already (a file written again,
+// which the rename of a named temporary file replaces).
+func writeUnnamed(dir, path string, data []byte, mode os.FileMode, sync bool) (bool, error) {
+	f, err := createUnnamed(dir, mode)
+	if err != nil {
+		return false, nil
+	}
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return true, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Chmod(mode); err != nil {
+		return true, fmt.Errorf("write %s: %w", path, err)
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			return true, fmt.Errorf("write %s: sync: %w", path, err)
+		}
+	}
+	if err := linkUnnamed(f, path); err != nil {
+		return false, nil
+	}
+	if err := f.Close(); err != nil {
+		return true, fmt.Errorf("write %s: %w", path, err)
+	}
+	if sync {
+		syncDir(dir)
+	}
+	return true, nil
+}
+
+// syncDir makes a new name in dir durable.
+func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	return nil
 }
 
 // MaxReadSize is the largest report file Read accepts.
