@@ -30,6 +30,9 @@ func (e *ResumeError) Error() string { return e.Msg }
 // reused must be defined as before.
 func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 	if prev.Status == report.StatusSucceeded {
+		if prev.DryRun {
+			return &ResumeError{fmt.Sprintf("run %s was a dry run and succeeded; there is nothing to resume: run the playbook without --resume to run it for real", prev.RunID)}
+		}
 		return &ResumeError{fmt.Sprintf("run %s succeeded; there is nothing to resume", prev.RunID)}
 	}
 	if prev.Playbook.Name != p.pb.Name {

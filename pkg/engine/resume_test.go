@@ -64,6 +64,11 @@ func TestResume(t *testing.T) {
 	if err := p.CheckResume(roundTrip(t, second), false); err == nil || !strings.Contains(err.Error(), "nothing to resume") {
 		t.Errorf("resuming a succeeded run: %v", err)
 	}
+	dry := roundTrip(t, second)
+	dry.DryRun = true
+	if err := p.CheckResume(dry, false); err == nil || !strings.Contains(err.Error(), "was a dry run") || !strings.Contains(err.Error(), "without --resume") {
+		t.Errorf("resuming a succeeded dry run: %v", err)
+	}
 }
 
 func TestResumeRefusesChangedPlaybook(t *testing.T) {
