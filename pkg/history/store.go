@@ -18,10 +18,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver, without cgo
@@ -121,7 +123,7 @@ func Open(dir string) (*Store, error) {
 	abs := filepath.Join(absDir, FileName)
 	lock, err := lockExclusive(filepath.Join(absDir, openLock), OpenTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, openLockError(err)
 	}
 	defer unlockOwner(lock)
 	q := url.Values{}
@@ -203,3 +205,13 @@ func (s *Store) ownerAlive(owner string) bool {
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// openLockError is the error of Open failing to take its lock: on a state
+// dir this process cannot write (a read-only mount, another user's
+// directory) it says what to do, as reading a history writes there too.
+func openLockError(err error) error {
+	if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("history: %w; the history writes in its state dir even to be read (a lock, the database's journal): use a state dir this user can write, or copy this one to a writable place and read the copy", err)
+	}
+	return fmt.Errorf("history: %w", err)
+}

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -613,4 +615,19 @@ func TestManyStepRowsKeepTheirOrder(t *testing.T) {
 	r.Steps = []report.Step{st}
 	mustRecord(t, s, r, "")
 	check("final", 517)
+}
+
+// TestOpenOnAReadOnlyStateDirSaysWhatToDo: root writes through file modes,
+// so the errors of a read-only mount and of another user's directory are
+// given as the system gives them.
+func TestOpenOnAReadOnlyStateDirSaysWhatToDo(t *testing.T) {
+	for _, cause := range []error{syscall.EROFS, syscall.EACCES} {
+		err := openLockError(&os.PathError{Op: "open", Path: "/st/history.lock", Err: cause})
+		if !errors.Is(err, cause) || !strings.Contains(err.Error(), "/st/history.lock") || !strings.Contains(err.Error(), "copy this one to a writable place") {
+			t.Errorf("%v: %v", cause, err)
+		}
+	}
+	if err := openLockError(errors.New("lock x: another process held it for 30s")); strings.Contains(err.Error(), "copy") {
+		t.Errorf("a held lock is not a read-only state dir: %v", err)
+	}
 }
