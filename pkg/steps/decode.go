@@ -56,6 +56,9 @@ type pendingExpr struct {
 	want  string     // retry and repeat settings: the kind of value (wantInteger, wantDuration)
 	what  string     // what the expression is, for list and setting messages; "" = foreach
 	param *paramWant // an operation parameter: the type the result must fit
+	// secret is the secret parameter (a password, a key's passphrase)
+	// whose value the expression gives or is part of, or nil.
+	secret *paramWant
 }
 
 func (l *loader) decodeTop(root *yaml.Node) {

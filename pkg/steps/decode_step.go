@@ -353,6 +353,11 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		v := l.value(p.V, sc, s, -1, prm != nil && prm.NoInterpolation)
 		if prm != nil {
 			l.expectParam(v, prm, s, from)
+			if prm.Secret {
+				for _, pe := range l.pending[from:] {
+					pe.secret = &paramWant{step: s, param: prm, item: -1}
+				}
+			}
 		}
 		with.Keys = append(with.Keys, p.Key)
 		with.Items = append(with.Items, v)

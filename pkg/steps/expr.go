@@ -77,7 +77,7 @@ type compiled struct {
 
 // ref is a name the expression reads that depends on where it is used.
 type ref struct {
-	kind  string // "steps", "vars", "output" (steps.<name>.output.<field>), "suboutput" (steps.<name>.output.outputs.<field>), "status" (steps.<name>.status == "<field>") or "inventory"
+	kind  string // "steps", "vars", "inputs", "output" (steps.<name>.output.<field>), "suboutput" (steps.<name>.output.outputs.<field>), "status" (steps.<name>.status == "<field>") or "inventory"
 	name  string // for "output" and "suboutput", "" is the bare output of retry and repeat: the step's own
 	field string // for "output", "suboutput" and "status"
 	off   int
@@ -367,7 +367,9 @@ func (w *nameCheck) Visit(node *ast.Node) {
 		case EnvInputs:
 			if _, ok := w.inputs[prop.Value]; !ok {
 				w.fail(n, "unknown input %q%s; declare it under inputs", prop.Value, suggest.DidYouMean(prop.Value, keys(w.inputs)))
+				return
 			}
+			w.refs = append(w.refs, ref{kind: "inputs", name: prop.Value, off: runeOffset(w.src, id.Location().From)})
 		}
 	}
 }

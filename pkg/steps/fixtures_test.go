@@ -92,7 +92,7 @@ func fixtureRegistry(t testing.TB) *ops.Registry {
 		Description: "A stand-in for notify.webhook, with its params.",
 		Risk:        ops.RiskWrite,
 		Params: []ops.Param{
-			{Name: "url", Type: ops.TypeString, Required: true},
+			{Name: "url", Type: ops.TypeString, Required: true, Secret: true},
 			{Name: "format", Type: ops.TypeString, Default: "json", Enum: []any{"slack", "teams", "json"}},
 			{Name: "text", Type: ops.TypeString, Required: true},
 			{Name: "title", Type: ops.TypeString},
@@ -110,7 +110,7 @@ func fixtureRegistry(t testing.TB) *ops.Registry {
 			{Name: "to", Type: ops.TypeList, Items: ops.TypeString, Required: true},
 			{Name: "subject", Type: ops.TypeString, Required: true},
 			{Name: "body", Type: ops.TypeString, Required: true},
-			{Name: "password", Type: ops.TypeString},
+			{Name: "password", Type: ops.TypeString, Secret: true},
 		},
 	}} {
 		if err := r.Register(s, nop); err != nil {

@@ -117,6 +117,8 @@ func (l *loader) compileAll(g *graph) {
 				l.checkStatusRef(g, pe, r, pos)
 			case "inventory":
 				l.inventoryRef(r, pos)
+			case "inputs":
+				l.checkSecretInput(pe, r.name, pos)
 			}
 		}
 	}

@@ -304,3 +304,18 @@ func (w *nilWalk) Visit(node *ast.Node) {
 		w.found = w.found || n.Optional
 	}
 }
+
+// checkSecretInput refuses a secret parameter (a password, a key's
+// passphrase) whose value reads an input not declared secret: the run
+// would write that input in clear to its report, history and events,
+// which mask only the values of secret inputs.
+func (l *loader) checkSecretInput(pe *pendingExpr, name string, pos Pos) {
+	if pe.secret == nil {
+		return
+	}
+	for _, in := range l.pb.Inputs {
+		if in.Name == name && !in.Secret {
+			l.d.Add(pos, "inputs.%s gives %s of step %s, a secret parameter, but input %s is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input %s", name, pe.secret.param.Name, pe.secret.step.ID, name, name)
+		}
+	}
+}

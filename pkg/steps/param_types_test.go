@@ -194,3 +194,49 @@ func TestParamExpressionTypesAllReported(t *testing.T) {
 		t.Errorf("diagnostics (-want +got):\n%s\nall:\n%v", diff, err)
 	}
 }
+
+// TestSecretParamFromAPlainInput: a secret parameter (a password, a
+// webhook URL) that reads an input not declared secret is refused where
+// it reads it, as the run would write that input in clear to its report,
+// history and events; a secret input, a literal or a step's output may
+// feed it.
+func TestSecretParamFromAPlainInput(t *testing.T) {
+	const head = `version: 1
+name: p
+inputs:
+  plain: {type: string, default: x}
+  hidden: {type: string, default: y, secret: true}
+steps:
+  - id: a
+`
+	for _, tc := range []struct {
+		name, step, want string
+	}{
+		{"a plain input", `    op: notify.email
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ inputs.plain }}"}`,
+			`p.yaml:9:75: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+		{"inside text", `    op: notify.email
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: "pre-${{ inputs.plain }}"}`,
+			`p.yaml:9:79: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+		{"in a notify entry", `    op: control.noop
+notify:
+  - {on: [failure], webhook: {url: "${{ inputs.plain }}", text: t}}`,
+			`p.yaml:10:41: inputs.plain gives url of step notify_1, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+		{"a secret input", `    op: notify.email
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ inputs.hidden }}"}`, ""},
+		{"a literal", `    op: notify.email
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: pw}`, ""},
+		{"a plain input in a plain param", `    op: notify.email
+    with: {host: h, from: f, to: [t], subject: "${{ inputs.plain }}", body: b, password: "${{ inputs.hidden }}"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ""
+			if _, err := Parse("p.yaml", []byte(head+tc.step+"\n"), fixtureRegistry(t)); err != nil {
+				got = err.Error()
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("load error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
