@@ -27,7 +27,9 @@ func (s *Service) remotePool(ctx context.Context) (context.Context, func()) {
 
 // checkInventory refuses, before a run starts, a playbook whose
 // inventory.hosts names a group (or host, or tag) the configured inventory
-// lacks, or that calls inventory.hosts with no inventory configured.
+// lacks, or that calls inventory.hosts with no inventory configured, or
+// one with a step whose literal host is neither an inventory host nor an
+// address.
 func (s *Service) checkInventory(pb *steps.Playbook) error {
 	if len(pb.Inventory) == 0 {
 		return nil

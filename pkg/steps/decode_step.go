@@ -344,6 +344,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 	with := &Value{Kind: KindMap, Pos: s.Pos}
 	raw := make(map[string]any, len(pairs))
 	keyPos := make(map[string]Pos, len(pairs))
+	valPos := make(map[string]Pos, len(pairs))
 	for _, p := range pairs {
 		prm := (*ops.Param)(nil)
 		if s.Entry != nil {
@@ -362,6 +363,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		with.Keys = append(with.Keys, p.Key)
 		with.Items = append(with.Items, v)
 		keyPos[p.Key] = yamlx.PosOf(p.K)
+		valPos[p.Key] = yamlx.PosOf(yamlx.Deref(p.V))
 		if v.Dynamic() {
 			raw[p.Key] = ops.Deferred
 		} else {
@@ -384,6 +386,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 	}
 	params, err := s.Entry.Validate(raw, !dynamic)
 	s.Risk = s.Entry.RiskFor(params)
+	l.literalHost(s, valPos)
 	if err == nil {
 		if !dynamic {
 			s.Params = params

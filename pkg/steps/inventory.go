@@ -34,13 +34,21 @@ const EnvInventory = "inventory"
 // cannot be written in an expression: only the rewrite produces it.
 const inventoryFunc = "inventory.hosts"
 
-// InventoryRef is a call of inventory.hosts in a playbook.
+// InventoryRef is a call of inventory.hosts in a playbook, or a step's
+// literal host parameter.
 type InventoryRef struct {
 	// Name is the literal group, host or tag:NAME given; "" when the
 	// argument is computed.
 	Name string
 	Pos  Pos
+	// Host marks the literal host parameter of a step acting on a remote
+	// host (ssh.*): Name is an inventory host or an address.
+	Host bool
 }
+
+// hostTarget is an operation that acts on the remote host its HostParam
+// names (remote.HostTarget).
+type hostTarget interface{ HostParam() string }
 
 // LoadOption changes what Load and Parse check.
 type LoadOption func(*subLoads)
@@ -59,7 +67,7 @@ func WithInventory(inv *inventory.Inventory) LoadOption {
 func (p *Playbook) CheckInventory(inv *inventory.Inventory) error {
 	d := Diagnostics{}
 	for _, r := range p.Inventory {
-		if msg := checkInventoryName(inv, r.Name); msg != "" {
+		if msg := checkInventoryRef(inv, r); msg != "" {
 			d = append(d, &Diagnostic{File: p.File, Pos: r.Pos, Msg: msg})
 		}
 	}
@@ -67,6 +75,20 @@ func (p *Playbook) CheckInventory(inv *inventory.Inventory) error {
 		return nil
 	}
 	return d
+}
+
+// checkInventoryRef says what is wrong with r under inv, or "". A literal
+// host must be one the run could reach: an inventory host, or an address
+// (a bare name the inventory lacks would fail the step after the steps
+// before it ran).
+func checkInventoryRef(inv *inventory.Inventory, r InventoryRef) string {
+	if !r.Host {
+		return checkInventoryName(inv, r.Name)
+	}
+	if _, err := inv.Resolve(r.Name); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // checkInventoryName says what is wrong with inventory.hosts(name) under
@@ -87,11 +109,30 @@ func checkInventoryName(inv *inventory.Inventory, name string) string {
 // inventoryRef records a call of inventory.hosts found while compiling,
 // and checks its name when the inventory is known at load time.
 func (l *loader) inventoryRef(r ref, pos Pos) {
-	l.pb.Inventory = append(l.pb.Inventory, InventoryRef{Name: r.name, Pos: pos})
+	l.addInventoryRef(InventoryRef{Name: r.name, Pos: pos})
+}
+
+func (l *loader) addInventoryRef(r InventoryRef) {
+	l.pb.Inventory = append(l.pb.Inventory, r)
 	if inv := l.sub.inv; inv != nil {
-		if msg := checkInventoryName(inv, r.name); msg != "" {
-			l.d.Add(pos, "%s", msg)
+		if msg := checkInventoryRef(inv, r); msg != "" {
+			l.d.Add(r.Pos, "%s", msg)
 		}
+	}
+}
+
+// literalHost records the host parameter of s when the step acts on a
+// remote host and the host is written without an expression; pos is where
+// its value is.
+func (l *loader) literalHost(s *Step, pos map[string]Pos) {
+	var ht hostTarget
+	if s.Entry == nil || !s.Entry.As(&ht) {
+		return
+	}
+	name := ht.HostParam()
+	v, _ := s.LiteralParam(name)
+	if target, ok := v.(string); ok && target != "" {
+		l.addInventoryRef(InventoryRef{Name: target, Pos: pos[name], Host: true})
 	}
 }
 

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 const testInventory = `version: 1
@@ -184,5 +186,58 @@ steps:
 	want := []got{{"warn", true}, {"hello", true}, {"warn", true}, {nil, false}, {nil, false}, {nil, false}}
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("LiteralParam (-want +got):\n%s", diff)
+	}
+}
+
+// fakeSSH stands for an ssh.* operation: it acts on the host its host
+// parameter names.
+type fakeSSH struct{ ops.Func }
+
+func (fakeSSH) HostParam() string { return "host" }
+
+// TestLiteralHostChecked: a step's literal host that the inventory lacks,
+// a typo of an inventory name, is refused at validate --inventory and
+// before a run starts, instead of failing that step after the steps
+// before it changed the fleet; an address, an inventory host and a
+// computed host pass.
+func TestLiteralHostChecked(t *testing.T) {
+	reg := testRegistry(t)
+	nop := ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return nil, nil })
+	spec := ops.Spec{Name: "fake.ssh", Description: "acts on a host", Risk: ops.RiskWrite,
+		Params: []ops.Param{{Name: "host", Type: ops.TypeString, Required: true}}}
+	if err := reg.Register(spec, fakeSSH{nop}); err != nil {
+		t.Fatal(err)
+	}
+	src := `version: 1
+name: roll
+inputs:
+  h: {type: string, default: web-2}
+steps:
+  - {id: a, op: fake.ssh, with: {host: web-1}}
+  - {id: b, op: fake.ssh, with: {host: web1}}
+  - {id: c, op: fake.ssh, with: {host: "root@10.0.0.9"}}
+  - {id: d, op: fake.ssh, with: {host: "${{ inputs.h }}"}}
+`
+	inv := loadTestInventory(t)
+	const want = `roll.yaml:7:40: host "web1" is not in inventory fleet.yaml (did you mean "web-1"?); to reach an address directly write user@web1 or web1:22`
+	_, err := Parse("roll.yaml", []byte(src), reg, WithInventory(inv))
+	if err == nil || err.Error() != want {
+		t.Errorf("validate --inventory:\n got %v\nwant %s", err, want)
+	}
+	pb, err := Parse("roll.yaml", []byte(src), reg)
+	if err != nil {
+		t.Fatalf("without an inventory a literal host cannot be checked at load: %v", err)
+	}
+	if err := pb.CheckInventory(inv); err == nil || err.Error() != want {
+		t.Errorf("before the run:\n got %v\nwant %s", err, want)
+	}
+	if err := pb.CheckInventory(nil); err == nil || !strings.Contains(err.Error(), `host "web-1": no inventory is loaded`) {
+		t.Errorf("before a run without an inventory: %v", err)
+	}
+	fixed := strings.Replace(src, "host: web1}", "host: web-2}", 1)
+	if pb, err := Parse("roll.yaml", []byte(fixed), reg, WithInventory(inv)); err != nil {
+		t.Errorf("valid hosts refused: %v", err)
+	} else if err := pb.CheckInventory(inv); err != nil {
+		t.Errorf("valid hosts refused before the run: %v", err)
 	}
 }
