@@ -268,6 +268,16 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	if diff := cmp.Diff(want, statuses(r)); diff != "" {
 		t.Errorf("step statuses (-want +got):\n%s\nstderr:\n%s", diff, p.stderr.String())
 	}
+	// What was running when the process exited is named, on the terminal
+	// and in the report: what it started may still be running.
+	if !strings.Contains(p.stderr.String(), "exited while these steps ran") || !strings.Contains(p.stderr.String(), "  slow_cleanup (control.sleep)") {
+		t.Errorf("stderr does not name the step still running:\n%s", p.stderr.String())
+	}
+	for _, st := range r.Steps {
+		if st.ID == "slow_cleanup" && (st.Error == nil || !strings.Contains(st.Error.Message, "may still be running")) {
+			t.Errorf("slow_cleanup's error: %+v", st.Error)
+		}
+	}
 	if _, err := os.Stat(junit); err != nil {
 		t.Errorf("no JUnit report: %v", err)
 	}

@@ -164,8 +164,12 @@ func (r *runner) exitNow(cause string, code int) {
 		if h == nil {
 			return
 		}
-		for _, err := range h.WriteNow(cause) {
+		running, errs := h.WriteNow(cause)
+		for _, err := range errs {
 			r.e.errorf("%v", err)
+		}
+		if len(running) > 0 {
+			r.e.errorf("exited while these steps ran; what they started (a remote program, a child process) may still be running, so check before running again:\n  %s", strings.Join(running, "\n  "))
 		}
 	}()
 	select {

@@ -52,7 +52,7 @@ type Handle struct {
 	finishing    sync.Mutex
 	finishedOnce sync.Once
 	finished     chan struct{}
-	emergency    func(cause string) []error
+	emergency    func(cause string) (running []string, errs []error)
 	refusal      string
 	done         chan struct{}
 	doneOnce     sync.Once
@@ -281,7 +281,7 @@ func (h *Handle) setSinkErrors(errs []error) {
 	h.mu.Unlock()
 }
 
-func (h *Handle) setEmergency(f func(cause string) []error) {
+func (h *Handle) setEmergency(f func(cause string) ([]string, []error)) {
 	h.mu.Lock()
 	h.emergency = f
 	h.mu.Unlock()
@@ -296,17 +296,20 @@ func (h *Handle) finishedCh() chan struct{} {
 // repeated signal): when the run is already writing its reports it waits
 // for that; otherwise it writes, to every sink, a report built from the
 // run's events so far, with status cancelled and cause as its error. It
-// returns the problems writing. The caller bounds how long it waits.
-func (h *Handle) WriteNow(cause string) []error {
+// returns the steps still running then, each with its operation and the
+// items of it still running (what the exit may leave running: a remote
+// program, a child process), and the problems writing. The caller bounds
+// how long it waits.
+func (h *Handle) WriteNow(cause string) (running []string, errs []error) {
 	if !h.finishing.TryLock() {
 		<-h.finishedCh()
-		return nil
+		return nil, nil
 	}
 	h.mu.Lock()
 	f := h.emergency
 	h.mu.Unlock()
 	if f == nil {
-		return nil
+		return nil, nil
 	}
 	return f(cause)
 }

@@ -2,6 +2,8 @@ package runs
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,12 +28,16 @@ type progress struct {
 }
 
 type stepProgress struct {
+	op       string
 	started  time.Time
 	finished time.Time
 	status   report.Status
 	err      string
 	items    int
 	done     int
+	// running are the labels of the items started and not finished, by
+	// index.
+	running map[int]string
 }
 
 // newProgress starts following the run runID of pb. Secret inputs are
@@ -55,12 +61,30 @@ func (p *progress) Event(ev engine.Event) {
 	}
 	switch ev.Kind {
 	case engine.EventStepStarted:
-		s.started = ev.Time
+		s.started, s.op = ev.Time, ev.Op
 		if ev.Items > 0 {
 			s.items = ev.Items
 		}
+	case engine.EventItemStarted:
+		if ev.Index != nil {
+			if s.running == nil {
+				s.running = map[int]string{}
+			}
+			label := ev.Label // a host's name
+			switch {
+			case label != "":
+			case ev.Item != nil: // the preview of a value without a name
+				label = fmt.Sprint(ev.Item)
+			default:
+				label = fmt.Sprintf("item %d", *ev.Index)
+			}
+			s.running[*ev.Index] = label
+		}
 	case engine.EventItemFinished:
 		s.done++
+		if ev.Index != nil {
+			delete(s.running, *ev.Index)
+		}
 	case engine.EventStepFinished:
 		s.finished, s.status, s.err = ev.Time, report.Status(ev.Status), ev.Err
 	}
@@ -105,7 +129,11 @@ func (p *progress) report(cause string) *report.Report {
 			}
 		default:
 			rs.DurationMS = now.Sub(s.started).Milliseconds()
-			rs.Error = &report.Error{Class: string(ops.ClassCancelled), Message: "the process exited while the step ran"}
+			msg := "the process exited while the step ran: what it started may still be running"
+			if items := s.runningItems(); items != "" {
+				msg += "; items still running: " + items
+			}
+			rs.Error = &report.Error{Class: string(ops.ClassCancelled), Message: msg}
 			if s.items > 0 {
 				rs.Reason = fmt.Sprintf("%d of %d items had finished", s.done, s.items)
 			}
@@ -117,6 +145,52 @@ func (p *progress) report(cause string) *report.Report {
 		rep.Steps = append(rep.Steps, rs)
 	}
 	return rep
+}
+
+// stillRunning names the steps running now, each with its operation and
+// the items of it still running: what a process exiting at once leaves
+// behind, for its last words.
+func (p *progress) stillRunning() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, st := range p.pb.AllSteps() {
+		s := p.steps[st.ID]
+		if s == nil || s.status != "" || s.started.IsZero() {
+			continue
+		}
+		line := fmt.Sprintf("%s (%s)", st.ID, st.Op)
+		if items := s.runningItems(); items != "" {
+			line += ": items " + items
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// maxNamedItems bounds the items runningItems names.
+const maxNamedItems = 10
+
+// runningItems lists the labels of the items still running, in order, at
+// most maxNamedItems of them; "" when none.
+func (s *stepProgress) runningItems() string {
+	if len(s.running) == 0 {
+		return ""
+	}
+	idx := make([]int, 0, len(s.running))
+	for i := range s.running {
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	var names []string
+	for _, i := range idx[:min(len(idx), maxNamedItems)] {
+		names = append(names, s.running[i])
+	}
+	out := strings.Join(names, ", ")
+	if len(idx) > maxNamedItems {
+		out += fmt.Sprintf(" and %d more", len(idx)-maxNamedItems)
+	}
+	return out
 }
 
 // observers sends every event to each of obs that is not nil.

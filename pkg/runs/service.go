@@ -456,7 +456,9 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	// progress follows the run, so that a report can still be written if
 	// the process must exit before the engine has built one.
 	prog := newProgress(pb, p.runID, roles, p.inputs, req.DryRun)
-	h.setEmergency(func(cause string) []error { return s.writeSinks(prog.report(cause), p.sinks) })
+	h.setEmergency(func(cause string) ([]string, []error) {
+		return prog.stillRunning(), s.writeSinks(prog.report(cause), p.sinks)
+	})
 
 	logOut, level := req.Log, req.LogLevel
 	if logOut == nil {
