@@ -77,6 +77,8 @@ func parse(file string, data []byte, reg *ops.Registry, sub *subLoads) (*Playboo
 // the step and var references against the graph.
 func (l *loader) compileAll(g *graph) {
 	l.comp = newExprCompiler(l.pb)
+	sec := newSecretFlow()
+	defer sec.check(l)
 	for _, pe := range l.pending {
 		e := pe.e
 		c := l.comp.compile(e.Source, pe.scope, e.bool)
@@ -101,6 +103,7 @@ func (l *loader) compileAll(g *graph) {
 				if i := l.varIdx[r.name]; pe.varAt >= 0 && i >= pe.varAt {
 					l.d.Add(pos, "vars.%s is defined at or after this var; a var can read only the vars above it", r.name)
 				}
+				sec.readVar(pe, r.name, pos)
 			case "steps":
 				l.checkStepRef(g, pe, r.name, pos)
 			case "output", "suboutput":
@@ -119,6 +122,7 @@ func (l *loader) compileAll(g *graph) {
 				l.inventoryRef(r, pos)
 			case "inputs":
 				l.checkSecretInput(pe, r.name, pos)
+				sec.readInput(pe, r.name)
 			}
 		}
 	}

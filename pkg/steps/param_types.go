@@ -305,6 +305,76 @@ func (w *nilWalk) Visit(node *ast.Node) {
 	}
 }
 
+// secretFlow follows inputs through vars into secret parameters: a var
+// that reads an input, read by a secret parameter, is that input too.
+type secretFlow struct {
+	inputs map[int][]string // by var index: the inputs its expressions read
+	vars   map[int][]string // by var index: the vars its expressions read
+	uses   []secretVarUse   // secret parameters that read a var
+}
+
+type secretVarUse struct {
+	pe  *pendingExpr
+	v   string
+	pos Pos
+}
+
+func newSecretFlow() *secretFlow {
+	return &secretFlow{inputs: map[int][]string{}, vars: map[int][]string{}}
+}
+
+func (f *secretFlow) readInput(pe *pendingExpr, input string) {
+	if pe.varAt >= 0 {
+		f.inputs[pe.varAt] = append(f.inputs[pe.varAt], input)
+	}
+}
+
+func (f *secretFlow) readVar(pe *pendingExpr, v string, pos Pos) {
+	if pe.varAt >= 0 {
+		f.vars[pe.varAt] = append(f.vars[pe.varAt], v)
+	}
+	if pe.secret != nil {
+		f.uses = append(f.uses, secretVarUse{pe, v, pos})
+	}
+}
+
+// check refuses each secret parameter that reads, through vars, an input
+// not declared secret.
+func (f *secretFlow) check(l *loader) {
+	for _, u := range f.uses {
+		seen := map[string]bool{}
+		var walk func(v string)
+		walk = func(v string) {
+			i, ok := l.varIdx[v]
+			if !ok || seen[v] {
+				return
+			}
+			seen[v] = true
+			for _, in := range f.inputs[i] {
+				if msg := l.plainInput(in); msg != "" {
+					l.d.Add(u.pos, "vars.%s reads inputs.%s and gives %s of step %s, a secret parameter, but %s", u.v, in, u.pe.secret.param.Name, u.pe.secret.step.ID, msg)
+					return
+				}
+			}
+			for _, w := range f.vars[i] {
+				walk(w)
+			}
+		}
+		walk(u.v)
+	}
+}
+
+// plainInput says, for an input not declared secret, why a secret
+// parameter may not read it and what to do; "" for a secret input.
+func (l *loader) plainInput(name string) string {
+	for _, in := range l.pb.Inputs {
+		if in.Name == name && !in.Secret {
+			return fmt.Sprintf("input %s is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input %s", name, name)
+		}
+	}
+	return ""
+}
+
 // checkSecretInput refuses a secret parameter (a password, a key's
 // passphrase) whose value reads an input not declared secret: the run
 // would write that input in clear to its report, history and events,
@@ -313,9 +383,7 @@ func (l *loader) checkSecretInput(pe *pendingExpr, name string, pos Pos) {
 	if pe.secret == nil {
 		return
 	}
-	for _, in := range l.pb.Inputs {
-		if in.Name == name && !in.Secret {
-			l.d.Add(pos, "inputs.%s gives %s of step %s, a secret parameter, but input %s is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input %s", name, pe.secret.param.Name, pe.secret.step.ID, name, name)
-		}
+	if msg := l.plainInput(name); msg != "" {
+		l.d.Add(pos, "inputs.%s gives %s of step %s, a secret parameter, but %s", name, pe.secret.param.Name, pe.secret.step.ID, msg)
 	}
 }

@@ -206,6 +206,10 @@ name: p
 inputs:
   plain: {type: string, default: x}
   hidden: {type: string, default: y, secret: true}
+vars:
+  inner: "${{ inputs.plain }}"
+  outer: "${{ vars.inner + '!' }}"
+  safe: "${{ inputs.hidden }}"
 steps:
   - id: a
 `
@@ -214,16 +218,21 @@ steps:
 	}{
 		{"a plain input", `    op: notify.email
     with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ inputs.plain }}"}`,
-			`p.yaml:9:75: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+			`p.yaml:13:75: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
 		{"inside text", `    op: notify.email
     with: {host: h, from: f, to: [t], subject: s, body: b, password: "pre-${{ inputs.plain }}"}`,
-			`p.yaml:9:79: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+			`p.yaml:13:79: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
 		{"in a notify entry", `    op: control.noop
 notify:
   - {on: [failure], webhook: {url: "${{ inputs.plain }}", text: t}}`,
-			`p.yaml:10:41: inputs.plain gives url of step notify_1, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+			`p.yaml:14:41: inputs.plain gives url of step notify_1, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+		{"through vars", `    op: notify.email
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ vars.outer }}"}`,
+			`p.yaml:13:80: vars.outer reads inputs.plain and gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
 		{"a secret input", `    op: notify.email
     with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ inputs.hidden }}"}`, ""},
+		{"a var of a secret input", `    op: notify.email
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ vars.safe }}"}`, ""},
 		{"a literal", `    op: notify.email
     with: {host: h, from: f, to: [t], subject: s, body: b, password: pw}`, ""},
 		{"a plain input in a plain param", `    op: notify.email
