@@ -115,10 +115,28 @@ func (s *Subject) checkHost(st *steps.Step, d Decision, inv *inventory.Inventory
 	if !st.Entry.As(&ht) {
 		return d
 	}
+	scope := s.Scope(d)
+	if len(scope.hosts) == 0 {
+		return d
+	}
+	if group, ok := fanOutOverGroup(st, ht.HostParam()); ok && inv != nil {
+		// Each item's host is known before the run: refuse it all now
+		// rather than part of the rollout when the run gets there.
+		hosts, err := inv.Hosts(group)
+		if err != nil {
+			return d // the run's inventory check names the group
+		}
+		for _, h := range hosts {
+			if err := scope.AllowHost(h.Name, h.Groups, h.Tags); err != nil {
+				rule := strings.TrimPrefix(err.Error(), errDenied.Error()+": ")
+				return Decision{Rule: fmt.Sprintf("%s (an item of inventory.hosts(%q))", rule, group), Via: d.Via}
+			}
+		}
+		return d
+	}
 	v, _ := st.LiteralParam(ht.HostParam())
 	target, _ := v.(string)
-	scope := s.Scope(d)
-	if target == "" || len(scope.hosts) == 0 {
+	if target == "" {
 		return d
 	}
 	h, err := inv.Resolve(target)
@@ -132,4 +150,26 @@ func (s *Subject) checkHost(st *steps.Step, d Decision, inv *inventory.Inventory
 		return Decision{Rule: strings.TrimPrefix(err.Error(), errDenied.Error()+": "), Via: d.Via}
 	}
 	return d
+}
+
+// groupFanOut is a foreach over the hosts of a literal inventory name.
+var groupFanOut = regexp.MustCompile(`^\s*inventory\.hosts\(\s*(?:"([^"\\]+)"|'([^'\\]+)')\s*\)\s*$`)
+
+// fanOutOverGroup reports the inventory name st fans out over when its
+// foreach is inventory.hosts("NAME") and its host parameter is the item's
+// name, "${{ item.name }}": the hosts it acts on are known before it runs.
+func fanOutOverGroup(st *steps.Step, hostParam string) (string, bool) {
+	if st.Foreach == nil || st.With == nil || st.With.Kind != steps.KindMap {
+		return "", false
+	}
+	m := groupFanOut.FindStringSubmatch(st.Foreach.Source)
+	if m == nil {
+		return "", false
+	}
+	for i, k := range st.With.Keys {
+		if v := st.With.Items[i]; k == hostParam && v.Kind == steps.KindExpr && strings.TrimSpace(v.Expr.Source) == "item.name" {
+			return m[1] + m[2], true
+		}
+	}
+	return "", false
 }

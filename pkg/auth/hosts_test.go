@@ -149,6 +149,7 @@ steps:
   - {id: db, op: ssh.exec, with: {host: db-2, command: [uptime]}}
   - {id: direct, op: ssh.exec, with: {host: "deploy@10.0.0.5:22", command: [uptime]}}
   - {id: each, op: ssh.exec, foreach: inventory.hosts("db"), with: {host: "${{ item.name }}", command: [uptime]}}
+  - {id: each_web, op: ssh.exec, foreach: "inventory.hosts('web')", with: {host: "${{ item.name }}", command: [uptime]}}
   - {id: local, op: control.noop}
 `), reg)
 	if err != nil {
@@ -169,16 +170,20 @@ steps:
 		return out
 	}
 	want := map[string]string{
-		"web": "allowed", "canary": "allowed", "each": "allowed", "local": "allowed",
+		"web": "allowed", "canary": "allowed", "local": "allowed", "each_web": "allowed",
 		"db":     "host db-2 (groups db) is not among the hosts of role web-ops (hosts: tag:canary, web)",
 		"direct": "host deploy@10.0.0.5:22 is not among the hosts of role web-ops (hosts: tag:canary, web)",
+		// A fan-out over a literal group: its hosts are known before the
+		// run, and one it may not act on refuses the step then, not
+		// halfway through the rollout.
+		"each": `host db-2 (groups db) is not among the hosts of role web-ops (hosts: tag:canary, web) (an item of inventory.hosts("db"))`,
 	}
 	if diff := cmp.Diff(want, verdicts(WithInventory(parseFleet(t)))); diff != "" {
 		t.Errorf("with the inventory (-want +got):\n%s", diff)
 	}
 	// Without the inventory, names cannot be placed in groups: only the
-	// address is decided.
-	want["db"] = "allowed"
+	// address is decided, and the hosts of a fan-out when it runs.
+	want["db"], want["each"] = "allowed", "allowed"
 	if diff := cmp.Diff(want, verdicts()); diff != "" {
 		t.Errorf("without an inventory (-want +got):\n%s", diff)
 	}
