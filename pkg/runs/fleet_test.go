@@ -148,10 +148,12 @@ func TestHostScopeDeniesAtRunTime(t *testing.T) {
 	m := newManager(t, Config{Registry: reg, Policy: policy, Remote: settings}, Limits{})
 	h, err := m.Start(context.Background(), Request{Path: writePlaybook(t, `version: 1
 name: scoped
+inputs:
+  group: {type: string, default: web}
 steps:
   - id: uptime
     op: ssh.exec
-    foreach: inventory.hosts("web")
+    foreach: inventory.hosts(inputs.group) # known only when the run starts
     fail_fast: false
     with: {host: "${{ item.name }}", command: [uptime]}
 `), Caller: Caller{Roles: []string{"deployer"}}})
