@@ -31,6 +31,10 @@ func (stopping) Error() string {
 
 func (stopping) Is(target error) bool { return target == ErrShuttingDown }
 
+// ErrWithdrawn ends a run that Manager.Withdraw took back before it
+// started: it was neither recorded nor run.
+var ErrWithdrawn = errors.New("withdrawn before it started")
+
 // ErrNotClaimed ends a run of StartClaimed whose claim failed: it was
 // neither recorded nor run here.
 var ErrNotClaimed = errors.New("the run was not claimed here")
@@ -62,14 +66,28 @@ type Manager struct {
 	stop   context.CancelCauseFunc
 	closed chan struct{} // closed when Shutdown begins
 
-	mu     sync.Mutex
-	queued int
-	runs   map[string]*Handle // live runs
-	ended  []*Handle          // the most recent ended runs, for lookups
-	wg     sync.WaitGroup
-	shut   bool
-	onEnd  []func(*Handle)
+	mu      sync.Mutex
+	queued  int
+	runs    map[string]*Handle // live runs
+	waiting map[*Handle]*waiter
+	ended   []*Handle // the most recent ended runs, for lookups
+	wg      sync.WaitGroup
+	shut    bool
+	onEnd   []func(*Handle)
 }
+
+// waiter is a run of Start that did not get a run slot at once, from
+// Start to its end.
+type waiter struct {
+	started   chan struct{} // closed when the run takes its slot
+	withdraw  chan struct{} // closed by Withdraw
+	inGroup   bool          // waiting for its concurrency group: not withdrawn
+	took      bool          // it took its slot: it starts
+	withdrawn bool
+}
+
+// closedCh is the Started of a run that took its slot at once.
+var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // keepEnded is how many ended runs a Manager still answers Get for.
 const keepEnded = 256
@@ -87,7 +105,7 @@ func NewManager(svc *Service, l Limits) *Manager {
 	}
 	ctx, stop := context.WithCancelCause(context.Background())
 	return &Manager{svc: svc, slots: make(chan struct{}, l.MaxRunning), maxQ: l.MaxQueued,
-		ctx: ctx, stop: stop, closed: make(chan struct{}), runs: map[string]*Handle{}}
+		ctx: ctx, stop: stop, closed: make(chan struct{}), runs: map[string]*Handle{}, waiting: map[*Handle]*waiter{}}
 }
 
 // Service returns the service the manager runs requests with.
@@ -173,6 +191,7 @@ func (m *Manager) start(ctx context.Context, req Request, claim Claim) (*Handle,
 			return nil, fmt.Errorf("%w (%d running, %d waiting)", ErrQueueFull, cap(m.slots), m.queued)
 		}
 		m.queued++
+		m.waiting[h] = &waiter{started: make(chan struct{}), withdraw: make(chan struct{}), inGroup: p.group != ""}
 	}
 	m.runs[h.id] = h
 	m.wg.Add(1)
@@ -213,7 +232,13 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 		}
 		var rep *report.Report
 		var err error
-		if hold, rep, err = m.svc.acquireGroup(h, p, m.closed, claimGroup); hold == nil {
+		hold, rep, err = m.svc.acquireGroup(h, p, m.closed, claimGroup)
+		m.mu.Lock()
+		if w := m.waiting[h]; w != nil {
+			w.inGroup = false
+		}
+		m.mu.Unlock()
+		if hold == nil {
 			m.mu.Lock()
 			m.queued--
 			m.mu.Unlock()
@@ -226,11 +251,38 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 		}
 	}
 	if !haveSlot {
+		m.mu.Lock()
+		w := m.waiting[h]
+		m.mu.Unlock()
 		select {
 		case m.slots <- struct{}{}:
 			m.mu.Lock()
 			m.queued--
+			// A run withdrawn, or shut down, while it waited does not
+			// start, even when its slot came at the same moment.
+			withdrawn, shut := w.withdrawn, m.shut
+			if !withdrawn && !shut {
+				w.took = true
+				close(w.started)
+			}
 			m.mu.Unlock()
+			if withdrawn || shut {
+				<-m.slots
+				p.release()
+				if withdrawn {
+					end(nil, ErrWithdrawn)
+				} else {
+					end(m.svc.shutBeforeStart(p, h))
+				}
+				return
+			}
+		case <-w.withdraw:
+			m.mu.Lock()
+			m.queued--
+			m.mu.Unlock()
+			p.release()
+			end(nil, ErrWithdrawn)
+			return
 		case <-m.closed:
 			m.mu.Lock()
 			m.queued--
@@ -280,6 +332,7 @@ func (m *Manager) forget(h *Handle) {
 	if m.runs[h.id] == h { // a run given up unclaimed may have a successor here
 		delete(m.runs, h.id)
 	}
+	delete(m.waiting, h)
 	m.ended = append(m.ended, h)
 	if len(m.ended) > keepEnded {
 		m.ended = append(m.ended[:0], m.ended[len(m.ended)-keepEnded:]...)
@@ -331,6 +384,42 @@ func (m *Manager) Active() []*Handle {
 	m.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].queued.Before(out[j].queued) })
 	return out
+}
+
+// Started returns a channel closed once the run h of Start has taken its
+// run slot and starts: at once for a run that got one at Start. It is
+// never closed for a run that ends without starting (cancelled or
+// withdrawn while it waited, or shut down before it started); select on
+// h.Done() too. Ask while the run is live: for a run that has ended it
+// returns a closed channel.
+func (m *Manager) Started(h *Handle) <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if w := m.waiting[h]; w != nil {
+		return w.started
+	}
+	return closedCh
+}
+
+// Withdraw takes back the run h of Start while it waits for a run slot:
+// it never starts, it is not recorded, and it ends with ErrWithdrawn
+// (Wait returns it). It returns false, and changes nothing, when the run
+// has taken its slot, has ended, or waits for its concurrency group (a
+// group's wait records its own outcomes; cancel such a run instead). A
+// front end that stops (the scheduler) withdraws the runs that have not
+// started, and records them its own way.
+func (m *Manager) Withdraw(h *Handle) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.waiting[h]
+	if w == nil || w.took || w.inGroup {
+		return false
+	}
+	if !w.withdrawn {
+		w.withdrawn = true
+		close(w.withdraw)
+	}
+	return true
 }
 
 // Queued returns how many runs wait for a slot.

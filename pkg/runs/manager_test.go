@@ -466,3 +466,46 @@ func TestAChangeWaitsForItsRunInHistory(t *testing.T) {
 		}
 	}
 }
+
+// A run withdrawn while it waits for a run slot never starts and is not
+// recorded; a running run cannot be withdrawn.
+func TestManagerWithdrawQueuedRun(t *testing.T) {
+	m := newManager(t, Config{StateDir: t.TempDir()}, Limits{MaxRunning: 1, MaxQueued: 1})
+	path := writePlaybook(t, sleeper)
+	first, err := m.Start(context.Background(), Request{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, first)
+	queued, err := m.Start(context.Background(), Request{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-m.Started(first):
+	default:
+		t.Error("Started of the running run is not closed")
+	}
+	if m.Withdraw(first) {
+		t.Error("Withdraw took back a running run")
+	}
+	started := m.Started(queued)
+	if !m.Withdraw(queued) {
+		t.Fatal("Withdraw did not take back the queued run")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := queued.Wait(ctx); !errors.Is(err, ErrWithdrawn) {
+		t.Errorf("the withdrawn run's Wait = %v, want ErrWithdrawn", err)
+	}
+	select {
+	case <-started:
+		t.Error("Started of the withdrawn run is closed")
+	default:
+	}
+	first.Cancel(nil)
+	wait(t, first)
+	if _, err := m.Service().History().Get(context.Background(), queued.ID()); err == nil {
+		t.Error("the withdrawn run is in the history")
+	}
+}
