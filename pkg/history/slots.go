@@ -228,6 +228,35 @@ func (s *Store) Slots(ctx context.Context, playbook string, since time.Time, lim
 	return out, nil
 }
 
+// QueuedSlots returns the slots recorded queued, of every playbook, by
+// slot then playbook. The scheduler reads them once, as it starts, before
+// it queues anything itself: with one scheduler per store, each one was
+// left by a process that ended before the queued run could start, and is
+// settled missed (SettleSlot), else it would stay queued until pruned and
+// never show in the history.
+func (s *Store) QueuedSlots(ctx context.Context) ([]Slot, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT playbook, slot, blocked_by, message, decided_at FROM schedule_slots
+		WHERE outcome = 'queued' ORDER BY slot, playbook`)
+	if err != nil {
+		return nil, fmt.Errorf("history: queued slots: %w", err)
+	}
+	defer rows.Close()
+	var out []Slot
+	for rows.Next() {
+		sl := Slot{Outcome: SlotQueued}
+		var slot, at int64
+		if err := rows.Scan(&sl.Playbook, &slot, &sl.BlockedBy, &sl.Message, &at); err != nil {
+			return nil, fmt.Errorf("history: queued slots: %w", err)
+		}
+		sl.Slot, sl.At = fromMS(slot), fromMS(at)
+		out = append(out, sl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history: queued slots: %w", err)
+	}
+	return out, nil
+}
+
 // PruneSlots deletes the records of slots before `before` and returns how
 // many. Slots stay claimed: the schedules table keeps each playbook's
 // newest slot, and no slot at or before it is ever claimed again.

@@ -250,3 +250,32 @@ func TestRunsBeforeTriggersAreCLIRuns(t *testing.T) {
 		t.Errorf("migrated run: %+v, %v", r, err)
 	}
 }
+
+// TestQueuedSlots lists the slots recorded queued, by slot, and no
+// others; a settled one is gone from the list.
+func TestQueuedSlots(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	q := func(pb string, at time.Time) Slot {
+		return Slot{Playbook: pb, Slot: at, Outcome: SlotQueued, BlockedBy: "r1", Message: "queued behind run r1", At: at}
+	}
+	claim(t, s, q("b", t0.Add(time.Minute)), fired("a", t0), q("a", t0.Add(time.Minute)), q("c", t0.Add(2*time.Minute)))
+	if err := s.SettleSlot(context.Background(), Slot{Playbook: "c", Slot: t0.Add(2 * time.Minute), Outcome: SlotFired, At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.QueuedSlots(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sl := range got {
+		names = append(names, sl.Playbook+" "+sl.Slot.UTC().Format(time.RFC3339)+" "+sl.BlockedBy)
+	}
+	want := []string{"a " + t0.Add(time.Minute).UTC().Format(time.RFC3339) + " r1", "b " + t0.Add(time.Minute).UTC().Format(time.RFC3339) + " r1"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("queued slots (-want +got):\n%s", diff)
+	}
+}
