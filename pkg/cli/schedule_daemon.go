@@ -80,6 +80,22 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
 	defer signal.Stop(sigs)
 
+	// --listen is checked first, so that a busy port touches nothing:
+	// no state dir opened, no runs of earlier processes marked.
+	var ln net.Listener
+	if o.listen != "" {
+		var err error
+		if ln, err = net.Listen("tcp", o.listen); err != nil {
+			e.errorf("schedule: --listen %s: %v; nothing was scheduled: free the port or choose another", o.listen, err)
+			return ExitUsage
+		}
+		defer func() {
+			if ln != nil { // not handed to the server
+				ln.Close()
+			}
+		}()
+	}
+
 	unlock, err := lockScheduler(o.spec)
 	if err != nil {
 		e.errorf("schedule: %s: %v; nothing was scheduled", stateName(o.spec), err)
@@ -151,17 +167,14 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 
 	var srv *http.Server
 	var served chan error
-	if o.listen != "" {
-		ln, err := net.Listen("tcp", o.listen)
-		if err != nil {
-			e.errorf("schedule: --listen %s: %v; nothing was scheduled", o.listen, err)
-			return ExitUsage
-		}
+	if ln != nil {
 		srv = &http.Server{Handler: d.sched.Handler(), ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
 		served = make(chan error, 1)
-		go func() { served <- srv.Serve(ln) }()
-		d.log.Info().Str("addr", ln.Addr().String()).Msg("serving /healthz and /metrics")
+		l := ln
+		ln = nil
+		go func() { served <- srv.Serve(l) }()
+		d.log.Info().Str("addr", l.Addr().String()).Msg("serving /healthz and /metrics")
 	}
 
 	if err := d.sched.Load(set.pbs); err != nil {
@@ -249,16 +262,17 @@ func (d *schedDaemon) reload() {
 		d.log.Warn().Msg(w)
 	}
 	if err := set.err(); err != nil {
-		d.sched.ReloadFailed(fmt.Errorf("%s; the playbooks loaded before stay", err))
+		d.sched.ReloadFailed(err) // it says the playbooks loaded before stay
 		return
 	}
-	d.launcher.SetPolicy(set.policy)
 	if err := d.sched.Load(set.pbs); err != nil {
 		// Load kept the old set (and logged why): it keeps the policy
-		// it was checked against.
-		d.launcher.SetPolicy(d.policy)
+		// it was checked against, which was never swapped out.
 		return
 	}
+	// Only now: no run of the old set is launched under a policy that a
+	// failed Load leaves unchecked against it.
+	d.launcher.SetPolicy(set.policy)
 	d.policy = set.policy
 }
 

@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -246,5 +248,34 @@ func TestDocsShowNextOutput(t *testing.T) {
 		if diff := cmp.Diff(m[2], b.String()); diff != "" {
 			t.Errorf("%s shows other --next output (-doc +actual):\n%s", doc, diff)
 		}
+	}
+}
+
+// TestScheduleRefusesJitterOfAnInterval: a jitter at or above the time
+// between fire times is refused at its key, by --next and before
+// scheduling, saying what to do.
+func TestScheduleRefusesJitterOfAnInterval(t *testing.T) {
+	playbookDir(t, map[string]string{
+		"j.yaml": "version: 1\nname: j\nschedule:\n  cron: \"@every 1m\"\n  jitter: 90s\nsteps:\n  - {id: a, op: control.noop}\n",
+	})
+	want := `j.yaml:5:3: schedule.jitter 1m30s is not shorter than the 1m0s between fire times of cron "@every 1m"`
+	runMain(t, "schedule", "j.yaml", "--next", "1").want(t, ExitUsage, nil, []string{want, "make jitter shorter than 1m0s"})
+	runMain(t, "schedule", "j.yaml", "--state-dir", t.TempDir()).want(t, ExitUsage, nil, []string{want, "nothing was scheduled"})
+}
+
+// TestScheduleBusyListenTouchesNothing: a --listen address in use is
+// refused before the state dir is opened: nothing is created there.
+func TestScheduleBusyListenTouchesNothing(t *testing.T) {
+	playbookDir(t, map[string]string{"ok/a.yaml": scheduled("a", "@hourly")})
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	state := filepath.Join(t.TempDir(), "state")
+	runMain(t, "schedule", "ok", "--state-dir", state, "--listen", busy.Addr().String()).
+		want(t, ExitUsage, nil, []string{"--listen " + busy.Addr().String(), "nothing was scheduled: free the port or choose another"})
+	if _, err := os.Stat(state); !os.IsNotExist(err) {
+		t.Errorf("the state dir was created: %v", err)
 	}
 }

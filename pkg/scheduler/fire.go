@@ -135,12 +135,12 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		if more {
 			ev = ev.Bool("more_not_recorded", true)
 		}
-		ev.Msg("slots were missed: the scheduler was not running, the machine was suspended or the clock jumped")
+		ev.Str("reason", s.missedWhy(e, slots[0], now)).Msg("slots were missed")
 	}
 	for _, slot := range slots[:len(slots)-1] {
 		switch {
 		case !s.inTakeover(slot, now):
-			out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, "missed: the scheduler was not running at "+slot.Format(time.RFC3339))})
+			out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, s.missedWhy(e, slot, now))})
 		case pastDeadline(sc, slot, now):
 			out = append(out, decision{e: e, rec: rec(slot, history.SlotMissed, lateMessage(sc, slot, now, now.Sub(slot)))})
 		case sc.Overlap == "replace":
@@ -148,13 +148,16 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 			// one's run at once: it is not started only to be cancelled.
 			out = append(out, decision{e: e, rec: rec(slot, history.SlotSkipped, "skipped: replaced by the slot of "+latest.Format(time.RFC3339)+" (overlap: replace)")})
 		default:
-			out = append(out, s.overlap(e, out, rec(slot, history.SlotFired, ""), now))
+			out = append(out, withPlanned(s.overlap(e, out, rec(slot, history.SlotFired, ""), now), slot))
 		}
 	}
+	// planned is when the slot should have fired; fireAt, when its run
+	// starts: later, for a slot found late and fired all the same.
 	planned := latest
 	if latest.Equal(e.next) {
 		planned = e.fireAt
 	}
+	fireAt := planned
 	late := now.Sub(planned)
 	switch {
 	case late <= s.tolerance(sc):
@@ -162,14 +165,38 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		// The previous leader died before it fired this slot: the slot
 		// was not missed, only taken over late, as the older ones of the
 		// gap are.
-		planned = now
+		fireAt = now
 	case sc.Catchup == "last" && !pastDeadline(sc, latest, now):
 		s.log.Info().Str("playbook", e.pb.Name).Str("slot", latest.Format(time.RFC3339)).Str("late", late.Round(time.Millisecond).String()).Msg("catching up the latest missed slot (catchup: last)")
-		planned = now
+		fireAt = now
 	default:
 		return append(out, decision{e: e, rec: rec(latest, history.SlotMissed, lateMessage(sc, latest, now, late))})
 	}
-	return append(out, s.overlap(e, out, rec(latest, history.SlotFired, ""), planned))
+	return append(out, withPlanned(s.overlap(e, out, rec(latest, history.SlotFired, ""), fireAt), planned))
+}
+
+// withPlanned sets the planned start of the run d starts, if any.
+func withPlanned(d decision, planned time.Time) decision {
+	if d.run != nil {
+		d.run.planned = planned
+	}
+	return d
+}
+
+// missedWhy is the message of a slot of e found at now with a newer one
+// after it, so missed: why it did not fire in its time.
+func (s *Scheduler) missedWhy(e *entry, slot, now time.Time) string {
+	at := slot.In(e.tt.Location()).Format(time.RFC3339)
+	switch {
+	case slot.Before(s.since):
+		return "missed: the scheduler was not running at " + at
+	case e.failing != "":
+		return "missed: the history could not record slots at " + at + " (" + e.failing + "); nothing fires until it can"
+	case slot.Equal(e.next) && e.fireAt.After(e.tt.Next(slot)):
+		return fmt.Sprintf("missed: its jitter of %s put its fire time, %s, past the next slot, %s; make schedule.jitter shorter than the time between slots",
+			e.fireAt.Sub(slot).Round(time.Second), e.fireAt.In(e.tt.Location()).Format(time.RFC3339), e.tt.Next(slot).Format(time.RFC3339))
+	}
+	return "missed: the scheduler was running but did not get to the slot of " + at + " in time (the machine was suspended, the process was stopped, or the clock jumped)"
 }
 
 // tolerance is how late a slot of sc may be found and still fire as on
@@ -220,6 +247,7 @@ func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 		s.log.Error().Err(err).Msg("the history cannot tell which schedules are paused; nothing fires until it can")
 		for _, d := range batch {
 			d.e.retryAt = now.Add(storeRetry)
+			d.e.failing = err.Error()
 		}
 		return false
 	}
@@ -265,6 +293,7 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 		s.log.Error().Err(err).Int("slots", len(batch)).Msg("the history cannot record slots; nothing fires until it can")
 		for _, d := range batch {
 			d.e.retryAt = now.Add(storeRetry)
+			d.e.failing = err.Error()
 		}
 		return
 	}
@@ -272,7 +301,7 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 	for i, d := range batch {
 		e, slot := d.e, d.rec.Slot
 		e.cursor = later(e.cursor, slot)
-		e.retryAt = time.Time{}
+		e.retryAt, e.failing = time.Time{}, ""
 		if !claimed[i] {
 			s.log.Debug().Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Msg("slot decided before (another process, or before a restart)")
 			continue
@@ -367,7 +396,7 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 		s.mu.Unlock()
 		return
 	}
-	rs.handle, rs.id, rs.start = h, safeID(h), now
+	rs.handle, rs.id = h, safeID(h)
 	if p := e.pending; p != nil && p.blockedBy == "" {
 		// The slot was queued behind a run still starting (one fired in
 		// the same batch): this is the run it waits for.
@@ -376,13 +405,44 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 	s.logSkipped(rs.skipped, rs.id)
 	s.nameBlocker(rs.skipped, rs.id)
 	rs.skipped = nil
-	s.metrics.fireDelay.Observe(max(now.Sub(rs.fireAt), 0).Seconds())
-	s.metrics.running.Inc()
 	if rs.cancel != nil {
 		safeCancel(h, rs.cancel)
 	}
-	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Float64("delay_ms", float64(now.Sub(rs.fireAt))/float64(time.Millisecond)).Msg("run started")
 	done := safeDone(h)
+	if started := startedOf(h); !isClosed(started) {
+		// The run waits for a place (--max-concurrent-runs): it counts
+		// as waiting, and starts, or not, later.
+		rs.waiting = true
+		s.metrics.waiting.Inc()
+		s.log.Debug().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Msg("run waiting for a place among the concurrent runs")
+		if s.stopping {
+			s.withdraw(rs, now)
+		}
+		s.mu.Unlock()
+		select {
+		case <-started:
+		case <-done:
+		}
+		s.mu.Lock()
+		rs.waiting = false
+		s.metrics.waiting.Dec()
+		if !isClosed(started) {
+			s.endedUnstarted(rs, h)
+			s.mu.Unlock()
+			return
+		}
+		e = rs.owner
+		now = s.cfg.Clock.Now()
+	}
+	rs.start = now
+	planned := rs.planned
+	if planned.IsZero() {
+		planned = rs.fireAt
+	}
+	delay := now.Sub(planned)
+	s.metrics.fireDelay.Observe(max(delay, 0).Seconds())
+	s.metrics.running.Inc()
+	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Float64("delay_ms", float64(delay)/float64(time.Millisecond)).Msg("run started")
 	s.mu.Unlock()
 
 	<-done
@@ -444,7 +504,83 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 		return
 	}
 	s.settle(e, p.slot, history.SlotFired, p.blockedBy, "", now)
-	s.start(&runState{owner: e, slot: p.slot, fireAt: now})
+	s.start(&runState{owner: e, slot: p.slot, fireAt: now, planned: p.slot})
+}
+
+// startedOf is the Started channel of h: closed at once for a Handle
+// that is not a Waiter, or whose Started panics.
+func startedOf(h Handle) (c <-chan struct{}) {
+	w, ok := h.(Waiter)
+	if !ok {
+		return closedCh
+	}
+	defer func() {
+		if recover() != nil {
+			c = closedCh
+		}
+	}()
+	if c = w.Started(); c == nil {
+		return closedCh
+	}
+	return c
+}
+
+var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// withdraw, as the scheduler stops, takes back the run rs that waits for
+// a place, and records its slot missed; a run the launcher cannot take
+// back (it waits for its concurrency group) is cancelled instead, and
+// recorded cancelled by the run service. s.mu is held.
+func (s *Scheduler) withdraw(rs *runState, now time.Time) {
+	if rs.withdrawn {
+		return
+	}
+	e := rs.owner
+	w, _ := rs.handle.(Waiter)
+	ok := false
+	if w != nil {
+		func() {
+			defer func() { recover() }()
+			ok = w.Withdraw()
+		}()
+	}
+	if !ok {
+		if !isClosed(startedOf(rs.handle)) {
+			safeCancel(rs.handle, ErrStoppedBeforeStart)
+		}
+		return
+	}
+	rs.withdrawn = true
+	msg := "missed: the scheduler stopped before the run could start (it was waiting for a place among the concurrent runs, --max-concurrent-runs)"
+	s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
+	s.settle(e, rs.slot, history.SlotMissed, "", msg, now)
+	slotEvent(s.log.Warn(), e, rs.slot).Str("run_id", rs.id).Msg(msg)
+}
+
+// endedUnstarted takes in the end of a run that never started: withdrawn
+// (its slot is recorded missed), or cancelled while it waited (recorded
+// by the launcher). s.mu is held.
+func (s *Scheduler) endedUnstarted(rs *runState, h Handle) {
+	now := s.cfg.Clock.Now()
+	e := rs.owner
+	removeRun(e, rs)
+	if !rs.withdrawn {
+		status := safeStatus(h)
+		s.metrics.runs.WithLabelValues(s.metrics.label(e.pb.Name), string(status)).Inc()
+		e.last = &RunInfo{ID: rs.id, Slot: rs.slot, Status: status, FinishedAt: &now}
+		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", rs.slot.Format(time.RFC3339)).Str("status", string(status)).Msg("run ended before it started")
+	}
+	s.afterEnd(e, now)
+	s.signalIfStopping()
 }
 
 // settle records a later outcome of a claimed slot; a failure is logged,

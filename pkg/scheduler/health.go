@@ -15,12 +15,15 @@ type Health struct {
 	// Status is "ok"; "degraded" when the last reload failed (the old
 	// set still runs) or the history cannot record slots; "stopping"
 	// during shutdown.
-	Status      string           `json:"status"`
-	Now         time.Time        `json:"now"`
-	Playbooks   []PlaybookHealth `json:"playbooks"`
-	Running     int              `json:"running"` // runs going now, of every playbook
-	ReloadError *Problem         `json:"reload_error,omitempty"`
-	StoreError  *Problem         `json:"store_error,omitempty"`
+	Status    string           `json:"status"`
+	Now       time.Time        `json:"now"`
+	Playbooks []PlaybookHealth `json:"playbooks"`
+	Running   int              `json:"running"` // runs going now (starting or started), of every playbook
+	// Waiting counts the runs launched but waiting for a place among the
+	// concurrent runs (--max-concurrent-runs); they are not in Running.
+	Waiting     int      `json:"waiting"`
+	ReloadError *Problem `json:"reload_error,omitempty"`
+	StoreError  *Problem `json:"store_error,omitempty"`
 }
 
 // PlaybookHealth is one loaded playbook in the health.
@@ -37,7 +40,10 @@ type PlaybookHealth struct {
 	Running  []RunInfo  `json:"running"`
 }
 
-// RunInfo is one run of a playbook in the health.
+// RunInfo is one run of a playbook in the health. In Running, its Status
+// is "starting" (Launch has not returned), "waiting" (for a place among
+// the concurrent runs; no StartedAt yet) or "running" (StartedAt is its
+// real start).
 type RunInfo struct {
 	ID         string        `json:"run_id,omitempty"` // "" while the run is starting, or when it could not start
 	Slot       time.Time     `json:"slot"`
@@ -91,13 +97,22 @@ func (s *Scheduler) Health() Health {
 		}
 		h.Playbooks = append(h.Playbooks, ph)
 	}
-	h.Running = s.runningLocked()
+	s.eachRun(func(rs *runState) {
+		if rs.waiting {
+			h.Waiting++
+		} else {
+			h.Running++
+		}
+	})
 	return h
 }
 
 func (rs *runState) info() RunInfo {
 	ri := RunInfo{ID: rs.id, Slot: rs.slot, Status: "starting"}
-	if rs.handle != nil {
+	switch {
+	case rs.waiting:
+		ri.Status = "waiting"
+	case rs.handle != nil:
 		start := rs.start
 		ri.Status, ri.StartedAt = "running", &start
 	}

@@ -80,7 +80,7 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	rh := runHandle{h: h}
+	rh := runHandle{h: h, m: l.manager}
 	if l.Watch != nil {
 		rh.followed = l.Watch(job, h)
 	}
@@ -91,11 +91,16 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 // is, and once its watcher has followed it to the end.
 type runHandle struct {
 	h        *runs.Handle
+	m        *runs.Manager
 	followed <-chan struct{} // nil: nobody follows the run
 }
 
-func (r runHandle) ID() string         { return r.h.ID() }
-func (r runHandle) Cancel(cause error) { r.h.Cancel(cause) }
+var _ Waiter = runHandle{}
+
+func (r runHandle) ID() string               { return r.h.ID() }
+func (r runHandle) Cancel(cause error)       { r.h.Cancel(cause) }
+func (r runHandle) Started() <-chan struct{} { return r.m.Started(r.h) }
+func (r runHandle) Withdraw() bool           { return r.m.Withdraw(r.h) }
 
 func (r runHandle) Done() <-chan struct{} {
 	if r.followed != nil {

@@ -40,6 +40,13 @@ type runHarness struct {
 
 func newRunHarness(t *testing.T, start time.Time, roles []string, tweak ...func(*Config)) *runHarness {
 	t.Helper()
+	return newRunHarnessMax(t, start, roles, 4, tweak...)
+}
+
+// newRunHarnessMax is newRunHarness whose manager runs at most maxRunning
+// runs at once, as --max-concurrent-runs sets it.
+func newRunHarnessMax(t *testing.T, start time.Time, roles []string, maxRunning int, tweak ...func(*Config)) *runHarness {
+	t.Helper()
 	reg := ops.NewRegistry()
 	if err := builtin.Register(reg, builtin.Options{}); err != nil {
 		t.Fatal(err)
@@ -52,7 +59,7 @@ func newRunHarness(t *testing.T, start time.Time, roles []string, tweak ...func(
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: 4})
+	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: maxRunning})
 	rh := &runHarness{harness: h, reg: reg, mgr: mgr, launcher: NewRunLauncher(mgr, roles, nil), pbDir: t.TempDir()}
 	rh.launcher.Watch = func(job Job, run *runs.Handle) <-chan struct{} {
 		rh.mu.Lock()

@@ -22,11 +22,17 @@ func Fingerprint(sc *steps.Schedule) string {
 }
 
 // Load makes pbs the set of scheduled playbooks, all at once or not at
-// all: when a playbook has no schedule, a schedule that does not compile,
+// all: when a playbook has no schedule, a schedule that does not compile
+// or whose jitter is not shorter than its interval (JitterProblem),
 // or a name another one has, or the store cannot record the set, Load
 // returns the problems and the set loaded before stays, untouched, and the
 // problem shows in the health. Checking the files themselves is the
 // caller's, before Load; ReloadFailed reports what it found.
+//
+// The first Load also settles the slots a process that ended (a crash,
+// kill -9) left queued: they are recorded missed. A playbook a reload
+// adds, or adds back after removing it, is new from now on: no slot
+// before the reload fires, or is recorded missed.
 //
 // A playbook whose name and schedule (cron and time zone) are unchanged
 // keeps its state: its next slot, its running runs and queued slot, its
@@ -63,6 +69,10 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 			errs = append(errs, fmt.Errorf("%s: %w", pb.File, err))
 			continue
 		}
+		if msg := JitterProblem(pb.Schedule, s.cfg.Clock.Now()); msg != "" {
+			errs = append(errs, fmt.Errorf("%s: playbook %s: %s", pb.File, pb.Name, msg))
+			continue
+		}
 		set = append(set, compiled{pb, tt, Fingerprint(pb.Schedule)})
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -88,17 +98,37 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 		s.reloadFailedLocked(err, now)
 		return err
 	}
+	first := s.since.IsZero()
+	if first {
+		s.since = now
+		s.settleLeftQueued(ctx, byName, now)
+	}
 	entries := make(map[string]*entry, len(set))
+	var added, rescheduled, changed, removed []string
 	for _, c := range set {
 		old := s.entries[c.pb.Name]
 		if old != nil && old.fingerprint == c.fp {
+			if old.pb.SHA256 != c.pb.SHA256 || old.pb.File != c.pb.File {
+				changed = append(changed, c.pb.Name)
+			}
 			old.pb = c.pb
 			entries[c.pb.Name] = old
 			continue
 		}
+		if old == nil {
+			added = append(added, c.pb.Name)
+		} else {
+			rescheduled = append(rescheduled, c.pb.Name)
+		}
 		e := &entry{pb: c.pb, tt: c.tt, fingerprint: c.fp}
 		cur := cursors[c.pb.Name]
 		e.cursor = later(cur.Last, cur.Since)
+		if old == nil && !first {
+			// Added, or added back, by a reload: its schedule did not
+			// exist here before now, and never fires for a time before
+			// it, as an edited one does not.
+			e.cursor = later(e.cursor, now)
+		}
 		if old != nil {
 			s.dropAhead(old, "the schedule was changed by a reload", now)
 			// The schedule changed: the runs and the queued slot are
@@ -126,6 +156,7 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 			s.retired[old] = struct{}{}
 		}
 		s.log.Info().Str("playbook", name).Msg("no longer scheduled")
+		removed = append(removed, name)
 	}
 	s.entries = entries
 	s.names = s.names[:0]
@@ -136,9 +167,60 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 	s.reloadErr = nil
 	s.metrics.loaded.Set(float64(len(entries)))
 	s.metrics.reloads.WithLabelValues("ok").Inc()
-	s.log.Info().Int("playbooks", len(entries)).Msg("schedules loaded")
+	ev := s.log.Info().Int("playbooks", len(entries))
+	if !first {
+		for _, l := range []struct {
+			key   string
+			names []string
+		}{{"added", added}, {"schedule_changed", rescheduled}, {"file_changed", changed}, {"removed", removed}} {
+			if len(l.names) > 0 {
+				sort.Strings(l.names)
+				ev = ev.Strs(l.key, l.names)
+			}
+		}
+	}
+	ev.Msg("schedules loaded")
 	s.signal()
 	return nil
+}
+
+// queuedLister is a Store that can list the slots recorded queued
+// (history.Store): the first Load settles those a process that ended
+// left.
+type queuedLister interface {
+	QueuedSlots(ctx context.Context) ([]history.Slot, error)
+}
+
+// LeftQueuedMessage is the message of a slot a scheduler process left
+// queued when it ended.
+const LeftQueuedMessage = "missed: the scheduler process ended before the queued run could start"
+
+// settleLeftQueued records missed the slots left queued by a process that
+// ended before their runs could start (one scheduler per state dir: none
+// is this one's). byName gives the path of the playbooks still
+// scheduled. A failure is logged: the slots stay queued, as before.
+func (s *Scheduler) settleLeftQueued(ctx context.Context, byName map[string]*steps.Playbook, now time.Time) {
+	ql, ok := s.cfg.Store.(queuedLister)
+	if !ok {
+		return
+	}
+	left, err := ql.QueuedSlots(ctx)
+	if err != nil {
+		s.log.Error().Err(err).Msg("could not read the slots left queued by an earlier process; they stay queued")
+		return
+	}
+	for _, sl := range left {
+		sl.Outcome, sl.Message, sl.At = history.SlotMissed, LeftQueuedMessage, now
+		if pb := byName[sl.Playbook]; pb != nil {
+			sl.Path, sl.SHA256 = pb.File, pb.SHA256
+		}
+		if err := s.cfg.Store.SettleSlot(ctx, sl); err != nil {
+			s.log.Error().Err(err).Str("playbook", sl.Playbook).Str("slot", sl.Slot.Format(time.RFC3339)).Msg("could not record a slot left queued as missed")
+			continue
+		}
+		s.metrics.missed.WithLabelValues(s.metrics.label(sl.Playbook)).Inc()
+		s.log.Warn().Str("playbook", sl.Playbook).Str("slot", sl.Slot.Format(time.RFC3339)).Str("blocked_by", sl.BlockedBy).Msg(LeftQueuedMessage)
+	}
 }
 
 // ReloadFailed records that a reload did not happen because of err (the

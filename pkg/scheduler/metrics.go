@@ -24,6 +24,7 @@ type metrics struct {
 	missed    *prometheus.CounterVec // playbook
 	loaded    prometheus.Gauge
 	running   prometheus.Gauge
+	waiting   prometheus.Gauge
 	reloads   *prometheus.CounterVec // result
 
 	mu     sync.Mutex
@@ -43,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"playbook"}),
 		fireDelay: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "arsenal_schedule_fire_delay_seconds",
-			Help:    "How long after its planned time (slot plus jitter) a scheduled run was started.",
+			Help:    "How long after its planned time (slot plus jitter) a scheduled run really started: found late, caught up, or waiting for a place all count.",
 			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 5, 30},
 		}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -60,7 +61,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		running: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "arsenal_schedule_runs_running",
-			Help: "Scheduled runs going now.",
+			Help: "Scheduled runs going now; runs waiting for a place under --max-concurrent-runs are not counted (see arsenal_schedule_runs_waiting).",
+		}),
+		waiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "arsenal_schedule_runs_waiting",
+			Help: "Scheduled runs launched but waiting for a place among the concurrent runs (--max-concurrent-runs); they count as running once they start.",
 		}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "arsenal_schedule_reloads_total",
@@ -68,7 +73,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"result"}),
 		labels: map[string]struct{}{},
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.duration, m.fireDelay, m.skipped, m.missed, m.loaded, m.running, m.reloads} {
+	for _, c := range []prometheus.Collector{m.runs, m.duration, m.fireDelay, m.skipped, m.missed, m.loaded, m.running, m.waiting, m.reloads} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -52,13 +52,30 @@ type Launcher interface {
 type Handle interface {
 	ID() string
 	// Cancel asks the run to stop; the run's finally steps still run.
-	// cause is ErrReplaced or ErrShutdown. Cancel may be called more than
-	// once.
+	// cause is ErrReplaced, ErrShutdown or ErrStoppedBeforeStart. Cancel
+	// may be called more than once.
 	Cancel(cause error)
 	// Done is closed when the run has ended and is recorded.
 	Done() <-chan struct{}
 	// Status is the run's final status, once Done is closed.
 	Status() report.Status
+}
+
+// Waiter is a Handle whose run may wait for a place before it starts (the
+// run service's limit on runs at once, --max-concurrent-runs). The
+// scheduler counts such a run as waiting, not running, until it starts;
+// its delay is measured to its real start; and when the scheduler stops
+// before it started, it is withdrawn and its slot recorded missed. A
+// Handle that is not a Waiter starts when Launch returns.
+type Waiter interface {
+	// Started is closed once the run has started; never, for a run that
+	// ends without starting (Done is closed then).
+	Started() <-chan struct{}
+	// Withdraw takes the run back if it has not started: it will never
+	// start, is not recorded by the launcher, and its Done is closed
+	// soon. false means it has started, or cannot be taken back (cancel
+	// it instead).
+	Withdraw() bool
 }
 
 // Job is one run the scheduler asks for.
@@ -86,6 +103,9 @@ var _ Store = (*history.Store)(nil)
 var (
 	ErrReplaced = errors.New("cancelled for a newer slot (overlap: replace)")
 	ErrShutdown = errors.New("cancelled: the scheduler stopped and the grace period is over")
+	// ErrStoppedBeforeStart cancels a run still waiting to start when
+	// the scheduler stops, which its Launcher could not withdraw.
+	ErrStoppedBeforeStart = errors.New("cancelled: the scheduler stopped before the run could start")
 )
 
 // Defaults of Config.
@@ -176,6 +196,7 @@ type Scheduler struct {
 	parked    bool // the loop waits for its timer or a wake-up
 	ticks     int  // ticks so far
 	lastNow   time.Time
+	since     time.Time // the first Load: slots before it were missed as the scheduler was not running
 	nextPrune time.Time
 	reloadErr *Problem
 	storeErr  *Problem
@@ -198,6 +219,7 @@ type entry struct {
 	next        time.Time // the first slot after cursor; zero: none
 	fireAt      time.Time // next plus its jitter
 	retryAt     time.Time // after the store failed
+	failing     string    // why the store failed, until it records e's slots again
 	running     []*runState
 	pending     *pending
 	ahead       *runState // its slot, claimed ahead, waits for its fire time
@@ -217,6 +239,10 @@ type runState struct {
 	owner  *entry // moves to the new entry when a reload changes the schedule
 	slot   time.Time
 	fireAt time.Time
+	// planned is when the run should have started: its slot plus the
+	// jitter drawn for it. Its delay is its real start less planned,
+	// however late it was found or how long it waited for a place.
+	planned time.Time
 	// startAt, for a run claimed ahead, is fireAt read on the clock of
 	// the decision, monotonic on the system clock: a wall-clock jump in
 	// between neither holds the run back nor starts it early.
@@ -225,6 +251,11 @@ type runState struct {
 	id      string
 	handle  Handle // nil while Launch runs
 	cancel  error  // a cancel asked for while Launch ran
+	// waiting is set while Launch has returned but the run waits for a
+	// place (see Waiter); withdrawn once the scheduler stopped and took it
+	// back, and its slot was recorded missed.
+	waiting   bool
+	withdrawn bool
 	// skipped are the slots skipped behind the run while Launch ran,
 	// named in their records once it has an id (nameBlocker).
 	skipped []history.Slot
@@ -327,7 +358,8 @@ func later(a, b time.Time) time.Time {
 
 // Run fires the loaded playbooks until ctx ends, then shuts down: it stops
 // firing, starts the runs of slots claimed ahead at their fire time (at
-// most MaxLead later), records queued slots as missed, waits up to Config.Grace for
+// most MaxLead later), records queued slots, and runs still waiting for
+// a place, as missed, waits up to Config.Grace for
 // the running runs, cancels those still going (with ErrShutdown) and waits
 // for them to end, so that their finally steps run and their history is
 // written, and for the runs named in the records of slots skipped behind
@@ -395,6 +427,13 @@ func (s *Scheduler) shutdown() error {
 			e.pending = nil
 		}
 	}
+	// A run waiting for a place is not started now that the scheduler
+	// stops: its slot is recorded missed, as a queued slot's is.
+	s.eachRun(func(rs *runState) {
+		if rs.waiting {
+			s.withdraw(rs, now)
+		}
+	})
 	n := s.runningLocked()
 	s.mu.Unlock()
 	if n > 0 {

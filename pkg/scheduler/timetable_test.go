@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 func mustZone(t testing.TB, name string) *time.Location {
@@ -213,5 +215,32 @@ func TestBetween(t *testing.T) {
 	}
 	if got, _ := daily.Between(start, start, 10); len(got) != 0 {
 		t.Errorf("empty range: %v", got)
+	}
+}
+
+// TestJitterProblem: a jitter at or above the time between fire times is
+// refused, for @every by its interval, for cron by its shortest gap.
+func TestJitterProblem(t *testing.T) {
+	for _, tc := range []struct {
+		cron   string
+		jitter time.Duration
+		want   string // part of the problem; "" for none
+	}{
+		{"@every 1m", 59 * time.Second, ""},
+		{"@every 1m", time.Minute, `schedule.jitter 1m0s is not shorter than the 1m0s between fire times of cron "@every 1m"`},
+		{"0,50 * * * *", 9 * time.Minute, ""},
+		{"0,50 * * * *", 10 * time.Minute, "the 10m0s between fire times"},
+		{"0 * * * *", 2 * time.Hour, "make jitter shorter than 1h0m0s"},
+		{"0 0 1 1 *", 30 * 24 * time.Hour, ""},
+	} {
+		sc := &steps.Schedule{Cron: tc.cron, Location: time.UTC, Jitter: tc.jitter}
+		got := JitterProblem(sc, t10)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s jitter %s: %q, want %q", tc.cron, tc.jitter, got, tc.want)
+		}
+	}
+	h := newHarness(t, t10)
+	if err := h.s.Load([]*steps.Playbook{playbook("p", "@every 1m", jitter(2*time.Minute))}); err == nil || !strings.Contains(err.Error(), "p.yaml: playbook p: schedule.jitter 2m0s") {
+		t.Errorf("Load = %v", err)
 	}
 }
