@@ -58,7 +58,7 @@ func serveCommand() *command {
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
     [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
-    [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--no-console] [--plugins DIR]`,
+    [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--secure-cookie] [--no-console] [--plugins DIR]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
 client certificate with --client-ca, maps to roles through the keys file, and the
 policy decides per operation. The web console (docs/console.md) is served at /
@@ -91,7 +91,7 @@ type serveOptions struct {
 	trace                                                traceFlags
 	tlsCert, tlsKey, clientCA                            string
 	envPass                                              listFlag
-	noSchedule, publicMetrics, noConsole                 bool
+	noSchedule, publicMetrics, noConsole, secureCookie   bool
 	sessionTTL                                           time.Duration
 	grace                                                time.Duration
 	maxRunning, maxQueued                                int
@@ -124,6 +124,7 @@ func runServe(e *env, args []string) int {
 	fs.BoolVar(&o.publicMetrics, "public-metrics", false, "serve /metrics without a key")
 	fs.BoolVar(&o.noConsole, "no-console", false, "do not serve the web console at / (sign-in with POST /api/v1/session still works)")
 	fs.DurationVar(&o.sessionTTL, "session-ttl", server.DefaultSessionTTL, "console sessions last `D` (1m to 720h), or until their key expires")
+	fs.BoolVar(&o.secureCookie, "secure-cookie", false, "the console is reached over HTTPS through a proxy that terminates TLS: the session cookie is Secure and __Host- prefixed, and a session's requests must come from an https page")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, wait up to `D` for requests in flight")
 	fs.IntVar(&o.maxRunning, "max-running", runs.DefaultMaxRunning, "run at most `N` playbook runs at once")
 	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
@@ -347,7 +348,7 @@ func (d *daemon) run() int {
 		Sessions: sessions, Console: web, Scheduling: sched.running,
 		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
 		Env:           runEnv,
-		PublicMetrics: o.publicMetrics, TLS: tlsConf, Version: Version(), Log: logWriter{d.log, zerolog.WarnLevel},
+		PublicMetrics: o.publicMetrics, TLS: tlsConf, SecureCookie: o.secureCookie, Version: Version(), Log: logWriter{d.log, zerolog.WarnLevel},
 		// A request that carries a traceparent continues that trace, and
 		// the runs it starts are its children.
 		Middleware: tp.Handler,

@@ -116,7 +116,7 @@ func TestFormFieldsThePageCannotRead(t *testing.T) {
 	}
 	do(t, ctx, "give a batch out of range", chromedp.SetValue(chromedp.CSS("#start [name=batch]"), ""), chromedp.SendKeys(chromedp.CSS("#start [name=batch]"), "20"))
 	waitFor(t, ctx, "the range message by the batch", fieldError("batch", "20 is out of range"))
-	if !eval[bool](t, ctx, `document.getElementById('run').disabled && document.querySelector('#preflight').textContent.includes('To run it, correct: hosts.')`) {
+	if !eval[bool](t, ctx, `document.getElementById('run').disabled && document.querySelector('#preflight').textContent.includes('To run it, correct: hosts, batch.')`) {
 		t.Error("with bad JSON in the hosts Run is enabled, or the preflight does not say so")
 	}
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ const heartbeat = 15 * time.Second
 // report told as events, or, to a client that saw more than that
 // (Last-Event-ID at or past its end), one run_finished numbered after
 // what it saw: ids never go backwards.
-func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
 	}
@@ -85,11 +86,25 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	defer context.AfterFunc(s.stopCtx, stop)() // Shutdown ends streams at once
 	var batch []*engine.Event
 	var frames [][]byte
+	checked, wrote := time.Now(), time.Now()
+	// holds re-checks, every recheck at most, that the caller may still
+	// read the stream; a stream of a caller signed out, or of a key
+	// removed or changed, ends.
+	holds := func() bool {
+		if time.Since(checked) < recheck {
+			return true
+		}
+		checked = time.Now()
+		return s.stillHolds(r, c)
+	}
 	for {
-		wait, cancel := context.WithTimeout(ctx, heartbeat)
+		wait, cancel := context.WithTimeout(ctx, min(heartbeat, recheck))
 		ev, ok := sub.Next(wait)
 		timedOut := wait.Err() != nil && ctx.Err() == nil
 		cancel()
+		if (ok || timedOut) && !holds() {
+			return nil
+		}
 		switch {
 		case ok:
 			// Let a busy run's events gather for a moment, then write
@@ -120,13 +135,50 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 			if !flush() {
 				return nil
 			}
+			wrote = time.Now()
 		case timedOut:
+			if time.Since(wrote) < heartbeat {
+				continue
+			}
 			if _, err := bw.WriteString(": keep-alive\n\n"); err != nil || bw.Flush() != nil || rc.Flush() != nil {
 				return nil
 			}
+			wrote = time.Now()
 		default:
 			return nil // the stream ended, the client went, or the server stops
 		}
+	}
+}
+
+// recheck is how often an event stream checks that its caller may still
+// read it.
+const recheck = 2 * time.Second
+
+// stillHolds reports whether the credentials a stream was opened with
+// still stand for its caller: the session is not signed out and its key
+// neither gone, expired nor changed; the key of the Authorization header
+// is still in the keys file, unexpired, with the same roles; the client
+// certificate still maps to them. It counts no failure: the caller
+// authenticated when the stream began.
+func (s *Server) stillHolds(r *http.Request, c *Principal) bool {
+	if c == nil {
+		return true
+	}
+	keys := s.current().Keys
+	switch {
+	case c.session != nil:
+		sess, err := s.cfg.Sessions.check(r.Context(), sessionToken(r))
+		if errors.Is(err, errUncheckedToken) {
+			return true // the database is away; the next check asks again
+		}
+		return err == nil && s.sessionProblem(sess, keys) == ""
+	case c.Via == "key":
+		_, key, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		k := keys.lookup(strings.TrimSpace(key))
+		return k != nil && k.name == c.Name && sameRoles(k.roles, c.Roles) && (k.expires.IsZero() || s.cfg.Now().Before(k.expires))
+	default:
+		p := s.fromCert(r, keys)
+		return p != nil && p.Name == c.Name && sameRoles(p.Roles, c.Roles)
 	}
 }
 

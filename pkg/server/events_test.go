@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -249,5 +250,72 @@ func TestEventsOfARunFromTheHistory(t *testing.T) {
 	resumed := ts.subscribe(t, ctx, id, "2").rest(t)
 	if diff := cmp.Diff(all[2:], resumed, cmp.AllowUnexported(sseEvent{})); diff != "" {
 		t.Errorf("resumed after 2 (-want +got):\n%s", diff)
+	}
+}
+
+// TestEventsEndWhenTheCallerNoLongerHolds: an open event stream ends
+// within a few seconds once its session is signed out, or once the key
+// it was opened with leaves the keys file, though the run goes on.
+func TestEventsEndWhenTheCallerNoLongerHolds(t *testing.T) {
+	ts := newTestServer(t)
+	id := ts.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
+	open := func(header map[string]string) *sseStream {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), "GET", ts.url+"/api/v1/runs/"+id+"/events", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, err := ts.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		if res.StatusCode != 200 {
+			t.Fatalf("events: %d", res.StatusCode)
+		}
+		s := &sseStream{res: res, sc: bufio.NewScanner(res.Body)}
+		if ev, ok := s.next(t); !ok || ev.event != "run_started" {
+			t.Fatalf("the stream begins with %v", ev)
+		}
+		return s
+	}
+	// ends reads the stream until it ends, failing if that takes longer
+	// than a few re-checks.
+	ends := func(what string, s *sseStream) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for s.sc.Scan() {
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			s.res.Body.Close()
+			<-done
+			t.Errorf("the stream went on after %s", what)
+		}
+	}
+
+	sess := ts.signIn(t, "viewer")
+	bySession := open(map[string]string{"Cookie": sess.cookie})
+	byKey := open(map[string]string{"Authorization": "Bearer " + ts.keys["operator"]})
+	ts.as(sess, "DELETE", "/api/v1/session", nil, true).want(t, 200)
+	ends("the sign-out", bySession)
+
+	st := ts.srv.current().State
+	keys := *st.Keys
+	keys.keys = slices.DeleteFunc(slices.Clone(keys.keys), func(a apiKey) bool { return a.name == "operator" })
+	st.Keys = &keys
+	if err := ts.srv.Reload(st); err != nil {
+		t.Fatal(err)
+	}
+	ends("its key left the keys file", byKey)
+	if h, ok := ts.mgr.Get(id); !ok || h.Status() != "running" {
+		t.Errorf("the run stopped with its streams")
 	}
 }

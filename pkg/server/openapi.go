@@ -66,7 +66,7 @@ func (s *Server) buildOpenAPI() map[string]any {
 				"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "An API key from 'arsenal-run keys new', listed by its SHA-256 in the keys file."},
 				"mtls":   map[string]any{"type": "mutualTLS", "description": "A client certificate from --client-ca whose subject the keys file maps to roles."},
 				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": cookieName,
-					"description": "The web console's session, from POST /api/v1/session (named " + secureCookieName + " over TLS). Its POST and DELETE requests must send the session's CSRF token as " + CSRFHeader + "."},
+					"description": "The web console's session, from POST /api/v1/session (named " + secureCookieName + " over TLS, or behind a TLS proxy with --secure-cookie). Its POST and DELETE requests must send the session's CSRF token as " + CSRFHeader + "."},
 			},
 		},
 	}

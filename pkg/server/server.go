@@ -133,6 +133,12 @@ type Config struct {
 	// Sessions signs and checks the console's sessions (OpenSessions);
 	// nil: no sign-in, only keys and certificates.
 	Sessions *Sessions
+	// SecureCookie says the console is reached over HTTPS through a
+	// proxy that terminates TLS, though this server serves plain HTTP
+	// (--secure-cookie): the session cookie is then Secure and __Host-
+	// prefixed, and a session's requests must come from an https page,
+	// as when the server serves TLS itself.
+	SecureCookie bool
 	// Console, when set, serves the GET requests for paths outside the
 	// API (the web console's pages and assets); it sets its own headers.
 	Console http.Handler
@@ -214,6 +220,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.mux.Handle("/", s.wrap(&route{path: "/", public: true, handle: s.other}))
 	s.handler = s.mux
+	if cfg.SecureCookie {
+		s.handler = behindHTTPS(s.handler)
+	}
 	if cfg.Middleware != nil {
 		s.handler = cfg.Middleware(s.handler)
 	}
@@ -235,6 +244,11 @@ func (s *Server) Reload(st State) error {
 	}
 	if err := st.Keys.CheckRoles(st.Policy); err != nil {
 		return err
+	}
+	// Sessions of a key removed or changed end for good, before the keys
+	// take effect; a record that cannot be written still holds in memory.
+	if err := s.cfg.Sessions.noteKeys(st.Keys); err != nil {
+		s.log.Printf("%v", err)
 	}
 	s.state.Store(&loaded{State: st, rates: newRateLimits(st.Policy.Rate, s.cfg.Now)})
 	return nil

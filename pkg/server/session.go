@@ -39,6 +39,10 @@ const (
 	SessionKeyFile = "session.key"
 	// RevokedFile lists the revoked sessions until they expire.
 	RevokedFile = "sessions.revoked"
+	// KeyChangesFile records, per key name, what the keys file last said
+	// of the key and when it was last removed or changed, so that a
+	// session of it from before then stays ended when the key comes back.
+	KeyChangesFile = "sessions.keys"
 	// DefaultSessionTTL is how long a session lasts unless --session-ttl
 	// says otherwise; a key that expires sooner ends it sooner.
 	DefaultSessionTTL = 12 * time.Hour
@@ -56,6 +60,10 @@ const (
 	// before a sign-out rewrites it without the sessions that expired
 	// since (a revoked session is kept until it would have expired).
 	compactRevokedAt = 10_000
+	// maxGoneKeys bounds the records of removed keys; past it the oldest
+	// are forgotten (their sessions are then refused as the key's
+	// absence refuses them, until it comes back).
+	maxGoneKeys = 10_000
 )
 
 // Sessions issues and checks console sessions. It is safe for concurrent
@@ -67,9 +75,22 @@ type Sessions struct {
 	file string       // the revocation list, with a state dir
 	db   SessionStore // the shared revocations, with a database
 
+	keysFile string // the key changes, with a state dir
+
 	mu      sync.Mutex
 	revoked map[string]time.Time // token id -> when the token expires
 	lines   int                  // lines in the file, for compaction
+	// keys is what is known of each key name (see noteKeys); nil until
+	// the first keys file is noted when nothing was recorded before.
+	keys map[string]keyRecord
+}
+
+// keyRecord is what is known of one key name: the print of its entry in
+// the keys file ("" while it is not there), and when it was last removed
+// or changed (zero: not within a session's longest life).
+type keyRecord struct {
+	print string
+	since time.Time
 }
 
 // OpenSessions reads the session key of stateDir, making it (mode 0600)
@@ -88,8 +109,12 @@ func OpenSessions(stateDir string, ttl time.Duration, now func() time.Time) (*Se
 	if err != nil {
 		return nil, err
 	}
-	s := &Sessions{key: key, ttl: ttl, now: now, file: filepath.Join(stateDir, RevokedFile), revoked: map[string]time.Time{}}
+	s := &Sessions{key: key, ttl: ttl, now: now, file: filepath.Join(stateDir, RevokedFile), revoked: map[string]time.Time{},
+		keysFile: filepath.Join(stateDir, KeyChangesFile)}
 	if err := s.loadRevoked(); err != nil {
+		return nil, err
+	}
+	if err := s.loadKeys(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -163,6 +188,7 @@ type session struct {
 	name    string
 	roles   []string
 	key     string // keyPrint of the key it signed in with
+	issued  time.Time
 	expires time.Time
 }
 
@@ -186,15 +212,25 @@ func (s *Sessions) issue(k *apiKey) (token string, sess session, err error) {
 	if _, err := rand.Read(id); err != nil {
 		return "", session{}, err
 	}
+	// A token tells its time to the second; a key changed within this
+	// second has its change recorded at the next one (noteKeys), and a
+	// session of the key as it is now is stamped no earlier, so that it
+	// is not taken for one from before the change.
+	issued := now
+	s.mu.Lock()
+	if since := s.keys[k.name].since; since.After(issued) {
+		issued = since
+	}
+	s.mu.Unlock()
 	claims := sessionClaims{Roles: slices.Clone(k.roles), Key: keyPrint(k), RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: tokenIssuer, Audience: jwt.ClaimStrings{tokenAudience}, Subject: k.name, ID: hex.EncodeToString(id),
-		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+		IssuedAt: jwt.NewNumericDate(issued), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
 	}}
 	token, err = jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.key)
 	if err != nil {
 		return "", session{}, err
 	}
-	return token, session{id: claims.ID, name: k.name, roles: claims.Roles, key: claims.Key, expires: exp.Truncate(time.Second)}, nil
+	return token, session{id: claims.ID, name: k.name, roles: claims.Roles, key: claims.Key, issued: issued.Truncate(time.Second), expires: exp.Truncate(time.Second)}, nil
 }
 
 // Why a session token is refused.
@@ -234,7 +270,11 @@ func (s *Sessions) check(ctx context.Context, token string) (session, error) {
 	if revoked {
 		return session{}, errRevokedToken
 	}
-	return session{id: c.ID, name: c.Subject, roles: c.Roles, key: c.Key, expires: c.ExpiresAt.Time}, nil
+	sess := session{id: c.ID, name: c.Subject, roles: c.Roles, key: c.Key, expires: c.ExpiresAt.Time}
+	if c.IssuedAt != nil {
+		sess.issued = c.IssuedAt.Time
+	}
+	return sess, nil
 }
 
 // csrf is the session's CSRF token: a MAC of its id, so it is bound to

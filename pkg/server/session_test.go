@@ -8,8 +8,10 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -411,5 +413,135 @@ func TestRevokedListIsCompacted(t *testing.T) {
 	fi, _ := os.Stat(filepath.Join(dir, RevokedFile))
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("the revocation list has mode %v", fi.Mode())
+	}
+}
+
+// TestSessionCookieBehindATLSProxy: with SecureCookie (--secure-cookie)
+// a server on plain HTTP behind a TLS proxy sets the Secure __Host-
+// cookie, reads only that name, and takes a session's state-changing
+// requests only from an https page of its host. Over TLS an http page of
+// the same host is refused too.
+func TestSessionCookieBehindATLSProxy(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.SecureCookie = true })
+	s := ts.signIn(t, "operator")
+	if !s.raw.Secure || s.raw.Name != secureCookieName {
+		t.Errorf("behind a TLS proxy the cookie is %s, secure %v; want %s, secure", s.raw.Name, s.raw.Secure, secureCookieName)
+	}
+	plain := strings.Replace(s.cookie, secureCookieName, cookieName, 1)
+	ts.do(request{method: "GET", path: "/api/v1/session", header: map[string]string{"Cookie": plain}}).want(t, 401)
+	host := strings.TrimPrefix(ts.url, "http://")
+	exec := func(origin string) *resp {
+		return ts.do(request{method: "POST", path: "/api/v1/operations/control.noop/execute", body: map[string]any{},
+			header: map[string]string{"Cookie": s.cookie, CSRFHeader: s.csrf, "Origin": origin}})
+	}
+	e := exec("http://"+host).wantError(t, 403, ClassAuthorization)
+	if msg := e["message"].(string); !strings.Contains(msg, "not of this server over HTTPS") || !strings.Contains(msg, "https://"+host) {
+		t.Errorf("a page of http://%s: %v", host, e)
+	}
+	exec("https://"+host).want(t, 200)
+
+	// Without the flag and without TLS, as before: a plain cookie, and a
+	// page of the host over http may send requests.
+	plainTS := newTestServer(t)
+	p := plainTS.signIn(t, "operator")
+	if p.raw.Secure || p.raw.Name != cookieName {
+		t.Errorf("on plain HTTP without the flag the cookie is %s, secure %v", p.raw.Name, p.raw.Secure)
+	}
+	plainTS.do(request{method: "POST", path: "/api/v1/operations/control.noop/execute", body: map[string]any{},
+		header: map[string]string{"Cookie": p.cookie, CSRFHeader: p.csrf, "Origin": plainTS.url}}).want(t, 200)
+
+	dir := t.TempDir()
+	ca := newCA(t, "ca")
+	srvCert, srvKey := ca.issue(t, "server", "", true)
+	cfg, err := TLSConfig(writeFile(t, dir, "srv.pem", srvCert), writeFile(t, dir, "srv.key", srvKey), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsTS := newTestServer(t, func(c *Config) { c.TLS = cfg })
+	tlsTS.client = tlsClient(t, ca)
+	q := tlsTS.signIn(t, "operator")
+	tlsHost := strings.TrimPrefix(tlsTS.url, "https://")
+	tlsTS.do(request{method: "POST", path: "/api/v1/operations/control.noop/execute", body: map[string]any{},
+		header: map[string]string{"Cookie": q.cookie, CSRFHeader: q.csrf, "Origin": "http://" + tlsHost}}).wantError(t, 403, ClassAuthorization)
+}
+
+// TestSessionStaysEndedWhenItsKeyComesBack: a session ended because its
+// key left the keys file, or its roles changed, is still refused once the
+// keys file is as it was again (SIGHUP), also by a server started again on
+// the state dir, and also when the key went while no server ran; a new
+// sign-in works.
+func TestSessionStaysEndedWhenItsKeyComesBack(t *testing.T) {
+	ts := newTestServer(t)
+	orig := ts.srv.current().State
+	reload := func(srv *Server, keys *Keys) {
+		t.Helper()
+		st := orig
+		st.Keys = keys
+		if err := srv.Reload(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	without := func(name string) *Keys {
+		k := *orig.Keys
+		k.keys = slices.DeleteFunc(slices.Clone(k.keys), func(a apiKey) bool { return a.name == name })
+		return &k
+	}
+	withRoles := func(name string, roles ...string) *Keys {
+		k := *orig.Keys
+		k.keys = slices.Clone(k.keys)
+		for i := range k.keys {
+			if k.keys[i].name == name {
+				k.keys[i].roles = roles
+			}
+		}
+		return &k
+	}
+	wantChanged := func(srv *Server, s consoleSession) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/api/v1/session", nil)
+		req.Header.Set("Cookie", s.cookie)
+		srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != 401 || !strings.Contains(rec.Body.String(), "was removed or changed since this session began; sign in again") {
+			t.Errorf("the session after its key came back: %d %s", rec.Code, rec.Body)
+		}
+	}
+
+	// Removed, then put back.
+	s := ts.signIn(t, "operator")
+	reload(ts.srv, without("operator"))
+	ts.as(s, "GET", "/api/v1/session", nil, false).want(t, 401)
+	reload(ts.srv, orig.Keys)
+	wantChanged(ts.srv, s)
+	ts.as(ts.signIn(t, "operator"), "GET", "/api/v1/session", nil, false).want(t, 200)
+
+	// Its roles changed, then changed back.
+	v := ts.signIn(t, "viewer")
+	reload(ts.srv, withRoles("viewer", "admin"))
+	reload(ts.srv, orig.Keys)
+	wantChanged(ts.srv, v)
+
+	// A server started again on the state dir remembers; and one started
+	// without the key, which the last one knew, records that it went.
+	a := ts.signIn(t, "admin")
+	again := func(keys *Keys) *Server {
+		t.Helper()
+		sessions, err := OpenSessions(ts.state, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := New(Config{Manager: ts.mgr, State: State{Keys: keys, Policy: orig.Policy, Playbooks: orig.Playbooks}, Sessions: sessions, Log: testLog{t}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv
+	}
+	again(orig.Keys)
+	wantChanged(again(orig.Keys), s)
+	srv := again(without("admin"))
+	reload(srv, orig.Keys)
+	wantChanged(srv, a)
+	if fi, err := os.Stat(filepath.Join(ts.state, KeyChangesFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the record of the keys' changes: %v %v", fi, err)
 	}
 }

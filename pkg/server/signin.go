@@ -123,14 +123,39 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request, c *Principal) *
 // more than that.
 const cookieGrace = 7 * 24 * time.Hour
 
+// httpsKey marks the requests of a server started with --secure-cookie
+// (Config.SecureCookie): its console is reached over HTTPS through a
+// proxy, though the request came in plain HTTP.
+type httpsKey struct{}
+
+// behindHTTPS marks every request of h as reached over HTTPS (see
+// httpsKey).
+func behindHTTPS(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), httpsKey{}, true)))
+	})
+}
+
+// overHTTPS reports whether the browser reaches the console over HTTPS:
+// the request came over TLS, or the server was told that a proxy
+// terminates TLS in front of it (--secure-cookie).
+func overHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	v, _ := r.Context().Value(httpsKey{}).(bool)
+	return v
+}
+
 // sessionCookie is the session cookie for token, or, with no token, the
-// one that deletes it. Over TLS it is Secure and __Host- prefixed (Path=/
-// and no Domain, so no other host or path can set it); it is always
-// HttpOnly (no script reads it) and SameSite=Strict (no other site's page
-// sends it). It lasts cookieGrace longer than the session.
+// one that deletes it. Over HTTPS (TLS, or --secure-cookie behind a
+// proxy) it is Secure and __Host- prefixed (Path=/ and no Domain, so no
+// other host or path can set it); it is always HttpOnly (no script reads
+// it) and SameSite=Strict (no other site's page sends it). It lasts
+// cookieGrace longer than the session.
 func sessionCookie(r *http.Request, token string, expires, now time.Time) *http.Cookie {
 	c := &http.Cookie{Name: cookieName, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode}
-	if r.TLS != nil {
+	if overHTTPS(r) {
 		c.Name, c.Secure = secureCookieName, true
 	}
 	if token == "" {
@@ -142,10 +167,11 @@ func sessionCookie(r *http.Request, token string, expires, now time.Time) *http.
 }
 
 // sessionToken is the session cookie's value of a request, "" without
-// one.
+// one. Over HTTPS only the __Host- cookie counts: a plain one could have
+// been set by another host of the domain, or over plain HTTP.
 func sessionToken(r *http.Request) string {
 	name := cookieName
-	if r.TLS != nil {
+	if overHTTPS(r) {
 		name = secureCookieName
 	}
 	c, err := r.Cookie(name)
@@ -176,23 +202,32 @@ func (s *Server) fromSession(ctx context.Context, token string, keys *Keys) (*Pr
 		s.metrics.authFailure("session")
 		return nil, errorf(http.StatusUnauthorized, ClassAuthentication, "%v", err)
 	}
-	k := keys.named(sess.name)
-	var why string
-	switch {
-	case k == nil:
-		why = "the key " + sess.name + " of this session is no longer in the keys file; sign in again"
-	case !k.expires.IsZero() && !s.cfg.Now().Before(k.expires):
-		why = "the key " + sess.name + " of this session expired; sign in with a new one"
-	case !sameRoles(k.roles, sess.roles):
-		why = "the roles of the key " + sess.name + " changed; sign in again"
-	case keyPrint(k) != sess.key:
-		why = "the key " + sess.name + " of this session was replaced; sign in with the new one"
-	}
-	if why != "" {
+	if why := s.sessionProblem(sess, keys); why != "" {
 		s.metrics.authFailure("session")
 		return nil, errorf(http.StatusUnauthorized, ClassAuthentication, "%s", why)
 	}
 	return &Principal{Name: sess.name, Roles: sess.roles, Via: "session", session: &sess}, nil
+}
+
+// sessionProblem says why a valid session token no longer stands for its
+// key, or "": the key is gone, expired, has other roles or another
+// digest, or was removed or changed after the session began (and put
+// back since: see Sessions.noteKeys).
+func (s *Server) sessionProblem(sess session, keys *Keys) string {
+	k := keys.named(sess.name)
+	switch {
+	case k == nil:
+		return "the key " + sess.name + " of this session is no longer in the keys file; sign in again"
+	case !k.expires.IsZero() && !s.cfg.Now().Before(k.expires):
+		return "the key " + sess.name + " of this session expired; sign in with a new one"
+	case !sameRoles(k.roles, sess.roles):
+		return "the roles of the key " + sess.name + " changed; sign in again"
+	case keyPrint(k) != sess.key:
+		return "the key " + sess.name + " of this session was replaced; sign in with the new one"
+	case s.cfg.Sessions.changedSince(sess):
+		return "the key " + sess.name + " was removed or changed since this session began; sign in again"
+	}
+	return ""
 }
 
 func sameRoles(a, b []string) bool {
@@ -218,6 +253,14 @@ func (s *Server) checkCSRF(r *http.Request, c *Principal) *apiError {
 		u, err := url.Parse(origin)
 		if err != nil || !strings.EqualFold(u.Host, r.Host) {
 			e := errorf(http.StatusForbidden, ClassAuthorization, "the request comes from a page of %s, not of this server; a session's requests must come from the console", origin)
+			e.Rule = "a session's state-changing requests must come from the console's own origin"
+			return e
+		}
+		if overHTTPS(r) && !strings.EqualFold(u.Scheme, "https") {
+			// The console is served over HTTPS (TLS, or a proxy with
+			// --secure-cookie): a page of the same host over plain HTTP
+			// is not it.
+			e := errorf(http.StatusForbidden, ClassAuthorization, "the request comes from a page of %s, not of this server over HTTPS; open the console at https://%s", origin, u.Host)
 			e.Rule = "a session's state-changing requests must come from the console's own origin"
 			return e
 		}

@@ -164,6 +164,16 @@ export function badge(status) {
   return h('span', { class: 'badge b-' + st }, h('span', { 'aria-hidden': 'true' }, ICONS[st] || '•'), ' ', st);
 }
 
+// shownStatus is the status a run is shown with: the API's, except that a
+// run that authorization refused before anything ran (failed, error class
+// authorization, "… nothing ran") is shown as denied, as its steps are,
+// and not as a failure of what it did.
+export function shownStatus(run) {
+  const e = run && run.error;
+  if (run && run.status === 'failed' && e && e.class === 'authorization' && /nothing ran\.?$/.test(e.message || '')) return 'denied';
+  return run ? run.status : undefined;
+}
+
 // fmtTime shows a time in the browser's zone, with the date when it is not
 // today; the full UTC time is in the element's title.
 export function timeEl(iso) {

@@ -4,7 +4,7 @@
 // before Run can be pressed, and the server's validation messages by the
 // field they are about.
 
-import { h, clear, add, on, api, badge, timeEl, table, title, errorBox, field, debounce, text, plural, session } from './lib.js';
+import { h, clear, add, on, api, badge, shownStatus, timeEl, table, title, errorBox, field, debounce, text, plural, session } from './lib.js';
 import { runRows, RUN_COLUMNS } from './runs.js';
 
 export async function playbooksPage(ctx) {
@@ -22,7 +22,7 @@ export async function playbooksPage(ctx) {
         p.schedule ? [h('dt', null, 'Schedule'), h('dd', null, h('code', null, p.schedule.cron), ' ', p.schedule.timezone)] : null,
         p.next_run ? [h('dt', null, 'Next run'), h('dd', null, timeEl(p.next_run))] : null,
         h('dt', null, 'Last run'), h('dd', null, last[p.name]
-          ? [badge(last[p.name].status), ' ', h('a', { href: '/runs/' + encodeURIComponent(last[p.name].id) }, timeEl(last[p.name].started_at))]
+          ? [badge(shownStatus(last[p.name])), ' ', h('a', { href: '/runs/' + encodeURIComponent(last[p.name].id) }, timeEl(last[p.name].started_at))]
           : h('span', { class: 'muted' }, 'never'))))))
       : h('p', { class: 'empty' }, 'This server has no playbooks: start it with --playbooks DIR.'));
 }
@@ -37,8 +37,11 @@ export async function playbookPage(ctx, name) {
     clear(ctx.main, title('Playbook not found'), errorBox(err), h('p', null, h('a', { href: '/playbooks' }, 'All playbooks')));
     return;
   }
-  // Run again: the inputs of an earlier run fill the form; masked secrets
-  // must be given again.
+  // Run again: the inputs of an earlier run fill the form. Secrets are
+  // masked in a report, and so is a secret's value wherever it occurs in
+  // another input ("bonobo" holding the secret "on" reads "b***obo"): such
+  // an input is left empty and flagged, to be given again, never sent as
+  // the masked text.
   let prefill = {};
   let rerunNote = null;
   const rerun = ctx.query.get('rerun');
@@ -46,18 +49,34 @@ export async function playbookPage(ctx, name) {
     try {
       const rep = await api('GET', '/api/v1/runs/' + encodeURIComponent(rerun));
       prefill = rep.inputs || {};
-      rerunNote = h('p', { class: 'note' }, 'The form holds the inputs of run ', h('a', { href: '/runs/' + encodeURIComponent(rerun) }, rerun),
-        pb.inputs.some((i) => i.secret) ? '; secrets are not kept, give them again.' : '.');
     } catch (err) {
       if (err.status === 401) return;
       rerunNote = errorBox(err);
     }
   }
+  // masked holds the inputs left empty because the report masked them,
+  // until the user types in them.
+  const masked = new Set();
   const fields = pb.inputs.map((i) => {
     const spec = { ...i, hint: hintOf(i) };
-    if (Object.hasOwn(prefill, i.name) && prefill[i.name] !== '***') spec.value = prefill[i.name];
-    return field(spec);
+    if (Object.hasOwn(prefill, i.name) && !i.secret) {
+      if (hasMask(prefill[i.name])) masked.add(i.name);
+      else spec.value = prefill[i.name];
+    }
+    const f = field(spec);
+    // Empty, not its default: the run had another value.
+    if (masked.has(i.name)) f.control.value = '';
+    return f;
   });
+  if (rerun && !rerunNote) {
+    const names = [...masked];
+    rerunNote = h('p', { class: 'note', id: 'rerun-note' }, 'The form holds the inputs of run ', h('a', { href: '/runs/' + encodeURIComponent(rerun) }, rerun),
+      pb.inputs.some((i) => i.secret) ? '; secrets are not kept, give them again' : '',
+      names.length ? ['; ', names.map((n, k) => [k ? ', ' : '', h('code', null, n)]),
+        names.length === 1 ? ' was masked in its report (it contains a secret\'s value) and is left empty: give it again.'
+          : ' were masked in its report (they contain a secret\'s value) and are left empty: give them again.'] : '.');
+  }
+  const maskedMsg = 'masked in the report of run ' + rerun + ' (it contains a secret\'s value): give it again';
   const dry = field({ name: 'dry_run', label: 'Dry run', type: 'bool', description: 'evaluate conditions and check authorization, execute only read operations' });
   const run = h('button', { type: 'submit', class: 'primary', id: 'run', disabled: true }, 'Run');
   const preflight = h('section', { id: 'preflight', class: 'preflight', 'aria-label': 'Authorization preflight' },
@@ -91,6 +110,11 @@ export async function playbookPage(ctx, name) {
     const bad = [];
     for (const f of fields) {
       f.showError('');
+      if (masked.has(f.name)) {
+        f.showError(maskedMsg);
+        bad.push(f.name);
+        continue;
+      }
       try {
         const v = f.read();
         if (v !== undefined) inputs[f.name] = v;
@@ -105,8 +129,12 @@ export async function playbookPage(ctx, name) {
   // A required input left empty is not an error until the user has been
   // in its field or pressed Run: the verdict names it meanwhile.
   const touched = new Set();
+  // showProblems shows each of the server's problems under its field, in
+  // the console's words (without the CLI's advice), all of a field's
+  // problems together. It returns the fields it marked, the required ones
+  // still to fill in, and the problems of no one field.
   const showProblems = (problems, bad) => {
-    const other = [], missing = [];
+    const other = [], missing = [], byName = new Map();
     for (const p of problems) {
       const f = byField.get(p.field);
       // A field the page could not read was left out of the request; its
@@ -114,16 +142,45 @@ export async function playbookPage(ctx, name) {
       if (f && bad.includes(f.name)) continue;
       const name = p.field.slice('inputs.'.length);
       let msg = p.message.startsWith(name + ':') ? p.message.slice(name.length + 1).trim() : p.message;
-      msg = msg.replace(/; give it with --input .*$/, '');
+      msg = withoutCLIAdvice(msg);
       if (f && / is required$/.test(msg) && !touched.has(f.name)) {
-        missing.push(f.name);
+        if (!missing.includes(f.name)) missing.push(f.name);
         continue;
       }
-      if (f) f.showError(msg);
-      else other.push(p.message);
+      if (f) byName.set(f.name, [...(byName.get(f.name) || []), msg]);
+      else other.push(withoutCLIAdvice(p.message));
     }
-    return { other, missing };
+    for (const [name, msgs] of byName) fieldNamed(name).showError(msgs.join('; '));
+    return { other, missing, marked: [...byName.keys()] };
   };
+  const fieldNamed = (name) => fields.find((f) => f.name === name);
+  // showTooLarge marks the fields whose values take the request over the
+  // server's bound on a body: each that is over it alone, else the
+  // largest. It returns their names.
+  const showTooLarge = (limit, body) => {
+    const sizes = Object.entries(body.inputs).map(([name, v]) => [name, bytesOf(v)]);
+    let over = sizes.filter(([, n]) => limit && n > limit);
+    if (!over.length && sizes.length) over = [sizes.reduce((a, b) => (b[1] > a[1] ? b : a))];
+    for (const [name, n] of over) {
+      fieldNamed(name).showError('too long: this value takes ' + n.toLocaleString('en') + ' bytes, and the server takes at most ' +
+        (limit ? limit.toLocaleString('en') + ' bytes' : 'less') + ' in a whole request; shorten it');
+    }
+    return over.map(([name]) => name);
+  };
+  // summary says which fields stand between the form and a run, every one
+  // marked, in the form's order: those to fill in, those to give again
+  // (masked in a report), and those to correct.
+  const summary = (missing, bad, marked) => {
+    const order = (names) => fields.map((f) => f.name).filter((n) => names.includes(n));
+    const again = order(bad.filter((n) => masked.has(n)));
+    const wrong = order([...bad.filter((n) => !masked.has(n)), ...marked]);
+    return [
+      missing.length ? h('p', { class: 'verdict' }, 'To run it, fill in: ', order(missing).join(', '), '.') : null,
+      again.length ? h('p', { class: 'verdict' }, 'To run it, give again: ', again.join(', '), ' (masked in the report).') : null,
+      wrong.length ? h('p', { class: 'verdict' }, 'To run it, correct: ', wrong.join(', '), '.') : null,
+    ];
+  };
+  const say = (verdict) => { if (said.textContent !== verdict) clear(said, verdict); };
 
   let seq = 0;
   // check asks the server for the preflight of what the form holds. A
@@ -133,35 +190,43 @@ export async function playbookPage(ctx, name) {
     const { body, bad } = collect();
     const mine = ++seq;
     if (bad.length) run.disabled = true;
+    let pf;
     try {
-      const pf = await api('POST', path + '/preflight', body);
-      if (mine !== seq) return;
-      const { other, missing } = showProblems(pf.problems, bad);
-      const allowed = pf.allowed && !bad.length;
-      run.disabled = !allowed;
-      const denied = pf.steps.filter((s) => !s.allowed);
-      const verdict = allowed ? 'Run is enabled.' : denied.length ? plural(denied.length, 'step') + ' denied; Run is disabled.' : 'Run is disabled until the inputs are right.';
-      if (said.textContent !== verdict) clear(said, verdict);
-      const roles = ' for your roles (' + session.me.roles.join(', ') + ')';
-      clear(preflight,
-        h('p', { class: denied.length ? 'verdict denied' : 'verdict allowed' },
-          denied.length
-            ? (pf.steps.length === 1 ? 'Its one step would be denied' : denied.length + ' of ' + pf.steps.length + ' steps would be denied') + roles + ', so this run cannot start.'
-            : pf.steps.length === 1 ? 'Its one step is allowed for your roles.' : 'All ' + pf.steps.length + ' steps are allowed for your roles.'),
-        missing.length ? h('p', { class: 'verdict' }, 'To run it, fill in: ', missing.join(', '), '.') : null,
-        bad.length ? h('p', { class: 'verdict' }, 'To run it, correct: ', bad.join(', '), '.') : null,
-        pf.refusal ? h('p', { class: 'error' }, pf.refusal) : null,
-        other.length ? h('p', { class: 'error' }, other.join('; ')) : null,
-        h('ul', { class: 'decisions' }, pf.steps.map((s) => h('li', { class: s.allowed ? 'allowed' : 'denied', 'data-step': s.step },
-          h('span', { class: s.allowed ? 't-succeeded' : 't-denied', 'aria-hidden': 'true' }, s.allowed ? '✓ ' : '✗ '),
-          h('strong', null, s.allowed ? 'allowed' : 'denied'), ' ', h('code', null, s.step), ' · ', h('code', null, s.op), ' (' + s.risk + ')',
-          s.section !== 'steps' ? ' · ' + s.section : null,
-          h('span', { class: 'rule' }, ' — ', s.rule, s.via && s.via !== 'direct' ? ' via ' + s.via : null)))));
+      pf = await api('POST', path + '/preflight', body);
     } catch (err) {
       if (mine !== seq || err.status === 401) return;
       run.disabled = true;
-      clear(preflight, errorBox(err));
+      const limit = bodyLimit(err);
+      if (limit === null) {
+        clear(preflight, errorBox(err));
+        return;
+      }
+      // Too large a request to check: the field that makes it so says it.
+      const long = showTooLarge(limit, body);
+      say('Run is disabled until the inputs are right.');
+      clear(preflight, summary([], bad, long), h('p', { class: 'error' }, 'The form is too large for the server to check; nothing was checked.'));
+      return;
     }
+    if (mine !== seq) return;
+    const { other, missing, marked } = showProblems(pf.problems, bad);
+    const allowed = pf.allowed && !bad.length;
+    run.disabled = !allowed;
+    const denied = pf.steps.filter((s) => !s.allowed);
+    say(allowed ? 'Run is enabled.' : denied.length ? plural(denied.length, 'step') + ' denied; Run is disabled.' : 'Run is disabled until the inputs are right.');
+    const roles = ' for your roles (' + session.me.roles.join(', ') + ')';
+    clear(preflight,
+      h('p', { class: denied.length ? 'verdict denied' : 'verdict allowed' },
+        denied.length
+          ? (pf.steps.length === 1 ? 'Its one step would be denied' : denied.length + ' of ' + pf.steps.length + ' steps would be denied') + roles + ', so this run cannot start.'
+          : pf.steps.length === 1 ? 'Its one step is allowed for your roles.' : 'All ' + pf.steps.length + ' steps are allowed for your roles.'),
+      summary(missing, bad, marked),
+      pf.refusal ? h('p', { class: 'error' }, pf.refusal) : null,
+      other.length ? h('p', { class: 'error' }, other.join('; ')) : null,
+      h('ul', { class: 'decisions' }, pf.steps.map((s) => h('li', { class: s.allowed ? 'allowed' : 'denied', 'data-step': s.step },
+        h('span', { class: s.allowed ? 't-succeeded' : 't-denied', 'aria-hidden': 'true' }, s.allowed ? '✓ ' : '✗ '),
+        h('strong', null, s.allowed ? 'allowed' : 'denied'), ' ', h('code', null, s.step), ' · ', h('code', null, s.op), ' (' + s.risk + ')',
+        s.section !== 'steps' ? ' · ' + s.section : null,
+        h('span', { class: 'rule' }, ' — ', s.rule, s.via && s.via !== 'direct' ? ' via ' + s.via : null)))));
   };
   const recheck = debounce(check, 300);
   on(form, 'focusout', (e) => {
@@ -170,7 +235,11 @@ export async function playbookPage(ctx, name) {
       recheck();
     }
   });
-  on(form, 'input', recheck);
+  on(form, 'input', (e) => {
+    // Typed in, a field masked in the report holds what the user gave.
+    if (e.target.name) masked.delete(e.target.name);
+    recheck();
+  });
   on(form, 'change', recheck);
   on(form, 'submit', async (e) => {
     e.preventDefault();
@@ -178,7 +247,7 @@ export async function playbookPage(ctx, name) {
     const { body, bad } = collect();
     if (bad.length) {
       run.disabled = true;
-      fields.find((f) => f.name === bad[0]).control.focus();
+      fieldNamed(bad[0]).control.focus();
       return;
     }
     run.disabled = true;
@@ -188,15 +257,21 @@ export async function playbookPage(ctx, name) {
       ctx.go('/runs/' + encodeURIComponent(started.run_id));
     } catch (err) {
       if (err.status === 401) return;
-      run.disabled = false;
-      const f = err.field && byField.get(err.field);
-      if (f) {
-        f.showError(err.message);
-        f.control.focus();
+      if (bodyLimit(err) !== null || (err.class === 'validation' && err.field && err.field.startsWith('inputs'))) {
+        // Run was pressed before the preflight caught up with the form:
+        // the preflight of what was sent shows each problem under its
+        // field, as it does while the user types; Run counts as having
+        // been in every field.
+        for (const f of fields) touched.add(f.name);
         clear(formStatus);
-      } else {
-        clear(formStatus, errorBox(err));
+        await check();
+        const marked = fields.find((f) => f.control.getAttribute('aria-invalid') === 'true');
+        if (marked) marked.control.focus();
+        else clear(formStatus, errorBox({ class: err.class, message: withoutCLIAdvice(err.message) }));
+        return;
       }
+      run.disabled = false;
+      clear(formStatus, errorBox(err));
       if (err.run_id) add(formStatus, h('p', null, h('a', { href: '/runs/' + encodeURIComponent(err.run_id) }, 'The refused run')));
     }
   });
@@ -224,3 +299,32 @@ function hintOf(i) {
   return parts.join(', ');
 }
 
+
+// hasMask says whether a value from a report holds the mask of a secret
+// (***) anywhere: in a string, or in a list's or map's strings.
+function hasMask(v) {
+  if (typeof v === 'string') return v.includes('***');
+  if (Array.isArray(v)) return v.some(hasMask);
+  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('***') || hasMask(x));
+  return false;
+}
+
+// bodyLimit reads the server's bound on a request's body from its refusal
+// ("the body is N bytes, over the limit of M"), or null.
+function bodyLimit(err) {
+  if (!err || err.status !== 413) return null;
+  const m = /limit of (\d+)/.exec(err.message || '');
+  return m ? Number(m[1]) : 0;
+}
+
+// bytesOf is how many bytes a value takes in the request's JSON.
+function bytesOf(v) {
+  return new TextEncoder().encode(JSON.stringify(v)).length;
+}
+
+// withoutCLIAdvice drops the command line's advice from an input's
+// problem ("; give it with --input name=VALUE"): in the console the field
+// is right there.
+function withoutCLIAdvice(msg) {
+  return msg.replace(/; give it with --input [^;]*/g, '');
+}

@@ -3,7 +3,7 @@
 // fan-out items, and, while it runs, its event stream: step output lines
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
-import { h, clear, add, refresh as keepFocus, api, blobURL, badge, timeEl, fmtMS, text, title, errorBox, toast, debounce } from './lib.js';
+import { h, clear, add, refresh as keepFocus, api, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce } from './lib.js';
 
 const MAX_LOG_LINES = 500;
 const MAX_ITEM_ROWS = 200;
@@ -45,6 +45,9 @@ class RunView {
     this.actions = h('div', { class: 'actions' });
     this.questionsEl = h('section', { class: 'questions', 'aria-label': 'Questions waiting for an answer', hidden: true });
     this.errorEl = h('div');
+    // connEl says, while the event stream is not open, that what the page
+    // shows is as it last knew it.
+    this.connEl = h('div', { id: 'connection', role: 'status', 'aria-live': 'polite' });
     this.timelineImg = h('img', { alt: "Timeline of the run's steps: one bar per step on a time axis from the run's start", class: 'timeline' });
     this.stepsEl = h('ol', { class: 'steps' });
     this.inputsEl = h('section');
@@ -53,24 +56,29 @@ class RunView {
     this.refreshTimeline = debounce(() => this.loadTimeline(), 600);
     clear(ctx.main,
       title(rep.playbook.name, ' ', this.statusEl),
-      this.announce, this.facts, this.actions, this.questionsEl, this.errorEl,
+      this.announce, this.connEl, this.facts, this.actions, this.questionsEl, this.errorEl,
       h('h2', null, 'Timeline'),
       h('figure', { class: 'chart' }, this.timelineImg,
         h('figcaption', { class: 'muted small' }, 'Time from the run\'s start; a bar is a step, segments are its attempts, thin bars its fan-out items. ',
           h('span', { class: 'phone-only' }, 'Scroll sideways for the whole timeline.'))),
       h('h2', null, 'Steps'), this.stepsEl,
       this.outputsEl, this.inputsEl);
-    ctx.onLeave(() => this.stop());
+    ctx.onLeave(() => {
+      this.left = true;
+      clearTimeout(this.retry);
+      this.stop();
+    });
   }
 
   live() { return this.rep.status === 'running' || this.rep.status === 'queued'; }
 
   // render shows a report: the snapshot of a live run, or the final one.
   render(rep) {
-    const was = this.rep && this.rep.status;
+    const was = this.rep && shownStatus(this.rep);
     this.rep = rep;
-    clear(this.statusEl, badge(rep.status));
-    if (was && was !== rep.status) clear(this.announce, SAID[rep.status] || 'The run is ' + rep.status + ' now.');
+    const now = shownStatus(rep);
+    clear(this.statusEl, badge(now));
+    if (was && was !== now) clear(this.announce, SAID[now] || 'The run is ' + now + ' now.');
     this.renderFacts();
     this.renderActions();
     clear(this.errorEl, rep.error ? h('div', { class: 'error', role: rep.status === 'failed' ? 'alert' : null },
@@ -85,7 +93,9 @@ class RunView {
     const rep = this.rep;
     // A queued run has not started: the API gives it the zero time.
     const started = hasStarted(rep) ? new Date(rep.started_at).getTime() : NaN;
-    const dur = isNaN(started) ? NaN : this.live() ? Date.now() - started : rep.duration_ms;
+    // Cut off from the server, the page does not know the run goes on:
+    // its duration stops where the connection was lost.
+    const dur = isNaN(started) ? NaN : this.live() ? (this.lostAt || Date.now()) - started : rep.duration_ms;
     clear(this.facts,
       h('dt', null, 'Run'), h('dd', null, h('code', null, rep.run_id)),
       rep.resumed_from ? [h('dt', null, 'Resumed from'), h('dd', null, h('a', { href: '/runs/' + encodeURIComponent(rep.resumed_from) }, rep.resumed_from))] : null,
@@ -108,7 +118,8 @@ class RunView {
     const items = [];
     if (this.live() && this.mayAct) {
       items.push(this.confirming ? this.cancelQuestion()
-        : h('button', { type: 'button', class: 'danger', id: 'cancel', 'data-action': 'cancel', disabled: this.cancelling,
+        : h('button', { type: 'button', class: 'danger', id: 'cancel', 'data-action': 'cancel', disabled: this.cancelling || !!this.lostAt,
+          title: this.lostAt ? 'the server cannot be reached; Cancel comes back once it can' : null,
           onclick: () => this.askCancel() }, this.cancelling ? 'Cancelling…' : 'Cancel run'));
     }
     if (!this.live()) {
@@ -130,7 +141,7 @@ class RunView {
       : ['Its running steps are stopped; then its ', h('code', null, 'on_cancel'), ' and ', h('code', null, 'finally'),
         ' steps, if it has any, run, and ', h('code', null, 'on_failure'), ' is skipped.']),
     h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'danger', id: 'cancel-confirm', 'data-action': 'cancel-confirm', onclick: () => this.cancel() }, 'Cancel run'),
+      h('button', { type: 'button', class: 'danger', id: 'cancel-confirm', 'data-action': 'cancel-confirm', disabled: !!this.lostAt, onclick: () => this.cancel() }, 'Cancel run'),
       h('button', { type: 'button', id: 'cancel-keep', 'data-action': 'cancel-keep', onclick: () => this.keepRunning() }, 'Keep running')));
   }
 
@@ -232,9 +243,11 @@ class RunView {
   }
 
   // follow subscribes to the run's event stream; the browser resumes it
-  // after a dropped connection with Last-Event-ID.
+  // after a dropped connection with Last-Event-ID. While it is not open
+  // the page says so, freezes the duration and disables Cancel.
   follow() {
     this.es = new EventSource(this.base + '/events');
+    this.es.addEventListener('open', () => this.connection(true));
     for (const kind of KINDS) {
       this.es.addEventListener(kind, (e) => {
         let ev;
@@ -243,7 +256,9 @@ class RunView {
       });
     }
     this.es.addEventListener('error', () => {
-      if (this.es && this.es.readyState === EventSource.CLOSED) this.reload();
+      if (!this.es) return;
+      if (this.es.readyState === EventSource.CLOSED) this.reload();
+      else this.connection(false); // the browser tries again by itself
     });
     this.ticker = setInterval(() => { if (this.live()) this.renderFacts(); }, 1000);
   }
@@ -255,13 +270,35 @@ class RunView {
     if (this.timelineURL) URL.revokeObjectURL(this.timelineURL);
   }
 
+  // connection records whether the page hears from the server: lost, it
+  // says so and keeps what it shows as last known; back, it goes on.
+  connection(open) {
+    if (open === !this.lostAt) return;
+    this.lostAt = open ? 0 : Date.now();
+    clear(this.connEl, open ? null : h('p', { class: 'error' },
+      h('strong', null, 'Connection lost, reconnecting… '),
+      'The server cannot be reached: the status, duration and steps are as last known, and Cancel comes back once it can.'));
+    this.renderFacts();
+    this.renderActions();
+  }
+
   async reload() {
     this.stop();
     try {
-      this.render(await api('GET', this.base));
+      const rep = await api('GET', this.base);
+      if (this.left) return;
+      this.connection(true);
+      this.render(rep);
       if (this.live()) this.follow();
     } catch (err) {
-      if (err.status !== 401) clear(this.errorEl, errorBox(err));
+      if (err.status === 401 || this.left) return;
+      if (err.status === 0 || err.status === 502 || err.status === 503 || err.status === 504) {
+        // The server, or the proxy's way to it, is down: try again.
+        this.connection(false);
+        this.retry = setTimeout(() => this.reload(), 3000);
+        return;
+      }
+      clear(this.errorEl, errorBox(err));
     }
   }
 

@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, with the API's filters, kept
 // up to date while it is open.
 
-import { h, clear, refresh as keepFocus, api, badge, timeEl, fmtMS, table, title, errorBox, uid } from './lib.js';
+import { h, clear, refresh as keepFocus, api, badge, shownStatus, timeEl, fmtMS, table, title, errorBox, uid } from './lib.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];
@@ -17,9 +17,9 @@ export function runRows(runs) {
     // A queued run has the zero time (year 1) for its start: no duration yet.
     const dur = !live ? r.duration_ms : started > 0 ? now - started : NaN;
     return {
-      attrs: { 'data-run': r.id, 'data-key': r.id, 'data-status': r.status },
+      attrs: { 'data-run': r.id, 'data-key': r.id, 'data-status': shownStatus(r) },
       cells: [
-        badge(r.status),
+        badge(shownStatus(r)),
         h('span', { class: 'run-name' }, h('a', { href: '/runs/' + encodeURIComponent(r.id) }, r.playbook),
           r.dry_run ? h('span', { class: 'dry-run', title: 'only read operations were executed' }, 'dry run') : null,
           h('span', { class: 'muted id' }, r.id)),
