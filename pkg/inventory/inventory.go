@@ -37,6 +37,7 @@ type Inventory struct {
 	hosts    map[string]*Host
 	order    []string            // host names in file order
 	groups   map[string][]string // group name -> every host in it, file order, each once
+	groupPos map[string]yamlx.Pos
 }
 
 // Defaults apply to every host that does not set its own value, and to
@@ -160,7 +161,8 @@ func (inv *Inventory) GroupNames() []string {
 
 // Hosts returns the hosts selected by name: a group (its hosts and those
 // of the groups it holds, in file order, each once), "all", a single host,
-// or "tag:NAME". An unknown name is an error with a suggestion.
+// or "tag:NAME". An unknown name is an error with a suggestion; so is a
+// group that holds no host, and a tag no host has.
 func (inv *Inventory) Hosts(name string) ([]*Host, error) {
 	if inv == nil {
 		return nil, fmt.Errorf("no inventory is loaded; give one to select hosts by group")
@@ -181,6 +183,12 @@ func (inv *Inventory) Hosts(name string) ([]*Host, error) {
 		}
 	default:
 		if g, ok := inv.groups[name]; ok {
+			if len(g) == 0 {
+				// A selection of no host would make a fan-out that
+				// succeeds having done nothing.
+				pos := inv.groupPos[name]
+				return nil, fmt.Errorf("group %q (%s:%d:%d) holds no host; add members to it, or select another group", name, inv.File, pos.Line, pos.Col)
+			}
 			names = g
 		} else if _, ok := inv.hosts[name]; ok {
 			names = []string{name}
@@ -228,6 +236,11 @@ func (inv *Inventory) Resolve(target string) (*Host, error) {
 		d = inv.Defaults
 	}
 	h, err := parseTarget(target, &d)
+	if err == nil && inv != nil {
+		if msg := inv.bypass(h); msg != "" {
+			return nil, fmt.Errorf("host %q: %s", target, msg)
+		}
+	}
 	if err == errBareName {
 		if inv == nil {
 			return nil, fmt.Errorf("host %q: no inventory is loaded; write the address as user@%s or %s:22, or load an inventory that names it", target, target, target)
@@ -235,6 +248,20 @@ func (inv *Inventory) Resolve(target string) (*Host, error) {
 		return nil, fmt.Errorf("host %q is not in inventory %s%s; to reach an address directly write user@%s or %s:22", target, inv.File, suggest.DidYouMean(target, inv.HostNames()), target, target)
 	}
 	return h, err
+}
+
+// bypass says why h, an address written directly, must not be used: its
+// address is the name of an inventory host, which the address would reach
+// without the host's port, key and jump host; or "".
+func (inv *Inventory) bypass(h *Host) string {
+	for _, n := range inv.order {
+		if strings.EqualFold(n, h.Address) {
+			return fmt.Sprintf("%s is a host of inventory %s (line %d), but written with user@ or :port it would be dialled as a DNS name, "+
+				"without the inventory's address, port, key and jump host; write %s and set user or port on the host in the inventory "+
+				"(or add a second host entry with that user), or write the machine's real address", h.Address, inv.File, inv.hosts[n].Pos.Line, n)
+		}
+	}
+	return ""
 }
 
 // CheckTarget checks the form of a host parameter without an inventory:

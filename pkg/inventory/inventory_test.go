@@ -39,7 +39,6 @@ func TestHostsOfGroups(t *testing.T) {
 		{"all", []string{"bastion-eu", "web-1", "web-2", "db-1", "legacy", "localhost-alias"}},
 		{"db-1", []string{"db-1"}},
 		{"tag:canary", []string{"web-1"}},
-		{"empty", nil},
 	} {
 		hosts, err := inv.Hosts(tc.sel)
 		if err != nil {
@@ -53,6 +52,7 @@ func TestHostsOfGroups(t *testing.T) {
 	for sel, msg := range map[string]string{
 		"webb":    `no group or host "webb" (did you mean "web"?)`,
 		"tag:nop": `no host has the tag "nop"`,
+		"empty":   `group "empty" (testdata/valid/fleet.yaml:30:3) holds no host; add members to it, or select another group`,
 	} {
 		if _, err := inv.Hosts(sel); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("Hosts(%q) = %v; want an error containing %q", sel, err, msg)
@@ -158,6 +158,8 @@ func TestResolve(t *testing.T) {
 		"bad user@x":       "not a valid login name",
 		"a;rm -rf /@x":     "not a valid login name",
 		"x@a b":            "neither an IP address nor a DNS name",
+		"root@web-1":       `host "root@web-1": web-1 is a host of inventory testdata/valid/fleet.yaml (line 9), but written with user@ or :port it would be dialled as a DNS name, without the inventory's address, port, key and jump host`,
+		"DB-1:22":          `DB-1 is a host of inventory testdata/valid/fleet.yaml (line 11)`,
 	} {
 		if _, err := inv.Resolve(target); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("Resolve(%q) = %v; want an error containing %q", target, err, msg)

@@ -63,7 +63,7 @@ func Parse(file string, data []byte) (*Inventory, error) {
 		return nil, d.Err()
 	}
 	dir, _ := filepath.Abs(filepath.Dir(file))
-	l := &loader{d: d, dir: dir, inv: &Inventory{File: file, hosts: map[string]*Host{}, groups: map[string][]string{}}}
+	l := &loader{d: d, dir: dir, inv: &Inventory{File: file, hosts: map[string]*Host{}, groups: map[string][]string{}, groupPos: map[string]yamlx.Pos{}}}
 	var versionSeen, hostsSeen bool
 	yamlx.Fields(root, "the inventory", topKeys, d, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -168,10 +168,19 @@ func (l *loader) hosts(n *yaml.Node) {
 		return
 	}
 	l.raw = map[string]*rawHost{}
+	folded := map[string]*yaml.Node{} // lower-cased name -> its key
 	for _, p := range pairs {
 		if !l.name(p.Key, p.K, "host") {
 			continue
 		}
+		if first, ok := folded[strings.ToLower(p.Key)]; ok && first.Value != p.Key {
+			// Host names are DNS-like: web-1 and Web-1 would be the
+			// same machine to ssh, and "did you mean" would point from
+			// one to the other.
+			l.d.Add(yamlx.PosOf(p.K), "host %q differs only in letter case from host %q (line %d); host names are compared without case: rename or remove one", p.Key, first.Value, first.Line)
+			continue
+		}
+		folded[strings.ToLower(p.Key)] = p.K
 		h := &Host{Name: p.Key, Pos: yamlx.PosOf(p.K)}
 		r := &rawHost{h: h}
 		yamlx.Fields(p.V, "host "+p.Key, hostKeys, l.d, func(key string, k, v *yaml.Node) {
@@ -240,6 +249,7 @@ func (l *loader) groups(n *yaml.Node) {
 		return
 	}
 	l.rawGroups = map[string]*rawGroup{}
+	groupFolded := map[string]*yaml.Node{}
 	for _, p := range pairs {
 		if !l.name(p.Key, p.K, "group") {
 			continue
@@ -248,10 +258,19 @@ func (l *loader) groups(n *yaml.Node) {
 			l.d.Add(yamlx.PosOf(p.K), "group %q is implicit (every host); choose another name", All)
 			continue
 		}
-		if _, clash := l.inv.hosts[p.Key]; clash {
-			l.d.Add(yamlx.PosOf(p.K), "group %q has the name of a host (line %d); a name must mean one thing, rename one", p.Key, l.inv.hosts[p.Key].Pos.Line)
+		if h := l.hostFold(p.Key); h != nil {
+			also := ""
+			if h.Name != p.Key {
+				also = fmt.Sprintf(" %q but for letter case", h.Name)
+			}
+			l.d.Add(yamlx.PosOf(p.K), "group %q has the name of a host%s (line %d); a name must mean one thing, rename one", p.Key, also, h.Pos.Line)
 			continue
 		}
+		if first, ok := groupFolded[strings.ToLower(p.Key)]; ok && first.Value != p.Key {
+			l.d.Add(yamlx.PosOf(p.K), "group %q differs only in letter case from group %q (line %d); rename or remove one", p.Key, first.Value, first.Line)
+			continue
+		}
+		groupFolded[strings.ToLower(p.Key)] = p.K
 		g := &rawGroup{name: p.Key, pos: yamlx.PosOf(p.K)}
 		v := yamlx.Deref(p.V)
 		if v.Kind == yaml.MappingNode {
@@ -275,7 +294,18 @@ func (l *loader) groups(n *yaml.Node) {
 		}
 		l.rawGroups[p.Key] = g
 		l.groupOrder = append(l.groupOrder, p.Key)
+		l.inv.groupPos[p.Key] = g.pos
 	}
+}
+
+// hostFold returns the host whose name is s but for letter case, or nil.
+func (l *loader) hostFold(s string) *Host {
+	for _, n := range l.inv.order {
+		if strings.EqualFold(n, s) {
+			return l.inv.hosts[n]
+		}
+	}
+	return nil
 }
 
 func (l *loader) name(s string, k *yaml.Node, what string) bool {

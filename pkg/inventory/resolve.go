@@ -79,7 +79,13 @@ func (l *loader) resolve() {
 // cycles. Groups on a cycle are left out.
 func (l *loader) groupDepths() map[string]int {
 	for _, g := range l.groupOrder {
+		listed := map[string]yamlx.Pos{}
 		for _, m := range l.rawGroups[g].members {
+			if first, dup := listed[m.name]; dup {
+				l.d.Add(m.pos, "group %s lists %q twice (first at line %d, column %d); remove one", g, m.name, first.Line, first.Col)
+			} else {
+				listed[m.name] = m.pos
+			}
 			_, isHost := l.inv.hosts[m.name]
 			_, isGroup := l.rawGroups[m.name]
 			if !isHost && !isGroup && m.name != All {
@@ -210,6 +216,12 @@ func (l *loader) linkJumps() {
 				continue
 			}
 			j, err := parseTarget(r.jump, &l.inv.Defaults)
+			if err == nil {
+				if msg := l.inv.bypass(j); msg != "" {
+					l.d.Add(r.jumpPos, "jump %q: %s", r.jump, msg)
+					continue
+				}
+			}
 			if err == errBareName {
 				l.d.Add(r.jumpPos, "jump %q is not a host of the inventory%s; name one, or write [user@]address[:port]", r.jump, suggest.DidYouMean(r.jump, l.inv.order))
 				continue
