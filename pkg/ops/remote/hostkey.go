@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -14,6 +15,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // knownHostsMu serialises additions to known_hosts files within the
@@ -44,11 +48,13 @@ func (p *Pool) knownHostsFiles() (read []string, write string, err error) {
 // hostKeyError is a host key that known_hosts does not vouch for.
 type hostKeyError struct {
 	host    string // the inventory name, or the address as written
-	address string // host:port as checked
+	address string // host:port as checked (see canonicalAddress)
 	offered ssh.PublicKey
 	want    []knownhosts.KnownKey // the keys listed; empty for an unknown host
 	revoked bool
-	file    string // where accept-new would add, and where to add by hand
+	file    string   // where accept-new would add, and where to add by hand
+	files   []string // every file checked, for an unknown host
+	jump    *inventory.Host
 }
 
 func (e *hostKeyError) Error() string {
@@ -58,11 +64,10 @@ func (e *hostKeyError) Error() string {
 	case e.revoked:
 		return fmt.Sprintf("host key of %s (%s) is marked @revoked in known_hosts: the server offered %s; refusing to connect", e.host, norm, offered)
 	case len(e.want) == 0:
-		host, port, _ := net.SplitHostPort(e.address)
 		return fmt.Sprintf("host key of %s (%s) is unknown: not in %s; the server offered %s. "+
-			"Check that fingerprint with the host's owner, then add the key with `ssh-keyscan -p %s -t %s %s >> %s`, "+
+			"Check that fingerprint with the host's owner, then add the key with %s, "+
 			"or run once with --accept-new-host-keys to trust new hosts on first use",
-			e.host, norm, e.file, offered, port, e.offered.Type(), host, e.file)
+			e.host, norm, e.checked(), offered, e.addCommand())
 	}
 	var listed []string
 	for _, k := range e.want {
@@ -74,21 +79,82 @@ func (e *hostKeyError) Error() string {
 		e.host, norm, strings.Join(listed, ", "), offered, norm, e.want[0].Filename)
 }
 
-// hostKeyCallback checks the server's key against known_hosts, adding an
-// unknown host's key when AcceptNew is set. It also returns the key types
-// known_hosts lists for the address, to be asked for first so that a host
-// with several keys is checked against the one that is known.
-func (p *Pool) hostKeyCallback(name, address string) (ssh.HostKeyCallback, []string, error) {
+// checked names the files an unknown host was looked for in.
+func (e *hostKeyError) checked() string {
+	files := e.files
+	if len(files) == 0 {
+		files = []string{e.file}
+	}
+	var out []string
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			f += " (which does not exist)"
+		}
+		out = append(out, f)
+	}
+	return strings.Join(out, " or ")
+}
+
+// addCommand is the shell command that adds the offered key by hand: the
+// key of a host behind a jump host is scanned from the jump host, since
+// its address may mean nothing (or another machine) here.
+func (e *hostKeyError) addCommand() string {
+	host, port, _ := net.SplitHostPort(e.address)
+	scan := fmt.Sprintf("ssh-keyscan -p %s -t %s %s", port, e.offered.Type(), host)
+	if j := e.jump; j != nil {
+		login := j.Address
+		if j.User != "" {
+			login = j.User + "@" + login
+		}
+		scan = fmt.Sprintf("ssh -p %d %s %s", j.Port, login, scan)
+	}
+	cmd := "`" + scan + " >> " + e.file + "`"
+	if _, err := os.Stat(filepath.Dir(e.file)); err != nil {
+		cmd = fmt.Sprintf("`mkdir -p -m 700 %s && %s >> %s`", filepath.Dir(e.file), scan, e.file)
+	}
+	if e.jump != nil {
+		cmd += fmt.Sprintf(" (run from here: it scans from jump host %s, through which %s is reached)", e.jump.Name, e.host)
+	}
+	return cmd
+}
+
+// hostKeyCheck is what connecting to one host takes from known_hosts.
+type hostKeyCheck struct {
+	callback ssh.HostKeyCallback
+	// algorithms are the host key algorithms to ask for, matching the keys
+	// known_hosts lists for the address, so that a host with several keys
+	// is checked against the one that is known; nil for any.
+	algorithms []string
+	// listed are the plain host keys known_hosts lists for the address.
+	listed []knownhosts.KnownKey
+	// address is host:port as checked.
+	address string
+}
+
+// hostKeyCallback checks h's key against known_hosts, adding an unknown
+// host's key when AcceptNew is set. The address is checked and recorded
+// in OpenSSH's canonical form (canonicalAddress). Lines of known_hosts
+// that do not parse are skipped with a warning, once per pool, to the
+// step in ctx.
+func (p *Pool) hostKeyCallback(ctx context.Context, h *inventory.Host) (*hostKeyCheck, error) {
+	name, address := h.Name, canonicalAddress(h.HostPort())
 	read, write, err := p.knownHostsFiles()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	kh, err := loadKnownHosts(read)
+	kh, err := loadKnownHosts(read, func(file string, line int, why error) {
+		p.warnOnce(ctx, fmt.Sprintf("%s:%d", file, line),
+			fmt.Sprintf("known_hosts %s:%d is skipped: %v; fix or delete that line (OpenSSH skips it too)", file, line, why))
+	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cb := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
-		err := kh.check(hostname, remote, key)
+	all := p.s.KnownHosts
+	if all == nil {
+		all = []string{write, "/etc/ssh/ssh_known_hosts"}
+	}
+	cb := func(_ string, remote net.Addr, key ssh.PublicKey) error {
+		err := kh.check(address, remote, key)
 		if err == nil {
 			return nil
 		}
@@ -97,7 +163,7 @@ func (p *Pool) hostKeyCallback(name, address string) (ssh.HostKeyCallback, []str
 			// for: as OpenSSH does, check the key it certifies as a plain
 			// host key, which known_hosts may list or accept-new add.
 			key = cert.Key
-			if err = kh.check(hostname, remote, key); err == nil {
+			if err = kh.check(address, remote, key); err == nil {
 				return nil
 			}
 		}
@@ -109,11 +175,32 @@ func (p *Pool) hostKeyCallback(name, address string) (ssh.HostKeyCallback, []str
 		case errors.As(err, &ke) && len(kh.hostKeys(ke.Want)) == 0 && p.s.AcceptNew:
 			return p.acceptNew(name, address, remote, key, write)
 		case errors.As(err, &ke):
-			return &hostKeyError{host: name, address: address, offered: key, want: kh.hostKeys(ke.Want), file: write}
+			return &hostKeyError{host: name, address: address, offered: key, want: kh.hostKeys(ke.Want), file: write, files: all, jump: h.Jump}
 		}
 		return fmt.Errorf("checking the host key of %s (%s): %w", name, address, err)
 	}
-	return cb, kh.algorithms(address), nil
+	listed, ca := kh.listed(address)
+	return &hostKeyCheck{callback: cb, algorithms: algorithmsFor(listed, ca), listed: listed, address: address}, nil
+}
+
+// warnOnce tells the step in ctx about a problem the pool meets again and
+// again (a bad known_hosts line), once per pool and key.
+func (p *Pool) warnOnce(ctx context.Context, key, msg string) {
+	p.mu.Lock()
+	if p.warned == nil {
+		p.warned = map[string]bool{}
+	}
+	seen := p.warned[key]
+	p.warned[key] = true
+	p.mu.Unlock()
+	if seen {
+		return
+	}
+	call := ops.CallFrom(ctx)
+	call.Log.Warn().Msg(msg)
+	if call.Message != nil {
+		call.Message("warn", msg)
+	}
 }
 
 // noAuthority tells whether err refuses a host certificate because no
@@ -133,6 +220,9 @@ func noAuthority(err error) bool {
 type knownHosts struct {
 	check ssh.HostKeyCallback
 	ca    map[fileLine]bool
+	// names maps the temporary copies given to knownhosts (see
+	// loadKnownHosts) to the files they copy.
+	names map[string]string
 }
 
 type fileLine struct {
@@ -140,10 +230,14 @@ type fileLine struct {
 	line int
 }
 
-// hostKeys drops the keys of @cert-authority lines from want.
+// hostKeys drops the keys of @cert-authority lines from want, and names
+// the files as the user wrote them.
 func (kh *knownHosts) hostKeys(want []knownhosts.KnownKey) []knownhosts.KnownKey {
 	var out []knownhosts.KnownKey
 	for _, k := range want {
+		if f, ok := kh.names[k.Filename]; ok {
+			k.Filename = f
+		}
 		if !kh.ca[fileLine{k.Filename, k.Line}] {
 			out = append(out, k)
 		}
@@ -151,34 +245,10 @@ func (kh *knownHosts) hostKeys(want []knownhosts.KnownKey) []knownhosts.KnownKey
 	return out
 }
 
-// loadKnownHosts reads the files; with none, every host is unknown.
-func loadKnownHosts(files []string) (*knownHosts, error) {
-	if len(files) == 0 {
-		return &knownHosts{check: func(string, net.Addr, ssh.PublicKey) error { return &knownhosts.KeyError{} }}, nil
-	}
-	cb, err := knownhosts.New(files...)
-	if err != nil {
-		return nil, fmt.Errorf("reading known_hosts: %w", err)
-	}
-	kh := &knownHosts{check: cb, ca: map[fileLine]bool{}}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("reading known_hosts: %w", err)
-		}
-		// Numbered as knownhosts numbers them: every line counts.
-		for i, line := range strings.Split(string(data), "\n") {
-			if strings.HasPrefix(strings.TrimSpace(line), "@cert-authority") {
-				kh.ca[fileLine{f, i + 1}] = true
-			}
-		}
-	}
-	return kh, nil
-}
-
 // acceptNew adds the key of a host known_hosts does not list, after
 // checking again under the lock: another step may have added it, or a
-// different key, meanwhile.
+// different key, meanwhile. The entry is hashed when the file's entries
+// are (ssh-keygen -H, HashKnownHosts).
 func (p *Pool) acceptNew(name, address string, remote net.Addr, key ssh.PublicKey, file string) error {
 	knownHostsMu.Lock()
 	defer knownHostsMu.Unlock()
@@ -186,7 +256,7 @@ func (p *Pool) acceptNew(name, address string, remote net.Addr, key ssh.PublicKe
 	if err != nil {
 		return err
 	}
-	kh, err := loadKnownHosts(read)
+	kh, err := loadKnownHosts(read, func(string, int, error) {}) // warned already
 	if err != nil {
 		return err
 	}
@@ -207,7 +277,11 @@ func (p *Pool) acceptNew(name, address string, remote net.Addr, key ssh.PublicKe
 	if err != nil {
 		return fmt.Errorf("adding the host key of %s: %w", name, err)
 	}
-	line := knownhosts.Line([]string{knownhosts.Normalize(address)}, key) + "\n"
+	entry := knownhosts.Normalize(address)
+	if hashedFile(f) {
+		entry = knownhosts.HashHostname(entry)
+	}
+	line := knownhosts.Line([]string{entry}, key) + "\n"
 	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
 		last := make([]byte, 1)
 		if _, err := f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
@@ -224,6 +298,34 @@ func (p *Pool) acceptNew(name, address string, remote net.Addr, key ssh.PublicKe
 	return nil
 }
 
+// hashedFile tells whether every entry of a known_hosts file has a hashed
+// host name (and there is one at least).
+func hashedFile(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 || fi.Size() > 64<<20 {
+		return false
+	}
+	data := make([]byte, fi.Size())
+	if _, err := f.ReadAt(data, 0); err != nil {
+		return false
+	}
+	n := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) > 0 && strings.HasPrefix(fields[0], "@") {
+			fields = fields[1:]
+		}
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		if !strings.HasPrefix(fields[0], "|1|") {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
 // certAlgorithms are the host certificate algorithms, asked for first
 // from a host a CA is listed for.
 var certAlgorithms = []string{ssh.CertAlgoED25519v01, ssh.CertAlgoECDSA256v01, ssh.CertAlgoECDSA384v01,
@@ -234,12 +336,9 @@ var (
 	probeKey  ssh.PublicKey
 )
 
-// algorithms returns the host key algorithms matching the keys
-// known_hosts lists for address, or nil when it lists none (then any
-// algorithm may be offered, and an unknown key is reported as such). A CA
-// that an @cert-authority line names for the address puts the certificate
-// algorithms first.
-func (kh *knownHosts) algorithms(address string) []string {
+// listed returns the plain host keys known_hosts lists for address, and
+// whether an @cert-authority line names a CA for it.
+func (kh *knownHosts) listed(address string) ([]knownhosts.KnownKey, bool) {
 	probeOnce.Do(func() {
 		pub, _, err := ed25519.GenerateKey(rand.Reader)
 		if err == nil {
@@ -247,15 +346,23 @@ func (kh *knownHosts) algorithms(address string) []string {
 		}
 	})
 	if probeKey == nil {
-		return nil
+		return nil, false
 	}
 	// A fresh random key is never listed: the error lists the keys that
 	// are.
 	var ke *knownhosts.KeyError
 	if err := kh.check(address, &net.TCPAddr{IP: net.IPv4zero, Port: portOf(address)}, probeKey); !errors.As(err, &ke) {
-		return nil
+		return nil, false
 	}
 	keys := kh.hostKeys(ke.Want)
+	return keys, len(keys) < len(ke.Want)
+}
+
+// algorithmsFor returns the host key algorithms matching the keys listed,
+// or nil when none is listed (then any algorithm may be offered, and an
+// unknown key is reported as such). A CA named for the address puts the
+// certificate algorithms first.
+func algorithmsFor(keys []knownhosts.KnownKey, ca bool) []string {
 	if len(keys) == 0 {
 		return nil // none, or only a CA's: any, certificates first
 	}
@@ -267,7 +374,7 @@ func (kh *knownHosts) algorithms(address string) []string {
 			}
 		}
 	}
-	if len(keys) < len(ke.Want) {
+	if ca {
 		add(certAlgorithms...)
 	}
 	for _, k := range keys {

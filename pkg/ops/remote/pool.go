@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -39,6 +40,8 @@ type Pool struct {
 	wg     sync.WaitGroup // dials and the goroutines of every connection
 
 	dials atomic.Int64
+
+	warned map[string]bool // warnings given once (warnOnce); guarded by mu
 }
 
 // entry is a pooled connection, or the dial that will give it.
@@ -229,7 +232,7 @@ func (p *Pool) dial(ctx context.Context, key string, e *entry, h *inventory.Host
 func (p *Pool) connect(ctx context.Context, h *inventory.Host, a authOpts) (*conn, error) {
 	// Keys and known_hosts first: a missing key fails before any
 	// connection is made.
-	cfg, done, err := p.clientConfig(h, a)
+	cfg, hk, done, err := p.clientConfig(ctx, h, a)
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
@@ -271,7 +274,7 @@ func (p *Pool) connect(ctx context.Context, h *inventory.Host, a authOpts) (*con
 		return fail(fmt.Errorf("logging in to %s (%s): %w", h.Name, h.HostPort(), context.Cause(ctx)))
 	}
 	if err != nil {
-		return fail(handshakeError(h, cfg.User, err))
+		return fail(handshakeError(h, cfg.User, hk, err))
 	}
 	p.dials.Add(1)
 	c := &conn{
@@ -315,11 +318,26 @@ func (p *Pool) session(ctx context.Context, h *inventory.Host, a authOpts) (*ssh
 }
 
 // handshakeError explains a failed handshake: host keys and logins get
-// their own messages; the rest is passed on.
-func handshakeError(h *inventory.Host, user string, err error) error {
-	var hk *hostKeyError
-	if errors.As(err, &hk) {
-		return ops.WithClass(ops.ClassExecution, hk)
+// their own messages; the rest is passed on. hk is the host key check the
+// handshake used.
+func handshakeError(h *inventory.Host, user string, hk *hostKeyCheck, err error) error {
+	var he *hostKeyError
+	if errors.As(err, &he) {
+		return ops.WithClass(ops.ClassExecution, he)
+	}
+	var ne *ssh.AlgorithmNegotiationError
+	if errors.As(err, &ne) && ne.What == "host key" && hk != nil && len(hk.listed) > 0 {
+		// Only the listed key types were asked for (see hostKeyCheck):
+		// a server offering none of them has another key now.
+		var listed []string
+		for _, k := range hk.listed {
+			listed = append(listed, fmt.Sprintf("%s (%s:%d)", k.Key.Type(), k.Filename, k.Line))
+		}
+		norm := knownhosts.Normalize(hk.address)
+		return ops.Errorf(ops.ClassExecution, "host key of %s (%s): known_hosts lists only %s for this host, but the server offers %s. "+
+			"The host's key may have changed (reinstalled, or someone intercepting the connection): check the new key's fingerprint with the host's owner "+
+			"(`ssh-keyscan -p %d %s | ssh-keygen -lf -`), then remove the old entry with `ssh-keygen -R '%s' -f %s` and add the new one",
+			h.Name, norm, strings.Join(listed, ", "), strings.Join(ne.RequestedAlgorithms, ", "), portOf(hk.address), h.Address, norm, hk.listed[0].Filename)
 	}
 	if strings.Contains(err.Error(), "unable to authenticate") {
 		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err})

@@ -1,0 +1,231 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// otherKey returns a new public key of type typ (ed25519 or ecdsa).
+func otherKey(t *testing.T, typ string) ssh.PublicKey {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "other")
+	if out, err := exec.Command(tool(t, "ssh-keygen"), "-q", "-t", typ, "-N", "", "-f", path).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	b, _ := os.ReadFile(path + ".pub")
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
+func mustHost(t *testing.T, inv *inventory.Inventory, name string) *inventory.Host {
+	t.Helper()
+	h, ok := inv.Host(name)
+	if !ok {
+		t.Fatalf("no host %s", name)
+	}
+	return h
+}
+
+func writeFile(t *testing.T, name, text string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHostKeyNameCase: as OpenSSH does, the host name is lower-cased and
+// a trailing dot dropped before it is checked and recorded, so that a
+// changed key stays a changed key whatever the inventory's spelling, and
+// accept-new never adds a second entry for the same host.
+func TestHostKeyNameCase(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	inv := func(addr string) Settings {
+		return srv.settings(parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: %s, port: %d, user: %s, identity_file: %s}\n",
+			addr, srv.Port, currentUser(t), srv.UserKey)))
+	}
+	changed := filepath.Join(t.TempDir(), "known_hosts")
+	old := knownHostsLine("localhost", srv.Port, otherKey(t, "ed25519"))
+	writeFile(t, changed, old)
+	for _, tc := range []struct {
+		addr      string
+		acceptNew bool
+	}{{"LocalHost", true}, {"LOCALHOST", false}} {
+		st := inv(tc.addr)
+		st.KnownHosts, st.AcceptNew = []string{changed}, tc.acceptNew
+		err := runTrue(t, newPool(t, st), "box", nil)
+		var hk *hostKeyError
+		if !errors.As(err, &hk) || !strings.Contains(err.Error(), fmt.Sprintf("HOST KEY CHANGED for box ([localhost]:%d)", srv.Port)) {
+			t.Errorf("address %s, accept-new %v: %v; want HOST KEY CHANGED", tc.addr, tc.acceptNew, err)
+		}
+	}
+	if b, _ := os.ReadFile(changed); string(b) != old {
+		t.Errorf("known_hosts was changed:\n%s", b)
+	}
+	if srv.Logins() != 0 {
+		t.Errorf("%d logins to a host whose key changed", srv.Logins())
+	}
+
+	// The resolver here does not read "localhost." in /etc/hosts: the
+	// trailing dot is checked on its own.
+	for in, want := range map[string]string{"Web.Example.COM.:22": "web.example.com:22", "[2001:DB8::1]:2222": "[2001:db8::1]:2222", "10.0.0.1:22": "10.0.0.1:22"} {
+		if got := canonicalAddress(in); got != want {
+			t.Errorf("canonicalAddress(%q) = %q, want %q", in, got, want)
+		}
+	}
+
+	// accept-new records the canonical name, which later spellings find.
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	st := inv("LocalHost")
+	st.KnownHosts, st.AcceptNew = []string{kh}, true
+	if err := runTrue(t, newPool(t, st), "box", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(kh); string(b) != knownHostsLine("localhost", srv.Port, srv.HostKey) {
+		t.Errorf("known_hosts after accept-new = %q", b)
+	}
+	// A pattern written in capitals matches too, as in OpenSSH.
+	writeFile(t, kh, knownHostsLine("LocalHost", srv.Port, srv.HostKey))
+	st = inv("localhost")
+	st.KnownHosts = []string{kh}
+	if err := runTrue(t, newPool(t, st), "box", nil); err != nil {
+		t.Errorf("[LocalHost] line for localhost: %v", err)
+	}
+}
+
+// TestKnownHostsBadLine: a line that does not parse (a truncated key of
+// another host) is skipped with one warning naming file:line, as OpenSSH
+// skips it; the other lines still count, changed keys included.
+func TestKnownHostsBadLine(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	inv := srv.inventory(t, "box")
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	good, _ := os.ReadFile(srv.KnownHosts)
+	bad := "other.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv\n"
+	writeFile(t, kh, "# hosts\n"+bad+string(good))
+	st := srv.settings(inv)
+	st.KnownHosts = []string{kh}
+	var mu sync.Mutex
+	var warnings []string
+	ctx := ops.WithCall(context.Background(), &ops.Call{Log: zerolog.Nop(), Message: func(level, text string) {
+		mu.Lock()
+		defer mu.Unlock()
+		warnings = append(warnings, level+": "+text)
+	}})
+	p := newPool(t, st)
+	for range 2 {
+		if _, err := execute(t, ctx, p, "ssh.exec", map[string]any{"host": "box", "command": []any{"true"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.closeHost(mustHost(t, inv, "box"), errors.New("test"))
+	if _, err := execute(t, ctx, p, "ssh.exec", map[string]any{"host": "box", "command": []any{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "warn: known_hosts "+kh+":2 is skipped: ") || !strings.Contains(warnings[0], "fix or delete that line") {
+		t.Errorf("warnings %q; want one naming %s:2", warnings, kh)
+	}
+	mu.Unlock()
+
+	// The line after the bad one still counts: a changed key is refused
+	// and named by its own line.
+	writeFile(t, kh, bad+knownHostsLine("127.0.0.1", srv.Port, otherKey(t, "ed25519")))
+	err := runTrue(t, newPool(t, st), "box", nil)
+	if err == nil || !strings.Contains(err.Error(), "HOST KEY CHANGED") || !strings.Contains(err.Error(), kh+":2)") {
+		t.Errorf("changed key after a bad line: %v", err)
+	}
+}
+
+// TestHostKeyTypeMismatch: known_hosts lists a key of a type the server
+// no longer offers; the message says which types on each side, where the
+// listed key is, and what to do, not the library's negotiation error.
+func TestHostKeyTypeMismatch(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	writeFile(t, kh, knownHostsLine("127.0.0.1", srv.Port, otherKey(t, "ecdsa")))
+	st := srv.settings(srv.inventory(t, "box"))
+	st.KnownHosts = []string{kh}
+	err := runTrue(t, newPool(t, st), "box", nil)
+	for _, want := range []string{fmt.Sprintf("host key of box ([127.0.0.1]:%d)", srv.Port),
+		"known_hosts lists only ecdsa-sha2-nistp256 (" + kh + ":1) for this host, but the server offers ssh-ed25519",
+		"key may have changed", fmt.Sprintf("ssh-keygen -R '[127.0.0.1]:%d' -f %s", srv.Port, kh)} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("type mismatch: %v\nlacks %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "we offered") {
+		t.Errorf("the library's error shows through: %v", err)
+	}
+}
+
+// TestHostKeyAdvice: the unknown-host message names every file checked
+// and gives a command that works when ~/.ssh does not exist; behind a
+// jump host the key is scanned from the jump host; accept-new hashes its
+// entry in a hashed file.
+func TestHostKeyAdvice(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	inv := srv.inventory(t, "box")
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "ssh", "known_hosts"), filepath.Join(dir, "global")
+	writeFile(t, second, "")
+	st := srv.settings(inv)
+	st.KnownHosts = []string{first, second}
+	err := runTrue(t, newPool(t, st), "box", nil)
+	for _, want := range []string{"not in " + first + " (which does not exist) or " + second + ";",
+		fmt.Sprintf("`mkdir -p -m 700 %s && ssh-keyscan -p %d -t ssh-ed25519 127.0.0.1 >> %s`", filepath.Dir(first), srv.Port, first)} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("unknown host: %v\nlacks %q", err, want)
+		}
+	}
+
+	jinv := parseInventory(t, fmt.Sprintf(`version: 1
+defaults: {user: %s, identity_file: %s}
+hosts:
+  bastion: {address: 127.0.0.1, port: %d, jump: none}
+  app: {address: 10.1.2.3, port: 2222, jump: bastion}
+`, currentUser(t), srv.UserKey, srv.Port))
+	kh := filepath.Join(dir, "kh")
+	// The inner address cannot be reached from here: the message is
+	// tested on its own.
+	e := &hostKeyError{host: "app", address: "10.1.2.3:2222", offered: srv.HostKey, file: kh, jump: mustHost(t, jinv, "bastion")}
+	want := fmt.Sprintf("`ssh -p %d %s@127.0.0.1 ssh-keyscan -p 2222 -t ssh-ed25519 10.1.2.3 >> %s` (run from here: it scans from jump host bastion", srv.Port, currentUser(t), kh)
+	if !strings.Contains(e.Error(), want) {
+		t.Errorf("behind a jump host: %v\nlacks %q", e, want)
+	}
+
+	hashed := filepath.Join(dir, "hashed")
+	writeFile(t, hashed, knownHostsLine("other.example.com", 22, otherKey(t, "ed25519")))
+	if out, err := exec.Command(tool(t, "ssh-keygen"), "-H", "-f", hashed).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -H: %v %s", err, out)
+	}
+	st = srv.settings(inv)
+	st.KnownHosts, st.AcceptNew = []string{hashed}, true
+	if err := runTrue(t, newPool(t, st), "box", nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(hashed)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "|1|") {
+		t.Errorf("accept-new in a hashed file wrote %q; want a hashed entry", lines)
+	}
+	st.AcceptNew = false
+	if err := runTrue(t, newPool(t, st), "box", nil); err != nil {
+		t.Errorf("the hashed entry accept-new wrote: %v", err)
+	}
+}
