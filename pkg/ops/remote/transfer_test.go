@@ -5,7 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -157,5 +160,186 @@ func TestUploadAtomic(t *testing.T) {
 	_, err = execute(t, ctx, pool, "ssh.download", map[string]any{"host": "box", "src": dest, "dest": filepath.Join(dir, "copy")})
 	if ops.ClassOf(err) != ops.ClassAuthorization {
 		t.Errorf("download to outside the roots: %v", err)
+	}
+}
+
+// bigFile writes n random bytes to a new file in dir.
+func bigFile(t *testing.T, dir, name string, n int64) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.CopyN(f, rand.Reader, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tempEntries returns the upload's temporary entries in dir.
+func tempEntries(dir string) []os.DirEntry {
+	var out []os.DirEntry
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), "arsenal-tmp") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// exposed describes a file at name, or in a directory at name, that others
+// can read, or returns "". An empty directory open for a moment is not.
+func exposed(name string) string {
+	fi, err := os.Lstat(name)
+	switch {
+	case err != nil:
+		return ""
+	case !fi.IsDir():
+		if fi.Mode().Perm()&0o044 != 0 {
+			return fmt.Sprintf("%s %v", name, fi.Mode())
+		}
+		return ""
+	case fi.Mode().Perm()&0o011 == 0:
+		return "" // others cannot reach what it holds
+	}
+	entries, _ := os.ReadDir(name)
+	for _, e := range entries {
+		if s := exposed(filepath.Join(name, e.Name())); s != "" {
+			return s + " in " + fi.Mode().String()
+		}
+	}
+	return ""
+}
+
+// TestUploadTempIsPrivate uploads a secret (mode 0600) and watches the
+// destination directory meanwhile: the temporary copy is never readable
+// by others. A cancelled upload leaves nothing behind.
+func TestUploadTempIsPrivate(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	local, remote := t.TempDir(), t.TempDir()
+	bigFile(t, local, "secret", 64<<20)
+	if err := os.Chmod(filepath.Join(local, "secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: local, Scope: roots{local}})
+	params := map[string]any{"host": "box", "src": "secret", "dest": filepath.Join(remote, "secret")}
+
+	// seen is the first temporary entry readable or searchable by others.
+	watch := func(stop <-chan struct{}, appeared chan<- struct{}) <-chan string {
+		seen := make(chan string, 1)
+		go func() {
+			defer close(seen)
+			once := false
+			for {
+				for _, e := range tempEntries(remote) {
+					if !once {
+						once = true
+						close(appeared)
+					}
+					if s := exposed(filepath.Join(remote, e.Name())); s != "" {
+						seen <- s
+						return
+					}
+				}
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+		return seen
+	}
+	stop, appeared := make(chan struct{}), make(chan struct{})
+	seen := watch(stop, appeared)
+	if _, err := execute(t, ctx, pool, "ssh.upload", params); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	if s, ok := <-seen; ok {
+		t.Errorf("the temporary copy was open to others: %s", s)
+	}
+	if fi, _ := os.Stat(filepath.Join(remote, "secret")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v; want the source's 0600", fi.Mode())
+	}
+	if left := tempEntries(remote); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+
+	// Cancelled as soon as the temporary copy appears.
+	os.Remove(filepath.Join(remote, "secret"))
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop, appeared = make(chan struct{}), make(chan struct{})
+	seen = watch(stop, appeared)
+	go func() {
+		<-appeared
+		cancel()
+	}()
+	_, err := execute(t, cctx, pool, "ssh.upload", params)
+	close(stop)
+	for range seen {
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled upload: %v", err)
+	}
+	if left := tempEntries(remote); len(left) != 0 {
+		t.Errorf("a cancelled upload left %v behind", left)
+	}
+	if _, err := os.Stat(filepath.Join(remote, "secret")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a cancelled upload wrote dest: %v", err)
+	}
+}
+
+// TestUploadKeepsOwner replaces a file owned by another user: the new file
+// has its owner and mode. A symbolic link at dest is refused, link and
+// target left alone. Only root can give files away.
+func TestUploadKeepsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to make files owned by another user")
+	}
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "app.conf")
+	writeFile(t, dest, "old\n")
+	if err := os.Chown(dest, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := execute(t, context.Background(), pool, "ssh.upload", map[string]any{"host": "box", "content": "new\n", "dest": dest}); err != nil {
+		t.Fatal(err)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(dest, &st); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(dest); string(b) != "new\n" || st.Uid != 65534 || st.Gid != 65534 || st.Mode&0o777 != 0o600 {
+		t.Errorf("after upload: %q uid %d gid %d mode %o; want the new content, owner 65534:65534 and mode 0600 kept", b, st.Uid, st.Gid, st.Mode&0o777)
+	}
+
+	target := filepath.Join(dir, "real.conf")
+	writeFile(t, target, "target\n")
+	link := filepath.Join(dir, "link.conf")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := execute(t, context.Background(), pool, "ssh.upload", map[string]any{"host": "box", "content": "new\n", "dest": link})
+	if err == nil || !strings.Contains(err.Error(), link+" on box is a symbolic link to "+target) || !strings.Contains(err.Error(), "set dest to the file it points to") {
+		t.Errorf("upload over a symlink: %v", err)
+	}
+	if fi, _ := os.Lstat(link); fi.Mode()&fs.ModeSymlink == 0 {
+		t.Error("the link was replaced")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "target\n" {
+		t.Errorf("the link's target holds %q", b)
+	}
+	if left := tempEntries(dir); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	_, err = execute(t, context.Background(), pool, "ssh.upload", map[string]any{"host": "box", "content": "x", "dest": "~/x"})
+	if err == nil || !strings.Contains(err.Error(), `~ is not expanded over SFTP; relative paths start at the login directory, so write "x"`) {
+		t.Errorf("dest ~/x: %v", err)
 	}
 }

@@ -1,0 +1,242 @@
+package remote
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/pkg/sftp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// Upload is the ssh.upload operation.
+type Upload struct{ base }
+
+var (
+	_ ops.Op             = (*Upload)(nil)
+	_ ops.ParamValidator = (*Upload)(nil)
+)
+
+func uploadSpec() ops.Spec {
+	return ops.Spec{
+		Name: "ssh.upload",
+		Description: "Copy a local file (or the text in content) to a remote host over SFTP, atomically: " +
+			"it is written under a temporary name in the destination's directory, then renamed over dest, " +
+			"so readers see the old file or the new one, never a part. The local file must lie inside the caller's file roots.",
+		Risk: ops.RiskWrite,
+		Params: []ops.Param{
+			hostParam(),
+			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Description: "the local file; relative to the playbook's directory; exclusive with content"},
+			{Name: "content", Type: ops.TypeString, MaxLen: 16 << 20, Description: "the text to write; exclusive with src"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the remote path; relative paths start at the login directory; its directory must exist"},
+			modeParam,
+			passphraseParam(),
+		},
+		Output: []ops.Field{
+			{Name: "host", Type: "string"},
+			{Name: "dest", Type: "string", Description: "the remote path written"},
+			{Name: "size", Type: "integer", Description: "bytes written"},
+			{Name: "sha256", Type: "string", Description: "the SHA-256 of what was sent, in hex"},
+		},
+	}
+}
+
+// ValidateParams checks src or content, dest and mode.
+func (*Upload) ValidateParams(p ops.Params, _ bool) error {
+	var errs ops.ParamErrors
+	checkHost(p, &errs)
+	_, hasSrc := p["src"]
+	_, hasContent := p["content"]
+	if hasSrc == hasContent {
+		errs = append(errs, &ops.ParamError{Param: "src", Msg: "give src (a local file) or content, exactly one"})
+	}
+	checkRemotePath(p, "dest", &errs)
+	checkMode(p, &errs)
+	return errsOrNil(errs)
+}
+
+func checkRemotePath(p ops.Params, name string, errs *ops.ParamErrors) {
+	if !p.Known(name) {
+		return
+	}
+	s := p.String(name)
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		*errs = append(*errs, &ops.ParamError{Param: name, Msg: "contains a NUL byte"})
+	case s == "" || strings.HasSuffix(s, "/") || path.Base(s) == "." || path.Base(s) == "..":
+		*errs = append(*errs, &ops.ParamError{Param: name, Msg: fmt.Sprintf("%q does not name a file", s)})
+	case strings.HasPrefix(s, "~/"):
+		*errs = append(*errs, &ops.ParamError{Param: name, Msg: fmt.Sprintf("%q: ~ is not expanded over SFTP; relative paths start at the login directory, so write %q", s, s[2:])})
+	case strings.HasPrefix(s, "~"):
+		*errs = append(*errs, &ops.ParamError{Param: name, Msg: fmt.Sprintf("%q: ~ is not expanded over SFTP; write the absolute path", s)})
+	}
+}
+
+// Execute copies the file.
+func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	pool, h, err := u.target(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	var src io.Reader
+	var size int64
+	mode := fs.FileMode(0o644)
+	if p.Known("src") {
+		f, fi, closeSrc, err := openLocal(ctx, p.String("src"))
+		if err != nil {
+			return nil, err
+		}
+		defer closeSrc()
+		src, size, mode = f, fi.Size(), fi.Mode()
+	} else {
+		s := p.String("content")
+		src, size = strings.NewReader(s), int64(len(s))
+	}
+	a := authOpts{passphrase: p.String("key_passphrase")}
+	client, done, err := pool.sftpClient(ctx, h, a)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	dest := p.String("dest")
+	var owner *sftp.FileStat
+	if fi, err := client.Lstat(dest); err == nil {
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, _ := client.ReadLink(dest)
+			return nil, ops.Errorf(ops.ClassExecution, "%s on %s is a symbolic link to %s; ssh.upload does not write through links: "+
+				"set dest to the file it points to, or remove the link first to replace it with a file", dest, h.Name, target)
+		case fi.IsDir():
+			return nil, ops.Errorf(ops.ClassExecution, "%s on %s is a directory; dest names the file to write", dest, h.Name)
+		}
+		mode = fi.Mode()
+		owner, _ = fi.Sys().(*sftp.FileStat)
+	}
+	mode = modeOf(p, mode)
+	sum := sha256.New()
+	// The file is written in a directory of its own, closed to others
+	// before the file exists: a secret is never readable by others, even
+	// in part, even if a failed upload leaves it behind.
+	tmpDir := path.Join(path.Dir(dest), "."+path.Base(dest)+tempSuffix())
+	tmp := path.Join(tmpDir, path.Base(dest))
+	n, err := writeRemote(client, tmpDir, tmp, &io.LimitedReader{R: io.TeeReader(src, sum), N: size}, mode, owner)
+	if err == nil {
+		err = renameRemote(client, tmp, dest)
+	}
+	if err == nil {
+		_ = client.RemoveDirectory(tmpDir) // empty, closed to others: harmless if it stays
+	}
+	if err != nil {
+		var left string
+		if rerr := pool.removeTemp(ctx, client, h, a, tmp, tmpDir); rerr != nil {
+			left = fmt.Sprintf("; the partial copy %s may be left on %s (readable by its owner only): remove it (%v)", tmp, h.Name, sftpError(rerr))
+		}
+		if ctx.Err() != nil {
+			if left != "" {
+				return nil, fmt.Errorf("%w%s", context.Cause(ctx), left)
+			}
+			return nil, context.Cause(ctx)
+		}
+		var oe *ownerError
+		if errors.As(err, &oe) {
+			return nil, ops.Errorf(ops.ClassExecution, "%s on %s belongs to uid %d, gid %d, and the login user cannot give the new file that owner (%v), "+
+				"so it was left unchanged; log in as root or as the file's owner (user: in the inventory), or change the file's owner first%s",
+				dest, h.Name, oe.uid, oe.gid, sftpError(oe.err), left)
+		}
+		return nil, ops.Errorf(ops.ClassExecution, "uploading to %s on %s: %w%s", dest, h.Name, sftpError(err), left)
+	}
+	return map[string]any{"host": h.Name, "dest": dest, "size": n, "sha256": hex.EncodeToString(sum.Sum(nil))}, nil
+}
+
+// ownerError is a replaced file's owner that the new file cannot be given.
+type ownerError struct {
+	uid, gid uint32
+	err      error
+}
+
+func (e *ownerError) Error() string {
+	return fmt.Sprintf("giving the file uid %d, gid %d: %v", e.uid, e.gid, e.err)
+}
+
+func (e *ownerError) Unwrap() error { return e.err }
+
+// writeRemote makes dir, closes it to others, creates name in it
+// exclusively, gives it owner's uid and gid when owner is not nil (the file
+// it replaces), fills it from r, sets its mode and syncs it when the server
+// can. The mode is set last, after the owner: chown clears set-id bits.
+func writeRemote(c *sftp.Client, dir, name string, r io.Reader, mode fs.FileMode, owner *sftp.FileStat) (int64, error) {
+	if err := c.Mkdir(dir); err != nil {
+		return 0, err
+	}
+	if err := c.Chmod(dir, 0o700); err != nil {
+		return 0, err
+	}
+	f, err := c.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return 0, err
+	}
+	err = f.Chmod(0o600)
+	if err == nil && owner != nil {
+		var fi fs.FileInfo
+		if fi, err = f.Stat(); err == nil {
+			if st, ok := fi.Sys().(*sftp.FileStat); ok && (st.UID != owner.UID || st.GID != owner.GID) {
+				if cerr := f.Chown(int(owner.UID), int(owner.GID)); cerr != nil {
+					err = &ownerError{uid: owner.UID, gid: owner.GID, err: cerr}
+				}
+			}
+		}
+	}
+	var n int64
+	if err == nil {
+		n, err = f.ReadFrom(r)
+	}
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		if serr := f.Sync(); serr != nil && !isUnsupported(serr) {
+			err = serr
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+// removeTemp removes what a failed upload left (names in order: the file,
+// then its directory). The client of a cancelled step is closed already
+// (see sftpClient): a new session, bounded by its own short timeout rather
+// than by ctx, removes them then.
+func (p *Pool) removeTemp(ctx context.Context, c *sftp.Client, h *inventory.Host, a authOpts, names ...string) error {
+	if ctx.Err() != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		nc, done, err := p.sftpClient(cctx, h, a)
+		if err != nil {
+			return err
+		}
+		defer done()
+		c = nc
+	}
+	var first error
+	for _, n := range names {
+		if err := c.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// cleanupTimeout bounds the removal of a cancelled upload's partial copy.
+const cleanupTimeout = 10 * time.Second
