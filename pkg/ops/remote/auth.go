@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -22,32 +23,33 @@ const maxKeyFile = 1 << 20
 
 // clientConfig returns the login settings for h: its user, the keys to
 // offer and the host key check. done releases the agent connection once
-// the handshake is over.
-func (p *Pool) clientConfig(h *inventory.Host, a authOpts) (*ssh.ClientConfig, func(), error) {
+// the handshake is over. hk is the host key check, for explaining a failed
+// handshake.
+func (p *Pool) clientConfig(ctx context.Context, h *inventory.Host, a authOpts) (cfg *ssh.ClientConfig, hk *hostKeyCheck, done func(), err error) {
 	login := h.User
 	if login == "" {
 		u, err := localUser()
 		if err != nil {
-			return nil, nil, fmt.Errorf("host %s has no user and %v; set user for the host or in the inventory's defaults", h.Name, err)
+			return nil, nil, nil, fmt.Errorf("host %s has no user and %v; set user for the host or in the inventory's defaults", h.Name, err)
 		}
 		login = u
 	}
-	cb, algos, err := p.hostKeyCallback(h.Name, h.HostPort())
+	hk, err = p.hostKeyCallback(ctx, h)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	signers, done, err := p.signers(h, a)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	return &ssh.ClientConfig{
 		User:              login,
 		Auth:              []ssh.AuthMethod{ssh.PublicKeys(signers...)},
-		HostKeyCallback:   cb,
-		HostKeyAlgorithms: algos,
+		HostKeyCallback:   hk.callback,
+		HostKeyAlgorithms: hk.algorithms,
 		Timeout:           p.s.DialTimeout,
 		ClientVersion:     "SSH-2.0-arsenal-run",
-	}, done, nil
+	}, hk, done, nil
 }
 
 func localUser() (string, error) {
@@ -129,6 +131,18 @@ func loadIdentity(file, certFile, passphrase string) ([]ssh.Signer, error) {
 	b, err := readSmall(file)
 	if err != nil {
 		return nil, fmt.Errorf("identity file %s: %w", file, err)
+	}
+	if _, _, _, _, perr := ssh.ParseAuthorizedKey(b); perr == nil {
+		priv := strings.TrimSuffix(strings.TrimSuffix(file, ".pub"), "-cert")
+		if priv == file {
+			priv = "the file without .pub"
+		}
+		return nil, fmt.Errorf("identity file %s is a public key; set identity_file to the private key (%s), not its .pub", file, priv)
+	}
+	// As OpenSSH does, refuse a key others may have read.
+	if fi, err := os.Stat(file); err == nil && ownedByMe(fi) && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("identity file %s has mode %04o: UNPROTECTED PRIVATE KEY FILE, readable by others, which OpenSSH refuses too; "+
+			"make it private with `chmod 600 %s` (and consider the key exposed if others could log in here)", file, fi.Mode().Perm(), file)
 	}
 	key, err := ssh.ParsePrivateKey(b)
 	var missing *ssh.PassphraseMissingError

@@ -298,3 +298,29 @@ func TestHostCertificate(t *testing.T) {
 		t.Errorf("the key accepted before: %v", err)
 	}
 }
+
+// TestIdentityFileChecks: a private key others may read is refused, as
+// OpenSSH refuses it, with the fix; a public key given as identity_file
+// is named as such, with the private key to give instead.
+func TestIdentityFileChecks(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	if err := os.Chmod(srv.UserKey, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := runTrue(t, newPool(t, srv.settings(srv.inventory(t, "box"))), "box", nil)
+	for _, want := range []string{"identity file " + srv.UserKey + " has mode 0644", "UNPROTECTED PRIVATE KEY FILE", "`chmod 600 " + srv.UserKey + "`"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("key mode 0644: %v\nlacks %q", err, want)
+		}
+	}
+	if srv.Logins() != 0 {
+		t.Error("logged in with an unprotected key")
+	}
+	if err := os.Chmod(srv.UserKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = loadIdentity(srv.UserKey+".pub", "", "")
+	if err == nil || !strings.Contains(err.Error(), "identity file "+srv.UserKey+".pub is a public key; set identity_file to the private key ("+srv.UserKey+"), not its .pub") {
+		t.Errorf("public key as identity file: %v", err)
+	}
+}

@@ -122,6 +122,13 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	}
 	if stopped {
 		why := context.Cause(runCtx)
+		if cmd.sudo != nil {
+			// The signals are sent as the login user: they reach sudo,
+			// which passes SIGTERM on to its child, but not what runs as
+			// another user below it, and SIGKILL ends sudo alone.
+			return res, fmt.Errorf("%w; SIGTERM then SIGKILL were sent to the remote process group of %s on %s as the login user, "+
+				"so processes running as %s under sudo may still run: check with `ps -ef` on %s", why, cmd.name, h.Name, cmd.sudo.user, h.Name)
+		}
 		return res, fmt.Errorf("%w; the remote process group of %s on %s was stopped", why, cmd.name, h.Name)
 	}
 	return res, nil
