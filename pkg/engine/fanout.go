@@ -66,7 +66,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 				}
 				f.mu.Unlock()
 				if s.FailFast {
-					cancel(ops.Errorf(ops.ClassCancelled, "item %d failed and fail_fast is on", i))
+					cancel(ops.Errorf(ops.ClassCancelled, "%s failed and fail_fast is on", itemName(i, it.Label)))
 				}
 			}
 			iev := Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list), Label: it.Label, Item: preview,
@@ -214,7 +214,7 @@ func (f *fan) settle(rec *record) {
 		if msg == "" {
 			msg = string(it.Status)
 		}
-		return &report.Error{Class: class, Message: fmt.Sprintf("item %d: %s", i, msg)}
+		return &report.Error{Class: class, Message: itemName(i, it.Label) + ": " + msg}
 	}
 	switch {
 	case rec.counts[report.StatusFailed] > 0:
@@ -252,4 +252,15 @@ func (r *run) setDecision(rec *record, d *report.Decision) {
 		rec.decision = d
 	}
 	r.decMu.Unlock()
+}
+
+// itemName names item i of a fan-out in a message: by its label (a host's
+// name) when it has one, its index after it, as the report's tables and
+// JUnit name it by the label: "item 12" beside hosts named web-N would send
+// a reader to web-12 for the failure of web-13.
+func itemName(i int, label string) string {
+	if label == "" {
+		return fmt.Sprintf("item %d", i)
+	}
+	return fmt.Sprintf("item %s (#%d)", label, i)
 }

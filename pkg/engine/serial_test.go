@@ -224,6 +224,11 @@ steps:
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("items (-want +got):\n%s", diff)
 	}
+	// The step's error names the failed item as the tables do, by its
+	// host: "item 1" beside hosts web-N reads as web-1.
+	if fan := stepOf(t, rep, "fan"); fan.Error == nil || !strings.HasPrefix(fan.Error.Message, "item web-2 (#1): ") {
+		t.Errorf("the step's error does not name the host: %+v", fan.Error)
+	}
 	for _, it := range stepOf(t, rep, "plain").Items {
 		if it.Label != "" {
 			t.Errorf("an item without a name got the label %q", it.Label)
