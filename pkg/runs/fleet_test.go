@@ -95,7 +95,7 @@ func TestRollingFanOutOverFleet(t *testing.T) {
 	if out, _ := restart.Items[0].Output.(map[string]any); out["stdout"] != "restarted\n" || out["host"] != "web-1" {
 		t.Errorf("web-1 output: %v", restart.Items[0].Output)
 	}
-	if rep.Status != report.StatusFailed || !strings.Contains(rep.Error.Message, "item 1:") {
+	if rep.Status != report.StatusFailed || !strings.Contains(rep.Error.Message, "item web-2 (#1):") {
 		t.Errorf("run %s: %+v", rep.Status, rep.Error)
 	}
 	// Batches in order: no host of a batch started before the one before
