@@ -26,6 +26,9 @@ type resumed struct {
 	file     string
 	verified bool
 	why      string // why it could not be verified
+	// failed: there was a key to check it with, and the report is not
+	// signed with it, or was changed since.
+	failed bool
 }
 
 // loadResume reads the report a request names: a report file, or else a
@@ -86,7 +89,7 @@ func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 		if !errors.Is(err, report.ErrUnsigned) && !errors.Is(err, report.ErrBadSignature) {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		res.why = err.Error()
+		res.why, res.failed = err.Error(), true
 	}
 	var err error
 	if res.rep, err = report.Decode(data); err != nil {
