@@ -8,15 +8,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
-	"go.yaml.in/yaml/v3"
-
-	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
-	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -100,10 +95,6 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 		}
 		byName[pb.Name] = pb
 		pbs = append(pbs, pb)
-		if msg := scheduler.JitterProblem(pb.Schedule, time.Now()); msg != "" {
-			line, col := jitterPos(pb)
-			set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: %s", pb.File, line, col, msg))
-		}
 	}
 	load := func(file string) *steps.Playbook {
 		pb, err := steps.Load(file, reg)
@@ -148,35 +139,6 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 		}
 	}
 	return pbs, dups
-}
-
-// jitterPos is the position of the jitter key of pb's schedule: block,
-// read again from its file (the playbook keeps only the block's); the
-// block's position when it cannot be found.
-func jitterPos(pb *steps.Playbook) (line, col int) {
-	line, col = pb.Schedule.Pos.Line, pb.Schedule.Pos.Col
-	data, err := os.ReadFile(pb.File)
-	if err != nil {
-		return line, col
-	}
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return line, col
-	}
-	var d yamlx.Diags
-	top, _ := yamlx.Pairs(doc.Content[0], "playbook", &d)
-	for _, p := range top {
-		if p.Key != "schedule" {
-			continue
-		}
-		sched, _ := yamlx.Pairs(p.V, "schedule", &d)
-		for _, q := range sched {
-			if q.Key == "jitter" {
-				return q.K.Line, q.K.Column
-			}
-		}
-	}
-	return line, col
 }
 
 // checkInputs: a scheduled run is given no inputs, so each input must get

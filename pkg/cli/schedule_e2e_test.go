@@ -110,7 +110,7 @@ func TestScheduleDaemon(t *testing.T) {
 	if !strings.Contains(p.stderr.String(), "(changed greet.yaml), and plugins are read only at start: restart to use them") {
 		t.Errorf("the reload does not say that the changed plugin needs a restart:\n%s", p.stderr.String())
 	}
-	if h.Status != "degraded" || !regexp.MustCompile(`tick\.yaml:4:9: cron 0 0 30 2 \* never fires`).MatchString(h.ReloadError.Message) {
+	if h.Status != "degraded" || !regexp.MustCompile(`tick\.yaml:4:9: cron "0 0 30 2 \*" never fires`).MatchString(h.ReloadError.Message) {
 		t.Errorf("/healthz after a broken reload: status %s, reload_error %q", h.Status, h.ReloadError.Message)
 	}
 	if len(h.Playbooks) != 2 || h.Playbooks[1].Name != "tick" || h.Playbooks[1].Cron != "@every 1s" {
@@ -199,7 +199,7 @@ func TestScheduleDaemon(t *testing.T) {
 	}
 	// The lock went with the process: a new scheduler may start (and
 	// refuses the broken file).
-	runMain(t, "schedule", jobs, "--state-dir", state).want(t, ExitUsage, nil, []string{"tick.yaml:4:9: cron 0 0 30 2 * never fires", "nothing was scheduled"})
+	runMain(t, "schedule", jobs, "--state-dir", state).want(t, ExitUsage, nil, []string{`tick.yaml:4:9: cron "0 0 30 2 *" never fires`, "nothing was scheduled"})
 }
 
 // runEndedLast checks that each run's "run ended" line comes after every

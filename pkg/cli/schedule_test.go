@@ -111,7 +111,7 @@ func TestScheduleRefuses(t *testing.T) {
 	})
 	r := runMain(t, "schedule", "bad", "--next", "2")
 	r.want(t, ExitUsage, nil, []string{"nothing was scheduled"})
-	if !regexp.MustCompile(`(?m)^bad/b\.yaml:4:9: cron 0 0 30 2 \* never fires`).MatchString(r.stderr) || r.stdout != "" {
+	if !regexp.MustCompile(`(?m)^bad/b\.yaml:4:9: cron "0 0 30 2 \*" never fires`).MatchString(r.stderr) || r.stdout != "" {
 		t.Errorf("stderr:\n%s\nstdout:\n%s", r.stderr, r.stdout)
 	}
 	runMain(t, "schedule", "plain.yaml", "--next", "1").want(t, ExitUsage, nil, []string{"plain.yaml: has no schedule: block"})
@@ -258,7 +258,8 @@ func TestScheduleRefusesJitterOfAnInterval(t *testing.T) {
 	playbookDir(t, map[string]string{
 		"j.yaml": "version: 1\nname: j\nschedule:\n  cron: \"@every 1m\"\n  jitter: 90s\nsteps:\n  - {id: a, op: control.noop}\n",
 	})
-	want := `j.yaml:5:3: schedule.jitter 1m30s is not shorter than the 1m0s between fire times of cron "@every 1m"`
+	want := `j.yaml:5:11: schedule.jitter 1m30s is not shorter than the 1m0s between fire times of cron "@every 1m"`
+	runMain(t, "validate", "j.yaml").want(t, ExitUsage, nil, []string{want, "make jitter shorter than 1m0s"})
 	runMain(t, "schedule", "j.yaml", "--next", "1").want(t, ExitUsage, nil, []string{want, "make jitter shorter than 1m0s"})
 	runMain(t, "schedule", "j.yaml", "--state-dir", t.TempDir()).want(t, ExitUsage, nil, []string{want, "nothing was scheduled"})
 }

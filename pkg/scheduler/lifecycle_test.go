@@ -38,7 +38,7 @@ func TestLoadRefusesBadSets(t *testing.T) {
 			set  []*steps.Playbook
 			want string
 		}{
-			{[]*steps.Playbook{playbook("a", "@every 1m"), playbook("feb", "0 0 30 2 *")}, "feb.yaml: schedule \"0 0 30 2 *\": cron 0 0 30 2 * never fires"},
+			{[]*steps.Playbook{playbook("a", "@every 1m"), playbook("feb", "0 0 30 2 *")}, "feb.yaml: schedule \"0 0 30 2 *\": cron \"0 0 30 2 *\" never fires"},
 			{[]*steps.Playbook{playbook("fast", "@every 500ms")}, "fast.yaml: schedule \"@every 500ms\": @every 500ms is below the minimum of 1s"},
 			{[]*steps.Playbook{playbook("a", "@every 1m"), dup}, "copy-of-a.yaml: playbook name a is also used by a.yaml"},
 			{[]*steps.Playbook{{Name: "plain", File: "plain.yaml"}}, "plain.yaml: playbook plain has no schedule"},

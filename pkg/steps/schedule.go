@@ -44,6 +44,12 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 	if rest, ok := strings.CutPrefix(s, "@every"); ok {
 		d, err := time.ParseDuration(strings.TrimSpace(rest))
 		if err != nil {
+			arg := strings.TrimSpace(rest)
+			if n, ok := strings.CutSuffix(arg, "d"); ok {
+				if days, err := strconv.Atoi(n); err == nil && days > 0 {
+					return nil, fmt.Sprintf("@every %s: d is not a unit of a duration; write @every %dh", arg, days*24)
+				}
+			}
 			return nil, "@every needs a duration, like @every 5m"
 		}
 		if d < MinEvery {
@@ -66,7 +72,7 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		return nil, "cron " + err.Error() + hint + "; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m"
 	}
 	if sched.Next(now.In(loc)).IsZero() {
-		return nil, "cron " + spec + " never fires (no matching date in the next five years, like 30 February)"
+		return nil, fmt.Sprintf("cron %q never fires (no matching date in the next five years, like 30 February)", spec)
 	}
 	return sched, ""
 }
@@ -94,6 +100,7 @@ func dowSeven(spec string) bool {
 func (l *loader) decodeSchedule(n *yaml.Node) {
 	sc := &Schedule{Pos: yamlx.PosOf(yamlx.Deref(n)), Overlap: "skip", Catchup: "none", Location: time.UTC}
 	var cronNode *yaml.Node
+	var jitterPos Pos
 	cronIsText := false
 	yamlx.Fields(n, "schedule", scheduleKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -127,6 +134,7 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 			}
 		case "jitter":
 			sc.Jitter, _ = l.duration(v, "schedule.jitter")
+			jitterPos = yamlx.PosOf(yamlx.Deref(v))
 		case "starting_deadline":
 			sc.StartingDeadline, _ = l.duration(v, "schedule.starting_deadline")
 		}
@@ -145,5 +153,61 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 		l.d.Add(yamlx.PosOf(yamlx.Deref(cronNode)), "%s", problem)
 		return
 	}
+	if problem := JitterProblem(sc, time.Now()); problem != "" {
+		l.d.Add(jitterPos, "%s", problem)
+	}
 	l.pb.Schedule = sc
+}
+
+// intervalSamples is how many fire times JitterProblem looks at for a cron
+// spec: enough to meet the short gap of specs like "0,50 * * * *" or
+// "0 9,17 * * 1-5", cheap enough for every load.
+const intervalSamples = 64
+
+// JitterProblem says why sc's jitter cannot work with its cron spec, or
+// "": a jitter at or above the time between two fire times pushes a slot's
+// run past the next slot, so that slot is missed and the next one fires
+// without its jitter. For a cron spec the gap is the shortest among its
+// next fire times after now. The message names schedule.jitter and what to
+// do; the caller adds the position.
+func JitterProblem(sc *Schedule, now time.Time) string {
+	if sc == nil || sc.Jitter <= 0 {
+		return ""
+	}
+	loc := sc.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	sched, problem := ParseCron(sc.Cron, loc, now)
+	if problem != "" {
+		return "" // the cron spec's own problem is reported
+	}
+	gap := minGap(sched, now.In(loc))
+	if gap == 0 || sc.Jitter < gap {
+		return ""
+	}
+	return fmt.Sprintf("schedule.jitter %s is not shorter than the %s between fire times of cron %q: a run would start after the next slot, which is then missed; make jitter shorter than %s, or remove it",
+		sc.Jitter, gap, sc.Cron, gap)
+}
+
+// minGap is the shortest time between two consecutive fire times of sched
+// among the next intervalSamples after from: the interval itself for
+// @every; 0 when there are fewer than two.
+func minGap(sched cron.Schedule, from time.Time) time.Duration {
+	if c, ok := sched.(cron.ConstantDelaySchedule); ok {
+		return c.Delay
+	}
+	var gap time.Duration
+	prev := sched.Next(from)
+	for i := 0; i < intervalSamples && !prev.IsZero(); i++ {
+		next := sched.Next(prev)
+		if next.IsZero() {
+			break
+		}
+		if d := next.Sub(prev); gap == 0 || d < gap {
+			gap = d
+		}
+		prev = next
+	}
+	return gap
 }

@@ -59,3 +59,20 @@ func TestParseCronDayOfWeekSeven(t *testing.T) {
 		t.Errorf("problem = %q", problem)
 	}
 }
+
+// TestParseCronDays: a day is not a unit of a Go duration, so @every 1d
+// is refused with the hours to write instead; a spec that never fires is
+// quoted like the other cron messages.
+func TestParseCronDays(t *testing.T) {
+	for spec, want := range map[string]string{
+		"@every 1d":    "@every 1d: d is not a unit of a duration; write @every 24h",
+		"@every 7d":    "@every 7d: d is not a unit of a duration; write @every 168h",
+		"@every soon":  "@every needs a duration, like @every 5m",
+		"0 0 30 2 *":   `cron "0 0 30 2 *" never fires (no matching date in the next five years, like 30 February)`,
+		"@every 1h30m": "",
+	} {
+		if _, problem := ParseCron(spec, time.UTC, time.Now()); problem != want {
+			t.Errorf("%s: %q, want %q", spec, problem, want)
+		}
+	}
+}
