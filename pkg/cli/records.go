@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 func reportCommand() *command {
@@ -142,10 +144,56 @@ func runHistory(e *env, args []string) int {
 		e.errorf("history: %v", err)
 		return ExitFailed
 	}
+	filtered := f.Playbook != "" || f.Status != "" || f.Trigger != "" || !f.Since.IsZero()
+	if len(runs) == 0 && !*asJSON && filtered {
+		// "no runs recorded" would read as an empty history.
+		fmt.Fprintf(e.stdout, "no runs match%s\n", noMatchHint(store, f))
+		return ExitOK
+	}
 	if err := history.WriteRuns(e.stdout, runs, *asJSON); err != nil {
 		return ExitFailed
 	}
+	if len(runs) == *limit && !*asJSON {
+		fmt.Fprintf(e.stderr, "the latest %s shown; give --limit N for more\n", plural(*limit, "run", "runs"))
+	}
 	return ExitOK
+}
+
+// noMatchHint says, for a filter no run matches, what it asked for and,
+// when it names a playbook the latest runs do not, the names they do.
+func noMatchHint(st store.Store, f history.Filter) string {
+	var asked []string
+	if f.Playbook != "" {
+		asked = append(asked, "--playbook "+f.Playbook)
+	}
+	if f.Status != "" {
+		asked = append(asked, "--status "+string(f.Status))
+	}
+	if f.Trigger != "" {
+		asked = append(asked, "--trigger "+string(f.Trigger))
+	}
+	if !f.Since.IsZero() {
+		asked = append(asked, "--since")
+	}
+	hint := " " + strings.Join(asked, " ")
+	if f.Playbook == "" {
+		return hint
+	}
+	recent, err := st.List(context.Background(), history.Filter{Limit: 1000})
+	if err != nil || len(recent) == 0 {
+		return hint
+	}
+	var names []string
+	for _, r := range recent {
+		if r.Playbook == f.Playbook {
+			return hint // the playbook has runs, only not these
+		}
+		if !slices.Contains(names, r.Playbook) {
+			names = append(names, r.Playbook)
+		}
+	}
+	slices.Sort(names)
+	return hint + suggest.DidYouMean(f.Playbook, names) + "; the latest runs are of " + strings.Join(names[:min(len(names), 10)], ", ")
 }
 
 func statsCommand() *command {

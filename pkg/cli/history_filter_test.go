@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestHistoryFilterMatchingNothing: a filter that matches no run says so,
+// not "no runs recorded", and a playbook name the history does not have
+// gets a suggestion and the names it does have; a full page says how to
+// see more.
+func TestHistoryFilterMatchingNothing(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "quick.yaml", "version: 1\nname: quick\nsteps:\n  - {id: a, op: control.noop}\n")
+	for range 2 {
+		if res := runMain(t, "run", pb, "--state-dir", state); res.code != ExitOK {
+			t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+		}
+	}
+	res := runMain(t, "history", "--state-dir", state, "--playbook", "quik")
+	if want := "no runs match --playbook quik (did you mean \"quick\"?); the latest runs are of quick\n"; res.stdout != want || res.code != ExitOK {
+		t.Errorf("a misspelt playbook: exit %d, stdout %q, want %q", res.code, res.stdout, want)
+	}
+	res = runMain(t, "history", "--state-dir", state, "--playbook", "quick", "--status", "failed")
+	if want := "no runs match --playbook quick --status failed\n"; res.stdout != want {
+		t.Errorf("no failed runs: stdout %q, want %q", res.stdout, want)
+	}
+	res = runMain(t, "history", "--state-dir", state, "--limit", "1")
+	if !strings.Contains(res.stderr, "the latest 1 run shown; give --limit N for more") || !strings.Contains(res.stdout, "quick") {
+		t.Errorf("a full page: stdout %q, stderr %q", res.stdout, res.stderr)
+	}
+	if res := runMain(t, "history", "--state-dir", state); strings.Contains(res.stderr, "--limit") {
+		t.Errorf("two runs under the default limit: stderr %q", res.stderr)
+	}
+}
