@@ -673,3 +673,24 @@ outputs:
 	}
 	wg.Wait()
 }
+
+// TestIgnoredFailures: a step whose failure continue_on_error excused is
+// marked ignored in the report, so that its formats (JUnit above all) do
+// not count it as the run's failure; a failure that fails the run, and a
+// rescued one, are not.
+func TestIgnoredFailures(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: excused, op: control.fail, continue_on_error: true}
+  - {id: fine, op: control.noop}
+  - {id: fatal, op: control.fail, needs: [fine]}
+`), nil)
+	got := map[string]bool{}
+	for _, s := range rep.Steps {
+		got[s.ID] = s.Ignored
+	}
+	if diff := cmp.Diff(map[string]bool{"excused": true, "fine": false, "fatal": false}, got); diff != "" {
+		t.Errorf("ignored (-want +got):\n%s", diff)
+	}
+}

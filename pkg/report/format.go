@@ -3,38 +3,121 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // Helpers shared by the JUnit, Markdown and HTML renderers. They all read
 // the report as it is: the engine masked secrets before building it, and no
 // renderer looks anywhere else.
 
-// ansiEscape matches terminal escape sequences (colours, cursor moves) that
-// commands write to their output.
-var ansiEscape = regexp.MustCompile(`\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])`)
-
-// plainText drops terminal escape sequences and control characters other
-// than newline and tab, which XML cannot carry and which garble HTML and
-// Markdown.
+// plainText drops terminal escape sequences, control characters other
+// than newline and tab, and bidirectional overrides, as the text summary
+// does (termtext.Clean), so that every format shows the same text; and the
+// two characters XML cannot carry, U+FFFE and U+FFFF.
 func plainText(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
+	s = termtext.Clean(s)
+	if !strings.ContainsAny(s, "\ufffe\uffff") {
 		return s
 	}
-	s = ansiEscape.ReplaceAllString(s, "")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.Map(func(r rune) rune {
-		if isControl(r) {
+		if r == 0xfffe || r == 0xffff {
 			return -1
 		}
 		return r
 	}, s)
 }
 
-func isControl(r rune) bool {
-	return (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffe || r == 0xffff
+// oneLine is a message on one line of at most n characters, for a table
+// cell, a summary row or an XML attribute, keeping its reason. An error
+// often says what failed on its first line and why on its last: a shell
+// step's is "exit code 2 is not in ok_codes [0]; stderr ends with:" and
+// then the last lines of stderr. So oneLine keeps the first line and as
+// many of the last non-empty lines as fit (the very last always), with
+// "…" for the lines left out between them, and cuts what is still too
+// long in its middle (midClip), never at its end. Escape sequences and
+// control characters are dropped (plainText); each format escapes the
+// result its own way. The whole message stays where a format has room for
+// it: JUnit's element text, the HTML details, Markdown's error block.
+func oneLine(s string, n int) string {
+	var lines []string
+	for l := range strings.SplitSeq(plainText(s), "\n") {
+		if l = strings.TrimSpace(strings.ReplaceAll(l, "\t", " ")); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	first := lines[0]
+	if len(lines) == 1 {
+		return midClip(first, n)
+	}
+	// Take the last lines, from the end, while they fit beside the first;
+	// the last one is taken even when it does not.
+	runes := utf8.RuneCountInString
+	from, size := len(lines)-1, runes(lines[len(lines)-1])
+	for from > 1 {
+		more := runes(lines[from-1]) + 2
+		if runes(first)+2+size+more > n {
+			break
+		}
+		from, size = from-1, size+more
+	}
+	last := lines[from]
+	for _, l := range lines[from+1:] {
+		last = joinLine(last, l)
+	}
+	sep := joinLine(first, "")[len(first):]
+	if from > 1 {
+		sep = joinLine(first, "…")[len(first):] + " "
+	}
+	if room := n - runes(sep); runes(first)+size > room {
+		// Too long even so: the last lines, the reason, keep up to two
+		// thirds, more when the first line is short, and each part is cut
+		// in its middle.
+		keep := min(size, max(room*2/3, room-runes(first)))
+		first, last = midClip(first, room-keep), midClip(last, keep)
+	}
+	return midClip(first+sep+last, n)
+}
+
+// joinLine appends line b to a on one line: after a space when a ends with
+// a colon or the "…" of lines left out, else after "; ".
+func joinLine(a, b string) string {
+	if strings.HasSuffix(a, ":") || strings.HasSuffix(a, "…") {
+		return a + " " + b
+	}
+	return a + "; " + b
+}
+
+// midClip is s on one line (newlines as spaces), cut to n characters by
+// replacing its middle with " … ", at spaces where there are some near the
+// cut, so that both what it starts with and what it ends with (often the
+// reason) stay.
+func midClip(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if n < 8 {
+		return string(r[:max(n-1, 0)]) + "…"
+	}
+	const slack = 16 // how far a cut may move to fall between words
+	head := (n - 3) / 2
+	tail := n - 3 - head
+	h, t := string(r[:head]), string(r[len(r)-tail:])
+	if i := strings.LastIndexByte(h, ' '); i >= 0 && utf8.RuneCountInString(h[i:]) <= slack {
+		h = h[:i]
+	}
+	if i := strings.IndexByte(t, ' '); i >= 0 && utf8.RuneCountInString(t[:i]) <= slack {
+		t = t[i+1:]
+	}
+	return strings.TrimRight(h, " ") + " … " + strings.TrimLeft(t, " ")
 }
 
 // excerpt is plainText cut to limit bytes, keeping head and tail.
@@ -53,19 +136,53 @@ func stepLabel(s *Step) string {
 	return s.ID
 }
 
-// rescuedNote adds to a step's note that its failure was rescued.
-func rescuedNote(s *Step, note string) string {
-	if !s.Rescued {
-		return note
+// stepNote is the note of a step's row in a table, in at most n
+// characters: what became of its failure (rescued, or ignored by
+// continue_on_error), its items' counts, its error on one line (oneLine,
+// in what room the rest leaves) or the reason it did not run, and whether
+// its output was reused (when withReused) or cached.
+func stepNote(s *Step, n int, withReused bool) string {
+	var head, tail []string
+	switch {
+	case s.Rescued:
+		head = append(head, "rescued")
+	case ignored(s):
+		head = append(head, ignoredNote)
 	}
-	return "rescued" + trimNote(note)
+	if len(s.Items) > 0 {
+		head = append(head, itemSummary(s.Items))
+	}
+	if withReused && s.Reused {
+		tail = append(tail, "reused from the earlier run")
+	}
+	if c := cacheNote(s); c != "" {
+		tail = append(tail, c)
+	}
+	mid := plainText(s.Reason)
+	if s.Error != nil {
+		rest := utf8.RuneCountInString(strings.Join(append(head, tail...), "; ")) + 4
+		mid = oneLine(errText(s.Error), max(n-rest, n/2))
+	}
+	parts := head
+	if mid != "" {
+		parts = append(parts, mid)
+	}
+	return midClip(strings.Join(append(parts, tail...), "; "), n)
 }
+
+// ignoredNote marks a failed step whose continue_on_error let the run go
+// on.
+const ignoredNote = "ignored: continue_on_error"
+
+// ignored reports whether s failed and continue_on_error let the run go
+// on after it.
+func ignored(s *Step) bool { return s.Ignored && s.Status == StatusFailed }
 
 // itemLabel names one fan-out item: the step label and the item's label
 // (a host's name), else its index.
 func itemLabel(s *Step, it *Item) string {
 	if it.Label != "" {
-		return fmt.Sprintf("%s[%s]", stepLabel(s), it.Label)
+		return fmt.Sprintf("%s[%s]", stepLabel(s), plainText(it.Label))
 	}
 	return fmt.Sprintf("%s[%d]", stepLabel(s), it.Index)
 }
@@ -166,16 +283,22 @@ func utc(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-// statusCounts counts steps by status, in a fixed order.
+// statusCounts counts steps by status, in a fixed order; failed steps
+// whose continue_on_error let the run go on are counted apart.
 func statusCounts(steps []Step) string {
 	counts := map[Status]int{}
 	for _, s := range steps {
 		counts[s.Status]++
 	}
+	n := ignoredCount(steps)
+	counts[StatusFailed] -= n
 	parts := []string{}
 	for _, st := range []Status{StatusSucceeded, StatusFailed, StatusDenied, StatusCancelled, StatusSkipped} {
 		if counts[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+		}
+		if st == StatusFailed && n > 0 {
+			parts = append(parts, fmt.Sprintf("%d failed but ignored (continue_on_error)", n))
 		}
 	}
 	noun := "steps"
@@ -186,6 +309,18 @@ func statusCounts(steps []Step) string {
 		return fmt.Sprintf("%d %s", len(steps), noun)
 	}
 	return fmt.Sprintf("%d %s: %s", len(steps), noun, strings.Join(parts, ", "))
+}
+
+// ignoredCount is how many of steps failed with continue_on_error letting
+// the run go on.
+func ignoredCount(steps []Step) int {
+	n := 0
+	for i := range steps {
+		if ignored(&steps[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 // failedLike reports whether a status is one a reader must look at.

@@ -17,9 +17,12 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // goldenInputs are the reports the golden files are rendered from: a clean
 // run, a failure with retries and handlers, a fan-out with a failed and
 // cancelled items, a dry run with denied, skipped and cancelled steps, and
-// a run with rescued and unrescued steps, outcome handlers and a notify.
+// a run with rescued and unrescued steps, outcome handlers and a notify,
+// and a run that succeeded although steps failed with continue_on_error,
+// one of them a fan-out whose host printed its reason to stderr, with a
+// step skipped after them.
 // Their secrets are already masked as the engine masks them.
-var goldenInputs = []string{"success", "failure-retries", "fanout-cancelled", "skipped-denied", "rescue-handlers"}
+var goldenInputs = []string{"success", "failure-retries", "fanout-cancelled", "skipped-denied", "rescue-handlers", "continue-on-error"}
 
 // goldenStart is where normalise moves every run's start.
 var goldenStart = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -47,13 +47,16 @@ type htmlStep struct {
 	*Step
 	Label, Anchor string
 	Open          bool
-	ErrorText     string
-	OutputText    string
-	Items         []htmlItem
-	MoreItems     int
-	ItemSummary   string
-	CacheNote     string
-	Resources     string
+	// Excused is set on a failed step whose continue_on_error let the
+	// run go on.
+	Excused     bool
+	ErrorText   string
+	OutputText  string
+	Items       []htmlItem
+	MoreItems   int
+	ItemSummary string
+	CacheNote   string
+	Resources   string
 }
 
 type htmlItem struct {
@@ -96,7 +99,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		hs := htmlStep{
-			Step: s, Label: stepLabel(s), Anchor: stepAnchor(s), Open: failedLike(s.Status),
+			Step: s, Label: stepLabel(s), Anchor: stepAnchor(s), Open: failedLike(s.Status), Excused: ignored(s),
 			OutputText: excerpt(outputText(s.Output), htmlOutputLimit),
 			CacheNote:  cacheNote(s), Resources: resourcesNote(s.Output),
 		}
@@ -113,7 +116,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 				it := &s.Items[j]
 				hi := htmlItem{Item: it, Value: clip(plainText(itemName(it)), 200)}
 				if it.Error != nil {
-					hi.ErrorText = clip(plainText(errText(it.Error)), 300)
+					hi.ErrorText = oneLine(errText(it.Error), 300)
 				} else if it.Reason != "" {
 					hi.ErrorText = clip(plainText(it.Reason), 300)
 				}

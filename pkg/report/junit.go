@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -29,12 +30,24 @@ import (
 //     class not listed here) is a <failure>; failed with class system or
 //     authorization, and denied, is an <error> (the runner or the policy
 //     stopped it, not the operation); skipped and cancelled are <skipped>
-//     with the reason. type is the error class, message its first line; the
-//     body holds the whole message and the attempt log.
+//     with the reason. type is the error class, message its first line and
+//     its last lines, where a command's error has its reason (oneLine);
+//     the body holds the whole message and the attempt log.
+//   - A failed step whose continue_on_error let the run go on, and its
+//     items that failed or were denied, are <skipped>, with a message that
+//     says so and the failure in the body: the run succeeded, and Jenkins,
+//     GitLab and the GitHub test-report actions fail a build on a failure
+//     or an error but not on a skipped test (pytest records an expected
+//     failure, xfail, the same way), while a skipped test still stands
+//     apart from the passed ones on their pages.
 //   - A testcase's <system-out> has the op, attempts and the output.
 
 // JUnitMaxItems is how many fan-out items get a testcase of their own.
 const JUnitMaxItems = 1000
+
+// junitMessageLimit is the most characters of a message attribute: an
+// error's first and last lines (oneLine); the element's text has it all.
+const junitMessageLimit = 1024
 
 // junitOutLimit is the most output text one testcase carries.
 const junitOutLimit = 16 << 10
@@ -61,7 +74,7 @@ type junitCase struct {
 	stopped *junitProblem
 }
 
-type junitSkipped struct{ Message string }
+type junitSkipped struct{ Message, Text string }
 
 type junitProblem struct{ Message, Type, Text string }
 
@@ -115,7 +128,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	for _, c := range suite.Cases {
 		x.open("    testcase", "name", c.Name, "classname", c.Classname, "time", c.Time)
 		if c.Skipped != nil {
-			x.empty("      skipped", "message", c.Skipped.Message)
+			x.element("      skipped", c.Skipped.Text, "message", c.Skipped.Message)
 		}
 		if c.Error != nil {
 			x.element("      error", c.Error.Text, "message", c.Error.Message, "type", c.Error.Type)
@@ -185,13 +198,16 @@ func markStopped(r *Report, cases []junitCase) []junitCase {
 		e = &Error{Class: string(r.Status), Message: "the run " + string(r.Status)}
 	}
 	return append(cases, junitCase{Name: "(run)", Classname: r.Playbook.Name, Time: seconds(r.DurationMS),
-		Error:     &junitProblem{Type: e.Class, Message: CapString(plainText(firstLine(e.Message)), 1024), Text: excerpt(errText(e), junitOutLimit)},
+		Error:     &junitProblem{Type: e.Class, Message: oneLine(e.Message, junitMessageLimit), Text: excerpt(errText(e), junitOutLimit)},
 		SystemOut: fmt.Sprintf("the run %s, though none of its steps failed\n", r.Status)})
 }
 
 func stepCase(r *Report, s *Step) junitCase {
 	c := junitCase{Name: stepLabel(s), Classname: r.Playbook.Name, Time: seconds(s.DurationMS)}
 	setOutcome(r, &c, s.Status, s.Reason, s.Error, s.AttemptLog)
+	if ignored(s) {
+		ignore(&c)
+	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\n", s.Op, s.Status, s.Attempts)
 	if s.Reason != "" {
@@ -202,6 +218,9 @@ func stepCase(r *Report, s *Step) junitCase {
 	}
 	if s.Rescued {
 		out.WriteString("rescued: it failed, and its rescue steps recovered the run\n")
+	}
+	if ignored(s) {
+		out.WriteString("ignored: it failed, and continue_on_error let the run go on\n")
 	}
 	if c := cacheNote(s); c != "" {
 		out.WriteString(c + "\n")
@@ -233,6 +252,9 @@ func itemCases(r *Report, s *Step) []junitCase {
 		}
 		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: seconds(it.DurationMS)}
 		setOutcome(r, &c, it.Status, it.Reason, it.Error, it.AttemptLog)
+		if ignored(s) {
+			ignore(&c)
+		}
 		var out strings.Builder
 		fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\nitem: %s\n", s.Op, it.Status, it.Attempts, CapString(inline(it.Item), 1024))
 		if it.Output != nil {
@@ -265,7 +287,7 @@ func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log
 		if st == StatusCancelled && !strings.HasPrefix(msg, "cancelled") {
 			msg = strings.TrimSpace("cancelled: " + msg)
 		}
-		c.Skipped = &junitSkipped{Message: CapString(plainText(firstLine(msg)), 1024)}
+		c.Skipped = &junitSkipped{Message: oneLine(msg, junitMessageLimit)}
 		if st == StatusCancelled && e != nil {
 			c.stopped = problem(r, st, reason, e, log)
 		}
@@ -279,12 +301,26 @@ func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log
 	}
 }
 
+// ignore turns the failure or error of a testcase whose step failed with
+// continue_on_error into a skip that says so, the failure in its body.
+func ignore(c *junitCase) {
+	p := cmp.Or(c.Failure, c.Error)
+	if p == nil {
+		return
+	}
+	c.Failure, c.Error = nil, nil
+	c.Skipped = &junitSkipped{
+		Message: oneLine("ignored: continue_on_error let the run go on after this failure: "+p.Type+": "+p.Message, junitMessageLimit),
+		Text:    p.Text,
+	}
+}
+
 // problem is the failure or error element of a step or item.
 func problem(r *Report, st Status, reason string, e *Error, log []Attempt) *junitProblem {
 	p := &junitProblem{Type: string(st)}
 	if e != nil {
 		p.Type = e.Class
-		p.Message = CapString(plainText(firstLine(e.Message)), 1024)
+		p.Message = oneLine(e.Message, junitMessageLimit)
 		p.Text = e.Message
 	} else {
 		p.Message, p.Text = reason, reason
@@ -304,7 +340,7 @@ func attemptLines(r *Report, log []Attempt) string {
 	for _, a := range log {
 		fmt.Fprintf(&b, "  %d. at %s for %s: %s", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), attemptStatus(&a))
 		if a.Error != nil {
-			b.WriteString(": " + firstLine(errText(a.Error)))
+			b.WriteString(": " + oneLine(errText(a.Error), junitMessageLimit))
 		}
 		b.WriteByte('\n')
 	}
@@ -328,8 +364,9 @@ func seconds(ms int64) string {
 
 // xmlWriter writes indented XML. Text keeps newlines and tabs, so messages
 // and output read naturally in the file; attributes encode them as
-// character references, as XML requires to keep them. Characters XML cannot
-// carry are dropped.
+// character references, as XML requires to keep them. Every value goes
+// through plainText, so terminal escape sequences are dropped whole, as in
+// the other formats, and so are the characters XML cannot carry.
 type xmlWriter struct{ b strings.Builder }
 
 func (x *xmlWriter) raw(s string) { x.b.WriteString(s) }
@@ -340,7 +377,7 @@ func (x *xmlWriter) start(name string, attrs []any) {
 	x.b.WriteString(name[:len(name)-len(trimmed)] + "<" + trimmed)
 	for i := 0; i+1 < len(attrs); i += 2 {
 		x.b.WriteString(" " + attrs[i].(string) + `="`)
-		x.b.WriteString(xmlAttrEscaper.Replace(xmlSafe(fmt.Sprint(attrs[i+1]))))
+		x.b.WriteString(xmlAttrEscaper.Replace(plainText(fmt.Sprint(attrs[i+1]))))
 		x.b.WriteString(`"`)
 	}
 }
@@ -361,7 +398,7 @@ func (x *xmlWriter) element(name, text string, attrs ...any) {
 		x.b.WriteString("/>\n")
 		return
 	}
-	x.b.WriteString(">" + xmlTextEscaper.Replace(xmlSafe(text)) + "</" + strings.TrimLeft(name, " ") + ">\n")
+	x.b.WriteString(">" + xmlTextEscaper.Replace(plainText(text)) + "</" + strings.TrimLeft(name, " ") + ">\n")
 }
 
 var (
@@ -369,16 +406,3 @@ var (
 	xmlAttrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;",
 		"\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
 )
-
-// xmlSafe drops the characters XML 1.0 cannot hold at all.
-func xmlSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			return r
-		case r < 0x20, r == 0xfffe, r == 0xffff, r >= 0xd800 && r < 0xe000:
-			return -1
-		}
-		return r
-	}, s)
-}

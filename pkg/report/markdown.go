@@ -58,26 +58,13 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		b.WriteString("> [!NOTE]\n> Dry run: only read operations were executed.\n\n")
 	}
 	if r.Error != nil {
-		fmt.Fprintf(&b, "> [!CAUTION]\n> **%s**: %s\n\n", mdText(r.Error.Class), mdCell(r.Error.Message, 1000))
+		fmt.Fprintf(&b, "> [!CAUTION]\n> **%s**: %s\n\n", mdText(r.Error.Class), mdText(oneLine(r.Error.Message, 1000)))
 	}
 	b.WriteString("| | Step | Op | Status | Time | Tries | Note |\n|:-:|---|---|---|--:|--:|---|\n")
 	for i := range r.Steps {
 		s := &r.Steps[i]
-		note := s.Reason
-		if s.Error != nil {
-			note = firstLine(errText(s.Error))
-		}
-		if len(s.Items) > 0 {
-			note = itemSummary(s.Items) + trimNote(note)
-		}
-		if s.Reused {
-			note = strings.TrimPrefix(note+"; reused from the earlier run", "; ")
-		}
-		note = rescuedNote(s, note)
-		if c := cacheNote(s); c != "" {
-			note = strings.TrimPrefix(note+"; "+c, "; ")
-		}
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdCell(note, mdCellLimit))
+		note := stepNote(s, mdCellLimit, true)
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdNote(note))
 	}
 	b.WriteString("\n")
 	mdOutputs(&b, r)
@@ -127,7 +114,10 @@ func mdDetails(b *strings.Builder, r *Report, s *Step) {
 	if s.Error != nil {
 		summary = errText(s.Error)
 	}
-	fmt.Fprintf(b, "<details>\n<summary>%s <code>%s</code> %s</summary>\n\n", mdIcon(s.Status), htmlText(clip(plainText(stepLabel(s)), mdCellLimit)), htmlText(clip(plainText(firstLine(summary)), mdCellLimit)))
+	fmt.Fprintf(b, "<details>\n<summary>%s <code>%s</code> %s</summary>\n\n", mdIcon(s.Status), htmlText(clip(plainText(stepLabel(s)), mdCellLimit)), htmlText(oneLine(summary, mdCellLimit)))
+	if ignored(s) {
+		b.WriteString("**Ignored**: it failed, and `continue_on_error` let the run go on.\n\n")
+	}
 	if s.Error != nil {
 		fmt.Fprintf(b, "**Error** (`%s`)\n\n%s\n", mdCode(s.Error.Class), mdFence(excerpt(s.Error.Message, mdBlockLimit), "text"))
 	} else if s.Reason != "" {
@@ -142,7 +132,7 @@ func mdDetails(b *strings.Builder, r *Report, s *Step) {
 			}
 			res := string(attemptStatus(&a))
 			if a.Error != nil {
-				res = firstLine(errText(a.Error))
+				res = oneLine(errText(a.Error), mdCellLimit)
 			}
 			fmt.Fprintf(b, "| %d | %s | %s | %s %s |\n", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), mdIcon(attemptStatus(&a)), mdCell(res, mdCellLimit))
 		}
@@ -175,9 +165,9 @@ func mdItems(b *strings.Builder, s *Step) {
 		n++
 		note := it.Reason
 		if it.Error != nil {
-			note = firstLine(errText(it.Error))
+			note = oneLine(errText(it.Error), mdCellLimit)
 		}
-		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(itemName(it), 80), mdIcon(it.Status), mdText(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, mdCell(note, mdCellLimit))
+		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(itemName(it), 80), mdIcon(it.Status), mdText(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, mdNote(note))
 	}
 	if n > 0 {
 		b.WriteString("\n")
@@ -204,6 +194,10 @@ func mdText(s string) string { return mdReplacer.Replace(plainText(s)) }
 
 // mdCell escapes s for a table cell, on one line, at most n characters.
 func mdCell(s string, n int) string { return mdText(clip(plainText(s), n)) }
+
+// mdNote escapes a note for a table cell, cut in its middle past
+// mdCellLimit characters so that the reason at its end stays.
+func mdNote(s string) string { return mdText(midClip(plainText(s), mdCellLimit)) }
 
 // mdCode makes s safe inside a `code span` in a table: backticks and pipes
 // cannot be escaped there, so they are replaced.

@@ -97,6 +97,10 @@ type Step struct {
 	// Rescued is set on a step that failed when its rescue steps all
 	// succeeded: its failure did not stop the run.
 	Rescued bool `json:"rescued,omitempty"`
+	// Ignored is set on a step that failed when its continue_on_error let
+	// the run go on (and no rescue recovered it): it stays failed, with
+	// its error, but its failure is not the run's.
+	Ignored bool `json:"ignored,omitempty"`
 	// RescueOf names the step a rescue step (section rescue) belongs to.
 	RescueOf string `json:"rescue_of,omitempty"`
 	// Reused is set on a resumed run for a step whose recorded output was

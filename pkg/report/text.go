@@ -41,26 +41,24 @@ func Icon(s Status) string {
 // control sequences (termtext.Clean); the report itself keeps them.
 func WriteText(w io.Writer, r *Report) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s in %s (run %s)\n", Icon(r.Status), termtext.Line(r.Playbook.Name), termtext.Line(string(r.Status)), FormatMS(r.DurationMS), termtext.Line(r.RunID))
+	fmt.Fprintf(&b, "%s %s %s in %s (run %s)", Icon(r.Status), termtext.Line(r.Playbook.Name), termtext.Line(string(r.Status)), FormatMS(r.DurationMS), termtext.Line(r.RunID))
+	switch n := ignoredCount(r.Steps); n {
+	case 0:
+	case 1:
+		b.WriteString("; 1 step failed but was ignored (continue_on_error)")
+	default:
+		fmt.Fprintf(&b, "; %d steps failed but were ignored (continue_on_error)", n)
+	}
+	b.WriteString("\n")
 	if r.DryRun {
 		b.WriteString("  dry run: only read operations were executed\n")
 	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  \tSTEP\tOP\tSTATUS\tTIME\tTRIES\tNOTE")
 	for _, s := range r.Steps {
-		note := s.Reason
-		if s.Error != nil {
-			note = s.Error.Class + ": " + firstLine(s.Error.Message)
-		}
-		if len(s.Items) > 0 {
-			note = itemSummary(s.Items) + trimNote(note)
-		}
-		note = rescuedNote(&s, note)
-		if c := cacheNote(&s); c != "" {
-			note = strings.TrimPrefix(note+"; "+c, "; ")
-		}
+		note := stepNote(&s, textNoteLimit, false)
 		id := stepLabel(&s)
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), FormatMS(s.DurationMS), s.Attempts, clip(cell(note), 100))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), FormatMS(s.DurationMS), s.Attempts, cell(note))
 		textItems(tw, &s)
 	}
 	tw.Flush()
@@ -79,6 +77,10 @@ func WriteText(w io.Writer, r *Report) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// textNoteLimit is the most characters of a row's note: an error's first
+// and last lines (oneLine), cut in the middle past that.
+const textNoteLimit = 120
 
 // textMaxItems is how many labelled items the summary lists under their
 // step: all of them up to this many, else those that did not succeed.
@@ -104,22 +106,15 @@ func textItems(w io.Writer, s *Step) {
 		n++
 		note := it.Reason
 		if it.Error != nil {
-			note = it.Error.Class + ": " + firstLine(it.Error.Message)
+			note = oneLine(errText(it.Error), textNoteLimit)
 		}
-		fmt.Fprintf(w, "  \t  %s %s\t\t%s\t%s\t%d\t%s\n", Icon(it.Status), clip(cell(it.Label), 40), cell(string(it.Status)), FormatMS(it.DurationMS), it.Attempts, clip(cell(note), 100))
+		fmt.Fprintf(w, "  \t  %s %s\t\t%s\t%s\t%d\t%s\n", Icon(it.Status), clip(cell(it.Label), 40), cell(string(it.Status)), FormatMS(it.DurationMS), it.Attempts, midClip(cell(note), textNoteLimit))
 	}
 }
 
 // cell is s cleaned for one cell of the step table: no control sequences,
 // and no tab, which would shift the columns.
 func cell(s string) string { return termtext.Line(s) }
-
-func trimNote(n string) string {
-	if n == "" {
-		return ""
-	}
-	return "; " + n
-}
 
 func itemSummary(items []Item) string {
 	counts := map[Status]int{}
@@ -145,13 +140,6 @@ func FormatMS(ms int64) string {
 		return fmt.Sprintf("%.1fs", d.Seconds())
 	}
 	return d.Round(time.Second).String()
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i] + " …"
-	}
-	return s
 }
 
 func clip(s string, n int) string {

@@ -14,8 +14,10 @@ import (
 // backoff gaps show. Fan-out items are thin bars in lanes under the step's
 // bar (a lane per concurrently running item), or, past timelineMaxItems
 // items or timelineMaxLanes lanes, one band whose shade says how many items
-// ran in each slice of time. A step that never ran is a short marker at the
-// start of its row with the reason beside it.
+// ran in each slice of time. A step that never ran is a short marker with
+// the reason beside it, where the steps listed before it had ended: the
+// report records no time for it, and a step skipped because of the steps
+// it followed was skipped when they ended, not at the run's start.
 const (
 	tlLabelW         = 210.0
 	tlChartW         = 760.0
@@ -97,6 +99,7 @@ func newTimeline(r *Report) timeline {
 		tl.Ticks = append(tl.Ticks, tlTick{X: px(tlLabelW + float64(ms)/float64(span)*tlChartW), Label: label})
 	}
 	y := tlAxisH + 4
+	var ended time.Time // when the steps so far had all ended
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		row := tlRow{ID: s.ID, Label: clip(stepLabel(s), 28), Anchor: stepAnchor(s), Status: s.Status}
@@ -118,19 +121,30 @@ func newTimeline(r *Report) timeline {
 			dur = max(r.DurationMS-s.StartedAt.Sub(r.StartedAt).Milliseconds(), 0)
 			title = fmt.Sprintf("%s (%s): running for %s", stepLabel(s), s.Op, FormatMS(dur))
 		}
+		if ignored(s) {
+			title += " (" + ignoredNote + ")"
+		}
 		if e := errText(s.Error); e != "" {
-			title += "\n" + clip(plainText(e), 200)
+			title += "\n" + oneLine(e, 200)
 		}
 		if c := cacheNote(s); c != "" {
 			title += "\n" + c
 		}
-		end := tlLabelW + 4
+		var end float64
 		if s.StartedAt == nil {
-			row.Bar = tlRect{X: px(tlLabelW), Y: px(y), W: px(4), H: px(tlBarH), Status: s.Status, Title: title}
+			bx := tlLabelW
+			if !ended.IsZero() {
+				bx = min(x(ended), tlLabelW+tlChartW-4)
+			}
+			row.Bar = tlRect{X: px(bx), Y: px(y), W: px(4), H: px(tlBarH), Status: s.Status, Title: title}
+			end = bx + 4
 		} else {
 			bx, bw := x(*s.StartedAt), w(dur)
 			row.Bar = tlRect{X: px(bx), Y: px(y), W: px(bw), H: px(tlBarH), Status: s.Status, Title: title}
 			end = bx + bw
+			if e := s.StartedAt.Add(time.Duration(dur) * time.Millisecond); e.After(ended) {
+				ended = e
+			}
 		}
 		if s.StartedAt == nil || s.Status == StatusSkipped {
 			// Say why there is no bar to speak of, where the text fits.
@@ -148,7 +162,7 @@ func newTimeline(r *Report) timeline {
 			st := attemptStatus(&a)
 			t := fmt.Sprintf("attempt %d: %s, %s", a.Attempt, st, FormatMS(a.DurationMS))
 			if a.Error != nil {
-				t += "\n" + clip(plainText(errText(a.Error)), 200)
+				t += "\n" + oneLine(errText(a.Error), 200)
 			}
 			row.Attempts = append(row.Attempts, tlRect{X: px(x(a.StartedAt)), Y: px(y + 2), W: px(w(a.DurationMS)), H: px(tlBarH - 4), Status: st, Title: t, N: a.Attempt})
 		}
@@ -163,7 +177,7 @@ func newTimeline(r *Report) timeline {
 				}
 				t := fmt.Sprintf("%s: %s, %s\nitem: %s", itemLabel(s, it), it.Status, FormatMS(it.DurationMS), clip(plainText(inline(it.Item)), 120))
 				if e := errText(it.Error); e != "" {
-					t += "\n" + clip(plainText(e), 200)
+					t += "\n" + oneLine(e, 200)
 				}
 				ly := iy + float64(laneOf[j])*tlLaneH
 				row.Items = append(row.Items, tlRect{X: px(x(*it.StartedAt)), Y: px(ly), W: px(w(it.DurationMS)), H: px(tlLaneH - 1), Status: it.Status, Title: t, N: it.Index})
