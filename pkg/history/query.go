@@ -20,7 +20,13 @@ type Filter struct {
 	Trigger  Trigger
 	Since    time.Time // runs started at or after
 	Before   time.Time // runs started before, for paging
-	Limit    int       // at most this many; 0 means DefaultLimit
+	// BeforeID, with Before, pages exactly: it selects the runs after
+	// (Before, BeforeID) in List's order, those started before Before's
+	// millisecond and those started in it with an id below BeforeID, so
+	// that runs sharing a millisecond at a page's end are neither skipped
+	// nor repeated. Without Before it is ignored.
+	BeforeID string
+	Limit    int // at most this many; 0 means DefaultLimit
 }
 
 // DefaultLimit is how many runs List returns when Filter.Limit is 0.
@@ -45,7 +51,10 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
 	if !f.Since.IsZero() {
 		where, args = append(where, "started_at >= ?"), append(args, ms(f.Since))
 	}
-	if !f.Before.IsZero() {
+	switch {
+	case !f.Before.IsZero() && f.BeforeID != "":
+		where, args = append(where, "(started_at, id) < (?, ?)"), append(args, ms(f.Before), f.BeforeID)
+	case !f.Before.IsZero():
 		where, args = append(where, "started_at < ?"), append(args, ms(f.Before))
 	}
 	q := "SELECT " + runColumns + " FROM runs"

@@ -23,11 +23,14 @@ const heartbeat = 15 * time.Second
 // one per event of the run service: id is the sequence number, event the
 // kind, data the event as JSON. The stream starts with the replay (after
 // Last-Event-ID when the client sends it) and ends after the run's
-// run_finished. A run that another replica runs or ran is relayed from
-// the store (see relay). A run this process no longer holds is its
-// report told as events, or, to a client that saw more than that
-// (Last-Event-ID at or past its end), one run_finished numbered after
-// what it saw: ids never go backwards.
+// run_finished, which every client gets: one whose Last-Event-ID is at or
+// past the run_finished of a run this process holds gets it with its own
+// id once the run has ended (at once if it has), and, while the run goes
+// on, the events numbered above its Last-Event-ID as they come. A run
+// that another replica runs or ran is relayed from the store (see relay).
+// A run this process no longer holds is its report told as events, or,
+// to a client that saw more than that (Last-Event-ID at or past its end),
+// one run_finished numbered after what it saw: ids never go backwards.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
@@ -64,6 +67,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 			return writeOnly(w, finishedEvent(rep, after+1))
 		}
 	}
+	// A run this process holds streams its events after the client's
+	// Last-Event-ID as they come; one whose stream ends without sending
+	// the client its run_finished, for its id was at or past it, ends with
+	// that run_finished all the same (see finalEvent).
 
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
@@ -145,9 +152,47 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 			}
 			wrote = time.Now()
 		default:
-			return nil // the stream ended, the client went, or the server stops
+			// The stream ended, the client went, or the server stops. A
+			// run's stream ends after its run_finished: a client that
+			// did not get it (its Last-Event-ID was at or past it) gets it
+			// now, with its id, so that it learns the run ended.
+			if ctx.Err() == nil && live {
+				if fin := finalEvent(h, stream, after); fin != nil && writeFrame(bw, eventFrame(fin)) {
+					flush()
+				}
+			}
+			return nil
 		}
 	}
+}
+
+// finalEvent is the run_finished of a run this process holds, for a
+// client whose stream of it ended without it: the one the run's stream
+// holds, with its id, though that is not above after (the client's
+// Last-Event-ID was past the end); a run whose stream has none ends with
+// one told from its report, numbered after both. Nil while the run goes
+// on.
+func finalEvent(h *runs.Handle, stream *runs.Stream, after uint64) *engine.Event {
+	select {
+	case <-stream.Done():
+	default:
+		return nil
+	}
+	last := stream.Last()
+	if last > 0 {
+		sub := stream.Subscribe(last - 1)
+		ev, ok := sub.TryNext()
+		sub.Cancel()
+		if ok && ev.Kind == engine.EventRunFinished && ev.RunID == h.ID() {
+			return &ev
+		}
+	}
+	<-h.Done() // the run closes its stream just before
+	rep := h.Report()
+	if rep == nil {
+		return nil
+	}
+	return finishedEvent(rep, max(after, last)+1)
 }
 
 // recheck is how often an event stream checks that its caller may still

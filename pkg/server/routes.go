@@ -80,7 +80,7 @@ func (s *Server) routeTable() []*route {
 			summary: "List runs, newest first: those of this server still going, then history.",
 			query: []param{{"playbook", "string", "only runs of this playbook"}, {"status", "string", "only runs with this status"},
 				{"trigger", "string", "cli, schedule or api"}, {"limit", "integer", "at most this many (default 50, up to 1000)"},
-				{"before", "string", "only runs started before this RFC 3339 time, for paging"}},
+				{"before", "string", "the next of the previous page, to page on; or an RFC 3339 time: only runs started before it"}},
 			ok: js(200, "Runs"), errors: []int{400}},
 		{method: "GET", path: "/api/v1/runs/{id}", handle: s.getRun, tag: "runs",
 			summary: "A run's report; while it runs, status running and the steps so far.", ok: js(200, "RunReport"), errors: []int{400, 404}},

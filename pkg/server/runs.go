@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -170,6 +171,13 @@ type runInfo struct {
 }
 
 // GET /api/v1/runs[?playbook=&status=&trigger=&limit=&before=]
+//
+// Runs are listed newest first in one total order, started_at then id,
+// both descending; a full page carries next, the cursor of its last run,
+// which before takes to list the runs after it in that order (keyset
+// paging: runs that started in the same millisecond are neither skipped
+// nor repeated). before also takes an RFC 3339 time, as it always did:
+// the runs started before it.
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
 	q := r.URL.Query()
 	if e := onlyParams(q, "playbook", "status", "trigger", "limit", "before"); e != nil {
@@ -184,11 +192,13 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 		f.Limit = n
 	}
 	if v := q.Get("before"); v != "" {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return badField("before", "before=%q: give an RFC 3339 time, like the started_at of the last run of the previous page", v)
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			f.Before = t
+		} else if c, ok := parseCursor(v); ok {
+			f.Before, f.BeforeID = c.at, c.id
+		} else {
+			return badField("before", "before=%q: give the next of the previous page's answer, as it is, to list the runs after that page (or an RFC 3339 time, to list the runs started before it)", v)
 		}
-		f.Before = t
 	}
 	// A run of this process waits as queued before it reaches the history.
 	statuses := append(history.Statuses(), string(runs.StateQueued))
@@ -204,14 +214,19 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 		info := runInfo{ID: h.ID(), Playbook: h.Playbook(), Status: h.Status(), Trigger: string(h.Trigger()),
 			StartedBy: h.Caller().Name, DryRun: h.DryRun(), Roles: h.Caller().Roles, StartedAt: h.QueuedAt().UTC()}
 		if f.Playbook != "" && info.Playbook != f.Playbook || f.Status != "" && info.Status != string(f.Status) ||
-			f.Trigger != "" && info.Trigger != string(f.Trigger) || !f.Before.IsZero() && !info.StartedAt.Before(f.Before) {
+			f.Trigger != "" && info.Trigger != string(f.Trigger) || !f.Before.IsZero() && !afterPage(f, info) {
 			continue
 		}
 		seen[info.ID] = true
 		out = append(out, info)
 	}
 	if store := s.mgr.Service().History(); store != nil {
-		list, err := store.List(r.Context(), f)
+		// As many more as there are runs of this process listed, which
+		// history may hold too: the page then still has every run of
+		// history that belongs on it.
+		hf := f
+		hf.Limit += len(seen)
+		list, err := store.List(r.Context(), hf)
 		if err != nil {
 			return storeError(err)
 		}
@@ -223,15 +238,71 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 				StartedBy: run.StartedBy, DryRun: run.DryRun, Roles: run.Roles, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: run.DurationMS, Error: run.Error})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b runInfo) int { return b.StartedAt.Compare(a.StartedAt) })
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
+	slices.SortFunc(out, func(a, b runInfo) int { return cursorOf(b).compare(cursorOf(a)) })
+	answer := runList{Runs: out}
+	if len(out) >= f.Limit {
+		answer.Runs = out[:f.Limit]
+		answer.Next = cursorOf(answer.Runs[f.Limit-1]).String()
 	}
-	if out == nil {
-		out = []runInfo{}
+	if answer.Runs == nil {
+		answer.Runs = []runInfo{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+	writeJSON(w, http.StatusOK, answer)
 	return nil
+}
+
+// runList is the answer of GET /api/v1/runs. Next, on a full page only, is
+// the before that lists the runs after it.
+type runList struct {
+	Runs []runInfo `json:"runs"`
+	Next string    `json:"next,omitempty"`
+}
+
+// cursor is a run's place in the listing's order: its start, to the
+// millisecond as history keeps it, then its id.
+type cursor struct {
+	at time.Time
+	id string
+}
+
+func cursorOf(info runInfo) cursor {
+	return cursor{time.UnixMilli(info.StartedAt.UnixMilli()), info.ID}
+}
+
+// afterPage reports whether a run comes after the page that f.Before (and
+// f.BeforeID) ends, as history's List selects.
+func afterPage(f history.Filter, info runInfo) bool {
+	if f.BeforeID == "" {
+		return info.StartedAt.Before(f.Before)
+	}
+	return cursorOf(info).compare(cursor{time.UnixMilli(f.Before.UnixMilli()), f.BeforeID}) < 0
+}
+
+// compare orders cursors as the listing does, oldest first.
+func (c cursor) compare(d cursor) int {
+	if n := c.at.Compare(d.at); n != 0 {
+		return n
+	}
+	return strings.Compare(c.id, d.id)
+}
+
+// String is the cursor as next gives it: opaque, URL-safe.
+func (c cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.at.UnixMilli(), 10) + "." + c.id))
+}
+
+// parseCursor reads a cursor that String wrote.
+func parseCursor(v string) (cursor, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return cursor{}, false
+	}
+	msText, id, ok := strings.Cut(string(b), ".")
+	n, err := strconv.ParseInt(msText, 10, 64)
+	if !ok || err != nil || id == "" {
+		return cursor{}, false
+	}
+	return cursor{time.UnixMilli(n), id}, true
 }
 
 // GET /api/v1/runs/{id}
@@ -243,8 +314,20 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	if e != nil {
 		return e
 	}
+	if rep.FinishedAt.IsZero() {
+		writeJSON(w, http.StatusOK, unfinished{Report: rep})
+		return nil
+	}
 	writeJSON(w, http.StatusOK, rep)
 	return nil
+}
+
+// unfinished is the report of a run that has not ended (queued or
+// running): without finished_at, which report.Report would give as the
+// zero time, so that a client subtracting times gets no nonsense.
+type unfinished struct {
+	*report.Report
+	FinishedAt *time.Time `json:"finished_at,omitempty"` // hides the report's
 }
 
 // report finds a run's report: the live snapshot of a run of this process,
@@ -295,12 +378,41 @@ func fromHistory(ctx context.Context, h store.History, run history.Run) *report.
 		}
 		st := report.Step{ID: row.StepID, Op: row.Op, Section: row.Section, Status: row.Status, DurationMS: row.DurationMS, Attempts: row.Attempt, StartedAt: row.StartedAt}
 		if row.ErrorClass != "" {
-			st.Error = &report.Error{Class: row.ErrorClass, Message: "see the run's report"}
+			st.Error = &report.Error{Class: row.ErrorClass, Message: stepErrorText(run, row)}
 		}
 		rep.Steps = append(rep.Steps, st)
 	}
 	return rep
 }
+
+// stepErrorText is the text of a step's error as a history row tells it.
+// Step rows keep the error's class only; the run's error, which the step
+// that failed the run gives as "step ID STATUS: TEXT" (and an execute's
+// one step as it is), has the text. Else it says where the text is, or
+// that it is not kept.
+func stepErrorText(run history.Run, row history.StepRow) string {
+	execute := strings.HasPrefix(run.Path, executePath)
+	if e := run.Error; e != nil && e.Message != "" {
+		if text, ok := strings.CutPrefix(e.Message, "step "+row.StepID+" "+string(row.Status)+": "); ok {
+			return text
+		}
+		if execute && e.Class == row.ErrorClass {
+			return e.Message
+		}
+	}
+	switch {
+	case execute:
+		return "not kept: history keeps the class of a step's error, not its text; an execute's error was in its own answer and is in the audit log"
+	case run.Status == history.StatusRunning:
+		return "not kept yet: history keeps the class of a step's error, not its text; the run's report has it when the run ends"
+	default:
+		return "not kept: history keeps the class of a step's error, not its text, and the run's report cannot be read"
+	}
+}
+
+// executePath begins the playbook path of an execute: steps.OneStep names
+// the playbook of one operation "operation OP".
+const executePath = "operation "
 
 // recordReport is the report a history row tells, without steps. Its
 // dry_run is the row's, which both stores keep from the run's start (rows

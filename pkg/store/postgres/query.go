@@ -34,7 +34,13 @@ func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Run, erro
 	if !f.Since.IsZero() {
 		add("started_at >= $%d", ms(f.Since))
 	}
-	if !f.Before.IsZero() {
+	switch {
+	case !f.Before.IsZero() && f.BeforeID != "":
+		// The keyset of the order below: runs of Before's millisecond
+		// with a lower id too (see history.Filter.BeforeID).
+		args = append(args, ms(f.Before), f.BeforeID)
+		where = append(where, fmt.Sprintf("(started_at, id) < ($%d, $%d)", len(args)-1, len(args)))
+	case !f.Before.IsZero():
 		add("started_at < $%d", ms(f.Before))
 	}
 	q := "SELECT " + runColumns + " FROM runs"

@@ -1,0 +1,76 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// TestListRunsPagesEveryRunOnce: paging GET /api/v1/runs by the next of
+// each answer lists every run exactly once, in the order of one full
+// listing, though many runs share a started_at millisecond (as the
+// executes of a batch do) and one run is still going in this process.
+func TestListRunsPagesEveryRunOnce(t *testing.T) {
+	ts := newTestServer(t)
+	store := ts.mgr.Service().History()
+	ctx := context.Background()
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	for i := range 40 {
+		// Eight runs per millisecond.
+		at := t0.Add(time.Duration(i/8) * time.Millisecond)
+		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: fmt.Sprintf("%s-%032x", at.UTC().Format("20060102T150405"), i),
+			Playbook: report.Playbook{Name: "hello"}, Roles: []string{}, Inputs: map[string]any{}, Status: report.StatusSucceeded,
+			StartedAt: at, FinishedAt: at, Steps: []report.Step{}, Outputs: map[string]any{}}
+		if err := store.RecordFinish(ctx, rep, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live := ts.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
+	h, _ := ts.mgr.Get(live)
+	defer h.Cancel(nil)
+
+	ids := func(m map[string]any) []string {
+		var out []string
+		for _, r := range m["runs"].([]any) {
+			out = append(out, r.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	all := ts.get("viewer", "/api/v1/runs?limit=1000").want(t, 200).json(t)
+	if _, ok := all["next"]; ok {
+		t.Errorf("a page that is not full has next: %v", all["next"])
+	}
+	want := ids(all)
+	if len(want) != 41 || want[0] != live {
+		t.Fatalf("the full listing has %d runs, the live one first? %v", len(want), want)
+	}
+	var got []string
+	next := ""
+	for range 20 {
+		path := "/api/v1/runs?limit=7"
+		if next != "" {
+			path += "&before=" + url.QueryEscape(next)
+		}
+		page := ts.get("viewer", path).want(t, 200).json(t)
+		got = append(got, ids(page)...)
+		n, ok := page["next"].(string)
+		if !ok {
+			break
+		}
+		next = n
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("paged by next (%d runs)\n%v\nwant (%d)\n%v", len(got), got, len(want), want)
+	}
+
+	// A before that is neither a cursor nor a time says what to give.
+	e := ts.get("viewer", "/api/v1/runs?before=abc").wantError(t, 400, ClassValidation)
+	if e["field"] != "before" {
+		t.Errorf("field %v", e["field"])
+	}
+}
