@@ -84,6 +84,19 @@ type waiter struct {
 	inGroup   bool          // waiting for its concurrency group: not withdrawn
 	took      bool          // it took its slot: it starts
 	withdrawn bool
+	ended     bool // it stopped waiting without its slot: it is recorded so
+}
+
+// waitEnded ends the wait of w without a run slot (cancelled, or shut
+// down) and reports whether Withdraw took it back first: then the run
+// ends withdrawn, unrecorded, as Withdraw promised; else Withdraw answers
+// false from now on, as the run is recorded the way it ended.
+func (m *Manager) waitEnded(w *waiter) (withdrawn bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.queued--
+	w.ended = true
+	return w.withdrawn
 }
 
 // closedCh is the Started of a run that took its slot at once.
@@ -284,16 +297,20 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 			end(nil, ErrWithdrawn)
 			return
 		case <-m.closed:
-			m.mu.Lock()
-			m.queued--
-			m.mu.Unlock()
+			if m.waitEnded(w) {
+				p.release()
+				end(nil, ErrWithdrawn)
+				return
+			}
 			p.release()
 			end(m.svc.shutBeforeStart(p, h))
 			return
 		case <-h.cancelled:
-			m.mu.Lock()
-			m.queued--
-			m.mu.Unlock()
+			if m.waitEnded(w) {
+				p.release()
+				end(nil, ErrWithdrawn)
+				return
+			}
 			if unclaimed() {
 				return
 			}
@@ -412,7 +429,7 @@ func (m *Manager) Withdraw(h *Handle) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := m.waiting[h]
-	if w == nil || w.took || w.inGroup {
+	if w == nil || w.took || w.inGroup || w.ended {
 		return false
 	}
 	if !w.withdrawn {

@@ -509,3 +509,35 @@ func TestManagerWithdrawQueuedRun(t *testing.T) {
 		t.Error("the withdrawn run is in the history")
 	}
 }
+
+// TestWithdrawRacingCancel: a waiting run cancelled and withdrawn at once
+// ends one way only: withdrawn (unrecorded) when Withdraw says it took it
+// back, else as cancelled, recorded.
+func TestWithdrawRacingCancel(t *testing.T) {
+	m := newManager(t, Config{StateDir: t.TempDir()}, Limits{MaxRunning: 1, MaxQueued: 1})
+	path := writePlaybook(t, sleeper)
+	first, err := m.Start(context.Background(), Request{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, first)
+	defer func() { first.Cancel(nil); wait(t, first) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range 30 {
+		queued, err := m.Start(context.Background(), Request{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued.Cancel(nil)
+		took := m.Withdraw(queued)
+		rep, err := queued.Wait(ctx)
+		_, gerr := m.Service().History().Get(context.Background(), queued.ID())
+		switch {
+		case took && (!errors.Is(err, ErrWithdrawn) || gerr == nil):
+			t.Fatalf("try %d: Withdraw took it back, but Wait = %v and the history has it: %v", i, err, gerr == nil)
+		case !took && (err != nil || rep == nil || rep.Status != report.StatusCancelled || gerr != nil):
+			t.Fatalf("try %d: not withdrawn, but Wait = %v, %v, history %v", i, rep, err, gerr)
+		}
+	}
+}
