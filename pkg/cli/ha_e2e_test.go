@@ -656,3 +656,52 @@ func (c *haCluster) slotsUnfinished(t *testing.T, from, to int64) {
 		t.Errorf("%s at %s: %s, %s", pb, time.UnixMilli(slot).UTC().Format(time.TimeOnly), outcome, runs)
 	}
 }
+
+// TestRelayedStreamEndsWithItsKey: a stream relayed from the replica that
+// runs the run ends, as a local one does, once its caller's key leaves the
+// keys file of the replica it reads from.
+func TestRelayedStreamEndsWithItsKey(t *testing.T) {
+	c := newHACluster(t)
+	a, b := c.start(t), c.start(t)
+	id := c.submit(t, a, "sleeper")
+	_, other := c.runnerOf(t, id, "prepare", a, b)
+	req, _ := http.NewRequest("GET", other.base+"/api/v1/runs/"+id+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+c.fix.viewer)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("events as viewer: %d", res.StatusCode)
+	}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+		}
+	}()
+	data, err := os.ReadFile(c.fix.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.Contains(line, "name: viewer") {
+			kept = append(kept, line)
+		}
+	}
+	if err := os.WriteFile(c.fix.keys, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other.p.cmd.Process.Signal(syscall.SIGHUP)
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the relayed stream outlived its key")
+	}
+	if code, _ := apiCall(t, "GET", other.base+"/api/v1/runs/"+id, c.fix.admin, nil); code != http.StatusOK {
+		t.Errorf("the run is no longer readable with another key: %d", code)
+	}
+}

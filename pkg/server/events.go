@@ -48,7 +48,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	if !live && s.cfg.Queue != nil && (s.runsElsewhere(r.Context(), id) || s.cfg.Queue.Relays(r.Context(), id)) {
 		// Another replica runs it, or ran it: its events as that replica
 		// numbered them, so that Last-Event-ID means the same here.
-		return s.relay(w, r, id, after)
+		return s.relay(w, r, c, id, after)
 	}
 	var stream *runs.Stream
 	if live {

@@ -46,7 +46,7 @@ func (s *Server) snapshotElsewhere(ctx context.Context, h store.History, run his
 // store (its replica was killed, and the run marked interrupted) ends
 // with a run_finished told from its history, numbered after every event
 // sent, so that a client resuming with Last-Event-ID gets it too.
-func (s *Server) relay(w http.ResponseWriter, r *http.Request, id string, after uint64) *apiError {
+func (s *Server) relay(w http.ResponseWriter, r *http.Request, c *Principal, id string, after uint64) *apiError {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
@@ -66,9 +66,18 @@ func (s *Server) relay(w http.ResponseWriter, r *http.Request, id string, after 
 	events := s.cfg.Queue.Follow(ctx, id, after)
 	idle := time.NewTicker(heartbeat)
 	defer idle.Stop()
+	// As a stream of this replica does, the relay ends when its caller
+	// no longer holds: signed out, or its key removed or changed.
+	check := time.NewTicker(recheck)
+	defer check.Stop()
 	last := after
 	for {
 		select {
+		case <-check.C:
+			if !s.stillHolds(r, c) {
+				flush()
+				return nil
+			}
 		case ev, ok := <-events:
 			if !ok {
 				if ctx.Err() == nil {
