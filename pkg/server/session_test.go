@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -543,5 +544,65 @@ func TestSessionStaysEndedWhenItsKeyComesBack(t *testing.T) {
 	wantChanged(srv, a)
 	if fi, err := os.Stat(filepath.Join(ts.state, KeyChangesFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the record of the keys' changes: %v %v", fi, err)
+	}
+
+	// Disabled by an expiry in the past, then given its expiry back.
+	withExpiry := func(name string, at time.Time) *Keys {
+		k := *orig.Keys
+		k.keys = slices.Clone(k.keys)
+		for i := range k.keys {
+			if k.keys[i].name == name {
+				k.keys[i].expires = at
+			}
+		}
+		return &k
+	}
+	// Token times are whole seconds: the change must come in a second
+	// after the one the operator's last change was dated to.
+	time.Sleep(1100 * time.Millisecond)
+	o := ts.signIn(t, "operator")
+	time.Sleep(1100 * time.Millisecond)
+	reload(ts.srv, withExpiry("operator", time.Now().Add(-time.Hour)))
+	reload(ts.srv, orig.Keys)
+	wantChanged(ts.srv, o)
+}
+
+// TestKeyChangeDatedInTheFuture: a record of a key's change dated ahead of
+// the clock (a clock that ran ahead, a state dir from another host) does
+// not refuse the sessions signed in from now on.
+func TestKeyChangeDatedInTheFuture(t *testing.T) {
+	ts := newTestServer(t)
+	var b strings.Builder
+	for _, k := range ts.srv.current().Keys.keys {
+		fmt.Fprintf(&b, "%s %s %d\n", k.name, keyState(&k), time.Now().Add(time.Hour).Unix())
+	}
+	if err := os.WriteFile(filepath.Join(ts.state, KeyChangesFile), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := OpenSessions(ts.state, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := ts.srv.current().State
+	srv, err := New(Config{Manager: ts.mgr, State: orig, Sessions: sessions, Log: testLog{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/api/v1/session", strings.NewReader(`{"key":"`+ts.keys["operator"]+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	srv.Handler().ServeHTTP(rec, req)
+	if rec.Code != 201 {
+		t.Fatalf("sign-in: %d %s", rec.Code, rec.Body)
+	}
+	time.Sleep(1100 * time.Millisecond) // past the second a change may be dated to
+	rec2 := httptest.NewRecorder()
+	req = httptest.NewRequest("GET", "/api/v1/session", nil)
+	for _, c := range rec.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	srv.Handler().ServeHTTP(rec2, req)
+	if rec2.Code != 200 {
+		t.Errorf("a session signed in after a change dated ahead of the clock: %d %s", rec2.Code, rec2.Body)
 	}
 }

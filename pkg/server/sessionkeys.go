@@ -24,7 +24,13 @@ import (
 func keyState(k *apiKey) string {
 	roles := slices.Clone(k.roles)
 	slices.Sort(roles)
-	sum := sha256.Sum256([]byte("arsenal-run key state\x00" + hex.EncodeToString(k.digest[:]) + "\x00" + strings.Join(roles, "\n")))
+	// The expiry counts: a key disabled by an expiry in the past and
+	// given its old expiry back is a change, as a removal is.
+	exp := ""
+	if !k.expires.IsZero() {
+		exp = strconv.FormatInt(k.expires.Unix(), 10)
+	}
+	sum := sha256.Sum256([]byte("arsenal-run key state\x00" + hex.EncodeToString(k.digest[:]) + "\x00" + strings.Join(roles, "\n") + "\x00" + exp))
 	return hex.EncodeToString(sum[:12])
 }
 
@@ -121,6 +127,17 @@ func (s *Sessions) changedSince(sess session) bool {
 
 // loadKeys reads the record of the keys' changes; without one, the first
 // keys file noted is only recorded.
+// notAfterNow is since, or the next second when since is later: a change
+// dated in the future (a clock that ran ahead, a state dir from another
+// host) would refuse every session of the key, new ones too, until the
+// clock caught up.
+func notAfterNow(since, now time.Time) time.Time {
+	if limit := now.Truncate(time.Second).Add(time.Second); since.After(limit) {
+		return limit
+	}
+	return since
+}
+
 func (s *Sessions) loadKeys() error {
 	data, err := readNoFollow(s.keysFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -144,7 +161,7 @@ func (s *Sessions) loadKeys() error {
 			rec.print = ""
 		}
 		if n != 0 {
-			rec.since = time.Unix(n, 0)
+			rec.since = notAfterNow(time.Unix(n, 0), s.now())
 		}
 		s.keys[f[0]] = rec
 	}
