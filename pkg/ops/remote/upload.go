@@ -181,6 +181,19 @@ func writeRemote(c *sftp.Client, dir, name string, r io.Reader, mode fs.FileMode
 	if err := c.Chmod(dir, 0o700); err != nil {
 		return 0, err
 	}
+	// Until the chmod, the directory had the server's umask: on one of
+	// 0, another user could have put something in it. It must be ours,
+	// closed and empty before the file goes in.
+	if fi, err := c.Lstat(dir); err != nil {
+		return 0, err
+	} else if !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		return 0, fmt.Errorf("the temporary directory %s is %v after it was made private; the upload did not write into it", dir, fi.Mode())
+	}
+	if entries, err := c.ReadDir(dir); err != nil {
+		return 0, err
+	} else if len(entries) > 0 {
+		return 0, fmt.Errorf("the temporary directory %s holds %s, put there by someone else before it was made private; the upload did not write into it", dir, entries[0].Name())
+	}
 	f, err := c.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return 0, err
