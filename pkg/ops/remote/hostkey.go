@@ -223,6 +223,8 @@ type knownHosts struct {
 	// names maps the temporary copies given to knownhosts (see
 	// loadKnownHosts) to the files they copy.
 	names map[string]string
+	// skipped are the lines that could not be read.
+	skipped []skippedLine
 }
 
 type fileLine struct {
@@ -269,6 +271,10 @@ func (p *Pool) acceptNew(name, address string, remote net.Addr, key ssh.PublicKe
 		return &hostKeyError{host: name, address: address, offered: key, want: kh.hostKeys(ke.Want), file: file}
 	case !errors.As(err, &ke):
 		return err
+	}
+	if sl := kh.skippedFor(address); sl != nil {
+		return fmt.Errorf("the host key of %s (%s) is not added: known_hosts lists the host at %s:%d, on a line that cannot be read (%v), and --accept-new-host-keys adds keys only for hosts known_hosts does not list; fix or delete that line, then check the key with ssh-keyscan",
+			name, address, sl.at.file, sl.at.line, sl.why)
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
 		return fmt.Errorf("adding the host key of %s: %w", name, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -150,6 +151,21 @@ func TestKnownHostsBadLine(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "HOST KEY CHANGED") || !strings.Contains(err.Error(), kh+":2)") {
 		t.Errorf("changed key after a bad line: %v", err)
 	}
+
+	// A host listed on a line that cannot be read is no new host:
+	// accept-new does not take whatever key it offers, plain or hashed.
+	for _, entry := range []string{fmt.Sprintf("[127.0.0.1]:%d", srv.Port), knownhosts.HashHostname(fmt.Sprintf("[127.0.0.1]:%d", srv.Port))} {
+		truncated := entry + " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv\n"
+		writeFile(t, kh, truncated)
+		st.AcceptNew = true
+		err = runTrue(t, newPool(t, st), "box", nil)
+		if err == nil || !strings.Contains(err.Error(), "is not added: known_hosts lists the host at "+kh+":1, on a line that cannot be read") {
+			t.Errorf("accept-new over an unreadable line for the host (%s): %v", entry, err)
+		}
+		if data, _ := os.ReadFile(kh); string(data) != truncated {
+			t.Errorf("known_hosts was changed: %q", data)
+		}
+	}
 }
 
 // TestHostKeyTypeMismatch: known_hosts lists a key of a type the server
@@ -227,5 +243,26 @@ hosts:
 	st.AcceptNew = false
 	if err := runTrue(t, newPool(t, st), "box", nil); err != nil {
 		t.Errorf("the hashed entry accept-new wrote: %v", err)
+	}
+}
+
+func TestWildcardMatch(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"[127.0.0.1]:2222", "[127.0.0.1]:2222", true},
+		{"[127.0.0.1]:2222", "1", false},
+		{"*.example.com", "web.example.com", true},
+		{"*.example.com", "example.com", false},
+		{"web-?", "web-1", true},
+		{"web-?", "web-12", false},
+		{"*", "", true},
+		{"a*b*c", "axxbyyc", true},
+		{"a*b*c", "axxbyy", false},
+	} {
+		if got := wildcardMatch(tc.pattern, tc.s); got != tc.want {
+			t.Errorf("wildcardMatch(%q, %q) = %v", tc.pattern, tc.s, got)
+		}
 	}
 }

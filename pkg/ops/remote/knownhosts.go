@@ -1,6 +1,8 @@
 package remote
 
 import (
+	"crypto/hmac"
+	"crypto/sha1"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -68,6 +70,7 @@ func loadKnownHosts(files []string, warn func(file string, line int, why error))
 			if err != nil {
 				warn(f, i+1, err)
 				lines[i], changed = "", true
+				kh.skipped = append(kh.skipped, skippedLine{fileLine{f, i + 1}, linePatterns(t), err})
 				continue
 			}
 			if ca {
@@ -166,4 +169,104 @@ func cleanKnownHostsLine(line string) (string, bool, error) {
 	}
 	// The marker is lower-case: the first match is the pattern.
 	return strings.Replace(line, pattern, strings.ToLower(pattern), 1), marker == "@cert-authority", nil
+}
+
+// skippedLine is a known_hosts line loadKnownHosts could not read, with
+// the host patterns it starts with, if any could be told.
+type skippedLine struct {
+	at       fileLine
+	patterns string
+	why      error
+}
+
+// linePatterns returns the host patterns of a known_hosts line, its first
+// field after any marker; "" when there is none.
+func linePatterns(line string) string {
+	f := strings.Fields(line)
+	if len(f) > 0 && strings.HasPrefix(f[0], "@") {
+		f = f[1:]
+	}
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// skippedFor returns a skipped line whose patterns name address (host:port,
+// canonical), or nil: a host known_hosts lists, on a line that could not
+// be read, is no new host, and accept-new must not take whatever key it
+// offers for it.
+func (kh *knownHosts) skippedFor(address string) *skippedLine {
+	entry := knownhosts.Normalize(address)
+	for i := range kh.skipped {
+		if patternsMatch(kh.skipped[i].patterns, entry) {
+			return &kh.skipped[i]
+		}
+	}
+	return nil
+}
+
+// patternsMatch tells whether a known_hosts pattern list names entry (as
+// knownhosts.Normalize writes it): a hashed name, or a pattern with * and
+// ?, a negated one excluding. It errs towards a match, since a match only
+// refuses to add a key.
+func patternsMatch(patterns, entry string) bool {
+	matched := false
+	for _, p := range strings.Split(patterns, ",") {
+		neg := strings.HasPrefix(p, "!")
+		p = strings.TrimPrefix(p, "!")
+		var ok bool
+		if strings.HasPrefix(p, "|1|") {
+			ok = hashedMatch(p, entry) // base64: case matters
+		} else {
+			ok = wildcardMatch(strings.ToLower(p), entry)
+		}
+		if ok && neg {
+			return false
+		}
+		matched = matched || ok
+	}
+	return matched
+}
+
+// hashedMatch tells whether a hashed known_hosts name, |1|salt|hash, is
+// the hash of entry (HMAC-SHA1 keyed by the salt, as OpenSSH hashes).
+func hashedMatch(hashed, entry string) bool {
+	parts := strings.Split(hashed, "|")
+	if len(parts) != 4 {
+		return false
+	}
+	salt, err1 := base64.StdEncoding.DecodeString(parts[2])
+	want, err2 := base64.StdEncoding.DecodeString(parts[3])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	mac := hmac.New(sha1.New, salt)
+	mac.Write([]byte(entry))
+	return hmac.Equal(mac.Sum(nil), want)
+}
+
+// wildcardMatch matches a known_hosts host pattern: * is any run of
+// characters, ? any one; everything else, brackets included, is itself.
+// It backtracks only to the last *, so a long pattern costs linear time.
+func wildcardMatch(pattern, s string) bool {
+	pi, si, star, from := 0, 0, -1, 0
+	for si < len(s) {
+		switch {
+		case pi < len(pattern) && (pattern[pi] == '?' || pattern[pi] == s[si]):
+			pi, si = pi+1, si+1
+		case pi < len(pattern) && pattern[pi] == '*':
+			star, from = pi, si
+			pi++
+		case star >= 0:
+			from++
+			pi, si = star+1, from
+		default:
+			return false
+		}
+	}
+	for pi < len(pattern) && pattern[pi] == '*' {
+		pi++
+	}
+	return pi == len(pattern)
 }
