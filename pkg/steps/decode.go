@@ -59,6 +59,17 @@ type pendingExpr struct {
 	// secret is the secret parameter (a password, a key's passphrase)
 	// whose value the expression gives or is part of, or nil.
 	secret *paramWant
+	// source says what the expression computes, for following inputs
+	// into secret parameters: an env variable (of a step, or of the
+	// playbook when step is nil) or a step's foreach list.
+	source *valueSource
+}
+
+// valueSource is a value other expressions read by name: env.NAME of a
+// step or of the playbook, or item of a step's foreach.
+type valueSource struct {
+	step *Step  // nil: the playbook's env
+	env  string // "" for a foreach list
 }
 
 func (l *loader) decodeTop(root *yaml.Node) {
@@ -279,7 +290,9 @@ func (l *loader) envVars(n *yaml.Node, what string, s *Step) []*EnvVar {
 			l.d.Add(yamlx.PosOf(p.V), "env %s must be a string, number or bool, not %s", p.Key, yamlx.KindName(v))
 			continue
 		}
+		from := len(l.pending)
 		out = append(out, &EnvVar{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, sc, s, -1, false)})
+		l.markSource(from, &valueSource{step: s, env: p.Key})
 	}
 	return out
 }

@@ -149,7 +149,9 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		if yamlx.Deref(sn.foreach).Kind == yaml.MappingNode {
 			s.Matrix = l.decodeMatrix(sn.foreach, s)
 		} else {
+			from := len(l.pending)
 			s.Foreach = l.bareExpr(sn.foreach, "foreach", l.stepScope(s)&^scopeItem, s, false)
+			l.markSource(from, &valueSource{step: s})
 		}
 	} else if s.Concurrency > 1 || !s.FailFast {
 		l.d.Add(s.Pos, "concurrency and fail_fast apply to a foreach step; add foreach or remove them")

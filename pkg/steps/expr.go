@@ -303,6 +303,9 @@ func (w *nameCheck) Visit(node *ast.Node) {
 			if w.scope&scopeItem == 0 {
 				w.fail(n, "%s is defined only for each item of a foreach step: in its with, env and retry (name, confirm, when and foreach are evaluated once for the whole step)", n.Value)
 			}
+			if n.Value == EnvItem {
+				w.refs = append(w.refs, ref{kind: "item", off: runeOffset(w.src, n.Location().From)})
+			}
 		case EnvOutput, EnvError, EnvAttempt:
 			if w.scope&scopeRetry == 0 {
 				w.fail(n, "%s is defined only in retry.until, retry.when and repeat.until; elsewhere use steps.<id>.%s", n.Value, n.Value)
@@ -344,6 +347,11 @@ func (w *nameCheck) Visit(node *ast.Node) {
 				w.fail(n, "%s must be read with a fixed name, like %s.name", id.Value, id.Value)
 				return
 			}
+		case EnvEnv:
+			if isStr {
+				w.refs = append(w.refs, ref{kind: "env", name: prop.Value, off: runeOffset(w.src, id.Location().From)})
+			}
+			return
 		case EnvOutput:
 			// output.<field> in retry and repeat: the output of the step's
 			// own attempt (of one item's, in a fan-out), checked against

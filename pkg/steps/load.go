@@ -123,6 +123,8 @@ func (l *loader) compileAll(g *graph) {
 			case "inputs":
 				l.checkSecretInput(pe, r.name, pos)
 				sec.readInput(pe, r.name)
+			case "env", "item":
+				sec.readSource(pe, r.kind, r.name, pos)
 			}
 		}
 	}

@@ -311,6 +311,10 @@ type secretFlow struct {
 	inputs map[int][]string // by var index: the inputs its expressions read
 	vars   map[int][]string // by var index: the vars its expressions read
 	uses   []secretVarUse   // secret parameters that read a var
+	// The same for env variables and foreach lists (valueSource).
+	srcInputs map[valueSource][]string
+	srcVars   map[valueSource][]string
+	srcUses   []secretSourceUse
 }
 
 type secretVarUse struct {
@@ -319,13 +323,25 @@ type secretVarUse struct {
 	pos Pos
 }
 
+// secretSourceUse is a secret parameter that reads env.NAME or item.
+type secretSourceUse struct {
+	pe   *pendingExpr
+	kind string // "env" or "item"
+	name string // the env variable's
+	pos  Pos
+}
+
 func newSecretFlow() *secretFlow {
-	return &secretFlow{inputs: map[int][]string{}, vars: map[int][]string{}}
+	return &secretFlow{inputs: map[int][]string{}, vars: map[int][]string{},
+		srcInputs: map[valueSource][]string{}, srcVars: map[valueSource][]string{}}
 }
 
 func (f *secretFlow) readInput(pe *pendingExpr, input string) {
 	if pe.varAt >= 0 {
 		f.inputs[pe.varAt] = append(f.inputs[pe.varAt], input)
+	}
+	if pe.source != nil {
+		f.srcInputs[*pe.source] = append(f.srcInputs[*pe.source], input)
 	}
 }
 
@@ -333,34 +349,90 @@ func (f *secretFlow) readVar(pe *pendingExpr, v string, pos Pos) {
 	if pe.varAt >= 0 {
 		f.vars[pe.varAt] = append(f.vars[pe.varAt], v)
 	}
+	if pe.source != nil {
+		f.srcVars[*pe.source] = append(f.srcVars[*pe.source], v)
+	}
 	if pe.secret != nil {
 		f.uses = append(f.uses, secretVarUse{pe, v, pos})
 	}
 }
 
-// check refuses each secret parameter that reads, through vars, an input
-// not declared secret.
+// readSource notes an expression reading env.NAME or item: of interest
+// when it gives a secret parameter.
+func (f *secretFlow) readSource(pe *pendingExpr, kind, name string, pos Pos) {
+	if pe.secret != nil {
+		f.srcUses = append(f.srcUses, secretSourceUse{pe, kind, name, pos})
+	}
+}
+
+// check refuses each secret parameter that reads, through vars, env or a
+// foreach's item, an input not declared secret.
 func (f *secretFlow) check(l *loader) {
 	for _, u := range f.uses {
-		seen := map[string]bool{}
-		var walk func(v string)
-		walk = func(v string) {
-			i, ok := l.varIdx[v]
-			if !ok || seen[v] {
-				return
-			}
-			seen[v] = true
-			for _, in := range f.inputs[i] {
-				if msg := l.plainInput(in); msg != "" {
-					l.d.Add(u.pos, "vars.%s reads inputs.%s and gives %s of step %s, a secret parameter, but %s", u.v, in, u.pe.secret.param.Name, u.pe.secret.step.ID, msg)
-					return
-				}
-			}
-			for _, w := range f.vars[i] {
-				walk(w)
+		if in := f.plainThroughVars(l, []string{u.v}); in != "" {
+			l.d.Add(u.pos, "vars.%s reads inputs.%s and gives %s of step %s, a secret parameter, but %s", u.v, in, u.pe.secret.param.Name, u.pe.secret.step.ID, l.plainInput(in))
+		}
+	}
+	for _, u := range f.srcUses {
+		st := u.pe.secret.step
+		src, what := valueSource{step: st}, "item"
+		if u.kind == "env" {
+			what = "env." + u.name
+			if src = (valueSource{step: st, env: u.name}); f.srcInputs[src] == nil && f.srcVars[src] == nil {
+				src = valueSource{env: u.name} // not the step's own: the playbook's
 			}
 		}
-		walk(u.v)
+		in := ""
+		for _, i := range f.srcInputs[src] {
+			if l.plainInput(i) != "" {
+				in = i
+				break
+			}
+		}
+		if in == "" {
+			in = f.plainThroughVars(l, f.srcVars[src])
+		}
+		if in != "" {
+			l.d.Add(u.pos, "%s reads inputs.%s and gives %s of step %s, a secret parameter, but %s", what, in, u.pe.secret.param.Name, st.ID, l.plainInput(in))
+		}
+	}
+}
+
+// plainThroughVars returns an input not declared secret that one of vars
+// reads, directly or through other vars; "" when none does.
+func (f *secretFlow) plainThroughVars(l *loader, vars []string) string {
+	seen := map[string]bool{}
+	var walk func(v string) string
+	walk = func(v string) string {
+		i, ok := l.varIdx[v]
+		if !ok || seen[v] {
+			return ""
+		}
+		seen[v] = true
+		for _, in := range f.inputs[i] {
+			if l.plainInput(in) != "" {
+				return in
+			}
+		}
+		for _, w := range f.vars[i] {
+			if in := walk(w); in != "" {
+				return in
+			}
+		}
+		return ""
+	}
+	for _, v := range vars {
+		if in := walk(v); in != "" {
+			return in
+		}
+	}
+	return ""
+}
+
+// markSource marks the expressions collected since from as computing src.
+func (l *loader) markSource(from int, src *valueSource) {
+	for _, pe := range l.pending[from:] {
+		pe.source = src
 	}
 }
 

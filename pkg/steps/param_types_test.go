@@ -206,6 +206,8 @@ name: p
 inputs:
   plain: {type: string, default: x}
   hidden: {type: string, default: y, secret: true}
+env:
+  PW: "${{ inputs.plain }}"
 vars:
   inner: "${{ inputs.plain }}"
   outer: "${{ vars.inner + '!' }}"
@@ -218,17 +220,31 @@ steps:
 	}{
 		{"a plain input", `    op: notify.email
     with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ inputs.plain }}"}`,
-			`p.yaml:13:75: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+			`p.yaml:15:75: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
 		{"inside text", `    op: notify.email
     with: {host: h, from: f, to: [t], subject: s, body: b, password: "pre-${{ inputs.plain }}"}`,
-			`p.yaml:13:79: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+			`p.yaml:15:79: inputs.plain gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
 		{"in a notify entry", `    op: control.noop
 notify:
   - {on: [failure], webhook: {url: "${{ inputs.plain }}", text: t}}`,
-			`p.yaml:14:41: inputs.plain gives url of step notify_1, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+			`p.yaml:16:41: inputs.plain gives url of step notify_1, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
 		{"through vars", `    op: notify.email
     with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ vars.outer }}"}`,
-			`p.yaml:13:80: vars.outer reads inputs.plain and gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+			`p.yaml:15:80: vars.outer reads inputs.plain and gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+		{"through the playbook's env", `    op: notify.email
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ env.PW }}"}`,
+			`p.yaml:15:75: env.PW reads inputs.plain and gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+		{"through the step's env, from vars", `    op: notify.email
+    env: {MINE: "${{ vars.outer }}"}
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ env.MINE }}"}`,
+			`p.yaml:16:75: env.MINE reads inputs.plain and gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+		{"through a foreach's item", `    op: notify.email
+    foreach: "${{ [inputs.plain] }}"
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ item }}"}`,
+			`p.yaml:16:75: item reads inputs.plain and gives password of step a, a secret parameter, but input plain is not secret, so its value would be written in clear to the report, history and logs; add secret: true to input plain`},
+		{"a step's env of a secret input", `    op: notify.email
+    env: {PW: "${{ inputs.hidden }}"}
+    with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ env.PW }}"}`, ""},
 		{"a secret input", `    op: notify.email
     with: {host: h, from: f, to: [t], subject: s, body: b, password: "${{ inputs.hidden }}"}`, ""},
 		{"a var of a secret input", `    op: notify.email
