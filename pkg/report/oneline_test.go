@@ -134,3 +134,16 @@ func TestOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestItemSummaryCountsInTheSingular: a fan-out of one item is "1 item".
+func TestItemSummaryCountsInTheSingular(t *testing.T) {
+	for n, want := range map[int]string{1: "1 item, 1 failed", 2: "2 items, 2 failed"} {
+		items := make([]Item, n)
+		for i := range items {
+			items[i].Status = StatusFailed
+		}
+		if got := itemSummary(items); got != want {
+			t.Errorf("%d items: %q, want %q", n, got, want)
+		}
+	}
+}

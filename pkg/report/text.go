@@ -121,7 +121,10 @@ func itemSummary(items []Item) string {
 	for _, it := range items {
 		counts[it.Status]++
 	}
-	parts := []string{fmt.Sprintf("%d items", len(items))}
+	parts := []string{"1 item"}
+	if len(items) != 1 {
+		parts[0] = fmt.Sprintf("%d items", len(items))
+	}
 	for _, s := range []Status{StatusSucceeded, StatusFailed, StatusDenied, StatusCancelled, StatusSkipped} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
