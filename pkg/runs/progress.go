@@ -35,9 +35,10 @@ type stepProgress struct {
 	err      string
 	items    int
 	done     int
-	// running are the labels of the items started and not finished, by
-	// index.
-	running map[int]string
+	// running are the items started and not finished, by index: their
+	// label (a host's name) or the preview of their value, named only if
+	// the process must exit at once (runningItems).
+	running map[int]any
 }
 
 // newProgress starts following the run runID of pb. Secret inputs are
@@ -68,17 +69,13 @@ func (p *progress) Event(ev engine.Event) {
 	case engine.EventItemStarted:
 		if ev.Index != nil {
 			if s.running == nil {
-				s.running = map[int]string{}
+				s.running = map[int]any{}
 			}
-			label := ev.Label // a host's name
-			switch {
-			case label != "":
-			case ev.Item != nil: // the preview of a value without a name
-				label = fmt.Sprint(ev.Item)
-			default:
-				label = fmt.Sprintf("item %d", *ev.Index)
+			var name any = ev.Label
+			if ev.Label == "" {
+				name = ev.Item // nil when the event has no preview either
 			}
-			s.running[*ev.Index] = label
+			s.running[*ev.Index] = name
 		}
 	case engine.EventItemFinished:
 		s.done++
@@ -184,7 +181,12 @@ func (s *stepProgress) runningItems() string {
 	slices.Sort(idx)
 	var names []string
 	for _, i := range idx[:min(len(idx), maxNamedItems)] {
-		names = append(names, s.running[i])
+		switch name := s.running[i]; {
+		case name == nil, name == "":
+			names = append(names, fmt.Sprintf("item %d", i))
+		default:
+			names = append(names, fmt.Sprint(name))
+		}
 	}
 	out := strings.Join(names, ", ")
 	if len(idx) > maxNamedItems {

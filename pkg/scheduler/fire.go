@@ -183,22 +183,6 @@ func withPlanned(d decision, planned time.Time) decision {
 	return d
 }
 
-// missedWhy is the message of a slot of e found at now with a newer one
-// after it, so missed: why it did not fire in its time.
-func (s *Scheduler) missedWhy(e *entry, slot, now time.Time) string {
-	at := slot.In(e.tt.Location()).Format(time.RFC3339)
-	switch {
-	case slot.Before(s.since):
-		return "missed: the scheduler was not running at " + at
-	case e.failing != "":
-		return "missed: the history could not record slots at " + at + " (" + e.failing + "); nothing fires until it can"
-	case slot.Equal(e.next) && e.fireAt.After(e.tt.Next(slot)):
-		return fmt.Sprintf("missed: its jitter of %s put its fire time, %s, past the next slot, %s; make schedule.jitter shorter than the time between slots",
-			e.fireAt.Sub(slot).Round(time.Second), e.fireAt.In(e.tt.Location()).Format(time.RFC3339), e.tt.Next(slot).Format(time.RFC3339))
-	}
-	return "missed: the scheduler was running but did not get to the slot of " + at + " in time (the machine was suspended, the process was stopped, or the clock jumped)"
-}
-
 // tolerance is how late a slot of sc may be found and still fire as on
 // time: Config.Tolerance, or a shorter starting_deadline.
 func (s *Scheduler) tolerance(sc *steps.Schedule) time.Duration {
@@ -221,15 +205,6 @@ func (s *Scheduler) inTakeover(slot, now time.Time) bool {
 // died, or queued behind a run.
 func pastDeadline(sc *steps.Schedule, slot, now time.Time) bool {
 	return sc.StartingDeadline > 0 && now.Sub(slot) > sc.StartingDeadline
-}
-
-// lateMessage is the message of a slot found late that does not start.
-func lateMessage(sc *steps.Schedule, slot, now time.Time, late time.Duration) string {
-	why := fmt.Sprintf("missed: found %s late", late.Round(time.Second))
-	if pastDeadline(sc, slot, now) {
-		return why + ", after its starting_deadline of " + sc.StartingDeadline.String()
-	}
-	return why + " and catchup is none"
 }
 
 // applyPauses turns the slots of paused schedules that would fire (or
@@ -505,82 +480,6 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 	}
 	s.settle(e, p.slot, history.SlotFired, p.blockedBy, "", now)
 	s.start(&runState{owner: e, slot: p.slot, fireAt: now, planned: p.slot})
-}
-
-// startedOf is the Started channel of h: closed at once for a Handle
-// that is not a Waiter, or whose Started panics.
-func startedOf(h Handle) (c <-chan struct{}) {
-	w, ok := h.(Waiter)
-	if !ok {
-		return closedCh
-	}
-	defer func() {
-		if recover() != nil {
-			c = closedCh
-		}
-	}()
-	if c = w.Started(); c == nil {
-		return closedCh
-	}
-	return c
-}
-
-var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
-func isClosed(c <-chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
-// withdraw, as the scheduler stops, takes back the run rs that waits for
-// a place, and records its slot missed; a run the launcher cannot take
-// back (it waits for its concurrency group) is cancelled instead, and
-// recorded cancelled by the run service. s.mu is held.
-func (s *Scheduler) withdraw(rs *runState, now time.Time) {
-	if rs.withdrawn {
-		return
-	}
-	e := rs.owner
-	w, _ := rs.handle.(Waiter)
-	ok := false
-	if w != nil {
-		func() {
-			defer func() { recover() }()
-			ok = w.Withdraw()
-		}()
-	}
-	if !ok {
-		if !isClosed(startedOf(rs.handle)) {
-			safeCancel(rs.handle, ErrStoppedBeforeStart)
-		}
-		return
-	}
-	rs.withdrawn = true
-	msg := "missed: the scheduler stopped before the run could start (it was waiting for a place among the concurrent runs, --max-concurrent-runs)"
-	s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-	s.settle(e, rs.slot, history.SlotMissed, "", msg, now)
-	slotEvent(s.log.Warn(), e, rs.slot).Str("run_id", rs.id).Msg(msg)
-}
-
-// endedUnstarted takes in the end of a run that never started: withdrawn
-// (its slot is recorded missed), or cancelled while it waited (recorded
-// by the launcher). s.mu is held.
-func (s *Scheduler) endedUnstarted(rs *runState, h Handle) {
-	now := s.cfg.Clock.Now()
-	e := rs.owner
-	removeRun(e, rs)
-	if !rs.withdrawn {
-		status := safeStatus(h)
-		s.metrics.runs.WithLabelValues(s.metrics.label(e.pb.Name), string(status)).Inc()
-		e.last = &RunInfo{ID: rs.id, Slot: rs.slot, Status: status, FinishedAt: &now}
-		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", rs.slot.Format(time.RFC3339)).Str("status", string(status)).Msg("run ended before it started")
-	}
-	s.afterEnd(e, now)
-	s.signalIfStopping()
 }
 
 // settle records a later outcome of a claimed slot; a failure is logged,

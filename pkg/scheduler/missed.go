@@ -1,0 +1,35 @@
+package scheduler
+
+// Why a slot did not fire: the messages recorded with missed slots.
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// missedWhy is the message of a slot of e found at now with a newer one
+// after it, so missed: why it did not fire in its time.
+func (s *Scheduler) missedWhy(e *entry, slot, now time.Time) string {
+	at := slot.In(e.tt.Location()).Format(time.RFC3339)
+	switch {
+	case slot.Before(s.since):
+		return "missed: the scheduler was not running at " + at
+	case e.failing != "":
+		return "missed: the history could not record slots at " + at + " (" + e.failing + "); nothing fires until it can"
+	case slot.Equal(e.next) && e.fireAt.After(e.tt.Next(slot)):
+		return fmt.Sprintf("missed: its jitter of %s put its fire time, %s, past the next slot, %s; make schedule.jitter shorter than the time between slots",
+			e.fireAt.Sub(slot).Round(time.Second), e.fireAt.In(e.tt.Location()).Format(time.RFC3339), e.tt.Next(slot).Format(time.RFC3339))
+	}
+	return "missed: the scheduler was running but did not get to the slot of " + at + " in time (the machine was suspended, the process was stopped, or the clock jumped)"
+}
+
+// lateMessage is the message of a slot found late that does not start.
+func lateMessage(sc *steps.Schedule, slot, now time.Time, late time.Duration) string {
+	why := fmt.Sprintf("missed: found %s late", late.Round(time.Second))
+	if pastDeadline(sc, slot, now) {
+		return why + ", after its starting_deadline of " + sc.StartingDeadline.String()
+	}
+	return why + " and catchup is none"
+}

@@ -1,0 +1,87 @@
+package scheduler
+
+// Runs that wait for a place among the concurrent runs (--max-concurrent-
+// runs): a run counts as waiting until it really starts, and the ones still
+// waiting when the scheduler stops are taken back.
+
+import (
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+)
+
+// startedOf is the Started channel of h: closed at once for a Handle
+// that is not a Waiter, or whose Started panics.
+func startedOf(h Handle) (c <-chan struct{}) {
+	w, ok := h.(Waiter)
+	if !ok {
+		return closedCh
+	}
+	defer func() {
+		if recover() != nil {
+			c = closedCh
+		}
+	}()
+	if c = w.Started(); c == nil {
+		return closedCh
+	}
+	return c
+}
+
+var closedCh = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// withdraw, as the scheduler stops, takes back the run rs that waits for
+// a place, and records its slot missed; a run the launcher cannot take
+// back (it waits for its concurrency group) is cancelled instead, and
+// recorded cancelled by the run service. s.mu is held.
+func (s *Scheduler) withdraw(rs *runState, now time.Time) {
+	if rs.withdrawn {
+		return
+	}
+	e := rs.owner
+	w, _ := rs.handle.(Waiter)
+	ok := false
+	if w != nil {
+		func() {
+			defer func() { recover() }()
+			ok = w.Withdraw()
+		}()
+	}
+	if !ok {
+		if !isClosed(startedOf(rs.handle)) {
+			safeCancel(rs.handle, ErrStoppedBeforeStart)
+		}
+		return
+	}
+	rs.withdrawn = true
+	msg := "missed: the scheduler stopped before the run could start (it was waiting for a place among the concurrent runs, --max-concurrent-runs)"
+	s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
+	s.settle(e, rs.slot, history.SlotMissed, "", msg, now)
+	slotEvent(s.log.Warn(), e, rs.slot).Str("run_id", rs.id).Msg(msg)
+}
+
+// endedUnstarted takes in the end of a run that never started: withdrawn
+// (its slot is recorded missed), or cancelled while it waited (recorded
+// by the launcher). s.mu is held.
+func (s *Scheduler) endedUnstarted(rs *runState, h Handle) {
+	now := s.cfg.Clock.Now()
+	e := rs.owner
+	removeRun(e, rs)
+	if !rs.withdrawn {
+		status := safeStatus(h)
+		s.metrics.runs.WithLabelValues(s.metrics.label(e.pb.Name), string(status)).Inc()
+		e.last = &RunInfo{ID: rs.id, Slot: rs.slot, Status: status, FinishedAt: &now}
+		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", rs.slot.Format(time.RFC3339)).Str("status", string(status)).Msg("run ended before it started")
+	}
+	s.afterEnd(e, now)
+	s.signalIfStopping()
+}

@@ -1,0 +1,251 @@
+package steps
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/types"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+)
+
+// nameCheck walks an expression's syntax tree for the checks expr's type
+// checker cannot make: names valid only in some places, and the step and var
+// references whose validity depends on where the expression stands.
+type nameCheck struct {
+	src    string
+	scope  scope
+	vars   types.Map
+	inputs types.Map
+	refs   []ref
+	err    *exprError
+	lets   map[string]bool
+	// whole are the uses of steps; bases those that a member access reads
+	// from (steps.<id>). A use that is not a base reads every step at once.
+	whole []*ast.IdentifierNode
+	bases map[*ast.IdentifierNode]bool
+}
+
+func (w *nameCheck) fail(n ast.Node, format string, args ...any) {
+	if w.err == nil {
+		w.err = &exprError{off: runeOffset(w.src, n.Location().From), msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func (w *nameCheck) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.VariableDeclaratorNode:
+		if w.lets == nil {
+			w.lets = map[string]bool{}
+		}
+		w.lets[n.Name] = true
+	case *ast.CallNode:
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && !w.lets[id.Value] {
+			w.removed(n, id.Value)
+		}
+	case *ast.BuiltinNode:
+		// Predicate built-ins such as reduce are parsed as BuiltinNode
+		// whether or not they are disabled.
+		w.removed(n, n.Name)
+	case *ast.IdentifierNode:
+		if w.lets[n.Value] {
+			return
+		}
+		switch n.Value {
+		case EnvItem, EnvIndex:
+			if w.scope&scopeItem == 0 {
+				w.fail(n, "%s is defined only for each item of a foreach step: in its with, env and retry (name, confirm, when and foreach are evaluated once for the whole step)", n.Value)
+			}
+			if n.Value == EnvItem {
+				w.refs = append(w.refs, ref{kind: "item", off: runeOffset(w.src, n.Location().From)})
+			}
+		case EnvOutput, EnvError, EnvAttempt:
+			if w.scope&scopeRetry == 0 {
+				w.fail(n, "%s is defined only in retry.until, retry.when and repeat.until; elsewhere use steps.<id>.%s", n.Value, n.Value)
+			}
+		case EnvVars:
+			if w.scope&scopeGroup != 0 {
+				w.fail(n, "concurrency.group is decided before the run starts, before vars are computed; it can read inputs, env and run.playbook")
+			}
+		case EnvSteps:
+			switch {
+			case w.scope&scopeGroup != 0:
+				w.fail(n, "concurrency.group is decided before the run starts; it can read inputs, env and run.playbook, not steps")
+			case w.scope&scopeStart != 0:
+				w.fail(n, "retry and repeat settings are computed once, when the step starts, from inputs and vars; they cannot read steps (put the value in a var, or use retry.until)")
+			case w.scope&scopeVars != 0:
+				w.fail(n, "vars are computed before any step runs, so they cannot read steps; use a control.set step instead")
+			}
+			w.whole = append(w.whole, n)
+		case "$env":
+			// $env is the whole environment, steps included: it would read
+			// steps that are still running, and names no step it reads.
+			w.fail(n, "$env is not available; name what the expression reads, like inputs.name or steps.<id>.output")
+		}
+	case *ast.BinaryNode:
+		w.checkStatusTest(n)
+	case *ast.MemberNode:
+		id, ok := n.Node.(*ast.IdentifierNode)
+		if !ok || w.lets[id.Value] {
+			w.checkField(n)
+			return
+		}
+		prop, isStr := n.Property.(*ast.StringNode)
+		if id.Value == EnvSteps {
+			w.bases[id] = true
+		}
+		switch id.Value {
+		case EnvSteps, EnvVars, EnvInputs:
+			if !isStr {
+				w.fail(n, "%s must be read with a fixed name, like %s.name", id.Value, id.Value)
+				return
+			}
+		case EnvEnv:
+			if isStr {
+				w.refs = append(w.refs, ref{kind: "env", name: prop.Value, off: runeOffset(w.src, id.Location().From)})
+			}
+			return
+		case EnvOutput:
+			// output.<field> in retry and repeat: the output of the step's
+			// own attempt (of one item's, in a fan-out), checked against
+			// its operation once the step is known.
+			if isStr && w.scope&scopeRetry != 0 {
+				w.refs = append(w.refs, ref{kind: "output", field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+			}
+			return
+		default:
+			return
+		}
+		switch id.Value {
+		case EnvSteps:
+			w.refs = append(w.refs, ref{kind: "steps", name: prop.Value, off: runeOffset(w.src, n.Location().From)})
+		case EnvVars:
+			if _, ok := w.vars[prop.Value]; !ok {
+				w.fail(n, "unknown var %q%s; declare it under vars", prop.Value, suggest.DidYouMean(prop.Value, keys(w.vars)))
+				return
+			}
+			w.refs = append(w.refs, ref{kind: "vars", name: prop.Value, off: runeOffset(w.src, n.Location().From)})
+		case EnvInputs:
+			if _, ok := w.inputs[prop.Value]; !ok {
+				w.fail(n, "unknown input %q%s; declare it under inputs", prop.Value, suggest.DidYouMean(prop.Value, keys(w.inputs)))
+				return
+			}
+			w.refs = append(w.refs, ref{kind: "inputs", name: prop.Value, off: runeOffset(w.src, id.Location().From)})
+		}
+	}
+}
+
+// checkWholeSteps refuses steps read as a whole (toJSON(steps),
+// keys(steps), let s = steps): while the expression runs, other steps may
+// still be running and writing their state, and the step graph cannot see
+// which steps it reads. Playbook outputs may: every step has finished by
+// then.
+func (w *nameCheck) checkWholeSteps() {
+	if w.scope&scopeOutputs != 0 {
+		return
+	}
+	for _, n := range w.whole {
+		if !w.bases[n] {
+			w.fail(n, "steps cannot be read as a whole here: steps still running would be read while they change; name a step, like steps.<id>.output or steps.<id>.status (only playbook outputs may read all of steps)")
+			return
+		}
+	}
+}
+
+// removed refuses the built-ins that are not available, saying why.
+func (w *nameCheck) removed(n ast.Node, name string) {
+	switch name {
+	case "repeat":
+		w.fail(n, "repeat is not available: it can build strings large enough to exhaust memory; build the value in a step instead")
+	case "reduce":
+		w.fail(n, "reduce is not available: its accumulator can take minutes on a large list; use sum, join, map, filter or count, or compute the value in a step")
+	}
+}
+
+// checkField checks steps.<id>.<field> and run.<field> for a readable message.
+func (w *nameCheck) checkField(n *ast.MemberNode) {
+	prop, ok := n.Property.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	inner, ok := n.Node.(*ast.MemberNode)
+	if !ok {
+		return
+	}
+	if id, ok := inner.Node.(*ast.IdentifierNode); ok && id.Value == EnvSteps && !w.lets[EnvSteps] {
+		if !yamlx.Contains(stepFields, prop.Value) {
+			w.fail(n, "a step has no field %q%s; it has %s", prop.Value, suggest.DidYouMean(prop.Value, stepFields), strings.Join(stepFields, ", "))
+		}
+		return
+	}
+	out, ok := inner.Property.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	// steps.<id>.output.outputs.<name>, and output.outputs.<name> in retry
+	// and repeat (the step's own): the name is checked against the outputs
+	// of a playbook.run step's sub-playbook once the step is known.
+	if out.Value == "outputs" {
+		switch mid := inner.Node.(type) {
+		case *ast.MemberNode:
+			if o, ok := mid.Property.(*ast.StringNode); ok && o.Value == EnvOutput {
+				if name, _, ok := w.stepOf(mid.Node); ok {
+					w.refs = append(w.refs, ref{kind: "suboutput", name: name, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+				}
+			}
+		case *ast.IdentifierNode:
+			if mid.Value == EnvOutput && !w.lets[EnvOutput] && w.scope&scopeRetry != 0 {
+				w.refs = append(w.refs, ref{kind: "suboutput", field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+			}
+		}
+		return
+	}
+	// steps.<id>.output.<field>: the field is checked against the
+	// operation's output once the step is known.
+	if out.Value != EnvOutput {
+		return
+	}
+	if name, _, ok := w.stepOf(inner.Node); ok {
+		w.refs = append(w.refs, ref{kind: "output", name: name, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+	}
+}
+
+// stepOf returns <id> and where the expression starts when n is
+// steps.<id>, with steps not shadowed by a let.
+func (w *nameCheck) stepOf(n ast.Node) (string, int, bool) {
+	step, ok := n.(*ast.MemberNode)
+	if !ok {
+		return "", 0, false
+	}
+	id, ok1 := step.Node.(*ast.IdentifierNode)
+	name, ok2 := step.Property.(*ast.StringNode)
+	if !ok1 || !ok2 || id.Value != EnvSteps || w.lets[EnvSteps] {
+		return "", 0, false
+	}
+	return name.Value, id.Location().From, true
+}
+
+// checkStatusTest notes steps.<id>.status == "<status>" for a status that
+// the steps needing <id> may never see (see loader.checkStatusRef).
+func (w *nameCheck) checkStatusTest(n *ast.BinaryNode) {
+	if n.Operator != "==" {
+		return
+	}
+	m, ok := n.Left.(*ast.MemberNode)
+	str, ok2 := n.Right.(*ast.StringNode)
+	if !ok || !ok2 {
+		m, ok = n.Right.(*ast.MemberNode)
+		str, ok2 = n.Left.(*ast.StringNode)
+		if !ok || !ok2 {
+			return
+		}
+	}
+	if field, ok := m.Property.(*ast.StringNode); !ok || field.Value != "status" {
+		return
+	}
+	if name, at, ok := w.stepOf(m.Node); ok {
+		w.refs = append(w.refs, ref{kind: "status", name: name, field: str.Value, off: runeOffset(w.src, at)})
+	}
+}
