@@ -179,6 +179,9 @@ func (v *liveView) finished(ev engine.Event) {
 	if ev.Reason != "" && st == report.StatusSkipped {
 		line += "  " + v.p.dim(termtext.Line(ev.Reason))
 	}
+	if ev.Ignored {
+		line += "  " + v.p.yellow(report.IgnoredNote)
+	}
 	if ev.Err != "" {
 		line += "  " + v.p.dim(termtext.Line(firstLine(ev.Err)))
 	}

@@ -35,12 +35,17 @@ func TestLiveViewShowsOutputLines(t *testing.T) {
 	}
 	ev(engine.Event{Kind: engine.EventLog, Step: "note", Op: "control.log", Level: "info", Message: "Hello, world!"})
 	ev(engine.Event{Kind: engine.EventStepFinished, Step: "build", Name: "Build the image", Op: "shell.exec", Status: "failed", Err: "exit code 2"})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "probe", Op: "shell.exec"})
+	ev(engine.Event{Kind: engine.EventStepFinished, Step: "probe", Op: "shell.exec", Status: "failed", Err: "exit code 3", Ignored: true})
 	v.close()
 	got := viewCodes.ReplaceAllString(out.String(), "")
-	for _, want := range []string{"Hello, world!", "✗ build", "│ step 1/4", "│ step 4/4", "exit code 2"} {
+	for _, want := range []string{"Hello, world!", "✗ build", "│ step 1/4", "│ step 4/4", "exit code 2", "ignored: continue_on_error  exit code 3"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("after build failed, the view lacks %q:\n%s", want, got)
 		}
+	}
+	if strings.Contains(got, "ignored: continue_on_error  exit code 2") {
+		t.Errorf("a failure that counts reads as ignored:\n%s", got)
 	}
 }
 

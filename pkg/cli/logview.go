@@ -91,6 +91,9 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		return zerolog.DebugLevel, "step started", fs
 	case engine.EventStepFinished:
 		add(str("status", ev.Status))
+		if ev.Ignored {
+			add(str("ignored", "continue_on_error"))
+		}
 		if ev.Attempts > 0 {
 			add(num("attempts", int64(ev.Attempts)))
 		}

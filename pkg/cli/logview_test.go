@@ -105,3 +105,18 @@ func TestRetryLogLine(t *testing.T) {
 		}
 	}
 }
+
+// TestLogViewIgnoredFailure: the line of a step whose failure
+// continue_on_error ignored says so beside its status.
+func TestLogViewIgnoredFailure(t *testing.T) {
+	var out bytes.Buffer
+	v := newLogView(&out, false, zerolog.InfoLevel, false)
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r1", Time: at, Step: "probe", Op: "shell.exec", Status: "failed", Attempts: 1, Err: "exit 3", ErrClass: "execution", Ignored: true})
+	v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r1", Time: at, Step: "gate", Op: "shell.exec", Status: "failed", Attempts: 1, Err: "exit 3", ErrClass: "execution"})
+	v.w.Flush()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "status=failed ignored=continue_on_error ") || strings.Contains(lines[1], "ignored") {
+		t.Errorf("lines:\n%s", out.String())
+	}
+}

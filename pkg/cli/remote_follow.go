@@ -199,6 +199,9 @@ func (p *plainView) Event(ev engine.Event) {
 		}
 		st := report.Status(ev.Status)
 		line := fmt.Sprintf("%s %-24s %-10s %s", report.Icon(st), ev.Step, st, report.FormatMS(took.Milliseconds()))
+		if ev.Ignored {
+			line += "  " + report.IgnoredNote
+		}
 		if ev.Err != "" {
 			line += "  " + firstLine(ev.Err)
 		}

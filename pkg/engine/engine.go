@@ -234,6 +234,11 @@ type Event struct {
 	// not run.
 	Cached     bool  `json:"cached,omitempty"`
 	CacheAgeMS int64 `json:"cache_age_ms,omitempty"`
+	// Ignored is set on the step_finished of a step that failed and whose
+	// continue_on_error lets the run go on. A step with rescue steps is
+	// not told here: whether its failure is rescued or ignored is known
+	// once they ran, and the report says which.
+	Ignored bool `json:"ignored,omitempty"`
 	// Report is the final report, on run_finished.
 	Report *report.Report `json:"report,omitempty"`
 	// Dropped, on a stream's dropped marker, counts the events a slow

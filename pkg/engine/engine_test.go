@@ -694,3 +694,36 @@ steps:
 		t.Errorf("ignored (-want +got):\n%s", diff)
 	}
 }
+
+// TestIgnoredInEvents: step_finished says a failure is ignored when
+// continue_on_error lets the run go on, so that live views and the
+// history need not wait for the report; a step with rescue steps is not
+// told, since they may still rescue it.
+func TestIgnoredInEvents(t *testing.T) {
+	e, _ := newEngine(t)
+	var mu sync.Mutex
+	got := map[string]bool{}
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == EventStepFinished {
+			mu.Lock()
+			defer mu.Unlock()
+			got[ev.Step] = ev.Ignored
+		}
+	})
+	mustRun(t, plan(t, e, header+`
+steps:
+  - {id: excused, op: control.fail, continue_on_error: true}
+  - id: saved
+    op: control.fail
+    continue_on_error: true
+    rescue:
+      - {id: fix, op: control.noop}
+  - {id: fine, op: control.noop, needs: [excused, saved]}
+  - {id: fatal, op: control.fail, needs: [fine]}
+`), nil, WithRunObserver(obs))
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff(map[string]bool{"excused": true, "saved": false, "fix": false, "fine": false, "fatal": false}, got); diff != "" {
+		t.Errorf("step_finished ignored (-want +got):\n%s", diff)
+	}
+}

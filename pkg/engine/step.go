@@ -38,7 +38,7 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 			rec.reason = deniedReason(rec)
 		}
 		r.publish(n)
-		r.logFinished(log, rec)
+		r.logFinished(log, n, rec)
 		r.stepStarted(n, 0)
 		r.stepFinished(n)
 	}()
@@ -129,15 +129,26 @@ func (r *run) stepFinished(n *node) {
 	if rec.cached {
 		ev.Cached, ev.CacheAgeMS = true, rec.cacheAge.Milliseconds()
 	}
+	ev.Ignored = ignoredNow(n, rec)
 	r.emit(ev)
 }
 
-func (r *run) logFinished(log zerolog.Logger, rec *record) {
+// ignoredNow reports whether a step's failure is ignored, as far as it is
+// known when the step ends: it failed, its continue_on_error lets the run
+// go on, and it has no rescue steps, which might still rescue it.
+func ignoredNow(n *node, rec *record) bool {
+	return rec.status == report.StatusFailed && n.step.ContinueOnError && len(n.step.Rescue) == 0
+}
+
+func (r *run) logFinished(log zerolog.Logger, n *node, rec *record) {
 	ev := log.Info()
 	if rec.status == report.StatusFailed || rec.status == report.StatusDenied {
 		ev = log.Warn()
 	}
 	ev = ev.Str("status", string(rec.status)).Dur("duration_ms", rec.dur).Int("attempts", rec.tries)
+	if ignoredNow(n, rec) {
+		ev = ev.Str("ignored", "continue_on_error")
+	}
 	if rec.err != nil {
 		ev = ev.Str("error_class", rec.err.Class).Str("error", rec.err.Message)
 	}

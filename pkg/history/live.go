@@ -42,13 +42,16 @@ type StepRow struct {
 	ErrorClass string        `json:"error_class,omitempty"`
 	StartedAt  *time.Time    `json:"started_at,omitempty"`
 	DurationMS int64         `json:"duration_ms"`
+	// Ignored: the step failed and its continue_on_error let the run go
+	// on; it did not fail the run.
+	Ignored bool `json:"ignored,omitempty"`
 }
 
 // Steps returns the rows recorded for a run in the order they were
 // written: while it runs, each step and item as it finished; once it
 // finished, the rows of its report.
 func (s *Store) Steps(ctx context.Context, runID string) ([]StepRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms
+	rows, err := s.db.QueryContext(ctx, `SELECT step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, ignored
 		FROM steps WHERE run_id = ? ORDER BY rowid`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("history: steps of %s: %w", runID, err)
@@ -58,7 +61,7 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]StepRow, error) {
 	for rows.Next() {
 		var r StepRow
 		var item, started sql.NullInt64
-		if err := rows.Scan(&r.StepID, &r.Section, &r.Kind, &item, &r.Attempt, &r.Op, &r.Status, &r.ErrorClass, &started, &r.DurationMS); err != nil {
+		if err := rows.Scan(&r.StepID, &r.Section, &r.Kind, &item, &r.Attempt, &r.Op, &r.Status, &r.ErrorClass, &started, &r.DurationMS, &r.Ignored); err != nil {
 			return nil, fmt.Errorf("history: steps of %s: %w", runID, err)
 		}
 		if item.Valid {

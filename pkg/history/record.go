@@ -54,6 +54,9 @@ type StepResult struct {
 	ErrorClass string
 	StartedAt  time.Time
 	DurationMS int64
+	// Ignored: the step failed and its continue_on_error let the run go
+	// on (engine.Event.Ignored).
+	Ignored bool
 }
 
 // Limits on what one run row stores; the report has the rest.
@@ -180,7 +183,8 @@ func stepArgs(runID string, res StepResult) []any {
 			call = 1
 		}
 	}
-	return []any{runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call, nil, nil, nil}
+	return []any{runID, res.StepID, section, kind, item, res.Attempts, res.Op, string(res.Status), res.ErrorClass, started, res.DurationMS, call, nil, nil, nil,
+		boolInt(res.Ignored && kind == "step")}
 }
 
 // RecordFinish records the end of a run from its report, in one
@@ -287,11 +291,10 @@ func (fs *finishStmts) recordRun(ctx context.Context, f Finished) error {
 
 // insertStepsQuery writes step rows, many a statement; %s stands for
 // their rows of values.
-const insertStepsQuery = `INSERT INTO steps (run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, call,
-		cpu_user_ms, cpu_sys_ms, max_rss_kb) VALUES %s`
+const insertStepsQuery = `INSERT INTO steps (` + StepColumns + `) VALUES %s`
 
-// stepValues is the number of values of a step row.
-const stepValues = 15
+// stepValues is the number of values of a step row (StepColumns).
+const stepValues = 16
 
 // insertSteps writes step rows in order, many a statement (eachRows).
 func (s *Store) insertSteps(ctx context.Context, tx *sql.Tx, rows [][]any) error {
@@ -334,14 +337,14 @@ func stepRows(r *report.Report) [][]any {
 			if a.Error != nil {
 				st = attemptStatus(a.Error.Class)
 			}
-			rows = append(rows, []any{r.RunID, s.ID, section(s), "attempt", item, a.Attempt, s.Op, string(st), class(a.Error), ms(a.StartedAt), a.DurationMS, 1, nil, nil, nil})
+			rows = append(rows, []any{r.RunID, s.ID, section(s), "attempt", item, a.Attempt, s.Op, string(st), class(a.Error), ms(a.StartedAt), a.DurationMS, 1, nil, nil, nil, 0})
 		}
 	}
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		call := boolInt(s.StartedAt != nil && s.Attempts > 0 && !s.Reused && len(s.Items) == 0 && len(s.AttemptLog) == 0)
-		rows = append(rows, append([]any{r.RunID, s.ID, section(s), "step", nil, s.Attempts, s.Op, string(s.Status), class(s.Error), startOf(s.StartedAt), s.DurationMS, call},
-			resourceArgs(s.Output, s.Cached || s.Reused)...))
+		rows = append(rows, append(append([]any{r.RunID, s.ID, section(s), "step", nil, s.Attempts, s.Op, string(s.Status), class(s.Error), startOf(s.StartedAt), s.DurationMS, call},
+			resourceArgs(s.Output, s.Cached || s.Reused)...), boolInt(s.Ignored && s.Status == report.StatusFailed)))
 		if s.Reused {
 			continue
 		}
@@ -352,8 +355,8 @@ func stepRows(r *report.Report) [][]any {
 		for j := range s.Items {
 			it := &s.Items[j]
 			call := boolInt(it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
-			rows = append(rows, append([]any{r.RunID, s.ID, section(s), "item", it.Index, it.Attempts, s.Op, string(it.Status), class(it.Error), startOf(it.StartedAt), it.DurationMS, call},
-				resourceArgs(it.Output, it.Cached)...))
+			rows = append(rows, append(append([]any{r.RunID, s.ID, section(s), "item", it.Index, it.Attempts, s.Op, string(it.Status), class(it.Error), startOf(it.StartedAt), it.DurationMS, call},
+				resourceArgs(it.Output, it.Cached)...), 0))
 			attempts(s, it.Index, it.AttemptLog)
 		}
 	}

@@ -72,7 +72,11 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 		if r.StartedAt != nil {
 			dur = report.FormatMS(r.DurationMS)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, r.Op, icon(r.Status), r.Status, r.Attempt, dur, r.ErrorClass)
+		errText := r.ErrorClass
+		if r.Ignored {
+			errText += " (" + report.IgnoredNote + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, r.Op, icon(r.Status), r.Status, r.Attempt, dur, errText)
 	}
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())

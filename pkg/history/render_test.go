@@ -250,3 +250,32 @@ func TestWriteRunSaysWhoStartedIt(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteRunSaysAFailureWasIgnored: 'history show' tells a failure that
+// continue_on_error let the run go past from one that counted.
+func TestWriteRunSaysAFailureWasIgnored(t *testing.T) {
+	at := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	run := Run{ID: "r", Playbook: "p", Status: report.StatusSucceeded, StartedAt: at}
+	rows := []StepRow{
+		{StepID: "probe", Section: "steps", Kind: "step", Attempt: 1, Op: "shell.exec", Status: report.StatusFailed, ErrorClass: "execution", StartedAt: &at, Ignored: true},
+		{StepID: "gate", Section: "steps", Kind: "step", Attempt: 1, Op: "shell.exec", Status: report.StatusFailed, ErrorClass: "execution", StartedAt: &at},
+	}
+	var b strings.Builder
+	if err := WriteRun(&b, run, rows, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ step, want string }{
+		{"probe", "execution (ignored: continue_on_error)"},
+		{"gate", "execution"},
+	} {
+		var line string
+		for _, l := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(l, c.step+" ") {
+				line = l
+			}
+		}
+		if !strings.HasSuffix(strings.TrimRight(line, " "), c.want) || (c.step == "gate" && strings.Contains(line, "ignored")) {
+			t.Errorf("step %s: line %q, want it to end with %q", c.step, line, c.want)
+		}
+	}
+}

@@ -14,7 +14,7 @@ import (
 
 // StepColumns are the columns of StepArgs and ReportStepArgs, in order.
 const StepColumns = `run_id, step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, call,
-	cpu_user_ms, cpu_sys_ms, max_rss_kb`
+	cpu_user_ms, cpu_sys_ms, max_rss_kb, ignored`
 
 // StepArgs are the StepColumns of one live row (RecordStep).
 func StepArgs(runID string, res StepResult) []any { return stepArgs(runID, res) }

@@ -116,6 +116,12 @@ var migrations = []string{
 	// shows as a dry run while it runs. Rows written before read 0; the
 	// reports of the dry runs among them still say so.
 	`ALTER TABLE runs ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;`,
+
+	// 9: whether a step's failure was ignored (continue_on_error), so
+	// that 'history show' and a report rebuilt from history do not show
+	// it as a failure that counted. Rows written before read 0; their
+	// reports still say so.
+	`ALTER TABLE steps ADD COLUMN ignored INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

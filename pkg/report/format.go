@@ -147,7 +147,7 @@ func stepNote(s *Step, n int, withReused bool) string {
 	case s.Rescued:
 		head = append(head, "rescued")
 	case ignored(s):
-		head = append(head, ignoredNote)
+		head = append(head, IgnoredNote)
 	}
 	if len(s.Items) > 0 {
 		head = append(head, itemSummary(s.Items))
@@ -170,9 +170,9 @@ func stepNote(s *Step, n int, withReused bool) string {
 	return midClip(strings.Join(append(parts, tail...), "; "), n)
 }
 
-// ignoredNote marks a failed step whose continue_on_error let the run go
+// IgnoredNote marks a failed step whose continue_on_error let the run go
 // on.
-const ignoredNote = "ignored: continue_on_error"
+const IgnoredNote = "ignored: continue_on_error"
 
 // ignored reports whether s failed and continue_on_error let the run go
 // on after it.

@@ -122,7 +122,7 @@ func newTimeline(r *Report) timeline {
 			title = fmt.Sprintf("%s (%s): running for %s", stepLabel(s), s.Op, FormatMS(dur))
 		}
 		if ignored(s) {
-			title += " (" + ignoredNote + ")"
+			title += " (" + IgnoredNote + ")"
 		}
 		if e := errText(s.Error); e != "" {
 			title += "\n" + oneLine(e, 200)

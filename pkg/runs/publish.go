@@ -88,7 +88,7 @@ func (p *publisher) Event(ev engine.Event) {
 		return
 	}
 	res.Section, res.Attempts, res.Status, res.ErrorClass = ev.Section, ev.Attempts, report.Status(ev.Status), ev.ErrClass
-	res.DurationMS = ev.DurationMS
+	res.DurationMS, res.Ignored = ev.DurationMS, ev.Ignored
 	if ev.DurationMS > 0 || ev.Attempts > 0 {
 		res.StartedAt = ev.Time.Add(-time.Duration(ev.DurationMS) * time.Millisecond)
 	}

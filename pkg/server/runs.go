@@ -376,7 +376,7 @@ func fromHistory(ctx context.Context, h store.History, run history.Run) *report.
 		if row.Kind != "step" {
 			continue
 		}
-		st := report.Step{ID: row.StepID, Op: row.Op, Section: row.Section, Status: row.Status, DurationMS: row.DurationMS, Attempts: row.Attempt, StartedAt: row.StartedAt}
+		st := report.Step{ID: row.StepID, Op: row.Op, Section: row.Section, Status: row.Status, DurationMS: row.DurationMS, Attempts: row.Attempt, StartedAt: row.StartedAt, Ignored: row.Ignored}
 		if row.ErrorClass != "" {
 			st.Error = &report.Error{Class: row.ErrorClass, Message: stepErrorText(run, row)}
 		}

@@ -125,7 +125,7 @@ func (s *Store) Recorded(ctx context.Context, id string) (bool, error) {
 // Steps returns the rows recorded for a run in the order they were
 // written.
 func (s *Store) Steps(ctx context.Context, runID string) ([]history.StepRow, error) {
-	rows, err := s.pool.Query(ctx, `SELECT step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms
+	rows, err := s.pool.Query(ctx, `SELECT step_id, section, kind, item, attempt, op, status, error_class, started_at, duration_ms, ignored <> 0
 		FROM steps WHERE run_id = $1 ORDER BY seq`, runID)
 	if err != nil {
 		return nil, s.wrap("steps of "+runID, err)
@@ -137,7 +137,7 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]history.StepRow, err
 		var item *int32
 		var started *int64
 		var status string
-		if err := rows.Scan(&r.StepID, &r.Section, &r.Kind, &item, &r.Attempt, &r.Op, &status, &r.ErrorClass, &started, &r.DurationMS); err != nil {
+		if err := rows.Scan(&r.StepID, &r.Section, &r.Kind, &item, &r.Attempt, &r.Op, &status, &r.ErrorClass, &started, &r.DurationMS, &r.Ignored); err != nil {
 			return nil, s.wrap("steps of "+runID, err)
 		}
 		r.Status = report.Status(status)

@@ -15,7 +15,7 @@ import (
 // placeholders. The columns and their arguments come from pkg/history, so
 // both stores write the same rows.
 var (
-	insertStep  = `INSERT INTO steps (` + history.StepColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+	insertStep  = `INSERT INTO steps (` + history.StepColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 	upsertStart = `INSERT INTO runs (` + history.StartColumns + `, inputs, dry_run)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,

@@ -179,6 +179,11 @@ var migrations = []string{
 	// schema version 8. Rows written before read false; the reports of
 	// the dry runs among them still say so.
 	`ALTER TABLE runs ADD COLUMN dry_run boolean NOT NULL DEFAULT false;`,
+
+	// 5: whether a step's failure was ignored (continue_on_error), as the
+	// SQLite store keeps it since its schema version 9: an integer, 0 or
+	// 1, since both stores write the same arguments.
+	`ALTER TABLE steps ADD COLUMN ignored integer NOT NULL DEFAULT 0;`,
 }
 
 // SchemaVersion is the version a database this package migrated is at.

@@ -420,6 +420,7 @@ class StepView {
         d.op ? h('code', null, d.op) : null,
         d.section && d.section !== 'steps' ? ' · ' + d.section : null,
         d.attempts > 1 ? ' · ' + d.attempts + ' attempts' : null,
+        d.ignored && d.status === 'failed' ? ' · ignored (continue_on_error)' : null,
         d.duration_ms !== undefined && d.status !== 'running' ? ' · ' + fmtMS(d.duration_ms) : null));
     this.el.dataset.status = d.status;
   }
@@ -434,6 +435,7 @@ class StepView {
   finished(ev) {
     Object.assign(this.data, { status: ev.status, op: ev.op || this.data.op, duration_ms: ev.duration_ms, attempts: ev.attempts || this.data.attempts });
     if (ev.reason) this.data.reason = ev.reason;
+    if (ev.ignored) this.data.ignored = true;
     if (ev.error) this.data.error = { class: ev.error_class, message: ev.error };
     this.renderHead();
     this.renderBody();
@@ -522,6 +524,7 @@ class StepView {
     }
     if (d.cached) facts.push(h('dt', null, 'Cache'), h('dd', null, 'output from the result cache, ' + fmtMS(d.cache_age_ms) + ' old'));
     if (d.reused) facts.push(h('dt', null, 'Reused'), h('dd', null, 'output taken from the resumed run'));
+    if (d.ignored && d.status === 'failed') facts.push(h('dt', null, 'Ignored'), h('dd', null, 'it failed, and continue_on_error let the run go on'));
     if (facts.length) parts.push(h('dl', { class: 'facts' }, facts));
     if (d.error) parts.push(h('div', { class: 'error' }, errorHead(d.error), h('pre', { class: 'error-text' }, d.error.message)));
     if (d.attempt_log && d.attempt_log.length > 1) {
