@@ -125,6 +125,24 @@ steps:
 	if rep.Status != report.StatusFailed || rep.Error == nil || rep.Error.Class != "authorization" || !strings.Contains(rep.Error.Message, "would deny 1 step: maybe") {
 		t.Errorf("preflight-only denial: run %s %+v", rep.Status, rep.Error)
 	}
+
+	// A fan-out over nothing calls no operation, so only the preflight
+	// decides it: denied, as the real run would stop on, not a fan-out
+	// of nothing that succeeded.
+	rep = mustRun(t, plan(t, e, header+`
+steps:
+  - {id: none, op: test.write, foreach: "${{ [] }}"}
+  - {id: some, op: control.noop, foreach: "${{ [] }}"}
+`), nil, DryRun(), WithPreflight(map[string]report.Decision{"none": {Allowed: false, Rule: "no writes"}, "some": {Allowed: true, Rule: "reads are allowed"}}))
+	if st := stepOf(t, rep, "none"); st.Status != report.StatusDenied || st.Reason != "denied: no writes" || st.Authorization == nil || st.Authorization.Allowed {
+		t.Errorf("a denied fan-out over nothing: %s %q %+v", st.Status, st.Reason, st.Authorization)
+	}
+	if st := stepOf(t, rep, "some"); st.Status != report.StatusSkipped && st.Status != report.StatusSucceeded {
+		t.Errorf("an allowed fan-out over nothing: %s", st.Status)
+	}
+	if rep.Status != report.StatusFailed || rep.Error == nil || rep.Error.Class != "authorization" {
+		t.Errorf("a denied fan-out over nothing: run %s %+v", rep.Status, rep.Error)
+	}
 }
 
 // TestSkippedStepsReportPreflightDecision checks that a step skipped at run

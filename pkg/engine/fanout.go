@@ -35,6 +35,15 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		rec.setErr(err)
 		return
 	}
+	if d := r.o.preflight[r.o.prefix+s.ID]; len(list) == 0 && r.o.dryRun && d != nil && !d.Allowed {
+		// No item, no call: the authorizer is never asked. A real run
+		// stops on the preflight's denial before anything runs, so the
+		// dry run reports the step denied as that run would, rather
+		// than a fan-out of nothing that succeeded.
+		rec.decision = d
+		rec.setErr(ops.Errorf(ops.ClassAuthorization, "%s", d.Rule))
+		return
+	}
 	r.stepStarted(n, len(list))
 	f := &fan{items: make([]report.Item, len(list)), outs: make([]any, len(list)), first: -1}
 	fctx, cancel := context.WithCancelCause(ctx)
