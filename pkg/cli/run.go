@@ -272,7 +272,7 @@ func (r *runner) run() int {
 		defer audit.Close()
 	}
 	warn := func(format string, args ...any) { e.errorf(format, args...) }
-	tp, problem, ok := o.trace.provider(e)
+	tp, problem, ok := o.trace.provider(e, warn)
 	if !ok {
 		return usageError(e, r.c, "%s", problem)
 	}

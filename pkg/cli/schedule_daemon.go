@@ -119,7 +119,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 			return ExitUsage
 		}
 	}
-	tp, problem, ok := o.trace.provider(e)
+	tp, problem, ok := o.trace.provider(e, warn)
 	if !ok {
 		e.errorf("schedule: %s; nothing was scheduled", problem)
 		return ExitUsage

@@ -292,7 +292,7 @@ func (d *daemon) run() int {
 	if !ok {
 		return ExitUsage
 	}
-	tp, problem, ok := o.trace.provider(e)
+	tp, problem, ok := o.trace.provider(e, d.warnf)
 	if !ok {
 		e.errorf("%s", problem)
 		return ExitUsage

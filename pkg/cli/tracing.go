@@ -29,8 +29,9 @@ func (t *traceFlags) problem() string {
 // provider builds the tracing of a command from its flags and the OTEL_*
 // variables. A bad --trace-endpoint is a usage error (ok false); bad
 // variables only turn tracing off, with a warning, since they were not
-// given to this command. A nil Provider traces nothing.
-func (t *traceFlags) provider(e *env) (*telemetry.Provider, string, bool) {
+// given to this command. Spans a collector did not take are told to warn.
+// A nil Provider traces nothing.
+func (t *traceFlags) provider(e *env, warn func(string, ...any)) (*telemetry.Provider, string, bool) {
 	if p := t.problem(); p != "" {
 		return nil, p, false
 	}
@@ -39,6 +40,9 @@ func (t *traceFlags) provider(e *env) (*telemetry.Provider, string, bool) {
 		return v, v != ""
 	})
 	cfg.ItemSpans = t.items
+	cfg.OnError = func(err error) {
+		warn("tracing: %v; check --trace-endpoint or $OTEL_EXPORTER_OTLP_ENDPOINT (a collector's base URL, like http://127.0.0.1:4318) and that the collector is up", err)
+	}
 	if t.endpoint != "" {
 		cfg.Endpoint, cfg.TracesEndpoint, cfg.Disabled = t.endpoint, "", false
 	}

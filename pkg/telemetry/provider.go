@@ -73,6 +73,11 @@ type Config struct {
 	ItemSpans int
 	// Disabled turns tracing off whatever else is set (OTEL_SDK_DISABLED).
 	Disabled bool
+	// OnError, when set, is told that spans could not be exported: the
+	// first failure, then at most one a minute with how many failed
+	// since. Exporting still never fails a run; without it, spans a
+	// collector refused were dropped without a word.
+	OnError func(error)
 }
 
 // ConfigFromEnv reads the standard OpenTelemetry variables through lookup
@@ -129,7 +134,10 @@ func (c Config) tracesURL() (string, error) {
 		return "", fmt.Errorf("trace endpoint %q: want an http:// or https:// URL, like http://127.0.0.1:4318", raw)
 	}
 	if suffix != "" {
-		u.Path = strings.TrimSuffix(u.Path, "/") + suffix
+		// A base URL gets the path; one already written with it (the
+		// full URL given as the base) keeps it, rather than posting to
+		// /v1/traces/v1/traces, which a collector answers 404.
+		u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), suffix) + suffix
 	}
 	return u.String(), nil
 }
@@ -238,6 +246,9 @@ func NewWithExporter(exp sdktrace.SpanExporter, cfg Config) (*Provider, error) {
 		}
 	}
 	res := resource.NewSchemaless(kvs...)
+	if cfg.OnError != nil {
+		exp = &reportingExporter{SpanExporter: exp, onError: cfg.OnError, every: time.Minute}
+	}
 	tp := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
 		sdktrace.WithBatcher(exp, sdktrace.WithExportTimeout(cfg.FlushTimeout), sdktrace.WithBatchTimeout(time.Second)),

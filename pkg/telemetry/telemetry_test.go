@@ -547,15 +547,18 @@ func TestConfig(t *testing.T) {
 	if p, err := telemetry.New(telemetry.Config{Endpoint: "http://127.0.0.1:4318", Disabled: true}); p != nil || err != nil {
 		t.Errorf("OTEL_SDK_DISABLED: %v, %v; want tracing off", p, err)
 	}
-	for cfg, want := range map[telemetry.Config]string{
-		{Endpoint: "127.0.0.1:4318"}:                       "want an http:// or https:// URL",
-		{Endpoint: "x:4317", Protocol: "grpc"}:             "gRPC port",
-		{Endpoint: "http://x:4318", Protocol: "thrift"}:    `OTLP protocol "thrift"`,
-		{Endpoint: "http://x:4318", Headers: "novalue"}:    `OTEL_EXPORTER_OTLP_HEADERS: entry 1 is not key=value`,
-		{Endpoint: "http://x", ResourceAttributes: "=x,a"}: "OTEL_RESOURCE_ATTRIBUTES",
+	for _, c := range []struct {
+		cfg  telemetry.Config
+		want string
+	}{
+		{telemetry.Config{Endpoint: "127.0.0.1:4318"}, "want an http:// or https:// URL"},
+		{telemetry.Config{Endpoint: "x:4317", Protocol: "grpc"}, "gRPC port"},
+		{telemetry.Config{Endpoint: "http://x:4318", Protocol: "thrift"}, `OTLP protocol "thrift"`},
+		{telemetry.Config{Endpoint: "http://x:4318", Headers: "novalue"}, `OTEL_EXPORTER_OTLP_HEADERS: entry 1 is not key=value`},
+		{telemetry.Config{Endpoint: "http://x", ResourceAttributes: "=x,a"}, "OTEL_RESOURCE_ATTRIBUTES"},
 	} {
-		if _, err := telemetry.New(cfg); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%+v: %v; want %q", cfg, err, want)
+		if _, err := telemetry.New(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v; want %q", c.cfg, err, c.want)
 		}
 	}
 	// A malformed header is named by its position and name, never shown
@@ -726,5 +729,42 @@ steps:
 	}
 	if len(params) != 1 || !strings.Contains(params[0], "access_token=***") {
 		t.Errorf("params of the query step: %q; want access_token=***", params)
+	}
+}
+
+// TestRefusedExportIsTold: spans a collector refuses are told to OnError
+// (once, not per batch), where they were dropped without a word; a base
+// URL already ending in /v1/traces is posted to as it is, not to
+// /v1/traces/v1/traces.
+func TestRefusedExportIsTold(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		http.Error(w, "no such route", http.StatusNotFound)
+	}))
+	defer srv.Close()
+	var told []string
+	p, err := telemetry.New(telemetry.Config{Endpoint: srv.URL + "/v1/traces/", FlushTimeout: 2 * time.Second, OnError: func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		told = append(told, err.Error())
+	}})
+	if err != nil || p == nil {
+		t.Fatalf("New: %v, %v", p, err)
+	}
+	path := writeFile(t, t.TempDir(), "o.yaml", "version: 1\nname: otlp\nsteps:\n  - {id: a, op: control.noop}\n")
+	runWith(t, p, path, nil)
+	runWith(t, p, path, nil)
+	p.Shutdown(context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	if len(paths) == 0 || paths[0] != "/v1/traces" {
+		t.Errorf("posted to %v; want /v1/traces", paths)
+	}
+	if len(told) != 1 || !strings.Contains(told[0], "spans not exported") || !strings.Contains(told[0], "404") {
+		t.Errorf("told %q; want one notice of the refused spans with the collector's status", told)
 	}
 }
