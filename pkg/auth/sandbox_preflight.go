@@ -1,0 +1,61 @@
+package auth
+
+import (
+	"fmt"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// checkSandbox decides at preflight what the run would decide of a step
+// whose role requires a sandbox (Authorizer.Authorize): when the step's
+// sandbox param is known before the run (left out, or written literally),
+// a step that does not meet the requirement is denied now, rather than
+// allowed by validate and schedule and then denied on every run. A
+// sandbox written as an expression is left to the run.
+func (s *Subject) checkSandbox(st *steps.Step, d Decision) Decision {
+	if !d.Allowed || st.Entry == nil || st.Entry.Spec.Param("sandbox") == nil {
+		return d
+	}
+	req := s.Scope(d).SandboxRequirement()
+	if req == nil {
+		return d
+	}
+	v, known := literalSandbox(st)
+	if !known {
+		return d
+	}
+	if err := meetsSandbox(v, req); err != nil {
+		return Decision{Rule: fmt.Sprintf("the role requires a sandbox %s for %s: %v", req, st.Op, err), Via: d.Via}
+	}
+	return d
+}
+
+// literalSandbox returns the step's sandbox param and whether it is known
+// before the run: nil and true when the step leaves it out.
+func literalSandbox(st *steps.Step) (any, bool) {
+	if st.Params != nil {
+		v, ok := st.Params["sandbox"]
+		if !ok {
+			return nil, true
+		}
+		return v, v != ops.Deferred
+	}
+	if st.With == nil {
+		return nil, true
+	}
+	switch st.With.Kind {
+	case steps.KindLiteral:
+		m, _ := st.With.Lit.(map[string]any)
+		return m["sandbox"], true
+	case steps.KindMap:
+		for i, k := range st.With.Keys {
+			if k == "sandbox" {
+				it := st.With.Items[i]
+				return it.Lit, !it.Dynamic()
+			}
+		}
+		return nil, true
+	}
+	return nil, false // the whole with: is an expression
+}

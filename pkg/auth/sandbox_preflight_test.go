@@ -1,0 +1,65 @@
+package auth
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// TestPreflightDecidesAKnownSandbox: under a role that requires a sandbox,
+// a step whose sandbox is known before the run is decided at preflight as
+// the run decides it: left out or wider than the role allows, denied (it
+// was allowed by validate and schedule, then denied on every run); within
+// the limits, allowed. A sandbox written as an expression is left to the
+// run.
+func TestPreflightDecidesAKnownSandbox(t *testing.T) {
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	dir := t.TempDir()
+	pb, err := steps.Load(writeFile(t, dir, "pb.yaml", `version: 1
+name: t
+inputs:
+  lim: {type: map, default: {}}
+steps:
+  - {id: bare, op: shell.exec, with: {command: ["true"]}}
+  - {id: boxed, op: shell.exec, with: {command: ["true"], sandbox: {}}}
+  - {id: wide, op: shell.exec, with: {command: ["true"], sandbox: {network: true}}}
+  - {id: later, op: shell.exec, with: {command: ["true"], sandbox: "${{ inputs.lim }}"}}
+  - {id: dyn, op: shell.exec, with: {command: ["${{ inputs.lim.cmd ?? 'true' }}"]}}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
+roles:
+  ci: {inherits: [operator], require_sandbox: true}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := p.Preflight([]string{"ci"}, pb, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"bare": "add sandbox: {}", "boxed": "", "wide": "network", "later": "", "dyn": "add sandbox: {}"}
+	for _, d := range ds {
+		w := want[d.Step]
+		switch {
+		case w == "" && !d.Decision.Allowed:
+			t.Errorf("step %s denied: %s", d.Step, d.Decision.Rule)
+		case w != "" && (d.Decision.Allowed || !strings.Contains(d.Decision.Rule, w)):
+			t.Errorf("step %s: %+v; want it denied, naming %q", d.Step, d.Decision, w)
+		}
+	}
+	ds, _ = p.Preflight([]string{"operator"}, pb, reg)
+	if len(Denied(ds)) != 0 {
+		t.Errorf("a role without the requirement: %+v", Denied(ds))
+	}
+}
