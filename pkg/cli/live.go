@@ -46,7 +46,8 @@ type liveView struct {
 	running map[string]*liveStep
 	drawn   int // lines of the block on screen
 	paused  bool
-	pending []byte // a line others began to write and did not end (Write)
+	held    []string // lines printed while paused, shown on resume
+	pending []byte   // a line others began to write and did not end (Write)
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -201,11 +202,13 @@ func (v *liveView) finished(ev engine.Event) {
 // signal's notice, a warning) above the block as permanent lines: written
 // under it, the next redraw, which moves up by the block's own height and
 // clears down, would erase it. A line waits for its end. While a question
-// is asked, or once the view is closed, writes go straight through.
+// is asked, lines are held until it is answered, as print holds them: the
+// question itself is written through terminal. Once the view is closed,
+// writes go straight through.
 func (v *liveView) Write(p []byte) (int, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.paused || v.closed() {
+	if v.closed() {
 		return v.w.Write(p)
 	}
 	v.pending = append(v.pending, p...)
@@ -228,8 +231,17 @@ func (v *liveView) closed() bool {
 	}
 }
 
-// print writes permanent lines above the block.
+// print writes permanent lines above the block. While a question is
+// asked they are held until it is answered: the question is the last
+// line on the screen, the cursor after it, so clearing the block, which
+// clears from the start of the cursor's line down, would erase it. (An
+// event the engine sent before the question can reach the view after it
+// is shown, so this happens even with steps run one at a time.)
 func (v *liveView) print(lines ...string) {
+	if v.paused {
+		v.held = append(v.held, lines...)
+		return
+	}
 	v.clear()
 	for _, l := range lines {
 		fmt.Fprintf(v.w, "%s\n", l)
@@ -250,8 +262,9 @@ func (v *liveView) icon(s report.Status) string {
 	return v.p.dim(i)
 }
 
-// pause stops redrawing and clears the block, so that a question asked on
-// the terminal stays visible; resume starts again.
+// pause stops redrawing and printing and clears the block, so that a
+// question asked on the terminal stays visible until it is answered;
+// resume prints what was held meanwhile and starts again.
 func (v *liveView) pause() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -263,6 +276,23 @@ func (v *liveView) resume() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.paused = false
+	if held := v.held; len(held) > 0 {
+		v.held = nil
+		v.print(held...)
+	}
+}
+
+// terminal returns a writer straight to the terminal, for the question
+// asked while the view is paused and for what ends it: through Write, it
+// would be held until the question is answered.
+func (v *liveView) terminal() io.Writer { return pausedWriter{v} }
+
+type pausedWriter struct{ v *liveView }
+
+func (p pausedWriter) Write(b []byte) (int, error) {
+	p.v.mu.Lock()
+	defer p.v.mu.Unlock()
+	return p.v.w.Write(b)
 }
 
 // clear erases the block; v.mu is held.
@@ -353,6 +383,10 @@ func (v *liveView) close() {
 	v.wg.Wait()
 	v.mu.Lock()
 	v.clear()
+	for _, l := range v.held { // closed while a question was asked
+		fmt.Fprintf(v.w, "%s\n", l)
+	}
+	v.held = nil
 	if len(v.pending) > 0 {
 		v.w.Write(v.pending)
 		v.pending = nil

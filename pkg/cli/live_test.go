@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -116,4 +118,56 @@ func screen(b []byte) string {
 		i++
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestLiveViewKeepsQuestionWhilePaused: a confirm: question stays the last
+// thing on the screen while it waits, though the event of a step that
+// finished before it was asked reaches the view after it is shown; the
+// step's line is shown once the question is answered, not over it.
+func TestLiveViewKeepsQuestionWhilePaused(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	c := &terminalConfirmer{in: strings.NewReader(""), out: v, view: v}
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "wait", Op: "control.sleep"})
+	v.mu.Lock()
+	v.redraw()
+	v.mu.Unlock()
+
+	in, typing := io.Pipe()
+	defer typing.Close()
+	c.in = in
+	answered := make(chan bool, 1)
+	go func() {
+		ok, _ := c.Confirm(context.Background(), "a", "Really?")
+		answered <- ok
+	}()
+	for !strings.Contains(out.String(), "Really?") {
+		<-out.wrote
+	}
+	ev(engine.Event{Kind: engine.EventStepFinished, Step: "wait", Op: "control.sleep", Status: "succeeded"})
+	fmt.Fprintf(v, "a warning\n")
+	for range 3 { // the ticker's redraws
+		v.mu.Lock()
+		v.redraw()
+		v.mu.Unlock()
+	}
+	sc := screen([]byte(out.String()))
+	if last := sc[strings.LastIndexByte(sc, '\n')+1:]; !strings.Contains(last, "Really? [step a] (y/N)") {
+		t.Errorf("while it waits, the question is not the last line; the terminal shows:\n%s", sc)
+	}
+	// The answer typed, and echoed by the terminal.
+	out.Write([]byte("y\n"))
+	io.WriteString(typing, "y\n")
+	if !<-answered {
+		t.Error("the answer was not taken")
+	}
+	v.close()
+	sc = screen([]byte(out.String()))
+	q, done := strings.Index(sc, "Really?"), strings.Index(sc, "wait                     succeeded")
+	if q < 0 || done < q || !strings.Contains(sc, "a warning") {
+		t.Errorf("after the answer, the question, then the finished step and the warning, should show; the terminal shows:\n%s", sc)
+	}
 }

@@ -191,7 +191,11 @@ func (r *runner) exitNow(cause string, code int) {
 // process, blocked in read, which nothing can interrupt portably.
 //
 // A line typed before a question was shown is not taken as its answer:
-// the confirmation must follow the question it confirms.
+// the confirmation must follow the question it confirms. Lines the reader
+// got before the question are dated by when they arrived and dropped;
+// lines a terminal still holds, which nobody read yet (all of them before
+// the first question, when the reader has not started), are dropped by
+// discardTypeahead when the question is shown.
 type terminalConfirmer struct {
 	mu   sync.Mutex // one question at a time
 	in   io.Reader
@@ -211,11 +215,15 @@ type stdinLine struct {
 
 // read is the goroutine that owns stdin.
 func (t *terminalConfirmer) read() {
-	r := bufio.NewReader(t.in)
+	src := &arrivalReader{r: t.in}
+	r := bufio.NewReader(src)
 	for {
 		s, err := r.ReadString('\n')
 		if s != "" {
-			t.lines <- stdinLine{text: s, at: time.Now()}
+			// Dated by its arrival, not by now: a line that came in the
+			// same read as one still waiting to be handed over was typed
+			// as early as that one, whenever it is handed over.
+			t.lines <- stdinLine{text: s, at: src.last}
 		}
 		if err != nil {
 			t.readErr = err
@@ -232,21 +240,25 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 		// Given up while another question was being asked: not shown.
 		return false, context.Cause(ctx)
 	}
-	// Taken before the reader starts: what stdin held before the first
-	// question is read by it afterwards, and counts as typed after.
+	out := t.out
+	if t.view != nil {
+		t.view.pause()
+		defer t.view.resume()
+		out = t.view.terminal()
+	}
+	// Typed ahead on the terminal and not read yet: not an answer. This
+	// comes before the reader starts, which would otherwise read it after
+	// the first question and date it then.
+	discardTypeahead(t.in)
 	asked := time.Now()
 	t.start.Do(func() {
 		t.lines = make(chan stdinLine)
 		go t.read()
 	})
-	if t.view != nil {
-		t.view.pause()
-		defer t.view.resume()
-	}
 	// The question is interpolated and may hold text from anywhere (an
 	// HTTP body, a file): escape sequences in it could rewrite what the
 	// person reads, so they are removed.
-	fmt.Fprintf(t.out, "\n%s [step %s] (y/N) ", termtext.Clean(question), termtext.Line(step))
+	fmt.Fprintf(out, "\n%s [step %s] (y/N) ", termtext.Clean(question), termtext.Line(step))
 	for {
 		select {
 		case l, ok := <-t.lines:
@@ -254,7 +266,7 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 				if errors.Is(t.readErr, io.EOF) {
 					// Ctrl-D, or input that ran out: no answer is the
 					// default, no.
-					fmt.Fprintln(t.out)
+					fmt.Fprintln(out)
 					return false, nil
 				}
 				return false, t.readErr
@@ -265,7 +277,25 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 			s := strings.ToLower(strings.TrimSpace(l.text))
 			return s == "y" || s == "yes", nil
 		case <-ctx.Done():
+			// The question stays on the screen, unanswered; what comes
+			// next (the view's lines held meanwhile, a notice of why)
+			// starts on a line of its own instead of clearing it.
+			fmt.Fprintln(out)
 			return false, context.Cause(ctx)
 		}
 	}
+}
+
+// arrivalReader notes when its last read returned data.
+type arrivalReader struct {
+	r    io.Reader
+	last time.Time
+}
+
+func (a *arrivalReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.last = time.Now()
+	}
+	return n, err
 }
