@@ -183,7 +183,9 @@ func Decode(data []byte) (map[string]any, error) {
 // never share an entry. A namespace ("" for none) keeps the entries of a
 // playbook run under a grant to that playbook and grant: a caller who may
 // write an entry by its cache.key must not steer what the granted
-// playbook does with it, nor read what the grant let it find.
+// playbook does with it, nor read what the grant let it find. An
+// operation that is an ops.CacheKeyer adds what its answer depends on
+// besides its params, such as the environment variables a plugin gets.
 func Key(c *engine.Call, secret []byte, namespace string) (string, error) {
 	material := map[string]any{"op": c.Step.Op}
 	if s, ok := c.Scope.(interface{ Fingerprint() string }); ok {
@@ -191,6 +193,15 @@ func Key(c *engine.Call, secret []byte, namespace string) (string, error) {
 	}
 	if namespace != "" {
 		material["namespace"] = namespace
+	}
+	// What the operation depends on besides its params (the variables a
+	// plugin gets) is in the key even with cache.key: a step's own key
+	// says which params matter, not which environment.
+	var ck ops.CacheKeyer
+	if c.Entry != nil && c.Entry.As(&ck) {
+		if v := ck.CacheKey(c.Environ()); v != nil {
+			material["depends"] = v
+		}
 	}
 	if k := c.Step.Cache.Key; k != nil {
 		v, err := c.Value(k)

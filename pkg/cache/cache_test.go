@@ -31,7 +31,8 @@ type counter struct{ n atomic.Int64 }
 
 // testRegistry has control.*, test.echo (read; returns its params and how
 // often it ran), test.login (read, with a secret param), test.write
-// (write) and test.pid (read; the pid of the process that ran it).
+// (write), test.region (read; the AWS_REGION it gets, see environ_test.go)
+// and test.pid (read; the pid of the process that ran it).
 func testRegistry(c *counter) *ops.Registry {
 	r := ops.NewRegistry()
 	if err := control.Register(r); err != nil {
@@ -54,6 +55,7 @@ func testRegistry(c *counter) *ops.Registry {
 	r.MustRegister(ops.Spec{Name: "test.write", Risk: ops.RiskWrite}, ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
 		return map[string]any{"n": int(c.n.Add(1))}, nil
 	}))
+	r.MustRegister(ops.Spec{Name: "test.region", Risk: ops.RiskRead}, regionOp{c})
 	r.MustRegister(ops.Spec{Name: "test.pid", Risk: ops.RiskRead}, ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
 		c.n.Add(1)
 		return map[string]any{"pid": os.Getpid()}, nil

@@ -107,6 +107,16 @@ func (c *Call) Playbook() *steps.Playbook {
 	return c.run.p.pb
 }
 
+// Environ returns the host environment the call's operation sees
+// (ops.Call.Environ): a server's allow-listed part of its own; nil, the
+// process's own, outside a run or when the run was given none.
+func (c *Call) Environ() []string {
+	if c.run == nil {
+		return nil
+	}
+	return c.run.o.environ
+}
+
 // Inputs returns the inputs of the run the call belongs to (a sub-run's
 // for a step of a sub-playbook), defaults included.
 func (c *Call) Inputs() map[string]any {

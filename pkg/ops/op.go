@@ -48,6 +48,18 @@ type RiskAssessor interface {
 	RiskFor(p Params) Risk
 }
 
+// CacheKeyer is implemented by operations whose answer depends on more
+// than their parameters, on something a caller can change between runs:
+// a plugin's answer depends on the environment variables its manifest
+// passes it. The result cache puts what CacheKey returns (plain data) in
+// the key of each call, so that a run in another environment does not
+// get an answer made for this one. environ is the environment the
+// operation's processes would inherit, as ops.Call.Environ (nil: the
+// process's own).
+type CacheKeyer interface {
+	CacheKey(environ []string) any
+}
+
 // Risk says how much an operation can change: a read changes nothing, a write
 // changes state that can be written back, a destructive operation cannot be
 // undone.
@@ -138,8 +150,10 @@ func (s *Spec) check() error {
 			return fmt.Errorf("op %s: parameter %s: unknown type %q", s.Name, p.Name, p.Type)
 		}
 		if p.Default != nil {
-			if err := p.check(p.Default); err != nil {
-				return fmt.Errorf("op %s: parameter %s: default: %w", s.Name, p.Name, err)
+			// ValidateParams fills a default in without a second look, so a
+			// default that does not convert would reach the operation as nil.
+			if err := p.checkDefault(); err != nil {
+				return fmt.Errorf("op %s: parameter %s: %w", s.Name, p.Name, err)
 			}
 		}
 	}

@@ -218,6 +218,28 @@ func (s *Spec) paramList() string {
 	return s.Name + " takes " + strings.Join(s.paramNames(), ", ")
 }
 
+// checkDefault checks that the default converts to the parameter's type
+// and passes its enum and bounds.
+func (p *Param) checkDefault() error {
+	cv, err := convertTo(p.Type, p.Default)
+	if err != nil {
+		return fmt.Errorf("default: %s is not of the parameter's type %s (%w); give a default of type %s, or none", defaultText(p.Default), p.Type, err, p.Type)
+	}
+	if err := p.check(cv); err != nil {
+		return fmt.Errorf("default: %w; give a default the parameter accepts, or none", err)
+	}
+	return nil
+}
+
+// defaultText shows a default in an error: a string quoted, so that
+// "10" and 10 read apart.
+func defaultText(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(v)
+}
+
 // convert turns a YAML or JSON value into the parameter's Go type.
 func (p *Param) convert(v any) (any, error) {
 	cv, err := convertTo(p.Type, v)

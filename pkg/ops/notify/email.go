@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"mime"
 	"net"
 	"net/mail"
 	"net/smtp"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +48,7 @@ func EmailSpec() ops.Spec {
 		Output: []ops.Field{
 			{Name: "message_id", Type: "string", Description: "the Message-ID header of the sent mail"},
 			{Name: "recipients", Type: "integer", Description: "how many recipients the server accepted"},
+			{Name: "refused", Type: "list", Description: "the recipients the server refused, each as \"address: the server's answer\"; the others got the mail, and the step fails when any was refused"},
 		},
 	}
 }
@@ -107,6 +110,10 @@ func (*Email) ValidateParams(p ops.Params, _ bool) error {
 	if p.Known("username") && p.Known("password") && p.String("password") != "" && p.String("username") == "" {
 		add("username", "a password needs a username")
 	}
+	// Execute would refuse it only after connecting: say so at validation.
+	if p.Known("tls") && p.String("tls") == "none" && p.Known("username") && p.String("username") != "" {
+		add("tls", "none with a username would send the password in clear, and a password is never sent without TLS; use tls: starttls (port 587) or implicit (port 465), or leave username and password out for a relay on this host that needs no login")
+	}
 	if len(errs) > 0 {
 		return errs
 	}
@@ -165,15 +172,29 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	if err := c.Mail(from.Address); err != nil {
 		return nil, smtpErr(ctx, err, "MAIL FROM")
 	}
+	// A server refuses one recipient at a time; the others still get the
+	// mail, and the step fails afterwards naming each refused one, so that
+	// one stale address does not silence the whole notification.
 	accepted := 0
+	refused := []any{}
 	for _, list := range []string{"to", "cc"} {
 		for _, v := range p.Strings(list) {
 			a, _ := mail.ParseAddress(v)
 			if err := c.Rcpt(a.Address); err != nil {
-				return nil, smtpErr(ctx, err, "recipient "+a.Address)
+				var reply *textproto.Error
+				if !errors.As(err, &reply) {
+					return nil, smtpErr(ctx, err, "recipient "+a.Address)
+				}
+				// The reply as the server wrote it, on one line.
+				refused = append(refused, fmt.Sprintf("%s: %03d %s", a.Address, reply.Code, strings.Join(strings.Fields(reply.Msg), " ")))
+				continue
 			}
 			accepted++
 		}
+	}
+	if accepted == 0 {
+		return map[string]any{"recipients": 0, "refused": refused}, ops.Errorf(ops.ClassExecution,
+			"notify.email: the server refused every recipient, so nothing was sent; refused: %s", joinAny(refused))
 	}
 	id := messageID(from.Address)
 	w, err := c.Data()
@@ -187,7 +208,21 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, smtpErr(ctx, err, "sending the message")
 	}
 	c.Quit()
-	return map[string]any{"message_id": id, "recipients": accepted}, nil
+	out := map[string]any{"message_id": id, "recipients": accepted, "refused": refused}
+	if len(refused) > 0 {
+		return out, ops.Errorf(ops.ClassExecution, "notify.email: sent to %d of %d recipients; refused: %s",
+			accepted, accepted+len(refused), joinAny(refused))
+	}
+	return out, nil
+}
+
+// joinAny joins the refusals for an error.
+func joinAny(list []any) string {
+	parts := make([]string, len(list))
+	for i, v := range list {
+		parts[i] = fmt.Sprint(v)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // plainAuth is PLAIN authentication; unlike net/smtp's, it leaves the

@@ -180,6 +180,8 @@ type smtpBackend struct {
 	msgs []smtpMsg
 	user string
 	pass string
+	// refuse are the recipients the server answers 550 at RCPT.
+	refuse map[string]bool
 }
 
 type smtpMsg struct {
@@ -208,6 +210,9 @@ func (s *smtpSession) Auth(string) (sasl.Server, error) {
 }
 func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error { s.msg.from = from; return nil }
 func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.b.refuse[to] {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
 	s.msg.to = append(s.msg.to, to)
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/port"
@@ -272,12 +273,93 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s", msg)
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	out := map[string]any{"status": resp.StatusCode, "body": strings.ToValidUTF8(string(answer), "\uFFFD")}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	// An endpoint's error answer often quotes the path it was called at,
+	// which holds the webhook's token: the answer is masked before it
+	// reaches the step's output, its error, the report or the history.
+	answer := maskAnswer(strings.ToValidUTF8(string(raw), "\uFFFD"), p.String("url"))
+	out := map[string]any{"status": resp.StatusCode, "body": answer}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return out, ops.Errorf(ops.ClassExecution, "notify.webhook: the endpoint answered %s: %s", resp.Status, strings.TrimSpace(cut(string(answer), 200)))
+		msg := "the endpoint answered " + resp.Status
+		if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+			msg += redirectNote(resp)
+		}
+		if quoted := strings.TrimSpace(cut(answer, 200)); quoted != "" {
+			msg += ": " + quoted
+		}
+		return out, ops.Errorf(ops.ClassExecution, "notify.webhook: %s", msg)
 	}
 	return out, nil
+}
+
+// redirectNote says that a redirect was not followed and where it led:
+// the Location's host only, since its path may carry a token as well.
+func redirectNote(resp *http.Response) string {
+	const note = " (a redirect; redirects are not followed, so that the message never goes on to another host"
+	loc, err := resp.Location()
+	switch {
+	case errors.Is(err, http.ErrNoLocation):
+		return note + "; it named no Location)"
+	case err != nil || loc.Host == "":
+		return note + "; its Location is not a valid URL)"
+	}
+	return note + "; it pointed to " + loc.Host + ": use that URL if it is the right endpoint)"
+}
+
+// minMasked is the length below which a piece of the webhook URL (a path
+// segment, a query value) is not masked on its own in an answer: masking
+// "v1" or "a" would garble the text without hiding a credential.
+const minMasked = 4
+
+// maskAnswer hides the webhook URL in an endpoint's answer: the whole URL
+// as scheme://host/***, and its path, query, fragment and userinfo, each
+// whole and each piece of them long enough to be a token, as ***, in the
+// forms an answer quotes them (escaped, in JSON).
+func maskAnswer(answer, u string) string {
+	if u == "" || answer == "" {
+		return answer
+	}
+	answer = maskURL(answer, u)
+	pu, err := url.Parse(u)
+	if err != nil {
+		return answer
+	}
+	var pieces []string
+	add := func(s string) {
+		if len(s) >= minMasked {
+			pieces = append(pieces, s)
+		}
+	}
+	if pu.User != nil {
+		add(pu.User.String())
+		add(pu.User.Username())
+		if pw, ok := pu.User.Password(); ok {
+			add(pw)
+		}
+	}
+	if path := pu.EscapedPath(); path != "" && path != "/" {
+		add(path)
+		add(pu.Path)
+		for _, seg := range strings.Split(pu.Path, "/") {
+			add(seg)
+		}
+	}
+	if pu.RawQuery != "" {
+		add(pu.RawQuery)
+		for _, vs := range pu.Query() {
+			for _, v := range vs {
+				add(v)
+			}
+		}
+	}
+	if pu.Fragment != "" {
+		add(pu.Fragment)
+		add(pu.EscapedFragment())
+	}
+	if len(pieces) == 0 {
+		return answer
+	}
+	return redact.New(pieces...).String(answer)
 }
 
 // errTimedOut is the cause of an operation's own timeout.

@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -22,5 +24,53 @@ func TestWebhookURLHiddenInErrors(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "secret-token") || !strings.Contains(err.Error(), host+"/***") {
 			t.Errorf("url %q: error shows the webhook path: %v", u, err)
 		}
+	}
+}
+
+// TestWebhookAnswerQuotingTheURLIsMasked: an endpoint whose error answer
+// quotes the path it was called at (with its token) shows neither the
+// token nor the URL in the step's error or its output's body.
+func TestWebhookAnswerQuotingTheURLIsMasked(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprintf(w, "internal error for %s (query %s, token %s, url http://%s%s)",
+			r.URL.Path, r.URL.RawQuery, r.URL.Query().Get("sig"), r.Host, r.URL.RequestURI())
+	}))
+	defer srv.Close()
+	u := srv.URL + "/500/services/XXXSECRETTOKEN?sig=QQQSIGNATURE"
+	out, err := execute(t, registry(t), "notify.webhook", map[string]any{"url": u, "text": "x"})
+	if err == nil {
+		t.Fatal("a 500 answer passed")
+	}
+	for _, leak := range []string{"XXXSECRETTOKEN", "QQQSIGNATURE", "/500/services"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("the error shows %s: %v", leak, err)
+		}
+		if body, _ := out["body"].(string); strings.Contains(body, leak) {
+			t.Errorf("output.body shows %s: %q", leak, body)
+		}
+	}
+	if !strings.Contains(err.Error(), "internal error for ***") {
+		t.Errorf("the error lost the answer: %v", err)
+	}
+}
+
+// TestWebhookRedirectSaysItIsNotFollowed: a redirect without a body is
+// explained (not followed; where it led, by host alone) without a
+// dangling colon.
+func TestWebhookRedirectSaysItIsNotFollowed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "https://elsewhere.example/T1/B2/REDIRECTTOKEN")
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer srv.Close()
+	_, err := execute(t, registry(t), "notify.webhook", map[string]any{"url": srv.URL + "/hook", "text": "x"})
+	if err == nil {
+		t.Fatal("a redirect passed")
+	}
+	msg := err.Error()
+	if strings.HasSuffix(strings.TrimSpace(msg), ":") || !strings.Contains(msg, "not followed") ||
+		!strings.Contains(msg, "elsewhere.example") || strings.Contains(msg, "REDIRECTTOKEN") {
+		t.Errorf("got %q; want the redirect explained, its host named and no path", msg)
 	}
 }

@@ -61,6 +61,12 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 	if err == nil {
 		var out map[string]any
 		if out, err = p.result(res); err == nil {
+			// The program got its secret params in clear and may echo
+			// them in its answer, which goes to outputs, the report and
+			// the cache; the run masks its own secrets there, not these.
+			if r := p.secretParams(params); r != nil {
+				out, _ = r.Value(out).(map[string]any)
+			}
 			return out, nil
 		}
 	}
@@ -82,15 +88,30 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 // is nothing to mask.
 func (p *Plugin) masker(call *ops.Call, params ops.Params) func(string) string {
 	r := runredact.New(call.Secrets...)
+	p.addSecretParams(r, params)
+	if r.Empty() {
+		return nil
+	}
+	return r.String
+}
+
+// secretParams masks the values of the params the manifest declares
+// writeOnly, as masker does; nil when there are none.
+func (p *Plugin) secretParams(params ops.Params) *runredact.Redactor {
+	r := runredact.New()
+	p.addSecretParams(r, params)
+	if r.Empty() {
+		return nil
+	}
+	return r
+}
+
+func (p *Plugin) addSecretParams(r *runredact.Redactor, params ops.Params) {
 	for _, pr := range p.spec.Params {
 		if pr.Secret {
 			r.AddValueButBools(plain(params[pr.Name]))
 		}
 	}
-	if r.Empty() {
-		return nil
-	}
-	return r.String
 }
 
 // outcome is what the program left.

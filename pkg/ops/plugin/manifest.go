@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -124,6 +125,9 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 	if len(files) > MaxPlugins {
 		return fmt.Errorf("plugins: %s holds %d manifests, over the limit of %d", dir, len(files), MaxPlugins)
 	}
+	// loaded remembers where each plugin's name was declared, so that a
+	// second manifest of the same name can point at the first.
+	loaded := map[string]string{}
 	for _, f := range files {
 		m, err := ReadManifest(f)
 		if err != nil {
@@ -138,10 +142,16 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 		if err := reg.Register(p.spec, p); err != nil {
 			msg := err.Error()
 			if errors.Is(err, ops.ErrDuplicateOp) {
-				msg = fmt.Sprintf("operation %s already exists (a built-in or an earlier plugin); give the plugin a name of its own", m.Name)
+				if first, ok := loaded[m.Name]; ok {
+					msg = fmt.Sprintf("operation %s is already declared by the plugin manifest %s; give this plugin a name of its own, or remove one of the two", m.Name, first)
+				} else {
+					msg = fmt.Sprintf("operation %s is built in (see 'arsenal-run ops describe %s'); give the plugin a name of its own", m.Name, m.Name)
+				}
 			}
 			all = append(all, &yamlx.Diagnostic{File: f, Pos: m.namePos, Msg: msg})
+			continue
 		}
+		loaded[m.Name] = fmt.Sprintf("%s:%d:%d", f, m.namePos.Line, m.namePos.Col)
 	}
 	if len(all) > 0 {
 		return all
@@ -223,9 +233,13 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 		case "env":
 			m.Env = envNames(v, d)
 		case "params":
-			m.Params = schemaOf(v, "params", d)
+			if m.Params = schemaOf(v, "params", d); m.Params != nil {
+				checkDefaults(v, m.Params, d)
+			}
 		case "output":
-			m.Output = schemaOf(v, "output", d)
+			if m.Output = schemaOf(v, "output", d); m.Output != nil {
+				checkWriteOnly(v, d)
+			}
 		}
 	})
 	for _, k := range []string{"version", "name", "category", "description", "risk", "command"} {
@@ -349,6 +363,78 @@ func schemaOf(v *yaml.Node, what string, d *yamlx.Diags) map[string]any {
 		return nil
 	}
 	return m
+}
+
+// checkDefaults reports, at the default's own position, each default of
+// a top-level params property that the operation would refuse: one not of
+// the property's type (which would reach the program as null), or one its
+// own schema refuses (enum, pattern, bounds), which would fail every step
+// that leaves the param out.
+func checkDefaults(n *yaml.Node, schema map[string]any, d *yamlx.Diags) {
+	params, err := paramsOf(schema)
+	if err != nil {
+		return // newPlugin reports it
+	}
+	_, props, err := compileParams(schema)
+	if err != nil {
+		return // schemaOf reported it
+	}
+	for _, pr := range params {
+		if pr.Default == nil {
+			continue
+		}
+		pos := yamlx.PosOf(nodeAt(n, []string{"properties", pr.Name, "default"}))
+		one := ops.Spec{Name: "plugin.params", Params: []ops.Param{pr}}
+		if _, err := ops.ValidateParams(&one, map[string]any{pr.Name: pr.Default}); err != nil {
+			d.Add(pos, "params.properties.%s.default: %s; give a default the property accepts, or none", pr.Name, strings.TrimPrefix(err.Error(), "param "+pr.Name+": "))
+			continue
+		}
+		if s := props[pr.Name]; s != nil {
+			doc, err := jsonDoc(pr.Default)
+			if err == nil {
+				err = s.Validate(doc)
+			}
+			if err != nil {
+				d.Add(pos, "params.properties.%s.default does not match the property's own schema: %s; give a default the property accepts, or none", pr.Name, outputProblems(err))
+			}
+		}
+	}
+}
+
+// checkWriteOnly refuses writeOnly: true anywhere in an output schema but
+// on a top-level property: only a top-level field can be masked as a
+// whole (Spec.SecretOutputs), and a nested one silently left in clear
+// would be worse than an error. It does not follow aliases further than
+// the manifest's node limit.
+func checkWriteOnly(n *yaml.Node, d *yamlx.Diags) {
+	budget := manifestLimits.MaxNodes
+	var walk func(n *yaml.Node, path []string)
+	walk = func(n *yaml.Node, path []string) {
+		n = yamlx.Deref(n)
+		if budget--; budget < 0 || n == nil {
+			return
+		}
+		switch n.Kind {
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, append(path, strconv.Itoa(i)))
+			}
+		case yaml.MappingNode:
+			// The keys of properties (and the like) are names, not keywords.
+			names := len(path) > 0 && slices.Contains([]string{"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}, path[len(path)-1])
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				var on bool
+				if !names && k.Value == "writeOnly" && yamlx.Deref(v).Decode(&on) == nil && on &&
+					!(len(path) == 2 && path[0] == "properties") {
+					where := strings.Join(append([]string{"output"}, path...), ".")
+					d.Add(yamlx.PosOf(k), "%s: writeOnly marks only a top-level output property secret, like output.properties.token.writeOnly; move the secret value to a top-level field of the output, or drop writeOnly", where)
+				}
+				walk(v, append(path[:len(path):len(path)], k.Value))
+			}
+		}
+	}
+	walk(n, nil)
 }
 
 // schemaProblems reports a schema that the JSON Schema meta-schema refuses

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -27,7 +28,31 @@ type Plugin struct {
 var (
 	_ ops.Op             = (*Plugin)(nil)
 	_ ops.ParamValidator = (*Plugin)(nil)
+	_ ops.CacheKeyer     = (*Plugin)(nil)
 )
+
+// CacheKey is the environment the program gets, from environ (nil: the
+// process's own): each variable the manifest's env lists, with its value,
+// or null when it is not set. A program's answer may depend on any of
+// them (AWS_REGION), so a cached answer is only for the same values.
+func (p *Plugin) CacheKey(environ []string) any {
+	if len(p.m.Env) == 0 {
+		return nil
+	}
+	if environ == nil {
+		environ = os.Environ()
+	}
+	out := make(map[string]any, len(p.m.Env))
+	for _, n := range p.m.Env {
+		out[n] = nil
+	}
+	// exec.Cmd passes the last of duplicate entries; so does this.
+	for _, kv := range allowed(environ, p.m.Env) {
+		k, v, _ := strings.Cut(kv, "=")
+		out[k] = v
+	}
+	return out
+}
 
 // Spec returns the operation's spec, as registered.
 func (p *Plugin) Spec() ops.Spec { return p.spec }
@@ -60,9 +85,34 @@ func newPlugin(m *Manifest, opt Options) (*Plugin, error) {
 		}
 		p.output = s
 		p.spec.Output = fieldsOf(m.Output)
+		p.spec.SecretOutputs = secretOutputs(m.Output)
+		if !slices.ContainsFunc(p.spec.Output, func(f ops.Field) bool { return f.Name == ops.ResourcesKey }) {
+			p.spec.Output = append(p.spec.Output, ops.ResourcesField)
+		}
+	} else {
+		// Without an output schema the fields are whatever the program
+		// returns: "*" lets a playbook read any of them, as it may of an
+		// operation that declares none, and resources is still described.
+		p.spec.Output = []ops.Field{ops.ResourcesField, anyField}
 	}
-	p.spec.Output = append(p.spec.Output, ops.ResourcesField)
 	return p, nil
+}
+
+// anyField is the output field of a plugin without an output schema.
+var anyField = ops.Field{Name: "*", Type: "any", Description: "any field the program returns (the manifest declares no output schema)"}
+
+// secretOutputs names the top-level output properties marked writeOnly,
+// whose values the run masks wherever it writes them and the result cache
+// never stores. ParseManifest refuses writeOnly deeper down.
+func secretOutputs(schema map[string]any) []string {
+	props, _ := schema["properties"].(map[string]any)
+	var out []string
+	for _, name := range sortedKeys(props) {
+		if s, _ := props[name].(map[string]any); s["writeOnly"] == true {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // compileParams compiles the params schema and each of its top-level

@@ -303,7 +303,7 @@ params: {type: object, properties: {n: {type: integer, minimum: "x"}}}
 		got = append(got, strings.TrimPrefix(d.Error(), dir+"/"))
 	}
 	want := []string{
-		"a.yaml:2:7: operation shell.exec already exists (a built-in or an earlier plugin); give the plugin a name of its own",
+		"a.yaml:2:7: operation shell.exec is built in (see 'arsenal-run ops describe shell.exec'); give the plugin a name of its own",
 		`b.yaml:2:7: name "Acme.Bad": write it category.name in lower-case letters, digits and _, like acme.greet`,
 		`b.yaml:4:1: unknown key "descripton" in the manifest (did you mean "description"?); allowed keys: version, name, category, description, risk, command, timeout, env, params, output`,
 		`b.yaml:5:7: unknown risk "reckless"; use read, write or destructive`,
