@@ -30,16 +30,24 @@ func (p *Policy) CacheAllowed(op string, risk ops.Risk) bool {
 // CacheProblems lists the steps of pb (sub-playbooks are checked when they
 // run) whose cache: the policy does not allow, with their positions. A
 // step whose risk depends on a parameter that is still an expression
-// counts at its highest risk.
+// counts at its highest risk. A step whose op is unknown is passed over:
+// its op is the problem, reported by the loader (see CacheCheck).
 func (p *Policy) CacheProblems(pb *steps.Playbook) steps.Diagnostics {
 	var out steps.Diagnostics
 	for _, s := range pb.AllSteps() {
-		if s.Cache == nil || p.CacheAllowed(s.Op, s.Risk) {
+		if s.Cache == nil || s.Entry == nil || s.Risk == "" || p.CacheAllowed(s.Op, s.Risk) {
 			continue
 		}
 		out = append(out, &yamlx.Diagnostic{File: pb.File, Pos: s.Cache.Pos, Msg: CacheRefusal(s.Op, s.Risk)})
 	}
 	return out
+}
+
+// CacheCheck is the load option that reports CacheProblems with the
+// playbook's other problems, in one validate, rather than only once the
+// playbook loads: steps.Load(path, reg, p.CacheCheck()).
+func (p *Policy) CacheCheck() steps.LoadOption {
+	return steps.WithCheck(p.CacheProblems)
 }
 
 // CacheRefusal explains why a step of op at risk may not be cached.

@@ -155,7 +155,14 @@ func (v *validation) expand(paths []string) []string {
 // check validates one playbook and, when asked, authorizes its steps.
 func (v *validation) check(file string) {
 	v.total++
-	pb, err := steps.Load(file, v.reg, steps.WithInventory(v.inv))
+	// A cache: the policy refuses fails every run before it starts, so
+	// it is a problem of the file, with or without --role, reported with
+	// its other problems.
+	cachePolicy := v.policy
+	if cachePolicy == nil {
+		cachePolicy = auth.Builtin()
+	}
+	pb, err := steps.Load(file, v.reg, steps.WithInventory(v.inv), cachePolicy.CacheCheck())
 	if err != nil {
 		v.bad++
 		var ds steps.Diagnostics
@@ -169,18 +176,6 @@ func (v *validation) check(file string) {
 	}
 	for _, w := range pb.Warnings {
 		fmt.Fprintln(v.e.stderr, w)
-	}
-	// A cache: the policy refuses fails every run before it starts, so
-	// it is a problem of the file, with or without --role.
-	cachePolicy := v.policy
-	if cachePolicy == nil {
-		cachePolicy = auth.Builtin()
-	}
-	if probs := cachePolicy.CacheProblems(pb); len(probs) > 0 {
-		v.bad++
-		v.errs += len(probs)
-		fmt.Fprintln(v.e.stderr, probs)
-		return
 	}
 	n := len(pb.AllSteps())
 	fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))

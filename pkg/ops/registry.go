@@ -21,7 +21,9 @@ type Entry struct {
 	op        Op
 	validator ParamValidator
 	risker    RiskAssessor
-	closer    io.Closer
+	// risksDeferred says risker answers for Deferred parameters itself.
+	risksDeferred bool
+	closer        io.Closer
 }
 
 // Validate checks params against the schema and the operation's own checks,
@@ -99,12 +101,46 @@ func errsOrNil(errs ParamErrors) error {
 	return errs
 }
 
+// DeferredRiskAssessor is a RiskAssessor that answers for Deferred
+// parameters itself: its RiskFor checks p.Known for every parameter it
+// reads and, for one not known yet, answers with the highest risk that
+// parameter could give (as http.request does for a computed method).
+// AssessesDeferred returns true; it marks the capability and is called
+// once, at registration.
+type DeferredRiskAssessor interface {
+	RiskAssessor
+	AssessesDeferred() bool
+}
+
 // RiskFor returns the risk of running the operation with these parameters.
+//
+// At load time some parameters may be Deferred, and preflight decides on
+// the risk found then, so it must never be lower than the risk the step
+// has when it runs: a RiskAssessor that reads a Deferred value as "" (as
+// p.String does) would answer with its lowest risk, preflight would let
+// the step through, and it would be denied after the steps before it ran.
+// So a RiskAssessor sees only known values: while any parameter is
+// Deferred the risk is the highest there is, destructive (the spec names
+// no lower bound of its own), unless the operation is a
+// DeferredRiskAssessor. Operations without a RiskAssessor have their
+// spec's risk whatever their parameters.
 func (e *Entry) RiskFor(p Params) Risk {
-	if e.risker != nil {
-		return e.risker.RiskFor(p)
+	switch {
+	case e.risker == nil:
+		return e.Spec.Risk
+	case !e.risksDeferred && hasDeferred(p):
+		return RiskDestructive
 	}
-	return e.Spec.Risk
+	return e.risker.RiskFor(p)
+}
+
+func hasDeferred(p Params) bool {
+	for _, v := range p {
+		if v == Deferred {
+			return true
+		}
+	}
+	return false
 }
 
 // Registry holds operations by name. It is safe for concurrent use; entries
@@ -129,6 +165,9 @@ func (r *Registry) Register(s Spec, op Op) error {
 	e := &Entry{Spec: s, op: op}
 	e.validator, _ = op.(ParamValidator)
 	e.risker, _ = op.(RiskAssessor)
+	if d, ok := op.(DeferredRiskAssessor); ok {
+		e.risksDeferred = d.AssessesDeferred()
+	}
 	e.closer, _ = op.(io.Closer)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -175,7 +214,13 @@ func (r *Registry) Get(name string) (*Entry, error) {
 }
 
 func (r *Registry) unknown(name string) error {
-	return fmt.Errorf("%w %q%s; see 'arsenal-run ops list'", ErrUnknownOp, name, suggest.DidYouMean(name, r.Names()))
+	hint := ""
+	if c, _, ok := strings.Cut(name, "."); ok && c != "" && len(r.List(c)) == 0 {
+		// A whole category missing is most often a plugin not loaded,
+		// rather than a misspelt verb.
+		hint = fmt.Sprintf("; no operation of category %s is registered: if %s is a plugin operation, load it with --plugins DIR (or $ARSENAL_PLUGINS), DIR holding its manifest", c, name)
+	}
+	return fmt.Errorf("%w %q%s; see 'arsenal-run ops list'%s", ErrUnknownOp, name, suggest.DidYouMean(name, r.Names()), hint)
 }
 
 // Names returns every registered name, sorted.

@@ -47,6 +47,10 @@ func (c *checkedOp) ValidateParams(p ops.Params, final bool) error {
 	c.finals = append(c.finals, final)
 	return c.err
 }
+
+// AssessesDeferred: its RiskFor checks p.Known("method").
+func (c *checkedOp) AssessesDeferred() bool { return true }
+
 func (c *checkedOp) RiskFor(p ops.Params) ops.Risk {
 	if !p.Known("method") || p.String("method") != "GET" {
 		return ops.RiskWrite

@@ -37,9 +37,12 @@ type loader struct {
 	pb      *Playbook
 	pending []*pendingExpr
 	ids     map[string]*Step
-	comp    *exprCompiler
-	varIdx  map[string]int
-	sub     *subLoads // the sub-playbooks read for playbook.run steps
+	// misnamed holds the steps whose id is not valid, by the names
+	// references may use for them (see misname).
+	misnamed map[string]*Step
+	comp     *exprCompiler
+	varIdx   map[string]int
+	sub      *subLoads // the sub-playbooks read for playbook.run steps
 	// lineStarts are the byte offsets of the file's lines, for posAt.
 	lineStarts []int
 }

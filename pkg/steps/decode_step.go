@@ -77,12 +77,23 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 			if !ok {
 				return
 			}
+			// A bad or duplicate id is one problem: the rest of the step is
+			// still checked under the id as written (see misnamed), so that
+			// validate reports its other problems at once.
 			switch {
 			case !idRE.MatchString(id) || len(id) > MaxIDLen:
-				l.d.Add(yamlx.PosOf(v), "step id %q: use lower-case letters, digits and _ (at most %d), so expressions can say steps.%s", yamlx.Truncate(id, 80), MaxIDLen, "my_step")
+				fix := fixID(id)
+				l.d.Add(yamlx.PosOf(v), "step id %q: use lower-case letters, digits and _ (at most %d), e.g. %s, so expressions can say steps.%s", yamlx.Truncate(id, 80), MaxIDLen, fix, fix)
+				if id != "" {
+					s.ID = yamlx.Truncate(id, 80)
+					l.misname(id, s)
+					l.misname(fix, s)
+				}
 			case l.ids[id] != nil:
 				prev := l.ids[id]
 				l.d.Add(yamlx.PosOf(v), "step id %q is already used at line %d, column %d (in %s); %s: rename one of them", id, prev.Pos.Line, prev.Pos.Col, prev.Section, idsUnique)
+				// References to the id find the first step.
+				s.ID = id
 			default:
 				s.ID = id
 				l.ids[id] = s
@@ -208,6 +219,47 @@ func (l *loader) decodeRescue(k, n *yaml.Node, s *Step) {
 	for _, r := range s.Rescue {
 		r.RescueOf = s
 	}
+}
+
+// misname records a step whose id is not valid under name: its id as
+// written, or the valid id its message proposes. Needs and steps.<id> that
+// use either name then find the step instead of adding an error of their
+// own about a step that is not there (see addMisnamed).
+func (l *loader) misname(name string, s *Step) {
+	if l.misnamed == nil {
+		l.misnamed = map[string]*Step{}
+	}
+	if l.misnamed[name] == nil {
+		l.misnamed[name] = s
+	}
+}
+
+// addMisnamed adds the names of misnamed steps to the step ids, once every
+// id is known, so that a valid id always wins over one only proposed.
+func (l *loader) addMisnamed() {
+	for name, s := range l.misnamed {
+		if l.ids[name] == nil {
+			l.ids[name] = s
+		}
+	}
+}
+
+// fixID proposes a valid step id for an invalid one: lower case, with _
+// for every other character, cut to MaxIDLen.
+func fixID(id string) string {
+	b := []byte(strings.ToLower(id))
+	for i, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > MaxIDLen {
+		b = b[:MaxIDLen]
+	}
+	if len(b) == 0 {
+		return "my_step"
+	}
+	return string(b)
 }
 
 func (l *loader) hasKey(n *yaml.Node, key string) bool {
@@ -414,8 +466,10 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 
 func didYouMeanStep(id string, ids map[string]*Step) string {
 	names := make([]string, 0, len(ids))
-	for k := range ids {
-		names = append(names, k)
+	for k, s := range ids {
+		if s.ID == k {
+			names = append(names, k)
+		}
 	}
 	return suggest.DidYouMean(id, names)
 }

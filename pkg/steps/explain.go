@@ -24,6 +24,11 @@ var (
 
 func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 	msg := e.msg
+	if strings.HasPrefix(msg, "unexpected token ") {
+		if fix, off := filterPipe(src); fix != "" {
+			return &exprError{off, fix}
+		}
+	}
 	switch {
 	case strings.Contains(msg, "exceeds maximum allowed nodes"):
 		msg = fmt.Sprintf("the expression has more than %d syntax nodes (MaxExprNodes); split it: compute parts in earlier control.set steps or vars and combine their results", MaxExprNodes)
@@ -58,6 +63,31 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		return &exprError{e.off, readableTypes(msg)}
 	}
 	return &exprError{e.off, readableTypes(msg)}
+}
+
+// pipeRE finds a pipe (not ||) and the name after it; the third group is
+// "(" when the name is called.
+var pipeRE = regexp.MustCompile(`(?:^|[^|])\|\s*([A-Za-z_][A-Za-z0-9_]*)(\s*\(?)`)
+
+// filterPipe explains `x | upper`, a Jinja or Helm filter: expr pipes a
+// value only into a call, `x | upper()`, and otherwise reports the end of
+// the expression or the next | as unexpected. It returns what to write and
+// the offset of the pipe, or "" when every pipe of src is followed by a
+// call.
+func filterPipe(src string) (string, int) {
+	for _, m := range pipeRE.FindAllStringSubmatchIndex(src, -1) {
+		if strings.HasSuffix(src[m[4]:m[5]], "(") {
+			continue
+		}
+		name := src[m[2]:m[3]]
+		pipe := strings.LastIndex(src[:m[2]], "|")
+		left := strings.TrimSpace(src[:pipe])
+		if left == "" || len(left) > 40 {
+			left = "x"
+		}
+		return fmt.Sprintf("| %s is a filter as Jinja and Helm write it; expressions call functions: write %s(%s), or pipe into a call with parentheses: %s | %s()", name, name, left, left, name), pipe
+	}
+	return "", 0
 }
 
 // cannotUseRE matches expr's message for an argument of the wrong type;

@@ -181,7 +181,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 		return &compiled{err: &exprError{0, fmt.Sprintf("expression is %d bytes, over the limit of %d (MaxExprLen); compute parts in earlier steps", len(src), MaxExprLen)}}
 	}
 	if strings.TrimSpace(src) == "" {
-		return &compiled{err: &exprError{0, "empty expression"}}
+		return &compiled{err: &exprError{0, msgEmptyExpr}}
 	}
 	cfg := c.config(s)
 	cfg.Expect, cfg.ExpectAny = reflect.Invalid, false
@@ -199,6 +199,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	w := &nameCheck{src: src, scope: s, vars: c.base[EnvVars].(types.Map), inputs: c.base[EnvInputs].(types.Map), bases: map[*ast.IdentifierNode]bool{}}
 	ast.Walk(&tree.Node, w)
 	w.checkWholeSteps()
+	w.checkBuiltinNames()
 	if w.err != nil {
 		return &compiled{err: w.err}
 	}
@@ -224,6 +225,19 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 		return &compiled{err: fileErr(err, src)}
 	}
 	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable}
+}
+
+// msgEmptyExpr is the problem of an expression with nothing in it;
+// compileAll says what to do, which depends on how it is written.
+const msgEmptyExpr = "empty expression"
+
+// emptyExprFix says what to do about an empty expression in value, the
+// YAML text it stands in.
+func emptyExprFix(value string) string {
+	if strings.Contains(value, "${{") {
+		return "empty expression: write an expression between ${{ and }}, like ${{ inputs.name }}, or remove the ${{ }}"
+	}
+	return "empty expression: write one, like inputs.name != \"\", or remove the key"
 }
 
 // fileErr turns expr's error into a message and a byte offset.

@@ -312,3 +312,13 @@ func (s *Step) LiteralParam(name string) (any, bool) {
 	}
 	return nil, false
 }
+
+// WithCheck adds a check of the playbook's steps, run while it loads and
+// reported with the loader's own problems (sorted by position), so that
+// one validate shows them all: check sees the playbook as decoded even
+// when it has other problems, and must pass over what is not filled in (a
+// step with an unknown op has a nil Entry and no Risk). Sub-playbooks are
+// not given to it.
+func WithCheck(check func(*Playbook) Diagnostics) LoadOption {
+	return func(s *subLoads) { s.checks = append(s.checks, check) }
+}

@@ -64,8 +64,20 @@ func parse(file string, data []byte, reg *ops.Registry, sub *subLoads) (*Playboo
 		return nil, l.d.Err()
 	}
 	l.decodeTop(root)
+	l.addMisnamed()
 	g := l.buildGraph()
 	l.compileAll(g)
+	if len(sub.chain) == 1 {
+		for _, check := range sub.checks {
+			for _, d := range check(pb) {
+				if d.Severity == yamlx.Warning {
+					l.d.Warn(d.Pos, "%s", d.Msg)
+				} else {
+					l.d.Add(d.Pos, "%s", d.Msg)
+				}
+			}
+		}
+	}
 	if err := l.d.Err(); err != nil {
 		return nil, err
 	}
@@ -83,7 +95,11 @@ func (l *loader) compileAll(g *graph) {
 		e := pe.e
 		c := l.comp.compile(e.Source, pe.scope, e.bool)
 		if c.err != nil {
-			l.d.Add(l.posAt(pe.node, pe.off+c.err.off), "%s", c.err.msg)
+			msg := c.err.msg
+			if msg == msgEmptyExpr {
+				msg = emptyExprFix(pe.node.Value)
+			}
+			l.d.Add(l.posAt(pe.node, pe.off+c.err.off), "%s", msg)
 			continue
 		}
 		e.Program = c.prog
@@ -353,8 +369,10 @@ func (l *loader) stepList() string {
 		return "the playbook has no steps with an id"
 	}
 	ids := make([]string, 0, len(l.ids))
-	for id := range l.ids {
-		ids = append(ids, id)
+	for id, s := range l.ids {
+		if s.ID == id { // not a name proposed for a misnamed step
+			ids = append(ids, id)
+		}
 	}
 	sort.Strings(ids)
 	const most = 12

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/types"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
@@ -26,6 +27,11 @@ type nameCheck struct {
 	// from (steps.<id>). A use that is not a base reads every step at once.
 	whole []*ast.IdentifierNode
 	bases map[*ast.IdentifierNode]bool
+	// builtins are the bare names of built-in functions that are also
+	// an input or a var; callees those that a call calls (see
+	// checkBuiltinNames).
+	builtins []*ast.IdentifierNode
+	callees  map[ast.Node]bool
 }
 
 func (w *nameCheck) fail(n ast.Node, format string, args ...any) {
@@ -42,6 +48,10 @@ func (w *nameCheck) Visit(node *ast.Node) {
 		}
 		w.lets[n.Name] = true
 	case *ast.CallNode:
+		if w.callees == nil {
+			w.callees = map[ast.Node]bool{}
+		}
+		w.callees[n.Callee] = true
 		if id, ok := n.Callee.(*ast.IdentifierNode); ok && !w.lets[id.Value] {
 			w.removed(n, id.Value)
 		}
@@ -83,6 +93,14 @@ func (w *nameCheck) Visit(node *ast.Node) {
 			// $env is the whole environment, steps included: it would read
 			// steps that are still running, and names no step it reads.
 			w.fail(n, "$env is not available; name what the expression reads, like inputs.name or steps.<id>.output")
+		default:
+			if _, fn := builtin.Index[n.Value]; fn {
+				_, in := w.inputs[n.Value]
+				_, v := w.vars[n.Value]
+				if in || v {
+					w.builtins = append(w.builtins, n)
+				}
+			}
 		}
 	case *ast.BinaryNode:
 		w.checkStatusTest(n)
@@ -151,6 +169,25 @@ func (w *nameCheck) checkWholeSteps() {
 			w.fail(n, "steps cannot be read as a whole here: steps still running would be read while they change; name a step, like steps.<id>.output or steps.<id>.status (only playbook outputs may read all of steps)")
 			return
 		}
+	}
+}
+
+// checkBuiltinNames catches an input or var written without its prefix
+// whose name is also a built-in function (count, max, len): expr reads the
+// bare name as the function, and its message about a function type would
+// send the reader the wrong way. A name that is called, or that a let
+// defines, is meant as it stands.
+func (w *nameCheck) checkBuiltinNames() {
+	for _, n := range w.builtins {
+		if w.callees[n] || w.lets[n.Value] {
+			continue
+		}
+		kind, root := "input", EnvInputs
+		if _, in := w.inputs[n.Value]; !in {
+			kind, root = "var", EnvVars
+		}
+		w.fail(n, "%s alone is the built-in function %s(); %s %s is written %s.%s", n.Value, n.Value, kind, n.Value, root, n.Value)
+		return
 	}
 }
 

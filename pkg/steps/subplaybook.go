@@ -34,6 +34,9 @@ type subLoads struct {
 	chain []string // absolute paths of the playbooks being loaded, outermost first
 	done  map[string]subResult
 	inv   *inventory.Inventory // WithInventory's, for every playbook of the load
+	// checks are WithCheck's, for the playbook loaded (not its
+	// sub-playbooks).
+	checks []func(*Playbook) Diagnostics
 }
 
 type subResult struct {

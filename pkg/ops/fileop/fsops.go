@@ -30,6 +30,11 @@ func checkMode(p ops.Params, errs *ops.ParamErrors) {
 // program anyone on the host runs as root, so a role allowed to write
 // files inside its roots may not do that unless it may also destroy.
 func modeRisk(p ops.Params, base ops.Risk) ops.Risk {
+	if _, given := p["mode"]; given && !p.Known("mode") {
+		// Computed when the step runs: it may be setuid, so preflight
+		// counts the most it could be rather than deny the step halfway.
+		return ops.RiskDestructive
+	}
 	if !p.Known("mode") {
 		return base
 	}
@@ -41,6 +46,12 @@ func modeRisk(p ops.Params, base ops.Risk) ops.Risk {
 
 // RiskFor is destructive for a setuid or setgid mode (see modeRisk).
 func (*Chmod) RiskFor(p ops.Params) ops.Risk { return modeRisk(p, ops.RiskWrite) }
+
+// AssessesDeferred: modeRisk answers for a mode still to be computed.
+func (*Chmod) AssessesDeferred() bool { return true }
+
+// AssessesDeferred: modeRisk answers for a mode still to be computed.
+func (*Mkdir) AssessesDeferred() bool { return true }
 
 // RiskFor is destructive for a setuid or setgid mode (see modeRisk).
 func (*Mkdir) RiskFor(p ops.Params) ops.Risk { return modeRisk(p, ops.RiskWrite) }

@@ -65,6 +65,10 @@ func (*Template) RiskFor(p ops.Params) ops.Risk {
 	return modeRisk(p, ops.RiskWrite)
 }
 
+// AssessesDeferred: a check still to be computed counts as writing, and
+// modeRisk answers for a mode still to be computed.
+func (*Template) AssessesDeferred() bool { return true }
+
 // ValidateParams checks that src or content is given, the paths and the
 // mode, and, for inline content known now, the template itself.
 func (*Template) ValidateParams(p ops.Params, final bool) error {

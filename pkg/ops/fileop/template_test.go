@@ -172,3 +172,31 @@ func TestTemplateRisk(t *testing.T) {
 		}
 	}
 }
+
+// TestModeStillToBeComputedIsDestructive: a mode computed when the step
+// runs may be setuid, which is destructive; preflight counts it so, where
+// it counted a write and the step was denied halfway through the run.
+func TestModeStillToBeComputedIsDestructive(t *testing.T) {
+	r := ops.NewRegistry()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"file.write", "file.template", "file.chmod", "file.mkdir"} {
+		e, _ := r.Get(name)
+		for _, tc := range []struct {
+			mode any
+			want ops.Risk
+		}{
+			{ops.Deferred, ops.RiskDestructive},
+			{"4755", ops.RiskDestructive},
+			{"0644", ops.RiskWrite},
+		} {
+			if got := e.RiskFor(ops.Params{"path": "x", "mode": tc.mode}); got != tc.want {
+				t.Errorf("%s with mode %v: %s, want %s", name, tc.mode, got, tc.want)
+			}
+		}
+		if got := e.RiskFor(ops.Params{"path": "x", "content": ops.Deferred}); got != ops.RiskWrite {
+			t.Errorf("%s with computed content and no mode: %s, want write", name, got)
+		}
+	}
+}

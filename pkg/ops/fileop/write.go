@@ -27,6 +27,9 @@ var (
 // RiskFor is destructive for a setuid or setgid mode (see modeRisk).
 func (*Write) RiskFor(p ops.Params) ops.Risk { return modeRisk(p, ops.RiskWrite) }
 
+// AssessesDeferred: modeRisk answers for a mode still to be computed.
+func (*Write) AssessesDeferred() bool { return true }
+
 func writeSpec() ops.Spec {
 	return ops.Spec{
 		Name: "file.write",

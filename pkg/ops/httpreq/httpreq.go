@@ -108,6 +108,9 @@ func (*Request) RiskFor(p ops.Params) ops.Risk {
 	return ops.RiskWrite
 }
 
+// AssessesDeferred: RiskFor answers for a method still to be computed.
+func (*Request) AssessesDeferred() bool { return true }
+
 // methodOf is the method the request is sent with: the method param, else
 // POST when there is a body (as curl -d and httpie do), else GET. A body
 // still to be computed counts as a body. An explicit GET with a body stays
