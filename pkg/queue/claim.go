@@ -17,6 +17,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
 // errTakenBack is a claim that found the run's job handed to another
@@ -90,13 +91,13 @@ func (q *Queue) claim(job *river.Job[RunArgs]) runs.Claim {
 func (q *Queue) inLineElsewhere(ctx context.Context, runID string) (bool, error) {
 	st := q.cfg.Store
 	var held bool
+	lease, back := st.Judge()
 	err := st.Pool().QueryRow(ctx, `WITH dropped AS (
 			DELETE FROM concurrency c WHERE c.run_id = $1 AND $2::boolean AND c.owner != $3
-				AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = c.owner
-					AND o.heartbeat_at > now() - make_interval(secs => $4::bigint / 1000.0))
+				AND NOT `+postgres.Alive("c.owner", "$4", "$5")+`
 			RETURNING c.id)
 		SELECT EXISTS (SELECT 1 FROM concurrency c WHERE c.run_id = $1 AND c.id NOT IN (SELECT id FROM dropped))`,
-		runID, st.Settled(), st.Owner(), st.Lease().Milliseconds()).Scan(&held)
+		runID, st.Settled(), st.Owner(), lease, back).Scan(&held)
 	return held, err
 }
 

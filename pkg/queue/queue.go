@@ -156,7 +156,13 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		CancelledJobRetentionPeriod: time.Hour,
 		DiscardedJobRetentionPeriod: time.Hour,
 		FetchCooldown:               10 * time.Millisecond,
-		Logger:                      slog.New(zerolog.NewSlogHandler(riverLog)),
+		// No daily reindex by River's leader: REINDEX needs the owner of
+		// the index, and the replicas' least-privilege role is not (River
+		// would log "must be owner of index" every midnight UTC). The
+		// owner reindexes river_job's indexes when they bloat (see
+		// docs/ha.md).
+		ReindexerIndexNames: []string{},
+		Logger:              slog.New(zerolog.NewSlogHandler(riverLog)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)

@@ -79,6 +79,13 @@ concurrency: {group: g, policy: queue}
 steps:
   - {id: a, op: control.noop}
 `
+	// again is run again when its replica is lost.
+	againPlaybook = `version: 1
+name: again
+retry_on_node_loss: true
+steps:
+  - {id: nap, op: control.sleep, with: {duration: 1h}}
+`
 	// secret has a secret input, which a run's records mask, inside its
 	// other inputs too.
 	secretPlaybook = `version: 1
@@ -110,7 +117,7 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 	dir := t.TempDir()
 	pbs := map[string]*steps.Playbook{}
 	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook, "tick": tickPlaybook, "hold": holdPlaybook, "after": afterPlaybook,
-		"secret": secretPlaybook} {
+		"secret": secretPlaybook, "again": againPlaybook} {
 		path := filepath.Join(dir, name+".yaml")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)

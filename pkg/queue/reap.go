@@ -2,10 +2,12 @@ package queue
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
 // storeTimeout bounds one call to the store outside a loop's tick.
@@ -21,8 +23,11 @@ const eventRetention = time.Hour
 // replica reaps. The jobs are found by their runs' status, not by who
 // marked them (any process on the store may have, when it opened it);
 // the cancel request River records on each job makes each one handled
-// once, and the retry's job is unique by the lost run's id, so a run is
-// retried once, whoever notices.
+// once, and the retry's job is unique by the id of the run first asked
+// for (RetryOf, carried through), so a run is retried once, whoever
+// notices. A retry that is lost as well is not retried again (a chain of
+// lost replicas would run the runbook again and again): it is recorded
+// interrupted with RetryLostMessage.
 func (q *Queue) reap(ctx context.Context) {
 	lost, err := q.cfg.Store.InterruptDead(ctx)
 	if err != nil {
@@ -59,6 +64,15 @@ func (q *Queue) reap(ctx context.Context) {
 			log.Msg("the interrupted run is not run again: its playbook does not say retry_on_node_loss: true")
 			continue
 		}
+		if orig := j.Args.RetryOf; orig != "" {
+			if err := q.retryLost(ctx, j.Args.RunID, orig); err != nil {
+				log.Err(err).Msg("could not record that the retry of a lost run was lost as well; tried again at the next look")
+				continue
+			}
+			q.client.JobCancel(ctx, j.ID)
+			log.Str("retry_of", orig).Msg("the interrupted run is not run again: it was already the retry (retry_on_node_loss) of a lost run")
+			continue
+		}
 		a := j.Args
 		a.RetryOf, a.Key, a.RunID = j.Args.RunID, "retry:"+j.Args.RunID, ""
 		id, dup, err := q.Submit(ctx, a)
@@ -79,6 +93,18 @@ func (q *Queue) reap(ctx context.Context) {
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_cancels WHERE at < $1`, cutoff)
 }
 
+// RetryLostMessage is the error message of the retry of a lost run
+// (retry_on_node_loss) that was lost too; %s is the run first asked for.
+const RetryLostMessage = "interrupted: this run was the retry (retry_on_node_loss) of run %s, whose replica was lost, and the process running it was lost as well (it ended, or lost the database for longer than its lease); it is not run again: check what the two runs did, and start the playbook again by hand if it is still needed"
+
+// retryLost gives the interrupted run id, the retry of the lost run orig,
+// the message that says both were lost and nothing runs again.
+func (q *Queue) retryLost(ctx context.Context, id, orig string) error {
+	_, err := q.cfg.Store.Pool().Exec(ctx, `UPDATE runs SET error_message = $2 WHERE id = $1 AND status = $3`,
+		id, fmt.Sprintf(RetryLostMessage, orig), string(history.StatusInterrupted))
+	return err
+}
+
 // finalizeLost ends the jobs of interrupted runs once reap has handled
 // them (River's cancel request marks that, after any retry was queued),
 // when the replica that held them has no heartbeat: River's cancel
@@ -94,13 +120,13 @@ func (q *Queue) finalizeLost(ctx context.Context) {
 	if !st.Settled() {
 		return
 	}
+	lease, back := st.Judge()
 	tag, err := st.Pool().Exec(ctx, `UPDATE river_job j SET state = 'cancelled', finalized_at = now()
 		FROM runs r
 		WHERE r.id = j.args->>'run_id' AND r.status = $2
 			AND j.kind = $1 AND j.state = 'running' AND j.metadata ? 'cancel_attempted_at'
-			AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = j.attempted_by[cardinality(j.attempted_by)]
-				AND o.heartbeat_at > now() - make_interval(secs => $3::bigint / 1000.0))`,
-		Kind, string(history.StatusInterrupted), st.Lease().Milliseconds())
+			AND NOT `+postgres.Alive("j.attempted_by[cardinality(j.attempted_by)]", "$3", "$4"),
+		Kind, string(history.StatusInterrupted), lease, back)
 	if err != nil {
 		q.log.Warn().Err(err).Msg("could not end the jobs of interrupted runs")
 		return
@@ -123,16 +149,16 @@ func (q *Queue) requeueOrphans(ctx context.Context) {
 	if !st.Settled() {
 		return
 	}
+	lease, back := st.Judge()
 	rows, err := st.Pool().Query(ctx, `UPDATE river_job j SET state = 'available', scheduled_at = now(),
 			max_attempts = GREATEST(j.max_attempts, j.attempt + 1)
 		WHERE j.kind = $1 AND j.state = 'running'
 			AND j.attempted_at < now() - make_interval(secs => $3::bigint / 1000.0)
 			AND j.attempted_by[cardinality(j.attempted_by)] != $2
 			AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = j.args->>'run_id')
-			AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = j.attempted_by[cardinality(j.attempted_by)]
-				AND o.heartbeat_at > now() - make_interval(secs => $3::bigint / 1000.0))
+			AND NOT `+postgres.Alive("j.attempted_by[cardinality(j.attempted_by)]", "$3", "$4")+`
 		RETURNING j.args->>'run_id', j.args->>'playbook', j.attempted_by[cardinality(j.attempted_by)]`,
-		Kind, st.Owner(), st.Lease().Milliseconds())
+		Kind, st.Owner(), lease, back)
 	if err != nil {
 		q.log.Warn().Err(err).Msg("could not look for the jobs of replicas that died before starting them")
 		return

@@ -15,6 +15,9 @@ func (s *Scheduler) missedWhy(e *entry, slot, now time.Time) string {
 	at := slot.In(e.tt.Location()).Format(time.RFC3339)
 	switch {
 	case slot.Before(s.since):
+		if u, ok := s.cfg.Store.(unreachable); ok && u.Unreachable(slot) {
+			return "missed: the database could not be reached at " + at + ", so no scheduler could fire the slot; it was older than the takeover window when one could again, so it does not run now"
+		}
 		return "missed: the scheduler was not running at " + at
 	case e.failing != "":
 		return "missed: the history could not record slots at " + at + " (" + e.failing + "); nothing fires until it can"
@@ -24,6 +27,12 @@ func (s *Scheduler) missedWhy(e *entry, slot, now time.Time) string {
 	}
 	return "missed: the scheduler was running but did not get to the slot of " + at + " in time (the machine was suspended, the process was stopped, or the clock jumped)"
 }
+
+// unreachable is a Store that tells when it could not reach its database
+// (postgres.Store does): a slot before this scheduler's start that fell in
+// such a time was not fired because no replica could reach the database,
+// not because no scheduler ran.
+type unreachable interface{ Unreachable(time.Time) bool }
 
 // lateMessage is the message of a slot found late that does not start.
 func lateMessage(sc *steps.Schedule, slot, now time.Time, late time.Duration) string {

@@ -119,3 +119,36 @@ func TestMissedSlotsSayWhy(t *testing.T) {
 		}
 	})
 }
+
+// unreachableStore is a store that could not reach its database from
+// `from` to `to`, as a PostgreSQL store tells its outages.
+type unreachableStore struct {
+	Store
+	from, to time.Time
+}
+
+func (u *unreachableStore) Unreachable(t time.Time) bool { return !t.Before(u.from) && !t.After(u.to) }
+
+// TestSlotsMissedWhileTheDatabaseWasAway: after a database outage, the
+// slots no replica could fire say so, rather than that the scheduler was
+// not running (every replica ran the whole time).
+func TestSlotsMissedWhileTheDatabaseWasAway(t *testing.T) {
+	h := newHarness(t, t10.Add(-time.Second))
+	h.load(playbook("p", "@every 1m"))
+	h.runUntil(t10.Add(30 * time.Second))
+	h.clock.Jump(5 * time.Minute)
+	h.restart()
+	h.s.cfg.Store = &unreachableStore{Store: h.s.cfg.Store, from: t10.Add(50 * time.Second), to: t10.Add(2*time.Minute + 10*time.Second)}
+	h.load(playbook("p", "@every 1m"))
+	h.run(time.Second)
+	got := strings.Join(h.messages("p"), "\n")
+	for _, want := range []string{
+		"2026-06-01T10:01:00Z missed: missed: the database could not be reached at 2026-06-01T10:01:00Z",
+		"2026-06-01T10:02:00Z missed: missed: the database could not be reached at 2026-06-01T10:02:00Z",
+		"2026-06-01T10:03:00Z missed: missed: the scheduler was not running at 2026-06-01T10:03:00Z",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in the slots:\n%s", want, got)
+		}
+	}
+}

@@ -18,8 +18,10 @@ type Spec struct {
 	// ReportDir is, for PostgreSQL, a shared folder for the reports; ""
 	// keeps them in the database.
 	ReportDir string
-	// Lease is, for PostgreSQL, how long a process may go without a
+	// Lease is, for PostgreSQL, how long this process may go without a
 	// heartbeat before it is taken for dead (0: postgres.DefaultLease).
+	// It is recorded with each heartbeat, and the other processes judge
+	// this one by it, whatever their own.
 	Lease time.Duration
 }
 

@@ -38,7 +38,8 @@ func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
 // first in line; otherwise it returns the runs ahead, the holder first.
 // It fails when run has no place of this Store's in the line (its place
 // was dropped, or taken over by another process).
-// The rows of owners that are not alive, and of runs recorded as ended
+// The rows of owners that are not alive (by their own lease: see Alive),
+// and of runs recorded as ended
 // (whose release was lost), are dropped first. A transaction advisory
 // lock on the group's name serialises the processes that try the same
 // group. Like the writes, it is tried again while the database is away.
@@ -63,10 +64,11 @@ func (s *Store) groupTry(ctx context.Context, tx pgx.Tx, group, run string) (boo
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('arsenal-run group ' || $1, 0))`, group); err != nil {
 		return false, nil, err
 	}
+	lease, back := s.Judge()
 	if _, err := tx.Exec(ctx, `DELETE FROM concurrency c WHERE grp = $1 AND (
-		(owner != $2 AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = c.owner AND o.heartbeat_at > now() - make_interval(secs => $3::bigint / 1000.0)))
+		(owner != $2 AND NOT `+Alive("c.owner", "$3", "$5")+`)
 		OR EXISTS (SELECT 1 FROM runs r WHERE r.id = c.run_id AND r.status != $4))`,
-		group, s.owner, s.cfg.Lease.Milliseconds(), groupRunning); err != nil {
+		group, s.owner, lease, groupRunning, back); err != nil {
 		return false, nil, err
 	}
 	rows, err := tx.Query(ctx, `SELECT run_id, owner = $2 FROM concurrency WHERE grp = $1 ORDER BY state = 'running' DESC, id`, group, s.owner)

@@ -4,9 +4,11 @@
 // database. It keeps the contract of the SQLite store (pkg/history) method
 // for method; where SQLite tells a live process from a dead one by lock
 // files, this store uses heartbeats: every open Store updates its row of
-// the owners table every Lease/3, and a process whose heartbeat is older
-// than Lease is dead, its running runs interrupted and its concurrency
-// groups released.
+// the owners table every Lease/3, with its Lease, and a process whose
+// heartbeat is older than the lease it recorded is dead, its running runs
+// interrupted and its concurrency groups released. Each process is judged
+// by its own lease, not by the judge's: processes with different leases
+// (a CLI run with the default, replicas with --lease) share a database.
 //
 // Connections come from a pgx pool, which replaces connections that broke
 // (a database restart) on their next use: a statement that fails meanwhile
@@ -20,6 +22,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -67,11 +70,15 @@ type Store struct {
 	now       func() time.Time
 
 	// lostAt is when this Store last failed to reach the database (zero:
-	// never since Open): until it has been back for a lease, the
-	// others' heartbeats may be stale for the same reason, and
-	// InterruptDead takes no one for dead.
-	lostMu sync.Mutex
-	lostAt time.Time
+	// never since Open): until it has been back for a lease (the lease
+	// of the process judged, see Alive), the others' heartbeats may be
+	// stale for the same reason, and no one is taken for dead. okAt is
+	// its last heartbeat that went through, and outages the last spans
+	// in which it could not reach the database (see Unreachable).
+	lostMu  sync.Mutex
+	lostAt  time.Time
+	okAt    time.Time
+	outages []outage
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -120,10 +127,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	host, _ := os.Hostname()
-	if _, err := pool.Exec(ctx, `INSERT INTO owners (owner, host, pid) VALUES ($1, $2, $3)`, s.owner, host, os.Getpid()); err != nil {
+	if _, err := pool.Exec(ctx, `INSERT INTO owners (owner, host, pid, lease_ms) VALUES ($1, $2, $3, $4)`,
+		s.owner, host, os.Getpid(), cfg.Lease.Milliseconds()); err != nil {
 		pool.Close()
 		return nil, s.wrap("register", err)
 	}
+	s.okAt = time.Now()
 	s.wg.Add(1)
 	go s.heartbeat()
 	return s, nil
@@ -151,9 +160,9 @@ func Connect(ctx context.Context, rawURL string, maxConns int32) (*pgxpool.Pool,
 	return pool, nil
 }
 
-// heartbeat keeps this Store's owner row fresh until Close. A row that
-// another process removed (it took this one for dead during a partition)
-// is put back.
+// heartbeat keeps this Store's owner row fresh until Close, with the
+// lease the others judge it by. A row that another process removed (it
+// took this one for dead during a partition) is put back.
 func (s *Store) heartbeat() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.Lease / 3)
@@ -166,29 +175,57 @@ func (s *Store) heartbeat() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Lease/3)
-		_, err := s.pool.Exec(ctx, `INSERT INTO owners (owner, host, pid) VALUES ($1, $2, $3)
-			ON CONFLICT (owner) DO UPDATE SET heartbeat_at = now()`, s.owner, host, os.Getpid())
+		_, err := s.pool.Exec(ctx, `INSERT INTO owners (owner, host, pid, lease_ms) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (owner) DO UPDATE SET heartbeat_at = now(), lease_ms = excluded.lease_ms`,
+			s.owner, host, os.Getpid(), s.cfg.Lease.Milliseconds())
 		cancel()
 		if err != nil {
 			s.lost()
+		} else {
+			s.reached()
 		}
 	}
 }
 
-// lost records that the database could not be reached.
-func (s *Store) lost() {
-	s.lostMu.Lock()
-	s.lostAt = time.Now()
-	s.lostMu.Unlock()
-}
-
-// Settled reports whether the database has been reachable for a lease
-// since this Store last failed to reach it: only then may it take another
-// process for dead, for after an outage every heartbeat is old.
+// Settled reports whether the database has been reachable for this
+// Store's lease since it last failed to reach it: before, it takes no one
+// for dead, for after an outage every heartbeat is old. A process with a
+// longer lease is judged after as long (see Alive).
 func (s *Store) Settled() bool {
 	s.lostMu.Lock()
 	defer s.lostMu.Unlock()
 	return s.lostAt.IsZero() || time.Since(s.lostAt) > s.cfg.Lease
+}
+
+// Alive returns a SQL condition that holds while the owner whose id the
+// SQL expression owner gives is alive: its row has a heartbeat younger
+// than the lease it recorded, or the judging Store has not reached the
+// database for that long since it last failed to (after an outage every
+// heartbeat is old). A row of an older release, with no lease, is judged
+// by the judging Store's lease. lease and back are the placeholders
+// ("$4") that take the two values of Judge. Every "is this process dead"
+// decision on the owners table goes through it, the run queue's too.
+func Alive(owner, lease, back string) string {
+	return `EXISTS (SELECT 1 FROM owners o WHERE o.owner = ` + owner + ` AND ` + beating(lease, back) + `)`
+}
+
+// beating is Alive's condition on a row o of owners.
+func beating(lease, back string) string {
+	own := `COALESCE(o.lease_ms, ` + lease + `::bigint)`
+	return `(o.heartbeat_at > now() - make_interval(secs => ` + own + ` / 1000.0) OR ` + back + `::bigint <= ` + own + `)`
+}
+
+// Judge returns what Alive's placeholders take: this Store's lease, and
+// how long it has reached the database since it last failed to, both in
+// milliseconds (math.MaxInt64 when it never failed since Open).
+func (s *Store) Judge() (leaseMS, backMS int64) {
+	s.lostMu.Lock()
+	defer s.lostMu.Unlock()
+	backMS = math.MaxInt64
+	if !s.lostAt.IsZero() {
+		backMS = time.Since(s.lostAt).Milliseconds()
+	}
+	return s.cfg.Lease.Milliseconds(), backMS
 }
 
 // Close stops the heartbeat, removes this Store's owner row (its running

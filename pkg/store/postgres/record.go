@@ -172,7 +172,8 @@ const InterruptedMessage = "interrupted: the arsenal-run process recording this 
 
 // MarkInterrupted marks as interrupted every running run whose owner is
 // not alive: its owner row is gone (closed) or its heartbeat is older than
-// the lease. This Store's own runs are left alone. It returns how many it
+// the lease that owner recorded (see Alive). This Store's own runs are
+// left alone. It returns how many it
 // marked, and forgets the owners that are dead.
 func (s *Store) MarkInterrupted(ctx context.Context) (int, error) {
 	runs, err := s.InterruptDead(ctx)
@@ -193,7 +194,7 @@ func (s *Store) InterruptDead(ctx context.Context) ([]Interrupted, error) {
 	if !s.Settled() {
 		return nil, nil
 	}
-	lease := s.cfg.Lease.Milliseconds()
+	lease, back := s.Judge()
 	var out []Interrupted
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		out = nil
@@ -201,10 +202,9 @@ func (s *Store) InterruptDead(ctx context.Context) ([]Interrupted, error) {
 				finished_at = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at),
 				duration_ms = COALESCE((SELECT MAX(started_at + duration_ms) FROM steps WHERE steps.run_id = runs.id), started_at) - started_at,
 				error_class = 'system', error_message = $2
-			WHERE status = $3 AND owner != $4 AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.owner = runs.owner
-				AND o.heartbeat_at > now() - make_interval(secs => $5::bigint / 1000.0))
+			WHERE status = $3 AND owner != $4 AND NOT `+Alive("runs.owner", "$5", "$6")+`
 			RETURNING id, playbook, triggered_by`,
-			string(history.StatusInterrupted), InterruptedMessage, string(history.StatusRunning), s.owner, lease)
+			string(history.StatusInterrupted), InterruptedMessage, string(history.StatusRunning), s.owner, lease, back)
 		if err != nil {
 			return err
 		}
@@ -222,7 +222,7 @@ func (s *Store) InterruptDead(ctx context.Context) ([]Interrupted, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM owners WHERE owner != $1 AND heartbeat_at < now() - make_interval(secs => $2::bigint / 1000.0)`, s.owner, lease)
+		_, err = tx.Exec(ctx, `DELETE FROM owners o WHERE o.owner != $1 AND NOT `+beating("$2", "$3"), s.owner, lease, back)
 		return err
 	})
 	if err != nil {

@@ -184,6 +184,14 @@ var migrations = []string{
 	// SQLite store keeps it since its schema version 9: an integer, 0 or
 	// 1, since both stores write the same arguments.
 	`ALTER TABLE steps ADD COLUMN ignored integer NOT NULL DEFAULT 0;`,
+
+	// 6: each owner's own lease, written with its registration and every
+	// heartbeat, so that every process judges another by the lease that
+	// one beats for, not by its own: a replica with --lease 6s must not
+	// take for dead a CLI run that beats every 10 s for a 30 s lease.
+	// Rows of older releases hold NULL, and are judged by the judging
+	// process's lease, as they were.
+	`ALTER TABLE owners ADD COLUMN lease_ms bigint;`,
 }
 
 // SchemaVersion is the version a database this package migrated is at.
