@@ -347,7 +347,7 @@ func (d *daemon) run() int {
 	scfg := server.Config{
 		Sessions: sessions, Console: web, Scheduling: sched.running,
 		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
-		Env:           runEnv,
+		Env: runEnv, MaxQueued: queued,
 		PublicMetrics: o.publicMetrics, TLS: tlsConf, SecureCookie: o.secureCookie, Version: Version(), Log: logWriter{d.log, zerolog.WarnLevel},
 		// A request that carries a traceparent continues that trace, and
 		// the runs it starts are its children.

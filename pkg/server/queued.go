@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
-	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
 // queueRun hands an API run to the queue, after checking it as Start
@@ -20,9 +20,15 @@ import (
 // denies is not queued (handled is false: the caller starts it here,
 // where it is recorded denied and answered 403). Otherwise the run is
 // queued, any replica runs it, and the answer is 202 with its id (or,
-// with ?wait=, its report once it ended).
+// with ?wait=, its report once it ended). A queue that holds its bound of
+// waiting runs is 429 (see roomInQueue). The admission waits for the
+// database at most storeWriteBound in all, then answers 503: a database
+// that refuses connections is tried again meanwhile, and one that a
+// partition makes silent is not waited for longer.
 func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Request, wait time.Duration) (handled bool, e *apiError) {
-	denied, err := s.mgr.Service().Denials(r.Context(), req)
+	ctx, cancel := storeBound(r.Context(), storeWriteBound)
+	defer cancel()
+	denied, err := s.mgr.Service().Denials(ctx, req)
 	if err != nil {
 		var pe *runs.PrepareError
 		if errors.As(err, &pe) && pe.Field == "inputs" {
@@ -34,11 +40,16 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 		return false, nil
 	}
 	q := s.cfg.Queue
-	id, _, err := q.Submit(r.Context(), queue.RunArgs{
+	if e := s.roomInQueue(ctx); e != nil {
+		return true, e
+	}
+	id, _, err := q.Submit(ctx, queue.RunArgs{
 		Playbook: req.Playbook.Name, Inputs: req.Inputs, DryRun: req.DryRun,
 		Ask:   req.Ask,
 		Roles: req.Caller.Roles, Caller: req.Caller.Name, From: req.Caller.From, Trigger: runs.TriggerAPI,
 	})
+	s.admit.done() // in the queue now, or not at all
+	err = noAnswer(ctx, err)
 	if err != nil {
 		if e := storeError(err); e.Status == http.StatusServiceUnavailable {
 			return true, unavailable(storeRetryAfter, "the run could not be queued: the database is unreachable; try again shortly: %v", err)
@@ -70,17 +81,132 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 	return true, nil
 }
 
-// queuedReport is the report of a run still waiting in the queue, or nil.
-func (s *Server) queuedReport(ctx context.Context, id string) *report.Report {
-	if s.cfg.Queue == nil {
-		return nil
+// roomInQueue refuses a run (429, with Retry-After) while the shared
+// queue holds the bound of waiting runs (Config.MaxQueued), counting the
+// runs being queued through this replica at the same moment (see
+// admission). Otherwise the run is admitted, and the caller calls
+// s.admit.done once it is in the queue (or failed to go in). The bound is
+// the whole queue's, not this replica's: every replica reads the same
+// depth. Requests at the same moment through different replicas do not
+// see each other's runs until they are in the queue, so the queue may
+// pass the bound by as many.
+func (s *Server) roomInQueue(ctx context.Context) *apiError {
+	bound := s.cfg.MaxQueued
+	switch {
+	case bound == 0:
+		bound = runs.DefaultMaxQueued
+	case bound < 0:
+		bound = 0
 	}
-	j, err := s.cfg.Queue.Find(ctx, id)
-	if err != nil || (j.State != "available" && j.State != "scheduled" && j.State != "retryable" && j.State != "pending" && j.State != "running") {
-		return nil
+	var waiting int
+	before := s.admit.begin()
+	read := func() (err error) {
+		waiting, _, err = s.cfg.Queue.Depth(ctx)
+		return err
+	}
+	// A database that restarts is waited for, as Submit waits, within
+	// the admission's bound.
+	var err error
+	if rs, ok := s.mgr.Service().History().(retrier); ok {
+		err = rs.RetryFor(ctx, storeWriteBound, read)
+	} else {
+		err = read()
+	}
+	if err = noAnswer(ctx, err); err != nil {
+		if unreachable(err) {
+			return unavailable(storeRetryAfter, "the run could not be queued: the database is unreachable; try again shortly: %v", err)
+		}
+		return errorf(http.StatusInternalServerError, ClassInternal, "the run could not be queued: the queue's depth cannot be read: %v", err)
+	}
+	if ahead, ok := s.admit.try(before, waiting, bound); !ok {
+		return tooMany(queueFullRetryAfter, "the shared queue is full: %d runs wait in it or are going in, and --max-queued is %d; try again once some have started", ahead, bound)
+	}
+	return nil
+}
+
+// admission counts the runs being queued through one server, so that
+// requests at the same moment do not all pass the queue's bound: the
+// depth a request reads misses the runs still going in, and those that
+// went in while it read. A request takes the count before it reads the
+// depth (begin) and adds, when it checks (try), the runs in flight then
+// and those admitted since: it may count a run twice, never miss one.
+// Only admitted runs count, so that requests refused at the same moment
+// do not refuse each other.
+type admission struct {
+	mu       sync.Mutex
+	inFlight int    // admitted, not yet in the queue (or failed)
+	admitted uint64 // ever admitted
+}
+
+// admissionMark is the count a request took before reading the depth.
+type admissionMark struct {
+	inFlight int
+	admitted uint64
+}
+
+func (a *admission) begin() admissionMark {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return admissionMark{a.inFlight, a.admitted}
+}
+
+// try admits a run unless waiting (the depth read since mark) and the
+// runs of this server it may miss reach bound; it returns that count.
+func (a *admission) try(mark admissionMark, waiting, bound int) (ahead int, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ahead = waiting + mark.inFlight + int(a.admitted-mark.admitted)
+	if ahead >= bound {
+		return ahead, false
+	}
+	a.inFlight++
+	a.admitted++
+	return ahead, true
+}
+
+// done ends the admission of a run: it is in the queue, or failed.
+func (a *admission) done() {
+	a.mu.Lock()
+	a.inFlight--
+	a.mu.Unlock()
+}
+
+// queueFullRetryAfter is the Retry-After of a run refused for a full
+// queue, as a full queue of one host answers.
+const queueFullRetryAfter = 5 * time.Second
+
+// retrier is a store that tries an idempotent statement again while the
+// database is away (postgres.Store).
+type retrier interface {
+	RetryFor(ctx context.Context, d time.Duration, f func() error) error
+}
+
+// queuedReport is the report of a run still waiting in the queue, or nil
+// (also when the queue cannot be read: see findQueued).
+func (s *Server) queuedReport(ctx context.Context, id string) *report.Report {
+	rep, _ := s.findQueued(ctx, id)
+	return rep
+}
+
+// findQueued is the report of a run still waiting in the queue; nil when
+// there is no such run, or an error when the queue cannot be read in time
+// (storeReadBound).
+func (s *Server) findQueued(ctx context.Context, id string) (*report.Report, error) {
+	if s.cfg.Queue == nil {
+		return nil, nil
+	}
+	j, err := within(ctx, storeReadBound, func(ctx context.Context) (queue.Job, error) { return s.cfg.Queue.Find(ctx, id) })
+	if err != nil {
+		if unreachable(err) {
+			return nil, err
+		}
+		return nil, nil
+	}
+	if j.State != "available" && j.State != "scheduled" && j.State != "retryable" && j.State != "pending" && j.State != "running" {
+		return nil, nil
 	}
 	return &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: report.Playbook{Name: j.Args.Playbook},
-		Roles: j.Args.Roles, Inputs: map[string]any{}, Status: report.Status(runs.StateQueued), Steps: []report.Step{}, Outputs: map[string]any{}}
+		Roles: j.Args.Roles, Inputs: map[string]any{}, Status: report.Status(runs.StateQueued), Steps: []report.Step{}, Outputs: map[string]any{}}, nil
 }
 
 // cancelQueued cancels a run this process does not hold: one waiting in
@@ -91,7 +217,8 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 	if e := s.mayActQueued(ctx, id, c, "cancel"); e != nil {
 		return e
 	}
-	if err := s.cfg.Queue.Cancel(ctx, id, c.Name); err != nil {
+	cancel := func(ctx context.Context) (struct{}, error) { return struct{}{}, s.cfg.Queue.Cancel(ctx, id, c.Name) }
+	if _, err := within(ctx, storeWriteBound, cancel); err != nil {
 		return storeError(fmt.Errorf("cancel run %s: %w", id, err))
 	}
 	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
@@ -108,8 +235,9 @@ func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what
 	var playbook, caller string
 	var trigger runs.Trigger
 	var inputs map[string]any // nil: they cannot be read here
-	j, jerr := s.cfg.Queue.Find(ctx, id)
-	run, herr := s.mgr.Service().History().Get(ctx, id)
+	j, jerr := within(ctx, storeReadBound, func(ctx context.Context) (queue.Job, error) { return s.cfg.Queue.Find(ctx, id) })
+	h := s.mgr.Service().History()
+	run, herr := within(ctx, storeReadBound, func(ctx context.Context) (history.Run, error) { return h.Get(ctx, id) })
 	switch {
 	case herr == nil && run.Status != history.StatusRunning:
 		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
@@ -124,8 +252,10 @@ func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what
 		}
 	case herr == nil:
 		playbook = run.Playbook
-	case postgres.Unreachable(herr):
+	case unreachable(herr):
 		return storeError(herr)
+	case unreachable(jerr):
+		return storeError(jerr)
 	default:
 		return notFound("no run %q", id)
 	}
@@ -145,7 +275,7 @@ func (s *Server) queuedQuestions(w http.ResponseWriter, r *http.Request, id stri
 	if mayAct != nil && mayAct.Status != http.StatusForbidden {
 		return mayAct
 	}
-	asked, err := s.cfg.Queue.Questions(r.Context(), id)
+	asked, err := within(r.Context(), storeReadBound, func(ctx context.Context) ([]queue.Asked, error) { return s.cfg.Queue.Questions(ctx, id) })
 	if err != nil {
 		return storeError(err)
 	}
@@ -163,8 +293,10 @@ func (s *Server) queuedQuestions(w http.ResponseWriter, r *http.Request, id stri
 // answered through the run's handle (which audits it).
 func (s *Server) answerQueued(ctx context.Context, id string, ans runs.Answer) error {
 	svc := s.mgr.Service()
-	err := s.cfg.Queue.Answer(ctx, id, ans, func(a queue.Asked) error {
-		return svc.AuditAnswer(a.Question, a.PlaybookFile, a.SHA256, ans)
+	_, err := within(ctx, storeWriteBound, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.cfg.Queue.Answer(ctx, id, ans, func(a queue.Asked) error {
+			return svc.AuditAnswer(a.Question, a.PlaybookFile, a.SHA256, ans)
+		})
 	})
 	if errors.Is(err, queue.ErrNotShared) {
 		if h, ok := s.mgr.Get(id); ok {

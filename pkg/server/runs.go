@@ -226,7 +226,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 		// history that belongs on it.
 		hf := f
 		hf.Limit += len(seen)
-		list, err := store.List(r.Context(), hf)
+		list, err := within(r.Context(), storeReadBound, func(ctx context.Context) ([]history.Run, error) { return store.List(ctx, hf) })
 		if err != nil {
 			return storeError(err)
 		}
@@ -333,7 +333,10 @@ type unfinished struct {
 // report finds a run's report: the live snapshot of a run of this process,
 // else its recorded report (a file, or the copy the database keeps), else
 // a report made from the history row itself, else, for a run still
-// waiting in the queue, one with status queued.
+// waiting in the queue, one with status queued. Each read of the store is
+// bounded (storeReadBound), so that event streams, which call it while
+// they last, are bounded call by call: a database that is away or silent
+// is 503.
 func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiError) {
 	if h, ok := s.mgr.Get(id); ok {
 		if rep := h.Snapshot(); rep != nil {
@@ -344,9 +347,13 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 	if store == nil {
 		return nil, notFound("no run %q", id)
 	}
-	run, err := store.Get(ctx, id)
+	run, err := within(ctx, storeReadBound, func(ctx context.Context) (history.Run, error) { return store.Get(ctx, id) })
 	if errors.Is(err, history.ErrNotFound) {
-		if rep := s.queuedReport(ctx, id); rep != nil {
+		rep, err := s.findQueued(ctx, id)
+		if err != nil {
+			return nil, storeError(err)
+		}
+		if rep != nil {
 			return rep, nil
 		}
 		return nil, notFound("no run %q", id)
@@ -355,13 +362,20 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 		return nil, storeError(err)
 	}
 	if run.Status != history.StatusRunning {
-		if data, err := store.ReadReport(ctx, run.ID); err == nil {
+		data, err := within(ctx, storeReadBound, func(ctx context.Context) ([]byte, error) { return store.ReadReport(ctx, run.ID) })
+		if err == nil {
 			if rep, err := report.Decode(data); err == nil {
 				return rep, nil
 			}
+		} else if unreachable(err) {
+			// The report may well be there: the database did not say.
+			return nil, storeError(err)
 		}
 	} else if s.cfg.Queue != nil {
-		return s.snapshotElsewhere(ctx, store, run), nil
+		// Its events and step rows, as far as they can be read in time.
+		sctx, cancel := storeBound(ctx, storeReadBound)
+		defer cancel()
+		return s.snapshotElsewhere(sctx, store, run), nil
 	}
 	return fromHistory(ctx, store, run), nil
 }
@@ -371,7 +385,7 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 // gone.
 func fromHistory(ctx context.Context, h store.History, run history.Run) *report.Report {
 	rep := recordReport(run)
-	rows, _ := h.Steps(ctx, run.ID)
+	rows, _ := within(ctx, storeReadBound, func(ctx context.Context) ([]history.StepRow, error) { return h.Steps(ctx, run.ID) })
 	for _, row := range rows {
 		if row.Kind != "step" {
 			continue
@@ -443,11 +457,15 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	}
 	if !ok {
 		if store := s.mgr.Service().History(); store != nil {
-			if run, err := store.Get(r.Context(), id); err == nil {
+			run, err := within(r.Context(), storeReadBound, func(ctx context.Context) (history.Run, error) { return store.Get(ctx, id) })
+			if err == nil {
 				if run.Status == history.StatusRunning {
 					return errorf(http.StatusConflict, ClassConflict, "run %s runs in another arsenal-run process; cancel it there", id)
 				}
 				return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
+			}
+			if unreachable(err) {
+				return storeError(err)
 			}
 		}
 		return notFound("no run %q", id)

@@ -48,7 +48,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, c *Princi
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
 	}
-	pauses, err := s.mgr.Service().SchedulePauses(r.Context())
+	pauses, err := s.pauses(r.Context())
 	if err != nil {
 		return storeError(err)
 	}
@@ -87,22 +87,25 @@ func (s *Server) pauseSchedule(pause bool) handler {
 		by := runs.Caller{Name: c.Name, Roles: c.Roles, From: clientAddr(r), Trigger: runs.TriggerAPI}
 		var changed bool
 		var err error
+		ctx, cancel := storeBound(r.Context(), storeWriteBound)
 		if pause {
-			_, changed, err = svc.PauseSchedule(r.Context(), pb, by)
+			_, changed, err = svc.PauseSchedule(ctx, pb, by)
 		} else {
-			_, err = svc.ResumeSchedule(r.Context(), pb, by)
+			_, err = svc.ResumeSchedule(ctx, pb, by)
 			changed = err == nil
 			if errors.Is(err, history.ErrNotPaused) {
 				err = nil
 			}
 		}
+		err = noAnswer(ctx, err)
+		cancel()
 		if errors.Is(err, runs.ErrNoHistory) {
 			return errorf(http.StatusConflict, ClassConflict, "%v", err)
 		}
 		if err != nil {
 			return storeError(err)
 		}
-		pauses, err := svc.SchedulePauses(r.Context())
+		pauses, err := s.pauses(r.Context())
 		if err != nil {
 			return storeError(err)
 		}
@@ -114,6 +117,11 @@ func (s *Server) pauseSchedule(pause bool) handler {
 		writeJSON(w, http.StatusOK, e)
 		return nil
 	}
+}
+
+// pauses reads the paused schedules, bounded (storeReadBound).
+func (s *Server) pauses(ctx context.Context) (map[string]history.Pause, error) {
+	return within(ctx, storeReadBound, s.mgr.Service().SchedulePauses)
 }
 
 // decide decides every step of pb for the caller's roles as a run
@@ -156,7 +164,9 @@ func (s *Server) describeSchedule(ctx context.Context, pb *steps.Playbook, pause
 	if store == nil {
 		return e, nil
 	}
-	list, err := store.List(ctx, history.Filter{Playbook: pb.Name, Trigger: history.TriggerSchedule, Limit: scheduleLastSlots})
+	list, err := within(ctx, storeReadBound, func(ctx context.Context) ([]history.Run, error) {
+		return store.List(ctx, history.Filter{Playbook: pb.Name, Trigger: history.TriggerSchedule, Limit: scheduleLastSlots})
+	})
 	if err != nil {
 		return e, err
 	}

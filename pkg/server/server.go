@@ -151,6 +151,12 @@ type Config struct {
 	// the API are queued there, and runs of other replicas can be read,
 	// streamed and cancelled here.
 	Queue *queue.Queue
+	// MaxQueued bounds the runs waiting in the shared queue (Queue; serve's
+	// --max-queued): while that many wait, a run asked for through the
+	// API is refused with 429 and Retry-After. It bounds the whole queue,
+	// as every replica counts it. 0: runs.DefaultMaxQueued; negative: a
+	// run is refused while any waits.
+	MaxQueued int
 	// Health, when set, adds to /healthz (the store, the leadership, the
 	// queue's depth); a non-nil error makes it 503 "degraded".
 	Health func(ctx context.Context) (map[string]any, error)
@@ -179,6 +185,9 @@ type Server struct {
 	// stopCtx ends when Shutdown begins: event streams and waits end.
 	stopCtx context.Context
 	stop    context.CancelFunc
+	// admit counts the runs being queued through this server, from the
+	// check of the queue's depth until they are in it (roomInQueue).
+	admit admission
 }
 
 // loaded is a State with what is derived from it.

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -11,6 +14,48 @@ import (
 // outage made fail: about how long a restart or a failover takes.
 const storeRetryAfter = 5 * time.Second
 
+// Bounds of a request's calls to the shared store. A database that
+// refuses connections fails a call at once, but one cut off by a network
+// partition lets it hang (connections neither answer nor close) until the
+// kernel gives up, minutes later; without a bound, such a request would
+// never be answered. storeReadBound bounds each read; storeWriteBound
+// bounds each write, and the admission of a run as a whole (the queue's
+// depth and its insert, tried again while the database is away): the 5 s
+// that docs/ha.md promises a restart.
+const (
+	storeReadBound  = 3 * time.Second
+	storeWriteBound = 5 * time.Second
+)
+
+// errNoAnswer is the cause of a store call that its bound ended.
+var errNoAnswer = errors.New("the database did not answer in time")
+
+// storeBound bounds one store call (or, for a run's admission, the few
+// calls of one step) of a request under ctx by d.
+func storeBound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, errNoAnswer)
+}
+
+// noAnswer marks err, of a call made under ctx (from storeBound), as the
+// database's silence when the bound ended the call, so that storeError
+// answers 503. A call that the client's going away ended is not marked:
+// nobody waits for its answer.
+func noAnswer(ctx context.Context, err error) error {
+	if err != nil && !errors.Is(err, errNoAnswer) && errors.Is(context.Cause(ctx), errNoAnswer) {
+		return fmt.Errorf("%w: %w", errNoAnswer, err)
+	}
+	return err
+}
+
+// within runs f, a store call, bounded by d under ctx (see storeBound and
+// noAnswer).
+func within[T any](ctx context.Context, d time.Duration, f func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := storeBound(ctx, d)
+	defer cancel()
+	v, err := f(ctx)
+	return v, noAnswer(ctx, err)
+}
+
 // unavailable is a 503 that tells the client when to try again.
 func unavailable(after time.Duration, format string, args ...any) *apiError {
 	e := errorf(http.StatusServiceUnavailable, ClassUnavailable, format, args...)
@@ -20,10 +65,17 @@ func unavailable(after time.Duration, format string, args ...any) *apiError {
 
 // storeError answers an error of the shared store: 503 (class
 // unavailable, with Retry-After) when the database could not be reached,
-// which a client may try again; 500 otherwise.
+// or did not answer within the call's bound, which a client may try
+// again; 500 otherwise.
 func storeError(err error) *apiError {
-	if postgres.Unreachable(err) {
+	if errors.Is(err, errNoAnswer) || postgres.Unreachable(err) {
 		return unavailable(storeRetryAfter, "the database is unreachable; try again shortly: %v", err)
 	}
 	return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+}
+
+// unreachable reports whether err is the database away or silent, as
+// storeError answers 503 for.
+func unreachable(err error) bool {
+	return errors.Is(err, errNoAnswer) || postgres.Unreachable(err)
 }
