@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -117,7 +118,11 @@ func (s *Server) liveRun(r *http.Request, id string) (*runs.Handle, *apiError) {
 		return h, nil
 	}
 	if store := s.mgr.Service().History(); store != nil {
-		if run, err := store.Get(r.Context(), id); err == nil {
+		run, err := within(r.Context(), storeReadBound, func(ctx context.Context) (history.Run, error) { return store.Get(ctx, id) })
+		if unreachable(err) {
+			return nil, storeError(err)
+		}
+		if err == nil {
 			if run.Status == history.StatusRunning {
 				return nil, errorf(http.StatusConflict, ClassConflict, "run %s runs in another arsenal-run process; act on it there", id)
 			}

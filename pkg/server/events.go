@@ -45,7 +45,15 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 		after = n
 	}
 	h, live := s.mgr.Get(id)
-	if !live && s.cfg.Queue != nil && (s.runsElsewhere(r.Context(), id) || s.cfg.Queue.Relays(r.Context(), id)) {
+	elsewhere := false
+	if !live && s.cfg.Queue != nil {
+		var err error
+		if elsewhere, err = s.runsElsewhere(r.Context(), id); err != nil {
+			return storeError(err)
+		}
+		elsewhere = elsewhere || s.relays(r.Context(), id)
+	}
+	if elsewhere {
 		// Another replica runs it, or ran it: its events as that replica
 		// numbered them, so that Last-Event-ID means the same here.
 		return s.relay(w, r, c, id, after)

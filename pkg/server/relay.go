@@ -16,14 +16,30 @@ import (
 
 // runsElsewhere reports whether a run this process does not hold is
 // still waiting in the queue or running on another replica.
-func (s *Server) runsElsewhere(ctx context.Context, id string) bool {
+// An error means the database did not answer in time or could not be
+// reached (storeError answers it).
+func (s *Server) runsElsewhere(ctx context.Context, id string) (bool, error) {
 	if s.cfg.Queue == nil {
-		return false
+		return false, nil
 	}
-	if run, err := s.mgr.Service().History().Get(ctx, id); err == nil {
-		return run.Status == history.StatusRunning
+	run, err := within(ctx, storeReadBound, func(ctx context.Context) (history.Run, error) { return s.mgr.Service().History().Get(ctx, id) })
+	switch {
+	case err == nil:
+		return run.Status == history.StatusRunning, nil
+	case unreachable(err):
+		return false, err
 	}
-	return s.queuedReport(ctx, id) != nil
+	rep, err := s.findQueued(ctx, id)
+	return rep != nil, err
+}
+
+// relays reports whether another replica wrote events of the run,
+// bounded as the other store calls of a request (a silent database is no
+// relay: the stream is then this replica's own, or 404).
+func (s *Server) relays(ctx context.Context, id string) bool {
+	ctx, cancel := storeBound(ctx, storeReadBound)
+	defer cancel()
+	return s.cfg.Queue.Relays(ctx, id)
 }
 
 // snapshotElsewhere is the report of a run that another replica runs, as

@@ -113,6 +113,7 @@ func silentRequests(t *testing.T, ts *testServer) {
 		{"GET", "/api/v1/runs/20200101-000000-gone/timeline.svg", storeReadBound},
 		{"GET", "/api/v1/runs/20200101-000000-gone/events", storeReadBound},
 		{"POST", "/api/v1/runs/20200101-000000-gone/cancel", storeReadBound},
+		{"GET", "/api/v1/runs/20200101-000000-gone/questions", storeReadBound},
 		{"GET", "/api/v1/schedules", storeReadBound},
 		{"POST", "/api/v1/schedules/nightly/pause", storeWriteBound},
 	} {
