@@ -282,6 +282,25 @@ func (v *liveView) resume() {
 	}
 }
 
+// release ends a pause for a process about to exit at once (a second
+// signal) while a question is asked: the question's line is ended, what
+// was held is printed, and what comes next (why it exits, the steps still
+// running) is written as when no question is asked, rather than held for
+// an answer that will never come.
+func (v *liveView) release() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.paused {
+		return
+	}
+	fmt.Fprintln(v.w)
+	v.paused = false
+	if held := v.held; len(held) > 0 {
+		v.held = nil
+		v.print(held...)
+	}
+}
+
 // terminal returns a writer straight to the terminal, for the question
 // asked while the view is paused and for what ends it: through Write, it
 // would be held until the question is answered.

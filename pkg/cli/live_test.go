@@ -171,3 +171,23 @@ func TestLiveViewKeepsQuestionWhilePaused(t *testing.T) {
 		t.Errorf("after the answer, the question, then the finished step and the warning, should show; the terminal shows:\n%s", sc)
 	}
 }
+
+// TestLiveViewReleasedForAnExitAtOnce: a second signal while a question is
+// asked exits at once; what it writes (why, the steps still running) goes
+// to the screen, not held for an answer that will never come.
+func TestLiveViewReleasedForAnExitAtOnce(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	stderr := &lockedWriter{w: v}
+	v.pause()
+	fmt.Fprint(out, "Really? [step a] (y/N) ")
+	fmt.Fprintln(stderr, "arsenal-run: step b finished") // held: the question is asked
+	stderr.release()
+	fmt.Fprintln(stderr, "arsenal-run: SIGINT again: exiting now")
+	got := viewCodes.ReplaceAllString(out.String(), "")
+	for _, want := range []string{"Really? [step a] (y/N) \n", "step b finished", "SIGINT again: exiting now"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q on the screen:\n%q", want, got)
+		}
+	}
+}

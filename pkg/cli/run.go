@@ -473,6 +473,17 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
+// release lets what is written next through at once, should the writer
+// be a live view holding lines while a question is asked (liveView.release).
+func (l *lockedWriter) release() {
+	l.mu.Lock()
+	w := l.w
+	l.mu.Unlock()
+	if r, ok := w.(interface{ release() }); ok {
+		r.release()
+	}
+}
+
 // swap makes w the writer written to, unless w is nil, and returns the
 // one before.
 func (l *lockedWriter) swap(w io.Writer) io.Writer {
