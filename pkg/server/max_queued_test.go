@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -123,6 +124,18 @@ func TestMaxQueuedDefault(t *testing.T) {
 		ts.post("operator", "/api/v1/playbooks/hello/runs", map[string]any{}).want(t, 202)
 	}
 	ts.post("operator", "/api/v1/playbooks/hello/runs", map[string]any{}).wantError(t, 429, ClassRateLimited)
+}
+
+// --max-queued 0 (serve passes -1): no run waits behind another. One is
+// admitted while none waits, and the next refused; it refused every run.
+func TestMaxQueuedZero(t *testing.T) {
+	c := startCluster(t)
+	ts, _ := newQueueServer(t, c, c.NewDatabase(t), -1)
+	ts.post("operator", "/api/v1/playbooks/hello/runs", map[string]any{}).want(t, 202)
+	r := ts.post("operator", "/api/v1/playbooks/hello/runs", map[string]any{})
+	if e := r.wantError(t, 429, ClassRateLimited); !strings.Contains(fmt.Sprint(e["message"]), "--max-queued is 0") {
+		t.Errorf("the refusal: %v", e)
+	}
 }
 
 // Starting a run waits at most storeWriteBound for a database that does

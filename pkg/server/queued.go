@@ -91,12 +91,15 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 // see each other's runs until they are in the queue, so the queue may
 // pass the bound by as many.
 func (s *Server) roomInQueue(ctx context.Context) *apiError {
-	bound := s.cfg.MaxQueued
+	bound, shown := s.cfg.MaxQueued, s.cfg.MaxQueued
 	switch {
 	case bound == 0:
-		bound = runs.DefaultMaxQueued
+		bound, shown = runs.DefaultMaxQueued, runs.DefaultMaxQueued
 	case bound < 0:
-		bound = 0
+		// --max-queued 0: no run waits behind another. A run admitted
+		// goes into the queue too, for a free worker to take, so it is
+		// admitted while none waits there (a bound of 0 refused all).
+		bound, shown = 1, 0
 	}
 	var waiting int
 	before := s.admit.begin()
@@ -119,7 +122,7 @@ func (s *Server) roomInQueue(ctx context.Context) *apiError {
 		return errorf(http.StatusInternalServerError, ClassInternal, "the run could not be queued: the queue's depth cannot be read: %v", err)
 	}
 	if ahead, ok := s.admit.try(before, waiting, bound); !ok {
-		return tooMany(queueFullRetryAfter, "the shared queue is full: %d runs wait in it or are going in, and --max-queued is %d; try again once some have started", ahead, bound)
+		return tooMany(queueFullRetryAfter, "the shared queue is full: %d runs wait in it or are going in, and --max-queued is %d; try again once some have started", ahead, shown)
 	}
 	return nil
 }
