@@ -210,7 +210,9 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	c.Quit()
 	out := map[string]any{"message_id": id, "recipients": accepted, "refused": refused}
 	if len(refused) > 0 {
-		return out, ops.Errorf(ops.ClassExecution, "notify.email: sent to %d of %d recipients; refused: %s",
+		// Of class validation, which retry never repeats: a retry would
+		// send the mail again to everyone who has it.
+		return out, ops.Errorf(ops.ClassValidation, "notify.email: sent to %d of %d recipients; refused: %s; not sent again, since the others have it: fix or remove the refused addresses",
 			accepted, accepted+len(refused), joinAny(refused))
 	}
 	return out, nil

@@ -11,7 +11,9 @@ import (
 
 // TestEmailSendsToTheAcceptedRecipients: one recipient refused at RCPT
 // does not keep the mail from the others; the step then fails naming it
-// and the server's answer. With every one refused nothing is sent.
+// and the server's answer, of class validation, which retry never repeats
+// (a retry would send it again to everyone who has it). With every one
+// refused nothing is sent.
 func TestEmailSendsToTheAcceptedRecipients(t *testing.T) {
 	be := &smtpBackend{user: "ops", pass: "s3cret", refuse: map[string]bool{"bad@example.com": true}}
 	port := startSMTP(t, be, true, false)
@@ -19,8 +21,8 @@ func TestEmailSendsToTheAcceptedRecipients(t *testing.T) {
 	raw["to"] = []any{"oncall@example.com", "bad@example.com"}
 	out, err := execute(t, registry(t), "notify.email", raw)
 	want := "sent to 2 of 3 recipients; refused: bad@example.com: 550 5.1.1 no such user"
-	if err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), want) {
-		t.Errorf("got %v; want an execution error saying %q", err, want)
+	if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v; want a validation error saying %q", err, want)
 	}
 	if out["recipients"] != 2 || !cmp.Equal(out["refused"], []any{"bad@example.com: 550 5.1.1 no such user"}) {
 		t.Errorf("output %v", out)

@@ -326,8 +326,14 @@ func maskAnswer(answer, u string) string {
 	}
 	var pieces []string
 	add := func(s string) {
-		if len(s) >= minMasked {
-			pieces = append(pieces, s)
+		if len(s) < minMasked {
+			return
+		}
+		// As written, and with its escapes in either case: an answer
+		// may quote the raw form (+ for a space, %2f) or re-encode it.
+		pieces = append(pieces, s)
+		if strings.Contains(s, "%") {
+			pieces = append(pieces, hexCase(s, strings.ToUpper), hexCase(s, strings.ToLower))
 		}
 	}
 	if pu.User != nil {
@@ -343,6 +349,9 @@ func maskAnswer(answer, u string) string {
 		for _, seg := range strings.Split(pu.Path, "/") {
 			add(seg)
 		}
+		for _, seg := range strings.Split(path, "/") {
+			add(seg)
+		}
 	}
 	if pu.RawQuery != "" {
 		add(pu.RawQuery)
@@ -350,6 +359,12 @@ func maskAnswer(answer, u string) string {
 			for _, v := range vs {
 				add(v)
 			}
+		}
+		// Each value as written too: "Ab+cD/eF==" is quoted so, while its
+		// decoded form reads "Ab cD/eF==".
+		for _, kv := range strings.FieldsFunc(pu.RawQuery, func(r rune) bool { return r == '&' || r == ';' }) {
+			_, v, _ := strings.Cut(kv, "=")
+			add(v)
 		}
 	}
 	if pu.Fragment != "" {
@@ -360,6 +375,20 @@ func maskAnswer(answer, u string) string {
 		return answer
 	}
 	return redact.New(pieces...).String(answer)
+}
+
+// hexCase is s with the hex digits of its %XX escapes changed by f.
+func hexCase(s string, f func(string) string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			b.WriteString("%" + f(s[i+1:i+3]))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // errTimedOut is the cause of an operation's own timeout.

@@ -74,3 +74,18 @@ func TestWebhookRedirectSaysItIsNotFollowed(t *testing.T) {
 		t.Errorf("got %q; want the redirect explained, its host named and no path", msg)
 	}
 }
+
+// TestMaskAnswerRawQueryValues: a query value quoted as it was written
+// (with + or an escape in another case) is masked as well as decoded.
+func TestMaskAnswerRawQueryValues(t *testing.T) {
+	for _, c := range []struct{ url, answer, secret string }{
+		{"https://hooks.example/hook?sig=Ab+cD/eFgh12==", `{"error":"bad sig Ab+cD/eFgh12=="}`, "Ab+cD/eFgh12"},
+		{"https://hooks.example/hook?sig=Ab%2bcD%2feFgh12", "bad sig Ab%2bcD%2feFgh12", "Ab%2bcD%2feFgh12"},
+		{"https://hooks.example/hook?sig=Ab%2bcD%2feFgh12", "bad sig Ab%2BcD%2FeFgh12", "Ab%2BcD%2FeFgh12"},
+		{"https://hooks.example/T0/B0%2Fx/SECRETPART", "no route for /T0/B0%2fx/SECRETPART", "SECRETPART"},
+	} {
+		if got := maskAnswer(c.answer, c.url); strings.Contains(got, c.secret) {
+			t.Errorf("%s answered %q: masked to %q", c.url, c.answer, got)
+		}
+	}
+}
