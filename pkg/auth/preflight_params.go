@@ -2,6 +2,8 @@ package auth
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -29,6 +31,44 @@ func (s *Subject) checkSandbox(st *steps.Step, d Decision) Decision {
 		return Decision{Rule: fmt.Sprintf("the role requires a sandbox %s for %s: %v", req, st.Op, err), Via: d.Via}
 	}
 	return d
+}
+
+// deferredRiskNote says why a denied step counts as destructive when its
+// op is not, by itself: a param its risk depends on is computed when the
+// step runs (ops.Entry.RiskFor), so preflight counts the most it could be.
+func deferredRiskNote(st *steps.Step, d Decision) Decision {
+	if d.Allowed || st.Entry == nil || st.Risk != ops.RiskDestructive || st.Entry.Spec.Risk == ops.RiskDestructive {
+		return d
+	}
+	if k := computedParam(st); k != "" {
+		d.Rule += fmt.Sprintf("; %s counts as destructive here because a param its risk depends on (such as %s) is computed when the step runs: write it literally, or run with a role that allows destructive operations", st.Op, k)
+	}
+	return d
+}
+
+// computedParam names a param of the step written as an expression, ""
+// for none.
+func computedParam(st *steps.Step) string {
+	for _, k := range slices.Sorted(maps.Keys(st.Params)) {
+		if st.Params[k] == ops.Deferred {
+			return k
+		}
+	}
+	if st.With == nil {
+		return ""
+	}
+	switch st.With.Kind {
+	case steps.KindLiteral:
+		return ""
+	case steps.KindMap:
+		for i, k := range st.With.Keys {
+			if st.With.Items[i].Dynamic() {
+				return k
+			}
+		}
+		return ""
+	}
+	return "with"
 }
 
 // literalSandbox returns the step's sandbox param and whether it is known

@@ -63,3 +63,36 @@ roles:
 		t.Errorf("a role without the requirement: %+v", Denied(ds))
 	}
 }
+
+// TestPreflightSaysWhyAComputedModeIsDestructive: a file.write whose mode
+// is computed when it runs counts as destructive (it may be setuid); the
+// denial says so and what to do, where it only named the risk.
+func TestPreflightSaysWhyAComputedModeIsDestructive(t *testing.T) {
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	dir := t.TempDir()
+	pb, err := steps.Load(writeFile(t, dir, "pb.yaml", `version: 1
+name: t
+inputs:
+  mode: {type: string, default: "0644"}
+steps:
+  - {id: computed, op: file.write, with: {path: x.txt, content: hi, mode: "${{ inputs.mode }}"}}
+  - {id: setuid, op: file.write, with: {path: y.txt, content: hi, mode: "4755"}}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := Builtin().Preflight([]string{"operator"}, pb, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ds[0].Decision; d.Allowed || !strings.Contains(d.Rule, "(such as mode) is computed when the step runs") {
+		t.Errorf("computed mode: %+v", d)
+	}
+	if d := ds[1].Decision; d.Allowed || strings.Contains(d.Rule, "computed") {
+		t.Errorf("a literal setuid mode is destructive by itself: %+v", d)
+	}
+}
