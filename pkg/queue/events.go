@@ -15,6 +15,16 @@ import (
 // publishEvery is how long events gather before they are written.
 const publishEvery = 100 * time.Millisecond
 
+// maxUnsent bounds the events kept while the database does not take them
+// (written again with the next batch): past it the oldest are let go, so
+// that a long outage does not hold a long run's every log line.
+const maxUnsent = 10000
+
+// finalRetryFor is how long the last batch of a run, its run_finished
+// among them, is tried again while the database is away: as long as the
+// run's own record is (postgres.Store.RetryFor).
+const finalRetryFor = 60 * time.Second
+
 // publish writes the events of a run executed here to run_events, in
 // batches, until its run_finished; the returned channel is closed when the
 // last batch is written. A replica that streams the run reads them there.
@@ -28,14 +38,47 @@ func (q *Queue) publish(runID string, pb *steps.Playbook, h *runs.Handle) <-chan
 		defer close(done)
 		defer sub.Cancel()
 		var batch []engine.Event
-		flush := func() {
-			if len(batch) == 0 {
+		// unsent are events a write failed to store: they go again with
+		// the next batch (the insert skips those already there), so that
+		// another replica's stream of the run has no hole where the
+		// database was away.
+		var unsent []engine.Event
+		flush := func(last bool) {
+			if len(batch) == 0 && len(unsent) == 0 {
 				return
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			wait := 30 * time.Second
+			if last {
+				wait += finalRetryFor
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
 			q.writeQuestions(ctx, runID, pb, batch)
-			q.writeEvents(ctx, runID, batch)
-			cancel()
+			evs := append(unsent, batch...)
+			write := func() error { return q.writeEvents(ctx, runID, evs) }
+			var err error
+			if last {
+				err = q.cfg.Store.RetryFor(ctx, finalRetryFor, write)
+			} else {
+				err = write()
+			}
+			switch {
+			case err == nil && len(unsent) > 0:
+				q.log.Info().Str("run_id", runID).Int("events", len(unsent)).Msg("relayed the run's events held back while the database was away")
+				unsent = nil
+			case err == nil:
+			case last:
+				q.log.Warn().Err(err).Str("run_id", runID).Int("events", len(evs)).Msg("could not relay the run's last events; other replicas show the run as its history records it")
+			default:
+				if len(unsent) == 0 {
+					q.log.Warn().Err(err).Str("run_id", runID).Msg("could not relay the run's events; they are kept and written once the database answers")
+				}
+				if over := len(evs) - maxUnsent; over > 0 {
+					q.log.Warn().Str("run_id", runID).Int("events", over).Msg("let go of events held back too long; other replicas' streams of the run lack them")
+					evs = evs[over:]
+				}
+				unsent = evs
+			}
 			batch = batch[:0]
 		}
 		for {
@@ -52,12 +95,12 @@ func (q *Queue) publish(runID string, pb *steps.Playbook, h *runs.Handle) <-chan
 					batch = append(batch, ev)
 				}
 				if last := batch[len(batch)-1]; last.Kind == engine.EventRunFinished && last.RunID == runID {
-					flush()
+					flush(true)
 					return
 				}
 				continue
 			}
-			flush()
+			flush(false)
 			select {
 			case <-h.Events().Done():
 				ev, more := sub.TryNext()
@@ -72,9 +115,10 @@ func (q *Queue) publish(runID string, pb *steps.Playbook, h *runs.Handle) <-chan
 	return done
 }
 
-// writeEvents stores a batch of events; a failure is logged, the run goes
-// on (only another replica's view of it lacks them).
-func (q *Queue) writeEvents(ctx context.Context, runID string, evs []engine.Event) {
+// writeEvents stores a batch of events, skipping those already stored; the
+// caller decides what a failure means (publish keeps the batch to write it
+// again).
+func (q *Queue) writeEvents(ctx context.Context, runID string, evs []engine.Event) error {
 	now := time.Now().UnixMilli()
 	var seqs []int64
 	var bodies []string
@@ -90,13 +134,11 @@ func (q *Queue) writeEvents(ctx context.Context, runID string, evs []engine.Even
 		bodies = append(bodies, string(body))
 	}
 	if len(seqs) == 0 {
-		return
+		return nil
 	}
 	_, err := q.cfg.Store.Pool().Exec(ctx, `INSERT INTO run_events (run_id, seq, body, at)
 		SELECT $1, s, b, $4 FROM unnest($2::bigint[], $3::text[]) AS e(s, b) ON CONFLICT DO NOTHING`, runID, seqs, bodies, now)
-	if err != nil {
-		q.log.Warn().Err(err).Str("run_id", runID).Msg("could not relay the run's events")
-	}
+	return err
 }
 
 // publishFinal writes the one event of a run that never started.
@@ -105,7 +147,9 @@ func (q *Queue) publishFinal(ctx context.Context, rep *report.Report) {
 	if rep.Error != nil {
 		ev.Err, ev.ErrClass = rep.Error.Message, rep.Error.Class
 	}
-	q.writeEvents(ctx, rep.RunID, []engine.Event{ev})
+	if err := q.cfg.Store.RetryFor(ctx, finalRetryFor, func() error { return q.writeEvents(ctx, rep.RunID, []engine.Event{ev}) }); err != nil {
+		q.log.Warn().Err(err).Str("run_id", rep.RunID).Msg("could not relay the run's end")
+	}
 }
 
 // Relayed is one event of a run another replica executes: its sequence

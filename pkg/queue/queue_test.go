@@ -59,6 +59,16 @@ name: nap
 steps:
   - {id: nap, op: control.sleep, with: {duration: 1h}}
 `
+	// slow runs long enough, step after step, for the database to go
+	// away and come back while its events are written.
+	slowPlaybook = `version: 1
+name: slow
+steps:
+  - {id: a, op: control.sleep, with: {duration: 600ms}}
+  - {id: b, op: control.sleep, with: {duration: 600ms}}
+  - {id: c, op: control.sleep, with: {duration: 600ms}}
+  - {id: d, op: control.sleep, with: {duration: 600ms}}
+`
 	tickPlaybook = `version: 1
 name: tick
 schedule: {cron: "@every 1h"}
@@ -117,7 +127,7 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 	dir := t.TempDir()
 	pbs := map[string]*steps.Playbook{}
 	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook, "tick": tickPlaybook, "hold": holdPlaybook, "after": afterPlaybook,
-		"secret": secretPlaybook, "again": againPlaybook} {
+		"secret": secretPlaybook, "again": againPlaybook, "slow": slowPlaybook} {
 		path := filepath.Join(dir, name+".yaml")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
