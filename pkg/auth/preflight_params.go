@@ -23,7 +23,7 @@ func (s *Subject) checkSandbox(st *steps.Step, d Decision) Decision {
 	if req == nil {
 		return d
 	}
-	v, known := literalSandbox(st)
+	v, known := st.KnownParam("sandbox")
 	if !known {
 		return d
 	}
@@ -69,33 +69,4 @@ func computedParam(st *steps.Step) string {
 		return ""
 	}
 	return "with"
-}
-
-// literalSandbox returns the step's sandbox param and whether it is known
-// before the run: nil and true when the step leaves it out.
-func literalSandbox(st *steps.Step) (any, bool) {
-	if st.Params != nil {
-		v, ok := st.Params["sandbox"]
-		if !ok {
-			return nil, true
-		}
-		return v, v != ops.Deferred
-	}
-	if st.With == nil {
-		return nil, true
-	}
-	switch st.With.Kind {
-	case steps.KindLiteral:
-		m, _ := st.With.Lit.(map[string]any)
-		return m["sandbox"], true
-	case steps.KindMap:
-		for i, k := range st.With.Keys {
-			if k == "sandbox" {
-				it := st.With.Items[i]
-				return it.Lit, !it.Dynamic()
-			}
-		}
-		return nil, true
-	}
-	return nil, false // the whole with: is an expression
 }

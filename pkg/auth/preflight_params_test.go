@@ -17,11 +17,7 @@ import (
 // the limits, allowed. A sandbox written as an expression is left to the
 // run.
 func TestPreflightDecidesAKnownSandbox(t *testing.T) {
-	reg := ops.NewRegistry()
-	if err := builtin.Register(reg, builtin.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
+	reg := builtinRegistry(t)
 	dir := t.TempDir()
 	pb, err := steps.Load(writeFile(t, dir, "pb.yaml", `version: 1
 name: t
@@ -68,11 +64,7 @@ roles:
 // is computed when it runs counts as destructive (it may be setuid); the
 // denial says so and what to do, where it only named the risk.
 func TestPreflightSaysWhyAComputedModeIsDestructive(t *testing.T) {
-	reg := ops.NewRegistry()
-	if err := builtin.Register(reg, builtin.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
+	reg := builtinRegistry(t)
 	dir := t.TempDir()
 	pb, err := steps.Load(writeFile(t, dir, "pb.yaml", `version: 1
 name: t
@@ -95,4 +87,16 @@ steps:
 	if d := ds[1].Decision; d.Allowed || strings.Contains(d.Rule, "computed") {
 		t.Errorf("a literal setuid mode is destructive by itself: %+v", d)
 	}
+}
+
+// builtinRegistry is a registry of the built-in operations, closed when
+// the test ends.
+func builtinRegistry(t *testing.T) *ops.Registry {
+	t.Helper()
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	return reg
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"os/user"
@@ -465,41 +464,6 @@ func osUser() string {
 func hostName() string {
 	h, _ := os.Hostname()
 	return h
-}
-
-// lockedWriter serialises writes from several goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-// release lets what is written next through at once, should the writer
-// be a live view holding lines while a question is asked (liveView.release).
-func (l *lockedWriter) release() {
-	l.mu.Lock()
-	w := l.w
-	l.mu.Unlock()
-	if r, ok := w.(interface{ release() }); ok {
-		r.release()
-	}
-}
-
-// swap makes w the writer written to, unless w is nil, and returns the
-// one before.
-func (l *lockedWriter) swap(w io.Writer) io.Writer {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	old := l.w
-	if w != nil {
-		l.w = w
-	}
-	return old
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // formatFlags are the flags of the formats that a --report file named

@@ -24,6 +24,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // EnvInventory is the name of the inventory in expressions, read only as
@@ -285,6 +286,33 @@ func (u *inventoryUses) Visit(node *ast.Node) {
 func (u *inventoryUses) isMade(n ast.Node) bool {
 	id, ok := n.(*ast.IdentifierNode)
 	return ok && u.rw.made[id]
+}
+
+// KnownParam returns the step's parameter name as it is known before a
+// run, and whether it is: its value when written without an expression,
+// nil when the step leaves it out (known too), and known false when an
+// expression computes it, or the whole with:.
+func (s *Step) KnownParam(name string) (any, bool) {
+	if s.Params != nil {
+		v := s.Params[name]
+		return v, v != ops.Deferred
+	}
+	if s.With == nil {
+		return nil, true
+	}
+	switch s.With.Kind {
+	case KindLiteral:
+		m, _ := s.With.Lit.(map[string]any)
+		return m[name], true
+	case KindMap:
+		for i, k := range s.With.Keys {
+			if k == name {
+				return s.With.Items[i].Lit, !s.With.Items[i].Dynamic()
+			}
+		}
+		return nil, true
+	}
+	return nil, false
 }
 
 // LiteralParam returns the step's parameter name when it is written

@@ -37,12 +37,12 @@ func TestWebhookAnswerQuotingTheURLIsMasked(t *testing.T) {
 			r.URL.Path, r.URL.RawQuery, r.URL.Query().Get("sig"), r.Host, r.URL.RequestURI())
 	}))
 	defer srv.Close()
-	u := srv.URL + "/500/services/XXXSECRETTOKEN?sig=QQQSIGNATURE"
+	u := srv.URL + "/500/services/hookT0ken4711?sig=sigVal0815abc"
 	out, err := execute(t, registry(t), "notify.webhook", map[string]any{"url": u, "text": "x"})
 	if err == nil {
 		t.Fatal("a 500 answer passed")
 	}
-	for _, leak := range []string{"XXXSECRETTOKEN", "QQQSIGNATURE", "/500/services"} {
+	for _, leak := range []string{"hookT0ken4711", "sigVal0815abc", "/500/services"} {
 		if strings.Contains(err.Error(), leak) {
 			t.Errorf("the error shows %s: %v", leak, err)
 		}
