@@ -2,7 +2,9 @@ package runs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -329,5 +331,77 @@ func TestExecuteDoesNotWaitForAStoreThatIsAway(t *testing.T) {
 			t.Fatal("the execute was never recorded")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestExecuteAnswersBeforeItsRecordAndReadsSettle: on a state dir, an
+// executed operation answers without waiting for the commit of its
+// history row (here held up by another connection's write lock), and a
+// read of the history through the service waits for that commit, so the
+// run id the caller got is found.
+func TestExecuteAnswersBeforeItsRecordAndReadsSettle(t *testing.T) {
+	dir := t.TempDir()
+	h, err := history.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t, Config{Store: h}, Limits{})
+	ctx := context.Background()
+	if _, err := m.ExecuteOp(ctx, OpRequest{Op: "control.noop"}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(filepath.Join(dir, history.FileName)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer unlock()
+
+	start := time.Now()
+	res, err := m.ExecuteOp(ctx, OpRequest{Op: "control.set", Params: map[string]any{"n": 1}})
+	if err != nil || res.Status != report.StatusSucceeded {
+		t.Fatalf("execute: %v, %v", res, err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the execute answered after %s, waiting for its record", took)
+	}
+	got := make(chan history.Run, 1)
+	go func() {
+		run, err := m.Service().History().Get(ctx, res.RunID)
+		if err != nil {
+			t.Errorf("Get after the record: %v", err)
+		}
+		got <- run
+	}()
+	select {
+	case run := <-got:
+		t.Fatalf("Get answered %+v while the record could not be written yet", run)
+	case <-time.After(300 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case run := <-got:
+		if run.Status != report.StatusSucceeded {
+			t.Errorf("recorded %s, want succeeded", run.Status)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Get never answered")
 	}
 }

@@ -91,7 +91,10 @@ type Service struct {
 	key    []byte
 	keyErr string
 	rec    *recorder // history of executed operations, in batches
-	late   lateEnds  // ends of runs the store refused, recorded again
+	// view is the store as History gives it: store, or, when executes
+	// do not wait for their record, store read after it (settledStore).
+	view store.Store
+	late lateEnds // ends of runs the store refused, recorded again
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
@@ -141,7 +144,16 @@ func NewService(cfg Config) (*Service, error) {
 			s.warn("%v; reports are written unsigned", err)
 		}
 		s.key = key
-		s.rec = newRecorder(s)
+		// A state dir's history is this process's to write: its executes
+		// answer before their record is committed, and its own reads
+		// wait for it. A shared database's replicas read what one of
+		// them answered, so there the answer waits.
+		_, local := st.(*history.Store)
+		s.rec = newRecorder(s, local)
+		s.view = st
+		if local {
+			s.view = settledStore{Store: st, rec: s.rec}
+		}
 		s.groups = storeGroups{st}
 	} else {
 		dir := cfg.LockDir
@@ -166,8 +178,14 @@ func (s *Service) Close() error {
 }
 
 // History returns the service's store (the state dir's history, or the
-// shared database), or nil without one.
-func (s *Service) History() store.Store { return s.store }
+// shared database), or nil without one. Its reads of runs include every
+// executed operation that has answered.
+func (s *Service) History() store.Store {
+	if s.view == nil {
+		return nil
+	}
+	return s.view
+}
 
 // Registry returns the operations runs use.
 func (s *Service) Registry() *ops.Registry { return s.cfg.Registry }

@@ -1,0 +1,54 @@
+package runs
+
+import (
+	"context"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
+)
+
+// settledStore is the store as Service.History gives it when executes
+// answer before their history is committed (recorder.async): each read
+// of runs first waits for the executes that have answered to be written,
+// so that a caller who got a run id finds the run. Writes, slots, the
+// cache and the rest go to the store as they are.
+type settledStore struct {
+	store.Store
+	rec *recorder
+}
+
+func (s settledStore) List(ctx context.Context, f history.Filter) ([]history.Run, error) {
+	s.rec.settle(ctx)
+	return s.Store.List(ctx, f)
+}
+
+func (s settledStore) Get(ctx context.Context, id string) (history.Run, error) {
+	s.rec.settle(ctx)
+	return s.Store.Get(ctx, id)
+}
+
+func (s settledStore) Steps(ctx context.Context, runID string) ([]history.StepRow, error) {
+	s.rec.settle(ctx)
+	return s.Store.Steps(ctx, runID)
+}
+
+func (s settledStore) Stats(ctx context.Context, since time.Time) ([]history.OpStats, []history.PlaybookStats, error) {
+	s.rec.settle(ctx)
+	return s.Store.Stats(ctx, since)
+}
+
+func (s settledStore) ResourceStats(ctx context.Context, since time.Time) ([]history.OpResources, error) {
+	s.rec.settle(ctx)
+	return s.Store.ResourceStats(ctx, since)
+}
+
+func (s settledStore) ReadReport(ctx context.Context, runID string) ([]byte, error) {
+	s.rec.settle(ctx)
+	return s.Store.ReadReport(ctx, runID)
+}
+
+func (s settledStore) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, error) {
+	s.rec.settle(ctx)
+	return s.Store.Prune(ctx, keepRuns, keepDays)
+}
