@@ -112,6 +112,12 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return ReadOpen(f, path, limit)
+}
+
+// ReadOpen reads the open file f, named path in errors, of at most limit
+// bytes.
+func ReadOpen(f *os.File, path string, limit int64) ([]byte, error) {
 	if fi, err := f.Stat(); err == nil && fi.Size() > limit {
 		return nil, &TooLargeError{Path: path, Size: fi.Size(), Limit: limit}
 	}

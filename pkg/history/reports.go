@@ -2,7 +2,9 @@ package history
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -11,8 +13,9 @@ import (
 )
 
 // ReadReport returns the JSON of the report file a run's row names, at
-// most report.MaxReadSize bytes of a regular file; ErrNotFound when the run
-// is unknown or has no report file.
+// most report.MaxReadSize bytes of a regular file, looked for as
+// ReadReportFile does; ErrNotFound when the run is unknown or has no
+// report file.
 func (s *Store) ReadReport(ctx context.Context, runID string) ([]byte, error) {
 	run, err := s.Get(ctx, runID)
 	if err != nil {
@@ -21,7 +24,7 @@ func (s *Store) ReadReport(ctx context.Context, runID string) ([]byte, error) {
 	if run.ReportPath == "" {
 		return nil, fmt.Errorf("%w: run %s has no recorded report", ErrNotFound, runID)
 	}
-	return fsx.ReadFile(run.ReportPath, report.MaxReadSize)
+	return ReadReportFile(s.Reports(), runID, run.ReportPath)
 }
 
 // ReportKey returns the state dir's report signing key, made on first use.
@@ -29,6 +32,83 @@ func (s *Store) ReportKey(context.Context) ([]byte, error) { return report.Key(s
 
 // Describe names the state dir, for messages.
 func (s *Store) Describe() string { return s.dir }
+
+// ReportFile returns where the report of run runID is, of a state dir
+// whose reports folder is dir, given the path its row recorded (stored).
+// A stored path under dir is used as it is. A stored path elsewhere named
+// after the run (RUN_ID.json) is a report of this state dir before it was
+// moved or restored from a copy: it is looked for in dir by that name,
+// never where it was, which may be another state dir's. Any other stored
+// path is returned as it is (the state dir has never recorded one; a row
+// written by other means might).
+func ReportFile(dir, runID, stored string) string {
+	if rel := reportRel(dir, runID, stored); rel != "" {
+		return filepath.Join(dir, rel)
+	}
+	return stored
+}
+
+// ReadReportFile reads the report of run runID as ReportFile finds it, at
+// most report.MaxReadSize bytes of a regular file. A report of the state
+// dir is read through an os.Root of dir, so that neither ".." nor a
+// symlink leads out of it. A missing report file is ErrNotFound (and
+// fs.ErrNotExist), its message naming the file.
+func ReadReportFile(dir, runID, stored string) ([]byte, error) {
+	rel := reportRel(dir, runID, stored)
+	if rel == "" {
+		data, err := fsx.ReadFile(stored, report.MaxReadSize)
+		return data, notFound(runID, err)
+	}
+	name := filepath.Join(dir, rel)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, notFound(runID, err)
+	}
+	defer root.Close()
+	f, err := fsx.OpenIn(root, rel)
+	if err != nil {
+		// The root's errors name the path relative to it: name the file.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = &fs.PathError{Op: pe.Op, Path: name, Err: pe.Err}
+		}
+		if stored != name {
+			err = fmt.Errorf("%w (recorded as %s; a report is looked for in the state dir's reports folder)", err, stored)
+		}
+		return nil, notFound(runID, err)
+	}
+	defer f.Close()
+	data, err := fsx.ReadOpen(f, name, report.MaxReadSize)
+	var tooLarge *fsx.TooLargeError
+	if err != nil && !errors.As(err, &tooLarge) {
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+	return data, err
+}
+
+// notFound makes the error of a report file that does not exist match
+// ErrNotFound, as the store's contract has it: the run has no report,
+// which is not a failure to read one (nor the database being away).
+func notFound(runID string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return &missingReport{runID: runID, err: err}
+	}
+	return err
+}
+
+// missingReport is a run's report file that does not exist. It matches
+// both ErrNotFound and the file's own error; its text is the file's,
+// since ErrNotFound's says the run is not in the history, and it is.
+type missingReport struct {
+	runID string
+	err   error
+}
+
+func (e *missingReport) Error() string {
+	return fmt.Sprintf("run %s has no report file: %v", e.runID, e.err)
+}
+
+func (e *missingReport) Unwrap() []error { return []error{ErrNotFound, e.err} }
 
 // RemoveReportFiles removes, of the report files paths names (by run id),
 // those of the runs ids that are regular files inside dir, and returns
@@ -49,16 +129,8 @@ func RemoveReportFiles(dir string, ids []string, paths map[string]string) []stri
 		if p == "" {
 			continue
 		}
-		rel := ""
-		if filepath.IsAbs(p) {
-			if r, err := filepath.Rel(dir, filepath.Clean(p)); err == nil && filepath.IsLocal(r) {
-				rel = r
-			}
-		}
-		if rel == "" && filepath.Base(p) == id+".json" {
-			rel = id + ".json"
-		}
-		if rel == "" || !filepath.IsLocal(rel) {
+		rel := reportRel(dir, id, p)
+		if rel == "" {
 			continue
 		}
 		fi, err := root.Lstat(rel)
@@ -70,4 +142,23 @@ func RemoveReportFiles(dir string, ids []string, paths map[string]string) []stri
 		}
 	}
 	return removed
+}
+
+// reportRel returns, of a report path a row recorded, where in the
+// reports folder dir the report of run runID is: the path relative to dir
+// when it is under dir, else the run's own report name when the stored
+// path has that name (a moved state dir), else "" (a file elsewhere).
+func reportRel(dir, runID, stored string) string {
+	if dir == "" {
+		return "" // no reports folder: the stored path is all there is
+	}
+	if filepath.IsAbs(stored) {
+		if r, err := filepath.Rel(dir, filepath.Clean(stored)); err == nil && filepath.IsLocal(r) {
+			return r
+		}
+	}
+	if filepath.Base(stored) == runID+".json" && filepath.IsLocal(runID+".json") {
+		return runID + ".json"
+	}
+	return ""
 }

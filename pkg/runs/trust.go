@@ -26,8 +26,9 @@ type resumed struct {
 	file     string
 	verified bool
 	why      string // why it could not be verified
-	// failed: there was a key to check it with, and the report is not
-	// signed with it, or was changed since.
+	// failed: there was a key to check it with, and the report is
+	// signed with another, or was changed since. (A report with no
+	// signature is not failed: verifyResume warns of it itself.)
 	failed bool
 }
 
@@ -65,6 +66,11 @@ func (s *Service) loadResume(arg string) (*resumed, error) {
 		return nil, fmt.Errorf("%w; give the JSON report of a run", err)
 	}
 	file := run.ReportPath
+	if hs, ok := s.store.(*history.Store); ok && file != "" {
+		// Name the file ReadReport read: in a moved or restored state
+		// dir, this dir's copy, not the path the row kept.
+		file = history.ReportFile(hs.Reports(), run.ID, file)
+	}
 	if file == "" {
 		file = "the recorded report of run " + run.ID
 	}
@@ -75,6 +81,7 @@ func (s *Service) loadResume(arg string) (*resumed, error) {
 // returned with the reason.
 func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 	res := &resumed{file: file}
+	unsigned := false
 	switch {
 	case s.key == nil && s.store == nil:
 		res.why = "no --state-dir is set, so there is no key to verify its signature with"
@@ -89,11 +96,22 @@ func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 		if !errors.Is(err, report.ErrUnsigned) && !errors.Is(err, report.ErrBadSignature) {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		res.why, res.failed = err.Error(), true
+		// A report with no signature at all is not one that was changed
+		// or signed elsewhere: it gets its own warning below, not the
+		// caller's for a report that fails the check.
+		unsigned = errors.Is(err, report.ErrUnsigned)
+		res.why, res.failed = err.Error(), !unsigned
 	}
 	var err error
 	if res.rep, err = report.Decode(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if unsigned {
+		// Worded after what checkResumeTrust does with it: its outputs
+		// are reused as it says, under the caller's own roles only.
+		s.warn("--resume %s: the report carries no signature: it was written before reports were signed, or by a build without a key (or its signature was removed); "+
+			"it is not trusted as this state dir's signed reports are: the steps it reuses are taken as it says, "+
+			"and no step of this run may be allowed through a policy grant", file)
 	}
 	return res, nil
 }

@@ -8,13 +8,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
-	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // ReadReport returns the JSON of a run's report: the copy kept in the
-// database, else the file its row names.
+// database, else the file its row names, looked for in the report folder
+// as history.ReadReportFile does (a missing file is ErrNotFound).
 func (s *Store) ReadReport(ctx context.Context, runID string) ([]byte, error) {
 	var body []byte
 	err := s.pool.QueryRow(ctx, `SELECT body FROM reports WHERE run_id = $1`, runID).Scan(&body)
@@ -31,7 +30,7 @@ func (s *Store) ReadReport(ctx context.Context, runID string) ([]byte, error) {
 	if run.ReportPath == "" {
 		return nil, fmt.Errorf("%w: run %s has no recorded report", history.ErrNotFound, runID)
 	}
-	return fsx.ReadFile(run.ReportPath, report.MaxReadSize)
+	return history.ReadReportFile(s.Reports(), runID, run.ReportPath)
 }
 
 // ReportKey returns the report signing key every process on the database

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -31,10 +33,30 @@ func retryable(err error) bool {
 		c := pgErr.Code
 		return strings.HasPrefix(c, "08") || c == "57P01" || c == "57P02" || c == "57P03" || c == "40001" || c == "40P01"
 	}
+	// A file system error is never the database being away (a report
+	// file a run's row names may be missing, or a directory): answering
+	// it with "try again shortly" would have a client retry for ever.
+	var pathErr *fs.PathError
+	var linkErr *os.LinkError
+	if errors.As(err, &pathErr) || errors.As(err, &linkErr) {
+		return false
+	}
 	var connectErr *pgconn.ConnectError
-	var netErr net.Error
-	return pgconn.SafeToRetry(err) || errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+	return pgconn.SafeToRetry(err) || errors.As(err, &connectErr) || isNetError(err) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// isNetError reports whether err is a network error: a failed dial, read
+// or write, a timeout. A bare syscall.Errno is a net.Error too (it has
+// Timeout and Temporary), whatever the system call, so it does not count
+// here: the errnos of a dropped connection are named in retryable.
+func isNetError(err error) bool {
+	var netErr net.Error
+	if !errors.As(err, &netErr) {
+		return false
+	}
+	_, errno := netErr.(syscall.Errno)
+	return !errno
 }
 
 // Unreachable reports whether err means that the database could not be
