@@ -28,9 +28,16 @@ const heartbeat = 15 * time.Second
 // id once the run has ended (at once if it has), and, while the run goes
 // on, the events numbered above its Last-Event-ID as they come. A run
 // that another replica runs or ran is relayed from the store (see relay).
-// A run this process no longer holds is its report told as events, or,
-// to a client that saw more than that (Last-Event-ID at or past its end),
-// one run_finished numbered after what it saw: ids never go backwards.
+// A run this process no longer holds is its report told as events,
+// numbered from 1 again: to a client that saw more than that
+// (Last-Event-ID at or past its end), one run_finished numbered after
+// what it saw, for ids never go backwards; to any other client with a
+// Last-Event-ID, all of them, for its id may be one of the run's live
+// stream, which numbered other events.
+//
+// The status and headers are sent at once, before any event: a queued
+// run may have none for long, and a client must not take the stream for
+// a request that hangs.
 func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
@@ -74,6 +81,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 			// what it saw.
 			return writeOnly(w, finishedEvent(rep, after+1))
 		}
+		// The told stream numbers only the run's and its steps' events,
+		// from 1; the live stream (before a restart, say) numbered its
+		// log, item and retry events too, so a live id names another
+		// event here, and resuming after it would skip steps the client
+		// never saw. Every told event instead: each step's final state,
+		// some perhaps again.
+		after = 0
 	}
 	// A run this process holds streams its events after the client's
 	// Last-Event-ID as they come; one whose stream ends without sending
@@ -88,6 +102,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	// Flushed now, not with the first event or keep-alive: a browser's
+	// EventSource stays connecting, and a client or proxy with a
+	// response-header timeout gives up, until the headers come.
+	if rc.Flush() != nil {
+		return nil
+	}
 	bw := bufio.NewWriterSize(w, 32<<10)
 	flush := func() bool { return bw.Flush() == nil && rc.Flush() == nil }
 	s.metrics.streams.Inc()

@@ -323,7 +323,9 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 
 // unfinished is the report of a run that has not ended (queued or
 // running): without finished_at, which report.Report would give as the
-// zero time, so that a client subtracting times gets no nonsense.
+// zero time, so that a client subtracting times gets no nonsense. For
+// the same reason the started_at of a run this process holds in its
+// queue is when it was queued (see report), not the zero time.
 type unfinished struct {
 	*report.Report
 	FinishedAt *time.Time `json:"finished_at,omitempty"` // hides the report's
@@ -339,6 +341,12 @@ type unfinished struct {
 func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiError) {
 	if h, ok := s.mgr.Get(id); ok {
 		if rep := h.Snapshot(); rep != nil {
+			if rep.FinishedAt.IsZero() && rep.StartedAt.IsZero() {
+				// Queued (a snapshot, the handle's own copy): it started
+				// when it was asked for, as the run list says, not at the
+				// zero time.
+				rep.StartedAt = h.QueuedAt().UTC()
+			}
 			return rep, nil
 		}
 	}
