@@ -350,6 +350,11 @@ func TestExecuteAnswersBeforeItsRecordAndReadsSettle(t *testing.T) {
 	if _, err := m.ExecuteOp(ctx, OpRequest{Op: "control.noop"}); err != nil {
 		t.Fatal(err)
 	}
+	// Its record written (a read settles it), so that the lock below is
+	// taken while the writer is idle.
+	if _, err := m.Service().History().List(ctx, history.Filter{}); err != nil {
+		t.Fatal(err)
+	}
 	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(filepath.Join(dir, history.FileName)))
 	if err != nil {
 		t.Fatal(err)

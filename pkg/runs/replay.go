@@ -40,7 +40,11 @@ func publishReport(s *Stream, rep *report.Report) {
 		}
 		s.Publish(ev)
 	}
-	fin := Event{Kind: engine.EventRunFinished, RunID: rep.RunID, Time: rep.FinishedAt, Status: string(rep.Status), Report: rep}
+	// Subscribers read the report while the service may still sign and
+	// write it (a queued run that never started): they get a copy of its
+	// record, as publisher.Event gives them.
+	c := *rep
+	fin := Event{Kind: engine.EventRunFinished, RunID: rep.RunID, Time: rep.FinishedAt, Status: string(rep.Status), Report: &c}
 	if rep.Error != nil {
 		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
 	}

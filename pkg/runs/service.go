@@ -148,11 +148,11 @@ func NewService(cfg Config) (*Service, error) {
 		// answer before their record is committed, and its own reads
 		// wait for it. A shared database's replicas read what one of
 		// them answered, so there the answer waits.
-		_, local := st.(*history.Store)
-		s.rec = newRecorder(s, local)
+		local, ok := st.(*history.Store)
+		s.rec = newRecorder(s, ok)
 		s.view = st
-		if local {
-			s.view = settledStore{Store: st, rec: s.rec}
+		if ok {
+			s.view = settledStore{Store: local, rec: s.rec}
 		}
 		s.groups = storeGroups{st}
 	} else {

@@ -8,15 +8,20 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
-// settledStore is the store as Service.History gives it when executes
-// answer before their history is committed (recorder.async): each read
-// of runs first waits for the executes that have answered to be written,
-// so that a caller who got a run id finds the run. Writes, slots, the
-// cache and the rest go to the store as they are.
+// settledStore is the state dir's store as Service.History gives it, its
+// executes answering before their history is committed (recorder.async):
+// each read of runs first waits for the executes that have answered to
+// be written, so that a caller who got a run id finds the run. Writes,
+// slots, the cache and the rest go to the store as they are, and so do
+// the methods of the SQLite store beyond store.Store (QueuedSlots, which
+// the scheduler looks for): it embeds the store itself, not the
+// interface, which would hide them.
 type settledStore struct {
-	store.Store
+	*history.Store
 	rec *recorder
 }
+
+var _ store.Store = settledStore{}
 
 func (s settledStore) List(ctx context.Context, f history.Filter) ([]history.Run, error) {
 	s.rec.settle(ctx)
