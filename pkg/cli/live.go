@@ -149,7 +149,9 @@ func (v *liveView) log(ev engine.Event) {
 		return
 	}
 	line := termtext.Line(ev.Message)
-	if ev.Index != nil {
+	if ev.Label != "" { // user data, cleaned as the message is
+		line = "[" + termtext.Line(ev.Label) + "] " + line
+	} else if ev.Index != nil {
 		line = fmt.Sprintf("[%d] %s", *ev.Index, line)
 	}
 	if len(s.lines) >= maxKeptLines {

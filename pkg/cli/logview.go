@@ -219,7 +219,11 @@ func (v *logView) consoleLine(ev engine.Event, level zerolog.Level, msg string, 
 	b = append(b, ' ')
 	if ev.Step != "" && ev.Kind == engine.EventLog {
 		b = append(b, ev.Step...)
-		if ev.Index != nil {
+		if ev.Label != "" { // an item's, named as its item lines name it
+			b = append(b, '[')
+			b = append(b, termtext.Line(ev.Label)...)
+			b = append(b, ']')
+		} else if ev.Index != nil {
 			b = append(b, '[')
 			b = strconv.AppendInt(b, int64(*ev.Index), 10)
 			b = append(b, ']')
@@ -271,6 +275,10 @@ func (v *logView) jsonLine(ev engine.Event, level zerolog.Level, msg string, fie
 	if ev.Kind == engine.EventLog && ev.Index != nil {
 		b = append(b, `,"index":`...)
 		b = strconv.AppendInt(b, int64(*ev.Index), 10)
+		if ev.Label != "" {
+			b = append(b, `,"label":`...)
+			b = appendJSONString(b, ev.Label)
+		}
 	}
 	if ev.ParentRunID != "" {
 		b = append(b, `,"parent_run_id":`...)

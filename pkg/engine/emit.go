@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/arsenal-run/arsenal-run/pkg/steps"
+
 // observed reports whether anyone receives this run's events.
 func (r *run) observed() bool { return r.p.e.observer != nil || r.o.observer != nil }
 
@@ -18,7 +20,9 @@ func (r *run) emit(ev Event) {
 	}
 }
 
-// emitCall emits an event about a call: its step, op and item.
+// emitCall emits an event about a call: its step, op and item. An item's
+// events carry its label, as its item_started and item_finished do: of a
+// fan-out over 73 hosts, "[19]" names none a reader knows.
 func (r *run) emitCall(c *Call, ev Event) {
 	if r == nil || !r.observed() {
 		return
@@ -27,6 +31,7 @@ func (r *run) emitCall(c *Call, ev Event) {
 	if c.Index >= 0 {
 		i := c.Index
 		ev.Index = &i
+		ev.Label = r.red.String(itemLabel(c.env[steps.EnvItem]))
 	}
 	r.emit(ev)
 }

@@ -23,6 +23,9 @@ type fan struct {
 	dry   bool
 	cut   int
 	cutB  int64
+	// halt is why max_fail_percentage stopped serial:'s rollout after a
+	// batch (see runItems); nil when it did not.
+	halt error
 }
 
 // fanout runs a foreach step: one call per item, at most concurrency at
@@ -192,7 +195,8 @@ func (r *run) matrixItems(m *steps.Matrix, env map[string]any) ([]any, error) {
 // are the most any item took. Its error is that of the item that failed
 // first (in time, else by index): a failure before a denial before a
 // cancellation, so the siblings that fail_fast cancelled never hide the
-// item that made it cancel them.
+// item that made it cancel them. When max_fail_percentage stopped the
+// rollout, the error says so first (see rollout).
 func (f *fan) settle(rec *record) {
 	items := f.items
 	rec.items, rec.output = items, f.outs
@@ -227,9 +231,17 @@ func (f *fan) settle(rec *record) {
 	}
 	switch {
 	case rec.counts[report.StatusFailed] > 0:
-		rec.status, rec.err = report.StatusFailed, itemErr(pick(report.StatusFailed))
+		i := pick(report.StatusFailed)
+		rec.status, rec.err = report.StatusFailed, itemErr(i)
+		if f.halt != nil {
+			rec.err.Message = f.rollout(i, rec.err.Message)
+		}
 	case rec.counts[report.StatusDenied] > 0:
-		rec.status, rec.err = report.StatusDenied, itemErr(pick(report.StatusDenied))
+		i := pick(report.StatusDenied)
+		rec.status, rec.err = report.StatusDenied, itemErr(i)
+		if f.halt != nil {
+			rec.err.Message = f.rollout(i, rec.err.Message)
+		}
 		rec.reason = rec.err.Message
 	case rec.counts[report.StatusCancelled] > 0:
 		rec.status, rec.err = report.StatusCancelled, itemErr(pick(report.StatusCancelled))

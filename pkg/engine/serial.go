@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 
 	"github.com/rs/zerolog"
 	"github.com/sourcegraph/conc/pool"
@@ -17,9 +19,10 @@ import (
 // Within a batch at most concurrency items run at once (serial: without
 // concurrency: runs a whole batch at once). After a batch, the next one is
 // started only if the batch did not stop the step: fail_fast already
-// cancelled ctx at the first failure; max_fail_percentage stops the step
-// when more than that share of the batch failed or was denied. Items
-// never started are recorded cancelled by runItem, with the reason.
+// cancelled ctx at the first failure; max_fail_percentage stops the step,
+// and f.halt says why, when more than that share of the batch failed or
+// was denied. Items never started are recorded cancelled by runItem, with
+// the reason.
 func (r *run) runItems(ctx context.Context, stop context.CancelCauseFunc, s *steps.Step, f *fan, n int, runItem func(int), log zerolog.Logger) {
 	size, conc := n, s.Concurrency
 	if s.Serial != nil {
@@ -37,6 +40,7 @@ func (r *run) runItems(ctx context.Context, stop context.CancelCauseFunc, s *ste
 		runBatch(ctx, lo, hi, conc, runItem)
 		if s.Serial != nil && hi < n && ctx.Err() == nil {
 			if why := f.batchStops(s.Serial, b+1, batches, lo, hi); why != nil {
+				f.halt = why
 				stop(why)
 			}
 		}
@@ -82,6 +86,45 @@ func (f *fan) batchStops(sr *steps.Serial, b, batches, lo, hi int) error {
 	return ops.Errorf(ops.ClassCancelled, "batch %d of %d (items %d to %d) had %d of %d items fail, over max_fail_percentage %d%%",
 		b, batches, lo, hi-1, failed, hi-lo, sr.MaxFailPercent)
 }
+
+// rollout is the error of a fan-out whose rollout max_fail_percentage
+// stopped (f.halt), around msg, the error of item first (the first that
+// failed or was denied): why the rollout stopped comes first, since the
+// stop, not item first, which an earlier batch may have tolerated, is what
+// ended the step; then msg, then the other items that failed or were
+// denied, up to maxNamed of them by name.
+func (f *fan) rollout(first int, msg string) string {
+	var names []string
+	n, denied := 0, false
+	for i := range f.items {
+		st := f.items[i].Status
+		if i == first || st != report.StatusFailed && st != report.StatusDenied {
+			continue
+		}
+		n++
+		denied = denied || st == report.StatusDenied
+		if len(names) < maxNamed {
+			names = append(names, itemName(i, f.items[i].Label))
+		}
+	}
+	out := "rollout stopped: " + f.halt.Error() + "; " + msg
+	if n == 0 {
+		return out
+	}
+	what := "also failed"
+	if denied {
+		what = "also failed or denied"
+	}
+	out += "; " + what + ": " + strings.Join(names, ", ")
+	if n > len(names) {
+		out += fmt.Sprintf(" and %d more", n-len(names))
+	}
+	return out
+}
+
+// maxNamed bounds the items a stopped rollout's error names besides the
+// first: with hundreds of hosts the rest is in the report.
+const maxNamed = 5
 
 // itemLabel names an item for people: the name of a host that
 // inventory.hosts gave, or of any map item with a string name.

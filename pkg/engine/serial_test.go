@@ -169,8 +169,9 @@ steps:
 	if r := fan.Items[6].Reason; r != "not started: batch 3 of 4 (items 4 to 5) had 2 of 2 items fail, over max_fail_percentage 50%" {
 		t.Errorf("item 6: %q", r)
 	}
-	// The failures stay failures: the step failed, with its first one.
-	if fan.Status != report.StatusFailed || !strings.HasPrefix(fan.Error.Message, "item 1: busy failure") {
+	// The failures stay failures: the step failed, with its first one,
+	// after why the rollout stopped.
+	if fan.Status != report.StatusFailed || !strings.HasPrefix(fan.Error.Message, "rollout stopped: batch 3 of 4 (items 4 to 5) had 2 of 2 items fail, over max_fail_percentage 50%; item 1: busy failure;") {
 		t.Errorf("step %s: %+v", fan.Status, fan.Error)
 	}
 

@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// TestSerialStopSaysTheRolloutStopped: when max_fail_percentage stops a
+// rollout, the step's error, and the run's after it, say so first, with
+// the batch that went over, then name the items that failed, the first
+// with its message: naming only the first failure, one the share had
+// tolerated in an earlier batch, blamed it for the stop. The class stays
+// the failure's.
+func TestSerialStopSaysTheRolloutStopped(t *testing.T) {
+	hosts := make([]string, 12)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf(`{"name": "web-%02d"}`, i)
+	}
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: restart
+    op: test.busy
+    foreach: '[`+strings.Join(hosts, ", ")+`]'
+    serial: 4
+    max_fail_percentage: 25
+    with: {fail: "${{ item.name in ['web-02', 'web-05', 'web-06'] }}"}
+`), nil)
+	// Batch 1: one of four failed (25%, not over); batch 2: two of four;
+	// batch 3 does not start.
+	const msg = "rollout stopped: batch 2 of 3 (items 4 to 7) had 2 of 4 items fail, over max_fail_percentage 25%; " +
+		"item web-02 (#2): busy failure; also failed: item web-05 (#5), item web-06 (#6) (4 other items cancelled)"
+	type outcome struct {
+		Status report.Status
+		Error  *report.Error
+	}
+	s := stepOf(t, rep, "restart")
+	want := outcome{report.StatusFailed, &report.Error{Class: "execution", Message: msg}}
+	if diff := cmp.Diff(want, outcome{s.Status, s.Error}); diff != "" {
+		t.Errorf("the step (-want +got):\n%s", diff)
+	}
+	want = outcome{report.StatusFailed, &report.Error{Class: "execution", Message: "step restart failed: " + msg}}
+	if diff := cmp.Diff(want, outcome{rep.Status, rep.Error}); diff != "" {
+		t.Errorf("the run (-want +got):\n%s", diff)
+	}
+
+	// Past five, the other failures are counted, not named. (One at a
+	// time, so that item 0 fails first.)
+	rep = mustRun(t, plan(t, e, header+`
+steps:
+  - {id: fan, op: test.busy, foreach: 0..11, serial: 8, concurrency: 1, max_fail_percentage: 0, with: {fail: "${{ item < 8 }}"}}
+`), nil)
+	got := stepOf(t, rep, "fan").Error.Message
+	if want := "rollout stopped: batch 1 of 2 (items 0 to 7) had 8 of 8 items fail, over max_fail_percentage 0%; item 0: busy failure; " +
+		"also failed: item 1, item 2, item 3, item 4, item 5 and 2 more (4 other items cancelled)"; got != want {
+		t.Errorf("the step's error:\n%s\nwant\n%s", got, want)
+	}
+}
