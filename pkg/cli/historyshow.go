@@ -6,10 +6,13 @@ import (
 	"fmt"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // historyShow serves `history show RUN_ID [--json]`: one run and its step
-// rows from the store, including a run whose process died.
+// rows from the store, including a run whose process died, with the labels
+// and error messages of its report when it has one.
 func historyShow(e *env, args []string) int {
 	c := historyCommand()
 	fs := newFlags(e, c)
@@ -47,8 +50,34 @@ func historyShow(e *env, args []string) int {
 		e.errorf("history: %v", err)
 		return ExitFailed
 	}
-	if err := history.WriteRun(e.stdout, run, rows, *asJSON); err != nil {
+	if run.ReportPath != "" {
+		// Where the report is now: in a moved or restored state dir, this
+		// dir's copy, not the path the row kept.
+		run.ReportPath = history.ReportFile(store.Reports(), run.ID, run.ReportPath)
+	}
+	if err := history.WriteRunReport(e.stdout, run, rows, shownReport(ctx, store, run), *asJSON); err != nil {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// shownReport is the report of run for `history show` to name its items and
+// give their errors, or nil when it has none that can be read: a run still
+// going on or whose process died, or a report removed or of another
+// version. The history's rows are then shown as they are. The signature is
+// not checked: the report only adds text to the history's own rows, which
+// the same state holds.
+func shownReport(ctx context.Context, st store.Store, run history.Run) *report.Report {
+	if run.Status == history.StatusRunning {
+		return nil
+	}
+	data, err := st.ReadReport(ctx, run.ID)
+	if err != nil {
+		return nil
+	}
+	rep, err := report.Decode(data)
+	if err != nil {
+		return nil
+	}
+	return rep
 }

@@ -1,28 +1,54 @@
 package history
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
-// WriteRun writes one run with its step rows for `arsenal-run history show`:
-// a summary and a table for people, or with asJSON one object
-// {"run": {...}, "steps": [...]}. Rows of retry attempts are left out of
-// the table; the JSON has every row.
+// WriteRun is WriteRunReport without the run's report: the step rows as
+// the history recorded them.
 func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
+	return WriteRunReport(w, run, rows, nil, asJSON)
+}
+
+// WriteRunReport writes one run with its step rows for `arsenal-run
+// history show`: a summary and a table for people, or with asJSON one
+// object {"run": {...}, "steps": [...]}. Rows of retry attempts are left
+// out of the table; the JSON has every row. rep is the run's report, or
+// nil when it has none or it cannot be read: the history keeps of an item
+// its index and error class only, so the report, when there is one of
+// this run, gives each row its item's label and its error message (or
+// the reason it did not run). In the table, a fan-out of more than
+// maxItems items lists those that did not succeed, up to maxItems, and
+// counts the others on one line, as the summary of `run` does.
+func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, asJSON bool) error {
+	if rep != nil && rep.RunID != run.ID {
+		rep = nil
+	}
+	details := reportDetails(rep)
 	if asJSON {
-		if rows == nil {
-			rows = []StepRow{}
+		steps := make([]stepJSON, len(rows))
+		for i, r := range rows {
+			d := details[keyOf(r)]
+			if r.Kind == "attempt" {
+				// The report's error is the last attempt's, not each one's.
+				d.message, d.reason = "", ""
+			}
+			steps[i] = stepJSON{StepRow: r, Label: d.label, Message: d.message, Reason: d.reason}
 		}
 		return writeJSON(w, struct {
-			Run   runJSON   `json:"run"`
-			Steps []StepRow `json:"steps"`
-		}{jsonRun(run), rows})
+			Run   runJSON    `json:"run"`
+			Steps []stepJSON `json:"steps"`
+		}{jsonRun(run), steps})
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "run       %s\nplaybook  %s (%s)\nstatus    %s %s\nstarted   %s\n", run.ID, run.Playbook, run.Path, icon(run.Status), run.Status, run.StartedAt.UTC().Format("2006-01-02 15:04:05"))
@@ -55,32 +81,235 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
+	more := "more items; --json lists every row"
+	if rep != nil {
+		more = "more items in the report"
+	}
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tOP\tSTATUS\tTRIES\tDURATION\tERROR")
-	for _, r := range rows {
-		if r.Kind == "attempt" {
-			continue
+	for _, g := range groupRows(rows) {
+		if g.step != nil {
+			writeRow(tw, g.step, details)
 		}
-		id := r.StepID
-		if r.Section != "" && r.Section != "steps" {
-			id = r.Section + "/" + id
-		}
-		if r.Item != nil {
-			id = fmt.Sprintf("  %s[%d]", id, *r.Item)
-		}
-		dur := "-"
-		if r.StartedAt != nil {
-			dur = report.FormatMS(r.DurationMS)
-		}
-		errText := r.ErrorClass
-		if r.Ignored {
-			errText += " (" + report.IgnoredNote + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, r.Op, icon(r.Status), r.Status, r.Attempt, dur, errText)
+		writeItems(tw, g.items, details, more)
 	}
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeItems writes the rows of a step's items, sorted by index: all of
+// them up to maxItems, else those that did not succeed, up to maxItems
+// and a line saying how many more (more says where they are), then one
+// line counting those that succeeded.
+func writeItems(w io.Writer, items []StepRow, details map[rowKey]detail, more string) {
+	if len(items) <= maxItems {
+		for i := range items {
+			writeRow(w, &items[i], details)
+		}
+		return
+	}
+	listed, hidden, succeeded := 0, 0, 0
+	for i := range items {
+		switch {
+		case items[i].Status == report.StatusSucceeded:
+			succeeded++
+		case listed == maxItems:
+			hidden++
+		default:
+			listed++
+			writeRow(w, &items[i], details)
+		}
+	}
+	if hidden > 0 {
+		fmt.Fprintf(w, "  …\t\t\t\t\t%d %s\n", hidden, more)
+	}
+	if succeeded > 0 {
+		n := fmt.Sprintf("%d items", succeeded)
+		if succeeded == 1 {
+			n = "1 item"
+		}
+		fmt.Fprintf(w, "  %s[…]\t%s\t%s %s\t\t\t%s\n", stepName(&items[0]), oneLine(items[0].Op, 80), icon(report.StatusSucceeded), report.StatusSucceeded, n)
+	}
+}
+
+// maxItems is how many items of a fan-out the table of `history show`
+// lists: all of them up to this many, else those that did not succeed,
+// as the summary of `run` does.
+const maxItems = 20
+
+// noteLimit is the most characters of a row's error: the width the
+// summary of `run` gives its notes.
+const noteLimit = 120
+
+// stepJSON is a row as `history show --json` prints it: the row, with
+// what the run's report says of its step or item: the item's label (on
+// its attempts' rows too), and the error message or the reason it did not
+// run (not on an attempt's row).
+type stepJSON struct {
+	StepRow
+	Label   string `json:"label,omitempty"`
+	Message string `json:"error_message,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// rowKey finds a row's step or item in the report: its section, step id
+// and item index (-1 for a step row).
+type rowKey struct {
+	section, step string
+	item          int
+}
+
+// keyOf is the key of row r; a row without a section is of "steps", as
+// the report's rows are (section).
+func keyOf(r StepRow) rowKey {
+	k := rowKey{r.Section, r.StepID, -1}
+	if k.section == "" {
+		k.section = "steps"
+	}
+	if r.Item != nil {
+		k.item = *r.Item
+	}
+	return k
+}
+
+// detail is what the report says of a step or item that the history
+// does not keep. Its text is as the report holds it, not cleaned.
+type detail struct {
+	label, message, reason string
+}
+
+// note is the error of a row: "class: message", or the reason it did not
+// run; "" when the report has neither.
+func (d detail) note() string {
+	if d.message != "" {
+		return d.message
+	}
+	return d.reason
+}
+
+// reportDetails indexes the labels, errors and reasons of rep's steps and
+// items by their rows' keys; nil for no report.
+func reportDetails(rep *report.Report) map[rowKey]detail {
+	if rep == nil {
+		return nil
+	}
+	out := map[rowKey]detail{}
+	for i := range rep.Steps {
+		s := &rep.Steps[i]
+		out[rowKey{section(s), s.ID, -1}] = detail{message: errMessage(s.Error), reason: s.Reason}
+		for j := range s.Items {
+			it := &s.Items[j]
+			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason}
+		}
+	}
+	return out
+}
+
+// errMessage is an error as a row shows it, "class: message"; "" for
+// none.
+func errMessage(e *report.Error) string {
+	if e == nil {
+		return ""
+	}
+	return e.Class + ": " + e.Message
+}
+
+// rowGroup is a step row with the rows of its items. A running or
+// interrupted run records each item as it finishes, before its step (which
+// it may not have reached): the group stands where its first row does.
+type rowGroup struct {
+	step  *StepRow
+	items []StepRow
+}
+
+// groupRows groups the step and item rows (not the attempts) by step, in
+// the order they were recorded, with each step's items by index.
+func groupRows(rows []StepRow) []*rowGroup {
+	var groups []*rowGroup
+	last := map[rowKey]*rowGroup{}
+	for i := range rows {
+		r := &rows[i]
+		if r.Kind == "attempt" {
+			continue
+		}
+		k := keyOf(*r)
+		k.item = -1
+		g := last[k]
+		if g == nil || (r.Item == nil && g.step != nil) {
+			g = &rowGroup{}
+			groups = append(groups, g)
+			last[k] = g
+		}
+		if r.Item == nil {
+			g.step = r
+		} else {
+			g.items = append(g.items, *r)
+		}
+	}
+	for _, g := range groups {
+		slices.SortStableFunc(g.items, func(a, b StepRow) int { return cmp.Compare(*a.Item, *b.Item) })
+	}
+	return groups
+}
+
+// stepName is a row's step as the table names it: its id, after its
+// section for the handler sections.
+func stepName(r *StepRow) string {
+	id := oneLine(r.StepID, 80)
+	if r.Section != "" && r.Section != "steps" {
+		id = oneLine(r.Section, 40) + "/" + id
+	}
+	return id
+}
+
+// writeRow writes one step or item row of the table. An item is named by
+// its label when the report gives one (a host's name), else by its index;
+// the error is the report's message, cut in its middle to noteLimit, else
+// the class the history kept. Both are the report's text, cleaned of
+// control sequences.
+func writeRow(w io.Writer, r *StepRow, details map[rowKey]detail) {
+	d := details[keyOf(*r)]
+	id := stepName(r)
+	switch {
+	case r.Item == nil:
+	case oneLine(d.label, 40) != "":
+		id = fmt.Sprintf("  %s[%s]", id, oneLine(d.label, 40))
+	default:
+		id = fmt.Sprintf("  %s[%d]", id, *r.Item)
+	}
+	dur := "-"
+	if r.StartedAt != nil {
+		dur = report.FormatMS(r.DurationMS)
+	}
+	errText := oneLine(r.ErrorClass, 40)
+	if n := d.note(); n != "" && r.Status != report.StatusSucceeded {
+		errText = midLine(n, noteLimit)
+	}
+	if r.Ignored {
+		errText += " (" + report.IgnoredNote + ")"
+	}
+	fmt.Fprintf(w, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, oneLine(r.Op, 80), icon(r.Status), oneLine(string(r.Status), 20), r.Attempt, dur, errText)
+}
+
+// midLine is s for a table cell, as oneLine, but cut in its middle, at a
+// space near the cut when there is one: an error often says why at its
+// end (a command's stderr), and the summary of `run` keeps both ends too.
+func midLine(s string, n int) string {
+	s = oneLine(s, math.MaxInt)
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	const slack = 16 // how far a cut may move to fall between words
+	head, tail := string(r[:(n-3)/2]), string(r[len(r)-(n-3-(n-3)/2):])
+	if i := strings.LastIndexByte(head, ' '); i >= 0 && utf8.RuneCountInString(head[i:]) <= slack {
+		head = head[:i]
+	}
+	if i := strings.IndexByte(tail, ' '); i >= 0 && utf8.RuneCountInString(tail[:i]) <= slack {
+		tail = tail[i+1:]
+	}
+	return strings.TrimRight(head, " ") + " … " + strings.TrimLeft(tail, " ")
 }
 
 // writeOrigin writes how and by whom the run was started: its trigger
