@@ -28,7 +28,8 @@ func runTrue(t *testing.T, pool *Pool, host string, extra map[string]any) error 
 
 // TestHostKeys checks known_hosts: an unknown host is refused with the way
 // to add it; accept-new adds it (as [127.0.0.1]:port) and later pools
-// trust it; a changed key is refused, with or without accept-new.
+// trust it; a changed key is refused, with or without accept-new. Both
+// refusals have class validation, so that retry does not try again.
 func TestHostKeys(t *testing.T) {
 	srv := startServer(t, serverOpts{})
 	inv := srv.inventory(t, "box")
@@ -38,8 +39,8 @@ func TestHostKeys(t *testing.T) {
 
 	err := runTrue(t, newPool(t, st), "box", nil)
 	var hk *hostKeyError
-	if !errors.As(err, &hk) || ops.ClassOf(err) != ops.ClassExecution {
-		t.Fatalf("unknown host: %v", err)
+	if !errors.As(err, &hk) || ops.ClassOf(err) != ops.ClassValidation {
+		t.Fatalf("unknown host: %v (class %s)", err, ops.ClassOf(err))
 	}
 	for _, want := range []string{"host key of box ([127.0.0.1]:", "is unknown", ssh.FingerprintSHA256(srv.HostKey),
 		fmt.Sprintf("ssh-keyscan -p %d -t ssh-ed25519 127.0.0.1 >> %s", srv.Port, kh), "accept-new"} {
@@ -78,8 +79,8 @@ func TestHostKeys(t *testing.T) {
 		st := srv.settings(inv)
 		st.KnownHosts, st.AcceptNew = []string{changed}, acceptNew
 		err := runTrue(t, newPool(t, st), "box", nil)
-		if !errors.As(err, &hk) {
-			t.Fatalf("changed key, accept-new %v: %v", acceptNew, err)
+		if !errors.As(err, &hk) || ops.ClassOf(err) != ops.ClassValidation {
+			t.Fatalf("changed key, accept-new %v: %v (class %s)", acceptNew, err, ops.ClassOf(err))
 		}
 		for _, want := range []string{"HOST KEY CHANGED for box", ssh.FingerprintSHA256(pub) + " (" + changed + ":2)",
 			fmt.Sprintf("ssh-keygen -R '[127.0.0.1]:%d' -f %s", srv.Port, changed), "accept-new never replaces a key"} {

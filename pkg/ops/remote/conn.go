@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +36,44 @@ type conn struct {
 
 	refs     int       // guarded by p.mu
 	lastUsed time.Time // guarded by p.mu
+	users    []string  // the hosts it served, in order; guarded by p.mu
 }
+
+// addUser records that a step on host took the connection; the caller
+// holds p.mu. Several inventory hosts with one address, user and keys
+// share a connection.
+func (c *conn) addUser(host string) {
+	if !slices.Contains(c.users, host) {
+		c.users = append(c.users, host)
+	}
+}
+
+// label names the connection in messages: its host and address, or, when
+// several hosts shared it, its address and some of them, since the host
+// that dialled it is no more concerned than the others.
+func (c *conn) label() string {
+	c.p.mu.Lock()
+	users := slices.Clone(c.users)
+	c.p.mu.Unlock()
+	switch len(users) {
+	case 0:
+		return fmt.Sprintf("%s (%s)", c.host.Name, c.host.HostPort())
+	case 1:
+		return fmt.Sprintf("%s (%s)", users[0], c.host.HostPort())
+	}
+	more := ""
+	if len(users) > 3 {
+		users, more = users[:3], fmt.Sprintf(" and %d more", len(users)-3)
+	}
+	return fmt.Sprintf("%s (shared by %s%s)", c.host.HostPort(), strings.Join(users, ", "), more)
+}
+
+// closedError is the reason of a connection this process closed on
+// purpose, rather than one that ended under it.
+type closedError struct{ err error }
+
+func (e *closedError) Error() string { return e.err.Error() }
+func (e *closedError) Unwrap() error { return e.err }
 
 func (c *conn) isDead() bool {
 	select {
@@ -48,7 +87,11 @@ func (c *conn) isDead() bool {
 // lost is the error of a step whose connection ended under it.
 func (c *conn) lost() error {
 	<-c.dead
-	return fmt.Errorf("connection to %s (%s) lost: %w", c.host.Name, c.host.HostPort(), c.why)
+	var closed *closedError
+	if errors.As(c.why, &closed) {
+		return fmt.Errorf("connection to %s closed: %w", c.label(), c.why)
+	}
+	return fmt.Errorf("connection to %s lost: %w", c.label(), c.why)
 }
 
 // close ends the connection for the reason given; the first reason wins.
@@ -157,7 +200,7 @@ func (c *conn) newSession(ctx context.Context, control bool) (*ssh.Session, func
 		}
 		var refused *ssh.OpenChannelError
 		if !errors.As(err, &refused) || len(c.slots)+len(c.control) == 0 {
-			return nil, nil, fmt.Errorf("opening a session on %s: %w", c.host.Name, err)
+			return nil, nil, fmt.Errorf("opening a session on %s: %w", c.label(), err)
 		}
 		select {
 		case <-freed:

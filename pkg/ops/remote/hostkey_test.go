@@ -188,6 +188,9 @@ func TestHostKeyTypeMismatch(t *testing.T) {
 	if err != nil && strings.Contains(err.Error(), "we offered") {
 		t.Errorf("the library's error shows through: %v", err)
 	}
+	if c := ops.ClassOf(err); c != ops.ClassValidation {
+		t.Errorf("type mismatch: class %s; want validation, which retry does not retry", c)
+	}
 }
 
 // TestHostKeyAdvice: the unknown-host message names every file checked

@@ -49,6 +49,28 @@ type entry struct {
 	ready chan struct{} // closed when the dial is over
 	c     *conn
 	err   error
+	stage atomic.Int32 // what the dial is doing, a dialStage
+}
+
+// dialStage is the part of making a connection a dial is in, so that a
+// step that stops waiting for it can say where it was stuck.
+type dialStage int32
+
+const (
+	stageConnect dialStage = iota // TCP, straight to the host
+	stageJump                     // through the jump host, its own dial included
+	stageLogin                    // the SSH handshake and login
+)
+
+// describe says what a dial in this stage is doing for h.
+func (s dialStage) describe(h *inventory.Host) string {
+	switch s {
+	case stageJump:
+		return fmt.Sprintf("connecting to %s (%s) through jump host %s (%s)", h.Name, h.HostPort(), h.Jump.Name, h.Jump.HostPort())
+	case stageLogin:
+		return fmt.Sprintf("logging in to %s (%s)", h.Name, h.HostPort())
+	}
+	return fmt.Sprintf("connecting to %s (%s)", h.Name, h.HostPort())
 }
 
 // NewPool returns an empty pool; connections are made on first use. Every
@@ -163,7 +185,9 @@ func (p *Pool) get(ctx context.Context, h *inventory.Host, a authOpts) (*conn, e
 		select {
 		case <-e.ready:
 		case <-ctx.Done():
-			return nil, context.Cause(ctx)
+			// The dial goes on for other steps; this one says where it
+			// was when its time ran out (the cause keeps its class).
+			return nil, fmt.Errorf("%w while %s", context.Cause(ctx), dialStage(e.stage.Load()).describe(h))
 		}
 		if e.err != nil {
 			// A dial refused by another caller's scope says nothing about
@@ -180,6 +204,7 @@ func (p *Pool) get(ctx context.Context, h *inventory.Host, a authOpts) (*conn, e
 			continue
 		}
 		e.c.refs++
+		e.c.addUser(h.Name)
 		p.mu.Unlock()
 		if err := e.c.checkPolicy(ctx); err != nil {
 			p.release(e.c)
@@ -207,7 +232,7 @@ func (p *Pool) dial(ctx context.Context, key string, e *entry, h *inventory.Host
 	defer cancel()
 	stop := context.AfterFunc(p.ctx, cancel)
 	defer stop()
-	c, err := p.connect(dctx, h, a)
+	c, err := p.connect(dctx, e, h, a)
 	p.mu.Lock()
 	if err == nil && p.closed {
 		err = errPoolClosed
@@ -228,8 +253,9 @@ func (p *Pool) dial(ctx context.Context, key string, e *entry, h *inventory.Host
 	p.mu.Unlock()
 }
 
-// connect dials h, through its jump host if it has one, and logs in.
-func (p *Pool) connect(ctx context.Context, h *inventory.Host, a authOpts) (*conn, error) {
+// connect dials h, through its jump host if it has one, and logs in,
+// keeping e's stage up to date.
+func (p *Pool) connect(ctx context.Context, e *entry, h *inventory.Host, a authOpts) (*conn, error) {
 	// Keys and known_hosts first: a missing key fails before any
 	// connection is made.
 	cfg, hk, done, err := p.clientConfig(ctx, h, a)
@@ -240,7 +266,13 @@ func (p *Pool) connect(ctx context.Context, h *inventory.Host, a authOpts) (*con
 	var jump *conn
 	var nc net.Conn
 	if h.Jump != nil {
-		if jump, err = p.get(ctx, h.Jump, a); err != nil {
+		e.stage.Store(int32(stageJump))
+		// The jump host's own dial is bounded by its DialTimeout and by
+		// Close. Waiting for its end, rather than for this dial's deadline
+		// (which runs out a moment earlier), gives its own error: a hung
+		// jump host is named with its address and stage, not taken for
+		// this host timing out.
+		if jump, err = p.get(context.WithoutCancel(ctx), h.Jump, a); err != nil {
 			return nil, fmt.Errorf("jump host %s: %w", h.Jump.Name, err)
 		}
 		if err = allowHop(ctx, h.Address, net.ParseIP(h.Address)); err == nil {
@@ -248,7 +280,7 @@ func (p *Pool) connect(ctx context.Context, h *inventory.Host, a authOpts) (*con
 		}
 		if err != nil {
 			p.release(jump)
-			return nil, policyClass(fmt.Errorf("connecting to %s (%s) through jump host %s: %w", h.Name, h.HostPort(), h.Jump.Name, err))
+			return nil, policyClass(fmt.Errorf("connecting to %s (%s) through jump host %s: %w", h.Name, h.HostPort(), h.Jump.Name, causeOf(ctx, err)))
 		}
 	} else {
 		d := policy.Dialer(ctx, net.Dialer{KeepAlive: 30 * time.Second}, h.Address)
@@ -263,6 +295,7 @@ func (p *Pool) connect(ctx context.Context, h *inventory.Host, a authOpts) (*con
 		}
 		return nil, err
 	}
+	e.stage.Store(int32(stageLogin))
 	// The handshake has no context of its own: closing the connection is
 	// what stops it.
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
@@ -319,11 +352,14 @@ func (p *Pool) session(ctx context.Context, h *inventory.Host, a authOpts) (*ssh
 
 // handshakeError explains a failed handshake: host keys and logins get
 // their own messages; the rest is passed on. hk is the host key check the
-// handshake used.
+// handshake used. A host key known_hosts does not vouch for has class
+// validation, which retry never retries: trying again cannot change the
+// key, and only hammers a host whose identity is in doubt; known_hosts (an
+// input of the run) is what must be fixed.
 func handshakeError(h *inventory.Host, user string, hk *hostKeyCheck, err error) error {
 	var he *hostKeyError
 	if errors.As(err, &he) {
-		return ops.WithClass(ops.ClassExecution, he)
+		return ops.WithClass(ops.ClassValidation, he)
 	}
 	var ne *ssh.AlgorithmNegotiationError
 	if errors.As(err, &ne) && ne.What == "host key" && hk != nil && len(hk.listed) > 0 {
@@ -334,7 +370,7 @@ func handshakeError(h *inventory.Host, user string, hk *hostKeyCheck, err error)
 			listed = append(listed, fmt.Sprintf("%s (%s:%d)", k.Key.Type(), k.Filename, k.Line))
 		}
 		norm := knownhosts.Normalize(hk.address)
-		return ops.Errorf(ops.ClassExecution, "host key of %s (%s): known_hosts lists only %s for this host, but the server offers %s. "+
+		return ops.Errorf(ops.ClassValidation, "host key of %s (%s): known_hosts lists only %s for this host, but the server offers %s. "+
 			"The host's key may have changed (reinstalled, or someone intercepting the connection): check the new key's fingerprint with the host's owner "+
 			"(`ssh-keyscan -p %d %s | ssh-keygen -lf -`), then remove the old entry with `ssh-keygen -R '%s' -f %s` and add the new one",
 			h.Name, norm, strings.Join(listed, ", "), strings.Join(ne.RequestedAlgorithms, ", "), portOf(hk.address), h.Address, norm, hk.listed[0].Filename)

@@ -3,7 +3,10 @@ package remote
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -311,5 +314,167 @@ func TestIdleClose(t *testing.T) {
 	p.Close()
 	if err := runTrue(t, p, "box", nil); err == nil || !strings.Contains(err.Error(), "pool was closed") {
 		t.Errorf("after Close: %v", err)
+	}
+}
+
+// hungPort listens on a loopback port that accepts connections and never
+// answers, like a host whose sshd hangs; it is closed when the test ends.
+func hungPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// hungSettings are pool settings for hosts that never answer: a key to
+// offer, an empty known_hosts and a short DialTimeout.
+func hungSettings(t *testing.T, inv string) Settings {
+	t.Helper()
+	return Settings{Inventory: parseInventory(t, inv), KnownHosts: []string{filepath.Join(t.TempDir(), "known_hosts")}, Agent: "none",
+		KeepAlive: 2 * time.Second, KeepAliveMax: 3, KillGrace: time.Second, DialTimeout: time.Second}
+}
+
+// TestHungJumpHost: a jump host that accepts and never answers fails the
+// hosts behind it with the jump host's name, address and stage, not with
+// the target taken for timing out.
+func TestHungJumpHost(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "id")
+	keygen(t, key, "")
+	port := hungPort(t)
+	p := newPool(t, hungSettings(t, fmt.Sprintf(`version: 1
+defaults: {user: %s, identity_file: %s}
+hosts:
+  bastion: {address: 127.0.0.1, port: %d}
+  db-01: {address: 10.0.0.5, port: 22}
+groups:
+  db: {members: [db-01], jump: bastion}
+`, currentUser(t), key, port)))
+	err := runTrue(t, p, "db-01", nil)
+	want := fmt.Sprintf("jump host bastion: logging in to bastion (127.0.0.1:%d): connecting to bastion took longer than 1s", port)
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "connecting to db-01") || ops.ClassOf(err) != ops.ClassTimeout {
+		t.Errorf("err = %v (class %s)\nwant it to contain %q", err, ops.ClassOf(err), want)
+	}
+}
+
+// TestStepTimeoutWhileDialling: a step whose time runs out while its
+// connection is being made says which host, address and stage, keeping
+// the class of its cause.
+func TestStepTimeoutWhileDialling(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "id")
+	keygen(t, key, "")
+	port := hungPort(t)
+	st := hungSettings(t, fmt.Sprintf(`version: 1
+defaults: {user: %s, identity_file: %s}
+hosts:
+  hung-1: {address: 127.0.0.1, port: %d}
+  bastion: {address: 127.0.0.1, port: %d}
+  db-01: {address: 10.0.0.5, port: 22}
+groups:
+  db: {members: [db-01], jump: bastion}
+`, currentUser(t), key, port, port))
+	st.DialTimeout = 10 * time.Second
+	p := newPool(t, st)
+	for _, tc := range []struct{ host, want string }{
+		{"hung-1", fmt.Sprintf("step timeout of 300ms exceeded while logging in to hung-1 (127.0.0.1:%d)", port)},
+		{"db-01", fmt.Sprintf("step timeout of 300ms exceeded while connecting to db-01 (10.0.0.5:22) through jump host bastion (127.0.0.1:%d)", port)},
+	} {
+		cause := ops.Errorf(ops.ClassTimeout, "step timeout of 300ms exceeded")
+		ctx, cancel := context.WithTimeoutCause(context.Background(), 300*time.Millisecond, cause)
+		err := runTrueCtx(t, ctx, p, tc.host)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || ops.ClassOf(err) != ops.ClassTimeout || !errors.Is(err, cause) {
+			t.Errorf("%s: err = %v (class %s)\nwant it to contain %q and wrap the cause", tc.host, err, ops.ClassOf(err), tc.want)
+		}
+	}
+}
+
+func runTrueCtx(t *testing.T, ctx context.Context, p *Pool, host string) error {
+	t.Helper()
+	_, err := execute(t, ctx, p, "ssh.exec", map[string]any{"host": host, "command": []any{"true"}})
+	return err
+}
+
+// TestStuckCommandOnSharedConnection: three hosts share one connection
+// (one address, user and key). A session on app-11 that gives no answer
+// while its command is being stopped makes the pool close the connection;
+// the step on app-26 that used it too is told the connection's address,
+// the hosts that shared it and which host's command did not stop, not that
+// app-01's connection was lost. sshd always answers a session's close, so
+// the stuck session is one whose end this test holds back.
+func TestStuckCommandOnSharedConnection(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	var inv strings.Builder
+	fmt.Fprintf(&inv, "version: 1\ndefaults: {user: %s, identity_file: %s}\nhosts:\n", currentUser(t), srv.UserKey)
+	for _, name := range []string{"app-01", "app-26", "app-11"} {
+		fmt.Fprintf(&inv, "  %s: {address: 127.0.0.1, port: %d}\n", name, srv.Port)
+	}
+	p := newPool(t, srv.settings(parseInventory(t, inv.String())))
+	if err := runTrue(t, p, "app-01", nil); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "pids")
+	other := make(chan error, 1)
+	go func() {
+		_, err := execute(t, context.Background(), p, "ssh.exec", map[string]any{"host": "app-26",
+			"command": []any{"sh", "-c", "echo $$ > " + file + "; sleep 300 & echo $! >> " + file + "; wait"}})
+		other <- err
+	}()
+	pids := remotePIDs(t, file)
+	t.Cleanup(func() {
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+
+	app11, ok := p.s.Inventory.Host("app-11")
+	if !ok {
+		t.Fatal("no host app-11")
+	}
+	sess, c, release, err := p.session(context.Background(), app11, authOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	cmd := newCommand([]string{"sleep", "300"}, "", nil, "", nil, "")
+	waited := make(chan error, 1)
+	go func() { <-c.dead; waited <- errors.New("the session ended with its connection") }()
+	if err := p.stop(c, sess, newMarkers(cmd, io.Discard, io.Discard), waited, "sleep on app-11"); err == nil {
+		t.Error("stop gave no error")
+	}
+
+	select {
+	case err = <-other:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the other step still runs 30s after its connection was closed")
+	}
+	want := fmt.Sprintf("connection to 127.0.0.1:%d (shared by app-01, app-26, app-11) closed: sleep on app-11 gave no answer while being stopped; whether sh finished on app-26 is unknown", srv.Port)
+	if err == nil || err.Error() != want || ops.ClassOf(err) != ops.ClassExecution {
+		t.Errorf("the other step: %v (class %s)\nwant %s", err, ops.ClassOf(err), want)
 	}
 }

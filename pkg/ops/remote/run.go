@@ -88,7 +88,7 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	case werr = <-waited:
 	case <-runCtx.Done():
 		stopped = true
-		werr = p.stop(c, sess, m, waited)
+		werr = p.stop(c, sess, m, waited, fmt.Sprintf("%s on %s", cmd.name, h.Name))
 	}
 	close(finished)
 	feeding.Wait()
@@ -164,10 +164,15 @@ func feed(w io.Writer, m *markers, cmd *command, finished <-chan struct{}) error
 	return nil
 }
 
-// stop ends the remote process group (SIGTERM, then SIGKILL) and returns
-// the session's end. A connection that does not answer while the command
-// is being stopped is closed, so that nothing waits on it for long.
-func (p *Pool) stop(c *conn, sess *ssh.Session, m *markers, waited <-chan error) error {
+// stop ends the remote process group of what (the command and its host,
+// for messages) with SIGTERM, then SIGKILL, and returns the session's end.
+// A connection that does not answer while the command is being stopped is
+// closed, so that nothing waits on it for long, even when other steps use
+// it: sshd lets go of a session whose close it does not answer only when
+// its connection ends, and keeping the connection for the others would
+// leave that command running unseen for as long as they last. Their errors
+// name what was not stopped.
+func (p *Pool) stop(c *conn, sess *ssh.Session, m *markers, waited <-chan error, what string) error {
 	select {
 	case <-m.pidSeen:
 	case err := <-waited:
@@ -176,7 +181,7 @@ func (p *Pool) stop(c *conn, sess *ssh.Session, m *markers, waited <-chan error)
 	}
 	if pid := m.pidOf(); pid > 1 {
 		for _, sig := range []string{"TERM", "KILL"} {
-			if err := p.signal(c, pid, sig); err != nil {
+			if err := p.signal(c, pid, sig, what); err != nil {
 				break
 			}
 			select {
@@ -192,13 +197,13 @@ func (p *Pool) stop(c *conn, sess *ssh.Session, m *markers, waited <-chan error)
 		return err
 	case <-time.After(p.s.KillGrace):
 	}
-	c.close(errors.New("no answer while stopping a command"))
+	c.close(&closedError{fmt.Errorf("%s gave no answer while being stopped", what)})
 	return <-waited
 }
 
-// signal sends sig to the process group pgid on c's host, through the
-// session kept for that purpose.
-func (p *Pool) signal(c *conn, pgid int, sig string) error {
+// signal sends sig to the process group pgid of what on c's host, through
+// the session kept for that purpose.
+func (p *Pool) signal(c *conn, pgid int, sig, what string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), p.s.KillGrace+p.s.DialTimeout)
 	defer cancel()
 	s, release, err := c.newSession(ctx, true)
@@ -214,7 +219,7 @@ func (p *Pool) signal(c *conn, pgid int, sig string) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		c.close(fmt.Errorf("no answer to a request to signal process group %d", pgid))
+		c.close(&closedError{fmt.Errorf("no answer to a request to signal process group %d of %s", pgid, what)})
 		<-done
 		return ctx.Err()
 	}
