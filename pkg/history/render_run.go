@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"unicode/utf8"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -51,7 +52,11 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 		}{jsonRun(run), steps})
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "run       %s\nplaybook  %s (%s)\nstatus    %s %s\nstarted   %s\n", run.ID, run.Playbook, run.Path, icon(run.Status), run.Status, run.StartedAt.UTC().Format("2006-01-02 15:04:05"))
+	// The playbook's path is a file name as it was given, and the rows
+	// come from a file anyone who can write the state dir can change:
+	// nothing from them reaches the terminal uncleaned.
+	fmt.Fprintf(&b, "run       %s\nplaybook  %s (%s)\nstatus    %s %s\nstarted   %s\n", termtext.Clean(run.ID), termtext.Clean(run.Playbook), termtext.Clean(run.Path),
+		icon(run.Status), termtext.Clean(string(run.Status)), run.StartedAt.UTC().Format("2006-01-02 15:04:05"))
 	switch {
 	case run.Status == StatusInterrupted:
 		fmt.Fprintf(&b, "duration  at least %s (until its last recorded step ended)\n", report.FormatMS(run.DurationMS))
@@ -70,7 +75,7 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 	case writtenReport(run) == "":
 		b.WriteString("report    none: the process ended before it wrote one\n")
 	default:
-		fmt.Fprintf(&b, "report    %s\n", run.ReportPath)
+		fmt.Fprintf(&b, "report    %s\n", termtext.Clean(run.ReportPath))
 	}
 	if run.Status == StatusInterrupted {
 		b.WriteString("\nThe process running it ended first; the steps below finished before that.\n")
@@ -323,18 +328,19 @@ func writeOrigin(b *strings.Builder, run Run) {
 	if run.Slot != nil {
 		trigger += ", slot " + run.Slot.UTC().Format("2006-01-02 15:04:05")
 	}
-	fmt.Fprintf(b, "trigger   %s\n", trigger)
-	roles := strings.Join(run.Roles, ", ")
+	fmt.Fprintf(b, "trigger   %s\n", termtext.Clean(trigger))
+	roles := termtext.Clean(strings.Join(run.Roles, ", "))
+	by := termtext.Clean(run.StartedBy)
 	switch {
-	case run.StartedBy != "" && roles != "":
-		fmt.Fprintf(b, "by        %s, roles %s\n", run.StartedBy, roles)
-	case run.StartedBy != "":
-		fmt.Fprintf(b, "by        %s\n", run.StartedBy)
+	case by != "" && roles != "":
+		fmt.Fprintf(b, "by        %s, roles %s\n", by, roles)
+	case by != "":
+		fmt.Fprintf(b, "by        %s\n", by)
 	case roles != "":
 		fmt.Fprintf(b, "roles     %s\n", roles)
 	}
 	if run.ResumedFrom != "" {
-		fmt.Fprintf(b, "resumes   %s\n", run.ResumedFrom)
+		fmt.Fprintf(b, "resumes   %s\n", termtext.Clean(run.ResumedFrom))
 	}
 	if run.BlockedBy != "" {
 		fmt.Fprintf(b, "blocked   by %s, which was still running then\n", run.BlockedBy)

@@ -186,8 +186,9 @@ deploy    4     1       25.0%       9.9s  1m1s  1m1s
 	}
 }
 
-// TestWriteRunsHasNoTerminalControls: the history table goes to a terminal
-// and its text comes from reports, which come from anywhere.
+// TestWriteRunsHasNoTerminalControls: the history table, the stats and
+// history show go to a terminal, and their text comes from reports and
+// rows, which come from anywhere.
 func TestWriteRunsHasNoTerminalControls(t *testing.T) {
 	evil := "\x1b]0;owned\x07\x1b[1A\rbad\u009b2J"
 	runs := []Run{{ID: "r" + evil, Playbook: "p" + evil, Status: report.Status("failed" + evil), StartedAt: t0, Roles: []string{},
@@ -207,6 +208,18 @@ func TestWriteRunsHasNoTerminalControls(t *testing.T) {
 	}
 	if bytes.ContainsAny(b.Bytes(), "\x1b\r\x07") {
 		t.Errorf("the stats tables hold control characters:\n%q", b.String())
+	}
+	// history show: its header as well as its rows.
+	b.Reset()
+	one := runs[0]
+	one.Path, one.ReportPath, one.StartedBy, one.Roles = "/tmp/x"+evil+".yaml", "/tmp/r"+evil+".json", "ci"+evil, []string{"op" + evil}
+	if err := WriteRun(&b, one, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"\x1b", "\r", "\x07", "\u009b"} {
+		if bytes.Contains(b.Bytes(), []byte(c)) {
+			t.Errorf("history show holds %q:\n%q", c, b.String())
+		}
 	}
 }
 
