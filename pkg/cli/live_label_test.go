@@ -43,13 +43,16 @@ func TestLiveViewNamesItemOutputByLabel(t *testing.T) {
 
 // TestLogViewNamesItemOutputByLabel: a log line of an item carries its
 // label as its item started and finished lines do: in the console
-// format in place of the index after the step, in JSON next to the index.
+// format in place of the index after the step, in JSON next to the index;
+// an item's retrying and repeating lines carry both.
 func TestLogViewNamesItemOutputByLabel(t *testing.T) {
 	i, j := 1, 2
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	evs := []engine.Event{
 		{Kind: engine.EventLog, RunID: "r1", Time: at, Step: "restart", Op: "ssh.exec", Index: &i, Label: "web-02", Stream: "stdout", Message: "restarting"},
 		{Kind: engine.EventLog, RunID: "r1", Time: at, Step: "restart", Op: "ssh.exec", Index: &j, Stream: "stdout", Message: "restarting"},
+		{Kind: engine.EventRetry, RunID: "r1", Time: at, Step: "restart", Op: "ssh.exec", Index: &i, Label: "web-02", Attempt: 1, DelayMS: 100, Err: "refused"},
+		{Kind: engine.EventRepeat, RunID: "r1", Time: at, Step: "restart", Op: "ssh.exec", Index: &i, Label: "web-02", Attempt: 1, DelayMS: 100, Message: "up"},
 	}
 	var out bytes.Buffer
 	v := newLogView(&out, false, zerolog.InfoLevel, false)
@@ -57,7 +60,8 @@ func TestLogViewNamesItemOutputByLabel(t *testing.T) {
 		v.Event(ev)
 	}
 	v.w.Flush()
-	for _, want := range []string{"INF restart[web-02] | restarting stream=stdout", "INF restart[2] | restarting stream=stdout"} {
+	for _, want := range []string{"INF restart[web-02] | restarting stream=stdout", "INF restart[2] | restarting stream=stdout",
+		"INF retrying index=1 label=web-02 attempt=1", "INF repeating index=1 label=web-02 attempt=1"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("console lines lack %q:\n%s", want, out.String())
 		}
@@ -77,7 +81,7 @@ func TestLogViewNamesItemOutputByLabel(t *testing.T) {
 		}
 		got = append(got, map[string]any{"index": m["index"], "label": m["label"]})
 	}
-	want := []map[string]any{{"index": 1.0, "label": "web-02"}, {"index": 2.0, "label": nil}}
+	want := []map[string]any{{"index": 1.0, "label": "web-02"}, {"index": 2.0, "label": nil}, {"index": 1.0, "label": "web-02"}, {"index": 1.0, "label": "web-02"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("JSON lines' index and label (-want +got):\n%s", diff)
 	}

@@ -134,6 +134,12 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		}
 		return zerolog.DebugLevel, "item finished", fs
 	case engine.EventRetry:
+		if ev.Index != nil { // an item's: which one, as its item lines say
+			add(num("index", int64(*ev.Index)))
+			if ev.Label != "" {
+				add(str("label", ev.Label))
+			}
+		}
 		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)))
 		if ev.Err == "" && ev.Message != "" {
 			add(str("condition", ev.Message))
@@ -142,6 +148,12 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		}
 		return zerolog.InfoLevel, "retrying", fs
 	case engine.EventRepeat:
+		if ev.Index != nil {
+			add(num("index", int64(*ev.Index)))
+			if ev.Label != "" {
+				add(str("label", ev.Label))
+			}
+		}
 		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)), str("condition", ev.Message))
 		return zerolog.InfoLevel, "repeating", fs
 	case engine.EventLog:
