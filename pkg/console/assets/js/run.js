@@ -91,7 +91,8 @@ class RunView {
 
   renderFacts() {
     const rep = this.rep;
-    // A queued run has not started: the API gives it the zero time.
+    // A queued run has not started (its started_at is when it was
+    // queued); one that ended before it started has the zero time.
     const started = hasStarted(rep) ? new Date(rep.started_at).getTime() : NaN;
     // Cut off from the server, the page does not know the run goes on:
     // its duration stops where the connection was lost.
@@ -576,6 +577,8 @@ const SAID = {
 // hasStarted says whether a run has a start time: a queued run has the
 // zero time (year 1).
 function hasStarted(rep) {
+  // A queued run's started_at is when it was queued, as the run list has it.
+  if (rep.status === 'queued') return false;
   const t = rep.started_at ? Date.parse(rep.started_at) : NaN;
   return !isNaN(t) && t > 0;
 }
