@@ -31,7 +31,7 @@ func (r *run) emitCall(c *Call, ev Event) {
 	if c.Index >= 0 {
 		i := c.Index
 		ev.Index = &i
-		ev.Label = r.red.String(itemLabel(c.env[steps.EnvItem]))
+		ev.Label = r.itemLabel(c.env[steps.EnvItem])
 	}
 	r.emit(ev)
 }

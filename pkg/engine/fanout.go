@@ -54,7 +54,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 	clock := r.p.e.clock
 	runItem := func(i int) {
 		it := &f.items[i]
-		it.Index, it.Item, it.Label = i, list[i], r.red.String(itemLabel(list[i]))
+		it.Index, it.Item, it.Label = i, list[i], r.itemLabel(list[i])
 		if fctx.Err() != nil {
 			it.Status, it.Reason = report.StatusCancelled, "not started: "+context.Cause(fctx).Error()
 			return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"github.com/sourcegraph/conc/pool"
@@ -74,17 +75,27 @@ func (f *fan) batchStops(sr *steps.Serial, b, batches, lo, hi int) error {
 	if sr.MaxFailPercent < 0 {
 		return nil
 	}
-	failed := 0
+	failed, denied := 0, 0
 	for i := lo; i < hi; i++ {
-		if st := f.items[i].Status; st == report.StatusFailed || st == report.StatusDenied {
+		switch f.items[i].Status {
+		case report.StatusFailed:
 			failed++
+		case report.StatusDenied:
+			denied++
 		}
 	}
-	if failed*100 <= sr.MaxFailPercent*(hi-lo) {
+	if (failed+denied)*100 <= sr.MaxFailPercent*(hi-lo) {
 		return nil
 	}
-	return ops.Errorf(ops.ClassCancelled, "batch %d of %d (items %d to %d) had %d of %d items fail, over max_fail_percentage %d%%",
-		b, batches, lo, hi-1, failed, hi-lo, sr.MaxFailPercent)
+	what := fmt.Sprintf("%d of %d items fail", failed, hi-lo)
+	switch {
+	case failed == 0:
+		what = fmt.Sprintf("%d of %d items denied", denied, hi-lo)
+	case denied > 0:
+		what = fmt.Sprintf("%d of %d items fail or be denied (%d denied)", failed+denied, hi-lo, denied)
+	}
+	return ops.Errorf(ops.ClassCancelled, "batch %d of %d (items %d to %d) had %s, over max_fail_percentage %d%%",
+		b, batches, lo, hi-1, what, sr.MaxFailPercent)
 }
 
 // rollout is the error of a fan-out whose rollout max_fail_percentage
@@ -95,13 +106,14 @@ func (f *fan) batchStops(sr *steps.Serial, b, batches, lo, hi int) error {
 // denied, up to maxNamed of them by name.
 func (f *fan) rollout(first int, msg string) string {
 	var names []string
-	n, denied := 0, false
+	n, failed, denied := 0, false, false
 	for i := range f.items {
 		st := f.items[i].Status
 		if i == first || st != report.StatusFailed && st != report.StatusDenied {
 			continue
 		}
 		n++
+		failed = failed || st == report.StatusFailed
 		denied = denied || st == report.StatusDenied
 		if len(names) < maxNamed {
 			names = append(names, itemName(i, f.items[i].Label))
@@ -112,7 +124,10 @@ func (f *fan) rollout(first int, msg string) string {
 		return out
 	}
 	what := "also failed"
-	if denied {
+	switch {
+	case denied && !failed:
+		what = "also denied"
+	case denied:
 		what = "also failed or denied"
 	}
 	out += "; " + what + ": " + strings.Join(names, ", ")
@@ -127,15 +142,26 @@ func (f *fan) rollout(first int, msg string) string {
 const maxNamed = 5
 
 // itemLabel names an item for people: the name of a host that
-// inventory.hosts gave, or of any map item with a string name.
-func itemLabel(item any) string {
+// inventory.hosts gave, or of any map item with a string name, with the
+// run's secrets masked, then cut to maxLabel bytes (on a character
+// boundary). Masked before it is cut: a secret cut in two no longer
+// matches, and its first part would show.
+func (r *run) itemLabel(item any) string {
 	m, ok := item.(map[string]any)
 	if !ok {
 		return ""
 	}
 	name, _ := m["name"].(string)
+	if name == "" {
+		return ""
+	}
+	name = r.red.String(name)
 	if len(name) > maxLabel {
-		name = name[:maxLabel]
+		cut := maxLabel
+		for cut > 0 && !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = name[:cut]
 	}
 	return name
 }

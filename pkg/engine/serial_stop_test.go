@@ -61,3 +61,19 @@ steps:
 		t.Errorf("the step's error:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestSerialStopByDenials: a rollout stopped because its items were
+// denied says they were denied, not that they failed.
+func TestSerialStopByDenials(t *testing.T) {
+	e, _ := newEngine(t, WithAuthorizer(denyWrites{}))
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: put, op: test.write, foreach: 0..3, serial: 2, max_fail_percentage: 0}
+`), nil)
+	s := stepOf(t, rep, "put")
+	const want = "rollout stopped: batch 1 of 2 (items 0 to 1) had 2 of 2 items denied, over max_fail_percentage 0%; " +
+		"item 0: denied: writes are not allowed; also denied: item 1 (2 other items cancelled)"
+	if s.Status != report.StatusDenied || s.Error == nil || s.Error.Message != want {
+		t.Errorf("the step: %s %+v\nwant denied %q", s.Status, s.Error, want)
+	}
+}

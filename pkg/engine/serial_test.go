@@ -286,3 +286,36 @@ steps:
 		t.Errorf("the items' previews on item_started and item_finished (-want +got):\n%s", diff)
 	}
 }
+
+// TestItemLabelMaskedBeforeItIsCut: a label is masked, then cut to its
+// bound: cut first, a secret that crosses the cut no longer matched the
+// masker and its first part showed in the report and every item event.
+func TestItemLabelMaskedBeforeItIsCut(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+inputs:
+  tok: {type: string, secret: true}
+steps:
+  - id: fan
+    op: control.log
+    foreach: '${{ [{"name": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" + inputs.tok}] }}'
+    with: {message: "hello from the item"}
+`)
+	obs := &itemEvents{}
+	rep := mustRun(t, p, map[string]any{"tok": "SuperSecretToken123"}, WithRunObserver(obs))
+	if rep.Status != report.StatusSucceeded {
+		t.Fatalf("run %s", rep.Status)
+	}
+	labels := []string{stepOf(t, rep, "fan").Items[0].Label}
+	for _, ev := range obs.evs {
+		labels = append(labels, ev.Label)
+	}
+	for _, l := range labels {
+		if strings.Contains(l, "Super") {
+			t.Errorf("a label shows part of the secret: %q", l)
+		}
+	}
+	if want := strings.Repeat("x", 195) + "***"; labels[0] != want {
+		t.Errorf("the label %q, want %q", labels[0], want)
+	}
+}
