@@ -234,6 +234,11 @@ func (p *Pool) dial(ctx context.Context, key string, e *entry, h *inventory.Host
 	defer stop()
 	c, err := p.connect(dctx, e, h, a)
 	p.mu.Lock()
+	if err != nil && p.closed {
+		// Cut short by Close: say so, not "context canceled" at
+		// whatever stage the dial was in.
+		err = fmt.Errorf("%w (while %s)", errPoolClosed, dialStage(e.stage.Load()).describe(h))
+	}
 	if err == nil && p.closed {
 		err = errPoolClosed
 		p.mu.Unlock()

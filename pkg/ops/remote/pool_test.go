@@ -382,6 +382,37 @@ groups:
 	}
 }
 
+// TestCloseWhileDialling: a step waiting for a connection the pool is
+// still making (here through a hung jump host) when the pool is closed is
+// released at once, and told the pool was closed, not "context canceled".
+func TestCloseWhileDialling(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "id")
+	keygen(t, key, "")
+	port := hungPort(t)
+	st := hungSettings(t, fmt.Sprintf(`version: 1
+defaults: {user: %s, identity_file: %s}
+hosts:
+  bastion: {address: 127.0.0.1, port: %d}
+  db-01: {address: 10.0.0.5, port: 22}
+groups:
+  db: {members: [db-01], jump: bastion}
+`, currentUser(t), key, port))
+	st.DialTimeout = 15 * time.Second
+	p := NewPool(st)
+	done := make(chan error, 1)
+	go func() { done <- runTrueCtx(t, context.Background(), p, "db-01") }()
+	time.Sleep(300 * time.Millisecond) // the dial is under way
+	p.Close()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "the connection pool was closed") || strings.Contains(err.Error(), "context canceled") {
+			t.Errorf("err = %v, want the pool closed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the step still waits after Close")
+	}
+}
+
 // TestStepTimeoutWhileDialling: a step whose time runs out while its
 // connection is being made says which host, address and stage, keeping
 // the class of its cause.
