@@ -74,6 +74,10 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 	case run.ReportPath == "":
 	case writtenReport(run) == "":
 		b.WriteString("report    none: the process ended before it wrote one\n")
+	case run.Status != StatusRunning && !exists(run.ReportPath):
+		// Removed since (by hand, or a retention of reports kept
+		// elsewhere): the rows below are the history's own.
+		fmt.Fprintf(&b, "report    %s is gone; the steps below are the history's record, without their messages\n", termtext.Clean(run.ReportPath))
 	default:
 		fmt.Fprintf(&b, "report    %s\n", termtext.Clean(run.ReportPath))
 	}

@@ -292,3 +292,28 @@ func TestWriteRunSaysAFailureWasIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteRunSaysItsReportIsGone: a finished run whose report file was
+// removed says so, rather than naming a file that is not there above rows
+// that lack what the report would have given.
+func TestWriteRunSaysItsReportIsGone(t *testing.T) {
+	dir := t.TempDir()
+	kept := filepath.Join(dir, "kept.json")
+	if err := os.WriteFile(kept, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	finished := t0.Add(time.Second)
+	for _, tc := range []struct{ path, want string }{
+		{kept, "report    " + kept + "\n"},
+		{filepath.Join(dir, "gone.json"), "report    " + filepath.Join(dir, "gone.json") + " is gone; the steps below are the history's record, without their messages\n"},
+	} {
+		var b bytes.Buffer
+		run := Run{ID: "r1", Playbook: "p", Status: report.StatusSucceeded, StartedAt: t0, FinishedAt: &finished, ReportPath: tc.path}
+		if err := WriteRun(&b, run, nil, false); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("want %q in:\n%s", tc.want, b.String())
+		}
+	}
+}
