@@ -170,6 +170,35 @@ func (c *conn) idle() bool {
 	return c.refs == 0 && time.Since(c.lastUsed) >= c.p.s.IdleTimeout
 }
 
+// openSession opens a session on the connection, or gives up when ctx
+// ends. x/crypto/ssh's NewSession takes no context: on a server that
+// still answers keepalives but no longer opens sessions (an sshd that
+// cannot fork under memory pressure), a step would wait past its own
+// timeout, and a stop for as long as the connection lives. A session that
+// opens after its caller gave up is closed at once.
+func (c *conn) openSession(ctx context.Context) (*ssh.Session, error) {
+	type opened struct {
+		s   *ssh.Session
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		s, err := c.client.NewSession()
+		ch <- opened{s, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.s, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.s != nil {
+				o.s.Close()
+			}
+		}()
+		return nil, context.Cause(ctx)
+	}
+}
+
 // newSession waits for a free slot (the control slot when control is
 // true) and opens a session. A server that refuses the session while
 // others of this connection are open allows fewer at once than
@@ -190,13 +219,16 @@ func (c *conn) newSession(ctx context.Context, control bool) (*ssh.Session, func
 			return nil, nil, c.lost()
 		}
 		freed := c.freedSignal()
-		s, err := c.client.NewSession()
+		s, err := c.openSession(ctx)
 		if err == nil {
 			return s, func() { s.Close(); <-slots; c.signalFreed() }, nil
 		}
 		<-slots
 		if c.isDead() {
 			return nil, nil, c.lost()
+		}
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("%w while opening a session on %s, which does not answer", err, c.label())
 		}
 		var refused *ssh.OpenChannelError
 		if !errors.As(err, &refused) || len(c.slots)+len(c.control) == 0 {
