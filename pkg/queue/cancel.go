@@ -19,17 +19,18 @@ var ErrUnknownRun = errors.New("no queued or running run with this id")
 
 // Job is what the queue knows of a run's job.
 type Job struct {
-	ID    int64
-	State string // River's: available, running, completed, cancelled, ...
-	Args  RunArgs
+	ID     int64
+	State  string    // River's: available, running, completed, cancelled, ...
+	Queued time.Time // when the run was asked for (the job's creation)
+	Args   RunArgs
 }
 
 // Find returns the job of a run.
 func (q *Queue) Find(ctx context.Context, runID string) (Job, error) {
 	var j Job
 	var args []byte
-	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT id, state, args FROM river_job WHERE kind = $1 AND args->>'run_id' = $2 ORDER BY id DESC LIMIT 1`,
-		Kind, runID).Scan(&j.ID, &j.State, &args)
+	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT id, state, created_at, args FROM river_job WHERE kind = $1 AND args->>'run_id' = $2 ORDER BY id DESC LIMIT 1`,
+		Kind, runID).Scan(&j.ID, &j.State, &j.Queued, &args)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return j, ErrUnknownRun
 	}

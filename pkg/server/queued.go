@@ -208,8 +208,11 @@ func (s *Server) findQueued(ctx context.Context, id string) (*report.Report, err
 	if j.State != "available" && j.State != "scheduled" && j.State != "retryable" && j.State != "pending" && j.State != "running" {
 		return nil, nil
 	}
+	// started_at is when it was queued, as for a run queued in this
+	// process (see report), not the zero time.
 	return &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: report.Playbook{Name: j.Args.Playbook},
-		Roles: j.Args.Roles, Inputs: map[string]any{}, Status: report.Status(runs.StateQueued), Steps: []report.Step{}, Outputs: map[string]any{}}, nil
+		Roles: j.Args.Roles, Inputs: map[string]any{}, Status: report.Status(runs.StateQueued), Steps: []report.Step{}, Outputs: map[string]any{},
+		StartedAt: j.Queued.UTC()}, nil
 }
 
 // cancelQueued cancels a run this process does not hold: one waiting in
