@@ -50,8 +50,9 @@ type Call struct {
 	Cached   bool
 	CacheAge time.Duration
 
-	run *run
-	env map[string]any // the expression environment, for retry.when/until
+	run   *run
+	env   map[string]any // the expression environment, for retry.when/until
+	label string         // a fan-out item's label (itemLabel), for its events
 }
 
 // MaskedParams returns the call's params for a sink that shows them (an

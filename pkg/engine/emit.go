@@ -1,7 +1,5 @@
 package engine
 
-import "github.com/arsenal-run/arsenal-run/pkg/steps"
-
 // observed reports whether anyone receives this run's events.
 func (r *run) observed() bool { return r.p.e.observer != nil || r.o.observer != nil }
 
@@ -22,7 +20,8 @@ func (r *run) emit(ev Event) {
 
 // emitCall emits an event about a call: its step, op and item. An item's
 // events carry its label, as its item_started and item_finished do: of a
-// fan-out over 73 hosts, "[19]" names none a reader knows.
+// fan-out over 73 hosts, "[19]" names none a reader knows. The label is
+// the one the fan-out made for the item, masked and cut once.
 func (r *run) emitCall(c *Call, ev Event) {
 	if r == nil || !r.observed() {
 		return
@@ -31,7 +30,7 @@ func (r *run) emitCall(c *Call, ev Event) {
 	if c.Index >= 0 {
 		i := c.Index
 		ev.Index = &i
-		ev.Label = r.itemLabel(c.env[steps.EnvItem])
+		ev.Label = c.label
 	}
 	r.emit(ev)
 }

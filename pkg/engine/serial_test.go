@@ -298,9 +298,10 @@ inputs:
 steps:
   - id: fan
     op: control.log
-    foreach: '${{ [{"name": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" + inputs.tok}] }}'
+    foreach: '${{ [{"name": "`+strings.Repeat("x", 195)+`" + inputs.tok}] }}'
     with: {message: "hello from the item"}
 `)
+	// The name crosses the 200-byte cut inside the secret.
 	obs := &itemEvents{}
 	rep := mustRun(t, p, map[string]any{"tok": "SuperSecretToken123"}, WithRunObserver(obs))
 	if rep.Status != report.StatusSucceeded {

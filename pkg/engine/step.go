@@ -75,7 +75,7 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		r.fanout(ctx, n, env, log, rec)
 		return
 	}
-	out, c, err := r.call(ctx, n, env, -1, log)
+	out, c, err := r.call(ctx, n, env, -1, "", log)
 	rec.attempts, rec.tries, rec.abandoned, rec.decision = c.Attempts, len(c.Attempts), c.Abandoned, c.Decision
 	rec.cached, rec.cacheAge = c.Cached, c.CacheAge
 	if errors.Is(err, errDryRun) {
@@ -218,10 +218,11 @@ func (r *run) publish(n *node) {
 }
 
 // call interpolates and validates the parameters and sends the call down
-// the chain.
-func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, log zerolog.Logger) (map[string]any, *Call, error) {
+// the chain. index and label are a fan-out item's (-1 and "" for a plain
+// step).
+func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, label string, log zerolog.Logger) (map[string]any, *Call, error) {
 	s := n.step
-	c := &Call{RunID: r.id, Roles: r.o.roles, Step: s, Entry: s.Entry, Index: index, Log: log, run: r, env: env}
+	c := &Call{RunID: r.id, Roles: r.o.roles, Step: s, Entry: s.Entry, Index: index, Log: log, run: r, env: env, label: label}
 	params, err := r.params(n, env)
 	if err != nil {
 		return nil, c, err
