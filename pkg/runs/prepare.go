@@ -1,0 +1,272 @@
+package runs
+
+// Preparing a request: its playbook loaded and planned, the caller's
+// subject and the preflight, inputs resolved, sinks and the resume report
+// checked, before anything runs.
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// PrepareError is a request that cannot become a run: the playbook, the
+// caller's roles, the resume report or an input is wrong. Nothing ran and
+// nothing was recorded.
+type PrepareError struct {
+	// Field names what is wrong: "playbook", "roles", "resume", "inputs",
+	// "inventory" (inventory.hosts names a group the inventory lacks, or
+	// no inventory is configured), "sinks" or "params".
+	Field string
+	Err   error
+}
+
+func (e *PrepareError) Error() string { return e.Err.Error() }
+func (e *PrepareError) Unwrap() error { return e.Err }
+
+// prepared is a request made ready to run.
+type prepared struct {
+	req     *Request
+	runID   string
+	plan    *engine.Plan
+	policy  *auth.Policy
+	subject *auth.Subject
+	inputs  map[string]any
+	env     Env
+	res     *resumed
+	// decisions are the preflight's; statePath is the state dir's copy of
+	// the report ("" without one); sinks are every file the report goes to.
+	decisions []auth.StepDecision
+	statePath string
+	sinks     []sink
+	// refusal explains a grant refused for this run (see Handle.Refusal).
+	refusal string
+	// untrusted: the run resumes under a grant from a report arsenal-run
+	// cannot vouch for, and is refused outright, a dry run too.
+	untrusted bool
+	// group is the run's concurrency group, "" when it has none (or is a
+	// dry run, which changes nothing and waits for no one).
+	group string
+	// asker takes the answers to confirm: questions (Request.Ask).
+	asker *asker
+	// parent is the span the request was made under, if any.
+	parent trace.SpanContext
+	// engOpts are the engine's options for this run.
+	engOpts []engine.Option
+	// start is the run's start on its way to the history.
+	start *startRecord
+}
+
+func (p *prepared) release() {}
+
+// Prepare checks a request without running it: the playbook loads, the
+// roles exist, the resume report fits, the inputs resolve. A front end
+// that must refuse bad requests synchronously (the API's 400) gets the
+// same errors from Start.
+func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) {
+	pb := req.Playbook
+	if pb == nil {
+		var err error
+		if pb, err = steps.Load(req.Path, s.cfg.Registry); err != nil {
+			return nil, &PrepareError{Field: "playbook", Err: err}
+		}
+	}
+	policy := req.Policy
+	if policy == nil {
+		policy = s.cfg.Policy
+	}
+	roles := req.Caller.Roles
+	if len(roles) == 0 {
+		roles = []string{auth.DefaultRole}
+		req.Caller.Roles = roles
+	}
+	subject, err := policy.Subject(roles, pb)
+	if err != nil {
+		return nil, &PrepareError{Field: "roles", Err: err}
+	}
+	if probs := policy.CacheProblems(pb); len(probs) > 0 {
+		return nil, &PrepareError{Field: "playbook", Err: probs}
+	}
+	env := req.Env
+	if env == nil {
+		env = s.cfg.Env
+	}
+	engOpts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
+	if s.cfg.Audit != nil {
+		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
+	}
+	runID := req.RunID
+	if runID == "" {
+		runID = engine.NewRunID()
+	}
+	var ask *asker
+	switch {
+	case req.Yes:
+	case req.Confirmer != nil:
+		engOpts = append(engOpts, engine.WithConfirmer(req.Confirmer))
+	case req.Ask:
+		ask = newAsker(s, pb, runID)
+		engOpts = append(engOpts, engine.WithConfirmer(ask))
+	}
+	engOpts = append(engOpts, s.cacheOptions(pb, policy, roles)...)
+	start := &startRecord{}
+	engOpts = append(engOpts, engine.WithMiddleware(start.beforeChange))
+	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
+	// The playbook's env files join the environment here, so that inputs
+	// with env: or from_env: read them too.
+	environ, err := plan.Environ(env.Environ())
+	if err != nil {
+		return nil, &PrepareError{Field: "playbook", Err: err}
+	}
+	env = listEnv(environ)
+	var res *resumed
+	switch {
+	case req.ResumeFrom != "":
+		if res, err = s.loadResume(req.ResumeFrom); err != nil {
+			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
+		}
+		if res.failed {
+			s.warn("--resume %s: the report fails its check against this state dir's key (%s): it was changed since it was written, or written elsewhere; the steps it reuses are taken as it says", res.file, res.why)
+		}
+	case req.Resume != nil:
+		res = &resumed{rep: req.Resume, file: "the report given", why: "it was not read from the state dir"}
+	}
+	var decisions []auth.StepDecision
+	if !req.Selection.IsZero() {
+		// A grant refuses any selection: say so before what else is wrong
+		// with it.
+		if decisions, err = s.Preflight(policy, roles, pb); err != nil {
+			return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
+		}
+		if err := checkGrantSelection(req.Selection, decisions); err != nil {
+			return nil, &PrepareError{Field: "selection", Err: err}
+		}
+	}
+	switch {
+	case !req.Selection.IsZero():
+		var prev *report.Report
+		if res != nil {
+			prev = res.rep
+		}
+		if err := plan.CheckPartial(req.Selection, prev, req.Force); err != nil {
+			return nil, &PrepareError{Field: "selection", Err: err}
+		}
+	case res != nil:
+		if err := plan.CheckResume(res.rep, req.Force); err != nil {
+			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
+		}
+	}
+	inputs, err := s.inputs(plan, req, res, env)
+	if err != nil {
+		return nil, &PrepareError{Field: "inputs", Err: err}
+	}
+	if err := s.checkInventory(pb); err != nil {
+		return nil, &PrepareError{Field: "inventory", Err: err}
+	}
+	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
+		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx), start: start, decisions: decisions}
+	if p.decisions == nil {
+		if p.decisions, err = s.Preflight(policy, roles, pb); err != nil {
+			return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
+		}
+	}
+	if s.store != nil && !req.oneShot {
+		if dir := s.store.Reports(); dir != "" {
+			p.statePath = filepath.Join(dir, p.runID+".json")
+		}
+	}
+	// Under a grant, the inputs the caller set and a resumed report must be
+	// ones the grant can vouch for; otherwise its steps are denied here.
+	p.decisions, p.refusal = checkGrantInputs(p.decisions, p.subject, p.inputs)
+	var distrust string
+	p.decisions, p.subject, distrust = checkResumeTrust(p.res, p.decisions, p.subject)
+	if distrust != "" {
+		p.untrusted = true
+		p.refusal += distrust
+	}
+	// Every report path is checked before anything runs, so that a run
+	// never replaces what is not its to replace.
+	p.sinks = sinksFor(req, p.statePath, env)
+	var given []sink // the state dir's copy is the service's own, checked when it opened
+	for _, sk := range p.sinks {
+		if !sk.state {
+			given = append(given, sk)
+		}
+	}
+	if len(given) > 0 {
+		if err := checkSinks(given, s.readFiles(req, pb.File, p.decisions)); err != nil {
+			return nil, &PrepareError{Field: "sinks", Err: err}
+		}
+	}
+	if !req.DryRun {
+		group, ok, err := plan.ConcurrencyGroup(inputs, environ)
+		if err != nil {
+			return nil, &PrepareError{Field: "inputs", Err: err}
+		}
+		if ok {
+			p.group = group
+		}
+	}
+	return p, nil
+}
+
+// Denials prepares a request as Start would, without running or recording
+// anything, and returns the steps its preflight denies. A front end that
+// hands runs to a queue checks them first, so that a bad request is
+// refused at once (the error is a *PrepareError) and a denied one is
+// started here, where it is recorded as denied.
+func (s *Service) Denials(ctx context.Context, req Request) ([]auth.StepDecision, error) {
+	p, err := s.prepare(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	return auth.Denied(p.decisions), nil
+}
+
+// inputs gathers the run's inputs: those of a resumed run (but not its
+// masked secrets), then the typed inputs, then the text ones.
+func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env) (map[string]any, error) {
+	given := map[string]any{}
+	if res != nil {
+		for k, v := range res.rep.Inputs {
+			if in := plan.Playbook().Input(k); in != nil && !in.Secret {
+				given[k] = v
+			}
+		}
+	}
+	if req.InputsFile != "" {
+		// --input wins over the file, also over a value of the wrong type.
+		var overridden []string
+		for k := range req.Inputs {
+			overridden = append(overridden, k)
+		}
+		for k := range req.InputText {
+			overridden = append(overridden, k)
+		}
+		fromFile, err := steps.LoadInputs(req.InputsFile, plan.Playbook(), overridden...)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range fromFile {
+			given[k] = v
+		}
+	}
+	for k, v := range req.Inputs {
+		given[k] = v
+	}
+	parsed, err := plan.ParseInputs(req.InputText)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range parsed {
+		given[k] = v
+	}
+	return plan.ResolveInputs(given, env.LookupEnv)
+}
