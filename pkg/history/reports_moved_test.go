@@ -24,32 +24,6 @@ func recordWithReport(t *testing.T, s *Store, id, body string) string {
 	return path
 }
 
-// copyDir copies the regular files of the tree src to dst, as a backup of
-// a state dir is made.
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestReadReportOfAMissingFile: a run whose report file is not there (its
 // process died before writing it, or someone removed it) has no report:
 // ErrNotFound, as the store's contract says, with the file named.
@@ -85,7 +59,11 @@ func TestReadReportOfAMovedStateDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	newDir := filepath.Join(t.TempDir(), "new")
-	copyDir(t, oldDir, newDir)
+	// Copied as a backup of a state dir is (the store closed: regular
+	// files only).
+	if err := os.CopyFS(newDir, os.DirFS(oldDir)); err != nil {
+		t.Fatal(err)
+	}
 	// The old state dir lives on, and its reports change.
 	if err := os.WriteFile(oldPath, []byte(`{"run_id":"r1","from":"the old state dir"}`), 0o644); err != nil {
 		t.Fatal(err)
