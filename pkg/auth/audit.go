@@ -3,28 +3,45 @@ package auth
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"os"
 	"sync"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// AuditLog appends one JSON line per executed or denied step. Each line is
-// one write to a file opened for appending, so lines from concurrent steps
-// or processes never interleave; Close syncs the file, so a crash loses at
-// most the lines of the steps in flight. It is safe for concurrent use.
+// AuditLog appends one JSON line per executed or denied step. Whole lines
+// go to a file opened for appending in one write, so lines from concurrent
+// steps or processes never interleave; Close syncs the file, so a crash
+// loses at most the lines of the steps in flight. It is safe for concurrent
+// use.
+//
+// Lines that arrive while a write is under way are gathered and written
+// together by the next one (a group write): under many concurrent steps a
+// line costs a share of a system call rather than one of its own, and each
+// step still waits for its line to be written.
 //
 // The log fails closed: a line that cannot be written (disk full, the file
 // gone read-only) is an error that fails the step it records, rather than
 // a gap nobody notices.
 type AuditLog struct {
-	mu sync.Mutex
-	f  *os.File
+	mu      sync.Mutex
+	written sync.Cond // broadcast when a batch has been written
+	f       *os.File
+	writing bool        // a batch is being written, the lock released
+	next    *auditBatch // lines waiting for the next write
+	spare   []byte      // the buffer of a written batch, for reuse
+}
+
+// auditBatch is the lines written in one write, and its outcome.
+type auditBatch struct {
+	buf  []byte
+	done bool
+	err  error
 }
 
 // AuditLine is one record of the audit log.
@@ -72,7 +89,9 @@ func OpenAudit(path string) (*AuditLog, error) {
 	}
 	// No step may rewrite the record of what steps did.
 	fsroot.Protect(path, "audit log")
-	return &AuditLog{f: f}, nil
+	a := &AuditLog{f: f}
+	a.written.L = &a.mu
+	return a, nil
 }
 
 // Audit implements engine.Auditor. It returns an error when the line could
@@ -152,8 +171,34 @@ func (a *AuditLog) write(l *AuditLine) error {
 	b = append(b, '\n')
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.f.Write(b); err != nil {
-		return fmt.Errorf("audit log: %w", err)
+	mine := a.next
+	if mine == nil {
+		mine = &auditBatch{buf: a.spare[:0]}
+		a.spare = nil
+		a.next = mine
+	}
+	mine.buf = append(mine.buf, b...)
+	for !mine.done {
+		if a.writing {
+			a.written.Wait()
+			continue
+		}
+		// Nobody is writing: write every line gathered so far, this one
+		// among them.
+		batch := a.next
+		a.next, a.writing = nil, true
+		a.mu.Unlock()
+		_, err := a.f.Write(batch.buf)
+		a.mu.Lock()
+		batch.done, batch.err, a.writing = true, err, false
+		if cap(batch.buf) <= 64<<10 {
+			a.spare = batch.buf
+		}
+		batch.buf = nil
+		a.written.Broadcast()
+	}
+	if mine.err != nil {
+		return fmt.Errorf("audit log: %w", mine.err)
 	}
 	return nil
 }
@@ -162,6 +207,10 @@ func (a *AuditLog) write(l *AuditLine) error {
 func (a *AuditLog) Close() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	// Lines gathered or being written go first.
+	for a.writing || a.next != nil {
+		a.written.Wait()
+	}
 	if err := a.f.Sync(); err != nil {
 		a.f.Close()
 		return err
