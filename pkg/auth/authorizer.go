@@ -78,7 +78,7 @@ func (a *Authorizer) Authorize(_ context.Context, c *engine.Call) error {
 			return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s: %v", errDenied, c.Step.Op, err))
 		}
 	}
-	scope := subj.Scope(d)
+	scope := subj.Scope(c.Step.Op, risk)
 	if req := scope.SandboxRequirement(); req != nil && c.Entry.Spec.Param("sandbox") != nil {
 		if err := meetsSandbox(c.Params["sandbox"], req); err != nil {
 			c.Decision.Allowed = false

@@ -39,7 +39,7 @@ roles:
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s.Scope(s.Decide("http.request", ops.RiskRead))
+		return s.Scope("http.request", ops.RiskRead)
 	}
 	ip := net.ParseIP("93.184.216.34")
 	web, api := scope("web"), scope("api")

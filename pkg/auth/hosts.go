@@ -115,7 +115,7 @@ func (s *Subject) checkHost(st *steps.Step, d Decision, inv *inventory.Inventory
 	if !st.Entry.As(&ht) {
 		return d
 	}
-	scope := s.Scope(d)
+	scope := s.Scope(st.Op, st.Risk)
 	if len(scope.hosts) == 0 {
 		return d
 	}

@@ -76,8 +76,10 @@ func TestHostsPatternsChecked(t *testing.T) {
 	}
 }
 
-// TestAllowHost checks the scope's host rule: only roles that set hosts:
-// count; among them a name, group, tag or * of any allows.
+// TestAllowHost checks the scope's host rule: in a role and what it
+// inherits, only roles that set hosts: count; among the roles that allow
+// an operation, a name, group, tag or * of any allows, and a role without
+// hosts: allows every host.
 func TestAllowHost(t *testing.T) {
 	p, err := ParsePolicy("p.yaml", []byte(`version: 1
 roles:
@@ -100,7 +102,9 @@ roles:
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.scope.AllowHost(h.Name, h.Groups, h.Tags); err != nil {
+		// An ssh.* read, which every role here allows: the scope is
+		// that of all of them.
+		if err := s.Scope("ssh.exec", ops.RiskRead).AllowHost(h.Name, h.Groups, h.Tags); err != nil {
 			if !errors.Is(err, ops.ErrDenied) {
 				t.Errorf("%v: %s: the error does not wrap ops.ErrDenied: %v", roles, target, err)
 			}
@@ -116,7 +120,8 @@ roles:
 		{[]string{"operator"}, "db-1", "allowed"},
 		{[]string{"web-ops"}, "web-2", "allowed"},
 		{[]string{"web-ops"}, "db-1", "denied: host db-1 (groups db; tags canary) is not among the hosts of role web-ops (hosts: web)"},
-		{[]string{"web-ops", "operator"}, "db-2", "denied: host db-2 (groups db) is not among the hosts of role web-ops (hosts: web)"},
+		// operator, held beside web-ops, allows any host by itself.
+		{[]string{"web-ops", "operator"}, "db-2", "allowed"},
 		{[]string{"canary"}, "web-2", "allowed"},
 		{[]string{"canary"}, "db-2", "allowed"},
 		{[]string{"web-ops", "canary"}, "db-1", "allowed"},

@@ -176,7 +176,7 @@ func WithoutGrants(ds []StepDecision, rule string, topLevel bool) []StepDecision
 // data arsenal-run cannot vouch for, such as a report it cannot verify.
 func (s *Subject) DirectOnly() *Subject {
 	return &Subject{Roles: s.Roles, policy: s.policy, playbook: s.playbook, direct: s.direct,
-		rules: s.rules, scope: s.scope, directOnly: true, GrantNote: s.GrantNote}
+		held: s.held, directOnly: true, GrantNote: s.GrantNote}
 }
 
 // FormatGrantInputs renders, for `validate`, how a grant treats each input

@@ -19,7 +19,7 @@ func (s *Subject) checkSandbox(st *steps.Step, d Decision) Decision {
 	if !d.Allowed || st.Entry == nil || st.Entry.Spec.Param("sandbox") == nil {
 		return d
 	}
-	req := s.Scope(d).SandboxRequirement()
+	req := s.Scope(st.Op, st.Risk).SandboxRequirement()
 	if req == nil {
 		return d
 	}

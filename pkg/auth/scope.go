@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 )
 
@@ -16,12 +17,15 @@ import (
 // from ops.Call.Scope through small interfaces: FileRoots, AllowDial,
 // MaySignalOthers, SandboxRequirement and AllowHost.
 //
-// Only the roles that set a scope field count for it, whether the caller
-// holds them or inherits them: a role that says nothing about http (like
-// the built-in ones) neither lifts nor adds another role's http rules.
-// Among the roles that set a field, rights add up: a path, host or signal
-// that any of them allows is allowed, and a sandbox is required only when
-// all of them require one, with the loosest of their limits.
+// The scope of one role and what it inherits (newScope): only the roles
+// that set a scope field count for it: a role that says nothing about http
+// (like the built-in ones) neither lifts nor adds another role's http
+// rules. Among the roles that set a field, rights add up: a path, host or
+// signal that any of them allows is allowed, and a sandbox is required
+// only when all of them require one, with the loosest of their limits.
+//
+// Roles a caller holds side by side are not merged that way: an operation
+// gets the scopes of the held roles that allow it (anyOf), each whole.
 type Scope struct {
 	roots        []string // nil: the defaults
 	http         []*HTTPRules
@@ -97,6 +101,56 @@ func newScope(roles []*Role) *Scope {
 		s.sandbox = nil
 	}
 	return s
+}
+
+// anyOf is what any of several scopes allows: the scope of an operation
+// that several of the roles a caller holds allow. A role's defaults count
+// as what they are: a role without file_roots adds the working and temp
+// directories, one without http rules or hosts lifts those limits.
+func anyOf(scopes []*Scope) *Scope {
+	if len(scopes) == 1 {
+		return scopes[0]
+	}
+	u := &Scope{}
+	defaultRoots, sandboxFree, anyHost := false, false, false
+	var roots []string
+	for _, s := range scopes {
+		if s.roots == nil {
+			defaultRoots = true
+		} else {
+			roots = append(roots, s.roots...)
+		}
+		if s.unrestricted {
+			u.unrestricted = true
+		}
+		u.http = append(u.http, s.http...)
+		u.signalOthers = u.signalOthers || s.signalOthers
+		if s.sandbox == nil {
+			sandboxFree = true
+		} else {
+			u.sandbox = sandbox.Loosest(u.sandbox, s.sandbox)
+		}
+		if len(s.hosts) == 0 {
+			anyHost = true
+		}
+		u.hosts = append(u.hosts, s.hosts...)
+	}
+	switch {
+	case defaultRoots && roots != nil:
+		u.roots = append(fsroot.Defaults(), roots...)
+	case !defaultRoots:
+		u.roots = append([]string{}, roots...)
+	}
+	if u.unrestricted {
+		u.http = nil
+	}
+	if sandboxFree {
+		u.sandbox = nil
+	}
+	if anyHost {
+		u.hosts = nil
+	}
+	return u
 }
 
 // FileRoots returns the directory trees file operations may touch; nil

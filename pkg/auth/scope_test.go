@@ -111,9 +111,10 @@ roles:
     require_sandbox: {memory: 256Mi}
     http: {deny_loopback: true}
   lenient:
+    max_risk: write
     require_sandbox: {memory: 1Gi, processes: 10}
     http: {allow_hosts: [example.com]}
-  free: {require_sandbox: false}
+  free: {max_risk: write, require_sandbox: false}
 `), reg)
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +124,9 @@ roles:
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s.scope
+		// shell.exec, which each of these roles allows: held side by
+		// side, their scopes add up.
+		return s.Scope("shell.exec", ops.RiskWrite)
 	}
 	ci := scope("ci")
 	if r := ci.SandboxRequirement(); r == nil || r.String() != "{network: false, memory: 256Mi}" {
@@ -132,7 +135,8 @@ roles:
 	if err := ci.AllowDial("0.0.0.0", net.ParseIP("0.0.0.0")); err == nil {
 		t.Error("ci inherits operator: deny_loopback is void")
 	}
-	// Roles that set a field add up: the loosest sandbox, any host allowed.
+	// Held roles that allow the operation add up: the loosest sandbox,
+	// any host allowed.
 	both := scope("ci", "lenient")
 	if r := both.SandboxRequirement(); r == nil || r.String() != "{network: false, memory: 1Gi}" {
 		t.Errorf("ci + lenient: %v, want {network: false, memory: 1Gi}", r)
@@ -230,11 +234,11 @@ roles:
 		t.Fatal(err)
 	}
 	for _, ip := range []string{"127.0.0.1", "0.0.0.0", "::"} {
-		if err := s.scope.AllowDial(ip, net.ParseIP(ip)); err == nil {
+		if err := s.Scope("http.request", ops.RiskRead).AllowDial(ip, net.ParseIP(ip)); err == nil {
 			t.Errorf("oncall inherits viewer: %s allowed despite deny_loopback", ip)
 		}
 	}
-	if err := s.scope.AllowDial("example.com", net.ParseIP("93.184.216.34")); err != nil {
+	if err := s.Scope("http.request", ops.RiskRead).AllowDial("example.com", net.ParseIP("93.184.216.34")); err != nil {
 		t.Errorf("a public address: %v", err)
 	}
 }

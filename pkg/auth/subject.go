@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -13,25 +14,37 @@ import (
 )
 
 // Subject is a caller with roles, about to run one playbook: its direct
-// rules, and the rules a policy grant delegates to that playbook.
+// rights, one set per role it holds, and the rules a policy grant
+// delegates to that playbook.
 type Subject struct {
 	Roles      []string
 	policy     *Policy
 	playbook   *steps.Playbook
-	direct     []*Role
-	rules      []rule
+	direct     []*Role // every role held or inherited, for grants
+	held       []held
 	grant      *Grant
 	grantRoles []*Role
 	grantRules []rule
-	scope      *Scope
 	grantScope *Scope
 	// directOnly: no grant applies, here or in sub-playbooks.
 	directOnly bool
 	mu         sync.RWMutex
-	first      *decided            // the first decision made
-	decided    map[opRisk]Decision // the others
+	first      *decided           // the first decision made
+	decided    map[opRisk]verdict // the others
 	// GrantNote explains why a grant that names the playbook did not apply.
 	GrantNote string
+}
+
+// held is one role the caller holds, with everything it inherits: a role
+// that inherits others is one role, whose rules and scopes combine (see
+// newScope), but the roles a caller holds side by side are decided each
+// on its own. An operation is allowed by a role that allows it, within
+// that role's scope: a role's rules never reach another role's file
+// roots, hosts or networks.
+type held struct {
+	role  string
+	rules []rule
+	scope *Scope
 }
 
 // Subject resolves roles for a run of pb. An unknown role is an error; no
@@ -44,7 +57,17 @@ func (p *Policy) Subject(roles []string, pb *steps.Playbook) (*Subject, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Subject{Roles: roles, policy: p, playbook: pb, direct: direct, rules: rulesOf(direct), scope: newScope(direct)}
+	s := &Subject{Roles: roles, policy: p, playbook: pb, direct: direct}
+	for _, name := range roles {
+		if slices.ContainsFunc(s.held, func(h held) bool { return h.role == name }) {
+			continue
+		}
+		rs, err := p.expand([]string{name})
+		if err != nil {
+			return nil, err
+		}
+		s.held = append(s.held, held{role: name, rules: rulesOf(rs), scope: newScope(rs)})
+	}
 	if pb != nil {
 		g, why := p.grantFor(direct, pb.File, pb.SHA256)
 		s.GrantNote = why
@@ -64,70 +87,105 @@ type opRisk struct {
 	risk ops.Risk
 }
 
-// decided is a decision remembered with its question. Most runs ask
-// one question (a one-step run, a fan-out of one op), so the first is
-// kept without a map.
-type decided struct {
-	key opRisk
-	d   Decision
+// verdict is a decision and the scope an operation gets under it.
+type verdict struct {
+	d     Decision
+	scope *Scope
 }
 
-// Decide says whether the subject may run op at the given risk: by its own
-// roles, or else by the playbook's grant. Decisions are remembered: a run
-// asks the same question once per step or item.
-func (s *Subject) Decide(op string, risk ops.Risk) Decision {
+// decided is a verdict remembered with its question. Most runs ask one
+// question (a one-step run, a fan-out of one op), so the first is kept
+// without a map.
+type decided struct {
+	key opRisk
+	v   verdict
+}
+
+// Decide says whether the subject may run op at the given risk: by one of
+// the roles it holds, or else by the playbook's grant. Decisions are
+// remembered: a run asks the same question once per step or item.
+func (s *Subject) Decide(op string, risk ops.Risk) Decision { return s.verdict(op, risk).d }
+
+// Scope returns what op may touch at the given risk: the scope of the
+// granted role when the grant allowed it, else the scope of the held
+// roles that allow op (of all of them when none does, for the operations
+// a denial still reads, such as the roots of a sub-playbook's path).
+func (s *Subject) Scope(op string, risk ops.Risk) *Scope { return s.verdict(op, risk).scope }
+
+func (s *Subject) verdict(op string, risk ops.Risk) verdict {
 	key := opRisk{op, risk}
 	s.mu.RLock()
 	first := s.first
-	d, ok := s.decided[key]
+	v, ok := s.decided[key]
 	s.mu.RUnlock()
 	if first != nil && first.key == key {
-		return first.d
+		return first.v
 	}
 	if ok {
-		return d
+		return v
 	}
-	d = s.decide(op, risk)
+	v = s.decide(op, risk)
 	s.mu.Lock()
 	switch {
 	case s.first == nil:
-		s.first = &decided{key, d}
+		s.first = &decided{key, v}
 	case s.first.key != key:
 		if s.decided == nil {
-			s.decided = map[opRisk]Decision{}
+			s.decided = map[opRisk]verdict{}
 		}
-		s.decided[key] = d
+		s.decided[key] = v
 	}
 	s.mu.Unlock()
-	return d
+	return v
 }
 
-func (s *Subject) decide(op string, risk ops.Risk) Decision {
-	d := decide(s.rules, op, risk, s.Roles)
-	d.Via = "direct"
-	d = s.scope.limit(op, d)
-	if d.Allowed || s.grant == nil {
-		if !d.Allowed && s.GrantNote != "" {
-			d.Rule += "; " + s.GrantNote
+func (s *Subject) decide(op string, risk ops.Risk) verdict {
+	v := s.decideHeld(op, risk)
+	if v.d.Allowed || s.grant == nil {
+		if !v.d.Allowed && s.GrantNote != "" {
+			v.d.Rule += "; " + s.GrantNote
 		}
-		return d
+		return v
 	}
 	g := s.grantScope.limit(op, decide(s.grantRules, op, risk, []string{s.grant.As}))
 	if g.Allowed {
 		g.Via = fmt.Sprintf("playbook grant %s as %s", s.grant.Path, s.grant.As)
-		return g
+		return verdict{g, s.grantScope}
 	}
-	return d
+	return v
 }
 
-// Scope returns what the operations may touch under a decision: the scope
-// of the granted role when the grant allowed it, else of the caller's
-// roles.
-func (s *Subject) Scope(d Decision) *Scope {
-	if d.Via != "direct" && s.grant != nil {
-		return s.grantScope
+// decideHeld decides op by the roles the caller holds, each on its own:
+// the first that allows it decides, and the operation gets the scopes of
+// every role that allows it. When none does, the denial gives each
+// role's reason.
+func (s *Subject) decideHeld(op string, risk ops.Risk) verdict {
+	if len(s.held) == 1 {
+		h := s.held[0]
+		d := h.scope.limit(op, decide(h.rules, op, risk, s.Roles))
+		d.Via = "direct"
+		return verdict{d, h.scope}
 	}
-	return s.scope
+	var allowed Decision
+	var scopes, all []*Scope
+	var reasons []string
+	for _, h := range s.held {
+		d := h.scope.limit(op, decide(h.rules, op, risk, []string{h.role}))
+		all = append(all, h.scope)
+		if !d.Allowed {
+			reasons = append(reasons, d.Rule)
+			continue
+		}
+		if len(scopes) == 0 {
+			allowed = d
+		}
+		scopes = append(scopes, h.scope)
+	}
+	if len(scopes) == 0 {
+		return verdict{Decision{Rule: strings.Join(reasons, "; "), Via: "direct"}, anyOf(all)}
+	}
+	allowed.Via = "direct"
+	return verdict{allowed, anyOf(scopes)}
 }
 
 // StepDecision is the preflight verdict on one step.
@@ -185,7 +243,7 @@ func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, pr
 		if seen[filepath.Clean(path)] || depth >= MaxSubDepth {
 			continue // the run refuses recursion itself
 		}
-		sub, err := engine.LoadSubPlaybook(path, engine.SubPlaybookRoots(s.Scope(d), pb.Dir), reg)
+		sub, err := engine.LoadSubPlaybook(path, engine.SubPlaybookRoots(s.Scope(st.Op, st.Risk), pb.Dir), reg)
 		if errors.Is(err, ops.ErrDenied) {
 			// The caller may not read it: the step is denied, and nothing
 			// of the file is read or shown.

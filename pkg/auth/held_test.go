@@ -1,0 +1,142 @@
+package auth
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// TestHeldRolesDoNotLendEachOtherScopes: a caller holding a read-only role
+// with file roots of its own beside operator, which may write within the
+// defaults, may not write inside the read-only role's roots: no one role
+// allows both the write and the place. Before, the rules of the two and
+// their scopes were merged apart, and the pair wrote what neither could.
+func TestHeldRolesDoNotLendEachOtherScopes(t *testing.T) {
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	base := t.TempDir()
+	// The defaults (working and temp directory) lie apart from the tree
+	// the read-only role may read.
+	for _, d := range []string{"wd", "tmp", "protected"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(filepath.Join(base, "wd"))
+	t.Setenv("TMPDIR", filepath.Join(base, "tmp"))
+	target := filepath.Join(base, "protected", "f")
+	if err := os.WriteFile(target, []byte("secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePolicy(filepath.Join(base, "policy.yaml"), []byte(`version: 1
+roles:
+  logreader: {max_risk: read, file_roots: [`+filepath.Join(base, "protected")+`]}
+  writer: {inherits: [operator, logreader]}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(name, step string) *steps.Playbook {
+		t.Helper()
+		pb, err := steps.Load(writeFile(t, base, name+".yaml", "version: 1\nname: "+name+"\nsteps:\n  - "+step+"\n"), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pb
+	}
+	write := load("write", `{id: write, op: file.write, with: {path: `+target+`, content: "pwned\n"}}`)
+	read := load("read", `{id: read, op: file.read, with: {path: `+target+`}}`)
+	run := func(pb *steps.Playbook, roles ...string) *report.Step {
+		t.Helper()
+		s, err := p.Subject(roles, pb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := engine.New(reg).Plan(pb).Run(context.Background(), nil,
+			engine.WithRoles(roles...), engine.WithRunAuthorizer(NewAuthorizer(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &rep.Steps[0]
+	}
+
+	if st := run(write, "operator", "logreader"); st.Status != report.StatusDenied || st.Error == nil || !strings.Contains(st.Error.Message, "outside the allowed file roots") {
+		t.Errorf("operator + logreader wrote into logreader's roots: %s %+v", st.Status, st.Error)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "secret\n" {
+		t.Errorf("the file now holds %q", b)
+	}
+	// What each may do alone, they still may: logreader reads its tree.
+	if st := run(read, "operator", "logreader"); st.Status != report.StatusSucceeded {
+		t.Errorf("operator + logreader could not read what logreader may: %s %+v", st.Status, st.Error)
+	}
+	// A role that inherits both is one role, and gets what the policy
+	// composed: write rights within the roots it sets (docs).
+	if st := run(write, "writer"); st.Status != report.StatusSucceeded {
+		t.Errorf("writer, inheriting operator and logreader: %s %+v", st.Status, st.Error)
+	}
+}
+
+// TestHeldRolesEachDecide: with two roles held side by side, an operation
+// is allowed when either allows it, within the scope of the roles that
+// do; a deny in one does not take away what the other allows; a denial
+// gives each role's reason.
+func TestHeldRolesEachDecide(t *testing.T) {
+	reg := testRegistry(t)
+	p, err := ParsePolicy("policy.yaml", []byte(`version: 1
+roles:
+  ro: {max_risk: read, deny: [process.*]}
+  web: {max_risk: read, http: {allow_hosts: [example.com]}}
+  dbops: {max_risk: write, hosts: [db]}
+  webops: {max_risk: read, hosts: [web]}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := func(roles ...string) *Subject {
+		s, err := p.Subject(roles, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if d := subject("admin", "ro").Decide("process.kill", ops.RiskDestructive); !d.Allowed || d.Rule != "role admin: allow *" {
+		t.Errorf("admin + ro, process.kill: %+v; want allowed by admin", d)
+	}
+	d := subject("viewer", "ro").Decide("file.write", ops.RiskWrite)
+	if want := "no rule of role viewer allows file.write (risk write); no rule of role ro allows file.write (risk write)"; d.Allowed || d.Rule != want {
+		t.Errorf("viewer + ro, file.write: %+v; want denied: %s", d, want)
+	}
+	// http.request, a read both allow: web's allow list does not bind
+	// viewer, which has no http rules.
+	ip := net.ParseIP("10.0.0.7")
+	if err := subject("viewer", "web").Scope("http.request", ops.RiskRead).AllowDial("internal.example", ip); err != nil {
+		t.Errorf("viewer + web: %v", err)
+	}
+	if err := subject("web").Scope("http.request", ops.RiskRead).AllowDial("internal.example", ip); err == nil {
+		t.Error("web alone reached a host outside its allow list")
+	}
+	// A write on a web host: only dbops allows writes, and only on db.
+	s := subject("dbops", "webops")
+	if err := s.Scope("ssh.exec", ops.RiskWrite).AllowHost("web-1", []string{"web"}, nil); err == nil {
+		t.Error("dbops + webops: a write on web-1, which only webops (read) may reach, was allowed")
+	}
+	if err := s.Scope("ssh.exec", ops.RiskRead).AllowHost("web-1", []string{"web"}, nil); err != nil {
+		t.Errorf("dbops + webops: a read on web-1: %v", err)
+	}
+	if err := s.Scope("ssh.exec", ops.RiskWrite).AllowHost("db-1", []string{"db"}, nil); err != nil {
+		t.Errorf("dbops + webops: a write on db-1: %v", err)
+	}
+}
