@@ -65,6 +65,11 @@ type AuditLine struct {
 	// ActionConfirm, ActionPause or ActionResume. Who and From are then
 	// that person, not whoever started the run.
 	Action string `json:"action,omitempty"`
+	// ParentRunID and ParentStep name the run and step whose playbook.run
+	// started the run of a sub-playbook, so that a nested step leads back
+	// to the run someone started.
+	ParentRunID string `json:"parent_run_id,omitempty"`
+	ParentStep  string `json:"parent_step,omitempty"`
 	// Question and Answer are a confirm: question and its answer, yes or
 	// no.
 	Question string `json:"question,omitempty"`
@@ -109,6 +114,7 @@ func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.D
 		Decision:   c.Decision,
 	}
 	line.Who, line.From = c.Caller()
+	line.ParentRunID, line.ParentStep = c.Parent()
 	if pb := c.Playbook(); pb != nil {
 		line.Playbook, line.SHA256 = pb.File, pb.SHA256
 	}

@@ -248,3 +248,59 @@ func BenchmarkAuditParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestAuditLinesOfASubPlaybookNameTheirParent: the steps a sub-playbook
+// runs are audited under the sub-run's id, with the run and step that
+// started it, so that a nested step leads back to the run someone started.
+func TestAuditLinesOfASubPlaybookNameTheirParent(t *testing.T) {
+	reg := testRegistry(t)
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "audit.log")
+	audit, err := OpenAudit(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(reg, engine.WithAuditor(audit))
+	if err := engine.RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "child.yaml", "version: 1\nname: child\nsteps:\n  - {id: inner, op: control.noop}\n")
+	pb, err := steps.Load(writeFile(t, dir, "pb.yaml", `version: 1
+name: parent
+steps:
+  - {id: outer, op: control.noop}
+  - {id: call, op: playbook.run, foreach: "[1]", with: {path: child.yaml}}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Plan(pb).Run(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != "succeeded" {
+		t.Fatalf("run %s", rep.Status)
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]AuditLine{}
+	for l := range strings.Lines(string(data)) {
+		var line AuditLine
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			t.Fatal(err)
+		}
+		got[line.Step] = line
+	}
+	if o := got["outer"]; o.ParentRunID != "" || o.ParentStep != "" {
+		t.Errorf("a step of the run itself names a parent: %+v", o)
+	}
+	in := got["inner"]
+	if in.RunID == "" || in.RunID == rep.RunID || in.ParentRunID != rep.RunID || in.ParentStep != "call[0]" {
+		t.Errorf("the sub-playbook's step: run %q parent %q step %q; want its own run, parent %q, step call[0]", in.RunID, in.ParentRunID, in.ParentStep, rep.RunID)
+	}
+}

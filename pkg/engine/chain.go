@@ -92,6 +92,15 @@ func (c *Call) Caller() (who, from string) {
 	return c.run.o.who, c.run.o.from
 }
 
+// Parent returns the run and step (with its item index) that started the
+// call's run through playbook.run; "" for a run started by itself.
+func (c *Call) Parent() (runID, step string) {
+	if c.run == nil {
+		return "", ""
+	}
+	return c.run.o.parent, c.run.o.parentStep
+}
+
 // MaskString returns s with the run's secrets masked.
 func (c *Call) MaskString(s string) string {
 	if c.run == nil {
