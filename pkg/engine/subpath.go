@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -27,7 +28,9 @@ func SubPlaybookRoots(scope any, dir string) []string {
 		roots = fsroot.Defaults()
 	}
 	roots = append([]string(nil), roots...)
-	if dir != "" {
+	// The playbook's directory is often a root already (the working
+	// directory, a file root): listed twice, a denial would name it twice.
+	if dir != "" && !slices.ContainsFunc(roots, func(r string) bool { return filepath.Clean(r) == filepath.Clean(dir) }) {
 		roots = append(roots, dir)
 	}
 	return roots
