@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +17,10 @@ import (
 )
 
 // defaultLockDir is where groups are kept without a state dir: a
-// directory of the user's under the temporary directory.
+// directory of the user's under the temporary directory. The temporary
+// directory is shared with every other user, who may make this name
+// first: enqueue checks it (secureLockDir) before it trusts anything in
+// it.
 func defaultLockDir() string {
 	return filepath.Join(os.TempDir(), "arsenal-run-groups-"+strconv.Itoa(os.Getuid()))
 }
@@ -31,13 +35,27 @@ func defaultLockDir() string {
 //
 // The kernel drops a process's flocks when it ends however it ends, so a
 // crash never holds a group.
+//
+// Whoever may write these directories may cancel, block or redirect the
+// runs that use them, so both the base directory and each group's must
+// be this user's and writable by no one else (secureLockDir), and every
+// file in them is opened without following a symlink (oNoFollow).
 type fileGroups struct{ dir string }
 
 func (g fileGroups) enqueue(group, run string) (groupTicket, error) {
 	sum := sha256.Sum256([]byte(group))
 	dir := filepath.Join(g.dir, hex.EncodeToString(sum[:16]))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("lock directory: %w", err)
+	// The base's parents are the temporary directory, or the ones the
+	// configuration names; only the directories that hold the locks are
+	// checked.
+	if err := os.MkdirAll(filepath.Dir(g.dir), 0o700); err != nil {
+		return nil, fmt.Errorf("concurrency group lock directory %s: %w; give --state-dir", g.dir, err)
+	}
+	if err := secureLockDir(g.dir); err != nil {
+		return nil, err
+	}
+	if err := secureLockDir(dir); err != nil {
+		return nil, err
 	}
 	// The ticket is locked under another name first: a ticket in line
 	// that is not locked is taken for the ticket of a dead process.
@@ -135,7 +153,7 @@ func (t *fileTicket) requestCancel() error {
 		if n == t.name {
 			continue
 		}
-		f, err := os.OpenFile(filepath.Join(t.dir, "cancel-"+ticketRun(n)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		f, err := os.OpenFile(filepath.Join(t.dir, "cancel-"+ticketRun(n)), os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue // asked already
 		}
@@ -152,10 +170,17 @@ func (t *fileTicket) requestCancel() error {
 }
 
 func (t *fileTicket) cancelledBy() (string, error) {
-	b, err := os.ReadFile(filepath.Join(t.dir, "cancel-"+t.run))
+	f, err := os.OpenFile(filepath.Join(t.dir, "cancel-"+t.run), os.O_RDONLY|oNoFollow, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
+	if err != nil {
+		return "", err
+	}
+	// A run id is short: a request is read up to a bound, whatever was
+	// written there.
+	b, err := io.ReadAll(io.LimitReader(f, 256))
+	f.Close()
 	if err != nil {
 		return "", err
 	}
