@@ -75,14 +75,14 @@ func (t *storeTicket) release() {
 
 // groupHold is a run's hold on its group while it runs. It watches for a
 // request to stop (policy cancel_running of a later run) and cancels the
-// run when one comes. Its goroutine ends on release.
+// run (or the sub-run) when one comes. Its goroutine ends on release.
 type groupHold struct {
 	t    groupTicket
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
-func (g *groupHold) watch(group string, h *Handle) {
+func (g *groupHold) watch(group string, cancel func(error)) {
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
@@ -95,7 +95,7 @@ func (g *groupHold) watch(group string, h *Handle) {
 			case <-tick.C:
 			}
 			if by, err := g.t.cancelledBy(); err == nil && by != "" {
-				h.Cancel(ops.WithClass(ops.ClassCancelled, fmt.Errorf("cancelled by run %s of concurrency group %q (policy cancel_running)", by, group)))
+				cancel(ops.WithClass(ops.ClassCancelled, fmt.Errorf("cancelled by run %s of concurrency group %q (policy cancel_running)", by, group)))
 				return
 			}
 		}
@@ -161,8 +161,20 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 				fmt.Sprintf("not run: replaced by run %s of concurrency group %q (policy cancel_running)", by, group))
 		}
 		if ok {
+			// A Cancel that came while the run waited wins over the
+			// group it got at the same moment: the run was queued when
+			// it was cancelled, and a queued run never starts. The
+			// manager checks again, atomically with the run's start
+			// (Handle.start), for a Cancel that comes after this.
+			select {
+			case <-h.cancelled:
+				t.release()
+				return neverRan(ops.ClassCancelled, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(),
+					fmt.Sprintf("not run: cancelled while waiting for concurrency group %q", group))
+			default:
+			}
 			hold := &groupHold{t: t, stop: make(chan struct{})}
-			hold.watch(group, h)
+			hold.watch(group, h.Cancel)
 			return hold, nil, nil
 		}
 		switch policy {

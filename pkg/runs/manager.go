@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -323,16 +324,37 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 	if unclaimed() {
 		return
 	}
-	select {
-	case <-h.cancelled:
-		end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(), "not run: cancelled before the run started"), nil)
+	if !startUnlessCancelled(h) {
+		reason := "not run: cancelled before the run started"
+		if p.group != "" {
+			// It waited for its group, then for a slot: the Cancel came
+			// while it was queued, which is what its reason says.
+			reason = fmt.Sprintf("not run: cancelled while waiting for concurrency group %q", p.group)
+		}
+		end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(), reason), nil)
 		return
-	default:
 	}
-	h.state.Store(StateRunning)
 	ctx := h.bind(m.ctx)
+	// Its sub-runs take their playbooks' concurrency groups too, inside
+	// the run's own, which they hold already.
+	ctx = engine.WithGroups(ctx, &subGroups{s: m.svc, notice: p.req.Notice}, p.group)
 	rep, err := m.svc.execute(ctx, p, h)
 	end(rep, err)
+}
+
+// startUnlessCancelled makes h running unless a Cancel came first, under
+// the lock Cancel takes: a Cancel either finds the run queued and keeps
+// it from starting, or finds it running and cancels its context. Checking
+// the cancellation and then storing the state, as two steps, let a Cancel
+// that saw the run queued fall between them.
+func startUnlessCancelled(h *Handle) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cause != nil {
+		return false
+	}
+	h.state.Store(StateRunning)
+	return true
 }
 
 // shutBeforeStart ends a run the service shut down before it started:
