@@ -106,7 +106,29 @@ func (d *daemon) reload(srv *server.Server, sched *schedules) {
 	}
 	d.rs.st.Store(&st)
 	sched.reload(st.Playbooks.Scheduled())
-	d.infof("SIGHUP: reloaded %s and %s", plural(keyCount(st.Keys), "key", "keys"), plural(len(st.Playbooks.All()), "playbook", "playbooks"))
+	d.infof("SIGHUP: reloaded %s", d.reloaded(st))
+}
+
+// reloaded says what a reload put in place, each with the file it came
+// from, the policy included: whoever reads the log after editing one of
+// them sees whether it was the one taken in.
+func (d *daemon) reloaded(st server.State) string {
+	o := d.o
+	keys := plural(keyCount(st.Keys), "key", "keys")
+	if st.Keys != nil {
+		if _, certs := st.Keys.Len(); certs > 0 {
+			keys += " and " + plural(certs, "certificate subject", "certificate subjects")
+		}
+	}
+	policy := "the built-in policy"
+	if o.policy != "" {
+		policy = "the policy " + o.policy
+	}
+	playbooks := "no playbooks (no --playbooks)"
+	if o.playbooks != "" {
+		playbooks = plural(len(st.Playbooks.All()), "playbook", "playbooks") + " from " + o.playbooks
+	}
+	return fmt.Sprintf("%s from %s, %s and %s", keys, o.keys, policy, playbooks)
 }
 
 func keyCount(k *server.Keys) int {

@@ -6,16 +6,17 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
@@ -111,6 +112,19 @@ func (k *Keys) named(name string) *apiKey {
 	return nil
 }
 
+// callers returns the names callers of this file go by: its key names
+// and certificate subjects.
+func (k *Keys) callers() map[string]bool {
+	out := make(map[string]bool, len(k.keys)+len(k.certs))
+	for i := range k.keys {
+		out[k.keys[i].name] = true
+	}
+	for i := range k.certs {
+		out[k.certs[i].subject] = true
+	}
+	return out
+}
+
 // cert finds the rule for any of a certificate's subjects.
 func (k *Keys) cert(subjects []string) *certRule {
 	for i := range k.certs {
@@ -127,9 +141,17 @@ func (k *Keys) cert(subjects []string) *certRule {
 // position, as yamlx.Diagnostics. Roles are checked against a policy with
 // CheckRoles.
 func LoadKeys(path string) (*Keys, error) {
-	f, err := os.Open(path)
+	// Opening a FIFO for reading blocks until a writer comes, and serve
+	// reads this file at start-up and on SIGHUP, in the loop that also
+	// takes SIGTERM: fsx.Open never blocks and refuses what is not a
+	// regular file, as the policy's loader does.
+	f, err := fsx.Open(path)
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the keys file: %v", err)}}
+		msg := fmt.Sprintf("cannot read the keys file: %v", err)
+		if errors.Is(err, fsx.ErrNotRegular) {
+			msg += "; give the path of the keys file itself"
+		}
+		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxKeysFileSize+1))
@@ -150,6 +172,9 @@ func ParseKeys(file string, data []byte) (*Keys, error) {
 		return nil, d.Err()
 	}
 	k := &Keys{File: file}
+	// Where each key name and certificate subject is, including those of
+	// entries with other problems, so that a clash is reported with them.
+	names, subjects := map[string]yamlx.Pos{}, map[string]yamlx.Pos{}
 	versionSeen := false
 	yamlx.Fields(root, "the keys file", []string{"version", "keys", "certs"}, d, func(key string, _, v *yaml.Node) {
 		switch key {
@@ -159,14 +184,15 @@ func ParseKeys(file string, data []byte) (*Keys, error) {
 				d.Add(yamlx.PosOf(v), "unknown keys file version %d; this arsenal-run reads version 1", n)
 			}
 		case "keys":
-			k.readKeys(v, d)
+			k.readKeys(v, d, names)
 		case "certs":
-			k.readCerts(v, d)
+			k.readCerts(v, d, subjects)
 		}
 	})
 	if !versionSeen {
 		d.Add(yamlx.PosOf(root), "missing version; add `version: 1` at the top")
 	}
+	callerClashes(names, subjects, d)
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
@@ -185,13 +211,13 @@ func list(n *yaml.Node, what string, d *yamlx.Diags) []*yaml.Node {
 	return n.Content
 }
 
-func (k *Keys) readKeys(n *yaml.Node, d *yamlx.Diags) {
+// readKeys reads the keys: list; names gets where each key name is.
+func (k *Keys) readKeys(n *yaml.Node, d *yamlx.Diags, names map[string]yamlx.Pos) {
 	items := list(n, "keys", d)
 	if len(items) > MaxKeys {
 		d.Add(yamlx.PosOf(n), "%d keys, over the limit of %d", len(items), MaxKeys)
 		return
 	}
-	names := map[string]yamlx.Pos{}
 	digests := map[[sha256.Size]byte]string{}
 	for _, item := range items {
 		key := apiKey{pos: yamlx.PosOf(yamlx.Deref(item))}
@@ -206,9 +232,10 @@ func (k *Keys) readKeys(n *yaml.Node, d *yamlx.Diags) {
 						d.Add(yamlx.PosOf(v), "%s", msg)
 					}
 					if first, dup := names[s]; dup {
-						d.Add(yamlx.PosOf(v), "key name %q is used twice (first at line %d); names must be unique, they are what the audit log records", s, first.Line)
+						d.Add(yamlx.PosOf(v), "key name %q is used twice (first at line %d, column %d); rename one: runs, rate limits and the audit log go by the name, so the two keys would be one caller", s, first.Line, first.Col)
+					} else {
+						names[s] = yamlx.PosOf(v)
 					}
-					names[s] = yamlx.PosOf(v)
 					key.name = s
 				}
 			case "sha256":
@@ -242,13 +269,13 @@ func (k *Keys) readKeys(n *yaml.Node, d *yamlx.Diags) {
 	}
 }
 
-func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags) {
+// readCerts reads the certs: list; seen gets where each subject is.
+func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags, seen map[string]yamlx.Pos) {
 	items := list(n, "certs", d)
 	if len(items) > MaxKeys {
 		d.Add(yamlx.PosOf(n), "%d certs, over the limit of %d", len(items), MaxKeys)
 		return
 	}
-	seen := map[string]int{}
 	for _, item := range items {
 		var c certRule
 		pos := yamlx.PosOf(yamlx.Deref(item))
@@ -264,10 +291,11 @@ func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags) {
 					if msg := reserved("certificate subject", s); msg != "" {
 						d.Add(yamlx.PosOf(v), "%s", msg)
 					}
-					if line, dup := seen[s]; dup {
-						d.Add(yamlx.PosOf(v), "subject %q is listed twice (first at line %d)", s, line)
+					if first, dup := seen[s]; dup {
+						d.Add(yamlx.PosOf(v), "subject %q is listed twice (first at line %d, column %d); remove one, and give the other every role it needs", s, first.Line, first.Col)
+					} else if s != "" {
+						seen[s] = yamlx.PosOf(v)
 					}
-					seen[s] = yamlx.PosOf(v).Line
 					c.subject = s
 				}
 			case "roles":
@@ -283,6 +311,31 @@ func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags) {
 		}
 		k.certs = append(k.certs, c)
 	}
+}
+
+// callerClashes reports each certificate subject that is also a key's
+// name, at whichever of the two comes later in the file. The name is who
+// the caller is: a run is cancelled and its confirm: questions answered by
+// whoever started it, the rate.per_key bucket and the audit log's who go
+// by it, so a certificate holder named like a key would act as that key
+// on those, whatever the two entries' roles.
+func callerClashes(names, subjects map[string]yamlx.Pos, d *yamlx.Diags) {
+	for s, sp := range subjects {
+		kp, clash := names[s]
+		if !clash {
+			continue
+		}
+		if before(kp, sp) {
+			d.Add(sp, "certificate subject %q is also the name of the key at line %d, column %d; rename the key (the subject is the certificate's own): runs, rate limits and the audit log go by the name, so the two would be one caller", s, kp.Line, kp.Col)
+		} else {
+			d.Add(kp, "key name %q is also the certificate subject at line %d, column %d; rename the key: runs, rate limits and the audit log go by the name, so the two would be one caller", s, sp.Line, sp.Col)
+		}
+	}
+}
+
+// before reports whether a comes before b in the file.
+func before(a, b yamlx.Pos) bool {
+	return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 }
 
 func roles(v *yaml.Node, d *yamlx.Diags) ([]string, []yamlx.Pos) {

@@ -180,6 +180,10 @@ type Server struct {
 	docOnce sync.Once
 	doc     map[string]any
 
+	// reloading serialises Reload, so that each carries the rate buckets
+	// of the state the one before it stored.
+	reloading sync.Mutex
+
 	mu  sync.Mutex
 	srv *http.Server
 	// stopCtx ends when Shutdown begins: event streams and waits end.
@@ -254,13 +258,62 @@ func (s *Server) Reload(st State) error {
 	if err := st.Keys.CheckRoles(st.Policy); err != nil {
 		return err
 	}
+	s.reloading.Lock()
+	defer s.reloading.Unlock()
 	// Sessions of a key removed or changed end for good, before the keys
 	// take effect; a record that cannot be written still holds in memory.
 	if err := s.cfg.Sessions.noteKeys(st.Keys); err != nil {
 		s.log.Printf("%v", err)
 	}
-	s.state.Store(&loaded{State: st, rates: newRateLimits(st.Policy.Rate, s.cfg.Now)})
+	rates := newRateLimits(st.Policy.Rate, s.cfg.Now)
+	if old := s.current(); old != nil {
+		rates.keep(old.rates, st.Keys)
+	}
+	s.state.Store(&loaded{State: st, rates: rates})
 	return nil
+}
+
+// keep carries into rl the token buckets of old whose rate and burst rl
+// has too: fresh buckets are full, so rebuilding them all on every SIGHUP
+// would hand each caller and each operation its whole quota again. A
+// bucket whose rate changed starts afresh at the new rate; one whose
+// pattern, or whose caller (a key name or certificate subject of keys),
+// is gone is dropped. A caller whose first request races the reload may
+// get its bucket made in old after the copy, and so one more fresh bucket
+// here: it had its whole quota anyway.
+func (rl *rateLimits) keep(old *rateLimits, keys *Keys) {
+	if old == nil {
+		return
+	}
+	if sameRate(old.conf.PerKey, rl.conf.PerKey) {
+		callers := keys.callers()
+		old.mu.Lock()
+		for name, l := range old.caller {
+			if callers[name] {
+				rl.caller[name] = l
+			}
+		}
+		old.mu.Unlock()
+	}
+	// ops is only read once built, and rl is not yet in use.
+	was := make(map[string]auth.Rate, len(old.conf.Ops))
+	for _, o := range old.conf.Ops {
+		was[o.Pattern] = o.Rate
+	}
+	for _, o := range rl.conf.Ops {
+		if r, ok := was[o.Pattern]; ok && sameRate(&r, &o.Rate) {
+			rl.ops[o.Pattern] = old.ops[o.Pattern]
+		}
+	}
+}
+
+// sameRate reports whether a and b (nil: no limit) make the same bucket:
+// the same refill and burst (Text only words them).
+func sameRate(a, b *auth.Rate) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.PerSecond == b.PerSecond && a.Burst == b.Burst
 }
 
 func (s *Server) current() *loaded { return s.state.Load() }

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestKeysNameIsOneCaller: a certificate subject may not be a key's name,
+// nor may two keys share a name or two certs a subject. Runs (who may
+// cancel one or answer its confirm: questions), the rate.per_key bucket
+// and the audit log's who go by the name alone, so a certificate holder
+// named like a viewer key would act as that key's owner on its runs. The
+// problem is reported at the later of the two entries, naming the
+// earlier, whichever list comes first in the file.
+func TestKeysNameIsOneCaller(t *testing.T) {
+	_, d1, _ := NewKey()
+	_, d2, _ := NewKey()
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"a cert after the key", "version: 1\nkeys:\n  - {name: bob, sha256: " + d1 + ", roles: [viewer]}\ncerts:\n  - {subject: bob, roles: [admin]}\n",
+			[]string{`k.yaml:5:15: certificate subject "bob" is also the name of the key at line 3, column 12; rename the key`}},
+		{"the key after the cert", "version: 1\ncerts:\n  - {subject: bob, roles: [admin]}\nkeys:\n  - {name: bob, sha256: " + d1 + ", roles: [viewer]}\n",
+			[]string{`k.yaml:5:12: key name "bob" is also the certificate subject at line 3, column 15; rename the key`}},
+		{"a key with other problems", "version: 1\nkeys:\n  - {name: bob, sha256: nothex, roles: [viewer]}\ncerts:\n  - {subject: bob, roles: [admin]}\n",
+			[]string{`k.yaml:3:25: sha256 must be`, `k.yaml:5:15: certificate subject "bob" is also the name of the key at line 3, column 12`}},
+		{"two keys of one name", "version: 1\nkeys:\n  - {name: bob, sha256: " + d1 + ", roles: [viewer]}\n  - {name: bob, sha256: " + d2 + ", roles: [admin]}\n",
+			[]string{`k.yaml:4:12: key name "bob" is used twice (first at line 3, column 12); rename one`}},
+		{"two certs of one subject", "version: 1\ncerts:\n  - {subject: node-2, roles: [viewer]}\n  - {subject: node-2, roles: [admin]}\n",
+			[]string{`k.yaml:4:15: subject "node-2" is listed twice (first at line 3, column 15); remove one`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := ParseKeys("k.yaml", []byte(tc.text))
+			if err == nil {
+				t.Fatalf("loaded, with %d keys and %d certs; want it refused", len(k.keys), len(k.certs))
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%v\nlacks %q", err, want)
+				}
+			}
+		})
+	}
+	// Names that differ are fine, as is the keys file of the examples.
+	if _, err := ParseKeys("k.yaml", []byte("version: 1\nkeys:\n  - {name: bob, sha256: "+d1+", roles: [viewer]}\ncerts:\n  - {subject: bob.example.com, roles: [admin]}\n")); err != nil {
+		t.Errorf("distinct names: %v", err)
+	}
+	if _, err := LoadKeys(filepath.Join("testdata", "keys", "example.yaml")); err != nil {
+		t.Errorf("the example keys file: %v", err)
+	}
+}
+
+// TestLoadKeysRefusesWhatIsNotAFile: a keys path naming a FIFO is refused
+// at once, as the policy's is, instead of blocking serve's start-up (or
+// its SIGHUP, and with it SIGTERM) until a writer comes; a device is
+// refused too.
+func TestLoadKeysRefusesWhatIsNotAFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "keys.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	// A loader that does block is released at the end, so that the test
+	// fails rather than hangs and leaks nothing.
+	t.Cleanup(func() {
+		if w, err := os.OpenFile(fifo, os.O_RDWR, 0); err == nil {
+			w.Close()
+		}
+	})
+	for _, tc := range []struct{ path, want string }{
+		{fifo, fifo + ":1:1: cannot read the keys file: " + fifo + " is a named pipe (FIFO), not a regular file; give the path of the keys file itself"},
+		{os.DevNull, os.DevNull + ":1:1: cannot read the keys file: " + os.DevNull + " is a character device, not a regular file"},
+	} {
+		done := make(chan error, 1)
+		go func() {
+			_, err := LoadKeys(tc.path)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("LoadKeys(%s) = %v\nwant %q", tc.path, err, tc.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("LoadKeys(%s) blocked", tc.path)
+		}
+	}
+}
