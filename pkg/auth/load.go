@@ -2,16 +2,19 @@ package auth
 
 import (
 	"fmt"
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
 	"math"
+	"net"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
@@ -71,7 +74,7 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	if root == nil {
 		return nil, d.Err()
 	}
-	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}}
+	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}, granted: map[string]grantSite{}}
 	versionSeen := false
 	yamlx.Fields(root, "the policy", []string{"version", "roles", "rate", "cache"}, d, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -104,6 +107,16 @@ type policyLoader struct {
 	reg *ops.Registry
 	pos map[string]yamlx.Pos // where each role of the file is defined
 	ref []roleRef            // role names used, checked once all are known
+	// granted is where each playbook, by resolved path, is first granted:
+	// grantFor takes the first grant of a path in role order, so a second
+	// one is either dead or, when the first is pinned to an old hash, a
+	// silent fallback.
+	granted map[string]grantSite
+}
+
+type grantSite struct {
+	role, path string // path as written
+	pos        yamlx.Pos
 }
 
 type roleRef struct {
@@ -149,14 +162,7 @@ func (l *policyLoader) roles(n *yaml.Node) {
 					r.MaxRisk = ops.Risk(s)
 				}
 			case "file_roots":
-				r.FileRoots = []string{}
-				for _, c := range l.list(v, "file_roots") {
-					p := c.s
-					if !filepath.IsAbs(p) {
-						p = filepath.Join(l.p.Dir, p)
-					}
-					r.FileRoots = append(r.FileRoots, filepath.Clean(p))
-				}
+				r.FileRoots = l.fileRoots(v)
 			case "http":
 				r.HTTP = l.http(v)
 			case "signal_others":
@@ -168,10 +174,7 @@ func (l *policyLoader) roles(n *yaml.Node) {
 			case "hosts":
 				r.Hosts = l.hostPatterns(v)
 			case "playbooks":
-				r.Playbooks = l.grants(v)
-				for i := range r.Playbooks {
-					r.Playbooks[i].Role = r.Name
-				}
+				r.Playbooks = l.grants(v, r.Name)
 			}
 		})
 		l.p.Roles[pr.Key] = r
@@ -191,9 +194,72 @@ func (l *policyLoader) list(n *yaml.Node, what string) []item {
 	}
 	var out []item
 	for _, c := range n.Content {
-		if s, ok := yamlx.Str(c, "each item of "+what, l.d); ok {
-			out = append(out, item{s, yamlx.PosOf(yamlx.Deref(c))})
+		s, ok := yamlx.Str(c, "each item of "+what, l.d)
+		if !ok {
+			continue
 		}
+		pos := yamlx.PosOf(yamlx.Deref(c))
+		// cache.allow is read in cache.go through this list; its patterns
+		// are refused here, before the registry calls "shell.*" an
+		// unknown operation, which hides the actual rule.
+		if what == "cache.allow" && strings.Contains(s, "*") {
+			l.d.Add(pos, "cache.allow: %q is a pattern, and patterns are not allowed here: a cached write skips its change, so each operation is named exactly; list the ones meant by name%s", s, l.opsOf(s))
+			continue
+		}
+		out = append(out, item{s, pos})
+	}
+	return out
+}
+
+// opsOf names the operations a pattern like "shell.*" stands for, for a
+// message that asks for them by name.
+func (l *policyLoader) opsOf(pattern string) string {
+	cat, ok := strings.CutSuffix(pattern, ".*")
+	if !ok || l.reg == nil {
+		return ", like shell.exec"
+	}
+	var names []string
+	for _, e := range l.reg.List(cat) {
+		names = append(names, e.Spec.Name)
+	}
+	switch {
+	case len(names) == 0:
+		return ", like shell.exec"
+	case len(names) > 8:
+		names = append(names[:8], "…")
+	}
+	return " (the " + cat + " operations: " + strings.Join(names, ", ") + ")"
+}
+
+// fileRoots reads a role's file_roots: directories, absolute or relative
+// to the policy file. Nothing is expanded: "" would silently be the
+// policy's directory, and ~ or $VAR a directory of that literal name, so
+// those are refused. A root that does not exist is accepted, since it may
+// be created after the policy is written, and this loader has no way to
+// hand back a warning alongside a policy that loads.
+func (l *policyLoader) fileRoots(n *yaml.Node) []string {
+	out := []string{}
+	for _, c := range l.list(n, "file_roots") {
+		p := c.s
+		switch {
+		case strings.TrimSpace(p) == "":
+			l.d.Add(c.pos, "file_roots: an empty root would be this policy file's directory; write the directory, as an absolute path (or \".\" if the policy's own directory is meant)")
+			continue
+		case strings.HasPrefix(p, "~"):
+			like := ""
+			if rest, ok := strings.CutPrefix(p, "~/"); ok {
+				like = ", like /home/NAME/" + rest
+			}
+			l.d.Add(c.pos, "file_roots: %q is not expanded: ~ is not a home directory here; write the absolute path%s", p, like)
+			continue
+		case strings.Contains(p, "$"):
+			l.d.Add(c.pos, "file_roots: %q is not expanded: environment variables are not read here; write the absolute path", p)
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(l.p.Dir, p)
+		}
+		out = append(out, filepath.Clean(p))
 	}
 	return out
 }
@@ -226,9 +292,9 @@ func (l *policyLoader) http(n *yaml.Node) *HTTPRules {
 	yamlx.Fields(n, "http", httpKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "allow_hosts":
-			h.AllowHosts = strs(l.list(v, key))
+			h.AllowHosts = l.hostRules(v, key)
 		case "deny_hosts":
-			h.DenyHosts = strs(l.list(v, key))
+			h.DenyHosts = l.hostRules(v, key)
 		case "allow_cidrs":
 			h.AllowCIDRs = l.cidrs(v, key)
 		case "deny_cidrs":
@@ -265,12 +331,128 @@ func (l *policyLoader) sandbox(n *yaml.Node) *SandboxRequirement {
 	return &SandboxRequirement{Required: true, Limits: *lim.Requirement()}
 }
 
-func strs(items []item) []string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = strings.ToLower(it.s)
+// hostRules reads allow_hosts or deny_hosts. An entry is matched by
+// hostMatch against the host a step dials, as its URL names it, so an entry
+// hostMatch can never match (a URL, host:port, "*foo", "") would allow or
+// deny nothing without a word: each must be a host name, "*.suffix", or
+// an address written as a URL's host is (IPv6 without brackets).
+func (l *policyLoader) hostRules(n *yaml.Node, what string) []string {
+	items := l.list(n, what)
+	out := make([]string, 0, len(items))
+	for _, c := range items {
+		if c.s == "" {
+			l.d.Add(c.pos, "%s: an empty entry matches no host; remove it, or write a host name like api.example.com or *.example.com", what)
+			continue
+		}
+		if hint := hostRuleProblem(what, c.s); hint != "" {
+			l.d.Add(c.pos, "%s: %q is not a host name or *.suffix; %s", what, yamlx.Truncate(c.s, 80), hint)
+			continue
+		}
+		out = append(out, strings.ToLower(c.s))
 	}
 	return out
+}
+
+// hostRuleProblem returns what to write instead of s, an allow_hosts or
+// deny_hosts entry, or "" when hostMatch can match it.
+func hostRuleProblem(what, s string) string {
+	if validHostRule(s) {
+		return ""
+	}
+	if _, err := netip.ParsePrefix(s); err == nil {
+		return "a network goes in " + strings.Replace(what, "_hosts", "_cidrs", 1)
+	}
+	// The most common mistake is pasting a URL or host:port: say which
+	// host that is.
+	if h := hostPart(s); h != "" && h != s && validHostRule(h) {
+		return fmt.Sprintf("write %s (a URL's scheme, port and path are not part of a host rule)", h)
+	}
+	name := strings.TrimSuffix(s, ".")
+	switch {
+	case s == "*":
+		if what == "deny_hosts" {
+			return `to deny every connection, write deny_cidrs: [0.0.0.0/0, "::/0"] instead`
+		}
+		return "to allow every host, leave allow_hosts and allow_cidrs out"
+	case numericTLD(name):
+		return "it looks like an IPv4 address but is not one, and no host name ends in a label of digits; to match addresses, use allow_cidrs or deny_cidrs"
+	case strings.Contains(s, "*"):
+		return "a * may only stand first, as in *.example.com, which matches every subdomain of example.com (not example.com itself)"
+	case strings.Contains(s, "%"):
+		if a, err := netip.ParseAddr(s); err == nil {
+			return fmt.Sprintf("write %s: an address with a zone is never dialled under a policy", a.WithZone(""))
+		}
+	case len(name) > 253:
+		return "a host name is at most 253 characters"
+	}
+	return "write a name like api.example.com: labels of letters, digits, - and _, separated by dots, each at most 63 long and neither starting nor ending with -"
+}
+
+// validHostRule reports whether s is a host name (one trailing dot
+// allowed, as normHost drops it), "*." and a host name, or an IP address
+// as net.SplitHostPort leaves a URL's host (IPv6 without brackets).
+// hostMatch compares these as strings, in lower case.
+func validHostRule(s string) bool {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Zone() == ""
+	}
+	name := strings.TrimSuffix(s, ".")
+	name = strings.TrimPrefix(name, "*.")
+	return len(name) <= 253 && !numericTLD(name) && validDNSName(name)
+}
+
+// validDNSName reports whether name is labels of letters, digits, - and
+// _ (the characters Go's resolver accepts), 1 to 63 long, joined by dots,
+// none starting or ending with -.
+func validDNSName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// numericTLD reports whether name ends in a label of digits. No top-level
+// domain is all digits, so such a name that is not an IPv4 address
+// ("10.0.0", "256.1.1.1", or the suffix of "*.0.0.1") is a mistyped
+// address, which a host rule would compare as text.
+func numericTLD(name string) bool {
+	i := strings.LastIndexByte(name, '.')
+	last := name[i+1:]
+	return last != "" && strings.Trim(last, "0123456789") == ""
+}
+
+// hostPart is the host that s, a URL, host:port, host/path or [IPv6],
+// names; "" when it names none.
+func hostPart(s string) string {
+	if strings.Contains(s, "://") {
+		u, err := url.Parse(s)
+		if err != nil {
+			return ""
+		}
+		return u.Hostname()
+	}
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		s = s[:i]
+	}
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		return h
+	}
+	if h, ok := strings.CutPrefix(s, "["); ok {
+		h, _ = strings.CutSuffix(h, "]")
+		return h
+	}
+	return s
 }
 
 func (l *policyLoader) cidrs(n *yaml.Node, what string) []netip.Prefix {
@@ -291,7 +473,8 @@ func (l *policyLoader) cidrs(n *yaml.Node, what string) []netip.Prefix {
 	return out
 }
 
-func (l *policyLoader) grants(n *yaml.Node) []Grant {
+// grants reads the playbooks: of role.
+func (l *policyLoader) grants(n *yaml.Node, role string) []Grant {
 	n = yamlx.Deref(n)
 	if n.Kind != yaml.SequenceNode {
 		l.d.Add(yamlx.PosOf(n), "playbooks must be a list of {path, sha256, as, inputs}")
@@ -299,11 +482,13 @@ func (l *policyLoader) grants(n *yaml.Node) []Grant {
 	}
 	var out []Grant
 	for _, c := range n.Content {
-		var g Grant
+		g := Grant{Role: role}
+		var pathPos yamlx.Pos
 		yamlx.Fields(c, "a playbook grant", grantKeys, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "path":
 				g.Path, _ = yamlx.Str(v, "path", l.d)
+				pathPos = yamlx.PosOf(yamlx.Deref(v))
 			case "sha256":
 				if s, ok := yamlx.Str(v, "sha256", l.d); ok {
 					if !sha256RE.MatchString(s) {
@@ -324,10 +509,43 @@ func (l *policyLoader) grants(n *yaml.Node) []Grant {
 			l.d.Add(yamlx.PosOf(yamlx.Deref(c)), "a playbook grant needs path and as (the role whose rights the playbook runs with)")
 			continue
 		}
+		l.grantOnce(g, pathPos)
 		out = append(out, g)
 	}
 	return out
 }
+
+// grantOnce reports a second grant of the playbook g grants. grantFor
+// takes the first grant of a path in role order and falls through to the
+// next when a pinned one's hash no longer matches, so two grants of one
+// runbook make which rights it runs with depend on order, and can let an
+// edited runbook run under an unpinned grant. The path is resolved as
+// grantFor resolves it.
+func (l *policyLoader) grantOnce(g Grant, pos yamlx.Pos) {
+	abs := g.Path
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(l.p.Dir, abs)
+	}
+	abs = filepath.Clean(abs)
+	first, dup := l.granted[abs]
+	if !dup {
+		l.granted[abs] = grantSite{role: g.Role, path: g.Path, pos: pos}
+		return
+	}
+	name := fmt.Sprintf("%q", g.Path)
+	if first.path != g.Path {
+		name += fmt.Sprintf(" (written %q in the first grant)", first.path)
+	}
+	if first.role == g.Role {
+		l.d.Add(pos, "playbook %s is granted twice by role %s, at %s and %s; keep one grant per runbook", name, g.Role, lineCol(first.pos), lineCol(pos))
+		return
+	}
+	l.d.Add(pos, "playbook %s is granted twice: by role %s at %s and role %s at %s; keep one grant per runbook (a caller with both roles would get whichever grant comes first)",
+		name, first.role, lineCol(first.pos), g.Role, lineCol(pos))
+}
+
+// lineCol writes a position as line:col.
+func lineCol(p yamlx.Pos) string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
 // inputRules reads a grant's inputs: by input name, a list of allowed
 // values, or a mapping of enum, min, max and pattern.
@@ -406,28 +624,108 @@ func (l *policyLoader) check() {
 			l.d.Add(r.pos, "%s names unknown role %q%s", r.what, r.name, suggest.DidYouMean(r.name, l.p.RoleNames()))
 		}
 	}
-	for _, name := range l.p.RoleNames() {
-		if path := l.cycle(name, nil); path != nil {
-			l.d.Add(l.pos[name], "roles inherit in a cycle: %s", strings.Join(path, " -> "))
+	l.cycles()
+}
+
+// cycles reports every group of roles that inherit in a cycle: each
+// strongly connected component of the inherits graph that has a cycle,
+// found by Tarjan's depth-first search in time linear in roles and
+// inherits entries. A component is reported once, at the position of its
+// first role by name, with one cycle through that role and the other roles
+// caught in it, so that the report stays as small as the file even where
+// the cycles among the same roles are exponentially many. Components are
+// independent, so a file with a <-> b and c <-> d gets both.
+func (l *policyLoader) cycles() {
+	names := l.p.RoleNames()
+	const unvisited = -1
+	index := make(map[string]int, len(names))
+	low := make(map[string]int, len(names))
+	onStack := map[string]bool{}
+	for _, n := range names {
+		index[n] = unvisited
+	}
+	var stack []string
+	next := 0
+	var visit func(name string)
+	visit = func(name string) {
+		index[name], low[name] = next, next
+		next++
+		stack = append(stack, name)
+		onStack[name] = true
+		for _, in := range l.p.Roles[name].Inherits {
+			switch {
+			case l.p.Roles[in] == nil: // reported as unknown
+			case index[in] == unvisited:
+				visit(in)
+				low[name] = min(low[name], low[in])
+			case onStack[in]:
+				low[name] = min(low[name], index[in])
+			}
+		}
+		if low[name] != index[name] {
 			return
+		}
+		i := len(stack) - 1
+		for stack[i] != name {
+			i--
+		}
+		comp := slices.Clone(stack[i:])
+		stack = stack[:i]
+		for _, c := range comp {
+			onStack[c] = false
+		}
+		l.reportCycle(comp)
+	}
+	for _, n := range names {
+		if index[n] == unvisited {
+			visit(n)
 		}
 	}
 }
 
-func (l *policyLoader) cycle(name string, stack []string) []string {
-	for i, s := range stack {
-		if s == name {
-			return append(append([]string{}, stack[i:]...), name)
+// reportCycle reports comp, a strongly connected component, if it holds a
+// cycle: the shortest one through its first role by name, found breadth
+// first inside the component.
+func (l *policyLoader) reportCycle(comp []string) {
+	slices.Sort(comp)
+	root := comp[0]
+	if len(comp) == 1 && !slices.Contains(l.p.Roles[root].Inherits, root) {
+		return
+	}
+	in := make(map[string]bool, len(comp))
+	for _, c := range comp {
+		in[c] = true
+	}
+	parent := map[string]string{}
+	queue := []string{root}
+	var last string // the role whose inherits entry closes the cycle
+	for len(queue) > 0 && last == "" {
+		name := queue[0]
+		queue = queue[1:]
+		for _, next := range l.p.Roles[name].Inherits {
+			if next == root {
+				last = name
+				break
+			}
+			if _, seen := parent[next]; in[next] && !seen {
+				parent[next] = name
+				queue = append(queue, next)
+			}
 		}
 	}
-	r, ok := l.p.Roles[name]
-	if !ok {
-		return nil
+	path := []string{root}
+	for n := last; n != root; n = parent[n] {
+		path = append(path, n)
 	}
-	for _, in := range r.Inherits {
-		if c := l.cycle(in, append(stack, name)); c != nil {
-			return c
-		}
+	slices.Reverse(path[1:])
+	path = append(path, root)
+	onPath := make(map[string]bool, len(path))
+	for _, n := range path {
+		onPath[n] = true
 	}
-	return nil
+	also := ""
+	if others := slices.DeleteFunc(comp, func(c string) bool { return onPath[c] }); len(others) > 0 {
+		also = " (and " + strings.Join(others, ", ") + " in cycles with these)"
+	}
+	l.d.Add(l.pos[root], "roles inherit in a cycle: %s%s; remove an inherits entry to break it", strings.Join(path, " -> "), also)
 }
