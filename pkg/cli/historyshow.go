@@ -55,8 +55,19 @@ func historyShow(e *env, args []string) int {
 		// dir's copy, not the path the row kept.
 		run.ReportPath = history.ReportFile(store.Reports(), run.ID, run.ReportPath)
 	}
-	if err := history.WriteRunReport(e.stdout, run, rows, shownReport(ctx, store, run), *asJSON); err != nil {
+	rep := shownReport(ctx, store, run)
+	if err := history.WriteRunReport(e.stdout, run, rows, rep, *asJSON); err != nil {
 		return ExitFailed
+	}
+	// The history keeps a run's own steps, not those of its sub-playbooks:
+	// a playbook.run step's row has only the chain of their errors, cut.
+	// The report has their steps, so the ones that did not succeed follow
+	// the table, as the summary of `run` lists them. --json leaves them
+	// to the report, which has them whole.
+	if rep != nil && rep.RunID == run.ID && !*asJSON {
+		if err := report.WriteNestedText(e.stdout, rep); err != nil {
+			return ExitFailed
+		}
 	}
 	return ExitOK
 }

@@ -29,6 +29,7 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 // Limits that keep the HTML page quick to open.
 const (
 	htmlMaxItems    = 500      // item rows per step in the details
+	htmlMaxNested   = 100      // nested step rows per step in the details
 	htmlOutputLimit = 16 << 10 // bytes of one output or error block
 )
 
@@ -57,6 +58,17 @@ type htmlStep struct {
 	ItemSummary string
 	CacheNote   string
 	Resources   string
+	// Nested are the steps of its sub-runs that did not succeed
+	// (nestedSteps), MoreNested how many more the report has.
+	Nested     []htmlNested
+	MoreNested int
+}
+
+// htmlNested is a nested step in its top-level step's details, with the
+// note its row would have in the text summary, but longer.
+type htmlNested struct {
+	*Step
+	Path, Note string
 }
 
 type htmlItem struct {
@@ -123,6 +135,11 @@ func WriteHTML(w io.Writer, r *Report) error {
 				hs.Items = append(hs.Items, hi)
 			}
 		}
+		list, more := nestedSteps(s, htmlMaxNested)
+		for _, n := range list {
+			hs.Nested = append(hs.Nested, htmlNested{Step: n.Step, Path: plainText(n.Path), Note: stepNote(n.Step, 300, true)})
+		}
+		hs.MoreNested = more
 		page.Steps = append(page.Steps, hs)
 	}
 	var b strings.Builder

@@ -40,6 +40,20 @@ import (
 //     or an error but not on a skipped test (pytest records an expected
 //     failure, xfail, the same way), while a skipped test still stands
 //     apart from the passed ones on their pages.
+//   - A playbook.run step also gets one <testcase> per step of its
+//     sub-runs that failed, was denied or was cancelled (nestedSteps),
+//     after its items, named by its path from the step: "call/l2/check",
+//     or "fan[1]/check" (the item's label in place of its index when it
+//     has one) for the run of a fan-out's item. Its classname is the
+//     playbook name, as for items, so that a run stays one class on a CI
+//     page. A testcase of its own, rather than a line in the parent's
+//     failure text, because the CI pages list failed testcases by name,
+//     with the message attribute beside it: the name then says which
+//     nested step failed and the message why, where the parent's message
+//     is the chain of sub-playbook errors cut in its middle. Past
+//     JUnitMaxItems such steps under one step, one "path/..." testcase
+//     counts the rest. A nested step under a step whose continue_on_error
+//     let the run go on is skipped, as the step is.
 //   - A testcase's <system-out> has the op, attempts and the output.
 
 // JUnitMaxItems is how many fan-out items get a testcase of their own.
@@ -92,6 +106,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 		s := &r.Steps[i]
 		suite.Cases = append(suite.Cases, stepCase(r, s))
 		suite.Cases = append(suite.Cases, itemCases(r, s)...)
+		suite.Cases = append(suite.Cases, nestedCases(r, s)...)
 	}
 	suite.Cases = markStopped(r, suite.Cases)
 	for _, c := range suite.Cases {
@@ -267,6 +282,30 @@ func itemCases(r *Report, s *Step) []junitCase {
 		cases = append(cases, junitCase{
 			Name: stepLabel(s) + "[...]", Classname: r.Playbook.Name, Time: "0.000",
 			SystemOut: fmt.Sprintf("%d more items, not listed one by one; the JSON report has every item", rest),
+		})
+	}
+	return cases
+}
+
+// nestedCases are the testcases of the steps of s's sub-runs that did not
+// succeed: each as stepCase makes it, named by its path, with the
+// sub-playbook it ran in.
+func nestedCases(r *Report, s *Step) []junitCase {
+	list, more := nestedSteps(s, JUnitMaxItems)
+	var cases []junitCase
+	for _, n := range list {
+		c := stepCase(r, n.Step)
+		c.Name = n.Path
+		if n.Excused {
+			ignore(&c)
+		}
+		c.SystemOut = excerpt(fmt.Sprintf("sub-playbook: %s (%s), run %s\n", n.Run.Playbook.Name, n.Run.Playbook.Path, n.Run.RunID)+c.SystemOut, junitOutLimit)
+		cases = append(cases, c)
+	}
+	if more > 0 {
+		cases = append(cases, junitCase{
+			Name: stepLabel(s) + "/...", Classname: r.Playbook.Name, Time: "0.000",
+			SystemOut: fmt.Sprintf("%d more steps of sub-playbooks did not succeed; the JSON report has every one", more),
 		})
 	}
 	return cases

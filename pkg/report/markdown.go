@@ -37,8 +37,9 @@ func mdIcon(s Status) string {
 }
 
 // WriteMarkdown writes a summary of r fit for a CI job summary: a status
-// line, a table of steps with status, duration, attempts and error, the run
-// outputs, and a collapsible <details> block for each failed or denied step
+// line, a table of steps with status, duration, attempts and error (and
+// under a playbook.run step, the steps of its sub-runs that did not
+// succeed), the run outputs, and a collapsible <details> block for each failed or denied step
 // with its error, attempt log, failed items and an output excerpt. Every
 // value from the report is escaped, so output text cannot break the table
 // or inject markup.
@@ -65,6 +66,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		s := &r.Steps[i]
 		note := stepNote(s, mdCellLimit, true)
 		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdNote(note))
+		mdNested(&b, s)
 	}
 	b.WriteString("\n")
 	mdOutputs(&b, r)
@@ -145,6 +147,20 @@ func mdDetails(b *strings.Builder, r *Report, s *Step) {
 		fmt.Fprintf(b, "**Output**\n\n%s\n", mdFence(excerpt(out, mdBlockLimit), "text"))
 	}
 	b.WriteString("</details>\n\n")
+}
+
+// mdNested writes, under s's row in the table of steps, a row for each
+// step of its sub-runs that did not succeed (nestedSteps), marked "↳" so
+// that they read as part of s, with the note a step's row has.
+func mdNested(b *strings.Builder, s *Step) {
+	list, more := nestedSteps(s, nestedMaxRows)
+	for _, n := range list {
+		ns := n.Step
+		fmt.Fprintf(b, "| %s | ↳ `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(ns.Status), mdCode(clip(plainText(n.Path), mdCellLimit)), mdCode(ns.Op), mdText(string(ns.Status)), stepTime(ns), ns.Attempts, mdNote(stepNote(ns, mdCellLimit, true)))
+	}
+	if more > 0 {
+		fmt.Fprintf(b, "| | ↳ … | | | | | %d more nested steps in the report |\n", more)
+	}
 }
 
 // mdItems lists the items of a fan-out step that did not succeed.

@@ -34,8 +34,9 @@ func Icon(s Status) string {
 }
 
 // WriteText writes the summary a person reads at the end of a run: one line
-// for the run, a table of steps, and the error of each step that did not
-// succeed. Output values are shown as JSON on one line (a string as it is),
+// for the run, a table of steps (under a playbook.run step, the steps of
+// its sub-runs that did not succeed: textNested), and the error of each
+// step that did not succeed. Output values are shown as JSON on one line (a string as it is),
 // so a list reads ["a","b"] and null reads null. The summary goes to a
 // terminal, so every value copied from the report is cleaned of terminal
 // control sequences (termtext.Clean); the report itself keeps them.
@@ -60,6 +61,7 @@ func WriteText(w io.Writer, r *Report) error {
 		id := stepLabel(&s)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), FormatMS(s.DurationMS), s.Attempts, cell(note))
 		textItems(tw, &s)
+		textNested(tw, &s)
 	}
 	tw.Flush()
 	if len(r.Outputs) > 0 {
