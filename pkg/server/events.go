@@ -94,9 +94,21 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	// the client its run_finished, for its id was at or past it, ends with
 	// that run_finished all the same (see finalEvent).
 
-	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(time.Time{})
-	rc.SetWriteDeadline(time.Time{}) // a stream lasts as long as the run
+	// A stream lasts as long as the run, past the server's read and write
+	// timeouts; each of its writes is bounded instead (streamConn), so
+	// that a client that stops reading is dropped and Shutdown is not
+	// held by it.
+	http.NewResponseController(w).SetReadDeadline(time.Time{})
+	sc := newStreamConn(w)
+	defer sc.end()
+	defer func() {
+		if sc.hasStalled() {
+			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, r.RemoteAddr, streamWriteTimeout)
+		}
+	}()
+	// Shutdown ends streams at once, a write blocked on a client that
+	// reads nothing too.
+	defer context.AfterFunc(s.stopCtx, sc.stop)()
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")
@@ -105,11 +117,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	// Flushed now, not with the first event or keep-alive: a browser's
 	// EventSource stays connecting, and a client or proxy with a
 	// response-header timeout gives up, until the headers come.
-	if rc.Flush() != nil {
+	if sc.Flush() != nil {
 		return nil
 	}
-	bw := bufio.NewWriterSize(w, 32<<10)
-	flush := func() bool { return bw.Flush() == nil && rc.Flush() == nil }
+	bw := bufio.NewWriterSize(sc, 32<<10)
+	flush := func() bool { return bw.Flush() == nil && sc.Flush() == nil }
 	s.metrics.streams.Inc()
 	defer s.metrics.streams.Dec()
 	cache := s.encoded.acquire(stream)
@@ -118,7 +130,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	defer sub.Cancel()
 	ctx, stop := context.WithCancel(r.Context())
 	defer stop()
-	defer context.AfterFunc(s.stopCtx, stop)() // Shutdown ends streams at once
+	defer context.AfterFunc(s.stopCtx, stop)() // and its wait for events
 	var batch []*engine.Event
 	var frames [][]byte
 	checked, wrote := time.Now(), time.Now()
@@ -175,7 +187,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 			if time.Since(wrote) < heartbeat {
 				continue
 			}
-			if _, err := bw.WriteString(": keep-alive\n\n"); err != nil || bw.Flush() != nil || rc.Flush() != nil {
+			if _, err := bw.WriteString(": keep-alive\n\n"); err != nil || !flush() {
 				return nil
 			}
 			wrote = time.Now()
