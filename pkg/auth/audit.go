@@ -29,6 +29,7 @@ import (
 // gone read-only) is an error that fails the step it records, rather than
 // a gap nobody notices.
 type AuditLog struct {
+	path    string
 	mu      sync.Mutex
 	written sync.Cond // broadcast when a batch has been written
 	f       *os.File
@@ -94,7 +95,7 @@ func OpenAudit(path string) (*AuditLog, error) {
 	}
 	// No step may rewrite the record of what steps did.
 	fsroot.Protect(path, "audit log")
-	a := &AuditLog{f: f}
+	a := &AuditLog{path: path, f: f}
 	a.written.L = &a.mu
 	return a, nil
 }
@@ -172,7 +173,7 @@ func (a *AuditLog) Action(l AuditLine) error {
 func (a *AuditLog) write(l *AuditLine) error {
 	b, err := json.Marshal(l)
 	if err != nil {
-		return fmt.Errorf("audit log %s: cannot encode the record: %w", a.f.Name(), err)
+		return fmt.Errorf("audit log %s: cannot encode the record: %w", a.path, err)
 	}
 	b = append(b, '\n')
 	a.mu.Lock()
@@ -191,10 +192,10 @@ func (a *AuditLog) write(l *AuditLine) error {
 		}
 		// Nobody is writing: write every line gathered so far, this one
 		// among them.
-		batch := a.next
+		batch, f := a.next, a.f
 		a.next, a.writing = nil, true
 		a.mu.Unlock()
-		_, err := a.f.Write(batch.buf)
+		_, err := f.Write(batch.buf)
 		a.mu.Lock()
 		batch.done, batch.err, a.writing = true, err, false
 		if cap(batch.buf) <= 64<<10 {
@@ -205,6 +206,36 @@ func (a *AuditLog) write(l *AuditLine) error {
 	}
 	if mine.err != nil {
 		return fmt.Errorf("audit log: %w", mine.err)
+	}
+	return nil
+}
+
+// Reopen opens the log's path anew and writes there from now on, for log
+// rotation: after the file was renamed (logrotate's default), lines went
+// on into the renamed file for as long as the process lived. Lines being
+// written go to the old file first, which is then synced and closed. On
+// an error the old file stays in use.
+func (a *AuditLog) Reopen() error {
+	f, err := os.OpenFile(a.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit log: reopen: %w; lines still go to the file opened before", err)
+	}
+	fsroot.Protect(a.path, "audit log")
+	a.mu.Lock()
+	for a.writing || a.next != nil {
+		a.written.Wait()
+	}
+	old := a.f
+	a.f = f
+	a.mu.Unlock()
+	// No line is in flight to old now: the wait above saw every batch
+	// written, and new lines take a.f under the lock.
+	serr := old.Sync()
+	if cerr := old.Close(); serr == nil {
+		serr = cerr
+	}
+	if serr != nil {
+		return fmt.Errorf("audit log: closing the file before the reopen: %w", serr)
 	}
 	return nil
 }

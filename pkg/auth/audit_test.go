@@ -304,3 +304,68 @@ steps:
 		t.Errorf("the sub-playbook's step: run %q parent %q step %q; want its own run, parent %q, step call[0]", in.RunID, in.ParentRunID, in.ParentStep, rep.RunID)
 	}
 }
+
+// TestAuditReopenFollowsARenamedFile: after the log is renamed away (log
+// rotation) and reopened, new lines go to a new file at the path, none is
+// lost or split between the two, and lines written during the reopen are
+// whole in one of them.
+func TestAuditReopenFollowsARenamedFile(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "audit.log")
+	audit, err := OpenAudit(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(id string) {
+		if err := audit.Action(AuditLine{RunID: id}); err != nil {
+			t.Error(err)
+		}
+	}
+	write("before")
+	if err := os.Rename(logPath, logPath+".1"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				write(fmt.Sprintf("during-%d-%d", w, i))
+			}
+		})
+	}
+	if err := audit.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	write("after")
+	if err := audit.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(path string) map[string]bool {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for l := range strings.Lines(string(data)) {
+			var line AuditLine
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatalf("%s: %q is not one whole record: %v", path, l, err)
+			}
+			out[line.RunID] = true
+		}
+		return out
+	}
+	old, cur := ids(logPath+".1"), ids(logPath)
+	if !old["before"] || old["after"] || !cur["after"] || cur["before"] {
+		t.Errorf("before the reopen %v, after it %v: want the first line in the renamed file, the last in the new one", old["before"], cur["after"])
+	}
+	for w := range 8 {
+		for i := range 50 {
+			id := fmt.Sprintf("during-%d-%d", w, i)
+			if old[id] == cur[id] {
+				t.Errorf("%s is in %v of the two files, want exactly one", id, map[bool]string{true: "both", false: "neither"}[old[id]])
+			}
+		}
+	}
+}

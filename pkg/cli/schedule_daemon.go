@@ -62,7 +62,8 @@ type schedDaemon struct {
 	log      zerolog.Logger
 	launcher *scheduler.RunLauncher
 	sched    *scheduler.Scheduler
-	policy   *auth.Policy // the policy of the loaded set; nil: built in
+	policy   *auth.Policy   // the policy of the loaded set; nil: built in
+	audit    *auth.AuditLog // reopened on SIGHUP, for log rotation; nil without one
 
 	reloadMu sync.Mutex // one reload at a time
 }
@@ -110,6 +111,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 			return ExitUsage
 		}
 		defer audit.Close()
+		d.audit = audit
 	}
 	warn := func(format string, args ...any) { d.log.Warn().Msgf(format, args...) }
 	var remoteSettings sshops.Settings
@@ -254,6 +256,12 @@ func (d *schedDaemon) reload() {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	d.log.Info().Msg("SIGHUP: reloading the playbooks")
+	if d.audit != nil {
+		// A rotated audit log (renamed away) is written anew at its path.
+		if err := d.audit.Reopen(); err != nil {
+			d.log.Warn().Err(err).Msg("SIGHUP: the audit log was not reopened")
+		}
+	}
 	if msg := d.e.pluginsChanged(); msg != "" {
 		d.log.Warn().Msg("SIGHUP: " + msg)
 	}

@@ -62,8 +62,9 @@ func TestScheduleDaemon(t *testing.T) {
 	writePlaybook(t, jobs, "tick.yaml", everySecond)
 	writePlaybook(t, jobs, "slow.yaml", slowEverySecond)
 	plugins := pluginDir(t)
+	auditLog := filepath.Join(dir, "audit.log")
 	p := start(t, "scheduler started", "schedule", jobs, "--state-dir", state, "--listen", "127.0.0.1:0",
-		"--grace", "1s", "--log-format", "json", "--plugins", plugins)
+		"--grace", "1s", "--log-format", "json", "--plugins", plugins, "--audit-log", auditLog)
 	defer func() {
 		if p.cmd.ProcessState == nil {
 			p.cmd.Process.Kill()
@@ -92,6 +93,11 @@ func TestScheduleDaemon(t *testing.T) {
 	writePlaybook(t, jobs, "tick.yaml", strings.Replace(everySecond, "@every 1s", "0 0 30 2 *", 1))
 	greet, _ := os.ReadFile(filepath.Join(plugins, "greet.yaml"))
 	writePlaybook(t, plugins, "greet.yaml", strings.Replace(string(greet), "Politely.", "Warmly.", 1))
+	// The audit log is rotated as logrotate does by default: renamed,
+	// then SIGHUP, after which lines go to a new file at the path.
+	if err := os.Rename(auditLog, auditLog+".1"); err != nil {
+		t.Fatal(err)
+	}
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	var h struct {
 		Status      string `json:"status"`
@@ -118,6 +124,10 @@ func TestScheduleDaemon(t *testing.T) {
 	}
 	after := ticks()
 	waitFor(t, "tick to fire again after the failed reload", func() bool { return ticks() >= after+2 })
+	waitFor(t, "audit lines in a new audit log after SIGHUP", func() bool {
+		b, err := os.ReadFile(auditLog)
+		return err == nil && strings.Contains(string(b), `"op":"control.noop"`)
+	})
 	if n := metric(t, base, `arsenal_schedule_step_duration_seconds_count{op="control.noop"}`); n < 2 {
 		t.Errorf("step duration histogram counted %v control.noop steps", n)
 	}
