@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,18 +70,38 @@ func queueHealth(pg *postgres.Store, q *queue.Queue) func(ctx context.Context) (
 	}
 }
 
+// joinHealth is /healthz with a shared store: the database and queue's
+// health (queueHealth), whose error makes it 503, and the scheduler's
+// (schedules.health), which says what the leader's scheduler says.
+func joinHealth(first, second func(context.Context) (map[string]any, error)) func(context.Context) (map[string]any, error) {
+	return func(ctx context.Context) (map[string]any, error) {
+		out, err := first(ctx)
+		if out == nil {
+			out = map[string]any{}
+		}
+		more, err2 := second(ctx)
+		for k, v := range more {
+			out[k] = v
+		}
+		return out, errors.Join(err, err2)
+	}
+}
+
 // leaderScheduler is serve's scheduler on a shared store: it runs on the
 // replica that leads (queue.Lead), fires each slot as a job unique by
 // (playbook, slot), and follows the runs wherever they execute. Reload
 // swaps the playbooks, now if this replica leads and for whenever it does.
 type leaderScheduler struct {
-	q     *queue.Queue
-	pg    *postgres.Store
-	log   *zerolog.Logger
-	mu    sync.Mutex
-	pbs   []*steps.Playbook
-	cur   *scheduler.Scheduler
-	warnf func(string, ...any)
+	q   *queue.Queue
+	pg  *postgres.Store
+	log *zerolog.Logger
+	// metrics are serve's, on its /metrics: each leadership's scheduler
+	// records into them, so they outlive it.
+	metrics *scheduler.Metrics
+	mu      sync.Mutex
+	pbs     []*steps.Playbook
+	cur     *scheduler.Scheduler
+	warnf   func(string, ...any)
 }
 
 func (l *leaderScheduler) Run(ctx context.Context) error {
@@ -100,7 +121,7 @@ func (l *leaderScheduler) lead(ctx context.Context) error {
 		l.log.Warn().Err(err).Msg("could not look for the slots the previous leader did not queue")
 	}
 	s, err := scheduler.New(scheduler.Config{Launcher: launcher, Store: l.pg,
-		Logger: l.log, Grace: time.Millisecond, Takeover: takeover})
+		Logger: l.log, Metrics: l.metrics, Grace: time.Millisecond, Takeover: takeover})
 	if err != nil {
 		return err
 	}
@@ -119,6 +140,18 @@ func (l *leaderScheduler) lead(ctx context.Context) error {
 		return nil
 	}
 	return s.Run(ctx)
+}
+
+// health is the scheduler's while this replica leads; ok is false while
+// it does not (another replica fires the schedules).
+func (l *leaderScheduler) health() (scheduler.Health, bool) {
+	l.mu.Lock()
+	cur := l.cur
+	l.mu.Unlock()
+	if cur == nil {
+		return scheduler.Health{}, false
+	}
+	return cur.Health(), true
 }
 
 func (l *leaderScheduler) Reload(pbs []*steps.Playbook) error {

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
@@ -21,6 +24,12 @@ import (
 // default role (operator) under serve's policy; `schedule --role` is the
 // way to give them others. On shutdown it waits up to grace (serve's
 // --grace) for the scheduled runs still going, then cancels them.
+//
+// It takes the state dir's scheduler lock, and no more: the scheduler is
+// built and loads the playbooks in wire, which schedules calls with
+// serve's logger and metrics before it runs the scheduler. NewScheduler
+// has no room for them, and the first Load already logs (the slots an
+// earlier process left queued, recorded missed).
 func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, grace time.Duration, warn func(string, ...any)) (Scheduler, error) {
 	history := mgr.Service().History()
 	if history == nil {
@@ -31,29 +40,79 @@ func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, g
 		return nil, err
 	}
 	launcher := scheduler.NewRunLauncher(mgr, []string{auth.DefaultRole}, nil)
-	s, err := scheduler.New(scheduler.Config{Launcher: launcher, Store: history, Grace: grace})
-	if err != nil {
-		unlock()
-		return nil, err
-	}
-	if err := s.Load(pbs); err != nil {
-		unlock()
-		return nil, err
-	}
-	return &servedScheduler{s: s, unlock: unlock}, nil
+	return &servedScheduler{cfg: scheduler.Config{Launcher: launcher, Store: history, Grace: grace}, pbs: pbs, unlock: unlock}, nil
+}
+
+// schedWiring is what serve gives its scheduler beyond NewScheduler's
+// arguments, so that the scheduler is not silent inside serve: serve's
+// log, and the metrics serve's /metrics shows.
+type schedWiring struct {
+	log     *zerolog.Logger
+	metrics *scheduler.Metrics
+}
+
+// wirer is a Scheduler that takes serve's wiring before it runs;
+// serveScheduler's does. One that is not runs as it was built.
+type wirer interface {
+	wire(w schedWiring) error
+}
+
+// healther is a Scheduler that can tell its health, for /healthz; ok is
+// false when no scheduler fires here just now (a replica that does not
+// lead).
+type healther interface {
+	health() (h scheduler.Health, ok bool)
 }
 
 type servedScheduler struct {
-	s      *scheduler.Scheduler
+	cfg    scheduler.Config // without the wiring
+	pbs    []*steps.Playbook
 	unlock func()
+	s      *scheduler.Scheduler // nil until wired
+}
+
+// wire builds the scheduler with w and loads its playbooks. On an error
+// it lets go of the lock: the scheduler will not run.
+func (d *servedScheduler) wire(w schedWiring) error {
+	cfg := d.cfg
+	cfg.Logger, cfg.Metrics = w.log, w.metrics
+	s, err := scheduler.New(cfg)
+	if err == nil {
+		err = s.Load(d.pbs)
+	}
+	if err != nil {
+		d.unlock()
+		return err
+	}
+	d.s = s
+	return nil
 }
 
 func (d *servedScheduler) Run(ctx context.Context) error {
+	if d.s == nil {
+		// Not run by schedules: nothing to log to or serve metrics on.
+		if err := d.wire(schedWiring{}); err != nil {
+			return err
+		}
+	}
 	defer d.unlock()
 	return d.s.Run(ctx)
 }
 
-func (d *servedScheduler) Reload(pbs []*steps.Playbook) error { return d.s.Load(pbs) }
+func (d *servedScheduler) Reload(pbs []*steps.Playbook) error {
+	if d.s == nil {
+		d.pbs = pbs
+		return nil
+	}
+	return d.s.Load(pbs)
+}
+
+func (d *servedScheduler) health() (scheduler.Health, bool) {
+	if d.s == nil {
+		return scheduler.Health{}, false
+	}
+	return d.s.Health(), true
+}
 
 // standbyRetry is how often a serve that found the state dir's scheduler
 // lock held tries to take it again.
@@ -69,6 +128,10 @@ type schedules struct {
 	mgr *runs.Manager
 	ctx context.Context
 	wg  sync.WaitGroup
+	// metrics are the series of every scheduler serve runs, one after
+	// another (a standby that takes over, a replica each time it leads):
+	// serve's /metrics registers them once, at start-up (collector).
+	metrics *scheduler.Metrics
 
 	mu      sync.Mutex
 	pbs     []*steps.Playbook // the scheduled playbooks, as last loaded
@@ -78,7 +141,33 @@ type schedules struct {
 }
 
 func (d *daemon) newSchedules(mgr *runs.Manager) *schedules {
-	return &schedules{d: d, mgr: mgr}
+	return &schedules{d: d, mgr: mgr, metrics: scheduler.NewMetrics()}
+}
+
+// collector is the schedulers' series (arsenal_schedule_*), for serve's
+// /metrics: server.Config.Collectors, as the server registers them once,
+// when it is built, before any scheduler exists.
+func (sc *schedules) collector() prometheus.Collector { return sc.metrics }
+
+// wiring is what each scheduler of serve gets: serve's log, and the
+// series of collector.
+func (sc *schedules) wiring() schedWiring {
+	return schedWiring{log: &sc.d.log, metrics: sc.metrics}
+}
+
+// newScheduler builds a scheduler through the env's plug and wires it.
+func (sc *schedules) newScheduler() (Scheduler, error) {
+	d := sc.d
+	s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.grace, d.warnf)
+	if err != nil {
+		return nil, err
+	}
+	if w, ok := s.(wirer); ok {
+		if err := w.wire(sc.wiring()); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // start starts the scheduler for pbs, the scheduled playbooks, unless
@@ -99,7 +188,7 @@ func (sc *schedules) start(ctx context.Context, pbs []*steps.Playbook) {
 func (sc *schedules) begin() {
 	d := sc.d
 	if d.q != nil {
-		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &d.log, pbs: sc.pbs, warnf: d.errorf}
+		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &d.log, metrics: sc.metrics, pbs: sc.pbs, warnf: d.errorf}
 		sc.s = ls
 		sc.run(ls)
 		return
@@ -108,7 +197,7 @@ func (sc *schedules) begin() {
 		d.warnf("%s a schedule, but this build has no scheduler: they run only when started through the API", plural(len(sc.pbs), "playbook has", "playbooks have"))
 		return
 	}
-	s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.grace, d.warnf)
+	s, err := sc.newScheduler()
 	var held *scheduler.HeldError
 	switch {
 	case errors.As(err, &held):
@@ -161,7 +250,7 @@ func (sc *schedules) standBy() {
 			d.infof("the scheduler no longer stands by: no playbook has a schedule")
 			return
 		}
-		s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.grace, d.warnf)
+		s, err := sc.newScheduler()
 		var held *scheduler.HeldError
 		if errors.As(err, &held) {
 			sc.holder = held.PID
@@ -233,10 +322,17 @@ func (sc *schedules) running() bool {
 	return sc.s != nil
 }
 
-// health is what /healthz says of the scheduler on a state dir:
-// "running", "standby" (another process holds the lock; its pid is
-// scheduler_holder), "off" (--no-schedule) or "none" (no scheduler runs:
-// no playbook has a schedule, or it could not start).
+// health is what /healthz says of the scheduler (with a shared store,
+// joined to queueHealth by joinHealth): "running", "degraded" (it runs, but the history cannot record slots,
+// scheduler_store_error, or the last reload failed and the playbooks
+// before it still run, scheduler_reload_error), "stopping", "standby"
+// (another process holds the lock; its pid is scheduler_holder, or, with
+// a shared store, another replica leads), "off" (--no-schedule) or "none"
+// (no scheduler runs: no playbook has a schedule, or it could not start).
+// A degraded scheduler leaves /healthz 200, as `schedule --listen` does:
+// it still fires what it can, and a 503 would take the API out of a load
+// balancer, or have the process restarted, for a problem of the
+// schedules.
 func (sc *schedules) health(context.Context) (map[string]any, error) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
@@ -246,6 +342,25 @@ func (sc *schedules) health(context.Context) (map[string]any, error) {
 		out["scheduler"] = "off"
 	case sc.s != nil:
 		out["scheduler"] = "running"
+		hs, ok := sc.s.(healther)
+		if !ok {
+			break
+		}
+		h, ok := hs.health()
+		if !ok {
+			out["scheduler"] = "standby"
+			break
+		}
+		switch h.Status {
+		case "degraded", "stopping":
+			out["scheduler"] = h.Status
+		}
+		if h.StoreError != nil {
+			out["scheduler_store_error"] = h.StoreError
+		}
+		if h.ReloadError != nil {
+			out["scheduler_reload_error"] = h.ReloadError
+		}
 	case sc.standby:
 		out["scheduler"] = "standby"
 		if sc.holder > 0 {

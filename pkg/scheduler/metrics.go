@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,8 +16,16 @@ const MaxPlaybookLabels = 2000
 // OtherPlaybooks is the playbook label past MaxPlaybookLabels.
 const OtherPlaybooks = "_other"
 
-// metrics are the scheduler's Prometheus series.
-type metrics struct {
+// Metrics are the scheduler's Prometheus series, as one Collector. New
+// makes a set for each scheduler and registers it on Config.Registry. A
+// program whose /metrics is not the scheduler's Handler, or that runs one
+// scheduler after another in one process (serve: a standby that takes
+// over, a replica each time it leads), makes one set with NewMetrics,
+// registers it where it serves its metrics, before any scheduler exists,
+// and gives it to each scheduler (Config.Metrics): the series are there
+// from the start and the counters go on across the schedulers, as
+// Prometheus expects of a process's counters.
+type Metrics struct {
 	runs      *prometheus.CounterVec   // playbook, status
 	duration  *prometheus.HistogramVec // playbook
 	fireDelay prometheus.Histogram
@@ -31,8 +40,9 @@ type metrics struct {
 	labels map[string]struct{}
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	m := &metrics{
+// NewMetrics returns a set of the scheduler's series, registered nowhere.
+func NewMetrics() *Metrics {
+	return &Metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "arsenal_schedule_runs_total",
 			Help: "Scheduled runs that ended, by playbook and final status; runs that could not start count as failed.",
@@ -73,16 +83,39 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"result"}),
 		labels: map[string]struct{}{},
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.duration, m.fireDelay, m.skipped, m.missed, m.loaded, m.running, m.waiting, m.reloads} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
+}
+
+func (m *Metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.runs, m.duration, m.fireDelay, m.skipped, m.missed, m.loaded, m.running, m.waiting, m.reloads}
+}
+
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.collectors() {
+		c.Describe(ch)
 	}
-	return m, nil
+}
+
+// Collect implements prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.collectors() {
+		c.Collect(ch)
+	}
+}
+
+// register puts m on reg, unless it is there already: the program that
+// made m may have registered it on the registry it gives New too.
+func (m *Metrics) register(reg prometheus.Registerer) error {
+	err := reg.Register(m)
+	var dup prometheus.AlreadyRegisteredError
+	if errors.As(err, &dup) && dup.ExistingCollector == m {
+		return nil
+	}
+	return err
 }
 
 // label returns the playbook label for name, within MaxPlaybookLabels.
-func (m *metrics) label(name string) string {
+func (m *Metrics) label(name string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.labels[name]; ok {

@@ -151,6 +151,10 @@ type Config struct {
 	// Registry receives the scheduler's metrics; nil means a new one.
 	// Never the global default registry, which leaks between tests.
 	Registry *prometheus.Registry
+	// Metrics, when set, are the series the scheduler records into (and
+	// registers on Registry, if they are not there); nil means a set of
+	// its own. See Metrics.
+	Metrics *Metrics
 	// Jitter returns a random duration in [0, max); nil means math/rand.
 	Jitter func(max time.Duration) time.Duration
 	// Lead is how long before its fire time the slot of a playbook with
@@ -176,7 +180,7 @@ type Config struct {
 type Scheduler struct {
 	cfg     Config
 	log     zerolog.Logger
-	metrics *metrics
+	metrics *Metrics
 	wake    chan struct{} // one pending wake-up for the loop or shutdown
 	stop    chan struct{} // closed when shutdown begins: retries wait no more
 	// stopped ends when stop is closed, cutting short a store write that
@@ -313,11 +317,13 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Logger != nil {
 		s.log = cfg.Logger.With().Str("component", "scheduler").Logger()
 	}
-	m, err := newMetrics(cfg.Registry)
-	if err != nil {
+	s.metrics = cfg.Metrics
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	if err := s.metrics.register(cfg.Registry); err != nil {
 		return nil, fmt.Errorf("scheduler: metrics: %w", err)
 	}
-	s.metrics = m
 	return s, nil
 }
 
@@ -452,6 +458,10 @@ func (s *Scheduler) shutdown() error {
 	}
 	s.runs.Wait()
 	s.writes.Wait()
+	// A stopped scheduler fires nothing: with Config.Metrics shared, the
+	// gauge must not go on counting its playbooks on a replica that no
+	// longer leads, or until the next scheduler loads its own.
+	s.metrics.loaded.Set(0)
 	s.log.Info().Msg("stopped")
 	return nil
 }
