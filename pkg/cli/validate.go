@@ -24,6 +24,12 @@ every expression, the parameters of every operation and the schedule. Every
 problem is printed to stderr as file:line:column: message, sorted by position.
 A directory stands for the *.yaml and *.yml files in it.
 
+A playbook.run step with a literal path inside the playbook's directory tree
+is followed: the sub-playbook must validate, and a chain of them that leads
+back to itself, or holds more than 8 playbooks, is reported at the step that
+goes too far, as the run would fail there. Paths given by an expression are
+left to the run.
+
 With --role, --policy or $ARSENAL_ROLES set, each valid playbook is also checked
 against the authorization policy: one line per step says allowed or DENIED and
 the rule that decided. Roles come from --role, else $ARSENAL_ROLES
@@ -162,7 +168,7 @@ func (v *validation) check(file string) {
 	if cachePolicy == nil {
 		cachePolicy = auth.Builtin()
 	}
-	pb, err := steps.Load(file, v.reg, steps.WithInventory(v.inv), cachePolicy.CacheCheck())
+	pb, err := steps.Load(file, v.reg, steps.WithInventory(v.inv), cachePolicy.CacheCheck(), steps.WithSubChainCheck())
 	if err != nil {
 		v.bad++
 		var ds steps.Diagnostics

@@ -78,7 +78,12 @@ type ref struct {
 	kind  string // "steps", "vars", "inputs", "output" (steps.<name>.output.<field>), "suboutput" (steps.<name>.output.outputs.<field>), "status" (steps.<name>.status == "<field>") or "inventory"
 	name  string // for "output" and "suboutput", "" is the bare output of retry and repeat: the step's own
 	field string // for "output", "suboutput" and "status"
-	off   int
+	// item is set for a "suboutput" read from one item of a foreach
+	// step (steps.<name>.output[i], steps.<name>.items[i].output, the #
+	// of map(steps.<name>.output, …)): a sub-run's output, like that of a
+	// step without foreach.
+	item bool
+	off  int
 }
 
 type exprError struct {

@@ -55,7 +55,12 @@ func parse(file string, data []byte, reg *ops.Registry, sub *subLoads) (*Playboo
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	sub.chain = append(sub.chain, filepath.Join(dir, filepath.Base(file)))
+	abs := filepath.Join(dir, filepath.Base(file))
+	sub.chain = append(sub.chain, realPath(abs))
+	if sub.chains {
+		// Read again from a shallower chain: its calls are noted anew.
+		delete(sub.calls, abs)
+	}
 	defer func() { sub.chain = sub.chain[:len(sub.chain)-1] }()
 	pb := &Playbook{File: file, Dir: dir, SHA256: hex.EncodeToString(sum[:])}
 	l := &loader{d: &yamlx.Diags{File: file}, data: data, reg: reg, pb: pb, ids: map[string]*Step{}, varIdx: map[string]int{}, sub: sub}
@@ -68,6 +73,9 @@ func parse(file string, data []byte, reg *ops.Registry, sub *subLoads) (*Playboo
 	g := l.buildGraph()
 	l.compileAll(g)
 	if len(sub.chain) == 1 {
+		if sub.chains {
+			l.checkSubChains()
+		}
 		for _, check := range sub.checks {
 			for _, d := range check(pb) {
 				if d.Severity == yamlx.Warning {

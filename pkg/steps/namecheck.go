@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr/ast"
@@ -59,6 +60,7 @@ func (w *nameCheck) Visit(node *ast.Node) {
 		// Predicate built-ins such as reduce are parsed as BuiltinNode
 		// whether or not they are disabled.
 		w.removed(n, n.Name)
+		w.checkItemOutputs(n)
 	case *ast.IdentifierNode:
 		if w.lets[n.Value] {
 			return
@@ -227,10 +229,8 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 	if out.Value == "outputs" {
 		switch mid := inner.Node.(type) {
 		case *ast.MemberNode:
-			if o, ok := mid.Property.(*ast.StringNode); ok && o.Value == EnvOutput {
-				if name, _, ok := w.stepOf(mid.Node); ok {
-					w.refs = append(w.refs, ref{kind: "suboutput", name: name, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
-				}
+			if name, item, ok := w.subRunOutput(mid); ok {
+				w.refs = append(w.refs, ref{kind: "suboutput", name: name, field: prop.Value, item: item, off: runeOffset(w.src, n.Location().From)})
 			}
 		case *ast.IdentifierNode:
 			if mid.Value == EnvOutput && !w.lets[EnvOutput] && w.scope&scopeRetry != 0 {
@@ -247,6 +247,121 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 	if name, _, ok := w.stepOf(inner.Node); ok {
 		w.refs = append(w.refs, ref{kind: "output", name: name, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
 	}
+}
+
+// subRunOutput returns <id> when n is the output of a step's run:
+// steps.<id>.output, or, with item set, one item's of a foreach step,
+// steps.<id>.output[i] or steps.<id>.items[i].output. The index may be any
+// expression: whichever item it picks ran the same playbook.
+func (w *nameCheck) subRunOutput(n *ast.MemberNode) (string, bool, bool) {
+	if o, ok := n.Property.(*ast.StringNode); ok {
+		if o.Value != EnvOutput {
+			return "", false, false
+		}
+		if name, _, ok := w.stepOf(n.Node); ok {
+			return name, false, true
+		}
+		// steps.<id>.items[i].output
+		at, ok := n.Node.(*ast.MemberNode)
+		if !ok || isStringNode(at.Property) {
+			return "", false, false
+		}
+		list, ok := at.Node.(*ast.MemberNode)
+		if !ok || !isString(list.Property, "items") {
+			return "", false, false
+		}
+		name, _, ok := w.stepOf(list.Node)
+		return name, true, ok
+	}
+	// steps.<id>.output[i]; output["name"] is a field, not an item.
+	list, ok := n.Node.(*ast.MemberNode)
+	if !ok || !isString(list.Property, EnvOutput) {
+		return "", false, false
+	}
+	name, _, ok := w.stepOf(list.Node)
+	return name, true, ok
+}
+
+// checkItemOutputs notes .outputs.<name> read from the items of a
+// foreach step in the predicate of a built-in, like
+// map(steps.<id>.output, .outputs.<name>) or
+// all(steps.<id>.items, .output.outputs.<name> > 0): there # is one
+// item's output (or state). A predicate nested in it has items of its own,
+// and is passed over.
+func (w *nameCheck) checkItemOutputs(n *ast.BuiltinNode) {
+	if len(n.Arguments) < 2 || w.lets[EnvSteps] {
+		return
+	}
+	list, ok := n.Arguments[0].(*ast.MemberNode)
+	pred, ok2 := n.Arguments[1].(*ast.PredicateNode)
+	if !ok || !ok2 {
+		return
+	}
+	states := isString(list.Property, "items")
+	if !states && !isString(list.Property, EnvOutput) {
+		return
+	}
+	name, _, ok := w.stepOf(list.Node)
+	if !ok {
+		return
+	}
+	all := &itemOutputs{states: states}
+	ast.Walk(&pred.Node, all)
+	nested := &itemOutputs{states: states}
+	for _, p := range all.nested {
+		ast.Walk(&p.Node, nested)
+	}
+	for _, m := range all.found {
+		if slices.Contains(nested.found, m) {
+			continue
+		}
+		field := m.Property.(*ast.StringNode)
+		w.refs = append(w.refs, ref{kind: "suboutput", name: name, field: field.Value, item: true, off: runeOffset(w.src, m.Location().From)})
+	}
+}
+
+// itemOutputs finds .outputs.<name> (.output.outputs.<name> when states
+// is set) read from # in a predicate, and the predicates nested in it.
+type itemOutputs struct {
+	states bool
+	found  []*ast.MemberNode
+	nested []*ast.PredicateNode
+}
+
+func (v *itemOutputs) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.PredicateNode:
+		v.nested = append(v.nested, n)
+	case *ast.MemberNode:
+		if !isStringNode(n.Property) {
+			return
+		}
+		outs, ok := n.Node.(*ast.MemberNode)
+		if !ok || !isString(outs.Property, "outputs") {
+			return
+		}
+		item := outs.Node
+		if v.states {
+			out, ok := item.(*ast.MemberNode)
+			if !ok || !isString(out.Property, EnvOutput) {
+				return
+			}
+			item = out.Node
+		}
+		if p, ok := item.(*ast.PointerNode); ok && p.Name == "" {
+			v.found = append(v.found, n)
+		}
+	}
+}
+
+func isStringNode(n ast.Node) bool {
+	_, ok := n.(*ast.StringNode)
+	return ok
+}
+
+func isString(n ast.Node, s string) bool {
+	str, ok := n.(*ast.StringNode)
+	return ok && str.Value == s
 }
 
 // stepOf returns <id> and where the expression starts when n is

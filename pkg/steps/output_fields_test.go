@@ -161,3 +161,58 @@ func TestSetOutputFields(t *testing.T) {
 		})
 	}
 }
+
+// TestFanOutSubOutputs checks the outputs read from one item of a foreach
+// playbook.run step against those its sub-playbook declares, as for a
+// step without foreach: by index, through items, and as # in the predicate
+// of a built-in over the step's output or items. A wrong name is null at
+// run time. A predicate nested in one has items of its own.
+func TestFanOutSubOutputs(t *testing.T) {
+	dir := t.TempDir()
+	work := "version: 1\nname: work\ninputs:\n  n: {type: integer, default: 1}\nsteps:\n  - {id: s, op: control.set, with: {v: 1}}\noutputs:\n  val: \"${{ steps.s.output.v }}\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "work.yaml"), []byte(work), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// What the step reading has after its op is on line 11.
+	const head = hostileHead + "steps:\n  - {id: one, op: playbook.run, with: {path: work.yaml}}\n  - id: fan\n    op: playbook.run\n    foreach: \"[1, 2, 3]\"\n    with: {path: work.yaml, inputs: {n: \"${{ item }}\"}}\n  - id: use\n    op: control.log\n"
+	const says = `step fan runs work.yaml, which has no output %q (did you mean "val"?); it declares val`
+	for _, tc := range []struct {
+		name, rest string
+		want       []wantDiag
+	}{{
+		name: "by index",
+		rest: "    with: {message: \"${{ steps.fan.output[0].outputs.vall }}\"}\n",
+		want: []wantDiag{{11, 54, fmt.Sprintf(says, "vall")}},
+	}, {
+		name: "in when",
+		rest: "    when: steps.fan.output[2].outputs.vall == nil\n    with: {message: x}\n",
+		want: []wantDiag{{11, 39, fmt.Sprintf(says, "vall")}},
+	}, {
+		name: "through items",
+		rest: "    with: {message: \"${{ steps.fan.items[1].output.outputs.vale }}\"}\n",
+		want: []wantDiag{{11, 60, fmt.Sprintf(says, "vale")}},
+	}, {
+		name: "an index computed, optional chaining",
+		rest: "    with: {message: \"${{ steps.fan.output[len(steps.fan.output) - 1]?.outputs.vla }}\"}\n",
+		want: []wantDiag{{11, 79, fmt.Sprintf(says, "vla")}},
+	}, {
+		name: "map over the output",
+		rest: "    with: {message: \"${{ toJSON(map(steps.fan.output, .outputs.vaal)) }}\"}\n",
+		want: []wantDiag{{11, 64, fmt.Sprintf(says, "vaal")}},
+	}, {
+		name: "all over the items",
+		rest: "    when: 'all(steps.fan.items, #.output.outputs.vl != nil)'\n    with: {message: x}\n",
+		want: []wantDiag{{11, 50, `step fan runs work.yaml, which has no output "vl" (did you mean "val"?)`}},
+	}, {
+		name: "right names, a nested predicate, and a step without foreach",
+		rest: "    when: 'steps.fan.output[0].outputs.val != nil && steps.fan.items[0].output.outputs.val != nil && all(steps.fan.output, .outputs.val != nil) && any(steps.fan.output, any([{\"outputs\": {\"zz\": 1}}], .outputs.zz == 1)) && steps.one.output.outputs.val != nil'\n    with: {message: x}\n",
+	}, {
+		name: "the output of a foreach step is still a list",
+		rest: "    with: {message: \"${{ steps.fan.output.outputs.val }}\"}\n",
+		want: []wantDiag{{11, 43, `step fan is a foreach step, so steps.fan.output is the list of its items' outputs and has no field "outputs"`}},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkDiags(t, filepath.Join(dir, "main.yaml"), head+tc.rest, tc.want)
+		})
+	}
+}

@@ -94,3 +94,146 @@ func TestSubPlaybookFIFODoesNotBlock(t *testing.T) {
 		t.Fatal("loading a playbook that runs a FIFO blocked")
 	}
 }
+
+// writeFiles writes name: body pairs into dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// callsNext is a playbook whose second step, the path at 5:47, runs next.
+func callsNext(name, next string) string {
+	return fmt.Sprintf("version: 1\nname: %s\nsteps:\n  - {id: sh, op: control.log, with: {message: %s}}\n  - {id: next, op: playbook.run, with: {path: %s}}\n", name, name, next)
+}
+
+// loadChains loads file with the chain check and returns its errors as
+// file:line:col: message lines.
+func loadChains(t *testing.T, file string) []string {
+	t.Helper()
+	_, err := Load(file, fixtureRegistry(t), WithSubChainCheck())
+	if err == nil {
+		return nil
+	}
+	ds, ok := err.(Diagnostics)
+	if !ok {
+		t.Fatalf("want Diagnostics, got %T: %v", err, err)
+	}
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Error())
+	}
+	return out
+}
+
+// TestSubPlaybookCycles checks that, with WithSubChainCheck (validate's),
+// a chain of playbook.run steps with literal paths that leads back into
+// itself is an error at the path of the step that closes it, naming the
+// chain: the run refuses it when the step starts, after the steps before
+// it have run. Two names of one file (a symlink) are one playbook. Without
+// the option the playbooks load, for the run to refuse.
+func TestSubPlaybookCycles(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"self.yaml": callsNext("self", "self.yaml"),
+		"a.yaml":    callsNext("a", "b.yaml"),
+		"b.yaml":    callsNext("b", "a.yaml"),
+		"top.yaml":  callsNext("top", "a.yaml"),
+		"via.yaml":  callsNext("via", "./sub/../alias.yaml"),
+		"real.yaml": callsNext("real", "alias.yaml"),
+	})
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	symlinks := os.Symlink("real.yaml", filepath.Join(dir, "alias.yaml")) == nil
+	t.Chdir(dir)
+	for _, tc := range []struct {
+		file string
+		want []string
+		link bool // needs the symlink
+	}{
+		{"self.yaml", []string{"self.yaml:5:47: self.yaml → self.yaml: a playbook.run cycle; it would fail at run time when this step starts, since a playbook may not run itself, directly or not; remove this step; to run steps again"}, false},
+		{"a.yaml", []string{"b.yaml:5:47: a.yaml → b.yaml → a.yaml: a playbook.run cycle; it would fail at run time"}, false},
+		// The chain is named from the playbook validated, as the run
+		// names it.
+		{"top.yaml", []string{"b.yaml:5:47: top.yaml → a.yaml → b.yaml → a.yaml: a playbook.run cycle; it would fail at run time when this step starts, since a playbook may not run itself, directly or not; remove this step, or move what the playbooks of the cycle share"}, false},
+		{"real.yaml", []string{"real.yaml:5:47: real.yaml → alias.yaml: a playbook.run cycle (alias.yaml and real.yaml are one file); "}, true},
+		{"via.yaml", []string{"alias.yaml:5:47: via.yaml → alias.yaml → alias.yaml: a playbook.run cycle; "}, true},
+	} {
+		if tc.link && !symlinks {
+			t.Logf("%s: skipped, cannot make a symlink", tc.file)
+			continue
+		}
+		got := loadChains(t, tc.file)
+		ok := len(got) == len(tc.want)
+		for i := 0; ok && i < len(got); i++ {
+			ok = strings.HasPrefix(got[i], tc.want[i])
+		}
+		if !ok {
+			t.Errorf("%s: want\n  %s\ngot\n  %s", tc.file, strings.Join(tc.want, "\n  "), strings.Join(got, "\n  "))
+		}
+		if _, err := Load(tc.file, fixtureRegistry(t)); err != nil {
+			t.Errorf("%s without the chain check: the run refuses a cycle itself, want no diagnostics, got:\n%v", tc.file, err)
+		}
+	}
+}
+
+// TestSubPlaybookChainTooDeep checks that a chain of more than
+// MaxSubDepth playbooks is an error at the step that goes past it, in the
+// playbook validated, and a chain of MaxSubDepth is fine: the run would
+// run the steps of the first eight, then fail "nested more than 8 deep".
+func TestSubPlaybookChainTooDeep(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{"p11.yaml": "version: 1\nname: p11\nsteps:\n  - {id: sh, op: control.log, with: {message: p11}}\n"}
+	for i := range 11 {
+		files[fmt.Sprintf("p%d.yaml", i)] = callsNext(fmt.Sprintf("p%d", i), fmt.Sprintf("p%d.yaml", i+1))
+	}
+	writeFiles(t, dir, files)
+	t.Chdir(dir)
+	got := loadChains(t, "p0.yaml")
+	want := `p7.yaml:5:47: p0.yaml → p1.yaml → p2.yaml → p3.yaml → p4.yaml → p5.yaml → p6.yaml → p7.yaml → p8.yaml: this playbook.run would nest 9 playbooks, past the 8 a run allows (MaxSubDepth); the run would fail here, after running the steps before it, with "nested more than 8 deep"; call p8.yaml from a playbook higher in the chain, or merge two playbooks of the chain`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("want\n  %s\ngot\n  %s", want, strings.Join(got, "\n  "))
+	}
+	// p4 → … → p11 is eight playbooks: the longest chain a run allows.
+	if got := loadChains(t, "p4.yaml"); got != nil {
+		t.Errorf("a chain of %d playbooks: want no problems, got\n  %s", MaxSubDepth, strings.Join(got, "\n  "))
+	}
+	if got := loadChains(t, "p3.yaml"); len(got) != 1 || !strings.HasPrefix(got[0], "p10.yaml:5:47: p3.yaml → ") {
+		t.Errorf("a chain of %d playbooks: want a problem at p10.yaml:5:47, got\n  %s", MaxSubDepth+1, strings.Join(got, "\n  "))
+	}
+}
+
+// TestSubPlaybookChainReadAgain checks that a playbook first read at the
+// end of a long chain, where its own sub-playbooks are not read, is read
+// again when a shorter chain reaches it, so that a chain too long from
+// there is found too.
+func TestSubPlaybookChainReadAgain(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		// top runs d1 → … → d6 → z first, then z directly.
+		"top.yaml": "version: 1\nname: top\nsteps:\n  - {id: long, op: playbook.run, with: {path: d1.yaml}}\n  - {id: short, op: playbook.run, with: {path: z0.yaml}}\n",
+		"z8.yaml":  "version: 1\nname: z8\nsteps:\n  - {id: sh, op: control.log, with: {message: z8}}\n",
+	}
+	for i := 1; i <= 6; i++ {
+		next := fmt.Sprintf("d%d.yaml", i+1)
+		if i == 6 {
+			next = "z0.yaml"
+		}
+		files[fmt.Sprintf("d%d.yaml", i)] = callsNext(fmt.Sprintf("d%d", i), next)
+	}
+	for i := range 8 {
+		files[fmt.Sprintf("z%d.yaml", i)] = callsNext(fmt.Sprintf("z%d", i), fmt.Sprintf("z%d.yaml", i+1))
+	}
+	writeFiles(t, dir, files)
+	t.Chdir(dir)
+	got := loadChains(t, "top.yaml")
+	// top, d1..d6, z0 are eight: z0 may not call z1. top, z0..z6 are
+	// eight too: z6 may not call z7.
+	if len(got) != 2 || !strings.HasPrefix(got[0], "z0.yaml:5:47: top.yaml → d1.yaml → ") || !strings.HasPrefix(got[1], "z6.yaml:5:47: top.yaml → z0.yaml → z1.yaml → ") {
+		t.Errorf("want problems at z0.yaml:5:47 and z6.yaml:5:47, got\n  %s", strings.Join(got, "\n  "))
+	}
+}
