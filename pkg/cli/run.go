@@ -128,9 +128,8 @@ func runRun(e *env, args []string) int {
 	fs.StringVar(&o.logFormat, "log-format", "console", "log lines as console or json")
 	fs.StringVar(&o.logLevel, "log-level", "", "debug, info, warn or error (default info; error with the live view)")
 	fs.IntVar(&o.parallel, "max-parallel", engine.DefaultMaxParallel, "run at most `N` steps at once")
-	fs.IntVar(&o.keepRuns, "keep-runs", 0, "with a state dir: keep the newest `N` runs of each playbook (0 = all)")
+	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "with a state dir: ")
 	fs.BoolVar(&o.quiet, "quiet", false, "on a terminal: show one status line, without the steps' output")
-	fs.IntVar(&o.keepDays, "keep-days", 0, "with a state dir: drop runs older than `D` days (0 = never)")
 	fs.BoolVar(&o.list, "list", false, "print the steps with their needs and conditions, and run nothing")
 	fs.StringVar(&o.from, "from", "", "run `STEP` and the steps that depend on it; the others' outputs come from --resume")
 	fs.Var(&o.only, "only", "run just `STEP` (repeatable, or a comma list); the others' outputs come from --resume")
@@ -151,8 +150,8 @@ func runRun(e *env, args []string) int {
 	if o.parallel < 1 {
 		return fs.usageError("--max-parallel must be at least 1, not %d", o.parallel)
 	}
-	if o.keepRuns < 0 || o.keepDays < 0 {
-		return fs.usageError("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", o.keepRuns, o.keepDays)
+	if p := retentionProblem(o.keepRuns, o.keepDays); p != "" {
+		return fs.usageError("%s", p)
 	}
 	if p := o.trace.problem(); p != "" {
 		return fs.usageError("%s", p)

@@ -69,8 +69,7 @@ func runSchedule(e *env, args []string) int {
 	fs.StringVar(&o.auditLog, "audit-log", "", "append one JSON line per executed or denied step to `FILE`")
 	logFormat := fs.String("log-format", "console", "log lines as console or json")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	fs.IntVar(&o.keepRuns, "keep-runs", 0, "keep the newest `N` runs of each playbook in the history (0 = all)")
-	fs.IntVar(&o.keepDays, "keep-days", 0, "drop runs older than `D` days from the history (0 = never)")
+	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "")
 	o.trace.add(fs.FlagSet)
 	o.remote = addRemoteFlags(fs)
 	pos, code, ok := fs.parse(args)
@@ -130,8 +129,8 @@ func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logF
 		return fs.usageError("--grace must be more than 0, like 20s, not %s", o.grace), false
 	case o.maxRuns < 1:
 		return fs.usageError("--max-concurrent-runs must be at least 1, not %d", o.maxRuns), false
-	case o.keepRuns < 0 || o.keepDays < 0:
-		return fs.usageError("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", o.keepRuns, o.keepDays), false
+	case retentionProblem(o.keepRuns, o.keepDays) != "":
+		return fs.usageError("%s", retentionProblem(o.keepRuns, o.keepDays)), false
 	case o.trace.problem() != "":
 		return fs.usageError("%s", o.trace.problem()), false
 	}

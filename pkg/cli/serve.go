@@ -58,7 +58,8 @@ func serveCommand() *command {
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
     [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
-    [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--secure-cookie] [--no-console] [--plugins DIR]`,
+    [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--secure-cookie] [--no-console] [--plugins DIR]
+    [--keep-runs N] [--keep-days D]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
 client certificate with --client-ca, maps to roles through the keys file, and the
 policy decides per operation. The web console (docs/console.md) is served at /
@@ -69,7 +70,9 @@ the history, slots, cache and reports live in a PostgreSQL database that several
 serve processes share (docs/ha.md). With --playbooks DIR the playbooks
 there can be run through the API, and those with a schedule: run on it too unless
 --no-schedule. Runs see only the environment variables named by --env-passthrough.
-SIGHUP reloads keys, policy and playbooks, all or nothing. SIGTERM stops
+--keep-runs and --keep-days prune the history as for schedule: after every
+run, and, for the operations executed through the API, at start and every
+minute. SIGHUP reloads keys, policy and playbooks, all or nothing. SIGTERM stops
 accepting, drains requests in flight for up to --grace, cancels the runs still
 going (their finally steps run; they are recorded cancelled) and exits 0.
 Every line on standard error is a zerolog line: console lines for people
@@ -95,6 +98,7 @@ type serveOptions struct {
 	sessionTTL                                           time.Duration
 	grace                                                time.Duration
 	maxRunning, maxQueued                                int
+	keepRuns, keepDays                                   int
 	logLevel, logFormat                                  string
 }
 
@@ -130,6 +134,7 @@ func runServe(e *env, args []string) int {
 	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log runs to stderr at `LEVEL`: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "console", "write log lines as console (for people) or json")
+	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "")
 	o.trace.add(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
@@ -168,6 +173,8 @@ func runServe(e *env, args []string) int {
 		return fs.usageError("--max-running must be at least 1 and --max-queued at least 0")
 	case o.sessionTTL < time.Minute || o.sessionTTL > server.MaxSessionTTL:
 		return fs.usageError("--session-ttl %s: give a duration from 1m to %s, like 12h", o.sessionTTL, server.MaxSessionTTL)
+	case retentionProblem(o.keepRuns, o.keepDays) != "":
+		return fs.usageError("%s", retentionProblem(o.keepRuns, o.keepDays))
 	}
 	if code, ok := checkLogFlags(fs, &o.logFormat, &o.logLevel); !ok {
 		return code
@@ -306,6 +313,9 @@ func (d *daemon) run() int {
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
 			Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp, Env: runEnv,
+			// Playbook runs, scheduled or through the API, prune as they
+			// end, as under schedule; startRetention below covers executes.
+			KeepRuns: o.keepRuns, KeepDays: o.keepDays,
 			// Queued runs (--state postgres://) are started by the
 			// queue, not by the API handler: their hint comes from here.
 			ConfirmHints: map[runs.Trigger]string{runs.TriggerAPI: server.ConfirmHint, runs.TriggerSchedule: scheduledConfirmHint}})
@@ -318,6 +328,9 @@ func (d *daemon) run() int {
 	if svc.Interrupted > 0 {
 		d.warnf("marked %s of earlier processes interrupted", plural(svc.Interrupted, "run", "runs"))
 	}
+	// Stopped before svc.Close (deferred above, so run after): a sweep
+	// must not outlive the store.
+	defer d.startRetention(svc.History())()
 	queued := o.maxQueued
 	if queued == 0 {
 		queued = -1 // runs.Limits reads 0 as the default
@@ -360,13 +373,16 @@ func (d *daemon) run() int {
 			return ExitFailed
 		}
 		d.q, d.pg = q, pg
-		scfg.Queue, scfg.Health, scfg.Collectors = q, queueHealth(pg, q), q.Collectors()
+		scfg.Queue, scfg.Health, scfg.Collectors = q, joinHealth(queueHealth(pg, q), sched.health), q.Collectors()
 	} else {
 		scfg.Health = sched.health
 	}
 	if h := svc.History(); h != nil {
 		scfg.Collectors = append(scfg.Collectors, telemetry.ResourceCollector(h))
 	}
+	// The schedulers' series (arsenal_schedule_*), registered once for
+	// every scheduler this process runs.
+	scfg.Collectors = append(scfg.Collectors, sched.collector())
 	srv, err := server.New(scfg)
 	if err != nil {
 		e.errorf("%v", err)
@@ -410,6 +426,11 @@ loop:
 			break loop
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
+				// A rotated audit log (renamed away) is written anew
+				// at its path, whatever the reload makes of the files.
+				if err := audit.Reopen(); err != nil {
+					d.warnf("SIGHUP: %v", err)
+				}
 				d.reload(srv, sched)
 				continue
 			}

@@ -82,3 +82,38 @@ func TestServeSIGHUPLogNamesWhatItReloaded(t *testing.T) {
 		})
 	}
 }
+
+// TestServeSIGHUPReopensTheAuditLog: after the audit log is renamed away,
+// as logrotate does by default, SIGHUP makes serve write a new one at its
+// path; the lines before stay in the renamed file.
+func TestServeSIGHUPReopensTheAuditLog(t *testing.T) {
+	f := newServeFixture(t)
+	p, base := f.serve(t)
+	execute := func() {
+		t.Helper()
+		if code, out := apiCall(t, "POST", base+"/api/v1/operations/control.noop/execute", f.admin, map[string]any{}); code != 200 {
+			t.Fatalf("execute: %d %v", code, out)
+		}
+	}
+	execute()
+	audit := filepath.Join(f.state, "audit.log")
+	if err := os.Rename(audit, audit+".1"); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, "SIGHUP: reloaded")
+	execute()
+	for path, want := range map[string]int{audit + ".1": 1, audit: 1} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(b), `"op":"control.noop"`); n != want {
+			t.Errorf("%s has %d execute lines, want %d:\n%s", path, n, want, b)
+		}
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if c := p.wait(t); c != ExitOK {
+		t.Errorf("exit %d\n%s", c, p.stderr.String())
+	}
+}

@@ -308,6 +308,15 @@ func KeepDaysCutoff(now time.Time, keepDays int) (time.Time, bool) {
 // newest) or started more than keepDays days ago; a limit of 0 does not
 // apply. Running runs are never pruned.
 //
+// The rows of slots that did not run (skipped or missed, see slots.go)
+// are not runs: keepRuns neither counts nor deletes them, else a playbook
+// that skips most of its slots (an @every 1s schedule with overlap: skip
+// and a longer run) would keep far fewer runs than asked, one with only
+// skips none at all. They go with the slot records, after a day
+// (PruneSlots), or earlier by keepDays. A slot whose run could not start
+// has a failed row, which is an error worth keeping and counts as a run,
+// as it does in Stats.
+//
 // It then deletes the report files of the deleted runs, but only those
 // that lie inside the state dir's reports folder: a path is resolved
 // against that folder through an os.Root, so neither "..", an absolute
@@ -316,9 +325,10 @@ func KeepDaysCutoff(now time.Time, keepDays int) (time.Time, bool) {
 // is only data, and retention must not be a way to delete arbitrary files.
 // It returns the paths of the files it removed.
 //
-// The selection walks indexes only: for each playbook, one step down
-// runs_playbook to the keepRuns-th newest run, then the range below it; for
-// the age limit, the range of runs_stats before the cutoff.
+// The selection walks indexes: for each playbook, down runs_playbook to
+// the keepRuns-th newest run (reading past the slot rows among them), then
+// the range below it; for the age limit, the range of runs_stats before
+// the cutoff.
 func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, error) {
 	if keepRuns <= 0 && keepDays <= 0 {
 		return nil, nil
@@ -371,16 +381,16 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 		for _, pb := range playbooks {
 			var at int64
 			var id string
-			err := tx.QueryRowContext(ctx, `SELECT started_at, id FROM runs WHERE playbook = ?
-				ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`, pb, keepRuns-1).Scan(&at, &id)
+			err := tx.QueryRowContext(ctx, `SELECT started_at, id FROM runs WHERE playbook = ? AND status NOT IN (?, ?)
+				ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?`, pb, string(report.StatusSkipped), string(StatusMissed), keepRuns-1).Scan(&at, &id)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // no more runs than it keeps
 			}
 			if err != nil {
 				return nil, fmt.Errorf("history: prune: %w", err)
 			}
-			if err := collect(`SELECT id, report_path FROM runs WHERE playbook = ? AND (started_at, id) < (?, ?) AND status != ?`,
-				pb, at, id, string(StatusRunning)); err != nil {
+			if err := collect(`SELECT id, report_path FROM runs WHERE playbook = ? AND (started_at, id) < (?, ?) AND status NOT IN (?, ?, ?)`,
+				pb, at, id, string(StatusRunning), string(report.StatusSkipped), string(StatusMissed)); err != nil {
 				return nil, fmt.Errorf("history: prune: %w", err)
 			}
 		}

@@ -260,14 +260,41 @@ func (s *Store) QueuedSlots(ctx context.Context) ([]Slot, error) {
 // PruneSlots deletes the records of slots before `before` and returns how
 // many. Slots stay claimed: the schedules table keeps each playbook's
 // newest slot, and no slot at or before it is ever claimed again.
+//
+// The run rows of skipped and missed slots go with them, those decided
+// before `before`: they are part of the slot records, not runs, and Prune's
+// keepRuns leaves them alone, so without this they would pile up for good
+// (86,400 a day from one @every 1s playbook that skips). They are aged by
+// when they were decided, not by their slot, so that the missed slots a
+// scheduler records after a long downtime are kept as long as any others
+// instead of going at the next prune. A kept run's blocked_by may then
+// name a run no longer in history, as it may after Prune: it is only text,
+// shown as it is, never looked up. Failed slot rows are runs that could not
+// start, and stay until Prune takes them.
 func (s *Store) PruneSlots(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.exec(ctx, `DELETE FROM schedule_slots WHERE slot < ?`, ms(before))
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("history: prune slots: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM schedule_slots WHERE slot < ?`, ms(before))
 	if err != nil {
 		return 0, fmt.Errorf("history: prune slots: %w", err)
 	}
 	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, pruneSlotRunsQuery, ms(before), string(report.StatusSkipped), string(StatusMissed)); err != nil {
+		return 0, fmt.Errorf("history: prune the run rows of old slots: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("history: prune slots: %w", err)
+	}
 	return n, nil
 }
+
+// pruneSlotRunsQuery deletes the run rows of skipped and missed slots
+// decided before a time. They have no step rows and no report. The
+// started_at range is read from runs_stats, which holds the status too.
+const pruneSlotRunsQuery = `DELETE FROM runs WHERE started_at < ? AND status IN (?, ?) AND triggered_by = 'schedule'`
 
 // slotRowID is a run id for the row of a slot that did not run, in the
 // form of the engine's run ids: random, sorting by time.

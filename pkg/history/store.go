@@ -44,6 +44,14 @@ const ownersDir = "owners"
 // transaction before it fails with "database is locked".
 const BusyTimeout = 10 * time.Second
 
+// JournalSizeLimit is the size, in bytes, the WAL file is cut back to
+// after it grew past it (see Open). 8 MiB is twice what the WAL holds
+// between SQLite's automatic checkpoints (1,000 pages of 4 KiB), so in
+// ordinary use the file never reaches it and is reused as it is, with no
+// truncate and regrow per checkpoint; only a transaction bigger than that
+// leaves a file to cut back, and at most 8 MiB of WAL stays on disk.
+const JournalSizeLimit = 8 << 20
+
 // OpenTimeout is how long Open waits for other processes opening the same
 // state dir, one at a time: many runs started together on a busy machine
 // queue there, each for the few milliseconds its open takes.
@@ -101,6 +109,19 @@ type Store struct {
 //     writes them without an fsync too, the latest reports of the state
 //     dir). FULL would add an fsync per run for no gain a history needs.
 //   - foreign_keys=ON: step rows cannot outlive their run.
+//   - journal_size_limit=JournalSizeLimit: SQLite reuses the WAL file
+//     rather than shrinking it, so one big transaction (a first Prune of a
+//     long history, a burst written while a long read held checkpoints
+//     back) left it that big for the life of the process; 32 MB after a
+//     prune in a soak of serve. With the limit, the first commit after
+//     the WAL is restarted cuts the file back to it.
+//
+// auto_vacuum is left at NONE on purpose: the pages a prune frees go to
+// the free list and are reused by the rows written next, so under a
+// retention the database stops growing; the file itself shrinks only
+// with VACUUM. Turning auto_vacuum on takes a VACUUM of the whole
+// database for one that exists, and makes every commit that frees pages
+// move others around.
 //
 // journal_mode=WAL is set once, under the open lock; it is a property of
 // the database file. Readers (history, stats, the API) never block the
@@ -130,6 +151,7 @@ func Open(dir string) (*Store, error) {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", JournalSizeLimit))
 	q.Set("_txlock", "immediate")
 	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: filepath.ToSlash(abs), RawQuery: q.Encode()}).String()
 	db, err := sql.Open("sqlite", dsn)

@@ -67,9 +67,12 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 		s.adjustLead(s.cfg.Clock.Now().Sub(now))
 	}
 	s.startAhead(s.cfg.Clock.Now())
+	// Old slot records are pruned on the first tick, then hourly: waiting
+	// an hour first meant that a daemon restarted more often than that
+	// (deploys, crashes, a timer) never pruned them at all.
 	prune := false
 	if !now.Before(s.nextPrune) {
-		prune = !s.nextPrune.IsZero()
+		prune = true
 		s.nextPrune = now.Add(time.Hour)
 	}
 	// The wait counts from the end of the tick, not from now: recording

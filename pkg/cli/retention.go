@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// addRetentionFlags defines --keep-runs and --keep-days, the history
+// retention of run, schedule and serve, into keepRuns and keepDays: one
+// meaning, one help text and one check (retentionProblem) for the three.
+// pre starts each usage line, for run's "with a state dir: ".
+func addRetentionFlags(fs *flagSet, keepRuns, keepDays *int, pre string) {
+	fs.IntVar(keepRuns, "keep-runs", 0, pre+"keep the newest `N` runs of each playbook in the history; skipped and missed slots are not runs and do not count (0 = all)")
+	fs.IntVar(keepDays, "keep-days", 0, pre+"drop runs older than `D` days from the history (0 = never)")
+}
+
+// retentionProblem is the usage error of the retention flags, or "".
+func retentionProblem(keepRuns, keepDays int) string {
+	if keepRuns < 0 || keepDays < 0 {
+		return fmt.Sprintf("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", keepRuns, keepDays)
+	}
+	return ""
+}
+
+// retentionSweep is how often serve prunes its history besides after each
+// run. The run service prunes when a playbook run ends, but not when an
+// execute (POST /api/v1/operations/{op}/execute, recorded as a run of the
+// playbook execute-OP) does: those are recorded in batches, at up to
+// thousands a second, and a prune per execute would cost more than the
+// execute. So a serve that mostly executes never pruned. Every minute
+// bounds what executes can add beyond --keep-runs to a minute's worth,
+// and a sweep with nothing to delete is a few index reads.
+const retentionSweep = time.Minute
+
+// pruner is the part of a store the sweep uses.
+type pruner interface {
+	Prune(ctx context.Context, keepRuns, keepDays int) ([]string, error)
+}
+
+// pruneTimeout bounds one sweep. A first sweep over a long history may
+// delete millions of rows; one cut short is rolled back whole and done
+// again at the next sweep.
+const pruneTimeout = 10 * time.Minute
+
+// sweepHistory prunes st as keepRuns and keepDays say at once, then at
+// every tick, until stop is called; stop returns once no sweep is going,
+// so the store can be closed after it. Each sweep's outcome goes to done,
+// first says whether it is the one at start. The first sweep does not
+// hold up the start: on a history that never had a retention it may take
+// a while, and the API and the schedules need not wait for it.
+func sweepHistory(st pruner, keepRuns, keepDays int, ticks <-chan time.Time, done func(first bool, removed []string, err error)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sweep := func(first bool) {
+			pctx, pcancel := context.WithTimeout(ctx, pruneTimeout)
+			defer pcancel()
+			removed, err := st.Prune(pctx, keepRuns, keepDays)
+			if ctx.Err() != nil {
+				return // stopped: the daemon is going, no news is wanted
+			}
+			done(first, removed, err)
+		}
+		sweep(true)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticks:
+				sweep(false)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// startRetention starts serve's sweep of the history, when --keep-runs or
+// --keep-days asks for one; the returned func stops it.
+func (d *daemon) startRetention(st pruner) (stop func()) {
+	o := d.o
+	if st == nil || (o.keepRuns == 0 && o.keepDays == 0) {
+		return func() {}
+	}
+	t := time.NewTicker(retentionSweep)
+	limits := fmt.Sprintf("--keep-runs %d, --keep-days %d", o.keepRuns, o.keepDays)
+	end := sweepHistory(st, o.keepRuns, o.keepDays, t.C, func(first bool, removed []string, err error) {
+		switch {
+		case err != nil:
+			d.warnf("could not prune the history (%s): %v; it is tried again in %s", limits, err, retentionSweep)
+		case first:
+			d.infof("pruned the history at start (%s): %s removed; it is pruned after every run and every %s", limits, plural(len(removed), "report file", "report files"), retentionSweep)
+		case len(removed) > 0:
+			d.log.Debug().Int("report_files", len(removed)).Msg("pruned the history")
+		}
+	})
+	return func() {
+		t.Stop()
+		end()
+	}
+}
