@@ -303,9 +303,13 @@ func (s *Store) Prune(ctx context.Context, keepRuns, keepDays int) ([]string, er
 			return rows.Err()
 		}
 		if keepRuns > 0 {
+			// The rows of skipped and missed slots are not runs: they
+			// neither count nor go here (PruneSlots takes them), as in
+			// the SQLite store.
 			if err := collect(`SELECT id, report_path FROM (
-					SELECT id, report_path, status, row_number() OVER (PARTITION BY playbook ORDER BY started_at DESC, id DESC) AS n FROM runs) r
-				WHERE n > $1 AND status != $2`, keepRuns, string(history.StatusRunning)); err != nil {
+					SELECT id, report_path, status, row_number() OVER (PARTITION BY playbook ORDER BY started_at DESC, id DESC) AS n
+					FROM runs WHERE status NOT IN ($3, $4)) r
+				WHERE n > $1 AND status != $2`, keepRuns, string(history.StatusRunning), string(report.StatusSkipped), string(history.StatusMissed)); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // TrackSchedules records the loaded schedules and returns each one's
@@ -191,12 +192,26 @@ func (s *Store) Slots(ctx context.Context, playbook string, since time.Time, lim
 
 // PruneSlots deletes the records of slots before `before`; the newest
 // slot of each playbook stays remembered in schedules.
+//
+// The run rows of skipped and missed slots decided before `before` go
+// with them, as in the SQLite store (history.Store.PruneSlots): they are
+// not runs, and Prune leaves them alone.
 func (s *Store) PruneSlots(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM schedule_slots WHERE slot < $1`, ms(before))
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM schedule_slots WHERE slot < $1`, ms(before))
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		_, err = tx.Exec(ctx, `DELETE FROM runs WHERE started_at < $1 AND status IN ($2, $3) AND triggered_by = 'schedule'`,
+			ms(before), string(report.StatusSkipped), string(history.StatusMissed))
+		return err
+	})
 	if err != nil {
 		return 0, s.wrap("prune slots", err)
 	}
-	return tag.RowsAffected(), nil
+	return n, nil
 }
 
 // PauseSchedule pauses p.Playbook's schedule; see

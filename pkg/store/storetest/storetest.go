@@ -43,6 +43,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"IgnoredFailure", testIgnoredFailure},
 		{"Stats", testStats},
 		{"Prune", testPrune},
+		{"PruneLeavesSlotRowsToTheirDay", testPruneSlotRows},
 		{"MarkInterrupted", testMarkInterrupted},
 		{"Slots", testSlots},
 		{"SlotsClaimedOnceAcrossStores", testSlotsClaimedOnce},
@@ -271,6 +272,48 @@ func testPrune(t *testing.T, open Opener) {
 	must(t, err)
 	if len(rows) != 0 {
 		t.Errorf("a pruned run kept %d step rows", len(rows))
+	}
+}
+
+// testPruneSlotRows: the rows of skipped and missed slots are not runs:
+// keepRuns neither counts nor deletes them, and they go with the slot
+// records (PruneSlots).
+func testPruneSlotRows(t *testing.T, open Opener) {
+	s := open(t)
+	_, err := s.TrackSchedules(ctx, t0, []history.ScheduleRef{{Playbook: "tick", Fingerprint: "@every 1s|UTC"}})
+	must(t, err)
+	slot := func(d time.Duration, o history.SlotOutcome) history.Slot {
+		return history.Slot{Playbook: "tick", Path: "/pb/tick.yaml", Slot: t0.Add(d), Outcome: o, Message: string(o), At: t0.Add(d)}
+	}
+	for i := range 3 {
+		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "tick", report.StatusSucceeded, t0.Add(time.Duration(3*i)*time.Second), map[string]int64{"control.noop": 1}), ""))
+		_, err := s.ClaimSlots(ctx, []history.Slot{slot(time.Duration(3*i+1)*time.Second, history.SlotSkipped), slot(time.Duration(3*i+2)*time.Second, history.SlotMissed)})
+		must(t, err)
+	}
+	count := func() (runs, slots int) {
+		list, err := s.List(ctx, history.Filter{Playbook: "tick"})
+		must(t, err)
+		for _, r := range list {
+			if r.Status == report.StatusSkipped || r.Status == history.StatusMissed {
+				slots++
+			} else {
+				runs++
+			}
+		}
+		return runs, slots
+	}
+	if runs, slots := count(); runs != 3 || slots != 6 {
+		t.Fatalf("recorded %d runs and %d slot rows, want 3 and 6", runs, slots)
+	}
+	_, err = s.Prune(ctx, 2, 0)
+	must(t, err)
+	if runs, slots := count(); runs != 2 || slots != 6 {
+		t.Errorf("after keeping 2 runs: %d runs and %d slot rows, want 2 and 6", runs, slots)
+	}
+	_, err = s.PruneSlots(ctx, t0.Add(time.Hour))
+	must(t, err)
+	if runs, slots := count(); runs != 2 || slots != 0 {
+		t.Errorf("after pruning the slot records: %d runs and %d slot rows, want 2 and 0", runs, slots)
 	}
 }
 
