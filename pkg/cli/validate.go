@@ -18,7 +18,7 @@ func validateCommand() *command {
 	return &command{
 		name:     "validate",
 		summary:  "check playbooks without running them",
-		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--plugins DIR] [--inventory FILE]",
+		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--plugins DIR] [--inventory FILE]\n    validate --policy FILE",
 		help: `Check playbooks without running anything: the YAML, every key, the step graph,
 every expression, the parameters of every operation and the schedule. Every
 problem is printed to stderr as file:line:column: message, sorted by position.
@@ -37,7 +37,8 @@ the rule that decided. Roles come from --role, else $ARSENAL_ROLES
 (viewer: read ops, operator: read and write, admin: all). When steps are
 allowed through a policy grant, the runbook's inputs are listed too: those a
 caller may set under the grant, with the rule that bounds them, and those left
-FREE, which keep their defaults.
+FREE, which keep their defaults. With --policy and no playbook, the policy
+alone is checked, as serve and schedule read it at start and on SIGHUP.
 
 With --inventory, every inventory.hosts("group") with a literal name must name a
 group, host or tag:NAME of the inventory, and authorization checks the literal
@@ -59,14 +60,17 @@ func runValidate(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(pos) == 0 {
-		return fs.usageError("give at least one playbook, like 'validate playbooks/hello.yaml'")
+	if len(pos) == 0 && *policyFile == "" {
+		return fs.usageError("give at least one playbook, like 'validate playbooks/hello.yaml', or --policy FILE to check a policy alone")
 	}
 	reg, code := e.registry()
 	if reg == nil {
 		return code
 	}
 	defer reg.Close()
+	if len(pos) == 0 {
+		return checkPolicyAlone(e, reg, *policyFile)
+	}
 
 	v := &validation{e: e, reg: reg, out: e.paletteFor(e.stdout)}
 	if *invFile != "" {
@@ -91,6 +95,20 @@ func runValidate(e *env, args []string) int {
 		v.check(f)
 	}
 	return v.summary()
+}
+
+// checkPolicyAlone is `validate --policy FILE` without playbooks: an admin
+// who edits the policy checks it before a reload, whatever playbooks it
+// will meet.
+func checkPolicyAlone(e *env, reg *ops.Registry, file string) int {
+	p, err := auth.LoadPolicy(file, reg)
+	if err != nil {
+		fmt.Fprintln(e.stderr, err)
+		fmt.Fprintf(e.stderr, "the policy %s has problems\n", file)
+		return ExitUsage
+	}
+	fmt.Fprintf(e.stdout, "%s: ok, roles %s\n", file, strings.Join(p.RoleNames(), ", "))
+	return ExitOK
 }
 
 // validation checks a list of playbooks and keeps the tally.

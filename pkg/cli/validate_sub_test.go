@@ -122,3 +122,19 @@ steps:
 		"main.yaml:22:39: " + fmt.Sprintf(says, "fan", "vall"),
 	}, "1 of 1 playbook has problems (5 errors)")
 }
+
+// TestValidatePolicyAlone: `validate --policy FILE` without a playbook
+// checks the policy by itself, as an admin does before a reload: ok with
+// its roles, or every problem at its line and column, exit 2.
+func TestValidatePolicyAlone(t *testing.T) {
+	dir := t.TempDir()
+	good := writePlaybook(t, dir, "good.yaml", "version: 1\nroles:\n  oncall: {max_risk: read}\n")
+	runMain(t, "validate", "--policy", good).want(t, ExitOK, []string{good + ": ok, roles admin, oncall, operator, viewer\n"}, nil)
+	bad := writePlaybook(t, dir, "bad.yaml", "version: 1\nroles:\n  web: {http: {deny_hosts: [\"localhost:8080\"]}}\n  a: {inherits: [a]}\n")
+	runMain(t, "validate", "--policy", bad).want(t, ExitUsage, nil, []string{
+		bad + `:3:29: deny_hosts: "localhost:8080" is not a host name or *.suffix; write localhost`,
+		bad + ":4:3: roles inherit in a cycle: a -> a",
+		"the policy " + bad + " has problems\n",
+	})
+	runMain(t, "validate").want(t, ExitUsage, nil, []string{"give at least one playbook, like 'validate playbooks/hello.yaml', or --policy FILE to check a policy alone"})
+}
