@@ -109,15 +109,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		r.keepSecrets(ps)
 		r.budget = parent.budget
 	}
-	// The sub-playbook's concurrency group is taken as a run's would be
-	// (Groups): two runs of a caller that runs migrate.yaml must not
-	// migrate at once any more than two runs of migrate.yaml.
-	gctx, release, err := subGroup(ctx, plan, r, call.Message)
-	if err != nil {
-		return nil, ops.WithClass(ops.ClassOf(err), fmt.Errorf("playbook.run %s: %w", path, err))
-	}
-	defer release()
-	rep := r.execute(gctx)
+	rep := r.execute(ctx)
 	if parent != nil {
 		parent.addSub(call.Step, rep)
 	}

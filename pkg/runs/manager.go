@@ -7,7 +7,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -335,9 +334,6 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 		return
 	}
 	ctx := h.bind(m.ctx)
-	// Its sub-runs take their playbooks' concurrency groups too, inside
-	// the run's own, which they hold already.
-	ctx = engine.WithGroups(ctx, &subGroups{s: m.svc, notice: p.req.Notice}, p.group)
 	rep, err := m.svc.execute(ctx, p, h)
 	end(rep, err)
 }

@@ -121,6 +121,13 @@ func (l *loader) checkSubPlaybook(s *Step, pairs []yamlx.Pair) {
 	if sub == nil {
 		return
 	}
+	if c := sub.Concurrency; c != nil {
+		// A sub-run takes no concurrency group: waiting for one while
+		// the calling run holds a run slot can wait for ever (a run of
+		// the group waiting for that slot), and the items of a fan-out
+		// would queue behind, skip or cancel one another.
+		l.d.Warn(yamlx.PosOf(pathN), "%s declares a concurrency group, which playbook.run does not take: two runs of this playbook may run it at the same time; give this playbook the concurrency: it needs", pathN.Value)
+	}
 	l.checkSubInputs(sub, pathN, inN)
 	names := make([]string, len(sub.Outputs))
 	for i, o := range sub.Outputs {

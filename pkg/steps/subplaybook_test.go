@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestSubPlaybookStaysInItsDirectory checks that validation reads a
@@ -235,5 +237,30 @@ func TestSubPlaybookChainReadAgain(t *testing.T) {
 	// eight too: z6 may not call z7.
 	if len(got) != 2 || !strings.HasPrefix(got[0], "z0.yaml:5:47: top.yaml → d1.yaml → ") || !strings.HasPrefix(got[1], "z6.yaml:5:47: top.yaml → z0.yaml → z1.yaml → ") {
 		t.Errorf("want problems at z0.yaml:5:47 and z6.yaml:5:47, got\n  %s", strings.Join(got, "\n  "))
+	}
+}
+
+// TestSubPlaybookConcurrencyIsNotTaken: a sub-playbook's concurrency group
+// is not taken under playbook.run, so a step that runs one that declares a
+// group is warned about at its path, and a sub-playbook without one is not.
+func TestSubPlaybookConcurrencyIsNotTaken(t *testing.T) {
+	reg := fixtureRegistry(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"migrate.yaml": "version: 1\nname: migrate\nconcurrency: {group: db-migrate}\nsteps:\n  - {id: m, op: control.noop}\n",
+		"plain.yaml":   "version: 1\nname: plain\nsteps:\n  - {id: p, op: control.noop}\n",
+		"caller.yaml":  "version: 1\nname: caller\nsteps:\n  - {id: m, op: playbook.run, with: {path: migrate.yaml}}\n  - {id: p, op: playbook.run, with: {path: plain.yaml}}\n",
+	})
+	pb, err := Load(filepath.Join(dir, "caller.yaml"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range pb.Warnings {
+		got = append(got, fmt.Sprintf("%d:%d: %s", w.Pos.Line, w.Pos.Col, w.Msg))
+	}
+	want := []string{"4:44: migrate.yaml declares a concurrency group, which playbook.run does not take: two runs of this playbook may run it at the same time; give this playbook the concurrency: it needs"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
