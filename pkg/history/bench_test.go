@@ -258,3 +258,51 @@ func BenchmarkRecordFinishFanout100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100_001), "ns/row")
 }
+
+// BenchmarkPruneSlots1M prunes a backlog of a million slot records, a
+// tenth of them skipped (with their run rows), and reports the longest
+// batch: how long the writer was held at once, which is how long a claim
+// of a slot due meanwhile may wait.
+func BenchmarkPruneSlots1M(b *testing.B) {
+	const n, per = 1_000_000, 1000
+	old := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		s, err := Open(b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < n; i += per {
+			batch := make([]Slot, per)
+			for j := range batch {
+				at := old.Add(time.Duration(i+j) * time.Millisecond)
+				outcome := SlotFired
+				if (i+j)%10 == 0 {
+					outcome = SlotSkipped
+				}
+				batch[j] = Slot{Playbook: fmt.Sprintf("p%03d", j), Path: "p.yaml", Slot: at, Outcome: outcome, At: at, Message: "m"}
+			}
+			if _, err := s.ClaimSlots(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var longest time.Duration
+		last := time.Now()
+		afterPruneBatch = func() {
+			now := time.Now()
+			longest = max(longest, now.Sub(last))
+			last = now
+		}
+		b.StartTimer()
+		got, err := s.PruneSlots(ctx, old.Add(48*time.Hour))
+		b.StopTimer()
+		afterPruneBatch = nil
+		if err != nil || got != n {
+			b.Fatal(got, err)
+		}
+		b.ReportMetric(float64(longest.Milliseconds()), "ms-longest-batch")
+		s.Close()
+		b.StartTimer()
+	}
+}

@@ -138,6 +138,84 @@ func TestPruneSlotsTakesTheirRunRows(t *testing.T) {
 	}
 }
 
+// TestPruneSlotsInBatches: a backlog bigger than a batch goes whole, in
+// several transactions, rows sharing a decision time included, and the
+// real runs among the run rows stay.
+func TestPruneSlotsInBatches(t *testing.T) {
+	defer func(n int64) { pruneBatch = n }(pruneBatch)
+	pruneBatch = 3
+	s := openStore(t)
+	now := t0.Add(72 * time.Hour)
+	old := now.Add(-48 * time.Hour)
+	var want []string
+	for i := range 10 {
+		outcome := SlotSkipped
+		if i%2 == 1 {
+			outcome = SlotMissed
+		}
+		at := old.Add(time.Duration(i) * time.Second)
+		claim(t, s, slotAt(at, outcome, ""))
+		if i%2 == 0 {
+			id := fmt.Sprintf("real-%d", i)
+			tickRun(t, s, id, at.Add(500*time.Millisecond))
+			want = append([]string{id}, want...)
+		}
+	}
+	for i := range 4 { // four decided at one instant, after their slots
+		sl := slotAt(old.Add(time.Duration(20+i)*time.Second), SlotMissed, "")
+		sl.At = old.Add(30 * time.Second)
+		claim(t, s, sl)
+	}
+	claim(t, s, slotAt(now.Add(-time.Hour), SlotSkipped, ""), slotAt(now.Add(-time.Minute), SlotMissed, ""))
+	want = append([]string{"missed@47h59m0s", "skipped@47h0m0s"}, want...)
+
+	n, err := s.PruneSlots(context.Background(), now.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 14 {
+		t.Errorf("PruneSlots removed %d slot records, want the 14 before the cutoff", n)
+	}
+	if diff := cmp.Diff(want, rowsOf(t, s, old)); diff != "" {
+		t.Errorf("run rows after PruneSlots (-want +got):\n%s", diff)
+	}
+	var slots int
+	if err := s.db.QueryRow(`SELECT count(*) FROM schedule_slots`).Scan(&slots); err != nil {
+		t.Fatal(err)
+	}
+	if slots != 2 {
+		t.Errorf("%d slot records left, want the 2 recent ones", slots)
+	}
+}
+
+// TestPruneSlotsKeepsWhatItDidWhenStopped: a prune whose context ends
+// after its first batch returns the error, and that batch stays deleted,
+// so a backlog too big for one prune's time still goes down.
+func TestPruneSlotsKeepsWhatItDidWhenStopped(t *testing.T) {
+	defer func(n int64) { pruneBatch = n }(pruneBatch)
+	pruneBatch = 3
+	s := openStore(t)
+	now := t0.Add(72 * time.Hour)
+	for i := range 7 {
+		claim(t, s, slotAt(now.Add(-48*time.Hour+time.Duration(i)*time.Second), SlotFired, ""))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	afterPruneBatch = cancel
+	defer func() { afterPruneBatch = nil }()
+	n, err := s.PruneSlots(ctx, now.Add(-24*time.Hour))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("PruneSlots stopped after a batch: %v, want context.Canceled", err)
+	}
+	var left int64
+	if err := s.db.QueryRow(`SELECT count(*) FROM schedule_slots`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || left != 4 {
+		t.Errorf("PruneSlots stopped after a batch: removed %d, %d left; want 3 removed and 4 left", n, left)
+	}
+}
+
 // TestJournalSizeLimit: every connection has journal_size_limit set, and
 // after a transaction much bigger than it (a big prune) the WAL file is
 // cut back to it instead of staying that big for the process's life.

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -271,30 +272,67 @@ func (s *Store) QueuedSlots(ctx context.Context) ([]Slot, error) {
 // name a run no longer in history, as it may after Prune: it is only text,
 // shown as it is, never looked up. Failed slot rows are runs that could not
 // start, and stay until Prune takes them.
+//
+// The rows go in batches of pruneBatch, each its own transaction, so that a
+// backlog (a day of a thousand playbooks firing each second is 86 million
+// slots) neither holds the writer for minutes, starving the claims of the
+// slots due meanwhile, nor is lost whole when ctx ends: what was deleted
+// stays deleted, and the next prune goes on from there.
 func (s *Store) PruneSlots(ctx context.Context, before time.Time) (int64, error) {
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("history: prune slots: %w", err)
+	var total int64
+	for {
+		n, err := s.pruneSlotRows(ctx, `DELETE FROM schedule_slots WHERE (slot, playbook) IN
+			(SELECT slot, playbook FROM schedule_slots WHERE slot < ? ORDER BY slot LIMIT ?)`, ms(before), pruneBatch)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("history: prune slots: %w", err)
+		}
+		if n < pruneBatch {
+			break
+		}
 	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM schedule_slots WHERE slot < ?`, ms(before))
+	// The run rows are read in started_at order from a moving floor, so
+	// that the real runs among them (kept by Prune) are passed over once,
+	// not once a batch.
+	var floor int64 = math.MinInt64
+	for {
+		var last sql.NullInt64
+		if err := s.db.QueryRowContext(ctx, `SELECT max(started_at) FROM (SELECT started_at FROM runs
+			WHERE triggered_by = 'schedule' AND started_at >= ? AND started_at < ? AND status IN (?, ?)
+			ORDER BY started_at LIMIT ?)`, floor, ms(before), string(report.StatusSkipped), string(StatusMissed), pruneBatch).Scan(&last); err != nil {
+			return total, fmt.Errorf("history: prune the run rows of old slots: %w", err)
+		}
+		if !last.Valid {
+			return total, nil
+		}
+		if _, err := s.pruneSlotRows(ctx, `DELETE FROM runs WHERE triggered_by = 'schedule' AND started_at >= ? AND started_at <= ? AND status IN (?, ?)`,
+			floor, last.Int64, string(report.StatusSkipped), string(StatusMissed)); err != nil {
+			return total, fmt.Errorf("history: prune the run rows of old slots: %w", err)
+		}
+		floor = last.Int64 + 1
+	}
+}
+
+// pruneBatch is how many rows one transaction of PruneSlots deletes at
+// most, give or take the rows sharing a start time: about 30 ms of the
+// writer on a small machine.
+var pruneBatch int64 = 2000
+
+// pruneSlotRows runs one delete of PruneSlots in its own transaction.
+func (s *Store) pruneSlotRows(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := s.exec(ctx, query, args...)
 	if err != nil {
-		return 0, fmt.Errorf("history: prune slots: %w", err)
+		return 0, err
 	}
 	n, _ := res.RowsAffected()
-	if _, err := tx.ExecContext(ctx, pruneSlotRunsQuery, ms(before), string(report.StatusSkipped), string(StatusMissed)); err != nil {
-		return 0, fmt.Errorf("history: prune the run rows of old slots: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("history: prune slots: %w", err)
+	if afterPruneBatch != nil {
+		afterPruneBatch()
 	}
 	return n, nil
 }
 
-// pruneSlotRunsQuery deletes the run rows of skipped and missed slots
-// decided before a time. They have no step rows and no report. The
-// started_at range is read from runs_stats, which holds the status too.
-const pruneSlotRunsQuery = `DELETE FROM runs WHERE started_at < ? AND status IN (?, ?) AND triggered_by = 'schedule'`
+// afterPruneBatch, when set by a test, is called after each batch.
+var afterPruneBatch func()
 
 // slotRowID is a run id for the row of a slot that did not run, in the
 // form of the engine's run ids: random, sorting by time.

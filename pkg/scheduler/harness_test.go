@@ -368,7 +368,7 @@ func (h *harness) awaitParked(before int) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		h.s.mu.Lock()
-		ok := h.s.parked && h.s.ticks > before && len(h.s.wake) == 0 && h.s.launching == 0 && h.s.naming == 0
+		ok := h.s.parked && h.s.ticks > before && len(h.s.wake) == 0 && h.s.launching == 0 && h.s.naming == 0 && !h.s.pruning
 		h.s.eachRun(func(rs *runState) {
 			if rs.handle == nil {
 				return

@@ -64,3 +64,50 @@ func TestSlotPruneCadence(t *testing.T) {
 		t.Errorf("ticks that prune, after the start (-want +got):\n%s", diff)
 	}
 }
+
+// prunePastItsTime is a store whose PruneSlots lasts until its context
+// ends, as a prune of a large backlog does.
+type prunePastItsTime struct {
+	Store
+	started chan struct{}
+}
+
+func (p *prunePastItsTime) PruneSlots(ctx context.Context, _ time.Time) (int64, error) {
+	close(p.started)
+	<-ctx.Done()
+	return 0, ctx.Err()
+}
+
+// TestSlotsFireWhilePruning: a prune that takes long does not hold the
+// loop: slots due meanwhile fire, and a shutdown cuts the prune short.
+func TestSlotsFireWhilePruning(t *testing.T) {
+	h := newHarness(t, t10)
+	st := &prunePastItsTime{Store: h.s.cfg.Store, started: make(chan struct{})}
+	h.s.cfg.Store = st
+	h.load(playbook("p", "* * * * *"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.s.Run(ctx) }()
+	select {
+	case <-st.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the loop did not prune as it started")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.launcher.started()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no slot fired within 10s while a prune was going on")
+		}
+		h.clock.Advance(time.Second)
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10s of its context ending, with a prune going on")
+	}
+}

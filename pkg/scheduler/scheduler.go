@@ -204,14 +204,15 @@ type Scheduler struct {
 	nextPrune time.Time
 	reloadErr *Problem
 	storeErr  *Problem
-	naming    int // nameBlocker goroutines writing, not waiting to try again
+	naming    int  // nameBlocker goroutines writing, not waiting to try again
+	pruning   bool // a prune of old slot records is going on
 	// ahead are the runs of slots claimed ahead of their fire time, in
 	// the order they were decided; each also is its entry's ahead.
 	ahead []*runState
 	lead  time.Duration // how far ahead idle playbooks' slots are decided
 
 	runs   sync.WaitGroup // one goroutine per run, from Launch to its end
-	writes sync.WaitGroup // nameBlocker's goroutines
+	writes sync.WaitGroup // nameBlocker's goroutines and the prune
 }
 
 // entry is one loaded playbook and its firing state.
@@ -382,7 +383,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		wait, prune := s.tick()
 		if prune {
-			s.prune()
+			s.startPrune()
 		}
 		t := s.cfg.Clock.NewTimer(wait)
 		s.park(true)
@@ -405,15 +406,45 @@ func (s *Scheduler) park(on bool) {
 	s.mu.Unlock()
 }
 
+// startPrune prunes the slot records older than the retention, beside the
+// loop: a backlog may take minutes, and slots keep firing meanwhile (the
+// store deletes in batches between their claims). A prune still going
+// when the next is due is left to finish instead.
+func (s *Scheduler) startPrune() {
+	s.mu.Lock()
+	if s.pruning {
+		s.mu.Unlock()
+		return
+	}
+	s.pruning = true
+	s.writes.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.writes.Done()
+		s.prune()
+		s.mu.Lock()
+		s.pruning = false
+		s.mu.Unlock()
+	}()
+}
+
+// pruneTimeout bounds one prune; what it deleted stays deleted, and the
+// next prune, an hour later, goes on from there.
+const pruneTimeout = 10 * time.Minute
+
 // prune forgets slot records older than the retention. The cursors stay,
-// so no pruned slot can fire again.
+// so no pruned slot can fire again. Shutdown cuts it short.
 func (s *Scheduler) prune() {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(s.stopped, pruneTimeout)
 	defer cancel()
 	before := s.cfg.Clock.Now().Add(-s.cfg.SlotRetention)
-	if n, err := s.cfg.Store.PruneSlots(ctx, before); err != nil {
-		s.log.Warn().Err(err).Msg("could not prune old slot records")
-	} else if n > 0 {
+	n, err := s.cfg.Store.PruneSlots(ctx, before)
+	switch {
+	case err != nil && s.stopped.Err() != nil:
+		s.log.Debug().Int64("slots", n).Msg("stopped pruning old slot records: the scheduler stops")
+	case err != nil:
+		s.log.Warn().Err(err).Int64("slots", n).Msg("could not prune old slot records; the next prune, in an hour, goes on")
+	case n > 0:
 		s.log.Debug().Int64("slots", n).Msg("pruned old slot records")
 	}
 }

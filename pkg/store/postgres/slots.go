@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -195,24 +196,45 @@ func (s *Store) Slots(ctx context.Context, playbook string, since time.Time, lim
 //
 // The run rows of skipped and missed slots decided before `before` go
 // with them, as in the SQLite store (history.Store.PruneSlots): they are
-// not runs, and Prune leaves them alone.
+// not runs, and Prune leaves them alone. As there, the rows go in batches,
+// each its own transaction, so that a backlog too big for one prune's time
+// still goes down: what a prune deleted stays deleted when ctx ends.
 func (s *Store) PruneSlots(ctx context.Context, before time.Time) (int64, error) {
-	var n int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM schedule_slots WHERE slot < $1`, ms(before))
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM schedule_slots WHERE (slot, playbook) IN
+			(SELECT slot, playbook FROM schedule_slots WHERE slot < $1 ORDER BY slot LIMIT $2)`, ms(before), pruneBatch)
 		if err != nil {
-			return err
+			return total, s.wrap("prune slots", err)
 		}
-		n = tag.RowsAffected()
-		_, err = tx.Exec(ctx, `DELETE FROM runs WHERE started_at < $1 AND status IN ($2, $3) AND triggered_by = 'schedule'`,
-			ms(before), string(report.StatusSkipped), string(history.StatusMissed))
-		return err
-	})
-	if err != nil {
-		return 0, s.wrap("prune slots", err)
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < pruneBatch {
+			break
+		}
 	}
-	return n, nil
+	// A moving floor passes over the real runs among the rows once.
+	var floor int64 = math.MinInt64
+	for {
+		var last *int64
+		if err := s.pool.QueryRow(ctx, `SELECT max(started_at) FROM (SELECT started_at FROM runs
+			WHERE triggered_by = 'schedule' AND started_at >= $1 AND started_at < $2 AND status IN ($3, $4)
+			ORDER BY started_at LIMIT $5) r`, floor, ms(before), string(report.StatusSkipped), string(history.StatusMissed), pruneBatch).Scan(&last); err != nil {
+			return total, s.wrap("prune the run rows of old slots", err)
+		}
+		if last == nil {
+			return total, nil
+		}
+		if _, err := s.pool.Exec(ctx, `DELETE FROM runs WHERE triggered_by = 'schedule' AND started_at >= $1 AND started_at <= $2 AND status IN ($3, $4)`,
+			floor, *last, string(report.StatusSkipped), string(history.StatusMissed)); err != nil {
+			return total, s.wrap("prune the run rows of old slots", err)
+		}
+		floor = *last + 1
+	}
 }
+
+// pruneBatch is how many rows one statement of PruneSlots deletes at most,
+// give or take the run rows sharing a start time.
+const pruneBatch = 2000
 
 // PauseSchedule pauses p.Playbook's schedule; see
 // history.Store.PauseSchedule. Pausing a paused schedule changes nothing
