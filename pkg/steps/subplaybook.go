@@ -126,7 +126,13 @@ func (l *loader) checkSubPlaybook(s *Step, pairs []yamlx.Pair) {
 		// the calling run holds a run slot can wait for ever (a run of
 		// the group waiting for that slot), and the items of a fan-out
 		// would queue behind, skip or cancel one another.
-		l.d.Warn(yamlx.PosOf(pathN), "%s declares a concurrency group, which playbook.run does not take: two runs of this playbook may run it at the same time; give this playbook the concurrency: it needs", pathN.Value)
+		fix := "give this playbook the concurrency: it needs"
+		if g := c.Group; g != nil && g.Kind == KindLiteral {
+			fix = fmt.Sprintf("to keep them apart, give this playbook concurrency: {group: %v}", g.Lit)
+		} else if g == nil {
+			fix = fmt.Sprintf("to keep them apart, give this playbook concurrency: {group: %s}", sub.Name)
+		}
+		l.d.Warn(yamlx.PosOf(pathN), "%s declares a concurrency group, which playbook.run does not take: two runs of this playbook may run %s at the same time; %s", pathN.Value, pathN.Value, fix)
 	}
 	l.checkSubInputs(sub, pathN, inN)
 	names := make([]string, len(sub.Outputs))

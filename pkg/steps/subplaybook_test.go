@@ -249,7 +249,8 @@ func TestSubPlaybookConcurrencyIsNotTaken(t *testing.T) {
 	writeFiles(t, dir, map[string]string{
 		"migrate.yaml": "version: 1\nname: migrate\nconcurrency: {group: db-migrate}\nsteps:\n  - {id: m, op: control.noop}\n",
 		"plain.yaml":   "version: 1\nname: plain\nsteps:\n  - {id: p, op: control.noop}\n",
-		"caller.yaml":  "version: 1\nname: caller\nsteps:\n  - {id: m, op: playbook.run, with: {path: migrate.yaml}}\n  - {id: p, op: playbook.run, with: {path: plain.yaml}}\n",
+		"rotate.yaml":  "version: 1\nname: rotate\nconcurrency: {policy: skip}\nsteps:\n  - {id: r, op: control.noop}\n",
+		"caller.yaml":  "version: 1\nname: caller\nsteps:\n  - {id: m, op: playbook.run, with: {path: migrate.yaml}}\n  - {id: p, op: playbook.run, with: {path: plain.yaml}}\n  - {id: r, op: playbook.run, with: {path: rotate.yaml}}\n",
 	})
 	pb, err := Load(filepath.Join(dir, "caller.yaml"), reg)
 	if err != nil {
@@ -259,7 +260,8 @@ func TestSubPlaybookConcurrencyIsNotTaken(t *testing.T) {
 	for _, w := range pb.Warnings {
 		got = append(got, fmt.Sprintf("%d:%d: %s", w.Pos.Line, w.Pos.Col, w.Msg))
 	}
-	want := []string{"4:44: migrate.yaml declares a concurrency group, which playbook.run does not take: two runs of this playbook may run it at the same time; give this playbook the concurrency: it needs"}
+	want := []string{"4:44: migrate.yaml declares a concurrency group, which playbook.run does not take: two runs of this playbook may run migrate.yaml at the same time; to keep them apart, give this playbook concurrency: {group: db-migrate}",
+		"6:44: rotate.yaml declares a concurrency group, which playbook.run does not take: two runs of this playbook may run rotate.yaml at the same time; to keep them apart, give this playbook concurrency: {group: rotate}"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
