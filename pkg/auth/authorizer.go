@@ -78,9 +78,9 @@ func (a *Authorizer) Authorize(_ context.Context, c *engine.Call) error {
 			return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s: %v", errDenied, c.Step.Op, err))
 		}
 	}
-	scope := subj.Scope(c.Step.Op, risk)
-	if req := scope.SandboxRequirement(); req != nil && c.Entry.Spec.Param("sandbox") != nil {
-		if err := meetsSandbox(c.Params["sandbox"], req); err != nil {
+	scope := subj.Scope(c.Step.Op, risk).forCall()
+	if c.Entry.Spec.Param("sandbox") != nil {
+		if req, err := scope.AdmitSandbox(c.Params["sandbox"]); err != nil {
 			c.Decision.Allowed = false
 			c.Decision.Rule = fmt.Sprintf("the role requires a sandbox %s for %s", req, c.Step.Op)
 			return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s: %v", errDenied, c.Step.Op, err))

@@ -140,3 +140,110 @@ roles:
 		t.Errorf("dbops + webops: a write on db-1: %v", err)
 	}
 }
+
+// TestHeldRolesAllowACallWhole: when two held roles both allow an
+// operation, one call of it must be allowed whole by one of them: a copy
+// may not read from one role's roots and write into the other's, a step's
+// sandbox may not meet one role's memory limit and the other's network
+// rule, and an SSH host allowed by one role is reached under that role's
+// network rules, not the other's. Each role's own calls still pass.
+func TestHeldRolesAllowACallWhole(t *testing.T) {
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	base := t.TempDir()
+	for _, d := range []string{"wd", "tmp", "a", "b"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(filepath.Join(base, "wd"))
+	t.Setenv("TMPDIR", filepath.Join(base, "tmp"))
+	a, b := filepath.Join(base, "a"), filepath.Join(base, "b")
+	if err := os.WriteFile(filepath.Join(a, "secret"), []byte("A\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePolicy(filepath.Join(base, "policy.yaml"), []byte(`version: 1
+roles:
+  ra: {max_risk: write, file_roots: [`+a+`]}
+  rb: {max_risk: write, file_roots: [`+b+`]}
+  netsmall: {allow: [shell.exec], require_sandbox: {network: true, memory: 64Mi}}
+  bignonet: {allow: [shell.exec], require_sandbox: {network: false, memory: 1Gi}}
+  dbops: {allow: [ssh.exec], hosts: [db-1], http: {deny_loopback: true}}
+  webops: {allow: [ssh.exec], hosts: [web-1]}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	load := func(name, step string) *steps.Playbook {
+		t.Helper()
+		pb, err := steps.Load(writeFile(t, base, name+".yaml", "version: 1\nname: "+name+"\nsteps:\n  - "+step+"\n"), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pb
+	}
+	run := func(pb *steps.Playbook, roles ...string) *report.Step {
+		t.Helper()
+		s, err := p.Subject(roles, pb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := engine.New(reg).Plan(pb).Run(context.Background(), nil,
+			engine.WithRoles(roles...), engine.WithRunAuthorizer(NewAuthorizer(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &rep.Steps[0]
+	}
+
+	steal := load("steal", `{id: cp, op: file.copy, with: {src: `+filepath.Join(a, "secret")+`, dest: `+filepath.Join(b, "stolen")+`}}`)
+	for _, roles := range [][]string{{"ra"}, {"rb"}, {"ra", "rb"}, {"rb", "ra"}} {
+		if st := run(steal, roles...); st.Status != report.StatusDenied {
+			t.Errorf("%v: a copy from a's roots into b's: %s %+v", roles, st.Status, st.Error)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(b, "stolen")); !os.IsNotExist(err) {
+		t.Errorf("the copy was written: %v", err)
+	}
+	within := load("within", `{id: cp, op: file.copy, with: {src: `+filepath.Join(a, "secret")+`, dest: `+filepath.Join(a, "copy")+`}}`)
+	if st := run(within, "rb", "ra"); st.Status != report.StatusSucceeded {
+		t.Errorf("rb + ra: a copy within a's roots: %s %+v", st.Status, st.Error)
+	}
+
+	// A sandbox with network (netsmall's) and 1Gi (bignonet's): neither
+	// allows it, at preflight nor at run time.
+	sb := load("sb", `{id: sh, op: shell.exec, with: {command: ["true"], sandbox: {network: true, memory: 1Gi}}}`)
+	decisions, err := p.Preflight([]string{"netsmall", "bignonet"}, sb, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := decisions[0].Decision; d.Allowed {
+		t.Errorf("netsmall + bignonet, preflight of a sandbox with network and 1Gi: %+v", d)
+	}
+	if st := run(sb, "netsmall", "bignonet"); st.Status != report.StatusDenied {
+		t.Errorf("netsmall + bignonet, a sandbox with network and 1Gi: %s %+v", st.Status, st.Error)
+	}
+
+	// The host narrows the call to dbops, whose rules deny loopback.
+	s, err := p.Subject([]string{"webops", "dbops"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := s.Scope("ssh.exec", ops.RiskWrite).forCall()
+	if err := call.AllowHost("db-1", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := call.AllowDial("db-1", net.ParseIP("127.0.0.1")); err == nil {
+		t.Error("webops + dbops: db-1 reached on loopback, which dbops denies")
+	}
+	call = s.Scope("ssh.exec", ops.RiskWrite).forCall()
+	if err := call.AllowHost("web-1", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := call.AllowDial("web-1", net.ParseIP("127.0.0.1")); err != nil {
+		t.Errorf("webops + dbops: web-1 on loopback, which webops allows: %v", err)
+	}
+}

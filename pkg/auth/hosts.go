@@ -59,6 +59,9 @@ func (s *Scope) addHosts(r *Role) {
 // An address written directly (user@addr:port) has no groups or tags and
 // is matched by "*" and "all" only.
 func (s *Scope) AllowHost(name string, groups, tags []string) error {
+	if s.choice != nil {
+		return s.choice.allowHost(name, groups, tags)
+	}
 	if len(s.hosts) == 0 {
 		return nil
 	}

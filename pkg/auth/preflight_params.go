@@ -19,15 +19,11 @@ func (s *Subject) checkSandbox(st *steps.Step, d Decision) Decision {
 	if !d.Allowed || st.Entry == nil || st.Entry.Spec.Param("sandbox") == nil {
 		return d
 	}
-	req := s.Scope(st.Op, st.Risk).SandboxRequirement()
-	if req == nil {
-		return d
-	}
 	v, known := st.KnownParam("sandbox")
 	if !known {
 		return d
 	}
-	if err := meetsSandbox(v, req); err != nil {
+	if req, err := s.Scope(st.Op, st.Risk).AdmitSandbox(v); err != nil {
 		return Decision{Rule: fmt.Sprintf("the role requires a sandbox %s for %s: %v", req, st.Op, err), Via: d.Via}
 	}
 	return d

@@ -25,7 +25,8 @@ import (
 // only when all of them require one, with the loosest of their limits.
 //
 // Roles a caller holds side by side are not merged that way: an operation
-// gets the scopes of the held roles that allow it (anyOf), each whole.
+// that several of them allow gets a choice among their scopes, and each
+// call of it is allowed whole by one of them (see choice).
 type Scope struct {
 	roots        []string // nil: the defaults
 	http         []*HTTPRules
@@ -33,6 +34,9 @@ type Scope struct {
 	signalOthers bool
 	sandbox      *sandbox.Limits // nil: no sandbox required
 	hosts        []hostRule      // of the roles that set hosts:
+	// choice, when set, makes the scope a choice among the scopes of
+	// held roles, and the fields above are unused.
+	choice *choice
 }
 
 // Fingerprint names what the scope lets operations touch, so that a
@@ -41,6 +45,9 @@ type Scope struct {
 func (s *Scope) Fingerprint() string {
 	if s == nil {
 		return ""
+	}
+	if s.choice != nil {
+		return s.choice.fingerprint()
 	}
 	type host struct {
 		Role     string   `json:"role"`
@@ -103,9 +110,11 @@ func newScope(roles []*Role) *Scope {
 	return s
 }
 
-// anyOf is what any of several scopes allows: the scope of an operation
-// that several of the roles a caller holds allow. A role's defaults count
-// as what they are: a role without file_roots adds the working and temp
+// anyOf is what any of several scopes allows, each field on its own: the
+// roots a choice names in messages, and the scope a denial reads (such as
+// the roots of a sub-playbook's path). It is never a call's scope: a call
+// would take a path from one role and a host from another (see choice).
+// A role's defaults count as what they are: a role without file_roots adds the working and temp
 // directories, one without http rules or hosts lifts those limits.
 func anyOf(scopes []*Scope) *Scope {
 	if len(scopes) == 1 {
@@ -155,18 +164,31 @@ func anyOf(scopes []*Scope) *Scope {
 
 // FileRoots returns the directory trees file operations may touch; nil
 // means the defaults (the working directory and the temp directory).
-func (s *Scope) FileRoots() []string { return s.roots }
+func (s *Scope) FileRoots() []string {
+	if s.choice != nil {
+		return s.choice.fileRoots()
+	}
+	return s.roots
+}
 
 // MaySignalOthers reports whether processes that arsenal-run did not start
 // may be signalled.
-func (s *Scope) MaySignalOthers() bool { return s.signalOthers }
+func (s *Scope) MaySignalOthers() bool {
+	if s.choice != nil {
+		return s.choice.maySignalOthers()
+	}
+	return s.signalOthers
+}
 
 // SandboxRequired reports whether shell.exec must run sandboxed.
-func (s *Scope) SandboxRequired() bool { return s.sandbox != nil }
+func (s *Scope) SandboxRequired() bool { return s.SandboxRequirement() != nil }
 
 // SandboxRequirement returns the limits a required sandbox must keep to
 // (a copy), or nil when no sandbox is required.
 func (s *Scope) SandboxRequirement() *sandbox.Limits {
+	if s.choice != nil {
+		return s.choice.sandboxRequirement()
+	}
 	if s.sandbox == nil {
 		return nil
 	}
@@ -192,6 +214,9 @@ func (s *Scope) limit(op string, d Decision) Decision {
 // made. It is consulted at dial time, so it also covers redirects and names
 // that resolve to addresses the policy denies.
 func (s *Scope) AllowDial(host string, ip net.IP) error {
+	if s.choice != nil {
+		return s.choice.allowDial(host, ip)
+	}
 	if s.unrestricted {
 		return nil
 	}

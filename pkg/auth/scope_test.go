@@ -124,8 +124,7 @@ roles:
 		if err != nil {
 			t.Fatal(err)
 		}
-		// shell.exec, which each of these roles allows: held side by
-		// side, their scopes add up.
+		// shell.exec, which each of these roles allows.
 		return s.Scope("shell.exec", ops.RiskWrite)
 	}
 	ci := scope("ci")
@@ -135,11 +134,19 @@ roles:
 	if err := ci.AllowDial("0.0.0.0", net.ParseIP("0.0.0.0")); err == nil {
 		t.Error("ci inherits operator: deny_loopback is void")
 	}
-	// Held roles that allow the operation add up: the loosest sandbox,
-	// any host allowed.
+	// Held roles that allow the operation are a choice: a call runs under
+	// one of them, the first held unless what the call asks for leads to
+	// another; any host one of them allows is allowed.
 	both := scope("ci", "lenient")
-	if r := both.SandboxRequirement(); r == nil || r.String() != "{network: false, memory: 1Gi}" {
-		t.Errorf("ci + lenient: %v, want {network: false, memory: 1Gi}", r)
+	if r := both.SandboxRequirement(); r == nil || r.String() != "{network: false, memory: 256Mi}" {
+		t.Errorf("ci + lenient: %v, want ci's {network: false, memory: 256Mi}", r)
+	}
+	call := both.forCall()
+	if req, err := call.AdmitSandbox(map[string]any{"memory": "1Gi"}); err != nil {
+		t.Errorf("ci + lenient, a sandbox of 1Gi: %v (%v), want lenient's", err, req)
+	}
+	if r := call.SandboxRequirement(); r == nil || r.String() != "{network: false, memory: 1Gi, processes: 10}" {
+		t.Errorf("ci + lenient, a call asking for 1Gi: %v, want lenient's {network: false, memory: 1Gi, processes: 10}", r)
 	}
 	if err := both.AllowDial("example.com", net.ParseIP("93.184.216.34")); err != nil {
 		t.Errorf("ci + lenient: %v", err)

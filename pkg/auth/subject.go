@@ -156,9 +156,10 @@ func (s *Subject) decide(op string, risk ops.Risk) verdict {
 }
 
 // decideHeld decides op by the roles the caller holds, each on its own:
-// the first that allows it decides, and the operation gets the scopes of
-// every role that allows it. When none does, the denial gives each
-// role's reason.
+// the first that allows it decides, and the operation gets a choice among
+// the scopes of the roles that allow it, so that each call is allowed
+// whole by one of them. When none does, the denial gives each role's
+// reason.
 func (s *Subject) decideHeld(op string, risk ops.Risk) verdict {
 	if len(s.held) == 1 {
 		h := s.held[0]
@@ -185,7 +186,7 @@ func (s *Subject) decideHeld(op string, risk ops.Risk) verdict {
 		return verdict{Decision{Rule: strings.Join(reasons, "; "), Via: "direct"}, anyOf(all)}
 	}
 	allowed.Via = "direct"
-	return verdict{allowed, anyOf(scopes)}
+	return verdict{allowed, newChoice(scopes)}
 }
 
 // StepDecision is the preflight verdict on one step.

@@ -26,6 +26,16 @@ type FileRoots interface {
 	FileRoots() []string
 }
 
+// PathChooser is implemented by a scope whose file roots are those of one
+// of several roles, each allowing the whole call on its own: UsePath
+// keeps the roles whose roots hold path (absolute and clean), so that the
+// call's other paths, hosts and addresses must be allowed by one of them
+// too, and returns the roots left (nil: the defaults). Locate calls it
+// for every path, before it looks for the path in the roots.
+type PathChooser interface {
+	UsePath(path string) []string
+}
+
 // SignalPolicy is implemented by a scope that may forbid signalling
 // processes this arsenal-run did not start.
 type SignalPolicy interface {
@@ -84,6 +94,11 @@ func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 	abs, err := Abs(ctx, path)
 	if err != nil {
 		return Place{}, err
+	}
+	if pc, ok := ops.CallFrom(ctx).Scope.(PathChooser); ok {
+		if r := pc.UsePath(abs); r != nil {
+			roots = r
+		}
 	}
 	place, err := fsroot.Locate(abs, roots)
 	if err != nil {
