@@ -75,7 +75,7 @@ func (t *storeTicket) release() {
 
 // groupHold is a run's hold on its group while it runs. It watches for a
 // request to stop (policy cancel_running of a later run) and cancels the
-// run (or the sub-run) when one comes. Its goroutine ends on release.
+// run when one comes. Its goroutine ends on release.
 type groupHold struct {
 	t    groupTicket
 	stop chan struct{}

@@ -43,6 +43,9 @@ type loader struct {
 	comp     *exprCompiler
 	varIdx   map[string]int
 	sub      *subLoads // the sub-playbooks read for playbook.run steps
+	// subGroups are the playbook.run steps whose sub-playbook declares a
+	// concurrency group, warned about once the caller's own is known.
+	subGroups []subGroup
 	// lineStarts are the byte offsets of the file's lines, for posAt.
 	lineStarts []int
 }

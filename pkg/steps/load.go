@@ -69,6 +69,7 @@ func parse(file string, data []byte, reg *ops.Registry, sub *subLoads) (*Playboo
 		return nil, l.d.Err()
 	}
 	l.decodeTop(root)
+	l.warnSubGroups()
 	l.addMisnamed()
 	g := l.buildGraph()
 	l.compileAll(g)

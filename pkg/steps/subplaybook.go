@@ -121,18 +121,8 @@ func (l *loader) checkSubPlaybook(s *Step, pairs []yamlx.Pair) {
 	if sub == nil {
 		return
 	}
-	if c := sub.Concurrency; c != nil {
-		// A sub-run takes no concurrency group: waiting for one while
-		// the calling run holds a run slot can wait for ever (a run of
-		// the group waiting for that slot), and the items of a fan-out
-		// would queue behind, skip or cancel one another.
-		fix := "give this playbook the concurrency: it needs"
-		if g := c.Group; g != nil && g.Kind == KindLiteral {
-			fix = fmt.Sprintf("to keep them apart, give this playbook concurrency: {group: %v}", g.Lit)
-		} else if g == nil {
-			fix = fmt.Sprintf("to keep them apart, give this playbook concurrency: {group: %s}", sub.Name)
-		}
-		l.d.Warn(yamlx.PosOf(pathN), "%s declares a concurrency group, which playbook.run does not take: two runs of this playbook may run %s at the same time; %s", pathN.Value, pathN.Value, fix)
+	if sub.Concurrency != nil {
+		l.subGroups = append(l.subGroups, subGroup{yamlx.PosOf(pathN), pathN.Value, sub})
 	}
 	l.checkSubInputs(sub, pathN, inN)
 	names := make([]string, len(sub.Outputs))
@@ -219,6 +209,50 @@ func (l *loader) localSub(path string) (string, bool) {
 	}
 	rel = filepath.Clean(rel)
 	return rel, filepath.IsLocal(rel)
+}
+
+// subGroup is a playbook.run step whose sub-playbook declares a
+// concurrency group.
+type subGroup struct {
+	pos  yamlx.Pos
+	path string
+	sub  *Playbook
+}
+
+// warnSubGroups warns at each playbook.run step whose sub-playbook
+// declares a concurrency group that the caller does not hold itself. A
+// sub-run takes no group: waiting for one while the calling run holds a
+// run slot can wait for ever (a run of the group waiting for that slot),
+// and the items of a fan-out would queue behind, skip or cancel one
+// another. A caller whose own group is computed is left alone: it chose.
+func (l *loader) warnSubGroups() {
+	own, known := literalGroup(l.pb)
+	for _, sg := range l.subGroups {
+		want, ok := literalGroup(sg.sub)
+		if l.pb.Concurrency != nil && (!known || ok && own == want) {
+			continue
+		}
+		fix := "give this playbook the concurrency: it needs"
+		if ok {
+			fix = "to keep them apart, give this playbook concurrency: {group: " + want + "}"
+		}
+		l.d.Warn(sg.pos, "%s declares a concurrency group, which playbook.run does not take: two runs of this playbook may run %s at the same time; %s", sg.path, sg.path, fix)
+	}
+}
+
+// literalGroup returns the concurrency group of pb when it is written
+// literally, or is the playbook's name.
+func literalGroup(pb *Playbook) (string, bool) {
+	c := pb.Concurrency
+	switch {
+	case c == nil:
+		return "", false
+	case c.Group == nil:
+		return pb.Name, true
+	case c.Group.Kind == KindLiteral:
+		return fmt.Sprint(c.Group.Lit), true
+	}
+	return "", false
 }
 
 // noteCall records the playbook.run step whose path is n, for the chain

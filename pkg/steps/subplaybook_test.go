@@ -266,3 +266,27 @@ func TestSubPlaybookConcurrencyIsNotTaken(t *testing.T) {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
+
+// TestSubPlaybookConcurrencyHeldByTheCaller: a caller that holds the
+// sub-playbook's group itself, as the warning advises, or a group of its
+// own computing, is not warned; a caller with another group is.
+func TestSubPlaybookConcurrencyHeldByTheCaller(t *testing.T) {
+	reg := fixtureRegistry(t)
+	dir := t.TempDir()
+	step := "steps:\n  - {id: m, op: playbook.run, with: {path: migrate.yaml}}\n"
+	writeFiles(t, dir, map[string]string{
+		"migrate.yaml":  "version: 1\nname: migrate\nconcurrency: {group: db-migrate}\nsteps:\n  - {id: m, op: control.noop}\n",
+		"same.yaml":     "version: 1\nname: same\n" + step + "concurrency: {group: db-migrate}\n",
+		"computed.yaml": "version: 1\nname: computed\ninputs:\n  db: {type: string}\nconcurrency: {group: \"migrate-${{ inputs.db }}\"}\n" + step,
+		"other.yaml":    "version: 1\nname: other\nconcurrency: {group: deploys}\n" + step,
+	})
+	for name, want := range map[string]int{"same.yaml": 0, "computed.yaml": 0, "other.yaml": 1} {
+		pb, err := Load(filepath.Join(dir, name), reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pb.Warnings) != want {
+			t.Errorf("%s: warnings %v, want %d", name, pb.Warnings, want)
+		}
+	}
+}

@@ -119,7 +119,7 @@ func Playbook(reg *ops.Registry) ([]byte, error) {
 			"schedule":     obj{"$ref": "#/$defs/schedule"},
 			"max_parallel": obj{"type": "integer", "minimum": 1, "maximum": f.MaxConcurrency, "description": "the most steps of the playbook that run at once"},
 			"concurrency": obj{
-				"description": "runs of the same group never overlap: a group name, or {group, policy}",
+				"description": "runs of the same group never overlap (a sub-playbook run by playbook.run takes no group of its own): a group name, or {group, policy}",
 				"anyOf":       []any{obj{"type": "string", "minLength": 1}, obj{"$ref": "#/$defs/concurrency"}},
 			},
 			"steps": obj{
