@@ -239,13 +239,39 @@ func (w logWriter) Write(p []byte) (int, error) {
 // there it halved nothing but doubled the heap.
 const serveGCPercent = 400
 
+// leaveProcesses says which supervised processes go on running once serve
+// exits: nothing restarts them any more, and the next serve does not know
+// them (process.kill by pid still reaches them).
+func (d *daemon) leaveProcesses() {
+	var pids []string
+	for _, g := range d.sup.Groups() {
+		cs, _ := d.sup.Children(g)
+		for _, c := range cs {
+			if c.Status == "running" {
+				pids = append(pids, fmt.Sprintf("%d (%s)", c.PID, g))
+			}
+		}
+	}
+	if len(pids) > 0 {
+		what := fmt.Sprintf("%d supervised processes keep", len(pids))
+		if len(pids) == 1 {
+			what = "1 supervised process keeps"
+		}
+		d.log.Warn().Strs("pids", pids).Msg(what + " running unsupervised: nothing restarts them now; stop them with supervisor.stop before serve stops, or by pid")
+	}
+}
+
 func (d *daemon) run() int {
 	e, o := d.e, d.o
 	if e.getenv("GOGC") == "" {
 		debug.SetGCPercent(serveGCPercent)
 	}
-	d.sup = proc.NewSupervisor(proc.Options{})
-	defer d.sup.Close()
+	supLog := d.log.With().Str("component", "supervisor").Logger()
+	d.sup = proc.NewSupervisor(proc.Options{Log: &supLog})
+	defer func() {
+		d.leaveProcesses()
+		d.sup.Close()
+	}()
 	reg, err := newRegistry(builtin.Options{Supervisor: d.sup})
 	if err != nil {
 		e.errorf("cannot set up the operations: %v", err)

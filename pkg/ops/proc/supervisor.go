@@ -45,8 +45,8 @@ type Spec struct {
 type Options struct {
 	Backoff     time.Duration // delay before the first restart; default 500ms, doubled per consecutive failure
 	MaxBackoff  time.Duration // cap of the delay; default 30s. A process that ran this long resets the doubling
-	MaxRestarts int           // restart intensity: at most this many automatic restarts of one group...
-	Period      time.Duration // ...within this window, else the supervisor gives up; default 5 in 60s
+	MaxRestarts int           // restart intensity: at most this many automatic restarts of one process...
+	Period      time.Duration // ...within this window, else the supervisor gives up on it; default 5 in 60s
 	StopGrace   time.Duration // SIGTERM to SIGKILL on restart and stop; default 5s
 	Log         *zerolog.Logger
 }
@@ -70,8 +70,9 @@ type ChildInfo struct {
 
 // Supervisor starts processes and keeps those in named groups running by
 // their restart policy, with capped exponential backoff and a restart
-// intensity limit (like an OTP supervisor: more than MaxRestarts in Period
-// and it gives up on the process and records why). It also reaps the
+// intensity limit per process (as systemd's start limit: more than
+// MaxRestarts in Period and it gives up on the process and records why;
+// one process that keeps failing uses up no other's restarts). It also reaps the
 // unsupervised processes it starts, so none lingers as a zombie.
 //
 // A Supervisor is created by the program (main) and shared by the ops; it is
@@ -92,7 +93,6 @@ type Supervisor struct {
 
 type group struct {
 	children []*child
-	restarts []time.Time // automatic restarts within Period
 }
 
 type restartResult struct {
@@ -109,7 +109,8 @@ type child struct {
 	startedAt time.Time
 	status    string
 	restarts  int
-	failures  int // consecutive automatic restarts, for the backoff
+	failures  int         // consecutive automatic restarts, for the backoff
+	recent    []time.Time // automatic restarts within Period
 	exitCode  *int
 	resources *ops.Resources
 	lastErr   string
@@ -213,7 +214,7 @@ func (s *Supervisor) superviseLocked(c *child) {
 }
 
 // supervise waits for c's process to exit and restarts it while its policy
-// and the group's intensity allow.
+// and its intensity limit allow.
 func (s *Supervisor) supervise(c *child, done chan struct{}) {
 	defer s.wg.Done()
 	defer close(done)
@@ -307,22 +308,21 @@ func (s *Supervisor) nextLocked(c *child) (time.Duration, bool) {
 	case c.spec.Restart == RestartOnFailure && c.status == "exited":
 		return 0, false
 	}
-	g := s.groups[c.spec.Group]
 	now := time.Now()
-	kept := g.restarts[:0]
-	for _, t := range g.restarts {
+	kept := c.recent[:0]
+	for _, t := range c.recent {
 		if now.Sub(t) < s.opt.Period {
 			kept = append(kept, t)
 		}
 	}
-	g.restarts = kept
-	if len(g.restarts) >= s.opt.MaxRestarts {
+	c.recent = kept
+	if len(c.recent) >= s.opt.MaxRestarts {
 		c.status = "gave_up"
-		c.lastErr = fmt.Sprintf("restarted %d times within %s (restart intensity limit); gave up", len(g.restarts), s.opt.Period)
+		c.lastErr = fmt.Sprintf("restarted %d times within %s (restart intensity limit); gave up", len(c.recent), s.opt.Period)
 		s.log.Error().Str("supervisor", c.spec.Group).Int("pid", c.pid).Msg("process keeps failing: " + c.lastErr)
 		return 0, false
 	}
-	g.restarts = append(g.restarts, now)
+	c.recent = append(c.recent, now)
 	c.restarts++
 	c.failures++
 	delay := s.opt.Backoff << min(c.failures-1, 20)

@@ -118,15 +118,13 @@ func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {
 		c.reply = reply
 		w := c.w
 		s.mu.Unlock()
-		_ = w.signal(syscall.SIGTERM)
-		t := time.AfterFunc(s.opt.StopGrace, func() {
+		// The SIGKILL stays due whatever becomes of the caller, and for
+		// what the process started that outlives it.
+		stopTree(w, s.opt.StopGrace, func() bool {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			if c.w == w {
-				_ = w.signal(syscall.SIGKILL)
-			}
+			return c.w == w
 		})
-		defer t.Stop()
 	case c.active: // in backoff
 		c.reply = reply
 		select {
@@ -150,13 +148,31 @@ func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {
 	case r := <-reply:
 		return r.pid, r.err
 	case <-ctx.Done():
-		s.mu.Lock()
-		if c.reply == reply {
-			c.reply = nil
-		}
-		s.mu.Unlock()
+		// The restart goes on (c.reply stays, its channel has room for
+		// the answer no one reads): a caller that times out or hangs
+		// up must not leave a restart: never process stopped.
 		return 0, context.Cause(ctx)
 	}
+}
+
+// stopTree sends SIGTERM to the process of w and to its process group (a
+// supervised process leads its own session, and what it started stays in
+// that group unless it moved), and after grace SIGKILL to what is left of
+// both, as systemd does to a unit's control group. alive says whether w is
+// still the process to SIGKILL by its pidfd; the group gets it either way,
+// as the children of a process that ended on SIGTERM may ignore it. A
+// process group's id is not given to a new process while any process of
+// the group lives, so the group signal cannot hit another program.
+func stopTree(w *watcher, grace time.Duration, alive func() bool) {
+	pid := w.pid
+	_ = w.signal(syscall.SIGTERM)
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	time.AfterFunc(grace, func() {
+		if alive() {
+			_ = w.signal(syscall.SIGKILL)
+		}
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	})
 }
 
 // Stop stops the processes of a group (SIGTERM, SIGKILL after StopGrace),
@@ -178,9 +194,13 @@ func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 			continue
 		}
 		waits = append(waits, c.done)
-		if c.w != nil {
+		if w := c.w; w != nil {
 			stopped = append(stopped, c.pid)
-			_ = c.w.signal(syscall.SIGTERM)
+			stopTree(w, s.opt.StopGrace, func() bool {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				return c.w == w
+			})
 		}
 		select {
 		case c.kick <- struct{}{}:
@@ -188,20 +208,12 @@ func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 		}
 	}
 	s.mu.Unlock()
-	t := time.AfterFunc(s.opt.StopGrace, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, c := range g.children {
-			if c.w != nil {
-				_ = c.w.signal(syscall.SIGKILL)
-			}
-		}
-	})
-	defer t.Stop()
 	for _, d := range waits {
 		select {
 		case <-d:
 		case <-ctx.Done():
+			// The SIGKILLs stay due: the group is forgotten already,
+			// and its processes must not outlive it unseen.
 			return stopped, context.Cause(ctx)
 		}
 	}

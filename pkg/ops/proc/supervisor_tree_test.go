@@ -1,0 +1,108 @@
+package proc
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
+)
+
+// grandchild reads the pid a shell wrote to file.
+func grandchild(t *testing.T, file string) int {
+	t.Helper()
+	var pid int
+	eventually(t, "the shell writes its child's pid", func() bool {
+		b, err := os.ReadFile(file)
+		if err != nil || !strings.HasSuffix(string(b), "\n") {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	})
+	return pid
+}
+
+// TestStopAndRestartEndTheProcessTree: supervisor.stop and a restart end
+// what a supervised process started too, as systemd ends a unit's control
+// group: SIGTERM to the process group, then SIGKILL after the grace to
+// what ignores it. Before, only the process itself was signalled, and its
+// children lived on with init as their parent, one more set per restart.
+func TestStopAndRestartEndTheProcessTree(t *testing.T) {
+	r, sup := newEnv(t, Options{StopGrace: 300 * time.Millisecond})
+	dir := t.TempDir()
+	tree := func(group, restart string) (file string) {
+		file = filepath.Join(dir, group)
+		// One child that stops on SIGTERM, one that ignores it.
+		script := `sleep 300 & (trap '' TERM; exec sleep 301) & echo $! > ` + file + `; wait`
+		if _, err := opstest.Execute(r, context.Background(), "process.start", map[string]any{
+			"command": []any{"/bin/sh", "-c", script}, "supervisor": group, "restart": restart,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+
+	stubborn := grandchild(t, tree("stopped", "always"))
+	if _, err := opstest.Execute(r, context.Background(), "supervisor.stop", map[string]any{"supervisor": "stopped"}); err != nil {
+		t.Fatal(err)
+	}
+	gone(t, stubborn)
+
+	file := tree("restarted", "never")
+	stubborn = grandchild(t, file)
+	os.Remove(file)
+	if _, err := sup.Restart(context.Background(), "restarted"); err != nil {
+		t.Fatal(err)
+	}
+	gone(t, stubborn)
+	grandchild(t, file) // the new process started its own
+}
+
+// TestRestartOutlivesItsCaller: a restart whose caller stops waiting (a
+// client that hangs up, a step timeout shorter than the grace) still
+// restarts the process; before, a restart: never process was left stopped.
+func TestRestartOutlivesItsCaller(t *testing.T) {
+	_, sup := newEnv(t, Options{StopGrace: 200 * time.Millisecond})
+	ready := filepath.Join(t.TempDir(), "ready")
+	info, err := sup.Start(Spec{Command: []string{"/bin/sh", "-c", "trap '' TERM; echo $$ > " + ready + "; while :; do sleep 1; done"}, Group: "slow", Restart: RestartNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grandchild(t, ready) // SIGTERM is ignored from now on
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := sup.Restart(ctx, "slow"); err == nil {
+		t.Fatal("the restart answered before its process stopped")
+	}
+	eventually(t, "the process is restarted", func() bool {
+		cs, err := sup.Children("slow")
+		return err == nil && len(cs) == 1 && cs[0].Status == "running" && cs[0].PID != info.PID
+	})
+}
+
+// TestRestartLimitIsPerProcess: a process that keeps failing uses up its
+// own restarts, not those of the others in its group; before, the next
+// one to exit gave up at once, "restarted 5 times", with none of its own.
+func TestRestartLimitIsPerProcess(t *testing.T) {
+	r, _ := newEnv(t, Options{Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRestarts: 3, Period: time.Minute})
+	if _, err := opstest.Execute(r, context.Background(), "process.start", with(helper(t, "exit3", marker(t)), "supervisor", "mixed", "restart", "always")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := opstest.Execute(r, context.Background(), "process.start", with(helper(t, "sleep", marker(t)), "supervisor", "mixed", "restart", "always"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the failing process is given up", func() bool { return children(t, r, "mixed")[0]["status"] == "gave_up" })
+	if _, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": out["pid"]}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the killed process is back", func() bool {
+		c := children(t, r, "mixed")[1]
+		return c["status"] == "running" && c["pid"] != out["pid"] && c["restarts"] == 1
+	})
+}
