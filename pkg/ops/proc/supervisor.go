@@ -178,10 +178,42 @@ func (s *Supervisor) Start(spec Spec) (ChildInfo, error) {
 			g = &group{}
 			s.groups[spec.Group] = g
 		}
-		g.children = append(g.children, c)
+		g.children = append(g.forgetEndedLocked(), c)
 	}
 	s.superviseLocked(c)
 	return c.info(), nil
+}
+
+// KeepEnded is how many ended processes a group keeps listed, the newest:
+// a server whose callers start one-shot processes for months would
+// otherwise list, keep in memory and restart on supervisor.restart every
+// process it ever ran.
+const KeepEnded = 100
+
+// forgetEndedLocked returns the group's children without the oldest of
+// its ended ones past KeepEnded. A child being restarted (its reply set)
+// counts as live.
+func (g *group) forgetEndedLocked() []*child {
+	ended := 0
+	for _, c := range g.children {
+		if !c.active && c.reply == nil {
+			ended++
+		}
+	}
+	drop := ended - (KeepEnded - 1) // room for the one added, once it ends
+	if drop <= 0 {
+		return g.children
+	}
+	kept := g.children[:0]
+	for _, c := range g.children {
+		if drop > 0 && !c.active && c.reply == nil {
+			drop--
+			continue
+		}
+		kept = append(kept, c)
+	}
+	clear(g.children[len(kept):])
+	return kept
 }
 
 // spawnLocked starts c's process and a watcher for it.

@@ -106,3 +106,34 @@ func TestRestartLimitIsPerProcess(t *testing.T) {
 		return c["status"] == "running" && c["pid"] != out["pid"] && c["restarts"] == 1
 	})
 }
+
+// TestGroupForgetsItsOldestEndedProcesses: a group lists at most
+// KeepEnded ended processes, the newest, beside those that run; before,
+// every one-shot process a server ever started stayed listed, in memory,
+// and was started again by supervisor.restart.
+func TestGroupForgetsItsOldestEndedProcesses(t *testing.T) {
+	_, sup := newEnv(t, Options{})
+	long, err := sup.Start(Spec{Command: []string{"/bin/sleep", "300"}, Group: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last int
+	for i := range KeepEnded + 3 {
+		info, err := sup.Start(Spec{Command: []string{"/bin/true"}, Group: "api"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = info.PID
+		eventually(t, "one-shot "+strconv.Itoa(i)+" ends", func() bool {
+			cs, _ := sup.Children("api")
+			return cs[len(cs)-1].Status == "exited"
+		})
+	}
+	cs, err := sup.Children("api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != KeepEnded+1 || cs[0].PID != long.PID || cs[len(cs)-1].PID != last {
+		t.Errorf("the group lists %d processes, first %d, last %d; want %d: the running one (%d) and the newest %d ended, the last %d", len(cs), cs[0].PID, cs[len(cs)-1].PID, KeepEnded+1, long.PID, KeepEnded, last)
+	}
+}
