@@ -68,3 +68,24 @@ func TestStringMasksGoQuotedSecret(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestMaskedAsOftenWritten: a secret that ends with a line break (read
+// from a file, a block scalar, a dotenv value) is masked without it, as a
+// program prints it; and one escaped for HTML, or for JSON with its
+// non-ASCII characters escaped (Python's json.dumps), is masked too.
+func TestMaskedAsOftenWritten(t *testing.T) {
+	for _, tc := range []struct{ secret, text string }{
+		{"S3cr3t-FILE\n", "f=[S3cr3t-FILE]"},
+		{"pw9\r\n", "login pw9 ok"},
+		{"p\u00e4ssw\u00f6rd\u2713Zq9", `{"pw": "p\u00e4ssw\u00f6rd\u2713Zq9"}`},
+		{"it's-S3cr3t", "<td>it&#x27;s-S3cr3t</td>"},
+		{"it's-S3cr3t", "<td>it&#39;s-S3cr3t</td>"},
+		{`<x&y>"q'z9`, "&lt;x&amp;y&gt;&quot;q&#x27;z9"},
+		{"gr\U0001F600in", `"gr\ud83d\ude00in"`},
+	} {
+		got := New(tc.secret).String(tc.text)
+		if strings.Contains(got, "S3cr3t") || strings.Contains(got, "pw9") || strings.Contains(got, "ssw") || strings.Contains(got, "z9") || strings.Contains(got, "gr") {
+			t.Errorf("secret %q in %q: %q", tc.secret, tc.text, got)
+		}
+	}
+}

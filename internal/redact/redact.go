@@ -10,11 +10,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf16"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 )
@@ -130,6 +133,11 @@ func variants(s string) []string {
 		return nil
 	}
 	out := []string{s}
+	// A secret read from a file or a block scalar often ends with a line
+	// break that whatever prints it drops ($(cat f), a log line).
+	if t := strings.TrimSpace(s); t != s && t != "" {
+		out = append(out, variants(t)...)
+	}
 	if len(s) >= 3 {
 		out = append(out,
 			base64.StdEncoding.EncodeToString([]byte(s)),
@@ -153,8 +161,36 @@ func variants(s string) []string {
 		// control and non-ASCII characters unlike JSON.
 		q := strconv.Quote(s)
 		out = append(out, q[1:len(q)-1])
+		// HTML as Go and Python escape it, and JSON with every
+		// non-ASCII character escaped, as Python's json.dumps writes.
+		out = append(out, html.EscapeString(s), pyHTML.Replace(s), asciiJSON(s))
 	}
 	return append(out, Tokens(s)...)
+}
+
+// pyHTML escapes as Python's html.escape does.
+var pyHTML = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;")
+
+// asciiJSON is s in a JSON string with its non-ASCII characters escaped
+// (\u00e4, surrogate pairs beyond the first plane), without the quotes.
+func asciiJSON(s string) string {
+	j, err := json.Marshal(s)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range string(j[1 : len(j)-1]) {
+		switch {
+		case r < 0x80:
+			b.WriteRune(r)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
 }
 
 // MinToken is the shortest run of a multi-line secret masked on its own.
