@@ -25,7 +25,9 @@ var processFields = []ops.Field{
 }
 
 // List is the process.list operation.
-type List struct{}
+type List struct {
+	sup *Supervisor // masks the command lines of the processes it started
+}
 
 var (
 	_ ops.Op             = (*List)(nil)
@@ -149,6 +151,7 @@ func other(n string) string {
 // filter selects processes.
 type filter struct {
 	name, cmdline *regexp.Regexp
+	sup           *Supervisor
 	user          string
 	minCPU        float64
 }
@@ -193,6 +196,11 @@ func (f *filter) match(ctx context.Context, sample time.Duration) ([]map[string]
 			}
 		}
 		m, ok := facts(ctx, p, u, now)
+		if ok {
+			// Masked before cmdline_regex sees it: a pattern must
+			// not find out a secret by matching it.
+			m["cmdline"] = f.sup.MaskCommandLine(m["pid"].(int), m["cmdline"].(string))
+		}
 		if !ok || f.cmdline != nil && !f.cmdline.MatchString(m["cmdline"].(string)) || f.user != "" && m["user"] != f.user {
 			continue
 		}
@@ -241,11 +249,12 @@ func sampleCPU(ctx context.Context, procs []*process.Process, out []map[string]a
 }
 
 // Execute lists the processes.
-func (*List) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+func (l *List) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	f, err := newFilter(p)
 	if err != nil {
 		return nil, err
 	}
+	f.sup = l.sup
 	matched, err := f.match(ctx, p.Duration("cpu_sample"))
 	if err != nil {
 		return nil, err
@@ -263,7 +272,9 @@ func (*List) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 }
 
 // Info is the process.info operation.
-type Info struct{}
+type Info struct {
+	sup *Supervisor
+}
 
 var (
 	_ ops.Op             = (*Info)(nil)
@@ -298,7 +309,7 @@ func (*Info) ValidateParams(p ops.Params, _ bool) error {
 }
 
 // Execute describes the process.
-func (*Info) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+func (op *Info) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	pid := p.Int("pid")
 	proc, err := process.NewProcessWithContext(ctx, int32(pid))
 	if err != nil {
@@ -308,6 +319,7 @@ func (*Info) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 	if !ok {
 		return nil, noProcess(pid)
 	}
+	m["cmdline"] = op.sup.MaskCommandLine(pid, m["cmdline"].(string))
 	set := func(k string, v any, err error) {
 		if err != nil {
 			m[k], m[k+"_error"] = nil, err.Error()

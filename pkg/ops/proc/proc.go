@@ -35,8 +35,8 @@ func Register(r *ops.Registry, sup *Supervisor) error {
 		spec ops.Spec
 		op   ops.Op
 	}{
-		{listSpec(), &List{}},
-		{infoSpec(), &Info{}},
+		{listSpec(), &List{sup: sup}},
+		{infoSpec(), &Info{sup: sup}},
 		{startSpec(), start},
 		{signalSpec("process.signal"), &SignalOp{sup: sup}},
 		{signalSpec("process.kill"), &SignalOp{kill: true, sup: sup}},

@@ -129,6 +129,7 @@ func (op *SignalOp) Execute(ctx context.Context, p ops.Params) (map[string]any, 
 	if f.name == nil && f.cmdline == nil {
 		return nil, ops.WithClass(ops.ClassValidation, &ops.ParamError{Param: "pid", Msg: "give pid, name_regex or cmdline_regex"})
 	}
+	f.sup = op.sup
 	matched, err := f.match(ctx, 0)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
 )
@@ -39,6 +40,10 @@ type Spec struct {
 	// unsupervised: it is only reaped when it exits.
 	Group   string
 	Restart Restart // "" = never
+	// Secrets are the values masked wherever the process's command line
+	// is shown: those of the run that started it (ops.Call.Secrets). The
+	// server that lists it runs no playbook and knows them not.
+	Secrets []string
 }
 
 // Options tune a Supervisor; zero fields take the defaults.
@@ -189,6 +194,27 @@ func (s *Supervisor) Start(spec Spec) (ChildInfo, error) {
 // otherwise list, keep in memory and restart on supervisor.restart every
 // process it ever ran.
 const KeepEnded = 100
+
+// MaskCommandLine masks in cmdline, the command line of process pid as
+// the system shows it, the secrets of the run that started it, when this
+// Supervisor started it and it has not been reaped; else it returns
+// cmdline as it is.
+func (s *Supervisor) MaskCommandLine(pid int, cmdline string) string {
+	if s == nil {
+		return cmdline
+	}
+	s.mu.Lock()
+	c := s.running[pid]
+	var secrets []string
+	if c != nil {
+		secrets = c.spec.Secrets
+	}
+	s.mu.Unlock()
+	if len(secrets) == 0 {
+		return cmdline
+	}
+	return redact.New(secrets...).String(cmdline)
+}
 
 // forgetEndedLocked returns the group's children without the oldest of
 // its ended ones past KeepEnded. A child being restarted (its reply set)
@@ -398,8 +424,16 @@ func (c *child) info() ChildInfo {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
+	command := append([]string(nil), c.spec.Command...)
+	if len(c.spec.Secrets) > 0 {
+		r := redact.New(c.spec.Secrets...)
+		for i, a := range command {
+			command[i] = r.String(a)
+		}
+		name = r.String(name)
+	}
 	ci := ChildInfo{
-		Group: c.spec.Group, PID: c.pid, Name: name, Command: append([]string(nil), c.spec.Command...),
+		Group: c.spec.Group, PID: c.pid, Name: name, Command: command,
 		Restart: c.spec.Restart, Status: c.status, Restarts: c.restarts, StartedAt: c.startedAt, Error: c.lastErr,
 	}
 	if c.exitCode != nil {

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
@@ -135,5 +137,48 @@ func TestGroupForgetsItsOldestEndedProcesses(t *testing.T) {
 	}
 	if len(cs) != KeepEnded+1 || cs[0].PID != long.PID || cs[len(cs)-1].PID != last {
 		t.Errorf("the group lists %d processes, first %d, last %d; want %d: the running one (%d) and the newest %d ended, the last %d", len(cs), cs[0].PID, cs[len(cs)-1].PID, KeepEnded+1, long.PID, KeepEnded, last)
+	}
+}
+
+// TestCommandLinesKeepTheirRunsSecrets: a process started with a secret
+// on its command line is listed with it masked by the ops that run
+// outside that run (a server's supervisor and process listings), and a
+// cmdline_regex cannot find the secret out by matching it.
+func TestCommandLinesKeepTheirRunsSecrets(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	const secret = "S3cr3t-Zq9"
+	ctx := ops.WithCall(context.Background(), &ops.Call{Secrets: []string{secret}})
+	out, err := opstest.Execute(r, ctx, "process.start", map[string]any{
+		"command": []any{"/bin/sh", "-c", "sleep 300", "x", "--token=" + secret}, "supervisor": "grp",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := out["pid"].(int)
+	// Asked later, by a server that knows nothing of that run.
+	plain := context.Background()
+	if c := children(t, r, "grp")[0]; strings.Contains(fmt.Sprint(c), secret) {
+		t.Errorf("supervisor.children shows the secret: %v", c)
+	}
+	info, err := opstest.Execute(r, plain, "process.info", map[string]any{"pid": pid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := info["cmdline"].(string); strings.Contains(cl, secret) || !strings.Contains(cl, "--token=") {
+		t.Errorf("process.info cmdline %q", cl)
+	}
+	list, err := opstest.Execute(r, plain, "process.list", map[string]any{"cmdline_regex": "--token=S3cr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := list["count"]; n != 0 {
+		t.Errorf("cmdline_regex matched the secret of %v processes: %v", n, list["processes"])
+	}
+	list, err = opstest.Execute(r, plain, "process.list", map[string]any{"cmdline_regex": "sleep 300 x --token="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(list["processes"]) == "[]" || strings.Contains(fmt.Sprint(list["processes"]), secret) {
+		t.Errorf("process.list: %v", list["processes"])
 	}
 }
