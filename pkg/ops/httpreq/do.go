@@ -100,7 +100,12 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 			want = fmt.Sprint(l)
 		}
 		msg := fmt.Sprintf("%s %s: status %s, expected %s", method, out["url"], resp.Status, want)
-		if snippet := snippet(buf.Bytes(), 200); snippet != "" {
+		body := buf.Bytes()
+		if secrets := ops.CallFrom(ctx).Secrets; len(secrets) > 0 {
+			// Masked before the cut, which would leave a secret's head.
+			body = []byte(redact.New(secrets...).String(string(body)))
+		}
+		if snippet := snippet(body, 200); snippet != "" {
 			msg += "; body: " + snippet
 		}
 		return out, ops.WithClass(ops.ClassExecution, errors.New(msg))

@@ -207,7 +207,7 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 	}
 	out, err := decodeObject(raw)
 	if err != nil {
-		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed %v; stdout starts with %q", name, err, head(raw))
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed %v; %s", name, err, p.stdoutStart(raw))
 	}
 	if p.output != nil {
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
@@ -219,7 +219,7 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 			// on, and a step that goes on after a failure (continue_on_error,
 			// a handler) must not read values of the wrong shape. The error
 			// says what was wrong, and stdout starts with what was printed.
-			return nil, ops.Errorf(ops.ClassExecution, "plugin %s: its output does not match the output schema of %s: %s; stdout starts with %q", name, filepath.Base(p.m.File), outputProblems(err), head(raw))
+			return nil, ops.Errorf(ops.ClassExecution, "plugin %s: its output does not match the output schema of %s: %s; %s", name, filepath.Base(p.m.File), outputProblems(err), p.stdoutStart(raw))
 		}
 	}
 	if _, taken := out[ops.ResourcesKey]; !taken && o.resources != nil {
@@ -287,6 +287,16 @@ func jsonKind(v any) string {
 		return "null"
 	}
 	return "value"
+}
+
+// stdoutStart quotes the start of what the plugin printed, for an answer
+// it could not use; not when the plugin declares secret outputs, whose
+// values an answer that failed never marked secret.
+func (p *Plugin) stdoutStart(raw []byte) string {
+	if len(p.spec.SecretOutputs) > 0 {
+		return "stdout is not quoted, as the plugin declares secret outputs (" + strings.Join(p.spec.SecretOutputs, ", ") + ")"
+	}
+	return fmt.Sprintf("stdout starts with %q", head(raw))
 }
 
 func head(b []byte) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
 
 // Exec is the ssh.exec operation.
@@ -169,7 +170,7 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	if res.signal != "" {
 		msg = fmt.Sprintf("%s on %s: killed by SIG%s (exit code %d, not in ok_codes %v)", cmd.name, h.Name, res.signal, res.code, p.List("ok_codes"))
 	}
-	if tail := capture.LastLines(res.stderr, 5, 800); tail != "" {
+	if tail := capture.LastLines(redact.Text(ops.CallFrom(ctx).Secrets, res.stderr), 5, 800); tail != "" {
 		msg += "; stderr ends with:\n" + tail
 	}
 	return out, ops.WithClass(ops.ClassExecution, errors.New(msg))

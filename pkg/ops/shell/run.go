@@ -31,7 +31,7 @@ type result struct {
 }
 
 // failure explains an exit code that is not in ok_codes.
-func (res *result) failure(r *request) error {
+func (res *result) failure(r *request, secrets []string) error {
 	var msg string
 	if res.signal != 0 {
 		msg = fmt.Sprintf("killed by signal %s (exit code %d, not in ok_codes %v)%s", signalName(res.signal), res.code, r.okCodes, hint(res.limits, res.signal))
@@ -42,7 +42,7 @@ func (res *result) failure(r *request) error {
 			msg += fmt.Sprintf(" (a process was killed by %s%s)", signalName(sig), hint(res.limits, sig))
 		}
 	}
-	if tail := capture.LastLines(res.stderr, 5, 800); tail != "" {
+	if tail := capture.LastLines(redact.Text(secrets, res.stderr), 5, 800); tail != "" {
 		msg += "; stderr ends with:\n" + tail
 	}
 	return errors.New(msg)

@@ -262,7 +262,7 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		return out, err
 	}
 	if !r.ok(res.code) {
-		return out, ops.WithClass(ops.ClassExecution, res.failure(r))
+		return out, ops.WithClass(ops.ClassExecution, res.failure(r, ops.CallFrom(ctx).Secrets))
 	}
 	return out, nil
 }

@@ -34,3 +34,14 @@ func Masker(secrets []string) func(string) string {
 	}
 	return strings.NewReplacer(pairs...).Replace
 }
+
+// Text returns s with every secret masked in every form the run's writers
+// mask (see internal/redact), for text an op cuts before it returns it:
+// masked only after the cut, a secret crossing it would keep its head or
+// tail in clear.
+func Text(secrets []string, s string) string {
+	if len(secrets) == 0 || s == "" {
+		return s
+	}
+	return redact.New(secrets...).String(s)
+}
