@@ -48,29 +48,10 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := func(name, step string) *steps.Playbook {
-		t.Helper()
-		pb, err := steps.Load(writeFile(t, base, name+".yaml", "version: 1\nname: "+name+"\nsteps:\n  - "+step+"\n"), reg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pb
-	}
+	load := func(name, step string) *steps.Playbook { return loadOneStep(t, reg, base, name, step) }
 	write := load("write", `{id: write, op: file.write, with: {path: `+target+`, content: "pwned\n"}}`)
 	read := load("read", `{id: read, op: file.read, with: {path: `+target+`}}`)
-	run := func(pb *steps.Playbook, roles ...string) *report.Step {
-		t.Helper()
-		s, err := p.Subject(roles, pb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := engine.New(reg).Plan(pb).Run(context.Background(), nil,
-			engine.WithRoles(roles...), engine.WithRunAuthorizer(NewAuthorizer(s)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &rep.Steps[0]
-	}
+	run := func(pb *steps.Playbook, roles ...string) *report.Step { return runAs(t, p, reg, pb, roles...) }
 
 	if st := run(write, "operator", "logreader"); st.Status != report.StatusDenied || st.Error == nil || !strings.Contains(st.Error.Message, "outside the allowed file roots") {
 		t.Errorf("operator + logreader wrote into logreader's roots: %s %+v", st.Status, st.Error)
@@ -177,27 +158,8 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := func(name, step string) *steps.Playbook {
-		t.Helper()
-		pb, err := steps.Load(writeFile(t, base, name+".yaml", "version: 1\nname: "+name+"\nsteps:\n  - "+step+"\n"), reg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pb
-	}
-	run := func(pb *steps.Playbook, roles ...string) *report.Step {
-		t.Helper()
-		s, err := p.Subject(roles, pb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := engine.New(reg).Plan(pb).Run(context.Background(), nil,
-			engine.WithRoles(roles...), engine.WithRunAuthorizer(NewAuthorizer(s)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &rep.Steps[0]
-	}
+	load := func(name, step string) *steps.Playbook { return loadOneStep(t, reg, base, name, step) }
+	run := func(pb *steps.Playbook, roles ...string) *report.Step { return runAs(t, p, reg, pb, roles...) }
 
 	steal := load("steal", `{id: cp, op: file.copy, with: {src: `+filepath.Join(a, "secret")+`, dest: `+filepath.Join(b, "stolen")+`}}`)
 	for _, roles := range [][]string{{"ra"}, {"rb"}, {"ra", "rb"}, {"rb", "ra"}} {
@@ -246,4 +208,29 @@ roles:
 	if err := call.AllowDial("web-1", net.ParseIP("127.0.0.1")); err != nil {
 		t.Errorf("webops + dbops: web-1 on loopback, which webops allows: %v", err)
 	}
+}
+
+// loadOneStep writes and loads playbook name, of the one step given.
+func loadOneStep(t *testing.T, reg *ops.Registry, dir, name, step string) *steps.Playbook {
+	t.Helper()
+	pb, err := steps.Load(writeFile(t, dir, name+".yaml", "version: 1\nname: "+name+"\nsteps:\n  - "+step+"\n"), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pb
+}
+
+// runAs runs pb with the roles of p given and returns its first step.
+func runAs(t *testing.T, p *Policy, reg *ops.Registry, pb *steps.Playbook, roles ...string) *report.Step {
+	t.Helper()
+	s, err := p.Subject(roles, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := engine.New(reg).Plan(pb).Run(context.Background(), nil,
+		engine.WithRoles(roles...), engine.WithRunAuthorizer(NewAuthorizer(s)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rep.Steps[0]
 }

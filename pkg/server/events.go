@@ -94,21 +94,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	// the client its run_finished, for its id was at or past it, ends with
 	// that run_finished all the same (see finalEvent).
 
-	// A stream lasts as long as the run, past the server's read and write
-	// timeouts; each of its writes is bounded instead (streamConn), so
-	// that a client that stops reading is dropped and Shutdown is not
-	// held by it.
-	http.NewResponseController(w).SetReadDeadline(time.Time{})
-	sc := newStreamConn(w)
-	defer sc.end()
-	defer func() {
-		if sc.hasStalled() {
-			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, r.RemoteAddr, streamWriteTimeout)
-		}
-	}()
-	// Shutdown ends streams at once, a write blocked on a client that
-	// reads nothing too.
-	defer context.AfterFunc(s.stopCtx, sc.stop)()
+	sc, end := s.openStream(w, r, id)
+	defer end()
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -50,6 +51,24 @@ type streamConn struct {
 	ended    bool      // the handler returned: the connection is net/http's again
 	deadline time.Time // of the write under way, or the last
 	stalled  bool      // a write failed once its deadline passed
+}
+
+// openStream readies w for the event stream of run id, which lasts as
+// long as the run, past the server's read and write timeouts: each write
+// is bounded instead (streamConn), so that a client that stops reading is
+// dropped, and Shutdown cuts a stream at once, a write blocked on such a
+// client too. Call end when the stream ends; it logs a dropped client.
+func (s *Server) openStream(w http.ResponseWriter, r *http.Request, id string) (sc *streamConn, end func()) {
+	http.NewResponseController(w).SetReadDeadline(time.Time{})
+	sc = newStreamConn(w)
+	stop := context.AfterFunc(s.stopCtx, sc.stop)
+	return sc, func() {
+		stop()
+		if sc.hasStalled() {
+			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, r.RemoteAddr, streamWriteTimeout)
+		}
+		sc.end()
+	}
 }
 
 func newStreamConn(w http.ResponseWriter) *streamConn {

@@ -63,17 +63,8 @@ func (s *Server) snapshotElsewhere(ctx context.Context, h store.History, run his
 // with a run_finished told from its history, numbered after every event
 // sent, so that a client resuming with Last-Event-ID gets it too.
 func (s *Server) relay(w http.ResponseWriter, r *http.Request, c *Principal, id string, after uint64) *apiError {
-	// As a local stream's, each write is bounded (streamConn): a client
-	// that stops reading is dropped, and Shutdown cuts a blocked write.
-	http.NewResponseController(w).SetReadDeadline(time.Time{})
-	sc := newStreamConn(w)
-	defer sc.end()
-	defer func() {
-		if sc.hasStalled() {
-			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, r.RemoteAddr, streamWriteTimeout)
-		}
-	}()
-	defer context.AfterFunc(s.stopCtx, sc.stop)()
+	sc, end := s.openStream(w, r, id)
+	defer end()
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")
