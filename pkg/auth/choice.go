@@ -118,7 +118,7 @@ func (c *choice) fileRoots() []string { return anyOf(c.left()).roots }
 // path is refused naming them.
 func (s *Scope) UsePath(path string) []string {
 	if s.choice == nil {
-		return s.roots
+		return s.FileRoots()
 	}
 	s.choice.narrow(func(a *Scope) error {
 		roots := a.roots
@@ -140,26 +140,21 @@ func (c *choice) maySignalOthers() bool {
 	}) == nil
 }
 
-// sandboxRequirement narrows the roles left to those that require no
-// sandbox, if any, and returns nil; else to those that require the first
-// one's sandbox, and returns it.
+// sandboxRequirement is the tightest of the sandboxes the roles left
+// require, nil when none does: a sandbox within it meets every one of
+// them, so it narrows nothing, and a path checked after it may still lead
+// to any of them. (AdmitSandbox has narrowed them to those the step's own
+// sandbox: meets; a step with no sandbox: is left to the roles that
+// require none.)
 func (c *choice) sandboxRequirement() *sandbox.Limits {
-	if c.narrow(func(a *Scope) error {
-		if a.sandbox == nil {
-			return nil
-		}
-		return errDenied
-	}) == nil {
+	var req *sandbox.Limits
+	for _, a := range c.left() {
+		req = sandbox.Tightest(req, a.sandbox)
+	}
+	if req == nil {
 		return nil
 	}
-	first := c.left()[0].sandbox
-	c.narrow(func(a *Scope) error {
-		if *a.sandbox == *first {
-			return nil
-		}
-		return errDenied
-	})
-	l := *first
+	l := *req
 	return &l
 }
 

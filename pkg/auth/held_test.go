@@ -234,3 +234,75 @@ func runAs(t *testing.T, p *Policy, reg *ops.Registry, pb *steps.Playbook, roles
 	}
 	return &rep.Steps[0]
 }
+
+// TestHeldRolesNarrowEveryPath: every way an operation reads or writes a
+// path narrows the choice among held roles: a template read from one
+// role's roots is not written into the other's, and a list of paths read
+// once, before the first narrowed the choice, does not let the second
+// into the roots of a role the first left behind (a role without
+// file_roots has the defaults). A step asking for a sandbox runs within
+// the tightest the roles require, so a path of the role that requires it
+// is still open to it.
+func TestHeldRolesNarrowEveryPath(t *testing.T) {
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	base := t.TempDir()
+	for _, d := range []string{"wd", "tmp", "a", "b", "pb"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wd, a, b := filepath.Join(base, "wd"), filepath.Join(base, "a"), filepath.Join(base, "b")
+	t.Chdir(wd)
+	t.Setenv("TMPDIR", filepath.Join(base, "tmp"))
+	for _, f := range []string{filepath.Join(a, "secret.txt"), filepath.Join(wd, "w.txt"), filepath.Join(b, "b.txt")} {
+		if err := os.WriteFile(f, []byte("A\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := ParsePolicy(filepath.Join(base, "policy.yaml"), []byte(`version: 1
+roles:
+  ra: {max_risk: destructive, file_roots: [`+a+`]}
+  rb: {max_risk: destructive, file_roots: [`+b+`]}
+  rd: {max_risk: destructive}
+  boxed: {allow: [shell.exec], file_roots: [`+a+`], require_sandbox: true}
+  open: {allow: [shell.exec], file_roots: [`+b+`]}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := loadOneStep(t, reg, filepath.Join(base, "pb"), "tmpl", `{id: t, op: file.template, with: {src: `+filepath.Join(a, "secret.txt")+`, dest: `+filepath.Join(b, "leak.txt")+`}}`)
+	for _, roles := range [][]string{{"ra", "rb"}, {"rb", "ra"}} {
+		if st := runAs(t, p, reg, tmpl, roles...); st.Status != report.StatusDenied {
+			t.Errorf("%v: a template from a's roots into b's: %s %+v", roles, st.Status, st.Error)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(b, "leak.txt")); !os.IsNotExist(err) {
+		t.Errorf("the template was written: %v", err)
+	}
+	del := loadOneStep(t, reg, filepath.Join(base, "pb"), "del", `{id: d, op: file.delete, with: {paths: [`+filepath.Join(wd, "w.txt")+`, `+filepath.Join(b, "b.txt")+`]}}`)
+	if st := runAs(t, p, reg, del, "rd", "rb"); st.Status != report.StatusDenied {
+		t.Errorf("rd + rb: a delete of a default-root file and one of b's: %s %+v", st.Status, st.Error)
+	}
+	if _, err := os.Stat(filepath.Join(b, "b.txt")); err != nil {
+		t.Errorf("b's file was deleted: %v", err)
+	}
+
+	s, err := p.Subject([]string{"open", "boxed"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := s.Scope("shell.exec", ops.RiskWrite).forCall()
+	if _, err := call.AdmitSandbox(map[string]any{}); err != nil {
+		t.Fatal(err)
+	}
+	if call.SandboxRequirement() == nil {
+		t.Error("open + boxed, a step with sandbox: {}: no sandbox, which boxed requires")
+	}
+	if roots := call.UsePath(filepath.Join(a, "out.log")); len(roots) != 1 || roots[0] != a {
+		t.Errorf("open + boxed, a sandboxed step's output file in boxed's roots: roots %v, want [%s]", roots, a)
+	}
+}

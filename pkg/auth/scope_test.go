@@ -134,12 +134,13 @@ roles:
 	if err := ci.AllowDial("0.0.0.0", net.ParseIP("0.0.0.0")); err == nil {
 		t.Error("ci inherits operator: deny_loopback is void")
 	}
-	// Held roles that allow the operation are a choice: a call runs under
-	// one of them, the first held unless what the call asks for leads to
-	// another; any host one of them allows is allowed.
+	// Held roles that allow the operation are a choice: a call runs
+	// within one of them. A sandbox within the tightest of their
+	// requirements meets each; a step's own sandbox: narrows the choice
+	// to the roles it meets; any host one of them allows is allowed.
 	both := scope("ci", "lenient")
-	if r := both.SandboxRequirement(); r == nil || r.String() != "{network: false, memory: 256Mi}" {
-		t.Errorf("ci + lenient: %v, want ci's {network: false, memory: 256Mi}", r)
+	if r := both.SandboxRequirement(); r == nil || r.String() != "{network: false, memory: 256Mi, processes: 10}" {
+		t.Errorf("ci + lenient: %v, want the tightest of both, {network: false, memory: 256Mi, processes: 10}", r)
 	}
 	call := both.forCall()
 	if req, err := call.AdmitSandbox(map[string]any{"memory": "1Gi"}); err != nil {
@@ -151,9 +152,11 @@ roles:
 	if err := both.AllowDial("example.com", net.ParseIP("93.184.216.34")); err != nil {
 		t.Errorf("ci + lenient: %v", err)
 	}
-	// An explicit require_sandbox: false lifts the requirement.
-	if scope("ci", "free").SandboxRequired() {
-		t.Error("ci + free: a sandbox is still required")
+	// An explicit require_sandbox: false lifts the requirement, for a
+	// step that asks for no sandbox.
+	call = scope("ci", "free").forCall()
+	if _, err := call.AdmitSandbox(nil); err != nil || call.SandboxRequired() {
+		t.Errorf("ci + free, a step without sandbox: %v; required %v", err, call.SandboxRequired())
 	}
 }
 

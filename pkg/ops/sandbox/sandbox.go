@@ -165,6 +165,35 @@ func Loosest(a, b *Limits) *Limits {
 	}
 }
 
+// Tightest is the requirement that keeps to both a and b: a sandbox
+// within it meets each. nil (no sandbox required) keeps to anything.
+func Tightest(a, b *Limits) *Limits {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	tighter := func(x, y int64) int64 {
+		switch {
+		case x == 0:
+			return y
+		case y == 0:
+			return x
+		}
+		return min(x, y)
+	}
+	return &Limits{
+		Network:    a.Network && b.Network,
+		NetworkSet: true,
+		Memory:     tighter(a.Memory, b.Memory),
+		CPU:        time.Duration(tighter(int64(a.CPU), int64(b.CPU))),
+		Processes:  int(tighter(int64(a.Processes), int64(b.Processes))),
+		OpenFiles:  int(tighter(int64(a.OpenFiles), int64(b.OpenFiles))),
+		FileSize:   tighter(a.FileSize, b.FileSize),
+	}
+}
+
 // String describes a requirement the way a policy writes it.
 func (l *Limits) String() string {
 	parts := []string{"network: " + strconv.FormatBool(l.Network)}

@@ -96,8 +96,11 @@ func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 		return Place{}, err
 	}
 	if pc, ok := ops.CallFrom(ctx).Scope.(PathChooser); ok {
-		if r := pc.UsePath(abs); r != nil {
-			roots = r
+		// The roots of the roles left, whatever the caller read before:
+		// a list read before an earlier path narrowed the choice still
+		// holds the roots of roles that no longer allow the call.
+		if roots = pc.UsePath(abs); roots == nil {
+			roots = DefaultRoots()
 		}
 	}
 	place, err := fsroot.Locate(abs, roots)
@@ -237,16 +240,37 @@ func Class(err error, fallback ops.Class) ops.Class {
 // call's roots or inside extra (such as the playbook's directory), through
 // os.Root so that symlinks cannot lead outside them.
 func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]byte, error) {
-	roots := append(Roots(ctx), extra...)
 	abs, err := Abs(ctx, path)
 	if err != nil {
 		return nil, err
 	}
+	var roots []string
+	if pc, ok := ops.CallFrom(ctx).Scope.(PathChooser); ok && !within(abs, extra) {
+		// As Locate: the path narrows the roles that may allow the
+		// call; one inside extra (the playbook's own directory) reads
+		// nothing a role gives.
+		if roots = pc.UsePath(abs); roots == nil {
+			roots = DefaultRoots()
+		}
+	} else {
+		roots = Roots(ctx)
+	}
+	roots = append(append([]string(nil), roots...), extra...)
 	b, err := fsroot.ReadFile(abs, roots, max)
 	if errors.Is(err, ops.ErrDenied) {
 		return nil, notInRoots(err, path, roots)
 	}
 	return b, err
+}
+
+// within reports whether abs lies lexically inside one of dirs.
+func within(abs string, dirs []string) bool {
+	for _, d := range dirs {
+		if rel, err := filepath.Rel(filepath.Clean(d), abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
 }
 
 // Classify turns an error of a file operation on path into a classed
