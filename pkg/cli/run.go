@@ -49,7 +49,7 @@ the run starts: it must be a regular file or a new one, not a file the run
 reads, in a directory that can be created and written. SIGINT, SIGTERM or
 SIGHUP cancels the run: running steps are cancelled, finally runs, the report is
 written. A second signal within a second is the same request; one after
-that exits at once, writing a cancelled report if it can within 100ms.
+that exits at once, writing a cancelled report if it can within 500ms.
 
 --list prints the steps with their needs and conditions and runs nothing.
 --from STEP runs STEP and every step that depends on it; --only STEP runs

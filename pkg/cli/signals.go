@@ -77,9 +77,11 @@ const (
 	// as part of the same request: GNU timeout, a process-group kill or a
 	// supervisor can deliver two signals a few milliseconds apart.
 	sameRequest = time.Second
-	// lastReport is how long a repeated signal waits for the report to be
-	// written before the process exits.
-	lastReport = 100 * time.Millisecond
+	// lastReport is how long a repeated signal waits at most for the
+	// report to be written before the process exits; it exits as soon as
+	// the report is written, in a few milliseconds on an idle machine, but
+	// a machine busy with an incident can take a few hundred.
+	lastReport = 500 * time.Millisecond
 )
 
 // signals cancels the returned context on the first of runSignals, so
