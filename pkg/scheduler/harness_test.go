@@ -419,29 +419,6 @@ func (h *harness) loopStep(d time.Duration) {
 // registry whose playbook label is playbook ("" for none).
 func metricValue(t *testing.T, s *Scheduler, name, playbook string) float64 {
 	t.Helper()
-	mfs, err := s.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			pb := ""
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "playbook" {
-					pb = l.GetValue()
-				}
-			}
-			if pb != playbook {
-				continue
-			}
-			if c := m.GetCounter(); c != nil {
-				return c.GetValue()
-			}
-			return m.GetGauge().GetValue()
-		}
-	}
-	return 0
+	v, _ := gathered(t, s.Registry(), name, playbook)
+	return v
 }
