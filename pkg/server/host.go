@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,10 +95,27 @@ func (s *Server) startProcess(w http.ResponseWriter, r *http.Request, c *Princip
 			}
 			e.Field = f
 		}
+		if e.Status == http.StatusUnprocessableEntity && e.Class == ClassValidation {
+			// The process did not start for want of what the body names
+			// (a program or a working directory that is not there): the
+			// request is wrong as sent, not its execution.
+			e.Status, e.Field = http.StatusBadRequest, missingOf(body)
+		}
 		return e
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"pid": res.Result["pid"], "id": group, "run_id": res.RunID})
 	return nil
+}
+
+// missingOf names the field of a process that could not start: its
+// working directory when that is not a directory, else its command.
+func missingOf(body startProcess) string {
+	if body.Dir != "" {
+		if fi, err := os.Stat(body.Dir); err != nil || !fi.IsDir() {
+			return "dir"
+		}
+	}
+	return "command"
 }
 
 // pidOf reads the {pid} of the path: a positive 32-bit number.

@@ -78,7 +78,16 @@ func TestProcesses(t *testing.T) {
 	}
 	ts.post("operator", "/api/v1/processes", map[string]any{"name": "x"}).wantError(t, 400, ClassValidation)
 	ts.post("viewer", "/api/v1/processes", map[string]any{"command": []string{"sleep", "1"}}).wantError(t, 403, ClassAuthorization)
-	ts.post("operator", "/api/v1/processes", map[string]any{"command": []string{"/no/such/program"}}).wantError(t, 422, ClassValidation) // a missing program is the caller's mistake, never retried
+	// A missing program or working directory is the caller's mistake,
+	// never retried: 400 naming the field.
+	e = ts.post("operator", "/api/v1/processes", map[string]any{"command": []string{"/no/such/program"}}).wantError(t, 400, ClassValidation)
+	if e["field"] != "command" || !strings.Contains(fmt.Sprint(e["message"]), "/no/such/program") {
+		t.Errorf("missing program: %v", e)
+	}
+	e = ts.post("operator", "/api/v1/processes", map[string]any{"command": []string{"sleep", "1"}, "dir": "/no/such/dir"}).wantError(t, 400, ClassValidation)
+	if e["field"] != "dir" || !strings.Contains(fmt.Sprint(e["message"]), "/no/such/dir") {
+		t.Errorf("missing dir: %v", e)
+	}
 }
 
 func TestCluster(t *testing.T) {

@@ -116,7 +116,7 @@ func (s *Server) routeTable() []*route {
 				{"user", "string", "only this user's processes"}, {"min_cpu_percent", "number", "only processes using this much CPU"}, {"limit", "integer", "at most this many"}},
 			ok: js(200, "OpOutput"), errors: []int{400, 403, 422}},
 		{method: "POST", path: "/api/v1/processes", handle: s.startProcess, tag: "processes", body: "StartProcess",
-			summary: "Start a process under the server's supervisor (the process.start operation).",
+			summary: "Start a process under the server's supervisor (the process.start operation); a program or working directory that is not there is 400 naming the field.",
 			ok:      js(201, "ProcessStarted"), errors: []int{400, 403, 413, 422}},
 		{method: "GET", path: "/api/v1/processes/{pid}", handle: s.getProcess, tag: "processes",
 			summary: "Describe one process (the process.info operation).", ok: js(200, "OpOutput"), errors: []int{400, 403, 404, 422}},

@@ -33,14 +33,14 @@ func startProcess(spec Spec) (int, error) {
 	if search == "" {
 		search = os.Getenv("PATH")
 	}
+	if spec.Dir != "" {
+		if fi, err := os.Stat(spec.Dir); err != nil || !fi.IsDir() {
+			return 0, dirError(spec.Dir)
+		}
+	}
 	path, err := procenv.Resolve(spec.Command[0], spec.Dir, search)
 	if err != nil {
 		return 0, err
-	}
-	if spec.Dir != "" {
-		if fi, err := os.Stat(spec.Dir); err != nil || !fi.IsDir() {
-			return 0, fmt.Errorf("working directory %s does not exist or is not a directory", spec.Dir)
-		}
 	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
@@ -192,9 +192,10 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	ci, err := op.sup.Start(spec)
 	switch {
-	case procenv.IsProgramError(err):
-		// A missing or non-executable program is the step's mistake;
-		// retrying does not fix it.
+	case procenv.IsProgramError(err), errors.As(err, new(dirError)):
+		// A missing or non-executable program, or a working directory
+		// that is not there, is the step's mistake; retrying does not
+		// fix it.
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	case err != nil:
 		return nil, startError(err, roots)
@@ -210,4 +211,12 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 // with milliseconds, the precision of process start times.
 func formatTime(t time.Time) string {
 	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// dirError is a working directory that does not exist or is not a
+// directory.
+type dirError string
+
+func (d dirError) Error() string {
+	return fmt.Sprintf("working directory %s does not exist or is not a directory", string(d))
 }
