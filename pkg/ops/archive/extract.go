@@ -133,7 +133,7 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	}
 
 	lim := limits{bytes: int64(p.Int("max_bytes")), entries: int64(p.Int("max_entries")), ratio: int64(p.Int("max_ratio")), archiveSize: fi.Size()}
-	x := &extractor{ctx: ctx, root: droot, overwrite: p.Bool("overwrite"), lim: lim, archive: srcPath, skipped: policy.Walked(dest.abs)}
+	x := &extractor{ctx: ctx, root: droot, overwrite: p.Bool("overwrite"), lim: lim, archive: srcPath, skipped: policy.Landed(dest.abs)}
 	for _, dry := range []bool{true, false} {
 		x.reset(dry)
 		if !dry && x.root == nil {
@@ -355,12 +355,26 @@ func (x *extractor) visit(e *entry) error {
 	x.seen[e.name] = e.kind
 	fsName := filepath.FromSlash(e.name)
 	if x.skipped != nil && x.skipped(fsName) {
-		return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: archive %s: entry %q would land on a path of arsenal-run's that no file operation touches (its state dir, policy or keys file); nothing was written", ops.ErrDenied, x.archive, e.name))
+		return x.denied("entry %q would land on a path of arsenal-run's that no file operation touches (its state dir, policy or keys file)", e.name)
+	}
+	if e.kind == 'l' && x.skipped != nil && x.skipped(filepath.Join(filepath.Dir(fsName), filepath.FromSlash(e.link))) {
+		// A link there would let a later write through it land there.
+		return x.denied("symlink %q points to %q, a path of arsenal-run's that no file operation touches (its state dir, policy or keys file)", e.name, e.link)
 	}
 	if x.dry {
 		return x.checkExisting(e, fsName)
 	}
 	return x.write(e, fsName)
+}
+
+// denied is the refusal of an entry that would reach a protected path,
+// checked in both passes: what the second pass had written is said.
+func (x *extractor) denied(format string, args ...any) error {
+	what := "nothing was written"
+	if !x.dry {
+		what = fmt.Sprintf("%d of its entries had been written", x.entries-1)
+	}
+	return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: archive %s: %s; %s", ops.ErrDenied, x.archive, fmt.Sprintf(format, args...), what))
 }
 
 func kindName(k byte) string {

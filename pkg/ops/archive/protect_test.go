@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
@@ -49,5 +50,37 @@ func TestExtractNeverLandsInTheStateDir(t *testing.T) {
 	}
 	if _, ok := got["notes.txt"]; !ok {
 		t.Errorf("the archive lost the rest: %v", got)
+	}
+}
+
+// TestExtractNeverWritesThroughALinkToTheStateDir: a symlink in dest that
+// leads to the state dir inside it (one an earlier archive left, say) is
+// not a way in, and an archive may not leave such a link.
+func TestExtractNeverWritesThroughALinkToTheStateDir(t *testing.T) {
+	e := newEnv(t)
+	st := filepath.Join(e.root, "data", "st")
+	write(t, e.root, map[string]string{"data/st/report.key": "the-real-key", "data/planted": "->st"})
+	fsroot.Protect(st, "state dir")
+	archives := map[string][]byte{
+		"through.tar.gz": tarGz(t, member{name: "planted/report.key", typ: tar.TypeReg, body: "forged"}),
+		"link.tar.gz":    tarGz(t, member{name: "s", typ: tar.TypeSymlink, link: "st"}),
+		"deep.tar.gz":    tarGz(t, member{name: "d/", typ: tar.TypeDir}, member{name: "d/s", typ: tar.TypeSymlink, link: "../st/report.key"}),
+	}
+	for name, data := range archives {
+		if err := os.WriteFile(filepath.Join(e.root, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.run("archive.extract", map[string]any{"src": name, "dest": "data", "overwrite": true})
+		if err == nil || !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "nothing was written") {
+			t.Errorf("%s: %v, want it denied with nothing written", name, err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(st, "report.key")); string(b) != "the-real-key" {
+		t.Errorf("the key was replaced: %q", b)
+	}
+	for _, left := range []string{"s", "d"} {
+		if _, err := os.Lstat(filepath.Join(e.root, "data", left)); err == nil {
+			t.Errorf("data/%s was written", left)
+		}
 	}
 }

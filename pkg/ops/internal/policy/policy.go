@@ -328,6 +328,19 @@ func Walked(base string) func(rel string) bool {
 	}
 }
 
+// Landed returns, for the entries written under the absolute path base
+// (an archive unpacked there), whether the entry at rel would land on a
+// path no file operation touches: checked as written and with the
+// symlinks already under base followed, since a write through os.Root
+// follows those that stay inside base (one an earlier archive left,
+// pointing at the state dir inside base, say).
+func Landed(base string) func(rel string) bool {
+	real := fsroot.Resolved(base)
+	return func(rel string) bool {
+		return fsroot.Guard(filepath.Join(base, rel)) != nil || fsroot.Guard(filepath.Join(real, rel)) != nil
+	}
+}
+
 // GuardTree refuses an operation on the whole tree at path (moving it)
 // when a protected path is in it, or it is in one.
 func GuardTree(ctx context.Context, path string) error {
