@@ -468,6 +468,17 @@ func (l *policyLoader) cidrs(n *yaml.Node, what string) []netip.Prefix {
 			l.d.Add(c.pos, "%s: %q is not a CIDR like 10.0.0.0/8 or an address", what, c.s)
 			continue
 		}
+		if p.Addr().Is4In6() {
+			// A connection to ::ffff:10.0.0.1 is checked as the IPv4
+			// address it reaches, which an IPv6 network never holds.
+			if p.Bits() < 96 {
+				l.d.Add(c.pos, "%s: %q mixes IPv4-mapped and other IPv6 addresses; write the IPv4 network and the IPv6 one apart", what, c.s)
+				continue
+			}
+			v4 := netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96).Masked()
+			l.d.Add(c.pos, "%s: %q is IPv4-mapped, and addresses are checked as the IPv4 address they reach; write %s", what, c.s, v4)
+			continue
+		}
 		out = append(out, p.Masked())
 	}
 	return out

@@ -238,7 +238,7 @@ func (s *Scope) AllowDial(host string, ip net.IP) error {
 
 func (h *HTTPRules) allow(host string, a netip.Addr) error {
 	for _, p := range h.DenyHosts {
-		if hostMatch(p, host) {
+		if hostRuleMatch(p, host, a) {
 			return fmt.Errorf("host %s is denied by %q", host, p)
 		}
 	}
@@ -259,7 +259,7 @@ func (h *HTTPRules) allow(host string, a netip.Addr) error {
 		return nil
 	}
 	for _, p := range h.AllowHosts {
-		if hostMatch(p, host) {
+		if hostRuleMatch(p, host, a) {
 			return nil
 		}
 	}
@@ -286,6 +286,18 @@ func reached(a netip.Addr) netip.Addr {
 		return netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	}
 	return netip.IPv6Loopback()
+}
+
+// hostRuleMatch matches an allow_hosts or deny_hosts entry against a
+// connection to host at the address a (as reached returns it). An entry
+// that is an address matches the address connected to, however the step
+// wrote it: ::ffff:127.0.0.1, 0.0.0.0 or a name that resolves to it reach
+// 127.0.0.1 as much as 127.0.0.1 does. Other entries match the name.
+func hostRuleMatch(pattern, host string, a netip.Addr) bool {
+	if pa, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(pattern, "["), "]")); err == nil {
+		return reached(pa.WithZone("")) == a
+	}
+	return hostMatch(pattern, host)
 }
 
 // hostMatch matches "example.com" exactly and "*.example.com" for any

@@ -252,3 +252,62 @@ roles:
 		t.Errorf("a public address: %v", err)
 	}
 }
+
+// TestHostRuleAddressesMatchWhatIsReached: an address in allow_hosts or
+// deny_hosts stands for the address connected to, however the step
+// spells it or whatever name resolves to it.
+func TestHostRuleAddressesMatchWhatIsReached(t *testing.T) {
+	deny := newScope([]*Role{{Name: "r", HTTP: &HTTPRules{DenyHosts: []string{"127.0.0.1", "::1", "169.254.169.254"}}}})
+	allow := newScope([]*Role{{Name: "r", HTTP: &HTTPRules{AllowHosts: []string{"10.0.0.1", "[2001:db8::1]"}}}})
+	for _, c := range []struct{ host, ip string }{
+		{"127.0.0.1", "127.0.0.1"},
+		{"::ffff:127.0.0.1", "::ffff:127.0.0.1"},
+		{"0.0.0.0", "0.0.0.0"},
+		{"::", "::"},
+		{"0::1", "::1"},
+		{"0:0:0:0:0:0:0:1", "::1"},
+		{"::ffff:a9fe:a9fe", "::ffff:169.254.169.254"},
+		{"metadata.example", "169.254.169.254"},
+	} {
+		if err := deny.AllowDial(c.host, net.ParseIP(c.ip)); err == nil {
+			t.Errorf("deny_hosts: AllowDial(%s, %s) allowed", c.host, c.ip)
+		}
+	}
+	for _, c := range []struct{ host, ip string }{
+		{"10.0.0.1", "10.0.0.1"},
+		{"::ffff:10.0.0.1", "::ffff:10.0.0.1"},
+		{"internal.example", "10.0.0.1"},
+		{"2001:db8:0::1", "2001:db8::1"},
+	} {
+		if err := allow.AllowDial(c.host, net.ParseIP(c.ip)); err != nil {
+			t.Errorf("allow_hosts: AllowDial(%s, %s) = %v", c.host, c.ip, err)
+		}
+	}
+	if err := deny.AllowDial("10.0.0.2", net.ParseIP("10.0.0.2")); err != nil {
+		t.Errorf("deny_hosts: another address: %v", err)
+	}
+	if err := allow.AllowDial("10.0.0.2", net.ParseIP("10.0.0.2")); err == nil {
+		t.Error("allow_hosts: another address allowed")
+	}
+}
+
+// TestMappedNetworksAreRefused: an IPv4-mapped network in a rule would
+// never match, since addresses are checked as the IPv4 they reach; the
+// loader names the network to write instead.
+func TestMappedNetworksAreRefused(t *testing.T) {
+	_, err := ParsePolicy("policy.yaml", []byte(`version: 1
+roles:
+  m: {inherits: [operator], http: {deny_cidrs: ["::ffff:127.0.0.0/104", "::ffff:192.0.2.1", "10.0.0.0/8"]}}
+`), testRegistry(t))
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	for _, want := range []string{`policy.yaml:3:`, `"::ffff:127.0.0.0/104" is IPv4-mapped`, "write 127.0.0.0/8", "write 192.0.2.1/32"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "10.0.0.0/8") {
+		t.Errorf("a plain network refused:\n%v", err)
+	}
+}
