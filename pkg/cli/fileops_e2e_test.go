@@ -189,3 +189,48 @@ func TestFileRootsWidenedByPolicy(t *testing.T) {
 		t.Errorf("find with the widened roots: %v", out)
 	}
 }
+
+// TestTemplateContentTakesInputsAsData: an input interpolated into
+// file.template's content is text, never a template expression of its own:
+// a caller cannot read another value (a secret) through it.
+func TestTemplateContentTakesInputsAsData(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	root := t.TempDir()
+	pb := filepath.Join(root, "motd.yaml")
+	if err := os.WriteFile(pb, []byte(strings.ReplaceAll(`version: 1
+name: motd
+inputs:
+  motd: {type: string}
+  db_pass: {type: string, secret: true}
+steps:
+  - id: cfg
+    op: file.template
+    with:
+      dest: ROOT/out.conf
+      content: "motd=${{ inputs.motd }}\npassword=$${{ values.pw }}\nlone=${{ inputs.motd }}"
+      values: {pw: "${{ inputs.db_pass }}"}
+  - id: whole
+    op: file.template
+    with:
+      dest: ROOT/whole.conf
+      content: "${{ inputs.motd }}"
+      values: {pw: "${{ inputs.db_pass }}"}
+`, "ROOT", root)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	motd := `${{ upper(values.pw) }} $${{ values.pw }}`
+	res := runMain(t, "run", pb, "--role", "admin", "--input", "db_pass=S3cretPW", "--input", "motd="+motd)
+	if res.code != ExitOK {
+		t.Fatalf("run: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(root, "out.conf"))
+	if want := "motd=" + motd + "\npassword=S3cretPW\nlone=" + motd; string(b) != want {
+		t.Errorf("out.conf:\n%s\nwant:\n%s", b, want)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "whole.conf")); string(b) != motd {
+		t.Errorf("whole.conf: %q, want %q", b, motd)
+	}
+	if strings.Contains(res.stdout+res.stderr, "S3CRETPW") {
+		t.Errorf("the secret was shown changed:\n%s%s", res.stdout, res.stderr)
+	}
+}

@@ -77,6 +77,9 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 		if err := checkSize(file, v.Expr, x); err != nil {
 			return nil, err
 		}
+		if s, ok := x.(string); ok && v.Escaped {
+			return escapeTemplate(s), nil
+		}
 		return x, nil
 	case steps.KindTemplate:
 		var b strings.Builder
@@ -93,6 +96,9 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 				return nil, err
 			}
 			s := Stringify(x)
+			if v.Escaped {
+				s = escapeTemplate(s)
+			}
 			if b.Len()+len(s) > steps.MaxValueSize { // checked before the text is built
 				return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes (MaxValueSize)", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
 			}
@@ -121,6 +127,13 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown value kind %d", v.Kind)
+}
+
+// escapeTemplate writes s for an operation's own template language, in
+// which $${{ is a literal ${{: an input holding ${{ values.pw }} is then
+// written as it is, never evaluated by the operation.
+func escapeTemplate(s string) string {
+	return strings.ReplaceAll(s, "${{", "$${{")
 }
 
 // checkSize fails a value an expression gave when it is over MaxValueSize:

@@ -52,6 +52,11 @@ type Param struct {
 	// the safe way to pass data instead.
 	NoInterpolation bool
 	Fix             string
+	// Template marks a parameter whose text the operation reads as a
+	// template of its own, with ${{ }} of its own (file.template's
+	// content): what the playbook interpolates into it is escaped there,
+	// so that a value stays data and is never evaluated a second time.
+	Template bool
 	// TypeHint is added to the error of a value of the wrong type: what
 	// was probably meant instead, like another parameter.
 	TypeHint string

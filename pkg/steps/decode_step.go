@@ -406,6 +406,9 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		}
 		from := len(l.pending)
 		v := l.value(p.V, sc, s, -1, prm != nil && prm.NoInterpolation)
+		if prm != nil && prm.Template {
+			v.Escaped = true
+		}
 		if prm != nil {
 			l.expectParam(v, prm, s, from)
 			if prm.Secret {

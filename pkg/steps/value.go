@@ -34,6 +34,11 @@ type Value struct {
 	Parts []Part   // KindTemplate
 	Keys  []string // KindMap, parallel to Items
 	Items []*Value // KindMap and KindList
+	// Escaped marks the value of a parameter that is an operation's own
+	// template (ops.Param.Template): the strings expressions give are
+	// written with ${{ escaped as $${{, so the operation reads them as
+	// text.
+	Escaped bool
 }
 
 // Dynamic reports whether computing the value evaluates an expression.

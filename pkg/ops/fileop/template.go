@@ -40,7 +40,7 @@ func templateSpec() ops.Spec {
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Description: "the template file, inside the allowed roots or the playbook's directory; exclusive with content"},
-			{Name: "content", Type: ops.TypeString, MaxLen: MaxTemplateSize, Description: "the template itself; write $${{ values.x }} here, since the playbook interpolates ${{ }} first; exclusive with src"},
+			{Name: "content", Type: ops.TypeString, MaxLen: MaxTemplateSize, Template: true, Description: "the template itself; write $${{ values.x }} here, since the playbook interpolates ${{ }} first; exclusive with src"},
 			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the file to write; it must lie inside the allowed roots"},
 			{Name: "values", Type: ops.TypeMap, Description: "what the template's expressions read, as values.<name>"},
 			{Name: "mode", Type: ops.TypeString, MaxLen: 4, Description: "permissions in octal, like 0644; default the existing file's, or 0644 for a new one"},
