@@ -134,9 +134,11 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 
 	lim := limits{bytes: int64(p.Int("max_bytes")), entries: int64(p.Int("max_entries")), ratio: int64(p.Int("max_ratio")), archiveSize: fi.Size()}
 	x := &extractor{ctx: ctx, root: droot, overwrite: p.Bool("overwrite"), lim: lim, archive: srcPath, skipped: policy.Landed(dest.abs)}
+	var madeDest []string // dest and the parents made for it, deepest first
 	for _, dry := range []bool{true, false} {
 		x.reset(dry)
 		if !dry && x.root == nil {
+			madeDest = missing(dest.root, dest.rel)
 			if err := dest.root.MkdirAll(dest.rel, 0o755); err != nil {
 				return nil, policy.Classify(ctx, err, destPath, roots)
 			}
@@ -160,6 +162,7 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 			err = x.finish()
 		}
 		if err != nil {
+			undone := !dry && len(madeDest) > 0 && x.undo(dest.root, madeDest)
 			if ctx.Err() != nil {
 				return nil, context.Cause(ctx)
 			}
@@ -168,13 +171,61 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 				return nil, err
 			}
 			what := "refused; nothing was written"
-			if !dry {
+			switch {
+			case undone:
+				what = fmt.Sprintf("failed while writing, and %s, which it had made, was removed", destPath)
+			case !dry:
 				what = fmt.Sprintf("failed after %d of its entries were written", x.entries-1)
 			}
 			return nil, errorf("archive %s %s: %v", srcPath, what, err)
 		}
 	}
 	return map[string]any{"dest": dest.abs, "entries": x.entries, "files": x.files, "bytes": x.written}, nil
+}
+
+// missing lists rel and those of its parents that do not exist in root,
+// deepest first: the directories MkdirAll(rel) is about to make.
+func missing(root *os.Root, rel string) []string {
+	var dirs []string
+	for d := rel; d != "." && d != string(filepath.Separator); d = filepath.Dir(d) {
+		if _, err := root.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		dirs = append(dirs, d)
+	}
+	return dirs
+}
+
+// undo removes, after the write pass failed in a destination the
+// extraction made, what it wrote there, then the directories in madeDest
+// (dest and the parents made for it, deepest first, named in parent), so
+// a failure leaves no half-unpacked tree behind; it reports whether dest
+// is gone. Only what this extraction created is removed, and directories
+// only when empty: whatever another process put there meanwhile stays,
+// and so do the directories holding it.
+func (x *extractor) undo(parent *os.Root, madeDest []string) bool {
+	names := map[string]bool{}
+	for _, n := range x.made {
+		for ; n != "." && !names[n]; n = filepath.Dir(n) {
+			names[n] = true
+		}
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	// A name sorts after its parent, so in reverse the contents of a
+	// directory go before it.
+	sort.Sort(sort.Reverse(sort.StringSlice(sorted)))
+	for _, n := range sorted {
+		_ = x.root.Remove(n)
+	}
+	for _, d := range madeDest {
+		if err := parent.Remove(d); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // checkName cleans an entry's name and refuses those that could land
@@ -294,10 +345,13 @@ type extractor struct {
 	entries int
 	files   int
 	total   int64 // bytes the files declare
-	written int64
+	written int64 // bytes of the files' bodies read (dry) or written
 	seen    map[string]byte
 	dirs    map[string]entry
 	links   map[string]string // the archive's symlinks, found by the dry pass
+	// made lists what the write pass created, files, symlinks and
+	// directories, for undo; the directories above them were made too.
+	made []string
 	// skipped tells an entry that would land on a path no file operation
 	// touches (the state dir under dest, say).
 	skipped func(rel string) bool
@@ -305,7 +359,7 @@ type extractor struct {
 
 func (x *extractor) reset(dry bool) {
 	x.dry, x.entries, x.files, x.total, x.written = dry, 0, 0, 0, 0
-	x.seen, x.dirs = map[string]byte{}, map[string]entry{}
+	x.seen, x.dirs, x.made = map[string]byte{}, map[string]entry{}, nil
 	if dry {
 		x.links = map[string]string{}
 	}
@@ -362,9 +416,33 @@ func (x *extractor) visit(e *entry) error {
 		return x.denied("symlink %q points to %q, a path of arsenal-run's that no file operation touches (its state dir, policy or keys file)", e.name, e.link)
 	}
 	if x.dry {
-		return x.checkExisting(e, fsName)
+		if err := x.checkExisting(e, fsName); err != nil {
+			return err
+		}
+		if e.kind == 'f' {
+			return x.copyBody(io.Discard, e)
+		}
+		return nil
 	}
 	return x.write(e, fsName)
+}
+
+// copyBody copies a file entry's body to w, never more than its header
+// promised nor past max_bytes, and checks it held just that. The dry pass
+// copies to nowhere: reading a body to its end is what makes zip check the
+// entry's CRC, so damaged data is refused before anything is written.
+func (x *extractor) copyBody(w io.Writer, e *entry) error {
+	n, err := io.Copy(w, io.LimitReader(e.body, e.size+1))
+	x.written += n
+	switch {
+	case err != nil:
+		return fmt.Errorf("entry %q: %v", e.name, err)
+	case n != e.size:
+		return fmt.Errorf("entry %q holds %d bytes, not the %d its header says", e.name, n, e.size)
+	case x.written > x.lim.bytes:
+		return fmt.Errorf("its files unpack to more than max_bytes (%d)", x.lim.bytes)
+	}
+	return nil
 }
 
 // denied is the refusal of an entry that would reach a protected path,
@@ -422,6 +500,7 @@ func (x *extractor) write(e *entry, name string) error {
 		if err := x.root.MkdirAll(name, 0o755); err != nil {
 			return fmt.Errorf("entry %q: %v", e.name, err)
 		}
+		x.made = append(x.made, name)
 		x.dirs[name] = *e // modes are set at the end, so a read-only directory can be filled first
 		return nil
 	case 'l':
@@ -431,6 +510,7 @@ func (x *extractor) write(e *entry, name string) error {
 		if err := x.root.Symlink(e.link, name); err != nil {
 			return fmt.Errorf("entry %q: %v", e.name, err)
 		}
+		x.made = append(x.made, name)
 		return nil
 	}
 	if err := x.clear(e, name); err != nil {
@@ -440,17 +520,8 @@ func (x *extractor) write(e *entry, name string) error {
 	if err != nil {
 		return fmt.Errorf("entry %q: %v", e.name, err)
 	}
-	// Never more than the header promised, nor past max_bytes.
-	n, err := io.Copy(f, io.LimitReader(e.body, e.size+1))
-	x.written += n
-	switch {
-	case err != nil:
-		err = fmt.Errorf("entry %q: %v", e.name, err)
-	case n != e.size:
-		err = fmt.Errorf("entry %q holds %d bytes, not the %d its header says", e.name, n, e.size)
-	case x.written > x.lim.bytes:
-		err = fmt.Errorf("its files unpack to more than max_bytes (%d)", x.lim.bytes)
-	}
+	x.made = append(x.made, name)
+	err = x.copyBody(f, e)
 	if err == nil {
 		err = f.Chmod(e.mode)
 	}

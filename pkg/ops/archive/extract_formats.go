@@ -52,18 +52,20 @@ func (c *counter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// walkTarGz calls visit for every entry of a tar.gz stream.
+// walkTarGz calls visit for every entry of a tar.gz stream, then reads the
+// gzip stream to its end.
 func walkTarGz(ctx context.Context, r io.Reader, lim limits, visit func(*entry) error) error {
 	zr, err := gzip.NewReader(readerCtx{ctx, r})
 	if err != nil {
 		return fmt.Errorf("not a gzip stream: %v", err)
 	}
 	defer zr.Close()
-	tr := tar.NewReader(&counter{r: zr, lim: lim})
+	c := &counter{r: zr, lim: lim}
+	tr := tar.NewReader(c)
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return drainGzip(c)
 		}
 		if err != nil {
 			return err
@@ -90,6 +92,27 @@ func walkTarGz(ctx context.Context, r io.Reader, lim limits, visit func(*entry) 
 			return err
 		}
 	}
+}
+
+// drainGzip reads what follows the tar's end-of-archive marker to the end
+// of the gzip stream. The tar reader stops at the marker, before the gzip
+// trailer, and only at its end does the gzip reader check the CRC and
+// length of what it inflated: without this, a damaged archive would unpack
+// wrong without a word. Reading through the counter keeps whatever follows
+// the marker (padding, more gzip members) under max_bytes and max_ratio.
+func drainGzip(c *counter) error {
+	_, err := io.Copy(io.Discard, c)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gzip.ErrChecksum):
+		return errors.New("its gzip checksum does not match its data, so the archive is damaged")
+	case errors.Is(err, gzip.ErrHeader):
+		return fmt.Errorf("the bytes after its gzip stream are not another gzip stream (%v)", err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("its gzip stream is cut short (%v)", err)
+	}
+	return err
 }
 
 func tarType(t byte) string {

@@ -159,13 +159,6 @@ func TestExtractRefusesHostileArchives(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("error %v, want it to contain %q", err, want)
 		}
-		if strings.Contains(want, `"liar"`) {
-			// Caught while writing: the refused file itself is removed.
-			if _, err := os.Stat(filepath.Join(e.root, "out", "liar")); err == nil {
-				t.Error("the refused file was left behind")
-			}
-			return
-		}
 		if !strings.Contains(err.Error(), "nothing was written") {
 			t.Errorf("error %v should say nothing was written", err)
 		}
