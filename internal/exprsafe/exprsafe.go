@@ -22,7 +22,7 @@ var Removed = []string{"repeat", "replace", "reduce"}
 // installs a replace whose result is at most maxString bytes, and the
 // bounded builders that Check routes +, join, toJSON, split and the like
 // through.
-func Harden(cfg *conf.Config, maxNodes uint, maxString int) {
+func Harden(cfg *conf.Config, maxNodes uint, maxString, maxWork int) {
 	expr.MaxNodes(maxNodes)(cfg)
 	for _, name := range Removed {
 		expr.DisableBuiltin(name)(cfg)
@@ -33,7 +33,8 @@ func Harden(cfg *conf.Config, maxNodes uint, maxString int) {
 		Func:  boundedReplace(maxString),
 		Types: []reflect.Type{reflect.TypeOf(strings.ReplaceAll)},
 	}
-	addBuilders(cfg, maxString)
+	addBuilders(cfg, maxString, maxWork)
+	addWork(cfg)
 }
 
 // boundedReplace is replace(s, old, new) with its result bounded by limit,

@@ -14,7 +14,8 @@ import (
 // string +, join, toJSON, string, upper, lower, toBase64, fromBase64,
 // replace, split, splitAfter, fromJSON and uniq through the bounded
 // builders, has the argument of keys, values, toPairs, fromPairs and
-// groupBy charged before they run, and checks the result again. A routed
+// groupBy charged before they run, counts the work of predicates and of
+// the lists built-ins walk (work.go), and checks the result again. A routed
 // tree starts by declaring the evaluation's budget, so every builder the
 // evaluation runs, in a let or in each turn of a map, draws on the same one.
 // Use it where checker.Check would be: expr's own Patch option cannot
@@ -29,7 +30,11 @@ func Check(tree *parser.Tree, cfg *conf.Config) (reflect.Type, error) {
 	if !r.routed {
 		return t, nil
 	}
-	decl := &ast.VariableDeclaratorNode{Name: budgetVar, Value: &ast.CallNode{Callee: &ast.IdentifierNode{Value: newBudget}}, Expr: tree.Node}
+	call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: newBudget}}
+	if _, ok := cfg.Env.Get(&cfg.NtCache, ContextVar); ok {
+		call.Arguments = []ast.Node{&ast.IdentifierNode{Value: ContextVar}}
+	}
+	decl := &ast.VariableDeclaratorNode{Name: budgetVar, Value: call, Expr: tree.Node}
 	decl.SetLocation(tree.Node.Location())
 	tree.Node = decl
 	return checker.Check(tree, cfg)
@@ -40,6 +45,7 @@ func Check(tree *parser.Tree, cfg *conf.Config) (reflect.Type, error) {
 type router struct{ routed bool }
 
 func (r *router) Visit(node *ast.Node) {
+	r.routeWork(node)
 	switch n := (*node).(type) {
 	case *ast.BinaryNode:
 		if n.Operator == "+" && maybeString(n.Left) && maybeString(n.Right) && !literals(n) {

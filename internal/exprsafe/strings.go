@@ -1,6 +1,7 @@
 package exprsafe
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -31,7 +32,13 @@ const (
 // budget is what one evaluation may still build, and the items its uniqs
 // have compared pairwise; Check declares one per evaluation and passes it
 // to every builder.
-type budget struct{ max, left, pairwise int }
+type budget struct {
+	max, left, pairwise int
+	// work is what the evaluation has done (work.go), polled the work at
+	// which ctx was last asked.
+	work, maxWork, polled int
+	ctx                   context.Context
+}
 
 // charge takes a string of size bytes from the budget, before it is
 // allocated.
@@ -87,11 +94,20 @@ var (
 // addBuilders installs the budget and the bounded builders as functions.
 // The user's call was type-checked against the built-in before Check
 // routed it, so Validate only gives the result type.
-func addBuilders(cfg *conf.Config, maxString int) {
+func addBuilders(cfg *conf.Config, maxString, maxWork int) {
 	cfg.Functions[newBudget] = &builtin.Function{
-		Name:  newBudget,
-		Func:  func(...any) (any, error) { return &budget{max: maxString, left: EvalStrings * maxString}, nil },
-		Types: []reflect.Type{reflect.FuncOf(nil, []reflect.Type{budgetType}, false)},
+		Name: newBudget,
+		Func: func(args ...any) (any, error) {
+			b := &budget{max: maxString, left: EvalStrings * maxString, maxWork: maxWork}
+			if len(args) == 1 {
+				b.ctx, _ = args[0].(context.Context)
+			}
+			return b, nil
+		},
+		Types: []reflect.Type{
+			reflect.FuncOf(nil, []reflect.Type{budgetType}, false),
+			reflect.FuncOf([]reflect.Type{anyType}, []reflect.Type{budgetType}, false),
+		},
 	}
 	cfg.Functions[concatFn] = &builtin.Function{Name: concatFn, Func: buildConcat, Validate: concatType}
 	cfg.Functions[itemsFn] = &builtin.Function{Name: itemsFn, Func: chargeItems, Validate: itemsType}

@@ -23,7 +23,7 @@ func run(t testing.TB, src string, env map[string]any) (any, error) {
 	t.Helper()
 	cfg := conf.CreateNew()
 	expr.Env(env)(cfg)
-	Harden(cfg, 1000, testLimit)
+	Harden(cfg, 1000, testLimit, 5_000_000)
 	tree, err := parser.ParseWithConfig(src, cfg)
 	if err != nil {
 		t.Fatalf("parse %s: %v", src, err)

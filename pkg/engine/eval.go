@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -28,6 +29,10 @@ func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
 	out, err := m.Run(e.Program, env)
 	vms.Put(m)
 	if err != nil {
+		if c, ok := env[exprsafe.ContextVar].(context.Context); ok && c.Err() != nil {
+			// The run was cancelled or timed out mid-evaluation.
+			return nil, context.Cause(c)
+		}
 		if exprsafe.OverBudget(err) {
 			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s built more than %d items, over the limit of one evaluation's memory (MaxExprMemory; see \"Limits\" in docs/playbooks.md); use a smaller range or list, or split the work across steps", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxExprMemory)
 		}

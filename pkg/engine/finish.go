@@ -14,7 +14,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 	pb := r.p.pb
 	var env map[string]any // only outputs read it
 	if len(pb.Outputs) > 0 {
-		env = r.baseEnv(string(status))
+		env = r.baseEnv(nil, string(status))
 	}
 	outputs := make(map[string]any, len(pb.Outputs))
 	var outErrs map[string]string

@@ -36,7 +36,7 @@ func (r *run) notify(ctx context.Context, status report.Status) {
 		}
 		r.decided(n, report.StatusSkipped, fmt.Sprintf("the run %s; this entry is sent on %s", status, strings.Join(n.step.NotifyOn, ", ")), nil, false)
 	}
-	r.runSection(ctx, send, r.baseEnv(string(status)))
+	r.runSection(ctx, send, r.baseEnv(ctx, string(status)))
 	for _, n := range send {
 		if rec := r.recs[n.idx]; rec.status != report.StatusSucceeded && rec.status != report.StatusSkipped {
 			r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification not sent")

@@ -219,7 +219,7 @@ func (r *run) paramsRecord(n *node) string {
 		return rec.paramsSHA
 	}
 	if r.digestEnv == nil {
-		r.digestEnv = r.baseEnv("running")
+		r.digestEnv = r.baseEnv(nil, "running")
 	}
 	d, err := r.paramsDigest(n, r.digestEnv)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -200,17 +201,19 @@ func (r *run) authorizer() Authorizer {
 
 // baseEnv is the expression environment of a phase of the run. Once the
 // steps are done (status is not running), run.failed_steps lists those
-// that failed.
-func (r *run) baseEnv(status string) map[string]any {
+// that failed. The phase's evaluations stop when ctx is done (nil: they
+// are only bounded in work).
+func (r *run) baseEnv(ctx context.Context, status string) map[string]any {
 	failed := []any{}
 	if status != "running" {
 		failed = r.failedSteps()
 	}
 	return map[string]any{
-		steps.EnvInputs: r.inputs,
-		steps.EnvVars:   r.vars,
-		steps.EnvEnv:    r.env,
-		steps.EnvSteps:  r.states,
+		exprsafe.ContextVar: ctx,
+		steps.EnvInputs:     r.inputs,
+		steps.EnvVars:       r.vars,
+		steps.EnvEnv:        r.env,
+		steps.EnvSteps:      r.states,
 		// nil without an inventory: inventory.hosts says so.
 		steps.EnvInventory: r.o.inventory,
 		steps.EnvRun: map[string]any{
@@ -234,7 +237,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 		defer cancel()
 	}
 	r.vars = map[string]any{}
-	env := r.baseEnv("running") // vars fill r.vars, which env holds
+	env := r.baseEnv(ctx, "running") // vars fill r.vars, which env holds
 	setupErr := r.setup(env)
 	if setupErr == nil {
 		r.runSection(ctx, r.p.sections[secSteps], env)
@@ -252,7 +255,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 	defer stop()
 	var henv map[string]any // only handlers read it
 	if slices.ContainsFunc([]int{secOnSuccess, secOnFailure, secOnCancel, secFinally}, r.hasSection) {
-		henv = r.baseEnv(string(status))
+		henv = r.baseEnv(hctx, string(status))
 	}
 	// mainOK: the steps succeeded, so on_success runs; what it does may
 	// still fail the run, which the sections after it see.
@@ -280,7 +283,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 				status, runErr = report.StatusFailed, r.stepFailure(n)
 				if henv != nil {
 					// finally sees the outcome so far.
-					henv = r.baseEnv(string(status))
+					henv = r.baseEnv(hctx, string(status))
 				}
 			}
 		}

@@ -127,6 +127,9 @@ func newExprCompiler(p *Playbook) *exprCompiler {
 		EnvSteps:  types.TypeOf(map[string]*StepState{}),
 		// Read only through inventory.hosts (see inventory.go).
 		EnvInventory: types.TypeOf(map[string]any{}),
+		// The run's context, which evaluations stop at when it is done;
+		// no expression can name it.
+		exprsafe.ContextVar: types.Any,
 	}
 	var ids []string
 	for _, st := range p.AllSteps() {
@@ -155,7 +158,7 @@ func (c *exprCompiler) config(s scope) *conf.Config {
 	}
 	cfg := conf.CreateNew()
 	expr.Env(env)(cfg)
-	exprsafe.Harden(cfg, MaxExprNodes, MaxStringResult)
+	exprsafe.Harden(cfg, MaxExprNodes, MaxStringResult, MaxExprWork)
 	addInventoryFunc(cfg)
 	c.configs[key] = cfg
 	return cfg

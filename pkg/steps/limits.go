@@ -23,6 +23,11 @@ const (
 	// MaxExprMemory is the memory budget of one evaluation, in expr's units
 	// (roughly, elements allocated).
 	MaxExprMemory = 1_000_000
+	// MaxExprWork bounds the work of one evaluation: each turn of a
+	// built-in's predicate (all, map, count ...) and each item a built-in
+	// walks (sum, max, sort, in ...) is a unit. Past it the evaluation
+	// fails, and a cancelled run stops its evaluations as they work.
+	MaxExprWork = 5_000_000
 	// MaxStringResult bounds each string an expression builds (+, join,
 	// toJSON, replace, ...), in bytes; one evaluation may build 16 times
 	// as much in all.

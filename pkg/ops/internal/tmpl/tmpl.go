@@ -33,6 +33,7 @@ const (
 	MaxExprMemory = 1_000_000 // expr's memory budget for one evaluation
 	MaxExprs      = 10_000    // expressions in one template
 	MaxString     = 1 << 20   // bytes a bounded built-in such as replace may build
+	MaxExprWork   = 5_000_000 // predicate turns and list items walked in one evaluation
 	MaxOutput     = 16 << 20  // bytes of rendered text
 )
 
@@ -110,7 +111,7 @@ func config(values map[string]any) *conf.Config {
 	}
 	cfg := conf.CreateNew()
 	expr.Env(map[string]any{"values": values})(cfg)
-	exprsafe.Harden(cfg, MaxExprNodes, MaxString)
+	exprsafe.Harden(cfg, MaxExprNodes, MaxString, MaxExprWork)
 	return cfg
 }
 

@@ -1,0 +1,84 @@
+package exprsafe
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestWorkIsBounded: loops inside loops, over predicates or over the lists
+// built-ins walk, fail once they have done MaxWork units, and quickly.
+func TestWorkIsBounded(t *testing.T) {
+	env := map[string]any{"n": 1000, "xs": []any{}}
+	for _, src := range []string{
+		"let r = 1..n; sum(r, sum(r, count(r, # % 7 == 3)))",
+		"let r = 1..3000; all(r, {sum(r) > 0})",
+		"let r = 1..3000; count(r, {# * 7 in r})",
+		"let r = 1..3000; count(r, {median(r) > 0})",
+		"let r = 1..3000; any(r, {max(r) < 0})",
+	} {
+		start := time.Now()
+		_, err := run(t, src, env)
+		if err == nil || !strings.Contains(err.Error(), "MaxExprWork") {
+			t.Errorf("%s: %v, want it over MaxExprWork", src, err)
+		}
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("%s: took %v", src, d)
+		}
+	}
+}
+
+// TestWorkKeepsResults: counting work changes no result or type.
+func TestWorkKeepsResults(t *testing.T) {
+	env := map[string]any{"xs": []any{3, 1, 2}}
+	for src, want := range map[string]any{
+		"map(1..3, # * 2)":                []any{2, 4, 6},
+		"filter(1..6, # % 2 == 0)":        []any{2, 4, 6},
+		"sum(1..100)":                     5050,
+		"sum(1..3, # * 2)":                12,
+		"sort(xs)":                        []any{1, 2, 3},
+		"max(xs) + min(xs)":               4,
+		"2 in xs && !(5 in xs)":           true,
+		"count(xs, # > 1) > 0":            true,
+		"len(flatten([[1], [2, 3]]))":     3,
+		"first(sortBy(xs, -#))":           3,
+		"all(xs, {any(xs, {# == 1})})":    true,
+		"concat([1], xs)[3]":              2,
+		"let s = 0; map(xs, {# + s})[0]":  3,
+		"groupBy(xs, # > 1)[true][0] > 0": true,
+	} {
+		got, err := run(t, src, env)
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", src, diff)
+		}
+	}
+}
+
+// TestWorkStopsAtTheContext: an evaluation whose context is done stops
+// within a few thousand units, with the context's cause.
+func TestWorkStopsAtTheContext(t *testing.T) {
+	stop := errors.New("the run was cancelled")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(stop)
+	env := map[string]any{ContextVar: ctx}
+	start := time.Now()
+	_, err := run(t, "let r = 1..2000; sum(r, count(r, # > 0))", env)
+	if err == nil || !strings.Contains(err.Error(), stop.Error()) {
+		t.Fatalf("%v, want it stopped with the context's cause", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// Without the context in the environment, the same expression runs.
+	if _, err := run(t, "let r = 1..200; sum(r, count(r, # > 0))", map[string]any{ContextVar: nil}); err != nil {
+		t.Fatal(err)
+	}
+}
