@@ -38,7 +38,11 @@ func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
 		}
 		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %s", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), firstLine(err.Error()))
 	}
-	return plainData(out, 0)
+	v, err := plainData(out, 0)
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %v", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), err)
+	}
+	return v, nil
 }
 
 func quoteExpr(s string) string {
@@ -197,8 +201,26 @@ func Stringify(v any) string { return jsonx.Text(v) }
 // map[string]any, string, int, float64, bool, nil. Times become RFC 3339
 // strings and durations Go duration strings.
 func plainData(v any, depth int) (any, error) {
+	p := plainer{left: maxPlainItems}
+	return p.data(v, depth)
+}
+
+// maxPlainItems bounds the items plainData writes out. An expression's
+// lists may share parts (map(a, b) holds len(a) references to one b), which
+// the memory budget counts once and plain data writes out each time: four
+// levels of a list of 90 made 65 million items, seconds and gigabytes
+// before the size of the value was checked.
+const maxPlainItems = 4 * steps.MaxExprMemory
+
+// plainer converts to plain data within a number of items.
+type plainer struct{ left int }
+
+func (p *plainer) data(v any, depth int) (any, error) {
 	if depth > 64 {
 		return nil, ops.Errorf(ops.ClassValidation, "value nested deeper than 64 levels")
+	}
+	if p.left--; p.left < 0 {
+		return nil, ops.Errorf(ops.ClassValidation, "value holds more than %d items once the lists it repeats are written out, far over the limit of %d bytes per value (MaxValueSize); pass a smaller part of it", maxPlainItems, steps.MaxValueSize)
 	}
 	switch x := v.(type) {
 	case nil, string, bool, int, float64:
@@ -208,11 +230,11 @@ func plainData(v any, depth int) (any, error) {
 			if !isScalar(x[i]) {
 				out := make([]any, len(x))
 				for j, it := range x {
-					p, err := plainData(it, depth+1)
+					q, err := p.data(it, depth+1)
 					if err != nil {
 						return nil, err
 					}
-					out[j] = p
+					out[j] = q
 				}
 				return out, nil
 			}
@@ -223,11 +245,11 @@ func plainData(v any, depth int) (any, error) {
 			if !isScalar(it) {
 				out := make(map[string]any, len(x))
 				for k, it := range x {
-					p, err := plainData(it, depth+1)
+					q, err := p.data(it, depth+1)
 					if err != nil {
 						return nil, err
 					}
-					out[k] = p
+					out[k] = q
 				}
 				return out, nil
 			}
@@ -236,12 +258,12 @@ func plainData(v any, depth int) (any, error) {
 	case steps.ErrorState:
 		return map[string]any{"class": x.Class, "message": x.Message}, nil
 	case steps.ItemState:
-		return itemData(x, depth)
+		return p.itemData(x, depth)
 	case *steps.StepState:
 		if x == nil {
 			return nil, nil
 		}
-		return stepData(x, depth)
+		return p.stepData(x, depth)
 	case time.Time:
 		return x.Format(time.RFC3339Nano), nil
 	case time.Duration:
@@ -256,22 +278,22 @@ func plainData(v any, depth int) (any, error) {
 	case reflect.Slice, reflect.Array:
 		out := make([]any, rv.Len())
 		for i := range out {
-			p, err := plainData(rv.Index(i).Interface(), depth+1)
+			q, err := p.data(rv.Index(i).Interface(), depth+1)
 			if err != nil {
 				return nil, err
 			}
-			out[i] = p
+			out[i] = q
 		}
 		return out, nil
 	case reflect.Map:
 		out := make(map[string]any, rv.Len())
 		it := rv.MapRange()
 		for it.Next() {
-			p, err := plainData(it.Value().Interface(), depth+1)
+			q, err := p.data(it.Value().Interface(), depth+1)
 			if err != nil {
 				return nil, err
 			}
-			out[fmt.Sprint(it.Key().Interface())] = p
+			out[fmt.Sprint(it.Key().Interface())] = q
 		}
 		return out, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -284,7 +306,7 @@ func plainData(v any, depth int) (any, error) {
 		if rv.IsNil() {
 			return nil, nil
 		}
-		return plainData(rv.Elem().Interface(), depth+1)
+		return p.data(rv.Elem().Interface(), depth+1)
 	case reflect.Struct:
 		// Step states and the like: through JSON, which keeps only data.
 		b, err := json.Marshal(v)
@@ -302,8 +324,8 @@ func plainData(v any, depth int) (any, error) {
 
 // itemData and stepData turn the states expressions read into plain maps
 // with the names users write.
-func itemData(x steps.ItemState, depth int) (any, error) {
-	out, err := plainData(x.Output, depth+1)
+func (p *plainer) itemData(x steps.ItemState, depth int) (any, error) {
+	out, err := p.data(x.Output, depth+1)
 	if err != nil {
 		return nil, err
 	}
@@ -313,8 +335,8 @@ func itemData(x steps.ItemState, depth int) (any, error) {
 	}, nil
 }
 
-func stepData(x *steps.StepState, depth int) (any, error) {
-	out, err := plainData(x.Output, depth+1)
+func (p *plainer) stepData(x *steps.StepState, depth int) (any, error) {
+	out, err := p.data(x.Output, depth+1)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +347,7 @@ func stepData(x *steps.StepState, depth int) (any, error) {
 	if x.Items != nil {
 		items := make([]any, len(x.Items))
 		for i, it := range x.Items {
-			if items[i], err = itemData(it, depth+1); err != nil {
+			if items[i], err = p.itemData(it, depth+1); err != nil {
 				return nil, err
 			}
 		}

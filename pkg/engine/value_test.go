@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -50,5 +51,26 @@ outputs:
 	}
 	if _, ok := rep.Outputs["huge"]; ok || !strings.Contains(rep.OutputErrors["huge"], "MaxStringResult") {
 		t.Errorf("output over the limit: kept=%v error=%q", ok, rep.OutputErrors["huge"])
+	}
+}
+
+// TestSharedListsAreBoundedWrittenOut: lists that share parts cost the
+// memory budget once, and their plain data each time; writing them out
+// stops at a bound, quickly, naming the expression.
+func TestSharedListsAreBoundedWrittenOut(t *testing.T) {
+	e, _ := newEngine(t)
+	start := time.Now()
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: blow
+    op: control.set
+    with: {v: "${{ let a = 1..90; let b = map(a, a); let c = map(a, b); map(a, c) }}"}
+`), nil)
+	s := stepOf(t, rep, "blow")
+	if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" || !strings.Contains(s.Error.Message, "(MaxValueSize)") || !strings.Contains(s.Error.Message, "map(a, c)") {
+		t.Errorf("%s %+v", s.Status, s.Error)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
 	}
 }
