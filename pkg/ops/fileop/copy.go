@@ -117,10 +117,7 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		if src.root.Name() == dest.root.Name() {
 			err = place(src.root.Link, src.root.Rename, src.root.Remove, src.rel, dest.rel, replace, sst.IsDir())
 		} else {
-			// Two roots: rename by path after both were checked inside
-			// their roots; neither a rename nor a link follows a symlink
-			// in its last element.
-			err = place(os.Link, os.Rename, os.Remove, src.abs, dest.abs, replace, sst.IsDir())
+			err = moveBetween(ctx, src, dest, replace, sst.IsDir())
 		}
 		switch {
 		case err == nil:

@@ -71,12 +71,14 @@ func checkPath(p ops.Params) error {
 	return nil
 }
 
-// target is a path opened for access: the root it lies in and the path
-// relative to it. Close releases the root.
+// target is a path opened for access: the root it lies in, the path
+// relative to it, the absolute path and the path as the caller gave it
+// (what errors name). Close releases the root.
 type target struct {
 	root *os.Root
 	rel  string
 	abs  string
+	path string
 }
 
 // open locates path inside the call's roots and opens that root.
@@ -90,7 +92,7 @@ func open(ctx context.Context, path string) (*target, error) {
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
 	}
-	return &target{root: root, rel: place.Rel, abs: place.Abs}, nil
+	return &target{root: root, rel: place.Rel, abs: place.Abs, path: path}, nil
 }
 
 func (t *target) Close() { t.root.Close() }
