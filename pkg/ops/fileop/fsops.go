@@ -91,7 +91,7 @@ func mkdirSpec() ops.Spec {
 		Name:        "file.mkdir",
 		Description: "Create a directory and any missing parents, like mkdir -p. Succeeds when it already exists as a directory (changed: false).",
 		Risk:        ops.RiskWrite,
-		Params:      []ops.Param{pathParam, {Name: "mode", Type: ops.TypeString, Default: "0755", MaxLen: 4, Description: "permission bits in octal for the directories created"}},
+		Params:      []ops.Param{pathParam, {Name: "mode", Type: ops.TypeString, Default: "0755", MaxLen: 4, Description: "the mode in octal, like 0750, or 2775 and 1777 for setgid and sticky; the parents created on the way get its permission bits only"}},
 		Output: []ops.Field{
 			{Name: "path", Type: "string", Description: "the absolute path"},
 			{Name: "changed", Type: "bool", Description: "true when the directory was created"},
@@ -123,12 +123,15 @@ func (*Mkdir) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		}
 		return map[string]any{"path": t.abs, "changed": false}, nil
 	}
-	if err := t.root.MkdirAll(t.rel, modeOf(p, 0o755)); err != nil {
+	// os.Root's MkdirAll takes permission bits only, and applies the
+	// umask: set the asked mode, setgid and sticky included, on the leaf
+	// afterwards, as mkdir -p -m does.
+	mode := modeOf(p, 0o755)
+	if err := t.root.MkdirAll(t.rel, mode.Perm()); err != nil {
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
-	// MkdirAll applies the umask; set the asked mode on the leaf.
 	if p.Known("mode") {
-		if err := t.root.Chmod(t.rel, modeOf(p, 0o755)); err != nil {
+		if err := t.root.Chmod(t.rel, mode); err != nil {
 			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 		}
 	}

@@ -84,6 +84,36 @@ func TestMkdir(t *testing.T) {
 	}
 }
 
+// TestMkdirSpecialModes makes directories with setgid and sticky modes:
+// the leaf gets the mode whole, the parents created on the way only its
+// permission bits.
+func TestMkdirSpecialModes(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		path, mode string
+		want       fs.FileMode
+	}{
+		{"shared", "2775", fs.ModeSetgid | 0o775},
+		{"drop", "1777", fs.ModeSticky | 0o777},
+		{"parent/leaf", "3770", fs.ModeSetgid | fs.ModeSticky | 0o770},
+	} {
+		if _, err := e.run("file.mkdir", map[string]any{"path": tc.path, "mode": tc.mode}); err != nil {
+			t.Errorf("mkdir %s mode %s: %v", tc.path, tc.mode, err)
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(e.root, tc.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode() &^ fs.ModeDir; got != tc.want {
+			t.Errorf("mkdir %s mode %s: %v, want %v", tc.path, tc.mode, got, tc.want)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(e.root, "parent")); err != nil || fi.Mode()&(fs.ModeSetgid|fs.ModeSticky) != 0 {
+		t.Errorf("the parent made on the way: %v %v, want no setgid or sticky bit", fi, err)
+	}
+}
+
 func TestChmod(t *testing.T) {
 	e := newEnv(t)
 	p := e.file("key", "k")
