@@ -20,7 +20,7 @@ type Copy struct{ move bool }
 
 func copySpec(move bool) ops.Spec {
 	name, verb, risk := "file.copy", "Copy", ops.RiskWrite
-	desc := "Copy a regular file (a symlink's target inside the allowed roots), keeping its mode. The copy is written to a temporary name and renamed into place, so readers never see half a file."
+	desc := "Copy a regular file (a symlink's target inside the allowed roots), keeping its permission bits but not setuid, setgid or sticky. The copy is written to a temporary name and renamed into place, so readers never see half a file."
 	if move {
 		name, verb = "file.move", "Move"
 		desc = "Move (rename) a file or directory. Within one file system the rename is atomic; across file systems a regular file is copied, synced and the original removed."
@@ -131,6 +131,9 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	if !sst.Mode().IsRegular() {
 		return nil, ops.Errorf(ops.ClassExecution, "%s is on another file system and is not a regular file; it cannot be moved atomically", srcPath)
 	}
+	// Permission bits only: the copy belongs to the user the step runs as,
+	// not to the original's owner, so a setuid or setgid bit kept would
+	// make a program that runs as that user, root as often as not.
 	n, err := copyFile(ctx, src, dest, sst.Mode().Perm(), replace)
 	if errors.Is(err, fs.ErrExist) {
 		return nil, exists()

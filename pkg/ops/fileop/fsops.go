@@ -56,6 +56,11 @@ func (*Mkdir) AssessesDeferred() bool { return true }
 // RiskFor is destructive for a setuid or setgid mode (see modeRisk).
 func (*Mkdir) RiskFor(p ops.Params) ops.Risk { return modeRisk(p, ops.RiskWrite) }
 
+// modeBits are the bits of a mode param: permissions, setuid, setgid and
+// sticky.
+const modeBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+
+// modeOf is the mode param as an fs.FileMode, or def when it is not given.
 func modeOf(p ops.Params, def fs.FileMode) fs.FileMode {
 	if !p.Known("mode") {
 		return def
@@ -180,7 +185,7 @@ func (*Chmod) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
 	mode := modeOf(p, 0)
-	changed := st.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != mode
+	changed := st.Mode()&modeBits != mode
 	if changed {
 		if err := t.root.Chmod(t.rel, mode); err != nil {
 			return nil, policy.Classify(ctx, err, path, policy.Roots(ctx))

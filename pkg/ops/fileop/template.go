@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -43,7 +42,7 @@ func templateSpec() ops.Spec {
 			{Name: "content", Type: ops.TypeString, MaxLen: MaxTemplateSize, Template: true, Description: "the template itself; write $${{ values.x }} here, since the playbook interpolates ${{ }} first; exclusive with src"},
 			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the file to write; it must lie inside the allowed roots"},
 			{Name: "values", Type: ops.TypeMap, Description: "what the template's expressions read, as values.<name>"},
-			{Name: "mode", Type: ops.TypeString, MaxLen: 4, Description: "permissions in octal, like 0644; default the existing file's, or 0644 for a new one"},
+			{Name: "mode", Type: ops.TypeString, MaxLen: 4, Description: "the mode in octal, like 0644, or 4 digits with setuid, setgid or sticky (4755); default the permission bits of the existing file, or 0644 for a new one"},
 			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create dest's missing parent directories (mode 0755)"},
 			{Name: "check", Type: ops.TypeBool, Default: false, Description: "only report whether the file would change, and the diff; write nothing"},
 		},
@@ -130,6 +129,9 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a root directory, not a file", path)
 	}
 	dir, base := filepath.Dir(t.rel), filepath.Base(t.rel)
+	// Without mode a rewritten file keeps its permission bits but not
+	// setuid, setgid or sticky, as file.write does, and those bits alone
+	// do not make it differ.
 	mode, current, exists := fs.FileMode(0o644), "", false
 	fi, err := t.root.Lstat(t.rel)
 	switch {
@@ -151,8 +153,10 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	}
 	oldMode := mode
 	if p.Known("mode") {
-		n, _ := strconv.ParseUint(p.String("mode"), 8, 32)
-		mode = fs.FileMode(n).Perm()
+		mode = modeOf(p, mode)
+		if exists {
+			oldMode = fi.Mode() & modeBits
+		}
 	}
 	out := map[string]any{
 		"changed": !exists || current != rendered || mode != oldMode,

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"sync/atomic"
 	"syscall"
 
@@ -40,7 +39,7 @@ func writeSpec() ops.Spec {
 		Params: []ops.Param{
 			pathParam,
 			{Name: "content", Type: ops.TypeString, Required: true, MaxLen: 64 << 20, Description: "the text to write"},
-			{Name: "mode", Type: ops.TypeString, Description: "permissions in octal, like 0644 or 0600; default 0644 for a new file, the existing file's for a replaced one"},
+			{Name: "mode", Type: ops.TypeString, Description: "the mode in octal, like 0644 or 0600, or 4 digits with setuid, setgid or sticky (4755); default 0644 for a new file, the permission bits of a replaced one; with append, only for a file it creates"},
 			{Name: "append", Type: ops.TypeBool, Default: false, Description: "add the content at the end of the file instead of replacing it"},
 			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create missing parent directories (mode 0755)"},
 		},
@@ -84,6 +83,9 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			return nil, fail(err)
 		}
 	}
+	// A replaced file keeps its permission bits but not setuid, setgid or
+	// sticky: new content gets those only when mode asks for them, which
+	// makes the step destructive (see modeRisk).
 	mode := fs.FileMode(0o644)
 	existing, err := t.root.Lstat(t.rel)
 	switch {
@@ -94,10 +96,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fail(err)
 	}
-	if p.Known("mode") {
-		n, _ := strconv.ParseUint(p.String("mode"), 8, 32)
-		mode = fs.FileMode(n).Perm()
-	}
+	mode = modeOf(p, mode)
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -109,7 +108,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		if err == nil && !existing.Mode().IsRegular() {
 			return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file but a %s; file.write appends to regular files only", path, fileType(existing.Mode()))
 		}
-		f, err := t.root.OpenFile(t.rel, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK|syscall.O_NOCTTY, mode)
+		f, created, err := openAppend(t.root, t.rel, mode)
 		if err != nil {
 			return nil, fail(err)
 		}
@@ -122,6 +121,9 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file but a %s; file.write appends to regular files only", path, fileType(fi.Mode()))
 		}
 		n, err := f.WriteString(content)
+		if err == nil && created && p.Known("mode") {
+			err = f.Chmod(mode) // exact bits, special ones too, whatever the umask
+		}
 		if err == nil {
 			err = f.Sync()
 		}
@@ -157,6 +159,22 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		d.Close()
 	}
 	return map[string]any{"bytes": n, "path": t.abs}, nil
+}
+
+// openAppend opens name in root for appending, creating it with the
+// permission bits of mode when it is missing, and reports whether it did:
+// only a file this call created takes the mode param. Creating
+// exclusively first tells the two apart; a name that exists, a dangling
+// symlink included, is then opened without O_EXCL, which follows such a
+// symlink inside the root and creates its target.
+func openAppend(root *os.Root, name string, mode fs.FileMode) (*os.File, bool, error) {
+	const flag = os.O_WRONLY | os.O_APPEND | os.O_CREATE | syscall.O_NONBLOCK | syscall.O_NOCTTY
+	f, err := root.OpenFile(name, flag|os.O_EXCL, mode.Perm())
+	if !errors.Is(err, fs.ErrExist) {
+		return f, err == nil, err
+	}
+	f, err = root.OpenFile(name, flag, mode.Perm())
+	return f, false, err
 }
 
 // writeTemp creates name exclusively and writes, chmods and syncs it.
