@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -46,6 +47,18 @@ func Protect(path, what string) {
 			protected.paths = append(protected.paths, protectedPath{form, what})
 		}
 	}
+}
+
+// ProtectedPaths returns the protected paths, as given and resolved,
+// sorted: what a cached file read must be keyed by, since a read one
+// process allowed another may refuse.
+func ProtectedPaths() []string {
+	var out []string
+	for _, p := range protectedPaths() {
+		out = append(out, p.path)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func protectedPaths() []protectedPath {

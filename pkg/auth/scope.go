@@ -57,14 +57,23 @@ func (s *Scope) Fingerprint() string {
 	for i, h := range s.hosts {
 		hosts[i] = host{h.role, h.patterns}
 	}
+	roots := s.roots
+	if roots == nil {
+		// The defaults are this process's working and temp directories,
+		// which differ between the processes sharing a state dir: a
+		// read one made must not be a hit for another.
+		for _, r := range fsroot.Defaults() {
+			roots = append(roots, fsroot.Resolved(r))
+		}
+	}
 	b, err := json.Marshal(struct {
-		Roots        []string        `json:"roots"` // null: the defaults; []: none
+		Roots        []string        `json:"roots"` // [] none
 		HTTP         []*HTTPRules    `json:"http"`
 		Unrestricted bool            `json:"unrestricted"`
 		SignalOthers bool            `json:"signal_others"`
 		Sandbox      *sandbox.Limits `json:"sandbox"`
 		Hosts        []host          `json:"hosts"`
-	}{s.roots, s.http, s.unrestricted, s.signalOthers, s.sandbox, hosts})
+	}{roots, s.http, s.unrestricted, s.signalOthers, s.sandbox, hosts})
 	if err != nil {
 		return fmt.Sprintf("%p", s) // shares with nothing
 	}

@@ -311,3 +311,22 @@ roles:
 		t.Errorf("a plain network refused:\n%v", err)
 	}
 }
+
+// TestDefaultRootsFingerprintWhereTheyAre: a scope with the default roots
+// (the working and temp directories) is not the same scope in another
+// working directory, for the cache's keys.
+func TestDefaultRootsFingerprintWhereTheyAre(t *testing.T) {
+	s := newScope([]*Role{{Name: "viewer"}})
+	if s.FileRoots() != nil {
+		t.Fatalf("roots %v, want the defaults", s.FileRoots())
+	}
+	t.Chdir(t.TempDir())
+	a := s.Fingerprint()
+	t.Chdir(t.TempDir())
+	if b := s.Fingerprint(); a == b {
+		t.Error("the same fingerprint in two working directories")
+	}
+	if c := s.Fingerprint(); c != s.Fingerprint() {
+		t.Error("the fingerprint changes by itself")
+	}
+}

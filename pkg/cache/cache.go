@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -193,6 +194,12 @@ func Key(c *engine.Call, secret []byte, namespace string) (string, error) {
 	}
 	if namespace != "" {
 		material["namespace"] = namespace
+	}
+	// What no file operation touches differs between processes (a policy
+	// file given to one and not another): a read one allowed is no hit for
+	// one that refuses it.
+	if p := fsroot.ProtectedPaths(); len(p) > 0 {
+		material["protected"] = p
 	}
 	// What the operation depends on besides its params (the variables a
 	// plugin gets) is in the key even with cache.key: a step's own key

@@ -3,9 +3,11 @@ package cache_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -84,5 +86,24 @@ func TestKeyTakesTheRunsEnvironment(t *testing.T) {
 		if s := step(rep, "a"); regionOf(s.Output) != region || s.Cached {
 			t.Errorf("run %d in %s: answered %v (cached %v)", i, region, s.Output, s.Cached)
 		}
+	}
+}
+
+// TestKeyHoldsTheProtectedPaths: what no file operation touches differs
+// between processes (one given a policy file, one not): an entry made
+// before a path was protected is no hit after.
+func TestKeyHoldsTheProtectedPaths(t *testing.T) {
+	f := newFixture(t, regionPlaybook)
+	t.Setenv("AWS_REGION", "eu-west-1")
+	for i, want := range []bool{false, true} {
+		rep, _ := f.run(nil)
+		if s := step(rep, "a"); s.Cached != want {
+			t.Fatalf("run %d: cached %v, want %v", i, s.Cached, want)
+		}
+	}
+	fsroot.Protect(filepath.Join(t.TempDir(), "policy.yaml"), "policy file")
+	rep, _ := f.run(nil)
+	if s := step(rep, "a"); s.Cached {
+		t.Error("an entry made before a path was protected was a hit after")
 	}
 }
