@@ -387,6 +387,9 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 	}
 	if s.Entry != nil {
 		for _, p := range pairs {
+			if prm := s.Entry.Spec.Param(p.Key); p.Key == "command" && prm != nil && prm.Type == ops.TypeList {
+				l.checkCodeArg(s, p.V)
+			}
 			if prm := s.Entry.Spec.Param(p.Key); prm != nil && prm.NoInterpolation {
 				if v := yamlx.Deref(p.V); v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "${{") {
 					l.d.Add(l.posAt(v, strings.Index(v.Value, "${{")), "${{ }} is not allowed in %s.%s: an interpolated value would run as code; %s", s.Op, p.Key, prm.Fix)
