@@ -45,7 +45,7 @@ steps:
     serial: 2
     with:
       host: ${{ item.name }}
-      command: [sh, -c, "echo hello from ${{ item.name }}"]
+      command: [sh, -c, 'echo hello from "$1"', sh, "${{ item.name }}"]
 `)
 	rep, junit := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml")
 	res := runBuilt(t, append([]string{"run", pb, "--report", rep, "--junit", junit, "--log-format", "json"}, flags...)...)

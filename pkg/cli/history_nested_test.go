@@ -25,7 +25,7 @@ steps:
   - id: check
     op: shell.exec
     with:
-      command: [sh, -c, 'if [ "${{ inputs.n }}" = 1 ]; then echo "item one is broken" >&2; exit 3; fi']
+      command: [sh, -c, 'if [ "$1" = 1 ]; then echo "item one is broken" >&2; exit 3; fi', sh, "${{ string(inputs.n) }}"]
 `)
 	writePlaybook(t, dir, "l1.yaml", "version: 1\nname: l1\nsteps:\n  - {id: before, op: shell.exec, with: {command: ['true']}}\n  - {id: l2, op: playbook.run, with: {path: l2.yaml}}\n")
 	writePlaybook(t, dir, "l2.yaml", "version: 1\nname: l2\nsteps:\n  - {id: l3, op: playbook.run, with: {path: l3.yaml}}\n")

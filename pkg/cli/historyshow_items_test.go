@@ -27,7 +27,7 @@ steps:
     foreach: 'map(1..25, ({"name": (# % 9 == 0 ? "dead-" : "web-") + string(#) + (# == 18 ? "\u001b[2J" : "")}))'
     fail_fast: false
     with:
-      command: [sh, -c, 'case "${{ item.name }}" in dead-*) printf "ssh: connect to host %s port 22: Connection refused\033]0;pwned\007\n" "${{ item.name }}" >&2; exit 255;; esac']
+      command: [sh, -c, 'case "$1" in dead-*) printf "ssh: connect to host %s port 22: Connection refused\033]0;pwned\007\n" "$1" >&2; exit 255;; esac', sh, "${{ item.name }}"]
 `
 
 // TestHistoryShowNamesFailedItemsAndWhy: after a fan-out over many hosts,

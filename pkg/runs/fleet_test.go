@@ -47,7 +47,7 @@ steps:
     max_fail_percentage: 50
     with:
       host: ${{ item.name }}
-      command: [sh, -c, "echo restarted; exit ${{ item.vars.code }}"]
+      command: [sh, -c, 'echo restarted; exit "$1"', sh, "${{ string(item.vars.code) }}"]
 `
 
 type hostResult struct {
