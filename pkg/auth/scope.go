@@ -219,6 +219,20 @@ func (s *Scope) limit(op string, d Decision) Decision {
 	return Decision{Rule: fmt.Sprintf("the role requires a sandbox %s, and %s cannot run sandboxed; use shell.exec with sandbox: instead", s.sandbox, op), Via: d.Via}
 }
 
+// RestrictsNetwork reports whether http rules limit where the scope's
+// connections go; without any, every address is allowed.
+func (s *Scope) RestrictsNetwork() bool {
+	if s.choice != nil {
+		for _, a := range s.choice.alts {
+			if a.RestrictsNetwork() {
+				return true
+			}
+		}
+		return false
+	}
+	return !s.unrestricted
+}
+
 // AllowDial decides whether a connection to ip, resolved from host, may be
 // made. It is consulted at dial time, so it also covers redirects and names
 // that resolve to addresses the policy denies.

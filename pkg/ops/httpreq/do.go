@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry/httptrace"
 )
 
@@ -57,6 +60,11 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 			return nil, ops.Errorf(ops.ClassValidation, "param headers: %v", err)
 		}
 		if strings.EqualFold(k, "Host") {
+			if policy.HasDialPolicy(ctx) && !sameHost(s, u.Host) {
+				// The rules judge the host dialled; a Host header would
+				// pick another virtual host behind it.
+				return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: header Host %q names another host than the URL's (%s); under a role with http rules the request goes to the URL's host only: put the host in the URL", ops.ErrDenied, s, u.Hostname()))
+			}
 			req.Host = s
 			continue
 		}
@@ -229,4 +237,20 @@ func snippet(b []byte, n int) string {
 		s += "..."
 	}
 	return s
+}
+
+// sameHost reports whether a Host header names the URL's host (its port
+// aside): names as DNS compares them, addresses as addresses.
+func sameHost(header, urlHost string) bool {
+	name := func(h string) string {
+		if host, _, err := net.SplitHostPort(h); err == nil {
+			h = host
+		}
+		h = strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+		if a, err := netip.ParseAddr(h); err == nil {
+			return a.Unmap().String()
+		}
+		return h
+	}
+	return name(header) == name(urlHost)
 }

@@ -211,10 +211,19 @@ func SandboxRequirement(ctx context.Context) *sandbox.Limits {
 	return nil
 }
 
-// HasDialPolicy reports whether the call in ctx restricts network access.
+// HasDialPolicy reports whether the call in ctx restricts network access:
+// its scope has rules on where connections go. Such a call dials through
+// the check, on connections of its own and with no proxy; any other uses
+// the shared pools and the environment's proxy.
 func HasDialPolicy(ctx context.Context) bool {
-	_, ok := ops.CallFrom(ctx).Scope.(DialPolicy)
-	return ok
+	sc := ops.CallFrom(ctx).Scope
+	if _, ok := sc.(DialPolicy); !ok {
+		return false
+	}
+	if r, ok := sc.(interface{ RestrictsNetwork() bool }); ok {
+		return r.RestrictsNetwork()
+	}
+	return true
 }
 
 // DialContext dials addr (host:port) with base, checking the call's
