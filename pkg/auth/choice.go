@@ -191,6 +191,10 @@ func (c *choice) allowDial(host string, ip net.IP) error {
 	return c.narrow(func(a *Scope) error { return a.AllowDial(host, ip) })
 }
 
+func (c *choice) allowName(host string) error {
+	return c.narrow(func(a *Scope) error { return a.AllowName(host) })
+}
+
 func (c *choice) allowHost(name string, groups, tags []string) error {
 	return c.narrow(func(a *Scope) error { return a.AllowHost(name, groups, tags) })
 }

@@ -259,6 +259,56 @@ func (s *Scope) AllowDial(host string, ip net.IP) error {
 	return fmt.Errorf("%w: connecting to %s (%s): %s", errDenied, host, addr, why)
 }
 
+// AllowName decides, before host is resolved, whether the rules could let
+// a connection to it through: a name that every role's rules refuse by
+// name alone (deny_hosts, or allow_hosts of names only that misses it) is
+// denied without a DNS query, which would tell the name to whoever
+// answers it. Addresses, and names an address rule might yet let through,
+// are left to AllowDial.
+func (s *Scope) AllowName(host string) error {
+	if s.choice != nil {
+		return s.choice.allowName(host)
+	}
+	if s.unrestricted {
+		return nil
+	}
+	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil || host == "" {
+		return nil
+	}
+	var why string
+	for _, h := range s.http {
+		err := h.allowName(host)
+		if err == nil {
+			return nil
+		}
+		why = err.Error()
+	}
+	return fmt.Errorf("%w: connecting to %s: %s", errDenied, host, why)
+}
+
+func (h *HTTPRules) allowName(host string) error {
+	for _, p := range h.DenyHosts {
+		if !isAddrRule(p) && hostMatch(p, host) {
+			return fmt.Errorf("host %s is denied by %q", host, p)
+		}
+	}
+	if len(h.AllowHosts) == 0 || len(h.AllowCIDRs) > 0 {
+		return nil // its address decides
+	}
+	for _, p := range h.AllowHosts {
+		if isAddrRule(p) || hostMatch(p, host) {
+			return nil
+		}
+	}
+	return fmt.Errorf("host %s is not in the allowed hosts", host)
+}
+
+// isAddrRule reports whether a host rule entry is an address.
+func isAddrRule(p string) bool {
+	_, err := netip.ParseAddr(strings.Trim(p, "[]"))
+	return err == nil
+}
+
 func (h *HTTPRules) allow(host string, a netip.Addr) error {
 	for _, p := range h.DenyHosts {
 		if hostRuleMatch(p, host, a) {

@@ -330,3 +330,36 @@ func TestDefaultRootsFingerprintWhereTheyAre(t *testing.T) {
 		t.Error("the fingerprint changes by itself")
 	}
 }
+
+// TestNamesDeniedBeforeTheyAreResolved: a name the rules refuse by name
+// alone is denied before any DNS query; one an address rule might let
+// through, and every address, is left to the dial.
+func TestNamesDeniedBeforeTheyAreResolved(t *testing.T) {
+	deny := newScope([]*Role{{Name: "d", HTTP: &HTTPRules{DenyHosts: []string{"*.internal.example", "10.0.0.1"}}}})
+	names := newScope([]*Role{{Name: "n", HTTP: &HTTPRules{AllowHosts: []string{"api.example.com"}}}})
+	mixed := newScope([]*Role{{Name: "m", HTTP: &HTTPRules{AllowHosts: []string{"api.example.com"}, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}}})
+	for _, c := range []struct {
+		s      *Scope
+		host   string
+		denied bool
+	}{
+		{deny, "admin.internal.example", true},
+		{deny, "ADMIN.Internal.Example.", true},
+		{deny, "api.example.com", false},
+		{deny, "10.0.0.1", false}, // an address: the dial decides
+		{names, "leak.attacker.example", true},
+		{names, "api.example.com", false},
+		{names, "127.0.0.1", false},
+		{mixed, "other.example", false}, // it may resolve into 192.0.2.0/24
+	} {
+		err := c.s.AllowName(c.host)
+		if (err != nil) != c.denied {
+			t.Errorf("AllowName(%s) = %v, want denied=%v", c.host, err, c.denied)
+		}
+	}
+	// Two roles' rules add up: a name either lets through passes.
+	both := newScope([]*Role{{Name: "d", HTTP: &HTTPRules{DenyHosts: []string{"x.example"}}}, {Name: "e", HTTP: &HTTPRules{AllowHosts: []string{"x.example"}}}})
+	if err := both.AllowName("x.example"); err != nil {
+		t.Errorf("two roles: %v", err)
+	}
+}

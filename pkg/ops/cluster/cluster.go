@@ -188,8 +188,7 @@ func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Durat
 		r, err = probeHTTP(pctx, client, n.URL, keepBody)
 	} else {
 		var c net.Conn
-		host, _, _ := net.SplitHostPort(n.Address)
-		c, err = policy.Dialer(pctx, net.Dialer{}, host).DialContext(pctx, "tcp", n.Address)
+		c, err = policy.DialContext(pctx, net.Dialer{}, "tcp", n.Address)
 		if err == nil {
 			c.Close()
 			r.status = "up"

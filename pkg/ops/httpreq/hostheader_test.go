@@ -61,3 +61,24 @@ func TestProxyWithoutRules(t *testing.T) {
 	}
 	op.Close()
 }
+
+// namer is a fake scope with rules that deny one name by name.
+type namer struct{ ruled }
+
+func (namer) AllowName(host string) error {
+	if host == "admin.internal.example" {
+		return errors.New("host admin.internal.example is denied by \"*.internal.example\"")
+	}
+	return nil
+}
+
+// TestNameDeniedBeforeItIsResolved: a name the rules deny by name is
+// denied (authorization), not looked up and failed (execution).
+func TestNameDeniedBeforeItIsResolved(t *testing.T) {
+	r := newRegistry(t)
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: namer{ruled{true}}})
+	_, err := opstest.Execute(r, ctx, "http.request", map[string]any{"url": "http://admin.internal.example:18080/"})
+	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization || strings.Contains(err.Error(), "lookup") {
+		t.Fatalf("%v (class %s)", err, ops.ClassOf(err))
+	}
+}

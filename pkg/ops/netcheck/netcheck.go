@@ -125,14 +125,14 @@ func (*TCPCheck) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 // error is for a cancelled ctx or a connection the caller's network policy
 // refuses.
 func probeTCP(ctx context.Context, addr string, timeout time.Duration) (map[string]any, error) {
-	host, _, err := splitAddress(addr, "")
+	_, _, err := splitAddress(addr, "")
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "param address: %v", err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	conn, err := policy.Dialer(pctx, net.Dialer{}, host).DialContext(pctx, "tcp", addr)
+	conn, err := policy.DialContext(pctx, net.Dialer{}, "tcp", addr)
 	latency := ms(time.Since(start))
 	if err == nil {
 		remote := conn.RemoteAddr().String()

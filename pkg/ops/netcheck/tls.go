@@ -82,7 +82,7 @@ func (op *TLSCert) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	timeout := p.Duration("timeout")
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	raw, err := policy.Dialer(hctx, net.Dialer{}, host).DialContext(hctx, "tcp", addr)
+	raw, err := policy.DialContext(hctx, net.Dialer{}, "tcp", addr)
 	if err != nil {
 		return nil, op.fail(ctx, hctx, err, addr, timeout)
 	}

@@ -288,8 +288,7 @@ func (p *Pool) connect(ctx context.Context, e *entry, h *inventory.Host, a authO
 			return nil, policyClass(fmt.Errorf("connecting to %s (%s) through jump host %s: %w", h.Name, h.HostPort(), h.Jump.Name, causeOf(ctx, err)))
 		}
 	} else {
-		d := policy.Dialer(ctx, net.Dialer{KeepAlive: 30 * time.Second}, h.Address)
-		if nc, err = d.DialContext(ctx, "tcp", h.HostPort()); err != nil {
+		if nc, err = policy.DialContext(ctx, net.Dialer{KeepAlive: 30 * time.Second}, "tcp", h.HostPort()); err != nil {
 			return nil, policyClass(fmt.Errorf("connecting to %s (%s): %w", h.Name, h.HostPort(), causeOf(ctx, err)))
 		}
 	}

@@ -227,13 +227,33 @@ func HasDialPolicy(ctx context.Context) bool {
 }
 
 // DialContext dials addr (host:port) with base, checking the call's
-// DialPolicy on the resolved address.
+// DialPolicy on the name before it is resolved (AllowName) and on the
+// resolved address.
 func DialContext(ctx context.Context, base net.Dialer, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		host = addr
 	}
+	if err := AllowName(ctx, host); err != nil {
+		return nil, err
+	}
 	return Dialer(ctx, base, host).DialContext(ctx, network, addr)
+}
+
+// AllowName refuses, before it is resolved, a host name the call's rules
+// deny by name alone (see auth.Scope.AllowName); nil for anything else.
+func AllowName(ctx context.Context, host string) error {
+	n, ok := ops.CallFrom(ctx).Scope.(interface{ AllowName(string) error })
+	if !ok {
+		return nil
+	}
+	if err := n.AllowName(host); err != nil {
+		if errors.Is(err, ops.ErrDenied) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", ops.ErrDenied, err)
+	}
+	return nil
 }
 
 // Class returns the error class for err from a network or file operation:
