@@ -180,10 +180,11 @@ func opFailure(res *runs.OpResult) *apiError {
 		case res.Authorization != nil && !res.Authorization.Allowed:
 			e.Rule = res.Authorization.Rule
 		case res.Authorization != nil:
-			// The policy allowed the call; the operation's own safeguard
-			// (such as never signalling pid 1) refused it, and the message
-			// says why.
-			e.Rule = "the operation's own safeguard, whatever the policy allows"
+			// The policy allowed the operation; a check on the call's
+			// params refused it: the role's scope (a file root, an
+			// address, a host) or the operation's own safeguard (such as
+			// never signalling pid 1). The message says which.
+			e.Rule = "the operation is allowed, but not on these params: the role's file roots, network or host rules, or the operation's own safeguard (the message says which)"
 		}
 		return e
 	case class == ops.ClassSystem:
