@@ -7,13 +7,10 @@ package shell
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -282,24 +279,4 @@ func (e *Exec) waitDelay() time.Duration {
 		return e.WaitDelay
 	}
 	return time.Second
-}
-
-var _ ops.CacheKeyer = (*Exec)(nil)
-
-// CacheKey is the environment the command gets besides its params: a
-// cached answer (where the policy lets shell.exec be cached) is no hit in
-// another environment (AWS_REGION=eu-west-1 answered for us-east-1).
-// Only its digest goes into the key.
-func (*Exec) CacheKey(environ []string) any {
-	if environ == nil {
-		environ = os.Environ()
-	}
-	env := slices.Clone(environ)
-	slices.Sort(env)
-	h := sha256.New()
-	for _, kv := range env {
-		h.Write([]byte(kv))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
