@@ -209,6 +209,11 @@ func (*DNSLookup) ValidateParams(p ops.Params, _ bool) error {
 // Execute resolves the name.
 func (op *DNSLookup) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	name, typ := p.String("name"), p.String("type")
+	// A name the caller's rules deny by name is not looked up either: the
+	// query itself tells the name to whoever answers it.
+	if err := policy.AllowName(ctx, strings.TrimSuffix(name, ".")); err != nil {
+		return nil, ops.WithClass(ops.ClassAuthorization, err)
+	}
 	lctx, cancel := context.WithTimeout(ctx, p.Duration("timeout"))
 	defer cancel()
 	r := op.Resolver

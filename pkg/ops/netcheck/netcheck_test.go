@@ -299,3 +299,25 @@ func TestDialPolicyUnspecifiedAddress(t *testing.T) {
 		}
 	}
 }
+
+// denyName is a scope whose rules deny one name by name.
+type denyName struct{}
+
+func (denyName) AllowDial(string, net.IP) error { return nil }
+func (denyName) AllowName(host string) error {
+	if host == "localhost" {
+		return errors.New("host localhost is denied by \"localhost\"")
+	}
+	return nil
+}
+
+// TestDNSLookupOfADeniedName: a name the rules deny by name is not looked
+// up: the query would tell it to whoever answers.
+func TestDNSLookupOfADeniedName(t *testing.T) {
+	r := newRegistry(t)
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: denyName{}})
+	_, err := opstest.Execute(r, ctx, "net.dns_lookup", map[string]any{"name": "localhost."})
+	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
+		t.Fatalf("%v (class %s)", err, ops.ClassOf(err))
+	}
+}
