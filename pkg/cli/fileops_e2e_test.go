@@ -233,4 +233,34 @@ steps:
 	if strings.Contains(res.stdout+res.stderr, "S3CRETPW") {
 		t.Errorf("the secret was shown changed:\n%s%s", res.stdout, res.stderr)
 	}
+	// Two values side by side cannot make a ${{ of their own.
+	if err := os.WriteFile(pb, []byte(strings.ReplaceAll(`version: 1
+name: motd
+inputs:
+  a: {type: string}
+  b: {type: string}
+  db_pass: {type: string, secret: true}
+steps:
+  - id: cfg
+    op: file.template
+    with:
+      dest: ROOT/pair.conf
+      content: "motd=${{ inputs.a }}${{ inputs.b }}"
+      values: {pw: "${{ inputs.db_pass }}"}
+  - id: own
+    op: file.template
+    with:
+      dest: ROOT/own.conf
+      content: "${{ inputs.a }}$${{ values.pw }}"
+      values: {pw: "${{ inputs.db_pass }}"}
+`, "ROOT", root)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = runMain(t, "run", pb, "--role", "admin", "--input", "db_pass=S3cretPW", "--input", "a=hi $", "--input", "b={{ upper(values.pw) }}")
+	if b, _ := os.ReadFile(filepath.Join(root, "pair.conf")); string(b) != "motd=hi ${{ upper(values.pw) }}" {
+		t.Errorf("pair.conf: %q\n%s%s", b, res.stdout, res.stderr)
+	}
+	if res.code == ExitOK || !strings.Contains(res.stdout+res.stderr, "ends with $ just before the template's own ${{") {
+		t.Errorf("a value ending in $ before the template's own expression: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
 }

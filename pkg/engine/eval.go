@@ -91,6 +91,9 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 		}
 		return x, nil
 	case steps.KindTemplate:
+		if v.Escaped {
+			return escapedTemplate(file, v, env)
+		}
 		var b strings.Builder
 		for _, p := range v.Parts {
 			b.WriteString(p.Text)
@@ -105,9 +108,6 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 				return nil, err
 			}
 			s := Stringify(x)
-			if v.Escaped {
-				s = escapeTemplate(s)
-			}
 			if b.Len()+len(s) > steps.MaxValueSize { // checked before the text is built
 				return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes (MaxValueSize)", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
 			}
@@ -143,6 +143,61 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 // written as it is, never evaluated by the operation.
 func escapeTemplate(s string) string {
 	return strings.ReplaceAll(s, "${{", "$${{")
+}
+
+// escapedTemplate is value for a template that is an operation's own
+// template text (file.template's content): the parts the playbook wrote
+// stay as they are, and every ${{ that an expression's result makes, alone
+// or with what stands next to it ("hi $" then "{{ x }}"), is escaped, so
+// that what came from a value is never evaluated by the operation. A value
+// ending in $ just before the playbook's own ${{ would turn that
+// expression into text: refused.
+func escapedTemplate(file string, v *steps.Value, env map[string]any) (any, error) {
+	var b strings.Builder
+	var data []bool // per byte of b: it came from a value
+	for _, p := range v.Parts {
+		b.WriteString(p.Text)
+		data = append(data, make([]bool, len(p.Text))...)
+		if p.Expr == nil {
+			continue
+		}
+		x, err := eval(file, p.Expr, env)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSize(file, p.Expr, x); err != nil {
+			return nil, err
+		}
+		s := Stringify(x)
+		if b.Len()+len(s) > steps.MaxValueSize {
+			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes (MaxValueSize)", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
+		}
+		b.WriteString(s)
+		for range len(s) {
+			data = append(data, true)
+		}
+	}
+	s := b.String()
+	var out strings.Builder
+	last := 0
+	for i := 0; ; {
+		j := strings.Index(s[i:], "${{")
+		if j < 0 {
+			break
+		}
+		j += i
+		switch {
+		case data[j] || data[j+1] || data[j+2]:
+			out.WriteString(s[last:j])
+			out.WriteByte('$')
+			last = j
+		case j > 0 && data[j-1] && s[j-1] == '$':
+			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: an interpolated value ends with $ just before the template's own ${{, which would make that expression text; put a space or other text between them", file, v.Pos.Line, v.Pos.Col)
+		}
+		i = j + 3
+	}
+	out.WriteString(s[last:])
+	return out.String(), nil
 }
 
 // checkSize fails a value an expression gave when it is over MaxValueSize:
