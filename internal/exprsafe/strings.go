@@ -34,10 +34,11 @@ const (
 // to every builder.
 type budget struct {
 	max, left, pairwise int
-	// work is what the evaluation has done (work.go), polled the work at
-	// which ctx was last asked.
-	work, maxWork, polled int
-	ctx                   context.Context
+	// work is what the evaluation has done (work.go), at most maxWork;
+	// it stops when ctx is done.
+	work, maxWork int
+	ctx           context.Context
+	done          <-chan struct{} // ctx's, read at every draw
 }
 
 // charge takes a string of size bytes from the budget, before it is
@@ -100,7 +101,9 @@ func addBuilders(cfg *conf.Config, maxString, maxWork int) {
 		Func: func(args ...any) (any, error) {
 			b := &budget{max: maxString, left: EvalStrings * maxString, maxWork: maxWork}
 			if len(args) == 1 {
-				b.ctx, _ = args[0].(context.Context)
+				if ctx, ok := args[0].(context.Context); ok && ctx != nil {
+					b.ctx, b.done = ctx, ctx.Done()
+				}
 			}
 			return b, nil
 		},

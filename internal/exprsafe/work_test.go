@@ -3,6 +3,7 @@ package exprsafe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,13 +14,16 @@ import (
 // TestWorkIsBounded: loops inside loops, over predicates or over the lists
 // built-ins walk, fail once they have done MaxWork units, and quickly.
 func TestWorkIsBounded(t *testing.T) {
-	env := map[string]any{"n": 1000, "xs": []any{}}
+	big := strings.Repeat("x", 900_000)
+	env := map[string]any{"n": 1000, "xs": []any{}, "s": big}
 	for _, src := range []string{
 		"let r = 1..n; sum(r, sum(r, count(r, # % 7 == 3)))",
-		"let r = 1..3000; all(r, {sum(r) > 0})",
-		"let r = 1..3000; count(r, {# * 7 in r})",
-		"let r = 1..3000; count(r, {median(r) > 0})",
-		"let r = 1..3000; any(r, {max(r) < 0})",
+		"let r = 1..30000; all(r, {sum(r) > 0})",
+		"let r = 1..30000; count(r, {# * 7 in r})",
+		"let r = 1..30000; count(r, {median(r) > 0})",
+		"let r = 1..30000; any(r, {max(r) < 0})",
+		"let r = 1..2000; count(r, {count(r, {s contains 'y'}) > 0})",
+		"count(1..20000, {s matches '(x|xx)*y'})",
 	} {
 		start := time.Now()
 		_, err := run(t, src, env)
@@ -59,6 +63,21 @@ func TestWorkKeepsResults(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: (-want +got)\n%s", src, diff)
 		}
+	}
+}
+
+// TestWorkLetsOrdinaryChecksThrough: a membership check of one list of a
+// few thousand names against another, as an inventory against an allow
+// list, fits.
+func TestWorkLetsOrdinaryChecksThrough(t *testing.T) {
+	var hosts, allow []any
+	for i := range 3000 {
+		hosts = append(hosts, fmt.Sprintf("web-%04d.example.com", i))
+		allow = append(allow, fmt.Sprintf("web-%04d.example.com", i*2))
+	}
+	got, err := run(t, "len(filter(hosts, {# in allow}))", map[string]any{"hosts": hosts, "allow": allow})
+	if err != nil || got != 1500 {
+		t.Fatalf("%v %v", got, err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -223,7 +224,15 @@ func (r *run) publish(n *node) {
 func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, label string, log zerolog.Logger) (map[string]any, *Call, error) {
 	s := n.step
 	c := &Call{RunID: r.id, Roles: r.o.roles, Step: s, Entry: s.Entry, Index: index, Log: log, run: r, env: env, label: label}
-	params, err := r.params(n, env)
+	// The step's timeout bounds the evaluation of its params too: an
+	// expression stops when it is up, as when the run is cancelled.
+	pctx := ctx
+	if s.Timeout > 0 {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{stepTimeout, s.Timeout}))
+		defer cancel()
+	}
+	params, err := r.params(n, withVars(env, exprsafe.ContextVar, pctx))
 	if err != nil {
 		return nil, c, err
 	}

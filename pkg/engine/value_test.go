@@ -74,3 +74,26 @@ steps:
 		t.Errorf("took %v", d)
 	}
 }
+
+// TestStepTimeoutStopsAnExpression: a step's timeout stops the evaluation
+// of its params as it works, within the work budget.
+func TestStepTimeoutStopsAnExpression(t *testing.T) {
+	e, _ := newEngine(t)
+	start := time.Now()
+	rep := mustRun(t, plan(t, e, header+`
+vars:
+  s: "${{ join(map(1..100000, {'xxxxxxxxx'}), '') }}"
+steps:
+  - id: slow
+    op: control.set
+    timeout: 200ms
+    with: {v: "${{ count(1..20000, {vars.s matches '(x|xx)*y'}) }}"}
+`), nil)
+	s := stepOf(t, rep, "slow")
+	if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "timeout" {
+		t.Errorf("%s %+v", s.Status, s.Error)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v", d)
+	}
+}

@@ -27,7 +27,7 @@ const (
 	// built-in's predicate (all, map, count ...) and each item a built-in
 	// walks (sum, max, sort, in ...) is a unit. Past it the evaluation
 	// fails, and a cancelled run stops its evaluations as they work.
-	MaxExprWork = 5_000_000
+	MaxExprWork = 20_000_000
 	// MaxStringResult bounds each string an expression builds (+, join,
 	// toJSON, replace, ...), in bytes; one evaluation may build 16 times
 	// as much in all.

@@ -28,13 +28,13 @@ import (
 
 // Limits of a template. They match those of playbook expressions.
 const (
-	MaxExprLen    = 4_096     // bytes of one expression
-	MaxExprNodes  = 1_000     // syntax-tree nodes of one expression
-	MaxExprMemory = 1_000_000 // expr's memory budget for one evaluation
-	MaxExprs      = 10_000    // expressions in one template
-	MaxString     = 1 << 20   // bytes a bounded built-in such as replace may build
-	MaxExprWork   = 5_000_000 // predicate turns and list items walked in one evaluation
-	MaxOutput     = 16 << 20  // bytes of rendered text
+	MaxExprLen    = 4_096      // bytes of one expression
+	MaxExprNodes  = 1_000      // syntax-tree nodes of one expression
+	MaxExprMemory = 1_000_000  // expr's memory budget for one evaluation
+	MaxExprs      = 10_000     // expressions in one template
+	MaxString     = 1 << 20    // bytes a bounded built-in such as replace may build
+	MaxExprWork   = 20_000_000 // units of work of one evaluation (see exprsafe)
+	MaxOutput     = 16 << 20   // bytes of rendered text
 )
 
 // Error is a problem at a place in the template: line and column are
