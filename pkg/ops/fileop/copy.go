@@ -114,7 +114,7 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	}
 	if c.move {
 		var err error
-		if src.root.Name() == dest.root.Name() {
+		if src.root.Name() == dest.root.Name() && !movesAt {
 			err = place(src.root.Link, src.root.Rename, src.root.Remove, src.rel, dest.rel, replace, sst.IsDir())
 		} else {
 			err = moveBetween(ctx, src, dest, replace, sst.IsDir())

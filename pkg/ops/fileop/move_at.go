@@ -11,6 +11,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// movesAt tells that placeAt works on open directories, so that a move
+// within one root goes through moveBetween too: by path, a parent swapped
+// for a symlink to the state dir inside the root would be followed.
+const movesAt = true
+
 // openDir opens the directory name in root for placeAt. O_DIRECTORY makes
 // a FIFO put in its place fail at once rather than block the step.
 func openDir(root *os.Root, name string) (*os.File, error) {

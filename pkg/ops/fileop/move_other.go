@@ -4,6 +4,10 @@ package fileop
 
 import "os"
 
+// movesAt tells that placeAt works by path here, so a move within one
+// root is made by path through the root, as before.
+const movesAt = false
+
 // openDir opens the directory name in root for placeAt.
 func openDir(root *os.Root, name string) (*os.File, error) { return root.Open(name) }
 
