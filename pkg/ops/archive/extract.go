@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -133,7 +134,7 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	}
 
 	lim := limits{bytes: int64(p.Int("max_bytes")), entries: int64(p.Int("max_entries")), ratio: int64(p.Int("max_ratio")), archiveSize: fi.Size()}
-	x := &extractor{ctx: ctx, root: droot, overwrite: p.Bool("overwrite"), lim: lim, archive: srcPath, skipped: policy.Landed(dest.abs)}
+	x := &extractor{ctx: ctx, root: droot, dest: dest.abs, overwrite: p.Bool("overwrite"), lim: lim, archive: srcPath, skipped: policy.Landed(dest.abs)}
 	var madeDest []string // dest and the parents made for it, deepest first
 	for _, dry := range []bool{true, false} {
 		x.reset(dry)
@@ -337,6 +338,7 @@ func (x *extractor) escapes(name, link string) bool {
 type extractor struct {
 	ctx       context.Context
 	root      *os.Root // the destination
+	dest      string   // its absolute path
 	overwrite bool
 	lim       limits
 	archive   string
@@ -415,6 +417,11 @@ func (x *extractor) visit(e *entry) error {
 		// A link there would let a later write through it land there.
 		return x.denied("symlink %q points to %q, a path of arsenal-run's that no file operation touches (its state dir, policy or keys file)", e.name, e.link)
 	}
+	if e.kind == 'l' {
+		if err := x.checkRealLink(e, fsName); err != nil {
+			return err
+		}
+	}
 	if x.dry {
 		if err := x.checkExisting(e, fsName); err != nil {
 			return err
@@ -443,6 +450,31 @@ func (x *extractor) copyBody(w io.Writer, e *entry) error {
 		return fmt.Errorf("its files unpack to more than max_bytes (%d)", x.lim.bytes)
 	}
 	return nil
+}
+
+// checkRealLink refuses a symlink entry whose target, followed from the
+// link's directory as it exists in dest, leads outside dest or to a
+// protected path. checkLink and skipped read the target as text from the
+// entry's name, but a directory on the way may be a symlink already in
+// dest (y -> . an earlier archive left), which os.Root follows since it
+// stays inside: y/l -> ../st is then made as l -> ../st, one level higher
+// than it reads.
+func (x *extractor) checkRealLink(e *entry, fsName string) error {
+	dir := fsroot.Resolved(filepath.Join(x.dest, filepath.Dir(fsName)))
+	to := filepath.Join(dir, filepath.FromSlash(e.link))
+	if fsroot.Guard(to) != nil {
+		return x.denied("symlink %q points to %q, which through the symlinks already in the destination leads to a path of arsenal-run's that no file operation touches (its state dir, policy or keys file)", e.name, e.link)
+	}
+	if !inside(to, fsroot.Resolved(x.dest)) {
+		return fmt.Errorf("symlink %q points to %q, which leads outside the destination through the symlinks already in it", e.name, e.link)
+	}
+	return nil
+}
+
+// inside reports whether the absolute path p is dir or lies under it.
+func inside(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // denied is the refusal of an entry that would reach a protected path,

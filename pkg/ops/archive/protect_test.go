@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/tar"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +83,44 @@ func TestExtractNeverWritesThroughALinkToTheStateDir(t *testing.T) {
 		if _, err := os.Lstat(filepath.Join(e.root, "data", left)); err == nil {
 			t.Errorf("data/%s was written", left)
 		}
+	}
+}
+
+// TestExtractReadsALinkFromWhereItReallyStands: a symlink already in dest
+// (y -> ., from an earlier archive) moves what a later archive's link
+// y/l -> ../st reads as: made through it, l -> ../st stands in dest itself
+// and leads to the state dir beside it. The target is followed from the
+// link's directory as it is on disk.
+func TestExtractReadsALinkFromWhereItReallyStands(t *testing.T) {
+	e := newEnv(t)
+	write(t, e.root, map[string]string{"data/st/report.key": "the-real-key", "data/elsewhere/x": "outside dest"})
+	fsroot.Protect(filepath.Join(e.root, "data", "st"), "state dir")
+	extract := func(name string, m ...member) error {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(e.root, name), tarGz(t, m...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.run("archive.extract", map[string]any{"src": name, "dest": "data/dest"})
+		return err
+	}
+	if err := extract("dot.tar.gz", member{name: "y", typ: tar.TypeSymlink, link: "."}); err != nil {
+		t.Fatal(err)
+	}
+	err := extract("st.tar.gz", member{name: "y/l", typ: tar.TypeSymlink, link: "../st"})
+	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization || !strings.Contains(err.Error(), "nothing was written") {
+		t.Errorf("y/l -> ../st through y -> .: %v, want it denied with nothing written", err)
+	}
+	err = extract("out.tar.gz", member{name: "y/m", typ: tar.TypeSymlink, link: "../elsewhere"})
+	if err == nil || !strings.Contains(err.Error(), "outside the destination") {
+		t.Errorf("y/m -> ../elsewhere through y -> .: %v, want it refused as outside", err)
+	}
+	for _, left := range []string{"l", "m"} {
+		if _, err := os.Lstat(filepath.Join(e.root, "data", "dest", left)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("data/dest/%s was made: %v", left, err)
+		}
+	}
+	// Inside dest from where it really stands, it is made.
+	if err := extract("in.tar.gz", member{name: "y/n", typ: tar.TypeSymlink, link: "y"}); err != nil {
+		t.Errorf("y/n -> y through y -> .: %v", err)
 	}
 }
