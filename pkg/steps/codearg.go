@@ -9,58 +9,103 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
-// codeFlags are, by interpreter, the options whose next argument is
-// program text: what `script` is for a shell. `${{ }}` there would run an
+// interpreter is a program that runs program text given on its command
+// line: what `script` is for a shell. `${{ }}` in that text would run an
 // interpolated value as code, as it would in script, where it is refused.
-var codeFlags = map[string][]string{
-	"sh": {"-c"}, "bash": {"-c"}, "dash": {"-c"}, "zsh": {"-c"}, "ksh": {"-c"}, "ash": {"-c"}, "busybox": {"-c"}, "fish": {"-c", "--command"},
-	"python": {"-c"}, "python3": {"-c"}, "python2": {"-c"},
-	"perl": {"-e", "-E"}, "ruby": {"-e"}, "node": {"-e", "--eval", "-p", "--print"}, "php": {"-r"},
-	"pwsh": {"-c", "-Command", "-command"}, "powershell": {"-c", "-Command", "-command"},
+type interpreter struct {
+	letters string   // short options that take the text, alone or last of combined ones (-c, -ec)
+	long    []string // long options that take it
+	safe    string   // the command written safely, value as an argument
+}
+
+var shellForm = interpreter{"c", nil, `[%[1]s, -c, 'echo "$1"', %[1]s, "${{ expr }}"]`}
+
+var interpreters = map[string]interpreter{
+	"sh": shellForm, "bash": shellForm, "dash": shellForm, "zsh": shellForm, "ksh": shellForm, "ash": shellForm, "busybox": shellForm,
+	"fish":       {"c", []string{"--command"}, `[fish, -c, 'echo $argv[1]', "${{ expr }}"]`},
+	"su":         {"c", []string{"--command"}, ""},
+	"python":     {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
+	"python3":    {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
+	"python2":    {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
+	"perl":       {"eE", nil, `[perl, -e, 'print $ARGV[0]', "${{ expr }}"]`},
+	"ruby":       {"e", nil, `[ruby, -e, 'puts ARGV[0]', "${{ expr }}"]`},
+	"node":       {"ep", []string{"--eval", "--print"}, `[node, -e, 'console.log(process.argv[1])', "${{ expr }}"]`},
+	"php":        {"r", nil, `[php, -r, 'echo $argv[1];', "${{ expr }}"]`},
+	"pwsh":       {"c", []string{"-Command", "-command", "-EncodedCommand"}, ""},
+	"powershell": {"c", []string{"-Command", "-command", "-EncodedCommand"}, ""},
 }
 
 // checkCodeArg refuses ${{ }} in the program text of a command such as
-// [sh, -c, "…"] or [python3, -c, "…"]: the value would run as code, as in
-// a script. A shell's combined options (-ec, -lc) count.
+// [sh, -c, "…"], [sudo, -u, app, bash, -ec, "…"] or [python3, -Ic, "…"]:
+// the first interpreter in the list, the first of its options that takes
+// program text, and the first item after that option that is not an
+// option.
 func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 	command = yamlx.Deref(command)
-	if command.Kind != yaml.SequenceNode || len(command.Content) < 3 {
+	if command.Kind != yaml.SequenceNode {
 		return
 	}
-	first := yamlx.Deref(command.Content[0])
-	if first.Kind != yaml.ScalarNode || strings.Contains(first.Value, "${{") {
-		return
-	}
-	prog := path.Base(first.Value)
-	flags, ok := codeFlags[prog]
-	if !ok {
-		return
-	}
-	for i := 1; i+1 < len(command.Content); i++ {
-		arg := yamlx.Deref(command.Content[i])
-		if arg.Kind != yaml.ScalarNode || !takesCode(arg.Value, flags) {
+	items := command.Content
+	for k, it := range items {
+		it = yamlx.Deref(it)
+		if it.Kind != yaml.ScalarNode || strings.Contains(it.Value, "${{") {
 			continue
 		}
-		code := yamlx.Deref(command.Content[i+1])
-		if code.Kind == yaml.ScalarNode && strings.Contains(code.Value, "${{") {
-			l.d.Add(l.posAt(code, strings.Index(code.Value, "${{")),
-				"${{ }} is not allowed in the program text of %s %s: an interpolated value would run as code; pass it as an argument after the text ([%s, %s, 'echo \"$1\"', %s, \"${{ expr }}\"]) or through the step's env (env: {NAME: \"${{ expr }}\"}, then \"$NAME\")",
-				prog, arg.Value, prog, arg.Value, prog)
+		prog := path.Base(it.Value)
+		in, ok := interpreters[prog]
+		if !ok {
+			continue
+		}
+		for i := k + 1; i < len(items); i++ {
+			flag := yamlx.Deref(items[i])
+			if flag.Kind != yaml.ScalarNode || !in.takesCode(flag.Value) {
+				continue
+			}
+			for j := i + 1; j < len(items); j++ {
+				code := yamlx.Deref(items[j])
+				if code.Kind == yaml.ScalarNode && strings.HasPrefix(code.Value, "-") && !strings.Contains(code.Value, "${{") {
+					continue // another option before the text
+				}
+				if code.Kind == yaml.ScalarNode && strings.Contains(code.Value, "${{") {
+					l.d.Add(l.posAt(code, strings.Index(code.Value, "${{")), "${{ }} is not allowed in the program text of %s %s: an interpolated value would run as code; %s", prog, flag.Value, in.fix(prog))
+				}
+				return
+			}
+			return
 		}
 		return
 	}
 }
 
-// takesCode reports whether arg is one of flags, or a shell's short
-// options ending in c (-ec, -lc, -xc).
-func takesCode(arg string, flags []string) bool {
-	for _, f := range flags {
+// takesCode reports whether arg is an option of the interpreter that takes
+// program text: a long one, or short ones ending with one of its letters
+// (-c, -ec, -lc, -Ic; -e, -ne, -pe).
+func (in interpreter) takesCode(arg string) bool {
+	for _, f := range in.long {
 		if arg == f {
 			return true
 		}
 	}
-	if flags[0] == "-c" && len(arg) > 2 && arg[0] == '-' && arg[1] != '-' && strings.HasSuffix(arg, "c") {
-		return strings.Trim(arg[1:], "abefhklmnpstuvxBCEHPTc") == ""
+	if len(arg) < 2 || arg[0] != '-' || arg[1] == '-' {
+		return false
 	}
-	return false
+	for _, c := range arg[1:] {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return strings.ContainsRune(in.letters, rune(arg[len(arg)-1]))
+}
+
+// fix says how to pass the value instead.
+func (in interpreter) fix(prog string) string {
+	env := `through the step's env (env: {NAME: "${{ expr }}"}), read as an environment variable`
+	if in.safe == "" {
+		return "pass it " + env
+	}
+	safe := in.safe
+	if strings.Contains(safe, "%[1]s") {
+		safe = strings.ReplaceAll(safe, "%[1]s", prog)
+	}
+	return "pass it as an argument after the text (" + safe + ") or " + env
 }

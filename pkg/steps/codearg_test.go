@@ -16,6 +16,14 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[/bin/bash, -ec, "ls ${{ inputs.s }}"]`,
 		`[bash, -lc, "x${{ inputs.s }}"]`,
 		`[python3, -c, "print(${{ inputs.s }})"]`,
+		`[env, sh, -c, "ls -d ${{ inputs.s }}"]`,
+		`[sudo, -u, app, bash, -ec, "x${{ inputs.s }}"]`,
+		`[timeout, 10, sh, -c, "x${{ inputs.s }}"]`,
+		`[perl, -ne, "print if /${{ inputs.s }}/"]`,
+		`[bash, -ic, "x${{ inputs.s }}"]`,
+		`[python3, -Ic, "x${{ inputs.s }}"]`,
+		`[bash, -c, -e, "x${{ inputs.s }}"]`,
+		`[node, --eval, "x${{ inputs.s }}"]`,
 		`[/usr/bin/env-less, x]`, // not a shell: accepted below
 	} {
 		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
@@ -25,7 +33,7 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 			}
 			continue
 		}
-		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "would run as code") || !strings.Contains(err.Error(), `'echo "$1"'`) {
+		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "would run as code") || !strings.Contains(err.Error(), "pass it") {
 			t.Errorf("%s: %v", command, err)
 		}
 	}
@@ -35,9 +43,27 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[echo, "${{ inputs.s }}"]`,
 		`[sh, "${{ inputs.s }}"]`,
 		`[sh, -x, script.sh, "${{ inputs.s }}"]`,
+		`[python3, -m, http.server, "${{ inputs.s }}"]`,
+		`[perl, -e, 'print $ARGV[0]', "${{ inputs.s }}"]`,
 	} {
 		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
 			t.Errorf("%s: %v", command, err)
+		}
+	}
+}
+
+// TestCodeArgumentFixFitsTheInterpreter: the safe form offered is one the
+// interpreter runs.
+func TestCodeArgumentFixFitsTheInterpreter(t *testing.T) {
+	reg := fixtureRegistry(t)
+	for command, want := range map[string]string{
+		`[sh, -c, "ls ${{ inputs.s }}"]`:          `[sh, -c, 'echo "$1"', sh, "${{ expr }}"]`,
+		`[python3, -c, "print(${{ inputs.s }})"]`: `[python3, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`,
+		`[pwsh, -Command, "x${{ inputs.s }}"]`:    `pass it through the step's env`,
+	} {
+		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %s", command, err, want)
 		}
 	}
 }
