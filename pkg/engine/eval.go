@@ -100,16 +100,9 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 			if p.Expr == nil {
 				continue
 			}
-			x, err := eval(file, p.Expr, env)
+			s, err := interpolated(file, v, p.Expr, env, b.Len())
 			if err != nil {
 				return nil, err
-			}
-			if err := checkSize(file, p.Expr, x); err != nil {
-				return nil, err
-			}
-			s := Stringify(x)
-			if b.Len()+len(s) > steps.MaxValueSize { // checked before the text is built
-				return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes (MaxValueSize)", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
 			}
 			b.WriteString(s)
 		}
@@ -138,6 +131,23 @@ func value(file string, v *steps.Value, env map[string]any) (any, error) {
 	return nil, fmt.Errorf("unknown value kind %d", v.Kind)
 }
 
+// interpolated is the text of one ${{ }} of the template v, written after
+// sofar bytes: its value, bounded, as a template writes it.
+func interpolated(file string, v *steps.Value, e *steps.Expr, env map[string]any, sofar int) (string, error) {
+	x, err := eval(file, e, env)
+	if err != nil {
+		return "", err
+	}
+	if err := checkSize(file, e, x); err != nil {
+		return "", err
+	}
+	s := Stringify(x)
+	if sofar+len(s) > steps.MaxValueSize { // checked before the text is built
+		return "", ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes (MaxValueSize)", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
+	}
+	return s, nil
+}
+
 // escapeTemplate writes s for an operation's own template language, in
 // which $${{ is a literal ${{: an input holding ${{ values.pw }} is then
 // written as it is, never evaluated by the operation.
@@ -161,16 +171,9 @@ func escapedTemplate(file string, v *steps.Value, env map[string]any) (any, erro
 		if p.Expr == nil {
 			continue
 		}
-		x, err := eval(file, p.Expr, env)
+		s, err := interpolated(file, v, p.Expr, env, b.Len())
 		if err != nil {
 			return nil, err
-		}
-		if err := checkSize(file, p.Expr, x); err != nil {
-			return nil, err
-		}
-		s := Stringify(x)
-		if b.Len()+len(s) > steps.MaxValueSize {
-			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: the interpolated string is over %d bytes (MaxValueSize)", file, v.Pos.Line, v.Pos.Col, steps.MaxValueSize)
 		}
 		b.WriteString(s)
 		for range len(s) {
