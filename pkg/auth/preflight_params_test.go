@@ -100,3 +100,53 @@ func builtinRegistry(t *testing.T) *ops.Registry {
 	t.Cleanup(func() { reg.Close() })
 	return reg
 }
+
+// TestPreflightDecidesALiteralAddress: a step whose target is written
+// literally is decided at preflight when its http rules can tell now (an
+// address, or a name denied by name), rather than allowed by validate and
+// denied at the dial on every run; computed targets, and names an address
+// rule may let through, are left to the dial.
+func TestPreflightDecidesALiteralAddress(t *testing.T) {
+	reg := builtinRegistry(t)
+	dir := t.TempDir()
+	pb, err := steps.Load(writeFile(t, dir, "pb.yaml", `version: 1
+name: t
+inputs:
+  url: {type: string, default: "http://127.0.0.1/"}
+steps:
+  - {id: loop, op: http.request, with: {url: "http://127.0.0.1:8080/x"}}
+  - {id: mapped, op: net.tcp_check, with: {address: "[::ffff:127.0.0.1]:22"}}
+  - {id: unspecified, op: http.request, with: {url: "http://0.0.0.0/"}}
+  - {id: denied_name, op: http.request, with: {url: "https://admin.internal.example/"}}
+  - {id: lookup, op: net.dns_lookup, with: {name: admin.internal.example}}
+  - {id: fine, op: http.request, with: {url: "https://api.example.com/"}}
+  - {id: later, op: http.request, with: {url: "${{ inputs.url }}"}}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
+roles:
+  ci: {inherits: [operator], http: {deny_loopback: true, deny_hosts: ["*.internal.example"]}}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := p.Preflight([]string{"ci"}, pb, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"loop": "loopback", "mapped": "loopback", "unspecified": "loopback", "denied_name": "*.internal.example", "lookup": "*.internal.example", "fine": "", "later": ""}
+	for _, d := range ds {
+		w := want[d.Step]
+		switch {
+		case w == "" && !d.Decision.Allowed:
+			t.Errorf("step %s denied: %s", d.Step, d.Decision.Rule)
+		case w != "" && (d.Decision.Allowed || !strings.Contains(d.Decision.Rule, w)):
+			t.Errorf("step %s: %+v; want it denied, naming %q", d.Step, d.Decision, w)
+		}
+	}
+	if ds, _ = p.Preflight([]string{"operator"}, pb, reg); len(Denied(ds)) != 0 {
+		t.Errorf("a role without http rules: %+v", Denied(ds))
+	}
+}
