@@ -45,15 +45,7 @@ roles:
 		t.Fatal(err)
 	}
 	want := map[string]string{"bare": "add sandbox: {}", "boxed": "", "wide": "network", "later": "", "dyn": "add sandbox: {}"}
-	for _, d := range ds {
-		w := want[d.Step]
-		switch {
-		case w == "" && !d.Decision.Allowed:
-			t.Errorf("step %s denied: %s", d.Step, d.Decision.Rule)
-		case w != "" && (d.Decision.Allowed || !strings.Contains(d.Decision.Rule, w)):
-			t.Errorf("step %s: %+v; want it denied, naming %q", d.Step, d.Decision, w)
-		}
-	}
+	wantDecisions(t, ds, want)
 	ds, _ = p.Preflight([]string{"operator"}, pb, reg)
 	if len(Denied(ds)) != 0 {
 		t.Errorf("a role without the requirement: %+v", Denied(ds))
@@ -137,6 +129,16 @@ roles:
 		t.Fatal(err)
 	}
 	want := map[string]string{"loop": "loopback", "mapped": "loopback", "unspecified": "loopback", "denied_name": "*.internal.example", "lookup": "*.internal.example", "fine": "", "later": ""}
+	wantDecisions(t, ds, want)
+	if ds, _ = p.Preflight([]string{"operator"}, pb, reg); len(Denied(ds)) != 0 {
+		t.Errorf("a role without http rules: %+v", Denied(ds))
+	}
+}
+
+// wantDecisions checks each step's decision against want: "" allowed, else
+// denied with a rule that holds the text.
+func wantDecisions(t *testing.T, ds []StepDecision, want map[string]string) {
+	t.Helper()
 	for _, d := range ds {
 		w := want[d.Step]
 		switch {
@@ -145,8 +147,5 @@ roles:
 		case w != "" && (d.Decision.Allowed || !strings.Contains(d.Decision.Rule, w)):
 			t.Errorf("step %s: %+v; want it denied, naming %q", d.Step, d.Decision, w)
 		}
-	}
-	if ds, _ = p.Preflight([]string{"operator"}, pb, reg); len(Denied(ds)) != 0 {
-		t.Errorf("a role without http rules: %+v", Denied(ds))
 	}
 }
