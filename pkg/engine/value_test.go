@@ -3,7 +3,6 @@ package engine
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -59,7 +58,6 @@ outputs:
 // stops at a bound, quickly, naming the expression.
 func TestSharedListsAreBoundedWrittenOut(t *testing.T) {
 	e, _ := newEngine(t)
-	start := time.Now()
 	rep := mustRun(t, plan(t, e, header+`
 steps:
   - id: blow
@@ -70,16 +68,12 @@ steps:
 	if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" || !strings.Contains(s.Error.Message, "(MaxValueSize)") || !strings.Contains(s.Error.Message, "map(a, c)") {
 		t.Errorf("%s %+v", s.Status, s.Error)
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v", d)
-	}
 }
 
 // TestStepTimeoutStopsAnExpression: a step's timeout stops the evaluation
 // of its params as it works, within the work budget.
 func TestStepTimeoutStopsAnExpression(t *testing.T) {
 	e, _ := newEngine(t)
-	start := time.Now()
 	rep := mustRun(t, plan(t, e, header+`
 vars:
   s: "${{ join(map(1..100000, {'xxxxxxxxx'}), '') }}"
@@ -92,8 +86,5 @@ steps:
 	s := stepOf(t, rep, "slow")
 	if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "timeout" {
 		t.Errorf("%s %+v", s.Status, s.Error)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("took %v", d)
 	}
 }
