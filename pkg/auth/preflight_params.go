@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -71,59 +70,57 @@ func computedParam(st *steps.Step) string {
 	return "with"
 }
 
-// addressParams are, by operation, the param naming where it connects.
-var addressParams = map[string]string{
-	"http.request": "url", "notify.webhook": "url",
-	"net.tcp_check": "address", "net.tls_cert": "address",
-	"notify.email": "host", "net.dns_lookup": "name",
-}
-
 // checkAddress decides at preflight what the dial would decide of a step
-// whose target is written literally and can be told now: an address
-// (127.0.0.1, [::1], 0.0.0.0) the role's http rules deny, or a name they
-// deny by name. Such a step was allowed by validate and schedule, then
-// denied on every run, after the steps before it. Names an address rule
-// may let through, and targets written as expressions, are left to the
-// dial.
+// whose target (the param its operation marks ops.Param.Target) is written
+// literally and can be told now: an address (127.0.0.1, [::1], 0.0.0.0)
+// the role's http rules deny, or a name they deny by name. Such a step was
+// allowed by validate and schedule, then denied on every run, after the
+// steps before it. Names an address rule may let through, and targets
+// written as expressions, are left to the dial.
 func (s *Subject) checkAddress(st *steps.Step, d Decision) Decision {
-	param, ok := addressParams[st.Op]
-	if !d.Allowed || !ok {
+	if !d.Allowed || st.Entry == nil {
 		return d
 	}
-	v, _ := st.LiteralParam(param)
-	raw, _ := v.(string)
-	host := targetHost(param, raw)
-	if host == "" {
-		return d
-	}
-	scope := s.Scope(st.Op, st.Risk)
-	var err error
-	if a, perr := netip.ParseAddr(strings.Trim(host, "[]")); perr == nil {
-		if st.Op != "net.dns_lookup" {
-			err = scope.AllowDial(host, net.IP(a.AsSlice()))
+	for _, p := range st.Entry.Spec.Params {
+		if p.Target == ops.TargetNone {
+			continue
 		}
-	} else {
-		err = scope.AllowName(host)
-	}
-	if err != nil {
-		return Decision{Rule: strings.TrimPrefix(err.Error(), errDenied.Error()+": "), Via: d.Via}
+		v, _ := st.LiteralParam(p.Name)
+		raw, _ := v.(string)
+		host := targetHost(p.Target, raw)
+		if host == "" {
+			return d
+		}
+		scope := s.Scope(st.Op, st.Risk)
+		var err error
+		if a, ok := ruleAddr(host); ok {
+			if p.Target != ops.TargetLookup {
+				err = scope.AllowDial(host, net.IP(a.AsSlice()))
+			}
+		} else {
+			err = scope.AllowName(host)
+		}
+		if err != nil {
+			return Decision{Rule: strings.TrimPrefix(err.Error(), errDenied.Error()+": "), Via: d.Via}
+		}
+		return d
 	}
 	return d
 }
 
-// targetHost is the host of a literal target: a URL's, a host:port's or
-// the name itself; "" when there is none to tell.
-func targetHost(param, raw string) string {
+// targetHost is the host of a literal target written as t: a URL's, a
+// host:port's or the name itself; "" when there is none to tell.
+func targetHost(t ops.Target, raw string) string {
 	switch {
 	case raw == "":
 		return ""
-	case param == "url":
+	case t == ops.TargetURL:
 		u, err := url.Parse(raw)
 		if err != nil {
 			return ""
 		}
 		return u.Hostname()
-	case param == "address":
+	case t == ops.TargetAddress:
 		if h, _, err := net.SplitHostPort(raw); err == nil {
 			return h
 		}

@@ -272,7 +272,7 @@ func (s *Scope) AllowName(host string) error {
 	if s.unrestricted {
 		return nil
 	}
-	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil || host == "" {
+	if _, ok := ruleAddr(host); ok || host == "" {
 		return nil
 	}
 	var why string
@@ -305,8 +305,15 @@ func (h *HTTPRules) allowName(host string) error {
 
 // isAddrRule reports whether a host rule entry is an address.
 func isAddrRule(p string) bool {
-	_, err := netip.ParseAddr(strings.Trim(p, "[]"))
-	return err == nil
+	_, ok := ruleAddr(p)
+	return ok
+}
+
+// ruleAddr is the address a host, or a host rule entry, is written as, in
+// brackets or not; ok is false for a name.
+func ruleAddr(h string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+	return a, err == nil
 }
 
 func (h *HTTPRules) allow(host string, a netip.Addr) error {
@@ -367,7 +374,7 @@ func reached(a netip.Addr) netip.Addr {
 // wrote it: ::ffff:127.0.0.1, 0.0.0.0 or a name that resolves to it reach
 // 127.0.0.1 as much as 127.0.0.1 does. Other entries match the name.
 func hostRuleMatch(pattern, host string, a netip.Addr) bool {
-	if pa, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(pattern, "["), "]")); err == nil {
+	if pa, ok := ruleAddr(pattern); ok {
 		return reached(pa.WithZone("")) == a
 	}
 	return hostMatch(pattern, host)

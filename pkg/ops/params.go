@@ -52,6 +52,10 @@ type Param struct {
 	// the safe way to pass data instead.
 	NoInterpolation bool
 	Fix             string
+	// Target marks the parameter naming where the operation connects, and
+	// how it is written: preflight judges a literal one against the
+	// caller's network rules as the dial would.
+	Target Target
 	// Template marks a parameter whose text the operation reads as a
 	// template of its own, with ${{ }} of its own (file.template's
 	// content): what the playbook interpolates into it is escaped there,
@@ -61,6 +65,17 @@ type Param struct {
 	// was probably meant instead, like another parameter.
 	TypeHint string
 }
+
+// Target is how a parameter names where an operation connects.
+type Target uint8
+
+const (
+	TargetNone    Target = iota
+	TargetURL            // a URL: its host
+	TargetAddress        // host:port, or a bare host
+	TargetHost           // a host name or address
+	TargetLookup         // a name looked up, not connected to
+)
 
 // Bound returns a pointer to v, for Param.Min and Param.Max.
 func Bound(v float64) *float64 { return &v }

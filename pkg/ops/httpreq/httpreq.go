@@ -71,7 +71,7 @@ func Spec() ops.Spec {
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			{Name: "method", Type: ops.TypeString, Enum: methods, Description: "the HTTP method; default POST when body or json is given, else GET"},
-			{Name: "url", Type: ops.TypeString, Required: true, MaxLen: 8192, Description: "an http:// or https:// URL"},
+			{Name: "url", Type: ops.TypeString, Required: true, Target: ops.TargetURL, MaxLen: 8192, Description: "an http:// or https:// URL"},
 			{Name: "headers", Type: ops.TypeMap, Description: "request headers, name to value"},
 			{Name: "body", Type: ops.TypeString, MaxLen: 16 << 20, Description: "the request body as text; exclusive with json"},
 			{Name: "json", Type: ops.TypeAny, Description: "a value sent as a JSON body with Content-Type application/json; exclusive with body"},

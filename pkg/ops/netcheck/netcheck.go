@@ -82,7 +82,7 @@ func tcpSpec() ops.Spec {
 			"so a step can branch on it or retry until it is up; set expect: reachable (or unreachable) to make the step fail otherwise.",
 		Risk: ops.RiskRead,
 		Params: []ops.Param{
-			{Name: "address", Type: ops.TypeString, Required: true, MaxLen: 1024, Description: "host:port, e.g. db.internal:5432"},
+			{Name: "address", Type: ops.TypeString, Required: true, Target: ops.TargetAddress, MaxLen: 1024, Description: "host:port, e.g. db.internal:5432"},
 			{Name: "timeout", Type: ops.TypeDuration, Default: "5s", Max: ops.Bound(300), Description: "how long to wait for the connection"},
 			{Name: "expect", Type: ops.TypeString, Default: "any", Enum: []any{"any", "reachable", "unreachable"},
 				Description: "any: never fail on the result; reachable: fail when the port does not answer; unreachable: fail when it does"},
@@ -183,7 +183,7 @@ func dnsSpec() ops.Spec {
 			"type ip/ip4/ip6 fills addresses; cname, mx, txt and ns fill records.",
 		Risk: ops.RiskRead,
 		Params: []ops.Param{
-			{Name: "name", Type: ops.TypeString, Required: true, MaxLen: 253, Description: "the name to resolve, e.g. api.example.com"},
+			{Name: "name", Type: ops.TypeString, Required: true, Target: ops.TargetLookup, MaxLen: 253, Description: "the name to resolve, e.g. api.example.com"},
 			{Name: "type", Type: ops.TypeString, Default: "ip", Enum: []any{"ip", "ip4", "ip6", "cname", "mx", "txt", "ns"}, Description: "what to look up"},
 			{Name: "timeout", Type: ops.TypeDuration, Default: "5s", Max: ops.Bound(300), Description: "limit for the lookup"},
 		},

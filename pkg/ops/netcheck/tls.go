@@ -33,7 +33,7 @@ func tlsSpec() ops.Spec {
 			"in which case the facts are still reported with verified: false; and when fewer than min_days_left days remain.",
 		Risk: ops.RiskRead,
 		Params: []ops.Param{
-			{Name: "address", Type: ops.TypeString, Required: true, MaxLen: 1024, Description: "host:port; a bare host means port 443"},
+			{Name: "address", Type: ops.TypeString, Required: true, Target: ops.TargetAddress, MaxLen: 1024, Description: "host:port; a bare host means port 443"},
 			{Name: "server_name", Type: ops.TypeString, MaxLen: 253, Description: "the name to ask for (SNI) and verify against; default the host of address"},
 			{Name: "timeout", Type: ops.TypeDuration, Default: "5s", Max: ops.Bound(300), Description: "limit for connecting and the handshake"},
 			{Name: "insecure_skip_verify", Type: ops.TypeBool, Default: false, Description: "report the certificate even when it does not verify, e.g. a self-signed one"},

@@ -32,7 +32,7 @@ func EmailSpec() ops.Spec {
 			"With username, the password is sent only over TLS; pass it from a secret input.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
-			{Name: "host", Type: ops.TypeString, Required: true, MaxLen: 253, Description: "the SMTP server's host name or address"},
+			{Name: "host", Type: ops.TypeString, Required: true, Target: ops.TargetHost, MaxLen: 253, Description: "the SMTP server's host name or address"},
 			{Name: "port", Type: ops.TypeInteger, Default: 587, Min: ops.Bound(1), Max: ops.Bound(65535), Description: "the SMTP port"},
 			{Name: "tls", Type: ops.TypeString, Default: "starttls", Enum: tlsModes, Description: "starttls, implicit or none"},
 			{Name: "username", Type: ops.TypeString, MaxLen: 512, Description: "the login, for servers that need one"},

@@ -44,7 +44,7 @@ func WebhookSpec() ops.Spec {
 			"Redirects are not followed: a webhook URL is a secret, and its message is never sent on to another host.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
-			{Name: "url", Type: ops.TypeString, Required: true, MaxLen: 8192, Secret: true, Description: "the webhook URL (http:// or https://); pass it from a secret input"},
+			{Name: "url", Type: ops.TypeString, Required: true, Target: ops.TargetURL, MaxLen: 8192, Secret: true, Description: "the webhook URL (http:// or https://); pass it from a secret input"},
 			{Name: "format", Type: ops.TypeString, Default: "json", Enum: formats, Description: "slack (blocks), teams (an Adaptive Card) or json ({text, fields})"},
 			{Name: "text", Type: ops.TypeString, Required: true, MaxLen: 40000, Description: "the message"},
 			{Name: "title", Type: ops.TypeString, MaxLen: 250, Description: "a heading above the message"},
