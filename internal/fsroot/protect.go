@@ -19,7 +19,8 @@ import (
 // session, or rewrite the policy.
 var protected struct {
 	sync.RWMutex
-	paths []protectedPath
+	paths  []protectedPath
+	sorted []string // the paths alone, sorted; replaced, never changed
 }
 
 type protectedPath struct {
@@ -45,20 +46,20 @@ func Protect(path, what string) {
 		}
 		if !dup {
 			protected.paths = append(protected.paths, protectedPath{form, what})
+			sorted := append(slices.Clone(protected.sorted), form)
+			slices.Sort(sorted)
+			protected.sorted = sorted
 		}
 	}
 }
 
 // ProtectedPaths returns the protected paths, as given and resolved,
 // sorted: what a cached file read must be keyed by, since a read one
-// process allowed another may refuse.
+// process allowed another may refuse. The slice is shared: read it only.
 func ProtectedPaths() []string {
-	var out []string
-	for _, p := range protectedPaths() {
-		out = append(out, p.path)
-	}
-	slices.Sort(out)
-	return out
+	protected.RLock()
+	defer protected.RUnlock()
+	return protected.sorted
 }
 
 func protectedPaths() []protectedPath {
