@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -94,6 +95,13 @@ type Supervisor struct {
 	closed  bool
 	groups  map[string]*group
 	running map[int]*child // every process started and not yet reaped
+
+	// seen holds the secrets of the processes it started, the newest
+	// MaxSeenSecrets of them, oldest first; masker masks them all. A
+	// process's forks, its workers and the orphans it leaves carry its
+	// command line under pids it never learns.
+	seen   []string
+	masker *redact.Redactor
 }
 
 type group struct {
@@ -195,25 +203,51 @@ func (s *Supervisor) Start(spec Spec) (ChildInfo, error) {
 // process it ever ran.
 const KeepEnded = 100
 
+// MaxSeenSecrets is how many secrets of the processes it started a
+// Supervisor masks in every command line it is asked about.
+const MaxSeenSecrets = 512
+
 // MaskCommandLine masks in cmdline, the command line of process pid as
-// the system shows it, the secrets of the run that started it, when this
-// Supervisor started it and it has not been reaped; else it returns
-// cmdline as it is.
+// the system shows it, the secrets of the runs whose processes this
+// Supervisor started: a forked child keeps its parent's command line
+// under a pid of its own, before it execs or for good (workers, and the
+// orphans a shell leaves behind), so the pid alone does not find them.
 func (s *Supervisor) MaskCommandLine(pid int, cmdline string) string {
 	if s == nil {
 		return cmdline
 	}
 	s.mu.Lock()
-	c := s.running[pid]
-	var secrets []string
-	if c != nil {
-		secrets = c.spec.Secrets
+	if s.masker == nil && len(s.seen) > 0 {
+		s.masker = redact.New(s.seen...)
+	}
+	masker := s.masker
+	var own []string
+	if c := s.running[pid]; c != nil {
+		own = c.spec.Secrets
 	}
 	s.mu.Unlock()
-	if len(secrets) == 0 {
-		return cmdline
+	if masker != nil {
+		cmdline = masker.String(cmdline)
 	}
-	return redact.New(secrets...).String(cmdline)
+	if len(own) > 0 { // its own, even past MaxSeenSecrets newer ones
+		cmdline = redact.New(own...).String(cmdline)
+	}
+	return cmdline
+}
+
+// rememberSecretsLocked adds secrets to those every command line is
+// masked with, dropping the oldest past MaxSeenSecrets. The masker is
+// built again when next asked for, once for any number of starts.
+func (s *Supervisor) rememberSecretsLocked(secrets []string) {
+	for _, v := range secrets {
+		if v != "" && !slices.Contains(s.seen, v) {
+			s.seen = append(s.seen, v)
+			s.masker = nil
+		}
+	}
+	if n := len(s.seen) - MaxSeenSecrets; n > 0 {
+		s.seen = append(s.seen[:0], s.seen[n:]...)
+	}
 }
 
 // forgetEndedLocked returns the group's children without the oldest of
@@ -244,6 +278,7 @@ func (g *group) forgetEndedLocked() []*child {
 
 // spawnLocked starts c's process and a watcher for it.
 func (s *Supervisor) spawnLocked(c *child) error {
+	s.rememberSecretsLocked(c.spec.Secrets)
 	pid, err := startProcess(c.spec)
 	if err != nil {
 		return err

@@ -182,3 +182,69 @@ func TestCommandLinesKeepTheirRunsSecrets(t *testing.T) {
 		t.Errorf("process.list: %v", list["processes"])
 	}
 }
+
+// TestForkedChildrenKeepTheirRunsSecrets: a forked child carries its
+// parent's command line under a pid of its own, for a moment before it
+// execs or for as long as it lives (a subshell, a worker), so masking by
+// the started pid alone showed the secret. Before, process.list with a
+// pattern of the secret found the subshell here.
+func TestForkedChildrenKeepTheirRunsSecrets(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	const secret = "F0rk3d-Zq9"
+	file := filepath.Join(t.TempDir(), "pid")
+	ctx := ops.WithCall(context.Background(), &ops.Call{Secrets: []string{secret}})
+	_, err := opstest.Execute(r, ctx, "process.start", map[string]any{
+		"command":    []any{"/bin/sh", "-c", `(while :; do sleep 1; done) & echo $! > "$1"; wait`, "x", file, "--token=" + secret},
+		"supervisor": "forks",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := grandchild(t, file)
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", sub))
+	if err != nil || !strings.Contains(string(raw), secret) {
+		t.Fatalf("the subshell's own command line (%v) should hold the secret for this test to mean anything: %q", err, raw)
+	}
+	plain := context.Background()
+	info, err := opstest.Execute(r, plain, "process.info", map[string]any{"pid": sub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl := info["cmdline"].(string); strings.Contains(cl, secret) || !strings.Contains(cl, "--token=***") {
+		t.Errorf("process.info of the subshell: cmdline %q", cl)
+	}
+	list, err := opstest.Execute(r, plain, "process.list", map[string]any{"cmdline_regex": "--token=F0rk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := list["count"]; n != 0 {
+		t.Errorf("cmdline_regex matched the secret of %v processes: %v", n, list["processes"])
+	}
+}
+
+// TestSeenSecretsAreBounded: a server that starts processes for months
+// keeps the newest MaxSeenSecrets secrets to mask with, not every one.
+func TestSeenSecretsAreBounded(t *testing.T) {
+	s := &Supervisor{running: map[int]*child{}}
+	s.running[7] = &child{spec: Spec{Secrets: []string{"own-0001"}}}
+	s.rememberSecretsLocked([]string{"own-0001"})
+	for i := range MaxSeenSecrets {
+		s.rememberSecretsLocked([]string{fmt.Sprintf("sec-%06d", i)})
+	}
+	if n := len(s.seen); n != MaxSeenSecrets {
+		t.Fatalf("%d secrets kept, want %d", n, MaxSeenSecrets)
+	}
+	newest := fmt.Sprintf("sec-%06d", MaxSeenSecrets-1)
+	for _, tc := range []struct {
+		pid        int
+		line, want string
+	}{
+		{7, "a own-0001 " + newest, "a *** ***"},     // its own, though dropped from the newest
+		{8, "a own-0001 sec-000000", "a own-0001 ***"}, // neither dropped one is any other's
+		{8, "b sec-000001 " + newest, "b *** ***"},
+	} {
+		if got := s.MaskCommandLine(tc.pid, tc.line); got != tc.want {
+			t.Errorf("MaskCommandLine(%d, %q) = %q, want %q", tc.pid, tc.line, got, tc.want)
+		}
+	}
+}
