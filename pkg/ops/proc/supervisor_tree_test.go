@@ -239,8 +239,8 @@ func TestSeenSecretsAreBounded(t *testing.T) {
 		pid        int
 		line, want string
 	}{
-		{7, "a own-0001 " + newest, "a *** ***"},     // its own, though dropped from the newest
-		{8, "a own-0001 sec-000000", "a own-0001 ***"}, // neither dropped one is any other's
+		{7, "a own-0001 " + newest, "a *** ***"},       // its own, though dropped from the newest
+		{8, "a own-0001 sec-000000", "a own-0001 ***"}, // the oldest, dropped, no longer masked for others
 		{8, "b sec-000001 " + newest, "b *** ***"},
 	} {
 		if got := s.MaskCommandLine(tc.pid, tc.line); got != tc.want {
