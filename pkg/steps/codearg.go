@@ -39,7 +39,7 @@ var interpreters = map[string]interpreter{
 // [sh, -c, "…"], [sudo, -u, app, bash, -ec, "…"] or [python3, -Ic, "…"]:
 // the first interpreter in the list, the first of its options that takes
 // program text, and the first item after that option that is not an
-// option.
+// option. OpenSSH's programs have their own rules (checkSSHCommand).
 func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 	command = yamlx.Deref(command)
 	if command.Kind != yaml.SequenceNode {
@@ -52,6 +52,10 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 			continue
 		}
 		prog := path.Base(it.Value)
+		if _, ok := sshArgLetters[prog]; ok {
+			l.checkSSHCommand(prog, items[k+1:])
+			return
+		}
 		in, ok := interpreters[prog]
 		if !ok {
 			continue
@@ -108,4 +112,54 @@ func (in interpreter) fix(prog string) string {
 		safe = strings.ReplaceAll(safe, "%[1]s", prog)
 	}
 	return "pass it as an argument after the text (" + safe + ") or " + env
+}
+
+// sshArgLetters are the options taking an argument of OpenSSH's
+// programs (ssh(1), scp(1), sftp(1)).
+var sshArgLetters = map[string]string{"ssh": "BbcDEeFIiJLlmOoPpQRSWw", "scp": "cDFiJloPSX", "sftp": "BbcDFiJloPRSs"}
+
+// checkSSHCommand refuses ${{ }} where an OpenSSH program would run an
+// interpolated value as code: in the remote command of [ssh, options…,
+// destination, command…], which the remote shell runs joined by spaces,
+// and in an operand before "--", where a value beginning with "-" is read
+// as an option (-oProxyCommand=… runs a local command).
+func (l *loader) checkSSHCommand(prog string, args []*yaml.Node) {
+	letters := sshArgLetters[prog]
+	i, terminated := 0, false
+	for ; i < len(args); i++ {
+		a := yamlx.Deref(args[i])
+		if a.Kind != yaml.ScalarNode || strings.Contains(a.Value, "${{") || !strings.HasPrefix(a.Value, "-") || a.Value == "-" {
+			break
+		}
+		if a.Value == "--" {
+			i, terminated = i+1, true
+			break
+		}
+		// -p 22, -p22, -vp 22: an option taking an argument takes the
+		// rest of its item, or the next item when nothing is left.
+		for j := 1; j < len(a.Value); j++ {
+			if strings.IndexByte(letters, a.Value[j]) >= 0 {
+				if j == len(a.Value)-1 {
+					i++
+				}
+				break
+			}
+		}
+	}
+	operands := args[min(i, len(args)):]
+	for k, a := range operands {
+		a = yamlx.Deref(a)
+		if a.Kind != yaml.ScalarNode || !strings.Contains(a.Value, "${{") {
+			continue
+		}
+		at := l.posAt(a, strings.Index(a.Value, "${{"))
+		switch {
+		case prog == "ssh" && k > 0:
+			l.d.Add(at, "${{ }} is not allowed in the remote command of ssh: ssh joins it with spaces for the remote shell, so an interpolated value would run as code; use op: ssh.exec, which quotes each item of its command for the remote shell")
+			return
+		case !terminated:
+			l.d.Add(at, "${{ }} is not allowed in an operand of %[1]s before --: a value beginning with - would be read as an option, and -oProxyCommand=… runs a command; put -- before the operands: [%[1]s, --, \"${{ expr }}\", …]", prog)
+			return
+		}
+	}
 }

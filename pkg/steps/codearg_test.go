@@ -67,3 +67,42 @@ func TestCodeArgumentFixFitsTheInterpreter(t *testing.T) {
 		}
 	}
 }
+
+// TestSSHRemoteCommandIsNotInterpolated: ssh joins the items after its
+// destination with spaces for the remote shell, so ${{ }} in any of them
+// runs a value as code on the host; and an operand of ssh, scp or sftp
+// before -- is an option when it begins with "-" (-oProxyCommand=… runs
+// a local command). Option arguments are neither.
+func TestSSHRemoteCommandIsNotInterpolated(t *testing.T) {
+	reg := fixtureRegistry(t)
+	for command, want := range map[string]string{
+		`[ssh, db1, "systemctl restart ${{ inputs.s }}"]`:                      "remote command of ssh",
+		`[ssh, -p, 2222, -i, key, db1, systemctl, restart, "${{ inputs.s }}"]`: "remote command of ssh",
+		`[/usr/bin/ssh, -tt, -o, BatchMode=yes, db1, "x${{ inputs.s }}"]`:      "remote command of ssh",
+		`[ssh, -p2222, -vl, ops, --, db1, "x${{ inputs.s }}"]`:                 "remote command of ssh",
+		`[sudo, -u, app, ssh, --, "${{ inputs.s }}", "x${{ inputs.s }}"]`:      "remote command of ssh",
+		`[ssh, "${{ inputs.s }}", uptime]`:                                     "operand of ssh before --",
+		`[ssh, -p, 22, "${{ inputs.s }}"]`:                                     "operand of ssh before --",
+		`[scp, -P, 2222, "${{ inputs.s }}", "db1:/tmp/"]`:                      "operand of scp before --",
+		`[scp, -r, a, "db1:${{ inputs.s }}"]`:                                  "operand of scp before --",
+		`[sftp, "${{ inputs.s }}"]`:                                            "operand of sftp before --",
+	} {
+		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	for _, command := range []string{
+		`[ssh, --, "${{ inputs.s }}", uptime]`,
+		`[ssh, -p, "${{ inputs.s }}", db1, uptime]`,
+		`[ssh, -o, "User=${{ inputs.s }}", db1, "true"]`,
+		`[ssh, -vp, "${{ inputs.s }}", db1, uptime]`,
+		`[ssh, db1, sh, -c, 'echo ok']`,
+		`[scp, -i, "${{ inputs.s }}", --, "${{ inputs.s }}", "db1:/tmp/"]`,
+		`[sftp, -b, batch, --, "${{ inputs.s }}"]`,
+	} {
+		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+}
