@@ -163,3 +163,89 @@ func (l *loader) checkSSHCommand(prog string, args []*yaml.Node) {
 		}
 	}
 }
+
+// stdinPrograms are the interpreters that read their program from standard
+// input when no option gives it and no operand names a script (or the
+// operand is "-"), with their options that take a separate argument and
+// the ones that end the choice: shells' -s (the rest are arguments), and
+// python's -m (a module is the program).
+var stdinPrograms = map[string]struct{ argOpts, stdinOpts, moduleOpts string }{
+	"sh": {"o", "s", ""}, "bash": {"o", "s", ""}, "dash": {"o", "s", ""}, "zsh": {"o", "s", ""}, "ksh": {"o", "s", ""}, "ash": {"o", "s", ""},
+	"python": {"WX", "", "m"}, "python3": {"WX", "", "m"}, "python2": {"WX", "", "m"},
+	"perl": {"IMm", "", ""}, "ruby": {"IrC", "", ""}, "node": {"r", "", ""}, "php": {"cdz", "", ""},
+}
+
+// checkCodeStdin refuses ${{ }} in the stdin of a command whose
+// interpreter reads its program from standard input ([sh], [bash, -s, x],
+// [python3, -]): the text written there runs as code, as a script does.
+func (l *loader) checkCodeStdin(command *yaml.Node, pairs []yamlx.Pair) {
+	var stdin *yaml.Node
+	for _, p := range pairs {
+		if p.Key == "stdin" {
+			stdin = yamlx.Deref(p.V)
+		}
+	}
+	command = yamlx.Deref(command)
+	if stdin == nil || stdin.Kind != yaml.ScalarNode || !strings.Contains(stdin.Value, "${{") || command.Kind != yaml.SequenceNode {
+		return
+	}
+	prog, ok := programFromStdin(command.Content)
+	if !ok {
+		return
+	}
+	l.d.Add(l.posAt(stdin, strings.Index(stdin.Value, "${{")), "${{ }} is not allowed in stdin when %s reads its program from it: an interpolated value would run as code; pass it through the step's env (env: {NAME: \"${{ expr }}\"}), read as an environment variable", prog)
+}
+
+// programFromStdin reports whether the first interpreter in items reads
+// its program from standard input, and which it is.
+func programFromStdin(items []*yaml.Node) (string, bool) {
+	for k, it := range items {
+		it = yamlx.Deref(it)
+		if it.Kind != yaml.ScalarNode || strings.Contains(it.Value, "${{") {
+			continue
+		}
+		prog := path.Base(it.Value)
+		in, isInterp := interpreters[prog]
+		sp, ok := stdinPrograms[prog]
+		if !ok {
+			if isInterp {
+				return "", false
+			}
+			continue
+		}
+		for i := k + 1; i < len(items); i++ {
+			a := yamlx.Deref(items[i])
+			if a.Kind != yaml.ScalarNode || strings.Contains(a.Value, "${{") {
+				return "", false // an operand: a script named at run time
+			}
+			v := a.Value
+			switch {
+			case v == "-":
+				return prog, true
+			case v == "--":
+				if i+1 < len(items) {
+					next := yamlx.Deref(items[i+1])
+					return prog, next.Kind == yaml.ScalarNode && next.Value == "-"
+				}
+				return prog, true
+			case len(v) < 2 || v[0] != '-' && v[0] != '+':
+				return "", false // a script file
+			case in.takesCode(v):
+				return "", false // the program is on the command line
+			case v[1] == '-':
+				continue // a long option
+			}
+			if sp.stdinOpts != "" && strings.ContainsAny(v[1:], sp.stdinOpts) {
+				return prog, true
+			}
+			if sp.moduleOpts != "" && strings.ContainsAny(v[1:], sp.moduleOpts) {
+				return "", false
+			}
+			if strings.IndexByte(sp.argOpts, v[len(v)-1]) >= 0 {
+				i++ // the last option's argument is the next item (-o pipefail, -eo pipefail)
+			}
+		}
+		return prog, true
+	}
+	return "", false
+}

@@ -106,3 +106,46 @@ func TestSSHRemoteCommandIsNotInterpolated(t *testing.T) {
 		}
 	}
 }
+
+// TestStdinProgramIsNotInterpolated: an interpreter given no program on
+// its command line reads it from standard input, so ${{ }} in stdin runs
+// a value as code there, as in script; stdin given to a program reading
+// data, or to an interpreter running a file or -c text, is data.
+func TestStdinProgramIsNotInterpolated(t *testing.T) {
+	reg := fixtureRegistry(t)
+	step := func(command string) string {
+		return paramTypesHead + "    op: fake.shell\n    with:\n      command: " + command + "\n      stdin: \"echo ${{ inputs.s }}\"\n"
+	}
+	for _, command := range []string{
+		`[sh]`,
+		`[/bin/bash, -e]`,
+		`[bash, -eo, pipefail]`,
+		`[bash, -s, --, a, b]`,
+		`[sudo, -u, app, sh, -s]`,
+		`[python3]`,
+		`[python3, -u, -]`,
+		`[perl]`,
+		`[node]`,
+		`[sh, --, -]`,
+	} {
+		_, err := Parse("p.yaml", []byte(step(command)), reg)
+		if err == nil || !strings.Contains(err.Error(), "p.yaml:16:") || !strings.Contains(err.Error(), "reads its program from it") {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	for _, command := range []string{
+		`[sh, script.sh]`,
+		`[bash, -c, 'read x; echo "$x"']`,
+		`[python3, -m, json.tool]`,
+		`[python3, tool.py, -]`,
+		`[perl, -ne, print]`,
+		`[cat]`,
+		`[psql, -f, "-"]`,
+		`[sh, "${{ inputs.s }}"]`,
+		`[fish]`,
+	} {
+		if _, err := Parse("p.yaml", []byte(step(command)), reg); err != nil {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+}

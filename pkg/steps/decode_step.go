@@ -389,6 +389,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		for _, p := range pairs {
 			if prm := s.Entry.Spec.Param(p.Key); p.Key == "command" && prm != nil && prm.Type == ops.TypeList {
 				l.checkCodeArg(s, p.V)
+				l.checkCodeStdin(p.V, pairs)
 			}
 			if prm := s.Entry.Spec.Param(p.Key); prm != nil && prm.NoInterpolation {
 				if v := yamlx.Deref(p.V); v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "${{") {

@@ -61,6 +61,7 @@ func fixtureRegistry(t testing.TB) *ops.Registry {
 		Params: []ops.Param{
 			{Name: "script", Type: ops.TypeString, NoInterpolation: true, Fix: "pass the value through the step's env"},
 			{Name: "command", Type: ops.TypeList, Items: ops.TypeString, TypeHint: "or, to run it as a shell line, use script: instead"},
+			{Name: "stdin", Type: ops.TypeString},
 			{Name: "ok_codes", Type: ops.TypeList, Items: ops.TypeInteger, Default: []any{0}},
 		},
 	}, {
