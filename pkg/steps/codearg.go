@@ -60,9 +60,16 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 		if !ok {
 			continue
 		}
+		sp, known := stdinPrograms[prog]
 		for i := k + 1; i < len(items); i++ {
 			flag := yamlx.Deref(items[i])
 			if flag.Kind != yaml.ScalarNode || !in.takesCode(flag.Value) {
+				if known && flag.Kind == yaml.ScalarNode && (flag.Value == "--" || !strings.HasPrefix(flag.Value, "-") && !strings.HasPrefix(flag.Value, "+")) {
+					return // a script file, or the end of the options: what follows is its arguments
+				}
+				if known && flag.Kind == yaml.ScalarNode && len(flag.Value) > 1 && flag.Value[1] != '-' && strings.IndexByte(sp.argOpts, flag.Value[len(flag.Value)-1]) >= 0 {
+					i++ // -o pipefail: the option's argument
+				}
 				continue
 			}
 			for j := i + 1; j < len(items); j++ {

@@ -24,6 +24,9 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[python3, -Ic, "x${{ inputs.s }}"]`,
 		`[bash, -c, -e, "x${{ inputs.s }}"]`,
 		`[node, --eval, "x${{ inputs.s }}"]`,
+		`[bash, -o, pipefail, -c, "x${{ inputs.s }}"]`,
+		`[bash, -eo, pipefail, -c, "x${{ inputs.s }}"]`,
+		`[python3, -W, ignore, -c, "x${{ inputs.s }}"]`,
 		`[/usr/bin/env-less, x]`, // not a shell: accepted below
 	} {
 		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
@@ -45,6 +48,9 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[sh, -x, script.sh, "${{ inputs.s }}"]`,
 		`[python3, -m, http.server, "${{ inputs.s }}"]`,
 		`[perl, -e, 'print $ARGV[0]', "${{ inputs.s }}"]`,
+		`[sh, script.sh, -c, "${{ inputs.s }}"]`,
+		`[bash, --, run.sh, -c, "x${{ inputs.s }}"]`,
+		`[python3, tool.py, -c, "${{ inputs.s }}"]`,
 	} {
 		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
 			t.Errorf("%s: %v", command, err)
