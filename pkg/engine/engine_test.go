@@ -412,7 +412,7 @@ func TestFanoutBadList(t *testing.T) {
 	// A foreach known not to give a list is refused at load; this one is
 	// known only when it runs.
 	rep := mustRun(t, plan(t, e, header+`
-vars: {text: some text}
+vars: {text: "${{ trim(' some text ') }}"}
 steps:
   - {id: a, op: control.noop, foreach: vars.text}
 `), nil)

@@ -110,6 +110,39 @@ func (t InputType) exprType() types.Type {
 	return types.Any
 }
 
+// varType is what validation knows of a var's type: a literal's, a
+// string for text with ${{ }} in it, a list or map for a list or map
+// written out; a var that is one expression may be anything.
+func varType(v *Value) types.Type {
+	if v == nil {
+		return types.Any
+	}
+	switch v.Kind {
+	case KindTemplate:
+		return types.String
+	case KindList:
+		return types.TypeOf([]any{})
+	case KindMap:
+		return types.TypeOf(map[string]any{})
+	case KindLiteral:
+		switch v.Lit.(type) {
+		case string:
+			return types.String
+		case int:
+			return types.Int
+		case float64:
+			return types.Float64
+		case bool:
+			return types.Bool
+		case []any:
+			return types.TypeOf([]any{})
+		case map[string]any:
+			return types.TypeOf(map[string]any{})
+		}
+	}
+	return types.Any
+}
+
 func newExprCompiler(p *Playbook) *exprCompiler {
 	in := types.Map{}
 	for _, i := range p.Inputs {
@@ -117,7 +150,7 @@ func newExprCompiler(p *Playbook) *exprCompiler {
 	}
 	vars := types.Map{}
 	for _, v := range p.Vars {
-		vars[v.Name] = types.Any
+		vars[v.Name] = varType(v.Value)
 	}
 	base := types.Map{
 		EnvInputs: in,
