@@ -26,6 +26,26 @@ var protected struct {
 type protectedPath struct {
 	path string // absolute
 	what string // what it is, for messages: "state dir", "keys file"
+	// firstMissing is, for a path that did not exist when protected, the
+	// first of it and its parents that did not: once that exists, a
+	// symlink made on the way may have moved the path, and Guard resolves
+	// it again. "" for a path that existed.
+	firstMissing string
+}
+
+// firstMissing returns the first of abs and its parents that does not
+// exist, from the top; "" when abs exists.
+func firstMissing(abs string) string {
+	missing := ""
+	for p := abs; ; p = filepath.Dir(p) {
+		if _, err := os.Lstat(p); err == nil {
+			return missing
+		}
+		missing = p
+		if filepath.Dir(p) == p {
+			return missing
+		}
+	}
 }
 
 // Protect adds path (a directory and all it holds, or a file), as given
@@ -37,6 +57,7 @@ func Protect(path, what string) {
 		return
 	}
 	abs = filepath.Clean(abs)
+	missing := firstMissing(abs)
 	protected.Lock()
 	defer protected.Unlock()
 	for _, form := range []string{abs, Resolved(abs)} {
@@ -45,7 +66,7 @@ func Protect(path, what string) {
 			dup = dup || p.path == form
 		}
 		if !dup {
-			protected.paths = append(protected.paths, protectedPath{form, what})
+			protected.paths = append(protected.paths, protectedPath{form, what, missing})
 			sorted := append(slices.Clone(protected.sorted), form)
 			slices.Sort(sorted)
 			protected.sorted = sorted
@@ -70,28 +91,63 @@ func protectedPaths() []protectedPath {
 
 // Guard returns an error wrapping ops.ErrDenied when the absolute path abs
 // is or lies in a protected path, as written or once its symlinks are
-// resolved (see Resolved); else nil.
+// resolved (see Resolved); else nil. A protected path is compared also as
+// it resolves now: one that did not exist when it was protected (a
+// plugins dir not made yet) moves with a symlink made since on the way
+// to it, and a write there must not plant what the next start loads.
 func Guard(abs string) error {
-	if len(protectedPaths()) == 0 {
+	ps := currentForms()
+	if len(ps) == 0 {
 		return nil
 	}
 	abs = filepath.Clean(abs)
-	if err := GuardLexical(abs); err != nil {
+	if err := guardIn(ps, abs); err != nil {
 		return err
 	}
-	return GuardLexical(Resolved(abs))
+	return guardIn(ps, Resolved(abs))
 }
 
 // GuardLexical is Guard for a path taken as written, with no symlink
 // resolved: for the entries of a walk from a resolved directory, which
 // follows no symlink.
 func GuardLexical(abs string) error {
-	for _, p := range protectedPaths() {
+	return guardIn(currentForms(), filepath.Clean(abs))
+}
+
+func guardIn(ps []protectedPath, abs string) error {
+	for _, p := range ps {
 		if abs == p.path || within(abs, p.path) {
 			return &ProtectedError{Path: abs, Protected: p.path, What: p.what}
 		}
 	}
 	return nil
+}
+
+// currentForms are the protected paths as protected and, for one that
+// was missing then and is no longer wholly missing, as it resolves now.
+// One that existed cannot move: a symlink on the way to it would first
+// need a directory holding it moved or removed, which GuardTree refuses.
+func currentForms() []protectedPath {
+	ps := protectedPaths()
+	var out []protectedPath
+	for _, p := range ps {
+		if p.firstMissing == "" {
+			continue
+		}
+		if _, err := os.Lstat(p.firstMissing); err != nil {
+			continue // still missing from the same place: not moved
+		}
+		if now := Resolved(p.path); now != p.path {
+			if out == nil {
+				out = append(make([]protectedPath, 0, len(ps)+2), ps...)
+			}
+			out = append(out, protectedPath{now, p.what, p.firstMissing})
+		}
+	}
+	if out == nil {
+		return ps
+	}
+	return out
 }
 
 // ProtectedError is the refusal of a path that is or lies in a protected
@@ -124,8 +180,9 @@ func GuardTree(abs string) error {
 		return err
 	}
 	abs = filepath.Clean(abs)
+	ps := currentForms()
 	for _, form := range []string{abs, Resolved(abs)} {
-		for _, p := range protectedPaths() {
+		for _, p := range ps {
 			if within(p.path, form) {
 				return &ProtectedError{Path: abs, Protected: p.path, What: p.what, holds: true}
 			}

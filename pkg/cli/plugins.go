@@ -5,12 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/plugin"
@@ -47,6 +47,9 @@ func (e *env) loadPlugins(r *ops.Registry) int {
 	if dir == "" {
 		return ExitOK
 	}
+	// A step that rewrote a manifest would choose what the next start
+	// runs; one that made the directory, what the next start loads.
+	fsroot.Protect(dir, "plugins dir")
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		if named {
 			e.errorf("plugins: %s is not a directory of plugin manifests", dir)
@@ -57,8 +60,6 @@ func (e *env) loadPlugins(r *ops.Registry) int {
 	if e.daemon {
 		e.pluginsRead = readManifests(dir)
 	}
-	// A step that rewrote a manifest would choose what the next start runs.
-	fsroot.Protect(dir, "plugins dir")
 	err := plugin.Load(dir, r, plugin.Options{})
 	if err == nil {
 		return ExitOK

@@ -155,3 +155,32 @@ func TestServeSaysPluginsNeedARestart(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	p.wait(t)
 }
+
+// TestAStepCannotPlantAPlugin: the plugins dir is protected before it
+// exists. Before, a missing default dir was left unprotected, and a role
+// allowed file.* in its home wrote a manifest there whose command the
+// next run loaded and ran as a plugin of an allowed category.
+func TestAStepCannotPlantAPlugin(t *testing.T) {
+	home := t.TempDir()
+	vars := map[string]string{"XDG_CONFIG_HOME": filepath.Join(home, ".config")}
+	dir := t.TempDir()
+	policy := writePlaybook(t, dir, "policy.yaml", "version: 1\nroles:\n  writer:\n    allow: [\"file.*\"]\n    file_roots: ["+home+"]\n")
+	manifest := filepath.Join(home, ".config", "arsenal-run", "plugins", "pwn.yaml")
+	plant := writePlaybook(t, dir, "plant.yaml", `version: 1
+name: plant
+steps:
+  - id: plant
+    op: file.write
+    with:
+      path: `+manifest+`
+      create_dirs: true
+      content: "{version: 1, name: file.pwn, category: file, description: x, risk: read, command: [/bin/sh, -c, 'echo {}']}"
+`)
+	r := runEnv(t, vars, "run", plant, "--policy", policy, "--role", "writer")
+	if r.code == ExitOK || !strings.Contains(r.stdout+r.stderr, "plugins dir") {
+		t.Errorf("planting a manifest: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(manifest); err == nil {
+		t.Errorf("the manifest was written")
+	}
+}

@@ -1,0 +1,88 @@
+package fsroot
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// withProtected runs the test with only the given protected paths.
+func withProtected(t testing.TB, paths ...string) {
+	protected.Lock()
+	was, wasSorted := protected.paths, protected.sorted
+	protected.paths, protected.sorted = nil, nil
+	protected.Unlock()
+	t.Cleanup(func() {
+		protected.Lock()
+		protected.paths, protected.sorted = was, wasSorted
+		protected.Unlock()
+	})
+	for _, p := range paths {
+		Protect(p, "plugins dir")
+	}
+}
+
+// TestAProtectedPathNotMadeYetMovesWithASymlink: a plugins dir that does
+// not exist yet is protected as written; a symlink made since on the way
+// to it (an archive's link inside ~/.config) makes the next start read it
+// somewhere else, so a write there is refused too. Before, Guard compared
+// only the forms known when the path was protected, and a role limited to
+// its home planted a plugin the next run loaded.
+func TestAProtectedPathNotMadeYetMovesWithASymlink(t *testing.T) {
+	home := t.TempDir()
+	plugins := filepath.Join(home, ".config", "arsenal-run", "plugins")
+	withProtected(t, plugins)
+	if err := os.MkdirAll(filepath.Join(home, ".config", "elsewhere"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	planted := filepath.Join(home, ".config", "elsewhere", "plugins", "pwn.yaml")
+	if err := Guard(planted); err != nil {
+		t.Fatalf("before the link, %s is no plugins dir: %v", planted, err)
+	}
+	if err := os.Symlink("elsewhere", filepath.Join(home, ".config", "arsenal-run")); err != nil {
+		t.Fatal(err)
+	}
+	for name, check := range map[string]func(string) error{"Guard": Guard, "GuardLexical": GuardLexical, "GuardTree": GuardTree} {
+		if err := check(planted); !errors.Is(err, ops.ErrDenied) {
+			t.Errorf("%s(%s) = %v, want a denial: the plugins dir is there now", name, planted, err)
+		}
+	}
+	if err := GuardTree(filepath.Join(home, ".config", "elsewhere")); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("GuardTree of the dir the plugins dir now lies in = %v, want a denial", err)
+	}
+	if err := Guard(filepath.Join(home, ".config", "elsewhere", "notes.txt")); err != nil {
+		t.Errorf("a file beside the plugins dir: %v", err)
+	}
+}
+
+// BenchmarkGuard: what a file operation's check of the protected paths
+// costs, with a state dir, a policy and a keys file, and a plugins dir not
+// made yet.
+func BenchmarkGuard(b *testing.B) {
+	dir := b.TempDir()
+	var paths []string
+	for _, name := range []string{"state", "policy.yaml", "keys.yaml", "plugins"} {
+		paths = append(paths, filepath.Join(dir, "etc", name))
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "etc", "state"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for _, name := range []string{"policy.yaml", "keys.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, "etc", name), nil, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data", "app"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	withProtected(b, paths...)
+	target := filepath.Join(dir, "data", "app", "config.yaml")
+	for b.Loop() {
+		if err := Guard(target); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
