@@ -32,6 +32,8 @@ type Plan struct {
 	handler  Handler
 	fpOnce   sync.Once
 	fps      []string // step fingerprints, by node index, for resume
+	dirOnce  sync.Once
+	realDir  string // pb.Dir, absolute, symlinks resolved, for resume
 }
 
 // node is a step in the graph.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -96,7 +97,7 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	case s.ParamsSHA256 == "":
 		rec.reason = fmt.Sprintf("ran again: run %s did not record the parameters this step ran with", r.o.resume.RunID)
 	case s.ParamsSHA256 != digest:
-		rec.reason = fmt.Sprintf("ran again: its parameters differ from those it ran with in run %s", r.o.resume.RunID)
+		rec.reason = fmt.Sprintf("ran again: its parameters, or the directory the playbook was read from, differ from those of run %s", r.o.resume.RunID)
 	default:
 		lost := lossOf(s)
 		if lost == "" {
@@ -230,7 +231,10 @@ func (r *run) paramsRecord(n *node) string {
 
 // paramsDigest hashes what the step is called with under env: its
 // resolved parameters, or for a fan-out the parameters of every item in
-// order, with secrets masked so the report reveals nothing about them.
+// order, with secrets masked so the report reveals nothing about them;
+// and the directory the playbook was read from, where a relative path
+// in them is read, so that a copy of a playbook elsewhere, reading other
+// files, cannot hand its outputs to a resume of the original.
 func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
 	s := n.step
 	var data any
@@ -239,7 +243,7 @@ func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		data = map[string]any(p)
+		data = map[string]any{"params": map[string]any(p), "dir": r.p.dir()}
 	} else {
 		list, err := r.items(s, env)
 		if err != nil {
@@ -253,7 +257,7 @@ func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
 			}
 			items[i] = map[string]any(p)
 		}
-		data = map[string]any{"foreach": items}
+		data = map[string]any{"foreach": items, "dir": r.p.dir()}
 	}
 	plain, err := plainData(data, 0)
 	if err != nil {
@@ -265,6 +269,21 @@ func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// dir is the playbook's directory, absolute with its symlinks resolved.
+func (p *Plan) dir() string {
+	p.dirOnce.Do(func() {
+		d, err := filepath.Abs(p.pb.Dir)
+		if err != nil {
+			d = p.pb.Dir
+		}
+		if real, err := filepath.EvalSymlinks(d); err == nil {
+			d = real
+		}
+		p.realDir = d
+	})
+	return p.realDir
 }
 
 // fingerprint is a hash of what a step does: its op, parameters,

@@ -154,7 +154,7 @@ func TestResumeRerunsStepsWhoseParamsChanged(t *testing.T) {
 				s := stepOf(t, rep, id)
 				ran := slices.ContainsFunc(c.reran, func(x string) bool { return x == id || strings.HasPrefix(x, id+"[") })
 				switch {
-				case ran && (s.Reused || !strings.Contains(s.Reason, "parameters differ from those it ran with in run "+first.RunID)):
+				case ran && (s.Reused || !strings.Contains(s.Reason, "differ from those of run "+first.RunID)):
 					t.Errorf("step %s ran again with reason %q (reused %v)", id, s.Reason, s.Reused)
 				case !ran && !s.Reused:
 					t.Errorf("step %s was not reused: %q", id, s.Reason)
@@ -173,5 +173,30 @@ func TestResumeRerunsStepsWhoseParamsChanged(t *testing.T) {
 	rep := mustRun(t, p, nil, Resume(old))
 	if s := stepOf(t, rep, "one"); s.Reused || !strings.Contains(s.Reason, "did not record the parameters") {
 		t.Errorf("step one from a report without digests: reused %v, %q", s.Reused, s.Reason)
+	}
+}
+
+// TestResumeRerunsStepsOfACopyElsewhere: the same playbook read from
+// another directory reads other files through its relative paths, so
+// its outputs stand for nothing in a resume of the original. Before, a
+// byte-for-byte copy's report resumed the original, and a step granted
+// more rights acted on what the copy had read.
+func TestResumeRerunsStepsOfACopyElsewhere(t *testing.T) {
+	e, to := newEngine(t)
+	copied := roundTrip(t, mustRun(t, plan(t, e, withInputs), nil))
+	original := plan(t, e, withInputs)
+	if err := original.CheckResume(copied, false); err != nil {
+		t.Fatalf("the same bytes, resumed: %v", err)
+	}
+	to.order = nil
+	to.tries["three"] = 1
+	rep := mustRun(t, original, nil, Resume(copied))
+	for _, id := range []string{"one", "two", "fan", "secret"} {
+		if s := stepOf(t, rep, id); s.Reused || !strings.Contains(s.Reason, "the directory the playbook was read from") {
+			t.Errorf("step %s: reused %v, %q", id, s.Reused, s.Reason)
+		}
+	}
+	if want := []string{"one", "two", "fan[0]", "fan[1]"}; !slices.Equal(to.order, want) {
+		t.Errorf("steps that ran again %v, want %v", to.order, want)
 	}
 }
