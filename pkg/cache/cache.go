@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
@@ -175,7 +176,7 @@ func Decode(data []byte) (map[string]any, error) {
 }
 
 // Key is the cache key of a call: an HMAC under secret (SHA-256 without
-// one) of the op, the caller's scope, and either the step's cache.key,
+// one) of the op, the caller's scope and roles, and either the step's cache.key,
 // evaluated for this call, or the resolved parameters and the directory
 // relative paths resolve against, in canonical JSON with the values of
 // secret parameters replaced by their hashes. The scope is in every key:
@@ -191,6 +192,14 @@ func Key(c *engine.Call, secret []byte, namespace string) (string, error) {
 	material := map[string]any{"op": c.Step.Op}
 	if s, ok := c.Scope.(interface{ Fingerprint() string }); ok {
 		material["scope"] = s.Fingerprint()
+	}
+	// The roles too: a role of the same scope with fewer rights (read
+	// only, say) must not choose, through a shared cache.key, what a more
+	// trusted role's step gets.
+	if len(c.Roles) > 0 {
+		roles := slices.Clone(c.Roles)
+		slices.Sort(roles)
+		material["roles"] = slices.Compact(roles)
 	}
 	if namespace != "" {
 		material["namespace"] = namespace
