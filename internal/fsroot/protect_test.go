@@ -86,3 +86,46 @@ func BenchmarkGuard(b *testing.B) {
 		}
 	}
 }
+
+// TestGuardOpenedFindsWhereTheFileIs: a file opened by a name that led
+// into a protected path (a symlink swapped in after the name was
+// checked) is refused by where it really is.
+func TestGuardOpenedFindsWhereTheFileIs(t *testing.T) {
+	if _, err := os.Readlink("/proc/self/fd/0"); err != nil {
+		t.Skip("no /proc/self/fd here")
+	}
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(state, "report.key")
+	if err := os.WriteFile(key, []byte("k"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withProtected(t, state)
+	link := filepath.Join(dir, "pb.yaml")
+	if err := os.Symlink(key, link); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := GuardOpened(f); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("GuardOpened of the state dir's key opened through a link = %v, want a denial", err)
+	}
+	other := filepath.Join(dir, "other.yaml")
+	if err := os.WriteFile(other, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err := os.Open(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if err := GuardOpened(g); err != nil {
+		t.Errorf("GuardOpened of a file elsewhere: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -228,6 +229,14 @@ func (r *runner) run() int {
 	remoteSettings, ok := o.remote.settings(e)
 	if !ok {
 		return ExitUsage
+	}
+	// Protected before the playbook is read, so that naming the state
+	// dir's key or the policy as the playbook is refused, not quoted.
+	if o.stateDir != "" {
+		fsroot.Protect(o.stateDir, "state dir")
+	}
+	if o.policy != "" {
+		fsroot.Protect(o.policy, "policy file")
 	}
 	pb, err := steps.Load(r.path, reg, steps.WithInventory(remoteSettings.Inventory))
 	if err != nil {

@@ -322,6 +322,9 @@ func readInputFile(dir, path string) (value string, found bool, err error) {
 		return "", false, fmt.Errorf("cannot read it: %w", err)
 	}
 	defer f.Close()
+	if err := fsroot.GuardOpened(f); err != nil {
+		return "", false, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, steps.MaxValueSize+1))
 	if err != nil {
 		return "", false, fmt.Errorf("cannot read it: %w", err)

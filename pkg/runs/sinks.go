@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -125,6 +126,14 @@ sinks:
 			// otherwise be made, then refused as a directory.
 			bad(s, "names a directory, not a file; give the path of a file in it, like %s", filepath.Join(s.path, "report."+s.ext()))
 			continue
+		}
+		if abs, err := filepath.Abs(s.path); err == nil {
+			// The state dir's keys, the policy, the keys file: a report
+			// there would replace what signs reports and sessions.
+			if err := fsroot.Guard(abs); err != nil {
+				bad(s, "%v; give a path outside it", err)
+				continue
+			}
 		}
 		dir := filepath.Dir(s.path)
 		if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -154,6 +154,9 @@ func readEnvFile(dir string, f *EnvFile) (map[string]string, error) {
 		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
 	}
 	defer h.Close()
+	if err := fsroot.GuardOpened(h); err != nil {
+		return nil, fmt.Errorf("env_file %s: %v", f.Path, err)
+	}
 	data, err := io.ReadAll(io.LimitReader(h, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)

@@ -50,6 +50,9 @@ func LoadInputs(path string, pb *Playbook, overridden ...string) (map[string]any
 		return nil, at("cannot read the inputs file: %v", err)
 	}
 	defer f.Close()
+	if err := fsroot.GuardOpened(f); err != nil {
+		return nil, at("%v", err)
+	}
 	tooLarge := func(size string) error {
 		return at("the file is %sover the limit of %s (MaxFileSize); %s", size, fsx.Bytes(MaxFileSize), inputsLimits.SplitHint)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
@@ -24,11 +25,24 @@ import (
 // sorted by position; a playbook with errors is never returned. A playbook
 // that loads carries its warnings in Playbook.Warnings.
 func Load(path string, reg *ops.Registry, opts ...LoadOption) (*Playbook, error) {
+	// The state dir's keys and the policy are no playbook: a parse error
+	// would quote them.
+	protected := func(err error) error {
+		return Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v; give the path of a playbook .yaml file", err)}}
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		if err := fsroot.Guard(abs); err != nil {
+			return nil, protected(err)
+		}
+	}
 	f, err := fsx.Open(path) // never blocks on a FIFO; refuses what is not a regular file
 	if err != nil {
 		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v%s", err, nearbyPlaybooks(path))}}
 	}
 	defer f.Close()
+	if err := fsroot.GuardOpened(f); err != nil {
+		return nil, protected(err)
+	}
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
 		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: "not a regular file; give the path of a playbook .yaml file"}}
 	}
