@@ -131,6 +131,12 @@ type Store struct {
 // two writers queue on the busy timeout instead of deadlocking when both try
 // to upgrade a read lock.
 func Open(dir string) (*Store, error) {
+	// 0700: the reports, the history and the cache hold what runs read
+	// with their rights; other users of the host get none of it. A state
+	// dir that exists keeps its mode.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, ownersDir), 0o755); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
@@ -138,7 +144,7 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Join(absDir, ReportsDir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(absDir, ReportsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
 	abs := filepath.Join(absDir, FileName)

@@ -631,3 +631,22 @@ func TestOpenOnAReadOnlyStateDirSaysWhatToDo(t *testing.T) {
 		t.Errorf("a held lock is not a read-only state dir: %v", err)
 	}
 }
+
+// TestStateDirIsItsUsersAlone: a new state dir and its reports dir are
+// 0700: the reports, history and cache hold what runs read with their
+// rights. Before, they were 0755 and any local user read a report of a
+// file only root could read.
+func TestStateDirIsItsUsersAlone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, d := range []string{dir, filepath.Join(dir, ReportsDir)} {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v %v, want 0700", d, fi.Mode().Perm(), err)
+		}
+	}
+}

@@ -174,8 +174,8 @@ func TestWriteUnsyncedIsWriteWithoutTheSync(t *testing.T) {
 	if _, err := Verify(got, key); err != nil {
 		t.Errorf("the unsynced copy does not verify: %v", err)
 	}
-	if fi, _ := os.Stat(unsynced); fi.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
+	if fi, _ := os.Stat(unsynced); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600: the state dir's copy is for arsenal-run's user alone", fi.Mode().Perm())
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {

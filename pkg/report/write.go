@@ -35,7 +35,9 @@ func WriteUnsynced(path string, r *Report) error {
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}
-	return writeFile(path, append(data, '\n'), 0o644, false)
+	// 0600: a report holds what the run's rights let it read, which other
+	// users of the host may not.
+	return writeFile(path, append(data, '\n'), 0o600, false)
 }
 
 // WriteFileAtomic writes data to path as Write does: synced, and named only
