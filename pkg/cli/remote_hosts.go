@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	sshops "github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 )
@@ -47,6 +48,7 @@ func (rf *remoteFlags) settings(e *env) (sshops.Settings, bool) {
 		}
 		s.Inventory = inv
 	}
+	protectSSHFiles(rf.inventory, s.Inventory, rf.knownHosts)
 	for _, f := range rf.knownHosts {
 		abs, err := filepath.Abs(f)
 		if err != nil {
@@ -68,4 +70,42 @@ func (rf *remoteFlags) settings(e *env) (sshops.Settings, bool) {
 		s.KnownHosts = append(s.KnownHosts, abs)
 	}
 	return s, true
+}
+
+// protectSSHFiles puts the files ssh.* steps trust out of every file
+// operation's reach: the inventory (which says where a host is), the keys
+// it names and the default ones (a role that read one would log in past
+// its hosts: scope), and the known_hosts files (rewriting one, or the
+// inventory, would send the next run's secrets to another server).
+func protectSSHFiles(invFile string, inv *inventory.Inventory, knownHosts []string) {
+	if invFile != "" {
+		fsroot.Protect(invFile, "inventory")
+	}
+	key := func(path string) {
+		if path != "" {
+			fsroot.Protect(path, "SSH key")
+			fsroot.Protect(path+"-cert.pub", "SSH key")
+		}
+	}
+	if inv != nil {
+		key(inv.Defaults.IdentityFile)
+		key(inv.Defaults.CertificateFile)
+		for _, name := range inv.HostNames() {
+			if h, ok := inv.Host(name); ok {
+				key(h.IdentityFile)
+				key(h.CertificateFile)
+			}
+		}
+	}
+	for _, f := range knownHosts {
+		fsroot.Protect(f, "known_hosts file")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if len(knownHosts) == 0 {
+			fsroot.Protect(filepath.Join(home, ".ssh", "known_hosts"), "known_hosts file")
+		}
+		for _, name := range sshops.DefaultIdentities {
+			key(filepath.Join(home, ".ssh", name))
+		}
+	}
 }

@@ -66,6 +66,10 @@ func localUser() (string, error) {
 // identity file (its certificate first, when there is one), then the
 // agent's keys, then, when the host names no identity file, the usual
 // ~/.ssh/id_* files that need no passphrase or whose passphrase is given.
+// DefaultIdentities are the keys in ~/.ssh tried for a host that names
+// none, in order.
+var DefaultIdentities = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
+
 func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), error) {
 	var out []ssh.Signer
 	if h.IdentityFile != "" {
@@ -94,7 +98,7 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 	}
 	if h.IdentityFile == "" {
 		if home, err := os.UserHomeDir(); err == nil {
-			for _, name := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+			for _, name := range DefaultIdentities {
 				if s, err := loadIdentity(filepath.Join(home, ".ssh", name), "", a.passphrase); err == nil {
 					out = append(out, s...)
 				}

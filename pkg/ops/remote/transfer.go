@@ -160,8 +160,9 @@ func downloadSpec() ops.Spec {
 	return ops.Spec{
 		Name: "ssh.download",
 		Description: "Copy a remote file to a local path over SFTP. It reads the remote host and changes nothing there; " +
-			"the local file is written under a temporary name and renamed into place, inside the caller's file roots.",
-		Risk: ops.RiskRead,
+			"the local file is written under a temporary name and renamed into place, inside the caller's file roots. " +
+			"It is a write operation, as file.copy is: it creates or replaces a local file.",
+		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			hostParam(),
 			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the remote file; relative paths start at the login directory"},
