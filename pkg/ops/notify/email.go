@@ -201,7 +201,7 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	if err != nil {
 		return nil, smtpErr(ctx, err, "DATA")
 	}
-	if _, err := w.Write(compose(p, from.String(), id)); err != nil {
+	if _, err := w.Write(compose(p, from.String(), id, maskSecrets(ctx))); err != nil {
 		return nil, smtpErr(ctx, err, "sending the message")
 	}
 	if err := w.Close(); err != nil {
@@ -255,7 +255,7 @@ func messageID(from string) string {
 // compose builds the message: headers (the subject encoded when it is not
 // ASCII) and the body as UTF-8 quoted-printable-free 8bit text with CRLF
 // line ends and dot-stuffing left to net/smtp.
-func compose(p ops.Params, from, id string) []byte {
+func compose(p ops.Params, from, id string, mask func(string) string) []byte {
 	var b strings.Builder
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	header("From", from)
@@ -273,14 +273,14 @@ func compose(p ops.Params, from, id string) []byte {
 		}
 		header("Cc", strings.Join(list, ", "))
 	}
-	header("Subject", mime.QEncoding.Encode("utf-8", p.String("subject")))
+	header("Subject", mime.QEncoding.Encode("utf-8", mask(p.String("subject"))))
 	header("Date", time.Now().Format(time.RFC1123Z))
 	header("Message-ID", id)
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "8bit")
 	b.WriteString("\r\n")
-	body := strings.ReplaceAll(p.String("body"), "\r\n", "\n")
+	body := strings.ReplaceAll(mask(p.String("body")), "\r\n", "\n")
 	b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
 	if !strings.HasSuffix(body, "\n") {
 		b.WriteString("\r\n")

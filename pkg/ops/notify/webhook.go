@@ -226,19 +226,20 @@ func cut(s string, n int) string {
 
 // Execute posts the message.
 func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
+	mask := maskSecrets(ctx)
 	fields := map[string]string{}
 	for k, v := range p.Map("fields") {
 		switch x := v.(type) {
 		case string:
-			fields[k] = x
+			fields[mask(k)] = mask(x)
 		case nil:
-			fields[k] = ""
+			fields[mask(k)] = ""
 		default:
 			b, _ := json.Marshal(x)
-			fields[k] = string(b)
+			fields[mask(k)] = mask(string(b))
 		}
 	}
-	body, err := Body(p.String("format"), Message{Title: p.String("title"), Text: p.String("text"), Fields: fields, Link: p.String("link")})
+	body, err := Body(p.String("format"), Message{Title: mask(p.String("title")), Text: mask(p.String("text")), Fields: fields, Link: mask(p.String("link"))})
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
@@ -433,4 +434,16 @@ func maskedURL(u string) string {
 		return pu.Scheme + "://" + pu.Host + "/***"
 	}
 	return "the webhook URL"
+}
+
+// maskSecrets returns what masks the run's secrets, in every encoding the
+// report masks them in, in a message's text: a notification goes where
+// the run's report and logs go, to people, and a step's output it quotes
+// may hold a secret (a token a command printed, base64 and all).
+func maskSecrets(ctx context.Context) func(string) string {
+	call := ops.CallFrom(ctx)
+	if call == nil || len(call.Secrets) == 0 {
+		return func(s string) string { return s }
+	}
+	return redact.New(call.Secrets...).String
 }
