@@ -16,6 +16,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -126,19 +127,20 @@ func openLocal(ctx context.Context, name string) (*os.File, fs.FileInfo, func(),
 	if err != nil {
 		return nil, nil, nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
 	}
-	f, err := root.Open(place.Rel)
+	// Opened without blocking: a FIFO with no writer would hold the step,
+	// past its timeout, for good.
+	f, err := fsx.OpenIn(root, place.Rel)
 	if err == nil {
 		var fi fs.FileInfo
-		if fi, err = f.Stat(); err == nil && !fi.Mode().IsRegular() {
-			f.Close()
-			root.Close()
-			return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file", name)
-		} else if err == nil {
+		if fi, err = f.Stat(); err == nil {
 			return f, fi, func() { f.Close(); root.Close() }, nil
 		}
 		f.Close()
 	}
 	root.Close()
+	if errors.Is(err, fsx.ErrNotRegular) {
+		return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file", name)
+	}
 	if policy.IsEscape(err) {
 		return nil, nil, nil, ops.WithClass(ops.ClassAuthorization, policy.Denied(name, roots))
 	}

@@ -123,6 +123,12 @@ func TestUploadAtomic(t *testing.T) {
 	if out["sha256"] != hex.EncodeToString(sum[:]) || out["size"] != int64(4) {
 		t.Errorf("output %v", out)
 	}
+	// A secret of the run in content: no unsalted hash of it in the
+	// output, which the report and history keep.
+	secretCtx := ops.WithCall(context.Background(), &ops.Call{Secrets: []string{"4711"}})
+	if out, err := execute(t, secretCtx, pool, "ssh.upload", map[string]any{"host": "box", "content": "pin=4711\n", "dest": dest + ".pin"}); err != nil || out["sha256"] != "***" {
+		t.Errorf("secret content: output %v, %v", out, err)
+	}
 	b, _ := os.ReadFile(dest)
 	oldContent, _ := io.ReadAll(old)
 	var after syscall.Stat_t

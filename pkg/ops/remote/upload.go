@@ -15,6 +15,7 @@ import (
 
 	"github.com/pkg/sftp"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -46,7 +47,7 @@ func uploadSpec() ops.Spec {
 			{Name: "host", Type: "string"},
 			{Name: "dest", Type: "string", Description: "the remote path written"},
 			{Name: "size", Type: "integer", Description: "bytes written"},
-			{Name: "sha256", Type: "string", Description: "the SHA-256 of what was sent, in hex"},
+			{Name: "sha256", Type: "string", Description: "the SHA-256 of what was sent, in hex; *** when content holds a secret of the run"},
 		},
 	}
 }
@@ -91,6 +92,7 @@ func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	var src io.Reader
 	var size int64
 	mode := fs.FileMode(0o644)
+	secretContent := false
 	if p.Known("src") {
 		f, fi, closeSrc, err := openLocal(ctx, p.String("src"))
 		if err != nil {
@@ -101,6 +103,9 @@ func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	} else {
 		s := p.String("content")
 		src, size = strings.NewReader(s), int64(len(s))
+		for _, v := range ops.CallFrom(ctx).Secrets {
+			secretContent = secretContent || v != "" && strings.Contains(s, v)
+		}
 	}
 	a := authOpts{passphrase: p.String("key_passphrase")}
 	client, done, err := pool.sftpClient(ctx, h, a)
@@ -155,7 +160,13 @@ func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 		}
 		return nil, ops.Errorf(ops.ClassExecution, "uploading to %s on %s: %w%s", dest, h.Name, sftpError(err), left)
 	}
-	return map[string]any{"host": h.Name, "dest": dest, "size": n, "sha256": hex.EncodeToString(sum.Sum(nil))}, nil
+	digest := hex.EncodeToString(sum.Sum(nil))
+	if secretContent {
+		// An unsalted hash of a short secret (a PIN, a password) is the
+		// secret to whoever reads the report and tries the likely ones.
+		digest = redact.Mask
+	}
+	return map[string]any{"host": h.Name, "dest": dest, "size": n, "sha256": digest}, nil
 }
 
 // ownerError is a replaced file's owner that the new file cannot be given.
