@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -153,4 +155,56 @@ func (s *Service) auditSchedule(pb *steps.Playbook, by Caller, action, outcome s
 	}
 	return s.cfg.Audit.Action(auth.AuditLine{Playbook: pb.File, SHA256: pb.SHA256, Roles: by.Roles,
 		Who: by.Name, From: by.From, Action: action, Outcome: outcome})
+}
+
+// MayApprove decides whether roles may answer yes to a confirm: question
+// asked before a step of op in a run of pb that runs with runRoles (in a
+// sub-run of it when subRun). MayActOn decides each step's operation on
+// the playbook as written; a run decides more once its values are known
+// (a sub-playbook named by an input, a path against file_roots, a host),
+// so roles that could have started the run may still lack what the step
+// asked about needs. An approver's roles must allow op themselves, at the
+// step's risk as preflight counts it (for a sub-run's step, whose
+// playbook is not known here, at op's highest, and directly, as a grant
+// of pb does not reach a sub-playbook), and give it the scope the run's
+// roles give it: then whatever the step does with its values, the
+// approver could have done too. It returns "" when they may, and
+// otherwise why not.
+func (s *Service) MayApprove(policy *auth.Policy, roles, runRoles []string, pb *steps.Playbook, step, op string, subRun bool) string {
+	e, err := s.cfg.Registry.Get(op)
+	if err != nil {
+		return err.Error()
+	}
+	var risk ops.Risk
+	if st := pb.Step(step); !subRun && st != nil && st.Op == op {
+		risk = st.Risk
+	} else {
+		highest := ops.Params{}
+		for _, p := range e.Spec.Params {
+			highest[p.Name] = ops.Deferred
+		}
+		risk = e.RiskFor(highest)
+	}
+	subject := func(roles []string) (*auth.Subject, error) {
+		subj, err := policy.Subject(roles, pb)
+		if err == nil && subRun {
+			subj = subj.DirectOnly()
+		}
+		return subj, err
+	}
+	approver, err := subject(roles)
+	if err != nil {
+		return err.Error()
+	}
+	if d := approver.Decide(op, risk); !d.Allowed {
+		return fmt.Sprintf("the step asks before %s (risk %s), and %s", op, risk, d.Rule)
+	}
+	run, err := subject(runRoles)
+	if err != nil {
+		return err.Error()
+	}
+	if approver.Scope(op, risk).Fingerprint() != run.Scope(op, risk).Fingerprint() {
+		return fmt.Sprintf("the step asks before %s, and these roles give it other file roots, hosts or network rules than the run's roles (%s) do", op, strings.Join(runRoles, ", "))
+	}
+	return ""
 }

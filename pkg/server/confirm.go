@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
@@ -87,6 +89,11 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 		if e := s.mayActQueued(r.Context(), id, c, "answer"); e != nil {
 			return e
 		}
+		if ans.Yes {
+			if e := s.mayApproveQueued(r.Context(), id, body, c); e != nil {
+				return e
+			}
+		}
 		err = s.answerQueued(r.Context(), id, ans)
 	} else {
 		h, e := s.liveRun(r, id)
@@ -95,6 +102,11 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 		}
 		if e := s.mayAct(h, c, "answer"); e != nil {
 			return e
+		}
+		if ans.Yes && !startedBy(h.Caller().Trigger, h.Caller().Name, c) {
+			if e := s.mayApprove(id, h.Playbook(), h.Caller().Roles, h.Questions(), body, c); e != nil {
+				return e
+			}
 		}
 		err = h.Answer(ans)
 	}
@@ -130,4 +142,58 @@ func (s *Server) liveRun(r *http.Request, id string) (*runs.Handle, *apiError) {
 		}
 	}
 	return nil, notFound("no run %q", id)
+}
+
+// mayApprove lets a caller who did not start a run answer yes to one of
+// its questions only when their roles allow the step asked about as the
+// run's roles do (runs.Service.MayApprove). A question not open is left
+// to the answer, which says so.
+func (s *Server) mayApprove(id, playbook string, runRoles []string, open []runs.Question, body confirmRequest, c *Principal) *apiError {
+	runID := body.RunID
+	if runID == "" {
+		runID = id
+	}
+	i := slices.IndexFunc(open, func(q runs.Question) bool {
+		return q.Step == body.Step && (q.RunID == runID || q.RunID == "" && runID == id)
+	})
+	if i < 0 {
+		return nil
+	}
+	why := "the playbook " + playbook + " is not served"
+	st := s.current()
+	if pb, ok := st.Playbooks.Get(playbook); ok {
+		if why = s.mgr.Service().MayApprove(st.Policy, c.Roles, runRoles, pb, body.Step, open[i].Op, runID != id); why == "" {
+			return nil
+		}
+	}
+	e := errorf(http.StatusForbidden, ClassAuthorization, "%s did not start run %s and may not approve step %s: %s", c.Name, id, body.Step, why)
+	e.Rule = "only the caller that started a run, or one whose roles allow the step asked about as the run's roles do, may answer yes"
+	return e
+}
+
+// mayApproveQueued is mayApprove for a run whose questions are in the
+// shared store: its roles and starter from its job, or from the history
+// when the job is gone.
+func (s *Server) mayApproveQueued(ctx context.Context, id string, body confirmRequest, c *Principal) *apiError {
+	var playbook string
+	var roles []string
+	if j, err := within(ctx, storeReadBound, func(ctx context.Context) (queue.Job, error) { return s.cfg.Queue.Find(ctx, id) }); err == nil {
+		if startedBy(j.Args.Trigger, j.Args.Caller, c) {
+			return nil
+		}
+		playbook, roles = j.Args.Playbook, j.Args.Roles
+	} else if run, herr := within(ctx, storeReadBound, func(ctx context.Context) (history.Run, error) { return s.mgr.Service().History().Get(ctx, id) }); herr == nil {
+		playbook, roles = run.Playbook, run.Roles
+	} else {
+		return storeError(herr)
+	}
+	asked, err := within(ctx, storeReadBound, func(ctx context.Context) ([]queue.Asked, error) { return s.cfg.Queue.Questions(ctx, id) })
+	if err != nil {
+		return storeError(err)
+	}
+	open := make([]runs.Question, len(asked))
+	for i, a := range asked {
+		open[i] = a.Question
+	}
+	return s.mayApprove(id, playbook, roles, open, body, c)
 }

@@ -1,0 +1,123 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+)
+
+// TestApproverNeedsTheStepsRights: a caller who did not start a run may
+// answer yes to its question only when their roles allow the step asked
+// about as the run's roles do. Before, roles that could have started the
+// run, judged on the playbook as written, approved what they would have
+// been denied once the values were known: an operator approved the
+// file.delete of a sub-playbook an input named, and a role confined to
+// one directory approved a file.write outside it.
+func TestApproverNeedsTheStepsRights(t *testing.T) {
+	ts := newTestServer(t)
+	dir := t.TempDir()
+	limited := filepath.Join(dir, "limited")
+	if err := os.MkdirAll(limited, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(dir, "victim.txt")
+	if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ts.addPlaybook(t, "wrapper.yaml", `version: 1
+name: wrapper
+inputs: {sub: {type: string, default: benign.yaml}}
+steps:
+  - {id: call, op: playbook.run, with: {path: "${{ inputs.sub }}"}}
+`)
+	ts.addPlaybook(t, "danger.yaml", "version: 1\nname: danger\nsteps:\n  - {id: del, op: file.delete, confirm: \"delete?\", with: {path: "+victim+"}}\n")
+	ts.addPlaybook(t, "wfile.yaml", `version: 1
+name: wfile
+inputs: {path: {type: string}}
+steps:
+  - {id: w, op: file.write, confirm: "write?", with: {path: "${{ inputs.path }}", content: written}}
+`)
+	st := ts.srv.current().State
+	policy, err := auth.ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
+roles:
+  boss: {allow: ["*"], file_roots: [`+dir+`, `+ts.pbDir+`]}
+  ops: {max_risk: write, file_roots: [`+dir+`, `+ts.pbDir+`]}
+  confined: {max_risk: write, file_roots: [`+limited+`, `+ts.pbDir+`]}
+`), ts.mgr.Service().Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bossKey, bd, _ := NewKey()
+	opsKey, od, _ := NewKey()
+	confinedKey, cd, _ := NewKey()
+	otherBossKey, obd, _ := NewKey()
+	keys, err := ParseKeys("k.yaml", []byte(fmt.Sprintf("version: 1\nkeys:\n  - {name: boss, sha256: %s, roles: [boss]}\n  - {name: ops, sha256: %s, roles: [ops]}\n  - {name: confined, sha256: %s, roles: [confined]}\n  - {name: boss2, sha256: %s, roles: [boss]}\n", bd, od, cd, obd)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Keys, st.Policy = keys, policy
+	if err := ts.srv.Reload(st); err != nil {
+		t.Fatal(err)
+	}
+	post := func(key, path string, body any) *resp {
+		t.Helper()
+		return ts.do(request{method: "POST", path: path, rawKey: key, body: body})
+	}
+	question := func(id string) map[string]any {
+		t.Helper()
+		var q map[string]any
+		eventually(t, "the question of run "+id, func() bool {
+			qs := ts.do(request{method: "GET", path: "/api/v1/runs/" + id + "/questions", rawKey: bossKey}).want(t, 200).json(t)["questions"].([]any)
+			if len(qs) == 1 {
+				q = qs[0].(map[string]any)
+			}
+			return q != nil
+		})
+		return q
+	}
+
+	// A sub-playbook named by an input: ops may start wrapper (playbook.run
+	// is a read), but not the file.delete it reaches.
+	id := post(bossKey, "/api/v1/playbooks/wrapper/runs", map[string]any{"ask": true, "inputs": map[string]any{"sub": "danger.yaml"}}).want(t, 202).json(t)["run_id"].(string)
+	q := question(id)
+	yes := map[string]any{"step": "del", "run_id": q["run_id"], "answer": "yes"}
+	e := post(opsKey, "/api/v1/runs/"+id+"/confirm", yes).wantError(t, 403, ClassAuthorization)
+	if msg, _ := e["message"].(string); !strings.Contains(msg, "may not approve step del") || !strings.Contains(msg, "file.delete") {
+		t.Errorf("403 for ops's answer: %v", e)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Fatal("the victim is gone")
+	}
+	post(otherBossKey, "/api/v1/runs/"+id+"/confirm", yes).want(t, 200)
+	h, _ := ts.mgr.Get(id)
+	if h != nil {
+		<-h.Done()
+	}
+	if _, err := os.Stat(victim); err == nil {
+		t.Error("boss2's yes did not delete the victim")
+	}
+
+	// A path outside the approver's file roots.
+	outside := filepath.Join(dir, "outside.txt")
+	id = post(bossKey, "/api/v1/playbooks/wfile/runs", map[string]any{"ask": true, "inputs": map[string]any{"path": outside}}).want(t, 202).json(t)["run_id"].(string)
+	question(id)
+	e = post(confinedKey, "/api/v1/runs/"+id+"/confirm", map[string]any{"step": "w", "answer": "yes"}).wantError(t, 403, ClassAuthorization)
+	if msg, _ := e["message"].(string); !strings.Contains(msg, "other file roots") {
+		t.Errorf("403 for confined's answer: %v", e)
+	}
+	// No may still be said, by whoever could have started the run.
+	post(confinedKey, "/api/v1/runs/"+id+"/confirm", map[string]any{"step": "w", "answer": "no"}).want(t, 200)
+	if h, _ := ts.mgr.Get(id); h != nil {
+		<-h.Done()
+		if rep := h.Report(); rep == nil || rep.Status == "succeeded" {
+			t.Errorf("the declined run: %v", rep)
+		}
+	}
+	if _, err := os.Stat(outside); err == nil {
+		t.Error("the file outside confined's roots was written")
+	}
+}
