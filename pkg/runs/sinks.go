@@ -127,9 +127,10 @@ sinks:
 			bad(s, "names a directory, not a file; give the path of a file in it, like %s", filepath.Join(s.path, "report."+s.ext()))
 			continue
 		}
-		if abs, err := filepath.Abs(s.path); err == nil {
+		if abs, err := filepath.Abs(s.path); err == nil && !isRead(s.path, readStats) {
 			// The state dir's keys, the policy, the keys file: a report
-			// there would replace what signs reports and sessions.
+			// there would replace what signs reports and sessions. (A file
+			// the run reads is named as such below.)
 			if err := fsroot.Guard(abs); err != nil {
 				bad(s, "%v; give a path outside it", err)
 				continue
@@ -179,6 +180,21 @@ sinks:
 		return nil
 	}
 	return errors.New(strings.Join(problems, "\n"))
+}
+
+// isRead reports whether path is one of the files whose stats are
+// readStats.
+func isRead(path string, readStats []os.FileInfo) bool {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	for _, r := range readStats {
+		if r != nil && os.SameFile(fi, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // namesDir reports whether path can only name a directory: it ends in a

@@ -63,7 +63,7 @@ func TestEveryOpIsRegisteredAndDescribed(t *testing.T) {
 		"notify.webhook": ops.RiskWrite, "notify.email": ops.RiskWrite,
 		"process.start": ops.RiskWrite, "process.signal": ops.RiskDestructive, "process.kill": ops.RiskDestructive,
 		"supervisor.restart": ops.RiskDestructive, "supervisor.stop": ops.RiskDestructive,
-		"ssh.exec": ops.RiskWrite, "ssh.upload": ops.RiskWrite,
+		"ssh.exec": ops.RiskWrite, "ssh.upload": ops.RiskWrite, "ssh.download": ops.RiskWrite,
 	}
 	for _, e := range r.List("") {
 		s := e.Spec
