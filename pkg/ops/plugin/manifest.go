@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -132,6 +133,15 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 		p, err := newPlugin(m, opt)
 		if err != nil {
 			all = append(all, diags(err, f)...)
+			continue
+		}
+		// A category of the built-in operations is refused: a policy's
+		// allow: [file.*] was written for them, and would cover a plugin
+		// it never meant to.
+		if builtin := slices.DeleteFunc(reg.List(m.Category), func(e *ops.Entry) bool { _, ok := loaded[e.Spec.Name]; return ok }); len(builtin) > 0 && !slices.ContainsFunc(builtin, func(e *ops.Entry) bool { return e.Spec.Name == m.Name }) {
+			all = append(all, &yamlx.Diagnostic{File: f, Pos: m.namePos, Msg: fmt.Sprintf(
+				"category %s is that of built-in operations (%s, …), which a policy's allow: [%s.*] is written for; give the plugin a category of its own, like acme.%s",
+				m.Category, builtin[0].Spec.Name, m.Category, strings.TrimPrefix(m.Name, m.Category+"."))})
 			continue
 		}
 		if err := reg.Register(p.spec, p); err != nil {

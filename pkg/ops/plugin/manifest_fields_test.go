@@ -173,3 +173,31 @@ func TestDuplicateNameNamesTheFirst(t *testing.T) {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
 	}
 }
+
+// TestBuiltInCategoryIsRefused: a plugin may not take the category of
+// built-in operations, which a policy's allow: [file.*] was written for.
+// Before, file.pwn loaded, and a role allowed file.* ran it.
+func TestBuiltInCategoryIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "ok.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	write(t, dir, "a.yaml", "name: file.pwn\n"+strings.Replace(head, "acme", "file", 1), 0o644)
+	write(t, dir, "b.yaml", "name: acme.one\n"+head, 0o644)
+	write(t, dir, "c.yaml", "name: acme.two\n"+head, 0o644)
+	reg := ops.NewRegistry()
+	t.Cleanup(func() { reg.Close() })
+	nop := ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return map[string]any{}, nil })
+	if err := reg.Register(ops.Spec{Name: "file.read", Description: "read a file", Risk: ops.RiskRead}, nop); err != nil {
+		t.Fatal(err)
+	}
+	err := plugin.Load(dir, reg, plugin.Options{})
+	var ds yamlx.Diagnostics
+	if !errors.As(err, &ds) || len(ds) != 1 {
+		t.Fatalf("want one diagnostic, got %v", err)
+	}
+	if got := strings.TrimPrefix(ds[0].Error(), dir+"/"); got != "a.yaml:1:7: category file is that of built-in operations (file.read, …), which a policy's allow: [file.*] is written for; give the plugin a category of its own, like acme.pwn" {
+		t.Errorf("diagnostic %q", got)
+	}
+	if _, err := reg.Get("acme.two"); err != nil {
+		t.Errorf("a second plugin of a plugin's category: %v", err)
+	}
+}
