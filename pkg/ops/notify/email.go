@@ -280,7 +280,11 @@ func compose(p ops.Params, from, id string, mask func(string) string) []byte {
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "8bit")
 	b.WriteString("\r\n")
+	// Every line end is CRLF: a lone CR (or LF) reaching the wire can end
+	// the data early for a server that reads it so ("\r.\r\n"), and
+	// what follows would be a second message (SMTP smuggling).
 	body := strings.ReplaceAll(mask(p.String("body")), "\r\n", "\n")
+	body = strings.ReplaceAll(body, "\r", "\n")
 	b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
 	if !strings.HasSuffix(body, "\n") {
 		b.WriteString("\r\n")
