@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -227,4 +228,27 @@ func resolved(abs string, depth int) string {
 func within(path, dir string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// Open opens path for reading as fsx.Open does (only a regular file, and
+// never blocking) unless it is or lies in a protected path, as named or,
+// once open, where it really is (GuardOpened: a symlink swapped in
+// between the check and the open): a *ProtectedError, wrapping
+// ops.ErrDenied, then. It is for the files arsenal-run reads for a run
+// itself: a playbook, an inputs file, an input's from_file.
+func Open(path string) (*os.File, error) {
+	if abs, err := filepath.Abs(path); err == nil {
+		if err := Guard(abs); err != nil {
+			return nil, err
+		}
+	}
+	f, err := fsx.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := GuardOpened(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

@@ -306,14 +306,12 @@ func readInputFile(dir, path string) (value string, found bool, err error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		// The state dir's keys are no input's value.
-		if err := fsroot.Guard(abs); err != nil {
-			return "", false, err
-		}
-	}
-	f, err := fsx.Open(path) // a FIFO is refused, not waited on
+	// A FIFO is refused, not waited on; the state dir's keys are no
+	// input's value.
+	f, err := fsroot.Open(path)
 	switch {
+	case errors.As(err, new(*fsroot.ProtectedError)):
+		return "", false, err
 	case errors.Is(err, fs.ErrNotExist):
 		return "", false, nil
 	case errors.Is(err, fsx.ErrNotRegular):
@@ -322,9 +320,6 @@ func readInputFile(dir, path string) (value string, found bool, err error) {
 		return "", false, fmt.Errorf("cannot read it: %w", err)
 	}
 	defer f.Close()
-	if err := fsroot.GuardOpened(f); err != nil {
-		return "", false, err
-	}
 	data, err := io.ReadAll(io.LimitReader(f, steps.MaxValueSize+1))
 	if err != nil {
 		return "", false, fmt.Errorf("cannot read it: %w", err)

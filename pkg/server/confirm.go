@@ -86,11 +86,15 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 		By: runs.Caller{Name: c.Name, Roles: c.Roles, From: clientAddr(r), Trigger: runs.TriggerAPI}}
 	var err error
 	if s.sharedQuestions(id) {
-		if e := s.mayActQueued(r.Context(), id, c, "answer"); e != nil {
+		q, e := s.lookupQueued(r.Context(), id)
+		if e != nil {
 			return e
 		}
-		if ans.Yes {
-			if e := s.mayApproveQueued(r.Context(), id, body, c); e != nil {
+		if e := s.mayActOnQueued(id, q, c, "answer"); e != nil {
+			return e
+		}
+		if ans.Yes && !startedBy(q.trigger, q.caller, c) {
+			if e := s.mayApproveQueued(r.Context(), id, q, body, c); e != nil {
 				return e
 			}
 		}
@@ -154,7 +158,7 @@ func (s *Server) mayApprove(id, playbook string, runRoles []string, open []runs.
 		runID = id
 	}
 	i := slices.IndexFunc(open, func(q runs.Question) bool {
-		return q.Step == body.Step && (q.RunID == runID || q.RunID == "" && runID == id)
+		return q.Step == body.Step && q.RunID == runID
 	})
 	if i < 0 {
 		return nil
@@ -172,21 +176,8 @@ func (s *Server) mayApprove(id, playbook string, runRoles []string, open []runs.
 }
 
 // mayApproveQueued is mayApprove for a run whose questions are in the
-// shared store: its roles and starter from its job, or from the history
-// when the job is gone.
-func (s *Server) mayApproveQueued(ctx context.Context, id string, body confirmRequest, c *Principal) *apiError {
-	var playbook string
-	var roles []string
-	if j, err := within(ctx, storeReadBound, func(ctx context.Context) (queue.Job, error) { return s.cfg.Queue.Find(ctx, id) }); err == nil {
-		if startedBy(j.Args.Trigger, j.Args.Caller, c) {
-			return nil
-		}
-		playbook, roles = j.Args.Playbook, j.Args.Roles
-	} else if run, herr := within(ctx, storeReadBound, func(ctx context.Context) (history.Run, error) { return s.mgr.Service().History().Get(ctx, id) }); herr == nil {
-		playbook, roles = run.Playbook, run.Roles
-	} else {
-		return storeError(herr)
-	}
+// shared store.
+func (s *Server) mayApproveQueued(ctx context.Context, id string, q queuedRun, body confirmRequest, c *Principal) *apiError {
 	asked, err := within(ctx, storeReadBound, func(ctx context.Context) ([]queue.Asked, error) { return s.cfg.Queue.Questions(ctx, id) })
 	if err != nil {
 		return storeError(err)
@@ -195,5 +186,5 @@ func (s *Server) mayApproveQueued(ctx context.Context, id string, body confirmRe
 	for i, a := range asked {
 		open[i] = a.Question
 	}
-	return s.mayApprove(id, playbook, roles, open, body, c)
+	return s.mayApprove(id, q.playbook, q.roles, open, body, c)
 }

@@ -231,47 +231,67 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 	return nil
 }
 
-// mayActQueued finds a queued run, or one running on any replica, and
-// lets the caller that started it act on it, and anyone who could have
-// started that same run, inputs included: 404 for no such run, 409 for
-// one that ended. A job's inputs are sealed, so they are read from the
-// run's handle when this replica runs it; elsewhere they cannot be read,
-// and a caller whose roles need a grant is refused.
-func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what string) *apiError {
-	var playbook, caller string
-	var trigger runs.Trigger
-	var inputs map[string]any // nil: they cannot be read here
+// queuedRun is what the store holds of a queued run, or of one running on
+// any replica: enough to decide who may act on it.
+type queuedRun struct {
+	playbook, caller string
+	trigger          runs.Trigger
+	roles            []string
+	inputs           map[string]any // nil: they cannot be read here
+}
+
+// lookupQueued finds a queued run, or one running on any replica: 404 for
+// no such run, 409 for one that ended. A job's inputs are sealed, so they
+// are read from the run's handle when this replica runs it.
+func (s *Server) lookupQueued(ctx context.Context, id string) (queuedRun, *apiError) {
+	var q queuedRun
 	j, jerr := within(ctx, storeReadBound, func(ctx context.Context) (queue.Job, error) { return s.cfg.Queue.Find(ctx, id) })
 	h := s.mgr.Service().History()
 	run, herr := within(ctx, storeReadBound, func(ctx context.Context) (history.Run, error) { return h.Get(ctx, id) })
 	switch {
 	case herr == nil && run.Status != history.StatusRunning:
-		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
+		return q, errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
 	case jerr == nil:
-		playbook, caller, trigger = j.Args.Playbook, j.Args.Caller, j.Args.Trigger
+		q.playbook, q.caller, q.trigger, q.roles = j.Args.Playbook, j.Args.Caller, j.Args.Trigger, j.Args.Roles
 		if len(j.Args.Sealed) == 0 {
 			// Nothing sealed: the job holds its inputs in clear, or none.
-			inputs = maps.Clone(j.Args.Inputs)
-			if inputs == nil {
-				inputs = map[string]any{}
+			q.inputs = maps.Clone(j.Args.Inputs)
+			if q.inputs == nil {
+				q.inputs = map[string]any{}
 			}
 		}
 	case herr == nil:
-		playbook = run.Playbook
+		q.playbook, q.roles = run.Playbook, run.Roles
 	case unreachable(herr):
-		return storeError(herr)
+		return q, storeError(herr)
 	case unreachable(jerr):
-		return storeError(jerr)
+		return q, storeError(jerr)
 	default:
-		return notFound("no run %q", id)
-	}
-	if startedBy(trigger, caller, c) {
-		return nil
+		return q, notFound("no run %q", id)
 	}
 	if h, ok := s.mgr.Get(id); ok {
-		inputs = h.Inputs()
+		q.inputs = h.Inputs()
 	}
-	return s.mayActOn(id, playbook, inputs, c, what)
+	return q, nil
+}
+
+// mayActQueued finds a queued run, or one running on any replica, and
+// lets the caller that started it act on it, and anyone who could have
+// started that same run, inputs included (see lookupQueued). Where its
+// inputs cannot be read, a caller whose roles need a grant is refused.
+func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what string) *apiError {
+	q, e := s.lookupQueued(ctx, id)
+	if e != nil {
+		return e
+	}
+	return s.mayActOnQueued(id, q, c, what)
+}
+
+func (s *Server) mayActOnQueued(id string, q queuedRun, c *Principal, what string) *apiError {
+	if startedBy(q.trigger, q.caller, c) {
+		return nil
+	}
+	return s.mayActOn(id, q.playbook, q.inputs, c, what)
 }
 
 // queuedQuestions answers GET /api/v1/runs/{id}/questions for a queued

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -37,22 +36,16 @@ func LoadInputs(path string, pb *Playbook, overridden ...string) (map[string]any
 	at := func(format string, args ...any) error {
 		return Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf(format, args...)}}
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		if err := fsroot.Guard(abs); err != nil {
-			return nil, at("%v", err)
-		}
-	}
-	f, err := fsx.Open(path) // a FIFO is refused, not waited on
+	f, err := fsroot.Open(path) // a FIFO is refused, not waited on; so is a protected file
 	switch {
+	case errors.As(err, new(*fsroot.ProtectedError)):
+		return nil, at("%v", err)
 	case errors.Is(err, fsx.ErrNotRegular):
 		return nil, at("not a regular file; give a YAML or JSON file of input values")
 	case err != nil:
 		return nil, at("cannot read the inputs file: %v", err)
 	}
 	defer f.Close()
-	if err := fsroot.GuardOpened(f); err != nil {
-		return nil, at("%v", err)
-	}
 	tooLarge := func(size string) error {
 		return at("the file is %sover the limit of %s (MaxFileSize); %s", size, fsx.Bytes(MaxFileSize), inputsLimits.SplitHint)
 	}

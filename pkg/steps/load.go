@@ -3,6 +3,7 @@ package steps
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +15,6 @@ import (
 	"unicode"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
-	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -25,24 +25,16 @@ import (
 // sorted by position; a playbook with errors is never returned. A playbook
 // that loads carries its warnings in Playbook.Warnings.
 func Load(path string, reg *ops.Registry, opts ...LoadOption) (*Playbook, error) {
-	// The state dir's keys and the policy are no playbook: a parse error
-	// would quote them.
-	protected := func(err error) error {
-		return Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v; give the path of a playbook .yaml file", err)}}
+	// Never blocks on a FIFO; refuses what is not a regular file, and the
+	// state dir's keys and the policy, which a parse error would quote.
+	f, err := fsroot.Open(path)
+	if errors.As(err, new(*fsroot.ProtectedError)) {
+		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v; give the path of a playbook .yaml file", err)}}
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		if err := fsroot.Guard(abs); err != nil {
-			return nil, protected(err)
-		}
-	}
-	f, err := fsx.Open(path) // never blocks on a FIFO; refuses what is not a regular file
 	if err != nil {
 		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v%s", err, nearbyPlaybooks(path))}}
 	}
 	defer f.Close()
-	if err := fsroot.GuardOpened(f); err != nil {
-		return nil, protected(err)
-	}
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
 		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: "not a regular file; give the path of a playbook .yaml file"}}
 	}

@@ -441,9 +441,9 @@ func maskedURL(u string) string {
 // the run's report and logs go, to people, and a step's output it quotes
 // may hold a secret (a token a command printed, base64 and all).
 func maskSecrets(ctx context.Context) func(string) string {
-	call := ops.CallFrom(ctx)
-	if call == nil || len(call.Secrets) == 0 {
+	secrets := ops.CallFrom(ctx).Secrets
+	if len(secrets) == 0 {
 		return func(s string) string { return s }
 	}
-	return redact.New(call.Secrets...).String
+	return redact.New(secrets...).String
 }

@@ -28,7 +28,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -137,12 +136,15 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 		}
 		// A category of the built-in operations is refused: a policy's
 		// allow: [file.*] was written for them, and would cover a plugin
-		// it never meant to.
-		if builtin := slices.DeleteFunc(reg.List(m.Category), func(e *ops.Entry) bool { _, ok := loaded[e.Spec.Name]; return ok }); len(builtin) > 0 && !slices.ContainsFunc(builtin, func(e *ops.Entry) bool { return e.Spec.Name == m.Name }) {
-			all = append(all, &yamlx.Diagnostic{File: f, Pos: m.namePos, Msg: fmt.Sprintf(
-				"category %s is that of built-in operations (%s, …), which a policy's allow: [%s.*] is written for; give the plugin a category of its own, like acme.%s",
-				m.Category, builtin[0].Spec.Name, m.Category, strings.TrimPrefix(m.Name, m.Category+"."))})
-			continue
+		// it never meant to. (A name taken already is left to Register,
+		// which says by what.)
+		if _, err := reg.Get(m.Name); err != nil { // a name not taken
+			if other := builtinOf(reg, m.Category, loaded); other != "" {
+				all = append(all, &yamlx.Diagnostic{File: f, Pos: m.namePos, Msg: fmt.Sprintf(
+					"category %s is that of built-in operations (%s, …), which a policy's allow: [%s.*] is written for; give the plugin a category of its own, like acme.%s",
+					m.Category, other, m.Category, strings.TrimPrefix(m.Name, m.Category+"."))})
+				continue
+			}
 		}
 		if err := reg.Register(p.spec, p); err != nil {
 			msg := err.Error()
@@ -162,6 +164,17 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 		return all
 	}
 	return nil
+}
+
+// builtinOf names an operation of category in reg that is not one of the
+// plugins loaded so far, the first in name order; "" when there is none.
+func builtinOf(reg *ops.Registry, category string, loaded map[string]string) string {
+	for _, e := range reg.List(category) {
+		if _, plugin := loaded[e.Spec.Name]; !plugin {
+			return e.Spec.Name
+		}
+	}
+	return ""
 }
 
 func diags(err error, file string) yamlx.Diagnostics {

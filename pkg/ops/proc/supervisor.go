@@ -221,16 +221,20 @@ func (s *Supervisor) MaskCommandLine(pid int, cmdline string) string {
 		s.masker = redact.New(s.seen...)
 	}
 	masker := s.masker
-	var own []string
+	var dropped []string // its own, past MaxSeenSecrets newer ones
 	if c := s.running[pid]; c != nil {
-		own = c.spec.Secrets
+		for _, v := range c.spec.Secrets {
+			if v != "" && !slices.Contains(s.seen, v) {
+				dropped = append(dropped, v)
+			}
+		}
 	}
 	s.mu.Unlock()
 	if masker != nil {
 		cmdline = masker.String(cmdline)
 	}
-	if len(own) > 0 { // its own, even past MaxSeenSecrets newer ones
-		cmdline = redact.New(own...).String(cmdline)
+	if len(dropped) > 0 {
+		cmdline = redact.New(dropped...).String(cmdline)
 	}
 	return cmdline
 }

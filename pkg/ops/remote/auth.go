@@ -62,14 +62,14 @@ func localUser() (string, error) {
 	return "", errors.New("the local user's name is unknown")
 }
 
-// signers returns the keys to offer, in OpenSSH's spirit: the host's
-// identity file (its certificate first, when there is one), then the
-// agent's keys, then, when the host names no identity file, the usual
-// ~/.ssh/id_* files that need no passphrase or whose passphrase is given.
 // DefaultIdentities are the keys in ~/.ssh tried for a host that names
 // none, in order.
 var DefaultIdentities = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
 
+// signers returns the keys to offer, in OpenSSH's spirit: the host's
+// identity file (its certificate first, when there is one), then the
+// agent's keys, then, when the host names no identity file, the usual
+// ~/.ssh/id_* files that need no passphrase or whose passphrase is given.
 func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), error) {
 	var out []ssh.Signer
 	if h.IdentityFile != "" {
