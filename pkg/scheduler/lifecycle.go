@@ -1,0 +1,191 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+)
+
+// Run fires the loaded playbooks until ctx ends, then shuts down: it stops
+// firing, starts the runs of slots claimed ahead at their fire time (at
+// most MaxLead later), records queued slots, and runs still waiting for
+// a place, as missed, waits up to Config.Grace for
+// the running runs, cancels those still going (with ErrShutdown) and waits
+// for them to end, so that their finally steps run and their history is
+// written, and for the runs named in the records of slots skipped behind
+// them (see nameBlocker). It returns nil after a clean shutdown. Run may
+// be called once.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("scheduler: Run called twice")
+	}
+	s.started = true
+	s.mu.Unlock()
+	for {
+		wait, prune := s.tick()
+		if prune {
+			s.startPrune()
+		}
+		t := s.cfg.Clock.NewTimer(wait)
+		s.park(true)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			s.park(false)
+			return s.shutdown()
+		case <-t.C():
+		case <-s.wake:
+			t.Stop()
+		}
+		s.park(false)
+	}
+}
+
+func (s *Scheduler) park(on bool) {
+	s.mu.Lock()
+	s.parked = on
+	s.mu.Unlock()
+}
+
+// startPrune prunes the slot records older than the retention, beside the
+// loop: a backlog may take minutes, and slots keep firing meanwhile (the
+// store deletes in batches between their claims). A prune still going
+// when the next is due is left to finish instead.
+func (s *Scheduler) startPrune() {
+	s.mu.Lock()
+	if s.pruning {
+		s.mu.Unlock()
+		return
+	}
+	s.pruning = true
+	s.writes.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.writes.Done()
+		s.prune()
+		s.mu.Lock()
+		s.pruning = false
+		s.mu.Unlock()
+	}()
+}
+
+// pruneTimeout bounds one prune; what it deleted stays deleted, and the
+// next prune, an hour later, goes on from there.
+const pruneTimeout = 10 * time.Minute
+
+// prune forgets slot records older than the retention. The cursors stay,
+// so no pruned slot can fire again. Shutdown cuts it short.
+func (s *Scheduler) prune() {
+	ctx, cancel := context.WithTimeout(s.stopped, pruneTimeout)
+	defer cancel()
+	before := s.cfg.Clock.Now().Add(-s.cfg.SlotRetention)
+	n, err := s.cfg.Store.PruneSlots(ctx, before)
+	switch {
+	case err != nil && s.stopped.Err() != nil:
+		s.log.Debug().Int64("slots", n).Msg("stopped pruning old slot records: the scheduler stops")
+	case err != nil:
+		s.log.Warn().Err(err).Int64("slots", n).Msg("could not prune old slot records; the next prune, in an hour, goes on")
+	case n > 0:
+		s.log.Debug().Int64("slots", n).Msg("pruned old slot records")
+	}
+}
+
+// shutdown is the end of Run.
+func (s *Scheduler) shutdown() error {
+	s.finishAhead()
+	s.mu.Lock()
+	s.stopping = true
+	close(s.stop)
+	s.endStopped()
+	now := s.cfg.Clock.Now()
+	for _, name := range s.names {
+		e := s.entries[name]
+		if e.pending != nil {
+			s.settle(e, e.pending.slot, history.SlotMissed, e.pending.blockedBy, "the scheduler stopped before the queued run could start", now)
+			e.pending = nil
+		}
+	}
+	// A run waiting for a place is not started now that the scheduler
+	// stops: its slot is recorded missed, as a queued slot's is.
+	s.eachRun(func(rs *runState) {
+		if rs.waiting {
+			s.withdraw(rs, now)
+		}
+	})
+	n := s.runningLocked()
+	s.mu.Unlock()
+	if n > 0 {
+		s.log.Info().Int("runs", n).Str("grace", s.cfg.Grace.String()).Msg("stopping: waiting for running runs")
+		grace := s.cfg.Clock.NewTimer(s.cfg.Grace)
+		for s.running() > 0 {
+			select {
+			case <-grace.C():
+				s.cancelAll(ErrShutdown)
+			case <-s.wake:
+				continue
+			}
+			break
+		}
+		grace.Stop()
+	}
+	s.runs.Wait()
+	s.writes.Wait()
+	// A stopped scheduler fires nothing: with Config.Metrics shared, the
+	// gauge must not go on counting its playbooks on a replica that no
+	// longer leads, or until the next scheduler loads its own.
+	s.metrics.loaded.Set(0)
+	s.log.Info().Msg("stopped")
+	return nil
+}
+
+// cancelAll cancels every run, those still being launched as soon as
+// their Launch returns.
+func (s *Scheduler) cancelAll(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	s.eachRun(func(rs *runState) {
+		n++
+		rs.cancel = cause
+		if rs.handle != nil {
+			safeCancel(rs.handle, cause)
+		}
+	})
+	s.log.Warn().Int("runs", n).Msg("grace period over: cancelling the runs still going")
+}
+
+// eachRun calls f for every run of loaded and retired playbooks.
+func (s *Scheduler) eachRun(f func(*runState)) {
+	for _, e := range s.entries {
+		for _, rs := range e.running {
+			f(rs)
+		}
+	}
+	for e := range s.retired {
+		for _, rs := range e.running {
+			f(rs)
+		}
+	}
+}
+
+func (s *Scheduler) running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runningLocked()
+}
+
+func (s *Scheduler) runningLocked() int {
+	n := 0
+	s.eachRun(func(*runState) { n++ })
+	return n
+}
+
+// removeRun takes rs out of its entry's running list.
+func removeRun(e *entry, rs *runState) {
+	e.running = slices.DeleteFunc(e.running, func(x *runState) bool { return x == rs })
+}
