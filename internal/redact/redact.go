@@ -456,3 +456,36 @@ func (w *writer) Close() error {
 	w.buf = nil
 	return err
 }
+
+// Pieces returns how many bytes at the end of head begin a masked text and
+// how many at the start of tail end one: what a cut between head and tail
+// (the bytes between them dropped) would leave of a secret that crossed it,
+// a head and a tail that masking no longer finds, and that side by side
+// give the secret back. A writer that keeps only both ends of a stream
+// leaves these out.
+func (r *Redactor) Pieces(head, tail []byte) (h, t int) {
+	if r == nil {
+		return 0, 0
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for v := range r.secrets {
+		// The earliest start in head's last len(v)-1 bytes from which the
+		// rest of head is v's beginning.
+		for i := max(len(head)-len(v)+1, 0); i < len(head) && len(head)-i > h; i++ {
+			if head[i] == v[0] && strings.HasPrefix(v, string(head[i:])) {
+				h = len(head) - i
+				break
+			}
+		}
+		// The latest end in tail's first len(v)-1 bytes up to which tail
+		// is v's end.
+		for j := min(len(v)-1, len(tail)); j > t; j-- {
+			if tail[j-1] == v[len(v)-1] && strings.HasSuffix(v, string(tail[:j])) {
+				t = j
+				break
+			}
+		}
+	}
+	return h, t
+}

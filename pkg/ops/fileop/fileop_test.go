@@ -383,3 +383,20 @@ func TestMissingRelativePathsSayWhereTheyWereLooked(t *testing.T) {
 		}
 	}
 }
+
+// A file too large to read whole is kept as its head and its tail; a secret
+// of the run that crosses either cut is left out, not kept as two halves.
+func TestReadCutKeepsNoPieceOfASecret(t *testing.T) {
+	e := newEnv(t)
+	const secret = "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd"
+	e.ctx = ops.WithCall(context.Background(), &ops.Call{Dir: e.root, Scope: scope{[]string{e.root}}, Secrets: []string{secret}})
+	e.file("data.txt", "xxxxxxxxxx"+secret+strings.Repeat("y", 36)+secret+"zzzzzzzzzz")
+	out, err := e.run("file.read", map[string]any{"path": "data.txt", "max_bytes": 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out["content"].(string)
+	if !strings.HasPrefix(c, "xxxxxxxxxx\n[... ") || !strings.HasSuffix(c, " bytes truncated ...]\nzzzzzzzzzz") || out["truncated"] != true {
+		t.Errorf("content = %q, want the x's and z's around the line saying what was cut", c)
+	}
+}

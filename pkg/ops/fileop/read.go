@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -97,6 +96,7 @@ func (*Read) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 // size is not known in advance (like those under /proc) are streamed through
 // a capture.Buffer.
 func readCapped(ctx context.Context, f *os.File, size int64, limit int) ([]byte, bool, error) {
+	secrets := ops.CallFrom(ctx).Secrets
 	if size > int64(limit) {
 		half := limit / 2
 		head := make([]byte, half)
@@ -107,10 +107,10 @@ func readCapped(ctx context.Context, f *os.File, size int64, limit int) ([]byte,
 		if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
 			return nil, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
 		}
-		out := append(head, fmt.Sprintf("\n[... %d bytes truncated ...]\n", size-int64(limit))...)
-		return append(out, tail...), true, nil
+		return capture.Join(head, tail, size-int64(limit), secrets), true, nil
 	}
 	buf := capture.NewBuffer(limit)
+	buf.Guard(secrets)
 	if _, err := io.Copy(buf, readerCtx{ctx, f}); err != nil {
 		if ctx.Err() != nil {
 			return nil, false, context.Cause(ctx)

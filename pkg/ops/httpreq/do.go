@@ -82,6 +82,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	defer resp.Body.Close()
 	buf := capture.NewBuffer(op.bodyLimit(p))
+	buf.Guard(ops.CallFrom(ctx).Secrets)
 	if _, err := io.Copy(buf, resp.Body); err != nil {
 		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u)
 	}

@@ -121,6 +121,7 @@ type outcome struct {
 	code           int
 	signal         string
 	resources      *ops.Resources
+	mask           func(string) string // nil: nothing to mask
 }
 
 func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(string) string) (*outcome, error) {
@@ -131,7 +132,7 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 	if limit <= 0 {
 		limit = capture.DefaultLimit
 	}
-	o := &outcome{stdout: capture.NewBuffer(limit), stderr: capture.NewBuffer(limit), limit: limit}
+	o := &outcome{stdout: capture.NewBuffer(limit), stderr: capture.NewBuffer(limit), limit: limit, mask: mask}
 	cmd := &exec.Cmd{
 		Path:        p.m.Command[0],
 		Args:        p.m.Command,
@@ -207,7 +208,7 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 	}
 	out, err := decodeObject(raw)
 	if err != nil {
-		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed %v; %s", name, err, p.stdoutStart(raw))
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed %v; %s", name, err, p.stdoutStart(raw, o.mask))
 	}
 	if p.output != nil {
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
@@ -219,7 +220,7 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 			// on, and a step that goes on after a failure (continue_on_error,
 			// a handler) must not read values of the wrong shape. The error
 			// says what was wrong, and stdout starts with what was printed.
-			return nil, ops.Errorf(ops.ClassExecution, "plugin %s: its output does not match the output schema of %s: %s; %s", name, filepath.Base(p.m.File), outputProblems(err), p.stdoutStart(raw))
+			return nil, ops.Errorf(ops.ClassExecution, "plugin %s: its output does not match the output schema of %s: %s; %s", name, filepath.Base(p.m.File), outputProblems(err), p.stdoutStart(raw, o.mask))
 		}
 	}
 	if _, taken := out[ops.ResourcesKey]; !taken && o.resources != nil {
@@ -292,15 +293,20 @@ func jsonKind(v any) string {
 // stdoutStart quotes the start of what the plugin printed, for an answer
 // it could not use; not when the plugin declares secret outputs, whose
 // values an answer that failed never marked secret.
-func (p *Plugin) stdoutStart(raw []byte) string {
+func (p *Plugin) stdoutStart(raw []byte, mask func(string) string) string {
 	if len(p.spec.SecretOutputs) > 0 {
 		return "stdout is not quoted, as the plugin declares secret outputs (" + strings.Join(p.spec.SecretOutputs, ", ") + ")"
 	}
-	return fmt.Sprintf("stdout starts with %q", head(raw))
+	return fmt.Sprintf("stdout starts with %q", head(raw, mask))
 }
 
-func head(b []byte) string {
+// head is the start of b, masked before it is cut: masked after, a secret
+// crossing the cut would keep its head in clear.
+func head(b []byte, mask func(string) string) string {
 	s := capture.Text(b)
+	if mask != nil {
+		s = mask(s)
+	}
 	if r := []rune(s); len(r) > 80 {
 		return string(r[:80]) + "…"
 	}
@@ -308,7 +314,11 @@ func head(b []byte) string {
 }
 
 func (p *Plugin) stderrTail(o *outcome) string {
-	if tail := capture.LastLines(o.stderr.Text(), 5, 800); tail != "" {
+	s := o.stderr.Text()
+	if o.mask != nil {
+		s = o.mask(s) // before the cut, as in head
+	}
+	if tail := capture.LastLines(s, 5, 800); tail != "" {
 		return "; stderr ends with:\n" + tail
 	}
 	return ""

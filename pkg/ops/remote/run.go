@@ -46,6 +46,8 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	}
 	mask := redact.Masker(secrets)
 	stdout, stderr := capture.NewBuffer(p.s.OutputLimit), capture.NewBuffer(p.s.OutputLimit)
+	stdout.Guard(secrets)
+	stderr.Guard(secrets)
 	var outSink, errSink io.Writer = stdout, stderr
 	var lines []*capture.LineWriter
 	if call.Output != nil {

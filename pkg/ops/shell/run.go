@@ -59,6 +59,8 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	defer lockThread()()
 	call := ops.CallFrom(ctx)
 	stdout, stderr := capture.NewBuffer(r.outputLimit(e)), capture.NewBuffer(r.outputLimit(e))
+	stdout.Guard(call.Secrets)
+	stderr.Guard(call.Secrets)
 	cmd := &exec.Cmd{
 		Args:        r.argv,
 		Dir:         r.dir,

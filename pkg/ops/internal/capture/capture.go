@@ -11,6 +11,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
@@ -27,6 +28,7 @@ type Buffer struct {
 	pos     int    // next write position in tail
 	full    bool   // tail has wrapped
 	dropped int64
+	secrets []string // see Guard
 }
 
 // NewBuffer returns a Buffer that keeps at most limit bytes (DefaultLimit
@@ -40,6 +42,12 @@ func NewBuffer(limit int) *Buffer {
 	}
 	return &Buffer{limit: limit}
 }
+
+// Guard names the secrets a run masks in what b keeps. Masking comes after
+// b, so a secret that crossed either edge of the dropped bytes would be
+// left as a head and a tail it no longer finds, together the whole
+// secret: Bytes leaves such pieces out, counted as dropped.
+func (b *Buffer) Guard(secrets []string) { b.secrets = secrets }
 
 // Write keeps p within the limit; it never fails.
 func (b *Buffer) Write(p []byte) (int, error) {
@@ -105,15 +113,28 @@ func (b *Buffer) Bytes() []byte {
 	if b.tail == nil {
 		return b.head
 	}
-	out := make([]byte, 0, b.limit+64)
-	out = append(out, b.head...)
-	if b.dropped > 0 {
-		out = fmt.Appendf(out, "\n[... %d bytes truncated ...]\n", b.dropped)
-	}
+	tail := b.tail[:b.pos]
 	if b.full {
-		out = append(out, b.tail[b.pos:]...)
+		tail = append(b.tail[b.pos:len(b.tail):len(b.tail)], tail...)
 	}
-	return append(out, b.tail[:b.pos]...)
+	return Join(b.head, tail, b.dropped, b.secrets)
+}
+
+// Join returns head, a line saying how many bytes were dropped after it,
+// and tail: what is kept of a stream too long to keep whole. Pieces of the
+// secrets at either edge of the dropped bytes are dropped too (see Guard).
+func Join(head, tail []byte, dropped int64, secrets []string) []byte {
+	if dropped > 0 && len(secrets) > 0 {
+		h, t := redact.New(secrets...).Pieces(head, tail)
+		head, tail = head[:len(head)-h], tail[t:]
+		dropped += int64(h + t)
+	}
+	out := make([]byte, 0, len(head)+len(tail)+64)
+	out = append(out, head...)
+	if dropped > 0 {
+		out = fmt.Appendf(out, "\n[... %d bytes truncated ...]\n", dropped)
+	}
+	return append(out, tail...)
 }
 
 // Text returns Bytes as safe text (see Text).

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -161,5 +162,54 @@ func TestLastLines(t *testing.T) {
 		if got := LastLines(tc.in, tc.n, tc.max); got != tc.want {
 			t.Errorf("LastLines(%q, %d, %d) = %q, want %q", tc.in, tc.n, tc.max, got, tc.want)
 		}
+	}
+}
+
+// A secret that crosses either edge of the dropped bytes leaves no piece in
+// what is kept: masking comes after the cut and would find neither half.
+func TestGuardDropsPiecesOfSecretsAtTheCut(t *testing.T) {
+	const secret = "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd"
+	for _, tc := range []struct {
+		name, text string
+	}{
+		{"both edges", "xxxxxxxxxx" + secret + strings.Repeat("y", 36) + secret + "zzzzzzzzzz"},
+		{"head edge", "xxxxxxxxxx" + secret + strings.Repeat("y", 200)},
+		{"tail edge", strings.Repeat("y", 200) + secret + "zzzzzzzzzz"},
+		{"base64 form", "xxxxxxxxxx" + base64.StdEncoding.EncodeToString([]byte(secret)) + strings.Repeat("y", 200)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBuffer(64)
+			b.Guard([]string{secret})
+			b.Write([]byte(tc.text))
+			got := string(b.Bytes())
+			for _, piece := range []string{secret[:8], secret[len(secret)-8:], base64.StdEncoding.EncodeToString([]byte(secret))[:8]} {
+				if strings.Contains(got, piece) {
+					t.Errorf("kept %q, which holds %q of the secret", got, piece)
+				}
+			}
+			// What is left out is counted in the line that says so.
+			var dropped int
+			fmt.Sscanf(got[strings.Index(got, "[... "):], "[... %d bytes truncated ...]", &dropped)
+			kept := len(got) - len(fmt.Sprintf("\n[... %d bytes truncated ...]\n", dropped))
+			if kept+dropped != len(tc.text) {
+				t.Errorf("kept %d and dropped %d bytes of %d", kept, dropped, len(tc.text))
+			}
+		})
+	}
+	// Without secrets, or with none at the cut, the edges are as they were.
+	b := NewBuffer(64)
+	b.Guard([]string{secret})
+	text := strings.Repeat("x", 100) + secret
+	b.Write([]byte(text))
+	want, _ := naive([]byte(text), 64)
+	if got := b.Bytes(); string(got) == string(want) {
+		t.Errorf("a secret at the tail's start was kept: %q", got)
+	}
+	b = NewBuffer(64)
+	b.Guard([]string{secret})
+	text = strings.Repeat("x", 100) + "-" + strings.Repeat("z", 100)
+	b.Write([]byte(text))
+	if want, _ := naive([]byte(text), 64); string(b.Bytes()) != string(want) {
+		t.Errorf("Bytes = %q, want %q", b.Bytes(), want)
 	}
 }
