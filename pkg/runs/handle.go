@@ -10,6 +10,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // State is where a run is in its life in this process.
@@ -72,6 +73,16 @@ func (h *Handle) Playbook() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.name
+}
+
+// RunPlaybook returns the playbook the run runs, as it was read when the
+// run started; nil for an executed operation and before it is loaded. The
+// file may have changed since: judge the run by this one.
+func (h *Handle) RunPlaybook() *steps.Playbook {
+	if h.live == nil {
+		return nil
+	}
+	return h.live.pb
 }
 
 // Inputs returns the inputs the run was started with, resolved, as its

@@ -7,6 +7,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // StatusRunning is the status of a live run's snapshot and of its steps
@@ -18,6 +19,7 @@ const StatusRunning report.Status = "running"
 // timing and error. Outputs are in the final report only. It is safe for
 // concurrent use.
 type liveRun struct {
+	pb     *steps.Playbook // what the run runs, as it was read
 	mu     sync.Mutex
 	base   report.Report
 	index  map[string]int // step id -> position in base.Steps
@@ -30,6 +32,7 @@ func newLiveRun(p *prepared) *liveRun {
 	// other inputs too.
 	inputs := engine.MaskInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
 	return &liveRun{
+		pb: pb,
 		base: report.Report{
 			ReportVersion: report.FormatVersion, RunID: p.runID,
 			Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},

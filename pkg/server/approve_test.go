@@ -121,3 +121,41 @@ roles:
 		t.Error("the file outside confined's roots was written")
 	}
 }
+
+// TestApprovalIsJudgedOnTheOpenQuestion: a yes from a caller who did not
+// start the run is judged on the question asked, so one sent before the
+// question opens is refused, not let through to be taken, unjudged, by
+// the question when it opens (a race a weaker role could win by sending
+// yes again and again).
+func TestApprovalIsJudgedOnTheOpenQuestion(t *testing.T) {
+	ts := newTestServer(t)
+	st := ts.srv.current()
+	e := ts.srv.mayApprove(st, "r1", nil, "", []string{"admin"}, nil, confirmRequest{Step: "w", Answer: "yes"}, &Principal{Name: "viewer", Roles: []string{"viewer"}})
+	if e == nil || e.Status != 409 {
+		t.Fatalf("a yes to a question not open = %v, want 409", e)
+	}
+	if !strings.Contains(e.Message, "not asking") {
+		t.Errorf("message: %s", e.Message)
+	}
+}
+
+// TestActingOnARunIsJudgedOnWhatItRuns: who may cancel a run they did not
+// start is decided by the playbook the run runs, not the file served
+// under its name after a reload changed it.
+func TestActingOnARunIsJudgedOnWhatItRuns(t *testing.T) {
+	ts := newTestServer(t)
+	victim := filepath.Join(t.TempDir(), "victim.txt")
+	if err := os.WriteFile(victim, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ts.addPlaybook(t, "adminonly.yaml", "version: 1\nname: adminonly\nsteps:\n  - {id: del, op: file.delete, with: {path: "+victim+"}}\n  - {id: wait, op: control.sleep, with: {duration: 60s}}\n")
+	id := ts.post("admin", "/api/v1/playbooks/adminonly/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
+	ts.post("viewer", "/api/v1/runs/"+id+"/cancel", nil).want(t, 403)
+	// The file now only waits, which a viewer could start.
+	ts.addPlaybook(t, "adminonly.yaml", "version: 1\nname: adminonly\nsteps:\n  - {id: wait, op: control.sleep, with: {duration: 60s}}\n")
+	e := ts.post("viewer", "/api/v1/runs/"+id+"/cancel", nil).wantError(t, 403, ClassAuthorization)
+	if msg, _ := e["message"].(string); !strings.Contains(msg, "file.delete") {
+		t.Errorf("403 names no step of the run: %v", e)
+	}
+	ts.post("admin", "/api/v1/runs/"+id+"/cancel", nil).want(t, 202)
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // questionsAnswer lists a run's open confirm: questions, and whether the
@@ -108,7 +109,9 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 			return e
 		}
 		if ans.Yes && !startedBy(h.Caller().Trigger, h.Caller().Name, c) {
-			if e := s.mayApprove(id, h.Playbook(), h.Caller().Roles, h.Questions(), body, c); e != nil {
+			st := s.current()
+			pb, why := s.runPlaybook(st, h, h.Playbook(), "")
+			if e := s.mayApprove(st, id, pb, why, h.Caller().Roles, h.Questions(), body, c); e != nil {
 				return e
 			}
 		}
@@ -150,9 +153,11 @@ func (s *Server) liveRun(r *http.Request, id string) (*runs.Handle, *apiError) {
 
 // mayApprove lets a caller who did not start a run answer yes to one of
 // its questions only when their roles allow the step asked about as the
-// run's roles do (runs.Service.MayApprove). A question not open is left
-// to the answer, which says so.
-func (s *Server) mayApprove(id, playbook string, runRoles []string, open []runs.Question, body confirmRequest, c *Principal) *apiError {
+// run's roles do (runs.Service.MayApprove). The question must be open
+// (one of open) when they are judged: a yes let through before it opened
+// would be taken by the question when it did, unjudged. pb is the run's
+// playbook (runPlaybook), or nil and why not.
+func (s *Server) mayApprove(st *loaded, id string, pb *steps.Playbook, why string, runRoles []string, open []runs.Question, body confirmRequest, c *Principal) *apiError {
 	runID := body.RunID
 	if runID == "" {
 		runID = id
@@ -161,11 +166,9 @@ func (s *Server) mayApprove(id, playbook string, runRoles []string, open []runs.
 		return q.Step == body.Step && q.RunID == runID
 	})
 	if i < 0 {
-		return nil
+		return errorf(http.StatusConflict, ClassConflict, "step %s of run %s is not asking; a yes from a caller who did not start the run is taken only while its question is open (after its confirm_asked event)", body.Step, runID)
 	}
-	why := "the playbook " + playbook + " is not served"
-	st := s.current()
-	if pb, ok := st.Playbooks.Get(playbook); ok {
+	if pb != nil {
 		if why = s.mgr.Service().MayApprove(st.Policy, c.Roles, runRoles, pb, body.Step, open[i].Op, runID != id); why == "" {
 			return nil
 		}
@@ -186,5 +189,7 @@ func (s *Server) mayApproveQueued(ctx context.Context, id string, q queuedRun, b
 	for i, a := range asked {
 		open[i] = a.Question
 	}
-	return s.mayApprove(id, q.playbook, q.roles, open, body, c)
+	st := s.current()
+	pb, why := s.queuedPlaybook(st, id, q)
+	return s.mayApprove(st, id, pb, why, q.roles, open, body, c)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // queueRun hands an API run to the queue, after checking it as Start
@@ -235,6 +236,7 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 // any replica: enough to decide who may act on it.
 type queuedRun struct {
 	playbook, caller string
+	sha256           string // of the playbook file it runs; "" until it starts
 	trigger          runs.Trigger
 	roles            []string
 	inputs           map[string]any // nil: they cannot be read here
@@ -252,6 +254,9 @@ func (s *Server) lookupQueued(ctx context.Context, id string) (queuedRun, *apiEr
 	case herr == nil && run.Status != history.StatusRunning:
 		return q, errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
 	case jerr == nil:
+		if herr == nil {
+			q.sha256 = run.SHA256
+		}
 		q.playbook, q.caller, q.trigger, q.roles = j.Args.Playbook, j.Args.Caller, j.Args.Trigger, j.Args.Roles
 		if len(j.Args.Sealed) == 0 {
 			// Nothing sealed: the job holds its inputs in clear, or none.
@@ -261,7 +266,7 @@ func (s *Server) lookupQueued(ctx context.Context, id string) (queuedRun, *apiEr
 			}
 		}
 	case herr == nil:
-		q.playbook, q.roles = run.Playbook, run.Roles
+		q.playbook, q.roles, q.sha256 = run.Playbook, run.Roles, run.SHA256
 	case unreachable(herr):
 		return q, storeError(herr)
 	case unreachable(jerr):
@@ -291,7 +296,16 @@ func (s *Server) mayActOnQueued(id string, q queuedRun, c *Principal, what strin
 	if startedBy(q.trigger, q.caller, c) {
 		return nil
 	}
-	return s.mayActOn(id, q.playbook, q.inputs, c, what)
+	st := s.current()
+	pb, why := s.queuedPlaybook(st, id, q)
+	return s.mayActOn(st, id, pb, why, q.inputs, c, what)
+}
+
+// queuedPlaybook is runPlaybook for a queued run, or one running on any
+// replica.
+func (s *Server) queuedPlaybook(st *loaded, id string, q queuedRun) (*steps.Playbook, string) {
+	h, _ := s.mgr.Get(id)
+	return s.runPlaybook(st, h, q.playbook, q.sha256)
 }
 
 // queuedQuestions answers GET /api/v1/runs/{id}/questions for a queued

@@ -16,6 +16,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // GET /api/v1/playbooks
@@ -436,17 +437,40 @@ func (s *Server) mayAct(h *runs.Handle, c *Principal, what string) *apiError {
 	if startedBy(h.Caller().Trigger, h.Caller().Name, c) {
 		return nil
 	}
-	return s.mayActOn(h.ID(), h.Playbook(), h.Inputs(), c, what)
+	st := s.current()
+	pb, why := s.runPlaybook(st, h, h.Playbook(), "")
+	return s.mayActOn(st, h.ID(), pb, why, h.Inputs(), c, what)
+}
+
+// runPlaybook returns the playbook a run runs, to judge who may act on it:
+// its own, as read when it started, where this process holds it (h, or
+// nil); otherwise the one served by its name, when that is the same file
+// (sha256 "" for a run not started yet, which will run the one served).
+// Judged by a file edited since, a run's steps would be ones it does not
+// run. Without one, why says why.
+func (s *Server) runPlaybook(st *loaded, h *runs.Handle, name, sha256 string) (pb *steps.Playbook, why string) {
+	if h != nil {
+		if pb := h.RunPlaybook(); pb != nil {
+			return pb, ""
+		}
+	}
+	pb, ok := st.Playbooks.Get(name)
+	switch {
+	case !ok:
+		return nil, "the playbook " + name + " is not served"
+	case sha256 != "" && pb.SHA256 != sha256:
+		return nil, "it runs playbook " + name + " as it was before its file changed, not as it is served now"
+	}
+	return pb, ""
 }
 
 // mayActOn lets a caller who did not start a run act on it when their
 // roles could have started the same run, inputs included: a grant lets its
 // holder act only on runs whose inputs it would have let them set. Nil
-// inputs cannot be read, and a caller who needs a grant is refused.
-func (s *Server) mayActOn(id, playbook string, inputs map[string]any, c *Principal, what string) *apiError {
-	st := s.current()
-	why := "the playbook " + playbook + " is not served"
-	if pb, ok := st.Playbooks.Get(playbook); ok {
+// inputs cannot be read, and a caller who needs a grant is refused. pb is
+// the run's playbook (runPlaybook), or nil and why not.
+func (s *Server) mayActOn(st *loaded, id string, pb *steps.Playbook, why string, inputs map[string]any, c *Principal, what string) *apiError {
+	if pb != nil {
 		if why = s.mgr.Service().MayActOn(st.Policy, c.Roles, pb, inputs); why == "" {
 			return nil
 		}
