@@ -17,6 +17,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/console"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -299,6 +300,13 @@ func (d *daemon) run() int {
 	}
 	var tlsConf *tls.Config
 	if o.tlsCert != "" {
+		// A step that read the key could pass for the server; one that
+		// wrote the client CA would choose who the next start trusts.
+		fsroot.Protect(o.tlsKey, "TLS key")
+		fsroot.Protect(o.tlsCert, "TLS certificate")
+		if o.clientCA != "" {
+			fsroot.Protect(o.clientCA, "client CA")
+		}
 		if tlsConf, err = server.TLSConfig(o.tlsCert, o.tlsKey, o.clientCA); err != nil {
 			e.errorf("%v", err)
 			return ExitUsage

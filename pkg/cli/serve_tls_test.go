@@ -80,6 +80,15 @@ func TestRemoteOverMutualTLS(t *testing.T) {
 	if r.code != ExitOK || !strings.Contains(r.stdout, "succeeded") {
 		t.Errorf("remote run over mTLS: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// No step reads the server's key or writes the CA it trusts clients by,
+	// whatever its roles' file roots: the files are protected.
+	for _, path := range []string{sk, ca} {
+		r = runEnv(t, map[string]string{"ARSENAL_API_KEY": f.admin}, "remote", "--server", base, "--ca", ca, "--cert", cc, "--key", ck,
+			"exec", "file.read", "--param", "path="+path)
+		if r.code == ExitOK || !strings.Contains(r.stderr, "no file operation touches") || strings.Contains(r.stdout, "PRIVATE KEY") {
+			t.Errorf("file.read %s through the server: %d\n%s%s", filepath.Base(path), r.code, r.stdout, r.stderr)
+		}
+	}
 	// Without the client certificate the handshake fails.
 	r = runEnv(t, map[string]string{"ARSENAL_API_KEY": f.admin}, "remote", "--server", base, "--ca", ca, "ops", "list")
 	if r.code != ExitFailed {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
@@ -59,6 +60,11 @@ func Open(ctx context.Context, spec Spec) (Store, error) {
 	case spec.URL != "" && spec.Dir != "":
 		return nil, errors.New("store: give a state dir or a database, not both")
 	case spec.URL != "":
+		if spec.ReportDir != "" {
+			// Every replica serves the reports it finds there: no step
+			// writes (or reads) them, whatever its roles' file_roots.
+			fsroot.Protect(spec.ReportDir, "report dir")
+		}
 		pg, err := postgres.Open(ctx, postgres.Config{URL: spec.URL, ReportDir: spec.ReportDir, Lease: spec.Lease})
 		if err != nil {
 			return nil, err
