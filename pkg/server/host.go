@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/shirou/gopsutil/v4/process"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
 // The processes, supervisors and cluster endpoints are operations run for
@@ -286,7 +288,10 @@ func (s *Server) opStats(w http.ResponseWriter, r *http.Request, _ *Principal) *
 		writeJSON(w, http.StatusOK, map[string]any{"operations": []any{}})
 		return nil
 	}
-	opsStats, _, err := store.Stats(r.Context(), s.cfg.Now().Add(-d))
+	opsStats, err := s.stats.get(r.Context(), d, s.cfg.Now(), func(ctx context.Context, since time.Time) ([]history.OpStats, error) {
+		ops, _, err := store.Stats(ctx, since)
+		return ops, err
+	})
 	if err != nil {
 		return storeError(err)
 	}

@@ -137,7 +137,7 @@ func (s *Server) routeTable() []*route {
 			summary: "Describe the nodes of --inventory (cluster.topology).", ok: js(200, "OpOutput"), errors: []int{400, 403, 404, 422}},
 
 		{method: "GET", path: "/api/v1/stats/operations", handle: s.opStats, tag: "stats",
-			summary: "Per operation: calls, errors, error rate and p50/p95/p99 duration over a time range.",
+			summary: "Per operation: calls, errors, error rate and p50/p95/p99 duration over a time range. Read one request at a time; an answer is given again for 5 s.",
 			query:   []param{{"range", "string", "how far back, like 1h (default), 24h or 7d"}},
 			ok:      js(200, "OpStats"), errors: []int{400}},
 	}

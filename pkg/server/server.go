@@ -176,6 +176,7 @@ type Server struct {
 	fails   *addrLimiter
 	log     *log.Logger
 	opsDoc  []opInfo // the operations, rendered once
+	stats   *statsCache
 	encoded encodedEvents
 	docOnce sync.Once
 	doc     map[string]any
@@ -218,7 +219,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = nopWriter{}
 	}
-	s := &Server{cfg: cfg, mgr: cfg.Manager, log: log.New(cfg.Log, "", 0)}
+	s := &Server{cfg: cfg, mgr: cfg.Manager, log: log.New(cfg.Log, "", 0), stats: newStatsCache()}
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	if err := s.Reload(cfg.State); err != nil {
 		return nil, err
