@@ -45,7 +45,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	id := r.PathValue("id")
 	var after uint64
 	if v := r.Header.Get("Last-Event-ID"); v != "" {
+		// No run numbers its events past 2^53, where JavaScript's numbers
+		// stop counting one by one; one above could not be numbered after.
 		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		if err == nil && n > 1<<53 {
+			return badField("Last-Event-ID", "Last-Event-ID %q: no event has an id that large; give the id of the last event received", v)
+		}
 		if err != nil {
 			return badField("Last-Event-ID", "Last-Event-ID %q: give the id of the last event received, a number", v)
 		}

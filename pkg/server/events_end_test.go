@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -28,6 +29,16 @@ func TestEventsPastTheEndGetRunFinished(t *testing.T) {
 		if len(got) != 1 || got[0].event != "run_finished" || got[0].id != fin.id || got[0].data["status"] != "succeeded" {
 			t.Errorf("ended run, Last-Event-ID %s: %v, want its run_finished with id %s", last, got, fin.id)
 		}
+	}
+
+	// An id no event can have is refused, not wrapped round to 0.
+	req, _ := http.NewRequestWithContext(ctx, "GET", ts.url+"/api/v1/runs/"+id+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+ts.keys["viewer"])
+	req.Header.Set("Last-Event-ID", "18446744073709551615")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 400 {
+		t.Errorf("Last-Event-ID 2^64-1: %v %v, want 400", res, err)
+	} else {
+		res.Body.Close()
 	}
 
 	live := ts.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
