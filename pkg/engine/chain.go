@@ -464,7 +464,10 @@ func guard(grace time.Duration, clock Clock) Middleware {
 					if v := recover(); v != nil {
 						stack := string(debug.Stack())
 						c.Log.Error().Str("stack", stack).Msg("operation panicked")
-						c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Message: fmt.Sprintf("operation %s panicked: %v", c.Entry.Spec.Name, v), Err: stack})
+						// The value may quote a param, a secret's too: masked, as
+						// in the report.
+						c.run.emitCall(c, Event{Kind: EventLog, Level: "error", Err: c.run.maskText(stack),
+							Message: c.run.maskText(fmt.Sprintf("operation %s panicked: %v", c.Entry.Spec.Name, v))})
 						ch <- result{nil, ops.Errorf(ops.ClassSystem, "operation %s panicked: %v", c.Entry.Spec.Name, v)}
 					}
 				}()

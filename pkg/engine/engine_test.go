@@ -327,6 +327,40 @@ on_failure:
 	}
 }
 
+// TestPanicValueIsMaskedInEvents: a panic's value may quote a secret
+// param; the log event that live views and event streams show masks it,
+// as the report does.
+func TestPanicValueIsMaskedInEvents(t *testing.T) {
+	e, _ := newEngine(t)
+	var mu sync.Mutex
+	var logs []string
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == EventLog {
+			mu.Lock()
+			defer mu.Unlock()
+			logs = append(logs, ev.Message+" "+ev.Err)
+		}
+	})
+	rep := mustRun(t, plan(t, e, header+`
+inputs: {tok: {type: string, secret: true}}
+steps:
+  - {id: a, op: test.panic_with, with: {token: "${{ inputs.tok }}"}}
+`), map[string]any{"tok": "S3cretPanicValue"}, WithRunObserver(obs))
+	if a := stepOf(t, rep, "a"); a.Error == nil || strings.Contains(a.Error.Message, "S3cret") {
+		t.Errorf("report: %+v", a.Error)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logs) == 0 {
+		t.Fatal("no log event for the panic")
+	}
+	for _, l := range logs {
+		if strings.Contains(l, "S3cretPanicValue") {
+			t.Errorf("log event shows the secret: %s", l)
+		}
+	}
+}
+
 func TestAbandonStuckOperation(t *testing.T) {
 	e, _ := newEngine(t, WithGrace(50*time.Millisecond))
 	rep := mustRun(t, plan(t, e, header+`

@@ -51,6 +51,11 @@ func (t *testOps) register(r *ops.Registry) {
 	}))
 	r.MustRegister(ops.Spec{Name: "test.panic", Risk: ops.RiskRead},
 		ops.Func(func(context.Context, ops.Params) (map[string]any, error) { panic("boom") }))
+	// test.panic_with panics with a value that quotes its param.
+	r.MustRegister(ops.Spec{Name: "test.panic_with", Risk: ops.RiskRead, Params: []ops.Param{{Name: "token", Type: ops.TypeString}}},
+		ops.Func(func(_ context.Context, p ops.Params) (map[string]any, error) {
+			panic("cannot use token " + p.String("token"))
+		}))
 	// test.stuck ignores its context until the test releases it.
 	r.MustRegister(ops.Spec{Name: "test.stuck", Risk: ops.RiskRead},
 		ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
