@@ -61,6 +61,7 @@ type sandboxRun struct {
 	dir        string
 	cg         string
 	errR, errW *os.File
+	envF       *os.File       // the program's environment, for the helper to pass on
 	memCG      string         // a cgroup of its own for memory, where the pids one has none
 	userns     *userNamespace // nil unless the helper waits for its user namespace
 	nprocNS    bool           // the user namespace is there for RLIMIT_NPROC
@@ -173,11 +174,39 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 	if sb.userns != nil {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, sb.userns.peer)
 	}
+	// The helper runs with no environment: the step's (LD_PRELOAD, say)
+	// would have the dynamic loader of a dynamically linked build run its
+	// code there, before any limit and outside the cgroups. The program
+	// gets it through a memory file the helper reads.
+	if sb.envF, err = environFile(env); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, sb.envF)
+	spec = append(spec, "envfd="+strconv.Itoa(2+len(cmd.ExtraFiles)))
 	cmd.Path = "/proc/self/exe"
 	cmd.Args = append([]string{r.argv[0], helperArg, strings.Join(spec, ","), program}, r.argv...)
 	cmd.Dir = sb.dir
-	cmd.Env = env
+	cmd.Env = []string{}
 	return sb, nil
+}
+
+// environFile returns a memory file holding env, NUL-separated, at its
+// start.
+func environFile(env []string) (*os.File, error) {
+	fd, err := unix.MemfdCreate("arsenal-sandbox-env", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("the program's environment: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "arsenal-sandbox-env")
+	if _, err := f.WriteString(strings.Join(env, "\x00")); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("the program's environment: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("the program's environment: %w", err)
+	}
+	return f, nil
 }
 
 // startError explains why the helper could not be started.
@@ -198,6 +227,10 @@ func (sb *sandboxRun) startError(err error) error {
 func (sb *sandboxRun) started(pid int) error {
 	sb.errW.Close()
 	sb.errW = nil
+	if sb.envF != nil {
+		sb.envF.Close()
+		sb.envF = nil
+	}
 	if sb.userns != nil {
 		if err := sb.userns.mapIDs(pid); err != nil {
 			return err
@@ -234,7 +267,7 @@ func (sb *sandboxRun) killAll() {
 
 // cleanup removes the cgroup and the directory.
 func (sb *sandboxRun) cleanup() {
-	for _, f := range []*os.File{sb.errR, sb.errW} {
+	for _, f := range []*os.File{sb.errR, sb.errW, sb.envF} {
 		if f != nil {
 			f.Close()
 		}
@@ -279,6 +312,7 @@ func runHelper(args []string) {
 	}
 	var rls []limit
 	var nproc *limit
+	env := os.Environ()
 	for _, kv := range strings.Split(args[0], ",") {
 		k, v, _ := strings.Cut(kv, "=")
 		n, _ := strconv.ParseUint(v, 10, 64)
@@ -307,9 +341,19 @@ func runHelper(args []string) {
 			nproc = &limit{"the processes limit", unix.RLIMIT_NPROC, n, n}
 		case "as":
 			rls = append(rls, limit{"the memory limit", unix.RLIMIT_AS, n, n})
+		case "envfd":
+			f := os.NewFile(uintptr(n), "sandbox-env")
+			b, err := io.ReadAll(f)
+			if err != nil {
+				fail("the sandbox (reading the program's environment)", err)
+			}
+			f.Close()
+			env = nil
+			if len(b) > 0 {
+				env = strings.Split(string(b), "\x00")
+			}
 		}
 	}
-	env := os.Environ()
 	if err := closeInheritedFiles(); err != nil {
 		fail("the sandbox (closing inherited files)", err)
 	}

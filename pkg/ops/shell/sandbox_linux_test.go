@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"os/exec"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,5 +248,31 @@ func TestSandboxCgroupCatchesEscapees(t *testing.T) {
 	}
 	if pids := processesWith("sleep " + mark); len(pids) > 0 {
 		t.Errorf("a process that left the group with setsid survived the sandbox: %v", pids)
+	}
+}
+
+// TestSandboxHelperGetsNoEnvironment: the helper that applies the limits
+// starts with no environment, so nothing the step sets (LD_PRELOAD, say)
+// runs in it before the limits, through the dynamic loader of a
+// dynamically linked build; the program gets the step's environment, as
+// TestSandboxDirAndEnvironment shows, from a file the helper reads.
+func TestSandboxHelperGetsNoEnvironment(t *testing.T) {
+	r := &request{argv: []string{"true"}, env: []string{"LD_PRELOAD=/tmp/evil.so", "GREETING=hi"}, sandbox: &limits{Network: true}}
+	cmd := &exec.Cmd{SysProcAttr: &syscall.SysProcAttr{}}
+	sb, err := prepareSandbox(cmd, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.cleanup()
+	if cmd.Env == nil || len(cmd.Env) != 0 {
+		t.Errorf("the helper's environment is %q, want none (a nil Env would be this process's)", cmd.Env)
+	}
+	b, err := io.ReadAll(sb.envF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(string(b), "\x00")
+	if !slices.Contains(got, "LD_PRELOAD=/tmp/evil.so") || !slices.Contains(got, "GREETING=hi") {
+		t.Errorf("the program's environment, for the helper to pass on: %q", got)
 	}
 }
