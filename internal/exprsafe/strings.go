@@ -38,7 +38,8 @@ type budget struct {
 	// it stops when ctx is done.
 	work, maxWork int
 	ctx           context.Context
-	done          <-chan struct{} // ctx's, read at every draw
+	done          <-chan struct{}     // ctx's, read at every draw
+	patterns      map[string]*pattern // compiled by match.go
 }
 
 // charge takes a string of size bytes from the budget, before it is

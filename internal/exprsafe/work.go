@@ -129,7 +129,7 @@ func (r *router) routeWork(node *ast.Node) {
 		case "contains", "not contains", "startsWith", "endsWith":
 			r.walk(&n.Left, bytesPerUnit)
 		case "matches", "not matches":
-			r.walk(&n.Left, regexBytesPerUnit)
+			r.routeMatch(node, n)
 		}
 	}
 }

@@ -92,3 +92,34 @@ func TestWorkStopsAtTheContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPatternsNotConstantAreCharged: a pattern known only when the
+// expression runs is compiled once per evaluation and charged by the
+// size of its program; a loop over a large one stops at the budget within
+// seconds, where expr compiled it again at every turn, uncharged, for
+// minutes.
+func TestPatternsNotConstantAreCharged(t *testing.T) {
+	env := map[string]any{"re": strings.Repeat(`[\pL\pN]{1000}`, 512), "small": `^web-[0-9]+$`, "names": []any{"web-1", "db-2", "web-3"}, "n": 100000}
+	_, err := run(t, `any(1..n, {"a" matches re})`, env)
+	if err == nil || !strings.Contains(err.Error(), "MaxExprWork") {
+		t.Errorf("a loop over a large pattern: %v, want it over MaxExprWork", err)
+	}
+	for src, want := range map[string]any{
+		`filter(names, # matches small)`:       []any{"web-1", "web-3"},
+		`filter(names, # not matches small)`:   []any{"db-2"},
+		`count(1..n, {"web-7" matches small})`: 100000,
+		`"web-1" matches ("^" + "web")`:        true,
+	} {
+		got, err := run(t, src, env)
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", src, diff)
+		}
+	}
+	if _, err := run(t, `"a" matches (small + "(")`, env); err == nil || !strings.Contains(err.Error(), "missing closing )") {
+		t.Errorf("a bad pattern: %v", err)
+	}
+}
