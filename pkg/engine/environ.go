@@ -40,15 +40,18 @@ func lookupIn(environ []string) func(string) (string, bool) {
 }
 
 // environ makes a map of an environment of KEY=value entries (the
-// process's own when nil), the env of expressions.
-func environ(env []string) map[string]string {
+// process's own when nil), the env of expressions. Its values are typed
+// any, not string, so that a variable that is not set reads as null, as a
+// missing output field does: "" would slip past the null check of a
+// step's env (rm -rf "$TARGET/") and past a ?? default.
+func environ(env []string) map[string]any {
 	if env == nil {
 		env = os.Environ()
 	}
 	if m := envMemo.Load(); m != nil && slices.Equal(m.list, env) {
 		return m.vars
 	}
-	out := make(map[string]string, len(env))
+	out := make(map[string]any, len(env))
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			out[k] = v
@@ -66,5 +69,5 @@ var envMemo atomic.Pointer[envMap]
 
 type envMap struct {
 	list []string
-	vars map[string]string
+	vars map[string]any
 }

@@ -429,3 +429,23 @@ steps:
 		t.Fatalf("step %s: %+v", s.Status, s.Error)
 	}
 }
+
+// TestUnsetEnvIsNull: a variable that is not set reads as null, as a
+// missing output field does: a ?? default applies, comparing it with text
+// is false, and a step's env made of it alone fails before the step runs
+// ("" would have made rm -rf "$TARGET/" into rm -rf /).
+func TestUnsetEnvIsNull(t *testing.T) {
+	e, _ := newEngine(t)
+	rep, _ := plan(t, e, header+`
+steps:
+  - {id: values, op: control.set, with: {dir: "${{ env.BUILD_DIR ?? '/tmp/scratch' }}", ci: "${{ env.CI == 'true' }}", text: "[${{ env.BUILD_DIR }}]", home: "${{ env.HOME }}"}}
+  - {id: wipe, op: test.write, with: {env: {}}, env: {TARGET: "${{ env.BUILD_DIR }}"}}
+`).Run(context.Background(), nil, WithEnviron([]string{"HOME=/home/op"}))
+	if diff := cmp.Diff(map[string]any{"dir": "/tmp/scratch", "ci": false, "text": "[]", "home": "/home/op"}, stepOf(t, rep, "values").Output); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+	wipe := stepOf(t, rep, "wipe")
+	if wipe.Status != "failed" || wipe.Error == nil || !strings.Contains(wipe.Error.Message, "env.BUILD_DIR` gave null") {
+		t.Errorf("a step's env of an unset variable: %s %+v", wipe.Status, wipe.Error)
+	}
+}

@@ -52,7 +52,7 @@ type run struct {
 	secretV []string // what red masks, for operations and sub-runs
 	inputs  map[string]any
 	vars    map[string]any
-	env     map[string]string
+	env     map[string]any
 	pbEnv   map[string]string
 	states  map[string]*steps.StepState
 	recs    []*record

@@ -50,12 +50,12 @@ func TestEnvironFollowsTheEnvironment(t *testing.T) {
 	list := []string{"A=1", "B=x=y"}
 	for _, c := range []struct {
 		env  []string
-		want map[string]string
+		want map[string]any
 	}{
-		{list, map[string]string{"A": "1", "B": "x=y"}},
-		{list, map[string]string{"A": "1", "B": "x=y"}},
-		{[]string{"A=2"}, map[string]string{"A": "2"}},
-		{list, map[string]string{"A": "1", "B": "x=y"}},
+		{list, map[string]any{"A": "1", "B": "x=y"}},
+		{list, map[string]any{"A": "1", "B": "x=y"}},
+		{[]string{"A=2"}, map[string]any{"A": "2"}},
+		{list, map[string]any{"A": "1", "B": "x=y"}},
 	} {
 		if got := environ(c.env); !maps.Equal(got, c.want) {
 			t.Errorf("environ(%q) = %v, want %v", c.env, got, c.want)

@@ -155,7 +155,7 @@ func newExprCompiler(p *Playbook) *exprCompiler {
 	base := types.Map{
 		EnvInputs: in,
 		EnvVars:   vars,
-		EnvEnv:    types.TypeOf(map[string]string{}),
+		EnvEnv:    types.TypeOf(map[string]any{}),
 		EnvRun:    types.Map{"id": types.String, "playbook": types.String, "status": types.String, "started_at": types.String, "failed_steps": types.TypeOf([]any{}), "url": types.String},
 		EnvSteps:  types.TypeOf(map[string]*StepState{}),
 		// Read only through inventory.hosts (see inventory.go).
