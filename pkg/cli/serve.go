@@ -286,10 +286,17 @@ func (d *daemon) run() int {
 	if code := e.loadPlugins(reg); code != ExitOK {
 		return code
 	}
-	st, ok := d.load(func(err error) { fmt.Fprintln(e.stderr, err) })
-	if !ok {
+	st, denied, ok := d.load(func(err error) { fmt.Fprintln(e.stderr, err) })
+	for _, msg := range denied {
+		fmt.Fprintln(e.stderr, msg+" (serve's scheduled runs have role "+auth.DefaultRole+"; schedule --role gives them others)")
+	}
+	switch {
+	case !ok:
 		e.errorf("the configuration has problems; nothing was served")
 		return ExitUsage
+	case len(denied) > 0:
+		e.errorf("the policy denies steps of scheduled playbooks; nothing was served")
+		return ExitDenied
 	}
 	var nodes []any
 	if o.inventory != "" {

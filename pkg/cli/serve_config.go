@@ -18,11 +18,15 @@ import (
 
 // load reads the keys, the policy and the playbooks, and checks the keys'
 // roles against the policy; every problem, with its position, goes to
-// problem.
-func (d *daemon) load(problem func(error)) (server.State, bool) {
+// problem. denied are the steps of scheduled playbooks the policy denies
+// to the role scheduled runs have, each with its position: at start-up
+// they stop serve, as they stop schedule; a reload takes the policy in
+// anyway, so that rights can be taken away, and says which schedules it
+// denies.
+func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok bool) {
 	o := d.o
-	var st server.State
-	ok, policyOK := true, true
+	ok = true
+	policyOK := true
 	if o.policy != "" {
 		p, err := auth.LoadPolicy(o.policy, d.reg)
 		if err != nil {
@@ -83,9 +87,19 @@ func (d *daemon) load(problem func(error)) (server.State, bool) {
 				ok = false
 			}
 		}
+		if !o.noSchedule {
+			set := &scheduleSet{}
+			for _, pb := range st.Playbooks.Scheduled() {
+				set.preflight(st.Policy, scheduledRoles, pb, d.reg)
+			}
+			denied = set.problems
+		}
 	}
-	return st, ok
+	return st, denied, ok
 }
+
+// scheduledRoles are the roles of the runs serve's scheduler starts.
+var scheduledRoles = []string{auth.DefaultRole}
 
 // reload rereads keys, policy and playbooks; a problem in any keeps all
 // three as they were. Plugins are not reread: it says when their
@@ -94,7 +108,7 @@ func (d *daemon) reload(srv *server.Server, sched *schedules) {
 	if msg := d.e.pluginsChanged(); msg != "" {
 		d.warnf("SIGHUP: %s", msg)
 	}
-	st, ok := d.load(d.logProblem)
+	st, denied, ok := d.load(d.logProblem)
 	if !ok {
 		d.errorf("SIGHUP: kept the previous keys, policy and playbooks")
 		return
@@ -105,8 +119,11 @@ func (d *daemon) reload(srv *server.Server, sched *schedules) {
 		return
 	}
 	d.rs.st.Store(&st)
-	sched.reload(st.Playbooks.Scheduled())
+	sched.reload(st.Playbooks.Scheduled(), st.Policy)
 	d.infof("SIGHUP: reloaded %s", d.reloaded(st))
+	for _, msg := range denied {
+		d.errorf("SIGHUP: the policy now denies a scheduled run: %s; its runs will be denied until the playbook or the policy changes", msg)
+	}
 }
 
 // reloaded says what a reload put in place, each with the file it came

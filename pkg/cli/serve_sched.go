@@ -39,8 +39,8 @@ func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, g
 	if err != nil {
 		return nil, err
 	}
-	launcher := scheduler.NewRunLauncher(mgr, []string{auth.DefaultRole}, nil)
-	return &servedScheduler{cfg: scheduler.Config{Launcher: launcher, Store: history, Grace: grace}, pbs: pbs, unlock: unlock}, nil
+	launcher := scheduler.NewRunLauncher(mgr, scheduledRoles, nil)
+	return &servedScheduler{cfg: scheduler.Config{Launcher: launcher, Store: history, Grace: grace}, launcher: launcher, pbs: pbs, unlock: unlock}, nil
 }
 
 // schedWiring is what serve gives its scheduler beyond NewScheduler's
@@ -64,11 +64,18 @@ type healther interface {
 	health() (h scheduler.Health, ok bool)
 }
 
+// policySetter is a Scheduler whose runs take the policy it is given, not
+// the one serve started with: serve gives it the policy of each reload.
+type policySetter interface {
+	setPolicy(p *auth.Policy)
+}
+
 type servedScheduler struct {
-	cfg    scheduler.Config // without the wiring
-	pbs    []*steps.Playbook
-	unlock func()
-	s      *scheduler.Scheduler // nil until wired
+	cfg      scheduler.Config // without the wiring
+	launcher *scheduler.RunLauncher
+	pbs      []*steps.Playbook
+	unlock   func()
+	s        *scheduler.Scheduler // nil until wired
 }
 
 // wire builds the scheduler with w and loads its playbooks. On an error
@@ -106,6 +113,8 @@ func (d *servedScheduler) Reload(pbs []*steps.Playbook) error {
 	}
 	return d.s.Load(pbs)
 }
+
+func (d *servedScheduler) setPolicy(p *auth.Policy) { d.launcher.SetPolicy(p) }
 
 func (d *servedScheduler) health() (scheduler.Health, bool) {
 	if d.s == nil {
@@ -161,6 +170,11 @@ func (sc *schedules) newScheduler() (Scheduler, error) {
 	s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.grace, d.warnf)
 	if err != nil {
 		return nil, err
+	}
+	if ps, ok := s.(policySetter); ok {
+		if st := d.rs.st.Load(); st != nil {
+			ps.setPolicy(st.Policy) // the policy as last reloaded
+		}
 	}
 	if w, ok := s.(wirer); ok {
 		if err := w.wire(sc.wiring()); err != nil {
@@ -284,7 +298,7 @@ func holderName(pid int) string {
 // takes over; without one, the first scheduled playbooks start it, with
 // the same lock as at start-up. A reload that leaves none keeps a running
 // scheduler, idle.
-func (sc *schedules) reload(pbs []*steps.Playbook) {
+func (sc *schedules) reload(pbs []*steps.Playbook, policy *auth.Policy) {
 	if sc == nil || sc.d.o.noSchedule {
 		return
 	}
@@ -295,6 +309,9 @@ func (sc *schedules) reload(pbs []*steps.Playbook) {
 	}
 	switch {
 	case sc.s != nil:
+		if ps, ok := sc.s.(policySetter); ok {
+			ps.setPolicy(policy)
+		}
 		if err := sc.s.Reload(pbs); err != nil {
 			sc.d.errorf("SIGHUP: the scheduler kept its playbooks: %v", err)
 			return

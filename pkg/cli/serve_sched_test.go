@@ -177,3 +177,41 @@ func TestServeListenLikeSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestServeScheduledRunsTakeTheReloadedPolicy: serve's scheduled runs are
+// judged by the policy as last reloaded, as its API's are, so a SIGHUP can
+// take rights away from them; it says which schedules it now denies. At
+// start-up a scheduled playbook the policy denies stops serve, as it stops
+// schedule.
+func TestServeScheduledRunsTakeTheReloadedPolicy(t *testing.T) {
+	f := newServeFixture(t)
+	writePlaybook(t, f.playbooks, "tick.yaml", tickPlaybook)
+	deny := "version: 1\nroles:\n  operator: {inherits: [viewer], max_risk: write, deny: [control.log]}\n"
+	denied := writePlaybook(t, f.dir, "denied.yaml", deny)
+	r := runMain(t, "serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--playbooks", f.playbooks, "--state-dir", f.state, "--policy", denied)
+	if r.code != ExitDenied || !strings.Contains(r.stderr, "tick.yaml:5:5: step a: op control.log (read) is denied for role operator") {
+		t.Fatalf("serve with a scheduled playbook its policy denies: exit %d\n%s", r.code, r.stderr)
+	}
+
+	policy := writePlaybook(t, f.dir, "policy.yaml", "version: 1\nroles:\n  ci: {inherits: [viewer]}\n")
+	p, base := f.serve(t, "--policy", policy)
+	waitTickRuns(t, p, base, f.admin, 0)
+	writePlaybook(t, f.dir, "policy.yaml", deny)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, "SIGHUP: reloaded")
+	p.waitFor(t, "the policy now denies a scheduled run")
+	// The runs that started before the reload may still be recorded.
+	time.Sleep(1500 * time.Millisecond)
+	reloaded := tickRuns(t, base, f.admin)
+	waitTickRuns(t, p, base, f.admin, reloaded)
+	code, body := apiCall(t, http.MethodGet, base+"/api/v1/runs?playbook=tick&limit=1", f.admin, nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET /api/v1/runs: %d %v", code, body)
+	}
+	last := body["runs"].([]any)[0].(map[string]any)
+	if last["status"] != "failed" {
+		t.Errorf("a scheduled run after the reload: %v, want it failed, denied", last)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.wait(t)
+}
