@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 )
 
@@ -24,9 +25,33 @@ const migrationPauses = `CREATE TABLE schedule_pauses (
 // Pause is a paused schedule: the scheduler records each of its slots as
 // skipped instead of firing it, until the schedule is resumed.
 type Pause struct {
-	Playbook string    `json:"playbook"`
-	By       string    `json:"by"`
-	At       time.Time `json:"at"`
+	Playbook string `json:"playbook"`
+	// Path is the file paused, as PausePath gives it; "" in a pause
+	// recorded before pauses named one, which holds for every file.
+	Path string    `json:"path,omitempty"`
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+}
+
+// PausePath is how a pause names the playbook file it pauses: absolute,
+// with symlinks resolved, so that every process on a state dir names a
+// file alike, from whatever working directory.
+func PausePath(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return file
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
+}
+
+// Applies reports whether the pause holds for the playbook file: the one
+// paused, not another that has the same name (a playbook of one scheduler
+// paused through a serve that serves another of that name).
+func (p Pause) Applies(file string) bool {
+	return p.Path == "" || p.Path == PausePath(file)
 }
 
 // ErrNotPaused is returned by ResumeSchedule for a schedule that is not
@@ -51,8 +76,8 @@ func (s *Store) PauseSchedule(ctx context.Context, p Pause) (Pause, bool, error)
 	if ok {
 		return held, false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schedule_pauses (playbook, paused_by, paused_at) VALUES (?, ?, ?)`,
-		p.Playbook, p.By, ms(p.At)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schedule_pauses (playbook, paused_by, paused_at, path) VALUES (?, ?, ?, ?)`,
+		p.Playbook, p.By, ms(p.At), p.Path); err != nil {
 		return Pause{}, false, fmt.Errorf("history: pause %s: %w", p.Playbook, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -90,7 +115,7 @@ func (s *Store) ResumeSchedule(ctx context.Context, playbook string) (Pause, err
 // Pauses returns the paused schedules by playbook. The scheduler reads
 // them when slots are due, so a pause takes effect from the next slot.
 func (s *Store) Pauses(ctx context.Context) (map[string]Pause, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT playbook, paused_by, paused_at FROM schedule_pauses`)
+	rows, err := s.db.QueryContext(ctx, `SELECT playbook, paused_by, paused_at, path FROM schedule_pauses`)
 	if err != nil {
 		return nil, fmt.Errorf("history: paused schedules: %w", err)
 	}
@@ -99,7 +124,7 @@ func (s *Store) Pauses(ctx context.Context) (map[string]Pause, error) {
 	for rows.Next() {
 		var p Pause
 		var at int64
-		if err := rows.Scan(&p.Playbook, &p.By, &at); err != nil {
+		if err := rows.Scan(&p.Playbook, &p.By, &at, &p.Path); err != nil {
 			return nil, fmt.Errorf("history: paused schedules: %w", err)
 		}
 		p.At = fromMS(at)
@@ -114,7 +139,7 @@ func (s *Store) Pauses(ctx context.Context) (map[string]Pause, error) {
 func pauseOf(ctx context.Context, tx *sql.Tx, playbook string) (Pause, bool, error) {
 	p := Pause{Playbook: playbook}
 	var at int64
-	err := tx.QueryRowContext(ctx, `SELECT paused_by, paused_at FROM schedule_pauses WHERE playbook = ?`, playbook).Scan(&p.By, &at)
+	err := tx.QueryRowContext(ctx, `SELECT paused_by, paused_at, path FROM schedule_pauses WHERE playbook = ?`, playbook).Scan(&p.By, &at, &p.Path)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return Pause{}, false, nil

@@ -122,6 +122,12 @@ var migrations = []string{
 	// it as a failure that counted. Rows written before read 0; their
 	// reports still say so.
 	`ALTER TABLE steps ADD COLUMN ignored INTEGER NOT NULL DEFAULT 0;`,
+
+	// 10: the file a pause pauses (Pause.Path), so that a pause made
+	// through one process holds for that file only, not for another
+	// playbook of the same name another scheduler runs. Pauses written
+	// before hold '' and keep holding for every file of their name.
+	`ALTER TABLE schedule_pauses ADD COLUMN path TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

@@ -285,6 +285,14 @@ func TestPauseScheduleAudited(t *testing.T) {
 	if err != nil || pauses["nightly"].By != "alice" {
 		t.Errorf("SchedulePauses = %v, %v", pauses, err)
 	}
+	// Another file of the same name neither resumes nor shows this pause.
+	other := &steps.Playbook{Name: "nightly", File: "/srv/other/nightly.yaml"}
+	if _, err := m.Service().ResumeSchedule(ctx, other, Caller{Name: "mallory"}); !errors.Is(err, ErrOtherPause) {
+		t.Errorf("resuming through another file of the name: %v", err)
+	}
+	if _, _, err := m.Service().PauseSchedule(ctx, other, Caller{Name: "mallory"}); !errors.Is(err, ErrOtherPause) {
+		t.Errorf("pausing another file of the name: %v", err)
+	}
 	if _, err := m.Service().ResumeSchedule(ctx, pb, Caller{Name: "bob", From: "10.0.0.8"}); err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,10 @@ func (s *Service) PauseSchedule(ctx context.Context, pb *steps.Playbook, by Call
 	if s.store == nil {
 		return history.Pause{}, false, ErrNoHistory
 	}
-	p, changed, err := s.store.PauseSchedule(ctx, history.Pause{Playbook: pb.Name, By: by.Name, At: time.Now().UTC()})
+	p, changed, err := s.store.PauseSchedule(ctx, history.Pause{Playbook: pb.Name, Path: history.PausePath(pb.File), By: by.Name, At: time.Now().UTC()})
+	if err == nil && !changed && !p.Applies(pb.File) {
+		return p, false, otherPause(pb, p)
+	}
 	if err != nil || !changed {
 		return p, false, err
 	}
@@ -126,6 +129,13 @@ func (s *Service) PauseSchedule(ctx context.Context, pb *steps.Playbook, by Call
 func (s *Service) ResumeSchedule(ctx context.Context, pb *steps.Playbook, by Caller) (history.Pause, error) {
 	if s.store == nil {
 		return history.Pause{}, ErrNoHistory
+	}
+	pauses, err := s.store.Pauses(ctx)
+	if err != nil {
+		return history.Pause{}, err
+	}
+	if held, ok := pauses[pb.Name]; ok && !held.Applies(pb.File) {
+		return held, otherPause(pb, held)
 	}
 	p, err := s.store.ResumeSchedule(ctx, pb.Name)
 	if err != nil {
@@ -207,4 +217,14 @@ func (s *Service) MayApprove(policy *auth.Policy, roles, runRoles []string, pb *
 		return fmt.Sprintf("the step asks before %s, and these roles give it other file roots, hosts or network rules than the run's roles (%s) do", op, strings.Join(runRoles, ", "))
 	}
 	return ""
+}
+
+// ErrOtherPause is returned by PauseSchedule and ResumeSchedule when the
+// schedule of that name is paused for another file: a playbook of the same
+// name that another scheduler on the state dir runs.
+var ErrOtherPause = errors.New("a playbook of the same name from another file is paused")
+
+func otherPause(pb *steps.Playbook, p history.Pause) error {
+	return fmt.Errorf("%w: %s (by %s since %s), not %s; pause and resume it where that file is served",
+		ErrOtherPause, p.Path, p.By, p.At.UTC().Format(time.RFC3339), history.PausePath(pb.File))
 }

@@ -233,7 +233,7 @@ func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 		d := &batch[i]
 		// A slot skipped behind a run of the batch is skipped for the
 		// pause too: that run does not start.
-		if p, ok := paused[d.e.pb.Name]; ok && (starts(d.rec.Outcome) || d.behind != nil) {
+		if p, ok := paused[d.e.pb.Name]; ok && p.Applies(d.e.pb.File) && (starts(d.rec.Outcome) || d.behind != nil) {
 			d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotSkipped, "", false
 			d.rec.Message, d.rec.BlockerStarting, d.behind = pausedMessage(p), false, nil
 		}

@@ -56,6 +56,34 @@ func TestPausedScheduleSkipsSlots(t *testing.T) {
 	}
 }
 
+// TestPauseHoldsForItsFileOnly: a pause names the file paused; another
+// playbook of the same name, from another file (what a serve serving a
+// harmless "backup" would pause for the real one a schedule runs), keeps
+// firing. A pause from before pauses named files holds for any.
+func TestPauseHoldsForItsFileOnly(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, t10)
+	h.load(playbook("p", "@every 1m"))
+	m := time.Minute
+	if _, _, err := h.store.PauseSchedule(ctx, history.Pause{Playbook: "p", Path: history.PausePath("elsewhere/p.yaml"), By: "mallory", At: t10}); err != nil {
+		t.Fatal(err)
+	}
+	h.run(2 * m)
+	if diff := cmp.Diff(utc(t10.Add(m), t10.Add(2*m)), h.launcher.slotsOf("p")); diff != "" {
+		t.Errorf("runs of p while another file of its name is paused (-want +got):\n%s", diff)
+	}
+	if _, err := h.store.ResumeSchedule(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.store.PauseSchedule(ctx, history.Pause{Playbook: "p", Path: history.PausePath("p.yaml"), By: "alice", At: t10.Add(2 * m)}); err != nil {
+		t.Fatal(err)
+	}
+	h.run(m)
+	if n := len(h.launcher.slotsOf("p")); n != 2 {
+		t.Errorf("p fired %d times, want 2: paused for its own file", n)
+	}
+}
+
 // TestPauseStopsAQueuedSlot: a slot queued behind a running run before
 // the pause does not start when that run ends; it is recorded skipped.
 func TestPauseStopsAQueuedSlot(t *testing.T) {

@@ -99,7 +99,7 @@ func (s *Server) pauseSchedule(pause bool) handler {
 		}
 		err = noAnswer(ctx, err)
 		cancel()
-		if errors.Is(err, runs.ErrNoHistory) {
+		if errors.Is(err, runs.ErrNoHistory) || errors.Is(err, runs.ErrOtherPause) {
 			return errorf(http.StatusConflict, ClassConflict, "%v", err)
 		}
 		if err != nil {
@@ -148,7 +148,7 @@ func (s *Server) mayRun(pb *steps.Playbook, c *Principal, what string) *apiError
 func (s *Server) describeSchedule(ctx context.Context, pb *steps.Playbook, pauses map[string]history.Pause) (scheduleEntry, error) {
 	info := describePlaybook(pb, s.cfg.Now())
 	e := scheduleEntry{Playbook: pb.Name, Description: pb.Description, Schedule: *info.Schedule, Next: []time.Time{}, Slots: []slotInfo{}}
-	if p, ok := pauses[pb.Name]; ok {
+	if p, ok := pauses[pb.Name]; ok && p.Applies(pb.File) {
 		e.Paused = &p
 	}
 	if tt, err := scheduler.ForSchedule(pb.Schedule); err == nil {

@@ -192,6 +192,10 @@ var migrations = []string{
 	// Rows of older releases hold NULL, and are judged by the judging
 	// process's lease, as they were.
 	`ALTER TABLE owners ADD COLUMN lease_ms bigint;`,
+
+	// 7: the file a pause pauses, as the SQLite store keeps it since its
+	// schema version 10.
+	`ALTER TABLE schedule_pauses ADD COLUMN path text NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the version a database this package migrated is at.

@@ -243,8 +243,8 @@ func (s *Store) PauseSchedule(ctx context.Context, p history.Pause) (history.Pau
 	if p.At.IsZero() {
 		p.At = s.now()
 	}
-	tag, err := s.pool.Exec(ctx, `INSERT INTO schedule_pauses (playbook, paused_by, paused_at) VALUES ($1, $2, $3)
-		ON CONFLICT (playbook) DO NOTHING`, p.Playbook, p.By, ms(p.At))
+	tag, err := s.pool.Exec(ctx, `INSERT INTO schedule_pauses (playbook, paused_by, paused_at, path) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (playbook) DO NOTHING`, p.Playbook, p.By, ms(p.At), p.Path)
 	if err != nil {
 		return history.Pause{}, false, s.wrap("pause "+p.Playbook, err)
 	}
@@ -264,7 +264,7 @@ func (s *Store) PauseSchedule(ctx context.Context, p history.Pause) (history.Pau
 func (s *Store) ResumeSchedule(ctx context.Context, playbook string) (history.Pause, error) {
 	p := history.Pause{Playbook: playbook}
 	var at int64
-	err := s.pool.QueryRow(ctx, `DELETE FROM schedule_pauses WHERE playbook = $1 RETURNING paused_by, paused_at`, playbook).Scan(&p.By, &at)
+	err := s.pool.QueryRow(ctx, `DELETE FROM schedule_pauses WHERE playbook = $1 RETURNING paused_by, paused_at, path`, playbook).Scan(&p.By, &at, &p.Path)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return history.Pause{}, history.ErrNotPaused
@@ -278,7 +278,7 @@ func (s *Store) ResumeSchedule(ctx context.Context, playbook string) (history.Pa
 func (s *Store) pauseOf(ctx context.Context, playbook string) (history.Pause, bool, error) {
 	p := history.Pause{Playbook: playbook}
 	var at int64
-	err := s.pool.QueryRow(ctx, `SELECT paused_by, paused_at FROM schedule_pauses WHERE playbook = $1`, playbook).Scan(&p.By, &at)
+	err := s.pool.QueryRow(ctx, `SELECT paused_by, paused_at, path FROM schedule_pauses WHERE playbook = $1`, playbook).Scan(&p.By, &at, &p.Path)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return history.Pause{}, false, nil
@@ -291,7 +291,7 @@ func (s *Store) pauseOf(ctx context.Context, playbook string) (history.Pause, bo
 
 // Pauses returns the paused schedules by playbook.
 func (s *Store) Pauses(ctx context.Context) (map[string]history.Pause, error) {
-	rows, err := s.pool.Query(ctx, `SELECT playbook, paused_by, paused_at FROM schedule_pauses`)
+	rows, err := s.pool.Query(ctx, `SELECT playbook, paused_by, paused_at, path FROM schedule_pauses`)
 	if err != nil {
 		return nil, s.wrap("paused schedules", err)
 	}
@@ -300,7 +300,7 @@ func (s *Store) Pauses(ctx context.Context) (map[string]history.Pause, error) {
 	for rows.Next() {
 		var p history.Pause
 		var at int64
-		if err := rows.Scan(&p.Playbook, &p.By, &at); err != nil {
+		if err := rows.Scan(&p.Playbook, &p.By, &at, &p.Path); err != nil {
 			return nil, s.wrap("paused schedules", err)
 		}
 		p.At = fromMS(at)
