@@ -128,6 +128,18 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 			// exist here before now, and never fires for a time before
 			// it, as an edited one does not.
 			e.cursor = later(e.cursor, now)
+			// Added back while runs of when it was removed still go:
+			// they are its runs, for its overlap policy, as they are
+			// when a reload changes its schedule.
+			for r := range s.retired {
+				if r.pb.Name == c.pb.Name {
+					e.running, e.last = r.running, r.last
+					for _, rs := range e.running {
+						rs.owner = e
+					}
+					delete(s.retired, r)
+				}
+			}
 		}
 		if old != nil {
 			s.dropAhead(old, "the schedule was changed by a reload", now)

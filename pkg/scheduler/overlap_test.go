@@ -217,3 +217,29 @@ func TestOverlapSkipBehindAStartingRun(t *testing.T) {
 		})
 	}
 }
+
+// TestOverlapAfterRemovedAndAddedBack: a reload that removes a playbook
+// while its run goes on, and a later one that adds it back, leave the run
+// its own: the next slot is skipped behind it, not run beside it.
+func TestOverlapAfterRemovedAndAddedBack(t *testing.T) {
+	h := newHarness(t, t10)
+	h.launcher.hold = true
+	p, q := playbook("p", "@every 1m", overlap("skip")), playbook("q", "@every 1h")
+	h.load(p, q)
+	m := time.Minute
+	h.run(m + 10*time.Second)
+	h.load(q)
+	h.run(m)
+	h.load(p, q)
+	h.run(m)
+	if n := len(h.launcher.slotsOf("p")); n != 1 {
+		t.Errorf("p started %d runs, want 1: the run from before its removal still goes", n)
+	}
+	want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(3*m), "skipped run-1")}
+	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+		t.Errorf("slot records (-want +got):\n%s", diff)
+	}
+	if r := h.s.Health().Running; r != 1 {
+		t.Errorf("health: %d running, want 1", r)
+	}
+}
