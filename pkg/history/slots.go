@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -77,8 +78,10 @@ type Cursor struct {
 }
 
 // TrackSchedules records the schedules the scheduler has loaded and
-// returns each one's cursor. A playbook seen for the first time, or whose
-// fingerprint changed, gets Since = now: its slots before now are not
+// returns each one's cursor. refs are all the scheduler loads: the others
+// are marked not loaded (forgetUnloaded). A playbook seen for the first
+// time, whose fingerprint changed, or added back after it was not loaded,
+// gets Since = now: its slots before now are not
 // missed, they belong to another schedule, so editing a schedule never
 // fires retroactively. Last is kept across edits, so a slot already decided
 // never fires again.
@@ -111,10 +114,33 @@ func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []Schedu
 		}
 		out[ref.Playbook] = c
 	}
+	if err := forgetUnloaded(ctx, tx.Tx, refs); err != nil {
+		return nil, err
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("history: track schedules: %w", err)
 	}
 	return out, nil
+}
+
+// forgetUnloaded marks the schedules of playbooks the scheduler no longer
+// loads, left out by a reload or a restart, as not loaded (an empty
+// fingerprint): one added back later is then taken as a changed schedule,
+// from the moment it is back, so the slots while it was out are neither
+// recorded missed nor caught up, as if nothing had run them.
+func forgetUnloaded(ctx context.Context, tx *sql.Tx, refs []ScheduleRef) error {
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.Playbook
+	}
+	list, err := json.Marshal(names)
+	if err != nil {
+		return fmt.Errorf("history: track schedules: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schedules SET fingerprint = '' WHERE fingerprint != '' AND playbook NOT IN (SELECT value FROM json_each(?))`, string(list)); err != nil {
+		return fmt.Errorf("history: track schedules: %w", err)
+	}
+	return nil
 }
 
 // SettleSlot records the later outcome of a claimed slot: a queued slot

@@ -99,6 +99,32 @@ func TestCatchupLast(t *testing.T) {
 	})
 }
 
+// TestLeftOutPlaybookComesBackAsNew: a playbook a restart left out of the
+// scheduler, while another ran, is taken back as a new schedule when a
+// later start loads it again: the hours it was out are not missed slots,
+// and catchup: last fires nothing for them.
+func TestLeftOutPlaybookComesBackAsNew(t *testing.T) {
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10.Add(-30*time.Minute))
+		p, q := playbook("p", "0 * * * *", catchup("last", 0)), playbook("q", "0 * * * *")
+		h.load(p, q)
+		h.runUntil(t10.Add(30 * time.Minute))
+		h.restart()
+		h.load(q) // p left out
+		h.run(5 * time.Hour)
+		h.restart()
+		h.load(p, q)
+		h.run(time.Hour)
+		hr := time.Hour
+		if diff := cmp.Diff([]string{slotIs(t10, "fired"), slotIs(t10.Add(6*hr), "fired")}, h.slots("p")); diff != "" {
+			t.Errorf("slot records of p (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(utc(t10, t10.Add(6*hr)), h.launcher.slotsOf("p")); diff != "" {
+			t.Errorf("runs of p (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // TestCatchupLastStartingDeadline: the latest missed slot is older than
 // starting_deadline, so it is missed too.
 func TestCatchupLastStartingDeadline(t *testing.T) {

@@ -37,6 +37,14 @@ func (s *Store) TrackSchedules(ctx context.Context, now time.Time, refs []histor
 			}
 			out[ref.Playbook] = c
 		}
+		// Those no longer loaded (see history.Store.TrackSchedules).
+		names := make([]string, len(refs))
+		for i, r := range refs {
+			names[i] = r.Playbook
+		}
+		if _, err := tx.Exec(ctx, `UPDATE schedules SET fingerprint = '' WHERE fingerprint <> '' AND NOT (playbook = ANY($1))`, names); err != nil {
+			return fmt.Errorf("track schedules: %w", err)
+		}
 		return nil
 	})
 	if err != nil {
