@@ -166,8 +166,23 @@ func (set *scheduleSet) checkInputs(reg *ops.Registry, pb *steps.Playbook, looku
 	}
 	// Values from the environment must parse as their type, and defaults
 	// fit their rules.
-	if _, err := engine.New(reg).Plan(pb).ResolveInputs(nil, lookupEnv); err != nil {
-		set.problems = append(set.problems, fmt.Sprintf("%s: inputs: %v", pb.File, err))
+	_, err := engine.New(reg).Plan(pb).ResolveInputs(nil, lookupEnv)
+	var ie *engine.InputError
+	if !errors.As(err, &ie) {
+		if err != nil {
+			set.problems = append(set.problems, fmt.Sprintf("%s: %v", pb.File, err))
+		}
+		return
+	}
+	// Each problem starts with the input's name: at its position.
+	for _, p := range ie.Problems {
+		name, _, _ := strings.Cut(p, " ")
+		name, _, _ = strings.Cut(name, ":")
+		pos := steps.Pos{Line: 1, Col: 1}
+		if in := pb.Input(name); in != nil {
+			pos = in.Pos
+		}
+		set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s", pb.File, pos.Line, pos.Col, p))
 	}
 }
 

@@ -280,3 +280,16 @@ func TestScheduleBusyListenTouchesNothing(t *testing.T) {
 		t.Errorf("the state dir was created: %v", err)
 	}
 }
+
+// TestScheduleEnvInputThatDoesNotParse: a scheduled run's input from the
+// environment that does not parse is reported at the input, once.
+func TestScheduleEnvInputThatDoesNotParse(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "e.yaml", "version: 1\nname: e\nschedule: {cron: \"@hourly\"}\ninputs:\n  n: {type: integer, env: ARSENAL_TEST_NUMX, required: true}\nsteps:\n  - {id: a, op: control.noop}\n")
+	t.Setenv("ARSENAL_TEST_NUMX", "abc")
+	r := runMain(t, "schedule", pb, "--state-dir", filepath.Join(dir, "st"))
+	r.want(t, ExitUsage, nil, []string{pb + `:5:3: input n (from $ARSENAL_TEST_NUMX): want an integer, got "abc"`})
+	if strings.Contains(r.stderr, "inputs: inputs") {
+		t.Errorf("doubled prefix:\n%s", r.stderr)
+	}
+}
