@@ -65,6 +65,7 @@ func TestLimitsDocumentedWithValues(t *testing.T) {
 	limits["MaxConcurrency"] = strconv.Itoa(steps.MaxConcurrency)
 	limits["MaxDuration"] = steps.MaxDuration.String()
 	limits["MinEvery"] = steps.MinEvery.String()
+	limits["MaxEvery"] = steps.MaxEvery.String()
 
 	for name, val := range limits {
 		line := docLine(doc, name)

@@ -178,6 +178,8 @@ func TestNewTimetableRefuses(t *testing.T) {
 		"@every 500ms":          "below the minimum of 1s",
 		"@every -5m":            "below the minimum of 1s",
 		"@every 1500ms":         "not a whole number of seconds",
+		"@every 1000000h":       "more than five years",
+		"@every 2562047h":       "more than five years",
 		"TZ=UTC":                "TZ= prefix",
 		"CRON_TZ=UTC 0 * * * *": "TZ= prefix",
 		"61 * * * *":            "write 5 fields",

@@ -30,6 +30,11 @@ var cronDescriptors = []string{"@yearly", "@annually", "@monthly", "@weekly", "@
 // MinEvery is the shortest @every interval.
 const MinEvery = time.Second
 
+// MaxEvery is the longest @every interval: a cron spec that fires less
+// often than once in five years is refused as never firing, and @every
+// is held to the same.
+const MaxEvery = 5 * 365 * 24 * time.Hour
+
 // ParseCron parses a cron spec the way a playbook's schedule.cron is read,
 // refusing the forms robfig/cron mishandles: CRON_TZ=/TZ= prefixes (use
 // timezone), @every below one second, negative or with a fraction of a
@@ -54,6 +59,9 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		}
 		if d < MinEvery {
 			return nil, "@every " + strings.TrimSpace(rest) + " is below the minimum of 1s"
+		}
+		if d > MaxEvery {
+			return nil, "@every " + strings.TrimSpace(rest) + " is more than five years (43800h), so its first slot would be years away; write a cron spec for a date, like 0 3 1 1 * for every 1 January"
 		}
 		if d%time.Second != 0 {
 			// robfig/cron drops the fraction without a word.
