@@ -2,6 +2,7 @@ package steps
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -238,9 +240,16 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 		})
 		l.inputConstraint(in, limits)
 		if defNode != nil && !yamlx.IsNull(defNode) && !typeUnknown {
-			v, err := in.Coerce(yamlx.Plain(defNode, l.d))
+			plain := yamlx.Plain(defNode, l.d)
+			v, err := in.Coerce(plain)
 			if err != nil {
-				l.d.Add(yamlx.PosOf(defNode), "default of input %s: %v", in.Name, err)
+				msg := err.Error()
+				if in.Secret {
+					// A secret input's value is never quoted, its
+					// default included.
+					msg = redact.New(fmt.Sprint(plain)).String(msg)
+				}
+				l.d.Add(yamlx.PosOf(defNode), "default of input %s: %s", in.Name, msg)
 			} else {
 				in.Default = v
 			}

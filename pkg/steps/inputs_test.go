@@ -75,3 +75,21 @@ func TestUnknownInputTypeSaysWhichItMeant(t *testing.T) {
 		t.Errorf("the default is checked against an unknown type:\n%s", msg)
 	}
 }
+
+// TestSecretDefaultIsNotQuoted: a secret input's default that breaks its
+// rules is reported without its value, as every value of a secret is.
+func TestSecretDefaultIsNotQuoted(t *testing.T) {
+	_, err := Parse("t.yaml", []byte("version: 1\nname: t\ninputs:\n  c: {type: string, secret: true, default: defaultSecretX, pattern: \"[0-9]+\"}\n  d: {type: string, secret: true, default: enumSecretY, enum: [a, b]}\n  e: {type: string, default: plainZ, enum: [a]}\nsteps:\n  - {id: a, op: control.noop}\n"), testRegistry(t))
+	if err == nil {
+		t.Fatal("parsed")
+	}
+	msg := err.Error()
+	for _, want := range []string{`t.yaml:4:44: default of input c: "***" does not match pattern "[0-9]+"`, `default of input d: *** is not one of [a b]`, `plainZ`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("no %q in:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "Secret") {
+		t.Errorf("a secret default is quoted:\n%s", msg)
+	}
+}
