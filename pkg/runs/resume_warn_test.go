@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
@@ -69,4 +70,48 @@ func mustStart(t *testing.T, m *Manager, req Request) *Handle {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestRealRunDoesNotResumeADryRun: a dry run's steps are recorded
+// succeeded though their writes, and a sub-playbook's, were skipped;
+// a real run resuming it, or starting later from it, would reuse them and
+// end succeeded with nothing done. It is refused; a dry run may resume it.
+func TestRealRunDoesNotResumeADryRun(t *testing.T) {
+	state := t.TempDir()
+	m := newManager(t, Config{StateDir: state}, Limits{})
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "wrote")
+	if err := os.WriteFile(filepath.Join(dir, "sub.yaml"), []byte("version: 1\nname: sub\nsteps:\n  - {id: write, op: file.write, with: {path: "+marker+", content: x}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "top.yaml")
+	if err := os.WriteFile(path, []byte(`version: 1
+name: top
+inputs: {go: {type: bool, default: false}}
+steps:
+  - {id: deploy, op: playbook.run, with: {path: sub.yaml}}
+  - {id: check, op: control.assert, with: {that: "${{ inputs.go }}", message: not go}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dry := wait(t, mustStart(t, m, Request{Path: path, DryRun: true}))
+	if dry.Status != "failed" {
+		t.Fatalf("the dry run %s", dry.Status)
+	}
+	for _, req := range []Request{
+		{Path: path, ResumeFrom: dry.RunID, Inputs: map[string]any{"go": true}},
+		{Path: path, ResumeFrom: dry.RunID, Inputs: map[string]any{"go": true}, Selection: engine.Selection{From: "check"}},
+	} {
+		_, err := m.Start(context.Background(), req)
+		if err == nil || !strings.Contains(err.Error(), "was a dry run: its writes did not happen") {
+			t.Errorf("a real run resuming a dry run (selection %+v): %v", req.Selection, err)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the sub-playbook wrote")
+	}
+	again := wait(t, mustStart(t, m, Request{Path: path, ResumeFrom: dry.RunID, DryRun: true}))
+	if again.Status == "" {
+		t.Error("a dry run resuming a dry run did not run")
+	}
 }
