@@ -75,6 +75,9 @@ type AuditLine struct {
 	// no.
 	Question string `json:"question,omitempty"`
 	Answer   string `json:"answer,omitempty"`
+	// AnsweredBy is, on a step's line, who answered its confirm: question
+	// (engine.YesFlag for a run started with --yes).
+	AnsweredBy string `json:"answered_by,omitempty"`
 }
 
 // The actions of an audit line that records what a person did rather than
@@ -122,6 +125,9 @@ func (a *AuditLog) Audit(c *engine.Call, out map[string]any, err error, d time.D
 	if c.Index >= 0 {
 		i := c.Index
 		line.Item = &i
+	}
+	if cf := c.Confirmation; cf != nil {
+		line.Question, line.Answer, line.AnsweredBy = cf.Question, cf.Answer, cf.By
 	}
 	if err != nil {
 		class := ops.ClassOf(err)

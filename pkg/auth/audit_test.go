@@ -369,3 +369,40 @@ func TestAuditReopenFollowsARenamedFile(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditAndReportSayYesAnswered: a confirm: question that --yes
+// answered is recorded as answered, by --yes, in the step's report and on
+// its audit line, so that a review tells it from a step nobody asked about.
+func TestAuditAndReportSayYesAnswered(t *testing.T) {
+	reg := testRegistry(t)
+	dir := t.TempDir()
+	pbPath := writeFile(t, dir, "pb.yaml", "version: 1\nname: t\nsteps:\n  - {id: a, op: control.noop, confirm: \"really?\"}\n")
+	pb, err := steps.Load(pbPath, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "audit.log")
+	audit, err := OpenAudit(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := engine.New(reg, engine.WithAuditor(audit)).Plan(pb).Run(context.Background(), nil, engine.AssumeYes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit.Close()
+	if c := rep.Steps[0].Confirmation; c == nil || c.Answer != "yes" || c.By != "--yes" || c.Question != "really?" {
+		t.Errorf("the step's confirmation: %+v", c)
+	}
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line AuditLine
+	if err := json.Unmarshal(data, &line); err != nil {
+		t.Fatal(err)
+	}
+	if line.Question != "really?" || line.Answer != "yes" || line.AnsweredBy != "--yes" {
+		t.Errorf("the step's audit line: %s", data)
+	}
+}

@@ -41,6 +41,9 @@ type Call struct {
 	Scope any
 	// Decision is the authorization decision, recorded in the report.
 	Decision *report.Decision
+	// Confirmation is the answer to the step's confirm: question, when it
+	// has one, for the audit line of the call.
+	Confirmation *report.Confirmation
 	// Retry are the retry settings the step started with: its own, with
 	// those written as ${{ }} evaluated; nil means the step's.
 	Retry *steps.Retry

@@ -90,7 +90,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			r.emit(iev)
 		}()
 		ienv := withVars(env, steps.EnvItem, list[i], steps.EnvIndex, i)
-		out, c, err := r.call(fctx, n, ienv, i, it.Label, log)
+		out, c, err := r.call(fctx, n, ienv, i, it.Label, log, rec.confirmed)
 		it.Attempts = len(c.Attempts)
 		if c.Cached {
 			it.Cached, it.CacheAgeMS = true, c.CacheAge.Milliseconds()

@@ -83,6 +83,10 @@ func AssumeYes() RunOption { return func(o *runOptions) { o.yes = true } }
 // confirmation (QUESTION) but " DefaultConfirmHint.
 const DefaultConfirmHint = "there is no terminal to ask; run with --yes to confirm"
 
+// YesFlag is who answered a confirm: question that WithYes answered: the
+// confirmation a step records says so, as it names whoever answers one.
+const YesFlag = "--yes"
+
 // WithConfirmHint replaces DefaultConfirmHint for a front end that has no
 // terminal and no --yes (the REST API): hint says, in that front end's
 // words, why nobody was asked and how to get the question asked. Sub-runs

@@ -76,7 +76,7 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		r.fanout(ctx, n, env, log, rec)
 		return
 	}
-	out, c, err := r.call(ctx, n, env, -1, "", log)
+	out, c, err := r.call(ctx, n, env, -1, "", log, rec.confirmed)
 	rec.attempts, rec.tries, rec.abandoned, rec.decision = c.Attempts, len(c.Attempts), c.Abandoned, c.Decision
 	rec.cached, rec.cacheAge = c.Cached, c.CacheAge
 	if errors.Is(err, errDryRun) {
@@ -221,9 +221,9 @@ func (r *run) publish(n *node) {
 // call interpolates and validates the parameters and sends the call down
 // the chain. index and label are a fan-out item's (-1 and "" for a plain
 // step).
-func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, label string, log zerolog.Logger) (map[string]any, *Call, error) {
+func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, label string, log zerolog.Logger, confirmed *report.Confirmation) (map[string]any, *Call, error) {
 	s := n.step
-	c := &Call{RunID: r.id, Roles: r.o.roles, Step: s, Entry: s.Entry, Index: index, Log: log, run: r, env: env, label: label}
+	c := &Call{RunID: r.id, Roles: r.o.roles, Step: s, Entry: s.Entry, Index: index, Log: log, run: r, env: env, label: label, Confirmation: confirmed}
 	// The step's timeout bounds the evaluation of its params too: an
 	// expression stops when it is up, as when the run is cancelled.
 	pctx := ctx
@@ -351,6 +351,9 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 	q := Stringify(v)
 	switch {
 	case r.o.yes:
+		// Recorded as an answer, so that the report and the audit log
+		// tell a step --yes let through from one nobody was asked about.
+		rec.confirmed = &report.Confirmation{Question: r.red.String(q), Answer: "yes", By: YesFlag, At: r.p.e.clock.Now().UTC()}
 		return true
 	case r.o.dryRun:
 		return true
