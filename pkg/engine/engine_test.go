@@ -761,3 +761,44 @@ steps:
 		t.Errorf("step_finished ignored (-want +got):\n%s", diff)
 	}
 }
+
+// TestContinueOnErrorCoversItsRescue: a step with continue_on_error whose
+// rescue fails lets the run go on, as it does; its rescue step's failure
+// is ignored as the step's is, in the report, its events and
+// run.failed_steps, so that JUnit and on_success do not call it a failure
+// of a run that succeeded.
+func TestContinueOnErrorCoversItsRescue(t *testing.T) {
+	e, _ := newEngine(t)
+	var mu sync.Mutex
+	ignored := map[string]bool{}
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == EventStepFinished {
+			mu.Lock()
+			defer mu.Unlock()
+			ignored[ev.Step] = ev.Ignored
+		}
+	})
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: f
+    op: control.fail
+    continue_on_error: true
+    rescue: [{id: fr, op: control.fail}]
+on_success:
+  - {id: ok, op: control.set, with: {failed: "${{ run.failed_steps }}"}}
+`), nil, WithRunObserver(obs))
+	if rep.Status != "succeeded" {
+		t.Fatalf("run %s", rep.Status)
+	}
+	if fr := stepOf(t, rep, "fr"); fr.Status != "failed" || !fr.Ignored {
+		t.Errorf("the rescue step: %s, ignored %v", fr.Status, fr.Ignored)
+	}
+	if diff := cmp.Diff(map[string]any{"failed": []any{}}, stepOf(t, rep, "ok").Output); diff != "" {
+		t.Errorf("run.failed_steps (-want +got):\n%s", diff)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !ignored["fr"] {
+		t.Errorf("step_finished of the rescue step: ignored %v", ignored)
+	}
+}

@@ -87,7 +87,7 @@ func (r *run) stepReport(n *node) report.Step {
 		Status: rec.status, Reason: r.red.String(rec.reason), DurationMS: rec.dur.Milliseconds(),
 		Attempts: rec.tries, Error: r.maskErr(rec.err), Abandoned: rec.abandoned,
 		Authorization: r.decision(n), Confirmation: rec.confirmed, Reused: rec.reused, Rescued: rec.rescued, RescueOf: rescueOf(n.step),
-		Ignored: rec.status == report.StatusFailed && n.step.ContinueOnError && !rec.rescued,
+		Ignored: rec.status == report.StatusFailed && excused(n) && !rec.rescued,
 	}
 	if rec.cached {
 		s.Cached, s.CacheAgeMS = true, rec.cacheAge.Milliseconds()

@@ -56,7 +56,7 @@ func (r *run) failedSteps() []any {
 		rec := r.recs[n.idx]
 		switch rec.status {
 		case report.StatusFailed:
-			if n.step.ContinueOnError || rec.rescued {
+			if excused(n) || rec.rescued {
 				continue
 			}
 		case report.StatusDenied:

@@ -138,7 +138,16 @@ func (r *run) stepFinished(n *node) {
 // known when the step ends: it failed, its continue_on_error lets the run
 // go on, and it has no rescue steps, which might still rescue it.
 func ignoredNow(n *node, rec *record) bool {
-	return rec.status == report.StatusFailed && n.step.ContinueOnError && len(n.step.Rescue) == 0
+	s := n.step
+	return rec.status == report.StatusFailed && ((s.ContinueOnError && len(s.Rescue) == 0) || (s.RescueOf != nil && s.RescueOf.ContinueOnError))
+}
+
+// excused reports whether continue_on_error excuses n's failure: its own,
+// or, for a rescue step, that of the step it rescues, past whose failure
+// the run goes on, its rescue's failure included.
+func excused(n *node) bool {
+	s := n.step
+	return s.ContinueOnError || (s.RescueOf != nil && s.RescueOf.ContinueOnError)
 }
 
 func (r *run) logFinished(log zerolog.Logger, n *node, rec *record) {
