@@ -130,9 +130,25 @@ func checkSelection(p ops.Params) ops.ParamErrors {
 	return errs
 }
 
-// matchesAny reports whether re matches any process name or command line.
+// commonNames are the names and command lines of the processes a host
+// runs: a pattern that matches all of them (\S, \w, [a-z], [^0]) selects
+// every process that runs in practice, though it may miss a shape of
+// anyName (a name of one space) that none has.
+var commonNames = []string{
+	"systemd", "sshd", "bash", "sh", "cron", "rsyslogd", "dbus-daemon", "agetty", "containerd", "dockerd",
+	"nginx", "postgres", "python3", "java", "node", "sleep", "kworker/0:1H-events", "ksoftirqd/0", "migration/0",
+	"/usr/sbin/sshd -D", "/lib/systemd/systemd --user", "nginx: worker process", "postgres: checkpointer",
+	"/usr/bin/python3 /srv/app/main.py --port 8080", "sleep 60", "-bash",
+}
+
+// matchesAny reports whether re matches any process name or command line:
+// every shape of one, or every one a host runs in practice.
 func matchesAny(re *regexp.Regexp) bool {
-	for _, s := range anyName {
+	return matchesAll(re, anyName) || matchesAll(re, commonNames)
+}
+
+func matchesAll(re *regexp.Regexp, names []string) bool {
+	for _, s := range names {
 		if !re.MatchString(s) {
 			return false
 		}

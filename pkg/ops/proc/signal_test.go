@@ -36,6 +36,12 @@ func TestSignalRefusesPatternsThatSelectEveryProcess(t *testing.T) {
 		{map[string]any{"cmdline_regex": "^"}, "cmdline_regex", "matches every process"},
 		{map[string]any{"cmdline_regex": "(?s).*|x"}, "cmdline_regex", "matches every process"},
 		{map[string]any{"name_regex": ".*", "cmdline_regex": ".+"}, "name_regex", "matches every process"},
+		// Patterns that miss only shapes no process has: every process a
+		// host runs has a name of letters.
+		{map[string]any{"name_regex": `\S`}, "name_regex", "matches every process"},
+		{map[string]any{"name_regex": "[^0]"}, "name_regex", "matches every process"},
+		{map[string]any{"name_regex": "[a-z]"}, "name_regex", "matches every process"},
+		{map[string]any{"cmdline_regex": `\w`}, "cmdline_regex", "matches every process"},
 	}
 	for _, op := range []string{"process.signal", "process.kill"} {
 		e, err := r.Get(op)
@@ -67,7 +73,7 @@ func TestSignalRefusesPatternsThatSelectEveryProcess(t *testing.T) {
 		// A pattern that names processes is fine, and so is .* narrowed
 		// by the other pattern.
 		for _, raw := range []map[string]any{
-			{"name_regex": "^nginx$"}, {"cmdline_regex": "worker"}, {"name_regex": ".*", "cmdline_regex": "--queue=mail"}, {"name_regex": "[a-z]"},
+			{"name_regex": "^nginx$"}, {"cmdline_regex": "worker"}, {"name_regex": ".*", "cmdline_regex": "--queue=mail"}, {"name_regex": "^[a-z]+-worker$"}, {"name_regex": "s"},
 		} {
 			if _, err := e.Validate(raw, true); err != nil {
 				t.Errorf("%s %v: %v", op, raw, err)
