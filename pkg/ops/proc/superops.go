@@ -98,6 +98,22 @@ func (op *ChildrenOp) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if err != nil {
 		return nil, noProcess(pid)
 	}
+	// Every process's parent, read once: asking each process of the tree
+	// for its children read all of /proc each time, minutes for pid 1
+	// of a host with a thousand processes.
+	all, err := process.ProcessesWithContext(ctx)
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassExecution, err)
+	}
+	children := map[int32][]*process.Process{}
+	for _, pr := range all {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		if ppid, err := pr.PpidWithContext(ctx); err == nil {
+			children[ppid] = append(children[ppid], pr)
+		}
+	}
 	out := []any{}
 	queue := []*process.Process{root}
 	seen := map[int32]bool{root.Pid: true}
@@ -105,7 +121,7 @@ func (op *ChildrenOp) Execute(ctx context.Context, p ops.Params) (map[string]any
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		kids, _ := queue[0].ChildrenWithContext(ctx)
+		kids := children[queue[0].Pid]
 		queue = queue[1:]
 		for _, k := range kids {
 			if seen[k.Pid] {
@@ -124,6 +140,9 @@ func (op *ChildrenOp) Execute(ctx context.Context, p ops.Params) (map[string]any
 				started = formatTime(msTime(ct))
 			}
 			cmd, _ := k.CmdlineWithContext(ctx)
+			// Masked as process.list masks it: a started process's
+			// secrets, in its forks' command lines too.
+			cmd = op.sup.MaskCommandLine(int(k.Pid), cmd)
 			out = append(out, map[string]any{"pid": int(k.Pid), "ppid": int(ppid), "name": name, "status": status,
 				"restarts": 0, "started_at": started, "command": cmd})
 		}

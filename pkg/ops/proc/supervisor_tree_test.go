@@ -213,6 +213,14 @@ func TestForkedChildrenKeepTheirRunsSecrets(t *testing.T) {
 	if cl := info["cmdline"].(string); strings.Contains(cl, secret) || !strings.Contains(cl, "--token=***") {
 		t.Errorf("process.info of the subshell: cmdline %q", cl)
 	}
+	// The tree under a pid, as under a group, masks them too.
+	tree, err := opstest.Execute(r, plain, "supervisor.children", map[string]any{"pid": os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(tree["children"]); strings.Contains(s, secret) || !strings.Contains(s, "--token=***") {
+		t.Errorf("supervisor.children of this process: %s", s)
+	}
 	list, err := opstest.Execute(r, plain, "process.list", map[string]any{"cmdline_regex": "--token=F0rk"})
 	if err != nil {
 		t.Fatal(err)
