@@ -160,18 +160,23 @@ func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {
 // that group unless it moved), and after grace SIGKILL to what is left of
 // both, as systemd does to a unit's control group. alive says whether w is
 // still the process to SIGKILL by its pidfd; the group gets it either way,
-// as the children of a process that ended on SIGTERM may ignore it. A
-// process group's id is not given to a new process while any process of
-// the group lives, so the group signal cannot hit another program.
+// as the children of a process that ended on SIGTERM may ignore it, while
+// one of the processes in it at the stop is still there: a process
+// group's id is not given to a new process while any process of the group
+// lives, but once all have ended (the leader on SIGTERM, reaped), a new
+// session leader may get the same pid, and its group the same id.
 func stopTree(w *watcher, grace time.Duration, alive func() bool) {
 	pid := w.pid
+	members := groupMembers(pid)
 	_ = w.signal(syscall.SIGTERM)
 	_ = syscall.Kill(-pid, syscall.SIGTERM)
 	time.AfterFunc(grace, func() {
 		if alive() {
 			_ = w.signal(syscall.SIGKILL)
 		}
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		if sameGroup(pid, members) {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
 	})
 }
 
