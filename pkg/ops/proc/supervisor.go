@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
+	opsredact "github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
 
 // Restart is a restart policy for a supervised process.
@@ -213,6 +214,8 @@ const MaxSeenSecrets = 512
 // under a pid of its own, before it execs or for good (workers, and the
 // orphans a shell leaves behind), so the pid alone does not find them.
 func (s *Supervisor) MaskCommandLine(pid int, cmdline string) string {
+	// And those of the commands shell.exec ran, whatever run they are of.
+	cmdline = opsredact.MaskCommandLine(cmdline)
 	if s == nil {
 		return cmdline
 	}

@@ -58,6 +58,8 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	// the process has been reaped.
 	defer lockThread()()
 	call := ops.CallFrom(ctx)
+	// Whoever lists processes while it runs sees its command line.
+	redact.RememberCommandSecrets(r.argv, call.Secrets)
 	stdout, stderr := capture.NewBuffer(r.outputLimit(e)), capture.NewBuffer(r.outputLimit(e))
 	stdout.Guard(call.Secrets)
 	stderr.Guard(call.Secrets)

@@ -4,8 +4,10 @@
 package redact
 
 import (
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 )
@@ -44,4 +46,53 @@ func Text(secrets []string, s string) string {
 		return s
 	}
 	return redact.New(secrets...).String(s)
+}
+
+// MaxCommandSecrets is how many secrets of the commands this process ran
+// MaskCommandLine masks: the newest.
+const MaxCommandSecrets = 512
+
+// commands are the secrets this process put on the command lines of the
+// programs it ran (shell.exec), for the process listings to mask: while
+// such a program runs, process.list shows its command line to whoever may
+// list processes, whatever run it belongs to.
+var commands struct {
+	mu     sync.Mutex
+	seen   []string
+	masker *redact.Redactor
+}
+
+// RememberCommandSecrets notes the secrets that appear in argv, the command
+// line of a program about to start, so that MaskCommandLine masks them.
+func RememberCommandSecrets(argv, secrets []string) {
+	if len(secrets) == 0 {
+		return
+	}
+	line := strings.Join(argv, " ")
+	commands.mu.Lock()
+	defer commands.mu.Unlock()
+	for _, v := range secrets {
+		if v != "" && strings.Contains(line, v) && !slices.Contains(commands.seen, v) {
+			commands.seen = append(commands.seen, v)
+			commands.masker = nil
+		}
+	}
+	if n := len(commands.seen) - MaxCommandSecrets; n > 0 {
+		commands.seen = append(commands.seen[:0], commands.seen[n:]...)
+	}
+}
+
+// MaskCommandLine masks in a command line the system shows the secrets
+// RememberCommandSecrets noted.
+func MaskCommandLine(cmdline string) string {
+	commands.mu.Lock()
+	if commands.masker == nil && len(commands.seen) > 0 {
+		commands.masker = redact.New(commands.seen...)
+	}
+	m := commands.masker
+	commands.mu.Unlock()
+	if m == nil {
+		return cmdline
+	}
+	return m.String(cmdline)
 }
