@@ -355,8 +355,9 @@ func (op *Info) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	set("exe", exe, err)
 	cwd, err := proc.CwdWithContext(ctx)
 	set("cwd", cwd, err)
+	// gopsutil gives getpriority(2)'s raw value, 20 - nice.
 	nice, err := proc.NiceWithContext(ctx)
-	set("nice", int(nice), err)
+	set("nice", 20-int(nice), err)
 	kids := []any{}
 	if cs, err := proc.ChildrenWithContext(ctx); err == nil {
 		for _, c := range cs {

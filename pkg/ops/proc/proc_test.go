@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -281,5 +283,32 @@ func TestStartTakesTheRunsEnvironment(t *testing.T) {
 	// A program named bare is still found, on this process's PATH.
 	if _, err := opstest.Execute(r, ctx, "process.start", map[string]any{"command": []any{"true"}}); err != nil {
 		t.Errorf("process.start of a bare name with no PATH in the run's environment: %v", err)
+	}
+}
+
+// TestInfoNiceIsTheNiceValue: process.info gives the nice value ps shows,
+// not getpriority(2)'s 20 - nice.
+func TestInfoNiceIsTheNiceValue(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	cmd := exec.Command("nice", "-n", "5", "sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no nice(1):", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var info map[string]any
+	for range 100 { // until nice has exec'd sleep
+		var err error
+		if info, err = opstest.Execute(r, context.Background(), "process.info", map[string]any{"pid": cmd.Process.Pid}); err != nil {
+			t.Fatal(err)
+		}
+		if info["name"] == "sleep" {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	base, _ := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
+	want := 5 + (20 - base) // this process's own nice, plus 5
+	if info["nice"] != want {
+		t.Errorf("nice = %v, want %d", info["nice"], want)
 	}
 }

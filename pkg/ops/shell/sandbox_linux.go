@@ -48,6 +48,11 @@ func MaybeRunSandboxHelper() {
 		}
 	}
 	_ = hideProcess() // cannot fail on Linux
+	// Descriptors this process was started with (a caller's pipe, a file
+	// its shell opened as 7>file) would pass to every program a step
+	// starts, and stay open in a process.start that outlives the run:
+	// they close on exec. What a step's program gets is its own.
+	_ = closeInheritedFiles()
 	helperReady.Store(true)
 }
 
