@@ -71,3 +71,14 @@ func (r *run) failedSteps() []any {
 	}
 	return out
 }
+
+// reasonOnCancel gives the on_cancel steps passed over because the run
+// was not cancelled the reason why, once it turned out to be cancelled
+// after all, while its handlers ran.
+func (r *run) reasonOnCancel(reason string) {
+	for _, n := range r.p.sections[secOnCancel] {
+		if rec := r.recs[n.idx]; rec.status == report.StatusSkipped {
+			rec.reason = reason
+		}
+	}
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -279,5 +280,33 @@ notify:
 	}
 	if len(n.sent) != 1 || n.sent[0].String("text") != "Run "+rep.RunID+" of t succeeded." || n.sent[0].String("link") != "" {
 		t.Errorf("sent %v", n.sent)
+	}
+}
+
+// TestCancelDuringOnSuccess: a run cancelled while on_success runs ends
+// cancelled; finally sees it so, and on_cancel, which runs for a run
+// cancelled during its steps, says why it was passed over.
+func TestCancelDuringOnSuccess(t *testing.T) {
+	e, _ := newEngine(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	rep, _ := plan(t, e, header+`
+steps:
+  - {id: a, op: control.noop}
+on_success:
+  - {id: os, op: control.sleep, with: {duration: 1s}}
+on_cancel:
+  - {id: oc, op: control.noop}
+finally:
+  - {id: f, op: control.set, with: {status: "${{ run.status }}"}}
+`).Run(ctx, nil)
+	if rep.Status != "cancelled" {
+		t.Fatalf("run %s", rep.Status)
+	}
+	if r := stepOf(t, rep, "oc").Reason; !strings.Contains(r, "cancelled after its steps had ended") {
+		t.Errorf("on_cancel's reason: %q", r)
+	}
+	if got := stepOf(t, rep, "f").Output; fmt.Sprint(got) != "map[status:cancelled]" {
+		t.Errorf("finally saw %v", got)
 	}
 }

@@ -288,6 +288,28 @@ func (r *run) execute(parent context.Context) *report.Report {
 			}
 		}
 	}
+	// A cancellation or timeout that came while the handlers ran still
+	// decides how the run ends: it was received, so it is not dropped.
+	// finally sees it, and on_cancel, passed over, says why.
+	late := func() bool {
+		if status == report.StatusCancelled || ctx.Err() == nil {
+			return false
+		}
+		cause := context.Cause(ctx)
+		switch {
+		case ops.ClassOf(cause) != ops.ClassTimeout:
+			status, runErr = report.StatusCancelled, r.errOf(ops.WithClass(ops.ClassCancelled, cause))
+			r.reasonOnCancel("the run was cancelled after its steps had ended, while its handlers ran; on_cancel runs for a run cancelled during its steps")
+		case status == report.StatusSucceeded:
+			status, runErr = report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause))
+		default:
+			return false
+		}
+		return true
+	}
+	if late() && henv != nil {
+		henv = r.baseEnv(hctx, string(status))
+	}
 	r.runSection(hctx, r.p.sections[secFinally], henv)
 	if status == report.StatusSucceeded {
 		if n := r.firstFailure(r.p.sections[secFinally]); n != nil {
@@ -300,17 +322,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 			runErr = &report.Error{Class: string(ops.ClassAuthorization), Message: fmt.Sprintf("dry run: authorization would deny %s: %s", plural(len(denied), "step", "steps"), strings.Join(denied, ", "))}
 		}
 	}
-	// A cancellation or timeout that came while the handlers ran still
-	// decides how the run ends: it was received, so it is not dropped.
-	if status != report.StatusCancelled && ctx.Err() != nil {
-		cause := context.Cause(ctx)
-		switch {
-		case ops.ClassOf(cause) != ops.ClassTimeout:
-			status, runErr = report.StatusCancelled, r.errOf(ops.WithClass(ops.ClassCancelled, cause))
-		case status == report.StatusSucceeded:
-			status, runErr = report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause))
-		}
-	}
+	late() // or while finally ran
 	r.notify(hctx, status)
 	return r.finish(status, runErr)
 }
