@@ -153,7 +153,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		// Its writes, and those of the sub-playbooks it ran, were skipped,
 		// yet the steps that ran them are recorded succeeded: reused, they
 		// would stand for work that never happened.
-		return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: run %s was a dry run: its writes did not happen (nor those of the sub-playbooks it ran), so none of its steps may stand for this run's; run the playbook without --resume (--from STEP starts it later), or resume it with --dry-run", res.rep.RunID)}
+		return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: run %s was a dry run: its writes did not happen (nor those of the sub-playbooks it ran), so none of its steps may stand for this run's; run the playbook without --resume to run every step for real, or resume it with --dry-run", res.rep.RunID)}
 	}
 	switch {
 	case !req.Selection.IsZero():
