@@ -132,3 +132,25 @@ func TestSandboxGetsOnlyTheStandardStreams(t *testing.T) {
 		t.Errorf("descriptors open in the sandboxed program: %v, want 0 1 2 and ls's own 3", got)
 	}
 }
+
+// TestStartupDescriptorsAreNotPassedOn: a descriptor the program was
+// started with (a caller's 7>file) is not passed to the processes steps
+// start: MaybeRunSandboxHelper, which main calls first, makes them close
+// on exec.
+func TestStartupDescriptorsAreNotPassedOn(t *testing.T) {
+	fd, err := syscall.Open(filepath.Join(t.TempDir(), "inherited"), syscall.O_CREAT|syscall.O_WRONLY, 0o600) // no O_CLOEXEC
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	MaybeRunSandboxHelper()
+	out, err := execute(t, context.Background(), nil, map[string]any{"command": []any{"ls", "/proc/self/fd"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range strings.Fields(out["stdout"].(string)) {
+		if f == strconv.Itoa(fd) {
+			t.Fatalf("descriptor %d reached the step's program: %q", fd, out["stdout"])
+		}
+	}
+}
