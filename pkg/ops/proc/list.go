@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ func listSpec() ops.Spec {
 		Params: []ops.Param{
 			{Name: "name_regex", Type: ops.TypeString, MaxLen: 1024, Description: "regular expression (RE2) the process name must match, e.g. ^worker-[0-9]+$"},
 			{Name: "cmdline_regex", Type: ops.TypeString, MaxLen: 1024, Description: "regular expression the full command line must match"},
-			{Name: "user", Type: ops.TypeString, Description: "only processes of this user"},
+			{Name: "user", Type: ops.TypeString, Description: "only processes of this user: a name, or a uid"},
 			{Name: "min_cpu_percent", Type: ops.TypeNumber, Min: ops.Bound(0), Description: "only processes using at least this much CPU"},
 			{Name: "cpu_sample", Type: ops.TypeDuration, Max: ops.Bound(60), Description: "measure CPU use over this interval, e.g. 1s, instead of since start"},
 			{Name: "limit", Type: ops.TypeInteger, Default: 1000, Min: ops.Bound(1), Max: ops.Bound(100000), Description: "the most processes returned"},
@@ -174,6 +175,9 @@ type filter struct {
 
 func newFilter(p ops.Params) (*filter, error) {
 	f := &filter{user: p.String("user"), minCPU: p.Float("min_cpu_percent")}
+	if uid, err := strconv.ParseUint(f.user, 10, 32); err == nil {
+		f.user = users{}.name(uint32(uid)) // as entries name their user
+	}
 	var err error
 	if s := p.String("name_regex"); s != "" {
 		if f.name, err = regexp.Compile(s); err != nil {

@@ -202,6 +202,11 @@ func TestListFilters(t *testing.T) {
 	if out["truncated"] != true || len(out["processes"].([]any)) != 1 || out["count"].(int) < 2 {
 		t.Errorf("limit 1: %v", out)
 	}
+	// A uid selects as its name does.
+	byUID, err := opstest.Execute(r, context.Background(), "process.list", map[string]any{"user": me.Uid, "limit": 1})
+	if err != nil || byUID["count"].(int) < 2 {
+		t.Errorf("user %s (uid of %s): %v %v, want the processes of the name (%v a moment before)", me.Uid, me.Username, byUID["count"], err, out["count"])
+	}
 	out, err = opstest.Execute(r, context.Background(), "process.list", map[string]any{"min_cpu_percent": 100000.0})
 	if err != nil || out["count"] != 0 {
 		t.Errorf("min_cpu_percent: %v %v", out, err)
