@@ -2,6 +2,7 @@ package proc
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +22,10 @@ func openProcess(pid int) (*handle, error) {
 	case errors.Is(err, unix.ENOSYS):
 		return &handle{pid: pid, fd: -1}, nil // kernel before 5.3: plain kill
 	case err != nil:
-		return nil, err
+		if e := threadError(pid); e != nil {
+			return nil, e
+		}
+		return nil, fmt.Errorf("opening process %d: %w", pid, err)
 	}
 	return &handle{pid: pid, fd: fd}, nil
 }

@@ -331,6 +331,9 @@ func (*Info) ValidateParams(p ops.Params, _ bool) error {
 // Execute describes the process.
 func (op *Info) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	pid := p.Int("pid")
+	if e := threadError(pid); e != nil {
+		return nil, e
+	}
 	proc, err := process.NewProcessWithContext(ctx, int32(pid))
 	if err != nil {
 		return nil, noProcess(pid)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shirou/gopsutil/v4/process"
@@ -171,4 +172,23 @@ func noProcess(pid int) error {
 
 func isGone(err error) bool {
 	return errors.Is(err, process.ErrorProcessNotRunning) || errors.Is(err, os.ErrNotExist)
+}
+
+// threadError says that pid is a thread of another process, not a
+// process: its thread group's id differs. nil otherwise, or when it
+// cannot tell (no /proc).
+func threadError(pid int) error {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			if tgid, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && tgid != pid {
+				return ops.Errorf(ops.ClassValidation, "pid %d is a thread of process %d, not a process; give the process's pid, %d", pid, tgid, tgid)
+			}
+			return nil
+		}
+	}
+	return nil
 }

@@ -3,11 +3,13 @@ package proc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -315,5 +317,39 @@ func TestInfoNiceIsTheNiceValue(t *testing.T) {
 	want := 5 + (20 - base) // this process's own nice, plus 5
 	if info["nice"] != want {
 		t.Errorf("nice = %v, want %d", info["nice"], want)
+	}
+}
+
+// TestThreadIsNotAProcess: a thread id is refused by process.info and
+// process.signal, naming the process it belongs to, not described as a
+// process or failed with a bare "no such file or directory".
+func TestThreadIsNotAProcess(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Skip("no /proc:", err)
+	}
+	tid := 0
+	for _, e := range tasks {
+		if n, _ := strconv.Atoi(e.Name()); n != os.Getpid() && n > 0 {
+			tid = n
+			break
+		}
+	}
+	if tid == 0 {
+		t.Skip("this process has one thread")
+	}
+	want := fmt.Sprintf("pid %d is a thread of process %d", tid, os.Getpid())
+	for _, c := range []struct {
+		op  string
+		raw map[string]any
+	}{
+		{"process.info", map[string]any{"pid": tid}},
+		{"process.signal", map[string]any{"pid": tid, "signal": "CONT"}},
+	} {
+		_, err := opstest.Execute(r, context.Background(), c.op, c.raw)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s of a thread: %v, want %q", c.op, err, want)
+		}
 	}
 }
