@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -108,8 +109,14 @@ func (l *liveRun) apply(ev engine.Event) {
 		if ev.DurationMS > 0 {
 			st.DurationMS = ev.DurationMS
 		}
-		if ev.Err != "" {
+		switch {
+		case ev.Err != "":
 			st.Error = &report.Error{Class: ev.ErrClass, Message: ev.Err}
+		case st.Status == report.StatusCancelled:
+			// Every cancelled step has a class, as in the run's own
+			// report: the report written on a second signal is built
+			// from these events.
+			st.Error = &report.Error{Class: string(ops.ClassCancelled), Message: ev.Reason}
 		}
 		st.Reason = ev.Reason
 	}

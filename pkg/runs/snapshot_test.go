@@ -272,3 +272,17 @@ func TestExecuteOpsRecordedInBatches(t *testing.T) {
 		t.Errorf("%d report files for executes; history is their record", len(entries))
 	}
 }
+
+// TestSnapshotCancelledStepHasAClass: a step that ended cancelled has
+// class cancelled in a report made from the run's events (the one a
+// second signal writes), as in the run's own report, even when its event
+// tells only the reason.
+func TestSnapshotCancelledStepHasAClass(t *testing.T) {
+	rep := SnapshotOf(report.Report{RunID: "r"}, []engine.Event{
+		{Kind: engine.EventStepStarted, RunID: "r", Step: "a", Time: time.Now()},
+		{Kind: engine.EventStepFinished, RunID: "r", Step: "a", Status: "cancelled", Reason: "the run was cancelled: interrupt", Time: time.Now()},
+	})
+	if st := rep.Steps[0]; st.Error == nil || st.Error.Class != "cancelled" || st.Error.Message != "the run was cancelled: interrupt" {
+		t.Errorf("step a: %+v", st.Error)
+	}
+}
