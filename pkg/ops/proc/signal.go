@@ -142,7 +142,7 @@ func (op *SignalOp) Execute(ctx context.Context, p ops.Params) (map[string]any, 
 		err := op.mayNotSignal(ctx, pid)
 		if err == nil {
 			started, _ := time.Parse(time.RFC3339Nano, m["started_at"].(string))
-			err = signalChecked(ctx, pid, started.UnixMilli(), sig)
+			err = signalChecked(ctx, pid, started.UnixMilli(), sig, func() error { return op.mayNotSignal(ctx, pid) })
 		}
 		if err == nil {
 			signalled = append(signalled, pid)
@@ -176,7 +176,7 @@ func (op *SignalOp) signalPID(ctx context.Context, p ops.Params, sig syscall.Sig
 		t, _ := time.Parse(time.RFC3339Nano, p.String("started_at"))
 		want = t.UnixMilli()
 	}
-	if err := signalChecked(ctx, pid, want, sig); err != nil {
+	if err := signalChecked(ctx, pid, want, sig, func() error { return op.mayNotSignal(ctx, pid) }); err != nil {
 		if errors.Is(err, errGone) && p.Bool("missing_ok") {
 			return map[string]any{"signalled": []any{}, "skipped": []any{map[string]any{"pid": pid, "reason": err.Error()}}}, nil
 		}
@@ -230,13 +230,19 @@ func selection(p ops.Params) string {
 }
 
 // signalChecked signals pid if it still is the process that started at
-// wantMS (milliseconds since the epoch; 0 = any).
-func signalChecked(ctx context.Context, pid int, wantMS int64, sig syscall.Signal) error {
+// wantMS (milliseconds since the epoch; 0 = any) and may still be
+// signalled: mayNot, asked again once the process is opened, since the one
+// the caller checked may have ended and its pid gone to another (a process
+// this arsenal-run started, reaped, and the pid reused by one it did not).
+func signalChecked(ctx context.Context, pid int, wantMS int64, sig syscall.Signal, mayNot func() error) error {
 	h, err := openProcess(pid)
 	if err != nil {
 		return err
 	}
 	defer h.close()
+	if err := mayNot(); err != nil {
+		return err
+	}
 	got, err := createTime(ctx, pid)
 	if err != nil {
 		return noProcess(pid)

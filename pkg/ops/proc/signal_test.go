@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -210,5 +212,27 @@ func TestDenialDoesNotStutter(t *testing.T) {
 	_, err := opstest.Execute(r, ctx, "process.start", helper(t, "sleep", marker(t)))
 	if !errors.Is(err, ops.ErrDenied) || strings.HasPrefix(err.Error(), "denied") {
 		t.Errorf("process.start under a sandbox requirement: %q", err)
+	}
+}
+
+// TestSignalCheckedAsksAgainOnceOpened: whether pid may be signalled is
+// asked again once the process is opened: the process checked before may
+// have ended and its pid gone to another, which the answer then refuses.
+func TestSignalCheckedAsksAgainOnceOpened(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	asked := false
+	err := signalChecked(context.Background(), cmd.Process.Pid, 0, syscall.SIGKILL, func() error {
+		asked = true
+		return denied("pid %d is another process now", cmd.Process.Pid)
+	})
+	if !asked || err == nil || !strings.Contains(err.Error(), "another process now") {
+		t.Fatalf("signalChecked: asked %v, %v", asked, err)
+	}
+	if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("the process was signalled: %v", err)
 	}
 }
