@@ -108,7 +108,7 @@ func info(ctx context.Context, _ ops.Params) (map[string]any, error) {
 
 var diskSpec = ops.Spec{
 	Name:        "system.disk",
-	Description: "Report the size and usage of the file system holding path, in bytes and inodes. A path that does not exist fails the step.",
+	Description: "Report the size and usage of the file system holding path, in bytes and inodes. A path that does not exist fails the step when it lies in the caller's file roots; outside them the file system that would hold it answers, so that the step does not tell whether a file exists where file.stat is denied.",
 	Risk:        ops.RiskRead,
 	Params: []ops.Param{
 		{Name: "path", Type: ops.TypeString, Default: "/", MaxLen: 4096, Description: "any path on the file system to report; relative to the playbook's directory"},
@@ -133,15 +133,26 @@ func diskUsage(ctx context.Context, p ops.Params) (map[string]any, error) {
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "param path: %v", err)
 	}
+	at := path // where the usage is read
 	if _, err := os.Stat(path); err != nil {
-		return nil, ops.Errorf(ops.ClassExecution, "param path: %s: %v", path, err)
+		if policy.InRoots(ctx, path) {
+			return nil, ops.Errorf(ops.ClassExecution, "param path: %s: %v", path, err)
+		}
+		// Outside the caller's file roots, whether a file exists is not
+		// told (file.stat would be denied): the file system that would
+		// hold it answers, that of its nearest directory that exists.
+		for at = filepath.Dir(path); at != filepath.Dir(at); at = filepath.Dir(at) {
+			if _, err := os.Stat(at); err == nil {
+				break
+			}
+		}
 	}
-	u, err := disk.UsageWithContext(ctx, path)
+	u, err := disk.UsageWithContext(ctx, at)
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "disk usage of %s: %v", path, err)
 	}
 	mountpoint, fstype := "", u.Fstype // statfs's type: ext4 reads as ext2/ext3
-	if m, ok := mountOf(ctx, path); ok {
+	if m, ok := mountOf(ctx, at); ok {
 		mountpoint, fstype = m.Mountpoint, m.Fstype
 	}
 	return map[string]any{

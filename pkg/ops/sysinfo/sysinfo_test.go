@@ -81,10 +81,25 @@ func TestDisk(t *testing.T) {
 	if mp, _ := out["mountpoint"].(string); runtime.GOOS == "linux" && !within(dir, mp) {
 		t.Errorf("system.disk of %s: mountpoint %q does not hold it", dir, mp)
 	}
-	if _, err := opstest.Execute(r, ctx, "system.disk", map[string]any{"path": "/no/such/path"}); err == nil || ops.ClassOf(err) != ops.ClassExecution {
-		t.Errorf("missing path: %v", err)
+	ctx = ops.WithCall(context.Background(), &ops.Call{Dir: dir, Scope: roots{dir}})
+	if _, err := opstest.Execute(r, ctx, "system.disk", map[string]any{"path": "missing"}); err == nil || ops.ClassOf(err) != ops.ClassExecution {
+		t.Errorf("a missing path inside the file roots: %v", err)
+	}
+	// Outside them, whether a path exists is not told: a missing one is
+	// answered as one that exists, by the file system that would hold it.
+	missing, err := opstest.Execute(r, ctx, "system.disk", map[string]any{"path": "/no/such/path"})
+	if err != nil {
+		t.Fatalf("a missing path outside the file roots: %v", err)
+	}
+	there, err := opstest.Execute(r, ctx, "system.disk", map[string]any{"path": "/"})
+	if err != nil || missing["mountpoint"] != there["mountpoint"] || missing["path"] != "/no/such/path" {
+		t.Errorf("system.disk of a missing path outside the roots: %v, of /: %v %v", missing, there, err)
 	}
 }
+
+type roots []string
+
+func (r roots) FileRoots() []string { return r }
 
 // TestDiskNamesTheMountedType: the type is the mount table's (statfs
 // cannot tell ext4 from ext2), with the mount point: /dev/shm is a tmpfs.

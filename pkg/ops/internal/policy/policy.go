@@ -379,3 +379,6 @@ func GuardTree(ctx context.Context, path string) error {
 	}
 	return fsroot.GuardTree(abs)
 }
+
+// InRoots reports whether abs lies lexically inside the call's file roots.
+func InRoots(ctx context.Context, abs string) bool { return within(abs, Roots(ctx)) }
