@@ -261,7 +261,14 @@ func TestUnresponsiveServer(t *testing.T) {
 			"command": []any{"sh", "-c", "echo $$ > " + file + "; sleep 300 & echo $! >> " + file + "; wait"}})
 		done <- err
 	}()
-	remotePIDs(t, file)
+	// The stopped server never ends the session: its shell and sleep
+	// would outlive the test.
+	pids := remotePIDs(t, file)
+	t.Cleanup(func() {
+		for _, pid := range pids {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
 	srv.KillTree(syscall.SIGSTOP)
 	defer srv.KillTree(syscall.SIGCONT)
 	select {
