@@ -33,10 +33,10 @@ const (
 // GroupEnqueue records that run waits for group, behind the runs already
 // holding or waiting for it. The place belongs to this Store: the other
 // Group methods change run's place only when it is this Store's, as in
-// the PostgreSQL store.
-func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
-	_, err := s.exec(ctx, `INSERT INTO concurrency (grp, run_id, owner, state, since) VALUES (?, ?, ?, ?, ?)`,
-		group, run, s.owner, groupWaiting, ms(s.now()))
+// the PostgreSQL store. who says who started run, for GroupWho.
+func (s *Store) GroupEnqueue(ctx context.Context, group, run, who string) error {
+	_, err := s.exec(ctx, `INSERT INTO concurrency (grp, run_id, owner, state, since, who) VALUES (?, ?, ?, ?, ?, ?)`,
+		group, run, s.owner, groupWaiting, ms(s.now()), who)
 	if err != nil {
 		return fmt.Errorf("history: concurrency group: %w", err)
 	}
@@ -123,16 +123,42 @@ func groupOwners(ctx context.Context, tx *sql.Tx, group string) ([]string, error
 	return out, rows.Err()
 }
 
-// GroupRequestCancel asks the runs holding or waiting for group, other
-// than by, to stop, if by has its place of this Store's in the line: each
-// learns it from GroupCancelledBy.
-func (s *Store) GroupRequestCancel(ctx context.Context, group, by string) error {
-	_, err := s.exec(ctx, `UPDATE concurrency SET cancel_by = ? WHERE grp = ? AND run_id != ? AND cancel_by = ''
-		AND EXISTS (SELECT 1 FROM concurrency m WHERE m.grp = ? AND m.run_id = ? AND m.owner = ?)`, by, group, by, group, by, s.owner)
-	if err != nil {
-		return fmt.Errorf("history: concurrency group: %w", err)
+// GroupRequestCancel asks runs, of those holding or waiting for group,
+// to stop, if by has its place of this Store's in the line: each learns
+// it from GroupCancelledBy. A run of the group not named (one that came
+// after by looked) is left alone.
+func (s *Store) GroupRequestCancel(ctx context.Context, group, by string, runs []string) error {
+	for _, run := range runs {
+		if run == by {
+			continue
+		}
+		_, err := s.exec(ctx, `UPDATE concurrency SET cancel_by = ? WHERE grp = ? AND run_id = ? AND cancel_by = ''
+			AND EXISTS (SELECT 1 FROM concurrency m WHERE m.grp = ? AND m.run_id = ? AND m.owner = ?)`, by, group, run, group, by, s.owner)
+		if err != nil {
+			return fmt.Errorf("history: concurrency group: %w", err)
+		}
 	}
 	return nil
+}
+
+// migrationGroupWho adds who started each run of a group's line, so that
+// a run of policy cancel_running can tell whether its caller may stop the
+// runs ahead of it, in this process or another. Rows written before hold
+// ”.
+const migrationGroupWho = `ALTER TABLE concurrency ADD COLUMN who TEXT NOT NULL DEFAULT '';`
+
+// GroupWho returns the who GroupEnqueue recorded for run's place in
+// group, and false when run has none (it left the line).
+func (s *Store) GroupWho(ctx context.Context, group, run string) (string, bool, error) {
+	var who string
+	err := s.db.QueryRowContext(ctx, `SELECT who FROM concurrency WHERE grp = ? AND run_id = ? ORDER BY id LIMIT 1`, group, run).Scan(&who)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("history: concurrency group: %w", err)
+	}
+	return who, true, nil
 }
 
 // GroupCancelledBy returns the run that asked run to stop, or "".

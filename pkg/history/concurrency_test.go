@@ -35,7 +35,7 @@ func TestConcurrencyGroup(t *testing.T) {
 		s   *Store
 		run string
 	}{{a, "r1"}, {b, "r2"}, {b, "r3"}} {
-		if err := x.s.GroupEnqueue(ctx, "deploy-api", x.run); err != nil {
+		if err := x.s.GroupEnqueue(ctx, "deploy-api", x.run, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,17 +49,19 @@ func TestConcurrencyGroup(t *testing.T) {
 		t.Error("r2 got the group while r1 holds it")
 	}
 	// Another group is independent.
-	if err := b.GroupEnqueue(ctx, "other", "r9"); err != nil {
+	if err := b.GroupEnqueue(ctx, "other", "r9", ""); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _, err := b.GroupTry(ctx, "other", "r9"); err != nil || !ok {
 		t.Errorf("another group: %v %v", ok, err)
 	}
 
-	if err := b.GroupRequestCancel(ctx, "deploy-api", "r3"); err != nil {
+	// Only the runs named are asked: r2, in line but not named, is left
+	// alone (as a run that came after r3 looked would be).
+	if err := b.GroupRequestCancel(ctx, "deploy-api", "r3", []string{"r1", "r3"}); err != nil {
 		t.Fatal(err)
 	}
-	for run, want := range map[string]string{"r1": "r3", "r2": "r3", "r3": ""} {
+	for run, want := range map[string]string{"r1": "r3", "r2": "", "r3": ""} {
 		if by, err := a.GroupCancelledBy(ctx, "deploy-api", run); err != nil || by != want {
 			t.Errorf("%s cancelled by %q (%v), want %q", run, by, err, want)
 		}

@@ -128,6 +128,9 @@ var migrations = []string{
 	// playbook of the same name another scheduler runs. Pauses written
 	// before hold '' and keep holding for every file of their name.
 	`ALTER TABLE schedule_pauses ADD COLUMN path TEXT NOT NULL DEFAULT '';`,
+
+	// 11: who started each run of a concurrency group's line.
+	migrationGroupWho,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

@@ -21,8 +21,9 @@ var groupPoll = 250 * time.Millisecond
 // the same playbooks sees them: the state dir's history database, or,
 // without a state dir, lock files under the temporary directory.
 type groupBackend interface {
-	// enqueue puts run in line for group.
-	enqueue(group, run string) (groupTicket, error)
+	// enqueue puts run in line for group; who says who started it
+	// (groupWho), for the store's other processes to judge.
+	enqueue(group, run, who string) (groupTicket, error)
 }
 
 // groupTicket is one run's place in a group's line.
@@ -30,9 +31,9 @@ type groupTicket interface {
 	// try takes the group when it is free and this run is first in line;
 	// otherwise it returns the runs ahead, the holder first.
 	try() (acquired bool, ahead []string, err error)
-	// requestCancel asks every other run of the group, holding or
-	// waiting, to stop.
-	requestCancel() error
+	// requestCancel asks runs, others of the group holding or waiting,
+	// to stop; a run of the group not named is left alone.
+	requestCancel(runs []string) error
 	// cancelledBy returns the run that asked this one to stop, or "".
 	cancelledBy() (string, error)
 	// release leaves the line, or gives the group up. Like every write
@@ -45,8 +46,8 @@ type groupTicket interface {
 // storeGroups keeps groups in the store.
 type storeGroups struct{ store store.Groups }
 
-func (g storeGroups) enqueue(group, run string) (groupTicket, error) {
-	if err := g.store.GroupEnqueue(context.Background(), group, run); err != nil {
+func (g storeGroups) enqueue(group, run, who string) (groupTicket, error) {
+	if err := g.store.GroupEnqueue(context.Background(), group, run, who); err != nil {
 		return nil, err
 	}
 	return &storeTicket{g.store, group, run}, nil
@@ -61,8 +62,8 @@ func (t *storeTicket) try() (bool, []string, error) {
 	return t.store.GroupTry(context.Background(), t.group, t.run)
 }
 
-func (t *storeTicket) requestCancel() error {
-	return t.store.GroupRequestCancel(context.Background(), t.group, t.run)
+func (t *storeTicket) requestCancel(runs []string) error {
+	return t.store.GroupRequestCancel(context.Background(), t.group, t.run, runs)
 }
 
 func (t *storeTicket) cancelledBy() (string, error) {
@@ -125,7 +126,12 @@ func (g *groupHold) release() {
 // the store, and this one's wait then fails; the claim fails too, and
 // acquireGroup returns an error wrapping ErrNotClaimed, with nothing
 // recorded.
-func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, claim func() error) (*groupHold, *report.Report, error) {
+//
+// mayCancel says why the run's caller may not stop a run of the group
+// ("" when it may): cancel_running stops only runs its caller could
+// cancel through the API, and a run that would have to stop another one
+// is refused instead.
+func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, claim func() error, mayCancel func(run string) string) (*groupHold, *report.Report, error) {
 	group, policy := p.group, p.plan.ConcurrencyPolicy()
 	neverRan := func(class ops.Class, why, reason string) (*groupHold, *report.Report, error) {
 		if claim != nil {
@@ -136,7 +142,7 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 		return nil, s.neverRanAs(p, h, class, why, reason), nil
 	}
 	unrecorded := fmt.Sprintf("not run: concurrency group %q could not be recorded", group)
-	t, err := s.groups.enqueue(group, p.runID)
+	t, err := s.groups.enqueue(group, p.runID, groupWho(p, h.Caller()))
 	if err != nil {
 		return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err), unrecorded)
 	}
@@ -184,7 +190,14 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 				fmt.Sprintf("not run: concurrency group %q is busy with run %s (policy skip)", group, ahead[0]))
 		case steps.ConcurrencyCancelRunning:
 			if !asked {
-				if err := t.requestCancel(); err != nil {
+				for _, run := range ahead {
+					if why := mayCancel(run); why != "" {
+						t.release()
+						msg := fmt.Sprintf("concurrency group %q is held by run %s, which this run's caller may not cancel: %s (policy cancel_running)", group, run, why)
+						return neverRan(ops.ClassAuthorization, msg, "not run: "+msg)
+					}
+				}
+				if err := t.requestCancel(ahead); err != nil {
 					t.release()
 					return neverRan(ops.ClassSystem, fmt.Sprintf("concurrency group %q: %v", group, err), unrecorded)
 				}

@@ -18,8 +18,8 @@ type grantHook struct {
 	onGrant func(run string)
 }
 
-func (g grantHook) enqueue(group, run string) (groupTicket, error) {
-	t, err := g.groupBackend.enqueue(group, run)
+func (g grantHook) enqueue(group, run, who string) (groupTicket, error) {
+	t, err := g.groupBackend.enqueue(group, run, who)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,9 @@ func defaultLockDir() string {
 // file in them is opened without following a symlink (oNoFollow).
 type fileGroups struct{ dir string }
 
-func (g fileGroups) enqueue(group, run string) (groupTicket, error) {
+// The lock files are this OS user's alone, so every run in them is the
+// user's own: who is not kept.
+func (g fileGroups) enqueue(group, run, _ string) (groupTicket, error) {
 	sum := sha256.Sum256([]byte(group))
 	dir := filepath.Join(g.dir, hex.EncodeToString(sum[:16]))
 	// The base's parents are the temporary directory, or the ones the
@@ -144,13 +147,13 @@ func (t *fileTicket) try() (bool, []string, error) {
 	return true, nil, nil
 }
 
-func (t *fileTicket) requestCancel() error {
+func (t *fileTicket) requestCancel(runs []string) error {
 	line, err := t.line()
 	if err != nil {
 		return err
 	}
 	for _, n := range line {
-		if n == t.name {
+		if n == t.name || !slices.Contains(runs, ticketRun(n)) {
 			continue
 		}
 		f, err := os.OpenFile(filepath.Join(t.dir, "cancel-"+ticketRun(n)), os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)

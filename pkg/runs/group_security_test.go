@@ -40,7 +40,7 @@ func plantDir(t *testing.T, dir string) {
 
 func groupDirOf(base, group string) string {
 	g := fileGroups{dir: base}
-	t, err := g.enqueue(group, "probe")
+	t, err := g.enqueue(group, "probe", "")
 	if err == nil {
 		ft := t.(*fileTicket)
 		t.release()
@@ -56,7 +56,7 @@ func TestLockDirOfAnotherUserRefused(t *testing.T) {
 	asRoot(t)
 	base := filepath.Join(t.TempDir(), "arsenal-run-groups-0")
 	plantDir(t, base)
-	_, err := fileGroups{dir: base}.enqueue("db-migrate", "run-1")
+	_, err := fileGroups{dir: base}.enqueue("db-migrate", "run-1", "")
 	if err == nil || !strings.Contains(err.Error(), base) || !strings.Contains(err.Error(), "belongs to uid 65534") || !strings.Contains(err.Error(), "--state-dir") {
 		t.Fatalf("enqueue in another user's directory: %v; want a refusal naming %s, its owner and --state-dir", err, base)
 	}
@@ -99,7 +99,7 @@ func TestGroupDirOfAnotherUserRefused(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "cancel-run-1"), []byte("attacker says stop"), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	_, err := fileGroups{dir: base}.enqueue("db-migrate", "run-1")
+	_, err := fileGroups{dir: base}.enqueue("db-migrate", "run-1", "")
 	if err == nil || !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "belongs to uid 65534") {
 		t.Fatalf("enqueue in another user's group directory: %v; want a refusal naming %s", err, dir)
 	}
@@ -117,7 +117,7 @@ func TestLockDirSymlinkRefused(t *testing.T) {
 	if err := os.Symlink(target, base); err != nil {
 		t.Fatal(err)
 	}
-	_, err := fileGroups{dir: base}.enqueue("g", "run-1")
+	_, err := fileGroups{dir: base}.enqueue("g", "run-1", "")
 	if err == nil || !strings.Contains(err.Error(), "is a symlink") || !strings.Contains(err.Error(), base) {
 		t.Fatalf("enqueue through a symlinked lock directory: %v", err)
 	}
@@ -139,7 +139,7 @@ func TestLockSymlinkNotFollowed(t *testing.T) {
 	if err := os.Symlink(victim, filepath.Join(dir, "lock")); err != nil {
 		t.Fatal(err)
 	}
-	tk, err := fileGroups{dir: base}.enqueue("g", "run-1")
+	tk, err := fileGroups{dir: base}.enqueue("g", "run-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestOwnLockDirTightened(t *testing.T) {
 	if err := os.Chmod(base, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	tk, err := fileGroups{dir: base}.enqueue("g", "run-1")
+	tk, err := fileGroups{dir: base}.enqueue("g", "run-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}

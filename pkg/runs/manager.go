@@ -245,7 +245,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 		}
 		var rep *report.Report
 		var err error
-		hold, rep, err = m.svc.acquireGroup(h, p, m.closed, claimGroup)
+		hold, rep, err = m.svc.acquireGroup(h, p, m.closed, claimGroup, m.mayCancel(h, p))
 		m.mu.Lock()
 		if w := m.waiting[h]; w != nil {
 			w.inGroup = false

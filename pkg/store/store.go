@@ -69,9 +69,17 @@ type Cache interface {
 // Groups keeps the lines of concurrency groups. The rows of a process
 // that died are dropped, so a crash never holds a group.
 type Groups interface {
-	GroupEnqueue(ctx context.Context, group, run string) error
+	// GroupEnqueue puts run in group's line; who says who started it (what
+	// GroupWho returns, opaque to the store).
+	GroupEnqueue(ctx context.Context, group, run, who string) error
+	// GroupWho returns the who of run's place in group, and false when run
+	// has none.
+	GroupWho(ctx context.Context, group, run string) (string, bool, error)
 	GroupTry(ctx context.Context, group, run string) (acquired bool, ahead []string, err error)
-	GroupRequestCancel(ctx context.Context, group, by string) error
+	// GroupRequestCancel asks the runs named, of group, to stop, when by
+	// still has its place of this Store's in the line; the others are
+	// left alone.
+	GroupRequestCancel(ctx context.Context, group, by string, runs []string) error
 	GroupCancelledBy(ctx context.Context, group, run string) (string, error)
 	GroupRelease(ctx context.Context, group, run string) error
 }

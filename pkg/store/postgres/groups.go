@@ -20,12 +20,14 @@ const (
 // process that takes the run over while this one looks dead (the queue
 // hands it the run's job) drops this place and makes its own; back, this
 // Store neither holds the group on that place nor frees it.
-func (s *Store) GroupEnqueue(ctx context.Context, group, run string) error {
+//
+// who says who started run, for GroupWho.
+func (s *Store) GroupEnqueue(ctx context.Context, group, run, who string) error {
 	// A row written twice, its answer lost to a restart, is harmless:
 	// GroupTry stops at the first and GroupRelease removes both.
 	err := s.retry(ctx, func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO concurrency (grp, run_id, owner, state, since) VALUES ($1, $2, $3, $4, $5)`,
-			group, run, s.owner, groupWaiting, ms(s.now()))
+		_, err := s.pool.Exec(ctx, `INSERT INTO concurrency (grp, run_id, owner, state, since, who) VALUES ($1, $2, $3, $4, $5, $6)`,
+			group, run, s.owner, groupWaiting, ms(s.now()), who)
 		return err
 	})
 	if err != nil {
@@ -108,18 +110,32 @@ func (s *Store) groupTry(ctx context.Context, tx pgx.Tx, group, run string) (boo
 
 var errNotWaiting = errors.New("not waiting")
 
-// GroupRequestCancel asks the other runs of group to stop, if by still
-// has its place of this Store's in the line.
-func (s *Store) GroupRequestCancel(ctx context.Context, group, by string) error {
+// GroupRequestCancel asks runs, of the other runs of group, to stop, if
+// by still has its place of this Store's in the line.
+func (s *Store) GroupRequestCancel(ctx context.Context, group, by string, runs []string) error {
 	err := s.retry(ctx, func() error {
-		_, err := s.pool.Exec(ctx, `UPDATE concurrency SET cancel_by = $1 WHERE grp = $2 AND run_id != $1 AND cancel_by = ''
-			AND EXISTS (SELECT 1 FROM concurrency m WHERE m.grp = $2 AND m.run_id = $1 AND m.owner = $3)`, by, group, s.owner)
+		_, err := s.pool.Exec(ctx, `UPDATE concurrency SET cancel_by = $1 WHERE grp = $2 AND run_id != $1 AND run_id = ANY($4) AND cancel_by = ''
+			AND EXISTS (SELECT 1 FROM concurrency m WHERE m.grp = $2 AND m.run_id = $1 AND m.owner = $3)`, by, group, s.owner, runs)
 		return err
 	})
 	if err != nil {
 		return s.wrap("concurrency group", err)
 	}
 	return nil
+}
+
+// GroupWho returns the who GroupEnqueue recorded for run's place in
+// group, and false when run has none (it left the line).
+func (s *Store) GroupWho(ctx context.Context, group, run string) (string, bool, error) {
+	var who string
+	err := s.pool.QueryRow(ctx, `SELECT who FROM concurrency WHERE grp = $1 AND run_id = $2 ORDER BY id LIMIT 1`, group, run).Scan(&who)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, s.wrap("concurrency group", err)
+	}
+	return who, true, nil
 }
 
 // GroupCancelledBy returns the run that asked run to stop, or "".

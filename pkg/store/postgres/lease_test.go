@@ -33,7 +33,7 @@ func TestOwnLeaseJudges(t *testing.T) {
 	if err := slow.RecordStart(ctx, history.Run{ID: "slow", Playbook: "pb"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := slow.GroupEnqueue(ctx, "g", "slow"); err != nil {
+	if err := slow.GroupEnqueue(ctx, "g", "slow", ""); err != nil {
 		t.Fatal(err)
 	}
 	if ok, ahead, err := slow.GroupTry(ctx, "g", "slow"); err != nil || !ok {
@@ -42,7 +42,7 @@ func TestOwnLeaseJudges(t *testing.T) {
 	if err := short.RecordStart(ctx, history.Run{ID: "fast", Playbook: "pb"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := short.GroupEnqueue(ctx, "g", "fast"); err != nil {
+	if err := short.GroupEnqueue(ctx, "g", "fast", ""); err != nil {
 		t.Fatal(err)
 	}
 	// For two of the long lease's heartbeat periods, each longer than the

@@ -196,6 +196,11 @@ var migrations = []string{
 	// 7: the file a pause pauses, as the SQLite store keeps it since its
 	// schema version 10.
 	`ALTER TABLE schedule_pauses ADD COLUMN path text NOT NULL DEFAULT '';`,
+
+	// 8: who started each run of a concurrency group's line, as in the
+	// SQLite store: a run of policy cancel_running stops only the runs
+	// its caller could cancel. Rows written before hold ''.
+	`ALTER TABLE concurrency ADD COLUMN who text NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the version a database this package migrated is at.

@@ -54,7 +54,7 @@ func TestGroupReleasedAcrossARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := a.GroupEnqueue(ctx, "g", "r1"); err != nil {
+	if err := a.GroupEnqueue(ctx, "g", "r1", ""); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _, err := a.GroupTry(ctx, "g", "r1"); !ok || err != nil {
@@ -69,7 +69,7 @@ func TestGroupReleasedAcrossARestart(t *testing.T) {
 	if err := a.GroupRelease(ctx, "g", "r1"); err != nil {
 		t.Fatalf("release after the restart: %v", err)
 	}
-	if err := b.GroupEnqueue(ctx, "g", "r2"); err != nil {
+	if err := b.GroupEnqueue(ctx, "g", "r2", ""); err != nil {
 		t.Fatal(err)
 	}
 	if ok, ahead, err := b.GroupTry(ctx, "g", "r2"); !ok || err != nil {
