@@ -236,3 +236,42 @@ steps:
 		t.Errorf("direct only, the sub-run's step is %s; want denied", got)
 	}
 }
+
+// TestGrantPinsASecretInput: a secret input is free under a grant unless
+// the grant constrains it; a policy that pins one (a webhook URL, which
+// carries a token) is obeyed, and neither the refusal nor validate shows
+// the value given or the values pinned.
+func TestGrantPinsASecretInput(t *testing.T) {
+	reg := testRegistry(t)
+	reg.MustRegister(ops.Spec{Name: "process.start", Risk: ops.RiskWrite, Params: []ops.Param{{Name: "command", Type: ops.TypeList}}},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return nil, nil }))
+	if err := engine.RegisterPlaybookOp(engine.New(reg)); err != nil {
+		t.Fatal(err)
+	}
+	const pinned = "https://hooks.example.com/T0KEN"
+	p, pb, _ := grantFixture(t, reg, `{token: ["`+pinned+`"]}`)
+	s, err := p.Subject([]string{"oncall"}, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckInputs(map[string]any{"token": pinned}); err != nil {
+		t.Errorf("the pinned value: %v", err)
+	}
+	err = s.CheckInputs(map[string]any{"token": "http://127.0.0.1:9/ATTACKER"})
+	ie, ok := err.(*InputsError)
+	if !ok || !cmp.Equal(ie.Inputs, []string{"token"}) {
+		t.Fatalf("another value: %v; want token refused", err)
+	}
+	for _, leak := range []string{"ATTACKER", "T0KEN"} {
+		if strings.Contains(err.Error(), leak) {
+			t.Errorf("the refusal shows %s: %v", leak, err)
+		}
+	}
+	if !strings.Contains(err.Error(), "input token: the secret value given is not one the grant allows") {
+		t.Errorf("the refusal: %v", err)
+	}
+	got := FormatGrantInputs(s)
+	if !strings.Contains(got, "token                secret: callers may pass only what the grant's rule allows (not shown)") || strings.Contains(got, "T0KEN") {
+		t.Errorf("FormatGrantInputs:\n%s", got)
+	}
+}

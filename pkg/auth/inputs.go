@@ -16,8 +16,9 @@ import (
 // URL) must not be free: each input the caller sets must meet a
 // constraint, from the grant (`inputs:` in the policy) or from the runbook
 // (enum, min, max, pattern). An input that neither constrains keeps its
-// default. Secret inputs may always be passed: they are credentials, not
-// choices of what to do.
+// default. Secret inputs may be passed unless the grant constrains them:
+// they are credentials, not choices of what to do, but a policy that pins
+// one (a webhook URL that carries a token) means it.
 
 // Where an input's constraint comes from, in InputRule.By.
 const (
@@ -32,7 +33,8 @@ const (
 type InputRule struct {
 	Input *steps.Input
 	// By is ByGrant or ByRunbook for a constrained input, BySecret for a
-	// secret one and Free for one that must keep its default.
+	// secret one the grant does not constrain, and Free for one that must
+	// keep its default.
 	By   string
 	Rule *steps.Constraint // the constraint that applies; nil if none
 }
@@ -48,10 +50,10 @@ func (s *Subject) GrantInputs() []InputRule {
 	for _, in := range s.playbook.Inputs {
 		r := InputRule{Input: in}
 		switch c := s.grant.Inputs[in.Name]; {
-		case in.Secret:
-			r.By = BySecret
 		case c != nil:
 			r.By, r.Rule = ByGrant, c
+		case in.Secret:
+			r.By = BySecret
 		case !in.Constraint.IsZero():
 			r.By, r.Rule = ByRunbook, &in.Constraint
 		}
@@ -104,8 +106,9 @@ func (e *InputsError) Error() string {
 func (e *InputsError) Unwrap() error { return errDenied }
 
 // CheckInputs checks the inputs of a run that the subject's grant
-// authorizes: each input whose value is not its default must be secret,
-// or meet the grant's constraint for it, or else the runbook's own. It
+// authorizes: each input whose value is not its default must meet the
+// grant's constraint for it, or else be secret, or else meet the
+// runbook's own constraint. It
 // returns nil when no grant applies, and an *InputsError naming every
 // input that is not allowed and the fix.
 func (s *Subject) CheckInputs(inputs map[string]any) error {
@@ -127,7 +130,11 @@ func (s *Subject) CheckInputs(inputs map[string]any) error {
 		case ByGrant, ByRunbook:
 			if err := r.Rule.Check(v); err != nil {
 				names = append(names, in.Name)
-				problems = append(problems, fmt.Sprintf("input %s: %v (the %s's rule)", in.Name, err, r.By))
+				if in.Secret { // the error and the rule may quote secrets
+					problems = append(problems, fmt.Sprintf("input %s: the secret value given is not one the %s allows (its rule is not shown, as it may hold secrets)", in.Name, r.By))
+				} else {
+					problems = append(problems, fmt.Sprintf("input %s: %v (the %s's rule)", in.Name, err, r.By))
+				}
 			}
 		default:
 			keep := "it must keep its default (" + show(in.UnsetValue()) + ")"
@@ -196,6 +203,9 @@ func FormatGrantInputs(s *Subject) string {
 		switch r.By {
 		case ByGrant, ByRunbook:
 			what = fmt.Sprintf("callers may set it: %s (the %s's rule)", r.Rule, r.By)
+			if r.Input.Secret {
+				what = fmt.Sprintf("secret: callers may pass only what the %s's rule allows (not shown)", r.By)
+			}
 		case BySecret:
 			what = "secret: callers may pass it"
 		default:
