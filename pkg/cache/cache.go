@@ -97,19 +97,32 @@ func Middleware(cfg Config) engine.Middleware {
 				cfg.Warn("cache: %v; step %s runs uncached", err, s.ID)
 			}
 			if ok {
-				if out, derr := Decode(e.Output); derr == nil {
+				out, derr := Decode(e.Output)
+				switch {
+				case derr != nil:
+					c.Log.Warn().Msg("cache entry does not decode; treated as a miss")
+					if err := cfg.Store.CacheDelete(context.WithoutCancel(ctx), key); err != nil {
+						cfg.Warn("cache: %v", err)
+					}
+				case !satisfies(c, out):
+					// Kept by a step without this one's until (or by this
+					// one's earlier attempt of a poll): run it.
+					c.Log.Info().Msg("cache entry fails the step's until; treated as a miss")
+				default:
 					c.Cached, c.CacheAge = true, max(now.Sub(e.CreatedAt), 0)
 					c.Log.Info().Dur("age", c.CacheAge).Msg("cache hit")
 					return out, nil
-				}
-				c.Log.Warn().Msg("cache entry does not decode; treated as a miss")
-				if err := cfg.Store.CacheDelete(context.WithoutCancel(ctx), key); err != nil {
-					cfg.Warn("cache: %v", err)
 				}
 			}
 			out, err := next(ctx, c)
 			if err != nil || c.Abandoned || out == nil {
 				return out, err
+			}
+			if !satisfies(c, out) {
+				// An attempt of a poll (repeat) whose until is still false:
+				// only the result it waits for is worth keeping.
+				c.Log.Info().Str("reason", "the step's until is false").Msg("result not cached")
+				return out, nil
 			}
 			data, why := encode(c, out)
 			if why != "" {
@@ -124,6 +137,13 @@ func Middleware(cfg Config) engine.Middleware {
 			return out, nil
 		}
 	}
+}
+
+// satisfies reports whether out meets the step's retry.until and
+// repeat.until; an until that cannot be evaluated on it fails.
+func satisfies(c *engine.Call, out map[string]any) bool {
+	ok, err := c.Satisfies(out)
+	return ok && err == nil
 }
 
 func callStep(c *engine.Call) string {

@@ -155,3 +155,35 @@ func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]an
 		}
 	}
 }
+
+// Satisfies reports whether out, an output the call did not produce (a
+// cached one), meets the step's conditions on its output: retry.until,
+// and repeat.until of a repeated step. A result cached by another step of
+// the same operation and params was kept without them; served as it is,
+// it would pass a gate whose condition it fails (a 503 to a step retried
+// until 200) or end a poll with the state it polls past.
+func (c *Call) Satisfies(out map[string]any) (bool, error) {
+	if c.run == nil {
+		return true, nil
+	}
+	r := c.Retry
+	if r == nil {
+		r = &c.Step.Retry
+	}
+	for _, e := range []*steps.Expr{r.Until, repeatUntil(c.Step)} {
+		if e == nil {
+			continue
+		}
+		if ok, err := c.run.evalRetry(e, c, 1, out, nil); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func repeatUntil(s *steps.Step) *steps.Expr {
+	if s.Repeat == nil {
+		return nil
+	}
+	return s.Repeat.Until
+}
