@@ -32,8 +32,14 @@ func (l *loader) decodeCache(n *yaml.Node, s *Step) *Cache {
 		case "ttl":
 			c.TTL, _ = l.duration(v, "cache.ttl")
 		case "key":
-			if d := yamlx.Deref(v); d.Kind != yaml.ScalarNode || yamlx.IsNull(d) {
+			d := yamlx.Deref(v)
+			if d.Kind != yaml.ScalarNode || yamlx.IsNull(d) {
 				l.d.Add(yamlx.PosOf(d), "cache.key must be a string, usually \"${{ ... }}\", not %s", yamlx.KindName(d))
+				return
+			}
+			if d.Value == "" {
+				// Every step of the op sharing one entry is not a key.
+				l.d.Add(yamlx.PosOf(d), "cache.key is empty, so every step of %s would share one entry whatever it does; give a key that tells results apart, like \"${{ inputs.region }}\", or leave key out to key by the op's params", s.Op)
 				return
 			}
 			c.Key = l.value(v, l.stepScope(s), s, -1, false)

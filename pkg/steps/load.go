@@ -319,7 +319,11 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 		l.d.Add(pos, "unknown step %q%s; %s", id, didYouMeanStep(id, l.ids), l.stepList())
 		return
 	case pe.step == t:
-		l.d.Add(pos, "step %s cannot read its own state; in retry.until and retry.when use output, error and attempt", id)
+		if pe.scope&scopeRetry != 0 {
+			l.d.Add(pos, "step %s cannot read its own state; in retry.until, retry.when and repeat.until use output, error and attempt", id)
+		} else {
+			l.d.Add(pos, "step %s cannot read its own state: it is not known until the step has run; read another step's, or an input", id)
+		}
 		return
 	case pe.scope&scopeOutputs != 0 || g == nil:
 	case pe.step != nil && !g.before(t, pe.step):
