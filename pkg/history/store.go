@@ -153,6 +153,9 @@ func Open(dir string) (*Store, error) {
 		return nil, openLockError(err)
 	}
 	defer unlockOwner(lock)
+	if err := ownOnly(abs); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -242,4 +245,33 @@ func openLockError(err error) error {
 		return fmt.Errorf("history: %w; the history writes in its state dir even to be read (a lock, the database's journal): use a state dir this user can write, or copy this one to a writable place and read the copy", err)
 	}
 	return fmt.Errorf("history: %w", err)
+}
+
+// ownOnly makes the database file, before SQLite opens it, readable by its
+// owner alone: it holds what runs read with their rights (step outputs in
+// the cache, inputs, errors), and in a state dir made beforehand with mode
+// 0755 SQLite would create it 0644, with its WAL and shared-memory files
+// taking the same mode. A database and its companions that exist lose the
+// access other users had.
+func ownOnly(db string) error {
+	f, err := os.OpenFile(db, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
+		st, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if st.Mode().IsRegular() && st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, st.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("%s is readable by other users and cannot be made private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
