@@ -88,6 +88,13 @@ func Denied(path string, roots []string) error {
 	return fmt.Errorf("%w: path %q is outside the allowed roots (%s); use a path inside one of them", ops.ErrDenied, path, strings.Join(roots, ", "))
 }
 
+// EscapeError is a path inside a root that a symlink or ".." leads out of
+// every root: denied, but not for where it is written.
+type EscapeError struct{ err error }
+
+func (e *EscapeError) Error() string { return e.err.Error() }
+func (e *EscapeError) Unwrap() error { return e.err }
+
 // IsEscape reports whether err is os.Root refusing a path that leaves the
 // root through ".." or a symlink.
 func IsEscape(err error) bool {
@@ -147,7 +154,7 @@ func ReadFile(abs string, roots []string, max int64) ([]byte, error) {
 	// then refused as not regular instead of blocking the read.
 	f, err := root.OpenFile(place.Rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if IsEscape(err) {
-		return nil, Denied(abs, roots)
+		return nil, &EscapeError{Denied(abs, roots)}
 	}
 	if err != nil {
 		return nil, err

@@ -111,11 +111,17 @@ func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 }
 
 // notInRoots is the error of fsroot refusing path: a protected path as
-// fsroot says it, anything else as outside the roots (Denied).
+// fsroot says it, a path that a symlink leads out of the roots as such
+// (Escaped: saying it is outside them sends the reader to a path that is
+// inside), anything else as outside the roots (Denied).
 func notInRoots(err error, path string, roots []string) error {
 	var pe *fsroot.ProtectedError
-	if errors.As(err, &pe) {
+	var ee *fsroot.EscapeError
+	switch {
+	case errors.As(err, &pe):
 		return err
+	case errors.As(err, &ee):
+		return Escaped(path, roots)
 	}
 	return Denied(path, roots)
 }

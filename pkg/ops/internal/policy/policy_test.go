@@ -192,3 +192,18 @@ func TestClassifyNamesWhereARelativePathWasLooked(t *testing.T) {
 		})
 	}
 }
+
+// TestReadFileThroughASymlinkSaysSo: a file inside the roots that is a
+// symlink to one outside is refused as leading out of them, not as being
+// outside them, which would send the reader to a path that is inside.
+func TestReadFileThroughASymlinkSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink("/etc/hostname", filepath.Join(dir, "evil.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
+	_, err := ReadFile(ctx, "evil.yaml", []string{dir}, 1<<20)
+	if !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "leads through a symlink or .. outside the allowed file roots") {
+		t.Errorf("ReadFile through a symlink out of the roots: %v", err)
+	}
+}
