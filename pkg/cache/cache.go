@@ -20,7 +20,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
@@ -224,6 +226,10 @@ func Key(c *engine.Call, secret []byte, namespace string) (string, error) {
 	if namespace != "" {
 		material["namespace"] = namespace
 	}
+	// The host: replicas on several hosts share a PostgreSQL store, and
+	// what a step read on one (its processes, disks, files) is not what
+	// it would read on another.
+	material["host"] = hostID()
 	// What no file operation touches differs between processes (a policy
 	// file given to one and not another): a read one allowed is no hit for
 	// one that refuses it.
@@ -271,3 +277,15 @@ func Key(c *engine.Call, secret []byte, namespace string) (string, error) {
 	m.Write(data)
 	return hex.EncodeToString(m.Sum(nil)), nil
 }
+
+// hostID names the host the process runs on: its machine id where the
+// system has one (it tells apart hosts that share a name), and its name.
+var hostID = sync.OnceValue(func() string {
+	name, _ := os.Hostname()
+	for _, p := range []string{"/etc/machine-id", "/var/lib/dbus/machine-id"} {
+		if b, err := os.ReadFile(p); err == nil && len(bytes.TrimSpace(b)) > 0 {
+			return string(bytes.TrimSpace(b)) + "/" + name
+		}
+	}
+	return name
+})

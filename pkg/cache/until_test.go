@@ -3,6 +3,7 @@ package cache_test
 import (
 	"testing"
 
+	"github.com/arsenal-run/arsenal-run/pkg/cache"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -67,4 +68,25 @@ func nOf(s *report.Step) int {
 		}
 	}
 	return -1
+}
+
+// TestEntriesAreThoseOfTheirHost: replicas on several hosts share a
+// PostgreSQL store; what a step read on one host is no hit on another.
+func TestEntriesAreThoseOfTheirHost(t *testing.T) {
+	f := newFixture(t, `version: 1
+name: c
+steps:
+  - {id: a, op: test.pid, cache: {ttl: 10m}}
+`)
+	f.run(nil)
+	restore := cache.SetHostID("another-host")
+	rep, _ := f.run(nil)
+	restore()
+	if a := step(rep, "a"); a.Cached || f.count.n.Load() != 2 {
+		t.Errorf("on another host: cached %v, %d executions; want a miss that ran", a.Cached, f.count.n.Load())
+	}
+	rep, _ = f.run(nil)
+	if a := step(rep, "a"); !a.Cached || f.count.n.Load() != 2 {
+		t.Errorf("back on the first host: cached %v, %d executions; want its own entry", a.Cached, f.count.n.Load())
+	}
 }
