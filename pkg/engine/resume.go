@@ -147,21 +147,55 @@ func lossOf(s *report.Step) string {
 	case s.Cut != nil:
 		return "its output cut to the run's output budget"
 	}
+	vals := []any{s.Output}
+	for _, it := range s.Items {
+		vals = append(vals, it.Item, it.Output)
+	}
+	switch valuesLoss(vals...) {
+	case lossMasked:
+		return "its output with secrets masked"
+	case lossCut:
+		return "its output cut to the report's limits"
+	}
+	return ""
+}
+
+// The ways a value in a report may differ from the one a run had.
+const (
+	lossMasked = "masked"
+	lossCut    = "cut"
+)
+
+// valuesLoss says whether any of vals holds a mask (lossMasked) or else a
+// cut marker (lossCut) in a string anywhere inside it, "" when neither.
+func valuesLoss(vals ...any) string {
 	var masked, cut bool
 	see := func(str string) {
 		masked = masked || strings.Contains(str, redact.Mask)
 		cut = cut || strings.Contains(str, cutMarker)
 	}
-	walkStrings(s.Output, see)
-	for _, it := range s.Items {
-		walkStrings(it.Item, see)
-		walkStrings(it.Output, see)
+	for _, v := range vals {
+		walkStrings(v, see)
 	}
 	switch {
 	case masked:
-		return "its output with secrets masked"
+		return lossMasked
 	case cut:
-		return "its output cut to the report's limits"
+		return lossCut
+	}
+	return ""
+}
+
+// ValueLoss says what a report lost of a value it records, such as an
+// input of the run: "" when nothing, else what the report holds instead.
+// A report masks a secret's text inside other values and cuts long ones
+// without saying so, so a mask or a cut marker anywhere in v counts.
+func ValueLoss(v any) string {
+	switch valuesLoss(v) {
+	case lossMasked:
+		return "it with a secret's text masked (" + redact.Mask + ")"
+	case lossCut:
+		return "it cut to the report's limits"
 	}
 	return ""
 }

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
+	"strings"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -237,14 +239,24 @@ func (s *Service) Denials(ctx context.Context, req Request) ([]auth.StepDecision
 }
 
 // inputs gathers the run's inputs: those of a resumed run (but not its
-// masked secrets), then the typed inputs, then the text ones.
+// masked secrets), then the typed inputs, then the text ones. An input of
+// the resumed run whose recorded value lost something to the report (a
+// secret's text masked inside it, a cut) must be given again: the run
+// would otherwise go on with the report's copy, not the value.
 func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env) (map[string]any, error) {
 	given := map[string]any{}
+	lossy := map[string]string{}
 	if res != nil {
 		for k, v := range res.rep.Inputs {
-			if in := plan.Playbook().Input(k); in != nil && !in.Secret {
-				given[k] = v
+			in := plan.Playbook().Input(k)
+			if in == nil || in.Secret {
+				continue
 			}
+			if lost := engine.ValueLoss(v); lost != "" {
+				lossy[k] = lost
+				continue
+			}
+			given[k] = v
 		}
 	}
 	if req.InputsFile != "" {
@@ -274,5 +286,34 @@ func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env)
 	for k, v := range parsed {
 		given[k] = v
 	}
+	if err := checkLossyInputs(lossy, given, res); err != nil {
+		return nil, err
+	}
 	return plan.ResolveInputs(given, env.LookupEnv)
+}
+
+// checkLossyInputs refuses a resume that would need an input whose value
+// only the resumed run's report holds, and holds incompletely, unless
+// the input is given again. The report does not say which values it
+// masked, so one that merely holds the mask counts too: giving it again
+// costs the user a flag, a wrong value would cost the run's correctness.
+func checkLossyInputs(lossy map[string]string, given map[string]any, res *resumed) error {
+	var missing []string
+	for k := range lossy {
+		if _, ok := given[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	var b strings.Builder
+	for i, k := range missing {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "input %s: run %s recorded %s, not the value it ran with; pass it again with --input %s=VALUE", k, res.rep.RunID, lossy[k], k)
+	}
+	return fmt.Errorf("--resume: %s", b.String())
 }

@@ -2,6 +2,7 @@ package runs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -113,5 +114,55 @@ steps:
 	again := wait(t, mustStart(t, m, Request{Path: path, ResumeFrom: dry.RunID, DryRun: true}))
 	if again.Status == "" {
 		t.Error("a dry run resuming a dry run did not run")
+	}
+}
+
+// TestResumeRefusesAMaskedInput: an ordinary input whose value held a
+// secret's text is recorded with the text masked; a resume that took the
+// report's copy would run with *** in its place. The resume is refused,
+// naming each such input (in a string or nested in a list), until it is
+// given again; an input the report holds whole is still taken from it.
+func TestResumeRefusesAMaskedInput(t *testing.T) {
+	state := t.TempDir()
+	m := newManager(t, Config{StateDir: state}, Limits{})
+	path := writePlaybook(t, `version: 1
+name: masked
+inputs:
+  tok: {type: string, secret: true}
+  target: {type: string}
+  hosts: {type: list}
+  note: {type: string}
+  go: {type: bool, default: false}
+steps:
+  - {id: one, op: control.log, with: {message: "${{ inputs.note }}"}}
+  - {id: two, op: control.assert, with: {that: '${{ inputs.go && inputs.target == "db-hunter2xyz-01" && inputs.note == "plain" }}', message: stop here}}
+`)
+	secret := "hunter2xyz"
+	first := wait(t, mustStart(t, m, Request{Path: path, Inputs: map[string]any{
+		"tok": secret, "target": "db-" + secret + "-01", "hosts": []any{"a", "b-" + secret}, "note": "plain"}}))
+	if first.Status != "failed" {
+		t.Fatalf("first run %s", first.Status)
+	}
+	_, err := m.Start(context.Background(), Request{Path: path, ResumeFrom: first.RunID, Inputs: map[string]any{"tok": secret, "go": true}})
+	var pe *PrepareError
+	if !errors.As(err, &pe) || pe.Field != "inputs" {
+		t.Fatalf("resuming without the masked inputs: %v", err)
+	}
+	for _, want := range []string{"input hosts: run " + first.RunID + " recorded it with a secret's text masked", "pass it again with --input hosts=VALUE", "input target:", "--input target=VALUE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "note") {
+		t.Errorf("the refusal %q names an input the report holds whole", err)
+	}
+	_, err = m.Start(context.Background(), Request{Path: path, ResumeFrom: first.RunID, Inputs: map[string]any{"tok": secret, "go": true, "target": "db-" + secret + "-01"}})
+	if err == nil || !strings.Contains(err.Error(), "input hosts:") || strings.Contains(err.Error(), "input target:") {
+		t.Errorf("resuming with target given again: %v", err)
+	}
+	again := wait(t, mustStart(t, m, Request{Path: path, ResumeFrom: first.RunID, Inputs: map[string]any{"tok": secret, "go": true, "hosts": []any{"a"}},
+		InputText: map[string]string{"target": "db-" + secret + "-01"}}))
+	if again.Status != "succeeded" {
+		t.Errorf("resuming with the masked inputs given again: %s", again.Status)
 	}
 }
