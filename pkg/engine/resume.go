@@ -65,10 +65,12 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 func (p *Plan) node(id string) *node { return p.byID[id] }
 
 // reusable returns the recorded step of the resumed run that n may reuse:
-// one that succeeded, is defined as before, whose needs all succeeded in
-// this run, whose parameters resolve, with env, to what they were then and
-// whose recorded output is the whole of it. A step that may not be reused
-// runs, and its record says why unless it failed or changed.
+// one that succeeded, is defined as before, whose when: holds in this run,
+// whose needs all succeeded in this run, whose parameters resolve, with
+// env, to what they were then and whose recorded output is the whole of
+// it. A step that may not be reused runs, and its record says why unless
+// it failed or changed; one whose when: does not hold is then skipped,
+// or fails on its condition, as in a fresh run.
 func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	if r.o.resume == nil || n.step.Section != steps.SectionSteps {
 		return nil
@@ -84,6 +86,14 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	s := r.resumed[n.step.ID]
 	if s == nil || s.Definition != r.p.fingerprint(n) {
 		return nil
+	}
+	// The digest covers the parameters, not the condition: an input or an
+	// upstream status the condition reads may have changed, and a step
+	// this run would skip must not stand for one that ran.
+	if w := n.step.When; w != nil {
+		if ok, err := evalBool(r.file, w, env); err != nil || !ok {
+			return nil
+		}
 	}
 	rec := r.recs[n.idx]
 	if need, why := r.unsucceeded(n); need != "" {

@@ -200,3 +200,62 @@ func TestResumeRerunsStepsOfACopyElsewhere(t *testing.T) {
 		t.Errorf("steps that ran again %v, want %v", to.order, want)
 	}
 }
+
+// withConditions has steps whose when: reads an input (drain) and an
+// upstream status (after); reader reads drain's status in its
+// parameters. three fails on the first run so that there is something to
+// resume.
+const withConditions = header + `
+inputs:
+  mode: {type: string, default: normal}
+  flip: {type: bool, default: false}
+steps:
+  - {id: drain, op: test.record, when: '${{ inputs.mode == "drain" }}'}
+  - {id: maybe, op: test.record, when: '${{ inputs.flip }}'}
+  - {id: after, op: test.record, needs: [maybe], when: '${{ steps.maybe.status == "succeeded" }}'}
+  - {id: reader, op: test.record, needs: [drain], with: {label: "${{ steps.drain.status }}"}}
+  - {id: three, op: test.flaky, needs: [drain, after, reader], with: {key: three, fails: 1}}
+`
+
+// TestResumeSkipsStepsWhoseConditionTurnedFalse: the parameter digest
+// does not cover a step's when:, so a step that ran in the resumed run
+// but whose condition is false in this one is skipped as in a fresh run,
+// not reused; what reads it sees it skipped. Its condition true again,
+// it is reused.
+func TestResumeSkipsStepsWhoseConditionTurnedFalse(t *testing.T) {
+	e, to := newEngine(t)
+	p := plan(t, e, withConditions)
+	first := roundTrip(t, mustRun(t, p, map[string]any{"mode": "drain", "flip": true}))
+	if first.Status != "failed" || statuses(first)["drain"] != "succeeded" || statuses(first)["after"] != "succeeded" {
+		t.Fatalf("first run %s %v", first.Status, statuses(first))
+	}
+	to.tries["three"] = 1 // three succeeds from now on
+
+	to.order = nil
+	rep := mustRun(t, p, map[string]any{"mode": "normal", "flip": false}, Resume(first))
+	if rep.Status != "succeeded" {
+		t.Fatalf("resumed run %s\n%s", rep.Status, dump(rep))
+	}
+	if diff := cmp.Diff([]string{"reader"}, to.order); diff != "" {
+		t.Errorf("steps executed (-want +got):\n%s", diff)
+	}
+	for id, why := range map[string]string{"drain": `when is false: inputs.mode == "drain"`, "maybe": "when is false: inputs.flip", "after": `when is false: steps.maybe.status == "succeeded"`} {
+		if s := stepOf(t, rep, id); s.Status != report.StatusSkipped || s.Reused || s.Reason != why {
+			t.Errorf("step %s: %s, reused %v, %q", id, s.Status, s.Reused, s.Reason)
+		}
+	}
+	if s := stepOf(t, rep, "reader"); s.Reused || s.Output.(map[string]any)["label"] != "skipped" {
+		t.Errorf("reader: reused %v, output %v", s.Reused, s.Output)
+	}
+
+	to.order = nil
+	rep = mustRun(t, p, map[string]any{"mode": "drain", "flip": true}, Resume(first))
+	if rep.Status != "succeeded" || len(to.order) != 0 {
+		t.Fatalf("resumed run with the same inputs: %s, executed %v\n%s", rep.Status, to.order, dump(rep))
+	}
+	for _, id := range []string{"drain", "maybe", "after", "reader"} {
+		if s := stepOf(t, rep, id); !s.Reused {
+			t.Errorf("step %s with its condition true again: %s, %q", id, s.Status, s.Reason)
+		}
+	}
+}
