@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"reflect"
 	"strings"
 	"sync"
 )
@@ -81,7 +82,7 @@ type htmlItem struct {
 // shows it as an image (the web console). It works for the report of a run
 // still going: the steps so far are laid out on the time they took.
 func WriteTimelineSVG(w io.Writer, r *Report) error {
-	tl := newTimeline(r)
+	tl := newTimeline(plainReport(r))
 	tl.Standalone = true
 	var b strings.Builder
 	if err := htmlTemplate().ExecuteTemplate(&b, "timeline", tl); err != nil {
@@ -98,6 +99,7 @@ func WriteTimelineSVG(w io.Writer, r *Report) error {
 // from the run's start, and each step's details and output. Each step's bar
 // carries data-step="ID", once per step.
 func WriteHTML(w io.Writer, r *Report) error {
+	r = plainReport(r)
 	page := htmlPage{R: r, Counts: statusCounts(r.Steps), Timeline: newTimeline(r)}
 	for _, k := range sortedKeys(r.Inputs) {
 		page.Inputs = append(page.Inputs, htmlKV{Key: k, Value: excerpt(inline(r.Inputs[k]), 2048)})
@@ -148,4 +150,63 @@ func WriteHTML(w io.Writer, r *Report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// plainReport returns a copy of r whose text fields (the playbook's name,
+// step ids, ops, roles, rules, reasons...) are plainText, as the other
+// formats show them. html/template escapes markup, not control
+// characters: a report written by hand could carry terminal escapes to
+// whoever views the page's source or copies from it. The values of
+// inputs, outputs and items (any) are left as they are: the page shows
+// them through excerpt, which cleans them after they are formatted.
+func plainReport(r *Report) *Report {
+	if r == nil {
+		return nil
+	}
+	return plainValue(reflect.ValueOf(r)).Interface().(*Report)
+}
+
+func plainValue(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.String:
+		out := reflect.New(v.Type()).Elem()
+		out.SetString(plainText(v.String()))
+		return out
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.New(v.Type().Elem())
+		out.Elem().Set(plainValue(v.Elem()))
+		return out
+	case reflect.Struct:
+		out := reflect.New(v.Type()).Elem()
+		out.Set(v) // time.Time and its like keep their unexported fields
+		for i := range v.NumField() {
+			if f := out.Field(i); f.CanSet() {
+				f.Set(plainValue(v.Field(i)))
+			}
+		}
+		return out
+	case reflect.Slice:
+		if v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8 {
+			return v
+		}
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			out.Index(i).Set(plainValue(v.Index(i)))
+		}
+		return out
+	case reflect.Map:
+		if v.IsNil() || v.Type().Elem().Kind() == reflect.Interface {
+			return v
+		}
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			out.SetMapIndex(plainValue(it.Key()), plainValue(it.Value()))
+		}
+		return out
+	}
+	// Numbers, booleans and the any values of inputs, outputs and items.
+	return v
 }

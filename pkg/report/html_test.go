@@ -74,6 +74,44 @@ func TestHTMLEscapes(t *testing.T) {
 	}
 }
 
+// TestHTMLStripsControls: html/template escapes markup but passes
+// terminal escapes and other control characters through; the page drops
+// them from every field, as the other formats do, and from the timeline
+// drawn on its own.
+func TestHTMLStripsControls(t *testing.T) {
+	start := goldenStart
+	evil := "x\x1b]0;owned\x07\x1b[2J\x1b[31mred\u009b0m\x00\x7f"
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "run" + evil, ResumedFrom: "prev" + evil, Playbook: Playbook{Name: "pb" + evil, Path: "p" + evil},
+		Roles: []string{"role" + evil}, Status: StatusFailed, StartedAt: start, FinishedAt: start.Add(time.Second), DurationMS: 1000,
+		OutputErrors: map[string]string{"o" + evil: "bad" + evil},
+		Steps: []Step{{ID: "s" + evil, Name: "n" + evil, Op: "x.y" + evil, Section: "steps", Status: StatusFailed, Reason: "why" + evil, StartedAt: &start, DurationMS: 500, Attempts: 1,
+			Error:         &Error{Class: "execution" + evil, Message: "m" + evil},
+			Authorization: &Decision{Allowed: true, Rule: "rule" + evil},
+			Confirmation:  &Confirmation{Question: "q" + evil, Answer: "yes", By: "by" + evil, At: start},
+			Items:         []Item{{Index: 0, Item: "i", Label: "l" + evil, Status: StatusFailed, StartedAt: &start, Attempts: 1, Reason: "r" + evil}},
+		}},
+	}
+	page := renderHTML(t, r)
+	var svg bytes.Buffer
+	if err := WriteTimelineSVG(&svg, r); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"page": page, "timeline": svg.String()} {
+		if strings.ContainsAny(out, "\x1b\x07\x00\x7f\u009b") || strings.Contains(out, "owned") || strings.Contains(out, "[2J") {
+			t.Errorf("the %s keeps control sequences: %q", name, out)
+		}
+	}
+	for _, want := range []string{"pbxred", "sxred", "x.yxred", "rolexred", "rulexred"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if r.Playbook.Name != "pb"+evil || r.Steps[0].ID != "s"+evil {
+		t.Error("rendering changed the report")
+	}
+}
+
 // TestHTMLTimelineShapes checks the timeline's parts: attempt segments for
 // retries, item lanes for a small fan-out, a band for a large one, and a
 // marker for a step that never ran.
