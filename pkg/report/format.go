@@ -152,7 +152,9 @@ func stepNote(s *Step, n int, withReused bool) string {
 	if len(s.Items) > 0 {
 		head = append(head, itemSummary(s.Items))
 	}
-	if withReused && s.Reused {
+	// The engine's reason for a reused step already names the run it was
+	// reused from; only a report without one needs the note.
+	if withReused && s.Reused && s.Reason == "" {
 		tail = append(tail, "reused from the earlier run")
 	}
 	if c := cacheNote(s); c != "" {

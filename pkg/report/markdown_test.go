@@ -102,6 +102,36 @@ func TestMarkdownTableStaysIntact(t *testing.T) {
 	}
 }
 
+// TestMarkdownReusedNoteOnce: a reused step's reason names the run it
+// was reused from; its note says so once, and says it was reused only
+// when the report gives no reason.
+func TestMarkdownReusedNoteOnce(t *testing.T) {
+	start := goldenStart
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r2", ResumedFrom: "r1", Playbook: Playbook{Name: "p"}, Status: StatusSucceeded,
+		StartedAt: start, FinishedAt: start,
+		Steps: []Step{
+			{ID: "a", Op: "x.y", Section: "steps", Status: StatusSucceeded, Reused: true, Reason: "reused from run r1"},
+			{ID: "b", Op: "x.y", Section: "steps", Status: StatusSucceeded, Reused: true},
+		},
+	}
+	md := renderMarkdown(t, r)
+	rows := map[string]string{}
+	for _, line := range strings.Split(md, "\n") {
+		for _, id := range []string{"a", "b"} {
+			if strings.HasPrefix(line, "| ✅ | `"+id+"`") {
+				rows[id] = line
+			}
+		}
+	}
+	if a := rows["a"]; strings.Count(a, "reused") != 1 || !strings.Contains(a, "reused from run r1") {
+		t.Errorf("row of a step reused with a reason: %q", a)
+	}
+	if b := rows["b"]; !strings.Contains(b, "reused from the earlier run") {
+		t.Errorf("row of a step reused without a reason: %q", b)
+	}
+}
+
 func TestMarkdownBounded(t *testing.T) {
 	start := goldenStart
 	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusFailed, StartedAt: start, FinishedAt: start}
