@@ -258,8 +258,12 @@ func writeCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 }
 
 // durationFlag is a positive duration in Go syntax that also takes days
-// and weeks, which time.ParseDuration does not: 36h, 2d, 1w, 1d12h.
-type durationFlag struct{ d time.Duration }
+// and weeks, which time.ParseDuration does not: 36h, 2d, 1w, 1d12h. text
+// is the value as given, for messages that quote the flag back.
+type durationFlag struct {
+	d    time.Duration
+	text string
+}
 
 func (f *durationFlag) String() string {
 	if f == nil || f.d == 0 {
@@ -276,7 +280,7 @@ func (f *durationFlag) Set(v string) error {
 	if d <= 0 {
 		return fmt.Errorf("%q is not a positive duration; give one like 30m, 24h, 2d or 1w", v)
 	}
-	f.d = d
+	f.d, f.text = d, v
 	return nil
 }
 

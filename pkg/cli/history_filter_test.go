@@ -28,6 +28,10 @@ func TestHistoryFilterMatchingNothing(t *testing.T) {
 	if want := "no runs match --playbook quick --status failed\n"; res.stdout != want {
 		t.Errorf("no failed runs: stdout %q, want %q", res.stdout, want)
 	}
+	res = runMain(t, "history", "--state-dir", state, "--status", "failed", "--since", "1d12h")
+	if want := "no runs match --status failed --since 1d12h\n"; res.stdout != want {
+		t.Errorf("no failed runs since: stdout %q, want %q", res.stdout, want)
+	}
 	res = runMain(t, "history", "--state-dir", state, "--limit", "1")
 	if !strings.Contains(res.stderr, "the latest 1 run shown; give --limit N for more") || !strings.Contains(res.stdout, "quick") {
 		t.Errorf("a full page: stdout %q, stderr %q", res.stdout, res.stderr)

@@ -147,7 +147,7 @@ func runHistory(e *env, args []string) int {
 	filtered := f.Playbook != "" || f.Status != "" || f.Trigger != "" || !f.Since.IsZero()
 	if len(runs) == 0 && !*asJSON && filtered {
 		// "no runs recorded" would read as an empty history.
-		fmt.Fprintf(e.stdout, "no runs match%s\n", noMatchHint(store, f))
+		fmt.Fprintf(e.stdout, "no runs match%s\n", noMatchHint(store, f, since.text))
 		return ExitOK
 	}
 	if err := history.WriteRuns(e.stdout, runs, *asJSON); err != nil {
@@ -159,9 +159,10 @@ func runHistory(e *env, args []string) int {
 	return ExitOK
 }
 
-// noMatchHint says, for a filter no run matches, what it asked for and,
-// when it names a playbook the latest runs do not, the names they do.
-func noMatchHint(st store.Store, f history.Filter) string {
+// noMatchHint says, for a filter no run matches, what it asked for (since
+// is --since as given) and, when it names a playbook the latest runs do
+// not, the names they do.
+func noMatchHint(st store.Store, f history.Filter, since string) string {
 	var asked []string
 	if f.Playbook != "" {
 		asked = append(asked, "--playbook "+f.Playbook)
@@ -173,7 +174,7 @@ func noMatchHint(st store.Store, f history.Filter) string {
 		asked = append(asked, "--trigger "+string(f.Trigger))
 	}
 	if !f.Since.IsZero() {
-		asked = append(asked, "--since")
+		asked = append(asked, "--since "+since)
 	}
 	hint := " " + strings.Join(asked, " ")
 	if f.Playbook == "" {
