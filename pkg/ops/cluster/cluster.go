@@ -177,6 +177,10 @@ func (p *Prober) probeAll(ctx context.Context, nodes []Node, n int, timeout time
 	return results, nil
 }
 
+// dialTCP connects to the address nodes; tests replace it to give the
+// errors of a dial that timing alone would make rare.
+var dialTCP = policy.DialContext
+
 // probe checks one node within timeout.
 func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Duration, keepBody bool) (result, error) {
 	pctx, cancel := context.WithTimeout(ctx, timeout)
@@ -188,7 +192,7 @@ func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Durat
 		r, err = probeHTTP(pctx, client, n.URL, keepBody)
 	} else {
 		var c net.Conn
-		c, err = policy.DialContext(pctx, net.Dialer{}, "tcp", n.Address)
+		c, err = dialTCP(pctx, net.Dialer{}, "tcp", n.Address)
 		if err == nil {
 			c.Close()
 			r.status = "up"
@@ -199,7 +203,7 @@ func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Durat
 	case err == nil:
 	case errors.Is(err, ops.ErrDenied):
 		return r, fmt.Errorf("node %s: %w", n.Name, unwrapURL(err))
-	case pctx.Err() != nil && ctx.Err() == nil:
+	case ctx.Err() == nil && (pctx.Err() != nil || policy.TimedOut(err)):
 		r.status, r.err = "timeout", fmt.Sprintf("no answer within %s", timeout)
 	default:
 		r.status, r.err = "down", shortError(err, n)

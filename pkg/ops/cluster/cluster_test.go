@@ -418,3 +418,22 @@ func TestDialPolicyUnspecifiedAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestDialerTimeoutIsATimeout gives the probe the error of a dialer whose
+// own deadline fired before the probe's context: a node that never
+// answered is a timeout, not down with "i/o timeout".
+func TestDialerTimeoutIsATimeout(t *testing.T) {
+	defer func(d func(context.Context, net.Dialer, string, string) (net.Conn, error)) { dialTCP = d }(dialTCP)
+	dialTCP = func(context.Context, net.Dialer, string, string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	}
+	nodes := []any{map[string]any{"name": "a", "address": "10.0.0.1:80"}}
+	out, err := opstest.Execute(newRegistry(t), context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "1s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := out["nodes"].([]any)[0].(map[string]any)
+	if n["status"] != "timeout" || n["error"] != "no answer within 1s" {
+		t.Errorf("status %v, error %v; want timeout, no answer within 1s", n["status"], n["error"])
+	}
+}

@@ -120,6 +120,10 @@ func (*TCPCheck) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	return out, nil
 }
 
+// dialTCP connects for net.tcp_check; tests replace it to give the
+// errors of a dial that timing alone would make rare.
+var dialTCP = policy.DialContext
+
 // probeTCP connects to addr within timeout and reports what happened as a
 // net.tcp_check output. A refused or timed-out connection is a result; the
 // error is for a cancelled ctx or a connection the caller's network policy
@@ -132,7 +136,7 @@ func probeTCP(ctx context.Context, addr string, timeout time.Duration) (map[stri
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	conn, err := policy.DialContext(pctx, net.Dialer{}, "tcp", addr)
+	conn, err := dialTCP(pctx, net.Dialer{}, "tcp", addr)
 	latency := ms(time.Since(start))
 	if err == nil {
 		remote := conn.RemoteAddr().String()
@@ -146,7 +150,7 @@ func probeTCP(ctx context.Context, addr string, timeout time.Duration) (map[stri
 		return nil, ops.WithClass(ops.ClassAuthorization, err)
 	}
 	msg := dialError(err)
-	if pctx.Err() != nil {
+	if pctx.Err() != nil || policy.TimedOut(err) {
 		msg = fmt.Sprintf("no answer within %s", timeout)
 	}
 	return map[string]any{"reachable": false, "latency_ms": latency, "error": msg, "address": addr, "remote": nil}, nil

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -319,5 +320,22 @@ func TestDNSLookupOfADeniedName(t *testing.T) {
 	_, err := opstest.Execute(r, ctx, "net.dns_lookup", map[string]any{"name": "localhost."})
 	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 		t.Fatalf("%v (class %s)", err, ops.ClassOf(err))
+	}
+}
+
+// TestDialerTimeoutSaysNoAnswer gives net.tcp_check the error of a dialer
+// whose own deadline fired before the step's context: the message says
+// the timeout, as when the context ends first.
+func TestDialerTimeoutSaysNoAnswer(t *testing.T) {
+	defer func(d func(context.Context, net.Dialer, string, string) (net.Conn, error)) { dialTCP = d }(dialTCP)
+	dialTCP = func(context.Context, net.Dialer, string, string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	}
+	out, err := opstest.Execute(newRegistry(t), context.Background(), "net.tcp_check", map[string]any{"address": "10.0.0.1:80", "timeout": "1s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["reachable"] != false || out["error"] != "no answer within 1s" {
+		t.Errorf("reachable %v, error %v; want false, no answer within 1s", out["reachable"], out["error"])
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -230,6 +231,18 @@ func HasDialPolicy(ctx context.Context) bool {
 		return r.RestrictsNetwork()
 	}
 	return true
+}
+
+// TimedOut reports whether err, from DialContext or a request over a
+// connection it made, is a deadline running out: the context's, or the
+// dialer's own, which can fire a moment before the context's timer and
+// then comes back as a net.Error with Timeout() rather than as
+// context.DeadlineExceeded. A probe that checks only its context would
+// then report a node that never answered as refused.
+func TimedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.As(err, &ne) && ne.Timeout()
 }
 
 // DialContext dials addr (host:port) with base, checking the call's
