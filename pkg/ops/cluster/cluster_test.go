@@ -322,6 +322,8 @@ func TestCancelPolicyAndBadParams(t *testing.T) {
 		{map[string]any{"nodes": []any{map[string]any{"name": "a", "url": "ftp://x"}}}, "not an http://"},
 		{map[string]any{"nodes": []any{map[string]any{"name": "a", "address": "nohost"}}}, "not host:port"},
 		{map[string]any{"nodes": []any{map[string]any{"name": "a", "url": up.URL, "port": 1}}}, `unknown key "port"`},
+		{map[string]any{"nodes": []any{map[string]any{"name": "a", "url": up.URL, "labels": map[string]any{"role": nil}}}}, `item 0 (a): label "role": want a string, number or bool, got null`},
+		{map[string]any{"nodes": []any{map[string]any{"name": "a", "url": up.URL, "labels": map[string]any{"zone": []any{1, 2}}}}}, `item 0 (a): label "zone": want a string, number or bool, got list`},
 		{map[string]any{"nodes": nodes, "concurrency": 0}, "below the minimum"},
 		{map[string]any{"nodes": nodes, "selector": map[string]any{"role": "none"}}, "no node has the labels"},
 	}

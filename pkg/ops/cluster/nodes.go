@@ -101,7 +101,15 @@ func nodesFromParam(list []any, final bool) ([]Node, error) {
 				}
 				n.Labels = map[string]string{}
 				for lk, lv := range lm {
-					n.Labels[lk] = fmt.Sprint(lv)
+					// A selector matches a label by its text: a null or a
+					// list would match "<nil>" or "[1 2]", so only
+					// scalars are labels, as in an inventory file.
+					switch lv.(type) {
+					case string, int, int64, uint64, float64, bool:
+						n.Labels[lk] = fmt.Sprint(lv)
+					default:
+						return nil, fmt.Errorf("item %d%s: label %q: want a string, number or bool, got %s", i, nodeName(m), lk, ops.TypeName(lv))
+					}
 				}
 			default:
 				return nil, fmt.Errorf("item %d: unknown key %q; a node has name, url or address, and labels", i, k)
@@ -116,6 +124,15 @@ func nodesFromParam(list []any, final bool) ([]Node, error) {
 		out = append(out, n)
 	}
 	return out, unique(out)
+}
+
+// nodeName is " (NAME)" for a node item whose name is a literal string,
+// for messages; "" otherwise.
+func nodeName(m map[string]any) string {
+	if s, ok := m["name"].(string); ok && s != "" {
+		return " (" + s + ")"
+	}
+	return ""
 }
 
 func hasDeferred(m map[string]any) bool {
