@@ -173,6 +173,12 @@ func (l *loader) hosts(n *yaml.Node) {
 		if !l.name(p.Key, p.K, "host") {
 			continue
 		}
+		if p.Key == All {
+			// hosts("all") and a playbook's host: all mean every host:
+			// a host of that name could not be selected alone.
+			l.d.Add(yamlx.PosOf(p.K), "host %q would be taken for every host (%q selects them all); choose another name", All, All)
+			continue
+		}
 		if first, ok := folded[strings.ToLower(p.Key)]; ok && first.Value != p.Key {
 			// Host names are DNS-like: web-1 and Web-1 would be the
 			// same machine to ssh, and "did you mean" would point from
