@@ -306,6 +306,32 @@ func KindName(n *yaml.Node) string {
 	return "something else"
 }
 
+// KindOf names the kind of value n is, as KindName does but without
+// its text: for a file that may be no YAML meant for us at all (a token
+// named by mistake), whose contents must not reach an error.
+func KindOf(n *yaml.Node) string {
+	n = Deref(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return "null"
+		case "!!int":
+			return "an integer"
+		case "!!float":
+			return "a number"
+		case "!!bool":
+			return "a bool"
+		}
+		return "a string"
+	}
+	return "something else"
+}
+
 func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

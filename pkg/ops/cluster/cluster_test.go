@@ -183,20 +183,36 @@ func TestInventory(t *testing.T) {
 	write("dup.yaml", fmt.Sprintf("- {name: a, url: %s}\n- {name: a, url: %s}\n", up.URL, up.URL))
 	write("two.yaml", fmt.Sprintf("- {name: a, url: %s}\n---\n- {name: b, url: %s}\n", up.URL, up.URL))
 	write("empty.yaml", "nodes: []\n")
+	write("comment.yaml", fmt.Sprintf("# prod web nodes\n- {name: a, url: %s}\n", up.URL))
+	write("directive.yaml", fmt.Sprintf("%%YAML 1.1\n---\n- {name: a, url: %s}\n", up.URL))
+	write("token.yaml", "ghp_SUPERSECRET0123456789\n")
+	write("labels.yaml", fmt.Sprintf("- name: a\n  url: %s\n  labels: {zone: [1, 2]}\n", up.URL))
+	write("items.yaml", "nodes:\n  - web-1\n  - {name: b, address: nohost}\n  - {name: 3, url: http://x/}\n")
 
-	for _, f := range []string{"map.yaml", "list.yaml"} {
+	for _, f := range []string{"map.yaml", "list.yaml", "comment.yaml", "directive.yaml"} {
 		out, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": f})
 		if err != nil || out["status"] != "healthy" {
 			t.Errorf("%s: %v %v", f, out, err)
 		}
 	}
 	for f, want := range map[string]string{
-		"typo.yaml": "field adress not found", "dup.yaml": `"a" is used twice`, "two.yaml": "more than one YAML document",
-		"empty.yaml": "lists no nodes", "missing.yaml": "no such file",
+		"typo.yaml":   `typo.yaml:3:5: unknown key "adress" in a node (did you mean "address"?); allowed keys: name, url, address, labels`,
+		"dup.yaml":    `dup.yaml:2:10: node name "a" is used twice (first at line 1)`,
+		"two.yaml":    "two.yaml:2:1: a second YAML document follows the first",
+		"empty.yaml":  "empty.yaml:1:8: lists no nodes",
+		"token.yaml":  "token.yaml:1:1: the inventory is a string; an inventory lists nodes",
+		"labels.yaml": `labels.yaml:3:18: label "zone" must be a string, number or bool, not a list`,
+		"items.yaml": "items.yaml:2:5: a node must be a mapping like {name: web-1, url: http://10.0.0.1/healthz}, not a string\n" +
+			`items.yaml:3:5: node b: address "nohost" is not host:port` + "\n" +
+			"items.yaml:4:12: name must be a string, not an integer (3)",
+		"missing.yaml": "no such file",
 	} {
 		_, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": f})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", f, err, want)
+		}
+		if err != nil && (strings.Contains(err.Error(), "cluster.") || strings.Contains(err.Error(), "SUPERSECRET")) {
+			t.Errorf("%s: %v names a Go type or quotes the file", f, err)
 		}
 	}
 	_, err := opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"inventory": "/etc/hostname"})

@@ -1,18 +1,16 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"sort"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	hostinv "github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -155,21 +153,24 @@ func unique(nodes []Node) error {
 	return nil
 }
 
-// inventory is the file format: a list of nodes, or a map with a nodes
-// key.
-type inventory struct {
-	Nodes []Node `yaml:"nodes"`
-}
-
 // maxInventory bounds the size of an inventory file.
 const maxInventory = 4 << 20
+
+// nodeKeys are the fields of a node in an inventory file.
+var nodeKeys = []string{"name", "url", "address", "labels"}
+
+var inventoryLimits = yamlx.Limits{
+	MaxFileSize: maxInventory, MaxDepth: 32, MaxAliasNodes: 10000, MaxNodes: 500_000,
+	SplitHint: "split the nodes into several files",
+	EmptyHint: "an inventory lists nodes: a list of {name, url or address, labels}, or {nodes: [...]}",
+}
 
 // LoadInventory reads an inventory file: YAML holding either a list of
 // nodes or {nodes: [...]}, each with name, url or address, and labels; or
 // the inventory file of the ssh.* operations (a mapping with hosts:, see
 // package inventory), whose hosts become nodes probed at health_url, else
 // at address:port, labelled with their scalar vars. Unknown keys are
-// errors.
+// errors, each reported with its file:line:col.
 func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 	var extra []string
 	if dir := ops.CallFrom(ctx).Dir; dir != "" {
@@ -182,65 +183,155 @@ func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 		}
 		return nil, ops.Errorf(ops.ClassExecution, "inventory %s: %v", path, err)
 	}
-	if isHostInventory(b) {
-		inv, err := hostinv.Parse(path, b)
-		if err != nil {
-			return nil, ops.WithClass(ops.ClassValidation, err)
-		}
-		nodes := nodesOfHosts(inv)
-		for i := range nodes {
-			if err := nodes[i].check(); err != nil {
-				return nil, ops.Errorf(ops.ClassValidation, "inventory %s: host %w", path, err)
-			}
-		}
-		return nodes, nil
-	}
-	nodes, err := parseInventory(b)
+	nodes, err := parseInventory(path, b)
 	if err != nil {
-		return nil, ops.Errorf(ops.ClassValidation, "inventory %s: %v", path, err)
+		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
 	return nodes, nil
 }
 
-func parseInventory(b []byte) ([]Node, error) {
-	var nodes []Node
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	trimmed := strings.TrimSpace(string(b))
-	var err error
-	if strings.HasPrefix(trimmed, "-") || strings.HasPrefix(trimmed, "[") {
-		err = dec.Decode(&nodes)
-	} else {
-		var inv inventory
-		err = dec.Decode(&inv)
-		nodes = inv.Nodes
+// parseInventory reads the nodes of an inventory file named file. Which of
+// the formats it is follows from the parsed value, not from how the text
+// starts: a comment or a %YAML directive may come before a list.
+func parseInventory(file string, b []byte) ([]Node, error) {
+	d := &yamlx.Diags{File: file}
+	root := yamlx.Parse(b, inventoryLimits, d)
+	if root == nil {
+		return nil, d.Err()
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
+	root = yamlx.Deref(root)
+	var list *yaml.Node
+	switch root.Kind {
+	case yaml.SequenceNode:
+		list = root
+	case yaml.MappingNode:
+		if hasKey(root, "hosts") {
+			return hostNodes(file, b)
+		}
+		yamlx.Fields(root, "the inventory", []string{"nodes"}, d, func(_ string, _, v *yaml.Node) { list = v })
+		if list == nil && d.Err() == nil {
+			d.Add(yamlx.PosOf(root), "missing nodes; %s", inventoryLimits.EmptyHint)
+		}
+	default:
+		// The path may name a file that is no inventory at all (a
+		// token): say what was found, never what it holds.
+		d.Add(yamlx.PosOf(root), "the inventory is %s; %s, or the inventory of the ssh.* operations (with hosts:)", yamlx.KindOf(root), inventoryLimits.EmptyHint)
+	}
+	if list == nil {
+		return nil, d.Err()
+	}
+	nodes := nodesOfList(yamlx.Deref(list), d)
+	if err := d.Err(); err != nil {
 		return nil, err
 	}
-	var extra any
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("holds more than one YAML document")
-	}
-	if len(nodes) == 0 {
-		return nil, errors.New("lists no nodes")
-	}
-	if len(nodes) > MaxNodes {
-		return nil, fmt.Errorf("lists %d nodes, at most %d allowed", len(nodes), MaxNodes)
-	}
-	for i := range nodes {
-		if err := nodes[i].check(); err != nil {
-			return nil, fmt.Errorf("node %d: %w", i+1, err)
-		}
-	}
-	return nodes, unique(nodes)
+	return nodes, nil
 }
 
-// isHostInventory reports whether b is the ssh.* inventory format: a
-// mapping with a hosts key.
-func isHostInventory(b []byte) bool {
-	var top map[string]yaml.Node
-	return yaml.Unmarshal(b, &top) == nil && top["hosts"].Kind != 0
+// hasKey reports whether the mapping n has the key.
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := yamlx.Deref(n.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// hostNodes makes nodes of the hosts of an ssh.* inventory.
+func hostNodes(file string, b []byte) ([]Node, error) {
+	inv, err := hostinv.Parse(file, b)
+	if err != nil {
+		return nil, err
+	}
+	nodes := nodesOfHosts(inv)
+	for i := range nodes {
+		if err := nodes[i].check(); err != nil {
+			h, _ := inv.Host(nodes[i].Name)
+			return nil, fmt.Errorf("%s:%d:%d: host %w", file, h.Pos.Line, h.Pos.Col, err)
+		}
+	}
+	return nodes, nil
+}
+
+// nodesOfList reads the list of nodes of an inventory file, reporting
+// every problem to d.
+func nodesOfList(list *yaml.Node, d *yamlx.Diags) []Node {
+	if list.Kind != yaml.SequenceNode {
+		d.Add(yamlx.PosOf(list), "nodes must be a list of nodes, each {name, url or address, labels}, not %s", yamlx.KindOf(list))
+		return nil
+	}
+	switch n := len(list.Content); {
+	case n == 0:
+		d.Add(yamlx.PosOf(list), "lists no nodes; list at least one")
+		return nil
+	case n > MaxNodes:
+		d.Add(yamlx.PosOf(list), "lists %d nodes, at most %d allowed; split them into several files", n, MaxNodes)
+		return nil
+	}
+	var nodes []Node
+	first := map[string]int{} // name -> the line it is first given at
+	for _, item := range list.Content {
+		item = yamlx.Deref(item)
+		if item.Kind != yaml.MappingNode {
+			d.Add(yamlx.PosOf(item), "a node must be a mapping like {name: web-1, url: http://10.0.0.1/healthz}, not %s", yamlx.KindOf(item))
+			continue
+		}
+		var n Node
+		namePos := yamlx.PosOf(item)
+		// A node with a problem of its own (an unknown key, a value of
+		// the wrong type) is not checked further: that it then lacks a
+		// url would only repeat the problem.
+		before := len(d.List)
+		yamlx.Fields(item, "a node", nodeKeys, d, func(key string, _, v *yaml.Node) {
+			switch key {
+			case "name", "url", "address":
+				s, _ := yamlx.Str(v, key, d)
+				switch key {
+				case "name":
+					n.Name, namePos = s, yamlx.PosOf(yamlx.Deref(v))
+				case "url":
+					n.URL = s
+				default:
+					n.Address = s
+				}
+			case "labels":
+				n.Labels = labelsOf(v, d)
+			}
+		})
+		if len(d.List) > before {
+			continue
+		}
+		if err := n.check(); err != nil {
+			d.Add(yamlx.PosOf(item), "node %v", err)
+			continue
+		}
+		if line, dup := first[n.Name]; dup {
+			d.Add(namePos, "node name %q is used twice (first at line %d); rename one", n.Name, line)
+			continue
+		}
+		first[n.Name] = namePos.Line
+		nodes = append(nodes, n)
+	}
+	return nodes
+}
+
+// labelsOf reads the labels of a node: a mapping of scalars, which a
+// selector matches by their text. Problems are reported to d.
+func labelsOf(v *yaml.Node, d *yamlx.Diags) map[string]string {
+	pairs, ok := yamlx.Pairs(v, "labels", d)
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		lv := yamlx.Deref(p.V)
+		if lv.Kind != yaml.ScalarNode || yamlx.IsNull(lv) {
+			d.Add(yamlx.PosOf(lv), "label %q must be a string, number or bool, not %s", p.Key, yamlx.KindOf(lv))
+			return nil
+		}
+		out[p.Key] = lv.Value
+	}
+	return out
 }
 
 // nodesOfHosts makes a node of every host of the inventory.

@@ -65,13 +65,13 @@ func TestBadPortIsAValidationError(t *testing.T) {
 
 	dir := t.TempDir()
 	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
-	// A nodes file names the node; an inventory file of hosts is refused
-	// by its loader, which names the line and column.
+	// Either kind of inventory file names the line and column, and a
+	// nodes file the node.
 	for file, tc := range map[string]struct {
 		body string
 		want []string
 	}{
-		"nodes.yaml": {"- {name: a, address: \"127.0.0.1:99999\"}\n", []string{"inventory nodes.yaml", "a: ", "port 99999 ", "1 to 65535"}},
+		"nodes.yaml": {"- {name: a, address: \"127.0.0.1:99999\"}\n", []string{"nodes.yaml:1:3: node a: ", "port 99999 ", "1 to 65535"}},
 		"hosts.yaml": {"version: 1\nhosts:\n  a: {address: 127.0.0.1, health_url: \"http://127.0.0.1:99999/healthz\"}\n", []string{"hosts.yaml:3:39: ", "port 99999 ", "1 to 65535"}},
 	} {
 		if err := os.WriteFile(filepath.Join(dir, file), []byte(tc.body), 0o644); err != nil {
