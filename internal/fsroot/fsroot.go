@@ -42,7 +42,10 @@ type Place struct {
 // through os.OpenRoot(Place.Root), which stops symlinks and ".." from
 // leaving the root. A path under no root is an error wrapping ops.ErrDenied
 // that names the path and the roots.
-func Locate(abs string, roots []string) (Place, error) {
+func Locate(abs string, roots []string) (Place, error) { return locate(abs, roots, "") }
+
+// locate is Locate, with readable as for guard.
+func locate(abs string, roots []string, readable string) (Place, error) {
 	abs = filepath.Clean(abs)
 	best, bestLen := Place{}, -1
 	for _, r := range roots {
@@ -62,7 +65,7 @@ func Locate(abs string, roots []string) (Place, error) {
 	if bestLen < 0 {
 		return Place{}, Denied(abs, roots)
 	}
-	if err := Guard(abs); err != nil {
+	if err := guard(abs, readable); err != nil {
 		return Place{}, err
 	}
 	return best, nil
@@ -141,7 +144,18 @@ func OpenOutput(root, rel string, flag int) (*os.File, error) {
 // path outside the roots wraps ops.ErrDenied and names the path and the
 // roots, a FIFO or device is refused before it is opened for reading.
 func ReadFile(abs string, roots []string, max int64) ([]byte, error) {
-	place, err := Locate(abs, roots)
+	return readFile(abs, roots, max, "")
+}
+
+// ReadFileOf is ReadFile, except that when abs is itself a protected file
+// of kind what (Inventory), it is read: the file, within roots as any
+// other, and nothing else protected.
+func ReadFileOf(abs string, roots []string, max int64, what string) ([]byte, error) {
+	return readFile(abs, roots, max, what)
+}
+
+func readFile(abs string, roots []string, max int64, readable string) ([]byte, error) {
+	place, err := locate(abs, roots, readable)
 	if err != nil {
 		return nil, err
 	}

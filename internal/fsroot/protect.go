@@ -90,33 +90,47 @@ func protectedPaths() []protectedPath {
 	return protected.paths
 }
 
+// Inventory is what the ssh inventory a run was given (--inventory) is
+// protected as. It says where each host is, so no file operation may
+// write it; but cluster.health and cluster.topology take their nodes from
+// the same file, and may read that file itself (ReadFileOf), nothing in
+// or beside it.
+const Inventory = "inventory"
+
 // Guard returns an error wrapping ops.ErrDenied when the absolute path abs
 // is or lies in a protected path, as written or once its symlinks are
 // resolved (see Resolved); else nil. A protected path is compared also as
 // it resolves now: one that did not exist when it was protected (a
 // plugins dir not made yet) moves with a symlink made since on the way
 // to it, and a write there must not plant what the next start loads.
-func Guard(abs string) error {
+func Guard(abs string) error { return guard(abs, "") }
+
+// guard is Guard, except that with readable set, a protected file of that
+// kind is not refused when abs is that very file.
+func guard(abs, readable string) error {
 	ps := currentForms()
 	if len(ps) == 0 {
 		return nil
 	}
 	abs = filepath.Clean(abs)
-	if err := guardIn(ps, abs); err != nil {
+	if err := guardIn(ps, abs, readable); err != nil {
 		return err
 	}
-	return guardIn(ps, Resolved(abs))
+	return guardIn(ps, Resolved(abs), readable)
 }
 
 // GuardLexical is Guard for a path taken as written, with no symlink
 // resolved: for the entries of a walk from a resolved directory, which
 // follows no symlink.
 func GuardLexical(abs string) error {
-	return guardIn(currentForms(), filepath.Clean(abs))
+	return guardIn(currentForms(), filepath.Clean(abs), "")
 }
 
-func guardIn(ps []protectedPath, abs string) error {
+func guardIn(ps []protectedPath, abs, readable string) error {
 	for _, p := range ps {
+		if readable != "" && p.what == readable && abs == p.path {
+			continue
+		}
 		if abs == p.path || within(abs, p.path) {
 			return &ProtectedError{Path: abs, Protected: p.path, What: p.what}
 		}

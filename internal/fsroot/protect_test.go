@@ -129,3 +129,48 @@ func TestGuardOpenedFindsWhereTheFileIs(t *testing.T) {
 		t.Errorf("GuardOpened of a file elsewhere: %v", err)
 	}
 }
+
+// TestTheInventoryItselfIsReadableOf: the run's inventory is protected,
+// yet cluster.health reads its nodes from it. ReadFileOf reads that very
+// file, within the roots as any other; ReadFile still refuses it, and
+// ReadFileOf refuses every other protected path.
+func TestTheInventoryItselfIsReadableOf(t *testing.T) {
+	dir := t.TempDir()
+	inv, pol := filepath.Join(dir, "inv.yaml"), filepath.Join(dir, "policy.yaml")
+	for _, f := range []string{inv, pol} {
+		if err := os.WriteFile(f, []byte("x: 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withProtected(t)
+	Protect(inv, Inventory)
+	Protect(pol, "policy file")
+	roots := []string{dir}
+	if b, err := ReadFileOf(inv, roots, 1<<10, Inventory); err != nil || string(b) != "x: 1\n" {
+		t.Errorf("ReadFileOf the inventory: %q, %v", b, err)
+	}
+	if _, err := ReadFile(inv, roots, 1<<10); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("ReadFile of the inventory: %v, want it denied", err)
+	}
+	if _, err := ReadFileOf(pol, roots, 1<<10, Inventory); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("ReadFileOf the policy file: %v, want it denied", err)
+	}
+	if _, err := ReadFileOf(inv, []string{t.TempDir()}, 1<<10, Inventory); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("ReadFileOf the inventory outside the roots: %v, want it denied", err)
+	}
+	// A symlink to it reads the same file; the guard of what it leads to
+	// still refuses anything else.
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink("inv.yaml", link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFileOf(link, roots, 1<<10, Inventory); err != nil {
+		t.Errorf("ReadFileOf a link to the inventory: %v", err)
+	}
+	if err := os.Symlink("policy.yaml", filepath.Join(dir, "pol-link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFileOf(filepath.Join(dir, "pol-link.yaml"), roots, 1<<10, Inventory); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("ReadFileOf a link to the policy file: %v, want it denied", err)
+	}
+}

@@ -79,7 +79,7 @@ func (rf *remoteFlags) settings(e *env) (sshops.Settings, bool) {
 // inventory, would send the next run's secrets to another server).
 func protectSSHFiles(invFile string, inv *inventory.Inventory, knownHosts []string) {
 	if invFile != "" {
-		fsroot.Protect(invFile, "inventory")
+		fsroot.Protect(invFile, fsroot.Inventory)
 	}
 	key := func(path string) {
 		if path != "" {

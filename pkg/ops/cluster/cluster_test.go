@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.uber.org/goleak"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
@@ -453,5 +454,33 @@ func TestDialerTimeoutIsATimeout(t *testing.T) {
 	n := out["nodes"].([]any)[0].(map[string]any)
 	if n["status"] != "timeout" || n["error"] != "no answer within 1s" {
 		t.Errorf("status %v, error %v; want timeout, no answer within 1s", n["status"], n["error"])
+	}
+}
+
+type fileRoots []string
+
+func (r fileRoots) FileRoots() []string { return r }
+
+// TestTheRunsInventoryIsRead: cluster.health reads its nodes from the
+// inventory the run was given (--inventory), which is protected from
+// the file operations; only within the caller's roots, as any file.
+func TestTheRunsInventoryIsRead(t *testing.T) {
+	r := newRegistry(t)
+	up := server(t, ok)
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.yaml")
+	body := fmt.Sprintf("version: 1\nhosts:\n  a: {address: 127.0.0.1, health_url: %q}\n", up.URL)
+	if err := os.WriteFile(inv, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsroot.Protect(inv, fsroot.Inventory)
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
+	out, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": "inv.yaml"})
+	if err != nil || out["status"] != "healthy" {
+		t.Errorf("the run's inventory: %v %v", out, err)
+	}
+	elsewhere := ops.WithCall(context.Background(), &ops.Call{Dir: t.TempDir(), Scope: fileRoots{t.TempDir()}})
+	if _, err := opstest.Execute(r, elsewhere, "cluster.health", map[string]any{"inventory": inv}); !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "outside the allowed file roots") {
+		t.Errorf("the run's inventory outside the roots: %v, want it denied", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	hostinv "github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -176,7 +177,9 @@ func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 	if dir := ops.CallFrom(ctx).Dir; dir != "" {
 		extra = append(extra, dir) // an inventory beside the playbook is fine
 	}
-	b, err := policy.ReadFile(ctx, path, extra, maxInventory)
+	// The run's own inventory (--inventory) is protected from the file
+	// operations, but it is the file this op is documented to read.
+	b, err := policy.ReadFileOf(ctx, path, extra, maxInventory, fsroot.Inventory)
 	if err != nil {
 		if errors.Is(err, ops.ErrDenied) {
 			return nil, ops.WithClass(ops.ClassAuthorization, err)

@@ -288,6 +288,18 @@ func Class(err error, fallback ops.Class) ops.Class {
 // call's roots or inside extra (such as the playbook's directory), through
 // os.Root so that symlinks cannot lead outside them.
 func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]byte, error) {
+	return readFile(ctx, path, extra, max, "")
+}
+
+// ReadFileOf is ReadFile, except that a path that is itself a protected
+// file of kind what (fsroot.Inventory) is read, still only within the
+// call's roots: for the operations that read that file, and no other
+// protected one.
+func ReadFileOf(ctx context.Context, path string, extra []string, max int64, what string) ([]byte, error) {
+	return readFile(ctx, path, extra, max, what)
+}
+
+func readFile(ctx context.Context, path string, extra []string, max int64, readable string) ([]byte, error) {
 	abs, err := Abs(ctx, path)
 	if err != nil {
 		return nil, err
@@ -304,7 +316,7 @@ func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]by
 		roots = Roots(ctx)
 	}
 	roots = append(append([]string(nil), roots...), extra...)
-	b, err := fsroot.ReadFile(abs, roots, max)
+	b, err := fsroot.ReadFileOf(abs, roots, max, readable)
 	if errors.Is(err, ops.ErrDenied) {
 		return nil, notInRoots(err, path, roots)
 	}
