@@ -71,41 +71,114 @@ func computedParam(st *steps.Step) string {
 }
 
 // checkAddress decides at preflight what the dial would decide of a step
-// whose target (the param its operation marks ops.Param.Target) is written
-// literally and can be told now: an address (127.0.0.1, [::1], 0.0.0.0)
-// the role's http rules deny, or a name they deny by name. Such a step was
-// allowed by validate and schedule, then denied on every run, after the
-// steps before it. Names an address rule may let through, and targets
-// written as expressions, are left to the dial.
+// whose target (the param its operation marks ops.Param.Target, or a key
+// of each item of a list its operation marks ops.Param.ItemTargets, as
+// the url and address of cluster.health's nodes) is written literally and
+// can be told now: an address (127.0.0.1, [::1], 0.0.0.0) the role's http
+// rules deny, or a name they deny by name. Such a step was allowed by
+// validate and schedule, then denied on every run, after the steps before
+// it. Names an address rule may let through, and targets written as
+// expressions, are left to the dial; in a list written partly with
+// expressions, what is literal is judged.
 func (s *Subject) checkAddress(st *steps.Step, d Decision) Decision {
 	if !d.Allowed || st.Entry == nil {
 		return d
 	}
 	for _, p := range st.Entry.Spec.Params {
-		if p.Target == ops.TargetNone {
+		if p.Target != ops.TargetNone {
+			v, _ := st.LiteralParam(p.Name)
+			raw, _ := v.(string)
+			if rule := s.judgeTarget(st, p.Target, raw); rule != "" {
+				return Decision{Rule: rule, Via: d.Via}
+			}
+		}
+		if len(p.ItemTargets) == 0 {
 			continue
 		}
-		v, _ := st.LiteralParam(p.Name)
-		raw, _ := v.(string)
-		host := targetHost(p.Target, raw)
-		if host == "" {
-			return d
-		}
-		scope := s.Scope(st.Op, st.Risk)
-		var err error
-		if a, ok := ruleAddr(host); ok {
-			if p.Target != ops.TargetLookup {
-				err = scope.AllowDial(host, net.IP(a.AsSlice()))
+		list, _ := partialParam(st, p.Name).([]any)
+		keys := slices.Sorted(maps.Keys(p.ItemTargets))
+		for i, item := range list {
+			m, _ := item.(map[string]any)
+			for _, k := range keys {
+				raw, _ := m[k].(string)
+				if rule := s.judgeTarget(st, p.ItemTargets[k], raw); rule != "" {
+					what := fmt.Sprintf("%s item %d", p.Name, i)
+					if name, _ := m["name"].(string); name != "" {
+						what += fmt.Sprintf(" (%s)", name)
+					}
+					return Decision{Rule: fmt.Sprintf("%s, %s: %s", what, k, rule), Via: d.Via}
+				}
 			}
-		} else {
-			err = scope.AllowName(host)
 		}
-		if err != nil {
-			return Decision{Rule: strings.TrimPrefix(err.Error(), errDenied.Error()+": "), Via: d.Via}
-		}
-		return d
 	}
 	return d
+}
+
+// judgeTarget is the rule denying a literal target raw written as t, ""
+// when the rules allow it or cannot tell before the dial.
+func (s *Subject) judgeTarget(st *steps.Step, t ops.Target, raw string) string {
+	host := targetHost(t, raw)
+	if host == "" {
+		return ""
+	}
+	scope := s.Scope(st.Op, st.Risk)
+	var err error
+	if a, ok := ruleAddr(host); ok {
+		if t != ops.TargetLookup {
+			err = scope.AllowDial(host, net.IP(a.AsSlice()))
+		}
+	} else {
+		err = scope.AllowName(host)
+	}
+	if err != nil {
+		return strings.TrimPrefix(err.Error(), errDenied.Error()+": ")
+	}
+	return ""
+}
+
+// partialParam returns the step's param name as plain data, with
+// ops.Deferred in place of each part written as an expression: nil when
+// it is not given, ops.Deferred when it is one expression as a whole.
+func partialParam(st *steps.Step, name string) any {
+	if st.Params != nil {
+		return st.Params[name]
+	}
+	if st.With == nil {
+		return nil
+	}
+	switch st.With.Kind {
+	case steps.KindLiteral:
+		m, _ := st.With.Lit.(map[string]any)
+		return m[name]
+	case steps.KindMap:
+		for i, k := range st.With.Keys {
+			if k == name {
+				return partialValue(st.With.Items[i])
+			}
+		}
+		return nil
+	}
+	return ops.Deferred
+}
+
+func partialValue(v *steps.Value) any {
+	switch v.Kind {
+	case steps.KindLiteral:
+		return v.Lit
+	case steps.KindList:
+		out := make([]any, len(v.Items))
+		for i, it := range v.Items {
+			out[i] = partialValue(it)
+		}
+		return out
+	case steps.KindMap:
+		out := make(map[string]any, len(v.Keys))
+		for i, k := range v.Keys {
+			out[k] = partialValue(v.Items[i])
+		}
+		return out
+	}
+	return ops.Deferred
 }
 
 // targetHost is the host of a literal target written as t: a URL's, a

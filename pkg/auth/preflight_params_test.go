@@ -149,3 +149,49 @@ func wantDecisions(t *testing.T, ds []StepDecision, want map[string]string) {
 		}
 	}
 }
+
+// TestPreflightDecidesLiteralNodes: the url and address of each node of
+// cluster.health and cluster.topology are targets too, judged at
+// preflight like the one target of http.request, rather than allowed by
+// validate and denied at the dial after the steps before them. In a list
+// written partly with expressions, what is literal is judged.
+func TestPreflightDecidesLiteralNodes(t *testing.T) {
+	reg := builtinRegistry(t)
+	dir := t.TempDir()
+	pb, err := steps.Load(writeFile(t, dir, "pb.yaml", `version: 1
+name: t
+inputs:
+  url: {type: string, default: "http://127.0.0.1/"}
+  nodes: {type: list, default: []}
+steps:
+  - {id: url, op: cluster.health, with: {nodes: [{name: a, url: "https://api.example.com/"}, {name: b, url: "http://127.0.0.1:18081/ok"}]}}
+  - {id: address, op: cluster.topology, with: {nodes: [{name: a, address: "[::1]:22"}]}}
+  - {id: name, op: cluster.health, with: {nodes: [{name: a, address: "db.internal.example:5432"}]}}
+  - {id: partly, op: cluster.health, with: {timeout: "${{ '1s' }}", nodes: [{name: "${{ 'a' }}", address: "127.0.0.1:22"}, {name: b, url: "${{ inputs.url }}"}]}}
+  - {id: fine, op: cluster.health, with: {nodes: [{name: a, url: "https://api.example.com/"}, {name: b, url: "${{ inputs.url }}"}]}}
+  - {id: computed, op: cluster.health, with: {nodes: "${{ inputs.nodes }}"}}
+  - {id: file, op: cluster.health, with: {inventory: nodes.yaml}}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
+roles:
+  probe: {allow: [cluster.*], http: {deny_loopback: true, deny_hosts: ["*.internal.example"]}}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := p.Preflight([]string{"probe"}, pb, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"url": "nodes item 1 (b), url: ", "address": "nodes item 0 (a), address: ", "name": "*.internal.example",
+		"partly": "nodes item 0, address: ", "fine": "", "computed": "", "file": ""}
+	wantDecisions(t, ds, want)
+	for _, d := range ds {
+		if d.Step == "url" && !strings.Contains(d.Decision.Rule, "loopback") {
+			t.Errorf("step url: %q, want it to say loopback", d.Decision.Rule)
+		}
+	}
+}

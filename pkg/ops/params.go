@@ -56,6 +56,11 @@ type Param struct {
 	// how it is written: preflight judges a literal one against the
 	// caller's network rules as the dial would.
 	Target Target
+	// ItemTargets marks, for a list of maps (cluster.health's nodes), the
+	// keys of each item that name where the operation connects, and how
+	// each is written: preflight judges each literal one as it judges a
+	// Target.
+	ItemTargets map[string]Target
 	// Template marks a parameter whose text the operation reads as a
 	// template of its own, with ${{ }} of its own (file.template's
 	// content): what the playbook interpolates into it is escaped there,

@@ -80,6 +80,7 @@ func (p *Prober) Close() error {
 func commonParams() []ops.Param {
 	return []ops.Param{
 		{Name: "nodes", Type: ops.TypeList, Items: ops.TypeMap, MaxLen: MaxNodes,
+			ItemTargets: map[string]ops.Target{"url": ops.TargetURL, "address": ops.TargetAddress},
 			Description: "the nodes, each {name, url} (HTTP GET, 2xx = up) or {name, address} (host:port, TCP connect = up), with optional labels; exclusive with inventory"},
 		{Name: "inventory", Type: ops.TypeString, MaxLen: 4096,
 			Description: "a YAML file listing the nodes (a list, or {nodes: [...]}), or the hosts inventory of the ssh.* operations; relative to the playbook's directory"},
