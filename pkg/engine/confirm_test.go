@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -98,5 +99,46 @@ steps:
 	defer mu.Unlock()
 	if len(answered) != 2 || answered[0].By != "alice" || answered[0].Answer != "yes" || answered[1].Answer != "no" {
 		t.Errorf("confirm_answered events: %+v", answered)
+	}
+}
+
+// slowClock is the wall clock, set forward by the answerer's wait.
+type slowClock struct {
+	mu   sync.Mutex
+	skew time.Duration
+}
+
+func (c *slowClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.skew)
+}
+func (c *slowClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (c *slowClock) wait(d time.Duration)                   { c.mu.Lock(); c.skew += d; c.mu.Unlock() }
+
+// thinker answers yes after thinking for ten minutes of clock.
+type thinker struct{ clock *slowClock }
+
+func (t thinker) Confirm(context.Context, string, string) (bool, error) {
+	t.clock.wait(10 * time.Minute)
+	return true, nil
+}
+
+// TestConfirmWaitIsNotTheStepsTime: the time a person takes to answer a
+// confirm: question is not the step's duration (which feeds the latency
+// figures of stats); the step starts when the answer came.
+func TestConfirmWaitIsNotTheStepsTime(t *testing.T) {
+	clock := &slowClock{}
+	e, _ := newEngine(t, WithConfirmer(thinker{clock}), WithClock(clock))
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: a, op: control.noop, confirm: "Go?"}
+`), nil)
+	s := rep.Steps[0]
+	if s.Status != report.StatusSucceeded || s.DurationMS > 60_000 {
+		t.Errorf("step: %s, %d ms; want succeeded in well under the ten minutes of the wait", s.Status, s.DurationMS)
+	}
+	if s.Confirmation == nil || s.StartedAt.Before(s.Confirmation.At) {
+		t.Errorf("step started %s, answered %+v; want it started once answered", s.StartedAt, s.Confirmation)
 	}
 }

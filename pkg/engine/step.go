@@ -69,8 +69,14 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		return
 	}
 	rec.settings = set
-	if s.Confirm != nil && !r.confirm(ctx, n, env, rec) {
-		return
+	if s.Confirm != nil {
+		if !r.confirm(ctx, n, env, rec) {
+			return
+		}
+		// The step runs from the answer on: the time a person took to
+		// answer is the confirmation's (its time is in the report), not
+		// the operation's, whose durations feed stats' latency figures.
+		rec.started = clock.Now()
 	}
 	if s.FanOut() {
 		r.fanout(ctx, n, env, log, rec)
