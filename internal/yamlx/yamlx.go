@@ -7,7 +7,6 @@ package yamlx
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -283,34 +282,21 @@ func IsNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
-func KindName(n *yaml.Node) string {
-	n = Deref(n)
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!null":
-			return "null"
-		case "!!int":
-			return "an integer (" + n.Value + ")"
-		case "!!float":
-			return "a number (" + n.Value + ")"
-		case "!!bool":
-			return "a bool (" + n.Value + ")"
-		}
-		return fmt.Sprintf("a string (%q)", Truncate(n.Value, 40))
-	}
-	return "something else"
-}
+func KindName(n *yaml.Node) string { return kindName(n, true) }
 
 // KindOf names the kind of value n is, as KindName does but without
 // its text: for a file that may be no YAML meant for us at all (a token
 // named by mistake), whose contents must not reach an error.
-func KindOf(n *yaml.Node) string {
+func KindOf(n *yaml.Node) string { return kindName(n, false) }
+
+func kindName(n *yaml.Node, withText bool) string {
 	n = Deref(n)
+	text := func(s string) string {
+		if withText {
+			return " (" + s + ")"
+		}
+		return ""
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -321,13 +307,13 @@ func KindOf(n *yaml.Node) string {
 		case "!!null":
 			return "null"
 		case "!!int":
-			return "an integer"
+			return "an integer" + text(n.Value)
 		case "!!float":
-			return "a number"
+			return "a number" + text(n.Value)
 		case "!!bool":
-			return "a bool"
+			return "a bool" + text(n.Value)
 		}
-		return "a string"
+		return "a string" + text(strconv.Quote(Truncate(n.Value, 40)))
 	}
 	return "something else"
 }
