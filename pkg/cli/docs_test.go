@@ -300,3 +300,43 @@ func TestSynopsesMatchDocs(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeExitCodes: every exit code docs/cli.md lists is in the
+// README's table too, and the other way round.
+func TestReadmeExitCodes(t *testing.T) {
+	codes := func(doc string) map[string]bool {
+		s := repoFile(t, doc)
+		i := strings.Index(s, "## Exit codes")
+		if i < 0 {
+			t.Fatalf("%s has no exit code table", doc)
+		}
+		s = s[i+len("## Exit codes"):]
+		if j := strings.Index(s, "\n## "); j >= 0 {
+			s = s[:j]
+		}
+		out := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			cell, _, ok := strings.Cut(strings.TrimPrefix(l, "| "), " |")
+			if !ok || !strings.HasPrefix(l, "| ") {
+				continue
+			}
+			for _, c := range strings.Split(cell, "/") {
+				if c = strings.TrimSpace(c); c != "" && strings.Trim(c, "0123456789") == "" {
+					out[c] = true
+				}
+			}
+		}
+		return out
+	}
+	readme, cli := codes("README.md"), codes("docs/cli.md")
+	for c := range cli {
+		if !readme[c] {
+			t.Errorf("docs/cli.md lists exit code %s, README.md does not", c)
+		}
+	}
+	for c := range readme {
+		if !cli[c] {
+			t.Errorf("README.md lists exit code %s, docs/cli.md does not", c)
+		}
+	}
+}
