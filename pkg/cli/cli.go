@@ -3,7 +3,7 @@
 // turns outcomes into exit codes. cmd/arsenal-run only calls Main.
 //
 // Output is plain text. Colour is added only when the stream it goes to is a
-// terminal and NO_COLOR is unset; errors are never coloured.
+// terminal and NO_COLOR is unset or empty; errors are never coloured.
 package cli
 
 import (

@@ -49,3 +49,25 @@ func TestDumbTerminalGetsPlainView(t *testing.T) {
 		}
 	}
 }
+
+// TestNoColorSetAndNotEmpty: colour on a terminal is off when NO_COLOR is
+// set to something, and stays on when it is unset or empty, as
+// no-color.org and docs/cli.md say.
+func TestNoColorSetAndNotEmpty(t *testing.T) {
+	pts := openPTY(t)
+	for _, tc := range []struct {
+		value string
+		set   bool
+		want  bool
+	}{{"", false, true}, {"", true, true}, {"1", true, false}, {"0", true, false}} {
+		e := &env{getenv: func(k string) string {
+			if k == "NO_COLOR" && tc.set {
+				return tc.value
+			}
+			return ""
+		}}
+		if got := e.paletteFor(pts).on; got != tc.want {
+			t.Errorf("NO_COLOR set %v to %q: colour %v, want %v", tc.set, tc.value, got, tc.want)
+		}
+	}
+}
