@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
 
@@ -178,7 +179,7 @@ func (v *liveView) finished(ev engine.Event) {
 	if name != "" && name != ev.Step {
 		label += " " + v.p.dim("("+termtext.Line(name)+")")
 	}
-	line := fmt.Sprintf("%s %-24s %-10s %s", v.icon(st), label, st, report.FormatMS(took.Milliseconds()))
+	line := fmt.Sprintf("%s %s %-10s %s", v.icon(st), padVisible(label, 24), st, report.FormatMS(took.Milliseconds()))
 	if ev.Reason != "" && st == report.StatusSkipped {
 		line += "  " + v.p.dim(termtext.Line(ev.Reason))
 	}
@@ -413,6 +414,16 @@ func (v *liveView) close() {
 		v.pending = nil
 	}
 	v.mu.Unlock()
+}
+
+// padVisible pads s with spaces to n characters on the screen: the colour
+// codes in it take no room there, so fmt's %-24s, which counts them, would
+// leave a coloured label's columns short of an uncoloured one's.
+func padVisible(s string, n int) string {
+	if w := utf8.RuneCountInString(termtext.Clean(s)); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
 }
 
 func firstLine(s string) string {

@@ -191,3 +191,39 @@ func TestLiveViewReleasedForAnExitAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveViewAlignsColouredColumns: a finished step's status and time
+// start in the same column whether its label has a dim (name) or not, and
+// whether colour is on or off: padding counts what the screen shows, not
+// the colour codes.
+func TestLiveViewAlignsColouredColumns(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		out := newNotifyWriter()
+		v := newLiveView(out, palette{on: on}, false, 120)
+		now := time.Now()
+		ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+		ev(engine.Event{Kind: engine.EventRunStarted})
+		for _, s := range []struct{ id, name string }{{"plain", ""}, {"db", "Migrate"}, {"né", ""}} {
+			ev(engine.Event{Kind: engine.EventStepStarted, Step: s.id, Name: s.name})
+			ev(engine.Event{Kind: engine.EventStepFinished, Step: s.id, Name: s.name, Status: "succeeded"})
+		}
+		v.close()
+		shown := regexp.MustCompile(`\x1b\[[0-9;]*m`).ReplaceAllString(viewCodes.ReplaceAllString(out.String(), ""), "")
+		col := -1
+		for _, l := range strings.Split(shown, "\n") {
+			i := strings.Index(l, "succeeded")
+			if i < 0 {
+				continue
+			}
+			i = len([]rune(l[:i]))
+			if col >= 0 && i != col {
+				t.Errorf("colour %v: status columns differ (%d, %d):\n%s", on, col, i, shown)
+				break
+			}
+			col = i
+		}
+		if col < 0 {
+			t.Errorf("colour %v: no finished steps shown:\n%s", on, shown)
+		}
+	}
+}
