@@ -186,11 +186,12 @@ func (v *liveView) finished(ev engine.Event) {
 	if ev.Ignored {
 		line += "  " + v.p.yellow(report.IgnoredNote)
 	}
+	showOutput := s != nil && len(s.lines) > 0 && (st == report.StatusFailed || st == report.StatusCancelled)
 	if ev.Err != "" {
-		line += "  " + v.p.dim(termtext.Line(firstLine(ev.Err)))
+		line += "  " + v.p.dim(termtext.Line(errHeading(firstLine(ev.Err), showOutput)))
 	}
 	out := []string{line}
-	if s != nil && len(s.lines) > 0 && (st == report.StatusFailed || st == report.StatusCancelled) {
+	if showOutput {
 		if s.cut > 0 {
 			out = append(out, v.p.dim(fmt.Sprintf("    … %d earlier lines; the report has the step's output", s.cut)))
 		}
@@ -414,6 +415,25 @@ func (v *liveView) close() {
 		v.pending = nil
 	}
 	v.mu.Unlock()
+}
+
+// stderrTail is how a process step's error introduces the last lines of its
+// stderr, which follow on lines of their own.
+const stderrTail = "; stderr ends with:"
+
+// errHeading is the first line of a failed step's error as the view shows
+// it. The lines under it are the step's output, stdout and stderr mixed,
+// or none (--quiet, or none kept): not the stderr the heading announces.
+// So the heading says what follows, or goes when nothing does.
+func errHeading(first string, output bool) string {
+	h, ok := strings.CutSuffix(first, stderrTail)
+	switch {
+	case !ok:
+		return first
+	case output:
+		return h + "; output ends with:"
+	}
+	return h
 }
 
 // padVisible pads s with spaces to n characters on the screen: the colour

@@ -227,3 +227,36 @@ func TestLiveViewAlignsColouredColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveViewFailedStepHeading: the lines under a failed process step
+// are its output, stdout and stderr mixed, so the heading of its error
+// says so rather than "stderr ends with:"; with --quiet, which shows no
+// output, there is no heading left hanging over nothing.
+func TestLiveViewFailedStepHeading(t *testing.T) {
+	for _, quiet := range []bool{false, true} {
+		out := newNotifyWriter()
+		v := newLiveView(out, palette{}, quiet, 120)
+		now := time.Now()
+		ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+		ev(engine.Event{Kind: engine.EventRunStarted})
+		ev(engine.Event{Kind: engine.EventStepStarted, Step: "build", Op: "shell.exec"})
+		ev(engine.Event{Kind: engine.EventLog, Step: "build", Op: "shell.exec", Stream: "stdout", Message: "compiling"})
+		ev(engine.Event{Kind: engine.EventLog, Step: "build", Op: "shell.exec", Stream: "stderr", Message: "oops"})
+		ev(engine.Event{Kind: engine.EventStepFinished, Step: "build", Op: "shell.exec", Status: "failed",
+			Err: "exit code 1 is not in ok_codes [0]; stderr ends with:\noops"})
+		v.close()
+		got := viewCodes.ReplaceAllString(out.String(), "")
+		if strings.Contains(got, "stderr ends with") {
+			t.Errorf("quiet %v: the mixed output is headed as stderr:\n%s", quiet, got)
+		}
+		if !strings.Contains(got, "exit code 1 is not in ok_codes [0]") {
+			t.Errorf("quiet %v: the error is gone:\n%s", quiet, got)
+		}
+		if heading := strings.Contains(got, "output ends with:"); heading == quiet {
+			t.Errorf("quiet %v: heading shown %v:\n%s", quiet, heading, got)
+		}
+		if !quiet && !strings.Contains(got, "│ compiling") {
+			t.Errorf("the output is not shown:\n%s", got)
+		}
+	}
+}
