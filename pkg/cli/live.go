@@ -242,6 +242,12 @@ func (v *liveView) closed() bool {
 // event the engine sent before the question can reach the view after it
 // is shown, so this happens even with steps run one at a time.)
 func (v *liveView) print(lines ...string) {
+	if v.closed() { // no block to keep below them any more
+		for _, l := range lines {
+			fmt.Fprintf(v.w, "%s\n", l)
+		}
+		return
+	}
 	if v.paused {
 		v.held = append(v.held, lines...)
 		return
@@ -330,7 +336,7 @@ func (v *liveView) clear() {
 
 // redraw draws the block of running steps; v.mu is held.
 func (v *liveView) redraw() {
-	if v.paused {
+	if v.paused || v.closed() {
 		return
 	}
 	v.clear()

@@ -260,3 +260,42 @@ func TestLiveViewFailedStepHeading(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveViewFinishedForAnExitAtOnce: a second signal exits at once,
+// while steps still run: the block of running steps is cleared before
+// why it exits is written, events that still come in draw no block again,
+// and what is on the screen ends with a newline, so that the shell's
+// prompt starts a line of its own.
+func TestLiveViewFinishedForAnExitAtOnce(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	stderr := &lockedWriter{w: v}
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	for _, s := range []string{"teardown", "other"} {
+		ev(engine.Event{Kind: engine.EventStepStarted, Step: s, Op: "shell.exec"})
+		ev(engine.Event{Kind: engine.EventLog, Step: s, Op: "shell.exec", Stream: "stdout", Message: "tearing down"})
+	}
+	v.mu.Lock()
+	v.redraw()
+	v.mu.Unlock()
+	stderr.finish()
+	fmt.Fprintln(stderr, "arsenal-run: SIGINT again: exiting now")
+	ev(engine.Event{Kind: engine.EventStepFinished, Step: "other", Op: "shell.exec", Status: "cancelled"})
+	ev(engine.Event{Kind: engine.EventLog, Step: "teardown", Op: "shell.exec", Stream: "stdout", Message: "still tearing down"})
+	v.mu.Lock()
+	v.redraw() // a tick that was under way
+	v.mu.Unlock()
+	fmt.Fprintln(stderr, "arsenal-run: exited while these steps ran")
+	sc := screen([]byte(out.String()))
+	if strings.Contains(sc, "⋯") || strings.Contains(sc, "    tearing down") {
+		t.Errorf("the running block is still on the screen:\n%s", sc)
+	}
+	if !strings.HasSuffix(out.String(), "exited while these steps ran\n") {
+		t.Errorf("the output does not end with the last message and a newline:\n%q", out.String())
+	}
+	if !strings.Contains(sc, "SIGINT again: exiting now") || !strings.Contains(sc, "other") {
+		t.Errorf("lines are missing:\n%s", sc)
+	}
+}

@@ -24,6 +24,21 @@ func (l *lockedWriter) release() {
 	}
 }
 
+// finish readies the terminal for a process about to exit at once (a
+// second signal): a question being asked is let go (release), and a live
+// view is closed, its block of running steps cleared, so that why the
+// process exits is written on lines of its own, not under a block left
+// on the screen, which the shell's prompt would then join.
+func (l *lockedWriter) finish() {
+	l.release()
+	l.mu.Lock()
+	w := l.w
+	l.mu.Unlock()
+	if c, ok := w.(interface{ close() }); ok {
+		c.close()
+	}
+}
+
 // swap makes w the writer written to, unless w is nil, and returns the
 // one before.
 func (l *lockedWriter) swap(w io.Writer) io.Writer {

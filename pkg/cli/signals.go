@@ -115,8 +115,10 @@ func (r *runner) signals() (context.Context, func()) {
 				case time.Since(first) < sameRequest:
 					fmt.Fprintf(r.e.stderr, "%s: %s right after the first: the run is already being cancelled\n", program, signalName(s))
 				default:
-					if v, ok := r.e.stderr.(interface{ release() }); ok {
-						v.release() // a question may be on screen: exiting, nobody answers it
+					if v, ok := r.e.stderr.(interface{ finish() }); ok {
+						// A question may be on screen, which nobody will
+						// answer now, and the live view's block.
+						v.finish()
 					}
 					fmt.Fprintf(r.e.stderr, "%s: %s again: exiting now\n", program, signalName(s))
 					r.exitNow(firstCause.Error()+", then by "+signalName(s), c.code)
