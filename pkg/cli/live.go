@@ -49,6 +49,7 @@ type liveView struct {
 	paused  bool
 	held    []string // lines printed while paused, shown on resume
 	pending []byte   // a line others began to write and did not end (Write)
+	gate    *askGate // told when a question's confirm_asked is shown, if set
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -100,6 +101,11 @@ func (v *liveView) Event(ev engine.Event) {
 	defer v.mu.Unlock()
 	if ev.Kind == engine.EventRunStarted && v.runID == "" {
 		v.runID = ev.RunID
+	}
+	if ev.Kind == engine.EventConfirmAsked && v.gate != nil {
+		// Everything before it is on the screen (a sub-playbook's
+		// question too, whose steps show in the report).
+		v.gate.shownAsk(ev.Step)
 	}
 	if ev.RunID != v.runID {
 		return // a sub-playbook's steps show in the report

@@ -26,6 +26,7 @@ type logView struct {
 	level zerolog.Level
 	color bool
 	buf   []byte
+	gate  *askGate // told when a question's confirm_asked is written, if set
 }
 
 func newLogView(w io.Writer, asJSON bool, level zerolog.Level, color bool) *logView {
@@ -46,6 +47,11 @@ func (v *logView) follow(s *runs.Stream) {
 			}
 		}
 		v.Event(ev)
+		if ev.Kind == engine.EventConfirmAsked && v.gate != nil {
+			// The question waits for the lines before it.
+			v.w.Flush()
+			v.gate.shownAsk(ev.Step)
+		}
 	}
 }
 

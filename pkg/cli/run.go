@@ -310,9 +310,12 @@ func (r *runner) run() int {
 		return code
 	}
 	var live *liveView
+	var gate *askGate
 	confirmer := &terminalConfirmer{in: e.stdin, out: e.stderr}
 	if confirmable {
 		req.Confirmer = confirmer
+		gate = newAskGate()
+		confirmer.gate = gate
 	}
 	// The live view on a terminal, or log lines, render the run's events.
 	var view engine.Observer
@@ -321,12 +324,21 @@ func (r *runner) run() int {
 		// Every other write to stderr goes through the view while it is
 		// shown, above its block (see liveView.Write).
 		live = newLiveView(stderr.swap(nil), pal, o.quiet, width)
+		live.gate = gate
 		stderr.swap(live)
 		confirmer.view = live // the question must not be redrawn over
 		defer live.close()
 		view = live
 	} else {
+		if confirmable {
+			// Log lines, and everything else written to the terminal,
+			// wait while a question does (see questionHold).
+			hold := &questionHold{w: stderr.swap(nil)}
+			stderr.swap(hold)
+			confirmer.view = hold
+		}
 		logs = newLogView(e.stderr, o.logFormat == "json", level, o.logFormat == "console" && pal.on)
+		logs.gate = gate
 	}
 
 	ctx, stop := r.signals()

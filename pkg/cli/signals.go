@@ -207,7 +207,10 @@ type terminalConfirmer struct {
 	mu   sync.Mutex // one question at a time
 	in   io.Reader
 	out  io.Writer
-	view *liveView // paused while a question waits for its answer
+	view questionView // paused while a question waits for its answer
+	// gate, when set, holds a question back until the view has shown the
+	// events the run emitted before it.
+	gate *askGate
 
 	start   sync.Once
 	lines   chan stdinLine // closed when stdin ends
@@ -241,11 +244,25 @@ func (t *terminalConfirmer) read() {
 }
 
 func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) (bool, error) {
+	var n int
+	if t.gate != nil {
+		n = t.gate.ask(step) // counted as it is asked, not as it is shown
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if ctx.Err() != nil {
 		// Given up while another question was being asked: not shown.
 		return false, context.Cause(ctx)
+	}
+	if t.gate != nil {
+		// What happened before the question, the step that just
+		// finished, its output, is shown before it: the answer may
+		// depend on it, and held back by the pause it would only show
+		// after the answer.
+		t.gate.wait(ctx, step, n)
+		if ctx.Err() != nil {
+			return false, context.Cause(ctx)
+		}
 	}
 	out := t.out
 	if t.view != nil {
