@@ -171,13 +171,12 @@ func (v *liveView) log(ev engine.Event) {
 
 func (v *liveView) finished(ev engine.Event) {
 	s := v.running[ev.Step]
-	var took time.Duration
+	// The step's own duration, as the report has it: a confirmed step's
+	// leaves out the time its question waited.
+	took := time.Duration(ev.DurationMS) * time.Millisecond
 	name := ev.Name
-	if s != nil {
-		took = ev.Time.Sub(s.start)
-		if name == "" {
-			name = s.name
-		}
+	if s != nil && name == "" {
+		name = s.name
 	}
 	delete(v.running, ev.Step)
 	st := report.Status(ev.Status)

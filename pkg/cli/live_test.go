@@ -299,3 +299,20 @@ func TestLiveViewFinishedForAnExitAtOnce(t *testing.T) {
 		t.Errorf("lines are missing:\n%s", sc)
 	}
 }
+
+// TestLiveViewShowsTheStepsOwnDuration: a finished step shows the
+// duration the report gives it, not the time since its step_started
+// event: a confirmed step's leaves out the time its question waited.
+func TestLiveViewShowsTheStepsOwnDuration(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	now := time.Now()
+	v.Event(engine.Event{Kind: engine.EventRunStarted, RunID: "r", Time: now})
+	v.Event(engine.Event{Kind: engine.EventStepStarted, RunID: "r", Time: now, Step: "danger"})
+	v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r", Time: now.Add(2 * time.Minute), Step: "danger", Status: "succeeded", DurationMS: 5})
+	v.close()
+	shown := viewCodes.ReplaceAllString(out.String(), "")
+	if !regexp.MustCompile(`danger +succeeded +5ms`).MatchString(shown) {
+		t.Errorf("want the step's own 5ms:\n%s", shown)
+	}
+}
