@@ -123,7 +123,7 @@ func selfCmdline() string { return "^" + regexp.QuoteMeta(strings.Join(os.Args, 
 func TestSignalRefusals(t *testing.T) {
 	r, _ := newEnv(t, Options{})
 	for _, pid := range []int{1, os.Getpid(), os.Getppid()} {
-		_, err := opstest.Execute(r, context.Background(), "process.signal", map[string]any{"pid": pid, "signal": "KILL"})
+		_, err := opstest.Execute(r, context.Background(), "process.signal", map[string]any{"pid": pid, "signal": "TERM"})
 		if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization {
 			t.Errorf("pid %d: %v (class %s), want an authorization refusal", pid, err, ops.ClassOf(err))
 		}
@@ -138,6 +138,8 @@ func TestSignalRefusals(t *testing.T) {
 		{"process.signal", map[string]any{"name_regex": "x", "started_at": "2020-01-01T00:00:00Z"}, "goes with pid"},
 		{"process.signal", map[string]any{"pid": 5, "started_at": "yesterday"}, "RFC 3339"},
 		{"process.signal", map[string]any{"pid": 5, "signal": "SEGV"}, "not one of"},
+		// KILL is process.kill's, which a policy denies by its name.
+		{"process.signal", map[string]any{"pid": 5, "signal": "KILL"}, "not one of"},
 		{"process.kill", map[string]any{"pid": 5, "signal": "TERM"}, "unknown parameter"},
 		{"process.list", map[string]any{"name_regex": "("}, "not a valid regular expression"},
 		{"process.start", map[string]any{"command": []any{}}, "at least the program"},

@@ -12,13 +12,17 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
 
-// signals is the allow-list of signals by name.
+// signals is the allow-list of process.signal's signals by name. SIGKILL
+// is not among them: it is process.kill, an operation of its own that a
+// policy allows or denies by name (deny: [process.kill] under allow:
+// [process.*] means "every process op but kill"), and process.signal with
+// KILL would do what such a policy denies.
 var signals = map[string]syscall.Signal{
-	"TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP,
+	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP,
 	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "QUIT": syscall.SIGQUIT, "STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
 }
 
-var signalNames = []any{"TERM", "KILL", "INT", "HUP", "USR1", "USR2", "QUIT", "STOP", "CONT"}
+var signalNames = []any{"TERM", "INT", "HUP", "USR1", "USR2", "QUIT", "STOP", "CONT"}
 
 // SignalOp is the process.signal operation, and process.kill when kill is
 // set (always SIGKILL). When the caller's scope forbids signalling other
@@ -71,7 +75,7 @@ func signalSpec(name string) ops.Spec {
 		s.Description = "Kill with SIGKILL (cannot be caught) one process (pid) or every process whose name or command line matches. " +
 			"The same safeguards as process.signal apply, and likewise the step fails when no process was killed unless missing_ok says nothing matching is fine."
 	} else {
-		s.Params = append(s.Params, ops.Param{Name: "signal", Type: ops.TypeString, Default: "TERM", Enum: signalNames, Description: "the signal, by name"})
+		s.Params = append(s.Params, ops.Param{Name: "signal", Type: ops.TypeString, Default: "TERM", Enum: signalNames, Description: "the signal, by name; for KILL use process.kill"})
 	}
 	return s
 }
