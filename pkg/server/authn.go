@@ -291,11 +291,12 @@ func (rl *rateLimits) allowCaller(name string) *apiError {
 }
 
 // allowOp takes a token of every bucket whose pattern matches op; when one
-// is empty, the tokens already taken are given back.
-func (rl *rateLimits) allowOp(op string) *apiError {
+// is empty it takes none and answers 429. It returns what gives the
+// tokens back, for a call that did not run (refund).
+func (rl *rateLimits) allowOp(op string) (refund func(), e *apiError) {
 	rates := rl.conf.For(op)
 	if len(rates) == 0 {
-		return nil
+		return func() {}, nil
 	}
 	now := rl.now()
 	var taken []*rate.Reservation
@@ -306,11 +307,27 @@ func (rl *rateLimits) allowOp(op string) *apiError {
 			for _, t := range taken {
 				t.CancelAt(now)
 			}
-			return tooMany(max(d, time.Second), "%s is over its rate of %s (rate.ops.%s in the policy)", op, r.Rate.Text, r.Pattern)
+			return nil, tooMany(max(d, time.Second), "%s is over its rate of %s (rate.ops.%s in the policy)", op, r.Rate.Text, r.Pattern)
 		}
 		taken = append(taken, res)
 	}
-	return nil
+	// Cancelled as of when they were taken: x/time/rate gives back
+	// nothing of a reservation whose moment has passed.
+	return func() {
+		for _, t := range taken {
+			t.CancelAt(now)
+		}
+	}, nil
+}
+
+// refund gives back the tokens a call took when it did not run: refused
+// by the policy (403) or for its request (400). A rate limits executions;
+// calls a caller may not make must not spend the executions of those who
+// may (a viewer's denied process.kill emptying the bucket of process.*).
+func refund(give func(), e *apiError) {
+	if e != nil && (e.Status == http.StatusForbidden || e.Status == http.StatusBadRequest) {
+		give()
+	}
 }
 
 func takeOrWait(l *rate.Limiter, now time.Time) time.Duration {

@@ -245,11 +245,14 @@ func (s *Server) clusterOp(op string) handler {
 // opFor runs an operation with the default timeout, rate-limited like an
 // execute.
 func (s *Server) opFor(w http.ResponseWriter, r *http.Request, c *Principal, op string, params map[string]any) (*executeResult, *apiError) {
-	if e := s.current().rates.allowOp(op); e != nil {
+	give, e := s.current().rates.allowOp(op)
+	if e != nil {
 		return nil, e
 	}
 	s.lift(w, s.cfg.Limits.ExecTimeout)
-	return s.runOp(r.Context(), r, c, op, params, s.cfg.Limits.ExecTimeout)
+	res, e := s.runOp(r.Context(), r, c, op, params, s.cfg.Limits.ExecTimeout)
+	refund(give, e)
+	return res, e
 }
 
 // opAnswer runs an operation and answers with its output. When the

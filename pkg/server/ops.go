@@ -112,12 +112,14 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, c *Principal) *
 	if e != nil {
 		return e
 	}
-	if e := s.current().rates.allowOp(name); e != nil {
+	give, e := s.current().rates.allowOp(name)
+	if e != nil {
 		return e
 	}
 	s.lift(w, timeout)
 	res, e := s.runOp(r.Context(), r, c, name, body.Params, timeout)
 	if e != nil {
+		refund(give, e)
 		return e
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -303,13 +305,15 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, c *Principal) *ap
 		op := body.Operations[i]
 		p.Go(func() {
 			item := batchItem{Op: op.Op}
-			if e := rates.allowOp(op.Op); e != nil {
+			give, e := rates.allowOp(op.Op)
+			if e != nil {
 				item.Status, item.Error = "rejected", e
 				results[i] = item
 				return
 			}
 			res, e := s.runOp(r.Context(), r, c, op.Op, op.Params, timeouts[i])
 			if e != nil {
+				refund(give, e)
 				item.Status, item.RunID, item.Error = statusOf(e), e.RunID, e
 				e.RunID = ""
 			} else {

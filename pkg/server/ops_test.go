@@ -268,6 +268,21 @@ func TestOpRateLimit(t *testing.T) {
 	ts.post("operator", "/api/v1/operations/control.noop/execute", map[string]any{}).want(t, 200)
 }
 
+// TestOpRateSpentOnlyByCallsThatRun: a call refused for its request or by
+// the policy does not spend the operation's rate, which limits
+// executions: a caller who may not run an operation cannot use up the
+// executions of those who may.
+func TestOpRateSpentOnlyByCallsThatRun(t *testing.T) {
+	ts := newTestServer(t)
+	for i := 0; i < 3; i++ {
+		ts.post("operator", "/api/v1/operations/control.fail/execute", map[string]any{"params": map[string]any{"nope": 1}}).want(t, 400)
+	}
+	for i := 0; i < 2; i++ {
+		ts.post("operator", "/api/v1/operations/control.fail/execute", map[string]any{}).want(t, 422)
+	}
+	ts.post("operator", "/api/v1/operations/control.fail/execute", map[string]any{}).wantError(t, 429, ClassRateLimited)
+}
+
 // playbook.run is not an operation of its own through the API: executed
 // alone it would run a playbook without a run slot or the checks of a
 // run, and its errors would tell which files exist where serve runs. The
