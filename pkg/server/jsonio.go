@@ -130,7 +130,43 @@ func decodeStrict(r *http.Request, max int64, v any) *apiError {
 	if err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return jsonError(err)
 	}
-	return nil
+	return exactNumbers(data)
+}
+
+// maxExactInt is the largest integer a JSON number decoded into an any
+// (a float64) keeps exactly: 2^53 - 1.
+const maxExactInt = 1<<53 - 1
+
+// exactNumbers refuses a number that decoding changed: an integer beyond
+// ±(2^53 - 1), which params and inputs (decoded as float64) would round
+// (9007199254740993 ran as 9007199254740992), or one out of float64's
+// range. A fraction's usual rounding (0.1) is not a change anyone meant.
+func exactNumbers(data []byte) *apiError {
+	if !bytes.ContainsAny(data, "0123456789") {
+		return nil
+	}
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil // the body decoded already: this is its end
+		}
+		if tok.Kind() != '0' {
+			continue
+		}
+		text := tok.String()
+		if !strings.ContainsAny(text, ".eE") {
+			if n, err := strconv.ParseInt(text, 10, 64); err == nil && n >= -maxExactInt && n <= maxExactInt {
+				continue
+			}
+			name := field(dec.StackPointer())
+			return badField(name, "%s: %s is beyond the integers a request keeps exactly (±%d); give it as a string if it is an identifier", name, text, maxExactInt)
+		}
+		if _, err := strconv.ParseFloat(text, 64); err != nil {
+			name := field(dec.StackPointer())
+			return badField(name, "%s: %s is out of the range of numbers (about ±1.8e308)", name, text)
+		}
+	}
 }
 
 // jsonError explains a decoding error, naming the field where there is one.

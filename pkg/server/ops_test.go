@@ -313,3 +313,26 @@ func TestPlaybookRunIsNotExecutedAlone(t *testing.T) {
 	}
 	t.Error("playbook.run is not listed")
 }
+
+// TestIntegersUpTo2To53AreExact: the largest integer a request keeps
+// exactly goes through unchanged; one beyond it, which decoding would
+// round (9007199254740993 ran as 9007199254740992), is refused, naming
+// its field.
+func TestIntegersUpTo2To53AreExact(t *testing.T) {
+	ts := newTestServer(t)
+	set := "/api/v1/operations/control.set/execute"
+	for body, field := range map[string]string{
+		`{"params": {"x": 9007199254740993}}`:              "params.x",
+		`{"params": {"a": [1, -12345678901234567890123]}}`: "params.a[1]",
+	} {
+		e := ts.do(request{method: "POST", path: set, key: "operator", body: body}).wantError(t, 400, ClassValidation)
+		if e["field"] != field || !strings.Contains(e["message"].(string), "beyond the integers a request keeps exactly") {
+			t.Errorf("%s: %v; want field %s", body, e, field)
+		}
+	}
+	r := ts.post("operator", "/api/v1/operations/control.set/execute", map[string]any{"params": map[string]any{"x": int64(9007199254740991)}})
+	r.want(t, 200)
+	if !strings.Contains(string(r.body), `"x":9007199254740991`) {
+		t.Errorf("answer: %s", r.body)
+	}
+}
