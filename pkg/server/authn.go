@@ -35,6 +35,16 @@ func keyInURL(r *http.Request) *apiError {
 	return nil
 }
 
+// publicQuery checks the query of a route that needs no key: a key sent
+// in it anyway is refused, so that whoever sent it learns to replace it,
+// and other parameters are 400 as on every route.
+func publicQuery(r *http.Request) *apiError {
+	if e := keyInURL(r); e != nil {
+		return e
+	}
+	return onlyParams(r.URL.Query())
+}
+
 // authenticate finds who calls: the API key of the Authorization header,
 // else the console session of the session cookie, else the verified
 // client certificate's subject. A client address with

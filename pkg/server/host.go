@@ -91,17 +91,14 @@ func (s *Server) startProcess(w http.ResponseWriter, r *http.Request, c *Princip
 	}
 	res, e := s.opFor(w, r, c, "process.start", params)
 	if e != nil {
-		if f, ok := strings.CutPrefix(e.Field, "params."); ok {
-			if f == "supervisor" {
-				f = "name"
-			}
-			e.Field = f
+		if e.Field == "supervisor" { // the body calls the group name
+			e.Field = "name"
 		}
-		if e.Status == http.StatusUnprocessableEntity && e.Class == ClassValidation {
+		if e.Class == ClassValidation && e.Field == "" {
 			// The process did not start for want of what the body names
 			// (a program or a working directory that is not there): the
 			// request is wrong as sent, not its execution.
-			e.Status, e.Field = http.StatusBadRequest, missingOf(body)
+			e.Field = missingOf(body)
 		}
 		return e
 	}
@@ -170,9 +167,6 @@ func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principa
 	}
 	res, e := s.opFor(w, r, c, op, params)
 	if e != nil {
-		if e.Field == "params.signal" {
-			e.Field = "signal"
-		}
 		if msg := pidGone(pid); msg != "" && e.Status == http.StatusUnprocessableEntity {
 			return notFound("%s", msg)
 		}
@@ -252,6 +246,11 @@ func (s *Server) opFor(w http.ResponseWriter, r *http.Request, c *Principal, op 
 	s.lift(w, s.cfg.Limits.ExecTimeout)
 	res, e := s.runOp(r.Context(), r, c, op, params, s.cfg.Limits.ExecTimeout)
 	refund(give, e)
+	if e != nil {
+		// These endpoints take the op's params as query parameters, path
+		// values or body fields of their own, not under "params".
+		e.Field = strings.TrimPrefix(e.Field, "params.")
+	}
 	return res, e
 }
 
@@ -322,6 +321,9 @@ func parseRange(v string) (time.Duration, error) {
 // GET /healthz: no key needed. The answer's version and ops let
 // cluster.topology recognise an arsenal-run server.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	if e := publicQuery(r); e != nil {
+		return e
+	}
 	status, code := "ok", http.StatusOK
 	out := map[string]any{"version": s.cfg.Version, "ops": len(s.opsDoc)}
 	if s.cfg.Health != nil {

@@ -288,3 +288,40 @@ func unusedPID(t *testing.T) int {
 	t.Skip("no unused pid found")
 	return 0
 }
+
+// TestProcessEndpointsNameTheirOwnFields: a bad query parameter or path
+// value of the process endpoints is named as the caller sent it, not as
+// the operation's param under "params".
+func TestProcessEndpointsNameTheirOwnFields(t *testing.T) {
+	ts := newTestServer(t)
+	for path, field := range map[string]string{
+		"/api/v1/processes?name_regex=(&limit=1": "name_regex",
+		"/api/v1/processes?limit=-5":             "limit",
+	} {
+		if e := ts.get("viewer", path).wantError(t, 400, ClassValidation); e["field"] != field {
+			t.Errorf("GET %s: field %v, want %s", path, e["field"], field)
+		}
+	}
+}
+
+// TestExecuteRefusedByTheOpIs400: an operation that refuses what it was
+// given when it runs (a working directory that is not there) answers 400,
+// class validation, as every validation error does; 422 is for an
+// operation that ran and failed.
+func TestExecuteRefusedByTheOpIs400(t *testing.T) {
+	ts := newTestServer(t)
+	ts.post("operator", "/api/v1/operations/process.start/execute", map[string]any{"params": map[string]any{"command": []string{"/bin/true"}, "dir": "/nonexistent-dir"}}).wantError(t, 400, ClassValidation)
+	ts.post("operator", "/api/v1/processes", map[string]any{"command": []string{"/bin/true"}, "dir": "/nonexistent-dir"}).wantError(t, 400, ClassValidation)
+}
+
+// TestPublicRoutesReadTheirQuery: the routes that need no key refuse
+// unknown query parameters as every route does, and a key sent in their
+// URL, so that whoever sent it learns to replace it.
+func TestPublicRoutesReadTheirQuery(t *testing.T) {
+	ts := newTestServer(t)
+	for _, path := range []string{"/healthz", "/api/v1/openapi.json"} {
+		ts.get("", path+"?foo=1").wantError(t, 400, ClassValidation)
+		ts.get("", path+"?api_key="+ts.keys["viewer"]).wantError(t, 401, ClassAuthentication)
+		ts.get("", path).want(t, 200)
+	}
+}

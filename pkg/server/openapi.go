@@ -23,7 +23,10 @@ func (s *Server) OpenAPI() map[string]any {
 	return s.doc
 }
 
-func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request, _ *Principal) *apiError {
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+	if e := publicQuery(r); e != nil {
+		return e
+	}
 	writeJSON(w, http.StatusOK, s.OpenAPI())
 	return nil
 }

@@ -194,7 +194,10 @@ func opFailure(res *runs.OpResult) *apiError {
 	case class == ops.ClassTimeout:
 		return errorf(http.StatusUnprocessableEntity, ClassTimeout, "%s", msg)
 	case class == ops.ClassValidation:
-		return errorf(http.StatusUnprocessableEntity, ClassValidation, "%s", msg)
+		// The operation refused what it was given (a working directory
+		// that is not there): the request is wrong as sent, 400 as the
+		// other validation errors are.
+		return errorf(http.StatusBadRequest, ClassValidation, "%s", msg)
 	case res.Status == report.StatusCancelled || class == ops.ClassCancelled:
 		return errorf(http.StatusServiceUnavailable, ClassUnavailable, "%s", msg)
 	}
