@@ -177,6 +177,9 @@ func jsonError(err error) *apiError {
 	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
 		return badField(field(syn.JSONPointer), "duplicate key %q; give each key once", syn.JSONPointer.LastToken())
 	case errors.As(err, &syn):
+		if name := field(syn.JSONPointer); name != "" {
+			return badField(name, "%s: %v at byte %d of the body", name, syn.Err, syn.ByteOffset)
+		}
 		return errorf(http.StatusBadRequest, ClassValidation, "the body is not one JSON value: %v at byte %d", syn.Err, syn.ByteOffset)
 	case errors.As(err, &sem) && errors.Is(sem.Err, jsonv2.ErrUnknownName):
 		return badField(field(sem.JSONPointer), "unknown field %q", sem.JSONPointer.LastToken())

@@ -236,6 +236,7 @@ func TestStrictJSON(t *testing.T) {
 		{"empty", ``, "", ""},
 		{"wrong content type", `{"params": {}}`, "text/plain", ""},
 		{"form", `params=1`, "application/x-www-form-urlencoded", ""},
+		{"invalid UTF-8 in a value", "{\"params\": {\"message\": \"a\xffb\"}}", "", "params.message"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := ts.do(request{method: "POST", path: exec, key: "operator", body: tc.body, contentType: tc.ct})
