@@ -252,6 +252,8 @@ func jsonKind(goKind string) string {
 		return "a string"
 	case "interface":
 		return "a value"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number, like 10 (not 10.0 or 1e1)"
 	}
 	return "a number"
 }

@@ -337,3 +337,14 @@ func TestIntegersUpTo2To53AreExact(t *testing.T) {
 		t.Errorf("answer: %s", r.body)
 	}
 }
+
+// TestWholeNumberFieldsSaySo: 10.0 given where a whole number goes is
+// refused saying so, not "want a number".
+func TestWholeNumberFieldsSaySo(t *testing.T) {
+	ts := newTestServer(t)
+	body := `{"operations": [{"op": "control.noop"}], "concurrency": 10.0}`
+	e := ts.do(request{method: "POST", path: "/api/v1/batch", key: "operator", body: body}).wantError(t, 400, ClassValidation)
+	if e["field"] != "concurrency" || !strings.Contains(e["message"].(string), "a whole number") {
+		t.Errorf("%v", e)
+	}
+}
