@@ -153,3 +153,26 @@ func urlText(s string) string {
 	}
 	return s
 }
+
+// credentialHeaders are the request headers whose values are credentials
+// whatever they hold, lower case.
+var credentialHeaders = map[string]bool{
+	"authorization": true, "proxy-authorization": true, "cookie": true,
+	"x-api-key": true, "x-auth-token": true, "private-token": true, "x-vault-token": true,
+}
+
+// Headers returns request headers, name to value, with the values of the
+// headers that carry credentials (Authorization, Cookie, X-Api-Key, ...)
+// masked, for sinks that show params: such a value is a credential even
+// when it was written in the playbook rather than given as a secret.
+// Other values are kept; h is not changed.
+func Headers(h map[string]any) map[string]any {
+	out := make(map[string]any, len(h))
+	for k, v := range h {
+		if credentialHeaders[strings.ToLower(k)] {
+			v = Mask
+		}
+		out[k] = v
+	}
+	return out
+}

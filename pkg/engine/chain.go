@@ -61,8 +61,9 @@ type Call struct {
 // MaskedParams returns the call's params for a sink that shows them (an
 // audit line, a span): the values of params the op declares secret (a
 // webhook's URL, a password) as ***, the run's secrets masked in the
-// others, and in each http(s) URL among them the password and the values
-// of token-like query parameters masked, as http.request reports them.
+// others, in each http(s) URL among them the password and the values of
+// token-like query parameters masked, as http.request reports them, and
+// the values of credential headers (Authorization, Cookie) in headers.
 func (c *Call) MaskedParams() map[string]any {
 	p := make(map[string]any, len(c.Params))
 	for k, v := range c.Params {
@@ -72,6 +73,9 @@ func (c *Call) MaskedParams() map[string]any {
 			}
 		}
 		p[k] = v
+	}
+	if h, ok := p["headers"].(map[string]any); ok {
+		p["headers"] = redact.Headers(h)
 	}
 	m, _ := redact.URLsIn(c.Mask(p)).(map[string]any)
 	return m
