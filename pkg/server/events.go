@@ -42,6 +42,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	if e := onlyParams(r.URL.Query()); e != nil {
 		return e
 	}
+	release, e := s.streams.take(c.Name)
+	if e != nil {
+		return e
+	}
+	defer release()
 	id := r.PathValue("id")
 	var after uint64
 	if v := r.Header.Get("Last-Event-ID"); v != "" {
@@ -380,4 +385,37 @@ func (c *eventCache) encode(evs []*engine.Event, dst [][]byte) [][]byte {
 		c.order = append(c.order[:0], c.order[n:]...)
 	}
 	return dst
+}
+
+// MaxStreamsPerCaller bounds the event streams one caller (a key, a
+// certificate subject, a console session's key) holds open at once: each
+// holds a goroutine and a connection, and the per-key request rate alone
+// lets one key open thousands over a few minutes.
+const MaxStreamsPerCaller = 256
+
+// callerStreams counts the event streams open by caller.
+type callerStreams struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts a stream of caller, or answers 429 when caller holds
+// MaxStreamsPerCaller already; release uncounts it.
+func (cs *callerStreams) take(caller string) (release func(), e *apiError) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.n[caller] >= MaxStreamsPerCaller {
+		return nil, tooMany(time.Second, "%s holds %d event streams open, the most one caller may; close some (each run's stream ends after its run_finished)", caller, MaxStreamsPerCaller)
+	}
+	if cs.n == nil {
+		cs.n = map[string]int{}
+	}
+	cs.n[caller]++
+	return func() {
+		cs.mu.Lock()
+		defer cs.mu.Unlock()
+		if cs.n[caller]--; cs.n[caller] <= 0 {
+			delete(cs.n, caller)
+		}
+	}, nil
 }

@@ -174,6 +174,7 @@ type Server struct {
 	routes  []*route
 	metrics *metrics
 	fails   *addrLimiter
+	streams callerStreams // event streams open, by caller
 	log     *log.Logger
 	opsDoc  []opInfo // the operations, rendered once
 	stats   *statsCache
