@@ -36,6 +36,9 @@ const (
 // reported as an internal error with exit code 1.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	zerolog.TimeFieldFormat = time.RFC3339Nano
+	// Every command, not only run: `arsenal-run ops list | head` ends
+	// with the command's own code, not killed by SIGPIPE.
+	outlivePipes()
 	out := &output{w: stdout}
 	e := &env{
 		stdin:        stdin,

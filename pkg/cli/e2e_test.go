@@ -485,3 +485,29 @@ finally:
 		}
 	}
 }
+
+// TestClosedOutputEndsEveryCommandQuietly: `arsenal-run ops list | head`
+// and the like end with the command's own code, not killed by SIGPIPE
+// (exit 141), as only run, schedule and serve used to.
+func TestClosedOutputEndsEveryCommandQuietly(t *testing.T) {
+	for _, args := range [][]string{
+		{"ops", "list"},
+		{"ops", "describe", "shell.exec"},
+		{"validate", "../../playbooks/"},
+		{"help"},
+	} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Close() // the reader is gone before the first line
+		var errb bytes.Buffer
+		cmd := exec.Command(binary(t), args...)
+		cmd.Stdout, cmd.Stderr = w, &errb
+		err = cmd.Run()
+		w.Close()
+		if code := cmd.ProcessState.ExitCode(); code != ExitOK || errb.Len() > 0 {
+			t.Errorf("%v: exit %d (%v), want %d and nothing on stderr:\n%s", args, code, err, ExitOK, errb.String())
+		}
+	}
+}
