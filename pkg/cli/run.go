@@ -271,12 +271,26 @@ func (r *runner) run() int {
 	e.stderr = stderr
 	var audit *auth.AuditLog
 	if o.auditLog != "" {
+		if msg := auditLogProblem(o.auditLog, r.reads(), r.sinks(), o.stateDir); msg != "" {
+			fmt.Fprintf(e.stderr, "%s\nnothing ran\n", msg)
+			return ExitUsage
+		}
+		_, statErr := os.Lstat(o.auditLog)
 		var err error
 		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
 			e.errorf("%v", err)
 			return ExitUsage
 		}
 		defer audit.Close()
+		if errors.Is(statErr, os.ErrNotExist) {
+			// A run refused before it started (a report path that fails
+			// its checks) leaves no empty audit log behind.
+			defer func() {
+				if !r.started() {
+					removeIfEmpty(o.auditLog)
+				}
+			}()
+		}
 	}
 	warn := func(format string, args ...any) { e.errorf(format, args...) }
 	tp, problem, ok := o.trace.provider(e, warn)
@@ -391,6 +405,30 @@ func (r *runner) run() int {
 		}
 	}
 	return code
+}
+
+// reads are the files the run reads, for the check of --audit-log.
+func (r *runner) reads() []namedFile {
+	o := r.o
+	out := []namedFile{{"the playbook", r.path}, {"the policy", o.policy}, {"the --inputs file", o.inputsFile},
+		{"the report given to --resume", o.resume}, {"the inventory", o.remote.inventory}}
+	for _, f := range o.remote.knownHosts {
+		out = append(out, namedFile{"a --known-hosts file", f})
+	}
+	return out
+}
+
+// sinks are where the run's reports go, for the check of --audit-log.
+func (r *runner) sinks() []namedFile {
+	o := r.o
+	return []namedFile{{"--report", o.reportPath}, {"--junit", o.junit}, {"--markdown", o.markdown}, {"--html", o.html}}
+}
+
+// started reports whether the run was started (not refused before).
+func (r *runner) started() bool {
+	r.handleMu.Lock()
+	defer r.handleMu.Unlock()
+	return r.handle != nil
 }
 
 // render feeds a run's events to an observer until the stream ends.

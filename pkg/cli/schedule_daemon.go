@@ -106,6 +106,20 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 
 	var audit *auth.AuditLog
 	if o.auditLog != "" {
+		reads := []namedFile{{"the policy", o.policy}}
+		for _, pb := range set.pbs {
+			reads = append(reads, namedFile{"a scheduled playbook", pb.File})
+		}
+		if o.remote != nil {
+			reads = append(reads, namedFile{"the inventory", o.remote.inventory})
+			for _, f := range o.remote.knownHosts {
+				reads = append(reads, namedFile{"a --known-hosts file", f})
+			}
+		}
+		if msg := auditLogProblem(o.auditLog, reads, nil, o.stateDir); msg != "" {
+			e.errorf("schedule: %s; nothing was scheduled", msg)
+			return ExitUsage
+		}
 		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
 			e.errorf("schedule: %v; nothing was scheduled", err)
 			return ExitUsage

@@ -293,3 +293,21 @@ func TestScheduleEnvInputThatDoesNotParse(t *testing.T) {
 		t.Errorf("doubled prefix:\n%s", r.stderr)
 	}
 }
+
+// TestScheduleRefusesAnAuditLogItReads: --audit-log appends to its file,
+// so a scheduled playbook or the policy named as the audit log is refused
+// before anything is scheduled or written.
+func TestScheduleRefusesAnAuditLogItReads(t *testing.T) {
+	playbookDir(t, map[string]string{
+		"ok/a.yaml":   scheduled("a", "@hourly"),
+		"policy.yaml": "version: 1\nroles:\n  operator: {allow: ['*']}\n",
+	})
+	pb, _ := os.ReadFile("ok/a.yaml")
+	runMain(t, "schedule", "ok", "--state-dir", "state", "--audit-log", "ok/a.yaml").want(t, ExitUsage, nil,
+		[]string{"schedule: --audit-log ok/a.yaml: it is a scheduled playbook (ok/a.yaml); the audit log would append to it: give another path; nothing was scheduled"})
+	runMain(t, "schedule", "ok", "--state-dir", "state", "--policy", "policy.yaml", "--audit-log", "policy.yaml").want(t, ExitUsage, nil,
+		[]string{"--audit-log policy.yaml: it is the policy"})
+	if got, _ := os.ReadFile("ok/a.yaml"); string(got) != string(pb) {
+		t.Error("the playbook was changed")
+	}
+}

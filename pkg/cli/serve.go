@@ -329,6 +329,19 @@ func (d *daemon) run() int {
 			auditPath = filepath.Join(o.stateDir, "audit.log")
 		}
 	}
+	if o.auditLog != "" {
+		reads := []namedFile{{"the keys file", o.keys}, {"the policy", o.policy}, {"the inventory", o.inventory}}
+		for _, pb := range st.Playbooks.All() {
+			reads = append(reads, namedFile{"a served playbook", pb.File})
+		}
+		for _, f := range o.remote.knownHosts {
+			reads = append(reads, namedFile{"a --known-hosts file", f})
+		}
+		if msg := auditLogProblem(o.auditLog, reads, nil, o.stateDir); msg != "" {
+			e.errorf("%s; nothing was served", msg)
+			return ExitUsage
+		}
+	}
 	audit, err := auth.OpenAudit(auditPath)
 	if err != nil {
 		e.errorf("%v", err)

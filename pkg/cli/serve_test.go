@@ -225,6 +225,14 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 	cachedBooks := filepath.Join(f.dir, "cached-books")
 	os.Mkdir(cachedBooks, 0o755)
 	writePlaybook(t, cachedBooks, "c.yaml", "version: 1\nname: c\nsteps:\n  - {id: a, op: shell.exec, with: {script: make}, cache: {ttl: 1h}}\n")
+	goodPolicy := filepath.Join(f.dir, "good-policy.yaml")
+	os.WriteFile(goodPolicy, []byte("version: 1\n"), 0o600)
+	keysData := mustRead(t, f.keys)
+	t.Cleanup(func() {
+		if string(mustRead(t, f.keys)) != string(keysData) {
+			t.Error("the keys file was changed")
+		}
+	})
 	base := []string{"serve", "--state-dir", f.state, "--listen", "127.0.0.1:0"}
 	for _, tc := range []struct {
 		name string
@@ -239,6 +247,10 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"no keys", nil, "--keys FILE is required"},
 		{"tls half", []string{"--keys", f.keys, "--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
 		{"session too short", []string{"--keys", f.keys, "--session-ttl", "5s"}, "--session-ttl 5s: give a duration from 1m to 720h"},
+		{"audit log on the keys", []string{"--keys", f.keys, "--audit-log", f.keys}, "--audit-log " + f.keys + ": it is the keys file (" + f.keys + "); the audit log would append to it: give another path; nothing was served"},
+		{"audit log on a playbook", []string{"--keys", f.keys, "--playbooks", f.playbooks, "--audit-log", filepath.Join(f.playbooks, "hello.yaml")}, "it is a served playbook"},
+		{"audit log on the policy", []string{"--keys", f.keys, "--policy", goodPolicy, "--audit-log", goodPolicy}, "--audit-log " + goodPolicy + ": it is the policy"},
+		{"audit log on the report key", []string{"--keys", f.keys, "--audit-log", filepath.Join(f.state, "report.key")}, "it is the state dir's own report.key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runMain(t, append(base, tc.args...)...)

@@ -308,3 +308,61 @@ func TestSinkIsNotTheResumedReport(t *testing.T) {
 		t.Error("the resumed report was changed")
 	}
 }
+
+// TestAuditLogIsCheckedBeforeTheRun: --audit-log appends to its file, so
+// it is refused like a report path when it is a file the run reads, a
+// report of the same run or one of the state dir's own files, before it is
+// created; a run refused later (a bad report path) leaves no audit log.
+func TestAuditLogIsCheckedBeforeTheRun(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran.txt")
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: marked\nsteps:\n  - {id: w, op: file.write, with: {path: "+marker+", content: x}}\n")
+	inputs := writePlaybook(t, dir, "inputs.yaml", "{}\n")
+	policy := writePlaybook(t, dir, "policy.yaml", "version: 1\nroles:\n  operator: {allow: ['*']}\n")
+	state := filepath.Join(dir, "state")
+	runMain(t, "run", writePlaybook(t, dir, "q.yaml", quick), "--state-dir", state).want(t, ExitOK, nil, nil)
+	keep := map[string][]byte{}
+	for _, f := range []string{pb, inputs, policy, filepath.Join(state, "report.key")} {
+		keep[f] = mustRead(t, f)
+	}
+	report := filepath.Join(dir, "r.json")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"the playbook", []string{"--audit-log", pb}, "--audit-log " + pb + ": it is the playbook (" + pb + "); the audit log would append to it: give another path"},
+		{"the policy", []string{"--policy", policy, "--audit-log", policy}, "--audit-log " + policy + ": it is the policy"},
+		{"the inputs file", []string{"--inputs", inputs, "--audit-log", inputs}, "it is the --inputs file"},
+		{"a report of the run", []string{"--report", report, "--audit-log", report}, "--audit-log " + report + ": it is also where --report goes; give each its own file"},
+		{"the report key", []string{"--state-dir", state, "--audit-log", filepath.Join(state, "report.key")}, "it is the state dir's own report.key"},
+		{"the state dir's reports", []string{"--state-dir", state, "--audit-log", filepath.Join(state, "reports", "a.log")}, "it is the state dir's own reports"},
+		{"a run refused later", []string{"--report", dir + "/", "--audit-log", filepath.Join(dir, "later.log")}, "--report " + dir + "/: names a directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runWithin(t, append([]string{"run", pb}, tc.args...)...)
+			res.want(t, ExitUsage, nil, []string{tc.stderr, "nothing ran"})
+			if _, err := os.Stat(marker); err == nil {
+				t.Error("the playbook ran")
+				os.Remove(marker)
+			}
+		})
+	}
+	for f, data := range keep {
+		if got := mustRead(t, f); string(got) != string(data) {
+			t.Errorf("%s was changed", f)
+		}
+	}
+	for _, f := range []string{report, filepath.Join(state, "reports", "a.log"), filepath.Join(dir, "later.log")} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s was created for a refused run", f)
+		}
+	}
+	// Beside the state dir's files, as serve's default is, it is fine.
+	audit := filepath.Join(state, "audit.log")
+	runMain(t, "run", pb, "--state-dir", state, "--audit-log", audit).want(t, ExitOK, nil, nil)
+	if len(mustRead(t, audit)) == 0 {
+		t.Error("the audit log is empty")
+	}
+}
