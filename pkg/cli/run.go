@@ -421,7 +421,8 @@ func (r *runner) reads() []namedFile {
 // sinks are where the run's reports go, for the check of --audit-log.
 func (r *runner) sinks() []namedFile {
 	o := r.o
-	return []namedFile{{"--report", o.reportPath}, {"--junit", o.junit}, {"--markdown", o.markdown}, {"--html", o.html}}
+	return []namedFile{{"--report", o.reportPath}, {"--junit", o.junit}, {"--markdown", o.markdown}, {"--html", o.html},
+		{"$GITHUB_STEP_SUMMARY", r.e.getenv("GITHUB_STEP_SUMMARY")}}
 }
 
 // started reports whether the run was started (not refused before).

@@ -327,6 +327,7 @@ func TestAuditLogIsCheckedBeforeTheRun(t *testing.T) {
 		keep[f] = mustRead(t, f)
 	}
 	report := filepath.Join(dir, "r.json")
+	summary := filepath.Join(dir, "summary.md")
 	for _, tc := range []struct {
 		name   string
 		args   []string
@@ -338,9 +339,13 @@ func TestAuditLogIsCheckedBeforeTheRun(t *testing.T) {
 		{"a report of the run", []string{"--report", report, "--audit-log", report}, "--audit-log " + report + ": it is also where --report goes; give each its own file"},
 		{"the report key", []string{"--state-dir", state, "--audit-log", filepath.Join(state, "report.key")}, "it is the state dir's own report.key"},
 		{"the state dir's reports", []string{"--state-dir", state, "--audit-log", filepath.Join(state, "reports", "a.log")}, "it is the state dir's own reports"},
+		{"the job summary", []string{"--audit-log", summary}, "--audit-log " + summary + ": it is also where $GITHUB_STEP_SUMMARY goes"},
 		{"a run refused later", []string{"--report", dir + "/", "--audit-log", filepath.Join(dir, "later.log")}, "--report " + dir + "/: names a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "the job summary" {
+				t.Setenv("GITHUB_STEP_SUMMARY", summary)
+			}
 			res := runWithin(t, append([]string{"run", pb}, tc.args...)...)
 			res.want(t, ExitUsage, nil, []string{tc.stderr, "nothing ran"})
 			if _, err := os.Stat(marker); err == nil {
@@ -354,7 +359,7 @@ func TestAuditLogIsCheckedBeforeTheRun(t *testing.T) {
 			t.Errorf("%s was changed", f)
 		}
 	}
-	for _, f := range []string{report, filepath.Join(state, "reports", "a.log"), filepath.Join(dir, "later.log")} {
+	for _, f := range []string{report, summary, filepath.Join(state, "reports", "a.log"), filepath.Join(dir, "later.log")} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("%s was created for a refused run", f)
 		}
