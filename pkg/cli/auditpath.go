@@ -10,6 +10,8 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
 
 // namedFile is a file a command reads or writes, with what it is for
@@ -22,6 +24,7 @@ type namedFile struct{ what, path string }
 var stateFiles = []string{
 	history.FileName, history.FileName + "-wal", history.FileName + "-shm",
 	"history.lock", "owners", history.ReportsDir, report.KeyFile,
+	scheduler.LockFileName, server.SessionKeyFile,
 }
 
 // auditLogProblem says why the audit log cannot go to path, or "" when it

@@ -251,6 +251,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"audit log on a playbook", []string{"--keys", f.keys, "--playbooks", f.playbooks, "--audit-log", filepath.Join(f.playbooks, "hello.yaml")}, "it is a served playbook"},
 		{"audit log on the policy", []string{"--keys", f.keys, "--policy", goodPolicy, "--audit-log", goodPolicy}, "--audit-log " + goodPolicy + ": it is the policy"},
 		{"audit log on the report key", []string{"--keys", f.keys, "--audit-log", filepath.Join(f.state, "report.key")}, "it is the state dir's own report.key"},
+		{"audit log on the session key", []string{"--keys", f.keys, "--audit-log", filepath.Join(f.state, "session.key")}, "it is the state dir's own session.key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runMain(t, append(base, tc.args...)...)
