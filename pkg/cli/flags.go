@@ -33,6 +33,11 @@ func newFlags(e *env, c *command) *flagSet {
 // the command must return code at once: help was shown (0) or the
 // arguments were wrong (2, with the problem printed).
 func (fs *flagSet) parse(args []string) (pos []string, code int, ok bool) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if !repeatable(f) {
+			f.Value = &onceValue{Value: f.Value, name: f.Name}
+		}
+	})
 	pos, err := parseInterleaved(fs.FlagSet, args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -43,6 +48,52 @@ func (fs *flagSet) parse(args []string) (pos []string, code int, ok bool) {
 	}
 	return pos, ExitOK, true
 }
+
+// repeatable reports whether a flag may be given more than once: a list
+// (--role, --input) adds each use, and a switch (--yes) says the same
+// thing twice. Any other flag holds one value, which a second use would
+// silently replace (--report a.json --report b.json wrote only b.json).
+func repeatable(f *flag.Flag) bool {
+	switch v := f.Value.(type) {
+	case *listFlag, *multiFlag, *onceValue:
+		return true
+	case interface{ IsBoolFlag() bool }:
+		return v.IsBoolFlag()
+	}
+	return strings.Contains(f.Usage, "repeatable")
+}
+
+// onceValue is a flag that takes one value: a second use is refused.
+type onceValue struct {
+	flag.Value
+	name string
+	set  bool
+}
+
+func (o *onceValue) Set(v string) error {
+	if o.set {
+		return errGivenTwice
+	}
+	o.set = true
+	return o.Value.Set(v)
+}
+
+// Get keeps what the flag package and wants read of the value.
+func (o *onceValue) Get() any {
+	if g, ok := o.Value.(flag.Getter); ok {
+		return g.Get()
+	}
+	return o.String()
+}
+
+func (o *onceValue) String() string {
+	if o == nil || o.Value == nil {
+		return ""
+	}
+	return o.Value.String()
+}
+
+var errGivenTwice = errors.New("given twice")
 
 // given reports whether the flag name was on the command line.
 func (fs *flagSet) given(name string) bool {
@@ -87,6 +138,9 @@ func (fs *flagSet) explain(err error) string {
 	}
 	if m := invalidValue.FindStringSubmatch(msg); m != nil {
 		value, name, why := m[2], m[3], m[4]
+		if strings.HasPrefix(why, errGivenTwice.Error()) {
+			return fmt.Sprintf("--%s is given more than once; it takes one value: keep the one you mean", name)
+		}
 		switch want := fs.wants(name); {
 		case want != "" && why == "parse error":
 			return fmt.Sprintf("--%s: %q is not %s", name, value, want)

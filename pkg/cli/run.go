@@ -163,6 +163,11 @@ func runRun(e *env, args []string) int {
 	if o.force && o.resume == "" {
 		return fs.usageError("--force goes with --resume REPORT: it lets a run resume although the playbook changed")
 	}
+	for _, name := range []string{"report", "junit", "markdown", "html", "audit-log", "inputs", "policy", "resume"} {
+		if fs.given(name) && fs.Lookup(name).Value.String() == "" {
+			return fs.usageError("--%s is empty; give the path of a file, or leave the flag out", name)
+		}
+	}
 	if flag, ok := formatFlags[strings.ToLower(filepath.Ext(o.reportPath))]; ok {
 		// The format goes by flag, not by the file's name: a .html that
 		// holds JSON opens as raw text, and a CI server reading .xml as
@@ -179,6 +184,15 @@ func runRun(e *env, args []string) int {
 		return ExitUsage
 	}
 	o.spec, o.stateDir = spec, spec.Dir
+	if spec.Dir == "" && !spec.Postgres() {
+		// Without a history there is nothing to prune: the flag would
+		// be ignored.
+		for _, name := range []string{"keep-runs", "keep-days"} {
+			if f := fs.Lookup(name); fs.given(name) && f.Value.String() != "0" {
+				return fs.usageError("--%s prunes the run history, which needs --state-dir DIR (or $ARSENAL_STATE_DIR, or --state URL); give one, or drop --%s", name, name)
+			}
+		}
+	}
 	from, err := envRoles(e, &o.roles)
 	if err != nil {
 		return fs.usageError("%v", err)

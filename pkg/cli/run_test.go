@@ -353,3 +353,36 @@ steps:
 		t.Errorf("dry run report: dry_run=%v %s %s", r.DryRun, r.Steps[0].Status, r.Steps[1].Status)
 	}
 }
+
+// TestRunRefusesFlagsItWouldIgnore: an empty report path, a single-valued
+// flag given twice (only the last was used) and --keep-runs without a
+// history are refused, naming the flag, before anything runs.
+func TestRunRefusesFlagsItWouldIgnore(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "q.yaml", quick)
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	vars := map[string]string{}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--report", ""}, "--report is empty; give the path of a file, or leave the flag out"},
+		{[]string{"--audit-log", ""}, "--audit-log is empty"},
+		{[]string{"--report", a, "--report", b}, "--report is given more than once; it takes one value: keep the one you mean"},
+		{[]string{"--max-parallel", "2", "--max-parallel", "3"}, "--max-parallel is given more than once"},
+		{[]string{"--keep-runs", "5"}, "--keep-runs prunes the run history, which needs --state-dir DIR (or $ARSENAL_STATE_DIR, or --state URL)"},
+		{[]string{"--keep-days", "5"}, "--keep-days prunes the run history"},
+	} {
+		runEnv(t, vars, append([]string{"run", pb}, tc.args...)...).want(t, ExitUsage, nil, []string{tc.want})
+	}
+	for _, f := range []string{a, b} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s was written for a refused run", f)
+		}
+	}
+	// Lists and switches may still be repeated; with a state dir from the
+	// environment, --keep-runs is fine.
+	vars["ARSENAL_STATE_DIR"] = filepath.Join(dir, "state")
+	runEnv(t, vars, "run", pb, "--role", "operator", "--role", "admin", "--yes", "--yes", "--keep-runs", "5").want(t, ExitOK, nil, nil)
+}
