@@ -240,6 +240,10 @@ func (r *runner) run() int {
 			return usageError(e, r.c, "--inputs: %v; give a YAML or JSON file of at most %s", err, fsx.Bytes(maxInputsFile))
 		}
 	}
+	if msg := r.flagIsPlaybook(); msg != "" {
+		fmt.Fprintf(e.stderr, "%s\nnothing ran\n", msg)
+		return ExitUsage
+	}
 	remoteSettings, ok := o.remote.settings(e)
 	if !ok {
 		return ExitUsage
@@ -419,6 +423,35 @@ func (r *runner) run() int {
 		}
 	}
 	return code
+}
+
+// flagIsPlaybook says which flag names the playbook itself as something
+// else (--state-dir h.yaml), or "". Such a flag's file is protected
+// before the playbook is read, which then failed as if the playbook were
+// at fault.
+func (r *runner) flagIsPlaybook() string {
+	o := r.o
+	pb, err := os.Stat(r.path)
+	if err != nil {
+		return ""
+	}
+	flags := []struct{ flag, path, want string }{
+		{"--state-dir", o.stateDir, "give a directory for the run history and reports, like state"},
+		{"--policy", o.policy, "give the policy file"},
+		{"--inventory", o.remote.inventory, "give the inventory file"},
+	}
+	for _, f := range o.remote.knownHosts {
+		flags = append(flags, struct{ flag, path, want string }{"--known-hosts", f, "give a known_hosts file"})
+	}
+	for _, f := range flags {
+		if f.path == "" {
+			continue
+		}
+		if fi, err := os.Stat(f.path); err == nil && os.SameFile(pb, fi) {
+			return fmt.Sprintf("%s %s: it is the playbook; %s", f.flag, f.path, f.want)
+		}
+	}
+	return ""
 }
 
 // reads are the files the run reads, for the check of --audit-log.

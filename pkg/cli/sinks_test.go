@@ -371,3 +371,23 @@ func TestAuditLogIsCheckedBeforeTheRun(t *testing.T) {
 		t.Error("the audit log is empty")
 	}
 }
+
+// TestFlagNamingThePlaybookIsBlamed: a flag whose file is the playbook
+// itself (--state-dir h.yaml) is named as the problem, not the playbook,
+// which used to be refused as "arsenal-run's state dir".
+func TestFlagNamingThePlaybookIsBlamed(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "h.yaml", quick)
+	for _, tc := range []struct{ flag, want string }{
+		{"--state-dir", "--state-dir " + pb + ": it is the playbook; give a directory for the run history and reports"},
+		{"--known-hosts", "--known-hosts " + pb + ": it is the playbook; give a known_hosts file"},
+		{"--policy", "--policy " + pb + ": it is the playbook; give the policy file"},
+		{"--inventory", "--inventory " + pb + ": it is the playbook; give the inventory file"},
+	} {
+		r := runWithin(t, "run", pb, tc.flag, pb)
+		r.want(t, ExitUsage, nil, []string{tc.want, "nothing ran"})
+		if strings.Contains(r.stderr, "cannot read the playbook") {
+			t.Errorf("%s: the playbook is blamed:\n%s", tc.flag, r.stderr)
+		}
+	}
+}
