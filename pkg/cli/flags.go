@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -355,7 +356,18 @@ func parseDays(v string) (time.Duration, error) {
 	})
 	d, err := time.ParseDuration(s)
 	if err != nil {
+		if durationSyntax.MatchString(s) {
+			// Well formed, but beyond what a duration holds.
+			return 0, fmt.Errorf("%q is too long; the longest is %dd (about 292 years)", v, maxDays)
+		}
 		return 0, fmt.Errorf("%q is not a duration; give one like 30m, 24h, 2d or 1w", v)
 	}
 	return d, nil
 }
+
+// durationSyntax matches what time.ParseDuration reads, whatever its
+// size.
+var durationSyntax = regexp.MustCompile(`^[-+]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$`)
+
+// maxDays is the most whole days a duration holds.
+const maxDays = int64(math.MaxInt64 / int64(24*time.Hour))

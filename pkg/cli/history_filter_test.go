@@ -40,3 +40,22 @@ func TestHistoryFilterMatchingNothing(t *testing.T) {
 		t.Errorf("two runs under the default limit: stderr %q", res.stderr)
 	}
 }
+
+// TestHistoryFlagsAsTyped: a misspelt subcommand is suggested, a status
+// or trigger in upper case is taken (as --log-level WARN is), and a
+// --since beyond what a duration holds says it is too long and what the
+// longest is.
+func TestHistoryFlagsAsTyped(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	runMain(t, "run", writePlaybook(t, dir, "quick.yaml", quick), "--state-dir", state).want(t, ExitOK, nil, nil)
+	runMain(t, "history", "shwo", "--state-dir", state).want(t, ExitUsage, nil,
+		[]string{`unknown subcommand "shwo" (did you mean "show"?): write it as 'history show RUN_ID'`})
+	runMain(t, "history", "--state-dir", state, "--status", "SUCCEEDED", "--trigger", "CLI").want(t, ExitOK, []string{"quick"}, nil)
+	runMain(t, "history", "--state-dir", state, "--status", "Failed").want(t, ExitOK, []string{"no runs match --status failed"}, nil)
+	runMain(t, "history", "--state-dir", state, "--since", "10000000d").want(t, ExitUsage, nil,
+		[]string{`--since: "10000000d" is too long; the longest is 106751d (about 292 years)`})
+	runMain(t, "history", "--state-dir", state, "--since", "106751d").want(t, ExitOK, []string{"quick"}, nil)
+	runMain(t, "history", "--state-dir", state, "--since", "soon").want(t, ExitUsage, nil, []string{`"soon" is not a duration`})
+}

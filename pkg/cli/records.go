@@ -115,8 +115,13 @@ func runHistory(e *env, args []string) int {
 		return code
 	}
 	if len(pos) > 0 {
-		return fs.usageError("history takes no arguments, only flags")
+		if sub, ok := suggest.Closest(pos[0], []string{"show"}); ok {
+			return fs.usageError("history takes no arguments, only flags; unknown subcommand %q%s: write it as 'history %s RUN_ID'", pos[0], suggest.Hint(sub), sub)
+		}
+		return fs.usageError("history takes no arguments, only flags (or 'history show RUN_ID')")
 	}
+	// Any case, as --log-level takes WARN: the names are all lower case.
+	*status, *trigger = strings.ToLower(*status), strings.ToLower(*trigger)
 	spec, ok := sf.spec(fs, true)
 	if !ok {
 		return ExitUsage
