@@ -92,7 +92,7 @@ func runKeys(e *env, args []string) int {
 	// or > key.txt holds the key and nothing else; the entry for the keys
 	// file goes to the person, on standard error.
 	fmt.Fprintln(e.stdout, key)
-	fmt.Fprintf(e.stderr, "# Add this entry under keys: in the keys file, then send SIGHUP to serve.\n# The key (on standard output) is shown only this once; the file holds only its SHA-256.\n  - %s\n", entry)
+	fmt.Fprintf(e.stderr, "# Add this entry under keys: in the keys file, then send SIGHUP to serve.\n# A new keys file starts with these two lines, the entry under them:\n#   version: 1\n#   keys:\n# The key (on standard output) is shown only this once; the file holds only its SHA-256.\n  - %s\n", entry)
 	return ExitOK
 }
 

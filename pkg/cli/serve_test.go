@@ -342,6 +342,17 @@ func TestKeysNew(t *testing.T) {
 	if n, _ := keys.Len(); n != 1 || !strings.Contains(entry, "expires: 2027-06-30T00:00:00Z") || !strings.Contains(entry, "roles: [operator, viewer]") {
 		t.Errorf("entry %q", entry)
 	}
+	// A new keys file made as the hint says loads: it starts with
+	// version: 1 (serve refused a file of the entry alone).
+	var file []string
+	for _, l := range lines {
+		if y, ok := strings.CutPrefix(l, "#   "); ok {
+			file = append(file, y)
+		}
+	}
+	if _, err := server.ParseKeys("keys.yaml", []byte(strings.Join(append(file, entry), "\n")+"\n")); err != nil || len(file) != 2 {
+		t.Errorf("a keys file made as the hint says (%q) does not load: %v\n%s", file, err, r.stderr)
+	}
 	// Two keys are never the same.
 	if r2 := runMain(t, "keys", "new", "--name", "ci", "--role", "operator"); strings.Split(r2.stdout, "\n")[0] == key {
 		t.Error("keys new printed the same key twice")
