@@ -298,12 +298,20 @@ func (in *Input) Parse(s string) (any, error) {
 		v = b
 	case InputNumber, InputInteger:
 		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && in.Type == InputInteger {
+			if n > maxExactInt || n < -maxExactInt {
+				return nil, tooLarge(strconv.Quote(s))
+			}
 			v = n
 			break
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {
 			return nil, fmt.Errorf("want %s, got %q", article(in.Type), s)
+		}
+		if in.Type == InputInteger && f == math.Trunc(f) && math.Abs(f) > maxExactInt {
+			// Quoted as typed: the float64 it parsed to is rounded
+			// (99999999999999999999 is 1e20), a number never given.
+			return nil, tooLarge(strconv.Quote(s))
 		}
 		v = f
 	case InputList, InputMap:

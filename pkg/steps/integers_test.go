@@ -42,3 +42,17 @@ func TestIntegerInputsAreExact(t *testing.T) {
 		t.Errorf("json.Number 2^53-1: %v %v", v, err)
 	}
 }
+
+// TestIntegerInputTooLargeQuotesWhatWasTyped: a whole number past the
+// range is quoted as given, not as the float64 it rounds to
+// (99999999999999999999 was reported as 100000000000000000000).
+func TestIntegerInputTooLargeQuotesWhatWasTyped(t *testing.T) {
+	in := &Input{Name: "n", Type: InputInteger}
+	for _, s := range []string{"99999999999999999999", "-99999999999999999999", "9007199254740993", "1e30"} {
+		_, err := in.Parse(s)
+		want := `want a whole number from -9007199254740991 to 9007199254740991 (kept exactly in reports), got "` + s + `"`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", s, err, want)
+		}
+	}
+}
