@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,7 +64,14 @@ var listenRE = regexp.MustCompile(`listening on (http://127\.0\.0\.1:[0-9]+)`)
 // serve starts the built binary's serve and returns its base URL.
 func (f *serveFixture) serve(t *testing.T, extra ...string) (*started, string) {
 	t.Helper()
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--playbooks", f.playbooks, "--state-dir", f.state}, extra...)
+	args := []string{"serve"}
+	for _, d := range [][2]string{{"--listen", "127.0.0.1:0"}, {"--keys", f.keys}, {"--playbooks", f.playbooks}, {"--state-dir", f.state}} {
+		// A flag in extra replaces the fixture's: serve refuses one given twice.
+		if !slices.Contains(extra, d[0]) {
+			args = append(args, d[0], d[1])
+		}
+	}
+	args = append(args, extra...)
 	p := start(t, "listening on", args...)
 	t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
