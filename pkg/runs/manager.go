@@ -87,6 +87,21 @@ type waiter struct {
 	ended     bool // it stopped waiting without its slot: it is recorded so
 }
 
+// callerWaiting counts the runs of API caller c that wait for a run slot
+// or their group. One caller may hold at most half the places to wait in,
+// so that one key's long runs (a read-only playbook that sleeps) cannot
+// fill the line against every other caller. Scheduled runs are bounded
+// by their scheduler instead. Called with m.mu held.
+func (m *Manager) callerWaiting(c Caller) int {
+	n := 0
+	for h, w := range m.waiting {
+		if !w.took && !w.ended && !w.withdrawn && h.caller.Trigger == c.Trigger && h.caller.Name == c.Name {
+			n++
+		}
+	}
+	return n
+}
+
 // waitEnded ends the wait of w without a run slot (cancelled, or shut
 // down) and reports whether Withdraw took it back first: then the run
 // ends withdrawn, unrecorded, as Withdraw promised; else Withdraw answers
@@ -202,6 +217,13 @@ func (m *Manager) start(ctx context.Context, req Request, claim Claim) (*Handle,
 			m.mu.Unlock()
 			p.release()
 			return nil, fmt.Errorf("%w (%d running, %d waiting)", ErrQueueFull, cap(m.slots), m.queued)
+		}
+		if c := h.Caller(); c.Trigger == TriggerAPI && c.Name != "" {
+			if n := m.callerWaiting(c); n >= max(1, m.maxQ/2) {
+				m.mu.Unlock()
+				p.release()
+				return nil, fmt.Errorf("%w: %s holds %d of the %d places to wait in, the most one caller may (%d running, %d waiting)", ErrQueueFull, c.Name, n, m.maxQ, cap(m.slots), m.queued)
+			}
 		}
 		m.queued++
 		m.waiting[h] = &waiter{started: make(chan struct{}), withdraw: make(chan struct{}), inGroup: p.group != ""}

@@ -541,3 +541,33 @@ func TestWithdrawRacingCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestOneCallerHoldsHalfTheWaitingPlaces: one API key's long runs fill at
+// most half the places to wait in; another caller still gets one.
+func TestOneCallerHoldsHalfTheWaitingPlaces(t *testing.T) {
+	m := newManager(t, Config{}, Limits{MaxRunning: 1, MaxQueued: 4})
+	path := writePlaybook(t, sleeper)
+	ctx := context.Background()
+	viewer := Caller{Name: "view", Roles: []string{"viewer"}, Trigger: TriggerAPI}
+	var hs []*Handle
+	for i := 0; i < 3; i++ { // one runs, two wait: half of four
+		h, err := m.Start(ctx, Request{Path: path, Caller: viewer})
+		if err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+		hs = append(hs, h)
+	}
+	if _, err := m.Start(ctx, Request{Path: path, Caller: viewer}); !errors.Is(err, ErrQueueFull) || !strings.Contains(err.Error(), "view holds 2 of the 4 places to wait in") {
+		t.Errorf("the viewer's third waiting run: %v, want ErrQueueFull naming its share", err)
+	}
+	admin := Caller{Name: "adm", Roles: []string{"admin"}, Trigger: TriggerAPI}
+	h, err := m.Start(ctx, Request{Path: path, Caller: admin})
+	if err != nil {
+		t.Fatalf("another caller: %v", err)
+	}
+	hs = append(hs, h)
+	for _, h := range hs {
+		h.Cancel(nil)
+		wait(t, h)
+	}
+}
