@@ -127,10 +127,11 @@ func TestStartRun(t *testing.T) {
 func TestRunQueueFull(t *testing.T) {
 	ts := newTestServer(t)
 	var ids []string
-	for i := 0; i < 6; i++ { // 4 running, 2 queued
-		ids = append(ids, ts.post("admin", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string))
+	// 4 running, 2 queued: each caller may hold half the places to wait.
+	for _, key := range []string{"admin", "admin", "admin", "admin", "admin", "other-admin"} {
+		ids = append(ids, ts.post(key, "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string))
 	}
-	r := ts.post("admin", "/api/v1/playbooks/sleeper/runs", map[string]any{})
+	r := ts.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{})
 	r.wantError(t, 429, ClassRateLimited)
 	if r.header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
