@@ -10,6 +10,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
@@ -49,12 +50,12 @@ func auditLogProblem(path string, reads, sinks []namedFile, stateDir string) str
 			}
 		}
 	}
-	key := cleanPathKey(path)
+	key := runs.PathKey(path)
 	for _, s := range sinks {
 		if s.path == "" {
 			continue
 		}
-		same := cleanPathKey(s.path) == key
+		same := runs.PathKey(s.path) == key
 		if sfi, err := os.Stat(s.path); err == nil && statErr == nil && os.SameFile(fi, sfi) {
 			same = true
 		}
@@ -89,22 +90,6 @@ func auditLogProblem(path string, reads, sinks []namedFile, stateDir string) str
 		return bad("it is arsenal-run's %s (%s); give another path for the audit log", pe.What, pe.Protected)
 	}
 	return ""
-}
-
-// cleanPathKey identifies a path: its directory with symlinks resolved
-// (when it exists), made absolute, and its name.
-func cleanPathKey(path string) string {
-	dir, base := filepath.Split(filepath.Clean(path))
-	if dir == "" {
-		dir = "."
-	}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = real
-	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	return filepath.Join(dir, base)
 }
 
 // removeIfEmpty removes the file at path if it is empty: an audit log

@@ -7,14 +7,14 @@
 package cli
 
 import (
-	"time"
-
 	"fmt"
-	"github.com/rs/zerolog"
 	"io"
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"

@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
 	"io/fs"
 	"maps"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"

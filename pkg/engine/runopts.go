@@ -3,8 +3,9 @@ package engine
 import (
 	"io"
 
-	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // RunOption configures one run.

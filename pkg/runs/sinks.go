@@ -169,7 +169,7 @@ sinks:
 			bad(s, "cannot write in %s: %v", dir, unwrapPath(err))
 			continue
 		}
-		key := pathKey(s.path)
+		key := PathKey(s.path)
 		if other, dup := keys[key]; dup {
 			bad(s, "is also where %s goes; give each its own file", other.name)
 			continue
@@ -233,10 +233,11 @@ func probeWritable(dir string) error {
 	return os.Remove(name)
 }
 
-// pathKey identifies a path whose directory exists: the directory with its
-// symlinks resolved, and the file's name.
-func pathKey(path string) string {
-	dir, base := filepath.Split(path)
+// PathKey identifies a file by path, for telling whether two paths name
+// the same file before it exists: its directory with symlinks resolved
+// (when it exists), made absolute, and its name.
+func PathKey(path string) string {
+	dir, base := filepath.Split(filepath.Clean(path))
 	if dir == "" {
 		dir = "."
 	}

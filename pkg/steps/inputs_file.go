@@ -3,13 +3,13 @@ package steps
 import (
 	"errors"
 	"fmt"
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"io"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
