@@ -33,7 +33,7 @@ func (l *loader) decodeCache(n *yaml.Node, s *Step) *Cache {
 			c.TTL, _ = l.duration(v, "cache.ttl")
 		case "key":
 			d := yamlx.Deref(v)
-			if d.Kind != yaml.ScalarNode || yamlx.IsNull(d) {
+			if d.Kind != yaml.ScalarNode || d.ShortTag() != "!!str" {
 				l.d.Add(yamlx.PosOf(d), "cache.key must be a string, usually \"${{ ... }}\", not %s", yamlx.KindName(d))
 				return
 			}

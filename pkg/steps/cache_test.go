@@ -27,3 +27,26 @@ func TestCacheKeyProblems(t *testing.T) {
 		})
 	}
 }
+
+// TestNameAndConfirmAreText: a step's name and its confirm: question are
+// text. A list or map was shown or asked as JSON, and confirm: false, null
+// or "" still asked a question, an empty one.
+func TestNameAndConfirmAreText(t *testing.T) {
+	reg := testRegistry(t)
+	for _, tc := range []struct{ step, want string }{
+		{`{id: a, op: control.noop, name: {k: v}}`, "p.yaml:4:37: name must be text"},
+		{`{id: a, op: control.noop, name: null}`, "p.yaml:4:37: name must be text"},
+		{`{id: a, op: control.noop, confirm: false}`, "p.yaml:4:40: confirm must be the question to ask"},
+		{`{id: a, op: control.noop, confirm: [a, b]}`, "p.yaml:4:40: confirm must be the question to ask"},
+		{`{id: a, op: control.noop, confirm: ""}`, "p.yaml:4:40: confirm must be the question to ask"},
+		{`{id: a, op: control.set, with: {n: 1}, cache: {ttl: 1m, key: 5}}`, "cache.key must be a string"},
+	} {
+		_, err := Parse("p.yaml", []byte("version: 1\nname: c\nsteps:\n  - "+tc.step+"\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v\nwant %q", tc.step, err, tc.want)
+		}
+	}
+	if _, err := Parse("p.yaml", []byte("version: 1\nname: c\nsteps:\n  - {id: a, op: control.noop, name: 3, confirm: \"Go ${{ run.id }}?\"}\n"), reg); err != nil {
+		t.Errorf("a number as a name and a question: %v", err)
+	}
+}

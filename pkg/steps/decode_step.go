@@ -173,11 +173,21 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		s.When = l.bareExpr(sn.when, "when", sc&^scopeItem, s, true)
 	}
 	if sn.name != nil {
-		s.Name = l.value(sn.name, sc&^scopeItem, s, -1, false)
+		if d := yamlx.Deref(sn.name); d.Kind != yaml.ScalarNode || yamlx.IsNull(d) {
+			l.d.Add(yamlx.PosOf(d), "name must be text, like \"Restart the workers\" (it may use ${{ }}), not %s", yamlx.KindName(d))
+		} else {
+			s.Name = l.value(sn.name, sc&^scopeItem, s, -1, false)
+		}
 	}
 	if sn.confirm != nil {
-		// confirm is asked once for the whole step, before any item runs.
-		s.Confirm = l.value(sn.confirm, sc&^scopeItem, s, -1, false)
+		// A question, written out: false, null or "" would still ask one
+		// (an empty one), and a list or a map would be asked as JSON.
+		if d := yamlx.Deref(sn.confirm); d.Kind != yaml.ScalarNode || d.ShortTag() != "!!str" || strings.TrimSpace(d.Value) == "" {
+			l.d.Add(yamlx.PosOf(d), "confirm must be the question to ask, like \"Restart ${{ inputs.service }}?\", not %s; to ask nothing, leave confirm out", yamlx.KindName(d))
+		} else {
+			// confirm is asked once for the whole step, before any item runs.
+			s.Confirm = l.value(sn.confirm, sc&^scopeItem, s, -1, false)
+		}
 	}
 	if sn.env != nil {
 		s.Env = l.envVars(sn.env, "env of step "+s.ID, s)

@@ -417,7 +417,7 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 			},
 			"concurrency":       obj{"type": "integer", "minimum": 1, "maximum": f.MaxConcurrency, "default": 1},
 			"fail_fast":         obj{"type": "boolean", "default": true},
-			"confirm":           withDescription(scalar, "a question to confirm on a terminal before the step runs"),
+			"confirm":           withDescription(obj{"type": "string", "minLength": 1}, "a question to confirm on a terminal before the step runs"),
 			"retry":             obj{"$ref": "#/$defs/retry"},
 			"repeat":            obj{"$ref": "#/$defs/repeat"},
 			"rescue":            obj{"type": "array", "minItems": 1, "items": obj{"$ref": "#/$defs/step"}, "description": "steps run when this one fails; when they succeed, the run goes on"},
@@ -432,7 +432,7 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 				"additionalProperties": false,
 				"properties": obj{
 					"ttl": obj{"$ref": "#/$defs/duration", "description": "how long an entry stays fresh"},
-					"key": obj{"type": "string", "description": "the entry's key instead of the op and its resolved parameters; may use ${{ }}"},
+					"key": obj{"type": "string", "minLength": 1, "description": "the entry's key instead of the op and its resolved parameters; may use ${{ }}"},
 				},
 			},
 		},
