@@ -122,7 +122,8 @@ func dispatch(e *env, args []string, cmds []*command) (code int) {
 	name, rest := args[0], args[1:]
 	switch name {
 	case "help", "-h", "-help", "--help":
-		if name == "help" && len(rest) > 0 && rest[0] != "help" {
+		// help --help (or -h) is help itself, as every command takes it.
+		if name == "help" && len(rest) > 0 && rest[0] != "help" && rest[0] != "--help" && rest[0] != "-h" && rest[0] != "-help" {
 			return helpFor(e, rest, cmds)
 		}
 		writeOverview(e.stdout, cmds)

@@ -100,9 +100,9 @@ func TestUnknownCommand(t *testing.T) {
 func TestHelpForEveryCommand(t *testing.T) {
 	r := runMain(t, "help")
 	r.want(t, ExitOK, []string{"Commands:"}, nil)
-	for _, alias := range []string{"-h", "--help"} {
-		if got := runMain(t, alias); got.stdout != r.stdout || got.code != ExitOK {
-			t.Errorf("%s differs from help", alias)
+	for _, alias := range [][]string{{"-h"}, {"--help"}, {"help", "--help"}, {"help", "-h"}} {
+		if got := runMain(t, alias...); got.stdout != r.stdout || got.code != ExitOK {
+			t.Errorf("%v differs from help", alias)
 		}
 	}
 	var names []string

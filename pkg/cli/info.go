@@ -33,7 +33,7 @@ func versionCommand() *command {
 		summary:  "print the version",
 		synopsis: "version",
 		help:     "Print the version of arsenal-run and the Go release and platform it was built for.",
-		exits:    "0.",
+		exits:    "0 printed; 2 bad usage.",
 		run: func(e *env, args []string) int {
 			fs := newFlags(e, versionCommand())
 			pos, code, ok := fs.parse(args)

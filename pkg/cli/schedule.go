@@ -59,7 +59,7 @@ func runSchedule(e *env, args []string) int {
 	next := fs.Int("next", 0, "print the next `N` fire times of each playbook and exit")
 	e.addPluginsFlag(fs.FlagSet)
 	var o scheduleOptions
-	o.state.add(fs, "keep the history, reports and the record of fired slots in `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run)")
+	o.state.add(fs, "keep the history, reports and the record of fired slots in `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run, else ~/.local/state/arsenal-run, else ./arsenal-run-state without a home directory)")
 	var roles listFlag
 	fs.Var(&roles, "role", "run the playbooks with role `R` (repeatable; default $ARSENAL_ROLES, else operator)")
 	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")

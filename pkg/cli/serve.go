@@ -80,7 +80,7 @@ Every line on standard error is a zerolog line: console lines for people
 (coloured on a terminal) or, with --log-format json, JSON lines for a log
 shipper. The server's own lines (start, reload, leadership, stop) are at info
 and above; --log-level sets the level of the runs' lines.`,
-		exits: "0 stopped by SIGTERM or SIGINT; 1 the listener failed; 2 bad usage, or a keys file, policy, playbook or inventory that does not validate.",
+		exits: "0 stopped by SIGTERM or SIGINT; 1 the listener failed; 2 bad usage, or a keys file, policy, playbook or inventory that does not validate; 3 the policy denies a step of a scheduled playbook to the scheduler's roles.",
 		run:   runServe,
 	}
 }
