@@ -50,3 +50,18 @@ func TestNameAndConfirmAreText(t *testing.T) {
 		t.Errorf("a number as a name and a question: %v", err)
 	}
 }
+
+// TestEmptyRescueAndConcurrency: rescue: and concurrency: written with no
+// value are refused, as rescue: [] is; concurrency: read as {} put every
+// run in the playbook's group.
+func TestEmptyRescueAndConcurrency(t *testing.T) {
+	reg := testRegistry(t)
+	for text, want := range map[string]string{
+		"version: 1\nname: c\nsteps:\n  - id: a\n    op: control.noop\n    rescue:\n": "rescue is empty",
+		"version: 1\nname: c\nconcurrency:\nsteps:\n  - {id: a, op: control.noop}\n":  "concurrency is empty",
+	} {
+		if _, err := Parse("p.yaml", []byte(text), reg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", text, err, want)
+		}
+	}
+}

@@ -17,7 +17,12 @@ var concurrencyPolicies = []string{ConcurrencyQueue, ConcurrencySkip, Concurrenc
 func (l *loader) decodeConcurrency(n *yaml.Node) {
 	n = yamlx.Deref(n)
 	c := &Concurrency{Pos: yamlx.PosOf(n), Policy: ConcurrencyQueue}
-	if n.Kind == yaml.ScalarNode && !yamlx.IsNull(n) {
+	if yamlx.IsNull(n) {
+		// Read as {} it would put every run in the playbook's group.
+		l.d.Add(yamlx.PosOf(n), "concurrency is empty; give a group, like `concurrency: deploy` or `{group: ..., policy: ...}`, or leave it out")
+		return
+	}
+	if n.Kind == yaml.ScalarNode {
 		if _, ok := yamlx.Str(n, "concurrency", l.d); !ok {
 			return
 		}

@@ -221,7 +221,7 @@ func (l *loader) decodeRescue(k, n *yaml.Node, s *Step) {
 		return
 	}
 	d := yamlx.Deref(n)
-	if d.Kind == yaml.SequenceNode && len(d.Content) == 0 {
+	if (d.Kind == yaml.SequenceNode && len(d.Content) == 0) || yamlx.IsNull(d) {
 		l.d.Add(yamlx.PosOf(d), "rescue is empty; list the steps to run when %s fails, or remove it", s.ID)
 		return
 	}
