@@ -120,9 +120,10 @@ func Middleware(cfg Config) engine.Middleware {
 			if err != nil || c.Abandoned || out == nil {
 				return out, err
 			}
-			if !satisfies(c, out) {
+			if c.Step.Repeat != nil && !satisfies(c, out) {
 				// An attempt of a poll (repeat) whose until is still false:
-				// only the result it waits for is worth keeping.
+				// only the result it waits for is worth keeping. (Outside
+				// repeat, retry has checked its until on this output.)
 				c.Log.Info().Str("reason", "the step's until is false").Msg("result not cached")
 				return out, nil
 			}

@@ -54,6 +54,8 @@ func (fs *flagSet) parse(args []string) (pos []string, code int, ok bool) {
 // (--role, --input) adds each use, and a switch (--yes) says the same
 // thing twice. Any other flag holds one value, which a second use would
 // silently replace (--report a.json --report b.json wrote only b.json).
+// A flag already wrapped (a second parse) is repeatable as far as
+// wrapping goes.
 func repeatable(f *flag.Flag) bool {
 	switch v := f.Value.(type) {
 	case *listFlag, *multiFlag, *onceValue:
@@ -61,7 +63,7 @@ func repeatable(f *flag.Flag) bool {
 	case interface{ IsBoolFlag() bool }:
 		return v.IsBoolFlag()
 	}
-	return strings.Contains(f.Usage, "repeatable")
+	return false
 }
 
 // onceValue is a flag that takes one value: a second use is refused.
@@ -246,6 +248,13 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = rest[1:]
 	}
 }
+
+// multiFlag is a repeatable flag whose values are taken whole: an input's
+// value may hold commas.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // listFlag is a repeatable flag; each use may also hold a comma-separated
 // list.

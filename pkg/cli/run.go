@@ -100,13 +100,6 @@ type runOptions struct {
 	remote     *remoteFlags
 }
 
-// multiFlag is a repeatable flag whose values are taken whole: an input's
-// value may hold commas.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
 func runRun(e *env, args []string) int {
 	outlivePipes()
 	c := runCommand()
@@ -287,29 +280,11 @@ func (r *runner) run() int {
 	// stderr from several goroutines: one lock keeps their lines whole.
 	stderr := &lockedWriter{w: e.stderr}
 	e.stderr = stderr
-	var audit *auth.AuditLog
-	if o.auditLog != "" {
-		if msg := auditLogProblem(o.auditLog, r.reads(), r.sinks(), o.stateDir); msg != "" {
-			fmt.Fprintf(e.stderr, "%s\nnothing ran\n", msg)
-			return ExitUsage
-		}
-		_, statErr := os.Lstat(o.auditLog)
-		var err error
-		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
-			e.errorf("%v", err)
-			return ExitUsage
-		}
-		defer audit.Close()
-		if errors.Is(statErr, os.ErrNotExist) {
-			// A run refused before it started (a report path that fails
-			// its checks) leaves no empty audit log behind.
-			defer func() {
-				if !r.started() {
-					removeIfEmpty(o.auditLog)
-				}
-			}()
-		}
+	audit, closeAudit, ok := r.openAuditLog()
+	if !ok {
+		return ExitUsage
 	}
+	defer closeAudit()
 	warn := func(format string, args ...any) { e.errorf(format, args...) }
 	tp, problem, ok := o.trace.provider(e, warn)
 	if !ok {
@@ -423,53 +398,6 @@ func (r *runner) run() int {
 		}
 	}
 	return code
-}
-
-// flagIsPlaybook says which flag names the playbook itself as something
-// else (--state-dir h.yaml), or "". Such a flag's file is protected
-// before the playbook is read, which then failed as if the playbook were
-// at fault.
-func (r *runner) flagIsPlaybook() string {
-	o := r.o
-	pb, err := os.Stat(r.path)
-	if err != nil {
-		return ""
-	}
-	flags := []struct{ flag, path, want string }{
-		{"--state-dir", o.stateDir, "give a directory for the run history and reports, like state"},
-		{"--policy", o.policy, "give the policy file"},
-		{"--inventory", o.remote.inventory, "give the inventory file"},
-	}
-	for _, f := range o.remote.knownHosts {
-		flags = append(flags, struct{ flag, path, want string }{"--known-hosts", f, "give a known_hosts file"})
-	}
-	for _, f := range flags {
-		if f.path == "" {
-			continue
-		}
-		if fi, err := os.Stat(f.path); err == nil && os.SameFile(pb, fi) {
-			return fmt.Sprintf("%s %s: it is the playbook; %s", f.flag, f.path, f.want)
-		}
-	}
-	return ""
-}
-
-// reads are the files the run reads, for the check of --audit-log.
-func (r *runner) reads() []namedFile {
-	o := r.o
-	out := []namedFile{{"the playbook", r.path}, {"the policy", o.policy}, {"the --inputs file", o.inputsFile},
-		{"the report given to --resume", o.resume}, {"the inventory", o.remote.inventory}}
-	for _, f := range o.remote.knownHosts {
-		out = append(out, namedFile{"a --known-hosts file", f})
-	}
-	return out
-}
-
-// sinks are where the run's reports go, for the check of --audit-log.
-func (r *runner) sinks() []namedFile {
-	o := r.o
-	return []namedFile{{"--report", o.reportPath}, {"--junit", o.junit}, {"--markdown", o.markdown}, {"--html", o.html},
-		{"$GITHUB_STEP_SUMMARY", r.e.getenv("GITHUB_STEP_SUMMARY")}}
 }
 
 // started reports whether the run was started (not refused before).

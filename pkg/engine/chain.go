@@ -15,7 +15,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -56,38 +55,6 @@ type Call struct {
 	run   *run
 	env   map[string]any // the expression environment, for retry.when/until
 	label string         // a fan-out item's label (itemLabel), for its events
-}
-
-// MaskedParams returns the call's params for a sink that shows them (an
-// audit line, a span): the values of params the op declares secret (a
-// webhook's URL, a password) as ***, the run's secrets masked in the
-// others, in each http(s) URL among them the password and the values of
-// token-like query parameters masked, as http.request reports them, and
-// the values of credential headers (Authorization, Cookie) in headers.
-func (c *Call) MaskedParams() map[string]any {
-	p := make(map[string]any, len(c.Params))
-	for k, v := range c.Params {
-		if c.Entry != nil {
-			if sp := c.Entry.Spec.Param(k); sp != nil && sp.Secret {
-				v = "***"
-			}
-		}
-		p[k] = v
-	}
-	if h, ok := p["headers"].(map[string]any); ok {
-		p["headers"] = redact.Headers(h)
-	}
-	m, _ := redact.URLsIn(c.Mask(p)).(map[string]any)
-	return m
-}
-
-// Mask returns v with the run's secrets masked, for sinks such as an audit
-// log.
-func (c *Call) Mask(v any) any {
-	if c.run == nil {
-		return v
-	}
-	return c.run.red.Value(v)
 }
 
 // Caller returns who started the run and from where, as WithCaller set

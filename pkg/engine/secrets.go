@@ -1,6 +1,10 @@
 package engine
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/arsenal-run/arsenal-run/internal/redact"
+)
 
 // addSecret masks a secret value from now on, each of its scalar leaves
 // (a list's elements are used one by one), in this run and in the
@@ -20,4 +24,36 @@ func (r *run) secrets() []string {
 	r.secMu.Lock()
 	defer r.secMu.Unlock()
 	return slices.Clip(r.secretV)
+}
+
+// MaskedParams returns the call's params for a sink that shows them (an
+// audit line, a span): the values of params the op declares secret (a
+// webhook's URL, a password) as ***, the run's secrets masked in the
+// others, in each http(s) URL among them the password and the values of
+// token-like query parameters masked, as http.request reports them, and
+// the values of credential headers (Authorization, Cookie) in headers.
+func (c *Call) MaskedParams() map[string]any {
+	p := make(map[string]any, len(c.Params))
+	for k, v := range c.Params {
+		if c.Entry != nil {
+			if sp := c.Entry.Spec.Param(k); sp != nil && sp.Secret {
+				v = "***"
+			}
+		}
+		p[k] = v
+	}
+	if h, ok := p["headers"].(map[string]any); ok {
+		p["headers"] = redact.Headers(h)
+	}
+	m, _ := redact.URLsIn(c.Mask(p)).(map[string]any)
+	return m
+}
+
+// Mask returns v with the run's secrets masked, for sinks such as an audit
+// log.
+func (c *Call) Mask(v any) any {
+	if c.run == nil {
+		return v
+	}
+	return c.run.red.Value(v)
 }

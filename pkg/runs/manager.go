@@ -45,15 +45,6 @@ const (
 	DefaultMaxQueued  = 64
 )
 
-// Limits bound the runs of a Manager.
-type Limits struct {
-	// MaxRunning is how many runs execute at once (default 8).
-	MaxRunning int
-	// MaxQueued is how many more may wait for a slot (default 64; -1 for
-	// none); past it Start returns ErrQueueFull.
-	MaxQueued int
-}
-
 // Manager owns every run of one process: it admits runs up to its limits,
 // queues a bounded number more, finds runs by id, and shuts down cleanly.
 // Every goroutine it starts ends before Shutdown returns. Its methods are
@@ -85,21 +76,6 @@ type waiter struct {
 	took      bool          // it took its slot: it starts
 	withdrawn bool
 	ended     bool // it stopped waiting without its slot: it is recorded so
-}
-
-// callerWaiting counts the runs of API caller c that wait for a run slot
-// or their group. One caller may hold at most half the places to wait in,
-// so that one key's long runs (a read-only playbook that sleeps) cannot
-// fill the line against every other caller. Scheduled runs are bounded
-// by their scheduler instead. Called with m.mu held.
-func (m *Manager) callerWaiting(c Caller) int {
-	n := 0
-	for h, w := range m.waiting {
-		if !w.took && !w.ended && !w.withdrawn && h.caller.Trigger == c.Trigger && h.caller.Name == c.Name {
-			n++
-		}
-	}
-	return n
 }
 
 // waitEnded ends the wait of w without a run slot (cancelled, or shut

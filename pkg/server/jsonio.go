@@ -137,13 +137,36 @@ func decodeStrict(r *http.Request, max int64, v any) *apiError {
 // (a float64) keeps exactly: 2^53 - 1.
 const maxExactInt = 1<<53 - 1
 
+// mayHoldInexactNumber reports whether data has what a number decoding
+// would change needs: sixteen digits in a row (2^53 has sixteen) or an
+// exponent (1e400). Text in strings may match too; exactNumbers then
+// looks at the numbers alone.
+func mayHoldInexactNumber(data []byte) bool {
+	run := 0
+	for i, c := range data {
+		switch {
+		case c >= '0' && c <= '9':
+			if run++; run >= 16 {
+				return true
+			}
+			continue
+		case (c == 'e' || c == 'E') && run > 0 && i+1 < len(data):
+			if n := data[i+1]; n == '+' || n == '-' || (n >= '0' && n <= '9') {
+				return true
+			}
+		}
+		run = 0
+	}
+	return false
+}
+
 // exactNumbers refuses a number that decoding changed: an integer beyond
 // ±(2^53 - 1), which params and inputs (decoded as float64) would round
 // (9007199254740993 ran as 9007199254740992), or one out of float64's
 // range. A fraction's usual rounding (0.1) is not a change anyone meant.
 func exactNumbers(data []byte) *apiError {
-	if !bytes.ContainsAny(data, "0123456789") {
-		return nil
+	if !mayHoldInexactNumber(data) {
+		return nil // every request's path: no second pass over the body
 	}
 	dec := jsontext.NewDecoder(bytes.NewReader(data))
 	for {
