@@ -67,6 +67,21 @@ func TestEventsWrittenDuringAnOutageAreSentAgain(t *testing.T) {
 	if st := await(t, r.q, id); st != report.StatusSucceeded {
 		t.Fatalf("run %s ended %s, want succeeded", id, st)
 	}
+	// The history records the end before the last batch of events is
+	// written (Follow waits endedGrace for it): wait for run_finished.
+	var evs []engine.Event
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		evs, err = r.q.EventsOf(context.Background(), id, []engine.EventKind{engine.EventStepFinished, engine.EventRunFinished})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) > 0 && evs[len(evs)-1].Kind == engine.EventRunFinished || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(evs) != 5 || evs[4].Kind != engine.EventRunFinished {
+		t.Errorf("relayed step_finished and run_finished: %d events, want 5 ending with run_finished", len(evs))
+	}
 	rows, err := r.pg.Pool().Query(context.Background(), `SELECT seq FROM run_events WHERE run_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		t.Fatal(err)
@@ -84,12 +99,5 @@ func TestEventsWrittenDuringAnOutageAreSentAgain(t *testing.T) {
 		if s != int64(i+1) {
 			t.Fatalf("relayed events %v: a hole before %d", seqs, s)
 		}
-	}
-	evs, err := r.q.EventsOf(context.Background(), id, []engine.EventKind{engine.EventStepFinished, engine.EventRunFinished})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(evs) != 5 || evs[4].Kind != engine.EventRunFinished {
-		t.Errorf("relayed step_finished and run_finished: %d events, want 5 ending with run_finished", len(evs))
 	}
 }
