@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,9 +143,8 @@ func variants(s string) []string {
 			base64.RawStdEncoding.EncodeToString([]byte(s)),
 			base64.URLEncoding.EncodeToString([]byte(s)),
 			base64.RawURLEncoding.EncodeToString([]byte(s)),
-			url.QueryEscape(s),
-			url.PathEscape(s),
 		)
+		out = append(out, urlForms(s)...)
 		if j, err := json.Marshal(s); err == nil {
 			out = append(out, string(j[1:len(j)-1]))
 		}

@@ -115,3 +115,31 @@ func TestMultiLineSecretMasksOnlyItsTokens(t *testing.T) {
 		t.Errorf("the whole secret: %q", got)
 	}
 }
+
+// TestSecretInURLForms checks that a secret is masked in each form a URL
+// holding it is printed in: Go escapes a path, a query, user info and a
+// fragment differently, a URL printed whole keeps its path's slashes, and
+// other tools escape everything but RFC 3986's unreserved characters.
+func TestSecretInURLForms(t *testing.T) {
+	tests := []struct{ name, secret, text string }{
+		{"request line of a path", "Zx/8ökq!Lm", "GET http://127.0.0.1:9/repo/Zx/8%C3%B6kq%21Lm/x"},
+		{"client error for a path", "p@ss w/rd+&=ü", `Get "http://h/x/p@ss%20w/rd+&=%C3%BC/y": EOF`},
+		{"path segment", "Zx/8ökq!Lm", "/repo/Zx%2F8%C3%B6kq%21Lm"},
+		{"query, + for space", "p@ss w/rd+&=ü", "?t=p%40ss+w%2Frd%2B%26%3D%C3%BC"},
+		{"query, %20 for space", "p@ss w/rd+&=ü", "?t=p%40ss%20w%2Frd%2B%26%3D%C3%BC"},
+		{"password in user info", "Pa;ss!word 1", "http://admin:Pa;ss%21word%201@h/"},
+		{"user name in user info", "Pa;ss!word 1", "http://Pa;ss%21word%201@h/"},
+		{"fragment", "Zx/8ökq!Lm", "http://h/#Zx/8%C3%B6kq!Lm"},
+		{"Python quote", "p@ss w/rd+&=ü(*)~", "p%40ss%20w/rd%2B%26%3D%C3%BC%28%2A%29~"},
+		{"Python quote, safe empty", "p@ss w/rd+&=ü(*)~", "p%40ss%20w%2Frd%2B%26%3D%C3%BC%28%2A%29~"},
+		{"Python quote_plus", "p@ss w/rd+&=ü(*)~", "k=p%40ss+w%2Frd%2B%26%3D%C3%BC%28%2A%29~"},
+		{"JavaScript encodeURIComponent", "p@ss w/rd+&=ü(*)~", "p%40ss%20w%2Frd%2B%26%3D%C3%BC(*)~"},
+	}
+	for _, tc := range tests {
+		r := New(tc.secret)
+		got := r.String(tc.text)
+		if !strings.Contains(got, Mask) || strings.Contains(got, "%C3") || strings.Contains(got, "ss") {
+			t.Errorf("%s: String(%q) = %q, the secret is not masked", tc.name, tc.text, got)
+		}
+	}
+}

@@ -176,3 +176,47 @@ func Headers(h map[string]any) map[string]any {
 	}
 	return out
 }
+
+// urlForms are the texts s is written as in a URL. Each part of a URL
+// escapes a different set of characters, and a URL printed whole (an HTTP
+// client's error, a request line in a log) keeps the / of its path that
+// url.PathEscape escapes, so a secret in a path, a query, user info or a
+// fragment shows in one of these forms, not in the form another part uses:
+// Go's own escapings as url.URL.String and url.Values.Encode write them,
+// and the strict RFC 3986 escaping other tools write (Python's quote and
+// quote_plus, curl's --data-urlencode, JavaScript's encodeURIComponent).
+func urlForms(s string) []string {
+	q := url.QueryEscape(s)
+	return []string{
+		url.PathEscape(s),
+		(&url.URL{Path: s}).EscapedPath(),
+		q,
+		strings.ReplaceAll(q, "+", "%20"), // a + that QueryEscape writes is a space
+		strings.TrimPrefix(url.UserPassword("", s).String(), ":"),
+		url.User(s).String(),
+		(&url.URL{Fragment: s}).EscapedFragment(),
+		percentEncode(s, ""),
+		percentEncode(s, "/"),
+		strings.ReplaceAll(percentEncode(s, ""), "%20", "+"),
+		percentEncode(s, "!*'()"),
+	}
+}
+
+// percentEncode escapes every byte of s as %XX but RFC 3986's unreserved
+// characters (letters, digits, - . _ ~) and those in keep.
+func percentEncode(s, keep string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-._~", c) >= 0 || strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
