@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -179,6 +180,42 @@ const IgnoredNote = "ignored: continue_on_error"
 // ignored reports whether s failed and continue_on_error let the run go
 // on after it.
 func ignored(s *Step) bool { return s.Ignored && s.Status == StatusFailed }
+
+// failedRun reports whether s failed the run: it failed or was denied, and
+// neither continue_on_error nor its rescue steps let the run go on.
+func failedRun(s *Step) bool { return failedLike(s.Status) && !ignored(s) && !s.Rescued }
+
+// shownItems returns the indexes of the items of a fan-out that a list of
+// at most limit items shows, in their order: those that failed or were
+// denied, then those cancelled or skipped, then, when succeeded is set,
+// those that succeeded; more is how many of these are left out. A
+// fan-out whose fail_fast cancelled the items around the one that failed
+// still shows that one, however far down it is.
+func shownItems(items []Item, limit int, succeeded bool) (shown []int, more int) {
+	var byRank [3][]int
+	for i := range items {
+		rank := 2
+		switch st := items[i].Status; {
+		case failedLike(st):
+			rank = 0
+		case st != StatusSucceeded:
+			rank = 1
+		case !succeeded:
+			continue
+		}
+		if len(byRank[rank]) < limit {
+			byRank[rank] = append(byRank[rank], i)
+		} else {
+			more++
+		}
+	}
+	for _, idx := range byRank {
+		n := min(len(idx), limit-len(shown))
+		shown, more = append(shown, idx[:n]...), more+len(idx)-n
+	}
+	slices.Sort(shown)
+	return shown, more
+}
 
 // itemLabel names one fan-out item: the step label and the item's label
 // (a host's name), else its index.

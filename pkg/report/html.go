@@ -122,11 +122,9 @@ func WriteHTML(w io.Writer, r *Report) error {
 		}
 		if len(s.Items) > 0 {
 			hs.ItemSummary = itemSummary(s.Items)
-			for j := range s.Items {
-				if j == htmlMaxItems {
-					hs.MoreItems = len(s.Items) - j
-					break
-				}
+			var listed []int
+			listed, hs.MoreItems = shownItems(s.Items, htmlMaxItems, true)
+			for _, j := range listed {
 				it := &s.Items[j]
 				hi := htmlItem{Item: it, Value: clip(plainText(itemName(it)), 200)}
 				if it.Error != nil {

@@ -188,3 +188,28 @@ func TestItemLanes(t *testing.T) {
 		t.Errorf("itemLanes = %d %v, want 2 [0 1 1 0 0]", n, lanes)
 	}
 }
+
+// TestHTMLListsFailedItemsOfALargeFanOut: past htmlMaxItems items, the
+// details list the items that failed wherever they are, not only the
+// first ones.
+func TestHTMLListsFailedItemsOfALargeFanOut(t *testing.T) {
+	start := goldenStart
+	s := Step{ID: "fan", Op: "shell.exec", Section: "steps", Status: StatusFailed, StartedAt: &start, Attempts: 1,
+		Error: &Error{Class: "execution", Message: "1 of 600 items failed"}}
+	for i := range htmlMaxItems + 100 {
+		it := Item{Index: i, Item: fmt.Sprintf("host-%d", i), Status: StatusSucceeded, Attempts: 1}
+		if i == htmlMaxItems+50 {
+			it.Status, it.Error = StatusFailed, &Error{Class: "execution", Message: "disk full on host-550"}
+		}
+		s.Items = append(s.Items, it)
+	}
+	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusFailed,
+		StartedAt: start, FinishedAt: start, Steps: []Step{s}}
+	out := renderHTML(t, r)
+	if !strings.Contains(out, "disk full on host-550") {
+		t.Error("the item that failed is not listed")
+	}
+	if !strings.Contains(out, "the 500 listed are those that did not succeed, then the first that did; 100 more are in the JSON report") {
+		t.Error("no line says which items are listed")
+	}
+}

@@ -40,6 +40,7 @@ func mdIcon(s Status) string {
 // line, a table of steps with status, duration, attempts and error (and
 // under a playbook.run step, the steps of its sub-runs that did not
 // succeed), the run outputs, and a collapsible <details> block for each failed or denied step
+// (at most mdMaxDetails, those that failed the run first: mdDetailed)
 // with its error, attempt log, failed items and an output excerpt. Every
 // value from the report is escaped, so output text cannot break the table
 // or inject markup.
@@ -70,18 +71,12 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 	b.WriteString("\n")
 	mdOutputs(&b, r)
-	shown := 0
-	for i := range r.Steps {
-		s := &r.Steps[i]
-		if !failedLike(s.Status) {
-			continue
-		}
-		if shown == mdMaxDetails {
-			fmt.Fprintf(&b, "More steps failed than are shown here; the report of run `%s` has them all.\n\n", mdCode(r.RunID))
-			break
-		}
-		shown++
+	list, more := mdDetailed(r.Steps)
+	for _, s := range list {
 		mdDetails(&b, r, s)
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "More steps failed than are shown here (%d more); those that failed the run come first. The report of run `%s` has them all.\n\n", more, mdCode(r.RunID))
 	}
 	out := b.String()
 	if len(out) > mdTotalLimit {
@@ -108,6 +103,28 @@ func mdOutputs(b *strings.Builder, r *Report) {
 		fmt.Fprintf(b, "| `%s` | ⚠️ not computed: %s |\n", mdCode(k), mdCell(r.OutputErrors[k], mdCellLimit))
 	}
 	b.WriteString("\n")
+}
+
+// mdDetailed picks the failed and denied steps that get a <details> block,
+// at most mdMaxDetails, and says how many more there are. The steps that
+// failed the run come first, in playbook order, then those whose failure
+// was ignored (continue_on_error) or rescued: a run with many ignored
+// failures before the one that stopped it must still show that one.
+func mdDetailed(steps []Step) (list []*Step, more int) {
+	for _, first := range []bool{true, false} {
+		for i := range steps {
+			s := &steps[i]
+			if !failedLike(s.Status) || failedRun(s) != first {
+				continue
+			}
+			if len(list) == mdMaxDetails {
+				more++
+				continue
+			}
+			list = append(list, s)
+		}
+	}
+	return list, more
 }
 
 // mdDetails writes the collapsible block of one failed step.
@@ -163,31 +180,26 @@ func mdNested(b *strings.Builder, s *Step) {
 	}
 }
 
-// mdItems lists the items of a fan-out step that did not succeed.
+// mdItems lists the items of a fan-out step that did not succeed, those
+// that failed or were denied first (shownItems).
 func mdItems(b *strings.Builder, s *Step) {
-	n := 0
-	for i := range s.Items {
+	shown, more := shownItems(s.Items, mdMaxRows, false)
+	if len(shown) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "**Items that did not succeed** (%s)\n\n| # | Item | Status | Time | Tries | Error |\n|--:|---|---|--:|--:|---|\n", itemSummary(s.Items))
+	for _, i := range shown {
 		it := &s.Items[i]
-		if it.Status == StatusSucceeded {
-			continue
-		}
-		if n == 0 {
-			fmt.Fprintf(b, "**Items that did not succeed** (%s)\n\n| # | Item | Status | Time | Tries | Error |\n|--:|---|---|--:|--:|---|\n", itemSummary(s.Items))
-		}
-		if n == mdMaxRows {
-			b.WriteString("| … | | | | | more items; see the JSON report |\n")
-			break
-		}
-		n++
 		note := it.Reason
 		if it.Error != nil {
 			note = oneLine(errText(it.Error), mdCellLimit)
 		}
 		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(itemName(it), 80), mdIcon(it.Status), mdText(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, mdNote(note))
 	}
-	if n > 0 {
-		b.WriteString("\n")
+	if more > 0 {
+		b.WriteString("| … | | | | | more items; see the JSON report |\n")
 	}
+	b.WriteString("\n")
 }
 
 // htmlText escapes the characters that start markup, leaving quotes as

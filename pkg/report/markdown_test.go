@@ -222,3 +222,66 @@ func withoutCode(md string) string {
 }
 
 var codeSpan = regexp.MustCompile("(?:^|[^\\\\])`[^`]*`")
+
+// TestMarkdownDetailsRunFailuresFirst: many failures ignored by
+// continue_on_error, or rescued, before the step that failed the run must
+// not take all the <details> blocks; the steps that failed the run (a
+// denied one too) get theirs first.
+func TestMarkdownDetailsRunFailuresFirst(t *testing.T) {
+	start := goldenStart
+	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusFailed, StartedAt: start, FinishedAt: start}
+	fail := func(id string) Step {
+		return Step{ID: id, Op: "x.y", Section: "steps", Status: StatusFailed, StartedAt: &start, Attempts: 1, Error: &Error{Class: "execution", Message: id + " broke"}}
+	}
+	for i := range mdMaxDetails + 1 {
+		s := fail(fmt.Sprintf("lint%02d", i))
+		s.Ignored = true
+		r.Steps = append(r.Steps, s)
+	}
+	rescued := fail("migrate")
+	rescued.Rescued = true
+	r.Steps = append(r.Steps, rescued, fail("deploy"),
+		Step{ID: "gate", Op: "x.y", Section: "steps", Status: StatusDenied, Reason: "no rule allows it"})
+	md := renderMarkdown(t, r)
+	var got []string
+	for _, m := range regexp.MustCompile(`<summary>\S+ <code>([^<]*)</code>`).FindAllStringSubmatch(md, -1) {
+		got = append(got, m[1])
+	}
+	want := []string{"deploy", "gate"}
+	for i := range mdMaxDetails - 2 {
+		want = append(want, fmt.Sprintf("lint%02d", i))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("steps with <details> (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(md, "More steps failed than are shown here (4 more)") {
+		t.Errorf("no line says 4 more steps failed:\n%s", md[strings.LastIndex(md, "</details>"):])
+	}
+	if !strings.Contains(md, "deploy broke") {
+		t.Error("the error of the step that failed the run is not shown")
+	}
+}
+
+// TestItemListsShowTheFailedItemFirst: a fan-out whose failure cancelled
+// many items listed before the one that failed still shows that one in
+// the Markdown, text and HTML summaries.
+func TestItemListsShowTheFailedItemFirst(t *testing.T) {
+	start := goldenStart
+	s := Step{ID: "hosts", Op: "shell.exec", Section: "steps", Status: StatusFailed, StartedAt: &start, Attempts: 1,
+		Error: &Error{Class: "execution", Message: "item web-30 failed"}}
+	for i := range 40 {
+		it := Item{Index: i, Label: fmt.Sprintf("web-%d", i), Item: i, Status: StatusCancelled, Reason: "cancelled: an item failed (fail_fast)"}
+		if i == 30 {
+			it.Status, it.Reason, it.Error = StatusFailed, "", &Error{Class: "execution", Message: "disk full on web-30"}
+		}
+		s.Items = append(s.Items, it)
+	}
+	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusFailed,
+		StartedAt: start, FinishedAt: start, Steps: []Step{s}}
+	if md := renderMarkdown(t, r); !strings.Contains(md, "disk full on web-30") || !strings.Contains(md, "more items; see the JSON report") {
+		t.Errorf("the Markdown lacks the item that failed, or the line for the others:\n%s", md)
+	}
+	if txt := renderText(t, r); !strings.Contains(txt, "disk full on web-30") || !strings.Contains(txt, "more items in the report") {
+		t.Errorf("the text summary lacks the item that failed, or the line for the others:\n%s", txt)
+	}
+}

@@ -38,7 +38,16 @@ type nestedStep struct {
 	// its continue_on_error let the run go on: the failure is not the
 	// run's.
 	Excused bool
+	// rescued is set when the step, or a step it is nested in, failed and
+	// its rescue steps recovered: that failure is not the run's either.
+	rescued bool
+	// seq is the step's place in the walk, the order the formats list in.
+	seq int
 }
+
+// minor reports whether n's failure was not its sub-run's, nor the run's:
+// excused by continue_on_error or rescued.
+func (n *nestedStep) minor() bool { return n.Excused || n.rescued }
 
 // nestedMaxRows is how many nested steps the formats list under one
 // top-level step, as textMaxItems bounds its items; a line says how many
@@ -46,44 +55,64 @@ type nestedStep struct {
 const nestedMaxRows = 20
 
 // nestedSteps lists the steps of s's sub-runs that did not succeed, up to
-// limit (all of them for limit < 0), and how many more there are.
+// limit (all of them for limit < 0), and how many more there are. When
+// there are more, the steps whose failure was ignored or rescued are the
+// ones left out, so that a sub-run with many ignored failures still shows
+// the step that failed it; those listed keep the order of the walk.
 func nestedSteps(s *Step, limit int) (list []nestedStep, more int) {
 	w := nestedWalk{limit: limit}
-	w.step(stepLabel(s), s, ignored(s))
-	return w.list, w.more
+	w.step(stepLabel(s), s, ignored(s), s.Rescued)
+	n := len(w.main) + len(w.rest)
+	if limit >= 0 {
+		n = min(n, limit)
+	}
+	list = append(w.main, w.rest[:n-len(w.main)]...)
+	slices.SortFunc(list, func(a, b nestedStep) int { return a.seq - b.seq })
+	return list, w.seen - len(list)
 }
 
+// nestedWalk collects the nested steps to list. It keeps at most limit of
+// the steps that failed their sub-run (main) and at most limit of the
+// others (rest), as only so many are listed, and counts them all (seen).
 type nestedWalk struct {
-	list  []nestedStep
-	more  int
-	limit int
+	main, rest []nestedStep
+	seen       int
+	limit      int
 }
 
 // step walks the sub-runs of s, a step named path.
-func (w *nestedWalk) step(path string, s *Step, excused bool) {
-	w.run(path, s.Sub, excused)
+func (w *nestedWalk) step(path string, s *Step, excused, rescued bool) {
+	w.run(path, s.Sub, excused, rescued)
 	for i, sub := range s.Subs {
-		w.run(path+"["+subItemName(s, i)+"]", sub, excused)
+		w.run(path+"["+subItemName(s, i)+"]", sub, excused, rescued)
 	}
 }
 
 // run lists the steps of sub that a reader must look at, under path.
-func (w *nestedWalk) run(path string, sub *SubRun, excused bool) {
+func (w *nestedWalk) run(path string, sub *SubRun, excused, rescued bool) {
 	if sub == nil || sub.Status == StatusSucceeded {
 		return
 	}
 	for i := range sub.Steps {
 		s := &sub.Steps[i]
 		p := path + "/" + stepLabel(s)
-		ex := excused || ignored(s)
+		ex, res := excused || ignored(s), rescued || s.Rescued
 		if nestedShown(s) {
-			if w.limit >= 0 && len(w.list) == w.limit {
-				w.more++
-			} else {
-				w.list = append(w.list, nestedStep{Path: p, Step: s, Run: sub, Excused: ex})
-			}
+			w.add(nestedStep{Path: p, Step: s, Run: sub, Excused: ex, rescued: res, seq: w.seen})
 		}
-		w.step(p, s, ex)
+		w.step(p, s, ex, res)
+	}
+}
+
+// add keeps n if the list may still show it.
+func (w *nestedWalk) add(n nestedStep) {
+	w.seen++
+	to := &w.main
+	if n.minor() {
+		to = &w.rest
+	}
+	if w.limit < 0 || len(*to) < w.limit {
+		*to = append(*to, n)
 	}
 }
 

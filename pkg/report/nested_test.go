@@ -298,3 +298,40 @@ func TestNestedCancelledLeavesOutStepsNeverStarted(t *testing.T) {
 		t.Errorf("nested rows %q, want call/slow only:\n%s", got, out)
 	}
 }
+
+// TestNestedRowsShowTheStepThatFailedFirst: past nestedMaxRows nested
+// steps, those whose failure was ignored or rescued are left out before
+// the one that failed the sub-run, and the rows keep their order.
+func TestNestedRowsShowTheStepThatFailedFirst(t *testing.T) {
+	e := &Error{Class: "execution", Message: "boom"}
+	var steps []Step
+	for i := range nestedMaxRows + 3 {
+		steps = append(steps, Step{ID: fmt.Sprintf("lint%02d", i), Op: "control.fail", Status: StatusFailed, Attempts: 1, Error: e, Ignored: true})
+	}
+	steps = append(steps,
+		Step{ID: "migrate", Op: "control.fail", Status: StatusFailed, Attempts: 1, Error: e, Rescued: true},
+		Step{ID: "deploy", Op: "shell.exec", Status: StatusFailed, Attempts: 1, Error: &Error{Class: "execution", Message: "connecting to db-7"}})
+	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusFailed,
+		StartedAt: goldenStart, FinishedAt: goldenStart,
+		Steps: []Step{{ID: "call", Op: "playbook.run", Status: StatusFailed, Attempts: 1, Error: e,
+			Sub: &SubRun{RunID: "x", Status: StatusFailed, Steps: steps}}}}
+	list, more := nestedSteps(&r.Steps[0], nestedMaxRows)
+	var got []string
+	for _, n := range list {
+		got = append(got, n.Path)
+	}
+	var want []string
+	for i := range nestedMaxRows - 1 {
+		want = append(want, fmt.Sprintf("call/lint%02d", i))
+	}
+	want = append(want, "call/deploy")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("nested steps listed (-want +got):\n%s", diff)
+	}
+	if more != 5 {
+		t.Errorf("%d more nested steps, want 5", more)
+	}
+	if out := renderText(t, r); !strings.Contains(out, "connecting to db-7") {
+		t.Errorf("the text summary lacks the step that failed the sub-run:\n%s", out)
+	}
+}

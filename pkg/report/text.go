@@ -85,7 +85,8 @@ func WriteText(w io.Writer, r *Report) error {
 const textNoteLimit = 120
 
 // textMaxItems is how many labelled items the summary lists under their
-// step: all of them up to this many, else those that did not succeed.
+// step: all of them up to this many, else those that did not succeed,
+// those that failed or were denied first (shownItems).
 const textMaxItems = 20
 
 // textItems lists, under a fan-out step, its items that have a label
@@ -94,23 +95,17 @@ func textItems(w io.Writer, s *Step) {
 	if len(s.Items) == 0 || s.Items[0].Label == "" {
 		return
 	}
-	all := len(s.Items) <= textMaxItems
-	n := 0
-	for i := range s.Items {
+	shown, more := shownItems(s.Items, textMaxItems, len(s.Items) <= textMaxItems)
+	for _, i := range shown {
 		it := &s.Items[i]
-		if !all && it.Status == StatusSucceeded {
-			continue
-		}
-		if n == textMaxItems {
-			fmt.Fprintf(w, "  \t  …\t\t\t\t\tmore items in the report\n")
-			return
-		}
-		n++
 		note := it.Reason
 		if it.Error != nil {
 			note = oneLine(errText(it.Error), textNoteLimit)
 		}
 		fmt.Fprintf(w, "  \t  %s %s\t\t%s\t%s\t%d\t%s\n", Icon(it.Status), clip(cell(it.Label), 40), cell(string(it.Status)), FormatMS(it.DurationMS), it.Attempts, midClip(cell(note), textNoteLimit))
+	}
+	if more > 0 {
+		fmt.Fprintf(w, "  \t  …\t\t\t\t\tmore items in the report\n")
 	}
 }
 
