@@ -41,10 +41,11 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 		for i, r := range rows {
 			d := details[keyOf(r)]
 			if r.Kind == "attempt" {
-				// The report's error is the last attempt's, not each one's.
-				d.message, d.reason = "", ""
+				// The report's error is the last attempt's, not each one's,
+				// and its rescue recovered the step, not an attempt.
+				d.message, d.reason, d.rescued = "", "", false
 			}
-			steps[i] = stepJSON{StepRow: r, Label: d.label, Message: d.message, Reason: d.reason}
+			steps[i] = stepJSON{StepRow: r, Label: d.label, Message: d.message, Reason: d.reason, Rescued: d.rescued, RescueOf: d.rescueOf}
 		}
 		return writeJSON(w, struct {
 			Run   runJSON    `json:"run"`
@@ -138,7 +139,7 @@ func writeItems(w io.Writer, items []StepRow, details map[rowKey]detail, more st
 		if succeeded == 1 {
 			n = "1 item"
 		}
-		fmt.Fprintf(w, "  %s[…]\t%s\t%s %s\t\t\t%s\n", stepName(&items[0]), oneLine(items[0].Op, 80), icon(report.StatusSucceeded), report.StatusSucceeded, n)
+		fmt.Fprintf(w, "  %s[…]\t%s\t%s %s\t\t\t%s\n", stepName(&items[0], details[keyOf(items[0])]), oneLine(items[0].Op, 80), icon(report.StatusSucceeded), report.StatusSucceeded, n)
 	}
 }
 
@@ -147,19 +148,26 @@ func writeItems(w io.Writer, items []StepRow, details map[rowKey]detail, more st
 // as the summary of `run` does.
 const maxItems = 20
 
+// rescuedNote marks a failed step whose rescue steps recovered it, as
+// the summary of `run` marks it.
+const rescuedNote = "rescued"
+
 // noteLimit is the most characters of a row's error: the width the
 // summary of `run` gives its notes.
 const noteLimit = 120
 
 // stepJSON is a row as `history show --json` prints it: the row, with
-// what the run's report says of its step or item: the item's label (on
-// its attempts' rows too), and the error message or the reason it did not
-// run (not on an attempt's row).
+// what the run's report says of its step or item: the item's label and
+// the step a rescue step rescues (on its attempts' rows too), the error
+// message or the reason it did not run, and whether its rescue steps
+// recovered it (not on an attempt's row).
 type stepJSON struct {
 	StepRow
-	Label   string `json:"label,omitempty"`
-	Message string `json:"error_message,omitempty"`
-	Reason  string `json:"reason,omitempty"`
+	Label    string `json:"label,omitempty"`
+	Message  string `json:"error_message,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Rescued  bool   `json:"rescued,omitempty"`
+	RescueOf string `json:"rescue_of,omitempty"`
 }
 
 // rowKey finds a row's step or item in the report: its section, step id
@@ -186,6 +194,11 @@ func keyOf(r StepRow) rowKey {
 // does not keep. Its text is as the report holds it, not cleaned.
 type detail struct {
 	label, message, reason string
+	// rescued is set on a step that failed and whose rescue steps
+	// recovered it; rescueOf names the step a rescue step (and each of
+	// its items) belongs to.
+	rescued  bool
+	rescueOf string
 }
 
 // note is the error of a row: "class: message", or the reason it did not
@@ -198,7 +211,10 @@ func (d detail) note() string {
 }
 
 // reportDetails indexes the labels, errors and reasons of rep's steps and
-// items by their rows' keys; nil for no report.
+// items, and what became of a failure a rescue recovered, by their rows'
+// keys; nil for no report. The history's rows keep neither the rescued
+// mark nor the step a rescue step belongs to: without the report, a
+// rescued step shows as a plain failure and a rescue step by its section.
 func reportDetails(rep *report.Report) map[rowKey]detail {
 	if rep == nil {
 		return nil
@@ -206,10 +222,10 @@ func reportDetails(rep *report.Report) map[rowKey]detail {
 	out := map[rowKey]detail{}
 	for i := range rep.Steps {
 		s := &rep.Steps[i]
-		out[rowKey{section(s), s.ID, -1}] = detail{message: errMessage(s.Error), reason: s.Reason}
+		out[rowKey{section(s), s.ID, -1}] = detail{message: errMessage(s.Error), reason: s.Reason, rescued: s.Rescued, rescueOf: s.RescueOf}
 		for j := range s.Items {
 			it := &s.Items[j]
-			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason}
+			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: s.RescueOf}
 		}
 	}
 	return out
@@ -262,11 +278,16 @@ func groupRows(rows []StepRow) []*rowGroup {
 	return groups
 }
 
-// stepName is a row's step as the table names it: its id, after its
-// section for the handler sections.
-func stepName(r *StepRow) string {
+// stepName is a row's step as the table names it, as the summary of
+// `run` does: its id, after its section for the handler sections, and
+// after the step it rescues and "rescue" for a rescue step the report
+// (d) says that of.
+func stepName(r *StepRow, d detail) string {
 	id := oneLine(r.StepID, 80)
-	if r.Section != "" && r.Section != "steps" {
+	switch {
+	case d.rescueOf != "":
+		id = oneLine(d.rescueOf, 80) + "/rescue/" + id
+	case r.Section != "" && r.Section != "steps":
 		id = oneLine(r.Section, 40) + "/" + id
 	}
 	return id
@@ -279,7 +300,7 @@ func stepName(r *StepRow) string {
 // control sequences.
 func writeRow(w io.Writer, r *StepRow, details map[rowKey]detail) {
 	d := details[keyOf(*r)]
-	id := stepName(r)
+	id := stepName(r, d)
 	switch {
 	case r.Item == nil:
 	case oneLine(d.label, 40) != "":
@@ -295,7 +316,10 @@ func writeRow(w io.Writer, r *StepRow, details map[rowKey]detail) {
 	if n := d.note(); n != "" && r.Status != report.StatusSucceeded {
 		errText = midLine(n, noteLimit)
 	}
-	if r.Ignored {
+	switch {
+	case d.rescued:
+		errText += " (" + rescuedNote + ")"
+	case r.Ignored:
 		errText += " (" + report.IgnoredNote + ")"
 	}
 	fmt.Fprintf(w, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, oneLine(r.Op, 80), icon(r.Status), oneLine(string(r.Status), 20), r.Attempt, dur, errText)

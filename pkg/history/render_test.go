@@ -317,3 +317,77 @@ func TestWriteRunSaysItsReportIsGone(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteRunSaysAStepWasRescued: 'history show' marks a failed step its
+// rescue steps recovered, as it marks an ignored one, and names a rescue
+// step after the step it rescues, as the summary of `run` does; --json
+// has both from the report.
+func TestWriteRunSaysAStepWasRescued(t *testing.T) {
+	at := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	run := Run{ID: "r", Playbook: "p", Status: report.StatusSucceeded, StartedAt: at}
+	rows := []StepRow{
+		{StepID: "migrate", Section: "steps", Kind: "step", Attempt: 1, Op: "control.fail", Status: report.StatusFailed, ErrorClass: "execution", StartedAt: &at},
+		{StepID: "restore", Section: "rescue", Kind: "step", Attempt: 1, Op: "control.log", Status: report.StatusSucceeded, StartedAt: &at},
+		{StepID: "poll", Section: "steps", Kind: "step", Attempt: 1, Op: "control.set", Status: report.StatusFailed, ErrorClass: "execution", StartedAt: &at, Ignored: true},
+	}
+	rep := &report.Report{RunID: "r", Status: report.StatusSucceeded, Steps: []report.Step{
+		{ID: "migrate", Op: "control.fail", Section: "steps", Status: report.StatusFailed, Rescued: true, Error: &report.Error{Class: "execution", Message: "migration 42 failed"}},
+		{ID: "restore", Op: "control.log", Section: "rescue", Status: report.StatusSucceeded, RescueOf: "migrate"},
+		{ID: "poll", Op: "control.set", Section: "steps", Status: report.StatusFailed, Ignored: true, Error: &report.Error{Class: "execution", Message: "until never held"}},
+	}}
+	lines := func(rep *report.Report) map[string]string {
+		var b strings.Builder
+		if err := WriteRunReport(&b, run, rows, rep, false); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, l := range strings.Split(b.String(), "\n") {
+			if name, _, ok := strings.Cut(l, " "); ok {
+				out[name] = strings.TrimRight(l, " ")
+			}
+		}
+		return out
+	}
+	got := lines(rep)
+	for name, want := range map[string]string{
+		"migrate":                "execution: migration 42 failed (rescued)",
+		"migrate/rescue/restore": "✓ succeeded",
+		"poll":                   "execution: until never held (ignored: continue_on_error)",
+	} {
+		if !strings.Contains(got[name], want) {
+			t.Errorf("row of %s: %q, want it to hold %q", name, got[name], want)
+		}
+	}
+	// Without the report, the history's rows say neither.
+	if got := lines(nil); got["rescue/restore"] == "" || strings.Contains(got["migrate"], "rescued") {
+		t.Errorf("without the report: rows %q and %q", got["rescue/restore"], got["migrate"])
+	}
+
+	var b bytes.Buffer
+	if err := WriteRunReport(&b, run, rows, rep, true); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Steps []struct {
+			ID       string `json:"id"`
+			Rescued  bool   `json:"rescued"`
+			RescueOf string `json:"rescue_of"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		ID       string
+		Rescued  bool
+		RescueOf string
+	}
+	var steps []row
+	for _, s := range doc.Steps {
+		steps = append(steps, row(s))
+	}
+	want := []row{{"migrate", true, ""}, {"restore", false, "migrate"}, {"poll", false, ""}}
+	if diff := cmp.Diff(want, steps); diff != "" {
+		t.Errorf("history show --json steps (-want +got):\n%s", diff)
+	}
+}
