@@ -111,7 +111,10 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 // writeItems writes the rows of a step's items, sorted by index: all of
 // them up to maxItems, else those that did not succeed, up to maxItems
 // and a line saying how many more (more says where they are), then one
-// line counting those that succeeded.
+// line counting those that succeeded. Of those that did not succeed, the
+// items that failed or were denied are listed before those cancelled or
+// skipped, as the summary of `run` does: a fan-out whose fail_fast
+// cancelled the items around the one that failed still lists that one.
 func writeItems(w io.Writer, items []StepRow, details map[rowKey]detail, more string) {
 	if len(items) <= maxItems {
 		for i := range items {
@@ -119,19 +122,25 @@ func writeItems(w io.Writer, items []StepRow, details map[rowKey]detail, more st
 		}
 		return
 	}
-	listed, hidden, succeeded := 0, 0, 0
+	var failed, other []int
+	succeeded := 0
 	for i := range items {
-		switch {
-		case items[i].Status == report.StatusSucceeded:
+		switch items[i].Status {
+		case report.StatusSucceeded:
 			succeeded++
-		case listed == maxItems:
-			hidden++
+		case report.StatusFailed, report.StatusDenied:
+			failed = append(failed, i)
 		default:
-			listed++
-			writeRow(w, &items[i], details)
+			other = append(other, i)
 		}
 	}
-	if hidden > 0 {
+	failed = failed[:min(len(failed), maxItems)]
+	listed := append(failed, other[:min(len(other), maxItems-len(failed))]...)
+	slices.Sort(listed)
+	for _, i := range listed {
+		writeRow(w, &items[i], details)
+	}
+	if hidden := len(items) - succeeded - len(listed); hidden > 0 {
 		fmt.Fprintf(w, "  …\t\t\t\t\t%d %s\n", hidden, more)
 	}
 	if succeeded > 0 {

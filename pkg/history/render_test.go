@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -389,5 +390,29 @@ func TestWriteRunSaysAStepWasRescued(t *testing.T) {
 	want := []row{{"migrate", true, ""}, {"restore", false, "migrate"}, {"poll", false, ""}}
 	if diff := cmp.Diff(want, steps); diff != "" {
 		t.Errorf("history show --json steps (-want +got):\n%s", diff)
+	}
+}
+
+// TestWriteRunListsTheFailedItemFirst: past maxItems items, 'history show'
+// lists the item that failed before the items its failure cancelled, however
+// far down it is.
+func TestWriteRunListsTheFailedItemFirst(t *testing.T) {
+	at := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	run := Run{ID: "r", Playbook: "p", Status: report.StatusFailed, StartedAt: at}
+	rows := []StepRow{{StepID: "fan", Section: "steps", Kind: "step", Attempt: 1, Op: "shell.exec", Status: report.StatusFailed, ErrorClass: "execution", StartedAt: &at}}
+	for i := range maxItems + 20 {
+		st, class := report.StatusCancelled, "cancelled"
+		if i == maxItems+10 {
+			st, class = report.StatusFailed, "execution"
+		}
+		rows = append(rows, StepRow{StepID: "fan", Section: "steps", Kind: "item", Item: &i, Attempt: 1, Op: "shell.exec", Status: st, ErrorClass: class, StartedAt: &at})
+	}
+	var b strings.Builder
+	if err := WriteRun(&b, run, rows, false); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, fmt.Sprintf("  fan[%d] ", maxItems+10)) || !strings.Contains(out, "  …  ") || strings.Count(out, "  fan[") != maxItems {
+		t.Errorf("want %d item rows with fan[%d] among them and a line for the rest:\n%s", maxItems, maxItems+10, out)
 	}
 }
