@@ -25,7 +25,8 @@ import (
 //     after its own, so a CI page lists exactly which item failed. Past
 //     JUnitMaxItems items, only the items that did not succeed get their own
 //     testcase (at most JUnitMaxItems) and one "id[...]" testcase stands for
-//     the rest.
+//     the rest. The items of a step reused from the resumed run ran in that
+//     run: their time is 0, as the step's is.
 //   - Status: failed with class execution, timeout or validation (or any
 //     class not listed here) is a <failure>; failed with class system or
 //     authorization, and denied, is an <error> (the runner or the policy
@@ -265,13 +266,16 @@ func itemCases(r *Report, s *Step) []junitCase {
 			rest++
 			continue
 		}
-		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: seconds(it.DurationMS)}
+		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: itemSeconds(s, it)}
 		setOutcome(r, &c, it.Status, it.Reason, it.Error, it.AttemptLog)
 		if ignored(s) {
 			ignore(&c)
 		}
 		var out strings.Builder
 		fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\nitem: %s\n", s.Op, it.Status, it.Attempts, CapString(inline(it.Item), 1024))
+		if s.Reused {
+			fmt.Fprintf(&out, "reused: output taken from the resumed run, where it ran for %s\n", FormatMS(it.DurationMS))
+		}
 		if it.Output != nil {
 			out.WriteString("output:\n" + indent(outputText(it.Output)))
 		}
@@ -285,6 +289,17 @@ func itemCases(r *Report, s *Step) []junitCase {
 		})
 	}
 	return cases
+}
+
+// itemSeconds is the time of an item's testcase: none for an item of a
+// step reused from the resumed run, which ran in that run, not in this
+// one; CI pages add the testcases' times up, and the suite's is this
+// run's.
+func itemSeconds(s *Step, it *Item) string {
+	if s.Reused {
+		return seconds(0)
+	}
+	return seconds(it.DurationMS)
 }
 
 // nestedCases are the testcases of the steps of s's sub-runs that did not

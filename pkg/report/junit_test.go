@@ -351,3 +351,23 @@ func TestJUnitRunThatDidNotSucceedIsNeverGreen(t *testing.T) {
 		})
 	}
 }
+
+// TestJUnitReusedItemsTakeNoTime: the items of a step reused from the
+// resumed run ran in that run; their testcases take no time in this one's
+// suite, as the step's does.
+func TestJUnitReusedItemsTakeNoTime(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, resumedReport()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for i := range 3 {
+		want := fmt.Sprintf(`<testcase name="fan[%d]" classname="p" time="0.000">`, i)
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "reused: output taken from the resumed run, where it ran for 300ms") {
+		t.Errorf("an item does not say it was reused:\n%s", out)
+	}
+}

@@ -17,7 +17,9 @@ import (
 // ran in each slice of time. A step that never ran is a short marker with
 // the reason beside it, where the steps listed before it had ended: the
 // report records no time for it, and a step skipped because of the steps
-// it followed was skipped when they ended, not at the run's start.
+// it followed was skipped when they ended, not at the run's start. A step
+// reused from the resumed run is such a marker, without item lanes: its
+// items ran in that run. No bar reaches past the axis at either end.
 const (
 	tlLabelW         = 210.0
 	tlChartW         = 760.0
@@ -88,7 +90,14 @@ func newTimeline(r *Report) timeline {
 		ms := float64(t.Sub(r.StartedAt).Milliseconds())
 		return tlLabelW + min(max(ms, 0), float64(span))/float64(span)*tlChartW
 	}
-	w := func(ms int64) float64 { return max(float64(ms)/float64(span)*tlChartW, tlMinW) }
+	// bar places what ran from t for ms on the axis: cut where it starts
+	// before the run (or after its span) or ends after it, and at least
+	// tlMinW wide so that an instant shows, never past the axis's end.
+	bar := func(t time.Time, ms int64) (bx, bw float64) {
+		bx = x(t)
+		bw = max(x(t.Add(time.Duration(ms)*time.Millisecond))-bx, tlMinW)
+		return min(bx, tlLabelW+tlChartW-bw), bw
+	}
 
 	tl := timeline{ChartX: px(tlLabelW), ChartEnd: px(tlLabelW + tlChartW), AxisY: px(tlAxisH - 6)}
 	for _, ms := range ticks(span) {
@@ -103,9 +112,10 @@ func newTimeline(r *Report) timeline {
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		row := tlRow{ID: s.ID, Label: clip(stepLabel(s), 28), Anchor: stepAnchor(s), Status: s.Status}
-		lanes, laneOf := itemLanes(s.Items)
+		items := timedItems(s)
+		lanes, laneOf := itemLanes(items)
 		h := tlRowH
-		band := len(s.Items) > timelineMaxItems || lanes > timelineMaxLanes
+		band := len(items) > timelineMaxItems || lanes > timelineMaxLanes
 		switch {
 		case band:
 			h += tlBandH + 2
@@ -139,7 +149,7 @@ func newTimeline(r *Report) timeline {
 			row.Bar = tlRect{X: px(bx), Y: px(y), W: px(4), H: px(tlBarH), Status: s.Status, Title: title}
 			end = bx + 4
 		} else {
-			bx, bw := x(*s.StartedAt), w(dur)
+			bx, bw := bar(*s.StartedAt, dur)
 			row.Bar = tlRect{X: px(bx), Y: px(y), W: px(bw), H: px(tlBarH), Status: s.Status, Title: title}
 			end = bx + bw
 			if e := s.StartedAt.Add(time.Duration(dur) * time.Millisecond); e.After(ended) {
@@ -164,14 +174,15 @@ func newTimeline(r *Report) timeline {
 			if a.Error != nil {
 				t += "\n" + oneLine(errText(a.Error), 200)
 			}
-			row.Attempts = append(row.Attempts, tlRect{X: px(x(a.StartedAt)), Y: px(y + 2), W: px(w(a.DurationMS)), H: px(tlBarH - 4), Status: st, Title: t, N: a.Attempt})
+			ax, aw := bar(a.StartedAt, a.DurationMS)
+			row.Attempts = append(row.Attempts, tlRect{X: px(ax), Y: px(y + 2), W: px(aw), H: px(tlBarH - 4), Status: st, Title: t, N: a.Attempt})
 		}
 		iy := y + tlBarH + 2
 		if band {
-			row.Band = itemBand(r, s, span, iy)
+			row.Band = itemBand(r, items, span, iy)
 		} else {
-			for j := range s.Items {
-				it := &s.Items[j]
+			for j := range items {
+				it := &items[j]
 				if it.StartedAt == nil {
 					continue
 				}
@@ -180,7 +191,8 @@ func newTimeline(r *Report) timeline {
 					t += "\n" + oneLine(e, 200)
 				}
 				ly := iy + float64(laneOf[j])*tlLaneH
-				row.Items = append(row.Items, tlRect{X: px(x(*it.StartedAt)), Y: px(ly), W: px(w(it.DurationMS)), H: px(tlLaneH - 1), Status: it.Status, Title: t, N: it.Index})
+				ix, iw := bar(*it.StartedAt, it.DurationMS)
+				row.Items = append(row.Items, tlRect{X: px(ix), Y: px(ly), W: px(iw), H: px(tlLaneH - 1), Status: it.Status, Title: t, N: it.Index})
 			}
 		}
 		tl.Rows = append(tl.Rows, row)
@@ -199,6 +211,16 @@ func newTimeline(r *Report) timeline {
 	}
 	tl.Width, tl.Height = px(tlLabelW+tlChartW+20), px(y+20)
 	return tl
+}
+
+// timedItems are the items of s the timeline draws: none for a step
+// reused from the resumed run, whose items ran in that run, before this
+// one started; drawn on this run's axis they would span all of it.
+func timedItems(s *Step) []Item {
+	if s.Reused {
+		return nil
+	}
+	return s.Items
 }
 
 // itemLanes assigns started items to lanes so that no two items in a lane
@@ -234,15 +256,15 @@ func itemLanes(items []Item) (int, []int) {
 // itemBand summarises many items: the chart is cut into tlBuckets slices;
 // each slice where items ran gets a rectangle coloured by the worst status
 // among them and shaded by how many ran, relative to the busiest slice.
-func itemBand(r *Report, s *Step, span int64, y float64) []tlRect {
+func itemBand(r *Report, items []Item, span int64, y float64) []tlRect {
 	type bucket struct {
 		n     int
 		worst Status
 	}
 	bs := make([]bucket, tlBuckets)
 	per := float64(span) / tlBuckets
-	for i := range s.Items {
-		it := &s.Items[i]
+	for i := range items {
+		it := &items[i]
 		if it.StartedAt == nil {
 			continue
 		}

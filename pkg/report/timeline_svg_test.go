@@ -94,3 +94,68 @@ func TestTimelineOfARunningRun(t *testing.T) {
 		t.Errorf("the running step's bar ends at %v, want the chart's end %v (now)", got, want)
 	}
 }
+
+// resumedReport is a resumed run of 1 ms whose fan-out fan was reused: its
+// three items of 0.3 s ran in the resumed run, before this one started.
+func resumedReport() *Report {
+	start := goldenStart
+	before := func(ms int) *time.Time { t := start.Add(time.Duration(ms-2000) * time.Millisecond); return &t }
+	var items []Item
+	for i := range 3 {
+		items = append(items, Item{Index: i, Item: i, Status: StatusSucceeded, StartedAt: before(i * 5), DurationMS: 300 + int64(i), Attempts: 1,
+			AttemptLog: []Attempt{{Attempt: 1, StartedAt: *before(i * 5), DurationMS: 300 + int64(i)}}})
+	}
+	now := start.Add(time.Millisecond)
+	return &Report{ReportVersion: FormatVersion, RunID: "r2", ResumedFrom: "r1", Playbook: Playbook{Name: "p"}, Status: StatusFailed,
+		StartedAt: start, FinishedAt: now, DurationMS: 1,
+		Steps: []Step{
+			{ID: "fan", Op: "shell.exec", Section: "steps", Status: StatusSucceeded, Reused: true, Reason: "reused from run r1", Items: items},
+			{ID: "two", Op: "control.assert", Section: "steps", Status: StatusFailed, StartedAt: &now, Attempts: 1, Error: &Error{Class: "execution", Message: "not ok"}},
+		}}
+}
+
+// TestTimelineOfAResumedRun: the items of a step reused from the resumed
+// run ran in that run, before this one started: the timeline draws no
+// lane for them, where they would span this run's whole axis.
+func TestTimelineOfAResumedRun(t *testing.T) {
+	tl := newTimeline(resumedReport())
+	if fan := tl.Rows[0]; len(fan.Items) != 0 || len(fan.Band) != 0 {
+		t.Errorf("the reused step has %d item bars and %d band slices, want none", len(fan.Items), len(fan.Band))
+	}
+	if tl.Rows[1].Y != px(tlAxisH+4+tlRowH) {
+		t.Errorf("the step after the reused one is at y=%s, want it right under it at %s", tl.Rows[1].Y, px(tlAxisH+4+tlRowH))
+	}
+	inAxis(t, "resumed", tl)
+}
+
+// TestTimelineBarsStayOnTheAxis: however a report's times fall (an item
+// that started before the run, a step that ends after its recorded
+// duration, a step at the very end), no bar is drawn outside the axis.
+func TestTimelineBarsStayOnTheAxis(t *testing.T) {
+	r := resumedReport()
+	r.Steps[0].Reused = false // items before the run's start, drawn
+	late := r.StartedAt.Add(time.Hour)
+	r.Steps = append(r.Steps, Step{ID: "late", Op: "x.y", Section: "steps", Status: StatusSucceeded, StartedAt: &late, Attempts: 1,
+		AttemptLog: []Attempt{{Attempt: 1, StartedAt: late.Add(time.Hour), DurationMS: 5000}}})
+	inAxis(t, "odd times", newTimeline(r))
+	for _, name := range goldenInputs {
+		inAxis(t, name, newTimeline(loadGolden(t, name)))
+	}
+}
+
+// inAxis checks that every bar, attempt, item and band slice of tl lies
+// between the chart's start and its end.
+func inAxis(t *testing.T, name string, tl timeline) {
+	t.Helper()
+	num := func(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }
+	lo, hi := num(tl.ChartX), num(tl.ChartEnd)
+	for _, row := range tl.Rows {
+		rects := append([]tlRect{row.Bar}, row.Attempts...)
+		rects = append(append(rects, row.Items...), row.Band...)
+		for _, r := range rects {
+			if x, w := num(r.X), num(r.W); x < lo-0.05 || x+w > hi+0.05 || w <= 0 {
+				t.Errorf("%s: step %s has a rect from %v to %v, outside the axis %v to %v (%s)", name, row.ID, x, x+w, lo, hi, r.Title)
+			}
+		}
+	}
+}
