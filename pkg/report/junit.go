@@ -24,8 +24,9 @@ import (
 //   - A fan-out step also gets one <testcase> per item, named "id[index]",
 //     after its own, so a CI page lists exactly which item failed. Past
 //     JUnitMaxItems items, only the items that did not succeed get their own
-//     testcase (at most JUnitMaxItems) and one "id[...]" testcase stands for
-//     the rest. The items of a step reused from the resumed run ran in that
+//     testcase (at most JUnitMaxItems, those that failed or were denied
+//     before those cancelled or skipped) and one "id[...]" testcase stands
+//     for the rest. The items of a step reused from the resumed run ran in that
 //     run: their time is 0, as the step's is.
 //   - Status: failed with class execution, timeout or validation (or any
 //     class not listed here) is a <failure>; failed with class system or
@@ -259,13 +260,10 @@ func itemCases(r *Report, s *Step) []junitCase {
 		return nil
 	}
 	var cases []junitCase
-	rest := 0
-	for i := range s.Items {
+	shown, _ := shownItems(s.Items, JUnitMaxItems, len(s.Items) <= JUnitMaxItems)
+	rest := len(s.Items) - len(shown)
+	for _, i := range shown {
 		it := &s.Items[i]
-		if len(s.Items) > JUnitMaxItems && (it.Status == StatusSucceeded || len(cases) == JUnitMaxItems) {
-			rest++
-			continue
-		}
 		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: itemSeconds(s, it)}
 		setOutcome(r, &c, it.Status, it.Reason, it.Error, it.AttemptLog)
 		if ignored(s) {

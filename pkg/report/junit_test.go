@@ -371,3 +371,32 @@ func TestJUnitReusedItemsTakeNoTime(t *testing.T) {
 		t.Errorf("an item does not say it was reused:\n%s", out)
 	}
 }
+
+// TestJUnitKeepsTheFailedItemOfALargeFanOut: past JUnitMaxItems items,
+// the item that failed gets its testcase even when more items than that
+// were cancelled before it.
+func TestJUnitKeepsTheFailedItemOfALargeFanOut(t *testing.T) {
+	start := goldenStart
+	s := Step{ID: "fan", Op: "shell.exec", Section: "steps", Status: StatusFailed, StartedAt: &start, Attempts: 1,
+		Error: &Error{Class: "execution", Message: "item 1060 failed"}}
+	for i := range JUnitMaxItems + 100 {
+		it := Item{Index: i, Item: i, Status: StatusCancelled, Reason: "cancelled: an item failed (fail_fast)"}
+		if i == JUnitMaxItems+60 {
+			it.Status, it.Reason, it.Error = StatusFailed, "", &Error{Class: "execution", Message: "disk full"}
+		}
+		s.Items = append(s.Items, it)
+	}
+	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusFailed,
+		StartedAt: start, FinishedAt: start, Steps: []Step{s}}
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if want := fmt.Sprintf(`<testcase name="fan[%d]"`, JUnitMaxItems+60); !strings.Contains(out, want) {
+		t.Errorf("no testcase for the item that failed, %s", want)
+	}
+	if n := strings.Count(out, `<testcase name="fan[`); n != JUnitMaxItems+1 {
+		t.Errorf("%d item testcases, want %d and one for the rest", n, JUnitMaxItems+1)
+	}
+}
