@@ -14,7 +14,8 @@ import (
 
 // protected are the paths no file operation touches, whatever its roots:
 // the state dirs of this process, which hold the keys that sign console
-// sessions and reports, and its keys and policy files. A role whose roots
+// sessions and reports, its keys and policy files, and the private
+// runtime directory of every process (PrivateBase). A role whose roots
 // hold the state dir (the working directory when it sets no file_roots,
 // say) could otherwise read the session key and sign itself an admin
 // session, or rewrite the policy.
@@ -79,12 +80,14 @@ func Protect(path, what string) {
 // sorted: what a cached file read must be keyed by, since a read one
 // process allowed another may refuse. The slice is shared: read it only.
 func ProtectedPaths() []string {
+	protectPrivate()
 	protected.RLock()
 	defer protected.RUnlock()
 	return protected.sorted
 }
 
 func protectedPaths() []protectedPath {
+	protectPrivate()
 	protected.RLock()
 	defer protected.RUnlock()
 	return protected.paths

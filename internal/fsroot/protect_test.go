@@ -9,16 +9,19 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-// withProtected runs the test with only the given protected paths.
+// withProtected runs the test with only the given protected paths and
+// the private runtime directory.
 func withProtected(t testing.TB, paths ...string) {
 	protected.Lock()
 	was, wasSorted := protected.paths, protected.sorted
 	protected.paths, protected.sorted = nil, nil
 	protected.Unlock()
+	private := privateProtected.Swap(nil)
 	t.Cleanup(func() {
 		protected.Lock()
 		protected.paths, protected.sorted = was, wasSorted
 		protected.Unlock()
+		privateProtected.Store(private)
 	})
 	for _, p := range paths {
 		Protect(p, "plugins dir")

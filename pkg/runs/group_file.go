@@ -11,19 +11,23 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 )
 
-// defaultLockDir is where groups are kept without a state dir: a
-// directory of the user's under the temporary directory. The temporary
-// directory is shared with every other user, who may make this name
-// first: enqueue checks it (secureLockDir) before it trusts anything in
-// it.
+// defaultLockDir is where groups are kept without a state dir: in
+// arsenal-run's private runtime directory under the temporary directory
+// (fsroot.PrivateBase), which no file operation touches. The temporary
+// directory is a file root of every role that sets none, and a step's
+// file.write of a cancel request there would stop another run. It is
+// also shared with every other user, who may make the name first:
+// enqueue checks the base (fsroot.MakePrivateBase) and the directory
+// (secureLockDir) before it trusts anything in it.
 func defaultLockDir() string {
-	return filepath.Join(os.TempDir(), "arsenal-run-groups-"+strconv.Itoa(os.Getuid()))
+	return filepath.Join(fsroot.PrivateBase(), "groups")
 }
 
 // fileGroups keeps concurrency groups in lock files, one directory per
@@ -41,7 +45,10 @@ func defaultLockDir() string {
 // runs that use them, so both the base directory and each group's must
 // be this user's and writable by no one else (secureLockDir), and every
 // file in them is opened without following a symlink (oNoFollow).
-type fileGroups struct{ dir string }
+type fileGroups struct {
+	dir     string
+	private bool // dir is defaultLockDir, in the private runtime directory
+}
 
 // The lock files are this OS user's alone, so every run in them is the
 // user's own: who is not kept.
@@ -51,7 +58,7 @@ func (g fileGroups) enqueue(group, run, _ string) (groupTicket, error) {
 	// The base's parents are the temporary directory, or the ones the
 	// configuration names; only the directories that hold the locks are
 	// checked.
-	if err := os.MkdirAll(filepath.Dir(g.dir), 0o700); err != nil {
+	if err := g.makeBase(); err != nil {
 		return nil, fmt.Errorf("concurrency group lock directory %s: %w; give --state-dir", g.dir, err)
 	}
 	if err := secureLockDir(g.dir); err != nil {
@@ -72,6 +79,16 @@ func (g fileGroups) enqueue(group, run, _ string) (groupTicket, error) {
 		return nil, fmt.Errorf("lock file: %w", err)
 	}
 	return &fileTicket{dir: dir, name: name, run: run, ticket: f}, nil
+}
+
+// makeBase makes the directory that holds the lock dir: the private
+// runtime directory, checked as such, or the configured dir's parent.
+func (g fileGroups) makeBase() error {
+	if g.private {
+		_, err := fsroot.MakePrivateBase()
+		return err
+	}
+	return os.MkdirAll(filepath.Dir(g.dir), 0o700)
 }
 
 type fileTicket struct {

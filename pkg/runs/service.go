@@ -57,8 +57,8 @@ type Config struct {
 	// that failed); nil discards them.
 	Warn func(format string, args ...any)
 	// LockDir holds the lock files of concurrency groups when there is no
-	// state dir; default a directory of the user's under the temporary
-	// directory. Processes that share it (or the state dir) keep runs of
+	// state dir; default a directory in arsenal-run's private runtime
+	// directory (fsroot.PrivateBase), which no file operation touches. Processes that share it (or the state dir) keep runs of
 	// one group apart.
 	LockDir string
 	// Telemetry traces every run (see pkg/telemetry); nil: off. A run
@@ -153,11 +153,11 @@ func NewService(cfg Config) (*Service, error) {
 		}
 		s.groups = storeGroups{st}
 	} else {
-		dir := cfg.LockDir
-		if dir == "" {
-			dir = defaultLockDir()
+		g := fileGroups{dir: cfg.LockDir}
+		if g.dir == "" {
+			g = fileGroups{dir: defaultLockDir(), private: true}
 		}
-		s.groups = fileGroups{dir: dir}
+		s.groups = g
 	}
 	return s, nil
 }

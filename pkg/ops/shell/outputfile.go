@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -26,9 +27,12 @@ type outputFile struct {
 }
 
 // newOutputFile makes an empty file, readable and writable by this user
-// only, in a fresh private directory.
+// only, in a fresh directory of arsenal-run's private runtime directory:
+// the run trusts what the file holds, and no file operation, of this run
+// or another caller's, reaches it there (a temporary directory of its own
+// would lie in the file roots of every role that sets none).
 func newOutputFile() (*outputFile, error) {
-	dir, err := os.MkdirTemp("", "arsenal-output-")
+	dir, err := fsroot.MkdirPrivate("output-")
 	if err != nil {
 		return nil, fmt.Errorf("creating the ARSENAL_OUTPUT file: %w", err)
 	}

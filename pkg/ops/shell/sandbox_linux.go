@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
 )
 
@@ -111,7 +112,10 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 			sb.cleanup()
 		}
 	}()
-	if sb.dir, err = os.MkdirTemp("", "arsenal-sandbox-"); err != nil {
+	// The directory is the program's HOME, where git and ssh read their
+	// configuration: it lies where no file operation of any caller
+	// reaches (see fsroot.PrivateBase).
+	if sb.dir, err = fsroot.MkdirPrivate("sandbox-"); err != nil {
 		return nil, fmt.Errorf("sandbox: creating its directory: %w", err)
 	}
 	env := append([]string{"PATH=" + sandboxPATH, "HOME=" + sb.dir}, r.env...)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -31,13 +32,13 @@ func TestSandboxDirAndEnvironment(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out["stdout"].(string)), "\n")
 	dir := lines[0]
-	if !strings.Contains(dir, "arsenal-sandbox-") {
+	if !strings.HasPrefix(dir, fsroot.PrivateBase()+"/sandbox-") {
 		t.Errorf("working directory %q is not a fresh sandbox directory", dir)
 	}
 	var env []string
 	for _, l := range lines[1:] {
 		k, v, _ := strings.Cut(l, "=")
-		if k == "ARSENAL_OUTPUT" && strings.Contains(v, "arsenal-output-") {
+		if k == "ARSENAL_OUTPUT" && strings.HasPrefix(v, fsroot.PrivateBase()+"/output-") {
 			l = "ARSENAL_OUTPUT=<file>"
 		}
 		if k != "PWD" && k != "SHLVL" && k != "_" && k != "OLDPWD" { // set by sh itself
