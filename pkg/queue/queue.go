@@ -92,6 +92,7 @@ type Queue struct {
 	waiters map[string]*waiter      // runs whose end someone here waits for
 
 	leading atomic.Bool
+	callers atomic.Pointer[CallerCheck] // nil: every caller is taken as still in force
 
 	stop      chan struct{} // closed once the jobs here ended
 	wg        sync.WaitGroup

@@ -44,6 +44,13 @@ type RunArgs struct {
 	Trigger runs.Trigger `json:"trigger"`
 	Slot    time.Time    `json:"slot,omitzero"`
 	RetryOf string       `json:"retry_of,omitempty"`
+	// Via and KeyPrint say how a caller of the API proved who it is
+	// ("key", "session" or "certificate") and with which key (a print of
+	// it, never its digest), so that the replica that starts the run can
+	// tell whether that caller is still in force there (SetCallerCheck).
+	// Jobs queued before they were kept have neither.
+	Via      string `json:"via,omitempty"`
+	KeyPrint string `json:"key_print,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -150,6 +157,7 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 	h, err := q.cfg.Manager.StartClaimed(context.WithoutCancel(ctx), runs.Request{
 		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Ask: a.Ask, Policy: q.cfg.Policy(), Env: q.cfg.Env,
 		Requeue: true,
+		Recheck: q.recheck(a),
 		Caller:  runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot},
 	}, q.claim(job))
 	switch {

@@ -321,6 +321,14 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 	if unclaimed() {
 		return
 	}
+	// A reload while the run waited may have taken away what let it
+	// start: it is judged again, by the caller and policy of now.
+	if p.req.Recheck != nil {
+		if rep := m.svc.recheck(p, h); rep != nil {
+			end(rep, nil)
+			return
+		}
+	}
 	if !startUnlessCancelled(h) {
 		reason := "not run: cancelled before the run started"
 		if p.group != "" {

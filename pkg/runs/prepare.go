@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,13 +61,35 @@ type prepared struct {
 	asker *asker
 	// parent is the span the request was made under, if any.
 	parent trace.SpanContext
-	// engOpts are the engine's options for this run.
-	engOpts []engine.Option
+	// engOpts are the engine's options for this run; baseOpts are those
+	// that do not depend on the policy (all but the cache's), for a plan
+	// made again under another (see reauthorize). cached: the plan has
+	// the cache's middleware.
+	engOpts, baseOpts []engine.Option
+	cached            bool
 	// start is the run's start on its way to the history.
 	start *startRecord
 }
 
 func (p *prepared) release() {}
+
+// checkTrust denies, under a grant, the steps whose run the grant cannot
+// vouch for: the inputs the caller set, a resumed report.
+func (p *prepared) checkTrust() {
+	p.decisions, p.refusal = checkGrantInputs(p.decisions, p.subject, p.inputs)
+	var distrust string
+	p.decisions, p.subject, distrust = checkResumeTrust(p.res, p.decisions, p.subject)
+	p.untrusted = distrust != ""
+	p.refusal += distrust
+}
+
+// planOptions are the engine's options of a run: base, then the cache's
+// middleware (inside authorization), then the record of the run's start
+// before its first change.
+func planOptions(base, cache []engine.Option, start *startRecord) []engine.Option {
+	opts := append(slices.Clip(base), cache...)
+	return append(opts, engine.WithMiddleware(start.beforeChange))
+}
 
 // Prepare checks a request without running it: the playbook loads, the
 // roles exist, the resume report fits, the inputs resolve. A front end
@@ -117,9 +140,10 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		ask = newAsker(s, pb, runID)
 		engOpts = append(engOpts, engine.WithConfirmer(ask))
 	}
-	engOpts = append(engOpts, s.cacheOptions(pb, policy, roles)...)
+	baseOpts := engOpts
 	start := &startRecord{}
-	engOpts = append(engOpts, engine.WithMiddleware(start.beforeChange))
+	cacheOpts := s.cacheOptions(pb, policy, roles)
+	engOpts = planOptions(baseOpts, cacheOpts, start)
 	plan := engine.New(s.cfg.Registry, engOpts...).Plan(pb)
 	// The playbook's env files join the environment here, so that inputs
 	// with env: or from_env: read them too.
@@ -179,7 +203,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		return nil, &PrepareError{Field: "inventory", Err: err}
 	}
 	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, res: res,
-		engOpts: engOpts, parent: trace.SpanContextFromContext(ctx), start: start, decisions: decisions}
+		engOpts: engOpts, baseOpts: baseOpts, cached: len(cacheOpts) > 0, parent: trace.SpanContextFromContext(ctx), start: start, decisions: decisions}
 	if p.decisions == nil {
 		if p.decisions, err = s.Preflight(policy, roles, pb); err != nil {
 			return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
@@ -190,15 +214,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 			p.statePath = filepath.Join(dir, p.runID+".json")
 		}
 	}
-	// Under a grant, the inputs the caller set and a resumed report must be
-	// ones the grant can vouch for; otherwise its steps are denied here.
-	p.decisions, p.refusal = checkGrantInputs(p.decisions, p.subject, p.inputs)
-	var distrust string
-	p.decisions, p.subject, distrust = checkResumeTrust(p.res, p.decisions, p.subject)
-	if distrust != "" {
-		p.untrusted = true
-		p.refusal += distrust
-	}
+	p.checkTrust()
 	// Every report path is checked before anything runs, so that a run
 	// never replaces what is not its to replace.
 	p.sinks = sinksFor(req, p.statePath, env)

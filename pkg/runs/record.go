@@ -5,6 +5,7 @@ package runs
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -27,6 +28,13 @@ import (
 // refused outright, a dry run too: even a dry run executes read
 // operations, and they would read where the report steers them.
 func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
+	return s.deny(p, h, "")
+}
+
+// deny is preflight; when, if set, says in the report's error when the
+// decisions were made ("under the policy reloaded while the run waited to
+// start"), with the first denied step's rule.
+func (s *Service) deny(p *prepared, h *Handle, when string) *report.Report {
 	h.setRefusal(p.refusal)
 	denied := auth.Denied(p.decisions)
 	if len(denied) == 0 || (p.req.DryRun && !p.untrusted) {
@@ -35,6 +43,9 @@ func (s *Service) preflight(p *prepared, h *Handle) *report.Report {
 	req, pb := p.req, p.plan.Playbook()
 	roles := req.Caller.Roles
 	rep := DeniedReport(pb, p.runID, roles, p.decisions, s.cfg.Registry)
+	if when != "" {
+		rep.Error.Message = fmt.Sprintf("authorization denied step %s (%s) %s: %s; nothing ran", denied[0].Step, denied[0].Op, when, denied[0].Decision.Rule)
+	}
 	rep.DryRun = req.DryRun
 	rep.Inputs = engine.MaskInputs(pb, p.inputs, inputSecrets(pb, p.inputs))
 	h.setDenied(denied)

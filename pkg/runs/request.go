@@ -70,7 +70,18 @@ type Request struct {
 	Caller    Caller
 	// Policy authorizes the run; nil means the service's policy.
 	Policy *auth.Policy
-	DryRun bool
+	// Recheck, when set, is asked again as the run takes its run slot,
+	// after any wait for the slot or its concurrency group: while it
+	// waited, a reload may have taken the caller's key away, changed its
+	// roles, or narrowed the policy. It returns the policy in force now
+	// (nil: the service's), or an error that says why the caller may no
+	// longer start anything (the key was removed). The run starts only if
+	// its roles pass that policy's preflight; otherwise it ends there, not
+	// started, as a run the preflight refused. It is called on the run's
+	// goroutine and must not block. A front end whose callers and policy
+	// cannot change while a run waits leaves it nil.
+	Recheck func() (*auth.Policy, error)
+	DryRun  bool
 	// Yes answers every confirm: question with yes.
 	Yes bool
 	// Confirmer asks confirm: questions; without one (and without Yes or

@@ -53,7 +53,9 @@ func NewRunLauncher(m *runs.Manager, roles []string, policy *auth.Policy) *RunLa
 }
 
 // SetPolicy makes p the policy of the runs launched from now on (a reload
-// of the policy file); runs already started keep theirs.
+// of the policy file), and of those launched before that still wait for a
+// run slot or their concurrency group: they are judged again by it as
+// they start. Runs already running keep theirs.
 func (l *RunLauncher) SetPolicy(p *auth.Policy) { l.policy.Store(p) }
 
 // Launch implements Launcher. A request the run service refuses (a
@@ -75,6 +77,9 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 			Slot:    job.Slot,
 		},
 		Policy: l.policy.Load(),
+		// A run that waits for its slot across a reload starts under the
+		// reloaded policy, or not at all.
+		Recheck: func() (*auth.Policy, error) { return l.policy.Load(), nil },
 	}
 	h, err := l.manager.Start(ctx, req)
 	if err != nil {

@@ -316,6 +316,50 @@ func TestRunLauncherRolesAndPolicy(t *testing.T) {
 	}
 }
 
+// TestRunLauncherQueuedRunTakesTheReloadedPolicy: a scheduled run that
+// waits for a run slot while SetPolicy narrows the launcher's role is
+// judged by the new policy as it starts: it is denied and writes nothing.
+// Before, it ran under the policy it was launched with.
+func TestRunLauncherQueuedRunTakesTheReloadedPolicy(t *testing.T) {
+	rh := newRunHarnessMax(t, t10.Add(-time.Second), []string{auth.RoleOperator}, 1)
+	holder, err := rh.mgr.Start(context.Background(), runs.Request{Playbook: mustPlaybook(t, rh.reg, "hold", "steps:\n  - {id: nap, op: control.sleep, with: {duration: 1h}}\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(rh.pbDir, "out.txt")
+	h, err := rh.launcher.Launch(context.Background(), Job{Playbook: mustPlaybook(t, rh.reg, "put", "steps:\n  - {id: w, op: file.write, with: {path: "+out+", content: x}}\n"), Slot: t10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := auth.ParsePolicy("p.yaml", []byte("version: 1\nroles:\n  operator: {max_risk: read}\n"), rh.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rh.launcher.SetPolicy(policy)
+	holder.Cancel(errors.New("done holding"))
+	<-h.Done()
+	if st := h.(runHandle).Status(); st != report.StatusFailed {
+		t.Errorf("the queued scheduled run: %s, want it denied by the reloaded policy", st)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the queued run wrote (%v)", err)
+	}
+}
+
+// mustPlaybook loads a playbook of the given steps, named name.
+func mustPlaybook(t *testing.T, reg *ops.Registry, name, body string) *steps.Playbook {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(path, []byte("version: 1\nname: "+name+"\n"+body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pb, err := steps.Load(path, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pb
+}
+
 // histogramCount returns the sample count of the histogram series whose
 // label is value.
 func histogramCount(t *testing.T, reg *prometheus.Registry, name, label, value string) uint64 {

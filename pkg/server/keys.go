@@ -83,6 +83,10 @@ type Principal struct {
 	// session is the console session of a request that came with its
 	// cookie.
 	session *session
+	// print is the keyPrint of the key the caller proved itself with
+	// (directly, or to sign in the session): a key replaced under the
+	// same name is another caller. "" for a certificate.
+	print string
 }
 
 // Len returns the number of keys and certificate rules.

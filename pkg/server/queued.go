@@ -26,7 +26,7 @@ import (
 // database at most storeWriteBound in all, then answers 503: a database
 // that refuses connections is tried again meanwhile, and one that a
 // partition makes silent is not waited for longer.
-func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Request, wait time.Duration) (handled bool, e *apiError) {
+func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Request, c *Principal, wait time.Duration) (handled bool, e *apiError) {
 	ctx, cancel := storeBound(r.Context(), storeWriteBound)
 	defer cancel()
 	denied, err := s.mgr.Service().Denials(ctx, req)
@@ -48,6 +48,7 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 		Playbook: req.Playbook.Name, Inputs: req.Inputs, DryRun: req.DryRun,
 		Ask:   req.Ask,
 		Roles: req.Caller.Roles, Caller: req.Caller.Name, From: req.Caller.From, Trigger: runs.TriggerAPI,
+		Via: c.Via, KeyPrint: c.print,
 	})
 	s.admit.done() // in the queue now, or not at all
 	err = noAnswer(ctx, err)

@@ -98,11 +98,12 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 	}
 	req := runs.Request{
 		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Ask: body.Ask, Policy: st.Policy, Env: s.cfg.Env,
+		Recheck:     s.recheck(c),
 		Caller:      runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
 		ConfirmHint: ConfirmHint,
 	}
 	if s.cfg.Queue != nil {
-		if handled, e := s.queueRun(w, r, req, wait); handled || e != nil {
+		if handled, e := s.queueRun(w, r, req, c, wait); handled || e != nil {
 			return e
 		}
 	}

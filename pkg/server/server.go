@@ -241,6 +241,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Middleware != nil {
 		s.handler = cfg.Middleware(s.handler)
 	}
+	if cfg.Queue != nil {
+		// The runs of the shared queue start here only for callers still
+		// in this replica's keys file.
+		cfg.Queue.SetCallerCheck(s.queuedCallerGone)
+	}
 	return s, nil
 }
 

@@ -206,7 +206,7 @@ func (s *Server) fromSession(ctx context.Context, token string, keys *Keys) (*Pr
 		s.metrics.authFailure("session")
 		return nil, errorf(http.StatusUnauthorized, ClassAuthentication, "%s", why)
 	}
-	return &Principal{Name: sess.name, Roles: sess.roles, Via: "session", session: &sess}, nil
+	return &Principal{Name: sess.name, Roles: sess.roles, Via: "session", session: &sess, print: sess.key}, nil
 }
 
 // sessionProblem says why a valid session token no longer stands for its
