@@ -210,12 +210,18 @@ func TestSelectionUnderGrantRefused(t *testing.T) {
 			}
 		}
 	}
-	// A caller whose own roles allow every step may pick them.
+	// A caller whose own roles allow every step may pick them (resuming
+	// a run of the same roles).
+	h, err := f.m.Start(context.Background(), Request{Path: f.runbook, Caller: Caller{Roles: []string{"ops"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := wait(t, h)
 	if err := os.WriteFile(f.status, []byte("ok\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := f.m.Start(context.Background(), Request{Path: f.runbook, Caller: Caller{Roles: []string{"ops"}},
-		Selection: engine.Selection{From: "show"}, ResumeFrom: first.RunID})
+	h, err = f.m.Start(context.Background(), Request{Path: f.runbook, Caller: Caller{Roles: []string{"ops"}},
+		Selection: engine.Selection{From: "show"}, ResumeFrom: own.RunID})
 	if err != nil {
 		t.Fatal(err)
 	}

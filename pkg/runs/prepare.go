@@ -181,6 +181,11 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		// would stand for work that never happened.
 		return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: run %s was a dry run: its writes did not happen (nor those of the sub-playbooks it ran), so none of its steps may stand for this run's; run the playbook without --resume to run every step for real, or resume it with --dry-run", res.rep.RunID)}
 	}
+	if res != nil {
+		if err := checkResumeRoles(res, roles); err != nil {
+			return nil, &PrepareError{Field: "resume", Err: err}
+		}
+	}
 	switch {
 	case !req.Selection.IsZero():
 		var prev *report.Report

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
@@ -30,6 +31,9 @@ type resumed struct {
 	// signed with another, or was changed since. (A report with no
 	// signature is not failed: verifyResume warns of it itself.)
 	failed bool
+	// recorded: read from the history by run id, not from a file the
+	// caller gave.
+	recorded bool
 }
 
 // loadResume reads the report a request names: a report file, or else a
@@ -74,7 +78,11 @@ func (s *Service) loadResume(arg string) (*resumed, error) {
 	if file == "" {
 		file = "the recorded report of run " + run.ID
 	}
-	return s.verifyResume(file, data)
+	res, err := s.verifyResume(file, data)
+	if res != nil {
+		res.recorded = true
+	}
+	return res, err
 }
 
 // verifyResume checks a report's signature; an unverified report is
@@ -146,6 +154,33 @@ func checkResumeTrust(res *resumed, decisions []auth.StepDecision, subject *auth
 		"Steps of this run are allowed only through a policy grant, so it may reuse only outputs that arsenal-run recorded itself: "+
 		"resume by run id (--resume RUN_ID) with the --state-dir that recorded the run, or run the playbook from the start.\n", res.file, res.why)
 	return auth.WithoutGrants(decisions, rule, false), subject.DirectOnly(), refusal
+}
+
+// checkResumeRoles refuses to resume a run started with other roles: a
+// resume (and --only, --from) carries over the outputs of the steps it
+// reuses, and what one role's steps read (a file outside another's
+// file_roots, say) must not reach a caller whose roles could not have
+// read it. The roles are compared as sets. A report file arsenal-run
+// cannot vouch for is not checked: its outputs, roles included, are the
+// caller's own text, and checkResumeTrust judges it.
+func checkResumeRoles(res *resumed, roles []string) error {
+	if !res.verified && !res.recorded {
+		return nil
+	}
+	prev := res.rep
+	was, now := slices.Clone(prev.Roles), slices.Clone(roles)
+	slices.Sort(was)
+	slices.Sort(now)
+	was, now = slices.Compact(was), slices.Compact(now)
+	if slices.Equal(was, now) {
+		return nil
+	}
+	started := "with no roles recorded"
+	if len(was) > 0 {
+		started = "with roles " + strings.Join(was, ", ")
+	}
+	return fmt.Errorf("--resume: run %s was started %s, and this run has %s: a resume reuses that run's outputs, which only the roles that ran it may read. "+
+		"Resume it with the same --role, or run the playbook from the start", prev.RunID, started, strings.Join(now, ", "))
 }
 
 // checkGrantInputs applies the rule that a grant pins a runbook's inputs
