@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -212,9 +214,59 @@ func (s *Server) findQueued(ctx context.Context, id string) (*report.Report, err
 	}
 	// started_at is when it was queued, as for a run queued in this
 	// process (see report), not the zero time.
-	return &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: report.Playbook{Name: j.Args.Playbook},
-		Roles: j.Args.Roles, Inputs: map[string]any{}, Status: report.Status(runs.StateQueued), Steps: []report.Step{}, Outputs: map[string]any{},
+	pb, inputs := s.queuedInputs(j.Args)
+	return &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: pb,
+		Roles: j.Args.Roles, Inputs: inputs, DryRun: j.Args.DryRun, Status: report.Status(runs.StateQueued), Steps: []report.Step{}, Outputs: map[string]any{},
 		StartedAt: j.Queued.UTC()}, nil
+}
+
+// queuedInputs are the playbook and the inputs of a run waiting in the
+// shared queue as its report will show them: the job names its playbook
+// only, and every replica serves the same, so the path and digest are
+// this replica's copy's, which masks the inputs as the run will (a secret
+// input is redact.Mask, and its text masked inside the others). The job
+// keeps its inputs sealed; where they do not open, or the playbook is not
+// served here (so that which input is secret is unknown), none are shown.
+func (s *Server) queuedInputs(a queue.RunArgs) (report.Playbook, map[string]any) {
+	pb, ok := s.current().Playbooks.Get(a.Playbook)
+	if !ok {
+		return report.Playbook{Name: a.Playbook}, map[string]any{}
+	}
+	shown := report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256}
+	in, err := s.cfg.Queue.OpenInputs(a)
+	if err != nil {
+		return shown, map[string]any{}
+	}
+	red := redact.New()
+	for _, decl := range pb.Inputs {
+		if v, ok := in[decl.Name]; ok && decl.Secret {
+			red.AddValue(v)
+		}
+	}
+	return shown, engine.MaskInputs(pb, in, red)
+}
+
+// waitingRuns lists, for GET /api/v1/runs, the runs waiting in the shared
+// queue that f selects (none without a queue, or for a status other than
+// queued): those no replica took yet, and those a replica took that wait
+// there for their concurrency group, which only that replica's run service
+// holds. Each is queued, started when it was queued.
+func (s *Server) waitingRuns(ctx context.Context, f history.Filter) ([]runInfo, error) {
+	if s.cfg.Queue == nil || f.Status != "" && f.Status != report.Status(runs.StateQueued) {
+		return nil, nil
+	}
+	wf := queue.WaitingFilter{Playbook: f.Playbook, Trigger: runs.Trigger(f.Trigger), Before: f.Before, BeforeID: f.BeforeID, Limit: f.Limit}
+	jobs, err := within(ctx, storeReadBound, func(ctx context.Context) ([]queue.Job, error) { return s.cfg.Queue.Waiting(ctx, wf) })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]runInfo, 0, len(jobs))
+	for _, j := range jobs {
+		a := j.Args
+		out = append(out, runInfo{ID: a.RunID, Playbook: a.Playbook, Status: string(runs.StateQueued), Trigger: string(a.Trigger),
+			StartedBy: a.Caller, DryRun: a.DryRun, Roles: a.Roles, StartedAt: j.Queued.UTC()})
+	}
+	return out, nil
 }
 
 // cancelQueued cancels a run this process does not hold: one waiting in

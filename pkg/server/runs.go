@@ -209,6 +209,13 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	if v := q.Get("trigger"); v != "" && !slices.Contains([]string{"cli", "schedule", "api"}, v) {
 		return badField("trigger", "trigger=%q: give cli, schedule or api", v)
 	}
+	// The shared queue is read first: a run that starts meanwhile is then
+	// in this process's runs or the history too, and listed once, as it is
+	// there, rather than in neither.
+	waiting, err := s.waitingRuns(r.Context(), f)
+	if err != nil {
+		return storeError(err)
+	}
 	var out []runInfo
 	seen := map[string]bool{}
 	for _, h := range s.mgr.Active() {
@@ -237,6 +244,13 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 			}
 			out = append(out, runInfo{ID: run.ID, Playbook: run.Playbook, Status: string(run.Status), Trigger: string(run.Trigger),
 				StartedBy: run.StartedBy, DryRun: run.DryRun, Roles: run.Roles, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: run.DurationMS, Error: run.Error})
+			seen[run.ID] = true
+		}
+	}
+	for _, info := range waiting {
+		if !seen[info.ID] {
+			seen[info.ID] = true
+			out = append(out, info)
 		}
 	}
 	slices.SortFunc(out, func(a, b runInfo) int { return cursorOf(b).compare(cursorOf(a)) })

@@ -1,0 +1,83 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// WaitingFilter selects the runs Waiting lists. Zero fields select all;
+// Before (and BeforeID) are a listing's cursor, as in history.Filter: the
+// runs queued before Before or, with BeforeID, after (Before to the
+// millisecond, BeforeID) in the listing's order.
+type WaitingFilter struct {
+	Playbook string
+	Trigger  runs.Trigger
+	Before   time.Time
+	BeforeID string
+	Limit    int // required
+}
+
+// Waiting lists the runs that wait in the queue, newest first in the
+// order of the run listing (when queued, to the millisecond, then run id,
+// both descending): the jobs no replica has taken, and the jobs a replica
+// took whose run has not started there yet (it waits for its concurrency
+// group, or is about to start). A run that started is in the history,
+// not here. Their inputs stay sealed: see OpenInputs.
+func (q *Queue) Waiting(ctx context.Context, f WaitingFilter) ([]Job, error) {
+	var before, beforeMS int64
+	if !f.Before.IsZero() {
+		before, beforeMS = 1, f.Before.UnixMilli()
+		if f.BeforeID == "" {
+			// The runs queued before that instant, as history selects.
+			before = 2
+		}
+	}
+	rows, err := q.cfg.Store.Pool().Query(ctx, `SELECT id, state, created_at, args FROM (
+			SELECT j.id, j.state, j.created_at, j.args, j.args->>'run_id' AS run_id,
+				floor(extract(epoch FROM j.created_at) * 1000)::bigint AS at
+			FROM river_job j
+			WHERE j.kind = $1
+				AND (j.state IN ('available', 'scheduled', 'retryable', 'pending')
+					OR j.state = 'running' AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = j.args->>'run_id'))
+				AND ($2 = '' OR j.args->>'playbook' = $2)
+				AND ($3 = '' OR j.args->>'trigger' = $3)) w
+		WHERE $4::int = 0
+			OR $4 = 1 AND (w.at, w.run_id COLLATE "C") < ($5::bigint, $6::text COLLATE "C")
+			OR $4 = 2 AND w.created_at < $7
+		ORDER BY w.at DESC, w.run_id COLLATE "C" DESC, w.id DESC
+		LIMIT $8`,
+		Kind, f.Playbook, string(f.Trigger), before, beforeMS, f.BeforeID, f.Before, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("queue: the waiting runs: %w", err)
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		var j Job
+		var args []byte
+		if err := rows.Scan(&j.ID, &j.State, &j.Queued, &args); err != nil {
+			return nil, fmt.Errorf("queue: the waiting runs: %w", err)
+		}
+		if err := decodeArgs(args, &j.Args); err != nil {
+			continue // not a run this version queues: nothing to list
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queue: the waiting runs: %w", err)
+	}
+	return out, nil
+}
+
+// OpenInputs returns the inputs of a queued run in clear, secrets
+// included: the caller masks them (as the run's report will) before
+// showing them anywhere.
+func (q *Queue) OpenInputs(a RunArgs) (map[string]any, error) {
+	if err := q.sealer.open(&a); err != nil {
+		return nil, err
+	}
+	return a.Inputs, nil
+}
