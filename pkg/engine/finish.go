@@ -9,7 +9,7 @@ import (
 )
 
 // finish computes the outputs and builds the report, masked for secrets and
-// capped in size.
+// capped in size. The outputs as computed stay in r.outputs.
 func (r *run) finish(status report.Status, runErr *report.Error) *report.Report {
 	pb := r.p.pb
 	var env map[string]any // only outputs read it
@@ -17,6 +17,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 		env = r.baseEnv(nil, string(status))
 	}
 	outputs := make(map[string]any, len(pb.Outputs))
+	r.outputs = make(map[string]any, len(pb.Outputs))
 	var outErrs map[string]string
 	for _, o := range pb.Outputs {
 		v, err := value(r.file, o.Value, env)
@@ -27,6 +28,7 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 			outErrs[o.Name] = r.red.String(err.Error())
 			continue
 		}
+		r.outputs[o.Name] = v
 		outputs[o.Name] = report.Cap(r.red.Value(v))
 	}
 	end := r.p.e.clock.Now()

@@ -75,6 +75,10 @@ type run struct {
 	// chosen are the steps a partial run selected, by node index; nil
 	// when the run runs every step.
 	chosen map[int]bool
+	// outputs are the run's outputs as computed, neither capped nor
+	// masked: what playbook.run hands the calling run, whose redactor
+	// learns this run's secrets. The report's copy is capped and masked.
+	outputs map[string]any
 }
 
 // record is what the run learns about one step.

@@ -19,6 +19,26 @@ func (r *run) keepSecrets(ss []string) {
 	r.secretV = append(r.secretV, ss...)
 }
 
+// learnSecrets masks from now on the secrets a sub-run masked (its
+// secret inputs, its operations' secret outputs), which its outputs may
+// carry to this run. Those this run already masks are not kept twice.
+func (r *run) learnSecrets(ss []string) {
+	r.secMu.Lock()
+	defer r.secMu.Unlock()
+	known := make(map[string]bool, len(r.secretV))
+	for _, s := range r.secretV {
+		known[s] = true
+	}
+	n := len(r.secretV)
+	for _, s := range ss {
+		if !known[s] {
+			known[s] = true
+			r.secretV = append(r.secretV, s)
+		}
+	}
+	r.red.Add(r.secretV[n:]...)
+}
+
 // secrets are the secrets masked so far; the caller may append to them.
 func (r *run) secrets() []string {
 	r.secMu.Lock()

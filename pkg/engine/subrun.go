@@ -110,10 +110,16 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		r.budget = parent.budget
 	}
 	rep := r.execute(ctx)
+	outputs := rep.Outputs // capped and masked: no run to keep them secret
 	if parent != nil {
 		parent.addSub(call.Step, rep)
+		// The caller gets the outputs as the sub-playbook computed them,
+		// not the report's copy, and masks what the sub-run masked, so
+		// that an output built from a secret is usable and stays hidden.
+		parent.learnSecrets(r.secrets())
+		outputs = r.outputs
 	}
-	out := map[string]any{"status": string(rep.Status), "outputs": rep.Outputs, "run_id": rep.RunID}
+	out := map[string]any{"status": string(rep.Status), "outputs": outputs, "run_id": rep.RunID}
 	if rep.Status != report.StatusSucceeded {
 		class, msg := ops.ClassExecution, "sub-playbook "+plan.pb.Name+" "+string(rep.Status)
 		if rep.Error != nil {

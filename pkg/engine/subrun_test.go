@@ -1,10 +1,17 @@
 package engine
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 func TestPlaybookRun(t *testing.T) {
@@ -66,5 +73,72 @@ steps:
 	}
 	if bad := stepOf(t, rep, "bad"); bad.Error == nil || bad.Error.Class != "validation" || !strings.Contains(bad.Error.Message, "n: want an integer") {
 		t.Errorf("bad inputs: %+v", bad.Error)
+	}
+}
+
+// TestPlaybookRunHandsOutputsWhole checks that a parent gets a
+// sub-playbook's outputs as they were computed, neither cut to the
+// report's limits nor masked, and that an output carrying the sub-run's
+// secret stays masked in everything the parent writes.
+func TestPlaybookRunHandsOutputsWhole(t *testing.T) {
+	var logs bytes.Buffer
+	var evMu sync.Mutex
+	var events []Event
+	e, _ := newEngine(t, WithLog(&logs, zerolog.InfoLevel), WithObserver(ObserverFunc(func(ev Event) {
+		evMu.Lock()
+		defer evMu.Unlock()
+		events = append(events, ev)
+	})))
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "child.yaml"), []byte(`version: 1
+name: child
+inputs:
+  tok: {type: string, secret: true, default: hunter2-zz9-tok}
+steps:
+  - {id: gen, op: test.secret}
+  - {id: spew, op: test.spew, with: {size: 100000}}
+outputs:
+  ids: "${{ 1..20000 }}"
+  big: "${{ steps.spew.output.stdout }}"
+  auth: "Bearer ${{ inputs.tok }}"
+  minted: "${{ steps.gen.output.token }}"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parent := filepath.Join(dir, "parent.yaml")
+	if err := os.WriteFile(parent, []byte(`version: 1
+name: parent
+steps:
+  - {id: sub, op: playbook.run, with: {path: child.yaml}}
+  - id: check
+    op: control.assert
+    with:
+      that: "${{ len(steps.sub.output.outputs.ids) == 20000 && steps.sub.output.outputs.ids[19999] == 20000 && len(steps.sub.output.outputs.big) == 100000 && steps.sub.output.outputs.auth == 'Bearer hunter2-' + 'zz9-tok' && steps.sub.output.outputs.minted == 'generated-' + 'token-123' }}"
+  - {id: say, op: control.log, with: {message: "auth is ${{ steps.sub.output.outputs.auth }}"}}
+  - {id: boom, op: control.fail, with: {message: "minted ${{ steps.sub.output.outputs.minted }}"}, continue_on_error: true}
+outputs:
+  auth: "${{ steps.sub.output.outputs.auth }}"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Load(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustRun(t, p, nil)
+	if rep.Status != report.StatusSucceeded {
+		t.Fatalf("run %s:\n%s", rep.Status, dump(rep))
+	}
+	noLeak(t, "the report", dump(rep), "hunter2-zz9-tok", "generated-token-123")
+	noLeak(t, "the log", logs.String(), "hunter2-zz9-tok", "generated-token-123")
+	evMu.Lock()
+	evs, _ := json.Marshal(events)
+	evMu.Unlock()
+	noLeak(t, "the events", string(evs), "hunter2-zz9-tok", "generated-token-123")
+	if got := rep.Outputs["auth"]; got != "Bearer ***" {
+		t.Errorf("the parent's output auth = %v, want it masked", got)
 	}
 }
