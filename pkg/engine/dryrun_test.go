@@ -213,3 +213,66 @@ func writeFile(t *testing.T, dir, name, src string) string {
 	}
 	return p
 }
+
+// TestDryRunSkipsReadersOfIncompleteSubRuns checks that in a dry run a
+// step that reads the outputs of a playbook.run step, which come from a
+// step the dry sub-run did not execute, is skipped, as a reader of that
+// step would be, rather than failing on what the sub-run could not
+// compute; a fan-out of playbook.run too. Outputs the sub-run computed in
+// full are read as usual.
+func TestDryRunSkipsReadersOfIncompleteSubRuns(t *testing.T) {
+	e, to := newEngine(t)
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "child.yaml", `version: 1
+name: child
+steps:
+  - {id: gen, op: test.write, with: {env: {V: generated-value}}}
+outputs:
+  val: "${{ steps.gen.output.env.V }}"
+`)
+	writeFile(t, dir, "reader.yaml", `version: 1
+name: reader
+steps:
+  - {id: look, op: control.set, with: {v: seen}}
+  - {id: gen, op: test.write}
+outputs:
+  val: "${{ steps.look.output.v }}"
+`)
+	p, err := e.Load(writeFile(t, dir, "parent.yaml", `version: 1
+name: parent
+steps:
+  - {id: sub, op: playbook.run, with: {path: child.yaml}}
+  - {id: check, op: control.assert, with: {that: "${{ steps.sub.output.outputs.val == 'generated-value' }}"}}
+  - {id: envuse, op: test.write, needs: [sub], env: {V: "${{ steps.sub.output.outputs.val }}"}}
+  - {id: fan, op: playbook.run, foreach: "${{ [1, 2] }}", needs: [], with: {path: child.yaml}}
+  - {id: fancheck, op: control.assert, with: {that: "${{ steps.fan.output[0].outputs.val == 'generated-value' }}"}}
+  - {id: plain, op: playbook.run, needs: [], with: {path: reader.yaml}}
+  - {id: plaincheck, op: control.assert, with: {that: "${{ steps.plain.output.outputs.val == 'seen' }}"}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustRun(t, p, nil, DryRun())
+	if to.writes.Load() != 0 {
+		t.Fatal("a dry run executed a write")
+	}
+	if rep.Status != report.StatusSucceeded {
+		t.Errorf("run %s %+v, want succeeded:\n%s", rep.Status, rep.Error, dump(rep))
+	}
+	for id, want := range map[string][2]string{
+		"sub":        {"succeeded", ""},
+		"check":      {"skipped", "dry run: reads steps.sub, which the dry run did not execute in full"},
+		"envuse":     {"skipped", "dry run: reads steps.sub, which the dry run did not execute in full"},
+		"fan":        {"succeeded", ""},
+		"fancheck":   {"skipped", "dry run: reads steps.fan, which the dry run did not execute in full"},
+		"plain":      {"succeeded", ""},
+		"plaincheck": {"succeeded", ""},
+	} {
+		if s := stepOf(t, rep, id); string(s.Status) != want[0] || s.Reason != want[1] {
+			t.Errorf("step %s: %s %q, want %s %q", id, s.Status, s.Reason, want[0], want[1])
+		}
+	}
+}

@@ -108,6 +108,11 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			f.mu.Unlock()
 			return
 		}
+		if r.o.dryRun && r.subDryPartial(fmt.Sprintf("%s[%d]", s.ID, i)) {
+			f.mu.Lock()
+			f.dry = true
+			f.mu.Unlock()
+		}
 		if out != nil {
 			kept, cut := r.budget.keep(out)
 			it.Output, f.outs[i] = kept, kept

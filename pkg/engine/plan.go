@@ -29,11 +29,13 @@ type Plan struct {
 	// sections are the nodes of each section but rescue, by sectionIndex;
 	// rescue nodes hang off the node they rescue.
 	sections [numSections][]*node
-	handler  Handler
-	fpOnce   sync.Once
-	fps      []string // step fingerprints, by node index, for resume
-	dirOnce  sync.Once
-	realDir  string // pb.Dir, absolute, symlinks resolved, for resume
+	// outputReads are the steps the playbook's outputs read, each once.
+	outputReads []*node
+	handler     Handler
+	fpOnce      sync.Once
+	fps         []string // step fingerprints, by node index, for resume
+	dirOnce     sync.Once
+	realDir     string // pb.Dir, absolute, symlinks resolved, for resume
 }
 
 // node is a step in the graph.
@@ -104,6 +106,15 @@ func (e *Engine) Plan(pb *steps.Playbook) *Plan {
 			}
 		}
 	}
+	seen := map[string]bool{}
+	for _, o := range pb.Outputs {
+		valueReads(o.Value, func(id string) {
+			if t := byID[id]; t != nil && !seen[id] {
+				seen[id] = true
+				p.outputReads = append(p.outputReads, t)
+			}
+		})
+	}
 	return p
 }
 
@@ -112,30 +123,14 @@ func (e *Engine) Plan(pb *steps.Playbook) *Plan {
 func stepReads(s *steps.Step) []string {
 	var ids []string
 	seen := map[string]bool{}
-	expr := func(e *steps.Expr) {
-		if e == nil {
-			return
-		}
-		for _, id := range e.Steps {
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
 	}
-	var value func(v *steps.Value)
-	value = func(v *steps.Value) {
-		if v == nil {
-			return
-		}
-		expr(v.Expr)
-		for _, pt := range v.Parts {
-			expr(pt.Expr)
-		}
-		for _, it := range v.Items {
-			value(it)
-		}
-	}
+	expr := func(e *steps.Expr) { exprReads(e, add) }
+	value := func(v *steps.Value) { valueReads(v, add) }
 	expr(s.When)
 	expr(s.Foreach)
 	if m := s.Matrix; m != nil {
@@ -160,6 +155,30 @@ func stepReads(s *steps.Step) []string {
 		value(s.Cache.Key)
 	}
 	return ids
+}
+
+// valueReads calls each with the id of every step v's expressions read.
+func valueReads(v *steps.Value, each func(id string)) {
+	if v == nil {
+		return
+	}
+	exprReads(v.Expr, each)
+	for _, pt := range v.Parts {
+		exprReads(pt.Expr, each)
+	}
+	for _, it := range v.Items {
+		valueReads(it, each)
+	}
+}
+
+// exprReads calls each with the id of every step e reads.
+func exprReads(e *steps.Expr, each func(id string)) {
+	if e == nil {
+		return
+	}
+	for _, id := range e.Steps {
+		each(id)
+	}
 }
 
 // Playbook returns the playbook the plan runs.

@@ -62,7 +62,8 @@ type run struct {
 	decMu   sync.Mutex
 	subMu   sync.Mutex
 	subs    map[string]*report.SubRun
-	budget  *outputBudget // shared with sub-runs
+	subDry  map[string]bool // sub-runs whose dry outputs are partial, like subs
+	budget  *outputBudget   // shared with sub-runs
 	logMu   sync.Mutex
 	logs    map[string]*stepLog // live process output written, by step
 	// resumable: the report records step definitions for a later resume.
@@ -101,7 +102,8 @@ type record struct {
 	decision  *report.Decision
 	confirmed *report.Confirmation // the answer to the step's confirm: question
 	// dryRun is set when a dry run did not execute the step (or some of
-	// its items): steps that read its state are skipped too.
+	// its items), or for playbook.run when the sub-run's outputs read
+	// steps it did not execute: steps that read its state are skipped too.
 	dryRun bool
 	// counts are a fan-out's items by status.
 	counts map[report.Status]int

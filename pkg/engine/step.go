@@ -89,6 +89,7 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		rec.status, rec.reason, rec.dryRun = report.StatusSkipped, dryRunReason(c), true
 		return
 	}
+	rec.dryRun = r.o.dryRun && r.subDryPartial(s.ID)
 	if out != nil {
 		kept, cut := r.budget.keep(out)
 		rec.output = kept

@@ -112,7 +112,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	rep := r.execute(ctx)
 	outputs := rep.Outputs // capped and masked: no run to keep them secret
 	if parent != nil {
-		parent.addSub(call.Step, rep)
+		parent.addSub(call.Step, rep, r.dryPartial())
 		// The caller gets the outputs as the sub-playbook computed them,
 		// not the report's copy, and masks what the sub-run masked, so
 		// that an output built from a secret is usable and stays hidden.
@@ -128,6 +128,29 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		return out, ops.Errorf(class, "%s", msg)
 	}
 	return out, nil
+}
+
+// dryPartial reports whether the run is a dry run whose outputs read a
+// step the dry run did not execute (in full).
+func (r *run) dryPartial() bool {
+	if !r.o.dryRun {
+		return false
+	}
+	for _, n := range r.p.outputReads {
+		if r.recs[n.idx].dryRun {
+			return true
+		}
+	}
+	return false
+}
+
+// subDryPartial reports whether the sub-run the step (or "step[i]")
+// started was a dry run whose outputs are partial: the step's readers
+// are then skipped as readers of a step the dry run did not execute.
+func (r *run) subDryPartial(step string) bool {
+	r.subMu.Lock()
+	defer r.subMu.Unlock()
+	return r.subDry[step]
 }
 
 // plan loads a sub-playbook from inside roots, once per engine and
@@ -156,12 +179,19 @@ func absPath(p string) string {
 }
 
 // addSub keeps a sub-run's report for the step (or "step[i]") that
-// started it.
-func (r *run) addSub(step string, rep *report.Report) {
+// started it, and whether it was a dry run whose outputs are partial
+// (see dryPartial).
+func (r *run) addSub(step string, rep *report.Report, dryPartial bool) {
 	r.subMu.Lock()
 	defer r.subMu.Unlock()
 	if r.subs == nil {
 		r.subs = map[string]*report.SubRun{}
+	}
+	if dryPartial {
+		if r.subDry == nil {
+			r.subDry = map[string]bool{}
+		}
+		r.subDry[step] = true
 	}
 	r.subs[step] = &report.SubRun{RunID: rep.RunID, Playbook: rep.Playbook, Status: rep.Status, Steps: rep.Steps, Outputs: rep.Outputs, Error: rep.Error}
 }
