@@ -69,8 +69,8 @@ func (p *Plan) node(id string) *node { return p.byID[id] }
 // whose needs all succeeded in this run, whose parameters resolve, with
 // env, to what they were then and whose recorded output is the whole of
 // it. A step that may not be reused runs, and its record says why unless
-// it failed or changed; one whose when: does not hold is then skipped,
-// or fails on its condition, as in a fresh run.
+// it failed; one whose when: does not hold is then skipped, or fails on
+// its condition, as in a fresh run.
 func (r *run) reusable(n *node, env map[string]any) *report.Step {
 	if r.o.resume == nil || n.step.Section != steps.SectionSteps {
 		return nil
@@ -84,7 +84,19 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 		}
 	}
 	s := r.resumed[n.step.ID]
-	if s == nil || s.Definition != r.p.fingerprint(n) {
+	if s == nil {
+		return nil
+	}
+	rec := r.recs[n.idx]
+	if s.Definition == "" {
+		// A report written from the run's progress, when the process
+		// had to exit before the run ended, records what became of each
+		// step but not what it was run with nor its output.
+		rec.reason = fmt.Sprintf("ran again: the report of run %s was written from its progress when the process exited, and holds no output to reuse", r.o.resume.RunID)
+		return nil
+	}
+	if s.Definition != r.p.fingerprint(n) {
+		rec.reason = fmt.Sprintf("ran again: it is defined differently from the step of run %s", r.o.resume.RunID)
 		return nil
 	}
 	// The digest covers the parameters, not the condition: an input or an
@@ -95,7 +107,6 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 			return nil
 		}
 	}
-	rec := r.recs[n.idx]
 	if need, why := r.unsucceeded(n); need != "" {
 		rec.reason = fmt.Sprintf("ran again: needs %s, which %s in this run", need, why)
 		return nil

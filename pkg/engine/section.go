@@ -130,10 +130,13 @@ func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
 	}
 	// Reuse comes after the needs: a step whose need failed in this run is
 	// skipped, as in any run, not reused. A partial run runs what it
-	// selects, even steps that succeeded in the run it resumes.
-	if prev := r.reusable(n, env); prev != nil && r.chosen == nil {
-		r.reuse(n, prev)
-		return true
+	// selects, even steps that succeeded in the run it resumes, and
+	// gives them no reason to run again.
+	if r.chosen == nil {
+		if prev := r.reusable(n, env); prev != nil {
+			r.reuse(n, prev)
+			return true
+		}
 	}
 	if r.o.dryRun {
 		for _, read := range n.reads {

@@ -32,7 +32,10 @@ type stepProgress struct {
 	started  time.Time
 	finished time.Time
 	status   report.Status
-	err      string
+	reason   string
+	err      *report.Error // of a step that did not succeed, as its step_finished told
+	attempts int
+	ignored  bool // continue_on_error let the run go on past its failure
 	items    int
 	done     int
 	// running are the items started and not finished, by index: their
@@ -83,14 +86,20 @@ func (p *progress) Event(ev engine.Event) {
 			delete(s.running, *ev.Index)
 		}
 	case engine.EventStepFinished:
-		s.finished, s.status, s.err = ev.Time, report.Status(ev.Status), ev.Err
+		s.finished, s.status, s.reason = ev.Time, report.Status(ev.Status), ev.Reason
+		s.attempts, s.ignored = ev.Attempts, ev.Ignored
+		if ev.Err != "" || ev.ErrClass != "" {
+			s.err = &report.Error{Class: ev.ErrClass, Message: ev.Err}
+		}
 	}
 }
 
 // report builds a cancelled run's report from the events seen so far:
-// steps that finished keep their status (a failed step's error text is in
-// its reason, since events do not carry the error class), steps still
-// running or never started are cancelled. Outputs are not known.
+// steps that finished keep their status, reason, error (class and
+// message), attempts and whether their failure was ignored; steps still
+// running or never started are cancelled. Outputs are not known, nor what
+// a resume needs to reuse a step (its definition, parameters and
+// output): a resume from this report runs every step again.
 func (p *progress) report(cause string) *report.Report {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -108,7 +117,7 @@ func (p *progress) report(cause string) *report.Report {
 		DurationMS:    now.Sub(p.started).Milliseconds(),
 		Outputs:       map[string]any{},
 		Error: &report.Error{Class: string(ops.ClassCancelled), Message: cause +
-			"; the process exited before the run finished, so this report was written from its progress: outputs are missing"},
+			"; the process exited before the run finished, so this report was written from its progress: outputs are missing, and a resume from it runs every step again"},
 	}
 	if rep.Roles == nil {
 		rep.Roles = []string{}
@@ -120,7 +129,8 @@ func (p *progress) report(cause string) *report.Report {
 		case s == nil:
 			rs.Reason = "not started: the process exited"
 		case s.status != "":
-			rs.Status, rs.Reason = s.status, s.err
+			rs.Status, rs.Reason, rs.Error = s.status, s.reason, s.err
+			rs.Attempts, rs.Ignored = s.attempts, s.ignored && s.status == report.StatusFailed
 			if !s.started.IsZero() {
 				rs.DurationMS = s.finished.Sub(s.started).Milliseconds()
 			}

@@ -1,6 +1,8 @@
 package runs
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -50,5 +53,57 @@ steps:
 	st := rep.Steps[1]
 	if st.ID != "restart" || st.Error == nil || !strings.Contains(st.Error.Message, "may still be running; items still running: web-1, web-3") || st.Reason != "1 of 3 items had finished" {
 		t.Errorf("restart in the report: %+v %+v", st, st.Error)
+	}
+}
+
+// TestProgressReportKeepsWhatStepsEndedWith: the report a process writes
+// from its progress when it must exit at once gives each finished step its
+// error class and message, its tries and whether continue_on_error let
+// the run go past its failure, as the engine's report does; and a resume
+// from it runs the steps that succeeded again, saying why, since it holds
+// no output to reuse.
+func TestProgressReportKeepsWhatStepsEndedWith(t *testing.T) {
+	reg := newRegistry(t)
+	pb, err := steps.Parse(filepath.Join(t.TempDir(), "t.yaml"), []byte(`version: 1
+name: t
+steps:
+  - {id: a, op: control.set, with: {v: 1}}
+  - {id: ign, op: control.fail, with: {message: not this time}, continue_on_error: true}
+  - {id: b, op: control.fail, with: {message: broken}}
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := engine.New(reg).Plan(pb)
+	p := newProgress(pb, "r1", nil, nil, false)
+	if _, err := plan.Run(context.Background(), nil, engine.WithRunID("r1"), engine.WithRunObserver(p)); err != nil {
+		t.Fatal(err)
+	}
+	rep := p.report("interrupted by SIGTERM, then by SIGTERM")
+	type got struct {
+		Status   report.Status
+		Error    *report.Error
+		Attempts int
+		Ignored  bool
+	}
+	want := []got{
+		{report.StatusSucceeded, nil, 1, false},
+		{report.StatusFailed, &report.Error{Class: "execution", Message: "not this time"}, 1, true},
+		{report.StatusFailed, &report.Error{Class: "execution", Message: "broken"}, 1, false},
+	}
+	var have []got
+	for _, s := range rep.Steps {
+		have = append(have, got{s.Status, s.Error, s.Attempts, s.Ignored})
+	}
+	if diff := cmp.Diff(want, have); diff != "" {
+		t.Errorf("steps of the report from progress (-want +got):\n%s", diff)
+	}
+
+	again, err := plan.Run(context.Background(), nil, engine.Resume(rep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := again.Steps[0]; a.Reused || a.Status != report.StatusSucceeded || !strings.HasPrefix(a.Reason, "ran again: ") || !strings.Contains(a.Reason, "written from its progress") {
+		t.Errorf("a in the resumed run: %s, reused %v, reason %q; want it run again, saying why", a.Status, a.Reused, a.Reason)
 	}
 }
