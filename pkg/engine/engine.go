@@ -234,6 +234,10 @@ type Event struct {
 	// not run.
 	Cached     bool  `json:"cached,omitempty"`
 	CacheAgeMS int64 `json:"cache_age_ms,omitempty"`
+	// Reused is set on the step_finished of a step a resumed run took
+	// from the run it resumes: it did not run now, and its attempts and
+	// duration are those of the run that ran it.
+	Reused bool `json:"reused,omitempty"`
 	// Ignored is set on the step_finished of a step that failed and whose
 	// continue_on_error lets the run go on. A step with rescue steps is
 	// not told here: whether its failure is rescued or ignored is known

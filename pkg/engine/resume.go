@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -247,11 +248,16 @@ func (r *run) reuse(n *node, prev *report.Step) {
 	r.reuseAs(n, prev, "reused from run "+r.o.resume.RunID)
 }
 
+// reuseAs records a step as succeeded with the state prev records: its
+// output, and the tries and time it took in the run that ran it, which
+// the steps after it read (steps.ID.attempts) as they did then. The step
+// did not start in this run: it has no started_at.
 func (r *run) reuseAs(n *node, prev *report.Step, reason string) {
 	rec := r.recs[n.idx]
 	rec.status, rec.reused = report.StatusSucceeded, true
 	rec.reason = reason
 	rec.output, rec.items = prev.Output, prev.Items
+	rec.tries, rec.dur = prev.Attempts, time.Duration(prev.DurationMS)*time.Millisecond
 	rec.paramsSHA = prev.ParamsSHA256
 	if prev.Items != nil {
 		outs := make([]any, len(prev.Items))

@@ -3,6 +3,7 @@ package engine
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -132,5 +133,48 @@ func TestResumeRerunsStepWhoseNeedFailedButContinued(t *testing.T) {
 	ranAgain(t, rep, "b", "needs a, which failed in this run")
 	if !slices.Contains(to.order, "b") {
 		t.Errorf("executed %v, want b among them", to.order)
+	}
+}
+
+// A reused step keeps the tries and the time it took in the run that ran
+// it: the steps after it read them, and one whose parameters hold them is
+// reused too, not run again on a 0 it never had.
+func TestResumeKeepsAttemptsAndDurationOfReusedStep(t *testing.T) {
+	var mu sync.Mutex
+	var finished []Event
+	e, to := newEngine(t, WithObserver(ObserverFunc(func(ev Event) {
+		if ev.Kind == EventStepFinished && ev.Step == "a" {
+			mu.Lock()
+			finished = append(finished, ev)
+			mu.Unlock()
+		}
+	})))
+	p := plan(t, e, header+`
+steps:
+  - {id: a, op: test.flaky, with: {key: a, fails: 1}, retry: {attempts: 3, delay: 50ms}}
+  - {id: b, op: test.write, env: {TRIES: "${{ steps.a.attempts }}"}}
+  - {id: c, op: test.flaky, with: {key: c, fails: 1}}
+  - {id: d, op: control.assert, with: {that: "${{ steps.a.attempts == 2 && steps.a.duration >= 0.05 }}", message: "a's attempts or duration were lost"}}
+`)
+	first, rep := resumeOnce(t, p, nil)
+	if rep.Status != report.StatusSucceeded {
+		t.Fatalf("resumed run %s:\n%s", rep.Status, dump(rep))
+	}
+	for _, id := range []string{"a", "b"} {
+		if s := stepOf(t, rep, id); !s.Reused {
+			t.Errorf("%s was not reused: %q", id, s.Reason)
+		}
+	}
+	if n := to.writes.Load(); n != 1 {
+		t.Errorf("b ran %d times, want once", n)
+	}
+	was, now := stepOf(t, first, "a"), stepOf(t, rep, "a")
+	if now.Attempts != 2 || now.DurationMS != was.DurationMS || now.StartedAt != nil {
+		t.Errorf("reused a: attempts %d, duration %d ms, started %v; want 2 and %d ms as recorded, not started", now.Attempts, now.DurationMS, now.StartedAt, was.DurationMS)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(finished) != 2 || finished[0].Reused || !finished[1].Reused || finished[1].Attempts != 2 {
+		t.Errorf("step_finished of a: %+v; want the second one reused, with 2 attempts", finished)
 	}
 }

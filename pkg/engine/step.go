@@ -137,6 +137,7 @@ func (r *run) stepFinished(n *node) {
 	if rec.cached {
 		ev.Cached, ev.CacheAgeMS = true, rec.cacheAge.Milliseconds()
 	}
+	ev.Reused = rec.reused
 	ev.Ignored = ignoredNow(n, rec)
 	r.emit(ev)
 }

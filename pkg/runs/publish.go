@@ -89,7 +89,9 @@ func (p *publisher) Event(ev engine.Event) {
 	}
 	res.Section, res.Attempts, res.Status, res.ErrorClass = ev.Section, ev.Attempts, report.Status(ev.Status), ev.ErrClass
 	res.DurationMS, res.Ignored = ev.DurationMS, ev.Ignored
-	if ev.DurationMS > 0 || ev.Attempts > 0 {
+	// A step that ran has a start; a reused one's figures are those of
+	// the run that ran it, and its row is no call of this run.
+	if !ev.Reused && (ev.DurationMS > 0 || ev.Attempts > 0) {
 		res.StartedAt = ev.Time.Add(-time.Duration(ev.DurationMS) * time.Millisecond)
 	}
 	p.mu.Lock()
