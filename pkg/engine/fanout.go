@@ -197,9 +197,12 @@ func (r *run) matrixItems(m *steps.Matrix, env map[string]any) ([]any, error) {
 }
 
 // settle sums up the items into the step's outcome. The step's attempts
-// are the most any item took. Its error is that of the item that failed
-// first (in time, else by index): a failure before a denial before a
-// cancellation, so the siblings that fail_fast cancelled never hide the
+// are the most any item took. Its error is that of the item that was
+// denied or failed first (in time, else by index): a denial before a
+// failure before a cancellation. A denied item makes the step denied,
+// whatever its siblings did: continue_on_error and rescue steps excuse
+// failures, never refusals, so its dependents are skipped and the run
+// fails for it. The siblings that fail_fast cancelled never hide the
 // item that made it cancel them. When max_fail_percentage stopped the
 // rollout, the error says so first (see rollout).
 func (f *fan) settle(rec *record) {
@@ -235,19 +238,22 @@ func (f *fan) settle(rec *record) {
 		return &report.Error{Class: class, Message: itemName(i, it.Label) + ": " + msg}
 	}
 	switch {
-	case rec.counts[report.StatusFailed] > 0:
-		i := pick(report.StatusFailed)
-		rec.status, rec.err = report.StatusFailed, itemErr(i)
-		if f.halt != nil {
-			rec.err.Message = f.rollout(i, rec.err.Message)
-		}
 	case rec.counts[report.StatusDenied] > 0:
 		i := pick(report.StatusDenied)
 		rec.status, rec.err = report.StatusDenied, itemErr(i)
 		if f.halt != nil {
 			rec.err.Message = f.rollout(i, rec.err.Message)
 		}
+		if n := rec.counts[report.StatusFailed]; n > 0 {
+			rec.err.Message += fmt.Sprintf(" (%s failed)", plural(n, "other item", "other items"))
+		}
 		rec.reason = rec.err.Message
+	case rec.counts[report.StatusFailed] > 0:
+		i := pick(report.StatusFailed)
+		rec.status, rec.err = report.StatusFailed, itemErr(i)
+		if f.halt != nil {
+			rec.err.Message = f.rollout(i, rec.err.Message)
+		}
 	case rec.counts[report.StatusCancelled] > 0:
 		rec.status, rec.err = report.StatusCancelled, itemErr(pick(report.StatusCancelled))
 	case len(items) > 0 && rec.counts[report.StatusSkipped] == len(items) && f.dry:

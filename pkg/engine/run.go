@@ -329,6 +329,11 @@ func (r *run) execute(parent context.Context) *report.Report {
 		}
 	}
 	late() // or while finally ran
+	if status == report.StatusFailed && (runErr == nil || runErr.Class != string(ops.ClassAuthorization)) {
+		if n := r.firstDenied(); n != nil {
+			runErr = r.stepFailure(n)
+		}
+	}
 	r.notify(hctx, status)
 	return r.finish(status, runErr)
 }
@@ -489,6 +494,20 @@ func (r *run) firstFailure(nodes []*node) *node {
 				return n
 			}
 		case report.StatusDenied, report.StatusCancelled:
+			return n
+		}
+	}
+	return nil
+}
+
+// firstDenied returns the first step of the run, in playbook order, that
+// authorization denied (itself, one of its fan-out items, or a step of
+// its sub-playbook), nil when none was. A failed run with a denial fails
+// for it: a refusal is what the caller must act on (exit code 3), even
+// when a step listed before it failed.
+func (r *run) firstDenied() *node {
+	for _, n := range r.p.nodes {
+		if r.recs[n.idx].status == report.StatusDenied {
 			return n
 		}
 	}

@@ -111,3 +111,72 @@ steps:
 		t.Errorf("toJSON of an error: %s", out["state"])
 	}
 }
+
+// runTimeDenials denies writes, and item 1 of a fan-out, and lets
+// playbook.run and reads through.
+type runTimeDenials struct{}
+
+func (runTimeDenials) Authorize(ctx context.Context, c *Call) error {
+	if c.Step.Op == "playbook.run" {
+		c.Decision = &report.Decision{Allowed: true, Rule: "sub-playbooks are allowed"}
+		return nil
+	}
+	if c.Index == 1 {
+		c.Decision = &report.Decision{Allowed: false, Rule: "not item 1"}
+		return ops.WithClass(ops.ClassAuthorization, errors.New("denied: item 1 is off limits"))
+	}
+	return denyWrites{}.Authorize(ctx, c)
+}
+
+// TestRunTimeDenialDecidesTheRunsError checks that a step denied at run
+// time makes the run's error class authorization, whichever failed step
+// comes first in the playbook: a step of its own, a fan-out item (which
+// makes its step denied, past continue_on_error, even beside a failed
+// item) and a step of a sub-playbook alike. The run's error names the
+// denied step.
+func TestRunTimeDenialDecidesTheRunsError(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "child.yaml", `version: 1
+name: child
+steps:
+  - {id: x, op: control.fail, with: {message: broken}}
+  - {id: y, op: test.write, needs: []}
+`)
+	for _, tc := range []struct {
+		name, steps string
+		want        string // the start of the run's error message
+		status      map[string]report.Status
+	}{
+		{"step", `
+  - {id: a, op: control.fail, with: {message: broken}}
+  - {id: b, op: test.write, needs: []}
+`, "step b denied: writes are not allowed", map[string]report.Status{"a": "failed", "b": "denied"}},
+		{"item", `
+  - {id: a, op: control.fail, with: {message: broken}}
+  - {id: fan, op: test.busy, needs: [], foreach: '[true, false]', with: {fail: "${{ item }}"}, fail_fast: false, continue_on_error: true}
+  - {id: after, op: control.noop}
+`, "step fan denied: item 1: denied: item 1 is off limits", map[string]report.Status{"a": "failed", "fan": "denied", "after": "skipped"}},
+		{"sub-run", `
+  - {id: a, op: control.fail, with: {message: broken}}
+  - {id: sub, op: playbook.run, needs: [], with: {path: child.yaml}}
+`, "step sub denied: sub-playbook child failed: step y denied: writes are not allowed", map[string]report.Status{"a": "failed", "sub": "denied"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := newEngine(t, WithAuthorizer(runTimeDenials{}))
+			if err := RegisterPlaybookOp(e); err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.Load(writeFile(t, dir, tc.name+".yaml", header+"steps:"+tc.steps))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := mustRun(t, p, nil)
+			if diff := cmp.Diff(tc.status, statuses(rep)); diff != "" {
+				t.Errorf("statuses (-want +got):\n%s", diff)
+			}
+			if rep.Status != report.StatusFailed || rep.Error == nil || rep.Error.Class != "authorization" || !strings.HasPrefix(rep.Error.Message, tc.want) {
+				t.Errorf("run %s %+v; want failed, class authorization, %q", rep.Status, rep.Error, tc.want)
+			}
+		})
+	}
+}
