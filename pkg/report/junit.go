@@ -221,6 +221,11 @@ func markStopped(r *Report, cases []junitCase) []junitCase {
 
 func stepCase(r *Report, s *Step) junitCase {
 	c := junitCase{Name: stepLabel(s), Classname: r.Playbook.Name, Time: seconds(s.DurationMS)}
+	if s.Reused {
+		// It ran in the resumed run, for the duration_ms it keeps: it
+		// takes no time in this one.
+		c.Time = seconds(0)
+	}
 	setOutcome(r, &c, s.Status, s.Reason, s.Error, s.AttemptLog)
 	if ignored(s) {
 		ignore(&c)

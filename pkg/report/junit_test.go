@@ -400,3 +400,19 @@ func TestJUnitKeepsTheFailedItemOfALargeFanOut(t *testing.T) {
 		t.Errorf("%d item testcases, want %d and one for the rest", n, JUnitMaxItems+1)
 	}
 }
+
+// TestJUnitReusedStepTakesNoTime: a reused step keeps the duration_ms of
+// the run that ran it, and takes no time in the resumed run's suite.
+func TestJUnitReusedStepTakesNoTime(t *testing.T) {
+	start := goldenStart
+	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusSucceeded,
+		StartedAt: start, FinishedAt: start, Steps: []Step{{ID: "build", Op: "shell.exec", Section: "steps",
+			Status: StatusSucceeded, Attempts: 2, DurationMS: 1500, Reused: true}}}
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := `<testcase name="build" classname="p" time="0.000">`; !strings.Contains(b.String(), want) {
+		t.Errorf("no %q in:\n%s", want, b.String())
+	}
+}
