@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -26,13 +27,20 @@ type SchedulerLock struct {
 // LockedError is the scheduler lock being held by another process.
 type LockedError struct {
 	Database string // masked
-	Holder   string // the holder's application_name: host and pid; "" when unknown
+	// Holder is the holder's application_name: "arsenal-run scheduler
+	// HOST pid PID" for a schedule or a serve replica; "" when unknown,
+	// and then Lookup says why.
+	Holder string
+	Lookup error
 }
 
 func (e *LockedError) Error() string {
 	who := "another scheduler"
-	if e.Holder != "" {
+	switch {
+	case e.Holder != "":
 		who += " (" + e.Holder + ")"
+	case e.Lookup != nil:
+		who += fmt.Sprintf(" (its host and pid are unknown: %v)", e.Lookup)
 	}
 	return fmt.Sprintf("%s is running on %s; stop it first, or use another database", who, e.Database)
 }
@@ -62,14 +70,37 @@ func LockScheduler(ctx context.Context, url string) (*SchedulerLock, error) {
 		return nil, fmt.Errorf("%s: scheduler lock: %v", Mask(url), redact(err, url))
 	}
 	if !got {
-		var holder string
-		conn.QueryRow(ctx, `SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-			WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ($1 >> 32)::oid AND l.objid = ($1 & 4294967295)::oid AND l.objsubid = 1`,
-			schedulerLock).Scan(&holder)
+		holder, err := lockHolder(ctx, conn)
 		conn.Close(ctx)
-		return nil, &LockedError{Database: Mask(url), Holder: holder}
+		return nil, &LockedError{Database: Mask(url), Holder: holder, Lookup: redact(err, url)}
 	}
 	return &SchedulerLock{conn: conn}, nil
+}
+
+// lockHolder names the session of conn's database that holds the
+// scheduler lock, by its application_name (LockScheduler sets it to the
+// host and pid), or says why it cannot. Advisory locks are per database:
+// the holder is looked for in conn's database alone, not in the others of
+// the server, whose schedulers hold keys of the same number. The key is
+// cast to bigint, or PostgreSQL takes the parameter of the shifts for an
+// integer, which the key does not fit.
+func lockHolder(ctx context.Context, conn *pgx.Conn) (string, error) {
+	var name string
+	var pid int32
+	err := conn.QueryRow(ctx, `SELECT a.application_name, l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+			AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid`,
+		schedulerLock).Scan(&name, &pid)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", errors.New("it released the lock meanwhile, or its session is not visible to this role")
+	case err != nil:
+		return "", fmt.Errorf("cannot read pg_locks: %w", err)
+	case name == "":
+		return fmt.Sprintf("a session with no application_name, PostgreSQL backend pid %d", pid), nil
+	}
+	return name, nil
 }
 
 // Unlock releases the lock and closes its connection. It is idempotent.
