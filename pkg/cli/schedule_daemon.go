@@ -97,12 +97,17 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		}()
 	}
 
-	unlock, err := lockScheduler(o.spec)
+	unlock, held, err := lockSchedule(o.spec)
 	if err != nil {
 		e.errorf("schedule: %s: %v; nothing was scheduled", stateName(o.spec), err)
 		return ExitUsage
 	}
 	defer unlock()
+	if held != nil {
+		// A database's lock goes with its connection (a restart of the
+		// database): it is watched, and taken again, from now on.
+		defer held.keep(d.log)()
+	}
 
 	var audit *auth.AuditLog
 	if o.auditLog != "" {
@@ -162,7 +167,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	d.policy = set.policy
 	d.launcher = scheduler.NewRunLauncher(mgr, o.roles, set.policy)
 	d.sched, err = scheduler.New(scheduler.Config{
-		Launcher: d.launcher, Store: svc.History(), Logger: &d.log,
+		Launcher: d.launcher, Store: held.fence(svc.History()), Logger: &d.log,
 		Grace: o.grace, MaxConcurrentRuns: o.maxRuns,
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -103,12 +104,17 @@ func lockHolder(ctx context.Context, conn *pgx.Conn) (string, error) {
 	return name, nil
 }
 
+// unlockTimeout bounds Unlock: a connection cut off by a partition
+// would otherwise hold it until the kernel gives up on the socket.
+const unlockTimeout = 5 * time.Second
+
 // Unlock releases the lock and closes its connection. It is idempotent.
 func (l *SchedulerLock) Unlock() {
 	if l == nil || l.conn == nil {
 		return
 	}
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
+	defer cancel()
 	l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, schedulerLock)
 	l.conn.Close(ctx)
 	l.conn = nil
