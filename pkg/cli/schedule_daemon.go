@@ -184,7 +184,11 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		return ExitFailed
 	}
 	follow := &runFollower{log: d.log, steps: stepMetrics}
-	d.launcher.Watch = follow.watch
+	fence := newRunFence(shared, d.log)
+	d.launcher.Watch = func(job scheduler.Job, h *runs.Handle) <-chan struct{} {
+		fence.watch(job, h)
+		return follow.watch(job, h)
+	}
 
 	var srv *http.Server
 	var served chan error
@@ -211,6 +215,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	stopSignals()
 	cancel()
 	follow.wait()
+	fence.wait()
 	stopServer(srv, served)
 	if runErr != nil {
 		e.errorf("schedule: %v", runErr)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,9 +14,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
@@ -209,4 +215,73 @@ func (s *slotCounter) Pauses(context.Context) (map[string]history.Pause, error) 
 	defer s.mu.Unlock()
 	s.pauses++
 	return nil, nil
+}
+
+// fakeFence is a store's self-fencing that the test brings down.
+type fakeFence struct{ down chan struct{} }
+
+func (f *fakeFence) Fence() <-chan struct{}      { return f.down }
+func (f *fakeFence) FenceError() error           { return errors.New("stopped: the fence is down") }
+func (f *fakeFence) Renew(context.Context) error { return errors.New("still away") }
+
+// TestFencedStoreStopsTheScheduledRunsOfAGroup: when the shared store
+// fences itself (it could not reach the database for half its lease), a
+// scheduled run that holds a concurrency group is cancelled with the
+// store's reason, before the others free its group; a run of a playbook
+// without one goes on.
+func TestFencedStoreStopsTheScheduledRunsOfAGroup(t *testing.T) {
+	dir := t.TempDir()
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	svc, err := runs.NewService(runs.Config{Registry: reg, StateDir: filepath.Join(dir, "state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close() })
+	mgr := runs.NewManager(svc, runs.Limits{})
+	load := func(name, extra string) *steps.Playbook {
+		path := writePlaybook(t, dir, name+".yaml", "version: 1\nname: "+name+"\n"+extra+
+			"steps:\n  - {id: nap, op: control.sleep, with: {duration: 1h}}\n")
+		pb, err := steps.Load(path, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pb
+	}
+	grouped, alone := load("grouped", "concurrency: {group: g}\n"), load("alone", "")
+	fence := &fakeFence{down: make(chan struct{})}
+	f := &runFence{st: fence, log: zerolog.Nop()}
+	start := func(pb *steps.Playbook) *runs.Handle {
+		h, err := mgr.Start(context.Background(), runs.Request{Playbook: pb,
+			Caller: runs.Caller{Roles: []string{"admin"}, Name: scheduler.CallerName, Trigger: runs.TriggerSchedule}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.watch(scheduler.Job{Playbook: pb}, h)
+		return h
+	}
+	g, a := start(grouped), start(alone)
+	waitFor(t, "both runs to start", func() bool {
+		return g.Status() == string(runs.StateRunning) && a.Status() == string(runs.StateRunning)
+	})
+	close(fence.down)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := g.Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status != report.StatusCancelled || rep.Error == nil || rep.Error.Message != "stopped: the fence is down" {
+		t.Errorf("the run of the group once the store fenced itself: %s, %+v; want cancelled with the store's reason", rep.Status, rep.Error)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if st := a.Status(); st != string(runs.StateRunning) {
+		t.Errorf("the run without a group once the store fenced itself: %s, want running", st)
+	}
+	a.Cancel(errors.New("the test ends the run"))
+	mgr.Shutdown(ctx)
+	f.wait()
 }

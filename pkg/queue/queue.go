@@ -14,6 +14,11 @@
 //     run again unless its playbook says retry_on_node_loss: true; then a
 //     new run is queued once, whichever replica notices first. A job the
 //     dead replica had taken but not started goes back to the queue.
+//   - A replica only cut off from the database does not know it is taken
+//     for dead: at half its lease without a heartbeat it stops its runs
+//     that hold a concurrency group or would be run again (see await and
+//     postgres.Store.Fence), so that they have ended when the others free
+//     the group or queue the retry.
 //   - Cancel works from any replica: the request is a row of run_cancels,
 //     which the replica running the run polls.
 //   - The events of a run are written to run_events as it goes, so a

@@ -154,12 +154,13 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 	if cancelledRemotely(ctx) {
 		return q.cancelledAsTaken(ctx, a)
 	}
+	claim, started := startSignal(q.claim(job))
 	h, err := q.cfg.Manager.StartClaimed(context.WithoutCancel(ctx), runs.Request{
 		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Ask: a.Ask, Policy: q.cfg.Policy(), Env: q.cfg.Env,
 		Requeue: true,
 		Recheck: q.recheck(a),
 		Caller:  runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot},
-	}, q.claim(job))
+	}, claim)
 	switch {
 	case errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrShuttingDown):
 		return river.JobSnooze(time.Second) // back to the queue, for any replica
@@ -174,13 +175,9 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 		h.Cancel(fmt.Errorf("cancelled through the API by %s", by))
 	}
 	relayed := q.publish(a.RunID, pb, h)
-	select {
-	case <-h.Done():
-	case <-ctx.Done():
-		// River stops this replica: the manager's shutdown cancels the run
-		// (its finally steps run), and it is recorded.
-		<-h.Done()
-	}
+	// When River stops this replica, the manager's shutdown cancels the
+	// run (its finally steps run), and it is recorded.
+	q.await(ctx, h, pb, started)
 	<-relayed
 	if a.Ask {
 		q.dropQuestions(context.WithoutCancel(ctx), a.RunID)

@@ -43,7 +43,7 @@ func (s *Store) reached() {
 }
 
 // Unreachable reports whether this Store could not reach the database at
-// t (give or take a heartbeat: Lease/3), as far as it knows since Open.
+// t (give or take a heartbeat: Lease/6), as far as it knows since Open.
 // The scheduler of a new leader asks it of the slots before its start
 // that it will not fire: when the database was away, no replica could
 // have fired them, which is not "the scheduler was not running".

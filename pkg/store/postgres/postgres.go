@@ -4,7 +4,7 @@
 // database. It keeps the contract of the SQLite store (pkg/history) method
 // for method; where SQLite tells a live process from a dead one by lock
 // files, this store uses heartbeats: every open Store updates its row of
-// the owners table every Lease/3, with its Lease, and a process whose
+// the owners table every Lease/6, with its Lease, and a process whose
 // heartbeat is older than the lease it recorded is dead, its running runs
 // interrupted and its concurrency groups released. Each process is judged
 // by its own lease, not by the judge's: processes with different leases
@@ -80,6 +80,8 @@ type Store struct {
 	okAt    time.Time
 	outages []outage
 
+	fence *fence // see Fence
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -127,12 +129,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 	}
 	host, _ := os.Hostname()
+	sent := time.Now()
 	if _, err := pool.Exec(ctx, `INSERT INTO owners (owner, host, pid, lease_ms) VALUES ($1, $2, $3, $4)`,
 		s.owner, host, os.Getpid(), cfg.Lease.Milliseconds()); err != nil {
 		pool.Close()
 		return nil, s.wrap("register", err)
 	}
 	s.okAt = time.Now()
+	s.fence = newFence(s.FenceAfter(), sent)
 	s.wg.Add(1)
 	go s.heartbeat()
 	return s, nil
@@ -162,12 +166,13 @@ func Connect(ctx context.Context, rawURL string, maxConns int32) (*pgxpool.Pool,
 
 // heartbeat keeps this Store's owner row fresh until Close, with the
 // lease the others judge it by. A row that another process removed (it
-// took this one for dead during a partition) is put back.
+// took this one for dead during a partition) is put back. It beats every
+// sixth of the lease, each beat given a third: the fence (see Fence)
+// comes down at half the lease, and one slow beat must not bring it down.
 func (s *Store) heartbeat() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.Lease / 3)
+	t := time.NewTicker(s.cfg.Lease / 6)
 	defer t.Stop()
-	host, _ := os.Hostname()
 	for {
 		select {
 		case <-s.stop:
@@ -175,16 +180,27 @@ func (s *Store) heartbeat() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Lease/3)
-		_, err := s.pool.Exec(ctx, `INSERT INTO owners (owner, host, pid, lease_ms) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (owner) DO UPDATE SET heartbeat_at = now(), lease_ms = excluded.lease_ms`,
-			s.owner, host, os.Getpid(), s.cfg.Lease.Milliseconds())
+		s.beat(ctx)
 		cancel()
-		if err != nil {
-			s.lost()
-		} else {
-			s.reached()
-		}
 	}
+}
+
+// beat is one heartbeat: it records whether it went through (see lost
+// and reached) and, when it did, renews the fence from when it was sent;
+// gap is then how long it had been since the one before went through
+// (see fence.renewed).
+func (s *Store) beat(ctx context.Context) (gap time.Duration, err error) {
+	host, _ := os.Hostname()
+	sent := time.Now()
+	_, err = s.pool.Exec(ctx, `INSERT INTO owners (owner, host, pid, lease_ms) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (owner) DO UPDATE SET heartbeat_at = now(), lease_ms = excluded.lease_ms`,
+		s.owner, host, os.Getpid(), s.cfg.Lease.Milliseconds())
+	if err != nil {
+		s.lost()
+		return 0, s.wrap("heartbeat", err)
+	}
+	s.reached()
+	return s.fence.renewed(sent), nil
 }
 
 // Settled reports whether the database has been reachable for this
@@ -239,6 +255,7 @@ func (s *Store) Close() error {
 	}
 	close(s.stop)
 	s.wg.Wait()
+	s.fence.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `DELETE FROM owners WHERE owner = $1`, s.owner)
