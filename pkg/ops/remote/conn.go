@@ -203,8 +203,10 @@ func (c *conn) openSession(ctx context.Context) (*ssh.Session, error) {
 // true) and opens a session. A server that refuses the session while
 // others of this connection are open allows fewer at once than
 // MaxSessions (its own MaxSessions is lower): the step waits for one of
-// them to end and tries again. release closes the session and frees the
-// slot.
+// them to end and tries again. A control session is not waited for, since
+// the sessions open may be those of the very command it would stop: its
+// refusal, an *ssh.OpenChannelError, is returned at once. release closes
+// the session and frees the slot.
 func (c *conn) newSession(ctx context.Context, control bool) (*ssh.Session, func(), error) {
 	slots := c.slots
 	if control {
@@ -231,7 +233,7 @@ func (c *conn) newSession(ctx context.Context, control bool) (*ssh.Session, func
 			return nil, nil, fmt.Errorf("%w while opening a session on %s, which does not answer", err, c.label())
 		}
 		var refused *ssh.OpenChannelError
-		if !errors.As(err, &refused) || len(c.slots)+len(c.control) == 0 {
+		if !errors.As(err, &refused) || control || len(c.slots)+len(c.control) == 0 {
 			return nil, nil, fmt.Errorf("opening a session on %s: %w", c.label(), err)
 		}
 		select {

@@ -331,6 +331,39 @@ func (p *Pool) connect(ctx context.Context, e *entry, h *inventory.Host, a authO
 	return c, nil
 }
 
+// dialAlone makes a connection to h that the pool does not share, for a
+// request that cannot wait for a session of the pooled one. It is bounded
+// by ctx and ended by Close like the pool's own; done closes it.
+func (p *Pool) dialAlone(ctx context.Context, h *inventory.Host, a authOpts) (c *conn, done func(), err error) {
+	p.mu.Lock()
+	if p.closed || p.ctx == nil {
+		p.mu.Unlock()
+		return nil, nil, errPoolClosed
+	}
+	pctx := p.ctx
+	// Held while connecting, so that Close, waiting for the pool's
+	// goroutines, never sees the count at zero while connect adds to it.
+	p.wg.Add(1)
+	p.mu.Unlock()
+	defer p.wg.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopDial := context.AfterFunc(pctx, cancel)
+	c, err = p.connect(ctx, &entry{}, h, a)
+	stopDial()
+	if err != nil {
+		if pctx.Err() != nil {
+			return nil, nil, errPoolClosed
+		}
+		return nil, nil, err
+	}
+	stopClose := context.AfterFunc(pctx, func() { c.close(errPoolClosed) })
+	return c, func() {
+		stopClose()
+		c.close(&closedError{errors.New("its request was done")})
+	}, nil
+}
+
 // session opens a session on a connection to h, holding one of its session
 // slots. A connection found dead is dropped and dialled again, once. The
 // returned release closes the session and gives the slot and connection

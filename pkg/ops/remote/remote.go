@@ -63,7 +63,9 @@ type Settings struct {
 	KeepAliveMax int
 	// MaxSessions is how many sessions (commands, file transfers) one
 	// connection carries at once, one of them kept for stopping commands.
-	// OpenSSH's sshd allows 10 by default (MaxSessions). Default 10.
+	// OpenSSH's sshd allows 10 by default (MaxSessions). Default 10. A
+	// server that allows fewer makes steps wait for a session, and gets
+	// the signals that stop a command over a connection of their own.
 	MaxSessions int
 	// IdleTimeout closes a connection no step has used for this long.
 	// Default 5m.

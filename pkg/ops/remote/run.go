@@ -26,7 +26,8 @@ type result struct {
 
 // run starts cmd on h and waits for it. When ctx ends (a timeout, a
 // cancelled run) or sudo refuses the password, the remote process group is
-// sent SIGTERM, then SIGKILL after KillGrace, from a second session. The
+// sent SIGTERM, then SIGKILL after KillGrace, from a second session (see
+// signal). The
 // result comes back with an error too when the command ran, so a failed
 // step still shows what it printed.
 func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *command) (*result, error) {
@@ -90,7 +91,7 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	case werr = <-waited:
 	case <-runCtx.Done():
 		stopped = true
-		werr = p.stop(c, sess, m, waited, fmt.Sprintf("%s on %s", cmd.name, h.Name))
+		werr = p.stop(c, a, sess, m, waited, fmt.Sprintf("%s on %s", cmd.name, h.Name))
 	}
 	close(finished)
 	feeding.Wait()
@@ -173,8 +174,9 @@ func feed(w io.Writer, m *markers, cmd *command, finished <-chan struct{}) error
 // it: sshd lets go of a session whose close it does not answer only when
 // its connection ends, and keeping the connection for the others would
 // leave that command running unseen for as long as they last. Their errors
-// name what was not stopped.
-func (p *Pool) stop(c *conn, sess *ssh.Session, m *markers, waited <-chan error, what string) error {
+// name what was not stopped. a logs in a connection of its own when the
+// signals need one (see signal).
+func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <-chan error, what string) error {
 	select {
 	case <-m.pidSeen:
 	case err := <-waited:
@@ -183,7 +185,7 @@ func (p *Pool) stop(c *conn, sess *ssh.Session, m *markers, waited <-chan error,
 	}
 	if pid := m.pidOf(); pid > 1 {
 		for _, sig := range []string{"TERM", "KILL"} {
-			if err := p.signal(c, pid, sig, what); err != nil {
+			if err := p.signal(c, a, pid, sig, what); err != nil {
 				break
 			}
 			select {
@@ -204,11 +206,27 @@ func (p *Pool) stop(c *conn, sess *ssh.Session, m *markers, waited <-chan error,
 }
 
 // signal sends sig to the process group pgid of what on c's host, through
-// the session kept for that purpose.
-func (p *Pool) signal(c *conn, pgid int, sig, what string) error {
+// the session c keeps for that purpose. A server that refuses that session
+// allows fewer sessions a connection than the pool does (its MaxSessions
+// is lower), and the ones it allows are held by the command and the steps
+// beside it, which may run for hours: the signal then goes over a
+// connection of its own, made for it and closed after, so that stopping a
+// command never waits for its siblings, nor ends them. A refusal is an
+// answer: c is closed only when a request sent on it gets none.
+func (p *Pool) signal(c *conn, a authOpts, pgid int, sig, what string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), p.s.KillGrace+p.s.DialTimeout)
 	defer cancel()
+	via := c
 	s, release, err := c.newSession(ctx, true)
+	var refused *ssh.OpenChannelError
+	if errors.As(err, &refused) {
+		var done func()
+		if via, done, err = p.dialAlone(ctx, c.host, a); err != nil {
+			return fmt.Errorf("%s refused another session, and a connection of its own to signal process group %d of %s failed: %w", c.label(), pgid, what, err)
+		}
+		defer done()
+		s, release, err = via.newSession(ctx, true)
+	}
 	if err != nil {
 		return err
 	}
@@ -221,7 +239,7 @@ func (p *Pool) signal(c *conn, pgid int, sig, what string) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		c.close(&closedError{fmt.Errorf("no answer to a request to signal process group %d of %s", pgid, what)})
+		via.close(&closedError{fmt.Errorf("no answer to a request to signal process group %d of %s", pgid, what)})
 		<-done
 		return ctx.Err()
 	}
