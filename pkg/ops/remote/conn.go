@@ -164,6 +164,29 @@ func (c *conn) keepalive() {
 	}
 }
 
+// answers tells whether the server answers a keepalive request within d:
+// a connection whose sessions are slow may still be alive.
+func (c *conn) answers(d time.Duration) bool {
+	answer := make(chan error, 1)
+	if !c.p.spawn(func() {
+		// The reply of OpenSSH is a failure; any reply is an answer.
+		_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+		answer <- err
+	}) {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-answer:
+		return err == nil
+	case <-c.dead:
+		return false
+	case <-t.C:
+		return false
+	}
+}
+
 func (c *conn) idle() bool {
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
@@ -199,26 +222,42 @@ func (c *conn) openSession(ctx context.Context) (*ssh.Session, error) {
 	}
 }
 
-// newSession waits for a free slot (the control slot when control is
-// true) and opens a session. A server that refuses the session while
-// others of this connection are open allows fewer at once than
-// MaxSessions (its own MaxSessions is lower): the step waits for one of
-// them to end and tries again. A control session is not waited for, since
-// the sessions open may be those of the very command it would stop: its
-// refusal, an *ssh.OpenChannelError, is returned at once. release closes
-// the session and frees the slot.
-func (c *conn) newSession(ctx context.Context, control bool) (*ssh.Session, func(), error) {
+// sessionUse is what a session is for, which decides how long opening
+// it may wait.
+type sessionUse int
+
+const (
+	// forStep waits for a free slot, and for the server to allow another
+	// session when it refuses one.
+	forStep sessionUse = iota
+	// forStop takes the slot kept for stopping commands. It does not wait
+	// for the server: the sessions open may be those of the very command
+	// it would stop.
+	forStop
+	// forProbe takes a slot only when one is free, and does not wait for
+	// the server: whether a host answers is not to be learnt by waiting
+	// for the steps that keep its connection busy. It fails with errBusy.
+	forProbe
+)
+
+// errBusy is a session a probe does not wait for: every session the
+// connection may carry, or the server allows, is in use.
+var errBusy = errors.New("every session of the connection is in use")
+
+// newSession waits for a free slot (the control slot for forStop) and
+// opens a session. A server that refuses the session while others of this
+// connection are open allows fewer at once than MaxSessions (its own
+// MaxSessions is lower): a step waits for one of them to end and tries
+// again; a stop gets the refusal, an *ssh.OpenChannelError, at once, and a
+// probe errBusy. release closes the session and frees the slot.
+func (c *conn) newSession(ctx context.Context, use sessionUse) (*ssh.Session, func(), error) {
 	slots := c.slots
-	if control {
+	if use == forStop {
 		slots = c.control
 	}
 	for {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return nil, nil, context.Cause(ctx)
-		case <-c.dead:
-			return nil, nil, c.lost()
+		if err := c.takeSlot(ctx, slots, use == forProbe); err != nil {
+			return nil, nil, err
 		}
 		freed := c.freedSignal()
 		s, err := c.openSession(ctx)
@@ -233,7 +272,12 @@ func (c *conn) newSession(ctx context.Context, control bool) (*ssh.Session, func
 			return nil, nil, fmt.Errorf("%w while opening a session on %s, which does not answer", err, c.label())
 		}
 		var refused *ssh.OpenChannelError
-		if !errors.As(err, &refused) || control || len(c.slots)+len(c.control) == 0 {
+		switch {
+		case !errors.As(err, &refused):
+			return nil, nil, fmt.Errorf("opening a session on %s: %w", c.label(), err)
+		case use == forProbe && len(c.slots)+len(c.control) > 0:
+			return nil, nil, fmt.Errorf("%w (%s refused another: %v)", errBusy, c.label(), err)
+		case use != forStep || len(c.slots)+len(c.control) == 0:
 			return nil, nil, fmt.Errorf("opening a session on %s: %w", c.label(), err)
 		}
 		select {
@@ -243,6 +287,29 @@ func (c *conn) newSession(ctx context.Context, control bool) (*ssh.Session, func
 		case <-c.dead:
 			return nil, nil, c.lost()
 		}
+	}
+}
+
+// takeSlot takes a place in slots, waiting for one unless now is set
+// (then errBusy when there is none).
+func (c *conn) takeSlot(ctx context.Context, slots chan struct{}, now bool) error {
+	if now {
+		select {
+		case slots <- struct{}{}:
+			return nil
+		case <-c.dead:
+			return c.lost()
+		default:
+			return fmt.Errorf("%w (%d sessions on %s)", errBusy, cap(c.slots), c.label())
+		}
+	}
+	select {
+	case slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-c.dead:
+		return c.lost()
 	}
 }
 

@@ -139,6 +139,22 @@ func (p *Pool) Close() error {
 
 var errPoolClosed = errors.New("the connection pool was closed")
 
+// spawn runs f in a goroutine that Close waits for, and tells whether it
+// did: not once the pool is closed, when Close may be waiting already.
+func (p *Pool) spawn(f func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		f()
+	}()
+	return true
+}
+
 // authOpts are what a step adds to a host's settings for logging in.
 type authOpts struct {
 	passphrase string
@@ -364,23 +380,28 @@ func (p *Pool) dialAlone(ctx context.Context, h *inventory.Host, a authOpts) (c 
 	}, nil
 }
 
-// session opens a session on a connection to h, holding one of its session
-// slots. A connection found dead is dropped and dialled again, once. The
-// returned release closes the session and gives the slot and connection
-// back.
+// session opens a session for a step on a connection to h, holding one of
+// its session slots. A connection found dead is dropped and dialled again,
+// once. The returned release closes the session and gives the slot and
+// connection back.
 func (p *Pool) session(ctx context.Context, h *inventory.Host, a authOpts) (*ssh.Session, *conn, func(), error) {
+	return p.sessionFor(ctx, h, a, forStep)
+}
+
+// sessionFor is session for the use given (see sessionUse).
+func (p *Pool) sessionFor(ctx context.Context, h *inventory.Host, a authOpts, use sessionUse) (*ssh.Session, *conn, func(), error) {
 	for attempt := 0; ; attempt++ {
 		c, err := p.get(ctx, h, a)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		s, rel, err := c.newSession(ctx, false)
+		s, rel, err := c.newSession(ctx, use)
 		if err == nil {
 			return s, c, func() { rel(); p.release(c) }, nil
 		}
 		p.release(c)
 		var refused *ssh.OpenChannelError
-		if ctx.Err() != nil || errors.As(err, &refused) || attempt > 0 {
+		if ctx.Err() != nil || errors.As(err, &refused) || errors.Is(err, errBusy) || attempt > 0 {
 			return nil, nil, nil, err
 		}
 		c.close(fmt.Errorf("opening a session failed: %w", err))
@@ -432,18 +453,33 @@ func (e *loginError) Unwrap() error { return e.err }
 
 // closeHost closes the pooled connection to h, if there is one.
 func (p *Pool) closeHost(h *inventory.Host, why error) {
+	if c := p.pooled(h); c != nil {
+		c.close(why)
+	}
+}
+
+// closeSilent closes the pooled connection to h, if there is one and it
+// does not answer a keepalive within KeepAlive.
+func (p *Pool) closeSilent(h *inventory.Host, why error) {
+	if c := p.pooled(h); c != nil && !c.answers(p.s.KeepAlive) {
+		c.close(why)
+	}
+}
+
+// pooled returns the pooled connection to h, or nil when there is none
+// (or it is still being made).
+func (p *Pool) pooled(h *inventory.Host) *conn {
 	p.mu.Lock()
 	e := p.conns[connKey(h)]
 	p.mu.Unlock()
 	if e == nil {
-		return
+		return nil
 	}
 	select {
 	case <-e.ready:
-		if e.c != nil {
-			e.c.close(why)
-		}
+		return e.c
 	default:
+		return nil
 	}
 }
 

@@ -217,7 +217,7 @@ func (p *Pool) signal(c *conn, a authOpts, pgid int, sig, what string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), p.s.KillGrace+p.s.DialTimeout)
 	defer cancel()
 	via := c
-	s, release, err := c.newSession(ctx, true)
+	s, release, err := c.newSession(ctx, forStop)
 	var refused *ssh.OpenChannelError
 	if errors.As(err, &refused) {
 		var done func()
@@ -225,7 +225,7 @@ func (p *Pool) signal(c *conn, a authOpts, pgid int, sig, what string) error {
 			return fmt.Errorf("%s refused another session, and a connection of its own to signal process group %d of %s failed: %w", c.label(), pgid, what, err)
 		}
 		defer done()
-		s, release, err = via.newSession(ctx, true)
+		s, release, err = via.newSession(ctx, forStop)
 	}
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,7 @@ func TestStopOnServerWithFewSessions(t *testing.T) {
 			var siblingOut map[string]any
 			go func() {
 				out, err := execute(t, context.Background(), p, "ssh.exec", map[string]any{"host": "box",
-					"command": []any{"sh", "-c", "while [ ! -e " + gate + " ]; do sleep 0.1; done; echo B done"}})
+					"command": []any{"sh", "-c", gated(dir, gate) + "; echo B done"}})
 				siblingOut = out
 				sibling <- err
 			}()
@@ -90,4 +91,104 @@ func TestStopOnServerWithFewSessions(t *testing.T) {
 // a test of timeouts would measure that instead.
 func quickLogin(t *testing.T) string {
 	return "SetEnv HOME=" + t.TempDir()
+}
+
+// TestWaitOnBusyConnection: ssh.wait on a host whose connection is busy
+// with other steps, every session the pool lets it carry taken (the
+// pool's limit) or every session the server allows (its MaxSessions,
+// lower than the pool's). The host answers, so the wait succeeds at once,
+// over a connection of its own, and the steps go on: a connection that
+// answers is never closed under them.
+func TestWaitOnBusyConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config string
+		steps  int
+	}{
+		{"pool full", "", 9},
+		{"server full", "MaxSessions 2\n", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startServer(t, serverOpts{Config: tc.config + quickLogin(t)})
+			st := srv.settings(srv.inventory(t, "box"))
+			st.DialTimeout = 2 * time.Second
+			p := newPool(t, st)
+			dir := t.TempDir()
+			gate := filepath.Join(dir, "gate")
+			results := make(chan error, tc.steps)
+			for i := range tc.steps {
+				go func() {
+					_, err := execute(t, context.Background(), p, "ssh.exec", map[string]any{"host": "box",
+						"command": []any{"sh", "-c", fmt.Sprintf("touch %s/started-%d; %s", dir, i, gated(dir, gate))}})
+					results <- err
+				}()
+			}
+			t.Cleanup(func() { _ = os.WriteFile(gate, nil, 0o600) })
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				started, _ := filepath.Glob(filepath.Join(dir, "started-*"))
+				if len(started) == tc.steps {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%d of %d steps started", len(started), tc.steps)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+
+			start := time.Now()
+			out, err := execute(t, context.Background(), p, "ssh.wait", map[string]any{"host": "box", "timeout": "20s", "interval": "200ms"})
+			if err != nil || out["attempts"] != 1 {
+				t.Errorf("ssh.wait: %v %v; want it to succeed at the first attempt", out, err)
+			}
+			if took := time.Since(start); took > st.DialTimeout {
+				t.Errorf("ssh.wait took %s; it waited for the steps", took)
+			}
+
+			if err := os.WriteFile(gate, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for range tc.steps {
+				select {
+				case err := <-results:
+					if err != nil {
+						t.Errorf("a step on the busy connection: %v", err)
+					}
+				case <-time.After(30 * time.Second):
+					t.Fatal("a step still runs 30s after its gate opened")
+				}
+			}
+			if s := p.Stats(); s.Open != 1 {
+				t.Errorf("stats %+v; want the steps' connection still open, and the wait's closed", s)
+			}
+		})
+	}
+}
+
+// TestWaitKeepsAnsweringConnection: a host that logs in and answers
+// keepalives but opens no session fails ssh.wait at its timeout, and its
+// connection, which other steps may be using, is kept: one dial for every
+// attempt, not one each.
+func TestWaitKeepsAnsweringConnection(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "id")
+	keygen(t, key, "")
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	port := silentSessions(t, kh)
+	st := hungSettings(t, fmt.Sprintf("version: 1\nhosts:\n  wedged: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s}\n", port, currentUser(t), key))
+	st.KnownHosts = []string{kh}
+	p := newPool(t, st)
+	out, err := execute(t, context.Background(), p, "ssh.wait", map[string]any{"host": "wedged", "timeout": "4s", "interval": "100ms"})
+	if err == nil || ops.ClassOf(err) != ops.ClassTimeout || !strings.Contains(err.Error(), "wedged gave no answer within 1s") {
+		t.Errorf("ssh.wait: %v %v (class %s); want a timeout", out, err, ops.ClassOf(err))
+	}
+	if s := p.Stats(); s.Dials != 1 || s.Open != 1 {
+		t.Errorf("stats %+v; want the one connection kept", s)
+	}
+}
+
+// gated is a shell loop that waits until the file gate exists, or its
+// directory dir is gone: a test that fails before opening the gate leaves
+// nothing running once its temporary directory is removed.
+func gated(dir, gate string) string {
+	return fmt.Sprintf("while [ -d %s ] && [ ! -e %s ]; do sleep 0.1; done", dir, gate)
 }

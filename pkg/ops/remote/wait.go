@@ -104,27 +104,76 @@ func waitFailed(ctx context.Context, attempts int, last error) error {
 	return fmt.Errorf("%w (%d attempts; the last: %v)", context.Cause(ctx), attempts, last)
 }
 
-// probe logs in to h and runs true, within DialTimeout. A pooled connection
-// that does not answer in time is closed, as a host that rebooted under it
-// would leave it.
+// probe logs in to h and runs true, within DialTimeout. It uses the pooled
+// connection when that has a session free, so that the connection a host
+// accepts after a reboot serves the steps after the wait. When steps hold
+// every session it may carry (or the server allows), it logs in over a
+// connection of its own instead: a busy connection says nothing about the
+// host, and waiting for those steps is not the host failing to answer.
+//
+// A pooled connection that gives no session, or runs nothing, in time is
+// closed only when it does not answer a keepalive either, as a host that
+// rebooted under it leaves it: one that answers carries other steps, which
+// closing it would fail.
 func (p *Pool) probe(ctx context.Context, h *inventory.Host, a authOpts) error {
 	pctx, cancel := context.WithTimeoutCause(ctx, p.s.DialTimeout, fmt.Errorf("%s gave no answer within %s", h.Name, p.s.DialTimeout))
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		s, _, release, err := p.session(pctx, h, a)
-		if err == nil {
-			err = s.Run("true")
-			release()
+	s, c, release, err := p.sessionFor(pctx, h, a, forProbe)
+	if errors.Is(err, errBusy) {
+		return p.probeAlone(pctx, h, a)
+	}
+	if err != nil {
+		if pctx.Err() != nil {
+			p.closeSilent(h, context.Cause(pctx))
+			return context.Cause(pctx)
 		}
-		done <- err
-	}()
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run("true") }()
 	select {
 	case err := <-done:
+		release()
 		return err
 	case <-pctx.Done():
-		p.closeHost(h, context.Cause(pctx))
+	}
+	if !c.answers(p.s.KeepAlive) {
+		c.close(context.Cause(pctx))
 		<-done
+		release()
 		return context.Cause(pctx)
+	}
+	// The server answers but runs nothing: the steps on the connection
+	// may still be fine. Closing the session frees its slot; the pool,
+	// whose Close ends the connection and so the session, waits for what
+	// is left of it.
+	release()
+	if !p.spawn(func() { <-done }) {
+		<-done
+	}
+	return fmt.Errorf("%w: it answers keepalives, but true did not run", context.Cause(pctx))
+}
+
+// probeAlone is probe over a connection of its own, closed after.
+func (p *Pool) probeAlone(ctx context.Context, h *inventory.Host, a authOpts) error {
+	c, done, err := p.dialAlone(ctx, h, a)
+	if err != nil {
+		return err
+	}
+	defer done()
+	s, release, err := c.newSession(ctx, forStep)
+	if err != nil {
+		return err
+	}
+	defer release()
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run("true") }()
+	select {
+	case err := <-ran:
+		return err
+	case <-ctx.Done():
+		c.close(context.Cause(ctx))
+		<-ran
+		return context.Cause(ctx)
 	}
 }
