@@ -236,7 +236,7 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if max := int64(p.Int("max_size")); fi.Size() > max {
 		return nil, ops.Errorf(ops.ClassExecution, "%s on %s is %d bytes, more than max_size %d", src, h.Name, fi.Size(), max)
 	}
-	mode := modeOf(p, fi.Mode())
+	mode := modeOf(p, replacedMode(root, place.Rel, fi.Mode()))
 	tmp := filepath.Join(filepath.Dir(place.Rel), "."+filepath.Base(place.Rel)+tempSuffix())
 	lf, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -269,6 +269,22 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		dir.Close()
 	}
 	return map[string]any{"host": h.Name, "dest": place.Abs, "size": n, "sha256": hex.EncodeToString(sum.Sum(nil))}, nil
+}
+
+// replacedMode is the mode of the local file a download replaces, else
+// def (the source's), as for an upload: a private file stays private. A
+// symbolic link at name is replaced, not written through; the file it
+// points to lends its mode when it lies inside root (os.Root follows no
+// link out of it), since that is the file the name showed.
+func replacedMode(root *os.Root, name string, def fs.FileMode) fs.FileMode {
+	fi, err := root.Lstat(name)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		fi, err = root.Stat(name)
+	}
+	if err != nil || !fi.Mode().IsRegular() {
+		return def
+	}
+	return fi.Mode()
 }
 
 // limitWriter fails once more than n bytes are written: a file that grows

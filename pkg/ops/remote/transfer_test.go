@@ -349,3 +349,70 @@ func TestUploadKeepsOwner(t *testing.T) {
 		t.Errorf("dest ~/x: %v", err)
 	}
 }
+
+// TestDownloadKeepsMode: ssh.download gives the local file it replaces
+// that file's mode, not the remote file's (a private 0600 file stays
+// private), as ssh.upload does; mode: wins, and a new file takes the
+// source's. A symbolic link at dest is replaced, not written through:
+// its target inside the roots lends its mode, one outside them does not.
+func TestDownloadKeepsMode(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	local, remote, outside := t.TempDir(), t.TempDir(), t.TempDir()
+	src := filepath.Join(remote, "app.conf")
+	if err := os.WriteFile(src, []byte("new\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: local, Scope: roots{local}})
+	write := func(name string, mode fs.FileMode) {
+		t.Helper()
+		if err := os.WriteFile(name, []byte("old\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(name, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(local, "private.conf"), 0o600)
+	write(filepath.Join(local, "set.conf"), 0o600)
+	write(filepath.Join(local, "target.conf"), 0o640)
+	write(filepath.Join(outside, "secret.conf"), 0o600)
+	if err := os.Symlink("target.conf", filepath.Join(local, "inside.link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "secret.conf"), filepath.Join(local, "outside.link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dest string
+		mode string
+		want fs.FileMode
+	}{
+		{dest: "private.conf", want: 0o600},
+		{dest: "set.conf", mode: "0640", want: 0o640},
+		{dest: "fresh.conf", want: 0o644},
+		{dest: "inside.link", want: 0o640},
+		{dest: "outside.link", want: 0o644},
+	} {
+		params := map[string]any{"host": "box", "src": src, "dest": tc.dest}
+		if tc.mode != "" {
+			params["mode"] = tc.mode
+		}
+		if _, err := execute(t, ctx, pool, "ssh.download", params); err != nil {
+			t.Errorf("%s: %v", tc.dest, err)
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(local, tc.dest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm() != tc.want {
+			t.Errorf("%s: mode %v, want a file with %04o", tc.dest, fi.Mode(), tc.want)
+		}
+	}
+	for name, want := range map[string]string{filepath.Join(local, "target.conf"): "old\n", filepath.Join(outside, "secret.conf"): "old\n"} {
+		if b, _ := os.ReadFile(name); string(b) != want {
+			t.Errorf("%s holds %q; a link's target must be left alone", name, b)
+		}
+	}
+}
