@@ -58,7 +58,11 @@ func (*Facts) ValidateParams(p ops.Params, _ bool) error {
 }
 
 // factsScript prints every fact in sections; the paths are its arguments.
-const factsScript = `echo @@hostname; hostname 2>/dev/null || uname -n
+// It runs in the C locale: a host whose sshd or profile sets another
+// language (LANG=de_DE.UTF-8, LANGUAGE=de) would have df print its header
+// and errors in it.
+const factsScript = `LC_ALL=C; export LC_ALL; unset LANGUAGE
+echo @@hostname; hostname 2>/dev/null || uname -n
 echo @@uname; uname -s; uname -r; uname -m
 echo @@os-release; cat /etc/os-release 2>/dev/null
 echo @@uptime; cat /proc/uptime 2>/dev/null
@@ -174,22 +178,23 @@ func memInfo(lines []string) any {
 	}
 }
 
-// disk reads df -P -k output for one path.
+// disk reads df -P -k output for one path by position, not by the words
+// of its header, which are the host's language: the header line, then the
+// file system's line, whose fields POSIX fixes (device, 1024-blocks, used,
+// available, capacity, mount point). A long device name may wrap that line
+// in two; lines before the header (warnings on stderr) are skipped.
 func disk(path string, lines []string) map[string]any {
-	for i, l := range lines {
-		if !strings.HasPrefix(l, "Filesystem") || i+1 >= len(lines) {
-			continue
-		}
-		// The device name may be long enough to wrap onto its own line.
+	for i := range lines {
+		// lines[i] is taken for the header.
 		f := strings.Fields(strings.Join(lines[i+1:], " "))
-		if len(f) < 6 {
-			break
+		if len(f) < 6 || !strings.HasSuffix(f[4], "%") {
+			continue
 		}
 		total, e1 := strconv.ParseInt(f[1], 10, 64)
 		used, e2 := strconv.ParseInt(f[2], 10, 64)
 		avail, e3 := strconv.ParseInt(f[3], 10, 64)
 		if e1 != nil || e2 != nil || e3 != nil {
-			break
+			continue
 		}
 		return map[string]any{
 			"path": path, "filesystem": f[0], "mount": strings.Join(f[5:], " "),

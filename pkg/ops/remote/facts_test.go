@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -164,5 +165,52 @@ func TestFactsPrintsNoLiveOutput(t *testing.T) {
 	}
 	if s := live.String(); s != "" {
 		t.Errorf("live output:\n%s", s)
+	}
+}
+
+// TestParseDisk reads df -P -k output by position, whatever the language
+// of its header, past warnings printed before it.
+func TestParseDisk(t *testing.T) {
+	ok := map[string]any{"path": "/", "filesystem": "/dev/vda", "mount": "/",
+		"total_bytes": int64(1024000), "used_bytes": int64(256000), "available_bytes": int64(768000), "used_percent": 25.0}
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  map[string]any
+	}{
+		{"English", []string{"Filesystem     1024-blocks  Used Available Capacity Mounted on", "/dev/vda 1000 250 750 25% /"}, ok},
+		{"German", []string{"Dateisystem    1024-Blöcke  Benutzt Verfügbar Kapazität Eingehängt auf", "/dev/vda 1000 250 750 25% /"}, ok},
+		{"a warning first", []string{"df: warning: something odd", "Filesystem 1024-blocks Used Available Capacity Mounted on", "/dev/vda 1000 250 750 25% /"}, ok},
+		{"an error", []string{"df: /nope: No such file or directory"}, map[string]any{"path": "/", "error": "df: /nope: No such file or directory"}},
+		{"nothing", nil, map[string]any{"path": "/", "error": "df printed nothing"}},
+	} {
+		if diff := cmp.Diff(tc.want, disk("/", tc.lines)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+// TestFactsTranslatedLocale: a host whose sshd gives sessions another
+// language (German here) still has its disks read, and errors in English.
+func TestFactsTranslatedLocale(t *testing.T) {
+	srv := startServer(t, serverOpts{Config: "SetEnv LANG=C.UTF-8 LANGUAGE=de HOME=" + t.TempDir()})
+	p := newPool(t, srv.settings(srv.inventory(t, "box")))
+	out, err := execute(t, context.Background(), p, "ssh.exec", map[string]any{"host": "box", "command": []any{"df", "-P", "-k", "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out["stdout"].(string), "Dateisystem") {
+		t.Skipf("df on this machine has no German translation:\n%s", out["stdout"])
+	}
+	out, err = execute(t, context.Background(), p, "ssh.facts", map[string]any{"host": "box", "paths": []any{"/", "/no/such/path"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	disks := out["disks"].([]any)
+	if d := disks[0].(map[string]any); d["used_percent"] == nil || d["error"] != nil || d["mount"] != "/" {
+		t.Errorf("disk of /: %v; want it read", d)
+	}
+	if d := disks[1].(map[string]any); !strings.Contains(fmt.Sprint(d["error"]), "No such file or directory") {
+		t.Errorf("missing path: %v; want df's error in English", d)
 	}
 }
