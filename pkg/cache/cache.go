@@ -89,7 +89,7 @@ func Middleware(cfg Config) engine.Middleware {
 			if cfg.Namespace != nil {
 				ns = cfg.Namespace(c.Playbook())
 			}
-			key, err := Key(c, cfg.Secret, ns)
+			key, err := Key(ctx, c, cfg.Secret, ns)
 			if err != nil {
 				return nil, err
 			}
@@ -198,6 +198,18 @@ func Decode(data []byte) (map[string]any, error) {
 	return m, nil
 }
 
+// Targeter is implemented by operations whose parameters name something
+// the call resolves when it runs, such as a host that an inventory turns
+// into an address, a login and keys (the ssh.* operations): the same
+// parameters reach another machine once the inventory says so.
+// CacheTarget returns, as plain data, what p resolves to for a call with
+// ctx (the run's own inventory, say); the cache puts it in the key of
+// each call, so that an answer kept for one machine is never given for
+// another. It must not fail: what cannot be resolved is data too.
+type Targeter interface {
+	CacheTarget(ctx context.Context, p ops.Params) any
+}
+
 // Key is the cache key of a call: an HMAC under secret (SHA-256 without
 // one) of the op, the caller's scope and roles, and either the step's cache.key,
 // evaluated for this call, or the resolved parameters and the directory
@@ -210,8 +222,9 @@ func Decode(data []byte) (map[string]any, error) {
 // write an entry by its cache.key must not steer what the granted
 // playbook does with it, nor read what the grant let it find. An
 // operation that is an ops.CacheKeyer adds what its answer depends on
-// besides its params, such as the environment variables a plugin gets.
-func Key(c *engine.Call, secret []byte, namespace string) (string, error) {
+// besides its params, such as the environment variables a plugin gets,
+// and one that is a Targeter what its params resolve to in ctx.
+func Key(ctx context.Context, c *engine.Call, secret []byte, namespace string) (string, error) {
 	material := map[string]any{"op": c.Step.Op}
 	if s, ok := c.Scope.(interface{ Fingerprint() string }); ok {
 		material["scope"] = s.Fingerprint()
@@ -245,6 +258,12 @@ func Key(c *engine.Call, secret []byte, namespace string) (string, error) {
 		if v := ck.CacheKey(c.Environ()); v != nil {
 			material["depends"] = v
 		}
+	}
+	// The machine a host parameter names, likewise: a step's own key
+	// says which params matter, not where they lead.
+	var tk Targeter
+	if c.Entry != nil && c.Entry.As(&tk) {
+		material["target"] = tk.CacheTarget(ctx, c.Params)
 	}
 	if k := c.Step.Cache.Key; k != nil {
 		v, err := c.Value(k)

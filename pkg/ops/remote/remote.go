@@ -190,6 +190,31 @@ func (b base) target(ctx context.Context, p ops.Params) (*Pool, *inventory.Host,
 	return pool, h, nil
 }
 
+// CacheTarget is what the host parameter leads to, for the result cache's
+// key (cache.Targeter): for every hop, jump hosts first, the login,
+// address, port and key files the pool would connect with now, from the
+// inventory of the call's pool. The host's name alone is not enough: an
+// inventory edited between runs may give it another machine, and an
+// answer cached for the first must not be given for the second.
+func (b base) CacheTarget(ctx context.Context, p ops.Params) any {
+	h, err := b.poolFor(ctx).s.Inventory.Resolve(p.String("host"))
+	if err != nil {
+		// The step fails before it connects; its key must match no
+		// entry of a host that resolved.
+		return map[string]any{"unresolved": err.Error()}
+	}
+	var hops []any
+	for _, x := range h.Chain() {
+		login := x.User
+		if login == "" {
+			login, _ = localUser()
+		}
+		hops = append(hops, map[string]any{"user": login, "address": x.Address, "port": x.Port,
+			"identity_file": x.IdentityFile, "certificate_file": x.CertificateFile})
+	}
+	return hops
+}
+
 // hostParam is the host parameter every ssh.* operation takes.
 func hostParam() ops.Param {
 	return ops.Param{Name: "host", Type: ops.TypeString, Required: true, MaxLen: 512,
