@@ -173,7 +173,7 @@ func (p *Pool) hostKeyCallback(ctx context.Context, h *inventory.Host) (*hostKey
 		case errors.As(err, &re):
 			return &hostKeyError{host: name, address: address, offered: key, revoked: true, file: write}
 		case errors.As(err, &ke) && len(kh.hostKeys(ke.Want)) == 0 && p.s.AcceptNew:
-			return p.acceptNew(name, address, remote, key, write)
+			return p.acceptNew(ctx, name, address, remote, key, write)
 		case errors.As(err, &ke):
 			return &hostKeyError{host: name, address: address, offered: key, want: kh.hostKeys(ke.Want), file: write, files: all, jump: h.Jump}
 		}
@@ -250,8 +250,9 @@ func (kh *knownHosts) hostKeys(want []knownhosts.KnownKey) []knownhosts.KnownKey
 // acceptNew adds the key of a host known_hosts does not list, after
 // checking again under the lock: another step may have added it, or a
 // different key, meanwhile. The entry is hashed when the file's entries
-// are (ssh-keygen -H, HashKnownHosts).
-func (p *Pool) acceptNew(name, address string, remote net.Addr, key ssh.PublicKey, file string) error {
+// are (ssh-keygen -H, HashKnownHosts). A key added is announced to the
+// step in ctx (see announceNew).
+func (p *Pool) acceptNew(ctx context.Context, name, address string, remote net.Addr, key ssh.PublicKey, file string) error {
 	knownHostsMu.Lock()
 	defer knownHostsMu.Unlock()
 	read, _, err := p.knownHostsFiles()
@@ -301,7 +302,25 @@ func (p *Pool) acceptNew(name, address string, remote net.Addr, key ssh.PublicKe
 	if err != nil {
 		return fmt.Errorf("adding the host key of %s to %s: %w", name, file, err)
 	}
+	announceNew(ctx, name, address, key, file)
 	return nil
+}
+
+// announceNew tells the step in ctx, as a warning in its log and in the
+// run's events, that the key of a host was trusted on first use and
+// recorded, as OpenSSH's "Permanently added" warning does: a scheduled or
+// served run, which no one watches, leaves a trace of the key it decided
+// to trust, with the fingerprint to check it by.
+func announceNew(ctx context.Context, name, address string, key ssh.PublicKey, file string) {
+	norm, fp := knownhosts.Normalize(address), ssh.FingerprintSHA256(key)
+	msg := fmt.Sprintf("Permanently added the host key of %s (%s), %s %s, to %s (--accept-new-host-keys): it is trusted from now on; "+
+		"if %s was not expected to be new, check that fingerprint with the host's owner", name, norm, key.Type(), fp, file, name)
+	call := ops.CallFrom(ctx)
+	call.Log.Warn().Str("host", name).Str("address", norm).Str("key_type", key.Type()).
+		Str("fingerprint", fp).Str("known_hosts", file).Msg(msg)
+	if call.Message != nil {
+		call.Message("warn", msg)
+	}
 }
 
 // hashedFile tells whether every entry of a known_hosts file has a hashed

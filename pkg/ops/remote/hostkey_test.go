@@ -269,3 +269,49 @@ func TestWildcardMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptNewIsAnnounced: a key that accept-new trusts and records is
+// announced once, as OpenSSH's "Permanently added" warning is, to the
+// step's log and to the run's events: the host, its address, the key's
+// type and fingerprint and the known_hosts file, so that a scheduled or
+// served run leaves a trace of the key it decided to trust.
+func TestAcceptNewIsAnnounced(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	st := srv.settings(srv.inventory(t, "box"))
+	st.KnownHosts, st.AcceptNew = []string{kh}, true
+	var mu sync.Mutex
+	var events []string
+	var log syncBuffer
+	ctx := ops.WithCall(context.Background(), &ops.Call{Log: zerolog.New(&log), Message: func(level, text string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, level+": "+text)
+	}})
+	for range 2 { // a second pool finds the key recorded: nothing to say
+		if _, err := execute(t, ctx, newPool(t, st), "ssh.exec", map[string]any{"host": "box", "command": []any{"true"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	address := fmt.Sprintf("[127.0.0.1]:%d", srv.Port)
+	fp := ssh.FingerprintSHA256(srv.HostKey)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 1 {
+		t.Fatalf("events %q; want one", events)
+	}
+	for _, want := range []string{"warn: ", "Permanently added", "box", address, "ssh-ed25519", fp, kh} {
+		if !strings.Contains(events[0], want) {
+			t.Errorf("event %q lacks %q", events[0], want)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("log %q; want one line", lines)
+	}
+	for _, want := range []string{`"level":"warn"`, `"host":"box"`, `"address":"` + address + `"`, `"key_type":"ssh-ed25519"`, `"fingerprint":"` + fp + `"`, `"known_hosts":"` + kh + `"`} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("log line %s lacks %s", lines[0], want)
+		}
+	}
+}
