@@ -433,19 +433,32 @@ func handshakeError(h *inventory.Host, user string, hk *hostKeyCheck, err error)
 			"(`ssh-keyscan -p %d %s | ssh-keygen -lf -`), then remove the old entry with `ssh-keygen -R '%s' -f %s` and add the new one",
 			h.Name, norm, strings.Join(listed, ", "), strings.Join(ne.RequestedAlgorithms, ", "), portOf(hk.address), h.Address, norm, hk.listed[0].Filename)
 	}
-	if strings.Contains(err.Error(), "unable to authenticate") {
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "unable to authenticate"):
 		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err})
+	case strings.Contains(strings.ToLower(msg), "too many authentication failures"):
+		// OpenSSH's sshd disconnects a client that offered more keys than
+		// its MaxAuthTries (6) allows: an agent holding many keys, none
+		// of them the host's, or the host's after too many others.
+		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err, tooMany: true})
 	}
 	return ops.Errorf(ops.ClassExecution, "SSH handshake with %s (%s): %w", h.Name, h.HostPort(), err)
 }
 
-// loginError is a server refusing every key offered.
+// loginError is a server refusing every key offered, or closing the login
+// after too many of them (tooMany). Trying again offers the same keys:
+// ssh.wait fails at once on it.
 type loginError struct {
 	host, address, user string
 	err                 error
+	tooMany             bool
 }
 
 func (e *loginError) Error() string {
+	if e.tooMany {
+		return fmt.Sprintf("logging in to %s (%s) as %s: the server closed the login after too many keys were offered (its MaxAuthTries counts each one); "+
+			"set identity_file for the host in the inventory, which is offered first, or hold fewer keys in the agent (ssh-add -l lists them) (%v)", e.host, e.address, e.user, e.err)
+	}
 	return fmt.Sprintf("logging in to %s (%s) as %s: the server accepted none of the keys offered; check identity_file, the agent's keys (ssh-add -l) and the host's authorized_keys (%v)", e.host, e.address, e.user, e.err)
 }
 
