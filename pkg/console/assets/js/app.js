@@ -1,6 +1,12 @@
 // The console's entry: who is signed in, the sign-in form, the navigation
 // and the router. Pages are modules; each renders into <main> and gives
 // back what to stop when the user leaves it (event streams, timers).
+//
+// A page awaits the server before it renders, and the user may have gone
+// on to another page meanwhile: each page shown is one generation of the
+// router, and a page that is no longer current draws nothing (ctx.current)
+// and its reads are abandoned (ctx.get, ctx.signal), so that a late answer
+// never covers the page the address names, nor arms its buttons.
 
 import { h, clear, api, setSession, session, onUnauthorized, errorBox, toast } from './lib.js';
 
@@ -29,6 +35,10 @@ const routes = [
 
 // leaving holds what the current page stops when the user leaves it.
 let leaving = [];
+// generation counts the pages shown; abort abandons the current one's
+// reads.
+let generation = 0;
+let abort = new AbortController();
 let afterSignIn = '/runs';
 // ended is the server's reason why the last session ended, under the
 // open page or before it loaded; '' after a sign-in or a sign-out.
@@ -41,11 +51,21 @@ function go(path, replace) {
   route();
 }
 
-function route() {
+// leave ends the current page: what it asked to stop is stopped, its reads
+// under way are abandoned, and whatever it still awaits finds it is no
+// longer current.
+function leave() {
   for (const fn of leaving) {
     try { fn(); } catch (e) { /* a page's clean-up must not stop the next page */ }
   }
   leaving = [];
+  abort.abort();
+  abort = new AbortController();
+  generation += 1;
+}
+
+function route() {
+  leave();
   const url = new URL(location.href);
   const path = url.pathname;
   if (!session.me && path !== '/signin') {
@@ -57,9 +77,18 @@ function route() {
     const m = path.match(re);
     if (!m) continue;
     markNav(path);
-    const ctx = { query: url.searchParams, onLeave: (fn) => leaving.push(fn), go, main };
+    const mine = generation;
+    const signal = abort.signal;
+    const ctx = {
+      query: url.searchParams, onLeave: (fn) => leaving.push(fn), go, main, signal,
+      // current says whether this page is still the one shown: after each
+      // await, a page draws only if it is.
+      current: () => mine === generation,
+      // get reads the API for this page: leaving the page abandons it.
+      get: (path) => api('GET', path, undefined, signal),
+    };
     Promise.resolve(page(ctx, ...m.slice(1).map(decodeURIComponent))).catch((err) => {
-      if (err && err.status === 401) return;
+      if ((err && err.status === 401) || !ctx.current()) return;
       clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err));
     });
     return;
@@ -137,6 +166,7 @@ async function signOut() {
   }
   afterSignIn = '/runs';
   ended = '';
+  leave();
   signInPage();
   toast('Signed out.');
 }
@@ -146,10 +176,7 @@ onUnauthorized((err) => {
   toast('Your session ended; sign in again.');
   const url = new URL(location.href);
   afterSignIn = url.pathname + url.search;
-  for (const fn of leaving) {
-    try { fn(); } catch (e) { /* ignore */ }
-  }
-  leaving = [];
+  leave();
   ended = whyEnded(err, false);
   signInPage();
 });

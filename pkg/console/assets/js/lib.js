@@ -81,7 +81,9 @@ export function clear(el, ...children) {
   return add(el, ...children);
 }
 
-// ApiError is an error answer of the API: its status and body.
+// ApiError is an error answer of the API: its status and body. A read
+// that a page abandoned (the user left the page) ends with one of status 0
+// and class aborted.
 export class ApiError extends Error {
   constructor(status, body) {
     super((body && body.message) || 'request failed');
@@ -111,10 +113,12 @@ export function setSession(me) {
 export function onUnauthorized(fn) { unauthorized = fn; }
 
 // api calls the API as the signed-in session: the cookie goes by itself,
-// and every request that changes something carries the CSRF token.
-export async function api(method, path, body) {
+// and every request that changes something carries the CSRF token. A page
+// passes its signal with the reads it makes, so that leaving the page
+// abandons them (see ctx.get in app.js).
+export async function api(method, path, body, signal) {
   const headers = { Accept: 'application/json' };
-  const opts = { method, headers, credentials: 'same-origin', cache: 'no-store' };
+  const opts = { method, headers, credentials: 'same-origin', cache: 'no-store', signal };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     opts.body = JSON.stringify(body);
@@ -124,12 +128,14 @@ export async function api(method, path, body) {
   try {
     res = await fetch(path, opts);
   } catch (e) {
+    if (signal && signal.aborted) throw abandoned();
     throw new ApiError(0, { class: 'unavailable', message: 'the server cannot be reached: ' + e.message });
   }
   let data = null;
   if ((res.headers.get('Content-Type') || '').startsWith('application/json')) {
     data = await res.json().catch(() => null);
   }
+  if (signal && signal.aborted) throw abandoned();
   if (!res.ok) {
     const err = new ApiError(res.status, (data && data.error) || { message: res.status + ' ' + res.statusText });
     if (res.status === 401) unauthorized(err);
@@ -138,10 +144,22 @@ export async function api(method, path, body) {
   return data;
 }
 
-// blob fetches a binary answer (an SVG) as an object URL. An error
-// answer is JSON, as the API's others are.
-export async function blobURL(path) {
-  const res = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+// abandoned is the error of a read whose page was left.
+function abandoned() {
+  return new ApiError(0, { class: 'aborted', message: 'the page was left before the answer came' });
+}
+
+// blobURL fetches a binary answer (an SVG) as an object URL, abandoned
+// with the page as api's reads are. An error answer is JSON, as the API's
+// others are.
+export async function blobURL(path, signal) {
+  let res;
+  try {
+    res = await fetch(path, { credentials: 'same-origin', cache: 'no-store', signal });
+  } catch (e) {
+    if (signal && signal.aborted) throw abandoned();
+    throw new ApiError(0, { class: 'unavailable', message: 'the server cannot be reached: ' + e.message });
+  }
   if (!res.ok) {
     const data = (res.headers.get('Content-Type') || '').startsWith('application/json') ? await res.json().catch(() => null) : null;
     const err = new ApiError(res.status, (data && data.error) || { message: res.status + ' ' + res.statusText });

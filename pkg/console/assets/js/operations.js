@@ -6,7 +6,8 @@
 import { h, clear, api, title, errorBox, field, text, uid, fmtMS } from './lib.js';
 
 export async function operationsPage(ctx) {
-  const { operations } = await api('GET', '/api/v1/operations');
+  const { operations } = await ctx.get('/api/v1/operations');
+  if (!ctx.current()) return;
   const searchID = uid('search');
   const search = h('input', { id: searchID, type: 'search', placeholder: 'name or words', autocomplete: 'off' });
   const catID = uid('cat');

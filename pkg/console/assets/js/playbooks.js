@@ -8,7 +8,8 @@ import { h, clear, add, on, api, badge, shownStatus, timeEl, table, title, error
 import { runRows, RUN_COLUMNS } from './runs.js';
 
 export async function playbooksPage(ctx) {
-  const [{ playbooks }, { runs }] = await Promise.all([api('GET', '/api/v1/playbooks'), api('GET', '/api/v1/runs?limit=200')]);
+  const [{ playbooks }, { runs }] = await Promise.all([ctx.get('/api/v1/playbooks'), ctx.get('/api/v1/runs?limit=200')]);
+  if (!ctx.current()) return;
   const last = {};
   for (const r of runs) {
     if (!last[r.playbook]) last[r.playbook] = r;
@@ -31,9 +32,9 @@ export async function playbookPage(ctx, name) {
   const path = '/api/v1/playbooks/' + encodeURIComponent(name);
   let pb;
   try {
-    pb = await api('GET', path);
+    pb = await ctx.get(path);
   } catch (err) {
-    if (err.status === 401) return;
+    if (err.status === 401 || !ctx.current()) return;
     clear(ctx.main, title('Playbook not found'), errorBox(err), h('p', null, h('a', { href: '/playbooks' }, 'All playbooks')));
     return;
   }
@@ -47,13 +48,14 @@ export async function playbookPage(ctx, name) {
   const rerun = ctx.query.get('rerun');
   if (rerun) {
     try {
-      const rep = await api('GET', '/api/v1/runs/' + encodeURIComponent(rerun));
+      const rep = await ctx.get('/api/v1/runs/' + encodeURIComponent(rerun));
       prefill = rep.inputs || {};
     } catch (err) {
       if (err.status === 401) return;
       rerunNote = errorBox(err);
     }
   }
+  if (!ctx.current()) return;
   // masked holds the inputs left empty because the report masked them,
   // until the user types in them.
   const masked = new Set();
@@ -254,7 +256,8 @@ export async function playbookPage(ctx, name) {
     clear(formStatus, h('p', { class: 'muted' }, 'Starting…'));
     try {
       const started = await api('POST', path + '/runs', { ...body, ask: true });
-      ctx.go('/runs/' + encodeURIComponent(started.run_id));
+      // Gone to another page meanwhile, the user stays there.
+      if (ctx.current()) ctx.go('/runs/' + encodeURIComponent(started.run_id));
     } catch (err) {
       if (err.status === 401) return;
       if (bodyLimit(err) !== null || (err.class === 'validation' && err.field && err.field.startsWith('inputs'))) {
@@ -278,7 +281,7 @@ export async function playbookPage(ctx, name) {
   check();
 
   try {
-    const { runs } = await api('GET', '/api/v1/runs?limit=10&playbook=' + encodeURIComponent(pb.name));
+    const { runs } = await ctx.get('/api/v1/runs?limit=10&playbook=' + encodeURIComponent(pb.name));
     clear(lastRuns, h('h2', null, 'Last runs'), runs.length
       ? table({ text: 'Last runs of ' + pb.name, hidden: true }, RUN_COLUMNS, runRows(runs), 'runs')
       : h('p', { class: 'empty' }, 'No runs yet.'));

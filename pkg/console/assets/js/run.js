@@ -14,18 +14,21 @@ export async function runPage(ctx, id) {
   const base = '/api/v1/runs/' + encodeURIComponent(id);
   let rep;
   try {
-    rep = await api('GET', base);
+    rep = await ctx.get(base);
   } catch (err) {
-    if (err.status === 401) return;
+    if (err.status === 401 || !ctx.current()) return;
     clear(ctx.main, title('Run not found'), errorBox(err), h('p', null, h('a', { href: '/runs' }, 'All runs')));
     return;
   }
   let questions = { questions: [], may_act: false };
   try {
-    questions = await api('GET', base + '/questions');
+    questions = await ctx.get(base + '/questions');
   } catch (err) {
     if (err.status === 401) return;
   }
+  // Left while the run was read (a long report takes a while): the page
+  // now shown is another's, and so would be its Cancel.
+  if (!ctx.current()) return;
   const view = new RunView(ctx, id, base, rep, questions);
   view.render(rep);
   if (view.live()) view.follow();
@@ -201,7 +204,11 @@ class RunView {
 
   async loadTimeline() {
     try {
-      const url = await blobURL(this.base + '/timeline.svg');
+      const url = await blobURL(this.base + '/timeline.svg', this.ctx.signal);
+      if (this.left) {
+        URL.revokeObjectURL(url);
+        return;
+      }
       if (this.timelineURL) URL.revokeObjectURL(this.timelineURL);
       this.timelineURL = url;
       this.timelineImg.src = url;
@@ -286,7 +293,7 @@ class RunView {
   async reload() {
     this.stop();
     try {
-      const rep = await api('GET', this.base);
+      const rep = await this.ctx.get(this.base);
       if (this.left) return;
       this.connection(true);
       this.render(rep);
@@ -307,8 +314,8 @@ class RunView {
   // event stream.
   async reread() {
     try {
-      const rep = await api('GET', this.base);
-      if (this.es && rep.status === 'running') this.render(rep);
+      const rep = await this.ctx.get(this.base);
+      if (this.es && !this.left && rep.status === 'running') this.render(rep);
     } catch (err) {
       /* the next event corrects the page */
     }

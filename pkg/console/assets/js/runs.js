@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, with the API's filters, kept
 // up to date while it is open.
 
-import { h, clear, refresh as keepFocus, api, badge, shownStatus, timeEl, fmtMS, table, title, errorBox, uid } from './lib.js';
+import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, fmtMS, table, title, errorBox, uid } from './lib.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];
@@ -46,10 +46,11 @@ export async function runsPage(ctx) {
   };
   let playbooks = [];
   try {
-    playbooks = (await api('GET', '/api/v1/playbooks')).playbooks.map((p) => p.name);
+    playbooks = (await ctx.get('/api/v1/playbooks')).playbooks.map((p) => p.name);
   } catch (err) {
     if (err.status === 401) return;
   }
+  if (!ctx.current()) return;
   if (filters.playbook && !playbooks.includes(filters.playbook)) playbooks.push(filters.playbook);
   const [pbField] = select('playbook', 'Playbook', playbooks);
   const [stField] = select('status', 'Status', STATUSES);
@@ -78,7 +79,7 @@ export async function runsPage(ctx) {
     clearTimeout(timer);
     const qs = queryString();
     try {
-      const { runs } = await api('GET', '/api/v1/runs' + (qs ? '?' + qs : ''));
+      const { runs } = await ctx.get('/api/v1/runs' + (qs ? '?' + qs : ''));
       if (stopped) return;
       keepFocus(list, runs.length
         ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs), 'runs')

@@ -57,7 +57,7 @@ export async function schedulesPage(ctx) {
   const refresh = async () => {
     clearTimeout(timer);
     try {
-      const { scheduler, schedules } = await api('GET', '/api/v1/schedules');
+      const { scheduler, schedules } = await ctx.get('/api/v1/schedules');
       if (stopped) return;
       clear(note, scheduler ? null : h('p', { class: 'note' },
         'This server does not fire schedules (--no-schedule). A pause here still holds for any scheduler on the same state dir.'));

@@ -2,7 +2,7 @@
 // p95 and p99 durations over a chosen range, each with a small bar chart
 // in its row. The numbers are the table's text; the bars only draw them.
 
-import { h, clear, api, title, errorBox, fmtMS, uid } from './lib.js';
+import { h, clear, title, errorBox, fmtMS, uid } from './lib.js';
 
 const RANGES = [['1h', 'last hour'], ['6h', 'last 6 hours'], ['24h', 'last 24 hours'], ['7d', 'last 7 days'], ['30d', 'last 30 days']];
 
@@ -17,10 +17,10 @@ export async function statsPage(ctx) {
     out);
   const load = async () => {
     try {
-      const { operations } = await api('GET', '/api/v1/stats/operations?range=' + encodeURIComponent(range));
+      const { operations } = await ctx.get('/api/v1/stats/operations?range=' + encodeURIComponent(range));
       clear(out, view(operations, select.selectedOptions[0].textContent));
     } catch (err) {
-      if (err.status !== 401) clear(out, errorBox(err));
+      if (err.status !== 401 && ctx.current()) clear(out, errorBox(err));
     }
   };
   select.addEventListener('change', () => {
