@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
@@ -28,7 +31,10 @@ const heartbeat = 15 * time.Second
 // id once the run has ended (at once if it has), and, while the run goes
 // on, the events numbered above its Last-Event-ID as they come. A run
 // that another replica runs or ran is relayed from the store (see relay).
-// A run this process no longer holds is its report told as events,
+// A run that another process on the same state dir runs (arsenal-run run,
+// a scheduler) is told from the history as it goes, until its end (see
+// followHistory). A run this process no longer holds, ended, is its
+// report told as events,
 // numbered from 1 again: to a client that saw more than that
 // (Last-Event-ID at or past its end), one run_finished numbered after
 // what it saw, for ids never go backwards; to any other client with a
@@ -75,29 +81,39 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 		// numbered them, so that Last-Event-ID means the same here.
 		return s.relay(w, r, c, id, after)
 	}
+	ctx, stop := context.WithCancel(r.Context())
+	defer stop()
+	defer context.AfterFunc(s.stopCtx, stop)() // and its wait for events
 	var stream *runs.Stream
+	followed := false
 	if live {
 		stream = h.Events()
 	} else {
-		// Ended before this process knew it: its report, told as events.
 		rep, e := s.report(r.Context(), id)
 		if e != nil {
 			return e
 		}
-		stream = runs.ReplayOf(rep)
-		if after >= stream.Last() {
-			// The client saw more of the live stream than the report
-			// tells (its log and attempt events): the run's end, after
-			// what it saw.
-			return writeOnly(w, finishedEvent(rep, after+1))
+		if rep.Status == history.StatusRunning {
+			// Another process on the same state dir runs it: the history
+			// tells it as it goes, and its end when it comes.
+			stream, followed = s.followHistory(ctx, id, rep), true
+		} else {
+			// Ended before this process knew it: its report, told as events.
+			stream = runs.ReplayOf(rep)
+			if after >= stream.Last() {
+				// The client saw more of the live stream than the report
+				// tells (its log and attempt events): the run's end, after
+				// what it saw.
+				return writeOnly(w, finishedEvent(rep, after+1))
+			}
+			// The told stream numbers only the run's and its steps' events,
+			// from 1; the live stream (before a restart, say) numbered its
+			// log, item and retry events too, so a live id names another
+			// event here, and resuming after it would skip steps the client
+			// never saw. Every told event instead: each step's final state,
+			// some perhaps again.
+			after = 0
 		}
-		// The told stream numbers only the run's and its steps' events,
-		// from 1; the live stream (before a restart, say) numbered its
-		// log, item and retry events too, so a live id names another
-		// event here, and resuming after it would skip steps the client
-		// never saw. Every told event instead: each step's final state,
-		// some perhaps again.
-		after = 0
 	}
 	// A run this process holds streams its events after the client's
 	// Last-Event-ID as they come; one whose stream ends without sending
@@ -125,9 +141,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 	defer s.encoded.release(stream)
 	sub := stream.Subscribe(after)
 	defer sub.Cancel()
-	ctx, stop := context.WithCancel(r.Context())
-	defer stop()
-	defer context.AfterFunc(s.stopCtx, stop)() // and its wait for events
 	var batch []*engine.Event
 	var frames [][]byte
 	checked, wrote := time.Now(), time.Now()
@@ -192,11 +205,18 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, c *Principal) *a
 			// The stream ended, the client went, or the server stops. A
 			// run's stream ends after its run_finished: a client that
 			// did not get it (its Last-Event-ID was at or past it) gets it
-			// now, with its id, so that it learns the run ended.
-			if ctx.Err() == nil && live {
-				if fin := finalEvent(h, stream, after); fin != nil && writeFrame(bw, eventFrame(fin)) {
-					flush()
-				}
+			// now, with its id (numbered after what it saw, for a run
+			// told from the history), so that it learns the run ended.
+			var fin *engine.Event
+			switch {
+			case ctx.Err() != nil:
+			case live:
+				fin = finalEvent(h, stream, after)
+			case followed:
+				fin = toldEnd(stream, id, after)
+			}
+			if fin != nil && writeFrame(bw, eventFrame(fin)) {
+				flush()
 			}
 			return nil
 		}
@@ -230,6 +250,109 @@ func finalEvent(h *runs.Handle, stream *runs.Stream, after uint64) *engine.Event
 		return nil
 	}
 	return finishedEvent(rep, max(after, last)+1)
+}
+
+// historyPoll is how often the event stream of a run that another process
+// runs reads the history again. A variable, so that tests shorten it.
+var historyPoll = time.Second
+
+// followHistory tells, as events, a run that another arsenal-run process
+// on the same state dir runs (arsenal-run run, a scheduler): this process
+// has only the history of it, rep to begin with. The stream begins with
+// run_started and, for each step the history has recorded as finished,
+// its step_started and step_finished; it reads the history again every
+// historyPoll and tells each step recorded since; once the run is recorded
+// as ended (or interrupted, its process gone), it tells the steps of the
+// final report not told yet and ends with the run_finished of that report,
+// its real status. Every client, and every serve of the state, numbers
+// these events alike, from 1 in the order the history recorded the steps,
+// so that Last-Event-ID resumes the stream. The stream closes without a
+// run_finished when ctx ends or the run leaves the history; while the
+// store does not answer it asks again.
+func (s *Server) followHistory(ctx context.Context, id string, rep *report.Report) *runs.Stream {
+	stream := runs.NewStream()
+	stream.Publish(runs.Event{Kind: engine.EventRunStarted, RunID: id, Time: rep.StartedAt, Playbook: rep.Playbook.Name})
+	told := map[string]bool{}
+	tell := func(rep *report.Report) {
+		for _, st := range rep.Steps {
+			key := cmp.Or(st.Section, "steps") + "/" + st.ID
+			if told[key] {
+				continue
+			}
+			told[key] = true
+			started, finished := toldStep(rep, st)
+			stream.Publish(started)
+			stream.Publish(finished)
+		}
+	}
+	tell(rep)
+	go func() {
+		defer stream.Close()
+		t := time.NewTicker(historyPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			rep, e := s.report(ctx, id)
+			switch {
+			case e != nil && e.Status == http.StatusNotFound:
+				return
+			case e != nil:
+				continue
+			}
+			tell(rep)
+			if rep.Status != history.StatusRunning {
+				stream.Publish(*finishedEvent(rep, 0)) // Publish numbers it
+				return
+			}
+		}
+	}()
+	return stream
+}
+
+// toldStep is a step's step_started and step_finished as a report or the
+// history records it, at the times it gives (a step that did not start, at
+// the run's end, or now while the run goes on), as runs.ReplayOf tells
+// them.
+func toldStep(rep *report.Report, st report.Step) (started, finished runs.Event) {
+	start := rep.FinishedAt
+	if start.IsZero() {
+		start = time.Now().UTC()
+	}
+	end := start
+	if st.StartedAt != nil {
+		start = *st.StartedAt
+		end = start.Add(time.Duration(st.DurationMS) * time.Millisecond)
+	}
+	started = runs.Event{Kind: engine.EventStepStarted, RunID: rep.RunID, Time: start, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf}
+	finished = runs.Event{Kind: engine.EventStepFinished, RunID: rep.RunID, Time: end, Step: st.ID, Name: st.Name, Op: st.Op, Section: st.Section, RescueOf: st.RescueOf,
+		Status: string(st.Status), Reason: st.Reason, DurationMS: st.DurationMS, Attempts: st.Attempts}
+	if st.Error != nil {
+		finished.Err, finished.ErrClass = st.Error.Message, st.Error.Class
+	}
+	return started, finished
+}
+
+// toldEnd is the run_finished that ends a stream told from the history,
+// for a client whose Last-Event-ID was at or past it: numbered after what
+// the client saw, for ids never go backwards. Nil if the stream ended
+// without one (the run left the history).
+func toldEnd(stream *runs.Stream, id string, after uint64) *engine.Event {
+	last := stream.Last()
+	if last == 0 {
+		return nil
+	}
+	sub := stream.Subscribe(last - 1)
+	defer sub.Cancel()
+	ev, ok := sub.TryNext()
+	if !ok || ev.Kind != engine.EventRunFinished || ev.RunID != id {
+		return nil
+	}
+	ev.Seq = max(after, last) + 1
+	return &ev
 }
 
 // recheck is how often an event stream checks that its caller may still

@@ -6,6 +6,9 @@
 import { h, clear, add, refresh as keepFocus, api, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce } from './lib.js';
 
 const MAX_LOG_LINES = 500;
+// WATCH_MS is how often the page reads a run that goes on without an
+// event stream to tell its end.
+const WATCH_MS = 2000;
 const MAX_ITEM_ROWS = 200;
 const KINDS = ['run_started', 'step_started', 'step_finished', 'item_started', 'item_finished', 'log', 'retry', 'repeat',
   'confirm_asked', 'confirm_answered', 'run_finished', 'dropped'];
@@ -310,6 +313,29 @@ class RunView {
     }
   }
 
+  // watch reads the run every WATCH_MS, for a run that goes on with no
+  // event stream to follow, until it has ended.
+  watch() {
+    clearTimeout(this.retry);
+    this.retry = setTimeout(async () => {
+      try {
+        const rep = await this.ctx.get(this.base);
+        if (this.left) return;
+        this.render(rep);
+        if (!this.live()) {
+          this.stop();
+          this.pending.clear();
+          this.renderQuestions();
+          for (const v of this.steps.values()) v.settle();
+          return;
+        }
+      } catch (err) {
+        if (err.status === 401 || this.left) return;
+      }
+      this.watch();
+    }, WATCH_MS);
+  }
+
   // reread takes the run's facts from the server again, keeping the
   // event stream.
   async reread() {
@@ -383,6 +409,15 @@ class RunView {
         return;
       case 'run_finished':
         if (!own) return;
+        if (ev.status === 'running' || ev.status === 'queued') {
+          // An end that is none: the stream ended while the run goes on.
+          // The page does not take it for the end, and reads the run
+          // until it has really ended.
+          if (this.es) this.es.close();
+          this.es = null;
+          this.watch();
+          return;
+        }
         this.stop();
         this.pending.clear();
         if (ev.report) this.render(ev.report);
