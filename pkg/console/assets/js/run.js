@@ -336,6 +336,30 @@ class RunView {
     }, WATCH_MS);
   }
 
+  // caughtUp answers a dropped event: the stream skipped events, as it
+  // does first of all for a page that opens a run with more events than
+  // the stream keeps (a build that printed 30,000 lines), or for a page
+  // that fell that far behind. What they told is in the run's report, read
+  // once more, and the page goes on with the same stream: a new stream
+  // would begin from the same gap, and so for ever. Drops that come while
+  // a read is under way make one more read after it, not one each.
+  caughtUp() {
+    if (!this.skipped) toast('Some live events were skipped; the page read the run again.');
+    this.skipped = true;
+    if (this.rereading) {
+      this.readAgain = true;
+      return;
+    }
+    this.rereading = true;
+    this.reread().finally(() => {
+      this.rereading = false;
+      if (this.readAgain && !this.left) {
+        this.readAgain = false;
+        this.caughtUp();
+      }
+    });
+  }
+
   // reread takes the run's facts from the server again, keeping the
   // event stream.
   async reread() {
@@ -427,8 +451,7 @@ class RunView {
         for (const v of this.steps.values()) v.settle();
         return;
       case 'dropped':
-        toast('Some live events were skipped; the page reloads the run.');
-        this.reload();
+        this.caughtUp();
         return;
     }
   }
