@@ -8,7 +8,7 @@
 // and its reads are abandoned (ctx.get, ctx.signal), so that a late answer
 // never covers the page the address names, nor arms its buttons.
 
-import { h, clear, api, setSession, session, onUnauthorized, errorBox, toast } from './lib.js';
+import { h, clear, api, setSession, session, sameSession, onUnauthorized, onCSRFRefused, errorBox, toast } from './lib.js';
 
 import { runsPage } from './runs.js';
 import { runPage } from './run.js';
@@ -155,10 +155,14 @@ function signInPage() {
   key.focus();
 }
 
+// signOut revokes the page's session. A session another tab replaced
+// cannot be: the page has gone back to the sign-in form all the same (see
+// onCSRFRefused), signed out.
 async function signOut() {
   try {
     await api('DELETE', '/api/v1/session');
   } catch (err) {
+    if (err.replaced) return;
     if (err.status !== 401) {
       toast('Sign-out failed: ' + err.message);
       return;
@@ -179,6 +183,31 @@ onUnauthorized((err) => {
   leave();
   ended = whyEnded(err, false);
   signInPage();
+});
+
+// A refused CSRF token means, in practice, that the page's session is no
+// longer the browser's: another tab signed in (with another key, or the
+// same) and its cookie replaced this one's. The page asks who the browser
+// is now; if it is another session, the page's is over: it goes back to
+// the sign-in form, saying so, as when another tab signs out. A 401 there
+// is handled as any.
+onCSRFRefused(async () => {
+  if (!session.me) return false;
+  let me;
+  try {
+    me = await api('GET', '/api/v1/session');
+  } catch (err) {
+    return err.status === 401;
+  }
+  if (!session.me || sameSession(me)) return false;
+  const url = new URL(location.href);
+  afterSignIn = url.pathname + url.search;
+  leave();
+  ended = 'this browser signed in ' + (me.name === session.me.name ? 'again' : 'as ' + me.name) +
+    ' in another tab or window, which replaced this page\'s session';
+  toast('Your session was replaced by a sign-in in another tab; sign in again.');
+  signInPage();
+  return true;
 });
 
 // whyEnded is the reason a session ended, as the server gave it when it

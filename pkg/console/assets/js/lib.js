@@ -97,6 +97,7 @@ export class ApiError extends Error {
 
 let csrf = '';
 let unauthorized = () => {};
+let csrfRefused = async () => false;
 
 // session holds what the console knows of who is signed in.
 export const session = { me: null };
@@ -108,9 +109,29 @@ export function setSession(me) {
   csrf = (me && me.csrf_token) || '';
 }
 
+// sameSession says whether me, as GET /api/v1/session answers it now, is
+// the session this page signed in with. The browser's cookie is shared by
+// its tabs: a sign-in in another one replaces it, and this page's reads
+// then run as that session while its CSRF token is still the old one's.
+export function sameSession(me) {
+  return !!(me && session.me && me.name === session.me.name && (me.csrf_token || '') === csrf);
+}
+
 // onUnauthorized sets what happens when the API answers 401: fn gets the
 // ApiError, whose message is the server's reason.
 export function onUnauthorized(fn) { unauthorized = fn; }
+
+// onCSRFRefused sets what happens when the server refuses this page's
+// CSRF token: fn gets the ApiError and answers whether the page's session
+// was replaced (then the error carries replaced: the page has gone back
+// to the sign-in form).
+export function onCSRFRefused(fn) { csrfRefused = fn; }
+
+// isCSRFRefusal says whether err is the server's refusal of a missing or
+// wrong CSRF token: its deciding rule names the token.
+function isCSRFRefusal(err) {
+  return err.status === 403 && /CSRF token/.test(err.rule || '');
+}
 
 // api calls the API as the signed-in session: the cookie goes by itself,
 // and every request that changes something carries the CSRF token. A page
@@ -139,6 +160,7 @@ export async function api(method, path, body, signal) {
   if (!res.ok) {
     const err = new ApiError(res.status, (data && data.error) || { message: res.status + ' ' + res.statusText });
     if (res.status === 401) unauthorized(err);
+    if (isCSRFRefusal(err)) err.replaced = await csrfRefused(err);
     throw err;
   }
   return data;
