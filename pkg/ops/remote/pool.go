@@ -373,10 +373,15 @@ func (p *Pool) dialAlone(ctx context.Context, h *inventory.Host, a authOpts) (c 
 		}
 		return nil, nil, err
 	}
+	// In use until done, so that the idle check leaves it alone.
+	p.mu.Lock()
+	c.refs++
+	p.mu.Unlock()
 	stopClose := context.AfterFunc(pctx, func() { c.close(errPoolClosed) })
 	return c, func() {
 		stopClose()
 		c.close(&closedError{errors.New("its request was done")})
+		p.release(c)
 	}, nil
 }
 

@@ -27,9 +27,8 @@ type result struct {
 // run starts cmd on h and waits for it. When ctx ends (a timeout, a
 // cancelled run) or sudo refuses the password, the remote process group is
 // sent SIGTERM, then SIGKILL after KillGrace, from a second session (see
-// signal). The
-// result comes back with an error too when the command ran, so a failed
-// step still shows what it printed.
+// signal). The result comes back with an error too when the command ran,
+// so a failed step still shows what it printed.
 func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *command) (*result, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)

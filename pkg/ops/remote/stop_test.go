@@ -84,6 +84,36 @@ func TestStopOnServerWithFewSessions(t *testing.T) {
 	}
 }
 
+// TestConnectionOfItsOwn: a connection made apart from the pool (for a
+// stop or a probe the pooled one cannot carry) lives until its user is
+// done with it, keepalive ticks and the idle check notwithstanding, and
+// ends then.
+func TestConnectionOfItsOwn(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	inv := srv.inventory(t, "box")
+	st := srv.settings(inv)
+	st.KeepAlive = 100 * time.Millisecond
+	p := newPool(t, st)
+	if err := runTrue(t, p, "box", nil); err != nil {
+		t.Fatal(err)
+	}
+	c, done, err := p.dialAlone(context.Background(), mustHost(t, inv, "box"), authOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if c.isDead() {
+		t.Errorf("the connection ended before its user was done: %v", c.why)
+	}
+	done()
+	if !c.isDead() {
+		t.Error("the connection is still open after done")
+	}
+	if s := p.Stats(); s.Dials != 2 || s.Open != 1 {
+		t.Errorf("stats %+v; want the pooled connection alone open", s)
+	}
+}
+
 // quickLogin is an sshd_config line that gives sessions an empty home
 // directory in $HOME, so that the login shell reads no startup files: on
 // a machine whose user runs pyenv init from ~/.bashrc, concurrent sessions
