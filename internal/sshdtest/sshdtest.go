@@ -196,7 +196,14 @@ MaxStartups 100
 UseDNS no
 PrintMotd no
 LogLevel INFO
+# The login shell reads the startup files of HOME: a user's profile
+# (a slow pyenv init, say) must not time the tests. A test's own
+# SetEnv comes first and wins.
+SetEnv HOME=%[1]s/home
 `, dir)
+	if err := os.MkdirAll(filepath.Join(dir, "home"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	s.CfgFile = filepath.Join(dir, "sshd_config")
 	if err := os.WriteFile(s.CfgFile, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
