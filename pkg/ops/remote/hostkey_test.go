@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -312,6 +313,31 @@ func TestAcceptNewIsAnnounced(t *testing.T) {
 	for _, want := range []string{`"level":"warn"`, `"host":"box"`, `"address":"` + address + `"`, `"key_type":"ssh-ed25519"`, `"fingerprint":"` + fp + `"`, `"known_hosts":"` + kh + `"`} {
 		if !strings.Contains(lines[0], want) {
 			t.Errorf("log line %s lacks %s", lines[0], want)
+		}
+	}
+}
+
+// TestKnownHostsCopyIsPrivate: a known_hosts file that needs cleaning is
+// read through a copy, and the copy lies in the private runtime directory,
+// never in the shared temporary directory, where another caller's
+// file.write could swap in a forged key before it is read.
+func TestKnownHostsCopyIsPrivate(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	writeFile(t, kh, "LocalHost ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv\n"+knownHostsLine("Box.Example", 22, otherKey(t, "ed25519")))
+	got, err := loadKnownHosts([]string{kh}, func(string, int, error) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.names) != 1 {
+		t.Fatalf("copies %v; want one, of %s", got.names, kh)
+	}
+	for tmp := range got.names {
+		if filepath.Dir(tmp) != fsroot.PrivateBase() {
+			t.Errorf("the copy of %s is %s; want it in %s", kh, tmp, fsroot.PrivateBase())
+		}
+		if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+			t.Errorf("the copy %s is left behind (%v)", tmp, err)
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 )
 
 // maxKnownHostsLine is the longest line knownhosts reads (bufio.Scanner's
@@ -39,8 +41,8 @@ func canonicalAddress(hostport string) string {
 // every host for a typo next to an unrelated one. As OpenSSH does, such a
 // line is skipped and reported to warn (file and line); host patterns are
 // lower-cased, as OpenSSH matches them. A file that needs either is given
-// to knownhosts as a temporary copy with the same line numbers, whose name
-// is mapped back in every key it lists.
+// to knownhosts as a copy with the same line numbers, in the private
+// runtime directory, whose name is mapped back in every key it lists.
 func loadKnownHosts(files []string, warn func(file string, line int, why error)) (*knownHosts, error) {
 	kh := &knownHosts{ca: map[fileLine]bool{}, names: map[string]string{}}
 	if len(files) == 0 {
@@ -84,7 +86,15 @@ func loadKnownHosts(files []string, warn func(file string, line int, why error))
 			use = append(use, f)
 			continue
 		}
-		tmp, err := os.CreateTemp("", "arsenal-known_hosts-*")
+		// In the private runtime directory, which no file operation of
+		// any caller reaches: in the shared temporary directory another
+		// caller's file.write could replace the copy between this write
+		// and knownhosts reading it, and have a forged key trusted.
+		dir, err := fsroot.MakePrivateBase()
+		if err != nil {
+			return nil, fmt.Errorf("reading known_hosts %s: %w", f, err)
+		}
+		tmp, err := os.CreateTemp(dir, "known_hosts-*")
 		if err != nil {
 			return nil, fmt.Errorf("reading known_hosts %s: %w", f, err)
 		}
