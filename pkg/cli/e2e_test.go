@@ -21,6 +21,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -284,6 +285,24 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	res := runMain(t, "history", "--state-dir", state, "--json")
 	if !strings.Contains(res.stdout, `"status": "cancelled"`) {
 		t.Errorf("the history does not show the run cancelled:\n%s%s", res.stdout, res.stderr)
+	}
+	// It is signed with the state dir's key, as a report written at the
+	// run's end is: a resume of it trusts what its steps gave.
+	h, err := history.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	key, err := h.ReportKey(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := report.Verify(data, key); err != nil {
+		t.Errorf("the report written on the second signal does not verify: %v", err)
 	}
 }
 

@@ -220,11 +220,7 @@ func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
 func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
 	h.finishing.Lock() // held for good; see Handle.WriteNow
 	defer close(h.finishedCh())
-	if s.key != nil {
-		if err := report.Sign(rep, s.key); err != nil {
-			s.warn("%v; the report is written unsigned", err)
-		}
-	}
+	s.sign(rep)
 	errs := s.writeSinks(rep, p.sinks)
 	for _, err := range errs {
 		s.warn("%v", err)
@@ -232,6 +228,18 @@ func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
 	p.start.wait() // written or taken over by now; says if it failed
 	h.setSinkErrors(errs)
 	s.prune(context.Background())
+}
+
+// sign signs rep with the state dir's key, when there is one, so that a
+// resume of it, or of its run id, trusts its outputs: the report written at
+// once on a second signal as much as the one written at the run's end.
+func (s *Service) sign(rep *report.Report) {
+	if s.key == nil {
+		return
+	}
+	if err := report.Sign(rep, s.key); err != nil {
+		s.warn("%v; the report is written unsigned", err)
+	}
 }
 
 // prune drops old runs and their report files, as KeepRuns and KeepDays

@@ -221,7 +221,9 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	// the process must exit before the engine has built one.
 	prog := newProgress(pb, p.runID, roles, p.inputs, req.DryRun)
 	h.setEmergency(func(cause string) ([]string, []error) {
-		return prog.stillRunning(), s.writeSinks(prog.report(cause), p.sinks)
+		rep := prog.report(cause)
+		s.sign(rep)
+		return prog.stillRunning(), s.writeSinks(rep, p.sinks)
 	})
 
 	logOut, level := req.Log, req.LogLevel
