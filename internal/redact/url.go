@@ -95,23 +95,28 @@ func InText(s string, urls ...*url.URL) string {
 }
 
 // MaskURL is URL(u) with a run's secrets masked by mask as well, in the
-// URL as it is sent and, when that finds nothing more, in its unescaped
-// form: a secret written into a URL is escaped (a space becomes %20), and
-// one holding a '#' or '?' is split between path, query and fragment, so
-// that no encoding of the whole secret shows in the URL as sent. A nil
-// mask masks credentials only.
+// URL as it is sent and, when that finds nothing, in its unescaped form: a
+// secret written into a URL is escaped (a space becomes %20), and one
+// holding a '#' or '?' is split between path, query and fragment, so that
+// no encoding of the whole secret shows in the URL as sent. The secrets
+// are masked first, then the credentials URL masks: a secret holding an
+// '&' would otherwise be cut at it by the masking of a token=… value, and
+// its tail, no longer the whole secret, shown. A nil mask masks
+// credentials only.
 func MaskURL(u *url.URL, mask func(string) string) string {
-	s := URL(u)
 	if mask == nil {
-		return s
+		return URL(u)
 	}
-	s = mask(s)
-	if d, err := url.PathUnescape(s); err == nil && d != s {
-		if m := mask(d); m != d {
-			return m
+	raw := u.String()
+	s := mask(raw)
+	if s == raw {
+		if d, err := url.PathUnescape(raw); err == nil && d != raw {
+			if m := mask(d); m != d {
+				s = m
+			}
 		}
 	}
-	return s
+	return URLString(s)
 }
 
 // URLsIn returns plain data (maps, lists, strings) with each string that

@@ -61,8 +61,12 @@ func TestURLsIn(t *testing.T) {
 }
 
 func TestMaskURL(t *testing.T) {
-	mask := New("sec ret#1", "pa&ss").String
+	mask := New("sec ret#1", "pa&ss", "tok&=tail").String
 	tests := []struct{ in, want string }{
+		// A secret holding an '&' after a credential's name: masked
+		// whole, its tail included.
+		{"http://h/x?token=tok&=tail", "http://h/x?token=***"},
+		{"http://u:tok&=tail@h/x", "http://u:***@h/x"},
 		{"http://h/sec ret#1", "http://h/***"},
 		{"http://h/x?p=sec+ret%231&token=t", "http://h/x?p=***&token=***"},
 		{"http://h/x?p=pa%26ss", "http://h/x?p=***"},

@@ -28,7 +28,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "param url: %v", err)
 	}
-	masked := redact.URL(u)
+	masked := maskedURL(ctx, u)
 	var body io.Reader
 	contentType := ""
 	switch {
@@ -92,7 +92,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		"body":        strings.ToValidUTF8(string(buf.Bytes()), "\uFFFD"),
 		"json":        nil,
 		"truncated":   buf.Truncated(),
-		"url":         redact.URL(resp.Request.URL),
+		"url":         maskedURL(ctx, resp.Request.URL),
 		"duration_ms": int(time.Since(start).Milliseconds()),
 	}
 	if isJSON(resp.Header.Get("Content-Type")) && !buf.Truncated() && len(buf.Bytes()) > 0 {
@@ -142,16 +142,30 @@ func (op *Request) fail(ctx context.Context, err error, method string, u *url.UR
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	msg := redact.InText(err.Error(), u)
+	// The URL quoted in the error as the step's output shows it: secrets
+	// first, whole (see maskedURL).
+	msg := redact.InText(strings.ReplaceAll(err.Error(), u.String(), maskedURL(ctx, u)), u)
 	var hint string
 	if strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate") {
 		hint = "; if the server uses a self-signed certificate on purpose, set insecure_skip_verify: true"
 	}
-	e := fmt.Errorf("%s %s: %s%s", method, redact.URL(u), msg, hint)
+	e := fmt.Errorf("%s %s: %s%s", method, maskedURL(ctx, u), msg, hint)
 	if class == ops.ClassAuthorization {
-		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, redact.URL(u), strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
+		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, maskedURL(ctx, u), strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
 	}
 	return ops.WithClass(class, e)
+}
+
+// maskedURL is u as the step's output and errors show it: the run's
+// secrets masked first, whole, then credential-looking values (see
+// redact.MaskURL). Masking a token=… value first would cut a secret holding
+// an '&' there and leave its tail, no longer the whole secret, in clear.
+func maskedURL(ctx context.Context, u *url.URL) string {
+	secrets := ops.CallFrom(ctx).Secrets
+	if len(secrets) == 0 {
+		return redact.URL(u)
+	}
+	return redact.MaskURL(u, redact.New(secrets...).String)
 }
 
 // safeHeaders may follow a redirect to another host.
