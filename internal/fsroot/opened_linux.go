@@ -9,7 +9,10 @@ import (
 // the path it was opened by was checked first, but a symlink swapped in
 // between (by whoever owns a directory on the way) could have led the
 // open somewhere protected.
-func GuardOpened(f *os.File) error {
+func GuardOpened(f *os.File) error { return guardOpened(f, "") }
+
+// guardOpened is GuardOpened with guard's readable.
+func guardOpened(f *os.File, readable string) error {
 	if len(protectedPaths()) == 0 {
 		return nil
 	}
@@ -17,5 +20,5 @@ func GuardOpened(f *os.File) error {
 	if err != nil {
 		return nil // no /proc: the check of the path before the open stands alone
 	}
-	return Guard(p)
+	return guard(p, readable)
 }

@@ -7,3 +7,5 @@ import "os"
 // GuardOpened is Guard for a file already open, by where it really is;
 // here, without /proc, the check of the path before the open stands alone.
 func GuardOpened(*os.File) error { return nil }
+
+func guardOpened(*os.File, string) error { return nil }

@@ -33,6 +33,10 @@ type protectedPath struct {
 	// symlink made on the way may have moved the path, and Guard resolves
 	// it again. "" for a path that existed.
 	firstMissing string
+	// loadable is set for playbooks a daemon serves (ProtectPlaybooks): no
+	// file operation touches them, but arsenal-run loads playbooks from
+	// them (Open).
+	loadable bool
 }
 
 // firstMissing returns the first of abs and its parents that does not
@@ -53,7 +57,17 @@ func firstMissing(abs string) string {
 // Protect adds path (a directory and all it holds, or a file), as given
 // and with symlinks resolved, to what no file operation touches; what
 // names it in messages ("state dir", "policy file").
-func Protect(path, what string) {
+func Protect(path, what string) { protect(path, what, false) }
+
+// ProtectPlaybooks is Protect for the playbooks a daemon loads, a
+// directory or a file: no file operation touches them (a role whose roots
+// held them could plant or rewrite a playbook that the next reload runs
+// with the daemon's roles, or that a caller with more rights runs by
+// name), but arsenal-run itself still loads playbooks from them (Open):
+// the daemon's reloads, and the sub-playbooks they run.
+func ProtectPlaybooks(path, what string) { protect(path, what, true) }
+
+func protect(path, what string, loadable bool) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return
@@ -65,10 +79,10 @@ func Protect(path, what string) {
 	for _, form := range []string{abs, Resolved(abs)} {
 		dup := false
 		for _, p := range protected.paths {
-			dup = dup || p.path == form
+			dup = dup || (p.path == form && p.loadable == loadable)
 		}
 		if !dup {
-			protected.paths = append(protected.paths, protectedPath{form, what, missing})
+			protected.paths = append(protected.paths, protectedPath{form, what, missing, loadable})
 			sorted := append(slices.Clone(protected.sorted), form)
 			slices.Sort(sorted)
 			protected.sorted = sorted
@@ -93,6 +107,10 @@ func protectedPaths() []protectedPath {
 	return protected.paths
 }
 
+// loading is guard's readable for arsenal-run's own loading of playbooks
+// (Open): not a kind of protected path, since it holds a NUL.
+const loading = "\x00loading"
+
 // Inventory is what the ssh inventory a run was given (--inventory) is
 // protected as. It says where each host is, so no file operation may
 // write it; but cluster.health and cluster.topology take their nodes from
@@ -109,7 +127,8 @@ const Inventory = "inventory"
 func Guard(abs string) error { return guard(abs, "") }
 
 // guard is Guard, except that with readable set, a protected file of that
-// kind is not refused when abs is that very file.
+// kind is not refused when abs is that very file, and with readable
+// loading, no path protected by ProtectPlaybooks is.
 func guard(abs, readable string) error {
 	ps := currentForms()
 	if len(ps) == 0 {
@@ -132,6 +151,9 @@ func GuardLexical(abs string) error {
 func guardIn(ps []protectedPath, abs, readable string) error {
 	for _, p := range ps {
 		if readable != "" && p.what == readable && abs == p.path {
+			continue
+		}
+		if readable == loading && p.loadable {
 			continue
 		}
 		if abs == p.path || within(abs, p.path) {
@@ -159,7 +181,7 @@ func currentForms() []protectedPath {
 			if out == nil {
 				out = append(make([]protectedPath, 0, len(ps)+2), ps...)
 			}
-			out = append(out, protectedPath{now, p.what, p.firstMissing})
+			out = append(out, protectedPath{now, p.what, p.firstMissing, p.loadable})
 		}
 	}
 	if out == nil {
@@ -252,10 +274,11 @@ func within(path, dir string) bool {
 // once open, where it really is (GuardOpened: a symlink swapped in
 // between the check and the open): a *ProtectedError, wrapping
 // ops.ErrDenied, then. It is for the files arsenal-run reads for a run
-// itself: a playbook, an inputs file, an input's from_file.
+// itself: a playbook, an inputs file, an input's from_file. The playbooks
+// a daemon serves (ProtectPlaybooks) are not refused: it loads them.
 func Open(path string) (*os.File, error) {
 	if abs, err := filepath.Abs(path); err == nil {
-		if err := Guard(abs); err != nil {
+		if err := guard(abs, loading); err != nil {
 			return nil, err
 		}
 	}
@@ -263,7 +286,7 @@ func Open(path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := GuardOpened(f); err != nil {
+	if err := guardOpened(f, loading); err != nil {
 		f.Close()
 		return nil, err
 	}

@@ -177,3 +177,43 @@ func TestTheInventoryItselfIsReadableOf(t *testing.T) {
 		t.Errorf("ReadFileOf a link to the policy file: %v, want it denied", err)
 	}
 }
+
+// TestServedPlaybooksAreLoadedNotTouched: the playbooks a daemon serves
+// are refused to every file operation (Guard, ReadFile) but loaded by
+// arsenal-run itself (Open), through a symlink too; a path protected
+// outright stays refused to Open.
+func TestServedPlaybooksAreLoadedNotTouched(t *testing.T) {
+	dir := t.TempDir()
+	books := filepath.Join(dir, "playbooks")
+	if err := os.Mkdir(books, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pb := filepath.Join(books, "hello.yaml")
+	if err := os.WriteFile(pb, []byte("version: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink(pb, link); err != nil {
+		t.Fatal(err)
+	}
+	withProtected(t)
+	ProtectPlaybooks(books, "playbooks dir")
+	if err := Guard(pb); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("Guard(%s) = %v; want it refused to file operations", pb, err)
+	}
+	if _, err := ReadFile(link, []string{dir}, 1<<20); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("ReadFile through a symlink = %v; want it refused", err)
+	}
+	for _, p := range []string{pb, link} {
+		f, err := Open(p)
+		if err != nil {
+			t.Errorf("Open(%s): %v; want the daemon's own load to read it", p, err)
+			continue
+		}
+		f.Close()
+	}
+	Protect(books, "state dir")
+	if _, err := Open(pb); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("Open of a path also protected outright = %v; want it refused", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -91,6 +92,9 @@ func runSchedule(e *env, args []string) int {
 	}
 	o.paths = pos
 	e.daemon = !nextSet
+	if !nextSet {
+		protectPlaybooks(pos...)
+	}
 	reg, code := e.registry()
 	if code != ExitOK {
 		return code
@@ -205,4 +209,19 @@ func writeNextFires(w io.Writer, pbs []*steps.Playbook, from time.Time, n int) e
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// protectPlaybooks keeps the playbooks a daemon loads, files or
+// directories, from every file operation: a role whose file roots held
+// them could otherwise plant or rewrite a playbook that the next reload
+// schedules with the daemon's roles, or that a caller with more rights
+// runs by name.
+func protectPlaybooks(paths ...string) {
+	for _, p := range paths {
+		what := "playbooks dir"
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			what = "scheduled playbook"
+		}
+		fsroot.ProtectPlaybooks(p, what)
+	}
 }

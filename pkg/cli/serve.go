@@ -305,6 +305,9 @@ func (d *daemon) run() int {
 			return ExitUsage
 		}
 	}
+	if o.playbooks != "" {
+		protectPlaybooks(o.playbooks)
+	}
 	var tlsConf *tls.Config
 	if o.tlsCert != "" {
 		// A step that read the key could pass for the server; one that

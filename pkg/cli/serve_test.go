@@ -761,3 +761,31 @@ func TestServeWarnsOfPlainHTTPBeyondLoopback(t *testing.T) {
 		t.Errorf("a warning on loopback:\n%s", local.stderr.String())
 	}
 }
+
+// TestServedPlaybooksCannotBePlanted: no file operation of any caller
+// reaches the playbooks serve loads. Before, a role whose file roots held
+// the directory (the temporary directory is a root of every role without
+// file_roots) wrote a playbook that the next reload served by name and
+// scheduled with the daemon's roles.
+func TestServedPlaybooksCannotBePlanted(t *testing.T) {
+	f := newServeFixture(t)
+	p, base := f.serve(t)
+	planted := filepath.Join(f.playbooks, "planted.yaml")
+	for _, c := range []struct {
+		op     string
+		params map[string]any
+	}{
+		{"file.write", map[string]any{"path": planted, "content": "version: 1\nname: planted\nsteps:\n  - {id: a, op: control.noop}\n"}},
+		{"file.read", map[string]any{"path": filepath.Join(f.playbooks, "hello.yaml")}},
+	} {
+		code, body := apiCall(t, "POST", base+"/api/v1/operations/"+c.op+"/execute", f.admin, map[string]any{"params": c.params})
+		if code != http.StatusForbidden || !strings.Contains(fmt.Sprint(body), "playbooks dir") {
+			t.Errorf("%s in the playbooks dir: %d %v; want 403 naming the playbooks dir", c.op, code, body)
+		}
+	}
+	if _, err := os.Stat(planted); err == nil {
+		t.Errorf("the playbook was planted")
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.wait(t)
+}
