@@ -359,6 +359,12 @@ func (r *runner) run() int {
 	r.handleMu.Lock()
 	r.handle = h
 	r.handleMu.Unlock()
+	// Cut off from a shared database for half its lease, a run of a group
+	// stops before the others take this process for dead and free it.
+	fence := newRunFence(shared, func(_ *steps.Playbook, _ *runs.Handle, cause error) {
+		e.errorf("%v", cause)
+	})
+	fence.watch(pb, h)
 	var watched sync.WaitGroup
 	watched.Add(1)
 	go func() {
@@ -378,6 +384,7 @@ func (r *runner) run() int {
 	}()
 	rep, err := h.Wait(context.Background())
 	watched.Wait()
+	fence.wait()
 	if live != nil {
 		live.close()
 	}

@@ -184,9 +184,9 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		return ExitFailed
 	}
 	follow := &runFollower{log: d.log, steps: stepMetrics}
-	fence := newRunFence(shared, d.log)
+	fence := newRunFence(shared, logStopping(d.log))
 	d.launcher.Watch = func(job scheduler.Job, h *runs.Handle) <-chan struct{} {
-		fence.watch(job, h)
+		fence.watch(job.Playbook, h)
 		return follow.watch(job, h)
 	}
 

@@ -9,9 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
-	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
@@ -261,90 +259,4 @@ func (f *fencedStore) QueuedSlots(ctx context.Context) ([]history.Slot, error) {
 		return q.QueuedSlots(ctx)
 	}
 	return nil, nil
-}
-
-// fencer is a shared store that fences itself when it cannot reach its
-// database (postgres.Store: see its Fence).
-type fencer interface {
-	Fence() <-chan struct{}
-	FenceError() error
-	Renew(ctx context.Context) error
-}
-
-// renewTimeout bounds the heartbeat sent for a run that starts on a
-// fenced store.
-const renewTimeout = 2 * time.Second
-
-// runFence stops the scheduled runs that hold a concurrency group when
-// the shared store fences itself: the other processes on the database
-// take this one for dead at the end of its lease and free its groups, and
-// its run must have stopped by then. A run is watched from its start
-// (its run_started event: it holds its group), not while it waits for
-// the group. Its goroutines end with their runs; wait waits for them.
-type runFence struct {
-	st  fencer
-	log zerolog.Logger
-	wg  sync.WaitGroup
-}
-
-// newRunFence returns the fence of st's runs; nil (which fences nothing)
-// for a store that does not fence itself, such as a state dir's.
-func newRunFence(st store.Store, log zerolog.Logger) *runFence {
-	f, ok := st.(fencer)
-	if !ok {
-		return nil
-	}
-	return &runFence{st: f, log: log}
-}
-
-// watch watches the run h of job, if its playbook has a concurrency
-// group. It never blocks.
-func (f *runFence) watch(job scheduler.Job, h *runs.Handle) {
-	if f == nil || job.Playbook.Concurrency == nil {
-		return
-	}
-	sub := h.Events().Subscribe(0)
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		defer sub.Cancel()
-		for started := false; !started; {
-			ev, ok := sub.Next(context.Background())
-			if !ok {
-				return // ended before it started
-			}
-			started = ev.Kind == engine.EventRunStarted
-		}
-		sub.Cancel()
-		fence := f.st.Fence()
-		select {
-		case <-fence:
-			ctx, cancel := context.WithTimeout(context.Background(), renewTimeout)
-			if f.st.Renew(ctx) == nil {
-				fence = f.st.Fence()
-			}
-			cancel()
-		default:
-		}
-		select {
-		case <-h.Done():
-		case <-fence:
-			select {
-			case <-h.Done():
-				return // it ended without starting, or just now
-			default:
-			}
-			cause := f.st.FenceError()
-			f.log.Warn().Str("playbook", job.Playbook.Name).Str("run_id", h.ID()).Err(cause).
-				Msg("run cancelled: this process could not reach the database for half its lease")
-			h.Cancel(cause)
-		}
-	}()
-}
-
-// wait waits for the watches to end: every run has.
-func (f *runFence) wait() {
-	if f != nil {
-		f.wg.Wait()
-	}
 }

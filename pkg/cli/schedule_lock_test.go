@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -253,14 +252,14 @@ func TestFencedStoreStopsTheScheduledRunsOfAGroup(t *testing.T) {
 	}
 	grouped, alone := load("grouped", "concurrency: {group: g}\n"), load("alone", "")
 	fence := &fakeFence{down: make(chan struct{})}
-	f := &runFence{st: fence, log: zerolog.Nop()}
+	f := &runFence{st: fence}
 	start := func(pb *steps.Playbook) *runs.Handle {
 		h, err := mgr.Start(context.Background(), runs.Request{Playbook: pb,
 			Caller: runs.Caller{Roles: []string{"admin"}, Name: scheduler.CallerName, Trigger: runs.TriggerSchedule}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.watch(scheduler.Job{Playbook: pb}, h)
+		f.watch(pb, h)
 		return h
 	}
 	g, a := start(grouped), start(alone)
