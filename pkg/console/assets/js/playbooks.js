@@ -8,12 +8,9 @@ import { h, clear, add, on, api, badge, shownStatus, timeEl, table, title, error
 import { runRows, RUN_COLUMNS } from './runs.js';
 
 export async function playbooksPage(ctx) {
-  const [{ playbooks }, { runs }] = await Promise.all([ctx.get('/api/v1/playbooks'), ctx.get('/api/v1/runs?limit=200')]);
+  const { playbooks } = await ctx.get('/api/v1/playbooks');
   if (!ctx.current()) return;
-  const last = {};
-  for (const r of runs) {
-    if (!last[r.playbook]) last[r.playbook] = r;
-  }
+  const lastEls = new Map(playbooks.map((p) => [p.name, h('dd', null, h('span', { class: 'muted pending' }, 'looking…'))]));
   clear(ctx.main, title('Playbooks'),
     playbooks.length ? h('ul', { class: 'cards' }, playbooks.map((p) => h('li', { class: 'card playbook', 'data-playbook': p.name },
       h('h2', null, h('a', { href: '/playbooks/' + encodeURIComponent(p.name) }, p.name)),
@@ -22,10 +19,56 @@ export async function playbooksPage(ctx) {
         h('dt', null, 'Inputs'), h('dd', null, p.inputs.length ? p.inputs.map((i, n) => [n ? ', ' : '', h('code', null, i.name), i.required ? '*' : '']) : 'none'),
         p.schedule ? [h('dt', null, 'Schedule'), h('dd', null, h('code', null, p.schedule.cron), ' ', p.schedule.timezone)] : null,
         p.next_run ? [h('dt', null, 'Next run'), h('dd', null, timeEl(p.next_run))] : null,
-        h('dt', null, 'Last run'), h('dd', null, last[p.name]
-          ? [badge(shownStatus(last[p.name])), ' ', h('a', { href: '/runs/' + encodeURIComponent(last[p.name].id) }, timeEl(last[p.name].started_at))]
-          : h('span', { class: 'muted' }, 'never'))))))
+        h('dt', null, 'Last run'), lastEls.get(p.name)))))
       : h('p', { class: 'empty' }, 'This server has no playbooks: start it with --playbooks DIR.'));
+  await showLastRuns(ctx, lastEls);
+}
+
+// LAST_RUN_READS is how many playbooks' last runs are asked for at once.
+const LAST_RUN_READS = 4;
+
+// showLastRuns fills in each playbook's last run. The newest runs of all
+// playbooks, one read, give those that ran lately; a full page of them
+// (it has a next) leaves out older runs, so each playbook it does not name
+// is asked for its own newest run. A playbook is said never to have run
+// only when the server says it has no run; a read that failed says so.
+async function showLastRuns(ctx, lastEls) {
+  const show = (name, run) => clear(lastEls.get(name), run
+    ? [badge(shownStatus(run)), ' ', h('a', { href: '/runs/' + encodeURIComponent(run.id) }, timeEl(run.started_at))]
+    : h('span', { class: 'muted' }, 'never'));
+  const unknown = (name, err) => clear(lastEls.get(name), h('span', { class: 'muted', title: err.message }, 'unknown: ' + err.message));
+  let todo = [...lastEls.keys()];
+  try {
+    const { runs, next } = await ctx.get('/api/v1/runs?limit=200');
+    if (!ctx.current()) return;
+    const seen = new Set();
+    for (const r of runs) {
+      if (!lastEls.has(r.playbook) || seen.has(r.playbook)) continue;
+      seen.add(r.playbook);
+      show(r.playbook, r);
+    }
+    todo = todo.filter((name) => !seen.has(name));
+    // Not a full page: every run is in it, and the rest never ran.
+    if (!next) {
+      for (const name of todo) show(name, null);
+      return;
+    }
+  } catch (err) {
+    if (err.status === 401 || !ctx.current()) return;
+  }
+  const one = async () => {
+    for (let name = todo.shift(); name !== undefined; name = todo.shift()) {
+      try {
+        const { runs } = await ctx.get('/api/v1/runs?limit=1&playbook=' + encodeURIComponent(name));
+        if (!ctx.current()) return;
+        show(name, runs[0] || null);
+      } catch (err) {
+        if (err.status === 401 || !ctx.current()) return;
+        unknown(name, err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: LAST_RUN_READS }, one));
 }
 
 export async function playbookPage(ctx, name) {
