@@ -8,7 +8,7 @@
 // and its reads are abandoned (ctx.get, ctx.signal), so that a late answer
 // never covers the page the address names, nor arms its buttons.
 
-import { h, clear, api, setSession, session, sameSession, onUnauthorized, onCSRFRefused, errorBox, toast } from './lib.js';
+import { h, clear, api, setSession, session, sameSession, onUnauthorized, onCSRFRefused, errorBox, toast, notNow, notNowPage } from './lib.js';
 
 import { runsPage } from './runs.js';
 import { runPage } from './run.js';
@@ -87,10 +87,18 @@ function route() {
       // get reads the API for this page: leaving the page abandons it.
       get: (path) => api('GET', path, undefined, signal),
     };
-    Promise.resolve(page(ctx, ...m.slice(1).map(decodeURIComponent))).catch((err) => {
+    const args = m.slice(1).map(decodeURIComponent);
+    // A read the server refused for now (rate limited, not available) is
+    // asked again after its Retry-After, the page kept.
+    const show = () => Promise.resolve(page(ctx, ...args)).catch((err) => {
       if ((err && err.status === 401) || !ctx.current()) return;
+      if (notNow(err)) {
+        notNowPage(ctx, 'Waiting for the server', err, show);
+        return;
+      }
       clear(main, h('h1', { tabindex: '-1' }, 'Something went wrong'), errorBox(err));
     });
+    show();
     return;
   }
   clear(main, h('h1', { tabindex: '-1' }, 'Not found'), h('p', null, 'No page at ', h('code', null, path), '. ', h('a', { href: '/runs' }, 'Go to the runs.')));

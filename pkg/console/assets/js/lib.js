@@ -85,14 +85,77 @@ export function clear(el, ...children) {
 // that a page abandoned (the user left the page) ends with one of status 0
 // and class aborted.
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, retryAfterMS) {
     super((body && body.message) || 'request failed');
     this.status = status;
     this.class = body && body.class;
     this.field = body && body.field;
     this.rule = body && body.rule;
     this.run_id = body && body.run_id;
+    // retryAfterMS is the answer's Retry-After, in milliseconds, or
+    // undefined.
+    this.retryAfterMS = retryAfterMS;
   }
+}
+
+// errorOf is the ApiError of an error answer with its body's data.
+function errorOf(res, data) {
+  return new ApiError(res.status, (data && data.error) || { message: res.status + ' ' + res.statusText }, retryAfter(res));
+}
+
+// retryAfter reads an answer's Retry-After, seconds or an HTTP date (taken
+// against the answer's own Date, so that the browser's clock plays no
+// part), in milliseconds; undefined without one.
+function retryAfter(res) {
+  const v = (res.headers.get('Retry-After') || '').trim();
+  if (v === '') return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v), now = Date.parse(res.headers.get('Date') || '');
+  return isNaN(at) || isNaN(now) ? undefined : Math.max(0, at - now);
+}
+
+// notNow says whether an error answer says nothing of what was asked,
+// only that it cannot be answered now: the server limits the caller's
+// rate (429) or is not available (503: a full queue, shutting down, its
+// database not answering), or it, or a proxy's way to it, cannot be
+// reached (0, 502, 504). Asked again later, it may be answered.
+export function notNow(err) {
+  return !!err && err.class !== 'aborted' && [0, 429, 502, 503, 504].includes(err.status);
+}
+
+// notNowText says why, in a sentence's start, for an error notNow is true of.
+export function notNowText(err) {
+  switch (err.status) {
+    case 429: return 'The server is limiting this session\'s requests (429)';
+    case 503: return 'The server is not available now (503)';
+    case 0: return 'The server cannot be reached';
+    default: return 'The server cannot be reached through its proxy (' + err.status + ')';
+  }
+}
+
+// retryDelay is how long to wait before asking again after err: its
+// Retry-After, else fallback milliseconds; at least 1 s, at most 5 minutes.
+export function retryDelay(err, fallback) {
+  const ms = err && err.retryAfterMS !== undefined ? err.retryAfterMS : fallback;
+  return Math.min(300000, Math.max(1000, ms));
+}
+
+// notNowPage shows, under heading, that the page's read was refused for
+// now (see notNow), and asks again (again()) after the answer's
+// Retry-After, or at once with Try now; leaving the page stops it.
+export function notNowPage(ctx, heading, err, again) {
+  const ms = retryDelay(err, 3000);
+  const retry = () => {
+    clearTimeout(timer);
+    if (ctx.current()) again();
+  };
+  const timer = setTimeout(retry, ms);
+  ctx.onLeave(() => clearTimeout(timer));
+  clear(ctx.main, title(heading),
+    h('div', { class: 'error busy', role: 'status' },
+      h('p', null, h('strong', null, notNowText(err) + ': asking again in ' + Math.round(ms / 1000) + ' s.')),
+      h('p', null, 'The server said: ', err.message)),
+    h('div', { class: 'actions' }, h('button', { type: 'button', 'data-action': 'retry', onclick: retry }, 'Try now')));
 }
 
 let csrf = '';
@@ -158,7 +221,7 @@ export async function api(method, path, body, signal) {
   }
   if (signal && signal.aborted) throw abandoned();
   if (!res.ok) {
-    const err = new ApiError(res.status, (data && data.error) || { message: res.status + ' ' + res.statusText });
+    const err = errorOf(res, data);
     if (res.status === 401) unauthorized(err);
     if (isCSRFRefusal(err)) err.replaced = await csrfRefused(err);
     throw err;
@@ -184,7 +247,7 @@ export async function blobURL(path, signal) {
   }
   if (!res.ok) {
     const data = (res.headers.get('Content-Type') || '').startsWith('application/json') ? await res.json().catch(() => null) : null;
-    const err = new ApiError(res.status, (data && data.error) || { message: res.status + ' ' + res.statusText });
+    const err = errorOf(res, data);
     if (res.status === 401) unauthorized(err);
     throw err;
   }

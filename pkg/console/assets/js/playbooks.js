@@ -4,7 +4,7 @@
 // before Run can be pressed, and the server's validation messages by the
 // field they are about.
 
-import { h, clear, add, on, api, badge, shownStatus, timeEl, table, title, errorBox, field, debounce, text, plural, session } from './lib.js';
+import { h, clear, add, on, api, badge, shownStatus, timeEl, table, title, errorBox, field, debounce, text, plural, session, notNow, notNowPage } from './lib.js';
 import { runRows, RUN_COLUMNS } from './runs.js';
 
 export async function playbooksPage(ctx) {
@@ -78,7 +78,12 @@ export async function playbookPage(ctx, name) {
     pb = await ctx.get(path);
   } catch (err) {
     if (err.status === 401 || !ctx.current()) return;
-    clear(ctx.main, title('Playbook not found'), errorBox(err), h('p', null, h('a', { href: '/playbooks' }, 'All playbooks')));
+    if (notNow(err)) {
+      notNowPage(ctx, name, err, () => playbookPage(ctx, name));
+      return;
+    }
+    clear(ctx.main, title(err.status === 404 ? 'Playbook not found' : 'The playbook could not be read'), errorBox(err),
+      h('p', null, h('a', { href: '/playbooks' }, 'All playbooks')));
     return;
   }
   // Run again: the inputs of an earlier run fill the form. Secrets are

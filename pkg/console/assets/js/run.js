@@ -3,7 +3,8 @@
 // fan-out items, and, while it runs, its event stream: step output lines
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
-import { h, clear, add, refresh as keepFocus, api, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce } from './lib.js';
+import { h, clear, add, refresh as keepFocus, api, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
+  notNow, notNowPage, retryDelay } from './lib.js';
 
 const MAX_LOG_LINES = 500;
 // WATCH_MS is how often the page reads a run that goes on without an
@@ -20,14 +21,23 @@ export async function runPage(ctx, id) {
     rep = await ctx.get(base);
   } catch (err) {
     if (err.status === 401 || !ctx.current()) return;
-    clear(ctx.main, title('Run not found'), errorBox(err), h('p', null, h('a', { href: '/runs' }, 'All runs')));
+    // Refused for now (rate limited, not available): the run may well be
+    // there, and the page asks again.
+    if (notNow(err)) {
+      notNowPage(ctx, 'Run ' + id, err, () => runPage(ctx, id));
+      return;
+    }
+    clear(ctx.main, title(err.status === 404 ? 'Run not found' : 'The run could not be read'), errorBox(err),
+      h('p', null, h('a', { href: '/runs' }, 'All runs')));
     return;
   }
   let questions = { questions: [], may_act: false };
+  let questionsLater = null;
   try {
     questions = await ctx.get(base + '/questions');
   } catch (err) {
     if (err.status === 401) return;
+    if (notNow(err)) questionsLater = err;
   }
   // Left while the run was read (a long report takes a while): the page
   // now shown is another's, and so would be its Cancel.
@@ -35,6 +45,9 @@ export async function runPage(ctx, id) {
   const view = new RunView(ctx, id, base, rep, questions);
   view.render(rep);
   if (view.live()) view.follow();
+  // The questions, and whether the caller may act (Cancel, answers),
+  // refused for now are asked for again.
+  if (questionsLater) view.readQuestionsLater(questionsLater);
 }
 
 class RunView {
@@ -72,11 +85,37 @@ class RunView {
     ctx.onLeave(() => {
       this.left = true;
       clearTimeout(this.retry);
+      clearTimeout(this.questionsTimer);
       this.stop();
     });
   }
 
   live() { return this.rep.status === 'running' || this.rep.status === 'queued'; }
+
+  // readQuestionsLater reads the run's questions again after err's
+  // Retry-After, for as long as the server refuses them for now and the
+  // run goes on.
+  readQuestionsLater(err) {
+    clearTimeout(this.questionsTimer);
+    this.questionsTimer = setTimeout(async () => {
+      if (this.left || !this.live()) return;
+      let q;
+      try {
+        q = await this.ctx.get(this.base + '/questions');
+      } catch (again) {
+        if (notNow(again) && !this.left) this.readQuestionsLater(again);
+        return;
+      }
+      if (this.left) return;
+      this.mayAct = q.may_act;
+      for (const x of q.questions) {
+        const key = x.run_id + '/' + x.step;
+        if (!this.pending.has(key)) this.pending.set(key, x);
+      }
+      this.renderActions();
+      this.renderQuestions();
+    }, retryDelay(err, 3000));
+  }
 
   // render shows a report: the snapshot of a live run, or the final one.
   render(rep) {
@@ -303,10 +342,12 @@ class RunView {
       if (this.live()) this.follow();
     } catch (err) {
       if (err.status === 401 || this.left) return;
-      if (err.status === 0 || err.status === 502 || err.status === 503 || err.status === 504) {
-        // The server, or the proxy's way to it, is down: try again.
+      if (notNow(err)) {
+        // The server, or the proxy's way to it, is down, or it limits
+        // this session's rate: try again, after its Retry-After if it
+        // gave one.
         this.connection(false);
-        this.retry = setTimeout(() => this.reload(), 3000);
+        this.retry = setTimeout(() => this.reload(), retryDelay(err, 3000));
         return;
       }
       clear(this.errorEl, errorBox(err));
@@ -314,8 +355,9 @@ class RunView {
   }
 
   // watch reads the run every WATCH_MS, for a run that goes on with no
-  // event stream to follow, until it has ended.
-  watch() {
+  // event stream to follow, until it has ended; a read refused for now
+  // waits for its Retry-After (ms).
+  watch(ms) {
     clearTimeout(this.retry);
     this.retry = setTimeout(async () => {
       try {
@@ -331,9 +373,13 @@ class RunView {
         }
       } catch (err) {
         if (err.status === 401 || this.left) return;
+        if (notNow(err)) {
+          this.watch(retryDelay(err, WATCH_MS));
+          return;
+        }
       }
       this.watch();
-    }, WATCH_MS);
+    }, ms || WATCH_MS);
   }
 
   // caughtUp answers a dropped event: the stream skipped events, as it

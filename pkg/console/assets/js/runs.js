@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, with the API's filters, kept
 // up to date while it is open.
 
-import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, fmtMS, table, title, errorBox, uid } from './lib.js';
+import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay } from './lib.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];
@@ -75,9 +75,12 @@ export async function runsPage(ctx) {
     return p.toString();
   };
   let lastCount = -1;
+  // drawn says whether the list shows the runs of the filters as set.
+  let drawn = false;
   const refresh = async () => {
     clearTimeout(timer);
     const qs = queryString();
+    let wait = document.hidden ? REFRESH_MS * 5 : REFRESH_MS;
     try {
       const { runs } = await ctx.get('/api/v1/runs' + (qs ? '?' + qs : ''));
       if (stopped) return;
@@ -86,11 +89,22 @@ export async function runsPage(ctx) {
         : h('p', { class: 'empty' }, 'No runs match.'));
       if (runs.length !== lastCount) clear(status, runs.length + (runs.length === 1 ? ' run' : ' runs'));
       lastCount = runs.length;
+      drawn = true;
     } catch (err) {
       if (err.status === 401 || stopped) return;
-      clear(list, errorBox(err));
+      if (notNow(err) && drawn) {
+        // Refused for now: the list stays as last read, said to be so,
+        // and is read again after the answer's Retry-After.
+        wait = Math.max(wait, retryDelay(err, REFRESH_MS));
+        clear(status, h('span', { class: 'busy' }, notNowText(err) + ': the list is as last read; asking again in ' + Math.round(wait / 1000) + ' s.'));
+        lastCount = -1;
+      } else {
+        clear(list, errorBox(err));
+        lastCount = -1;
+        drawn = false;
+      }
     }
-    if (!stopped) timer = setTimeout(refresh, document.hidden ? REFRESH_MS * 5 : REFRESH_MS);
+    if (!stopped) timer = setTimeout(refresh, wait);
   };
   form.addEventListener('change', () => {
     filters.playbook = form.elements.playbook.value;
@@ -100,6 +114,7 @@ export async function runsPage(ctx) {
     const qs = queryString();
     history.replaceState(null, '', '/runs' + (qs ? '?' + qs : ''));
     lastCount = -1;
+    drawn = false;
     refresh();
   });
   form.addEventListener('submit', (e) => e.preventDefault());

@@ -8,7 +8,7 @@
 // changed since the list was read) does the same for as long as the page
 // is shown.
 
-import { h, clear, refresh as keepFocus, api, badge, timeEl, zonedTimeEl, table, title, errorBox, toast } from './lib.js';
+import { h, clear, refresh as keepFocus, api, badge, timeEl, zonedTimeEl, table, title, errorBox, toast, notNow, notNowText, retryDelay } from './lib.js';
 
 const REFRESH_MS = 10000;
 
@@ -54,11 +54,19 @@ export async function schedulesPage(ctx) {
     why !== undefined ? h('span', { class: 'muted small block refused', id }, (refused.has(s.playbook) ? 'Refused: ' : 'Not allowed: ') + why) : null];
   };
 
+  // drawn says whether the list shows what the server answered; stale,
+  // that the status says it is as last read.
+  let drawn = false;
+  let stale = false;
   const refresh = async () => {
     clearTimeout(timer);
+    let wait = REFRESH_MS;
     try {
       const { scheduler, schedules } = await ctx.get('/api/v1/schedules');
       if (stopped) return;
+      if (stale) clear(status);
+      drawn = true;
+      stale = false;
       clear(note, scheduler ? null : h('p', { class: 'note' },
         'This server does not fire schedules (--no-schedule). A pause here still holds for any scheduler on the same state dir.'));
       keepFocus(list, schedules.length ? table({ text: 'Scheduled playbooks', hidden: true },
@@ -84,9 +92,18 @@ export async function schedulesPage(ctx) {
         })), 'schedules') : h('p', { class: 'empty' }, 'No playbook of this server has a schedule: block.'));
     } catch (err) {
       if (err.status === 401 || stopped) return;
-      clear(list, errorBox(err));
+      if (notNow(err) && drawn) {
+        // Refused for now: the list stays as last read, said to be so,
+        // and is read again after the answer's Retry-After.
+        wait = Math.max(wait, retryDelay(err, REFRESH_MS));
+        clear(status, h('p', { class: 'busy' }, notNowText(err) + ': the list is as last read; asking again in ' + Math.round(wait / 1000) + ' s.'));
+        stale = true;
+      } else {
+        clear(list, errorBox(err));
+        drawn = false;
+      }
     }
-    if (!stopped) timer = setTimeout(refresh, REFRESH_MS);
+    if (!stopped) timer = setTimeout(refresh, wait);
   };
   await refresh();
 }
