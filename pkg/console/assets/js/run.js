@@ -168,7 +168,12 @@ class RunView {
           title: this.lostAt ? 'the server cannot be reached; Cancel comes back once it can' : null,
           onclick: () => this.askCancel() }, this.cancelling ? 'Cancelling…' : 'Cancel run'));
     }
-    if (!this.live()) {
+    const op = executedOp(rep);
+    if (!this.live() && op) {
+      // An operation executed alone has no playbook to run again.
+      items.push(h('p', { class: 'muted' }, 'The operation ', h('code', null, op), ' executed alone; execute it again from ',
+        h('a', { href: '/operations' }, 'Operations'), '.'));
+    } else if (!this.live()) {
       items.push(h('a', { class: 'button', href: '/playbooks/' + encodeURIComponent(rep.playbook.name) + '?rerun=' + encodeURIComponent(rep.run_id) },
         'Run again with the same inputs'));
     }
@@ -684,6 +689,17 @@ const SAID = {
   queued: 'The run is queued.', running: 'The run is running.', succeeded: 'The run succeeded.', failed: 'The run failed.',
   cancelled: 'The run was cancelled.', denied: 'The run was denied.', interrupted: 'The run was interrupted.',
 };
+
+// executedOp is the operation a run executed alone (POST
+// /api/v1/operations/{name}/execute), or '' for a playbook's run: the
+// server records such a run as the playbook execute-OP, whose path it
+// gives as "operation OP".
+function executedOp(rep) {
+  const pb = rep.playbook || {};
+  const path = pb.path || '';
+  if (!path.startsWith('operation ') || !(pb.name || '').startsWith('execute-')) return '';
+  return path.slice('operation '.length);
+}
 
 // hasStarted says whether a run has a start time: a queued run has the
 // zero time (year 1).
