@@ -158,6 +158,47 @@ export function notNowPage(ctx, heading, err, again) {
     h('div', { class: 'actions' }, h('button', { type: 'button', 'data-action': 'retry', onclick: retry }, 'Try now')));
 }
 
+// The server's clock. A live duration (a running run's) is the server's
+// time now less the server's time the run started: the browser's clock,
+// which may be minutes or hours off, plays no part. Each API answer's Date
+// header (whole seconds) bounds the server's clock against the browser's
+// monotonic one (performance.now): at the answer it was at least Date, and
+// when the request left it was before Date and a second. The bounds of
+// every answer narrow the estimate; answers that disagree with them (the
+// monotonic clock stood still while the machine slept) start it again.
+const clock = { lo: -Infinity, hi: Infinity };
+
+// sampleClock takes the bounds an answer's Date header gives: sent and
+// received are performance.now() when the request left and the answer
+// came.
+function sampleClock(res, sent, received) {
+  const d = Date.parse(res.headers.get('Date') || '');
+  if (isNaN(d)) return;
+  const lo = d - received, hi = d + 1000 - sent;
+  if (lo > clock.hi || hi < clock.lo) {
+    clock.lo = -Infinity;
+    clock.hi = Infinity;
+  }
+  clock.lo = Math.max(clock.lo, lo);
+  clock.hi = Math.min(clock.hi, hi);
+}
+
+// serverNow is the server's time now, in milliseconds since the epoch, as
+// the answers so far tell it; the browser's clock before the first.
+export function serverNow() {
+  if (clock.lo === -Infinity) return Date.now();
+  return performance.now() + (clock.hi === Infinity ? clock.lo : (clock.lo + clock.hi) / 2);
+}
+
+// sinceMS is how long ago, by the server's clock, the server's time iso
+// was, until the server's time until (now when not given); never less
+// than 0. NaN when iso is no time.
+export function sinceMS(iso, until) {
+  const t = Date.parse(iso);
+  if (isNaN(t)) return NaN;
+  return Math.max(0, (until === undefined ? serverNow() : until) - t);
+}
+
 let csrf = '';
 let unauthorized = () => {};
 let csrfRefused = async () => false;
@@ -209,12 +250,14 @@ export async function api(method, path, body, signal) {
   }
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   let res;
+  const sent = performance.now();
   try {
     res = await fetch(path, opts);
   } catch (e) {
     if (signal && signal.aborted) throw abandoned();
     throw new ApiError(0, { class: 'unavailable', message: 'the server cannot be reached: ' + e.message });
   }
+  sampleClock(res, sent, performance.now());
   let data = null;
   if ((res.headers.get('Content-Type') || '').startsWith('application/json')) {
     data = await res.json().catch(() => null);
@@ -239,12 +282,14 @@ function abandoned() {
 // others are.
 export async function blobURL(path, signal) {
   let res;
+  const sent = performance.now();
   try {
     res = await fetch(path, { credentials: 'same-origin', cache: 'no-store', signal });
   } catch (e) {
     if (signal && signal.aborted) throw abandoned();
     throw new ApiError(0, { class: 'unavailable', message: 'the server cannot be reached: ' + e.message });
   }
+  sampleClock(res, sent, performance.now());
   if (!res.ok) {
     const data = (res.headers.get('Content-Type') || '').startsWith('application/json') ? await res.json().catch(() => null) : null;
     const err = errorOf(res, data);
@@ -286,7 +331,7 @@ export function timeEl(iso) {
   // The zero time (year 1) is what the API gives for a time that has not
   // come yet, such as the start of a queued run.
   if (t.getUTCFullYear() <= 1) return h('span', { class: 'muted' }, '—');
-  const today = new Date().toDateString() === t.toDateString();
+  const today = new Date(serverNow()).toDateString() === t.toDateString();
   const text = today
     ? t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
     : t.toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
@@ -313,6 +358,8 @@ export function zonedTimeEl(iso, zone) {
 // fmtMS shows a duration in milliseconds for people.
 export function fmtMS(ms) {
   if (ms === null || ms === undefined || isNaN(ms)) return '—';
+  // No duration is less than nothing, whatever the clocks did.
+  if (ms < 0) ms = 0;
   if (ms < 1000) return Math.round(ms) + ' ms';
   const sec = ms / 1000;
   if (sec < 60) return (sec < 10 ? sec.toFixed(1) : Math.round(sec)) + ' s';

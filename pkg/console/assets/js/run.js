@@ -4,7 +4,7 @@
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
 import { h, clear, add, refresh as keepFocus, api, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
-  notNow, notNowPage, retryDelay } from './lib.js';
+  notNow, notNowPage, retryDelay, serverNow, sinceMS } from './lib.js';
 
 const MAX_LOG_LINES = 500;
 // WATCH_MS is how often the page reads a run that goes on without an
@@ -140,8 +140,9 @@ class RunView {
     // queued); one that ended before it started has the zero time.
     const started = hasStarted(rep) ? new Date(rep.started_at).getTime() : NaN;
     // Cut off from the server, the page does not know the run goes on:
-    // its duration stops where the connection was lost.
-    const dur = isNaN(started) ? NaN : this.live() ? (this.lostAt || Date.now()) - started : rep.duration_ms;
+    // its duration stops where the connection was lost. Both count by the
+    // server's clock, not the browser's.
+    const dur = isNaN(started) ? NaN : this.live() ? sinceMS(rep.started_at, this.lostAt || serverNow()) : rep.duration_ms;
     clear(this.facts,
       h('dt', null, 'Run'), h('dd', null, h('code', null, rep.run_id)),
       rep.resumed_from ? [h('dt', null, 'Resumed from'), h('dd', null, h('a', { href: '/runs/' + encodeURIComponent(rep.resumed_from) }, rep.resumed_from))] : null,
@@ -329,7 +330,7 @@ class RunView {
   // says so and keeps what it shows as last known; back, it goes on.
   connection(open) {
     if (open === !this.lostAt) return;
-    this.lostAt = open ? 0 : Date.now();
+    this.lostAt = open ? 0 : serverNow();
     clear(this.connEl, open ? null : h('p', { class: 'error' },
       h('strong', null, 'Connection lost, reconnecting… '),
       'The server cannot be reached: the status, duration and steps are as last known, and Cancel comes back once it can.'));

@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, with the API's filters, kept
 // up to date while it is open.
 
-import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay } from './lib.js';
+import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];
@@ -10,12 +10,13 @@ const REFRESH_MS = 2000;
 // runRows turns runs into table rows: status, playbook (a link to the
 // run, marked when it is a dry run), trigger, who, start and duration.
 export function runRows(runs) {
-  const now = Date.now();
+  const now = serverNow();
   return runs.map((r) => {
     const live = r.status === 'running' || r.status === 'queued';
     const started = Date.parse(r.started_at);
-    // A queued run has the zero time (year 1) for its start: no duration yet.
-    const dur = !live ? r.duration_ms : started > 0 ? now - started : NaN;
+    // A queued run has the zero time (year 1) for its start: no duration
+    // yet. A running one's counts by the server's clock.
+    const dur = !live ? r.duration_ms : started > 0 ? sinceMS(r.started_at, now) : NaN;
     return {
       attrs: { 'data-run': r.id, 'data-key': r.id, 'data-status': shownStatus(r) },
       cells: [
