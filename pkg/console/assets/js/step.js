@@ -1,0 +1,232 @@
+// A step of the run page: its card, with its header, notes, live output,
+// error, attempts, output and fan-out items.
+
+import { h, clear, add, badge, timeEl, fmtMS, text } from './lib.js';
+
+const MAX_LOG_LINES = 500;
+const MAX_ITEM_ROWS = 200;
+
+// StepView is one step's card: its header, and what it did.
+export class StepView {
+  constructor(id, section) {
+    this.id = id;
+    this.items = new Map();
+    this.logLines = [];
+    this.head = h('span', { class: 'step-head' });
+    this.body = h('div', { class: 'step-body' });
+    this.notes = h('ul', { class: 'notes' });
+    this.logEl = h('pre', { class: 'log', hidden: true, 'aria-label': 'Output of step ' + id });
+    this.itemsEl = h('div', { class: 'items' });
+    this.details = h('details', null, h('summary', { onclick: () => { this.userToggled = true; } }, this.head), this.notes, this.logEl, this.body, this.itemsEl);
+    this.el = h('li', { class: 'step', id: 'step-' + id, 'data-step': id }, this.details);
+    this.data = { id, section: section || 'steps', status: 'pending' };
+    // live is whether the items are told by live events (and a running
+    // run's snapshot), which carry a preview of an item's value at most,
+    // rather than by the final report, which has the whole value.
+    this.live = true;
+    this.renderHead();
+  }
+
+  renderHead() {
+    const d = this.data;
+    const label = d.name && d.name !== d.id ? [d.name, ' ', h('span', { class: 'muted' }, '(' + d.id + ')')] : d.id;
+    clear(this.head, badge(d.status), ' ', h('span', { class: 'step-label' }, label),
+      h('span', { class: 'step-meta muted' },
+        d.op ? h('code', null, d.op) : null,
+        d.section && d.section !== 'steps' ? ' · ' + d.section : null,
+        d.attempts > 1 ? ' · ' + d.attempts + ' attempts' : null,
+        d.ignored && d.status === 'failed' ? ' · ignored (continue_on_error)' : null,
+        d.duration_ms !== undefined && d.status !== 'running' ? ' · ' + fmtMS(d.duration_ms) : null));
+    this.el.dataset.status = d.status;
+  }
+
+  started(ev) {
+    Object.assign(this.data, { status: 'running', op: ev.op, name: ev.name || this.data.name, section: ev.section });
+    if (ev.items) this.data.itemCount = ev.items;
+    this.details.open = true;
+    this.renderHead();
+  }
+
+  finished(ev) {
+    Object.assign(this.data, { status: ev.status, op: ev.op || this.data.op, duration_ms: ev.duration_ms, attempts: ev.attempts || this.data.attempts });
+    if (ev.reason) this.data.reason = ev.reason;
+    if (ev.ignored) this.data.ignored = true;
+    if (ev.error) this.data.error = { class: ev.error_class, message: ev.error };
+    this.renderHead();
+    this.renderBody();
+  }
+
+  // update shows the step as a report records it: a running run's
+  // snapshot (live) or the final report. A snapshot has the finished items
+  // only, told from events, with the label or a preview of the value the
+  // events carry; what the events said of an item (its label, its value,
+  // its last line of output) is kept where the snapshot has nothing.
+  update(st, live) {
+    Object.assign(this.data, st);
+    this.live = live;
+    this.details.open = this.details.open || ['failed', 'denied', 'running'].includes(st.status);
+    for (const it of st.items || []) {
+      const was = this.items.get(it.index) || {};
+      this.items.set(it.index, { ...was, ...it, label: it.label || was.label, item: hasValue(it) ? it.item : was.item });
+    }
+    this.renderHead();
+    this.renderBody();
+    this.renderItems();
+  }
+
+  note(msg) { add(this.notes, h('li', null, msg)); }
+
+  waiting() {
+    this.data.status = 'waiting';
+    this.data.op = this.data.op || '';
+    this.details.open = true;
+    this.note('waiting for an answer to its confirm: question');
+    this.renderHead();
+  }
+
+  settle() {
+    if (!this.userToggled) this.details.open = ['failed', 'denied'].includes(this.data.status);
+  }
+
+  log(line, index) {
+    this.logLines.push(index !== undefined && index !== null ? '[' + index + '] ' + line : line);
+    if (this.logLines.length > MAX_LOG_LINES) this.logLines.splice(0, this.logLines.length - MAX_LOG_LINES);
+    this.logEl.hidden = false;
+    this.logEl.textContent = this.logLines.join('\n');
+    this.details.open = true;
+  }
+
+  item(ev) {
+    const it = this.items.get(ev.index) || { index: ev.index };
+    it.label = ev.label || it.label;
+    if (hasValue(ev) && this.live !== false) it.item = ev.item; // the report's whole value stays
+    it.status = ev.kind === 'item_started' ? 'running' : ev.status;
+    if (ev.duration_ms !== undefined) it.duration_ms = ev.duration_ms;
+    if (ev.attempts) it.attempts = ev.attempts;
+    if (ev.error) it.error = { class: ev.error_class, message: ev.error };
+    this.items.set(ev.index, it);
+    this.renderItemsSoon();
+  }
+
+  // itemOutput keeps an item's latest line of output for its row, the
+  // output itself coming with the report.
+  itemOutput(index, line) {
+    const it = this.items.get(index) || { index };
+    it.line = line;
+    this.items.set(index, it);
+    this.renderItemsSoon();
+  }
+
+  renderItemsSoon() {
+    if (this.itemsTimer) return;
+    this.itemsTimer = setTimeout(() => { this.itemsTimer = 0; this.renderItems(); }, 250);
+  }
+
+  renderBody() {
+    const d = this.data;
+    const parts = [];
+    const facts = [];
+    if (d.reason) facts.push(h('dt', null, 'Reason'), h('dd', null, d.reason));
+    if (d.started_at) facts.push(h('dt', null, 'Started'), h('dd', null, timeEl(d.started_at)));
+    if (d.authorization) {
+      facts.push(h('dt', null, 'Authorization'), h('dd', null, d.authorization.allowed ? 'allowed' : 'denied', ' by ', h('code', null, d.authorization.rule),
+        d.authorization.via && d.authorization.via !== 'direct' ? ' via ' + d.authorization.via : null));
+    }
+    if (d.confirmation) {
+      const c = d.confirmation;
+      facts.push(h('dt', null, c.answer === 'yes' ? 'Confirmed' : c.answer === 'no' ? 'Declined' : 'Answered'),
+        h('dd', { class: 'confirmation' }, 'answered ', h('strong', null, c.answer), c.by ? ' by ' + c.by : null, ' at ', timeEl(c.at), ': ', c.question));
+    }
+    if (d.cached) facts.push(h('dt', null, 'Cache'), h('dd', null, 'output from the result cache, ' + fmtMS(d.cache_age_ms) + ' old'));
+    if (d.reused) facts.push(h('dt', null, 'Reused'), h('dd', null, 'output taken from the resumed run'));
+    if (d.ignored && d.status === 'failed') facts.push(h('dt', null, 'Ignored'), h('dd', null, 'it failed, and continue_on_error let the run go on'));
+    if (facts.length) parts.push(h('dl', { class: 'facts' }, facts));
+    if (d.error) parts.push(h('div', { class: 'error' }, errorHead(d.error), h('pre', { class: 'error-text' }, d.error.message)));
+    if (d.attempt_log && d.attempt_log.length > 1) {
+      parts.push(h('ol', { class: 'attempts', 'aria-label': 'Attempts' }, d.attempt_log.map((a) => h('li', null,
+        'attempt ', a.attempt, ': ', fmtMS(a.duration_ms), a.error ? [' · ', h('span', { class: 't-failed' }, a.error.class), ' ', a.error.message] : ' · succeeded'))));
+    }
+    if (d.output !== undefined && d.output !== null) parts.push(outputView(d.output));
+    if (d.sub) parts.push(h('p', null, 'Sub-run ', h('code', null, d.sub.run_id), ' of ', d.sub.playbook.name, ': ', badge(d.sub.status)));
+    clear(this.body, parts);
+  }
+
+  renderItems() {
+    const items = [...this.items.values()].sort((a, b) => a.index - b.index);
+    if (!items.length) {
+      clear(this.itemsEl);
+      return;
+    }
+    const counts = {};
+    for (const it of items) counts[it.status || 'pending'] = (counts[it.status || 'pending'] || 0) + 1;
+    const total = this.data.itemCount || items.length;
+    const shown = items.slice(0, MAX_ITEM_ROWS);
+    const unnamed = this.live && shown.some((it) => !it.label && !hasValue(it));
+    clear(this.itemsEl,
+      h('p', { class: 'muted' }, total + ' items: ', Object.entries(counts).map(([k, v], i) => [i ? ', ' : '', v + ' ' + k])),
+      unnamed ? h('p', { class: 'muted small items-note' },
+        'Some items have no value to show yet; the report at the run\'s end has them all.') : null,
+      h('div', { class: 'table-wrap' }, h('table', { class: 'stack items-table' },
+        h('caption', { class: 'sr-only' }, 'Items of step ' + this.id),
+        h('thead', null, h('tr', null, ['#', 'Item', 'Status', 'Time', 'Tries', 'Error or output'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', null, shown.map((it) => h('tr', { 'data-item': it.index },
+          h('td', { 'data-label': '#' }, String(it.index)),
+          h('td', { 'data-label': 'Item' }, itemName(it)),
+          h('td', { 'data-label': 'Status' }, badge(it.status)),
+          h('td', { 'data-label': 'Time' }, fmtMS(it.duration_ms)),
+          h('td', { 'data-label': 'Tries' }, it.attempts ? String(it.attempts) : '—'),
+          h('td', { 'data-label': 'Error or output' }, it.error ? h('span', { class: 'error-text' }, it.error.message)
+            : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output))
+              : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')))))),
+      items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
+  }
+}
+
+// errorHead is the heading of an error box: its class, unless the message
+// already begins with that word ("declined at step …"), so that it is
+// not said twice.
+export function errorHead(err, sep) {
+  const cls = err.class || 'error';
+  const msg = (err.message || '').toLowerCase();
+  if (msg.startsWith(cls.toLowerCase() + ' ') || msg.startsWith(cls.toLowerCase() + ':')) return null;
+  return [h('strong', null, cls), sep || null];
+}
+
+// itemName is what names an item in its row: its label, else its value
+// (while the run goes on, the preview its events carry: 200 bytes at most),
+// else a dash (an item the report left out to keep within its output
+// budget).
+function itemName(it) {
+  if (it.label) return h('code', null, it.label);
+  if (hasValue(it)) return h('code', null, clip(text(it.item), 120));
+  return h('span', { class: 'muted' }, '—');
+}
+
+function hasValue(it) { return it.item !== undefined && it.item !== null; }
+
+function clip(s, n) { return s.length > n ? s.slice(0, n - 1) + '…' : s; }
+
+// brief is an item's output in a line: a process's last line of output,
+// else the output as compact JSON, cut.
+function brief(out) {
+  if (out && typeof out === 'object' && typeof out.stdout === 'string') {
+    const lines = (out.stderr || out.stdout).trim().split('\n');
+    return clip(lines[lines.length - 1] || '(no output)', 120);
+  }
+  return clip(typeof out === 'string' ? out : JSON.stringify(out), 120);
+}
+
+// outputView shows a step's output as text. A process's stdout and stderr
+// get boxes of their own; everything is text, never markup.
+function outputView(out) {
+  if (out && typeof out === 'object' && ('stdout' in out || 'stderr' in out)) {
+    const rest = { ...out };
+    delete rest.stdout;
+    delete rest.stderr;
+    return h('div', { class: 'output' },
+      out.stdout ? [h('h4', null, 'stdout'), h('pre', { class: 'out-text' }, out.stdout)] : null,
+      out.stderr ? [h('h4', null, 'stderr'), h('pre', { class: 'out-text' }, out.stderr)] : null,
+      h('h4', null, 'output'), h('pre', { class: 'out-text' }, text(rest)));
+  }
+  return h('div', { class: 'output' }, h('h4', null, 'output'), h('pre', { class: 'out-text' }, text(out)));
+}
