@@ -24,12 +24,15 @@ tidy:
 vet:
 	$(GO) vet ./...
 
-# The race detector needs cgo.
+# The race detector needs cgo. A package's tests may take longer than go
+# test's default 10 minutes on a loaded 2-core machine (the browser tests
+# of the console start Chromium for each); 30 minutes still stops a hang
+# well inside CI's limit.
 race:
 	@command -v chromium >/dev/null 2>&1 || echo "note: chromium is not installed: the browser tests of the HTML report and the console are skipped"
 	@command -v xmllint >/dev/null 2>&1 || echo "note: xmllint is not installed: the JUnit XSD check is skipped"
 	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || echo "note: PostgreSQL is not installed: the PostgreSQL store tests are skipped (under CI they fail)"
-	CGO_ENABLED=1 $(GO) test -race ./...
+	CGO_ENABLED=1 $(GO) test -race -timeout 30m ./...
 
 # A target that does not exist (yet) is skipped with a message.
 fuzz:
