@@ -49,10 +49,18 @@ func groupMembers(pgid int) map[int]uint64 {
 // is still in group pgid: while one lives, the group's id cannot be
 // another's.
 func sameGroup(pgid int, members map[int]uint64) bool {
-	for pid, st := range groupMembers(pgid) {
+	return stillGroup(pgid, members) != nil
+}
+
+// stillGroup returns the processes of group pgid now, when one of
+// members is among them (then they are all of that group, those started
+// since included); else nil.
+func stillGroup(pgid int, members map[int]uint64) map[int]uint64 {
+	now := groupMembers(pgid)
+	for pid, st := range now {
 		if was, ok := members[pid]; ok && was == st {
-			return true
+			return now
 		}
 	}
-	return false
+	return nil
 }

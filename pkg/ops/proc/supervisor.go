@@ -133,6 +133,9 @@ type child struct {
 	active    bool          // a goroutine supervises it
 	done      chan struct{} // closed when that goroutine ends
 	kick      chan struct{} // ends a backoff early
+	// left is what the last process left running in its process group
+	// when it exited, until a restart or a stop ends it (endLeftovers).
+	left map[int]uint64
 }
 
 // NewSupervisor returns a running Supervisor.
@@ -322,6 +325,7 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 		ws, ru, ok := c.w.wait(s.ctx)
 		s.mu.Lock()
 		c.w.close()
+		c.left = c.w.left
 		c.w = nil
 		if !ok { // closing: the process lives on unsupervised
 			c.active = false
@@ -338,7 +342,12 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 				s.mu.Unlock()
 				return
 			}
+			// What the ended process left must not run beside the
+			// next one: a second copy of a worker, a port held.
+			pid, left := c.pid, c.left
+			c.left = nil
 			s.mu.Unlock()
+			endLeftovers(pid, left, s.opt.StopGrace)
 			if !s.pause(c, delay) {
 				s.mu.Lock()
 				c.active = false

@@ -134,6 +134,8 @@ func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {
 		s.mu.Unlock()
 	default:
 		defer s.mu.Unlock()
+		endLeftovers(c.pid, c.left, s.opt.StopGrace)
+		c.left = nil
 		c.restarts++
 		c.failures = 0
 		c.stopping = false
@@ -180,8 +182,30 @@ func stopTree(w *watcher, grace time.Duration, alive func() bool) {
 	})
 }
 
+// endLeftovers sends SIGTERM to what is left of process group pgid, whose
+// leader has ended, and after grace SIGKILL to what is left of it then, as
+// stopTree does to a running one; left is who else was in the group when
+// the leader exited. While one of them is still in it the group's id
+// cannot be another's, and then every process in the group is of it.
+func endLeftovers(pgid int, left map[int]uint64, grace time.Duration) {
+	if len(left) == 0 {
+		return
+	}
+	members := stillGroup(pgid, left)
+	if members == nil {
+		return
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	time.AfterFunc(grace, func() {
+		if sameGroup(pgid, members) {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		}
+	})
+}
+
 // Stop stops the processes of a group (SIGTERM, SIGKILL after StopGrace),
-// waits for them to end and forgets the group. It returns the pids that
+// and what those that ended left in their process groups, waits for the
+// processes to end and forgets the group. It returns the pids that
 // were running.
 func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 	s.mu.Lock()
@@ -195,6 +219,8 @@ func (s *Supervisor) Stop(ctx context.Context, name string) ([]int, error) {
 	var waits []chan struct{}
 	for _, c := range g.children {
 		c.stopping = true
+		endLeftovers(c.pid, c.left, s.opt.StopGrace)
+		c.left = nil
 		if !c.active {
 			continue
 		}

@@ -17,6 +17,10 @@ import (
 type watcher struct {
 	pid int
 	f   *os.File
+	// left is who else was in the process's group when it exited, read
+	// before it was reaped: while it is a zombie its pid, and so its
+	// group's id, cannot be another's. Nil when it was reaped elsewhere.
+	left map[int]uint64
 }
 
 // newWatcher watches pid, which must be a child of this process. Where
@@ -48,6 +52,7 @@ func (w *watcher) wait(ctx context.Context) (ws syscall.WaitStatus, ru *syscall.
 	defer stop()
 	var reaped bool
 	err = rc.Read(func(uintptr) bool {
+		w.noteLeft()
 		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, &usage)
 		switch {
 		case errors.Is(err, syscall.EINTR):
@@ -74,6 +79,7 @@ func (w *watcher) poll(ctx context.Context) (syscall.WaitStatus, *syscall.Rusage
 	for {
 		var ws syscall.WaitStatus
 		var ru syscall.Rusage
+		w.noteLeft()
 		pid, err := syscall.Wait4(w.pid, &ws, syscall.WNOHANG, &ru)
 		if pid == w.pid {
 			return ws, &ru, true
@@ -87,6 +93,20 @@ func (w *watcher) poll(ctx context.Context) (syscall.WaitStatus, *syscall.Rusage
 		case <-t.C:
 		}
 	}
+}
+
+// noteLeft records w.left once the process has exited, before it is
+// reaped.
+func (w *watcher) noteLeft() {
+	if w.left != nil {
+		return
+	}
+	var si unix.Siginfo
+	if err := unix.Waitid(unix.P_PID, w.pid, &si, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil || si.Signo != int32(syscall.SIGCHLD) {
+		return // running still (or not ours to wait for)
+	}
+	w.left = groupMembers(w.pid)
+	delete(w.left, w.pid)
 }
 
 // signal sends sig to the watched process; a pidfd never hits a process

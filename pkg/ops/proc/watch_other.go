@@ -10,7 +10,11 @@ import (
 )
 
 // watcher polls for the exit of a child process where pidfds do not exist.
-type watcher struct{ pid int }
+// It cannot tell who was left in the process's group (left stays nil).
+type watcher struct {
+	pid  int
+	left map[int]uint64
+}
 
 func newWatcher(pid int) (*watcher, error) { return &watcher{pid: pid}, nil }
 
