@@ -408,9 +408,9 @@ func (s *Supervisor) nextLocked(c *child) (time.Duration, bool) {
 	case c.stopping || s.closed:
 		c.status = "stopped"
 		return 0, false
-	case c.reply != nil: // a manual restart: at once, not counted
+	case c.reply != nil: // a manual restart: at once, not counted, and a fresh start
 		c.restarts++
-		c.failures = 0
+		c.failures, c.recent = 0, nil
 		return 0, true
 	case c.spec.Restart == RestartNever || c.spec.Group == "":
 		return 0, false

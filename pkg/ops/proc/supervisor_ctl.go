@@ -60,8 +60,8 @@ func (s *Supervisor) Children(name string) ([]ChildInfo, error) {
 
 // Restart restarts every process of a group now: running ones get SIGTERM
 // (SIGKILL after StopGrace) and are started again at once; stopped ones are
-// started. Manual restarts do not count towards the intensity limit. It
-// returns the new pids.
+// started. Manual restarts do not count towards the intensity limit, and
+// give each process the whole limit again. It returns the new pids.
 func (s *Supervisor) Restart(ctx context.Context, name string) ([]int, error) {
 	s.mu.Lock()
 	g := s.groups[name]
@@ -137,7 +137,7 @@ func (s *Supervisor) restartOne(ctx context.Context, c *child) (int, error) {
 		endLeftovers(c.pid, c.left, s.opt.StopGrace)
 		c.left = nil
 		c.restarts++
-		c.failures = 0
+		c.failures, c.recent = 0, nil // an operator's fresh start, given up or not
 		c.stopping = false
 		if err := s.spawnLocked(c); err != nil {
 			c.status, c.lastErr = "failed", err.Error()

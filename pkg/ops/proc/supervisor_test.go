@@ -91,6 +91,41 @@ func TestSupervisorGivesUp(t *testing.T) {
 	}
 }
 
+// TestManualRestartResetsTheRestartLimit: a process given up and started
+// again by supervisor.restart gets its restarts back, as systemctl
+// reset-failed gives a unit its start limit back. Before, it kept the
+// count that had made the supervisor give up, and its first failure gave
+// up at once, "restarted 3 times".
+func TestManualRestartResetsTheRestartLimit(t *testing.T) {
+	_, sup := newEnv(t, Options{Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRestarts: 3, Period: time.Hour})
+	first, err := sup.Start(Spec{Command: []string{"/bin/sh", "-c", "exit 3"}, Group: "flaky", Restart: RestartOnFailure})
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := func(pid int) ChildInfo {
+		var c ChildInfo
+		eventually(t, "the supervisor gives up", func() bool {
+			cs, err := sup.Children("flaky")
+			c = cs[0]
+			return err == nil && c.Status == "gave_up" && c.PID != pid
+		})
+		return c
+	}
+	c := given(0)
+	if c.Restarts != 3 {
+		t.Fatalf("given up after %d restarts, want 3: %+v", c.Restarts, c)
+	}
+	pids, err := sup.Restart(context.Background(), "flaky")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = given(first.PID)
+	// The manual restart, then 3 automatic ones of its own.
+	if c.Restarts != 3+1+3 || c.PID == pids[0] {
+		t.Errorf("after a manual restart, given up after %d restarts in all (pid %d, the manual one's %d), want 7: %+v", c.Restarts, c.PID, pids[0], c)
+	}
+}
+
 func TestSupervisorBackoffGrows(t *testing.T) {
 	sup := NewSupervisor(Options{Backoff: 40 * time.Millisecond, MaxBackoff: 10 * time.Second, MaxRestarts: 10})
 	defer sup.Close()
