@@ -240,25 +240,25 @@ func (w logWriter) Write(p []byte) (int, error) {
 // there it halved nothing but doubled the heap.
 const serveGCPercent = 400
 
-// leaveProcesses says which supervised processes go on running once serve
-// exits: nothing restarts them any more, and the next serve does not know
-// them (process.kill by pid still reaches them).
+// leaveProcesses says which processes process.start started go on
+// running once serve exits, in a supervisor group or not: nothing
+// restarts or reaps them any more, and the next serve does not know them
+// (process.kill by pid still reaches them).
 func (d *daemon) leaveProcesses() {
 	var pids []string
-	for _, g := range d.sup.Groups() {
-		cs, _ := d.sup.Children(g)
-		for _, c := range cs {
-			if c.Status == "running" {
-				pids = append(pids, fmt.Sprintf("%d (%s)", c.PID, g))
-			}
+	for _, c := range d.sup.Running() {
+		if c.Group == "" {
+			pids = append(pids, fmt.Sprintf("%d (no supervisor)", c.PID))
+		} else {
+			pids = append(pids, fmt.Sprintf("%d (supervisor %s)", c.PID, c.Group))
 		}
 	}
 	if len(pids) > 0 {
-		what := fmt.Sprintf("%d supervised processes keep", len(pids))
+		what := fmt.Sprintf("%d processes", len(pids))
 		if len(pids) == 1 {
-			what = "1 supervised process keeps"
+			what = "1 process"
 		}
-		d.log.Warn().Strs("pids", pids).Msg(what + " running unsupervised: nothing restarts them now; stop them with supervisor.stop before serve stops, or by pid")
+		d.log.Warn().Strs("pids", pids).Msg(what + " started by process.start keep running unsupervised: nothing restarts or reaps them now; stop a supervisor's with supervisor.stop before serve stops, or any by pid")
 	}
 }
 

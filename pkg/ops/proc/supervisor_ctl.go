@@ -21,6 +21,19 @@ func (s *Supervisor) Started(pid int) bool {
 	return ok
 }
 
+// Running describes the processes this Supervisor started that have not
+// ended, supervised or not (Group ""), by pid.
+func (s *Supervisor) Running() []ChildInfo {
+	s.mu.Lock()
+	out := make([]ChildInfo, 0, len(s.running))
+	for _, c := range s.running {
+		out = append(out, c.info())
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
+	return out
+}
+
 // Groups returns the names of the supervisor groups, sorted.
 func (s *Supervisor) Groups() []string {
 	s.mu.Lock()
