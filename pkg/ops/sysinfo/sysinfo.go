@@ -111,7 +111,7 @@ var diskSpec = ops.Spec{
 	Description: "Report the size and usage of the file system holding path, in bytes and inodes. A path that does not exist fails the step when it lies in the caller's file roots; outside them the file system that would hold it answers, so that the step does not tell whether a file exists where file.stat is denied.",
 	Risk:        ops.RiskRead,
 	Params: []ops.Param{
-		{Name: "path", Type: ops.TypeString, Default: "/", MaxLen: 4096, Description: "any path on the file system to report; relative to the playbook's directory"},
+		{Name: "path", Type: ops.TypeString, Default: "/", MaxLen: 4096, Description: "any path on the file system to report; relative to the playbook's directory; \"\" is the default, /"},
 	},
 	Output: []ops.Field{
 		{Name: "path", Type: "string"},
@@ -129,7 +129,11 @@ var diskSpec = ops.Spec{
 }
 
 func diskUsage(ctx context.Context, p ops.Params) (map[string]any, error) {
-	path, err := policy.Abs(ctx, p.String("path"))
+	path := p.String("path")
+	if path == "" { // an input left empty: the default, not the playbook's directory
+		path = "/"
+	}
+	path, err := policy.Abs(ctx, path)
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "param path: %v", err)
 	}

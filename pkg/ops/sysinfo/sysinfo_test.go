@@ -97,6 +97,23 @@ func TestDisk(t *testing.T) {
 	}
 }
 
+// TestDiskOfAnEmptyPathIsOfRoot: path "" (an input left empty) reports
+// the documented default, /, as no path does. Before, it reported the
+// playbook's directory (or the working directory).
+func TestDiskOfAnEmptyPathIsOfRoot(t *testing.T) {
+	r := newRegistry(t)
+	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: t.TempDir()})
+	for _, params := range []map[string]any{{"path": ""}, nil} {
+		out, err := opstest.Execute(r, ctx, "system.disk", params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out["path"] != "/" {
+			t.Errorf("system.disk with params %v reports path %v, want /", params, out["path"])
+		}
+	}
+}
+
 type roots []string
 
 func (r roots) FileRoots() []string { return r }
