@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -102,7 +103,7 @@ func (s *Server) startProcess(w http.ResponseWriter, r *http.Request, c *Princip
 		}
 		return e
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"pid": res.Result["pid"], "id": group, "run_id": res.RunID})
+	writeJSON(w, http.StatusCreated, map[string]any{"pid": res.Result["pid"], "started_at": res.Result["started_at"], "id": group, "run_id": res.RunID})
 	return nil
 }
 
@@ -147,10 +148,10 @@ func pidGone(pid int) string {
 	return ""
 }
 
-// DELETE /api/v1/processes/{pid}[?signal=TERM]
+// DELETE /api/v1/processes/{pid}[?signal=TERM&started_at=T]
 func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	q := r.URL.Query()
-	if e := onlyParams(q, "signal"); e != nil {
+	if e := onlyParams(q, "signal", "started_at"); e != nil {
 		return e
 	}
 	pid, e := pidOf(r)
@@ -165,15 +166,57 @@ func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principa
 	if sig == "KILL" {
 		op, params = "process.kill", map[string]any{"pid": pid}
 	}
+	var started time.Time
+	if q.Has("started_at") {
+		v := q.Get("started_at")
+		var err error
+		if started, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return badField("started_at", "started_at=%q: give the process's started_at as GET /api/v1/processes/{pid}, POST /api/v1/processes or process.list answer it, an RFC 3339 time like 2025-01-02T15:04:05.123Z", v)
+		}
+		params["started_at"] = v
+	}
 	res, e := s.opFor(w, r, c, op, params)
 	if e != nil {
-		if msg := pidGone(pid); msg != "" && e.Status == http.StatusUnprocessableEntity {
+		if e.Status != http.StatusUnprocessableEntity {
+			return e
+		}
+		if msg := pidGone(pid); msg != "" {
 			return notFound("%s", msg)
+		}
+		if !started.IsZero() {
+			if msg := pidTaken(pid, started); msg != "" {
+				ce := errorf(http.StatusConflict, ClassConflict, "%s", msg)
+				ce.RunID = e.RunID
+				return ce
+			}
 		}
 		return e
 	}
 	writeJSON(w, http.StatusOK, res.Result)
 	return nil
+}
+
+// pidTaken is the 409 message of a pid that now names another process than
+// the one that started at started: the process meant has ended, and its
+// pid went to another, which is not signalled. "" when pid is the process
+// meant, or is gone.
+func pidTaken(pid int, started time.Time) string {
+	p, err := process.NewProcess(int32(pid))
+	if err != nil {
+		return ""
+	}
+	ms, err := p.CreateTime()
+	if err != nil || ms == started.UnixMilli() {
+		return ""
+	}
+	return fmt.Sprintf("pid %d is now another process, started %s, not the one started at %s: that process has ended and nothing was signalled (GET /api/v1/processes lists what runs now)",
+		pid, apiTime(time.UnixMilli(ms)), apiTime(started))
+}
+
+// apiTime writes a process's start time as the process endpoints answer
+// it: RFC 3339 in UTC with milliseconds.
+func apiTime(t time.Time) string {
+	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z07:00")
 }
 
 // GET /api/v1/supervisors
