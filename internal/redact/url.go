@@ -182,6 +182,40 @@ func Headers(h map[string]any) map[string]any {
 	return out
 }
 
+// plainHeaders are the request headers that say how to talk rather than
+// who is asking, lower case: their values are kept by AllHeaders.
+var plainHeaders = map[string]bool{
+	"accept": true, "accept-encoding": true, "accept-language": true,
+	"cache-control": true, "content-type": true, "user-agent": true,
+}
+
+// AllHeaders is Headers for headers whose sender had no way to mark a
+// value secret (an operation executed through the API): the value of
+// every header but Accept, Accept-Encoding, Accept-Language,
+// Cache-Control, Content-Type and User-Agent is masked, since any other
+// (X-Service-Token, X-Signature) may be a credential. h is not changed.
+func AllHeaders(h map[string]any) map[string]any {
+	out := make(map[string]any, len(h))
+	for k, v := range h {
+		if !plainHeaders[strings.ToLower(k)] {
+			v = Mask
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Values returns m with every value masked and its keys kept, for a map
+// whose values may be secrets and whose keys say what they are (an
+// environment given through the API). m is not changed.
+func Values(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k := range m {
+		out[k] = Mask
+	}
+	return out
+}
+
 // urlForms are the texts s is written as in a URL. Each part of a URL
 // escapes a different set of characters, and a URL printed whole (an HTTP
 // client's error, a request line in a log) keeps the / of its path that

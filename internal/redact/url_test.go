@@ -86,3 +86,17 @@ func TestMaskURL(t *testing.T) {
 		t.Errorf("MaskURL with no mask = %q", got)
 	}
 }
+
+func TestAllHeadersKeepsOnlyPlainValues(t *testing.T) {
+	in := map[string]any{"Accept": "application/json", "content-type": "text/plain", "X-Service-Token": "t0k", "X-Trace": "abc", "Authorization": "Bearer x"}
+	want := map[string]any{"Accept": "application/json", "content-type": "text/plain", "X-Service-Token": Mask, "X-Trace": Mask, "Authorization": Mask}
+	if diff := cmp.Diff(want, AllHeaders(in)); diff != "" {
+		t.Errorf("AllHeaders (-want +got):\n%s", diff)
+	}
+	if in["X-Trace"] != "abc" {
+		t.Errorf("AllHeaders changed its argument: %v", in)
+	}
+	if diff := cmp.Diff(map[string]any{"DB_PASSWORD": Mask, "PORT": Mask}, Values(map[string]any{"DB_PASSWORD": "pw", "PORT": 8080})); diff != "" {
+		t.Errorf("Values (-want +got):\n%s", diff)
+	}
+}

@@ -52,6 +52,10 @@ func (r *run) secrets() []string {
 // others, in each http(s) URL among them the password and the values of
 // token-like query parameters masked, as http.request reports them, and
 // the values of credential headers (Authorization, Cookie) in headers.
+// When the params came from a caller who could not mark a value secret
+// (Step.CallerParams: an execute through the API), every value of env and
+// every header value but a few plain ones (Accept, Content-Type) are
+// masked too, their names kept.
 func (c *Call) MaskedParams() map[string]any {
 	p := make(map[string]any, len(c.Params))
 	for k, v := range c.Params {
@@ -62,8 +66,16 @@ func (c *Call) MaskedParams() map[string]any {
 		}
 		p[k] = v
 	}
+	given := c.Step != nil && c.Step.CallerParams
 	if h, ok := p["headers"].(map[string]any); ok {
-		p["headers"] = redact.Headers(h)
+		if given {
+			p["headers"] = redact.AllHeaders(h)
+		} else {
+			p["headers"] = redact.Headers(h)
+		}
+	}
+	if env, ok := p["env"].(map[string]any); ok && given {
+		p["env"] = redact.Values(env)
 	}
 	m, _ := redact.URLsIn(c.Mask(p)).(map[string]any)
 	return m

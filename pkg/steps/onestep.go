@@ -48,7 +48,7 @@ func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.D
 	sum := sha256.Sum256(data)
 	s := &Step{
 		ID: OneStepID, Section: SectionSteps, Op: op, Entry: e,
-		With: &Value{Kind: KindLiteral, Lit: params}, Params: p, Risk: e.RiskFor(p),
+		With: &Value{Kind: KindLiteral, Lit: params}, Params: p, Risk: e.RiskFor(p), CallerParams: true,
 		Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1}, Timeout: timeout,
 	}
 	return &Playbook{

@@ -133,6 +133,12 @@ type Step struct {
 	// already validated against the operation's schema.
 	With   *Value
 	Params ops.Params
+	// CallerParams says the params came as plain data from a caller who
+	// has no way to mark a value secret (an operation executed through
+	// the API, see OneStep): the sinks that show params (the audit log,
+	// spans) mask the values of env and of headers other than plain ones,
+	// as they would a secret's.
+	CallerParams bool
 	// Risk is the operation's risk for the literal parameters (the highest
 	// it can have when a deciding parameter is an expression).
 	Risk    ops.Risk
