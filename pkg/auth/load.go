@@ -42,7 +42,8 @@ var (
 
 // LoadPolicy reads a policy file. Its roles are added to the built-in ones
 // (viewer, operator, admin), replacing any of the same name. Every problem
-// is reported at once with its position, as yamlx.Diagnostics.
+// is reported at once with its position, as yamlx.Diagnostics; a policy
+// that loads carries its warnings in Policy.Warnings.
 func LoadPolicy(path string, reg *ops.Registry) (*Policy, error) {
 	f, err := fsx.Open(path) // never blocks on a FIFO; refuses what is not a regular file
 	if err != nil {
@@ -93,6 +94,8 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
+	l.warnUnboundLimits()
+	p.Warnings = d.Warnings()
 	return p, nil
 }
 
@@ -229,9 +232,8 @@ func (l *policyLoader) opsOf(pattern string) string {
 // fileRoots reads a role's file_roots: directories, absolute or relative
 // to the policy file. Nothing is expanded: "" would silently be the
 // policy's directory, and ~ or $VAR a directory of that literal name, so
-// those are refused. A root that does not exist is accepted, since it may
-// be created after the policy is written, and this loader has no way to
-// hand back a warning alongside a policy that loads.
+// those are refused. A root that does not exist is accepted without a
+// word, since it may be created after the policy is written.
 func (l *policyLoader) fileRoots(n *yaml.Node) []string {
 	out := []string{}
 	for _, c := range l.list(n, "file_roots") {

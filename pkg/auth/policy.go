@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/sandbox"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -24,6 +25,11 @@ type Policy struct {
 	Roles map[string]*Role
 	Rate  RateLimits  // request rates for a server; see rate.go
 	Cache CachePolicy // the write operations steps may cache
+	// Warnings are what the loader found likely wrong without refusing
+	// the policy, sorted by position: such as a role that denies
+	// process.kill and may still start programs. Whoever loads the policy
+	// shows them.
+	Warnings yamlx.Diagnostics
 }
 
 // Role is one role of a policy.

@@ -269,6 +269,9 @@ func (r *runner) run() int {
 			fmt.Fprintf(e.stderr, "the policy %s has problems; nothing ran\n", o.policy)
 			return ExitUsage
 		}
+		for _, w := range policy.Warnings {
+			fmt.Fprintln(e.stderr, w)
+		}
 	}
 	if msg := unknownRole(cmp.Or(policy, auth.Builtin()), o.roles, o.rolesFrom); msg != "" {
 		return usageError(e, r.c, "%s", msg)

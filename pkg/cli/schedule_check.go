@@ -59,6 +59,9 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 			policyOK = false
 		} else {
 			policy, set.policy = p, p
+			for _, w := range p.Warnings {
+				set.warnings = append(set.warnings, w.Error())
+			}
 		}
 	}
 	if policyOK {

@@ -32,6 +32,10 @@ func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok
 		if err != nil {
 			problem(err)
 			ok, policyOK = false, false
+		} else {
+			for _, w := range p.Warnings {
+				d.warnf("%v", w)
+			}
 		}
 		st.Policy = p
 	}

@@ -107,6 +107,9 @@ func checkPolicyAlone(e *env, reg *ops.Registry, file string) int {
 		fmt.Fprintf(e.stderr, "the policy %s has problems\n", file)
 		return ExitUsage
 	}
+	for _, w := range p.Warnings {
+		fmt.Fprintln(e.stderr, w)
+	}
 	fmt.Fprintf(e.stdout, "%s: ok, roles %s\n", file, strings.Join(p.RoleNames(), ", "))
 	return ExitOK
 }
@@ -135,6 +138,9 @@ func (v *validation) setupAuth(c *command, roles []string, from, policyFile stri
 			fmt.Fprintln(v.e.stderr, err)
 			fmt.Fprintf(v.e.stderr, "the policy %s has problems; nothing was validated\n", policyFile)
 			return ExitUsage, false
+		}
+		for _, w := range p.Warnings {
+			fmt.Fprintln(v.e.stderr, w)
 		}
 		v.policy = p
 	}

@@ -137,4 +137,8 @@ func TestValidatePolicyAlone(t *testing.T) {
 		"the policy " + bad + " has problems\n",
 	})
 	runMain(t, "validate").want(t, ExitUsage, nil, []string{"give at least one playbook, like 'validate playbooks/hello.yaml', or --policy FILE to check a policy alone"})
+	// A role whose limits a program gets around loads, with a warning.
+	loose := writePlaybook(t, dir, "loose.yaml", "version: 1\nroles:\n  oncall: {allow: [process.*], deny: [process.kill]}\n")
+	runMain(t, "validate", "--policy", loose).want(t, ExitOK, []string{loose + ": ok, roles admin, oncall, operator, viewer\n"},
+		[]string{loose + ":3:3: warning: role oncall denies process.kill (deny process.kill), yet it may run programs (process.start)"})
 }

@@ -1,0 +1,73 @@
+package auth
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
+)
+
+// A role that denies process.kill or sets signal_others: false and may
+// still start programs loads, with a warning at the role: kill -9 PID is
+// a program too, so such limits bind the process operations only.
+func TestPolicyWarnsOfLimitsAProgramGetsAround(t *testing.T) {
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	// A plugin: it reports what its local child used.
+	reg.MustRegister(ops.Spec{Name: "deploy.build", Risk: ops.RiskWrite, Output: []ops.Field{ops.ResourcesField}},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return nil, nil }))
+	p, err := ParsePolicy("policy.yaml", []byte(`version: 1
+roles:
+  oncall:
+    allow: [process.*]
+    deny: [process.kill]
+    signal_others: false
+  looker:
+    allow: [process.list, process.info, process.signal]
+    deny: [process.kill]
+    signal_others: false
+  builder:
+    max_risk: write
+    deny: [process.*]
+  sandboxed:
+    max_risk: write
+    signal_others: false
+    require_sandbox: true
+  deployer:
+    max_risk: write
+  child:
+    inherits: [oncall]
+    signal_others: true
+  killer:
+    max_risk: write
+    deny: [process.*]
+    allow: [process.kill]
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range p.Warnings {
+		got = append(got, w.Error())
+	}
+	const fix = ", and a program can signal or kill any process this user may (kill -9 PID): "
+	want := []string{
+		"policy.yaml:3:3: warning: role oncall denies process.kill (deny process.kill) and sets signal_others: false, yet it may run programs (process.start)" + fix +
+			"those limits bind the process operations only, not this role. If it must not kill, add deny: [process.start] (or allow by name what it needs, like process.list, process.info and process.signal, rather than process.*)",
+		"policy.yaml:11:3: warning: role builder denies process.kill (deny process.*), yet it may run programs (deploy.build, shell.exec)" + fix +
+			"that limit binds the process operations only, not this role. If it must not kill, add deny: [deploy.build, shell.exec] (or allow by name what it needs, like process.list, process.info and process.signal, rather than process.*)",
+		"policy.yaml:14:3: warning: role sandboxed sets signal_others: false, yet it may run programs (deploy.build, shell.exec)" + fix +
+			"that limit binds the process operations only, not this role. If it must not kill, add deny: [deploy.build, shell.exec] (or allow by name what it needs, like process.list, process.info and process.signal, rather than process.*)",
+		"policy.yaml:20:3: warning: role child denies process.kill (deny process.kill), yet it may run programs (process.start)" + fix +
+			"that limit binds the process operations only, not this role. If it must not kill, add deny: [process.start] (or allow by name what it needs, like process.list, process.info and process.signal, rather than process.*)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
