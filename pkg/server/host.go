@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
+	"os/user"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +33,9 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request, c *Princi
 			params[k] = q.Get(k)
 		}
 	}
+	if e := checkUser(q.Get("user")); e != nil {
+		return e
+	}
 	if v := q.Get("min_cpu_percent"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
@@ -46,6 +51,22 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request, c *Princi
 		params["limit"] = n
 	}
 	return s.opAnswer(w, r, c, "process.list", params, nil)
+}
+
+// checkUser refuses a user name that names no user of this host, which
+// would list no process rather than say so. A number is a uid, which may
+// have no name.
+func checkUser(name string) *apiError {
+	if name == "" {
+		return nil
+	}
+	if _, err := strconv.ParseUint(name, 10, 32); err == nil {
+		return nil
+	}
+	if _, err := user.Lookup(name); errors.As(err, new(user.UnknownUserError)) {
+		return badField("user", "user=%q: no user of that name on this host; give a user name as the listing shows it, or a numeric uid", name)
+	}
+	return nil
 }
 
 type startProcess struct {
@@ -94,6 +115,7 @@ func (s *Server) startProcess(w http.ResponseWriter, r *http.Request, c *Princip
 	if e != nil {
 		if e.Field == "supervisor" { // the body calls the group name
 			e.Field = "name"
+			e.Message = strings.ReplaceAll(e.Message, "param supervisor:", "name:")
 		}
 		if e.Class == ClassValidation && e.Field == "" {
 			// The process did not start for want of what the body names
@@ -158,9 +180,9 @@ func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principa
 	if e != nil {
 		return e
 	}
-	sig := strings.ToUpper(strings.TrimPrefix(strings.ToUpper(q.Get("signal")), "SIG"))
-	if sig == "" {
-		sig = "TERM"
+	sig, e := signalOf(q)
+	if e != nil {
+		return e
 	}
 	op, params := "process.signal", map[string]any{"pid": pid, "signal": sig}
 	if sig == "KILL" {
@@ -194,6 +216,29 @@ func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principa
 	}
 	writeJSON(w, http.StatusOK, res.Result)
 	return nil
+}
+
+// apiSignals are the signals DELETE /api/v1/processes/{pid} sends:
+// process.signal's, and KILL, which process.kill sends.
+var apiSignals = []string{"TERM", "KILL", "INT", "HUP", "USR1", "USR2", "QUIT", "STOP", "CONT"}
+
+// signalOf reads ?signal=: a signal's name, in any case, with or without
+// SIG (TERM, SIGTERM and term are one signal); TERM when not given.
+// Numbers are refused: they differ between systems.
+func signalOf(q url.Values) (string, *apiError) {
+	v := q.Get("signal")
+	if v == "" {
+		return "TERM", nil
+	}
+	sig := strings.TrimPrefix(strings.ToUpper(v), "SIG")
+	if slices.Contains(apiSignals, sig) {
+		return sig, nil
+	}
+	names := strings.Join(apiSignals[:len(apiSignals)-1], ", ") + " or " + apiSignals[len(apiSignals)-1]
+	if _, err := strconv.Atoi(v); err == nil {
+		return "", badField("signal", "signal=%s: give the signal's name, not its number (numbers differ between systems): %s, with or without SIG, in any case", v, names)
+	}
+	return "", badField("signal", "signal=%q is not a signal this endpoint sends; give %s (TERM when left out), with or without SIG, in any case", v, names)
 }
 
 // pidTaken is the 409 message of a pid that now names another process than

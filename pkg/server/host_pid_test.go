@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/url"
+	"os/user"
 	"strings"
 	"testing"
 	"time"
@@ -64,4 +65,55 @@ func TestDeleteProcessGuardsPidReuse(t *testing.T) {
 		return ts.get("viewer", fmt.Sprintf("/api/v1/processes/%d", pid)).status == 404
 	})
 	del("started_at="+url.QueryEscape(at)).wantError(t, 404, ClassNotFound)
+}
+
+// A mistake in a process request is 400 naming the field as the request
+// writes it, with what would work.
+func TestProcessRequestMistakes(t *testing.T) {
+	ts := newTestServer(t)
+	started := ts.post("operator", "/api/v1/processes", map[string]any{"command": []string{"sleep", "300"}, "name": "plain", "restart": "never"}).want(t, 201).json(t)
+	pid := int(started["pid"].(float64))
+	killAtEnd(ts, started)
+	del := func(q string) *resp {
+		return ts.do(request{method: "DELETE", path: fmt.Sprintf("/api/v1/processes/%d?%s", pid, q), key: "admin"})
+	}
+	for q, want := range map[string]string{
+		"signal=9":    "signal=9: give the signal's name, not its number (numbers differ between systems): TERM, KILL, INT, HUP, USR1, USR2, QUIT, STOP or CONT, with or without SIG, in any case",
+		"signal=BOOM": `signal="BOOM" is not a signal this endpoint sends; give TERM, KILL, INT, HUP, USR1, USR2, QUIT, STOP or CONT (TERM when left out), with or without SIG, in any case`,
+	} {
+		e := del(q).wantError(t, 400, ClassValidation)
+		if e["field"] != "signal" || e["message"] != want {
+			t.Errorf("%s: %v", q, e)
+		}
+	}
+	// Names with SIG, in any case, are the signal they name.
+	for _, q := range []string{"signal=SIGCONT", "signal=cont", "signal=SigCont"} {
+		if got := del(q).want(t, 200).json(t)["signalled"]; !cmp.Equal(got, []any{float64(pid)}) {
+			t.Errorf("%s signalled %v", q, got)
+		}
+	}
+
+	e := ts.post("operator", "/api/v1/processes", map[string]any{"command": []string{"sleep", "1"}, "name": "Bad Name"}).wantError(t, 400, ClassValidation)
+	if msg := fmt.Sprint(e["message"]); e["field"] != "name" || !strings.HasPrefix(msg, `name: "Bad Name"`) || strings.Contains(msg, "supervisor") {
+		t.Errorf("bad name: %v", e)
+	}
+
+	e = ts.get("viewer", "/api/v1/processes?user=no-such-user-q7").wantError(t, 400, ClassValidation)
+	if e["field"] != "user" || !strings.Contains(fmt.Sprint(e["message"]), `user="no-such-user-q7": no user of that name on this host`) {
+		t.Errorf("unknown user: %v", e)
+	}
+	me, err := user.Current()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, u := range []string{me.Username, me.Uid} {
+		list := ts.get("viewer", "/api/v1/processes?name_regex=^sleep$&user="+url.QueryEscape(u)).want(t, 200).json(t)
+		found := false
+		for _, p := range list["processes"].([]any) {
+			found = found || int(p.(map[string]any)["pid"].(float64)) == pid
+		}
+		if !found {
+			t.Errorf("user=%s does not list process %d: %v", u, pid, list)
+		}
+	}
 }
