@@ -14,9 +14,9 @@ import (
 
 // signals is the allow-list of process.signal's signals by name. SIGKILL
 // is not among them: it is process.kill, an operation of its own that a
-// policy allows or denies by name (deny: [process.kill] under allow:
-// [process.*] means "every process op but kill"), and process.signal with
-// KILL would do what such a policy denies.
+// policy allows or denies by name, and process.signal with KILL would do
+// what such a policy denies. (A role that may start programs can still run
+// kill itself; the policy loader warns of such a role.)
 var signals = map[string]syscall.Signal{
 	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP,
 	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "QUIT": syscall.SIGQUIT, "STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
