@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/x509"
 	"net"
 	"net/http"
 	"strings"
@@ -132,28 +131,16 @@ func certHint(r *http.Request) string {
 }
 
 // fromCert maps a verified client certificate to its rule in the keys
-// file, by its CN, SAN URIs or SAN DNS names.
+// file (see certRule.matches).
 func (s *Server) fromCert(r *http.Request, keys *Keys) *Principal {
 	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
 		return nil
 	}
-	rule := keys.cert(subjects(r.TLS.VerifiedChains[0][0]))
+	rule := keys.forCert(r.TLS.VerifiedChains[0][0])
 	if rule == nil {
 		return nil
 	}
 	return &Principal{Name: rule.subject, Roles: rule.roles, Via: "certificate"}
-}
-
-// subjects are the names a certificate may be mapped by.
-func subjects(c *x509.Certificate) []string {
-	var out []string
-	if c.Subject.CommonName != "" {
-		out = append(out, c.Subject.CommonName)
-	}
-	for _, u := range c.URIs {
-		out = append(out, u.String())
-	}
-	return append(out, c.DNSNames...)
 }
 
 // clientAddr is the address the connection comes from. Headers such as

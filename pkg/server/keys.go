@@ -129,18 +129,6 @@ func (k *Keys) callers() map[string]bool {
 	return out
 }
 
-// cert finds the rule for any of a certificate's subjects.
-func (k *Keys) cert(subjects []string) *certRule {
-	for i := range k.certs {
-		for _, s := range subjects {
-			if s == k.certs[i].subject {
-				return &k.certs[i]
-			}
-		}
-	}
-	return nil
-}
-
 // LoadKeys reads a keys file. Every problem is reported at once with its
 // position, as yamlx.Diagnostics. Roles are checked against a policy with
 // CheckRoles.
@@ -290,7 +278,7 @@ func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags, seen map[string]yamlx.Pos
 			case "subject":
 				if s, ok := yamlx.Str(v, "subject", d); ok {
 					if s == "" {
-						d.Add(yamlx.PosOf(v), "subject is empty; give the certificate's CN or a SAN URI or DNS name")
+						d.Add(yamlx.PosOf(v), "subject is empty; give the certificate's SAN URI (spiffe://…), or its SAN DNS name or CN")
 					}
 					if msg := reserved("certificate subject", s); msg != "" {
 						d.Add(yamlx.PosOf(v), "%s", msg)
@@ -307,7 +295,7 @@ func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags, seen map[string]yamlx.Pos
 			}
 		})
 		if !given["subject"] || !given["roles"] || len(c.rolePos) == 0 && len(c.roles) == 0 && given["roles"] {
-			d.Add(pos, "a cert needs subject (a CN, SAN URI or DNS name) and roles (a list of at least one role)")
+			d.Add(pos, "a cert needs subject (a SAN URI such as spiffe://…, or a SAN DNS name or CN) and roles (a list of at least one role)")
 			continue
 		}
 		if c.subject == "" || len(c.roles) == 0 {

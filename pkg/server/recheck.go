@@ -33,8 +33,8 @@ func (s *Server) recheck(c *Principal) func() (*auth.Policy, error) {
 // keep how its caller signed in) is its key of that name, else the
 // certificate subject, and a replaced key is not told from the first.
 func (s *Server) callerGone(c *Principal, keys *Keys) string {
-	if c.Via == "certificate" || c.Via == "" && keys.named(c.Name) == nil && keys.cert([]string{c.Name}) != nil {
-		rule := keys.cert([]string{c.Name})
+	if c.Via == "certificate" || c.Via == "" && keys.named(c.Name) == nil && keys.bySubject(c.Name) != nil {
+		rule := keys.bySubject(c.Name)
 		switch {
 		case rule == nil:
 			return fmt.Sprintf("the certificate subject %s was removed from the keys file since the run was queued", c.Name)

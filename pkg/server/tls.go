@@ -11,8 +11,8 @@ import (
 // TLSConfig returns the TLS settings of serve: TLS 1.2 or newer with the
 // server's certificate and key, and, with clientCA, mutual TLS: every
 // client must present a certificate signed by that CA. A verified
-// certificate's subject (CN, SAN URI or DNS name) maps to roles through
-// certs: in the keys file.
+// certificate maps to roles through certs: in the keys file
+// (certRule.matches).
 func TLSConfig(certFile, keyFile, clientCA string) (*tls.Config, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, errors.New("--tls-cert and --tls-key go together: give both")
