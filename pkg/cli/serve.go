@@ -17,7 +17,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/console"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -73,7 +72,8 @@ there can be run through the API, and those with a schedule: run on it too unles
 --no-schedule. Runs see only the environment variables named by --env-passthrough.
 --keep-runs and --keep-days prune the history as for schedule: after every
 run, and, for the operations executed through the API, at start and every
-minute. SIGHUP reloads keys, policy and playbooks, all or nothing. SIGTERM stops
+minute. SIGHUP reloads keys, policy and playbooks, all or nothing, and the TLS
+certificate, key and client CA, all or nothing apart. SIGTERM stops
 accepting, drains requests in flight for up to --grace, cancels the runs still
 going (their finally steps run; they are recorded cancelled) and exits 0.
 Every line on standard error is a zerolog line: console lines for people
@@ -203,6 +203,8 @@ type daemon struct {
 	q  *queue.Queue
 	pg *postgres.Store
 	rs replicaState
+	// tls, with --tls-cert, is reread on SIGHUP.
+	tls *server.TLSFiles
 }
 
 // setLog makes the loggers of standard error, in --log-format, and makes
@@ -310,17 +312,12 @@ func (d *daemon) run() int {
 	}
 	var tlsConf *tls.Config
 	if o.tlsCert != "" {
-		// A step that read the key could pass for the server; one that
-		// wrote the client CA would choose who the next start trusts.
-		fsroot.Protect(o.tlsKey, "TLS key")
-		fsroot.Protect(o.tlsCert, "TLS certificate")
-		if o.clientCA != "" {
-			fsroot.Protect(o.clientCA, "client CA")
-		}
-		if tlsConf, err = server.TLSConfig(o.tlsCert, o.tlsKey, o.clientCA); err != nil {
+		// The files are protected paths: see TLSFiles.Reload.
+		if d.tls, err = server.LoadTLS(o.tlsCert, o.tlsKey, o.clientCA); err != nil {
 			e.errorf("%v", err)
 			return ExitUsage
 		}
+		tlsConf = d.tls.Config()
 	}
 	auditPath := o.auditLog
 	if o.stateDir != "" {

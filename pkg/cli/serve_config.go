@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -106,11 +107,21 @@ func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok
 var scheduledRoles = []string{auth.DefaultRole}
 
 // reload rereads keys, policy and playbooks; a problem in any keeps all
-// three as they were. Plugins are not reread: it says when their
+// three as they were. The TLS files are reread apart, all or nothing too:
+// a certificate that does not load keeps the one in force, and does not
+// hold back a change of keys. Plugins are not reread: it says when their
 // manifests changed.
 func (d *daemon) reload(srv *server.Server, sched *schedules) {
 	if msg := d.e.pluginsChanged(); msg != "" {
 		d.warnf("SIGHUP: %s", msg)
+	}
+	if d.tls != nil {
+		if err := d.tls.Reload(); err != nil {
+			d.errorf("SIGHUP: %v", err)
+			d.errorf("SIGHUP: kept %s", d.tls.Describe(time.Now()))
+		} else {
+			d.infof("SIGHUP: reloaded %s", d.tls.Describe(time.Now()))
+		}
 	}
 	st, denied, ok := d.load(d.logProblem)
 	if !ok {

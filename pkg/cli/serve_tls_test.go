@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -14,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -93,5 +96,75 @@ func TestRemoteOverMutualTLS(t *testing.T) {
 	r = runEnv(t, map[string]string{"ARSENAL_API_KEY": f.admin}, "remote", "--server", base, "--ca", ca, "ops", "list")
 	if r.code != ExitFailed {
 		t.Errorf("remote without a client certificate: %d %s", r.code, r.stderr)
+	}
+}
+
+// TestServeSIGHUPReloadsTheTLSCertificate: a certificate renewed in
+// place is served from the next SIGHUP on, as systemctl reload promises;
+// one that does not load keeps the certificate in force and says why.
+func TestServeSIGHUPReloadsTheTLSCertificate(t *testing.T) {
+	f := newServeFixture(t)
+	_, sc, sk, _, _ := pemFiles(t, f.dir, "spiffe://fleet/a")
+	p := start(t, "listening on", "serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--playbooks", f.playbooks, "--state-dir", f.state,
+		"--tls-cert", sc, "--tls-key", sk)
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	m := regexp.MustCompile(`listening on https://(127\.0\.0\.1:[0-9]+)`).FindStringSubmatch(p.stderr.String())
+	if m == nil {
+		t.Fatalf("no https address in %q", p.stderr.String())
+	}
+	servedCert := func() []byte {
+		t.Helper()
+		c, err := tls.Dial("tcp", m[1], &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].Raw
+	}
+	fileCert := func(path string) []byte {
+		t.Helper()
+		data, _ := os.ReadFile(path)
+		b, _ := pem.Decode(data)
+		if b == nil {
+			t.Fatalf("no PEM in %s", path)
+		}
+		return b.Bytes
+	}
+	if !bytes.Equal(servedCert(), fileCert(sc)) {
+		t.Fatal("serve does not serve --tls-cert")
+	}
+
+	renewed := t.TempDir()
+	_, nc, nk, _, _ := pemFiles(t, renewed, "spiffe://fleet/a")
+	for _, pair := range [][2]string{{nc, sc}, {nk, sk}} {
+		data, _ := os.ReadFile(pair[0])
+		os.WriteFile(pair[1], data, 0o600)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, "SIGHUP: reloaded 2 keys")
+	if !bytes.Equal(servedCert(), fileCert(nc)) {
+		t.Errorf("after SIGHUP the old certificate is still served\n%s", p.stderr.String())
+	}
+	if want := "SIGHUP: reloaded the TLS certificate " + sc + " (CN server; expires "; !strings.Contains(p.stderr.String(), want) {
+		t.Errorf("no %q in\n%s", want, p.stderr.String())
+	}
+
+	os.WriteFile(sc, []byte("half a certificate"), 0o600)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, "SIGHUP: kept the TLS certificate "+sc)
+	if !strings.Contains(p.stderr.String(), "--tls-cert "+sc) {
+		t.Errorf("the failed reload does not name the file\n%s", p.stderr.String())
+	}
+	if !bytes.Equal(servedCert(), fileCert(nc)) {
+		t.Error("after a SIGHUP with a broken certificate the one in force is no longer served")
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if c := p.wait(t); c != ExitOK {
+		t.Errorf("exit %d\n%s", c, p.stderr.String())
 	}
 }

@@ -6,33 +6,121 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 )
 
-// TLSConfig returns the TLS settings of serve: TLS 1.2 or newer with the
-// server's certificate and key, and, with clientCA, mutual TLS: every
-// client must present a certificate signed by that CA. A verified
-// certificate maps to roles through certs: in the keys file
-// (certRule.matches).
-func TLSConfig(certFile, keyFile, clientCA string) (*tls.Config, error) {
+// TLSFiles are the TLS settings of serve, read from its certificate, key
+// and client CA files, and read again by Reload: a renewed certificate
+// is taken in without a restart. Safe for concurrent use.
+type TLSFiles struct {
+	certFile, keyFile, clientCA string
+	base                        *tls.Config
+	cur                         atomic.Pointer[tlsLoaded]
+}
+
+// tlsLoaded is what one reading of the files gave.
+type tlsLoaded struct {
+	config *tls.Config
+	leaf   *x509.Certificate
+}
+
+// LoadTLS reads serve's TLS files: TLS 1.2 or newer with the server's
+// certificate and key, and, with clientCA, mutual TLS: every client must
+// present a certificate signed by that CA. A verified certificate maps
+// to roles through certs: in the keys file (certRule.matches).
+func LoadTLS(certFile, keyFile, clientCA string) (*TLSFiles, error) {
 	if certFile == "" || keyFile == "" {
 		return nil, errors.New("--tls-cert and --tls-key go together: give both")
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	t := &TLSFiles{certFile: certFile, keyFile: keyFile, clientCA: clientCA}
+	if err := t.Reload(); err != nil {
+		return nil, err
+	}
+	// Each handshake takes the files' latest reading.
+	t.base = &tls.Config{MinVersion: tls.VersionTLS12, GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		return t.cur.Load().config, nil
+	}}
+	return t, nil
+}
+
+// TLSConfig is LoadTLS's Config, for a server whose files are never read
+// again.
+func TLSConfig(certFile, keyFile, clientCA string) (*tls.Config, error) {
+	t, err := LoadTLS(certFile, keyFile, clientCA)
 	if err != nil {
-		return nil, fmt.Errorf("--tls-cert %s / --tls-key %s: %w", certFile, keyFile, err)
+		return nil, err
+	}
+	return t.Config(), nil
+}
+
+// Config returns the settings to serve with (Config.TLS); each new
+// connection gets those of the last successful Reload.
+func (t *TLSFiles) Config() *tls.Config { return t.base }
+
+// Reload reads the certificate, the key and the client CA again, all or
+// nothing: when one of them does not load, or the key is not the
+// certificate's, the connections keep those read before and the error
+// says which file to fix.
+func (t *TLSFiles) Reload() error {
+	// A step that read the key could pass for the server; one that wrote
+	// the certificate or the client CA would choose what the next reload
+	// serves or trusts. Protected again at each reading: a renewal that
+	// points a symlink at a new file moves what must be.
+	fsroot.Protect(t.keyFile, "TLS key")
+	fsroot.Protect(t.certFile, "TLS certificate")
+	if t.clientCA != "" {
+		fsroot.Protect(t.clientCA, "client CA")
+	}
+	cert, err := tls.LoadX509KeyPair(t.certFile, t.keyFile)
+	if err != nil {
+		return fmt.Errorf("--tls-cert %s / --tls-key %s: %w", t.certFile, t.keyFile, err)
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	if clientCA != "" {
-		pem, err := os.ReadFile(clientCA)
+	if t.clientCA != "" {
+		pem, err := os.ReadFile(t.clientCA)
 		if err != nil {
-			return nil, fmt.Errorf("--client-ca: %w", err)
+			return fmt.Errorf("--client-ca: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--client-ca %s: no PEM certificate in it", clientCA)
+			return fmt.Errorf("--client-ca %s: no PEM certificate in it", t.clientCA)
 		}
 		cfg.ClientCAs = pool
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	}
-	return cfg, nil
+	leaf := cert.Leaf
+	if leaf == nil {
+		if leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return fmt.Errorf("--tls-cert %s: %w", t.certFile, err)
+		}
+	}
+	t.cur.Store(&tlsLoaded{config: cfg, leaf: leaf})
+	return nil
+}
+
+// Describe names the certificate in force, for the log: its file, subject
+// and expiry, and the client CA's file.
+func (t *TLSFiles) Describe(now time.Time) string {
+	leaf := t.cur.Load().leaf
+	var names []string
+	if leaf.Subject.CommonName != "" {
+		names = append(names, "CN "+leaf.Subject.CommonName)
+	}
+	names = append(names, leaf.DNSNames...)
+	expiry := "expires " + leaf.NotAfter.UTC().Format(time.RFC3339)
+	if !now.Before(leaf.NotAfter) {
+		expiry = "EXPIRED at " + leaf.NotAfter.UTC().Format(time.RFC3339) + "; renew it"
+	}
+	if len(names) > 0 {
+		expiry = strings.Join(names, ", ") + "; " + expiry
+	}
+	out := fmt.Sprintf("the TLS certificate %s (%s)", t.certFile, expiry)
+	if t.clientCA != "" {
+		out += " and the client CA " + t.clientCA
+	}
+	return out
 }
