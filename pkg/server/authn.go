@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/x509"
 	"net"
 	"net/http"
 	"strings"
@@ -68,7 +69,10 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 		if p := s.fromCert(r, st.Keys); p != nil {
 			return p, nil
 		}
-		return nil, s.refused("missing", "no credentials: send Authorization: Bearer KEY%s", certHint(r))
+		if c := verifiedCert(r); c != nil {
+			return nil, s.unknownCert(r, c, st.Keys)
+		}
+		return nil, s.refused("missing", "no credentials: send Authorization: Bearer KEY")
 	}
 	scheme, key, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
@@ -123,24 +127,27 @@ func (s *Server) refused(why, format string, args ...any) *apiError {
 	return errorf(http.StatusUnauthorized, ClassAuthentication, format, args...)
 }
 
-func certHint(r *http.Request) string {
-	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-		return ", or add the client certificate's subject to certs: in the keys file"
-	}
-	return ""
-}
-
 // fromCert maps a verified client certificate to its rule in the keys
 // file (see certRule.matches).
 func (s *Server) fromCert(r *http.Request, keys *Keys) *Principal {
-	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+	c := verifiedCert(r)
+	if c == nil {
 		return nil
 	}
-	rule := keys.forCert(r.TLS.VerifiedChains[0][0])
+	rule := keys.forCert(c)
 	if rule == nil {
 		return nil
 	}
 	return &Principal{Name: rule.subject, Roles: rule.roles, Via: "certificate"}
+}
+
+// verifiedCert is the client certificate of a request whose chain the
+// TLS handshake verified against --client-ca; nil when there is none.
+func verifiedCert(r *http.Request) *x509.Certificate {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	return r.TLS.VerifiedChains[0][0]
 }
 
 // clientAddr is the address the connection comes from. Headers such as

@@ -174,6 +174,7 @@ type Server struct {
 	routes  []*route
 	metrics *metrics
 	fails   *addrLimiter
+	certLog *addrLimiter  // the certificates of no certs: entry logged lately
 	streams callerStreams // event streams open, by caller
 	log     *log.Logger
 	opsDoc  []opInfo // the operations, rendered once
@@ -226,6 +227,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.fails = newAddrLimiter(cfg.Limits.AuthFailures, cfg.Now)
+	s.certLog = newAddrLimiter(auth.Rate{PerSecond: 1 / certLogEvery.Seconds(), Burst: 1}, cfg.Now)
 	s.metrics = newMetrics(s)
 	s.opsDoc = describeOps(s.mgr.Service().Registry())
 	s.routes = s.routeTable()
