@@ -300,6 +300,7 @@ func (d *daemon) run() int {
 		e.errorf("the policy denies steps of scheduled playbooks; nothing was served")
 		return ExitDenied
 	}
+	d.warnExpiry("", st.Keys, time.Now())
 	var nodes []any
 	if o.inventory != "" {
 		if nodes, err = inventoryNodes(o.inventory); err != nil {

@@ -136,6 +136,7 @@ func (d *daemon) reload(srv *server.Server, sched *schedules) {
 	d.rs.st.Store(&st)
 	sched.reload(st.Playbooks.Scheduled(), st.Policy)
 	d.infof("SIGHUP: reloaded %s", d.reloaded(st))
+	d.warnExpiry("SIGHUP: ", st.Keys, time.Now())
 	for _, msg := range denied {
 		d.errorf("SIGHUP: the policy now denies a scheduled run: %s; its runs will be denied until the playbook or the policy changes", msg)
 	}
@@ -161,6 +162,43 @@ func (d *daemon) reloaded(st server.State) string {
 		playbooks = plural(len(st.Playbooks.All()), "playbook", "playbooks") + " from " + o.playbooks
 	}
 	return fmt.Sprintf("%s from %s, %s and %s", keys, o.keys, policy, playbooks)
+}
+
+// keyExpiryNotice is how long before its end serve warns of a key.
+const keyExpiryNotice = 7 * 24 * time.Hour
+
+// warnExpiry warns of the keys of the keys file that have expired, which
+// every request is refused with, and of those that expire within
+// keyExpiryNotice: at start, and with prefix "SIGHUP: " after a reload.
+func (d *daemon) warnExpiry(prefix string, keys *server.Keys, now time.Time) {
+	if keys == nil {
+		return
+	}
+	expired, soon := keys.Expiring(now, keyExpiryNotice)
+	list := func(ks []server.KeyExpiry) string {
+		out := make([]string, len(ks))
+		for i, k := range ks {
+			out[i] = k.Name + " at " + k.Expires.UTC().Format(time.RFC3339)
+		}
+		return strings.Join(out, ", ")
+	}
+	them := func(ks []server.KeyExpiry) string { return map[bool]string{true: "it", false: "them"}[len(ks) == 1] }
+	if len(expired) > 0 {
+		what := fmt.Sprintf("%s of the keys file %s expired, and requests with %s are refused: ", plural(len(expired), "key", "keys"), d.o.keys, them(expired))
+		if n, certs := keys.Len(); n == len(expired) {
+			what = "every key of the keys file " + d.o.keys + " has expired, so no key is accepted"
+			if certs > 0 {
+				what += " (only its certs: entries still authenticate)"
+			}
+			what += ": "
+		}
+		d.warnf("%s%s%s; make new keys with '%s keys new --name NAME --role ROLE --expires 90d', put their entries in place of these, then send SIGHUP",
+			prefix, what, list(expired), program)
+	}
+	if len(soon) > 0 {
+		d.warnf("%s%s of the keys file %s will expire within %d days: %s; replace %s before then ('%s keys new', then SIGHUP)",
+			prefix, plural(len(soon), "key", "keys"), d.o.keys, int(keyExpiryNotice.Hours()/24), list(soon), them(soon), program)
+	}
 }
 
 func keyCount(k *server.Keys) int {

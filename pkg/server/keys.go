@@ -106,6 +106,28 @@ func (k *Keys) lookup(key string) *apiKey {
 	return found
 }
 
+// KeyExpiry is a key of the file with its end.
+type KeyExpiry struct {
+	Name    string
+	Expires time.Time
+}
+
+// Expiring returns the keys that have expired at now, and those that
+// expire within d of it, each in the file's order.
+func (k *Keys) Expiring(now time.Time, d time.Duration) (expired, soon []KeyExpiry) {
+	for i := range k.keys {
+		key := &k.keys[i]
+		switch {
+		case key.expires.IsZero():
+		case !now.Before(key.expires):
+			expired = append(expired, KeyExpiry{key.name, key.expires})
+		case key.expires.Sub(now) <= d:
+			soon = append(soon, KeyExpiry{key.name, key.expires})
+		}
+	}
+	return expired, soon
+}
+
 // named finds the key called name, for a session signed in with it.
 func (k *Keys) named(name string) *apiKey {
 	for i := range k.keys {
