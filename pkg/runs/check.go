@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -72,7 +73,7 @@ func (s *Service) Preflight(policy *auth.Policy, roles []string, pb *steps.Playb
 // questions, cancel it) only then, so that a grant never lets its holder
 // approve a run with inputs the grant would refuse them. It returns "" when
 // they could, and otherwise why not. Nil inputs are ones that cannot be
-// read (those of a run still sealed in a queue): roles that reach pb only
+// read (a queued run's that do not open): roles that reach pb only
 // through a grant are then refused, as the grant cannot vouch for them.
 func (s *Service) MayActOn(policy *auth.Policy, roles []string, pb *steps.Playbook, inputs map[string]any) string {
 	ds, err := s.Preflight(policy, roles, pb)
@@ -91,6 +92,28 @@ func (s *Service) MayActOn(policy *auth.Policy, roles []string, pb *steps.Playbo
 		return fmt.Sprintf("step %s: %s", denied[0].Step, denied[0].Decision.Rule)
 	}
 	return ""
+}
+
+// RunInputs are the inputs that a run of pb given these inputs will show
+// in its report: resolved as Start resolves them (typed, defaults and env:
+// filled in, env read from env, or the service's without one) and a
+// secret masked. They are what the run's Handle.Inputs returns once it
+// runs, so that a front end judges, with MayActOn, who may act on a run
+// still waiting in a queue as it will once the run runs.
+func (s *Service) RunInputs(pb *steps.Playbook, given map[string]any, env Env) (map[string]any, error) {
+	if env == nil {
+		env = s.cfg.Env
+	}
+	plan := engine.New(s.cfg.Registry).Plan(pb)
+	environ, err := plan.Environ(env.Environ())
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := s.inputs(plan, &Request{Playbook: pb, Inputs: given}, nil, listEnv(environ))
+	if err != nil {
+		return nil, err
+	}
+	return engine.MaskInputs(pb, inputs, inputSecrets(pb, inputs)), nil
 }
 
 // ErrNoHistory is returned by what needs the state dir's history when the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -293,11 +292,13 @@ type queuedRun struct {
 	trigger          runs.Trigger
 	roles            []string
 	inputs           map[string]any // nil: they cannot be read here
+	job              *queue.RunArgs // its job's, inputs sealed; nil without one
 }
 
 // lookupQueued finds a queued run, or one running on any replica: 404 for
-// no such run, 409 for one that ended. A job's inputs are sealed, so they
-// are read from the run's handle when this replica runs it.
+// no such run, 409 for one that ended. The inputs are read from the run's
+// handle when this replica runs it; a job's are sealed, and opened once
+// the playbook that resolves them is known (see mayActOnQueued).
 func (s *Server) lookupQueued(ctx context.Context, id string) (queuedRun, *apiError) {
 	var q queuedRun
 	j, jerr := within(ctx, storeReadBound, func(ctx context.Context) (queue.Job, error) { return s.cfg.Queue.Find(ctx, id) })
@@ -311,13 +312,7 @@ func (s *Server) lookupQueued(ctx context.Context, id string) (queuedRun, *apiEr
 			q.sha256 = run.SHA256
 		}
 		q.playbook, q.caller, q.trigger, q.roles = j.Args.Playbook, j.Args.Caller, j.Args.Trigger, j.Args.Roles
-		if len(j.Args.Sealed) == 0 {
-			// Nothing sealed: the job holds its inputs in clear, or none.
-			q.inputs = maps.Clone(j.Args.Inputs)
-			if q.inputs == nil {
-				q.inputs = map[string]any{}
-			}
-		}
+		q.job = &j.Args
 	case herr == nil:
 		q.playbook, q.roles, q.sha256 = run.Playbook, run.Roles, run.SHA256
 	case unreachable(herr):
@@ -336,7 +331,8 @@ func (s *Server) lookupQueued(ctx context.Context, id string) (queuedRun, *apiEr
 // mayActQueued finds a queued run, or one running on any replica, and
 // lets the caller that started it act on it, and anyone who could have
 // started that same run, inputs included (see lookupQueued). Where its
-// inputs cannot be read, a caller whose roles need a grant is refused.
+// inputs cannot be read (they do not open with this database's queue key,
+// or do not resolve), a caller whose roles need a grant is refused.
 func (s *Server) mayActQueued(ctx context.Context, id string, c *Principal, what string) *apiError {
 	q, e := s.lookupQueued(ctx, id)
 	if e != nil {
@@ -351,7 +347,26 @@ func (s *Server) mayActOnQueued(id string, q queuedRun, c *Principal, what strin
 	}
 	st := s.current()
 	pb, why := s.queuedPlaybook(st, id, q)
+	if q.inputs == nil && q.job != nil && pb != nil {
+		q.inputs = s.jobInputs(pb, *q.job)
+	}
 	return s.mayActOn(st, id, pb, why, q.inputs, c, what)
+}
+
+// jobInputs are the inputs of a run still in the queue as they will be
+// once it runs here (see runs.Service.RunInputs), to judge who may act on
+// it as on a running run: opened, resolved by pb, a secret masked; nil
+// when they do not open or resolve. They never go into an answer.
+func (s *Server) jobInputs(pb *steps.Playbook, a queue.RunArgs) map[string]any {
+	given, err := s.cfg.Queue.OpenInputs(a)
+	if err != nil {
+		return nil
+	}
+	in, err := s.mgr.Service().RunInputs(pb, given, s.cfg.Env)
+	if err != nil {
+		return nil
+	}
+	return in
 }
 
 // queuedPlaybook is runPlaybook for a queued run, or one running on any
