@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -10,6 +11,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
 // publishEvery is how long events gather before they are written.
@@ -21,13 +23,16 @@ const publishEvery = 100 * time.Millisecond
 const maxUnsent = 10000
 
 // finalRetryFor is how long the last batch of a run, its run_finished
-// among them, is tried again while the database is away: as long as the
-// run's own record is (postgres.Store.RetryFor).
-const finalRetryFor = 60 * time.Second
+// among them, is tried again while the database is away before a warning
+// says that it is kept (see writeLast): as long as the run's own record
+// is tried before it is kept (postgres.Store.RetryFor). A variable, so
+// that tests shorten it.
+var finalRetryFor = 60 * time.Second
 
 // publish writes the events of a run executed here to run_events, in
 // batches, until its run_finished; the returned channel is closed when the
-// last batch is written. A replica that streams the run reads them there.
+// last batch is written (or, the database still away, once the queue
+// stops: see writeLast). A replica that streams the run reads them there.
 //
 // The confirm: questions among them are written to run_questions first,
 // so that a replica that shows a confirm_asked event can answer it.
@@ -47,20 +52,15 @@ func (q *Queue) publish(runID string, pb *steps.Playbook, h *runs.Handle) <-chan
 			if len(batch) == 0 && len(unsent) == 0 {
 				return
 			}
-			wait := 30 * time.Second
-			if last {
-				wait += finalRetryFor
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 			defer cancel()
 			q.writeQuestions(ctx, runID, pb, batch)
 			evs := append(unsent, batch...)
-			write := func() error { return q.writeEvents(ctx, runID, evs) }
 			var err error
 			if last {
-				err = q.cfg.Store.RetryFor(ctx, finalRetryFor, write)
+				err = q.writeLast(runID, evs)
 			} else {
-				err = write()
+				err = q.writeEvents(ctx, runID, evs)
 			}
 			switch {
 			case err == nil && len(unsent) > 0:
@@ -115,6 +115,55 @@ func (q *Queue) publish(runID string, pb *steps.Playbook, h *runs.Handle) <-chan
 	return done
 }
 
+// writeLast writes the last batch of a run's events, its run_finished
+// among them, while the database is away too: it is tried again for as
+// long as this replica runs (warning once finalRetryFor has passed), and
+// once more, for at most lastTryOnStop, when the queue stops. The run's
+// job stays taken meanwhile, which tells a replica that streams the run to
+// wait for these events (see Follow) rather than end its stream without
+// them: they are written once the database answers.
+func (q *Queue) writeLast(runID string, evs []engine.Event) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-q.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	write := func() error {
+		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		return q.writeEvents(ctx, runID, evs)
+	}
+	err := q.cfg.Store.RetryFor(ctx, finalRetryFor, write)
+	if err != nil && ctx.Err() == nil && away(err) {
+		q.log.Warn().Err(err).Str("run_id", runID).Int("events", len(evs)).
+			Msg("could not relay the run's last events yet; they are kept and written once the database answers")
+		for err != nil && ctx.Err() == nil && away(err) {
+			err = q.cfg.Store.RetryFor(ctx, finalRetryFor, write)
+		}
+	}
+	if err != nil && ctx.Err() != nil {
+		// The queue stops: once more, briefly.
+		ctx, cancel := context.WithTimeout(context.Background(), lastTryOnStop)
+		defer cancel()
+		err = q.writeEvents(ctx, runID, evs)
+	}
+	return err
+}
+
+// lastTryOnStop bounds the last try to write a run's last events when the
+// queue stops with the database still away.
+const lastTryOnStop = 5 * time.Second
+
+// away tells whether a write failed because the database is away (or
+// did not answer in time), rather than refused it.
+func away(err error) bool {
+	return postgres.Unreachable(err) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // writeEvents stores a batch of events, skipping those already stored; the
 // caller decides what a failure means (publish keeps the batch to write it
 // again).
@@ -166,8 +215,9 @@ type Relayed struct {
 // ended, for its run_finished to reach run_events: the replica that ran
 // it writes its events in batches (publishEvery), possibly after the
 // history. A run recorded interrupted is not waited for: the replica that
-// ran it is gone, and will write nothing more.
-const endedGrace = 3 * time.Second
+// ran it is gone, and will write nothing more. A variable, so that tests
+// shorten it.
+var endedGrace = 3 * time.Second
 
 // Follow streams the events of a run that another replica executes (or
 // that is still queued, or has ended), from after on, until its
@@ -178,8 +228,10 @@ const endedGrace = 3 * time.Second
 // mid-run writes none, and the reaper of another marks the run
 // interrupted in the history. Follow closes the channel then too, without
 // a Final event, once the run is recorded as ended (interrupted, or any
-// end that endedGrace has not brought a run_finished for): the caller
-// tells the run's end from its history.
+// end that endedGrace has not brought a run_finished for, unless a
+// replica that lives still holds the run's job, and with it the events
+// that the database was away for: see lastEventsHeld): the caller tells
+// the run's end from its history.
 func (q *Queue) Follow(ctx context.Context, runID string, after uint64) <-chan Relayed {
 	out := make(chan Relayed, 64)
 	go func() {
@@ -210,7 +262,7 @@ func (q *Queue) Follow(ctx context.Context, runID string, after uint64) <-chan R
 					return
 				case endedSince.IsZero():
 					endedSince = time.Now()
-				case time.Since(endedSince) >= endedGrace:
+				case time.Since(endedSince) >= endedGrace && !q.lastEventsHeld(ctx, runID):
 					return
 				}
 			}
@@ -222,6 +274,21 @@ func (q *Queue) Follow(ctx context.Context, runID string, after uint64) <-chan R
 		}
 	}()
 	return out
+}
+
+// lastEventsHeld tells whether a replica that lives still holds the job
+// of a run: one that ended while the database was away holds its last
+// events until the database takes them (see writeLast), and its job
+// until then, so they are still to come. A replica that died (or stopped)
+// writes nothing more.
+func (q *Queue) lastEventsHeld(ctx context.Context, runID string) bool {
+	lease, back := q.cfg.Store.Judge()
+	var held bool
+	err := q.cfg.Store.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job j
+		WHERE j.kind = $1 AND j.args->>'run_id' = $2 AND j.state = 'running'
+			AND `+postgres.Alive("j.attempted_by[cardinality(j.attempted_by)]", "$3", "$4")+`)`,
+		Kind, runID, lease, back).Scan(&held)
+	return err == nil && held
 }
 
 // relayed reads up to 1000 of the relayed events of a run after a

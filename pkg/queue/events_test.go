@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -99,5 +100,140 @@ func TestEventsWrittenDuringAnOutageAreSentAgain(t *testing.T) {
 		if s != int64(i+1) {
 			t.Fatalf("relayed events %v: a hole before %d", seqs, s)
 		}
+	}
+}
+
+// TestLastEventsOutliveALongOutage: a run that ends while the database is
+// away for longer than its last events are tried at first (finalRetryFor)
+// keeps them, and writes them once the database is back: another
+// replica's stream of the run (Follow) goes on with them, in order and
+// numbered as the run numbered them, up to its run_finished. They were
+// given up, and the stream ended without them, its run_finished to be
+// told from the history after a hole.
+func TestLastEventsOutliveALongOutage(t *testing.T) {
+	defer func(d time.Duration) { finalRetryFor = d }(finalRetryFor)
+	finalRetryFor = 200 * time.Millisecond
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 1, true)
+	b := newReplica(t, dsn, 1, false) // streams the run a runs
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	id, _, err := a.q.Submit(ctx, args("slow", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := b.q.Follow(ctx, id, 0)
+	var got []Relayed
+	select {
+	case ev := <-events: // relayed before the outage
+		got = append(got, ev)
+	case <-ctx.Done():
+		t.Fatal("no event of the run was relayed")
+	}
+	h, ok := a.q.Local(id)
+	if !ok {
+		t.Fatal("the replica that relays the run does not hold it")
+	}
+	sub := h.Events().Subscribe(0)
+	defer sub.Cancel()
+	up, err := pgtest.Shared(t).Down()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev, ok := sub.Next(ctx)
+		if !ok {
+			up()
+			t.Fatal("the run's stream ended without its run_finished")
+		}
+		if ev.Kind == engine.EventRunFinished && ev.RunID == id {
+			break
+		}
+	}
+	// The database stays away for longer than the last events are tried
+	// at first.
+	time.Sleep(5 * finalRetryFor)
+	if err := up(); err != nil {
+		t.Fatal(err)
+	}
+	for ev := range events {
+		got = append(got, ev)
+	}
+	var seqs []uint64
+	var steps []string
+	for _, ev := range got {
+		seqs = append(seqs, ev.Seq)
+		if ev.Kind == engine.EventStepFinished {
+			var e engine.Event
+			if err := json.Unmarshal(ev.JSON, &e); err != nil {
+				t.Fatal(err)
+			}
+			steps = append(steps, e.Step)
+		}
+	}
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("relayed events %v: a hole before %d", seqs, s)
+		}
+	}
+	if last := got[len(got)-1]; !last.Final || last.Kind != engine.EventRunFinished {
+		t.Errorf("the stream ended with %s (final %v), want the run's run_finished", last.Kind, last.Final)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c", "d"}, steps); diff != "" {
+		t.Errorf("steps finished in the stream (-want +got):\n%s", diff)
+	}
+}
+
+// TestStreamWaitsForTheLastEventsItsReplicaHolds: a run recorded as ended
+// whose last events its replica, alive, has not written yet (the database
+// did not take them: here, a lock on run_events holds its writes) is
+// followed past endedGrace until they come, and its stream ends with its
+// own run_finished. It ended without, once endedGrace had passed.
+func TestStreamWaitsForTheLastEventsItsReplicaHolds(t *testing.T) {
+	defer func(d time.Duration) { endedGrace = d }(endedGrace)
+	endedGrace = 100 * time.Millisecond
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 1, true)
+	b := newReplica(t, dsn, 1, false) // streams the run a runs
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	id, _, err := a.q.Submit(ctx, args("slow", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := b.q.Follow(ctx, id, 0)
+	var got []Relayed
+	select {
+	case ev := <-events:
+		got = append(got, ev)
+	case <-ctx.Done():
+		t.Fatal("no event of the run was relayed")
+	}
+	// Inserts into run_events wait for the lock; reads do not.
+	tx, err := b.pg.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(ctx, "LOCK TABLE run_events IN SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	if st := await(t, a.q, id); st != report.StatusSucceeded {
+		t.Fatalf("run %s ended %s, want succeeded", id, st)
+	}
+	time.Sleep(10 * endedGrace) // the stream outlives endedGrace
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for ev := range events {
+		got = append(got, ev)
+	}
+	for i, ev := range got {
+		if ev.Seq != uint64(i+1) {
+			t.Fatalf("relayed event %d is numbered %d: a hole", i+1, ev.Seq)
+		}
+	}
+	if last := got[len(got)-1]; !last.Final || last.Kind != engine.EventRunFinished {
+		t.Errorf("the stream ended with %s (final %v), want the run's run_finished", last.Kind, last.Final)
 	}
 }

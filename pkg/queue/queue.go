@@ -99,6 +99,8 @@ type Queue struct {
 	leading atomic.Bool
 	callers atomic.Pointer[CallerCheck] // nil: every caller is taken as still in force
 
+	stopping  chan struct{} // closed when Stop begins
+	stopOnce  sync.Once
 	stop      chan struct{} // closed once the jobs here ended
 	wg        sync.WaitGroup
 	lettingGo atomic.Int32 // workers in letGo
@@ -120,7 +122,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		cfg.Policy = func() *auth.Policy { return nil }
 	}
 	q := &Queue{cfg: cfg, log: zerolog.Nop(), local: map[string]*runs.Handle{}, waiters: map[string]*waiter{},
-		stop: make(chan struct{}), metrics: newMetrics()}
+		stopping: make(chan struct{}), stop: make(chan struct{}), metrics: newMetrics()}
 	// River's own lines go to the same log, in its format, from warnings
 	// up whatever the log level: below that, River tells of its routine.
 	riverLog := zerolog.Nop()
@@ -216,6 +218,7 @@ func (q *Queue) loop(d time.Duration, f func(context.Context)) {
 // (see letGo): those never end before the other replica's run, and must
 // not, so Stop returns once they are all that is left.
 func (q *Queue) Stop(ctx context.Context) error {
+	q.stopOnce.Do(func() { close(q.stopping) })
 	ctx, cancel := context.WithCancelCause(ctx)
 	watched := make(chan struct{})
 	go func() {
