@@ -63,8 +63,8 @@ type AuditLine struct {
 	Who        string           `json:"who,omitempty"`  // who started the run: an OS user, an API key's name, a certificate subject
 	From       string           `json:"from,omitempty"` // where from: a host, a client address
 	// Action names what a person did that is not a step's call:
-	// ActionConfirm, ActionPause or ActionResume. Who and From are then
-	// that person, not whoever started the run.
+	// ActionConfirm, ActionCancel, ActionPause or ActionResume. Who and
+	// From are then that person, not whoever started the run.
 	Action string `json:"action,omitempty"`
 	// ParentRunID and ParentStep name the run and step whose playbook.run
 	// started the run of a sub-playbook, so that a nested step leads back
@@ -84,6 +84,7 @@ type AuditLine struct {
 // a step's call.
 const (
 	ActionConfirm = "confirm" // answered a step's confirm: question
+	ActionCancel  = "cancel"  // cancelled a run
 	ActionPause   = "pause"   // paused a playbook's schedule
 	ActionResume  = "resume"  // resumed it
 )

@@ -61,7 +61,7 @@ func (q *Queue) Cancel(ctx context.Context, runID, by string) error {
 		if err == nil && row.State == "cancelled" {
 			// It never reached a worker: no replica will record it. The
 			// record must not go with a client that hangs up now.
-			return q.recordCancelled(context.WithoutCancel(ctx), j.Args, by)
+			return q.recordCancelled(context.WithoutCancel(ctx), j, by)
 		}
 		// A worker took it meanwhile: River cancels the worker's
 		// context, and the worker records the run (cancelledAsTaken),
@@ -72,13 +72,14 @@ func (q *Queue) Cancel(ctx context.Context, runID, by string) error {
 
 // recordCancelled records a queued run that was cancelled before any
 // replica took it.
-func (q *Queue) recordCancelled(ctx context.Context, a RunArgs, by string) error {
+func (q *Queue) recordCancelled(ctx context.Context, j Job, by string) error {
+	a := j.Args
 	if _, err := q.cfg.Store.Get(ctx, a.RunID); err == nil {
 		return nil
 	}
 	// recordNeverRan ends with River's JobCancel error, meant for a
 	// worker: here the record is what counts.
-	q.recordNeverRan(ctx, a, report.StatusCancelled, ops.ClassCancelled, "cancelled before it started: cancelled through the API by "+by)
+	q.recordNeverRan(ctx, a, j.Queued, report.StatusCancelled, ops.ClassCancelled, "cancelled before it started: cancelled through the API by "+by)
 	if _, err := q.cfg.Store.Get(ctx, a.RunID); err != nil && !errors.Is(err, history.ErrNotFound) {
 		return err
 	}

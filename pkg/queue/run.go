@@ -121,7 +121,7 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 	q.metrics.latency.Observe(max(time.Since(job.CreatedAt), 0).Seconds())
 	switch seen, err := q.cfg.Store.Recorded(ctx, a.RunID); {
 	case err != nil && cancelledRemotely(ctx):
-		return q.cancelledAsTaken(ctx, a)
+		return q.cancelledAsTaken(ctx, a, job.CreatedAt)
 	case err != nil:
 		// The database stayed away: the job goes back to the queue, as a
 		// failed job would be dropped (River tries a job once).
@@ -134,7 +134,7 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 	}
 	switch held, err := q.inLineElsewhere(ctx, a.RunID); {
 	case err != nil && cancelledRemotely(ctx):
-		return q.cancelledAsTaken(ctx, a)
+		return q.cancelledAsTaken(ctx, a, job.CreatedAt)
 	case err != nil:
 		q.log.Warn().Err(err).Str("run_id", a.RunID).Msg("could not check whether the queued run waits on another replica; it waits in the queue")
 		return river.JobSnooze(time.Second)
@@ -143,16 +143,16 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 		return river.JobSnooze(time.Second)
 	}
 	if err := q.sealer.open(&a); err != nil {
-		return q.recordNeverRan(ctx, a, report.StatusFailed, ops.ClassSystem, err.Error())
+		return q.recordNeverRan(ctx, a, job.CreatedAt, report.StatusFailed, ops.ClassSystem, err.Error())
 	}
 	pb, ok := q.cfg.Playbook(a.Playbook)
 	if !ok {
 		host, _ := os.Hostname()
-		return q.recordNeverRan(ctx, a, report.StatusFailed, ops.ClassSystem,
+		return q.recordNeverRan(ctx, a, job.CreatedAt, report.StatusFailed, ops.ClassSystem,
 			fmt.Sprintf("the replica on %s that took the run has no playbook %q: every replica must serve the same playbooks", host, a.Playbook))
 	}
 	if cancelledRemotely(ctx) {
-		return q.cancelledAsTaken(ctx, a)
+		return q.cancelledAsTaken(ctx, a, job.CreatedAt)
 	}
 	claim, started := startSignal(q.claim(job))
 	h, err := q.cfg.Manager.StartClaimed(context.WithoutCancel(ctx), runs.Request{
@@ -165,7 +165,7 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 	case errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrShuttingDown):
 		return river.JobSnooze(time.Second) // back to the queue, for any replica
 	case err != nil:
-		return q.recordNeverRan(ctx, a, report.StatusFailed, ops.ClassValidation, err.Error())
+		return q.recordNeverRan(ctx, a, job.CreatedAt, report.StatusFailed, ops.ClassValidation, err.Error())
 	}
 	q.mu.Lock()
 	q.local[a.RunID] = h
@@ -222,31 +222,49 @@ func cancelledRemotely(ctx context.Context) bool {
 // cancelledAsTaken records a run cancelled through the API just as this
 // worker took its job, before it started: Cancel saw the job waiting and
 // left the record to the worker that has it.
-func (q *Queue) cancelledAsTaken(ctx context.Context, a RunArgs) error {
+func (q *Queue) cancelledAsTaken(ctx context.Context, a RunArgs, queued time.Time) error {
 	ctx = context.WithoutCancel(ctx)
 	if seen, err := q.cfg.Store.Recorded(ctx, a.RunID); err != nil || seen {
 		return err // started before (a rescued job), or the store is away
 	}
 	by, _ := q.cancelRequested(ctx, a.RunID)
-	return q.recordNeverRan(ctx, a, report.StatusCancelled, ops.ClassCancelled, "cancelled before it started: cancelled through the API by "+by)
+	return q.recordNeverRan(ctx, a, queued, report.StatusCancelled, ops.ClassCancelled, "cancelled before it started: cancelled through the API by "+by)
 }
 
-// recordNeverRan records a run that could not start, with the report a
-// front end would have got, and ends its job.
-func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, status report.Status, class ops.Class, why string) error {
+// recordNeverRan records a run that could not start, queued at queued,
+// with the report a front end would have got, and ends its job. The run
+// lasted from when it was queued (the started_at it was listed with while
+// it waited) until now; its playbook and inputs are told from this
+// replica's copy, as a waiting run's report tells them (see MaskedInputs),
+// where it has one.
+func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time, status report.Status, class ops.Class, why string) error {
 	now := time.Now()
+	start := now
+	if !queued.IsZero() && queued.Before(now) {
+		start = queued
+	}
 	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: a.RunID, Playbook: report.Playbook{Name: a.Playbook},
-		Roles: a.Roles, Inputs: map[string]any{}, Status: status, StartedAt: now, FinishedAt: now, Steps: []report.Step{}, Outputs: map[string]any{},
+		Roles: a.Roles, Inputs: map[string]any{}, Status: status, DryRun: a.DryRun,
+		StartedAt: start, FinishedAt: now, DurationMS: now.Sub(start).Milliseconds(), Steps: []report.Step{}, Outputs: map[string]any{},
 		Error: &report.Error{Class: string(class), Message: why}}
+	if rep.Roles == nil {
+		rep.Roles = []string{}
+	}
+	if pb, ok := q.cfg.Playbook(a.Playbook); ok {
+		rep.Playbook = report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256}
+		if in, err := q.MaskedInputs(a, pb); err == nil {
+			rep.Inputs = in
+		}
+	}
 	if key, err := q.cfg.Store.ReportKey(ctx); err == nil {
 		report.Sign(rep, key)
 	}
-	if err := q.cfg.Store.RecordFinished(ctx, []history.Finished{{Report: rep, Trigger: history.Trigger(a.Trigger), Slot: a.Slot}}); err != nil {
+	if err := q.cfg.Store.RecordFinished(ctx, []history.Finished{{Report: rep, Trigger: history.Trigger(a.Trigger), StartedBy: a.Caller, Slot: a.Slot}}); err != nil {
 		return err
 	}
 	q.publishFinal(ctx, rep)
 	// The line a run the run service never started ends with.
-	q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Str("status", string(status)).Int("duration_ms", 0).
+	q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Str("status", string(status)).Int64("duration_ms", rep.DurationMS).
 		Str("error_class", string(class)).Str("error", why).Msg("run finished")
 	return river.JobCancel(errors.New(why))
 }

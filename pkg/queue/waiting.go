@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // WaitingFilter selects the runs Waiting lists. Zero fields select all;
@@ -80,4 +83,21 @@ func (q *Queue) OpenInputs(a RunArgs) (map[string]any, error) {
 		return nil, err
 	}
 	return a.Inputs, nil
+}
+
+// MaskedInputs returns the inputs of a queued run of pb as its report will
+// show them: a secret input is redact.Mask, and its text masked inside the
+// others too.
+func (q *Queue) MaskedInputs(a RunArgs, pb *steps.Playbook) (map[string]any, error) {
+	in, err := q.OpenInputs(a)
+	if err != nil {
+		return nil, err
+	}
+	red := redact.New()
+	for _, decl := range pb.Inputs {
+		if v, ok := in[decl.Name]; ok && decl.Secret {
+			red.AddValue(v)
+		}
+	}
+	return engine.MaskInputs(pb, in, red), nil
 }

@@ -182,6 +182,23 @@ func (s *Service) SchedulePauses(ctx context.Context) (map[string]history.Pause,
 	return s.store.Pauses(ctx)
 }
 
+// AuditCancel writes to the audit log that by cancelled run runID, a run
+// of the playbook file with that sha256 ("" where unknown): a line of its
+// own, as an answer to a confirm: question is, for a run that never
+// starts has no step to tell it. A front end cancels the run only once
+// the line is written.
+func (s *Service) AuditCancel(runID, playbookFile, sha256 string, by Caller) error {
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	err := s.cfg.Audit.Action(auth.AuditLine{RunID: runID, Playbook: playbookFile, SHA256: sha256, Roles: by.Roles,
+		Who: by.Name, From: by.From, Action: auth.ActionCancel, Outcome: "cancelled"})
+	if err != nil {
+		return fmt.Errorf("the cancel could not be audited, so the run was not cancelled: %w; cancel again once the audit log can be written", err)
+	}
+	return nil
+}
+
 func (s *Service) auditSchedule(pb *steps.Playbook, by Caller, action, outcome string) error {
 	if s.cfg.Audit == nil {
 		return nil

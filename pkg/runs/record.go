@@ -105,7 +105,7 @@ func (s *Service) neverRan(p *prepared, h *Handle, why, reason string) *report.R
 // neverRanAs is the report of a run that did not start, for a reason of
 // class: cancelled (status cancelled), or a fault (status failed).
 func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why, reason string) *report.Report {
-	rep := s.notStarted(p, class, why, reason)
+	rep := s.notStarted(p, h, class, why, reason)
 	publishReport(h.stream, rep)
 	if !p.req.oneShot {
 		s.recordStart(context.Background(), p, h)
@@ -121,17 +121,23 @@ func (s *Service) neverRanAs(p *prepared, h *Handle, class ops.Class, why, reaso
 // engine masks them, and every step of the playbook, each skipped with
 // reason (the steps the engine skips because the run could not start say
 // "not run: ..." too). Like the engine, it masks the values of secret
-// inputs wherever they show, such as in a concurrency group's name.
-func (s *Service) notStarted(p *prepared, class ops.Class, why, reason string) *report.Report {
+// inputs wherever they show, such as in a concurrency group's name. It
+// starts when the run was asked for (h's queued time, the started_at the
+// run had while it waited) and lasts until now: how long it waited.
+func (s *Service) notStarted(p *prepared, h *Handle, class ops.Class, why, reason string) *report.Report {
 	pb := p.plan.Playbook()
 	red := inputSecrets(pb, p.inputs)
 	now := time.Now()
+	start := now
+	if h != nil && !h.queued.IsZero() && h.queued.Before(now) {
+		start = h.queued
+	}
 	rep := &report.Report{
 		ReportVersion: report.FormatVersion, RunID: p.runID,
 		Playbook: report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256},
 		Roles:    p.req.Caller.Roles, Inputs: engine.MaskInputs(pb, p.inputs, red), Status: report.StatusCancelled,
 		DryRun: p.req.DryRun, ResumedFrom: resumedID(p.res),
-		StartedAt: now, FinishedAt: now, Outputs: map[string]any{},
+		StartedAt: start, FinishedAt: now, DurationMS: now.Sub(start).Milliseconds(), Outputs: map[string]any{},
 		Steps: notRunSteps(pb, p.decisions, red.String(reason)),
 		Error: &report.Error{Class: string(class), Message: report.CapString(red.String(why), report.MaxString)},
 	}

@@ -276,7 +276,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 		// Its start is recorded: its env_file went away while it waited
 		// for a place, say. Record that it failed to start, or its row
 		// would say running for as long as this process lives.
-		rep = s.notStarted(p, ops.ClassValidation, err.Error(), "not run: the run could not start")
+		rep = s.notStarted(p, h, ops.ClassValidation, err.Error(), "not run: the run could not start")
 		publishReport(h.stream, rep)
 		s.finishRun(rep, p, h)
 		s.logEnd(rep, req)

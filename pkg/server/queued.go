@@ -3,13 +3,10 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/internal/redact"
-	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -232,17 +229,11 @@ func (s *Server) queuedInputs(a queue.RunArgs) (report.Playbook, map[string]any)
 		return report.Playbook{Name: a.Playbook}, map[string]any{}
 	}
 	shown := report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256}
-	in, err := s.cfg.Queue.OpenInputs(a)
+	in, err := s.cfg.Queue.MaskedInputs(a, pb)
 	if err != nil {
 		return shown, map[string]any{}
 	}
-	red := redact.New()
-	for _, decl := range pb.Inputs {
-		if v, ok := in[decl.Name]; ok && decl.Secret {
-			red.AddValue(v)
-		}
-	}
-	return shown, engine.MaskInputs(pb, in, red)
+	return shown, in
 }
 
 // waitingRuns lists, for GET /api/v1/runs, the runs waiting in the shared
@@ -266,22 +257,6 @@ func (s *Server) waitingRuns(ctx context.Context, f history.Filter) ([]runInfo, 
 			StartedBy: a.Caller, DryRun: a.DryRun, Roles: a.Roles, StartedAt: j.Queued.UTC()})
 	}
 	return out, nil
-}
-
-// cancelQueued cancels a run this process does not hold: one waiting in
-// the queue, or running on another replica. The caller that started it
-// may, and anyone whose roles may run its playbook.
-func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string, c *Principal) *apiError {
-	ctx := r.Context()
-	if e := s.mayActQueued(ctx, id, c, "cancel"); e != nil {
-		return e
-	}
-	cancel := func(ctx context.Context) (struct{}, error) { return struct{}{}, s.cfg.Queue.Cancel(ctx, id, c.Name) }
-	if _, err := within(ctx, storeWriteBound, cancel); err != nil {
-		return storeError(fmt.Errorf("cancel run %s: %w", id, err))
-	}
-	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
-	return nil
 }
 
 // queuedRun is what the store holds of a queued run, or of one running on

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -406,42 +405,6 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 // executePath begins the playbook path of an execute: steps.OneStep names
 // the playbook of one operation "operation OP".
 const executePath = "operation "
-
-// POST /api/v1/runs/{id}/cancel
-func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
-	if e := onlyParams(r.URL.Query()); e != nil {
-		return e
-	}
-	id := r.PathValue("id")
-	h, ok := s.mgr.Get(id)
-	if !ok && s.cfg.Queue != nil {
-		return s.cancelQueued(w, r, id, c)
-	}
-	if !ok {
-		if store := s.mgr.Service().History(); store != nil {
-			run, err := within(r.Context(), storeReadBound, func(ctx context.Context) (history.Run, error) { return store.Get(ctx, id) })
-			if err == nil {
-				if run.Status == history.StatusRunning {
-					return errorf(http.StatusConflict, ClassConflict, "run %s runs in another arsenal-run process; cancel it there", id)
-				}
-				return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
-			}
-			if unreachable(err) {
-				return storeError(err)
-			}
-		}
-		return notFound("no run %q", id)
-	}
-	if h.State() == runs.StateEnded {
-		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, h.Status())
-	}
-	if e := s.mayAct(h, c, "cancel"); e != nil {
-		return e
-	}
-	h.Cancel(fmt.Errorf("cancelled through the API by %s", c.Name))
-	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
-	return nil
-}
 
 // mayAct lets the caller that started a run cancel it and answer its
 // questions, and anyone who could have started that same run. A caller

@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+)
+
+// POST /api/v1/runs/{id}/cancel
+func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if e := onlyParams(r.URL.Query()); e != nil {
+		return e
+	}
+	id := r.PathValue("id")
+	h, ok := s.mgr.Get(id)
+	if !ok && s.cfg.Queue != nil {
+		return s.cancelQueued(w, r, id, c)
+	}
+	if !ok {
+		if store := s.mgr.Service().History(); store != nil {
+			run, err := within(r.Context(), storeReadBound, func(ctx context.Context) (history.Run, error) { return store.Get(ctx, id) })
+			if err == nil {
+				if run.Status == history.StatusRunning {
+					return errorf(http.StatusConflict, ClassConflict, "run %s runs in another arsenal-run process; cancel it there", id)
+				}
+				return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
+			}
+			if unreachable(err) {
+				return storeError(err)
+			}
+		}
+		return notFound("no run %q", id)
+	}
+	if h.State() == runs.StateEnded {
+		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, h.Status())
+	}
+	if e := s.mayAct(h, c, "cancel"); e != nil {
+		return e
+	}
+	var file, sha string
+	if pb := h.RunPlaybook(); pb != nil {
+		file, sha = pb.File, pb.SHA256
+	}
+	if err := s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c)); err != nil {
+		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+	}
+	h.Cancel(fmt.Errorf("cancelled through the API by %s", c.Name))
+	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
+	return nil
+}
+
+// canceller is who cancels a run through the API, as the audit log
+// names them.
+func canceller(r *http.Request, c *Principal) runs.Caller {
+	return runs.Caller{Name: c.Name, Roles: c.Roles, From: clientAddr(r), Trigger: runs.TriggerAPI}
+}
+
+// cancelQueued cancels a run this process does not hold: one waiting in
+// the queue, or running on another replica. The caller that started it
+// may, and anyone whose roles may run its playbook. The cancel is audited
+// here, where it was received, as an answer is.
+func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string, c *Principal) *apiError {
+	ctx := r.Context()
+	q, e := s.lookupQueued(ctx, id)
+	if e != nil {
+		return e
+	}
+	if e := s.mayActOnQueued(id, q, c, "cancel"); e != nil {
+		return e
+	}
+	file, sha := q.playbook, q.sha256
+	if pb, _ := s.queuedPlaybook(s.current(), id, q); pb != nil {
+		file, sha = pb.File, pb.SHA256
+	}
+	if err := s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c)); err != nil {
+		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+	}
+	cancel := func(ctx context.Context) (struct{}, error) { return struct{}{}, s.cfg.Queue.Cancel(ctx, id, c.Name) }
+	if _, err := within(ctx, storeWriteBound, cancel); err != nil {
+		return storeError(fmt.Errorf("cancel run %s: %w", id, err))
+	}
+	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
+	return nil
+}

@@ -1,0 +1,91 @@
+package server
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRunCancelledBeforeItStarted: a run cancelled while it waits, in
+// this replica's own queue for a run slot or in the shared queue of
+// --state URL, is listed and reported cancelled from when it was queued
+// (the started_at listed while it waited) to when it was cancelled, that
+// wait as its duration, under who started it; its report is a whole one
+// (the playbook's path and sha256, its inputs masked); and the audit log
+// says who cancelled it. The shared queue's record started when it was
+// cancelled, lasted 0 ms, named no starter and no playbook file, and
+// neither audited the cancel.
+func TestRunCancelledBeforeItStarted(t *testing.T) {
+	c := startCluster(t)
+	shared, _ := newQueueServer(t, c, c.NewDatabase(t), 10)
+	local := newTestServer(t)
+	for range 4 { // every run slot taken: the next run waits for one
+		local.post("admin", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202)
+	}
+	for name, ts := range map[string]*testServer{"shared queue": shared, "run slot": local} {
+		t.Run(name, func(t *testing.T) {
+			body := map[string]any{"inputs": map[string]any{"who": "carol", "token": "t0p-s3cret-input"}}
+			id := ts.post("operator", "/api/v1/playbooks/hello/runs", body).want(t, 202).json(t)["run_id"].(string)
+			row := func() map[string]any {
+				t.Helper()
+				for _, r := range ts.get("admin", "/api/v1/runs?playbook=hello").want(t, 200).json(t)["runs"].([]any) {
+					if run := r.(map[string]any); run["id"] == id {
+						return run
+					}
+				}
+				t.Fatalf("run %s is not listed", id)
+				return nil
+			}
+			waiting := row()
+			if waiting["status"] != "queued" {
+				t.Fatalf("run %s is %v, want queued", id, waiting["status"])
+			}
+			queued, err := time.Parse(time.RFC3339Nano, waiting["started_at"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for time.Since(queued) < 5*time.Millisecond { // so that the wait shows in milliseconds
+				time.Sleep(time.Millisecond)
+			}
+			ts.post("admin", "/api/v1/runs/"+id+"/cancel", nil).want(t, 202)
+			var ended map[string]any
+			eventually(t, "the run recorded cancelled", func() bool { ended = row(); return ended["status"] == "cancelled" })
+			rep := ts.get("admin", "/api/v1/runs/"+id).want(t, 200) // checked against the RunReport schema
+			if strings.Contains(string(rep.body), "t0p-s3cret-input") {
+				t.Fatalf("the report shows the secret input: %s", rep.body)
+			}
+			for what, got := range map[string]map[string]any{"listed": ended, "reported": rep.json(t)} {
+				started, _ := time.Parse(time.RFC3339Nano, got["started_at"].(string))
+				finished, _ := time.Parse(time.RFC3339Nano, got["finished_at"].(string))
+				if started.UnixMilli() != queued.UnixMilli() { // the history keeps milliseconds
+					t.Errorf("%s started_at %v, want %v, when it was queued", what, got["started_at"], waiting["started_at"])
+				}
+				if d, _ := got["duration_ms"].(float64); d <= 0 || abs(int64(d)-finished.Sub(started).Milliseconds()) > 1 {
+					t.Errorf("%s duration_ms %v from %v to %v, want the wait", what, got["duration_ms"], got["started_at"], got["finished_at"])
+				}
+			}
+			if ended["started_by"] != "operator" {
+				t.Errorf("listed started_by %v, want operator", ended["started_by"])
+			}
+			r := rep.json(t)
+			if pb, inputs := r["playbook"].(map[string]any), r["inputs"].(map[string]any); pb["sha256"] == "" || inputs["who"] != "carol" || inputs["token"] != "***" {
+				t.Errorf("the report's playbook %v and inputs %v", pb, inputs)
+			}
+			audit, _ := os.ReadFile(ts.audit)
+			found := false
+			for line := range strings.SplitSeq(strings.TrimSpace(string(audit)), "\n") {
+				var l map[string]any
+				if json.Unmarshal([]byte(line), &l) == nil && l["run_id"] == id && l["action"] == "cancel" {
+					found = l["who"] == "admin" && l["from"] != "" && strings.HasSuffix(l["playbook"].(string), "hello.yaml")
+				}
+			}
+			if !found {
+				t.Errorf("the audit log has no cancel of run %s by admin:\n%s", id, audit)
+			}
+		})
+	}
+}
+
+func abs(n int64) int64 { return max(n, -n) }
