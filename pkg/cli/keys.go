@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
@@ -104,12 +106,31 @@ func quoteAll(list []string) []string {
 	return out
 }
 
-// yamlScalar quotes a value when YAML would read it as something else.
+// yamlScalar writes s for a flow mapping so that YAML reads it back as
+// the same string: plain when it does, else double-quoted. Plain true,
+// null or 1e3 would read as a bool, a null or a number, which the keys
+// file refuses for a name; yes, no, on and off read as strings here, but
+// as booleans in YAML 1.1 tools, so they are quoted too.
 func yamlScalar(s string) string {
-	if s == "" || strings.ContainsAny(s, ":{}[],&*#?|<>=!%@`'\" ") || strings.ContainsAny(s[:1], "-0123456789") {
+	if s == "" || strings.ContainsAny(s, ":{}[],&*#?|<>=!%@`'\" ") || strings.ContainsAny(s[:1], "-0123456789") ||
+		yaml11Bool[strings.ToLower(s)] || !readsAsString(s) {
 		return fmt.Sprintf("%q", s)
 	}
 	return s
+}
+
+// yaml11Bool are the words YAML 1.1 reads as booleans besides true and
+// false.
+var yaml11Bool = map[string]bool{"y": true, "n": true, "yes": true, "no": true, "on": true, "off": true}
+
+// readsAsString tells whether YAML reads the plain scalar s as the string s.
+func readsAsString(s string) bool {
+	var v any
+	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+		return false
+	}
+	got, ok := v.(string)
+	return ok && got == s
 }
 
 // expiryTime reads --expires: a date, an RFC 3339 time, or a duration

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/pkg/server"
+)
+
+// TestKeysNewNameThatYAMLReadsAsAnotherType: a name that plain YAML
+// would read as a bool, a null or a number is quoted in the printed
+// entry, which then loads with the name as given; so is one that YAML
+// 1.1 tools read as a bool.
+func TestKeysNewNameThatYAMLReadsAsAnotherType(t *testing.T) {
+	for name, quoted := range map[string]bool{"true": true, "False": true, "TRUE": true, "null": true, "NULL": true, "Null": true,
+		"yes": true, "No": true, "on": true, "OFF": true, "y": true, "n": true, "x1": false, "ci": false, "nully": false} {
+		r := runMain(t, "keys", "new", "--name", name, "--role", "viewer")
+		if r.code != ExitOK {
+			t.Errorf("--name %s: exit %d\n%s", name, r.code, r.stderr)
+			continue
+		}
+		lines := strings.Split(r.stderr, "\n")
+		entry := lines[len(lines)-2]
+		if _, err := server.ParseKeys("keys.yaml", []byte("version: 1\nkeys:\n"+entry+"\n")); err != nil {
+			t.Errorf("--name %s: the printed entry does not load: %v\n%s", name, err, entry)
+		}
+		var got []map[string]any
+		if err := yaml.Unmarshal([]byte(entry), &got); err != nil || len(got) != 1 || got[0]["name"] != name {
+			t.Errorf("--name %s: the entry reads back as name %#v (%v): %s", name, got, err, entry)
+		}
+		if strings.Contains(entry, "{name: "+name+",") == quoted {
+			t.Errorf("--name %s: quoted %v, want %v: %s", name, !quoted, quoted, entry)
+		}
+	}
+}
