@@ -111,13 +111,16 @@ func runRemote(e *env, args []string) int {
 	if fs.given("limit") && o.limit < 1 {
 		return fs.usageError("--limit must be at least 1, not %d", o.limit)
 	}
-	if fs.given("key-env") && e.getenv(o.keyEnv) == "" {
+	// A key pasted into a CI secret often ends in a newline (echo), which
+	// no key holds and no header may carry.
+	key := strings.TrimSpace(e.getenv(o.keyEnv))
+	if fs.given("key-env") && key == "" {
 		// Named on purpose: without its key every request would only be
 		// refused (401). Without --key-env, no key is fine: a client
 		// certificate may be all the server asks for.
 		return fs.usageError("--key-env %s: the variable is unset or empty; export the API key in it, or leave --key-env out", o.keyEnv)
 	}
-	r := &remote{e: e, c: c, o: o, base: base, key: e.getenv(o.keyEnv)}
+	r := &remote{e: e, c: c, o: o, base: base, key: key}
 	if r.http, err = r.client(); err != nil {
 		return fs.usageError("%v", err)
 	}
