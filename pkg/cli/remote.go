@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -100,6 +101,23 @@ func runRemote(e *env, args []string) int {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return fs.usageError("--server %q: give an http:// or https:// URL", o.server)
 	}
+	if base.Scheme == "http" {
+		// TLS flags with plain HTTP are a URL mistyped: the key, and
+		// what the certificate was to protect, would go in clear.
+		var tlsFlags []string
+		for _, f := range []string{"ca", "cert", "key"} {
+			if fs.given(f) {
+				tlsFlags = append(tlsFlags, "--"+f)
+			}
+		}
+		if len(tlsFlags) > 0 {
+			are := "are"
+			if len(tlsFlags) == 1 {
+				are = "is"
+			}
+			return fs.usageError("%s %s for TLS, but --server %q is plain HTTP, which would send the API key in clear: give the server's https:// URL", strings.Join(tlsFlags, ", "), are, o.server)
+		}
+	}
 	if !envNameRE.MatchString(o.keyEnv) || strings.HasPrefix(o.keyEnv, "ak_") {
 		// Most likely the key itself, typed where its variable's name
 		// goes: it is not repeated, so that it stays out of logs.
@@ -119,6 +137,9 @@ func runRemote(e *env, args []string) int {
 		// refused (401). Without --key-env, no key is fine: a client
 		// certificate may be all the server asks for.
 		return fs.usageError("--key-env %s: the variable is unset or empty; export the API key in it, or leave --key-env out", o.keyEnv)
+	}
+	if base.Scheme == "http" && key != "" && !loopbackHost(base.Hostname()) {
+		e.errorf("warning: plain HTTP to %s, which is not loopback: the API key crosses the network in clear; give the server's https:// URL", base.Host)
 	}
 	r := &remote{e: e, c: c, o: o, base: base, key: key}
 	if r.http, err = r.client(); err != nil {
@@ -462,6 +483,16 @@ func (r *remote) cancel(id string) int {
 	}
 	fmt.Fprintf(r.e.stdout, "cancelling %s\n", id)
 	return ExitOK
+}
+
+// loopbackHost tells whether a URL's host is this machine: localhost, a
+// loopback address, or an unspecified one (0.0.0.0 and [::] reach it).
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
 
 // envNameRE is the form of an environment variable's name.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -28,4 +30,48 @@ func TestRemoteKeyWithSurroundingSpace(t *testing.T) {
 	// Only white space is no key: named by --key-env, a usage error.
 	runEnv(t, map[string]string{"ARSENAL_SERVER": srv.URL, "K": " \n"}, "remote", "--key-env", "K", "ops", "list").
 		want(t, ExitUsage, nil, []string{"--key-env K: the variable is unset or empty"})
+}
+
+// TestRemoteRefusesTLSFlagsWithPlainHTTP: --ca, --cert or --key with an
+// http:// server is a usage error before any request, which would carry
+// the key in clear.
+func TestRemoteRefusesTLSFlagsWithPlainHTTP(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"operations":[]}`)
+	}))
+	defer srv.Close()
+	ca, _, _, cc, ck := pemFiles(t, t.TempDir(), "spiffe://fleet/node")
+	env := map[string]string{"ARSENAL_API_KEY": "ak_test"}
+	runEnv(t, env, "remote", "--server", srv.URL, "--ca", ca, "--cert", cc, "--key", ck, "ops", "list").
+		want(t, ExitUsage, nil, []string{"--ca, --cert, --key are for TLS, but --server \"" + srv.URL + "\" is plain HTTP", "give the server's https:// URL"})
+	runEnv(t, env, "remote", "--server", srv.URL, "--ca", ca, "ops", "list").
+		want(t, ExitUsage, nil, []string{"--ca is for TLS, but --server"})
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent over plain HTTP with TLS flags", n)
+	}
+}
+
+// TestRemoteWarnsOfAKeyInClear: a key sent over plain HTTP to a host
+// that is not this one is warned of, as serve warns of plain HTTP beyond
+// loopback. (The exec's bad --param stops it before any request.)
+func TestRemoteWarnsOfAKeyInClear(t *testing.T) {
+	const warning = "the API key crosses the network in clear"
+	for server, warned := range map[string]bool{
+		"http://runner.example:8080": true, "http://10.0.0.11:8080": true, "http://[fd00::1]:8080": true,
+		"http://127.0.0.1:8080": false, "http://localhost:8080": false, "http://[::1]:8080": false, "http://0.0.0.0:8080": false,
+		"https://runner.example:8443": false,
+	} {
+		r := runEnv(t, map[string]string{"ARSENAL_API_KEY": "ak_test"}, "remote", "--server", server, "exec", "control.noop", "--param", "novalue")
+		if r.code != ExitUsage || strings.Contains(r.stderr, warning) != warned {
+			t.Errorf("%s: exit %d, warned %v, want %v:\n%s", server, r.code, !warned, warned, r.stderr)
+		}
+	}
+	// Without a key nothing is in clear.
+	r := runEnv(t, map[string]string{}, "remote", "--server", "http://runner.example:8080", "exec", "control.noop", "--param", "novalue")
+	if strings.Contains(r.stderr, warning) {
+		t.Errorf("warned without a key:\n%s", r.stderr)
+	}
 }
