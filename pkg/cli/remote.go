@@ -3,16 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,6 +62,10 @@ type remote struct {
 	base *url.URL
 	key  string
 	http *http.Client
+	// certs is what the TLS handshakes told of the client certificate,
+	// leaf that certificate.
+	certs certState
+	leaf  *x509.Certificate
 }
 
 func runRemote(e *env, args []string) int {
@@ -160,37 +161,6 @@ func runRemote(e *env, args []string) int {
 	return fs.usageError("unknown or incomplete subcommand %q; give ops list, exec OP, run NAME, runs or cancel ID", strings.Join(pos, " "))
 }
 
-// client is the HTTP client: TLS 1.2+, the given CA and client
-// certificate, and no redirects, so that the key never goes elsewhere.
-func (r *remote) client() (*http.Client, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if r.o.ca != "" {
-		pem, err := os.ReadFile(r.o.ca)
-		if err != nil {
-			return nil, fmt.Errorf("--ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--ca %s: no PEM certificate in it", r.o.ca)
-		}
-		tc.RootCAs = pool
-	}
-	if (r.o.cert == "") != (r.o.key == "") {
-		return nil, errors.New("--cert and --key go together")
-	}
-	if r.o.cert != "" {
-		pair, err := tls.LoadX509KeyPair(r.o.cert, r.o.key)
-		if err != nil {
-			return nil, fmt.Errorf("--cert/--key: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{pair}
-	}
-	return &http.Client{
-		Transport:     &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}, nil
-}
-
 // apiError is an error answer of the server.
 type apiError struct {
 	status int
@@ -264,13 +234,14 @@ func (r *remote) fail(err error) int {
 	r.e.errorf("%s: %v", r.base.Host, err)
 	var ae *apiError
 	if !errors.As(err, &ae) {
+		r.certHint(err)
 		return ExitFailed
 	}
 	switch ae.status {
 	case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusConflict:
 		return ExitUsage
 	case http.StatusUnauthorized, http.StatusForbidden:
-		if ae.status == http.StatusUnauthorized && r.key == "" {
+		if ae.status == http.StatusUnauthorized && r.key == "" && !r.certHint(err) {
 			r.e.errorf("no key: set $%s", r.o.keyEnv)
 		}
 		return ExitDenied
@@ -483,16 +454,6 @@ func (r *remote) cancel(id string) int {
 	}
 	fmt.Fprintf(r.e.stdout, "cancelling %s\n", id)
 	return ExitOK
-}
-
-// loopbackHost tells whether a URL's host is this machine: localhost, a
-// loopback address, or an unspecified one (0.0.0.0 and [::] reach it).
-func loopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
 
 // envNameRE is the form of an environment variable's name.
