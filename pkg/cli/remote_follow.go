@@ -75,9 +75,14 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 	})()
 	var last uint64
 	var lastErr error
-	for attempt := 0; attempt < 10; attempt++ {
-		if attempt > 0 {
-			t := time.NewTimer(time.Duration(attempt) * 500 * time.Millisecond)
+	// failures counts the connections in a row that did not work: one
+	// that delivered events, or stayed open a while, worked, so that a
+	// proxy that cuts long streams does not end the following of a run
+	// that goes on.
+	failures := 0
+	for failures < streamFailures {
+		if failures > 0 {
+			t := time.NewTimer(time.Duration(failures) * reconnectBackoff)
 			select {
 			case <-t.C:
 			case <-sctx.Done():
@@ -87,7 +92,8 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 		if sctx.Err() != nil {
 			return r.endedReport(runID)
 		}
-		rep, err := r.stream(sctx, runID, &last, obs)
+		opened := time.Now()
+		rep, events, err := r.stream(sctx, runID, &last, obs)
 		if rep != nil {
 			return rep, nil
 		}
@@ -98,10 +104,24 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 		if errors.As(err, &ae) && ae.status < 500 && ae.status != http.StatusTooManyRequests {
 			return nil, err
 		}
+		if events > 0 || time.Since(opened) >= steadyStream {
+			failures = 0
+		}
+		failures++
 		lastErr = err
 	}
-	return nil, fmt.Errorf("the event stream broke off: %v", lastErr)
+	return nil, fmt.Errorf("the event stream of run %s broke off %d times in a row (last: %v); the run may still be going on the server: see 'arsenal-run remote runs' or GET %s/api/v1/runs/%s, and cancel it if need be with 'arsenal-run remote cancel %s'",
+		runID, streamFailures, lastErr, r.base, runID, runID)
 }
+
+// Reconnections of an event stream: at most streamFailures connections in
+// a row that fail, reconnectBackoff times their number apart; a
+// connection open for steadyStream worked.
+var (
+	streamFailures   = 10
+	reconnectBackoff = 500 * time.Millisecond
+	steadyStream     = time.Second
+)
 
 // endedReport is the report of a run the server said already ended.
 func (r *remote) endedReport(runID string) (*report.Report, error) {
@@ -114,11 +134,12 @@ func (r *remote) endedReport(runID string) (*report.Report, error) {
 	return &rep, nil
 }
 
-// stream reads one connection of the event stream, until ctx ends.
-func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs engine.Observer) (*report.Report, error) {
+// stream reads one connection of the event stream, until ctx ends; it
+// returns the run's report once it ended, and how many events it read.
+func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs engine.Observer) (rep *report.Report, events int, err error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", r.base.String()+"/api/v1/runs/"+url.PathEscape(runID)+"/events", nil)
 	if err != nil {
-		return nil, err
+		return nil, events, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	if r.key != "" {
@@ -129,7 +150,7 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 	}
 	res, err := r.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, events, err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
@@ -139,9 +160,9 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 		}
 		if json.Unmarshal(data, &eb) == nil && eb.Error != nil {
 			eb.Error.status = res.StatusCode
-			return nil, eb.Error
+			return nil, events, eb.Error
 		}
-		return nil, &apiError{status: res.StatusCode, Class: "internal", Msg: strings.TrimSpace(string(data))}
+		return nil, events, &apiError{status: res.StatusCode, Class: "internal", Msg: strings.TrimSpace(string(data))}
 	}
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(make([]byte, 64<<10), 64<<20) // a run_finished carries the whole report
@@ -152,9 +173,10 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 		case len(line) == 0 && data != nil:
 			var ev engine.Event
 			if err := json.Unmarshal(data, &ev); err != nil {
-				return nil, fmt.Errorf("an event is not JSON: %v", err)
+				return nil, events, fmt.Errorf("an event is not JSON: %v", err)
 			}
 			data = nil
+			events++
 			if ev.Seq > 0 {
 				*last = ev.Seq
 			}
@@ -162,16 +184,16 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 				obs.Event(ev)
 			}
 			if ev.Kind == engine.EventRunFinished && ev.RunID == runID && ev.Report != nil {
-				return ev.Report, nil
+				return ev.Report, events, nil
 			}
 		case bytes.HasPrefix(line, []byte("data: ")):
 			data = append([]byte(nil), line[len("data: "):]...)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, events, err
 	}
-	return nil, io.ErrUnexpectedEOF
+	return nil, events, io.ErrUnexpectedEOF
 }
 
 // plainView prints a line per finished step, for a stream that is not a
