@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -40,7 +41,7 @@ server to name. 'run --follow' shows the run's events
 as 'run' does and exits with the run's exit code; 'run --wait' only waits.
 On a terminal, 'run --follow' asks the run's confirm: questions there;
 'run --yes' answers yes to each.`,
-		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage or a request the server refused as invalid (400, 404, 409, 413); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP.",
+		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage or a request the server refused as invalid (400, 404, 409, 413); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP, or a second such signal.",
 		run:   runRemote,
 	}
 }
@@ -66,6 +67,9 @@ type remote struct {
 	// leaf that certificate.
 	certs certState
 	leaf  *x509.Certificate
+	// opWait is how long the server may take before it answers: the
+	// timeout of an execute, which answers once its operation ended.
+	opWait time.Duration
 }
 
 func runRemote(e *env, args []string) int {
@@ -143,6 +147,9 @@ func runRemote(e *env, args []string) int {
 		e.errorf("warning: plain HTTP to %s, which is not loopback: the API key crosses the network in clear; give the server's https:// URL", base.Host)
 	}
 	r := &remote{e: e, c: c, o: o, base: base, key: key}
+	if pos[0] == "exec" {
+		r.opWait = opWait(o.timeout)
+	}
 	if r.http, err = r.client(); err != nil {
 		return fs.usageError("%v", err)
 	}
@@ -234,7 +241,10 @@ func (r *remote) fail(err error) int {
 	r.e.errorf("%s: %v", r.base.Host, err)
 	var ae *apiError
 	if !errors.As(err, &ae) {
-		r.certHint(err)
+		var ne net.Error
+		if !r.certHint(err) && errors.As(err, &ne) && ne.Timeout() {
+			r.e.errorf("the server did not answer in time: check that it runs (not stopped, not overloaded) and that %s reaches it", r.base.Host)
+		}
 		return ExitFailed
 	}
 	switch ae.status {

@@ -10,11 +10,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -22,43 +19,7 @@ import (
 )
 
 // This file follows a run of a remote server: its event stream, rendered
-// as run renders it, and SIGINT/SIGTERM cancelling the run on the server.
-
-// signals cancels the followed run on SIGINT or SIGTERM; the stream goes
-// on to show the run's end. When the server answers that the run already
-// ended (409), the context's cause is an *endedCause instead: follow
-// stops waiting for the stream and takes the run's report.
-func (r *remote) signals(runID string) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	stop := notifyCancel(func(sig *signalCause) {
-		fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling run %s\n", program, sig.Error(), runID)
-		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer ccancel()
-		if _, err := r.call(cctx, "POST", "/api/v1/runs/"+runID+"/cancel", nil, nil); err != nil {
-			r.e.errorf("cancel: %v", err)
-			var ae *apiError
-			if errors.As(err, &ae) && ae.status == http.StatusConflict {
-				cancel(&endedCause{err: err})
-				return
-			}
-		}
-		cancel(sig)
-	})
-	return ctx, func() {
-		stop()
-		cancel(nil)
-	}
-}
-
-// endedCause ends the following of a run that the server said already
-// ended when this command asked to cancel it: no signal of this command
-// cancelled it, so its exit code is the run's own.
-type endedCause struct{ err error }
-
-func (c *endedCause) Error() string { return c.err.Error() }
-
-// Unwrap makes the cause count as a cancellation.
-func (c *endedCause) Unwrap() error { return context.Canceled }
+// as run renders it (remote_signals.go cancels it).
 
 // follow reads the run's event stream until run_finished, resuming after
 // the last event seen when the connection breaks, and returns the report.
@@ -92,8 +53,7 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 		if sctx.Err() != nil {
 			return r.endedReport(runID)
 		}
-		opened := time.Now()
-		rep, events, err := r.stream(sctx, runID, &last, obs)
+		rep, worked, err := r.stream(sctx, runID, &last, obs)
 		if rep != nil {
 			return rep, nil
 		}
@@ -104,7 +64,7 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 		if errors.As(err, &ae) && ae.status < 500 && ae.status != http.StatusTooManyRequests {
 			return nil, err
 		}
-		if events > 0 || time.Since(opened) >= steadyStream {
+		if worked {
 			failures = 0
 		}
 		failures++
@@ -116,12 +76,23 @@ func (r *remote) follow(ctx context.Context, runID string, obs engine.Observer) 
 
 // Reconnections of an event stream: at most streamFailures connections in
 // a row that fail, reconnectBackoff times their number apart; a
-// connection open for steadyStream worked.
+// connection open for steadyStream worked. A stream that brings no byte
+// for streamIdle is taken as broken: the server sends a keep-alive every
+// 15 s, so a server that stopped, or a network that dropped the
+// connection without a word, does not hold the command for ever.
 var (
 	streamFailures   = 10
 	reconnectBackoff = 500 * time.Millisecond
 	steadyStream     = time.Second
+	streamIdle       = 45 * time.Second
 )
+
+// errStreamIdle breaks a stream that brought nothing for streamIdle.
+type errStreamIdle struct{ d time.Duration }
+
+func (e errStreamIdle) Error() string {
+	return fmt.Sprintf("nothing came on the event stream for %s (the server sends a keep-alive every 15s)", e.d)
+}
 
 // endedReport is the report of a run the server said already ended.
 func (r *remote) endedReport(runID string) (*report.Report, error) {
@@ -135,11 +106,15 @@ func (r *remote) endedReport(runID string) (*report.Report, error) {
 }
 
 // stream reads one connection of the event stream, until ctx ends; it
-// returns the run's report once it ended, and how many events it read.
-func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs engine.Observer) (rep *report.Report, events int, err error) {
+// returns the run's report once it ended, and whether the connection
+// worked: it delivered events, or stayed open steadyStream without going
+// idle.
+func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs engine.Observer) (*report.Report, bool, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	req, err := http.NewRequestWithContext(ctx, "GET", r.base.String()+"/api/v1/runs/"+url.PathEscape(runID)+"/events", nil)
 	if err != nil {
-		return nil, events, err
+		return nil, false, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	if r.key != "" {
@@ -150,7 +125,7 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 	}
 	res, err := r.http.Do(req)
 	if err != nil {
-		return nil, events, err
+		return nil, false, err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
@@ -160,11 +135,17 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 		}
 		if json.Unmarshal(data, &eb) == nil && eb.Error != nil {
 			eb.Error.status = res.StatusCode
-			return nil, events, eb.Error
+			return nil, false, eb.Error
 		}
-		return nil, events, &apiError{status: res.StatusCode, Class: "internal", Msg: strings.TrimSpace(string(data))}
+		return nil, false, &apiError{status: res.StatusCode, Class: "internal", Msg: strings.TrimSpace(string(data))}
 	}
-	sc := bufio.NewScanner(res.Body)
+	opened := time.Now()
+	idle := errStreamIdle{streamIdle}
+	body := &idleReader{r: res.Body, d: streamIdle, t: time.AfterFunc(streamIdle, func() { cancel(idle) })}
+	defer body.t.Stop()
+	events := 0
+	worked := func() bool { return events > 0 || time.Since(opened) >= steadyStream }
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 64<<10), 64<<20) // a run_finished carries the whole report
 	var data []byte
 	for sc.Scan() {
@@ -173,7 +154,7 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 		case len(line) == 0 && data != nil:
 			var ev engine.Event
 			if err := json.Unmarshal(data, &ev); err != nil {
-				return nil, events, fmt.Errorf("an event is not JSON: %v", err)
+				return nil, worked(), fmt.Errorf("an event is not JSON: %v", err)
 			}
 			data = nil
 			events++
@@ -184,16 +165,34 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 				obs.Event(ev)
 			}
 			if ev.Kind == engine.EventRunFinished && ev.RunID == runID && ev.Report != nil {
-				return ev.Report, events, nil
+				return ev.Report, true, nil
 			}
 		case bytes.HasPrefix(line, []byte("data: ")):
 			data = append([]byte(nil), line[len("data: "):]...)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, events, err
+	if context.Cause(ctx) == error(idle) {
+		return nil, events > 0, idle
 	}
-	return nil, events, io.ErrUnexpectedEOF
+	if err := sc.Err(); err != nil {
+		return nil, worked(), err
+	}
+	return nil, worked(), io.ErrUnexpectedEOF
+}
+
+// idleReader restarts t, which breaks the stream, whenever bytes come.
+type idleReader struct {
+	r io.Reader
+	d time.Duration
+	t *time.Timer
+}
+
+func (i *idleReader) Read(p []byte) (int, error) {
+	n, err := i.r.Read(p)
+	if n > 0 {
+		i.t.Reset(i.d)
+	}
+	return n, err
 }
 
 // plainView prints a line per finished step, for a stream that is not a
@@ -235,26 +234,3 @@ func (p *plainView) Event(ev engine.Event) {
 
 // KindDroppedEvent is the kind of the stream's marker of dropped events.
 const KindDroppedEvent engine.EventKind = "dropped"
-
-// notifyCancel calls fn once, on the first of runSignals; the returned
-// func stops listening.
-func notifyCancel(fn func(*signalCause)) func() {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, runSignals()...)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		select {
-		case s := <-ch:
-			fn(&signalCause{sig: s, code: signalCode(s)})
-		case <-done:
-		}
-	}()
-	return func() {
-		signal.Stop(ch)
-		close(done)
-		wg.Wait()
-	}
-}

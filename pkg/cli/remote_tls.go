@@ -10,6 +10,9 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
 
 // This file is the TLS side of the remote client: its HTTP client, and
@@ -58,10 +61,41 @@ func (r *remote) client() (*http.Client, error) {
 		}
 		return pair, nil
 	}
+	// Every step of a request is bounded, so that a server that stopped
+	// (SIGSTOP, a hung host) does not hold the command for ever: the
+	// connection, the handshake, and the answer's headers, which an
+	// execute sends only once its operation ended (so its timeout adds
+	// to the bound). An event stream's headers come at once; its body is
+	// bounded by streamIdle.
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	return &http.Client{
-		Transport:     &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment},
+		Transport: &http.Transport{
+			TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment, DialContext: dialer.DialContext,
+			TLSHandshakeTimeout: tlsHandshakeTimeout, ResponseHeaderTimeout: answerTimeout + r.opWait,
+			IdleConnTimeout: 90 * time.Second,
+		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, nil
+}
+
+// Bounds of a request: the connection, the TLS handshake, and the time
+// the server takes to answer, beyond the wait of an execute (opWait). The
+// server answers within its write timeout (60 s by default).
+var (
+	dialTimeout         = 30 * time.Second
+	tlsHandshakeTimeout = 10 * time.Second
+	answerTimeout       = 90 * time.Second
+)
+
+// opWait is how long the server may take for an execute with the
+// timeout flag (or none: the server's default).
+func opWait(flag string) time.Duration {
+	d, err := time.ParseDuration(flag)
+	if err != nil || d <= 0 || d > server.MaxExecTimeout {
+		// None, or one the server refuses at once.
+		return server.DefaultExecTimeout
+	}
+	return d
 }
 
 // certState is what the TLS handshakes told of the client certificate.

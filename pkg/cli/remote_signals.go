@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+)
+
+// This file is what SIGINT, SIGTERM and SIGHUP do to a run followed on a
+// server: the first cancels it there, a later one exits at once.
+
+// signals cancels the followed run on the first of runSignals; the stream
+// goes on to show the run's end. When the server answers that the run
+// already ended (409), the context's cause is an *endedCause instead:
+// follow stops waiting for the stream and takes the run's report. Another
+// signal within sameRequest of the first is the same request; one after
+// that exits at once with its code, as run does, whatever the server
+// does meanwhile (a server that stopped answering would otherwise hold
+// the command for ever).
+func (r *remote) signals(runID string) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, runSignals()...)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var first time.Time
+		var firstCause *signalCause
+		for {
+			select {
+			case s := <-ch:
+				c := &signalCause{sig: s, code: signalCode(s)}
+				switch {
+				case first.IsZero():
+					first, firstCause = time.Now(), c
+					fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling run %s (again to exit at once)\n", program, c.Error(), runID)
+					// Asked apart, so that a signal after it is heard
+					// while the server is slow to answer.
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r.cancelRun(runID, c, cancel)
+					}()
+				case time.Since(first) < sameRequest:
+					fmt.Fprintf(r.e.stderr, "%s: %s right after the first: the run is already being cancelled\n", program, signalName(s))
+				default:
+					if v, ok := r.e.stderr.(interface{ finish() }); ok {
+						v.finish() // a question on screen, the live view's block
+					}
+					fmt.Fprintf(r.e.stderr, "%s: %s, then by %s: exiting now; run %s may still be going on the server: see 'arsenal-run remote runs' or GET %s/api/v1/runs/%s\n",
+						program, firstCause.Error(), signalName(s), runID, r.base, url.PathEscape(runID))
+					os.Exit(c.code)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		wg.Wait()
+		cancel(nil)
+	}
+}
+
+// cancelRun asks the server to cancel the run, then ends ctx with sig as
+// its cause, or with an *endedCause when the run had already ended.
+func (r *remote) cancelRun(runID string, sig *signalCause, cancel context.CancelCauseFunc) {
+	cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer ccancel()
+	if _, err := r.call(cctx, "POST", "/api/v1/runs/"+url.PathEscape(runID)+"/cancel", nil, nil); err != nil {
+		r.e.errorf("cancel: %v", err)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.status == http.StatusConflict {
+			cancel(&endedCause{err: err})
+			return
+		}
+	}
+	cancel(sig)
+}
+
+// endedCause ends the following of a run that the server said already
+// ended when this command asked to cancel it: no signal of this command
+// cancelled it, so its exit code is the run's own.
+type endedCause struct{ err error }
+
+func (c *endedCause) Error() string { return c.err.Error() }
+
+// Unwrap makes the cause count as a cancellation.
+func (c *endedCause) Unwrap() error { return context.Canceled }
