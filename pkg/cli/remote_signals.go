@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"sync"
 	"time"
 )
@@ -25,49 +24,24 @@ import (
 // the command for ever).
 func (r *remote) signals(runID string) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, runSignals()...)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var first time.Time
-		var firstCause *signalCause
-		for {
-			select {
-			case s := <-ch:
-				c := &signalCause{sig: s, code: signalCode(s)}
-				switch {
-				case first.IsZero():
-					first, firstCause = time.Now(), c
-					fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling run %s (again to exit at once)\n", program, c.Error(), runID)
-					// Asked apart, so that a signal after it is heard
-					// while the server is slow to answer.
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						r.cancelRun(runID, c, cancel)
-					}()
-				case time.Since(first) < sameRequest:
-					fmt.Fprintf(r.e.stderr, "%s: %s right after the first: the run is already being cancelled\n", program, signalName(s))
-				default:
-					if v, ok := r.e.stderr.(interface{ finish() }); ok {
-						v.finish() // a question on screen, the live view's block
-					}
-					fmt.Fprintf(r.e.stderr, "%s: %s, then by %s: exiting now; run %s may still be going on the server: see 'arsenal-run remote runs' or GET %s/api/v1/runs/%s\n",
-						program, firstCause.Error(), signalName(s), runID, r.base, url.PathEscape(runID))
-					os.Exit(c.code)
-				}
-			case <-done:
-				return
-			}
-		}
-	}()
+	var asked sync.WaitGroup
+	w := watchSignals(r.e.stderr, func(c *signalCause) {
+		fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling run %s (again to exit at once)\n", program, c.Error(), runID)
+		// Asked apart, so that a signal after it is heard while the
+		// server is slow to answer.
+		asked.Add(1)
+		go func() {
+			defer asked.Done()
+			r.cancelRun(runID, c, cancel)
+		}()
+	}, func(first, c *signalCause) {
+		fmt.Fprintf(r.e.stderr, "%s: %s, then by %s: exiting now; run %s may still be going on the server: see 'arsenal-run remote runs' or GET %s/api/v1/runs/%s\n",
+			program, first.Error(), signalName(c.sig), runID, r.base, url.PathEscape(runID))
+		os.Exit(c.code)
+	})
 	return ctx, func() {
-		signal.Stop(ch)
-		close(done)
-		wg.Wait()
+		w.stop()
+		asked.Wait()
 		cancel(nil)
 	}
 }

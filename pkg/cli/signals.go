@@ -94,46 +94,68 @@ const (
 // only ever replaced by rename.)
 func (r *runner) signals() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, runSignals()...)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
+	w := watchSignals(r.e.stderr, func(c *signalCause) {
+		fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
+		cancel(ops.WithClass(ops.ClassCancelled, c))
+	}, func(first, c *signalCause) {
+		fmt.Fprintf(r.e.stderr, "%s: %s again: exiting now\n", program, signalName(c.sig))
+		r.exitNow(first.Error()+", then by "+signalName(c.sig), c.code)
+	})
+	return ctx, func() {
+		w.stop()
+		cancel(nil)
+	}
+}
+
+// signalWatch calls its front end's handlers for runSignals, until stop.
+type signalWatch struct {
+	ch   chan os.Signal
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// watchSignals calls first with the first of runSignals. Another signal
+// within sameRequest of it is the same request: stderr is told that it
+// changes nothing. On one after that, what stderr shows is finished (a
+// question nobody will answer now, the live view's block) and again is
+// called with both causes; again exits the process.
+func watchSignals(stderr io.Writer, first func(c *signalCause), again func(first, c *signalCause)) *signalWatch {
+	w := &signalWatch{ch: make(chan os.Signal, 4), done: make(chan struct{})}
+	signal.Notify(w.ch, runSignals()...)
+	w.wg.Add(1)
 	go func() {
-		defer wg.Done()
-		var first time.Time
+		defer w.wg.Done()
+		var firstAt time.Time
 		var firstCause *signalCause
 		for {
 			select {
-			case s := <-ch:
+			case s := <-w.ch:
 				c := &signalCause{sig: s, code: signalCode(s)}
 				switch {
-				case first.IsZero():
-					first, firstCause = time.Now(), c
-					fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
-					cancel(ops.WithClass(ops.ClassCancelled, c))
-				case time.Since(first) < sameRequest:
-					fmt.Fprintf(r.e.stderr, "%s: %s right after the first: the run is already being cancelled\n", program, signalName(s))
+				case firstCause == nil:
+					firstAt, firstCause = time.Now(), c
+					first(c)
+				case time.Since(firstAt) < sameRequest:
+					fmt.Fprintf(stderr, "%s: %s right after the first: the run is already being cancelled\n", program, signalName(s))
 				default:
-					if v, ok := r.e.stderr.(interface{ finish() }); ok {
-						// A question may be on screen, which nobody will
-						// answer now, and the live view's block.
+					if v, ok := stderr.(interface{ finish() }); ok {
 						v.finish()
 					}
-					fmt.Fprintf(r.e.stderr, "%s: %s again: exiting now\n", program, signalName(s))
-					r.exitNow(firstCause.Error()+", then by "+signalName(s), c.code)
+					again(firstCause, c)
 				}
-			case <-done:
+			case <-w.done:
 				return
 			}
 		}
 	}()
-	return ctx, func() {
-		signal.Stop(ch)
-		close(done)
-		wg.Wait()
-		cancel(nil)
-	}
+	return w
+}
+
+// stop ends the watch; no handler runs once it has returned.
+func (w *signalWatch) stop() {
+	signal.Stop(w.ch)
+	close(w.done)
+	w.wg.Wait()
 }
 
 // outlivePipes keeps the process going when its output is a pipe whose
