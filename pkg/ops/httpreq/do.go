@@ -28,7 +28,8 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "param url: %v", err)
 	}
-	masked := maskedURL(ctx, u)
+	show := urlShower(ctx)
+	masked := show(u)
 	var body io.Reader
 	contentType := ""
 	switch {
@@ -78,13 +79,13 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, op.fail(ctx, err, method, u)
+		return nil, op.fail(ctx, err, method, u, masked)
 	}
 	defer resp.Body.Close()
 	buf := capture.NewBuffer(op.bodyLimit(p))
 	buf.Guard(ops.CallFrom(ctx).Secrets)
 	if _, err := io.Copy(buf, resp.Body); err != nil {
-		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u)
+		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u, masked)
 	}
 	out := map[string]any{
 		"status":      resp.StatusCode,
@@ -92,7 +93,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		"body":        strings.ToValidUTF8(string(buf.Bytes()), "\uFFFD"),
 		"json":        nil,
 		"truncated":   buf.Truncated(),
-		"url":         maskedURL(ctx, resp.Request.URL),
+		"url":         show(resp.Request.URL),
 		"duration_ms": int(time.Since(start).Milliseconds()),
 	}
 	if isJSON(resp.Header.Get("Content-Type")) && !buf.Truncated() && len(buf.Bytes()) > 0 {
@@ -129,8 +130,9 @@ type timeoutError string
 func (e timeoutError) Error() string { return string(e) }
 func (e timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
-// fail turns a client error into a classed error with the URL masked.
-func (op *Request) fail(ctx context.Context, err error, method string, u *url.URL) error {
+// fail turns a client error into a classed error with the URL masked:
+// masked is u as urlShower shows it.
+func (op *Request) fail(ctx context.Context, err error, method string, u *url.URL, masked string) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
@@ -143,29 +145,31 @@ func (op *Request) fail(ctx context.Context, err error, method string, u *url.UR
 		err = ue.Err
 	}
 	// The URL quoted in the error as the step's output shows it: secrets
-	// first, whole (see maskedURL).
-	msg := redact.InText(strings.ReplaceAll(err.Error(), u.String(), maskedURL(ctx, u)), u)
+	// first, whole (see urlShower).
+	msg := redact.InText(strings.ReplaceAll(err.Error(), u.String(), masked), u)
 	var hint string
 	if strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate") {
 		hint = "; if the server uses a self-signed certificate on purpose, set insecure_skip_verify: true"
 	}
-	e := fmt.Errorf("%s %s: %s%s", method, maskedURL(ctx, u), msg, hint)
+	e := fmt.Errorf("%s %s: %s%s", method, masked, msg, hint)
 	if class == ops.ClassAuthorization {
-		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, maskedURL(ctx, u), strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
+		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, masked, strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
 	}
 	return ops.WithClass(class, e)
 }
 
-// maskedURL is u as the step's output and errors show it: the run's
-// secrets masked first, whole, then credential-looking values (see
+// urlShower returns how the step's output and errors show a URL: the
+// run's secrets masked first, whole, then credential-looking values (see
 // redact.MaskURL). Masking a token=… value first would cut a secret holding
 // an '&' there and leave its tail, no longer the whole secret, in clear.
-func maskedURL(ctx context.Context, u *url.URL) string {
+// The secrets' redactor is built once, for every URL of the call.
+func urlShower(ctx context.Context) func(*url.URL) string {
 	secrets := ops.CallFrom(ctx).Secrets
 	if len(secrets) == 0 {
-		return redact.URL(u)
+		return redact.URL
 	}
-	return redact.MaskURL(u, redact.New(secrets...).String)
+	mask := redact.New(secrets...).String
+	return func(u *url.URL) string { return redact.MaskURL(u, mask) }
 }
 
 // safeHeaders may follow a redirect to another host.
