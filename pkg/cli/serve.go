@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -207,62 +206,12 @@ type daemon struct {
 	tls *server.TLSFiles
 }
 
-// setLog makes the loggers of standard error, in --log-format, and makes
-// every later write to it whole, from any goroutine.
-func (d *daemon) setLog(color bool) {
-	out := &lockedWriter{w: d.e.stderr}
-	d.e.stderr = out
-	d.log = newScheduleLogger(out, d.o.logFormat == "json", color, min(d.level, zerolog.InfoLevel))
-	d.runLog = out
-	if d.o.logFormat != "json" {
-		d.runLog = zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: logTimeFormat}
-	}
-}
-
-func (d *daemon) infof(format string, args ...any)  { d.log.Info().Msgf(format, args...) }
-func (d *daemon) warnf(format string, args ...any)  { d.log.Warn().Msgf(format, args...) }
-func (d *daemon) errorf(format string, args ...any) { d.log.Error().Msgf(format, args...) }
-
-// logWriter turns each write, a line of a standard library logger (the
-// HTTP server's), into one line of log at level.
-type logWriter struct {
-	log   zerolog.Logger
-	level zerolog.Level
-}
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.log.WithLevel(w.level).Msg(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
 // serveGCPercent is the collector's target in serve unless $GOGC says
 // otherwise: the server allocates per request, and at full load the
 // default (100) spent about a quarter of its CPU collecting; 400 costs a
 // few MiB of heap more (bench/README.md). The scheduler keeps the default:
 // there it halved nothing but doubled the heap.
 const serveGCPercent = 400
-
-// leaveProcesses says which processes process.start started go on
-// running once serve exits, in a supervisor group or not: nothing
-// restarts or reaps them any more, and the next serve does not know them
-// (process.kill by pid still reaches them).
-func (d *daemon) leaveProcesses() {
-	var pids []string
-	for _, c := range d.sup.Running() {
-		if c.Group == "" {
-			pids = append(pids, fmt.Sprintf("%d (no supervisor)", c.PID))
-		} else {
-			pids = append(pids, fmt.Sprintf("%d (supervisor %s)", c.PID, c.Group))
-		}
-	}
-	if len(pids) > 0 {
-		what := fmt.Sprintf("%d processes", len(pids))
-		if len(pids) == 1 {
-			what = "1 process"
-		}
-		d.log.Warn().Strs("pids", pids).Msg(what + " started by process.start keep running unsupervised: nothing restarts or reaps them now; stop a supervisor's with supervisor.stop before serve stops, or any by pid")
-	}
-}
 
 func (d *daemon) run() int {
 	e, o := d.e, d.o

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// This file is what run asks of the run service: the request its flags
+// make, and how a request the service refused is told.
+
+// request turns the flags into a run request.
+func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request, int, bool) {
+	e, o := r.e, r.o
+	req := runs.Request{
+		Playbook: pb,
+		Policy:   policy,
+		Caller:   runs.Caller{Roles: o.roles, Name: osUser(), From: hostName(), Trigger: runs.TriggerCLI},
+		DryRun:   o.dryRun, Yes: o.yes, Force: o.force,
+		ResumeFrom:  o.resume,
+		InputsFile:  o.inputsFile,
+		Sinks:       runs.Sinks{Report: o.reportPath, JUnit: o.junit, Markdown: o.markdown, HTML: o.html, StepSummary: true},
+		Reads:       map[string]string{"the policy": o.policy, "the audit log": o.auditLog, "the inventory": o.remote.inventory},
+		MaxParallel: o.parallel,
+		BaseURL:     o.baseURL,
+		Selection:   engine.Selection{From: o.from, Only: o.only},
+		Notice:      func(format string, args ...any) { e.errorf(format, args...) },
+	}
+	req.InputText = map[string]string{}
+	for _, kv := range o.inputs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			fmt.Fprintf(e.stderr, "%s: --input %q: write it as name=value\nnothing ran\n", r.path, kv)
+			return req, ExitUsage, false
+		}
+		req.InputText[k] = v
+	}
+	return req, 0, true
+}
+
+// prepareError reports a request the service refused before running it.
+func (r *runner) prepareError(err error) int {
+	e := r.e
+	var pe *runs.PrepareError
+	if !errors.As(err, &pe) {
+		e.errorf("%v", err)
+		return ExitFailed
+	}
+	switch pe.Field {
+	case "playbook":
+		fmt.Fprintln(e.stderr, pe.Err)
+		fmt.Fprintf(e.stderr, "%s has problems; nothing ran\n", r.path)
+		return ExitUsage
+	case "roles", "resume", "selection":
+		return usageError(e, r.c, "%v", pe.Err)
+	case "sinks":
+		fmt.Fprintf(e.stderr, "%v\nnothing ran\n", pe.Err)
+		return ExitUsage
+	}
+	if ds := (steps.Diagnostics)(nil); errors.As(pe.Err, &ds) {
+		// Problems in an inputs file name their own file:line:column.
+		fmt.Fprintf(e.stderr, "%v\nnothing ran\n", ds)
+		return ExitUsage
+	}
+	fmt.Fprintf(e.stderr, "%s: %v\nnothing ran\n", r.path, pe.Err)
+	return ExitUsage
+}
+
+// osUser and hostName say who runs the CLI, for the audit log and history.
+func osUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(os.Getuid())
+}
+
+func hostName() string {
+	h, _ := os.Hostname()
+	return h
+}
