@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -412,62 +411,6 @@ func (p *Pool) sessionFor(ctx context.Context, h *inventory.Host, a authOpts, us
 		c.close(fmt.Errorf("opening a session failed: %w", err))
 	}
 }
-
-// handshakeError explains a failed handshake: host keys and logins get
-// their own messages; the rest is passed on. hk is the host key check the
-// handshake used. A host key known_hosts does not vouch for has class
-// validation, which retry never retries: trying again cannot change the
-// key, and only hammers a host whose identity is in doubt; known_hosts (an
-// input of the run) is what must be fixed.
-func handshakeError(h *inventory.Host, user string, hk *hostKeyCheck, err error) error {
-	var he *hostKeyError
-	if errors.As(err, &he) {
-		return ops.WithClass(ops.ClassValidation, he)
-	}
-	var ne *ssh.AlgorithmNegotiationError
-	if errors.As(err, &ne) && ne.What == "host key" && hk != nil && len(hk.listed) > 0 {
-		// Only the listed key types were asked for (see hostKeyCheck):
-		// a server offering none of them has another key now.
-		var listed []string
-		for _, k := range hk.listed {
-			listed = append(listed, fmt.Sprintf("%s (%s:%d)", k.Key.Type(), k.Filename, k.Line))
-		}
-		norm := knownhosts.Normalize(hk.address)
-		return ops.Errorf(ops.ClassValidation, "host key of %s (%s): known_hosts lists only %s for this host, but the server offers %s. "+
-			"The host's key may have changed (reinstalled, or someone intercepting the connection): check the new key's fingerprint with the host's owner "+
-			"(`ssh-keyscan -p %d %s | ssh-keygen -lf -`), then remove the old entry with `ssh-keygen -R '%s' -f %s` and add the new one",
-			h.Name, norm, strings.Join(listed, ", "), strings.Join(ne.RequestedAlgorithms, ", "), portOf(hk.address), h.Address, norm, hk.listed[0].Filename)
-	}
-	switch msg := err.Error(); {
-	case strings.Contains(msg, "unable to authenticate"):
-		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err})
-	case strings.Contains(strings.ToLower(msg), "too many authentication failures"):
-		// OpenSSH's sshd disconnects a client that offered more keys than
-		// its MaxAuthTries (6) allows: an agent holding many keys, none
-		// of them the host's, or the host's after too many others.
-		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err, tooMany: true})
-	}
-	return ops.Errorf(ops.ClassExecution, "SSH handshake with %s (%s): %w", h.Name, h.HostPort(), err)
-}
-
-// loginError is a server refusing every key offered, or closing the login
-// after too many of them (tooMany). Trying again offers the same keys:
-// ssh.wait fails at once on it.
-type loginError struct {
-	host, address, user string
-	err                 error
-	tooMany             bool
-}
-
-func (e *loginError) Error() string {
-	if e.tooMany {
-		return fmt.Sprintf("logging in to %s (%s) as %s: the server closed the login after too many keys were offered (its MaxAuthTries counts each one); "+
-			"set identity_file for the host in the inventory, which is offered first, or hold fewer keys in the agent (ssh-add -l lists them) (%v)", e.host, e.address, e.user, e.err)
-	}
-	return fmt.Sprintf("logging in to %s (%s) as %s: the server accepted none of the keys offered; check identity_file, the agent's keys (ssh-add -l) and the host's authorized_keys (%v)", e.host, e.address, e.user, e.err)
-}
-
-func (e *loginError) Unwrap() error { return e.err }
 
 // closeHost closes the pooled connection to h, if there is one.
 func (p *Pool) closeHost(h *inventory.Host, why error) {
