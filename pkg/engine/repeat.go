@@ -118,24 +118,39 @@ func (r *run) evalDuration(e *steps.Expr, env map[string]any, what string) (time
 // repeat runs a call until repeat.until holds for the output of its last
 // attempt, waiting every between attempts, for at most repeat.timeout. An
 // attempt that fails (after its own retries) ends the repeat with its
-// error; running out of time is class timeout, and the step keeps the last
-// output. A repeat event comes before each new attempt.
+// error; running out of time is class timeout, and the step keeps the
+// output repeat.until was last false for: an attempt the timeout cut
+// short (which mostly gives none) does not replace it. A repeat event
+// comes before each new attempt.
 func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]any, error) {
 	rp := c.Step.Repeat
 	clock := r.p.e.clock
 	rctx, cancel := context.WithTimeoutCause(ctx, rp.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{"repeat.timeout", rp.Timeout}))
 	defer cancel()
-	late := func(n int, out map[string]any) (map[string]any, error) {
+	var last map[string]any // the output of the last attempt that ended
+	// late ends the repeat after done attempts ended; cut is the attempt
+	// the timeout stopped, 0 when it ran out between attempts.
+	late := func(done, cut int) (map[string]any, error) {
 		if ctx.Err() != nil {
-			return out, causeOf(ctx, context.Cause(ctx))
+			return last, causeOf(ctx, context.Cause(ctx))
 		}
-		return out, ops.Errorf(ops.ClassTimeout, "repeat.until (%s) still false after %s: repeat.timeout of %s exceeded", rp.Until.Source, plural(n, "attempt", "attempts"), rp.Timeout)
+		over := fmt.Sprintf("repeat.timeout of %s exceeded", rp.Timeout)
+		switch {
+		case cut == 1:
+			return last, ops.Errorf(ops.ClassTimeout, "%s during attempt 1, before repeat.until (%s) could be evaluated", over, rp.Until.Source)
+		case cut > 1:
+			over += fmt.Sprintf(" during attempt %d", cut)
+		}
+		return last, ops.Errorf(ops.ClassTimeout, "repeat.until (%s) still false after %s: %s", rp.Until.Source, plural(done, "attempt", "attempts"), over)
 	}
 	for n := 1; ; n++ {
 		out, err := r.once(rctx, c)
 		if err != nil {
 			if rctx.Err() != nil {
-				return late(n, out)
+				if n == 1 {
+					last = out // what the first attempt gave is all there is
+				}
+				return late(n-1, n)
 			}
 			return out, err
 		}
@@ -146,12 +161,13 @@ func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]an
 		if ok {
 			return out, nil
 		}
+		last = out
 		c.Log.Info().Int("attempt", n).Dur("every", set.every).Msg("repeating")
 		r.emitCall(c, Event{Kind: EventRepeat, Attempt: n, DelayMS: set.every.Milliseconds(), Message: fmt.Sprintf("repeat.until (%s) is false", rp.Until.Source)})
 		select {
 		case <-clock.After(set.every):
 		case <-rctx.Done():
-			return late(n, out)
+			return late(n, 0)
 		}
 	}
 }
