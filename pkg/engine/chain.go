@@ -308,10 +308,12 @@ func retry(clock Clock) Middleware {
 				select {
 				case <-clock.After(d):
 				case <-ctx.Done():
+					// The wait was cut: say so, so that the attempt's own
+					// error does not read as what the cut caused.
 					if err == nil {
-						err = context.Cause(ctx)
+						return out, causeOf(ctx, fmt.Errorf("while waiting to try again: %s", ev.Message))
 					}
-					return out, causeOf(ctx, err)
+					return out, causeOf(ctx, fmt.Errorf("while waiting to retry after attempt %d failed: %w", n, err))
 				}
 			}
 		}
