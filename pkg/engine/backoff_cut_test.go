@@ -67,3 +67,48 @@ steps:
 		t.Errorf("run %s, want cancelled", rep.Status)
 	}
 }
+
+// TestCancelAsAnUntilAttemptEndsIsCancelled: a run cancelled while an
+// attempt runs that then succeeds, but with retry.until false and tries
+// left, ends the step cancelled: it did not run out of tries, it was
+// stopped.
+func TestCancelAsAnUntilAttemptEndsIsCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	e := New(registry(t, func(r *ops.Registry) {
+		r.MustRegister(ops.Spec{Name: "test.stop_run", Risk: ops.RiskRead}, ops.Func(func(context.Context, ops.Params) (map[string]any, error) {
+			cancel(errors.New("stopped by the operator"))
+			return map[string]any{"ready": false}, nil
+		}))
+	}))
+	rep, err := plan(t, e, header+`
+steps:
+  - id: a
+    op: test.stop_run
+    retry: {attempts: 3, until: output.ready}
+`).Run(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := stepOf(t, rep, "a")
+	const want = "stopped by the operator: retry.until (output.ready) was false after attempt 1, and the step could not try again"
+	if a.Status != report.StatusCancelled || a.Error == nil || a.Error.Class != string(ops.ClassCancelled) || a.Error.Message != want {
+		t.Errorf("a: %s %+v, want cancelled: %s", a.Status, a.Error, want)
+	}
+}
+
+// TestUntilFalseAfterOneAttempt: a step with retry.until and one attempt
+// says so in the singular.
+func TestUntilFalseAfterOneAttempt(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: a
+    op: control.noop
+    retry: {until: "false"}
+`), nil)
+	const want = "retry.until (false) still false after 1 attempt"
+	if a := stepOf(t, rep, "a"); a.Error == nil || a.Error.Message != want {
+		t.Errorf("a: %+v, want %q", a.Error, want)
+	}
+}

@@ -279,8 +279,11 @@ func retry(clock Clock) Middleware {
 			}
 			for n := 1; ; n++ {
 				out, err := next(ctx, c)
-				if n >= r.Attempts || ctx.Err() != nil {
+				if n >= r.Attempts {
 					return out, untilFailed(c, r, n, out, err)
+				}
+				if ctx.Err() != nil {
+					return out, stopped(ctx, c, r, n, out, err)
 				}
 				again, rerr := shouldRetry(c, r, n, out, err)
 				if rerr != nil {
@@ -398,9 +401,28 @@ func untilFailed(c *Call, r *steps.Retry, n int, out map[string]any, err error) 
 		return notEvaluated("retry.until", nil, evalErr)
 	}
 	if !ok {
-		return ops.Errorf(ops.ClassExecution, "retry.until (%s) still false after %d attempts", r.Until.Source, n)
+		return ops.Errorf(ops.ClassExecution, "retry.until (%s) still false after %s", r.Until.Source, plural(n, "attempt", "attempts"))
 	}
 	return nil
+}
+
+// stopped ends a step whose run was cancelled (or timed out) as its
+// attempt n, not its last, ended. A failure is the attempt's, which
+// names the cause already; a success whose retry.until is false would
+// have been tried again, so the step ends as the run does, cancelled
+// (or timed out), not failed for a condition it had tries left to meet.
+func stopped(ctx context.Context, c *Call, r *steps.Retry, n int, out map[string]any, err error) error {
+	if err != nil || r.Until == nil {
+		return err
+	}
+	ok, evalErr := c.run.evalRetry(r.Until, c, n, out, nil)
+	if evalErr != nil {
+		return notEvaluated("retry.until", nil, evalErr)
+	}
+	if ok {
+		return nil
+	}
+	return causeOf(ctx, fmt.Errorf("retry.until (%s) was false after attempt %d, and the step could not try again", r.Until.Source, n))
 }
 
 // backoff returns the wait after attempt n: delay × backoff^(n-1), capped
