@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -176,5 +178,32 @@ steps:
 	defer mu.Unlock()
 	if len(finished) != 2 || finished[0].Reused || !finished[1].Reused || finished[1].Attempts != 2 {
 		t.Errorf("step_finished of a: %+v; want the second one reused, with 2 attempts", finished)
+	}
+}
+
+// A reused output is the value the first run had: a whole number stays an
+// int, exactly, however large, so the resumed run computes what the first
+// would have (float64 % int is an error, and a float64 rounds a 64-bit id).
+func TestResumeKeepsWholeNumbersOfReusedOutputs(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+steps:
+  - {id: mk, op: control.set, with: {values: {id: "${{ 1733356800123456789 }}", n: 5, f: 2.5}}}
+  - {id: gate, op: test.flaky, with: {key: gate, fails: 1}}
+  - id: use
+    op: control.set
+    with:
+      values:
+        id: "id ${{ steps.mk.output.values.id }}"
+        odd: "${{ steps.mk.output.values.n % 2 == 1 }}"
+        types: "${{ [type(steps.mk.output.values.n), type(steps.mk.output.values.f)] }}"
+`)
+	_, rep := resumeOnce(t, p, nil)
+	if rep.Status != report.StatusSucceeded || !stepOf(t, rep, "mk").Reused {
+		t.Fatalf("resumed run %s:\n%s", rep.Status, dump(rep))
+	}
+	want := map[string]any{"values": map[string]any{"id": "id 1733356800123456789", "odd": true, "types": []any{"int", "float"}}}
+	if diff := cmp.Diff(want, stepOf(t, rep, "use").Output); diff != "" {
+		t.Errorf("use's output in the resumed run (-want +got):\n%s", diff)
 	}
 }

@@ -29,11 +29,11 @@ func roundTrip(t *testing.T, r *report.Report) *report.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out report.Report
-	if err := json.Unmarshal(b, &out); err != nil {
+	out, err := report.Decode(b)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return &out
+	return out
 }
 
 func TestResume(t *testing.T) {

@@ -105,18 +105,6 @@ func Verify(data, key []byte) (*Report, error) {
 	return r, nil
 }
 
-// Decode parses a JSON report of this FormatVersion.
-func Decode(data []byte) (*Report, error) {
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("not a report: %w", err)
-	}
-	if r.ReportVersion != FormatVersion {
-		return nil, fmt.Errorf("report_version %q; this arsenal-run reads version %s", r.ReportVersion, FormatVersion)
-	}
-	return &r, nil
-}
-
 // decodeObject parses one JSON object, keeping numbers as written.
 func decodeObject(data []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -140,12 +140,9 @@ func Read(path string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: not a report: %w", path, err)
+	r, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if r.ReportVersion != FormatVersion {
-		return nil, fmt.Errorf("%s: report_version %q; this arsenal-run reads version %s", path, r.ReportVersion, FormatVersion)
-	}
-	return &r, nil
+	return r, nil
 }
