@@ -17,6 +17,11 @@ const (
 	mdBlockLimit = 4 << 10   // bytes of one error or output block
 	mdCellLimit  = 200       // characters of one table cell
 	mdTotalLimit = 512 << 10 // bytes of the whole summary
+	// mdTableLimit bounds the table of steps, so that the details of the
+	// failed steps still fit; mdFooterRoom is kept for the line that
+	// says how many more failed.
+	mdTableLimit = 256 << 10
+	mdFooterRoom = 1 << 10
 )
 
 // mdIcon is the emoji GitHub renders in colour for a status.
@@ -65,24 +70,35 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	b.WriteString("| | Step | Op | Status | Time | Tries | Note |\n|:-:|---|---|---|--:|--:|---|\n")
 	for i := range r.Steps {
 		s := &r.Steps[i]
+		var row strings.Builder
 		note := stepNote(s, mdCellLimit, true)
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdNote(note))
-		mdNested(&b, s)
+		fmt.Fprintf(&row, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdNote(note))
+		mdNested(&row, s)
+		if b.Len()+row.Len() > mdTableLimit {
+			fmt.Fprintf(&b, "| | … | | | | | %d more steps; the report of run `%s` has them all |\n", len(r.Steps)-i, mdCode(r.RunID))
+			break
+		}
+		b.WriteString(row.String())
 	}
 	b.WriteString("\n")
 	mdOutputs(&b, r)
+	// Each block is written whole or not at all: a summary cut in its
+	// middle could end inside a code fence, and the output shown in it
+	// would become markup, or the rest of the job summary code.
 	list, more := mdDetailed(r.Steps)
-	for _, s := range list {
-		mdDetails(&b, r, s)
+	for i, s := range list {
+		var block strings.Builder
+		mdDetails(&block, r, s)
+		if b.Len()+block.Len() > mdTotalLimit-mdFooterRoom {
+			more += len(list) - i
+			break
+		}
+		b.WriteString(block.String())
 	}
 	if more > 0 {
 		fmt.Fprintf(&b, "More steps failed than are shown here (%d more); those that failed the run come first. The report of run `%s` has them all.\n\n", more, mdCode(r.RunID))
 	}
-	out := b.String()
-	if len(out) > mdTotalLimit {
-		out = CapString(out, mdTotalLimit) + "\n"
-	}
-	_, err := io.WriteString(w, out)
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
