@@ -2,7 +2,9 @@ package scheduler
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -135,6 +137,22 @@ func (s *Scheduler) Handler() http.Handler {
 		enc.SetIndent("", "  ")
 		enc.Encode(h)
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+	// A collector that cannot be read (the history's resources while the
+	// database does not answer) leaves its series out, logged and counted
+	// (promhttp_metric_handler_errors_total); the rest is served.
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{
+		Registry: s.cfg.Registry, ErrorHandling: promhttp.ContinueOnError, ErrorLog: metricsLog{s},
+	}))
 	return mux
+}
+
+// metricsFailedMessage is the log line of a scrape that left series out.
+const metricsFailedMessage = "/metrics: some series could not be read and were left out"
+
+// metricsLog logs what /metrics could not gather, as a warning.
+type metricsLog struct{ s *Scheduler }
+
+func (l metricsLog) Println(v ...any) {
+	msg := strings.TrimPrefix(strings.TrimSpace(fmt.Sprintln(v...)), "error gathering metrics: ")
+	l.s.log.Warn().Str("error", msg).Msg(metricsFailedMessage)
 }

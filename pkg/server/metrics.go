@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log"
 	"net/http"
 	"strconv"
 	"sync"
@@ -68,7 +69,11 @@ func newMetrics(s *Server) *metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.execs, m.runs, m.authFails, m.streams, queue, active,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(s.cfg.Collectors...)
-	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	// A collector that cannot be read (the history's resources while the
+	// database does not answer) leaves its series out of the scrape and
+	// is logged and counted (promhttp_metric_handler_errors_total): the
+	// rest, the queue and the leadership among them, is served all the same.
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError, ErrorLog: log.New(s.cfg.Log, "GET /metrics: ", 0)})
 	mgr.OnEnd(m.runEnded)
 	return m
 }

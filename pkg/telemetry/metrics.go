@@ -29,7 +29,9 @@ type Resources interface {
 //	arsenal_op_max_rss_bytes{op="shell.exec"} 2.097152e+08
 //
 // Operation names are registry names, a bounded set. A store that cannot
-// be read makes the scrape report the error for these metrics.
+// be read makes the collector report the error: the /metrics of serve and
+// schedule then leave these series out, log it and count it in
+// promhttp_metric_handler_errors_total, and serve the rest.
 func ResourceCollector(store Resources) prometheus.Collector {
 	return &resources{store: store, now: time.Now}
 }

@@ -1,0 +1,40 @@
+package server
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// failingCollector is a collector whose source cannot be read, as the
+// history's resource figures while the database does not answer.
+type failingCollector struct{ desc *prometheus.Desc }
+
+func (c failingCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c failingCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.NewInvalidMetric(c.desc, errors.New("the database does not answer"))
+}
+
+// TestMetricsSurviveAFailingCollector: one series that cannot be read
+// (the history's, while the database is down) leaves the rest of
+// /metrics served, and the failure counted, rather than making every
+// scrape a 500 at the moment the other series matter most.
+func TestMetricsSurviveAFailingCollector(t *testing.T) {
+	bad := failingCollector{prometheus.NewDesc("arsenal_test_broken", "A series that cannot be read.", nil, nil)}
+	ts := newTestServer(t, func(c *Config) { c.Collectors = append(c.Collectors, bad) })
+	ts.post("operator", "/api/v1/operations/control.noop/execute", map[string]any{}).want(t, 200)
+	ts.get("viewer", "/metrics").want(t, 200)
+	m := ts.get("viewer", "/metrics").want(t, 200) // counts the failure of the first
+	for _, want := range []string{
+		`arsenal_executions_total{op="control.noop",outcome="succeeded"} 1`,
+		`arsenal_run_queue_depth 0`,
+		`promhttp_metric_handler_errors_total{cause="gathering"} 1`,
+	} {
+		if !strings.Contains(string(m.body), want) {
+			t.Errorf("metrics lack %s:\n%s", want, m.body)
+		}
+	}
+}
