@@ -45,11 +45,14 @@ type Run struct {
 // StepResult is one row recorded while a run goes on: a plain step or one
 // fan-out item that finished, as the engine's events report them.
 type StepResult struct {
-	StepID     string
-	Section    string // "steps", "on_failure" or "finally"; "" means "steps"
-	Op         string
-	Item       int // the item's index, or -1 for the step itself
-	Attempts   int
+	StepID   string
+	Section  string // "steps", "on_failure" or "finally"; "" means "steps"
+	Op       string
+	Item     int // the item's index, or -1 for the step itself
+	Attempts int
+	// Items is, on a fan-out step's own row, its number of items: that
+	// row totals theirs and is not an operation call.
+	Items      int
 	Status     report.Status
 	ErrorClass string
 	StartedAt  time.Time
@@ -165,7 +168,11 @@ func (s *Store) RecordStep(ctx context.Context, runID string, res StepResult) er
 	return s.RecordSteps(ctx, runID, []StepResult{res})
 }
 
-// stepArgs are the values of one live step row.
+// stepArgs are the values of one live step row. It is an operation call
+// (what Stats counts) when it ran once and is not a fan-out step's total:
+// the row of a step or item tried more than once sums its attempts and
+// the waits between them, and its attempts become calls when the report
+// replaces the live rows (stepRows).
 func stepArgs(runID string, res StepResult) []any {
 	kind, item := "step", any(nil)
 	if res.Item >= 0 {
@@ -179,7 +186,7 @@ func stepArgs(runID string, res StepResult) []any {
 	call := 0
 	if !res.StartedAt.IsZero() {
 		started = ms(res.StartedAt)
-		if res.Attempts > 0 {
+		if res.Attempts == 1 && res.Items == 0 {
 			call = 1
 		}
 	}

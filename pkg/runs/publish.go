@@ -88,6 +88,9 @@ func (p *publisher) Event(ev engine.Event) {
 		return
 	}
 	res.Section, res.Attempts, res.Status, res.ErrorClass = ev.Section, ev.Attempts, report.Status(ev.Status), ev.ErrClass
+	if ev.Kind == engine.EventStepFinished {
+		res.Items = ev.Items
+	}
 	res.DurationMS, res.Ignored = ev.DurationMS, ev.Ignored
 	// A step that ran has a start; a reused one's figures are those of
 	// the run that ran it, and its row is no call of this run.
