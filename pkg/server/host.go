@@ -389,23 +389,6 @@ func (s *Server) opStats(w http.ResponseWriter, r *http.Request, _ *Principal) *
 	return nil
 }
 
-// parseRange reads a Go duration, or a number of days like 7d.
-func parseRange(v string) (time.Duration, error) {
-	var d time.Duration
-	var err error
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		var n int
-		n, err = strconv.Atoi(days)
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		d, err = time.ParseDuration(v)
-	}
-	if err == nil && (d <= 0 || d > 366*24*time.Hour) {
-		err = strconv.ErrRange
-	}
-	return d, err
-}
-
 // GET /healthz: no key needed. The answer's version and ops let
 // cluster.topology recognise an arsenal-run server.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {

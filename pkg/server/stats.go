@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -50,4 +52,33 @@ func (c *statsCache) get(ctx context.Context, rng time.Duration, now time.Time,
 	}
 	c.rng, c.at, c.ops = rng, now, ops
 	return ops, nil
+}
+
+// maxStatsRange is the longest range the statistics cover.
+const maxStatsRange = 366 * 24 * time.Hour
+
+// parseRange reads a Go duration, or a number of days like 7d, positive
+// and up to maxStatsRange. The days are checked before they are turned
+// into a duration, which a large number would overflow.
+func parseRange(v string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, err
+		}
+		if n <= 0 || n > int(maxStatsRange/(24*time.Hour)) {
+			return 0, strconv.ErrRange
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, err
+		}
+	}
+	if d <= 0 || d > maxStatsRange {
+		return 0, strconv.ErrRange
+	}
+	return d, nil
 }

@@ -54,3 +54,22 @@ func TestStatsAreReadOnceForManyCallers(t *testing.T) {
 	}
 	c.turn <- struct{}{}
 }
+
+// TestStatsRange: a range is a positive Go duration or a number of days,
+// up to 366 days; a number of days too large to be a duration is refused,
+// not wrapped around into some other range.
+func TestStatsRange(t *testing.T) {
+	for v, want := range map[string]time.Duration{
+		"1h": time.Hour, "90m": 90 * time.Minute, "7d": 7 * 24 * time.Hour, "366d": 366 * 24 * time.Hour, "8784h": 366 * 24 * time.Hour,
+	} {
+		if d, err := parseRange(v); err != nil || d != want {
+			t.Errorf("parseRange(%q) = %v, %v; want %v", v, d, err, want)
+		}
+	}
+	for _, v := range []string{"", "0", "0d", "-1h", "-1d", "1.5d", "367d", "8785h", "1w", "abc", "d",
+		"106752d", "213504d", "9223372036854775807d", "99999999999999999999d"} {
+		if d, err := parseRange(v); err == nil {
+			t.Errorf("parseRange(%q) = %v, want an error", v, d)
+		}
+	}
+}
