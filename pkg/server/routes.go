@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
 )
 
 // handler serves one route for an authenticated caller (nil on public
@@ -154,6 +156,9 @@ func (s *Server) wrap(rt *route) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if rt.path != "/" {
+			telemetry.SetRoute(r.Context(), rt.method, rt.path)
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {

@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"context"
 	"net/http"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -15,14 +16,17 @@ import (
 // server span that continues the trace of an incoming W3C traceparent; a
 // run the request starts becomes the span's child (the run service takes
 // the span from the request's context). Only the method and path are
-// recorded, never the query, headers or body. A nil Provider returns next.
+// recorded, never the query, headers or body. The span is named by the
+// method alone until the handler names its route (SetRoute): a name
+// with the path would make one name per run id, or per path a client
+// makes up. A nil Provider returns next.
 func (p *Provider) Handler(next http.Handler) http.Handler {
 	if p == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := httptrace.Propagator.Extract(req.Context(), propagation.HeaderCarrier(req.Header))
-		ctx, span := p.tracer.Start(ctx, "HTTP "+req.Method+" "+req.URL.Path,
+		ctx, span := p.tracer.Start(ctx, "HTTP "+req.Method,
 			trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(
 				attribute.String("http.request.method", req.Method),
@@ -36,6 +40,18 @@ func (p *Provider) Handler(next http.Handler) http.Handler {
 			span.SetStatus(codes.Error, http.StatusText(sw.code))
 		}
 	})
+}
+
+// SetRoute names the server span of ctx (see Handler) by the route that
+// serves the request, a pattern like /api/v1/runs/{id}, and records it as
+// http.route.
+func SetRoute(ctx context.Context, method, route string) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	span.SetName("HTTP " + method + " " + route)
+	span.SetAttributes(attribute.String("http.route", route))
 }
 
 // statusWriter remembers the status code; Unwrap lets

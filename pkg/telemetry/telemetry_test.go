@@ -324,6 +324,7 @@ func TestTraceparentToLoopbackServer(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	srv := httptest.NewServer(p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		telemetry.SetRoute(r.Context(), r.Method, r.URL.Path) // each path is a route of this server
 		mu.Lock()
 		got = append(got, r.Header.Get("traceparent"))
 		mu.Unlock()
@@ -598,6 +599,7 @@ func TestServeContinuesTheTrace(t *testing.T) {
 	defer mgr.Shutdown(context.Background())
 	path := writeFile(t, t.TempDir(), "s.yaml", "version: 1\nname: served\nsteps:\n  - {id: a, op: control.noop}\n")
 	srv := httptest.NewServer(p.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		telemetry.SetRoute(r.Context(), r.Method, "/api/v1/playbooks/{name}/runs")
 		h, err := mgr.Start(r.Context(), runs.Request{Path: path, Caller: runs.Caller{Trigger: runs.TriggerAPI}})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -617,7 +619,7 @@ func TestServeContinuesTheTrace(t *testing.T) {
 	resp.Body.Close()
 	p.Flush(context.Background())
 	spans := exp.GetSpans()
-	server := byName(spans, "HTTP POST /api/v1/playbooks/served/runs")
+	server := byName(spans, "HTTP POST /api/v1/playbooks/{name}/runs")
 	run := byName(spans, "run served")
 	if len(server) != 1 || len(run) != 1 {
 		t.Fatalf("spans:\n%s", tree(spans))
@@ -628,7 +630,7 @@ func TestServeContinuesTheTrace(t *testing.T) {
 	if run[0].Parent.SpanID() != server[0].SpanContext.SpanID() || attr(run[0], "arsenal.trigger") != "api" {
 		t.Errorf("the run span is not the server span's child: parent %s, attributes %v", run[0].Parent.SpanID(), run[0].Attributes)
 	}
-	if attr(server[0], "http.response.status_code") != int64(http.StatusAccepted) || strings.Contains(fmt.Sprint(server[0].Attributes), "token") {
+	if attr(server[0], "http.response.status_code") != int64(http.StatusAccepted) || attr(server[0], "http.route") != "/api/v1/playbooks/{name}/runs" || strings.Contains(fmt.Sprint(server[0].Attributes), "token") {
 		t.Errorf("server span attributes: %v", server[0].Attributes)
 	}
 }
