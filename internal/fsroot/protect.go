@@ -126,6 +126,15 @@ const Inventory = "inventory"
 // to it, and a write there must not plant what the next start loads.
 func Guard(abs string) error { return guard(abs, "") }
 
+// GuardRead is Guard for a file arsenal-run reads for a run itself
+// through a root of its own rather than through Open (a playbook's
+// env_file): the playbooks a daemon serves (ProtectPlaybooks), and what
+// lies beside them, are not refused, as Open does not refuse them.
+func GuardRead(abs string) error { return guard(abs, loading) }
+
+// GuardOpenedRead is GuardOpened for a file GuardRead allowed.
+func GuardOpenedRead(f *os.File) error { return guardOpened(f, loading) }
+
 // guard is Guard, except that with readable set, a protected file of that
 // kind is not refused when abs is that very file, and with readable
 // loading, no path protected by ProtectPlaybooks is.

@@ -135,8 +135,10 @@ func readEnvFile(dir string, f *EnvFile) (map[string]string, error) {
 		return nil, err
 	}
 	if abs, err := filepath.Abs(filepath.Join(dir, rel)); err == nil {
-		if err := fsroot.Guard(abs); err != nil {
-			return nil, fmt.Errorf("env_file %s: %v", f.Path, err)
+		// The playbooks dir of a daemon is no file operation's, but the
+		// env files beside its playbooks are read as the playbooks are.
+		if err := fsroot.GuardRead(abs); err != nil {
+			return nil, fmt.Errorf("env_file %s: %w", f.Path, err)
 		}
 	}
 	root, err := os.OpenRoot(dir)
@@ -154,8 +156,8 @@ func readEnvFile(dir string, f *EnvFile) (map[string]string, error) {
 		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
 	}
 	defer h.Close()
-	if err := fsroot.GuardOpened(h); err != nil {
-		return nil, fmt.Errorf("env_file %s: %v", f.Path, err)
+	if err := fsroot.GuardOpenedRead(h); err != nil {
+		return nil, fmt.Errorf("env_file %s: %w", f.Path, err)
 	}
 	data, err := io.ReadAll(io.LimitReader(h, MaxFileSize+1))
 	if err != nil {

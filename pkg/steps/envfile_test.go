@@ -1,0 +1,53 @@
+package steps
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// TestEnvFileBesideAServedPlaybook reads the env file of a playbook that
+// a daemon serves from its playbooks dir: no file operation touches that
+// dir, but arsenal-run loads from it, the playbook and the env file beside
+// it alike. Before, the env file was refused as in the playbooks dir, so
+// no playbook of serve --playbooks DIR or schedule DIR could have one.
+func TestEnvFileBesideAServedPlaybook(t *testing.T) {
+	dir := t.TempDir()
+	books := filepath.Join(dir, "playbooks")
+	if err := os.MkdirAll(filepath.Join(books, "conf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{
+		".env":       "TOKEN=t1\n",
+		"conf/b.env": "REGION=eu\n",
+		"pb.yaml":    "version: 1\nname: p\nenv_file: [.env, conf/b.env]\nsteps: [{id: a, op: control.noop}]\n",
+	} {
+		if err := os.WriteFile(filepath.Join(books, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fsroot.ProtectPlaybooks(books, "playbooks dir")
+	pb, err := Load(filepath.Join(books, "pb.yaml"), fixtureRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars, err := ReadEnvFiles(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"TOKEN": "t1", "REGION": "eu"}, vars); diff != "" {
+		t.Errorf("vars (-want +got):\n%s", diff)
+	}
+	// What is protected outright stays refused, even there.
+	fsroot.Protect(filepath.Join(books, "conf"), "state dir")
+	if _, err := ReadEnvFiles(pb); !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "env_file conf/b.env") {
+		t.Errorf("an env file in a state dir: %v; want it denied, naming the file", err)
+	}
+}
