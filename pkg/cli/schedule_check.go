@@ -145,8 +145,14 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 }
 
 // checkInputs: a scheduled run is given no inputs, so each input must get
-// its value from a default or from its env: variable.
+// its value from a default or from its env: variable, which the
+// playbook's env files may set.
 func (set *scheduleSet) checkInputs(reg *ops.Registry, pb *steps.Playbook, lookupEnv func(string) (string, bool)) {
+	lookupEnv, err := envFileLookup(pb, lookupEnv)
+	if err != nil {
+		set.problems = append(set.problems, fmt.Sprintf("%s: %v", pb.File, err))
+		return
+	}
 	bad := false
 	for _, in := range pb.Inputs {
 		if in.Default != nil || !in.Required {
@@ -156,7 +162,7 @@ func (set *scheduleSet) checkInputs(reg *ops.Registry, pb *steps.Playbook, looku
 			if _, ok := lookupEnv(in.Env); ok {
 				continue
 			}
-			set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s is required and $%s is not set; scheduled runs are given no inputs: set $%s for the scheduler, or give the input a default",
+			set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s is required and $%s is not set; scheduled runs are given no inputs: set $%s for the scheduler or in the playbook's env_file, or give the input a default",
 				pb.File, in.Pos.Line, in.Pos.Col, in.Name, in.Env, in.Env))
 		} else {
 			set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s is required; scheduled runs are given no inputs: give it a default (or env: to read it from the scheduler's environment)",
@@ -169,7 +175,7 @@ func (set *scheduleSet) checkInputs(reg *ops.Registry, pb *steps.Playbook, looku
 	}
 	// Values from the environment must parse as their type, and defaults
 	// fit their rules.
-	_, err := engine.New(reg).Plan(pb).ResolveInputs(nil, lookupEnv)
+	_, err = engine.New(reg).Plan(pb).ResolveInputs(nil, lookupEnv)
 	var ie *engine.InputError
 	if !errors.As(err, &ie) {
 		if err != nil {
@@ -187,6 +193,23 @@ func (set *scheduleSet) checkInputs(reg *ops.Registry, pb *steps.Playbook, looku
 		}
 		set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s", pb.File, pos.Line, pos.Col, p))
 	}
+}
+
+// envFileLookup is lookupEnv with the variables of pb's env files added
+// for the names it does not set, as each run's environment has them: an
+// input's env: may be set by an env file beside the playbook.
+func envFileLookup(pb *steps.Playbook, lookupEnv func(string) (string, bool)) (func(string) (string, bool), error) {
+	vars, err := steps.ReadEnvFiles(pb)
+	if err != nil || len(vars) == 0 {
+		return lookupEnv, err
+	}
+	return func(name string) (string, bool) {
+		if v, ok := lookupEnv(name); ok {
+			return v, true
+		}
+		v, ok := vars[name]
+		return v, ok
+	}, nil
 }
 
 // preflight authorizes every step of pb for roles, as each run will be

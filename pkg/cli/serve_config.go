@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/cluster"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // load reads the keys, the policy and the playbooks, and checks the keys'
@@ -62,14 +63,17 @@ func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok
 	}
 	if st.Playbooks != nil && !o.noSchedule {
 		// Scheduled runs are given no inputs: each must come from a
-		// default or from an env: variable --env-passthrough lets in.
+		// default, from an env: variable --env-passthrough lets in, or from
+		// an env file.
 		// (With --no-schedule no run is scheduled: API runs give theirs.)
 		set := &scheduleSet{}
 		runEnv := o.runEnv()
 		for _, pb := range st.Playbooks.Scheduled() {
 			set.checkInputs(d.reg, pb, runEnv.LookupEnv)
+			fileVars, _ := steps.ReadEnvFiles(pb) // checkInputs says what is wrong with them
 			for _, in := range pb.Inputs {
-				if _, has := os.LookupEnv(in.Env); in.Env != "" && has && !slices.Contains(o.envPass, in.Env) {
+				_, inFile := fileVars[in.Env]
+				if _, has := os.LookupEnv(in.Env); in.Env != "" && has && !inFile && !slices.Contains(o.envPass, in.Env) {
 					problem(fmt.Errorf("%s:%d:%d: input %s reads $%s, which serve's environment has but --env-passthrough does not let runs see: add %s to --env-passthrough, or unset it",
 						pb.File, in.Pos.Line, in.Pos.Col, in.Name, in.Env, in.Env))
 					ok = false
