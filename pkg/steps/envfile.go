@@ -206,16 +206,26 @@ func ParseEnvFile(data []byte) (map[string]string, error) {
 		}
 		return nil, &EnvFileError{Line: line, Col: col, Msg: msg + "; write NAME=value, one a line"}
 	}
-	var bad []string
-	for k := range vars {
+	var bad, nul []string
+	for k, v := range vars {
 		if !envNameRE.MatchString(k) {
 			bad = append(bad, k)
+		}
+		if strings.IndexByte(v, 0) >= 0 {
+			nul = append(nul, k)
 		}
 	}
 	if len(bad) > 0 {
 		sort.Strings(bad)
 		line, col := nameLine(data, bad[0])
 		return nil, &EnvFileError{Line: line, Col: col, Msg: fmt.Sprintf("%q is not a valid environment variable name (letters, digits and _, not starting with a digit)", bad[0])}
+	}
+	if len(nul) > 0 {
+		// No process could be started with it: every step that starts
+		// one would fail, far from here.
+		sort.Strings(nul)
+		line, col := nameLine(data, nul[0])
+		return nil, &EnvFileError{Line: line, Col: col, Msg: fmt.Sprintf("the value of %s holds a NUL byte, which an environment variable cannot hold; remove it", nul[0])}
 	}
 	return vars, nil
 }

@@ -51,3 +51,15 @@ func TestEnvFileBesideAServedPlaybook(t *testing.T) {
 		t.Errorf("an env file in a state dir: %v; want it denied, naming the file", err)
 	}
 }
+
+// TestEnvFileValueWithNUL refuses, at the line that sets it, a value
+// holding a NUL byte: no process can be given it. Before, validate passed
+// and every step that starts a process failed with "starting env:
+// %!w(<nil>)".
+func TestEnvFileValueWithNUL(t *testing.T) {
+	_, err := ParseEnvFile([]byte("A=1\nexport B=x\x00y\n"))
+	var ee *EnvFileError
+	if !errors.As(err, &ee) || ee.Line != 2 || ee.Col != 8 || !strings.Contains(ee.Msg, "the value of B holds a NUL byte") {
+		t.Errorf("got %v, want an *EnvFileError at 2:8 naming B", err)
+	}
+}
