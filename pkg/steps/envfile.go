@@ -152,6 +152,8 @@ func readEnvFile(dir string, f *EnvFile) (map[string]string, error) {
 		return nil, fmt.Errorf("env_file %s does not exist; the path is relative to the playbook's directory", f.Path)
 	case errors.Is(err, fsx.ErrNotRegular):
 		return nil, fmt.Errorf("env_file %s is not a regular file", f.Path)
+	case fsroot.IsEscape(err):
+		return nil, fmt.Errorf("env_file %s leads outside the playbook's directory through a symlink; env files must live beside the playbook or below it: copy the file there", f.Path)
 	case err != nil:
 		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
 	}

@@ -63,3 +63,25 @@ func TestEnvFileValueWithNUL(t *testing.T) {
 		t.Errorf("got %v, want an *EnvFileError at 2:8 naming B", err)
 	}
 }
+
+// TestEnvFileSymlinkOutSaysSo: an env file that a symlink leads out of
+// the playbook's directory is refused saying so, not with os.Root's
+// "openat link.env: path escapes from parent".
+func TestEnvFileSymlinkOutSaysSo(t *testing.T) {
+	dir, outside := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret.env"), []byte("S=1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for link, to := range map[string]string{"link.env": filepath.Join(outside, "secret.env"), "out": outside} {
+		if err := os.Symlink(to, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"link.env", "out/secret.env"} {
+		_, err := readEnvFile(dir, &EnvFile{Path: name})
+		want := "env_file " + name + " leads outside the playbook's directory through a symlink"
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "escapes from parent") {
+			t.Errorf("%s: %v; want %q", name, err, want)
+		}
+	}
+}
