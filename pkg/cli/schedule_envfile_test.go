@@ -44,7 +44,7 @@ steps:
 	if strings.Contains(got, "token") {
 		t.Errorf("an input an env file sets was refused:\n%s", got)
 	}
-	if !strings.Contains(got, `jobs/b.yaml:6:3: input port (from $ARSENAL_TEST_FILE_PORT): want an integer, got "eighty"`) {
+	if !strings.Contains(got, `jobs/b.yaml:6:3: input port (from $ARSENAL_TEST_FILE_PORT, set by env_file .env:2): want an integer, got "eighty"`) {
 		t.Errorf("a value from an env file that does not fit was not reported:\n%s", got)
 	}
 }

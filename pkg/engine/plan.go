@@ -261,7 +261,7 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 			if s, ok := lookupEnv(in.Env); ok {
 				v, err := in.Parse(s)
 				if err != nil {
-					problems = append(problems, fmt.Sprintf("%s (from $%s): %v", in.Name, in.Env, parseProblem(in, err)))
+					problems = append(problems, fmt.Sprintf("%s (from $%s%s): %v", in.Name, in.Env, p.envOrigin(in.Env, s), parseProblem(in, err)))
 				} else {
 					out[in.Name] = v
 				}
@@ -304,6 +304,17 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 		return nil, &InputError{problems}
 	}
 	return out, nil
+}
+
+// envOrigin says, for a value of variable name that did not fit its
+// input, where an env file set it (", set by env_file .env:3"), so that
+// the message leads to the line to fix; "" when no env file set that
+// value (it came from the environment).
+func (p *Plan) envOrigin(name, value string) string {
+	if where, v, ok := steps.EnvFileSetting(p.pb, name); ok && v == value {
+		return ", set by env_file " + where
+	}
+	return ""
 }
 
 // parseProblem is what to say about a value that does not fit its input,

@@ -129,50 +129,80 @@ func MergeEnviron(environ []string, vars map[string]string) []string {
 	return out
 }
 
+// EnvFileSetting tells where pb's env files set name, as "FILE:LINE"
+// (the last file that sets it wins, as in ReadEnvFiles), and to what: an
+// error about a value read from the environment points there when it
+// came from an env file. ok is false when no file sets it, or one no
+// longer reads.
+func EnvFileSetting(pb *Playbook, name string) (where, value string, ok bool) {
+	for i := len(pb.EnvFiles) - 1; i >= 0; i-- {
+		f := pb.EnvFiles[i]
+		vars, data, err := readEnvFileData(pb.Dir, f)
+		if err != nil {
+			return "", "", false
+		}
+		if v, set := vars[name]; set {
+			where = f.Path
+			if line, _ := nameLine(data, name); line > 0 {
+				where = fmt.Sprintf("%s:%d", f.Path, line)
+			}
+			return where, v, true
+		}
+	}
+	return "", "", false
+}
+
 func readEnvFile(dir string, f *EnvFile) (map[string]string, error) {
+	vars, _, err := readEnvFileData(dir, f)
+	return vars, err
+}
+
+// readEnvFileData reads and parses the env file f of a playbook in dir,
+// and returns its variables and its text.
+func readEnvFileData(dir string, f *EnvFile) (map[string]string, []byte, error) {
 	rel, err := envFileRel(f.Path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if abs, err := filepath.Abs(filepath.Join(dir, rel)); err == nil {
 		// The playbooks dir of a daemon is no file operation's, but the
 		// env files beside its playbooks are read as the playbooks are.
 		if err := fsroot.GuardRead(abs); err != nil {
-			return nil, fmt.Errorf("env_file %s: %w", f.Path, err)
+			return nil, nil, fmt.Errorf("env_file %s: %w", f.Path, err)
 		}
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("env_file %s: %v", f.Path, err)
+		return nil, nil, fmt.Errorf("env_file %s: %v", f.Path, err)
 	}
 	defer root.Close()
 	h, err := fsx.OpenIn(root, rel) // a FIFO is refused, not waited on
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("env_file %s does not exist; the path is relative to the playbook's directory", f.Path)
+		return nil, nil, fmt.Errorf("env_file %s does not exist; the path is relative to the playbook's directory", f.Path)
 	case errors.Is(err, fsx.ErrNotRegular):
-		return nil, fmt.Errorf("env_file %s is not a regular file", f.Path)
+		return nil, nil, fmt.Errorf("env_file %s is not a regular file", f.Path)
 	case fsroot.IsEscape(err):
-		return nil, fmt.Errorf("env_file %s leads outside the playbook's directory through a symlink; env files must live beside the playbook or below it: copy the file there", f.Path)
+		return nil, nil, fmt.Errorf("env_file %s leads outside the playbook's directory through a symlink; env files must live beside the playbook or below it: copy the file there", f.Path)
 	case err != nil:
-		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
+		return nil, nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
 	}
 	defer h.Close()
 	if err := fsroot.GuardOpenedRead(h); err != nil {
-		return nil, fmt.Errorf("env_file %s: %w", f.Path, err)
+		return nil, nil, fmt.Errorf("env_file %s: %w", f.Path, err)
 	}
 	data, err := io.ReadAll(io.LimitReader(h, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
+		return nil, nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("env_file %s is over %d bytes (MaxFileSize)", f.Path, MaxFileSize)
+		return nil, nil, fmt.Errorf("env_file %s is over %d bytes (MaxFileSize)", f.Path, MaxFileSize)
 	}
 	vars, err := ParseEnvFile(data)
 	if err != nil {
-		return nil, fmt.Errorf("env_file %s:%v", f.Path, err)
+		return nil, nil, fmt.Errorf("env_file %s:%v", f.Path, err)
 	}
-	return vars, nil
+	return vars, data, nil
 }
 
 // EnvFileError is a problem in a dotenv file, at a 1-based line and
