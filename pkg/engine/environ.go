@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -16,14 +17,47 @@ import (
 // run sees them as they are when it starts; one that no longer reads is a
 // validation error.
 func (p *Plan) Environ(given []string) ([]string, error) {
-	if given == nil {
-		given = os.Environ()
+	environ, _, err := p.environ(given, nil)
+	return environ, err
+}
+
+// environ is Environ for a run whose callers' env files set inherited:
+// the playbook's own files override those (a sub-playbook sees what its
+// env files say, called or not), and neither overrides host. It returns
+// also the variables of all those files, for the run's sub-runs.
+func (p *Plan) environ(host []string, inherited map[string]string) ([]string, map[string]string, error) {
+	if host == nil {
+		host = os.Environ()
 	}
 	vars, err := steps.ReadEnvFiles(p.pb)
 	if err != nil {
-		return nil, ops.WithClass(ops.ClassValidation, err)
+		return nil, nil, ops.WithClass(ops.ClassValidation, err)
 	}
-	return steps.MergeEnviron(given, vars), nil
+	if len(inherited) > 0 {
+		all := maps.Clone(inherited)
+		maps.Copy(all, vars)
+		vars = all
+	}
+	return steps.MergeEnviron(host, vars), vars, nil
+}
+
+// runEnviron sets the environment of a run of p in o: the host
+// environment (o.hostEnv, which a sub-run inherits; else o.environ as
+// given, else the process's own) with the variables of p's env files and
+// of those of the runs that started it (o.fileVars).
+func (p *Plan) runEnviron(o *runOptions) error {
+	if o.hostEnv == nil {
+		o.hostEnv = o.environ
+		if o.hostEnv == nil {
+			o.hostEnv = os.Environ()
+		}
+	}
+	environ, vars, err := p.environ(o.hostEnv, o.fileVars)
+	if err != nil {
+		return err
+	}
+	o.environ, o.fileVars = environ, vars
+	return nil
 }
 
 // lookupIn looks a name up in an environment of KEY=value entries; the

@@ -133,12 +133,10 @@ func (p *Plan) Run(ctx context.Context, inputs map[string]any, opts ...RunOption
 	for _, f := range opts {
 		f(&o)
 	}
-	environ, err := p.Environ(o.environ)
-	if err != nil {
+	if err := p.runEnviron(&o); err != nil {
 		return nil, err
 	}
-	o.environ = environ
-	in, err := p.ResolveInputs(inputs, lookupIn(environ))
+	in, err := p.ResolveInputs(inputs, lookupIn(o.environ))
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,12 @@ type runOptions struct {
 	// that started this one.
 	parentStep string
 	environ    []string // the host environment; nil = the process's
+	// hostEnv is the environment the outermost run was given, before
+	// any env file; fileVars are the variables of the env files of this
+	// run and of those that started it. A sub-run's own env files
+	// override its callers' files, not the host's environment.
+	hostEnv  []string
+	fileVars map[string]string
 	// preflight are the decisions made before the run, by step path
 	// ("id", or "step/id" inside a sub-playbook); prefix is this run's
 	// path in them.

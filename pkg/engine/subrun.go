@@ -83,12 +83,10 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if parent != nil {
 		o = parent.o
 	}
-	environ, err := plan.Environ(o.environ)
-	if err != nil {
+	if err := plan.runEnviron(&o); err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("playbook.run %s: %w", path, err))
 	}
-	o.environ = environ
-	in, err := plan.ResolveInputs(p.Map("inputs"), lookupIn(environ))
+	in, err := plan.ResolveInputs(p.Map("inputs"), lookupIn(o.environ))
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("playbook.run %s: %w", path, err))
 	}
