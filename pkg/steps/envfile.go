@@ -250,6 +250,9 @@ func ParseEnvFile(data []byte) (map[string]string, error) {
 	if len(bad) > 0 {
 		sort.Strings(bad)
 		line, col := nameLine(data, bad[0])
+		if bad[0] == "" {
+			return nil, &EnvFileError{Line: line, Col: col, Msg: "the line has no name before its =, or no = at all; write NAME=value, one a line"}
+		}
 		return nil, &EnvFileError{Line: line, Col: col, Msg: fmt.Sprintf("%q is not a valid environment variable name (letters, digits and _, not starting with a digit)", bad[0])}
 	}
 	if len(nul) > 0 {
@@ -306,12 +309,33 @@ func lineCol(src []byte, off int) (int, int) {
 	return line, utf8.RuneCount(before[start:]) + 1
 }
 
-// nameLine finds the line and column where name is defined.
+// nameLine finds the line and column where name is defined: the first
+// line that, past blanks and an export prefix, holds name, blanks and an
+// = or a colon. For "" it is the first line with no name before its =,
+// or with no = or colon at all. It compares bytes, so a name that is not
+// valid UTF-8 is found too.
 func nameLine(data []byte, name string) (int, int) {
-	re := regexp.MustCompile(`(?m)^[ \t]*(?:export[ \t]+)?(` + regexp.QuoteMeta(name) + `)[ \t]*[=:]`)
-	loc := re.FindSubmatchIndex(data)
-	if loc == nil {
-		return 0, 0
+	off := 0
+	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
+		start := off
+		off += len(line)
+		rest := bytes.TrimLeft(line, " \t")
+		if r, ok := bytes.CutPrefix(rest, []byte("export")); ok && len(r) > 0 && (r[0] == ' ' || r[0] == '\t') {
+			rest = bytes.TrimLeft(r, " \t")
+		}
+		at := start + len(line) - len(rest)
+		if name == "" {
+			body := bytes.TrimRight(rest, " \t\r\n")
+			if len(body) > 0 && body[0] != '#' && (body[0] == '=' || body[0] == ':' || !bytes.ContainsAny(body, "=:")) {
+				return lineCol(data, at)
+			}
+			continue
+		}
+		if after, ok := bytes.CutPrefix(rest, []byte(name)); ok {
+			if after = bytes.TrimLeft(after, " \t"); len(after) > 0 && (after[0] == '=' || after[0] == ':') {
+				return lineCol(data, at)
+			}
+		}
 	}
-	return lineCol(data, loc[2])
+	return 0, 0
 }

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,6 +83,39 @@ func TestEnvFileSymlinkOutSaysSo(t *testing.T) {
 		want := "env_file " + name + " leads outside the playbook's directory through a symlink"
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "escapes from parent") {
 			t.Errorf("%s: %v; want %q", name, err, want)
+		}
+	}
+}
+
+// TestEnvFileBadNamesAreLocated: a name that is not valid UTF-8 is
+// reported at its line like any bad name (before, building the pattern
+// that finds it panicked, and validate ended in an internal error), and
+// a line with no name before its =, or no = at all, is reported at that
+// line, saying so (before, as `"" is not a valid environment variable
+// name` with no line).
+func TestEnvFileBadNamesAreLocated(t *testing.T) {
+	for _, c := range []struct {
+		src       string
+		line, col int
+		msg       string
+	}{
+		{"A=1\n\xff=2\n", 2, 1, `"\xff" is not a valid environment variable name`},
+		{"A=1\n# c\nFOO", 3, 1, "the line has no name before its =, or no = at all"},
+		{"A=1\n  =2\n", 2, 3, "the line has no name before its =, or no = at all"},
+		{"A=1\nexport  B.C=2\n", 2, 9, `"B.C" is not a valid environment variable name`},
+	} {
+		var err error
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic: %v", p)
+				}
+			}()
+			_, err = ParseEnvFile([]byte(c.src))
+		}()
+		var ee *EnvFileError
+		if !errors.As(err, &ee) || ee.Line != c.line || ee.Col != c.col || !strings.Contains(ee.Msg, c.msg) {
+			t.Errorf("%q: got %v, want %d:%d: …%s…", c.src, err, c.line, c.col, c.msg)
 		}
 	}
 }
