@@ -228,13 +228,22 @@ func (e *EnvFileError) Error() string {
 func ParseEnvFile(data []byte) (map[string]string, error) {
 	vars, err := godotenv.UnmarshalBytes(data)
 	if err != nil {
-		line, col := dotenvErrPos(data, err)
+		line, col, found := dotenvErrPos(data, err)
 		msg := err.Error()
 		if i := strings.Index(msg, " near "); i >= 0 {
 			msg = msg[:i] // the rest of the file, quoted
 		}
-		if strings.HasPrefix(msg, "unterminated quoted value") {
+		switch {
+		case strings.HasPrefix(msg, "unterminated quoted value"):
 			msg = "unterminated quoted value; close the quote"
+		case found == "\n":
+			// The line ended before an = (a word alone, or text after a
+			// quoted value).
+			msg = "the line has no = after the name"
+		case found != "":
+			// godotenv quotes a byte of a multi-byte character as if it
+			// were one.
+			msg = fmt.Sprintf("unexpected character %q in variable name (letters, digits and _ only)", found)
 		}
 		return nil, &EnvFileError{Line: line, Col: col, Msg: msg + "; write NAME=value, one a line"}
 	}
@@ -272,8 +281,10 @@ var (
 
 // dotenvErrPos finds where godotenv's error points. Its messages quote
 // the rest of the file from the statement that failed, or the start of
-// an unterminated value; either locates it.
-func dotenvErrPos(data []byte, err error) (int, int) {
+// an unterminated value; either locates it. For an unexpected character,
+// found is the character that is really there (a line break for the end
+// of the line), "" when it is not known.
+func dotenvErrPos(data []byte, err error) (line, col int, found string) {
 	src := bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
 	msg := err.Error()
 	off := -1
@@ -282,8 +293,16 @@ func dotenvErrPos(data []byte, err error) (int, int) {
 		rest, err2 := strconv.Unquote(m[2])
 		if err1 == nil && err2 == nil && len(rest) <= len(src) {
 			off = len(src) - len(rest)
-			if i := strings.Index(rest, char); i >= 0 {
-				off += i
+			// char is one byte of the file, made a rune.
+			if r, n := utf8.DecodeRuneInString(char); n == len(char) && r < utf8.RuneSelf*2 {
+				if i := strings.IndexByte(rest, byte(r)); i >= 0 {
+					off += i
+					for off > 0 && !utf8.RuneStart(src[off]) {
+						off--
+					}
+					r, _ := utf8.DecodeRune(src[off:])
+					found = string(r)
+				}
 			}
 		}
 	} else if m := unterminatedRE.FindStringSubmatch(msg); m != nil && m[1] != "" {
@@ -297,9 +316,10 @@ func dotenvErrPos(data []byte, err error) (int, int) {
 		}
 	}
 	if off < 0 {
-		return 0, 0
+		return 0, 0, ""
 	}
-	return lineCol(src, off)
+	line, col = lineCol(src, off)
+	return line, col, found
 }
 
 func lineCol(src []byte, off int) (int, int) {

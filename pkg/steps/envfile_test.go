@@ -119,3 +119,28 @@ func TestEnvFileBadNamesAreLocated(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvFileSyntaxErrorsSayWhatIsThere: godotenv quotes one byte of a
+// character that takes several as if it were a character ("é" as "©"),
+// and calls the end of a line without = an unexpected "\n" in a name;
+// the messages name the character really there, at its column, and say
+// that the = is missing.
+func TestEnvFileSyntaxErrorsSayWhatIsThere(t *testing.T) {
+	for _, c := range []struct {
+		src       string
+		line, col int
+		msg       string
+	}{
+		{"é=1\n", 1, 1, `unexpected character "é" in variable name`},
+		{"A=1\n  Xé-=1\n", 2, 4, `unexpected character "é" in variable name`},
+		{"A=1\nB-C=2\n", 2, 2, `unexpected character "-" in variable name`},
+		{"A=1\nfoo bar\n", 2, 8, "the line has no = after the name"},
+		{"A=\"x\"junk\n", 1, 10, "the line has no = after the name"},
+	} {
+		_, err := ParseEnvFile([]byte(c.src))
+		var ee *EnvFileError
+		if !errors.As(err, &ee) || ee.Line != c.line || ee.Col != c.col || !strings.Contains(ee.Msg, c.msg) {
+			t.Errorf("%q: got %v, want %d:%d: …%s…", c.src, err, c.line, c.col, c.msg)
+		}
+	}
+}
