@@ -74,7 +74,7 @@ func startProcess(spec Spec) (int, error) {
 		Sys: &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
-		return 0, procenv.StartError(spec.Command[0], errors.Unwrap(err))
+		return 0, procenv.StartError(spec.Command[0], err)
 	}
 	pid := p.Pid
 	_ = p.Release() // the supervisor's watcher waits for it instead

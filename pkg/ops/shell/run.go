@@ -108,7 +108,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		if sb != nil {
 			return nil, ops.WithClass(ops.ClassExecution, sb.startError(err))
 		}
-		err = procenv.StartError(r.argv[0], errors.Unwrap(err))
+		err = procenv.StartError(r.argv[0], err)
 		return nil, ops.WithClass(startClass(err), err)
 	}
 	g := procgroup.New(cmd.Process.Pid, r.killSignal(), r.killGrace(e))

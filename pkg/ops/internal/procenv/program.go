@@ -69,8 +69,14 @@ func executable(p string) error {
 
 // StartError explains why starting program failed. When the kernel refused
 // the file itself (gone, not executable, not a format it runs, a script
-// whose interpreter is missing), the error is a *ProgramError.
+// whose interpreter is missing), the error is a *ProgramError. err is
+// the error of starting it as it came: the kernel's, which a
+// *os.PathError naming the path wraps, or one of exec.Cmd's own (an
+// environment holding a NUL byte), which wraps nothing and reads whole.
 func StartError(program string, err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		err = pe.Err
+	}
 	for _, errno := range []syscall.Errno{syscall.ENOENT, syscall.EACCES, syscall.ENOEXEC, syscall.ENOTDIR, syscall.EISDIR, syscall.ELOOP, syscall.ENAMETOOLONG} {
 		if errors.Is(err, errno) {
 			return &ProgramError{Msg: fmt.Sprintf("program %s cannot be run: %v", program, errno), Err: err}
