@@ -145,8 +145,8 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 }
 
 // checkInputs: a scheduled run is given no inputs, so each input must get
-// its value from a default or from its env: variable, which the
-// playbook's env files may set.
+// its value from a default, from its env: variable, which the playbook's
+// env files may set, or from its from_file, which must be there.
 func (set *scheduleSet) checkInputs(reg *ops.Registry, pb *steps.Playbook, lookupEnv func(string) (string, bool)) {
 	lookupEnv, err := envFileLookup(pb, lookupEnv)
 	if err != nil {
@@ -162,12 +162,26 @@ func (set *scheduleSet) checkInputs(reg *ops.Registry, pb *steps.Playbook, looku
 			if _, ok := lookupEnv(in.Env); ok {
 				continue
 			}
-			set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s is required and $%s is not set; scheduled runs are given no inputs: set $%s for the scheduler or in the playbook's env_file, or give the input a default",
-				pb.File, in.Pos.Line, in.Pos.Col, in.Name, in.Env, in.Env))
-		} else {
-			set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s is required; scheduled runs are given no inputs: give it a default (or env: to read it from the scheduler's environment)",
-				pb.File, in.Pos.Line, in.Pos.Col, in.Name))
 		}
+		if in.FromFile != "" && inputFileExists(pb.Dir, in.FromFile) {
+			continue // read and checked below, as its runs will read it
+		}
+		var missing, fix []string
+		if in.Env != "" {
+			missing = append(missing, "$"+in.Env+" is not set")
+			fix = append(fix, "set $"+in.Env+" for the scheduler or in the playbook's env_file")
+		}
+		if in.FromFile != "" {
+			missing = append(missing, in.FromFile+" does not exist")
+			fix = append(fix, "create "+in.FromFile)
+		}
+		msg := fmt.Sprintf("%s:%d:%d: input %s is required", pb.File, in.Pos.Line, in.Pos.Col, in.Name)
+		if len(missing) > 0 {
+			msg += " and " + strings.Join(missing, " and ") + "; scheduled runs are given no inputs: " + strings.Join(fix, ", ") + ", or give the input a default"
+		} else {
+			msg += "; scheduled runs are given no inputs: give it a default (or env: to read it from the scheduler's environment, or from_file: to read it from a file)"
+		}
+		set.problems = append(set.problems, msg)
 		bad = true
 	}
 	if bad {
@@ -193,6 +207,16 @@ func (set *scheduleSet) checkInputs(reg *ops.Registry, pb *steps.Playbook, looku
 		}
 		set.problems = append(set.problems, fmt.Sprintf("%s:%d:%d: input %s", pb.File, pos.Line, pos.Col, p))
 	}
+}
+
+// inputFileExists tells whether an input's from_file is there to read,
+// relative to the playbook's directory dir or absolute, as a run reads it.
+func inputFileExists(dir, name string) bool {
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(dir, name)
+	}
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 // envFileLookup is lookupEnv with the variables of pb's env files added

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestScheduleInputsFromFiles: a required input with from_file (a secret
+// mounted as a file) can be scheduled when the file is there, as its runs
+// read it; when it is not, the problem says to create it; and a value
+// that does not fit is reported. Before, every required input without a
+// default or a set env: variable was refused.
+func TestScheduleInputsFromFiles(t *testing.T) {
+	playbookDir(t, map[string]string{
+		"jobs/secrets/token": "t1\n",
+		"jobs/secrets/port":  "eighty\n",
+		"jobs/a.yaml": `version: 1
+name: a
+schedule: {cron: "@hourly"}
+inputs:
+  token: {type: string, secret: true, required: true, env: ARSENAL_TEST_TOKEN, from_file: secrets/token}
+steps:
+  - {id: a, op: control.noop}
+`,
+		"jobs/b.yaml": `version: 1
+name: b
+schedule: {cron: "@hourly"}
+inputs:
+  key: {type: string, required: true, from_file: secrets/missing}
+steps:
+  - {id: a, op: control.noop}
+`,
+		"jobs/c.yaml": `version: 1
+name: c
+schedule: {cron: "@hourly"}
+inputs:
+  port: {type: integer, required: true, from_file: secrets/port}
+steps:
+  - {id: a, op: control.noop}
+`,
+	})
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	set := checkSchedule(reg, []string{"jobs"}, "", []string{"operator"}, "", func(string) (string, bool) { return "", false })
+	got := strings.Join(set.problems, "\n")
+	if strings.Contains(got, "token") {
+		t.Errorf("an input its from_file gives was refused:\n%s", got)
+	}
+	if !strings.Contains(got, "jobs/b.yaml:5:3: input key is required and secrets/missing does not exist; scheduled runs are given no inputs: create secrets/missing") {
+		t.Errorf("a missing from_file was not reported as such:\n%s", got)
+	}
+	if !strings.Contains(got, "jobs/c.yaml:5:3: input port (from_file secrets/port): want an integer") {
+		t.Errorf("a from_file value that does not fit was not reported:\n%s", got)
+	}
+}
