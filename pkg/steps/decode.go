@@ -326,32 +326,6 @@ func (l *loader) decodeOutputs(n *yaml.Node) {
 	}
 }
 
-// duration reads a positive Go duration no longer than MaxDuration.
-func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
-	n = yamlx.Deref(n)
-	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
-		if n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") {
-			l.d.Add(yamlx.PosOf(n), "%s: %s has no unit; write it with one, like %ss or %sm", what, n.Value, n.Value, n.Value)
-			return 0, false
-		}
-		l.d.Add(yamlx.PosOf(n), "%s must be a duration like 30s, 5m or 1h30m, not %s", what, yamlx.KindName(n))
-		return 0, false
-	}
-	d, err := time.ParseDuration(n.Value)
-	switch {
-	case err != nil:
-		l.d.Add(yamlx.PosOf(n), "%s: %q is not a duration; write it like 30s, 5m or 1h30m", what, yamlx.Truncate(n.Value, 40))
-		return 0, false
-	case d <= 0:
-		l.d.Add(yamlx.PosOf(n), "%s must be positive, not %s", what, n.Value)
-		return 0, false
-	case d > MaxDuration:
-		l.d.Add(yamlx.PosOf(n), "%s of %s is longer than the limit of %s", what, n.Value, MaxDuration)
-		return 0, false
-	}
-	return d, true
-}
-
 // posAt returns the file position of byte off inside the value of n. The
 // value is decoded (escapes resolved, lines folded, block indentation
 // removed), so the decoded text is walked alongside the source text from
