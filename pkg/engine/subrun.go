@@ -107,6 +107,11 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		r.keepSecrets(ps)
 		r.budget = parent.budget
 	}
+	if parent != nil {
+		var done func()
+		ctx, done = subContext(ctx, parent.o.prefix+call.Step)
+		defer done()
+	}
 	rep := r.execute(ctx)
 	outputs := rep.Outputs // capped and masked: no run to keep them secret
 	if parent != nil {

@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// TestSubRunCutByStepTimeout checks that the steps of a sub-run the
+// timeout of its playbook.run step cuts short say that step's timeout cut
+// them, naming it as the report does, rather than that a step timeout of
+// their own ran out; a sub-run nested deeper names the same step.
+func TestSubRunCutByStepTimeout(t *testing.T) {
+	e, _ := newEngine(t)
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"child.yaml": `version: 1
+name: child
+steps:
+  - {id: wait, op: control.sleep, with: {duration: 1h}}
+  - {id: long, op: control.sleep, with: {duration: 1h}, timeout: 2h, needs: []}
+finally:
+  - {id: cleanup, op: control.noop}
+`,
+		"mid.yaml": `version: 1
+name: mid
+steps:
+  - {id: down, op: playbook.run, with: {path: child.yaml}}
+`,
+		"parent.yaml": `version: 1
+name: parent
+steps:
+  - {id: sub, op: playbook.run, with: {path: child.yaml}, timeout: 100ms}
+  - {id: deep, op: playbook.run, foreach: "${{ [1] }}", with: {path: mid.yaml}, timeout: 100ms, needs: []}
+`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.Load(filepath.Join(dir, "parent.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustRun(t, p, nil)
+	check := func(where string, sub *report.SubRun, want string) {
+		t.Helper()
+		if sub == nil || len(sub.Steps) != 3 {
+			t.Fatalf("%s: the sub-run's steps are missing from the report:\n%s", where, dump(rep))
+		}
+		for _, s := range sub.Steps {
+			if s.Error == nil || s.Error.Class != "timeout" || s.Error.Message != want {
+				t.Errorf("%s/%s: %s %+v, want class timeout and %q", where, s.ID, s.Status, s.Error, want)
+			}
+		}
+	}
+	sub := stepOf(t, rep, "sub")
+	if sub.Error == nil || sub.Error.Class != "timeout" || !strings.HasPrefix(sub.Error.Message, "step timeout of 100ms exceeded: ") {
+		t.Errorf("the step whose timeout ran out: %+v", sub.Error)
+	}
+	check("sub", sub.Sub, "cut by step sub timeout of 100ms")
+	deep := stepOf(t, rep, "deep")
+	if len(deep.Subs) != 1 || len(deep.Subs[0].Steps) != 1 {
+		t.Fatalf("deep: %+v", deep.Subs)
+	}
+	if down := deep.Subs[0].Steps[0]; down.Error == nil || !strings.HasPrefix(down.Error.Message, "cut by step deep[0] timeout of 100ms: ") {
+		t.Errorf("deep[0]/down: %+v", down.Error)
+	}
+	check("deep[0]/down", deep.Subs[0].Steps[0].Sub, "cut by step deep[0] timeout of 100ms")
+}
