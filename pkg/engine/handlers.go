@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -81,4 +82,29 @@ func (r *run) reasonOnCancel(reason string) {
 			rec.reason = reason
 		}
 	}
+}
+
+// lateEnd decides how a cancellation or timeout of ctx, the run's, that
+// came while the handlers ran ends the run, given how it stands: it was
+// received, so it is not dropped. A cancellation ends the run cancelled,
+// and on_cancel, passed over, says why. A timeout fails a run whose steps
+// succeeded (mainOK) with class timeout, even when a handler step failed
+// too: that failure, which the timeout may have caused, is told after it.
+// A run whose steps failed keeps their error. It returns the run's status
+// and error, and whether they changed.
+func (r *run) lateEnd(ctx context.Context, mainOK bool, status report.Status, runErr *report.Error) (report.Status, *report.Error, bool) {
+	if status == report.StatusCancelled || ctx.Err() == nil {
+		return status, runErr, false
+	}
+	cause := context.Cause(ctx)
+	switch {
+	case ops.ClassOf(cause) != ops.ClassTimeout:
+		r.reasonOnCancel("the run was cancelled after its steps had ended, while its handlers ran; on_cancel runs for a run cancelled during its steps")
+		return report.StatusCancelled, r.errOf(ops.WithClass(ops.ClassCancelled, cause)), true
+	case status == report.StatusSucceeded:
+		return report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause)), true
+	case mainOK && runErr != nil && runErr.Class != string(ops.ClassTimeout):
+		return report.StatusFailed, &report.Error{Class: string(ops.ClassTimeout), Message: cause.Error() + "; also " + runErr.Message}, true
+	}
+	return status, runErr, false
 }

@@ -187,6 +187,31 @@ finally:
 	}
 }
 
+// TestPlaybookTimeoutThenHandlerFails checks that a playbook timeout that
+// runs out while the handlers of a run whose steps succeeded run is the
+// run's error, class timeout, when a handler step then fails too: the
+// failure is told after it. The sleep outlasts the timeout, which starts
+// before it.
+func TestPlaybookTimeoutThenHandlerFails(t *testing.T) {
+	for _, sec := range []string{"on_success", "finally"} {
+		t.Run(sec, func(t *testing.T) {
+			e, _ := newEngine(t)
+			rep := mustRun(t, plan(t, e, header+`
+timeout: 100ms
+steps:
+  - {id: a, op: control.noop}
+`+sec+`:
+  - {id: slow, op: control.sleep, with: {duration: 300ms}}
+  - {id: bad, op: control.fail, with: {message: cleanup broke}}
+`), nil)
+			want := "playbook timeout of 100ms exceeded; also step bad failed: cleanup broke"
+			if rep.Status != report.StatusFailed || rep.Error == nil || rep.Error.Class != "timeout" || rep.Error.Message != want {
+				t.Errorf("run %s %+v, want class timeout and %q", rep.Status, rep.Error, want)
+			}
+		})
+	}
+}
+
 // TestFinallySeesOnSuccessFailure checks that a failing on_success step,
 // which fails the run, is what finally sees: run.status is failed and
 // run.failed_steps names the step, and on_failure says why it was skipped.

@@ -293,23 +293,11 @@ func (r *run) execute(parent context.Context) *report.Report {
 		}
 	}
 	// A cancellation or timeout that came while the handlers ran still
-	// decides how the run ends: it was received, so it is not dropped.
-	// finally sees it, and on_cancel, passed over, says why.
+	// decides how the run ends (see lateEnd); finally sees it.
 	late := func() bool {
-		if status == report.StatusCancelled || ctx.Err() == nil {
-			return false
-		}
-		cause := context.Cause(ctx)
-		switch {
-		case ops.ClassOf(cause) != ops.ClassTimeout:
-			status, runErr = report.StatusCancelled, r.errOf(ops.WithClass(ops.ClassCancelled, cause))
-			r.reasonOnCancel("the run was cancelled after its steps had ended, while its handlers ran; on_cancel runs for a run cancelled during its steps")
-		case status == report.StatusSucceeded:
-			status, runErr = report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause))
-		default:
-			return false
-		}
-		return true
+		var changed bool
+		status, runErr, changed = r.lateEnd(ctx, mainOK, status, runErr)
+		return changed
 	}
 	if late() && henv != nil {
 		henv = r.baseEnv(hctx, string(status))
