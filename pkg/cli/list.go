@@ -55,6 +55,9 @@ func conditions(s *steps.Step) []string {
 		}
 		out = append(out, "retry: "+a+" attempts")
 	}
+	if s.Retry.When != nil {
+		out = append(out, "retry when: "+s.Retry.When.Source)
+	}
 	if s.Retry.Until != nil {
 		out = append(out, "retry until: "+s.Retry.Until.Source)
 	}

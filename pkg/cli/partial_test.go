@@ -18,7 +18,7 @@ steps:
   - id: build
     op: control.set
     with: {artifact: "app-${{ steps.fetch.output.rev }}"}
-    retry: {attempts: 2, until: output.artifact != ""}
+    retry: {attempts: 2, when: error.class == "timeout", until: output.artifact != ""}
   - id: publish
     op: control.assert
     when: steps.build.status == "succeeded"
@@ -49,7 +49,7 @@ func TestRunList(t *testing.T) {
 	for _, want := range []string{
 		"pipeline: 7 steps",
 		"SECTION",
-		"steps       build     control.set     fetch    retry: 2 attempts; retry until: output.artifact != \"\"",
+		"steps       build     control.set     fetch    retry: 2 attempts; retry when: error.class == \"timeout\"; retry until: output.artifact != \"\"",
 		"rescue of publish  rollback",
 		"when: steps.build.status == \"succeeded\"",
 		"matrix: region; repeat until: true (for 1m0s)",
