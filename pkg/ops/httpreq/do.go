@@ -177,7 +177,8 @@ var safeHeaders = map[string]bool{"Accept": true, "Accept-Language": true, "User
 
 // checkRedirect follows at most max redirects. When a redirect leaves the
 // original scheme and host (or downgrades https to http) it drops
-// credentials and every header the step set, except harmless ones.
+// credentials, the Referer (the client adds the URL called, whose query
+// may hold a token) and every header the step set, except harmless ones.
 func checkRedirect(max int, userHeaders []string) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		if max == 0 {
@@ -190,7 +191,7 @@ func checkRedirect(max int, userHeaders []string) func(*http.Request, []*http.Re
 		if hostPort(orig) == hostPort(req.URL) && !(orig.Scheme == "https" && req.URL.Scheme == "http") {
 			return nil
 		}
-		for _, h := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2"} {
+		for _, h := range []string{"Authorization", "Proxy-Authorization", "Cookie", "Cookie2", "Referer"} {
 			req.Header.Del(h)
 		}
 		for _, h := range userHeaders {
