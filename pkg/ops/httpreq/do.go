@@ -1,6 +1,7 @@
 package httpreq
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
@@ -97,8 +99,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		"duration_ms": int(time.Since(start).Milliseconds()),
 	}
 	if isJSON(resp.Header.Get("Content-Type")) && !buf.Truncated() && len(buf.Bytes()) > 0 {
-		var v any
-		if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+		if v, err := decodeJSON(buf.Bytes()); err != nil {
 			out["json_error"] = "the body is not valid JSON: " + err.Error()
 		} else {
 			out["json"] = v
@@ -236,6 +237,26 @@ func isJSON(ct string) bool {
 		return false
 	}
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// decodeJSON decodes a body holding one JSON value, whole numbers as int
+// (exact up to the int64 range) and others as float64, as operations
+// return numbers: as float64, an id past 2^53 would lose its last digits.
+func decodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	switch _, err := dec.Token(); {
+	case err == io.EOF:
+	case err != nil:
+		return nil, err
+	default:
+		return nil, errors.New("it holds more than one value")
+	}
+	return jsonx.Numbers(v), nil
 }
 
 func headerMap(h http.Header) map[string]any {

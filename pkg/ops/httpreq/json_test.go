@@ -1,0 +1,50 @@
+package httpreq
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
+)
+
+// TestJSONNumbersKeptExact: a JSON answer's whole numbers come back as
+// integers, exact up to the int64 range, as every operation returns
+// numbers; read as float64, an id past 2^53 lost its last digits and a
+// later step sent another id on.
+func TestJSONNumbersKeptExact(t *testing.T) {
+	s := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id": 1234567890123456789, "n": 3, "f": 2.5, "e": 1e3, "huge": 100000000000000000000000, "list": [9007199254740993]}`+"\n")
+	})
+	out, err := opstest.Execute(newRegistry(t), context.Background(), "http.request", map[string]any{"url": s.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"id": 1234567890123456789, "n": 3, "f": 2.5, "e": 1000.0, "huge": 1e23, "list": []any{9007199254740993}}
+	if diff := cmp.Diff(want, out["json"]); diff != "" {
+		t.Errorf("json (-want +got):\n%s", diff)
+	}
+}
+
+// TestJSONWithTrailingData: a body holding more than one JSON value is no
+// JSON answer.
+func TestJSONWithTrailingData(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"a": 1} {"b": 2}`: "more than one value",
+		`{"a": 1} x`:        "invalid character 'x'",
+	} {
+		s := server(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, body)
+		})
+		out, err := opstest.Execute(newRegistry(t), context.Background(), "http.request", map[string]any{"url": s.URL})
+		if err != nil || out["json"] != nil || !strings.Contains(out["json_error"].(string), "not valid JSON: ") || !strings.Contains(out["json_error"].(string), want) {
+			t.Errorf("%s: %v %v", body, out, err)
+		}
+	}
+}
