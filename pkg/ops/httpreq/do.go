@@ -94,6 +94,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		"headers":     headerMap(resp.Header),
 		"body":        strings.ToValidUTF8(string(buf.Bytes()), "\uFFFD"),
 		"json":        nil,
+		"json_error":  nil,
 		"truncated":   buf.Truncated(),
 		"url":         show(resp.Request.URL),
 		"duration_ms": int(time.Since(start).Milliseconds()),

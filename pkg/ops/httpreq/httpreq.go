@@ -86,6 +86,7 @@ func Spec() ops.Spec {
 			{Name: "headers", Type: "map", Description: "response headers by canonical name (Content-Type); repeated headers joined with \", \""},
 			{Name: "body", Type: "string", Description: "the body as UTF-8 text (invalid bytes replaced), cut to max_bytes"},
 			{Name: "json", Type: "any", Description: "the body decoded, when the response is JSON and complete (whole numbers as exact integers); else null"},
+			{Name: "json_error", Type: "string", Description: "why a JSON answer's body could not be decoded; null when it was, or is not JSON, or was cut"},
 			{Name: "truncated", Type: "bool", Description: "true when the middle of the body was cut"},
 			{Name: "url", Type: "string", Description: "the final URL after redirects, credentials masked"},
 			{Name: "duration_ms", Type: "integer", Description: "time to the end of the body"},

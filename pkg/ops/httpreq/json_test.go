@@ -48,3 +48,33 @@ func TestJSONWithTrailingData(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputFieldsAreDeclared: every field of the output is one that
+// 'ops describe' lists and a playbook may read: json_error was in the
+// report, yet steps.x.output.json_error was refused by validate.
+func TestOutputFieldsAreDeclared(t *testing.T) {
+	declared := map[string]bool{}
+	for _, f := range Spec().Output {
+		declared[f.Name] = true
+	}
+	for _, body := range []string{`{"a": 1}`, `{"a":`} {
+		s := server(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, body)
+		})
+		out, err := opstest.Execute(newRegistry(t), context.Background(), "http.request", map[string]any{"url": s.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range out {
+			if !declared[k] {
+				t.Errorf("%s: the output has %s, which the spec does not declare", body, k)
+			}
+		}
+		for k := range declared {
+			if _, ok := out[k]; !ok {
+				t.Errorf("%s: the output lacks the declared %s", body, k)
+			}
+		}
+	}
+}
