@@ -255,13 +255,19 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "arsenal-run")
 	dialer := net.Dialer{Timeout: 30 * time.Second}
-	client := &http.Client{
-		Transport: &http.Transport{
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				return policy.DialContext(ctx, dialer, network, addr)
-			},
-			TLSHandshakeTimeout: 10 * time.Second,
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return policy.DialContext(ctx, dialer, network, addr)
 		},
+		TLSHandshakeTimeout: 10 * time.Second,
+	}
+	if !policy.HasDialPolicy(ctx) {
+		// As http.request: the environment's proxy, unless http rules
+		// must judge the endpoint itself.
+		tr.Proxy = proxyFromEnvironment
+	}
+	client := &http.Client{
+		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	defer client.CloseIdleConnections()
@@ -292,6 +298,10 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	}
 	return out, nil
 }
+
+// proxyFromEnvironment picks the proxy of a webhook's request; tests
+// replace it, since net/http reads the environment once per process.
+var proxyFromEnvironment = http.ProxyFromEnvironment
 
 // redirectNote says that a redirect was not followed and where it led:
 // the Location's host only, since its path may carry a token as well.
