@@ -197,10 +197,12 @@ func parseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// headerValue checks one header and returns its value as a string.
+// headerValue checks one header as net/http would before sending it, so
+// that validate finds what it refuses, and returns its value as a string.
+// Errors name the header, never its value, which may be a secret.
 func headerValue(k string, v any) (string, error) {
-	if k == "" || strings.ContainsAny(k, " \t\r\n:\x00") {
-		return "", fmt.Errorf("%q is not a valid header name", k)
+	if !validHeaderName(k) {
+		return "", fmt.Errorf("%q is not a valid header name; use ASCII letters, digits and - (like X-Request-Id)", k)
 	}
 	var s string
 	switch x := v.(type) {
@@ -214,7 +216,28 @@ func headerValue(k string, v any) (string, error) {
 	if strings.ContainsAny(s, "\r\n\x00") {
 		return "", fmt.Errorf("%s: the value contains a line break or NUL, which could inject headers", k)
 	}
+	for _, c := range []byte(s) {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return "", fmt.Errorf("%s: the value contains the control character %#02x, which a header may not hold", k, c)
+		}
+	}
 	return s, nil
+}
+
+// validHeaderName reports whether k is an HTTP token (RFC 9110, 5.6.2).
+func validHeaderName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, c := range []byte(k) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // transports builds the shared connection pools once.
