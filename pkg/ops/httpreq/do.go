@@ -3,6 +3,7 @@ package httpreq
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -149,15 +150,29 @@ func (op *Request) fail(ctx context.Context, err error, method string, u *url.UR
 	// The URL quoted in the error as the step's output shows it: secrets
 	// first, whole (see urlShower).
 	msg := redact.InText(strings.ReplaceAll(err.Error(), u.String(), masked), u)
-	var hint string
-	if strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate") {
-		hint = "; if the server uses a self-signed certificate on purpose, set insecure_skip_verify: true"
-	}
-	e := fmt.Errorf("%s %s: %s%s", method, masked, msg, hint)
+	e := fmt.Errorf("%s %s: %s%s", method, masked, msg, tlsHint(err))
 	if class == ops.ClassAuthorization {
 		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, masked, strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
 	}
 	return ops.WithClass(class, e)
+}
+
+// tlsHint says what to do about a certificate that did not verify, fitted
+// to why: a certificate of a private CA is trusted through SSL_CERT_FILE,
+// and one for other names is fixed by the URL, not by accepting any.
+func tlsHint(err error) string {
+	var host x509.HostnameError
+	var ca x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &host):
+		return "; the certificate names other hosts: use one of them in the URL"
+	case errors.As(err, &ca):
+		return "; if it comes from your own CA, point SSL_CERT_FILE at that CA's PEM file (or add the CA to the system's store); " +
+			"insecure_skip_verify: true accepts any certificate, for tests only"
+	case strings.Contains(err.Error(), "x509:"):
+		return "; if the server uses such a certificate on purpose, set insecure_skip_verify: true (for tests only)"
+	}
+	return ""
 }
 
 // urlShower returns how the step's output and errors show a URL: the

@@ -1,0 +1,37 @@
+package httpreq
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
+)
+
+// TestTLSHintFitsTheFailure: a certificate from a CA this machine does not
+// trust points to SSL_CERT_FILE before insecure_skip_verify, and one that
+// does not name the URL's host says so, rather than suggesting that every
+// certificate be accepted.
+func TestTLSHintFitsTheFailure(t *testing.T) {
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "secure") }))
+	defer s.Close()
+	_, err := opstest.Execute(newRegistry(t), context.Background(), "http.request", map[string]any{"url": s.URL})
+	if err == nil || !strings.Contains(err.Error(), "SSL_CERT_FILE") || !strings.Contains(err.Error(), "insecure_skip_verify") {
+		t.Errorf("unknown authority: %v", err)
+	}
+
+	wrongHost := fmt.Errorf("tls: failed to verify certificate: %w", x509.HostnameError{Certificate: s.Certificate(), Host: "db.internal"})
+	hint := tlsHint(wrongHost)
+	if !strings.Contains(hint, "names") || strings.Contains(hint, "insecure_skip_verify") || strings.Contains(hint, "SSL_CERT_FILE") {
+		t.Errorf("wrong host: hint %q", hint)
+	}
+	if h := tlsHint(errors.New("connection refused")); h != "" {
+		t.Errorf("no TLS failure: hint %q", h)
+	}
+}
