@@ -147,6 +147,12 @@ func (op *Request) fail(ctx context.Context, err error, method string, u *url.UR
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	if strings.HasPrefix(err.Error(), "failed to parse Location header") {
+		// net/http quotes the Location, which cannot be masked when it
+		// does not parse.
+		err = errors.New("the server redirected to a Location that is not a valid URL (not quoted, as it may hold credentials); " +
+			"set follow_redirects: 0 to get the redirect itself, with its Location in the output's headers")
+	}
 	// The URL quoted in the error as the step's output shows it: secrets
 	// first, whole (see urlShower).
 	msg := redact.InText(strings.ReplaceAll(err.Error(), u.String(), masked), u)
