@@ -244,7 +244,9 @@ func inputSchema(f steps.Format) obj {
 			"pattern":     obj{"type": "string", "description": "an RE2 pattern the whole value of a string or duration input must match"},
 		},
 		"allOf": rules,
-		"not":   obj{"required": []string{"env", "from_env"}},
+		// An input written with nothing (null) has neither; required
+		// alone would hold for null and refuse it.
+		"not": obj{"type": "object", "required": []string{"env", "from_env"}},
 	}
 }
 
