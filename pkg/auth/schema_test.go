@@ -52,3 +52,26 @@ func TestExamplePolicies(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemaTakesEmptySections checks that a section written with nothing
+// under it (null), which the loader reads as empty, passes the schema, so
+// that an editor does not flag a policy that loads.
+func TestSchemaTakesEmptySections(t *testing.T) {
+	s := schematest.Compile(t, "policy")
+	reg := testRegistry(t)
+	for _, doc := range []string{
+		"version: 1\nroles:\n",
+		"version: 1\nrate:\n",
+		"version: 1\nrate: {ops: }\n",
+		"version: 1\ncache:\n",
+		"version: 1\nroles: {ops: {http: }}\n",
+		"version: 1\nroles: {ops: {playbooks: [{path: x.yaml, as: admin, inputs: }]}}\n",
+	} {
+		if _, err := ParsePolicy("p.yaml", []byte(doc), reg); err != nil {
+			t.Errorf("%q: the loader refuses it: %v", doc, err)
+		}
+		if err := s.Validate(yamlToJSON(t, []byte(doc))); err != nil {
+			t.Errorf("%q loads, but the schema refuses it: %v", doc, err)
+		}
+	}
+}
