@@ -30,6 +30,15 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		{"an input written with no settings is a string", "inputs:\n  host:\n" + step, true},
 		{"an input with env", "inputs:\n  host: {env: HOST}\n" + step, true},
 		{"an input with env and from_env", "inputs:\n  host: {env: HOST, from_env: HOST}\n" + step, false},
+		// A notify entry's webhook: and email: are the operations' with:,
+		// less what the run summary fills.
+		{"a webhook with its url", step + "notify:\n  - webhook: {url: 'https://hooks.example.com/x', format: slack}\n", true},
+		{"a webhook with a misspelt param", step + "notify:\n  - webhook: {url: 'https://hooks.example.com/x', fromat: slack}\n", false},
+		{"a webhook without url", step + "notify:\n  - webhook: {format: slack}\n", false},
+		{"a webhook of an unknown format", step + "notify:\n  - webhook: {url: 'https://hooks.example.com/x', format: discord}\n", false},
+		{"an email without subject and body", step + "notify:\n  - email: {host: smtp.example.com, from: a@example.com, to: [b@example.com]}\n", true},
+		{"an email without to", step + "notify:\n  - email: {host: smtp.example.com, from: a@example.com}\n", false},
+		{"an email with a port as text", step + "notify:\n  - email: {host: smtp.example.com, from: a@example.com, to: [b@example.com], port: 'x'}\n", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := []byte("version: 1\nname: t\n" + tc.doc)

@@ -24,6 +24,9 @@ type Format struct {
 	// NotifyOutcomes those of a notify entry's on.
 	ConcurrencyPolicies []string
 	NotifyOutcomes      []string
+	// NotifyFills are, by operation, the parameters a notify entry may
+	// leave out because the run summary fills them.
+	NotifyFills map[string][]string
 
 	// Patterns are Go regular expressions that are also valid ECMA-262.
 	NamePattern     string // the playbook's name
@@ -57,6 +60,7 @@ func PlaybookFormat() Format {
 		NotifyKeys:          c(notifyKeys),
 		ConcurrencyPolicies: c(concurrencyPolicies),
 		NotifyOutcomes:      c(notifyOutcomes),
+		NotifyFills:         notifyFills(),
 		InputTypes:          c(inputTypes),
 		Overlaps:            c(overlaps),
 		Catchups:            c(catchups),
@@ -74,4 +78,16 @@ func PlaybookFormat() Format {
 		MaxEnvFiles:         MaxEnvFiles,
 		MaxNotify:           MaxNotify,
 	}
+}
+
+// notifyFills lists the parameters notifyDefaults fills, by operation.
+func notifyFills() map[string][]string {
+	out := map[string][]string{}
+	for op, defs := range notifyDefaults {
+		out[op] = []string{}
+		for _, d := range defs {
+			out[op] = append(out[op], d.param)
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -81,6 +82,9 @@ func Playbook(reg *ops.Registry) ([]byte, error) {
 	}
 	for _, e := range reg.List("") {
 		defs[withDef(e.Spec.Name)] = withSchema(&e.Spec)
+	}
+	if err := notifyDefs(defs, reg, f); err != nil {
+		return nil, err
 	}
 	ident := obj{"pattern": f.IdentPattern, "maxLength": f.MaxIDLen}
 	stepList := obj{"type": []string{"array", "null"}, "items": obj{"$ref": "#/$defs/step"}}
@@ -361,8 +365,8 @@ func notifySchema(f steps.Format) obj {
 				"description": "the outcomes to send on; default [failure, cancelled]",
 				"anyOf":       []any{outcome, obj{"type": "array", "minItems": 1, "uniqueItems": true, "items": outcome}},
 			},
-			"webhook": obj{"type": "object", "description": "the parameters of notify.webhook; the run summary fills text, title, fields and link when left out"},
-			"email":   obj{"type": "object", "description": "the parameters of notify.email; the run summary fills subject and body when left out"},
+			"webhook": obj{"$ref": "#/$defs/" + notifyDef(steps.NotifyWebhookOp), "description": "the parameters of notify.webhook; the run summary fills text, title, fields and link when left out"},
+			"email":   obj{"$ref": "#/$defs/" + notifyDef(steps.NotifyEmailOp), "description": "the parameters of notify.email; the run summary fills subject and body when left out"},
 		},
 		"oneOf": []any{obj{"required": []string{"webhook"}}, obj{"required": []string{"email"}}},
 	}
@@ -442,4 +446,37 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 	}
 	maps.Copy(step["properties"].(obj), serialProps())
 	return step
+}
+
+func notifyDef(op string) string { return "notify:" + op }
+
+// notifyDefs describes the webhook: and email: of a notify entry: the
+// operation's with:, less the parameters the run summary fills; any
+// mapping when reg lacks the operation.
+func notifyDefs(defs obj, reg *ops.Registry, f steps.Format) error {
+	for _, op := range []string{steps.NotifyWebhookOp, steps.NotifyEmailOp} {
+		e, err := reg.Get(op)
+		if err != nil {
+			defs[notifyDef(op)] = obj{"type": "object"}
+			continue
+		}
+		fills, ok := f.NotifyFills[op]
+		if !ok {
+			return fmt.Errorf("notify: the loader fills nothing for %s", op)
+		}
+		s := withSchema(&e.Spec)
+		s["type"] = "object" // null is refused: the entry sends nothing
+		var req []string
+		for _, p := range required(&e.Spec) {
+			if !slices.Contains(fills, p) {
+				req = append(req, p)
+			}
+		}
+		delete(s, "required")
+		if len(req) > 0 {
+			s["required"] = req
+		}
+		defs[notifyDef(op)] = s
+	}
+	return nil
 }
