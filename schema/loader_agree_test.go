@@ -30,6 +30,19 @@ func TestSchemaAgreesWithLoader(t *testing.T) {
 		{"an input written with no settings is a string", "inputs:\n  host:\n" + step, true},
 		{"an input with env", "inputs:\n  host: {env: HOST}\n" + step, true},
 		{"an input with env and from_env", "inputs:\n  host: {env: HOST, from_env: HOST}\n" + step, false},
+		// min, max and pattern apply to some types; enum values have the
+		// input's type.
+		{"min on an integer input", "inputs:\n  n: {type: integer, min: 1, max: 5}\n" + step, true},
+		{"min on a string input", "inputs:\n  n: {min: 1}\n" + step, false},
+		{"max on a list input", "inputs:\n  n: {type: list, max: 1}\n" + step, false},
+		{"pattern on an input of no type", "inputs:\n  n: {pattern: '[a-z]+'}\n" + step, true},
+		{"pattern on a duration input", "inputs:\n  n: {type: duration, pattern: '[0-9]+m'}\n" + step, true},
+		{"pattern on a number input", "inputs:\n  n: {type: number, pattern: '[0-9]+'}\n" + step, false},
+		{"enum of integers on an integer input", "inputs:\n  n: {type: integer, enum: [1, 2]}\n" + step, true},
+		{"enum of strings on an integer input", "inputs:\n  n: {type: integer, enum: [a, b]}\n" + step, false},
+		{"enum of numbers on an input of no type", "inputs:\n  n: {enum: [1, 2]}\n" + step, false},
+		{"enum of durations on a duration input", "inputs:\n  n: {type: duration, enum: [1m, 90s]}\n" + step, true},
+		{"enum of non-durations on a duration input", "inputs:\n  n: {type: duration, enum: [1m, soon]}\n" + step, false},
 		// A notify entry's webhook: and email: are the operations' with:,
 		// less what the run summary fills.
 		{"a webhook with its url", step + "notify:\n  - webhook: {url: 'https://hooks.example.com/x', format: slack}\n", true},

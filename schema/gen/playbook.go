@@ -207,8 +207,12 @@ var inputTypeSchemas = map[string]obj{
 }
 
 func inputSchema(f steps.Format) obj {
-	// The default must have the input's type (string when none is given)
-	// and a required input has none.
+	// The default and the enum values must have the input's type (string
+	// when none is given) and a required input has no default. min and
+	// max bound numbers; pattern applies to strings and durations.
+	typeIs := func(types ...string) obj {
+		return obj{"properties": obj{"type": obj{"enum": types}}, "required": []string{"type"}}
+	}
 	rules := []any{
 		obj{
 			"if":   obj{"properties": obj{"required": obj{"const": true}}, "required": []string{"required"}},
@@ -216,7 +220,15 @@ func inputSchema(f steps.Format) obj {
 		},
 		obj{
 			"if":   obj{"not": obj{"required": []string{"type"}}},
-			"then": obj{"properties": obj{"default": nullable(inputTypeSchemas["string"])}},
+			"then": obj{"properties": obj{"default": nullable(inputTypeSchemas["string"]), "enum": obj{"items": inputTypeSchemas["string"]}}},
+		},
+		obj{
+			"if":   obj{"not": typeIs("number", "integer")},
+			"then": obj{"not": obj{"anyOf": []any{obj{"required": []string{"min"}}, obj{"required": []string{"max"}}}}},
+		},
+		obj{
+			"if":   obj{"not": obj{"anyOf": []any{obj{"not": obj{"required": []string{"type"}}}, typeIs("string", "duration")}}},
+			"then": obj{"not": obj{"required": []string{"pattern"}}},
 		},
 	}
 	for _, t := range f.InputTypes {
@@ -225,8 +237,8 @@ func inputSchema(f steps.Format) obj {
 			panic("no schema for input type " + t)
 		}
 		rules = append(rules, obj{
-			"if":   obj{"properties": obj{"type": obj{"const": t}}, "required": []string{"type"}},
-			"then": obj{"properties": obj{"default": nullable(s)}},
+			"if":   typeIs(t),
+			"then": obj{"properties": obj{"default": nullable(s), "enum": obj{"items": s}}},
 		})
 	}
 	return obj{
