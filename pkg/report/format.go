@@ -145,7 +145,7 @@ func stepLabel(s *Step) string {
 func stepNote(s *Step, n int, withReused bool) string {
 	var head, tail []string
 	switch {
-	case s.Rescued:
+	case rescued(s):
 		head = append(head, "rescued")
 	case ignored(s):
 		head = append(head, IgnoredNote)
@@ -181,9 +181,13 @@ const IgnoredNote = "ignored: continue_on_error"
 // on after it.
 func ignored(s *Step) bool { return s.Ignored && s.Status == StatusFailed }
 
+// rescued reports whether s failed and its rescue steps recovered the
+// run.
+func rescued(s *Step) bool { return s.Rescued && s.Status == StatusFailed }
+
 // failedRun reports whether s failed the run: it failed or was denied, and
 // neither continue_on_error nor its rescue steps let the run go on.
-func failedRun(s *Step) bool { return failedLike(s.Status) && !ignored(s) && !s.Rescued }
+func failedRun(s *Step) bool { return failedLike(s.Status) && !ignored(s) && !rescued(s) }
 
 // shownItems returns the indexes of the items of a fan-out that a list of
 // at most limit items shows, in their order: those that failed or were
@@ -323,21 +327,25 @@ func utc(t time.Time) string {
 }
 
 // statusCounts counts steps by status, in a fixed order; failed steps
-// whose continue_on_error let the run go on are counted apart.
+// whose continue_on_error let the run go on, and those their rescue steps
+// recovered, are counted apart: neither failed the run.
 func statusCounts(steps []Step) string {
 	counts := map[Status]int{}
 	for _, s := range steps {
 		counts[s.Status]++
 	}
-	n := ignoredCount(steps)
-	counts[StatusFailed] -= n
+	ign, res := ignoredCount(steps), rescuedCount(steps)
+	counts[StatusFailed] -= ign + res
 	parts := []string{}
 	for _, st := range []Status{StatusSucceeded, StatusFailed, StatusDenied, StatusCancelled, StatusSkipped} {
 		if counts[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 		}
-		if st == StatusFailed && n > 0 {
-			parts = append(parts, fmt.Sprintf("%d failed but ignored (continue_on_error)", n))
+		if st == StatusFailed && res > 0 {
+			parts = append(parts, fmt.Sprintf("%d failed but rescued", res))
+		}
+		if st == StatusFailed && ign > 0 {
+			parts = append(parts, fmt.Sprintf("%d failed but ignored (continue_on_error)", ign))
 		}
 	}
 	noun := "steps"
@@ -356,6 +364,18 @@ func ignoredCount(steps []Step) int {
 	n := 0
 	for i := range steps {
 		if ignored(&steps[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// rescuedCount is how many of steps failed and were recovered by their
+// rescue steps.
+func rescuedCount(steps []Step) int {
+	n := 0
+	for i := range steps {
+		if rescued(&steps[i]) {
 			n++
 		}
 	}

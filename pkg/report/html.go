@@ -50,8 +50,9 @@ type htmlStep struct {
 	Label, Anchor string
 	Open          bool
 	// Excused is set on a failed step whose continue_on_error let the
-	// run go on.
+	// run go on, Recovered on one its rescue steps recovered.
 	Excused     bool
+	Recovered   bool
 	ErrorText   string
 	OutputText  string
 	Items       []htmlItem
@@ -113,7 +114,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		hs := htmlStep{
-			Step: s, Label: stepLabel(s), Anchor: stepAnchor(s), Open: failedLike(s.Status), Excused: ignored(s),
+			Step: s, Label: stepLabel(s), Anchor: stepAnchor(s), Open: failedLike(s.Status), Excused: ignored(s), Recovered: rescued(s),
 			OutputText: excerpt(outputText(s.Output), htmlOutputLimit),
 			CacheNote:  cacheNote(s), Resources: resourcesNote(s.Output),
 		}

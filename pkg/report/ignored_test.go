@@ -69,6 +69,39 @@ func TestContinueOnErrorIsNotAFailure(t *testing.T) {
 	}
 }
 
+// TestRescuedIsNotAFailure: a step its rescue steps recovered stays
+// failed, marked rescued, in every format, but no format counts it as a
+// failure of a run that succeeded: the text status line, Markdown and
+// HTML count it apart, and JUnit skips it, saying why.
+func TestRescuedIsNotAFailure(t *testing.T) {
+	r := loadGolden(t, "rescue-handlers")
+	r.Steps = r.Steps[:4] // deploy (rescued), its rescue steps, smoke
+	r.Status, r.Error = StatusSucceeded, nil
+
+	doc, _ := parseJUnit(t, r)
+	if s := doc.Suites[0]; s.Failures != "0" || s.Errors != "0" {
+		t.Errorf("JUnit failures=%s errors=%s for a run that succeeded", s.Failures, s.Errors)
+	}
+	if sk := doc.Suites[0].Cases[0].Skipped; sk == nil || !strings.HasPrefix(sk.Message, "rescued: its rescue steps recovered the run after this failure: execution: ") {
+		t.Errorf("JUnit deploy: skipped = %+v, want one that says its rescue recovered it", sk)
+	}
+
+	text := renderText(t, r)
+	if first, _, _ := strings.Cut(text, "\n"); !strings.HasSuffix(first, "; 1 step failed but was rescued") {
+		t.Errorf("text status line = %q, want it to count the rescued failure", first)
+	}
+	const counts = "4 steps: 3 succeeded, 1 failed but rescued"
+	if md := renderMarkdown(t, r); !strings.Contains(md, counts+"\n") {
+		t.Errorf("Markdown does not count the rescued failure apart:\n%s", md)
+	}
+	page := renderHTML(t, r)
+	for _, want := range []string{counts + " ·", "· failed (rescued) ·", "<dt>Rescued</dt>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
+
 // TestLabelsCleanedTheSameEverywhere: a label with terminal escape
 // sequences shows as the same text in every format, the JUnit testcase
 // name included.

@@ -227,9 +227,7 @@ func stepCase(r *Report, s *Step) junitCase {
 		c.Time = seconds(0)
 	}
 	setOutcome(r, &c, s.Status, s.Reason, s.Error, s.AttemptLog)
-	if ignored(s) {
-		ignore(&c)
-	}
+	excuseStep(&c, s)
 	var out strings.Builder
 	fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\n", s.Op, s.Status, s.Attempts)
 	if s.Reason != "" {
@@ -271,9 +269,7 @@ func itemCases(r *Report, s *Step) []junitCase {
 		it := &s.Items[i]
 		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: itemSeconds(s, it)}
 		setOutcome(r, &c, it.Status, it.Reason, it.Error, it.AttemptLog)
-		if ignored(s) {
-			ignore(&c)
-		}
+		excuseStep(&c, s)
 		var out strings.Builder
 		fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\nitem: %s\n", s.Op, it.Status, it.Attempts, CapString(inline(it.Item), 1024))
 		if s.Reused {
@@ -314,8 +310,11 @@ func nestedCases(r *Report, s *Step) []junitCase {
 	for _, n := range list {
 		c := stepCase(r, n.Step)
 		c.Name = n.Path
-		if n.Excused {
-			ignore(&c)
+		switch {
+		case n.rescued:
+			excuse(&c, rescuedExcuse)
+		case n.Excused:
+			excuse(&c, ignoredExcuse)
 		}
 		c.SystemOut = excerpt(fmt.Sprintf("sub-playbook: %s (%s), run %s\n", n.Run.Playbook.Name, n.Run.Playbook.Path, n.Run.RunID)+c.SystemOut, junitOutLimit)
 		cases = append(cases, c)
@@ -358,16 +357,36 @@ func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log
 	}
 }
 
-// ignore turns the failure or error of a testcase whose step failed with
-// continue_on_error into a skip that says so, the failure in its body.
-func ignore(c *junitCase) {
+// What the message of a skipped testcase says of a failure that did not
+// fail the run.
+const (
+	ignoredExcuse = "ignored: continue_on_error let the run go on after this failure: "
+	rescuedExcuse = "rescued: its rescue steps recovered the run after this failure: "
+)
+
+// excuseStep excuses the testcase of step s, or of one of its items, when
+// s failed and continue_on_error or its rescue steps let the run go on.
+func excuseStep(c *junitCase, s *Step) {
+	switch {
+	case rescued(s):
+		excuse(c, rescuedExcuse)
+	case ignored(s):
+		excuse(c, ignoredExcuse)
+	}
+}
+
+// excuse turns the failure or error of a testcase whose step failed
+// without failing the run (continue_on_error, or rescue steps that
+// recovered it) into a skip whose message says why, the failure in its
+// body: the run exits 0, and CI would fail the build on a failure.
+func excuse(c *junitCase, why string) {
 	p := cmp.Or(c.Failure, c.Error)
 	if p == nil {
 		return
 	}
 	c.Failure, c.Error = nil, nil
 	c.Skipped = &junitSkipped{
-		Message: oneLine("ignored: continue_on_error let the run go on after this failure: "+p.Type+": "+p.Message, junitMessageLimit),
+		Message: oneLine(why+p.Type+": "+p.Message, junitMessageLimit),
 		Text:    p.Text,
 	}
 }

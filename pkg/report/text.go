@@ -50,6 +50,13 @@ func WriteText(w io.Writer, r *Report) error {
 	default:
 		fmt.Fprintf(&b, "; %d steps failed but were ignored (continue_on_error)", n)
 	}
+	switch n := rescuedCount(r.Steps); n {
+	case 0:
+	case 1:
+		b.WriteString("; 1 step failed but was rescued")
+	default:
+		fmt.Fprintf(&b, "; %d steps failed but were rescued", n)
+	}
 	b.WriteString("\n")
 	if r.DryRun {
 		b.WriteString("  dry run: only read operations were executed\n")

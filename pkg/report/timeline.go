@@ -131,7 +131,10 @@ func newTimeline(r *Report) timeline {
 			dur = max(r.DurationMS-s.StartedAt.Sub(r.StartedAt).Milliseconds(), 0)
 			title = fmt.Sprintf("%s (%s): running for %s", stepLabel(s), s.Op, FormatMS(dur))
 		}
-		if ignored(s) {
+		switch {
+		case rescued(s):
+			title += " (rescued)"
+		case ignored(s):
 			title += " (" + IgnoredNote + ")"
 		}
 		if e := errText(s.Error); e != "" {
