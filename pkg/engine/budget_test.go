@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -264,5 +265,38 @@ steps:
 	}
 	if got := stepOf(t, rep, "show").Output.(map[string]any)["stdout"]; got != "***" {
 		t.Errorf("report stdout %q", got)
+	}
+}
+
+// TestProcessLogCountsTheOperationsCut checks that a line the operation
+// already cut (a shell step cuts its lines to 64 KiB, with a note of how
+// much it cut) says, once the log cuts it again, how many bytes of the
+// line the process printed are missing, not only the log's own cut.
+func TestProcessLogCountsTheOperationsCut(t *testing.T) {
+	const printed, opKept = 300_000, 64 << 10
+	e := New(registry(t, func(r *ops.Registry) {
+		r.MustRegister(ops.Spec{Name: "test.cutline", Risk: ops.RiskRead, StreamsOutput: true},
+			ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
+				line := strings.Repeat("x", opKept) + termtext.CutNote(printed-opKept) + "\nnext\n"
+				w := ops.CallFrom(ctx).Output
+				for len(line) > 0 {
+					n := min(1000, len(line))
+					w.Write([]byte(line[:n]))
+					line = line[n:]
+				}
+				return map[string]any{}, nil
+			}))
+	}))
+	var out bytes.Buffer
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: long, op: test.cutline}
+`), nil, WithProcessOutput(&out))
+	if rep.Status != report.StatusSucceeded {
+		t.Fatalf("run %s", rep.Status)
+	}
+	want := "long | " + strings.Repeat("x", logMaxLine) + termtext.CutNote(printed-logMaxLine) + "\nlong | next\n"
+	if log := out.String(); log != want {
+		t.Errorf("log ends %q, want it to end %q", log[max(len(log)-60, 0):], want[len(want)-60:])
 	}
 }

@@ -66,7 +66,8 @@ type linePrefix struct {
 	red     *run
 	step    *stepLog
 	buf     []byte
-	dropped int // bytes of the current line past what buf keeps
+	dropped int    // bytes of the current line past what buf keeps
+	end     []byte // the last bytes of the current line, kept or not
 	call    *Call
 	stream  string   // stdout or stderr
 	tail    []string // the last lines once the step's head is spent
@@ -91,7 +92,7 @@ func (l *linePrefix) Write(p []byte) (int, error) {
 		}
 		l.add(p[:i])
 		l.line(l.buf, l.dropped)
-		l.buf, l.dropped = l.buf[:0], 0
+		l.buf, l.dropped, l.end = l.buf[:0], 0, l.end[:0]
 		p = p[i+1:]
 	}
 	return n, nil
@@ -109,15 +110,30 @@ func (l *linePrefix) add(b []byte) {
 	take := min(max(logMaxLine+keep-len(l.buf), 0), len(b))
 	l.buf = append(l.buf, b[:take]...)
 	l.dropped += len(b) - take
+	if len(b) > termtext.CutNoteMax {
+		b = b[len(b)-termtext.CutNoteMax:]
+	}
+	l.end = append(l.end, b...)
+	if extra := len(l.end) - termtext.CutNoteMax; extra > 0 {
+		l.end = append(l.end[:0], l.end[extra:]...)
+	}
 }
 
 // line writes one line, masked whole, then cut to logMaxLine (dropped
 // bytes of it were not kept), or keeps it for the tail once the step's
-// head is spent.
+// head is spent. A line the operation already cut (a shell step cuts
+// its lines too, to a larger limit) ends with the operation's note of
+// how much it cut: that note is cut here too, and its count added to
+// this one, so that the note says how much of the line the process
+// printed is missing.
 func (l *linePrefix) line(b []byte, dropped int) {
 	s := l.red.red.String(string(b))
-	if len(b)+dropped > logMaxLine {
-		s = termtext.Head(s, logMaxLine) + fmt.Sprintf(" …[%d bytes cut]", len(b)+dropped-logMaxLine)
+	if size := len(b) + dropped; size > logMaxLine {
+		if n, note, ok := termtext.TrailingCut(string(l.end)); ok && size-note >= logMaxLine {
+			size += n - note
+			s = strings.TrimSuffix(s, string(l.end[len(l.end)-note:]))
+		}
+		s = termtext.Head(s, logMaxLine) + termtext.CutNote(size-logMaxLine)
 	}
 	s += "\n"
 	l.step.mu.Lock()
@@ -146,7 +162,7 @@ func (l *linePrefix) flush() {
 	defer l.mu.Unlock()
 	if len(l.buf) > 0 {
 		l.line(l.buf, l.dropped)
-		l.buf, l.dropped = nil, 0
+		l.buf, l.dropped, l.end = nil, 0, l.end[:0]
 	}
 	if len(l.tail) == 0 {
 		return

@@ -298,7 +298,7 @@ func (w *LineWriter) emit(line []byte) {
 		s = w.mask(s)
 	}
 	if len(line)+w.cut > maxLine {
-		s = termtext.Head(s, maxLine) + fmt.Sprintf(" …[%d bytes cut]", len(line)+w.cut-maxLine)
+		s = termtext.Head(s, maxLine) + termtext.CutNote(len(line)+w.cut-maxLine)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
