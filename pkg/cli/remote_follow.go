@@ -98,11 +98,40 @@ func (e errStreamIdle) Error() string {
 func (r *remote) endedReport(runID string) (*report.Report, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var rep report.Report
-	if _, err := r.call(ctx, "GET", "/api/v1/runs/"+url.PathEscape(runID), nil, &rep); err != nil {
+	var raw json.RawMessage
+	if _, err := r.call(ctx, "GET", "/api/v1/runs/"+url.PathEscape(runID), nil, &raw); err != nil {
 		return nil, fmt.Errorf("the run ended, but its report could not be read: %w", err)
 	}
-	return &rep, nil
+	rep, err := report.Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("the run ended, but its report from GET /api/v1/runs/%s could not be read: %w", runID, err)
+	}
+	return rep, nil
+}
+
+// wireEvent is an event as the stream sends it, its report kept as JSON
+// for report.Decode, which reads whole numbers back exactly, as the run
+// held them (plain decoding would round those past 2^53).
+type wireEvent struct {
+	engine.Event
+	Report json.RawMessage `json:"report,omitempty"` // hides Event's
+}
+
+// decodeEvent parses the data of one event of the stream.
+func decodeEvent(data []byte) (engine.Event, error) {
+	var w wireEvent
+	if err := json.Unmarshal(data, &w); err != nil {
+		return engine.Event{}, fmt.Errorf("an event is not JSON: %v", err)
+	}
+	ev := w.Event
+	if len(w.Report) > 0 && string(w.Report) != "null" {
+		rep, err := report.Decode(w.Report)
+		if err != nil {
+			return engine.Event{}, fmt.Errorf("the report of event %d (%s) cannot be read: %v", ev.Seq, ev.Kind, err)
+		}
+		ev.Report = rep
+	}
+	return ev, nil
 }
 
 // stream reads one connection of the event stream, until ctx ends; it
@@ -152,9 +181,9 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 		line := sc.Bytes()
 		switch {
 		case len(line) == 0 && data != nil:
-			var ev engine.Event
-			if err := json.Unmarshal(data, &ev); err != nil {
-				return nil, worked(), fmt.Errorf("an event is not JSON: %v", err)
+			ev, err := decodeEvent(data)
+			if err != nil {
+				return nil, worked(), err
 			}
 			data = nil
 			events++
