@@ -36,8 +36,9 @@ func Icon(s Status) string {
 // WriteText writes the summary a person reads at the end of a run: one line
 // for the run, a table of steps (under a playbook.run step, the steps of
 // its sub-runs that did not succeed: textNested), and the error of each
-// step that did not succeed. Output values are shown as JSON on one line (a string as it is),
-// so a list reads ["a","b"] and null reads null. The summary goes to a
+// step that did not succeed. Output values are shown as JSON on one line,
+// so a list reads ["a","b"] and null reads null, and a string as it is
+// (textOutput). The summary goes to a
 // terminal, so every value copied from the report is cleaned of terminal
 // control sequences (termtext.Clean); the report itself keeps them.
 func WriteText(w io.Writer, r *Report) error {
@@ -74,7 +75,7 @@ func WriteText(w io.Writer, r *Report) error {
 	if len(r.Outputs) > 0 {
 		b.WriteString("outputs:\n")
 		for _, k := range sortedKeys(r.Outputs) {
-			fmt.Fprintf(&b, "  %s: %s\n", termtext.Line(k), clip(termtext.Line(inline(r.Outputs[k])), 200))
+			textOutput(&b, k, r.Outputs[k])
 		}
 	}
 	for _, k := range sortedKeys(r.OutputErrors) {
@@ -85,6 +86,35 @@ func WriteText(w io.Writer, r *Report) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// textOutputLines is how many lines of a string output of several lines
+// the summary shows, under the output's name.
+const textOutputLines = 20
+
+// textOutput writes one run output: a string as it is, on the line of its
+// name, or, when it has several lines, indented under it (at most
+// textOutputLines of them); anything else as JSON on one line. A line
+// is cut at 200 characters.
+func textOutput(b *strings.Builder, k string, v any) {
+	s, ok := v.(string)
+	if !ok {
+		fmt.Fprintf(b, "  %s: %s\n", termtext.Line(k), clip(termtext.Line(inline(v)), 200))
+		return
+	}
+	s = strings.TrimRight(termtext.Clean(s), "\n")
+	if !strings.Contains(s, "\n") {
+		fmt.Fprintf(b, "  %s: %s\n", termtext.Line(k), clip(termtext.Line(s), 200))
+		return
+	}
+	lines := strings.Split(s, "\n")
+	fmt.Fprintf(b, "  %s:\n", termtext.Line(k))
+	for _, l := range lines[:min(len(lines), textOutputLines)] {
+		b.WriteString(strings.TrimRight("    "+clip(termtext.Line(l), 200), " ") + "\n")
+	}
+	if n := len(lines) - textOutputLines; n > 0 {
+		fmt.Fprintf(b, "    … %d more lines; the report has them all\n", n)
+	}
 }
 
 // textNoteLimit is the most characters of a row's note: an error's first

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -41,6 +42,43 @@ func TestTextShowsOutputsAsJSON(t *testing.T) {
   number: 2.5
   text: plain words
 `
+	if diff := cmp.Diff(want, outputs); diff != "" {
+		t.Errorf("outputs (-want +got):\n%s\nwhole summary:\n%s", diff, got)
+	}
+}
+
+// TestTextShowsAMultiLineOutputAsItIs: a string output of several lines
+// (a command's stdout) keeps its lines, indented under its name, not
+// joined with spaces; past textOutputLines a line says how many more the
+// report has.
+func TestTextShowsAMultiLineOutputAsItIs(t *testing.T) {
+	var long strings.Builder
+	for i := range textOutputLines + 5 {
+		fmt.Fprintf(&long, "row %d\n", i)
+	}
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r1", Playbook: Playbook{Name: "p"}, Status: StatusSucceeded,
+		StartedAt: goldenStart, FinishedAt: goldenStart,
+		Outputs: map[string]any{
+			"a_stdout": "line1\n  indented\r\n\nline4\n",
+			"b_line":   "ok\n",
+			"c_long":   long.String(),
+		},
+	}
+	got := renderText(t, r)
+	_, outputs, _ := strings.Cut(got, "outputs:\n")
+	want := `  a_stdout:
+    line1
+      indented
+
+    line4
+  b_line: ok
+  c_long:
+`
+	for i := range textOutputLines {
+		want += fmt.Sprintf("    row %d\n", i)
+	}
+	want += "    … 5 more lines; the report has them all\n"
 	if diff := cmp.Diff(want, outputs); diff != "" {
 		t.Errorf("outputs (-want +got):\n%s\nwhole summary:\n%s", diff, got)
 	}
