@@ -307,7 +307,15 @@ func offset(r *Report, t time.Time) string {
 }
 
 // stepTime is a step's duration, or a dash for a step that never started.
-func stepTime(s *Step) string { return durText(s.StartedAt, s.DurationMS) }
+// A step reused from the resumed run has no start in this one but keeps
+// the duration it ran for there, however short, as the text summary and
+// JUnit show it.
+func stepTime(s *Step) string {
+	if s.Reused {
+		return FormatMS(s.DurationMS)
+	}
+	return durText(s.StartedAt, s.DurationMS)
+}
 
 // durText is a duration, or a dash for something that never started.
 func durText(started *time.Time, ms int64) string {

@@ -22,6 +22,7 @@ var htmlTemplate = sync.OnceValue(func() *template.Template {
 		"ms":     FormatMS,
 		"utc":    utc,
 		"dur":    durText,
+		"step":   stepTime,
 		"offset": offset,
 		"plain":  plainText,
 	}).Parse(htmlSource))

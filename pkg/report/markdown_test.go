@@ -132,6 +132,27 @@ func TestMarkdownReusedNoteOnce(t *testing.T) {
 	}
 }
 
+// TestReusedStepOfNoTimeShowsItsTime: a step reused from the resumed run
+// has no start in this run; one that ran there in 0ms reads 0ms in
+// Markdown and HTML, as in the text summary, not the dash of a step that
+// never ran.
+func TestReusedStepOfNoTimeShowsItsTime(t *testing.T) {
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r2", ResumedFrom: "r1", Playbook: Playbook{Name: "p"}, Status: StatusSucceeded,
+		StartedAt: goldenStart, FinishedAt: goldenStart,
+		Steps: []Step{{ID: "quick", Op: "control.log", Section: "steps", Status: StatusSucceeded, Attempts: 1, Reused: true, Reason: "reused from run r1"}},
+	}
+	if row := lineWith(renderMarkdown(t, r), "`quick`"); !strings.Contains(row, "| succeeded | 0ms | 1 |") {
+		t.Errorf("Markdown row = %q, want the time 0ms", row)
+	}
+	if page := renderHTML(t, r); !strings.Contains(page, "· control.log · succeeded · 0ms · 1 attempt") {
+		t.Errorf("HTML step header lacks the time 0ms:\n%s", lineWith(page, "quick <span"))
+	}
+	if row := lineWith(renderText(t, r), "quick"); !strings.Contains(row, "0ms") {
+		t.Errorf("text row = %q, want the time 0ms", row)
+	}
+}
+
 func TestMarkdownBounded(t *testing.T) {
 	start := goldenStart
 	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusFailed, StartedAt: start, FinishedAt: start}
