@@ -78,7 +78,11 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 				}
 				f.mu.Unlock()
 				if s.FailFast {
-					cancel(ops.Errorf(ops.ClassCancelled, "%s failed and fail_fast is on", itemName(i, it.Label)))
+					what := "failed"
+					if it.Status == report.StatusDenied {
+						what = "was denied"
+					}
+					cancel(ops.Errorf(ops.ClassCancelled, "%s %s and fail_fast is on", itemName(i, it.Label), what))
 				}
 			}
 			iev := Event{Kind: EventItemFinished, Step: s.ID, Op: s.Op, Section: string(s.Section), Index: &i, Items: len(list), Label: it.Label, Item: preview,

@@ -72,6 +72,29 @@ steps:
 	}
 }
 
+// TestFanoutFailFastSaysAnItemWasDenied checks that the siblings
+// fail_fast cancels after an item was denied say it was denied, not that
+// it failed.
+func TestFanoutFailFastSaysAnItemWasDenied(t *testing.T) {
+	e, _ := newEngine(t, WithAuthorizer(runTimeDenials{}))
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: fan
+    op: test.busy
+    foreach: 0..1
+    concurrency: 2
+    fail_fast: true
+    with: {wait: "${{ item == 0 ? '1m' : '1ms' }}"}
+`), nil)
+	fan := stepOf(t, rep, "fan")
+	if fan.Status != report.StatusDenied || fan.Items[1].Status != report.StatusDenied {
+		t.Fatalf("step %s, item 1 %s; want both denied", fan.Status, fan.Items[1].Status)
+	}
+	if it := fan.Items[0]; it.Status != report.StatusCancelled || !strings.Contains(it.Reason, "item 1 was denied and fail_fast is on") {
+		t.Errorf("item 0: %s %q, want it cancelled because item 1 was denied", it.Status, it.Reason)
+	}
+}
+
 // TestFanoutCancelledHasAMessage checks that a fan-out cancelled with the
 // run says so in its error.
 func TestFanoutCancelledHasAMessage(t *testing.T) {
