@@ -280,6 +280,21 @@ func (r *remote) opsList() int {
 	return ExitOK
 }
 
+// decodeExact decodes one JSON value, a number as a json.Number, which
+// is sent on as written: a whole number past 2^53 is not rounded.
+func decodeExact(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("more than one JSON value")
+	}
+	return x, nil
+}
+
 // values turns k=v flags into typed values: a name in declared by its
 // type, as run reads an input; any other JSON when v parses as JSON, else
 // the string (an input the playbook does not declare goes so, for the
@@ -299,8 +314,7 @@ func values(flag string, kvs []string, declared map[string]*steps.Input) (map[st
 			out[k] = x
 			continue
 		}
-		var x any
-		if err := json.Unmarshal([]byte(v), &x); err == nil {
+		if x, err := decodeExact(v); err == nil {
 			out[k] = x
 		} else {
 			out[k] = v
@@ -318,7 +332,11 @@ func (r *remote) exec(op string) int {
 	if r.o.timeout != "" {
 		body["timeout"] = r.o.timeout
 	}
-	var out map[string]any
+	// The result is printed as the server sent it: decoded into a map, a
+	// whole number past 2^53 would be rounded through a float64.
+	var out struct {
+		Result json.RawMessage `json:"result"`
+	}
 	if _, err := r.call(context.Background(), "POST", "/api/v1/operations/"+url.PathEscape(op)+"/execute", body, &out); err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.status == http.StatusUnprocessableEntity {
@@ -327,9 +345,13 @@ func (r *remote) exec(op string) int {
 		}
 		return r.fail(err)
 	}
-	enc := json.NewEncoder(r.e.stdout)
-	enc.SetIndent("", "  ")
-	enc.Encode(out["result"])
+	var buf bytes.Buffer
+	if len(out.Result) == 0 || json.Indent(&buf, out.Result, "", "  ") != nil {
+		buf.Reset()
+		buf.WriteString("null")
+	}
+	buf.WriteByte('\n')
+	r.e.stdout.Write(buf.Bytes())
 	return ExitOK
 }
 

@@ -58,3 +58,30 @@ func TestRemoteFollowKeepsWholeNumbersExact(t *testing.T) {
 		t.Errorf("output big = %v (%T), want %d", got, got, bigWhole)
 	}
 }
+
+// TestRemoteExecKeepsWholeNumbersExact: 'remote exec' sends a --param of
+// a large whole number as written, and prints the result's as the server
+// sent them, not rounded through a float64.
+func TestRemoteExecKeepsWholeNumbersExact(t *testing.T) {
+	var sent string
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/operations/{op}/execute", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Params map[string]json.RawMessage `json:"params"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			t.Error(err)
+		}
+		sent = string(body.Params["id"])
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"run_id": %q, "status": "succeeded", "result": {"id": %d, "ratio": 0.5}}`, fakeRunID, bigWhole)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	want := fmt.Sprintf(`"id": %d`, bigWhole)
+	runEnv(t, map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}, "remote", "exec", "control.noop", "--param", fmt.Sprintf("id=%d", bigWhole)).
+		want(t, ExitOK, []string{want, `"ratio": 0.5`}, nil)
+	if sent != fmt.Sprint(bigWhole) {
+		t.Errorf("--param id reached the server as %s, want %d", sent, bigWhole)
+	}
+}
