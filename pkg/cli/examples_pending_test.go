@@ -106,7 +106,7 @@ func TestNightlyHousekeepingPlaybook(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
 	r := readReport(t, rep)
-	if r.Outputs["deleted"] != float64(3) || r.Outputs["rotated"] != true {
+	if r.Outputs["deleted"] != 3 || r.Outputs["rotated"] != true {
 		t.Errorf("outputs %v", r.Outputs)
 	}
 	for _, gone := range []string{"a.tmp", "sub/b.tmp", "sub/deep/c.cache"} {
@@ -208,7 +208,7 @@ func TestIncidentRunbookPlaybook(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
 	r := readReport(t, rep)
-	if r.Outputs["was_healthy"] != false || r.Outputs["restarted"] != true || r.Outputs["health"] != float64(200) {
+	if r.Outputs["was_healthy"] != false || r.Outputs["restarted"] != true || r.Outputs["health"] != 200 {
 		t.Errorf("outputs %v", r.Outputs)
 	}
 	if svc.restarted != 1 {

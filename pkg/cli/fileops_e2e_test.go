@@ -137,7 +137,7 @@ func TestHousekeepingOpsEndToEnd(t *testing.T) {
 	if d, _ := outputs["preview"]["diff"].(string); outputs["preview"]["changed"] != true || !strings.Contains(d, "-version = 2.4.1\n") || !strings.Contains(d, "+version = next\n") {
 		t.Errorf("preview: %v", outputs["preview"])
 	}
-	if n, _ := outputs["clean"]["deleted"].(float64); n != 2 {
+	if outputs["clean"]["deleted"] != 2 {
 		t.Errorf("clean: %v", outputs["clean"])
 	}
 	for name, want := range map[string]bool{"cache/a.tmp": false, "cache/b.tmp": false, "cache/new.tmp": true, "cache/keep.txt": true, "app.log.1": true, "restored/new.tmp": true, "restored/keep.txt": true} {
@@ -185,7 +185,7 @@ func TestFileRootsWidenedByPolicy(t *testing.T) {
 		t.Fatalf("with the policy: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	out, _ := readReport(t, rp).Steps[0].Output.(map[string]any)
-	if out["count"] != float64(1) {
+	if out["count"] != 1 {
 		t.Errorf("find with the widened roots: %v", out)
 	}
 }
