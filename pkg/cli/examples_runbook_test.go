@@ -1,9 +1,16 @@
 package cli
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -61,5 +68,49 @@ func TestIncidentRunbookVerifyWaitsOutTheRestart(t *testing.T) {
 	}
 	if got := retryWindow(s.Retry); got < s.Repeat.Timeout {
 		t.Errorf("verify retries a refused connection for %s, less than its repeat.timeout of %s", got, s.Repeat.Timeout)
+	}
+}
+
+// TestIncidentRunbookCancelledCheckIsNotUnhealthy: a run cancelled while
+// its health check waits for an answer tells the incident channel that
+// the check was cancelled, not that the service was unhealthy because of
+// the signal.
+func TestIncidentRunbookCancelledCheckIsNotUnhealthy(t *testing.T) {
+	needOps(t, "file.read", "notify.webhook")
+	asked := make(chan struct{}, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done() // never answers: the run is cancelled meanwhile
+	}))
+	defer app.Close()
+	hook := &receiver{}
+	hooks := httptest.NewServer(hook)
+	defer hooks.Close()
+	logFile := filepath.Join(t.TempDir(), "api.log")
+	os.WriteFile(logFile, []byte("started\n"), 0o644)
+
+	rep := filepath.Join(t.TempDir(), "r.json")
+	p := startEnv(t, []string{"INCIDENT_WEBHOOK=" + hooks.URL + "/hook"}, "run started",
+		"run", examplePlaybook(t, "incident-service-restart"), "--role", "admin", "--log-format", "json", "--report", rep,
+		"--input", "service=api", "--input", "health_url="+app.URL+"/healthz", "--input", "log_file="+logFile)
+	select {
+	case <-asked:
+	case <-time.After(20 * time.Second):
+		p.cmd.Process.Kill()
+		t.Fatalf("the health check never asked; stderr:\n%s", p.stderr.String())
+	}
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t); code != ExitInterrupted {
+		t.Fatalf("exit %d\n%s", code, p.stderr.String())
+	}
+	if got := statuses(readReport(t, rep))["check"]; got != report.StatusCancelled {
+		t.Fatalf("check %s, want cancelled", got)
+	}
+	text := hook.texts()
+	if strings.Contains(text, "was unhealthy") || !strings.Contains(text, "api: the health check was cancelled; nothing was restarted.") {
+		t.Errorf("the webhook got %s", text)
 	}
 }
