@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,4 +114,113 @@ func TestIncidentRunbookCancelledCheckIsNotUnhealthy(t *testing.T) {
 	if strings.Contains(text, "was unhealthy") || !strings.Contains(text, "api: the health check was cancelled; nothing was restarted.") {
 		t.Errorf("the webhook got %s", text)
 	}
+}
+
+// nightlyCopy copies playbooks/nightly-maintenance.yaml into a directory of
+// its own, beside a file that no run of it may touch.
+func nightlyCopy(t *testing.T) (pb, bystander string) {
+	t.Helper()
+	src, err := os.ReadFile(examplePlaybook(t, "nightly-maintenance"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pb = filepath.Join(dir, "nightly-maintenance.yaml")
+	bystander = filepath.Join(dir, "important.log")
+	for p, b := range map[string][]byte{pb: src, bystander: []byte("keep me\n")} {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pb, bystander
+}
+
+// stale writes path with content and a modification time a month ago.
+func stale(t *testing.T, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-30 * 24 * time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNightlyMaintenanceNewlineInAName: find lists one path a line, so a
+// stale file named "keep.db\nimportant.log" read as two paths: the fresh
+// keep.db beside it and important.log beside the playbook, and the run
+// deleted both. Such a name is left alone now, and so is everything else.
+func TestNightlyMaintenanceNewlineInAName(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	pb, bystander := nightlyCopy(t)
+	cache := t.TempDir()
+	fresh := filepath.Join(cache, "keep.db")
+	if err := os.WriteFile(fresh, []byte("fresh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	odd := filepath.Join(cache, "keep.db\nimportant.log")
+	stale(t, odd)
+	stale(t, filepath.Join(cache, "old.log"))
+
+	rep := filepath.Join(t.TempDir(), "r.json")
+	res := runMain(t, "run", pb, "--role", "admin", "--input", "cache_dir="+cache, "--report", rep, "--log-format", "json")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, lastBytes(res.stderr, 2000))
+	}
+	for _, p := range []string{fresh, bystander, odd} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%q was deleted: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cache, "old.log")); err == nil {
+		t.Errorf("old.log is still there")
+	}
+}
+
+// TestNightlyMaintenanceTruncatedList: a list of stale files longer than
+// shell.exec keeps loses its middle, and the paths at the cut become
+// fragments (a prefix of one path, a name relative to the playbook). The
+// run deletes nothing from such a list and fails, saying why.
+func TestNightlyMaintenanceTruncatedList(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	pb, bystander := nightlyCopy(t)
+	// Long paths, so that a few hundred of them pass the 1 MiB that
+	// shell.exec keeps of stdout.
+	deep := t.TempDir()
+	for range 15 {
+		deep = filepath.Join(deep, strings.Repeat("d", 240))
+	}
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		stale(t, filepath.Join(deep, fmt.Sprintf("%03d.log", i)))
+	}
+	stale(t, filepath.Join(filepath.Dir(bystander), "001.log"))
+
+	rep := filepath.Join(t.TempDir(), "r.json")
+	res := runMain(t, "run", pb, "--role", "admin", "--input", "cache_dir="+filepath.Dir(filepath.Dir(deep)), "--report", rep, "--log-format", "json")
+	if res.code != ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s", res.code, ExitFailed, lastBytes(res.stderr, 2000))
+	}
+	left, _ := filepath.Glob(filepath.Join(deep, "*.log"))
+	if len(left) != 300 {
+		t.Errorf("%d of 300 stale files left: a truncated list was acted on", len(left))
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(bystander), "001.log")); err != nil {
+		t.Errorf("a file beside the playbook was deleted: %v", err)
+	}
+	r := readReport(t, rep)
+	if r.Error == nil || !strings.Contains(r.Error.Message, "max_output") {
+		t.Errorf("run error %+v, want it to say the list was cut", r.Error)
+	}
+}
+
+// lastBytes is the end of s, at most n bytes of it.
+func lastBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }
