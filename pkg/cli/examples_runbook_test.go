@@ -224,3 +224,41 @@ func lastBytes(s string, n int) string {
 	}
 	return "…" + s[len(s)-n:]
 }
+
+// TestNightlyMaintenanceHeaderRole: the least-privilege role the
+// playbook's header gives for it may run it, and deletes the stale files.
+func TestNightlyMaintenanceHeaderRole(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	pb := examplePlaybook(t, "nightly-maintenance")
+	src, err := os.ReadFile(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var role string
+	for _, l := range strings.Split(string(src), "\n") {
+		if r, ok := strings.CutPrefix(l, "#   maintenance: "); ok {
+			role = r
+		}
+	}
+	if role == "" {
+		t.Fatal(`the header gives no "maintenance:" role`)
+	}
+	cache := t.TempDir()
+	stale(t, filepath.Join(cache, "old.log"))
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	role = strings.ReplaceAll(role, "/var/cache/myapp", cache)
+	if err := os.WriteFile(policy, []byte("version: 1\nroles:\n  maintenance: "+role+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := runMain(t, "validate", pb, "--role", "maintenance", "--policy", policy); res.code != ExitOK {
+		t.Fatalf("validate: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	rep := filepath.Join(t.TempDir(), "r.json")
+	res := runMain(t, "run", pb, "--role", "maintenance", "--policy", policy, "--input", "cache_dir="+cache, "--report", rep, "--log-format", "json")
+	if res.code != ExitOK {
+		t.Fatalf("run: exit %d\n%s", res.code, lastBytes(res.stderr, 2000))
+	}
+	if _, err := os.Stat(filepath.Join(cache, "old.log")); err == nil {
+		t.Errorf("old.log is still there")
+	}
+}
