@@ -262,3 +262,57 @@ func TestNightlyMaintenanceHeaderRole(t *testing.T) {
 		t.Errorf("old.log is still there")
 	}
 }
+
+// demoWorkers returns the pids of the processes whose command line starts
+// with dir.
+func demoWorkers(t *testing.T, dir string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	var pids []int
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscan(e.Name(), &pid); err != nil {
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil && strings.HasPrefix(string(b), dir) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// TestIncidentWorkerDemoStoppedUnderAnyTempDir: the demo worker lives in a
+// copy under the temp directory, and finally stopped it by a pattern made
+// of that path, which a path like /tmp/c++ turned into an invalid regular
+// expression: the CPU-burning worker outlived the run. It is stopped by
+// its pid now, and its directory removed.
+func TestIncidentWorkerDemoStoppedUnderAnyTempDir(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	tmp := filepath.Join(t.TempDir(), "c++")
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", tmp)
+	t.Cleanup(func() {
+		for _, pid := range demoWorkers(t, tmp) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	rep := filepath.Join(t.TempDir(), "r.json")
+	// Without --yes and a terminal, the signal step is denied, or skipped
+	// on a machine too busy for the worker to run hot: finally runs either way.
+	runMain(t, "run", examplePlaybook(t, "incident-restart-worker"), "--role", "admin", "--report", rep, "--log-format", "json")
+	r := readReport(t, rep)
+	if got := statuses(r); got["demo_start"] != report.StatusSucceeded || got["stop_demo"] != report.StatusSucceeded || got["remove_demo"] != report.StatusSucceeded {
+		t.Errorf("demo_start %s, stop_demo %s, remove_demo %s", got["demo_start"], got["stop_demo"], got["remove_demo"])
+	}
+	if pids := demoWorkers(t, tmp); len(pids) > 0 {
+		t.Errorf("the demo worker outlived the run: pids %v", pids)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "arsenal-incident.*")); len(left) > 0 {
+		t.Errorf("the demo binary's directory is still there: %v", left)
+	}
+}
