@@ -31,8 +31,6 @@ type Call struct {
 	Index  int // fan-out item index; -1 for a plain step
 	Log    zerolog.Logger
 
-	// Attempts records each try; the retry and attempt middleware append.
-	Attempts []report.Attempt
 	// Abandoned is set when the operation ignored cancellation.
 	Abandoned bool
 	// Scope is what the caller's policy lets the operation touch; the
@@ -55,6 +53,10 @@ type Call struct {
 	run   *run
 	env   map[string]any // the expression environment, for retry.when/until
 	label string         // a fan-out item's label (itemLabel), for its events
+
+	// attempts records each try (the attempt middleware adds them); read
+	// it with Tries and AttemptLog.
+	attempts attemptLog
 }
 
 // Caller returns who started the run and from where, as WithCaller set
@@ -167,7 +169,7 @@ func dryRunGate(next Handler) Handler {
 }
 
 func execute(ctx context.Context, c *Call) (map[string]any, error) {
-	call := &ops.Call{RunID: c.RunID, Step: c.Step.ID, Attempt: len(c.Attempts), Log: c.Log, Scope: c.Scope}
+	call := &ops.Call{RunID: c.RunID, Step: c.Step.ID, Attempt: c.Tries(), Log: c.Log, Scope: c.Scope}
 	ctx = context.WithValue(ctx, runKey{}, c.run)
 	if c.run != nil {
 		call.Dir, call.Playbook = c.run.p.pb.Dir, c.run.p.pb.Name
@@ -241,11 +243,11 @@ func attempt(clock Clock) Middleware {
 			if err != nil && actx.Err() != nil {
 				err = causeOf(actx, err)
 			}
-			a := report.Attempt{Attempt: len(c.Attempts) + 1, StartedAt: start, DurationMS: clock.Now().Sub(start).Milliseconds()}
+			a := report.Attempt{Attempt: c.Tries() + 1, StartedAt: start, DurationMS: clock.Now().Sub(start).Milliseconds()}
 			if err != nil {
 				a.Error = &report.Error{Class: string(ops.ClassOf(err)), Message: err.Error()}
 			}
-			c.Attempts = append(c.Attempts, a)
+			c.attempts.add(a)
 			return out, err
 		}
 	}

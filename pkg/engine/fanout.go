@@ -95,15 +95,15 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		}()
 		ienv := withVars(env, steps.EnvItem, list[i], steps.EnvIndex, i)
 		out, c, err := r.call(fctx, n, ienv, i, it.Label, log, rec.confirmed)
-		it.Attempts = len(c.Attempts)
+		it.Attempts = c.Tries()
 		if c.Cached {
 			it.Cached, it.CacheAgeMS = true, c.CacheAge.Milliseconds()
 		}
 		if i == 0 || c.Decision != nil && !c.Decision.Allowed {
 			r.setDecision(rec, c.Decision)
 		}
-		if len(c.Attempts) > 1 {
-			it.AttemptLog = c.Attempts
+		if c.Tries() > 1 {
+			it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed = c.attempts.kept()
 		}
 		if errors.Is(err, errDryRun) {
 			it.Status, it.Reason = report.StatusSkipped, dryRunReason(c)

@@ -102,12 +102,12 @@ func (r *run) stepReport(n *node) report.Step {
 		t := rec.started
 		s.StartedAt = &t
 	}
-	if len(rec.attempts) > 1 {
-		s.AttemptLog = make([]report.Attempt, len(rec.attempts))
-		for i, a := range rec.attempts {
-			a.Error = r.maskErr(a.Error)
-			s.AttemptLog[i] = a
+	if rec.attempts.n > 1 {
+		log, omitted, failed := rec.attempts.kept() // a new slice: masked in place
+		for i := range log {
+			log[i].Error = r.maskErr(log[i].Error)
 		}
+		s.AttemptLog, s.AttemptsOmitted, s.AttemptsOmittedFailed = log, omitted, failed
 	}
 	s.Sub = r.subs[n.step.ID]
 	if rec.items != nil {
@@ -135,7 +135,7 @@ func (r *run) stepReport(n *node) report.Step {
 						it.Output = compact(r.red.Value(it.Output), 0, 0, &dropped)
 					}
 				}
-				it.AttemptLog = nil
+				it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed = nil, 0, 0
 				s.Cut = cutOf(s.Cut)
 				s.Cut.Items++
 			} else {

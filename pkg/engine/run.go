@@ -90,7 +90,7 @@ type record struct {
 	started   time.Time
 	ran       bool
 	dur       time.Duration
-	attempts  []report.Attempt
+	attempts  attemptLog
 	tries     int
 	output    any
 	err       *report.Error

@@ -83,7 +83,7 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		return
 	}
 	out, c, err := r.call(ctx, n, env, -1, "", log, rec.confirmed)
-	rec.attempts, rec.tries, rec.abandoned, rec.decision = c.Attempts, len(c.Attempts), c.Abandoned, c.Decision
+	rec.attempts, rec.tries, rec.abandoned, rec.decision = c.attempts, c.Tries(), c.Abandoned, c.Decision
 	rec.cached, rec.cacheAge = c.Cached, c.CacheAge
 	if errors.Is(err, errDryRun) {
 		rec.status, rec.reason, rec.dryRun = report.StatusSkipped, dryRunReason(c), true

@@ -34,7 +34,7 @@ func (s *Store) RecordSteps(ctx context.Context, runID string, rows []StepResult
 type StepRow struct {
 	StepID     string        `json:"id"`
 	Section    string        `json:"section"`
-	Kind       string        `json:"kind"` // step, item or attempt
+	Kind       string        `json:"kind"` // step, item, attempt or omitted (KindOmitted)
 	Item       *int          `json:"item,omitempty"`
 	Attempt    int           `json:"attempts"`
 	Op         string        `json:"op"`

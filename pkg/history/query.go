@@ -148,7 +148,9 @@ func scanRunColumns(sc interface{ Scan(...any) error }, more ...any) (Run, error
 // of the op: a step or fan-out item without retries, or one attempt.
 // Errors counts calls that failed or were denied; cancelled calls count as
 // calls but not errors. Percentiles are nearest-rank: P95MS is the
-// smallest duration at least 95% of calls did not exceed.
+// smallest duration at least 95% of calls did not exceed. Count and
+// Errors include the attempts a report left out of an attempt log
+// (KindOmitted); the percentiles cover the calls recorded one by one.
 type OpStats struct {
 	Op        string  `json:"op"`
 	Count     int64   `json:"count"`
@@ -207,10 +209,15 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]OpStats, []Playbo
 	if err != nil {
 		return nil, nil, err
 	}
+	omitted, err := omittedCalls(ctx, tx, ms(since))
+	if err != nil {
+		return nil, nil, err
+	}
 	ops := make([]OpStats, len(byOp))
 	for i, g := range byOp {
 		ops[i] = OpStats{Op: g.name, Count: g.count, Errors: g.errors, ErrorRate: g.rate(), P50MS: g.p(50), P95MS: g.p(95), P99MS: g.p(99)}
 	}
+	ops = AddOmitted(ops, omitted)
 	if err := addResources(ctx, tx, ms(since), ops); err != nil {
 		return nil, nil, err
 	}

@@ -323,7 +323,8 @@ func (s *Store) insertSteps(ctx context.Context, tx *sql.Tx, rows [][]any) error
 // broken down further: a plain step without an attempt log, an item
 // without one, or one attempt. A fan-out step's own row and a retried
 // step's own row carry the totals and are not calls; reused steps did not
-// run in this run.
+// run in this run. The attempts an attempt log leaves out have rows of
+// kind omitted in their place (omittedRows).
 func stepRows(r *report.Report) [][]any {
 	var rows [][]any
 	startOf := func(t *time.Time) any {
@@ -338,13 +339,21 @@ func stepRows(r *report.Report) [][]any {
 		}
 		return e.Class
 	}
-	attempts := func(s *report.Step, item any, log []report.Attempt) {
-		for _, a := range log {
+	attempts := func(s *report.Step, item any, log []report.Attempt, omitted, failed int) {
+		at := omittedAt(log)
+		for i, a := range log {
+			if i == at && omitted > 0 {
+				rows = append(rows, omittedRows(r.RunID, s, item, ms(log[i-1].StartedAt), omitted, failed)...)
+			}
 			st := report.StatusSucceeded
 			if a.Error != nil {
 				st = attemptStatus(a.Error.Class)
 			}
 			rows = append(rows, []any{r.RunID, s.ID, section(s), "attempt", item, a.Attempt, s.Op, string(st), class(a.Error), ms(a.StartedAt), a.DurationMS, 1, nil, nil, nil, 0})
+		}
+		if at == len(log) && omitted > 0 && len(log) > 0 {
+			// A log whose numbering does not say where: after it.
+			rows = append(rows, omittedRows(r.RunID, s, item, ms(log[len(log)-1].StartedAt), omitted, failed)...)
 		}
 	}
 	for i := range r.Steps {
@@ -356,7 +365,7 @@ func stepRows(r *report.Report) [][]any {
 			continue
 		}
 		if len(s.Items) == 0 {
-			attempts(s, nil, s.AttemptLog)
+			attempts(s, nil, s.AttemptLog, s.AttemptsOmitted, s.AttemptsOmittedFailed)
 			continue
 		}
 		for j := range s.Items {
@@ -364,7 +373,7 @@ func stepRows(r *report.Report) [][]any {
 			call := boolInt(it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
 			rows = append(rows, append(append([]any{r.RunID, s.ID, section(s), "item", it.Index, it.Attempts, s.Op, string(it.Status), class(it.Error), startOf(it.StartedAt), it.DurationMS, call},
 				resourceArgs(it.Output, it.Cached)...), 0))
-			attempts(s, it.Index, it.AttemptLog)
+			attempts(s, it.Index, it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed)
 		}
 	}
 	return rows

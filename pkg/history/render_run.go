@@ -23,8 +23,9 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 
 // WriteRunReport writes one run with its step rows for `arsenal-run
 // history show`: a summary and a table for people, or with asJSON one
-// object {"run": {...}, "steps": [...]}. Rows of retry attempts are left
-// out of the table; the JSON has every row. rep is the run's report, or
+// object {"run": {...}, "steps": [...]}. Rows of retry attempts (and of
+// the attempts a report left out, KindOmitted) are left out of the
+// table; the JSON has every row. rep is the run's report, or
 // nil when it has none or it cannot be read: the history keeps of an item
 // its index and error class only, so the report, when there is one of
 // this run, gives each row its item's label and its error message (or
@@ -40,7 +41,7 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 		steps := make([]stepJSON, len(rows))
 		for i, r := range rows {
 			d := details[keyOf(r)]
-			if r.Kind == "attempt" {
+			if r.Kind == "attempt" || r.Kind == KindOmitted {
 				// The report's error is the last attempt's, not each one's,
 				// and its rescue recovered the step, not an attempt.
 				d.message, d.reason, d.rescued = "", "", false
@@ -257,14 +258,15 @@ type rowGroup struct {
 	items []StepRow
 }
 
-// groupRows groups the step and item rows (not the attempts) by step, in
+// groupRows groups the step and item rows (not the attempts, nor the
+// rows of those left out) by step, in
 // the order they were recorded, with each step's items by index.
 func groupRows(rows []StepRow) []*rowGroup {
 	var groups []*rowGroup
 	last := map[rowKey]*rowGroup{}
 	for i := range rows {
 		r := &rows[i]
-		if r.Kind == "attempt" {
+		if r.Kind == "attempt" || r.Kind == KindOmitted {
 			continue
 		}
 		k := keyOf(*r)

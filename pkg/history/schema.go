@@ -131,6 +131,10 @@ var migrations = []string{
 
 	// 11: who started each run of a concurrency group's line.
 	migrationGroupWho,
+
+	// 12: the rows in the place of the attempts a report left out of an
+	// attempt log, which Stats counts (omitted.go).
+	migrationOmitted,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

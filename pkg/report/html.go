@@ -65,6 +65,9 @@ type htmlStep struct {
 	// (nestedSteps), MoreNested how many more the report has.
 	Nested     []htmlNested
 	MoreNested int
+	// AttemptRows are its attempt log, with a row in the place of the
+	// attempts it leaves out.
+	AttemptRows []attemptRow
 }
 
 // htmlNested is a nested step in its top-level step's details, with the
@@ -122,6 +125,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		if s.Error != nil {
 			hs.ErrorText = excerpt(s.Error.Message, htmlOutputLimit)
 		}
+		hs.AttemptRows = attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0)
 		if len(s.Items) > 0 {
 			hs.ItemSummary = itemSummary(s.Items)
 			var listed []int

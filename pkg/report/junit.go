@@ -226,7 +226,7 @@ func stepCase(r *Report, s *Step) junitCase {
 		// takes no time in this one.
 		c.Time = seconds(0)
 	}
-	setOutcome(r, &c, s.Status, s.Reason, s.Error, s.AttemptLog)
+	setOutcome(r, &c, s.Status, s.Reason, s.Error, attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0))
 	excuseStep(&c, s)
 	var out strings.Builder
 	fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\n", s.Op, s.Status, s.Attempts)
@@ -268,7 +268,7 @@ func itemCases(r *Report, s *Step) []junitCase {
 	for _, i := range shown {
 		it := &s.Items[i]
 		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: itemSeconds(s, it)}
-		setOutcome(r, &c, it.Status, it.Reason, it.Error, it.AttemptLog)
+		setOutcome(r, &c, it.Status, it.Reason, it.Error, attemptRows(it.AttemptLog, it.AttemptsOmittedFailed, 0))
 		excuseStep(&c, s)
 		var out strings.Builder
 		fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\nitem: %s\n", s.Op, it.Status, it.Attempts, CapString(inline(it.Item), 1024))
@@ -331,7 +331,7 @@ func nestedCases(r *Report, s *Step) []junitCase {
 // setOutcome marks a testcase failed, errored or skipped by status and
 // error class; succeeded leaves it plain. A cancelled step is skipped; one
 // cancelled while it ran keeps its error for runCase.
-func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log []Attempt) {
+func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log []attemptRow) {
 	switch st {
 	case StatusSucceeded:
 		return
@@ -392,7 +392,7 @@ func excuse(c *junitCase, why string) {
 }
 
 // problem is the failure or error element of a step or item.
-func problem(r *Report, st Status, reason string, e *Error, log []Attempt) *junitProblem {
+func problem(r *Report, st Status, reason string, e *Error, log []attemptRow) *junitProblem {
 	p := &junitProblem{Type: string(st)}
 	if e != nil {
 		p.Type = e.Class
@@ -411,10 +411,15 @@ func problem(r *Report, st Status, reason string, e *Error, log []Attempt) *juni
 	return p
 }
 
-func attemptLines(r *Report, log []Attempt) string {
+func attemptLines(r *Report, log []attemptRow) string {
 	var b strings.Builder
-	for _, a := range log {
-		fmt.Fprintf(&b, "  %d. at %s for %s: %s", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), attemptStatus(&a))
+	for _, row := range log {
+		a := row.Attempt
+		if a == nil {
+			fmt.Fprintf(&b, "  … %s\n", row.Text())
+			continue
+		}
+		fmt.Fprintf(&b, "  %d. at %s for %s: %s", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), attemptStatus(a))
 		if a.Error != nil {
 			b.WriteString(": " + oneLine(errText(a.Error), junitMessageLimit))
 		}

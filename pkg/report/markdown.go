@@ -160,16 +160,17 @@ func mdDetails(b *strings.Builder, r *Report, s *Step) {
 	}
 	if len(s.AttemptLog) > 0 {
 		b.WriteString("**Attempts**\n\n| # | Started | Time | Result |\n|--:|--:|--:|---|\n")
-		for i, a := range s.AttemptLog {
-			if i == mdMaxRows {
-				fmt.Fprintf(b, "| … | | | %d more attempts |\n", len(s.AttemptLog)-i)
-				break
+		for _, row := range attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, mdMaxRows) {
+			a := row.Attempt
+			if a == nil {
+				fmt.Fprintf(b, "| … | | | %s |\n", row.Text())
+				continue
 			}
-			res := string(attemptStatus(&a))
+			res := string(attemptStatus(a))
 			if a.Error != nil {
 				res = oneLine(errText(a.Error), mdCellLimit)
 			}
-			fmt.Fprintf(b, "| %d | %s | %s | %s %s |\n", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), mdIcon(attemptStatus(&a)), mdCell(res, mdCellLimit))
+			fmt.Fprintf(b, "| %d | %s | %s | %s %s |\n", a.Attempt, offset(r, a.StartedAt), FormatMS(a.DurationMS), mdIcon(attemptStatus(a)), mdCell(res, mdCellLimit))
 		}
 		b.WriteString("\n")
 	}

@@ -84,11 +84,19 @@ type Step struct {
 	StartedAt  *time.Time `json:"started_at,omitempty"`
 	DurationMS int64      `json:"duration_ms"`
 	Attempts   int        `json:"attempts"`
-	// AttemptLog has one entry per try, with its own timing and error.
+	// AttemptLog has one entry per try, with its own timing and error,
+	// when there was more than one; of a step or item tried more than 50
+	// times, the first 10 and the last 40 (engine.AttemptLogFirst and
+	// AttemptLogLast).
 	AttemptLog []Attempt `json:"attempt_log,omitempty"`
-	Output     any       `json:"output,omitempty"`
-	Error      *Error    `json:"error,omitempty"`
-	Items      []Item    `json:"items,omitempty"`
+	// AttemptsOmitted counts the tries AttemptLog leaves out, between its
+	// first and last; AttemptsOmittedFailed, those of them that failed
+	// (or were denied). Attempts is the total, those left out included.
+	AttemptsOmitted       int    `json:"attempts_omitted,omitempty"`
+	AttemptsOmittedFailed int    `json:"attempts_omitted_failed,omitempty"`
+	Output                any    `json:"output,omitempty"`
+	Error                 *Error `json:"error,omitempty"`
+	Items                 []Item `json:"items,omitempty"`
 	// ItemCounts are a fan-out's items by status: the totals, also when
 	// the items themselves are recorded in part.
 	ItemCounts map[Status]int `json:"item_counts,omitempty"`
@@ -173,8 +181,11 @@ type Item struct {
 	DurationMS int64      `json:"duration_ms"`
 	Attempts   int        `json:"attempts"`
 	AttemptLog []Attempt  `json:"attempt_log,omitempty"`
-	Output     any        `json:"output,omitempty"`
-	Error      *Error     `json:"error,omitempty"`
+	// AttemptsOmitted and AttemptsOmittedFailed: as for a Step, per item.
+	AttemptsOmitted       int    `json:"attempts_omitted,omitempty"`
+	AttemptsOmittedFailed int    `json:"attempts_omitted_failed,omitempty"`
+	Output                any    `json:"output,omitempty"`
+	Error                 *Error `json:"error,omitempty"`
 	// Cached and CacheAgeMS: as for a Step, per item.
 	Cached     bool  `json:"cached,omitempty"`
 	CacheAgeMS int64 `json:"cache_age_ms,omitempty"`

@@ -137,6 +137,9 @@ func newTimeline(r *Report) timeline {
 		case ignored(s):
 			title += " (" + IgnoredNote + ")"
 		}
+		if n := s.AttemptsOmitted; n > 0 {
+			title += fmt.Sprintf(" (%d not drawn: the report leaves them out)", n)
+		}
 		if e := errText(s.Error); e != "" {
 			title += "\n" + oneLine(e, 200)
 		}

@@ -278,7 +278,7 @@ func (r *Run) callMiddleware(next engine.Handler) engine.Handler {
 			attrs = append(attrs, attribute.String("error.type", string(ops.ClassOf(err))))
 			span.SetStatus(codes.Error, c.MaskString(err.Error()))
 		}
-		attrs = append(attrs, attribute.String("arsenal.status", string(status)), attribute.Int("arsenal.attempts", len(c.Attempts)))
+		attrs = append(attrs, attribute.String("arsenal.status", string(status)), attribute.Int("arsenal.attempts", c.Tries()))
 		if c.Cached {
 			attrs = append(attrs, attribute.Bool("arsenal.cached", true), attribute.Int64("arsenal.cache_age_ms", c.CacheAge.Milliseconds()))
 		}
@@ -309,7 +309,7 @@ func (r *Run) attemptMiddleware(next engine.Handler) engine.Handler {
 		if httptrace.Quiet(ctx) {
 			return next(ctx, c)
 		}
-		n := len(c.Attempts) + 1
+		n := c.Tries() + 1
 		if c.Index < 0 {
 			r.mu.Lock()
 			s := r.steps[key{c.RunID, c.Step.ID}]

@@ -163,6 +163,9 @@ const (
 		FROM runs WHERE started_at >= $1 AND status NOT IN ('running', 'skipped', 'missed')`
 	cpuStatsQuery = `SELECT op, cpu_user_ms + cpu_sys_ms, max_rss_kb
 		FROM steps WHERE cpu_user_ms IS NOT NULL AND started_at >= $1`
+	// The attempts attempt logs left out (history.KindOmitted), per op.
+	omittedStatsQuery = `SELECT op, SUM(attempt)::bigint, SUM(CASE WHEN status IN ('failed', 'denied') THEN attempt ELSE 0 END)::bigint
+		FROM steps WHERE kind = 'omitted' AND started_at >= $1 GROUP BY op`
 )
 
 // Stats returns per-op and per-playbook counts, error rates and
@@ -184,10 +187,15 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]history.OpStats, 
 		if err != nil {
 			return err
 		}
+		omitted, err := omittedCalls(ctx, tx, ms(since))
+		if err != nil {
+			return err
+		}
 		ops = make([]history.OpStats, len(byOp))
 		for i, g := range byOp {
 			ops[i] = history.OpStats{Op: g.Name, Count: g.Count, Errors: g.Errors, ErrorRate: rate(g), P50MS: g.P50, P95MS: g.P95, P99MS: g.P99, CPU: cpu[g.Name]}
 		}
+		ops = history.AddOmitted(ops, omitted)
 		pbs = make([]history.PlaybookStats, len(byPlaybook))
 		for i, g := range byPlaybook {
 			pbs[i] = history.PlaybookStats{Playbook: g.Name, Count: g.Count, Errors: g.Errors, ErrorRate: rate(g), P50MS: g.P50, P95MS: g.P95, P99MS: g.P99}
@@ -231,6 +239,25 @@ func summarise(ctx context.Context, q querier, sql string, since int64) ([]histo
 		return nil, err
 	}
 	return history.Summarise(list), nil
+}
+
+// omittedCalls reads the calls attempt logs left out since since, by op.
+func omittedCalls(ctx context.Context, q querier, since int64) (map[string]history.OmittedCalls, error) {
+	rows, err := q.Query(ctx, omittedStatsQuery, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]history.OmittedCalls{}
+	for rows.Next() {
+		var op string
+		var o history.OmittedCalls
+		if err := rows.Scan(&op, &o.Count, &o.Errors); err != nil {
+			return nil, err
+		}
+		out[op] = o
+	}
+	return out, rows.Err()
 }
 
 func cpuByOp(ctx context.Context, q querier, since int64) (map[string]*history.CPUStats, error) {

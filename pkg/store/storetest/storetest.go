@@ -41,6 +41,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"DryRun", testDryRun},
 		{"IgnoredFailure", testIgnoredFailure},
 		{"Stats", testStats},
+		{"OmittedAttempts", testOmittedAttempts},
 		{"Prune", testPrune},
 		{"PruneLeavesSlotRowsToTheirDay", testPruneSlotRows},
 		{"MarkInterrupted", testMarkInterrupted},
