@@ -240,11 +240,15 @@ func itemName(it *Item) string {
 
 // outputText renders an output for people. A map shows one key per line, in
 // key order, with multi-line strings (a command's stdout and stderr) as
-// indented blocks and nested data as JSON, on one line when short; anything
-// else is indented JSON.
+// indented blocks and nested data as JSON, on one line when short; a
+// string of several lines shows as its lines; anything else is indented
+// JSON.
 func outputText(v any) string {
 	if v == nil {
 		return ""
+	}
+	if s, ok := v.(string); ok && strings.Contains(s, "\n") {
+		return strings.TrimRight(s, "\n") + "\n" // its lines, as a map's below
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
