@@ -123,6 +123,9 @@ type record struct {
 	cacheAge time.Duration
 }
 
+// playbookTimeout is the what of a run's playbook timeout.
+const playbookTimeout = "playbook timeout"
+
 // Run executes the plan with the given inputs (typed data; see ParseInputs
 // and ResolveInputs) and returns its report. The error is non-nil only when
 // the run could not start, such as for bad inputs; a run that fails still
@@ -237,7 +240,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 	ctx := parent
 	if pb.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(parent, pb.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{"playbook timeout", pb.Timeout}))
+		ctx, cancel = context.WithTimeoutCause(parent, pb.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{playbookTimeout, pb.Timeout}))
 		defer cancel()
 	}
 	r.vars = map[string]any{}

@@ -9,30 +9,41 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
-// cutError is the cause a sub-run's steps see when the timeout of the
-// playbook.run step that started the sub-run ends it: it names that step,
-// so that a step with no timeout of its own does not read as having run
-// out of one.
+// cutError is the cause a sub-run's steps see when a timeout outside the
+// sub-run ends it: that of the playbook.run step that started it, or the
+// playbook timeout of the run that called it. It names which, so that a
+// step, or a playbook, with no timeout of its own does not read as
+// having run out of one.
 type cutError struct {
-	step string // the playbook.run step, as the report's path names it
-	d    time.Duration
+	step     string // the playbook.run step, as the report's path names it
+	playbook string // or the calling playbook, whose timeout it was
+	d        time.Duration
 }
 
 func (c *cutError) Error() string {
+	if c.playbook != "" {
+		return fmt.Sprintf("cut by the timeout of playbook %s, %s", c.playbook, c.d)
+	}
 	return fmt.Sprintf("cut by step %s timeout of %s", c.step, c.d)
 }
 
-// Unwrap makes the cut a step timeout for stepTimedOut: it bounds the
-// sub-run's handlers as the step's own timeout does.
-func (c *cutError) Unwrap() error { return &timeoutError{stepTimeout, c.d} }
+// Unwrap is the timeout that cut the sub-run, for stepTimedOut: a step's
+// bounds the sub-run's handlers as the step's own timeout does.
+func (c *cutError) Unwrap() error {
+	if c.playbook != "" {
+		return &timeoutError{playbookTimeout, c.d}
+	}
+	return &timeoutError{stepTimeout, c.d}
+}
 
 // subContext is the context of the sub-run that step (its path in the
-// report) starts: done when ctx is, with ctx's cause, except that the
-// step's own timeout reaches the sub-run as a cutError naming the step.
-// ctx's deadline stays visible. The function returned releases it.
-func subContext(ctx context.Context, step string) (context.Context, func()) {
+// report) of playbook caller starts: done when ctx is, with ctx's cause,
+// except that the step's own timeout, or the caller's playbook timeout,
+// reaches the sub-run as a cutError naming it. ctx's deadline stays
+// visible. The function returned releases it.
+func subContext(ctx context.Context, step, caller string) (context.Context, func()) {
 	sctx, cancel := context.WithCancelCause(keepDeadline{context.WithoutCancel(ctx), ctx})
-	end := func() { cancel(subCause(context.Cause(ctx), step)) }
+	end := func() { cancel(subCause(context.Cause(ctx), step, caller)) }
 	if ctx.Err() != nil {
 		end()
 		return sctx, func() {}
@@ -44,16 +55,23 @@ func subContext(ctx context.Context, step string) (context.Context, func()) {
 	}
 }
 
-// subCause is what a sub-run started by step is told ended it: a cutError
-// for step's own timeout, cause unchanged for anything else (a timeout
-// further out is already told as a cut, or is a playbook's).
-func subCause(cause error, step string) error {
+// subCause is what a sub-run started by step of playbook caller is told
+// ended it: a cutError for step's own timeout or caller's playbook
+// timeout, cause unchanged for anything else (a timeout further out is
+// already told as a cut).
+func subCause(cause error, step, caller string) error {
 	var te *timeoutError
 	var cut *cutError
-	if errors.As(cause, &cut) || !errors.As(cause, &te) || te.what != stepTimeout {
+	if errors.As(cause, &cut) || !errors.As(cause, &te) {
 		return cause
 	}
-	return ops.WithClass(ops.ClassTimeout, &cutError{step, te.d})
+	switch te.what {
+	case stepTimeout:
+		return ops.WithClass(ops.ClassTimeout, &cutError{step: step, d: te.d})
+	case playbookTimeout:
+		return ops.WithClass(ops.ClassTimeout, &cutError{playbook: caller, d: te.d})
+	}
+	return cause
 }
 
 // keepDeadline is a context without cancellation that still reports the

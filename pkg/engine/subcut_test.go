@@ -74,3 +74,47 @@ steps:
 	}
 	check("deep[0]/down", deep.Subs[0].Steps[0].Sub, "cut by step deep[0] timeout of 100ms")
 }
+
+// TestSubRunCutByPlaybookTimeout: the steps of a sub-run cut by its
+// caller's playbook timeout name that playbook, so that they do not read
+// as cut by a timeout of their own playbook, which has none.
+func TestSubRunCutByPlaybookTimeout(t *testing.T) {
+	e, _ := newEngine(t)
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"child.yaml": `version: 1
+name: child
+steps:
+  - {id: wait, op: control.sleep, with: {duration: 1h}}
+`,
+		"parent.yaml": `version: 1
+name: parent
+timeout: 100ms
+steps:
+  - {id: sub, op: playbook.run, with: {path: child.yaml}}
+`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.Load(filepath.Join(dir, "parent.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustRun(t, p, nil)
+	if rep.Error == nil || rep.Error.Class != "timeout" || !strings.HasPrefix(rep.Error.Message, "playbook timeout of 100ms exceeded") {
+		t.Errorf("the run: %+v", rep.Error)
+	}
+	sub := stepOf(t, rep, "sub")
+	if sub.Sub == nil || len(sub.Sub.Steps) != 1 {
+		t.Fatalf("the sub-run's steps are missing from the report:\n%s", dump(rep))
+	}
+	want := "cut by the timeout of playbook parent, 100ms"
+	if w := sub.Sub.Steps[0]; w.Error == nil || w.Error.Class != "timeout" || w.Error.Message != want {
+		t.Errorf("child/wait: %s %+v, want class timeout and %q", w.Status, w.Error, want)
+	}
+}

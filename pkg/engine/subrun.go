@@ -109,7 +109,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	}
 	if parent != nil {
 		var done func()
-		ctx, done = subContext(ctx, parent.o.prefix+call.Step)
+		ctx, done = subContext(ctx, parent.o.prefix+call.Step, parent.p.pb.Name)
 		defer done()
 	}
 	rep := r.execute(ctx)
