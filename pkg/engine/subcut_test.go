@@ -14,12 +14,7 @@ import (
 // them, naming it as the report does, rather than that a step timeout of
 // their own ran out; a sub-run nested deeper names the same step.
 func TestSubRunCutByStepTimeout(t *testing.T) {
-	e, _ := newEngine(t)
-	if err := RegisterPlaybookOp(e); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for name, src := range map[string]string{
+	p := loadWithSubPlaybooks(t, "parent.yaml", map[string]string{
 		"child.yaml": `version: 1
 name: child
 steps:
@@ -39,15 +34,7 @@ steps:
   - {id: sub, op: playbook.run, with: {path: child.yaml}, timeout: 100ms}
   - {id: deep, op: playbook.run, foreach: "${{ [1] }}", with: {path: mid.yaml}, timeout: 100ms, needs: []}
 `,
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := e.Load(filepath.Join(dir, "parent.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	rep := mustRun(t, p, nil)
 	check := func(where string, sub *report.SubRun, want string) {
 		t.Helper()
@@ -79,12 +66,7 @@ steps:
 // caller's playbook timeout name that playbook, so that they do not read
 // as cut by a timeout of their own playbook, which has none.
 func TestSubRunCutByPlaybookTimeout(t *testing.T) {
-	e, _ := newEngine(t)
-	if err := RegisterPlaybookOp(e); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for name, src := range map[string]string{
+	p := loadWithSubPlaybooks(t, "parent.yaml", map[string]string{
 		"child.yaml": `version: 1
 name: child
 steps:
@@ -96,15 +78,7 @@ timeout: 100ms
 steps:
   - {id: sub, op: playbook.run, with: {path: child.yaml}}
 `,
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := e.Load(filepath.Join(dir, "parent.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	rep := mustRun(t, p, nil)
 	if rep.Error == nil || rep.Error.Class != "timeout" || !strings.HasPrefix(rep.Error.Message, "playbook timeout of 100ms exceeded") {
 		t.Errorf("the run: %+v", rep.Error)
@@ -117,4 +91,25 @@ steps:
 	if w := sub.Sub.Steps[0]; w.Error == nil || w.Error.Class != "timeout" || w.Error.Message != want {
 		t.Errorf("child/wait: %s %+v, want class timeout and %q", w.Status, w.Error, want)
 	}
+}
+
+// loadWithSubPlaybooks writes files (name: source) to a directory and
+// loads main from it, with playbook.run registered.
+func loadWithSubPlaybooks(t *testing.T, main string, files map[string]string) *Plan {
+	t.Helper()
+	e, _ := newEngine(t)
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.Load(filepath.Join(dir, main))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
