@@ -88,8 +88,9 @@ func (r *run) reasonOnCancel(reason string) {
 // came while the handlers ran ends the run, given how it stands: it was
 // received, so it is not dropped. A cancellation ends the run cancelled,
 // and on_cancel, passed over, says why. A timeout fails a run whose steps
-// succeeded (mainOK) with class timeout, even when a handler step failed
-// too: that failure, which the timeout may have caused, is told after it.
+// succeeded (mainOK) with class timeout. Either way a handler step that
+// failed too, maybe because of it, in a run whose steps succeeded is told
+// after it.
 // A run whose steps failed keeps their error. It returns the run's status
 // and error, and whether they changed.
 func (r *run) lateEnd(ctx context.Context, mainOK bool, status report.Status, runErr *report.Error) (report.Status, *report.Error, bool) {
@@ -100,7 +101,11 @@ func (r *run) lateEnd(ctx context.Context, mainOK bool, status report.Status, ru
 	switch {
 	case ops.ClassOf(cause) != ops.ClassTimeout:
 		r.reasonOnCancel("the run was cancelled after its steps had ended, while its handlers ran; on_cancel runs for a run cancelled during its steps")
-		return report.StatusCancelled, r.errOf(ops.WithClass(ops.ClassCancelled, cause)), true
+		e := r.errOf(ops.WithClass(ops.ClassCancelled, cause))
+		if mainOK && runErr != nil {
+			e.Message += "; also " + runErr.Message
+		}
+		return report.StatusCancelled, e, true
 	case status == report.StatusSucceeded:
 		return report.StatusFailed, r.errOf(ops.WithClass(ops.ClassTimeout, cause)), true
 	case mainOK && runErr != nil && runErr.Class != string(ops.ClassTimeout):

@@ -242,3 +242,27 @@ finally:
 		t.Errorf("on_failure: %s %q", s.Status, s.Reason)
 	}
 }
+
+// TestSignalDuringFinallyKeepsItsFailure: a cancellation that arrives
+// while finally runs ends the run cancelled, and a finally step that then
+// fails is told after the cause, as with a playbook timeout, not lost.
+func TestSignalDuringFinallyKeepsItsFailure(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+steps:
+  - {id: a, op: control.noop}
+finally:
+  - {id: cleanup, op: control.sleep, with: {duration: 500ms}}
+  - {id: bad, op: control.fail, with: {message: cleanup broke}}
+`)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(150*time.Millisecond, func() { cancel(ops.WithClass(ops.ClassCancelled, errors.New("interrupted by SIGINT"))) })
+	rep, err := p.Run(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "interrupted by SIGINT; also step bad failed: cleanup broke"
+	if rep.Status != report.StatusCancelled || rep.Error == nil || rep.Error.Class != "cancelled" || rep.Error.Message != want {
+		t.Errorf("run %s %+v, want cancelled and %q", rep.Status, rep.Error, want)
+	}
+}
