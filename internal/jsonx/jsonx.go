@@ -4,11 +4,36 @@
 package jsonx
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
+
+// ErrMoreThanOne is Decode's error for data that goes on after its value.
+var ErrMoreThanOne = errors.New("it holds more than one value")
+
+// Decode reads data holding exactly one JSON value, its numbers as
+// json.Number: as written, for Numbers to make ints and floats of, or to
+// send on unchanged (a whole number past 2^53 is not rounded).
+func Decode(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	switch _, err := dec.Token(); {
+	case err == io.EOF:
+		return v, nil
+	case err != nil:
+		return nil, err
+	}
+	return nil, ErrMoreThanOne
+}
 
 // Numbers replaces, in data decoded with json.Decoder.UseNumber, every
 // json.Number by an int when it is whole and fits, else by a float64, as

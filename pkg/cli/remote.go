@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -280,21 +281,6 @@ func (r *remote) opsList() int {
 	return ExitOK
 }
 
-// decodeExact decodes one JSON value, a number as a json.Number, which
-// is sent on as written: a whole number past 2^53 is not rounded.
-func decodeExact(s string) (any, error) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("more than one JSON value")
-	}
-	return x, nil
-}
-
 // values turns k=v flags into typed values: a name in declared by its
 // type, as run reads an input; any other JSON when v parses as JSON, else
 // the string (an input the playbook does not declare goes so, for the
@@ -314,7 +300,7 @@ func values(flag string, kvs []string, declared map[string]*steps.Input) (map[st
 			out[k] = x
 			continue
 		}
-		if x, err := decodeExact(v); err == nil {
+		if x, err := jsonx.Decode([]byte(v)); err == nil { // numbers sent on as written
 			out[k] = x
 		} else {
 			out[k] = v

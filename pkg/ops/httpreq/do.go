@@ -1,7 +1,6 @@
 package httpreq
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -265,18 +264,9 @@ func isJSON(ct string) bool {
 // (exact up to the int64 range) and others as float64, as operations
 // return numbers: as float64, an id past 2^53 would lose its last digits.
 func decodeJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := jsonx.Decode(b)
+	if err != nil {
 		return nil, err
-	}
-	switch _, err := dec.Token(); {
-	case err == io.EOF:
-	case err != nil:
-		return nil, err
-	default:
-		return nil, errors.New("it holds more than one value")
 	}
 	return jsonx.Numbers(v), nil
 }
