@@ -34,13 +34,7 @@ steps:
   - {id: a, op: control.noop}
 `,
 	})
-	reg, err := NewRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	set := checkSchedule(reg, []string{"jobs"}, "", []string{"operator"}, "", func(string) (string, bool) { return "", false })
-	got := strings.Join(set.problems, "\n")
+	got := scheduleProblems(t, "jobs")
 	if strings.Contains(got, "token") {
 		t.Errorf("an input an env file sets was refused:\n%s", got)
 	}

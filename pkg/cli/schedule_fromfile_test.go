@@ -39,13 +39,7 @@ steps:
   - {id: a, op: control.noop}
 `,
 	})
-	reg, err := NewRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	set := checkSchedule(reg, []string{"jobs"}, "", []string{"operator"}, "", func(string) (string, bool) { return "", false })
-	got := strings.Join(set.problems, "\n")
+	got := scheduleProblems(t, "jobs")
 	if strings.Contains(got, "token") {
 		t.Errorf("an input its from_file gives was refused:\n%s", got)
 	}
@@ -55,4 +49,18 @@ steps:
 	if !strings.Contains(got, "jobs/c.yaml:5:3: input port (from_file secrets/port): want an integer") {
 		t.Errorf("a from_file value that does not fit was not reported:\n%s", got)
 	}
+}
+
+// scheduleProblems checks the schedules of paths as `schedule` does at
+// start, for the role operator and with an empty environment, and returns
+// its problems, a line each.
+func scheduleProblems(t *testing.T, paths ...string) string {
+	t.Helper()
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	set := checkSchedule(reg, paths, "", []string{"operator"}, "", func(string) (string, bool) { return "", false })
+	return strings.Join(set.problems, "\n")
 }
