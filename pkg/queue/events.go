@@ -25,9 +25,8 @@ const maxUnsent = 10000
 // finalRetryFor is how long the last batch of a run, its run_finished
 // among them, is tried again while the database is away before a warning
 // says that it is kept (see writeLast): as long as the run's own record
-// is tried before it is kept (postgres.Store.RetryFor). A variable, so
-// that tests shorten it.
-var finalRetryFor = 60 * time.Second
+// is tried before it is kept (postgres.Store.RetryFor).
+const finalRetryFor = 60 * time.Second
 
 // publish writes the events of a run executed here to run_events, in
 // batches, until its run_finished; the returned channel is closed when the
@@ -137,12 +136,12 @@ func (q *Queue) writeLast(runID string, evs []engine.Event) error {
 		defer cancel()
 		return q.writeEvents(ctx, runID, evs)
 	}
-	err := q.cfg.Store.RetryFor(ctx, finalRetryFor, write)
+	err := q.cfg.Store.RetryFor(ctx, q.cfg.finalRetryFor, write)
 	if err != nil && ctx.Err() == nil && away(err) {
 		q.log.Warn().Err(err).Str("run_id", runID).Int("events", len(evs)).
 			Msg("could not relay the run's last events yet; they are kept and written once the database answers")
 		for err != nil && ctx.Err() == nil && away(err) {
-			err = q.cfg.Store.RetryFor(ctx, finalRetryFor, write)
+			err = q.cfg.Store.RetryFor(ctx, q.cfg.finalRetryFor, write)
 		}
 	}
 	if err != nil && ctx.Err() != nil {
@@ -196,7 +195,7 @@ func (q *Queue) publishFinal(ctx context.Context, rep *report.Report) {
 	if rep.Error != nil {
 		ev.Err, ev.ErrClass = rep.Error.Message, rep.Error.Class
 	}
-	if err := q.cfg.Store.RetryFor(ctx, finalRetryFor, func() error { return q.writeEvents(ctx, rep.RunID, []engine.Event{ev}) }); err != nil {
+	if err := q.cfg.Store.RetryFor(ctx, q.cfg.finalRetryFor, func() error { return q.writeEvents(ctx, rep.RunID, []engine.Event{ev}) }); err != nil {
 		q.log.Warn().Err(err).Str("run_id", rep.RunID).Msg("could not relay the run's end")
 	}
 }
@@ -215,9 +214,8 @@ type Relayed struct {
 // ended, for its run_finished to reach run_events: the replica that ran
 // it writes its events in batches (publishEvery), possibly after the
 // history. A run recorded interrupted is not waited for: the replica that
-// ran it is gone, and will write nothing more. A variable, so that tests
-// shorten it.
-var endedGrace = 3 * time.Second
+// ran it is gone, and will write nothing more.
+const endedGrace = 3 * time.Second
 
 // Follow streams the events of a run that another replica executes (or
 // that is still queued, or has ended), from after on, until its
@@ -262,7 +260,7 @@ func (q *Queue) Follow(ctx context.Context, runID string, after uint64) <-chan R
 					return
 				case endedSince.IsZero():
 					endedSince = time.Now()
-				case time.Since(endedSince) >= endedGrace && !q.lastEventsHeld(ctx, runID):
+				case time.Since(endedSince) >= q.cfg.endedGrace && !q.lastEventsHeld(ctx, runID):
 					return
 				}
 			}

@@ -111,11 +111,11 @@ func TestEventsWrittenDuringAnOutageAreSentAgain(t *testing.T) {
 // given up, and the stream ended without them, its run_finished to be
 // told from the history after a hole.
 func TestLastEventsOutliveALongOutage(t *testing.T) {
-	defer func(d time.Duration) { finalRetryFor = d }(finalRetryFor)
-	finalRetryFor = 200 * time.Millisecond
 	dsn := pgtest.DSN(t)
-	a := newReplica(t, dsn, 1, true)
-	b := newReplica(t, dsn, 1, false) // streams the run a runs
+	const retryFor = 200 * time.Millisecond
+	short := func(c *Config) { c.finalRetryFor = retryFor }
+	a := newReplicaLease(t, dsn, 1, true, 0, short)
+	b := newReplicaLease(t, dsn, 1, false, 0, short) // streams the run a runs
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	id, _, err := a.q.Submit(ctx, args("slow", nil))
@@ -152,7 +152,7 @@ func TestLastEventsOutliveALongOutage(t *testing.T) {
 	}
 	// The database stays away for longer than the last events are tried
 	// at first.
-	time.Sleep(5 * finalRetryFor)
+	time.Sleep(5 * retryFor)
 	if err := up(); err != nil {
 		t.Fatal(err)
 	}
@@ -190,11 +190,11 @@ func TestLastEventsOutliveALongOutage(t *testing.T) {
 // followed past endedGrace until they come, and its stream ends with its
 // own run_finished. It ended without, once endedGrace had passed.
 func TestStreamWaitsForTheLastEventsItsReplicaHolds(t *testing.T) {
-	defer func(d time.Duration) { endedGrace = d }(endedGrace)
-	endedGrace = 100 * time.Millisecond
 	dsn := pgtest.DSN(t)
-	a := newReplica(t, dsn, 1, true)
-	b := newReplica(t, dsn, 1, false) // streams the run a runs
+	const grace = 100 * time.Millisecond
+	short := func(c *Config) { c.endedGrace = grace }
+	a := newReplicaLease(t, dsn, 1, true, 0, short)
+	b := newReplicaLease(t, dsn, 1, false, 0, short) // streams the run a runs
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	id, _, err := a.q.Submit(ctx, args("slow", nil))
@@ -221,7 +221,7 @@ func TestStreamWaitsForTheLastEventsItsReplicaHolds(t *testing.T) {
 	if st := await(t, a.q, id); st != report.StatusSucceeded {
 		t.Fatalf("run %s ended %s, want succeeded", id, st)
 	}
-	time.Sleep(10 * endedGrace) // the stream outlives endedGrace
+	time.Sleep(10 * grace) // the stream outlives its grace
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}

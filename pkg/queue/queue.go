@@ -78,6 +78,11 @@ type Config struct {
 	// relays; 0 means DefaultPoll.
 	Poll   time.Duration
 	Logger *zerolog.Logger
+
+	// finalRetryFor and endedGrace: see their defaults; tests shorten
+	// them.
+	finalRetryFor time.Duration
+	endedGrace    time.Duration
 }
 
 // DefaultPoll is Config.Poll's default.
@@ -120,6 +125,12 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	if cfg.Policy == nil {
 		cfg.Policy = func() *auth.Policy { return nil }
+	}
+	if cfg.finalRetryFor <= 0 {
+		cfg.finalRetryFor = finalRetryFor
+	}
+	if cfg.endedGrace <= 0 {
+		cfg.endedGrace = endedGrace
 	}
 	q := &Queue{cfg: cfg, log: zerolog.Nop(), local: map[string]*runs.Handle{}, waiters: map[string]*waiter{},
 		stopping: make(chan struct{}), stop: make(chan struct{}), metrics: newMetrics()}

@@ -116,8 +116,9 @@ func newReplica(t *testing.T, dsn string, workers int, start bool) *replica {
 	return newReplicaLease(t, dsn, workers, start, 0)
 }
 
-// newReplicaLease is newReplica with the store's lease (0: the default).
-func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease time.Duration) *replica {
+// newReplicaLease is newReplica with the store's lease (0: the default),
+// its queue's config changed by opts.
+func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease time.Duration, opts ...func(*Config)) *replica {
 	t.Helper()
 	ctx := context.Background()
 	reg := ops.NewRegistry()
@@ -149,8 +150,12 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: workers})
 	logs := &lockedBuffer{}
 	logger := zerolog.New(logs)
-	q, err := New(ctx, Config{Store: pg, Manager: mgr, Workers: workers, Poll: 20 * time.Millisecond, Logger: &logger,
-		Playbook: func(name string) (*steps.Playbook, bool) { pb, ok := pbs[name]; return pb, ok }})
+	cfg := Config{Store: pg, Manager: mgr, Workers: workers, Poll: 20 * time.Millisecond, Logger: &logger,
+		Playbook: func(name string) (*steps.Playbook, bool) { pb, ok := pbs[name]; return pb, ok }}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	q, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

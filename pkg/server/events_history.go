@@ -12,16 +12,12 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
-// historyPoll is how often the event stream of a run that another process
-// runs reads the history again. A variable, so that tests shorten it.
-var historyPoll = time.Second
-
 // followHistory tells, as events, a run that another arsenal-run process
 // on the same state dir runs (arsenal-run run, a scheduler): this process
 // has only the history of it, rep to begin with. The stream begins with
 // run_started and, for each step the history has recorded as finished,
 // its step_started and step_finished; it reads the history again every
-// historyPoll and tells each step recorded since; once the run is recorded
+// Limits.historyPoll and tells each step recorded since; once the run is recorded
 // as ended (or interrupted, its process gone), it tells the steps of the
 // final report not told yet and ends with the run_finished of that report,
 // its real status. Every client, and every serve of the state, numbers
@@ -48,7 +44,7 @@ func (s *Server) followHistory(ctx context.Context, id string, rep *report.Repor
 	tell(rep)
 	go func() {
 		defer stream.Close()
-		t := time.NewTicker(historyPoll)
+		t := time.NewTicker(s.cfg.Limits.historyPoll)
 		defer t.Stop()
 		for {
 			select {

@@ -70,9 +70,7 @@ func otherProcess(t *testing.T, ts *testServer) (id, gate1, gate2 string) {
 // report and its time. A client that resumes with Last-Event-ID goes on
 // after it, the told events being numbered alike for every client.
 func TestEventsOfARunOfAnotherProcess(t *testing.T) {
-	defer func(d time.Duration) { historyPoll = d }(historyPoll)
-	historyPoll = 50 * time.Millisecond
-	ts := newTestServer(t)
+	ts := newTestServer(t, func(c *Config) { c.Limits.historyPoll = 50 * time.Millisecond })
 	id, gate1, gate2 := otherProcess(t, ts)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

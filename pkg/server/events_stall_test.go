@@ -68,14 +68,15 @@ func (b *lockedBuffer) String() string {
 
 // TestEventStreamOfAClientThatStopsReadingEnds: a client that stays
 // connected but reads nothing is dropped once it has taken nothing for
-// streamWriteTimeout, and that is logged with the run and the client;
+// Limits.StreamWriteTimeout, and that is logged with the run and the client;
 // it used to hold its stream (and the arsenal_event_streams gauge) for
 // as long as it stayed connected, the run long finished.
 func TestEventStreamOfAClientThatStopsReadingEnds(t *testing.T) {
-	defer func(d time.Duration) { streamWriteTimeout = d }(streamWriteTimeout)
-	streamWriteTimeout = 300 * time.Millisecond
 	var logged lockedBuffer
-	ts := newTestServer(t, func(c *Config) { c.Log = &logged })
+	ts := newTestServer(t, func(c *Config) {
+		c.Log = &logged
+		c.Limits.StreamWriteTimeout = 300 * time.Millisecond
+	})
 	ts.addPlaybook(t, "flood.yaml", floodPlaybook)
 	id := ts.post("operator", "/api/v1/playbooks/flood/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
 	h, _ := ts.mgr.Get(id)
@@ -99,11 +100,9 @@ func TestEventStreamOfAClientThatStopsReadingEnds(t *testing.T) {
 // TestEventStreamKeepsAReaderThatIsSlowerThanTheWriteTimeout: the write
 // timeout bounds a write that makes no progress, not the stream: a
 // client that reads the whole stream, though it pauses for longer than
-// streamWriteTimeout while the stream is idle, gets it to run_finished.
+// the write timeout while the stream is idle, gets it to run_finished.
 func TestEventStreamKeepsAReaderThatIsSlowerThanTheWriteTimeout(t *testing.T) {
-	defer func(d time.Duration) { streamWriteTimeout = d }(streamWriteTimeout)
-	streamWriteTimeout = 300 * time.Millisecond
-	ts := newTestServer(t)
+	ts := newTestServer(t, func(c *Config) { c.Limits.StreamWriteTimeout = 300 * time.Millisecond })
 	id := ts.post("operator", "/api/v1/playbooks/paced/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -123,9 +122,8 @@ func TestEventStreamKeepsAReaderThatIsSlowerThanTheWriteTimeout(t *testing.T) {
 // once, rather than after the write timeout or the whole grace, which
 // it used to wait for, to cut the connection then.
 func TestShutdownCutsAStreamBlockedOnAClientThatReadsNothing(t *testing.T) {
-	defer func(d time.Duration) { streamWriteTimeout = d }(streamWriteTimeout)
-	streamWriteTimeout = 10 * time.Minute // only Shutdown ends it in time
-	ts := newTestServer(t)
+	// Only Shutdown ends the stream in time.
+	ts := newTestServer(t, func(c *Config) { c.Limits.StreamWriteTimeout = 10 * time.Minute })
 	ts.addPlaybook(t, "flood.yaml", floodPlaybook)
 	id := ts.post("operator", "/api/v1/playbooks/flood/runs", map[string]any{"inputs": map[string]any{"nap": "1h"}}).want(t, 202).json(t)["run_id"].(string)
 	h, _ := ts.mgr.Get(id)

@@ -8,21 +8,19 @@ import (
 	"time"
 )
 
-// streamWriteTimeout is how long an event stream waits for its client to
-// take one write of at most streamWriteChunk bytes. A client that stays
-// connected but stops reading fills the socket's buffers, and then a
-// write blocks until the client reads or the connection breaks, which a
-// half-dead client or a stuck proxy never does: the stream, its
+// Limits.StreamWriteTimeout is how long an event stream waits for its
+// client to take one write of at most streamWriteChunk bytes. A client
+// that stays connected but stops reading fills the socket's buffers, and
+// then a write blocks until the client reads or the connection breaks,
+// which a half-dead client or a stuck proxy never does: the stream, its
 // subscription and its queue of events would be held for ever, and
 // Shutdown would wait the whole grace for it. A client that takes less
-// than a chunk in this long is dropped. A variable, so that tests
-// shorten it.
-var streamWriteTimeout = 30 * time.Second
+// than a chunk in that long is dropped.
 
 // streamWriteChunk bounds one write under one deadline, so that the
 // deadline measures progress, not the size of a write: a run_finished
 // carries the whole report, which a slow but reading client may need
-// longer than streamWriteTimeout to take in one piece.
+// longer than the write timeout to take in one piece.
 const streamWriteChunk = 32 << 10
 
 // streamEndSlack is how long the end of the response (the last chunk of
@@ -36,7 +34,7 @@ var errStreamStopped = errors.New("the server is shutting down")
 
 // streamConn writes an event stream to its client, each write and flush
 // under a write deadline of its own, so that a client that takes nothing
-// for streamWriteTimeout ends the stream instead of pinning it, and stop
+// for its timeout ends the stream instead of pinning it, and stop
 // (Shutdown) cuts a write that blocks at once. Between writes the
 // connection has no deadline: an idle stream, between events or
 // keep-alives, may last as long as its run (over HTTP/2 a deadline is the
@@ -44,6 +42,8 @@ var errStreamStopped = errors.New("the server is shutting down")
 type streamConn struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
+
+	timeout time.Duration // of one write (Limits.StreamWriteTimeout)
 
 	mu       sync.Mutex
 	writing  bool
@@ -60,19 +60,19 @@ type streamConn struct {
 // client too. Call end when the stream ends; it logs a dropped client.
 func (s *Server) openStream(w http.ResponseWriter, r *http.Request, id string) (sc *streamConn, end func()) {
 	http.NewResponseController(w).SetReadDeadline(time.Time{})
-	sc = newStreamConn(w)
+	sc = newStreamConn(w, s.cfg.Limits.StreamWriteTimeout)
 	stop := context.AfterFunc(s.stopCtx, sc.stop)
 	return sc, func() {
 		stop()
 		if sc.hasStalled() {
-			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, r.RemoteAddr, streamWriteTimeout)
+			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, r.RemoteAddr, sc.timeout)
 		}
 		sc.end()
 	}
 }
 
-func newStreamConn(w http.ResponseWriter) *streamConn {
-	return &streamConn{w: w, rc: http.NewResponseController(w)}
+func newStreamConn(w http.ResponseWriter, timeout time.Duration) *streamConn {
+	return &streamConn{w: w, rc: http.NewResponseController(w), timeout: timeout}
 }
 
 // Write writes p in chunks, each under a fresh deadline; it is what the
@@ -113,7 +113,7 @@ func (c *streamConn) begin() bool {
 		return false
 	}
 	c.writing = true
-	c.deadline = time.Now().Add(streamWriteTimeout)
+	c.deadline = time.Now().Add(c.timeout)
 	c.rc.SetWriteDeadline(c.deadline) // unsupported (a test's recorder): unbounded, as before
 	return true
 }
@@ -162,13 +162,13 @@ func (c *streamConn) end() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.stopped {
-		c.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		c.rc.SetWriteDeadline(time.Now().Add(c.timeout))
 	}
 	c.ended = true
 }
 
 // hasStalled reports whether the stream ended because its client took
-// nothing for streamWriteTimeout.
+// nothing for its timeout.
 func (c *streamConn) hasStalled() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -68,6 +68,14 @@ type Limits struct {
 	// client guessing keys costs the server almost nothing. Zero: 1s;
 	// negative: none.
 	AuthTarpit time.Duration
+	// StreamWriteTimeout is how long an event stream waits for its
+	// client to take one write of at most 32 KiB: a client that stays
+	// connected but stops reading is dropped after it, rather than
+	// holding its stream, and Shutdown, for ever. Zero: 30s.
+	StreamWriteTimeout time.Duration
+	// historyPoll is how often the event stream of a run that another
+	// process runs reads the history again. Zero: 1s; tests shorten it.
+	historyPoll time.Duration
 }
 
 func (l *Limits) defaults() {
@@ -87,6 +95,8 @@ func (l *Limits) defaults() {
 	set(&l.WriteTimeout, DefaultWriteTimeout)
 	set(&l.IdleTimeout, DefaultIdleTimeout)
 	set(&l.ExecTimeout, DefaultExecTimeout)
+	set(&l.StreamWriteTimeout, 30*time.Second)
+	set(&l.historyPoll, time.Second)
 	if l.AuthTarpit == 0 {
 		l.AuthTarpit = time.Second
 	}
