@@ -131,7 +131,7 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	dir, base := filepath.Dir(t.rel), filepath.Base(t.rel)
 	// Without mode a rewritten file keeps its permission bits but not
 	// setuid, setgid or sticky, as file.write does, and those bits alone
-	// do not make it differ.
+	// do not make it differ. It keeps its owner and group (see keepOwner).
 	mode, current, exists := fs.FileMode(0o644), "", false
 	fi, err := t.root.Lstat(t.rel)
 	switch {
@@ -176,7 +176,11 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 		}
 	}
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
-	_, err = writeTemp(t.root, tmp, rendered, mode)
+	var replaced fs.FileInfo
+	if exists {
+		replaced = fi
+	}
+	_, err = writeTemp(t.root, tmp, rendered, mode, replaced)
 	if err == nil {
 		err = t.root.Rename(tmp, t.rel)
 	}

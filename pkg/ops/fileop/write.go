@@ -33,7 +33,7 @@ func writeSpec() ops.Spec {
 	return ops.Spec{
 		Name: "file.write",
 		Description: "Write a file atomically: the content goes to a temporary file in the same directory, is flushed to disk, and replaces the file by rename, " +
-			"so readers see the old or the new content, never a mix. A symlink at path is replaced, not followed. " +
+			"so readers see the old or the new content, never a mix. A replaced file keeps its owner and group, and its permission bits unless mode is given. A symlink at path is replaced, not followed. " +
 			"With append, the content is added at the end instead (not atomic: a crash can leave part of it).",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
@@ -86,13 +86,15 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	// A replaced file keeps its permission bits but not setuid, setgid or
 	// sticky: new content gets those only when mode asks for them, which
 	// makes the step destructive (see modeRisk).
+	// It keeps its owner and group too (see keepOwner).
 	mode := fs.FileMode(0o644)
+	var replaced fs.FileInfo
 	existing, err := t.root.Lstat(t.rel)
 	switch {
 	case err == nil && existing.IsDir():
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a directory", path)
 	case err == nil && existing.Mode().IsRegular():
-		mode = existing.Mode().Perm()
+		mode, replaced = existing.Mode().Perm(), existing
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fail(err)
 	}
@@ -136,7 +138,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return map[string]any{"bytes": n, "path": t.abs}, nil
 	}
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
-	n, err := writeTemp(t.root, tmp, content, mode)
+	n, err := writeTemp(t.root, tmp, content, mode, replaced)
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
@@ -178,12 +180,18 @@ func openAppend(root *os.Root, name string, mode fs.FileMode) (*os.File, bool, e
 }
 
 // writeTemp creates name exclusively and writes, chmods and syncs it.
-func writeTemp(root *os.Root, name, content string, mode fs.FileMode) (int, error) {
+// When it is to replace the file replaced describes (nil for none), it
+// takes that file's owner and group first: a chown may clear setuid and
+// setgid, so the mode comes after it.
+func writeTemp(root *os.Root, name, content string, mode fs.FileMode, replaced fs.FileInfo) (int, error) {
 	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return 0, err
 	}
 	n, err := f.WriteString(content)
+	if err == nil && replaced != nil {
+		keepOwner(f, replaced)
+	}
 	if err == nil {
 		err = f.Chmod(mode) // exact bits, whatever the umask
 	}

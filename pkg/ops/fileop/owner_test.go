@@ -1,0 +1,68 @@
+package fileop
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// ownerOf is the owner and group of p.
+func ownerOf(t *testing.T, p string) (uint32, uint32) {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Lstat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Uid, st.Gid
+}
+
+// giveAway makes p belong to nobody (65534), which only root may do.
+func giveAway(t *testing.T, p string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("not root: giving a file to another user is not possible")
+	}
+	if err := os.Chown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReplacedFileKeepsItsOwner: a file that file.write or file.template
+// replaces as root keeps its owner and group, so a 0640 config stays
+// readable by the service that owns it; a mode asked for is applied
+// whole after the owner, setuid included.
+func TestReplacedFileKeepsItsOwner(t *testing.T) {
+	e := newEnv(t)
+	steps := []struct {
+		op   string
+		raw  map[string]any
+		path string
+		want fs.FileMode
+	}{
+		{"file.write", map[string]any{"path": "app.conf", "content": "new\n"}, "app.conf", 0o640},
+		{"file.template", map[string]any{"content": "port 80\n", "dest": "site.conf"}, "site.conf", 0o640},
+		{"file.template", map[string]any{"content": "run\n", "dest": "tool", "mode": "4750"}, "tool", fs.ModeSetuid | 0o750},
+	}
+	for _, s := range steps {
+		p := e.file(s.path, "old\n")
+		giveAway(t, p)
+		if _, err := e.run(s.op, s.raw); err != nil {
+			t.Fatalf("%s %v: %v", s.op, s.raw, err)
+		}
+		if uid, gid := ownerOf(t, p); uid != 65534 || gid != 65534 {
+			t.Errorf("%s %v: owner %d:%d, want 65534:65534", s.op, s.raw, uid, gid)
+		}
+		if got := modeOn(t, p); got != s.want {
+			t.Errorf("%s %v: mode %v, want %v", s.op, s.raw, got, s.want)
+		}
+	}
+	// A new file is the caller's.
+	if _, err := e.run("file.write", map[string]any{"path": "fresh", "content": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if uid, _ := ownerOf(t, filepath.Join(e.root, "fresh")); uid != 0 {
+		t.Errorf("a new file belongs to %d, want the caller", uid)
+	}
+}
