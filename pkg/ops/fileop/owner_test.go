@@ -66,3 +66,35 @@ func TestReplacedFileKeepsItsOwner(t *testing.T) {
 		t.Errorf("a new file belongs to %d, want the caller", uid)
 	}
 }
+
+// TestRotatedGenerationsKeepTheirOwner: as root, every generation a
+// rotation makes belongs to whom the log did: the new empty log, the .1
+// a copytruncate copies, and each generation compress gzips.
+func TestRotatedGenerationsKeepTheirOwner(t *testing.T) {
+	e := newEnv(t)
+	log := e.file("app.log", "one\n")
+	giveAway(t, log)
+	raw := map[string]any{"path": "app.log", "compress": true}
+	if _, err := e.run("file.rotate", raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(log, []byte("two\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	raw["copytruncate"] = true
+	if _, err := e.run("file.rotate", raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"app.log", "app.log.1", "app.log.2.gz"} {
+		p := filepath.Join(e.root, name)
+		if uid, gid := ownerOf(t, p); uid != 65534 || gid != 65534 {
+			t.Errorf("%s: owner %d:%d, want 65534:65534", name, uid, gid)
+		}
+		if got := modeOn(t, p); got != 0o640 {
+			t.Errorf("%s: mode %v, want 0640", name, got)
+		}
+	}
+	if got := content(t, filepath.Join(e.root, "app.log.2.gz")); got != "one\n" {
+		t.Errorf("app.log.2.gz holds %q", got)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"syscall"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -190,7 +189,7 @@ func (*Rotate) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	first := in(generation{1, false}.name(base))
 	var n int64
 	if p.Bool("copytruncate") {
-		n, err = copyTruncate(ctx, t.root, t.rel, first, fi.Mode().Perm())
+		n, err = copyTruncate(ctx, t.root, t.rel, first, fi)
 	} else {
 		n, err = fi.Size(), renameAndCreate(t.root, t.rel, first, fi, p.Bool("create"))
 	}
@@ -235,9 +234,7 @@ func renameAndCreate(root *os.Root, rel, first string, fi fs.FileInfo, create bo
 		return err
 	}
 	defer f.Close()
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != os.Geteuid() || int(st.Gid) != os.Getegid()) {
-		_ = f.Chown(int(st.Uid), int(st.Gid)) // only root may; otherwise the new file is ours
-	}
+	keepOwner(f, fi)
 	return f.Chmod(fi.Mode().Perm())
 }
 
@@ -246,8 +243,9 @@ func renameAndCreate(root *os.Root, rel, first string, fi fs.FileInfo, create bo
 // the log is truncated and they are appended again, so only a write that
 // lands between that last read and the truncation itself (a few system
 // calls) is lost. The program must write with O_APPEND, as for any
-// copytruncate: one writing at its own offset leaves a sparse file.
-func copyTruncate(ctx context.Context, root *os.Root, rel, first string, mode fs.FileMode) (int64, error) {
+// copytruncate: one writing at its own offset leaves a sparse file. The
+// copy takes the mode, owner and group of the log, which fi describes.
+func copyTruncate(ctx context.Context, root *os.Root, rel, first string, fi fs.FileInfo) (int64, error) {
 	src, err := root.OpenFile(rel, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return 0, err
@@ -262,7 +260,8 @@ func copyTruncate(ctx context.Context, root *os.Root, rel, first string, mode fs
 	// until a read finds the end.
 	n, err := io.CopyBuffer(dst, readerCtx{ctx, src}, make([]byte, 256<<10))
 	if err == nil {
-		err = dst.Chmod(mode)
+		keepOwner(dst, fi)
+		err = dst.Chmod(fi.Mode().Perm())
 	}
 	if err == nil {
 		err = dst.Sync()
@@ -308,8 +307,8 @@ func copyTruncate(ctx context.Context, root *os.Root, rel, first string, mode fs
 }
 
 // gzipFile compresses src to dst (through a temporary file, renamed into
-// place when complete), keeps its mode and modification time, and removes
-// src.
+// place when complete), keeps its mode, owner, group and modification
+// time, and removes src.
 func gzipFile(ctx context.Context, root *os.Root, src, dst string) error {
 	in, err := root.Open(src)
 	if err != nil {
@@ -332,6 +331,7 @@ func gzipFile(ctx context.Context, root *os.Root, src, dst string) error {
 		err = cerr
 	}
 	if err == nil {
+		keepOwner(out, fi)
 		err = out.Chmod(fi.Mode().Perm())
 	}
 	if err == nil {
