@@ -400,3 +400,20 @@ func TestReadCutKeepsNoPieceOfASecret(t *testing.T) {
 		t.Errorf("content = %q, want the x's and z's around the line saying what was cut", c)
 	}
 }
+
+// TestReadOfAFileCutShorterMeanwhile: a log a copytruncate cut after
+// file.read opened it is read as it is now, never with zeros for the
+// bytes it no longer holds.
+func TestReadOfAFileCutShorterMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	f, err := os.Open(e.file("app.log", "after the cut\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// The size when it was opened, before the cut.
+	got, size, truncated, err := readCapped(e.ctx, f, 5000, 100)
+	if err != nil || string(got) != "after the cut\n" || size != 14 || truncated {
+		t.Errorf("read %q, size %d, truncated %v, %v; want the 14 bytes the file holds", got, size, truncated, err)
+	}
+}

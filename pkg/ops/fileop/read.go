@@ -78,7 +78,7 @@ func (*Read) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 		return nil, ops.Errorf(ops.ClassExecution, "%s changed while being opened; try again", path)
 	}
 	limit := p.Int("max_bytes")
-	content, truncated, err := readCapped(ctx, f, ofi.Size(), limit)
+	content, size, truncated, err := readCapped(ctx, f, ofi.Size(), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -88,36 +88,44 @@ func (*Read) Execute(ctx context.Context, p ops.Params) (map[string]any, error) 
 	} else {
 		s = strings.ToValidUTF8(string(content), "\uFFFD")
 	}
-	return map[string]any{"content": s, "size": int(ofi.Size()), "truncated": truncated, "path": t.abs}, nil
+	return map[string]any{"content": s, "size": int(size), "truncated": truncated, "path": t.abs}, nil
 }
 
-// readCapped reads f within limit bytes. A file known to be larger is read
-// as its head and its tail only, without reading the middle; files whose
-// size is not known in advance (like those under /proc) are streamed through
-// a capture.Buffer.
-func readCapped(ctx context.Context, f *os.File, size int64, limit int) ([]byte, bool, error) {
+// readCapped reads f, of size bytes when it was opened, within limit
+// bytes, and returns what it read, the size it read it at and whether the
+// middle was left out. A file known to be larger is read as its head and
+// its tail only, without reading the middle; files whose size is not
+// known in advance (like those under /proc), and one cut shorter since it
+// was opened (a log a copytruncate rotated), are streamed through a
+// capture.Buffer, lest the bytes it no longer holds come back as zeros.
+func readCapped(ctx context.Context, f *os.File, size int64, limit int) ([]byte, int64, bool, error) {
 	secrets := ops.CallFrom(ctx).Secrets
 	if size > int64(limit) {
 		half := limit / 2
 		head := make([]byte, half)
 		tail := make([]byte, limit-half)
-		if _, err := f.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
-			return nil, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
+		hn, err := f.ReadAt(head, 0)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
 		}
-		if _, err := f.ReadAt(tail, size-int64(len(tail))); err != nil && !errors.Is(err, io.EOF) {
-			return nil, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
+		tn, err := f.ReadAt(tail, size-int64(len(tail)))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
 		}
-		return capture.Join(head, tail, size-int64(limit), secrets), true, nil
+		if hn == len(head) && tn == len(tail) {
+			return capture.Join(head, tail, size-int64(limit), secrets), size, true, nil
+		}
 	}
 	buf := capture.NewBuffer(limit)
 	buf.Guard(secrets)
-	if _, err := io.Copy(buf, readerCtx{ctx, f}); err != nil {
+	n, err := io.Copy(buf, readerCtx{ctx, io.NewSectionReader(f, 0, 1<<62)})
+	if err != nil {
 		if ctx.Err() != nil {
-			return nil, false, context.Cause(ctx)
+			return nil, 0, false, context.Cause(ctx)
 		}
-		return nil, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
+		return nil, 0, false, ops.Errorf(ops.ClassExecution, "reading: %w", err)
 	}
-	return buf.Bytes(), buf.Truncated(), nil
+	return buf.Bytes(), n, buf.Truncated(), nil
 }
 
 // readerCtx stops reading when ctx is done.
