@@ -171,16 +171,20 @@ func place(link, rename func(string, string) error, remove func(string) error, o
 }
 
 // copyFile copies src to a temporary file beside dest, syncs it and puts
-// it in place (see place).
+// it in place (see place). An error opening src names src, and a missing
+// directory of dest says so.
 func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace bool) (int64, error) {
 	in, err := src.root.Open(src.rel)
 	if err != nil {
-		return 0, err
+		return 0, policy.Classify(ctx, err, src.path, policy.Roots(ctx))
 	}
 	defer in.Close()
 	dir, base := filepath.Dir(dest.rel), filepath.Base(dest.rel)
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
 	out, err := dest.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", dest.path, policy.LookedFor(ctx, dest.path))
+	}
 	if err != nil {
 		return 0, err
 	}

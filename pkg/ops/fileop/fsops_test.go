@@ -265,8 +265,9 @@ func TestCopy(t *testing.T) {
 	if _, err := e.run("file.copy", map[string]any{"src": "app.conf", "dest": "sub", "overwrite": true}); err == nil || !strings.Contains(err.Error(), "never replaced") {
 		t.Errorf("copy over a directory: %v", err)
 	}
-	if _, err := e.run("file.copy", map[string]any{"src": "app.conf", "dest": "no/such/dir/x"}); ops.ClassOf(err) != ops.ClassExecution {
-		t.Errorf("copy into a missing directory: %v", err)
+	if _, err := e.run("file.copy", map[string]any{"src": "app.conf", "dest": "no/such/dir/x"}); ops.ClassOf(err) != ops.ClassExecution ||
+		!strings.Contains(err.Error(), "the directory of no/such/dir/x does not exist") || !strings.Contains(err.Error(), "create_dirs: true") {
+		t.Errorf("copy into a missing directory: %v, want it to say the directory is missing and how to make it", err)
 	}
 	if _, err := e.run("file.copy", map[string]any{"src": "missing", "dest": "x"}); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("copy of a missing file: %v", err)
