@@ -70,7 +70,7 @@ func (*Template) AssessesDeferred() bool { return true }
 
 // ValidateParams checks that src or content is given, the paths and the
 // mode, and, for inline content known now, the template itself.
-func (*Template) ValidateParams(p ops.Params, final bool) error {
+func (*Template) ValidateParams(p ops.Params, _ bool) error {
 	var errs ops.ParamErrors
 	_, hasSrc := p["src"]
 	_, hasContent := p["content"]
@@ -90,7 +90,29 @@ func (*Template) ValidateParams(p ops.Params, final bool) error {
 		}
 	}
 	checkMode(p, &errs)
+	if hasContent && p.Known("content") && (!has(p, "values") || p.Known("values")) {
+		// An inline template and its values known when the playbook is
+		// loaded: its errors are found before anything runs.
+		if _, err := tmpl.Compile("content", p.String("content"), p.Map("values")); err != nil {
+			errs = append(errs, &ops.ParamError{Param: "content", Msg: templateErrMsg(err)})
+		}
+	}
 	return errsOrNil(errs)
+}
+
+func has(p ops.Params, name string) bool {
+	_, ok := p[name]
+	return ok
+}
+
+// templateErrMsg says where in an inline template err is, as its line and
+// column (the template's own: its first line is the one after "|").
+func templateErrMsg(err error) string {
+	var te *tmpl.Error
+	if errors.As(err, &te) {
+		return fmt.Sprintf("line %d, column %d of the template: %s", te.Line, te.Col, te.Msg)
+	}
+	return err.Error()
 }
 
 func containsNUL(s string) bool {

@@ -124,7 +124,7 @@ func TestTemplateFailures(t *testing.T) {
 		want  string
 	}{
 		{map[string]any{"src": "bad.tmpl", "dest": "out", "values": vals}, ops.ClassValidation, `bad.tmpl:2:10: expression ` + "`values.prot`" + `: unknown value "prot" (did you mean "port"?)`},
-		{map[string]any{"content": "${{ values.x", "dest": "out"}, ops.ClassValidation, "content:1:1: ${{ is not closed"},
+		{map[string]any{"content": "${{ values.x", "dest": "out"}, ops.ClassValidation, "param content: line 1, column 1 of the template: ${{ is not closed"},
 		{map[string]any{"content": "${{ values.x.y.z }}", "dest": "out", "values": vals}, ops.ClassValidation, "content:1:"},
 		{map[string]any{"src": "missing.tmpl", "dest": "out"}, ops.ClassExecution, "template missing.tmpl does not exist"},
 		{map[string]any{"src": secret, "dest": "out"}, ops.ClassAuthorization, "file_roots"},
@@ -149,6 +149,40 @@ func TestTemplateFailures(t *testing.T) {
 	}
 	if read(t, filepath.Join(e.root, "ok.tmpl")) != "x=${{ values.x }}\n" {
 		t.Error("the symlink's target was written")
+	}
+}
+
+// TestInlineTemplateCheckedWhenLoaded: an inline template whose values
+// are known when the playbook is loaded is compiled then, so validate
+// finds its errors, at their line and column, before anything runs; one
+// whose values are still to be computed waits for the run.
+func TestInlineTemplateCheckedWhenLoaded(t *testing.T) {
+	r := ops.NewRegistry()
+	if err := Register(r); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := r.Get("file.template")
+	tests := []struct {
+		raw  map[string]any
+		want string // "" for no error
+	}{
+		{map[string]any{"content": "a\nport ${{ values.prot }}\n", "dest": "out", "values": map[string]any{"port": 80}},
+			`param content: line 2, column 10 of the template: expression ` + "`values.prot`" + `: unknown value "prot" (did you mean "port"?)`},
+		{map[string]any{"content": "x ${{ values.port + }}", "dest": "out", "values": map[string]any{"port": 80}},
+			"param content: line 1, column "},
+		{map[string]any{"content": "x ${{ values.port }}", "dest": "out"}, `param content: line 1, column 7 of the template: expression ` + "`values.port`" + `: unknown value "port"`},
+		{map[string]any{"content": "x ${{ values.port }}", "dest": "out", "values": map[string]any{"port": 80}}, ""},
+		{map[string]any{"content": "x ${{ values.prot }}", "dest": "out", "values": ops.Deferred}, ""},
+		{map[string]any{"content": ops.Deferred, "dest": "out", "values": map[string]any{}}, ""},
+	}
+	for _, tc := range tests {
+		_, err := e.Validate(tc.raw, false)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v, want no error", tc.raw, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%v: %v, want an error containing %q", tc.raw, err, tc.want)
+		}
 	}
 }
 
