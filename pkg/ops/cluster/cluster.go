@@ -126,9 +126,23 @@ func load(ctx context.Context, p ops.Params) ([]Node, error) {
 	}
 	nodes = selectNodes(nodes, p.Map("selector"))
 	if len(nodes) == 0 {
-		return nil, ops.Errorf(ops.ClassValidation, "param selector: no node has the labels %v", p.Map("selector"))
+		return nil, ops.Errorf(ops.ClassValidation, "param selector: no node has the labels %v%s", p.Map("selector"), credentialHint(p))
 	}
 	return nodes, nil
+}
+
+// credentialHint explains a selector that names a var of an inventory's
+// hosts that is no label because its name looks like a credential.
+func credentialHint(p ops.Params) string {
+	if !p.Known("inventory") {
+		return ""
+	}
+	for k := range p.Map("selector") {
+		if redact.SensitiveParam(k) {
+			return fmt.Sprintf("; a host var whose name looks like a credential, such as %q, is not a label (it would be shown in every output)", k)
+		}
+	}
+	return ""
 }
 
 // result is the outcome of probing one node.

@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	hostinv "github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -170,8 +171,9 @@ var inventoryLimits = yamlx.Limits{
 // nodes or {nodes: [...]}, each with name, url or address, and labels; or
 // the inventory file of the ssh.* operations (a mapping with hosts:, see
 // package inventory), whose hosts become nodes probed at health_url, else
-// at address:port, labelled with their scalar vars. Unknown keys are
-// errors, each reported with its file:line:col.
+// at address:port, labelled with their scalar vars but those named like
+// credentials. Unknown keys are errors, each reported with its
+// file:line:col.
 func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 	var extra []string
 	if dir := ops.CallFrom(ctx).Dir; dir != "" {
@@ -337,7 +339,11 @@ func labelsOf(v *yaml.Node, d *yamlx.Diags) map[string]string {
 	return out
 }
 
-// nodesOfHosts makes a node of every host of the inventory.
+// nodesOfHosts makes a node of every host of the inventory, labelled with
+// its scalar vars but for those whose names look like credentials
+// (db_password, api_token): labels are in every output, report, audit line
+// and answer of /api/v1/cluster/*, read by roles that may not read the
+// inventory itself.
 func nodesOfHosts(inv *hostinv.Inventory) []Node {
 	var nodes []Node
 	for _, name := range inv.HostNames() {
@@ -347,6 +353,9 @@ func nodesOfHosts(inv *hostinv.Inventory) []Node {
 			n.Address = h.HostPort()
 		}
 		for k, v := range h.Vars {
+			if redact.SensitiveParam(k) {
+				continue
+			}
 			switch v.(type) {
 			case string, int, float64, bool:
 				n.Labels[k] = fmt.Sprint(v)
