@@ -134,6 +134,10 @@ type loader struct {
 	raw        map[string]*rawHost
 	rawGroups  map[string]*rawGroup
 	groupOrder []string
+	// lists holds the hosts each group lists itself, subgroups the
+	// groups it lists.
+	lists     map[string]map[string]bool
+	subgroups map[string][]string
 }
 
 func (l *loader) defaults(n *yaml.Node) {

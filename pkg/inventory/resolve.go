@@ -31,16 +31,37 @@ func (l *loader) resolve() {
 		}
 		l.inv.groups[g] = hosts
 	}
+	// What each group lists, for distances.
+	l.lists, l.subgroups = map[string]map[string]bool{}, map[string][]string{}
+	for _, g := range l.groupOrder {
+		for _, m := range l.rawGroups[g].members {
+			if _, ok := l.rawGroups[m.name]; ok {
+				l.subgroups[g] = append(l.subgroups[g], m.name)
+			} else if _, ok := l.inv.hosts[m.name]; ok {
+				if l.lists[g] == nil {
+					l.lists[g] = map[string]bool{}
+				}
+				l.lists[g][m.name] = true
+			}
+		}
+	}
 	d := l.inv.Defaults
 	for _, name := range l.inv.order {
 		r, h := l.raw[name], l.inv.hosts[name]
 		groups := memberOf[name]
-		// Outer groups first, so that the group nearest the host wins.
+		// Outer groups first, so that the group nearest the host wins;
+		// of groups as near, the one nested deeper in groups of groups,
+		// then the one whose name sorts last.
+		dist := l.distances(name, groups)
 		sort.SliceStable(groups, func(i, j int) bool {
-			if depth[groups[i]] != depth[groups[j]] {
-				return depth[groups[i]] < depth[groups[j]]
+			gi, gj := groups[i], groups[j]
+			switch {
+			case dist[gi] != dist[gj]:
+				return dist[gi] > dist[gj]
+			case depth[gi] != depth[gj]:
+				return depth[gi] < depth[gj]
 			}
-			return groups[i] < groups[j]
+			return gi < gj
 		})
 		vars := maps.Clone(d.Vars)
 		if vars == nil {
@@ -72,6 +93,42 @@ func (l *loader) resolve() {
 		}
 	}
 	l.linkJumps()
+}
+
+// distances returns how far each of groups, the groups holding host, is
+// from it: 1 for a group that lists the host, and for a group that holds
+// it through others one more than the farthest of its member groups that
+// hold it. A group that holds another of the host's groups is so always
+// farther than that one, and a group the host is in directly is nearer
+// than one it reaches only through other groups, however the groups are
+// placed in the rest of the file. groups hold no cycle.
+func (l *loader) distances(host string, groups []string) map[string]int {
+	holds := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		holds[g] = true
+	}
+	dist := make(map[string]int, len(groups))
+	var of func(g string) int
+	of = func(g string) int {
+		if d, ok := dist[g]; ok {
+			return d
+		}
+		d := 0
+		if l.lists[g][host] {
+			d = 1
+		}
+		for _, m := range l.subgroups[g] {
+			if holds[m] {
+				d = max(d, of(m)+1)
+			}
+		}
+		dist[g] = d
+		return d
+	}
+	for _, g := range groups {
+		of(g)
+	}
+	return dist
 }
 
 // groupDepths returns how deep each group sits below groups that hold it
