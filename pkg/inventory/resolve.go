@@ -21,7 +21,7 @@ func (l *loader) resolve() {
 			continue // part of a cycle, reported
 		}
 		seen := map[string]bool{}
-		l.expand(g, seen)
+		l.expand(g, seen, map[string]bool{})
 		var hosts []string
 		for _, h := range l.inv.order {
 			if seen[h] {
@@ -224,12 +224,17 @@ func (l *loader) groupDepths() map[string]int {
 	return depth
 }
 
-func (l *loader) expand(g string, seen map[string]bool) {
+// expand marks in seen the hosts of group g, and in walked the groups it
+// went through: a group reached again through another path (groups of
+// groups that meet again, layer after layer) is not walked again, which
+// would take time doubling with each layer.
+func (l *loader) expand(g string, seen, walked map[string]bool) {
+	walked[g] = true
 	for _, m := range l.rawGroups[g].members {
 		if _, ok := l.inv.hosts[m.name]; ok {
 			seen[m.name] = true
-		} else if _, ok := l.rawGroups[m.name]; ok {
-			l.expand(m.name, seen)
+		} else if _, ok := l.rawGroups[m.name]; ok && !walked[m.name] {
+			l.expand(m.name, seen, walked)
 		}
 	}
 }
