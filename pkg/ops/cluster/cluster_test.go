@@ -206,8 +206,10 @@ func TestInventory(t *testing.T) {
 		"items.yaml": "items.yaml:2:5: a node must be a mapping like {name: web-1, url: http://10.0.0.1/healthz}, not a string\n" +
 			`items.yaml:3:5: node b: address "nohost" is not host:port` + "\n" +
 			"items.yaml:4:12: name must be a string, not an integer (3)",
-		"missing.yaml": "no such file",
+		"missing.yaml": "missing.yaml does not exist (relative paths resolve against the playbook's directory: looked for " + filepath.Join(dir, "missing.yaml") + ")",
 	} {
+		// A problem is located in the file read, beside the playbook.
+		want = strings.ReplaceAll(want, f+":", filepath.Join(dir, f)+":")
 		_, err := opstest.Execute(r, ctx, "cluster.health", map[string]any{"inventory": f})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", f, err, want)

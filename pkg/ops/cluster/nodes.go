@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"sort"
@@ -182,13 +183,26 @@ func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 	// The run's own inventory (--inventory) is protected from the file
 	// operations, but it is the file this op is documented to read.
 	b, err := policy.ReadFileOf(ctx, path, extra, maxInventory, fsroot.Inventory)
-	if err != nil {
-		if errors.Is(err, ops.ErrDenied) {
-			return nil, ops.WithClass(ops.ClassAuthorization, err)
+	switch {
+	case errors.Is(err, ops.ErrDenied):
+		return nil, ops.WithClass(ops.ClassAuthorization, err)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, ops.Errorf(ops.ClassExecution, "inventory %s does not exist%s", path, policy.LookedFor(ctx, path))
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
-		return nil, ops.Errorf(ops.ClassExecution, "inventory %s: %v", path, err)
+		return nil, ops.Errorf(ops.ClassExecution, "inventory %s: %v%s", path, err, policy.LookedFor(ctx, path))
 	}
-	nodes, err := parseInventory(path, b)
+	// A problem in the file is located in the file that was read: a
+	// relative path is taken from the playbook's directory, not from
+	// where the reader of the message stands.
+	file := path
+	if abs, err := policy.Abs(ctx, path); err == nil {
+		file = abs
+	}
+	nodes, err := parseInventory(file, b)
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
