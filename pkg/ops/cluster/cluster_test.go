@@ -187,7 +187,7 @@ func TestInventory(t *testing.T) {
 	write("comment.yaml", fmt.Sprintf("# prod web nodes\n- {name: a, url: %s}\n", up.URL))
 	write("directive.yaml", fmt.Sprintf("%%YAML 1.1\n---\n- {name: a, url: %s}\n", up.URL))
 	write("token.yaml", "ghp_SUPERSECRET0123456789\n")
-	write("labels.yaml", fmt.Sprintf("- name: a\n  url: %s\n  labels: {zone: [1, 2]}\n", up.URL))
+	write("labels.yaml", fmt.Sprintf("- name: a\n  url: %s\n  labels: {zone: [1, 2], rack: null}\n", up.URL))
 	write("items.yaml", "nodes:\n  - web-1\n  - {name: b, address: nohost}\n  - {name: 3, url: http://x/}\n")
 
 	for _, f := range []string{"map.yaml", "list.yaml", "comment.yaml", "directive.yaml"} {
@@ -197,12 +197,13 @@ func TestInventory(t *testing.T) {
 		}
 	}
 	for f, want := range map[string]string{
-		"typo.yaml":   `typo.yaml:3:5: unknown key "adress" in a node (did you mean "address"?); allowed keys: name, url, address, labels`,
-		"dup.yaml":    `dup.yaml:2:10: node name "a" is used twice (first at line 1)`,
-		"two.yaml":    "two.yaml:2:1: a second YAML document follows the first",
-		"empty.yaml":  "empty.yaml:1:8: lists no nodes",
-		"token.yaml":  "token.yaml:1:1: the inventory is a string; an inventory lists nodes",
-		"labels.yaml": `labels.yaml:3:18: label "zone" must be a string, number or bool, not a list`,
+		"typo.yaml":  `typo.yaml:3:5: unknown key "adress" in a node (did you mean "address"?); allowed keys: name, url, address, labels`,
+		"dup.yaml":   `dup.yaml:2:10: node name "a" is used twice (first at line 1)`,
+		"two.yaml":   "two.yaml:2:1: a second YAML document follows the first",
+		"empty.yaml": "empty.yaml:1:8: lists no nodes",
+		"token.yaml": "token.yaml:1:1: the inventory is a string; an inventory lists nodes",
+		"labels.yaml": `labels.yaml:3:18: label "zone" must be a string, number or bool, not a list` + "\n" +
+			`labels.yaml:3:32: label "rack" must be a string, number or bool, not null`,
 		"items.yaml": "items.yaml:2:5: a node must be a mapping like {name: web-1, url: http://10.0.0.1/healthz}, not a string\n" +
 			`items.yaml:3:5: node b: address "nohost" is not host:port` + "\n" +
 			"items.yaml:4:12: name must be a string, not an integer (3)",

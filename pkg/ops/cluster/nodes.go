@@ -345,8 +345,9 @@ func labelsOf(v *yaml.Node, d *yamlx.Diags) map[string]string {
 	for _, p := range pairs {
 		lv := yamlx.Deref(p.V)
 		if lv.Kind != yaml.ScalarNode || yamlx.IsNull(lv) {
+			// Every bad label is reported; the node is not used.
 			d.Add(yamlx.PosOf(lv), "label %q must be a string, number or bool, not %s", p.Key, yamlx.KindOf(lv))
-			return nil
+			continue
 		}
 		out[p.Key] = lv.Value
 	}
