@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// TestListFunctionOverNullSaysWhat checks that a list function given the
+// null output of a skipped fan-out, or a single value, fails its step with
+// an error that names the function and what it got, not expr's reflect
+// panic.
+func TestListFunctionOverNullSaysWhat(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: fan
+    op: control.set
+    when: "false"
+    foreach: 0..2
+    with: {v: "${{ item }}"}
+  - id: every
+    op: control.noop
+    when: all(steps.fan.output, .v > 0)
+    continue_on_error: true
+  - id: piped
+    op: control.noop
+    when: len(steps.fan.output | filter(.v > 0)) > 0
+    continue_on_error: true
+  - id: defaulted
+    op: control.noop
+    when: all(steps.fan.output ?? [], .v > 0)
+  - id: scalar
+    op: control.noop
+    when: sum(fromJSON("5")) > 0
+    continue_on_error: true
+`), nil)
+	for id, want := range map[string]string{
+		"every":  "all() was given null, not a list: a step that was skipped",
+		"piped":  "was given null, not a list",
+		"scalar": "sum() was given a number, not a list",
+	} {
+		st := stepOf(t, rep, id)
+		if st.Error == nil || !strings.Contains(st.Error.Message, want) || strings.Contains(st.Error.Message, "reflect") {
+			t.Errorf("%s: error %+v, want one with %q and no reflect", id, st.Error, want)
+		}
+	}
+	if st := stepOf(t, rep, "defaulted"); st.Status != report.StatusSucceeded {
+		t.Errorf("defaulted: %s %+v, want succeeded: the advice must work", st.Status, st.Error)
+	}
+}
