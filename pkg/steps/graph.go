@@ -44,10 +44,11 @@ func (l *loader) buildGraph() *graph {
 	}
 	// Cycles are looked for even when some needs are wrong, over the
 	// needs that are right, so that every problem is reported at once.
-	order, cycle := g.topo()
-	if cycle != nil {
-		first := cycle[0]
-		l.d.Add(first.Pos, "needs form a cycle: %s; break it by removing one of these needs", cyclePath(cycle))
+	order, cycles := g.topo()
+	for _, cycle := range cycles {
+		l.d.Add(cycle[0].Pos, "needs form a cycle: %s; break it by removing one of these needs", cyclePath(cycle))
+	}
+	if cycles != nil {
 		return nil
 	}
 	if !ok {
@@ -80,9 +81,11 @@ func sectionHint(s Section) string {
 	return "expressions in " + string(s) + " can still read any step of steps"
 }
 
-// topo returns the steps in an order where every step follows its needs, or
-// a cycle.
-func (g *graph) topo() ([]*Step, []*Step) {
+// topo returns the steps in an order where every step follows its needs,
+// or the cycles: each that does not go through a step of one found before,
+// so that cycles in different parts of the playbook (its steps and its
+// finally, say) are all reported at once.
+func (g *graph) topo() ([]*Step, [][]*Step) {
 	const (
 		white = iota
 		grey
@@ -91,7 +94,7 @@ func (g *graph) topo() ([]*Step, []*Step) {
 	color := make([]uint8, len(g.steps))
 	order := make([]*Step, 0, len(g.steps))
 	var stack []*Step
-	var cycle []*Step
+	var cycles [][]*Step
 	var visit func(s *Step) bool
 	visit = func(s *Step) bool {
 		color[s.index] = grey
@@ -105,7 +108,7 @@ func (g *graph) topo() ([]*Step, []*Step) {
 			case grey:
 				for i, x := range stack {
 					if x == t {
-						cycle = append(append([]*Step{}, stack[i:]...), t)
+						cycles = append(cycles, append(append([]*Step{}, stack[i:]...), t))
 						break
 					}
 				}
@@ -123,8 +126,16 @@ func (g *graph) topo() ([]*Step, []*Step) {
 	}
 	for _, s := range g.steps {
 		if color[s.index] == white && !visit(s) {
-			return nil, cycle
+			// The steps on the path to the cycle are done with: a cycle
+			// through one of them would repeat this one's report.
+			for _, x := range stack {
+				color[x.index] = black
+			}
+			stack = stack[:0]
 		}
+	}
+	if cycles != nil {
+		return nil, cycles
 	}
 	return order, nil
 }
