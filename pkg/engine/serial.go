@@ -18,18 +18,21 @@ import (
 // runItems runs the items of a fan-out: all as one batch, or in serial:'s
 // rolling batches, each batch started once the one before has finished.
 // Within a batch at most concurrency items run at once (serial: without
-// concurrency: runs a whole batch at once). After a batch, the next one is
-// started only if the batch did not stop the step: fail_fast already
-// cancelled ctx at the first failure; max_fail_percentage stops the step,
-// and f.halt says why, when more than that share of the batch failed or
-// was denied. Items never started are recorded cancelled by runItem, with
-// the reason.
+// concurrency: runs a whole batch at once, up to steps.MaxConcurrency).
+// After a batch, the next one is started only if the batch did not stop
+// the step: fail_fast already cancelled ctx at the first failure;
+// max_fail_percentage stops the step, and f.halt says why, when more than
+// that share of the batch failed or was denied. Items never started are
+// recorded cancelled by runItem, with the reason.
 func (r *run) runItems(ctx context.Context, stop context.CancelCauseFunc, s *steps.Step, f *fan, n int, runItem func(int), log zerolog.Logger) {
 	size, conc := n, s.Concurrency
 	if s.Serial != nil {
 		size = s.Serial.BatchSize(n)
 		if s.Serial.Parallel {
-			conc = size
+			// A whole batch at once, but no more than concurrency: may
+			// ask for: serial: 50% of 20,000 items would otherwise start
+			// 10,000 processes or connections together.
+			conc = min(size, steps.MaxConcurrency)
 		}
 	}
 	batches := (n + size - 1) / max(size, 1)

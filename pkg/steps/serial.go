@@ -24,7 +24,7 @@ type Serial struct {
 	// MaxFailPercent is max_fail_percentage, 0 to 100; -1 when not set.
 	MaxFailPercent int
 	// Parallel is set when the step gives no concurrency: then all the
-	// items of a batch run at once.
+	// items of a batch run at once, up to MaxConcurrency.
 	Parallel bool
 }
 
