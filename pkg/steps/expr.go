@@ -78,10 +78,10 @@ type ref struct {
 	kind  string // "steps", "vars", "inputs", "output" (steps.<name>.output.<field>), "suboutput" (steps.<name>.output.outputs.<field>), "status" (steps.<name>.status == "<field>") or "inventory"
 	name  string // for "output" and "suboutput", "" is the bare output of retry and repeat: the step's own
 	field string // for "output", "suboutput" and "status"
-	// item is set for a "suboutput" read from one item of a foreach
-	// step (steps.<name>.output[i], steps.<name>.items[i].output, the #
-	// of map(steps.<name>.output, …)): a sub-run's output, like that of a
-	// step without foreach.
+	// item is set for an "output" or "suboutput" read from one item of
+	// a foreach step (steps.<name>.output[i], steps.<name>.items[i].output,
+	// the # of map(steps.<name>.output, …)): an item's output, like that
+	// of a step without foreach.
 	item bool
 	off  int
 }

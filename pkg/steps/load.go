@@ -143,7 +143,7 @@ func (l *loader) compileAll(g *graph) {
 					t = pe.step
 				}
 				if r.kind == "output" {
-					l.checkOutputField(t, self, r.field, pos)
+					l.checkOutputField(t, self, r.item, r.field, pos)
 				} else {
 					l.checkSubOutput(t, self, r, pos)
 				}
@@ -187,28 +187,34 @@ func (l *loader) checkList(pe *pendingExpr, c *compiled) {
 // checkOutputField checks steps.<id>.output.<field> against the fields
 // the output of step t has (see outputFields); self is set for
 // output.<field> in t's own retry or repeat, where output is what one
-// attempt gave (one item's, in a foreach step). steps.<id>.output of a
-// foreach step is the list of its items' outputs, which has no fields.
-func (l *loader) checkOutputField(t *Step, self bool, field string, pos Pos) {
-	if t == nil || t.Entry == nil {
+// attempt gave (one item's, in a foreach step), item for the output of
+// one item of a foreach step (steps.<id>.output[i].<field> and the like).
+// steps.<id>.output of a foreach step is the list of its items' outputs,
+// which has no fields.
+func (l *loader) checkOutputField(t *Step, self, item bool, field string, pos Pos) {
+	if t == nil || t.Entry == nil || item && !t.fanout {
 		return
 	}
 	names, known := outputFields(t)
-	if t.fanout && !self {
-		eg := field
+	if t.fanout && !self && !item {
+		eg, also := field, ""
 		if known && !slices.Contains(names, field) {
 			if c, ok := suggest.Closest(field, names); ok {
 				eg = c
+			} else {
+				// Each item's output is checked too: the forms below would
+				// be refused for this field.
+				also = fmt.Sprintf(" (an item's output has no field %q either; it has %s)", field, strings.Join(names, ", "))
 			}
 		}
-		l.d.Add(pos, "step %s is a foreach step, so steps.%s.output is the list of its items' outputs and has no field %q; read one item's, like steps.%s.output[0]%s, collect them, like map(steps.%s.output, %s), or test them all, like all(steps.%s.output, %s)", t.ID, t.ID, field, t.ID, fieldPath(eg), t.ID, itemPath(eg), t.ID, itemTest(t, eg))
+		l.d.Add(pos, "step %s is a foreach step, so steps.%s.output is the list of its items' outputs and has no field %q; read one item's, like steps.%s.output[0]%s, collect them, like map(steps.%s.output, %s), or test them all, like all(steps.%s.output, %s)%s", t.ID, t.ID, field, t.ID, fieldPath(eg), t.ID, itemPath(eg), t.ID, itemTest(t, eg), also)
 		return
 	}
 	if !known || slices.Contains(names, field) {
 		return
 	}
 	what := fmt.Sprintf("the output of step %s (%s)", t.ID, t.Op)
-	if self && t.fanout {
+	if t.fanout {
 		what = fmt.Sprintf("the output of each item of step %s (%s)", t.ID, t.Op)
 	}
 	switch {

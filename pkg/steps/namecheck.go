@@ -219,14 +219,10 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 		}
 		return
 	}
-	out, ok := inner.Property.(*ast.StringNode)
-	if !ok {
-		return
-	}
 	// steps.<id>.output.outputs.<name>, and output.outputs.<name> in retry
 	// and repeat (the step's own): the name is checked against the outputs
 	// of a playbook.run step's sub-playbook once the step is known.
-	if out.Value == "outputs" {
+	if isString(inner.Property, "outputs") {
 		switch mid := inner.Node.(type) {
 		case *ast.MemberNode:
 			if name, item, ok := w.subRunOutput(mid); ok {
@@ -239,13 +235,12 @@ func (w *nameCheck) checkField(n *ast.MemberNode) {
 		}
 		return
 	}
-	// steps.<id>.output.<field>: the field is checked against the
-	// operation's output once the step is known.
-	if out.Value != EnvOutput {
-		return
-	}
-	if name, _, ok := w.stepOf(inner.Node); ok {
-		w.refs = append(w.refs, ref{kind: "output", name: name, field: prop.Value, off: runeOffset(w.src, n.Location().From)})
+	// steps.<id>.output.<field>, and one item's of a foreach step,
+	// steps.<id>.output[i].<field> or steps.<id>.items[i].output.<field>:
+	// the field is checked against the operation's output once the step
+	// is known.
+	if name, item, ok := w.subRunOutput(inner); ok {
+		w.refs = append(w.refs, ref{kind: "output", name: name, field: prop.Value, item: item, off: runeOffset(w.src, n.Location().From)})
 	}
 }
 
@@ -282,12 +277,12 @@ func (w *nameCheck) subRunOutput(n *ast.MemberNode) (string, bool, bool) {
 	return name, true, ok
 }
 
-// checkItemOutputs notes .outputs.<name> read from the items of a
-// foreach step in the predicate of a built-in, like
-// map(steps.<id>.output, .outputs.<name>) or
-// all(steps.<id>.items, .output.outputs.<name> > 0): there # is one
-// item's output (or state). A predicate nested in it has items of its own,
-// and is passed over.
+// checkItemOutputs notes the fields read from the items of a foreach
+// step in the predicate of a built-in, like
+// all(steps.<id>.output, .exit_code == 0), map(steps.<id>.output,
+// .outputs.<name>) or all(steps.<id>.items, .output.outputs.<name> > 0):
+// there # is one item's output (or state). A predicate nested in it has
+// items of its own, and is passed over.
 func (w *nameCheck) checkItemOutputs(n *ast.BuiltinNode) {
 	if len(n.Arguments) < 2 || w.lets[EnvSteps] {
 		return
@@ -318,13 +313,23 @@ func (w *nameCheck) checkItemOutputs(n *ast.BuiltinNode) {
 		field := m.Property.(*ast.StringNode)
 		w.refs = append(w.refs, ref{kind: "suboutput", name: name, field: field.Value, item: true, off: runeOffset(w.src, m.Location().From)})
 	}
+	for _, m := range all.fields {
+		if slices.Contains(nested.fields, m) {
+			continue
+		}
+		field := m.Property.(*ast.StringNode)
+		w.refs = append(w.refs, ref{kind: "output", name: name, field: field.Value, item: true, off: runeOffset(w.src, m.Location().From)})
+	}
 }
 
-// itemOutputs finds .outputs.<name> (.output.outputs.<name> when states
-// is set) read from # in a predicate, and the predicates nested in it.
+// itemOutputs finds, in a predicate, the fields of # read as an item's
+// output (found: .outputs.<name>; fields: .<field>; .output.outputs.<name>
+// and .output.<field> when states is set), and the predicates nested in
+// it.
 type itemOutputs struct {
 	states bool
 	found  []*ast.MemberNode
+	fields []*ast.MemberNode
 	nested []*ast.PredicateNode
 }
 
@@ -336,22 +341,28 @@ func (v *itemOutputs) Visit(node *ast.Node) {
 		if !isStringNode(n.Property) {
 			return
 		}
+		if v.itemOutput(n.Node) {
+			v.fields = append(v.fields, n)
+		}
 		outs, ok := n.Node.(*ast.MemberNode)
-		if !ok || !isString(outs.Property, "outputs") {
-			return
-		}
-		item := outs.Node
-		if v.states {
-			out, ok := item.(*ast.MemberNode)
-			if !ok || !isString(out.Property, EnvOutput) {
-				return
-			}
-			item = out.Node
-		}
-		if p, ok := item.(*ast.PointerNode); ok && p.Name == "" {
+		if ok && isString(outs.Property, "outputs") && v.itemOutput(outs.Node) {
 			v.found = append(v.found, n)
 		}
 	}
+}
+
+// itemOutput reports whether n is the output of the predicate's item: #
+// (or .) over outputs, #.output over states.
+func (v *itemOutputs) itemOutput(n ast.Node) bool {
+	if v.states {
+		out, ok := n.(*ast.MemberNode)
+		if !ok || !isString(out.Property, EnvOutput) {
+			return false
+		}
+		n = out.Node
+	}
+	p, ok := n.(*ast.PointerNode)
+	return ok && p.Name == ""
 }
 
 func isStringNode(n ast.Node) bool {

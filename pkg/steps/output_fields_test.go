@@ -116,10 +116,10 @@ func TestFanOutOutputIsAList(t *testing.T) {
 	}, {
 		name: "a field that is not a name",
 		rest: "    with: {message: \"${{ steps.fan.output['a-b'] }}\"}\n",
-		want: []wantDiag{{10, 42, `like steps.fan.output[0]["a-b"], collect them, like map(steps.fan.output, #["a-b"]), or test them all, like all(steps.fan.output, #["a-b"] != nil)`}},
+		want: []wantDiag{{10, 42, `like steps.fan.output[0]["a-b"], collect them, like map(steps.fan.output, #["a-b"]), or test them all, like all(steps.fan.output, #["a-b"] != nil) (an item's output has no field "a-b" either; it has slept)`}},
 	}, {
 		name: "the forms the message shows",
-		rest: "    when: 'steps.fan.output[0].slept != \"\" && all(steps.fan.output, .slept != \"\") && all(steps.fan.output, #[\"a-b\"] != nil) && len(map(steps.fan.output, .slept)) == 2 && len(steps.fan.output) == 2 && steps.fan.items[0].output.slept != \"\"'\n    with: {message: x}\n",
+		rest: "    when: 'steps.fan.output[0].slept != \"\" && all(steps.fan.output, .slept != \"\") && all(steps.fan.output, #[\"slept\"] != nil) && len(map(steps.fan.output, .slept)) == 2 && len(steps.fan.output) == 2 && steps.fan.items[0].output.slept != \"\"'\n    with: {message: x}\n",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkDiags(t, "p.yaml", fan+tc.rest, tc.want)
@@ -213,6 +213,32 @@ func TestFanOutSubOutputs(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkDiags(t, filepath.Join(dir, "main.yaml"), head+tc.rest, tc.want)
+		})
+	}
+}
+
+// TestFanOutItemOutputFields checks the fields read from one item's
+// output of a foreach step, in every form the docs show, against the
+// operation's output: a typo there made a when: false (null == 0) and
+// skipped the step without a word.
+func TestFanOutItemOutputFields(t *testing.T) {
+	const fan = hostileHead + "steps:\n  - id: fan\n    op: control.sleep\n    foreach: \"[1, 2]\"\n    with: {duration: 1ms}\n  - id: one\n    op: control.sleep\n    with: {duration: 1ms}\n  - id: use\n    op: control.log\n"
+	const typo = `the output of each item of step fan (control.sleep) has no field "slep" (did you mean "slept"?); it has slept`
+	for _, tc := range []struct {
+		name, when string
+		want       []wantDiag
+	}{
+		{"one item by index", `steps.fan.output[0].slep != ""`, []wantDiag{{13, 32, typo}}},
+		{"one item's state", `steps.fan.items[1].output.slep != ""`, []wantDiag{{13, 38, typo}}},
+		{"all over the outputs", `all(steps.fan.output, .slep != "")`, []wantDiag{{13, 35, typo}}},
+		{"map over the outputs, piped", `len(steps.fan.output | map(#.slep)) > 0`, []wantDiag{{13, 41, typo}}},
+		{"any over the states", `any(steps.fan.items, .output.slep != "")`, []wantDiag{{13, 41, typo}}},
+		{"a predicate nested in it has items of its own", `all(steps.fan.output, any([{"slep": 1}], .slep > 0))`, nil},
+		{"a plain step indexed is not an item", `steps.one.output[0] == nil`, nil},
+		{"the right field", `steps.fan.output[0].slept != "" && all(steps.fan.items, .output.slept != "" && .status == "succeeded")`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkDiags(t, "p.yaml", fan+"    when: '"+tc.when+"'\n    with: {message: x}\n", tc.want)
 		})
 	}
 }
