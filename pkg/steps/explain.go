@@ -59,11 +59,29 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		e = &exprError{0, msg}
 	case unknownNameRE.MatchString(msg):
 		msg = c.unknownName(unknownNameRE.FindStringSubmatch(msg)[1], s)
+	case stateFieldRE.MatchString(msg):
+		m := stateFieldRE.FindStringSubmatch(msg)
+		what, names := "an item of steps.<id>.items", itemFields
+		if m[1] != "steps.ItemState" {
+			what, names = "an error", errorFields
+		}
+		msg = fmt.Sprintf("%s has no field %q%s; it has %s", what, m[2], suggest.DidYouMean(m[2], names), strings.Join(names, ", "))
 	default:
 		return &exprError{e.off, readableTypes(msg)}
 	}
 	return &exprError{e.off, readableTypes(msg)}
 }
+
+// stateFieldRE matches the checker's message for a field that an item of
+// a fan-out's state, or an error, does not have: it names the Go type.
+var stateFieldRE = regexp.MustCompile(`^type (steps\.ItemState|steps\.ErrorState|error) has no field (\S+)$`)
+
+// The fields of steps.<id>.items[i] and of steps.<id>.error, as
+// expressions name them (see ItemState and ErrorState).
+var (
+	itemFields  = []string{"index", "item", "status", "output", "error"}
+	errorFields = []string{"class", "message"}
+)
 
 // pipeRE finds a pipe (not ||) and the name after it; the third group is
 // "(" when the name is called.

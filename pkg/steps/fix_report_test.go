@@ -66,7 +66,8 @@ func TestBadIDKeepsChecking(t *testing.T) {
 }
 
 // TestMessageGaps checks the advice for names of built-in functions used
-// as inputs, Jinja filters, empty expressions and plugin operations.
+// as inputs, Jinja filters, empty expressions, plugin operations and the
+// fields of a fan-out's items and errors (not Go's type names).
 func TestMessageGaps(t *testing.T) {
 	reg := testRegistry(t)
 	head := hostileHead + "inputs:\n  count: {type: integer, default: 1}\n  host: {type: string, default: h}\nvars:\n  max: 3\nsteps:\n  - id: a\n"
@@ -76,6 +77,8 @@ func TestMessageGaps(t *testing.T) {
 		{"filter", "    op: control.log\n    with: {message: \"${{ inputs.host | upper }}\"}\n", "11:38: | upper is a filter as Jinja and Helm write it; expressions call functions: write upper(inputs.host), or pipe into a call with parentheses: inputs.host | upper()"},
 		{"empty", "    op: control.log\n    with: {message: \"${{ }}\"}\n", "empty expression: write an expression between ${{ and }}, like ${{ inputs.name }}, or remove the ${{ }}"},
 		{"empty when", "    op: control.noop\n    when: \"\"\n", "empty expression: write one, like inputs.name != \"\", or remove the key"},
+		{"item field", "    op: control.noop\n    foreach: \"[1]\"\n  - id: b\n    op: control.noop\n    when: steps.a.items[0].outptu == nil\n", `an item of steps.<id>.items has no field "outptu" (did you mean "output"?); it has index, item, status, output, error`},
+		{"error field", "    op: control.noop\n  - id: b\n    op: control.noop\n    when: steps.a.items[0].error.mesage == \"\" || steps.a.error.class == \"\"\n", `an error has no field "mesage" (did you mean "message"?); it has class, message`},
 		{"plugin", "    op: acme.greet\n", `unknown operation "acme.greet"; see 'arsenal-run ops list'; no operation of category acme is registered: if acme.greet is a plugin operation, load it with --plugins DIR`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
