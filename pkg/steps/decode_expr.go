@@ -3,6 +3,7 @@ package steps
 // Reading the expressions and interpolated values of a step.
 
 import (
+	"fmt"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -58,7 +59,7 @@ func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, quiet bool) *
 		}
 		texts, spans, problem, at := scanTemplate(n.Value)
 		if problem != "" {
-			l.d.Add(l.posAt(n, at), "%s", problem)
+			l.d.Add(l.posAt(n, at), "%s%s", problem, commentHint(n))
 			v.Lit = n.Value
 			return v
 		}
@@ -123,4 +124,14 @@ func plainOf(v *Value) any {
 		return out
 	}
 	return v.Lit
+}
+
+// commentHint explains an expression or a value that ends too early
+// because YAML took the rest of its line for a comment: in a plain
+// scalar, " #" begins one, so `when: any(xs, # > 1)` is `any(xs,`.
+func commentHint(n *yaml.Node) string {
+	if n.Style != 0 || n.LineComment == "" {
+		return ""
+	}
+	return fmt.Sprintf("; YAML took the rest of the line, %q, for a comment (a # after a space begins one): quote the value", n.LineComment)
 }

@@ -154,3 +154,42 @@ steps:
 		t.Errorf("step risks when loaded (-want +got):\n%s", diff)
 	}
 }
+
+// TestCommentCutHint: an expression or a value that YAML cut at " #",
+// taking the rest of its line for a comment, says so and to quote it;
+// the message spoke only of an expression that ends too early. A quoted
+// one is whole, and a comment after a whole value gets no hint.
+func TestCommentCutHint(t *testing.T) {
+	reg := testRegistry(t)
+	got := diagMsgs(t, hostileHead+`steps:
+  - id: a
+    op: control.log
+    when: any([1, 2], # == 2)
+    with: {message: hi}
+  - id: b
+    op: control.log
+    with:
+      message: ${{ any([1, 2], # == 2) }}
+  - id: c
+    op: control.log
+    when: "any([1, 2], # == 2)"
+    with:
+      message: "${{ any([1, 2], # == 2) }}"
+  - id: d
+    op: control.log
+    when: len([1]) == # the rest is a comment, but the value is not whole
+    with: {message: hi}  # a comment
+`, reg)
+	const hint = "YAML took the rest of the line"
+	want := map[string]bool{"6:": true, "11:": true, "19:": true}
+	for _, m := range got {
+		line := m[:strings.Index(m, ":")+1]
+		if want[line] != strings.Contains(m, hint) {
+			t.Errorf("%s: the hint given %v, want %v", m, !want[line], want[line])
+		}
+		delete(want, line)
+	}
+	if len(want) != 0 {
+		t.Errorf("no problem reported on lines %v:\n%s", want, strings.Join(got, "\n"))
+	}
+}

@@ -114,6 +114,7 @@ func (l *loader) compileAll(g *graph) {
 			if msg == msgEmptyExpr {
 				msg = emptyExprFix(pe.node.Value)
 			}
+			msg += commentHint(pe.node)
 			l.d.Add(l.posAt(pe.node, pe.off+c.err.off), "%s", msg)
 			continue
 		}
