@@ -36,7 +36,7 @@ func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
 		if exprsafe.OverBudget(err) {
 			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s built more than %d items, over the limit of one evaluation's memory (MaxExprMemory; see \"Limits\" in docs/playbooks.md); use a smaller range or list, or split the work across steps", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxExprMemory)
 		}
-		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %s", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), runtimeProblem(e.Program, err))
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %s", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), exprsafe.Problem(e.Program, err, nullOutputAdvice))
 	}
 	v, err := plainData(out, 0)
 	if err != nil {
@@ -51,6 +51,10 @@ func quoteExpr(s string) string {
 	}
 	return "`" + s + "`"
 }
+
+// nullOutputAdvice says why a playbook's expression may meet a null where
+// it wants a list, and what to do.
+const nullOutputAdvice = "a step that was skipped, or failed before its operation ran, has a null output (a fan-out's too); test steps.<id>.status first, or give a default, as in steps.<id>.output ?? []"
 
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {

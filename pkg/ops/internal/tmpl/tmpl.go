@@ -224,10 +224,7 @@ func (t *Template) Render(values map[string]any) (string, error) {
 			return "", t.errAt(p.off, fmt.Sprintf("expression `%s` built more than %d items, over the limit of one evaluation's memory (MaxExprMemory); use a smaller range or list", short(p.src), MaxExprMemory))
 		}
 		if err != nil {
-			msg := err.Error()
-			if i := strings.IndexByte(msg, '\n'); i >= 0 {
-				msg = msg[:i]
-			}
+			msg := exprsafe.Problem(p.prog, err, "a value missing from values, or null there; give it, or a default, as in values.<name> ?? []")
 			return "", t.errAt(p.off, fmt.Sprintf("expression `%s`: %s", short(p.src), msg))
 		}
 		b.WriteString(jsonx.Text(out))

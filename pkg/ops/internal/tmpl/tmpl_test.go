@@ -94,3 +94,17 @@ func TestRenderBounds(t *testing.T) {
 		t.Errorf("an output over MaxOutput: %v", err)
 	}
 }
+
+// TestListFunctionOverNullSaysWhat: a list function given a null value
+// names the function and what it got, not expr's reflect panic.
+func TestListFunctionOverNullSaysWhat(t *testing.T) {
+	values := map[string]any{"hosts": nil}
+	tp, err := Compile("t", "port: ${{ all(values.hosts, # != \"\") }}\n", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tp.Render(values)
+	if err == nil || !strings.Contains(err.Error(), "all() was given null, not a list") || strings.Contains(err.Error(), "reflect") {
+		t.Errorf("got %v, want the function named and no reflect", err)
+	}
+}

@@ -1,25 +1,31 @@
-package engine
+package exprsafe
 
 import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 )
 
-// runtimeProblem is what to say about err, an error of evaluating program:
-// its first line, unless it is one that only speaks of expr's machinery.
-// A function over a list (all, any, filter, map, count, sum, sortBy, ...)
+// Problem is what to say about err, an error of evaluating program: its
+// first line, unless it is one that only speaks of expr's machinery. A
+// function over a list (all, any, filter, map, count, sum, sortBy, ...)
 // given null or a single value panics in reflect, "call of
 // reflect.Value.Len on zero Value", which tells nobody that, say, the
 // fan-out whose output it read was skipped. It then names the function
-// and what it was given, and what to do.
-func runtimeProblem(program *vm.Program, err error) string {
+// and what it was given, and, for null, says nullAdvice: why a value may
+// be null where the expression is written, and what to do.
+func Problem(program *vm.Program, err error, nullAdvice string) string {
 	var ve *reflect.ValueError
 	if !errors.As(err, &ve) || ve.Method != "reflect.Value.Len" && ve.Method != "reflect.Value.Index" {
-		return firstLine(err.Error())
+		msg := err.Error()
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		return msg
 	}
 	what := "a function over a list"
 	var fe *file.Error
@@ -30,7 +36,7 @@ func runtimeProblem(program *vm.Program, err error) string {
 	}
 	switch ve.Kind {
 	case reflect.Invalid:
-		return fmt.Sprintf("%s was given null, not a list: a step that was skipped, or failed before its operation ran, has a null output (a fan-out's too); test steps.<id>.status first, or give a default, as in steps.<id>.output ?? []", what)
+		return fmt.Sprintf("%s was given null, not a list: %s", what, nullAdvice)
 	case reflect.Map, reflect.Struct:
 		return fmt.Sprintf("%s was given a map, not a list; go over keys(m) or values(m)", what)
 	}
