@@ -179,10 +179,12 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 			return nil, &PrepareError{Field: "selection", Err: err}
 		}
 	}
-	if res != nil && res.rep.DryRun && !req.DryRun && res.rep.Status != report.StatusSucceeded {
+	if res != nil && res.rep.DryRun && !req.DryRun && (res.rep.Status != report.StatusSucceeded || !req.Selection.IsZero()) {
 		// Its writes, and those of the sub-playbooks it ran, were skipped,
 		// yet the steps that ran them are recorded succeeded: reused, they
-		// would stand for work that never happened.
+		// would stand for work that never happened. A partial run takes
+		// its left-out steps from a succeeded run too; a plain resume of
+		// a succeeded one is refused by CheckResume, which says so.
 		return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: run %s was a dry run: its writes did not happen (nor those of the sub-playbooks it ran), so none of its steps may stand for this run's; run the playbook without --resume to run every step for real, or resume it with --dry-run", res.rep.RunID)}
 	}
 	if res != nil {

@@ -115,6 +115,26 @@ steps:
 	if again.Status == "" {
 		t.Error("a dry run resuming a dry run did not run")
 	}
+	// A dry run that succeeded: a plain resume has nothing to do, but a
+	// partial run would take its deploy step, recorded succeeded, as done.
+	good := wait(t, mustStart(t, m, Request{Path: path, DryRun: true, Inputs: map[string]any{"go": true}}))
+	if good.Status != "succeeded" {
+		t.Fatalf("the second dry run %s", good.Status)
+	}
+	for _, sel := range []engine.Selection{{From: "check"}, {Only: []string{"check"}}} {
+		_, err := m.Start(context.Background(), Request{Path: path, ResumeFrom: good.RunID, Inputs: map[string]any{"go": true}, Selection: sel})
+		if err == nil || !strings.Contains(err.Error(), "was a dry run: its writes did not happen") {
+			t.Errorf("a real run %s resuming a succeeded dry run: %v", sel, err)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the sub-playbook wrote")
+	}
+	if h, err := m.Start(context.Background(), Request{Path: path, ResumeFrom: good.RunID, DryRun: true, Inputs: map[string]any{"go": true}, Selection: engine.Selection{From: "check"}}); err != nil {
+		t.Errorf("a dry run from a step of a succeeded dry run: %v", err)
+	} else if rep := wait(t, h); rep.Status != "succeeded" {
+		t.Errorf("a dry run from a step of a succeeded dry run %s", rep.Status)
+	}
 }
 
 // TestResumeRefusesAMaskedInput: an ordinary input whose value held a
