@@ -127,6 +127,12 @@ func Middleware(cfg Config) engine.Middleware {
 				c.Log.Info().Str("reason", "the step's until is false").Msg("result not cached")
 				return out, nil
 			}
+			if c.DryRun() && c.Entry.RiskFor(c.Params) != ops.RiskRead {
+				// A sub-playbook run dry: its writes never happened, and an
+				// entry would let a real run skip them.
+				c.Log.Info().Str("reason", "a dry run did not execute the operation's writes").Msg("result not cached")
+				return out, nil
+			}
 			data, why := encode(c, out)
 			if why != "" {
 				c.Log.Info().Str("reason", why).Msg("result not cached")

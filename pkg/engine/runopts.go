@@ -82,6 +82,12 @@ func WithRunID(id string) RunOption { return func(o *runOptions) { o.id = id } }
 // operations whose risk is read; the others are reported as skipped.
 func DryRun() RunOption { return func(o *runOptions) { o.dryRun = true } }
 
+// DryRun reports whether the call belongs to a dry run (a sub-run of one
+// too). The only call of an operation that is not read-only that a dry run
+// lets through is playbook.run, whose sub-run is a dry run: what it
+// returns is not what a real run would have done.
+func (c *Call) DryRun() bool { return c.run != nil && c.run.o.dryRun }
+
 // AssumeYes answers every confirm: question with yes.
 func AssumeYes() RunOption { return func(o *runOptions) { o.yes = true } }
 
