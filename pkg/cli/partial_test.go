@@ -113,6 +113,15 @@ func TestRunFromAndOnly(t *testing.T) {
 	if res.code != ExitUsage || !strings.Contains(res.stderr, "give --from or --only, not both") {
 		t.Errorf("--from with --only: exit %d\n%s", res.code, res.stderr)
 	}
+	for _, empty := range []string{"", " "} {
+		res = runMain(t, "run", pb, "--from", empty, "--report", filepath.Join(dir, "empty.json"))
+		if res.code != ExitUsage || !strings.Contains(res.stderr, "--from is empty") {
+			t.Errorf("--from %q: exit %d\n%s", empty, res.code, res.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "empty.json")); err == nil {
+			t.Fatalf("--from %q ran the playbook", empty)
+		}
+	}
 	res = runMain(t, "run", pb, "--from", "tidy")
 	if res.code != ExitUsage || !strings.Contains(res.stderr, "tidy is a step of finally") {
 		t.Errorf("--from a finally step: exit %d\n%s", res.code, res.stderr)

@@ -147,6 +147,11 @@ func runRun(e *env, args []string) int {
 	if p := o.trace.problem(); p != "" {
 		return fs.usageError("%s", p)
 	}
+	if fs.given("from") && strings.TrimSpace(o.from) == "" {
+		// An empty variable in --from "$STEP" would otherwise run the
+		// whole playbook instead of part of it.
+		return fs.usageError("--from is empty; give the id of a step of steps: (run --list shows them), or leave the flag out to run every step")
+	}
 	if o.from != "" && len(o.only) > 0 {
 		return fs.usageError("give --from or --only, not both")
 	}
