@@ -46,6 +46,12 @@ func TestRunList(t *testing.T) {
 	if res.code != ExitOK {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
+	for _, sel := range [][]string{{"--from", "publish"}, {"--only", "nosuch"}} {
+		res := runMain(t, append([]string{"run", pb, "--list"}, sel...)...)
+		if res.code != ExitUsage || !strings.Contains(res.stderr, "--list lists every step and runs nothing, so "+strings.Join(sel, " ")+" does not go with it") || res.stdout != "" {
+			t.Errorf("--list %s: exit %d\n%s%s", sel, res.code, res.stdout, res.stderr)
+		}
+	}
 	for _, want := range []string{
 		"pipeline: 7 steps",
 		"SECTION",

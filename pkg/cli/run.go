@@ -155,6 +155,15 @@ func runRun(e *env, args []string) int {
 	if o.from != "" && len(o.only) > 0 {
 		return fs.usageError("give --from or --only, not both")
 	}
+	if o.list && (o.from != "" || len(o.only) > 0) {
+		// Listed anyway, the selection would go unchecked and seem to
+		// be what the list shows.
+		sel := "--from " + o.from
+		if o.from == "" {
+			sel = "--only " + o.only.String()
+		}
+		return fs.usageError("--list lists every step and runs nothing, so %s does not go with it; to see what %s would run, give --dry-run instead of --list", sel, sel)
+	}
 	if o.force && o.resume == "" {
 		return fs.usageError("--force goes with --resume REPORT: it lets a run resume although the playbook changed")
 	}
