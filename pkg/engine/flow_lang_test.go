@@ -349,6 +349,17 @@ finally:
 	if r := stepOf(t, rep, "gate").Reason; r != "not selected (--only announce)" {
 		t.Errorf("gate's reason %q", r)
 	}
+	// The partial run succeeded, but its left-out steps never ran: a
+	// resume says which, and how to run them.
+	err := p.CheckResume(roundTrip(t, rep), false)
+	if err == nil || !strings.Contains(err.Error(), "but as a partial run: fetch, gate, build, publish did not run (not selected); add --only fetch,gate,build,publish") {
+		t.Errorf("resuming a succeeded partial run: %v", err)
+	}
+	// With them taken from a full run, nothing was left undone.
+	rep = mustRun(t, p, nil, Resume(first), WithSelection(sel))
+	if err := p.CheckResume(roundTrip(t, rep), false); err == nil || !strings.Contains(err.Error(), "succeeded; there is nothing to resume") {
+		t.Errorf("resuming a succeeded partial run that took the rest from another: %v", err)
+	}
 
 	for _, c := range []struct {
 		sel  Selection

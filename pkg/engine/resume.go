@@ -35,6 +35,12 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 		if prev.DryRun {
 			return &ResumeError{fmt.Sprintf("run %s was a dry run and succeeded; there is nothing to resume: run the playbook without --resume to run it for real", prev.RunID)}
 		}
+		if left := leftOut(prev); len(left) > 0 {
+			// Its left-out steps never ran: "nothing to resume" would
+			// read as if the whole playbook had.
+			return &ResumeError{fmt.Sprintf("run %s succeeded, but as a partial run: %s did not run (not selected); add --only %s to run just those, the others' outputs taken from run %s",
+				prev.RunID, strings.Join(left, ", "), strings.Join(left, ","), prev.RunID)}
+		}
 		return &ResumeError{fmt.Sprintf("run %s succeeded; there is nothing to resume", prev.RunID)}
 	}
 	if prev.Playbook.Name != p.pb.Name {
@@ -64,6 +70,21 @@ func (p *Plan) CheckResume(prev *report.Report, force bool) error {
 }
 
 func (p *Plan) node(id string) *node { return p.byID[id] }
+
+// notSelected starts the reason of a step that a partial run left out.
+const notSelected = "not selected ("
+
+// leftOut lists the steps of steps: that prev, a partial run, left out
+// and did not take from the run it resumed: they did not run.
+func leftOut(prev *report.Report) []string {
+	var out []string
+	for _, s := range prev.Steps {
+		if s.Section == string(steps.SectionSteps) && s.Status == report.StatusSkipped && strings.HasPrefix(s.Reason, notSelected) {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
 
 // reusable returns the recorded step of the resumed run that n may reuse:
 // one that succeeded, is defined as before, whose when: holds in this run,

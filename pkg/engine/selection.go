@@ -167,7 +167,7 @@ func (r *run) unselected(n *node) bool {
 	if r.chosen == nil || (n.step.Section != steps.SectionSteps && n.step.Section != steps.SectionRescue) || r.chosen[n.idx] {
 		return false
 	}
-	why := "not selected (" + r.o.sel.String() + ")"
+	why := notSelected + r.o.sel.String() + ")"
 	if ps := prevStep(r.o.resume, n.step.ID); ps != nil && ps.Status == report.StatusSucceeded {
 		r.reuseAs(n, ps, why+"; state and output from run "+r.o.resume.RunID)
 		return true
