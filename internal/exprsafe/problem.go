@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/expr-lang/expr/file"
@@ -16,31 +17,48 @@ import (
 // given null or a single value panics in reflect, "call of
 // reflect.Value.Len on zero Value", which tells nobody that, say, the
 // fan-out whose output it read was skipped. It then names the function
-// and what it was given, and, for null, says nullAdvice: why a value may
-// be null where the expression is written, and what to do.
-func Problem(program *vm.Program, err error, nullAdvice string) string {
+// and what it was given, and, for null, what advice says: why the value
+// may be null, and what to do ("" when it knows nothing to say).
+//
+// A field read from null, "cannot fetch v from <nil>", names the value
+// that is null as the expression writes it (steps.x.output), which advice
+// is given too, and the ?. that reads the field all the same.
+func Problem(program *vm.Program, err error, advice func(null string) string) string {
+	var fe *file.Error
+	located := errors.As(err, &fe) && program != nil
 	var ve *reflect.ValueError
 	if !errors.As(err, &ve) || ve.Method != "reflect.Value.Len" && ve.Method != "reflect.Value.Index" {
 		msg := err.Error()
 		if i := strings.IndexByte(msg, '\n'); i >= 0 {
 			msg = msg[:i]
 		}
+		if m := nilFetchRE.FindStringSubmatch(msg); m != nil && located {
+			if chain := chainBefore(program.Source().String(), fe.From); chain != "" {
+				return fmt.Sprintf("%s is null, so it has no field %s%s; read the field as %s?.%s, null when %s is", chain, m[1], because(advice(chain)), chain, m[1], chain)
+			}
+		}
 		return msg
 	}
 	what := "a function over a list"
-	var fe *file.Error
-	if errors.As(err, &fe) && program != nil {
+	if located {
 		if name := callAt(program.Source().String(), fe.From); name != "" {
 			what = name + "()"
 		}
 	}
 	switch ve.Kind {
 	case reflect.Invalid:
-		return fmt.Sprintf("%s was given null, not a list: %s", what, nullAdvice)
+		return fmt.Sprintf("%s was given null, not a list%s", what, because(advice("")))
 	case reflect.Map, reflect.Struct:
 		return fmt.Sprintf("%s was given a map, not a list; go over keys(m) or values(m)", what)
 	}
 	return fmt.Sprintf("%s was given a %s, not a list", what, kindName(ve.Kind))
+}
+
+func because(advice string) string {
+	if advice == "" {
+		return ""
+	}
+	return ": " + advice
 }
 
 // callAt returns the name of the function called at rune offset from of
@@ -74,4 +92,23 @@ func kindName(k reflect.Kind) string {
 		return "number"
 	}
 	return k.String()
+}
+
+// nilFetchRE matches expr's message for a field read from null.
+var nilFetchRE = regexp.MustCompile(`^cannot fetch (\S+) from <nil>`)
+
+// chainTailRE matches the member chain that ends a text, as in
+// "1 + steps.x.output": steps.x.output.
+var chainTailRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*(?:\??\.[A-Za-z_][A-Za-z0-9_-]*|\[[^\[\]]*\])*$`)
+
+// chainBefore returns the member chain that ends just before rune offset
+// from of src, where a field is read from it (steps.x.output in
+// steps.x.output.v or steps.x.output["v"]), or "".
+func chainBefore(src string, from int) string {
+	r := []rune(src)
+	if from <= 0 || from > len(r) {
+		return ""
+	}
+	head := strings.TrimSuffix(strings.TrimSuffix(string(r[:from]), "."), "?")
+	return chainTailRE.FindString(head)
 }

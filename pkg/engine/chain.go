@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"regexp"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
@@ -367,29 +365,10 @@ func shouldRetry(c *Call, r *steps.Retry, n int, out map[string]any, err error) 
 // the attempt succeeded, it is evalErr's validation error alone.
 func notEvaluated(what string, attemptErr, evalErr error) error {
 	note := fmt.Sprintf("%s could not be evaluated, so the step was not tried again: %v", what, evalErr)
-	if hint := nilHint(evalErr); hint != "" {
-		note += "; " + hint
-	}
 	if attemptErr == nil {
 		return ops.WithClass(ops.ClassOf(evalErr), errors.New(note))
 	}
 	return ops.WithClass(ops.ClassOf(attemptErr), fmt.Errorf("%w; %s", attemptErr, note))
-}
-
-// nilFetch finds the field an expression read from nil, in expr's
-// "cannot fetch status from <nil>".
-var nilFetch = regexp.MustCompile(`cannot fetch (\S+) from <nil>`)
-
-// nilHint suggests ?. for an expression that read a field of nil, such as
-// output.status after an attempt that gave no output.
-func nilHint(err error) string {
-	if m := nilFetch.FindStringSubmatch(err.Error()); m != nil {
-		return fmt.Sprintf("read what may be missing with ?., like output?.%s", m[1])
-	}
-	if strings.Contains(err.Error(), "<nil>") {
-		return "read what may be missing with ?., like output?.status"
-	}
-	return ""
 }
 
 // untilFailed turns the last success into a failure when retry.until is

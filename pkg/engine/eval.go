@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +37,7 @@ func eval(file string, e *steps.Expr, env map[string]any) (any, error) {
 		if exprsafe.OverBudget(err) {
 			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s built more than %d items, over the limit of one evaluation's memory (MaxExprMemory; see \"Limits\" in docs/playbooks.md); use a smaller range or list, or split the work across steps", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), steps.MaxExprMemory)
 		}
-		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %s", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), exprsafe.Problem(e.Program, err, nullOutputAdvice))
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: expression %s: %s", file, e.Pos.Line, e.Pos.Col, quoteExpr(e.Source), exprsafe.Problem(e.Program, err, nullAdvice))
 	}
 	v, err := plainData(out, 0)
 	if err != nil {
@@ -52,9 +53,21 @@ func quoteExpr(s string) string {
 	return "`" + s + "`"
 }
 
-// nullOutputAdvice says why a playbook's expression may meet a null where
-// it wants a list, and what to do.
-const nullOutputAdvice = "a step that was skipped, or failed before its operation ran, has a null output (a fan-out's too); test steps.<id>.status first, or give a default, as in steps.<id>.output ?? []"
+// nullAdvice says why the value of a playbook's expression written null
+// ("" when unknown: a list function's argument) may be null, and what to
+// do.
+func nullAdvice(null string) string {
+	switch {
+	case null == "", stepOutputRE.MatchString(null):
+		return "a step that was skipped, or failed before its operation ran, has a null output (a fan-out's too); test steps.<id>.status first, or give a default with ??, as in steps.<id>.output ?? []"
+	case null == "output":
+		return "an attempt that failed before its operation ran has no output; test error first"
+	}
+	return ""
+}
+
+// stepOutputRE matches a step's output as an expression writes it.
+var stepOutputRE = regexp.MustCompile(`^steps(\.[A-Za-z_][A-Za-z0-9_-]*|\[[^\]]*\])\??\.output$`)
 
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {

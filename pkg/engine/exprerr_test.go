@@ -50,3 +50,38 @@ steps:
 		t.Errorf("defaulted: %s %+v, want succeeded: the advice must work", st.Status, st.Error)
 	}
 }
+
+// TestFieldOfNullOutputSaysWhich: a field read from the null output of a
+// skipped step names that output and the ways around it, rather than
+// expr's "cannot fetch v from <nil>".
+func TestFieldOfNullOutputSaysWhich(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: x
+    op: control.set
+    when: "false"
+    with: {v: 1}
+  - id: text
+    op: control.log
+    with: {message: "v is ${{ steps.x.output.v }}"}
+    continue_on_error: true
+  - id: cond
+    op: control.noop
+    when: 1 + steps.x.output.v > 0
+    continue_on_error: true
+  - id: optional
+    op: control.noop
+    when: (steps.x.output?.v ?? 0) == 0
+`), nil)
+	const want = "steps.x.output is null, so it has no field v"
+	for _, id := range []string{"text", "cond"} {
+		st := stepOf(t, rep, id)
+		if st.Error == nil || !strings.Contains(st.Error.Message, want) || !strings.Contains(st.Error.Message, "steps.x.output?.v") {
+			t.Errorf("%s: error %+v, want one with %q and the ?. form", id, st.Error, want)
+		}
+	}
+	if st := stepOf(t, rep, "optional"); st.Status != report.StatusSucceeded {
+		t.Errorf("optional: %s %+v, want succeeded: the advice must work", st.Status, st.Error)
+	}
+}

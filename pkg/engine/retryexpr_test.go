@@ -39,7 +39,7 @@ steps:
 	if w.Error.Class != "execution" {
 		t.Errorf("when: class %s, want the attempt's, execution", w.Error.Class)
 	}
-	for _, part := range []string{"flaky failure", "retry.when could not be evaluated", "cannot fetch status from <nil>", "output?.status"} {
+	for _, part := range []string{"flaky failure", "retry.when could not be evaluated", "output is null, so it has no field status", "output?.status"} {
 		if !strings.Contains(w.Error.Message, part) {
 			t.Errorf("when: message %q lacks %q", w.Error.Message, part)
 		}
@@ -49,7 +49,7 @@ steps:
 	if u.Status != report.StatusFailed || u.Error == nil || u.Error.Class != "validation" || u.Attempts != 1 {
 		t.Fatalf("until: %s after %d attempts, %+v", u.Status, u.Attempts, u.Error)
 	}
-	for _, part := range []string{"retry.until could not be evaluated", "cannot fetch ready from <nil>", "output?.ready"} {
+	for _, part := range []string{"retry.until could not be evaluated", "output.body is null, so it has no field ready", "output.body?.ready"} {
 		if !strings.Contains(u.Error.Message, part) {
 			t.Errorf("until: message %q lacks %q", u.Error.Message, part)
 		}

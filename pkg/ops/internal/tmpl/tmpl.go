@@ -204,6 +204,11 @@ type visitor func(*ast.Node)
 
 func (v visitor) Visit(n *ast.Node) { v(n) }
 
+// nullValue says why a template's value may be null.
+func nullValue(string) string {
+	return "values gives null for it; give a value, or a default, as in values.<name> ?? []"
+}
+
 // Render evaluates the expressions and returns the text. Each value is
 // written as the playbook's ${{ }} does: strings as they are, whole numbers
 // without a decimal point, null as "", lists and maps as JSON.
@@ -224,7 +229,7 @@ func (t *Template) Render(values map[string]any) (string, error) {
 			return "", t.errAt(p.off, fmt.Sprintf("expression `%s` built more than %d items, over the limit of one evaluation's memory (MaxExprMemory); use a smaller range or list", short(p.src), MaxExprMemory))
 		}
 		if err != nil {
-			msg := exprsafe.Problem(p.prog, err, "a value missing from values, or null there; give it, or a default, as in values.<name> ?? []")
+			msg := exprsafe.Problem(p.prog, err, nullValue)
 			return "", t.errAt(p.off, fmt.Sprintf("expression `%s`: %s", short(p.src), msg))
 		}
 		b.WriteString(jsonx.Text(out))
