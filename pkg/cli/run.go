@@ -362,8 +362,9 @@ func (r *runner) run() int {
 		logs.gate = gate
 	}
 
-	ctx, stop := r.signals()
+	ctx, stop, hangUp := r.signals()
 	defer stop()
+	confirmer.hangUp = hangUp
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: 1, MaxQueued: -1})
 	defer mgr.Shutdown(context.Background())
 	h, err := mgr.Start(ctx, req)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mattn/go-isatty"
+
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -36,13 +38,20 @@ func exitCode(rep *report.Report, cause error) int {
 	return ExitFailed
 }
 
-// signalCause cancels a run on SIGINT, SIGTERM or SIGHUP.
+// signalCause cancels a run on SIGINT, SIGTERM or SIGHUP, or on a hangup
+// no signal told of (see signalWatch.hangUp).
 type signalCause struct {
 	sig  os.Signal
 	code int
+	why  string // what happened, when it was not the signal itself
 }
 
-func (s *signalCause) Error() string { return "interrupted by " + signalName(s.sig) }
+func (s *signalCause) Error() string {
+	if s.why != "" {
+		return s.why
+	}
+	return "interrupted by " + signalName(s.sig)
+}
 
 // Unwrap makes the cause count as a cancellation.
 func (s *signalCause) Unwrap() error { return context.Canceled }
@@ -92,7 +101,10 @@ const (
 // run is writing if it got that far, else one built from the run's
 // progress, with status cancelled. (A report on disk is never torn: it is
 // only ever replaced by rename.)
-func (r *runner) signals() (context.Context, func()) {
+//
+// hangUp cancels the run as SIGHUP would, for a terminal that went away
+// without one; it returns the error a question given up for it ends with.
+func (r *runner) signals() (ctx context.Context, stop func(), hangUp func(why string) error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	w := watchSignals(r.e.stderr, func(c *signalCause) {
 		fmt.Fprintf(r.e.stderr, "\n%s: %s: cancelling the run (again to exit at once)\n", program, c.Error())
@@ -101,17 +113,56 @@ func (r *runner) signals() (context.Context, func()) {
 		fmt.Fprintf(r.e.stderr, "%s: %s again: exiting now\n", program, signalName(c.sig))
 		r.exitNow(first.Error()+", then by "+signalName(c.sig), c.code)
 	})
+	hangUp = func(why string) error {
+		c := w.hangUp(why) // ctx has ended, with c unless a signal came first
+		// Cancelled now, not by whoever watches ctx: the question's step
+		// must find its run cancelled, or the run could end first, failed.
+		r.handleMu.Lock()
+		h := r.handle
+		r.handleMu.Unlock()
+		if h != nil {
+			h.Cancel(context.Cause(ctx))
+		}
+		return ops.WithClass(ops.ClassCancelled, c)
+	}
 	return ctx, func() {
 		w.stop()
 		cancel(nil)
-	}
+	}, hangUp
 }
 
 // signalWatch calls its front end's handlers for runSignals, until stop.
 type signalWatch struct {
 	ch   chan os.Signal
+	lost chan lostTerminal // hangups no signal told of
 	done chan struct{}
 	wg   sync.WaitGroup
+}
+
+// lostTerminal is a hangUp for the watch to take in; taken is closed once
+// it has.
+type lostTerminal struct {
+	c     *signalCause
+	taken chan struct{}
+}
+
+// hangUp is a SIGHUP for a terminal that went away without one: reading
+// a confirm: question's answer failed (EIO, once the terminal hung up),
+// and the SIGHUP that usually comes with it may never come (a shell that
+// ignores it passes none on, a pseudo-terminal closed by a program that
+// is not the session's). Nobody is left to answer, so the run is
+// cancelled, as the hangup would have cancelled it, and exits 129; why
+// says what happened. Unless a signal came first, it counts as the first
+// one, and the front end's first handler has run when it returns. It
+// returns the hangup's cause.
+func (w *signalWatch) hangUp(why string) *signalCause {
+	l := lostTerminal{c: &signalCause{sig: syscall.SIGHUP, code: ExitHangup, why: why}, taken: make(chan struct{})}
+	select {
+	case w.lost <- l:
+		<-l.taken
+	case <-w.done:
+	}
+	return l.c
 }
 
 // watchSignals calls first with the first of runSignals. Another signal
@@ -120,7 +171,7 @@ type signalWatch struct {
 // question nobody will answer now, the live view's block) and again is
 // called with both causes; again exits the process.
 func watchSignals(stderr io.Writer, first func(c *signalCause), again func(first, c *signalCause)) *signalWatch {
-	w := &signalWatch{ch: make(chan os.Signal, 4), done: make(chan struct{})}
+	w := &signalWatch{ch: make(chan os.Signal, 4), lost: make(chan lostTerminal), done: make(chan struct{})}
 	signal.Notify(w.ch, runSignals()...)
 	w.wg.Add(1)
 	go func() {
@@ -143,6 +194,12 @@ func watchSignals(stderr io.Writer, first func(c *signalCause), again func(first
 					}
 					again(firstCause, c)
 				}
+			case l := <-w.lost:
+				if firstCause == nil {
+					firstAt, firstCause = time.Now(), l.c
+					first(l.c)
+				}
+				close(l.taken)
 			case <-w.done:
 				return
 			}
@@ -237,6 +294,11 @@ type terminalConfirmer struct {
 	start   sync.Once
 	lines   chan stdinLine // closed when stdin ends
 	readErr error          // why stdin ended; set before lines is closed
+
+	// hangUp, when set, cancels the run when reading the terminal fails
+	// other than at its end (it went away), and gives the error the
+	// question ends with; unset, that read error is returned.
+	hangUp func(why string) error
 }
 
 // stdinLine is one line read from stdin and when it arrived.
@@ -258,6 +320,10 @@ func (t *terminalConfirmer) read() {
 			t.lines <- stdinLine{text: s, at: src.last}
 		}
 		if err != nil {
+			if errors.Is(err, io.EOF) && hungUp(t.in) {
+				// The end of input a hung-up terminal gives, not Ctrl-D.
+				err = fmt.Errorf("%s hung up", t.in.(*os.File).Name())
+			}
 			t.readErr = err
 			close(t.lines)
 			return
@@ -315,6 +381,13 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 					fmt.Fprintln(out)
 					return false, nil
 				}
+				if t.hangUp != nil {
+					// Not the end of input: the terminal went away
+					// (EIO). Nobody is left to answer this question or
+					// the next: the run is cancelled as by its hangup.
+					fmt.Fprintln(out)
+					return false, t.hangUp(fmt.Sprintf("the terminal went away while a confirm: question waited (%v)", t.readErr))
+				}
 				return false, t.readErr
 			}
 			if l.at.Before(asked) {
@@ -330,6 +403,15 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 			return false, context.Cause(ctx)
 		}
 	}
+}
+
+// hungUp reports whether in, a terminal whose reads came to their end,
+// went away rather than was given Ctrl-D: once a terminal hangs up, its
+// reads end as at Ctrl-D (or fail with EIO), but it is no terminal any
+// more, since every other request to it fails.
+func hungUp(in io.Reader) bool {
+	f, ok := in.(*os.File)
+	return ok && !isatty.IsTerminal(f.Fd())
 }
 
 // arrivalReader notes when its last read returned data.

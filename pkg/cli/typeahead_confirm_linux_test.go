@@ -13,8 +13,18 @@ import (
 )
 
 // openPTYPair opens a pseudo-terminal: ptm is the keyboard's end (what is
-// written to it is typed), pts the program's.
+// written to it is typed), pts the program's. What the program writes is
+// read from ptm and dropped.
 func openPTYPair(t *testing.T) (ptm, pts *os.File) {
+	t.Helper()
+	ptm, pts = openPTYEnds(t)
+	go io.Copy(io.Discard, ptm) // the terminal's echo
+	return ptm, pts
+}
+
+// openPTYEnds is openPTYPair without the reader of ptm: the test reads
+// what the program writes.
+func openPTYEnds(t *testing.T) (ptm, pts *os.File) {
 	t.Helper()
 	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
 	if err != nil {
@@ -37,7 +47,6 @@ func openPTYPair(t *testing.T) (ptm, pts *os.File) {
 	// Closing the keyboard's end ends the confirmer's reader (EOF or
 	// EIO), which would otherwise stay blocked reading.
 	t.Cleanup(func() { ptm.Close(); pts.Close() })
-	go io.Copy(io.Discard, ptm) // the terminal's echo
 	return ptm, pts
 }
 

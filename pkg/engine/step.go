@@ -408,9 +408,15 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		rec.confirmed = &report.Confirmation{Question: text, Answer: answer, By: by, At: r.p.e.clock.Now().UTC()}
 	}
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			rec.setErr(causeOf(ctx, err))
-		} else {
+		case errors.Is(err, context.Canceled):
+			// The confirmer gave the question up because the run is
+			// being cancelled (the terminal it asked on went away): the
+			// step is cancelled with the run, not denied.
+			rec.setErr(err)
+		default:
 			rec.setErr(ops.WithClass(ops.ClassAuthorization, fmt.Errorf("confirmation: %w", err)))
 			rec.reason = "the confirm: question got no answer"
 		}
