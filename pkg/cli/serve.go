@@ -443,7 +443,9 @@ loop:
 		}
 	}
 	stop() // the scheduler fires no more, or stops standing by
-	sched.wait()
+	// No new request from now on, /healthz included, while the requests
+	// in flight and the scheduled runs share the one --grace: a balancer
+	// must not send runs here, to be cancelled once the grace is over.
 	gctx, cancel := context.WithTimeout(context.Background(), o.grace)
 	defer cancel()
 	if err := srv.Shutdown(gctx); err != nil {
@@ -452,6 +454,7 @@ loop:
 	if code == ExitOK {
 		<-served
 	}
+	sched.wait()
 	// The queue takes no more jobs; the runs it runs here end with the
 	// manager's shutdown below, and their jobs with them.
 	var queueStopped chan struct{}

@@ -215,3 +215,44 @@ func TestServeScheduledRunsTakeTheReloadedPolicy(t *testing.T) {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	p.wait(t)
 }
+
+// TestServeTakesNoRequestsWhileScheduledRunsEnd: on SIGTERM serve stops
+// accepting at once, also while the scheduled runs still going get their
+// --grace: a balancer sees it gone (and /healthz no longer answers ok),
+// rather than sending it runs that the end of the grace cancels.
+func TestServeTakesNoRequestsWhileScheduledRunsEnd(t *testing.T) {
+	f := newServeFixture(t)
+	writePlaybook(t, f.playbooks, "long.yaml", "version: 1\nname: long\nschedule: {cron: \"@every 1s\"}\nsteps:\n  - {id: s, op: control.sleep, with: {duration: 5m}}\n")
+	p, base := f.serve(t, "--grace", "5m")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, body := apiCall(t, http.MethodGet, base+"/api/v1/runs?playbook=long&status=running", f.admin, nil)
+		if runs, _ := body["runs"].([]any); code == http.StatusOK && len(runs) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled run started; stderr:\n%s", p.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.waitFor(t, "stopping: waiting for running runs")
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		res, err := client.Get(base + "/healthz")
+		if err != nil {
+			break // refused: nothing listens any more
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz still answers 200 while the scheduled run has its grace; stderr:\n%s", p.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The run would have its five minutes: the process is killed by the
+	// fixture's cleanup.
+}
