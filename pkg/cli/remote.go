@@ -386,7 +386,7 @@ func (r *remote) run(name string) int {
 	// while it is shown (see liveView.Write).
 	stderr := &lockedWriter{w: r.e.stderr}
 	r.e.stderr = stderr
-	ctx, stop := r.signals(started.RunID)
+	ctx, stop, hangUp := r.signals(started.RunID)
 	defer stop()
 	var obs observers
 	var live *liveView
@@ -403,6 +403,7 @@ func (r *remote) run(name string) int {
 	if q != nil {
 		if tc, ok := q.(*terminalConfirmer); ok {
 			tc.out, tc.view = r.e.stderr, live // the question is not drawn over
+			tc.hangUp = hangUp
 		}
 		asker = newRemoteAsker(ctx, r, started.RunID, q)
 		obs = append(obs, asker)

@@ -159,9 +159,10 @@ func (a *remoteAsker) ask(ctx context.Context, q *remoteQuestion, ev engine.Even
 	a.mu.Unlock()
 	if err != nil {
 		// Answered by someone else (the answer shows in the stream), or
-		// this command is stopping: nothing to send. Else the terminal
+		// this command is stopping, or cancelling the run as its terminal
+		// went away (which it says): nothing to send. Else the terminal
 		// could not be read.
-		if ctx.Err() == nil {
+		if ctx.Err() == nil && !errors.Is(err, context.Canceled) {
 			a.r.e.errorf("step %s: reading the answer: %v; the question still waits: answer it in the console, or cancel the run with 'arsenal-run remote cancel %s'", termtext.Line(ev.Step), err, a.runID)
 		}
 		return

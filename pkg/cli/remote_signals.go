@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // This file is what SIGINT, SIGTERM and SIGHUP do to a run followed on a
@@ -21,8 +23,10 @@ import (
 // signal within sameRequest of the first is the same request; one after
 // that exits at once with its code, as run does, whatever the server
 // does meanwhile (a server that stopped answering would otherwise hold
-// the command for ever).
-func (r *remote) signals(runID string) (context.Context, func()) {
+// the command for ever). hangUp cancels the run as SIGHUP would, for a
+// terminal that went away without one (see signalWatch.hangUp); it
+// returns the error a question given up for it ends with.
+func (r *remote) signals(runID string) (ctx context.Context, stop func(), hangUp func(why string) error) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	var asked sync.WaitGroup
 	w := watchSignals(r.e.stderr, func(c *signalCause) {
@@ -39,11 +43,12 @@ func (r *remote) signals(runID string) (context.Context, func()) {
 			program, first.Error(), signalName(c.sig), runID, r.base, url.PathEscape(runID))
 		os.Exit(c.code)
 	})
+	hangUp = func(why string) error { return ops.WithClass(ops.ClassCancelled, w.hangUp(why)) }
 	return ctx, func() {
 		w.stop()
 		asked.Wait()
 		cancel(nil)
-	}
+	}, hangUp
 }
 
 // cancelRun asks the server to cancel the run, then ends ctx with sig as
