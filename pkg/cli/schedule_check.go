@@ -72,6 +72,7 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 	}
 	for _, pb := range append(slices.Clip(set.pbs), dups...) {
 		set.checkInputs(reg, pb, lookupEnv)
+		set.checkConfirms(pb)
 		if !policyOK {
 			continue
 		}
@@ -142,6 +143,24 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 		}
 	}
 	return pbs, dups
+}
+
+// checkConfirms warns of the confirm: steps of a scheduled playbook: a
+// scheduled run has nobody to ask, so each is denied, every time it is
+// reached; said at start and on reload rather than once a night in a
+// failed run.
+func (set *scheduleSet) checkConfirms(pb *steps.Playbook) {
+	for _, s := range pb.AllSteps() {
+		if s.Confirm == nil {
+			continue
+		}
+		when := "every scheduled run"
+		if s.When != nil {
+			when = "every scheduled run whose when: holds"
+		}
+		set.warnings = append(set.warnings, fmt.Sprintf("%s:%d:%d: warning: step %s asks confirm:, which %s denies: %s",
+			pb.File, s.Confirm.Pos.Line, s.Confirm.Pos.Col, s.ID, when, scheduledConfirmHint))
+	}
 }
 
 // checkInputs: a scheduled run is given no inputs, so each input must get

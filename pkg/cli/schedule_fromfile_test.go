@@ -64,3 +64,40 @@ func scheduleProblems(t *testing.T, paths ...string) string {
 	set := checkSchedule(reg, paths, "", []string{"operator"}, "", func(string) (string, bool) { return "", false })
 	return strings.Join(set.problems, "\n")
 }
+
+// TestScheduleWarnsOfConfirmSteps: a confirm: step of a scheduled
+// playbook, which every scheduled run that reaches it denies, is warned
+// of at start, located, rather than found in a failed run at night.
+func TestScheduleWarnsOfConfirmSteps(t *testing.T) {
+	playbookDir(t, map[string]string{
+		"jobs/a.yaml": `version: 1
+name: a
+schedule: {cron: "@hourly"}
+steps:
+  - {id: plain, op: control.noop}
+  - id: ask
+    op: control.noop
+    confirm: really?
+finally:
+  - {id: maybe, op: control.noop, when: "false", confirm: "sure"}
+`,
+	})
+	reg, err := NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	set := checkSchedule(reg, []string{"jobs"}, "", []string{"operator"}, "", func(string) (string, bool) { return "", false })
+	got := strings.Join(set.warnings, "\n")
+	for _, want := range []string{
+		"jobs/a.yaml:8:14: warning: step ask asks confirm:, which every scheduled run denies: a scheduled run has nobody to ask",
+		"jobs/a.yaml:10:59: warning: step maybe asks confirm:, which every scheduled run whose when: holds denies",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "step plain") || len(set.problems) != 0 {
+		t.Errorf("warnings %s, problems %v", got, set.problems)
+	}
+}
