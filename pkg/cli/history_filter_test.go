@@ -41,7 +41,8 @@ func TestHistoryFilterMatchingNothing(t *testing.T) {
 	}
 }
 
-// TestHistoryFlagsAsTyped: a misspelt subcommand is suggested, a status
+// TestHistoryFlagsAsTyped: a misspelt subcommand is suggested, flags
+// written before show are told to go after it, a status
 // or trigger in upper case is taken (as --log-level WARN is), and a
 // --since beyond what a duration holds says it is too long and what the
 // longest is.
@@ -52,6 +53,8 @@ func TestHistoryFlagsAsTyped(t *testing.T) {
 	runMain(t, "run", writePlaybook(t, dir, "quick.yaml", quick), "--state-dir", state).want(t, ExitOK, nil, nil)
 	runMain(t, "history", "shwo", "--state-dir", state).want(t, ExitUsage, nil,
 		[]string{`unknown subcommand "shwo" (did you mean "show"?): write it as 'history show RUN_ID'`})
+	runMain(t, "history", "--state-dir", state, "show", "x").want(t, ExitUsage, nil,
+		[]string{`'show' comes first, its flags after it: write 'history show RUN_ID --state-dir DIR'`})
 	runMain(t, "history", "--state-dir", state, "--status", "SUCCEEDED", "--trigger", "CLI").want(t, ExitOK, []string{"quick"}, nil)
 	runMain(t, "history", "--state-dir", state, "--status", "Failed").want(t, ExitOK, []string{"no runs match --status failed"}, nil)
 	runMain(t, "history", "--state-dir", state, "--since", "10000000d").want(t, ExitUsage, nil,

@@ -115,6 +115,10 @@ func runHistory(e *env, args []string) int {
 		return code
 	}
 	if len(pos) > 0 {
+		if pos[0] == "show" {
+			// Flags before the subcommand: history parsed them as its own.
+			return fs.usageError("'show' comes first, its flags after it: write 'history show RUN_ID --state-dir DIR', not 'history --state-dir DIR show RUN_ID'")
+		}
 		if sub, ok := suggest.Closest(pos[0], []string{"show"}); ok {
 			return fs.usageError("history takes no arguments, only flags; unknown subcommand %q%s: write it as 'history %s RUN_ID'", pos[0], suggest.Hint(sub), sub)
 		}
