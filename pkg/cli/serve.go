@@ -215,6 +215,13 @@ const serveGCPercent = 400
 
 func (d *daemon) run() int {
 	e, o := d.e, d.o
+	// A SIGHUP (systemctl reload) during start-up, which may wait on a
+	// PostgreSQL store that does not answer, is taken in once serve runs,
+	// rather than killing it (its default); SIGTERM and SIGINT still end
+	// a start-up at once.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	if e.getenv("GOGC") == "" {
 		debug.SetGCPercent(serveGCPercent)
 	}
@@ -402,12 +409,10 @@ func (d *daemon) run() int {
 		scheme = "https"
 	}
 
-	// Signals are caught before "listening on" is said: whoever waits for
-	// that line and then sends SIGHUP or SIGTERM must not kill the
-	// process (SIGHUP's default) instead of reloading or draining it.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, os.Interrupt)
-	defer signal.Stop(sigs)
+	// SIGTERM and SIGINT are caught before "listening on" is said:
+	// whoever waits for that line and then sends one must not kill the
+	// process instead of draining it.
+	signal.Notify(sigs, syscall.SIGTERM, os.Interrupt)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	sched.start(ctx, st.Playbooks.Scheduled())

@@ -256,3 +256,51 @@ func TestServeTakesNoRequestsWhileScheduledRunsEnd(t *testing.T) {
 	// The run would have its five minutes: the process is killed by the
 	// fixture's cleanup.
 }
+
+// TestServeReloadDuringStartUpDoesNotKillIt: a SIGHUP (systemctl reload)
+// while serve's start-up waits on a database that takes the connection but
+// never answers does not kill serve, SIGHUP's default; the start-up ends
+// when the connection's timeout says so, with an error that explains it.
+func TestServeReloadDuringStartUpDoesNotKillIt(t *testing.T) {
+	f := newServeFixture(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	reached := make(chan struct{}, 1)
+	go func() {
+		var held []net.Conn // answer nothing until the end
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+			select {
+			case reached <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	url := "postgres://app:pw@" + l.Addr().String() + "/ops?sslmode=disable&connect_timeout=2"
+	p := start(t, "", "serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--state", url, "--audit-log", filepath.Join(f.dir, "audit.log"))
+	select {
+	case <-reached: // serve is in its start-up, connecting
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve never connected; stderr:\n%s", p.stderr.String())
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	code := p.wait(t)
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("SIGHUP during start-up killed serve; stderr:\n%s", p.stderr.String())
+	}
+	if code == 0 || !strings.Contains(p.stderr.String(), "gave no answer within 2s") {
+		t.Errorf("exit %d, stderr:\n%s\nwant a failed start-up saying the database gave no answer", code, p.stderr.String())
+	}
+}

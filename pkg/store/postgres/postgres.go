@@ -21,6 +21,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -142,12 +143,27 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// DefaultConnectTimeout bounds each connection to the database, its
+// handshake included, when the connection string sets no connect_timeout:
+// a database that takes the connection but never answers (a stuck server,
+// a proxy whose backend is gone) would otherwise hold serve's start-up,
+// and every connection after it, for ever, saying nothing.
+const DefaultConnectTimeout = 15 * time.Second
+
 // Connect opens a pool on url without touching the schema. Errors name
 // the database with its password masked.
 func Connect(ctx context.Context, rawURL string, maxConns int32) (*pgxpool.Pool, error) {
+	return connect(ctx, rawURL, maxConns, DefaultConnectTimeout)
+}
+
+// connect is Connect with the connect timeout used when url sets none.
+func connect(ctx context.Context, rawURL string, maxConns int32, timeout time.Duration) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a PostgreSQL connection string: %v", Mask(rawURL), redact(err, rawURL))
+	}
+	if pc.ConnConfig.ConnectTimeout <= 0 {
+		pc.ConnConfig.ConnectTimeout = timeout
 	}
 	if maxConns > 0 {
 		pc.MaxConns = maxConns
@@ -159,7 +175,11 @@ func Connect(ctx context.Context, rawURL string, maxConns int32) (*pgxpool.Pool,
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("%s: cannot connect: %v", Mask(rawURL), redact(err, rawURL))
+		hint := ""
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			hint = fmt.Sprintf("; it took the connection but gave no answer within %s: check that the address is PostgreSQL's and that the server is up, or set a longer connect_timeout in the connection string", pc.ConnConfig.ConnectTimeout)
+		}
+		return nil, fmt.Errorf("%s: cannot connect: %v%s", Mask(rawURL), redact(err, rawURL), hint)
 	}
 	return pool, nil
 }
