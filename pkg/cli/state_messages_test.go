@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 )
 
 // TestDurationFlagsAskForAUnit: a duration without its unit names the
@@ -69,5 +72,75 @@ func TestMigrateWithoutTheRightToCreateTables(t *testing.T) {
 	if r.code != ExitFailed || !strings.Contains(r.stderr, "42501") || !strings.Contains(r.stderr, "may not create tables") ||
 		!strings.Contains(r.stderr, "store migrate' again with the URL of a role that may") {
 		t.Errorf("store migrate as a role that may not create tables: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// weakRole makes the role reader, which may read and write the tables
+// already in the database of url but create none, and returns url with
+// it in place of the owner.
+func weakRole(t *testing.T, url string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{
+		`DO $$ BEGIN CREATE ROLE reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+		`REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO reader`,
+		`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO reader`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return strings.Replace(url, "postgres:"+secret+"@", "reader:"+secret+"@", 1)
+}
+
+// TestStoreStatusCountsTheQueueTables: a database whose schema is current
+// but whose run queue's tables are not (one that only run --state used)
+// is not "up to date": serve would have to migrate them on start, which
+// a role that may not create tables cannot, and then says what to do.
+func TestStoreStatusCountsTheQueueTables(t *testing.T) {
+	url := pgURL(t)
+	pool, err := postgres.Connect(context.Background(), url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = postgres.Migrate(context.Background(), pool)
+	pool.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	weak := weakRole(t, url)
+	r := runMain(t, "store", "status", "--state", weak)
+	if r.code != ExitOK || strings.Contains(r.stdout, "up to date") || !strings.Contains(r.stdout, "of the run queue's tables; run 'arsenal-run store migrate'") {
+		t.Errorf("store status of a database without the run queue's tables: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runMain(t, "store", "status", "--state", weak, "--json")
+	var st struct {
+		Pending      *int `json:"pending"`
+		QueuePending *int `json:"queue_pending"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil || st.Pending == nil || *st.Pending != 0 || st.QueuePending == nil || *st.QueuePending == 0 {
+		t.Errorf("store status --json: %v\n%s", err, r.stdout)
+	}
+
+	f := newServeFixture(t)
+	r = runMain(t, "serve", "--keys", f.keys, "--state", weak, "--audit-log", filepath.Join(t.TempDir(), "audit.log"), "--listen", "127.0.0.1:0")
+	noSecret(t, "serve", r)
+	if r.code == ExitOK || !strings.Contains(r.stderr, "42501") || !strings.Contains(r.stderr, "run 'arsenal-run store migrate --state URL' with a role that may") {
+		t.Errorf("serve as a role that may not create the run queue's tables: exit %d\n%s", r.code, r.stderr)
+	}
+
+	if r := runMain(t, "store", "migrate", "--state", url); r.code != ExitOK {
+		t.Fatalf("store migrate: exit %d\n%s", r.code, r.stderr)
+	}
+	weakRole(t, url) // grants the new tables too
+	r = runMain(t, "store", "status", "--state", weak)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "up to date") {
+		t.Errorf("store status after store migrate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

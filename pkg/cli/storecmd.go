@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
@@ -19,11 +20,13 @@ func storeCommand() *command {
     store status [--state URL] [--json]`,
 		help: `Manage the PostgreSQL database that several run, schedule and serve processes
 share (--state URL, default $ARSENAL_STATE). 'store migrate' brings its schema, and
-the run queue's tables, to this release's version, under an advisory lock, so that processes starting at
-once apply each migration once; run, schedule and serve migrate on start too,
-unless their role may not create tables. 'store status' prints the schema
-version of the database and of this release. The password of the URL is never
-printed. A state dir (--state-dir) needs neither: it is migrated when opened.`,
+the run queue's tables, to this release's version, under an advisory lock, so
+that processes starting at once apply each migration once; run, schedule and
+serve migrate on start too, unless their role may not create tables. 'store
+status' prints the schema version of the database and of this release, and
+the migrations pending, the run queue's included. The password of the URL is
+never printed. A state dir (--state-dir) needs neither: it is migrated when
+opened.`,
 		exits: "0 done; 1 the database could not be reached or migrated; 2 bad usage.",
 		run:   runStore,
 	}
@@ -99,12 +102,21 @@ func runStore(e *env, args []string) int {
 		e.errorf("store status: %s", sf.errorText(spec, err))
 		return ExitFailed
 	}
+	// serve migrates the run queue's tables on start, as it does the
+	// schema: a role that may not create tables needs 'store migrate'
+	// for either, so "up to date" takes both.
+	queuePending, err := queue.Pending(ctx, pool)
+	if err != nil {
+		e.errorf("store status: %s", sf.errorText(spec, err))
+		return ExitFailed
+	}
 	if asJSON {
 		out := struct {
 			Database string `json:"database"`
 			postgres.Status
-			Pending int `json:"pending"`
-		}{spec.String(), st, st.Pending()}
+			Pending      int `json:"pending"`
+			QueuePending int `json:"queue_pending"`
+		}{spec.String(), st, st.Pending(), queuePending}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
@@ -116,8 +128,15 @@ func runStore(e *env, args []string) int {
 	switch {
 	case st.Version > st.Latest:
 		fmt.Fprintln(e.stdout, "the database is newer than this release: use a newer arsenal-run")
-	case st.Pending() > 0:
-		fmt.Fprintf(e.stdout, "pending: %s; run '%s store migrate'\n", plural(st.Pending(), "migration", "migrations"), program)
+	case st.Pending() > 0 || queuePending > 0:
+		var what []string
+		if st.Pending() > 0 {
+			what = append(what, plural(st.Pending(), "migration", "migrations")+" of the schema")
+		}
+		if queuePending > 0 {
+			what = append(what, plural(queuePending, "migration", "migrations")+" of the run queue's tables")
+		}
+		fmt.Fprintf(e.stdout, "pending: %s; run '%s store migrate'\n", strings.Join(what, " and "), program)
 	default:
 		fmt.Fprintln(e.stdout, "up to date")
 	}

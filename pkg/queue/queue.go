@@ -150,6 +150,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	driver := riverpgxv5.New(cfg.Store.Pool())
 	if _, err := Migrate(ctx, cfg.Store.Pool()); err != nil {
+		if postgres.PermissionDenied(err) {
+			err = fmt.Errorf("%w; the role of the URL may not create tables: an administrator can run 'arsenal-run store migrate --state URL' with a role that may (the database's owner), then start this again", err)
+		}
 		return nil, err
 	}
 	workers := river.NewWorkers()
@@ -309,6 +312,30 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	})
 	if err != nil {
 		return n, fmt.Errorf("queue: migrate the job tables: %w", err)
+	}
+	return n, nil
+}
+
+// Pending returns how many migrations of the queue's own tables Migrate
+// would apply to the database of pool, without changing it.
+func Pending(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return 0, fmt.Errorf("queue: read the job tables' version: %w", err)
+	}
+	have, err := m.ExistingVersions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("queue: read the job tables' version: %w", err)
+	}
+	applied := make(map[int]bool, len(have))
+	for _, v := range have {
+		applied[v.Version] = true
+	}
+	n := 0
+	for _, v := range m.AllVersions() {
+		if !applied[v.Version] {
+			n++
+		}
 	}
 	return n, nil
 }
