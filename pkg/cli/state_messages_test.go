@@ -144,3 +144,19 @@ func TestStoreStatusCountsTheQueueTables(t *testing.T) {
 		t.Errorf("store status after store migrate: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestMigrateWithNothingPendingNeedsNoRightToCreate: 'store migrate' as
+// a role that may not create tables, on a database the owner migrated,
+// has nothing to do and succeeds, so that a deploy may run it with the
+// replicas' role.
+func TestMigrateWithNothingPendingNeedsNoRightToCreate(t *testing.T) {
+	url := pgURL(t)
+	if r := runMain(t, "store", "migrate", "--state", url); r.code != ExitOK {
+		t.Fatalf("store migrate as the owner: exit %d\n%s", r.code, r.stderr)
+	}
+	weak := weakRole(t, url)
+	r := runMain(t, "store", "migrate", "--state", weak)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "applied 0 migrations") {
+		t.Errorf("store migrate with nothing pending, as a role that may not create tables: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -261,11 +261,20 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, version int) (int, error) 
 		return 0, fmt.Errorf("migrate: take the migration lock: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS arsenal_schema (
+	// A database already migrated needs no right to create tables: a
+	// role without it may check that nothing is pending, as a deploy
+	// script's 'store migrate' does with the replicas' role.
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('arsenal_schema') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS arsenal_schema (
 			version    integer PRIMARY KEY,
 			applied_at timestamptz NOT NULL DEFAULT now()
 		)`); err != nil {
-		return 0, fmt.Errorf("migrate: %w", err)
+			return 0, fmt.Errorf("migrate: %w", err)
+		}
 	}
 	var v int
 	if err := conn.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM arsenal_schema`).Scan(&v); err != nil {
