@@ -25,7 +25,7 @@ reads it (a CI secret, a vault).
 (90d, 720h); the server refuses the key from then on.
 Each role must be one the policy defines: the built-in policy's, or with
 --policy those of the policy file serve is started with.`,
-		exits: "0 ok; 2 bad usage.",
+		exits: "0 ok; 1 the key could not be written to standard output (no entry is printed then); 2 bad usage.",
 		run:   runKeys,
 	}
 }
@@ -93,7 +93,12 @@ func runKeys(e *env, args []string) int {
 	// The key alone goes to standard output, so that KEY=$(keys new ...)
 	// or > key.txt holds the key and nothing else; the entry for the keys
 	// file goes to the person, on standard error.
-	fmt.Fprintln(e.stdout, key)
+	if _, err := fmt.Fprintln(e.stdout, key); err != nil {
+		// The key is lost: an entry for it would let no one in, and
+		// read as if a key had been made.
+		fmt.Fprintf(e.stderr, "%s keys: the key could not be written to standard output, so no entry for it is printed; run 'keys new' again where its output can be written\n", program)
+		return ExitFailed
+	}
 	fmt.Fprintf(e.stderr, "# Add this entry under keys: in the keys file, then send SIGHUP to serve.\n# A new keys file starts with these two lines, the entry under them:\n#   version: 1\n#   keys:\n# The key (on standard output) is shown only this once; the file holds only its SHA-256.\n  - %s\n", entry)
 	return ExitOK
 }

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"strings"
+	"syscall"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -32,6 +34,19 @@ func TestKeysNewNameThatYAMLReadsAsAnotherType(t *testing.T) {
 		}
 		if strings.Contains(entry, "{name: "+name+",") == quoted {
 			t.Errorf("--name %s: quoted %v, want %v: %s", name, !quoted, quoted, entry)
+		}
+	}
+}
+
+// TestKeysNewPrintsNoEntryForAKeyNotWritten: when the key cannot be
+// written to standard output (a full disk, a reader gone), no entry for
+// it is printed, since no one holds the key; the command fails.
+func TestKeysNewPrintsNoEntryForAKeyNotWritten(t *testing.T) {
+	for _, err := range []error{syscall.ENOSPC, syscall.EPIPE} {
+		var errb bytes.Buffer
+		code := Main([]string{"keys", "new", "--name", "ci", "--role", "viewer"}, strings.NewReader(""), failingWriter{err}, &errb)
+		if code != ExitFailed || strings.Contains(errb.String(), "sha256") || !strings.Contains(errb.String(), "no entry for it is printed") {
+			t.Errorf("%v on stdout: exit %d, stderr:\n%s", err, code, errb.String())
 		}
 	}
 }
