@@ -111,7 +111,7 @@ func cacheWhere(f CacheFilter) (string, []any) {
 // their outputs; Size is filled instead.
 func (s *Store) CacheList(ctx context.Context, f CacheFilter) ([]CacheInfo, error) {
 	where, args := cacheWhere(f)
-	rows, err := s.db.QueryContext(ctx, `SELECT key, op, playbook, step, length(output), created_at, expires_at FROM cache`+where+` ORDER BY created_at DESC, key`, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT key, op, playbook, step, length(CAST(output AS BLOB)), created_at, expires_at FROM cache`+where+` ORDER BY created_at DESC, key`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("history: cache: %w", err)
 	}

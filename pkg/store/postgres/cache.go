@@ -76,7 +76,7 @@ func cacheWhere(f history.CacheFilter) (string, []any) {
 // first, without their outputs.
 func (s *Store) CacheList(ctx context.Context, f history.CacheFilter) ([]history.CacheInfo, error) {
 	where, args := cacheWhere(f)
-	rows, err := s.pool.Query(ctx, `SELECT key, op, playbook, step, length(output), created_at, expires_at FROM cache`+where+` ORDER BY created_at DESC, key`, args...)
+	rows, err := s.pool.Query(ctx, `SELECT key, op, playbook, step, octet_length(output), created_at, expires_at FROM cache`+where+` ORDER BY created_at DESC, key`, args...)
 	if err != nil {
 		return nil, s.wrap("cache", err)
 	}

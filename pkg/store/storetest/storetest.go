@@ -49,6 +49,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"SlotsClaimedOnceAcrossStores", testSlotsClaimedOnce},
 		{"SlotBlockerStarting", testSlotBlockerStarting},
 		{"Cache", testCache},
+		{"CacheSizeInBytes", testCacheSizeInBytes},
 		{"Groups", testGroups},
 		{"GroupOfDeadOwnerIsReleased", testGroupDeadOwner},
 		{"GroupOfEndedRunIsReleased", testGroupEndedRun},
