@@ -171,11 +171,17 @@ func (d *daemon) reloaded(st server.State) string {
 // keyExpiryNotice is how long before its end serve warns of a key.
 const keyExpiryNotice = 7 * 24 * time.Hour
 
-// warnExpiry warns of the keys of the keys file that have expired, which
-// every request is refused with, and of those that expire within
-// keyExpiryNotice: at start, and with prefix "SIGHUP: " after a reload.
+// warnExpiry warns of a keys file with no entry at all, and of the keys
+// of the keys file that have expired, which every request is refused
+// with, and of those that expire within keyExpiryNotice: at start, and
+// with prefix "SIGHUP: " after a reload.
 func (d *daemon) warnExpiry(prefix string, keys *server.Keys, now time.Time) {
 	if keys == nil {
+		return
+	}
+	if n, certs := keys.Len(); n == 0 && certs == 0 {
+		d.warnf("%sthe keys file %s has no keys and no certs, so every request is refused; add entries made with '%s keys new --name NAME --role ROLE', then send SIGHUP",
+			prefix, d.o.keys, program)
 		return
 	}
 	expired, soon := keys.Expiring(now, keyExpiryNotice)

@@ -58,3 +58,24 @@ func TestServeWarnsOfExpiredKeys(t *testing.T) {
 		t.Errorf("exit %d\n%s", c, p.stderr.String())
 	}
 }
+
+// TestServeWarnsOfAKeysFileWithNoEntry: a keys file that lists no key and
+// no cert refuses every request; serve says so at start and after a
+// SIGHUP, as it does when every key has expired.
+func TestServeWarnsOfAKeysFileWithNoEntry(t *testing.T) {
+	f := newServeFixture(t)
+	if err := os.WriteFile(f.keys, []byte("version: 1\nkeys:\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.serve(t)
+	want := "the keys file " + f.keys + " has no keys and no certs, so every request is refused; add entries made with 'arsenal-run keys new"
+	if !strings.Contains(p.stderr.String(), want) {
+		t.Errorf("at start, no %q in\n%s", want, p.stderr.String())
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.waitFor(t, "SIGHUP: "+want)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if c := p.wait(t); c != ExitOK {
+		t.Errorf("exit %d\n%s", c, p.stderr.String())
+	}
+}
