@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
 // TestCacheEndToEnd caches a shell step through the command line: refused
@@ -140,5 +143,35 @@ func TestCacheKeepsScopesAndDirectoriesApart(t *testing.T) {
 	s := readReport(t, rep).Steps[0]
 	if r.code == ExitOK || s.Cached || s.Output != nil {
 		t.Errorf("a role with no file roots: exit %d, cached %v, output %v; want the read refused, as without the cache", r.code, s.Cached, s.Output)
+	}
+}
+
+// TestCacheErrorNamesTheStateAndExits1: a cache that cannot be read or
+// cleared is reported with the state dir it is in, and exits 1, as the
+// help says.
+func TestCacheErrorNamesTheStateAndExits1(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	s, err := history.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", filepath.Join(state, history.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`DROP TABLE cache`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"list", "clear"} {
+		r := runMain(t, "cache", sub, "--state-dir", state)
+		if r.code != ExitFailed || !strings.Contains(r.stderr, "cache "+sub+": --state-dir "+state+": ") {
+			t.Errorf("cache %s of a damaged database: exit %d\n%s", sub, r.code, r.stderr)
+		}
+	}
+	if r := runMain(t, "cache", "--help"); !strings.Contains(r.stdout, "1 the cache could not be read or cleared") {
+		t.Errorf("cache --help does not give exit 1:\n%s", r.stdout)
 	}
 }

@@ -22,7 +22,7 @@ every run and process that uses it. 'cache list' shows the entries, newest
 first: their key (a hash; parameters are never stored), op, playbook and step,
 age and expiry. Expired entries are misses and are listed until cleared.
 'cache clear' removes the entries of a playbook, an op, both, or all.`,
-		exits: "0 done; 2 bad usage or no readable state dir.",
+		exits: "0 done; 1 the cache could not be read or cleared; 2 bad usage or no readable state dir.",
 		run:   runCache,
 	}
 }
@@ -72,7 +72,7 @@ func runCache(e *env, args []string) int {
 	if sub == "clear" {
 		n, err := store.CacheClear(ctx, f)
 		if err != nil {
-			e.errorf("cache: %v", err)
+			e.errorf("cache clear: %s: %v; nothing was removed", stateName(spec), err)
 			return ExitFailed
 		}
 		fmt.Fprintf(e.stdout, "removed %s\n", plural(int(n), "cache entry", "cache entries"))
@@ -80,7 +80,7 @@ func runCache(e *env, args []string) int {
 	}
 	list, err := store.CacheList(ctx, f)
 	if err != nil {
-		e.errorf("cache: %v", err)
+		e.errorf("cache list: %s: %v", stateName(spec), err)
 		return ExitFailed
 	}
 	if asJSON {
