@@ -32,8 +32,9 @@ type AuditLog struct {
 	path    string
 	mu      sync.Mutex
 	written sync.Cond // broadcast when a batch has been written
-	f       *os.File
+	f       auditFile
 	writing bool        // a batch is being written, the lock released
+	torn    bool        // the file ends in part of a line (see writeBatch)
 	next    *auditBatch // lines waiting for the next write
 	spare   []byte      // the buffer of a written batch, for reuse
 }
@@ -199,12 +200,12 @@ func (a *AuditLog) write(l *AuditLine) error {
 		}
 		// Nobody is writing: write every line gathered so far, this one
 		// among them.
-		batch, f := a.next, a.f
+		batch, f, torn := a.next, a.f, a.torn
 		a.next, a.writing = nil, true
 		a.mu.Unlock()
-		_, err := f.Write(batch.buf)
+		err := writeBatch(f, batch.buf, &torn)
 		a.mu.Lock()
-		batch.done, batch.err, a.writing = true, err, false
+		batch.done, batch.err, a.writing, a.torn = true, err, false, torn
 		if cap(batch.buf) <= 64<<10 {
 			a.spare = batch.buf
 		}
@@ -234,6 +235,9 @@ func (a *AuditLog) Reopen() error {
 	}
 	old := a.f
 	a.f = f
+	if st, err := f.Stat(); err == nil && st.Size() == 0 {
+		a.torn = false // a new file: the part is in the old one
+	}
 	a.mu.Unlock()
 	// No line is in flight to old now: the wait above saw every batch
 	// written, and new lines take a.f under the lock.
