@@ -278,7 +278,9 @@ func (d *daemon) run() int {
 	}
 	auditPath := o.auditLog
 	if o.stateDir != "" {
-		if err := os.MkdirAll(o.stateDir, 0o755); err != nil {
+		// 0700, as history.Open makes a state dir: it holds the
+		// reports and the audit log.
+		if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
 			e.errorf("--state-dir: %v", err)
 			return ExitUsage
 		}

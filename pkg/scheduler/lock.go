@@ -40,7 +40,8 @@ func (e *HeldError) Error() string {
 // without waiting: when another process holds it, it returns a *HeldError
 // naming that process's pid.
 func LockStateDir(dir string) (*StateLock, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// 0700, as history.Open makes a state dir: it holds the reports.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("scheduler lock: %w", err)
 	}
 	path := filepath.Join(dir, LockFileName)

@@ -102,7 +102,8 @@ func OpenSessions(stateDir string, ttl time.Duration, now func() time.Time) (*Se
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+	// 0700, as history.Open makes a state dir.
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("sessions: %w", err)
 	}
 	key, err := sessionKey(filepath.Join(stateDir, SessionKeyFile))
