@@ -154,7 +154,7 @@ func Open(dir string) (*Store, error) {
 	}
 	defer unlockOwner(lock)
 	if err := ownOnly(abs); err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, fullDiskError(absDir, fmt.Errorf("history: %w", err))
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
@@ -174,11 +174,11 @@ func Open(dir string) (*Store, error) {
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("history: %s: set WAL mode: %w", abs, err)
+		return nil, fullDiskError(absDir, fmt.Errorf("history: %s: set WAL mode: %w", abs, err))
 	}
 	if err := migrate(ctx, db, SchemaVersion); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("history: %s: %w", abs, err)
+		return nil, fullDiskError(absDir, fmt.Errorf("history: %s: %w", abs, err))
 	}
 	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now}
 	if s.lock, err = lockOwner(s.ownerPath(s.owner)); err != nil {
