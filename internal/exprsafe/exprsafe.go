@@ -35,6 +35,7 @@ func Harden(cfg *conf.Config, maxNodes uint, maxString, maxWork int) {
 	}
 	addBuilders(cfg, maxString, maxWork)
 	addWork(cfg)
+	addListCheck(cfg)
 	addMatch(cfg)
 }
 

@@ -115,6 +115,7 @@ func (r *router) routeWork(node *ast.Node) {
 	case *ast.PredicateNode:
 		r.route(&n.Node, turnFn, n.Node)
 	case *ast.BuiltinNode:
+		r.routeLists(n)
 		if per, ok := walks[n.Name]; ok {
 			for i := range n.Arguments {
 				r.walk(&n.Arguments[i], per)
