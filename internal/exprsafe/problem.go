@@ -18,16 +18,27 @@ import (
 // reflect.Value.Len on zero Value", which tells nobody that, say, the
 // fan-out whose output it read was skipped. It then names the function
 // and what it was given, and, for null, what advice says: why the value
-// may be null, and what to do ("" when it knows nothing to say).
+// may be null, and what to do ("" when it knows nothing to say). Other
+// errors of a value of the wrong type are said in the docs' words too
+// (see plainProblem).
 //
 // A field read from null, "cannot fetch v from <nil>", names the value
 // that is null as the expression writes it (steps.x.output), which advice
 // is given too, and the ?. that reads the field all the same.
 func Problem(program *vm.Program, err error, advice func(null string) string) string {
+	name := ""
 	var fe *file.Error
 	located := errors.As(err, &fe) && program != nil
+	if located {
+		src := program.Source().String()
+		if name = callAt(src, fe.From); name != "" {
+			name += "()"
+		} else {
+			name = operatorAt(src, fe.From)
+		}
+	}
 	var ve *reflect.ValueError
-	if !errors.As(err, &ve) || ve.Method != "reflect.Value.Len" && ve.Method != "reflect.Value.Index" {
+	if !errors.As(err, &ve) || ve.Kind != reflect.Invalid && ve.Method != "reflect.Value.Len" && ve.Method != "reflect.Value.Index" {
 		msg := err.Error()
 		if i := strings.IndexByte(msg, '\n'); i >= 0 {
 			msg = msg[:i]
@@ -37,16 +48,22 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 				return fmt.Sprintf("%s is null, so it has no field %s%s; read the field as %s?.%s, null when %s is", chain, m[1], because(advice(chain)), chain, m[1], chain)
 			}
 		}
-		return msg
+		// The position in the expression, " (1:5)", stays at the end.
+		at := ""
+		if m := rePosition.FindStringIndex(msg); m != nil {
+			msg, at = msg[:m[0]], msg[m[0]:]
+		}
+		return plainProblem(msg, name, advice("")) + at
 	}
 	what := "a function over a list"
-	if located {
-		if name := callAt(program.Source().String(), fe.From); name != "" {
-			what = name + "()"
-		}
+	if name != "" {
+		what = name
 	}
 	switch ve.Kind {
 	case reflect.Invalid:
+		if ve.Method != "reflect.Value.Len" && ve.Method != "reflect.Value.Index" {
+			return given(what, "null", argWants[name], advice(""))
+		}
 		return fmt.Sprintf("%s was given null, not a list%s", what, because(advice("")))
 	case reflect.Map, reflect.Struct:
 		return fmt.Sprintf("%s was given a map, not a list; go over keys(m) or values(m)", what)

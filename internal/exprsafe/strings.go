@@ -181,7 +181,7 @@ func joinList(v any) ([]string, error) {
 		for i, x := range l {
 			s, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("join takes a list of strings; item %d is %T", i, x)
+				return nil, fmt.Errorf("join takes a list of strings; item %d is %s", i, article(valueKind(reflect.ValueOf(x))))
 			}
 			out[i] = s
 		}

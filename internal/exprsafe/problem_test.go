@@ -1,0 +1,79 @@
+package exprsafe
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/optimizer"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+)
+
+// problemOf evaluates src as run does and returns what Problem says of
+// its error ("" when it succeeds).
+func problemOf(t *testing.T, src string, env map[string]any) string {
+	t.Helper()
+	cfg := conf.CreateNew()
+	expr.Env(env)(cfg)
+	Harden(cfg, 1000, testLimit, 5_000_000)
+	tree, err := parser.ParseWithConfig(src, cfg)
+	if err != nil {
+		t.Fatalf("parse %s: %v", src, err)
+	}
+	if _, err := Check(tree, cfg); err != nil {
+		t.Fatalf("check %s: %v", src, err)
+	}
+	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
+		t.Fatal(err)
+	}
+	prog, err := compiler.Compile(tree, cfg)
+	if err != nil {
+		t.Fatalf("compile %s: %v", src, err)
+	}
+	m := vm.VM{MemoryBudget: 1_000_000}
+	if _, err := m.Run(prog, env); err != nil {
+		return Problem(prog, err, func(string) string { return "ADVICE" })
+	}
+	return ""
+}
+
+// TestProblemSpeaksTheDocsWords: a built-in or operator given a value of
+// the wrong type at run time is named, with the value's kind as the docs
+// say it (null, number, list, map), never Go's interface conversion,
+// reflect message or type names.
+func TestProblemSpeaksTheDocsWords(t *testing.T) {
+	env := map[string]any{"u": map[string]any{"n": 1.5, "s": "x", "l": []any{1.0, 2.0}, "m": map[string]any{"a": 1}}}
+	for src, want := range map[string]string{
+		`trim(u.missing)`:           `trim() was given null, not a string; give a default with ??, as in x ?? ""`,
+		`hasPrefix(u.missing, "a")`: `hasPrefix() was given null, not a string`,
+		`date(u.missing)`:           `date() was given null, not a string`,
+		`duration(u.n)`:             `duration() was given a number, not a string`,
+		`u.n matches "a"`:           `matches was given a number, not a string`,
+		`len(u.missing)`:            `len() was given null: ADVICE`,
+		`upper(u.n)`:                `upper() was given a number, not a string`,
+		`fromJSON(u.m)`:             `fromJSON() was given a map, not a string`,
+		`keys(u.missing)`:           `keys() was given null, not a map`,
+		`keys(u.l)`:                 `keys() was given a list, not a map`,
+		`reverse(u.missing)`:        `reverse() was given null, not a list: ADVICE`,
+		`abs(u.s)`:                  `abs() was given a string, not a number`,
+		`int(u.missing)`:            `int() was given null, not a number; give a default with ??, as in x ?? 0`,
+		`take(u.l, -1)`:             `take() was given an index or count out of range`,
+		`count(u.l)`:                `count() needed true or false from its condition (or its items), but got a number`,
+		`join(u.l)`:                 `join takes a list of strings; item 0 is a number`,
+		`u.missing + 1`:             `invalid operation: null + int`,
+		`u.missing.a`:               `u.missing is null, so it has no field a: ADVICE; read the field as u.missing?.a`,
+	} {
+		got := problemOf(t, src, env)
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want it to hold %q", src, got, want)
+		}
+		for _, goWord := range []string{"interface", "reflect", "<nil>", "float64", "invalid argument", " invalid"} {
+			if strings.Contains(got, goWord) {
+				t.Errorf("%s: %q speaks Go (%q)", src, got, goWord)
+			}
+		}
+	}
+}
