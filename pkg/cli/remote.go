@@ -459,9 +459,9 @@ func (r *remote) runs() int {
 	if _, err := r.call(context.Background(), "GET", path, nil, &out); err != nil {
 		return r.fail(err)
 	}
-	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED", "DURATION"}}
+	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED (UTC)", "DURATION"}}
 	for _, run := range out.Runs {
-		t.add(run.ID, run.Playbook, run.Status, run.Trigger, run.StartedAt.Local().Format("2006-01-02 15:04:05"), report.FormatMS(run.DurationMS))
+		t.add(run.ID, run.Playbook, run.Status, run.Trigger, run.StartedAt.UTC().Format("2006-01-02 15:04:05"), report.FormatMS(run.DurationMS))
 	}
 	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
 	return ExitOK

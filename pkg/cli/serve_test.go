@@ -453,7 +453,7 @@ func TestRemote(t *testing.T) {
 		t.Fatalf("run: %d %s", r.code, r.stderr)
 	}
 	id := strings.Fields(r.stdout)[0]
-	if r := remote(f.viewer, "runs", "--playbook", "hello"); r.code != 0 || !strings.Contains(r.stdout, "hello") || strings.Contains(r.stdout, "sleeper") {
+	if r := remote(f.viewer, "runs", "--playbook", "hello"); r.code != 0 || !strings.Contains(r.stdout, "hello") || strings.Contains(r.stdout, "sleeper") || !strings.Contains(r.stdout, "STARTED (UTC)") {
 		t.Errorf("runs: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := remote(f.admin, "cancel", id); r.code != 0 || !strings.Contains(r.stdout, "cancelling "+id) {

@@ -29,7 +29,7 @@ func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 	}
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STARTED\tRUN\tPLAYBOOK\tSTATUS\tDURATION\tNOTE")
+	fmt.Fprintln(tw, "STARTED (UTC)\tRUN\tPLAYBOOK\tSTATUS\tDURATION\tNOTE")
 	for _, r := range runs {
 		dur := "-"
 		if r.FinishedAt != nil {

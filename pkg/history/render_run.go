@@ -58,7 +58,7 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 	// come from a file anyone who can write the state dir can change:
 	// nothing from them reaches the terminal uncleaned.
 	fmt.Fprintf(&b, "run       %s\nplaybook  %s (%s)\nstatus    %s %s\nstarted   %s\n", termtext.Clean(run.ID), termtext.Clean(run.Playbook), termtext.Clean(run.Path),
-		icon(run.Status), termtext.Clean(string(run.Status)), run.StartedAt.UTC().Format("2006-01-02 15:04:05"))
+		icon(run.Status), termtext.Clean(string(run.Status)), run.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 	switch {
 	case run.Status == StatusInterrupted:
 		fmt.Fprintf(&b, "duration  at least %s (until its last recorded step ended)\n", report.FormatMS(run.DurationMS))
@@ -365,7 +365,7 @@ func writeOrigin(b *strings.Builder, run Run) {
 		trigger = string(TriggerCLI)
 	}
 	if run.Slot != nil {
-		trigger += ", slot " + run.Slot.UTC().Format("2006-01-02 15:04:05")
+		trigger += ", slot " + run.Slot.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
 	fmt.Fprintf(b, "trigger   %s\n", termtext.Clean(trigger))
 	roles := termtext.Clean(strings.Join(run.Roles, ", "))

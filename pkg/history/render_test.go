@@ -31,7 +31,7 @@ func TestWriteRuns(t *testing.T) {
 	if err := WriteRuns(&b, runs, false); err != nil {
 		t.Fatal(err)
 	}
-	want := `STARTED              RUN                   PLAYBOOK  STATUS         DURATION  NOTE
+	want := `STARTED (UTC)        RUN                   PLAYBOOK  STATUS         DURATION  NOTE
 2025-03-14 10:00:00  20250314T100000-aaaa  deploy    ✗ failed       9.9s      execution: step health failed: status 503; resumed from 20250314T090000-bbbb
 2025-03-14 09:00:00  20250314T090000-bbbb  deploy    ↯ interrupted  ≥0ms      
 2025-03-14 11:00:00  20250314T110000-cccc  nightly   … running      -         
@@ -235,7 +235,7 @@ func TestWriteRunSaysWhoStartedIt(t *testing.T) {
 		want []string
 	}{
 		{Run{ID: "s", Playbook: "tick", Status: report.StatusSucceeded, StartedAt: slot, Trigger: TriggerSchedule, Slot: &slot, StartedBy: "scheduler", Roles: []string{"operator"}},
-			[]string{"trigger   schedule, slot 2026-12-02 03:00:00\n", "by        scheduler, roles operator\n"}},
+			[]string{"started   2026-12-02 03:00:00 UTC\n", "trigger   schedule, slot 2026-12-02 03:00:00 UTC\n", "by        scheduler, roles operator\n"}},
 		{Run{ID: "a", Playbook: "p", Status: report.StatusFailed, StartedAt: slot, Trigger: TriggerAPI, StartedBy: "oncall-key", Roles: []string{"operator", "viewer"}, ResumedFrom: "r0"},
 			[]string{"trigger   api\n", "by        oncall-key, roles operator, viewer\n", "resumes   r0\n"}},
 		{Run{ID: "c", Playbook: "p", Status: report.StatusSucceeded, StartedAt: slot, Roles: []string{"admin"}},
