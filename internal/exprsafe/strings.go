@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/conf"
@@ -213,8 +214,31 @@ func buildString(args ...any) (any, error) {
 	if err := b.charge("string", est); err != nil {
 		return nil, err
 	}
-	out := builtin.String(deref(args[1])).(string)
+	out := text(deref(args[1]))
 	return out, b.settle("string", len(out), est)
+}
+
+// text is string(v): expr's own, but for what it writes in Go's words.
+// As interpolation writes them: a time in RFC 3339 (Go's form adds the
+// monotonic clock reading, "m=+0.031"), null as nothing (not "<nil>"),
+// lists and maps as JSON (not "[1 a]" and "map[a:1]"); a time zone by its
+// name.
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	case time.Location:
+		return x.String()
+	}
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map:
+		if out, err := json.Marshal(v); err == nil {
+			return string(out)
+		}
+	}
+	return builtin.String(v).(string)
 }
 
 // settle charges what a builder built beyond the estimate it charged.

@@ -140,7 +140,7 @@ func TestBuildersKeepTheirMeaning(t *testing.T) {
 		{"join(l, ', ')", "p, q"},
 		{"join(split('a.b', '.'), '-')", "a-b"},
 		{"toJSON(m)", "{\n  \"k\": [\n    1,\n    \"v\"\n  ]\n}"},
-		{"string(l)", "[p q]"},
+		{"string(l)", `["p","q"]`}, // as interpolation writes a list, not Go's [p q]
 		{"string(n)", "2"},
 		{"upper(s) + lower('CD')", "ABcd"},
 		{"toBase64(s)", "YWI="},
@@ -178,5 +178,26 @@ func TestBuildersRefuseWhatIsNotAString(t *testing.T) {
 	}
 	if out, err := run(t, "upper(u.b) + toBase64(u.b)", map[string]any{"u": map[string]any{"b": "ok"}}); err != nil || out != "OKb2s=" {
 		t.Errorf("strings: %v, %v", out, err)
+	}
+}
+
+// TestStringWritesAsInterpolationDoes: string(v) writes a time in RFC 3339
+// without Go's monotonic clock reading, null as nothing, lists and maps as
+// JSON and a time zone by its name, never in Go's formats.
+func TestStringWritesAsInterpolationDoes(t *testing.T) {
+	at := time.Now() // with a monotonic clock reading
+	env := map[string]any{"u": map[string]any{"at": at, "l": []any{1, "a"}, "m": map[string]any{"a": 1}}}
+	for src, want := range map[string]string{
+		`string(u.at)`:                     at.Format(time.RFC3339Nano),
+		`string(u.missing)`:                "",
+		`string(u.l)`:                      `[1,"a"]`,
+		`string(u.m)`:                      `{"a":1}`,
+		`string(timezone("Asia/Kolkata"))`: "Asia/Kolkata",
+		`string(duration("90s"))`:          "1m30s",
+		`"at " + string(date("2026-03-29T01:30:00Z").In(timezone("Asia/Kolkata")))`: "at 2026-03-29T07:00:00+05:30",
+	} {
+		if out, err := run(t, src, env); err != nil || out != want {
+			t.Errorf("%s = %#v, %v; want %q", src, out, err, want)
+		}
 	}
 }

@@ -343,6 +343,12 @@ func (p *plainer) data(v any, depth int) (any, error) {
 		return x.Format(time.RFC3339Nano), nil
 	case time.Duration:
 		return x.String(), nil
+	case *time.Location:
+		// timezone("Europe/Paris"): its name, not the {} of its JSON.
+		if x == nil {
+			return nil, nil
+		}
+		return x.String(), nil
 	case int64:
 		return int(x), nil
 	case float32:
