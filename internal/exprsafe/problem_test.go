@@ -4,11 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/compiler"
-	"github.com/expr-lang/expr/conf"
-	"github.com/expr-lang/expr/optimizer"
-	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -16,23 +11,7 @@ import (
 // its error ("" when it succeeds).
 func problemOf(t *testing.T, src string, env map[string]any) string {
 	t.Helper()
-	cfg := conf.CreateNew()
-	expr.Env(env)(cfg)
-	Harden(cfg, 1000, testLimit, 5_000_000)
-	tree, err := parser.ParseWithConfig(src, cfg)
-	if err != nil {
-		t.Fatalf("parse %s: %v", src, err)
-	}
-	if _, err := Check(tree, cfg); err != nil {
-		t.Fatalf("check %s: %v", src, err)
-	}
-	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
-		t.Fatal(err)
-	}
-	prog, err := compiler.Compile(tree, cfg)
-	if err != nil {
-		t.Fatalf("compile %s: %v", src, err)
-	}
+	prog := compile(t, src, env)
 	m := vm.VM{MemoryBudget: 1_000_000}
 	if _, err := m.Run(prog, env); err != nil {
 		return Problem(prog, err, func(string) string { return "ADVICE" })

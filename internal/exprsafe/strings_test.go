@@ -17,9 +17,17 @@ import (
 
 const testLimit = 1 << 20
 
-// run compiles src as pkg/steps does (Harden, then Check where
-// checker.Check would be) and evaluates it under expr's memory budget.
+// run compiles src as pkg/steps does (see compile) and evaluates it
+// under expr's memory budget.
 func run(t testing.TB, src string, env map[string]any) (any, error) {
+	t.Helper()
+	m := vm.VM{MemoryBudget: 1_000_000}
+	return m.Run(compile(t, src, env), env)
+}
+
+// compile compiles src as pkg/steps does: Harden, then Check where
+// checker.Check would be.
+func compile(t testing.TB, src string, env map[string]any) *vm.Program {
 	t.Helper()
 	cfg := conf.CreateNew()
 	expr.Env(env)(cfg)
@@ -38,8 +46,7 @@ func run(t testing.TB, src string, env map[string]any) (any, error) {
 	if err != nil {
 		t.Fatalf("compile %s: %v", src, err)
 	}
-	m := vm.VM{MemoryBudget: 1_000_000}
-	return m.Run(prog, env)
+	return prog
 }
 
 // doubling is a let chain that doubles a 1000-byte literal n times.

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 )
 
 const tickPlaybook = "version: 1\nname: tick\nschedule: {cron: \"@every 1s\"}\nsteps:\n  - {id: a, op: control.log, with: {message: tick}}\n"
@@ -263,32 +265,8 @@ func TestServeTakesNoRequestsWhileScheduledRunsEnd(t *testing.T) {
 // when the connection's timeout says so, with an error that explains it.
 func TestServeReloadDuringStartUpDoesNotKillIt(t *testing.T) {
 	f := newServeFixture(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	reached := make(chan struct{}, 1)
-	go func() {
-		var held []net.Conn // answer nothing until the end
-		defer func() {
-			for _, c := range held {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-			select {
-			case reached <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	url := "postgres://app:pw@" + l.Addr().String() + "/ops?sslmode=disable&connect_timeout=2"
+	addr, reached := pgtest.Silent(t)
+	url := "postgres://app:pw@" + addr + "/ops?sslmode=disable&connect_timeout=2"
 	p := start(t, "", "serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--state", url, "--audit-log", filepath.Join(f.dir, "audit.log"))
 	select {
 	case <-reached: // serve is in its start-up, connecting

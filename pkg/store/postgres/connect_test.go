@@ -2,10 +2,11 @@ package postgres
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 )
 
 // TestConnectToASilentServerEnds: a server that takes the connection but
@@ -13,30 +14,11 @@ import (
 // connection once the default timeout has passed, saying so; it held it
 // for ever, and serve's start-up with it.
 func TestConnectToASilentServerEnds(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		var held []net.Conn // read nothing, answer nothing, until the end
-		defer func() {
-			for _, c := range held {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
+	addr, _ := pgtest.Silent(t)
 	// The test's own bound: the connection must end well before it.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err = connect(ctx, "postgres://app:pw@"+l.Addr().String()+"/ops?sslmode=disable", 1, 300*time.Millisecond)
+	_, err := connect(ctx, "postgres://app:pw@"+addr+"/ops?sslmode=disable", 1, 300*time.Millisecond)
 	if err == nil {
 		t.Fatal("connected to a server that never answers")
 	}
