@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
-	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
@@ -103,12 +103,12 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		if ev.Attempts > 0 {
 			add(num("attempts", int64(ev.Attempts)))
 		}
-		add(str("duration", fmtDuration(ev.DurationMS)))
+		add(str("duration", report.FormatMS(ev.DurationMS)))
 		if ev.Reason != "" {
 			add(str("reason", ev.Reason))
 		}
 		if ev.Cached {
-			add(str("cached", "true"), str("cache_age", fmtDuration(ev.CacheAgeMS)))
+			add(str("cached", "true"), str("cache_age", report.FormatMS(ev.CacheAgeMS)))
 		}
 		if ev.Err != "" {
 			add(str("error", ev.Err))
@@ -146,7 +146,7 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 				add(str("label", ev.Label))
 			}
 		}
-		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)))
+		add(num("attempt", int64(ev.Attempt)), str("delay", report.FormatMS(ev.DelayMS)))
 		if ev.Err == "" && ev.Message != "" {
 			add(str("condition", ev.Message))
 		} else {
@@ -160,7 +160,7 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 				add(str("label", ev.Label))
 			}
 		}
-		add(num("attempt", int64(ev.Attempt)), str("delay", fmtDuration(ev.DelayMS)), str("condition", ev.Message))
+		add(num("attempt", int64(ev.Attempt)), str("delay", report.FormatMS(ev.DelayMS)), str("condition", ev.Message))
 		return zerolog.InfoLevel, "repeating", fs
 	case engine.EventLog:
 		level := zerolog.InfoLevel
@@ -185,7 +185,7 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		}
 		return zerolog.InfoLevel, "confirm answered", fs
 	case engine.EventRunFinished:
-		add(str("status", ev.Status), str("duration", fmtDuration(ev.DurationMS)))
+		add(str("status", ev.Status), str("duration", report.FormatMS(ev.DurationMS)))
 		if ev.Err != "" {
 			add(str("error", ev.Err))
 		}
@@ -198,14 +198,6 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		return zerolog.WarnLevel, "log lines dropped: the log could not keep up", fs
 	}
 	return zerolog.Disabled, "", nil
-}
-
-// fmtDuration writes milliseconds with a unit: 850ms, 1.5s, 2m3s.
-func fmtDuration(ms int64) string {
-	if ms < 1000 {
-		return strconv.FormatInt(ms, 10) + "ms"
-	}
-	return (time.Duration(ms) * time.Millisecond).Round(100 * time.Millisecond).String()
 }
 
 var levelTags = map[zerolog.Level]string{

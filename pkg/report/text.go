@@ -167,7 +167,8 @@ func itemSummary(items []Item) string {
 	return strings.Join(parts, ", ")
 }
 
-// FormatMS renders a duration in milliseconds for people.
+// FormatMS renders a duration in milliseconds for people: 850ms, 1.5s,
+// 2m3s, 1h30m, 2h (not Go's 2h0m0s).
 func FormatMS(ms int64) string {
 	d := time.Duration(ms) * time.Millisecond
 	switch {
@@ -176,7 +177,14 @@ func FormatMS(ms int64) string {
 	case d < time.Minute:
 		return fmt.Sprintf("%.1fs", d.Seconds())
 	}
-	return d.Round(time.Second).String()
+	s := d.Round(time.Second).String() // 2m3s, 2m0s, 1h30m0s, 2h0m0s
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2] // 2m, 1h30m, 2h0m
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2] // 2h
+	}
+	return s
 }
 
 func clip(s string, n int) string {

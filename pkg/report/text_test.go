@@ -107,3 +107,16 @@ func TestTextHasNoTerminalControls(t *testing.T) {
 		t.Errorf("the text around the escapes is gone:\n%s", got)
 	}
 }
+
+// TestFormatMS: durations read as people write them, without Go's zero
+// units: 2h, not 2h0m0s.
+func TestFormatMS(t *testing.T) {
+	for ms, want := range map[int64]string{
+		0: "0ms", 850: "850ms", 1500: "1.5s", 59_940: "59.9s", 60_000: "1m", 123_000: "2m3s",
+		600_000: "10m", 3_600_000: "1h", 5_400_000: "1h30m", 7_200_000: "2h", 7_205_000: "2h0m5s", 4_200_000: "1h10m",
+	} {
+		if got := FormatMS(ms); got != want {
+			t.Errorf("FormatMS(%d) = %q, want %q", ms, got, want)
+		}
+	}
+}
