@@ -450,6 +450,25 @@ loop:
 		}
 	}
 	stop() // the scheduler fires no more, or stops standing by
+	// Signals while stopping change nothing, and say so: a second
+	// SIGTERM from an impatient operator or systemd is not lost in
+	// silence.
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		for {
+			select {
+			case sig := <-sigs:
+				if sig == syscall.SIGHUP {
+					d.warnf("SIGHUP while stopping: not reloading")
+				} else {
+					d.warnf("%s: already stopping; the runs still going are cancelled when the grace of %s ends", signalName(sig), o.grace)
+				}
+			case <-stopped:
+				return
+			}
+		}
+	}()
 	// No new request from now on, /healthz included, while the requests
 	// in flight and the scheduled runs share the one --grace: a balancer
 	// must not send runs here, to be cancelled once the grace is over.

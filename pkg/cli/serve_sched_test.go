@@ -123,7 +123,8 @@ func TestServeStandbyTakesOverTheSchedules(t *testing.T) {
 	}
 }
 
-// serve --grace bounds the wait for scheduled runs on SIGTERM too.
+// serve --grace bounds the wait for scheduled runs on SIGTERM too, and a
+// second SIGTERM meanwhile changes nothing but is logged.
 func TestServeGraceBoundsScheduledRuns(t *testing.T) {
 	f := newServeFixture(t)
 	writePlaybook(t, f.playbooks, "long.yaml", "version: 1\nname: long\nschedule: {cron: \"@every 1s\"}\nsteps:\n  - {id: s, op: control.sleep, with: {duration: 60s}}\n")
@@ -141,11 +142,17 @@ func TestServeGraceBoundsScheduledRuns(t *testing.T) {
 	}
 	began := time.Now()
 	p.cmd.Process.Signal(syscall.SIGTERM)
+	// A second SIGTERM while it stops changes nothing, and is said.
+	p.waitFor(t, "draining those in flight")
+	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
 	}
 	if took := time.Since(began); took > 8*time.Second {
 		t.Errorf("SIGTERM with --grace 1s took %s:\n%s", took, p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "SIGTERM: already stopping") {
+		t.Errorf("the second SIGTERM was not logged:\n%s", p.stderr.String())
 	}
 }
 
