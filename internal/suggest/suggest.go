@@ -1,6 +1,8 @@
 // Package suggest finds the likely intended word for a misspelled one.
 package suggest
 
+import "strings"
+
 // DidYouMean returns ` (did you mean "x"?)` for the candidate closest to word,
 // or "" when none is close enough to be a likely typo. A word that other
 // tools use for one of the candidates (params for with, depends_on for
@@ -35,8 +37,14 @@ var synonyms = map[string]string{
 }
 
 // Closest returns the candidate closest to word, and false when none is
-// close enough to be a likely typo.
+// close enough to be a likely typo. One that differs from word only in
+// case is, however short: --from A for the step a.
 func Closest(word string, candidates []string) (string, bool) {
+	for _, c := range candidates {
+		if c != word && strings.EqualFold(c, word) {
+			return c, true
+		}
+	}
 	best, bestD := "", -1
 	for _, c := range candidates {
 		d := distance(word, c)

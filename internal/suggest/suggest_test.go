@@ -19,9 +19,22 @@ func TestDidYouMean(t *testing.T) {
 		{"cleanup", ""}, // finally is not a candidate here
 		{"zzzzzz", ""},
 		{"x", ""},
+		{"OP", ` (did you mean "op"?)`}, // short, but only the case differs
+		{"When", ` (did you mean "when"?)`},
 	} {
 		if got := DidYouMean(tc.word, cands); got != tc.want {
 			t.Errorf("DidYouMean(%q) = %q, want %q", tc.word, got, tc.want)
 		}
+	}
+}
+
+// TestClosestShortWordsInAnotherCase: a one-letter step id typed in the
+// other case is suggested, though one letter is too short for any typo.
+func TestClosestShortWordsInAnotherCase(t *testing.T) {
+	if got, ok := Closest("A", []string{"a", "b"}); !ok || got != "a" {
+		t.Errorf(`Closest("A") = %q, %v; want "a"`, got, ok)
+	}
+	if got, ok := Closest("c", []string{"a", "b"}); ok {
+		t.Errorf(`Closest("c") = %q; want none`, got)
 	}
 }
