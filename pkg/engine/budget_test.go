@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -198,17 +199,22 @@ func TestProcessLogHidesASecretAcrossALongLinesCut(t *testing.T) {
 	}
 }
 
+// writeInPieces writes line to w 1000 bytes at a time, as a process's
+// output comes.
+func writeInPieces(w io.Writer, line string) {
+	for len(line) > 0 {
+		n := min(1000, len(line))
+		w.Write([]byte(line[:n]))
+		line = line[n:]
+	}
+}
+
 func processLogHidesASecret(t *testing.T, secret string) {
 	e := New(registry(t, func(r *ops.Registry) {
 		r.MustRegister(ops.Spec{Name: "test.longline", Risk: ops.RiskRead, StreamsOutput: true, Params: []ops.Param{{Name: "token", Type: ops.TypeString}}},
 			ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
 				line := strings.Repeat("x", logMaxLine-5) + p.String("token") + strings.Repeat("y", 3*logMaxLine) + "\nnext\n"
-				w := ops.CallFrom(ctx).Output
-				for len(line) > 0 {
-					n := min(1000, len(line))
-					w.Write([]byte(line[:n]))
-					line = line[n:]
-				}
+				writeInPieces(ops.CallFrom(ctx).Output, line)
 				return map[string]any{}, nil
 			}))
 	}))
@@ -278,12 +284,7 @@ func TestProcessLogCountsTheOperationsCut(t *testing.T) {
 		r.MustRegister(ops.Spec{Name: "test.cutline", Risk: ops.RiskRead, StreamsOutput: true},
 			ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
 				line := strings.Repeat("x", opKept) + termtext.CutNote(printed-opKept) + "\nnext\n"
-				w := ops.CallFrom(ctx).Output
-				for len(line) > 0 {
-					n := min(1000, len(line))
-					w.Write([]byte(line[:n]))
-					line = line[n:]
-				}
+				writeInPieces(ops.CallFrom(ctx).Output, line)
 				return map[string]any{}, nil
 			}))
 	}))
