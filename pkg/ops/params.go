@@ -272,7 +272,11 @@ func (p *Param) convert(v any) (any, error) {
 		return cv, nil
 	}
 	if s, ok := v.(string); ok && p.Type == TypeList {
-		if f := strings.Fields(s); len(f) > 0 && len(s) <= 80 {
+		if sh := ShellSyntax(s); sh != "" {
+			// Split into words, a pipe or a quote would reach the
+			// program as a word of its own: no list to suggest.
+			err = fmt.Errorf("%w, and a list runs no shell: %q here would be a plain word", err, sh)
+		} else if f := strings.Fields(s); len(f) > 0 && len(s) <= 80 {
 			err = fmt.Errorf("%w; write it as a list, like [%s]", err, strings.Join(f, ", "))
 		}
 	}
@@ -280,6 +284,39 @@ func (p *Param) convert(v any) (any, error) {
 		err = fmt.Errorf("%w; %s", err, p.TypeHint)
 	}
 	return nil, err
+}
+
+// ShellSyntax returns the first piece of shell syntax in s (a pipe, a
+// separator, a redirection, a quote, a substitution), or "" when s holds
+// plain words only, which a list of words would run the same.
+func ShellSyntax(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '|', ';', '&', '>', '<', '`', '\'', '"', '\\':
+			if i+1 < len(s) && (c == '|' || c == '&' || c == '>') && s[i+1] == c {
+				return s[i : i+2]
+			}
+			return string(c)
+		case '$':
+			j := i + 1
+			for j < len(s) && isNameByte(s[j]) {
+				j++
+			}
+			if j > i+1 {
+				return s[i:j]
+			}
+			if j < len(s) && (s[j] == '(' || s[j] == '{') {
+				return s[i : j+1]
+			}
+		case '*', '~':
+			return string(c)
+		}
+	}
+	return ""
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 func convertTo(t Type, v any) (any, error) {

@@ -100,12 +100,23 @@ func (l *loader) checkTemplateParam(v *Value, w *paramWant) {
 	fix := "write the value as one ${{ }} alone, like \"${{ inputs.name }}\", which keeps the expression's type"
 	if w.typ() == ops.TypeList {
 		fix = "write it as a list"
-		if l := listOf(v.Parts); l != "" {
+		if sh := ops.ShellSyntax(literalText(v.Parts)); sh != "" {
+			fix += fmt.Sprintf(", which runs no shell: %q here would be a plain word", sh)
+		} else if l := listOf(v.Parts); l != "" {
 			fix += ", like " + l
 		}
 	}
 	l.d.Add(v.Pos, "%s: text with ${{ }} inside gives a string, but %s wants %s; %s%s",
 		w.where(), w.step.Op, w.wants(), fix, w.hint())
+}
+
+// literalText is the text of a template outside its ${{ }}.
+func literalText(parts []Part) string {
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.Text)
+	}
+	return b.String()
 }
 
 // listOf writes the words of a template as a YAML list, each ${{ }} kept

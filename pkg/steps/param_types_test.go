@@ -74,6 +74,9 @@ func TestParamExpressionTypes(t *testing.T) {
 		{"text for a list with its own hint", `    op: fake.shell
     with: {command: "echo hello ${{ inputs.s }}"}`,
 			`p.yaml:14:21: step a: param command: text with ${{ }} inside gives a string, but fake.shell wants a list; write it as a list, like [echo, hello, "${{ inputs.s }}"]; or, to run it as a shell line, use script: instead`},
+		{"a shell line with ${{ }} for a list", `    op: fake.shell
+    with: {command: "echo ${{ inputs.s }} | wc -l"}`,
+			`p.yaml:14:21: step a: param command: text with ${{ }} inside gives a string, but fake.shell wants a list; write it as a list, which runs no shell: "|" here would be a plain word; or, to run it as a shell line, use script: instead`},
 		{"a string for a list with its own hint", `    op: fake.shell
     with: {command: "${{ inputs.s }}"}`,
 			`p.yaml:14:26: step a: param command: ` + "`inputs.s`" + ` gives a string, but fake.shell wants a list; split it, like "${{ split(inputs.s, ",") }}", or give a list; or, to run it as a shell line, use script: instead`},

@@ -79,6 +79,8 @@ func TestOptionParamErrors(t *testing.T) {
 		{map[string]any{"script": "true", "max_output": 10}, "below the minimum"},
 		{map[string]any{"script": "true", "stdout_file": ""}, "stdout_file: is empty"},
 		{map[string]any{"command": "systemctl restart nginx"}, "like [systemctl, restart, nginx]; or, to run it as a shell line, use script: instead"},
+		{map[string]any{"command": "sleep 5; echo done"}, `a list runs no shell: ";" here would be a plain word; or, to run it as a shell line, use script: instead`},
+		{map[string]any{"command": "ls $HOME"}, `"$HOME" here would be a plain word`},
 	}
 	for _, tc := range tests {
 		_, err := execute(t, context.Background(), nil, tc.raw)
