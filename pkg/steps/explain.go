@@ -58,7 +58,11 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		msg = "values is not a name in playbook expressions (it is the function values(map)); in file.template's content, write $${{ values.<name> }} so that the template, not the playbook, evaluates it"
 		e = &exprError{0, msg}
 	case unknownNameRE.MatchString(msg):
-		msg = c.unknownName(unknownNameRE.FindStringSubmatch(msg)[1], s)
+		name := unknownNameRE.FindStringSubmatch(msg)[1]
+		msg = c.unknownName(name, s)
+		if fix, ok := foreignFuncs[name]; ok && strings.Contains(src, name+"(") {
+			msg = fmt.Sprintf("unknown function %s; %s", name, fix)
+		}
 	case stateFieldRE.MatchString(msg):
 		m := stateFieldRE.FindStringSubmatch(msg)
 		what, names := "an item of steps.<id>.items", itemFields
@@ -70,6 +74,16 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		return &exprError{e.off, readableTypes(msg)}
 	}
 	return &exprError{e.off, readableTypes(msg)}
+}
+
+// foreignFuncs are functions of other template languages a playbook's
+// author is likely to call, with what expressions write instead.
+var foreignFuncs = map[string]string{
+	"range":   "a range of whole numbers is written a..b, both ends included, like 0..(inputs.n - 1)",
+	"length":  "the length of a list, map or string is len(x)",
+	"size":    "the length of a list, map or string is len(x)",
+	"str":     "convert to text with string(x)",
+	"default": "for a fallback when x is null, write x ?? fallback",
 }
 
 // stateFieldRE matches the checker's message for a field that an item of

@@ -79,6 +79,9 @@ func TestMessageGaps(t *testing.T) {
 		{"empty when", "    op: control.noop\n    when: \"\"\n", "empty expression: write one, like inputs.name != \"\", or remove the key"},
 		{"item field", "    op: control.noop\n    foreach: \"[1]\"\n  - id: b\n    op: control.noop\n    when: steps.a.items[0].outptu == nil\n", `an item of steps.<id>.items has no field "outptu" (did you mean "output"?); it has index, item, status, output, error`},
 		{"error field", "    op: control.noop\n  - id: b\n    op: control.noop\n    when: steps.a.items[0].error.mesage == \"\" || steps.a.error.class == \"\"\n", `an error has no field "mesage" (did you mean "message"?); it has class, message`},
+		{"range", "    op: control.log\n    foreach: range(0, inputs.count)\n    with: {message: x}\n", "unknown function range; a range of whole numbers is written a..b, both ends included, like 0..(inputs.n - 1)"},
+		{"default", "    op: control.log\n    with: {message: \"${{ default(inputs.host, 'x') }}\"}\n", "unknown function default; for a fallback when x is null, write x ?? fallback"},
+		{"not called", "    op: control.noop\n    when: length > 2\n", "unknown name length; an expression here can read"},
 		{"plugin", "    op: acme.greet\n", `unknown operation "acme.greet"; see 'arsenal-run ops list'; no operation of category acme is registered: if acme.greet is a plugin operation, load it with --plugins DIR`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,7 +93,8 @@ func TestMessageGaps(t *testing.T) {
 	}
 	// A pipe into a call is expr's own syntax, and a called built-in is
 	// meant as written.
-	ok := head + "    op: control.log\n    with: {message: \"${{ inputs.host | upper() }} ${{ len(inputs.host) + count([1], # > 0) }}\"}\n"
+	ok := head + "    op: control.log\n    with: {message: \"${{ inputs.host | upper() }} ${{ len(inputs.host) + count([1], # > 0) }}\"}\n" +
+		"  - id: r\n    op: control.log\n    foreach: 0..(inputs.count - 1)\n    with: {message: \"${{ item }}\"}\n"
 	if got := diagMsgs(t, ok, reg); got != nil {
 		t.Errorf("valid expressions refused:\n%s", strings.Join(got, "\n"))
 	}
