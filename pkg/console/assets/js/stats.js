@@ -2,7 +2,7 @@
 // p95 and p99 durations over a chosen range, each with a small bar chart
 // in its row. The numbers are the table's text; the bars only draw them.
 
-import { h, clear, title, errorBox, fmtMS, uid } from './lib.js';
+import { h, clear, title, errorBox, fmtMS, uid, plural } from './lib.js';
 
 const RANGES = [['1h', 'last hour'], ['6h', 'last 6 hours'], ['24h', 'last 24 hours'], ['7d', 'last 7 days'], ['30d', 'last 30 days']];
 
@@ -62,7 +62,7 @@ function view(ops, rangeLabel) {
   const calls = rows.reduce((n, r) => n + r.count, 0);
   const errors = rows.reduce((n, r) => n + r.errors, 0);
   return [
-    h('p', { class: 'lead' }, calls + ' calls of ' + rows.length + ' operations in the ' + rangeLabel + ', ' + errors + ' failed (' + pct(calls ? errors / calls : 0) + ').'),
+    h('p', { class: 'lead' }, plural(calls, 'call') + ' of ' + plural(rows.length, 'operation') + ' in the ' + rangeLabel + ', ' + errors + ' failed (' + pct(calls ? errors / calls : 0) + ').'),
     h('div', { class: 'legend', 'aria-hidden': 'true' },
       h('span', null, h('span', { class: 'swatch p50' }), ' p50'), h('span', null, h('span', { class: 'swatch p95' }), ' p95'),
       h('span', null, h('span', { class: 'swatch p99' }), ' p99'), h('span', { class: 'muted' }, ' durations on a log scale')),
