@@ -283,3 +283,37 @@ func TestRunsListMarksDryRuns(t *testing.T) {
 		t.Errorf("the marks of the dry run and the real one: %s", got)
 	}
 }
+
+// TestRunPageItemErrorKeepsItsLines: a failed item's error, whose stderr
+// tail is several lines, reads as those lines in the items table, not run
+// together into one.
+func TestRunPageItemErrorKeepsItsLines(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"disks": `version: 1
+name: disks
+steps:
+  - id: check
+    op: shell.exec
+    foreach: "[1, 2]"
+    fail_fast: false
+    env: {ITEM: "${{ item }}"}
+    with:
+      script: |
+        [ "$ITEM" = 1 ] && exit 0
+        echo "sector 1 unreadable" >&2
+        echo "sector 2 unreadable" >&2
+        exit 3
+`})
+	id := s.start("oncall", "disks", nil)
+	s.wait(id)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	cell := `document.querySelector('li.step[data-step=check] tr[data-item="1"] td[data-label="Error or output"]')`
+	waitFor(t, ctx, "the failed item's error", cell)
+	do(t, ctx, "open the step", chromedp.Evaluate[chromedp.Void](`document.querySelector('li.step[data-step=check] details').open = true`))
+	got := eval[string](t, ctx, cell+`.innerText`)
+	if !strings.Contains(got, "unreadable\nsector 2 unreadable") {
+		t.Errorf("the failed item's error reads %q, want its stderr's lines kept apart", got)
+	}
+}
