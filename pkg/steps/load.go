@@ -412,6 +412,41 @@ func (l *loader) stepList() string {
 // meant: the .yaml or .yml file of the same name, one a letter or two away
 // in the same folder, or, for a folder, the playbooks in it.
 func nearbyPlaybooks(path string) string {
+	if hint := nearbyPlaybook(path); hint != "" {
+		return hint
+	}
+	if dir, base := filepath.Split(path); dir == "" && base != "" {
+		return playbookInSubdir(base)
+	}
+	return ""
+}
+
+// playbookInSubdir finds name given bare, as a playbook's name may be
+// (run deploy), as name.yaml or name.yml in a directory of the working
+// directory, like playbooks/deploy.yaml.
+func playbookInSubdir(name string) string {
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		return ""
+	}
+	for i, e := range entries {
+		if i == 200 {
+			break
+		}
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		for _, ext := range []string{"", ".yaml", ".yml"} {
+			p := filepath.Join(e.Name(), name+ext)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && (ext != "" || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+				return suggest.Hint(p)
+			}
+		}
+	}
+	return ""
+}
+
+func nearbyPlaybook(path string) string {
 	dir, base := filepath.Split(path)
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		dir, base = path, ""
