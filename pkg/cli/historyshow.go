@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -37,6 +38,14 @@ func historyShow(e *env, args []string) int {
 	defer store.Close()
 	ctx := context.Background()
 	run, err := store.Get(ctx, pos[0])
+	if errors.Is(err, history.ErrNotFound) {
+		run, err = runByPrefix(ctx, store, pos[0])
+		var amb ambiguousPrefix
+		if errors.As(err, &amb) {
+			fmt.Fprintf(e.stderr, "%s history show: %v; give more of the id\n", program, err)
+			return ExitUsage
+		}
+	}
 	if errors.Is(err, history.ErrNotFound) {
 		fmt.Fprintf(e.stderr, "%s history show: no run %q in this history; 'history' lists the run ids\n", program, pos[0])
 		return ExitUsage
@@ -91,4 +100,43 @@ func shownReport(ctx context.Context, st store.Store, run history.Run) *report.R
 		return nil
 	}
 	return rep
+}
+
+// ambiguousPrefix is the error of a run id's start that several runs share.
+type ambiguousPrefix struct {
+	prefix string
+	ids    []string
+	more   bool
+}
+
+func (a ambiguousPrefix) Error() string {
+	list := strings.Join(a.ids, ", ")
+	if a.more {
+		list += ", …"
+	}
+	return fmt.Sprintf("%q starts the ids of several runs: %s", a.prefix, list)
+}
+
+// runByPrefix finds the one run whose id starts with prefix, as git and
+// docker take a unique start of an id: the id is long, and a terminal or a
+// chat message may have cut it. At least the date and time (15
+// characters) are needed, so that a short guess never picks a run.
+func runByPrefix(ctx context.Context, s store.Store, prefix string) (history.Run, error) {
+	if len(prefix) < len("20060102T150405") {
+		return history.Run{}, history.ErrNotFound
+	}
+	runs, err := s.List(ctx, history.Filter{IDPrefix: prefix, Limit: 6})
+	switch {
+	case err != nil:
+		return history.Run{}, err
+	case len(runs) == 0:
+		return history.Run{}, history.ErrNotFound
+	case len(runs) > 1:
+		amb := ambiguousPrefix{prefix: prefix, more: len(runs) > 5}
+		for _, r := range runs[:min(len(runs), 5)] {
+			amb.ids = append(amb.ids, r.ID)
+		}
+		return history.Run{}, amb
+	}
+	return runs[0], nil
 }

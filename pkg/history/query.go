@@ -27,6 +27,9 @@ type Filter struct {
 	// nor repeated. Without Before it is ignored.
 	BeforeID string
 	Limit    int // at most this many; 0 means DefaultLimit
+	// IDPrefix selects the runs whose id starts with it, byte for byte,
+	// for a run named by the start of its id.
+	IDPrefix string
 }
 
 // DefaultLimit is how many runs List returns when Filter.Limit is 0.
@@ -50,6 +53,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
 	}
 	if !f.Since.IsZero() {
 		where, args = append(where, "started_at >= ?"), append(args, ms(f.Since))
+	}
+	if f.IDPrefix != "" {
+		where, args = append(where, "substr(id, 1, ?) = ?"), append(args, len(f.IDPrefix), f.IDPrefix)
 	}
 	switch {
 	case !f.Before.IsZero() && f.BeforeID != "":

@@ -34,6 +34,10 @@ func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Run, erro
 	if !f.Since.IsZero() {
 		add("started_at >= $%d", ms(f.Since))
 	}
+	if f.IDPrefix != "" {
+		args = append(args, len(f.IDPrefix), f.IDPrefix)
+		where = append(where, fmt.Sprintf("substr(id, 1, $%d::int) = $%d", len(args)-1, len(args)))
+	}
 	switch {
 	case !f.Before.IsZero() && f.BeforeID != "":
 		// The keyset of the order below: runs of Before's millisecond

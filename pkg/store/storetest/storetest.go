@@ -39,6 +39,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"RecordFinishedBatch", testRecordFinishedBatch},
 		{"RecordFinishedSlot", testRecordFinishedSlot},
 		{"DryRun", testDryRun},
+		{"IDPrefix", testIDPrefix},
 		{"IgnoredFailure", testIgnoredFailure},
 		{"Stats", testStats},
 		{"OmittedAttempts", testOmittedAttempts},

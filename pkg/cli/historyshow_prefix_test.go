@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestHistoryShowTakesTheStartOfAnID: `history show` takes a start of a
+// run's id that only that run has, as git takes a commit's; a start that
+// several runs share lists them, and one shorter than the date and time
+// picks nothing.
+func TestHistoryShowTakesTheStartOfAnID(t *testing.T) {
+	dir := t.TempDir()
+	state := dir + "/state"
+	pb := writePlaybook(t, dir, "quick.yaml", "version: 1\nname: quick\nsteps:\n  - {id: a, op: control.noop}\n")
+	for range 2 {
+		if res := runMain(t, "run", pb, "--state-dir", state, "--log-format", "json"); res.code != ExitOK {
+			t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+		}
+	}
+	var runs []struct {
+		ID string `json:"id"`
+	}
+	if res := runMain(t, "history", "--state-dir", state, "--json"); json.Unmarshal([]byte(res.stdout), &runs) != nil || len(runs) != 2 {
+		t.Fatalf("history --json: %s%s", res.stdout, res.stderr)
+	}
+	id := runs[0].ID
+	// The shortest start of id that the other run's id does not share.
+	n := len("20060102T150405-")
+	for strings.HasPrefix(runs[1].ID, id[:n]) {
+		n++
+	}
+	runMain(t, "history", "show", id[:n], "--state-dir", state).want(t, ExitOK, []string{"run       " + id}, nil)
+
+	shared := len("20060102T150405")
+	for runs[0].ID[:shared] != runs[1].ID[:shared] {
+		shared-- // the two runs started in different seconds
+	}
+	if shared >= len("20060102T150405") {
+		runMain(t, "history", "show", id[:shared], "--state-dir", state).want(t, ExitUsage, nil,
+			[]string{"starts the ids of several runs: " + runs[0].ID + ", " + runs[1].ID + "; give more of the id"})
+	}
+	runMain(t, "history", "show", id[:8], "--state-dir", state).want(t, ExitUsage, nil, []string{`no run "` + id[:8] + `" in this history`})
+}
