@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/smtp"
@@ -252,44 +253,96 @@ func messageID(from string) string {
 	return "<" + hex.EncodeToString(b[:]) + "@" + domain + ">"
 }
 
+// maxLine is the longest line SMTP carries, in bytes without its CRLF
+// (RFC 5321, 4.5.3.1.6): a server refuses a message with a longer one, or
+// breaks it.
+const maxLine = 998
+
+// foldWidth is the width headers are folded at (RFC 5322, 2.1.1).
+const foldWidth = 78
+
 // compose builds the message: headers (the subject encoded when it is not
-// ASCII) and the body as UTF-8 quoted-printable-free 8bit text with CRLF
-// line ends and dot-stuffing left to net/smtp.
+// ASCII; the subject and the recipients folded, so that a long one stays
+// within SMTP's lines) and the body as UTF-8 text with CRLF line ends,
+// dot-stuffing left to net/smtp. The body goes as it is (8bit) when every
+// line fits in a line of SMTP, else quoted-printable, whose soft line
+// breaks carry a step's output of any length on one line.
 func compose(p ops.Params, from, id string, mask func(string) string) []byte {
 	var b strings.Builder
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	header("From", from)
-	var to []string
-	for _, v := range p.Strings("to") {
-		a, _ := mail.ParseAddress(v)
-		to = append(to, a.String())
-	}
-	header("To", strings.Join(to, ", "))
-	if cc := p.Strings("cc"); len(cc) > 0 {
-		var list []string
-		for _, v := range cc {
+	addresses := func(list []string) []string {
+		out := make([]string, 0, len(list))
+		for _, v := range list {
 			a, _ := mail.ParseAddress(v)
-			list = append(list, a.String())
+			out = append(out, a.String())
 		}
-		header("Cc", strings.Join(list, ", "))
+		return out
 	}
-	header("Subject", mime.QEncoding.Encode("utf-8", mask(p.String("subject"))))
+	writeFolded(&b, "To", addresses(p.Strings("to")), ", ")
+	if cc := p.Strings("cc"); len(cc) > 0 {
+		writeFolded(&b, "Cc", addresses(cc), ", ")
+	}
+	// The encoder splits a long subject into encoded words joined by
+	// spaces, where it may be folded.
+	writeFolded(&b, "Subject", strings.Split(mime.QEncoding.Encode("utf-8", mask(p.String("subject"))), " "), " ")
 	header("Date", time.Now().Format(time.RFC1123Z))
 	header("Message-ID", id)
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "8bit")
-	b.WriteString("\r\n")
 	// Every line end is CRLF: a lone CR (or LF) reaching the wire can end
 	// the data early for a server that reads it so ("\r.\r\n"), and
 	// what follows would be a second message (SMTP smuggling).
 	body := strings.ReplaceAll(mask(p.String("body")), "\r\n", "\n")
 	body = strings.ReplaceAll(body, "\r", "\n")
-	b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
+	if longestLine(body) > maxLine {
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		// In text mode the writer ends each line with CRLF.
+		w := quotedprintable.NewWriter(&b)
+		w.Write([]byte(body))
+		w.Close()
+	} else {
+		header("Content-Transfer-Encoding", "8bit")
+		b.WriteString("\r\n")
+		b.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
+	}
 	if !strings.HasSuffix(body, "\n") {
 		b.WriteString("\r\n")
 	}
 	return []byte(b.String())
+}
+
+// writeFolded writes the header name with the parts joined by sep, which
+// ends with one space, folding between two parts where the line would
+// pass foldWidth: the space before the next part becomes the fold's, so
+// the header reads as written once unfolded.
+func writeFolded(b *strings.Builder, name string, parts []string, sep string) {
+	b.WriteString(name + ": ")
+	n := len(name) + 2
+	for i, part := range parts {
+		switch {
+		case i == 0:
+			b.WriteString(part)
+			n += len(part)
+		case part != "" && n+len(sep)+len(part) > foldWidth:
+			b.WriteString(strings.TrimSuffix(sep, " ") + "\r\n " + part)
+			n = 1 + len(part)
+		default:
+			b.WriteString(sep + part)
+			n += len(sep) + len(part)
+		}
+	}
+	b.WriteString("\r\n")
+}
+
+// longestLine is the length in bytes of the longest line of s.
+func longestLine(s string) int {
+	longest := 0
+	for line := range strings.SplitSeq(s, "\n") {
+		longest = max(longest, len(line))
+	}
+	return longest
 }
 
 func smtpErr(ctx context.Context, err error, what string) error {
