@@ -345,7 +345,15 @@ func longestLine(s string) int {
 	return longest
 }
 
+// smtpErr is the error of an exchange that failed. The connection's
+// deadline is ctx's, and whichever of the two the runtime notices first
+// ends the exchange: once the deadline has passed, ctx is done (or is in
+// a moment), and the failure is told as ctx's end, a timeout when it was
+// the operation's own.
 func smtpErr(ctx context.Context, err error, what string) error {
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		<-ctx.Done()
+	}
 	if ctx.Err() != nil {
 		return ended(ctx, "notify.email: "+what+": timed out")
 	}
