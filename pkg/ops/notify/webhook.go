@@ -169,28 +169,7 @@ func Body(format string, m Message) ([]byte, error) {
 		}
 		return json.Marshal(map[string]any{"text": cut(slackEscape(fallback), 3000), "blocks": blocks})
 	case "teams":
-		var body []any
-		if m.Title != "" {
-			body = append(body, map[string]any{"type": "TextBlock", "text": m.Title, "weight": "Bolder", "size": "Medium", "wrap": true})
-		}
-		body = append(body, map[string]any{"type": "TextBlock", "text": m.Text, "wrap": true})
-		if len(names) > 0 {
-			var facts []any
-			for _, k := range names {
-				facts = append(facts, map[string]string{"title": k, "value": m.Fields[k]})
-			}
-			body = append(body, map[string]any{"type": "FactSet", "facts": facts})
-		}
-		card := map[string]any{
-			"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-			"type":    "AdaptiveCard", "version": "1.4", "body": body,
-		}
-		if m.Link != "" {
-			card["actions"] = []any{map[string]any{"type": "Action.OpenUrl", "title": "Open", "url": m.Link}}
-		}
-		return json.Marshal(map[string]any{"type": "message", "attachments": []any{
-			map[string]any{"contentType": "application/vnd.microsoft.card.adaptive", "content": card},
-		}})
+		return teamsBody(m, names)
 	case "json":
 		out := map[string]any{"text": m.Text}
 		if m.Title != "" {
