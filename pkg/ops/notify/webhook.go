@@ -146,7 +146,11 @@ func Body(format string, m Message) ([]byte, error) {
 		if m.Title != "" {
 			blocks = append(blocks, map[string]any{"type": "header", "text": text{"plain_text", cut(m.Title, 150)}})
 		}
-		blocks = append(blocks, map[string]any{"type": "section", "text": text{"mrkdwn", cut(slackEscape(m.Text), 3000)}})
+		// Slack refuses a section whose text is empty or blank (a step's
+		// empty output interpolated into it): no section then.
+		if strings.TrimSpace(m.Text) != "" {
+			blocks = append(blocks, map[string]any{"type": "section", "text": text{"mrkdwn", cut(slackEscape(m.Text), 3000)}})
+		}
 		if len(names) > 0 {
 			var fs []text
 			for _, k := range names {
@@ -164,8 +168,14 @@ func Body(format string, m Message) ([]byte, error) {
 			}})
 		}
 		fallback := m.Text
-		if m.Title != "" {
+		switch {
+		case m.Title != "" && strings.TrimSpace(m.Text) != "":
 			fallback = m.Title + ": " + m.Text
+		case m.Title != "":
+			fallback = m.Title
+		case strings.TrimSpace(m.Text) == "":
+			// Nor does it take a message with no text at all.
+			fallback = "(no text)"
 		}
 		return json.Marshal(map[string]any{"text": cut(slackEscape(fallback), 3000), "blocks": blocks})
 	case "teams":
