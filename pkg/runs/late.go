@@ -91,10 +91,10 @@ func (s *Service) recordFinished(batch []history.Finished) {
 		ends[i] = lateEnd{f: f, whole: true}
 	}
 	if s.keepLate(ends...) {
-		s.warn("history: %v (recorded again every %s while this process runs)", err, lateEvery)
+		s.warn("%s (recorded again every %s while this process runs)", historyErr(err), lateEvery)
 		return
 	}
-	s.warn("history: %v", err)
+	s.warn("%s", historyErr(err))
 }
 
 // keepLate keeps ends to record again, unless the service is closing.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +23,9 @@ type awayStore struct {
 	store.Store
 	away   atomic.Bool
 	refuse sync.Map // run ids whose end is refused for ever
+	// local makes its errors those of the local store, which say
+	// "history:" themselves.
+	local bool
 }
 
 func (s *awayStore) RecordFinish(ctx context.Context, r *report.Report, path string) error {
@@ -35,6 +39,9 @@ func (s *awayStore) RecordFinish(ctx context.Context, r *report.Report, path str
 }
 
 func (s *awayStore) RecordFinished(ctx context.Context, runs []history.Finished) error {
+	if s.away.Load() && s.local {
+		return errors.New("history: record 1 runs: disk I/O error")
+	}
 	if s.away.Load() {
 		return errors.New("postgres: record 1 runs: the database is away")
 	}
@@ -50,7 +57,7 @@ type warnings struct {
 func (w *warnings) warn(format string, args ...any) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.lines = append(w.lines, strings.TrimSpace(format))
+	w.lines = append(w.lines, strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
 func (w *warnings) String() string {
@@ -85,6 +92,30 @@ func TestEndRecordedOnceTheStoreTakesIt(t *testing.T) {
 	waitSucceeded(t, h, ids, "once the store is back")
 	if !strings.Contains(w.String(), "recorded at last") {
 		t.Errorf("warnings:\n%s\nwant one saying the ends were recorded at last", w.String())
+	}
+}
+
+// TestHistoryWarningSaysHistoryOnce: a warning about the local store's
+// error reads "history: record 1 runs: …", not "history: history: …"; a
+// shared store's error is still told as the history's.
+func TestHistoryWarningSaysHistoryOnce(t *testing.T) {
+	for _, local := range []bool{true, false} {
+		h, st, w, m := awayManager(t, Limits{})
+		st.local = local
+		st.away.Store(true)
+		res, err := m.ExecuteOp(context.Background(), OpRequest{Op: "control.noop", Caller: Caller{Trigger: TriggerAPI, Name: "ci"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "history: postgres: record 1 runs: the database is away (recorded again every"
+		if local {
+			want = "history: record 1 runs: disk I/O error (recorded again every"
+		}
+		if got := w.String(); !strings.Contains(got, want) || strings.Contains(got, "history: history:") {
+			t.Errorf("warnings:\n%s\nwant %q", got, want)
+		}
+		st.away.Store(false)
+		waitSucceeded(t, h, []string{res.RunID}, "once the store is back")
 	}
 }
 

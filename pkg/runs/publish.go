@@ -144,7 +144,7 @@ func (p *publisher) flush() {
 		p.start.wait()
 	}
 	if err := p.s.store.RecordSteps(context.Background(), p.runID, rows); err != nil {
-		p.s.warn("history: %v", err)
+		p.s.warn("%s", historyErr(err))
 	}
 }
 

@@ -214,7 +214,7 @@ func (s *Service) recordStart(ctx context.Context, p *prepared, h *Handle) {
 		return
 	}
 	if err := s.store.RecordStart(ctx, run); err != nil {
-		s.warn("history: %v", err)
+		s.warn("%s", historyErr(err))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -194,6 +195,17 @@ func (s *Service) warn(format string, args ...any) {
 	if s.cfg.Warn != nil {
 		s.cfg.Warn(format, args...)
 	}
+}
+
+// historyErr is a store's error for a warning that starts with
+// "history:": the local store's errors say so already, and are not said
+// twice ("history: history: record 1 runs").
+func historyErr(err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "history: ") {
+		return msg
+	}
+	return "history: " + msg
 }
 
 // execute runs a prepared request to its end: preflight, history start,
