@@ -47,6 +47,11 @@ func runStore(e *env, args []string) int {
 	default:
 		return usageError(e, c, "unknown subcommand %q%s; use migrate or status", args[0], suggest.DidYouMean(args[0], subs))
 	}
+	for _, a := range args {
+		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && name == "state-dir" {
+			return usageError(e, c, "store works on a shared PostgreSQL database, given with --state URL; a state dir (--state-dir) is migrated when run, schedule, serve or history opens it, and needs no 'store'")
+		}
+	}
 	fs := newFlags(e, c)
 	var url string
 	fs.StringVar(&url, "state", "", "the PostgreSQL database `URL` (default $ARSENAL_STATE)")
