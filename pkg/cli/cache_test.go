@@ -66,8 +66,13 @@ steps:
 	if r := runMain(t, "cache", "list", "--state-dir", state); !strings.Contains(r.stdout, "shell.exec") || !strings.Contains(r.stdout, "cached-shell") {
 		t.Errorf("cache list:\n%s", r.stdout)
 	}
-	if r := runMain(t, "cache", "clear", "--op", "http.request", "--state-dir", state); r.stdout != "removed 0 cache entries\n" {
-		t.Errorf("clear of another op: %q", r.stdout)
+	if r := runMain(t, "cache", "clear", "--op", "http.request", "--state-dir", state); r.stdout != "removed 0 cache entries\n" ||
+		!strings.Contains(r.stderr, `no entry has --op "http.request"; the entries are of shell.exec`) {
+		t.Errorf("clear of another op: %q %q", r.stdout, r.stderr)
+	}
+	if r := runMain(t, "cache", "list", "--playbook", "cached-shel", "--state-dir", state); r.stdout != "no cache entries\n" ||
+		!strings.Contains(r.stderr, `no entry has --playbook "cached-shel" (did you mean "cached-shell"?); the entries are of cached-shell`) {
+		t.Errorf("list of a misspelt playbook: %q %q", r.stdout, r.stderr)
 	}
 	if r := runMain(t, "cache", "clear", "--playbook", "cached-shell", "--state-dir", state); r.stdout != "removed 1 cache entry\n" {
 		t.Errorf("clear of the playbook: %q", r.stdout)

@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 func cacheCommand() *command {
@@ -76,6 +80,9 @@ func runCache(e *env, args []string) int {
 			return ExitFailed
 		}
 		fmt.Fprintf(e.stdout, "removed %s\n", plural(int(n), "cache entry", "cache entries"))
+		if n == 0 {
+			cacheFilterHint(ctx, e, store, f)
+		}
 		return ExitOK
 	}
 	list, err := store.CacheList(ctx, f)
@@ -96,6 +103,7 @@ func runCache(e *env, args []string) int {
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(e.stdout, "no cache entries")
+		cacheFilterHint(ctx, e, store, f)
 		return ExitOK
 	}
 	now := time.Now()
@@ -113,4 +121,31 @@ func runCache(e *env, args []string) int {
 
 func round(d time.Duration) string {
 	return report.FormatMS(max(d, 0).Milliseconds())
+}
+
+// cacheFilterHint tells, on stderr, of a --playbook or --op that no entry
+// has, with the closest name that one has: a typo otherwise reads as an
+// empty cache, or a clear that removed nothing.
+func cacheFilterHint(ctx context.Context, e *env, s store.Store, f history.CacheFilter) {
+	if f.Playbook == "" && f.Op == "" {
+		return
+	}
+	all, err := s.CacheList(ctx, history.CacheFilter{})
+	if err != nil || len(all) == 0 {
+		return
+	}
+	playbooks, ops := map[string]bool{}, map[string]bool{}
+	for _, ci := range all {
+		playbooks[ci.Playbook], ops[ci.Op] = true, true
+	}
+	for _, c := range []struct {
+		flag, given string
+		have        map[string]bool
+	}{{"--playbook", f.Playbook, playbooks}, {"--op", f.Op, ops}} {
+		if c.given == "" || c.have[c.given] {
+			continue
+		}
+		names := slices.Sorted(maps.Keys(c.have))
+		fmt.Fprintf(e.stderr, "%s cache: no entry has %s %q%s; the entries are of %s\n", program, c.flag, c.given, suggest.DidYouMean(c.given, names), strings.Join(names, ", "))
+	}
 }
