@@ -58,7 +58,7 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 // stepFields holds the nodes of one step until the op is known.
 type stepNodes struct {
 	with, when, foreach, confirm, name, retry, repeat, env, rescue, cache *yaml.Node
-	rescueKey, serial, maxFail                                            *yaml.Node
+	rescueKey, serial, maxFail, concurrency, failFast                     *yaml.Node
 	needsSet                                                              bool
 }
 
@@ -125,8 +125,10 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 		case "max_fail_percentage":
 			sn.maxFail = v
 		case "concurrency":
+			sn.concurrency = v
 			s.Concurrency, _ = yamlx.Int(v, "concurrency", 1, MaxConcurrency, l.d)
 		case "fail_fast":
+			sn.failFast = v
 			// Keep the default on error, so that a bad value is reported
 			// once rather than also as a fail_fast without foreach.
 			if b, ok := yamlx.Bool(v, "fail_fast", l.d); ok {
@@ -164,8 +166,14 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 			s.Foreach = l.bareExpr(sn.foreach, "foreach", l.stepScope(s)&^scopeItem, s, false)
 			l.markSource(from, &valueSource{step: s})
 		}
-	} else if s.Concurrency > 1 || !s.FailFast {
-		l.d.Add(s.Pos, "concurrency and fail_fast apply to a foreach step; add foreach or remove them")
+	} else {
+		// Each where it is written, as serial: is.
+		if s.Concurrency > 1 {
+			l.d.Add(yamlx.PosOf(yamlx.Deref(sn.concurrency)), "concurrency applies to a foreach step, running its items at once; add foreach or remove it")
+		}
+		if !s.FailFast {
+			l.d.Add(yamlx.PosOf(yamlx.Deref(sn.failFast)), "fail_fast applies to a foreach step, going on past a failed item; add foreach, or continue_on_error: true to go on past this step's failure")
+		}
 	}
 	l.decodeSerial(s, n, sn.serial, sn.maxFail)
 	sc := l.stepScope(s)

@@ -197,3 +197,17 @@ func TestCommentCutHint(t *testing.T) {
 		t.Errorf("no problem reported on lines %v:\n%s", want, strings.Join(got, "\n"))
 	}
 }
+
+// TestFanOutKeysWithoutForeachLocated: concurrency and fail_fast on a step
+// without foreach are each reported where they are written, as serial: is,
+// and fail_fast's points to continue_on_error, which goes on past a step.
+func TestFanOutKeysWithoutForeachLocated(t *testing.T) {
+	src := hostileHead + "steps:\n  - id: a\n    op: control.noop\n    fail_fast: false\n    concurrency: 4\n  - id: b\n    op: control.noop\n    concurrency: 1\n    fail_fast: true\n"
+	want := []string{
+		"6:16: fail_fast applies to a foreach step, going on past a failed item; add foreach, or continue_on_error: true to go on past this step's failure",
+		"7:18: concurrency applies to a foreach step, running its items at once; add foreach or remove it",
+	}
+	if got := diagMsgs(t, src, testRegistry(t)); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
