@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -140,5 +142,69 @@ steps:
 	}
 	if s.Confirmation == nil || s.StartedAt.Before(s.Confirmation.At) {
 		t.Errorf("step started %s, answered %+v; want it started once answered", s.StartedAt, s.Confirmation)
+	}
+}
+
+// audited keeps what an auditor is told of each step: its outcome's class
+// and the answer its confirm: question got.
+type audited struct {
+	mu    sync.Mutex
+	lines []string
+	fail  error // returned by every Audit when set
+}
+
+func (a *audited) Audit(c *Call, _ map[string]any, err error, _ time.Duration) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	line := c.Step.ID + " " + string(ops.ClassOf(err))
+	if err == nil {
+		line = c.Step.ID + " ok"
+	}
+	if c.Confirmation != nil {
+		line += " answer=" + c.Confirmation.Answer
+	}
+	if c.Decision != nil {
+		line += " rule=" + c.Decision.Rule
+	}
+	a.lines = append(a.lines, line)
+	return a.fail
+}
+
+// TestConfirmStopsAreAudited: a step its confirm: question keeps from
+// running has an audit line like any denied step: denied when nobody can
+// be asked (a scheduled run, no terminal), cancelled when a person says
+// no. No call of it reaches the auditor otherwise.
+func TestConfirmStopsAreAudited(t *testing.T) {
+	src := header + `
+steps:
+  - {id: a, op: control.noop, confirm: "Go?"}
+  - {id: b, op: control.noop, confirm: "And b?"}
+`
+	audit := &audited{}
+	e, _ := newEngine(t, WithAuditor(audit))
+	decisions := map[string]report.Decision{"a": {Allowed: true, Rule: "role admin: allow *"}, "b": {Allowed: true, Rule: "role admin: allow *"}}
+	rep := mustRun(t, plan(t, e, src), nil, WithPreflight(decisions))
+	if got := statuses(rep); got["a"] != report.StatusDenied {
+		t.Fatalf("statuses %v; want a denied", got)
+	}
+	want := []string{"a authorization rule=role admin: allow *"} // b is not reached
+	if diff := cmp.Diff(want, audit.lines); diff != "" {
+		t.Errorf("audited without anyone to ask (-want +got):\n%s", diff)
+	}
+
+	audit = &audited{}
+	e, _ = newEngine(t, WithAuditor(audit), WithConfirmer(&byName{}))
+	mustRun(t, plan(t, e, src), nil)
+	want = []string{"a ok answer=yes", "b declined answer=no"}
+	if diff := cmp.Diff(want, audit.lines); diff != "" {
+		t.Errorf("audited with answers (-want +got):\n%s", diff)
+	}
+
+	// A line that cannot be written fails the step, as for a call.
+	audit = &audited{fail: errors.New("disk full")}
+	e, _ = newEngine(t, WithAuditor(audit))
+	rep = mustRun(t, plan(t, e, src), nil)
+	if s := stepOf(t, rep, "a"); s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != string(ops.ClassSystem) {
+		t.Errorf("step a with an unwritable audit log: %s %+v; want failed, class system", s.Status, s.Error)
 	}
 }
