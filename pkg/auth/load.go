@@ -269,7 +269,12 @@ func (l *policyLoader) patterns(n *yaml.Node, what string) []string {
 		case p == "*":
 		case strings.HasSuffix(p, ".*"):
 			cat := strings.TrimSuffix(p, ".*")
-			if l.reg != nil && len(l.reg.List(cat)) == 0 {
+			switch {
+			case cat == "":
+				// Not a regular expression: Match would look for ops
+				// named ".something", and the rule would match none.
+				l.d.Add(c.pos, "%s pattern %q names no category: patterns are not regular expressions; write \"*\" for every operation, or a category, like \"process.*\"", what, p)
+			case l.reg != nil && len(l.reg.List(cat)) == 0:
 				l.d.Add(c.pos, "%s pattern %q names no category of operations%s", what, p, suggest.DidYouMean(cat, l.reg.Categories()))
 			}
 		default:

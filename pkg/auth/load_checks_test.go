@@ -327,3 +327,25 @@ func TestRateSchemaBound(t *testing.T) {
 		t.Errorf("MaxRate: %v", err)
 	}
 }
+
+// TestOpPatternWithoutCategory: ".*", written as a regular expression for
+// "everything", was taken as a category pattern: the registry lists every
+// operation for the category "", so it loaded, and matched none, so that
+// deny: [".*"] denied nothing. It is an error now, as the schema says.
+func TestOpPatternWithoutCategory(t *testing.T) {
+	s := schematest.Compile(t, "policy")
+	for _, what := range []string{"allow", "deny"} {
+		src := "version: 1\nroles:\n  r:\n    max_risk: write\n    " + what + `: [".*"]` + "\n"
+		got := loadDiags(t, "p.yaml", src)
+		want := []string{`p.yaml:5:` + fmt.Sprint(len(what)+8) + `: ` + what + ` pattern ".*" names no category: patterns are not regular expressions; write "*" for every operation, or a category, like "process.*"`}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: [.*] (-want +got):\n%s", what, diff)
+		}
+		if err := s.Validate(yamlToJSON(t, []byte(src))); err == nil {
+			t.Errorf("the schema accepts %s: [.*]", what)
+		}
+		if _, err := ParsePolicy("p.yaml", []byte(src), nil); err == nil {
+			t.Errorf("%s: [.*] loads without a registry", what)
+		}
+	}
+}
