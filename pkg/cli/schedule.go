@@ -115,7 +115,14 @@ func runSchedule(e *env, args []string) int {
 		io.WriteString(e.stdout, b.String())
 		return ExitOK
 	}
-	set := checkSchedule(reg, pos, o.policy, o.roles, o.rolesFrom, os.LookupEnv)
+	// The inventory first: the preflight judges a literal ssh.* host by
+	// its groups and tags there, as each run will.
+	settings, ok := o.remote.settings(e)
+	if !ok {
+		return ExitUsage
+	}
+	o.remoteSettings = settings
+	set := checkSchedule(reg, pos, o.policy, o.roles, o.rolesFrom, os.LookupEnv, settings.Inventory)
 	if !reportSet(e, set) {
 		if set.denied > 0 && set.denied == len(set.problems) {
 			return ExitDenied

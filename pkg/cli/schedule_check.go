@@ -11,6 +11,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -40,9 +41,11 @@ func (s *scheduleSet) err() error {
 // checkSchedule loads the playbooks named by paths (a directory stands for
 // its *.yaml and *.yml files with a schedule: block), reads the policy
 // file when one is given, and checks every playbook as the scheduler will
-// run it: with roles, with no inputs given, through the preflight. Every
-// problem is collected; none stops the others from being found.
-func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles []string, rolesFrom string, lookupEnv func(string) (string, bool)) *scheduleSet {
+// run it: with roles, with no inputs given, through the preflight, which
+// judges the literal hosts of ssh.* steps by the runs' inventory inv (nil
+// without --inventory). Every problem is collected; none stops the others
+// from being found.
+func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles []string, rolesFrom string, lookupEnv func(string) (string, bool), inv *inventory.Inventory) *scheduleSet {
 	set := &scheduleSet{}
 	// The playbooks that loaded are checked whatever else is wrong (a
 	// file that does not load, a name used twice), so that one pass
@@ -80,7 +83,7 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 			set.problems = append(set.problems, probs.Error())
 		}
 		if rolesOK {
-			set.preflight(policy, roles, pb, reg)
+			set.preflight(policy, roles, pb, reg, inv)
 		}
 	}
 	return set
@@ -256,9 +259,10 @@ func envFileLookup(pb *steps.Playbook, lookupEnv func(string) (string, bool)) (f
 }
 
 // preflight authorizes every step of pb for roles, as each run will be
-// before it starts; a denied step is a problem at the step's position.
-func (set *scheduleSet) preflight(policy *auth.Policy, roles []string, pb *steps.Playbook, reg *ops.Registry) {
-	decisions, err := policy.Preflight(roles, pb, reg)
+// before it starts, with the runs' inventory inv; a denied step is a
+// problem at the step's position.
+func (set *scheduleSet) preflight(policy *auth.Policy, roles []string, pb *steps.Playbook, reg *ops.Registry, inv *inventory.Inventory) {
+	decisions, err := policy.Preflight(roles, pb, reg, auth.WithInventory(inv))
 	if err != nil {
 		set.problems = append(set.problems, fmt.Sprintf("%s: authorization: %v", pb.File, err))
 		return

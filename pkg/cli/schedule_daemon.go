@@ -46,6 +46,10 @@ type scheduleOptions struct {
 	remote     *remoteFlags // --inventory, --known-hosts, --accept-new-host-keys
 	trace      traceFlags
 	logColored bool
+
+	// remoteSettings are remote's, loaded once at start: the runs'
+	// inventory, which the checks at start and on reload judge hosts by.
+	remoteSettings sshops.Settings
 }
 
 // maxManagerQueue bounds the runs waiting for a place under
@@ -133,13 +137,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		d.audit = audit
 	}
 	warn := func(format string, args ...any) { d.log.Warn().Msgf(format, args...) }
-	var remoteSettings sshops.Settings
-	if o.remote != nil {
-		var ok bool
-		if remoteSettings, ok = o.remote.settings(e); !ok {
-			return ExitUsage
-		}
-	}
+	remoteSettings := o.remoteSettings
 	tp, problem, ok := o.trace.provider(e, warn)
 	if !ok {
 		e.errorf("schedule: %s; nothing was scheduled", problem)
@@ -289,7 +287,7 @@ func (d *schedDaemon) reload() {
 	if msg := d.e.pluginsChanged(); msg != "" {
 		d.log.Warn().Msg("SIGHUP: " + msg)
 	}
-	set := checkSchedule(d.reg, d.o.paths, d.o.policy, d.o.roles, d.o.rolesFrom, os.LookupEnv)
+	set := checkSchedule(d.reg, d.o.paths, d.o.policy, d.o.roles, d.o.rolesFrom, os.LookupEnv, d.o.remoteSettings.Inventory)
 	for _, w := range set.warnings {
 		d.log.Warn().Msg(w)
 	}

@@ -61,7 +61,7 @@ func scheduleProblems(t *testing.T, paths ...string) string {
 		t.Fatal(err)
 	}
 	defer reg.Close()
-	set := checkSchedule(reg, paths, "", []string{"operator"}, "", func(string) (string, bool) { return "", false })
+	set := checkSchedule(reg, paths, "", []string{"operator"}, "", func(string) (string, bool) { return "", false }, nil)
 	return strings.Join(set.problems, "\n")
 }
 
@@ -87,7 +87,7 @@ finally:
 		t.Fatal(err)
 	}
 	defer reg.Close()
-	set := checkSchedule(reg, []string{"jobs"}, "", []string{"operator"}, "", func(string) (string, bool) { return "", false })
+	set := checkSchedule(reg, []string{"jobs"}, "", []string{"operator"}, "", func(string) (string, bool) { return "", false }, nil)
 	got := strings.Join(set.warnings, "\n")
 	for _, want := range []string{
 		"jobs/a.yaml:8:14: warning: step ask asks confirm:, which every scheduled run denies: a scheduled run has nobody to ask",

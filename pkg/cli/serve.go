@@ -18,6 +18,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/console"
+	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/proc"
@@ -204,6 +205,9 @@ type daemon struct {
 	rs replicaState
 	// tls, with --tls-cert, is reread on SIGHUP.
 	tls *server.TLSFiles
+	// inv is the runs' inventory (nil without --inventory), read once at
+	// start.
+	inv *inventory.Inventory
 }
 
 // serveGCPercent is the collector's target in serve unless $GOGC says
@@ -244,6 +248,14 @@ func (d *daemon) run() int {
 	if code := e.loadPlugins(reg); code != ExitOK {
 		return code
 	}
+	// The inventory first: the check of the scheduled playbooks judges
+	// a literal ssh.* host by its groups and tags there, as each run will.
+	o.remote.inventory = o.inventory
+	remoteSettings, ok := o.remote.settings(e)
+	if !ok {
+		return ExitUsage
+	}
+	d.inv = remoteSettings.Inventory
 	st, denied, ok := d.load(func(err error) { fmt.Fprintln(e.stderr, err) })
 	for _, msg := range denied {
 		fmt.Fprintln(e.stderr, msg+" (serve's scheduled runs have role "+auth.DefaultRole+"; schedule --role gives them others)")
@@ -307,11 +319,6 @@ func (d *daemon) run() int {
 		return ExitUsage
 	}
 	defer audit.Close()
-	o.remote.inventory = o.inventory
-	remoteSettings, ok := o.remote.settings(e)
-	if !ok {
-		return ExitUsage
-	}
 	tp, problem, ok := o.trace.provider(e, d.warnf)
 	if !ok {
 		e.errorf("%s", problem)

@@ -99,7 +99,7 @@ func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok
 		if !o.noSchedule {
 			set := &scheduleSet{}
 			for _, pb := range st.Playbooks.Scheduled() {
-				set.preflight(st.Policy, scheduledRoles, pb, d.reg)
+				set.preflight(st.Policy, scheduledRoles, pb, d.reg, d.inv)
 			}
 			denied = set.problems
 		}
