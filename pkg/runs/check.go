@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -197,6 +199,22 @@ func (s *Service) AuditCancel(runID, playbookFile, sha256 string, by Caller) err
 		return fmt.Errorf("the cancel could not be audited, so the run was not cancelled: %w; cancel again once the audit log can be written", err)
 	}
 	return nil
+}
+
+// AuditRefused records an action on a run or a schedule (action is one of
+// auth's Action names) that the policy refused by: who tried it, from
+// where, and why. Nothing was done, so a line that cannot be written is
+// only warned of.
+func (s *Service) AuditRefused(runID, playbookFile, sha256 string, by Caller, action, why string) {
+	if s.cfg.Audit == nil {
+		return
+	}
+	err := s.cfg.Audit.Action(auth.AuditLine{RunID: runID, Playbook: playbookFile, SHA256: sha256, Roles: by.Roles,
+		Who: by.Name, From: by.From, Action: action, Outcome: string(report.StatusDenied),
+		Error: &report.Error{Class: string(ops.ClassAuthorization), Message: why}})
+	if err != nil {
+		s.warn("the refused %s of %s by %s could not be audited: %v", action, cmp.Or(runID, playbookFile), by.Name, err)
+	}
 }
 
 func (s *Service) auditSchedule(pb *steps.Playbook, by Caller, action, outcome string) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
@@ -37,12 +38,12 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	if h.State() == runs.StateEnded {
 		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, h.Status())
 	}
-	if e := s.mayAct(h, c, "cancel"); e != nil {
-		return e
-	}
 	var file, sha string
 	if pb := h.RunPlaybook(); pb != nil {
 		file, sha = pb.File, pb.SHA256
+	}
+	if e := s.mayAct(h, c, "cancel"); e != nil {
+		return s.auditRefused(r, c, id, file, sha, auth.ActionCancel, e)
 	}
 	if err := s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c)); err != nil {
 		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
@@ -50,6 +51,16 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	h.Cancel(fmt.Errorf("cancelled through the API by %s", c.Name))
 	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
 	return nil
+}
+
+// auditRefused audits an action the policy refused the caller (e, a 403):
+// who tried what on which run or schedule, and why, so that the audit
+// log holds the attempts as well as what was done. It returns e.
+func (s *Server) auditRefused(r *http.Request, c *Principal, runID, file, sha, action string, e *apiError) *apiError {
+	if e != nil && e.Status == http.StatusForbidden {
+		s.mgr.Service().AuditRefused(runID, file, sha, canceller(r, c), action, e.Message)
+	}
+	return e
 }
 
 // canceller is who cancels a run through the API, as the audit log
@@ -69,7 +80,7 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 		return e
 	}
 	if e := s.mayActOnQueued(id, q, c, "cancel"); e != nil {
-		return e
+		return s.auditRefused(r, c, id, q.playbook, q.sha256, auth.ActionCancel, e)
 	}
 	file, sha := q.playbook, q.sha256
 	if pb, _ := s.queuedPlaybook(s.current(), id, q); pb != nil {

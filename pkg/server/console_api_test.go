@@ -166,7 +166,11 @@ steps:
 	}
 	ts.post("admin", "/api/v1/schedules/hello/pause", nil).wantError(t, 404, ClassNotFound)
 	audit, _ := os.ReadFile(ts.audit)
-	if strings.Count(string(audit), `"action":"pause"`) != 1 || !strings.Contains(string(audit), `"action":"resume"`) {
+	// The viewer's refused pause is audited as such; the pause that
+	// changed nothing is not.
+	if strings.Count(string(audit), `"outcome":"paused","duration_ms":0,"who":"operator","from":"127.0.0.1","action":"pause"`) != 1 ||
+		strings.Count(string(audit), `"action":"pause"`) != 2 || !strings.Contains(string(audit), `"outcome":"denied","error":{"class":"authorization","message":"the roles of viewer may not run backup, so they may not pause its schedule"},"duration_ms":0,"who":"viewer"`) ||
+		!strings.Contains(string(audit), `"action":"resume"`) {
 		t.Errorf("the audit log:\n%s", audit)
 	}
 }

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +17,8 @@ import (
 // it only when the grant would have let them start that run, inputs
 // included. Bob's grant allows env staging: he may not approve or cancel
 // Alice's run with env production (403, naming the input, and the run
-// still waits), and may approve her run with env staging.
+// still waits; each attempt audited), and may approve her run with env
+// staging.
 func TestGrantHolderActsOnlyOnRunsTheGrantAllows(t *testing.T) {
 	ts := newTestServer(t)
 	ts.addPlaybook(t, "deploy.yaml", `version: 1
@@ -83,6 +86,16 @@ roles:
 	if !mayAct(aliceKey, prod) || h.State() != runs.StateRunning {
 		t.Fatalf("the production run no longer waits: %s", h.State())
 	}
+	// Both attempts are in the audit log, refused, with who and why.
+	var refused []string
+	for _, l := range auditLines(t, ts.audit) {
+		if l.Who == "bob" && l.Outcome == "denied" && l.RunID == prod && l.Error != nil && strings.Contains(l.Error.Message, "does not let the caller set env") {
+			refused = append(refused, l.Action)
+		}
+	}
+	if strings.Join(refused, " ") != "confirm cancel" {
+		t.Errorf("bob's refused actions audited: %q, want confirm and cancel", refused)
+	}
 	as(aliceKey, "/api/v1/runs/"+prod+"/cancel", nil).want(t, 202)
 	<-h.Done()
 
@@ -95,4 +108,25 @@ roles:
 	if rep := h.Report(); rep == nil || rep.Status != "succeeded" {
 		t.Errorf("the staging run: %v", rep)
 	}
+}
+
+// auditLines reads the audit log at path.
+func auditLines(t *testing.T, path string) []auth.AuditLine {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []auth.AuditLine
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return nil
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(data)), "\n") {
+		var l auth.AuditLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		out = append(out, l)
+	}
+	return out
 }

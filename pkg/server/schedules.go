@@ -76,12 +76,12 @@ func (s *Server) pauseSchedule(pause bool) handler {
 		if !ok || pb.Schedule == nil {
 			return pbs.notFound(r.PathValue("name"), true)
 		}
-		verb := "resume"
+		verb, action := "resume", auth.ActionResume
 		if pause {
-			verb = "pause"
+			verb, action = "pause", auth.ActionPause
 		}
 		if e := s.mayRun(pb, c, verb+" its schedule"); e != nil {
-			return e
+			return s.auditRefused(r, c, "", pb.File, pb.SHA256, action, e)
 		}
 		svc := s.mgr.Service()
 		by := runs.Caller{Name: c.Name, Roles: c.Roles, From: clientAddr(r), Trigger: runs.TriggerAPI}
