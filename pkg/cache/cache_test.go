@@ -201,9 +201,9 @@ steps:
     cache: {ttl: 1h}
   - id: g
     op: test.echo
-    foreach: '["p", "q"]'
-    with: {x: "${{ item }}"}
-    cache: {ttl: 1h, key: same}
+    foreach: '[{"k": 1, "x": "p"}, {"k": 1, "x": "q"}]'
+    with: {x: "${{ item.x }}"}
+    cache: {ttl: 1h, key: "k-${{ item.k }}"}
 `)
 	rep, _ := f.run(nil)
 	cached := map[string]bool{}

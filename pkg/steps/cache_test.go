@@ -15,16 +15,33 @@ func TestCacheKeyProblems(t *testing.T) {
 			`p.yaml:4:66: cache.key is empty, so every step of control.set would share one entry whatever it does`},
 		{"its own state", `{id: s, op: control.set, with: {n: 1}, cache: {ttl: 1m, key: "${{ steps.s.output.n }}"}}`,
 			`step s cannot read its own state: it is not known until the step has run; read another step's, or an input`},
+		{"foreach without item", `{id: s, op: control.set, foreach: "[1, 2]", with: {n: "${{ item }}"}, cache: {ttl: 1m, key: "v-${{ run.playbook }}"}}`,
+			`p.yaml:4:97: cache.key of a foreach step reads neither item nor index, so all its items would share one entry`},
+		{"matrix without item", `{id: s, op: control.set, foreach: {matrix: {a: [1, 2]}}, with: {n: "${{ item.a }}"}, cache: {ttl: 1m, key: fixed}}`,
+			`cache.key of a foreach step reads neither item nor index`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("p.yaml", []byte("version: 1\nname: c\nsteps:\n  - "+tc.step+"\n"), reg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v\nwant %q", err, tc.want)
 			}
-			if strings.Contains(err.Error(), "retry") {
+			if err != nil && strings.Contains(err.Error(), "retry") {
 				t.Errorf("the advice is about retry: %v", err)
 			}
 		})
+	}
+}
+
+// TestCacheKeyOfItems: a foreach step's cache.key that reads item or
+// index, in any form, is accepted; the items of a key that reads neither
+// answered one another within one run (see TestCacheKeyProblems).
+func TestCacheKeyOfItems(t *testing.T) {
+	reg := testRegistry(t)
+	for _, key := range []string{`"${{ item }}"`, `"n-${{ index }}"`, `"${{ inputs.v }}/${{ string(item.n ?? 0) }}"`, `"${{ map([1], item) }}"`} {
+		step := `{id: s, op: control.set, foreach: "[{n: 1}]", with: {n: "${{ item.n }}"}, cache: {ttl: 1m, key: ` + key + `}}`
+		if _, err := Parse("p.yaml", []byte("version: 1\nname: c\ninputs: {v: {type: string, default: x}}\nsteps:\n  - "+step+"\n"), reg); err != nil {
+			t.Errorf("key %s: %v", key, err)
+		}
 	}
 }
 

@@ -450,7 +450,7 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 				"additionalProperties": false,
 				"properties": obj{
 					"ttl": obj{"$ref": "#/$defs/duration", "description": "how long an entry stays fresh"},
-					"key": obj{"type": "string", "minLength": 1, "description": "the entry's key instead of the op and its resolved parameters; may use ${{ }}"},
+					"key": obj{"type": "string", "minLength": 1, "description": "the entry's key instead of the op and its resolved parameters; may use ${{ }}; in a foreach step it must read item or index"},
 				},
 			},
 		},
