@@ -82,6 +82,17 @@ func (v *logView) Event(ev engine.Event) {
 	}
 }
 
+// addErr adds an event's error and its class, when it has one.
+func addErr(fs []field, ev engine.Event) []field {
+	if ev.Err == "" {
+		return fs
+	}
+	if ev.ErrClass != "" {
+		fs = append(fs, str("error_class", ev.ErrClass))
+	}
+	return append(fs, str("error", ev.Err))
+}
+
 // logLine turns an event into a level, a message and fields.
 func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 	var fs []field
@@ -110,9 +121,7 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		if ev.Cached {
 			add(str("cached", "true"), str("cache_age", report.FormatMS(ev.CacheAgeMS)))
 		}
-		if ev.Err != "" {
-			add(str("error", ev.Err))
-		}
+		fs = addErr(fs, ev)
 		switch ev.Status {
 		case "succeeded":
 			return zerolog.InfoLevel, "step finished", fs
@@ -129,14 +138,22 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		}
 		return zerolog.DebugLevel, "item started", fs
 	case engine.EventItemFinished:
-		fs = append(make([]field, 0, 4), num("index", int64(deref(ev.Index))))
+		// What the step's line says of the step, the item's says of the
+		// item: its tries, its time, whether the cache answered it.
+		fs = append(make([]field, 0, 9), num("index", int64(deref(ev.Index))))
 		if ev.Label != "" {
 			add(str("label", ev.Label))
 		}
 		add(str("status", ev.Status))
+		if ev.Attempts > 0 {
+			add(num("attempts", int64(ev.Attempts)))
+		}
+		add(str("duration", report.FormatMS(ev.DurationMS)))
+		if ev.Cached {
+			add(str("cached", "true"), str("cache_age", report.FormatMS(ev.CacheAgeMS)))
+		}
 		if ev.Err != "" {
-			add(str("error", ev.Err))
-			return zerolog.WarnLevel, "item finished", fs
+			return zerolog.WarnLevel, "item finished", addErr(fs, ev)
 		}
 		return zerolog.DebugLevel, "item finished", fs
 	case engine.EventRetry:
@@ -150,7 +167,7 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		if ev.Err == "" && ev.Message != "" {
 			add(str("condition", ev.Message))
 		} else {
-			add(str("error", ev.Err))
+			fs = addErr(fs, ev)
 		}
 		return zerolog.InfoLevel, "retrying", fs
 	case engine.EventRepeat:

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -92,7 +93,7 @@ func TestRetryLogLine(t *testing.T) {
 		want, none string
 	}{
 		{engine.Event{Kind: engine.EventRetry, Step: "a", Attempt: 1, DelayMS: 1000, Err: "connection refused", ErrClass: "execution"},
-			`"error":"connection refused"`, `"condition"`},
+			`"error_class":"execution","error":"connection refused"`, `"condition"`},
 		{engine.Event{Kind: engine.EventRetry, Step: "d", Attempt: 1, DelayMS: 1000, Message: "retry.until (output.ready) is false"},
 			`"condition":"retry.until (output.ready) is false"`, `"error"`},
 	} {
@@ -118,5 +119,56 @@ func TestLogViewIgnoredFailure(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], "status=failed ignored=continue_on_error ") || strings.Contains(lines[1], "ignored") {
 		t.Errorf("lines:\n%s", out.String())
+	}
+}
+
+// TestLogViewItemFinishedFields: an item's line carries what its
+// item_finished event says, as a step's line does: its tries, its time,
+// whether the cache answered it, and its error's class. A rollout's log
+// told only an item's status and error.
+func TestLogViewItemFinishedFields(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	failed, cached := 2, 0
+	evs := []engine.Event{
+		{Kind: engine.EventItemFinished, RunID: "r1", Time: at, Step: "roll", Op: "shell.exec", Index: &failed, Items: 3,
+			Status: "failed", Attempts: 3, DurationMS: 4200, Err: "exit code 1", ErrClass: "execution"},
+		{Kind: engine.EventItemFinished, RunID: "r1", Time: at, Step: "roll", Op: "shell.exec", Index: &cached, Items: 3,
+			Status: "succeeded", DurationMS: 1, Cached: true, CacheAgeMS: 90000},
+		{Kind: engine.EventStepFinished, RunID: "r1", Time: at, Step: "roll", Op: "shell.exec",
+			Status: "failed", Attempts: 3, DurationMS: 4300, Err: "item 2: exit code 1", ErrClass: "execution"},
+	}
+	var out bytes.Buffer
+	v := newLogView(&out, true, zerolog.DebugLevel, false)
+	for _, ev := range evs {
+		v.Event(ev)
+	}
+	v.w.Flush()
+	var got []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		delete(m, "time")
+		got = append(got, m)
+	}
+	want := []map[string]any{
+		{"level": "warn", "run_id": "r1", "step": "roll", "op": "shell.exec", "index": float64(2), "status": "failed", "attempts": float64(3),
+			"duration_ms": float64(4200), "error_class": "execution", "error": "exit code 1", "message": "item finished"},
+		{"level": "debug", "run_id": "r1", "step": "roll", "op": "shell.exec", "index": float64(0), "status": "succeeded",
+			"duration_ms": float64(1), "cached": "true", "cache_age": "1m30s", "message": "item finished"},
+		{"level": "warn", "run_id": "r1", "step": "roll", "op": "shell.exec", "status": "failed", "attempts": float64(3),
+			"duration_ms": float64(4300), "error_class": "execution", "error": "item 2: exit code 1", "message": "step finished"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("JSON lines (-want +got):\n%s", diff)
+	}
+
+	out.Reset()
+	v = newLogView(&out, false, zerolog.DebugLevel, false)
+	v.Event(evs[0])
+	v.w.Flush()
+	if line := out.String(); !strings.Contains(line, "WRN item finished index=2 status=failed attempts=3 duration=4.2s error_class=execution error=exit code 1 step=roll") {
+		t.Errorf("console line %q", line)
 	}
 }
