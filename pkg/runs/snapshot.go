@@ -99,7 +99,14 @@ func (l *liveRun) apply(ev engine.Event) {
 		st.Status, st.StartedAt = StatusRunning, &t
 	case engine.EventItemFinished:
 		st := l.step(ev)
-		st.Items = append(st.Items, report.Item{Index: derefIndex(ev.Index), Label: ev.Label, Item: ev.Item, Status: report.Status(ev.Status), DurationMS: ev.DurationMS, Attempts: ev.Attempts})
+		it := report.Item{Index: derefIndex(ev.Index), Label: ev.Label, Item: ev.Item, Status: report.Status(ev.Status), DurationMS: ev.DurationMS, Attempts: ev.Attempts}
+		if ev.Err != "" {
+			// Why an item failed is known as it ends: a rollout followed
+			// through the API must not wait for the report to learn it.
+			it.Error = &report.Error{Class: ev.ErrClass, Message: ev.Err}
+		}
+		it.Cached, it.CacheAgeMS = ev.Cached, ev.CacheAgeMS
+		st.Items = append(st.Items, it)
 	case engine.EventStepFinished:
 		st := l.step(ev)
 		st.Status, st.Attempts = report.Status(ev.Status), ev.Attempts

@@ -286,3 +286,35 @@ func TestSnapshotCancelledStepHasAClass(t *testing.T) {
 		t.Errorf("step a: %+v", st.Error)
 	}
 }
+
+// TestSnapshotItemErrors: a finished item of a running fan-out shows its
+// error (class and message) and whether the cache answered it, as its
+// item_finished event says, so that a rollout followed through the API
+// learns why an item failed before the run ends.
+func TestSnapshotItemErrors(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	one, two := 0, 1
+	evs := []engine.Event{
+		{Kind: engine.EventRunStarted, RunID: "r1", Time: at},
+		{Kind: engine.EventStepStarted, RunID: "r1", Time: at, Step: "roll", Op: "shell.exec", Items: 3},
+		{Kind: engine.EventItemFinished, RunID: "r1", Time: at, Step: "roll", Op: "shell.exec", Index: &one, Items: 3,
+			Status: "failed", Attempts: 2, DurationMS: 40, Err: "exit code 1 is not in ok_codes [0]", ErrClass: "execution"},
+		{Kind: engine.EventItemFinished, RunID: "r1", Time: at, Step: "roll", Op: "shell.exec", Index: &two, Items: 3,
+			Status: "succeeded", DurationMS: 1, Cached: true, CacheAgeMS: 5000},
+	}
+	for i := range evs { // as another process reads them
+		data, _ := json.Marshal(evs[i])
+		evs[i] = engine.Event{}
+		if err := json.Unmarshal(data, &evs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := SnapshotOf(report.Report{RunID: "r1"}, evs).Steps[0].Items
+	want := []report.Item{
+		{Index: 0, Status: report.StatusFailed, Attempts: 2, DurationMS: 40, Error: &report.Error{Class: "execution", Message: "exit code 1 is not in ok_codes [0]"}},
+		{Index: 1, Status: report.StatusSucceeded, DurationMS: 1, Cached: true, CacheAgeMS: 5000},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the items so far (-want +got):\n%s", diff)
+	}
+}
