@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -187,10 +188,22 @@ func (p *Plan) Playbook() *steps.Playbook { return p.pb }
 // InputError lists every problem with the inputs given to a run.
 type InputError struct {
 	Problems []string
+	// denied is set when an input's from_file lies outside the file
+	// roots the run may read it from: the error is then a denial.
+	denied bool
 }
 
 func (e *InputError) Error() string {
 	return "inputs: " + strings.Join(e.Problems, "; ")
+}
+
+// Unwrap is ops.ErrDenied for a from_file outside the roots (see
+// InputError.denied), so that the step is denied rather than failed.
+func (e *InputError) Unwrap() error {
+	if e.denied {
+		return ops.ErrDenied
+	}
+	return nil
 }
 
 // ParseInputs converts inputs given as text (--input k=v) to their declared
@@ -212,7 +225,7 @@ func (p *Plan) ParseInputs(text map[string]string) (map[string]any, error) {
 		out[k] = v
 	}
 	if len(problems) > 0 {
-		return nil, &InputError{problems}
+		return nil, &InputError{Problems: problems}
 	}
 	return out, nil
 }
@@ -232,11 +245,18 @@ func (p *Plan) unknownInput(k string) string {
 // API or ParseInputs) and completes them from environment variables and
 // defaults. It reports every problem at once.
 func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (string, bool)) (map[string]any, error) {
+	return p.resolveInputs(given, lookupEnv, nil)
+}
+
+// resolveInputs is ResolveInputs, reading an input's from_file only
+// inside fileRoots unless they are nil (see runOptions.inputRoots).
+func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (string, bool), fileRoots []string) (map[string]any, error) {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
 	out := make(map[string]any, len(p.pb.Inputs))
 	var problems []string
+	denied := false
 	for _, k := range sortedKeys(given) {
 		in := p.pb.Input(k)
 		if in == nil {
@@ -269,9 +289,14 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 			}
 		}
 		if in.FromFile != "" {
-			s, found, err := readInputFile(p.pb.Dir, in.FromFile)
+			s, found, err := readInputFile(p.pb.Dir, in.FromFile, fileRoots)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s (from_file %s): %v", in.Name, in.FromFile, err))
+				problem := fmt.Sprintf("%s (from_file %s): %v", in.Name, in.FromFile, err)
+				if fileRoots != nil && errors.Is(err, ops.ErrDenied) {
+					denied = true
+					problem += outsideFromFileHint
+				}
+				problems = append(problems, problem)
 				continue
 			}
 			if found {
@@ -301,7 +326,7 @@ func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (strin
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &InputError{problems}
+		return nil, &InputError{Problems: problems, denied: denied}
 	}
 	return out, nil
 }
@@ -328,13 +353,18 @@ func parseProblem(in *steps.Input, err error) string {
 }
 
 // readInputFile reads the value of an input's from_file: path, relative to
-// dir unless absolute. A file that does not exist is not an error (found
-// is false: the input falls back to its default); one that is not a
-// regular file, or is larger than steps.MaxValueSize, is. One trailing
-// line break is dropped, as secret files usually end with one.
-func readInputFile(dir, path string) (value string, found bool, err error) {
+// dir unless absolute, and only inside roots unless they are nil. A file
+// that does not exist is not an error (found is false: the input falls
+// back to its default); one that is not a regular file, or is larger than
+// steps.MaxValueSize, is, and so is one outside roots (wrapping
+// ops.ErrDenied). One trailing line break is dropped, as secret files
+// usually end with one.
+func readInputFile(dir, path string, roots []string) (value string, found bool, err error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
+	}
+	if roots != nil {
+		return readInputFileIn(path, roots)
 	}
 	// A FIFO is refused, not waited on; the state dir's keys are no
 	// input's value.

@@ -24,7 +24,11 @@ type runOptions struct {
 	observer Observer
 	auth     Authorizer
 	chain    []string // playbook files of the enclosing runs, for playbook.run
-	parent   string   // the run id of the run that started this one
+	// inputRoots confine where the inputs' from_file is read: nil, from
+	// any file the process can read; else only inside these roots (see
+	// subInputRoots).
+	inputRoots []string
+	parent     string // the run id of the run that started this one
 	// parentStep is the step (with its item index) of the parent run
 	// that started this one.
 	parentStep string

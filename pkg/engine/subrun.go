@@ -86,9 +86,10 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if err := plan.runEnviron(&o); err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("playbook.run %s: %w", path, err))
 	}
-	in, err := plan.ResolveInputs(p.Map("inputs"), lookupIn(o.environ))
+	o.inputRoots = subInputRoots(o.inputRoots, call.Scope, call.Dir, path)
+	in, err := plan.resolveInputs(p.Map("inputs"), lookupIn(o.environ), o.inputRoots)
 	if err != nil {
-		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("playbook.run %s: %w", path, err))
+		return nil, ops.WithClass(subLoadClass(err), fmt.Errorf("playbook.run %s: %w", path, err))
 	}
 	if parent != nil {
 		o.id, o.parent, o.resume, o.sel = "", parent.id, nil, nil
