@@ -180,8 +180,9 @@ func TestTheInventoryItselfIsReadableOf(t *testing.T) {
 
 // TestServedPlaybooksAreLoadedNotTouched: the playbooks a daemon serves
 // are refused to every file operation (Guard, ReadFile) but loaded by
-// arsenal-run itself (Open), through a symlink too; a path protected
-// outright stays refused to Open.
+// arsenal-run itself (Open, through a symlink too, and ReadPlaybook for
+// a sub-playbook within its roots); a path protected outright stays
+// refused to both.
 func TestServedPlaybooksAreLoadedNotTouched(t *testing.T) {
 	dir := t.TempDir()
 	books := filepath.Join(dir, "playbooks")
@@ -212,8 +213,17 @@ func TestServedPlaybooksAreLoadedNotTouched(t *testing.T) {
 		}
 		f.Close()
 	}
+	if _, err := ReadPlaybook(pb, []string{dir}, 1<<20); err != nil {
+		t.Errorf("ReadPlaybook(%s): %v; want a sub-playbook there loaded", pb, err)
+	}
+	if _, err := ReadPlaybook(pb, []string{t.TempDir()}, 1<<20); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("ReadPlaybook outside its roots = %v; want it refused", err)
+	}
 	Protect(books, "state dir")
 	if _, err := Open(pb); !errors.Is(err, ops.ErrDenied) {
 		t.Errorf("Open of a path also protected outright = %v; want it refused", err)
+	}
+	if _, err := ReadPlaybook(pb, []string{dir}, 1<<20); !errors.Is(err, ops.ErrDenied) {
+		t.Errorf("ReadPlaybook of a path also protected outright = %v; want it refused", err)
 	}
 }

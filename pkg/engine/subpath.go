@@ -47,7 +47,9 @@ func LoadSubPlaybook(path string, roots []string, reg *ops.Registry) (*steps.Pla
 	if err != nil {
 		return nil, err
 	}
-	data, err := fsroot.ReadFile(abs, roots, steps.MaxFileSize)
+	// The playbooks dir of serve and schedule is no file operation's,
+	// but the sub-playbooks of the playbooks there are loaded as they are.
+	data, err := fsroot.ReadPlaybook(abs, roots, steps.MaxFileSize)
 	if err != nil {
 		if errors.Is(err, ops.ErrDenied) {
 			return nil, fmt.Errorf("%w; put the sub-playbook beside the calling playbook, or in one of the caller's file_roots", err)
