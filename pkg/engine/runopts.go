@@ -23,7 +23,7 @@ type runOptions struct {
 	resume   *report.Report
 	observer Observer
 	auth     Authorizer
-	chain    []string // playbook files of the enclosing runs, for playbook.run
+	chain    []chainLink // for playbook.run: the playbooks of the enclosing runs and this one's; nil for a first run
 	// inputRoots confine where the inputs' from_file is read: nil, from
 	// any file the process can read; else only inside these roots (see
 	// subInputRoots).

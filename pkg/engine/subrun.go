@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -53,21 +52,16 @@ type planKey struct {
 
 func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	parent, _ := ctx.Value(runKey{}).(*run)
-	path := p.String("path")
+	name := p.String("path")
+	path := name
 	call := ops.CallFrom(ctx)
 	if !filepath.IsAbs(path) && call.Dir != "" {
 		path = filepath.Join(call.Dir, path)
 	}
 	path = filepath.Clean(path)
-	var chain []string
-	if parent != nil {
-		chain = append(slices.Clone(parent.o.chain), absPath(parent.p.pb.File))
-	}
-	if slices.Contains(chain, absPath(path)) {
-		return nil, ops.Errorf(ops.ClassValidation, "playbook.run: %s calls itself (%s -> %s); recursion is not allowed", path, strings.Join(chain, " -> "), path)
-	}
-	if len(chain) >= MaxSubDepth {
-		return nil, ops.Errorf(ops.ClassValidation, "playbook.run: nested more than %d deep (MaxSubDepth)", MaxSubDepth)
+	chain, err := subChain(parent, call, path, name)
+	if err != nil {
+		return nil, err
 	}
 	// The sub-run goes through the caller's engine, so it shares its
 	// chain, auditor, observer and limits.

@@ -68,7 +68,7 @@ steps:
 		t.Error("a secret passed to a sub-playbook shows in the report")
 	}
 	loop := stepOf(t, rep, "loop")
-	if loop.Status != "failed" || !strings.Contains(dump(rep), "calls itself") {
+	if loop.Status != "failed" || !strings.Contains(dump(rep), "a playbook.run cycle") {
 		t.Errorf("recursion: %s %+v", loop.Status, loop.Error)
 	}
 	if bad := stepOf(t, rep, "bad"); bad.Error == nil || bad.Error.Class != "validation" || !strings.Contains(bad.Error.Message, "n: want an integer") {
