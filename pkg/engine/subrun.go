@@ -83,7 +83,13 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	o.inputRoots = subInputRoots(o.inputRoots, call.Scope, call.Dir, path)
 	in, err := plan.resolveInputs(p.Map("inputs"), lookupIn(o.environ), o.inputRoots)
 	if err != nil {
-		return nil, ops.WithClass(subLoadClass(err), fmt.Errorf("playbook.run %s: %w", path, err))
+		// Values given by expressions are checked only now: the error
+		// points at the inputs: that gave them.
+		at := ""
+		if parent != nil {
+			at = parent.withAt(call, "inputs")
+		}
+		return nil, ops.WithClass(subLoadClass(err), fmt.Errorf("%splaybook.run %s: %w", at, path, err))
 	}
 	if parent != nil {
 		o.id, o.parent, o.resume, o.sel = "", parent.id, nil, nil

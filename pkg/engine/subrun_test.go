@@ -142,3 +142,47 @@ outputs:
 		t.Errorf("the parent's output auth = %v, want it masked", got)
 	}
 }
+
+// TestPlaybookRunInputsErrorIsLocated: inputs given by expressions are
+// checked when the step runs, and an error is located at the inputs: of
+// the step that gave them, as a parameter's is.
+func TestPlaybookRunInputsErrorIsLocated(t *testing.T) {
+	e, _ := newEngine(t)
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "child.yaml"), []byte("version: 1\nname: child\ninputs:\n  n: {type: integer}\nsteps:\n  - {id: a, op: control.noop}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parent := filepath.Join(dir, "parent.yaml")
+	if err := os.WriteFile(parent, []byte(`version: 1
+name: parent
+steps:
+  - id: typed
+    op: playbook.run
+    continue_on_error: true
+    with:
+      path: child.yaml
+      inputs: {n: "${{ 'x' }}"}
+  - id: unknown
+    op: playbook.run
+    continue_on_error: true
+    with: {path: child.yaml, inputs: "${{ {'m': 1} }}"}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Load(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustRun(t, p, nil)
+	for id, want := range map[string]string{
+		"typed":   parent + ":9:15: playbook.run " + filepath.Join(dir, "child.yaml") + ": inputs: n: want an integer",
+		"unknown": parent + ":13:38: playbook.run " + filepath.Join(dir, "child.yaml") + ": inputs: m: unknown input",
+	} {
+		if s := stepOf(t, rep, id); s.Error == nil || !strings.HasPrefix(s.Error.Message, want) {
+			t.Errorf("%s: %+v, want the error to start %q", id, s.Error, want)
+		}
+	}
+}
