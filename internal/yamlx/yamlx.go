@@ -343,6 +343,7 @@ func Int(n *yaml.Node, what string, lo, hi int, d *Diags) (int, bool) {
 		d.Add(PosOf(n), "%s must be an integer, not %s", what, KindName(n))
 		return 0, false
 	}
+	WarnOctal(n, d)
 	var v int64
 	if err := n.Decode(&v); err != nil {
 		d.Add(PosOf(n), "%s: %s is not a valid integer", what, n.Value)
@@ -362,6 +363,7 @@ func Number(n *yaml.Node, what string, lo, hi float64, d *Diags) (float64, bool)
 		d.Add(PosOf(n), "%s must be a number, not %s", what, KindName(n))
 		return 0, false
 	}
+	WarnOctal(n, d)
 	var v float64
 	if err := n.Decode(&v); err != nil || v != v {
 		d.Add(PosOf(n), "%s: %s is not a valid number", what, n.Value)
@@ -389,6 +391,7 @@ func Plain(n *yaml.Node, d *Diags) any {
 	n = Deref(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
+		WarnOctal(n, d)
 		return Scalar(n)
 	case yaml.SequenceNode:
 		out := make([]any, len(n.Content))
@@ -407,6 +410,10 @@ func Plain(n *yaml.Node, d *Diags) any {
 	return nil
 }
 
+// Scalar converts a scalar node to plain Go data. An integer is read as
+// the YAML library reads it, as Int does, so that one literal is one number
+// wherever it stands: 0755 is octal (493), as in YAML 1.1, Ansible and
+// Kubernetes, and WarnOctal says so where it matters.
 func Scalar(n *yaml.Node) any {
 	switch n.ShortTag() {
 	case "!!str", "!!timestamp":
@@ -416,9 +423,12 @@ func Scalar(n *yaml.Node) any {
 	case "!!bool":
 		return n.Value == "true"
 	case "!!int":
-		if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
-			return int(v)
+		if !leadingZero(n.Value) {
+			if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+				return int(v)
+			}
 		}
+		// YAML's own reading, as Int and Number take it: 0755 is octal.
 		var v int64
 		if n.Decode(&v) == nil {
 			return int(v)

@@ -240,7 +240,12 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 		})
 		l.inputConstraint(in, limits)
 		if defNode != nil && !yamlx.IsNull(defNode) && !typeUnknown {
-			plain := yamlx.Plain(defNode, l.d)
+			var plain any
+			if in.Secret {
+				plain = yamlx.PlainSecret(defNode, "default of secret input "+in.Name, l.d)
+			} else {
+				plain = yamlx.Plain(defNode, l.d)
+			}
 			v, err := in.Coerce(plain)
 			if err != nil {
 				msg := err.Error()

@@ -54,6 +54,7 @@ func (l *loader) value(n *yaml.Node, sc scope, s *Step, varAt int, quiet bool) *
 			if !quiet && n.ShortTag() == "!!str" {
 				l.warnLiteralExprs(n, nil)
 			}
+			yamlx.WarnOctal(n, l.d)
 			v.Lit = yamlx.Scalar(n)
 			return v
 		}

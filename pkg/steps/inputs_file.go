@@ -87,7 +87,28 @@ func ParseInputs(file string, data []byte, pb *Playbook, overridden ...string) (
 		if slices.Contains(overridden, p.Key) {
 			continue
 		}
-		v, err := in.Coerce(yamlx.Plain(p.V, d))
+		// An inputs file has no place for a warning: a value YAML reads
+		// other than as written (0123 is octal) is refused, not taken.
+		read := &yamlx.Diags{File: file}
+		var plain any
+		if in.Secret {
+			plain = yamlx.PlainSecret(p.V, "input "+p.Key, read)
+		} else {
+			plain = yamlx.Plain(p.V, read)
+		}
+		if len(read.List) > 0 {
+			for _, x := range read.List {
+				if x.Severity == yamlx.Warning {
+					x.Severity = yamlx.Error
+					if !in.Secret {
+						x.Msg = "input " + p.Key + ": " + x.Msg
+					}
+				}
+				d.List = append(d.List, x)
+			}
+			continue
+		}
+		v, err := in.Coerce(plain)
 		if err != nil {
 			msg := err.Error()
 			if in.Secret {
