@@ -91,7 +91,19 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 				}
 			case l.ids[id] != nil:
 				prev := l.ids[id]
-				l.d.Add(yamlx.PosOf(v), "step id %q is already used at line %d, column %d (in %s); %s: rename one of them", id, prev.Pos.Line, prev.Pos.Col, prev.Section, idsUnique)
+				pos, via, fix := yamlx.PosOf(v), "", "rename one of them"
+				switch {
+				case n.Kind == yaml.AliasNode:
+					// The whole step is an alias: its id is the anchor's,
+					// always taken. Say so where the alias stands.
+					pos, via = yamlx.PosOf(n), fmt.Sprintf(" (repeated by the alias *%s)", n.Value)
+					fix = fmt.Sprintf("to reuse the step, write `- <<: *%s` and give it an id: of its own", n.Value)
+				case !ownKey(n, k):
+					// The id came in through a << merge key.
+					pos, via = s.Pos, fmt.Sprintf(" (merged in by <<, from line %d)", v.Line)
+					fix = "give this step an id: of its own, beside the <<"
+				}
+				l.d.Add(pos, "step id %q%s is already used at line %d, column %d (in %s); %s: %s", id, via, prev.Pos.Line, prev.Pos.Col, prev.Section, idsUnique, fix)
 				// References to the id find the first step.
 				s.ID = id
 			default:
@@ -487,6 +499,18 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		}
 		l.d.Add(pos, "%s: %s", s.Op, msg)
 	}
+}
+
+// ownKey reports whether k is a key written in mapping n itself, not one
+// that a << merge key brought in.
+func ownKey(n, k *yaml.Node) bool {
+	n = yamlx.Deref(n)
+	for i := 0; i < len(n.Content); i += 2 {
+		if n.Content[i] == k {
+			return true
+		}
+	}
+	return false
 }
 
 func didYouMeanStep(id string, ids map[string]*Step) string {
