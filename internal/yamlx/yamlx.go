@@ -83,9 +83,15 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 
 // scanBytes rejects NUL bytes, invalid UTF-8 and bidirectional control
 // characters, which can make a file read differently from how it runs.
+// Their columns count characters after a leading byte order mark.
 func scanBytes(data []byte, d *Diags) bool {
 	line, col := 1, 1
-	for i := 0; i < len(data); {
+	i := 0
+	if bytes.HasPrefix(data, []byte("\ufeff")) {
+		// A byte order mark takes no column, for YAML as for editors.
+		i = 3
+	}
+	for i < len(data) {
 		r, size := utf8.DecodeRune(data[i:])
 		switch {
 		case r == utf8.RuneError && size <= 1:

@@ -20,6 +20,8 @@ func TestParseRefuses(t *testing.T) {
 		{"foreign tag", "a: !!python/object x\n", "1:4: tag !!python/object is not allowed"},
 		{"NUL", "a: 1\nb: \x00\n", "2:4: NUL byte"},
 		{"invalid UTF-8", "a: \xff\n", "1:4: invalid UTF-8 byte 0xff"},
+		{"invalid UTF-8 after a byte order mark", "\ufeffa: \xff\n", "1:4: invalid UTF-8 byte 0xff"},
+		{"NUL after a byte order mark", "\ufeffa: x\x00\n", "1:5: NUL byte"},
 		{"bidi", "a: x\u202ey\n", "1:5: bidirectional control character U+202E"},
 		{"empty", "", "1:1: the file is empty; write something"},
 		{"only null", "~\n", "1:1: the file holds only null; write something"},

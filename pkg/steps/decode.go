@@ -449,6 +449,10 @@ func (l *loader) from(line, col int) ([]byte, bool) {
 		return nil, false
 	}
 	data := l.data[l.lineStarts[line-1]:]
+	if line == 1 {
+		// yaml counts no column for a byte order mark.
+		data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	}
 	for ; col > 1 && len(data) > 0 && data[0] != '\n'; col-- {
 		_, size := utf8.DecodeRune(data)
 		data = data[size:]

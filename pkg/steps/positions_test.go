@@ -50,3 +50,17 @@ func TestPositionsInScalars(t *testing.T) {
 		})
 	}
 }
+
+// TestPositionsAfterByteOrderMark: a byte order mark, which editors on
+// Windows write, takes no column, on the first line too.
+func TestPositionsAfterByteOrderMark(t *testing.T) {
+	src := "\ufeffvars: {a: \"${{ nope }}\"}\nversion: 1\nname: x\nsteps:\n  - {id: a, op: control.noop}\n"
+	_, err := Parse("p.yaml", []byte(src), fixtureRegistry(t))
+	ds, ok := err.(Diagnostics)
+	if !ok || len(ds) != 1 || !strings.Contains(ds[0].Msg, "nope") {
+		t.Fatalf("want one diagnostic about nope, got %v", err)
+	}
+	if diff := cmp.Diff(Pos{Line: 1, Col: 16}, ds[0].Pos); diff != "" {
+		t.Errorf("position (-want +got):\n%s", diff)
+	}
+}
