@@ -225,7 +225,10 @@ func (e *EnvFileError) Error() string {
 // double-quoted values with \n escapes and $NAME expansion of the
 // variables defined above. Every name must be a valid environment variable
 // name. Errors are *EnvFileError with the line and column of the mistake.
+// A leading byte order mark, which Windows editors write, is skipped, as
+// in a playbook.
 func ParseEnvFile(data []byte) (map[string]string, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	vars, err := godotenv.UnmarshalBytes(data)
 	if err != nil {
 		line, col, found := dotenvErrPos(data, err)

@@ -144,3 +144,22 @@ func TestEnvFileSyntaxErrorsSayWhatIsThere(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvFileByteOrderMark: an env file saved by a Windows editor starts
+// with a byte order mark and may end its lines with CRLF. It reads as a
+// playbook so saved does; it was refused as a name holding "\ufeff".
+func TestEnvFileByteOrderMark(t *testing.T) {
+	vars, err := ParseEnvFile([]byte("\ufeffGREETING=hello\r\nOTHER=x\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{"GREETING": "hello", "OTHER": "x"}, vars); diff != "" {
+		t.Errorf("vars (-want +got):\n%s", diff)
+	}
+	// A problem on the first line is at the column an editor shows.
+	_, err = ParseEnvFile([]byte("\ufeffB-C=2\n"))
+	var ee *EnvFileError
+	if !errors.As(err, &ee) || ee.Line != 1 || ee.Col != 2 {
+		t.Errorf("got %v, want 1:2", err)
+	}
+}
