@@ -40,6 +40,9 @@ func yamlErrMsg(err error) string {
 		msg += "; check this line's indentation: the keys of one mapping, and the items of one list, start in the same column"
 	case strings.Contains(msg, "found unexpected end of stream"):
 		msg += "; a quote or bracket opened on this line is not closed"
+	case strings.Contains(msg, "found incompatible YAML document"):
+		// A %YAML directive other than 1.1 (YAML 1.2 files say %YAML 1.2).
+		msg += "; the %YAML directive must say 1.1, or be left out: remove the %YAML line"
 	case strings.Contains(msg, "mapping values are not allowed in this context"):
 		msg += "; check the indentation of this line and the one above, and quote a value that contains \": \""
 	}

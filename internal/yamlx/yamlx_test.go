@@ -25,6 +25,7 @@ func TestParseRefuses(t *testing.T) {
 		{"bidi", "a: x\u202ey\n", "1:5: bidirectional control character U+202E"},
 		{"empty", "", "1:1: the file is empty; write something"},
 		{"only null", "~\n", "1:1: the file holds only null; write something"},
+		{"YAML 1.2 directive", "%YAML 1.2\n---\na: 1\n", "1:1: YAML syntax: found incompatible YAML document; the %YAML directive must say 1.1, or be left out"},
 		{"flow syntax", "a: {b: sure?, c: 1}\n", "quote values that contain , : ? or brackets"},
 	}
 	for _, c := range cases {
