@@ -71,6 +71,10 @@ type Param struct {
 	TypeHint string
 }
 
+// ModeHint is the TypeHint of a file mode parameter, a string of octal
+// digits: unquoted, 0644 is YAML's octal number 420.
+const ModeHint = `quote the mode, like "0644": unquoted, YAML reads 0644 as the number 420`
+
 // Target is how a parameter names where an operation connects.
 type Target uint8
 

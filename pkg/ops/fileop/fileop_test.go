@@ -300,6 +300,11 @@ func TestBadParams(t *testing.T) {
 		{"file.write", map[string]any{"path": "a"}, "param content: is required"},
 		{"file.write", map[string]any{"path": "a", "content": "", "mode": "rw-r--r--"}, "not an octal permission"},
 		{"file.delete", map[string]any{"path": "a", "recursive": true}, "unknown parameter"},
+		// An unquoted 0644 reaches the op as YAML's number 420.
+		{"file.write", map[string]any{"path": "a", "content": "", "mode": 420}, `want a string, got integer; quote the mode, like "0644"`},
+		{"file.template", map[string]any{"path": "a", "content": "", "mode": 420}, `quote the mode, like "0644"`},
+		{"file.mkdir", map[string]any{"path": "a", "mode": 493}, `quote the mode, like "0644"`},
+		{"file.chmod", map[string]any{"path": "a", "mode": 493}, `quote the mode, like "0644"`},
 	}
 	for _, tc := range tests {
 		_, err := e.run(tc.op, tc.raw)

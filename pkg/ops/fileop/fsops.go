@@ -12,7 +12,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
 
-var modeParam = ops.Param{Name: "mode", Type: ops.TypeString, MaxLen: 4, Description: "permission bits in octal, like 0755"}
+var modeParam = ops.Param{Name: "mode", Type: ops.TypeString, TypeHint: ops.ModeHint, MaxLen: 4, Description: "permission bits in octal, like 0755"}
 
 // checkMode checks an octal mode param.
 func checkMode(p ops.Params, errs *ops.ParamErrors) {
@@ -96,7 +96,7 @@ func mkdirSpec() ops.Spec {
 		Name:        "file.mkdir",
 		Description: "Create a directory and any missing parents, like mkdir -p. Succeeds when it already exists as a directory (changed: false).",
 		Risk:        ops.RiskWrite,
-		Params:      []ops.Param{pathParam, {Name: "mode", Type: ops.TypeString, Default: "0755", MaxLen: 4, Description: "the mode in octal, like 0750, or 2775 and 1777 for setgid and sticky; the parents created on the way get its permission bits only"}},
+		Params:      []ops.Param{pathParam, {Name: "mode", Type: ops.TypeString, Default: "0755", TypeHint: ops.ModeHint, MaxLen: 4, Description: "the mode in octal, like 0750, or 2775 and 1777 for setgid and sticky; the parents created on the way get its permission bits only"}},
 		Output: []ops.Field{
 			{Name: "path", Type: "string", Description: "the absolute path"},
 			{Name: "changed", Type: "bool", Description: "true when the directory was created"},

@@ -39,7 +39,7 @@ func writeSpec() ops.Spec {
 		Params: []ops.Param{
 			pathParam,
 			{Name: "content", Type: ops.TypeString, Required: true, MaxLen: 64 << 20, Description: "the text to write"},
-			{Name: "mode", Type: ops.TypeString, Description: "the mode in octal, like 0644 or 0600, or 4 digits with setuid, setgid or sticky (4755); default 0644 for a new file, the permission bits of a replaced one; with append, only for a file it creates"},
+			{Name: "mode", Type: ops.TypeString, TypeHint: ops.ModeHint, Description: "the mode in octal, like 0644 or 0600, or 4 digits with setuid, setgid or sticky (4755); default 0644 for a new file, the permission bits of a replaced one; with append, only for a file it creates"},
 			{Name: "append", Type: ops.TypeBool, Default: false, Description: "add the content at the end of the file instead of replacing it"},
 			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create missing parent directories (mode 0755)"},
 		},

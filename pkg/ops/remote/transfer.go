@@ -51,7 +51,7 @@ func (p *Pool) sftpClient(ctx context.Context, h *inventory.Host, a authOpts) (*
 }
 
 // modeParam is the mode parameter of both transfers.
-var modeParam = ops.Param{Name: "mode", Type: ops.TypeString, MaxLen: 4,
+var modeParam = ops.Param{Name: "mode", Type: ops.TypeString, TypeHint: ops.ModeHint, MaxLen: 4,
 	Description: "permission bits in octal, e.g. \"0640\"; default the mode of the file replaced, else of the source"}
 
 func checkMode(p ops.Params, errs *ops.ParamErrors) {
