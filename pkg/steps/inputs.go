@@ -255,7 +255,7 @@ func coerce(t InputType, v any) (any, error) {
 			}
 			f = x
 		default:
-			return nil, fmt.Errorf("want %s, got %s", article(t), typeName(v))
+			return nil, fmt.Errorf("want %s, got %s%s", article(t), typeName(v), quotedHint(t, v))
 		}
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return nil, fmt.Errorf("want a finite number, got %v", v)
@@ -279,7 +279,33 @@ func coerce(t InputType, v any) (any, error) {
 			return m, nil
 		}
 	}
-	return nil, fmt.Errorf("want %s, got %s", article(t), typeName(v))
+	return nil, fmt.Errorf("want %s, got %s%s", article(t), typeName(v), quotedHint(t, v))
+}
+
+// quotedHint is the advice for a string given where a bool or a number is
+// wanted and whose text is one: the quotes, or a word YAML 1.1 took for a
+// bool, made it a string. The text itself is not repeated: it may be a
+// secret's.
+func quotedHint(t InputType, v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return ""
+	}
+	switch t {
+	case InputBool:
+		if _, err := strconv.ParseBool(s); err == nil {
+			return "; write it unquoted, true or false"
+		}
+		switch strings.ToLower(s) {
+		case "yes", "no", "on", "off", "y", "n":
+			return "; only true and false are bools here, as in YAML 1.2 (yes, no, on and off are strings): write true or false"
+		}
+	case InputNumber, InputInteger:
+		if _, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+			return "; write the number unquoted"
+		}
+	}
+	return ""
 }
 
 // Parse converts a value given as text (--input k=v, an environment

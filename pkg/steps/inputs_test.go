@@ -93,3 +93,25 @@ func TestSecretDefaultIsNotQuoted(t *testing.T) {
 		t.Errorf("a secret default is quoted:\n%s", msg)
 	}
 }
+
+// TestQuotedDefaultSaysWhy: a default quoted, or written yes/on as YAML
+// 1.1 would take for a bool, is refused with what to write, and, since it
+// may be a secret's, without repeating it.
+func TestQuotedDefaultSaysWhy(t *testing.T) {
+	src := "version: 1\nname: t\ninputs:\n  force: {type: bool, default: yes}\n  dry: {type: bool, default: \"false\"}\n" +
+		"  n: {type: integer, default: \"3\"}\n  ratio: {type: number, default: \"0.5\", secret: true}\n  who: {type: bool, default: alice}\nsteps:\n  - {id: a, op: control.noop}\n"
+	_, err := Parse("t.yaml", []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("parsed")
+	}
+	want := []string{
+		"t.yaml:4:32: default of input force: want a bool, got a string; only true and false are bools here, as in YAML 1.2 (yes, no, on and off are strings): write true or false",
+		"t.yaml:5:30: default of input dry: want a bool, got a string; write it unquoted, true or false",
+		"t.yaml:6:31: default of input n: want an integer, got a string; write the number unquoted",
+		"t.yaml:7:34: default of input ratio: want a number, got a string; write the number unquoted",
+		"t.yaml:8:30: default of input who: want a bool, got a string",
+	}
+	if got := err.Error(); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
