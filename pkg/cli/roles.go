@@ -36,7 +36,11 @@ func unknownRole(p *auth.Policy, roles []string, from string) string {
 			if from != "" {
 				from = " in " + from
 			}
-			return fmt.Sprintf("unknown role %q%s%s; the policy defines %s", r, from, suggest.DidYouMean(r, known), strings.Join(known, ", "))
+			which := "the built-in policy (no --policy)"
+			if p.File != "" {
+				which = "the policy " + p.File
+			}
+			return fmt.Sprintf("unknown role %q%s%s; %s defines %s", r, from, suggest.DidYouMean(r, known), which, strings.Join(known, ", "))
 		}
 	}
 	return ""

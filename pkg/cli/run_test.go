@@ -130,7 +130,7 @@ steps:
 	// A role from the environment is named as such, with the role it
 	// was likely meant to be.
 	res := runEnv(t, map[string]string{"ARSENAL_ROLES": "Admin"}, "run", failing)
-	res.want(t, ExitUsage, nil, []string{`unknown role "Admin" in $ARSENAL_ROLES (did you mean "admin"?); the policy defines admin, operator, viewer`})
+	res.want(t, ExitUsage, nil, []string{`unknown role "Admin" in $ARSENAL_ROLES (did you mean "admin"?); the built-in policy (no --policy) defines admin, operator, viewer`})
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("a step ran although another step was denied at preflight")
 	}

@@ -195,7 +195,7 @@ steps:
 	}
 	// A denial and another problem: the problem wins (2).
 	runMain(t, "schedule", "write", "inputs", "--role", "viewer", "--state-dir", state).want(t, ExitUsage, nil, []string{"step put", "input target"})
-	runMain(t, "schedule", "ok", "--role", "veiwer", "--state-dir", state).want(t, ExitUsage, nil, []string{`unknown role "veiwer" (did you mean "viewer"?); the policy defines admin, operator, viewer`})
+	runMain(t, "schedule", "ok", "--role", "veiwer", "--state-dir", state).want(t, ExitUsage, nil, []string{`unknown role "veiwer" (did you mean "viewer"?); the built-in policy (no --policy) defines admin, operator, viewer`})
 	runMain(t, "schedule", "ok", "--policy", "missing.yaml", "--state-dir", state).want(t, ExitUsage, nil, []string{"missing.yaml", "nothing was scheduled"})
 	runMain(t, "schedule", "ok", "--grace", "0s").want(t, ExitUsage, nil, []string{"--grace must be more than 0"})
 	runMain(t, "schedule", "ok", "--max-concurrent-runs", "0").want(t, ExitUsage, nil, []string{"--max-concurrent-runs must be at least 1"})

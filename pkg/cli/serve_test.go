@@ -378,7 +378,7 @@ func TestKeysNew(t *testing.T) {
 // flags given, not once serve loads the keys file.
 func TestKeysNewChecksWhatServeWill(t *testing.T) {
 	runMain(t, "keys", "new", "--name", "bob", "--role", "operater").want(t, ExitUsage, nil,
-		[]string{`unknown role "operater" (did you mean "operator"?); the policy defines admin, operator, viewer (give --policy FILE for the roles of serve's own policy)`})
+		[]string{`unknown role "operater" (did you mean "operator"?); the built-in policy (no --policy) defines admin, operator, viewer (give --policy FILE for the roles of serve's own policy)`})
 	r := runMain(t, "keys", "new", "--name", "alice smith", "--role", "admin")
 	r.want(t, ExitUsage, nil, []string{`--name: key name "alice smith": use up to 64 letters, digits, _ . @ and -`})
 	if strings.Contains(r.stderr, "the entry") {

@@ -158,7 +158,9 @@ roles:
 	}
 
 	runEnv(t, nil, "validate", "--role", "opertor", "good.yaml").
-		want(t, ExitUsage, nil, []string{`unknown role "opertor" (did you mean "operator"?); the policy defines admin, operator, viewer`})
+		want(t, ExitUsage, nil, []string{`unknown role "opertor" (did you mean "operator"?); the built-in policy (no --policy) defines admin, operator, viewer`})
+	runEnv(t, nil, "validate", "--policy", "policy.yaml", "--role", "quite", "good.yaml").
+		want(t, ExitUsage, nil, []string{`unknown role "quite" (did you mean "quiet"?); the policy policy.yaml defines admin, operator, quiet, viewer`})
 	r = runEnv(t, nil, "validate", "--policy", "broken-policy.yaml", "good.yaml")
 	r.want(t, ExitUsage, nil, []string{`broken-policy.yaml:3:7: unknown key "alow"`, "nothing was validated"})
 	if r.stdout != "" {
