@@ -317,3 +317,32 @@ steps:
 		t.Errorf("the failed item's error reads %q, want its stderr's lines kept apart", got)
 	}
 }
+
+// TestRunPageMarksCachedItems: a fan-out's items answered by the result
+// cache say so in the items table, where a try count would be, rather
+// than "—" as if nothing had happened; an item that ran has its tries.
+func TestRunPageMarksCachedItems(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"cached": `version: 1
+name: cached
+steps:
+  - id: each
+    op: control.log
+    foreach: '["a", "b"]'
+    cache: {ttl: 1h}
+    with: {message: "${{ item }}"}
+`})
+	s.wait(s.start("oncall", "cached", nil))
+	id := s.start("oncall", "cached", nil)
+	if rep := s.wait(id); !rep.Steps[0].Items[0].Cached {
+		t.Fatalf("the second run's items were not served from the cache: %+v", rep.Steps[0].Items)
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	tries := `[...document.querySelectorAll('li.step[data-step=each] tr[data-item] td[data-label="Tries"]')].map(td => td.textContent).join(' / ')`
+	waitFor(t, ctx, "the items table", `document.querySelectorAll('li.step[data-step=each] tr[data-item]').length === 2`)
+	if got := eval[string](t, ctx, tries); got != "cached / cached" {
+		t.Errorf("the cached items' Tries: %q, want cached / cached", got)
+	}
+}

@@ -104,6 +104,7 @@ export class StepView {
     if (ev.duration_ms !== undefined) it.duration_ms = ev.duration_ms;
     if (ev.attempts) it.attempts = ev.attempts;
     if (ev.error) it.error = { class: ev.error_class, message: ev.error };
+    if (ev.cached) { it.cached = true; it.cache_age_ms = ev.cache_age_ms; }
     this.items.set(ev.index, it);
     this.renderItemsSoon();
   }
@@ -174,7 +175,9 @@ export class StepView {
           h('td', { 'data-label': 'Item' }, itemName(it)),
           h('td', { 'data-label': 'Status' }, badge(it.status)),
           h('td', { 'data-label': 'Time' }, fmtMS(it.duration_ms)),
-          h('td', { 'data-label': 'Tries' }, it.attempts ? String(it.attempts) : '—'),
+          h('td', { 'data-label': 'Tries' }, it.cached
+            ? h('span', { class: 'cached', title: 'output from the result cache, ' + fmtMS(it.cache_age_ms) + ' old; the operation did not run' }, 'cached')
+            : it.attempts ? String(it.attempts) : '—'),
           h('td', { 'data-label': 'Error or output' }, it.error ? h('span', { class: 'error-text' }, it.error.message)
             : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output))
               : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')))))),
