@@ -162,6 +162,10 @@ const maxItems = 20
 // the summary of `run` marks it.
 const rescuedNote = "rescued"
 
+// cachedNote marks a step or item whose output came from the result
+// cache, as the summary of `run` does.
+const cachedNote = "cached"
+
 // noteLimit is the most characters of a row's error: the width the
 // summary of `run` gives its notes.
 const noteLimit = 120
@@ -209,6 +213,9 @@ type detail struct {
 	// its items) belongs to.
 	rescued  bool
 	rescueOf string
+	// cached: the output came from the result cache; the operation did
+	// not run, so its row has no tries.
+	cached bool
 }
 
 // note is the error of a row: "class: message", or the reason it did not
@@ -232,10 +239,10 @@ func reportDetails(rep *report.Report) map[rowKey]detail {
 	out := map[rowKey]detail{}
 	for i := range rep.Steps {
 		s := &rep.Steps[i]
-		out[rowKey{section(s), s.ID, -1}] = detail{message: errMessage(s.Error), reason: s.Reason, rescued: s.Rescued, rescueOf: s.RescueOf}
+		out[rowKey{section(s), s.ID, -1}] = detail{message: errMessage(s.Error), reason: s.Reason, rescued: s.Rescued, rescueOf: s.RescueOf, cached: s.Cached}
 		for j := range s.Items {
 			it := &s.Items[j]
-			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: s.RescueOf}
+			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: s.RescueOf, cached: it.Cached}
 		}
 	}
 	return out
@@ -332,6 +339,8 @@ func writeRow(w io.Writer, r *StepRow, details map[rowKey]detail) {
 		errText += " (" + rescuedNote + ")"
 	case r.Ignored:
 		errText += " (" + report.IgnoredNote + ")"
+	case d.cached:
+		errText = strings.TrimSpace(errText + " (" + cachedNote + ")")
 	}
 	fmt.Fprintf(w, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, oneLine(r.Op, 80), icon(r.Status), oneLine(string(r.Status), 20), r.Attempt, dur, errText)
 }

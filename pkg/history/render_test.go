@@ -416,3 +416,39 @@ func TestWriteRunListsTheFailedItemFirst(t *testing.T) {
 		t.Errorf("want %d item rows with fan[%d] among them and a line for the rest:\n%s", maxItems, maxItems+10, out)
 	}
 }
+
+// TestWriteRunSaysAStepWasCached: 'history show' marks a step and the items
+// whose output came from the result cache, whose rows have no tries, as
+// the summary of `run` does.
+func TestWriteRunSaysAStepWasCached(t *testing.T) {
+	at := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	run := Run{ID: "r", Playbook: "p", Status: report.StatusSucceeded, StartedAt: at}
+	zero, one := 0, 1
+	rows := []StepRow{
+		{StepID: "fetch", Section: "steps", Kind: "step", Op: "http.request", Status: report.StatusSucceeded, StartedAt: &at},
+		{StepID: "each", Section: "steps", Kind: "step", Op: "control.log", Status: report.StatusSucceeded, StartedAt: &at},
+		{StepID: "each", Section: "steps", Kind: "item", Item: &zero, Op: "control.log", Status: report.StatusSucceeded, StartedAt: &at},
+		{StepID: "each", Section: "steps", Kind: "item", Item: &one, Attempt: 1, Op: "control.log", Status: report.StatusSucceeded, StartedAt: &at},
+	}
+	rep := &report.Report{RunID: "r", Status: report.StatusSucceeded, Steps: []report.Step{
+		{ID: "fetch", Op: "http.request", Section: "steps", Status: report.StatusSucceeded, Cached: true, CacheAgeMS: 60000},
+		{ID: "each", Op: "control.log", Section: "steps", Status: report.StatusSucceeded, Items: []report.Item{
+			{Index: 0, Label: "a", Status: report.StatusSucceeded, Cached: true},
+			{Index: 1, Label: "b", Status: report.StatusSucceeded, Attempts: 1},
+		}},
+	}}
+	var b strings.Builder
+	if err := WriteRunReport(&b, run, rows, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(l), " ")
+		want := map[string]bool{"fetch": true, "each[a]": true, "each[b]": false, "each": false}
+		if c, ok := want[name]; ok && strings.HasSuffix(strings.TrimRight(l, " "), "(cached)") != c {
+			t.Errorf("row %q: cached note %v, want %v", l, !c, c)
+		}
+	}
+	if !strings.Contains(b.String(), "(cached)") {
+		t.Errorf("no row says cached:\n%s", b.String())
+	}
+}
