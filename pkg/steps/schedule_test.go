@@ -26,9 +26,15 @@ func TestCronDayOfWeekSeven(t *testing.T) {
 		{"0 3 * * 7/2", `s.yaml:4:9: cron "0 3 * * 7/2"` + fix},
 		{"0 3 * * SAT-7", `s.yaml:4:9: cron "0 3 * * SAT-7"` + fix},
 		{"0 0 3 * * 7", `s.yaml:4:9: cron "0 0 3 * * 7"` + fix}, // with seconds
-		// Other mistakes keep the parser's message.
-		{"0 3 * * 8", `s.yaml:4:9: cron end of range (8) above maximum (6): 8; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m`},
-		{"0 3 7 * 9", `s.yaml:4:9: cron end of range (9) above maximum (6): 9; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m`},
+		// Other mistakes name the field the parser refuses.
+		{"0 3 * * 8", `s.yaml:4:9: cron "0 3 * * 8": the day of week field "8": end of range (8) above maximum (6); write 5 fields (minute hour day month weekday), 6 with seconds first`},
+		{"0 3 7 * 9", `s.yaml:4:9: cron "0 3 7 * 9": the day of week field "9": end of range (9) above maximum (6); write 5 fields (minute hour day month weekday), 6 with seconds first`},
+		{"0 25 * * *", `s.yaml:4:9: cron "0 25 * * *": the hour field "25": end of range (25) above maximum (23); write 5 fields (minute hour day month weekday), 6 with seconds first`},
+		{"0 0 25 * * *", `s.yaml:4:9: cron "0 0 25 * * *": the hour field "25": end of range (25) above maximum (23); write 5 fields (minute hour day month weekday), 6 with seconds first`},
+		{"0 2 * * MON-FRY", `s.yaml:4:9: cron "0 2 * * MON-FRY": the day of week field "MON-FRY": "FRY" is neither a number nor a name (SUN–SAT for days of week, JAN–DEC for months)`},
+		{"0 2 * 1,13 *", `s.yaml:4:9: cron "0 2 * 1,13 *": the month field "1,13": end of range (13) above maximum (12); write 5 fields (minute hour day month weekday), 6 with seconds first`},
+		// The same text in two fields: no guess, the parser's message.
+		{"9 9 * * 9", `s.yaml:4:9: cron end of range (9) above maximum (6): 9; write 5 fields (minute hour day month weekday), 6 with seconds first, or @hourly, @daily, @every 5m`},
 		// 7 elsewhere, or as a step, is fine.
 		{"0 3 * * 0", ""},
 		{"0 3 * * SUN", ""},
