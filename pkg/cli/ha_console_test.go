@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -131,13 +132,14 @@ func auditConfirms(t *testing.T, r *replica, runID string) []string {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var l struct {
-			RunID  string `json:"run_id"`
-			Action string `json:"action"`
-			Who    string `json:"who"`
-			Answer string `json:"answer"`
+			RunID   string `json:"run_id"`
+			Action  string `json:"action"`
+			Who     string `json:"who"`
+			Answer  string `json:"answer"`
+			Outcome string `json:"outcome"`
 		}
 		if json.Unmarshal(sc.Bytes(), &l) == nil && l.RunID == runID && l.Action == "confirm" {
-			out = append(out, l.Who+":"+l.Answer)
+			out = append(out, l.Who+":"+cmp.Or(l.Answer, l.Outcome))
 		}
 	}
 	return out
@@ -195,8 +197,9 @@ func TestConfirmAcrossReplicas(t *testing.T) {
 	if n := c.executionsOf(t, runner, "after")[id]; n != 1 {
 		t.Errorf("the step after the question ran %d times on its replica, want 1", n)
 	}
-	if got := auditConfirms(t, other, id); len(got) != 1 || got[0] != "admin:yes" {
-		t.Errorf("confirm lines in the receiving replica's audit log: %v, want [admin:yes]", got)
+	// The viewer's refused answer is a line too, denied.
+	if got := auditConfirms(t, other, id); strings.Join(got, " ") != "viewer:denied admin:yes" {
+		t.Errorf("confirm lines in the receiving replica's audit log: %v, want [viewer:denied admin:yes]", got)
 	}
 	if got := auditConfirms(t, runner, id); len(got) != 0 {
 		t.Errorf("confirm lines in the running replica's audit log: %v, want none (audited where received)", got)
