@@ -42,6 +42,8 @@ type Inventory struct {
 
 // Defaults apply to every host that does not set its own value, and to
 // addresses written directly in a host parameter (user@addr:port).
+// CertificateFile goes with IdentityFile: a host with a key of its own
+// does not get it.
 type Defaults struct {
 	User            string
 	Port            int

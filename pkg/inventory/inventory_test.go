@@ -195,3 +195,34 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("big file: %v", err)
 	}
 }
+
+// TestDefaultCertificateGoesWithDefaultKey: a certificate belongs to one
+// key. A host (a bastion, say) with an identity file of its own does not
+// get the defaults' certificate, which certifies the defaults' key: the
+// pair would fail every login to it ("does not belong to"). A host that
+// takes the default key takes its certificate too, and one that names a
+// certificate keeps it.
+func TestDefaultCertificateGoesWithDefaultKey(t *testing.T) {
+	inv, err := Parse("/etc/inv.yaml", []byte(`version: 1
+defaults: {identity_file: keys/fleet, certificate_file: keys/fleet-cert.pub}
+hosts:
+  bastion: {address: 198.51.100.7, identity_file: keys/bastion, jump: none}
+  web-1: {address: 10.0.0.11, jump: bastion}
+  web-2: {address: 10.0.0.12, identity_file: keys/web, certificate_file: keys/web-cert.pub, jump: bastion}
+  web-3: {address: 10.0.0.13, certificate_file: keys/other-cert.pub}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][2]string{
+		"bastion": {"/etc/keys/bastion", ""},
+		"web-1":   {"/etc/keys/fleet", "/etc/keys/fleet-cert.pub"},
+		"web-2":   {"/etc/keys/web", "/etc/keys/web-cert.pub"},
+		"web-3":   {"/etc/keys/fleet", "/etc/keys/other-cert.pub"},
+	} {
+		h, _ := inv.Host(name)
+		if h.IdentityFile != want[0] || h.CertificateFile != want[1] {
+			t.Errorf("%s: identity %q, certificate %q; want %q, %q", name, h.IdentityFile, h.CertificateFile, want[0], want[1])
+		}
+	}
+}

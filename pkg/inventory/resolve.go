@@ -82,11 +82,15 @@ func (l *loader) resolve() {
 		if h.User == "" {
 			h.User = d.User
 		}
+		// A certificate belongs to one key: the default certificate goes
+		// with the default key only. A host with a key of its own (a
+		// bastion with its own, say) offers that key's -cert.pub, if any,
+		// not a certificate of another key, which no server could take.
 		if h.IdentityFile == "" {
 			h.IdentityFile = d.IdentityFile
-		}
-		if h.CertificateFile == "" {
-			h.CertificateFile = d.CertificateFile
+			if h.CertificateFile == "" {
+				h.CertificateFile = d.CertificateFile
+			}
 		}
 		if r.jump == "" {
 			r.jump, r.jumpPos, r.from = l.groupJump(h, groups)
