@@ -97,16 +97,22 @@ func (e *hostKeyError) checked() string {
 
 // addCommand is the shell command that adds the offered key by hand: the
 // key of a host behind a jump host is scanned from the jump host, since
-// its address may mean nothing (or another machine) here.
+// its address may mean nothing (or another machine) here; a jump host
+// itself behind others is reached through them (ssh -J), as the pool
+// reaches it.
 func (e *hostKeyError) addCommand() string {
 	host, port, _ := net.SplitHostPort(e.address)
 	scan := fmt.Sprintf("ssh-keyscan -p %s -t %s %s", port, e.offered.Type(), host)
 	if j := e.jump; j != nil {
-		login := j.Address
-		if j.User != "" {
-			login = j.User + "@" + login
+		var via []string
+		for _, x := range j.Jump.Chain() {
+			via = append(via, withUser(x, x.HostPort()))
 		}
-		scan = fmt.Sprintf("ssh -p %d %s %s", j.Port, login, scan)
+		proxy := ""
+		if len(via) > 0 {
+			proxy = "-J " + strings.Join(via, ",") + " "
+		}
+		scan = fmt.Sprintf("ssh %s-p %d %s %s", proxy, j.Port, withUser(j, j.Address), scan)
 	}
 	cmd := "`" + scan + " >> " + e.file + "`"
 	if _, err := os.Stat(filepath.Dir(e.file)); err != nil {
@@ -116,6 +122,14 @@ func (e *hostKeyError) addCommand() string {
 		cmd += fmt.Sprintf(" (run from here: it scans from jump host %s, through which %s is reached)", e.jump.Name, e.host)
 	}
 	return cmd
+}
+
+// withUser returns addr preceded by the host's login, when it has one.
+func withUser(h *inventory.Host, addr string) string {
+	if h.User != "" {
+		return h.User + "@" + addr
+	}
+	return addr
 }
 
 // hostKeyCheck is what connecting to one host takes from known_hosts.

@@ -228,6 +228,22 @@ hosts:
 	if !strings.Contains(e.Error(), want) {
 		t.Errorf("behind a jump host: %v\nlacks %q", e, want)
 	}
+	// Behind a jump host that is itself behind others, the jump host is
+	// reached through them, as the pool reaches it: its own address may
+	// mean nothing from here either.
+	cinv := parseInventory(t, `version: 1
+defaults: {user: ops}
+hosts:
+  edge: {address: "2001:db8::1", port: 2200}
+  dmz: {address: 192.0.2.7, jump: edge}
+  inner: {address: 10.0.0.9, user: admin, port: 2022, jump: dmz}
+  app: {address: 10.1.2.3, port: 2222, jump: inner}
+`)
+	e = &hostKeyError{host: "app", address: "10.1.2.3:2222", offered: srv.HostKey, file: kh, jump: mustHost(t, cinv, "inner")}
+	want = fmt.Sprintf("`ssh -J ops@[2001:db8::1]:2200,ops@192.0.2.7:22 -p 2022 admin@10.0.0.9 ssh-keyscan -p 2222 -t ssh-ed25519 10.1.2.3 >> %s`", kh)
+	if !strings.Contains(e.Error(), want) {
+		t.Errorf("behind three jump hosts: %v\nlacks %q", e, want)
+	}
 
 	hashed := filepath.Join(dir, "hashed")
 	writeFile(t, hashed, knownHostsLine("other.example.com", 22, otherKey(t, "ed25519")))
