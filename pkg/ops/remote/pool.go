@@ -72,6 +72,37 @@ func (s dialStage) describe(h *inventory.Host) string {
 	return fmt.Sprintf("connecting to %s (%s)", h.Name, h.HostPort())
 }
 
+// where says what the dial of e, for h, is doing. A dial waiting for its
+// jump host's own dial says where that one is, down to the hop holding
+// the chain up: in a chain of jump hosts, the one to look at. The caller
+// does not hold p.mu.
+func (p *Pool) where(e *entry, h *inventory.Host) string {
+	what := dialStage(e.stage.Load()).describe(h)
+	x, xe := h, e
+	for x.Jump != nil && dialStage(xe.stage.Load()) == stageJump {
+		p.mu.Lock()
+		je := p.conns[connKey(x.Jump)]
+		p.mu.Unlock()
+		if je == nil || isClosed(je.ready) {
+			break // the jump host is connected: this dial is past it
+		}
+		x, xe = x.Jump, je
+	}
+	if x == h {
+		return what
+	}
+	return fmt.Sprintf("%s, held up at jump host %s: %s", what, x.Name, dialStage(xe.stage.Load()).describe(x))
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // NewPool returns an empty pool; connections are made on first use. Every
 // run has one, so it costs nothing until then.
 func NewPool(s Settings) *Pool {
@@ -202,7 +233,7 @@ func (p *Pool) get(ctx context.Context, h *inventory.Host, a authOpts) (*conn, e
 		case <-ctx.Done():
 			// The dial goes on for other steps; this one says where it
 			// was when its time ran out (the cause keeps its class).
-			return nil, fmt.Errorf("%w while %s", context.Cause(ctx), dialStage(e.stage.Load()).describe(h))
+			return nil, fmt.Errorf("%w while %s", context.Cause(ctx), p.where(e, h))
 		}
 		if e.err != nil {
 			// A dial refused by another caller's scope says nothing about

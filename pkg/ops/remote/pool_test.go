@@ -452,6 +452,32 @@ groups:
 	}
 }
 
+// TestStepTimeoutInAChainOfJumps: behind two jump hosts, a step whose
+// time runs out while the outer one hangs names that one, the hop to look
+// at, not only the jump host next to the target, which waits for it.
+func TestStepTimeoutInAChainOfJumps(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "id")
+	keygen(t, key, "")
+	port := hungPort(t)
+	st := hungSettings(t, fmt.Sprintf(`version: 1
+defaults: {user: %s, identity_file: %s}
+hosts:
+  bastion: {address: 127.0.0.1, port: %d}
+  inner: {address: 10.0.0.4, port: 22, jump: bastion}
+  db-02: {address: 10.0.0.6, port: 22, jump: inner}
+`, currentUser(t), key, port))
+	st.DialTimeout = 30 * time.Second
+	p := newPool(t, st)
+	cause := ops.Errorf(ops.ClassTimeout, "step timeout of 2s exceeded")
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 2*time.Second, cause)
+	defer cancel()
+	err := runTrueCtx(t, ctx, p, "db-02")
+	want := fmt.Sprintf("step timeout of 2s exceeded while connecting to db-02 (10.0.0.6:22) through jump host inner (10.0.0.4:22), held up at jump host bastion: logging in to bastion (127.0.0.1:%d)", port)
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, cause) {
+		t.Errorf("err = %v\nwant it to contain %q", err, want)
+	}
+}
+
 func runTrueCtx(t *testing.T, ctx context.Context, p *Pool, host string) error {
 	t.Helper()
 	_, err := execute(t, ctx, p, "ssh.exec", map[string]any{"host": host, "command": []any{"true"}})
