@@ -118,7 +118,32 @@ func (c *conn) watch() {
 	if err == nil {
 		err = errors.New("the server closed the connection")
 	}
+	if jerr := c.jumpLost(); jerr != nil {
+		err = jerr
+	}
 	c.close(err)
+}
+
+// jumpLost returns, for a connection that ended, why when it was its jump
+// host's connection that ended under it (or stopped answering): the hop
+// that failed, rather than the target taken for it, which saw no more than
+// its channel closing. nil when the jump host still answers, when there
+// is none, or when c was closed on purpose.
+func (c *conn) jumpLost() error {
+	j := c.jump
+	if j == nil || c.isDead() || j.answers(c.p.s.KeepAlive) {
+		return nil
+	}
+	// A jump host connection that ended closes its channels before it
+	// notices it has ended: wait for that, briefly.
+	t := time.NewTimer(c.p.s.KeepAlive)
+	defer t.Stop()
+	select {
+	case <-j.dead:
+		return fmt.Errorf("jump host %s: %w", j.host.Name, j.lost())
+	case <-t.C:
+		return fmt.Errorf("jump host %s: %s gives no answer", j.host.Name, j.label())
+	}
 }
 
 // keepalive sends keepalive requests and closes the connection when

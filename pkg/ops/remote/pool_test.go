@@ -109,6 +109,47 @@ groups:
 	}
 }
 
+// TestJumpHostLost: when the jump host's connection ends, the connection
+// to the host behind it ends too, and says the jump host's was lost, the
+// hop that failed, not that the target closed it.
+func TestJumpHostLost(t *testing.T) {
+	jump := startServer(t, serverOpts{})
+	target := startServer(t, serverOpts{})
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	b1, _ := os.ReadFile(jump.KnownHosts)
+	b2, _ := os.ReadFile(target.KnownHosts)
+	if err := os.WriteFile(kh, append(b1, b2...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inv := parseInventory(t, fmt.Sprintf(`version: 1
+defaults: {user: %s}
+hosts:
+  bastion: {address: 127.0.0.1, port: %d, identity_file: %s}
+  app: {address: 127.0.0.1, port: %d, identity_file: %s, jump: bastion}
+`, currentUser(t), jump.Port, jump.UserKey, target.Port, target.UserKey))
+	st := jump.settings(inv)
+	st.KnownHosts = []string{kh}
+	p := newPool(t, st)
+	if err := runTrue(t, p, "app", nil); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := inv.Host("app")
+	c := p.pooled(app)
+	if c == nil {
+		t.Fatal("no pooled connection to app")
+	}
+	jump.KillConnections()
+	select {
+	case <-c.dead:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the connection to app outlives its jump host's by 30s")
+	}
+	want := fmt.Sprintf("connection to app (127.0.0.1:%d) lost: jump host bastion: connection to bastion (127.0.0.1:%d) lost: ", target.Port, jump.Port)
+	if err := c.lost(); !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("lost: %v\nwant it to start with %q", err, want)
+	}
+}
+
 // TestOneConnectionPerHost runs 20 steps one after another and 24 at once
 // on one host: sshd sees one login. This sshd allows 3 sessions a
 // connection, fewer than the pool's 10: steps it refuses wait for a session
