@@ -247,6 +247,11 @@ func (inv *Inventory) Resolve(target string) (*Host, error) {
 		if inv == nil {
 			return nil, fmt.Errorf("host %q: no inventory is loaded; write the address as user@%s or %s:22, or load an inventory that names it", target, target, target)
 		}
+		if bypass := inv.bypass(&Host{Address: target}); bypass != "" {
+			// user@NAME would be refused as well: it is a host of the
+			// inventory written in other letter case.
+			return nil, fmt.Errorf("host %q is not in inventory %s%s; host names are case-sensitive", target, inv.File, suggest.DidYouMean(target, inv.HostNames()))
+		}
 		return nil, fmt.Errorf("host %q is not in inventory %s%s; to reach an address directly write user@%s or %s:22", target, inv.File, suggest.DidYouMean(target, inv.HostNames()), target, target)
 	}
 	return h, err

@@ -160,6 +160,8 @@ func TestResolve(t *testing.T) {
 		"x@a b":            "neither an IP address nor a DNS name",
 		"root@web-1":       `host "root@web-1": web-1 is a host of inventory testdata/valid/fleet.yaml (line 9), but written with user@ or :port it would be dialled as a DNS name, without the inventory's address, port, key and jump host`,
 		"DB-1:22":          `DB-1 is a host of inventory testdata/valid/fleet.yaml (line 11)`,
+		// Not "write user@DB-1", which would be refused as above.
+		"DB-1": `host "DB-1" is not in inventory testdata/valid/fleet.yaml (did you mean "db-1"?); host names are case-sensitive`,
 	} {
 		if _, err := inv.Resolve(target); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("Resolve(%q) = %v; want an error containing %q", target, err, msg)
