@@ -141,7 +141,9 @@ func TestWaitOnBusyConnection(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startServer(t, serverOpts{Config: tc.config + quickLogin(t)})
 			st := srv.settings(srv.inventory(t, "box"))
-			st.DialTimeout = 2 * time.Second
+			// Room for a login on a busy machine: a wait that waited
+			// for the steps would still take the whole 20 s.
+			st.DialTimeout = 10 * time.Second
 			p := newPool(t, st)
 			dir := t.TempDir()
 			gate := filepath.Join(dir, "gate")
