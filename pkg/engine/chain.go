@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
@@ -264,6 +265,11 @@ func causeOf(ctx context.Context, err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return ops.WithClass(class, cause)
+	}
+	if strings.Contains(err.Error(), cause.Error()) {
+		// The error tells the cause already, as a sub-playbook's
+		// cancelled run does: not twice.
+		return ops.WithClass(class, err)
 	}
 	return ops.WithClass(class, fmt.Errorf("%w: %v", cause, err))
 }

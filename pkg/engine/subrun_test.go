@@ -186,3 +186,43 @@ steps:
 		}
 	}
 }
+
+// TestPlaybookRunItemCancelledSaysWhyOnce: a sub-playbook item cancelled
+// because another item failed under fail_fast says why once, not the
+// cause again before its sub-run's own words for it.
+func TestPlaybookRunItemCancelledSaysWhyOnce(t *testing.T) {
+	e, _ := newEngine(t)
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	child := "version: 1\nname: child\ninputs:\n  fail: {type: bool}\nsteps:\n  - {id: f, op: control.fail, when: inputs.fail, with: {message: broken}}\n  - {id: nap, op: control.sleep, when: not inputs.fail, with: {duration: 1h}}\n"
+	if err := os.WriteFile(filepath.Join(dir, "child.yaml"), []byte(child), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	parent := filepath.Join(dir, "parent.yaml")
+	if err := os.WriteFile(parent, []byte(`version: 1
+name: parent
+steps:
+  - id: each
+    op: playbook.run
+    foreach: "[false, true]"
+    concurrency: 2
+    with: {path: child.yaml, inputs: {fail: "${{ item }}"}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Load(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustRun(t, p, nil)
+	s := stepOf(t, rep, "each")
+	if len(s.Items) != 2 || s.Items[0].Error == nil {
+		t.Fatalf("items: %+v", s.Items)
+	}
+	msg := s.Items[0].Error.Message
+	if why := "item 1 failed and fail_fast is on"; strings.Count(msg, why) != 1 {
+		t.Errorf("the cancelled item's error %q, want it to say %q once", msg, why)
+	}
+}
