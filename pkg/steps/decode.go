@@ -81,6 +81,10 @@ type valueSource struct {
 }
 
 func (l *loader) decodeTop(root *yaml.Node) {
+	if what, at := otherFile(root); what != "" {
+		l.d.Add(yamlx.PosOf(at), "%s", what)
+		return
+	}
 	pb := l.pb
 	var versionSeen, nameSeen, stepsSeen bool
 	var stepsNode, onSuccessNode, onFailNode, onCancelNode, finallyNode, notifyNode, varsNode, envNode, outputsNode, concNode *yaml.Node
