@@ -10,10 +10,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/arsenal-run/arsenal-run/internal/fsx"
-
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
@@ -58,6 +58,9 @@ type subResult struct {
 	problem string // why it does not load; "" when it does
 	missing bool   // the file does not exist
 	depth   int    // the length of the chain it was read in, its own included
+	// refused is set when the file is one arsenal-run never reads for a
+	// playbook (its state dir, keys or policy): it was not read.
+	refused error
 }
 
 // subCall is a playbook.run step with a literal path.
@@ -190,6 +193,8 @@ func (l *loader) loadSub(n *yaml.Node) *Playbook {
 	switch {
 	case r.missing:
 		l.d.Add(yamlx.PosOf(n), "%s: %s does not exist; the path is relative to this playbook's directory", SubPlaybookOp, path)
+	case r.refused != nil:
+		l.d.Add(yamlx.PosOf(n), "%s: %s cannot be read: %v; give the path of a playbook file", SubPlaybookOp, path, r.refused)
 	case r.problem != "":
 		l.d.Add(yamlx.PosOf(n), "%s: %s has problems: %s", SubPlaybookOp, path, r.problem)
 	}
@@ -356,8 +361,14 @@ func (w *chainWalk) report(c subCall, format string, args ...any) {
 
 // readSub reads and validates rel under the playbook's directory, through
 // os.Root so that a symlink cannot lead outside it. display names the file
-// in messages.
+// in messages. What the run would refuse to load, the state dir, keys,
+// policy and the other files no file operation touches, is not read
+// either, as named or where it really is: a parse error would quote it,
+// and the playbook may be one a caller wrote beside them.
 func (l *loader) readSub(rel, display string) subResult {
+	if err := fsroot.GuardRead(filepath.Join(l.pb.Dir, rel)); err != nil {
+		return subResult{refused: err}
+	}
 	root, err := os.OpenRoot(l.pb.Dir)
 	if err != nil {
 		return subResult{}
@@ -370,6 +381,9 @@ func (l *loader) readSub(rel, display string) subResult {
 		return subResult{missing: errors.Is(err, fs.ErrNotExist)}
 	}
 	defer f.Close()
+	if err := fsroot.GuardOpenedRead(f); err != nil {
+		return subResult{refused: err}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return subResult{}
