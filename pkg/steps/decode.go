@@ -86,6 +86,14 @@ func (l *loader) decodeTop(root *yaml.Node) {
 		return
 	}
 	pb := l.pb
+	if n := yamlx.Deref(root); n.Kind != yaml.MappingNode && !yamlx.IsNull(n) {
+		// A file that is no playbook at all (a key, a token, an env
+		// file named by mistake) is said to be so without its text: a
+		// sub-playbook's path may come from a caller, and the file be
+		// one they may not read.
+		l.d.Add(yamlx.PosOf(n), "the playbook must be a mapping (key: value), not %s; give the path of a playbook file", yamlx.KindOf(n))
+		return
+	}
 	var versionSeen, nameSeen, stepsSeen bool
 	var stepsNode, onSuccessNode, onFailNode, onCancelNode, finallyNode, notifyNode, varsNode, envNode, outputsNode, concNode *yaml.Node
 	ok := yamlx.Fields(root, "the playbook", topKeys, l.d, func(key string, k, v *yaml.Node) {

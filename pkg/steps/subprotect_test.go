@@ -54,3 +54,26 @@ func TestSubPlaybookNeverReadsProtectedFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestNoPlaybookIsNotQuoted checks that a file holding a single value, no
+// mapping, is refused without its text: a sub-playbook's path may come
+// from a caller's input and name a file beside the calling playbook that
+// they may not read (an env file, a key, a token), whose first line the
+// refusal quoted.
+func TestNoPlaybookIsNotQuoted(t *testing.T) {
+	for _, c := range []struct{ src, kind, secret string }{
+		{"DB_PASSWORD=hunter2\nAPI=x\n", "a string", "hunter2"},
+		{"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----\n", "a string", "b3Bl"},
+		{"84736251\n", "an integer", "84736251"},
+		{"- s3cr3t-item\n", "a list", ""},
+	} {
+		_, err := Parse("/srv/playbooks/x", []byte(c.src), fixtureRegistry(t))
+		want := "/srv/playbooks/x:1:1: the playbook must be a mapping (key: value), not " + c.kind + "; give the path of a playbook file"
+		if err == nil || err.Error() != want {
+			t.Errorf("%q: got %v, want %q", c.src, err, want)
+		}
+		if err != nil && c.secret != "" && strings.Contains(err.Error(), c.secret) {
+			t.Errorf("%q: the error quotes the file: %v", c.src, err)
+		}
+	}
+}
