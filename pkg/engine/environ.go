@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"slices"
@@ -17,20 +19,25 @@ import (
 // run sees them as they are when it starts; one that no longer reads is a
 // validation error.
 func (p *Plan) Environ(given []string) ([]string, error) {
-	environ, _, err := p.environ(given, nil)
+	environ, _, err := p.environ(given, nil, nil)
 	return environ, err
 }
 
 // environ is Environ for a run whose callers' env files set inherited:
 // the playbook's own files override those (a sub-playbook sees what its
 // env files say, called or not), and neither overrides host. It returns
-// also the variables of all those files, for the run's sub-runs.
-func (p *Plan) environ(host []string, inherited map[string]string) ([]string, map[string]string, error) {
+// also the variables of all those files, for the run's sub-runs. The
+// files are read only inside roots unless they are nil (see
+// runOptions.inputRoots); one outside them is a denial.
+func (p *Plan) environ(host []string, inherited map[string]string, roots []string) ([]string, map[string]string, error) {
 	if host == nil {
 		host = os.Environ()
 	}
-	vars, err := steps.ReadEnvFiles(p.pb)
+	vars, err := steps.ReadEnvFilesIn(p.pb, roots)
 	if err != nil {
+		if roots != nil && errors.Is(err, ops.ErrDenied) {
+			return nil, nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w%s", err, outsideRootsHint("env_file")))
+		}
 		return nil, nil, ops.WithClass(ops.ClassValidation, err)
 	}
 	if len(inherited) > 0 {
@@ -44,7 +51,8 @@ func (p *Plan) environ(host []string, inherited map[string]string) ([]string, ma
 // runEnviron sets the environment of a run of p in o: the host
 // environment (o.hostEnv, which a sub-run inherits; else o.environ as
 // given, else the process's own) with the variables of p's env files and
-// of those of the runs that started it (o.fileVars).
+// of those of the runs that started it (o.fileVars). p's env files are
+// read only inside o.inputRoots unless they are nil.
 func (p *Plan) runEnviron(o *runOptions) error {
 	if o.hostEnv == nil {
 		o.hostEnv = o.environ
@@ -52,7 +60,7 @@ func (p *Plan) runEnviron(o *runOptions) error {
 			o.hostEnv = os.Environ()
 		}
 	}
-	environ, vars, err := p.environ(o.hostEnv, o.fileVars)
+	environ, vars, err := p.environ(o.hostEnv, o.fileVars, o.inputRoots)
 	if err != nil {
 		return err
 	}

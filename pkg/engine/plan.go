@@ -281,7 +281,7 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 			if s, ok := lookupEnv(in.Env); ok {
 				v, err := in.Parse(s)
 				if err != nil {
-					problems = append(problems, fmt.Sprintf("%s (from $%s%s): %v", in.Name, in.Env, p.envOrigin(in.Env, s), parseProblem(in, err)))
+					problems = append(problems, fmt.Sprintf("%s (from $%s%s): %v", in.Name, in.Env, p.envOrigin(in.Env, s, fileRoots), parseProblem(in, err)))
 				} else {
 					out[in.Name] = v
 				}
@@ -294,7 +294,7 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 				problem := fmt.Sprintf("%s (from_file %s): %v", in.Name, in.FromFile, err)
 				if fileRoots != nil && errors.Is(err, ops.ErrDenied) {
 					denied = true
-					problem += outsideFromFileHint
+					problem += outsideRootsHint("from_file")
 				}
 				problems = append(problems, problem)
 				continue
@@ -334,9 +334,10 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 // envOrigin says, for a value of variable name that did not fit its
 // input, where an env file set it (", set by env_file .env:3"), so that
 // the message leads to the line to fix; "" when no env file set that
-// value (it came from the environment).
-func (p *Plan) envOrigin(name, value string) string {
-	if where, v, ok := steps.EnvFileSetting(p.pb, name); ok && v == value {
+// value (it came from the environment). The files are read only inside
+// roots unless they are nil, as the run read them.
+func (p *Plan) envOrigin(name, value string, roots []string) string {
+	if where, v, ok := steps.EnvFileSetting(p.pb, name, roots); ok && v == value {
 		return ", set by env_file " + where
 	}
 	return ""

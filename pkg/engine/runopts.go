@@ -24,8 +24,9 @@ type runOptions struct {
 	observer Observer
 	auth     Authorizer
 	chain    []chainLink // for playbook.run: the playbooks of the enclosing runs and this one's; nil for a first run
-	// inputRoots confine where the inputs' from_file is read: nil, from
-	// any file the process can read; else only inside these roots (see
+	// inputRoots confine where the inputs' from_file and the env_file
+	// files are read: nil, from any file the process can read (env files
+	// inside the playbook's tree); else only inside these roots (see
 	// subInputRoots).
 	inputRoots []string
 	parent     string // the run id of the run that started this one

@@ -12,20 +12,30 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
-// outsideFromFileHint ends the denial of a from_file read only inside the
-// caller's file roots.
-const outsideFromFileHint = "; this sub-playbook lies outside the directory tree of the playbook that runs it, " +
-	"so its inputs' from_file is read only inside the caller's file roots, as a file operation would be: " +
-	"put the sub-playbook beside the calling playbook, or pass the value in the playbook.run step's inputs"
+// outsideRootsHint ends the denial of a file read only inside the
+// caller's file roots: what (from_file or env_file) of a sub-playbook
+// found through them.
+func outsideRootsHint(what string) string {
+	fix := "pass the value in the playbook.run step's inputs"
+	subject := "its inputs' from_file is"
+	if what == "env_file" {
+		fix = "move the env file inside those roots"
+		subject = "its env_file is"
+	}
+	return "; this sub-playbook lies outside the directory tree of the playbook that runs it, " +
+		"so " + subject + " read only inside the caller's file roots, as a file operation would be: " +
+		"put the sub-playbook beside the calling playbook, or " + fix
+}
 
-// subInputRoots returns where the inputs' from_file of the sub-playbook
-// at path may be read from, as runOptions.inputRoots: the runner reads
-// from_file with its own rights, which is the playbook author's choice
+// subInputRoots returns where the inputs' from_file and the env_file
+// files of the sub-playbook at path may be read from, as
+// runOptions.inputRoots: the runner reads them with its own rights,
+// which is the playbook author's choice
 // for a sub-playbook in the calling playbook's directory tree (dir, that
 // of a run whose own from_file was not confined, parent nil). A
 // sub-playbook found only through the caller's file roots may be one the
-// caller wrote there, so its from_file is read inside those roots, as a
-// file operation of the caller's would be; and so is that of every
+// caller wrote there, so its files are read inside those roots, as a
+// file operation of the caller's would be; and so are those of every
 // sub-playbook it runs in turn.
 func subInputRoots(parent []string, scope any, dir, path string) []string {
 	if parent != nil {

@@ -42,7 +42,7 @@ func SubPlaybookRoots(scope any, dir string) []string {
 // roots is an error wrapping ops.ErrDenied; a file that is not a regular
 // file or is too large is refused before it is read. Nothing it reports
 // about a file outside the roots holds any of the file's content.
-func LoadSubPlaybook(path string, roots []string, reg *ops.Registry) (*steps.Playbook, error) {
+func LoadSubPlaybook(path string, roots []string, reg *ops.Registry, opts ...steps.LoadOption) (*steps.Playbook, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ func LoadSubPlaybook(path string, roots []string, reg *ops.Registry) (*steps.Pla
 		}
 		return nil, fmt.Errorf("cannot read the sub-playbook: %w", err)
 	}
-	return steps.Parse(path, data, reg)
+	return steps.Parse(path, data, reg, opts...)
 }
 
 // subLoadClass is the class of a sub-playbook that could not be loaded:

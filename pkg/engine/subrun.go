@@ -9,6 +9,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // MaxSubDepth bounds how deep playbook.run may nest.
@@ -69,18 +70,18 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if parent != nil {
 		eng = parent.p.e
 	}
-	plan, err := s.plan(eng, path, SubPlaybookRoots(call.Scope, call.Dir))
-	if err != nil {
-		return nil, ops.WithClass(subLoadClass(err), err)
-	}
 	var o runOptions
 	if parent != nil {
 		o = parent.o
 	}
-	if err := plan.runEnviron(&o); err != nil {
-		return nil, ops.WithClass(ops.ClassValidation, fmt.Errorf("playbook.run %s: %w", path, err))
-	}
 	o.inputRoots = subInputRoots(o.inputRoots, call.Scope, call.Dir, path)
+	plan, err := s.plan(eng, path, SubPlaybookRoots(call.Scope, call.Dir), o.inputRoots)
+	if err != nil {
+		return nil, ops.WithClass(subLoadClass(err), err)
+	}
+	if err := plan.runEnviron(&o); err != nil {
+		return nil, ops.WithClass(subLoadClass(err), fmt.Errorf("playbook.run %s: %w", path, err))
+	}
 	in, err := plan.resolveInputs(p.Map("inputs"), lookupIn(o.environ), o.inputRoots)
 	if err != nil {
 		// Values given by expressions are checked only now: the error
@@ -158,9 +159,14 @@ func (r *run) subDryPartial(step string) bool {
 }
 
 // plan loads a sub-playbook from inside roots, once per engine and
-// content.
-func (s *subPlaybook) plan(e *Engine, path string, roots []string) (*Plan, error) {
-	pb, err := LoadSubPlaybook(path, roots, e.reg)
+// content; its env files are read only inside envRoots unless they are
+// nil (see runOptions.inputRoots).
+func (s *subPlaybook) plan(e *Engine, path string, roots, envRoots []string) (*Plan, error) {
+	var opts []steps.LoadOption
+	if envRoots != nil {
+		opts = append(opts, steps.WithEnvFileRoots(envRoots))
+	}
+	pb, err := LoadSubPlaybook(path, roots, e.reg, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("playbook.run %s:\n%w", path, err)
 	}

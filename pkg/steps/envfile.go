@@ -20,6 +20,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // decodeEnvFiles reads env_file: one path or a list of them, each
@@ -53,9 +54,13 @@ func (l *loader) decodeEnvFiles(n *yaml.Node) {
 			continue
 		}
 		f := &EnvFile{Path: path, Pos: pos}
-		if _, err := readEnvFile(l.pb.Dir, f); err != nil {
-			l.d.Add(pos, "%v", err)
-			continue
+		if _, err := readEnvFile(l.pb.Dir, f, l.sub.envRoots); err != nil {
+			// Read only inside roots (WithEnvFileRoots), a file outside
+			// them denies the run, which reads it again, not the load.
+			if l.sub.envRoots == nil || !errors.Is(err, ops.ErrDenied) {
+				l.d.Add(pos, "%v", err)
+				continue
+			}
 		}
 		l.pb.EnvFiles = append(l.pb.EnvFiles, f)
 	}
@@ -79,18 +84,32 @@ func envFileRel(path string) (string, error) {
 	return rel, nil
 }
 
+// WithEnvFileRoots reads the env_file files of the playbook loaded, and of
+// the sub-playbooks validation reads for it, only inside roots, as
+// ReadEnvFilesIn does: for a playbook its caller may have written. A file
+// outside them is left for the run to deny.
+func WithEnvFileRoots(roots []string) LoadOption {
+	return func(s *subLoads) { s.envRoots = roots }
+}
+
 // ReadEnvFiles reads the playbook's env_file files, in order, and returns
 // their variables: a later file overrides an earlier one. Files are read
 // inside the playbook's directory (a symlink cannot lead out of it), each
 // at most MaxFileSize bytes. An error names the file, and the line and
 // column of a syntax error.
-func ReadEnvFiles(pb *Playbook) (map[string]string, error) {
+func ReadEnvFiles(pb *Playbook) (map[string]string, error) { return ReadEnvFilesIn(pb, nil) }
+
+// ReadEnvFilesIn is ReadEnvFiles, reading the files only inside roots,
+// as a file operation would (the files no file operation touches are
+// refused), unless roots is nil: for a playbook its caller may have
+// written. A file outside them is an error wrapping ops.ErrDenied.
+func ReadEnvFilesIn(pb *Playbook, roots []string) (map[string]string, error) {
 	if len(pb.EnvFiles) == 0 {
 		return nil, nil
 	}
 	out := map[string]string{}
 	for _, f := range pb.EnvFiles {
-		vars, err := readEnvFile(pb.Dir, f)
+		vars, err := readEnvFile(pb.Dir, f, roots)
 		if err != nil {
 			return nil, err
 		}
@@ -133,11 +152,11 @@ func MergeEnviron(environ []string, vars map[string]string) []string {
 // (the last file that sets it wins, as in ReadEnvFiles), and to what: an
 // error about a value read from the environment points there when it
 // came from an env file. ok is false when no file sets it, or one no
-// longer reads.
-func EnvFileSetting(pb *Playbook, name string) (where, value string, ok bool) {
+// longer reads. The files are read as ReadEnvFilesIn reads them.
+func EnvFileSetting(pb *Playbook, name string, roots []string) (where, value string, ok bool) {
 	for i := len(pb.EnvFiles) - 1; i >= 0; i-- {
 		f := pb.EnvFiles[i]
-		vars, data, err := readEnvFileData(pb.Dir, f)
+		vars, data, err := readEnvFileData(pb.Dir, f, roots)
 		if err != nil {
 			return "", "", false
 		}
@@ -152,57 +171,94 @@ func EnvFileSetting(pb *Playbook, name string) (where, value string, ok bool) {
 	return "", "", false
 }
 
-func readEnvFile(dir string, f *EnvFile) (map[string]string, error) {
-	vars, _, err := readEnvFileData(dir, f)
+func readEnvFile(dir string, f *EnvFile, roots []string) (map[string]string, error) {
+	vars, _, err := readEnvFileData(dir, f, roots)
 	return vars, err
 }
 
 // readEnvFileData reads and parses the env file f of a playbook in dir,
-// and returns its variables and its text.
-func readEnvFileData(dir string, f *EnvFile) (map[string]string, []byte, error) {
+// only inside roots unless they are nil, and returns its variables and
+// its text.
+func readEnvFileData(dir string, f *EnvFile, roots []string) (map[string]string, []byte, error) {
 	rel, err := envFileRel(f.Path)
 	if err != nil {
 		return nil, nil, err
 	}
-	if abs, err := filepath.Abs(filepath.Join(dir, rel)); err == nil {
-		// The playbooks dir of a daemon is no file operation's, but the
-		// env files beside its playbooks are read as the playbooks are.
-		if err := fsroot.GuardRead(abs); err != nil {
-			return nil, nil, fmt.Errorf("env_file %s: %w", f.Path, err)
-		}
+	var data []byte
+	if roots != nil {
+		data, err = readEnvFileIn(dir, rel, f, roots)
+	} else {
+		data, err = readEnvFileBeside(dir, rel, f)
 	}
-	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("env_file %s: %v", f.Path, err)
-	}
-	defer root.Close()
-	h, err := fsx.OpenIn(root, rel) // a FIFO is refused, not waited on
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, nil, fmt.Errorf("env_file %s does not exist; the path is relative to the playbook's directory", f.Path)
-	case errors.Is(err, fsx.ErrNotRegular):
-		return nil, nil, fmt.Errorf("env_file %s is not a regular file", f.Path)
-	case fsroot.IsEscape(err):
-		return nil, nil, fmt.Errorf("env_file %s leads outside the playbook's directory through a symlink; env files must live beside the playbook or below it: copy the file there", f.Path)
-	case err != nil:
-		return nil, nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
-	}
-	defer h.Close()
-	if err := fsroot.GuardOpenedRead(h); err != nil {
-		return nil, nil, fmt.Errorf("env_file %s: %w", f.Path, err)
-	}
-	data, err := io.ReadAll(io.LimitReader(h, MaxFileSize+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, nil, fmt.Errorf("env_file %s is over %d bytes (MaxFileSize)", f.Path, MaxFileSize)
+		return nil, nil, err
 	}
 	vars, err := ParseEnvFile(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("env_file %s:%v", f.Path, err)
 	}
 	return vars, data, nil
+}
+
+// readEnvFileIn reads the env file f, at rel in dir, only inside roots,
+// through os.Root as the file operations read: what a symlink leads to
+// is judged where it really is, whatever the path the playbook was
+// loaded by.
+func readEnvFileIn(dir, rel string, f *EnvFile, roots []string) ([]byte, error) {
+	abs, err := filepath.Abs(filepath.Join(dir, rel))
+	if err != nil {
+		return nil, fmt.Errorf("env_file %s: %v", f.Path, err)
+	}
+	data, err := fsroot.ReadFile(abs, roots, MaxFileSize)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("env_file %s does not exist; the path is relative to the playbook's directory", f.Path)
+	case errors.Is(err, ops.ErrDenied):
+		return nil, fmt.Errorf("env_file %s: %w", f.Path, err)
+	case err != nil:
+		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
+	}
+	return data, nil
+}
+
+// readEnvFileBeside reads the env file f, at rel in dir, inside dir:
+// the playbook's own directory tree.
+func readEnvFileBeside(dir, rel string, f *EnvFile) ([]byte, error) {
+	if abs, err := filepath.Abs(filepath.Join(dir, rel)); err == nil {
+		// The playbooks dir of a daemon is no file operation's, but the
+		// env files beside its playbooks are read as the playbooks are.
+		if err := fsroot.GuardRead(abs); err != nil {
+			return nil, fmt.Errorf("env_file %s: %w", f.Path, err)
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("env_file %s: %v", f.Path, err)
+	}
+	defer root.Close()
+	h, err := fsx.OpenIn(root, rel) // a FIFO is refused, not waited on
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("env_file %s does not exist; the path is relative to the playbook's directory", f.Path)
+	case errors.Is(err, fsx.ErrNotRegular):
+		return nil, fmt.Errorf("env_file %s is not a regular file", f.Path)
+	case fsroot.IsEscape(err):
+		return nil, fmt.Errorf("env_file %s leads outside the playbook's directory through a symlink; env files must live beside the playbook or below it: copy the file there", f.Path)
+	case err != nil:
+		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
+	}
+	defer h.Close()
+	if err := fsroot.GuardOpenedRead(h); err != nil {
+		return nil, fmt.Errorf("env_file %s: %w", f.Path, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(h, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("env_file %s: cannot read it: %v", f.Path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("env_file %s is over %d bytes (MaxFileSize)", f.Path, MaxFileSize)
+	}
+	return data, nil
 }
 
 // EnvFileError is a problem in a dotenv file, at a 1-based line and

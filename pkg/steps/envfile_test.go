@@ -79,7 +79,7 @@ func TestEnvFileSymlinkOutSaysSo(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"link.env", "out/secret.env"} {
-		_, err := readEnvFile(dir, &EnvFile{Path: name})
+		_, err := readEnvFile(dir, &EnvFile{Path: name}, nil)
 		want := "env_file " + name + " leads outside the playbook's directory through a symlink"
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "escapes from parent") {
 			t.Errorf("%s: %v; want %q", name, err, want)

@@ -51,6 +51,9 @@ type subLoads struct {
 	// path as named (relative paths in it are resolved from there).
 	chains bool
 	calls  map[string][]subCall
+	// envRoots are WithEnvFileRoots': nil, env files are read inside
+	// the playbook's directory tree only.
+	envRoots []string
 }
 
 type subResult struct {
