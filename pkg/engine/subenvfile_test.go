@@ -83,3 +83,68 @@ steps:
 		t.Errorf("the report holds the env file the caller may not read:\n%s", all)
 	}
 }
+
+// TestSubPlaybookInRootsInheritsNoEnvFile checks that a sub-playbook read
+// from the caller's file roots does not inherit the variables of its
+// callers' env files, which the runner read with its own rights: a served
+// playbook's env file beside it reached a playbook the caller wrote, and
+// through its outputs the caller. A sub-playbook beside its caller
+// inherits them, and one in the roots still reads its own env files.
+func TestSubPlaybookInRootsInheritsNoEnvFile(t *testing.T) {
+	base := t.TempDir()
+	books, data := filepath.Join(base, "playbooks"), filepath.Join(base, "data")
+	for _, d := range []string{books, data} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, src string) {
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader := func(name, extra string) string {
+		return "version: 1\nname: " + name + "\n" + extra +
+			"steps:\n  - {id: a, op: control.noop}\noutputs:\n  x: \"${{ env.DB_PASSWORD ?? 'unset' }}\"\n  y: \"${{ env.OWN ?? 'unset' }}\"\n"
+	}
+	write(filepath.Join(books, ".env"), "DB_PASSWORD=top-secret-db-password\n")
+	write(filepath.Join(books, "beside.yaml"), reader("beside", ""))
+	write(filepath.Join(data, "own.env"), "OWN=in-roots-value\n")
+	write(filepath.Join(data, "planted.yaml"), reader("planted", "env_file: own.env\n"))
+	write(filepath.Join(data, "chain.yaml"), "version: 1\nname: chain\nsteps:\n  - {id: next, op: playbook.run, with: {path: planted.yaml}}\n"+
+		"outputs:\n  x: \"${{ steps.next.output.outputs.x }}\"\n  y: \"${{ steps.next.output.outputs.y }}\"\n")
+	parent := filepath.Join(books, "parent.yaml")
+	write(parent, `version: 1
+name: parent
+env_file: .env
+inputs:
+  where: {type: string, default: `+data+`}
+steps:
+  - {id: beside, needs: [], op: playbook.run, with: {path: beside.yaml}}
+  - {id: planted, needs: [], op: playbook.run, with: {path: "${{ inputs.where }}/planted.yaml"}}
+  - {id: chain, needs: [], op: playbook.run, with: {path: "${{ inputs.where }}/chain.yaml"}}
+`)
+	e := New(registry(t), WithAuthorizer(scoped{rootsScope{[]string{data}}}))
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Load(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustRun(t, p, nil)
+	got := func(id, name string) any {
+		out, _ := stepOf(t, rep, id).Output.(map[string]any)
+		outputs, _ := out["outputs"].(map[string]any)
+		return outputs[name]
+	}
+	for id, want := range map[string][2]string{
+		"beside":  {"top-secret-db-password", "unset"},
+		"planted": {"unset", "in-roots-value"},
+		"chain":   {"unset", "in-roots-value"},
+	} {
+		if s := stepOf(t, rep, id); s.Status != "succeeded" || got(id, "x") != want[0] || got(id, "y") != want[1] {
+			t.Errorf("%s: %s %+v, x = %v, y = %v; want x = %s, y = %s", id, s.Status, s.Error, got(id, "x"), got(id, "y"), want[0], want[1])
+		}
+	}
+}

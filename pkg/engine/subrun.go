@@ -74,7 +74,14 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if parent != nil {
 		o = parent.o
 	}
-	o.inputRoots = subInputRoots(o.inputRoots, call.Scope, call.Dir, path)
+	roots := subInputRoots(o.inputRoots, call.Scope, call.Dir, path)
+	if o.inputRoots == nil && roots != nil {
+		// The variables of the callers' env files were read with the
+		// runner's rights: a playbook the caller may have written does
+		// not get them, as it does not get their from_file.
+		o.fileVars = nil
+	}
+	o.inputRoots = roots
 	plan, err := s.plan(eng, path, SubPlaybookRoots(call.Scope, call.Dir), o.inputRoots)
 	if err != nil {
 		return nil, ops.WithClass(subLoadClass(err), err)
