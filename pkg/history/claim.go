@@ -119,7 +119,7 @@ func (s *Store) claimPart(ctx context.Context, tx *sql.Tx, slots []Slot, part []
 	for _, i := range part {
 		sl := slots[i]
 		newest = append(newest, sl.Playbook, ms(sl.Slot))
-		records = append(records, sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At))
+		records = append(records, sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, ErrorText(sl.Message), ms(sl.At))
 	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT claim`); err != nil {
 		return fail(err)

@@ -3,6 +3,7 @@ package history
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -41,7 +42,7 @@ func FinishedArgs(f Finished) ([]any, error) {
 	}
 	var errClass, errMsg string
 	if r.Error != nil {
-		errClass, errMsg = r.Error.Class, report.CapString(r.Error.Message, maxErrorMessage)
+		errClass, errMsg = r.Error.Class, ErrorText(r.Error.Message)
 	}
 	return []any{r.RunID, r.Playbook.Name, r.Playbook.Path, r.Playbook.SHA256, string(roles), string(r.Status),
 		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, InputsArg(r.Inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom, string(f.Trigger), f.StartedBy,
@@ -60,6 +61,15 @@ func InputsArg(inputs map[string]any) string {
 		data, _ = json.Marshal(map[string]string{"[cut]": fmt.Sprintf("inputs were %d bytes of JSON; the report has them", len(data))})
 	}
 	return string(data)
+}
+
+// ErrorText is an error message as a row's text column holds it: cut to
+// the rows' limit, valid UTF-8, and without NUL bytes, which PostgreSQL's
+// text cannot hold (an error quoting a response or a decoded value may
+// carry them): both stores write U+FFFD in their place, so that a run
+// whose error holds one is recorded, and recorded alike.
+func ErrorText(s string) string {
+	return strings.ReplaceAll(report.CapString(s, maxErrorMessage), "\x00", "\uFFFD")
 }
 
 // slotMS is a slot's column: Unix milliseconds, or NULL for none.
@@ -105,7 +115,7 @@ func SlotRunArgs(sl Slot) (args []any, ok bool) {
 		return nil, false
 	}
 	return []any{slotRowID(sl.At), sl.Playbook, sl.Path, sl.SHA256, string(status), ms(sl.At), ms(sl.At), int64(0),
-		class, report.CapString(sl.Message, maxErrorMessage), string(TriggerSchedule), ms(sl.Slot), sl.BlockedBy, ""}, true
+		class, ErrorText(sl.Message), string(TriggerSchedule), ms(sl.Slot), sl.BlockedBy, ""}, true
 }
 
 // ScanRun reads a row of RunColumns, and leaves Run.DryRun false.

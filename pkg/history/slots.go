@@ -160,7 +160,7 @@ func (s *Store) SettleSlot(ctx context.Context, sl Slot) error {
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE schedule_slots SET outcome = ?, run_id = ?, blocked_by = ?, message = ?, decided_at = ?
 		WHERE playbook = ? AND slot = ?`,
-		string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At), sl.Playbook, ms(sl.Slot))
+		string(sl.Outcome), sl.RunID, sl.BlockedBy, ErrorText(sl.Message), ms(sl.At), sl.Playbook, ms(sl.Slot))
 	if err != nil {
 		return fmt.Errorf("history: settle slot of %s: %w", sl.Playbook, err)
 	}

@@ -69,7 +69,7 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []history.Slot) ([]bool, e
 				SELECT $1, $2, $3, $4, $5, $6, $7
 				WHERE NOT EXISTS (SELECT 1 FROM schedules WHERE playbook = $1 AND last_slot >= $2)
 				ON CONFLICT DO NOTHING`,
-				sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At))
+				sl.Playbook, ms(sl.Slot), string(sl.Outcome), sl.RunID, sl.BlockedBy, history.ErrorText(sl.Message), ms(sl.At))
 			if err != nil {
 				return fmt.Errorf("claim slot %s of %s: %w", sl.Slot.Format(time.RFC3339), sl.Playbook, err)
 			}
@@ -104,7 +104,7 @@ func (s *Store) SettleSlot(ctx context.Context, sl history.Slot) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE schedule_slots SET outcome = $1, run_id = $2, blocked_by = $3, message = $4, decided_at = $5
 			WHERE playbook = $6 AND slot = $7`,
-			string(sl.Outcome), sl.RunID, sl.BlockedBy, sl.Message, ms(sl.At), sl.Playbook, ms(sl.Slot))
+			string(sl.Outcome), sl.RunID, sl.BlockedBy, history.ErrorText(sl.Message), ms(sl.At), sl.Playbook, ms(sl.Slot))
 		if err != nil {
 			return fmt.Errorf("settle slot of %s: %w", sl.Playbook, err)
 		}

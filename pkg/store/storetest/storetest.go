@@ -41,6 +41,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"DryRun", testDryRun},
 		{"IDPrefix", testIDPrefix},
 		{"IgnoredFailure", testIgnoredFailure},
+		{"ErrorWithNUL", testErrorWithNUL},
 		{"Stats", testStats},
 		{"OmittedAttempts", testOmittedAttempts},
 		{"Prune", testPrune},
