@@ -204,12 +204,19 @@ func skipEscape(b []byte, i int) int {
 		}
 		return i
 	case ']', 'P', 'X', '^', '_': // OSC, DCS, SOS, PM, APC: up to BEL or ESC \
+		// One cut short ends at the end of its line, or where another
+		// sequence starts: what follows is text, kept. A terminal would
+		// wait for the terminator, but here that would drop the rest of
+		// the output, the note of a max_output cut and the tail after it
+		// included, when the cut went through a hyperlink.
 		for i++; i < len(b); i++ {
-			if b[i] == 0x07 {
+			switch {
+			case b[i] == 0x07:
 				return i + 1
-			}
-			if b[i] == 0x1b && i+1 < len(b) && b[i+1] == '\\' {
+			case b[i] == 0x1b && i+1 < len(b) && b[i+1] == '\\':
 				return i + 2
+			case b[i] == 0x1b || b[i] == '\n':
+				return i
 			}
 		}
 		return i

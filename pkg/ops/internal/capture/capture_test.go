@@ -68,6 +68,8 @@ func TestText(t *testing.T) {
 		{"cut rune \xe2\x9c", "cut rune \uFFFD\uFFFD"},
 		{"trailing escape \x1b", "trailing escape "},
 		{"unterminated \x1b[12", "unterminated "},
+		{"link \x1b]8;;http://x\nnext line\n", "link \nnext line\n"},
+		{"title \x1b]0;cut short\x1b[31mred", "title red"},
 	}
 	for _, tc := range tests {
 		got := Text([]byte(tc.in))
@@ -77,6 +79,19 @@ func TestText(t *testing.T) {
 		if !utf8.ValidString(got) {
 			t.Errorf("Text(%q) is not valid UTF-8", tc.in)
 		}
+	}
+}
+
+// TestCutInsideAnEscapeKeepsTheTail: when max_output cuts through a
+// hyperlink's escape sequence, the note of the cut and the tail, which
+// holds the error, are still there.
+func TestCutInsideAnEscapeKeepsTheTail(t *testing.T) {
+	b := NewBuffer(128)
+	fmt.Fprintf(b, "%s\x1b]8;;https://gcc.gnu.org/onlinedocs/gcc/Warning-Options.html\x1b\\-Wunused\x1b]8;;\x1b\\\n", strings.Repeat("w", 50))
+	fmt.Fprint(b, strings.Repeat("warning: unused variable\n", 20), "error: disk full\n")
+	got := b.Text()
+	if !strings.Contains(got, "bytes truncated ...]") || !strings.HasSuffix(got, "\nerror: disk full\n") {
+		t.Errorf("Text() = %q, want the note of the cut and the tail", got)
 	}
 }
 
