@@ -122,10 +122,17 @@ func (b *Buffer) Bytes() []byte {
 
 // Join returns head, a line saying how many bytes were dropped after it,
 // and tail: what is kept of a stream too long to keep whole. Pieces of the
-// secrets at either edge of the dropped bytes are dropped too (see Guard).
+// secrets at either edge of the dropped bytes are dropped too (see Guard),
+// and so are the pieces of a UTF-8 character the cut went through, which
+// would show as U+FFFD beside the note.
 func Join(head, tail []byte, dropped int64, secrets []string) []byte {
 	if dropped > 0 && len(secrets) > 0 {
 		h, t := redact.New(secrets...).Pieces(head, tail)
+		head, tail = head[:len(head)-h], tail[t:]
+		dropped += int64(h + t)
+	}
+	if dropped > 0 {
+		h, t := runePieces(head, tail)
 		head, tail = head[:len(head)-h], tail[t:]
 		dropped += int64(h + t)
 	}
@@ -135,6 +142,24 @@ func Join(head, tail []byte, dropped int64, secrets []string) []byte {
 		out = fmt.Appendf(out, "\n[... %d bytes truncated ...]\n", dropped)
 	}
 	return append(out, tail...)
+}
+
+// runePieces returns how many bytes at the end of head begin a UTF-8
+// character they do not finish, and how many at the start of tail
+// continue one it does not begin.
+func runePieces(head, tail []byte) (h, t int) {
+	for i := len(head) - 1; i >= 0 && i >= len(head)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(head[i]) {
+			if head[i] >= 0xc0 && !utf8.FullRune(head[i:]) {
+				h = len(head) - i
+			}
+			break
+		}
+	}
+	for t < len(tail) && t < utf8.UTFMax-1 && !utf8.RuneStart(tail[t]) {
+		t++
+	}
+	return h, t
 }
 
 // Text returns Bytes as safe text (see Text).

@@ -95,6 +95,30 @@ func TestCutInsideAnEscapeKeepsTheTail(t *testing.T) {
 	}
 }
 
+// TestCutKeepsWholeCharacters: wherever max_output cuts UTF-8 text, each
+// side of the note keeps whole characters (no U+FFFD beside it), and the
+// bytes of a character cut in two are counted in the note.
+func TestCutKeepsWholeCharacters(t *testing.T) {
+	for _, ch := range []string{"é", "✓", "😀"} {
+		for _, prefix := range []string{"", "a", "ab", "abc"} {
+			text := prefix + strings.Repeat(ch, 40)
+			for limit := 8; limit <= 40; limit++ {
+				b := NewBuffer(limit)
+				b.Write([]byte(text))
+				got := b.Text()
+				head, tail, ok := strings.Cut(got, "\n[... ")
+				if !ok || strings.ContainsRune(got, utf8.RuneError) {
+					t.Fatalf("%q cut to %d: %q, want the note and no U+FFFD", text, limit, got)
+				}
+				note, tail, _ := strings.Cut(tail, " bytes truncated ...]\n")
+				if n := fmt.Sprint(len(text) - len(head) - len(tail)); note != n {
+					t.Fatalf("%q cut to %d: %q says %s bytes were cut, want %s", text, limit, got, note, n)
+				}
+			}
+		}
+	}
+}
+
 func FuzzText(f *testing.F) {
 	f.Add([]byte("\x1b[31mx\xff\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
