@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -248,12 +249,15 @@ func (p *plainView) Event(ev engine.Event) {
 			took = ev.Time.Sub(t)
 		}
 		st := report.Status(ev.Status)
-		line := fmt.Sprintf("%s %-24s %-10s %s", report.Icon(st), ev.Step, st, report.FormatMS(took.Milliseconds()))
+		// The step's id and error come from the server, and the error
+		// quotes what the run read: a pipe or a CI log shows them on a
+		// terminal all the same.
+		line := fmt.Sprintf("%s %-24s %-10s %s", report.Icon(st), termtext.Line(ev.Step), termtext.Line(string(st)), report.FormatMS(took.Milliseconds()))
 		if ev.Ignored {
 			line += "  " + report.IgnoredNote
 		}
 		if ev.Err != "" {
-			line += "  " + firstLine(ev.Err)
+			line += "  " + termtext.Line(firstLine(ev.Err))
 		}
 		fmt.Fprintln(p.w, line)
 	case KindDroppedEvent:
