@@ -107,10 +107,10 @@ func WriteHTML(w io.Writer, r *Report) error {
 	r = plainReport(r)
 	page := htmlPage{R: r, Counts: statusCounts(r.Steps), Timeline: newTimeline(r)}
 	for _, k := range sortedKeys(r.Inputs) {
-		page.Inputs = append(page.Inputs, htmlKV{Key: k, Value: excerpt(inline(r.Inputs[k]), 2048)})
+		page.Inputs = append(page.Inputs, htmlKV{Key: plainText(k), Value: excerpt(inline(r.Inputs[k]), 2048)})
 	}
 	for _, k := range sortedKeys(r.Outputs) {
-		page.Outputs = append(page.Outputs, htmlKV{Key: k, Value: excerpt(outputText(r.Outputs[k]), htmlOutputLimit)})
+		page.Outputs = append(page.Outputs, htmlKV{Key: plainText(k), Value: excerpt(outputText(r.Outputs[k]), htmlOutputLimit)})
 	}
 	for _, k := range sortedKeys(r.OutputErrors) {
 		page.Outputs = append(page.Outputs, htmlKV{Key: k, Error: plainText(r.OutputErrors[k])})
@@ -160,9 +160,10 @@ func WriteHTML(w io.Writer, r *Report) error {
 // step ids, ops, roles, rules, reasons...) are plainText, as the other
 // formats show them. html/template escapes markup, not control
 // characters: a report written by hand could carry terminal escapes to
-// whoever views the page's source or copies from it. The values of
-// inputs, outputs and items (any) are left as they are: the page shows
-// them through excerpt, which cleans them after they are formatted.
+// whoever views the page's source or copies from it. The inputs, outputs
+// and items (any) are left as they are: the page shows their names
+// through plainText and their values through excerpt, which cleans them
+// after they are formatted.
 func plainReport(r *Report) *Report {
 	if r == nil {
 		return nil

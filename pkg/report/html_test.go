@@ -85,6 +85,7 @@ func TestHTMLStripsControls(t *testing.T) {
 		ReportVersion: FormatVersion, RunID: "run" + evil, ResumedFrom: "prev" + evil, Playbook: Playbook{Name: "pb" + evil, Path: "p" + evil},
 		Roles: []string{"role" + evil}, Status: StatusFailed, StartedAt: start, FinishedAt: start.Add(time.Second), DurationMS: 1000,
 		OutputErrors: map[string]string{"o" + evil: "bad" + evil},
+		Inputs:       map[string]any{"in" + evil: "v"}, Outputs: map[string]any{"out" + evil: "v"},
 		Steps: []Step{{ID: "s" + evil, Name: "n" + evil, Op: "x.y" + evil, Section: "steps", Status: StatusFailed, Reason: "why" + evil, StartedAt: &start, DurationMS: 500, Attempts: 1,
 			Error:         &Error{Class: "execution" + evil, Message: "m" + evil},
 			Authorization: &Decision{Allowed: true, Rule: "rule" + evil},
@@ -102,7 +103,7 @@ func TestHTMLStripsControls(t *testing.T) {
 			t.Errorf("the %s keeps control sequences: %q", name, out)
 		}
 	}
-	for _, want := range []string{"pbxred", "sxred", "x.yxred", "rolexred", "rulexred"} {
+	for _, want := range []string{"pbxred", "sxred", "x.yxred", "rolexred", "rulexred", "inxred", "outxred"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
