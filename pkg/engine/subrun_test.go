@@ -191,17 +191,11 @@ steps:
 // because another item failed under fail_fast says why once, not the
 // cause again before its sub-run's own words for it.
 func TestPlaybookRunItemCancelledSaysWhyOnce(t *testing.T) {
-	e, _ := newEngine(t)
-	if err := RegisterPlaybookOp(e); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	child := "version: 1\nname: child\ninputs:\n  fail: {type: bool}\nsteps:\n  - {id: f, op: control.fail, when: inputs.fail, with: {message: broken}}\n  - {id: nap, op: control.sleep, when: not inputs.fail, with: {duration: 1h}}\n"
-	if err := os.WriteFile(filepath.Join(dir, "child.yaml"), []byte(child), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	parent := filepath.Join(dir, "parent.yaml")
-	if err := os.WriteFile(parent, []byte(`version: 1
+	p := loadWithSubPlaybooks(t, "parent.yaml", map[string]string{
+		"child.yaml": "version: 1\nname: child\ninputs:\n  fail: {type: bool}\nsteps:\n" +
+			"  - {id: f, op: control.fail, when: inputs.fail, with: {message: broken}}\n" +
+			"  - {id: nap, op: control.sleep, when: not inputs.fail, with: {duration: 1h}}\n",
+		"parent.yaml": `version: 1
 name: parent
 steps:
   - id: each
@@ -209,13 +203,8 @@ steps:
     foreach: "[false, true]"
     concurrency: 2
     with: {path: child.yaml, inputs: {fail: "${{ item }}"}}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Load(parent)
-	if err != nil {
-		t.Fatal(err)
-	}
+`,
+	})
 	rep := mustRun(t, p, nil)
 	s := stepOf(t, rep, "each")
 	if len(s.Items) != 2 || s.Items[0].Error == nil {
