@@ -64,8 +64,9 @@ type AuditLine struct {
 	Who        string           `json:"who,omitempty"`  // who started the run: an OS user, an API key's name, a certificate subject
 	From       string           `json:"from,omitempty"` // where from: a host, a client address
 	// Action names what a person did that is not a step's call:
-	// ActionConfirm, ActionCancel, ActionPause or ActionResume. Who and
-	// From are then that person, not whoever started the run.
+	// ActionConfirm, ActionCancel, ActionPause, ActionResume, or
+	// ActionStart for a run refused before any of its steps was called.
+	// Who and From are then that person, not whoever started the run.
 	Action string `json:"action,omitempty"`
 	// ParentRunID and ParentStep name the run and step whose playbook.run
 	// started the run of a sub-playbook, so that a nested step leads back
@@ -88,6 +89,7 @@ const (
 	ActionCancel  = "cancel"  // cancelled a run
 	ActionPause   = "pause"   // paused a playbook's schedule
 	ActionResume  = "resume"  // resumed it
+	ActionStart   = "start"   // started a run that was refused before any step
 )
 
 var _ engine.Auditor = (*AuditLog)(nil)

@@ -33,8 +33,9 @@ func (s *Service) recheck(p *prepared, h *Handle) *report.Report {
 }
 
 // refuseAtStart ends a run that waited and may no longer start, for why:
-// an authorization failure, its steps not run.
+// an authorization failure, its steps not run, audited as such.
 func (s *Service) refuseAtStart(p *prepared, h *Handle, why string) *report.Report {
+	s.auditRefusedStart(p, "not started: "+why)
 	return s.neverRanAs(p, h, ops.ClassAuthorization,
 		"not started: "+why+"; nothing ran",
 		"not run: the run was refused as it was about to start")

@@ -33,25 +33,30 @@ type recheckFixture struct {
 	current        atomic.Pointer[auth.Policy]
 	gone           atomic.Bool // the caller's key was removed
 	holder, target string
+	auditPath      string
+	reg            *ops.Registry
+	roles          []string // the waiting run's caller's; operator when nil
+}
+
+func (f *recheckFixture) parse(t *testing.T, text string) *auth.Policy {
+	t.Helper()
+	p, err := auth.ParsePolicy("policy.yaml", []byte(text), f.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func newRecheckFixture(t *testing.T) *recheckFixture {
 	t.Helper()
 	reg := newRegistry(t)
-	parse := func(text string) *auth.Policy {
-		p, err := auth.ParsePolicy("policy.yaml", []byte(text), reg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	f := &recheckFixture{
-		before: parse("version: 1\nroles:\n  admin: {allow: [\"*\"]}\n"),
-		after:  parse("version: 1\nroles:\n  admin: {allow: [\"*\"]}\n  operator: {max_risk: read}\n"),
-		target: filepath.Join(t.TempDir(), "written.txt"),
-	}
+	f := &recheckFixture{reg: reg, target: filepath.Join(t.TempDir(), "written.txt")}
+	f.before = f.parse(t, "version: 1\nroles:\n  admin: {allow: [\"*\"]}\n")
+	f.after = f.parse(t, "version: 1\nroles:\n  admin: {allow: [\"*\"]}\n  operator: {max_risk: read}\n")
 	f.current.Store(f.before)
-	f.m = newManager(t, Config{Registry: reg, LockDir: t.TempDir()}, Limits{MaxRunning: 1})
+	audit, auditPath := openAudit(t)
+	f.auditPath = auditPath
+	f.m = newManager(t, Config{Registry: reg, LockDir: t.TempDir(), Audit: audit}, Limits{MaxRunning: 1})
 	return f
 }
 
@@ -78,12 +83,16 @@ func (f *recheckFixture) queue(t *testing.T, group string) (holder, waiter *Hand
 		t.Fatal(err)
 	}
 	waitRunning(t, holder)
+	roles := f.roles
+	if roles == nil {
+		roles = []string{"operator"}
+	}
 	conc := ""
 	if group != "" {
 		conc = "concurrency: {group: " + group + ", policy: queue}"
 	}
 	waiter, err = f.m.Start(ctx, Request{Path: writePlaybook(t, fmt.Sprintf(writer, conc)), Policy: f.before, Recheck: f.recheck,
-		Caller: Caller{Roles: []string{"operator"}, Name: "oscar", Trigger: TriggerAPI}, InputText: map[string]string{"path": f.target}})
+		Caller: Caller{Roles: roles, Name: "oscar", Trigger: TriggerAPI}, InputText: map[string]string{"path": f.target}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,5 +165,47 @@ func TestAQueuedRunStartsUnderTheCurrentPolicy(t *testing.T) {
 	}
 	if b, err := os.ReadFile(f.target); err != nil || string(b) != "written" {
 		t.Errorf("the file: %q %v", b, err)
+	}
+}
+
+// TestARunRefusedAsItStartsIsAudited: a queued run refused as it was
+// about to start, its caller's key removed or its role gone from the
+// reloaded policy, leaves a line in the audit log (action start, outcome
+// denied) that says who started it, from where, and why, as a step the
+// preflight denied does. Before, such a refusal left no line at all.
+func TestARunRefusedAsItStartsIsAudited(t *testing.T) {
+	for _, tc := range []struct {
+		name, why string
+		keyGone   bool
+	}{
+		{"key removed", "the key oscar was removed", true},
+		{"role gone", `unknown role "deployer"`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRecheckFixture(t)
+			f.before = f.parse(t, "version: 1\nroles:\n  deployer: {allow: [\"*\"]}\n")
+			f.current.Store(f.before)
+			f.roles = []string{"deployer"}
+			holder, waiter := f.queue(t, "")
+			if tc.keyGone {
+				f.gone.Store(true)
+			} else {
+				f.current.Store(f.parse(t, "version: 1\nroles:\n  admin: {allow: [\"*\"]}\n"))
+			}
+			holder.Cancel(errors.New("done holding"))
+			wait(t, holder)
+			if r := wait(t, waiter); r.Error == nil || r.Error.Class != string(ops.ClassAuthorization) {
+				t.Fatalf("the queued run: %s %+v, want it refused for authorization", r.Status, r.Error)
+			}
+			lines := auditLines(t, f.auditPath, auth.ActionStart)
+			if len(lines) != 1 {
+				t.Fatalf("audit lines of the refused start: %+v, want one", lines)
+			}
+			l := lines[0]
+			if l.RunID != waiter.ID() || l.Who != "oscar" || l.Outcome != string(report.StatusDenied) || l.Playbook == "" ||
+				l.Error == nil || l.Error.Class != string(ops.ClassAuthorization) || !strings.Contains(l.Error.Message, tc.why) {
+				t.Errorf("the refused start's audit line: %+v (error %+v)", l, l.Error)
+			}
+		})
 	}
 }

@@ -63,6 +63,25 @@ func (s *Service) deny(p *prepared, h *Handle, when string) *report.Report {
 	return rep
 }
 
+// auditRefusedStart writes to the audit log that the run p was refused
+// for authorization before any of its steps was called (action start):
+// who started it, from where, and why, with outcome denied, as a step a
+// preflight denied is audited. Nothing ran, so a line that cannot be
+// written is only warned of.
+func (s *Service) auditRefusedStart(p *prepared, why string) {
+	if s.cfg.Audit == nil {
+		return
+	}
+	pb, c := p.plan.Playbook(), p.req.Caller
+	why = inputSecrets(pb, p.inputs).String(why)
+	err := s.cfg.Audit.Action(auth.AuditLine{RunID: p.runID, Playbook: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
+		Who: c.Name, From: c.From, Action: auth.ActionStart, Outcome: string(report.StatusDenied),
+		Error: &report.Error{Class: string(ops.ClassAuthorization), Message: why}})
+	if err != nil {
+		s.warn("the refused start of run %s by %s could not be audited: %v", p.runID, c.Name, err)
+	}
+}
+
 // logEnd writes the "run finished" line of a run that the engine did not
 // run (a preflight denial, a run that never started) to the run log, as
 // the engine writes it for the runs it ran: such a run did not succeed,
