@@ -139,6 +139,9 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 				return nil, nil, fmt.Errorf("%w: %w", ErrNotClaimed, err)
 			}
 		}
+		if class == ops.ClassAuthorization {
+			s.auditRefusedStart(p, why) // cancel_running refused: no step's line tells it
+		}
 		return nil, s.neverRanAs(p, h, class, why, reason), nil
 	}
 	unrecorded := fmt.Sprintf("not run: concurrency group %q could not be recorded", group)

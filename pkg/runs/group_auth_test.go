@@ -2,11 +2,13 @@ package runs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -76,5 +78,38 @@ func TestCancelRunningStopsOnlyRunsItsCallerCouldCancel(t *testing.T) {
 	}
 	if r3.Status != report.StatusSucceeded {
 		t.Errorf("the other admin's run: %s %+v", r3.Status, r3.Error)
+	}
+}
+
+// TestCancelRunningRefusalIsAudited: a run refused because cancel_running
+// would stop a run its caller may not cancel leaves a line in the audit
+// log (action start, outcome denied) with who started it and why; before,
+// the refusal was in its report alone.
+func TestCancelRunningRefusalIsAudited(t *testing.T) {
+	audit, auditPath := openAudit(t)
+	m := newManager(t, Config{StateDir: t.TempDir(), Audit: audit}, Limits{})
+	deploy := writePlaybook(t, fmt.Sprintf(groupDeploy, filepath.Join(t.TempDir(), "deployed")))
+	h1, err := m.Start(context.Background(), Request{Path: deploy, Caller: Caller{Name: "adm", Roles: []string{"admin"}, Trigger: TriggerAPI}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, h1)
+	defer func() { h1.Cancel(errors.New("test over")); wait(t, h1) }()
+	h, err := m.Start(context.Background(), Request{Path: writePlaybook(t, groupStatus),
+		Caller: Caller{Name: "view", From: "10.0.0.9", Roles: []string{"viewer"}, Trigger: TriggerAPI}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(t, h); r.Error == nil || r.Error.Class != string(ops.ClassAuthorization) {
+		t.Fatalf("the viewer's run: %s %+v, want it refused for authorization", r.Status, r.Error)
+	}
+	lines := auditLines(t, auditPath, auth.ActionStart)
+	if len(lines) != 1 {
+		t.Fatalf("audit lines of the refused run: %+v, want one", lines)
+	}
+	l := lines[0]
+	if l.RunID != h.ID() || l.Who != "view" || l.From != "10.0.0.9" || l.Outcome != string(report.StatusDenied) ||
+		l.Error == nil || l.Error.Class != string(ops.ClassAuthorization) || !strings.Contains(l.Error.Message, "may not cancel") {
+		t.Errorf("the refused run's audit line: %+v (error %+v)", l, l.Error)
 	}
 }
