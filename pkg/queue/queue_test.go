@@ -120,6 +120,13 @@ func newReplica(t *testing.T, dsn string, workers int, start bool) *replica {
 // its queue's config changed by opts.
 func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease time.Duration, opts ...func(*Config)) *replica {
 	t.Helper()
+	return newReplicaService(t, dsn, workers, start, lease, nil, opts...)
+}
+
+// newReplicaService is newReplicaLease with its run service's config
+// changed by svcOpt, when not nil.
+func newReplicaService(t *testing.T, dsn string, workers int, start bool, lease time.Duration, svcOpt func(*runs.Config), opts ...func(*Config)) *replica {
+	t.Helper()
 	ctx := context.Background()
 	reg := ops.NewRegistry()
 	if err := builtin.Register(reg, builtin.Options{}); err != nil {
@@ -143,7 +150,11 @@ func newReplicaLease(t *testing.T, dsn string, workers int, start bool, lease ti
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := runs.NewService(runs.Config{Registry: reg, Store: pg})
+	svcCfg := runs.Config{Registry: reg, Store: pg}
+	if svcOpt != nil {
+		svcOpt(&svcCfg)
+	}
+	svc, err := runs.NewService(svcCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

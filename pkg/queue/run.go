@@ -155,15 +155,23 @@ func (q *Queue) work(ctx context.Context, job *river.Job[RunArgs]) error {
 		return q.cancelledAsTaken(ctx, a, job.CreatedAt)
 	}
 	claim, started := startSignal(q.claim(job))
+	caller := runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot}
 	h, err := q.cfg.Manager.StartClaimed(context.WithoutCancel(ctx), runs.Request{
 		RunID: a.RunID, Playbook: pb, Inputs: a.Inputs, DryRun: a.DryRun, Ask: a.Ask, Policy: q.cfg.Policy(), Env: q.cfg.Env,
 		Requeue: true,
 		Recheck: q.recheck(a),
-		Caller:  runs.Caller{Roles: a.Roles, Name: a.Caller, From: a.From, Trigger: a.Trigger, Slot: a.Slot},
+		Caller:  caller,
 	}, claim)
+	var pe *runs.PrepareError
 	switch {
 	case errors.Is(err, runs.ErrQueueFull), errors.Is(err, runs.ErrShuttingDown):
 		return river.JobSnooze(time.Second) // back to the queue, for any replica
+	case errors.As(err, &pe) && pe.Field == "roles":
+		// A reload here took its roles away while it waited: refused
+		// for authorization, and audited as such.
+		why := "not started: under the policy in force now, " + err.Error() + "; nothing ran"
+		q.cfg.Manager.Service().AuditRefusedStart(a.RunID, pb.File, pb.SHA256, caller, why)
+		return q.recordNeverRan(ctx, a, job.CreatedAt, report.StatusFailed, ops.ClassAuthorization, why)
 	case err != nil:
 		return q.recordNeverRan(ctx, a, job.CreatedAt, report.StatusFailed, ops.ClassValidation, err.Error())
 	}

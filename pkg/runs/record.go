@@ -64,21 +64,28 @@ func (s *Service) deny(p *prepared, h *Handle, when string) *report.Report {
 }
 
 // auditRefusedStart writes to the audit log that the run p was refused
-// for authorization before any of its steps was called (action start):
-// who started it, from where, and why, with outcome denied, as a step a
-// preflight denied is audited. Nothing ran, so a line that cannot be
-// written is only warned of.
+// for authorization before any of its steps was called (see
+// AuditRefusedStart), masking the values of its secret inputs in why.
 func (s *Service) auditRefusedStart(p *prepared, why string) {
+	pb := p.plan.Playbook()
+	s.AuditRefusedStart(p.runID, pb.File, pb.SHA256, p.req.Caller, inputSecrets(pb, p.inputs).String(why))
+}
+
+// AuditRefusedStart writes to the audit log that run runID, of the
+// playbook file with that sha256, was refused for authorization before
+// any of its steps was called (action start): who started it, from
+// where, and why, with outcome denied, as a step a preflight denied is
+// audited. Nothing ran, so a line that cannot be written is only warned
+// of.
+func (s *Service) AuditRefusedStart(runID, playbookFile, sha256 string, by Caller, why string) {
 	if s.cfg.Audit == nil {
 		return
 	}
-	pb, c := p.plan.Playbook(), p.req.Caller
-	why = inputSecrets(pb, p.inputs).String(why)
-	err := s.cfg.Audit.Action(auth.AuditLine{RunID: p.runID, Playbook: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
-		Who: c.Name, From: c.From, Action: auth.ActionStart, Outcome: string(report.StatusDenied),
+	err := s.cfg.Audit.Action(auth.AuditLine{RunID: runID, Playbook: playbookFile, SHA256: sha256, Roles: by.Roles,
+		Who: by.Name, From: by.From, Action: auth.ActionStart, Outcome: string(report.StatusDenied),
 		Error: &report.Error{Class: string(ops.ClassAuthorization), Message: why}})
 	if err != nil {
-		s.warn("the refused start of run %s by %s could not be audited: %v", p.runID, c.Name, err)
+		s.warn("the refused start of run %s by %s could not be audited: %v", runID, by.Name, err)
 	}
 }
 
