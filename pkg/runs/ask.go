@@ -163,17 +163,21 @@ func (s *Service) AuditAnswer(q Question, playbookFile, sha256 string, ans Answe
 	if audit == nil {
 		return nil
 	}
-	word := "no"
-	if ans.Yes {
-		word = "yes"
-	}
 	err := audit.Action(auth.AuditLine{RunID: q.RunID, Playbook: playbookFile, SHA256: sha256, Roles: ans.By.Roles,
 		Step: q.Step, Op: q.Op, Who: ans.By.Name, From: ans.By.From,
-		Action: auth.ActionConfirm, Outcome: "answered", Question: q.Text, Answer: word})
+		Action: auth.ActionConfirm, Outcome: "answered", Question: q.Text, Answer: yesNo(ans.Yes)})
 	if err != nil {
 		return fmt.Errorf("the answer could not be audited, so it was not given: %w", err)
 	}
 	return nil
+}
+
+// yesNo is an answer as the audit log writes it.
+func yesNo(yes bool) string {
+	if yes {
+		return "yes"
+	}
+	return "no"
 }
 
 func (a *asker) noQuestion(ans Answer) error {

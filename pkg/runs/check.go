@@ -206,14 +206,25 @@ func (s *Service) AuditCancel(runID, playbookFile, sha256 string, by Caller) err
 // where, and why. Nothing was done, so a line that cannot be written is
 // only warned of.
 func (s *Service) AuditRefused(runID, playbookFile, sha256 string, by Caller, action, why string) {
+	s.auditRefused(auth.AuditLine{RunID: runID, Playbook: playbookFile, SHA256: sha256, Action: action}, by, why)
+}
+
+// AuditRefusedAnswer is AuditRefused for an answer to a confirm:
+// question of run runID: its line names, as the line of an answer
+// given does, the step asked about and the answer, yes or no.
+func (s *Service) AuditRefusedAnswer(runID, playbookFile, sha256 string, ans Answer, why string) {
+	s.auditRefused(auth.AuditLine{RunID: runID, Playbook: playbookFile, SHA256: sha256, Action: auth.ActionConfirm,
+		Step: ans.Step, Answer: yesNo(ans.Yes)}, ans.By, why)
+}
+
+func (s *Service) auditRefused(l auth.AuditLine, by Caller, why string) {
 	if s.cfg.Audit == nil {
 		return
 	}
-	err := s.cfg.Audit.Action(auth.AuditLine{RunID: runID, Playbook: playbookFile, SHA256: sha256, Roles: by.Roles,
-		Who: by.Name, From: by.From, Action: action, Outcome: string(report.StatusDenied),
-		Error: &report.Error{Class: string(ops.ClassAuthorization), Message: why}})
-	if err != nil {
-		s.warn("the refused %s of %s by %s could not be audited: %v", action, cmp.Or(runID, playbookFile), by.Name, err)
+	l.Roles, l.Who, l.From, l.Outcome = by.Roles, by.Name, by.From, string(report.StatusDenied)
+	l.Error = &report.Error{Class: string(ops.ClassAuthorization), Message: why}
+	if err := s.cfg.Audit.Action(l); err != nil {
+		s.warn("the refused %s of %s by %s could not be audited: %v", l.Action, cmp.Or(l.RunID, l.Playbook), by.Name, err)
 	}
 }
 

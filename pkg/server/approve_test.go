@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -89,6 +90,10 @@ roles:
 	if msg, _ := e["message"].(string); !strings.Contains(msg, "may not approve step del") || !strings.Contains(msg, "file.delete") {
 		t.Errorf("403 for ops's answer: %v", e)
 	}
+	// The refusal's audit line says which step was answered, and how.
+	if !refusedAnswerAudited(t, ts.audit, "ops", "del", "yes") {
+		t.Errorf("the audit log has no line of ops's refused yes to step del")
+	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
 		t.Fatal("the victim is gone")
 	}
@@ -158,4 +163,25 @@ func TestActingOnARunIsJudgedOnWhatItRuns(t *testing.T) {
 		t.Errorf("403 names no step of the run: %v", e)
 	}
 	ts.post("admin", "/api/v1/runs/"+id+"/cancel", nil).want(t, 202)
+}
+
+// refusedAnswerAudited tells whether the audit log at path has the line
+// of who's refused answer to step: action confirm, outcome denied, with
+// the step and the answer.
+func refusedAnswerAudited(t *testing.T, path, who, step, answer string) bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var l auth.AuditLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		if l.Action == auth.ActionConfirm && l.Outcome == "denied" && l.Who == who {
+			return l.Step == step && l.Answer == answer && l.Error != nil && l.Error.Class == "authorization"
+		}
+	}
+	return false
 }

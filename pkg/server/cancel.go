@@ -63,6 +63,15 @@ func (s *Server) auditRefused(r *http.Request, c *Principal, runID, file, sha, a
 	return e
 }
 
+// auditRefusedAnswer is auditRefused for an answer to a confirm:
+// question: the line names the step asked about and the answer given.
+func (s *Server) auditRefusedAnswer(runID, file, sha string, ans runs.Answer, e *apiError) *apiError {
+	if e != nil && e.Status == http.StatusForbidden {
+		s.mgr.Service().AuditRefusedAnswer(runID, file, sha, ans, e.Message)
+	}
+	return e
+}
+
 // canceller is who cancels a run through the API, as the audit log
 // names them.
 func canceller(r *http.Request, c *Principal) runs.Caller {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
@@ -93,11 +92,11 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 			return e
 		}
 		if e := s.mayActOnQueued(id, q, c, "answer"); e != nil {
-			return s.auditRefused(r, c, id, q.playbook, q.sha256, auth.ActionConfirm, e)
+			return s.auditRefusedAnswer(id, q.playbook, q.sha256, ans, e)
 		}
 		if ans.Yes && !startedBy(q.trigger, q.caller, c) {
 			if e := s.mayApproveQueued(r.Context(), id, q, body, c); e != nil {
-				return s.auditRefused(r, c, id, q.playbook, q.sha256, auth.ActionConfirm, e)
+				return s.auditRefusedAnswer(id, q.playbook, q.sha256, ans, e)
 			}
 		}
 		err = s.answerQueued(r.Context(), id, ans)
@@ -111,13 +110,13 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 			file, sha = pb.File, pb.SHA256
 		}
 		if e := s.mayAct(h, c, "answer"); e != nil {
-			return s.auditRefused(r, c, id, file, sha, auth.ActionConfirm, e)
+			return s.auditRefusedAnswer(id, file, sha, ans, e)
 		}
 		if ans.Yes && !startedBy(h.Caller().Trigger, h.Caller().Name, c) {
 			st := s.current()
 			pb, why := s.runPlaybook(st, h, h.Playbook(), "")
 			if e := s.mayApprove(st, id, pb, why, h.Caller().Roles, h.Questions(), body, c); e != nil {
-				return s.auditRefused(r, c, id, file, sha, auth.ActionConfirm, e)
+				return s.auditRefusedAnswer(id, file, sha, ans, e)
 			}
 		}
 		err = h.Answer(ans)
