@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -139,7 +138,7 @@ func auditConfirms(t *testing.T, r *replica, runID string) []string {
 			Outcome string `json:"outcome"`
 		}
 		if json.Unmarshal(sc.Bytes(), &l) == nil && l.RunID == runID && l.Action == "confirm" {
-			out = append(out, l.Who+":"+cmp.Or(l.Answer, l.Outcome))
+			out = append(out, l.Who+":"+l.Answer+":"+l.Outcome)
 		}
 	}
 	return out
@@ -198,8 +197,8 @@ func TestConfirmAcrossReplicas(t *testing.T) {
 		t.Errorf("the step after the question ran %d times on its replica, want 1", n)
 	}
 	// The viewer's refused answer is a line too, denied.
-	if got := auditConfirms(t, other, id); strings.Join(got, " ") != "viewer:denied admin:yes" {
-		t.Errorf("confirm lines in the receiving replica's audit log: %v, want [viewer:denied admin:yes]", got)
+	if got := auditConfirms(t, other, id); strings.Join(got, " ") != "viewer:yes:denied admin:yes:answered" {
+		t.Errorf("confirm lines in the receiving replica's audit log: %v, want [viewer:yes:denied admin:yes:answered]", got)
 	}
 	if got := auditConfirms(t, runner, id); len(got) != 0 {
 		t.Errorf("confirm lines in the running replica's audit log: %v, want none (audited where received)", got)
