@@ -8,6 +8,7 @@ import (
 
 	"github.com/expr-lang/expr/types"
 
+	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
@@ -28,6 +29,9 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 		if fix, off := filterPipe(src); fix != "" {
 			return &exprError{off, fix}
 		}
+	}
+	if plain := exprsafe.CheckProblem(msg, src); plain != "" {
+		return &exprError{e.off, plain}
 	}
 	switch {
 	case strings.Contains(msg, "exceeds maximum allowed nodes"):

@@ -1,0 +1,75 @@
+package exprsafe
+
+import (
+	"regexp"
+	"strings"
+)
+
+// expr's type checker refuses a built-in given a value of the wrong type
+// when the type is known as the playbook loads, in its own words: "builtin
+// sum takes only array (got string)", "cannot get first element from
+// float64", "cannot use string as argument (type []int) to call sort".
+// CheckProblem says the same as Problem says it at run time.
+
+var (
+	reTakesOnly    = regexp.MustCompile(`^builtin (\w+) takes only array \(got (.+)\)$`)
+	reElement      = regexp.MustCompile(`^cannot get (first|last) element from (.+)$`)
+	reListArgument = regexp.MustCompile(`^cannot use (.+?) as argument \(type \[\]\S+\) to call (\w+)\s*$`)
+	reTooFew       = regexp.MustCompile(`^not enough arguments to call (\w+)$`)
+)
+
+// splitAdvice is what to do with a text where a list was wanted.
+const splitAdvice = `; split the text into a list first, like split(trim(s), "\n")`
+
+// CheckProblem rewrites msg, a type checker's message about a call in src,
+// in the docs' words, or returns "" when it is not about a built-in given
+// a value of the wrong type.
+func CheckProblem(msg, src string) string {
+	msg = rePosition.ReplaceAllString(strings.TrimSpace(msg), "")
+	list := func(f, got string) string {
+		out := given(f+"()", typeWord(got), "list", "")
+		if typeWord(got) == "string" {
+			out += splitAdvice
+		}
+		return out
+	}
+	if m := reTakesOnly.FindStringSubmatch(msg); m != nil {
+		return list(m[1], m[2])
+	}
+	if m := reElement.FindStringSubmatch(msg); m != nil {
+		return list(m[1], m[2])
+	}
+	if m := reListArgument.FindStringSubmatch(msg); m != nil {
+		return list(m[2], m[1])
+	}
+	if m := reArgument.FindStringSubmatch(msg); m != nil {
+		if m[1] == "len" {
+			return "len() was given " + article(typeWord(m[2])) + ", not a list, map or string"
+		}
+		if argWants[m[1]] == "list" {
+			return list(m[1], m[2])
+		}
+		return given(m[1]+"()", typeWord(m[2]), argWants[m[1]], "")
+	}
+	if m := reCannot.FindStringSubmatch(msg); m != nil {
+		f := cannotFuncs[m[1]]
+		if f[1] == "list" {
+			return list(f[0], m[2])
+		}
+		return given(f[0]+"()", typeWord(m[2]), f[1], "")
+	}
+	// A call with arguments that expr finds too few for every form of the
+	// built-in is, as often, one whose argument has the wrong type:
+	// trim(1) is refused so.
+	if m := reTooFew.FindStringSubmatch(msg); m != nil && hasArguments(src, m[1]) {
+		return msg + ", or an argument of it has the wrong type; convert it first, e.g. string(x), int(x) or float(x)"
+	}
+	return ""
+}
+
+// hasArguments reports whether src calls f with something between its
+// parentheses.
+func hasArguments(src, f string) bool {
+	re := regexp.MustCompile(`\b` + regexp.QuoteMeta(f) + `\s*\(\s*[^)\s]`)
+	return re.MatchString(src)
+}

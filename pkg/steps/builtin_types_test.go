@@ -1,0 +1,42 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBuiltinGivenWrongTypeAtLoad: a built-in given a value whose type is
+// known when the playbook loads, and that it cannot take, is refused in
+// the words a run uses for the same mistake (`sum() was given a string,
+// not a list`), with what to do, never in expr's (`builtin sum takes only
+// array (got string)`, `type []int`, `float64`), and trim(number) is not
+// left at `not enough arguments`.
+func TestBuiltinGivenWrongTypeAtLoad(t *testing.T) {
+	reg := testRegistry(t)
+	head := hostileHead + "inputs:\n  s: {type: string, default: \"1 2\"}\n  n: {type: number, default: 1}\nsteps:\n  - id: a\n    op: control.log\n"
+	for src, want := range map[string]string{
+		`string(sum(inputs.s))`:             `sum() was given a string, not a list; split the text into a list first`,
+		`string(len(map(inputs.s, # + 1)))`: `map() was given a string, not a list; split the text`,
+		`string(first(inputs.n))`:           `first() was given a number, not a list`,
+		`string(sort(inputs.s))`:            `sort() was given a string, not a list; split the text`,
+		`string(mean(inputs.s))`:            `mean() was given a string, not a list; split the text`,
+		`string(keys(inputs.s))`:            `keys() was given a string, not a map`,
+		`string(len(inputs.n))`:             `len() was given a number, not a list, map or string`,
+		`trim(inputs.n)`:                    `not enough arguments to call trim, or an argument of it has the wrong type; convert it first`,
+	} {
+		got := strings.Join(diagMsgs(t, head+"    with: {message: \"${{ "+src+" }}\"}\n", reg), "\n")
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: got\n%s\nwant it to contain\n%s", src, got, want)
+		}
+		for _, goWord := range []string{"builtin", "array", "[]", "float64", "invalid argument", "cannot get"} {
+			if strings.Contains(got, goWord) {
+				t.Errorf("%s: %q speaks Go (%q)", src, got, goWord)
+			}
+		}
+	}
+	// trim() with no argument at all keeps expr's message alone.
+	got := strings.Join(diagMsgs(t, head+"    with: {message: \"${{ trim() }}\"}\n", reg), "\n")
+	if !strings.Contains(got, "not enough arguments to call trim") || strings.Contains(got, "wrong type") {
+		t.Errorf("trim(): got %s", got)
+	}
+}
