@@ -66,6 +66,12 @@ func syntaxMsg(data []byte, p Pos, err error) string {
 		// the character that cannot start a token is another one.
 		return tabMsg
 	}
+	if c := flowComment(lineAt(data, p.Line)); c != "" && strings.Contains(msg, "did not find expected") {
+		if i := strings.Index(msg, "; inside { } and [ ]"); i >= 0 {
+			msg = msg[:i]
+		}
+		return msg + flowCommentHint(c)
+	}
 	return msg
 }
 
