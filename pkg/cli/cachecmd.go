@@ -20,7 +20,7 @@ func cacheCommand() *command {
 		name:    "cache",
 		summary: "list or clear the result cache of steps that set cache:",
 		synopsis: `cache list [--playbook P] [--op O] [--json] [--state-dir DIR | --state URL]
-    cache clear [--playbook P] [--op O] [--state-dir DIR | --state URL]`,
+cache clear [--playbook P] [--op O] [--state-dir DIR | --state URL]`,
 		help: `Steps with a cache: setting keep their results in the state dir, shared by
 every run and process that uses it. 'cache list' shows the entries, newest
 first: their key (a hash; parameters are never stored), op, playbook and step,

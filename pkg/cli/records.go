@@ -83,7 +83,7 @@ func historyCommand() *command {
 		name:    "history",
 		summary: "list recorded runs",
 		synopsis: `history [--playbook NAME] [--status S] [--trigger T] [--since 24h] [--limit N] [--json] [--state-dir DIR | --state URL]
-    history show RUN_ID [--json] [--state-dir DIR | --state URL]`,
+history show RUN_ID [--json] [--state-dir DIR | --state URL]`,
 		help: `List the runs recorded under the state dir, newest first. Runs of a process
 that died are shown as interrupted. Slots the scheduler skipped or missed are
 listed too, with status skipped or missed. A dry run's note starts with "dry

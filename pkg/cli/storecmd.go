@@ -17,7 +17,7 @@ func storeCommand() *command {
 		name:    "store",
 		summary: "migrate a PostgreSQL store, or show its schema version",
 		synopsis: `store migrate [--state URL]
-    store status [--state URL] [--json]`,
+store status [--state URL] [--json]`,
 		help: `Manage the PostgreSQL database that several run, schedule and serve processes
 share (--state URL, default $ARSENAL_STATE). 'store migrate' brings its schema, and
 the run queue's tables, to this release's version, under an advisory lock, so

@@ -18,7 +18,7 @@ func validateCommand() *command {
 	return &command{
 		name:     "validate",
 		summary:  "check playbooks without running them",
-		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--plugins DIR] [--inventory FILE]\n    validate --policy FILE",
+		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--plugins DIR] [--inventory FILE]\nvalidate --policy FILE",
 		help: `Check playbooks without running anything: the YAML, every key, the step graph,
 every expression, the parameters of every operation and the schedule. Every
 problem is printed to stderr as file:line:column: message, sorted by position.
