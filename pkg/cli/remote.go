@@ -273,7 +273,7 @@ func (r *remote) opsList() int {
 	if _, err := r.call(context.Background(), "GET", path, nil, &out); err != nil {
 		return r.fail(err)
 	}
-	t := &table{header: []string{"OPERATION", "RISK", "DESCRIPTION"}}
+	t := &table{header: []string{"NAME", "RISK", "DESCRIPTION"}}
 	for _, o := range out.Operations {
 		t.add(o.Name, o.Risk, firstSentence(o.Description))
 	}

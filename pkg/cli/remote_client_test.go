@@ -25,7 +25,7 @@ func TestRemoteKeyWithSurroundingSpace(t *testing.T) {
 	defer srv.Close()
 	for _, key := range []string{"ak_test\n", " ak_test\r\n", "\tak_test "} {
 		runEnv(t, map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": key}, "remote", "ops", "list").
-			want(t, ExitOK, []string{"control.noop"}, nil)
+			want(t, ExitOK, []string{"NAME", "RISK", "DESCRIPTION", "control.noop"}, nil) // the columns of ops list
 	}
 	// Only white space is no key: named by --key-env, a usage error.
 	runEnv(t, map[string]string{"ARSENAL_SERVER": srv.URL, "K": " \n"}, "remote", "--key-env", "K", "ops", "list").
