@@ -69,6 +69,9 @@ type Param struct {
 	// TypeHint is added to the error of a value of the wrong type: what
 	// was probably meant instead, like another parameter.
 	TypeHint string
+	// EnumHints is advice for a value Enum refuses, by the value as
+	// written: what to use instead (another operation, another form).
+	EnumHints map[string]string
 }
 
 // ModeHint is the TypeHint of a file mode parameter, a string of octal
@@ -434,6 +437,9 @@ func (p *Param) check(v any) error {
 			}
 		}
 		if !ok {
+			if hint := p.EnumHints[fmt.Sprint(v)]; hint != "" {
+				return fmt.Errorf("%v is not one of %s; %s", v, enumList(p.Enum), hint)
+			}
 			return fmt.Errorf("%v is not one of %s", v, enumList(p.Enum))
 		}
 	}

@@ -139,7 +139,7 @@ func TestSignalRefusals(t *testing.T) {
 		{"process.signal", map[string]any{"pid": 5, "started_at": "yesterday"}, "RFC 3339"},
 		{"process.signal", map[string]any{"pid": 5, "signal": "SEGV"}, "not one of"},
 		// KILL is process.kill's, which a policy denies by its name.
-		{"process.signal", map[string]any{"pid": 5, "signal": "KILL"}, "not one of"},
+		{"process.signal", map[string]any{"pid": 5, "signal": "KILL"}, "not one of TERM, INT, HUP, USR1, USR2, QUIT, STOP, CONT; use process.kill, which sends SIGKILL"},
 		{"process.kill", map[string]any{"pid": 5, "signal": "TERM"}, "unknown parameter"},
 		{"process.list", map[string]any{"name_regex": "("}, "not a valid regular expression"},
 		{"process.start", map[string]any{"command": []any{}}, "at least the program"},

@@ -24,6 +24,14 @@ var signals = map[string]syscall.Signal{
 
 var signalNames = []any{"TERM", "INT", "HUP", "USR1", "USR2", "QUIT", "STOP", "CONT"}
 
+// killHints point a KILL given to process.signal to process.kill, which
+// the policy judges as the destructive operation it is.
+var killHints = map[string]string{
+	"KILL":    "use process.kill, which sends SIGKILL and which the policy judges on its own",
+	"SIGKILL": "use process.kill, which sends SIGKILL and which the policy judges on its own",
+	"9":       "use process.kill, which sends SIGKILL and which the policy judges on its own",
+}
+
 // SignalOp is the process.signal operation, and process.kill when kill is
 // set (always SIGKILL). When the caller's scope forbids signalling other
 // processes, only those its Supervisor started may be signalled.
@@ -75,7 +83,7 @@ func signalSpec(name string) ops.Spec {
 		s.Description = "Kill with SIGKILL (cannot be caught) one process (pid) or every process whose name or command line matches. " +
 			"The same safeguards as process.signal apply, and likewise the step fails when no process was killed unless missing_ok says nothing matching is fine."
 	} else {
-		s.Params = append(s.Params, ops.Param{Name: "signal", Type: ops.TypeString, Default: "TERM", Enum: signalNames, Description: "the signal, by name; for KILL use process.kill"})
+		s.Params = append(s.Params, ops.Param{Name: "signal", Type: ops.TypeString, Default: "TERM", Enum: signalNames, EnumHints: killHints, Description: "the signal, by name; for KILL use process.kill"})
 	}
 	return s
 }
