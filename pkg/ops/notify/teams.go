@@ -71,7 +71,7 @@ func jsonLen(s string) int {
 
 // jsonRuneLen is the length of r in the JSON encoding/json writes: HTML's
 // characters, control characters, U+2028, U+2029 and invalid bytes as
-// \uXXXX, quotes and backslashes escaped.
+// six-character \u escapes, quotes and backslashes escaped.
 func jsonRuneLen(r rune) int {
 	switch {
 	case r == '"' || r == '\\' || r == '\n' || r == '\r' || r == '\t':
