@@ -109,6 +109,9 @@ func (r *run) evalDuration(e *steps.Expr, env map[string]any, what string) (time
 		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %s, not a duration like \"10s\"", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), ops.TypeName(v))
 	}
 	d, err := time.ParseDuration(s)
+	if h := steps.InHours(s); err != nil && h != "" {
+		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %q, and days and weeks are no unit of a duration here; give %s", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), s, h)
+	}
 	if err != nil || d <= 0 || d > steps.MaxDuration {
 		return 0, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s: %s gave %q; it must be a positive duration like 10s, at most %s", r.file, e.Pos.Line, e.Pos.Col, what, quoteExpr(e.Source), s, steps.MaxDuration)
 	}

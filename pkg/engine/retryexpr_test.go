@@ -86,3 +86,22 @@ steps:
 		t.Errorf("no retry line:\n%s", logs.String())
 	}
 }
+
+// TestRetryDelayInDaysSaysTheHours: a delay computed as 1d, as op params
+// take it, is refused at run time with the hours to give instead.
+func TestRetryDelayInDaysSaysTheHours(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+vars: {wait: 1d}
+steps:
+  - id: s
+    op: test.flaky
+    with: {key: days, fails: 5}
+    retry: {attempts: 2, delay: "${{ vars.wait }}"}
+    continue_on_error: true
+`), nil)
+	s := stepOf(t, rep, "s")
+	if s.Error == nil || !strings.Contains(s.Error.Message, "retry.delay: `vars.wait` gave \"1d\", and days and weeks are no unit of a duration here; give 24h") {
+		t.Fatalf("error: %+v", s.Error)
+	}
+}

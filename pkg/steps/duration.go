@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // duration reads a positive Go duration no longer than MaxDuration.
@@ -29,6 +31,10 @@ func (l *loader) duration(n *yaml.Node, what string) (time.Duration, bool) {
 	d, err := time.ParseDuration(n.Value)
 	switch {
 	case err != nil:
+		if h := InHours(n.Value); h != "" {
+			l.d.Add(yamlx.PosOf(n), "%s: %q is not a duration here, where days and weeks are no unit; write %s", what, n.Value, h)
+			return 0, false
+		}
 		l.d.Add(yamlx.PosOf(n), "%s: %q is not a duration; write it like 30s, 5m or 1h30m", what, yamlx.Truncate(n.Value, 40))
 		return 0, false
 	case d <= 0:
@@ -58,4 +64,26 @@ func positiveAdvice(what string) string {
 		return "; write a duration like 5m, or leave " + key + " out for none"
 	}
 	return "; write a duration like 30s"
+}
+
+// InHours is s, a duration written with days or weeks (7d, 2w, 1d12h) as
+// op params, retention flags and people write them, in the units of Go's
+// durations (168h, 336h, 36h), which playbook durations are read in; "" when
+// s is no such duration.
+func InHours(s string) string {
+	if _, err := time.ParseDuration(s); err == nil || !strings.ContainsAny(s, "dw") {
+		return ""
+	}
+	d, err := ops.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return ""
+	}
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	h := d.String() // 24h30m0s
+	if strings.HasSuffix(h, "m0s") {
+		h = strings.TrimSuffix(h, "0s")
+	}
+	return h
 }

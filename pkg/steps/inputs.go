@@ -221,6 +221,9 @@ func coerce(t InputType, v any) (any, error) {
 		if s, ok := v.(string); ok {
 			d, err := time.ParseDuration(s)
 			if err != nil || d < 0 {
+				if h := InHours(s); h != "" {
+					return nil, fmt.Errorf("want a duration like 30s or 5m, got %q: days and weeks are no unit of a duration input; write %s", s, h)
+				}
 				return nil, fmt.Errorf("want a duration like 30s or 5m, got %q", s)
 			}
 			return s, nil

@@ -115,3 +115,29 @@ func TestQuotedDefaultSaysWhy(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}
 }
+
+// TestDurationInDays: op params and retention flags take 7d and 2w, a
+// playbook's own durations only Go's units; one written in days is told
+// the hours to write, wherever it stands.
+func TestDurationInDays(t *testing.T) {
+	src := "version: 1\nname: t\ntimeout: 2d\ninputs:\n  keep: {type: duration, default: 1w}\nsteps:\n" +
+		"  - {id: a, op: control.noop, timeout: 1d12h, retry: {attempts: 2, delay: 1d}}\n"
+	_, err := Parse("t.yaml", []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("parsed")
+	}
+	want := []string{
+		`t.yaml:3:10: timeout: "2d" is not a duration here, where days and weeks are no unit; write 48h`,
+		`t.yaml:5:35: default of input keep: want a duration like 30s or 5m, got "1w": days and weeks are no unit of a duration input; write 168h`,
+		`t.yaml:7:40: timeout: "1d12h" is not a duration here, where days and weeks are no unit; write 36h`,
+		`t.yaml:7:75: retry.delay: "1d" is not a duration here, where days and weeks are no unit; write 24h`,
+	}
+	if got := err.Error(); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+	for in, want := range map[string]string{"7d": "168h", "1d12h": "36h", "1.5d": "36h", "1d30m": "24h30m", "90m": "", "soon": "", "0d": ""} {
+		if got := InHours(in); got != want {
+			t.Errorf("InHours(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -51,10 +51,8 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		d, err := time.ParseDuration(strings.TrimSpace(rest))
 		if err != nil {
 			arg := strings.TrimSpace(rest)
-			if n, ok := strings.CutSuffix(arg, "d"); ok {
-				if days, err := strconv.Atoi(n); err == nil && days > 0 {
-					return nil, fmt.Sprintf("@every %s: d is not a unit of a duration; write @every %dh", arg, days*24)
-				}
+			if h := InHours(arg); h != "" {
+				return nil, fmt.Sprintf("@every %s: days and weeks are no unit of a duration; write @every %s", arg, h)
 			}
 			return nil, "@every needs a duration, like @every 5m"
 		}

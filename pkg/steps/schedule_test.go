@@ -71,8 +71,9 @@ func TestParseCronDayOfWeekSeven(t *testing.T) {
 // quoted like the other cron messages.
 func TestParseCronDays(t *testing.T) {
 	for spec, want := range map[string]string{
-		"@every 1d":    "@every 1d: d is not a unit of a duration; write @every 24h",
-		"@every 7d":    "@every 7d: d is not a unit of a duration; write @every 168h",
+		"@every 1d":    "@every 1d: days and weeks are no unit of a duration; write @every 24h",
+		"@every 7d":    "@every 7d: days and weeks are no unit of a duration; write @every 168h",
+		"@every 1w":    "@every 1w: days and weeks are no unit of a duration; write @every 168h",
 		"@every soon":  "@every needs a duration, like @every 5m",
 		"0 0 30 2 *":   `cron "0 0 30 2 *" never fires (no matching date in the next five years, like 30 February)`,
 		"@every 1h30m": "",
