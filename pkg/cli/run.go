@@ -410,6 +410,9 @@ func (r *runner) run() int {
 	fmt.Fprint(e.stderr, h.Refusal())
 	if denied := h.Denied(); len(denied) > 0 {
 		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
+		fmt.Fprint(e.stderr, whoCan(rolesAllowing(policy, o.roles, func(p *auth.Policy, roles []string) ([]auth.StepDecision, error) {
+			return svc.Preflight(p, roles, pb)
+		}), o.policy))
 	}
 	report.WriteText(e.stdout, rep)
 	code = exitCode(rep, context.Cause(ctx))

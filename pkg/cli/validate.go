@@ -120,8 +120,10 @@ type validation struct {
 	reg    *ops.Registry
 	out    palette
 	policy *auth.Policy // nil: authorization is not checked
-	roles  []string
-	inv    *inventory.Inventory // nil: inventory.hosts names are not checked
+	// policyFile names the policy's file; "": the built-in policy.
+	policyFile string
+	roles      []string
+	inv        *inventory.Inventory // nil: inventory.hosts names are not checked
 
 	total           int // playbooks checked, counting a directory without any
 	bad, errs       int // playbooks with problems, problems
@@ -142,7 +144,7 @@ func (v *validation) setupAuth(c *command, roles []string, from, policyFile stri
 		for _, w := range p.Warnings {
 			fmt.Fprintln(v.e.stderr, w)
 		}
-		v.policy = p
+		v.policy, v.policyFile = p, policyFile
 	}
 	if len(roles) == 0 {
 		roles = []string{auth.DefaultRole}
@@ -232,6 +234,9 @@ func (v *validation) check(file string) {
 	if d := len(auth.Denied(decisions)); d > 0 {
 		v.denied++
 		v.nDenied += d
+		fmt.Fprint(v.e.stdout, whoCan(rolesAllowing(v.policy, v.roles, func(p *auth.Policy, roles []string) ([]auth.StepDecision, error) {
+			return p.Preflight(roles, pb, v.reg, auth.WithInventory(v.inv))
+		}), v.policyFile))
 	}
 }
 
