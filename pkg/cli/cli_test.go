@@ -148,6 +148,9 @@ func TestFlagErrors(t *testing.T) {
 	runMain(t, "run", "--check", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag --check (did you mean --dry-run?)`})
 	runMain(t, "run", "-i", "who=x", "a.yaml").want(t, ExitUsage, nil, []string{`unknown flag -i (did you mean --input?)`})
 	runMain(t, "validate", "a.yaml", "--policy").want(t, ExitUsage, nil, []string{"flag --policy needs a value"})
+	// Inputs written as Make or Ansible's -e take them, after the playbook.
+	runMain(t, "run", "a.yaml", "env=staging").want(t, ExitUsage, nil, []string{"env=staging is not a playbook: give an input with --input env=staging"})
+	runMain(t, "run", "a.yaml", "b.yaml").want(t, ExitUsage, nil, []string{"give exactly one playbook"})
 	runMain(t, "validate").want(t, ExitUsage, nil, []string{"give at least one playbook"})
 	runMain(t, "ops", "list", "--category").want(t, ExitUsage, nil, []string{"--category needs a value"})
 }

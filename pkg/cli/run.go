@@ -133,6 +133,11 @@ func runRun(e *env, args []string) int {
 		return code
 	}
 	if len(pos) != 1 {
+		for _, p := range pos[min(1, len(pos)):] {
+			if k, _, ok := strings.Cut(p, "="); ok && k != "" && !strings.ContainsAny(k, `/\.`) {
+				return fs.usageError("%s is not a playbook: give an input with --input %s", p, p)
+			}
+		}
 		return fs.usageError("give exactly one playbook, like 'run playbooks/hello.yaml'")
 	}
 	if code, ok := checkLogFlags(fs, &o.logFormat, &o.logLevel); !ok {

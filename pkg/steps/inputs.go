@@ -107,7 +107,7 @@ func (c *Constraint) IsZero() bool {
 // constraint.
 func (c *Constraint) Check(v any) error {
 	if len(c.Enum) > 0 && !slicesContainsData(c.Enum, v) {
-		return fmt.Errorf("%s is not one of %s", showValue(v), showList(c.Enum))
+		return fmt.Errorf("%s is not one of %s%s", showValue(v), showList(c.Enum), enumHint(v, c.Enum))
 	}
 	if c.Min != nil || c.Max != nil {
 		f, ok := number(v)
@@ -345,6 +345,11 @@ func (in *Input) Parse(s string) (any, error) {
 		v = f
 	case InputList, InputMap:
 		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			if in.Type == InputList {
+				if h := listHint(s); h != "" {
+					return nil, fmt.Errorf("want %s written as JSON%s", article(in.Type), h)
+				}
+			}
 			return nil, fmt.Errorf("want %s written as JSON, e.g. %s: %v", article(in.Type), example(in.Type), err)
 		}
 		v = normaliseJSON(v)

@@ -141,3 +141,31 @@ func TestDurationInDays(t *testing.T) {
 		}
 	}
 }
+
+// TestInputValueHints: a value given as text is answered with what was
+// most likely meant: the enum value it begins or nearly spells, and a
+// list given as words in the JSON to give instead.
+func TestInputValueHints(t *testing.T) {
+	env := &Input{Name: "env", Type: InputString, Constraint: Constraint{Enum: []any{"staging", "production"}}}
+	hosts := &Input{Name: "hosts", Type: InputList}
+	for _, tc := range []struct {
+		in   *Input
+		text string
+		want string
+	}{
+		{env, "prod", `prod is not one of [staging production] (did you mean "production"?)`},
+		{env, "stagin", `stagin is not one of [staging production] (did you mean "staging"?)`},
+		{env, "x", `x is not one of [staging production]`},
+		{hosts, "a,b", `want a list written as JSON: for a,b give ["a","b"] (in a shell, inside single quotes)`},
+		{hosts, "web-1 web-2", `want a list written as JSON: for web-1 web-2 give ["web-1","web-2"] (in a shell, inside single quotes)`},
+		{hosts, "[a]", `want a list written as JSON, e.g. ["a","b"]: invalid character 'a' looking for beginning of value`},
+	} {
+		v, err := tc.in.Parse(tc.text)
+		if err == nil {
+			err = tc.in.Check(v)
+		}
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s=%s: %v, want %s", tc.in.Name, tc.text, err, tc.want)
+		}
+	}
+}
