@@ -336,6 +336,9 @@ func (d *daemon) run() int {
 			// Playbook runs, scheduled or through the API, prune as they
 			// end, as under schedule; startRetention below covers executes.
 			KeepRuns: o.keepRuns, KeepDays: o.keepDays,
+			// serve shows the history for as long as it runs: the runs of
+			// another process on the state dir that died end there too.
+			InterruptSweep: runs.InterruptSweep,
 			// Queued runs (--state postgres://) are started by the
 			// queue, not by the API handler: their hint comes from here.
 			ConfirmHints: map[runs.Trigger]string{runs.TriggerAPI: server.ConfirmHint, runs.TriggerSchedule: scheduledConfirmHint}})

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -76,6 +77,11 @@ type Config struct {
 	// another part of the process starts (a queue) sets its own here.
 	// Missing: engine.DefaultConfirmHint, the CLI's --yes.
 	ConfirmHints map[Trigger]string
+	// InterruptSweep, when positive, marks interrupted every so often
+	// the runs of other processes on the state dir that died (see
+	// InterruptSweep); zero marks them only when the service opens. A
+	// shared database's runs are left to its leases.
+	InterruptSweep time.Duration
 }
 
 // Service runs requests. It is safe for concurrent use.
@@ -91,8 +97,9 @@ type Service struct {
 	rec    *recorder // history of executed operations, in batches
 	// view is the store as History gives it: store, or, when executes
 	// do not wait for their record, store read after it (settledStore).
-	view store.Store
-	late lateEnds // ends of runs the store refused, recorded again
+	view  store.Store
+	late  lateEnds // ends of runs the store refused, recorded again
+	sweep interruptSweep
 	// Interrupted is how many runs of dead processes Open marked
 	// interrupted.
 	Interrupted int
@@ -151,6 +158,9 @@ func NewService(cfg Config) (*Service, error) {
 		s.view = st
 		if ok {
 			s.view = settledStore{Store: local, rec: s.rec}
+			if cfg.InterruptSweep > 0 {
+				s.startInterruptSweep(local, cfg.InterruptSweep)
+			}
 		}
 		s.groups = storeGroups{st}
 	} else {
@@ -165,6 +175,7 @@ func NewService(cfg Config) (*Service, error) {
 
 // Close releases the history store.
 func (s *Service) Close() error {
+	s.stopInterruptSweep()
 	if s.rec != nil {
 		s.rec.close()
 	}
