@@ -293,7 +293,7 @@ func (d *daemon) run() int {
 		// 0700, as history.Open makes a state dir: it holds the
 		// reports and the audit log.
 		if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
-			e.errorf("--state-dir: %v", err)
+			e.errorf("--state-dir: %v", stateDirAccess(o.stateDir, err))
 			return ExitUsage
 		}
 		if auditPath == "" {
@@ -315,6 +315,9 @@ func (d *daemon) run() int {
 	}
 	audit, err := auth.OpenAudit(auditPath)
 	if err != nil {
+		if o.auditLog == "" {
+			err = stateDirAccess(o.stateDir, err)
+		}
 		e.errorf("%v", err)
 		return ExitUsage
 	}

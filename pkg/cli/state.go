@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
@@ -98,7 +101,9 @@ func openStore(e *env, c *command, spec store.Spec) (store.Store, bool) {
 			fmt.Fprintf(e.stderr, "%s %s: %s is not a directory; give the state dir that 'run --state-dir DIR' recorded runs in\n", program, c.name, spec.Dir)
 			return nil, false
 		}
-		if _, err := os.Stat(filepath.Join(spec.Dir, history.FileName)); err != nil {
+		// A database this user may not reach is not "no history":
+		// store.Open says so, with what to do.
+		if _, err := os.Stat(filepath.Join(spec.Dir, history.FileName)); err != nil && !errors.Is(err, fs.ErrPermission) {
 			fmt.Fprintf(e.stderr, "%s %s: no history in %s; runs are recorded with 'run --state-dir %s' (or $ARSENAL_STATE_DIR)\n", program, c.name, spec.Dir, spec.Dir)
 			return nil, false
 		}
@@ -174,7 +179,20 @@ func lockScheduler(spec store.Spec) (unlock func(), err error) {
 	}
 	l, err := scheduler.LockStateDir(spec.Dir)
 	if err != nil {
-		return nil, err
+		return nil, stateDirAccess(spec.Dir, err)
 	}
 	return l.Unlock, nil
+}
+
+// stateDirAccess adds to err, a failure to make or open a file of the
+// state dir dir, what to do when the cause is a read-only file system or
+// a directory this user may not write; other errors are left as they are.
+func stateDirAccess(dir string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%w; arsenal-run writes in its state dir %s, which is on a read-only file system: give one on a writable file system (--state-dir or $ARSENAL_STATE_DIR)", err, dir)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%w; arsenal-run writes in its state dir %s: give one this user can write (--state-dir or $ARSENAL_STATE_DIR), or run as the user that owns it", err, dir)
+	}
+	return err
 }

@@ -135,17 +135,17 @@ func Open(dir string) (*Store, error) {
 	// with their rights; other users of the host get none of it. A state
 	// dir that exists keeps its mode.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, openLockError(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, ownersDir), 0o755); err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, openLockError(err)
 	}
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Join(absDir, ReportsDir), 0o700); err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, openLockError(err)
 	}
 	abs := filepath.Join(absDir, FileName)
 	lock, err := lockExclusive(filepath.Join(absDir, openLock), OpenTimeout)
@@ -154,7 +154,7 @@ func Open(dir string) (*Store, error) {
 	}
 	defer unlockOwner(lock)
 	if err := ownOnly(abs); err != nil {
-		return nil, fullDiskError(absDir, fmt.Errorf("history: %w", err))
+		return nil, fullDiskError(absDir, openLockError(err))
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
@@ -183,7 +183,7 @@ func Open(dir string) (*Store, error) {
 	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now}
 	if s.lock, err = lockOwner(s.ownerPath(s.owner)); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("history: %w", err)
+		return nil, openLockError(err)
 	}
 	return s, nil
 }
@@ -237,9 +237,10 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
-// openLockError is the error of Open failing to take its lock: on a state
-// dir this process cannot write (a read-only mount, another user's
-// directory) it says what to do, as reading a history writes there too.
+// openLockError is the error of Open failing to make or open a file of
+// the state dir (its folders, its lock, the database): on a state dir this
+// process cannot write (a read-only mount, another user's directory) it
+// says what to do, as reading a history writes there too.
 func openLockError(err error) error {
 	if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
 		return fmt.Errorf("history: %w; the history writes in its state dir even to be read (a lock, the database's journal): use a state dir this user can write, or copy this one to a writable place and read the copy", err)
