@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -15,8 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -80,6 +77,9 @@ type Sessions struct {
 	mu      sync.Mutex
 	revoked map[string]time.Time // token id -> when the token expires
 	lines   int                  // lines in the file, for compaction
+	// read is the revocation list as last read or written, so that a
+	// list another process changed since is read again.
+	read fs.FileInfo
 	// keys is what is known of each key name (see noteKeys); nil until
 	// the first keys file is noted when nothing was recorded before.
 	keys map[string]keyRecord
@@ -261,6 +261,11 @@ func (s *Sessions) check(ctx context.Context, token string) (session, error) {
 	}
 	s.mu.Lock()
 	_, revoked := s.revoked[c.ID]
+	if !revoked && s.db == nil {
+		// Another serve on the state dir may have signed it out.
+		s.rereadRevokedLocked()
+		_, revoked = s.revoked[c.ID]
+	}
 	s.mu.Unlock()
 	if !revoked && s.db != nil {
 		var err error
@@ -339,68 +344,4 @@ func (s *Sessions) dropExpiredLocked() {
 			delete(s.revoked, id)
 		}
 	}
-}
-
-// loadRevoked reads the revocation list, keeping what has not expired,
-// and writes it back without the rest.
-func (s *Sessions) loadRevoked() error {
-	f, err := os.OpenFile(s.file, os.O_RDONLY|noFollow, 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("sessions: %w", err)
-	}
-	now := s.now()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		s.lines++
-		id, exp, ok := strings.Cut(sc.Text(), " ")
-		n, err := strconv.ParseInt(exp, 10, 64)
-		if !ok || err != nil || id == "" {
-			continue
-		}
-		if t := time.Unix(n, 0); t.After(now) {
-			s.revoked[id] = t
-		}
-	}
-	f.Close()
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("sessions: read %s: %w", s.file, err)
-	}
-	if len(s.revoked) < s.lines {
-		s.compactLocked()
-	}
-	return nil
-}
-
-// compactLocked rewrites the revocation list without expired sessions;
-// s.mu is held (or s is not shared yet). A failure leaves the old file,
-// which is only longer.
-func (s *Sessions) compactLocked() {
-	now := s.now()
-	var b strings.Builder
-	n := 0
-	for id, exp := range s.revoked {
-		if !exp.After(now) {
-			delete(s.revoked, id)
-			continue
-		}
-		fmt.Fprintf(&b, "%s %d\n", id, exp.Unix())
-		n++
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.file), ".sessions-revoked-*")
-	if err != nil {
-		return
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err == nil {
-		if _, err := tmp.WriteString(b.String()); err == nil && tmp.Sync() == nil && tmp.Close() == nil {
-			if os.Rename(tmp.Name(), s.file) == nil {
-				s.lines = n
-			}
-			return
-		}
-	}
-	tmp.Close()
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -604,5 +605,45 @@ func TestKeyChangeDatedInTheFuture(t *testing.T) {
 	srv.Handler().ServeHTTP(rec2, req)
 	if rec2.Code != 200 {
 		t.Errorf("a session signed in after a change dated ahead of the clock: %d %s", rec2.Code, rec2.Body)
+	}
+}
+
+// TestSignOutEndsTheSessionOnEveryServeOfTheStateDir: two serve
+// processes on one state dir take each other's sessions; a sign-out
+// through one ends the session on the other too, without a restart, and
+// the other's compaction of the list keeps it.
+func TestSignOutEndsTheSessionOnEveryServeOfTheStateDir(t *testing.T) {
+	dir := t.TempDir()
+	a, err := OpenSessions(dir, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenSessions(dir, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	token, sess, err := a.issue(&apiKey{name: "ci", roles: []string{"viewer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.check(ctx, token); err != nil {
+		t.Fatalf("the other serve refuses a live session: %v", err)
+	}
+	if err := a.revoke(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.check(ctx, token); !errors.Is(err, errRevokedToken) {
+		t.Errorf("the other serve after the sign-out: %v; want %v", err, errRevokedToken)
+	}
+	b.mu.Lock()
+	b.compactLocked()
+	b.mu.Unlock()
+	c, err := OpenSessions(dir, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.check(ctx, token); !errors.Is(err, errRevokedToken) {
+		t.Errorf("a serve started after the other compacted the list: %v; want %v", err, errRevokedToken)
 	}
 }
