@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -23,13 +24,23 @@ import (
 // server authorizes, on a unix socket; it stops when the test ends.
 func keyAgent(t *testing.T, n int) string {
 	t.Helper()
-	keyring := agent.NewKeyring()
+	var keys []any
 	for range n {
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := keyring.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		keys = append(keys, priv)
+	}
+	return keyAgentWith(t, keys...)
+}
+
+// keyAgentWith serves an ssh-agent holding the private keys given.
+func keyAgentWith(t *testing.T, keys ...any) string {
+	t.Helper()
+	keyring := agent.NewKeyring()
+	for _, k := range keys {
+		if err := keyring.Add(agent.AddedKey{PrivateKey: k}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,5 +107,44 @@ func TestTooManyAgentKeys(t *testing.T) {
 	_, err = execute(t, context.Background(), p, "ssh.wait", map[string]any{"host": "noidentity", "timeout": "60s", "interval": "200ms"})
 	if !errors.As(err, &le) || time.Since(start) > 20*time.Second {
 		t.Errorf("ssh.wait: %v after %s; want the refused login at once", err, time.Since(start))
+	}
+}
+
+// TestEncryptedKeyInAgent: an encrypted identity_file whose key the agent
+// holds (ssh-add) logs in through the agent without key_passphrase, as
+// ssh -i does; without the key in the agent, the error gives both ways
+// out.
+func TestEncryptedKeyInAgent(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	t.Setenv("HOME", t.TempDir()) // no ~/.ssh/id_* to offer
+	key := filepath.Join(t.TempDir(), "id")
+	keygen(t, key, "s3cret passphrase")
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(srv.Dir, "authorized_keys"), pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pem, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := ssh.ParseRawPrivateKeyWithPassphrase(pem, []byte("s3cret passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := srv.settings(parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s}\n", srv.Port, currentUser(t), key)))
+	st.Agent = keyAgentWith(t, raw)
+	if err := runTrue(t, newPool(t, st), "box", nil); err != nil {
+		t.Fatalf("encrypted key held by the agent: %v", err)
+	}
+
+	st.Agent = keyAgent(t, 1) // another key only
+	err = runTrue(t, newPool(t, st), "box", nil)
+	for _, want := range []string{"is encrypted; give its passphrase in key_passphrase", "ssh-add " + key, "does not hold that key"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("agent without the key: %v\nwant it to contain %q", err, want)
+		}
 	}
 }

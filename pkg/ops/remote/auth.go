@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -70,36 +71,29 @@ var DefaultIdentities = []string{"id_ed25519", "id_ecdsa", "id_rsa"}
 // identity file (its certificate first, when there is one), then the
 // agent's keys, then, when the host names no identity file, the usual
 // ~/.ssh/id_* files that need no passphrase or whose passphrase is given.
+// An encrypted identity file whose key the agent holds is used through the
+// agent, as ssh -i does, without its passphrase.
 func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), error) {
+	agentKeys, done, agentErr := p.agentSigners()
+	keys := agentKeyring{keys: agentKeys, sock: p.agentSocket(), err: agentErr}
 	var out []ssh.Signer
 	if h.IdentityFile != "" {
-		s, err := loadIdentity(h.IdentityFile, h.CertificateFile, a.passphrase)
+		s, err := loadIdentity(h.IdentityFile, h.CertificateFile, a.passphrase, keys)
 		if err != nil {
+			done()
 			return nil, nil, err
 		}
 		out = append(out, s...)
 	}
-	done := func() {}
-	var agentErr error
-	if sock := p.agentSocket(); sock != "" {
-		c, err := net.Dial("unix", sock)
-		if err == nil {
-			keys, err := agent.NewClient(c).Signers()
-			if err != nil {
-				c.Close()
-				agentErr = fmt.Errorf("ssh-agent at %s: %w", sock, err)
-			} else {
-				out = append(out, keys...)
-				done = func() { c.Close() }
-			}
-		} else {
-			agentErr = fmt.Errorf("ssh-agent at %s: %w", sock, err)
+	for _, k := range agentKeys {
+		if !offered(out, k.PublicKey()) {
+			out = append(out, k)
 		}
 	}
 	if h.IdentityFile == "" {
 		if home, err := os.UserHomeDir(); err == nil {
 			for _, name := range DefaultIdentities {
-				if s, err := loadIdentity(filepath.Join(home, ".ssh", name), "", a.passphrase); err == nil {
+				if s, err := loadIdentity(filepath.Join(home, ".ssh", name), "", a.passphrase, keys); err == nil {
 					out = append(out, s...)
 				}
 			}
@@ -118,6 +112,68 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 	return out, done, nil
 }
 
+// agentSigners returns the keys of the agent, and done, which closes the
+// connection to it once the handshake is over; err says why there are
+// none from an agent that was to be asked.
+func (p *Pool) agentSigners() (keys []ssh.Signer, done func(), err error) {
+	sock := p.agentSocket()
+	if sock == "" {
+		return nil, func() {}, nil
+	}
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		return nil, func() {}, fmt.Errorf("ssh-agent at %s: %w", sock, err)
+	}
+	keys, err = agent.NewClient(c).Signers()
+	if err != nil {
+		c.Close()
+		return nil, func() {}, fmt.Errorf("ssh-agent at %s: %w", sock, err)
+	}
+	return keys, func() { c.Close() }, nil
+}
+
+// agentKeyring is what the agent offers an encrypted identity file: its
+// keys, or why there are none.
+type agentKeyring struct {
+	keys []ssh.Signer
+	sock string
+	err  error
+}
+
+// signer returns the agent's key for pub, or nil.
+func (k agentKeyring) signer(pub ssh.PublicKey) ssh.Signer {
+	if pub == nil {
+		return nil
+	}
+	for _, s := range k.keys {
+		if bytes.Equal(s.PublicKey().Marshal(), pub.Marshal()) {
+			return s
+		}
+	}
+	return nil
+}
+
+// lacks says why the agent could not stand in for an encrypted file.
+func (k agentKeyring) lacks() string {
+	switch {
+	case k.err != nil:
+		return k.err.Error()
+	case k.sock == "":
+		return "no ssh-agent is in use ($SSH_AUTH_SOCK is not set, or the agent is turned off)"
+	}
+	return "the ssh-agent at " + k.sock + " does not hold that key"
+}
+
+// offered tells whether a key is among signers already.
+func offered(signers []ssh.Signer, pub ssh.PublicKey) bool {
+	for _, s := range signers {
+		if bytes.Equal(s.PublicKey().Marshal(), pub.Marshal()) {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *Pool) agentSocket() string {
 	switch p.s.Agent {
 	case "none":
@@ -129,9 +185,10 @@ func (p *Pool) agentSocket() string {
 }
 
 // loadIdentity reads a private key, decrypting it with passphrase when it
-// is encrypted, and pairs it with its certificate: certFile, else the
-// file's -cert.pub companion when it exists.
-func loadIdentity(file, certFile, passphrase string) ([]ssh.Signer, error) {
+// is encrypted (or, without one, taking the agent's copy of the key), and
+// pairs it with its certificate: certFile, else the file's -cert.pub
+// companion when it exists.
+func loadIdentity(file, certFile, passphrase string, inAgent agentKeyring) ([]ssh.Signer, error) {
 	b, err := readSmall(file)
 	if err != nil {
 		return nil, fmt.Errorf("identity file %s: %w", file, err)
@@ -150,14 +207,25 @@ func loadIdentity(file, certFile, passphrase string) ([]ssh.Signer, error) {
 	}
 	key, err := ssh.ParsePrivateKey(b)
 	var missing *ssh.PassphraseMissingError
-	if errors.As(err, &missing) {
-		if passphrase == "" {
-			return nil, fmt.Errorf("identity file %s is encrypted; give its passphrase in key_passphrase, from a secret input", file)
-		}
+	switch {
+	case !errors.As(err, &missing):
+	case passphrase != "":
 		key, err = ssh.ParsePrivateKeyWithPassphrase(b, []byte(passphrase))
 		if errors.Is(err, x509.IncorrectPasswordError) {
 			return nil, fmt.Errorf("identity file %s: the passphrase in key_passphrase is wrong", file)
 		}
+	default:
+		pub := missing.PublicKey
+		if pub == nil { // an older PEM file: the public key is beside it
+			if pb, rerr := readSmall(file + ".pub"); rerr == nil {
+				pub, _, _, _, _ = ssh.ParseAuthorizedKey(pb)
+			}
+		}
+		if key = inAgent.signer(pub); key == nil {
+			return nil, fmt.Errorf("identity file %s is encrypted; give its passphrase in key_passphrase, from a secret input, "+
+				"or load the key into the ssh-agent with `ssh-add %s` (%s)", file, file, inAgent.lacks())
+		}
+		err = nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("identity file %s: %w", file, err)
