@@ -148,3 +148,21 @@ func TestEncryptedKeyInAgent(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyAgent: an agent that holds no keys is named as such, not
+// taken for no agent at all.
+func TestEmptyAgent(t *testing.T) {
+	t.Setenv("HOME", t.TempDir()) // no ~/.ssh/id_* to offer
+	inv := parseInventory(t, "version: 1\nhosts:\n  box: {address: 127.0.0.1, port: 22}\n")
+	sock := keyAgent(t, 0)
+	p := newPool(t, Settings{Inventory: inv, Agent: sock})
+	h, err := inv.Resolve("box")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = p.signers(h, authOpts{})
+	want := "no key to log in to box with: the ssh-agent at " + sock + " holds no keys"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "ssh-add") {
+		t.Errorf("err = %v\nwant it to contain %q and ssh-add", err, want)
+	}
+}

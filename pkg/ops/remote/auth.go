@@ -102,10 +102,13 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 	if len(out) == 0 {
 		done()
 		why := "no ssh-agent ($SSH_AUTH_SOCK is not set)"
-		if agentErr != nil {
+		switch sock := p.agentSocket(); {
+		case agentErr != nil:
 			why = agentErr.Error()
-		} else if p.s.Agent == "none" {
+		case p.s.Agent == "none":
 			why = "the agent is turned off"
+		case sock != "":
+			why = "the ssh-agent at " + sock + " holds no keys (ssh-add -l lists them; ssh-add FILE adds one)"
 		}
 		return nil, nil, fmt.Errorf("no key to log in to %s with: %s, no identity_file for the host and no usable ~/.ssh/id_*; set identity_file in the inventory or add a key to the agent", h.Name, why)
 	}
