@@ -24,18 +24,18 @@ const maxKeyFile = 1 << 20
 
 // clientConfig returns the login settings for h: its user, the keys to
 // offer and the host key check. done releases the agent connection once
-// the handshake is over. hk is the host key check, for explaining a failed
-// handshake.
-func (p *Pool) clientConfig(ctx context.Context, h *inventory.Host, a authOpts) (cfg *ssh.ClientConfig, hk *hostKeyCheck, done func(), err error) {
-	login := h.User
-	if login == "" {
+// the handshake is over. lg holds what explains a failed handshake: the
+// host key check, and whether the server asked for keys.
+func (p *Pool) clientConfig(ctx context.Context, h *inventory.Host, a authOpts) (cfg *ssh.ClientConfig, lg *login, done func(), err error) {
+	user := h.User
+	if user == "" {
 		u, err := localUser()
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("host %s has no user and %v; set user for the host or in the inventory's defaults", h.Name, err)
 		}
-		login = u
+		user = u
 	}
-	hk, err = p.hostKeyCallback(ctx, h)
+	hk, err := p.hostKeyCallback(ctx, h)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -43,14 +43,21 @@ func (p *Pool) clientConfig(ctx context.Context, h *inventory.Host, a authOpts) 
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	lg = &login{hk: hk}
+	// The keys are asked for only when the server offers public-key
+	// login for the user.
+	keys := ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
+		lg.keysAsked.Store(true)
+		return signers, nil
+	})
 	return &ssh.ClientConfig{
-		User:              login,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeys(signers...)},
+		User:              user,
+		Auth:              []ssh.AuthMethod{keys},
 		HostKeyCallback:   hk.callback,
 		HostKeyAlgorithms: hk.algorithms,
 		Timeout:           p.s.DialTimeout,
 		ClientVersion:     "SSH-2.0-arsenal-run",
-	}, hk, done, nil
+	}, lg, done, nil
 }
 
 func localUser() (string, error) {

@@ -325,3 +325,23 @@ func TestIdentityFileChecks(t *testing.T) {
 		t.Errorf("public key as identity file: %v", err)
 	}
 }
+
+// TestPasswordOnlyServer: a server that offers no public-key login (only
+// passwords) is named as such, with what to change on the host, not taken
+// for one that refused the keys.
+func TestPasswordOnlyServer(t *testing.T) {
+	srv := startServer(t, serverOpts{Config: "PubkeyAuthentication no\nPasswordAuthentication yes"})
+	err := runTrue(t, newPool(t, srv.settings(srv.inventory(t, "box"))), "box", nil)
+	var le *loginError
+	if !errors.As(err, &le) || ops.ClassOf(err) != ops.ClassExecution {
+		t.Fatalf("err = %v (class %s); want a refused login", err, ops.ClassOf(err))
+	}
+	for _, want := range []string{"does not offer public-key login to " + currentUser(t), "PubkeyAuthentication yes"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to contain %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "accepted none of the keys") {
+		t.Errorf("err = %v\nwant no mention of refused keys: none was asked for", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -12,13 +13,22 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
+// login is what explains a failed handshake: the host key check it used,
+// and whether the server asked for keys at all (it offers public-key login
+// for the user).
+type login struct {
+	hk        *hostKeyCheck
+	keysAsked atomic.Bool
+}
+
 // handshakeError explains a failed handshake: host keys and logins get
-// their own messages; the rest is passed on. hk is the host key check the
-// handshake used. A host key known_hosts does not vouch for has class
+// their own messages; the rest is passed on. lg is what the handshake
+// used. A host key known_hosts does not vouch for has class
 // validation, which retry never retries: trying again cannot change the
 // key, and only hammers a host whose identity is in doubt; known_hosts (an
 // input of the run) is what must be fixed.
-func handshakeError(h *inventory.Host, user string, hk *hostKeyCheck, err error) error {
+func handshakeError(h *inventory.Host, user string, lg *login, err error) error {
+	hk := lg.hk
 	var he *hostKeyError
 	if errors.As(err, &he) {
 		return ops.WithClass(ops.ClassValidation, he)
@@ -39,7 +49,7 @@ func handshakeError(h *inventory.Host, user string, hk *hostKeyCheck, err error)
 	}
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "unable to authenticate"):
-		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err})
+		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err, noKeys: !lg.keysAsked.Load()})
 	case strings.Contains(strings.ToLower(msg), "too many authentication failures"):
 		// OpenSSH's sshd disconnects a client that offered more keys than
 		// its MaxAuthTries (6) allows: an agent holding many keys, none
@@ -56,12 +66,19 @@ type loginError struct {
 	host, address, user string
 	err                 error
 	tooMany             bool
+	// noKeys: the server never asked for a key; it takes only other
+	// methods (a password) for this login.
+	noKeys bool
 }
 
 func (e *loginError) Error() string {
 	if e.tooMany {
 		return fmt.Sprintf("logging in to %s (%s) as %s: the server closed the login after too many keys were offered (its MaxAuthTries counts each one); "+
 			"set identity_file for the host in the inventory, which is offered first, or hold fewer keys in the agent (ssh-add -l lists them) (%v)", e.host, e.address, e.user, e.err)
+	}
+	if e.noKeys {
+		return fmt.Sprintf("logging in to %s (%s) as %s: the server does not offer public-key login to %s, only other methods (a password, say), which arsenal-run does not use; "+
+			"allow it on the host (PubkeyAuthentication yes in sshd_config, and in any Match block that applies to %s) and add the key to that user's authorized_keys (%v)", e.host, e.address, e.user, e.user, e.user, e.err)
 	}
 	return fmt.Sprintf("logging in to %s (%s) as %s: the server accepted none of the keys offered; check identity_file, the agent's keys (ssh-add -l) and the host's authorized_keys (%v)", e.host, e.address, e.user, e.err)
 }

@@ -309,7 +309,7 @@ func (p *Pool) dial(ctx context.Context, key string, e *entry, h *inventory.Host
 func (p *Pool) connect(ctx context.Context, e *entry, h *inventory.Host, a authOpts) (*conn, error) {
 	// Keys and known_hosts first: a missing key fails before any
 	// connection is made.
-	cfg, hk, done, err := p.clientConfig(ctx, h, a)
+	cfg, lg, done, err := p.clientConfig(ctx, h, a)
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
@@ -357,7 +357,7 @@ func (p *Pool) connect(ctx context.Context, e *entry, h *inventory.Host, a authO
 		return fail(fmt.Errorf("logging in to %s (%s): %w", h.Name, h.HostPort(), context.Cause(ctx)))
 	}
 	if err != nil {
-		return fail(handshakeError(h, cfg.User, hk, err))
+		return fail(handshakeError(h, cfg.User, lg, err))
 	}
 	p.dials.Add(1)
 	c := &conn{
