@@ -55,6 +55,10 @@ type hostKeyError struct {
 	file    string   // where accept-new would add, and where to add by hand
 	files   []string // every file checked, for an unknown host
 	jump    *inventory.Host
+	// knownHosts are the files given to the pool (--known-hosts), nil
+	// for OpenSSH's own: the ssh that scans from a jump host checks the
+	// jump hosts against them too.
+	knownHosts []string
 }
 
 func (e *hostKeyError) Error() string {
@@ -93,43 +97,6 @@ func (e *hostKeyError) checked() string {
 		out = append(out, f)
 	}
 	return strings.Join(out, " or ")
-}
-
-// addCommand is the shell command that adds the offered key by hand: the
-// key of a host behind a jump host is scanned from the jump host, since
-// its address may mean nothing (or another machine) here; a jump host
-// itself behind others is reached through them (ssh -J), as the pool
-// reaches it.
-func (e *hostKeyError) addCommand() string {
-	host, port, _ := net.SplitHostPort(e.address)
-	scan := fmt.Sprintf("ssh-keyscan -p %s -t %s %s", port, e.offered.Type(), host)
-	if j := e.jump; j != nil {
-		var via []string
-		for _, x := range j.Jump.Chain() {
-			via = append(via, withUser(x, x.HostPort()))
-		}
-		proxy := ""
-		if len(via) > 0 {
-			proxy = "-J " + strings.Join(via, ",") + " "
-		}
-		scan = fmt.Sprintf("ssh %s-p %d %s %s", proxy, j.Port, withUser(j, j.Address), scan)
-	}
-	cmd := "`" + scan + " >> " + e.file + "`"
-	if _, err := os.Stat(filepath.Dir(e.file)); err != nil {
-		cmd = fmt.Sprintf("`mkdir -p -m 700 %s && %s >> %s`", filepath.Dir(e.file), scan, e.file)
-	}
-	if e.jump != nil {
-		cmd += fmt.Sprintf(" (run from here: it scans from jump host %s, through which %s is reached)", e.jump.Name, e.host)
-	}
-	return cmd
-}
-
-// withUser returns addr preceded by the host's login, when it has one.
-func withUser(h *inventory.Host, addr string) string {
-	if h.User != "" {
-		return h.User + "@" + addr
-	}
-	return addr
 }
 
 // hostKeyCheck is what connecting to one host takes from known_hosts.
@@ -189,7 +156,7 @@ func (p *Pool) hostKeyCallback(ctx context.Context, h *inventory.Host) (*hostKey
 		case errors.As(err, &ke) && len(kh.hostKeys(ke.Want)) == 0 && p.s.AcceptNew:
 			return p.acceptNew(ctx, name, address, remote, key, write)
 		case errors.As(err, &ke):
-			return &hostKeyError{host: name, address: address, offered: key, want: kh.hostKeys(ke.Want), file: write, files: all, jump: h.Jump}
+			return &hostKeyError{host: name, address: address, offered: key, want: kh.hostKeys(ke.Want), file: write, files: all, jump: h.Jump, knownHosts: p.s.KnownHosts}
 		}
 		return fmt.Errorf("checking the host key of %s (%s): %w", name, address, err)
 	}

@@ -224,7 +224,7 @@ hosts:
 	// The inner address cannot be reached from here: the message is
 	// tested on its own.
 	e := &hostKeyError{host: "app", address: "10.1.2.3:2222", offered: srv.HostKey, file: kh, jump: mustHost(t, jinv, "bastion")}
-	want := fmt.Sprintf("`ssh -p %d %s@127.0.0.1 ssh-keyscan -p 2222 -t ssh-ed25519 10.1.2.3 >> %s` (run from here: it scans from jump host bastion", srv.Port, currentUser(t), kh)
+	want := fmt.Sprintf("`ssh -i %s -p %d %s@127.0.0.1 ssh-keyscan -p 2222 -t ssh-ed25519 10.1.2.3 >> %s` (run from here: it scans from jump host bastion", srv.UserKey, srv.Port, currentUser(t), kh)
 	if !strings.Contains(e.Error(), want) {
 		t.Errorf("behind a jump host: %v\nlacks %q", e, want)
 	}

@@ -1,0 +1,59 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestKeyscanAdviceBehindJumpHosts follows the advice for an unknown host
+// behind jump hosts verbatim, with OpenSSH's ssh: each hop has a key of
+// its own, not one ssh finds by itself, and the jump hosts are known only
+// to the file given to the pool (--known-hosts). The command the message
+// gives adds the key, and the step then logs in.
+func TestKeyscanAdviceBehindJumpHosts(t *testing.T) {
+	tool(t, "ssh")
+	tool(t, "ssh-keyscan")
+	edge, mid, app := startServer(t, serverOpts{}), startServer(t, serverOpts{}), startServer(t, serverOpts{})
+	user := currentUser(t)
+	inv := parseInventory(t, fmt.Sprintf(`version: 1
+defaults: {user: %s}
+hosts:
+  edge: {address: 127.0.0.1, port: %d, identity_file: %s}
+  mid: {address: 127.0.0.1, port: %d, identity_file: %s, jump: edge}
+  app: {address: 127.0.0.1, port: %d, identity_file: %s, jump: mid}
+  app1: {address: 127.0.0.1, port: %d, identity_file: %s, jump: edge}
+`, user, edge.Port, edge.UserKey, mid.Port, mid.UserKey, app.Port, app.UserKey, app.Port, app.UserKey))
+	for _, target := range []string{"app1", "app"} {
+		t.Run(target, func(t *testing.T) {
+			kh := filepath.Join(t.TempDir(), "known hosts") // a space, to be quoted
+			writeFile(t, kh, knownHostsLine("127.0.0.1", edge.Port, edge.HostKey)+knownHostsLine("127.0.0.1", mid.Port, mid.HostKey))
+			st := app.settings(inv)
+			st.KnownHosts = []string{kh}
+			err := runTrue(t, newPool(t, st), target, nil)
+			var he *hostKeyError
+			if !errors.As(err, &he) {
+				t.Fatalf("err = %v; want an unknown host key", err)
+			}
+			msg := err.Error()
+			_, rest, ok := strings.Cut(msg, "add the key with `")
+			cmd, _, ok2 := strings.Cut(rest, "`")
+			if !ok || !ok2 {
+				t.Fatalf("no command in %q", msg)
+			}
+			// Verbatim, with no key of ssh's own and no terminal to ask on.
+			sh := exec.Command("/bin/sh", "-c", cmd)
+			sh.Env = append(os.Environ(), "HOME="+t.TempDir(), "SSH_AUTH_SOCK=")
+			if out, err := sh.CombinedOutput(); err != nil {
+				t.Fatalf("the advice %s fails: %v\n%s", cmd, err, out)
+			}
+			if err := runTrue(t, newPool(t, st), target, nil); err != nil {
+				t.Fatalf("after the advice %s: %v", cmd, err)
+			}
+		})
+	}
+}
