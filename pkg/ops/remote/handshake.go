@@ -19,6 +19,9 @@ import (
 type login struct {
 	hk        *hostKeyCheck
 	keysAsked atomic.Bool
+	// knownHosts are the files given to the pool, nil for OpenSSH's own
+	// (see scanCommand).
+	knownHosts []string
 }
 
 // handshakeError explains a failed handshake: host keys and logins get
@@ -42,10 +45,16 @@ func handshakeError(h *inventory.Host, user string, lg *login, err error) error 
 			listed = append(listed, fmt.Sprintf("%s (%s:%d)", k.Key.Type(), k.Filename, k.Line))
 		}
 		norm := knownhosts.Normalize(hk.address)
+		scan := scanCommand(hk.address, "", h.Jump, lg.knownHosts) + " | ssh-keygen -lf -"
+		if h.Jump != nil {
+			scan += "` (run from here: it scans from jump host " + h.Jump.Name + ", through which " + h.Name + " is reached"
+		} else {
+			scan += "`"
+		}
 		return ops.Errorf(ops.ClassValidation, "host key of %s (%s): known_hosts lists only %s for this host, but the server offers %s. "+
 			"The host's key may have changed (reinstalled, or someone intercepting the connection): check the new key's fingerprint with the host's owner "+
-			"(`ssh-keyscan -p %d %s | ssh-keygen -lf -`), then remove the old entry with `ssh-keygen -R '%s' -f %s` and add the new one",
-			h.Name, norm, strings.Join(listed, ", "), strings.Join(ne.RequestedAlgorithms, ", "), portOf(hk.address), h.Address, norm, hk.listed[0].Filename)
+			"(`%s), then remove the old entry with `ssh-keygen -R '%s' -f %s` and add the new one",
+			h.Name, norm, strings.Join(listed, ", "), strings.Join(ne.RequestedAlgorithms, ", "), scan, norm, shellWord(hk.listed[0].Filename))
 	}
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "unable to authenticate"):

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // TestKeyscanAdviceBehindJumpHosts follows the advice for an unknown host
@@ -55,5 +57,40 @@ hosts:
 				t.Fatalf("after the advice %s: %v", cmd, err)
 			}
 		})
+	}
+}
+
+// TestChangedKeyTypeAdviceBehindJumpHost: a host behind a jump host that
+// offers none of the key types known_hosts lists for it is told to check
+// the new key with a scan made from the jump host, which, followed
+// verbatim, shows the fingerprint of the server the run met, not that of
+// whatever the inner address names here.
+func TestChangedKeyTypeAdviceBehindJumpHost(t *testing.T) {
+	tool(t, "ssh")
+	tool(t, "ssh-keyscan")
+	edge, app := startServer(t, serverOpts{}), startServer(t, serverOpts{})
+	user := currentUser(t)
+	inv := parseInventory(t, fmt.Sprintf(`version: 1
+defaults: {user: %s}
+hosts:
+  edge: {address: 127.0.0.1, port: %d, identity_file: %s}
+  app: {address: 127.0.0.1, port: %d, identity_file: %s, jump: edge}
+`, user, edge.Port, edge.UserKey, app.Port, app.UserKey))
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	writeFile(t, kh, knownHostsLine("127.0.0.1", edge.Port, edge.HostKey)+knownHostsLine("127.0.0.1", app.Port, otherKey(t, "ecdsa")))
+	st := app.settings(inv)
+	st.KnownHosts = []string{kh}
+	err := runTrue(t, newPool(t, st), "app", nil)
+	msg := fmt.Sprint(err)
+	_, rest, ok := strings.Cut(msg, "with the host's owner (`")
+	cmd, rest, ok2 := strings.Cut(rest, "`")
+	if !ok || !ok2 || !strings.HasPrefix(rest, " (run from here: it scans from jump host edge") {
+		t.Fatalf("err = %v; want a scan command run from jump host edge", err)
+	}
+	sh := exec.Command("/bin/sh", "-c", cmd)
+	sh.Env = append(os.Environ(), "HOME="+t.TempDir(), "SSH_AUTH_SOCK=")
+	out, err := sh.CombinedOutput()
+	if fp := ssh.FingerprintSHA256(app.HostKey); err != nil || !strings.Contains(string(out), fp) {
+		t.Fatalf("the advice %s: %v\n%s\nwant the fingerprint %s", cmd, err, out, fp)
 	}
 }
