@@ -43,7 +43,7 @@ func (p *Pool) clientConfig(ctx context.Context, h *inventory.Host, a authOpts) 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	lg = &login{hk: hk, knownHosts: p.s.KnownHosts}
+	lg = &login{hk: hk, knownHosts: p.s.KnownHosts, certs: offeredCerts(h, signers)}
 	// The keys are asked for only when the server offers public-key
 	// login for the user.
 	keys := ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {

@@ -345,3 +345,29 @@ func TestPasswordOnlyServer(t *testing.T) {
 		t.Errorf("err = %v\nwant no mention of refused keys: none was asked for", err)
 	}
 }
+
+// TestExpiredCertificate: a server that refuses a login whose only way in
+// is a certificate that expired (or names other principals) is refused
+// with that certificate named, not only with the keys to check.
+func TestExpiredCertificate(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca")
+	keygen(t, ca, "")
+	srv := startServer(t, serverOpts{NoAuthKey: true, Config: "TrustedUserCAKeys " + ca + ".pub"})
+	key := filepath.Join(dir, "id")
+	keygen(t, key, "")
+	inv := parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  box: {address: 127.0.0.1, port: %d, user: %s, identity_file: %s}\n", srv.Port, currentUser(t), key))
+	for _, c := range []struct{ validity, principal, want string }{
+		{"20200101:20200102", currentUser(t), `the certificate "test" (` + key + `-cert.pub) expired at 2020-01-0`},
+		{"-5m:+1h", "someone-else", `is for the principals someone-else, not ` + currentUser(t)},
+	} {
+		if out, err := exec.Command(tool(t, "ssh-keygen"), "-q", "-s", ca, "-I", "test", "-n", c.principal, "-V", c.validity, key+".pub").CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen -s: %v %s", err, out)
+		}
+		err := runTrue(t, newPool(t, srv.settings(inv)), "box", nil)
+		var le *loginError
+		if !errors.As(err, &le) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("certificate %s for %s: %v\nwant a refused login containing %q", c.validity, c.principal, err, c.want)
+		}
+	}
+}

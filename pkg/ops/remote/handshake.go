@@ -3,8 +3,10 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -22,6 +24,60 @@ type login struct {
 	// knownHosts are the files given to the pool, nil for OpenSSH's own
 	// (see scanCommand).
 	knownHosts []string
+	// certs are the user certificates offered.
+	certs []offeredCert
+}
+
+// offeredCert is a user certificate offered, with its file when known.
+type offeredCert struct {
+	cert *ssh.Certificate
+	file string
+}
+
+// offeredCerts returns the user certificates among signers: the host's
+// identity_file's comes first, from its certificate file.
+func offeredCerts(h *inventory.Host, signers []ssh.Signer) []offeredCert {
+	var out []offeredCert
+	for i, s := range signers {
+		cert, ok := s.PublicKey().(*ssh.Certificate)
+		if !ok || cert.CertType != ssh.UserCert {
+			continue
+		}
+		oc := offeredCert{cert: cert}
+		if i == 0 && h.IdentityFile != "" {
+			oc.file = h.CertificateFile
+			if oc.file == "" {
+				oc.file = h.IdentityFile + "-cert.pub"
+			}
+		}
+		out = append(out, oc)
+	}
+	return out
+}
+
+// certProblems says, for a refused login as user at now, which of the
+// certificates offered a server must refuse: expired, not yet valid, or
+// for other principals. sshd logs why; the client is told nothing.
+func certProblems(certs []offeredCert, user string, now time.Time) []string {
+	var out []string
+	for _, c := range certs {
+		what := fmt.Sprintf("the certificate %q", c.cert.KeyId)
+		if c.file != "" {
+			what += " (" + c.file + ")"
+		} else {
+			what += " (from the agent or ~/.ssh)"
+		}
+		after, before := time.Unix(int64(c.cert.ValidAfter), 0).UTC(), time.Unix(int64(c.cert.ValidBefore), 0).UTC()
+		switch {
+		case c.cert.ValidBefore != ssh.CertTimeInfinity && !now.Before(before):
+			out = append(out, fmt.Sprintf("%s expired at %s: have the key signed again by its CA", what, before.Format(time.RFC3339)))
+		case now.Before(after):
+			out = append(out, fmt.Sprintf("%s is valid only from %s: check this machine's clock, or have it signed again", what, after.Format(time.RFC3339)))
+		case len(c.cert.ValidPrincipals) > 0 && !slices.Contains(c.cert.ValidPrincipals, user):
+			out = append(out, fmt.Sprintf("%s is for the principals %s, not %s: log in as one of them (user: in the inventory), or have it signed for %s", what, strings.Join(c.cert.ValidPrincipals, ", "), user, user))
+		}
+	}
+	return out
 }
 
 // handshakeError explains a failed handshake: host keys and logins get
@@ -58,7 +114,8 @@ func handshakeError(h *inventory.Host, user string, lg *login, err error) error 
 	}
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "unable to authenticate"):
-		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err, noKeys: !lg.keysAsked.Load()})
+		return ops.WithClass(ops.ClassExecution, &loginError{host: h.Name, address: h.HostPort(), user: user, err: err, noKeys: !lg.keysAsked.Load(),
+			certs: certProblems(lg.certs, user, time.Now())})
 	case strings.Contains(strings.ToLower(msg), "too many authentication failures"):
 		// OpenSSH's sshd disconnects a client that offered more keys than
 		// its MaxAuthTries (6) allows: an agent holding many keys, none
@@ -78,6 +135,8 @@ type loginError struct {
 	// noKeys: the server never asked for a key; it takes only other
 	// methods (a password) for this login.
 	noKeys bool
+	// certs say which certificates offered no server accepts.
+	certs []string
 }
 
 func (e *loginError) Error() string {
@@ -89,7 +148,11 @@ func (e *loginError) Error() string {
 		return fmt.Sprintf("logging in to %s (%s) as %s: the server does not offer public-key login to %s, only other methods (a password, say), which arsenal-run does not use; "+
 			"allow it on the host (PubkeyAuthentication yes in sshd_config, and in any Match block that applies to %s) and add the key to that user's authorized_keys (%v)", e.host, e.address, e.user, e.user, e.user, e.err)
 	}
-	return fmt.Sprintf("logging in to %s (%s) as %s: the server accepted none of the keys offered; check identity_file, the agent's keys (ssh-add -l) and the host's authorized_keys (%v)", e.host, e.address, e.user, e.err)
+	certs := ""
+	if len(e.certs) > 0 {
+		certs = "; " + strings.Join(e.certs, "; ")
+	}
+	return fmt.Sprintf("logging in to %s (%s) as %s: the server accepted none of the keys offered%s; check identity_file, the agent's keys (ssh-add -l) and the host's authorized_keys (%v)", e.host, e.address, e.user, certs, e.err)
 }
 
 func (e *loginError) Unwrap() error { return e.err }
