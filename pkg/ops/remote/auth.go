@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/user"
@@ -88,7 +89,7 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 		s, err := loadIdentity(h.IdentityFile, h.CertificateFile, a.passphrase, keys)
 		if err != nil {
 			done()
-			return nil, nil, err
+			return nil, nil, p.missingIdentity(h, err)
 		}
 		out = append(out, s...)
 	}
@@ -120,6 +121,23 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 		return nil, nil, fmt.Errorf("no key to log in to %s with: %s, no identity_file for the host and no usable ~/.ssh/id_*; set identity_file in the inventory or add a key to the agent", h.Name, why)
 	}
 	return out, done, nil
+}
+
+// missingIdentity adds to err, when h's identity file does not exist,
+// where the inventory names it and what to do.
+func (p *Pool) missingIdentity(h *inventory.Host, err error) error {
+	if _, serr := os.Stat(h.IdentityFile); !errors.Is(serr, fs.ErrNotExist) {
+		return err
+	}
+	where := "for the address as written, from the inventory's defaults"
+	if inv := p.s.Inventory; inv != nil && h.Pos.Line > 0 {
+		where = fmt.Sprintf("of host %s at %s:%d", h.Name, inv.File, h.Pos.Line)
+		if h.IdentityFile == inv.Defaults.IdentityFile {
+			where = fmt.Sprintf("of host %s (%s:%d), from the inventory's defaults", h.Name, inv.File, h.Pos.Line)
+		}
+	}
+	return fmt.Errorf("%w; it is the identity_file %s: correct the path there, or create the key (`ssh-keygen -t ed25519 -f %s`) and add its .pub to the host's authorized_keys",
+		err, where, shellWord(h.IdentityFile))
 }
 
 // agentSigners returns the keys of the agent, and done, which closes the

@@ -371,3 +371,21 @@ func TestExpiredCertificate(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingIdentityFile: an identity_file that does not exist is
+// refused with the host, where the inventory names it, and what to do.
+func TestMissingIdentityFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nokey")
+	inv := parseInventory(t, fmt.Sprintf("version: 1\nhosts:\n  web-1: {address: 127.0.0.1}\n  box: {address: 127.0.0.1, identity_file: %s}\n", missing))
+	p := newPool(t, Settings{Inventory: inv, Agent: "none"})
+	h, err := inv.Resolve("box")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = p.signers(h, authOpts{})
+	for _, want := range []string{"identity file " + missing + ": no such file", "identity_file of host box at test-inventory.yaml:4", "ssh-keygen -t ed25519 -f " + missing} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant it to contain %q", err, want)
+		}
+	}
+}
