@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Pos is a 1-based line and column in a file.
@@ -41,6 +43,9 @@ type Diagnostic struct {
 	Pos      Pos      `json:"pos"`
 	Severity Severity `json:"severity"`
 	Msg      string   `json:"message"`
+	// bare is Msg without the note that names the alias it was reached
+	// through (see Diags.Within); "" when there is none.
+	bare string
 }
 
 // Error prints file:line:col: message, with "warning: " before the message
@@ -79,6 +84,9 @@ func (ds Diagnostics) Errors() int {
 type Diags struct {
 	File string
 	List Diagnostics
+
+	within Owners                   // the owners in force, outermost first (see Within)
+	sites  map[*yaml.Node][]useSite // what each owner reaches through aliases
 }
 
 // Add records a problem at p; a zero position becomes 1:1.
@@ -95,7 +103,11 @@ func (d *Diags) add(s Severity, p Pos, format string, args ...any) {
 	if p.Line == 0 {
 		p = Pos{1, 1}
 	}
-	d.List = append(d.List, &Diagnostic{File: d.File, Pos: p, Severity: s, Msg: fmt.Sprintf(format, args...)})
+	x := &Diagnostic{File: d.File, Pos: p, Severity: s, Msg: fmt.Sprintf(format, args...)}
+	if note := d.useNote(p); note != "" {
+		x.bare, x.Msg = x.Msg, note+": "+x.Msg
+	}
+	d.List = append(d.List, x)
 }
 
 // Err returns nil when there is no error. Otherwise it returns every
@@ -131,9 +143,22 @@ func (d *Diags) sorted() Diagnostics {
 		}
 		return a.Pos.Col < b.Pos.Col
 	})
+	// A problem the anchor's own text has, where it is written, is
+	// not repeated for each alias that uses it: fixing it there fixes
+	// them all. A problem only some uses have is listed for each.
+	type at struct {
+		pos Pos
+		msg string
+	}
+	plain := map[at]bool{}
+	for _, x := range ds {
+		if x.bare == "" {
+			plain[at{x.Pos, x.Msg}] = true
+		}
+	}
 	out := ds[:0]
 	for i, x := range ds {
-		if i > 0 && x.Pos == ds[i-1].Pos && x.Msg == ds[i-1].Msg {
+		if i > 0 && x.Pos == ds[i-1].Pos && x.Msg == ds[i-1].Msg || x.bare != "" && plain[at{x.Pos, x.bare}] {
 			continue
 		}
 		out = append(out, x)

@@ -26,6 +26,8 @@ func (l *loader) decodeSteps(n *yaml.Node, sec Section, required bool) []*Step {
 	if n == nil {
 		return nil
 	}
+	// A list reused whole (finally: *steps) is reached through its alias.
+	defer l.d.Within(n, func() string { return string(sec) })()
 	n = yamlx.Deref(n)
 	if n.Kind != yaml.SequenceNode {
 		if yamlx.IsNull(n) && !required {
@@ -66,6 +68,8 @@ const idsUnique = "ids are unique across steps, rescue, on_success, on_failure, 
 
 func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	s := &Step{Pos: yamlx.PosOf(yamlx.Deref(n)), Section: sec, Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1}}
+	defer l.d.Within(n, s.describe)()
+	s.owners = l.d.Owners()
 	var sn stepNodes
 	var opNode *yaml.Node
 	ok := yamlx.Fields(n, "a step", stepKeys, l.d, func(key string, k, v *yaml.Node) {
@@ -101,9 +105,9 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 					pos, via = s.Pos, fmt.Sprintf(" (merged in by <<, from line %d)", v.Line)
 					fix = "give this step an id: of its own, beside the <<"
 				}
-				l.d.Add(pos, "step id %q%s is already used at line %d, column %d (in %s); %s: %s", id, via, prev.Pos.Line, prev.Pos.Col, prev.Section, idsUnique, fix)
 				// References to the id find the first step.
 				s.ID = id
+				l.d.Add(pos, "step id %q%s is already used at line %d, column %d (in %s); %s: %s", id, via, prev.Pos.Line, prev.Pos.Col, prev.Section, idsUnique, fix)
 			default:
 				s.ID = id
 				l.ids[id] = s

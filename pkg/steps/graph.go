@@ -20,6 +20,7 @@ func (l *loader) buildGraph() *graph {
 	}
 	ok := true
 	for _, s := range g.steps {
+		restore := l.within(s)
 		for j, id := range s.Needs {
 			pos := s.Pos
 			if j < len(s.needPos) {
@@ -41,6 +42,7 @@ func (l *loader) buildGraph() *graph {
 				ok = false
 			}
 		}
+		restore()
 	}
 	// Cycles are looked for even when some needs are wrong, over the
 	// needs that are right, so that every problem is reported at once.

@@ -107,57 +107,63 @@ func (l *loader) compileAll(g *graph) {
 	sec := newSecretFlow()
 	defer sec.check(l)
 	for _, pe := range l.pending {
-		e := pe.e
-		c := l.comp.compile(e.Source, pe.scope, e.bool)
-		if c.err != nil {
-			msg := c.err.msg
-			if msg == msgEmptyExpr {
-				msg = emptyExprFix(pe.node.Value)
+		l.checkPending(g, sec, pe)
+	}
+}
+
+// checkPending compiles one expression and checks what it reads.
+func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
+	defer l.within(pe.step)()
+	e := pe.e
+	c := l.comp.compile(e.Source, pe.scope, e.bool)
+	if c.err != nil {
+		msg := c.err.msg
+		if msg == msgEmptyExpr {
+			msg = emptyExprFix(pe.node.Value)
+		}
+		msg += commentHint(pe.node)
+		l.d.Add(l.posAt(pe.node, pe.off+c.err.off), "%s", msg)
+		return
+	}
+	e.Program = c.prog
+	if pe.list {
+		l.checkList(pe, c)
+	}
+	if pe.want != "" {
+		l.checkSetting(pe, c)
+	}
+	if pe.param != nil {
+		l.checkParamType(pe, c)
+	}
+	for _, r := range c.refs {
+		pos := l.posAt(pe.node, pe.off+r.off)
+		switch r.kind {
+		case "vars":
+			if i := l.varIdx[r.name]; pe.varAt >= 0 && i >= pe.varAt {
+				l.d.Add(pos, "vars.%s is defined at or after this var; a var can read only the vars above it", r.name)
 			}
-			msg += commentHint(pe.node)
-			l.d.Add(l.posAt(pe.node, pe.off+c.err.off), "%s", msg)
-			continue
-		}
-		e.Program = c.prog
-		if pe.list {
-			l.checkList(pe, c)
-		}
-		if pe.want != "" {
-			l.checkSetting(pe, c)
-		}
-		if pe.param != nil {
-			l.checkParamType(pe, c)
-		}
-		for _, r := range c.refs {
-			pos := l.posAt(pe.node, pe.off+r.off)
-			switch r.kind {
-			case "vars":
-				if i := l.varIdx[r.name]; pe.varAt >= 0 && i >= pe.varAt {
-					l.d.Add(pos, "vars.%s is defined at or after this var; a var can read only the vars above it", r.name)
-				}
-				sec.readVar(pe, r.name, pos)
-			case "steps":
-				l.checkStepRef(g, pe, r.name, pos)
-			case "output", "suboutput":
-				t, self := l.ids[r.name], r.name == ""
-				if self {
-					t = pe.step
-				}
-				if r.kind == "output" {
-					l.checkOutputField(t, self, r.item, r.field, pos)
-				} else {
-					l.checkSubOutput(t, self, r, pos)
-				}
-			case "status":
-				l.checkStatusRef(g, pe, r, pos)
-			case "inventory":
-				l.inventoryRef(r, pos)
-			case "inputs":
-				l.checkSecretInput(pe, r.name, pos)
-				sec.readInput(pe, r.name)
-			case "env", "item":
-				sec.readSource(pe, r.kind, r.name, pos)
+			sec.readVar(pe, r.name, pos)
+		case "steps":
+			l.checkStepRef(g, pe, r.name, pos)
+		case "output", "suboutput":
+			t, self := l.ids[r.name], r.name == ""
+			if self {
+				t = pe.step
 			}
+			if r.kind == "output" {
+				l.checkOutputField(t, self, r.item, r.field, pos)
+			} else {
+				l.checkSubOutput(t, self, r, pos)
+			}
+		case "status":
+			l.checkStatusRef(g, pe, r, pos)
+		case "inventory":
+			l.inventoryRef(r, pos)
+		case "inputs":
+			l.checkSecretInput(pe, r.name, pos)
+			sec.readInput(pe, r.name)
+		case "env", "item":
+			sec.readSource(pe, r.kind, r.name, pos)
 		}
 	}
 }

@@ -65,6 +65,8 @@ func (l *loader) decodeNotifyEntry(n *yaml.Node, number int) *Step {
 	pos := yamlx.PosOf(yamlx.Deref(n))
 	s := &Step{Pos: pos, Section: SectionNotify, Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1},
 		Needs: []string{}, NotifyOn: []string{NotifyFailure, NotifyCancelled}}
+	defer l.d.Within(n, s.describe)()
+	s.owners = l.d.Owners()
 	var idNode, paramsNode, opKey *yaml.Node
 	ok := yamlx.Fields(n, "a notify entry", notifyKeys, l.d, func(key string, k, v *yaml.Node) {
 		switch key {

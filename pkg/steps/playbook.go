@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -175,7 +176,8 @@ type Step struct {
 	// as one.
 	Serial *Serial
 
-	needPos []Pos // where each need is written
+	needPos []Pos        // where each need is written
+	owners  yamlx.Owners // where the step is written, its list's alias included (see within)
 	fanout  bool
 	sub     *subOutputs // a playbook.run step's sub-playbook, when known
 	index   int         // position in the graph's topological order
