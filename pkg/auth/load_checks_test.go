@@ -291,6 +291,17 @@ roles:
 `); got != nil {
 		t.Errorf("distinct grants: %q", got)
 	}
+	// A grant repeated through an alias is one position in the file:
+	// the message names the alias of the second grant.
+	got := loadDiags(t, file, `version: 1
+roles:
+  oncall: {playbooks: [&restart {path: runbooks/restart.yaml, as: admin}]}
+  sre: {playbooks: [*restart]}
+`)
+	want = []string{file + `:3:40: in a playbook grant of role sre, through *restart at line 4, column 21: playbook "runbooks/restart.yaml" is granted twice: by role oncall at 3:40 and role sre at 3:40; keep one grant per runbook (a caller with both roles would get whichever grant comes first)`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("a grant repeated through an alias (-want +got):\n%s", diff)
+	}
 }
 
 // TestCacheAllowPattern: a pattern in cache.allow was called an unknown

@@ -48,7 +48,10 @@ func (l *policyLoader) grants(n *yaml.Node, role string) []Grant {
 			l.d.Add(yamlx.PosOf(yamlx.Deref(c)), "a playbook grant needs path and as (the role whose rights the playbook runs with)")
 			continue
 		}
+		// A grant repeated through an alias (- *deploy) is named by it.
+		restore := l.d.Within(c, func() string { return "a playbook grant of role " + role })
 		l.grantOnce(g, pathPos)
+		restore()
 		out = append(out, g)
 	}
 	return out

@@ -233,10 +233,12 @@ func (k *Keys) readKeys(n *yaml.Node, d *yamlx.Diags, names map[string]yamlx.Pos
 		return
 	}
 	digests := map[[sha256.Size]byte]string{}
-	for _, item := range items {
+	for i, item := range items {
 		key := apiKey{pos: yamlx.PosOf(yamlx.Deref(item))}
 		hasDigest := false
 		given := map[string]bool{}
+		// A key repeated through an alias (- *ops) is named by it.
+		restore := d.Within(item, func() string { return fmt.Sprintf("item %d of keys", i+1) })
 		yamlx.Fields(item, "a key", keyFields, d, func(field string, _, v *yaml.Node) {
 			given[field] = true
 			switch field {
@@ -271,6 +273,7 @@ func (k *Keys) readKeys(n *yaml.Node, d *yamlx.Diags, names map[string]yamlx.Pos
 				key.expires = expiry(v, d)
 			}
 		})
+		restore()
 		if !given["name"] || !given["sha256"] || !given["roles"] || (given["roles"] && len(key.roles) == 0 && len(key.rolePos) == 0) {
 			d.Add(key.pos, "a key needs name, sha256 and roles (a list of at least one role)")
 			continue
@@ -290,10 +293,11 @@ func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags, seen map[string]yamlx.Pos
 		d.Add(yamlx.PosOf(n), "%d certs, over the limit of %d", len(items), MaxKeys)
 		return
 	}
-	for _, item := range items {
+	for i, item := range items {
 		var c certRule
 		pos := yamlx.PosOf(yamlx.Deref(item))
 		given := map[string]bool{}
+		restore := d.Within(item, func() string { return fmt.Sprintf("item %d of certs", i+1) })
 		yamlx.Fields(item, "a cert", certKeys, d, func(field string, _, v *yaml.Node) {
 			given[field] = true
 			switch field {
@@ -316,6 +320,7 @@ func (k *Keys) readCerts(n *yaml.Node, d *yamlx.Diags, seen map[string]yamlx.Pos
 				c.roles, c.rolePos = roles(v, d)
 			}
 		})
+		restore()
 		if !given["subject"] || !given["roles"] || len(c.rolePos) == 0 && len(c.roles) == 0 && given["roles"] {
 			d.Add(pos, "a cert needs subject (a SAN URI such as spiffe://…, or a SAN DNS name or CN) and roles (a list of at least one role)")
 			continue

@@ -31,6 +31,10 @@ func TestKeysNameIsOneCaller(t *testing.T) {
 			[]string{`k.yaml:3:25: sha256 must be`, `k.yaml:5:15: certificate subject "bob" is also the name of the key at line 3, column 12`}},
 		{"two keys of one name", "version: 1\nkeys:\n  - {name: bob, sha256: " + d1 + ", roles: [viewer]}\n  - {name: bob, sha256: " + d2 + ", roles: [admin]}\n",
 			[]string{`k.yaml:4:12: key name "bob" is used twice (first at line 3, column 12); rename one`}},
+		{"a key repeated through an alias", "version: 1\nkeys:\n  - &bob {name: bob, sha256: " + d1 + ", roles: [viewer]}\n  - *bob\n",
+			[]string{`k.yaml:3:17: in item 2 of keys, through *bob at line 4, column 5: key name "bob" is used twice (first at line 3, column 17); rename one`}},
+		{"a cert repeated through an alias", "version: 1\ncerts:\n  - &n2 {subject: node-2, roles: [viewer]}\n  - *n2\n",
+			[]string{`k.yaml:3:19: in item 2 of certs, through *n2 at line 4, column 5: subject "node-2" is listed twice (first at line 3, column 19); remove one`}},
 		{"two certs of one subject", "version: 1\ncerts:\n  - {subject: node-2, roles: [viewer]}\n  - {subject: node-2, roles: [admin]}\n",
 			[]string{`k.yaml:4:15: subject "node-2" is listed twice (first at line 3, column 15); remove one`}},
 	} {

@@ -188,6 +188,7 @@ func TestInventory(t *testing.T) {
 	write("directive.yaml", fmt.Sprintf("%%YAML 1.1\n---\n- {name: a, url: %s}\n", up.URL))
 	write("token.yaml", "ghp_SUPERSECRET0123456789\n")
 	write("labels.yaml", fmt.Sprintf("- name: a\n  url: %s\n  labels: {zone: [1, 2], rack: null}\n", up.URL))
+	write("alias.yaml", fmt.Sprintf("- &a {name: a, url: %s}\n- {name: b, url: %s}\n- *a\n", up.URL, up.URL))
 	write("items.yaml", "nodes:\n  - web-1\n  - {name: b, address: nohost}\n  - {name: 3, url: http://x/}\n")
 
 	for _, f := range []string{"map.yaml", "list.yaml", "comment.yaml", "directive.yaml"} {
@@ -199,6 +200,7 @@ func TestInventory(t *testing.T) {
 	for f, want := range map[string]string{
 		"typo.yaml":  `typo.yaml:3:5: unknown key "adress" in a node (did you mean "address"?); allowed keys: name, url, address, labels`,
 		"dup.yaml":   `dup.yaml:2:10: node name "a" is used twice (first at line 1)`,
+		"alias.yaml": `alias.yaml:1:13: in node 3 of the list, through *a at line 3, column 3: node name "a" is used twice (first at line 1)`,
 		"two.yaml":   "two.yaml:2:1: a second YAML document follows the first",
 		"empty.yaml": "empty.yaml:1:8: lists no nodes",
 		"token.yaml": "token.yaml:1:1: the inventory is a string; an inventory lists nodes",

@@ -289,7 +289,8 @@ func nodesOfList(list *yaml.Node, d *yamlx.Diags) []Node {
 	}
 	var nodes []Node
 	first := map[string]int{} // name -> the line it is first given at
-	for _, item := range list.Content {
+	for i, item := range list.Content {
+		written := item
 		item = yamlx.Deref(item)
 		if item.Kind != yaml.MappingNode {
 			d.Add(yamlx.PosOf(item), "a node must be a mapping like {name: web-1, url: http://10.0.0.1/healthz}, not %s", yamlx.KindOf(item))
@@ -325,7 +326,10 @@ func nodesOfList(list *yaml.Node, d *yamlx.Diags) []Node {
 			continue
 		}
 		if line, dup := first[n.Name]; dup {
+			// A node repeated through an alias (- *web) is named by it.
+			restore := d.Within(written, func() string { return fmt.Sprintf("node %d of the list", i+1) })
 			d.Add(namePos, "node name %q is used twice (first at line %d); rename one", n.Name, line)
+			restore()
 			continue
 		}
 		first[n.Name] = namePos.Line
