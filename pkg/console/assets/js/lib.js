@@ -75,6 +75,27 @@ export function refresh(el, ...children) {
   return el;
 }
 
+// refreshOr is refresh, and when the control that had the focus inside
+// el is not there again (gone, or disabled, as Cancel run is once
+// pressed), the focus goes to what fallback() gives, so that it never
+// drops to the page's body, from where a keyboard or screen reader user
+// starts again at the top.
+export function refreshOr(el, fallback, ...children) {
+  const a = document.activeElement;
+  const had = a && a !== document.body && contains.call(el, a);
+  refresh(el, ...children);
+  if (!had || (document.activeElement && document.activeElement !== document.body)) return el;
+  const to = fallback();
+  if (to) to.focus();
+  return el;
+}
+
+// firstControl is the first control in el that can take the focus, or
+// null.
+export function firstControl(el) {
+  return querySelector.call(el, 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled])');
+}
+
 // clear empties el and appends children.
 export function clear(el, ...children) {
   replaceChildren.call(el);

@@ -3,9 +3,10 @@
 // fan-out items, and, while it runs, its event stream: step output lines
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
-import { h, clear, refresh as keepFocus, api, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
+import { h, clear, refreshOr, firstControl, api, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
   notNow, notNowPage, retryDelay, serverNow, sinceMS } from './lib.js';
 import { StepView, errorHead } from './step.js';
+import { questionMethods } from './questions.js';
 
 // WATCH_MS is how often the page reads a run that goes on without an
 // event stream to tell its end.
@@ -44,6 +45,8 @@ export async function runPage(ctx, id) {
   const view = new RunView(ctx, id, base, rep, questions);
   view.render(rep);
   if (view.live()) view.follow();
+  // Questions already waiting are said once the page is in place.
+  setTimeout(() => { if (!view.left) view.askedNow([...view.pending.values()]); }, 0);
   // The questions, and whether the caller may act (Cancel, answers),
   // refused for now are asked for again.
   if (questionsLater) view.readQuestionsLater(questionsLater);
@@ -72,8 +75,11 @@ class RunView {
     this.outputsEl = h('section');
     this.timelineURL = '';
     this.refreshTimeline = debounce(() => this.loadTimeline(), 600);
+    // heading takes the focus when the control that had it goes (an
+    // answered question, Cancel run once pressed), rather than the body.
+    this.heading = title(rep.playbook.name, ' ', this.statusEl);
     clear(ctx.main,
-      title(rep.playbook.name, ' ', this.statusEl),
+      this.heading,
       this.announce, this.connEl, this.facts, this.actions, this.questionsEl, this.errorEl,
       h('h2', null, 'Timeline'),
       h('figure', { class: 'chart' }, this.timelineImg,
@@ -90,31 +96,6 @@ class RunView {
   }
 
   live() { return this.rep.status === 'running' || this.rep.status === 'queued'; }
-
-  // readQuestionsLater reads the run's questions again after err's
-  // Retry-After, for as long as the server refuses them for now and the
-  // run goes on.
-  readQuestionsLater(err) {
-    clearTimeout(this.questionsTimer);
-    this.questionsTimer = setTimeout(async () => {
-      if (this.left || !this.live()) return;
-      let q;
-      try {
-        q = await this.ctx.get(this.base + '/questions');
-      } catch (again) {
-        if (notNow(again) && !this.left) this.readQuestionsLater(again);
-        return;
-      }
-      if (this.left) return;
-      this.mayAct = q.may_act;
-      for (const x of q.questions) {
-        const key = x.run_id + '/' + x.step;
-        if (!this.pending.has(key)) this.pending.set(key, x);
-      }
-      this.renderActions();
-      this.renderQuestions();
-    }, retryDelay(err, 3000));
-  }
 
   // render shows a report: the snapshot of a live run, or the final one.
   render(rep) {
@@ -158,7 +139,9 @@ class RunView {
   // renderActions shows Cancel run, which asks in the page before it
   // cancels (a run is often an incident's runbook, and one stray click
   // must not stop it), or, once the run has ended, Run again. The focus
-  // stays on the control that had it when a re-render draws it again.
+  // stays on the control that had it when a re-render draws it again;
+  // when it does not (Cancel run pressed, or replaced by Run again), it
+  // goes to the first control left there, else to the page's heading.
   renderActions() {
     const rep = this.rep;
     const items = [];
@@ -177,7 +160,7 @@ class RunView {
       items.push(h('a', { class: 'button', href: '/playbooks/' + encodeURIComponent(rep.playbook.name) + '?rerun=' + encodeURIComponent(rep.run_id) },
         'Run again with the same inputs'));
     }
-    keepFocus(this.actions, items);
+    refreshOr(this.actions, () => (this.confirming ? null : firstControl(this.actions) || this.heading), items);
   }
 
   // cancelQuestion asks whether to cancel, naming the playbook and what
@@ -262,39 +245,6 @@ class RunView {
     } catch (err) {
       /* the steps below say the same */
     }
-  }
-
-  renderQuestions() {
-    const list = [...this.pending.values()];
-    this.questionsEl.hidden = list.length === 0;
-    clear(this.questionsEl, list.length ? h('h2', null, 'Waiting for an answer') : null, list.map((q) => {
-      const out = h('div', { class: 'answer-status', 'aria-live': 'polite' });
-      const yes = h('button', { type: 'button', class: 'primary', 'data-answer': 'yes' }, 'Yes, run it');
-      const no = h('button', { type: 'button', 'data-answer': 'no' }, 'No, do not run it');
-      const answer = async (word) => {
-        yes.disabled = no.disabled = true;
-        try {
-          const body = { step: q.step, answer: word };
-          if (q.run_id !== this.id) body.run_id = q.run_id;
-          await api('POST', this.base + '/confirm', body);
-          this.pending.delete(q.run_id + '/' + q.step);
-          this.renderQuestions();
-          toast('Answered ' + word + ' for step ' + q.step + '.');
-        } catch (err) {
-          yes.disabled = no.disabled = false;
-          if (err.status !== 401) clear(out, errorBox(err));
-        }
-      };
-      yes.addEventListener('click', () => answer('yes'));
-      no.addEventListener('click', () => answer('no'));
-      return h('div', { class: 'question card', role: 'group', 'aria-label': 'Question of step ' + q.step, 'data-step': q.step },
-        h('p', null, 'Step ', h('code', null, q.step), q.run_id !== this.id ? [' of sub-run ', h('code', null, q.run_id)] : null, ' asks:'),
-        h('p', { class: 'question-text' }, q.question),
-        this.mayAct
-          ? h('div', { class: 'actions' }, yes, no)
-          : h('p', { class: 'muted' }, 'Someone who may run this playbook must answer it; your roles may not.'),
-        out);
-    }));
   }
 
   // follow subscribes to the run's event stream; the browser resumes it
@@ -471,8 +421,10 @@ class RunView {
         // would take a click that was landing on them.
         const key = ev.run_id + '/' + ev.step;
         if (!this.pending.has(key)) {
-          this.pending.set(key, { run_id: ev.run_id, step: ev.step, op: ev.op, question: ev.message || '' });
+          const q = { run_id: ev.run_id, step: ev.step, op: ev.op, question: ev.message || '' };
+          this.pending.set(key, q);
           this.renderQuestions();
+          this.askedNow([q]);
         }
         if (own) this.step(ev.step, ev.section).waiting();
         return;
@@ -507,6 +459,10 @@ class RunView {
     }
   }
 }
+
+// The questions' methods (renderQuestions, readQuestionsLater…) are in
+// questions.js.
+Object.assign(RunView.prototype, questionMethods);
 
 // What a live region says when the run's status changes.
 const SAID = {

@@ -1,0 +1,101 @@
+// The questions of the run page: the confirm: questions a run waits on,
+// with Yes and No for callers who may answer them, said to screen readers
+// as they come, and read again while the server refuses them for now.
+// These are methods of the run page's RunView (see run.js).
+
+import { h, clear, refreshOr, api, errorBox, toast, notNow, retryDelay } from './lib.js';
+
+export const questionMethods = {
+  // readQuestionsLater reads the run's questions again after err's
+  // Retry-After, for as long as the server refuses them for now and the
+  // run goes on.
+  readQuestionsLater(err) {
+    clearTimeout(this.questionsTimer);
+    this.questionsTimer = setTimeout(async () => {
+      if (this.left || !this.live()) return;
+      let q;
+      try {
+        q = await this.ctx.get(this.base + '/questions');
+      } catch (again) {
+        if (notNow(again) && !this.left) this.readQuestionsLater(again);
+        return;
+      }
+      if (this.left) return;
+      this.mayAct = q.may_act;
+      const asked = [];
+      for (const x of q.questions) {
+        const key = x.run_id + '/' + x.step;
+        if (!this.pending.has(key)) {
+          this.pending.set(key, x);
+          asked.push(x);
+        }
+      }
+      this.renderActions();
+      this.renderQuestions();
+      this.askedNow(asked);
+    }, retryDelay(err, 3000));
+  },
+
+  // renderQuestions shows the questions waiting for an answer. A
+  // question drawn again keeps the focus on its button; one that went
+  // (answered, here or elsewhere) leaves it on the next question's Yes,
+  // else on the page's heading.
+  renderQuestions() {
+    const list = [...this.pending.values()];
+    this.questionsEl.hidden = list.length === 0;
+    refreshOr(this.questionsEl, () => this.nextQuestion(), list.length ? h('h2', null, 'Waiting for an answer') : null, list.map((q) => {
+      const out = h('div', { class: 'answer-status', 'aria-live': 'polite' });
+      const yes = h('button', { type: 'button', class: 'primary', 'data-answer': 'yes', 'data-action': 'yes' }, 'Yes, run it');
+      const no = h('button', { type: 'button', 'data-answer': 'no', 'data-action': 'no' }, 'No, do not run it');
+      const answer = async (word) => {
+        // Disabled, the pressed button loses the focus; where it goes
+        // once the answer is taken is decided below.
+        const pressed = word === 'yes' ? yes : no;
+        yes.disabled = no.disabled = true;
+        try {
+          const body = { step: q.step, answer: word };
+          if (q.run_id !== this.id) body.run_id = q.run_id;
+          await api('POST', this.base + '/confirm', body);
+          this.pending.delete(q.run_id + '/' + q.step);
+          this.renderQuestions();
+          toast('Answered ' + word + ' for step ' + q.step + '.');
+          if (!this.left && (!document.activeElement || document.activeElement === document.body)) {
+            const next = this.nextQuestion();
+            if (next) next.focus();
+          }
+        } catch (err) {
+          yes.disabled = no.disabled = false;
+          if (err.status !== 401) clear(out, errorBox(err));
+          if (pressed.isConnected) pressed.focus();
+        }
+      };
+      yes.addEventListener('click', () => answer('yes'));
+      no.addEventListener('click', () => answer('no'));
+      return h('div', { class: 'question card', role: 'group', 'aria-label': 'Question of step ' + q.step, 'data-step': q.step, 'data-key': q.run_id + '/' + q.step },
+        h('p', null, 'Step ', h('code', null, q.step), q.run_id !== this.id ? [' of sub-run ', h('code', null, q.run_id)] : null, ' asks:'),
+        h('p', { class: 'question-text' }, q.question),
+        this.mayAct
+          ? h('div', { class: 'actions' }, yes, no)
+          : h('p', { class: 'muted' }, 'Someone who may run this playbook must answer it; your roles may not.'),
+        out);
+    }));
+  },
+
+  // nextQuestion is where the focus goes when a question it was on has
+  // gone: the next question's Yes, else the page's heading.
+  nextQuestion() {
+    return this.questionsEl.querySelector('.question button:not([disabled])') || this.heading;
+  },
+
+  // askedNow tells a screen reader that the run asks questions, which it
+  // waits on: they land above the timeline, away from where the user may
+  // be reading, or come with the page just opened.
+  askedNow(qs) {
+    if (!qs.length) return;
+    const what = qs.length === 1 ? 'Step ' + qs[0].step + ' asks: ' + qs[0].question
+      : qs.length + ' steps ask questions: ' + qs.map((q) => q.step).join(', ') + '.';
+    clear(this.announce, what + ' ' + (this.mayAct
+      ? (qs.length === 1 ? 'Answer it' : 'Answer them') + ' under Waiting for an answer, at the top of the page.'
+      : 'Someone who may run this playbook must answer.'));
+  },
+};

@@ -1,0 +1,76 @@
+package console
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// askLaterPlaybook asks its question only once the gate file is there, so
+// that the question comes to a page already open, as events.
+const askLaterPlaybook = `version: 1
+name: gated
+inputs:
+  gate: {type: string, required: true}
+steps:
+  - id: wait
+    op: shell.exec
+    with: {command: [sh, -c, 'while [ ! -e "$1" ]; do sleep 0.05; done', sh, "${{ inputs.gate }}"]}
+  - {id: restart, op: shell.exec, confirm: "Restart the workers now?", with: {command: [echo, restarted]}}
+`
+
+// focused says what has the keyboard focus: BODY when nothing does.
+const focused = `(() => { const a = document.activeElement; return !a || a === document.body ? 'BODY' : a.tagName + (a.id ? '#' + a.id : '') + ' ' + a.textContent.trim(); })()`
+
+// said is what the run page's own live region says.
+const said = `((document.querySelector('main p.sr-only[aria-live]') || {}).textContent || '')`
+
+// TestRunPageByKeyboard answers a confirm: question and cancels a run
+// with the keyboard alone: a question that comes while the page is open
+// is said in a live region, and after Yes, and after the confirmed Cancel
+// run, the focus is on the page's heading, not dropped to the body, from
+// where a keyboard or screen reader user would start again at the top.
+func TestRunPageByKeyboard(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{"gated": askLaterPlaybook, "slow": testPlaybooks["slow"]})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+
+	gate := filepath.Join(t.TempDir(), "gate")
+	code, m := s.api("oncall", "POST", "/api/v1/playbooks/gated/runs", map[string]any{"inputs": map[string]any{"gate": gate}, "ask": true})
+	if code != 202 {
+		t.Fatalf("start: %d %v", code, m)
+	}
+	id := m["run_id"].(string)
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id), chromedp.WaitVisible(chromedp.ID("cancel")))
+	waitFor(t, ctx, "the first step to run", `!!document.querySelector('li.step[data-step=wait][data-status=running]')`)
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the question", `!!document.querySelector('.question[data-step=restart] button[data-answer=yes]')`)
+	waitFor(t, ctx, "the question to be said", said+` === 'Step restart asks: Restart the workers now? Answer it under Waiting for an answer, at the top of the page.'`)
+	do(t, ctx, "answer Yes with Enter", chromedp.Focus(chromedp.CSS(".question[data-step=restart] button[data-answer=yes]")), chromedp.KeyEvent(kb.Enter))
+	waitFor(t, ctx, "the run to succeed", `!!document.querySelector('.run-status .b-succeeded')`)
+	if got := eval[string](t, ctx, focused); got != "H1 gated ✓ succeeded" {
+		t.Errorf("after Yes the focus is on %q, not the heading", got)
+	}
+
+	id = s.start("oncall", "slow", nil)
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id), chromedp.WaitVisible(chromedp.ID("cancel")))
+	do(t, ctx, "press Cancel run with Enter", chromedp.Focus(chromedp.ID("cancel")), chromedp.KeyEvent(kb.Enter))
+	waitFor(t, ctx, "the focus on Keep running", `document.activeElement.id === 'cancel-keep'`)
+	do(t, ctx, "Shift+Tab to Cancel run, and Enter", chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
+	if got := eval[string](t, ctx, focused); got != "BUTTON#cancel-confirm Cancel run" {
+		t.Fatalf("Shift+Tab from Keep running: %q", got)
+	}
+	do(t, ctx, "confirm with Enter", chromedp.KeyEvent(kb.Enter))
+	waitFor(t, ctx, "the run to be cancelled", `!!document.querySelector('.run-status .b-cancelled')`)
+	if got := eval[string](t, ctx, focused); got != "H1 slow ■ cancelled" {
+		t.Errorf("after Cancel run the focus is on %q, not the heading", got)
+	}
+	s.wait(id)
+}
