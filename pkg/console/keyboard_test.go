@@ -74,3 +74,29 @@ func TestRunPageByKeyboard(t *testing.T) {
 	}
 	s.wait(id)
 }
+
+// TestSkipLinkKeepsThePage presses the skip link, the first control of
+// the page, on a start form the user has begun to fill in: the focus goes
+// to the page, and the page is the same one, with what was typed, not
+// drawn again as a new page with an entry in the history.
+func TestSkipLinkKeepsThePage(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"deploy": testPlaybooks["deploy"]})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the form", chromedp.Navigate(s.url+"/playbooks/deploy"), chromedp.WaitVisible(chromedp.CSS("#start [name=version]")))
+	do(t, ctx, "type a version", chromedp.SendKeys(chromedp.CSS("#start [name=version]"), "v1.5.0"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('start').dataset.before = String(history.length)`))
+	do(t, ctx, "Shift+Tab from the first link to the skip link", chromedp.Focus(chromedp.CSS("a.brand")),
+		chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
+	if got := eval[string](t, ctx, focused); got != "A Skip to the page" {
+		t.Fatalf("Shift+Tab reaches %q", got)
+	}
+	do(t, ctx, "press Enter", chromedp.KeyEvent(kb.Enter))
+	waitFor(t, ctx, "the focus on the page", `document.activeElement === document.getElementById('main')`)
+	got := eval[string](t, ctx, `(() => { const f = document.getElementById('start'); return [location.pathname + location.search + location.hash,
+		f.dataset.before === String(history.length), f.querySelector('[name=version]').value].join(' | '); })()`)
+	if want := "/playbooks/deploy | true | v1.5.0"; got != want {
+		t.Errorf("after the skip link:\n got %q\nwant %q", got, want)
+	}
+}

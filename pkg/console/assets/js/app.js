@@ -240,6 +240,14 @@ document.addEventListener('click', (e) => {
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/assets/')) return;
   e.preventDefault();
+  // A link within the page (the skip link, #main) moves the focus there;
+  // it is no new page, and routing it would draw the page again, losing
+  // what was typed into its form.
+  if (url.hash && url.pathname === location.pathname && url.search === location.search) {
+    const target = document.getElementById(decodeURIComponent(url.hash.slice(1)));
+    if (target) target.focus();
+    return;
+  }
   go(url.pathname + url.search);
 });
 window.addEventListener('popstate', route);
