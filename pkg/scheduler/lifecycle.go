@@ -105,8 +105,11 @@ func (s *Scheduler) shutdown() error {
 	now := s.cfg.Clock.Now()
 	for _, name := range s.names {
 		e := s.entries[name]
-		if e.pending != nil {
-			s.settle(e, e.pending.slot, history.SlotMissed, e.pending.blockedBy, "the scheduler stopped before the queued run could start", now)
+		if p := e.pending; p != nil {
+			// Recorded, counted and logged as every missed slot is.
+			s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
+			s.settle(e, p.slot, history.SlotMissed, p.blockedBy, stoppedQueuedMessage, now)
+			slotEvent(s.log.Warn(), e, p.slot).Str("blocked_by", p.blockedBy).Msg(stoppedQueuedMessage)
 			e.pending = nil
 		}
 	}

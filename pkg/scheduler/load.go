@@ -207,6 +207,10 @@ type queuedLister interface {
 // queued when it ended.
 const LeftQueuedMessage = "missed: the scheduler process ended before the queued run could start"
 
+// stoppedQueuedMessage is the message of a slot still queued when the
+// scheduler stops: it is recorded missed.
+const stoppedQueuedMessage = "missed: the scheduler stopped before the queued run could start"
+
 // settleLeftQueued records missed the slots left queued by a process that
 // ended before their runs could start (one scheduler per state dir: none
 // is this one's). byName gives the path of the playbooks still
