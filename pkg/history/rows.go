@@ -114,7 +114,7 @@ func SlotRunArgs(sl Slot) (args []any, ok bool) {
 	default:
 		return nil, false
 	}
-	return []any{slotRowID(sl.At), sl.Playbook, sl.Path, sl.SHA256, string(status), ms(sl.At), ms(sl.At), int64(0),
+	return []any{slotRowID(sl.At, sl.Slot), sl.Playbook, sl.Path, sl.SHA256, string(status), ms(sl.At), ms(sl.At), int64(0),
 		class, ErrorText(sl.Message), string(TriggerSchedule), ms(sl.Slot), sl.BlockedBy, ""}, true
 }
 

@@ -360,14 +360,18 @@ func (s *Store) pruneSlotRows(ctx context.Context, query string, args ...any) (i
 // afterPruneBatch, when set by a test, is called after each batch.
 var afterPruneBatch func()
 
-// slotRowID is a run id for the row of a slot that did not run, in the
-// form of the engine's run ids: random, sorting by time.
-func slotRowID(at time.Time) string {
+// slotRowID is a run id for the row of a slot that did not run, decided
+// at at, in the form of the engine's run ids: sorting by time, then
+// random. Its hex begins with the slot (its milliseconds since 1970, 12
+// digits), so that the rows decided at one instant, such as the missed
+// slots of a gap, which share their started_at, list newest slot first
+// as runs do (started_at, then id, descending), not in a random order.
+func slotRowID(at, slot time.Time) string {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
-	return at.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b[:])
+	return at.UTC().Format("20060102T150405") + "-" + fmt.Sprintf("%012x", max(slot.UnixMilli(), 0)) + hex.EncodeToString(b[:])
 }
 
 func triggerOrCLI(t Trigger) Trigger {

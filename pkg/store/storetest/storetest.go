@@ -50,6 +50,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"Slots", testSlots},
 		{"SlotsClaimedOnceAcrossStores", testSlotsClaimedOnce},
 		{"SlotBlockerStarting", testSlotBlockerStarting},
+		{"SlotRowsNewestSlotFirst", testSlotRowsNewestSlotFirst},
 		{"Cache", testCache},
 		{"CacheSizeInBytes", testCacheSizeInBytes},
 		{"Groups", testGroups},
