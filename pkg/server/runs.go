@@ -161,6 +161,8 @@ type runInfo struct {
 	Playbook   string        `json:"playbook"`
 	Status     string        `json:"status"`
 	Trigger    string        `json:"trigger,omitempty"`
+	Slot       *time.Time    `json:"slot,omitempty"`       // scheduled: the slot, before jitter
+	BlockedBy  string        `json:"blocked_by,omitempty"` // a skipped slot: the run still going
 	StartedBy  string        `json:"started_by,omitempty"`
 	DryRun     bool          `json:"dry_run"`
 	Roles      []string      `json:"roles"`
@@ -220,6 +222,10 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	for _, h := range s.mgr.Active() {
 		info := runInfo{ID: h.ID(), Playbook: h.Playbook(), Status: h.Status(), Trigger: string(h.Trigger()),
 			StartedBy: h.Caller().Name, DryRun: h.DryRun(), Roles: h.Caller().Roles, StartedAt: h.QueuedAt().UTC()}
+		if slot := h.Caller().Slot; !slot.IsZero() {
+			slot = slot.UTC()
+			info.Slot = &slot
+		}
 		if f.Playbook != "" && info.Playbook != f.Playbook || f.Status != "" && info.Status != string(f.Status) ||
 			f.Trigger != "" && info.Trigger != string(f.Trigger) || !f.Before.IsZero() && !afterPage(f, info) {
 			continue
@@ -242,7 +248,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 				continue
 			}
 			out = append(out, runInfo{ID: run.ID, Playbook: run.Playbook, Status: string(run.Status), Trigger: string(run.Trigger),
-				StartedBy: run.StartedBy, DryRun: run.DryRun, Roles: run.Roles, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: run.DurationMS, Error: run.Error})
+				Slot: run.Slot, BlockedBy: run.BlockedBy, StartedBy: run.StartedBy, DryRun: run.DryRun, Roles: run.Roles, StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, DurationMS: run.DurationMS, Error: run.Error})
 			seen[run.ID] = true
 		}
 	}

@@ -39,6 +39,7 @@ type slotInfo struct {
 	Slot      *time.Time `json:"slot,omitempty"`
 	Status    string     `json:"status"`
 	RunID     string     `json:"run_id"`
+	BlockedBy string     `json:"blocked_by,omitempty"`
 	StartedAt time.Time  `json:"started_at"`
 	Message   string     `json:"message,omitempty"`
 }
@@ -171,7 +172,7 @@ func (s *Server) describeSchedule(ctx context.Context, pb *steps.Playbook, pause
 		return e, err
 	}
 	for _, run := range list {
-		si := slotInfo{Slot: run.Slot, Status: string(run.Status), RunID: run.ID, StartedAt: run.StartedAt}
+		si := slotInfo{Slot: run.Slot, Status: string(run.Status), RunID: run.ID, BlockedBy: run.BlockedBy, StartedAt: run.StartedAt}
 		if run.Error != nil {
 			si.Message = run.Error.Message
 		}
