@@ -1,10 +1,13 @@
 package console
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
 // The playbooks of the schedule tests: a schedule whose step writes, so
@@ -52,4 +55,40 @@ func TestSchedulePauseRefused(t *testing.T) {
 	do(t, operator, "open the schedules", chromedp.Navigate(s.url+"/schedules"), chromedp.WaitVisible(chromedp.CSS(row+"button[data-action=resume]")))
 	do(t, operator, "press Resume", chromedp.Click(chromedp.CSS(row+"button[data-action=resume]")))
 	waitFor(t, operator, "Pause, enabled", `(() => { const b = document.querySelector('`+row+`button[data-action=pause]'); return b && !b.disabled && !b.title; })()`)
+}
+
+// TestScheduleLastSlotsReadBesideTheNext: a schedule's last slots are
+// shown in its time zone, named, as its next fire times are, not in the
+// browser's; a slot skipped behind a run still starting, whose message
+// names that run only by its slot, links to the run once it is known.
+func TestScheduleLastSlotsReadBesideTheNext(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	slot := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
+	const blocker = "20260101T000000-0123456789abcdef0123456789abcdef"
+	sl := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot, Outcome: history.SlotSkipped, At: slot, BlockerStarting: true,
+		Message: "skipped: the run of the slot of " + slot.Add(-time.Hour).Format(time.RFC3339) + " was still starting (overlap: skip)"}
+	store := s.mgr.Service().History()
+	if _, err := store.ClaimSlots(context.Background(), []history.Slot{sl}); err != nil {
+		t.Fatal(err)
+	}
+	sl.BlockedBy = blocker
+	if err := store.SettleSlot(context.Background(), sl); err != nil {
+		t.Fatal(err)
+	}
+	tb := tab(t, b)
+	s.signIn(t, tb, "oncall")
+	item := `#schedules tr[data-schedule=nightly] ul.slots li`
+	do(t, tb, "open the schedules", chromedp.Navigate(s.url+"/schedules"), chromedp.WaitVisible(chromedp.CSS(item)))
+	// What the page shows the slot as, and what it shows for that time in
+	// the schedule's zone, as the next fire times are shown.
+	got := eval[string](t, tb, `document.querySelector('`+item+` time').textContent`)
+	want := eval[string](t, tb, `new Date(`+jsString(slot.Format(time.RFC3339))+`).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: 'Europe/Berlin' })`)
+	if got != want {
+		t.Errorf("the last slot shows as %q; want %q, in the schedule's zone as the next fire times", got, want)
+	}
+	link := eval[string](t, tb, `(() => { const a = document.querySelector('`+item+` a[href="/runs/`+blocker+`"]'); return a ? a.textContent : ''; })()`)
+	if link != blocker {
+		t.Errorf("the skipped slot links to the run it was skipped behind as %q; want %q", link, blocker)
+	}
 }

@@ -82,9 +82,14 @@ export async function schedulesPage(ctx) {
               s.paused ? h('span', { class: 'paused block' }, 'skipped while paused:') : null,
               h('ul', { class: s.paused ? 'plain next muted' : 'plain next' }, s.next.slice(0, 3).map((t) => h('li', null, zonedTimeEl(t, s.schedule.timezone))))]
               : h('span', { class: 'muted' }, 'never'),
-            s.slots.length ? h('ul', { class: 'slots' }, s.slots.map((sl) => h('li', { title: sl.message || null },
+            // The last slots are in the schedule's zone too, so that they
+            // read beside the next ones; a slot a run still going kept
+            // from running links to that run (its message may name it
+            // only by its slot, when it was still starting).
+            s.slots.length ? h('ul', { class: 'slots' }, s.slots.map((sl) => h('li', { title: sl.message || null, 'data-slot': sl.slot || null },
               sl.status === 'skipped' || sl.status === 'missed' ? badge(sl.status) : h('a', { href: '/runs/' + encodeURIComponent(sl.run_id) }, badge(sl.status)),
-              ' ', timeEl(sl.slot || sl.started_at), sl.message ? h('span', { class: 'muted block' }, sl.message) : null)))
+              ' ', zonedTimeEl(sl.slot || sl.started_at, s.schedule.timezone), sl.message ? h('span', { class: 'muted block' }, sl.message) : null,
+              sl.blocked_by ? h('span', { class: 'muted block blocked-by' }, 'behind run ', h('a', { href: '/runs/' + encodeURIComponent(sl.blocked_by) }, sl.blocked_by)) : null)))
               : h('span', { class: 'muted' }, 'none yet'),
             s.paused ? h('span', { class: 'paused' }, 'Paused by ', h('strong', null, s.paused.by), ' since ', timeEl(s.paused.at)) : 'Active',
             control(s),
