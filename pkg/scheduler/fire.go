@@ -471,7 +471,7 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, "skipped: could not tell whether the schedule is paused: "+err.Error(), now)
 		return
 	}
-	if pause, ok := paused[e.pb.Name]; ok {
+	if pause, ok := paused[e.pb.Name]; ok && pause.Applies(e.pb.File) {
 		s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, pausedMessage(pause), now)
 		return

@@ -105,3 +105,23 @@ func TestPauseStopsAQueuedSlot(t *testing.T) {
 		t.Errorf("slot records (-want +got):\n%s", diff)
 	}
 }
+
+// TestPauseOfAnotherFileLeavesAQueuedSlot: a pause of another file of the
+// same name does not pause this one's queued slot either: it starts when
+// the run before it ends, rather than being recorded "skipped: the
+// schedule is paused" for a schedule that is not.
+func TestPauseOfAnotherFileLeavesAQueuedSlot(t *testing.T) {
+	h := newHarness(t, t10)
+	h.launcher.hold = true
+	h.load(playbook("p", "@every 1m", overlap("queue")))
+	m := time.Minute
+	h.run(2*m + 10*time.Second)
+	if _, _, err := h.store.PauseSchedule(context.Background(), history.Pause{Playbook: "p", Path: history.PausePath("elsewhere/p.yaml"), By: "mallory", At: t10.Add(2 * m)}); err != nil {
+		t.Fatal(err)
+	}
+	h.launcher.started()[0].end(report.StatusSucceeded)
+	h.quiesce()
+	if diff := cmp.Diff(utc(t10.Add(m), t10.Add(2*m)), h.launcher.slotsOf("p")); diff != "" {
+		t.Errorf("runs of p, queued while another file of its name is paused (-want +got):\n%s", diff)
+	}
+}
