@@ -80,7 +80,7 @@ func (e *hostKeyError) Error() string {
 	return fmt.Sprintf("HOST KEY CHANGED for %s (%s): known_hosts lists %s, but the server offered %s. "+
 		"Someone may be intercepting the connection, or the host was reinstalled. "+
 		"If the change is expected, remove the old key with `ssh-keygen -R '%s' -f %s` and add the new one; accept-new never replaces a key",
-		e.host, norm, strings.Join(listed, ", "), offered, norm, e.want[0].Filename)
+		e.host, norm, strings.Join(listed, ", "), offered, norm, shellWord(e.want[0].Filename))
 }
 
 // checked names the files an unknown host was looked for in.

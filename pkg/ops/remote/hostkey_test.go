@@ -357,3 +357,18 @@ func TestKnownHostsCopyIsPrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestChangedKeyAdviceQuotesTheFile: the ssh-keygen -R command of a
+// changed host key works pasted as it is when the known_hosts file's path
+// holds a space.
+func TestChangedKeyAdviceQuotesTheFile(t *testing.T) {
+	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &hostKeyError{host: "db", address: "db.example:22", offered: pub,
+		want: []knownhosts.KnownKey{{Key: pub, Filename: "/home/on call/.ssh/known_hosts", Line: 3}}}
+	if want := "`ssh-keygen -R 'db.example' -f '/home/on call/.ssh/known_hosts'`"; !strings.Contains(e.Error(), want) {
+		t.Errorf("%s\nlacks %s", e.Error(), want)
+	}
+}
