@@ -59,7 +59,7 @@ func NewMetrics() *Metrics {
 		}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "arsenal_schedule_slots_skipped_total",
-			Help: "Slots the overlap policy skipped because a run of the playbook was still going.",
+			Help: "Slots recorded skipped: by the overlap policy, a run of the playbook still going, or because the schedule was paused.",
 		}, []string{"playbook"}),
 		missed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "arsenal_schedule_slots_missed_total",
