@@ -40,3 +40,25 @@ func TestBuiltinGivenWrongTypeAtLoad(t *testing.T) {
 		t.Errorf("trim(): got %s", got)
 	}
 }
+
+// TestLiteralDurationAtLoad: duration() of a literal that is no duration
+// fails every run that reaches it, so it is refused at load: one in days
+// with the hours to write; a good literal, or a value known only at run
+// time, passes.
+func TestLiteralDurationAtLoad(t *testing.T) {
+	reg := testRegistry(t)
+	head := hostileHead + "inputs:\n  s: {type: string, default: \"1h\"}\nsteps:\n  - id: a\n    op: control.log\n"
+	for src, want := range map[string]string{
+		`string(duration("1d"))`:                   `duration("1d"): days and weeks are no unit of a duration; write duration("24h")`,
+		`string(now() - duration("2w"))`:           `duration("2w"): days and weeks are no unit of a duration; write duration("336h")`,
+		`string(duration("soon"))`:                 `duration("soon") is not a duration; write one like "30s", "5m" or "1h30m"`,
+		`string(duration("90m"))`:                  ``,
+		`string(duration(inputs.s))`:               ``,
+		`string(duration("1h") > duration("30m"))`: ``,
+	} {
+		got := strings.Join(diagMsgs(t, head+"    with: {message: '${{ "+src+" }}'}\n", reg), "\n")
+		if want == "" && got != "" || !strings.Contains(got, want) {
+			t.Errorf("%s: got\n%s\nwant %q", src, got, want)
+		}
+	}
+}

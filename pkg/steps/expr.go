@@ -244,6 +244,10 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if w.err != nil {
 		return &compiled{err: w.err}
 	}
+	ld := &literalDurations{src: src}
+	if ast.Walk(&tree.Node, ld); ld.err != nil {
+		return &compiled{err: ld.err}
+	}
 	nilable := mayGiveNil(tree.Node)
 	if _, err := exprsafe.Check(tree, cfg); err != nil {
 		ce := fileErr(err, src)
