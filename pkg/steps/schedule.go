@@ -144,6 +144,11 @@ func dowSeven(spec string) bool {
 
 func (l *loader) decodeSchedule(n *yaml.Node) {
 	sc := &Schedule{Pos: yamlx.PosOf(yamlx.Deref(n)), Overlap: "skip", Catchup: "none", Location: time.UTC}
+	if d := yamlx.Deref(n); d.Kind == yaml.ScalarNode && d.ShortTag() == "!!str" && strings.TrimSpace(d.Value) != "" {
+		// The form other runners take (schedule: "0 3 * * *").
+		l.d.Add(sc.Pos, "schedule is a mapping, not a cron spec alone; write it as schedule: {cron: %q}", d.Value)
+		return
+	}
 	var cronNode *yaml.Node
 	var jitterPos Pos
 	cronIsText := false

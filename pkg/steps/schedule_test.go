@@ -83,3 +83,14 @@ func TestParseCronDays(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleAsACronString: schedule: "0 3 * * *", the form other
+// runners take, is told the mapping to write, once.
+func TestScheduleAsACronString(t *testing.T) {
+	src := "version: 1\nname: s\nschedule: \"0 3 * * *\"\nsteps:\n  - {id: a, op: control.noop}\n"
+	_, err := Parse("s.yaml", []byte(src), testRegistry(t))
+	want := `s.yaml:3:11: schedule is a mapping, not a cron spec alone; write it as schedule: {cron: "0 3 * * *"}`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
