@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
@@ -23,9 +24,25 @@ const logTimeFormat = "15:04:05.000"
 func newScheduleLogger(w io.Writer, asJSON, color bool, level zerolog.Level) zerolog.Logger {
 	out := zerolog.SyncWriter(w)
 	if !asJSON {
-		out = zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: logTimeFormat}
+		out = consoleWriter(out, color)
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// consoleWriter writes zerolog's console lines for people. A message can
+// carry what a run printed (a control.log message built from a response
+// body, a file, a caller's input): its terminal escape sequences and
+// control characters are removed, as `run` removes them, so that a value
+// cannot retitle the terminal following the log or rewrite what it shows.
+// The fields need nothing: zerolog quotes a value with control characters.
+func consoleWriter(out io.Writer, color bool) zerolog.ConsoleWriter {
+	return zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: logTimeFormat,
+		FormatPrepare: func(evt map[string]any) error {
+			if m, ok := evt[zerolog.MessageFieldName].(string); ok {
+				evt[zerolog.MessageFieldName] = termtext.Clean(m)
+			}
+			return nil
+		}}
 }
 
 // runFollower follows the events of scheduled runs: each run's lines go

@@ -19,7 +19,7 @@ func (d *daemon) setLog(color bool) {
 	d.log = newScheduleLogger(out, d.o.logFormat == "json", color, min(d.level, zerolog.InfoLevel))
 	d.runLog = out
 	if d.o.logFormat != "json" {
-		d.runLog = zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: logTimeFormat}
+		d.runLog = consoleWriter(out, color)
 	}
 }
 

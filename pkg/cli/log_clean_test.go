@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+)
+
+// hostile is a control.log message built from what a caller or a
+// response chose: a window title, a screen clear, a bell and a NUL.
+const hostile = "before \x1b]0;owned\x07\x1b[2J\x00after\x07 é 😀"
+
+// checkClean fails unless out is one console line that shows hostile's
+// text without its control characters.
+func checkClean(t *testing.T, out string) {
+	t.Helper()
+	if strings.ContainsAny(out, "\x1b\x07\x00") {
+		t.Errorf("the console log line holds terminal control characters: %q", out)
+	}
+	if !strings.Contains(out, "before after é 😀") {
+		t.Errorf("the console log line lost the message's text: %q", out)
+	}
+}
+
+// serve's console log writes the runs' lines (the engine's JSON, a
+// control.log message among them) without the message's terminal
+// escape sequences and control characters, as `run` does.
+func TestServeConsoleLogCleansRunMessages(t *testing.T) {
+	var buf bytes.Buffer
+	d := &daemon{e: &env{stderr: &buf}, level: zerolog.InfoLevel}
+	d.setLog(false)
+	runLog := zerolog.New(d.runLog)
+	runLog.Info().Str("run_id", "r1").Str("step", "log").Msg(hostile)
+	checkClean(t, buf.String())
+	buf.Reset()
+	d.log.Info().Msg(hostile)
+	checkClean(t, buf.String())
+}
+
+// schedule's console log likewise, for the lines of the runs it follows.
+func TestScheduleConsoleLogCleansRunMessages(t *testing.T) {
+	var buf bytes.Buffer
+	log := newScheduleLogger(&buf, false, false, zerolog.InfoLevel)
+	logEvent(log, engine.Event{Kind: engine.EventLog, RunID: "r1", Step: "log", Op: "control.log", Message: hostile, Level: "info"})
+	checkClean(t, buf.String())
+}
