@@ -127,8 +127,6 @@ func icon(s report.Status) string {
 	switch s {
 	case StatusRunning:
 		return "…"
-	case StatusInterrupted:
-		return "↯"
 	}
 	return report.Icon(s)
 }

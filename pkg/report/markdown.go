@@ -37,6 +37,8 @@ func mdIcon(s Status) string {
 		return "⛔"
 	case StatusCancelled:
 		return "⏹️"
+	case statusInterrupted:
+		return "⚠️"
 	}
 	return "❔"
 }

@@ -27,6 +27,10 @@ const (
 	// finished report has neither.
 	statusRunning Status = "running"
 	statusQueued  Status = "queued"
+
+	// The report a store keeps of a run whose process died before it
+	// finished (see pkg/history) says interrupted.
+	statusInterrupted Status = "interrupted"
 )
 
 // Report is the record of one run.

@@ -29,6 +29,8 @@ func Icon(s Status) string {
 		return "●"
 	case statusQueued:
 		return "○"
+	case statusInterrupted:
+		return "↯"
 	}
 	return "?"
 }
