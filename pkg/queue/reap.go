@@ -87,10 +87,14 @@ func (q *Queue) reap(ctx context.Context) {
 		}
 	}
 	q.finalizeLost(ctx)
-	// Old relayed events and cancel requests go.
+	// Old relayed events and cancel requests go, and so do the questions
+	// of runs that ended without dropping them (their replica died while
+	// they asked): nobody can answer those any more.
 	cutoff := time.Now().Add(-eventRetention).UnixMilli()
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_events WHERE at < $1`, cutoff)
 	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_cancels WHERE at < $1`, cutoff)
+	q.cfg.Store.Pool().Exec(ctx, `DELETE FROM run_questions q WHERE q.asked_at < $1
+		AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = q.run_id AND r.status = $2)`, cutoff, string(history.StatusRunning))
 }
 
 // RetryLostMessage is the error message of the retry of a lost run
