@@ -96,6 +96,16 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	}
 	l.warnUnboundLimits()
 	p.Warnings = d.Warnings()
+	if reg != nil {
+		for _, e := range reg.List("") {
+			if e.Spec.Unsandboxed {
+				if p.unsandboxed == nil {
+					p.unsandboxed = map[string]bool{}
+				}
+				p.unsandboxed[e.Spec.Name] = true
+			}
+		}
+	}
 	return p, nil
 }
 

@@ -30,6 +30,10 @@ type Policy struct {
 	// process.kill and may still start programs. Whoever loads the policy
 	// shows them.
 	Warnings yamlx.Diagnostics
+	// unsandboxed are the operations of the registry the policy was
+	// loaded with that start programs no sandbox holds (plugins): a role
+	// that requires a sandbox is denied them, as process.start.
+	unsandboxed map[string]bool
 }
 
 // Role is one role of a policy.

@@ -34,6 +34,7 @@ type Scope struct {
 	signalOthers bool
 	sandbox      *sandbox.Limits // nil: no sandbox required
 	hosts        []hostRule      // of the roles that set hosts:
+	unsandboxed  map[string]bool // operations no sandbox holds, besides process.start
 	// choice, when set, makes the scope a choice among the scopes of
 	// held roles, and the fields above are unused.
 	choice *choice
@@ -210,11 +211,21 @@ func (s *Scope) SandboxRequirement() *sandbox.Limits {
 // directory, cgroup or namespace can be tied to it.
 var unsandboxable = map[string]bool{"process.start": true}
 
+// unsandboxing sets the operations besides process.start that cannot run
+// in a sandbox (the policy's registry's plugins); it returns s.
+func (s *Scope) unsandboxing(ops map[string]bool) *Scope {
+	s.unsandboxed = ops
+	return s
+}
+
 // limit turns an allowing decision into a denial when the scope requires a
 // sandbox and op cannot run in one.
 func (s *Scope) limit(op string, d Decision) Decision {
-	if !d.Allowed || s.sandbox == nil || !unsandboxable[op] {
+	if !d.Allowed || s.sandbox == nil || !unsandboxable[op] && !s.unsandboxed[op] {
 		return d
+	}
+	if s.unsandboxed[op] {
+		return Decision{Rule: fmt.Sprintf("the role requires a sandbox %s, and %s runs its program unsandboxed (a plugin); run it under a role that requires no sandbox, or run the program with shell.exec and sandbox:", s.sandbox, op), Via: d.Via}
 	}
 	return Decision{Rule: fmt.Sprintf("the role requires a sandbox %s, and %s cannot run sandboxed; use shell.exec with sandbox: instead", s.sandbox, op), Via: d.Via}
 }

@@ -66,7 +66,7 @@ func (p *Policy) Subject(roles []string, pb *steps.Playbook) (*Subject, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.held = append(s.held, held{role: name, rules: rulesOf(rs), scope: newScope(rs)})
+		s.held = append(s.held, held{role: name, rules: rulesOf(rs), scope: newScope(rs).unsandboxing(p.unsandboxed)})
 	}
 	if pb != nil {
 		g, why := p.grantFor(direct, pb.File, pb.SHA256)
@@ -76,7 +76,7 @@ func (p *Policy) Subject(roles []string, pb *steps.Playbook) (*Subject, error) {
 			if err != nil {
 				return nil, err
 			}
-			s.grant, s.grantRoles, s.grantRules, s.grantScope = g, gr, rulesOf(gr), newScope(gr)
+			s.grant, s.grantRoles, s.grantRules, s.grantScope = g, gr, rulesOf(gr), newScope(gr).unsandboxing(p.unsandboxed)
 		}
 	}
 	return s, nil

@@ -111,6 +111,10 @@ type Spec struct {
 	// to Call.Output (and Call.ErrOutput); the engine sets those writers
 	// only for such operations.
 	StreamsOutput bool
+	// Unsandboxed says the operation starts a program on this host that
+	// no sandbox holds (a plugin's): a role that requires a sandbox
+	// (require_sandbox) may not run it.
+	Unsandboxed bool
 }
 
 // Category is the part of the name before the dot.

@@ -66,7 +66,9 @@ func newPlugin(m *Manifest, opt Options) (*Plugin, error) {
 	p := &Plugin{m: m, opt: opt, props: map[string]*jsonschema.Schema{}}
 	desc := strings.TrimSpace(m.Description) + fmt.Sprintf(" (plugin: %s)", m.File)
 	// Its stderr is shown live, as a shell step's is; its stdout is its result.
-	p.spec = ops.Spec{Name: m.Name, Description: desc, Risk: m.Risk, StreamsOutput: true}
+	// Its program runs as it is, never in a sandbox: a role that
+	// requires one may not run it.
+	p.spec = ops.Spec{Name: m.Name, Description: desc, Risk: m.Risk, StreamsOutput: true, Unsandboxed: true}
 	if m.Params != nil {
 		params, props, err := compileParams(m.Params)
 		if err != nil {
