@@ -252,6 +252,7 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 			m.Env = envNames(v, d)
 		case "params":
 			if m.Params = schemaOf(v, "params", d); m.Params != nil {
+				checkRequired(v, m.Params, d)
 				checkDefaults(v, m.Params, d)
 			}
 		case "output":

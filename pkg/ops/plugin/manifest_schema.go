@@ -46,10 +46,7 @@ func schemaOf(v *yaml.Node, what string, d *yamlx.Diags) map[string]any {
 // own schema refuses (enum, pattern, bounds), which would fail every step
 // that leaves the param out.
 func checkDefaults(n *yaml.Node, schema map[string]any, d *yamlx.Diags) {
-	params, err := paramsOf(schema)
-	if err != nil {
-		return // newPlugin reports it
-	}
+	params := paramsOf(schema)
 	_, props, err := compileParams(schema)
 	if err != nil {
 		return // schemaOf reported it
@@ -73,6 +70,26 @@ func checkDefaults(n *yaml.Node, schema map[string]any, d *yamlx.Diags) {
 				d.Add(pos, "params.properties.%s.default does not match the property's own schema: %s; give a default the property accepts, or none", pr.Name, outputProblems(err))
 			}
 		}
+	}
+}
+
+// checkRequired reports, at its place in the list, each name of the
+// params schema's required that is not one of its properties: unless the
+// schema says additionalProperties: true, no step could give such a
+// param, as unknown ones are refused.
+func checkRequired(n *yaml.Node, schema map[string]any, d *yamlx.Diags) {
+	if schema["additionalProperties"] == true {
+		return // the whole schema checks it when the step runs
+	}
+	props, _ := schema["properties"].(map[string]any)
+	list, _ := schema["required"].([]any)
+	for i, r := range list {
+		name, ok := r.(string)
+		if _, known := props[name]; !ok || known {
+			continue
+		}
+		d.Add(yamlx.PosOf(nodeAt(n, []string{"required", strconv.Itoa(i)})),
+			"params.required: %q is not among params.properties, and no step could give it; add it under properties, or remove it from required", name)
 	}
 }
 

@@ -75,9 +75,7 @@ func newPlugin(m *Manifest, opt Options) (*Plugin, error) {
 			return nil, err
 		}
 		p.params, p.props = params, props
-		if p.spec.Params, err = paramsOf(m.Params); err != nil {
-			return nil, err
-		}
+		p.spec.Params = paramsOf(m.Params)
 		p.spec.OpenParams = m.Params["additionalProperties"] == true
 	}
 	if m.Output != nil {
@@ -150,8 +148,9 @@ func compileParams(schema map[string]any) (*jsonschema.Schema, map[string]*jsons
 // paramsOf maps the top-level properties of a params schema to the
 // operation's parameters: their JSON type, required, default, enum,
 // bounds, description, and writeOnly as secret. A property of several or
-// no types takes any value; the whole schema still checks it.
-func paramsOf(schema map[string]any) ([]ops.Param, error) {
+// no types takes any value; the whole schema still checks it. A required
+// name that is not a property is ParseManifest's to refuse (checkRequired).
+func paramsOf(schema map[string]any) []ops.Param {
 	props, _ := schema["properties"].(map[string]any)
 	var required []string
 	if list, ok := schema["required"].([]any); ok {
@@ -159,11 +158,6 @@ func paramsOf(schema map[string]any) ([]ops.Param, error) {
 			if s, ok := r.(string); ok {
 				required = append(required, s)
 			}
-		}
-	}
-	for _, r := range required {
-		if _, ok := props[r]; !ok {
-			return nil, fmt.Errorf("params: %q is required but not among the properties", r)
 		}
 	}
 	var out []ops.Param
@@ -189,7 +183,7 @@ func paramsOf(schema map[string]any) ([]ops.Param, error) {
 		}
 		out = append(out, pr)
 	}
-	return out, nil
+	return out
 }
 
 func typeOf(s map[string]any) ops.Type {

@@ -1,0 +1,45 @@
+package plugin_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestRequiredNotAPropertyIsLocated: a name in params.required that is not
+// among the properties is reported at its place in the list, saying what
+// to do, and the other problems of the schema (a bad default) are reported
+// with it; with additionalProperties: true a step may give it, so it is
+// allowed.
+func TestRequiredNotAPropertyIsLocated(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "ok.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	write(t, dir, "r.yaml", "name: acme.r\n"+head+`params:
+  type: object
+  properties:
+    n: {type: integer, default: abc}
+  required: [n, m]
+`, 0o644)
+	write(t, dir, "open.yaml", "name: acme.open\n"+head+`params:
+  type: object
+  properties:
+    n: {type: integer}
+  required: [m]
+  additionalProperties: true
+`, 0o644)
+	reg, got := loadDiags(t, dir)
+	want := []string{
+		`r.yaml:10:33: params.properties.n.default: want an integer, got string`,
+		`r.yaml:11:17: params.required: "m" is not among params.properties, and no step could give it; add it under properties, or remove it from required`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("diagnostics:\n%s\nwant %d", strings.Join(got, "\n"), len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("diagnostic %d:\n got %s\nwant %s...", i, got[i], want[i])
+		}
+	}
+	if _, err := reg.Get("acme.open"); err != nil {
+		t.Errorf("the open manifest was not registered: %v", err)
+	}
+}
