@@ -153,7 +153,7 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 		cmd.Stderr = io.MultiWriter(o.stderr, live)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, ops.Errorf(ops.ClassExecution, "plugin %s: starting %s: %v", p.m.Name, p.m.Command[0], errors.Unwrap(err))
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s: %s", p.m.Name, startProblem(p.m.Command[0], err))
 	}
 	g := procgroup.New(cmd.Process.Pid, syscall.SIGTERM, p.grace())
 	stop := context.AfterFunc(ctx, g.Terminate)

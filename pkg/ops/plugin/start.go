@@ -1,0 +1,54 @@
+package plugin
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// startProblem says why the program could not be started, and what to do.
+// The kernel's words mislead for a script: "no such file or directory"
+// when the program is there but its #! interpreter is not, and "exec
+// format error" for a script without a #! line.
+func startProblem(prog string, err error) string {
+	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ENOEXEC) {
+		if first, ok := firstLine(prog); ok {
+			interp, isScript := strings.CutPrefix(first, "#!")
+			switch {
+			case isScript && errors.Is(err, syscall.ENOENT):
+				fields := strings.Fields(interp)
+				name := strings.TrimSpace(interp)
+				if len(fields) > 0 {
+					name = fields[0]
+				}
+				return fmt.Sprintf("%s starts with #!%s, and its interpreter %s was not found; fix the #! line, or install the interpreter", prog, strings.TrimSpace(interp), name)
+			case !isScript && errors.Is(err, syscall.ENOEXEC):
+				return fmt.Sprintf("%s is neither a program for this system nor a script with a #! line; add one, like #!/bin/sh, as its first line", prog)
+			}
+		}
+	}
+	if u := errors.Unwrap(err); u != nil {
+		err = u
+	}
+	return fmt.Sprintf("starting %s: %v", prog, err)
+}
+
+// firstLine reads the first line of the file (at most 256 bytes); false
+// when it cannot be read.
+func firstLine(path string) (string, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	b, err := bufio.NewReader(io.LimitReader(f, 256)).ReadBytes('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", false
+	}
+	return string(bytes.TrimRight(b, "\r\n")), true
+}

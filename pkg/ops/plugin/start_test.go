@@ -1,0 +1,55 @@
+package plugin_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/plugin"
+)
+
+// TestStartFailureSaysWhy: a program the system cannot start is told
+// plainly, not in the kernel's words: a missing #! interpreter is not "no
+// such file or directory" about a program that is there, and a script
+// without a #! line is not an "exec format error".
+func TestStartFailureSaysWhy(t *testing.T) {
+	for _, tc := range []struct {
+		name, program string
+		want          []string
+	}{
+		{"missing interpreter", "#!/nonexistent/python9 -u\nprint('{}')\n",
+			[]string{"p.prog starts with #!/nonexistent/python9 -u, and its interpreter /nonexistent/python9 was not found; fix the #! line, or install the interpreter"}},
+		{"no #! line", "echo '{}'\n",
+			[]string{"p.prog is neither a program for this system nor a script with a #! line; add one, like #!/bin/sh, as its first line"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, dir, "p.prog", tc.program, 0o755)
+			write(t, dir, "p.yaml", "version: 1\nname: acme.p\ncategory: acme\ndescription: A test.\nrisk: read\ncommand: [./p.prog]\n", 0o644)
+			reg := registry(t, dir, plugin.Options{})
+			_, err := opstest.Execute(reg, callCtx(), "acme.p", nil)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not say %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+	// A program removed since the plugins were loaded is still told so.
+	dir := t.TempDir()
+	prog := write(t, dir, "p.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	write(t, dir, "p.yaml", "version: 1\nname: acme.p\ncategory: acme\ndescription: A test.\nrisk: read\ncommand: [./p.prog]\n", 0o644)
+	reg := registry(t, dir, plugin.Options{})
+	if err := os.Remove(prog); err != nil {
+		t.Fatal(err)
+	}
+	_, err := opstest.Execute(reg, callCtx(), "acme.p", nil)
+	if want := "starting " + filepath.Join(dir, "p.prog") + ": no such file or directory"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
