@@ -264,6 +264,9 @@ func paramDefault(p *ops.Param) string {
 	if p.Default == nil {
 		return "-"
 	}
+	if p.Secret {
+		return "***" // a credential: not on a terminal, a CI log
+	}
 	return formatValue(p.Default)
 }
 

@@ -47,7 +47,9 @@ func paramsSchema(s *ops.Spec) map[string]any {
 		if p.Description != "" {
 			sch["description"] = p.Description
 		}
-		if p.Default != nil {
+		// A secret's default is a credential: any caller who may list
+		// the operations would read it.
+		if p.Default != nil && !p.Secret {
 			sch["default"] = p.Default
 		}
 		if len(p.Enum) > 0 {
