@@ -252,12 +252,13 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 			m.Env = envNames(v, d)
 		case "params":
 			if m.Params = schemaOf(v, "params", d); m.Params != nil {
+				checkWriteOnly(v, "params", d)
 				checkRequired(v, m.Params, d)
 				checkDefaults(v, m.Params, d)
 			}
 		case "output":
 			if m.Output = schemaOf(v, "output", d); m.Output != nil {
-				checkWriteOnly(v, d)
+				checkWriteOnly(v, "output", d)
 			}
 		}
 	})

@@ -93,12 +93,13 @@ func checkRequired(n *yaml.Node, schema map[string]any, d *yamlx.Diags) {
 	}
 }
 
-// checkWriteOnly refuses writeOnly: true anywhere in an output schema but
-// on a top-level property: only a top-level field can be masked as a
-// whole (Spec.SecretOutputs), and a nested one silently left in clear
-// would be worse than an error. It does not follow aliases further than
-// the manifest's node limit.
-func checkWriteOnly(n *yaml.Node, d *yamlx.Diags) {
+// checkWriteOnly refuses writeOnly: true anywhere in the params or output
+// schema (what) but on a top-level property: only a top-level param or
+// field can be masked as a whole (Param.Secret, Spec.SecretOutputs), and a
+// nested one silently left in clear, in the audit log, history or the
+// report, would be worse than an error. It does not follow aliases
+// further than the manifest's node limit.
+func checkWriteOnly(n *yaml.Node, what string, d *yamlx.Diags) {
 	budget := manifestLimits.MaxNodes
 	var walk func(n *yaml.Node, path []string)
 	walk = func(n *yaml.Node, path []string) {
@@ -119,8 +120,12 @@ func checkWriteOnly(n *yaml.Node, d *yamlx.Diags) {
 				var on bool
 				if !names && k.Value == "writeOnly" && yamlx.Deref(v).Decode(&on) == nil && on &&
 					!(len(path) == 2 && path[0] == "properties") {
-					where := strings.Join(append([]string{"output"}, path...), ".")
-					d.Add(yamlx.PosOf(k), "%s: writeOnly marks only a top-level output property secret, like output.properties.token.writeOnly; move the secret value to a top-level field of the output, or drop writeOnly", where)
+					where := strings.Join(append([]string{what}, path...), ".")
+					if what == "params" {
+						d.Add(yamlx.PosOf(k), "%s: writeOnly marks only a top-level params property secret, like params.properties.token.writeOnly; make the secret a param of its own, or drop writeOnly", where)
+					} else {
+						d.Add(yamlx.PosOf(k), "%s: writeOnly marks only a top-level output property secret, like output.properties.token.writeOnly; move the secret value to a top-level field of the output, or drop writeOnly", where)
+					}
 				}
 				walk(v, append(path[:len(path):len(path)], k.Value))
 			}
