@@ -2,12 +2,16 @@ package console
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
 
 // The playbooks of the schedule tests: a schedule whose step writes, so
@@ -90,5 +94,80 @@ func TestScheduleLastSlotsReadBesideTheNext(t *testing.T) {
 	link := eval[string](t, tb, `(() => { const a = document.querySelector('`+item+` a[href="/runs/`+blocker+`"]'); return a ? a.textContent : ''; })()`)
 	if link != blocker {
 		t.Errorf("the skipped slot links to the run it was skipped behind as %q; want %q", link, blocker)
+	}
+}
+
+// TestSchedulePauseKeepsTheFocus presses Pause and Resume with the
+// keyboard: the button is drawn again under its other name, and the focus
+// is on it, not dropped to the page's body, from where a keyboard or
+// screen reader user would start again at the top. So too when the list,
+// refreshing itself, shows the schedule paused by someone else under the
+// focus, and when the server refuses a pause (the policy changed since
+// the list was read) and both buttons are disabled: the focus goes to the
+// row's link.
+func TestSchedulePauseKeepsTheFocus(t *testing.T) {
+	b := browser(t, 4*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	row := `#schedules tr[data-schedule=nightly] `
+	do(t, ctx, "open the schedules", chromedp.Navigate(s.url+"/schedules"), chromedp.WaitVisible(chromedp.CSS(row+"button[data-action=pause]")))
+
+	do(t, ctx, "press Pause with Enter", chromedp.Focus(chromedp.CSS(row+"button[data-action=pause]")), chromedp.KeyEvent(kb.Enter))
+	waitFor(t, ctx, "Resume", `!!document.querySelector('`+row+`button[data-action=resume]:not([disabled]):not([aria-disabled])')`)
+	if got := eval[string](t, ctx, focused); got != "BUTTON Resume" {
+		t.Errorf("after Pause the focus is on %q, not Resume", got)
+	}
+	do(t, ctx, "press Resume with Enter", chromedp.KeyEvent(kb.Enter))
+	waitFor(t, ctx, "Pause", `!!document.querySelector('`+row+`button[data-action=pause]:not([disabled]):not([aria-disabled])')`)
+	if got := eval[string](t, ctx, focused); got != "BUTTON Pause" {
+		t.Errorf("after Resume the focus is on %q, not Pause", got)
+	}
+
+	// Paused by someone else: the list's own refresh turns the focused
+	// Pause into Resume.
+	if code, m := s.api("alice", "POST", "/api/v1/schedules/nightly/pause", nil); code != 200 {
+		t.Fatalf("pause as alice: %d %v", code, m)
+	}
+	waitFor(t, ctx, "the refresh to show Resume", `!!document.querySelector('`+row+`button[data-action=resume]')`)
+	if got := eval[string](t, ctx, focused); got != "BUTTON Resume" {
+		t.Errorf("after the refresh the focus is on %q, not Resume", got)
+	}
+
+	// The policy changes under the page: the page's reads of the list
+	// are held until the server has refused the resume, so that the
+	// button is still enabled when it is pressed.
+	do(t, ctx, "hold the list's reads", chromedp.Evaluate[chromedp.Void](`(() => {
+		const real = window.fetch;
+		let release;
+		const held = new Promise((r) => { release = r; });
+		window.__release = release;
+		window.fetch = async (input, opts) => {
+			if (opts && opts.method === 'POST') {
+				const res = await real(input, opts);
+				window.__answered = res.status;
+				return res;
+			}
+			if (new URL(String(input), location.href).pathname === '/api/v1/schedules') await held;
+			return real(input, opts);
+		};
+	})()`))
+	policy, err := auth.ParsePolicy(filepath.Join(t.TempDir(), "policy.yaml"), []byte("version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: read}\n  viewer: {max_risk: read}\n"), s.mgr.Service().Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.srv.Reload(server.State{Keys: ks, Policy: policy, Playbooks: s.pbs}); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "press Resume with Enter", chromedp.KeyEvent(kb.Enter))
+	waitFor(t, ctx, "the refusal", `window.__answered === 403`)
+	do(t, ctx, "let the list be read", chromedp.Evaluate[chromedp.Void](`window.__release()`))
+	waitFor(t, ctx, "Resume, disabled, and why", `!!document.querySelector('`+row+`button[data-action=resume][disabled]') && !!document.querySelector('#main .error[role=alert]')`)
+	if got := eval[string](t, ctx, focused); got != "A nightly" {
+		t.Errorf("after the refusal the focus is on %q, not the row's link", got)
 	}
 }

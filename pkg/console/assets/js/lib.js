@@ -77,17 +77,25 @@ export function refresh(el, ...children) {
 
 // refreshOr is refresh, and when the control that had the focus inside
 // el is not there again (gone, or disabled, as Cancel run is once
-// pressed), the focus goes to what fallback() gives, so that it never
+// pressed), the focus goes to what fallback(key) gives, so that it never
 // drops to the page's body, from where a keyboard or screen reader user
-// starts again at the top.
+// starts again at the top. key is the data-key of the row the control
+// was in (null when none), so that the focus can stay in the same row.
 export function refreshOr(el, fallback, ...children) {
   const a = document.activeElement;
   const had = a && a !== document.body && contains.call(el, a);
+  const row = had ? a.closest('[data-key]') : null;
+  const key = row ? row.getAttribute('data-key') : null;
   refresh(el, ...children);
   if (!had || (document.activeElement && document.activeElement !== document.body)) return el;
-  const to = fallback();
+  const to = fallback(key);
   if (to) to.focus();
   return el;
+}
+
+// rowOf is the row of el whose data-key is key, or null.
+export function rowOf(el, key) {
+  return key === null || key === undefined ? null : querySelector.call(el, '[data-key="' + CSS.escape(key) + '"]');
 }
 
 // firstControl is the first control in el that can take the focus, or

@@ -8,7 +8,7 @@
 // changed since the list was read) does the same for as long as the page
 // is shown.
 
-import { h, clear, refresh as keepFocus, api, badge, timeEl, zonedTimeEl, table, title, errorBox, toast, notNow, notNowText, retryDelay } from './lib.js';
+import { h, clear, refreshOr, rowOf, firstControl, api, badge, timeEl, zonedTimeEl, table, title, errorBox, toast, notNow, notNowText, retryDelay } from './lib.js';
 
 const REFRESH_MS = 10000;
 
@@ -25,10 +25,17 @@ export async function schedulesPage(ctx) {
   // the playbook), so one refusal stands for both.
   const refused = new Map();
 
+  // busy holds the playbooks whose pause or resume is on its way. Their
+  // button is marked aria-disabled and ignores presses, but is not
+  // disabled: a disabled button loses the focus at once, to the body.
+  const busy = new Set();
+
   const act = async (name, verb, button) => {
-    button.disabled = true;
+    if (busy.has(name)) return;
+    busy.add(name);
+    button.setAttribute('aria-disabled', 'true');
     try {
-      const s = await api('POST', '/api/v1/schedules/' + encodeURIComponent(name) + '/' + verb);
+      const s = await api('POST', '/api/v1/schedules/' + encodeURIComponent(name) + '/' + verb).finally(() => busy.delete(name));
       toast(verb === 'pause' ? name + ' is paused: its slots are skipped until it is resumed.' : name + ' is resumed from its next slot.');
       if (!s.changed) toast(name + ' was ' + (verb === 'pause' ? 'paused' : 'running') + ' already.');
       await refresh();
@@ -37,7 +44,7 @@ export async function schedulesPage(ctx) {
         refused.set(name, err.message);
         await refresh();
       } else {
-        button.disabled = false;
+        button.removeAttribute('aria-disabled');
       }
       if (err.status !== 401) clear(status, errorBox(err));
     }
@@ -48,7 +55,7 @@ export async function schedulesPage(ctx) {
     const why = refused.get(s.playbook) ??
       (s.may_act === false ? 'your roles may not run ' + s.playbook + ', so they may not pause or resume its schedule' : undefined);
     const id = 'refused-' + s.playbook;
-    return [h('button', { type: 'button', 'data-action': verb, disabled: why !== undefined, title: why,
+    return [h('button', { type: 'button', 'data-action': verb, disabled: why !== undefined, title: why, 'aria-disabled': busy.has(s.playbook) ? 'true' : null,
       'aria-describedby': why !== undefined ? id : null,
       onclick: (e) => act(s.playbook, verb, e.currentTarget) }, s.paused ? 'Resume' : 'Pause'),
     why !== undefined ? h('span', { class: 'muted small block refused', id }, (refused.has(s.playbook) ? 'Refused: ' : 'Not allowed: ') + why) : null];
@@ -69,7 +76,13 @@ export async function schedulesPage(ctx) {
       stale = false;
       clear(note, scheduler ? null : h('p', { class: 'note' },
         'This server does not fire schedules (--no-schedule). A pause here still holds for any scheduler on the same state dir.'));
-      keepFocus(list, schedules.length ? table({ text: 'Scheduled playbooks', hidden: true },
+      // The focus stays on the control that had it; a Pause that is now
+      // Resume (pressed, or paused by someone else) or that a refusal
+      // disabled gives it to the row's enabled button, else its link.
+      refreshOr(list, (key) => {
+        const row = rowOf(list, key);
+        return row && (row.querySelector('button[data-action]:not([disabled])') || firstControl(row));
+      }, schedules.length ? table({ text: 'Scheduled playbooks', hidden: true },
         ['Playbook', 'Schedule', 'Next', 'Last slots', 'State', 'Pause or resume'],
         schedules.map((s) => ({
           attrs: { 'data-schedule': s.playbook, 'data-key': s.playbook },
