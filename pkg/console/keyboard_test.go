@@ -100,3 +100,41 @@ func TestSkipLinkKeepsThePage(t *testing.T) {
 		t.Errorf("after the skip link:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestToastIsALiveRegionThroughout: the status line of short messages is
+// a live region that is there, empty, before the first message, and a
+// message only changes its text: a region shown and filled in the same
+// step is one that some screen readers do not say. Once the message has
+// gone, the region is there again, empty.
+func TestToastIsALiveRegionThroughout(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, testPlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"), chromedp.WaitVisible(chromedp.CSS("#runs-list")))
+	region := `(() => { const el = document.getElementById('toast');
+		return [el.getAttribute('role'), el.getAttribute('aria-live'), String(el.hidden), getComputedStyle(el).display !== 'none' ? 'displayed' : 'not displayed',
+			JSON.stringify(el.textContent)].join(' | '); })()`
+	if got, want := eval[string](t, ctx, region), `status | polite | false | displayed | ""`; got != want {
+		t.Errorf("before the first message, the region:\n got %s\nwant %s", got, want)
+	}
+	// What changes on the region, from now on, other than its text.
+	do(t, ctx, "watch the region", chromedp.Evaluate[chromedp.Void](`(() => {
+		const el = document.getElementById('toast');
+		window.__toast = el;
+		window.__changed = [];
+		new MutationObserver((ms) => { for (const m of ms) window.__changed.push(m.attributeName); }).observe(el, { attributes: true });
+	})()`))
+	do(t, ctx, "sign out", chromedp.Click(chromedp.ID("signout")))
+	waitFor(t, ctx, "the message", `document.getElementById('toast').textContent !== ''`)
+	if got, want := eval[string](t, ctx, region), `status | polite | false | displayed | "Signed out."`; got != want {
+		t.Errorf("with the message, the region:\n got %s\nwant %s", got, want)
+	}
+	waitFor(t, ctx, "the message to go", `document.getElementById('toast').textContent === ''`)
+	if got, want := eval[string](t, ctx, region), `status | polite | false | displayed | ""`; got != want {
+		t.Errorf("after the message, the region:\n got %s\nwant %s", got, want)
+	}
+	if got := eval[string](t, ctx, `(window.__toast === document.getElementById('toast') ? 'same' : 'replaced') + ' ' + window.__changed.join(',')`); got != "same " {
+		t.Errorf("the region was %q (same, and no attribute changed, wanted)", got)
+	}
+}

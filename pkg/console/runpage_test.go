@@ -92,7 +92,7 @@ func TestRunPageFacts(t *testing.T) {
 		do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id), chromedp.WaitVisible(chromedp.ID("cancel")))
 		waitFor(t, ctx, "the step to run", `!!document.querySelector('li.step[data-step=nap][data-status=running]')`)
 		cancelRun(t, ctx)
-		waitFor(t, ctx, "the toast", `!document.getElementById('toast').hidden`)
+		waitFor(t, ctx, "the toast", `document.getElementById('toast').textContent !== ''`)
 		if got := eval[string](t, ctx, `document.getElementById('toast').textContent`); got != "Cancelling: running steps are stopped, then on_cancel and finally run." {
 			t.Errorf("the toast: %q", got)
 		}

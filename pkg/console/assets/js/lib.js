@@ -416,13 +416,15 @@ export function errorBox(err) {
 let toastTimer = 0;
 
 // toast says something short in the status line, for screen readers too.
+// The line is a live region that is always there, empty between
+// messages (and then not seen): only its text changes, since a region
+// shown and filled in the same step is one some screen readers miss.
 export function toast(msg) {
   const el = document.getElementById('toast');
   if (!el) return;
   clear(el, msg);
-  el.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, 5000);
+  toastTimer = setTimeout(() => { clear(el); }, 5000);
 }
 
 // plural counts things: 1 step, 2 steps.
