@@ -271,3 +271,34 @@ func TestReloadsThatGuessNothing(t *testing.T) {
 		t.Errorf("the page of a blocked address: %q", got)
 	}
 }
+
+// TestSignInMarksAWrongKey: a wrong key leaves the key field marked
+// invalid and described by the error that says why, so that a screen
+// reader on the field says both; typing in the field again clears the
+// mark and the link, and the field is described by its hint alone.
+func TestSignInMarksAWrongKey(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, testPlaybooks)
+	ctx := tab(t, b)
+	field := `(() => { const k = document.getElementById('key'); const d = k.getAttribute('aria-describedby') || '';
+		return [k.getAttribute('aria-invalid') || '(valid)', d,
+			d.split(' ').map((id) => { const e = document.getElementById(id); return e ? e.textContent : '(no ' + id + ')'; }).join(' / ')].join(' | '); })()`
+	const hint = "Like ak_3q7z…, from arsenal-run keys new."
+	do(t, ctx, "open the console", chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.ID("key")))
+	if got, want := eval[string](t, ctx, field), "(valid) | key-hint | "+hint; got != want {
+		t.Errorf("before a sign-in, the key field:\n got %s\nwant %s", got, want)
+	}
+	do(t, ctx, "sign in with a wrong key", chromedp.SendKeys(chromedp.ID("key"), "ak_not-a-key-of-this-server"), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+	waitFor(t, ctx, "the error", `!!document.querySelector('#signin-status .error')`)
+	why := eval[string](t, ctx, `document.querySelector('#signin-status .error').textContent`)
+	if !strings.HasPrefix(why, "authentication: ") {
+		t.Errorf("the error says %q", why)
+	}
+	if got, want := eval[string](t, ctx, field), "true | signin-error key-hint | "+why+" / "+hint; got != want {
+		t.Errorf("after a wrong key, the key field:\n got %s\nwant %s", got, want)
+	}
+	do(t, ctx, "type in the field again", chromedp.SendKeys(chromedp.ID("key"), "a"))
+	if got, want := eval[string](t, ctx, field), "(valid) | key-hint | "+hint; got != want {
+		t.Errorf("once typed in again, the key field:\n got %s\nwant %s", got, want)
+	}
+}

@@ -8,7 +8,7 @@
 // and its reads are abandoned (ctx.get, ctx.signal), so that a late answer
 // never covers the page the address names, nor arms its buttons.
 
-import { h, clear, api, setSession, session, sameSession, onUnauthorized, onCSRFRefused, errorBox, toast, notNow, notNowPage } from './lib.js';
+import { h, on, clear, api, setSession, session, sameSession, onUnauthorized, onCSRFRefused, errorBox, toast, notNow, notNowPage } from './lib.js';
 
 import { runsPage } from './runs.js';
 import { runPage } from './run.js';
@@ -130,14 +130,23 @@ function signInPage() {
   showWho();
   history.replaceState(null, '', '/signin');
   document.title = 'Sign in · arsenal-run';
+  const described = ended ? 'signin-ended key-hint' : 'key-hint';
   const key = h('input', { id: 'key', name: 'key', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true,
-    'aria-describedby': ended ? 'signin-ended key-hint' : 'key-hint' });
+    'aria-describedby': described });
+  // A key the server refused marks the field invalid, described by why,
+  // until the user types in it again.
+  const valid = () => {
+    key.removeAttribute('aria-invalid');
+    key.setAttribute('aria-describedby', described);
+  };
+  on(key, 'input', valid);
   const status = h('div', { id: 'signin-status', 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
   const form = h('form', { id: 'signin', class: 'card narrow', onsubmit: async (e) => {
     e.preventDefault();
     button.disabled = true;
     clear(status);
+    valid();
     const value = key.value;
     key.value = '';
     try {
@@ -147,7 +156,15 @@ function signInPage() {
       showWho();
       go(afterSignIn === '/signin' ? '/runs' : afterSignIn, true);
     } catch (err) {
-      clear(status, errorBox(err));
+      const box = errorBox(err);
+      box.id = 'signin-error';
+      clear(status, box);
+      // The key's own fault (unknown, expired, empty), not the server's
+      // being busy or out of reach.
+      if (err.status === 401 || err.field === 'key') {
+        key.setAttribute('aria-invalid', 'true');
+        key.setAttribute('aria-describedby', 'signin-error ' + described);
+      }
       key.focus();
     } finally {
       button.disabled = false;
