@@ -171,3 +171,38 @@ func TestSchedulePauseKeepsTheFocus(t *testing.T) {
 		t.Errorf("after the refusal the focus is on %q, not the row's link", got)
 	}
 }
+
+// TestRunsListSaysWhyASlotDidNotRun: a scheduled slot that did not run
+// (skipped, missed) is a row of the runs list, and the row says its slot,
+// in the browser's time as the list's other times, and why it did not
+// run; one skipped behind a run still going links to that run.
+func TestRunsListSaysWhyASlotDidNotRun(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	slot := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
+	const blocker = "20260101T000000-0123456789abcdef0123456789abcdef"
+	skipped := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot, Outcome: history.SlotSkipped, At: slot, BlockedBy: blocker,
+		Message: "skipped: run " + blocker + " was still running (overlap: skip)"}
+	missed := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot.Add(time.Hour), Outcome: history.SlotMissed, At: slot.Add(time.Hour + time.Minute),
+		Message: "missed: no scheduler was running at the slot"}
+	if _, err := s.mgr.Service().History().ClaimSlots(context.Background(), []history.Slot{skipped, missed}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"), chromedp.WaitVisible(chromedp.CSS("#runs-list tr[data-status=missed]")))
+	row := func(status string) string {
+		return eval[string](t, ctx, `(() => { const r = document.querySelector('#runs-list tr[data-status=`+status+`] .slot-why');
+			if (!r) return '(nothing)';
+			const l = r.querySelector('a');
+			const tm = r.querySelector('time');
+			return [tm.getAttribute('datetime'), r.textContent.replace(tm.textContent, 'TIME'), l ? l.getAttribute('href') : '(no link)'].join(' | '); })()`)
+	}
+	at := func(t time.Time) string { return t.Format("2006-01-02T15:04:05.000Z") }
+	if got, want := row("skipped"), at(slot)+" | slot TIME: "+skipped.Message+"behind run "+blocker+" | /runs/"+blocker; got != want {
+		t.Errorf("the skipped slot's row:\n got %s\nwant %s", got, want)
+	}
+	if got, want := row("missed"), at(missed.Slot)+" | slot TIME: "+missed.Message+" | (no link)"; got != want {
+		t.Errorf("the missed slot's row:\n got %s\nwant %s", got, want)
+	}
+}

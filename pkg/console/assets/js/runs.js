@@ -8,7 +8,8 @@ const TRIGGERS = ['api', 'cli', 'schedule'];
 const REFRESH_MS = 2000;
 
 // runRows turns runs into table rows: status, playbook (a link to the
-// run, marked when it is a dry run), trigger, who, start and duration.
+// run, marked when it is a dry run; for a scheduled slot that did not
+// run, its slot and why), trigger, who, start and duration.
 export function runRows(runs) {
   const now = serverNow();
   return runs.map((r) => {
@@ -23,7 +24,7 @@ export function runRows(runs) {
         badge(shownStatus(r)),
         h('span', { class: 'run-name' }, h('a', { href: '/runs/' + encodeURIComponent(r.id) }, r.playbook),
           r.dry_run ? h('span', { class: 'dry-run', title: 'only read operations were executed' }, 'dry run') : null,
-          h('span', { class: 'muted id' }, r.id)),
+          h('span', { class: 'muted id' }, r.id), notRun(r)),
         r.trigger || 'cli',
         r.started_by || (r.trigger === 'schedule' ? 'scheduler' : h('span', { class: 'muted' }, '—')),
         timeEl(r.started_at),
@@ -31,6 +32,18 @@ export function runRows(runs) {
       ],
     };
   });
+}
+
+// notRun says, for a scheduled slot that did not run (skipped, missed),
+// its slot and why (the message of its row), with a link to the run it
+// was skipped behind; null for any other run.
+function notRun(r) {
+  if (r.status !== 'skipped' && r.status !== 'missed') return null;
+  const why = r.error && r.error.message;
+  if (!r.slot && !why) return null;
+  return h('span', { class: 'muted block slot-why' },
+    r.slot ? ['slot ', timeEl(r.slot), why ? ': ' : ''] : null, why || null,
+    r.blocked_by ? h('span', { class: 'block' }, 'behind run ', h('a', { href: '/runs/' + encodeURIComponent(r.blocked_by) }, r.blocked_by)) : null);
 }
 
 export const RUN_COLUMNS = ['Status', 'Playbook', 'Trigger', 'Who', 'Started', 'Duration'];
