@@ -95,6 +95,16 @@ func (v *liveView) tick() {
 	}
 }
 
+// follows names the run the view shows before any of its events comes: a
+// stream that a remote follow joins late, or resumes after a gap, may
+// begin past the run's run_started, and the view must still tell the
+// run's own steps from a sub-playbook's.
+func (v *liveView) follows(runID string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.runID = runID
+}
+
 // Event implements engine.Observer.
 func (v *liveView) Event(ev engine.Event) {
 	v.mu.Lock()

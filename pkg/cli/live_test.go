@@ -316,3 +316,20 @@ func TestLiveViewShowsTheStepsOwnDuration(t *testing.T) {
 		t.Errorf("want the step's own 5ms:\n%s", shown)
 	}
 }
+
+// TestLiveViewOfARemoteRunJoinedAfterItsStart: the stream of a remote
+// run may begin with a gap, past its run_started: the view, told the
+// run it follows, still shows its steps, and not a sub-playbook's.
+func TestLiveViewOfARemoteRunJoinedAfterItsStart(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	v.follows("r")
+	v.Event(engine.Event{Kind: engine.EventKind("dropped"), Dropped: 70000})
+	v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "sub", Step: "inner", Status: "succeeded", DurationMS: 3})
+	v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r", Step: "build", Status: "succeeded", DurationMS: 1500})
+	v.close()
+	shown := viewCodes.ReplaceAllString(out.String(), "")
+	if !regexp.MustCompile(`build +succeeded +1\.5s`).MatchString(shown) || strings.Contains(shown, "inner") {
+		t.Errorf("want the run's step build alone:\n%s", shown)
+	}
+}

@@ -393,10 +393,11 @@ func (r *remote) run(name string) int {
 	if r.o.follow {
 		if raw := stderr.swap(nil); r.e.canRedraw(raw) {
 			live = newLiveView(raw, r.e.paletteFor(raw), false, termWidth(raw))
+			live.follows(started.RunID)
 			stderr.swap(live)
 			obs = append(obs, live)
 		} else {
-			obs = append(obs, &plainView{w: r.e.stderr, started: map[string]time.Time{}})
+			obs = append(obs, &plainView{w: r.e.stderr, runID: started.RunID})
 		}
 	}
 	var asker *remoteAsker

@@ -225,44 +225,36 @@ func (i *idleReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// plainView prints a line per finished step, for a stream that is not a
-// terminal.
+// plainView prints a line per finished step of run runID, for a stream
+// that is not a terminal. It knows the run from the start: a stream it
+// joins late, or resumes after a gap, begins past the run's run_started,
+// and a step's start may be in the gap too, so a step's time is the one
+// its step_finished carries, as the report has it.
 type plainView struct {
-	w       io.Writer
-	runID   string
-	started map[string]time.Time
+	w     io.Writer
+	runID string
 }
 
 func (p *plainView) Event(ev engine.Event) {
-	if ev.Kind == engine.EventRunStarted && p.runID == "" {
-		p.runID = ev.RunID
-	}
-	if ev.RunID != p.runID {
+	if ev.Kind == KindDroppedEvent {
+		fmt.Fprintf(p.w, "(%d events were dropped)\n", ev.Dropped)
 		return
 	}
-	switch ev.Kind {
-	case engine.EventStepStarted:
-		p.started[ev.Step] = ev.Time
-	case engine.EventStepFinished:
-		var took time.Duration
-		if t, ok := p.started[ev.Step]; ok {
-			took = ev.Time.Sub(t)
-		}
-		st := report.Status(ev.Status)
-		// The step's id and error come from the server, and the error
-		// quotes what the run read: a pipe or a CI log shows them on a
-		// terminal all the same.
-		line := fmt.Sprintf("%s %-24s %-10s %s", report.Icon(st), termtext.Line(ev.Step), termtext.Line(string(st)), report.FormatMS(took.Milliseconds()))
-		if ev.Ignored {
-			line += "  " + report.IgnoredNote
-		}
-		if ev.Err != "" {
-			line += "  " + termtext.Line(firstLine(ev.Err))
-		}
-		fmt.Fprintln(p.w, line)
-	case KindDroppedEvent:
-		fmt.Fprintf(p.w, "(%d events were dropped)\n", ev.Dropped)
+	if ev.RunID != p.runID || ev.Kind != engine.EventStepFinished {
+		return // a sub-playbook's steps show in the report
 	}
+	st := report.Status(ev.Status)
+	// The step's id and error come from the server, and the error quotes
+	// what the run read: a pipe or a CI log shows them on a terminal all
+	// the same.
+	line := fmt.Sprintf("%s %-24s %-10s %s", report.Icon(st), termtext.Line(ev.Step), termtext.Line(string(st)), report.FormatMS(ev.DurationMS))
+	if ev.Ignored {
+		line += "  " + report.IgnoredNote
+	}
+	if ev.Err != "" {
+		line += "  " + termtext.Line(firstLine(ev.Err))
+	}
+	fmt.Fprintln(p.w, line)
 }
 
 // KindDroppedEvent is the kind of the stream's marker of dropped events.

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +18,7 @@ import (
 // run's own log lines remove them.
 func TestPlainFollowCleansTerminalControls(t *testing.T) {
 	var out strings.Builder
-	v := &plainView{w: &out, started: map[string]time.Time{}}
+	v := &plainView{w: &out, runID: "r1"}
 	evil := "\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b]0;owned\x07\x1b[2J\u009b31m\r"
 	now := time.Now()
 	v.Event(engine.Event{Kind: engine.EventRunStarted, RunID: "r1", Time: now})
@@ -27,5 +30,33 @@ func TestPlainFollowCleansTerminalControls(t *testing.T) {
 	}
 	if !strings.Contains(got, "probe") || !strings.Contains(got, "bad answer: end") {
 		t.Errorf("the step's line lost its text: %q", got)
+	}
+}
+
+// TestRemoteFollowShowsStepsAfterAGapAtTheStart: a run that printed more
+// events than the server keeps before the follow's stream was read (a
+// slow link, a proxy that held the request) begins with a dropped marker,
+// past its run_started and its steps' starts: each step the run goes on
+// to finish still gets its line, with the time it took.
+func TestRemoteFollowShowsStepsAfterAGapAtTheStart(t *testing.T) {
+	srv := fakeRunServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprint(w, "event: dropped\ndata: {\"kind\":\"dropped\",\"dropped\":70000}\n\n")
+		data, _ := json.Marshal(map[string]any{"seq": 70002, "kind": "step_finished", "run_id": fakeRunID, "step": "build",
+			"status": "succeeded", "attempts": 1, "duration_ms": 1500})
+		fmt.Fprintf(w, "id: 70002\nevent: step_finished\ndata: %s\n\n", data)
+		writeEvent(t, w, 70003, "run_finished")
+	})
+	r := runEnv(t, map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}, "remote", "run", "sleeper", "--follow")
+	r.want(t, ExitOK, []string{"succeeded"}, []string{"(70000 events were dropped)"})
+	line := ""
+	for l := range strings.Lines(r.stderr) {
+		if strings.Contains(l, "build") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "succeeded") || !strings.Contains(line, "1.5s") {
+		t.Errorf("no line for the step build, with its 1.5s, in:\n%s", r.stderr)
 	}
 }
