@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"sort"
@@ -45,7 +46,8 @@ type liveView struct {
 	width   int
 	runID   string
 	running map[string]*liveStep
-	drawn   int // lines of the block on screen
+	shown   map[string]bool // the steps whose step_finished is on screen (stepKey)
+	drawn   int             // lines of the block on screen
 	paused  bool
 	held    []string // lines printed while paused, shown on resume
 	pending []byte   // a line others began to write and did not end (Write)
@@ -73,7 +75,7 @@ func newLiveView(w io.Writer, p palette, quiet bool, width int) *liveView {
 	if width <= 20 {
 		width = 100
 	}
-	v := &liveView{w: w, p: p, quiet: quiet, width: width, running: map[string]*liveStep{}, stop: make(chan struct{})}
+	v := &liveView{w: w, p: p, quiet: quiet, width: width, running: map[string]*liveStep{}, shown: map[string]bool{}, stop: make(chan struct{})}
 	v.wg.Add(1)
 	go v.tick()
 	return v
@@ -122,6 +124,9 @@ func (v *liveView) Event(ev engine.Event) {
 	}
 	switch ev.Kind {
 	case engine.EventStepStarted:
+		if v.shown[stepKey(ev)] {
+			return // told again: see stepKey
+		}
 		s := v.running[ev.Step]
 		if s == nil {
 			s = &liveStep{start: ev.Time, name: ev.Name}
@@ -140,8 +145,20 @@ func (v *liveView) Event(ev engine.Event) {
 	case engine.EventLog:
 		v.log(ev)
 	case engine.EventStepFinished:
-		v.finished(ev)
+		if k := stepKey(ev); !v.shown[k] {
+			v.shown[k] = true
+			v.finished(ev)
+		}
 	}
+}
+
+// stepKey names a step of the run for the views, which show each step's
+// end once: a run has one step_finished per step, but a remote follow
+// that resumes on a server restarted since reads the run's stream rebuilt
+// from its report, which tells again the steps it had shown. A step
+// without a section is one of steps.
+func stepKey(ev engine.Event) string {
+	return cmp.Or(ev.Section, "steps") + "/" + ev.Step
 }
 
 // log keeps a process output line for its step, or prints a control.log

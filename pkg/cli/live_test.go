@@ -333,3 +333,25 @@ func TestLiveViewOfARemoteRunJoinedAfterItsStart(t *testing.T) {
 		t.Errorf("want the run's step build alone:\n%s", shown)
 	}
 }
+
+// TestLiveViewShowsAStepOnce: a stream rebuilt from the report (a server
+// restarted while a remote follow read it) tells again a step the view
+// showed; it is not shown again, nor drawn as running.
+func TestLiveViewShowsAStepOnce(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	v.follows("r")
+	for range 2 {
+		v.Event(engine.Event{Kind: engine.EventStepStarted, RunID: "r", Section: "steps", Step: "build"})
+		v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r", Section: "steps", Step: "build", Status: "succeeded", DurationMS: 1500})
+	}
+	v.Event(engine.Event{Kind: engine.EventStepStarted, RunID: "r", Section: "steps", Step: "build"})
+	v.mu.Lock()
+	running := len(v.running)
+	v.mu.Unlock()
+	v.close()
+	shown := viewCodes.ReplaceAllString(out.String(), "")
+	if n := len(regexp.MustCompile(`build +succeeded`).FindAllString(shown, -1)); n != 1 || running != 0 {
+		t.Errorf("the step build is shown %d times, %d steps drawn as running:\n%s", n, running, shown)
+	}
+}

@@ -233,6 +233,7 @@ func (i *idleReader) Read(p []byte) (int, error) {
 type plainView struct {
 	w     io.Writer
 	runID string
+	shown map[string]bool // the steps whose line is printed (stepKey)
 }
 
 func (p *plainView) Event(ev engine.Event) {
@@ -243,6 +244,13 @@ func (p *plainView) Event(ev engine.Event) {
 	if ev.RunID != p.runID || ev.Kind != engine.EventStepFinished {
 		return // a sub-playbook's steps show in the report
 	}
+	if p.shown[stepKey(ev)] {
+		return
+	}
+	if p.shown == nil {
+		p.shown = map[string]bool{}
+	}
+	p.shown[stepKey(ev)] = true
 	st := report.Status(ev.Status)
 	// The step's id and error come from the server, and the error quotes
 	// what the run read: a pipe or a CI log shows them on a terminal all

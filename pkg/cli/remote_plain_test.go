@@ -60,3 +60,32 @@ func TestRemoteFollowShowsStepsAfterAGapAtTheStart(t *testing.T) {
 		t.Errorf("no line for the step build, with its 1.5s, in:\n%s", r.stderr)
 	}
 }
+
+// TestRemoteFollowShowsAStepOnceAcrossARestart: a server restarted while
+// the run was followed tells the run again from its report, from id 1,
+// with the steps the follow had shown: each step's line is printed once.
+func TestRemoteFollowShowsAStepOnceAcrossARestart(t *testing.T) {
+	quickReconnects(t)
+	step := func(w http.ResponseWriter, seq uint64, kind, id string) {
+		data, _ := json.Marshal(map[string]any{"seq": seq, "kind": kind, "run_id": fakeRunID, "step": id, "section": "steps", "status": "succeeded", "duration_ms": 2000})
+		fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", seq, kind, data)
+	}
+	srv := fakeRunServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		writeEvent(t, w, 1, "run_started")
+		step(w, 2, "step_started", "first")
+		step(w, 3, "step_finished", "first")
+		step(w, 4, "step_started", "second")
+		if r.Header.Get("Last-Event-ID") == "" {
+			return // the server stops
+		}
+		step(w, 5, "step_finished", "second") // told again, from the report
+		writeEvent(t, w, 6, "run_finished")
+	})
+	r := runEnv(t, map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}, "remote", "run", "sleeper", "--follow")
+	r.want(t, ExitOK, []string{"succeeded"}, []string{"second"})
+	if n := strings.Count(r.stderr, "first"); n != 1 {
+		t.Errorf("the step first is shown %d times, want once:\n%s", n, r.stderr)
+	}
+}
