@@ -3,7 +3,8 @@
 // to execute one (authorized, audited and recorded by the server like a
 // one-step playbook).
 
-import { h, clear, api, title, errorBox, field, text, uid, fmtMS } from './lib.js';
+import { h, clear, api, title, errorBox, text, uid, fmtMS } from './lib.js';
+import { field } from './form.js';
 
 export async function operationsPage(ctx) {
   const { operations } = await ctx.get('/api/v1/operations');

@@ -4,7 +4,8 @@
 // before Run can be pressed, and the server's validation messages by the
 // field they are about.
 
-import { h, clear, add, on, api, badge, shownStatus, timeEl, table, title, errorBox, field, debounce, text, plural, session, notNow, notNowPage } from './lib.js';
+import { h, clear, add, on, api, badge, shownStatus, timeEl, table, title, errorBox, debounce, text, plural, session, notNow, notNowPage } from './lib.js';
+import { field } from './form.js';
 import { runRows, RUN_COLUMNS } from './runs.js';
 
 export async function playbooksPage(ctx) {
