@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -15,48 +14,6 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
-
-func reportCommand() *command {
-	return &command{
-		name:     "report",
-		summary:  "render a saved run report",
-		synopsis: "report show REPORT.json [--format text|markdown|junit|html|json]",
-		help: `Render a JSON report written by 'run --report' (or kept under a state dir) as
-text, Markdown, JUnit XML, self-contained HTML or JSON, to stdout.`,
-		exits: "0 rendered; 2 bad usage or not a report.",
-		run:   runReport,
-	}
-}
-
-func runReport(e *env, args []string) int {
-	c := reportCommand()
-	fs := newFlags(e, c)
-	format := fs.String("format", "text", "render as `FORMAT`: "+strings.Join(report.Formats, ", "))
-	pos, code, ok := fs.parse(args)
-	if !ok {
-		return code
-	}
-	if len(pos) != 2 || pos[0] != "show" {
-		return fs.usageError("write it as 'report show REPORT.json'")
-	}
-	if !contains(report.Formats, *format) {
-		return fs.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, report.Formats), strings.Join(report.Formats, ", "))
-	}
-	rep, err := report.Read(pos[1])
-	if err != nil {
-		e.errorf("%v", err)
-		return ExitUsage
-	}
-	// Rendered whole first: an error here is the report's; one writing it
-	// out is Main's to report.
-	var b bytes.Buffer
-	if err := report.Render(&b, rep, *format); err != nil {
-		e.errorf("%v", err)
-		return ExitFailed
-	}
-	e.stdout.Write(b.Bytes())
-	return ExitOK
-}
 
 // defaultStateDir is where history lives without --state-dir:
 // $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run, else

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+func reportCommand() *command {
+	return &command{
+		name:     "report",
+		summary:  "render a saved run report",
+		synopsis: "report show REPORT.json|RUN_ID [--format text|markdown|junit|html|json] [--state-dir DIR | --state URL]",
+		help: `Render a JSON report written by 'run --report', or the report of a run the
+state recorded, given by its id (or the start of it, as 'history' lists it),
+as text, Markdown, JUnit XML, self-contained HTML or JSON, to stdout.`,
+		exits: "0 rendered; 1 the recorded report could not be read; 2 bad usage, no such run or report, or not a report.",
+		run:   runReport,
+	}
+}
+
+// runIDShape is what a run id, or its start as 'history' shows it, looks
+// like: a date and time, then a dash and hex. A file is never taken for
+// one when it exists.
+var runIDShape = regexp.MustCompile(`^\d{8}T\d{6}(-[0-9a-f]*)?$`)
+
+func runReport(e *env, args []string) int {
+	c := reportCommand()
+	flags := newFlags(e, c)
+	format := flags.String("format", "text", "render as `FORMAT`: "+strings.Join(report.Formats, ", "))
+	var sf stateFlags
+	sf.addForReading(flags, "with a RUN_ID, the state "+strings.TrimPrefix(readStateDirUsage, "the state "))
+	pos, code, ok := flags.parse(args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 2 || pos[0] != "show" {
+		return flags.usageError("write it as 'report show REPORT.json' or 'report show RUN_ID'")
+	}
+	if !contains(report.Formats, *format) {
+		return flags.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, report.Formats), strings.Join(report.Formats, ", "))
+	}
+	var rep *report.Report
+	if _, err := os.Stat(pos[1]); errors.Is(err, fs.ErrNotExist) && runIDShape.MatchString(pos[1]) {
+		if rep, code = recordedReport(e, c, &sf, flags, pos[1]); rep == nil {
+			return code
+		}
+	} else {
+		r, err := report.Read(pos[1])
+		if errors.Is(err, fs.ErrNotExist) {
+			e.errorf("%v; give the REPORT.json that 'run --report' wrote, or a run id that 'history' lists", err)
+			return ExitUsage
+		}
+		if err != nil {
+			e.errorf("%v", err)
+			return ExitUsage
+		}
+		rep = r
+	}
+	// Rendered whole first: an error here is the report's; one writing it
+	// out is Main's to report.
+	var b bytes.Buffer
+	if err := report.Render(&b, rep, *format); err != nil {
+		e.errorf("%v", err)
+		return ExitFailed
+	}
+	e.stdout.Write(b.Bytes())
+	return ExitOK
+}
+
+// recordedReport reads the report of the run id (or its start) names from
+// the state the flags give, or says why there is none and returns the
+// exit code.
+func recordedReport(e *env, c *command, sf *stateFlags, flags *flagSet, id string) (*report.Report, int) {
+	spec, ok := sf.spec(flags, true)
+	if !ok {
+		return nil, ExitUsage
+	}
+	st, ok := openStore(e, c, spec)
+	if !ok {
+		return nil, ExitUsage
+	}
+	defer st.Close()
+	ctx := context.Background()
+	run, err := st.Get(ctx, id)
+	if errors.Is(err, history.ErrNotFound) {
+		run, err = runByPrefix(ctx, st, id)
+	}
+	var amb ambiguousPrefix
+	switch {
+	case errors.As(err, &amb):
+		fmt.Fprintf(e.stderr, "%s report: %v; give more of the id\n", program, err)
+		return nil, ExitUsage
+	case errors.Is(err, history.ErrNotFound):
+		fmt.Fprintf(e.stderr, "%s report: no file %s, and no run of that id in %s; 'history' lists the run ids\n", program, id, sf.name(spec))
+		return nil, ExitUsage
+	case err != nil:
+		e.errorf("report: %v", err)
+		return nil, ExitFailed
+	}
+	data, err := st.ReadReport(ctx, run.ID)
+	switch {
+	case errors.Is(err, history.ErrNotFound) && run.Status == history.StatusRunning:
+		fmt.Fprintf(e.stderr, "%s report: run %s is still running, and its report is written when it ends; 'history show %s' shows its steps so far\n", program, run.ID, run.ID)
+		return nil, ExitUsage
+	case errors.Is(err, history.ErrNotFound):
+		fmt.Fprintf(e.stderr, "%s report: run %s (%s) has no report; 'history show %s' shows the steps it recorded\n", program, run.ID, run.Status, run.ID)
+		return nil, ExitUsage
+	case err != nil:
+		e.errorf("report: run %s: %v", run.ID, err)
+		return nil, ExitFailed
+	}
+	rep, err := report.Decode(data)
+	if err != nil {
+		e.errorf("report: run %s: %v", run.ID, err)
+		return nil, ExitUsage
+	}
+	return rep, ExitOK
+}

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestReportShowTakesARunID: `report show` renders the report of a run the
+// state recorded, given its id or the start of it as 'history' lists it,
+// so that reading last night's failure as HTML or JUnit needs no path into
+// the state dir; a file of that name wins, and an id no run has, or a run
+// without a report, says what to do.
+func TestReportShowTakesARunID(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "nightly.yaml", "version: 1\nname: nightly\nsteps:\n  - {id: backup, op: control.noop}\n")
+	if res := runMain(t, "run", pb, "--state-dir", state, "--log-format", "json"); res.code != ExitOK {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	var runs []struct {
+		ID string `json:"id"`
+	}
+	if res := runMain(t, "history", "--state-dir", state, "--json"); json.Unmarshal([]byte(res.stdout), &runs) != nil || len(runs) != 1 {
+		t.Fatalf("history --json: %s%s", res.stdout, res.stderr)
+	}
+	id := runs[0].ID
+	runMain(t, "report", "show", id, "--state-dir", state).want(t, ExitOK, []string{"nightly succeeded", "run " + id, "backup"}, nil)
+	runMain(t, "report", "show", id[:len("20060102T150405-")+2], "--state-dir", state, "--format", "junit").
+		want(t, ExitOK, []string{`<testsuites name="nightly" tests="1"`}, nil)
+	t.Setenv("ARSENAL_STATE_DIR", state)
+	runMain(t, "report", "show", id, "--format", "markdown").want(t, ExitOK, []string{"`nightly` succeeded"}, nil)
+
+	runMain(t, "report", "show", "19990101T000000", "--state-dir", state).
+		want(t, ExitUsage, nil, []string{"no file 19990101T000000, and no run of that id in --state-dir " + state + "; 'history' lists the run ids"})
+	runMain(t, "report", "show", filepath.Join(dir, "gone.json")).
+		want(t, ExitUsage, nil, []string{"no such file or directory; give the REPORT.json that 'run --report' wrote, or a run id that 'history' lists"})
+
+	if err := os.Remove(filepath.Join(state, "reports", id+".json")); err != nil {
+		t.Fatal(err)
+	}
+	runMain(t, "report", "show", id, "--state-dir", state).
+		want(t, ExitUsage, nil, []string{"run " + id + " (succeeded) has no report; 'history show " + id + "' shows the steps it recorded"})
+
+	// A file named like a run id is read as the file it is.
+	if err := os.WriteFile(filepath.Join(dir, "20261205T101057"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	runMain(t, "report", "show", "20261205T101057", "--state-dir", state).want(t, ExitUsage, nil, []string{"20261205T101057: report_version"})
+}
