@@ -214,6 +214,9 @@ func (r *Registry) Get(name string) (*Entry, error) {
 }
 
 func (r *Registry) unknown(name string) error {
+	if hint := r.othersHint(name); hint != "" {
+		return fmt.Errorf("%w %q%s; see 'arsenal-run ops list'", ErrUnknownOp, name, hint)
+	}
 	hint := ""
 	if c, _, ok := strings.Cut(name, "."); ok && c != "" && len(r.List(c)) == 0 {
 		// A whole category missing is most often a plugin not loaded,

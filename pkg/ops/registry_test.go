@@ -515,3 +515,24 @@ func TestInvokeNeedsTheChain(t *testing.T) {
 		t.Errorf("the chain's token did not run it: %v", err)
 	}
 }
+
+// TestGetNamesWhatOtherToolsCallAnOp: `op: debug` or `op: shell`, as
+// Ansible and shell habit write a task, names the operation that does it
+// here and how to write it, though no spelling leads there; only an
+// operation that is registered is named.
+func TestGetNamesWhatOtherToolsCallAnOp(t *testing.T) {
+	r := ops.NewRegistry()
+	if err := control.Register(r); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, want string }{
+		{"debug", `unknown operation "debug"; for what debug does elsewhere, write op: control.log, with: {message: ...}; see 'arsenal-run ops list'`},
+		{"set_fact", `write op: control.set, with: {name: value}`},
+		{"shell", `unknown operation "shell"; see 'arsenal-run ops list'`},
+	} {
+		_, err := r.Get(tc.name)
+		if !errors.Is(err, ops.ErrUnknownOp) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Get(%q) = %v; want ErrUnknownOp with %q", tc.name, err, tc.want)
+		}
+	}
+}
