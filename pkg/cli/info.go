@@ -32,7 +32,7 @@ func versionCommand() *command {
 		name:     "version",
 		summary:  "print the version",
 		synopsis: "version",
-		help:     "Print the version of arsenal-run and the Go release and platform it was built for.",
+		help:     "Print the version of arsenal-run, and the Go release and platform it was\nbuilt for.",
 		exits:    "0 printed; 2 bad usage.",
 		run: func(e *env, args []string) int {
 			fs := newFlags(e, versionCommand())
@@ -54,8 +54,8 @@ func schemaCommand() *command {
 		name:     "schema",
 		summary:  "print the JSON Schema of playbooks, reports, policies, inventories or keys files",
 		synopsis: "schema " + strings.Join(schema.Names(), "|"),
-		help: `Print a JSON Schema (draft 2020-12) to stdout. Editors use the playbook schema for
-completion and checks, e.g. with the YAML language server:
+		help: `Print a JSON Schema (draft 2020-12) to stdout. Editors use the playbook schema
+for completion and checks, e.g. with the YAML language server:
 
   # yaml-language-server: $schema=playbook.schema.json
 

@@ -30,18 +30,17 @@ remote --server URL exec OP [--param k=v]... [--timeout D]
 remote --server URL run NAME [--input k=v]... [--dry-run] [--wait] [--follow] [--yes]
 remote --server URL runs [--playbook P] [--status S] [--limit N]
 remote --server URL cancel ID`,
-		help: `Call the REST API of 'arsenal-run serve' (docs/server.md), so that a CI job or a chat
-bot can run an operation or a runbook on a host without shell access to it.
+		help: `Call the REST API of 'arsenal-run serve' (docs/server.md), so that a CI job or a
+chat bot can run an operation or a runbook on a host without shell access to it.
 The key is read from the environment variable named by --key-env (default
 ARSENAL_API_KEY), never from the command line. --server defaults to
 $ARSENAL_SERVER. Values of --param are JSON when they parse as JSON (numbers,
 true, lists), else strings. Values of --input are converted to the type the
 playbook declares for the input, as 'run' converts them (who=123 is text for a
 string input); an input it does not declare goes as JSON or string, for the
-server to name. 'run --follow' shows the run's events
-as 'run' does and exits with the run's exit code; 'run --wait' only waits.
-On a terminal, 'run --follow' asks the run's confirm: questions there;
-'run --yes' answers yes to each.`,
+server to name. 'run --follow' shows the run's events as 'run' does and exits
+with the run's exit code; 'run --wait' only waits. On a terminal, 'run --follow'
+asks the run's confirm: questions there; 'run --yes' answers yes to each.`,
 		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage or a request the server refused as invalid (400, 404, 409, 413); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP, or a second such signal.",
 		run:   runRemote,
 	}

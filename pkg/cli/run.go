@@ -39,15 +39,16 @@ run PLAYBOOK --list`,
 		help: `Validate a playbook, authorize every step for the caller's roles, then run it.
 Nothing runs unless the whole playbook validates and every step is allowed;
 --dry-run executes only read operations, goes on despite denials, marks each
-step allowed or denied and exits 3 if any would be denied. On a terminal the run shows live progress; otherwise it logs plain lines
-(JSON lines with --log-format json). The end of every run prints a summary;
-the JSON report goes to --report (and under --state-dir), written atomically
-even when the run fails or is cancelled. Every report path is checked before
-the run starts: it must be a regular file or a new one, not a file the run
-reads, in a directory that can be created and written. SIGINT, SIGTERM or
-SIGHUP cancels the run: running steps are cancelled, finally runs, the report is
-written. A second signal within a second is the same request; one after
-that exits at once, writing a cancelled report if it can within 500ms.
+step allowed or denied and exits 3 if any would be denied. On a terminal the run
+shows live progress; otherwise it logs plain lines (JSON lines with --log-format
+json). The end of every run prints a summary; the JSON report goes to --report
+(and under --state-dir), written atomically even when the run fails or is
+cancelled. Every report path is checked before the run starts: it must be a
+regular file or a new one, not a file the run reads, in a directory that can be
+created and written. SIGINT, SIGTERM or SIGHUP cancels the run: running steps
+are cancelled, finally runs, the report is written. A second signal within a
+second is the same request; one after that exits at once, writing a cancelled
+report if it can within 500ms.
 
 --list prints the steps with their needs and conditions and runs nothing.
 --from STEP runs STEP and every step that depends on it; --only STEP runs

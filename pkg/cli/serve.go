@@ -61,23 +61,23 @@ func serveCommand() *command {
     [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--secure-cookie] [--no-console] [--plugins DIR]
     [--keep-runs N] [--keep-days D]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
-client certificate with --client-ca, maps to roles through the keys file, and the
-policy decides per operation. The web console (docs/console.md) is served at /
-unless --no-console; its users sign in with a key once and get a session that
-lasts --session-ttl. Every execute and run is preflighted, audited in
-STATE-DIR/audit.log (or --audit-log) and recorded in history. With --state URL
-the history, slots, cache and reports live in a PostgreSQL database that several
-serve processes share (docs/ha.md). With --playbooks DIR the playbooks
-there can be run through the API, and those with a schedule: run on it too unless
---no-schedule. Runs see only the environment variables named by --env-passthrough.
---keep-runs and --keep-days prune the history as for schedule: after every
-run, and, for the operations executed through the API, at start and every
-minute. SIGHUP reloads keys, policy and playbooks, all or nothing, and the TLS
-certificate, key and client CA, all or nothing apart. SIGTERM stops
-accepting, drains requests in flight for up to --grace, cancels the runs still
-going (their finally steps run; they are recorded cancelled) and exits 0.
-Every line on standard error is a zerolog line: console lines for people
-(coloured on a terminal) or, with --log-format json, JSON lines for a log
+client certificate with --client-ca, maps to roles through the keys file, and
+the policy decides per operation. The web console (docs/console.md) is served at
+the root path unless --no-console; its users sign in with a key once and get a
+session that lasts --session-ttl. Every execute and run is preflighted, audited
+in STATE-DIR/audit.log (or --audit-log) and recorded in history. With --state
+URL the history, slots, cache and reports live in a PostgreSQL database that
+several serve processes share (docs/ha.md). With --playbooks DIR the playbooks
+there can be run through the API, and those with a schedule: run on it too
+unless --no-schedule. Runs see only the environment variables named by
+--env-passthrough. --keep-runs and --keep-days prune the history as for
+schedule: after every run, and, for the operations executed through the API, at
+start and every minute. SIGHUP reloads keys, policy and playbooks, all or
+nothing, and the TLS certificate, key and client CA, all or nothing apart.
+SIGTERM stops accepting, drains requests in flight for up to --grace, cancels
+the runs still going (their finally steps run; they are recorded cancelled) and
+exits 0. Every line on standard error is a zerolog line: console lines for
+people (coloured on a terminal) or, with --log-format json, JSON lines for a log
 shipper. The server's own lines (start, reload, leadership, stop) are at info
 and above; --log-level sets the level of the runs' lines.`,
 		exits: "0 stopped by SIGTERM or SIGINT; 1 the listener failed; 2 bad usage, or a keys file, policy, playbook or inventory that does not validate; 3 the policy denies a step of a scheduled playbook to the scheduler's roles.",

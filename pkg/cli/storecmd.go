@@ -19,12 +19,12 @@ func storeCommand() *command {
 		synopsis: `store migrate [--state URL]
 store status [--state URL] [--json]`,
 		help: `Manage the PostgreSQL database that several run, schedule and serve processes
-share (--state URL, default $ARSENAL_STATE). 'store migrate' brings its schema, and
-the run queue's tables, to this release's version, under an advisory lock, so
-that processes starting at once apply each migration once; run, schedule and
-serve migrate on start too, unless their role may not create tables. 'store
-status' prints the schema version of the database and of this release, and
-the migrations pending, the run queue's included. The password of the URL is
+share (--state URL, default $ARSENAL_STATE). 'store migrate' brings its schema,
+and the run queue's tables, to this release's version, under an advisory lock,
+so that processes starting at once apply each migration once; run, schedule and
+serve migrate on start too, unless their role may not create tables.
+'store status' prints the schema version of the database and of this release,
+and the migrations pending, the run queue's included. The password of the URL is
 never printed. A state dir (--state-dir) needs neither: it is migrated when
 opened.`,
 		exits: "0 done; 1 the database could not be reached or migrated; 2 bad usage.",
