@@ -158,6 +158,8 @@ func TestLoadFileErrors(t *testing.T) {
 		{filepath.Join(dir, "big"), `(did you mean "` + big + `"?)`},
 		{filepath.Join(dir, "bog.yaml"), `(did you mean "` + big + `"?)`},
 		{dir + "/", "give one of its playbooks: " + big},
+		// run - as other tools read standard input.
+		{"-", "a playbook is read from a file, not from standard input: save it as a .yaml file first"},
 	} {
 		_, err := Load(tc.path, reg)
 		ds, ok := err.(Diagnostics)

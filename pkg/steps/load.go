@@ -418,6 +418,9 @@ func (l *loader) stepList() string {
 // meant: the .yaml or .yml file of the same name, one a letter or two away
 // in the same folder, or, for a folder, the playbooks in it.
 func nearbyPlaybooks(path string) string {
+	if path == "-" {
+		return "; a playbook is read from a file, not from standard input: save it as a .yaml file first (its relative paths, env_file and sub-playbooks are taken from its directory)"
+	}
 	if hint := nearbyPlaybook(path); hint != "" {
 		return hint
 	}
