@@ -172,7 +172,9 @@ type OpStats struct {
 
 // PlaybookStats summarises the finished runs of one playbook: Errors counts
 // failed and interrupted runs; durations are whole runs. Slots the
-// scheduler skipped or missed have rows but are not runs, and not counted.
+// scheduler skipped or missed have rows but are not runs, and not counted;
+// nor are dry runs, whose write steps did not run (their read calls count
+// in OpStats).
 type PlaybookStats struct {
 	Playbook  string  `json:"playbook"`
 	Count     int64   `json:"count"`
@@ -195,7 +197,7 @@ const (
 		WHERE call = 1 AND started_at >= ?`
 	playbookStatsQuery = `SELECT playbook, COALESCE(duration_ms, 0), status IN ('failed', 'interrupted')
 		FROM runs INDEXED BY runs_stats
-		WHERE started_at >= ? AND status NOT IN ('running', 'skipped', 'missed')`
+		WHERE started_at >= ? AND status NOT IN ('running', 'skipped', 'missed') AND dry_run = 0`
 )
 
 // Stats returns per-op and per-playbook counts, error rates and duration

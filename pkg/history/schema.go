@@ -135,6 +135,11 @@ var migrations = []string{
 	// 12: the rows in the place of the attempts a report left out of an
 	// attempt log, which Stats counts (omitted.go).
 	migrationOmitted,
+
+	// 13: runs_stats covers dry_run too, so that Stats leaves dry runs
+	// out of a playbook's runs and still reads only the index.
+	`DROP INDEX runs_stats;
+	CREATE INDEX runs_stats ON runs (started_at, playbook, duration_ms, status, dry_run);`,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.

@@ -164,7 +164,7 @@ const (
 	opStatsQuery = `SELECT op, duration_ms, CASE WHEN status IN ('failed', 'denied') THEN 1 ELSE 0 END
 		FROM steps WHERE call = 1 AND started_at >= $1`
 	playbookStatsQuery = `SELECT playbook, COALESCE(duration_ms, 0), CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END
-		FROM runs WHERE started_at >= $1 AND status NOT IN ('running', 'skipped', 'missed')`
+		FROM runs WHERE started_at >= $1 AND status NOT IN ('running', 'skipped', 'missed') AND NOT dry_run`
 	cpuStatsQuery = `SELECT op, cpu_user_ms + cpu_sys_ms, max_rss_kb
 		FROM steps WHERE cpu_user_ms IS NOT NULL AND started_at >= $1`
 	// The attempts attempt logs left out (history.KindOmitted), per op.

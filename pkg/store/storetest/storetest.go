@@ -43,6 +43,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"IgnoredFailure", testIgnoredFailure},
 		{"ErrorWithNUL", testErrorWithNUL},
 		{"Stats", testStats},
+		{"StatsLeaveDryRuns", testStatsLeaveDryRuns},
 		{"OmittedAttempts", testOmittedAttempts},
 		{"Prune", testPrune},
 		{"PruneLeavesSlotRowsToTheirDay", testPruneSlotRows},
