@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -452,8 +453,9 @@ func (r *remote) runs() int {
 	var out struct {
 		Runs []struct {
 			ID, Playbook, Status, Trigger string
-			StartedAt                     time.Time `json:"started_at"`
-			DurationMS                    int64     `json:"duration_ms"`
+			StartedAt                     time.Time  `json:"started_at"`
+			FinishedAt                    *time.Time `json:"finished_at"`
+			DurationMS                    int64      `json:"duration_ms"`
 		} `json:"runs"`
 	}
 	if _, err := r.call(context.Background(), "GET", path, nil, &out); err != nil {
@@ -461,7 +463,17 @@ func (r *remote) runs() int {
 	}
 	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED (UTC)", "DURATION"}}
 	for _, run := range out.Runs {
-		t.add(run.ID, run.Playbook, run.Status, run.Trigger, run.StartedAt.UTC().Format("2006-01-02 15:04:05"), report.FormatMS(run.DurationMS))
+		// As in 'history': a run still queued or going on has no
+		// duration yet, and an interrupted one ran at least until its
+		// last recorded step ended.
+		dur := "-"
+		if run.FinishedAt != nil {
+			dur = report.FormatMS(run.DurationMS)
+		}
+		if run.Status == string(history.StatusInterrupted) {
+			dur = "≥" + dur
+		}
+		t.add(run.ID, run.Playbook, run.Status, run.Trigger, run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur)
 	}
 	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
 	return ExitOK
