@@ -41,6 +41,11 @@ func historyShow(e *env, args []string) int {
 	if errors.Is(err, history.ErrNotFound) {
 		run, err = runByPrefix(ctx, store, pos[0])
 		var amb ambiguousPrefix
+		var short shortPrefix
+		if errors.As(err, &short) {
+			fmt.Fprintf(e.stderr, "%s history show: %v\n", program, err)
+			return ExitUsage
+		}
 		if errors.As(err, &amb) {
 			fmt.Fprintf(e.stderr, "%s history show: %v; give more of the id\n", program, err)
 			return ExitUsage
@@ -117,20 +122,38 @@ func (a ambiguousPrefix) Error() string {
 	return fmt.Sprintf("%q starts the ids of several runs: %s", a.prefix, list)
 }
 
+// shortPrefix is the error of a start of run ids shorter than their date
+// and time.
+type shortPrefix ambiguousPrefix
+
+func (p shortPrefix) Error() string {
+	list := strings.Join(p.ids, ", ")
+	if p.more {
+		list += ", …"
+	}
+	return fmt.Sprintf("%q is too short to name a run: give the whole id, or a start of it at least as long as its date and time (%s); runs whose id starts with it: %s",
+		p.prefix, p.ids[0][:min(len(p.ids[0]), len("20060102T150405"))], list)
+}
+
 // runByPrefix finds the one run whose id starts with prefix, as git and
 // docker take a unique start of an id: the id is long, and a terminal or a
 // chat message may have cut it. At least the date and time (15
 // characters) are needed, so that a short guess never picks a run.
 func runByPrefix(ctx context.Context, s store.Store, prefix string) (history.Run, error) {
-	if len(prefix) < len("20060102T150405") {
-		return history.Run{}, history.ErrNotFound
-	}
 	runs, err := s.List(ctx, history.Filter{IDPrefix: prefix, Limit: 6})
 	switch {
 	case err != nil:
 		return history.Run{}, err
 	case len(runs) == 0:
 		return history.Run{}, history.ErrNotFound
+	case len(prefix) < len("20060102T150405"):
+		// Not "no run": runs start with it, but it is too short to
+		// name one of them.
+		short := shortPrefix{prefix: prefix, more: len(runs) > 5}
+		for _, r := range runs[:min(len(runs), 5)] {
+			short.ids = append(short.ids, r.ID)
+		}
+		return history.Run{}, short
 	case len(runs) > 1:
 		amb := ambiguousPrefix{prefix: prefix, more: len(runs) > 5}
 		for _, r := range runs[:min(len(runs), 5)] {

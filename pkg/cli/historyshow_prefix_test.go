@@ -9,7 +9,7 @@ import (
 // TestHistoryShowTakesTheStartOfAnID: `history show` takes a start of a
 // run's id that only that run has, as git takes a commit's; a start that
 // several runs share lists them, and one shorter than the date and time
-// picks nothing.
+// picks nothing, naming the runs it starts.
 func TestHistoryShowTakesTheStartOfAnID(t *testing.T) {
 	dir := t.TempDir()
 	state := dir + "/state"
@@ -41,5 +41,9 @@ func TestHistoryShowTakesTheStartOfAnID(t *testing.T) {
 		runMain(t, "history", "show", id[:shared], "--state-dir", state).want(t, ExitUsage, nil,
 			[]string{"starts the ids of several runs: " + runs[0].ID + ", " + runs[1].ID + "; give more of the id"})
 	}
-	runMain(t, "history", "show", id[:8], "--state-dir", state).want(t, ExitUsage, nil, []string{`no run "` + id[:8] + `" in this history`})
+	// Too short to pick a run, but not "no run": the runs it starts are
+	// named, with the length a start needs.
+	runMain(t, "history", "show", id[:8], "--state-dir", state).want(t, ExitUsage, nil,
+		[]string{`"` + id[:8] + `" is too short to name a run`, "(" + id[:len("20060102T150405")] + ")", runs[0].ID + ", " + runs[1].ID})
+	runMain(t, "history", "show", "19990101", "--state-dir", state).want(t, ExitUsage, nil, []string{`no run "19990101" in this history`})
 }
