@@ -1,7 +1,10 @@
 // Package suggest finds the likely intended word for a misspelled one.
 package suggest
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // DidYouMean returns ` (did you mean "x"?)` for the candidate closest to word,
 // or "" when none is close enough to be a likely typo. A word that other
@@ -45,52 +48,101 @@ func Closest(word string, candidates []string) (string, bool) {
 			return c, true
 		}
 	}
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := distance(word, c)
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
 	limit := 2
 	if len(word) > 8 {
 		limit = 3
 	}
-	if bestD < 0 || bestD > limit || bestD >= len(word) {
+	// A suggestion is at most limit edits away and shorter than the word.
+	// Each candidate is only measured as far as it could still beat the
+	// best so far, so that a long list (the hosts of an inventory, for each
+	// of its unknown names) costs a few steps per name, not a table each.
+	bound := min(limit, len(word)-1)
+	if bound < 0 || len(word) > maxLen {
 		return "", false
 	}
-	return best, true
+	m := newMeter(word)
+	best, found := "", false
+	for _, c := range candidates {
+		if d := m.within(c, bound); d <= bound {
+			best, found, bound = c, true, d-1
+			if bound < 0 {
+				break
+			}
+		}
+	}
+	return best, found
 }
 
 // Hint phrases a suggestion found otherwise: ` (did you mean "x"?)`.
 func Hint(x string) string { return ` (did you mean "` + x + `"?)` }
 
-// distance is the Damerau-Levenshtein (optimal string alignment) distance,
-// so a swapped pair of letters counts as one edit.
-func distance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 30
+// maxLen is the longest word, in bytes, that is measured at all.
+const maxLen = 64
+
+// meter measures the Damerau-Levenshtein (optimal string alignment)
+// distance from one word to others, so a swapped pair of letters counts as
+// one edit, in three rows of the word's length kept between candidates.
+type meter struct {
+	a               []rune
+	row2, row1, row []int
+}
+
+func newMeter(word string) *meter {
+	n := len([]rune(word)) + 1
+	return &meter{a: []rune(word), row2: make([]int, n), row1: make([]int, n), row: make([]int, n)}
+}
+
+// within returns the distance from the meter's word to b when it is at
+// most bound, and bound+1 when it is more.
+func (m *meter) within(b string, bound int) int {
+	nb := utf8.RuneCountInString(b)
+	if len(b) > maxLen || nb-len(m.a) > bound || len(m.a)-nb > bound {
+		return bound + 1
 	}
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
+	row2, row1, row := m.row2, m.row1, m.row
+	for j := range row1 {
+		row1[j] = j
 	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
+	// Only the cells within bound of the diagonal can lead to an answer
+	// within bound; those just outside the band read as past it.
+	far, n := bound+1, len(m.a)
+	lowPrev := 0 // the least of row1
+	var prev rune
+	i := 0
+	for _, cb := range b {
+		i++
+		lo, hi := max(1, i-bound), min(n, i+bound)
+		row[0] = i
+		if lo > 1 {
+			row[lo-1] = far
+		}
+		low := far
+		if lo == 1 {
+			low = i
+		}
+		for j := lo; j <= hi; j++ {
 			cost := 1
-			if ra[i-1] == rb[j-1] {
+			if m.a[j-1] == cb {
 				cost = 0
 			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			d := min(row1[j]+1, row[j-1]+1, row1[j-1]+cost)
+			if i > 1 && j > 1 && m.a[j-1] == prev && m.a[j-2] == cb {
+				d = min(d, row2[j-2]+1)
 			}
+			row[j] = d
+			low = min(low, d)
 		}
+		if hi < n {
+			row[hi+1] = far
+		}
+		// Every later cell comes from this row, or from the one before
+		// by a swap costing one more: past bound, so is the answer.
+		if low > bound && lowPrev+1 > bound {
+			return far
+		}
+		lowPrev = low
+		row2, row1, row = row1, row, row2
+		prev = cb
 	}
-	return d[len(ra)][len(rb)]
+	return min(row1[n], far)
 }

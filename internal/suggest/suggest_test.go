@@ -1,6 +1,11 @@
 package suggest
 
-import "testing"
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
 
 func TestDidYouMean(t *testing.T) {
 	cands := []string{"when", "with", "op", "needs", "foreach", "retry", "continue_on_error"}
@@ -36,5 +41,127 @@ func TestClosestShortWordsInAnotherCase(t *testing.T) {
 	}
 	if got, ok := Closest("c", []string{"a", "b"}); ok {
 		t.Errorf(`Closest("c") = %q; want none`, got)
+	}
+}
+
+// TestClosestMatchesFullDistance checks the bounded measure against the
+// whole Damerau-Levenshtein table on words that differ in every way:
+// the same suggestion, or none, for each.
+func TestClosestMatchesFullDistance(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		const letters = "abcdé-."
+		b := make([]rune, r.IntN(12))
+		for i := range b {
+			b[i] = []rune(letters)[r.IntN(len([]rune(letters)))]
+		}
+		return string(b)
+	}
+	// near changes a few letters of w: cut, added, replaced or swapped.
+	near := func(w string) string {
+		b := []rune(w)
+		for range r.IntN(5) {
+			i := r.IntN(len(b) + 1)
+			switch r.IntN(4) {
+			case 0:
+				if i < len(b) {
+					b = append(b[:i], b[i+1:]...)
+				}
+			case 1:
+				b = append(b[:i], append([]rune{'x'}, b[i:]...)...)
+			case 2:
+				if i < len(b) {
+					b[i] = 'y'
+				}
+			default:
+				if i+1 < len(b) {
+					b[i], b[i+1] = b[i+1], b[i]
+				}
+			}
+		}
+		return string(b)
+	}
+	for range 5000 {
+		w := word()
+		cands := make([]string, r.IntN(8))
+		for i := range cands {
+			cands[i] = word()
+			if r.IntN(2) == 0 {
+				cands[i] = near(w)
+			}
+		}
+		got, ok := Closest(w, cands)
+		want, wantOK := closestByTable(w, cands)
+		if got != want || ok != wantOK {
+			t.Fatalf("Closest(%q, %q) = %q %v, want %q %v", w, cands, got, ok, want, wantOK)
+		}
+	}
+}
+
+// closestByTable is Closest with the whole table for every candidate.
+func closestByTable(word string, candidates []string) (string, bool) {
+	for _, c := range candidates {
+		if c != word && strings.EqualFold(c, word) {
+			return c, true
+		}
+	}
+	best, bestD := "", -1
+	for _, c := range candidates {
+		d := 1 << 30
+		if len(word) <= 64 && len(c) <= 64 {
+			ra, rb := []rune(word), []rune(c)
+			t := make([][]int, len(ra)+1)
+			for i := range t {
+				t[i] = make([]int, len(rb)+1)
+				t[i][0] = i
+			}
+			for j := range t[0] {
+				t[0][j] = j
+			}
+			for i := 1; i <= len(ra); i++ {
+				for j := 1; j <= len(rb); j++ {
+					cost := 1
+					if ra[i-1] == rb[j-1] {
+						cost = 0
+					}
+					t[i][j] = min(t[i-1][j]+1, t[i][j-1]+1, t[i-1][j-1]+cost)
+					if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+						t[i][j] = min(t[i][j], t[i-2][j-2]+1)
+					}
+				}
+			}
+			d = t[len(ra)][len(rb)]
+		}
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len(word) > 8 {
+		limit = 3
+	}
+	if bestD < 0 || bestD > limit || bestD >= len(word) {
+		return "", false
+	}
+	return best, true
+}
+
+// TestClosestOverManyCandidates checks that a suggestion among thousands
+// of names (an inventory's hosts, asked for each unknown group member)
+// builds no table per candidate: the work stays with the word, which is
+// what lets an inventory with a few thousand stale members be checked in
+// moments rather than minutes.
+func TestClosestOverManyCandidates(t *testing.T) {
+	cands := make([]string, 5000)
+	for i := range cands {
+		cands[i] = fmt.Sprintf("host-%d.example.com", i)
+	}
+	var got string
+	allocs := testing.AllocsPerRun(3, func() { got, _ = Closest("old-2999.example.com", cands) })
+	if got != "host-2999.example.com" {
+		t.Errorf("Closest = %q, want host-2999.example.com", got)
+	}
+	if allocs > 10 {
+		t.Errorf("Closest over %d candidates made %.0f allocations; want a few for the word, none per candidate", len(cands), allocs)
 	}
 }
