@@ -2,12 +2,13 @@ package steps
 
 // inventory.hosts("group") in expressions.
 //
-// The expression environment holds only plain data, so the run's inventory
-// is there as data: every name a selection may use (groups, hosts, "all",
-// "tag:NAME") mapped to its hosts, each a map of name, address, port, user,
-// tags, groups and vars. inventory.hosts(x) is rewritten, before type
-// checking, into a call of a function with a known signature that looks x
-// up in that data; the name inventory may not be used otherwise. A literal
+// The run's inventory is in the expression environment as a map holding
+// the file's name and the selections (see InventoryData), which give each
+// name a selection may use (groups, hosts, "all", "tag:NAME") its hosts,
+// each a map of name, address, port, user, tags, groups and vars.
+// inventory.hosts(x) is rewritten, before type checking, into a call of a
+// function with a known signature that looks x up there; the name
+// inventory may not be used otherwise. A literal
 // group name is checked against the inventory when one is known at load
 // time (validate --inventory), and by the run service before a run starts.
 
@@ -15,14 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
-	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/conf"
 
-	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -137,36 +136,42 @@ func (l *loader) literalHost(s *Step, pos map[string]Pos) {
 	}
 }
 
-// InventoryData returns the plain data that inventory.hosts reads: every
-// name a selection may use, mapped to the hosts it selects (see
-// inventory.Host.Data). The engine puts it in the expression environment
-// under EnvInventory; nil stands for no inventory.
+// InventoryData returns the data that inventory.hosts reads: the file's
+// name, and the hosts each name a selection may use (a group, a host,
+// "all", "tag:NAME") selects, as plain data (see inventory.Host.Data). A
+// selection is built when a run first asks for it and kept for the run:
+// building every one at the start would cost each host once per group
+// holding it, times its groups, which for hosts in thousands of nested
+// groups is gigabytes, for a playbook that reads one group. The engine
+// puts it in the expression environment under EnvInventory; nil stands
+// for no inventory.
 func InventoryData(inv *inventory.Inventory) map[string]any {
 	if inv == nil {
 		return nil
 	}
-	sel := map[string]any{}
-	add := func(name string) {
-		if hosts, err := inv.HostData(name); err == nil {
-			sel[name] = hosts
-		}
+	return map[string]any{"file": inv.File, "select": &selections{inv: inv, made: map[string][]any{}}}
+}
+
+// selections are the hosts of the names asked for so far, shared by the
+// evaluations of a run (items of a fan-out among them, at once).
+type selections struct {
+	inv  *inventory.Inventory
+	mu   sync.Mutex
+	made map[string][]any
+}
+
+func (s *selections) hosts(name string) ([]any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if hosts, ok := s.made[name]; ok {
+		return hosts, nil
 	}
-	add(inventory.All)
-	tags := map[string]bool{}
-	for _, n := range inv.HostNames() {
-		add(n)
-		h, _ := inv.Host(n)
-		for _, t := range h.Tags {
-			tags[t] = true
-		}
+	hosts, err := s.inv.HostData(name)
+	if err != nil {
+		return nil, err
 	}
-	for _, g := range inv.GroupNames() {
-		add(g)
-	}
-	for t := range tags {
-		add("tag:" + t)
-	}
-	return map[string]any{"file": inv.File, "select": sel}
+	s.made[name] = hosts
+	return hosts, nil
 }
 
 // inventoryHosts is inventory.hosts(name) at run time: data is the
@@ -174,23 +179,15 @@ func InventoryData(inv *inventory.Inventory) map[string]any {
 func inventoryHosts(params ...any) (any, error) {
 	data, _ := params[0].(map[string]any)
 	name, _ := params[1].(string)
-	if data == nil {
+	sel, _ := data["select"].(*selections)
+	if sel == nil {
 		return nil, errors.New("inventory.hosts: no inventory is loaded; run with --inventory FILE")
 	}
-	sel, _ := data["select"].(map[string]any)
-	if hosts, ok := sel[name]; ok {
-		return hosts, nil
+	hosts, err := sel.hosts(name)
+	if err != nil {
+		return nil, fmt.Errorf("inventory.hosts: %w", err)
 	}
-	names := make([]string, 0, len(sel))
-	for k := range sel {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	what := fmt.Sprintf("no group or host %q", name)
-	if tag, ok := strings.CutPrefix(name, "tag:"); ok {
-		what = fmt.Sprintf("no host with the tag %q", tag)
-	}
-	return nil, fmt.Errorf("inventory.hosts: inventory %v has %s%s", data["file"], what, suggest.DidYouMean(name, names))
+	return hosts, nil
 }
 
 // addInventoryFunc declares inventory.hosts in an expression config.
