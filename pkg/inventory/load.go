@@ -363,11 +363,17 @@ func (l *loader) path(v *yaml.Node, what string) string {
 	return filepath.Clean(s)
 }
 
+// vars reads a vars mapping, each problem reported once (Plain would
+// report a duplicate key again).
 func (l *loader) vars(v *yaml.Node) map[string]any {
-	if _, ok := yamlx.Pairs(v, "vars", l.d); !ok {
+	pairs, ok := yamlx.Pairs(v, "vars", l.d)
+	if !ok || yamlx.IsNull(yamlx.Deref(v)) {
 		return nil
 	}
-	m, _ := yamlx.Plain(v, l.d).(map[string]any)
+	m := make(map[string]any, len(pairs))
+	for _, p := range pairs {
+		m[p.Key] = yamlx.Plain(p.V, l.d)
+	}
 	return m
 }
 
