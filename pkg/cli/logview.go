@@ -196,6 +196,11 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 	case engine.EventConfirmAsked:
 		return zerolog.InfoLevel, "confirm: " + ev.Message, fs
 	case engine.EventConfirmAnswered:
+		if ev.Answer == "" {
+			// The run was cancelled, or a timeout ran out, while the
+			// question waited: nobody answered it.
+			return zerolog.InfoLevel, "confirm unanswered", fs
+		}
 		add(str("answer", ev.Answer))
 		if ev.By != "" {
 			add(str("by", ev.By))

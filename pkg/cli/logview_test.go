@@ -172,3 +172,19 @@ func TestLogViewItemFinishedFields(t *testing.T) {
 		t.Errorf("console line %q", line)
 	}
 }
+
+// TestLogViewConfirmUnanswered: a question that ended without an answer
+// (the run cancelled, a timeout run out) is logged as unanswered, not as
+// answered no.
+func TestLogViewConfirmUnanswered(t *testing.T) {
+	var out bytes.Buffer
+	v := newLogView(&out, true, zerolog.InfoLevel, false)
+	v.Event(engine.Event{Kind: engine.EventConfirmAnswered, RunID: "r1", Step: "a", Op: "control.noop"})
+	v.Event(engine.Event{Kind: engine.EventConfirmAnswered, RunID: "r1", Step: "b", Op: "control.noop", Answer: "no", By: "alice"})
+	v.w.Flush()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"message":"confirm unanswered"`) || strings.Contains(lines[0], `"answer"`) ||
+		!strings.Contains(lines[1], `"answer":"no","by":"alice","message":"confirm answered"`) {
+		t.Errorf("lines:\n%s", out.String())
+	}
+}

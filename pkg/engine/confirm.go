@@ -57,9 +57,16 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		ok, err = r.p.e.confirmer.Confirm(ctx, n.step.ID, text)
 		by = answeredBy(r.p.e.confirmer)
 	}
-	answer := "no"
-	if ok && err == nil {
+	// A question that ended without an answer (the run cancelled, a
+	// timeout run out) closes with no answer: nobody said no.
+	answer := ""
+	switch {
+	case err == nil && ok:
 		answer = "yes"
+	case err == nil:
+		answer = "no"
+	default:
+		by = ""
 	}
 	by = r.red.String(by)
 	r.emit(Event{Kind: EventConfirmAnswered, Step: n.step.ID, Op: n.step.Op, Section: string(n.step.Section), Answer: answer, By: by})
@@ -69,12 +76,12 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
-			rec.setErr(causeOf(ctx, err))
+			rec.setErr(unanswered(causeOf(ctx, err)))
 		case errors.Is(err, context.Canceled):
 			// The confirmer gave the question up because the run is
 			// being cancelled (the terminal it asked on went away): the
 			// step is cancelled with the run, not denied.
-			rec.setErr(err)
+			rec.setErr(unanswered(err))
 		default:
 			rec.setErr(ops.WithClass(ops.ClassAuthorization, fmt.Errorf("confirmation: %w", err)))
 			rec.reason = "the confirm: question got no answer"
@@ -89,6 +96,13 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		return false
 	}
 	return true
+}
+
+// unanswered says that err ended the step while its confirm: question
+// waited, so that a timeout or a cancel there is not taken for one that
+// cut the operation short; the class stays err's.
+func unanswered(err error) error {
+	return ops.WithClass(ops.ClassOf(err), fmt.Errorf("%w: while its confirm: question waited for an answer", err))
 }
 
 // auditUnrun records a step that its confirm: question kept from running:

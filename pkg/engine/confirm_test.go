@@ -208,3 +208,48 @@ steps:
 		t.Errorf("step a with an unwritable audit log: %s %+v; want failed, class system", s.Status, s.Error)
 	}
 }
+
+// nobodyAnswers asks and waits: nobody answers before the run's context
+// ends.
+type nobodyAnswers struct{}
+
+func (nobodyAnswers) Confirm(ctx context.Context, _, _ string) (bool, error) {
+	<-ctx.Done()
+	return false, ctx.Err()
+}
+
+// TestConfirmUnansweredWhenTimeRunsOut: a playbook timeout that runs out
+// while a confirm: question waits ends the question without an answer:
+// confirm_answered says nobody answered (no "no" that nobody gave), and
+// the step's error says the question was waiting, not that the operation
+// was cut short.
+func TestConfirmUnansweredWhenTimeRunsOut(t *testing.T) {
+	var mu sync.Mutex
+	var answered []Event
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == EventConfirmAnswered {
+			mu.Lock()
+			defer mu.Unlock()
+			answered = append(answered, ev)
+		}
+	})
+	e, _ := newEngine(t, WithConfirmer(nobodyAnswers{}))
+	rep := mustRun(t, plan(t, e, header+`
+timeout: 50ms
+steps:
+  - {id: a, op: control.noop, confirm: "Go?"}
+`), nil, WithRunObserver(obs))
+	a := stepOf(t, rep, "a")
+	if a.Status != report.StatusFailed || a.Error == nil || a.Error.Class != string(ops.ClassTimeout) ||
+		a.Error.Message != "playbook timeout of 50ms exceeded: while its confirm: question waited for an answer" {
+		t.Errorf("step a: %s %+v; want failed with class timeout, saying its question waited", a.Status, a.Error)
+	}
+	if a.Confirmation != nil {
+		t.Errorf("step a's confirmation %+v; want none: nobody answered", a.Confirmation)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(answered) != 1 || answered[0].Answer != "" || answered[0].By != "" {
+		t.Errorf("confirm_answered events: %+v; want one, with no answer", answered)
+	}
+}

@@ -432,7 +432,9 @@ class RunView {
       case 'confirm_answered':
         this.pending.delete(ev.run_id + '/' + ev.step);
         this.renderQuestions();
-        if (own) this.step(ev.step, ev.section).note('answered ' + ev.answer + (ev.by ? ' by ' + ev.by : ''));
+        // No answer: the run was cancelled, or a timeout ran out, while
+        // the question waited.
+        if (own) this.step(ev.step, ev.section).note(ev.answer ? 'answered ' + ev.answer + (ev.by ? ' by ' + ev.by : '') : 'not answered');
         return;
       case 'run_finished':
         if (!own) return;
