@@ -55,7 +55,7 @@ func execSpec() ops.Spec {
 		},
 		Output: []ops.Field{
 			{Name: "host", Type: "string", Description: "the host's inventory name, or the address as given"},
-			{Name: "exit_code", Type: "integer", Description: "the exit code; 128+N when killed by signal N"},
+			{Name: "exit_code", Type: "integer", Description: "the exit code; 128+N when killed by signal N; -1 when it is not known (the connection was lost, or the session closed, before the program's end was seen)"},
 			{Name: "stdout", Type: "string", Description: "standard output, as UTF-8 text with terminal escape sequences removed and secrets masked"},
 			{Name: "stderr", Type: "string", Description: "standard error, likewise"},
 			{Name: "truncated", Type: "bool", Description: "true when stdout or stderr was longer than the limit and its middle was cut"},

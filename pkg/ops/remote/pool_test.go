@@ -405,9 +405,11 @@ func TestStuckCommandOnSharedConnection(t *testing.T) {
 	}
 	file := filepath.Join(t.TempDir(), "pids")
 	other := make(chan error, 1)
+	var otherOut map[string]any
 	go func() {
-		_, err := execute(t, context.Background(), p, "ssh.exec", map[string]any{"host": "app-26",
+		out, err := execute(t, context.Background(), p, "ssh.exec", map[string]any{"host": "app-26",
 			"command": []any{"sh", "-c", "echo $$ > " + file + "; sleep 300 & echo $! >> " + file + "; wait"}})
+		otherOut = out
 		other <- err
 	}()
 	pids := remotePIDs(t, file)
@@ -441,5 +443,10 @@ func TestStuckCommandOnSharedConnection(t *testing.T) {
 	want := fmt.Sprintf("connection to 127.0.0.1:%d (shared by app-01, app-26, app-11) closed: sleep on app-11 gave no answer while being stopped; whether sh finished on app-26 is unknown", srv.Port)
 	if err == nil || err.Error() != want || ops.ClassOf(err) != ops.ClassExecution {
 		t.Errorf("the other step: %v (class %s)\nwant %s", err, ops.ClassOf(err), want)
+	}
+	// Nobody saw sh end on app-26: its exit code is unknown, not 0, which
+	// a later step's when: would take for a success.
+	if otherOut == nil || otherOut["exit_code"] != -1 {
+		t.Errorf("the other step's output %v; want exit_code -1", otherOut)
 	}
 }

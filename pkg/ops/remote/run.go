@@ -110,7 +110,10 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	case errors.As(werr, &exit):
 		res.code, res.signal = exit.ExitStatus(), exit.Signal()
 	default:
-		// No exit status: the connection went away under the command.
+		// No exit status: the connection went away under the command,
+		// or the session was closed to stop it. Its exit code is not
+		// known, and is not 0.
+		res.code = -1
 		select {
 		case <-c.dead:
 		case <-time.After(time.Second):
