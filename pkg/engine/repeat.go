@@ -135,7 +135,17 @@ func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]an
 	// the timeout stopped, 0 when it ran out between attempts.
 	late := func(done, cut int) (map[string]any, error) {
 		if ctx.Err() != nil {
-			return last, causeOf(ctx, context.Cause(ctx))
+			// The run's timeout, a parent's or a cancel: its cause
+			// first, then how far the repeat got, as for a cut retry.
+			err := causeOf(ctx, context.Cause(ctx))
+			if done == 0 {
+				return last, err
+			}
+			far := fmt.Sprintf("repeat.until (%s) still false after %s", rp.Until.Source, plural(done, "attempt", "attempts"))
+			if cut > 0 {
+				far += fmt.Sprintf(", attempt %d cut short", cut)
+			}
+			return last, ops.WithClass(ops.ClassOf(err), fmt.Errorf("%w: %s", err, far))
 		}
 		over := fmt.Sprintf("repeat.timeout of %s exceeded", rp.Timeout)
 		switch {

@@ -84,3 +84,26 @@ steps:
 		t.Errorf("wait: %s %+v, want failed: %s", w.Status, w.Error, want)
 	}
 }
+
+// TestRepeatCutByThePlaybookTimeout: the playbook's timeout running out
+// while a step repeats says how far the repeat got after its cause, as
+// repeat.timeout does, and the step keeps the output repeat.until was
+// last false for.
+func TestRepeatCutByThePlaybookTimeout(t *testing.T) {
+	e := New(registry(t, (&slowPoll{}).register))
+	rep := mustRun(t, plan(t, e, header+`
+timeout: 100ms
+steps:
+  - id: wait
+    op: test.slowpoll
+    repeat: {until: output.state == "done", every: 1ms, timeout: 1m}
+`), nil)
+	w := stepOf(t, rep, "wait")
+	const want = "playbook timeout of 100ms exceeded: repeat.until (output.state == \"done\") still false after 1 attempt, attempt 2 cut short"
+	if w.Status != report.StatusFailed || w.Error == nil || w.Error.Class != string(ops.ClassTimeout) || w.Error.Message != want {
+		t.Errorf("wait: %s %+v, want failed with class timeout: %s", w.Status, w.Error, want)
+	}
+	if diff := cmp.Diff(map[string]any{"state": "rolling"}, w.Output); diff != "" {
+		t.Errorf("wait's output (-want +got):\n%s", diff)
+	}
+}
