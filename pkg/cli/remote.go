@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
@@ -42,7 +43,7 @@ string input); an input it does not declare goes as JSON or string, for the
 server to name. 'run --follow' shows the run's events as 'run' does and exits
 with the run's exit code; 'run --wait' only waits. On a terminal, 'run --follow'
 asks the run's confirm: questions there; 'run --yes' answers yes to each.`,
-		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage or a request the server refused as invalid (400, 404, 409, 413); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP, or a second such signal.",
+		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage, a --server scheme the server does not speak (https:// for plain HTTP, or the reverse), or a request the server refused as invalid (400, 404, 409, 413); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP, or a second such signal.",
 		run:   runRemote,
 	}
 }
@@ -68,6 +69,10 @@ type remote struct {
 	// leaf that certificate.
 	certs certState
 	leaf  *x509.Certificate
+	// fromEnv: the server's URL is $ARSENAL_SERVER's, not --server's.
+	fromEnv bool
+	// proxied is the *url.URL of the proxy the requests go through.
+	proxied atomic.Value
 	// opWait is how long the server may take before it answers: the
 	// timeout of an execute, which answers once its operation ended.
 	opWait time.Duration
@@ -97,8 +102,9 @@ func runRemote(e *env, args []string) int {
 	if !ok {
 		return code
 	}
+	fromEnv := false
 	if o.server == "" {
-		o.server = e.getenv("ARSENAL_SERVER")
+		o.server, fromEnv = e.getenv("ARSENAL_SERVER"), true
 	}
 	if o.server == "" {
 		return fs.usageError("give the server with --server URL or $ARSENAL_SERVER")
@@ -147,7 +153,7 @@ func runRemote(e *env, args []string) int {
 	if base.Scheme == "http" && key != "" && !loopbackHost(base.Hostname()) {
 		e.errorf("warning: plain HTTP to %s, which is not loopback: the API key crosses the network in clear; give the server's https:// URL", base.Host)
 	}
-	r := &remote{e: e, c: c, o: o, base: base, key: key}
+	r := &remote{e: e, c: c, o: o, base: base, key: key, fromEnv: fromEnv}
 	if pos[0] == "exec" {
 		r.opWait = opWait(o.timeout)
 	}
@@ -243,10 +249,16 @@ func (r *remote) fail(err error) int {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		var ne net.Error
-		if !r.certHint(err) && errors.As(err, &ne) && ne.Timeout() {
+		if !r.certHint(err) && !r.connHint(err) && errors.As(err, &ne) && ne.Timeout() {
 			r.e.errorf("the server did not answer in time: check that it runs (not stopped, not overloaded) and that %s reaches it", r.base.Host)
 		}
+		if errors.Is(err, http.ErrSchemeMismatch) {
+			return ExitUsage // the URL is wrong, and trying again will not help
+		}
 		return ExitFailed
+	}
+	if httpsOnly(ae) {
+		r.e.errorf("%s speaks HTTPS, not plain HTTP: give %s https://%s (with --ca FILE if its certificate is not signed by a CA this machine trusts)", r.base.Host, r.serverFrom(), r.base.Host)
 	}
 	switch ae.status {
 	case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusConflict:

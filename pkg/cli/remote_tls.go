@@ -70,7 +70,7 @@ func (r *remote) client() (*http.Client, error) {
 	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	return &http.Client{
 		Transport: &http.Transport{
-			TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment, DialContext: dialer.DialContext,
+			TLSClientConfig: tc, Proxy: r.proxyFunc(), DialContext: dialer.DialContext,
 			TLSHandshakeTimeout: tlsHandshakeTimeout, ResponseHeaderTimeout: answerTimeout + r.opWait,
 			IdleConnTimeout: 90 * time.Second,
 		},
