@@ -43,7 +43,7 @@ string input); an input it does not declare goes as JSON or string, for the
 server to name. 'run --follow' shows the run's events as 'run' does and exits
 with the run's exit code; 'run --wait' only waits. On a terminal, 'run --follow'
 asks the run's confirm: questions there; 'run --yes' answers yes to each.`,
-		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage, a --server scheme the server does not speak (https:// for plain HTTP, or the reverse), or a request the server refused as invalid (400, 404, 409, 413); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP, or a second such signal.",
+		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage, a --server scheme the server does not speak (https:// for plain HTTP, or the reverse) or that redirects elsewhere, or a request the server refused as invalid (400, 404, 409, 413); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP, or a second such signal.",
 		run:   runRemote,
 	}
 }
@@ -226,17 +226,13 @@ func (r *remote) call(ctx context.Context, method, path string, body, out any) (
 		return res.StatusCode, err
 	}
 	if res.StatusCode >= 300 {
-		var eb struct {
-			Error *apiError `json:"error"`
-		}
-		if json.Unmarshal(data, &eb) != nil || eb.Error == nil {
-			return res.StatusCode, &apiError{status: res.StatusCode, Class: "internal", Msg: strings.TrimSpace(string(data))}
-		}
-		eb.Error.status = res.StatusCode
-		return res.StatusCode, eb.Error
+		return res.StatusCode, r.answerError(res, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
+			if !json.Valid(data) {
+				return res.StatusCode, errors.New(r.foreign(res, summary(res, data)))
+			}
 			return res.StatusCode, fmt.Errorf("the server's answer is not what was expected: %v", err)
 		}
 	}
@@ -259,6 +255,9 @@ func (r *remote) fail(err error) int {
 	}
 	if httpsOnly(ae) {
 		r.e.errorf("%s speaks HTTPS, not plain HTTP: give %s https://%s (with --ca FILE if its certificate is not signed by a CA this machine trusts)", r.base.Host, r.serverFrom(), r.base.Host)
+	}
+	if ae.Class == classRedirect {
+		return ExitUsage // the URL is wrong, and trying again will not help
 	}
 	switch ae.status {
 	case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusConflict:

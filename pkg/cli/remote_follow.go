@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
@@ -160,14 +159,7 @@ func (r *remote) stream(ctx context.Context, runID string, last *uint64, obs eng
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		data, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-		var eb struct {
-			Error *apiError `json:"error"`
-		}
-		if json.Unmarshal(data, &eb) == nil && eb.Error != nil {
-			eb.Error.status = res.StatusCode
-			return nil, false, eb.Error
-		}
-		return nil, false, &apiError{status: res.StatusCode, Class: "internal", Msg: strings.TrimSpace(string(data))}
+		return nil, false, r.answerError(res, data)
 	}
 	opened := time.Now()
 	idle := errStreamIdle{streamIdle}

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestRemoteSaysWhatElseAnswered: an answer that is not the server's
+// says what it is and what to check, in a line, instead of a page of
+// HTML or a JSON decoding error: a redirect (not followed) names the URL
+// to give --server, which is a usage error; a proxy's error page and
+// another program's page say that they are not arsenal-run's.
+func TestRemoteSaysWhatElseAnswered(t *testing.T) {
+	page := "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/moved/"):
+			w.Header().Set("Location", "https://runner.example:8443/ops/"+strings.TrimPrefix(r.URL.Path, "/moved/"))
+			w.WriteHeader(http.StatusMovedPermanently)
+		case strings.HasPrefix(r.URL.Path, "/gateway/"):
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprint(w, page)
+		default:
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, "<!doctype html><html><head><title>Grafana</title></head><body>\n\n</body></html>")
+		}
+	}))
+	defer srv.Close()
+	key := map[string]string{"ARSENAL_API_KEY": "ak_test"}
+	runEnv(t, key, "remote", "--server", srv.URL+"/moved", "runs").
+		want(t, ExitUsage, nil, []string{`the answer is a redirect to "https://runner.example:8443/ops/api/v1/runs", which is not followed, so that the key goes only to --server: give --server https://runner.example:8443/ops`})
+	r := runEnv(t, key, "remote", "--server", srv.URL+"/gateway", "run", "deploy", "--follow")
+	r.want(t, ExitFailed, nil, []string{`502 not arsenal-run: the answer is not arsenal-run's (text/html: "502 Bad Gateway"): check that --server is the URL of arsenal-run serve`})
+	if strings.Contains(r.stderr, "<") {
+		t.Errorf("the page is printed:\n%s", r.stderr)
+	}
+	runEnv(t, map[string]string{"ARSENAL_API_KEY": "ak_test", "ARSENAL_SERVER": srv.URL}, "remote", "runs").
+		want(t, ExitFailed, nil, []string{`the answer is not arsenal-run's (text/html: "Grafana"): check that $ARSENAL_SERVER is the URL of arsenal-run serve`})
+}
