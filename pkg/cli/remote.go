@@ -109,9 +109,9 @@ func runRemote(e *env, args []string) int {
 	if o.server == "" {
 		return fs.usageError("give the server with --server URL or $ARSENAL_SERVER")
 	}
-	base, err := url.Parse(strings.TrimRight(o.server, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return fs.usageError("--server %q: give an http:// or https:// URL", o.server)
+	base, err := serverURL(o.server, fromEnv)
+	if err != nil {
+		return fs.usageError("%v", err)
 	}
 	if base.Scheme == "http" {
 		// TLS flags with plain HTTP are a URL mistyped: the key, and
@@ -137,6 +137,9 @@ func runRemote(e *env, args []string) int {
 	}
 	if len(pos) == 0 {
 		return fs.usageError("give a subcommand: ops list, exec, run, runs or cancel")
+	}
+	if what := emptyArg(pos); what != "" {
+		return fs.usageError("%s", what)
 	}
 	if fs.given("limit") && o.limit < 1 {
 		return fs.usageError("--limit must be at least 1, not %d", o.limit)

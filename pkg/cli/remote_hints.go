@@ -3,6 +3,7 @@ package cli
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -40,6 +41,47 @@ func (r *remote) proxyFunc() func(*http.Request) (*url.URL, error) {
 		}
 		return u, err
 	}
+}
+
+// serverURL reads the server's URL, from --server or, fromEnv, from
+// $ARSENAL_SERVER: http:// or https://, a host, maybe a path (a proxy's
+// prefix), and nothing else: a query or fragment would end up inside
+// the path of every request, and a user and password in the URL would
+// be sent, and shown, where the key is not.
+func serverURL(server string, fromEnv bool) (*url.URL, error) {
+	from := "--server"
+	if fromEnv {
+		from = "$ARSENAL_SERVER"
+	}
+	base, err := url.Parse(strings.TrimRight(server, "/"))
+	switch {
+	case !strings.Contains(server, "://"):
+		return nil, fmt.Errorf("%s %q: give an http:// or https:// URL, like https://%s", from, server, strings.TrimLeft(server, "/:"))
+	case err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "":
+		return nil, fmt.Errorf("%s %q: give an http:// or https:// URL, like https://runner.internal:8080", from, server)
+	case base.User != nil:
+		return nil, fmt.Errorf("%s: leave the user and password out of the URL: serve does not read them, and messages would show them; the API key goes in the variable of --key-env ($ARSENAL_API_KEY)", from)
+	case base.RawQuery != "" || base.ForceQuery || base.Fragment != "":
+		return nil, fmt.Errorf("%s %q: give the server's base URL, without ?query or #fragment", from, server)
+	}
+	return base, nil
+}
+
+// emptyArg says what to give for an empty argument of a subcommand (an
+// unset shell variable), which would otherwise name another endpoint.
+func emptyArg(pos []string) string {
+	if len(pos) != 2 || strings.TrimSpace(pos[1]) != "" {
+		return ""
+	}
+	switch pos[0] {
+	case "exec":
+		return "exec: the operation's name is empty; give one that 'arsenal-run remote ops list' lists"
+	case "run":
+		return "run: the playbook's name is empty; give the name of one of the server's playbooks"
+	case "cancel":
+		return "cancel: the run id is empty; give the id of the run, as 'arsenal-run remote runs' lists it"
+	}
+	return ""
 }
 
 // serverFrom names where the server's URL came from, for the advice.

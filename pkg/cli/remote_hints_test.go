@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -60,5 +61,42 @@ func TestRemoteSaysWhatToCheckWithoutAnAnswer(t *testing.T) {
 	r.want(t, ExitFailed, nil, []string{"the request went through the proxy http://user:xxxxx@" + closed + " (from $HTTPS_PROXY)", "add runner.example to $NO_PROXY"})
 	if strings.Contains(r.stderr, "secret") {
 		t.Errorf("the proxy's password is shown:\n%s", r.stderr)
+	}
+}
+
+// TestRemoteRefusesAServerURLOrArgumentItCannotUse: a server URL without
+// its scheme, with a query, a fragment or a password, and an empty
+// argument (an unset shell variable) are usage errors before any
+// request, naming where the URL came from and what to give; each would
+// otherwise reach another endpoint or show the password.
+func TestRemoteRefusesAServerURLOrArgumentItCannotUse(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.Redirect(w, r, "/elsewhere", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	key := map[string]string{"ARSENAL_API_KEY": "ak_test"}
+	runEnv(t, map[string]string{"ARSENAL_SERVER": host}, "remote", "runs").
+		want(t, ExitUsage, nil, []string{`$ARSENAL_SERVER "` + host + `": give an http:// or https:// URL, like https://` + host})
+	runEnv(t, key, "remote", "--server", srv.URL+"/?tenant=a", "runs").
+		want(t, ExitUsage, nil, []string{"without ?query or #fragment"})
+	runEnv(t, key, "remote", "--server", srv.URL+"#x", "runs").
+		want(t, ExitUsage, nil, []string{"without ?query or #fragment"})
+	r := runEnv(t, key, "remote", "--server", "http://ops:hunter2@"+host, "runs")
+	r.want(t, ExitUsage, nil, []string{"--server: leave the user and password out of the URL"})
+	if strings.Contains(r.stderr, "hunter2") {
+		t.Errorf("the password is shown:\n%s", r.stderr)
+	}
+	for sub, want := range map[string]string{
+		"cancel": "cancel: the run id is empty; give the id of the run, as 'arsenal-run remote runs' lists it",
+		"run":    "run: the playbook's name is empty",
+		"exec":   "exec: the operation's name is empty",
+	} {
+		runEnv(t, key, "remote", "--server", srv.URL, sub, "").want(t, ExitUsage, nil, []string{want})
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent", n)
 	}
 }
