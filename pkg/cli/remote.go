@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -138,7 +139,7 @@ func runRemote(e *env, args []string) int {
 	if len(pos) == 0 {
 		return fs.usageError("give a subcommand: ops list, exec, run, runs or cancel")
 	}
-	if what := emptyArg(pos); what != "" {
+	if what := cmp.Or(emptyArg(pos), misplacedFlag(fs, pos[0])); what != "" {
 		return fs.usageError("%s", what)
 	}
 	if fs.given("limit") && o.limit < 1 {

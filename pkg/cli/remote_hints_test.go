@@ -100,3 +100,36 @@ func TestRemoteRefusesAServerURLOrArgumentItCannotUse(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+// TestRemoteRefusesAFlagOfAnotherSubcommand: a flag the subcommand does
+// not read is a usage error before any request, naming the subcommand it
+// is for: an exec's --dry-run would otherwise execute for real, and a
+// run's --param start the run with the input's default.
+func TestRemoteRefusesAFlagOfAnotherSubcommand(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"result":{}}`)
+	}))
+	defer srv.Close()
+	env := map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"exec", "file.write", "--param", "path=/tmp/x", "--dry-run"}, "--dry-run is for run, not exec: an execute has no dry run, so nothing was sent"},
+		{[]string{"exec", "control.noop", "--input", "a=1"}, "--input is for run, not exec: give an operation's params with --param k=v"},
+		{[]string{"run", "deploy", "--param", "force=true"}, "--param is for exec, not run: give a playbook's inputs with --input k=v"},
+		{[]string{"run", "deploy", "--timeout", "5m"}, "--timeout is for exec, not run"},
+		{[]string{"run", "deploy", "--status", "failed"}, "--status is for runs, not run"},
+		{[]string{"runs", "--follow"}, "--follow is for run, not runs"},
+		{[]string{"cancel", "r1", "--yes"}, "--yes is for run, not cancel"},
+		{[]string{"ops", "list", "--limit", "3"}, "--limit is for runs, not ops list"},
+	} {
+		runEnv(t, env, append([]string{"remote"}, c.args...)...).want(t, ExitUsage, nil, []string{c.want})
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}

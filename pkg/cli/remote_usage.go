@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+)
+
+// remoteFlagSubs are the subcommands of remote that read each flag of
+// theirs; the other flags are common to all.
+var remoteFlagSubs = []struct {
+	flag string
+	sub  string // as the subcommand is written
+}{
+	{"category", "ops list"},
+	{"param", "exec"}, {"timeout", "exec"},
+	{"input", "run"}, {"dry-run", "run"}, {"wait", "run"}, {"follow", "run"}, {"yes", "run"},
+	{"playbook", "runs"}, {"status", "runs"}, {"limit", "runs"},
+}
+
+// misplacedFlag says what is wrong with a flag given to a subcommand that
+// does not read it, or "": left unread, it would change nothing while the
+// command went on (an exec's --dry-run would execute for real, a run's
+// --param would start it with the input's default).
+func misplacedFlag(fs *flagSet, sub string) string {
+	switch sub {
+	case "ops", "exec", "run", "runs", "cancel":
+	default:
+		return "" // the subcommand is the mistake
+	}
+	for _, f := range remoteFlagSubs {
+		if first, _, _ := strings.Cut(f.sub, " "); !fs.given(f.flag) || first == sub {
+			continue
+		}
+		written := sub
+		if sub == "ops" {
+			written = "ops list"
+		}
+		msg := fmt.Sprintf("--%s is for %s, not %s", f.flag, f.sub, written)
+		switch {
+		case f.flag == "dry-run" && sub == "exec":
+			msg += ": an execute has no dry run, so nothing was sent; run a playbook with 'remote run NAME --dry-run' instead"
+		case f.flag == "input" && sub == "exec":
+			msg += ": give an operation's params with --param k=v"
+		case f.flag == "param" && sub == "run":
+			msg += ": give a playbook's inputs with --input k=v"
+		case f.flag == "timeout" && sub == "run":
+			msg += ": a run's time limit is the timeout: of its playbook"
+		}
+		return msg
+	}
+	return ""
+}
