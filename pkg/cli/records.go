@@ -116,7 +116,14 @@ func runHistory(e *env, args []string) int {
 		fmt.Fprintf(e.stdout, "no runs match%s\n", noMatchHint(store, f, since.text))
 		return ExitOK
 	}
-	if err := history.WriteRuns(e.stdout, runs, *asJSON); err != nil {
+	if *asJSON {
+		err = history.WriteRuns(e.stdout, runs, true)
+	} else {
+		// On a terminal, cut to its width rather than wrapped into
+		// the next row; piped, whole.
+		err = history.WriteRunsFit(e.stdout, runs, termWidth(e.stdout))
+	}
+	if err != nil {
 		return ExitFailed
 	}
 	if len(runs) == *limit && !*asJSON {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -23,14 +24,47 @@ func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 		}
 		return writeJSON(w, out)
 	}
+	return WriteRunsFit(w, runs, 0)
+}
+
+// ShortIDLen is how much of a run id a table cut to a terminal's width
+// shows: its date and time, and 8 hex digits of its random part, which
+// `history show` and `report show` take as the start of the id.
+const ShortIDLen = len("20060102T150405-") + 8
+
+// WriteRunsFit writes the table of WriteRuns fitted to a terminal of
+// width columns (0: no limit): when the columns before NOTE leave it
+// fewer than 20, the run ids are shortened to ShortIDLen, and a line
+// still too long ends in "…" at the width, as git log --oneline cuts
+// its lines, rather than wrapping into the next row.
+func WriteRunsFit(w io.Writer, runs []Run, width int) error {
 	if len(runs) == 0 {
 		_, err := io.WriteString(w, "no runs recorded\n")
 		return err
 	}
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = oneLine(r.ID, 80)
+	}
+	table := runTable(runs, ids)
+	if width > 0 && noteColumn(table)+20 > width {
+		for i, id := range ids {
+			ids[i] = termtext.Head(id, ShortIDLen)
+		}
+		table = runTable(runs, ids)
+	}
+	if width > 0 {
+		table = fitLines(table, width)
+	}
+	_, err := io.WriteString(w, table)
+	return err
+}
+
+func runTable(runs []Run, ids []string) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STARTED (UTC)\tRUN\tPLAYBOOK\tSTATUS\tDURATION\tNOTE")
-	for _, r := range runs {
+	for i, r := range runs {
 		dur := "-"
 		if r.FinishedAt != nil {
 			dur = report.FormatMS(r.DurationMS)
@@ -49,11 +83,32 @@ func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 			notes = append(notes, "resumed from "+oneLine(r.ResumedFrom, 80))
 		}
 		note := strings.Join(notes, "; ")
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), oneLine(r.ID, 80), oneLine(r.Playbook, 80), icon(r.Status), oneLine(string(r.Status), 20), dur, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), ids[i], oneLine(r.Playbook, 80), icon(r.Status), oneLine(string(r.Status), 20), dur, note)
 	}
 	tw.Flush()
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.String()
+}
+
+// noteColumn is the column, in characters, where the table's NOTE starts.
+func noteColumn(table string) int {
+	header, _, _ := strings.Cut(table, "\n")
+	return utf8.RuneCountInString(header) - len("NOTE")
+}
+
+// fitLines cuts each line of table longer than width characters to end
+// in "…" at the width, and drops the spaces that end a line.
+func fitLines(table string, width int) string {
+	lines := strings.SplitAfter(strings.TrimSuffix(table, "\n"), "\n")
+	for i, l := range lines {
+		l = strings.TrimRight(l, " \n")
+		if utf8.RuneCountInString(l) <= width {
+			lines[i] = l + "\n"
+			continue
+		}
+		r := []rune(l)
+		lines[i] = strings.TrimRight(string(r[:width-1]), " ") + "…\n"
+	}
+	return strings.Join(lines, "")
 }
 
 // WriteStats writes the result of Stats for `arsenal-run stats`: two

@@ -1,0 +1,52 @@
+package history
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// TestWriteRunsFitsATerminal: on a terminal the history table is cut to
+// its width rather than wrapped into the next row: the run ids are
+// shortened to a start that history show takes when the columns before
+// NOTE would leave it too little room, and a line still too long ends in
+// "…"; without a width it is written whole.
+func TestWriteRunsFitsATerminal(t *testing.T) {
+	runs := []Run{
+		{ID: "20261205T101057-37f62b5b92cf46427df9ae898ce9df7b", Playbook: "nightly", Status: report.StatusFailed, StartedAt: t0,
+			FinishedAt: ptr(t0.Add(27 * time.Millisecond)), DurationMS: 27, Roles: []string{},
+			Error: &report.Error{Class: "execution", Message: "step bad failed: exit code 3 is not in ok_codes [0]"}},
+		{ID: "20261205T102342-e3b334693317843791a75e23d4ca57b0", Playbook: "nightly", Status: report.StatusSucceeded, StartedAt: t0,
+			FinishedAt: ptr(t0.Add(12 * time.Millisecond)), DurationMS: 12, Roles: []string{}},
+	}
+	write := func(width int) string {
+		var b bytes.Buffer
+		if err := WriteRunsFit(&b, runs, width); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	want := `STARTED (UTC)        RUN                       PLAYBOOK  STATUS       DURATION  NOTE
+2025-03-14 09:00:00  20261205T101057-37f62b5b  nightly   ✗ failed     27ms      execution: step bad…
+2025-03-14 09:00:00  20261205T102342-e3b33469  nightly   ✓ succeeded  12ms
+`
+	if diff := cmp.Diff(want, write(100)); diff != "" {
+		t.Errorf("the table at 100 columns (-want +got):\n%s", diff)
+	}
+	var whole bytes.Buffer
+	if err := WriteRuns(&whole, runs, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := write(0); got != whole.String() || !bytes.Contains(whole.Bytes(), []byte(runs[0].ID+"  nightly")) ||
+		!bytes.Contains(whole.Bytes(), []byte("not in ok_codes [0]\n")) {
+		t.Errorf("the table without a width:\n%s\nwant every id and note whole, as WriteRuns writes it:\n%s", got, whole.String())
+	}
+	// Wide enough: the ids whole, the note cut.
+	if got := write(150); !bytes.Contains([]byte(got), []byte(runs[0].ID+"  nightly")) || !bytes.HasSuffix([]byte(got), []byte("12ms\n")) {
+		t.Errorf("the table at 150 columns:\n%s", got)
+	}
+}
