@@ -1,5 +1,7 @@
 // What the layout test measures on a page, as one JSON object:
-//   overflow: how many CSS pixels the page is wider than the window;
+//   overflow: how many CSS pixels the page is wider than the window (its
+//     layout viewport: a phone zooms out to show a page too wide, which
+//     makes innerWidth as wide as the page);
 //   contrast: visible text whose contrast with its background is below
 //     WCAG AA (4.5:1, or 3:1 for large text); disabled controls are
 //     exempt, as WCAG has them;
@@ -63,5 +65,5 @@
   const unnamed = [...document.querySelectorAll('button, a[href], img')]
     .filter((el) => el.getClientRects().length && (el.tagName === 'IMG' ? !el.hasAttribute('alt') : !(el.textContent.trim() || el.getAttribute('aria-label'))))
     .map((el) => el.outerHTML.slice(0, 80));
-  return JSON.stringify({ overflow: Math.max(0, document.documentElement.scrollWidth - window.innerWidth), contrast, unlabelled, unnamed });
+  return JSON.stringify({ overflow: Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth), contrast, unlabelled, unnamed });
 })()
