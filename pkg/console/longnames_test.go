@@ -20,7 +20,22 @@ steps:
     op: shell.exec
     with: {script: "echo renewing; exit 3"}
 `,
+	"renew-fleet": `version: 1
+name: renew-fleet
+inputs:
+  hosts: {type: list, default: [web-1.eu-west-1.compute.internal.example.com.with.a.long.name, "https://example.com/a/very/long/url/that/has/no/spaces/at/all/and/keeps/going/on/and/on/for/ever/and/ever", web-3]}
+steps:
+  - id: renew
+    op: shell.exec
+    foreach: inputs.hosts
+    fail_fast: false
+    with: {script: "echo renewing_the_certificate_of_a_host_with_a_very_long_name_and_no_spaces_at_all; test \"$HOST\" != web-3"}
+    env: {HOST: "${{ item }}"}
+`,
 }
+
+// tablet is a tablet held upright: the tables are tables, not cards.
+var tablet = viewport{"tablet", 768, 1024, 1, true}
 
 // TestConsoleLongNamesOnAPhone opens a failed run with long one-word
 // names on a 375 px phone: the page stays as wide as the screen, the
@@ -50,6 +65,39 @@ func TestConsoleLongNamesOnAPhone(t *testing.T) {
 			.filter(dd => dd.getBoundingClientRect().width < dd.parentElement.getBoundingClientRect().width / 2)
 			.map(dd => dd.textContent + ' is ' + Math.round(dd.getBoundingClientRect().width) + ' px wide').join('; ')`); got != "" {
 			t.Errorf("squeezed input values: %s", got)
+		}
+	}
+}
+
+// TestConsoleLongItemNamesFit opens a fan-out whose items are named by a
+// long host name and a long URL, with long output, on a phone and a
+// tablet: each item's name and output wrap within the items' table, so
+// that every item's status shows without scrolling sideways, and a short
+// name (web-3) stays whole on one line.
+func TestConsoleLongItemNamesFit(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, longNamesPlaybooks)
+	id := s.start("alice", "renew-fleet", nil)
+	s.wait(id)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "alice")
+	for _, vp := range []viewport{{"phone", 375, 740, 2, true}, tablet} {
+		look(t, ctx, vp, false)
+		do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+		waitFor(t, ctx, "the items of the failed step", `document.querySelector('.run-status .b-failed') && document.querySelectorAll('.items-table tbody tr').length === 3`)
+		audit(t, ctx, "a fan-out with long item names", vp, false)
+		if got := eval[string](t, ctx, `(() => {
+			const wrap = document.querySelector('.items .table-wrap'), edge = wrap.getBoundingClientRect().right + 0.5;
+			const out = [];
+			if (wrap.scrollWidth > wrap.clientWidth) out.push('the items table is ' + (wrap.scrollWidth - wrap.clientWidth) + ' px wider than its place');
+			for (const el of wrap.querySelectorAll('td code, td .badge')) {
+				if (el.getBoundingClientRect().right > edge) out.push(el.textContent.slice(0, 30) + ' ends ' + Math.round(el.getBoundingClientRect().right - edge) + ' px past the table');
+			}
+			const short = [...wrap.querySelectorAll('td[data-label=Item] code')].find(c => c.textContent === 'web-3');
+			if (short.getClientRects().length !== 1 || short.getBoundingClientRect().height > 24) out.push('web-3 is not on one line');
+			return out.join('; ');
+		})()`); got != "" {
+			t.Errorf("at %s: %s", vp.name, got)
 		}
 	}
 }

@@ -200,10 +200,14 @@ export function errorHead(err, sep) {
 // else a dash (an item the report left out to keep within its output
 // budget).
 function itemName(it) {
-  if (it.label) return h('code', null, it.label);
-  if (hasValue(it)) return h('code', null, clip(text(it.item), 120));
-  return h('span', { class: 'muted' }, '—');
+  const name = it.label || (hasValue(it) ? clip(text(it.item), 120) : null);
+  if (name === null) return h('span', { class: 'muted' }, '—');
+  return h('code', { class: name.length > LONG_ITEM_NAME ? 'long' : null }, name);
 }
+
+// LONG_ITEM_NAME is the length past which an item's name may wrap in its
+// row (a shorter one, such as web-1, stays whole on one line).
+const LONG_ITEM_NAME = 32;
 
 function hasValue(it) { return it.item !== undefined && it.item !== null; }
 
