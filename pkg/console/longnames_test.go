@@ -101,3 +101,50 @@ func TestConsoleLongItemNamesFit(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleTablesFitATablet opens the schedules and the runs of a
+// playbook named with underscores (one word of 64 letters) and scheduled
+// in a long time zone, beside the layout test's, at the narrowest width
+// that shows tables (701 px) and on a tablet: every column, Pause and
+// Resume among them, is on the screen without scrolling the table
+// sideways.
+func TestConsoleTablesFitATablet(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	const long = "nightly_backup_of_all_the_databases_of_the_production_cluster_x"
+	pbs := map[string]string{long: `version: 1
+name: ` + long + `
+description: Dump the databases
+schedule: {cron: "30 2 * * *", timezone: America/Argentina/ComodRivadavia}
+steps:
+  - {id: dump, op: shell.exec, with: {command: ["true"]}}
+`}
+	for name, text := range layoutPlaybooks {
+		pbs[name] = text
+	}
+	s := startSite(t, pbs)
+	seed(t, s)
+	s.wait(s.start("alice", long, nil))
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "alice")
+	for _, vp := range []viewport{{"narrow", 701, 900, 1, false}, tablet} {
+		for _, p := range []struct{ path, ready string }{
+			{"/schedules", `document.querySelectorAll('#schedules tbody tr').length === 3`},
+			{"/runs", `document.querySelectorAll('#runs-list tbody tr').length >= 10`},
+		} {
+			look(t, ctx, vp, false)
+			do(t, ctx, "open "+p.path, chromedp.Navigate(s.url+p.path))
+			waitFor(t, ctx, p.path, p.ready)
+			if got := eval[string](t, ctx, `(() => {
+				const wrap = document.querySelector('main .table-wrap'), edge = wrap.getBoundingClientRect().right + 0.5;
+				const out = [];
+				if (wrap.scrollWidth > wrap.clientWidth) out.push('the table is ' + (wrap.scrollWidth - wrap.clientWidth) + ' px wider than its place');
+				for (const el of wrap.querySelectorAll('button, th')) {
+					if (el.getBoundingClientRect().right > edge) out.push(el.textContent + ' ends ' + Math.round(el.getBoundingClientRect().right - edge) + ' px past it');
+				}
+				return out.join('; ');
+			})()`); got != "" {
+				t.Errorf("%s at %s: %s", p.path, vp.name, got)
+			}
+		}
+	}
+}

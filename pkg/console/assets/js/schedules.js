@@ -88,7 +88,7 @@ export async function schedulesPage(ctx) {
           attrs: { 'data-schedule': s.playbook, 'data-key': s.playbook },
           cells: [
             [h('a', { href: '/playbooks/' + encodeURIComponent(s.playbook) }, s.playbook), s.description ? h('span', { class: 'muted block' }, s.description) : null],
-            [h('code', null, s.schedule.cron), h('span', { class: 'muted block' }, s.schedule.timezone + (s.schedule.overlap ? ' · overlap ' + s.schedule.overlap : ''))],
+            [h('code', null, s.schedule.cron), h('span', { class: 'muted block zone' }, s.schedule.timezone + (s.schedule.overlap ? ' · overlap ' + s.schedule.overlap : ''))],
             // The next fire times are in the schedule's zone, as its cron
             // is; a paused schedule's are skipped until it is resumed.
             s.next.length ? [
