@@ -21,6 +21,11 @@ const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
 
+// On a phone the navigation scrolls sideways, and the browser scrolls a
+// link that the focus reaches into it only when the link is out of sight:
+// one half in sight would keep its focus ring cut at the edge.
+on(nav, 'focusin', (e) => e.target.scrollIntoView({ block: 'nearest', inline: 'nearest' }));
+
 const routes = [
   [/^\/$/, () => go('/runs', true)],
   [/^\/signin$/, signInPage],
