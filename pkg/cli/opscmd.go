@@ -200,7 +200,7 @@ func runOpsDescribe(e *env, args []string) int {
 // describe prints an operation's spec for people.
 func describe(w io.Writer, p palette, s *ops.Spec) {
 	fmt.Fprintf(w, "%s\n", p.bold(s.Name))
-	fmt.Fprintf(w, "  %s\n\n", s.Description)
+	fmt.Fprintf(w, "  %s\n\n", strings.Join(fitWords(w, s.Description, 2), "\n  "))
 	fmt.Fprintf(w, "Risk: %s\n", p.risk(string(s.Risk)))
 
 	fmt.Fprintf(w, "\nParams:\n")
@@ -233,7 +233,7 @@ func describe(w io.Writer, p palette, s *ops.Spec) {
 		notes = append(notes, "Takes any keys under with:, passed through as given.")
 	}
 	for _, n := range notes {
-		fmt.Fprintf(w, "  %s\n", n)
+		fmt.Fprintf(w, "  %s\n", strings.Join(fitWords(w, n, 2), "\n  "))
 	}
 
 	fmt.Fprintf(w, "\nOutput:\n")

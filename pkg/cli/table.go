@@ -19,7 +19,16 @@ type table struct {
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
-func (t *table) write(w io.Writer, p palette) {
+// write writes the table to w; on a terminal, a last column that would
+// run past its width wraps at spaces under itself, rather than into the
+// next row's first column.
+func (t *table) write(w io.Writer, p palette) { t.writeWidth(w, p, termWidth(w)) }
+
+// minWrapped is the least room for the last column that wrapping it
+// within the width leaves readable; with less, the terminal wraps it.
+const minWrapped = 24
+
+func (t *table) writeWidth(w io.Writer, p palette, width int) {
 	widths := make([]int, len(t.header))
 	for _, r := range append([][]string{t.header}, t.rows...) {
 		for i, c := range r {
@@ -49,8 +58,61 @@ func (t *table) write(w io.Writer, p palette) {
 		b.Reset()
 		io.WriteString(w, s+"\n")
 	}
-	line(t.header, true)
-	for _, r := range t.rows {
-		line(r, false)
+	last := len(t.header) - 1
+	start := utf8.RuneCountInString(t.indent)
+	for _, wd := range widths[:max(last, 0)] {
+		start += wd + 2
 	}
+	room := width - start
+	line(t.header, true)
+	under := t.indent + "    "
+	for _, r := range t.rows {
+		if width <= 0 || len(r) != len(t.header) || utf8.RuneCountInString(r[last]) <= room {
+			line(r, false)
+			continue
+		}
+		if room < minWrapped {
+			// No room beside the other columns: under the row, indented.
+			line(append(r[:last:last], ""), false)
+			for _, part := range wrapWords(r[last], max(width-len(under), minWrapped)) {
+				io.WriteString(w, under+part+"\n")
+			}
+			continue
+		}
+		parts := wrapWords(r[last], room)
+		line(append(r[:last:last], parts[0]), false)
+		for _, part := range parts[1:] {
+			cont := make([]string, len(r))
+			cont[last] = part
+			line(cont, false)
+		}
+	}
+}
+
+// wrapWords breaks s at spaces into lines of at most n characters; a word
+// longer than n is a line of its own.
+func wrapWords(s string, n int) []string {
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case cur == "":
+			cur = word
+		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(word) <= n:
+			cur += " " + word
+		default:
+			lines = append(lines, cur)
+			cur = word
+		}
+	}
+	return append(lines, cur)
+}
+
+// fitWords is text as lines that fit, after indent columns, the terminal
+// w is (wrapWords), or text as one line when w is not one.
+func fitWords(w io.Writer, text string, indent int) []string {
+	if width := termWidth(w); width-indent >= minWrapped {
+		return wrapWords(text, width-indent)
+	}
+	return []string{text}
 }

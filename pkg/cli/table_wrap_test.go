@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestTableWrapsToTheTerminal: on a terminal a table's last column that
+// would run past the width wraps at spaces under itself, or, with no room
+// beside the other columns, under its row, indented; without a width
+// (piped) every row is one line, as scripts read it.
+func TestTableWrapsToTheTerminal(t *testing.T) {
+	tab := &table{header: []string{"NAME", "RISK", "DESCRIPTION"}}
+	tab.add("archive.create", "write", "Pack a directory (its contents, named relative to it) or one file into a tar.gz or zip archive.")
+	tab.add("control.log", "read", "Write a message to the run's log.")
+	write := func(width int) string {
+		var b bytes.Buffer
+		tab.writeWidth(&b, palette{}, width)
+		return b.String()
+	}
+	beside := `NAME            RISK   DESCRIPTION
+archive.create  write  Pack a directory (its contents, named
+                       relative to it) or one file into a
+                       tar.gz or zip archive.
+control.log     read   Write a message to the run's log.
+`
+	if diff := cmp.Diff(beside, write(61)); diff != "" {
+		t.Errorf("at 61 columns (-want +got):\n%s", diff)
+	}
+	under := `NAME            RISK   DESCRIPTION
+archive.create  write
+    Pack a directory (its contents,
+    named relative to it) or one file
+    into a tar.gz or zip archive.
+control.log     read
+    Write a message to the run's log.
+`
+	if diff := cmp.Diff(under, write(40)); diff != "" {
+		t.Errorf("at 40 columns (-want +got):\n%s", diff)
+	}
+	whole := `NAME            RISK   DESCRIPTION
+archive.create  write  Pack a directory (its contents, named relative to it) or one file into a tar.gz or zip archive.
+control.log     read   Write a message to the run's log.
+`
+	if diff := cmp.Diff(whole, write(0)); diff != "" {
+		t.Errorf("without a width (-want +got):\n%s", diff)
+	}
+}
