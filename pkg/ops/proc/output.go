@@ -67,10 +67,10 @@ func outputFile(ctx context.Context, p ops.Params, param string, roots []string)
 
 // startError classes the failure of a start: an output file that a
 // symlink or ".." leads out of the roots is an authorization matter.
-func startError(err error, roots []string) error {
+func startError(ctx context.Context, err error, roots []string) error {
 	var oe *OutputError
 	if errors.As(err, &oe) && policy.IsEscape(oe.Err) {
-		return ops.WithClass(ops.ClassAuthorization, policy.Escaped(oe.File.Path, roots))
+		return ops.WithClass(ops.ClassAuthorization, policy.Escaped(ctx, oe.File.Path, roots))
 	}
 	return ops.WithClass(ops.ClassExecution, err)
 }

@@ -198,7 +198,7 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		// fix it.
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	case err != nil:
-		return nil, startError(err, roots)
+		return nil, startError(ctx, err, roots)
 	}
 	var group any
 	if spec.Group != "" {

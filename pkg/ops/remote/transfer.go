@@ -142,7 +142,7 @@ func openLocal(ctx context.Context, name string) (*os.File, fs.FileInfo, func(),
 		return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file", name)
 	}
 	if policy.IsEscape(err) {
-		return nil, nil, nil, ops.WithClass(ops.ClassAuthorization, policy.Denied(name, roots))
+		return nil, nil, nil, ops.WithClass(ops.ClassAuthorization, policy.Denied(ctx, name, roots))
 	}
 	return nil, nil, nil, ops.Errorf(ops.ClassExecution, "%s: %v", name, unwrapPath(err))
 }
@@ -240,7 +240,7 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	tmp := filepath.Join(filepath.Dir(place.Rel), "."+filepath.Base(place.Rel)+tempSuffix())
 	lf, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, localError(err, p.String("dest"), roots)
+		return nil, localError(ctx, err, p.String("dest"), roots)
 	}
 	sum := sha256.New()
 	limit := &limitWriter{w: io.MultiWriter(lf, sum), n: int64(p.Int("max_size"))}
@@ -302,10 +302,10 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func localError(err error, name string, roots []string) error {
+func localError(ctx context.Context, err error, name string, roots []string) error {
 	switch {
 	case policy.IsEscape(err):
-		return ops.WithClass(ops.ClassAuthorization, policy.Denied(name, roots))
+		return ops.WithClass(ops.ClassAuthorization, policy.Denied(ctx, name, roots))
 	case errors.Is(err, fs.ErrNotExist):
 		return ops.Errorf(ops.ClassExecution, "the directory of %s does not exist; create it first", name)
 	}

@@ -171,7 +171,7 @@ func (o *options) openFiles(ctx context.Context) error {
 		case errors.Is(err, fsroot.ErrNotRegular):
 			return nil, ops.Errorf(ops.ClassExecution, "%s is %v", path, err)
 		case policy.IsEscape(err):
-			return nil, ops.WithClass(ops.ClassAuthorization, policy.Escaped(path, roots))
+			return nil, ops.WithClass(ops.ClassAuthorization, policy.Escaped(ctx, path, roots))
 		case err != nil:
 			return nil, ops.Errorf(ops.ClassExecution, "opening %s for the output: %v", path, unwrapPath(err))
 		}

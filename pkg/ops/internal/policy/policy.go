@@ -106,7 +106,7 @@ func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 	}
 	place, err := fsroot.Locate(abs, roots)
 	if err != nil {
-		return Place{}, notInRoots(err, path, roots)
+		return Place{}, notInRoots(ctx, err, path, roots)
 	}
 	return place, nil
 }
@@ -115,36 +115,49 @@ func Locate(ctx context.Context, path string, roots []string) (Place, error) {
 // fsroot says it, a path that a symlink leads out of the roots as such
 // (Escaped: saying it is outside them sends the reader to a path that is
 // inside), anything else as outside the roots (Denied).
-func notInRoots(err error, path string, roots []string) error {
+func notInRoots(ctx context.Context, err error, path string, roots []string) error {
 	var pe *fsroot.ProtectedError
 	var ee *fsroot.EscapeError
 	switch {
 	case errors.As(err, &pe):
 		return err
 	case errors.As(err, &ee):
-		return Escaped(path, roots)
+		return Escaped(ctx, path, roots)
 	}
-	return Denied(path, roots)
+	return Denied(ctx, path, roots)
 }
 
 // Denied returns the error for a path outside every root. It names the
-// roots and the fix: file_roots of the caller's role in the policy.
-func Denied(path string, roots []string) error {
-	if len(roots) == 0 {
-		return fmt.Errorf("%w: path %q: the caller's scope allows no file access (its roles set file_roots: []); %s", ops.ErrDenied, path, widen)
-	}
-	return fmt.Errorf("%w: path %q is outside the allowed file roots (%s); use a path inside them, or %s", ops.ErrDenied, path, strings.Join(roots, ", "), widen)
+// path as written and, when that differs, the absolute path it resolved
+// to (see Abs), the roots, and the fix: file_roots of the caller's role
+// in the policy.
+func Denied(ctx context.Context, path string, roots []string) error {
+	return fsroot.OutsideRoots(named(ctx, path), roots)
 }
 
 // Escaped returns the error for a path that a symlink or ".." leads out of
-// every root.
-func Escaped(path string, roots []string) error {
-	return fmt.Errorf("%w: path %q leads through a symlink or .. outside the allowed file roots (%s); the target must lie inside them too, or %s", ops.ErrDenied, path, strings.Join(roots, ", "), widen)
+// every root, naming it as Denied does.
+func Escaped(ctx context.Context, path string, roots []string) error {
+	return fsroot.EscapesRoots(named(ctx, path), roots)
 }
 
-// widen says how file roots are widened.
-const widen = "have an admin add its directory to file_roots of the caller's role in the policy file (--policy); " +
-	"a role without file_roots gets the working directory and the temp directory (docs/authorization.md, \"Widening file_roots\")"
+// named is path as a denial names it (fsroot.Named): as written, and
+// where it resolved to when that differs.
+func named(ctx context.Context, path string) string {
+	abs, err := Abs(ctx, path)
+	if err != nil {
+		abs = ""
+	}
+	return fsroot.Named(path, abs, relativeTo(ctx))
+}
+
+// relativeTo names what a relative path is taken from (see Abs).
+func relativeTo(ctx context.Context) string {
+	if ops.CallFrom(ctx).Dir == "" {
+		return "the working directory"
+	}
+	return "the playbook's directory"
+}
 
 // IsEscape reports whether err is os.Root refusing a path that leaves the
 // root through ".." or a symlink.
@@ -318,7 +331,7 @@ func readFile(ctx context.Context, path string, extra []string, max int64, reada
 	roots = append(append([]string(nil), roots...), extra...)
 	b, err := fsroot.ReadFileOf(abs, roots, max, readable)
 	if errors.Is(err, ops.ErrDenied) {
-		return nil, notInRoots(err, path, roots)
+		return nil, notInRoots(ctx, err, path, roots)
 	}
 	return b, err
 }
@@ -347,7 +360,7 @@ func Classify(ctx context.Context, err error, path string, roots []string) error
 	case errors.Is(err, ops.ErrDenied):
 		return ops.WithClass(ops.ClassAuthorization, err)
 	case IsEscape(err):
-		return ops.WithClass(ops.ClassAuthorization, Escaped(path, roots))
+		return ops.WithClass(ops.ClassAuthorization, Escaped(ctx, path, roots))
 	case errors.Is(err, fs.ErrNotExist):
 		return ops.Errorf(ops.ClassExecution, "%s does not exist%s", path, LookedFor(ctx, path))
 	case errors.Is(err, fs.ErrPermission):
@@ -370,11 +383,7 @@ func LookedFor(ctx context.Context, path string) string {
 	if err != nil {
 		return ""
 	}
-	against := "the playbook's directory"
-	if ops.CallFrom(ctx).Dir == "" {
-		against = "the working directory"
-	}
-	return fmt.Sprintf(" (relative paths resolve against %s: looked for %s)", against, abs)
+	return fmt.Sprintf(" (relative paths resolve against %s: looked for %s)", relativeTo(ctx), abs)
 }
 
 // Walked returns, for a walk through the tree at the absolute path base,
