@@ -47,6 +47,19 @@ func Locate(abs string, roots []string) (Place, error) { return locate(abs, root
 // locate is Locate, with readable as for guard.
 func locate(abs string, roots []string, readable string) (Place, error) {
 	abs = filepath.Clean(abs)
+	best, ok := place(abs, roots)
+	if !ok {
+		return Place{}, Denied(abs, roots)
+	}
+	if err := guard(abs, readable); err != nil {
+		return Place{}, err
+	}
+	return best, nil
+}
+
+// place finds the deepest of roots that holds the clean absolute path abs
+// lexically.
+func place(abs string, roots []string) (Place, bool) {
 	best, bestLen := Place{}, -1
 	for _, r := range roots {
 		if r == "" {
@@ -62,13 +75,7 @@ func locate(abs string, roots []string, readable string) (Place, error) {
 			}
 		}
 	}
-	if bestLen < 0 {
-		return Place{}, Denied(abs, roots)
-	}
-	if err := guard(abs, readable); err != nil {
-		return Place{}, err
-	}
-	return best, nil
+	return best, bestLen >= 0
 }
 
 // rootForms returns a root as given and, when it differs, with symlinks

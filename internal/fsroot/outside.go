@@ -44,3 +44,11 @@ func EscapesRoots(named string, roots []string) error {
 // widen says how file roots are widened.
 const widen = "have an admin add its directory to file_roots of the caller's role in the policy file (--policy); " +
 	"a role without file_roots gets the working directory and the temp directory (docs/authorization.md, \"Widening file_roots\")"
+
+// Holds reports whether one of roots holds the absolute path abs
+// lexically, as Locate places it: what a check made before the run can
+// tell, leaving symlinks and protected paths to the operation.
+func Holds(roots []string, abs string) bool {
+	_, ok := place(filepath.Clean(abs), roots)
+	return ok
+}

@@ -223,7 +223,7 @@ func (p *Policy) Preflight(roles []string, pb *steps.Playbook, reg *ops.Registry
 func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, prefix string, seen map[string]bool, depth int, out *[]StepDecision, o *preflightOptions) error {
 	marked := false // pb is in seen: done at its first sub-playbook, as only they need it
 	for _, st := range pb.AllSteps() {
-		d := s.checkAddress(st, s.checkSandbox(st, s.checkHost(st, deferredRiskNote(st, s.Decide(st.Op, st.Risk)), o.inv)))
+		d := s.checkPaths(st, pb.Dir, s.checkAddress(st, s.checkSandbox(st, s.checkHost(st, deferredRiskNote(st, s.Decide(st.Op, st.Risk)), o.inv))))
 		*out = append(*out, StepDecision{Playbook: pb.File, Step: prefix + st.ID, Section: st.Section, Op: st.Op, Risk: st.Risk, Decision: d})
 		if st.Op != "playbook.run" || st.Params == nil || reg == nil {
 			continue

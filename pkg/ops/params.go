@@ -61,6 +61,12 @@ type Param struct {
 	// each is written: preflight judges each literal one as it judges a
 	// Target.
 	ItemTargets map[string]Target
+	// Path marks a parameter naming a local file or directory (a string,
+	// or each string of a list) that the operation finds only inside the
+	// caller's file roots, or where Path says besides: preflight judges
+	// a literal one against the roots as the operation would, so that a
+	// step bound to be denied stops the run before anything runs.
+	Path Path
 	// Template marks a parameter whose text the operation reads as a
 	// template of its own, with ${{ }} of its own (file.template's
 	// content): what the playbook interpolates into it is escaped there,
@@ -83,6 +89,16 @@ const (
 	TargetAddress        // host:port, or a bare host
 	TargetHost           // a host name or address
 	TargetLookup         // a name looked up, not connected to
+)
+
+// Path is where a parameter's local path must lie for the operation to
+// touch it.
+type Path uint8
+
+const (
+	PathNone         Path = iota
+	PathInRoots           // inside the caller's file roots
+	PathInRootsOrDir      // inside them or the playbook's directory (a template it reads)
 )
 
 // Bound returns a pointer to v, for Param.Min and Param.Max.

@@ -37,8 +37,8 @@ func createSpec() ops.Spec {
 			"Both paths must lie inside the allowed roots.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
-			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the directory or file to pack"},
-			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the archive to write, like backup.tar.gz or logs.zip"},
+			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "the directory or file to pack"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "the archive to write, like backup.tar.gz or logs.zip"},
 			{Name: "format", Type: ops.TypeString, Enum: formats, Description: "tar.gz or zip; default from dest's extension (.tar.gz, .tgz, .zip)"},
 			{Name: "overwrite", Type: ops.TypeBool, Default: false, Description: "replace an existing archive at dest"},
 			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create dest's missing parent directories"},

@@ -45,8 +45,8 @@ func extractSpec() ops.Spec {
 			"Existing files are not replaced unless overwrite is true. Permission bits are kept without setuid, setgid and sticky; owners are not.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
-			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the archive; it must lie inside the allowed roots"},
-			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the directory to unpack into; it must lie inside the allowed roots"},
+			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "the archive; it must lie inside the allowed roots"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "the directory to unpack into; it must lie inside the allowed roots"},
 			{Name: "format", Type: ops.TypeString, Enum: formats, Description: "tar.gz or zip; default from the file's first bytes"},
 			{Name: "overwrite", Type: ops.TypeBool, Default: false, Description: "replace existing files (and symlinks) in dest"},
 			{Name: "max_bytes", Type: ops.TypeInteger, Default: DefaultMaxBytes, Min: ops.Bound(1), Max: ops.Bound(1 << 40), Description: "the most bytes the files may unpack to, in total (default 1 GiB)"},

@@ -30,8 +30,8 @@ func copySpec(move bool) ops.Spec {
 		Description: desc + " Refuses to replace an existing destination unless overwrite is true; both paths must lie inside the allowed roots.",
 		Risk:        risk,
 		Params: []ops.Param{
-			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: verb + " this path"},
-			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "to this path (not a directory to put it in)"},
+			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: verb + " this path"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "to this path (not a directory to put it in)"},
 			{Name: "overwrite", Type: ops.TypeBool, Default: false, Description: "replace an existing regular file at dest"},
 			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create dest's missing parent directories"},
 		},

@@ -53,7 +53,7 @@ func Register(r *ops.Registry) error {
 	return nil
 }
 
-var pathParam = ops.Param{Name: "path", Type: ops.TypeString, Required: true, MaxLen: 4096,
+var pathParam = ops.Param{Name: "path", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots,
 	Description: "the file; a relative path is taken from the playbook's directory; it must lie inside the allowed roots (default: the working directory and the temp directory)"}
 
 // checkPath is the ValidateParams shared by the file ops.

@@ -37,7 +37,7 @@ func findSpec() ops.Spec {
 			"Symlinks are listed, never followed. Returns the paths (sorted), how many matched and their total size, capped at limit.",
 		Risk: ops.RiskRead,
 		Params: []ops.Param{
-			{Name: "path", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the directory to search; it must lie inside the allowed roots"},
+			{Name: "path", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "the directory to search; it must lie inside the allowed roots"},
 			{Name: "pattern", Type: ops.TypeAny, Description: "a glob or a list of globs matched against the path relative to path: *.log, **/*.tmp, cache/**; default every entry"},
 			{Name: "older_than", Type: ops.TypeDuration, Min: ops.Bound(0), Description: "only entries last modified longer ago than this, like 7d or 12h"},
 			{Name: "newer_than", Type: ops.TypeDuration, Min: ops.Bound(0), Description: "only entries modified within this, like 1h"},

@@ -38,9 +38,9 @@ func templateSpec() ops.Spec {
 			"(Ansible's check and diff mode), and the step counts as a read, so it also runs in a dry run.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
-			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Description: "the template file, inside the allowed roots or the playbook's directory; exclusive with content"},
+			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Path: ops.PathInRootsOrDir, Description: "the template file, inside the allowed roots or the playbook's directory; exclusive with content"},
 			{Name: "content", Type: ops.TypeString, MaxLen: MaxTemplateSize, Template: true, Description: "the template itself; write $${{ values.x }} here, since the playbook interpolates ${{ }} first; exclusive with src"},
-			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the file to write; it must lie inside the allowed roots"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "the file to write; it must lie inside the allowed roots"},
 			{Name: "values", Type: ops.TypeMap, Description: "what the template's expressions read, as values.<name>"},
 			{Name: "mode", Type: ops.TypeString, TypeHint: ops.ModeHint, MaxLen: 4, Description: "the mode in octal, like 0644, or 4 digits with setuid, setgid or sticky (4755); default the permission bits of the existing file, or 0644 for a new one"},
 			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create dest's missing parent directories (mode 0755)"},

@@ -223,7 +223,7 @@ func deleteSpec() ops.Spec {
 		Risk: ops.RiskDestructive,
 		Params: []ops.Param{
 			path,
-			{Name: "paths", Type: ops.TypeList, Items: ops.TypeString, MaxLen: MaxFindLimit,
+			{Name: "paths", Type: ops.TypeList, Items: ops.TypeString, MaxLen: MaxFindLimit, Path: ops.PathInRoots,
 				Description: "files to delete, such as ${{ steps.find.output.paths }}; each must lie inside the allowed roots; exclusive with path"},
 			{Name: "missing_ok", Type: ops.TypeBool, Default: false, Description: "succeed when a file does not exist (with path: deleted: false; with paths: it is skipped)"},
 		},

@@ -168,7 +168,7 @@ func downloadSpec() ops.Spec {
 		Params: []ops.Param{
 			hostParam(),
 			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the remote file; relative paths start at the login directory"},
-			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the local path; relative to the playbook's directory; its directory must exist"},
+			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "the local path; relative to the playbook's directory; its directory must exist"},
 			{Name: "max_size", Type: ops.TypeInteger, Default: 1 << 30, Min: ops.Bound(0), Max: ops.Bound(MaxDownload),
 				Description: "refuse a remote file larger than this many bytes (default 1 GiB)"},
 			modeParam,

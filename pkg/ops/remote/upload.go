@@ -37,7 +37,7 @@ func uploadSpec() ops.Spec {
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			hostParam(),
-			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Description: "the local file; relative to the playbook's directory; exclusive with content"},
+			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Path: ops.PathInRoots, Description: "the local file; relative to the playbook's directory; exclusive with content"},
 			{Name: "content", Type: ops.TypeString, MaxLen: 16 << 20, Description: "the text to write; exclusive with src"},
 			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Description: "the remote path; relative paths start at the login directory; its directory must exist"},
 			modeParam,

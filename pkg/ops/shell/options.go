@@ -36,9 +36,9 @@ func optionParams() []ops.Param {
 			Description: "how long the process group has after kill_signal before SIGKILL (default 2s; 0s kills at once)"},
 		{Name: "max_output", Type: ops.TypeInteger, Min: ops.Bound(MinOutputLimit), Max: ops.Bound(MaxOutputLimit),
 			Description: "bytes of stdout and of stderr kept in the output, each (default 1 MiB); beyond it the first and last halves are kept"},
-		{Name: "stdout_file", Type: ops.TypeString, MaxLen: 4096,
+		{Name: "stdout_file", Type: ops.TypeString, MaxLen: 4096, Path: ops.PathInRoots,
 			Description: "also write the whole stdout, byte for byte, to this file (created or truncated), inside the allowed file roots"},
-		{Name: "stderr_file", Type: ops.TypeString, MaxLen: 4096,
+		{Name: "stderr_file", Type: ops.TypeString, MaxLen: 4096, Path: ops.PathInRoots,
 			Description: "also write the whole stderr to this file; it may be the same as stdout_file"},
 	}
 }
