@@ -154,6 +154,8 @@ func mdDetails(b *strings.Builder, r *Report, s *Step) {
 	fmt.Fprintf(b, "<details>\n<summary>%s <code>%s</code> %s</summary>\n\n", mdIcon(s.Status), htmlText(clip(plainText(stepLabel(s)), mdCellLimit)), htmlText(oneLine(summary, mdCellLimit)))
 	if ignored(s) {
 		b.WriteString("**Ignored**: it failed, and `continue_on_error` let the run go on.\n\n")
+	} else if rescued(s) {
+		b.WriteString("**Rescued**: it failed, and its rescue steps recovered the run.\n\n")
 	}
 	if s.Error != nil {
 		fmt.Fprintf(b, "**Error** (`%s`)\n\n%s\n", mdCode(s.Error.Class), mdFence(excerpt(s.Error.Message, mdBlockLimit), "text"))

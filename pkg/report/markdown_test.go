@@ -283,6 +283,26 @@ func TestMarkdownDetailsRunFailuresFirst(t *testing.T) {
 	}
 }
 
+// TestMarkdownDetailsSayRescued: the <details> block of a step its rescue
+// steps recovered says so, as the block of an ignored failure does: read
+// alone, it would otherwise look like the step that failed the run.
+func TestMarkdownDetailsSayRescued(t *testing.T) {
+	md := renderMarkdown(t, loadGolden(t, "rescue-handlers"))
+	block := func(label string) string {
+		i := strings.Index(md, "<code>"+label+"</code>")
+		if i < 0 {
+			t.Fatalf("no <details> block for %s:\n%s", label, md)
+		}
+		return md[i : i+strings.Index(md[i:], "</details>")]
+	}
+	if b := block("deploy"); !strings.Contains(b, "**Rescued**: it failed, and its rescue steps recovered the run.") {
+		t.Errorf("the block of the rescued step does not say it was rescued:\n%s", b)
+	}
+	if b := block("migrate"); strings.Contains(b, "Rescued") {
+		t.Errorf("the block of a step whose rescue failed says rescued:\n%s", b)
+	}
+}
+
 // TestItemListsShowTheFailedItemFirst: a fan-out whose failure cancelled
 // many items listed before the one that failed still shows that one in
 // the Markdown, text and HTML summaries.
