@@ -222,10 +222,10 @@ func shownItems(items []Item, limit int, succeeded bool) (shown []int, more int)
 }
 
 // itemLabel names one fan-out item: the step label and the item's label
-// (a host's name), else its index.
+// (a host's name, on one line), else its index.
 func itemLabel(s *Step, it *Item) string {
 	if it.Label != "" {
-		return fmt.Sprintf("%s[%s]", stepLabel(s), plainText(it.Label))
+		return fmt.Sprintf("%s[%s]", stepLabel(s), plainText(cell(it.Label)))
 	}
 	return fmt.Sprintf("%s[%d]", stepLabel(s), it.Index)
 }

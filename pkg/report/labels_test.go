@@ -104,3 +104,28 @@ func TestTextListsOnlyTroubledHostsOfALargeFleet(t *testing.T) {
 		t.Errorf("want only the hosts that did not succeed:\n%s", text)
 	}
 }
+
+// TestJUnitItemNamesAreOneLine: a label with line breaks (an item's free
+// text name) names its JUnit testcases on one line, as the other formats
+// show it: CI pages list test cases by name, one to a row, and some write
+// the names into Markdown tables that a line break would end.
+func TestJUnitItemNamesAreOneLine(t *testing.T) {
+	r := fleetReport()
+	r.Steps[0].Items[1].Label = "web-2\nrack\t7"
+	start := goldenStart
+	r.Steps[0].Items[1].Item = map[string]any{"name": "web-2\nrack\t7"}
+	r.Steps[0].Status, r.Steps[0].Op = StatusFailed, "playbook.run"
+	r.Steps[0].Subs = []*SubRun{nil, {Status: StatusFailed, Steps: []Step{{
+		ID: "check", Op: "shell.exec", Section: "steps", Status: StatusFailed, StartedAt: &start, Attempts: 1,
+		Error: &Error{Class: "execution", Message: "exit status 1"},
+	}}}, nil}
+	doc, _ := parseJUnit(t, r)
+	var names []string
+	for _, c := range doc.Suites[0].Cases {
+		names = append(names, c.Name)
+	}
+	want := []string{"restart", "restart[web-1]", "restart[web-2 rack 7]", "restart[web-3]", "restart[web-2 rack 7]/check"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("JUnit testcases (-want +got):\n%s", diff)
+	}
+}

@@ -150,7 +150,7 @@ func subItemName(s *Step, i int) string {
 		}
 	}
 	if it != nil && it.Label != "" {
-		return it.Label
+		return cell(it.Label) // a path is one line
 	}
 	return strconv.Itoa(i)
 }
