@@ -47,8 +47,8 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"run", pb, "--trace-items", "-5"}, "--trace-items must be 0 or more (the default is 100), not -5"},
 		{[]string{"schedule", pb, "--state-dir", state, "--trace-items", "-1"}, "--trace-items must be 0 or more (the default is 100), not -1"},
 		// No server listens there: each is refused before any request.
-		{[]string{"remote", "--server", "http://127.0.0.1:1", "runs", "--limit", "0"}, "--limit must be at least 1, not 0"},
-		{[]string{"remote", "--server", "http://127.0.0.1:1", "runs", "--limit", "-5"}, "--limit must be at least 1, not -5"},
+		{[]string{"remote", "--server", "http://127.0.0.1:1", "runs", "--limit", "0"}, "--limit must be 1 to 1000 (the most the server lists at once), not 0"},
+		{[]string{"remote", "--server", "http://127.0.0.1:1", "runs", "--limit", "-5"}, "--limit must be 1 to 1000 (the most the server lists at once), not -5"},
 		{[]string{"remote", "--server", "http://127.0.0.1:1", "--key-env", "ARSENAL_TEST_UNSET_KEY", "runs"}, "--key-env ARSENAL_TEST_UNSET_KEY: the variable is unset or empty"},
 		{[]string{"remote", "--server", "http://127.0.0.1:1", "--key-env", "ARSENAL_TEST_EMPTY_KEY", "ops", "list"}, "--key-env ARSENAL_TEST_EMPTY_KEY: the variable is unset or empty"},
 	} {

@@ -13,13 +13,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
-	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -97,8 +95,8 @@ func runRemote(e *env, args []string) int {
 	fs.BoolVar(&o.follow, "follow", false, "run: show the run's events as they happen, then its report; on a terminal, ask its confirm: questions")
 	fs.BoolVar(&o.yes, "yes", false, "run: answer yes to every confirm: question (needed without a terminal); waits for the run's end")
 	fs.StringVar(&o.playbook, "playbook", "", "runs: only runs of playbook `P`")
-	fs.StringVar(&o.status, "status", "", "runs: only runs with status `S`")
-	fs.IntVar(&o.limit, "limit", 0, "runs: at most `N` runs")
+	fs.StringVar(&o.status, "status", "", "runs: only runs with status `S`, in any case")
+	fs.IntVar(&o.limit, "limit", 0, "runs: at most `N` runs, 1 to 1000 (default the server's, 50)")
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -142,9 +140,12 @@ func runRemote(e *env, args []string) int {
 	if what := cmp.Or(emptyArg(pos), misplacedFlag(fs, pos[0])); what != "" {
 		return fs.usageError("%s", what)
 	}
-	if fs.given("limit") && o.limit < 1 {
-		return fs.usageError("--limit must be at least 1, not %d", o.limit)
+	if fs.given("limit") && (o.limit < 1 || o.limit > maxRemoteLimit) {
+		return fs.usageError("--limit must be 1 to %d (the most the server lists at once), not %d", maxRemoteLimit, o.limit)
 	}
+	// Any case, as 'history' takes them: the server's names are all
+	// lower case.
+	o.status = strings.ToLower(o.status)
 	// A key pasted into a CI secret often ends in a newline (echo), which
 	// no key holds and no header may carry.
 	key := strings.TrimSpace(e.getenv(o.keyEnv))
@@ -448,50 +449,6 @@ func remoteExitCode(rep *report.Report, cause error) int {
 		return ExitFailed
 	}
 	return exitCode(rep, cause)
-}
-
-func (r *remote) runs() int {
-	q := url.Values{}
-	if r.o.playbook != "" {
-		q.Set("playbook", r.o.playbook)
-	}
-	if r.o.status != "" {
-		q.Set("status", r.o.status)
-	}
-	if r.o.limit > 0 {
-		q.Set("limit", strconv.Itoa(r.o.limit))
-	}
-	path := "/api/v1/runs"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	var out struct {
-		Runs []struct {
-			ID, Playbook, Status, Trigger string
-			StartedAt                     time.Time  `json:"started_at"`
-			FinishedAt                    *time.Time `json:"finished_at"`
-			DurationMS                    int64      `json:"duration_ms"`
-		} `json:"runs"`
-	}
-	if _, err := r.call(context.Background(), "GET", path, nil, &out); err != nil {
-		return r.fail(err)
-	}
-	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED (UTC)", "DURATION"}}
-	for _, run := range out.Runs {
-		// As in 'history': a run still queued or going on has no
-		// duration yet, and an interrupted one ran at least until its
-		// last recorded step ended.
-		dur := "-"
-		if run.FinishedAt != nil {
-			dur = report.FormatMS(run.DurationMS)
-		}
-		if run.Status == string(history.StatusInterrupted) {
-			dur = "≥" + dur
-		}
-		t.add(run.ID, run.Playbook, run.Status, run.Trigger, run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur)
-	}
-	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
-	return ExitOK
 }
 
 func (r *remote) cancel(id string) int {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -41,5 +42,53 @@ func TestRemoteRunsDurations(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("runs not listed: %v\n%s", want, r.stdout)
+	}
+}
+
+// TestRemoteRunsFilters: 'remote runs' sends --status in lower case, as
+// 'history' takes it in any case; an empty answer says no run matches
+// rather than printing a header alone; a --limit past the server's most
+// is refused before any request.
+func TestRemoteRunsFilters(t *testing.T) {
+	var mu sync.Mutex
+	var queries []string
+	sent := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(queries)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		queries = append(queries, r.URL.RawQuery)
+		mu.Unlock()
+		if s := r.URL.Query().Get("status"); s != "" && s != strings.ToLower(s) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error": {"class": "invalid", "message": "status=%q is not a run status"}}`, s)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"runs": []}`)
+	}))
+	defer srv.Close()
+	envs := map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}
+	r := runEnv(t, envs, "remote", "runs", "--status", "FAILED", "--playbook", "deploy")
+	if r.code != ExitOK {
+		t.Fatalf("remote runs --status FAILED: %d %s", r.code, r.stderr)
+	}
+	if got, want := strings.TrimSpace(r.stdout), "no runs match --playbook deploy --status failed"; got != want {
+		t.Errorf("stdout = %q, want %q", got, want)
+	}
+	r = runEnv(t, envs, "remote", "runs")
+	if got, want := strings.TrimSpace(r.stdout), "no runs recorded"; r.code != ExitOK || got != want {
+		t.Errorf("remote runs: %d stdout %q, want %q", r.code, got, want)
+	}
+	n := sent()
+	r = runEnv(t, envs, "remote", "runs", "--limit", "1001")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--limit must be 1 to 1000") {
+		t.Errorf("--limit 1001: %d %s", r.code, r.stderr)
+	}
+	if sent() != n {
+		t.Errorf("--limit 1001 sent a request")
 	}
 }

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+func (r *remote) runs() int {
+	q := url.Values{}
+	if r.o.playbook != "" {
+		q.Set("playbook", r.o.playbook)
+	}
+	if r.o.status != "" {
+		q.Set("status", r.o.status)
+	}
+	if r.o.limit > 0 {
+		q.Set("limit", strconv.Itoa(r.o.limit))
+	}
+	path := "/api/v1/runs"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out struct {
+		Runs []struct {
+			ID, Playbook, Status, Trigger string
+			StartedAt                     time.Time  `json:"started_at"`
+			FinishedAt                    *time.Time `json:"finished_at"`
+			DurationMS                    int64      `json:"duration_ms"`
+		} `json:"runs"`
+	}
+	if _, err := r.call(context.Background(), "GET", path, nil, &out); err != nil {
+		return r.fail(err)
+	}
+	if len(out.Runs) == 0 {
+		// A header alone reads as an answer cut short; as 'history'
+		// says it.
+		if asked := runsAsked(r.o); asked != "" {
+			fmt.Fprintf(r.e.stdout, "no runs match%s\n", asked)
+		} else {
+			fmt.Fprintln(r.e.stdout, "no runs recorded")
+		}
+		return ExitOK
+	}
+	t := &table{header: []string{"RUN", "PLAYBOOK", "STATUS", "TRIGGER", "STARTED (UTC)", "DURATION"}}
+	for _, run := range out.Runs {
+		// As in 'history': a run still queued or going on has no
+		// duration yet, and an interrupted one ran at least until its
+		// last recorded step ended.
+		dur := "-"
+		if run.FinishedAt != nil {
+			dur = report.FormatMS(run.DurationMS)
+		}
+		if run.Status == string(history.StatusInterrupted) {
+			dur = "≥" + dur
+		}
+		t.add(run.ID, run.Playbook, run.Status, run.Trigger, run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur)
+	}
+	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
+	return ExitOK
+}
+
+// maxRemoteLimit is the most runs the server lists in one answer.
+const maxRemoteLimit = 1000
+
+// runsAsked is the filters of 'remote runs' as given, for "no runs
+// match": empty without any.
+func runsAsked(o remoteOptions) string {
+	var s string
+	if o.playbook != "" {
+		s += " --playbook " + o.playbook
+	}
+	if o.status != "" {
+		s += " --status " + o.status
+	}
+	return s
+}
