@@ -62,3 +62,20 @@ func TestHistoryFlagsAsTyped(t *testing.T) {
 	runMain(t, "history", "--state-dir", state, "--since", "106751d").want(t, ExitOK, []string{"quick"}, nil)
 	runMain(t, "history", "--state-dir", state, "--since", "soon").want(t, ExitUsage, nil, []string{`"soon" is not a duration`})
 }
+
+// TestHistoryPlaybookGivenAsFile: --playbook given a playbook's file
+// lists the runs of the name: it declares, and says so; a path that is no
+// playbook says the flag takes the name, which no path can be.
+func TestHistoryPlaybookGivenAsFile(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "deploy.yaml", "version: 1\nname: rollout\nsteps:\n  - {id: a, op: control.noop}\n")
+	runMain(t, "run", pb, "--state-dir", state).want(t, ExitOK, nil, nil)
+	runMain(t, "history", "--state-dir", state, "--playbook", pb).want(t, ExitOK, []string{"rollout", "succeeded"},
+		[]string{`is a playbook file: listing the runs of "rollout", the name: it declares (--playbook takes that name)`})
+	res := runMain(t, "history", "--state-dir", state, "--playbook", filepath.Join(dir, "missing.yaml"))
+	if want := "; --playbook takes the name: a playbook declares, not its file\n"; res.code != ExitOK || !strings.HasSuffix(res.stdout, want) {
+		t.Errorf("a path that is no playbook: exit %d, stdout %q, want it to end in %q", res.code, res.stdout, want)
+	}
+}

@@ -3,15 +3,20 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
@@ -58,7 +63,7 @@ func runHistory(e *env, args []string) int {
 	}
 	c := historyCommand()
 	fs := newFlags(e, c)
-	playbook := fs.String("playbook", "", "only runs of the playbook `NAME`")
+	playbook := fs.String("playbook", "", "only runs of the playbook `NAME` (its name:; a playbook file given here stands for the name: it declares)")
 	status := fs.String("status", "", "only runs with status `S` ("+strings.Join(history.Statuses(), ", ")+")")
 	var since durationFlag
 	fs.Var(&since, "since", "only runs started within `D`, like 24h, 2d or 1w")
@@ -101,6 +106,11 @@ func runHistory(e *env, args []string) int {
 		return ExitUsage
 	}
 	defer store.Close()
+	if name, ok := playbookNameOf(*playbook); ok {
+		// A file given for the name: its playbook's runs are meant.
+		e.errorf("--playbook %s is a playbook file: listing the runs of %q, the name: it declares (--playbook takes that name)", *playbook, name)
+		*playbook = name
+	}
 	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Trigger: history.Trigger(*trigger), Limit: *limit}
 	if since.d > 0 {
 		f.Since = time.Now().Add(-since.d)
@@ -153,6 +163,10 @@ func noMatchHint(st store.Store, f history.Filter, since string) string {
 	if f.Playbook == "" {
 		return hint
 	}
+	if looksLikePath(f.Playbook) {
+		// No playbook's name has a / or a dot: no run can match.
+		return hint + "; --playbook takes the name: a playbook declares, not its file"
+	}
 	recent, err := st.List(context.Background(), history.Filter{Limit: 1000})
 	if err != nil || len(recent) == 0 {
 		return hint
@@ -168,6 +182,40 @@ func noMatchHint(st store.Store, f history.Filter, since string) string {
 	}
 	slices.Sort(names)
 	return hint + suggest.DidYouMean(f.Playbook, names) + "; the latest runs are of " + strings.Join(names[:min(len(names), 10)], ", ")
+}
+
+// looksLikePath says whether a --playbook value is a file's path rather
+// than a playbook's name, which has no / and no dot.
+func looksLikePath(v string) bool {
+	return strings.ContainsRune(v, '/') || strings.HasSuffix(v, ".yaml") || strings.HasSuffix(v, ".yml")
+}
+
+// playbookNameOf is the name: the playbook file at path declares, when
+// path looks like a file's path and holds one.
+func playbookNameOf(path string) (string, bool) {
+	if !looksLikePath(path) {
+		return "", false
+	}
+	// Never blocks on a FIFO, and reads none of the state dir's files.
+	f, err := fsroot.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "", false
+	}
+	data, err := io.ReadAll(io.LimitReader(f, steps.MaxFileSize))
+	if err != nil {
+		return "", false
+	}
+	var pb struct {
+		Name string `yaml:"name"`
+	}
+	if yaml.Unmarshal(data, &pb) != nil || pb.Name == "" || looksLikePath(pb.Name) {
+		return "", false
+	}
+	return pb.Name, true
 }
 
 func statsCommand() *command {
