@@ -247,6 +247,12 @@ func (rw *inventoryRewrite) Visit(node *ast.Node) {
 	r := ref{kind: "inventory", off: runeOffset(rw.src, id.Location().From)}
 	if len(call.Arguments) == 1 {
 		if s, ok := call.Arguments[0].(*ast.StringNode); ok {
+			if s.Value == "" {
+				// Not a computed name, which "" stands for in refs:
+				// it would select nothing, and fail the run there.
+				rw.fail(s, `inventory.hosts(""): give a group or host name, tag:NAME, or "all"`)
+				return
+			}
 			r.name, r.off = s.Value, runeOffset(rw.src, s.Location().From)
 		}
 	}

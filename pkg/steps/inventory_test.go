@@ -143,6 +143,7 @@ func TestInventoryHostsMisuse(t *testing.T) {
 		{`toJSON(inventory)`, `the inventory is read with inventory.hosts("group")`},
 		{`inventory.groups("web")`, `inventory has only hosts("name"), not groups`},
 		{`inventory.hosts`, `the inventory is read with inventory.hosts("group")`},
+		{`inventory.hosts("")`, `x.yaml:6:30: inventory.hosts(""): give a group or host name, tag:NAME, or "all"`},
 		{`inventory.hosts(1)`, `cannot use int as argument (type string) to call inventory.hosts`},
 		{`inventory.hosts()`, `not enough arguments to call inventory.hosts`},
 		{`inventory.hosts("a", "b")`, `too many arguments to call inventory.hosts`},
