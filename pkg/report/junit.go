@@ -226,7 +226,7 @@ func stepCase(r *Report, s *Step) junitCase {
 		// takes no time in this one.
 		c.Time = seconds(0)
 	}
-	setOutcome(r, &c, s.Status, s.Reason, s.Error, attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0))
+	setOutcome(r, &c, s.Status, s.Reason, s.Error, s.StartedAt != nil, attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0))
 	excuseStep(&c, s)
 	var out strings.Builder
 	fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\n", s.Op, s.Status, s.Attempts)
@@ -268,7 +268,7 @@ func itemCases(r *Report, s *Step) []junitCase {
 	for _, i := range shown {
 		it := &s.Items[i]
 		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: itemSeconds(s, it)}
-		setOutcome(r, &c, it.Status, it.Reason, it.Error, attemptRows(it.AttemptLog, it.AttemptsOmittedFailed, 0))
+		setOutcome(r, &c, it.Status, it.Reason, it.Error, it.StartedAt != nil, attemptRows(it.AttemptLog, it.AttemptsOmittedFailed, 0))
 		excuseStep(&c, s)
 		var out strings.Builder
 		fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\nitem: %s\n", s.Op, it.Status, it.Attempts, CapString(inline(it.Item), 1024))
@@ -330,8 +330,11 @@ func nestedCases(r *Report, s *Step) []junitCase {
 
 // setOutcome marks a testcase failed, errored or skipped by status and
 // error class; succeeded leaves it plain. A cancelled step is skipped; one
-// cancelled while it ran keeps its error for runCase.
-func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log []attemptRow) {
+// cancelled while it ran (started) keeps its error for markStopped. One
+// that never started is skipped whatever its error's class, as a fan-out's
+// items that never started are: a run stopped before it has its own
+// testcase for that.
+func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, started bool, log []attemptRow) {
 	switch st {
 	case StatusSucceeded:
 		return
@@ -344,7 +347,7 @@ func setOutcome(r *Report, c *junitCase, st Status, reason string, e *Error, log
 			msg = strings.TrimSpace("cancelled: " + msg)
 		}
 		c.Skipped = &junitSkipped{Message: oneLine(msg, junitMessageLimit)}
-		if st == StatusCancelled && e != nil {
+		if st == StatusCancelled && e != nil && started {
 			c.stopped = problem(r, st, reason, e, log)
 		}
 		return

@@ -306,7 +306,9 @@ func validateXSD(t *testing.T, data []byte) {
 // or declined at its confirm: question has a step cancelled while it ran
 // and no failed step; that step is an error, so a CI page does not show
 // the run green. A run that failed with no step to blame gets a testcase
-// of its own. Beside a failed step, a cancelled one stays skipped.
+// of its own; its steps that never started stay skipped, whatever their
+// error's class, as a fan-out's items that never started are. Beside a
+// failed step, a cancelled one stays skipped.
 func TestJUnitRunThatDidNotSucceedIsNeverGreen(t *testing.T) {
 	start := goldenStart
 	step := func(id string, st Status, e *Error, reason string) Step {
@@ -328,6 +330,13 @@ func TestJUnitRunThatDidNotSucceedIsNeverGreen(t *testing.T) {
 		{"run timeout", StatusFailed, &Error{Class: "timeout", Message: "the run's timeout of 1s ran out"},
 			[]Step{step("a", StatusSucceeded, nil, "")},
 			map[string]string{"a": "passed", "(run)": "error:timeout"}},
+		{"run timeout before steps started", StatusFailed, &Error{Class: "timeout", Message: "playbook timeout of 1s exceeded"},
+			[]Step{step("a", StatusSucceeded, nil, ""),
+				{ID: "next", Op: "x.y", Section: "steps", Status: StatusCancelled, Reason: "not started: playbook timeout of 1s exceeded",
+					Error: &Error{Class: "timeout", Message: "playbook timeout of 1s exceeded"}},
+				{ID: "after", Op: "x.y", Section: "steps", Status: StatusCancelled, Reason: "not started: playbook timeout of 1s exceeded",
+					Error: &Error{Class: "timeout", Message: "playbook timeout of 1s exceeded"}}},
+			map[string]string{"a": "passed", "next": "skipped", "after": "skipped", "(run)": "error:timeout"}},
 		{"beside a failure", StatusFailed, &Error{Class: "execution", Message: "boom"},
 			[]Step{step("f", StatusFailed, &Error{Class: "execution", Message: "boom"}, ""), step("g", StatusCancelled, &Error{Class: "cancelled", Message: "cancelled: f failed"}, "")},
 			map[string]string{"f": "failure:execution", "g": "skipped"}},
