@@ -240,7 +240,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 	ctx := parent
 	if pb.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(parent, pb.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{playbookTimeout, pb.Timeout}))
+		ctx, cancel = context.WithTimeoutCause(parent, pb.Timeout, r.playbookTimeoutCause(pb.Timeout))
 		defer cancel()
 	}
 	r.vars = map[string]any{}

@@ -36,6 +36,31 @@ func (c *cutError) Unwrap() error {
 	return &timeoutError{stepTimeout, c.d}
 }
 
+// subTimeoutError is the cause of a sub-run's own playbook timeout: it
+// names the sub-playbook, whose steps' rows sit under a step of a caller
+// that may have no timeout at all. It is the timeoutError it wraps to
+// everything that asks.
+type subTimeoutError struct {
+	playbook string
+	*timeoutError
+}
+
+func (s *subTimeoutError) Error() string {
+	return fmt.Sprintf("playbook %s timeout of %s exceeded", s.playbook, s.d)
+}
+
+func (s *subTimeoutError) Unwrap() error { return s.timeoutError }
+
+// playbookTimeoutCause is the cause of the run's own playbook timeout d:
+// named after the playbook in a sub-run.
+func (r *run) playbookTimeoutCause(d time.Duration) error {
+	te := &timeoutError{playbookTimeout, d}
+	if r.o.parent == "" {
+		return ops.WithClass(ops.ClassTimeout, te)
+	}
+	return ops.WithClass(ops.ClassTimeout, &subTimeoutError{r.p.pb.Name, te})
+}
+
 // subContext is the context of the sub-run that step (its path in the
 // report) of playbook caller starts: done when ctx is, with ctx's cause,
 // except that the step's own timeout, or the caller's playbook timeout,

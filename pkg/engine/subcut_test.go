@@ -94,6 +94,42 @@ steps:
 	}
 }
 
+// TestSubRunOwnTimeoutNamesItsPlaybook: a sub-playbook's own timeout
+// names that playbook, since its steps' rows sit under a caller that has
+// no timeout; what it calls in turn is cut by it, by name, as by any
+// calling playbook's timeout.
+func TestSubRunOwnTimeoutNamesItsPlaybook(t *testing.T) {
+	p := loadWithSubPlaybooks(t, "parent.yaml", map[string]string{
+		"grandchild.yaml": `version: 1
+name: grandchild
+steps:
+  - {id: wait, op: control.sleep, with: {duration: 1h}}
+`,
+		"child.yaml": `version: 1
+name: child
+timeout: 100ms
+steps:
+  - {id: down, op: playbook.run, with: {path: grandchild.yaml}}
+`,
+		"parent.yaml": `version: 1
+name: parent
+steps:
+  - {id: sub, op: playbook.run, with: {path: child.yaml}}
+`,
+	})
+	rep := mustRun(t, p, nil)
+	sub := stepOf(t, rep, "sub")
+	if want := "sub-playbook child failed: playbook child timeout of 100ms exceeded"; sub.Error == nil || sub.Error.Class != "timeout" || !strings.HasPrefix(sub.Error.Message, want) {
+		t.Errorf("sub: %+v, want class timeout and a message that begins %q", sub.Error, want)
+	}
+	if sub.Sub == nil || len(sub.Sub.Steps) != 1 || sub.Sub.Steps[0].Sub == nil || len(sub.Sub.Steps[0].Sub.Steps) != 1 {
+		t.Fatalf("the sub-runs' steps are missing from the report:\n%s", dump(rep))
+	}
+	if want := "cut by the timeout of playbook child, 100ms"; sub.Sub.Steps[0].Sub.Steps[0].Error == nil || sub.Sub.Steps[0].Sub.Steps[0].Error.Message != want {
+		t.Errorf("sub/down/wait: %+v, want %q", sub.Sub.Steps[0].Sub.Steps[0].Error, want)
+	}
+}
+
 // loadWithSubPlaybooks writes files (name: source) to a directory and
 // loads main from it, with playbook.run registered.
 func loadWithSubPlaybooks(t *testing.T, main string, files map[string]string) *Plan {
