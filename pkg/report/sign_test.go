@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,23 +187,50 @@ func TestWriteUnsyncedIsWriteWithoutTheSync(t *testing.T) {
 	}
 }
 
-// TestWriteKeepsTheModeWhateverTheUmask: a file named only once it is
-// whole still gets the mode asked for, not the process's umask.
-func TestWriteKeepsTheModeWhateverTheUmask(t *testing.T) {
+// TestWriteHonoursTheUmask: a new report gets its mode less the umask, on
+// both ways of writing it (an unnamed file, or a temporary one where the
+// path exists), so that umask 077 keeps reports private; a replaced file
+// keeps its bits, never wider than the mode asked for.
+func TestWriteHonoursTheUmask(t *testing.T) {
 	old := syscall.Umask(0o077)
 	defer syscall.Umask(old)
 	dir := t.TempDir()
-	for _, mode := range []os.FileMode{0o644, 0o600} {
-		path := filepath.Join(dir, fmt.Sprintf("%o.json", mode))
+	write := func(name string, mode os.FileMode) os.FileMode {
+		t.Helper()
+		path := filepath.Join(dir, name)
 		if err := WriteFileAtomic(path, []byte("{}\n"), mode); err != nil {
 			t.Fatal(err)
 		}
-		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != mode {
-			t.Errorf("%s: mode %v (%v), want %v", path, fi.Mode().Perm(), err, mode)
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return fi.Mode().Perm()
+	}
+	if got := write("new.json", 0o644); got != 0o600 {
+		t.Errorf("new report under umask 077: mode %v, want 0600", got)
+	}
+	if got := write("new.json", 0o644); got != 0o600 {
+		t.Errorf("report written again: mode %v, want 0600 as it was", got)
+	}
+	syscall.Umask(0o022)
+	if err := os.WriteFile(filepath.Join(dir, "grp.json"), nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if got := write("grp.json", 0o644); got != 0o640 {
+		t.Errorf("replaced 0640 report: mode %v, want 0640 kept", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wide.json"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := write("wide.json", 0o600); got != 0o600 {
+		t.Errorf("0600 report over a 0644 file: mode %v, want 0600", got)
+	}
+	if got := write("plain.json", 0o644); got != 0o644 {
+		t.Errorf("new report under umask 022: mode %v, want 0644", got)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("the directory holds %d entries, want the 2 files", len(entries))
+	if len(entries) != 4 {
+		t.Errorf("the directory holds %d entries, want the 4 files", len(entries))
 	}
 }

@@ -1,8 +1,12 @@
 package report
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -41,21 +45,34 @@ func WriteUnsynced(path string, r *Report) error {
 }
 
 // WriteFileAtomic writes data to path as Write does: synced, and named only
-// once it is whole.
+// once it is whole. A new file gets mode less the process's umask, as a
+// file the shell creates does, so that a user whose umask is 077 gets a
+// report no one else can read; a file it replaces keeps its permission
+// bits, those mode allows (a report made private stays private when
+// written again).
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	return writeFile(path, data, mode, true)
 }
 
 func writeFile(path string, data []byte, mode os.FileMode, sync bool) error {
 	dir := filepath.Dir(path)
-	if done, err := writeUnnamed(dir, path, data, mode, sync); done {
-		return err
+	// A replaced file's bits are kept, those mode allows (a state dir's
+	// report stays 0600 over an older, wider one); a new file's mode is
+	// trimmed by the umask as it is created.
+	var keep os.FileMode
+	fi, err := os.Lstat(path)
+	replacing := err == nil && fi.Mode().IsRegular()
+	if replacing {
+		keep = fi.Mode().Perm() & mode.Perm()
+	} else {
+		if done, err := writeUnnamed(dir, path, data, mode, sync); done {
+			return err
+		}
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, tmp, err := createTemp(dir, filepath.Base(path), mode)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := f.Name()
 	ok := false
 	defer func() {
 		if !ok {
@@ -66,8 +83,10 @@ func writeFile(path string, data []byte, mode os.FileMode, sync bool) error {
 	if _, err := f.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Chmod(mode); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if replacing {
+		if err := f.Chmod(keep); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
 	}
 	if sync {
 		if err := f.Sync(); err != nil {
@@ -87,11 +106,27 @@ func writeFile(path string, data []byte, mode os.FileMode, sync bool) error {
 	return nil
 }
 
+// createTemp creates a new file named after base in dir, with mode less
+// the umask (os.CreateTemp would make it 0600, and a chmod would then
+// ignore the umask).
+func createTemp(dir, base string, mode os.FileMode) (*os.File, string, error) {
+	for try := 0; ; try++ {
+		var rnd [6]byte
+		rand.Read(rnd[:])
+		name := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(rnd[:]))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode.Perm())
+		if err == nil || !errors.Is(err, fs.ErrExist) || try == 100 {
+			return f, name, err
+		}
+	}
+}
+
 // writeUnnamed writes data to a new file at path through a file that has
 // no name until it is whole (createUnnamed), where the system offers one.
 // It answers false, having created nothing, when it cannot: no unnamed
 // files on this filesystem, or path exists already (a file written again,
-// which the rename of a named temporary file replaces).
+// which the rename of a named temporary file replaces). The file gets
+// mode less the umask, as open(2) creates it.
 func writeUnnamed(dir, path string, data []byte, mode os.FileMode, sync bool) (bool, error) {
 	f, err := createUnnamed(dir, mode)
 	if err != nil {
@@ -99,9 +134,6 @@ func writeUnnamed(dir, path string, data []byte, mode os.FileMode, sync bool) (b
 	}
 	defer f.Close()
 	if _, err := f.Write(data); err != nil {
-		return true, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(mode); err != nil {
 		return true, fmt.Errorf("write %s: %w", path, err)
 	}
 	if sync {
