@@ -91,7 +91,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	if o.listen != "" {
 		var err error
 		if ln, err = net.Listen("tcp", o.listen); err != nil {
-			e.errorf("schedule: --listen %s: %v; nothing was scheduled: free the port or choose another", o.listen, err)
+			e.errorf("schedule: %s; nothing was scheduled", listenError(o.listen, err))
 			return ExitUsage
 		}
 		defer func() {

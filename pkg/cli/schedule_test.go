@@ -275,7 +275,7 @@ func TestScheduleBusyListenTouchesNothing(t *testing.T) {
 	defer busy.Close()
 	state := filepath.Join(t.TempDir(), "state")
 	runMain(t, "schedule", "ok", "--state-dir", state, "--listen", busy.Addr().String()).
-		want(t, ExitUsage, nil, []string{"--listen " + busy.Addr().String(), "nothing was scheduled: free the port or choose another"})
+		want(t, ExitUsage, nil, []string{"--listen " + busy.Addr().String(), "another process listens there: stop it or choose another port; nothing was scheduled"})
 	if _, err := os.Stat(state); !os.IsNotExist(err) {
 		t.Errorf("the state dir was created: %v", err)
 	}

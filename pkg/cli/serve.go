@@ -416,7 +416,7 @@ func (d *daemon) run() int {
 	}
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		e.errorf("--listen %s: %v", o.listen, err)
+		e.errorf("%s; nothing was served", listenError(o.listen, err))
 		return ExitFailed
 	}
 	scheme := "http"
