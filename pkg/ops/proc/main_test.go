@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -23,6 +24,13 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Hour)
 		os.Exit(0)
 	case "exit0":
+		os.Exit(0)
+	case "signal-other":
+		// Signal 0 (no signal, the permission check alone) to the pid
+		// given, and print the error.
+		pid, _ := strconv.Atoi(os.Getenv("ARSENAL_PROC_TARGET"))
+		err := signalChecked(context.Background(), pid, 0, 0, func() error { return nil })
+		fmt.Print(err)
 		os.Exit(0)
 	case "envdump":
 		os.WriteFile(os.Getenv("ARSENAL_PROC_OUT"), []byte(strings.Join(os.Environ(), "\n")), 0o600)

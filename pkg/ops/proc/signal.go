@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -268,9 +272,29 @@ func signalChecked(ctx context.Context, pid int, wantMS int64, sig syscall.Signa
 		case errors.Is(err, syscall.ESRCH):
 			return noProcess(pid)
 		case errors.Is(err, syscall.EPERM):
-			return ops.Errorf(ops.ClassExecution, "pid %d: the operating system does not allow arsenal-run to signal it (%v)", pid, err)
+			return ops.WithClass(ops.ClassExecution, notPermitted(ctx, pid, err))
 		}
 		return ops.Errorf(ops.ClassExecution, "signalling pid %d: %v", pid, err)
 	}
 	return nil
+}
+
+// notPermitted explains the EPERM of signalling pid: most often a process
+// of another user, which only root (or CAP_KILL) may signal. That is the
+// system's refusal, not the policy's, and the way out is to run as that
+// user, so the message names both users.
+func notPermitted(ctx context.Context, pid int, err error) error {
+	self := os.Geteuid()
+	p, perr := process.NewProcessWithContext(ctx, int32(pid))
+	var uids []uint32
+	if perr == nil {
+		uids, perr = p.UidsWithContext(ctx)
+	}
+	if perr == nil && len(uids) > 1 && self != 0 && !slices.Contains(uids, uint32(self)) {
+		u := users{}
+		owner, me := u.name(uids[1]), u.name(uint32(self))
+		return fmt.Errorf("pid %d runs as user %s, and arsenal-run as user %s: the operating system lets only root (or a process with the CAP_KILL capability) signal another user's processes (%v); run arsenal-run as %s or as root for this step",
+			pid, owner, me, err, owner)
+	}
+	return fmt.Errorf("pid %d: the operating system does not allow arsenal-run to signal it (%v): a security module (SELinux, AppArmor) or a user namespace may forbid it", pid, err)
 }

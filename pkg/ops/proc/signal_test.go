@@ -3,9 +3,12 @@ package proc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -234,5 +237,52 @@ func TestSignalCheckedAsksAgainOnceOpened(t *testing.T) {
 	}
 	if err := cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Errorf("the process was signalled: %v", err)
+	}
+}
+
+// TestSignalOtherUsersProcessSaysWhose: a process of another user, which
+// the operating system refuses to let a user other than root signal, is
+// said to be that user's, with the way out, not left as a bare EPERM.
+func TestSignalOtherUsersProcessSaysWhose(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run the signalling side as another user")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A copy of the test binary that user nobody may run.
+	dir, err := os.MkdirTemp("", "proc-eperm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "proc.test")
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"ARSENAL_PROC_HELPER=signal-other", "ARSENAL_PROC_TARGET=" + strconv.Itoa(os.Getpid())}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the helper as uid 65534: %v", err)
+	}
+	u := users{}
+	for _, want := range []string{
+		fmt.Sprintf("pid %d runs as user %s, and arsenal-run as user %s", os.Getpid(), u.name(0), u.name(65534)),
+		"(operation not permitted)",
+		fmt.Sprintf("run arsenal-run as %s or as root", u.name(0)),
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("signalling another user's process: %q; want it to hold %q", out, want)
+		}
 	}
 }
