@@ -225,8 +225,15 @@ func (sb *sandboxRun) startError(err error) error {
 	case refused && sb.nprocNS:
 		return fmt.Errorf("sandbox: the processes limit needs a new user namespace where no cgroup pids controller is writable, which this host refused (%v); "+
 			"allow unprivileged user namespaces, run where cgroups are writable, or remove processes from the sandbox; the step did not run", errors.Unwrap(err))
+	case refused && !sb.l.Network && sb.userns != nil:
+		// A user other than root gets its network namespace inside a
+		// user namespace of its own: that is what a host refuses, most
+		// often because unprivileged user namespaces are disabled.
+		return fmt.Errorf("sandbox: network: false needs, for a user other than root, a new user namespace holding the new network namespace, which this host refused (%v); "+
+			"allow unprivileged user namespaces (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone, or the AppArmor restriction of them), run arsenal-run as root, or remove network: false from the sandbox; the step did not run", errors.Unwrap(err))
 	case refused && !sb.l.Network:
-		return fmt.Errorf("sandbox: network: false needs a new network namespace, which this host refused (%v); the step did not run", errors.Unwrap(err))
+		return fmt.Errorf("sandbox: network: false needs a new network namespace, which this host refused (%v); "+
+			"run where network namespaces may be made (a container may need CAP_SYS_ADMIN), or remove network: false from the sandbox; the step did not run", errors.Unwrap(err))
 	}
 	return fmt.Errorf("sandbox: starting the sandbox helper: %w; the step did not run", err)
 }
