@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -94,8 +95,13 @@ const (
 
 var _ engine.Auditor = (*AuditLog)(nil)
 
-// OpenAudit opens (creating) the audit log at path for appending.
+// OpenAudit opens (creating) the audit log at path for appending. Missing
+// directories are created 0700, as the log is 0600: a first run given
+// --state-dir DIR --audit-log DIR/audit.log finds no DIR yet.
 func OpenAudit(path string) (*AuditLog, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("audit log %s: creating its directory: %w; give a file in a directory this user can write", path, err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)

@@ -406,3 +406,25 @@ func TestAuditAndReportSayYesAnswered(t *testing.T) {
 		t.Errorf("the step's audit line: %s", data)
 	}
 }
+
+// TestOpenAuditMakesMissingDirectories: an audit log in a directory that
+// does not exist yet (DIR/audit.log beside a state dir a first run is to
+// make) is opened, the directories made private as the log is.
+func TestOpenAuditMakesMissingDirectories(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "logs")
+	path := filepath.Join(dir, "audit.log")
+	a, err := OpenAudit(path)
+	if err != nil {
+		t.Fatalf("OpenAudit in a missing directory: %v", err)
+	}
+	defer a.Close()
+	for p, want := range map[string]os.FileMode{dir: 0o700, filepath.Dir(dir): 0o700, path: 0o600} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&^want != 0 {
+			t.Errorf("%s: mode %v; want at most %v", p, fi.Mode().Perm(), want)
+		}
+	}
+}

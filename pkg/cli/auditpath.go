@@ -99,3 +99,12 @@ func removeIfEmpty(path string) {
 		os.Remove(path)
 	}
 }
+
+// auditOpenError adds what to do to the error of opening --audit-log, when
+// this user may not write there.
+func auditOpenError(err error) error {
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("%w; give --audit-log a file this user can write", err)
+	}
+	return err
+}

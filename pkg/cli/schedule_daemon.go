@@ -130,7 +130,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 			return ExitUsage
 		}
 		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
-			e.errorf("schedule: %v; nothing was scheduled", err)
+			e.errorf("schedule: %v; nothing was scheduled", auditOpenError(err))
 			return ExitUsage
 		}
 		defer audit.Close()

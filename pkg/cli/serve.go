@@ -317,6 +317,8 @@ func (d *daemon) run() int {
 	if err != nil {
 		if o.auditLog == "" {
 			err = stateDirAccess(o.stateDir, err)
+		} else {
+			err = auditOpenError(err)
 		}
 		e.errorf("%v", err)
 		return ExitUsage
