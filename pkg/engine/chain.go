@@ -156,8 +156,19 @@ func (e *Engine) chain() Handler {
 // after authorization has decided them, so a dry run reports every
 // decision but changes nothing. playbook.run passes: its sub-run is a dry
 // run too.
+//
+// A step that preflight denied for its params (a literal path, host or
+// address the caller's scope does not hold), which the operation alone
+// would check when it runs, is denied here as preflight decided: the real
+// run would not have started, so the dry run must not say it would run.
 func dryRunGate(next Handler) Handler {
 	return func(ctx context.Context, c *Call) (map[string]any, error) {
+		if c.run != nil && c.run.o.dryRun {
+			if d := c.run.o.preflight[c.run.o.prefix+c.Step.ID]; d != nil && !d.Allowed {
+				c.Decision = d
+				return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: %s", ops.ErrDenied, d.Rule))
+			}
+		}
 		if c.run != nil && c.run.o.dryRun && c.Entry.RiskFor(c.Params) != ops.RiskRead {
 			if sub := c.Entry.Implements((*subPlaybook)(nil)); !sub {
 				return nil, errDryRun

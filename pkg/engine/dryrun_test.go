@@ -276,3 +276,31 @@ steps:
 		}
 	}
 }
+
+// TestDryRunKeepsPreflightDenialsOfParams: a step that the caller's role
+// allows, but that preflight denied for a literal param (a path outside
+// the file roots, which the operation alone checks as it runs), is
+// denied in a dry run as preflight decided, and the dry run fails: the
+// real run would have stopped before anything ran.
+func TestDryRunKeepsPreflightDenialsOfParams(t *testing.T) {
+	e, to := newEngine(t)
+	pre := map[string]report.Decision{
+		"look": {Allowed: true, Rule: "reads are allowed"},
+		"w":    {Allowed: false, Rule: `path "/etc/app.conf" is outside the allowed file roots (/srv)`},
+	}
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: look, op: control.noop}
+  - {id: w, op: test.write}
+`), nil, DryRun(), WithPreflight(pre))
+	if to.writes.Load() != 0 {
+		t.Fatal("a dry run executed a write")
+	}
+	w := stepOf(t, rep, "w")
+	if w.Status != report.StatusDenied || w.Authorization == nil || w.Authorization.Allowed || !strings.Contains(w.Authorization.Rule, "outside the allowed file roots") {
+		t.Errorf("step w: %s %+v; want denied with preflight's rule", w.Status, w.Authorization)
+	}
+	if rep.Status != report.StatusFailed || rep.Error == nil || rep.Error.Class != "authorization" || !strings.Contains(rep.Error.Message, "step w denied: path") {
+		t.Errorf("run %s %+v; want failed, saying w is denied", rep.Status, rep.Error)
+	}
+}
