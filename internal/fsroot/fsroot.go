@@ -26,7 +26,10 @@ func Defaults() []string {
 	if wd, err := os.Getwd(); err == nil {
 		roots = append(roots, wd)
 	}
-	return append(roots, os.TempDir())
+	if tmp := os.TempDir(); len(roots) == 0 || filepath.Clean(roots[0]) != filepath.Clean(tmp) {
+		roots = append(roots, tmp) // once, when the working directory is it
+	}
+	return roots
 }
 
 // Place is a path located inside a root.
