@@ -89,6 +89,12 @@ func TestRemoteRefusesAServerURLOrArgumentItCannotUse(t *testing.T) {
 	if strings.Contains(r.stderr, "hunter2") {
 		t.Errorf("the password is shown:\n%s", r.stderr)
 	}
+	// Without a scheme, the user and password are not quoted either.
+	r = runEnv(t, key, "remote", "--server", "ops:hunter2@"+host, "runs")
+	r.want(t, ExitUsage, nil, []string{"--server: give an http:// or https:// URL, without a user and password"})
+	if strings.Contains(r.stderr, "hunter2") {
+		t.Errorf("the password is shown:\n%s", r.stderr)
+	}
 	for sub, want := range map[string]string{
 		"cancel": "cancel: the run id is empty; give the id of the run, as 'arsenal-run remote runs' lists it",
 		"run":    "run: the playbook's name is empty",
