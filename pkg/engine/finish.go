@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
@@ -20,6 +21,16 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 	r.outputs = make(map[string]any, len(pb.Outputs))
 	var outErrs map[string]string
 	for _, o := range pb.Outputs {
+		if why := r.dryUnread(o.Value); why != "" {
+			// What the output would be is not known: its step's
+			// operation never ran, so a default or a null would pass
+			// for a result.
+			if outErrs == nil {
+				outErrs = map[string]string{}
+			}
+			outErrs[o.Name] = why
+			continue
+		}
 		v, err := value(r.file, o.Value, env)
 		if err != nil {
 			if outErrs == nil {
@@ -80,6 +91,28 @@ func (r *run) finish(status report.Status, runErr *report.Error) *report.Report 
 	}
 	r.emit(fin)
 	return rep
+}
+
+// dryUnread says, in a dry run, why an output that reads the state of a
+// step the dry run did not execute (in full) is not computed; "" when it
+// reads none.
+func (r *run) dryUnread(v *steps.Value) string {
+	if !r.o.dryRun {
+		return ""
+	}
+	why := ""
+	valueReads(v, func(id string) {
+		n := r.p.byID[id]
+		if why != "" || n == nil || !r.recs[n.idx].dryRun {
+			return
+		}
+		what := "did not execute"
+		if r.recs[n.idx].status != report.StatusSkipped {
+			what += " in full"
+		}
+		why = fmt.Sprintf("dry run: reads steps.%s, which the dry run %s", id, what)
+	})
+	return why
 }
 
 func (r *run) stepReport(n *node) report.Step {
