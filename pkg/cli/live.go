@@ -44,6 +44,7 @@ type liveView struct {
 	p       palette
 	quiet   bool
 	width   int
+	rows    int // the most lines the running block takes (maxBlockRows, less on a short terminal)
 	runID   string
 	running map[string]*liveStep
 	shown   map[string]bool // the steps whose step_finished is on screen (stepKey)
@@ -72,10 +73,22 @@ const (
 )
 
 func newLiveView(w io.Writer, p palette, quiet bool, width int) *liveView {
+	return newSizedLiveView(w, p, quiet, width, 0)
+}
+
+// newSizedLiveView is newLiveView on a terminal of height rows (0 when
+// unknown): the block keeps a row less than the terminal has, since moving
+// up over lines that scrolled off the top cannot reach them, and every
+// redraw would leave a copy of the block in the scrollback.
+func newSizedLiveView(w io.Writer, p palette, quiet bool, width, height int) *liveView {
 	if width <= 20 {
 		width = 100
 	}
-	v := &liveView{w: w, p: p, quiet: quiet, width: width, running: map[string]*liveStep{}, shown: map[string]bool{}, stop: make(chan struct{})}
+	rows := maxBlockRows
+	if height > 0 {
+		rows = max(1, min(rows, height-1))
+	}
+	v := &liveView{w: w, p: p, quiet: quiet, width: width, rows: rows, running: map[string]*liveStep{}, shown: map[string]bool{}, stop: make(chan struct{})}
 	v.wg.Add(1)
 	go v.tick()
 	return v
@@ -413,9 +426,9 @@ func (v *liveView) redraw() {
 			return out
 		}(), ", ")}
 	}
-	if len(rows) > maxBlockRows {
-		n := len(rows) - maxBlockRows + 1
-		rows = append(rows[:maxBlockRows-1], fmt.Sprintf("… %d more lines", n))
+	if len(rows) > v.rows {
+		n := len(rows) - v.rows + 1
+		rows = append(rows[:v.rows-1], fmt.Sprintf("… %d more lines", n))
 	}
 	for i, r := range rows {
 		if len(r) > v.width-1 {

@@ -355,3 +355,30 @@ func TestLiveViewShowsAStepOnce(t *testing.T) {
 		t.Errorf("the step build is shown %d times, %d steps drawn as running:\n%s", n, running, shown)
 	}
 }
+
+// TestLiveViewFitsAShortTerminal: on a terminal of fewer rows than the
+// block's bound, the block keeps a row less than the terminal has; a
+// taller block scrolls its top off the screen, where the next redraw's
+// move up cannot reach it, and every redraw leaves a copy behind.
+func TestLiveViewFitsAShortTerminal(t *testing.T) {
+	out := newNotifyWriter()
+	v := newSizedLiveView(out, palette{}, false, 120, 10)
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	for i := range 40 {
+		ev(engine.Event{Kind: engine.EventStepStarted, Step: fmt.Sprintf("s%d", i), Op: "control.sleep"})
+	}
+	v.mu.Lock()
+	v.redraw()
+	v.mu.Unlock()
+	raw := out.String()
+	block := raw[strings.LastIndex(raw, "\x1b[J")+len("\x1b[J"):]
+	if n := strings.Count(block, "\n") + 1; n > 9 {
+		t.Errorf("the block takes %d rows of a 10-row terminal:\n%s", n, block)
+	}
+	if !strings.Contains(block, "more lines") {
+		t.Errorf("the block does not say what it left out:\n%s", block)
+	}
+	v.close()
+}

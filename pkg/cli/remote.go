@@ -408,7 +408,8 @@ func (r *remote) run(name string) int {
 	var live *liveView
 	if r.o.follow {
 		if raw := stderr.swap(nil); r.e.canRedraw(raw) {
-			live = newLiveView(raw, r.e.paletteFor(raw), false, termWidth(raw))
+			width, height := termSize(raw)
+			live = newSizedLiveView(raw, r.e.paletteFor(raw), false, width, height)
 			live.follows(started.RunID)
 			stderr.swap(live)
 			obs = append(obs, live)

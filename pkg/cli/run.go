@@ -294,7 +294,8 @@ func (r *runner) run() int {
 		return usageError(e, r.c, "%s", msg)
 	}
 	level, console := r.logLevel()
-	pal, width := e.paletteFor(e.stderr), termWidth(e.stderr)
+	pal := e.paletteFor(e.stderr)
+	width, height := termSize(e.stderr)
 	confirmable := !o.yes && e.isTerminal(e.stdin) && e.isTerminal(e.stderr)
 	// From here on the run's events, its warnings and questions all go to
 	// stderr from several goroutines: one lock keeps their lines whole.
@@ -350,7 +351,7 @@ func (r *runner) run() int {
 	if console {
 		// Every other write to stderr goes through the view while it is
 		// shown, above its block (see liveView.Write).
-		live = newLiveView(stderr.swap(nil), pal, o.quiet, width)
+		live = newSizedLiveView(stderr.swap(nil), pal, o.quiet, width, height)
 		live.gate = gate
 		stderr.swap(live)
 		confirmer.view = live // the question must not be redrawn over

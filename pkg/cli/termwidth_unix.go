@@ -10,13 +10,19 @@ import (
 
 // termWidth is the width of the terminal w, or 0 when unknown.
 func termWidth(w io.Writer) int {
+	width, _ := termSize(w)
+	return width
+}
+
+// termSize is the width and height of the terminal w, or 0, 0 when unknown.
+func termSize(w io.Writer) (width, height int) {
 	f, ok := fileOf(w)
 	if !ok {
-		return 0
+		return 0, 0
 	}
 	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	return int(ws.Col)
+	return int(ws.Col), int(ws.Row)
 }
