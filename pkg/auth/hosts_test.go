@@ -2,7 +2,6 @@ package auth
 
 import (
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -192,8 +191,8 @@ steps:
 	if diff := cmp.Diff(want, verdicts()); diff != "" {
 		t.Errorf("without an inventory (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(FormatDecisions(mustPreflight(t, p, pb, reg)), "DENIED") {
-		t.Errorf("no DENIED line in the table")
+	if len(Denied(mustPreflight(t, p, pb, reg))) == 0 {
+		t.Errorf("no step denied")
 	}
 }
 

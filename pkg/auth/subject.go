@@ -277,20 +277,3 @@ func Denied(ds []StepDecision) []StepDecision {
 	}
 	return out
 }
-
-// FormatDecisions renders a table of verdicts for `validate --role`.
-func FormatDecisions(ds []StepDecision) string {
-	var b strings.Builder
-	for _, d := range ds {
-		verdict := "allowed"
-		if !d.Decision.Allowed {
-			verdict = "DENIED "
-		}
-		via := ""
-		if d.Decision.Via != "" && d.Decision.Via != "direct" {
-			via = " via " + d.Decision.Via
-		}
-		fmt.Fprintf(&b, "  %s  %-24s %-20s %-11s %s%s\n", verdict, d.Step, d.Op, d.Risk, d.Decision.Rule, via)
-	}
-	return b.String()
-}

@@ -416,7 +416,8 @@ func (r *runner) run() int {
 	}
 	fmt.Fprint(e.stderr, h.Refusal())
 	if denied := h.Denied(); len(denied) > 0 {
-		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n%s", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "), auth.FormatDecisions(denied))
+		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "))
+		writeDecisions(e.stderr, pal, width, denied)
 		fmt.Fprint(e.stderr, whoCan(rolesAllowing(policy, o.roles, func(p *auth.Policy, roles []string) ([]auth.StepDecision, error) {
 			return svc.Preflight(p, roles, pb)
 		}), o.policy))

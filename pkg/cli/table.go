@@ -15,6 +15,8 @@ type table struct {
 	style func(col int, cell string) string
 	// indent is written before every line.
 	indent string
+	// bare leaves the header line out; the header still names the columns.
+	bare bool
 }
 
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
@@ -64,7 +66,9 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 		start += wd + 2
 	}
 	room := width - start
-	line(t.header, true)
+	if !t.bare {
+		line(t.header, true)
+	}
 	under := t.indent + "    "
 	for _, r := range t.rows {
 		if width <= 0 || len(r) != len(t.header) || utf8.RuneCountInString(r[last]) <= room {

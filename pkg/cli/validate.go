@@ -221,9 +221,7 @@ func (v *validation) check(file string) {
 		fmt.Fprintf(v.e.stderr, "%s: authorization: %v\n", file, err)
 		return
 	}
-	table := auth.FormatDecisions(decisions)
-	table = strings.ReplaceAll(table, "DENIED ", v.out.red("DENIED")+" ")
-	fmt.Fprint(v.e.stdout, table)
+	writeDecisions(v.e.stdout, v.out, termWidth(v.e.stdout), decisions)
 	if auth.UsesGrant(decisions) {
 		// Which inputs a caller may set under the grant, and which keep
 		// their defaults.
