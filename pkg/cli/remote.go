@@ -436,7 +436,7 @@ func (r *remote) run(name string) int {
 	if err != nil {
 		return r.fail(err)
 	}
-	report.WriteText(r.e.stdout, rep)
+	report.WriteTextFit(r.e.stdout, rep, termWidth(r.e.stdout))
 	return remoteExitCode(rep, context.Cause(ctx))
 }
 

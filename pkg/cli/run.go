@@ -422,7 +422,7 @@ func (r *runner) run() int {
 			return svc.Preflight(p, roles, pb)
 		}), o.policy))
 	}
-	report.WriteText(e.stdout, rep)
+	report.WriteTextFit(e.stdout, rep, termWidth(e.stdout))
 	code = exitCode(rep, context.Cause(ctx))
 	if errs := h.SinkErrors(); len(errs) > 0 {
 		e.errorf("the run ended %s, but %s of it could not be written (see above)", rep.Status, plural(len(errs), "record", "records"))

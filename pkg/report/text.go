@@ -43,7 +43,13 @@ func Icon(s Status) string {
 // (textOutput). The summary goes to a
 // terminal, so every value copied from the report is cleaned of terminal
 // control sequences (termtext.Clean); the report itself keeps them.
-func WriteText(w io.Writer, r *Report) error {
+func WriteText(w io.Writer, r *Report) error { return WriteTextFit(w, r, 0) }
+
+// WriteTextFit writes the summary of WriteText for a terminal of width
+// columns (0: no limit, every row one line, as scripts read it): a NOTE
+// longer than the room beside the other columns wraps at spaces under
+// itself (fitNotes), rather than mid-word into the next row.
+func WriteTextFit(w io.Writer, r *Report, width int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s in %s (run %s)", Icon(r.Status), termtext.Line(r.Playbook.Name), termtext.Line(string(r.Status)), FormatMS(r.DurationMS), termtext.Line(r.RunID))
 	switch n := ignoredCount(r.Steps); n {
@@ -64,7 +70,8 @@ func WriteText(w io.Writer, r *Report) error {
 	if r.DryRun {
 		b.WriteString("  dry run: only read operations were executed\n")
 	}
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var steps strings.Builder
+	tw := tabwriter.NewWriter(&steps, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  \tSTEP\tOP\tSTATUS\tTIME\tTRIES\tNOTE")
 	for _, s := range r.Steps {
 		note := stepNote(&s, textNoteLimit, false)
@@ -74,6 +81,7 @@ func WriteText(w io.Writer, r *Report) error {
 		textNested(tw, &s)
 	}
 	tw.Flush()
+	b.WriteString(fitNotes(steps.String(), width))
 	if len(r.Outputs) > 0 {
 		b.WriteString("outputs:\n")
 		for _, k := range sortedKeys(r.Outputs) {

@@ -1,0 +1,66 @@
+package report
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// minNoteRoom is the least room beside the other columns that a wrapped
+// NOTE stays readable in; with less, it goes under its row.
+const minNoteRoom = 24
+
+// fitNotes fits the step table (a header ending in NOTE, every row with
+// its note in that column) to width columns: a note that runs past the
+// width wraps at spaces under itself, or, with less than minNoteRoom
+// beside the other columns, under its row, indented. width 0 leaves the
+// table as it is; fitted, no line ends in spaces.
+func fitNotes(table string, width int) string {
+	header, _, _ := strings.Cut(table, "\n")
+	start := utf8.RuneCountInString(header) - len("NOTE")
+	if width <= 0 || start < 0 || !strings.HasSuffix(header, "NOTE") {
+		return table
+	}
+	room := width - start
+	var b strings.Builder
+	for _, body := range strings.Split(strings.TrimSuffix(table, "\n"), "\n") {
+		runes := []rune(body)
+		if len(runes) <= width || len(runes) <= start {
+			b.WriteString(strings.TrimRight(body, " ") + "\n")
+			continue
+		}
+		prefix, note := string(runes[:start]), string(runes[start:])
+		if room < minNoteRoom {
+			b.WriteString(strings.TrimRight(prefix, " ") + "\n")
+			for _, part := range wrapAtSpaces(note, max(width-6, minNoteRoom)) {
+				b.WriteString("      " + part + "\n")
+			}
+			continue
+		}
+		for i, part := range wrapAtSpaces(note, room) {
+			if i > 0 {
+				prefix = strings.Repeat(" ", start)
+			}
+			b.WriteString(strings.TrimRight(prefix+part, " ") + "\n")
+		}
+	}
+	return b.String()
+}
+
+// wrapAtSpaces breaks s at spaces into lines of at most n characters; a
+// word longer than n is a line of its own.
+func wrapAtSpaces(s string, n int) []string {
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case cur == "":
+			cur = word
+		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(word) <= n:
+			cur += " " + word
+		default:
+			lines = append(lines, cur)
+			cur = word
+		}
+	}
+	return append(lines, cur)
+}
