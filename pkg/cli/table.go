@@ -94,11 +94,22 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 }
 
 // wrapWords breaks s at spaces into lines of at most n characters; a word
-// longer than n is a line of its own.
+// longer than n (a path, a URL, an expression) is cut into lines of n, so
+// that it stays in its column rather than the terminal wrapping it into
+// the next row's first column.
 func wrapWords(s string, n int) []string {
 	var lines []string
 	cur := ""
 	for _, word := range strings.Fields(s) {
+		for n > 0 && utf8.RuneCountInString(word) > n {
+			if cur != "" {
+				lines = append(lines, cur)
+				cur = ""
+			}
+			r := []rune(word)
+			lines = append(lines, string(r[:n]))
+			word = string(r[n:])
+		}
 		switch {
 		case cur == "":
 			cur = word

@@ -48,3 +48,22 @@ control.log     read   Write a message to the run's log.
 		t.Errorf("without a width (-want +got):\n%s", diff)
 	}
 }
+
+// TestTableCutsAWordLongerThanItsColumn: a word longer than the room of
+// the last column (an expression, a path) is cut into lines of that room,
+// so no line runs past the width into the next row.
+func TestTableCutsAWordLongerThanItsColumn(t *testing.T) {
+	tab := &table{header: []string{"STEP", "CONDITIONS"}}
+	tab.add("stop", "foreach: filter(steps.find.output.processes, .cpu_percent > 90)")
+	var b bytes.Buffer
+	tab.writeWidth(&b, palette{}, 30)
+	want := `STEP  CONDITIONS
+stop  foreach:
+      filter(steps.find.output
+      .processes, .cpu_percent
+      > 90)
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("at 30 columns (-want +got):\n%s", diff)
+	}
+}
