@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // table prints aligned columns separated by two spaces. Styles are applied
@@ -78,12 +80,12 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 		if room < minWrapped {
 			// No room beside the other columns: under the row, indented.
 			line(append(r[:last:last], ""), false)
-			for _, part := range wrapWords(r[last], max(width-len(under), minWrapped)) {
+			for _, part := range termtext.Wrap(r[last], max(width-len(under), minWrapped)) {
 				io.WriteString(w, under+part+"\n")
 			}
 			continue
 		}
-		parts := wrapWords(r[last], room)
+		parts := termtext.Wrap(r[last], room)
 		line(append(r[:last:last], parts[0]), false)
 		for _, part := range parts[1:] {
 			cont := make([]string, len(r))
@@ -93,41 +95,11 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 	}
 }
 
-// wrapWords breaks s at spaces into lines of at most n characters; a word
-// longer than n (a path, a URL, an expression) is cut into lines of n, so
-// that it stays in its column rather than the terminal wrapping it into
-// the next row's first column.
-func wrapWords(s string, n int) []string {
-	var lines []string
-	cur := ""
-	for _, word := range strings.Fields(s) {
-		for n > 0 && utf8.RuneCountInString(word) > n {
-			if cur != "" {
-				lines = append(lines, cur)
-				cur = ""
-			}
-			r := []rune(word)
-			lines = append(lines, string(r[:n]))
-			word = string(r[n:])
-		}
-		switch {
-		case cur == "":
-			cur = word
-		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(word) <= n:
-			cur += " " + word
-		default:
-			lines = append(lines, cur)
-			cur = word
-		}
-	}
-	return append(lines, cur)
-}
-
 // fitWords is text as lines that fit, after indent columns, the terminal
-// w is (wrapWords), or text as one line when w is not one.
+// w is (termtext.Wrap), or text as one line when w is not one.
 func fitWords(w io.Writer, text string, indent int) []string {
 	if width := termWidth(w); width-indent >= minWrapped {
-		return wrapWords(text, width-indent)
+		return termtext.Wrap(text, width-indent)
 	}
 	return []string{text}
 }

@@ -3,6 +3,8 @@ package report
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // minNoteRoom is the least room beside the other columns that a wrapped
@@ -31,12 +33,12 @@ func fitNotes(table string, width int) string {
 		prefix, note := string(runes[:start]), string(runes[start:])
 		if room < minNoteRoom {
 			b.WriteString(strings.TrimRight(prefix, " ") + "\n")
-			for _, part := range wrapAtSpaces(note, max(width-6, minNoteRoom)) {
+			for _, part := range termtext.Wrap(note, max(width-6, minNoteRoom)) {
 				b.WriteString("      " + part + "\n")
 			}
 			continue
 		}
-		for i, part := range wrapAtSpaces(note, room) {
+		for i, part := range termtext.Wrap(note, room) {
 			if i > 0 {
 				prefix = strings.Repeat(" ", start)
 			}
@@ -44,23 +46,4 @@ func fitNotes(table string, width int) string {
 		}
 	}
 	return b.String()
-}
-
-// wrapAtSpaces breaks s at spaces into lines of at most n characters; a
-// word longer than n is a line of its own.
-func wrapAtSpaces(s string, n int) []string {
-	var lines []string
-	cur := ""
-	for _, word := range strings.Fields(s) {
-		switch {
-		case cur == "":
-			cur = word
-		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(word) <= n:
-			cur += " " + word
-		default:
-			lines = append(lines, cur)
-			cur = word
-		}
-	}
-	return append(lines, cur)
 }
