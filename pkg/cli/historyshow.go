@@ -37,19 +37,10 @@ func historyShow(e *env, args []string) int {
 	}
 	defer store.Close()
 	ctx := context.Background()
-	run, err := store.Get(ctx, pos[0])
-	if errors.Is(err, history.ErrNotFound) {
-		run, err = runByPrefix(ctx, store, pos[0])
-		var amb ambiguousPrefix
-		var short shortPrefix
-		if errors.As(err, &short) {
-			fmt.Fprintf(e.stderr, "%s history show: %v\n", program, err)
-			return ExitUsage
-		}
-		if errors.As(err, &amb) {
-			fmt.Fprintf(e.stderr, "%s history show: %v; give more of the id\n", program, err)
-			return ExitUsage
-		}
+	run, err := findRun(ctx, store, pos[0])
+	if msg, ok := idProblem(err); ok {
+		fmt.Fprintf(e.stderr, "%s history show: %s\n", program, msg)
+		return ExitUsage
 	}
 	if errors.Is(err, history.ErrNotFound) {
 		fmt.Fprintf(e.stderr, "%s history show: no run %q in this history; 'history' lists the run ids\n", program, pos[0])
@@ -133,6 +124,31 @@ func (p shortPrefix) Error() string {
 	}
 	return fmt.Sprintf("%q is too short to name a run: give the whole id, or a start of it at least as long as its date and time (%s); runs whose id starts with it: %s",
 		p.prefix, p.ids[0][:min(len(p.ids[0]), len("20060102T150405"))], list)
+}
+
+// findRun is the run id names: its whole id, or a start of it that
+// runByPrefix takes.
+func findRun(ctx context.Context, s store.Store, id string) (history.Run, error) {
+	run, err := s.Get(ctx, id)
+	if errors.Is(err, history.ErrNotFound) {
+		return runByPrefix(ctx, s, id)
+	}
+	return run, err
+}
+
+// idProblem says what is wrong with the start of an id that findRun could
+// not take, as a command's error reads it; ok is false for any other
+// error, which the caller reports.
+func idProblem(err error) (msg string, ok bool) {
+	var short shortPrefix
+	var amb ambiguousPrefix
+	switch {
+	case errors.As(err, &short):
+		return short.Error(), true
+	case errors.As(err, &amb):
+		return amb.Error() + "; give more of the id", true
+	}
+	return "", false
 }
 
 // runByPrefix finds the one run whose id starts with prefix, as git and

@@ -45,5 +45,13 @@ func TestHistoryShowTakesTheStartOfAnID(t *testing.T) {
 	// named, with the length a start needs.
 	runMain(t, "history", "show", id[:8], "--state-dir", state).want(t, ExitUsage, nil,
 		[]string{`"` + id[:8] + `" is too short to name a run`, "(" + id[:len("20060102T150405")] + ")", runs[0].ID + ", " + runs[1].ID})
+	// `report show` takes a start of an id as `history show` does, and
+	// says the same of one that names no single run.
+	runMain(t, "report", "show", id[:8], "--state-dir", state).want(t, ExitUsage, nil,
+		[]string{`"` + id[:8] + `" is too short to name a run`})
+	if shared >= len("20060102T150405") {
+		runMain(t, "report", "show", id[:shared], "--state-dir", state).want(t, ExitUsage, nil,
+			[]string{"starts the ids of several runs", "give more of the id"})
+	}
 	runMain(t, "history", "show", "19990101", "--state-dir", state).want(t, ExitUsage, nil, []string{`no run "19990101" in this history`})
 }

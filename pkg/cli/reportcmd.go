@@ -29,9 +29,10 @@ as text, Markdown, JUnit XML, self-contained HTML or JSON, to stdout.`,
 }
 
 // runIDShape is what a run id, or its start as 'history' shows it, looks
-// like: a date and time, then a dash and hex. A file is never taken for
-// one when it exists.
-var runIDShape = regexp.MustCompile(`^\d{8}T\d{6}(-[0-9a-f]*)?$`)
+// like: a date and time, then a dash and hex, or a start of them, which
+// the history then names the runs of. A file is never taken for one when
+// it exists.
+var runIDShape = regexp.MustCompile(`^\d{8}(T\d{6}(-[0-9a-f]*)?|T\d{0,5})?$`)
 
 func runReport(e *env, args []string) int {
 	c := reportCommand()
@@ -91,14 +92,11 @@ func recordedReport(e *env, c *command, sf *stateFlags, flags *flagSet, id strin
 	}
 	defer st.Close()
 	ctx := context.Background()
-	run, err := st.Get(ctx, id)
-	if errors.Is(err, history.ErrNotFound) {
-		run, err = runByPrefix(ctx, st, id)
-	}
-	var amb ambiguousPrefix
+	run, err := findRun(ctx, st, id)
+	msg, bad := idProblem(err)
 	switch {
-	case errors.As(err, &amb):
-		fmt.Fprintf(e.stderr, "%s report: %v; give more of the id\n", program, err)
+	case bad:
+		fmt.Fprintf(e.stderr, "%s report: %s\n", program, msg)
 		return nil, ExitUsage
 	case errors.Is(err, history.ErrNotFound):
 		fmt.Fprintf(e.stderr, "%s report: no file %s, and no run of that id in %s; 'history' lists the run ids\n", program, id, sf.name(spec))
