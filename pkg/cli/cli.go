@@ -173,22 +173,6 @@ func commandNames(cmds []*command) []string {
 	return names
 }
 
-// writeOverview prints the program's usage and its commands.
-func writeOverview(w io.Writer, cmds []*command) {
-	fmt.Fprintf(w, "%s runs playbooks: YAML files that chain operations as steps.\n\n", program)
-	fmt.Fprintf(w, "Usage: %s COMMAND [ARGS] [FLAGS]\n\nCommands:\n", program)
-	width := 0
-	for _, c := range cmds {
-		width = max(width, len(c.name))
-	}
-	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
-	}
-	fmt.Fprintf(w, "  %-*s  %s\n", width, "help", "show help for a command: help COMMAND")
-	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags.\n", program)
-	fmt.Fprintf(w, "Exit codes: 0 ok, 1 run failed (or output not written), 2 usage or validation error, 3 denied, 129/130/143 cancelled by a signal.\n")
-}
-
 // errorf prints a problem to stderr, prefixed with the program's name.
 func (e *env) errorf(format string, args ...any) {
 	fmt.Fprintf(e.stderr, "%s: %s\n", program, fmt.Sprintf(format, args...))

@@ -273,54 +273,6 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// writeCommandHelp prints a command's usage, description, flags and exit
-// codes. fs may be nil for a command without flags.
-func writeCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
-	// Each line of the synopsis is a form of the command; an indented line
-	// continues the one before.
-	lines := strings.Split(strings.TrimSpace(c.synopsis), "\n")
-	for i, l := range lines {
-		switch {
-		case i == 0:
-			fmt.Fprintf(w, "Usage: %s %s\n", program, l)
-		case strings.HasPrefix(l, " "):
-			fmt.Fprintf(w, "       %s %s\n", strings.Repeat(" ", len(program)), strings.TrimSpace(l))
-		default:
-			fmt.Fprintf(w, "       %s %s\n", program, strings.TrimSpace(l))
-		}
-	}
-	if c.help != "" {
-		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.help))
-	}
-	type row struct{ left, right string }
-	var rows []row
-	if fs != nil {
-		fs.VisitAll(func(f *flag.Flag) {
-			arg, usage := flag.UnquoteUsage(f)
-			left := "--" + f.Name
-			if arg != "" {
-				left += " " + arg
-			}
-			if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "[]" {
-				usage += fmt.Sprintf(" (default %s)", d)
-			}
-			rows = append(rows, row{left, usage})
-		})
-	}
-	rows = append(rows, row{"-h, --help", "show this help"})
-	width := 0
-	for _, r := range rows {
-		width = max(width, len(r.left))
-	}
-	fmt.Fprintf(w, "\nFlags:\n")
-	for _, r := range rows {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, r.left, r.right)
-	}
-	if c.exits != "" {
-		fmt.Fprintf(w, "\nExit codes: %s\n", strings.TrimSpace(c.exits))
-	}
-}
-
 // durationFlag is a positive duration in Go syntax that also takes days
 // and weeks, which time.ParseDuration does not: 36h, 2d, 1w, 1d12h. text
 // is the value as given, for messages that quote the flag back.

@@ -18,3 +18,29 @@ func TestHelpProseFitsATerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpFitsATerminal: all of each command's help fits 80 columns, its
+// synopsis, flags and exit codes wrapped into their columns, but for a line
+// that is one group or word too long to break.
+func TestHelpFitsATerminal(t *testing.T) {
+	args := [][]string{{"--help"}}
+	for _, c := range commands() {
+		args = append(args, []string{c.name, "--help"})
+	}
+	for _, a := range args {
+		res := runMain(t, a...)
+		if res.code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s", a, res.code, res.stderr)
+		}
+		for _, line := range strings.Split(res.stdout, "\n") {
+			n := utf8.RuneCountInString(line)
+			if n <= 80 {
+				continue
+			}
+			if groups := synopsisGroups(strings.TrimSpace(line)); len(groups) == 1 {
+				continue // one group, as "(--state-dir DIR | --state URL ...)"
+			}
+			t.Errorf("%v: %d columns: %s", a, n, line)
+		}
+	}
+}
