@@ -36,8 +36,8 @@ func (r *remote) answerError(res *http.Response, data []byte) *apiError {
 		return eb.Error
 	}
 	if res.StatusCode >= 300 && res.StatusCode < 400 {
-		loc := res.Header.Get("Location")
-		msg := fmt.Sprintf("the answer is a redirect to %q, which is not followed, so that the key goes only to %s", termtext.Line(loc), r.serverFrom())
+		loc := shownLocation(res.Header.Get("Location"))
+		msg := fmt.Sprintf("the answer is a redirect to %q, which is not followed, so that the key goes only to %s", loc, r.serverFrom())
 		if loc == "" {
 			msg = fmt.Sprintf("the answer is a redirect, which is not followed, so that the key goes only to %s", r.serverFrom())
 		}
@@ -51,6 +51,21 @@ func (r *remote) answerError(res *http.Response, data []byte) *apiError {
 		return &apiError{status: res.StatusCode, Class: "internal", Msg: text}
 	}
 	return &apiError{status: res.StatusCode, Class: classForeign, Msg: r.foreign(res, summary(res, data))}
+}
+
+// shownLocation is a redirect's Location as a message may quote it: a
+// sign-in page's may carry a password or a token, in its user part or
+// its query, which a CI job's log must not keep, so they are left out.
+func shownLocation(loc string) string {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "" // not quoted at all: the message says "a redirect"
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = "…"
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return termtext.Line(u.Redacted())
 }
 
 // foreign says that an answer is not the server's, what holds instead.

@@ -20,6 +20,9 @@ func TestRemoteSaysWhatElseAnswered(t *testing.T) {
 		case strings.HasPrefix(r.URL.Path, "/moved/"):
 			w.Header().Set("Location", "https://runner.example:8443/ops/"+strings.TrimPrefix(r.URL.Path, "/moved/"))
 			w.WriteHeader(http.StatusMovedPermanently)
+		case strings.HasPrefix(r.URL.Path, "/sso/"):
+			w.Header().Set("Location", "https://admin:hunter2@sso.example/login?session=s3cr3t#code=c0de")
+			w.WriteHeader(http.StatusFound)
 		case strings.HasPrefix(r.URL.Path, "/gateway/"):
 			w.Header().Set("Content-Type", "text/html")
 			w.WriteHeader(http.StatusBadGateway)
@@ -33,7 +36,16 @@ func TestRemoteSaysWhatElseAnswered(t *testing.T) {
 	key := map[string]string{"ARSENAL_API_KEY": "ak_test"}
 	runEnv(t, key, "remote", "--server", srv.URL+"/moved", "runs").
 		want(t, ExitUsage, nil, []string{`the answer is a redirect to "https://runner.example:8443/ops/api/v1/runs", which is not followed, so that the key goes only to --server: give --server https://runner.example:8443/ops`})
-	r := runEnv(t, key, "remote", "--server", srv.URL+"/gateway", "run", "deploy", "--follow")
+	// A sign-in page's Location is quoted without its password, query
+	// and fragment, which a CI job's log must not keep.
+	r := runEnv(t, key, "remote", "--server", srv.URL+"/sso", "runs")
+	r.want(t, ExitUsage, nil, []string{`the answer is a redirect to "https://admin:xxxxx@sso.example/login?…"`})
+	for _, secret := range []string{"hunter2", "s3cr3t", "c0de"} {
+		if strings.Contains(r.stderr, secret) {
+			t.Errorf("the redirect's %s is printed:\n%s", secret, r.stderr)
+		}
+	}
+	r = runEnv(t, key, "remote", "--server", srv.URL+"/gateway", "run", "deploy", "--follow")
 	r.want(t, ExitFailed, nil, []string{`502 not arsenal-run: the answer is not arsenal-run's (text/html: "502 Bad Gateway"): check that --server is the URL of arsenal-run serve`})
 	if strings.Contains(r.stderr, "<") {
 		t.Errorf("the page is printed:\n%s", r.stderr)
