@@ -194,7 +194,9 @@ func (a *apiError) Error() string {
 	if a.Field != "" {
 		msg += " (field " + a.Field + ")"
 	}
-	if a.Rule != "" {
+	if a.Rule != "" && !strings.Contains(a.Msg, a.Rule) {
+		// A denial's message often is its rule ("no rule of role viewer
+		// allows ..."): it is said once.
 		msg += " (rule: " + a.Rule + ")"
 	}
 	return msg

@@ -53,3 +53,18 @@ func TestRemoteSaysWhatElseAnswered(t *testing.T) {
 	runEnv(t, map[string]string{"ARSENAL_API_KEY": "ak_test", "ARSENAL_SERVER": srv.URL}, "remote", "runs").
 		want(t, ExitFailed, nil, []string{`the answer is not arsenal-run's (text/html: "Grafana"): check that $ARSENAL_SERVER is the URL of arsenal-run serve`})
 }
+
+// TestRemoteDenialSaysItsRuleOnce: a denial whose message is its rule, as
+// the server's denial of an op is, says it once; one whose message is
+// another text names the rule after it.
+func TestRemoteDenialSaysItsRuleOnce(t *testing.T) {
+	rule := "no rule of role viewer allows file.write (risk write)"
+	same := &apiError{status: 403, Class: "authorization", Msg: rule, Rule: rule}
+	if got, want := same.Error(), "403 authorization: "+rule; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	other := &apiError{status: 403, Class: "authorization", Msg: "authorization denied step check (shell.exec); nothing ran", Rule: rule}
+	if got, want := other.Error(), "403 authorization: authorization denied step check (shell.exec); nothing ran (rule: "+rule+")"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
