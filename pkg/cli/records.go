@@ -168,20 +168,36 @@ func noMatchHint(st store.Store, f history.Filter, since string) string {
 		return hint + "; --playbook takes the name: a playbook declares, not its file"
 	}
 	recent, err := st.List(context.Background(), history.Filter{Limit: 1000})
-	if err != nil || len(recent) == 0 {
+	if err != nil {
 		return hint
 	}
+	names := make([]string, len(recent))
+	for i, r := range recent {
+		names[i] = r.Playbook
+	}
+	return hint + otherPlaybooks(f.Playbook, names)
+}
+
+// otherPlaybooks says, after "no runs match --playbook NAME", which
+// playbooks the latest runs are of, and which of them NAME may be a typo
+// of; latest is the playbooks of the latest runs. It says nothing when
+// there are none, or when NAME has runs, only not those the other filters
+// asked for.
+func otherPlaybooks(name string, latest []string) string {
 	var names []string
-	for _, r := range recent {
-		if r.Playbook == f.Playbook {
-			return hint // the playbook has runs, only not these
+	for _, p := range latest {
+		if p == name {
+			return ""
 		}
-		if !slices.Contains(names, r.Playbook) {
-			names = append(names, r.Playbook)
+		if !slices.Contains(names, p) {
+			names = append(names, p)
 		}
 	}
+	if len(names) == 0 {
+		return ""
+	}
 	slices.Sort(names)
-	return hint + suggest.DidYouMean(f.Playbook, names) + "; the latest runs are of " + strings.Join(names[:min(len(names), 10)], ", ")
+	return suggest.DidYouMean(name, names) + "; the latest runs are of " + strings.Join(names[:min(len(names), 10)], ", ")
 }
 
 // looksLikePath says whether a --playbook value is a file's path rather

@@ -41,7 +41,7 @@ func (r *remote) runs() int {
 		// A header alone reads as an answer cut short; as 'history'
 		// says it.
 		if asked := runsAsked(r.o); asked != "" {
-			fmt.Fprintf(r.e.stdout, "no runs match%s\n", asked)
+			fmt.Fprintf(r.e.stdout, "no runs match%s%s\n", asked, r.otherPlaybooks())
 		} else {
 			fmt.Fprintln(r.e.stdout, "no runs recorded")
 		}
@@ -63,6 +63,29 @@ func (r *remote) runs() int {
 	}
 	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
 	return ExitOK
+}
+
+// otherPlaybooks is what 'history' says of a --playbook no run matches:
+// which playbooks the server's latest runs are of, and the one the name
+// may be a typo of. It is empty when that cannot be asked.
+func (r *remote) otherPlaybooks() string {
+	if r.o.playbook == "" {
+		return ""
+	}
+	if looksLikePath(r.o.playbook) {
+		return "; --playbook takes the name: a playbook declares, not its file"
+	}
+	var out struct {
+		Runs []struct{ Playbook string } `json:"runs"`
+	}
+	if _, err := r.call(context.Background(), "GET", "/api/v1/runs?limit="+strconv.Itoa(maxRemoteLimit), nil, &out); err != nil {
+		return ""
+	}
+	names := make([]string, len(out.Runs))
+	for i, run := range out.Runs {
+		names[i] = run.Playbook
+	}
+	return otherPlaybooks(r.o.playbook, names)
 }
 
 // maxRemoteLimit is the most runs the server lists in one answer.

@@ -92,3 +92,33 @@ func TestRemoteRunsFilters(t *testing.T) {
 		t.Errorf("--limit 1001 sent a request")
 	}
 }
+
+// TestRemoteRunsNamesOtherPlaybooks: a --playbook that no run of the
+// server matches is answered as 'history' answers it: with the playbooks
+// the latest runs are of, and the one it may be a typo of.
+func TestRemoteRunsNamesOtherPlaybooks(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("playbook") != "" {
+			fmt.Fprint(w, `{"runs": []}`)
+			return
+		}
+		fmt.Fprint(w, `{"runs": [
+			{"id": "20261205T101500-aa", "playbook": "nightly", "status": "succeeded", "trigger": "schedule", "started_at": "2026-12-05T10:15:00Z"},
+			{"id": "20261205T101000-bb", "playbook": "deploy-api", "status": "failed", "trigger": "api", "started_at": "2026-12-05T10:10:00Z"}]}`)
+	}))
+	defer srv.Close()
+	envs := map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}
+	r := runEnv(t, envs, "remote", "runs", "--playbook", "deploy-apl")
+	if got, want := strings.TrimSpace(r.stdout), `no runs match --playbook deploy-apl (did you mean "deploy-api"?); the latest runs are of deploy-api, nightly`; r.code != ExitOK || got != want {
+		t.Errorf("exit %d, stdout %q\nwant %q", r.code, got, want)
+	}
+	r = runEnv(t, envs, "remote", "runs", "--playbook", "deploy-api", "--status", "cancelled")
+	if got, want := strings.TrimSpace(r.stdout), "no runs match --playbook deploy-api --status cancelled"; got != want {
+		t.Errorf("stdout %q, want %q", got, want)
+	}
+	r = runEnv(t, envs, "remote", "runs", "--playbook", "playbooks/deploy.yaml")
+	if got := strings.TrimSpace(r.stdout); !strings.HasSuffix(got, "--playbook takes the name: a playbook declares, not its file") {
+		t.Errorf("a file given: stdout %q", got)
+	}
+}
