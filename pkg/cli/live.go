@@ -5,7 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,6 +46,7 @@ type liveView struct {
 	rows    int // the most lines the running block takes (maxBlockRows, less on a short terminal)
 	runID   string
 	running map[string]*liveStep
+	started int             // steps started so far, numbering them
 	shown   map[string]bool // the steps whose step_finished is on screen (stepKey)
 	drawn   int             // lines of the block on screen
 	paused  bool
@@ -59,6 +60,7 @@ type liveView struct {
 type liveStep struct {
 	name               string
 	start              time.Time
+	seq                int // the order it started in, which the block keeps
 	items, done, fails int
 	lines              []string // the step's output, at most maxKeptLines
 	cut                int      // lines dropped from the front of lines
@@ -141,7 +143,8 @@ func (v *liveView) Event(ev engine.Event) {
 		}
 		s := v.running[ev.Step]
 		if s == nil {
-			s = &liveStep{start: ev.Time, name: ev.Name}
+			v.started++
+			s = &liveStep{start: ev.Time, name: ev.Name, seq: v.started}
 			v.running[ev.Step] = s
 		}
 		if ev.Items > 0 {
@@ -391,7 +394,10 @@ func (v *liveView) redraw() {
 	for id := range v.running {
 		ids = append(ids, id)
 	}
-	sort.Strings(ids)
+	// In the order they started, which is the playbook's for steps that
+	// start together: a step's row stays where it is while others come
+	// and go, and "restart-10" is not drawn above "restart-2".
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Compare(v.running[a].seq, v.running[b].seq) })
 	now := time.Now()
 	var rows []string
 	for _, id := range ids {

@@ -134,3 +134,27 @@ steps:
 		t.Errorf("log lines' labels, by message (-want +got):\n%s", diff)
 	}
 }
+
+// TestLiveViewKeepsStepsInTheOrderTheyStarted: the block of running steps
+// lists them as they started, not by their ids as strings, which drew
+// restart-10 above restart-2 and moved a row when another started.
+func TestLiveViewKeepsStepsInTheOrderTheyStarted(t *testing.T) {
+	var out bytes.Buffer
+	v := newLiveView(&out, palette{}, true, 120)
+	defer v.close()
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	for _, id := range []string{"restart-2", "restart-10", "drain"} {
+		ev(engine.Event{Kind: engine.EventStepStarted, Step: id, Op: "control.sleep"})
+	}
+	v.mu.Lock()
+	v.redraw()
+	v.mu.Unlock()
+	screen := out.String()
+	line := strings.SplitN(screen[strings.LastIndex(screen, "running: "):], "\n", 2)[0]
+	a, b, c := strings.Index(line, "restart-2 "), strings.Index(line, "restart-10 "), strings.Index(line, "drain ")
+	if a < 0 || b < a || c < b {
+		t.Errorf("the running line is %q, want restart-2, restart-10 and drain in that order", line)
+	}
+}
