@@ -31,9 +31,12 @@ age and expiry. Expired entries are misses and are listed until cleared.
 	}
 }
 
+// cacheSubs are the subcommands of cache.
+var cacheSubs = []string{"list", "clear"}
+
 func runCache(e *env, args []string) int {
 	c := cacheCommand()
-	subs := []string{"list", "clear"}
+	subs := cacheSubs
 	if len(args) == 0 {
 		return usageError(e, c, "give a subcommand: list or clear")
 	}

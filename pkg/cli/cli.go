@@ -7,6 +7,7 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -71,6 +72,10 @@ type env struct {
 	// at a SIGHUP that they changed (one-shot commands read them once).
 	daemon      bool
 	pluginsRead manifests
+	// flagProbe, when set, receives the flags of the command being run
+	// in place of its parse, which then ends the command (see
+	// commandFlags): completion learns a command's real flags this way.
+	flagProbe func(*flag.FlagSet)
 }
 
 // command is one subcommand. run receives the arguments after the command's
@@ -101,6 +106,7 @@ func commands() []*command {
 		remoteCommand(),
 		schemaCommand(),
 		versionCommand(),
+		completionCommand(),
 	}
 }
 
@@ -130,6 +136,9 @@ func dispatch(e *env, args []string, cmds []*command) (code int) {
 		return ExitOK
 	case "--version", "-version":
 		name = "version"
+	case completeCommand:
+		// Hidden: what the completion scripts call back, never listed.
+		return runComplete(e, rest)
 	}
 	for _, c := range cmds {
 		if c.name == name {

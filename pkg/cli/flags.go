@@ -34,6 +34,12 @@ func newFlags(e *env, c *command) *flagSet {
 // the command must return code at once: help was shown (0) or the
 // arguments were wrong (2, with the problem printed).
 func (fs *flagSet) parse(args []string) (pos []string, code int, ok bool) {
+	if fs.e.flagProbe != nil {
+		// Completion asks which flags the command defines: it gets
+		// them, and the command stops before it does anything.
+		fs.e.flagProbe(fs.FlagSet)
+		return nil, ExitOK, false
+	}
 	fs.VisitAll(func(f *flag.Flag) {
 		if !repeatable(f) {
 			f.Value = &onceValue{Value: f.Value, name: f.Name}

@@ -9,6 +9,9 @@ import (
 // logLevels are the values --log-level takes.
 var logLevels = []string{"debug", "info", "warn", "error"}
 
+// logFormats are the values --log-format takes.
+var logFormats = []string{"console", "json"}
+
 // checkLogFlags checks --log-format and --log-level (which may be "",
 // for the command's default), taking them in any case, as typed in a
 // hurry: JSON, WARN, and warning for warn.
@@ -17,7 +20,7 @@ func checkLogFlags(fs *flagSet, format, level *string) (int, bool) {
 	if *level == "warning" {
 		*level = "warn"
 	}
-	if *format != "console" && *format != "json" {
+	if !contains(logFormats, *format) {
 		return fs.usageError("--log-format is console or json, not %q", *format), false
 	}
 	if *level != "" && !contains(logLevels, *level) {

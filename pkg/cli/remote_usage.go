@@ -5,6 +5,9 @@ import (
 	"strings"
 )
 
+// remoteSubs are the subcommands of remote, as their first word.
+var remoteSubs = []string{"ops", "exec", "run", "runs", "cancel"}
+
 // remoteFlagSubs are the subcommands of remote that read each flag of
 // theirs; the other flags are common to all.
 var remoteFlagSubs = []struct {
@@ -22,9 +25,7 @@ var remoteFlagSubs = []struct {
 // command went on (an exec's --dry-run would execute for real, a run's
 // --param would start it with the input's default).
 func misplacedFlag(fs *flagSet, sub string) string {
-	switch sub {
-	case "ops", "exec", "run", "runs", "cancel":
-	default:
+	if !contains(remoteSubs, sub) {
 		return "" // the subcommand is the mistake
 	}
 	for _, f := range remoteFlagSubs {

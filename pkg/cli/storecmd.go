@@ -32,9 +32,12 @@ opened.`,
 	}
 }
 
+// storeSubs are the subcommands of store.
+var storeSubs = []string{"migrate", "status"}
+
 func runStore(e *env, args []string) int {
 	c := storeCommand()
-	subs := []string{"migrate", "status"}
+	subs := storeSubs
 	if len(args) == 0 {
 		return usageError(e, c, "give a subcommand: migrate or status")
 	}
