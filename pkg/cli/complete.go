@@ -117,6 +117,7 @@ type completer struct {
 	given map[string]string
 	ops   []candidate // the registry's operations, read once
 	cats  []string
+	roles []string // the roles of the policy on the line, or the built-in one's
 	read  bool
 }
 
@@ -284,9 +285,8 @@ var flagChoices = map[string]func(x *completer, c *command) []string{
 		}
 		return history.Statuses()
 	},
-	// The built-in policy's roles: a --policy file may define others,
-	// which are typed in full.
-	"role":     func(*completer, *command) []string { return auth.Builtin().RoleNames() },
+	// The roles of the --policy on the line, else the built-in policy's.
+	"role":     func(x *completer, _ *command) []string { x.registry(); return x.roles },
 	"category": func(x *completer, _ *command) []string { x.registry(); return x.cats },
 	"op":       func(x *completer, _ *command) []string { return words(x.operations()) },
 }
@@ -374,6 +374,7 @@ func (x *completer) registry() {
 		return
 	}
 	x.read = true
+	x.roles = auth.Builtin().RoleNames()
 	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: x.e.getenv, newRegistry: x.e.newRegistry, plugins: x.given["plugins"]}
 	reg, err := e.newRegistry()
 	if err != nil {
@@ -386,6 +387,13 @@ func (x *completer) registry() {
 	}
 	slices.SortFunc(x.ops, func(a, b candidate) int { return strings.Compare(a.word, b.word) })
 	x.cats = reg.Categories()
+	if path := x.given["policy"]; path != "" {
+		// A policy that does not load leaves the built-in roles; the
+		// command will say what is wrong with it.
+		if p, err := auth.LoadPolicy(path, reg); err == nil {
+			x.roles = p.RoleNames()
+		}
+	}
 }
 
 func (x *completer) operations() []candidate {

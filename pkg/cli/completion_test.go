@@ -153,6 +153,17 @@ func TestCompletionCandidates(t *testing.T) {
 			t.Errorf("%q then %q: candidates (-want +got):\n%s\nlast line %q, want %q", tc.words, tc.cur, diff, dir, tc.dir)
 		}
 	}
+	// --role offers the roles of the --policy on the line, as typed with
+	// = or apart.
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte("version: 1\nroles:\n  dba:\n    allow: [file.*]\n  db-oncall:\n    allow: [process.*]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, words := range [][]string{{"run", "a.yaml", "--policy", policy, "--role"}, {"validate", "--policy=" + policy, "a.yaml", "--role"}} {
+		if got, _ := completeLine(t, "db", words...); !cmp.Equal(got, []string{"db-oncall", "dba"}) && !cmp.Equal(got, []string{"dba", "db-oncall"}) {
+			t.Errorf("%q then db: %q, want the policy's roles dba and db-oncall", words, got)
+		}
+	}
 	// The hidden command is not listed.
 	if got, _ := completeLine(t, "__"); len(got) > 0 {
 		t.Errorf("__ offers %q", got)
