@@ -8,7 +8,8 @@ import (
 )
 
 // enumHint suggests the enum value a person most likely meant by v: one
-// a typo away, or the only one v begins (prod for production); "" when
+// a typo away, the only one v begins (prod for production) or the only
+// one that begins v (production for prod); "" when
 // none stands out.
 func enumHint(v any, enum []any) string {
 	s, ok := v.(string)
@@ -24,9 +25,15 @@ func enumHint(v any, enum []any) string {
 	if c, ok := suggest.Closest(s, names); ok {
 		return suggest.Hint(c)
 	}
+	// A start of a value (prod for production), or the value said in
+	// full where it is short (production for prod).
 	var starts []string
 	for _, n := range names {
-		if len(n) > len(s) && strings.HasPrefix(strings.ToLower(n), strings.ToLower(s)) {
+		long, short := strings.ToLower(n), strings.ToLower(s)
+		if len(n) < len(s) {
+			long, short = short, long
+		}
+		if len(n) != len(s) && strings.HasPrefix(long, short) {
 			starts = append(starts, n)
 		}
 	}

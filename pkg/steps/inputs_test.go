@@ -147,6 +147,7 @@ func TestDurationInDays(t *testing.T) {
 // list given as words in the JSON to give instead.
 func TestInputValueHints(t *testing.T) {
 	env := &Input{Name: "env", Type: InputString, Constraint: Constraint{Enum: []any{"staging", "production"}}}
+	short := &Input{Name: "env", Type: InputString, Constraint: Constraint{Enum: []any{"staging", "prod"}}}
 	hosts := &Input{Name: "hosts", Type: InputList}
 	for _, tc := range []struct {
 		in   *Input
@@ -156,6 +157,8 @@ func TestInputValueHints(t *testing.T) {
 		{env, "prod", `prod is not one of [staging production] (did you mean "production"?)`},
 		{env, "stagin", `stagin is not one of [staging production] (did you mean "staging"?)`},
 		{env, "x", `x is not one of [staging production]`},
+		{short, "production", `production is not one of [staging prod] (did you mean "prod"?)`},
+		{short, "p", `p is not one of [staging prod] (did you mean "prod"?)`},
 		{hosts, "a,b", `want a list written as JSON: for a,b give ["a","b"] (in a shell, inside single quotes)`},
 		{hosts, "web-1 web-2", `want a list written as JSON: for web-1 web-2 give ["web-1","web-2"] (in a shell, inside single quotes)`},
 		{hosts, "[a]", `want a list written as JSON, e.g. ["a","b"]: invalid character 'a' looking for beginning of value`},
