@@ -55,8 +55,9 @@ func serverURL(server string, fromEnv bool) (*url.URL, error) {
 	}
 	base, err := url.Parse(strings.TrimRight(server, "/"))
 	switch {
-	case !strings.Contains(server, "://") && strings.Contains(server, "@"):
-		// user:password@host: not quoted, the password with it.
+	case strings.Contains(server, "@") && (err != nil || !strings.Contains(server, "://")):
+		// user:password@host, or a URL a password's # or % keeps from
+		// parsing: not quoted, the password with it.
 		return nil, fmt.Errorf("%s: give an http:// or https:// URL, without a user and password: the API key goes in the variable of --key-env ($ARSENAL_API_KEY)", from)
 	case !strings.Contains(server, "://"):
 		return nil, fmt.Errorf("%s %q: give an http:// or https:// URL, like https://%s", from, server, strings.TrimLeft(server, "/:"))

@@ -95,6 +95,15 @@ func TestRemoteRefusesAServerURLOrArgumentItCannotUse(t *testing.T) {
 	if strings.Contains(r.stderr, "hunter2") {
 		t.Errorf("the password is shown:\n%s", r.stderr)
 	}
+	// Nor when a character of the password (#, %, ?, a space) keeps the
+	// URL from parsing.
+	for _, server := range []string{"http://ops:hun#ter2@" + host, "http://ops:hun%zzter2@" + host, "https://ops:hun?ter2@" + host, "http://ops:hun ter2@" + host} {
+		r = runEnv(t, key, "remote", "--server", server, "runs")
+		r.want(t, ExitUsage, nil, []string{"--server: give an http:// or https:// URL, without a user and password"})
+		if strings.Contains(r.stderr, "ter2") {
+			t.Errorf("the password of %s is shown:\n%s", server, r.stderr)
+		}
+	}
 	for sub, want := range map[string]string{
 		"cancel": "cancel: the run id is empty; give the id of the run, as 'arsenal-run remote runs' lists it",
 		"run":    "run: the playbook's name is empty",
