@@ -5,31 +5,37 @@ import (
 	"unicode/utf8"
 )
 
-// Wrap breaks s at spaces into lines of at most n characters. A word
-// longer than n (a path, a URL, an expression) is cut into lines of n, so
-// that it stays in its column rather than the terminal wrapping it into
-// the next row's first column.
+// Wrap breaks s at spaces into lines of at most n columns on a terminal
+// (Width: a Chinese character takes two). A word wider than n (a path, a
+// URL, an expression, a line of text without spaces) is cut into lines of
+// n, so that it stays in its column rather than the terminal wrapping it
+// into the next row's first column.
 func Wrap(s string, n int) []string {
 	var lines []string
-	cur := ""
+	cur, curW := "", 0
 	for _, word := range strings.Fields(s) {
-		for n > 0 && utf8.RuneCountInString(word) > n {
+		w := Width(word)
+		for n > 0 && w > n {
 			if cur != "" {
 				lines = append(lines, cur)
-				cur = ""
+				cur, curW = "", 0
 			}
-			r := []rune(word)
-			lines = append(lines, string(r[:n]))
-			word = string(r[n:])
+			head := HeadWidth(word, n)
+			if head == "" { // one character wider than n
+				_, size := utf8.DecodeRuneInString(word)
+				head = word[:size]
+			}
+			lines = append(lines, head)
+			word, w = word[len(head):], w-Width(head)
 		}
 		switch {
 		case cur == "":
-			cur = word
-		case utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(word) <= n:
-			cur += " " + word
+			cur, curW = word, w
+		case curW+1+w <= n:
+			cur, curW = cur+" "+word, curW+1+w
 		default:
 			lines = append(lines, cur)
-			cur = word
+			cur, curW = word, w
 		}
 	}
 	return append(lines, cur)

@@ -3,7 +3,6 @@ package cli
 import (
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
@@ -37,7 +36,7 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 	for _, r := range append([][]string{t.header}, t.rows...) {
 		for i, c := range r {
 			if i < len(widths) {
-				widths[i] = max(widths[i], utf8.RuneCountInString(c))
+				widths[i] = max(widths[i], termtext.Width(c))
 			}
 		}
 	}
@@ -54,7 +53,7 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 			}
 			b.WriteString(styled)
 			if i < len(cells)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+				b.WriteString(strings.Repeat(" ", widths[i]-termtext.Width(c)+2))
 			}
 		}
 		// Trailing spaces of an empty last cell are not written.
@@ -63,7 +62,7 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 		io.WriteString(w, s+"\n")
 	}
 	last := len(t.header) - 1
-	start := utf8.RuneCountInString(t.indent)
+	start := termtext.Width(t.indent)
 	for _, wd := range widths[:max(last, 0)] {
 		start += wd + 2
 	}
@@ -73,7 +72,7 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 	}
 	under := t.indent + "    "
 	for _, r := range t.rows {
-		if width <= 0 || len(r) != len(t.header) || utf8.RuneCountInString(r[last]) <= room {
+		if width <= 0 || len(r) != len(t.header) || termtext.Width(r[last]) <= room {
 			line(r, false)
 			continue
 		}

@@ -67,3 +67,23 @@ stop  foreach:
 		t.Errorf("at 30 columns (-want +got):\n%s", diff)
 	}
 }
+
+// TestTableCountsColumns: a cell in Chinese, two columns a character,
+// keeps the columns after it aligned, and a last column of it wraps to
+// the terminal's columns, not to as many characters.
+func TestTableCountsColumns(t *testing.T) {
+	tab := &table{header: []string{"HOST", "STATUS", "NOTE"}}
+	tab.add("数据库", "down", "磁盘空间不足 请清理日志目录 然后重试 三次以后 联系值班人员")
+	tab.add("web-01", "up", "")
+	var b bytes.Buffer
+	tab.writeWidth(&b, palette{}, 40)
+	want := `HOST    STATUS  NOTE
+数据库  down    磁盘空间不足
+                请清理日志目录 然后重试
+                三次以后 联系值班人员
+web-01  up
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("at 40 columns (-want +got):\n%s", diff)
+	}
+}

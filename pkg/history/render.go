@@ -95,18 +95,18 @@ func noteColumn(table string) int {
 	return utf8.RuneCountInString(header) - len("NOTE")
 }
 
-// fitLines cuts each line of table longer than width characters to end
-// in "…" at the width, and drops the spaces that end a line.
+// fitLines cuts each line of table wider than width columns (a Chinese
+// character takes two) to end in "…" at the width, and drops the spaces
+// that end a line.
 func fitLines(table string, width int) string {
 	lines := strings.SplitAfter(strings.TrimSuffix(table, "\n"), "\n")
 	for i, l := range lines {
 		l = strings.TrimRight(l, " \n")
-		if utf8.RuneCountInString(l) <= width {
+		if termtext.Width(l) <= width {
 			lines[i] = l + "\n"
 			continue
 		}
-		r := []rune(l)
-		lines[i] = strings.TrimRight(string(r[:width-1]), " ") + "…\n"
+		lines[i] = strings.TrimRight(termtext.HeadWidth(l, width-1), " ") + "…\n"
 	}
 	return strings.Join(lines, "")
 }

@@ -2,11 +2,13 @@ package history
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -48,5 +50,26 @@ func TestWriteRunsFitsATerminal(t *testing.T) {
 	// Wide enough: the ids whole, the note cut.
 	if got := write(150); !bytes.Contains([]byte(got), []byte(runs[0].ID+"  nightly")) || !bytes.HasSuffix([]byte(got), []byte("12ms\n")) {
 		t.Errorf("the table at 150 columns:\n%s", got)
+	}
+}
+
+// TestWriteRunsFitsColumns: a note in Chinese, two columns a character,
+// is cut at the terminal's columns, not at as many characters, which the
+// terminal would wrap into the next row.
+func TestWriteRunsFitsColumns(t *testing.T) {
+	runs := []Run{{ID: "20261205T101057-37f62b5b92cf46427df9ae898ce9df7b", Playbook: "nightly", Status: report.StatusFailed, StartedAt: t0,
+		FinishedAt: ptr(t0.Add(27 * time.Millisecond)), DurationMS: 27, Roles: []string{},
+		Error: &report.Error{Class: "execution", Message: "磁盘空间不足请清理日志目录"}}}
+	var b bytes.Buffer
+	if err := WriteRunsFit(&b, runs, 100); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+		if w := termtext.Width(l); w > 100 {
+			t.Errorf("a line %d columns wide, past 100: %q", w, l)
+		}
+	}
+	if !strings.Contains(b.String(), "execution: 磁盘空间不…\n") {
+		t.Errorf("the note is not cut at the width:\n%s", b.String())
 	}
 }

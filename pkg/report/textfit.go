@@ -22,15 +22,17 @@ func fitNotes(table string, width int) string {
 	if width <= 0 || start < 0 || !strings.HasSuffix(header, "NOTE") {
 		return table
 	}
-	room := width - start
 	var b strings.Builder
 	for _, body := range strings.Split(strings.TrimSuffix(table, "\n"), "\n") {
 		runes := []rune(body)
-		if len(runes) <= width || len(runes) <= start {
+		if termtext.Width(body) <= width || len(runes) <= start {
 			b.WriteString(strings.TrimRight(body, " ") + "\n")
 			continue
 		}
+		// The columns before NOTE, aligned in characters: a wide one in
+		// a label among them takes one more column.
 		prefix, note := string(runes[:start]), string(runes[start:])
+		room := width - termtext.Width(prefix)
 		if room < minNoteRoom {
 			b.WriteString(strings.TrimRight(prefix, " ") + "\n")
 			for _, part := range termtext.Wrap(note, max(width-6, minNoteRoom)) {
@@ -40,7 +42,7 @@ func fitNotes(table string, width int) string {
 		}
 		for i, part := range termtext.Wrap(note, room) {
 			if i > 0 {
-				prefix = strings.Repeat(" ", start)
+				prefix = strings.Repeat(" ", width-room)
 			}
 			b.WriteString(strings.TrimRight(prefix+part, " ") + "\n")
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // TestTextNotesWrapToTheTerminal: on a terminal a step's note that runs
@@ -56,5 +58,32 @@ func TestTextNotesWrapToTheTerminal(t *testing.T) {
 `
 	if diff := cmp.Diff(whole, table(steps("check_lag"), 0)); diff != "" {
 		t.Errorf("without a width (-want +got):\n%s", diff)
+	}
+}
+
+// TestTextNotesWrapToColumns: a note in Chinese, two columns a character,
+// wraps to the terminal's columns, not to as many characters, which the
+// terminal would wrap again into the next row; that holds for a row of
+// fewer characters than the terminal has columns, too.
+func TestTextNotesWrapToColumns(t *testing.T) {
+	at := goldenStart
+	for _, msg := range []string{"这是一个非常长的错误消息这是一个非常长的错误消息这是一个非常长的错误消息", "磁盘空间不足请清理日志目录再试"} {
+		r := &Report{ReportVersion: FormatVersion, RunID: "r1", Playbook: Playbook{Name: "lag"}, Status: StatusFailed,
+			StartedAt: at, FinishedAt: at.Add(time.Second), DurationMS: 1000,
+			Steps: []Step{{ID: "check_disk", Op: "control.assert", Section: "steps", Status: StatusFailed, StartedAt: &at, Attempts: 1,
+				Error: &Error{Class: "execution", Message: msg}}}}
+		var b bytes.Buffer
+		if err := WriteTextFit(&b, r, 80); err != nil {
+			t.Fatal(err)
+		}
+		_, rows, _ := strings.Cut(b.String(), "\n")
+		for _, l := range strings.Split(strings.TrimSuffix(rows, "\n"), "\n") {
+			if w := termtext.Width(l); w > 80 {
+				t.Errorf("a line %d columns wide, past 80: %q\n%s", w, l, rows)
+			}
+		}
+		if joined := strings.Join(strings.Fields(rows), ""); !strings.Contains(joined, msg) {
+			t.Errorf("the note is not whole:\n%s", rows)
+		}
 	}
 }
