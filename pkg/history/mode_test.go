@@ -46,3 +46,32 @@ func TestDatabaseIsTheOwnersAlone(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestReportsOfAnOlderReleaseAreTheOwnersAlone: a state dir an older
+// release made has a reports folder 0755 with reports 0644 in it; once
+// opened, no other user reaches those reports, as with a new state dir.
+func TestReportsOfAnOlderReleaseAreTheOwnersAlone(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	reports := filepath.Join(dir, ReportsDir)
+	if err := os.MkdirAll(reports, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(reports, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(reports, "r1.json"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := os.Stat(reports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("reports folder has mode %v after Open; want 0700", st.Mode().Perm())
+	}
+}

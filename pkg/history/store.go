@@ -156,6 +156,9 @@ func Open(dir string) (*Store, error) {
 	if err := ownOnly(abs); err != nil {
 		return nil, fullDiskError(absDir, openLockError(err))
 	}
+	if err := ownDirOnly(filepath.Join(absDir, ReportsDir)); err != nil {
+		return nil, openLockError(err)
+	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -246,6 +249,24 @@ func openLockError(err error) error {
 		return fmt.Errorf("history: %w; the history writes in its state dir even to be read (a lock, the database's journal): use a state dir this user can write, or copy this one to a writable place and read the copy", err)
 	}
 	return fmt.Errorf("history: %w", err)
+}
+
+// ownDirOnly takes from the reports folder dir the access group and
+// other users have: an older release made it 0755 and its reports 0644,
+// and a report holds what its run read with its rights. The folder is
+// enough: without it, no one else reaches the files in it. A symlink in
+// its place is left as it is, the choice of whoever made it.
+func ownDirOnly(dir string) error {
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() && st.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, st.Mode().Perm()&0o700); err != nil {
+			return fmt.Errorf("%s is readable by other users and cannot be made private: %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // ownOnly makes the database file, before SQLite opens it, readable by its
