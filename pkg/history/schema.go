@@ -140,19 +140,39 @@ var migrations = []string{
 	// out of a playbook's runs and still reads only the index.
 	`DROP INDEX runs_stats;
 	CREATE INDEX runs_stats ON runs (started_at, playbook, duration_ms, status, dry_run);`,
+
+	// 14: the dry runs recorded before version 8, whose rows read 0, are
+	// marked from their reports (dryRunFill in backfill.go).
+	``,
 }
 
 // SchemaVersion is the user_version of a database this package wrote.
 var SchemaVersion = len(migrations)
 
-// migrate brings db up to version target (at most len(migrations)). It
-// refuses a database from a newer release, whose schema it does not know.
-func migrate(ctx context.Context, db *sql.DB, target int) error {
+// migrate brings db up to version target (at most len(migrations)); the
+// migration to dryRunFill reads the reports of the state dir's reports
+// folder. It refuses a database from a newer release, whose schema it
+// does not know.
+func migrate(ctx context.Context, db *sql.DB, target int, reports string) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	// The reports that tell the dry runs of an older release are read
+	// before the write lock is taken (they may be thousands); the version
+	// read here only says whether to. A run recorded meanwhile is recorded
+	// by a release that keeps dry_run.
+	var dry []string
+	var from int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&from); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if from < dryRunFill && dryRunFill <= target {
+		if dry, err = dryRunsFromReports(ctx, conn, from, reports); err != nil {
+			return fmt.Errorf("migrate to schema version %d: read the dry runs: %w", dryRunFill, err)
+		}
+	}
 	// BEGIN IMMEDIATE takes the write lock before reading the version, so two
 	// processes opening a new database cannot both apply a migration.
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
@@ -172,8 +192,15 @@ func migrate(ctx context.Context, db *sql.DB, target int) error {
 		return fmt.Errorf("history database has schema version %d; this arsenal-run knows versions up to %d: use a newer arsenal-run or another --state-dir", v, len(migrations))
 	}
 	for ; v < target; v++ {
-		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
-			return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+		if migrations[v] != "" {
+			if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+			}
+		}
+		if v+1 == dryRunFill {
+			if err := markDryRuns(ctx, conn, dry); err != nil {
+				return fmt.Errorf("migrate to schema version %d: %w", v+1, err)
+			}
 		}
 	}
 	// PRAGMA takes no parameters; v is an int from this loop.

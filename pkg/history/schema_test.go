@@ -27,7 +27,7 @@ func fromVersion(t *testing.T, v int, fill func(db *sql.DB)) *Store {
 	t.Helper()
 	dir := t.TempDir()
 	db := openRaw(t, dir)
-	if err := migrate(context.Background(), db, v); err != nil {
+	if err := migrate(context.Background(), db, v, filepath.Join(dir, ReportsDir)); err != nil {
 		t.Fatal(err)
 	}
 	fill(db)
@@ -98,7 +98,7 @@ func TestMigrateEveryVersion(t *testing.T) {
 	for from := 0; from < SchemaVersion; from++ {
 		dir := t.TempDir()
 		db := openRaw(t, dir)
-		if err := migrate(context.Background(), db, from); err != nil {
+		if err := migrate(context.Background(), db, from, filepath.Join(dir, ReportsDir)); err != nil {
 			t.Fatal(err)
 		}
 		db.Close()

@@ -179,7 +179,7 @@ func Open(dir string) (*Store, error) {
 		db.Close()
 		return nil, fullDiskError(absDir, fmt.Errorf("history: %s: set WAL mode: %w", abs, err))
 	}
-	if err := migrate(ctx, db, SchemaVersion); err != nil {
+	if err := migrate(ctx, db, SchemaVersion, filepath.Join(absDir, ReportsDir)); err != nil {
 		db.Close()
 		return nil, fullDiskError(absDir, fmt.Errorf("history: %s: %w", abs, err))
 	}
