@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
@@ -24,12 +25,22 @@ func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
 // write writes the table to w; on a terminal, a last column that would
 // run past its width wraps at spaces under itself, rather than into the
-// next row's first column.
+// next row's first column, and so do the widest of the other columns when
+// they alone would run past it (a long playbook name or run id).
 func (t *table) write(w io.Writer, p palette) { t.writeWidth(w, p, termWidth(w)) }
 
 // minWrapped is the least room for the last column that wrapping it
 // within the width leaves readable; with less, the terminal wraps it.
 const minWrapped = 24
+
+// A column before the last is wrapped only when it is wider than
+// longColumn (names, ids; not dates, statuses or numbers), and to no
+// narrower than minColumn; a table that does not fit so is left to the
+// terminal to wrap.
+const (
+	longColumn = 20
+	minColumn  = 12
+)
 
 func (t *table) writeWidth(w io.Writer, p palette, width int) {
 	widths := make([]int, len(t.header))
@@ -39,6 +50,10 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 				widths[i] = max(widths[i], termtext.Width(c))
 			}
 		}
+	}
+	last := len(t.header) - 1
+	if width > 0 && last > 0 {
+		fitColumns(widths, termtext.Width(t.indent), width)
 	}
 	var b strings.Builder
 	line := func(cells []string, header bool) {
@@ -53,7 +68,7 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 			}
 			b.WriteString(styled)
 			if i < len(cells)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-termtext.Width(c)+2))
+				b.WriteString(strings.Repeat(" ", max(widths[i]-termtext.Width(c), 0)+2))
 			}
 		}
 		// Trailing spaces of an empty last cell are not written.
@@ -61,37 +76,97 @@ func (t *table) writeWidth(w io.Writer, p palette, width int) {
 		b.Reset()
 		io.WriteString(w, s+"\n")
 	}
-	last := len(t.header) - 1
 	start := termtext.Width(t.indent)
 	for _, wd := range widths[:max(last, 0)] {
 		start += wd + 2
 	}
 	room := width - start
-	if !t.bare {
-		line(t.header, true)
-	}
 	under := t.indent + "    "
-	for _, r := range t.rows {
-		if width <= 0 || len(r) != len(t.header) || termtext.Width(r[last]) <= room {
-			line(r, false)
-			continue
+	// row writes r, a cell of a column before the last wider than the
+	// column wrapped within it, the last cell beside them as it fits.
+	row := func(r []string, header bool) {
+		if width <= 0 || len(r) != len(t.header) {
+			line(r, header)
+			return
 		}
-		if room < minWrapped {
-			// No room beside the other columns: under the row, indented.
-			line(append(r[:last:last], ""), false)
-			for _, part := range termtext.Wrap(r[last], max(width-len(under), minWrapped)) {
-				io.WriteString(w, under+part+"\n")
+		cells := make([][]string, len(r))
+		for i, c := range r[:last] {
+			cells[i] = []string{c}
+			if termtext.Width(c) > widths[i] {
+				cells[i] = termtext.Wrap(c, widths[i])
 			}
-			continue
 		}
-		parts := termtext.Wrap(r[last], room)
-		line(append(r[:last:last], parts[0]), false)
-		for _, part := range parts[1:] {
-			cont := make([]string, len(r))
-			cont[last] = part
-			line(cont, false)
+		var below []string
+		switch {
+		case header || termtext.Width(r[last]) <= room:
+			cells[last] = []string{r[last]}
+		case room < minWrapped:
+			// No room beside the other columns: under the row, indented.
+			cells[last] = []string{""}
+			below = termtext.Wrap(r[last], max(width-len(under), minWrapped))
+		default:
+			cells[last] = termtext.Wrap(r[last], room)
+		}
+		n := 0
+		for _, c := range cells {
+			n = max(n, len(c))
+		}
+		for k := range n {
+			out := make([]string, len(r))
+			for i, c := range cells {
+				if k < len(c) {
+					out[i] = c[k]
+				}
+			}
+			line(out, header)
+		}
+		for _, part := range below {
+			io.WriteString(w, under+part+"\n")
 		}
 	}
+	if !t.bare {
+		row(t.header, true)
+	}
+	for _, r := range t.rows {
+		row(r, false)
+	}
+}
+
+// fitColumns narrows the widest of the long columns before the last,
+// none below minColumn, until they leave the last column its room within width: its
+// own width when it is narrower than minWrapped, else none (it then goes
+// under each row). When they cannot, widths are left as they are.
+func fitColumns(widths []int, indent, width int) {
+	last := len(widths) - 1
+	lastNeed := widths[last]
+	if lastNeed >= minWrapped {
+		lastNeed = 0
+	}
+	need := func() int {
+		n := indent + lastNeed
+		for _, wd := range widths[:last] {
+			n += wd + 2
+		}
+		return n
+	}
+	over := need() - width
+	if over <= 0 {
+		return
+	}
+	fitted := slices.Clone(widths)
+	for ; over > 0; over-- {
+		widest := -1
+		for i, wd := range fitted[:last] {
+			if widths[i] > longColumn && wd > minColumn && (widest < 0 || wd > fitted[widest]) {
+				widest = i
+			}
+		}
+		if widest < 0 {
+			return
+		}
+		fitted[widest]--
+	}
+	copy(widths, fitted)
 }
 
 // fitWords is text as lines that fit, after indent columns, the terminal

@@ -87,3 +87,30 @@ web-01  up
 		t.Errorf("at 40 columns (-want +got):\n%s", diff)
 	}
 }
+
+// TestTableWrapsALongColumnBeforeTheLast: a playbook name or run id wider
+// than the terminal leaves beside the other columns wraps within its own
+// column, so that every line fits and the short columns (status, date,
+// size) stay one line each, in line under their header.
+func TestTableWrapsALongColumnBeforeTheLast(t *testing.T) {
+	tab := &table{header: []string{"KEY", "PLAYBOOK", "STARTED (UTC)", "SIZE"}}
+	tab.add("33d4355cfbfc", "a-really-long-playbook-name-for-checking-column-widths", "2026-12-05 13:03:39", "206 B")
+	tab.add("b694998f0681", "short", "2026-12-05 13:03:40", "215 B")
+	var b bytes.Buffer
+	tab.writeWidth(&b, palette{}, 60)
+	want := `KEY           PLAYBOOK            STARTED (UTC)        SIZE
+33d4355cfbfc  a-really-long-play  2026-12-05 13:03:39  206 B
+              book-name-for-chec
+              king-column-widths
+b694998f0681  short               2026-12-05 13:03:40  215 B
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("at 60 columns (-want +got):\n%s", diff)
+	}
+	// Too narrow even so: each row stays whole, for the terminal to wrap.
+	b.Reset()
+	tab.writeWidth(&b, palette{}, 40)
+	if got := b.String(); !bytes.Contains([]byte(got), []byte("a-really-long-playbook-name-for-checking-column-widths  2026")) {
+		t.Errorf("at 40 columns the rows changed:\n%s", got)
+	}
+}
