@@ -275,7 +275,12 @@ func runStats(e *env, args []string) int {
 		e.errorf("stats: %v", err)
 		return ExitFailed
 	}
-	if err := history.WriteStats(e.stdout, opStats, pbStats, *asJSON); err != nil {
+	if *asJSON {
+		err = history.WriteStats(e.stdout, opStats, pbStats, true)
+	} else {
+		err = history.WriteStatsFit(e.stdout, opStats, pbStats, termWidth(e.stdout))
+	}
+	if err != nil {
 		return ExitFailed
 	}
 	return ExitOK

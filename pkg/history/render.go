@@ -111,47 +111,6 @@ func fitLines(table string, width int) string {
 	return strings.Join(lines, "")
 }
 
-// WriteStats writes the result of Stats for `arsenal-run stats`: two
-// tables, operations and playbooks, or with asJSON one object
-// {"operations": [...], "playbooks": [...]}.
-func WriteStats(w io.Writer, ops []OpStats, playbooks []PlaybookStats, asJSON bool) error {
-	if asJSON {
-		if ops == nil {
-			ops = []OpStats{}
-		}
-		if playbooks == nil {
-			playbooks = []PlaybookStats{}
-		}
-		return writeJSON(w, struct {
-			Operations []OpStats       `json:"operations"`
-			Playbooks  []PlaybookStats `json:"playbooks"`
-		}{ops, playbooks})
-	}
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	if len(ops) == 0 {
-		fmt.Fprintln(&b, "no operation calls recorded in this period")
-	} else {
-		fmt.Fprintln(tw, "OPERATION\tCALLS\tERRORS\tERROR RATE\tP50\tP95\tP99\tCPU P50\tCPU P95\tMAX RSS")
-		for _, o := range ops {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", oneLine(o.Op, 80), o.Count, o.Errors, percent(o.ErrorRate), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS), cpuColumns(o.CPU))
-		}
-		tw.Flush()
-	}
-	b.WriteString("\n")
-	if len(playbooks) == 0 {
-		fmt.Fprintln(&b, "no finished runs recorded in this period")
-	} else {
-		fmt.Fprintln(tw, "PLAYBOOK\tRUNS\tFAILED\tERROR RATE\tP50\tP95\tP99")
-		for _, p := range playbooks {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(p.Playbook, 80), p.Count, p.Errors, percent(p.ErrorRate), report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS))
-		}
-		tw.Flush()
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -195,15 +154,6 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-// cpuColumns are the CPU p50, p95 and peak memory of an operation, or
-// dashes for one that ran no local process.
-func cpuColumns(c *CPUStats) string {
-	if c == nil {
-		return "-\t-\t-"
-	}
-	return fmt.Sprintf("%s\t%s\t%.1f MiB", report.FormatMS(c.P50MS), report.FormatMS(c.P95MS), float64(c.MaxRSSKB)/1024)
 }
 
 // errorText is a run's error on one line: its class, then its message,

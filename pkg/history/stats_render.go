@@ -1,0 +1,161 @@
+package history
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// WriteStats writes the result of Stats for `arsenal-run stats`: two
+// tables, operations and playbooks, or with asJSON one object
+// {"operations": [...], "playbooks": [...]}.
+func WriteStats(w io.Writer, ops []OpStats, playbooks []PlaybookStats, asJSON bool) error {
+	if asJSON {
+		if ops == nil {
+			ops = []OpStats{}
+		}
+		if playbooks == nil {
+			playbooks = []PlaybookStats{}
+		}
+		return writeJSON(w, struct {
+			Operations []OpStats       `json:"operations"`
+			Playbooks  []PlaybookStats `json:"playbooks"`
+		}{ops, playbooks})
+	}
+	return WriteStatsFit(w, ops, playbooks, 0)
+}
+
+// nameMax is the most of an operation or playbook name a stats table
+// shows; minName the least it is cut to on a narrow terminal.
+const (
+	nameMax = 80
+	minName = 16
+)
+
+// WriteStatsFit writes the tables of WriteStats fitted to a terminal of
+// width columns (0: no limit), so that no row wraps into the next: an
+// operations table too wide shows its CPU columns in a table of their
+// own, under it, then a name too long for the width is cut with "…", and
+// a line still too long ends in "…" at the width, as in WriteRunsFit.
+func WriteStatsFit(w io.Writer, ops []OpStats, playbooks []PlaybookStats, width int) error {
+	var b strings.Builder
+	if len(ops) == 0 {
+		b.WriteString("no operation calls recorded in this period\n")
+	} else {
+		names := make([]string, len(ops))
+		for i, o := range ops {
+			names[i] = o.Op
+		}
+		t := fitNames(width, names, func(n int) string { return opsTable(ops, n, true) })
+		if width > 0 && widest(opsTable(ops, minName, true)) > width {
+			// Too wide even with names cut: the CPU columns apart.
+			t = fitNames(width, names, func(n int) string { return opsTable(ops, n, false) })
+			if cpu := fitNames(width, names, func(n int) string { return cpuTable(ops, n) }); cpu != "" {
+				t += "\n" + cpu
+			}
+		}
+		b.WriteString(t)
+	}
+	b.WriteString("\n")
+	if len(playbooks) == 0 {
+		b.WriteString("no finished runs recorded in this period\n")
+	} else {
+		names := make([]string, len(playbooks))
+		for i, p := range playbooks {
+			names[i] = p.Playbook
+		}
+		b.WriteString(fitNames(width, names, func(n int) string { return playbookTable(playbooks, n) }))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// fitNames is table(n) with its names, names, cut to n runes: nameMax, or, when
+// a line would run past width, fewer (not below minName), then lines
+// still too long cut at the width.
+func fitNames(width int, names []string, table func(n int) string) string {
+	t := table(nameMax)
+	if width <= 0 || t == "" {
+		return t
+	}
+	if over := widest(t) - width; over > 0 {
+		longest := 0
+		for _, name := range names {
+			longest = max(longest, utf8.RuneCountInString(oneLine(name, nameMax)))
+		}
+		t = table(max(longest-over, minName))
+	}
+	return fitLines(t, width)
+}
+
+// widest is the number of runes of the longest line of t.
+func widest(t string) int {
+	n := 0
+	for _, l := range strings.Split(t, "\n") {
+		n = max(n, utf8.RuneCountInString(l))
+	}
+	return n
+}
+
+func opsTable(ops []OpStats, n int, withCPU bool) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	header := "OPERATION\tCALLS\tERRORS\tERROR RATE\tP50\tP95\tP99"
+	if withCPU {
+		header += "\tCPU P50\tCPU P95\tMAX RSS"
+	}
+	fmt.Fprintln(tw, header)
+	for _, o := range ops {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s", oneLine(o.Op, n), o.Count, o.Errors, percent(o.ErrorRate), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS))
+		if withCPU {
+			fmt.Fprintf(tw, "\t%s", cpuColumns(o.CPU))
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// cpuTable is the CPU columns of the operations that ran a local
+// process, under their names; empty when none did.
+func cpuTable(ops []OpStats, n int) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	rows := 0
+	fmt.Fprintln(tw, "OPERATION\tCPU P50\tCPU P95\tMAX RSS")
+	for _, o := range ops {
+		if o.CPU != nil {
+			fmt.Fprintf(tw, "%s\t%s\n", oneLine(o.Op, n), cpuColumns(o.CPU))
+			rows++
+		}
+	}
+	tw.Flush()
+	if rows == 0 {
+		return ""
+	}
+	return b.String()
+}
+
+func playbookTable(playbooks []PlaybookStats, n int) string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PLAYBOOK\tRUNS\tFAILED\tERROR RATE\tP50\tP95\tP99")
+	for _, p := range playbooks {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(p.Playbook, n), p.Count, p.Errors, percent(p.ErrorRate), report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS))
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// cpuColumns are the CPU p50, p95 and peak memory of an operation, or
+// dashes for one that ran no local process.
+func cpuColumns(c *CPUStats) string {
+	if c == nil {
+		return "-\t-\t-"
+	}
+	return fmt.Sprintf("%s\t%s\t%.1f MiB", report.FormatMS(c.P50MS), report.FormatMS(c.P95MS), float64(c.MaxRSSKB)/1024)
+}
