@@ -180,3 +180,15 @@ func regular(f *os.File, path string) error {
 	}
 	return nil
 }
+
+// AnyoneMayWrite is the advice for an open file that every user of the
+// host may write (mode o+w), naming what such a user could do, like "add
+// a key with any role"; empty when others may not write it. A file that
+// grants authority (the keys file, the policy) is refused so.
+func AnyoneMayWrite(f *os.File, path, could string) string {
+	fi, err := f.Stat()
+	if err != nil || fi.Mode().Perm()&0o002 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("mode %04o lets every user of this host write it and %s; make it writable by its owner alone: chmod go-w %s", fi.Mode().Perm(), could, path)
+}

@@ -94,3 +94,28 @@ func TestLoadKeysRefusesWhatIsNotAFile(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadKeysRefusesAFileAnyoneMayWrite: a keys file every user of the
+// host may write would let any of them add a key with the admin role; it
+// is refused at its first line, with the chmod that fixes it.
+func TestLoadKeysRefusesAFileAnyoneMayWrite(t *testing.T) {
+	_, digest, _ := NewKey()
+	path := filepath.Join(t.TempDir(), "keys.yaml")
+	if err := os.WriteFile(path, []byte("version: 1\nkeys:\n  - {name: alice, sha256: "+digest+", roles: [admin]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadKeys(path)
+	if err == nil || !strings.Contains(err.Error(), path+":1:1: the keys file's mode 0666 lets every user of this host write it") ||
+		!strings.Contains(err.Error(), "chmod go-w "+path) {
+		t.Fatalf("LoadKeys of a file of mode 0666 = %v", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKeys(path); err != nil {
+		t.Fatalf("LoadKeys of a file of mode 0644: %v", err)
+	}
+}
