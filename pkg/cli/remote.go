@@ -266,6 +266,11 @@ func (r *remote) fail(err error) int {
 	if ae.Class == classRedirect {
 		return ExitUsage // the URL is wrong, and trying again will not help
 	}
+	if ae.status == http.StatusNotFound && r.base.Path != "" && (ae.Class == classForeign || strings.HasPrefix(ae.Msg, "no endpoint ")) {
+		// The API's own path (/api/v1) or the console's page pasted
+		// into --server: each request's path is added to it.
+		r.e.errorf("%s has the path %s, which every request's path is added to: give %s %s://%s, with a path only for the prefix of a proxy in front of serve", r.serverFrom(), r.base.Path, r.serverFrom(), r.base.Scheme, r.base.Host)
+	}
 	switch ae.status {
 	case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusConflict:
 		return ExitUsage

@@ -148,3 +148,28 @@ func TestRemoteRefusesAFlagOfAnotherSubcommand(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+// TestRemoteSaysToDropTheAPIPathFromServer: a --server with the API's own
+// path (/api/v1) or the console's gets 404 for every request, each path
+// added to it; the answer says to give the server's base URL. A 404 of
+// the API itself (an unknown category) gets no such advice.
+func TestRemoteSaysToDropTheAPIPathFromServer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		msg := "no endpoint GET " + r.URL.Path + "; GET /api/v1/openapi.json lists them"
+		if r.URL.Path == "/api/v1/operations/nope" {
+			msg = `no operations in category "nope"`
+		}
+		fmt.Fprintf(w, `{"error": {"class": "not_found", "message": %q}}`, msg)
+	}))
+	defer srv.Close()
+	key := map[string]string{"ARSENAL_API_KEY": "ak_test"}
+	runEnv(t, key, "remote", "--server", srv.URL+"/api/v1", "runs").
+		want(t, ExitUsage, nil, []string{"--server has the path /api/v1, which every request's path is added to: give --server " + srv.URL + ","})
+	r := runEnv(t, key, "remote", "--server", srv.URL, "ops", "list", "--category", "nope")
+	r.want(t, ExitUsage, nil, []string{`no operations in category "nope"`})
+	if strings.Contains(r.stderr, "has the path") {
+		t.Errorf("a 404 of the API itself got the path advice:\n%s", r.stderr)
+	}
+}
