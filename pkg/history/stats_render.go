@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"unicode/utf8"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -85,18 +85,18 @@ func fitNames(width int, names []string, table func(n int) string) string {
 	if over := widest(t) - width; over > 0 {
 		longest := 0
 		for _, name := range names {
-			longest = max(longest, utf8.RuneCountInString(oneLine(name, nameMax)))
+			longest = max(longest, termtext.Width(oneLine(name, nameMax)))
 		}
 		t = table(max(longest-over, minName))
 	}
 	return fitLines(t, width)
 }
 
-// widest is the number of runes of the longest line of t.
+// widest is the columns of the longest line of t.
 func widest(t string) int {
 	n := 0
 	for _, l := range strings.Split(t, "\n") {
-		n = max(n, utf8.RuneCountInString(l))
+		n = max(n, termtext.Width(l))
 	}
 	return n
 }
