@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
@@ -90,7 +89,7 @@ func checkSchedule(reg *ops.Registry, paths []string, policyFile string, roles [
 }
 
 // loadScheduledSet loads the playbooks: files must have a schedule;
-// directories stand for their *.yaml and *.yml files that have one.
+// directories stand for their playbooks (steps.DirPlaybooks) that have one.
 func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs, dups []*steps.Playbook) {
 	byName := map[string]*steps.Playbook{}
 	add := func(pb *steps.Playbook) {
@@ -128,12 +127,11 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 			add(pb)
 			continue
 		}
-		var files []string
-		for _, pat := range []string{"*.yaml", "*.yml"} {
-			m, _ := filepath.Glob(filepath.Join(p, pat))
-			files = append(files, m...)
+		files, _, err := steps.DirPlaybooks(p) // arsenal-run's other files left out, as validate says
+		if err != nil {
+			set.problems = append(set.problems, fmt.Sprintf("%s: cannot list the playbooks: %v", p, err))
+			continue
 		}
-		sort.Strings(files)
 		found, before := 0, len(set.problems)
 		for _, f := range files {
 			if pb := load(f); pb != nil && pb.Schedule != nil {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
@@ -22,7 +20,9 @@ func validateCommand() *command {
 		help: `Check playbooks without running anything: the YAML, every key, the step graph,
 every expression, the parameters of every operation and the schedule. Every
 problem is printed to stderr as file:line:column: message, sorted by position.
-A directory stands for the *.yaml and *.yml files in it.
+A directory stands for the *.yaml and *.yml files in it, as schedule and serve
+read it: an inventory, policy or keys file there is left out, on a skip line
+naming the flag that takes it.
 
 A playbook.run step with a literal path inside the playbook's directory tree
 is followed: the sub-playbook must validate, and a chain of them that leads
@@ -156,8 +156,10 @@ func (v *validation) setupAuth(c *command, roles []string, from, policyFile stri
 	return 0, true
 }
 
-// expand replaces each directory by the playbooks in it. A directory without
-// any is a problem.
+// expand replaces each directory by the playbooks in it, as schedule and
+// serve read it (steps.DirPlaybooks): arsenal-run's other files there are
+// left out, each said on a line of its own. A directory without any
+// playbook is a problem.
 func (v *validation) expand(paths []string) []string {
 	var out []string
 	for _, p := range paths {
@@ -166,10 +168,16 @@ func (v *validation) expand(paths []string) []string {
 			out = append(out, p) // the loader reports a missing file
 			continue
 		}
-		var found []string
-		for _, pat := range []string{"*.yaml", "*.yml"} {
-			m, _ := filepath.Glob(filepath.Join(p, pat))
-			found = append(found, m...)
+		found, left, err := steps.DirPlaybooks(p)
+		if err != nil {
+			fmt.Fprintf(v.e.stderr, "%s: cannot list the playbooks: %v\n", p, err)
+			v.total++
+			v.bad++
+			v.errs++
+			continue
+		}
+		for _, l := range left {
+			fmt.Fprintf(v.e.stdout, "%s  %s: %s\n", v.out.dim("skip"), l.File, l.Why)
 		}
 		if len(found) == 0 {
 			fmt.Fprintf(v.e.stderr, "%s: no playbooks (*.yaml, *.yml) in this directory\n", p)
@@ -178,7 +186,6 @@ func (v *validation) expand(paths []string) []string {
 			v.errs++
 			continue
 		}
-		sort.Strings(found)
 		out = append(out, found...)
 	}
 	return out

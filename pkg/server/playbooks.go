@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 const MaxPlaybooks = 1000
 
 // Playbooks are the playbooks a server may run, by name: the *.yaml and
-// *.yml files of one directory, all validated. It is immutable and safe
+// *.yml files of one directory (steps.DirPlaybooks), all validated. It is immutable and safe
 // for concurrent use.
 type Playbooks struct {
 	Dir    string
@@ -31,21 +30,18 @@ type Playbooks struct {
 // every file validates and the names are unique; the error holds every
 // problem of every file, each with file:line:col.
 func LoadPlaybooks(dir string, reg *ops.Registry) (*Playbooks, error) {
-	var files []string
-	for _, pat := range []string{"*.yaml", "*.yml"} {
-		m, err := filepath.Glob(filepath.Join(dir, pat))
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, m...)
-	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("--playbooks %s: not a directory", dir)
+	}
+	// arsenal-run's other files there (an inventory, the policy, the keys
+	// file) are left out, as validate and schedule leave them out.
+	files, _, err := steps.DirPlaybooks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--playbooks %s: %v", dir, err)
 	}
 	if len(files) > MaxPlaybooks {
 		return nil, fmt.Errorf("--playbooks %s: %d playbooks, over the limit of %d", dir, len(files), MaxPlaybooks)
 	}
-	sort.Strings(files)
 	set := &Playbooks{Dir: dir, byName: map[string]*steps.Playbook{}}
 	var errs []error
 	first := map[string]string{}

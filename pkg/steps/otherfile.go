@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"slices"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
@@ -29,11 +31,49 @@ func otherFile(root *yaml.Node) (what string, at *yaml.Node) {
 	case has["groups"] != nil:
 		return notInventory, has["groups"]
 	case has["roles"] != nil:
-		return "this is a policy (roles), not a playbook: give it with --policy FILE, or keep it out of the playbooks' directory", has["roles"]
+		return "this is a policy (roles), not a playbook: give it with --policy FILE", has["roles"]
 	case has["keys"] != nil:
-		return "this is a keys file (keys), not a playbook: give it to serve with --keys FILE, and keep it out of the playbooks' directory", has["keys"]
+		return "this is a keys file (keys), not a playbook: give it to serve with --keys FILE", has["keys"]
 	}
 	return "", nil
 }
 
-const notInventory = "this is an inventory (hosts, groups), not a playbook: give it to run, validate, schedule or serve with --inventory FILE, or keep it out of the playbooks' directory"
+const notInventory = "this is an inventory (hosts, groups), not a playbook: give it to run, validate, schedule or serve with --inventory FILE"
+
+// otherKinds are arsenal-run's other YAML files, by their top-level keys
+// (pkg/inventory, pkg/auth and pkg/server read them): the key that tells
+// the kind, and every key the kind has.
+var otherKinds = []struct {
+	tells []string
+	keys  []string
+	why   string
+}{
+	{[]string{"hosts", "groups"}, []string{"version", "defaults", "hosts", "groups"}, "an inventory (hosts, groups), not a playbook; give it with --inventory FILE"},
+	{[]string{"roles"}, []string{"version", "roles", "rate", "cache"}, "a policy (roles), not a playbook; give it with --policy FILE"},
+	{[]string{"keys", "certs"}, []string{"version", "keys", "certs"}, "a keys file (keys), not a playbook; give it to serve with --keys FILE"},
+}
+
+// otherKind tells why a file of a playbooks directory is another of
+// arsenal-run's files rather than a playbook: each of its top-level keys
+// is one that kind has, and one of them tells the kind. "" when it may be
+// a playbook; one with any other key is loaded, and what is wrong with
+// it reported at its position (a playbook's keys beside hosts: are a
+// mistake to show, not a file to leave out).
+func otherKind(root *yaml.Node) string {
+	root = yamlx.Deref(root)
+	if root == nil || root.Kind != yaml.MappingNode {
+		return ""
+	}
+	for _, k := range otherKinds {
+		told, all := false, true
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			key := root.Content[i].Value
+			told = told || slices.Contains(k.tells, key)
+			all = all && slices.Contains(k.keys, key)
+		}
+		if told && all {
+			return k.why
+		}
+	}
+	return ""
+}

@@ -1,0 +1,69 @@
+package steps
+
+import (
+	"errors"
+	"io"
+	"path/filepath"
+	"sort"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+)
+
+// LeftOut is a file of a playbooks directory that is not read as a
+// playbook, and why.
+type LeftOut struct {
+	File string
+	Why  string
+}
+
+// DirPlaybooks lists the playbooks of dir as validate, schedule and serve
+// read a directory: its *.yaml and *.yml files, sorted, without
+// descending into sub-directories. arsenal-run's other files kept beside
+// the playbooks are left out, each with why: an inventory, a policy or a
+// keys file (told by its top-level keys: all of them that kind's, none a
+// playbook's steps), and a file this process protects, such as the
+// --policy or --keys file it was given. A file that cannot be read or
+// parsed is listed: loading it reports the problem at its position.
+func DirPlaybooks(dir string) (files []string, left []LeftOut, err error) {
+	var all []string
+	for _, pat := range []string{"*.yaml", "*.yml"} {
+		m, err := filepath.Glob(filepath.Join(dir, pat))
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, m...)
+	}
+	sort.Strings(all)
+	for _, f := range all {
+		if why := notPlaybook(f); why != "" {
+			left = append(left, LeftOut{File: f, Why: why})
+			continue
+		}
+		files = append(files, f)
+	}
+	return files, left, nil
+}
+
+// notPlaybook tells why the file f of a playbooks directory is not one of
+// its playbooks, or "" when it is to be loaded as one.
+func notPlaybook(f string) string {
+	r, err := fsroot.Open(f)
+	var pe *fsroot.ProtectedError
+	if errors.As(err, &pe) {
+		return "arsenal-run's " + pe.What + ", given by a flag; not a playbook"
+	}
+	if err != nil {
+		return ""
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return ""
+	}
+	root := yamlx.Parse(data, limits, &yamlx.Diags{File: f})
+	if root == nil {
+		return ""
+	}
+	return otherKind(root)
+}

@@ -1,0 +1,55 @@
+package steps
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// A directory of playbooks often holds their inventory, policy and keys
+// file too: they are left out by their keys, while a file with any other
+// key is loaded, to have its problems reported.
+func TestDirPlaybooksLeavesOutArsenalRunsOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	inv, err := os.ReadFile("../../docs/examples/inventory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"deploy.yaml":    "version: 1\nname: deploy\nsteps:\n  - {id: a, op: control.log, with: {message: hi}}\n",
+		"inventory.yaml": string(inv),
+		"hosts.yml":      "hosts:\n  web-1: {address: 10.0.0.1}\n",
+		"policy.yaml":    "version: 1\nroles:\n  oncall: {max_risk: read}\nrate: {}\n",
+		"keys.yaml":      "version: 1\nkeys: []\ncerts: []\n",
+		"ansible.yaml":   "hosts: web\ntasks: []\n",
+		"roles.yaml":     "version: 1\nname: r\nroles: x\nsteps: []\n",
+		"broken.yaml":    "hosts: [\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, left, err := DirPlaybooks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, n := range []string{"ansible.yaml", "broken.yaml", "deploy.yaml", "roles.yaml"} {
+		want = append(want, filepath.Join(dir, n))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("playbooks (-want +got):\n%s", diff)
+	}
+	wantLeft := []LeftOut{
+		{filepath.Join(dir, "hosts.yml"), "an inventory (hosts, groups), not a playbook; give it with --inventory FILE"},
+		{filepath.Join(dir, "inventory.yaml"), "an inventory (hosts, groups), not a playbook; give it with --inventory FILE"},
+		{filepath.Join(dir, "keys.yaml"), "a keys file (keys), not a playbook; give it to serve with --keys FILE"},
+		{filepath.Join(dir, "policy.yaml"), "a policy (roles), not a playbook; give it with --policy FILE"},
+	}
+	if diff := cmp.Diff(wantLeft, left); diff != "" {
+		t.Errorf("left out (-want +got):\n%s", diff)
+	}
+}
