@@ -48,3 +48,36 @@ steps:
 	runEnv(t, nil, "validate", "books/inventory.yaml").
 		want(t, ExitUsage, nil, []string{"books/inventory.yaml:6:1: this is an inventory (hosts, groups), not a playbook: give it to run, validate, schedule or serve with --inventory FILE"})
 }
+
+// An editor's lock (Emacs links .#FILE to nowhere while FILE is open), a
+// CI tool's settings and a sub-directory named like a playbook do not
+// stop validate or schedule from reading the playbooks beside them.
+func TestPlaybooksDirBesideHiddenFilesAndSubdirectories(t *testing.T) {
+	dir := playbookDir(t, map[string]string{
+		"books/nightly.yaml": `version: 1
+name: nightly
+schedule: {cron: "30 2 * * *"}
+steps:
+  - {id: hi, op: control.log, with: {message: hi}}
+`,
+		"books/.gitlab-ci.yml":       "stages: [test]\n",
+		"books/old.yaml/deploy.yaml": goodPlaybook,
+		"books/.nightly.yaml.swp":    "\x00vim swap",
+		"books/nightly.yaml~":        "version: 1\n",
+	})
+	if err := os.Symlink("sre@host.4242:1700000000", filepath.Join(dir, "books", ".#nightly.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	r := runEnv(t, nil, "validate", "books")
+	r.want(t, ExitOK, []string{
+		"skip  " + filepath.Join("books", ".#nightly.yaml") + ": a hidden file",
+		"skip  " + filepath.Join("books", ".gitlab-ci.yml") + ": a hidden file",
+		"skip  " + filepath.Join("books", "old.yaml") + ": a directory",
+		"ok  " + filepath.Join("books", "nightly.yaml"),
+	}, nil)
+	if strings.Contains(r.stdout, "swp") || strings.Contains(r.stdout, "~") {
+		t.Errorf("an editor's backup was named:\n%s", r.stdout)
+	}
+	runEnv(t, nil, "schedule", "books", "--next", "1").
+		want(t, ExitOK, []string{`nightly (books/nightly.yaml): cron "30 2 * * *"`}, nil)
+}

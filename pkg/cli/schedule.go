@@ -30,12 +30,13 @@ schedule PLAYBOOK|DIR... [--state-dir DIR | --state URL [--report-dir DIR]] [--r
     [--plugins DIR] [--inventory FILE] [--known-hosts FILE]... [--accept-new-host-keys]`,
 		help: `Run every given playbook that has a schedule: block, on its schedule, until
 SIGTERM or SIGINT. A directory stands for the *.yaml and *.yml files in it that
-have a schedule: block (an inventory, policy or keys file there is left out, as
-validate leaves it out). Everything is checked first, as the runs will be: the
-playbooks, the policy, the roles, the preflight of every step for those roles,
-and that each input has a default, its env: variable set (by the environment or
-an env_file) or its from_file there (scheduled runs are given no inputs). Any
-problem is printed as file:line:column: message and nothing is scheduled.
+have a schedule: block (a hidden file, and an inventory, policy or keys file
+there, are left out, as validate leaves them out). Everything is checked first,
+as the runs will be: the playbooks, the policy, the roles, the preflight of
+every step for those roles, and that each input has a default, its env:
+variable set (by the environment or an env_file) or its from_file there
+(scheduled runs are given no inputs). Any problem is printed as
+file:line:column: message and nothing is scheduled.
 
 Each run goes through the run service, as with 'run': report under the state
 dir, history (trigger schedule, with its slot), audit log. Each slot fires at

@@ -21,8 +21,9 @@ func validateCommand() *command {
 every expression, the parameters of every operation and the schedule. Every
 problem is printed to stderr as file:line:column: message, sorted by position.
 A directory stands for the *.yaml and *.yml files in it, as schedule and serve
-read it: an inventory, policy or keys file there is left out, on a skip line
-naming the flag that takes it.
+read it: a hidden file (.#deploy.yaml, an editor's lock), a sub-directory, and
+an inventory, policy or keys file there are left out, each on a skip line (an
+inventory's, policy's or keys file's naming the flag that takes it).
 
 A playbook.run step with a literal path inside the playbook's directory tree
 is followed: the sub-playbook must validate, and a chain of them that leads

@@ -13,8 +13,8 @@ import (
 )
 
 // serve --keys DIR/keys.yaml --playbooks DIR: the keys file this server
-// reads, and an inventory beside the playbooks, are not playbooks, and do
-// not keep the server from starting.
+// reads, an inventory beside the playbooks and an editor's lock are not
+// playbooks, and do not keep the server from starting.
 func TestPlaybooksDirLeavesOutTheKeysFileAndInventory(t *testing.T) {
 	dir := t.TempDir()
 	_, digest, err := NewKey()
@@ -29,6 +29,10 @@ func TestPlaybooksDirLeavesOutTheKeysFileAndInventory(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// An editor's lock of deploy.yaml, a link to nowhere while it is open.
+	if err := os.Symlink("sre@host.4242:1700000000", filepath.Join(dir, ".#deploy.yaml")); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := LoadKeys(filepath.Join(dir, "keys.yaml")); err != nil {
 		t.Fatal(err)

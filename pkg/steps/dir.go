@@ -3,8 +3,10 @@ package steps
 import (
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
@@ -19,12 +21,18 @@ type LeftOut struct {
 
 // DirPlaybooks lists the playbooks of dir as validate, schedule and serve
 // read a directory: its *.yaml and *.yml files, sorted, without
-// descending into sub-directories. arsenal-run's other files kept beside
-// the playbooks are left out, each with why: an inventory, a policy or a
-// keys file (told by its top-level keys: all of them that kind's, none a
-// playbook's steps), and a file this process protects, such as the
-// --policy or --keys file it was given. A file that cannot be read or
-// parsed is listed: loading it reports the problem at its position.
+// descending into sub-directories. Left out, each with why, are:
+//   - hidden files, as a shell's * leaves them out: an editor's lock
+//     (Emacs's .#deploy.yaml, a link to nowhere while the file is open)
+//     and tools' settings (.gitlab-ci.yml, .pre-commit-config.yaml);
+//   - a sub-directory named like a playbook;
+//   - arsenal-run's other files kept beside the playbooks: an inventory,
+//     a policy or a keys file (told by its top-level keys: all of them
+//     that kind's), and a file this process protects, such as the
+//     --policy or --keys file it was given.
+//
+// A file that cannot be read or parsed is listed: loading it reports the
+// problem at its position.
 func DirPlaybooks(dir string) (files []string, left []LeftOut, err error) {
 	var all []string
 	for _, pat := range []string{"*.yaml", "*.yml"} {
@@ -36,6 +44,10 @@ func DirPlaybooks(dir string) (files []string, left []LeftOut, err error) {
 	}
 	sort.Strings(all)
 	for _, f := range all {
+		if why := hiddenOrDir(f); why != "" {
+			left = append(left, LeftOut{File: f, Why: why})
+			continue
+		}
 		if why := notPlaybook(f); why != "" {
 			left = append(left, LeftOut{File: f, Why: why})
 			continue
@@ -43,6 +55,17 @@ func DirPlaybooks(dir string) (files []string, left []LeftOut, err error) {
 		files = append(files, f)
 	}
 	return files, left, nil
+}
+
+// hiddenOrDir tells why f is left out by its name or kind, or "".
+func hiddenOrDir(f string) string {
+	if strings.HasPrefix(filepath.Base(f), ".") {
+		return "a hidden file (its name starts with a dot), such as an editor's lock or a tool's settings; not read"
+	}
+	if st, err := os.Stat(f); err == nil && st.IsDir() {
+		return "a directory; the playbooks of sub-directories are not read"
+	}
+	return ""
 }
 
 // notPlaybook tells why the file f of a playbooks directory is not one of

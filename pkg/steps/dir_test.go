@@ -18,19 +18,23 @@ func TestDirPlaybooksLeavesOutArsenalRunsOtherFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := map[string]string{
-		"deploy.yaml":    "version: 1\nname: deploy\nsteps:\n  - {id: a, op: control.log, with: {message: hi}}\n",
-		"inventory.yaml": string(inv),
-		"hosts.yml":      "hosts:\n  web-1: {address: 10.0.0.1}\n",
-		"policy.yaml":    "version: 1\nroles:\n  oncall: {max_risk: read}\nrate: {}\n",
-		"keys.yaml":      "version: 1\nkeys: []\ncerts: []\n",
-		"ansible.yaml":   "hosts: web\ntasks: []\n",
-		"roles.yaml":     "version: 1\nname: r\nroles: x\nsteps: []\n",
-		"broken.yaml":    "hosts: [\n",
+		"deploy.yaml":             "version: 1\nname: deploy\nsteps:\n  - {id: a, op: control.log, with: {message: hi}}\n",
+		"inventory.yaml":          string(inv),
+		"hosts.yml":               "hosts:\n  web-1: {address: 10.0.0.1}\n",
+		"policy.yaml":             "version: 1\nroles:\n  oncall: {max_risk: read}\nrate: {}\n",
+		"keys.yaml":               "version: 1\nkeys: []\ncerts: []\n",
+		"ansible.yaml":            "hosts: web\ntasks: []\n",
+		"roles.yaml":              "version: 1\nname: r\nroles: x\nsteps: []\n",
+		"broken.yaml":             "hosts: [\n",
+		".pre-commit-config.yaml": "repos: []\n",
 	}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, "old.yml"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	got, left, err := DirPlaybooks(dir)
 	if err != nil {
@@ -44,9 +48,11 @@ func TestDirPlaybooksLeavesOutArsenalRunsOtherFiles(t *testing.T) {
 		t.Errorf("playbooks (-want +got):\n%s", diff)
 	}
 	wantLeft := []LeftOut{
+		{filepath.Join(dir, ".pre-commit-config.yaml"), "a hidden file (its name starts with a dot), such as an editor's lock or a tool's settings; not read"},
 		{filepath.Join(dir, "hosts.yml"), "an inventory (hosts, groups), not a playbook; give it with --inventory FILE"},
 		{filepath.Join(dir, "inventory.yaml"), "an inventory (hosts, groups), not a playbook; give it with --inventory FILE"},
 		{filepath.Join(dir, "keys.yaml"), "a keys file (keys), not a playbook; give it to serve with --keys FILE"},
+		{filepath.Join(dir, "old.yml"), "a directory; the playbooks of sub-directories are not read"},
 		{filepath.Join(dir, "policy.yaml"), "a policy (roles), not a playbook; give it with --policy FILE"},
 	}
 	if diff := cmp.Diff(wantLeft, left); diff != "" {
