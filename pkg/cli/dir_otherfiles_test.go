@@ -81,3 +81,21 @@ steps:
 	runEnv(t, nil, "schedule", "books", "--next", "1").
 		want(t, ExitOK, []string{`nightly (books/nightly.yaml): cron "30 2 * * *"`}, nil)
 }
+
+// Two playbooks of one name in a directory, here a link kept as an alias:
+// serve --playbooks and schedule refuse the directory, so validate DIR
+// does not call it valid, and says so at the second one's name: key.
+func TestValidateDirSaysANameUsedTwice(t *testing.T) {
+	dir := playbookDir(t, map[string]string{"books/deploy.yaml": goodPlaybook, "books/z.yaml": goodPlaybook})
+	if err := os.Symlink("deploy.yaml", filepath.Join(dir, "books", "current.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	r := runEnv(t, nil, "validate", "books")
+	r.want(t, ExitUsage, []string{"ok  " + filepath.Join("books", "current.yaml")}, []string{
+		filepath.Join("books", "deploy.yaml") + ":2:1: playbook name good is also used by " + filepath.Join("books", "current.yaml") + ":2:1; serve --playbooks and schedule refuse two playbooks of one name: rename one of them",
+		filepath.Join("books", "z.yaml") + ":2:1: playbook name good is also used by " + filepath.Join("books", "current.yaml") + ":2:1",
+		"2 of 3 playbooks have problems (2 errors)",
+	})
+	// Files named one by one may share a name, as run takes them.
+	runEnv(t, nil, "validate", "books/deploy.yaml", "books/z.yaml").want(t, ExitOK, []string{"all 2 playbooks are valid"}, nil)
+}

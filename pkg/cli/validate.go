@@ -23,7 +23,9 @@ problem is printed to stderr as file:line:column: message, sorted by position.
 A directory stands for the *.yaml and *.yml files in it, as schedule and serve
 read it: a hidden file (.#deploy.yaml, an editor's lock), a sub-directory, and
 an inventory, policy or keys file there are left out, each on a skip line (an
-inventory's, policy's or keys file's naming the flag that takes it).
+inventory's, policy's or keys file's naming the flag that takes it), and two
+playbooks of one name in a directory are a problem, as serve and schedule
+refuse them.
 
 A playbook.run step with a literal path inside the playbook's directory tree
 is followed: the sub-playbook must validate, and a chain of them that leads
@@ -126,6 +128,12 @@ type validation struct {
 	roles      []string
 	inv        *inventory.Inventory // nil: inventory.hosts names are not checked
 
+	// dirOf is the directory argument each file of one was listed from;
+	// names are the playbooks of each such directory by name, the first
+	// of each name: serve --playbooks and schedule refuse a name twice.
+	dirOf map[string]string
+	names map[string]map[string]*steps.Playbook
+
 	total           int // playbooks checked, counting a directory without any
 	bad, errs       int // playbooks with problems, problems
 	denied, nDenied int // playbooks with denied steps, denied steps
@@ -187,6 +195,12 @@ func (v *validation) expand(paths []string) []string {
 			v.errs++
 			continue
 		}
+		for _, f := range found {
+			if v.dirOf == nil {
+				v.dirOf = map[string]string{}
+			}
+			v.dirOf[f] = p
+		}
 		out = append(out, found...)
 	}
 	return out
@@ -217,6 +231,9 @@ func (v *validation) check(file string) {
 	for _, w := range pb.Warnings {
 		fmt.Fprintln(v.e.stderr, w)
 	}
+	if !v.nameOfItsOwn(file, pb) {
+		return
+	}
 	n := len(pb.AllSteps())
 	fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))
 	if v.policy == nil {
@@ -244,6 +261,33 @@ func (v *validation) check(file string) {
 			return p.Preflight(roles, pb, v.reg, auth.WithInventory(v.inv))
 		}), v.policyFile))
 	}
+}
+
+// nameOfItsOwn tells whether pb, listed from a directory, is the first
+// playbook of its directory with its name, and reports it when not: serve
+// --playbooks finds playbooks by name, and schedule tells the runs of each
+// apart by it, so both refuse that directory; validate says so first.
+func (v *validation) nameOfItsOwn(file string, pb *steps.Playbook) bool {
+	dir, ok := v.dirOf[file]
+	if !ok {
+		return true
+	}
+	if v.names == nil {
+		v.names = map[string]map[string]*steps.Playbook{}
+	}
+	if v.names[dir] == nil {
+		v.names[dir] = map[string]*steps.Playbook{}
+	}
+	other, dup := v.names[dir][pb.Name]
+	if !dup {
+		v.names[dir][pb.Name] = pb
+		return true
+	}
+	v.bad++
+	v.errs++
+	fmt.Fprintf(v.e.stderr, "%s: playbook name %s is also used by %s; serve --playbooks and schedule refuse two playbooks of one name: rename one of them\n",
+		pb.NameLocation(), pb.Name, other.NameLocation())
+	return false
 }
 
 // summary prints the tally and returns the exit code: problems win over

@@ -121,7 +121,7 @@ func TestValidateSummaryCounts(t *testing.T) {
 }
 
 func TestValidateDirectory(t *testing.T) {
-	playbookDir(t, map[string]string{"pbs/a.yaml": goodPlaybook, "pbs/b.yml": goodPlaybook, "pbs/notes.txt": "x", "empty/.keep": ""})
+	playbookDir(t, map[string]string{"pbs/a.yaml": goodPlaybook, "pbs/b.yml": strings.Replace(goodPlaybook, "name: good", "name: good-too", 1), "pbs/notes.txt": "x", "empty/.keep": ""})
 	r := runEnv(t, nil, "validate", "pbs")
 	r.want(t, ExitOK, []string{"ok  " + filepath.Join("pbs", "a.yaml"), "ok  " + filepath.Join("pbs", "b.yml")}, nil)
 	if strings.Contains(r.stdout, "notes") {

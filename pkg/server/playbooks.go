@@ -44,7 +44,7 @@ func LoadPlaybooks(dir string, reg *ops.Registry) (*Playbooks, error) {
 	}
 	set := &Playbooks{Dir: dir, byName: map[string]*steps.Playbook{}}
 	var errs []error
-	first := map[string]string{}
+	first := map[string]*steps.Playbook{}
 	for _, f := range files {
 		pb, err := steps.Load(f, reg)
 		if err != nil {
@@ -52,11 +52,11 @@ func LoadPlaybooks(dir string, reg *ops.Registry) (*Playbooks, error) {
 			continue
 		}
 		if other, dup := first[pb.Name]; dup {
-			errs = append(errs, yamlx.Diagnostics{{File: f, Pos: yamlx.Pos{Line: 1, Col: 1},
-				Msg: fmt.Sprintf("playbook name %q is also the name of %s; the API finds playbooks by name, so rename one", pb.Name, other)}})
+			errs = append(errs, yamlx.Diagnostics{{File: f, Pos: yamlx.Pos{Line: max(pb.NamePos.Line, 1), Col: max(pb.NamePos.Col, 1)},
+				Msg: fmt.Sprintf("playbook name %q is also the name of %s; the API finds playbooks by name, so rename one", pb.Name, other.NameLocation())}})
 			continue
 		}
-		first[pb.Name] = f
+		first[pb.Name] = pb
 		set.byName[pb.Name] = pb
 		set.names = append(set.names, pb.Name)
 	}

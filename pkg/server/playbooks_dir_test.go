@@ -3,6 +3,7 @@ package server
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,5 +52,26 @@ func TestPlaybooksDirLeavesOutTheKeysFileAndInventory(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"deploy"}, names); diff != "" {
 		t.Errorf("playbooks (-want +got):\n%s", diff)
+	}
+}
+
+// A name used twice is reported at the second playbook's name: key,
+// naming the first's, as schedule and validate report it.
+func TestPlaybooksDirNameUsedTwiceAtItsKey(t *testing.T) {
+	dir := t.TempDir()
+	pb := "version: 1\nname: deploy\nsteps:\n  - {id: a, op: control.log, with: {message: hi}}\n"
+	for _, name := range []string{"a.yaml", "b.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("# deploy\n"+pb), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := ops.NewRegistry()
+	if err := builtin.Register(reg, builtin.Options{Supervisor: proc.NewSupervisor(proc.Options{})}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadPlaybooks(dir, reg)
+	want := filepath.Join(dir, "b.yaml") + `:3:1: playbook name "deploy" is also the name of ` + filepath.Join(dir, "a.yaml") + ":3:1"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %s", err, want)
 	}
 }
