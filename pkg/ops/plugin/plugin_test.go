@@ -465,7 +465,7 @@ func TestPolicyDenialByRisk(t *testing.T) {
 func TestExamplePlugin(t *testing.T) {
 	python(t)
 	reg := registry(t, filepath.Join("..", "..", "..", "examples", "plugins"), plugin.Options{})
-	p, err := engine.New(reg).Load(filepath.Join("..", "..", "..", "examples", "plugins", "playbooks", "greet.yaml"))
+	p, err := engine.New(reg).Load(filepath.Join("..", "..", "..", "examples", "playbooks", "greet.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

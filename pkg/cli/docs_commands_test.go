@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// docShellLines returns the commands of a doc's ```sh blocks that start
+// with prefix, one per line (a line ending in \ continued).
+func docShellLines(md, prefix string) []string {
+	var out []string
+	in := false
+	var cur string
+	for _, l := range strings.Split(md, "\n") {
+		switch {
+		case strings.HasPrefix(l, "```sh"):
+			in = true
+		case in && strings.HasPrefix(l, "```"):
+			in = false
+		case in:
+			if cur != "" {
+				cur += " " + strings.TrimSpace(l)
+			} else if strings.HasPrefix(l, prefix) {
+				cur = l
+			}
+			if strings.HasSuffix(cur, "\\") {
+				cur = strings.TrimSuffix(cur, "\\")
+				continue
+			}
+			if cur != "" {
+				out = append(out, cur)
+			}
+			cur = ""
+		}
+	}
+	return out
+}
+
+// TestExtendingDocCommands runs the commands docs/extending.md shows for
+// its example plugin, from the repository's root, as a reader would.
+func TestExtendingDocCommands(t *testing.T) {
+	cmds := docShellLines(repoFile(t, "docs/extending.md"), "arsenal-run ")
+	if len(cmds) < 2 {
+		t.Fatalf("docs/extending.md shows %d arsenal-run commands", len(cmds))
+	}
+	home := t.TempDir()
+	for _, c := range cmds {
+		c, _, _ = strings.Cut(c, "#")
+		args := strings.Fields(c)[1:]
+		cmd := exec.Command(binary(t), args...)
+		cmd.Dir = filepath.Join("..", "..")
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_STATE_HOME="+filepath.Join(home, "state"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", c, err, out)
+		}
+	}
+}
