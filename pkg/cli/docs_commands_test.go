@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // docShellLines returns the commands of a doc's ```sh blocks that start
@@ -56,5 +58,27 @@ func TestExtendingDocCommands(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("%s: %v\n%s", c, err, out)
 		}
+	}
+}
+
+// TestCLIDocValidateRoleOutput runs the validate --role example of
+// docs/cli.md on the repository's playbook and compares what it prints
+// (standard output, then standard error) with what the doc shows.
+func TestCLIDocValidateRoleOutput(t *testing.T) {
+	doc := repoFile(t, "docs/cli.md")
+	const cmd = "$ arsenal-run validate playbooks/incident-restart-worker.yaml --role operator\n"
+	i := strings.Index(doc, cmd)
+	if i < 0 {
+		t.Fatal("docs/cli.md does not show validate --role operator")
+	}
+	shown := doc[i+len(cmd):]
+	shown = shown[:strings.Index(shown, "```")]
+	t.Chdir(filepath.Join("..", ".."))
+	r := runEnv(t, nil, "validate", "playbooks/incident-restart-worker.yaml", "--role", "operator")
+	if r.code != ExitDenied {
+		t.Errorf("exit %d, want %d", r.code, ExitDenied)
+	}
+	if diff := cmp.Diff(shown, r.stdout+r.stderr); diff != "" {
+		t.Errorf("docs/cli.md shows other output than validate prints (-doc +actual):\n%s", diff)
 	}
 }
