@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -80,5 +81,34 @@ func TestCLIDocValidateRoleOutput(t *testing.T) {
 	}
 	if diff := cmp.Diff(shown, r.stdout+r.stderr); diff != "" {
 		t.Errorf("docs/cli.md shows other output than validate prints (-doc +actual):\n%s", diff)
+	}
+}
+
+// TestServerQuickStartRole: the key docs/server.md's quick start makes may
+// run the playbook it then starts, the one docs/playbooks.md shows.
+func TestServerQuickStartRole(t *testing.T) {
+	doc := repoFile(t, "docs/server.md")
+	m := regexp.MustCompile(`\$ arsenal-run keys new --name \S+ --role (\S+)`).FindStringSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/server.md makes no key")
+	}
+	role := m[1]
+	p := regexp.MustCompile(`/api/v1/playbooks/([a-z0-9-]+)/runs`).FindStringSubmatch(doc)
+	if p == nil {
+		t.Fatal("docs/server.md starts no playbook")
+	}
+	var playbook string
+	for _, b := range yamlBlocks(repoFile(t, "docs/playbooks.md")) {
+		if strings.Contains(b, "\nname: "+p[1]+"\n") {
+			playbook = b
+		}
+	}
+	if playbook == "" {
+		t.Fatalf("docs/playbooks.md does not show playbook %s", p[1])
+	}
+	playbookDir(t, map[string]string{"p.yaml": playbook})
+	r := runEnv(t, nil, "validate", "p.yaml", "--role", role)
+	if r.code != ExitOK {
+		t.Errorf("the quick start's key (role %s) may not run %s: exit %d\n%s%s", role, p[1], r.code, r.stdout, r.stderr)
 	}
 }
