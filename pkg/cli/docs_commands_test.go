@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -111,4 +113,78 @@ func TestServerQuickStartRole(t *testing.T) {
 	if r.code != ExitOK {
 		t.Errorf("the quick start's key (role %s) may not run %s: exit %d\n%s%s", role, p[1], r.code, r.stdout, r.stderr)
 	}
+}
+
+// TestConsoleDocServesThePlaybooks: the serve command docs/console.md gives
+// for this repository's playbooks/ starts, with the policy it shows.
+func TestConsoleDocServesThePlaybooks(t *testing.T) {
+	doc := repoFile(t, "docs/console.md")
+	var cmd string
+	for _, c := range docShellLines(doc, "HOUSEKEEPING_DIR=") {
+		cmd = c
+	}
+	if cmd == "" {
+		t.Fatal("docs/console.md does not serve playbooks/")
+	}
+	cmd, _, _ = strings.Cut(cmd, "#")
+	f := newServeFixture(t)
+	cache := t.TempDir()
+	var env, args []string
+	for _, w := range strings.Fields(cmd) {
+		switch {
+		case strings.HasPrefix(w, "HOUSEKEEPING_DIR="):
+			env = append(env, "HOUSEKEEPING_DIR="+cache)
+		case strings.Contains(w, "=") && len(args) == 0:
+			env = append(env, w)
+		case w == "arsenal-run":
+		default:
+			args = append(args, w)
+		}
+	}
+	for i := 0; i+1 < len(args); i++ {
+		switch args[i] {
+		case "--keys":
+			args[i+1] = f.keys
+		case "--state-dir":
+			args[i+1] = f.state
+		case "--policy":
+			// The policy the doc shows, for this test's directory to clean.
+			var policy string
+			for _, b := range yamlBlocks(doc) {
+				if strings.HasPrefix(b, "# "+args[i+1]+"\n") {
+					policy = strings.ReplaceAll(b, "/var/cache/myapp", cache)
+				}
+			}
+			if policy == "" {
+				t.Fatalf("docs/console.md does not show %s", args[i+1])
+			}
+			args[i+1] = writePlaybook(t, f.dir, "policy.yaml", policy)
+		}
+	}
+	args = append(args, "--listen", "127.0.0.1:0")
+	c := exec.Command(binary(t), args...)
+	c.Dir = filepath.Join("..", "..")
+	c.Env = append(os.Environ(), env...)
+	var stderr syncBuffer
+	c.Stderr = &stderr
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(stderr.String(), "listening on") {
+		select {
+		case err := <-done:
+			t.Fatalf("%s: %v\n%s", cmd, err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			c.Process.Kill()
+			<-done
+			t.Fatalf("%s: never listened\n%s", cmd, stderr.String())
+		}
+	}
+	c.Process.Signal(syscall.SIGTERM)
+	<-done
 }
