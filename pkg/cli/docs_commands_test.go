@@ -188,3 +188,16 @@ func TestConsoleDocServesThePlaybooks(t *testing.T) {
 	c.Process.Signal(syscall.SIGTERM)
 	<-done
 }
+
+// TestServerDocLogExample: the serve command of docs/server.md's log
+// example names the playbooks directory its output reloads from.
+func TestServerDocLogExample(t *testing.T) {
+	doc := repoFile(t, "docs/server.md")
+	m := regexp.MustCompile(`(?m)^\$ (arsenal-run serve .*)\n(?s:.*?)(\d+) playbooks from (\S+)"`).FindStringSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/server.md has no serve log example")
+	}
+	if !strings.Contains(m[1]+" ", " --playbooks "+m[3]+" ") {
+		t.Errorf("docs/server.md's log example says %s playbooks from %s, but its command has no --playbooks %s: %s", m[2], m[3], m[3], m[1])
+	}
+}
