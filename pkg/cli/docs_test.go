@@ -119,8 +119,8 @@ func TestCLIDocsCoverEveryFlag(t *testing.T) {
 	}
 }
 
-// TestExamplePlaybooks validates playbooks/*.yaml and the complete
-// playbooks shown in the docs with the registry the program uses.
+// TestExamplePlaybooks validates playbooks/*.yaml with the registry the
+// program uses; TestDocYAMLExamples checks the docs' examples.
 func TestExamplePlaybooks(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "playbooks", "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -132,15 +132,6 @@ func TestExamplePlaybooks(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkPlaybook(t, f, b)
-	}
-	for _, doc := range []string{"README.md", "docs/playbooks.md"} {
-		for i, block := range yamlBlocks(repoFile(t, doc)) {
-			// deploy-check is the README's example of a broken playbook;
-			// TestReadmeValidateOutput checks it.
-			if strings.HasPrefix(block, "version: 1\nname:") && !strings.Contains(block, "name: deploy-check") {
-				checkPlaybook(t, filepath.Join(doc, "block"+strconv.Itoa(i+1)+".yaml"), []byte(block))
-			}
-		}
 	}
 }
 
