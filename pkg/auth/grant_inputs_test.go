@@ -127,10 +127,10 @@ func TestGrantInputs(t *testing.T) {
 	got := FormatGrantInputs(s)
 	for _, want := range []string{
 		"service              callers may set it: one of [api worker] (the grant's rule)",
-		`cmd                  FREE: callers may not set it; it keeps its default ["true"]`,
+		`cmd                  LOCKED: no rule constrains it, so callers may not set it; it keeps its default ["true"]`,
 		"signal               callers may set it: one of [TERM HUP] (the runbook's rule)",
 		"token                secret: callers may pass it",
-		"note                 FREE: callers may not set it; it stays unset",
+		"note                 LOCKED: no rule constrains it, so callers may not set it; it stays unset",
 		"ghost                the grant constrains it, but the runbook declares no such input",
 	} {
 		if !strings.Contains(got, want) {

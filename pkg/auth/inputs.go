@@ -211,11 +211,11 @@ func FormatGrantInputs(s *Subject) string {
 		default:
 			switch {
 			case r.Input.Default != nil:
-				what = "FREE: callers may not set it; it keeps its default " + show(r.Input.Default)
+				what = "LOCKED: no rule constrains it, so callers may not set it; it keeps its default " + show(r.Input.Default)
 			case r.Input.Required:
-				what = "FREE and required: the runbook cannot run under this grant until the grant or the runbook constrains it"
+				what = "LOCKED and required: no rule constrains it, so the runbook cannot run under this grant until the grant or the runbook does"
 			default:
-				what = "FREE: callers may not set it; it stays unset"
+				what = "LOCKED: no rule constrains it, so callers may not set it; it stays unset"
 			}
 		}
 		fmt.Fprintf(&b, "    %-20s %s\n", r.Input.Name, what)

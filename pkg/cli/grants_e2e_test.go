@@ -202,8 +202,8 @@ func TestE2EGrantRefusesFreeInputs(t *testing.T) {
 	res = runBinary(t, dir, append([]string{"validate", rb}, as...)...)
 	for _, want := range []string{
 		"inputs under the grant of runbooks/restart-worker.yaml as admin:",
-		`start_command        FREE: callers may not set it; it keeps its default ["true"]`,
-		`name_regex           FREE: callers may not set it; it keeps its default "^arsenal-none$"`,
+		`start_command        LOCKED: no rule constrains it, so callers may not set it; it keeps its default ["true"]`,
+		`name_regex           LOCKED: no rule constrains it, so callers may not set it; it keeps its default "^arsenal-none$"`,
 		"signal               callers may set it: one of [TERM HUP] (the runbook's rule)",
 		"service              callers may set it: one of [api worker] (the grant's rule)",
 	} {

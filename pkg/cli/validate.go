@@ -39,9 +39,10 @@ the rule that decided. Roles come from --role, else $ARSENAL_ROLES
 (comma-separated), else operator; without --policy the built-in policy applies
 (viewer: read ops, operator: read and write, admin: all). When steps are
 allowed through a policy grant, the runbook's inputs are listed too: those a
-caller may set under the grant, with the rule that bounds them, and those left
-FREE, which keep their defaults. With --policy and no playbook, the policy
-alone is checked, as serve and schedule read it at start and on SIGHUP.
+caller may set under the grant, with the rule that bounds them, and those
+LOCKED (no rule constrains them), which keep their defaults. With --policy
+and no playbook, the policy alone is checked, as serve and schedule read it
+at start and on SIGHUP.
 
 With --inventory, every inventory.hosts("group") with a literal name must name a
 group, host or tag:NAME of the inventory, and authorization checks the literal
@@ -251,7 +252,7 @@ func (v *validation) check(file string) {
 		// Which inputs a caller may set under the grant, and which keep
 		// their defaults.
 		if s, err := v.policy.Subject(v.roles, pb); err == nil {
-			fmt.Fprint(v.e.stdout, strings.ReplaceAll(auth.FormatGrantInputs(s), "FREE", v.out.yellow("FREE")))
+			fmt.Fprint(v.e.stdout, strings.ReplaceAll(auth.FormatGrantInputs(s), "LOCKED", v.out.yellow("LOCKED")))
 		}
 	}
 	if d := len(auth.Denied(decisions)); d > 0 {
