@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -66,11 +67,20 @@ func (l *loader) decodeSerial(s *Step, n, serial, maxFail *yaml.Node) {
 	v := yamlx.Deref(serial)
 	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
 		p, err := strconv.Atoi(strings.TrimSuffix(v.Value, "%"))
+		if strings.Contains(v.Value, "${{") {
+			// The batches are planned before any item runs, from the
+			// playbook as written.
+			l.d.Add(yamlx.PosOf(v), "serial is read when the playbook loads and cannot be computed with ${{ }}; write the items per batch (serial: 2) or a share of them (serial: 25%%)")
+			return
+		}
 		if !strings.HasSuffix(v.Value, "%") || err != nil || p < 1 || p > 100 {
 			l.d.Add(yamlx.PosOf(v), "serial %q: write the items per batch (serial: 2) or a share of them, \"N%%\" with N from 1 to 100 (serial: 25%%)", yamlx.Truncate(v.Value, 20))
 			return
 		}
 		sr.Percent = p
+	} else if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
+		l.d.Add(yamlx.PosOf(v), "%s", serialKindMsg(v))
+		return
 	} else {
 		size, ok := yamlx.Int(v, "serial", 1, MaxForeachItems, l.d)
 		if !ok {
@@ -93,4 +103,15 @@ func (l *loader) decodeSerial(s *Step, n, serial, maxFail *yaml.Node) {
 		s.FailFast = false
 	}
 	s.Serial = sr
+}
+
+// serialKindMsg says what to write for a serial: that is neither a number
+// nor text. Ansible's list of batch sizes, serial: [1, 5, "20%"], is the
+// likely one: a step per stage, over its slice of the items, does that.
+func serialKindMsg(v *yaml.Node) string {
+	if v.Kind == yaml.SequenceNode {
+		return "serial takes one batch size, not a list (Ansible's serial: [1, 5, \"20%\"]); for batches that grow, write a step per stage over its slice of the items, " +
+			"each needing the one before: foreach: inventory.hosts(\"web\")[:1] with serial: 1, then inventory.hosts(\"web\")[1:] with serial: 5"
+	}
+	return fmt.Sprintf("serial must be the items per batch (serial: 2) or a share of them, \"N%%\" with N from 1 to 100 (serial: 25%%), not %s", yamlx.KindName(v))
 }

@@ -62,3 +62,24 @@ func TestBatchSize(t *testing.T) {
 		}
 	}
 }
+
+// TestSerialFormsExplained: a serial: of a form the loader does not take
+// says which forms it does, the share "N%" included, and Ansible's list of
+// batch sizes or a computed size says how to get the same batches.
+func TestSerialFormsExplained(t *testing.T) {
+	step := "steps:\n  - id: a\n    op: control.log\n    foreach: inputs.hosts\n    with: {message: x}\n    serial: "
+	head := hostileHead + "inputs:\n  hosts: {type: list, default: [a, b]}\n  n: {type: integer, default: 2}\n"
+	for _, tc := range []struct{ serial, want string }{
+		{`[1, 5, "20%"]`, `11:13: serial takes one batch size, not a list (Ansible's serial: [1, 5, "20%"]); for batches that grow, write a step per stage over its slice of the items, each needing the one before: foreach: inventory.hosts("web")[:1] with serial: 1, then inventory.hosts("web")[1:] with serial: 5`},
+		{`1.5`, `11:13: serial must be the items per batch (serial: 2) or a share of them, "N%" with N from 1 to 100 (serial: 25%), not a number (1.5)`},
+		{`true`, `11:13: serial must be the items per batch (serial: 2) or a share of them, "N%" with N from 1 to 100 (serial: 25%), not a bool (true)`},
+		{`"${{ inputs.n }}"`, `11:13: serial is read when the playbook loads and cannot be computed with ${{ }}; write the items per batch (serial: 2) or a share of them (serial: 25%)`},
+		{`0`, `11:13: serial is 0; it must be between 1 and 1000000`},
+		{`150%`, `11:13: serial "150%": write the items per batch (serial: 2) or a share of them, "N%" with N from 1 to 100 (serial: 25%)`},
+	} {
+		got := diagMsgs(t, head+step+tc.serial+"\n", testRegistry(t))
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("serial: %s\ngot  %q\nwant %q", tc.serial, got, tc.want)
+		}
+	}
+}
