@@ -35,6 +35,20 @@ type nameCheck struct {
 	callees  map[ast.Node]bool
 }
 
+// msgItemOutside follows item or index read where they are not defined.
+const msgItemOutside = "is defined only for each item of a foreach step: in its with, env and retry (name, confirm, when and foreach are evaluated once for the whole step)"
+
+// whenItemHint is what to add to msg, the error of expression pe: how to
+// run some items only, when the when: of a foreach step reads item or index.
+// Ansible's when: is tested per item of a loop; here foreach gives the
+// items to run.
+func whenItemHint(pe *pendingExpr, msg string) string {
+	if pe.step == nil || !pe.step.fanout || pe.e != pe.step.When || !strings.Contains(msg, msgItemOutside) {
+		return ""
+	}
+	return "; to run only some of the items, filter the list: foreach: filter(inventory.hosts(\"web\"), .name != \"web-3\")"
+}
+
 func (w *nameCheck) fail(n ast.Node, format string, args ...any) {
 	if w.err == nil {
 		w.err = &exprError{off: runeOffset(w.src, n.Location().From), msg: fmt.Sprintf(format, args...)}
@@ -68,7 +82,7 @@ func (w *nameCheck) Visit(node *ast.Node) {
 		switch n.Value {
 		case EnvItem, EnvIndex:
 			if w.scope&scopeItem == 0 {
-				w.fail(n, "%s is defined only for each item of a foreach step: in its with, env and retry (name, confirm, when and foreach are evaluated once for the whole step)", n.Value)
+				w.fail(n, "%s "+msgItemOutside, n.Value)
 			}
 			if n.Value == EnvItem {
 				w.refs = append(w.refs, ref{kind: "item", off: runeOffset(w.src, n.Location().From)})
