@@ -97,8 +97,20 @@ func (f *fan) batchStops(sr *steps.Serial, b, batches, lo, hi int) error {
 	case denied > 0:
 		what = fmt.Sprintf("%d of %d items fail or be denied (%d denied)", failed+denied, hi-lo, denied)
 	}
-	return ops.Errorf(ops.ClassCancelled, "batch %d of %d (items %d to %d) had %s, over max_fail_percentage %d%%",
-		b, batches, lo, hi-1, what, sr.MaxFailPercent)
+	return ops.Errorf(ops.ClassCancelled, "batch %d of %d (%s) had %s, over max_fail_percentage %d%%",
+		b, batches, f.span(lo, hi), what, sr.MaxFailPercent)
+}
+
+// span names items lo..hi-1 as itemName does: "items web-3 (#2) to web-4
+// (#3)" for hosts, "items 2 to 3" otherwise. Indexes alone, beside hosts
+// named web-1 up, would send a reader to web-2 and web-3.
+func (f *fan) span(lo, hi int) string {
+	first := itemName(lo, f.items[lo].Label)
+	if hi-lo == 1 {
+		return first
+	}
+	last := strings.TrimPrefix(itemName(hi-1, f.items[hi-1].Label), "item ")
+	return "items " + strings.TrimPrefix(first, "item ") + " to " + last
 }
 
 // rollout is the error of a fan-out whose rollout max_fail_percentage

@@ -34,7 +34,7 @@ steps:
 `), nil)
 	// Batch 1: one of four failed (25%, not over); batch 2: two of four;
 	// batch 3 does not start.
-	const msg = "rollout stopped: batch 2 of 3 (items 4 to 7) had 2 of 4 items fail, over max_fail_percentage 25%; " +
+	const msg = "rollout stopped: batch 2 of 3 (items web-04 (#4) to web-07 (#7)) had 2 of 4 items fail, over max_fail_percentage 25%; " +
 		"item web-02 (#2): busy failure; also failed: item web-05 (#5), item web-06 (#6) (4 other items cancelled)"
 	type outcome struct {
 		Status report.Status
@@ -81,5 +81,31 @@ steps:
 	}
 	if s.Status != report.StatusDenied || s.Error == nil || !slices.Contains(want, s.Error.Message) {
 		t.Errorf("the step: %s %+v\nwant denied, one of %q", s.Status, s.Error, want)
+	}
+}
+
+// TestSerialStopNamesTheBatchByItsHosts: the batch that stopped a rollout
+// is named by its hosts, as items are: its indexes alone ("items 2 to 3"),
+// beside hosts named web-1 up, pointed at web-2 and web-3, not at the
+// web-3 and web-4 that ran in it.
+func TestSerialStopNamesTheBatchByItsHosts(t *testing.T) {
+	e, _ := newEngine(t)
+	const hosts = `'[{"name": "web-1"}, {"name": "web-2"}, {"name": "web-3"}, {"name": "web-4"}, {"name": "web-5"}, {"name": "web-6"}]'`
+	for _, tc := range []struct{ serial, want string }{
+		{"2", "not started: batch 2 of 3 (items web-3 (#2) to web-4 (#3)) had 1 of 2 items fail, over max_fail_percentage 0%"},
+		{"1", "not started: batch 3 of 6 (item web-3 (#2)) had 1 of 1 items fail, over max_fail_percentage 0%"},
+	} {
+		rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: restart
+    op: test.busy
+    foreach: `+hosts+`
+    serial: `+tc.serial+`
+    max_fail_percentage: 0
+    with: {fail: "${{ item.name == 'web-3' }}"}
+`), nil)
+		if got := stepOf(t, rep, "restart").Items[5].Reason; got != tc.want {
+			t.Errorf("serial %s: web-6 not started for\n%s\nwant\n%s", tc.serial, got, tc.want)
+		}
 	}
 }

@@ -89,7 +89,7 @@ func TestRollingFanOutOverFleet(t *testing.T) {
 	if diff := cmp.Diff(want, hostResults(restart)); diff != "" {
 		t.Errorf("hosts (-want +got):\n%s", diff)
 	}
-	if r := restart.Items[4].Reason; !strings.Contains(r, "batch 2 of 3 (items 2 to 3) had 2 of 2 items fail, over max_fail_percentage 50%") {
+	if r := restart.Items[4].Reason; !strings.Contains(r, "batch 2 of 3 (items web-3 (#2) to web-4 (#3)) had 2 of 2 items fail, over max_fail_percentage 50%") {
 		t.Errorf("web-5 not started for: %q", r)
 	}
 	if out, _ := restart.Items[0].Output.(map[string]any); out["stdout"] != "restarted\n" || out["host"] != "web-1" {
