@@ -173,9 +173,14 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 	l.resolveOp(s, opNode)
 	if sn.foreach != nil {
 		s.fanout = true
-		if yamlx.Deref(sn.foreach).Kind == yaml.MappingNode {
+		switch yamlx.Deref(sn.foreach).Kind {
+		case yaml.MappingNode:
 			s.Matrix = l.decodeMatrix(sn.foreach, s)
-		} else {
+		case yaml.SequenceNode:
+			from := len(l.pending)
+			s.Foreach = l.literalForeach(sn.foreach, s)
+			l.markSource(from, &valueSource{step: s})
+		default:
 			from := len(l.pending)
 			s.Foreach = l.bareExpr(sn.foreach, "foreach", l.stepScope(s)&^scopeItem, s, false)
 			l.markSource(from, &valueSource{step: s})

@@ -427,9 +427,10 @@ func stepSchema(f steps.Format, reg *ops.Registry) obj {
 			"with": obj{"type": []string{"object", "null"}, "description": "the operation's parameters; values may use ${{ }}"},
 			"when": obj{"$ref": "#/$defs/condition", "description": "run only when true, else skip"},
 			"foreach": obj{
-				"description": "an expression giving the list to fan out over, or {matrix: ...}; item and index name each element",
+				"description": "an expression giving the list to fan out over, a YAML list of literal values, or {matrix: ...}; item and index name each element",
 				"anyOf": []any{
 					obj{"type": "string"},
+					obj{"type": "array"},
 					obj{"type": "object", "required": []string{"matrix"}, "additionalProperties": false, "properties": obj{"matrix": obj{"$ref": "#/$defs/matrix"}}},
 				},
 			},
