@@ -28,7 +28,7 @@ func (l *loader) decodeMatrix(n *yaml.Node, s *Step) *Matrix {
 		return nil
 	}
 	if mn == nil {
-		l.d.Add(yamlx.PosOf(yamlx.Deref(n)), "foreach is either an expression giving a list or {matrix: {axis: [values], ...}}")
+		l.d.Add(yamlx.PosOf(yamlx.Deref(n)), "foreach is an expression giving a list, a YAML list of values, or {matrix: {axis: [values], ...}}")
 		return nil
 	}
 	pairs, ok := yamlx.Pairs(mn, "matrix", l.d)
