@@ -97,6 +97,16 @@ func (f *fan) batchStops(sr *steps.Serial, b, batches, lo, hi int) error {
 	case denied > 0:
 		what = fmt.Sprintf("%d of %d items fail or be denied (%d denied)", failed+denied, hi-lo, denied)
 	}
+	if hi-lo == 1 {
+		// A batch of one item: it failed, or was denied, not "1 of 1
+		// items".
+		what = "failed"
+		if failed == 0 {
+			what = "was denied"
+		}
+		return ops.Errorf(ops.ClassCancelled, "batch %d of %d (%s) %s, over max_fail_percentage %d%%",
+			b, batches, f.span(lo, hi), what, sr.MaxFailPercent)
+	}
 	return ops.Errorf(ops.ClassCancelled, "batch %d of %d (%s) had %s, over max_fail_percentage %d%%",
 		b, batches, f.span(lo, hi), what, sr.MaxFailPercent)
 }

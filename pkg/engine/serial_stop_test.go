@@ -93,7 +93,7 @@ func TestSerialStopNamesTheBatchByItsHosts(t *testing.T) {
 	const hosts = `'[{"name": "web-1"}, {"name": "web-2"}, {"name": "web-3"}, {"name": "web-4"}, {"name": "web-5"}, {"name": "web-6"}]'`
 	for _, tc := range []struct{ serial, want string }{
 		{"2", "not started: batch 2 of 3 (items web-3 (#2) to web-4 (#3)) had 1 of 2 items fail, over max_fail_percentage 0%"},
-		{"1", "not started: batch 3 of 6 (item web-3 (#2)) had 1 of 1 items fail, over max_fail_percentage 0%"},
+		{"1", "not started: batch 3 of 6 (item web-3 (#2)) failed, over max_fail_percentage 0%"},
 	} {
 		rep := mustRun(t, plan(t, e, header+`
 steps:
