@@ -210,6 +210,11 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed %v; %s", name, err, p.stdoutStart(raw, o.mask))
 	}
+	if perr := p.errorAnswer(out, raw); perr != nil {
+		// The program meant to fail and forgot the exit code: its error
+		// taken for an answer would make the step succeed.
+		return nil, ops.Errorf(perr.class, "plugin %s: %s (it printed an error object but exited with code 0; a plugin that fails must exit non-zero)", name, perr.message)
+	}
 	if p.output != nil {
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 		if err == nil {
@@ -253,6 +258,19 @@ func pluginError(raw []byte) *errorObject {
 		class = ops.ClassExecution
 	}
 	return &errorObject{class: class, message: v.Error.Message}
+}
+
+// errorAnswer is the error object of an answer that is nothing else,
+// {"error": {"class", "message"}}; nil for any other answer, and when the
+// output schema declares an error field, which the answer then is.
+func (p *Plugin) errorAnswer(out map[string]any, raw []byte) *errorObject {
+	if _, ok := out["error"]; !ok || len(out) != 1 {
+		return nil
+	}
+	if props, _ := p.m.Output["properties"].(map[string]any); props["error"] != nil {
+		return nil
+	}
+	return pluginError(raw)
 }
 
 // decodeObject reads exactly one JSON object; whole numbers come back as

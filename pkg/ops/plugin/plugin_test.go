@@ -181,6 +181,8 @@ func TestProtocolFailures(t *testing.T) {
 			[]string{"plugin acme.p: no such user"}},
 		{"unknown error class", "#!/bin/sh\necho '{\"error\": {\"class\": \"weird\", \"message\": \"oops\"}}'\nexit 1\n", "", ops.ClassExecution,
 			[]string{"plugin acme.p: oops"}},
+		{"error object with exit 0", "#!/bin/sh\necho '{\"error\": {\"class\": \"validation\", \"message\": \"no such user\"}}'\n", "", ops.ClassValidation,
+			[]string{"plugin acme.p: no such user", "exited with code 0; a plugin that fails must exit non-zero"}},
 		{"exit without an error object", "#!/bin/sh\necho 'disk on fire' >&2\nexit 4\n", "", ops.ClassExecution,
 			[]string{"plugin acme.p exited with code 4 without an error object on stdout", "disk on fire"}},
 	}
