@@ -20,6 +20,10 @@ func startProblem(prog string, err error) string {
 		if first, ok := firstLine(prog); ok {
 			interp, isScript := strings.CutPrefix(first, "#!")
 			switch {
+			case strings.HasPrefix(first, "\ufeff#!") && errors.Is(err, syscall.ENOEXEC):
+				return fmt.Sprintf("%s starts with a byte order mark (U+FEFF) before its #! line, which hides the #! from the system; save it as UTF-8 without a BOM", prog)
+			case isScript && strings.HasSuffix(interp, "\r") && errors.Is(err, syscall.ENOENT):
+				return fmt.Sprintf("%s has Windows line endings (CRLF): its #! line names the interpreter %q, carriage return included, which does not exist; convert the file to Unix line endings (LF), as dos2unix does", prog, strings.TrimSpace(interp)+"\r")
 			case isScript && errors.Is(err, syscall.ENOENT):
 				fields := strings.Fields(interp)
 				name := strings.TrimSpace(interp)
@@ -38,8 +42,8 @@ func startProblem(prog string, err error) string {
 	return fmt.Sprintf("starting %s: %v", prog, err)
 }
 
-// firstLine reads the first line of the file (at most 256 bytes); false
-// when it cannot be read.
+// firstLine reads the first line of the file (at most 256 bytes), a
+// carriage return before its newline kept; false when it cannot be read.
 func firstLine(path string) (string, bool) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -50,5 +54,5 @@ func firstLine(path string) (string, bool) {
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", false
 	}
-	return string(bytes.TrimRight(b, "\r\n")), true
+	return string(bytes.TrimSuffix(b, []byte("\n"))), true
 }

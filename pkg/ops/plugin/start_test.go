@@ -23,6 +23,10 @@ func TestStartFailureSaysWhy(t *testing.T) {
 			[]string{"p.prog starts with #!/nonexistent/python9 -u, and its interpreter /nonexistent/python9 was not found; fix the #! line, or install the interpreter"}},
 		{"no #! line", "echo '{}'\n",
 			[]string{"p.prog is neither a program for this system nor a script with a #! line; add one, like #!/bin/sh, as its first line"}},
+		{"CRLF line endings", "#!/bin/sh\r\necho '{}'\r\n",
+			[]string{`p.prog has Windows line endings (CRLF): its #! line names the interpreter "/bin/sh\r"`, "convert the file to Unix line endings (LF)"}},
+		{"byte order mark", "\ufeff#!/bin/sh\necho '{}'\n",
+			[]string{"p.prog starts with a byte order mark (U+FEFF) before its #! line", "save it as UTF-8 without a BOM"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
