@@ -253,12 +253,14 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 		case "params":
 			if m.Params = schemaOf(v, "params", d); m.Params != nil {
 				checkWriteOnly(v, "params", d)
+				checkKeywords(v, "params", d)
 				checkRequired(v, m.Params, d)
 				checkDefaults(v, m.Params, d)
 			}
 		case "output":
 			if m.Output = schemaOf(v, "output", d); m.Output != nil {
 				checkWriteOnly(v, "output", d)
+				checkKeywords(v, "output", d)
 			}
 		}
 	})
