@@ -201,7 +201,13 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 		if perr := pluginError(raw); perr != nil {
 			return nil, ops.Errorf(perr.class, "plugin %s: %s", name, perr.message)
 		}
-		return nil, ops.Errorf(ops.ClassExecution, "plugin %s exited with code %d without an error object on stdout%s", name, o.code, p.stderrTail(o))
+		printed := ""
+		if len(raw) > 0 {
+			// An answer with a non-zero exit: it is not taken, and the
+			// author is told what it was and which of the two to fix.
+			printed = "; " + p.stdoutStart(raw, o.mask) + `; exit 0 with an answer, or non-zero with {"error": {"class": …, "message": …}}`
+		}
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s exited with code %d without an error object on stdout%s%s", name, o.code, printed, p.stderrTail(o))
 	}
 	if len(raw) == 0 {
 		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed nothing on stdout; it must print one JSON object%s", name, p.stderrTail(o))
