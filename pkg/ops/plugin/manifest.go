@@ -316,6 +316,9 @@ func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
 	}
 	fi, err := os.Stat(prog)
 	switch {
+	case errors.Is(err, os.ErrNotExist):
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s does not exist; correct the path (one with a slash is relative to this manifest's directory), or put the program there", prog)
+		return nil
 	case err != nil:
 		d.Add(yamlx.PosOf(n.Content[0]), "program %s: %v", prog, errors.Unwrap(err))
 		return nil

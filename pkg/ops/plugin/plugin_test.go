@@ -311,7 +311,7 @@ params: {type: object, properties: {n: {type: integer, minimum: "x"}}}
 		`b.yaml:2:7: name "Acme.Bad": write it category.name in lower-case letters, digits and _, like acme.greet`,
 		`b.yaml:4:1: unknown key "descripton" in the manifest (did you mean "description"?); allowed keys: version, name, category, description, risk, command, timeout, env, params, output`,
 		`b.yaml:5:7: unknown risk "reckless"; use read, write or destructive`,
-		"b.yaml:6:11: program " + dir + "/missing.prog: no such file or directory",
+		"b.yaml:6:11: program " + dir + "/missing.prog does not exist; correct the path (one with a slash is relative to this manifest's directory), or put the program there",
 		"b.yaml:7:10: timeout must be positive, not -5s",
 		`b.yaml:8:13: env: "A-B" is not a variable name (letters, digits and _)`,
 		"b.yaml:9:9: params must have type: object: operations take and return objects",
