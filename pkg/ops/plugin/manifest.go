@@ -331,12 +331,18 @@ func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
 }
 
 func duration(v *yaml.Node, d *yamlx.Diags) time.Duration {
+	if n := yamlx.Deref(v); n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") {
+		d.Add(yamlx.PosOf(n), "timeout: %s has no unit; write it with one, like %ss or %sm", n.Value, n.Value, n.Value)
+		return DefaultTimeout
+	}
 	s, ok := yamlx.Str(v, "timeout", d)
 	if !ok {
 		return DefaultTimeout
 	}
 	t, err := time.ParseDuration(s)
 	switch {
+	case err != nil && steps.InHours(s) != "":
+		d.Add(yamlx.PosOf(v), "timeout: %q is not a duration here, where days and weeks are no unit; write %s", s, steps.InHours(s))
 	case err != nil:
 		d.Add(yamlx.PosOf(v), "timeout: %q is not a duration; write it like 30s or 5m", s)
 	case t <= 0:
