@@ -201,6 +201,10 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 		if perr := pluginError(raw); perr != nil {
 			return nil, ops.Errorf(perr.class, "plugin %s: %s", name, perr.message)
 		}
+		if out, err := decodeObject(raw); err == nil && out["error"] != nil {
+			// It meant to fail, and wrote its error in another shape.
+			return nil, ops.Errorf(ops.ClassExecution, `plugin %s exited with code %d and an error object with no message; write it {"error": {"class": "execution", "message": "…"}}; %s%s`, name, o.code, p.stdoutStart(raw, o.mask), p.stderrTail(o))
+		}
 		printed := ""
 		if len(raw) > 0 {
 			// An answer with a non-zero exit: it is not taken, and the
@@ -216,10 +220,13 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed %v; %s", name, err, p.stdoutStart(raw, o.mask))
 	}
-	if perr := p.errorAnswer(out, raw); perr != nil {
+	if p.errorAnswer(out) {
 		// The program meant to fail and forgot the exit code: its error
 		// taken for an answer would make the step succeed.
-		return nil, ops.Errorf(perr.class, "plugin %s: %s (it printed an error object but exited with code 0; a plugin that fails must exit non-zero)", name, perr.message)
+		if perr := pluginError(raw); perr != nil {
+			return nil, ops.Errorf(perr.class, "plugin %s: %s (it printed an error object but exited with code 0; a plugin that fails must exit non-zero)", name, perr.message)
+		}
+		return nil, ops.Errorf(ops.ClassExecution, `plugin %s exited with code 0 and an error object with no message; to fail, exit non-zero with {"error": {"class": "execution", "message": "…"}}; %s%s`, name, p.stdoutStart(raw, o.mask), p.stderrTail(o))
 	}
 	if p.output != nil {
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
@@ -266,17 +273,15 @@ func pluginError(raw []byte) *errorObject {
 	return &errorObject{class: class, message: v.Error.Message}
 }
 
-// errorAnswer is the error object of an answer that is nothing else,
-// {"error": {"class", "message"}}; nil for any other answer, and when the
-// output schema declares an error field, which the answer then is.
-func (p *Plugin) errorAnswer(out map[string]any, raw []byte) *errorObject {
-	if _, ok := out["error"]; !ok || len(out) != 1 {
-		return nil
+// errorAnswer reports whether an answer is an error and nothing else,
+// {"error": …}; not when the output schema declares an error field,
+// which the answer then is.
+func (p *Plugin) errorAnswer(out map[string]any) bool {
+	if out["error"] == nil || len(out) != 1 {
+		return false
 	}
-	if props, _ := p.m.Output["properties"].(map[string]any); props["error"] != nil {
-		return nil
-	}
-	return pluginError(raw)
+	props, _ := p.m.Output["properties"].(map[string]any)
+	return props["error"] == nil
 }
 
 // decodeObject reads exactly one JSON object; whole numbers come back as

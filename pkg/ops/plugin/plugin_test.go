@@ -185,6 +185,10 @@ func TestProtocolFailures(t *testing.T) {
 			[]string{"plugin acme.p: no such user", "exited with code 0; a plugin that fails must exit non-zero"}},
 		{"answer with a non-zero exit", "#!/bin/sh\necho '{\"greeting\": \"hi\"}'\necho 'late' >&2\nexit 2\n", "", ops.ClassExecution,
 			[]string{"plugin acme.p exited with code 2 without an error object on stdout; stdout starts with \"{\\\"greeting\\\": \\\"hi\\\"}\"; exit 0 with an answer, or non-zero with {\"error\"", "late"}},
+		{"error object without a message", "#!/bin/sh\necho '{\"error\": \"no such user\"}'\nexit 1\n", "", ops.ClassExecution,
+			[]string{`plugin acme.p exited with code 1 and an error object with no message; write it {"error": {"class": "execution", "message": "…"}}; stdout starts with "{\"error\": \"no such user\"}"`}},
+		{"error text with exit 0", "#!/bin/sh\necho '{\"error\": \"no such user\"}'\n", "", ops.ClassExecution,
+			[]string{`plugin acme.p exited with code 0 and an error object with no message; to fail, exit non-zero with {"error": {"class": "execution", "message": "…"}}; stdout starts with "{\"error\": \"no such user\"}"`}},
 		{"exit without an error object", "#!/bin/sh\necho 'disk on fire' >&2\nexit 4\n", "", ops.ClassExecution,
 			[]string{"plugin acme.p exited with code 4 without an error object on stdout", "disk on fire"}},
 	}
