@@ -145,6 +145,8 @@ func (s *Server) execTimeout(text, field string) (time.Duration, *apiError) {
 // 422 when the operation ran and failed, 500 when it panicked, 503 while
 // shutting down.
 func (s *Server) runOp(ctx context.Context, r *http.Request, c *Principal, op string, params map[string]any, timeout time.Duration) (*executeResult, *apiError) {
+	ctx, stop := clientBound(ctx)
+	defer stop()
 	st := s.current()
 	res, err := s.mgr.ExecuteOp(ctx, runs.OpRequest{
 		Op: op, Params: params, Timeout: timeout, Policy: st.Policy, Env: s.cfg.Env,
@@ -348,4 +350,26 @@ func nonNilMap(m map[string]any) map[string]any {
 		return map[string]any{}
 	}
 	return m
+}
+
+// errClientGone ends an execute whose client closed its connection: its
+// record says so, not "context canceled".
+var errClientGone = ops.WithClass(ops.ClassCancelled, errors.New("the client closed its connection before the operation ended"))
+
+// clientBound is a request's context that ends with it, with
+// errClientGone as the cause when the client went away (the server's base
+// context never ends, so nothing else cancels a request's).
+func clientBound(req context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(req))
+	stop := context.AfterFunc(req, func() {
+		cause := context.Cause(req)
+		if cause == context.Canceled {
+			cause = errClientGone
+		}
+		cancel(cause)
+	})
+	return ctx, func() {
+		stop()
+		cancel(nil)
+	}
 }
