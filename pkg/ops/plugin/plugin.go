@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -64,7 +65,9 @@ func (p *Plugin) Manifest() *Manifest { return p.m }
 // the top-level properties of the params schema) and compiled schemas.
 func newPlugin(m *Manifest, opt Options) (*Plugin, error) {
 	p := &Plugin{m: m, opt: opt, props: map[string]*jsonschema.Schema{}}
-	desc := strings.TrimSpace(m.Description) + fmt.Sprintf(" (plugin: %s)", m.File)
+	// The manifest's name, not its path: the description is served to
+	// every API key, and the host's file layout is none of their business.
+	desc := strings.TrimSpace(m.Description) + fmt.Sprintf(" (plugin: %s)", filepath.Base(m.File))
 	// Its stderr is shown live, as a shell step's is; its stdout is its result.
 	// Its program runs as it is, never in a sandbox: a role that
 	// requires one may not run it.
