@@ -32,11 +32,18 @@ func WriteRuns(w io.Writer, runs []Run, asJSON bool) error {
 // `history show` and `report show` take as the start of the id.
 const ShortIDLen = len("20060102T150405-") + 8
 
+// minPlaybook is the least of a playbook name the history table cuts it
+// to, so that STATUS and DURATION fit an 80-column terminal.
+const minPlaybook = 10
+
 // WriteRunsFit writes the table of WriteRuns fitted to a terminal of
 // width columns (0: no limit): when the columns before NOTE leave it
-// fewer than 20, the run ids are shortened to ShortIDLen, and a line
-// still too long ends in "…" at the width, as git log --oneline cuts
-// its lines, rather than wrapping into the next row.
+// fewer than 20, the run ids are shortened to ShortIDLen; when STATUS
+// and DURATION would still run past the width, the playbook names are
+// cut with "…" (not below minPlaybook), and the NOTE column is left out
+// when its header would not fit; a line still too long ends in "…" at
+// the width, as git log --oneline cuts its lines, rather than wrapping
+// into the next row.
 func WriteRunsFit(w io.Writer, runs []Run, width int) error {
 	if len(runs) == 0 {
 		_, err := io.WriteString(w, "no runs recorded\n")
@@ -46,24 +53,43 @@ func WriteRunsFit(w io.Writer, runs []Run, width int) error {
 	for i, r := range runs {
 		ids[i] = oneLine(r.ID, 80)
 	}
-	table := runTable(runs, ids)
+	table := runTable(runs, ids, nameMax, true)
 	if width > 0 && noteColumn(table)+20 > width {
 		for i, id := range ids {
 			ids[i] = termtext.Head(id, ShortIDLen)
 		}
-		table = runTable(runs, ids)
+		table = runTable(runs, ids, nameMax, true)
 	}
 	if width > 0 {
+		names := make([]string, len(runs))
+		for i, r := range runs {
+			names[i] = r.Playbook
+		}
+		cut := func(width int) int {
+			return nameFit(width, minPlaybook, names, func(n int) string { return runTable(runs, ids, n, false) })
+		}
+		// The columns up to DURATION fit beside "  NOTE", or, when they
+		// do not, fit without it.
+		table = runTable(runs, ids, cut(width-len("  NOTE")), true)
+		if noteColumn(table)+len("NOTE") > width {
+			table = runTable(runs, ids, cut(width), false)
+		}
 		table = fitLines(table, width)
 	}
 	_, err := io.WriteString(w, table)
 	return err
 }
 
-func runTable(runs []Run, ids []string) string {
+// runTable is the history table with the playbook names cut to n runes,
+// and the notes, or, without withNotes, no NOTE column.
+func runTable(runs []Run, ids []string, n int, withNotes bool) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STARTED (UTC)\tRUN\tPLAYBOOK\tSTATUS\tDURATION\tNOTE")
+	header := "STARTED (UTC)\tRUN\tPLAYBOOK\tSTATUS\tDURATION"
+	if withNotes {
+		header += "\tNOTE"
+	}
+	fmt.Fprintln(tw, header)
 	for i, r := range runs {
 		dur := "-"
 		if r.FinishedAt != nil {
@@ -82,8 +108,11 @@ func runTable(runs []Run, ids []string) string {
 		if r.ResumedFrom != "" {
 			notes = append(notes, "resumed from "+oneLine(r.ResumedFrom, 80))
 		}
-		note := strings.Join(notes, "; ")
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), ids[i], oneLine(r.Playbook, 80), icon(r.Status), oneLine(string(r.Status), 20), dur, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), ids[i], oneLine(r.Playbook, n), icon(r.Status), oneLine(string(r.Status), 20), dur)
+		if withNotes {
+			fmt.Fprintf(tw, "\t%s", strings.Join(notes, "; "))
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	return b.String()

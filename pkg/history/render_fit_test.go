@@ -73,3 +73,42 @@ func TestWriteRunsFitsColumns(t *testing.T) {
 		t.Errorf("the note is not cut at the width:\n%s", b.String())
 	}
 }
+
+// TestWriteRunsKeepsStatusUnderLongName: a playbook name too long for an
+// 80-column terminal is cut with "…" so that every run's STATUS and
+// DURATION stay whole, rather than the line being cut through them.
+func TestWriteRunsKeepsStatusUnderLongName(t *testing.T) {
+	runs := []Run{
+		{ID: "20261205T101057-37f62b5b92cf46427df9ae898ce9df7b", Playbook: "nightly-database-backup-and-rotation", Status: report.StatusFailed, StartedAt: t0,
+			FinishedAt: ptr(t0.Add(1500 * time.Millisecond)), DurationMS: 1500, Roles: []string{},
+			Error: &report.Error{Class: "execution", Message: "step bad failed: exit code 3 is not in ok_codes [0]"}},
+		{ID: "20261205T102342-e3b334693317843791a75e23d4ca57b0", Playbook: "short", Status: report.StatusSucceeded, StartedAt: t0,
+			FinishedAt: ptr(t0.Add(12 * time.Millisecond)), DurationMS: 12, Roles: []string{}},
+	}
+	var b bytes.Buffer
+	if err := WriteRunsFit(&b, runs, 80); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	for i, want := range []string{"STATUS       DURATION", "✗ failed     1.5s", "✓ succeeded  12ms"} {
+		if !strings.Contains(lines[i], want) {
+			t.Errorf("line %d lacks %q whole:\n%s", i, want, b.String())
+		}
+	}
+	if !strings.Contains(lines[1], "  nightly-d…  ") {
+		t.Errorf("the long name is not cut with …:\n%s", b.String())
+	}
+	for _, l := range lines {
+		if w := termtext.Width(l); w > 80 || strings.HasSuffix(l, "…") {
+			t.Errorf("a line %d columns wide, or cut, at 80: %q", w, l)
+		}
+	}
+	// Wider: the note keeps its column beside the cut name.
+	b.Reset()
+	if err := WriteRunsFit(&b, runs, 100); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "DURATION  NOTE\n") || !strings.Contains(b.String(), "  nightly-database-backup…  ✗ failed     1.5s      exe…\n") {
+		t.Errorf("the table at 100 columns:\n%s", b.String())
+	}
+}

@@ -78,18 +78,29 @@ func WriteStatsFit(w io.Writer, ops []OpStats, playbooks []PlaybookStats, width 
 // a line would run past width, fewer (not below minName), then lines
 // still too long cut at the width.
 func fitNames(width int, names []string, table func(n int) string) string {
-	t := table(nameMax)
-	if width <= 0 || t == "" {
+	if width <= 0 {
+		return table(nameMax)
+	}
+	t := table(nameFit(width, minName, names, table))
+	if t == "" {
 		return t
 	}
-	if over := widest(t) - width; over > 0 {
-		longest := 0
-		for _, name := range names {
-			longest = max(longest, termtext.Width(oneLine(name, nameMax)))
-		}
-		t = table(max(longest-over, minName))
-	}
 	return fitLines(t, width)
+}
+
+// nameFit is how many runes of names table(n) shows within width columns:
+// nameMax, or, when a line of table(nameMax) runs past width, fewer, not
+// below least.
+func nameFit(width, least int, names []string, table func(n int) string) int {
+	over := widest(table(nameMax)) - width
+	if width <= 0 || over <= 0 {
+		return nameMax
+	}
+	longest := 0
+	for _, name := range names {
+		longest = max(longest, termtext.Width(oneLine(name, nameMax)))
+	}
+	return min(max(longest-over, least), nameMax)
 }
 
 // widest is the columns of the longest line of t.
