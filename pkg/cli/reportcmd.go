@@ -68,9 +68,14 @@ func runReport(e *env, args []string) int {
 		rep = r
 	}
 	// Rendered whole first: an error here is the report's; one writing it
-	// out is Main's to report.
+	// out is Main's to report. The text summary fits a terminal, as at
+	// the end of 'run'.
 	var b bytes.Buffer
-	if err := report.Render(&b, rep, *format); err != nil {
+	render := func() error { return report.Render(&b, rep, *format) }
+	if *format == "text" {
+		render = func() error { return report.WriteTextFit(&b, rep, termWidth(e.stdout)) }
+	}
+	if err := render(); err != nil {
 		e.errorf("%v", err)
 		return ExitFailed
 	}
