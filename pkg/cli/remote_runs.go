@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -59,7 +60,9 @@ func (r *remote) runs() int {
 		if run.Status == string(history.StatusInterrupted) {
 			dur = "≥" + dur
 		}
-		t.add(run.ID, run.Playbook, run.Status, run.Trigger, run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur)
+		// What the server answers is cleaned of terminal controls: a
+		// playbook's name, or the server, may hold escapes.
+		t.add(termtext.Line(run.ID), termtext.Line(run.Playbook), termtext.Line(run.Status), termtext.Line(run.Trigger), run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur)
 	}
 	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
 	return ExitOK
@@ -83,7 +86,7 @@ func (r *remote) otherPlaybooks() string {
 	}
 	names := make([]string, len(out.Runs))
 	for i, run := range out.Runs {
-		names[i] = run.Playbook
+		names[i] = termtext.Line(run.Playbook)
 	}
 	return otherPlaybooks(r.o.playbook, names)
 }

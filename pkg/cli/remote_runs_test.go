@@ -122,3 +122,30 @@ func TestRemoteRunsNamesOtherPlaybooks(t *testing.T) {
 		t.Errorf("a file given: stdout %q", got)
 	}
 }
+
+// TestRemoteRunsCleansTerminalText: what a server answers reaches the
+// terminal without its escape sequences and control characters, in the
+// table and in the names a --playbook no run matches is compared with, so
+// a hostile server or playbook name cannot drive the terminal.
+func TestRemoteRunsCleansTerminalText(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("playbook") != "" {
+			fmt.Fprint(w, `{"runs": []}`)
+			return
+		}
+		fmt.Fprint(w, `{"runs": [{"id": "r-1\u001b]0;owned\u0007", "playbook": "deploy\u001b[2J\r", "status": "succeeded\u001b[31m",
+			"trigger": "api\u009b1m", "started_at": "2026-12-02T09:10:03Z", "finished_at": "2026-12-02T09:10:03Z", "duration_ms": 0}]}`)
+	}))
+	defer srv.Close()
+	envs := map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}
+	for _, args := range [][]string{{"remote", "runs"}, {"remote", "runs", "--playbook", "deplyo"}} {
+		r := runEnv(t, envs, args...)
+		if r.code != ExitOK {
+			t.Fatalf("%v: %d %s", args, r.code, r.stderr)
+		}
+		if strings.ContainsAny(r.stdout, "\x1b\x07\r\u009b") || !strings.Contains(r.stdout, "deploy") {
+			t.Errorf("%v: stdout holds terminal controls or lacks the name: %q", args, r.stdout)
+		}
+	}
+}
