@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +50,14 @@ func runKeys(e *env, args []string) int {
 	if name == "" || len(roles) == 0 {
 		return fs.usageError("give --name and at least one --role")
 	}
+	// A role given twice is the key's once.
+	var once listFlag
+	for _, r := range roles {
+		if !slices.Contains(once, r) {
+			once = append(once, r)
+		}
+	}
+	roles = once
 	if msg := server.CheckKeyName(name); msg != "" {
 		return fs.usageError("--name: %s", msg)
 	}

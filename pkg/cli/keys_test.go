@@ -50,3 +50,10 @@ func TestKeysNewPrintsNoEntryForAKeyNotWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestKeysNewRoleOnce: a role given twice is in the entry once, as the
+// policy reads a key's roles as a set.
+func TestKeysNewRoleOnce(t *testing.T) {
+	r := runMain(t, "keys", "new", "--name", "ci", "--role", "admin", "--role", "operator", "--role", "admin")
+	r.want(t, ExitOK, nil, []string{"roles: [admin, operator]"})
+}
