@@ -36,7 +36,7 @@ func runKeys(e *env, args []string) int {
 	fs := newFlags(e, c)
 	var name, expires string
 	var roles listFlag
-	fs.StringVar(&name, "name", "", "who the key is for, as the audit log will name it")
+	fs.StringVar(&name, "name", "", "who the key is for: the `NAME` the audit log will record")
 	fs.Var(&roles, "role", "give the key role `R` (repeatable)")
 	fs.StringVar(&expires, "expires", "", "refuse the key from `DATE` (2027-06-30), an RFC 3339 time, or a duration from now (90d)")
 	policyFile := fs.String("policy", "", "check the roles against the policy `FILE` serve uses, instead of the built-in one")

@@ -134,7 +134,7 @@ func runServe(e *env, args []string) int {
 	fs.IntVar(&o.maxRunning, "max-running", runs.DefaultMaxRunning, "run at most `N` playbook runs at once")
 	fs.IntVar(&o.maxQueued, "max-queued", runs.DefaultMaxQueued, "let at most `N` more runs wait; past it, 429")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "log runs to stderr at `LEVEL`: debug, info, warn or error")
-	fs.StringVar(&o.logFormat, "log-format", "console", "write log lines as console (for people) or json")
+	fs.StringVar(&o.logFormat, "log-format", "console", "write log lines in `FORMAT`: console (for people) or json")
 	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "")
 	o.trace.add(fs.FlagSet)
 	pos, code, ok := fs.parse(args)

@@ -39,7 +39,7 @@ func (s *stateFlags) add(fs *flagSet, dirHelp string) {
 // changes nothing for them.
 func (s *stateFlags) addForReading(fs *flagSet, dirHelp string) {
 	s.add(fs, dirHelp)
-	fs.Lookup("report-dir").Usage = "accepted as for run, and changes nothing here: each run's report is read from where it was recorded"
+	fs.Lookup("report-dir").Usage = "a `DIR` accepted as for run, which changes nothing here: each run's report is read from where it was recorded"
 }
 
 // spec resolves the flags: --state-dir, else --state, else $ARSENAL_STATE,
