@@ -27,6 +27,10 @@ func historyShow(e *env, args []string) int {
 	if len(pos) != 1 {
 		return fs.usageError("write it as 'history show RUN_ID'; 'history' lists the run ids")
 	}
+	if strings.TrimSpace(pos[0]) == "" {
+		// Every id starts with "": not a start too short to name a run.
+		return fs.usageError("the run id is empty: give one that 'history' lists")
+	}
 	spec, ok := sf.spec(fs, true)
 	if !ok {
 		return ExitUsage

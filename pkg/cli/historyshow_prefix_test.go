@@ -55,3 +55,20 @@ func TestHistoryShowTakesTheStartOfAnID(t *testing.T) {
 	}
 	runMain(t, "history", "show", "19990101", "--state-dir", state).want(t, ExitUsage, nil, []string{`no run "19990101" in this history`})
 }
+
+// TestShowEmptyID: an empty id (a shell variable that was not set) is
+// told to be empty, not too short to name a run, nor a file not found.
+func TestShowEmptyID(t *testing.T) {
+	dir := t.TempDir()
+	state := dir + "/state"
+	pb := writePlaybook(t, dir, "quick.yaml", "version: 1\nname: quick\nsteps:\n  - {id: a, op: control.noop}\n")
+	if res := runMain(t, "run", pb, "--state-dir", state, "--log-format", "json"); res.code != ExitOK {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	for _, id := range []string{"", " "} {
+		runMain(t, "history", "show", id, "--state-dir", state).
+			want(t, ExitUsage, nil, []string{"the run id is empty: give one that 'history' lists"})
+		runMain(t, "report", "show", id, "--state-dir", state).
+			want(t, ExitUsage, nil, []string{"the report or run id is empty: give the REPORT.json that 'run --report' wrote, or a run id that 'history' lists"})
+	}
+}

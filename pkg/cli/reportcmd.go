@@ -47,6 +47,9 @@ func runReport(e *env, args []string) int {
 	if len(pos) != 2 || pos[0] != "show" {
 		return flags.usageError("write it as 'report show REPORT.json' or 'report show RUN_ID'")
 	}
+	if strings.TrimSpace(pos[1]) == "" {
+		return flags.usageError("the report or run id is empty: give the REPORT.json that 'run --report' wrote, or a run id that 'history' lists")
+	}
 	if !contains(report.Formats, *format) {
 		return flags.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, report.Formats), strings.Join(report.Formats, ", "))
 	}
