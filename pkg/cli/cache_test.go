@@ -3,7 +3,9 @@ package cli
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,5 +180,21 @@ func TestCacheErrorNamesTheStateAndExits1(t *testing.T) {
 	}
 	if r := runMain(t, "cache", "--help"); !strings.Contains(r.stdout, "1 the cache could not be read or cleared") {
 		t.Errorf("cache --help does not give exit 1:\n%s", r.stdout)
+	}
+}
+
+// TestCacheOfANewStateDir: a state dir no run has recorded in yet has an
+// empty cache, which list and clear say, with where runs record one,
+// rather than refusing the command as though the dir were wrong.
+func TestCacheOfANewStateDir(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	note := "no run has recorded anything in " + state + " yet; runs cache their steps there with 'run --state-dir " + state + "'"
+	runMain(t, "cache", "list", "--state-dir", state).want(t, ExitOK, []string{"no cache entries\n"}, []string{note})
+	runMain(t, "cache", "clear", "--state-dir", state).want(t, ExitOK, []string{"removed 0 cache entries\n"}, []string{note})
+	if r := runMain(t, "cache", "list", "--json", "--state-dir", state); r.code != ExitOK || r.stdout != "[]\n" {
+		t.Errorf("cache list --json: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if _, err := os.Stat(state); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the state dir was made by reading its cache: %v", err)
 	}
 }

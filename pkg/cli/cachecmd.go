@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -69,6 +72,14 @@ func runCache(e *env, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
+	if !spec.Postgres() {
+		// No run has recorded in the dir yet: its cache is empty (a dir
+		// that is not a directory, or that this user may not enter, is
+		// openStore's to say).
+		if _, err := os.Stat(filepath.Join(spec.Dir, history.FileName)); errors.Is(err, os.ErrNotExist) {
+			return emptyCache(e, sub, asJSON, spec.Dir)
+		}
+	}
 	store, ok := openStore(e, c, spec)
 	if !ok {
 		return ExitUsage
@@ -119,6 +130,21 @@ func runCache(e *env, args []string) int {
 		t.add(ci.Key[:min(12, len(ci.Key))], ci.Op, ci.Playbook, ci.Step, round(now.Sub(ci.CreatedAt)), expires, fmt.Sprintf("%d B", ci.Size))
 	}
 	t.write(e.stdout, e.paletteFor(e.stdout))
+	return ExitOK
+}
+
+// emptyCache answers cache sub for the state dir dir that no run has
+// recorded in: no entries to list or clear, and where runs record them.
+func emptyCache(e *env, sub string, asJSON bool, dir string) int {
+	switch {
+	case sub == "clear":
+		fmt.Fprintln(e.stdout, "removed 0 cache entries")
+	case asJSON:
+		fmt.Fprintln(e.stdout, "[]")
+	default:
+		fmt.Fprintln(e.stdout, "no cache entries")
+	}
+	fmt.Fprintf(e.stderr, "%s cache: no run has recorded anything in %s yet; runs cache their steps there with 'run --state-dir %s' (or $ARSENAL_STATE_DIR)\n", program, dir, dir)
 	return ExitOK
 }
 
