@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
@@ -189,15 +190,18 @@ type apiError struct {
 	Field  string `json:"field"`
 }
 
+// Error is the server's error as a terminal shows it: what the server
+// (or whatever answers at its address) sent is cleaned of terminal
+// controls first.
 func (a *apiError) Error() string {
-	msg := fmt.Sprintf("%d %s: %s", a.status, a.Class, a.Msg)
+	msg := fmt.Sprintf("%d %s: %s", a.status, termtext.Clean(a.Class), termtext.Clean(a.Msg))
 	if a.Field != "" {
-		msg += " (field " + a.Field + ")"
+		msg += " (field " + termtext.Line(a.Field) + ")"
 	}
 	if a.Rule != "" && !strings.Contains(a.Msg, a.Rule) {
 		// A denial's message often is its rule ("no rule of role viewer
 		// allows ..."): it is said once.
-		msg += " (rule: " + a.Rule + ")"
+		msg += " (rule: " + termtext.Line(a.Rule) + ")"
 	}
 	return msg
 }
@@ -349,7 +353,7 @@ func (r *remote) exec(op string) int {
 	if _, err := r.call(context.Background(), "POST", "/api/v1/operations/"+url.PathEscape(op)+"/execute", body, &out); err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.status == http.StatusUnprocessableEntity {
-			r.e.errorf("%s failed: %s", op, ae.Msg)
+			r.e.errorf("%s failed: %s", op, termtext.Clean(ae.Msg))
 			return ExitFailed
 		}
 		return r.fail(err)
@@ -401,10 +405,10 @@ func (r *remote) run(name string) int {
 		return r.fail(err)
 	}
 	if q == nil && !r.o.wait && !r.o.follow {
-		fmt.Fprintf(r.e.stdout, "%s %s\nevents: %s%s\n", started.RunID, started.Status, r.base, started.Links.Events)
+		fmt.Fprintf(r.e.stdout, "%s %s\nevents: %s%s\n", termtext.Line(started.RunID), termtext.Line(started.Status), r.base, termtext.Line(started.Links.Events))
 		return ExitOK
 	}
-	fmt.Fprintf(r.e.stderr, "run %s\n", started.RunID)
+	fmt.Fprintf(r.e.stderr, "run %s\n", termtext.Line(started.RunID))
 	// The signal's notice and other lines go above the live view's block
 	// while it is shown (see liveView.Write).
 	stderr := &lockedWriter{w: r.e.stderr}

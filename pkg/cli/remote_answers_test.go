@@ -68,3 +68,17 @@ func TestRemoteDenialSaysItsRuleOnce(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestRemoteErrorIsCleaned: what a server sends in its error (a message,
+// a class, a rule, a field) reaches the terminal without the controls
+// in it, which could clear the screen or retitle the window.
+func TestRemoteErrorIsCleaned(t *testing.T) {
+	e := &apiError{status: 400, Class: "inv\x1b[2Jalid", Msg: "bad\x1b]0;owned\x07 input", Field: "x\x1b[31m", Rule: "r\u009b2J"}
+	got := e.Error()
+	if strings.ContainsAny(got, "\x1b\x07\u009b") {
+		t.Errorf("controls left in %q", got)
+	}
+	if want := "400 invalid: bad input (field x) (rule: r)"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
