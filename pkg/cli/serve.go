@@ -43,11 +43,12 @@ type Scheduler interface {
 }
 
 // NewScheduler builds the scheduler of serve for the scheduled playbooks,
-// recording fired slots in the state spec names (the service's store); on
+// recording fired slots in the state spec names (the service's store),
+// whose runs have roles (serve's --schedule-role); on
 // shutdown it waits up to grace for the runs it started, then cancels
 // them. It returns a *scheduler.HeldError when another process holds the
 // state's scheduler lock.
-type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, grace time.Duration, warn func(string, ...any)) (Scheduler, error)
+type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, roles []string, grace time.Duration, warn func(string, ...any)) (Scheduler, error)
 
 func serveCommand() *command {
 	return &command{
@@ -56,7 +57,7 @@ func serveCommand() *command {
 		synopsis: `serve --keys FILE (--state-dir DIR | --state URL [--report-dir DIR] --audit-log FILE)
     [--listen ADDR] [--policy FILE] [--playbooks DIR]
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
-    [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
+    [--schedule-role R]... [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
     [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
     [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--secure-cookie] [--no-console] [--plugins DIR]
     [--keep-runs N] [--keep-days D]`,
@@ -69,8 +70,9 @@ in STATE-DIR/audit.log (or --audit-log) and recorded in history. With --state
 URL the history, slots, cache and reports live in a PostgreSQL database that
 several serve processes share (docs/ha.md). With --playbooks DIR the playbooks
 there can be run through the API, and those with a schedule: run on it too
-unless --no-schedule. Runs see only the environment variables named by
---env-passthrough. --keep-runs and --keep-days prune the history as for
+unless --no-schedule, with the roles of --schedule-role (default operator).
+Runs see only the environment variables named by --env-passthrough.
+--keep-runs and --keep-days prune the history as for
 schedule: after every run, and, for the operations executed through the API, at
 start and every minute. SIGHUP reloads keys, policy and playbooks, all or
 nothing, and the TLS certificate, key and client CA, all or nothing apart.
@@ -95,12 +97,22 @@ type serveOptions struct {
 	trace                                                traceFlags
 	tlsCert, tlsKey, clientCA                            string
 	envPass                                              listFlag
+	schedRoles                                           listFlag // the roles of the scheduled runs
 	noSchedule, publicMetrics, noConsole, secureCookie   bool
 	sessionTTL                                           time.Duration
 	grace                                                time.Duration
 	maxRunning, maxQueued                                int
 	keepRuns, keepDays                                   int
 	logLevel, logFormat                                  string
+}
+
+// scheduleRoles are the roles of the runs serve's scheduler starts:
+// --schedule-role, else the default role.
+func (o serveOptions) scheduleRoles() []string {
+	if len(o.schedRoles) == 0 {
+		return []string{auth.DefaultRole}
+	}
+	return o.schedRoles
 }
 
 func runServe(e *env, args []string) int {
@@ -125,6 +137,7 @@ func runServe(e *env, args []string) int {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key `FILE` of --tls-cert")
 	fs.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by the CA in `FILE` (mutual TLS)")
 	fs.Var(&o.envPass, "env-passthrough", "let runs read the environment variables `NAMES` (comma-separated; repeatable)")
+	fs.Var(&o.schedRoles, "schedule-role", "scheduled runs have role `R` (repeatable or comma-separated; default operator)")
 	fs.BoolVar(&o.noSchedule, "no-schedule", false, "do not run the schedules of --playbooks")
 	fs.BoolVar(&o.publicMetrics, "public-metrics", false, "serve /metrics without a key")
 	fs.BoolVar(&o.noConsole, "no-console", false, "do not serve the web console at / (sign-in with POST /api/v1/session still works)")
@@ -258,7 +271,7 @@ func (d *daemon) run() int {
 	d.inv = remoteSettings.Inventory
 	st, denied, ok := d.load(func(err error) { fmt.Fprintln(e.stderr, err) })
 	for _, msg := range denied {
-		fmt.Fprintln(e.stderr, msg+" (serve's scheduled runs have role "+auth.DefaultRole+"; schedule --role gives them others)")
+		fmt.Fprintln(e.stderr, msg+" ("+d.schedRolesHint()+")")
 	}
 	switch {
 	case !ok:

@@ -21,10 +21,10 @@ import (
 // load reads the keys, the policy and the playbooks, and checks the keys'
 // roles against the policy; every problem, with its position, goes to
 // problem. denied are the steps of scheduled playbooks the policy denies
-// to the role scheduled runs have, each with its position: at start-up
-// they stop serve, as they stop schedule; a reload takes the policy in
-// anyway, so that rights can be taken away, and says which schedules it
-// denies.
+// to the roles scheduled runs have (--schedule-role), each with its
+// position: at start-up they stop serve, as they stop schedule; a reload
+// takes the policy in anyway, so that rights can be taken away, and says
+// which schedules it denies.
 func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok bool) {
 	o := d.o
 	ok = true
@@ -96,10 +96,20 @@ func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok
 				ok = false
 			}
 		}
-		if !o.noSchedule {
+	}
+	if policyOK && !o.noSchedule {
+		// Every --schedule-role, at start-up and after a reload that
+		// changed the policy: runs with a role the policy lacks would
+		// all be denied.
+		msg := unknownRole(st.Policy, o.scheduleRoles(), "")
+		if msg != "" {
+			problem(errors.New("--schedule-role: " + msg))
+			ok = false
+		}
+		if st.Playbooks != nil && msg == "" {
 			set := &scheduleSet{}
 			for _, pb := range st.Playbooks.Scheduled() {
-				set.preflight(st.Policy, scheduledRoles, pb, d.reg, d.inv)
+				set.preflight(st.Policy, o.scheduleRoles(), pb, d.reg, d.inv)
 			}
 			denied = set.problems
 		}
@@ -107,8 +117,16 @@ func (d *daemon) load(problem func(error)) (st server.State, denied []string, ok
 	return st, denied, ok
 }
 
-// scheduledRoles are the roles of the runs serve's scheduler starts.
-var scheduledRoles = []string{auth.DefaultRole}
+// schedRolesHint says which roles serve's scheduled runs have, and how
+// to give them others, after a denial of a scheduled playbook's step.
+func (d *daemon) schedRolesHint() string {
+	roles := d.o.scheduleRoles()
+	what := "role "
+	if len(roles) > 1 {
+		what = "roles "
+	}
+	return "serve's scheduled runs have " + what + strings.Join(roles, ", ") + "; --schedule-role gives them others"
+}
 
 // reload rereads keys, policy and playbooks; a problem in any keeps all
 // three as they were. The TLS files are reread apart, all or nothing too:
@@ -142,7 +160,7 @@ func (d *daemon) reload(srv *server.Server, sched *schedules) {
 	d.infof("SIGHUP: reloaded %s", d.reloaded(st))
 	d.warnExpiry("SIGHUP: ", st.Keys, time.Now())
 	for _, msg := range denied {
-		d.errorf("SIGHUP: the policy now denies a scheduled run: %s; its runs will be denied until the playbook or the policy changes", msg)
+		d.errorf("SIGHUP: the policy now denies a scheduled run: %s; its runs will be denied until the playbook or the policy changes (%s)", msg, d.schedRolesHint())
 	}
 }
 

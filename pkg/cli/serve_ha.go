@@ -92,9 +92,10 @@ func joinHealth(first, second func(context.Context) (map[string]any, error)) fun
 // (playbook, slot), and follows the runs wherever they execute. Reload
 // swaps the playbooks, now if this replica leads and for whenever it does.
 type leaderScheduler struct {
-	q   *queue.Queue
-	pg  *postgres.Store
-	log *zerolog.Logger
+	q     *queue.Queue
+	pg    *postgres.Store
+	roles []string // of the runs it queues: --schedule-role
+	log   *zerolog.Logger
 	// metrics are serve's, on its /metrics: each leadership's scheduler
 	// records into them, so they outlive it.
 	metrics *scheduler.Metrics
@@ -113,7 +114,7 @@ func (l *leaderScheduler) Run(ctx context.Context) error {
 // of the leadership lets go of the runs it started: they go on where they
 // execute, and the next leader fires the next slots.
 func (l *leaderScheduler) lead(ctx context.Context) error {
-	launcher := queue.NewLauncher(l.q, []string{auth.DefaultRole})
+	launcher := queue.NewLauncher(l.q, l.roles)
 	takeover := 3 * l.pg.Lease()
 	// A leader that died between recording a slot fired and queuing its
 	// job left the slot decided but never run.

@@ -20,9 +20,9 @@ import (
 // serveScheduler is the scheduler serve runs in its own process for the
 // scheduled playbooks of --playbooks: the same scheduler as `schedule`,
 // launching through serve's run manager, so scheduled runs are recorded,
-// reported and streamed like the API's. Scheduled runs have the built-in
-// default role (operator) under serve's policy; `schedule --role` is the
-// way to give them others. On shutdown it waits up to grace (serve's
+// reported and streamed like the API's. Scheduled runs have roles
+// (serve's --schedule-role, default operator) under serve's policy. On
+// shutdown it waits up to grace (serve's
 // --grace) for the scheduled runs still going, then cancels them.
 //
 // It takes the state dir's scheduler lock, and no more: the scheduler is
@@ -30,7 +30,7 @@ import (
 // serve's logger and metrics before it runs the scheduler. NewScheduler
 // has no room for them, and the first Load already logs (the slots an
 // earlier process left queued, recorded missed).
-func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, grace time.Duration, warn func(string, ...any)) (Scheduler, error) {
+func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, roles []string, grace time.Duration, warn func(string, ...any)) (Scheduler, error) {
 	history := mgr.Service().History()
 	if history == nil {
 		return nil, errors.New("the scheduler needs the state dir's history")
@@ -39,7 +39,7 @@ func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, g
 	if err != nil {
 		return nil, err
 	}
-	launcher := scheduler.NewRunLauncher(mgr, scheduledRoles, nil)
+	launcher := scheduler.NewRunLauncher(mgr, roles, nil)
 	return &servedScheduler{cfg: scheduler.Config{Launcher: launcher, Store: history, Grace: grace}, launcher: launcher, pbs: pbs, unlock: unlock}, nil
 }
 
@@ -167,7 +167,7 @@ func (sc *schedules) wiring() schedWiring {
 // newScheduler builds a scheduler through the env's plug and wires it.
 func (sc *schedules) newScheduler() (Scheduler, error) {
 	d := sc.d
-	s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.grace, d.warnf)
+	s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.scheduleRoles(), d.o.grace, d.warnf)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (sc *schedules) start(ctx context.Context, pbs []*steps.Playbook) {
 func (sc *schedules) begin() {
 	d := sc.d
 	if d.q != nil {
-		ls := &leaderScheduler{q: d.q, pg: d.pg, log: &d.log, metrics: sc.metrics, pbs: sc.pbs, warnf: d.errorf}
+		ls := &leaderScheduler{q: d.q, pg: d.pg, roles: d.o.scheduleRoles(), log: &d.log, metrics: sc.metrics, pbs: sc.pbs, warnf: d.errorf}
 		sc.s = ls
 		sc.run(ls)
 		return
