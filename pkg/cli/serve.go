@@ -171,6 +171,9 @@ func runServe(e *env, args []string) int {
 	switch {
 	case o.lease < 3*time.Second:
 		return fs.usageError("--lease must be at least 3s, like 30s, not %s", o.lease)
+	case o.noSchedule && len(o.schedRoles) > 0:
+		// Roles for runs that will not be: one of the two is a mistake.
+		return fs.usageError("--schedule-role gives roles to scheduled runs, and --no-schedule runs none; drop one of them")
 	case o.keys == "":
 		return fs.usageError("--keys FILE is required; make a key with '%s keys new --name NAME --role ROLE'", program)
 	case o.stateDir == "" && !spec.Postgres():

@@ -70,4 +70,7 @@ func TestServeScheduleRoleUnknownIsRefused(t *testing.T) {
 		want(t, ExitUsage, nil, []string{`--schedule-role: unknown role "housekeepin" (did you mean "housekeeping"?); the policy ` + policy + " defines"})
 	runWithin(t, "serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--state-dir", f.state, "--schedule-role", "operater").
 		want(t, ExitUsage, nil, []string{`--schedule-role: unknown role "operater" (did you mean "operator"?); the built-in policy (no --policy) defines admin, operator, viewer`})
+	// Roles for scheduled runs beside --no-schedule: one is a mistake.
+	runWithin(t, "serve", "--listen", "127.0.0.1:0", "--keys", f.keys, "--state-dir", f.state, "--schedule-role", "admin", "--no-schedule").
+		want(t, ExitUsage, nil, []string{"--schedule-role gives roles to scheduled runs, and --no-schedule runs none; drop one of them"})
 }
