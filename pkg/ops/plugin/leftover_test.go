@@ -23,19 +23,26 @@ func TestExitEndsTheGroup(t *testing.T) {
 	if _, err := opstest.Execute(reg, callCtx(), "acme.p", nil); err != nil {
 		t.Fatal(err)
 	}
+	waitGone(t, pidFile, "the step")
+}
+
+// waitGone waits until the process whose pid the file pidFile holds has
+// ended (or is a zombie), and fails the test if it outlives what after a
+// generous moment: SIGKILL has been sent.
+func waitGone(t *testing.T, pidFile, what string) {
+	t.Helper()
 	data, err := os.ReadFile(pidFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pid := strings.TrimSpace(string(data))
-	// SIGKILL is sent; give the kernel a generous moment to end it.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		st, err := os.ReadFile("/proc/" + pid + "/stat")
 		if err != nil || strings.Contains(string(st), ") Z ") {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the plugin's child %s outlived the step: %s", pid, st)
+			t.Fatalf("the plugin's child %s outlived %s: %s", pid, what, st)
 		}
 	}
 }

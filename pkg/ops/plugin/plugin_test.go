@@ -230,21 +230,7 @@ func TestTimeoutKillsTheGroup(t *testing.T) {
 	if _, err := opstest.Execute(reg, callCtx(), "acme.p", nil); ops.ClassOf(err) != ops.ClassTimeout {
 		t.Fatalf("want a timeout, got %v", err)
 	}
-	data, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid := strings.TrimSpace(string(data))
-	// SIGKILL is sent; give the kernel a generous moment to end it.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		st, err := os.ReadFile("/proc/" + pid + "/stat")
-		if err != nil || strings.Contains(string(st), ") Z ") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the plugin's child %s outlived the timeout: %s", pid, st)
-		}
-	}
+	waitGone(t, pidFile, "the timeout")
 }
 
 // TestEnvLeakAttempt: a plugin that dumps its environment sees only the
