@@ -147,6 +147,11 @@ func TestLoadFileErrors(t *testing.T) {
 	if err := os.WriteFile(big, make([]byte, 2*MaxFileSize), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// An editor's lock (Emacs links .#big.yaml to nowhere while big.yaml
+	// is open) is never what was meant.
+	if err := os.Symlink("root@host.1234:1733400000", filepath.Join(dir, ".#big.yaml")); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		path, text string
 	}{

@@ -467,8 +467,10 @@ func nearbyPlaybook(path string) string {
 	}
 	var yamls []string
 	for _, e := range entries {
-		// The file itself (a dangling link, a FIFO) is no suggestion.
-		if n := e.Name(); !e.IsDir() && n != base && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+		// The file itself (a dangling link, a FIFO) is no suggestion, nor
+		// a hidden file, an editor's lock among them, as a directory of
+		// playbooks leaves them out.
+		if n := e.Name(); !e.IsDir() && n != base && !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
 			yamls = append(yamls, n)
 		}
 	}
