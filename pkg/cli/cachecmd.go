@@ -39,7 +39,6 @@ var cacheSubs = []string{"list", "clear"}
 
 func runCache(e *env, args []string) int {
 	c := cacheCommand()
-	subs := cacheSubs
 	if len(args) == 0 {
 		return usageError(e, c, "give a subcommand: list or clear")
 	}
@@ -50,7 +49,7 @@ func runCache(e *env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		sub = "list" // its flags are those of clear and --json
 	default:
-		return usageError(e, c, "unknown subcommand %q%s; use list or clear", args[0], suggest.DidYouMean(args[0], subs))
+		return usageError(e, c, "unknown subcommand %q%s; use list or clear", args[0], suggest.DidYouMean(args[0], cacheSubs))
 	}
 	fs := newFlags(e, c)
 	playbook := fs.String("playbook", "", "only the entries of playbook `P`")

@@ -68,14 +68,7 @@ func TestExtendingDocCommands(t *testing.T) {
 // docs/cli.md on the repository's playbook and compares what it prints
 // (standard output, then standard error) with what the doc shows.
 func TestCLIDocValidateRoleOutput(t *testing.T) {
-	doc := repoFile(t, "docs/cli.md")
-	const cmd = "$ arsenal-run validate playbooks/incident-restart-worker.yaml --role operator\n"
-	i := strings.Index(doc, cmd)
-	if i < 0 {
-		t.Fatal("docs/cli.md does not show validate --role operator")
-	}
-	shown := doc[i+len(cmd):]
-	shown = shown[:strings.Index(shown, "```")]
+	shown := shownOutput(t, "docs/cli.md", "$ arsenal-run validate playbooks/incident-restart-worker.yaml --role operator\n")
 	t.Chdir(filepath.Join("..", ".."))
 	r := runEnv(t, nil, "validate", "playbooks/incident-restart-worker.yaml", "--role", "operator")
 	if r.code != ExitDenied {

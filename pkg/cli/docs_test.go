@@ -247,14 +247,7 @@ func TestReadmeSaysHowToInstall(t *testing.T) {
 // TestReadmeOpsList compares the README's 'ops list --category process'
 // with what the command prints.
 func TestReadmeOpsList(t *testing.T) {
-	readme := repoFile(t, "README.md")
-	const cmd = "$ arsenal-run ops list --category process\n"
-	i := strings.Index(readme, cmd)
-	if i < 0 {
-		t.Fatal("README.md does not show 'arsenal-run ops list --category process'")
-	}
-	shown := readme[i+len(cmd):]
-	shown = shown[:strings.Index(shown, "```")]
+	shown := shownOutput(t, "README.md", "$ arsenal-run ops list --category process\n")
 	r := runEnv(t, nil, "ops", "list", "--category", "process")
 	r.want(t, ExitOK, nil, nil)
 	if diff := cmp.Diff(shown, r.stdout); diff != "" {
@@ -330,4 +323,18 @@ func TestReadmeExitCodes(t *testing.T) {
 			t.Errorf("README.md lists exit code %s, docs/cli.md does not", c)
 		}
 	}
+}
+
+// shownOutput is what the doc shows a command print: the text after the
+// line cmd up to the end of its code block. The test fails when the doc
+// does not show cmd.
+func shownOutput(t *testing.T, doc, cmd string) string {
+	t.Helper()
+	text := repoFile(t, doc)
+	i := strings.Index(text, cmd)
+	if i < 0 {
+		t.Fatalf("%s does not show %q", doc, strings.TrimSpace(cmd))
+	}
+	shown := text[i+len(cmd):]
+	return shown[:strings.Index(shown, "```")]
 }

@@ -37,7 +37,6 @@ var storeSubs = []string{"migrate", "status"}
 
 func runStore(e *env, args []string) int {
 	c := storeCommand()
-	subs := storeSubs
 	if len(args) == 0 {
 		return usageError(e, c, "give a subcommand: migrate or status")
 	}
@@ -48,7 +47,7 @@ func runStore(e *env, args []string) int {
 	case "-h", "-help", "--help", "help":
 		sub = "status"
 	default:
-		return usageError(e, c, "unknown subcommand %q%s; use migrate or status", args[0], suggest.DidYouMean(args[0], subs))
+		return usageError(e, c, "unknown subcommand %q%s; use migrate or status", args[0], suggest.DidYouMean(args[0], storeSubs))
 	}
 	for _, a := range args {
 		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && name == "state-dir" {
