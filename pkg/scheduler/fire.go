@@ -20,8 +20,10 @@ type decision struct {
 	rec     history.Slot
 	replace bool // queued to replace the running runs
 	fireAt  time.Time
-	run     *runState // fired: the run it starts
-	behind  *runState // skipped behind a run still starting: its record waits for the run's id
+	run     *runState     // fired: the run it starts
+	behind  *runState     // skipped behind a run still starting: its record waits for the run's id
+	gap     *gap          // on the first decision of a gap of slots found at once: logged
+	catchUp time.Duration // how late the slot caught up (catchup: last) was found
 }
 
 // storeRetry is how long the loop waits before it tries again a playbook
@@ -61,6 +63,7 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 		batch = append(batch, s.due(e, now)...)
 	}
 	if len(batch) > 0 && s.applyPauses(batch, now) {
+		s.logGaps(batch)
 		s.commit(batch, now)
 	}
 	if ahead {
@@ -133,13 +136,13 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		return history.Slot{Playbook: e.pb.Name, Path: e.pb.File, SHA256: e.pb.SHA256, Slot: slot, Outcome: outcome, Message: msg, At: now}
 	}
 	latest := slots[len(slots)-1]
-	if n := len(slots) - 1; (n > 0 || more) && !s.inTakeover(slots[0], now) {
-		ev := s.log.Warn().Str("playbook", e.pb.Name).Int("missed", n).Str("catchup", sc.Catchup)
-		if more {
-			ev = ev.Bool("more_not_recorded", true)
+	defer func() {
+		// Logged once the pauses are applied (logGaps): a slot of a
+		// paused schedule is skipped, not missed.
+		if len(out) > 0 && (len(slots) > 1 || more) && !s.inTakeover(slots[0], now) {
+			out[0].gap = &gap{latest: latest, more: more}
 		}
-		ev.Str("reason", s.missedWhy(e, slots[0], now)).Msg("slots were missed")
-	}
+	}()
 	for _, slot := range slots[:len(slots)-1] {
 		switch {
 		case !s.inTakeover(slot, now):
@@ -170,8 +173,9 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 		// gap are.
 		fireAt = now
 	case sc.Catchup == "last" && !pastDeadline(sc, latest, now):
-		s.log.Info().Str("playbook", e.pb.Name).Str("slot", latest.Format(time.RFC3339)).Str("late", late.Round(time.Millisecond).String()).Msg("catching up the latest missed slot (catchup: last)")
-		fireAt = now
+		d := withPlanned(s.overlap(e, out, rec(latest, history.SlotFired, ""), now), planned)
+		d.catchUp = late
+		return append(out, d)
 	default:
 		return append(out, decision{e: e, rec: rec(latest, history.SlotMissed, lateMessage(sc, latest, now, late))})
 	}
@@ -272,6 +276,9 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 			}
 			s.afterEnd(e, now) // nothing may be running any more
 		case history.SlotFired:
+			if d.catchUp > 0 {
+				slotEvent(s.log.Info(), e, slot).Str("late", d.catchUp.Round(time.Millisecond).String()).Msg("catching up the latest missed slot (catchup: last)")
+			}
 			if d.run.startAt.IsZero() {
 				s.start(d.run)
 				break

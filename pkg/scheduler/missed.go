@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -41,4 +42,48 @@ func lateMessage(sc *steps.Schedule, slot, now time.Time, late time.Duration) st
 		return why + ", after its starting_deadline of " + sc.StartingDeadline.String()
 	}
 	return why + " and catchup is none"
+}
+
+// gap is a run of slots of one playbook found due at once, all but the
+// newest missed (or skipped, for a pause): the scheduler was down, the
+// machine suspended, the clock jumped.
+type gap struct {
+	latest time.Time // the newest slot of the gap
+	more   bool      // older slots than those decided were left out
+}
+
+// logGaps logs, for each gap in batch, how many of its older slots were
+// missed, and why the oldest of them was. A gap whose slots were all
+// skipped for a pause was not missed, and is not logged.
+func (s *Scheduler) logGaps(batch []decision) {
+	for i, d := range batch {
+		g := d.gap
+		if g == nil {
+			continue
+		}
+		n, why := 0, ""
+		// An entry's decisions are next to one another in the batch.
+		for _, o := range batch[i:] {
+			if o.e != d.e {
+				break
+			}
+			if o.rec.Outcome == history.SlotMissed && o.rec.Slot.Before(g.latest) {
+				if n == 0 {
+					why = o.rec.Message
+				}
+				n++
+			}
+		}
+		if n == 0 && !g.more {
+			continue
+		}
+		ev := s.log.Warn().Str("playbook", d.e.pb.Name).Int("missed", n).Str("catchup", d.e.pb.Schedule.Catchup)
+		if g.more {
+			ev = ev.Bool("more_not_recorded", true)
+		}
+		if why != "" {
+			ev = ev.Str("reason", why)
+		}
+		ev.Msg("slots were missed")
+	}
 }

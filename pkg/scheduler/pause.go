@@ -12,15 +12,23 @@ import (
 )
 
 // applyPauses turns the slots of paused schedules that would fire (or
-// queue) into skipped ones. The pauses are read only when a batch would
-// start something. When the store cannot say, nothing is decided and the
-// playbooks are retried shortly, as when it cannot record slots: a paused
-// schedule must not fire because its pause could not be read.
+// queue) into skipped ones, and so the slots found missed that came while
+// the schedule was paused (the scheduler was down, say): a paused schedule
+// skips each of its slots, whether or not a scheduler ran then. The pauses
+// are read only when a batch would start something or has missed slots.
+// When the store cannot say, nothing is decided and the playbooks are
+// retried shortly, as when it cannot record slots: a paused schedule must
+// not fire because its pause could not be read. A batch that would start
+// nothing is recorded as it is, its missed slots missed.
 func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
-	if !slices.ContainsFunc(batch, func(d decision) bool { return starts(d.rec.Outcome) }) {
+	fires := slices.ContainsFunc(batch, func(d decision) bool { return starts(d.rec.Outcome) })
+	if !fires && !slices.ContainsFunc(batch, func(d decision) bool { return d.rec.Outcome == history.SlotMissed }) {
 		return true
 	}
 	paused, err := s.pauses()
+	if err != nil && !fires {
+		return true
+	}
 	if err != nil {
 		s.storeErr = &Problem{At: now, Message: err.Error()}
 		s.log.Error().Err(err).Msg("the history cannot tell which schedules are paused; nothing fires until it can")
@@ -32,11 +40,19 @@ func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 	}
 	for i := range batch {
 		d := &batch[i]
-		// A slot skipped behind a run of the batch is skipped for the
-		// pause too: that run does not start.
-		if p, ok := paused[d.e.pb.Name]; ok && p.Applies(d.e.pb.File) && (starts(d.rec.Outcome) || d.behind != nil) {
+		p, ok := paused[d.e.pb.Name]
+		if !ok || !p.Applies(d.e.pb.File) {
+			continue
+		}
+		switch {
+		case starts(d.rec.Outcome) || d.behind != nil:
+			// A slot skipped behind a run of the batch is skipped for
+			// the pause too: that run does not start.
 			d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotSkipped, "", false
 			d.rec.Message, d.rec.BlockerStarting, d.behind = pausedMessage(p), false, nil
+		case d.rec.Outcome == history.SlotMissed && !d.rec.Slot.Before(p.At):
+			// Missed in a time it was paused: it would not have fired.
+			d.rec.Outcome, d.rec.Message = history.SlotSkipped, pausedMessage(p)
 		}
 	}
 	return true

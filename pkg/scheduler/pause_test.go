@@ -125,3 +125,67 @@ func TestPauseOfAnotherFileLeavesAQueuedSlot(t *testing.T) {
 		t.Errorf("runs of p, queued while another file of its name is paused (-want +got):\n%s", diff)
 	}
 }
+
+// TestPauseHoldsThroughDowntime: the slots of a paused schedule that
+// passed while the scheduler was down are recorded skipped for the pause,
+// as they would have been had it run, not missed: only those before the
+// pause was made were missed, and only they count in the missed counter
+// and the log's missed slots. Under catchup: last, nothing is caught up,
+// nor said to be. Once resumed, the next slot fires.
+func TestPauseHoldsThroughDowntime(t *testing.T) {
+	eachStore(t, func(t *testing.T) {
+		ctx := context.Background()
+		h := newHarness(t, t10.Add(-30*time.Minute))
+		p, q := playbook("p", "0 * * * *"), playbook("q", "0 * * * *", catchup("last", 0))
+		h.load(p, q)
+		h.runUntil(t10.Add(30 * time.Minute))
+		h.restart()
+		hr := time.Hour
+		// Down from 10:30 to 15:30; paused at 12:30 meanwhile (through
+		// serve, say).
+		for _, name := range []string{"p", "q"} {
+			if _, _, err := h.store.PauseSchedule(ctx, history.Pause{Playbook: name, By: "alice", At: t10.Add(2*hr + 30*time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.clock.Jump(5 * hr)
+		h.load(p, q)
+		h.run(0)
+		for _, name := range []string{"p", "q"} {
+			if _, err := h.store.ResumeSchedule(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.run(hr)
+		want := []string{
+			slotIs(t10, "fired"), slotIs(t10.Add(hr), "missed"), slotIs(t10.Add(2*hr), "missed"),
+			slotIs(t10.Add(3*hr), "skipped"), slotIs(t10.Add(4*hr), "skipped"), slotIs(t10.Add(5*hr), "skipped"),
+			slotIs(t10.Add(6*hr), "fired"),
+		}
+		for _, name := range []string{"p", "q"} {
+			if diff := cmp.Diff(want, h.slots(name)); diff != "" {
+				t.Errorf("slot records of %s (-want +got):\n%s", name, diff)
+			}
+		}
+		if lines := h.logs.lines("catching up the latest missed slot (catchup: last)"); len(lines) != 0 {
+			t.Errorf("the log says a slot of a paused schedule is caught up: %v", lines)
+		}
+		recs, err := h.store.Slots(ctx, "p", t10.Add(3*hr), 1)
+		if err != nil || len(recs) != 1 || !strings.Contains(recs[0].Message, "paused (by alice") {
+			t.Errorf("a slot of the pause during the downtime: %+v, %v; want it to say the schedule is paused, by alice", recs, err)
+		}
+		if got := metricValue(t, h.s, "arsenal_schedule_slots_missed_total", "p"); got != 2 {
+			t.Errorf("missed counter %v, want 2", got)
+		}
+		if got := metricValue(t, h.s, "arsenal_schedule_slots_skipped_total", "p"); got != 3 {
+			t.Errorf("skipped counter %v, want 3", got)
+		}
+		lines := h.logs.lines("slots were missed")
+		if len(lines) != 2 || lines[0]["missed"] != float64(2) || lines[1]["missed"] != float64(2) {
+			t.Errorf("log of the missed slots: %v; want one line with missed 2 for each playbook", lines)
+		}
+		if diff := cmp.Diff(utc(t10, t10.Add(6*hr)), h.launcher.slotsOf("p")); diff != "" {
+			t.Errorf("runs (-want +got):\n%s", diff)
+		}
+	})
+}

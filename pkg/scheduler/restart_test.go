@@ -96,6 +96,9 @@ func TestCatchupLast(t *testing.T) {
 		if got := metricValue(t, h.s, "arsenal_schedule_slots_missed_total", "p"); got != 4 {
 			t.Errorf("missed counter %v, want 4", got)
 		}
+		if lines := h.logs.lines("catching up the latest missed slot (catchup: last)"); len(lines) != 1 || lines[0]["slot"] != utc(t10.Add(5 * hr))[0] {
+			t.Errorf("log of the slot caught up: %v", lines)
+		}
 	})
 }
 
