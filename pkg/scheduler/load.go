@@ -160,8 +160,10 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 		}
 		old.removed = true
 		s.dropAhead(old, "the playbook was removed from the schedule", now)
-		if old.pending != nil {
-			s.settle(old, old.pending.slot, history.SlotMissed, old.pending.blockedBy, "the playbook was removed from the schedule before its queued run could start", now)
+		if p := old.pending; p != nil {
+			s.metrics.missed.WithLabelValues(s.metrics.label(name)).Inc()
+			s.settle(old, p.slot, history.SlotMissed, p.blockedBy, removedQueuedMessage, now)
+			slotEvent(s.log.Warn(), old, p.slot).Str("blocked_by", p.blockedBy).Msg(removedQueuedMessage)
 			old.pending = nil
 		}
 		if len(old.running) > 0 {
@@ -210,6 +212,10 @@ const LeftQueuedMessage = "missed: the scheduler process ended before the queued
 // stoppedQueuedMessage is the message of a slot still queued when the
 // scheduler stops: it is recorded missed.
 const stoppedQueuedMessage = "missed: the scheduler stopped before the queued run could start"
+
+// removedQueuedMessage is the message of a slot still queued when a
+// reload removes its playbook: it is recorded missed.
+const removedQueuedMessage = "missed: the playbook was removed from the schedule before its queued run could start"
 
 // settleLeftQueued records missed the slots left queued by a process that
 // ended before their runs could start (one scheduler per state dir: none

@@ -243,3 +243,35 @@ func TestOverlapAfterRemovedAndAddedBack(t *testing.T) {
 		t.Errorf("health: %d running, want 1", r)
 	}
 }
+
+// TestRemovedPlaybookQueuedSlotIsMissed: a reload that removes a playbook
+// whose slot is queued behind its run records the slot missed as every
+// missed slot is: its message says "missed:" and why, the log says so,
+// and the missed counter counts it.
+func TestRemovedPlaybookQueuedSlotIsMissed(t *testing.T) {
+	h := newHarness(t, t10)
+	h.launcher.hold = true
+	p, q := playbook("p", "@every 1m", overlap("queue")), playbook("q", "@every 1h")
+	h.load(p, q)
+	m := time.Minute
+	h.run(2*m + 10*time.Second)
+	h.load(q)
+	want := []string{slotIs(t10.Add(m), "fired"), slotIs(t10.Add(2*m), "missed run-1")}
+	if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+		t.Errorf("slot records (-want +got):\n%s", diff)
+	}
+	recs, err := h.store.Slots(context.Background(), "p", t10.Add(2*m), 1)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("slots: %v, %v", recs, err)
+	}
+	const msg = "missed: the playbook was removed from the schedule before its queued run could start"
+	if recs[0].Message != msg {
+		t.Errorf("the queued slot's record says %q, want %q", recs[0].Message, msg)
+	}
+	if lines := h.logs.lines(msg); len(lines) != 1 || lines[0]["playbook"] != "p" || lines[0]["slot"] != utc(t10.Add(2 * m))[0] {
+		t.Errorf("log of the queued slot: %v", lines)
+	}
+	if got := metricValue(t, h.s, "arsenal_schedule_slots_missed_total", "p"); got != 1 {
+		t.Errorf("missed counter %v, want 1", got)
+	}
+}
