@@ -105,7 +105,7 @@ func runSchedule(e *env, args []string) int {
 	if nextSet {
 		set := &scheduleSet{}
 		set.pbs, _ = loadScheduledSet(set, reg, pos)
-		if !reportSet(e, set) {
+		if !reportSet(e, set, "no fire times were listed") {
 			return ExitUsage
 		}
 		var b strings.Builder
@@ -125,7 +125,7 @@ func runSchedule(e *env, args []string) int {
 	}
 	o.remoteSettings = settings
 	set := checkSchedule(reg, pos, o.policy, o.roles, o.rolesFrom, os.LookupEnv, settings.Inventory)
-	if !reportSet(e, set) {
+	if !reportSet(e, set, "nothing was scheduled") {
 		if set.denied > 0 && set.denied == len(set.problems) {
 			return ExitDenied
 		}
@@ -178,8 +178,8 @@ func scheduleFlags(e *env, fs *flagSet, o *scheduleOptions, roles listFlag, logF
 }
 
 // reportSet prints the warnings and problems of a checked set and says
-// whether it may be scheduled.
-func reportSet(e *env, set *scheduleSet) bool {
+// whether it may be scheduled; outcome says what was not done when not.
+func reportSet(e *env, set *scheduleSet, outcome string) bool {
 	for _, w := range set.warnings {
 		fmt.Fprintln(e.stderr, w)
 	}
@@ -189,7 +189,7 @@ func reportSet(e *env, set *scheduleSet) bool {
 	for _, p := range set.problems {
 		fmt.Fprintln(e.stderr, p)
 	}
-	fmt.Fprintln(e.stderr, "nothing was scheduled; fix the problems above")
+	fmt.Fprintln(e.stderr, outcome+"; fix the problems above")
 	return false
 }
 

@@ -110,7 +110,11 @@ func TestScheduleRefuses(t *testing.T) {
 		"empty/x.yaml": "version: 1\nname: x\nsteps:\n  - {id: a, op: control.noop}\n",
 	})
 	r := runMain(t, "schedule", "bad", "--next", "2")
-	r.want(t, ExitUsage, nil, []string{"nothing was scheduled"})
+	// --next schedules nothing, even when the files are good.
+	r.want(t, ExitUsage, nil, []string{"no fire times were listed; fix the problems above"})
+	if strings.Contains(r.stderr, "nothing was scheduled") {
+		t.Errorf("--next says it scheduled nothing:\n%s", r.stderr)
+	}
 	if !regexp.MustCompile(`(?m)^bad/b\.yaml:4:9: cron "0 0 30 2 \*" never fires`).MatchString(r.stderr) || r.stdout != "" {
 		t.Errorf("stderr:\n%s\nstdout:\n%s", r.stderr, r.stdout)
 	}
