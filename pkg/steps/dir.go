@@ -34,13 +34,18 @@ type LeftOut struct {
 // A file that cannot be read or parsed is listed: loading it reports the
 // problem at its position.
 func DirPlaybooks(dir string) (files []string, left []LeftOut, err error) {
+	// The names are read, not globbed: a directory named with a glob's
+	// characters (playbooks[prod]) would match none of its own files, or
+	// be a bad pattern.
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
 	var all []string
-	for _, pat := range []string{"*.yaml", "*.yml"} {
-		m, err := filepath.Glob(filepath.Join(dir, pat))
-		if err != nil {
-			return nil, nil, err
+	for _, e := range entries {
+		if n := e.Name(); strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml") {
+			all = append(all, filepath.Join(dir, n))
 		}
-		all = append(all, m...)
 	}
 	sort.Strings(all)
 	for _, f := range all {

@@ -3,6 +3,7 @@ package steps
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -57,5 +58,24 @@ func TestDirPlaybooksLeavesOutArsenalRunsOtherFiles(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantLeft, left); diff != "" {
 		t.Errorf("left out (-want +got):\n%s", diff)
+	}
+}
+
+// A directory whose name holds a glob's characters lists its own
+// playbooks: they are not matched as a pattern.
+func TestDirPlaybooksOfADirectoryNamedLikeAPattern(t *testing.T) {
+	for _, name := range []string{"playbooks[prod]", "ops[", "a*b?"} {
+		dir := filepath.Join(t.TempDir(), name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		pb := filepath.Join(dir, "deploy.yaml")
+		if err := os.WriteFile(pb, []byte("version: 1\nname: deploy\nsteps:\n  - {id: a, op: control.log, with: {message: hi}}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := DirPlaybooks(dir)
+		if err != nil || !slices.Equal(got, []string{pb}) {
+			t.Errorf("DirPlaybooks(%q) = %q, %v; want [%q]", name, got, err, pb)
+		}
 	}
 }
