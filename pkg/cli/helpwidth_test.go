@@ -6,11 +6,12 @@ import (
 	"unicode/utf8"
 )
 
-// TestHelpProseFitsATerminal: the prose of every command's help, as
-// 'COMMAND --help' prints it, fits the 80 columns of a terminal that a
-// help text is read on; a line past them wraps mid-word there.
+// TestHelpProseFitsATerminal: the prose of every command's help, and of
+// every subcommand's ('ops list --help'), as it is printed, fits the 80
+// columns of a terminal that a help text is read on; a line past them
+// wraps mid-word there.
 func TestHelpProseFitsATerminal(t *testing.T) {
-	for _, c := range commands() {
+	for _, c := range append(commands(), opsSubcommands()...) {
 		for i, line := range strings.Split(c.help, "\n") {
 			if n := utf8.RuneCountInString(line); n > 80 {
 				t.Errorf("%s --help, line %d of its prose: %d columns: %s", c.name, i+1, n, line)
@@ -24,8 +25,8 @@ func TestHelpProseFitsATerminal(t *testing.T) {
 // that is one group or word too long to break.
 func TestHelpFitsATerminal(t *testing.T) {
 	args := [][]string{{"--help"}}
-	for _, c := range commands() {
-		args = append(args, []string{c.name, "--help"})
+	for _, c := range append(commands(), opsSubcommands()...) {
+		args = append(args, append(strings.Fields(c.name), "--help"))
 	}
 	for _, a := range args {
 		res := runMain(t, a...)
