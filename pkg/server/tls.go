@@ -5,12 +5,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // TLSFiles are the TLS settings of serve, read from its certificate, key
@@ -81,9 +83,9 @@ func (t *TLSFiles) Reload() error {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	if t.clientCA != "" {
-		pem, err := os.ReadFile(t.clientCA)
+		pem, err := readClientCA(t.clientCA)
 		if err != nil {
-			return fmt.Errorf("--client-ca: %w", err)
+			return err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
@@ -100,6 +102,25 @@ func (t *TLSFiles) Reload() error {
 	}
 	t.cur.Store(&tlsLoaded{config: cfg, leaf: leaf})
 	return nil
+}
+
+// readClientCA reads the client CA file path. One every user of the host
+// may write is refused, as the keys file and the policy are: a CA added
+// to it signs certificates with any subject the keys file maps to roles.
+func readClientCA(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--client-ca: %w", err)
+	}
+	defer f.Close()
+	if msg := fsx.AnyoneMayWrite(f, path, "add a CA whose certificates pass for any subject the keys file names"); msg != "" {
+		return nil, fmt.Errorf("--client-ca %s: the client CA's %s", path, msg)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("--client-ca: %w", err)
+	}
+	return data, nil
 }
 
 // Describe names the certificate in force, for the log: its file, subject

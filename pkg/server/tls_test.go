@@ -163,3 +163,38 @@ func TestTLSConfigErrors(t *testing.T) {
 		t.Errorf("a junk CA file: %v", err)
 	}
 }
+
+// TestClientCAAnyoneMayWriteRefused: a client CA file every user of the
+// host may write is refused, at start and at a reload, as the keys file
+// is: a CA added to it would sign certificates for any subject the keys
+// file maps to roles. A reload keeps the CA read before.
+func TestClientCAAnyoneMayWriteRefused(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "ca")
+	c, k := ca.issue(t, "s", "", true)
+	cert, key, caFile := writeFile(t, dir, "c.pem", c), writeFile(t, dir, "k.pem", k), writeFile(t, dir, "ca.pem", ca.pem)
+	if err := os.Chmod(caFile, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadTLS(cert, key, caFile)
+	if err == nil || !strings.Contains(err.Error(), "--client-ca "+caFile+": the client CA's mode 0666 lets every user of this host write it") || !strings.Contains(err.Error(), "chmod go-w "+caFile) {
+		t.Fatalf("a world-writable client CA at start: %v", err)
+	}
+	if err := os.Chmod(caFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := LoadTLS(cert, key, caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := files.cur.Load()
+	if err := os.Chmod(caFile, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := files.Reload(); err == nil || !strings.Contains(err.Error(), "lets every user of this host write it") {
+		t.Errorf("a world-writable client CA at reload: %v", err)
+	}
+	if files.cur.Load() != before {
+		t.Error("a refused reload replaced the settings in force")
+	}
+}
