@@ -23,7 +23,7 @@ func (l *loader) literalForeach(n *yaml.Node, s *Step) *Expr {
 	n = yamlx.Deref(n)
 	for _, it := range n.Content {
 		if v, ok := exprText(it); ok {
-			l.d.Add(yamlx.PosOf(it), "the items of a foreach list written in YAML are literal values, so %q would be that text; to compute them, write foreach as one expression, quoted: foreach: '%s'", v, strings.ReplaceAll(exprList(n), "'", "''"))
+			l.d.Add(yamlx.PosOf(it), "the items of a foreach list written in YAML are literal values, so %q would be that text; to compute them, write foreach as one expression, quoted: foreach: '%s'%s", v, strings.ReplaceAll(exprList(n), "'", "''"), quoteHint(it, v))
 			return nil
 		}
 	}
@@ -103,7 +103,8 @@ func (l *loader) literalSource(n *yaml.Node, b *strings.Builder) bool {
 }
 
 // exprText is the expression an item of a YAML list stands for when it
-// is one: ${{ x }} whole, or text that reads as a name (inputs.hosts).
+// is one: ${{ x }} whole, or unquoted text that reads as a name
+// (inputs.hosts). Quoted text ("run.sh", 'env.prod') is the text.
 func exprText(n *yaml.Node) (string, bool) {
 	n = yamlx.Deref(n)
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
@@ -113,7 +114,17 @@ func exprText(n *yaml.Node) (string, bool) {
 	if strings.HasPrefix(v, "${{") && strings.HasSuffix(v, "}}") && strings.Count(v, "${{") == 1 {
 		return strings.TrimSpace(v[3 : len(v)-2]), true
 	}
-	return v, exprRef.MatchString(v)
+	return v, n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && exprRef.MatchString(v)
+}
+
+// quoteHint tells how to keep an unquoted item that reads as a name
+// (run.sh) as the text it is.
+func quoteHint(n *yaml.Node, v string) string {
+	n = yamlx.Deref(n)
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 || strings.Contains(n.Value, "${{") {
+		return ""
+	}
+	return "; or, for the text itself, quote it: " + strconv.Quote(v)
 }
 
 // exprList is the YAML list n as one expression, for a message: an item

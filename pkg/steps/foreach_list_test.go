@@ -21,8 +21,17 @@ func TestForeachAsAYAMLList(t *testing.T) {
 	} else if diff := cmp.Diff(`["web-1", "it's \"x\"", 3, 2.5, true, nil, {"name": "db", "port": 5432}, [1, 2]]`, got.Source); diff != "" {
 		t.Errorf("the list's expression (-want +got):\n%s", diff)
 	}
+	// A quoted item is the text, even one that reads like a name.
+	pb, err = Parse("f.yaml", []byte(head+"[deploy.sh, \"run.sh\", 'env.prod']\n"), testRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(`["deploy.sh", "run.sh", "env.prod"]`, pb.Steps[0].Foreach.Source); diff != "" {
+		t.Errorf("quoted items (-want +got):\n%s", diff)
+	}
 	for _, tc := range []struct{ list, want string }{
-		{`[web-1, inputs.extra]`, `9:22: the items of a foreach list written in YAML are literal values, so "inputs.extra" would be that text; to compute them, write foreach as one expression, quoted: foreach: '["web-1", inputs.extra]'`},
+		{`[web-1, inputs.extra]`, `9:22: the items of a foreach list written in YAML are literal values, so "inputs.extra" would be that text; to compute them, write foreach as one expression, quoted: foreach: '["web-1", inputs.extra]'; or, for the text itself, quote it: "inputs.extra"`},
+		{`[deploy.sh, run.sh]`, `9:26: the items of a foreach list written in YAML are literal values, so "run.sh" would be that text; to compute them, write foreach as one expression, quoted: foreach: '["deploy.sh", run.sh]'; or, for the text itself, quote it: "run.sh"`},
 		{`["${{ inputs.extra + '-b' }}"]`, `9:15: the items of a foreach list written in YAML are literal values, so "inputs.extra + '-b'" would be that text; to compute them, write foreach as one expression, quoted: foreach: '[inputs.extra + ''-b'']'`},
 		{`[{name: "${{ inputs.extra }}"}]`, `9:22: a foreach list written in YAML holds literal values, and ${{ }} is not read in it; to compute its items, write foreach as one expression giving the list`},
 	} {
