@@ -22,23 +22,38 @@ func (t *timeoutError) Error() string { return fmt.Sprintf("%s of %s exceeded", 
 const stepTimeout = "step timeout"
 
 // causeOf explains an error that came with a done context by the context's
-// cause: a timeout, the run's cancellation, a fan-out's fail_fast.
+// cause: a timeout, the run's cancellation, a fan-out's fail_fast. The
+// error ends with the cause's class (a cancelled call is not failed,
+// whatever class its operation gave it), and keeps what the operation
+// said it was doing: only a bare "context canceled" or "context deadline
+// exceeded" gives way to the cause, which tells more.
 func causeOf(ctx context.Context, err error) error {
 	cause := context.Cause(ctx)
-	if cause == nil || errors.Is(err, cause) {
+	if cause == nil {
 		return err
 	}
 	class := ops.ClassOf(cause)
 	if class == ops.ClassExecution {
 		class = ops.ClassCancelled
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return ops.WithClass(class, cause)
+	if errors.Is(err, cause) {
+		if ops.ClassOf(err) == class {
+			return err
+		}
+		return ops.WithClass(class, err)
 	}
-	if strings.Contains(err.Error(), cause.Error()) {
+	msg := err.Error()
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		msg = strings.TrimSuffix(strings.TrimSuffix(msg, context.Canceled.Error()), context.DeadlineExceeded.Error())
+		msg = strings.TrimSuffix(msg, ": ")
+		if msg == "" {
+			return ops.WithClass(class, cause)
+		}
+	}
+	if strings.Contains(msg, cause.Error()) {
 		// The error tells the cause already, as a sub-playbook's
 		// cancelled run does: not twice.
 		return ops.WithClass(class, err)
 	}
-	return ops.WithClass(class, fmt.Errorf("%w: %v", cause, err))
+	return ops.WithClass(class, fmt.Errorf("%w: %s", cause, msg))
 }
