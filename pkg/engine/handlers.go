@@ -93,11 +93,19 @@ func (r *run) reasonOnCancel(reason string) {
 // after it.
 // A run whose steps failed keeps their error. It returns the run's status
 // and error, and whether they changed.
-func (r *run) lateEnd(ctx context.Context, mainOK bool, status report.Status, runErr *report.Error) (report.Status, *report.Error, bool) {
+//
+// parent is what ctx derives from, before the playbook's timeout: a
+// cancellation of it after that timeout ran out (Ctrl-C while finally
+// runs) cancels the run as any other does, though ctx keeps the timeout,
+// its first cause.
+func (r *run) lateEnd(parent, ctx context.Context, mainOK bool, status report.Status, runErr *report.Error) (report.Status, *report.Error, bool) {
 	if status == report.StatusCancelled || ctx.Err() == nil {
 		return status, runErr, false
 	}
 	cause := context.Cause(ctx)
+	if c := context.Cause(parent); c != nil && ops.ClassOf(c) != ops.ClassTimeout {
+		cause = c
+	}
 	switch {
 	case ops.ClassOf(cause) != ops.ClassTimeout:
 		r.reasonOnCancel("the run was cancelled after its steps had ended, while its handlers ran; on_cancel runs for a run cancelled during its steps")

@@ -299,7 +299,7 @@ func (r *run) execute(parent context.Context) *report.Report {
 	// decides how the run ends (see lateEnd); finally sees it.
 	late := func() bool {
 		var changed bool
-		status, runErr, changed = r.lateEnd(ctx, mainOK, status, runErr)
+		status, runErr, changed = r.lateEnd(parent, ctx, mainOK, status, runErr)
 		return changed
 	}
 	if late() && henv != nil {
