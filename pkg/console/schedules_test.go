@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,5 +205,42 @@ func TestRunsListSaysWhyASlotDidNotRun(t *testing.T) {
 	}
 	if got, want := row("missed"), at(missed.Slot)+" | slot TIME: "+missed.Message+" | (no link)"; got != want {
 		t.Errorf("the missed slot's row:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestPlaybooksNextRunOfAPausedSchedule: a paused schedule's next fire
+// time is skipped, so the playbooks page and the playbook's page show it
+// as skipped while paused, and by whom, not as a run to come; a schedule
+// that is not paused shows its next run alone.
+func TestPlaybooksNextRunOfAPausedSchedule(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{"nightly": schedulePlaybooks["nightly"],
+		"weekly": `version: 1
+name: weekly
+schedule: {cron: "0 4 * * 1"}
+steps:
+  - {id: noop, op: control.noop}
+`})
+	if code, m := s.api("alice", "POST", "/api/v1/schedules/nightly/pause", nil); code != 200 {
+		t.Fatalf("pause as alice: %d %v", code, m)
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	next := func(card string) string {
+		return `(() => { const dt = [...document.querySelectorAll('` + card + ` dt')].find(dt => dt.textContent === 'Next run');
+			return dt ? dt.nextElementSibling.textContent : 'no next run'; })()`
+	}
+	do(t, ctx, "open the playbooks", chromedp.Navigate(s.url+"/playbooks"))
+	waitFor(t, ctx, "the pause", next(`li.playbook[data-playbook=nightly]`)+`.includes('paused')`)
+	if got := eval[string](t, ctx, next(`li.playbook[data-playbook=nightly]`)); !strings.HasPrefix(got, "skipped while paused:") || !strings.Contains(got, "paused by alice since") {
+		t.Errorf("nightly's next run on the playbooks page: %q", got)
+	}
+	if got := eval[string](t, ctx, next(`li.playbook[data-playbook=weekly]`)); strings.Contains(got, "paused") || got == "no next run" {
+		t.Errorf("weekly's next run on the playbooks page: %q", got)
+	}
+	do(t, ctx, "open nightly", chromedp.Navigate(s.url+"/playbooks/nightly"), chromedp.WaitVisible(chromedp.ID("start")))
+	waitFor(t, ctx, "the pause", next(`main`)+`.includes('paused')`)
+	if got := eval[string](t, ctx, next(`main`)); !strings.HasPrefix(got, "skipped while paused:") || !strings.Contains(got, "paused by alice since") {
+		t.Errorf("nightly's next run on its page: %q", got)
 	}
 }

@@ -12,6 +12,7 @@ export async function playbooksPage(ctx) {
   const { playbooks } = await ctx.get('/api/v1/playbooks');
   if (!ctx.current()) return;
   const lastEls = new Map(playbooks.map((p) => [p.name, h('dd', null, h('span', { class: 'muted pending' }, 'looking…'))]));
+  const nextEls = new Map(playbooks.filter((p) => p.next_run).map((p) => [p.name, nextRunEl(p)]));
   clear(ctx.main, title('Playbooks'),
     playbooks.length ? h('ul', { class: 'cards' }, playbooks.map((p) => h('li', { class: 'card playbook', 'data-playbook': p.name },
       h('h2', null, h('a', { href: '/playbooks/' + encodeURIComponent(p.name) }, p.name)),
@@ -19,10 +20,48 @@ export async function playbooksPage(ctx) {
       h('dl', { class: 'facts' },
         h('dt', null, 'Inputs'), h('dd', null, p.inputs.length ? p.inputs.map((i, n) => [n ? ', ' : '', h('code', null, i.name), i.required ? '*' : '']) : 'none'),
         p.schedule ? [h('dt', null, 'Schedule'), h('dd', null, h('code', null, p.schedule.cron), ' ', p.schedule.timezone)] : null,
-        p.next_run ? [h('dt', null, 'Next run'), h('dd', null, timeEl(p.next_run))] : null,
+        p.next_run ? [h('dt', null, 'Next run'), nextEls.get(p.name)] : null,
         h('dt', null, 'Last run'), lastEls.get(p.name)))))
       : h('p', { class: 'empty' }, 'This server has no playbooks: start it with --playbooks DIR.'));
-  await showLastRuns(ctx, lastEls);
+  await Promise.all([showPauses(ctx, nextEls), showLastRuns(ctx, lastEls)]);
+}
+
+// nextRunEl shows a scheduled playbook's next fire time. Until the
+// schedules are read, it is the time alone; a paused schedule's slot is
+// skipped, and so is not shown as a run to come.
+function nextRunEl(p) {
+  return h('dd', { class: 'next-run' }, timeEl(p.next_run));
+}
+
+// showPauses marks the next run of each paused schedule as skipped while
+// paused, and by whom, as the schedules page does. The pauses are the
+// schedules' (GET /api/v1/schedules); a read that failed leaves the time
+// and says that whether it is paused is unknown.
+async function showPauses(ctx, nextEls) {
+  if (!nextEls.size) return;
+  let schedules;
+  try {
+    ({ schedules } = await ctx.get('/api/v1/schedules'));
+  } catch (err) {
+    if (err.status === 401 || !ctx.current()) return;
+    for (const el of nextEls.values()) el.append(h('span', { class: 'muted block', title: err.message }, 'paused or not: unknown: ' + err.message));
+    return;
+  }
+  if (!ctx.current()) return;
+  for (const s of schedules) {
+    const el = nextEls.get(s.playbook);
+    if (el && s.paused) markPaused(el, s.paused);
+  }
+}
+
+// markPaused says in a next run's element that its slot is skipped: the
+// schedule is paused.
+function markPaused(el, paused) {
+  const time = el.querySelector('time');
+  clear(el, h('span', { class: 'paused block' }, 'skipped while paused:'),
+    time ? h('span', { class: 'muted' }, time) : null,
+    h('span', { class: 'muted block' }, 'paused by ', h('strong', null, paused.by), ' since ', timeEl(paused.at),
+      '; ', h('a', { href: '/schedules' }, 'resume it on Schedules')));
 }
 
 // LAST_RUN_READS is how many playbooks' last runs are asked for at once.
@@ -143,13 +182,15 @@ export async function playbookPage(ctx, name) {
     h('h3', null, 'Preflight'), preflight, said,
     h('div', { class: 'actions' }, run), formStatus);
   const lastRuns = h('section', null);
+  const nextEl = pb.schedule ? nextRunEl(pb) : null;
   clear(ctx.main, title(pb.name),
     pb.description ? h('p', { class: 'lead' }, pb.description) : null,
     pb.schedule ? h('dl', { class: 'facts' },
       h('dt', null, 'Schedule'), h('dd', null, h('code', null, pb.schedule.cron), ' in ', pb.schedule.timezone,
         pb.schedule.overlap ? ' · overlap ' + pb.schedule.overlap : null),
-      h('dt', null, 'Next run'), h('dd', null, timeEl(pb.next_run))) : null,
+      h('dt', null, 'Next run'), nextEl) : null,
     form, lastRuns);
+  if (nextEl) showPauses(ctx, new Map([[pb.name, nextEl]]));
 
   // collect reads the form: the request with the values of the fields
   // that can be read, and the names of those that cannot (text in a number
