@@ -346,3 +346,25 @@ steps:
 		t.Errorf("the cached items' Tries: %q, want cached / cached", got)
 	}
 }
+
+// TestRunPageOfAnEndedRunAsksNoQuestions: a run that has ended asks
+// nothing, and the server answers its questions with a conflict, so its
+// page does not read them (a failed request in the browser's console on
+// every finished run), and offers Run again, not Cancel.
+func TestRunPageOfAnEndedRunAsksNoQuestions(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{"settle": "version: 1\nname: settle\nsteps:\n  - {id: wait, op: control.noop}\n"})
+	id := s.start("oncall", "settle", nil)
+	s.wait(id)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "Run again", `[...document.querySelectorAll('main a.button')].some(a => a.textContent === 'Run again with the same inputs')`)
+	got := eval[string](t, ctx, `performance.getEntriesByType('resource').map(e => new URL(e.name).pathname).filter(p => p.startsWith('/api/v1/runs/')).join(' ')`)
+	if strings.Contains(got, "/questions") {
+		t.Errorf("the page of an ended run read its questions: %s", got)
+	}
+	if eval[bool](t, ctx, `!!document.getElementById('cancel')`) {
+		t.Error("the page of an ended run offers Cancel")
+	}
+}

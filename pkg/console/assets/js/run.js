@@ -31,13 +31,17 @@ export async function runPage(ctx, id) {
       h('p', null, h('a', { href: '/runs' }, 'All runs')));
     return;
   }
+  // A run that has ended asks nothing and can no longer be cancelled:
+  // the server answers its questions with a conflict, not read.
   let questions = { questions: [], may_act: false };
   let questionsLater = null;
-  try {
-    questions = await ctx.get(base + '/questions');
-  } catch (err) {
-    if (err.status === 401) return;
-    if (notNow(err)) questionsLater = err;
+  if (rep.status === 'running' || rep.status === 'queued') {
+    try {
+      questions = await ctx.get(base + '/questions');
+    } catch (err) {
+      if (err.status === 401) return;
+      if (notNow(err)) questionsLater = err;
+    }
   }
   // Left while the run was read (a long report takes a while): the page
   // now shown is another's, and so would be its Cancel.
