@@ -9,9 +9,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
-
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
 )
 
 // Entry is a registered operation with its optional capabilities resolved
@@ -45,7 +45,7 @@ func (e *Entry) Validate(raw map[string]any, final bool) (Params, error) {
 		}
 	}
 	if e.validator == nil {
-		return p, errsOrNil(mergeParamErrors(errs, nil))
+		return p, errsOrNil(e.Spec.maskSecrets(raw, mergeParamErrors(errs, nil)))
 	}
 	checked := p
 	if len(errs) > 0 {
@@ -71,7 +71,34 @@ func (e *Entry) Validate(raw map[string]any, final bool) (Params, error) {
 			own = ParamErrors{{Msg: err.Error()}}
 		}
 	}
-	return p, errsOrNil(mergeParamErrors(errs, own))
+	return p, errsOrNil(e.Spec.maskSecrets(raw, mergeParamErrors(errs, own)))
+}
+
+// maskSecrets masks in errs the values of the params the spec declares
+// secret: a check may quote the value it refuses (a plugin's schema
+// does: 'hunter2' does not match pattern), and a secret param's value
+// need not come from a secret input the run masks (a literal, an
+// inventory var, an execute's params), while the error goes to the
+// report, the history and the caller. Booleans are not masked, as a
+// plugin's own masking leaves them.
+func (s *Spec) maskSecrets(raw map[string]any, errs ParamErrors) ParamErrors {
+	if len(errs) == 0 {
+		return errs
+	}
+	r := redact.New()
+	for _, sp := range s.Params {
+		if sp.Secret {
+			r.AddValueButBools(raw[sp.Name])
+		}
+	}
+	if r.Empty() {
+		return errs
+	}
+	out := make(ParamErrors, len(errs))
+	for i, pe := range errs {
+		out[i] = &ParamError{Param: pe.Param, Msg: r.String(pe.Msg)}
+	}
+	return out
 }
 
 // mergeParamErrors appends the operation's problems to the schema's,
