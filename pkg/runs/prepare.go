@@ -266,7 +266,8 @@ func (s *Service) Denials(ctx context.Context, req Request) ([]auth.StepDecision
 }
 
 // inputs gathers the run's inputs: those of a resumed run (but not its
-// masked secrets), then the typed inputs, then the text ones. An input of
+// masked secrets, which must be given again unless their env variable or
+// file gives them), then the typed inputs, then the text ones. An input of
 // the resumed run whose recorded value lost something to the report (a
 // secret's text masked inside it, a cut) must be given again: the run
 // would otherwise go on with the report's copy, not the value.
@@ -276,7 +277,17 @@ func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env)
 	if res != nil {
 		for k, v := range res.rep.Inputs {
 			in := plan.Playbook().Input(k)
-			if in == nil || in.Secret {
+			if in == nil {
+				continue
+			}
+			if in.Secret {
+				// Not taken from the report, which masks every secret
+				// (an empty one too). Unless its variable is set or it
+				// has a file to read, the run would go on with its
+				// default or its zero value, not the one it had.
+				if engine.ValueLoss(v) != "" && !secretSource(in, env) {
+					lossy[k] = "it masked, as a secret input"
+				}
 				continue
 			}
 			if lost := engine.ValueLoss(v); lost != "" {
@@ -317,6 +328,17 @@ func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env)
 		return nil, err
 	}
 	return plan.ResolveInputs(given, env.LookupEnv)
+}
+
+// secretSource says whether a secret input has a source of its own to
+// read again: its env variable set, or a from_file.
+func secretSource(in *steps.Input, env Env) bool {
+	if in.Env != "" {
+		if _, ok := env.LookupEnv(in.Env); ok {
+			return true
+		}
+	}
+	return in.FromFile != ""
 }
 
 // checkLossyInputs refuses a resume that would need an input whose value

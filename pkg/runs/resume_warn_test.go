@@ -186,3 +186,47 @@ steps:
 		t.Errorf("resuming with the masked inputs given again: %s", again.Status)
 	}
 }
+
+// TestResumeRefusesALostSecretInput: a secret input is recorded masked,
+// so a resume cannot take it from the report; one not given again would
+// run with its default or its zero value in place of the one the failed
+// run had. The report masks every secret, an empty one too, so the
+// resume is refused, naming each, unless it is given again or its own
+// source (its env variable) has it.
+func TestResumeRefusesALostSecretInput(t *testing.T) {
+	state := t.TempDir()
+	m := newManager(t, Config{StateDir: state}, Limits{})
+	path := writePlaybook(t, `version: 1
+name: lost
+inputs:
+  tok: {type: string, secret: true, default: fallback}
+  key: {type: string, secret: true, env: LOST_KEY}
+  spare: {type: string, secret: true}
+  go: {type: bool, default: false}
+steps:
+  - {id: one, op: control.log, with: {message: start}}
+  - {id: two, op: control.assert, with: {that: '${{ inputs.go && inputs.tok == "hunter2xyz" && inputs.key == "k-9q8w7e" }}', message: stop here}}
+`)
+	env := MapEnv{"LOST_KEY": "k-9q8w7e"}
+	first := wait(t, mustStart(t, m, Request{Path: path, Env: env, Inputs: map[string]any{"tok": "hunter2xyz"}}))
+	if first.Status != "failed" {
+		t.Fatalf("first run %s", first.Status)
+	}
+	_, err := m.Start(context.Background(), Request{Path: path, Env: env, ResumeFrom: first.RunID, Inputs: map[string]any{"go": true}})
+	var pe *PrepareError
+	if !errors.As(err, &pe) || pe.Field != "inputs" {
+		t.Fatalf("resuming without the secret input: %v", err)
+	}
+	for _, want := range []string{"input tok: run " + first.RunID + " recorded it masked", "--input tok=VALUE", "input spare:", "--input spare=VALUE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "input key") {
+		t.Errorf("the refusal %q names a secret its env variable gives", err)
+	}
+	again := wait(t, mustStart(t, m, Request{Path: path, Env: env, ResumeFrom: first.RunID, Inputs: map[string]any{"go": true, "tok": "hunter2xyz", "spare": ""}}))
+	if again.Status != "succeeded" {
+		t.Errorf("resuming with the secret given again: %s", again.Status)
+	}
+}
