@@ -23,7 +23,11 @@ func (l *loader) literalForeach(n *yaml.Node, s *Step) *Expr {
 	n = yamlx.Deref(n)
 	for _, it := range n.Content {
 		if v, ok := exprText(it); ok {
-			l.d.Add(yamlx.PosOf(it), "the items of a foreach list written in YAML are literal values, so %q would be that text; to compute them, write foreach as one expression, quoted: foreach: '%s'%s", v, strings.ReplaceAll(exprList(n), "'", "''"), quoteHint(it, v))
+			how := " giving the list"
+			if list, ok := exprList(n); ok {
+				how = ", quoted: foreach: '" + strings.ReplaceAll(list, "'", "''") + "'"
+			}
+			l.d.Add(yamlx.PosOf(it), "the items of a foreach list written in YAML are literal values, so %q would be that text; to compute them, write foreach as one expression%s%s", v, how, quoteHint(it, v))
 			return nil
 		}
 	}
@@ -128,8 +132,12 @@ func quoteHint(n *yaml.Node, v string) string {
 }
 
 // exprList is the YAML list n as one expression, for a message: an item
-// that stands for an expression as it, the others as their literals.
-func exprList(n *yaml.Node) string {
+// that stands for an expression as it, the others as their literals, in
+// which a string that is one ${{ x }} whole stands for x too ({name:
+// "${{ inputs.host }}"} is {"name": inputs.host}). It is false when an
+// item has no such expression (${{ }} inside other text): a list that
+// left it out, or wrote it as text, would not be the one meant.
+func exprList(n *yaml.Node) (string, bool) {
 	items := make([]string, len(n.Content))
 	for i, it := range n.Content {
 		if v, ok := exprText(it); ok {
@@ -137,12 +145,52 @@ func exprList(n *yaml.Node) string {
 			continue
 		}
 		var b strings.Builder
-		d := &loader{d: &yamlx.Diags{}}
-		if !d.literalSource(it, &b) {
-			items[i] = strconv.Quote(yamlx.Deref(it).Value)
-			continue
+		if !exprSource(it, &b) {
+			return "", false
 		}
 		items[i] = b.String()
 	}
-	return "[" + strings.Join(items, ", ") + "]"
+	return "[" + strings.Join(items, ", ") + "]", true
+}
+
+// exprSource writes the value n as an expression to b, as literalSource
+// does, but a string that is one ${{ x }} whole as x; false when it has
+// none.
+func exprSource(n *yaml.Node, b *strings.Builder) bool {
+	n = yamlx.Deref(n)
+	switch n.Kind {
+	case yaml.SequenceNode, yaml.MappingNode:
+		open, end, step := "[", "]", 1
+		if n.Kind == yaml.MappingNode {
+			open, end, step = "{", "}", 2
+		}
+		b.WriteString(open)
+		for i := 0; i+step-1 < len(n.Content); i += step {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if step == 2 {
+				k := yamlx.Deref(n.Content[i])
+				if k.Kind != yaml.ScalarNode {
+					return false
+				}
+				b.WriteString(strconv.Quote(k.Value) + ": ")
+			}
+			if !exprSource(n.Content[i+step-1], b) {
+				return false
+			}
+		}
+		b.WriteString(end)
+		return true
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!str" && strings.Contains(n.Value, "${{") {
+			v, ok := exprText(n)
+			if !ok || !strings.HasPrefix(strings.TrimSpace(n.Value), "${{") {
+				return false
+			}
+			b.WriteString(v)
+			return true
+		}
+	}
+	return (&loader{d: &yamlx.Diags{}}).literalSource(n, b)
 }

@@ -33,6 +33,13 @@ func TestForeachAsAYAMLList(t *testing.T) {
 		{`[web-1, inputs.extra]`, `9:22: the items of a foreach list written in YAML are literal values, so "inputs.extra" would be that text; to compute them, write foreach as one expression, quoted: foreach: '["web-1", inputs.extra]'; or, for the text itself, quote it: "inputs.extra"`},
 		{`[deploy.sh, run.sh]`, `9:26: the items of a foreach list written in YAML are literal values, so "run.sh" would be that text; to compute them, write foreach as one expression, quoted: foreach: '["deploy.sh", run.sh]'; or, for the text itself, quote it: "run.sh"`},
 		{`["${{ inputs.extra + '-b' }}"]`, `9:15: the items of a foreach list written in YAML are literal values, so "inputs.extra + '-b'" would be that text; to compute them, write foreach as one expression, quoted: foreach: '[inputs.extra + ''-b'']'`},
+		// A map item holding a whole ${{ }} is in the suggested list as
+		// the map it meant, not as "".
+		{`[{name: "${{ inputs.extra }}", port: 5432}, "${{ inputs.extra }}"]`, `9:58: the items of a foreach list written in YAML are literal values, so "inputs.extra" would be that text; to compute them, write foreach as one expression, quoted: foreach: '[{"name": inputs.extra, "port": 5432}, inputs.extra]'`},
+		{`[[inputs.extra, "${{ inputs.extra }}"], inputs.extra]`, `9:54: the items of a foreach list written in YAML are literal values, so "inputs.extra" would be that text; to compute them, write foreach as one expression, quoted: foreach: '[["inputs.extra", inputs.extra], inputs.extra]'; or, for the text itself, quote it: "inputs.extra"`},
+		// ${{ }} inside other text has no one expression: no list is
+		// suggested rather than one without it.
+		{`[{name: "db-${{ inputs.extra }}"}, inputs.extra]`, `9:49: the items of a foreach list written in YAML are literal values, so "inputs.extra" would be that text; to compute them, write foreach as one expression giving the list; or, for the text itself, quote it: "inputs.extra"`},
 		{`[{name: "${{ inputs.extra }}"}]`, `9:22: a foreach list written in YAML holds literal values, and ${{ }} is not read in it; to compute its items, write foreach as one expression giving the list`},
 	} {
 		got := diagMsgs(t, head+tc.list+"\n", testRegistry(t))
