@@ -129,3 +129,31 @@ func TestJUnitItemNamesAreOneLine(t *testing.T) {
 		t.Errorf("JUnit testcases (-want +got):\n%s", diff)
 	}
 }
+
+// TestTextNamesUnlabelledItemsBesideLabelledOnes: a fan-out whose items
+// are labelled only in part (a matrix whose include names some
+// combinations) lists every item, the others by their index as their log
+// lines name them, never as a blank row; nor does an unlabelled first item
+// hide the rows.
+func TestTextNamesUnlabelledItemsBesideLabelledOnes(t *testing.T) {
+	for _, first := range []string{"", "linux build"} {
+		r := fleetReport()
+		s := &r.Steps[0]
+		s.Items[0].Label, s.Items[2].Label = first, ""
+		s.Items[0].Item = map[string]any{"os": "linux"}
+		text := renderText(t, r)
+		var rows []string
+		for _, l := range strings.Split(text, "\n") {
+			if f := strings.Fields(l); len(f) >= 3 && (f[1] == "linux" || strings.HasPrefix(f[1], "web-") || strings.HasPrefix(f[1], "[")) {
+				rows = append(rows, strings.Join(f[1:3], " "))
+			}
+		}
+		want := []string{"[0] succeeded", "web-2 failed", "[2] cancelled"}
+		if first != "" {
+			want[0] = "linux build"
+		}
+		if diff := cmp.Diff(want, rows); diff != "" {
+			t.Errorf("first label %q: text rows (-want +got):\n%s\n%s", first, diff, text)
+		}
+	}
+}

@@ -136,10 +136,12 @@ const textNoteLimit = 120
 // those that failed or were denied first (shownItems).
 const textMaxItems = 20
 
-// textItems lists, under a fan-out step, its items that have a label
-// (the hosts of a fleet step), one row each.
+// textItems lists, under a fan-out step, its items, one row each, when
+// any of them has a label (the hosts of a fleet step, a matrix whose
+// include names some combinations); an item without one is named by its
+// index, as its log lines name it ([2]), not left blank.
 func textItems(w io.Writer, s *Step) {
-	if len(s.Items) == 0 || s.Items[0].Label == "" {
+	if !slices.ContainsFunc(s.Items, func(it Item) bool { return it.Label != "" }) {
 		return
 	}
 	shown, more := shownItems(s.Items, textMaxItems, len(s.Items) <= textMaxItems)
@@ -149,7 +151,11 @@ func textItems(w io.Writer, s *Step) {
 		if it.Error != nil {
 			note = oneLine(errText(it.Error), textNoteLimit)
 		}
-		fmt.Fprintf(w, "  \t  %s %s\t\t%s\t%s\t%d\t%s\n", Icon(it.Status), clip(cell(it.Label), 40), cell(string(it.Status)), FormatMS(it.DurationMS), it.Attempts, midClip(cell(note), textNoteLimit))
+		name := clip(cell(it.Label), 40)
+		if it.Label == "" {
+			name = fmt.Sprintf("[%d]", it.Index)
+		}
+		fmt.Fprintf(w, "  \t  %s %s\t\t%s\t%s\t%d\t%s\n", Icon(it.Status), name, cell(string(it.Status)), FormatMS(it.DurationMS), it.Attempts, midClip(cell(note), textNoteLimit))
 	}
 	if more > 0 {
 		fmt.Fprintf(w, "  \t  …\t\t\t\t\tmore items in the report\n")
