@@ -273,6 +273,9 @@ func (v *logView) consoleLine(ev engine.Event, level zerolog.Level, msg string, 
 		b = appendConsoleField(b, "op", str("", ev.Op))
 	}
 	b = appendConsoleField(b, "run_id", str("", ev.RunID))
+	if ev.ParentStep != "" {
+		b = appendConsoleField(b, "parent_step", str("", ev.ParentStep))
+	}
 	b = append(b, '\n')
 	v.buf = b
 	v.w.Write(b)
@@ -315,6 +318,13 @@ func (v *logView) jsonLine(ev engine.Event, level zerolog.Level, msg string, fie
 	if ev.ParentRunID != "" {
 		b = append(b, `,"parent_run_id":`...)
 		b = appendJSONString(b, ev.ParentRunID)
+	}
+	if ev.ParentStep != "" {
+		// A sub-playbook's line says which step, and which item of a
+		// fan-out (step[1]), started it: the sub-runs of a fan-out over
+		// hosts run side by side, and their lines look alike.
+		b = append(b, `,"parent_step":`...)
+		b = appendJSONString(b, ev.ParentStep)
 	}
 	for _, f := range fields {
 		b = append(b, ',')

@@ -188,3 +188,42 @@ func TestLogViewConfirmUnanswered(t *testing.T) {
 		t.Errorf("lines:\n%s", out.String())
 	}
 }
+
+// TestLogViewSubRunLinesNameTheParentItem: the lines of a sub-playbook
+// that a fan-out of playbook.run started name the parent's step and item
+// (parent_step), in JSON, on the console and in the scheduler's log: the
+// sub-runs of a fan-out over hosts run side by side, and without it a
+// failed inner step could not be told to belong to one host or another.
+func TestLogViewSubRunLinesNameTheParentItem(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	ev := engine.Event{Kind: engine.EventStepFinished, RunID: "sub2", ParentRunID: "r1", ParentStep: "per[1]", Time: at,
+		Step: "inner", Op: "shell.exec", Status: "failed", Attempts: 1, DurationMS: 5, Err: "exit code 1", ErrClass: "execution"}
+	var out bytes.Buffer
+	v := newLogView(&out, true, zerolog.InfoLevel, false)
+	v.Event(ev)
+	v.w.Flush()
+	var m map[string]any
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	if m["parent_run_id"] != "r1" || m["parent_step"] != "per[1]" {
+		t.Errorf("JSON line %s: want parent_run_id r1 and parent_step per[1]", out.String())
+	}
+
+	out.Reset()
+	v = newLogView(&out, false, zerolog.InfoLevel, false)
+	v.Event(ev)
+	v.w.Flush()
+	if got := out.String(); !strings.Contains(got, " run_id=sub2 parent_step=per[1]\n") {
+		t.Errorf("console line %q: want parent_step=per[1]", got)
+	}
+
+	out.Reset()
+	logEvent(zerolog.New(&out), ev)
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	if m["parent_step"] != "per[1]" {
+		t.Errorf("scheduler's line %s: want parent_step per[1]", out.String())
+	}
+}

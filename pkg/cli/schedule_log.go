@@ -127,6 +127,9 @@ func logEvent(log zerolog.Logger, ev engine.Event) {
 	if ev.ParentRunID != "" {
 		e = e.Str("parent_run_id", ev.ParentRunID)
 	}
+	if ev.ParentStep != "" {
+		e = e.Str("parent_step", ev.ParentStep)
+	}
 	if ev.Kind == engine.EventLog && ev.Index != nil {
 		e = e.Int("index", *ev.Index)
 	}
