@@ -26,7 +26,7 @@ import (
 //     JUnitMaxItems items, only the items that did not succeed get their own
 //     testcase (at most JUnitMaxItems, those that failed or were denied
 //     before those cancelled or skipped) and one "id[...]" testcase stands
-//     for the rest. The items of a step reused from the resumed run ran in that
+//     for the rest, failed when some of them failed (restItemsCase). The items of a step reused from the resumed run ran in that
 //     run: their time is 0, as the step's is.
 //   - Status: failed with class execution, timeout or validation (or any
 //     class not listed here) is a <failure>; failed with class system or
@@ -217,115 +217,6 @@ func markStopped(r *Report, cases []junitCase) []junitCase {
 	return append(cases, junitCase{Name: "(run)", Classname: r.Playbook.Name, Time: seconds(r.DurationMS),
 		Error:     &junitProblem{Type: e.Class, Message: oneLine(e.Message, junitMessageLimit), Text: excerpt(errText(e), junitOutLimit)},
 		SystemOut: fmt.Sprintf("the run %s, though none of its steps failed\n", r.Status)})
-}
-
-func stepCase(r *Report, s *Step) junitCase {
-	c := junitCase{Name: stepLabel(s), Classname: r.Playbook.Name, Time: seconds(s.DurationMS)}
-	if s.Reused {
-		// It ran in the resumed run, for the duration_ms it keeps: it
-		// takes no time in this one.
-		c.Time = seconds(0)
-	}
-	setOutcome(r, &c, s.Status, s.Reason, s.Error, s.StartedAt != nil, attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0))
-	excuseStep(&c, s)
-	var out strings.Builder
-	fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\n", s.Op, s.Status, s.Attempts)
-	if s.Reason != "" {
-		fmt.Fprintf(&out, "reason: %s\n", s.Reason)
-	}
-	if s.Reused {
-		out.WriteString("reused: output taken from the resumed run\n")
-	}
-	if s.Rescued {
-		out.WriteString("rescued: it failed, and its rescue steps recovered the run\n")
-	}
-	if ignored(s) {
-		out.WriteString("ignored: it failed, and continue_on_error let the run go on\n")
-	}
-	if c := cacheNote(s); c != "" {
-		out.WriteString(c + "\n")
-	}
-	if r := resourcesNote(s.Output); r != "" {
-		out.WriteString("resources: " + r + "\n")
-	}
-	if len(s.Items) > 0 {
-		fmt.Fprintf(&out, "items: %s\n", itemSummary(s.Items))
-	}
-	if s.Output != nil {
-		out.WriteString("output:\n" + indent(outputText(s.Output)))
-	}
-	c.SystemOut = excerpt(out.String(), junitOutLimit)
-	return c
-}
-
-func itemCases(r *Report, s *Step) []junitCase {
-	if len(s.Items) == 0 {
-		return nil
-	}
-	var cases []junitCase
-	shown, _ := shownItems(s.Items, JUnitMaxItems, len(s.Items) <= JUnitMaxItems)
-	rest := len(s.Items) - len(shown)
-	for _, i := range shown {
-		it := &s.Items[i]
-		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: itemSeconds(s, it)}
-		setOutcome(r, &c, it.Status, it.Reason, it.Error, it.StartedAt != nil, attemptRows(it.AttemptLog, it.AttemptsOmittedFailed, 0))
-		excuseStep(&c, s)
-		var out strings.Builder
-		fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\nitem: %s\n", s.Op, it.Status, it.Attempts, CapString(inline(it.Item), 1024))
-		if s.Reused {
-			fmt.Fprintf(&out, "reused: output taken from the resumed run, where it ran for %s\n", FormatMS(it.DurationMS))
-		}
-		if it.Output != nil {
-			out.WriteString("output:\n" + indent(outputText(it.Output)))
-		}
-		c.SystemOut = excerpt(out.String(), junitOutLimit)
-		cases = append(cases, c)
-	}
-	if rest > 0 {
-		cases = append(cases, junitCase{
-			Name: stepLabel(s) + "[...]", Classname: r.Playbook.Name, Time: "0.000",
-			SystemOut: fmt.Sprintf("%d more items, not listed one by one; the JSON report has every item", rest),
-		})
-	}
-	return cases
-}
-
-// itemSeconds is the time of an item's testcase: none for an item of a
-// step reused from the resumed run, which ran in that run, not in this
-// one; CI pages add the testcases' times up, and the suite's is this
-// run's.
-func itemSeconds(s *Step, it *Item) string {
-	if s.Reused {
-		return seconds(0)
-	}
-	return seconds(it.DurationMS)
-}
-
-// nestedCases are the testcases of the steps of s's sub-runs that did not
-// succeed: each as stepCase makes it, named by its path, with the
-// sub-playbook it ran in.
-func nestedCases(r *Report, s *Step) []junitCase {
-	list, more := nestedSteps(s, JUnitMaxItems)
-	var cases []junitCase
-	for _, n := range list {
-		c := stepCase(r, n.Step)
-		c.Name = n.Path
-		switch {
-		case n.rescued:
-			excuse(&c, rescuedExcuse)
-		case n.Excused:
-			excuse(&c, ignoredExcuse)
-		}
-		c.SystemOut = excerpt(fmt.Sprintf("sub-playbook: %s (%s), run %s\n", n.Run.Playbook.Name, n.Run.Playbook.Path, n.Run.RunID)+c.SystemOut, junitOutLimit)
-		cases = append(cases, c)
-	}
-	if more > 0 {
-		cases = append(cases, junitCase{
-			Name: stepLabel(s) + "/...", Classname: r.Playbook.Name, Time: "0.000",
-			SystemOut: fmt.Sprintf("%d more steps of sub-playbooks did not succeed; the JSON report has every one", more),
-		})
-	}
-	return cases
 }
 
 // setOutcome marks a testcase failed, errored or skipped by status and
