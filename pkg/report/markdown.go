@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
@@ -287,7 +288,7 @@ func AppendStepSummary(path string, r *Report) error {
 	if err != nil {
 		return fmt.Errorf("job summary: %w", err)
 	}
-	if _, err := f.WriteString(b.String()); err != nil {
+	if _, err := f.WriteString(blockBreak(f, path) + b.String()); err != nil {
 		f.Close()
 		return fmt.Errorf("job summary %s: %w", path, err)
 	}
@@ -295,4 +296,35 @@ func AppendStepSummary(path string, r *Report) error {
 		return fmt.Errorf("job summary %s: %w", path, err)
 	}
 	return nil
+}
+
+// blockBreak is what to write before a Markdown summary appended to f,
+// opened from path, so that it begins a block of its own after what the
+// file holds: a blank line. What an earlier command appended may end in
+// the middle of a line, which would take the summary's heading in, or
+// with an HTML block (a "</details>" line), which runs on to the next
+// blank line and would show the heading as raw text. When the end of the
+// file cannot be read, the blank line is written anyway: an extra one
+// shows nothing.
+func blockBreak(f *os.File, path string) string {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return ""
+	}
+	r, err := fsx.Open(path)
+	if err != nil {
+		return "\n\n"
+	}
+	defer r.Close()
+	tail := make([]byte, min(fi.Size(), 2))
+	if _, err := r.ReadAt(tail, fi.Size()-int64(len(tail))); err != nil {
+		return "\n\n"
+	}
+	switch {
+	case string(tail) == "\n\n":
+		return ""
+	case tail[len(tail)-1] == '\n':
+		return "\n"
+	}
+	return "\n\n"
 }

@@ -36,7 +36,7 @@ func TestAppendStepSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff("earlier step\n"+renderMarkdown(t, r), string(got)); diff != "" {
+	if diff := cmp.Diff("earlier step\n\n"+renderMarkdown(t, r), string(got)); diff != "" {
 		t.Errorf("summary file (-want +got):\n%s", diff)
 	}
 
