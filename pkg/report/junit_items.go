@@ -152,10 +152,44 @@ func nestedCases(r *Report, s *Step) []junitCase {
 		cases = append(cases, c)
 	}
 	if more > 0 {
-		cases = append(cases, junitCase{
-			Name: stepLabel(s) + "/...", Classname: r.Playbook.Name, Time: "0.000",
-			SystemOut: fmt.Sprintf("%d more steps of sub-playbooks did not succeed; the JSON report has every one", more),
-		})
+		cases = append(cases, restNestedCase(r, s, list, more))
 	}
 	return cases
+}
+
+// restNestedCase stands for the more nested steps under s that have no
+// testcase of their own. Those whose failure was excused are left out
+// first, so the rest holds steps that failed their sub-run only past
+// JUnitMaxItems of them: it then fails (or errs) as the first of them
+// would, with a message that counts them, so that a CI page does not list
+// them among the passed tests; otherwise it is skipped, as they are.
+func restNestedCase(r *Report, s *Step, listed []nestedStep, more int) junitCase {
+	c := junitCase{
+		Name: stepLabel(s) + "/...", Classname: r.Playbook.Name, Time: "0.000",
+		SystemOut: fmt.Sprintf("%d more steps of sub-playbooks did not succeed; the JSON report has every one", more),
+	}
+	seen := make(map[int]bool, len(listed))
+	for _, n := range listed {
+		seen[n.seq] = true
+	}
+	all, _ := nestedSteps(s, -1)
+	var first *nestedStep
+	bad := 0
+	for i := range all {
+		if n := &all[i]; !seen[n.seq] && !n.minor() && failedLike(n.Step.Status) {
+			bad++
+			first = cmp.Or(first, n)
+		}
+	}
+	if first == nil {
+		c.Skipped = &junitSkipped{Message: fmt.Sprintf("%d more steps of sub-playbooks did not succeed, not listed one by one", more)}
+		return c
+	}
+	fc := stepCase(r, first.Step)
+	c.Failure, c.Error = fc.Failure, fc.Error
+	if p := cmp.Or(c.Failure, c.Error); p != nil {
+		p.Message = oneLine(fmt.Sprintf("%d more steps of sub-playbooks failed or were denied, not listed one by one; the first, %s: %s",
+			bad, first.Path, p.Message), junitMessageLimit)
+	}
+	return c
 }

@@ -81,3 +81,46 @@ func TestJUnitRestOfExcusedItemsIsSkipped(t *testing.T) {
 		t.Errorf("fan[...] of an ignored step: %+v; suite failures %s", last, suite.Failures)
 	}
 }
+
+// nestedFanOut is a failed fan-out of playbook.run over n items, each of
+// whose sub-runs failed at its step check.
+func nestedFanOut(n int) *Report {
+	start := goldenStart
+	s := Step{ID: "fleet", Op: "playbook.run", Section: "steps", Status: StatusFailed, StartedAt: &start, Attempts: 1,
+		Error: &Error{Class: "execution", Message: "item 0: sub-playbook check failed"}}
+	for i := range n {
+		s.Items = append(s.Items, Item{Index: i, Item: i, Status: StatusFailed, StartedAt: &start, Attempts: 1,
+			Error: &Error{Class: "execution", Message: "sub-playbook check failed"}})
+		s.Subs = append(s.Subs, &SubRun{RunID: fmt.Sprintf("sub%d", i), Playbook: Playbook{Name: "check"}, Status: StatusFailed,
+			Steps: []Step{{ID: "check", Op: "shell.exec", Section: "steps", Status: StatusFailed, StartedAt: &start, Attempts: 1,
+				Error: &Error{Class: "execution", Message: fmt.Sprintf("host %d: disk full", i)}}}})
+	}
+	return &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusFailed,
+		StartedAt: start, FinishedAt: start, Steps: []Step{s}}
+}
+
+// TestJUnitRestOfFailedNestedStepsIsNotPassed: past JUnitMaxItems nested
+// steps that failed their sub-runs, the testcase that stands for the rest
+// fails too.
+func TestJUnitRestOfFailedNestedStepsIsNotPassed(t *testing.T) {
+	doc, _ := parseJUnit(t, nestedFanOut(JUnitMaxItems+100))
+	suite := doc.Suites[0]
+	last := suite.Cases[len(suite.Cases)-1]
+	if last.Name != "fleet/..." {
+		t.Fatalf("last testcase %q, want fleet/...", last.Name)
+	}
+	if len(last.Failures) != 1 {
+		t.Fatalf("fleet/... stands for 100 failed nested steps but is not a failure: %+v", last)
+	}
+	if m := last.Failures[0].Message; !strings.Contains(m, "100 more steps of sub-playbooks failed") || !strings.Contains(m, "fleet[1000]/check: host 1000: disk full") {
+		t.Errorf("fleet/... message %q", m)
+	}
+
+	r := nestedFanOut(JUnitMaxItems + 100)
+	r.Status, r.Error, r.Steps[0].Ignored = StatusSucceeded, nil, true
+	doc, _ = parseJUnit(t, r)
+	suite = doc.Suites[0]
+	if last := suite.Cases[len(suite.Cases)-1]; last.Skipped == nil || suite.Failures != "0" {
+		t.Errorf("fleet/... of an ignored step: %+v; suite failures %s", last, suite.Failures)
+	}
+}
