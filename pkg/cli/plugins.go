@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/plugin"
@@ -70,7 +71,7 @@ func (e *env) loadPlugins(r *ops.Registry) int {
 		fmt.Fprintf(e.stderr, "the plugins in %s have problems; fix them or move them out of the directory\n", dir)
 		return ExitUsage
 	}
-	e.errorf("plugins: %v", err)
+	e.errorf("%v", err) // "plugins: ..."
 	return ExitUsage
 }
 
@@ -87,7 +88,7 @@ func readManifests(dir string) manifests {
 	m := manifests{dir: dir, sums: map[string][sha256.Size]byte{}}
 	files, _ := plugin.Manifests(dir)
 	for _, f := range files {
-		b, _ := os.ReadFile(f)
+		b, _ := fsx.ReadFile(f, plugin.MaxManifestSize) // never waits on a FIFO
 		m.sums[filepath.Base(f)] = sha256.Sum256(b)
 	}
 	return m

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +35,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -85,35 +87,54 @@ type Options struct {
 	KillGrace time.Duration
 }
 
-// Manifests are the paths of dir's manifests, *.yaml and *.yml, in name
-// order: those Load reads.
+// Manifests are the paths of dir's manifests, the files named *.yaml and
+// *.yml in any case (greet.YAML too), in name order: those Load reads. A
+// dir that cannot be listed is an error that names it and what to do.
 func Manifests(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, unlisted(dir, err)
+	}
 	var files []string
-	for _, pat := range []string{"*.yaml", "*.yml"} {
-		m, err := filepath.Glob(filepath.Join(dir, pat))
-		if err != nil {
-			return nil, err
+	for _, e := range entries {
+		if isManifestName(e.Name()) {
+			files = append(files, filepath.Join(dir, e.Name()))
 		}
-		files = append(files, m...)
 	}
 	sort.Strings(files)
 	return files, nil
 }
 
-// Load reads every *.yaml and *.yml manifest in dir, in name order, and
+// unlisted is the error of a plugin directory that cannot be listed, with
+// what to do about it.
+func unlisted(dir string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("cannot list the plugin manifests in %s: permission denied; make the directory readable by the user running arsenal-run (chmod a+rx %s), or name another plugin directory", dir, dir)
+	}
+	return fmt.Errorf("cannot list the plugin manifests in %s: %w", dir, err)
+}
+
+// isManifestName says whether a file of a plugin directory is read as a
+// manifest: its name ends in .yaml or .yml, in any case.
+func isManifestName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// Load reads every manifest in dir (Manifests), in name order, and
 // registers their operations on reg. A dir that does not exist holds no plugins.
 // Every problem of every manifest is returned at once, as diagnostics
 // with file:line:column; the manifests without problems are registered
 // even then, so that the caller decides whether to go on.
 func Load(dir string, reg *ops.Registry, opt Options) error {
-	files, err := Manifests(dir)
-	if err != nil {
-		return err
-	}
 	if _, err := os.Stat(dir); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
+		return fmt.Errorf("plugins: %w", err)
+	}
+	files, err := Manifests(dir)
+	if err != nil {
 		return fmt.Errorf("plugins: %w", err)
 	}
 	var all yamlx.Diagnostics
@@ -189,9 +210,10 @@ func diags(err error, file string) yamlx.Diagnostics {
 // and category, the command (which must exist and be executable), the
 // timeout, the env names, and that params and output are JSON Schemas.
 func ReadManifest(file string) (*Manifest, error) {
-	f, err := os.Open(file)
+	// Never blocks on a FIFO named like a manifest.
+	f, err := fsx.Open(file)
 	if err != nil {
-		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the manifest: %v", err)}}
+		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: unreadable(file, err)}}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
@@ -199,6 +221,15 @@ func ReadManifest(file string) (*Manifest, error) {
 		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the manifest: %v", err)}}
 	}
 	return ParseManifest(file, data)
+}
+
+// unreadable is the problem of a manifest file that cannot be opened,
+// with what to do about it.
+func unreadable(file string, err error) string {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Sprintf("cannot read the manifest: permission denied; make it readable by the user running arsenal-run (chmod a+r %s), or move it out of the plugin directory", file)
+	}
+	return fmt.Sprintf("cannot read the manifest: %v; fix it or move it out of the plugin directory", err)
 }
 
 // ParseManifest reads a manifest held in memory; file names it in
