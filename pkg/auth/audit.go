@@ -97,7 +97,8 @@ var _ engine.Auditor = (*AuditLog)(nil)
 
 // OpenAudit opens (creating) the audit log at path for appending. Missing
 // directories are created 0700, as the log is 0600: a first run given
-// --state-dir DIR --audit-log DIR/audit.log finds no DIR yet.
+// --state-dir DIR --audit-log DIR/audit.log finds no DIR yet. (The
+// commands refuse a missing directory outside the state dir before.)
 func OpenAudit(path string) (*AuditLog, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("audit log %s: creating its directory: %w; give a file in a directory this user can write", path, err)

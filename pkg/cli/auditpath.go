@@ -33,7 +33,8 @@ var stateFiles = []string{
 // file the command reads (reads: the playbook, the policy, the keys
 // file…), nor where a report of the same run goes (sinks), nor one of the
 // state dir's own files, nor any file arsenal-run protects (an SSH key,
-// a TLS key). It is checked before the log is opened, so that a refused
+// a TLS key), nor in a directory that does not exist, unless under the
+// state dir. It is checked before the log is opened, so that a refused
 // path is never created.
 func auditLogProblem(path string, reads, sinks []namedFile, stateDir string) string {
 	bad := func(format string, args ...any) string {
@@ -63,6 +64,7 @@ func auditLogProblem(path string, reads, sinks []namedFile, stateDir string) str
 			return bad("it is also where %s goes; give each its own file", s.what)
 		}
 	}
+	underState := false
 	if stateDir != "" {
 		sd := stateDir
 		if real, err := filepath.EvalSymlinks(sd); err == nil {
@@ -73,6 +75,7 @@ func auditLogProblem(path string, reads, sinks []namedFile, stateDir string) str
 			if rel == "." {
 				return bad("it is the state dir; give the path of a file, like %s", filepath.Join(stateDir, "audit.log"))
 			}
+			underState = true
 			first, _, _ := strings.Cut(rel, string(filepath.Separator))
 			for _, name := range stateFiles {
 				if first == name {
@@ -88,6 +91,14 @@ func auditLogProblem(path string, reads, sinks []namedFile, stateDir string) str
 	var pe *fsroot.ProtectedError
 	if err := fsroot.Guard(abs); errors.As(err, &pe) && pe.What != "state dir" && pe.What != "audit log" {
 		return bad("it is arsenal-run's %s (%s); give another path for the audit log", pe.What, pe.Protected)
+	}
+	// A directory under the state dir is made with it; any other missing
+	// one is more likely a typo (/var/lgo) than a wish for a new tree,
+	// whose log nobody would then find.
+	if dir := filepath.Dir(path); !underState {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return bad("its directory %s does not exist; correct the path, or create the directory first (mkdir -p %s)", dir, dir)
+		}
 	}
 	return ""
 }
