@@ -105,6 +105,20 @@ func Manifests(dir string) ([]string, error) {
 	return files, nil
 }
 
+// anyoneMayAdd is the advice for a plugin directory that every user of
+// the host may write, who could then add an operation (or replace a
+// manifest) run with the rights of whoever loads the plugins; "" when
+// others may not write it. The sticky bit does not help: it keeps others'
+// files, not new ones, out.
+func anyoneMayAdd(dir string) string {
+	f, err := os.Open(dir)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	return fsx.AnyoneMayWrite(f, dir, "add an operation run with the rights of this user")
+}
+
 // unlisted is the error of a plugin directory that cannot be listed, with
 // what to do about it.
 func unlisted(dir string, err error) error {
@@ -132,6 +146,9 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 			return nil
 		}
 		return fmt.Errorf("plugins: %w", err)
+	}
+	if msg := anyoneMayAdd(dir); msg != "" {
+		return fmt.Errorf("plugins: the plugin directory's %s", msg)
 	}
 	files, err := Manifests(dir)
 	if err != nil {
@@ -216,6 +233,9 @@ func ReadManifest(file string) (*Manifest, error) {
 		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: unreadable(file, err)}}
 	}
 	defer f.Close()
+	if msg := fsx.AnyoneMayWrite(f, file, "choose the program this operation runs"); msg != "" {
+		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: "the manifest's " + msg}}
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
 	if err != nil {
 		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the manifest: %v", err)}}
@@ -355,6 +375,10 @@ func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
 		return nil
 	case fi.IsDir() || fi.Mode()&0o111 == 0:
 		d.Add(yamlx.PosOf(n.Content[0]), "program %s is not an executable file; chmod +x it", prog)
+		return nil
+	case fi.Mode().Perm()&0o002 != 0:
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s: mode %04o lets every user of this host rewrite what this operation runs; make it writable by its owner alone: chmod go-w %s",
+			prog, fi.Mode().Perm(), prog)
 		return nil
 	}
 	argv[0] = prog
