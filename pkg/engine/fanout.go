@@ -56,7 +56,15 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		it := &f.items[i]
 		it.Index, it.Item, it.Label = i, list[i], r.itemLabel(list[i])
 		if fctx.Err() != nil {
-			it.Status, it.Reason = report.StatusCancelled, "not started: "+context.Cause(fctx).Error()
+			// As a step never started: class cancelled, or timeout when
+			// a timeout stopped the fan-out.
+			cause := context.Cause(fctx)
+			class := ops.ClassOf(cause)
+			if class != ops.ClassTimeout {
+				class = ops.ClassCancelled
+			}
+			it.Status, it.Reason = report.StatusCancelled, "not started: "+cause.Error()
+			it.Error = &report.Error{Class: string(class), Message: cause.Error()}
 			return
 		}
 		start := clock.Now()
@@ -234,7 +242,10 @@ func (f *fan) settle(rec *record) {
 		it := &items[i]
 		class, msg := string(ops.ClassCancelled), it.Reason
 		if it.Error != nil {
-			class, msg = it.Error.Class, it.Error.Message
+			class = it.Error.Class
+			if it.StartedAt != nil || msg == "" {
+				msg = it.Error.Message
+			}
 		}
 		if msg == "" {
 			msg = string(it.Status)

@@ -173,6 +173,13 @@ func stepNote(s *Step, n int, withReused bool) string {
 	return midClip(strings.Join(append(parts, tail...), "; "), n)
 }
 
+// showsReason says whether an item's row shows its reason rather than its
+// error: it has no error, or it never started ("not started: item 0 failed
+// and fail_fast is on"), which its error's class alone would not say.
+func showsReason(it *Item) bool {
+	return it.Error == nil || it.StartedAt == nil && it.Reason != ""
+}
+
 // IgnoredNote marks a failed step whose continue_on_error let the run go
 // on.
 const IgnoredNote = "ignored: continue_on_error"

@@ -133,7 +133,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 			for _, j := range listed {
 				it := &s.Items[j]
 				hi := htmlItem{Item: it, Value: clip(plainText(itemName(it)), 200)}
-				if it.Error != nil {
+				if !showsReason(it) {
 					hi.ErrorText = oneLine(errText(it.Error), 300)
 				} else if it.Reason != "" {
 					hi.ErrorText = clip(plainText(it.Reason), 300)

@@ -213,7 +213,7 @@ func mdItems(b *strings.Builder, s *Step) {
 	for _, i := range shown {
 		it := &s.Items[i]
 		note := it.Reason
-		if it.Error != nil {
+		if !showsReason(it) {
 			note = oneLine(errText(it.Error), mdCellLimit)
 		}
 		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(itemName(it), 80), mdIcon(it.Status), mdText(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, mdNote(note))

@@ -148,7 +148,7 @@ func textItems(w io.Writer, s *Step) {
 	for _, i := range shown {
 		it := &s.Items[i]
 		note := it.Reason
-		if it.Error != nil {
+		if !showsReason(it) {
 			note = oneLine(errText(it.Error), textNoteLimit)
 		}
 		name := clip(cell(it.Label), 40)
