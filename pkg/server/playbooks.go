@@ -35,12 +35,11 @@ func LoadPlaybooks(dir string, reg *ops.Registry) (*Playbooks, error) {
 	}
 	// arsenal-run's other files there (an inventory, the policy, the keys
 	// file) are left out, as validate and schedule leave them out.
-	files, _, err := steps.DirPlaybooks(dir)
+	// The bound is checked as the files are listed, not after every one
+	// of a huge directory was read.
+	files, _, err := steps.DirPlaybooksMax(dir, MaxPlaybooks)
 	if err != nil {
 		return nil, fmt.Errorf("--playbooks %s: %v", dir, err)
-	}
-	if len(files) > MaxPlaybooks {
-		return nil, fmt.Errorf("--playbooks %s: %d playbooks, over the limit of %d", dir, len(files), MaxPlaybooks)
 	}
 	set := &Playbooks{Dir: dir, byName: map[string]*steps.Playbook{}}
 	var errs []error

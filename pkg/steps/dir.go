@@ -2,6 +2,7 @@ package steps
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,6 +35,24 @@ type LeftOut struct {
 // A file that cannot be read or parsed is listed: loading it reports the
 // problem at its position.
 func DirPlaybooks(dir string) (files []string, left []LeftOut, err error) {
+	return DirPlaybooksMax(dir, 0)
+}
+
+// TooManyError is DirPlaybooksMax finding more playbooks than its bound.
+type TooManyError struct {
+	Dir string
+	Max int
+}
+
+func (e *TooManyError) Error() string {
+	return fmt.Sprintf("more than %d playbooks; keep at most %d in one directory (split them between directories)", e.Max, e.Max)
+}
+
+// DirPlaybooksMax is DirPlaybooks bounded: once more than max playbooks are
+// found it stops, without reading the rest, and returns a *TooManyError; a
+// directory of a hundred thousand files is refused after max+1 of them,
+// not read whole first. max <= 0: no bound.
+func DirPlaybooksMax(dir string, max int) (files []string, left []LeftOut, err error) {
 	// The names are read, not globbed: a directory named with a glob's
 	// characters (playbooks[prod]) would match none of its own files, or
 	// be a bad pattern.
@@ -58,6 +77,9 @@ func DirPlaybooks(dir string) (files []string, left []LeftOut, err error) {
 			continue
 		}
 		files = append(files, f)
+		if max > 0 && len(files) > max {
+			return nil, nil, &TooManyError{Dir: dir, Max: max}
+		}
 	}
 	return files, left, nil
 }
