@@ -227,17 +227,18 @@ func (v *liveView) finished(ev engine.Event) {
 		label += " " + v.p.dim("("+termtext.Line(name)+")")
 	}
 	line := fmt.Sprintf("%s %s %-10s %s", v.icon(st), padVisible(label, 24), st, report.FormatMS(took.Milliseconds()))
-	if ev.Reason != "" && st == report.StatusSkipped {
-		line += "  " + v.p.dim(termtext.Line(ev.Reason))
-	}
 	if ev.Ignored {
 		line += "  " + v.p.yellow(report.IgnoredNote)
 	}
 	showOutput := s != nil && len(s.lines) > 0 && (st == report.StatusFailed || st == report.StatusCancelled)
-	if ev.Err != "" {
-		line += "  " + v.p.dim(termtext.Line(errHeading(firstLine(ev.Err), showOutput)))
+	var note []string
+	if ev.Reason != "" && st == report.StatusSkipped {
+		note = append(note, termtext.Line(ev.Reason))
 	}
-	out := []string{line}
+	if ev.Err != "" {
+		note = append(note, termtext.Line(errHeading(firstLine(ev.Err), showOutput)))
+	}
+	out := v.fitNote(line, strings.Join(note, "  "))
 	if showOutput {
 		if s.cut > 0 {
 			out = append(out, v.p.dim(fmt.Sprintf("    … %d earlier lines; the report has the step's output", s.cut)))

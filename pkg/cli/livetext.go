@@ -45,3 +45,41 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// minLiveNoteRoom is the least room beside a finished step's columns that
+// its wrapped note stays readable in; with less, it goes under the line.
+const minLiveNoteRoom = 24
+
+// fitNote is a finished step's line, head (its columns, coloured) and
+// note (the reason it was skipped or its error, on one line), fitted to
+// the terminal's width: a note that runs past it wraps at spaces under
+// itself, or, with less than minLiveNoteRoom beside the head, under the
+// line, indented, as the summary's NOTE column does. The terminal would
+// otherwise wrap it into the first column, under the icons.
+func (v *liveView) fitNote(head, note string) []string {
+	if note == "" {
+		return []string{head}
+	}
+	width := v.width - 1 // a character in the last column moves some terminals' cursor on
+	headW := termtext.Width(termtext.Clean(head)) + 2
+	if headW+termtext.Width(note) <= width {
+		return []string{head + "  " + v.p.dim(note)}
+	}
+	room := width - headW
+	if room < minLiveNoteRoom {
+		out := []string{head}
+		for _, part := range termtext.Wrap(note, max(width-6, minLiveNoteRoom)) {
+			out = append(out, "      "+v.p.dim(part))
+		}
+		return out
+	}
+	var out []string
+	for i, part := range termtext.Wrap(note, room) {
+		if i == 0 {
+			out = append(out, head+"  "+v.p.dim(part))
+			continue
+		}
+		out = append(out, strings.Repeat(" ", headW)+v.p.dim(part))
+	}
+	return out
+}

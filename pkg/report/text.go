@@ -48,7 +48,8 @@ func WriteText(w io.Writer, r *Report) error { return WriteTextFit(w, r, 0) }
 // WriteTextFit writes the summary of WriteText for a terminal of width
 // columns (0: no limit, every row one line, as scripts read it): a NOTE
 // longer than the room beside the other columns wraps at spaces under
-// itself (fitNotes), rather than mid-word into the next row.
+// itself (fitNotes), rather than mid-word into the next row, and the
+// run's line wraps at spaces too.
 func WriteTextFit(w io.Writer, r *Report, width int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s in %s (run %s)", Icon(r.Status), termtext.Line(r.Playbook.Name), termtext.Line(string(r.Status)), FormatMS(r.DurationMS), termtext.Line(r.RunID))
@@ -65,6 +66,18 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 		b.WriteString("; 1 step failed but was rescued")
 	default:
 		fmt.Fprintf(&b, "; %d steps failed but were rescued", n)
+	}
+	if width > 0 && termtext.Width(b.String()) > width {
+		// A long playbook name, the run id and the notes: wrapped at
+		// spaces, the lines after the first indented under it.
+		head := b.String()
+		b.Reset()
+		for i, part := range termtext.Wrap(head, max(width-2, 20)) {
+			if i > 0 {
+				b.WriteString("\n  ")
+			}
+			b.WriteString(part)
+		}
 	}
 	b.WriteString("\n")
 	if r.DryRun {

@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+)
+
+// TestLiveViewFitsFinishedLines: a finished step's error longer than the
+// terminal wraps at spaces under itself, every line within the width,
+// rather than the terminal wrapping it into the icons' column.
+func TestLiveViewFitsFinishedLines(t *testing.T) {
+	for _, width := range []int{80, 50} { // 50: too narrow beside the columns, so under them
+		out := newNotifyWriter()
+		v := newLiveView(out, palette{}, false, width)
+		now := time.Now()
+		ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+		ev(engine.Event{Kind: engine.EventRunStarted})
+		ev(engine.Event{Kind: engine.EventStepStarted, Step: "migrate", Op: "http.request"})
+		msg := "POST https://db.example.com/migrate answered 503 Service Unavailable after 3 attempts; retry later"
+		ev(engine.Event{Kind: engine.EventStepFinished, Step: "migrate", Op: "http.request", Status: "failed", Err: msg})
+		v.close()
+		got := viewCodes.ReplaceAllString(out.String(), "")
+		var words []string
+		for _, l := range strings.Split(got, "\n") {
+			if w := termtext.Width(l); w > width-1 {
+				t.Errorf("width %d: a line of %d columns:\n%s", width, w, l)
+			}
+			words = append(words, strings.Fields(l)...)
+		}
+		if !strings.Contains(strings.Join(words, " "), msg) {
+			t.Errorf("width %d: the error is not all there:\n%s", width, got)
+		}
+	}
+}
