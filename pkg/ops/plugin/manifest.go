@@ -129,8 +129,14 @@ func unlisted(dir string, err error) error {
 }
 
 // isManifestName says whether a file of a plugin directory is read as a
-// manifest: its name ends in .yaml or .yml, in any case.
+// manifest: its name ends in .yaml or .yml, in any case, and does not
+// start with a dot (an editor's lock, .#greet.yaml, or a swap file is
+// not an operation, as a playbook directory's hidden files are not
+// playbooks).
 func isManifestName(name string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
 	ext := strings.ToLower(filepath.Ext(name))
 	return ext == ".yaml" || ext == ".yml"
 }

@@ -19,6 +19,10 @@ func TestUpperCaseExtensionLoaded(t *testing.T) {
 	write(t, dir, "hi.YAML", "version: 1\nname: acme.hi\ncategory: acme\ndescription: Say hi.\nrisk: read\ncommand: [./hi.prog]\n", 0o644)
 	write(t, dir, "ho.Yml", "version: 1\nname: acme.ho\ncategory: acme\ndescription: Say ho.\nrisk: read\ncommand: [./hi.prog]\n", 0o644)
 	write(t, dir, "notes.txt", "not a manifest", 0o644)
+	// An editor's lock while hi.YAML is open: a link to nowhere.
+	if err := os.Symlink("root@host.1234:1700000000", filepath.Join(dir, ".#hi.YAML")); err != nil {
+		t.Fatal(err)
+	}
 	files, err := plugin.Manifests(dir)
 	if err != nil || len(files) != 2 {
 		t.Fatalf("Manifests = %v, %v; want hi.YAML and ho.Yml", files, err)
