@@ -437,8 +437,10 @@ func (v *liveView) redraw() {
 		rows = append(rows[:v.rows-1], fmt.Sprintf("… %d more lines", n))
 	}
 	for i, r := range rows {
-		if len(r) > v.width-1 {
-			r = termtext.Head(r, v.width-2) + "…"
+		// By columns: accented or wide text takes fewer or more of them
+		// than its bytes.
+		if termtext.Width(r) > v.width-1 {
+			r = termtext.HeadWidth(r, v.width-2) + "…"
 		}
 		if i < len(rows)-1 {
 			fmt.Fprintf(v.w, "%s\n", v.p.dim(r))

@@ -36,3 +36,33 @@ func TestLiveViewFitsFinishedLines(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveViewRunningRowsFitByColumns: the running block cuts a row by
+// the columns it takes, not its bytes: a row of accented or wide text
+// that fits is shown whole, one that does not is cut within the width.
+func TestLiveViewRunningRowsFitByColumns(t *testing.T) {
+	const width = 40
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, width)
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "purge", Op: "shell.exec"})
+	fits := "vidé: ééééééééééééééééééééé" // 28 columns, 50 bytes
+	long := "日本語のログ行がとても長くて端末の幅を超える"
+	ev(engine.Event{Kind: engine.EventLog, Step: "purge", Op: "shell.exec", Stream: "stdout", Message: fits})
+	ev(engine.Event{Kind: engine.EventLog, Step: "purge", Op: "shell.exec", Stream: "stdout", Message: long})
+	v.mu.Lock()
+	v.redraw()
+	v.mu.Unlock()
+	got := viewCodes.ReplaceAllString(out.String(), "")
+	if !strings.Contains(got, fits) {
+		t.Errorf("a line that fits was cut:\n%s", got)
+	}
+	for _, l := range strings.Split(got, "\n") {
+		if w := termtext.Width(l); w > width-1 {
+			t.Errorf("a line of %d columns in a terminal of %d:\n%s", w, width, l)
+		}
+	}
+	v.close()
+}
