@@ -244,3 +244,36 @@ steps:
 		t.Errorf("nightly's next run on its page: %q", got)
 	}
 }
+
+// TestSchedulePauseErrorGoesOnSuccess: a pause that failed for a reason
+// other than a refusal (here a 500) says why under the heading, and a
+// later pause that succeeds takes that away: the error no longer holds.
+func TestSchedulePauseErrorGoesOnSuccess(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	row := `#schedules tr[data-schedule=nightly] `
+	do(t, ctx, "open the schedules", chromedp.Navigate(s.url+"/schedules"), chromedp.WaitVisible(chromedp.CSS(row+"button[data-action=pause]")))
+	// The first POST fails as a server in trouble answers; the next ones
+	// reach the server.
+	do(t, ctx, "fail the first pause", chromedp.Evaluate[chromedp.Void](`(() => {
+		const real = window.fetch;
+		let failed = false;
+		window.fetch = (input, opts) => {
+			if (opts && opts.method === 'POST' && !failed) {
+				failed = true;
+				return Promise.resolve(new Response(JSON.stringify({ error: { class: 'internal', message: 'the state dir could not be written' } }),
+					{ status: 500, headers: { 'Content-Type': 'application/json' } }));
+			}
+			return real(input, opts);
+		};
+	})()`))
+	do(t, ctx, "press Pause", chromedp.Click(chromedp.CSS(row+"button[data-action=pause]")))
+	waitFor(t, ctx, "the error", `[...document.querySelectorAll('#main .error[role=alert]')].some((e) => e.textContent.includes('could not be written'))`)
+	do(t, ctx, "press Pause again", chromedp.Click(chromedp.CSS(row+"button[data-action=pause]:not([aria-disabled])")))
+	waitFor(t, ctx, "Resume", `!!document.querySelector('`+row+`button[data-action=resume]:not([aria-disabled])')`)
+	if got := eval[string](t, ctx, `[...document.querySelectorAll('#main .error')].map((e) => e.textContent).join(' / ')`); got != "" {
+		t.Errorf("after a pause that succeeded the page still shows: %q", got)
+	}
+}

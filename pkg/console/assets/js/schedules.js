@@ -36,6 +36,9 @@ export async function schedulesPage(ctx) {
     button.setAttribute('aria-disabled', 'true');
     try {
       const s = await api('POST', '/api/v1/schedules/' + encodeURIComponent(name) + '/' + verb).finally(() => busy.delete(name));
+      // What an earlier press failed with no longer holds; a refusal
+      // stays beside its buttons.
+      if (!stale) clear(status);
       toast(verb === 'pause' ? name + ' is paused: its slots are skipped until it is resumed.' : name + ' is resumed from its next slot.');
       if (!s.changed) toast(name + ' was ' + (verb === 'pause' ? 'paused' : 'running') + ' already.');
       await refresh();
