@@ -277,3 +277,56 @@ func TestSchedulePauseErrorGoesOnSuccess(t *testing.T) {
 		t.Errorf("after a pause that succeeded the page still shows: %q", got)
 	}
 }
+
+// TestScheduleTimesInTheSchedulesZone: the times of a schedule read alike
+// wherever the console shows them: its next run on the playbooks page and
+// on the playbook's page, and since when it is paused there and on the
+// schedules page, are in the schedule's zone, named, with their date, as
+// the schedules page shows its fire times; not in the browser's zone
+// without a date or a zone.
+func TestScheduleTimesInTheSchedulesZone(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	code, m := s.api("alice", "POST", "/api/v1/schedules/nightly/pause", nil)
+	if code != 200 {
+		t.Fatalf("pause as alice: %d %v", code, m)
+	}
+	at := m["paused"].(map[string]any)["at"].(string)
+	_, pb := s.api("alice", "GET", "/api/v1/playbooks/nightly", nil)
+	next := pb["next_run"].(string)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	zoned := func(iso string) string {
+		return eval[string](t, ctx, `new Date(`+jsString(iso)+`).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: 'Europe/Berlin' })`)
+	}
+	times := func(where string) string {
+		return eval[string](t, ctx, `[...document.querySelectorAll('`+where+` time')].map((e) => e.getAttribute('datetime').slice(0, 16) + ' ' + e.textContent).sort().join(' | ')`)
+	}
+	iso := func(s string) string {
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm.UTC().Format("2006-01-02T15:04")
+	}
+	want := []string{iso(at) + " " + zoned(at), iso(next) + " " + zoned(next)}
+	if want[1] < want[0] {
+		want[0], want[1] = want[1], want[0]
+	}
+
+	do(t, ctx, "open the playbooks", chromedp.Navigate(s.url+"/playbooks"))
+	card := `li.playbook[data-playbook=nightly] .next-run`
+	waitFor(t, ctx, "the pause", `!!document.querySelector('`+card+` .paused')`)
+	if got := times(card); got != strings.Join(want, " | ") {
+		t.Errorf("the next run on the playbooks page:\n got %s\nwant %s", got, strings.Join(want, " | "))
+	}
+	do(t, ctx, "open nightly", chromedp.Navigate(s.url+"/playbooks/nightly"), chromedp.WaitVisible(chromedp.ID("start")))
+	waitFor(t, ctx, "the pause", `!!document.querySelector('main .next-run .paused')`)
+	if got := times(`main .next-run`); got != strings.Join(want, " | ") {
+		t.Errorf("the next run on nightly's page:\n got %s\nwant %s", got, strings.Join(want, " | "))
+	}
+	do(t, ctx, "open the schedules", chromedp.Navigate(s.url+"/schedules"), chromedp.WaitVisible(chromedp.CSS(`#schedules tr[data-schedule=nightly] span.paused time`)))
+	if got, want := times(`#schedules tr[data-schedule=nightly] span.paused`), iso(at)+" "+zoned(at); got != want {
+		t.Errorf("paused since on the schedules page: got %s, want %s", got, want)
+	}
+}

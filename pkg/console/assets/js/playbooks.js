@@ -4,7 +4,7 @@
 // before Run can be pressed, and the server's validation messages by the
 // field they are about.
 
-import { h, clear, add, on, api, badge, shownStatus, timeEl, table, title, errorBox, debounce, text, plural, session, notNow, notNowPage } from './lib.js';
+import { h, clear, add, on, api, badge, shownStatus, timeEl, zonedTimeEl, table, title, errorBox, debounce, text, plural, session, notNow, notNowPage } from './lib.js';
 import { field } from './form.js';
 import { runRows, RUN_COLUMNS } from './runs.js';
 
@@ -26,11 +26,12 @@ export async function playbooksPage(ctx) {
   await Promise.all([showPauses(ctx, nextEls), showLastRuns(ctx, lastEls)]);
 }
 
-// nextRunEl shows a scheduled playbook's next fire time. Until the
-// schedules are read, it is the time alone; a paused schedule's slot is
-// skipped, and so is not shown as a run to come.
+// nextRunEl shows a scheduled playbook's next fire time, in the
+// schedule's zone, named, as its cron is and as the schedules page shows
+// it. Until the schedules are read, it is the time alone; a paused
+// schedule's slot is skipped, and so is not shown as a run to come.
 function nextRunEl(p) {
-  return h('dd', { class: 'next-run' }, timeEl(p.next_run));
+  return h('dd', { class: 'next-run' }, zonedTimeEl(p.next_run, p.schedule && p.schedule.timezone));
 }
 
 // showPauses marks the next run of each paused schedule as skipped while
@@ -50,17 +51,17 @@ async function showPauses(ctx, nextEls) {
   if (!ctx.current()) return;
   for (const s of schedules) {
     const el = nextEls.get(s.playbook);
-    if (el && s.paused) markPaused(el, s.paused);
+    if (el && s.paused) markPaused(el, s.paused, s.schedule.timezone);
   }
 }
 
 // markPaused says in a next run's element that its slot is skipped: the
-// schedule is paused.
-function markPaused(el, paused) {
+// schedule is paused (since when, in the schedule's zone).
+function markPaused(el, paused, zone) {
   const time = el.querySelector('time');
   clear(el, h('span', { class: 'paused block' }, 'skipped while paused:'),
     time ? h('span', { class: 'muted' }, time) : null,
-    h('span', { class: 'muted block' }, 'paused by ', h('strong', null, paused.by), ' since ', timeEl(paused.at),
+    h('span', { class: 'muted block' }, 'paused by ', h('strong', null, paused.by), ' since ', zonedTimeEl(paused.at, zone),
       '; ', h('a', { href: '/schedules' }, 'resume it on Schedules')));
 }
 

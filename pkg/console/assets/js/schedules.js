@@ -8,7 +8,7 @@
 // changed since the list was read) does the same for as long as the page
 // is shown.
 
-import { h, clear, refreshOr, rowOf, firstControl, api, badge, timeEl, zonedTimeEl, table, title, errorBox, toast, notNow, notNowText, retryDelay } from './lib.js';
+import { h, clear, refreshOr, rowOf, firstControl, api, badge, zonedTimeEl, table, title, errorBox, toast, notNow, notNowText, retryDelay } from './lib.js';
 
 const REFRESH_MS = 10000;
 
@@ -107,7 +107,7 @@ export async function schedulesPage(ctx) {
               ' ', zonedTimeEl(sl.slot || sl.started_at, s.schedule.timezone), sl.message ? h('span', { class: 'muted block' }, sl.message) : null,
               sl.blocked_by ? h('span', { class: 'muted block blocked-by' }, 'behind run ', h('a', { href: '/runs/' + encodeURIComponent(sl.blocked_by) }, sl.blocked_by)) : null)))
               : h('span', { class: 'muted' }, 'none yet'),
-            s.paused ? h('span', { class: 'paused' }, 'Paused by ', h('strong', null, s.paused.by), ' since ', timeEl(s.paused.at)) : 'Active',
+            s.paused ? h('span', { class: 'paused' }, 'Paused by ', h('strong', null, s.paused.by), ' since ', zonedTimeEl(s.paused.at, s.schedule.timezone)) : 'Active',
             control(s),
           ],
         })), 'schedules') : h('p', { class: 'empty' }, 'No playbook of this server has a schedule: block.'));
