@@ -3,10 +3,12 @@
 // fan-out items, and, while it runs, its event stream: step output lines
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
-import { h, clear, refreshOr, firstControl, api, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
+import { h, clear, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
   notNow, notNowPage, retryDelay, serverNow, sinceMS } from './lib.js';
 import { StepView, errorHead } from './step.js';
 import { questionMethods } from './questions.js';
+import { actionMethods } from './actions.js';
+import { isSlot, slotPage } from './slot.js';
 
 // WATCH_MS is how often the page reads a run that goes on without an
 // event stream to tell its end.
@@ -29,6 +31,12 @@ export async function runPage(ctx, id) {
     }
     clear(ctx.main, title(err.status === 404 ? 'Run not found' : 'The run could not be read'), errorBox(err),
       h('p', null, h('a', { href: '/runs' }, 'All runs')));
+    return;
+  }
+  // A scheduled slot that did not run has no steps: its page says what
+  // the slot was.
+  if (isSlot(rep)) {
+    slotPage(ctx, id, rep);
     return;
   }
   // A run that has ended asks nothing and can no longer be cancelled:
@@ -138,80 +146,6 @@ class RunView {
       rep.dry_run ? [h('dt', null, 'Dry run'), h('dd', null, 'only read operations were executed')] : null,
       h('dt', null, 'Playbook'), h('dd', null, h('code', { class: 'break', title: rep.playbook.path || null }, (rep.playbook.path || rep.playbook.name).split('/').pop()),
         rep.playbook.sha256 ? h('span', { class: 'muted small', title: 'SHA-256 ' + rep.playbook.sha256 }, ' sha256 ' + rep.playbook.sha256.slice(0, 12)) : null));
-  }
-
-  // renderActions shows Cancel run, which asks in the page before it
-  // cancels (a run is often an incident's runbook, and one stray click
-  // must not stop it), or, once the run has ended, Run again. The focus
-  // stays on the control that had it when a re-render draws it again;
-  // when it does not (Cancel run pressed, or replaced by Run again), it
-  // goes to the first control left there, else to the page's heading.
-  renderActions() {
-    const rep = this.rep;
-    const items = [];
-    if (this.live() && this.mayAct) {
-      items.push(this.confirming ? this.cancelQuestion()
-        : h('button', { type: 'button', class: 'danger', id: 'cancel', 'data-action': 'cancel', disabled: this.cancelling || !!this.lostAt,
-          title: this.lostAt ? 'the server cannot be reached; Cancel comes back once it can' : null,
-          onclick: () => this.askCancel() }, this.cancelling ? 'Cancelling…' : 'Cancel run'));
-    }
-    const op = executedOp(rep);
-    if (!this.live() && op) {
-      // An operation executed alone has no playbook to run again.
-      items.push(h('p', { class: 'muted' }, 'The operation ', h('code', null, op), ' executed alone; execute it again from ',
-        h('a', { href: '/operations' }, 'Operations'), '.'));
-    } else if (!this.live()) {
-      items.push(h('a', { class: 'button', href: '/playbooks/' + encodeURIComponent(rep.playbook.name) + '?rerun=' + encodeURIComponent(rep.run_id) },
-        'Run again with the same inputs'));
-    }
-    refreshOr(this.actions, () => (this.confirming ? null : firstControl(this.actions) || this.heading), items);
-  }
-
-  // cancelQuestion asks whether to cancel, naming the playbook and what
-  // cancelling does; Escape, like Keep running, keeps the run going.
-  cancelQuestion() {
-    const queued = this.rep.status === 'queued';
-    return h('div', { class: 'confirm-cancel', id: 'cancel-question', role: 'group', 'aria-labelledby': 'cancel-q', 'aria-describedby': 'cancel-what',
-      onkeydown: (e) => { if (e.key === 'Escape') this.keepRunning(); } },
-    h('p', { id: 'cancel-q' }, h('strong', null, 'Cancel this ' + (queued ? 'queued ' : '') + 'run of ', h('code', null, this.rep.playbook.name), '?')),
-    h('p', { id: 'cancel-what' }, queued
-      ? 'It leaves the queue and never starts.'
-      : ['Its running steps are stopped; then its ', h('code', null, 'on_cancel'), ' and ', h('code', null, 'finally'),
-        ' steps, if it has any, run, and ', h('code', null, 'on_failure'), ' is skipped.']),
-    h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'danger', id: 'cancel-confirm', 'data-action': 'cancel-confirm', disabled: !!this.lostAt, onclick: () => this.cancel() }, 'Cancel run'),
-      h('button', { type: 'button', id: 'cancel-keep', 'data-action': 'cancel-keep', onclick: () => this.keepRunning() }, 'Keep running')));
-  }
-
-  askCancel() {
-    this.confirming = true;
-    this.renderActions();
-    // The focus goes to the choice that changes nothing, so that a second
-    // Enter does not cancel.
-    const keep = this.actions.querySelector('#cancel-keep');
-    if (keep) keep.focus();
-  }
-
-  keepRunning() {
-    this.confirming = false;
-    this.renderActions();
-    const again = this.actions.querySelector('#cancel');
-    if (again) again.focus();
-  }
-
-  async cancel() {
-    this.confirming = false;
-    this.cancelling = true;
-    const queued = this.rep.status === 'queued';
-    this.renderActions();
-    try {
-      await api('POST', this.base + '/cancel');
-      toast(queued ? 'Cancelled: the run leaves the queue.' : 'Cancelling: running steps are stopped, then on_cancel and finally run.');
-    } catch (err) {
-      this.cancelling = false;
-      this.renderActions();
-      if (err.status !== 401) clear(this.errorEl, errorBox(err));
-    }
   }
 
   renderIO() {
@@ -467,25 +401,14 @@ class RunView {
 }
 
 // The questions' methods (renderQuestions, readQuestionsLater…) are in
-// questions.js.
-Object.assign(RunView.prototype, questionMethods);
+// questions.js; Cancel run and Run again (renderActions…) in actions.js.
+Object.assign(RunView.prototype, questionMethods, actionMethods);
 
 // What a live region says when the run's status changes.
 const SAID = {
   queued: 'The run is queued.', running: 'The run is running.', succeeded: 'The run succeeded.', failed: 'The run failed.',
   cancelled: 'The run was cancelled.', denied: 'The run was denied.', interrupted: 'The run was interrupted.',
 };
-
-// executedOp is the operation a run executed alone (POST
-// /api/v1/operations/{name}/execute), or '' for a playbook's run: the
-// server records such a run as the playbook execute-OP, whose path it
-// gives as "operation OP".
-function executedOp(rep) {
-  const pb = rep.playbook || {};
-  const path = pb.path || '';
-  if (!path.startsWith('operation ') || !(pb.name || '').startsWith('execute-')) return '';
-  return path.slice('operation '.length);
-}
 
 // hasStarted says whether a run has a start time: a queued run has the
 // zero time (year 1).

@@ -1,0 +1,93 @@
+// The run page's actions: Cancel run while the run goes on, and Run again
+// once it has ended. They are methods of the run page's view (see run.js).
+
+import { h, clear, refreshOr, firstControl, api, toast, errorBox } from './lib.js';
+
+export const actionMethods = {
+  // renderActions shows Cancel run, which asks in the page before it
+  // cancels (a run is often an incident's runbook, and one stray click
+  // must not stop it), or, once the run has ended, Run again. The focus
+  // stays on the control that had it when a re-render draws it again;
+  // when it does not (Cancel run pressed, or replaced by Run again), it
+  // goes to the first control left there, else to the page's heading.
+  renderActions() {
+    const rep = this.rep;
+    const items = [];
+    if (this.live() && this.mayAct) {
+      items.push(this.confirming ? this.cancelQuestion()
+        : h('button', { type: 'button', class: 'danger', id: 'cancel', 'data-action': 'cancel', disabled: this.cancelling || !!this.lostAt,
+          title: this.lostAt ? 'the server cannot be reached; Cancel comes back once it can' : null,
+          onclick: () => this.askCancel() }, this.cancelling ? 'Cancelling…' : 'Cancel run'));
+    }
+    const op = executedOp(rep);
+    if (!this.live() && op) {
+      // An operation executed alone has no playbook to run again.
+      items.push(h('p', { class: 'muted' }, 'The operation ', h('code', null, op), ' executed alone; execute it again from ',
+        h('a', { href: '/operations' }, 'Operations'), '.'));
+    } else if (!this.live()) {
+      items.push(h('a', { class: 'button', href: '/playbooks/' + encodeURIComponent(rep.playbook.name) + '?rerun=' + encodeURIComponent(rep.run_id) },
+        'Run again with the same inputs'));
+    }
+    refreshOr(this.actions, () => (this.confirming ? null : firstControl(this.actions) || this.heading), items);
+  },
+
+  // cancelQuestion asks whether to cancel, naming the playbook and what
+  // cancelling does; Escape, like Keep running, keeps the run going.
+  cancelQuestion() {
+    const queued = this.rep.status === 'queued';
+    return h('div', { class: 'confirm-cancel', id: 'cancel-question', role: 'group', 'aria-labelledby': 'cancel-q', 'aria-describedby': 'cancel-what',
+      onkeydown: (e) => { if (e.key === 'Escape') this.keepRunning(); } },
+    h('p', { id: 'cancel-q' }, h('strong', null, 'Cancel this ' + (queued ? 'queued ' : '') + 'run of ', h('code', null, this.rep.playbook.name), '?')),
+    h('p', { id: 'cancel-what' }, queued
+      ? 'It leaves the queue and never starts.'
+      : ['Its running steps are stopped; then its ', h('code', null, 'on_cancel'), ' and ', h('code', null, 'finally'),
+        ' steps, if it has any, run, and ', h('code', null, 'on_failure'), ' is skipped.']),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'danger', id: 'cancel-confirm', 'data-action': 'cancel-confirm', disabled: !!this.lostAt, onclick: () => this.cancel() }, 'Cancel run'),
+      h('button', { type: 'button', id: 'cancel-keep', 'data-action': 'cancel-keep', onclick: () => this.keepRunning() }, 'Keep running')));
+  },
+
+  askCancel() {
+    this.confirming = true;
+    this.renderActions();
+    // The focus goes to the choice that changes nothing, so that a second
+    // Enter does not cancel.
+    const keep = this.actions.querySelector('#cancel-keep');
+    if (keep) keep.focus();
+  },
+
+  keepRunning() {
+    this.confirming = false;
+    this.renderActions();
+    const again = this.actions.querySelector('#cancel');
+    if (again) again.focus();
+  },
+
+  async cancel() {
+    this.confirming = false;
+    this.cancelling = true;
+    const queued = this.rep.status === 'queued';
+    this.renderActions();
+    try {
+      await api('POST', this.base + '/cancel');
+      toast(queued ? 'Cancelled: the run leaves the queue.' : 'Cancelling: running steps are stopped, then on_cancel and finally run.');
+    } catch (err) {
+      this.cancelling = false;
+      this.renderActions();
+      if (err.status !== 401) clear(this.errorEl, errorBox(err));
+    }
+  },
+
+};
+
+// executedOp is the operation a run executed alone (POST
+// /api/v1/operations/{name}/execute), or '' for a playbook's run: the
+// server records such a run as the playbook execute-OP, whose path it
+// gives as "operation OP".
+function executedOp(rep) {
+  const pb = rep.playbook || {};
+  const path = pb.path || '';
+  if (!path.startsWith('operation ') || !(pb.name || '').startsWith('execute-')) return '';
+  return path.slice('operation '.length);
+}
+

@@ -1,0 +1,67 @@
+package console
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+)
+
+// TestSlotPageSaysWhatTheSlotWas: a scheduled slot that did not run
+// (skipped, missed), opened as a run (the runs list and the playbooks
+// page link it), says what it was: its slot in the schedule's zone, why
+// it did not run, the run it was skipped behind, and where its schedule
+// is; not a run's page with no steps, no timeline, an error of no class
+// and "Run again" for inputs it never had.
+func TestSlotPageSaysWhatTheSlotWas(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	slot := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
+	const blocker = "20260101T000000-0123456789abcdef0123456789abcdef"
+	skipped := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot, Outcome: history.SlotSkipped, At: slot, BlockedBy: blocker,
+		Message: "skipped: run " + blocker + " was still running (overlap: skip)"}
+	missed := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot.Add(time.Hour), Outcome: history.SlotMissed, At: slot.Add(time.Hour + time.Minute),
+		Message: "missed: no scheduler was running at the slot"}
+	if _, err := s.mgr.Service().History().ClaimSlots(context.Background(), []history.Slot{skipped, missed}); err != nil {
+		t.Fatal(err)
+	}
+	idOf := func(status string) string {
+		code, m := s.api("oncall", "GET", "/api/v1/runs?status="+status, nil)
+		runs, _ := m["runs"].([]any)
+		if code != 200 || len(runs) != 1 {
+			t.Fatalf("the %s slot's row: %d %v", status, code, m)
+		}
+		return runs[0].(map[string]any)["id"].(string)
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	for _, c := range []struct {
+		status, why, behind string
+		at                  time.Time
+	}{{"skipped", skipped.Message, blocker, skipped.Slot}, {"missed", missed.Message, "", missed.Slot}} {
+		id := idOf(c.status)
+		do(t, ctx, "open the "+c.status+" slot", chromedp.Navigate(s.url+"/runs/"+id), chromedp.WaitVisible(chromedp.CSS("#main .slot-what")))
+		waitFor(t, ctx, "the slot's time", `!!document.querySelector('#main dd.slot time')`)
+		got := eval[string](t, ctx, `(() => { const m = document.getElementById('main');
+			const q = (sel) => { const e = m.querySelector(sel); return e ? e.textContent : '(none)'; };
+			const b = m.querySelector('dd.blocked-by a');
+			return [q('h1 .run-status'), q('.slot-what'), m.querySelector('dd.slot time').getAttribute('datetime'), q('dd.slot'), q('dd.slot-why'),
+				b ? b.getAttribute('href') : '(no link)', !!m.querySelector('a[href="/schedules"]'),
+				[...m.querySelectorAll('h2')].map((e) => e.textContent).join(','), !!m.querySelector('.error'),
+				[...m.querySelectorAll('a')].some((a) => a.textContent.includes('Run again'))].join(' | '); })()`)
+		zoned := eval[string](t, ctx, `new Date(`+jsString(c.at.Format(time.RFC3339))+`).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: 'Europe/Berlin' })`)
+		link := "(no link)"
+		if c.behind != "" {
+			link = "/runs/" + c.behind
+		}
+		want := strings.Join([]string{" " + c.status, "This slot of the schedule of nightly was " + c.status + ": no run started for it.",
+			c.at.Format("2006-01-02T15:04:05.000Z"), zoned, c.why, link, "true", "", "false", "false"}, " | ")
+		if !strings.HasSuffix(got, strings.TrimPrefix(want, " "+c.status)) || !strings.Contains(got, c.status+" | ") {
+			t.Errorf("the %s slot's page:\n got %s\nwant %s", c.status, got, want)
+		}
+	}
+}
