@@ -1,6 +1,7 @@
 package console
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -39,5 +40,38 @@ func TestExecutedOperationIsNotRunAgain(t *testing.T) {
 	waitFor(t, ctx, "its page", `!!document.querySelector('.run-status .b-succeeded') && !!document.querySelector('main .actions')`)
 	if got := eval[string](t, ctx, again); got != "Run again with the same inputs" {
 		t.Errorf("the playbook's run offers %q", got)
+	}
+}
+
+// TestRunAgainOnlyForWhoMayRun: Run again is offered only to a caller
+// whose roles may run the playbook: a viewer, who may not run a playbook
+// that writes, is told so instead of a link to a form whose Run it may
+// never press; an operator, who may, is offered it.
+func TestRunAgainOnlyForWhoMayRun(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{"write": testPlaybooks["write"]})
+	run := s.start("oncall", "write", nil)
+	s.wait(run)
+	again := `((document.querySelector('main .actions a[href*="rerun="]') || {}).textContent || '(none)')`
+
+	viewer := tab(t, b)
+	s.signIn(t, viewer, "auditor")
+	do(t, viewer, "open the run as a viewer", chromedp.Navigate(s.url+"/runs/"+run))
+	waitFor(t, viewer, "why not", `!!document.querySelector('main .actions .rerun-refused')`)
+	if got := eval[string](t, viewer, again); got != "(none)" {
+		t.Errorf("the viewer is offered %q", got)
+	}
+	if got := eval[string](t, viewer, `document.querySelector('main .actions .rerun-refused').textContent`); !strings.HasPrefix(got, "Your roles may not run write (step change is denied") {
+		t.Errorf("the viewer is told %q", got)
+	}
+
+	operator := tab(t, b)
+	s.signIn(t, operator, "oncall")
+	do(t, operator, "open the run as an operator", chromedp.Navigate(s.url+"/runs/"+run))
+	waitFor(t, operator, "Run again", `!!document.querySelector('main .actions a[href*="rerun="]')`)
+	// The preflight has been answered: Run again stays.
+	waitFor(t, operator, "the preflight", `performance.getEntriesByType('resource').some((e) => e.name.endsWith('/preflight'))`)
+	if got := eval[string](t, operator, again+` + (document.querySelector('main .actions .rerun-refused') ? ' and a refusal' : '')`); got != "Run again with the same inputs" {
+		t.Errorf("the operator is offered %q", got)
 	}
 }

@@ -1,5 +1,6 @@
 // The run page's actions: Cancel run while the run goes on, and Run again
-// once it has ended. They are methods of the run page's view (see run.js).
+// once it has ended, offered only to a caller whose roles may run the
+// playbook. They are methods of the run page's view (see run.js).
 
 import { h, clear, refreshOr, firstControl, api, toast, errorBox } from './lib.js';
 
@@ -24,11 +25,38 @@ export const actionMethods = {
       // An operation executed alone has no playbook to run again.
       items.push(h('p', { class: 'muted' }, 'The operation ', h('code', null, op), ' executed alone; execute it again from ',
         h('a', { href: '/operations' }, 'Operations'), '.'));
+    } else if (!this.live() && this.rerunRefused) {
+      items.push(h('p', { class: 'muted rerun-refused' }, this.rerunRefused));
     } else if (!this.live()) {
       items.push(h('a', { class: 'button', href: '/playbooks/' + encodeURIComponent(rep.playbook.name) + '?rerun=' + encodeURIComponent(rep.run_id) },
         'Run again with the same inputs'));
+      this.mayRunAgain();
     }
     refreshOr(this.actions, () => (this.confirming ? null : firstControl(this.actions) || this.heading), items);
+  },
+
+  // mayRunAgain asks the server, once, whether the caller may run the
+  // playbook again: its preflight, with no inputs, says whether the
+  // caller's roles may run each step. Run again is taken away, and why
+  // said, when they may not, or when the server has no such playbook (a
+  // run of the command line, or one no longer served); any other answer
+  // leaves it, and the playbook's page says what holds.
+  async mayRunAgain() {
+    if (this.rerunAsked) return;
+    this.rerunAsked = true;
+    const name = this.rep.playbook.name;
+    try {
+      const pf = await api('POST', '/api/v1/playbooks/' + encodeURIComponent(name) + '/preflight', { inputs: {} }, this.ctx.signal);
+      const denied = (pf.steps || []).find((d) => !d.allowed);
+      if (denied) {
+        this.rerunRefused = 'Your roles may not run ' + name + ' (step ' + denied.step + ' is denied' + (denied.rule ? ' by rule ' + denied.rule : '') +
+          '), so it cannot be run again from here.';
+      }
+    } catch (err) {
+      if (err.status === 404) this.rerunRefused = 'This server has no playbook ' + name + ' to run again.';
+      else if (err.status === 403 && err.class === 'authorization') this.rerunRefused = err.message;
+    }
+    if (this.rerunRefused && !this.left) this.renderActions();
   },
 
   // cancelQuestion asks whether to cancel, naming the playbook and what
