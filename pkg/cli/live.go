@@ -244,7 +244,9 @@ func (v *liveView) finished(ev engine.Event) {
 			out = append(out, v.p.dim(fmt.Sprintf("    … %d earlier lines; the report has the step's output", s.cut)))
 		}
 		for _, l := range s.lines {
-			out = append(out, "    "+v.p.dim("│")+" "+l)
+			for _, part := range v.fitOutput(l) {
+				out = append(out, "    "+v.p.dim("│")+" "+part)
+			}
 		}
 	}
 	v.print(out...)

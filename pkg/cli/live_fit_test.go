@@ -66,3 +66,34 @@ func TestLiveViewRunningRowsFitByColumns(t *testing.T) {
 	}
 	v.close()
 }
+
+// TestLiveViewFitsAFailedStepsOutput: the output shown under a failed
+// step is cut into pieces within the terminal, each in the "│" gutter,
+// its spaces kept, rather than wrapped by the terminal into the first
+// column.
+func TestLiveViewFitsAFailedStepsOutput(t *testing.T) {
+	const width = 60
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, width)
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "migrate", Op: "shell.exec"})
+	msg := "ERROR: connection to db-primary.internal.example.com:5432 refused after 3 attempts;   the replica is read-only"
+	ev(engine.Event{Kind: engine.EventLog, Step: "migrate", Op: "shell.exec", Stream: "stderr", Message: msg})
+	ev(engine.Event{Kind: engine.EventStepFinished, Step: "migrate", Op: "shell.exec", Status: "failed", Err: "exit code 3 is not in ok_codes [0]"})
+	v.close()
+	got := viewCodes.ReplaceAllString(out.String(), "")
+	var joined strings.Builder
+	for _, l := range strings.Split(got, "\n") {
+		if w := termtext.Width(l); w > width-1 {
+			t.Errorf("a line of %d columns in a terminal of %d:\n%s", w, width, l)
+		}
+		if part, ok := strings.CutPrefix(l, "    │ "); ok {
+			joined.WriteString(part)
+		}
+	}
+	if joined.String() != msg {
+		t.Errorf("the output in the gutter is %q, want %q:\n%s", joined.String(), msg, got)
+	}
+}

@@ -83,3 +83,25 @@ func (v *liveView) fitNote(head, note string) []string {
 	}
 	return out
 }
+
+// fitOutput cuts a line of a step's output shown under its finished line
+// ("    │ ") into pieces that fit the terminal, by columns and keeping
+// its spaces (an indented table stays one), so that the terminal does not
+// wrap it into the first column, out of the gutter that marks it output.
+func (v *liveView) fitOutput(l string) []string {
+	room := v.width - 1 - 6 // "    │ " takes six columns
+	if room < minLiveNoteRoom || termtext.Width(l) <= room {
+		return []string{l}
+	}
+	var parts []string
+	for l != "" {
+		head := termtext.HeadWidth(l, room)
+		if head == "" { // one character wider than the room
+			_, size := utf8.DecodeRuneInString(l)
+			head = l[:size]
+		}
+		parts = append(parts, head)
+		l = l[len(head):]
+	}
+	return parts
+}
