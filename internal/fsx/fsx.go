@@ -181,14 +181,23 @@ func regular(f *os.File, path string) error {
 	return nil
 }
 
-// AnyoneMayWrite is the advice for an open file that every user of the
-// host may write (mode o+w), naming what such a user could do, like "add
-// a key with any role"; empty when others may not write it. A file that
-// grants authority (the keys file, the policy) is refused so.
-func AnyoneMayWrite(f *os.File, path, could string) string {
+// AnyoneMayWrite is the advice for an open file, what (like "the keys
+// file") at path, that a user of the host other than its owner and root
+// could change: one every user may write (mode o+w), or one in a
+// directory that lets another user put a file in its place (Exposed). It
+// names what such a user could do, like "add a key with any role"; empty
+// when none could. A file that grants authority (the keys file, the
+// policy) is refused so.
+func AnyoneMayWrite(f *os.File, path, what, could string) string {
 	fi, err := f.Stat()
-	if err != nil || fi.Mode().Perm()&0o002 == 0 {
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("mode %04o lets every user of this host write it and %s; make it writable by its owner alone: chmod go-w %s", fi.Mode().Perm(), could, path)
+	if fi.Mode().Perm()&0o002 != 0 {
+		return fmt.Sprintf("%s's mode %04o lets every user of this host write it and %s; make it writable by its owner alone: chmod go-w %s", what, fi.Mode().Perm(), could, path)
+	}
+	if msg := Exposed(path, could); msg != "" {
+		return what + " " + msg
+	}
+	return ""
 }

@@ -50,8 +50,8 @@ func LoadPolicy(path string, reg *ops.Registry) (*Policy, error) {
 		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the policy: %v", err)}}
 	}
 	defer f.Close()
-	if msg := fsx.AnyoneMayWrite(f, path, "give any role any operation"); msg != "" {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: "the policy's " + msg}}
+	if msg := fsx.AnyoneMayWrite(f, path, "the policy", "give any role any operation"); msg != "" {
+		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxPolicySize+1))
 	if err != nil {

@@ -168,8 +168,8 @@ func LoadKeys(path string) (*Keys, error) {
 		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}}
 	}
 	defer f.Close()
-	if msg := fsx.AnyoneMayWrite(f, path, "add a key with any role"); msg != "" {
-		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: "the keys file's " + msg}}
+	if msg := fsx.AnyoneMayWrite(f, path, "the keys file", "add a key with any role"); msg != "" {
+		return nil, yamlx.Diagnostics{{File: path, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxKeysFileSize+1))
 	if err != nil {

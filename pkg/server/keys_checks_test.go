@@ -119,3 +119,43 @@ func TestLoadKeysRefusesAFileAnyoneMayWrite(t *testing.T) {
 		t.Fatalf("LoadKeys of a file of mode 0644: %v", err)
 	}
 }
+
+// TestLoadKeysRefusesAFileInADirectoryAnyoneMayWrite: a keys file of mode
+// 0600 in a directory every user may write (no sticky bit) can be
+// replaced by any of them with a rename, so it is refused as one they may
+// write is, naming the directory and the chmod that fixes it; so is one
+// reached through a symbolic link into such a directory.
+func TestLoadKeysRefusesAFileInADirectoryAnyoneMayWrite(t *testing.T) {
+	_, digest, _ := NewKey()
+	base := t.TempDir()
+	dir := filepath.Join(base, "shared")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "keys.yaml")
+	if err := os.WriteFile(path, []byte("version: 1\nkeys:\n  - {name: alice, sha256: "+digest+", roles: [admin]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "keys.yaml")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, link} {
+		_, err := LoadKeys(p)
+		if err == nil || !strings.Contains(err.Error(), p+":1:1: the keys file is in "+dir+", a directory every user of this host may write (mode 0777)") ||
+			!strings.Contains(err.Error(), "chmod o-w "+dir) {
+			t.Fatalf("LoadKeys(%s) in a directory of mode 0777 = %v", p, err)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, link} {
+		if _, err := LoadKeys(p); err != nil {
+			t.Fatalf("LoadKeys(%s) in a directory of mode 0755: %v", p, err)
+		}
+	}
+}

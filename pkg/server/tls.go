@@ -113,8 +113,8 @@ func readClientCA(path string) ([]byte, error) {
 		return nil, fmt.Errorf("--client-ca: %w", err)
 	}
 	defer f.Close()
-	if msg := fsx.AnyoneMayWrite(f, path, "add a CA whose certificates pass for any subject the keys file names"); msg != "" {
-		return nil, fmt.Errorf("--client-ca %s: the client CA's %s", path, msg)
+	if msg := fsx.AnyoneMayWrite(f, path, "the client CA", "add a CA whose certificates pass for any subject the keys file names"); msg != "" {
+		return nil, fmt.Errorf("--client-ca %s: %s", path, msg)
 	}
 	data, err := io.ReadAll(f)
 	if err != nil {

@@ -1,0 +1,111 @@
+//go:build unix
+
+package fsx
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// maxLinks bounds the symbolic links Exposed follows, as the kernel does.
+const maxLinks = 40
+
+// Exposed is the advice for a path that a user other than this process's
+// and root could swap for a file of their own, naming what such a user
+// could then do, like "add a key with any role"; empty when none could.
+// It reads after the file's name: "the keys file is in …". It
+// walks the path as the kernel resolves it, through every symbolic link,
+// and judges each directory a name is looked up in: one every user may
+// write (mode o+w) lets any of them rename another file over the name,
+// unless it has the sticky bit (like /tmp); then only the owner of the
+// entry and of the directory may, so both must be this process's user or
+// root. It is how sshd's StrictModes and sudo judge the directories above
+// a file they trust, less their refusal of group write (a group the owner
+// shares on purpose). The file's own mode is AnyoneMayWrite's.
+func Exposed(path, could string) string {
+	return exposed(path, could, os.Geteuid())
+}
+
+func exposed(path, could string, me int) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	trusted := func(uid uint32) bool { return uid == 0 || int(uid) == me }
+	cur, rest, links := "/", split(abs), 0
+	for len(rest) > 0 {
+		name := rest[0]
+		rest = rest[1:]
+		if name == "." || name == "" {
+			continue
+		}
+		if name == ".." {
+			cur = filepath.Dir(cur)
+			continue
+		}
+		dir, ok := owner(cur)
+		if !ok {
+			return "" // the open that follows says what is wrong
+		}
+		next := filepath.Join(cur, name)
+		fi, err := os.Lstat(next)
+		if err != nil {
+			return ""
+		}
+		if dir.mode&0o002 != 0 {
+			if dir.mode&fs.ModeSticky == 0 {
+				return fmt.Sprintf("is in %s, a directory every user of this host may write (mode %04o): any of them can rename a file of their own over %s and %s; make the directory writable by its owner alone (chmod o-w %s), or keep the file in a directory of your own",
+					cur, dir.mode.Perm(), next, could, cur)
+			}
+			st, _ := fi.Sys().(*syscall.Stat_t)
+			switch {
+			case st != nil && !trusted(st.Uid):
+				return fmt.Sprintf("is in %s, a directory every user of this host may write, and %s there is owned by user %d, who can replace it and %s; keep the file in a directory of your own", cur, next, st.Uid, could)
+			case !trusted(dir.uid):
+				return fmt.Sprintf("is in %s, a directory every user of this host may write, owned by user %d, who can replace %s there and %s; keep the file in a directory of your own", cur, dir.uid, next, could)
+			}
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		if links++; links > maxLinks {
+			return ""
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			return ""
+		}
+		if filepath.IsAbs(target) {
+			cur = "/"
+		}
+		rest = append(split(target), rest...)
+	}
+	return ""
+}
+
+type dirInfo struct {
+	mode fs.FileMode
+	uid  uint32
+}
+
+// owner is the mode and owner of the directory dir.
+func owner(dir string) (dirInfo, bool) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return dirInfo{}, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return dirInfo{}, false
+	}
+	return dirInfo{mode: fi.Mode(), uid: st.Uid}, true
+}
+
+func split(p string) []string {
+	return strings.Split(p, "/")
+}
