@@ -65,7 +65,23 @@ func shownLocation(loc string) string {
 		u.RawQuery = "…"
 	}
 	u.Fragment, u.RawFragment = "", ""
-	return termtext.Line(u.Redacted())
+	return termtext.Line(shownURL(u))
+}
+
+// shownURL is u as a message may quote it: a password is replaced by
+// xxxxx, as url.Redacted does, and so is a user name given alone, which
+// url.Redacted shows: a token is as often written so
+// (https://TOKEN@host).
+func shownURL(u *url.URL) string {
+	if u.User == nil {
+		return u.String()
+	}
+	if _, ok := u.User.Password(); ok {
+		return u.Redacted()
+	}
+	c := *u
+	c.User = url.User("xxxxx")
+	return c.String()
 }
 
 // foreign says that an answer is not the server's, what holds instead.
@@ -76,7 +92,7 @@ func (r *remote) foreign(res *http.Response, what string) string {
 	}
 	msg += fmt.Sprintf(": check that %s is the URL of arsenal-run serve, and that serve runs behind any proxy in front of it", r.serverFrom())
 	if u, ok := r.proxied.Load().(*url.URL); ok && u != nil {
-		msg += fmt.Sprintf("; the request went through the proxy %s: add %s to $NO_PROXY to connect directly", u.Redacted(), r.base.Hostname())
+		msg += fmt.Sprintf("; the request went through the proxy %s: add %s to $NO_PROXY to connect directly", termtext.Line(shownURL(u)), r.base.Hostname())
 	}
 	return msg
 }

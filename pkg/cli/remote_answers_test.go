@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -80,5 +81,37 @@ func TestRemoteErrorIsCleaned(t *testing.T) {
 	}
 	if want := "400 invalid: bad input (field x) (rule: r)"; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// TestRemoteHidesATokenGivenAsAUserName: a redirect's Location and a
+// proxy's URL that carry a token as the user name alone
+// (https://TOKEN@host), which url.Redacted shows, are quoted with xxxxx
+// in its place.
+func TestRemoteHidesATokenGivenAsAUserName(t *testing.T) {
+	const token = "ghp_t0ken"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "https://"+token+"@sso.example/login")
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer srv.Close()
+	key := map[string]string{"ARSENAL_API_KEY": "ak_test"}
+	r := runEnv(t, key, "remote", "--server", srv.URL, "runs")
+	r.want(t, ExitUsage, nil, []string{`the answer is a redirect to "https://xxxxx@sso.example/login"`})
+	if strings.Contains(r.stderr, token) {
+		t.Errorf("the redirect's token is printed:\n%s", r.stderr)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	proxied := map[string]string{"ARSENAL_API_KEY": "ak_test", "https_proxy": "http://" + token + "@" + closed}
+	r = runEnv(t, proxied, "remote", "--server", "https://runner.example:8443", "runs")
+	r.want(t, ExitFailed, nil, []string{"the request went through the proxy http://xxxxx@" + closed + " (from $HTTPS_PROXY)"})
+	if strings.Contains(r.stderr, token) {
+		t.Errorf("the proxy's token is printed:\n%s", r.stderr)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/net/http/httpproxy"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // This file says what to check when a request of the remote client got no
@@ -143,7 +145,7 @@ func (r *remote) proxyHint() bool {
 	if r.base.Scheme == "https" {
 		v = "$HTTPS_PROXY"
 	}
-	r.e.errorf("the request went through the proxy %s (from %s): check that the proxy runs and may reach %s, or add %s to $NO_PROXY to connect directly", u.Redacted(), v, r.base.Host, r.base.Hostname())
+	r.e.errorf("the request went through the proxy %s (from %s): check that the proxy runs and may reach %s, or add %s to $NO_PROXY to connect directly", termtext.Line(shownURL(u)), v, r.base.Host, r.base.Hostname())
 	return true
 }
 
