@@ -116,7 +116,7 @@ func anyoneMayAdd(dir string) string {
 		return ""
 	}
 	defer f.Close()
-	return fsx.AnyoneMayWrite(f, dir, "add an operation run with the rights of this user")
+	return fsx.AnyoneMayWrite(f, dir, "the plugin directory", "add an operation run with the rights of this user")
 }
 
 // unlisted is the error of a plugin directory that cannot be listed, with
@@ -154,7 +154,7 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 		return fmt.Errorf("plugins: %w", err)
 	}
 	if msg := anyoneMayAdd(dir); msg != "" {
-		return fmt.Errorf("plugins: the plugin directory's %s", msg)
+		return fmt.Errorf("plugins: %s", msg)
 	}
 	files, err := Manifests(dir)
 	if err != nil {
@@ -239,8 +239,10 @@ func ReadManifest(file string) (*Manifest, error) {
 		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: unreadable(file, err)}}
 	}
 	defer f.Close()
-	if msg := fsx.AnyoneMayWrite(f, file, "choose the program this operation runs"); msg != "" {
-		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: "the manifest's " + msg}}
+	// Whoever may rewrite a manifest chooses what its operation runs, as
+	// the daemon's user: it is judged as the keys file and the policy are.
+	if msg := fsx.AnyoneMayWrite(f, file, "the manifest", "choose the program the operation runs"); msg != "" {
+		return nil, yamlx.Diagnostics{{File: file, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxManifestSize+1))
 	if err != nil {
@@ -383,8 +385,11 @@ func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
 		d.Add(yamlx.PosOf(n.Content[0]), "program %s is not an executable file; chmod +x it", prog)
 		return nil
 	case fi.Mode().Perm()&0o002 != 0:
-		d.Add(yamlx.PosOf(n.Content[0]), "program %s: mode %04o lets every user of this host rewrite what this operation runs; make it writable by its owner alone: chmod go-w %s",
-			prog, fi.Mode().Perm(), prog)
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s: its mode %04o lets every user of this host rewrite it and run what they like as the user of each run; make it writable by its owner alone: chmod go-w %s", prog, fi.Mode().Perm(), prog)
+		return nil
+	}
+	if msg := fsx.Exposed(prog, "run what they like as the user of each run"); msg != "" {
+		d.Add(yamlx.PosOf(n.Content[0]), "program %s %s", prog, msg)
 		return nil
 	}
 	argv[0] = prog

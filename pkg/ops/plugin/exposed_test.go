@@ -1,0 +1,75 @@
+package plugin_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/plugin"
+)
+
+// TestLoadRefusesWhatAnotherUserCouldSwap: a plugin runs its program as
+// the user of the run (the daemon's, for serve and schedule), so a
+// manifest or a program that every user may write, or that sits in a
+// directory every user may write (no sticky bit), would let any of them
+// run what they like as that user: each is refused at load, with the
+// chmod that fixes it.
+func TestLoadRefusesWhatAnotherUserCouldSwap(t *testing.T) {
+	load := func(dir string) string {
+		t.Helper()
+		err := plugin.Load(dir, ops.NewRegistry(), plugin.Options{})
+		if err == nil {
+			return ""
+		}
+		return err.Error()
+	}
+	manifest := "version: 1\nname: acme.hi\ncategory: acme\ndescription: Say hi.\nrisk: read\ncommand: [%s]\n"
+
+	open := filepath.Join(t.TempDir(), "plugins")
+	if err := os.Mkdir(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, open, "hi.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	m := write(t, open, "hi.yaml", strings.Replace(manifest, "%s", "./hi.prog", 1), 0o644)
+	if msg := load(open); msg != "" {
+		t.Fatalf("a plugin directory of mode 0755: %s", msg)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	// The directory itself is refused first: anyone could add a manifest.
+	if msg := load(open); !strings.Contains(msg, "the plugin directory's mode 0777 lets every user of this host write it") ||
+		!strings.Contains(msg, "chmod go-w "+open) {
+		t.Fatalf("a plugin directory of mode 0777: %s", msg)
+	}
+	// A manifest there, named alone, is judged by its directory too.
+	if _, err := plugin.ReadManifest(m); err == nil || !strings.Contains(err.Error(), m+":1:1: the manifest is in "+open+", a directory every user of this host may write (mode 0777)") ||
+		!strings.Contains(err.Error(), "chmod o-w "+open) {
+		t.Fatalf("a manifest in a directory of mode 0777: %v", err)
+	}
+
+	// The program elsewhere: in a directory every user may write, or
+	// writable by every user itself.
+	dir, bin := t.TempDir(), filepath.Join(open, "bin")
+	prog := write(t, open, "other.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	m = write(t, dir, "hi.yaml", strings.Replace(manifest, "%s", prog, 1), 0o644)
+	if msg := load(dir); !strings.Contains(msg, m+":6:11: program "+prog+" is in "+open+", a directory every user of this host may write") {
+		t.Fatalf("a program in a directory of mode 0777: %s", msg)
+	}
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	prog = write(t, bin, "hi.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	if err := os.Chmod(open, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(prog, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, "hi.yaml", strings.Replace(manifest, "%s", prog, 1), 0o644)
+	if msg := load(dir); !strings.Contains(msg, "program "+prog+": its mode 0777 lets every user of this host rewrite it") || !strings.Contains(msg, "chmod go-w "+prog) {
+		t.Fatalf("a program of mode 0777: %s", msg)
+	}
+}
