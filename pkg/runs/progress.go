@@ -25,6 +25,7 @@ type progress struct {
 	dryRun  bool
 	started time.Time
 	steps   map[string]*stepProgress
+	sub     subProgress
 }
 
 type stepProgress struct {
@@ -42,6 +43,7 @@ type stepProgress struct {
 	// label (a host's name) or the preview of their value, named only if
 	// the process must exit at once (runningItems).
 	running map[int]any
+	seq     int // of a sub-run's step: its place in the order steps started
 }
 
 // newProgress starts following the run runID of pb. Secret inputs are
@@ -53,11 +55,12 @@ func newProgress(pb *steps.Playbook, runID string, roles []string, inputs map[st
 
 // Event implements engine.Observer.
 func (p *progress) Event(ev engine.Event) {
-	if ev.RunID != p.runID {
-		return // a sub-playbook's run
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if ev.RunID != p.runID {
+		p.sub.subEvent(p.runID, ev) // a sub-playbook's run
+		return
+	}
 	s := p.steps[ev.Step]
 	if s == nil && ev.Step != "" {
 		s = &stepProgress{}
@@ -74,11 +77,7 @@ func (p *progress) Event(ev engine.Event) {
 			if s.running == nil {
 				s.running = map[int]any{}
 			}
-			var name any = ev.Label
-			if ev.Label == "" {
-				name = ev.Item // nil when the event has no preview either
-			}
-			s.running[*ev.Index] = name
+			s.running[*ev.Index] = itemName(ev)
 		}
 	case engine.EventItemFinished:
 		s.done++
@@ -137,7 +136,7 @@ func (p *progress) report(cause string) *report.Report {
 		default:
 			rs.DurationMS = now.Sub(s.started).Milliseconds()
 			msg := "the process exited while the step ran: what it started may still be running"
-			if items := s.runningItems(); items != "" {
+			if items := s.runningItems(nil); items != "" {
 				msg += "; items still running: " + items
 			}
 			rs.Error = &report.Error{Class: string(ops.ClassCancelled), Message: msg}
@@ -156,7 +155,9 @@ func (p *progress) report(cause string) *report.Report {
 
 // stillRunning names the steps running now, each with its operation and
 // the items of it still running: what a process exiting at once leaves
-// behind, for its last words.
+// behind, for its last words. Of a playbook.run step it names the steps
+// of the sub-playbook running (call/tidy), and the items of it whose
+// sub-playbook runs none.
 func (p *progress) stillRunning() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -166,11 +167,16 @@ func (p *progress) stillRunning() []string {
 		if s == nil || s.status != "" || s.started.IsZero() {
 			continue
 		}
-		line := fmt.Sprintf("%s (%s)", st.ID, st.Op)
-		if items := s.runningItems(); items != "" {
-			line += ": items " + items
+		inner, covered := p.sub.under(st.ID)
+		items := s.runningItems(covered)
+		if len(inner) == 0 || items != "" {
+			line := fmt.Sprintf("%s (%s)", st.ID, st.Op)
+			if items != "" {
+				line += ": items " + items
+			}
+			out = append(out, line)
 		}
-		out = append(out, line)
+		out = append(out, inner...)
 	}
 	return out
 }
@@ -179,14 +185,16 @@ func (p *progress) stillRunning() []string {
 const maxNamedItems = 10
 
 // runningItems lists the labels of the items still running, in order, at
-// most maxNamedItems of them; "" when none.
-func (s *stepProgress) runningItems() string {
-	if len(s.running) == 0 {
-		return ""
-	}
+// most maxNamedItems of them, leaving out those skip holds; "" when none.
+func (s *stepProgress) runningItems(skip map[int]bool) string {
 	idx := make([]int, 0, len(s.running))
 	for i := range s.running {
-		idx = append(idx, i)
+		if !skip[i] {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return ""
 	}
 	slices.Sort(idx)
 	var names []string
