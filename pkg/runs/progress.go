@@ -44,6 +44,20 @@ type stepProgress struct {
 	// the process must exit at once (runningItems).
 	running map[int]any
 	seq     int // of a sub-run's step: its place in the order steps started
+	// Of a step still running, what its attempts count: tries is the
+	// most a finished item made; waits the last retry or repeat of each
+	// item running (-1 for a step without items); asking that its
+	// confirm: question waits for an answer, no attempt made yet.
+	tries  int
+	waits  map[int]retryWait
+	asking bool
+}
+
+// retryWait is a retry or repeat event: attempt n ended, and the next one
+// starts at until.
+type retryWait struct {
+	n     int
+	until time.Time
 }
 
 // newProgress starts following the run runID of pb. Secret inputs are
@@ -81,9 +95,24 @@ func (p *progress) Event(ev engine.Event) {
 		}
 	case engine.EventItemFinished:
 		s.done++
+		s.tries = max(s.tries, ev.Attempts)
 		if ev.Index != nil {
 			delete(s.running, *ev.Index)
+			delete(s.waits, *ev.Index)
 		}
+	case engine.EventRetry, engine.EventRepeat:
+		i := -1
+		if ev.Index != nil {
+			i = *ev.Index
+		}
+		if s.waits == nil {
+			s.waits = map[int]retryWait{}
+		}
+		s.waits[i] = retryWait{n: ev.Attempt, until: ev.Time.Add(time.Duration(ev.DelayMS) * time.Millisecond)}
+	case engine.EventConfirmAsked:
+		s.asking = true
+	case engine.EventConfirmAnswered:
+		s.asking = false
 	case engine.EventStepFinished:
 		s.finished, s.status, s.reason = ev.Time, report.Status(ev.Status), ev.Reason
 		s.attempts, s.ignored = ev.Attempts, ev.Ignored
@@ -96,7 +125,8 @@ func (p *progress) Event(ev engine.Event) {
 // report builds a cancelled run's report from the events seen so far:
 // steps that finished keep their status, reason, error (class and
 // message), attempts and whether their failure was ignored; steps still
-// running or never started are cancelled. Outputs are not known, nor what
+// running or never started are cancelled, those running with the
+// attempts they made, the one under way included. Outputs are not known, nor what
 // a resume needs to reuse a step (its definition, parameters and
 // output): a resume from this report runs every step again.
 func (p *progress) report(cause string) *report.Report {
@@ -135,6 +165,7 @@ func (p *progress) report(cause string) *report.Report {
 			}
 		default:
 			rs.DurationMS = now.Sub(s.started).Milliseconds()
+			rs.Attempts = s.triesSoFar(st.FanOut(), now)
 			msg := "the process exited while the step ran: what it started may still be running"
 			if items := s.runningItems(nil); items != "" {
 				msg += "; items still running: " + items
@@ -151,6 +182,33 @@ func (p *progress) report(cause string) *report.Report {
 		rep.Steps = append(rep.Steps, rs)
 	}
 	return rep
+}
+
+// triesSoFar counts the attempts of a step still running at now, the
+// one under way included, as the engine's report would count them had
+// it been cancelled then: of a fan-out, the most any item made.
+func (s *stepProgress) triesSoFar(fanOut bool, now time.Time) int {
+	if s.asking {
+		return 0
+	}
+	n := s.tries
+	of := func(i int) int {
+		w, ok := s.waits[i]
+		switch {
+		case !ok:
+			return 1
+		case now.Before(w.until):
+			return w.n // waiting to try again
+		}
+		return w.n + 1
+	}
+	if !fanOut {
+		return max(n, of(-1))
+	}
+	for i := range s.running {
+		n = max(n, of(i))
+	}
+	return n
 }
 
 // stillRunning names the steps running now, each with its operation and

@@ -107,3 +107,57 @@ steps:
 		t.Errorf("a in the resumed run: %s, reused %v, reason %q; want it run again, saying why", a.Status, a.Reused, a.Reason)
 	}
 }
+
+// TestProgressReportCountsTheAttemptUnderWay: in the report a process
+// writes from its progress when it must exit at once, a step cut in the
+// middle of an attempt counts it, as the engine's report of a cancelled
+// step does: a step without retries made one, a retried one one more than
+// its last retry event told (as many while it still waits to try again),
+// a fan-out the most any item made; a step whose confirm: question waits
+// made none.
+func TestProgressReportCountsTheAttemptUnderWay(t *testing.T) {
+	pb, err := steps.Parse("t.yaml", []byte(`version: 1
+name: t
+steps:
+  - {id: once, op: control.sleep, with: {duration: 1m}}
+  - {id: again, op: control.sleep, retry: {attempts: 5, delay: 1s}, with: {duration: 1m}}
+  - {id: waits, op: control.sleep, retry: {attempts: 5, delay: 1h}, with: {duration: 1m}}
+  - {id: fan, op: control.sleep, foreach: '[1, 2, 3]', retry: {attempts: 5, delay: 1s}, with: {duration: 1m}}
+  - {id: asks, op: control.sleep, confirm: 'sure?', with: {duration: 1m}}
+`), newRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProgress(pb, "r1", nil, nil, false)
+	now := time.Now()
+	past := now.Add(-time.Hour) // a retry's wait ended long ago
+	ev := func(at time.Time, e engine.Event) {
+		e.RunID, e.Time = "r1", at
+		p.Event(e)
+	}
+	for _, id := range []string{"once", "again", "waits", "asks"} {
+		ev(past, engine.Event{Kind: engine.EventStepStarted, Step: id, Op: "control.sleep"})
+	}
+	ev(past, engine.Event{Kind: engine.EventRetry, Step: "again", Attempt: 1, DelayMS: 1000})
+	ev(past, engine.Event{Kind: engine.EventRetry, Step: "again", Attempt: 2, DelayMS: 1000})
+	ev(now, engine.Event{Kind: engine.EventRetry, Step: "waits", Attempt: 2, DelayMS: time.Hour.Milliseconds()})
+	ev(past, engine.Event{Kind: engine.EventStepStarted, Step: "fan", Op: "control.sleep", Items: 3})
+	i0, i1 := 0, 1
+	ev(past, engine.Event{Kind: engine.EventItemStarted, Step: "fan", Index: &i0})
+	ev(past, engine.Event{Kind: engine.EventItemStarted, Step: "fan", Index: &i1})
+	ev(past, engine.Event{Kind: engine.EventItemFinished, Step: "fan", Index: &i0, Attempts: 2})
+	for n := 1; n <= 3; n++ {
+		ev(past, engine.Event{Kind: engine.EventRetry, Step: "fan", Index: &i1, Attempt: n, DelayMS: 1000})
+	}
+	ev(past, engine.Event{Kind: engine.EventConfirmAsked, Step: "asks", Message: "sure?"})
+
+	rep := p.report("interrupted by SIGINT, then by SIGINT")
+	got := map[string]int{}
+	for _, s := range rep.Steps {
+		got[s.ID] = s.Attempts
+	}
+	want := map[string]int{"once": 1, "again": 3, "waits": 2, "fan": 4, "asks": 0}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("attempts in the report from progress (-want +got):\n%s", diff)
+	}
+}
