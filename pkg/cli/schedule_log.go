@@ -67,6 +67,10 @@ func (f *runFollower) watch(job scheduler.Job, h *runs.Handle) <-chan struct{} {
 	go func() {
 		defer f.wg.Done()
 		defer close(followed)
+		if job.Logged != nil {
+			// The scheduler's "run started" comes first.
+			<-job.Logged
+		}
 		f.follow(log, sub)
 		<-h.Done()
 	}()

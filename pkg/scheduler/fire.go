@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -308,13 +309,16 @@ func (s *Scheduler) start(rs *runState) {
 	e.running = append(e.running, rs)
 	s.launching++
 	s.runs.Add(1)
-	job := Job{Playbook: e.pb, Slot: rs.slot.In(e.tt.Location()), Trigger: history.TriggerSchedule}
-	go s.supervise(rs, job)
+	logged := make(chan struct{})
+	job := Job{Playbook: e.pb, Slot: rs.slot.In(e.tt.Location()), Trigger: history.TriggerSchedule, Logged: logged}
+	go s.supervise(rs, job, sync.OnceFunc(func() { close(logged) }))
 }
 
-// supervise launches one run and waits for it to end.
-func (s *Scheduler) supervise(rs *runState, job Job) {
+// supervise launches one run and waits for it to end; logged closes
+// job.Logged.
+func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 	defer s.runs.Done()
+	defer logged()
 	h, err := safeLaunch(s.cfg.Launcher, job)
 	s.mu.Lock()
 	now := s.cfg.Clock.Now()
@@ -383,6 +387,7 @@ func (s *Scheduler) supervise(rs *runState, job Job) {
 	s.metrics.fireDelay.Observe(max(delay, 0).Seconds())
 	s.metrics.running.Inc()
 	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Float64("delay_ms", float64(delay)/float64(time.Millisecond)).Msg("run started")
+	logged()
 	s.mu.Unlock()
 
 	<-done

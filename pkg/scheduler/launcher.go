@@ -38,7 +38,11 @@ type RunLauncher struct {
 	// it returns, when not nil, is closed once the run is done and its
 	// events are followed to the last: the run counts as ended only then,
 	// so that the scheduler's "run ended" line comes after the lines of
-	// the run's own events.
+	// the run's own events. The run has started, and may be emitting,
+	// before the scheduler logs "run started" (it may wait for the
+	// scheduler's lock, which a tick or a reload holds): the job's Logged
+	// is closed once that line is written, or once the run ended without
+	// starting, and a watcher writes the run's lines only then.
 	Watch func(job Job, h *runs.Handle) <-chan struct{}
 }
 
@@ -87,9 +91,31 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 	}
 	rh := runHandle{h: h, m: l.manager}
 	if l.Watch != nil {
+		if job.Logged != nil {
+			job.Logged = whenLogged(job.Logged, l.manager.Started(h), h.Done())
+		}
 		rh.followed = l.Watch(job, h)
 	}
 	return rh, nil
+}
+
+// whenLogged is closed once logged is, or once the run ended (done)
+// without starting: the scheduler logs no start of such a run, and waits
+// for its watcher before it is done with it. A run that started and ended
+// waits for logged: the scheduler logs its start without waiting for it.
+func whenLogged(logged, started, done <-chan struct{}) <-chan struct{} {
+	out := make(chan struct{})
+	go func() {
+		defer close(out)
+		select {
+		case <-logged:
+		case <-done:
+			if isClosed(started) {
+				<-logged
+			}
+		}
+	}()
+	return out
 }
 
 // runHandle is a runs.Handle as the scheduler sees it: done once the run

@@ -82,6 +82,11 @@ type Job struct {
 	Playbook *steps.Playbook
 	Slot     time.Time       // the slot, before jitter, in the playbook's time zone
 	Trigger  history.Trigger // always history.TriggerSchedule
+	// Logged is closed once the scheduler has logged the run's start
+	// ("run started"), or once it is done with a run that did not
+	// start; RunLauncher holds Watch's view of the run's events back
+	// until then (see RunLauncher.Watch).
+	Logged <-chan struct{}
 }
 
 // Store is where the scheduler keeps its record of slots; *history.Store
