@@ -50,14 +50,14 @@ func TestOpenCreatesDirAndPragmas(t *testing.T) {
 func TestRecordAndGet(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
-	if err := s.RecordStart(ctx, Run{ID: "r1", Playbook: "restart-workers", Path: "p.yaml", Roles: []string{"operator"}, StartedAt: t0}); err != nil {
+	if err := s.RecordStart(ctx, Run{ID: "r1", Playbook: "restart-workers", Path: "/srv/pb/p.yaml", Roles: []string{"operator"}, StartedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Get(ctx, "r1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Run{ID: "r1", Playbook: "restart-workers", Path: "p.yaml", Roles: []string{"operator"}, Status: StatusRunning, StartedAt: t0, Trigger: TriggerCLI}
+	want := Run{ID: "r1", Playbook: "restart-workers", Path: "/srv/pb/p.yaml", Roles: []string{"operator"}, Status: StatusRunning, StartedAt: t0, Trigger: TriggerCLI}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after start (-want +got):\n%s", diff)
 	}
@@ -69,7 +69,7 @@ func TestRecordAndGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = Run{
-		ID: "r1", Playbook: "restart-workers", Path: "playbooks/restart-workers.yaml", SHA256: "abc", Roles: []string{"operator"},
+		ID: "r1", Playbook: "restart-workers", Path: absPath("playbooks/restart-workers.yaml"), SHA256: "abc", Roles: []string{"operator"},
 		Status: report.StatusFailed, StartedAt: t0, FinishedAt: ptr(t0.Add(time.Second)), DurationMS: 1000,
 		Inputs:     map[string]any{"threshold": float64(90), "token": "***"},
 		ReportPath: reportPath, Error: &report.Error{Class: "execution", Message: "step stop failed: item 1: not permitted"},

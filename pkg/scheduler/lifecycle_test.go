@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -96,7 +97,7 @@ func TestReloadSwapsAtomicallyAndKeepsState(t *testing.T) {
 			byName[p.Name] = p
 		}
 		keepRun := runOf(t, h.launcher, "keep")
-		if k := byName["keep"]; len(k.Running) != 1 || k.Running[0].ID != keepRun.id || k.NextSlot == nil || !k.NextSlot.Equal(t10.Add(2*time.Minute)) || k.Path != "keep-v2.yaml" {
+		if k := byName["keep"]; len(k.Running) != 1 || k.Running[0].ID != keepRun.id || k.NextSlot == nil || !k.NextSlot.Equal(t10.Add(2*time.Minute)) || k.Path != absFile("keep-v2.yaml") {
 			t.Errorf("keep lost its state: %+v", k)
 		}
 		if c := byName["change"]; c.NextSlot == nil || !c.NextSlot.Equal(t10.Add(30*time.Minute)) {
@@ -254,6 +255,11 @@ func TestHealthAndMetrics(t *testing.T) {
 		b := hl.Playbooks[1]
 		if b.Name != "b" || b.Timezone != "Europe/Berlin" || b.NextSlot == nil || b.NextSlot.Format(time.RFC3339) != "2026-06-01T12:04:00+02:00" {
 			t.Errorf("b in healthz: %+v next %v", b, b.NextSlot)
+		}
+		// Relative on the command line, the daemon's working directory
+		// is not its reader's: the path is absolute.
+		if abs, _ := filepath.Abs("b.yaml"); b.Path != abs {
+			t.Errorf("b's path in healthz: %q, want %q", b.Path, abs)
 		}
 		if b.LastRun == nil || b.LastRun.Status != report.StatusSucceeded || len(b.Running) != 1 || b.Running[0].ID == "" || b.Running[0].Status != "running" {
 			t.Errorf("b's runs in healthz: last %+v running %+v", b.LastRun, b.Running)
