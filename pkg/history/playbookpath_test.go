@@ -24,7 +24,10 @@ func TestPlaybookPathRecordedAbsolute(t *testing.T) {
 	}
 	mustRecord(t, s, &report.Report{ReportVersion: report.FormatVersion, RunID: "ended", Playbook: report.Playbook{Name: "slow", Path: "pb/slow.yaml"},
 		Status: report.StatusSucceeded, StartedAt: t0, FinishedAt: t0}, "")
-	for _, id := range []string{"started", "ended"} {
+	// An operation executed alone has no file: its "path" stays as it is.
+	mustRecord(t, s, &report.Report{ReportVersion: report.FormatVersion, RunID: "executed", Playbook: report.Playbook{Name: "execute-control.fail", Path: "operation control.fail"},
+		Status: report.StatusFailed, StartedAt: t0, FinishedAt: t0}, "")
+	for id, want := range map[string]string{"started": want, "ended": want, "executed": "operation control.fail"} {
 		r, err := s.Get(ctx, id)
 		if err != nil {
 			t.Fatal(err)

@@ -44,7 +44,7 @@ func FinishedArgs(f Finished) ([]any, error) {
 	if r.Error != nil {
 		errClass, errMsg = r.Error.Class, ErrorText(r.Error.Message)
 	}
-	return []any{r.RunID, r.Playbook.Name, absPath(r.Playbook.Path), r.Playbook.SHA256, string(roles), string(r.Status),
+	return []any{r.RunID, r.Playbook.Name, playbookPath(r.Playbook.Path), r.Playbook.SHA256, string(roles), string(r.Status),
 		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, InputsArg(r.Inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom, string(f.Trigger), f.StartedBy,
 		slotMS(f.Slot)}, nil
 }
@@ -90,7 +90,7 @@ func StartArgs(run Run, owner string, started int64) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history: roles: %w", err)
 	}
-	return []any{run.ID, run.Playbook, absPath(run.Path), run.SHA256, string(roles), string(StatusRunning), started, absPath(run.ReportPath), run.ResumedFrom, owner,
+	return []any{run.ID, run.Playbook, playbookPath(run.Path), run.SHA256, string(roles), string(StatusRunning), started, absPath(run.ReportPath), run.ResumedFrom, owner,
 		string(triggerOrCLI(run.Trigger)), msOrNil(run.Slot), run.StartedBy}, nil
 }
 
@@ -114,7 +114,7 @@ func SlotRunArgs(sl Slot) (args []any, ok bool) {
 	default:
 		return nil, false
 	}
-	return []any{slotRowID(sl.At, sl.Slot), sl.Playbook, absPath(sl.Path), sl.SHA256, string(status), ms(sl.At), ms(sl.At), int64(0),
+	return []any{slotRowID(sl.At, sl.Slot), sl.Playbook, playbookPath(sl.Path), sl.SHA256, string(status), ms(sl.At), ms(sl.At), int64(0),
 		class, ErrorText(sl.Message), string(TriggerSchedule), ms(sl.Slot), sl.BlockedBy, ""}, true
 }
 
@@ -167,4 +167,15 @@ type SummaryRow struct {
 	Name  string
 	Value int64
 	Error int64
+}
+
+// playbookPath is the path a run's playbook is recorded with: absolute,
+// as the recording process's working directory is not the reader's; an
+// operation executed alone is recorded as "operation OP", which is no
+// file and is kept as it is.
+func playbookPath(p string) string {
+	if strings.HasPrefix(p, "operation ") {
+		return p
+	}
+	return absPath(p)
 }
