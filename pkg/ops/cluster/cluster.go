@@ -246,9 +246,27 @@ func probeHTTP(ctx context.Context, client *http.Client, rawURL string, keepBody
 		r.body = body
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		r.status, r.err = "down", "HTTP status "+resp.Status
+		r.status, r.err = "down", "HTTP status "+resp.Status+redirectNote(resp)
 	}
 	return r, nil
+}
+
+// redirectNote says, for a redirect, that the probe does not follow it and
+// where it leads: the host of its Location only, as the rest of it (the
+// path, a query) may hold a token.
+func redirectNote(resp *http.Response) string {
+	if resp.StatusCode < 300 || resp.StatusCode > 399 {
+		return ""
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		return ""
+	}
+	where := "another path on the same host"
+	if !strings.EqualFold(loc.Host, resp.Request.URL.Host) || loc.Scheme != resp.Request.URL.Scheme {
+		where = loc.Scheme + "://" + loc.Host
+	}
+	return fmt.Sprintf("; redirects are not followed (this one leads to %s): give the node the URL that answers 2xx itself", where)
 }
 
 func unwrapURL(err error) error {

@@ -489,3 +489,34 @@ func TestTheRunsInventoryIsRead(t *testing.T) {
 		t.Errorf("the run's inventory outside the roots: %v, want it denied", err)
 	}
 }
+
+// A node that redirects is down, and its error says that the probe does
+// not follow redirects and names the host the redirect leads to.
+func TestHealthRedirectIsExplained(t *testing.T) {
+	r := newRegistry(t)
+	away := server(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://login.example.com/sso?token=secret", http.StatusFound)
+	})
+	here := server(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/healthz/", http.StatusMovedPermanently)
+	})
+	nodes := []any{
+		map[string]any{"name": "away", "url": away.URL},
+		map[string]any{"name": "here", "url": here.URL + "/healthz"},
+	}
+	out, err := opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"nodes": nodes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := out["nodes"].([]any)
+	want := map[string]string{
+		"away": "HTTP status 302 Found; redirects are not followed (this one leads to https://login.example.com): give the node the URL that answers 2xx itself",
+		"here": "HTTP status 301 Moved Permanently; redirects are not followed (this one leads to another path on the same host): give the node the URL that answers 2xx itself",
+	}
+	for _, n := range list {
+		m := n.(map[string]any)
+		if m["status"] != "down" || m["error"] != want[m["name"].(string)] {
+			t.Errorf("%v: %v %q", m["name"], m["status"], m["error"])
+		}
+	}
+}

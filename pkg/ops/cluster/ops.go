@@ -22,7 +22,7 @@ func healthSpec() ops.Spec {
 		Description: "never: the status is a result, for when or retry.until; degraded: fail unless every node is up; down: fail when no node is up"})
 	return ops.Spec{
 		Name: "cluster.health",
-		Description: "Probe every node of a cluster at once, HTTP GET for url nodes (2xx = up) and TCP connect for address nodes, " +
+		Description: "Probe every node of a cluster at once, HTTP GET for url nodes (2xx = up; a redirect is not followed, so it is down, its error naming the host it leads to) and TCP connect for address nodes, " +
 			"and report each node (up, down or timeout) and the whole: healthy (all up), degraded (some) or down (none). " +
 			"Not being healthy is a result, not a failure, unless fail_on says otherwise.",
 		Risk:   ops.RiskRead,
