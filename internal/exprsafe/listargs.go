@@ -34,15 +34,32 @@ var listArgs = map[string]int{
 	"uniq": 1, "flatten": 1, "mean": 1, "median": 1, "concat": -1,
 }
 
-// checkList is exprsafe.list(name, v): v, when it is a list (or null, or
-// a map, which the built-in itself refuses, saying why), else an error
-// naming the built-in and what it was given.
+// nullSafe are the built-ins over lists that take null and give null,
+// as the first or last item of nothing. Every other one refuses it.
+var nullSafe = map[string]struct{}{"first": {}, "last": {}}
+
+// nullListError is a built-in over lists given null, which Problem says
+// with why the value may be null.
+type nullListError struct{ name string }
+
+func (e *nullListError) Error() string { return e.name + "() was given null, not a list" }
+
+// checkList is exprsafe.list(name, v): v, when it is a list (or a map,
+// which the built-in itself refuses, saying why, or null for first and
+// last), else an error naming the built-in and what it was given.
 func checkList(args ...any) (any, error) {
 	name, _ := args[0].(string)
 	v := args[1]
 	r := reflect.ValueOf(deref(v))
 	switch r.Kind() {
-	case reflect.Invalid, reflect.Slice, reflect.Array, reflect.Map:
+	case reflect.Invalid:
+		if _, ok := nullSafe[name]; !ok {
+			// As expr's reverse, uniq, take and the rest say it; sort
+			// alone would give an empty list for null.
+			return nil, &nullListError{name: name}
+		}
+		return v, nil
+	case reflect.Slice, reflect.Array, reflect.Map:
 		return v, nil
 	case reflect.String:
 		return nil, fmt.Errorf("%s() was given a string, not a list; split it into one first, as in split(s, \"\\n\")", name)

@@ -3,6 +3,10 @@ package exprsafe
 import (
 	"strings"
 	"testing"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/parser"
 )
 
 // TestListBuiltinsRefuseWhatIsNotAList: a built-in over lists given a
@@ -35,6 +39,35 @@ func TestListBuiltinsRefuseWhatIsNotAList(t *testing.T) {
 	} {
 		if out, err := run(t, src, env); err != nil || out != want {
 			t.Errorf("%s = %#v, %v; want %#v", src, out, err, want)
+		}
+	}
+}
+
+// TestNullListIsRefusedAlike: sort, like reverse and every other built-in
+// over lists but first and last, refuses null, when the expression runs
+// and when the null is written in it.
+func TestNullListIsRefusedAlike(t *testing.T) {
+	env := map[string]any{"u": map[string]any{}}
+	for _, f := range []string{"sort", "reverse", "uniq", "flatten"} {
+		want := f + "() was given null, not a list: ADVICE"
+		if got := problemOf(t, f+"(u.missing)", env); got != want+" (1:1)" && got != want {
+			t.Errorf("%s(u.missing): %q, want %q", f, got, want)
+		}
+		src := f + "(nil)"
+		cfg := conf.CreateNew()
+		expr.Env(env)(cfg)
+		Harden(cfg, 1000, testLimit, 5_000_000)
+		tree, err := parser.ParseWithConfig(src, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Check(tree, cfg)
+		if err == nil {
+			t.Fatalf("%s compiles", src)
+		}
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		if got := CheckProblem(msg, src); got != f+"() was given null, not a list" {
+			t.Errorf("%s at load: %q", src, got)
 		}
 	}
 }

@@ -37,6 +37,10 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 			name = operatorAt(src, fe.From)
 		}
 	}
+	var nl *nullListError
+	if errors.As(err, &nl) {
+		return nl.Error() + because(advice(""))
+	}
 	var ve *reflect.ValueError
 	if !errors.As(err, &ve) || ve.Kind != reflect.Invalid && ve.Method != "reflect.Value.Len" && ve.Method != "reflect.Value.Index" {
 		msg := err.Error()

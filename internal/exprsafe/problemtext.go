@@ -15,7 +15,7 @@ import (
 // goTypes are the Go names of the types expressions meet, with what the
 // docs call them.
 var goTypes = map[string]string{
-	"<nil>": "null", "nil": "null", "invalid": "null",
+	"<nil>": "null", "nil": "null", "invalid": "null", "%!s(<nil>)": "null",
 	"string": "string", "[]uint8": "string",
 	"float64": "number", "float32": "number",
 	"int": "integer", "int64": "integer", "int32": "integer", "uint8": "integer", "uint": "integer", "uint64": "integer",
