@@ -56,3 +56,20 @@ func TestProblemSpeaksTheDocsWords(t *testing.T) {
 		}
 	}
 }
+
+// TestDurationSaysItsForms: duration() of a text known only at run time
+// that is no duration says which forms are, as validate does of a literal.
+func TestDurationSaysItsForms(t *testing.T) {
+	env := map[string]any{"u": map[string]any{"abc": "abc", "bare": "90", "days": "2d", "unit": "5x"}}
+	forms := ` is not a duration; write one like "90s", "5m" or "1h30m" (units h, m, s, ms, us, ns)`
+	for src, want := range map[string]string{
+		`duration(u.abc)`:  `duration("abc")` + forms,
+		`duration(u.bare)`: `duration("90")` + forms,
+		`duration(u.unit)`: `duration("5x")` + forms,
+		`duration(u.days)`: `duration("2d"): days and weeks are no unit of a duration; write hours, as "48h" for 2 days`,
+	} {
+		if got := problemOf(t, src, env); got != want+" (1:1)" {
+			t.Errorf("%s: %q, want %q", src, got, want)
+		}
+	}
+}

@@ -33,6 +33,7 @@ var (
 	rePosition   = regexp.MustCompile(` \(\d+:\d+\)$`)
 	reConversion = regexp.MustCompile(`^interface conversion: interface \{\} is (.+), not (.+)$`)
 	reArgument   = regexp.MustCompile(`^invalid argument for (\w+) \(type (.+?)\)(: want a string)?$`)
+	reDuration   = regexp.MustCompile(`^time: (?:invalid duration|missing unit in duration|unknown unit "([^"]*)" in duration) ("(?:[^"\\]|\\.)*")$`)
 	reCannot     = regexp.MustCompile(`^cannot (get keys from|get values from|transform|uniq|reverse|flatten|concat|take from) (\S+?)( to pairs)?$`)
 )
 
@@ -72,6 +73,13 @@ func plainProblem(msg, what, nullAdvice string) string {
 	if m := reCannot.FindStringSubmatch(msg); m != nil {
 		f := cannotFuncs[m[1]]
 		return given(f[0]+"()", typeWord(m[2]), f[1], nullAdvice)
+	}
+	if m := reDuration.FindStringSubmatch(msg); m != nil {
+		// A literal is said so at load; this is a value known only now.
+		if m[1] == "d" || m[1] == "w" {
+			return "duration(" + m[2] + "): days and weeks are no unit of a duration; write hours, as \"48h\" for 2 days"
+		}
+		return "duration(" + m[2] + ") is not a duration; write one like \"90s\", \"5m\" or \"1h30m\" (units h, m, s, ms, us, ns)"
 	}
 	if strings.HasPrefix(msg, "reflect.Value.Slice") || strings.HasPrefix(msg, "reflect: slice index out of range") {
 		return orValue(what) + " was given an index or count out of range (negative, or past the end)"
