@@ -137,9 +137,14 @@ func TestSignalRefusals(t *testing.T) {
 		{"process.signal", map[string]any{"pid": 5, "name_regex": "x"}, "not both"},
 		{"process.signal", map[string]any{"name_regex": "x", "started_at": "2020-01-01T00:00:00Z"}, "goes with pid"},
 		{"process.signal", map[string]any{"pid": 5, "started_at": "yesterday"}, "RFC 3339"},
-		{"process.signal", map[string]any{"pid": 5, "signal": "SEGV"}, "not one of"},
+		{"process.signal", map[string]any{"pid": 5, "signal": "SEGV"}, `param signal: "SEGV" is not a signal process.signal sends; give TERM, INT, HUP, USR1, USR2, QUIT, STOP or CONT (TERM when left out), with or without SIG, in any case`},
 		// KILL is process.kill's, which a policy denies by its name.
-		{"process.signal", map[string]any{"pid": 5, "signal": "KILL"}, "not one of TERM, INT, HUP, USR1, USR2, QUIT, STOP, CONT; use process.kill, which sends SIGKILL"},
+		{"process.signal", map[string]any{"pid": 5, "signal": "KILL"}, "KILL is SIGKILL, which process.signal does not send; use process.kill, which sends SIGKILL"},
+		{"process.signal", map[string]any{"pid": 5, "signal": "sigkill"}, "use process.kill"},
+		{"process.signal", map[string]any{"pid": 5, "signal": "9"}, "use process.kill"},
+		// Numbers differ between systems but for a few, named for them.
+		{"process.signal", map[string]any{"pid": 5, "signal": "15"}, "15: give the signal's name, TERM, not its number"},
+		{"process.signal", map[string]any{"pid": 5, "signal": "10"}, "numbers differ between systems"},
 		{"process.kill", map[string]any{"pid": 5, "signal": "TERM"}, "unknown parameter"},
 		{"process.list", map[string]any{"name_regex": "("}, "not a valid regular expression"},
 		{"process.start", map[string]any{"command": []any{}}, "at least the program"},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,15 +27,37 @@ var signals = map[string]syscall.Signal{
 	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "QUIT": syscall.SIGQUIT, "STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
 }
 
-var signalNames = []any{"TERM", "INT", "HUP", "USR1", "USR2", "QUIT", "STOP", "CONT"}
+var signalNames = []string{"TERM", "INT", "HUP", "USR1", "USR2", "QUIT", "STOP", "CONT"}
 
-// killHints point a KILL given to process.signal to process.kill, which
+// killAdvice points a KILL given to process.signal to process.kill, which
 // the policy judges as the destructive operation it is.
-var killHints = map[string]string{
-	"KILL":    "use process.kill, which sends SIGKILL and which the policy judges on its own",
-	"SIGKILL": "use process.kill, which sends SIGKILL and which the policy judges on its own",
-	"9":       "use process.kill, which sends SIGKILL and which the policy judges on its own",
+const killAdvice = "use process.kill, which sends SIGKILL and which the policy judges on its own"
+
+// signalOf reads process.signal's signal as kill(1) users write it: a
+// name, in any case, with or without SIG (TERM, SIGTERM and term are one
+// signal). A number is refused with the name to write, as the API does:
+// most numbers differ between systems.
+func signalOf(v string) (syscall.Signal, *ops.ParamError) {
+	name := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(v)), "SIG")
+	if sig, ok := signals[name]; ok {
+		return sig, nil
+	}
+	names := strings.Join(signalNames[:len(signalNames)-1], ", ") + " or " + signalNames[len(signalNames)-1]
+	if name == "KILL" || name == "9" {
+		return 0, &ops.ParamError{Param: "signal", Msg: fmt.Sprintf("%s is SIGKILL, which process.signal does not send; %s", v, killAdvice)}
+	}
+	if n, err := strconv.Atoi(name); err == nil {
+		if known, ok := portableNumbers[n]; ok {
+			return 0, &ops.ParamError{Param: "signal", Msg: fmt.Sprintf("%s: give the signal's name, %s, not its number", v, known)}
+		}
+		return 0, &ops.ParamError{Param: "signal", Msg: fmt.Sprintf("%s: give the signal's name, not its number (numbers differ between systems): %s", v, names)}
+	}
+	return 0, &ops.ParamError{Param: "signal", Msg: fmt.Sprintf("%q is not a signal process.signal sends; give %s (TERM when left out), with or without SIG, in any case", v, names)}
 }
+
+// portableNumbers are the signal numbers that are the same on every
+// system, with the name to write.
+var portableNumbers = map[int]string{1: "HUP", 2: "INT", 3: "QUIT", 15: "TERM"}
 
 // SignalOp is the process.signal operation, and process.kill when kill is
 // set (always SIGKILL). When the caller's scope forbids signalling other
@@ -87,7 +110,8 @@ func signalSpec(name string) ops.Spec {
 		s.Description = "Kill with SIGKILL (cannot be caught) one process (pid) or every process whose name or command line matches. " +
 			"The same safeguards as process.signal apply, and likewise the step fails when no process was killed unless missing_ok says nothing matching is fine."
 	} else {
-		s.Params = append(s.Params, ops.Param{Name: "signal", Type: ops.TypeString, Default: "TERM", Enum: signalNames, EnumHints: killHints, Description: "the signal, by name; for KILL use process.kill"})
+		s.Params = append(s.Params, ops.Param{Name: "signal", Type: ops.TypeString, Default: "TERM", TypeHint: "give the signal's name, as TERM or HUP (for 9, KILL, use process.kill)",
+			Description: "the signal, by name, in any case, with or without SIG: TERM, INT, HUP, USR1, USR2, QUIT, STOP or CONT; for KILL use process.kill"})
 	}
 	return s
 }
@@ -107,7 +131,7 @@ func (*SignalOp) ValidateParams(p ops.Params, _ bool) error {
 	}
 	if p.Known("pid") {
 		if err := checkPID("pid", p.Int("pid")); err != nil {
-			return err
+			return withSignal(p, err)
 		}
 	}
 	if _, ok := p["started_at"]; ok && !hasPID {
@@ -119,16 +143,42 @@ func (*SignalOp) ValidateParams(p ops.Params, _ bool) error {
 		}
 	}
 	if errs := checkSelection(p); len(errs) > 0 {
-		return errs
+		return withSignal(p, errs)
 	}
-	return nil
+	return withSignal(p, nil)
+}
+
+// withSignal adds to err, the other params' problems, the signal's
+// (process.kill's has none), so that validate reports both at once.
+func withSignal(p ops.Params, err error) error {
+	if !p.Known("signal") {
+		return err
+	}
+	_, serr := signalOf(p.String("signal"))
+	if serr == nil {
+		return err
+	}
+	var pe *ops.ParamError
+	var pes ops.ParamErrors
+	switch {
+	case err == nil:
+		return serr
+	case errors.As(err, &pes):
+		return append(slices.Clip(pes), serr)
+	case errors.As(err, &pe):
+		return ops.ParamErrors{pe, serr}
+	}
+	return err
 }
 
 // Execute sends the signal.
 func (op *SignalOp) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	sig := syscall.SIGKILL
 	if !op.kill {
-		sig = signals[p.String("signal")]
+		var perr *ops.ParamError
+		if sig, perr = signalOf(p.String("signal")); perr != nil {
+			return nil, ops.WithClass(ops.ClassValidation, perr)
+		}
 	}
 	if p.Known("pid") {
 		return op.signalPID(ctx, p, sig)

@@ -286,3 +286,29 @@ func TestSignalOtherUsersProcessSaysWhose(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalNamesAsKillTakesThem: a signal's name is taken in any case,
+// with or without SIG, as kill(1) users write it, and the signal sent is
+// the one named.
+func TestSignalNamesAsKillTakesThem(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for _, sig := range []string{"CONT", "SIGCONT", "cont", "SigCont", "sigterm"} {
+		out, err := opstest.Execute(r, context.Background(), "process.signal", map[string]any{"pid": cmd.Process.Pid, "signal": sig})
+		if err != nil {
+			t.Fatalf("signal %s: %v", sig, err)
+		}
+		if diff := cmp.Diff([]any{cmd.Process.Pid}, out["signalled"]); diff != "" {
+			t.Errorf("signal %s: signalled (-want +got):\n%s", sig, diff)
+		}
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+		t.Errorf("sleep ended with %v, want SIGTERM", err)
+	}
+}
