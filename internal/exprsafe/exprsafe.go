@@ -21,7 +21,7 @@ var Removed = []string{"repeat", "replace", "reduce"}
 // Harden caps cfg's syntax tree at maxNodes, removes the Removed built-ins,
 // installs a replace whose result is at most maxString bytes, and the
 // bounded builders that Check routes +, join, toJSON, split and the like
-// through.
+// through, and a type() that names no Go type.
 func Harden(cfg *conf.Config, maxNodes uint, maxString, maxWork int) {
 	expr.MaxNodes(maxNodes)(cfg)
 	for _, name := range Removed {
@@ -37,6 +37,7 @@ func Harden(cfg *conf.Config, maxNodes uint, maxString, maxWork int) {
 	addWork(cfg)
 	addListCheck(cfg)
 	addMatch(cfg)
+	addType(cfg)
 }
 
 // boundedReplace is replace(s, old, new) with its result bounded by limit,
