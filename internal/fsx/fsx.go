@@ -193,6 +193,22 @@ func AnyoneMayWrite(f *os.File, path, what, could string) string {
 	if err != nil {
 		return ""
 	}
+	return anyoneMayWrite(fi, path, what, could)
+}
+
+// PathAnyoneMayWrite is AnyoneMayWrite for the file or directory at path,
+// not opened: for what is read later by other means (a directory of
+// playbooks, each playbook in it). Empty when path cannot be looked at:
+// the read that follows says what is wrong.
+func PathAnyoneMayWrite(path, what, could string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return anyoneMayWrite(fi, path, what, could)
+}
+
+func anyoneMayWrite(fi fs.FileInfo, path, what, could string) string {
 	if fi.Mode().Perm()&0o002 != 0 {
 		return fmt.Sprintf("%s's mode %04o lets every user of this host write it and %s; make it writable by its owner alone: chmod go-w %s", what, fi.Mode().Perm(), could, path)
 	}

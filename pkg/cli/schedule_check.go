@@ -103,6 +103,12 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 		pbs = append(pbs, pb)
 	}
 	load := func(file string) *steps.Playbook {
+		// Its runs get --roles: one another user could swap would
+		// run what they like with them.
+		if msg := steps.Swappable(file); msg != "" {
+			set.problems = append(set.problems, fmt.Sprintf("%s:1:1: %s", file, msg))
+			return nil
+		}
 		pb, err := steps.Load(file, reg)
 		if err != nil {
 			set.problems = append(set.problems, strings.TrimRight(err.Error(), "\n"))
@@ -125,6 +131,10 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 				continue
 			}
 			add(pb)
+			continue
+		}
+		if msg := steps.SwappableDir(p); msg != "" {
+			set.problems = append(set.problems, fmt.Sprintf("%s: %s", p, msg))
 			continue
 		}
 		files, _, err := steps.DirPlaybooks(p) // arsenal-run's other files left out, as validate says

@@ -33,6 +33,12 @@ func LoadPlaybooks(dir string, reg *ops.Registry) (*Playbooks, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("--playbooks %s: not a directory", dir)
 	}
+	// Its playbooks run with the roles of the callers and of the
+	// schedule: one that another user could add or swap would run what
+	// that user likes with them.
+	if msg := steps.SwappableDir(dir); msg != "" {
+		return nil, fmt.Errorf("--playbooks %s: %s", dir, msg)
+	}
 	// arsenal-run's other files there (an inventory, the policy, the keys
 	// file) are left out, as validate and schedule leave them out.
 	// The bound is checked as the files are listed, not after every one
@@ -45,6 +51,10 @@ func LoadPlaybooks(dir string, reg *ops.Registry) (*Playbooks, error) {
 	var errs []error
 	first := map[string]*steps.Playbook{}
 	for _, f := range files {
+		if msg := steps.Swappable(f); msg != "" {
+			errs = append(errs, yamlx.Diagnostics{{File: f, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}})
+			continue
+		}
 		pb, err := steps.Load(f, reg)
 		if err != nil {
 			errs = append(errs, err)
