@@ -5,8 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -77,7 +75,15 @@ func (t *TLSFiles) Reload() error {
 	if t.clientCA != "" {
 		fsroot.Protect(t.clientCA, "client CA")
 	}
-	cert, err := tls.LoadX509KeyPair(t.certFile, t.keyFile)
+	certPEM, err := readTLSFile("--tls-cert", t.certFile)
+	if err != nil {
+		return err
+	}
+	keyPEM, err := readTLSFile("--tls-key", t.keyFile)
+	if err != nil {
+		return err
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		return fmt.Errorf("--tls-cert %s / --tls-key %s: %w", t.certFile, t.keyFile, err)
 	}
@@ -107,18 +113,35 @@ func (t *TLSFiles) Reload() error {
 // readClientCA reads the client CA file path. One every user of the host
 // may write is refused, as the keys file and the policy are: a CA added
 // to it signs certificates with any subject the keys file maps to roles.
+// A FIFO is refused, not waited on, which would hold start-up or a
+// SIGHUP for good; so is /dev/zero, read without end.
 func readClientCA(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := fsx.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("--client-ca: %w", err)
+		return nil, fmt.Errorf("--client-ca: %w; give the path of the CA's PEM file", err)
 	}
 	defer f.Close()
 	if msg := fsx.AnyoneMayWrite(f, path, "the client CA", "add a CA whose certificates pass for any subject the keys file names"); msg != "" {
 		return nil, fmt.Errorf("--client-ca %s: %s", path, msg)
 	}
-	data, err := io.ReadAll(f)
+	data, err := fsx.ReadOpen(f, path, maxTLSFile)
 	if err != nil {
 		return nil, fmt.Errorf("--client-ca: %w", err)
+	}
+	return data, nil
+}
+
+// maxTLSFile bounds a TLS certificate, key or client CA file: a bundle of
+// a few hundred CAs is a few hundred KiB.
+const maxTLSFile = 4 << 20
+
+// readTLSFile reads the certificate or key file path of flag, refusing
+// what is not a regular file (a FIFO would hold start-up or a SIGHUP for
+// good) or is over maxTLSFile.
+func readTLSFile(flag, path string) ([]byte, error) {
+	data, err := fsx.ReadFile(path, maxTLSFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; give the path of its PEM file", flag, err)
 	}
 	return data, nil
 }
