@@ -143,11 +143,25 @@ func stepLabel(s *Step) string {
 // in what room the rest leaves) or the reason it did not run, and whether
 // its output was reused (when withReused) or cached.
 func stepNote(s *Step, n int, withReused bool) string {
+	return noteOf(s, n, withReused, rescued(s), ignored(s))
+}
+
+// nestedNote is the note of a nested step's row: stepNote's, marked
+// rescued or ignored also when the step it is nested in was, as its
+// JUnit testcase is skipped then: that failure is not the run's either.
+func nestedNote(ns *nestedStep, n int, withReused bool) string {
+	res := ns.rescued || rescued(ns.Step)
+	return noteOf(ns.Step, n, withReused, res, !res && (ns.Excused || ignored(ns.Step)))
+}
+
+// noteOf is stepNote's note, headed "rescued" when res is set, else the
+// IgnoredNote when ign is.
+func noteOf(s *Step, n int, withReused, res, ign bool) string {
 	var head, tail []string
 	switch {
-	case rescued(s):
+	case res:
 		head = append(head, "rescued")
-	case ignored(s):
+	case ign:
 		head = append(head, IgnoredNote)
 	}
 	if len(s.Items) > 0 {

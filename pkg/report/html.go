@@ -143,7 +143,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		}
 		list, more := nestedSteps(s, htmlMaxNested)
 		for _, n := range list {
-			hs.Nested = append(hs.Nested, htmlNested{Step: n.Step, Path: plainText(n.Path), Note: stepNote(n.Step, 300, true)})
+			hs.Nested = append(hs.Nested, htmlNested{Step: n.Step, Path: plainText(n.Path), Note: nestedNote(&n, 300, true)})
 		}
 		hs.MoreNested = more
 		page.Steps = append(page.Steps, hs)

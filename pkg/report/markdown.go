@@ -195,7 +195,7 @@ func mdNested(b *strings.Builder, s *Step) {
 	list, more := nestedSteps(s, nestedMaxRows)
 	for _, n := range list {
 		ns := n.Step
-		fmt.Fprintf(b, "| %s | ↳ `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(ns.Status), mdCode(clip(plainText(n.Path), mdCellLimit)), mdCode(ns.Op), mdText(string(ns.Status)), stepTime(ns), ns.Attempts, mdNote(stepNote(ns, mdCellLimit, true)))
+		fmt.Fprintf(b, "| %s | ↳ `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(ns.Status), mdCode(clip(plainText(n.Path), mdCellLimit)), mdCode(ns.Op), mdText(string(ns.Status)), stepTime(ns), ns.Attempts, mdNote(nestedNote(&n, mdCellLimit, true)))
 	}
 	if more > 0 {
 		fmt.Fprintf(b, "| | ↳ … | | | | | %d more nested steps in the report |\n", more)

@@ -162,7 +162,7 @@ func textNested(w io.Writer, s *Step) {
 	list, more := nestedSteps(s, nestedMaxRows)
 	for _, n := range list {
 		ns := n.Step
-		fmt.Fprintf(w, "  \t  %s %s\t%s\t%s\t%s\t%d\t%s\n", Icon(ns.Status), cell(n.Path), cell(ns.Op), cell(string(ns.Status)), FormatMS(ns.DurationMS), ns.Attempts, cell(stepNote(ns, textNoteLimit, false)))
+		fmt.Fprintf(w, "  \t  %s %s\t%s\t%s\t%s\t%d\t%s\n", Icon(ns.Status), cell(n.Path), cell(ns.Op), cell(string(ns.Status)), FormatMS(ns.DurationMS), ns.Attempts, cell(nestedNote(&n, textNoteLimit, false)))
 	}
 	if more > 0 {
 		fmt.Fprintf(w, "  \t  …\t\t\t\t\t%d more nested steps in the report\n", more)
@@ -194,7 +194,7 @@ func WriteNestedText(w io.Writer, r *Report) error {
 			if ns.StartedAt != nil || ns.DurationMS != 0 {
 				dur = FormatMS(ns.DurationMS)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s %s\t%d\t%s\t%s\n", cell(n.Path), cell(ns.Op), Icon(ns.Status), cell(string(ns.Status)), ns.Attempts, dur, cell(stepNote(ns, textNoteLimit, false)))
+			fmt.Fprintf(tw, "%s\t%s\t%s %s\t%d\t%s\t%s\n", cell(n.Path), cell(ns.Op), Icon(ns.Status), cell(string(ns.Status)), ns.Attempts, dur, cell(nestedNote(&n, textNoteLimit, false)))
 		}
 		if more > 0 {
 			fmt.Fprintf(tw, "…\t\t\t\t\t%d more nested steps of %s in the report\n", more, cell(stepLabel(&r.Steps[i])))

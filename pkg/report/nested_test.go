@@ -335,3 +335,43 @@ func TestNestedRowsShowTheStepThatFailedFirst(t *testing.T) {
 		t.Errorf("the text summary lacks the step that failed the sub-run:\n%s", out)
 	}
 }
+
+// TestNestedRowsUnderExcusedStepSayWhy: the rows of the nested steps of a
+// step whose rescue steps recovered, or whose continue_on_error let the
+// run go on, say so in every format, as their JUnit testcases are skipped
+// for it: a reader does not take them for the run's failure.
+func TestNestedRowsUnderExcusedStepSayWhy(t *testing.T) {
+	for _, tc := range []struct{ name, note string }{{"rescued", "rescued"}, {"ignored", IgnoredNote}} {
+		r := nestedReport()
+		r.Steps = r.Steps[1:2] // l1
+		if tc.name == "rescued" {
+			r.Steps[0].Rescued = true
+		} else {
+			r.Steps[0].Ignored = true
+		}
+		r.Status, r.Error = StatusSucceeded, nil
+		if got := textRows(renderText(t, r), "l1/"); len(got) != 1 || !strings.Contains(got[0], " 1 "+tc.note+"; execution: exit code 7") {
+			t.Errorf("%s: text rows %q, want the check row's note to start %q", tc.name, got, tc.note)
+		}
+		var md, html, hist bytes.Buffer
+		if err := WriteMarkdown(&md, r); err != nil {
+			t.Fatal(err)
+		}
+		mdNote := mdCell(tc.note, 100)
+		if want := "| ↳ `l1/l2/l3/check` | `shell.exec` | failed | 12ms | 1 | " + mdNote + "; execution:"; !strings.Contains(md.String(), want) {
+			t.Errorf("%s: the Markdown lacks %q:\n%s", tc.name, want, md.String())
+		}
+		if err := WriteHTML(&html, r); err != nil {
+			t.Fatal(err)
+		}
+		if want := "<td>" + tc.note + "; execution: exit code 7"; !strings.Contains(html.String(), want) {
+			t.Errorf("%s: the HTML lacks %q", tc.name, want)
+		}
+		if err := WriteNestedText(&hist, r); err != nil {
+			t.Fatal(err)
+		}
+		if got := nestedLines(hist.String()); len(got) != 1 || !strings.Contains(got[0], " 12ms "+tc.note+"; execution:") {
+			t.Errorf("%s: history rows %q, want the note to start %q", tc.name, got, tc.note)
+		}
+	}
+}
