@@ -20,9 +20,9 @@ type attemptRow struct {
 // Text is what a line in the place of attempts left out says.
 func (a attemptRow) Text() string {
 	if a.More {
-		return fmt.Sprintf("%d more attempts", a.Omitted)
+		return plural(a.Omitted, "more attempt", "more attempts")
 	}
-	s := fmt.Sprintf("%d attempts left out", a.Omitted)
+	s := plural(a.Omitted, "attempt", "attempts") + " left out"
 	if a.Failed > 0 {
 		s += fmt.Sprintf(" (%d failed)", a.Failed)
 	}

@@ -89,3 +89,28 @@ func TestMarkdownOfAFullLogIsAsBefore(t *testing.T) {
 		t.Errorf("Markdown of 30 attempts:\n%s", got)
 	}
 }
+
+// TestCountsOfOneAreSingular: a line standing for one attempt left out,
+// and a timeline bar's note of a step tried once, say "attempt".
+func TestCountsOfOneAreSingular(t *testing.T) {
+	for row, want := range map[attemptRow]string{
+		{Omitted: 1}:             "1 attempt left out",
+		{Omitted: 1, Failed: 1}:  "1 attempt left out (1 failed)",
+		{Omitted: 1, More: true}: "1 more attempt",
+		{Omitted: 2, More: true}: "2 more attempts",
+	} {
+		if got := row.Text(); got != want {
+			t.Errorf("%+v: %q, want %q", row, got, want)
+		}
+	}
+	start := goldenStart
+	r := &Report{ReportVersion: FormatVersion, RunID: "x", Status: StatusSucceeded, StartedAt: start, FinishedAt: start.Add(time.Second), DurationMS: 1000,
+		Steps: []Step{{ID: "once", Op: "control.log", Section: "steps", Status: StatusSucceeded, Attempts: 1, StartedAt: &start, DurationMS: 5}}}
+	var b bytes.Buffer
+	if err := WriteTimelineSVG(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "<title>once (control.log): succeeded, 5ms, 1 attempt</title>") {
+		t.Errorf("the bar's note of a step tried once:\n%s", b.String())
+	}
+}

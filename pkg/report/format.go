@@ -434,3 +434,11 @@ func errText(e *Error) string {
 	}
 	return e.Class + ": " + e.Message
 }
+
+// plural is n and the noun for it: one when n is 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

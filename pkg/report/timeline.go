@@ -124,7 +124,7 @@ func newTimeline(r *Report) timeline {
 		}
 		row.Y, row.TextY, row.LineY = px(y), px(y+tlBarH-2), px(y+h-4)
 		dur := s.DurationMS
-		title := fmt.Sprintf("%s (%s): %s, %s, %d attempts", stepLabel(s), s.Op, s.Status, FormatMS(s.DurationMS), s.Attempts)
+		title := fmt.Sprintf("%s (%s): %s, %s, %s", stepLabel(s), s.Op, s.Status, FormatMS(s.DurationMS), plural(s.Attempts, "attempt", "attempts"))
 		if s.Status == statusRunning && s.StartedAt != nil {
 			// A live run's snapshot: the bar grows to now, the end of the
 			// run so far.
@@ -295,7 +295,7 @@ func itemBand(r *Report, items []Item, span int64, y float64) []tlRect {
 		}
 		out = append(out, tlRect{
 			X: px(tlLabelW + float64(k)*bw), Y: px(y), W: px(bw), H: px(tlBandH), Status: b.worst,
-			Title:   fmt.Sprintf("%d items running", b.n),
+			Title:   plural(b.n, "item", "items") + " running",
 			Opacity: strconv.FormatFloat(0.25+0.75*float64(b.n)/float64(peak), 'f', 2, 64),
 		})
 	}
