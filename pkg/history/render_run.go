@@ -216,6 +216,9 @@ type detail struct {
 	// cached: the output came from the result cache; the operation did
 	// not run, so its row has no tries.
 	cached bool
+	// noItems: a fan-out whose foreach gave no item; it has no item rows
+	// to show what it did.
+	noItems bool
 }
 
 // note is the error of a row: "class: message", or the reason it did not
@@ -239,7 +242,8 @@ func reportDetails(rep *report.Report) map[rowKey]detail {
 	out := map[rowKey]detail{}
 	for i := range rep.Steps {
 		s := &rep.Steps[i]
-		out[rowKey{section(s), s.ID, -1}] = detail{message: errMessage(s.Error), reason: s.Reason, rescued: s.Rescued, rescueOf: s.RescueOf, cached: s.Cached}
+		out[rowKey{section(s), s.ID, -1}] = detail{message: errMessage(s.Error), reason: s.Reason, rescued: s.Rescued, rescueOf: s.RescueOf, cached: s.Cached,
+			noItems: s.ItemCounts != nil && len(s.Items) == 0}
 		for j := range s.Items {
 			it := &s.Items[j]
 			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: s.RescueOf, cached: it.Cached}
@@ -341,6 +345,8 @@ func writeRow(w io.Writer, r *StepRow, details map[rowKey]detail) {
 		errText += " (" + report.IgnoredNote + ")"
 	case d.cached:
 		errText = strings.TrimSpace(errText + " (" + cachedNote + ")")
+	case d.noItems && errText == "":
+		errText = report.EmptyFanOutNote
 	}
 	fmt.Fprintf(w, "%s\t%s\t%s %s\t%d\t%s\t%s\n", id, oneLine(r.Op, 80), icon(r.Status), oneLine(string(r.Status), 20), r.Attempt, dur, errText)
 }

@@ -452,3 +452,28 @@ func TestWriteRunSaysAStepWasCached(t *testing.T) {
 		t.Errorf("no row says cached:\n%s", b.String())
 	}
 }
+
+// TestWriteRunSaysAFanOutHadNoItems: 'history show' notes a fan-out whose
+// foreach gave no item, which has no item rows to say so, from its report.
+func TestWriteRunSaysAFanOutHadNoItems(t *testing.T) {
+	at := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	run := Run{ID: "r", Playbook: "p", Status: report.StatusSucceeded, StartedAt: at}
+	rows := []StepRow{
+		{StepID: "fan", Section: "steps", Kind: "step", Op: "control.log", Status: report.StatusSucceeded, StartedAt: &at},
+		{StepID: "plain", Section: "steps", Kind: "step", Attempt: 1, Op: "control.log", Status: report.StatusSucceeded, StartedAt: &at},
+	}
+	rep := &report.Report{RunID: "r", Status: report.StatusSucceeded, Steps: []report.Step{
+		{ID: "fan", Op: "control.log", Section: "steps", Status: report.StatusSucceeded, ItemCounts: map[report.Status]int{}},
+		{ID: "plain", Op: "control.log", Section: "steps", Status: report.StatusSucceeded, Attempts: 1},
+	}}
+	var b strings.Builder
+	if err := WriteRunReport(&b, run, rows, rep, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(b.String(), "\n") {
+		name, _, _ := strings.Cut(l, " ")
+		if has := strings.HasSuffix(strings.TrimRight(l, " "), report.EmptyFanOutNote); (name == "fan") != has && (name == "fan" || name == "plain") {
+			t.Errorf("row %q: note %q %v, want it on the fan-out only", l, report.EmptyFanOutNote, has)
+		}
+	}
+}

@@ -164,7 +164,7 @@ func noteOf(s *Step, n int, withReused, res, ign bool) string {
 	case ign:
 		head = append(head, IgnoredNote)
 	}
-	if len(s.Items) > 0 {
+	if fanOut(s) {
 		head = append(head, itemSummary(s.Items))
 	}
 	// The engine's reason for a reused step already names the run it was
@@ -434,6 +434,14 @@ func errText(e *Error) string {
 	}
 	return e.Class + ": " + e.Message
 }
+
+// EmptyFanOutNote is the note of a fan-out whose foreach gave no item:
+// it ran nothing, and succeeded.
+const EmptyFanOutNote = "0 items (foreach gave an empty list)"
+
+// fanOut reports whether s is a fan-out, also one whose foreach gave no
+// item (its item_counts are there, empty).
+func fanOut(s *Step) bool { return len(s.Items) > 0 || s.ItemCounts != nil }
 
 // plural is n and the noun for it: one when n is 1, else many.
 func plural(n int, one, many string) string {

@@ -126,7 +126,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 			hs.ErrorText = excerpt(s.Error.Message, htmlOutputLimit)
 		}
 		hs.AttemptRows = attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0)
-		if len(s.Items) > 0 {
+		if fanOut(s) {
 			hs.ItemSummary = itemSummary(s.Items)
 			var listed []int
 			listed, hs.MoreItems = shownItems(s.Items, htmlMaxItems, true)

@@ -39,7 +39,7 @@ func stepCase(r *Report, s *Step) junitCase {
 	if r := resourcesNote(s.Output); r != "" {
 		out.WriteString("resources: " + r + "\n")
 	}
-	if len(s.Items) > 0 {
+	if fanOut(s) {
 		fmt.Fprintf(&out, "items: %s\n", itemSummary(s.Items))
 	}
 	if s.Output != nil {

@@ -102,8 +102,10 @@ type Step struct {
 	Error                 *Error `json:"error,omitempty"`
 	Items                 []Item `json:"items,omitempty"`
 	// ItemCounts are a fan-out's items by status: the totals, also when
-	// the items themselves are recorded in part.
-	ItemCounts map[Status]int `json:"item_counts,omitempty"`
+	// the items themselves are recorded in part. Every fan-out has them,
+	// empty ({}) for one whose foreach gave no item: that tells it from a
+	// step without foreach (nil, left out).
+	ItemCounts map[Status]int `json:"item_counts,omitzero"`
 	// Cut says what the step's record lost to the run's limits.
 	Cut *Cut `json:"cut,omitempty"`
 	// Rescued is set on a step that failed when its rescue steps all

@@ -184,6 +184,9 @@ func itemSummary(items []Item) string {
 	for _, it := range items {
 		counts[it.Status]++
 	}
+	if len(items) == 0 {
+		return EmptyFanOutNote
+	}
 	parts := []string{"1 item"}
 	if len(items) != 1 {
 		parts[0] = fmt.Sprintf("%d items", len(items))
