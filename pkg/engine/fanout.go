@@ -191,6 +191,11 @@ func (r *run) matrixItems(m *steps.Matrix, env map[string]any) ([]any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(l) == 0 {
+			// The matrix would have no combination; ExpandMatrix would
+			// say so at the matrix, not at the axis that gave nothing.
+			return nil, emptyAxis(r.file, a)
+		}
 		values[i] = l
 	}
 	include, err := list(m.Include, "matrix.include")
@@ -206,6 +211,18 @@ func (r *run) matrixItems(m *steps.Matrix, env map[string]any) ([]any, error) {
 		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %v", r.file, m.Pos.Line, m.Pos.Col, err)
 	}
 	return items, nil
+}
+
+// emptyAxis is the error of a computed matrix axis that gave no value,
+// at the axis, with what to write instead: a guard on the list, or a
+// foreach over it, which runs nothing for an empty list.
+func emptyAxis(file string, a steps.MatrixAxis) error {
+	list := "the list"
+	if v := a.Values; v.Kind == steps.KindExpr && v.Expr != nil {
+		list = v.Expr.Source
+	}
+	return ops.Errorf(ops.ClassValidation, "%s:%d:%d: matrix axis %s gave an empty list, and a matrix needs at least one value per axis; skip the step when there is none (when: len(%s) > 0), or, for one axis, fan out over the list itself (foreach: %s), which runs nothing for an empty list",
+		file, a.Values.Pos.Line, a.Values.Pos.Col, a.Name, list, list)
 }
 
 // settle sums up the items into the step's outcome. The step's attempts

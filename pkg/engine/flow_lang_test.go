@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,16 +196,30 @@ steps:
 	if diff := cmp.Diff([]any{"linux-1yes", "linux-2yes", "darwin-2", "plan9-0"}, got); diff != "" {
 		t.Errorf("items (-want +got):\n%s", diff)
 	}
-	rep = mustRun(t, plan(t, e, header+`
+}
+
+// TestMatrixEmptyComputedAxis: an axis whose expression gives an empty
+// list fails the step at the axis's line, not the matrix's, saying what
+// to write instead.
+func TestMatrixEmptyComputedAxis(t *testing.T) {
+	e, _ := newEngine(t)
+	src := header + `
 inputs:
   versions: {type: list, default: []}
 steps:
   - id: build
     op: control.noop
-    foreach: {matrix: {ver: "${{ inputs.versions }}"}}
-`), nil)
-	if s := stepOf(t, rep, "build"); s.Status != report.StatusFailed || !strings.Contains(s.Error.Message, "matrix axis ver has no values") {
-		t.Errorf("an empty axis at run time: %s %+v", s.Status, s.Error)
+    foreach:
+      matrix:
+        os: [linux]
+        ver: "${{ inputs.versions }}"
+`
+	line := strings.Count(src[:strings.Index(src, "ver:")], "\n") + 1
+	rep := mustRun(t, plan(t, e, src), nil)
+	s := stepOf(t, rep, "build")
+	want := fmt.Sprintf(":%d:14: matrix axis ver gave an empty list, and a matrix needs at least one value per axis; skip the step when there is none (when: len(inputs.versions) > 0), or, for one axis, fan out over the list itself (foreach: inputs.versions)", line)
+	if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" || !strings.Contains(s.Error.Message, want) {
+		t.Errorf("an empty axis at run time: %s %+v, want a validation error with %q", s.Status, s.Error, want)
 	}
 }
 
