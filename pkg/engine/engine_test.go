@@ -455,6 +455,26 @@ steps:
 	}
 }
 
+// TestFanoutOverAMapSaysHow: a foreach, or a matrix axis, that gives a
+// map only when it runs fails with the expression to write instead.
+func TestFanoutOverAMapSaysHow(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: get, op: control.set, with: {m: {a: 1}}}
+  - {id: a, op: control.noop, foreach: steps.get.output.m, continue_on_error: true}
+  - {id: b, op: control.noop, foreach: {matrix: {os: "${{ steps.get.output.m }}"}}}
+`), nil)
+	for step, want := range map[string]string{
+		"a": "foreach gave map; it must give a list: give the map's keys, sort(keys(steps.get.output.m)), and read each value as steps.get.output.m[item], or its [key, value] pairs, toPairs(steps.get.output.m)",
+		"b": "matrix axis os gave map; it must give a list: give the map's keys, sort(keys(steps.get.output.m)), and read each value as steps.get.output.m[item.os]",
+	} {
+		if s := stepOf(t, rep, step); s.Error == nil || s.Error.Class != "validation" || !strings.Contains(s.Error.Message, want) {
+			t.Errorf("step %s: %s %s %+v, want %q", step, s.Status, s.Reason, s.Error, want)
+		}
+	}
+}
+
 func TestInterpolation(t *testing.T) {
 	e, _ := newEngine(t)
 	rep := mustRun(t, plan(t, e, header+`

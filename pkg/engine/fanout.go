@@ -158,7 +158,7 @@ func (r *run) items(s *steps.Step, env map[string]any) ([]any, error) {
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %s; it must give a list", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, ops.TypeName(v))
+		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %s; it must give a list: %s", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, ops.TypeName(v), steps.ListAdvice("foreach", s.Foreach.Source, ops.TypeName(v)))
 	}
 	if len(list) > steps.MaxForeachItems {
 		return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: foreach gave %d items, over the limit of %d (MaxForeachItems); split the list across steps, or run the work in batches", r.file, s.Foreach.Pos.Line, s.Foreach.Pos.Col, len(list), steps.MaxForeachItems)
@@ -179,7 +179,11 @@ func (r *run) matrixItems(m *steps.Matrix, env map[string]any) ([]any, error) {
 		}
 		l, ok := x.([]any)
 		if !ok {
-			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s gave %s; it must give a list", r.file, v.Pos.Line, v.Pos.Col, what, ops.TypeName(x))
+			src := ""
+			if v.Kind == steps.KindExpr && v.Expr != nil {
+				src = v.Expr.Source
+			}
+			return nil, ops.Errorf(ops.ClassValidation, "%s:%d:%d: %s gave %s; it must give a list: %s", r.file, v.Pos.Line, v.Pos.Col, what, ops.TypeName(x), steps.ListAdvice(what, src, ops.TypeName(x)))
 		}
 		return l, nil
 	}

@@ -189,7 +189,7 @@ func (l *loader) checkList(pe *pendingExpr, c *compiled) {
 	if name == "" {
 		name = "foreach"
 	}
-	l.d.Add(l.posAt(pe.node, pe.off), "%s must give a list, but `%s` gives %s; write a list expression, like inputs.hosts, [1, 2, 3], 1..5 or steps.<id>.output.processes", name, pe.e.Source, what)
+	l.d.Add(l.posAt(pe.node, pe.off), "%s must give a list, but `%s` gives %s; %s", name, pe.e.Source, what, ListAdvice(name, pe.e.Source, what))
 }
 
 // checkOutputField checks steps.<id>.output.<field> against the fields
