@@ -227,3 +227,31 @@ func TestLogViewSubRunLinesNameTheParentItem(t *testing.T) {
 		t.Errorf("scheduler's line %s: want parent_step per[1]", out.String())
 	}
 }
+
+// TestScheduleLogItemOutputNamesTheItem: a line an item's operation
+// printed carries the item's label beside its index in the scheduler's
+// log, as in `run`'s JSON log: items of a fan-out over hosts run side by
+// side, and an index alone does not say which host spoke.
+func TestScheduleLogItemOutputNamesTheItem(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	i := 1
+	ev := engine.Event{Kind: engine.EventLog, RunID: "r1", Time: at, Step: "ping", Op: "ssh.exec", Index: &i, Label: "web-2", Stream: "stdout", Message: "pong"}
+	var out bytes.Buffer
+	v := newLogView(&out, true, zerolog.InfoLevel, false)
+	v.Event(ev)
+	v.w.Flush()
+	var cli, sched map[string]any
+	if err := json.Unmarshal(out.Bytes(), &cli); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	out.Reset()
+	logEvent(zerolog.New(&out), ev)
+	if err := json.Unmarshal(out.Bytes(), &sched); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	for _, m := range []map[string]any{cli, sched} {
+		if m["index"] != float64(1) || m["label"] != "web-2" || m["message"] != "pong" {
+			t.Errorf("line %v: want index 1, label web-2 and the message", m)
+		}
+	}
+}

@@ -135,7 +135,11 @@ func logEvent(log zerolog.Logger, ev engine.Event) {
 		e = e.Str("parent_step", ev.ParentStep)
 	}
 	if ev.Kind == engine.EventLog && ev.Index != nil {
+		// An item's line names the item as `run`'s does: by its label too.
 		e = e.Int("index", *ev.Index)
+		if ev.Label != "" {
+			e = e.Str("label", ev.Label)
+		}
 	}
 	for _, f := range fields {
 		switch {
