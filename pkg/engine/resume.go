@@ -280,7 +280,12 @@ func (r *run) reuseAs(n *node, prev *report.Step, reason string) {
 	rec.output, rec.items = prev.Output, prev.Items
 	rec.tries, rec.dur = prev.Attempts, time.Duration(prev.DurationMS)*time.Millisecond
 	rec.paramsSHA = prev.ParamsSHA256
-	if prev.Items != nil {
+	// A fan-out over an empty list has no items to record, but its item
+	// counts: its output is an empty list still, not null.
+	if prev.Items != nil || prev.ItemCounts != nil {
+		if rec.items == nil {
+			rec.items = []report.Item{}
+		}
 		outs := make([]any, len(prev.Items))
 		for i, it := range prev.Items {
 			outs[i] = it.Output

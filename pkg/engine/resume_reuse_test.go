@@ -207,3 +207,29 @@ steps:
 		t.Errorf("use's output in the resumed run (-want +got):\n%s", diff)
 	}
 }
+
+// A fan-out over an empty list, reused by a resume, is still a fan-out:
+// its output and items are empty lists, which the steps after it read
+// (all() of an empty list is true), not null.
+func TestResumeKeepsAnEmptyFanOutAList(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+steps:
+  - {id: fan, op: control.set, foreach: "${{ [] }}", with: {values: {x: 1}}}
+  - {id: gate, op: test.flaky, with: {key: gate, fails: 1}}
+  - id: use
+    op: control.set
+    with:
+      values:
+        all: "${{ all(steps.fan.output, .values.x == 1) }}"
+        n: "${{ len(steps.fan.items) }}"
+`)
+	_, rep := resumeOnce(t, p, nil)
+	if rep.Status != report.StatusSucceeded || !stepOf(t, rep, "fan").Reused {
+		t.Fatalf("resumed run %s:\n%s", rep.Status, dump(rep))
+	}
+	want := map[string]any{"values": map[string]any{"all": true, "n": 0}}
+	if diff := cmp.Diff(want, stepOf(t, rep, "use").Output); diff != "" {
+		t.Errorf("use's output in the resumed run (-want +got):\n%s", diff)
+	}
+}
