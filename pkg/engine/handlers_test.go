@@ -191,7 +191,8 @@ finally:
 // runs out while the handlers of a run whose steps succeeded run is the
 // run's error, class timeout, when a handler step then fails too: the
 // failure is told after it. The sleep outlasts the timeout, which starts
-// before it.
+// before it, by far: the timeout's cancel runs in a goroutine of its own,
+// which a loaded machine may start late.
 func TestPlaybookTimeoutThenHandlerFails(t *testing.T) {
 	for _, sec := range []string{"on_success", "finally"} {
 		t.Run(sec, func(t *testing.T) {
@@ -201,7 +202,7 @@ timeout: 100ms
 steps:
   - {id: a, op: control.noop}
 `+sec+`:
-  - {id: slow, op: control.sleep, with: {duration: 300ms}}
+  - {id: slow, op: control.sleep, with: {duration: 1s}}
   - {id: bad, op: control.fail, with: {message: cleanup broke}}
 `), nil)
 			want := "playbook timeout of 100ms exceeded; also step bad failed: cleanup broke"
