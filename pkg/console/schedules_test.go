@@ -180,15 +180,8 @@ func TestSchedulePauseKeepsTheFocus(t *testing.T) {
 func TestRunsListSaysWhyASlotDidNotRun(t *testing.T) {
 	b := browser(t, 2*time.Minute)
 	s := startSite(t, schedulePlaybooks)
-	slot := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
-	const blocker = "20260101T000000-0123456789abcdef0123456789abcdef"
-	skipped := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot, Outcome: history.SlotSkipped, At: slot, BlockedBy: blocker,
-		Message: "skipped: run " + blocker + " was still running (overlap: skip)"}
-	missed := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot.Add(time.Hour), Outcome: history.SlotMissed, At: slot.Add(time.Hour + time.Minute),
-		Message: "missed: no scheduler was running at the slot"}
-	if _, err := s.mgr.Service().History().ClaimSlots(context.Background(), []history.Slot{skipped, missed}); err != nil {
-		t.Fatal(err)
-	}
+	skipped, missed := claimSlotsNotRun(t, s)
+	slot, blocker := skipped.Slot, skipped.BlockedBy
 	ctx := tab(t, b)
 	s.signIn(t, ctx, "oncall")
 	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"), chromedp.WaitVisible(chromedp.CSS("#runs-list tr[data-status=missed]")))
@@ -329,4 +322,20 @@ func TestScheduleTimesInTheSchedulesZone(t *testing.T) {
 	if got, want := times(`#schedules tr[data-schedule=nightly] span.paused`), iso(at)+" "+zoned(at); got != want {
 		t.Errorf("paused since on the schedules page: got %s, want %s", got, want)
 	}
+}
+
+// claimSlotsNotRun records two slots of nightly that did not run, two and
+// one hours ago: one skipped behind a run still going, one missed.
+func claimSlotsNotRun(t *testing.T, s *site) (skipped, missed history.Slot) {
+	t.Helper()
+	slot := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
+	const blocker = "20260101T000000-0123456789abcdef0123456789abcdef"
+	skipped = history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot, Outcome: history.SlotSkipped, At: slot, BlockedBy: blocker,
+		Message: "skipped: run " + blocker + " was still running (overlap: skip)"}
+	missed = history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot.Add(time.Hour), Outcome: history.SlotMissed, At: slot.Add(time.Hour + time.Minute),
+		Message: "missed: no scheduler was running at the slot"}
+	if _, err := s.mgr.Service().History().ClaimSlots(context.Background(), []history.Slot{skipped, missed}); err != nil {
+		t.Fatal(err)
+	}
+	return skipped, missed
 }

@@ -1,14 +1,11 @@
 package console
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
 // TestSlotPageSaysWhatTheSlotWas: a scheduled slot that did not run
@@ -20,15 +17,8 @@ import (
 func TestSlotPageSaysWhatTheSlotWas(t *testing.T) {
 	b := browser(t, 3*time.Minute)
 	s := startSite(t, schedulePlaybooks)
-	slot := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
-	const blocker = "20260101T000000-0123456789abcdef0123456789abcdef"
-	skipped := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot, Outcome: history.SlotSkipped, At: slot, BlockedBy: blocker,
-		Message: "skipped: run " + blocker + " was still running (overlap: skip)"}
-	missed := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot.Add(time.Hour), Outcome: history.SlotMissed, At: slot.Add(time.Hour + time.Minute),
-		Message: "missed: no scheduler was running at the slot"}
-	if _, err := s.mgr.Service().History().ClaimSlots(context.Background(), []history.Slot{skipped, missed}); err != nil {
-		t.Fatal(err)
-	}
+	skipped, missed := claimSlotsNotRun(t, s)
+	blocker := skipped.BlockedBy
 	idOf := func(status string) string {
 		code, m := s.api("oncall", "GET", "/api/v1/runs?status="+status, nil)
 		runs, _ := m["runs"].([]any)
