@@ -248,8 +248,13 @@ func (op *Request) transports() {
 	})
 }
 
+// newTransport builds a connection pool. The connection and the TLS
+// handshake are bounded by the request's context, which the step's
+// timeout param bounds (30 s by default, up to an hour): a limit of the
+// pool's own would fail a request given longer, as a timeout of another
+// class.
 func newTransport(insecure bool) *http.Transport {
-	dialer := net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	dialer := net.Dialer{KeepAlive: 30 * time.Second}
 	t := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -259,7 +264,6 @@ func newTransport(insecure bool) *http.Transport {
 		MaxIdleConns:          100,
 		MaxIdleConnsPerHost:   8,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
 	if insecure {
