@@ -43,35 +43,36 @@ func (l *loader) literalForeach(n *yaml.Node, s *Step) *Expr {
 // literalSource writes the expression of the literal n to b, or reports
 // why it has none and returns false.
 func (l *loader) literalSource(n *yaml.Node, b *strings.Builder) bool {
+	return writeSource(n, b, false, l.d)
+}
+
+// writeSource writes the value n as an expression to b: its lists, maps
+// and scalars as their literals. With wholeExprs, a string that is one
+// ${{ x }} whole is written as x (for a message that offers the
+// expression to write); without, ${{ }} in a string is a problem. It
+// reports in d why n has no expression and returns false.
+func writeSource(n *yaml.Node, b *strings.Builder, wholeExprs bool, d *yamlx.Diags) bool {
 	n = yamlx.Deref(n)
 	switch n.Kind {
 	case yaml.SequenceNode, yaml.MappingNode:
-		open, sep, end := "[", ", ", "]"
+		open, end, step := "[", "]", 1
 		if n.Kind == yaml.MappingNode {
-			open, end = "{", "}"
+			open, end, step = "{", "}", 2
 		}
 		b.WriteString(open)
-		step := 1
-		if n.Kind == yaml.MappingNode {
-			step = 2
-		}
 		for i := 0; i+step-1 < len(n.Content); i += step {
 			if i > 0 {
-				b.WriteString(sep)
+				b.WriteString(", ")
 			}
-			if n.Kind == yaml.MappingNode {
+			if step == 2 {
 				k := yamlx.Deref(n.Content[i])
 				if k.Kind != yaml.ScalarNode {
-					l.d.Add(yamlx.PosOf(k), "a key of a foreach list's item must be text")
+					d.Add(yamlx.PosOf(k), "a key of a foreach list's item must be text")
 					return false
 				}
 				b.WriteString(strconv.Quote(k.Value) + ": ")
-				if !l.literalSource(n.Content[i+1], b) {
-					return false
-				}
-				continue
 			}
-			if !l.literalSource(n.Content[i], b) {
+			if !writeSource(n.Content[i+step-1], b, wholeExprs, d) {
 				return false
 			}
 		}
@@ -87,22 +88,27 @@ func (l *loader) literalSource(n *yaml.Node, b *strings.Builder) bool {
 			b.WriteString(strconv.Itoa(v))
 		case float64:
 			if math.IsInf(v, 0) || math.IsNaN(v) {
-				l.d.Add(yamlx.PosOf(n), "a foreach list's item must be a finite number, not %s", n.Value)
+				d.Add(yamlx.PosOf(n), "a foreach list's item must be a finite number, not %s", n.Value)
 				return false
 			}
 			b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
 		case string:
-			if strings.Contains(v, "${{") {
-				l.d.Add(yamlx.PosOf(n), "a foreach list written in YAML holds literal values, and ${{ }} is not read in it; to compute its items, write foreach as one expression giving the list")
-				return false
+			if !strings.Contains(v, "${{") {
+				b.WriteString(strconv.Quote(v))
+				break
 			}
-			b.WriteString(strconv.Quote(v))
+			if x, ok := exprText(n); wholeExprs && ok && strings.HasPrefix(strings.TrimSpace(v), "${{") {
+				b.WriteString(x)
+				break
+			}
+			d.Add(yamlx.PosOf(n), "a foreach list written in YAML holds literal values, and ${{ }} is not read in it; to compute its items, write foreach as one expression giving the list")
+			return false
 		default:
 			b.WriteString(strconv.Quote(n.Value))
 		}
 		return true
 	}
-	l.d.Add(yamlx.PosOf(n), "foreach is an expression giving a list, a YAML list of values, or {matrix: ...}")
+	d.Add(yamlx.PosOf(n), "foreach is an expression giving a list, a YAML list of values, or {matrix: ...}")
 	return false
 }
 
@@ -145,52 +151,10 @@ func exprList(n *yaml.Node) (string, bool) {
 			continue
 		}
 		var b strings.Builder
-		if !exprSource(it, &b) {
+		if !writeSource(it, &b, true, &yamlx.Diags{}) {
 			return "", false
 		}
 		items[i] = b.String()
 	}
 	return "[" + strings.Join(items, ", ") + "]", true
-}
-
-// exprSource writes the value n as an expression to b, as literalSource
-// does, but a string that is one ${{ x }} whole as x; false when it has
-// none.
-func exprSource(n *yaml.Node, b *strings.Builder) bool {
-	n = yamlx.Deref(n)
-	switch n.Kind {
-	case yaml.SequenceNode, yaml.MappingNode:
-		open, end, step := "[", "]", 1
-		if n.Kind == yaml.MappingNode {
-			open, end, step = "{", "}", 2
-		}
-		b.WriteString(open)
-		for i := 0; i+step-1 < len(n.Content); i += step {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			if step == 2 {
-				k := yamlx.Deref(n.Content[i])
-				if k.Kind != yaml.ScalarNode {
-					return false
-				}
-				b.WriteString(strconv.Quote(k.Value) + ": ")
-			}
-			if !exprSource(n.Content[i+step-1], b) {
-				return false
-			}
-		}
-		b.WriteString(end)
-		return true
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!str" && strings.Contains(n.Value, "${{") {
-			v, ok := exprText(n)
-			if !ok || !strings.HasPrefix(strings.TrimSpace(n.Value), "${{") {
-				return false
-			}
-			b.WriteString(v)
-			return true
-		}
-	}
-	return (&loader{d: &yamlx.Diags{}}).literalSource(n, b)
 }
