@@ -15,18 +15,15 @@ func Wrap(s string, n int) []string {
 	cur, curW := "", 0
 	for _, word := range strings.Fields(s) {
 		w := Width(word)
-		for n > 0 && w > n {
+		if n > 0 && w > n {
 			if cur != "" {
 				lines = append(lines, cur)
 				cur, curW = "", 0
 			}
-			head := HeadWidth(word, n)
-			if head == "" { // one character wider than n
-				_, size := utf8.DecodeRuneInString(word)
-				head = word[:size]
-			}
-			lines = append(lines, head)
-			word, w = word[len(head):], w-Width(head)
+			parts := Cut(word, n)
+			lines = append(lines, parts[:len(parts)-1]...)
+			word = parts[len(parts)-1]
+			w = Width(word)
 		}
 		switch {
 		case cur == "":
@@ -39,4 +36,24 @@ func Wrap(s string, n int) []string {
 		}
 	}
 	return append(lines, cur)
+}
+
+// Cut breaks s, spaces and all, into pieces of at most n columns on a
+// terminal (Width), in order: a piece holds one character wider than n
+// alone. It gives s whole when it fits, or when n < 1.
+func Cut(s string, n int) []string {
+	if n < 1 || Width(s) <= n {
+		return []string{s}
+	}
+	var parts []string
+	for s != "" {
+		head := HeadWidth(s, n)
+		if head == "" { // one character wider than n
+			_, size := utf8.DecodeRuneInString(s)
+			head = s[:size]
+		}
+		parts = append(parts, head)
+		s = s[len(head):]
+	}
+	return parts
 }

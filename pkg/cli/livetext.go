@@ -90,18 +90,8 @@ func (v *liveView) fitNote(head, note string) []string {
 // wrap it into the first column, out of the gutter that marks it output.
 func (v *liveView) fitOutput(l string) []string {
 	room := v.width - 1 - 6 // "    │ " takes six columns
-	if room < minLiveNoteRoom || termtext.Width(l) <= room {
+	if room < minLiveNoteRoom {
 		return []string{l}
 	}
-	var parts []string
-	for l != "" {
-		head := termtext.HeadWidth(l, room)
-		if head == "" { // one character wider than the room
-			_, size := utf8.DecodeRuneInString(l)
-			head = l[:size]
-		}
-		parts = append(parts, head)
-		l = l[len(head):]
-	}
-	return parts
+	return termtext.Cut(l, room)
 }
