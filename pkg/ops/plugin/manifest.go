@@ -105,20 +105,6 @@ func Manifests(dir string) ([]string, error) {
 	return files, nil
 }
 
-// anyoneMayAdd is the advice for a plugin directory that every user of
-// the host may write, who could then add an operation (or replace a
-// manifest) run with the rights of whoever loads the plugins; "" when
-// others may not write it. The sticky bit does not help: it keeps others'
-// files, not new ones, out.
-func anyoneMayAdd(dir string) string {
-	f, err := os.Open(dir)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	return fsx.AnyoneMayWrite(f, dir, "the plugin directory", "add an operation run with the rights of this user")
-}
-
 // unlisted is the error of a plugin directory that cannot be listed, with
 // what to do about it.
 func unlisted(dir string, err error) error {
@@ -153,7 +139,9 @@ func Load(dir string, reg *ops.Registry, opt Options) error {
 		}
 		return fmt.Errorf("plugins: %w", err)
 	}
-	if msg := anyoneMayAdd(dir); msg != "" {
+	// Anyone who may write the directory may add an operation (the sticky
+	// bit keeps others' files out, not new ones).
+	if msg := fsx.PathAnyoneMayWrite(dir, "the plugin directory", "add an operation run with the rights of this user"); msg != "" {
 		return fmt.Errorf("plugins: %s", msg)
 	}
 	files, err := Manifests(dir)
