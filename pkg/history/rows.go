@@ -171,10 +171,10 @@ type SummaryRow struct {
 
 // playbookPath is the path a run's playbook is recorded with: absolute,
 // as the recording process's working directory is not the reader's; an
-// operation executed alone is recorded as "operation OP", which is no
-// file and is kept as it is.
+// operation executed alone is recorded as "operation OP"
+// (report.OperationPath), which is no file and is kept as it is.
 func playbookPath(p string) string {
-	if strings.HasPrefix(p, "operation ") {
+	if strings.HasPrefix(p, report.OperationPath) {
 		return p
 	}
 	return absPath(p)

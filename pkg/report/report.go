@@ -70,7 +70,15 @@ type OutputBudget struct {
 	CutBytes   int64 `json:"cut_bytes"`
 }
 
+// OperationPath begins the Path of an operation executed alone:
+// "operation shell.exec".
+const OperationPath = "operation "
+
 // Playbook identifies what ran.
+//
+// Path is the playbook's file as it was given, or, for an operation
+// executed alone (the API's execute), OperationPath and the operation's
+// name: no file.
 type Playbook struct {
 	Name   string `json:"name"`
 	Path   string `json:"path"`

@@ -408,10 +408,6 @@ func (s *Server) report(ctx context.Context, id string) (*report.Report, *apiErr
 	return fromHistory(ctx, store, run), nil
 }
 
-// executePath begins the playbook path of an execute: steps.OneStep names
-// the playbook of one operation "operation OP".
-const executePath = "operation "
-
 // mayAct lets the caller that started a run cancel it and answer its
 // questions, and anyone who could have started that same run. A caller
 // started a run when it came through the API under the caller's name: a

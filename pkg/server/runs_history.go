@@ -37,7 +37,7 @@ func fromHistory(ctx context.Context, h store.History, run history.Run) *report.
 // one step as it is), has the text. Else it says where the text is, or
 // that it is not kept.
 func stepErrorText(run history.Run, row history.StepRow) string {
-	execute := strings.HasPrefix(run.Path, executePath)
+	execute := strings.HasPrefix(run.Path, report.OperationPath)
 	if e := run.Error; e != nil && e.Message != "" {
 		if text, ok := strings.CutPrefix(e.Message, "step "+row.StepID+" "+string(row.Status)+": "); ok {
 			return text

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // OneStepID is the id of the step of a OneStep playbook.
@@ -52,7 +53,7 @@ func OneStep(reg *ops.Registry, op string, params map[string]any, timeout time.D
 		Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1}, Timeout: timeout,
 	}
 	return &Playbook{
-		File: "operation " + op, SHA256: hex.EncodeToString(sum[:]), Version: Version,
+		File: report.OperationPath + op, SHA256: hex.EncodeToString(sum[:]), Version: Version,
 		Name: "execute-" + strings.ReplaceAll(op, ".", "-"), Steps: []*Step{s},
 	}, nil
 }
