@@ -260,6 +260,12 @@ func mergeSources(v *yaml.Node, d *Diags) []Pair {
 // fields walks a mapping whose keys are fixed, reporting unknown keys with a
 // suggestion and the list of allowed keys.
 func Fields(n *yaml.Node, what string, known []string, d *Diags, fn func(key string, k, v *yaml.Node)) bool {
+	if dn := Deref(n); dn.Kind != yaml.MappingNode && !IsNull(dn) && len(known) <= 6 {
+		// Saying which few keys it takes is what turns `cache: 1h` into
+		// `cache: {ttl: 1h}`; a step's twenty keys would bury the point.
+		d.Add(PosOf(dn), "%s must be a mapping (key: value) of %s, not %s", what, strings.Join(known, ", "), KindName(dn))
+		return false
+	}
 	pairs, ok := Pairs(n, what, d)
 	if !ok {
 		return false

@@ -67,6 +67,21 @@ func TestPairsAndFields(t *testing.T) {
 	}
 }
 
+// TestFieldsGivenAScalar checks that a setting of a few keys given a bare
+// value, like `cache: 1h`, says which keys it takes.
+func TestFieldsGivenAScalar(t *testing.T) {
+	d := &Diags{File: "f.yaml"}
+	root := Parse([]byte("cache: 1h\n"), testLimits, d)
+	pairs, _ := Pairs(root, "the file", d)
+	if Fields(pairs[0].V, "cache", []string{"ttl", "key"}, d, func(string, *yaml.Node, *yaml.Node) {}) {
+		t.Fatal("a string read as a mapping")
+	}
+	want := `f.yaml:1:8: cache must be a mapping (key: value) of ttl, key, not a string ("1h")`
+	if err := d.Err(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}
+
 // TestSyntaxErrorLine checks that a syntax error points at the line with
 // the mistake, not at the start of the mapping or list that holds it,
 // which is the line the YAML library names.
