@@ -37,6 +37,12 @@ var synonyms = map[string]string{
 	"uses": "op", "action": "op", "module": "op",
 	"always": "finally", "cleanup": "finally", "post": "finally", "ensure": "finally",
 	"on_error": "on_failure", "onExit": "finally",
+	// Operation parameters as Ansible modules, curl and GitHub Actions
+	// name them.
+	"cmd": "command", "argv": "command", "run": "script",
+	"cwd": "dir", "chdir": "dir", "workdir": "dir", "working-directory": "dir", "working_directory": "dir",
+	"uri": "url", "data": "body", "payload": "body", "status_code": "expect_status", "expected_status": "expect_status",
+	"insecure": "insecure_skip_verify",
 }
 
 // Closest returns the candidate closest to word, and false when none is

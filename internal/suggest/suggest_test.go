@@ -33,6 +33,30 @@ func TestDidYouMean(t *testing.T) {
 	}
 }
 
+// TestDidYouMeanParams: the parameter names other tools use, like
+// Ansible's cmd and chdir, name the operation's own.
+func TestDidYouMeanParams(t *testing.T) {
+	shell := []string{"command", "script", "env", "dir", "stdin", "ok_codes"}
+	httpReq := []string{"method", "url", "headers", "body", "json", "expect_status"}
+	for _, tc := range []struct {
+		word  string
+		cands []string
+		want  string
+	}{
+		{"cmd", shell, "command"},
+		{"chdir", shell, "dir"},
+		{"cwd", shell, "dir"},
+		{"run", shell, "script"},
+		{"uri", httpReq, "url"},
+		{"status_code", httpReq, "expect_status"},
+		{"data", httpReq, "body"},
+	} {
+		if got, want := DidYouMean(tc.word, tc.cands), Hint(tc.want); got != want {
+			t.Errorf("DidYouMean(%q) = %q, want %q", tc.word, got, want)
+		}
+	}
+}
+
 // TestClosestShortWordsInAnotherCase: a one-letter step id typed in the
 // other case is suggested, though one letter is too short for any typo.
 func TestClosestShortWordsInAnotherCase(t *testing.T) {
