@@ -48,7 +48,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
 		timeoutError(fmt.Sprintf("%s %s: no complete response within %s (param timeout)", method, masked, timeout)))
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	req, err := http.NewRequestWithContext(withDialLimit(ctx), method, u.String(), body)
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "%s %s: %v", method, masked, redact.InText(err.Error(), u))
 	}

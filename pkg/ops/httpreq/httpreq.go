@@ -249,16 +249,16 @@ func (op *Request) transports() {
 }
 
 // newTransport builds a connection pool. The connection and the TLS
-// handshake are bounded by the request's context, which the step's
-// timeout param bounds (30 s by default, up to an hour): a limit of the
-// pool's own would fail a request given longer, as a timeout of another
-// class.
+// handshake are bounded by the request's deadline, which the step's
+// timeout param sets (30 s by default, up to an hour), also once the
+// request gave up (dialBounded): a limit of the pool's own would fail a
+// request given longer, as a timeout of another class.
 func newTransport(insecure bool) *http.Transport {
 	dialer := net.Dialer{KeepAlive: 30 * time.Second}
 	t := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return policy.DialContext(ctx, dialer, network, addr)
+			return dialBounded(ctx, dialer, network, addr)
 		},
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
