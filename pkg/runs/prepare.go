@@ -14,6 +14,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -273,7 +274,7 @@ func (s *Service) Denials(ctx context.Context, req Request) ([]auth.StepDecision
 // would otherwise go on with the report's copy, not the value.
 func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env) (map[string]any, error) {
 	given := map[string]any{}
-	lossy := map[string]string{}
+	lossy := map[string]lostInput{}
 	if res != nil {
 		for k, v := range res.rep.Inputs {
 			in := plan.Playbook().Input(k)
@@ -286,12 +287,12 @@ func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env)
 				// has a file to read, the run would go on with its
 				// default or its zero value, not the one it had.
 				if engine.ValueLoss(v) != "" && !secretSource(in, env) {
-					lossy[k] = "it masked, as a secret input"
+					lossy[k] = lostInput{what: "it masked, as a secret input", secret: true, env: in.Env}
 				}
 				continue
 			}
 			if lost := engine.ValueLoss(v); lost != "" {
-				lossy[k] = lost
+				lossy[k] = lostInput{what: lost, secret: strings.Contains(lost, redact.Mask)}
 				continue
 			}
 			given[k] = v
@@ -341,12 +342,34 @@ func secretSource(in *steps.Input, env Env) bool {
 	return in.FromFile != ""
 }
 
+// lostInput is how a resumed run's report lost an input's value.
+type lostInput struct {
+	what string
+	// secret says the value held a secret's text, which must not be
+	// given again on a command line that every local user can read.
+	secret bool
+	// env is the secret input's own variable, if it has one.
+	env string
+}
+
+// advice says how to give an input again: a secret in a file or its
+// variable, out of the process list; anything else with --input.
+func (l lostInput) advice(name string) string {
+	if !l.secret {
+		return "pass it again with --input " + name + "=VALUE"
+	}
+	if l.env != "" {
+		return "set $" + l.env + " or give it again in a file only you can read with --inputs FILE (not --input, which every local user sees in ps)"
+	}
+	return "give it again in a file only you can read with --inputs FILE (not --input, which every local user sees in ps)"
+}
+
 // checkLossyInputs refuses a resume that would need an input whose value
 // only the resumed run's report holds, and holds incompletely, unless
 // the input is given again. The report does not say which values it
 // masked, so one that merely holds the mask counts too: giving it again
 // costs the user a flag, a wrong value would cost the run's correctness.
-func checkLossyInputs(lossy map[string]string, given map[string]any, res *resumed) error {
+func checkLossyInputs(lossy map[string]lostInput, given map[string]any, res *resumed) error {
 	var missing []string
 	for k := range lossy {
 		if _, ok := given[k]; !ok {
@@ -362,7 +385,7 @@ func checkLossyInputs(lossy map[string]string, given map[string]any, res *resume
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		fmt.Fprintf(&b, "input %s: run %s recorded %s, not the value it ran with; pass it again with --input %s=VALUE", k, res.rep.RunID, lossy[k], k)
+		fmt.Fprintf(&b, "input %s: run %s recorded %s, not the value it ran with; %s", k, res.rep.RunID, lossy[k].what, lossy[k].advice(k))
 	}
 	return fmt.Errorf("--resume: %s", b.String())
 }

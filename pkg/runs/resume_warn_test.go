@@ -168,7 +168,7 @@ steps:
 	if !errors.As(err, &pe) || pe.Field != "inputs" {
 		t.Fatalf("resuming without the masked inputs: %v", err)
 	}
-	for _, want := range []string{"input hosts: run " + first.RunID + " recorded it with a secret's text masked", "pass it again with --input hosts=VALUE", "input target:", "--input target=VALUE"} {
+	for _, want := range []string{"input hosts: run " + first.RunID + " recorded it with a secret's text masked", "give it again in a file only you can read with --inputs FILE", "input target:", "--inputs FILE (not --input"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal %q does not say %q", err, want)
 		}
@@ -217,10 +217,13 @@ steps:
 	if !errors.As(err, &pe) || pe.Field != "inputs" {
 		t.Fatalf("resuming without the secret input: %v", err)
 	}
-	for _, want := range []string{"input tok: run " + first.RunID + " recorded it masked", "--input tok=VALUE", "input spare:", "--input spare=VALUE"} {
+	for _, want := range []string{"input tok: run " + first.RunID + " recorded it masked, as a secret input, not the value it ran with; give it again in a file only you can read with --inputs FILE", "input spare:"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal %q does not say %q", err, want)
 		}
+	}
+	if strings.Contains(err.Error(), "=VALUE") {
+		t.Errorf("the refusal %q asks for a secret on the command line", err)
 	}
 	if strings.Contains(err.Error(), "input key") {
 		t.Errorf("the refusal %q names a secret its env variable gives", err)
