@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/rs/zerolog"
@@ -236,8 +237,8 @@ func emptyAxis(file string, a steps.MatrixAxis) error {
 // whatever its siblings did: continue_on_error and rescue steps excuse
 // failures, never refusals, so its dependents are skipped and the run
 // fails for it. The siblings that fail_fast cancelled never hide the
-// item that made it cancel them. When max_fail_percentage stopped the
-// rollout, the error says so first (see rollout).
+// item that made it cancel them. The other items that failed or were
+// denied are counted and named after it (see badErr).
 func (f *fan) settle(rec *record) {
 	items := f.items
 	rec.items, rec.output = items, f.outs
@@ -276,20 +277,11 @@ func (f *fan) settle(rec *record) {
 	switch {
 	case rec.counts[report.StatusDenied] > 0:
 		i := pick(report.StatusDenied)
-		rec.status, rec.err = report.StatusDenied, itemErr(i)
-		if f.halt != nil {
-			rec.err.Message = f.rollout(i, rec.err.Message)
-		}
-		if n := rec.counts[report.StatusFailed]; n > 0 {
-			rec.err.Message += fmt.Sprintf(" (%s failed)", plural(n, "other item", "other items"))
-		}
+		rec.status, rec.err = report.StatusDenied, f.badErr(i, itemErr(i), rec.counts)
 		rec.reason = rec.err.Message
 	case rec.counts[report.StatusFailed] > 0:
 		i := pick(report.StatusFailed)
-		rec.status, rec.err = report.StatusFailed, itemErr(i)
-		if f.halt != nil {
-			rec.err.Message = f.rollout(i, rec.err.Message)
-		}
+		rec.status, rec.err = report.StatusFailed, f.badErr(i, itemErr(i), rec.counts)
 	case rec.counts[report.StatusCancelled] > 0:
 		rec.status, rec.err = report.StatusCancelled, itemErr(pick(report.StatusCancelled))
 	case len(items) > 0 && rec.counts[report.StatusSkipped] == len(items) && f.dry:
@@ -301,6 +293,71 @@ func (f *fan) settle(rec *record) {
 		rec.err.Message += fmt.Sprintf(" (%s cancelled)", plural(n, "other item", "other items"))
 	}
 }
+
+// badErr is the error of a fan-out in which items failed or were denied,
+// from err, that of item first, the one that led: with more than one such
+// item, how many of the items they are comes first (or, when
+// max_fail_percentage stopped the rollout, why it stopped), and the
+// others are named after err, up to maxNamed of them. Naming the first
+// alone sent a reader who fixed web-1 to rerun into web-7's failure, and
+// told no one that 40 of 200 hosts had failed, not one.
+func (f *fan) badErr(first int, err *report.Error, counts map[report.Status]int) *report.Error {
+	failed, denied := counts[report.StatusFailed], counts[report.StatusDenied]
+	switch {
+	case f.halt != nil:
+		err.Message = f.rollout(err.Message)
+	case failed+denied > 1:
+		what := "failed"
+		switch {
+		case failed == 0:
+			what = "were denied"
+		case denied > 0:
+			what = fmt.Sprintf("failed or were denied (%d denied)", denied)
+		}
+		err.Message = fmt.Sprintf("%d of %d items %s: %s", failed+denied, len(f.items), what, err.Message)
+	}
+	err.Message += f.also(first)
+	return err
+}
+
+// also names the items besides first that failed or were denied, up to
+// maxNamed of them, the rest counted ("; also failed: item web-7 (#6),
+// item web-12 (#11) and 3 more"), or is empty when there are none.
+func (f *fan) also(first int) string {
+	var names []string
+	n, failed, denied := 0, false, false
+	for i := range f.items {
+		st := f.items[i].Status
+		if i == first || st != report.StatusFailed && st != report.StatusDenied {
+			continue
+		}
+		n++
+		failed = failed || st == report.StatusFailed
+		denied = denied || st == report.StatusDenied
+		if len(names) < maxNamed {
+			names = append(names, itemName(i, f.items[i].Label))
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	what := "also failed"
+	switch {
+	case denied && !failed:
+		what = "also denied"
+	case denied:
+		what = "also failed or denied"
+	}
+	out := "; " + what + ": " + strings.Join(names, ", ")
+	if n > len(names) {
+		out += fmt.Sprintf(" and %d more", n-len(names))
+	}
+	return out
+}
+
+// maxNamed bounds the items besides the first that a fan-out's error
+// names: with hundreds of hosts the rest is in the report.
+const maxNamed = 5
 
 func plural(n int, one, many string) string {
 	if n == 1 {

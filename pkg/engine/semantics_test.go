@@ -155,7 +155,7 @@ steps:
   - {id: a, op: control.fail, with: {message: broken}}
   - {id: fan, op: test.busy, needs: [], foreach: '[true, false]', with: {fail: "${{ item }}"}, fail_fast: false, continue_on_error: true}
   - {id: after, op: control.noop}
-`, "step fan denied: item 1: denied: item 1 is off limits", map[string]report.Status{"a": "failed", "fan": "denied", "after": "skipped"}},
+`, "step fan denied: 2 of 2 items failed or were denied (1 denied): item 1: denied: item 1 is off limits; also failed: item 0", map[string]report.Status{"a": "failed", "fan": "denied", "after": "skipped"}},
 		{"sub-run", `
   - {id: a, op: control.fail, with: {message: broken}}
   - {id: sub, op: playbook.run, needs: [], with: {path: child.yaml}}

@@ -124,47 +124,13 @@ func (f *fan) span(lo, hi int) string {
 }
 
 // rollout is the error of a fan-out whose rollout max_fail_percentage
-// stopped (f.halt), around msg, the error of item first (the first that
-// failed or was denied): why the rollout stopped comes first, since the
-// stop, not item first, which an earlier batch may have tolerated, is what
-// ended the step; then msg, then the other items that failed or were
-// denied, up to maxNamed of them by name.
-func (f *fan) rollout(first int, msg string) string {
-	var names []string
-	n, failed, denied := 0, false, false
-	for i := range f.items {
-		st := f.items[i].Status
-		if i == first || st != report.StatusFailed && st != report.StatusDenied {
-			continue
-		}
-		n++
-		failed = failed || st == report.StatusFailed
-		denied = denied || st == report.StatusDenied
-		if len(names) < maxNamed {
-			names = append(names, itemName(i, f.items[i].Label))
-		}
-	}
-	out := "rollout stopped: " + f.halt.Error() + "; " + msg
-	if n == 0 {
-		return out
-	}
-	what := "also failed"
-	switch {
-	case denied && !failed:
-		what = "also denied"
-	case denied:
-		what = "also failed or denied"
-	}
-	out += "; " + what + ": " + strings.Join(names, ", ")
-	if n > len(names) {
-		out += fmt.Sprintf(" and %d more", n-len(names))
-	}
-	return out
+// stopped (f.halt), before msg, the error of the item that failed or was
+// denied first: why the rollout stopped comes first, since the stop, not
+// that item, which an earlier batch may have tolerated, is what ended the
+// step. settle adds the other items that failed or were denied (see also).
+func (f *fan) rollout(msg string) string {
+	return "rollout stopped: " + f.halt.Error() + "; " + msg
 }
-
-// maxNamed bounds the items a stopped rollout's error names besides the
-// first: with hundreds of hosts the rest is in the report.
-const maxNamed = 5
 
 // itemLabel names an item for people: the name of a host that
 // inventory.hosts gave, or of any map item with a string name, with the
