@@ -109,7 +109,7 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 			set.problems = append(set.problems, fmt.Sprintf("%s:1:1: %s", file, msg))
 			return nil
 		}
-		pb, err := steps.Load(file, reg)
+		pb, err := steps.Load(file, reg, steps.WithSwapCheck())
 		if err != nil {
 			set.problems = append(set.problems, strings.TrimRight(err.Error(), "\n"))
 			return nil

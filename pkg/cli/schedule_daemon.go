@@ -148,7 +148,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
-			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings, Telemetry: tp,
+			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings, Telemetry: tp, RefuseSwappable: true,
 			ConfirmHints: map[runs.Trigger]string{runs.TriggerSchedule: scheduledConfirmHint}})
 	}
 	if err != nil {

@@ -64,3 +64,62 @@ func TestScheduleRefusesAPlaybookAnotherUserCouldSwap(t *testing.T) {
 		t.Errorf("schedule of another user's playbook in a sticky directory: %s", got)
 	}
 }
+
+// TestScheduleRefusesFilesItsPlaybooksReadThatAnotherUserCouldSwap: the
+// env files, input files and sub-playbooks a scheduled playbook reads
+// are read by its runs, with --roles, so at start and on every reload one
+// another user could swap is a problem at the line that names it, with
+// the chmod that fixes it.
+func TestScheduleRefusesFilesItsPlaybooksReadThatAnotherUserCouldSwap(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "jobs")
+	shared := filepath.Join(dir, "shared")
+	if err := os.MkdirAll(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(p, src string) {
+		t.Helper()
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chmod := func(p string, m os.FileMode) {
+		t.Helper()
+		if err := os.Chmod(p, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	envFile, token, pb := filepath.Join(dir, ".env"), filepath.Join(dir, "token"), filepath.Join(dir, "a.yaml")
+	write(envFile, "WHO=author\n")
+	write(token, "t0k3n\n")
+	write(filepath.Join(shared, "sub.yaml"), "version: 1\nname: sub\nsteps:\n  - {id: a, op: control.noop}\n")
+	write(pb, `version: 1
+name: a
+schedule: {cron: "@hourly"}
+env_file: .env
+inputs:
+  who: {type: string, env: WHO}
+  token: {type: string, from_file: token}
+steps:
+  - {id: sub, op: playbook.run, with: {path: shared/sub.yaml}}
+`)
+	if got := scheduleProblems(t, dir); got != "" {
+		t.Fatalf("every file its owner's alone: %s", got)
+	}
+	chmod(envFile, 0o666)
+	if got := scheduleProblems(t, dir); !strings.Contains(got, pb+":4:11: env_file .env: the env file's mode 0666 lets every user of this host write it") ||
+		!strings.Contains(got, "chmod go-w "+envFile) {
+		t.Errorf("an env file of mode 0666: %s", got)
+	}
+	chmod(envFile, 0o644)
+	chmod(token, 0o666)
+	if got := scheduleProblems(t, dir); !strings.Contains(got, pb+":7:36: from_file token: the input file's mode 0666 lets every user of this host write it") ||
+		!strings.Contains(got, "chmod go-w "+token) {
+		t.Errorf("an input file of mode 0666: %s", got)
+	}
+	chmod(token, 0o644)
+	chmod(shared, 0o777)
+	if got := scheduleProblems(t, dir); !strings.Contains(got, pb+":9:46: playbook.run: shared/sub.yaml: the sub-playbook is in "+shared+", a directory every user of this host may write (mode 0777)") ||
+		!strings.Contains(got, "chmod o-w "+shared) {
+		t.Errorf("a sub-playbook in a directory of mode 0777: %s", got)
+	}
+}

@@ -357,6 +357,8 @@ func (d *daemon) run() int {
 			// Playbook runs, scheduled or through the API, prune as they
 			// end, as under schedule; startRetention below covers executes.
 			KeepRuns: o.keepRuns, KeepDays: o.keepDays,
+			// Its runs have the callers' roles and --schedule-role.
+			RefuseSwappable: true,
 			// serve shows the history for as long as it runs: the runs of
 			// another process on the state dir that died end there too.
 			InterruptSweep: runs.InterruptSweep,

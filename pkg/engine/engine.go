@@ -41,6 +41,8 @@ type Engine struct {
 	attemptMW     []Middleware
 	observer      Observer
 	auditor       Auditor
+	// refuseSwaps: RefuseSwappable.
+	refuseSwaps bool
 }
 
 // Option configures an Engine.
@@ -109,6 +111,14 @@ func WithAuditor(a Auditor) Option { return func(e *Engine) { e.auditor = a } }
 type Auditor interface {
 	Audit(c *Call, out map[string]any, err error, d time.Duration) error
 }
+
+// RefuseSwappable makes every run refuse the files it reads when it runs
+// (a sub-playbook, an env file, an input's from_file) that a user of the
+// host other than this process's and root could change or put a file of
+// their own in place of (steps.Swappable): for serve and schedule, whose
+// runs have roles their files' authors did not give them. run leaves it
+// off: a user runs their own files with their own rights.
+func RefuseSwappable() Option { return func(e *Engine) { e.refuseSwaps = true } }
 
 // WithObserver receives progress events from every run.
 func WithObserver(o Observer) Option { return func(e *Engine) { e.observer = o } }

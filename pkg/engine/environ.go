@@ -33,6 +33,11 @@ func (p *Plan) environ(host []string, inherited map[string]string, roots []strin
 	if host == nil {
 		host = os.Environ()
 	}
+	if p.e.refuseSwaps {
+		if err := steps.SwappableEnvFiles(p.pb); err != nil {
+			return nil, nil, ops.WithClass(ops.ClassValidation, err)
+		}
+	}
 	vars, err := steps.ReadEnvFilesIn(p.pb, roots)
 	if err != nil {
 		if roots != nil && errors.Is(err, ops.ErrDenied) {

@@ -289,6 +289,10 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 			}
 		}
 		if in.FromFile != "" {
+			if msg := p.swappableInputFile(in.FromFile); msg != "" {
+				problems = append(problems, fmt.Sprintf("%s (from_file %s): %s", in.Name, in.FromFile, msg))
+				continue
+			}
 			s, found, err := readInputFile(p.pb.Dir, in.FromFile, fileRoots)
 			if err != nil {
 				problem := fmt.Sprintf("%s (from_file %s): %v", in.Name, in.FromFile, err)
@@ -351,6 +355,18 @@ func parseProblem(in *steps.Input, err error) string {
 		return fmt.Sprintf("the value does not fit this secret %s input (it is not shown)", in.Type)
 	}
 	return err.Error()
+}
+
+// swappableInputFile is steps.SwappableInputFile for an input's from_file
+// when the engine refuses such files (RefuseSwappable); "" otherwise.
+func (p *Plan) swappableInputFile(path string) string {
+	if !p.e.refuseSwaps {
+		return ""
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(p.pb.Dir, path)
+	}
+	return steps.SwappableInputFile(path)
 }
 
 // readInputFile reads the value of an input's from_file: path, relative to

@@ -82,6 +82,12 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		o.fileVars = nil
 	}
 	o.inputRoots = roots
+	if eng.refuseSwaps {
+		// It runs with the caller's roles, which its writer may not have.
+		if msg := steps.SwappableSub(path); msg != "" {
+			return nil, ops.Errorf(ops.ClassValidation, "playbook.run %s: %s", name, msg)
+		}
+	}
 	plan, err := s.plan(eng, path, SubPlaybookRoots(call.Scope, call.Dir), o.inputRoots)
 	if err != nil {
 		return nil, ops.WithClass(subLoadClass(err), err)
@@ -170,6 +176,9 @@ func (r *run) subDryPartial(step string) bool {
 // nil (see runOptions.inputRoots).
 func (s *subPlaybook) plan(e *Engine, path string, roots, envRoots []string) (*Plan, error) {
 	var opts []steps.LoadOption
+	if e.refuseSwaps {
+		opts = append(opts, steps.WithSwapCheck())
+	}
 	if envRoots != nil {
 		opts = append(opts, steps.WithEnvFileRoots(envRoots))
 	}

@@ -128,6 +128,9 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		env = s.cfg.Env
 	}
 	engOpts := []engine.Option{engine.WithMaxParallel(req.MaxParallel)}
+	if s.cfg.RefuseSwappable {
+		engOpts = append(engOpts, engine.RefuseSwappable())
+	}
 	if s.cfg.Audit != nil {
 		engOpts = append(engOpts, engine.WithAuditor(s.cfg.Audit))
 	}

@@ -82,6 +82,12 @@ type Config struct {
 	// InterruptSweep); zero marks them only when the service opens. A
 	// shared database's runs are left to its leases.
 	InterruptSweep time.Duration
+	// RefuseSwappable refuses, as each run reads them, the sub-playbooks,
+	// env files and input files that a user of the host other than this
+	// process's and root could swap (engine.RefuseSwappable): for serve
+	// and schedule, whose runs have roles the files' authors did not give
+	// them. run leaves it off.
+	RefuseSwappable bool
 }
 
 // Service runs requests. It is safe for concurrent use.

@@ -55,7 +55,7 @@ func LoadPlaybooks(dir string, reg *ops.Registry) (*Playbooks, error) {
 			errs = append(errs, yamlx.Diagnostics{{File: f, Pos: yamlx.Pos{Line: 1, Col: 1}, Msg: msg}})
 			continue
 		}
-		pb, err := steps.Load(f, reg)
+		pb, err := steps.Load(f, reg, steps.WithSwapCheck())
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -243,6 +243,10 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 						l.d.Add(yamlx.PosOf(v), "from_file is empty; give the path of a file holding the value")
 					case strings.Contains(s, "${{"):
 						l.d.Add(yamlx.PosOf(v), "from_file is a path, not interpolated; write it literally")
+					case l.sub.swaps:
+						if msg := SwappableInputFile(inputFilePath(l.pb.Dir, s)); msg != "" {
+							l.d.Add(yamlx.PosOf(v), "from_file %s: %s", s, msg)
+						}
 					}
 					in.FromFile = s
 				}

@@ -49,9 +49,16 @@ func (l *loader) decodeEnvFiles(n *yaml.Node) {
 			continue
 		}
 		pos := yamlx.PosOf(yamlx.Deref(c))
-		if _, err := envFileRel(path); err != nil {
+		rel, err := envFileRel(path)
+		if err != nil {
 			l.d.Add(pos, "%v", err)
 			continue
+		}
+		if l.sub.swaps {
+			if msg := SwappableEnvFile(filepath.Join(l.pb.Dir, rel)); msg != "" {
+				l.d.Add(pos, "env_file %s: %s", path, msg)
+				continue
+			}
 		}
 		f := &EnvFile{Path: path, Pos: pos}
 		if _, err := readEnvFile(l.pb.Dir, f, l.sub.envRoots); err != nil {

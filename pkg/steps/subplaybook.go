@@ -54,6 +54,8 @@ type subLoads struct {
 	// envRoots are WithEnvFileRoots': nil, env files are read inside
 	// the playbook's directory tree only.
 	envRoots []string
+	// swaps is WithSwapCheck's.
+	swaps bool
 }
 
 type subResult struct {
@@ -180,6 +182,12 @@ func (l *loader) loadSub(n *yaml.Node) *Playbook {
 	display := filepath.Join(filepath.Dir(l.pb.File), rel)
 	real := realPath(abs)
 	l.noteCall(n, subCall{name: display, abs: abs, real: real})
+	if l.sub.swaps {
+		if msg := SwappableSub(abs); msg != "" {
+			l.d.Add(yamlx.PosOf(n), "%s: %s: %s", SubPlaybookOp, path, msg)
+			return nil
+		}
+	}
 	if slices.Contains(l.sub.chain, real) || len(l.sub.chain) > maxSubLoads {
 		return nil
 	}
