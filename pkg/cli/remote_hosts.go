@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	sshops "github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 )
@@ -39,6 +40,9 @@ func addRemoteFlags(fs *flagSet) *remoteFlags {
 // are printed (an inventory's with file:line:column); ok is false then.
 func (rf *remoteFlags) settings(e *env) (sshops.Settings, bool) {
 	s := sshops.Settings{AcceptNew: rf.acceptNew}
+	if e.daemon && !rf.trusted(e) {
+		return s, false
+	}
 	if rf.inventory != "" {
 		inv, err := inventory.Load(rf.inventory)
 		if err != nil {
@@ -70,6 +74,31 @@ func (rf *remoteFlags) settings(e *env) (sshops.Settings, bool) {
 		s.KnownHosts = append(s.KnownHosts, abs)
 	}
 	return s, true
+}
+
+// trusted says, for serve and schedule, whose runs have roles the files'
+// authors did not give them, whether the inventory and the known_hosts
+// files are safe from another user of the host (fsx.PathAnyoneMayWrite):
+// one who could change the inventory would send the runs' commands,
+// uploads and secrets to a host of theirs and hand them host vars; one
+// who could change a known_hosts file would let a server of theirs pass
+// for any host. Each that is not is printed; run, a user's own, does not
+// ask.
+func (rf *remoteFlags) trusted(e *env) bool {
+	ok := true
+	if rf.inventory != "" {
+		if msg := fsx.PathAnyoneMayWrite(rf.inventory, "the inventory", "send the runs' ssh.* steps, with their commands and secrets, to a host of their own"); msg != "" {
+			e.errorf("--inventory %s: %s", rf.inventory, msg)
+			ok = false
+		}
+	}
+	for _, f := range rf.knownHosts {
+		if msg := fsx.PathAnyoneMayWrite(f, "the known_hosts file", "add a key that lets a server of their own pass for any host"); msg != "" {
+			e.errorf("--known-hosts %s: %s", f, msg)
+			ok = false
+		}
+	}
+	return ok
 }
 
 // protectSSHFiles puts the files ssh.* steps trust out of every file

@@ -123,3 +123,34 @@ steps:
 		t.Errorf("a sub-playbook in a directory of mode 0777: %s", got)
 	}
 }
+
+// TestDaemonsRefuseAnInventoryAnotherUserCouldSwap: the inventory says
+// where the ssh.* steps of serve's and schedule's runs connect, with
+// their roles, and a known_hosts file which server may pass for a host,
+// so one every user may write is refused at start with the chmod that
+// fixes it; run, a user's own files, still reads it.
+func TestDaemonsRefuseAnInventoryAnotherUserCouldSwap(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.yaml")
+	if err := os.WriteFile(inv, []byte("version: 1\nhosts:\n  web-1: {address: 127.0.0.1}\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(inv, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	known := filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(known, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pb := filepath.Join(dir, "a.yaml")
+	if err := os.WriteFile(pb, []byte("version: 1\nname: a\nschedule: {cron: \"@hourly\"}\nsteps:\n  - {id: a, op: control.noop}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"schedule", pb, "--inventory", inv, "--known-hosts", known, "--state-dir", filepath.Join(dir, "state")},
+		{"serve", "--playbooks", dir, "--keys", filepath.Join(dir, "keys.yaml"), "--inventory", inv, "--known-hosts", known, "--state-dir", filepath.Join(dir, "state"), "--listen", "127.0.0.1:0"},
+	} {
+		runWithin(t, args...).want(t, ExitUsage, nil, []string{"--inventory " + inv + ": the inventory's mode 0666 lets every user of this host write it", "chmod go-w " + inv})
+	}
+	runWithin(t, "run", pb, "--inventory", inv, "--known-hosts", known).want(t, ExitOK, nil, nil)
+}
