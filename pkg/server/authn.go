@@ -18,40 +18,13 @@ import (
 const unknownKey = "the key is not valid: give the whole ak_... key that 'arsenal-run keys new' printed; " +
 	"its entry (name, sha256, roles) must be in serve's keys file, which serve rereads on SIGHUP"
 
-// queryKeyNames are query parameters that look like a key was put in the
-// URL, where proxies and logs would keep it.
-var queryKeyNames = []string{"key", "api_key", "apikey", "access_token", "token"}
-
-// keyInURL refuses a request whose query looks like it carries a key: the
-// key is then in logs and must be replaced.
-func keyInURL(r *http.Request) *apiError {
-	q := r.URL.Query()
-	for _, name := range queryKeyNames {
-		if q.Has(name) {
-			return errorf(http.StatusUnauthorized, ClassAuthentication,
-				"a key was sent in the URL (?%s=); send it only as the header Authorization: Bearer KEY, and replace the key: URLs end up in logs", name)
-		}
-	}
-	return nil
-}
-
-// publicQuery checks the query of a route that needs no key: a key sent
-// in it anyway is refused, so that whoever sent it learns to replace it,
-// and other parameters are 400 as on every route.
-func publicQuery(r *http.Request) *apiError {
-	if e := keyInURL(r); e != nil {
-		return e
-	}
-	return onlyParams(r.URL.Query())
-}
-
 // authenticate finds who calls: the API key of the Authorization header,
 // else the console session of the session cookie, else the verified
 // client certificate's subject. A client address with
 // too many failures is refused before its key is even looked at, so that
 // guessing keys from it stops.
 func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
-	if e := keyInURL(r); e != nil {
+	if e := checkQuery(r); e != nil {
 		return nil, e
 	}
 	addr := clientAddr(r)

@@ -29,7 +29,7 @@ type sessionInfo struct {
 // cookie and carries the CSRF token; the key itself is kept nowhere.
 // Failed sign-ins count against the client address like failed keys.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
-	if e := keyInURL(r); e != nil {
+	if e := checkQuery(r); e != nil {
 		return e
 	}
 	if e := onlyParams(r.URL.Query()); e != nil {

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// queryKeyNames are query parameters that look like a key was put in the
+// URL, where proxies and logs would keep it.
+var queryKeyNames = []string{"key", "api_key", "apikey", "access_token", "token"}
+
+// checkQuery reads the query as sent, before any endpoint reads it. A
+// query that looks like it carries a key is refused (401): the key is
+// then in logs and must be replaced. So is a pair that url.Values leaves
+// out without a word, one with a ';' or a '%' that starts no escape
+// (400, naming it): the endpoint would run without it, a DELETE of a
+// process without its started_at guard, a list of runs without its
+// filter.
+func checkQuery(r *http.Request) *apiError {
+	var bad *apiError
+	for pair := range strings.SplitSeq(r.URL.RawQuery, "&") {
+		for i, part := range strings.Split(pair, ";") {
+			key, value, _ := strings.Cut(part, "=")
+			name, kerr := url.QueryUnescape(key)
+			if kerr != nil {
+				name = key
+			}
+			if slices.Contains(queryKeyNames, name) {
+				return errorf(http.StatusUnauthorized, ClassAuthentication,
+					"a key was sent in the URL (?%s=); send it only as the header Authorization: Bearer KEY, and replace the key: URLs end up in logs", name)
+			}
+			if bad != nil {
+				continue
+			}
+			if i > 0 {
+				first, _, _ := strings.Cut(pair, "=")
+				if n, err := url.QueryUnescape(first); err == nil {
+					first = n
+				}
+				bad = badField(first, "query parameter %s: its value holds a ';', which this server does not take as a separator; separate parameters with '&', and write a ';' in a value as %%3B", first)
+				continue
+			}
+			if _, verr := url.QueryUnescape(value); kerr != nil || verr != nil {
+				bad = badField(name, "query parameter %s: a '%%' that starts no escape (%%XX, two hex digits); write a '%%' in a name or value as %%25", name)
+			}
+		}
+	}
+	return bad
+}
+
+// publicQuery checks the query of a route that needs no key: a key sent
+// in it anyway is refused, so that whoever sent it learns to replace it,
+// and other parameters are 400 as on every route.
+func publicQuery(r *http.Request) *apiError {
+	if e := checkQuery(r); e != nil {
+		return e
+	}
+	return onlyParams(r.URL.Query())
+}
