@@ -445,14 +445,19 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	return notFound("no endpoint %s %s; GET /api/v1/openapi.json lists them", r.Method, r.URL.Path)
 }
 
-// onlyParams refuses query parameters an endpoint does not take.
+// onlyParams refuses query parameters an endpoint does not take, and one
+// given twice: each takes one value, and the first alone would be read
+// (?status=failed&status=cancelled would list the failed runs only).
 func onlyParams(q url.Values, allowed ...string) *apiError {
-	for k := range q {
+	for k, vs := range q {
 		if !slices.Contains(allowed, k) {
 			if len(allowed) == 0 {
 				return badField(k, "unknown query parameter %q; this endpoint takes none", k)
 			}
 			return badField(k, "unknown query parameter %q; this endpoint takes %s", k, strings.Join(allowed, ", "))
+		}
+		if len(vs) > 1 {
+			return badField(k, "query parameter %s is given %d times; give it once, with one value (ask once for each value)", k, len(vs))
 		}
 	}
 	return nil

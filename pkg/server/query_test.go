@@ -36,3 +36,17 @@ func TestQueryAPairCannotReadIsRefused(t *testing.T) {
 	ts.get("viewer", "/api/v1/runs?playbook=a%3Bb%25").want(t, 200)
 	ts.do(request{method: "DELETE", path: path + "?started_at=" + at, key: "admin"}).want(t, 200)
 }
+
+// TestQueryParameterGivenTwiceIsRefused: a parameter given twice is 400
+// naming it, rather than the first value alone filtering in silence.
+func TestQueryParameterGivenTwiceIsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	for _, q := range []string{"/api/v1/runs?status=failed&status=cancelled", "/api/v1/runs?limit=5&limit=10", "/api/v1/stats/operations?range=1h&range=24h"} {
+		e := ts.get("viewer", q).wantError(t, 400, ClassValidation)
+		msg, _ := e["message"].(string)
+		if !strings.Contains(msg, "give it once") || (e["field"] != "status" && e["field"] != "limit" && e["field"] != "range") {
+			t.Errorf("GET %s: %v", q, e)
+		}
+	}
+	ts.get("viewer", "/api/v1/runs?status=failed&limit=5").want(t, 200)
+}
