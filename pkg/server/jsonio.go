@@ -102,7 +102,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decodeStrict reads a JSON request body into v: the content type must be
 // application/json, the body at most max bytes (413 past it), and the
-// JSON one value with no unknown fields, no duplicate keys (anywhere in
+// JSON one object (not null) with no unknown fields, no duplicate keys (anywhere in
 // it) and nothing after it.
 func decodeStrict(r *http.Request, max int64, v any) *apiError {
 	ct := r.Header.Get("Content-Type")
@@ -126,6 +126,11 @@ func decodeStrict(r *http.Request, max int64, v any) *apiError {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return errorf(http.StatusBadRequest, ClassValidation, "the body is empty; send a JSON object")
+	}
+	// Decoding leaves v as it was for a null: a run would start, an
+	// operation execute, on a body that is no object.
+	if string(bytes.TrimSpace(data)) == "null" {
+		return errorf(http.StatusBadRequest, ClassValidation, "the request body: want a JSON object, like {%s}, not null", exampleMember(reflect.TypeOf(v)))
 	}
 	if err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return jsonError(err)

@@ -52,7 +52,7 @@ func TestProtectedProcessRefusalNamesNoAllowRule(t *testing.T) {
 func TestBodyOfWrongKindNamesTheBody(t *testing.T) {
 	ts := newTestServer(t)
 	for _, path := range []string{"/api/v1/playbooks/hello/runs", "/api/v1/operations/control.noop/execute", "/api/v1/session"} {
-		for _, body := range []string{`[]`, `"x"`, `1`} {
+		for _, body := range []string{`[]`, `"x"`, `1`, `null`, ` null `} {
 			r := ts.do(request{method: "POST", path: path, key: "operator", body: body})
 			e := r.wantError(t, 400, ClassValidation)
 			msg, _ := e["message"].(string)
