@@ -15,6 +15,8 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
 // Class is the class of an API error, as the error body names it.
@@ -210,7 +212,12 @@ func jsonError(err error) *apiError {
 		}
 		return errorf(http.StatusBadRequest, ClassValidation, "the body is not one JSON value: %v at byte %d", syn.Err, syn.ByteOffset)
 	case errors.As(err, &sem) && errors.Is(sem.Err, jsonv2.ErrUnknownName):
-		return badField(field(sem.JSONPointer), "unknown field %q", sem.JSONPointer.LastToken())
+		name := sem.JSONPointer.LastToken()
+		known := memberNames(sem.GoType)
+		if len(known) == 0 {
+			return badField(field(sem.JSONPointer), "unknown field %q", name)
+		}
+		return badField(field(sem.JSONPointer), "unknown field %q%s; this object takes %s", name, suggest.DidYouMean(name, known), strings.Join(known, ", "))
 	case errors.As(err, &sem):
 		want := "another type"
 		if sem.GoType != nil {
@@ -248,12 +255,22 @@ func field(p jsontext.Pointer) string {
 // exampleMember is a member of an object of type t to show in a hint:
 // its first JSON field, as "name": ..., else "...".
 func exampleMember(t reflect.Type) string {
+	if names := memberNames(t); len(names) > 0 {
+		return strconv.Quote(names[0]) + ": ..."
+	}
+	return "..."
+}
+
+// memberNames are the JSON names of the fields of an object of type t,
+// in order; none unless t is a struct.
+func memberNames(t reflect.Type) []string {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t == nil || t.Kind() != reflect.Struct {
-		return "..."
+		return nil
 	}
+	var names []string
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -263,9 +280,9 @@ func exampleMember(t reflect.Type) string {
 		if name == "" {
 			name = f.Name
 		}
-		return strconv.Quote(name) + ": ..."
+		names = append(names, name)
 	}
-	return "..."
+	return names
 }
 
 func jsonKind(goKind string) string {

@@ -83,3 +83,24 @@ func TestSessionRefusesAKeyInTheURL(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownFieldSaysWhatTheObjectTakes: an unknown field of a body is
+// named with the fields its object takes and the likely one meant, at any
+// depth.
+func TestUnknownFieldSaysWhatTheObjectTakes(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		path, body, field, want string
+	}{
+		{"/api/v1/playbooks/hello/runs", `{"input": {}}`, "input", `(did you mean "inputs"?); this object takes inputs, dry_run, ask`},
+		{"/api/v1/operations/control.noop/execute", `{"params": {}, "timout": "5s"}`, "timout", `(did you mean "timeout"?); this object takes params, timeout`},
+		{"/api/v1/batch", `{"operations": [{"opp": "control.noop"}]}`, "operations[0].opp", "this object takes op, params, timeout"},
+	} {
+		r := ts.do(request{method: "POST", path: tc.path, key: "operator", body: tc.body})
+		e := r.wantError(t, 400, ClassValidation)
+		msg, _ := e["message"].(string)
+		if e["field"] != tc.field || !strings.Contains(msg, tc.want) {
+			t.Errorf("POST %s %s: %s", tc.path, tc.body, r.body)
+		}
+	}
+}
