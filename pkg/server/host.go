@@ -438,7 +438,12 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ *Principal) 
 		}
 	}
 	if len(allow) > 0 {
-		w.Header().Set("Allow", strings.Join(allow, ", "))
+		header := allow
+		if allow[0] == http.MethodGet {
+			// A GET route answers HEAD too.
+			header = slices.Insert(slices.Clone(allow), 1, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(header, ", "))
 		e := errorf(http.StatusMethodNotAllowed, ClassNotFound, "%s %s is not served; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
 		return e
 	}
