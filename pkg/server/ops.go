@@ -242,7 +242,9 @@ type batchRequest struct {
 		Params  map[string]any `json:"params"`
 		Timeout string         `json:"timeout"`
 	} `json:"operations"`
-	Concurrency int `json:"concurrency"`
+	// Concurrency is nil when left out (10); a 0 sent is refused, not
+	// read as the default, as the schema's minimum says.
+	Concurrency *int `json:"concurrency"`
 }
 
 // batchItem is one result of a batch: an executed operation, or the error
@@ -272,11 +274,12 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, c *Principal) *ap
 	case n > MaxBatch:
 		return badField("operations", "%d operations, over the limit of %d; split the batch", n, MaxBatch)
 	}
-	if body.Concurrency == 0 {
-		body.Concurrency = 10
+	concurrency := 10
+	if body.Concurrency != nil {
+		concurrency = *body.Concurrency
 	}
-	if body.Concurrency < 1 || body.Concurrency > MaxBatch {
-		return badField("concurrency", "concurrency %d: give 1 to %d", body.Concurrency, MaxBatch)
+	if concurrency < 1 || concurrency > MaxBatch {
+		return badField("concurrency", "concurrency %d: give 1 to %d, or leave it out for 10", concurrency, MaxBatch)
 	}
 	// Every item is checked before any runs: a batch with a mistake runs
 	// nothing.
@@ -302,9 +305,9 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, c *Principal) *ap
 		timeouts[i] = d
 		longest = max(longest, d)
 	}
-	s.lift(w, longest*time.Duration((n+body.Concurrency-1)/body.Concurrency))
+	s.lift(w, longest*time.Duration((n+concurrency-1)/concurrency))
 	results := make([]batchItem, n)
-	p := pool.New().WithMaxGoroutines(body.Concurrency)
+	p := pool.New().WithMaxGoroutines(concurrency)
 	rates := s.current().rates
 	for i := range body.Operations {
 		op := body.Operations[i]

@@ -215,6 +215,12 @@ func TestBatch(t *testing.T) {
 	ts.post("operator", "/api/v1/batch", map[string]any{"operations": many}).wantError(t, 400, ClassValidation)
 	ts.post("operator", "/api/v1/batch", map[string]any{"operations": []any{}}).wantError(t, 400, ClassValidation)
 	ts.post("operator", "/api/v1/batch", map[string]any{"operations": many[:1], "concurrency": 0.5}).wantError(t, 400, ClassValidation)
+	// 0 is no default: the schema's minimum is 1.
+	zero := ts.post("operator", "/api/v1/batch", map[string]any{"operations": many[:1], "concurrency": 0})
+	zero.wantError(t, 400, ClassValidation)
+	if !strings.Contains(string(zero.body), "concurrency 0: give 1 to 100, or leave it out for 10") {
+		t.Errorf("concurrency 0: %s", zero.body)
+	}
 }
 
 // Strict JSON: unknown fields, duplicate keys, trailing data and a wrong
