@@ -384,6 +384,25 @@ export function zonedTimeEl(iso, zone) {
   return h('time', { datetime: t.toISOString(), title: t.toISOString() }, text);
 }
 
+// slotTimeEl shows a slot of a schedule as every page shows it: in the
+// schedule's zone (as its cron reads), or, when the schedule is not known
+// (no longer served), in the browser's, and named either way.
+export function slotTimeEl(iso, zone) {
+  return zonedTimeEl(iso, zone || Intl.DateTimeFormat().resolvedOptions().timeZone);
+}
+
+// isSlotRun says whether a run is a scheduled slot that never became a run:
+// skipped, missed, or failed to start (its history row has a slot but
+// neither roles nor who started it, and an error of class system: the run
+// service refused it, or the playbook could not be read, before anything
+// ran).
+export function isSlotRun(run) {
+  if (!run) return false;
+  if (run.status === 'skipped' || run.status === 'missed') return true;
+  return run.status === 'failed' && run.trigger === 'schedule' && !!run.slot && !run.started_by &&
+    !(run.roles || []).length && !!run.error && run.error.class === 'system';
+}
+
 // fmtMS shows a duration in milliseconds for people.
 export function fmtMS(ms) {
   if (ms === null || ms === undefined || isNaN(ms)) return '—';

@@ -4,11 +4,11 @@
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
 import { h, clear, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
-  notNow, notNowPage, retryDelay, serverNow, sinceMS } from './lib.js';
+  notNow, notNowPage, retryDelay, serverNow, sinceMS, isSlotRun } from './lib.js';
 import { StepView, errorHead } from './step.js';
 import { questionMethods } from './questions.js';
 import { actionMethods } from './actions.js';
-import { isSlot, slotPage } from './slot.js';
+import { isSlot, mayBeUnstarted, slotRow, slotPage } from './slot.js';
 
 // WATCH_MS is how often the page reads a run that goes on without an
 // event stream to tell its end.
@@ -38,6 +38,23 @@ export async function runPage(ctx, id) {
   if (isSlot(rep)) {
     slotPage(ctx, id, rep);
     return;
+  }
+  // A slot that failed to start (the run service refused it, its playbook
+  // could not be read) failed before there was a run: its page says so,
+  // not that a run of no steps failed. Only its row in the runs list
+  // tells it from a run that failed before its first step.
+  if (mayBeUnstarted(rep)) {
+    let read = null;
+    try {
+      read = await slotRow(ctx, id, rep);
+    } catch (err) {
+      if (err.status === 401) return;
+    }
+    if (!ctx.current()) return;
+    if (read && isSlotRun(read.row)) {
+      slotPage(ctx, id, rep, read);
+      return;
+    }
   }
   // A run that has ended asks nothing and can no longer be cancelled:
   // the server answers its questions with a conflict, not read.

@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, with the API's filters, kept
 // up to date while it is open.
 
-import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
+import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];
@@ -34,11 +34,11 @@ export function runRows(runs) {
   });
 }
 
-// notRun says, for a scheduled slot that did not run (skipped, missed),
-// its slot and why (the message of its row), with a link to the run it
-// was skipped behind; null for any other run.
+// notRun says, for a scheduled slot that did not run (skipped, missed,
+// failed to start), its slot and why (the message of its row), with a link
+// to the run it was skipped behind; null for any other run.
 function notRun(r) {
-  if (r.status !== 'skipped' && r.status !== 'missed') return null;
+  if (!isSlotRun(r)) return null;
   const why = r.error && r.error.message;
   if (!r.slot && !why) return null;
   return h('span', { class: 'muted block slot-why' },
