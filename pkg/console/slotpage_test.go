@@ -115,3 +115,24 @@ func TestFailedSlotSaysItDidNotStart(t *testing.T) {
 		t.Errorf("the failed slot's row:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestRunsListSlotsInScheduleZone: the runs list shows the slot of each
+// scheduled slot that did not run as the slot's page and Schedules do: in
+// the schedule's zone, named, not in the browser's (here UTC).
+func TestRunsListSlotsInScheduleZone(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	skipped, missed := claimSlotsNotRun(t, s)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"))
+	waitFor(t, ctx, "the two slots", `document.querySelectorAll('#runs-list tbody tr .slot-why time').length === 2`)
+	got := eval[string](t, ctx, `[...document.querySelectorAll('#runs-list tbody tr')].map((r) => r.dataset.status + ': ' + r.querySelector('.slot-why time').textContent).join(' | ')`)
+	berlin := func(at time.Time) string {
+		t.Helper()
+		return eval[string](t, ctx, `new Date(`+jsString(at.Format(time.RFC3339))+`).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: 'Europe/Berlin' })`)
+	}
+	if want := "missed: " + berlin(missed.Slot) + " | skipped: " + berlin(skipped.Slot); got != want {
+		t.Errorf("the runs list's slots:\n got %s\nwant %s", got, want)
+	}
+}

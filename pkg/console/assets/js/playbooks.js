@@ -374,7 +374,7 @@ export async function playbookPage(ctx, name) {
   try {
     const { runs } = await ctx.get('/api/v1/runs?limit=10&playbook=' + encodeURIComponent(pb.name));
     clear(lastRuns, h('h2', null, 'Last runs'), runs.length
-      ? table({ text: 'Last runs of ' + pb.name, hidden: true }, RUN_COLUMNS, runRows(runs), 'runs')
+      ? table({ text: 'Last runs of ' + pb.name, hidden: true }, RUN_COLUMNS, runRows(runs, () => (pb.schedule && pb.schedule.timezone) || ''), 'runs')
       : h('p', { class: 'empty' }, 'No runs yet.'));
   } catch (err) {
     if (err.status !== 401) clear(lastRuns, errorBox(err));

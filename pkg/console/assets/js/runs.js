@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, with the API's filters, kept
 // up to date while it is open.
 
-import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
+import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, slotTimeEl, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];
@@ -9,8 +9,10 @@ const REFRESH_MS = 2000;
 
 // runRows turns runs into table rows: status, playbook (a link to the
 // run, marked when it is a dry run; for a scheduled slot that did not
-// run, its slot and why), trigger, who, start and duration.
-export function runRows(runs) {
+// run, its slot and why), trigger, who, start and duration. zoneOf gives
+// the time zone of a playbook's schedule ('' when not known), in which a
+// slot is shown, as on the slot's own page and on Schedules.
+export function runRows(runs, zoneOf = () => '') {
   const now = serverNow();
   return runs.map((r) => {
     const live = r.status === 'running' || r.status === 'queued';
@@ -24,7 +26,7 @@ export function runRows(runs) {
         badge(shownStatus(r)),
         h('span', { class: 'run-name' }, h('a', { href: '/runs/' + encodeURIComponent(r.id) }, r.playbook),
           r.dry_run ? h('span', { class: 'dry-run', title: 'only read operations were executed' }, 'dry run') : null,
-          h('span', { class: 'muted id' }, r.id), notRun(r)),
+          h('span', { class: 'muted id' }, r.id), notRun(r, zoneOf(r.playbook))),
         r.trigger || 'cli',
         r.started_by || (r.trigger === 'schedule' ? 'scheduler' : h('span', { class: 'muted' }, '—')),
         timeEl(r.started_at),
@@ -35,14 +37,15 @@ export function runRows(runs) {
 }
 
 // notRun says, for a scheduled slot that did not run (skipped, missed,
-// failed to start), its slot and why (the message of its row), with a link
-// to the run it was skipped behind; null for any other run.
-function notRun(r) {
+// failed to start), its slot in its schedule's zone and why (the message
+// of its row), with a link to the run it was skipped behind; null for any
+// other run.
+function notRun(r, zone) {
   if (!isSlotRun(r)) return null;
   const why = r.error && r.error.message;
   if (!r.slot && !why) return null;
   return h('span', { class: 'muted block slot-why' },
-    r.slot ? ['slot ', timeEl(r.slot), why ? ': ' : ''] : null, why || null,
+    r.slot ? ['slot ', slotTimeEl(r.slot, zone), why ? ': ' : ''] : null, why || null,
     r.blocked_by ? h('span', { class: 'block' }, 'behind run ', h('a', { href: '/runs/' + encodeURIComponent(r.blocked_by) }, r.blocked_by)) : null);
 }
 
@@ -59,8 +62,12 @@ export async function runsPage(ctx) {
     return [h('div', { class: 'field inline' }, h('label', { for: id }, label), el), el];
   };
   let playbooks = [];
+  // zones are the time zones of the served playbooks' schedules.
+  const zones = new Map();
   try {
-    playbooks = (await ctx.get('/api/v1/playbooks')).playbooks.map((p) => p.name);
+    const served = (await ctx.get('/api/v1/playbooks')).playbooks;
+    playbooks = served.map((p) => p.name);
+    for (const p of served) if (p.schedule) zones.set(p.name, p.schedule.timezone);
   } catch (err) {
     if (err.status === 401) return;
   }
@@ -99,7 +106,7 @@ export async function runsPage(ctx) {
       const { runs } = await ctx.get('/api/v1/runs' + (qs ? '?' + qs : ''));
       if (stopped) return;
       keepFocus(list, runs.length
-        ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs), 'runs')
+        ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs, (name) => zones.get(name) || ''), 'runs')
         : h('p', { class: 'empty' }, 'No runs match.'));
       if (runs.length !== lastCount) clear(status, runs.length + (runs.length === 1 ? ' run' : ' runs'));
       lastCount = runs.length;
