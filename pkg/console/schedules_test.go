@@ -339,3 +339,28 @@ func claimSlotsNotRun(t *testing.T, s *site) (skipped, missed history.Slot) {
 	}
 	return skipped, missed
 }
+
+// TestSchedulesLongMessageKeepsPause: a last slot's message with a long
+// word (a path, a quoted error) wraps within its column, so that the
+// table fits the window and State and Pause stay in sight at desktop
+// width, not scrolled off to the side of the table.
+func TestSchedulesLongMessageKeepsPause(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	slot := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
+	long := history.Slot{Playbook: "nightly", Path: "nightly.yaml", Slot: slot, Outcome: history.SlotMissed, At: slot,
+		Message: "missed: ERROR:_could_not_obtain_lock_on_relation_customer_orders_shard_0042_partition_2026_12_because_another_session_holds_it"}
+	if _, err := s.mgr.Service().History().ClaimSlots(context.Background(), []history.Slot{long}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the schedules", chromedp.Navigate(s.url+"/schedules"), chromedp.WaitVisible(chromedp.CSS("#schedules ul.slots li")))
+	got := eval[string](t, ctx, `(() => { const w = document.querySelector('#schedules table').parentElement;
+		const b = document.querySelector('#schedules tr[data-schedule=nightly] button[data-action=pause]').getBoundingClientRect();
+		const r = w.getBoundingClientRect();
+		return [w.scrollWidth <= w.clientWidth, b.right <= r.right].join(' '); })()`)
+	if got != "true true" {
+		t.Errorf("the table fits its box, and Pause is within it: %s", got)
+	}
+}
