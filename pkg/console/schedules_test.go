@@ -364,3 +364,21 @@ func TestSchedulesLongMessageKeepsPause(t *testing.T) {
 		t.Errorf("the table fits its box, and Pause is within it: %s", got)
 	}
 }
+
+// TestSchedulesNoteSaysWhyNotFired: a server that does not fire the
+// schedules says so without blaming --no-schedule alone: a standby serve
+// (another process holds the scheduler lock) or a replica that does not
+// lead fires none either, and /healthz says which it is.
+func TestSchedulesNoteSaysWhyNotFired(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the schedules", chromedp.Navigate(s.url+"/schedules"), chromedp.WaitVisible(chromedp.CSS("#main p.note")))
+	got := eval[string](t, ctx, `document.querySelector('#main p.note').textContent`)
+	for _, want := range []string{"--no-schedule", "another process on its state dir", "the leading replica", "/healthz"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the note does not say %q: %s", want, got)
+		}
+	}
+}

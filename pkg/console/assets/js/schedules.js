@@ -77,8 +77,13 @@ export async function schedulesPage(ctx) {
       if (stale) clear(status);
       drawn = true;
       stale = false;
+      // Not firing them is not only --no-schedule: a standby serve waits
+      // for another process's scheduler lock, a replica for the lead, and
+      // a serve that stops fires no more.
       clear(note, scheduler ? null : h('p', { class: 'note' },
-        'This server does not fire schedules (--no-schedule). A pause here still holds for any scheduler on the same state dir.'));
+        'This server does not fire the schedules now: it was started with --no-schedule, or another process on its state dir ' +
+        '(with a shared database, the leading replica) fires them, or it is stopping; the scheduler field of its /healthz says which. ' +
+        'A pause here still holds for any scheduler on the same state dir.'));
       // The focus stays on the control that had it; a Pause that is now
       // Resume (pressed, or paused by someone else) or that a refusal
       // disabled gives it to the row's enabled button, else its link.
