@@ -62,6 +62,7 @@ type liveStep struct {
 	start              time.Time
 	seq                int // the order it started in, which the block keeps
 	items, done, fails int
+	batch              string   // its rolling batch now (batchRow), of a serial: fan-out
 	lines              []string // the step's output, at most maxKeptLines
 	cut                int      // lines dropped from the front of lines
 }
@@ -157,6 +158,8 @@ func (v *liveView) Event(ev engine.Event) {
 				s.fails++
 			}
 		}
+	case engine.EventBatchStarted, engine.EventBatchFinished:
+		v.batch(ev)
 	case engine.EventLog:
 		v.log(ev)
 	case engine.EventStepFinished:
@@ -415,6 +418,9 @@ func (v *liveView) redraw() {
 			if s.fails > 0 {
 				p += fmt.Sprintf(" (%d failed)", s.fails)
 			}
+		}
+		if s.batch != "" {
+			p += "  " + s.batch
 		}
 		rows = append(rows, "⋯ "+p)
 		if v.quiet {

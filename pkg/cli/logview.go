@@ -61,6 +61,8 @@ type field struct {
 	str string
 	num int64
 	isN bool
+	// jsonOnly leaves it out of a console line, whose message says it.
+	jsonOnly bool
 }
 
 func str(k, v string) field       { return field{key: k, str: v} }
@@ -156,6 +158,8 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 			return zerolog.WarnLevel, "item finished", addErr(fs, ev)
 		}
 		return zerolog.DebugLevel, "item finished", fs
+	case engine.EventBatchStarted, engine.EventBatchFinished:
+		return batchLine(ev)
 	case engine.EventRetry:
 		if ev.Index != nil { // an item's: which one, as its item lines say
 			add(num("index", int64(*ev.Index)))
@@ -222,6 +226,42 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 	return zerolog.Disabled, "", nil
 }
 
+// batchLine is the line of a rolling batch's start or end, at info (warn
+// for an end after which no batch starts): which batch, its items by
+// label, and the step's items done and failed so far.
+func batchLine(ev engine.Event) (zerolog.Level, string, []field) {
+	b := ev.Batch
+	if b == nil {
+		return zerolog.Disabled, "", nil
+	}
+	// The message names the batch and its items; JSON has them as
+	// fields too.
+	fs := append(make([]field, 0, 10), num("batch", int64(b.Number)), num("batches", int64(b.Of)),
+		num("first", int64(b.First)), num("last", int64(b.Last)))
+	if b.FirstLabel != "" {
+		fs = append(fs, str("first_label", b.FirstLabel))
+	}
+	if b.LastLabel != "" {
+		fs = append(fs, str("last_label", b.LastLabel))
+	}
+	for i := range fs {
+		fs[i].jsonOnly = true
+	}
+	fs = append(fs, num("done", int64(b.SoFar.Done())), num("items", int64(ev.Items)), num("failed", int64(b.SoFar.Failed)))
+	if b.SoFar.Denied > 0 {
+		fs = append(fs, num("denied", int64(b.SoFar.Denied)))
+	}
+	if ev.Kind == engine.EventBatchStarted {
+		return zerolog.InfoLevel, b.Title() + " started: " + b.Span(), fs
+	}
+	fs = append(fs, str("duration", report.FormatMS(ev.DurationMS)))
+	msg := b.Title() + " finished: " + b.Span()
+	if ev.Err != "" {
+		return zerolog.WarnLevel, msg, addErr(fs, ev)
+	}
+	return zerolog.InfoLevel, msg, fs
+}
+
 var levelTags = map[zerolog.Level]string{
 	zerolog.DebugLevel: "DBG", zerolog.InfoLevel: "INF", zerolog.WarnLevel: "WRN", zerolog.ErrorLevel: "ERR",
 }
@@ -264,7 +304,9 @@ func (v *logView) consoleLine(ev engine.Event, level zerolog.Level, msg string, 
 	}
 	b = append(b, termtext.Line(msg)...)
 	for _, f := range fields {
-		b = appendConsoleField(b, f.key, f)
+		if !f.jsonOnly {
+			b = appendConsoleField(b, f.key, f)
+		}
 	}
 	if ev.Kind != engine.EventLog && ev.Step != "" {
 		b = appendConsoleField(b, "step", str("", ev.Step))

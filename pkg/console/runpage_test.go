@@ -368,3 +368,32 @@ func TestRunPageOfAnEndedRunAsksNoQuestions(t *testing.T) {
 		t.Error("the page of an ended run offers Cancel")
 	}
 }
+
+// TestRunPageNamesTheRollingBatch: while a serial: fan-out runs, its
+// step's header names the batch under way by its items' labels, from
+// the live batch events.
+func TestRunPageNamesTheRollingBatch(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{"roll": `version: 1
+name: roll
+steps:
+  - id: restart
+    op: control.sleep
+    foreach: '[{"name": "web-1", "d": "10ms"}, {"name": "web-2", "d": "10ms"}, {"name": "web-3", "d": "6s"}, {"name": "web-4", "d": "6s"}]'
+    serial: 2
+    with: {duration: "${{ item.d }}"}
+`})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "roll", nil)
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	head := `(document.querySelector('li.step[data-step=restart] .step-meta') || {}).textContent || ''`
+	waitFor(t, ctx, "the batch under way", head+`.includes('batch 2 of 2: web-3..web-4')`)
+	if rep := s.wait(id); rep.Status != report.StatusSucceeded {
+		t.Errorf("the run: %s", rep.Status)
+	}
+	waitFor(t, ctx, "the step's end", `document.querySelector('li.step[data-step=restart]').dataset.status === 'succeeded'`)
+	if got := eval[string](t, ctx, head); strings.Contains(got, "batch") {
+		t.Errorf("an ended step's header still names a batch: %q", got)
+	}
+}

@@ -191,6 +191,8 @@ const (
 	EventStepFinished    EventKind = "step_finished"
 	EventItemStarted     EventKind = "item_started"
 	EventItemFinished    EventKind = "item_finished"
+	EventBatchStarted    EventKind = "batch_started"
+	EventBatchFinished   EventKind = "batch_finished"
 	EventLog             EventKind = "log"
 	EventRetry           EventKind = "retry"
 	EventRepeat          EventKind = "repeat"
@@ -225,7 +227,10 @@ type Event struct {
 	Label    string `json:"label,omitempty"` // item events: the item's label (a host's name), when it has one
 	// Item is, on the item events of an item without a label, a preview
 	// of its value, masked: see itemPreview.
-	Item       any    `json:"item,omitempty"`
+	Item any `json:"item,omitempty"`
+	// Batch is, on batch_started and batch_finished, the rolling batch
+	// of a fan-out with serial:.
+	Batch      *Batch `json:"batch,omitempty"`
 	Attempt    int    `json:"attempt,omitempty"`
 	Attempts   int    `json:"attempts,omitempty"`
 	DelayMS    int64  `json:"delay_ms,omitempty"` // retry, repeat: the wait before the next attempt
@@ -259,6 +264,36 @@ type Event struct {
 	// subscriber did not receive.
 	Dropped uint64 `json:"dropped,omitempty"`
 }
+
+// Batch is one of the rolling batches of a fan-out with serial:, on its
+// batch_started and batch_finished events: which batch, which items, and
+// how the step's items went so far.
+type Batch struct {
+	Number int `json:"number"` // from 1
+	Of     int `json:"of"`     // the step's batches
+	// First and Last are the indexes of the batch's first and last
+	// items; FirstLabel and LastLabel their labels, when they have one.
+	First      int    `json:"first"`
+	Last       int    `json:"last"`
+	FirstLabel string `json:"first_label,omitempty"`
+	LastLabel  string `json:"last_label,omitempty"`
+	// SoFar counts the step's items that finished so far, by status: on
+	// batch_started those of the batches before it, on batch_finished
+	// those up to and including it.
+	SoFar ItemCounts `json:"so_far"`
+}
+
+// ItemCounts counts items by status.
+type ItemCounts struct {
+	Succeeded int `json:"succeeded,omitempty"`
+	Failed    int `json:"failed,omitempty"`
+	Denied    int `json:"denied,omitempty"`
+	Cancelled int `json:"cancelled,omitempty"`
+	Skipped   int `json:"skipped,omitempty"`
+}
+
+// Done is how many items the counts hold.
+func (c ItemCounts) Done() int { return c.Succeeded + c.Failed + c.Denied + c.Cancelled + c.Skipped }
 
 // ObserverFunc adapts a function to the Observer interface.
 type ObserverFunc func(ev Event)

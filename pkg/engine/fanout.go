@@ -143,7 +143,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			it.Reason = "cancelled: " + it.Error.Message
 		}
 	}
-	r.runItems(fctx, cancel, s, f, len(list), runItem, log)
+	r.runItems(fctx, cancel, s, f, len(list), runItem, func(i int) string { return r.itemLabel(list[i]) }, log)
 	f.settle(rec)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rs/zerolog"
@@ -23,8 +24,10 @@ import (
 // the step: fail_fast already cancelled ctx at the first failure;
 // max_fail_percentage stops the step, and f.halt says why, when more than
 // that share of the batch failed or was denied. Items never started are
-// recorded cancelled by runItem, with the reason.
-func (r *run) runItems(ctx context.Context, stop context.CancelCauseFunc, s *steps.Step, f *fan, n int, runItem func(int), log zerolog.Logger) {
+// recorded cancelled by runItem, with the reason. Each rolling batch that
+// starts is told by a batch_started and a batch_finished event and log
+// line, naming its items by label (label gives item i's).
+func (r *run) runItems(ctx context.Context, stop context.CancelCauseFunc, s *steps.Step, f *fan, n int, runItem func(int), label func(int) string, log zerolog.Logger) {
 	size, conc := n, s.Concurrency
 	if s.Serial != nil {
 		size = s.Serial.BatchSize(n)
@@ -36,17 +39,79 @@ func (r *run) runItems(ctx context.Context, stop context.CancelCauseFunc, s *ste
 		}
 	}
 	batches := (n + size - 1) / max(size, 1)
+	var soFar ItemCounts
 	for b, lo := 0, 0; lo < n; b, lo = b+1, lo+size {
 		hi := min(lo+size, n)
-		if s.Serial != nil && ctx.Err() == nil {
-			log.Debug().Str("step", s.ID).Msgf("batch %d of %d: items %d to %d", b+1, batches, lo, hi-1)
+		if s.Serial == nil || ctx.Err() != nil {
+			// One batch, or a batch the stop leaves unstarted: no
+			// events, as for its items.
+			runBatch(ctx, lo, hi, conc, runItem)
+			continue
 		}
+		bt := &Batch{Number: b + 1, Of: batches, First: lo, Last: hi - 1, FirstLabel: label(lo), LastLabel: label(hi - 1), SoFar: soFar}
+		log.Info().Int("batch", bt.Number).Int("batches", batches).Int("done", soFar.Done()).
+			Int("failed", soFar.Failed+soFar.Denied).Msg(bt.Title() + " started: " + bt.Span())
+		r.emit(Event{Kind: EventBatchStarted, Step: s.ID, Op: s.Op, Section: string(s.Section), Items: n, Batch: bt})
+		start := r.p.e.clock.Now()
 		runBatch(ctx, lo, hi, conc, runItem)
-		if s.Serial != nil && hi < n && ctx.Err() == nil {
+		soFar.add(f.items[lo:hi])
+		if hi < n && ctx.Err() == nil {
 			if why := f.batchStops(s.Serial, b+1, batches, lo, hi); why != nil {
 				f.halt = why
 				stop(why)
 			}
+		}
+		r.batchFinished(ctx, s, n, *bt, soFar, r.p.e.clock.Now().Sub(start), log)
+	}
+}
+
+// batchFinished tells that rolling batch bt of step s, of n items, has
+// finished, after d: the step's items so far, and, when the step stopped
+// during or after it (a failure with fail_fast, max_fail_percentage,
+// cancellation, a timeout), why no later batch starts.
+func (r *run) batchFinished(ctx context.Context, s *steps.Step, n int, bt Batch, soFar ItemCounts, d time.Duration, log zerolog.Logger) {
+	bt.SoFar = soFar
+	ev := Event{Kind: EventBatchFinished, Step: s.ID, Op: s.Op, Section: string(s.Section), Items: n, Batch: &bt, DurationMS: d.Milliseconds()}
+	line := log.Info()
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		ev.Err, ev.ErrClass = r.red.String(cause.Error()), string(ops.ClassOf(cause))
+		line = log.Warn().Str("error_class", ev.ErrClass).Str("error", ev.Err)
+	}
+	line.Int("batch", bt.Number).Int("batches", bt.Of).Int("done", soFar.Done()).
+		Int("failed", soFar.Failed+soFar.Denied).Dur("duration_ms", d).Msg(bt.Title() + " finished: " + bt.Span())
+	r.emit(ev)
+}
+
+// Title is "batch 2 of 4".
+func (b *Batch) Title() string { return fmt.Sprintf("batch %d of %d", b.Number, b.Of) }
+
+// Span names the batch's items as messages name items: "items web-4 (#3)
+// to web-6 (#5)", "items 3 to 5" without labels, "item web-4 (#3)" for
+// one item.
+func (b *Batch) Span() string {
+	return spanOf(b.First, b.Last+1, func(i int) string {
+		if i == b.First {
+			return b.FirstLabel
+		}
+		return b.LastLabel
+	})
+}
+
+// add counts items by their status.
+func (c *ItemCounts) add(items []report.Item) {
+	for _, it := range items {
+		switch it.Status {
+		case report.StatusSucceeded:
+			c.Succeeded++
+		case report.StatusFailed:
+			c.Failed++
+		case report.StatusDenied:
+			c.Denied++
+		case report.StatusCancelled:
+			c.Cancelled++
+		case report.StatusSkipped:
+			c.Skipped++
 		}
 	}
 }
@@ -115,11 +180,16 @@ func (f *fan) batchStops(sr *steps.Serial, b, batches, lo, hi int) error {
 // (#3)" for hosts, "items 2 to 3" otherwise. Indexes alone, beside hosts
 // named web-1 up, would send a reader to web-2 and web-3.
 func (f *fan) span(lo, hi int) string {
-	first := itemName(lo, f.items[lo].Label)
+	return spanOf(lo, hi, func(i int) string { return f.items[i].Label })
+}
+
+// spanOf is span with the items' labels given by label.
+func spanOf(lo, hi int, label func(int) string) string {
+	first := itemName(lo, label(lo))
 	if hi-lo == 1 {
 		return first
 	}
-	last := strings.TrimPrefix(itemName(hi-1, f.items[hi-1].Label), "item ")
+	last := strings.TrimPrefix(itemName(hi-1, label(hi-1)), "item ")
 	return "items " + strings.TrimPrefix(first, "item ") + " to " + last
 }
 

@@ -137,7 +137,7 @@ func TestEventSchemaCoversEveryKindAndField(t *testing.T) {
 }
 
 // The playbook whose stream has most kinds of event: a repeat, a retry,
-// a fan-out with its item and log events, a failure that is ignored, and
+// a rolling fan-out with its batch, item and log events, a failure that is ignored, and
 // a finally step.
 const everyKindPlaybook = `version: 1
 name: every_kind
@@ -153,6 +153,7 @@ steps:
   - id: each
     op: control.log
     foreach: "['a', 'b']"
+    serial: 1
     with: {message: "item ${{ item }}"}
   - id: boom
     op: control.fail
@@ -163,7 +164,7 @@ finally:
 `
 
 // TestEventStreamMatchesSchema: every event of a real stream, a repeat
-// among them, is valid against the OpenAPI document's Event schema.
+// and a rolling batch among them, is carried over SSE and valid against the OpenAPI document's Event schema.
 func TestEventStreamMatchesSchema(t *testing.T) {
 	ts := newTestServer(t)
 	ts.addPlaybook(t, "every_kind.yaml", everyKindPlaybook)
@@ -192,7 +193,7 @@ func TestEventStreamMatchesSchema(t *testing.T) {
 		}
 	}
 	slices.Sort(kinds)
-	want := []string{"item_finished", "item_started", "log", "repeat", "retry", "run_finished", "run_started", "step_finished", "step_started"}
+	want := []string{"batch_finished", "batch_started", "item_finished", "item_started", "log", "repeat", "retry", "run_finished", "run_started", "step_finished", "step_started"}
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("the kinds of the stream (-want +got):\n%s", diff)
 	}

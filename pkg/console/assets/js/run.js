@@ -13,7 +13,8 @@ import { isSlot, mayBeUnstarted, slotRow, slotPage } from './slot.js';
 // WATCH_MS is how often the page reads a run that goes on without an
 // event stream to tell its end.
 const WATCH_MS = 2000;
-const KINDS = ['run_started', 'step_started', 'step_finished', 'item_started', 'item_finished', 'log', 'retry', 'repeat',
+const KINDS = ['run_started', 'step_started', 'step_finished', 'item_started', 'item_finished', 'batch_started', 'batch_finished',
+  'log', 'retry', 'repeat',
   'confirm_asked', 'confirm_answered', 'run_finished', 'dropped'];
 
 export async function runPage(ctx, id) {
@@ -350,6 +351,10 @@ class RunView {
       case 'item_started':
       case 'item_finished':
         if (own) this.step(ev.step, ev.section).item(ev);
+        return;
+      case 'batch_started':
+      case 'batch_finished':
+        if (own) this.step(ev.step, ev.section).batch(ev);
         return;
       case 'retry':
         if (own) {

@@ -36,6 +36,7 @@ export class StepView {
         d.section && d.section !== 'steps' ? ' · ' + d.section : null,
         d.attempts > 1 ? ' · ' + d.attempts + ' attempts' : null,
         d.ignored && d.status === 'failed' ? ' · ignored (continue_on_error)' : null,
+        d.batchNow && d.status === 'running' ? ' · ' + d.batchNow : null,
         d.duration_ms !== undefined && d.status !== 'running' ? ' · ' + fmtMS(d.duration_ms) : null));
     this.el.dataset.status = d.status;
   }
@@ -107,6 +108,27 @@ export class StepView {
     if (ev.cached) { it.cached = true; it.cache_age_ms = ev.cache_age_ms; }
     this.items.set(ev.index, it);
     this.renderItemsSoon();
+  }
+
+  // batch follows a serial: fan-out's rolling batches: the header names
+  // the batch under way by its first and last items ("batch 2 of 4:
+  // web-4..web-6"), and a batch after which no batch starts leaves a note
+  // saying why.
+  batch(ev) {
+    const b = ev.batch;
+    if (!b) return;
+    const name = (i, label) => label || '#' + i;
+    const span = name(b.first, b.first_label) + (b.last !== b.first ? '..' + name(b.last, b.last_label) : '');
+    const title = 'batch ' + b.number + ' of ' + b.of + ': ' + span;
+    if (ev.kind === 'batch_started') {
+      this.data.batchNow = title;
+      this.renderHead();
+      return;
+    }
+    if (!ev.error) return;
+    const so = b.so_far || {};
+    const done = ['succeeded', 'failed', 'denied', 'cancelled', 'skipped'].reduce((n, k) => n + (so[k] || 0), 0);
+    this.note(title + ' finished, ' + done + ' of ' + (ev.items || this.data.itemCount || done) + ' items done; rollout stopped: ' + ev.error);
   }
 
   // itemOutput keeps an item's latest line of output for its row, the
