@@ -109,3 +109,14 @@ func owner(dir string) (dirInfo, bool) {
 func split(p string) []string {
 	return strings.Split(p, "/")
 }
+
+// OwnedByOther reports whether fi, from a Stat or Lstat, is owned by a
+// user other than this process's and root, and that owner's uid: such a
+// user can change the file, or the directory's entries, at any time.
+func OwnedByOther(fi fs.FileInfo) (uid int, other bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(st.Uid), st.Uid != 0 && int(st.Uid) != os.Geteuid()
+}

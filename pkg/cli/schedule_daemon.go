@@ -101,6 +101,13 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		}()
 	}
 
+	if o.stateDir != "" {
+		// Before its lock file is opened: see makeTrustedStateDir.
+		if err := makeTrustedStateDir(o.stateDir); err != nil {
+			e.errorf("schedule: --state-dir: %v; nothing was scheduled", err)
+			return ExitUsage
+		}
+	}
 	unlock, held, err := lockSchedule(o.spec)
 	if err != nil {
 		e.errorf("schedule: %s: %v; nothing was scheduled", stateName(o.spec), err)

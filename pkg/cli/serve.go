@@ -307,9 +307,10 @@ func (d *daemon) run() int {
 	auditPath := o.auditLog
 	if o.stateDir != "" {
 		// 0700, as history.Open makes a state dir: it holds the
-		// reports and the audit log.
-		if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
-			e.errorf("--state-dir: %v", stateDirAccess(o.stateDir, err))
+		// reports and the audit log. One another user could change is
+		// refused before anything in it is opened.
+		if err := makeTrustedStateDir(o.stateDir); err != nil {
+			e.errorf("--state-dir: %v; nothing was served", err)
 			return ExitUsage
 		}
 		if auditPath == "" {
