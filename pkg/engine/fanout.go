@@ -55,7 +55,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 	clock := r.p.e.clock
 	runItem := func(i int) {
 		it := &f.items[i]
-		it.Index, it.Item, it.Label = i, list[i], r.itemLabel(list[i])
+		it.Index, it.Item, it.Label = i, list[i], r.itemLabel(s, list[i])
 		if fctx.Err() != nil {
 			// As a step never started: class cancelled, or timeout when
 			// a timeout stopped the fan-out.
@@ -143,7 +143,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			it.Reason = "cancelled: " + it.Error.Message
 		}
 	}
-	r.runItems(fctx, cancel, s, f, len(list), runItem, func(i int) string { return r.itemLabel(list[i]) }, log)
+	r.runItems(fctx, cancel, s, f, len(list), runItem, func(i int) string { return r.itemLabel(s, list[i]) }, log)
 	f.settle(rec)
 }
 

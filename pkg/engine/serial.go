@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"github.com/sourcegraph/conc/pool"
@@ -202,31 +201,6 @@ func (f *fan) rollout(msg string) string {
 	return "rollout stopped: " + f.halt.Error() + "; " + msg
 }
 
-// itemLabel names an item for people: the name of a host that
-// inventory.hosts gave, or of any map item with a string name, with the
-// run's secrets masked, then cut to maxLabel bytes (on a character
-// boundary). Masked before it is cut: a secret cut in two no longer
-// matches, and its first part would show.
-func (r *run) itemLabel(item any) string {
-	m, ok := item.(map[string]any)
-	if !ok {
-		return ""
-	}
-	name, _ := m["name"].(string)
-	if name == "" {
-		return ""
-	}
-	name = r.red.String(name)
-	if len(name) > maxLabel {
-		cut := maxLabel
-		for cut > 0 && !utf8.RuneStart(name[cut]) {
-			cut--
-		}
-		name = name[:cut]
-	}
-	return name
-}
-
 // itemPreview is what the item events of an item without a label show of
 // its (masked) value, for a page that follows the run to tell the item by:
 // a boolean or number as it is, a string cut to maxLabel bytes, and
@@ -244,6 +218,3 @@ func itemPreview(v any) any {
 	}
 	return report.CapString(string(b), maxLabel)
 }
-
-// maxLabel bounds an item's label in bytes.
-const maxLabel = 200

@@ -150,8 +150,8 @@ const textNoteLimit = 120
 const textMaxItems = 20
 
 // textItems lists, under a fan-out step, its items, one row each, when
-// any of them has a label (the hosts of a fleet step, a matrix whose
-// include names some combinations); an item without one is named by its
+// any of them has a label (the hosts of a fleet step, the combinations of
+// a matrix); an item without one is named by its
 // index, as its log lines name it ([2]), not left blank.
 func textItems(w io.Writer, s *Step) {
 	if !slices.ContainsFunc(s.Items, func(it Item) bool { return it.Label != "" }) {

@@ -244,6 +244,7 @@ const maxNamedItems = 10
 
 // runningItems lists the labels of the items still running, in order, at
 // most maxNamedItems of them, leaving out those skip holds; "" when none.
+// A label with ", " in it is put in parentheses.
 func (s *stepProgress) runningItems(skip map[int]bool) string {
 	idx := make([]int, 0, len(s.running))
 	for i := range s.running {
@@ -261,7 +262,14 @@ func (s *stepProgress) runningItems(skip map[int]bool) string {
 		case name == nil, name == "":
 			names = append(names, fmt.Sprintf("item %d", i))
 		default:
-			names = append(names, fmt.Sprint(name))
+			// A matrix item's label lists its values, "linux, 1.26": in
+			// parentheses, as GitHub Actions writes it, the list of items
+			// still reads as one name each.
+			n := fmt.Sprint(name)
+			if strings.Contains(n, ", ") {
+				n = "(" + n + ")"
+			}
+			names = append(names, n)
 		}
 	}
 	out := strings.Join(names, ", ")

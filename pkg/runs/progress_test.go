@@ -161,3 +161,30 @@ steps:
 		t.Errorf("attempts in the report from progress (-want +got):\n%s", diff)
 	}
 }
+
+// TestProgressParenthesisesMatrixLabels: the items still running of a
+// matrix, whose labels list values ("linux, 1.26"), are each put in
+// parentheses, as GitHub Actions writes a matrix job: joined bare, two
+// combinations read as four items.
+func TestProgressParenthesisesMatrixLabels(t *testing.T) {
+	pb, err := steps.Parse("m.yaml", []byte(`version: 1
+name: m
+steps:
+  - {id: test, op: control.sleep, foreach: {matrix: {os: [linux, darwin], go: ["1.26"]}}, with: {duration: 1m}}
+`), newRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProgress(pb, "r1", nil, nil, false)
+	ev := func(e engine.Event) {
+		e.RunID, e.Time = "r1", time.Now()
+		p.Event(e)
+	}
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "test", Op: "control.sleep", Items: 2})
+	for i, l := range []string{"linux, 1.26", "darwin, 1.26"} {
+		ev(engine.Event{Kind: engine.EventItemStarted, Step: "test", Index: &i, Label: l})
+	}
+	if diff := cmp.Diff([]string{"test (control.sleep): items (linux, 1.26), (darwin, 1.26)"}, p.stillRunning()); diff != "" {
+		t.Errorf("still running (-want +got):\n%s", diff)
+	}
+}

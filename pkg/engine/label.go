@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/arsenal-run/arsenal-run/internal/jsonx"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
+)
+
+// itemLabel names an item of step s for people: for a matrix, its values
+// (matrixLabel); else the name of a host that inventory.hosts gave, or of
+// any map item with a string name. The run's secrets are masked, then
+// the label is cut to maxLabel bytes (on a character boundary). Masked
+// before it is cut: a secret cut in two no longer matches, and its first
+// part would show.
+func (r *run) itemLabel(s *steps.Step, item any) string {
+	m, ok := item.(map[string]any)
+	if !ok {
+		return ""
+	}
+	var name string
+	if s.Matrix != nil {
+		name = r.matrixLabel(s.Matrix, m)
+	} else {
+		name, _ = m["name"].(string)
+		name = r.red.String(name)
+	}
+	if len(name) > maxLabel {
+		cut := maxLabel
+		for cut > 0 && !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = name[:cut]
+	}
+	return name
+}
+
+// matrixLabel names a matrix combination as GitHub Actions names a matrix
+// job, by its values: those of the axes in the matrix's order, then those
+// of the keys include added, by key name (a map loses the order include
+// wrote them in), joined by ", ": "linux, 1.26, true". Without it an
+// item was "item 3" and "test[3]", which sent a reader to count
+// combinations. Each value is masked as data, then written as ${{ }}
+// writes it (jsonx.Text), so a secret inside a list or map is masked
+// before it becomes JSON text; null and "" show as such, not as nothing.
+func (r *run) matrixLabel(m *steps.Matrix, item map[string]any) string {
+	parts := make([]string, 0, len(item))
+	axis := make(map[string]bool, len(m.Axes))
+	add := func(v any) {
+		text := jsonx.Text(r.red.Value(v))
+		switch {
+		case v == nil:
+			text = "null"
+		case text == "":
+			text = `""`
+		}
+		parts = append(parts, text)
+	}
+	for _, a := range m.Axes {
+		axis[a.Name] = true
+		if v, ok := item[a.Name]; ok {
+			add(v)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(item)) {
+		if !axis[k] {
+			add(item[k])
+		}
+	}
+	return r.red.String(strings.Join(parts, ", "))
+}
+
+// maxLabel bounds an item's label in bytes.
+const maxLabel = 200
