@@ -178,7 +178,14 @@ func noteOf(s *Step, n int, withReused, res, ign bool) string {
 	mid := plainText(s.Reason)
 	if s.Error != nil {
 		rest := utf8.RuneCountInString(strings.Join(append(head, tail...), "; ")) + 4
-		mid = oneLine(errText(s.Error), max(n-rest, n/2))
+		room := max(n-rest, n/2)
+		mid = ""
+		if fanOut(s) {
+			mid = fanOutErr(s, room)
+		}
+		if mid == "" {
+			mid = oneLine(errText(s.Error), room)
+		}
 	}
 	parts := head
 	if mid != "" {
