@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
@@ -17,6 +18,15 @@ import (
 // before it is cut: a secret cut in two no longer matches, and its first
 // part would show.
 func (r *run) itemLabel(s *steps.Step, item any) string {
+	if text, ok := item.(string); ok {
+		// foreach: [web-1, web-2] names its items as Ansible's item=web-1
+		// does; one with a line break or other control character would
+		// break the rows it is shown in, and stays "item 3".
+		if text == "" || strings.ContainsFunc(text, unicode.IsControl) {
+			return ""
+		}
+		return cutLabel(r.red.String(text))
+	}
 	m, ok := item.(map[string]any)
 	if !ok {
 		return ""
@@ -28,6 +38,11 @@ func (r *run) itemLabel(s *steps.Step, item any) string {
 		name, _ = m["name"].(string)
 		name = r.red.String(name)
 	}
+	return cutLabel(name)
+}
+
+// cutLabel cuts a masked label to maxLabel bytes, on a character boundary.
+func cutLabel(name string) string {
 	if len(name) > maxLabel {
 		cut := maxLabel
 		for cut > 0 && !utf8.RuneStart(name[cut]) {
