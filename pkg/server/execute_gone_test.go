@@ -44,8 +44,52 @@ func TestExecuteClientGoneIsRecorded(t *testing.T) {
 	<-started
 	cancel()
 	<-done
+	wantCancelled(t, ts.state, "the client closed its connection before the operation ended")
+}
 
-	store, err := history.Open(ts.state)
+// TestExecuteCutAtShutdownIsRecorded: an execute still going when the
+// grace of Shutdown runs out is cut, and history says the service
+// stopped, not that its client went away.
+func TestExecuteCutAtShutdownIsRecorded(t *testing.T) {
+	started := make(chan struct{})
+	ts := newTestServerWith(t, func(c *runs.Config) {
+		c.Registry.MustRegister(ops.Spec{Name: "test.block", Description: "blocks until cancelled", Risk: ops.RiskRead},
+			ops.Func(func(ctx context.Context, _ ops.Params) (map[string]any, error) {
+				close(started)
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}))
+	})
+	hr, err := http.NewRequest("POST", ts.url+"/api/v1/operations/test.block/execute", strings.NewReader(`{"params": {}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Authorization", "Bearer "+ts.keys["admin"])
+	done := make(chan error, 1)
+	go func() {
+		res, err := ts.client.Do(hr)
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	<-started
+	// The grace is over at once: the execute still going is cut.
+	sctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ts.srv.Shutdown(sctx); err == nil {
+		t.Error("Shutdown cut an execute in flight and said nothing")
+	}
+	<-done
+	wantCancelled(t, ts.state, "the service stopped before the operation ended")
+}
+
+// wantCancelled waits for the one cancelled run of the history in state
+// and checks that its error says msg.
+func wantCancelled(t *testing.T, state, msg string) {
+	t.Helper()
+	store, err := history.Open(state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +100,7 @@ func TestExecuteClientGoneIsRecorded(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(list) > 0 {
-			if e := list[0].Error; e == nil || !strings.Contains(e.Message, "the client closed its connection before the operation ended") {
+			if e := list[0].Error; e == nil || !strings.Contains(e.Message, msg) {
 				t.Errorf("history error %+v", e)
 			}
 			return

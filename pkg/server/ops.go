@@ -145,7 +145,7 @@ func (s *Server) execTimeout(text, field string) (time.Duration, *apiError) {
 // 422 when the operation ran and failed, 500 when it panicked, 503 while
 // shutting down.
 func (s *Server) runOp(ctx context.Context, r *http.Request, c *Principal, op string, params map[string]any, timeout time.Duration) (*executeResult, *apiError) {
-	ctx, stop := clientBound(ctx)
+	ctx, stop := s.clientBound(ctx)
 	defer stop()
 	st := s.current()
 	res, err := s.mgr.ExecuteOp(ctx, runs.OpRequest{
@@ -359,15 +359,24 @@ func nonNilMap(m map[string]any) map[string]any {
 // record says so, not "context canceled".
 var errClientGone = ops.WithClass(ops.ClassCancelled, errors.New("the client closed its connection before the operation ended"))
 
+// errRequestCut ends an execute that was still going when Shutdown's
+// grace ran out and the server closed its connection: the client did not
+// go away, the service stopped.
+var errRequestCut = ops.WithClass(ops.ClassCancelled, errors.New("the service stopped before the operation ended: requests still in flight after the grace period were cut"))
+
 // clientBound is a request's context that ends with it, with
-// errClientGone as the cause when the client went away (the server's base
-// context never ends, so nothing else cancels a request's).
-func clientBound(req context.Context) (context.Context, func()) {
+// errClientGone as the cause when the client went away, or errRequestCut
+// when Shutdown closed the connection (the server's base context never
+// ends, so nothing else cancels a request's).
+func (s *Server) clientBound(req context.Context) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.WithoutCancel(req))
 	stop := context.AfterFunc(req, func() {
 		cause := context.Cause(req)
 		if cause == context.Canceled {
 			cause = errClientGone
+			if s.cut.Load() {
+				cause = errRequestCut
+			}
 		}
 		cancel(cause)
 	})

@@ -202,6 +202,9 @@ type Server struct {
 	// stopCtx ends when Shutdown begins: event streams and waits end.
 	stopCtx context.Context
 	stop    context.CancelFunc
+	// cut is set when Shutdown closes the requests that outlasted its
+	// grace: an execute ended so was not left by its client.
+	cut atomic.Bool
 	// admit counts the runs being queued through this server, from the
 	// check of the queue's depth until they are in it (roomInQueue).
 	admit admission
@@ -399,6 +402,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	err := srv.Shutdown(ctx)
 	if err != nil {
+		s.cut.Store(true)
 		srv.Close()
 		return fmt.Errorf("requests still in flight after the grace period were cut: %w", err)
 	}
