@@ -290,6 +290,7 @@ func guard(grace time.Duration, clock Clock) Middleware {
 				r := <-ch
 				return r.out, r.err
 			}
+			grace := grace + c.Entry.StopTime(c.Params) // a kill_grace is the operation's own
 			select {
 			case r := <-ch:
 				return r.out, r.err

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Op is an operation. Execute runs it with parameters that have already been
@@ -22,6 +23,15 @@ import (
 // data (maps, slices, strings, numbers, bools, nil).
 type Op interface {
 	Execute(ctx context.Context, p Params) (map[string]any, error)
+}
+
+// Stopper is an operation that may take longer than the engine's grace to
+// return once its context is done, by design: a program given a
+// kill_grace to shut down in. StopTime says how long, for these
+// parameters (0: no longer than any operation); the engine waits that
+// long, and its grace after it, before it abandons the operation.
+type Stopper interface {
+	StopTime(p Params) time.Duration
 }
 
 // Func adapts a function to the Op interface.

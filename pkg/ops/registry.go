@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
@@ -345,6 +346,15 @@ func (e *Entry) Invoke(ctx context.Context, p Params, t chaintoken.Token) (map[s
 		return nil, Errorf(ClassSystem, "operation %s: operations run only through the engine's call chain", e.Spec.Name)
 	}
 	return e.op.Execute(ctx, p)
+}
+
+// StopTime is how long the operation may take to return, with params p,
+// once its context is done: what it says as a Stopper, else 0.
+func (e *Entry) StopTime(p Params) time.Duration {
+	if s, ok := e.op.(Stopper); ok {
+		return s.StopTime(p)
+	}
+	return 0
 }
 
 // Implements reports whether the entry's operation is of the same type as

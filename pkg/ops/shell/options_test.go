@@ -305,3 +305,29 @@ func sameLines(a, b string) bool {
 	sort.Strings(lb)
 	return strings.Join(la, "\n") == strings.Join(lb, "\n")
 }
+
+// TestStopTime: a step's kill_grace is time the engine gives the program
+// to stop before it abandons the step; without one, the engine's grace
+// covers the default.
+func TestStopTime(t *testing.T) {
+	entry, err := newRegistry(t, &Exec{WaitDelay: time.Second}).Get("shell.exec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		raw  map[string]any
+		want time.Duration
+	}{
+		{map[string]any{"script": "true", "kill_grace": "30s"}, 31 * time.Second},
+		{map[string]any{"script": "true", "kill_grace": "0s"}, time.Second},
+		{map[string]any{"script": "true"}, 0},
+	} {
+		p, err := entry.Validate(tc.raw, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := entry.StopTime(p); got != tc.want {
+			t.Errorf("%v: stop time %s, want %s", tc.raw, got, tc.want)
+		}
+	}
+}

@@ -267,6 +267,16 @@ func (e *Exec) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	return out, nil
 }
 
+// StopTime is the kill_grace the step gives its program, and the wait for
+// its output after SIGKILL: the engine does not abandon the step before
+// those (the default grace is within the engine's own).
+func (e *Exec) StopTime(p ops.Params) time.Duration {
+	if _, ok := p["kill_grace"]; !ok {
+		return 0
+	}
+	return p.Duration("kill_grace") + e.waitDelay()
+}
+
 func (e *Exec) grace() time.Duration {
 	if e.KillGrace > 0 {
 		return e.KillGrace
