@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
@@ -252,6 +253,7 @@ func (d *schedDaemon) signals(ch chan os.Signal, stop context.CancelFunc) func()
 	go func() {
 		defer wg.Done()
 		stopping := false
+		var stopAt time.Time
 		for {
 			select {
 			case s := <-ch:
@@ -260,10 +262,13 @@ func (d *schedDaemon) signals(ch chan os.Signal, stop context.CancelFunc) func()
 					d.log.Warn().Msg("SIGHUP while stopping: not reloading")
 				case s == syscall.SIGHUP:
 					d.reload()
+				case stopping && time.Since(stopAt) >= d.o.grace:
+					d.log.Warn().Str("signal", signalName(s)).Str("handler_budget", engine.DefaultHandlerBudget.String()).
+						Msg("already stopping: the grace period is over and the runs still going were cancelled; schedule exits once their on_cancel and finally steps have ended")
 				case stopping:
 					d.log.Warn().Str("signal", signalName(s)).Msg("already stopping: the running runs are cancelled when the grace period ends")
 				default:
-					stopping = true
+					stopping, stopAt = true, time.Now()
 					d.log.Info().Str("signal", signalName(s)).Str("grace", d.o.grace.String()).Msg("stopping: no more slots fire; waiting for the running runs")
 					stop()
 				}

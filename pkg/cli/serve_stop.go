@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"os"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
@@ -46,12 +48,17 @@ loop:
 	// silence.
 	stopped := make(chan struct{})
 	defer close(stopped)
+	// cancelled is set once the runs still going are cancelled: a signal
+	// then is told that the wait is for their handlers, not the grace.
+	var cancelled atomic.Bool
 	go func() {
 		for {
 			select {
 			case sig := <-sigs:
 				if sig == syscall.SIGHUP {
 					d.warnf("SIGHUP while stopping: not reloading")
+				} else if cancelled.Load() {
+					d.warnf("%s: already stopping; the runs still going were cancelled, and serve exits once their on_cancel and finally steps have ended (at most %s after the cancel)", signalName(sig), engine.DefaultHandlerBudget)
 				} else {
 					d.warnf("%s: already stopping; the runs still going are cancelled when the grace of %s ends", signalName(sig), o.grace)
 				}
@@ -88,8 +95,9 @@ loop:
 	// they are recorded cancelled before the process exits.
 	now, cancelNow := context.WithCancel(context.Background())
 	cancelNow()
+	cancelled.Store(true)
 	if active := len(mgr.Active()); active > 0 {
-		d.warnf("cancelling %s still going", plural(active, "run", "runs"))
+		d.warnf("cancelling %s still going; exiting once their on_cancel and finally steps have ended", plural(active, "run", "runs"))
 	}
 	mgr.Shutdown(now)
 	if queueStopped != nil {
