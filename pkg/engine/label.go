@@ -3,6 +3,7 @@ package engine
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -22,7 +23,7 @@ func (r *run) itemLabel(s *steps.Step, item any) string {
 		// foreach: [web-1, web-2] names its items as Ansible's item=web-1
 		// does; one with a line break or other control character would
 		// break the rows it is shown in, and stays "item 3".
-		if text == "" || strings.ContainsFunc(text, unicode.IsControl) {
+		if text == "" || hasControl(text) {
 			return ""
 		}
 		return cutLabel(r.red.String(text))
@@ -36,6 +37,9 @@ func (r *run) itemLabel(s *steps.Step, item any) string {
 		name = r.matrixLabel(s.Matrix, m)
 	} else {
 		name, _ = m["name"].(string)
+		if hasControl(name) {
+			return "" // as a string item with one
+		}
 		name = r.red.String(name)
 	}
 	return cutLabel(name)
@@ -53,6 +57,11 @@ func cutLabel(name string) string {
 	return name
 }
 
+// hasControl says whether s holds a line break or another control
+// character, which would break the rows, log lines and errors a label is
+// shown in.
+func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
 // matrixLabel names a matrix combination as GitHub Actions names a matrix
 // job, by its values: those of the axes in the matrix's order, then those
 // of the keys include added, by key name (a map loses the order include
@@ -60,7 +69,9 @@ func cutLabel(name string) string {
 // item was "item 3" and "test[3]", which sent a reader to count
 // combinations. Each value is masked as data, then written as ${{ }}
 // writes it (jsonx.Text), so a secret inside a list or map is masked
-// before it becomes JSON text; null and "" show as such, not as nothing.
+// before it becomes JSON text; null and "" show as such, not as nothing,
+// and a string with a control character (a line break) quoted, escaped,
+// as Go writes it: raw, it would break the rows the label is shown in.
 func (r *run) matrixLabel(m *steps.Matrix, item map[string]any) string {
 	parts := make([]string, 0, len(item))
 	axis := make(map[string]bool, len(m.Axes))
@@ -71,6 +82,8 @@ func (r *run) matrixLabel(m *steps.Matrix, item map[string]any) string {
 			text = "null"
 		case text == "":
 			text = `""`
+		case hasControl(text):
+			text = strconv.Quote(text)
 		}
 		parts = append(parts, text)
 	}

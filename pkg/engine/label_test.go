@@ -87,3 +87,35 @@ steps:
 		t.Errorf("labels (-want +got):\n%s", diff)
 	}
 }
+
+// TestItemLabelControlCharacters: no label holds a line break or another
+// control character, which would break the rows, log lines and errors it
+// is shown in: a matrix value with one is quoted, escaped, as Go writes a
+// string; a name with one leaves the item
+// without a label, as a string item with one.
+func TestItemLabelControlCharacters(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+steps:
+  - id: m
+    op: control.noop
+    foreach:
+      matrix:
+        cfg: ["a\nb", "x\u001b[31mred", plain]
+        os: [linux]
+  - id: h
+    op: control.noop
+    foreach: [{name: "n1\nn2"}, {name: ok}]
+`)
+	rep := mustRun(t, p, nil)
+	var got []string
+	for _, id := range []string{"m", "h"} {
+		for _, it := range stepOf(t, rep, id).Items {
+			got = append(got, it.Label)
+		}
+	}
+	want := []string{`"a\nb", linux`, `"x\x1b[31mred", linux`, "plain, linux", "", "ok"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("labels (-want +got):\n%s", diff)
+	}
+}
