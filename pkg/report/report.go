@@ -188,7 +188,7 @@ type Attempt struct {
 type Item struct {
 	Index      int        `json:"index"`
 	Item       any        `json:"item"`
-	Label      string     `json:"label,omitempty"` // for people: a matrix item's values, a host's name, or a map item's string name
+	Label      string     `json:"label,omitempty"` // for people: a matrix item's values, a host's name, a map item's string name, or a string item
 	Status     Status     `json:"status"`
 	Reason     string     `json:"reason,omitempty"`
 	StartedAt  *time.Time `json:"started_at,omitempty"`
