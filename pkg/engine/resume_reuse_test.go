@@ -233,3 +233,25 @@ steps:
 		t.Errorf("use's output in the resumed run (-want +got):\n%s", diff)
 	}
 }
+
+// A fan-out item whose parameters a resume cannot resolve is named as
+// every other message names it, by its label and place, so that the
+// reason the step ran again points at the host, not at a number to count.
+func TestResumeNamesTheItemWhoseParamsFailByLabel(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+inputs:
+  ok: {type: bool, default: true}
+steps:
+  - {id: fan, op: test.record, foreach: [web-1, web-2], with: {label: '${{ inputs.ok || item == "web-1" ? item : int(item) }}'}}
+  - {id: gate, op: test.flaky, needs: [fan], with: {key: gate, fails: 1}}
+`)
+	_, rep := resumeOnce(t, p, map[string]any{"ok": false})
+	s := stepOf(t, rep, "fan")
+	if want := "could not be resolved to compare with run "; s.Reused || !strings.Contains(s.Reason, want) {
+		t.Fatalf("fan: reused %v, reason %q; want one that says %q", s.Reused, s.Reason, want)
+	}
+	if want := ": item web-2 (#1): "; !strings.Contains(s.Reason, want) {
+		t.Errorf("fan's reason %q does not name the item as %q", s.Reason, want)
+	}
+}
