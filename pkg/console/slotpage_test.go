@@ -136,3 +136,21 @@ func TestRunsListSlotsInScheduleZone(t *testing.T) {
 		t.Errorf("the runs list's slots:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestRunsListSlotsNotRunHaveNoDuration: a scheduled slot that never
+// became a run (skipped, missed) has no duration in the runs list, as a
+// queued run has none: a dash, not the 0 ms of its history row, which
+// reads as a run that ran and ended at once.
+func TestRunsListSlotsNotRunHaveNoDuration(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	claimSlotsNotRun(t, s)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"))
+	waitFor(t, ctx, "the two slots", `document.querySelectorAll('#runs-list tbody tr .slot-why').length === 2`)
+	got := eval[string](t, ctx, `[...document.querySelectorAll('#runs-list tbody tr')].map((r) => r.dataset.status + ': ' + r.querySelector('td[data-label=Duration]').textContent).join(' | ')`)
+	if want := "missed: — | skipped: —"; got != want {
+		t.Errorf("the slots' durations:\n got %s\nwant %s", got, want)
+	}
+}
