@@ -369,26 +369,20 @@ export function timeEl(iso) {
 
 // zonedTimeEl shows a time in a named zone (a schedule's), with the zone's
 // short name, so that it reads beside a cron of that zone; the full UTC
-// time is in the element's title. A zone the browser does not know falls
-// back to the browser's own, named too.
+// time is in the element's title. Without a zone (a schedule no longer
+// served), or with one the browser does not know, it is the browser's
+// own zone, named too: never UTC unsaid.
 export function zonedTimeEl(iso, zone) {
   const t = new Date(iso);
   if (!iso || isNaN(t)) return timeEl(iso);
   const opts = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' };
   let text;
   try {
-    text = t.toLocaleString([], { ...opts, timeZone: zone || 'UTC' });
+    text = t.toLocaleString([], zone ? { ...opts, timeZone: zone } : opts);
   } catch (e) {
     text = t.toLocaleString([], opts);
   }
   return h('time', { datetime: t.toISOString(), title: t.toISOString() }, text);
-}
-
-// slotTimeEl shows a slot of a schedule as every page shows it: in the
-// schedule's zone (as its cron reads), or, when the schedule is not known
-// (no longer served), in the browser's, and named either way.
-export function slotTimeEl(iso, zone) {
-  return zonedTimeEl(iso, zone || Intl.DateTimeFormat().resolvedOptions().timeZone);
 }
 
 // isSlotRun says whether a run is a scheduled slot that never became a run:

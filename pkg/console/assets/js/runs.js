@@ -1,7 +1,7 @@
 // The runs page: every run, newest first, with the API's filters, kept
 // up to date while it is open.
 
-import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, slotTimeEl, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
+import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, zonedTimeEl, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];
@@ -46,7 +46,7 @@ function notRun(r, zone) {
   const why = r.error && r.error.message;
   if (!r.slot && !why) return null;
   return h('span', { class: 'muted block slot-why' },
-    r.slot ? ['slot ', slotTimeEl(r.slot, zone), why ? ': ' : ''] : null, why || null,
+    r.slot ? ['slot ', zonedTimeEl(r.slot, zone), why ? ': ' : ''] : null, why || null,
     r.blocked_by ? h('span', { class: 'block' }, 'behind run ', h('a', { href: '/runs/' + encodeURIComponent(r.blocked_by) }, r.blocked_by)) : null);
 }
 

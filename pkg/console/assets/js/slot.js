@@ -4,7 +4,7 @@
 // why it did not run, the run it was skipped behind, and where its
 // schedule is.
 
-import { h, clear, badge, timeEl, slotTimeEl, title } from './lib.js';
+import { h, clear, badge, timeEl, zonedTimeEl, title } from './lib.js';
 
 // isSlot says whether a run is a slot that did not run: only those have
 // the statuses skipped and missed as a whole.
@@ -60,7 +60,7 @@ export async function slotPage(ctx, id, rep, read) {
   // The slot reads as the schedules page shows it: in the schedule's zone.
   const show = ({ row, zone }) => clear(facts,
     h('dt', null, 'Run'), h('dd', null, h('code', null, id)),
-    h('dt', null, 'Slot'), h('dd', { class: 'slot' }, row && row.slot ? slotTimeEl(row.slot, zone) : h('span', { class: 'muted' }, 'not known')),
+    h('dt', null, 'Slot'), h('dd', { class: 'slot' }, row && row.slot ? zonedTimeEl(row.slot, zone) : h('span', { class: 'muted' }, 'not known')),
     h('dt', null, 'Why'), h('dd', { class: 'slot-why' }, why || h('span', { class: 'muted' }, 'not recorded')),
     row && row.blocked_by ? [h('dt', null, 'Behind run'), h('dd', { class: 'blocked-by' }, h('a', { href: '/runs/' + encodeURIComponent(row.blocked_by) }, row.blocked_by))] : null,
     h('dt', null, 'Recorded'), h('dd', null, timeEl(rep.started_at)));
