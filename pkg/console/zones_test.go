@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,5 +38,39 @@ func TestZonedTimeWithoutZoneIsBrowsers(t *testing.T) {
 	tokyo := eval[string](t, ctx, `new Date('2026-03-01T12:00:00Z').toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: 'Asia/Tokyo' })`)
 	if want := tokyo + " | " + tokyo + " | " + tokyo; got != want {
 		t.Errorf("a time without a known zone:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestStartedNamesBrowsersZone: the runs list's Started, in the
+// browser's zone, names it, as the slot under a playbook names the
+// schedule's: the two read apart in one row. The run's page and a slot's
+// page name it as well.
+func TestStartedNamesBrowsersZone(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	claimSlotsNotRun(t, s)
+	id := s.start("oncall", "nightly", nil)
+	s.wait(id)
+	ctx := tab(t, b)
+	inZone(t, ctx, "Asia/Tokyo")
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"))
+	waitFor(t, ctx, "the run and the two slots", `document.querySelectorAll('#runs-list tbody tr td[data-label=Started] time').length === 3`)
+	got := eval[string](t, ctx, `[...document.querySelectorAll('#runs-list tbody tr td[data-label=Started] time')].map((e) => /GMT\+9$/.test(e.textContent) ? 'named' : e.textContent).join(' ')`)
+	if want := "named named named"; got != want {
+		t.Errorf("the runs list's start times:\n got %s\nwant %s", got, want)
+	}
+	_, m := s.api("oncall", "GET", "/api/v1/runs?status=skipped", nil)
+	skipped, _ := m["runs"].([]any)
+	if len(skipped) != 1 {
+		t.Fatalf("the skipped slot's row: %v", m)
+	}
+	slot := skipped[0].(map[string]any)["id"].(string)
+	for _, page := range []struct{ path, sel string }{{"/runs/" + id, "dd.started time"}, {"/runs/" + slot, "dd.recorded time"}} {
+		do(t, ctx, "open "+page.path, chromedp.Navigate(s.url+page.path))
+		waitFor(t, ctx, "its start", `!!document.querySelector('#main `+page.sel+`')`)
+		if got := eval[string](t, ctx, `document.querySelector('#main `+page.sel+`').textContent`); !strings.HasSuffix(got, "GMT+9") {
+			t.Errorf("%s: %s is %q, not named GMT+9", page.path, page.sel, got)
+		}
 	}
 }

@@ -351,9 +351,10 @@ export function shownStatus(run) {
   return run ? run.status : undefined;
 }
 
-// fmtTime shows a time in the browser's zone, with the date when it is not
-// today; the full UTC time is in the element's title.
-export function timeEl(iso) {
+// timeEl shows a time in the browser's zone, with the date when it is not
+// today; the full UTC time is in the element's title. named adds the
+// zone's short name, for a time shown beside one of a schedule's zone.
+export function timeEl(iso, named = false) {
   if (!iso) return h('span', { class: 'muted' }, '—');
   const t = new Date(iso);
   if (isNaN(t)) return h('span', null, String(iso));
@@ -361,9 +362,10 @@ export function timeEl(iso) {
   // come yet, such as the start of a queued run.
   if (t.getUTCFullYear() <= 1) return h('span', { class: 'muted' }, '—');
   const today = new Date(serverNow()).toDateString() === t.toDateString();
+  const zone = named ? { timeZoneName: 'short' } : {};
   const text = today
-    ? t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
-    : t.toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    ? t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', ...zone })
+    : t.toLocaleString([], { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', ...zone });
   return h('time', { datetime: t.toISOString(), title: t.toISOString() }, text);
 }
 

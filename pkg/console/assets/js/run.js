@@ -158,7 +158,7 @@ class RunView {
       rep.resumed_from ? [h('dt', null, 'Resumed from'), h('dd', null, h('a', { href: '/runs/' + encodeURIComponent(rep.resumed_from) }, rep.resumed_from))] : null,
       h('dt', null, 'Started'), h('dd', { class: 'started' }, isNaN(started)
         ? h('span', { class: 'muted' }, rep.status === 'queued' ? 'queued, not started yet' : 'never started')
-        : timeEl(rep.started_at)),
+        : timeEl(rep.started_at, true)),
       h('dt', null, 'Duration'), h('dd', { class: 'duration' }, fmtMS(dur)),
       h('dt', null, 'Roles'), h('dd', null, (rep.roles || []).join(', ') || 'none'),
       rep.dry_run ? [h('dt', null, 'Dry run'), h('dd', null, 'only read operations were executed')] : null,

@@ -9,7 +9,8 @@ const REFRESH_MS = 2000;
 
 // runRows turns runs into table rows: status, playbook (a link to the
 // run, marked when it is a dry run; for a scheduled slot that did not
-// run, its slot and why), trigger, who, start and duration. zoneOf gives
+// run, its slot and why), trigger, who, start (in the browser's zone,
+// named, as the slot under the playbook is) and duration. zoneOf gives
 // the time zone of a playbook's schedule ('' when not known), in which a
 // slot is shown, as on the slot's own page and on Schedules.
 export function runRows(runs, zoneOf = () => '') {
@@ -30,7 +31,7 @@ export function runRows(runs, zoneOf = () => '') {
           h('span', { class: 'muted id' }, r.id), notRun(r, zoneOf(r.playbook))),
         r.trigger || 'cli',
         r.started_by || (r.trigger === 'schedule' ? 'scheduler' : h('span', { class: 'muted' }, '—')),
-        timeEl(r.started_at),
+        timeEl(r.started_at, true),
         h('span', { class: 'num' }, fmtMS(dur)),
       ],
     };

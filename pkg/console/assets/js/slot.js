@@ -63,7 +63,7 @@ export async function slotPage(ctx, id, rep, read) {
     h('dt', null, 'Slot'), h('dd', { class: 'slot' }, row && row.slot ? zonedTimeEl(row.slot, zone) : h('span', { class: 'muted' }, 'not known')),
     h('dt', null, 'Why'), h('dd', { class: 'slot-why' }, why || h('span', { class: 'muted' }, 'not recorded')),
     row && row.blocked_by ? [h('dt', null, 'Behind run'), h('dd', { class: 'blocked-by' }, h('a', { href: '/runs/' + encodeURIComponent(row.blocked_by) }, row.blocked_by))] : null,
-    h('dt', null, 'Recorded'), h('dd', null, timeEl(rep.started_at)));
+    h('dt', null, 'Recorded'), h('dd', { class: 'recorded' }, timeEl(rep.started_at, true)));
   show(read || { row: null, zone: '' });
   if (read) return;
   try {
