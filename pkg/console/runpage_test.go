@@ -397,3 +397,33 @@ steps:
 		t.Errorf("an ended step's header still names a batch: %q", got)
 	}
 }
+
+// TestRunPageItemNeverStartedHasNoTime: a fan-out item that fail_fast
+// cancelled before its turn has no time in the items table, as it has no
+// tries: a dash, not the 0 ms of its report, which reads as an item that
+// ran and ended at once.
+func TestRunPageItemNeverStartedHasNoTime(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"rollout": `version: 1
+name: rollout
+steps:
+  - id: restart
+    op: shell.exec
+    foreach: '["web-1", "web-2", "web-3"]'
+    concurrency: 1
+    env: {HOST: "${{ item }}"}
+    with: {script: '[ "$HOST" != web-2 ]'}
+`})
+	id := s.start("oncall", "rollout", nil)
+	if rep := s.wait(id); rep.Steps[0].Items[2].Status != "cancelled" || rep.Steps[0].Items[2].StartedAt != nil {
+		t.Fatalf("web-3 was not cancelled before its turn: %+v", rep.Steps[0].Items[2])
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the items table", `document.querySelectorAll('li.step[data-step=restart] tr[data-item]').length === 3`)
+	got := eval[string](t, ctx, `[...document.querySelectorAll('li.step[data-step=restart] tr[data-item]')].map((r) => r.querySelector('td[data-label=Status]').textContent.trim() + ' ' + r.querySelector('td[data-label=Time]').textContent + ' ' + r.querySelector('td[data-label=Tries]').textContent).join(' | ')`)
+	if !strings.HasSuffix(got, "| ■ cancelled — —") || strings.Count(got, "—") != 2 {
+		t.Errorf("the items' status, time and tries: %s; want web-3's time and tries a dash, the others' times", got)
+	}
+}

@@ -102,6 +102,7 @@ export class StepView {
     it.label = ev.label || it.label;
     if (hasValue(ev) && this.live !== false) it.item = ev.item; // the report's whole value stays
     it.status = ev.kind === 'item_started' ? 'running' : ev.status;
+    if (ev.kind === 'item_started') it.started = true;
     if (ev.duration_ms !== undefined) it.duration_ms = ev.duration_ms;
     if (ev.attempts) it.attempts = ev.attempts;
     if (ev.error) it.error = { class: ev.error_class, message: ev.error };
@@ -196,7 +197,7 @@ export class StepView {
           h('td', { 'data-label': '#' }, String(it.index)),
           h('td', { 'data-label': 'Item' }, itemName(it)),
           h('td', { 'data-label': 'Status' }, badge(it.status)),
-          h('td', { 'data-label': 'Time' }, fmtMS(it.duration_ms)),
+          h('td', { 'data-label': 'Time' }, started(it) ? fmtMS(it.duration_ms) : '—'),
           h('td', { 'data-label': 'Tries' }, it.cached
             ? h('span', { class: 'cached', title: 'output from the result cache, ' + fmtMS(it.cache_age_ms) + ' old; the operation did not run' }, 'cached')
             : it.attempts ? String(it.attempts) : '—'),
@@ -205,6 +206,13 @@ export class StepView {
               : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')))))),
       items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
   }
+}
+
+// started says whether an item started: one cancelled before its turn
+// (fail_fast, the run's end), skipped or refused without a try has no
+// time to show, not the 0 ms its report records.
+function started(it) {
+  return !!(it.started || it.started_at || it.attempts || it.cached) || !['cancelled', 'skipped', 'denied'].includes(it.status);
 }
 
 // errorHead is the heading of an error box: its class, unless the message
