@@ -428,3 +428,44 @@ func TestOpenAuditMakesMissingDirectories(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAuditRefusesALink: a link in place of the audit log, as one put
+// in a state dir another user could write, would have every step's line
+// appended to the file it names; it is refused, named, and that file is
+// left as it was, on a reopen for log rotation too.
+func TestOpenAuditRefusesALink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "audit.log")
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	want := path + " is a symbolic link to " + victim
+	if a, err := OpenAudit(path); err == nil {
+		a.Close()
+		t.Error("opened the audit log through a link")
+	} else if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not contain %q", err, want)
+	}
+	os.Remove(path)
+	a, err := OpenAudit(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reopen(); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("reopen through a link: %v; want an error containing %q", err, want)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
+		t.Errorf("the file the link names became %q", b)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/flock"
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // lockOwner creates path and holds an exclusive lock on it until
@@ -17,7 +18,7 @@ import (
 // interrupted, so on such systems call it only where no other process
 // records runs in the same state directory.
 func lockOwner(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := fsx.OpenOwn(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +40,7 @@ func lockHeld(path string) bool { return flock.Held(path) }
 // path: opening a state dir is then serialised within this process only
 // (by the Store's callers).
 func lockExclusive(path string, timeout time.Duration) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := fsx.OpenOwn(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}

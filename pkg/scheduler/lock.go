@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
 // LockFileName is the scheduler's lock file inside a state dir.
@@ -45,7 +47,7 @@ func LockStateDir(dir string) (*StateLock, error) {
 		return nil, fmt.Errorf("scheduler lock: %w", err)
 	}
 	path := filepath.Join(dir, LockFileName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := fsx.OpenOwn(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("scheduler lock: %w", err)
 	}

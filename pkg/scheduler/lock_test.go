@@ -38,3 +38,34 @@ func TestStateLockIsExclusive(t *testing.T) {
 	}
 	again.Unlock()
 }
+
+// TestStateLockRefusesALink: a link in place of the lock file, put there
+// while the state dir was open to another user, would have the scheduler
+// empty the file it names and write its pid there; it is refused, named,
+// and that file is left as it was.
+func TestStateLockRefusesALink(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "state")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(base, "victim")
+	if err := os.WriteFile(victim, []byte("keep me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, LockFileName)
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	l, err := LockStateDir(dir)
+	if err == nil {
+		l.Unlock()
+		t.Fatal("locked the state dir through a link")
+	}
+	if want := link + " is a symbolic link to " + victim; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not contain %q", err, want)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me\n" {
+		t.Errorf("the file the link names became %q", b)
+	}
+}
