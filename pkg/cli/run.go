@@ -312,6 +312,11 @@ func (r *runner) run() int {
 		return usageError(e, r.c, "%s", problem)
 	}
 	defer tp.Shutdown(context.Background())
+	if o.stateDir != "" {
+		if msg := stateDirWarning(o.stateDir); msg != "" {
+			warn("%s", msg)
+		}
+	}
 	shared, err := openShared(o.spec)
 	var svc *runs.Service
 	if err == nil {

@@ -188,6 +188,9 @@ func lockScheduler(spec store.Spec) (unlock func(), err error) {
 // state dir dir, what to do when the cause is a read-only file system or
 // a directory this user may not write; other errors are left as they are.
 func stateDirAccess(dir string, err error) error {
+	if advice := history.LinkTargetMissing(dir, err); advice != nil {
+		return advice
+	}
 	switch {
 	case errors.Is(err, syscall.EROFS):
 		return fmt.Errorf("%w; arsenal-run writes in its state dir %s, which is on a read-only file system: give one on a writable file system (--state-dir or $ARSENAL_STATE_DIR)", err, dir)

@@ -3,9 +3,9 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
 // stateDirCould is what a user who may change a state dir's files could do
@@ -46,24 +46,36 @@ func stateDirProblem(dir string) string {
 	if msg := fsx.Exposed(dir, stateDirCould); msg != "" {
 		return "the state dir " + msg
 	}
-	if uid, other := fsx.OwnedByOther(fi); other {
+	if p, uid, found := history.Foreign(dir); found && p == dir {
 		return fmt.Sprintf("the state dir %s belongs to user %d, who can %s; use a state dir of your own (or root's), or make this one yours: chown -R %d %s",
 			dir, uid, stateDirCould, os.Geteuid(), dir)
+	} else if found {
+		return fmt.Sprintf("%s in the state dir belongs to user %d, who can change it and so %s; remove it, or make it yours if it is the state dir's own: chown %d %s",
+			p, uid, stateDirCould, os.Geteuid(), p)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	return ""
+}
+
+// stateDirCouldForRun is what a user who may put files in a state dir
+// could do to the runs that record there.
+const stateDirCouldForRun = "put a file there that the next run reads (a history database, or its journal, whose result cache answers steps without running them)"
+
+// stateDirWarning is the warning for run about its state dir when another
+// user could add files to it: every user may write it, or a directory
+// above it lets another user replace it. It is the caller's own choice (a
+// state dir of theirs in /tmp is normal), so run is warned, not refused;
+// what another user already owns there history.Open refuses.
+func stateDirWarning(dir string) string {
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
 		return ""
 	}
-	for _, e := range entries {
-		info, err := e.Info() // of the entry itself: a link is judged, not followed
-		if err != nil {
-			continue
-		}
-		if uid, other := fsx.OwnedByOther(info); other {
-			p := filepath.Join(dir, e.Name())
-			return fmt.Sprintf("%s in the state dir belongs to user %d, who can change it and so %s; remove it, or make it yours if it is the state dir's own: chown %d %s",
-				p, uid, stateDirCould, os.Geteuid(), p)
-		}
+	if fi.Mode().Perm()&0o002 != 0 {
+		return fmt.Sprintf("the state dir %s (mode %04o) lets every user of this host write it, and any of them could %s; make it this user's alone: chmod o-w %s",
+			dir, fi.Mode().Perm(), stateDirCouldForRun, dir)
+	}
+	if msg := fsx.Exposed(dir, stateDirCouldForRun); msg != "" {
+		return "the state dir " + msg
 	}
 	return ""
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -90,5 +91,50 @@ func TestDaemonsRefuseAStateDirAnotherUserCouldChange(t *testing.T) {
 	os.Remove(lock)
 	if msg := stateDirProblem(state); msg != "" {
 		t.Errorf("a state dir of mode 0770 of this user's: %s", msg)
+	}
+}
+
+// TestRunWarnsOfAStateDirOthersMayWriteAndRefusesAnotherUsers: run's own
+// state dir in /tmp is the user's choice, but one every user may write is
+// warned of (any of them could put a history database or its journal
+// there before it is made), and one another user owns is refused by run
+// and by the commands that read it, named, with what to do: that user's
+// cache would answer this user's steps.
+func TestRunWarnsOfAStateDirOthersMayWriteAndRefusesAnotherUsers(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "p.yaml", "version: 1\nname: p\nsteps:\n  - {id: a, op: control.noop}\n")
+	state := filepath.Join(dir, "state")
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(state, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	runWithin(t, "run", pb, "--state-dir", state).want(t, ExitOK, nil,
+		[]string{"the state dir " + state + " (mode 0777) lets every user of this host write it", "chmod o-w " + state})
+	if err := os.Chmod(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if r := runWithin(t, "run", pb, "--state-dir", state); strings.Contains(r.stderr, "lets every user") {
+		t.Errorf("a state dir of mode 0700 was warned of:\n%s", r.stderr)
+	}
+	if os.Geteuid() != 0 {
+		return // root alone can make a file of another user
+	}
+	if err := os.Chown(state, 4343, -1); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"the state dir " + state + " belongs to user 4343", "use a state dir of your own", "chown -R 0 " + state}
+	runWithin(t, "run", pb, "--state-dir", state).want(t, ExitUsage, nil, append(want, "nothing ran"))
+	for _, args := range [][]string{{"history"}, {"stats"}, {"cache", "list"}} {
+		r := runWithin(t, append(args, "--state-dir", state)...)
+		if r.code == ExitOK {
+			t.Errorf("%v on another user's state dir: exit 0", args)
+		}
+		for _, w := range want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%v: stderr does not contain %q:\n%s", args, w, r.stderr)
+			}
+		}
 	}
 }

@@ -28,6 +28,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver, without cgo
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -135,7 +136,15 @@ func Open(dir string) (*Store, error) {
 	// with their rights; other users of the host get none of it. A state
 	// dir that exists keeps its mode.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		if advice := LinkTargetMissing(dir, err); advice != nil {
+			return nil, fmt.Errorf("history: %w", advice)
+		}
 		return nil, openLockError(err)
+	}
+	// Before anything in it is opened, as serve's and schedule's own
+	// check: a user's state dir in /tmp is theirs, another user's is not.
+	if err := foreignError(dir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, ownersDir), 0o755); err != nil {
 		return nil, openLockError(err)
@@ -276,11 +285,20 @@ func ownDirOnly(dir string) error {
 // taking the same mode. A database and its companions that exist lose the
 // access other users had.
 func ownOnly(db string) error {
-	f, err := os.OpenFile(db, os.O_RDONLY|os.O_CREATE, 0o600)
+	f, err := fsx.OpenOwn(db, os.O_RDONLY|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
+	fi, err := f.Stat()
 	f.Close()
+	if err != nil {
+		return err
+	}
+	// Put there after Open looked (the directory is open to others):
+	// refused, not made private, as it is not this user's to trust.
+	if uid, other := fsx.OwnedByOther(fi); other {
+		return fmt.Errorf("%s belongs to user %d, who can change what is recorded there; remove it, or use a state dir of your own", db, uid)
+	}
 	for _, p := range []string{db, db + "-wal", db + "-shm"} {
 		st, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
