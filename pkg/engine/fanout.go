@@ -53,9 +53,10 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 	fctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	clock := r.p.e.clock
+	labels := r.itemLabels(s, list)
 	runItem := func(i int) {
 		it := &f.items[i]
-		it.Index, it.Item, it.Label = i, list[i], r.itemLabel(s, list[i])
+		it.Index, it.Item, it.Label = i, list[i], labels[i]
 		if fctx.Err() != nil {
 			// As a step never started: class cancelled, or timeout when
 			// a timeout stopped the fan-out.
@@ -143,7 +144,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			it.Reason = "cancelled: " + it.Error.Message
 		}
 	}
-	r.runItems(fctx, cancel, s, f, len(list), runItem, func(i int) string { return r.itemLabel(s, list[i]) }, log)
+	r.runItems(fctx, cancel, s, f, len(list), runItem, func(i int) string { return labels[i] }, log)
 	f.settle(rec)
 }
 

@@ -12,6 +12,27 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
+// itemLabels are the labels of the items of step s (itemLabel), but for
+// a label two items would share, which neither has: two rows, JUnit
+// cases or messages named alike tell nothing apart, where their indexes
+// do (foreach: [ok, ok, ok] over a list of values, not of names).
+func (r *run) itemLabels(s *steps.Step, list []any) []string {
+	labels := make([]string, len(list))
+	seen := make(map[string]int, len(list))
+	for i, it := range list {
+		labels[i] = r.itemLabel(s, it)
+		if labels[i] != "" {
+			seen[labels[i]]++
+		}
+	}
+	for i, l := range labels {
+		if seen[l] > 1 {
+			labels[i] = ""
+		}
+	}
+	return labels
+}
+
 // itemLabel names an item of step s for people: for a matrix, its values
 // (matrixLabel); else the name of a host that inventory.hosts gave, or of
 // any map item with a string name. The run's secrets are masked, then

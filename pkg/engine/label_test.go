@@ -119,3 +119,30 @@ steps:
 		t.Errorf("labels (-want +got):\n%s", diff)
 	}
 }
+
+// TestItemLabelsShared: a label two items would share names neither, so
+// that no two rows, JUnit cases or messages read alike; the items are
+// named by their indexes, as items without labels are.
+func TestItemLabelsShared(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+steps:
+  - id: s
+    op: control.noop
+    foreach: [ok, web-1, ok, web-2]
+  - id: m
+    op: control.noop
+    foreach: [{name: db}, {name: db}, {name: api}]
+`)
+	rep := mustRun(t, p, nil)
+	var got []string
+	for _, id := range []string{"s", "m"} {
+		for _, it := range stepOf(t, rep, id).Items {
+			got = append(got, it.Label)
+		}
+	}
+	want := []string{"", "web-1", "", "web-2", "", "", "api"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("labels (-want +got):\n%s", diff)
+	}
+}

@@ -340,7 +340,7 @@ func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
 		for i, it := range list {
 			p, err := r.params(n, withVars(env, steps.EnvItem, it, steps.EnvIndex, i))
 			if err != nil {
-				return "", fmt.Errorf("%s: %w", itemName(i, r.itemLabel(s, it)), err)
+				return "", fmt.Errorf("%s: %w", itemName(i, r.itemLabels(s, list)[i]), err)
 			}
 			items[i] = map[string]any(p)
 		}
