@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -44,6 +45,7 @@ func (r *run) itemLabel(s *steps.Step, item any) string {
 		// foreach: [web-1, web-2] names its items as Ansible's item=web-1
 		// does; one with a line break or other control character would
 		// break the rows it is shown in, and stays "item 3".
+		text = termtext.Clean(text)
 		if text == "" || hasControl(text) {
 			return ""
 		}
@@ -58,8 +60,12 @@ func (r *run) itemLabel(s *steps.Step, item any) string {
 		name = r.matrixLabel(s.Matrix, m)
 	} else {
 		name, _ = m["name"].(string)
+		// A host's name with an escape sequence reads as every report
+		// shows it, without (termtext.Clean); one with a line break
+		// or a tab has no label, as a string item with one.
+		name = termtext.Clean(name)
 		if hasControl(name) {
-			return "" // as a string item with one
+			return ""
 		}
 		name = r.red.String(name)
 	}
