@@ -158,6 +158,9 @@ func TestHealthzMetricsAndUnknownPaths(t *testing.T) {
 	})
 	public := newTestServer(t, func(c *Config) { c.PublicMetrics = true })
 	public.get("", "/metrics").want(t, 200)
+	// Public, a key sent in its URL is still refused, to be replaced.
+	public.get("", "/metrics?token=ak_in_a_url").wantError(t, 401, ClassAuthentication)
+	public.get("", "/metrics?a=1;b=2").wantError(t, 400, ClassValidation)
 
 	ts.get("viewer", "/api/v1/nope").wantError(t, 404, ClassNotFound)
 	r := ts.do(request{method: "DELETE", path: "/api/v1/runs", key: "viewer"})
