@@ -208,9 +208,27 @@ func PathAnyoneMayWrite(path, what, could string) string {
 	return anyoneMayWrite(fi, path, what, could)
 }
 
+// PathOthersMayWrite is PathAnyoneMayWrite for a directory whose group
+// may be let write it by its owner's choice (a state dir shared by a
+// team): the advice takes write from the others alone.
+func PathOthersMayWrite(path, what, could string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return mayWrite(fi, path, what, could, "make it writable by its owner and group alone: chmod o-w")
+}
+
 func anyoneMayWrite(fi fs.FileInfo, path, what, could string) string {
+	return mayWrite(fi, path, what, could, "make it writable by its owner alone: chmod go-w")
+}
+
+// mayWrite is the problem of a file or directory every user may write,
+// or that another user could put one of their own in place of, with
+// advice, the chmod for the first, before path.
+func mayWrite(fi fs.FileInfo, path, what, could, advice string) string {
 	if fi.Mode().Perm()&0o002 != 0 {
-		return fmt.Sprintf("%s's mode %04o lets every user of this host write it and %s; make it writable by its owner alone: chmod go-w %s", what, fi.Mode().Perm(), could, path)
+		return fmt.Sprintf("%s's mode %04o lets every user of this host write it and %s; %s %s", what, fi.Mode().Perm(), could, advice, path)
 	}
 	if msg := Exposed(path, could); msg != "" {
 		return what + " " + msg

@@ -35,16 +35,8 @@ func makeTrustedStateDir(dir string) error {
 // judged after the directory is made, so that a directory another user
 // made first is seen.
 func stateDirProblem(dir string) string {
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return "" // the opens that follow say what is wrong
-	}
-	if fi.Mode().Perm()&0o002 != 0 {
-		return fmt.Sprintf("the state dir's mode %04o lets every user of this host write it and %s; make it writable by its owner and group alone: chmod o-w %s",
-			fi.Mode().Perm(), stateDirCould, dir)
-	}
-	if msg := fsx.Exposed(dir, stateDirCould); msg != "" {
-		return "the state dir " + msg
+	if msg := fsx.PathOthersMayWrite(dir, "the state dir", stateDirCould); msg != "" {
+		return msg
 	}
 	if p, uid, found := history.Foreign(dir); found && p == dir {
 		return fmt.Sprintf("the state dir %s belongs to user %d, who can %s; use a state dir of your own (or root's), or make this one yours: chown -R %d %s",

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
@@ -49,7 +48,7 @@ func (r *run) itemLabel(s *steps.Step, item any) string {
 		if text == "" || hasControl(text) {
 			return ""
 		}
-		return cutLabel(r.red.String(text))
+		return termtext.Head(r.red.String(text), maxLabel)
 	}
 	m, ok := item.(map[string]any)
 	if !ok {
@@ -69,19 +68,7 @@ func (r *run) itemLabel(s *steps.Step, item any) string {
 		}
 		name = r.red.String(name)
 	}
-	return cutLabel(name)
-}
-
-// cutLabel cuts a masked label to maxLabel bytes, on a character boundary.
-func cutLabel(name string) string {
-	if len(name) > maxLabel {
-		cut := maxLabel
-		for cut > 0 && !utf8.RuneStart(name[cut]) {
-			cut--
-		}
-		name = name[:cut]
-	}
-	return name
+	return termtext.Head(name, maxLabel)
 }
 
 // hasControl says whether s holds a line break or another control

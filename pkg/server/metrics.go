@@ -78,11 +78,13 @@ func newMetrics(s *Server) *metrics {
 	return m
 }
 
-func (m *metrics) serve(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
+func (m *metrics) serve(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	// Made public (--public-metrics) it skips the key's check, and with it
 	// the query's: a key sent in the URL is refused here too.
-	if e := checkQuery(r); e != nil {
-		return e
+	if c == nil {
+		if e := checkQuery(r); e != nil {
+			return e
+		}
 	}
 	m.handler.ServeHTTP(w, r)
 	return nil
