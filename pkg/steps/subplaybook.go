@@ -176,17 +176,17 @@ func (l *loader) loadSub(n *yaml.Node) *Playbook {
 	rel, ok := l.localSub(path)
 	if !ok {
 		l.noteCall(n, subCall{name: path})
+		// Not read here, but a run may read it from its file roots:
+		// judged as one inside the directory is.
+		l.swappableSub(n, inputFilePath(l.pb.Dir, filepath.FromSlash(path)))
 		return nil
 	}
 	abs := filepath.Join(l.pb.Dir, rel)
 	display := filepath.Join(filepath.Dir(l.pb.File), rel)
 	real := realPath(abs)
 	l.noteCall(n, subCall{name: display, abs: abs, real: real})
-	if l.sub.swaps {
-		if msg := SwappableSub(abs); msg != "" {
-			l.d.Add(yamlx.PosOf(n), "%s: %s: %s", SubPlaybookOp, path, msg)
-			return nil
-		}
+	if l.swappableSub(n, abs) {
+		return nil
 	}
 	if slices.Contains(l.sub.chain, real) || len(l.sub.chain) > maxSubLoads {
 		return nil

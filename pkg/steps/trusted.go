@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
 // Swappable is the advice for a playbook that serve or schedule runs, on
@@ -78,4 +81,18 @@ func inputFilePath(dir, path string) string {
 		return path
 	}
 	return filepath.Join(dir, path)
+}
+
+// swappableSub reports, under WithSwapCheck, the sub-playbook at abs,
+// written in n, that another user could swap (SwappableSub), and says
+// whether it did.
+func (l *loader) swappableSub(n *yaml.Node, abs string) bool {
+	if !l.sub.swaps {
+		return false
+	}
+	msg := SwappableSub(abs)
+	if msg != "" {
+		l.d.Add(yamlx.PosOf(n), "%s: %s: %s", SubPlaybookOp, n.Value, msg)
+	}
+	return msg != ""
 }
