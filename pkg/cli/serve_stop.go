@@ -58,7 +58,7 @@ loop:
 				if sig == syscall.SIGHUP {
 					d.warnf("SIGHUP while stopping: not reloading")
 				} else if cancelled.Load() {
-					d.warnf("%s: already stopping; the runs still going were cancelled, and serve exits once their on_cancel and finally steps have ended (at most %s after the cancel)", signalName(sig), engine.DefaultHandlerBudget)
+					d.warnf("%s: already stopping; the runs still going were cancelled, and serve exits once their on_cancel and finally steps have ended (at most %s after the cancel, and the kill_grace of a shell.exec step then stopping)", signalName(sig), engine.DefaultHandlerBudget)
 				} else {
 					d.warnf("%s: already stopping; the runs still going are cancelled when the grace of %s ends", signalName(sig), o.grace)
 				}
