@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -12,7 +13,8 @@ import (
 var queryKeyNames = []string{"key", "api_key", "apikey", "access_token", "token"}
 
 // checkQuery reads the query as sent, before any endpoint reads it. A
-// query that looks like it carries a key is refused (401): the key is
+// query that looks like it carries a key (a name of queryKeyNames in any
+// case, or a value made as NewKey makes keys) is refused (401): the key is
 // then in logs and must be replaced. So is a pair that url.Values leaves
 // out without a word, one with a ';' or a '%' that starts no escape
 // (400, naming it): the endpoint would run without it, a DELETE of a
@@ -27,7 +29,7 @@ func checkQuery(r *http.Request) *apiError {
 			if kerr != nil {
 				name = key
 			}
-			if slices.Contains(queryKeyNames, name) {
+			if slices.Contains(queryKeyNames, strings.ToLower(name)) || looksLikeKey(value) {
 				return errorf(http.StatusUnauthorized, ClassAuthentication,
 					"a key was sent in the URL (?%s=); send it only as the header Authorization: Bearer KEY, and replace the key: URLs end up in logs", name)
 			}
@@ -59,3 +61,15 @@ func publicQuery(r *http.Request) *apiError {
 	}
 	return onlyParams(r.URL.Query())
 }
+
+// looksLikeKey says whether a query value, as sent or unescaped, is made
+// as NewKey makes keys: whatever its parameter's name, it is a key in a
+// URL.
+func looksLikeKey(value string) bool {
+	if v, err := url.QueryUnescape(value); err == nil {
+		value = v
+	}
+	return keyShapeRE.MatchString(value)
+}
+
+var keyShapeRE = regexp.MustCompile(`^` + KeyPrefix + `[a-z2-7]{39}$`)

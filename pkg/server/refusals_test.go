@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -103,4 +104,21 @@ func TestUnknownFieldSaysWhatTheObjectTakes(t *testing.T) {
 			t.Errorf("POST %s %s: %s", tc.path, tc.body, r.body)
 		}
 	}
+}
+
+// TestAKeyInTheURLByAnyName: a key in the query is refused whatever the
+// case of its parameter's name, and under a name of the caller's own:
+// either way it is in logs now. A parameter that only looks like one
+// (a playbook named ak_x) is not.
+func TestAKeyInTheURLByAnyName(t *testing.T) {
+	ts := newTestServer(t)
+	key := ts.keys["viewer"]
+	for _, q := range []string{"?TOKEN=" + key, "?Api_Key=" + key, "?auth=" + key, "?playbook=" + url.QueryEscape(key)} {
+		r := ts.get("viewer", "/api/v1/runs"+q)
+		e := r.wantError(t, 401, ClassAuthentication)
+		if msg, _ := e["message"].(string); !strings.Contains(msg, "replace the key") {
+			t.Errorf("GET /api/v1/runs%s: %s", q, r.body)
+		}
+	}
+	ts.get("viewer", "/api/v1/runs?playbook=ak_x").want(t, 200)
 }
