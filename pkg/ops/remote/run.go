@@ -177,8 +177,14 @@ func feed(w io.Writer, m *markers, cmd *command, finished <-chan struct{}) error
 // its connection ends, and keeping the connection for the others would
 // leave that command running unseen for as long as they last. Their errors
 // name what was not stopped. a logs in a connection of its own when the
-// signals need one (see signal).
+// signals need one (see signal). The whole stop takes at most stopTime:
+// the engine waits that long for it (see Exec.StopTime), so that a host
+// that hangs is reported as such, not as an operation abandoned.
 func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <-chan error, what string) error {
+	// The signals and their graces end within this; the session's close
+	// has its own grace after it.
+	ctx, cancel := context.WithTimeout(context.Background(), p.s.stopTime()-p.s.KillGrace)
+	defer cancel()
 	select {
 	case <-m.pidSeen:
 	case err := <-waited:
@@ -186,14 +192,17 @@ func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <
 	case <-time.After(p.s.KillGrace):
 	}
 	if pid := m.pidOf(); pid > 1 {
+	signals:
 		for _, sig := range []string{"TERM", "KILL"} {
-			if err := p.signal(c, a, pid, sig, what); err != nil {
+			if err := p.signal(ctx, c, a, pid, sig, what); err != nil {
 				break
 			}
 			select {
 			case err := <-waited:
 				return err
 			case <-time.After(p.s.KillGrace):
+			case <-ctx.Done():
+				break signals
 			}
 		}
 	}
@@ -207,6 +216,24 @@ func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <
 	return <-waited
 }
 
+// stopTime bounds stop: the wait for the process group's id, a signal
+// that may need a connection of its own, SIGTERM's grace, SIGKILL's, and
+// the wait for the session's close.
+func (s Settings) stopTime() time.Duration { return 5*s.KillGrace + s.DialTimeout }
+
+// StopTime is how long an ssh.exec or ssh.facts step may take to return
+// once its context is done (ops.Stopper): the remote command's stop, and
+// the wait for its connection's end when the command's end was not seen.
+// The engine does not abandon the step before that, so that a host that
+// hangs while its command is being stopped is reported as such. It is
+// reckoned with the registry pool's settings: a program embedding
+// arsenal-run that gives its runs' pools a longer KillGrace or
+// DialTimeout gives the registry the same.
+func (e *Exec) StopTime(ops.Params) time.Duration { return e.pool.s.stopTime() + time.Second }
+
+// StopTime is Exec's: ssh.facts runs a command too.
+func (f *Facts) StopTime(ops.Params) time.Duration { return f.pool.s.stopTime() + time.Second }
+
 // signal sends sig to the process group pgid of what on c's host, through
 // the session c keeps for that purpose. A server that refuses that session
 // allows fewer sessions a connection than the pool does (its MaxSessions
@@ -215,8 +242,8 @@ func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <
 // connection of its own, made for it and closed after, so that stopping a
 // command never waits for its siblings, nor ends them. A refusal is an
 // answer: c is closed only when a request sent on it gets none.
-func (p *Pool) signal(c *conn, a authOpts, pgid int, sig, what string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), p.s.KillGrace+p.s.DialTimeout)
+func (p *Pool) signal(ctx context.Context, c *conn, a authOpts, pgid int, sig, what string) error {
+	ctx, cancel := context.WithTimeout(ctx, p.s.KillGrace+p.s.DialTimeout)
 	defer cancel()
 	via := c
 	s, release, err := c.newSession(ctx, forStop)
