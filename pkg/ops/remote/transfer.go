@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkg/sftp"
 
@@ -22,13 +23,16 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
 
-// sftpClient opens an SFTP session on a pooled connection to h. close ends
+// sftpClient opens an SFTP session on a pooled connection to h. done ends
 // the client and gives the session back. ctx ending closes the client, so
-// that a transfer in progress stops.
-func (p *Pool) sftpClient(ctx context.Context, h *inventory.Host, a authOpts) (*sftp.Client, func(), error) {
-	sess, _, release, err := p.session(ctx, h, a)
+// that a transfer in progress stops; a server that does not answer that
+// close within KillGrace (it hangs) holds the transfer until its
+// connection ends, so the connection is closed then, and the transfer
+// fails at once. lost names that when it happened, else is nil.
+func (p *Pool) sftpClient(ctx context.Context, h *inventory.Host, a authOpts) (client *sftp.Client, done func(), lost func() error, err error) {
+	sess, c, release, err := p.session(ctx, h, a)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	w, err := sess.StdinPipe()
 	var r io.Reader
@@ -38,16 +42,45 @@ func (p *Pool) sftpClient(ctx context.Context, h *inventory.Host, a authOpts) (*
 	if err == nil {
 		err = sess.RequestSubsystem("sftp")
 	}
-	var client *sftp.Client
 	if err == nil {
 		client, err = sftp.NewClientPipe(r, w, sftp.UseConcurrentWrites(true), sftp.UseConcurrentReads(true))
 	}
 	if err != nil {
 		release()
-		return nil, nil, ops.Errorf(ops.ClassExecution, "starting SFTP on %s: %w (does the server have an sftp subsystem?)", h.Name, err)
+		return nil, nil, nil, ops.Errorf(ops.ClassExecution, "starting SFTP on %s: %w (does the server have an sftp subsystem?)", h.Name, err)
 	}
-	stop := context.AfterFunc(ctx, func() { client.Close() })
-	return client, func() { stop(); client.Close(); release() }, nil
+	stopped := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		closed := make(chan struct{})
+		go func() { client.Close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(p.s.KillGrace):
+			c.close(&closedError{fmt.Errorf("%s gave no answer while the transfer was being stopped", h.Name)})
+			<-closed
+		}
+		close(stopped)
+	})
+	lost = func() error {
+		if ctx.Err() == nil {
+			return nil
+		}
+		<-stopped // the AfterFunc runs: done, which stops it, is not yet called
+		if c.isDead() {
+			return c.lost()
+		}
+		return nil
+	}
+	return client, func() { stop(); client.Close(); release() }, lost, nil
+}
+
+// stopped is cause, the end of a transfer's context, with lost's
+// account of its connection when it was closed because the host hung.
+func stopped(cause error, lost func() error) error {
+	if err := lost(); err != nil {
+		return fmt.Errorf("%w; %v", cause, err)
+	}
+	return cause
 }
 
 // modeParam is the mode parameter of both transfers.
@@ -215,7 +248,7 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	defer root.Close()
 
-	client, done, err := pool.sftpClient(ctx, h, authOpts{passphrase: p.String("key_passphrase")})
+	client, done, lost, err := pool.sftpClient(ctx, h, authOpts{passphrase: p.String("key_passphrase")})
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +293,7 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if err != nil {
 		_ = root.Remove(tmp)
 		if ctx.Err() != nil {
-			return nil, context.Cause(ctx)
+			return nil, stopped(context.Cause(ctx), lost)
 		}
 		return nil, ops.Errorf(ops.ClassExecution, "downloading %s from %s: %w", src, h.Name, sftpError(err))
 	}
@@ -270,6 +303,11 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	return map[string]any{"host": h.Name, "dest": place.Abs, "size": n, "sha256": hex.EncodeToString(sum.Sum(nil))}, nil
 }
+
+// StopTime is how long an ssh.download step may take to return once its
+// context is done (ops.Stopper): the wait for a host that does not answer
+// the close of its transfer. See Exec.StopTime for the settings.
+func (d *Download) StopTime(ops.Params) time.Duration { return d.pool.s.KillGrace }
 
 // replacedMode is the mode of the local file a download replaces, else
 // def (the source's), as for an upload: a private file stays private. A

@@ -108,7 +108,7 @@ func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 		}
 	}
 	a := authOpts{passphrase: p.String("key_passphrase")}
-	client, done, err := pool.sftpClient(ctx, h, a)
+	client, done, lost, err := pool.sftpClient(ctx, h, a)
 	if err != nil {
 		return nil, err
 	}
@@ -147,10 +147,7 @@ func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 			left = fmt.Sprintf("; the partial copy %s may be left on %s (readable by its owner only): remove it (%v)", tmp, h.Name, sftpError(rerr))
 		}
 		if ctx.Err() != nil {
-			if left != "" {
-				return nil, fmt.Errorf("%w%s", context.Cause(ctx), left)
-			}
-			return nil, context.Cause(ctx)
+			return nil, fmt.Errorf("%w%s", stopped(context.Cause(ctx), lost), left)
 		}
 		var oe *ownerError
 		if errors.As(err, &oe) {
@@ -246,7 +243,7 @@ func (p *Pool) removeTemp(ctx context.Context, c *sftp.Client, h *inventory.Host
 	if ctx.Err() != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
-		nc, done, err := p.sftpClient(cctx, h, a)
+		nc, done, _, err := p.sftpClient(cctx, h, a)
 		if err != nil {
 			return err
 		}
@@ -264,3 +261,9 @@ func (p *Pool) removeTemp(ctx context.Context, c *sftp.Client, h *inventory.Host
 
 // cleanupTimeout bounds the removal of a cancelled upload's partial copy.
 const cleanupTimeout = 10 * time.Second
+
+// StopTime is how long an ssh.upload step may take to return once its
+// context is done (ops.Stopper): the wait for a host that does not answer
+// the close of its transfer, then the removal of the partial copy. See
+// Exec.StopTime for the settings.
+func (u *Upload) StopTime(ops.Params) time.Duration { return u.pool.s.KillGrace + cleanupTimeout }
