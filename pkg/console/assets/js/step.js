@@ -89,12 +89,18 @@ export class StepView {
     if (!this.userToggled) this.details.open = ['failed', 'denied'].includes(this.data.status);
   }
 
+  // log adds a line of live output. The box follows the output as tail -f
+  // does, its newest line in sight, unless the reader scrolled up in it:
+  // then it stays where they read until they scroll back to its end.
   log(line, index) {
     this.logLines.push(index !== undefined && index !== null ? '[' + index + '] ' + line : line);
     if (this.logLines.length > MAX_LOG_LINES) this.logLines.splice(0, this.logLines.length - MAX_LOG_LINES);
-    this.logEl.hidden = false;
-    this.logEl.textContent = this.logLines.join('\n');
+    const el = this.logEl;
+    const atEnd = el.hidden || el.scrollHeight - el.scrollTop - el.clientHeight < 8;
+    el.hidden = false;
     this.details.open = true;
+    el.textContent = this.logLines.join('\n');
+    if (atEnd) el.scrollTop = el.scrollHeight;
   }
 
   item(ev) {
