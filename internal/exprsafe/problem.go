@@ -49,7 +49,7 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 		}
 		if m := nilFetchRE.FindStringSubmatch(msg); m != nil && located {
 			if chain := chainBefore(program.Source().String(), fe.From); chain != "" {
-				return fmt.Sprintf("%s is null, so it has no field %s%s; read the field as %s?.%s, null when %s is", chain, m[1], because(advice(chain)), chain, m[1], chain)
+				return fmt.Sprintf("%s is null, so it has no field %s%s; read the field as %s?.%s, which is null when %s is null", chain, m[1], because(advice(chain)), chain, m[1], chain)
 			}
 		}
 		// The position in the expression, " (1:5)", stays at the end.

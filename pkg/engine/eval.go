@@ -59,9 +59,9 @@ func quoteExpr(s string) string {
 func nullAdvice(null string) string {
 	switch {
 	case null == "", stepOutputRE.MatchString(null):
-		return "a step that was skipped, or failed before its operation ran, has a null output (a fan-out's too); test steps.<id>.status first, or give a default with ??, as in steps.<id>.output ?? []"
+		return "a step that was skipped, or failed without an output (a refused connection, a timeout, a parameter refused before its operation ran), has a null output (a fan-out's too); test steps.<id>.status first, or give a default with ??, as in steps.<id>.output ?? []"
 	case null == "output":
-		return "an attempt that failed before its operation ran has no output; test error first"
+		return "an attempt that failed without an output (a refused connection, a timeout) has none; test error first"
 	}
 	return ""
 }

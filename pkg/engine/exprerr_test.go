@@ -85,3 +85,34 @@ steps:
 		t.Errorf("optional: %s %+v, want succeeded: the advice must work", st.Status, st.Error)
 	}
 }
+
+// TestFieldOfFailedOutputSaysWhy: the output of a step whose operation ran
+// and failed without one (a refused connection) is null too, and the error
+// of reading a field of it says so in a sentence that ends, rather than
+// claiming the step failed before its operation ran.
+func TestFieldOfFailedOutputSaysWhy(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: x
+    op: test.flaky
+    with: {key: x, fails: 1}
+    continue_on_error: true
+  - id: text
+    op: control.log
+    with: {message: "try ${{ steps.x.output.try }}"}
+    continue_on_error: true
+`), nil)
+	st := stepOf(t, rep, "text")
+	if st.Error == nil {
+		t.Fatalf("text: %s without an error, want a failure", st.Status)
+	}
+	for _, want := range []string{"failed without an output (a refused connection", "read the field as steps.x.output?.try, which is null when steps.x.output is null"} {
+		if !strings.Contains(st.Error.Message, want) {
+			t.Errorf("error %q, want it to hold %q", st.Error.Message, want)
+		}
+	}
+	if strings.Contains(st.Error.Message, "failed before its operation ran") {
+		t.Errorf("error %q says the step failed before its operation ran; it ran", st.Error.Message)
+	}
+}
