@@ -22,17 +22,45 @@ var shellForm = interpreter{"c", nil, `[%[1]s, -c, 'echo "$1"', %[1]s, "${{ expr
 
 var interpreters = map[string]interpreter{
 	"sh": shellForm, "bash": shellForm, "dash": shellForm, "zsh": shellForm, "ksh": shellForm, "ash": shellForm, "busybox": shellForm,
+	"mksh": shellForm, "yash": shellForm, "posh": shellForm, "rbash": shellForm,
+	"csh": {"c", nil, ""}, "tcsh": {"c", nil, ""},
+	"flock":      {"c", []string{"--command"}, ""}, // flock FILE -c TEXT runs TEXT with sh -c
 	"fish":       {"c", []string{"--command"}, `[fish, -c, 'echo $argv[1]', "${{ expr }}"]`},
 	"su":         {"c", []string{"--command"}, ""},
 	"python":     {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
 	"python3":    {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
 	"python2":    {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
-	"perl":       {"eE", nil, `[perl, -e, 'print $ARGV[0]', "${{ expr }}"]`},
-	"ruby":       {"e", nil, `[ruby, -e, 'puts ARGV[0]', "${{ expr }}"]`},
-	"node":       {"ep", []string{"--eval", "--print"}, `[node, -e, 'console.log(process.argv[1])', "${{ expr }}"]`},
-	"php":        {"r", nil, `[php, -r, 'echo $argv[1];', "${{ expr }}"]`},
+	"perl":       {"eE", nil, `[%[1]s, -e, 'print $ARGV[0]', "${{ expr }}"]`},
+	"ruby":       {"e", nil, `[%[1]s, -e, 'puts ARGV[0]', "${{ expr }}"]`},
+	"node":       {"ep", []string{"--eval", "--print"}, `[%[1]s, -e, 'console.log(process.argv[1])', "${{ expr }}"]`},
+	"nodejs":     {"ep", []string{"--eval", "--print"}, `[%[1]s, -e, 'console.log(process.argv[1])', "${{ expr }}"]`},
+	"pypy":       {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
+	"php":        {"r", nil, `[%[1]s, -r, 'echo $argv[1];', "${{ expr }}"]`},
 	"pwsh":       {"c", []string{"-Command", "-command", "-EncodedCommand"}, ""},
 	"powershell": {"c", []string{"-Command", "-command", "-EncodedCommand"}, ""},
+}
+
+// interpreterName is the name under which interpreters and stdinPrograms
+// know prog: prog itself, or prog without the version its name carries, as
+// distributions install them side by side (python3.11 is python3, perl5.36
+// perl, ruby3.2 ruby, php8.2 php, pypy3 pypy).
+func interpreterName(prog string) string {
+	if _, ok := interpreters[prog]; ok {
+		return prog
+	}
+	base := strings.TrimRight(prog, "0123456789.")
+	if base == prog || base == "" {
+		return prog
+	}
+	if i := strings.IndexByte(prog[len(base):], '.'); i > 0 {
+		if _, ok := interpreters[prog[:len(base)+i]]; ok {
+			return prog[:len(base)+i]
+		}
+	}
+	if _, ok := interpreters[base]; ok {
+		return base
+	}
+	return prog
 }
 
 // checkCodeArg refuses ${{ }} in the program text of a command such as
@@ -56,11 +84,11 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 			l.checkSSHCommand(prog, items[k+1:])
 			return
 		}
-		in, ok := interpreters[prog]
+		in, ok := interpreters[interpreterName(prog)]
 		if !ok {
 			continue
 		}
-		sp, known := stdinPrograms[prog]
+		sp, known := stdinPrograms[interpreterName(prog)]
 		for i := k + 1; i < len(items); i++ {
 			flag := yamlx.Deref(items[i])
 			if flag.Kind != yaml.ScalarNode || !in.takesCode(flag.Value) {
@@ -178,6 +206,8 @@ func (l *loader) checkSSHCommand(prog string, args []*yaml.Node) {
 // python's -m (a module is the program).
 var stdinPrograms = map[string]struct{ argOpts, stdinOpts, moduleOpts string }{
 	"sh": {"o", "s", ""}, "bash": {"o", "s", ""}, "dash": {"o", "s", ""}, "zsh": {"o", "s", ""}, "ksh": {"o", "s", ""}, "ash": {"o", "s", ""},
+	"mksh": {"o", "s", ""}, "yash": {"o", "s", ""}, "posh": {"o", "s", ""}, "rbash": {"o", "s", ""},
+	"pypy": {"WX", "", "m"}, "nodejs": {"r", "", ""},
 	"python": {"WX", "", "m"}, "python3": {"WX", "", "m"}, "python2": {"WX", "", "m"},
 	"perl": {"IMm", "", ""}, "ruby": {"IrC", "", ""}, "node": {"r", "", ""}, "php": {"cdz", "", ""},
 }
@@ -212,8 +242,8 @@ func programFromStdin(items []*yaml.Node) (string, bool) {
 			continue
 		}
 		prog := path.Base(it.Value)
-		in, isInterp := interpreters[prog]
-		sp, ok := stdinPrograms[prog]
+		in, isInterp := interpreters[interpreterName(prog)]
+		sp, ok := stdinPrograms[interpreterName(prog)]
 		if !ok {
 			if isInterp {
 				return "", false

@@ -27,6 +27,16 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[bash, -o, pipefail, -c, "x${{ inputs.s }}"]`,
 		`[bash, -eo, pipefail, -c, "x${{ inputs.s }}"]`,
 		`[python3, -W, ignore, -c, "x${{ inputs.s }}"]`,
+		`[python3.11, -c, "print('${{ inputs.s }}')"]`,
+		`[/usr/bin/python3.12, -Ic, "x${{ inputs.s }}"]`,
+		`[perl5.36, -e, "x${{ inputs.s }}"]`,
+		`[ruby3.2, -e, "x${{ inputs.s }}"]`,
+		`[php8.2, -r, "x${{ inputs.s }}"]`,
+		`[pypy3, -c, "x${{ inputs.s }}"]`,
+		`[nodejs, -e, "x${{ inputs.s }}"]`,
+		`[mksh, -c, "echo ${{ inputs.s }}"]`,
+		`[tcsh, -c, "echo ${{ inputs.s }}"]`,
+		`[flock, /run/app.lock, -c, "echo ${{ inputs.s }}"]`,
 		`[/usr/bin/env-less, x]`, // not a shell: accepted below
 	} {
 		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
@@ -51,6 +61,9 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[sh, script.sh, -c, "${{ inputs.s }}"]`,
 		`[bash, --, run.sh, -c, "x${{ inputs.s }}"]`,
 		`[python3, tool.py, -c, "${{ inputs.s }}"]`,
+		`[python3.11, tool.py, "${{ inputs.s }}"]`,
+		`[flock, /run/app.lock, backup.sh, "${{ inputs.s }}"]`,
+		`[app2.0, -c, "${{ inputs.s }}"]`,
 	} {
 		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
 			t.Errorf("%s: %v", command, err)
@@ -66,6 +79,7 @@ func TestCodeArgumentFixFitsTheInterpreter(t *testing.T) {
 		`[sh, -c, "ls ${{ inputs.s }}"]`:          `[sh, -c, 'echo "$1"', sh, "${{ expr }}"]`,
 		`[python3, -c, "print(${{ inputs.s }})"]`: `[python3, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`,
 		`[pwsh, -Command, "x${{ inputs.s }}"]`:    `pass it through the step's env`,
+		`[python3.11, -c, "x${{ inputs.s }}"]`:    `[python3.11, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`,
 	} {
 		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -133,6 +147,8 @@ func TestStdinProgramIsNotInterpolated(t *testing.T) {
 		`[perl]`,
 		`[node]`,
 		`[sh, --, -]`,
+		`[python3.11]`,
+		`[mksh, -e]`,
 	} {
 		_, err := Parse("p.yaml", []byte(step(command)), reg)
 		if err == nil || !strings.Contains(err.Error(), "p.yaml:16:") || !strings.Contains(err.Error(), "reads its program from it") {
