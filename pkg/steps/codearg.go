@@ -67,8 +67,8 @@ func interpreterName(prog string) string {
 // [sh, -c, "…"], [sudo, -u, app, bash, -ec, "…"] or [python3, -Ic, "…"]:
 // the first interpreter in the list, the first of its options that takes
 // program text, and the first item after that option that is not an
-// option. OpenSSH's programs (checkSSHCommand) and awk (checkAwk) have
-// their own rules.
+// option. OpenSSH's programs (checkSSHCommand), awk (checkAwk) and sed
+// (checkSed) have their own rules.
 func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 	command = yamlx.Deref(command)
 	if command.Kind != yaml.SequenceNode {
@@ -87,6 +87,10 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 		}
 		if awks[prog] {
 			l.checkAwk(prog, items[k+1:])
+			return
+		}
+		if prog == "sed" || prog == "gsed" {
+			l.checkSed(items[k+1:])
 			return
 		}
 		in, ok := interpreters[interpreterName(prog)]

@@ -1,0 +1,79 @@
+package steps
+
+import (
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+)
+
+// checkSed refuses ${{ }} in the script of [sed, options…, SCRIPT,
+// files…] (the first operand unless -e or -f gives the script) and in the
+// text of -e and --expression, unless --sandbox is given: GNU sed's e
+// command and the e flag of s run a command, and w writes any file, so a
+// value holding "/;e id" runs one. In sandbox mode sed refuses e, r and w.
+func (l *loader) checkSed(args []*yaml.Node) {
+	var scripts []*yaml.Node
+	given := false // -e or -f gave the script: operands are files
+	for i := 0; i < len(args); i++ {
+		a := yamlx.Deref(args[i])
+		if a.Kind != yaml.ScalarNode {
+			return
+		}
+		v := a.Value
+		switch {
+		case v == "--sandbox":
+			return
+		case v == "--":
+			if !given && i+1 < len(args) {
+				scripts = append(scripts, yamlx.Deref(args[i+1]))
+			}
+			i = len(args)
+		case v == "-e" || v == "--expression":
+			if i+1 < len(args) {
+				scripts = append(scripts, yamlx.Deref(args[i+1]))
+			}
+			given = true
+			i++
+		case strings.HasPrefix(v, "--expression="):
+			scripts = append(scripts, a)
+			given = true
+		case v == "-f" || v == "--file" || v == "-l" || v == "--line-length":
+			given = given || v == "-f" || v == "--file"
+			i++
+		case strings.HasPrefix(v, "--file="):
+			given = true
+		case strings.HasPrefix(v, "--"):
+		case len(v) > 1 && v[0] == '-':
+			// Combined short options: -ne SCRIPT, -nf FILE, -i.bak.
+			if j := strings.IndexAny(v[1:], "efil"); j >= 0 {
+				switch c := v[1+j]; {
+				case c == 'i':
+				case 1+j < len(v)-1: // -eSCRIPT, -fFILE: the rest of the item
+					if c == 'e' {
+						scripts = append(scripts, a)
+					}
+					given = given || c != 'l'
+				default:
+					if c == 'e' && i+1 < len(args) {
+						scripts = append(scripts, yamlx.Deref(args[i+1]))
+					}
+					given = given || c != 'l'
+					i++
+				}
+			}
+		default:
+			if !given {
+				scripts = append(scripts, a)
+			}
+			i = len(args)
+		}
+	}
+	for _, s := range scripts {
+		if s.Kind == yaml.ScalarNode && strings.Contains(s.Value, "${{") {
+			l.d.Add(l.posAt(s, strings.Index(s.Value, "${{")), "${{ }} is not allowed in a sed script without --sandbox: an interpolated value could add sed's e command, which runs a command, or w, which writes a file; add --sandbox (GNU sed), which refuses e, r and w, as in [sed, --sandbox, -i, \"s/a/${{ expr }}/\", FILE], or write the file with file.template")
+			return
+		}
+	}
+}

@@ -1,0 +1,42 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSedScriptIsNotInterpolated: a sed script can run a command (e, the
+// e flag of s) and write any file (w), so ${{ }} in it is refused unless
+// --sandbox makes sed refuse those; a value in a file operand, or after a
+// script given with -e or read from a file, is data.
+func TestSedScriptIsNotInterpolated(t *testing.T) {
+	reg := fixtureRegistry(t)
+	parse := func(command string) error {
+		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
+		return err
+	}
+	for _, command := range []string{
+		`[sed, -i, "s/^version=.*/version=${{ inputs.s }}/", app.conf]`,
+		`[/bin/sed, -n, -e, "/${{ inputs.s }}/p", log]`,
+		`[sed, -ne, "/${{ inputs.s }}/p"]`,
+		`[sed, "--expression=s/a/${{ inputs.s }}/"]`,
+		`[sed, -E, -e, "s/a/b/", -e, "s/c/${{ inputs.s }}/", f]`,
+		`[sudo, sed, -i.bak, "s/a/${{ inputs.s }}/", f]`,
+	} {
+		err := parse(command)
+		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "--sandbox") {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	for _, command := range []string{
+		`[sed, --sandbox, -i, "s/^version=.*/version=${{ inputs.s }}/", app.conf]`,
+		`[sed, -n, "/error/p", "${{ inputs.s }}"]`,
+		`[sed, -e, "s/a/b/", "${{ inputs.s }}"]`,
+		`[sed, -f, edit.sed, "${{ inputs.s }}"]`,
+		`[sed, -l, "80", -n, l, "${{ inputs.s }}"]`,
+	} {
+		if err := parse(command); err != nil {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+}
