@@ -164,6 +164,15 @@ func (c *exprCompiler) unknownName(name string, s scope) string {
 			}
 		}
 	}
+	switch name {
+	case "null", "NULL", "None", "none", "undefined", "nul":
+		return fmt.Sprintf("unknown name %s; expressions write null as nil: compare with x == nil, or give a default with x ?? \"\"", name)
+	case "True", "TRUE", "False", "FALSE":
+		return fmt.Sprintf("unknown name %s; expressions write true and false in lower case: %s", name, strings.ToLower(name))
+	case "succeeded", "failed", "skipped", "denied", "cancelled", "running",
+		"validation", "authorization", "execution", "timeout", "declined", "system":
+		return fmt.Sprintf("unknown name %s; a status or error class is text: quote it, as in steps.<id>.status == \"%s\"", name, name)
+	}
 	roots := []string{EnvInputs, EnvVars, EnvEnv, EnvRun, EnvSteps}
 	if s&scopeItem != 0 {
 		roots = append(roots, EnvItem, EnvIndex)
