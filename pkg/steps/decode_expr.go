@@ -31,6 +31,11 @@ func (l *loader) bareExpr(n *yaml.Node, what string, sc scope, s *Step, asBool b
 	} else if len(spans) > 0 {
 		l.d.Add(l.posAt(n, spans[0].start), "%s is an expression already; write it without ${{ }}", what)
 		return nil
+	} else if t := strings.TrimSpace(n.Value); strings.HasPrefix(t, "{{") {
+		// Ansible's and Jinja's when: "{{ x }}"; no expression starts so.
+		bare := strings.NewReplacer("{{ ", "", "{{", "", " }}", "", "}}", "").Replace(t)
+		l.d.Add(l.posAt(n, strings.Index(n.Value, "{{")), "%s is an expression already, not a template; write it without {{ }}: %s", what, bare)
+		return nil
 	}
 	e := l.expr(n, src, off, sc, s, asBool, -1)
 	l.pending[len(l.pending)-1].list = what == "foreach"
