@@ -85,11 +85,14 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 			l.checkSSHCommand(prog, items[k+1:])
 			return
 		}
-		if awks[prog] {
+		// awk and sed take their program as an operand, so they are known
+		// only as the program run, alone or under a wrapper: in
+		// [apt-get, install, sed, "${{ inputs.pkg }}"] sed is a word.
+		if awks[prog] && runsAsProgram(items, k) {
 			l.checkAwk(prog, items[k+1:])
 			return
 		}
-		if prog == "sed" || prog == "gsed" {
+		if (prog == "sed" || prog == "gsed") && runsAsProgram(items, k) {
 			l.checkSed(items[k+1:])
 			return
 		}

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"path"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -76,4 +77,22 @@ func (l *loader) checkSed(args []*yaml.Node) {
 			return
 		}
 	}
+}
+
+// wrappers are the programs that run the rest of their command line as a
+// program of its own, after options of theirs.
+var wrappers = map[string]bool{
+	"sudo": true, "doas": true, "env": true, "timeout": true, "nice": true, "nohup": true,
+	"ionice": true, "stdbuf": true, "setsid": true, "time": true, "xargs": true,
+	"chrt": true, "taskset": true, "busybox": true, "command": true, "exec": true,
+}
+
+// runsAsProgram reports whether items[k] is the program a command runs:
+// its first item, or one after a wrapper's options (sudo -u app sed ...).
+func runsAsProgram(items []*yaml.Node, k int) bool {
+	if k == 0 {
+		return true
+	}
+	first := yamlx.Deref(items[0])
+	return first.Kind == yaml.ScalarNode && wrappers[path.Base(first.Value)]
 }

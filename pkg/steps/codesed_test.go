@@ -22,6 +22,7 @@ func TestSedScriptIsNotInterpolated(t *testing.T) {
 		`[sed, "--expression=s/a/${{ inputs.s }}/"]`,
 		`[sed, -E, -e, "s/a/b/", -e, "s/c/${{ inputs.s }}/", f]`,
 		`[sudo, sed, -i.bak, "s/a/${{ inputs.s }}/", f]`,
+		`[timeout, 10, sed, -n, "/${{ inputs.s }}/p", f]`,
 	} {
 		err := parse(command)
 		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "--sandbox") {
@@ -34,6 +35,9 @@ func TestSedScriptIsNotInterpolated(t *testing.T) {
 		`[sed, -e, "s/a/b/", "${{ inputs.s }}"]`,
 		`[sed, -f, edit.sed, "${{ inputs.s }}"]`,
 		`[sed, -l, "80", -n, l, "${{ inputs.s }}"]`,
+		`[apt-get, install, -y, sed, "${{ inputs.s }}"]`,
+		`[dnf, install, -y, gawk, "${{ inputs.s }}"]`,
+		`[echo, awk, "${{ inputs.s }}"]`,
 	} {
 		if err := parse(command); err != nil {
 			t.Errorf("%s: %v", command, err)
