@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/expr-lang/expr/file"
@@ -49,7 +50,15 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 		}
 		if m := nilFetchRE.FindStringSubmatch(msg); m != nil && located {
 			if chain := chainBefore(program.Source().String(), fe.From); chain != "" {
-				return fmt.Sprintf("%s is null, so it has no field %s%s; read the field as %s?.%s, which is null when %s is null", chain, m[1], because(advice(chain)), chain, m[1], chain)
+				what, read := "field "+m[1], "?."+m[1]
+				switch {
+				case indexRE.MatchString(m[1]):
+					what, read = "item "+m[1], "?.["+m[1]+"]"
+				case !identRE.MatchString(m[1]):
+					read = "?." + strconv.Quote(m[1])
+					read = "?.[" + read[2:] + "]"
+				}
+				return fmt.Sprintf("%s is null, so it has no %s%s; read it as %s%s, which is null when %s is null", chain, what, because(advice(chain)), chain, read, chain)
 			}
 		}
 		// The position in the expression, " (1:5)", stays at the end.
@@ -117,6 +126,14 @@ func kindName(k reflect.Kind) string {
 
 // nilFetchRE matches expr's message for a field read from null.
 var nilFetchRE = regexp.MustCompile(`^cannot fetch (\S+) from <nil>`)
+
+// indexRE and identRE tell an index (steps.x.output[0]) and a name that
+// can follow ?. (steps.x.output?.v) from a key that must be quoted
+// (steps.x.output?.["my-key"]).
+var (
+	indexRE = regexp.MustCompile(`^-?[0-9]+$`)
+	identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
 
 // chainTailRE matches the member chain that ends a text, as in
 // "1 + steps.x.output": steps.x.output.

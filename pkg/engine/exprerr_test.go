@@ -107,7 +107,7 @@ steps:
 	if st.Error == nil {
 		t.Fatalf("text: %s without an error, want a failure", st.Status)
 	}
-	for _, want := range []string{"failed without an output (a refused connection", "read the field as steps.x.output?.try, which is null when steps.x.output is null"} {
+	for _, want := range []string{"failed without an output (a refused connection", "read it as steps.x.output?.try, which is null when steps.x.output is null"} {
 		if !strings.Contains(st.Error.Message, want) {
 			t.Errorf("error %q, want it to hold %q", st.Error.Message, want)
 		}
