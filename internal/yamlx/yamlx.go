@@ -46,6 +46,10 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 			d.Add(Pos{1, 1}, "the file is empty; %s", lim.EmptyHint)
 			return nil
 		}
+		if p, name, ok := unknownAnchorPos(data, err); ok {
+			d.Add(p, "%s", unknownAnchorMsg(name))
+			return nil
+		}
 		p := syntaxErrPos(data, err)
 		d.Add(p, "%s", syntaxMsg(data, p, err))
 		return nil

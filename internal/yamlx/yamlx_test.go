@@ -27,6 +27,9 @@ func TestParseRefuses(t *testing.T) {
 		{"only null", "~\n", "1:1: the file holds only null; write something"},
 		{"YAML 1.2 directive", "%YAML 1.2\n---\na: 1\n", "1:1: YAML syntax: found incompatible YAML document; the %YAML directive must say 1.1, or be left out"},
 		{"flow syntax", "a: {b: sure?, c: 1}\n", "quote values that contain , : ? or brackets"},
+		{"alias to no anchor", "a: &base {x: 1}\nb:\n  c: *bsae\n", "3:6: YAML syntax: alias *bsae names no anchor above it; define &bsae before the alias"},
+		{"alias above its anchor", "a: [1, *b]\nb: &b 2\n", "1:8: YAML syntax: alias *b names no anchor above it"},
+		{"alias in a flow mapping over lines", "a: {x: 1,\n  y: *n,\n  z: 2}\n", "2:6: YAML syntax: alias *n names no anchor"},
 	}
 	for _, c := range cases {
 		d := &Diags{File: "f.yaml"}
