@@ -356,7 +356,7 @@ func Str(n *yaml.Node, what string, d *Diags) (string, bool) {
 func Int(n *yaml.Node, what string, lo, hi int, d *Diags) (int, bool) {
 	n = Deref(n)
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-		d.Add(PosOf(n), "%s must be an integer, not %s", what, KindName(n))
+		d.Add(PosOf(n), "%s must be an integer, not %s%s", what, KindName(n), unquoteHint(n, "!!int"))
 		return 0, false
 	}
 	WarnOctal(n, d)
@@ -376,7 +376,7 @@ func Int(n *yaml.Node, what string, lo, hi int, d *Diags) (int, bool) {
 func Number(n *yaml.Node, what string, lo, hi float64, d *Diags) (float64, bool) {
 	n = Deref(n)
 	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
-		d.Add(PosOf(n), "%s must be a number, not %s", what, KindName(n))
+		d.Add(PosOf(n), "%s must be a number, not %s%s", what, KindName(n), unquoteHint(n, "!!int", "!!float"))
 		return 0, false
 	}
 	WarnOctal(n, d)
@@ -395,7 +395,7 @@ func Number(n *yaml.Node, what string, lo, hi float64, d *Diags) (float64, bool)
 func Bool(n *yaml.Node, what string, d *Diags) (bool, bool) {
 	n = Deref(n)
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-		d.Add(PosOf(n), "%s must be true or false, not %s", what, KindName(n))
+		d.Add(PosOf(n), "%s must be true or false, not %s%s", what, KindName(n), unquoteHint(n, "!!bool"))
 		return false, false
 	}
 	return n.Value == "true", true

@@ -150,3 +150,43 @@ func TestTabIndentation(t *testing.T) {
 		})
 	}
 }
+
+// TestQuotedScalarHint checks that a number or a bool written in quotes
+// is refused with the value to write, and other text without that hint.
+func TestQuotedScalarHint(t *testing.T) {
+	cases := []struct{ src, want string }{
+		{`"1"`, `v must be an integer, not a string ("1"); write it without quotes: 1`},
+		{`'4'`, `v must be an integer, not a string ("4"); write it without quotes: 4`},
+		{`"one"`, `v must be an integer, not a string ("one")`},
+		{`one`, `v must be an integer, not a string ("one")`},
+		{`"2.5"`, `v must be an integer, not a string ("2.5")`},
+	}
+	for _, c := range cases {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(c.src), &doc); err != nil {
+			t.Fatal(err)
+		}
+		d := &Diags{File: "f.yaml"}
+		Int(doc.Content[0], "v", 0, 10, d)
+		if len(d.List) != 1 || d.List[0].Msg != c.want {
+			t.Errorf("%s: got %v, want %q", c.src, d.Err(), c.want)
+		}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(`"false"`), &doc); err != nil {
+		t.Fatal(err)
+	}
+	d := &Diags{File: "f.yaml"}
+	Bool(doc.Content[0], "fail_fast", d)
+	if want := `fail_fast must be true or false, not a string ("false"); write it without quotes: false`; len(d.List) != 1 || d.List[0].Msg != want {
+		t.Errorf("got %v, want %q", d.Err(), want)
+	}
+	d = &Diags{File: "f.yaml"}
+	if err := yaml.Unmarshal([]byte(`"2.5"`), &doc); err != nil {
+		t.Fatal(err)
+	}
+	Number(doc.Content[0], "backoff", 1, 10, d)
+	if want := `backoff must be a number, not a string ("2.5"); write it without quotes: 2.5`; len(d.List) != 1 || d.List[0].Msg != want {
+		t.Errorf("got %v, want %q", d.Err(), want)
+	}
+}
