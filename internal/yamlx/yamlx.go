@@ -264,6 +264,13 @@ func mergeSources(v *yaml.Node, d *Diags) []Pair {
 // fields walks a mapping whose keys are fixed, reporting unknown keys with a
 // suggestion and the list of allowed keys.
 func Fields(n *yaml.Node, what string, known []string, d *Diags, fn func(key string, k, v *yaml.Node)) bool {
+	return FieldsHint(n, what, known, nil, d, fn)
+}
+
+// FieldsHint is Fields, with hint saying more about an unknown key than
+// the closest known one, when it returns text (which then replaces the
+// did-you-mean).
+func FieldsHint(n *yaml.Node, what string, known []string, hint func(key string) string, d *Diags, fn func(key string, k, v *yaml.Node)) bool {
 	if dn := Deref(n); dn.Kind != yaml.MappingNode && !IsNull(dn) && len(known) <= 6 {
 		// Saying which few keys it takes is what turns `cache: 1h` into
 		// `cache: {ttl: 1h}`; a step's twenty keys would bury the point.
@@ -276,7 +283,14 @@ func Fields(n *yaml.Node, what string, known []string, d *Diags, fn func(key str
 	}
 	for _, p := range pairs {
 		if !Contains(known, p.Key) {
-			d.Add(PosOf(p.K), "unknown key %q in %s%s; allowed keys: %s", p.Key, what, suggest.DidYouMean(p.Key, known), strings.Join(known, ", "))
+			more := ""
+			if hint != nil {
+				more = hint(p.Key)
+			}
+			if more == "" {
+				more = suggest.DidYouMean(p.Key, known)
+			}
+			d.Add(PosOf(p.K), "unknown key %q in %s%s; allowed keys: %s", p.Key, what, more, strings.Join(known, ", "))
 			continue
 		}
 		fn(p.Key, p.K, p.V)

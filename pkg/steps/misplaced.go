@@ -1,0 +1,40 @@
+package steps
+
+import (
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+)
+
+// paramOutsideWith returns the hint for an unknown key of step n that is
+// a parameter of the step's operation: written beside with: instead of
+// under it, as a line indented too little puts it. Without a known op,
+// or for other keys, the hint is empty.
+func (l *loader) paramOutsideWith(n *yaml.Node) func(key string) string {
+	dn := yamlx.Deref(n)
+	if dn.Kind != yaml.MappingNode {
+		return nil
+	}
+	var op string
+	for i := 0; i+1 < len(dn.Content); i += 2 {
+		if dn.Content[i].Value == "op" {
+			if v := yamlx.Deref(dn.Content[i+1]); v.Kind == yaml.ScalarNode {
+				op = v.Value
+			}
+		}
+	}
+	e, err := l.reg.Get(op)
+	if op == "" || err != nil {
+		return nil
+	}
+	return func(key string) string {
+		for _, p := range e.Spec.Params {
+			if p.Name == key {
+				return fmt.Sprintf(" (%s is a parameter of %s: indent it under with:, two spaces further than with)", key, op)
+			}
+		}
+		return ""
+	}
+}

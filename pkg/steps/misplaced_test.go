@@ -1,0 +1,27 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestParamBesideWith checks that an operation's parameter written at a
+// step's own level, where a line indented too little puts it, is named
+// as one with the fix, and that other unknown keys keep their
+// did-you-mean.
+func TestParamBesideWith(t *testing.T) {
+	src := "version: 1\nname: t\nsteps:\n- id: a\n  op: control.log\n  with:\n  message: hi\n- id: b\n  op: control.log\n  wiht: {message: hi}\n"
+	_, err := Parse("p.yaml", []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("loaded; want it refused")
+	}
+	got := err.Error()
+	for _, want := range []string{
+		`p.yaml:7:3: unknown key "message" in a step (message is a parameter of control.log: indent it under with:, two spaces further than with); allowed keys: `,
+		`p.yaml:10:3: unknown key "wiht" in a step (did you mean "with"?)`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("want %q in:\n%s", want, got)
+		}
+	}
+}
