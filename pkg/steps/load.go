@@ -352,7 +352,7 @@ func (l *loader) checkStepRef(g *graph, pe *pendingExpr, id string, pos Pos) {
 		case outcomeHandler(t.Section) && outcomeHandler(s.Section) && t.Section != s.Section:
 			l.d.Add(pos, "steps.%s is in %s, and step %s in %s: only one of on_success, on_failure and on_cancel runs, so %s never sees it; read it in finally or in the playbook's outputs", id, t.Section, s.ID, s.Section, s.ID)
 		case t.Section != s.Section:
-			l.d.Add(pos, "steps.%s is in %s, which runs after the %s of step %s; read it in a step of %s or in the playbook's outputs", id, t.Section, s.Section, s.ID, t.Section)
+			l.d.Add(pos, "steps.%s is in %s, which runs after %s, where step %s is, so %s cannot read it; read it in a step of %s or in the playbook's outputs", id, t.Section, s.Section, s.ID, s.ID, t.Section)
 		case g.before(s, t):
 			// Adding the need would make a cycle.
 			l.d.Add(pos, "steps.%s runs after step %s, which it needs (directly or not), so %s cannot read it; move this to a step after %s, or move step %s before %s", id, s.ID, s.ID, id, id, s.ID)
