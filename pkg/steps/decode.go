@@ -96,7 +96,7 @@ func (l *loader) decodeTop(root *yaml.Node) {
 	}
 	var versionSeen, nameSeen, stepsSeen bool
 	var stepsNode, onSuccessNode, onFailNode, onCancelNode, finallyNode, notifyNode, varsNode, envNode, outputsNode, concNode *yaml.Node
-	ok := yamlx.Fields(root, "the playbook", topKeys, l.d, func(key string, k, v *yaml.Node) {
+	ok := yamlx.FieldsHint(root, "the playbook", topKeys, anchorHolder(root), l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
 			versionSeen = true

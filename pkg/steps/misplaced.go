@@ -38,3 +38,20 @@ func (l *loader) paramOutsideWith(n *yaml.Node) func(key string) string {
 		return ""
 	}
 }
+
+// anchorHolder returns the hint for an unknown top-level key whose value
+// is anchored (`x-common: &common {...}`, as Compose files keep values for
+// aliases below): a playbook has no such key, so say where an anchor goes.
+func anchorHolder(root *yaml.Node) func(key string) string {
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	return func(key string) string {
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if k, v := root.Content[i], root.Content[i+1]; k.Value == key && v.Anchor != "" {
+				return fmt.Sprintf(" (a playbook has no key for values kept only for their anchor: put &%s on the first place that uses the value, such as a step's with:, and alias it below)", v.Anchor)
+			}
+		}
+		return ""
+	}
+}

@@ -25,3 +25,17 @@ func TestParamBesideWith(t *testing.T) {
 		}
 	}
 }
+
+// TestAnchorHolderKey checks that a top-level key kept only to hold an
+// anchor, as Compose files do, is refused saying where the anchor goes.
+func TestAnchorHolderKey(t *testing.T) {
+	src := "version: 1\nname: t\nx-common: &common {level: warn}\nsteps:\n  - id: a\n    op: control.log\n    with:\n      <<: *common\n      message: hi\n"
+	_, err := Parse("p.yaml", []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("loaded; want it refused")
+	}
+	want := `p.yaml:3:1: unknown key "x-common" in the playbook (a playbook has no key for values kept only for their anchor: put &common on the first place that uses the value, such as a step's with:, and alias it below); allowed keys: `
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("want %q in:\n%s", want, err)
+	}
+}
