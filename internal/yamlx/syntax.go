@@ -133,13 +133,16 @@ func lineAt(data []byte, n int) []byte {
 	return data
 }
 
-// indentHasTab reports whether the blanks that start line hold a tab.
+// indentHasTab reports whether the blanks that start line hold a tab,
+// the blanks after a list item's "-" included (`-\tid: a`), as they
+// indent the item's content.
 func indentHasTab(line []byte) bool {
-	for _, c := range line {
-		switch c {
-		case '\t':
+	for i, c := range line {
+		switch {
+		case c == '\t':
 			return true
-		case ' ':
+		case c == ' ':
+		case c == '-' && i+1 < len(line) && (line[i+1] == ' ' || line[i+1] == '\t'):
 		default:
 			return false
 		}

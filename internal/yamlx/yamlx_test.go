@@ -129,6 +129,8 @@ func TestTabIndentation(t *testing.T) {
 		{"a line of only a tab", "a: 1\nb:\n\t\n  - c\n", "f.yaml:3:1: " + tab},
 		{"a tab that violates indentation", "steps:\n  - id: a\n\t  op: x\n", "f.yaml:3:4: " + tab},
 		{"a tab where an indentation space is expected", "a: |\n  x\n\ty\n", "f.yaml:3:2: " + tab},
+		{"a tab after a list item's dash", "steps:\n  -\tid: a\n    op: x\n", "f.yaml:2:3: " + tab},
+		{"a tab after nested dashes", "a:\n- - \tb\n", "f.yaml:2:1: " + tab},
 		{"no tab", "a: 1\nb: @x\n", "f.yaml:2:1: YAML syntax: found character that cannot start any token"},
 		// Inside [ ] and { } tabs are allowed: the fault is elsewhere.
 		{"a tab-indented JSON playbook", "{\n\t\"version\": 1,\n\t\"steps\": [\n\t\t{\"id\": \"a\", \"with\": {\"message\": `hi`}}\n\t]\n}\n", "f.yaml:4:3: YAML syntax: found character that cannot start any token"},
