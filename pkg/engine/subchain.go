@@ -56,9 +56,9 @@ func subChain(parent *run, call *ops.Call, path, name string) ([]chainLink, erro
 	return append(append([]chainLink(nil), chain...), chainLink{real, name}), nil
 }
 
-// withAt is "file:line:col: " of the with: key of the step call runs (of
-// its with: when every parameter is a literal, of the step when that has
-// no position either), "" when the playbook gives none.
+// withAt is "file:line:col: " of the value of the with: key of the step
+// call runs (of its with: when the key is not written there, of the step
+// when that has no position either), "" when the playbook gives none.
 func (r *run) withAt(call *ops.Call, key string) string {
 	id, _, _ := strings.Cut(call.Step, "[")
 	n := r.p.byID[id]
@@ -69,6 +69,8 @@ func (r *run) withAt(call *ops.Call, key string) string {
 	switch v := withValue(n.step.With, key); {
 	case v != nil && v.Pos.Line != 0:
 		pos = v.Pos
+	case n.step.ParamPos[key].Line != 0:
+		pos = n.step.ParamPos[key]
 	case n.step.With != nil && n.step.With.Pos.Line != 0:
 		pos = n.step.With.Pos
 	default:

@@ -79,3 +79,34 @@ steps:
 		}
 	}
 }
+
+// TestPlaybookRunCycleLiteralPath: with a literal path, the commonest way
+// to write one, the run's cycle error is located at the path's value, as
+// validate locates it, not at the with: mapping around it.
+func TestPlaybookRunCycleLiteralPath(t *testing.T) {
+	e, _ := newEngine(t)
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.yaml")
+	for name, next := range map[string]string{"a.yaml": "b.yaml", "b.yaml": "a.yaml"} {
+		src := "version: 1\nname: " + name[:1] + "\nsteps:\n  - id: call\n    op: playbook.run\n    with: {path: " + next + "}\n"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.Load(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := mustRun(t, p, nil)
+	msg := ""
+	if rep.Error != nil {
+		msg = rep.Error.Message
+	}
+	want := filepath.Join(dir, "b.yaml") + ":6:18: " + a + " → b.yaml → a.yaml: a playbook.run cycle"
+	if !strings.Contains(msg, want) {
+		t.Errorf("cycle error:\n%s\nwant it to hold %q", msg, want)
+	}
+}

@@ -428,7 +428,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 	if !dynamic {
 		with = &Value{Kind: KindLiteral, Pos: with.Pos, Lit: raw}
 	}
-	s.With = with
+	s.With, s.ParamPos = with, valPos
 	if s.Entry == nil {
 		return
 	}

@@ -134,6 +134,9 @@ type Step struct {
 	// already validated against the operation's schema.
 	With   *Value
 	Params ops.Params
+	// ParamPos is where the value of each parameter written under with:
+	// is, for messages about one parameter (a literal With keeps none).
+	ParamPos map[string]Pos
 	// CallerParams says the params came as plain data from a caller who
 	// has no way to mark a value secret (an operation executed through
 	// the API, see OneStep): the sinks that show params (the audit log,
