@@ -188,6 +188,9 @@ func (l *loader) decodeTop(root *yaml.Node) {
 }
 
 func (l *loader) decodeInputs(n *yaml.Node) {
+	if l.listForMap(n, "inputs") {
+		return
+	}
 	pairs, ok := yamlx.Pairs(n, "inputs", l.d)
 	if !ok {
 		return
@@ -283,6 +286,9 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 }
 
 func (l *loader) decodeVars(n *yaml.Node) {
+	if l.listForMap(n, "vars") {
+		return
+	}
 	pairs, ok := yamlx.Pairs(n, "vars", l.d)
 	if !ok {
 		return

@@ -55,3 +55,31 @@ func anchorHolder(root *yaml.Node) func(key string) string {
 		return ""
 	}
 }
+
+// listForMap reports, after saying what to write, whether n (inputs: or
+// vars:) is a list, as GitHub Actions' and Ansible's lists of `- name:`
+// items are written, where a playbook takes a mapping by name.
+func (l *loader) listForMap(n *yaml.Node, what string) bool {
+	dn := yamlx.Deref(n)
+	if dn.Kind != yaml.SequenceNode {
+		return false
+	}
+	name, example := "NAME", map[string]string{"inputs": "{type: string}", "vars": "VALUE"}[what]
+	if len(dn.Content) > 0 {
+		if item := yamlx.Deref(dn.Content[0]); item.Kind == yaml.ScalarNode && what == "inputs" && item.Value != "" {
+			name = item.Value
+		} else if item.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(item.Content); i += 2 {
+				if item.Content[i].Value == "name" && item.Content[i+1].Kind == yaml.ScalarNode {
+					name = item.Content[i+1].Value
+				}
+			}
+		}
+	}
+	drop := "its leading `- `"
+	if name != "NAME" && yamlx.Deref(dn.Content[0]).Kind == yaml.MappingNode {
+		drop = "its `- name:`"
+	}
+	l.d.Add(yamlx.PosOf(dn), "%s must be a mapping keyed by name, not a list: write each item as `%s: %s` under %s:, without %s", what, name, example, what, drop)
+	return true
+}

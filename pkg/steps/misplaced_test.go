@@ -39,3 +39,22 @@ func TestAnchorHolderKey(t *testing.T) {
 		t.Errorf("want %q in:\n%s", want, err)
 	}
 }
+
+// TestInputsWrittenAsAList checks that inputs and vars written as lists,
+// as GitHub Actions and Ansible write some, are refused with the mapping
+// to write, once, rather than as a bare kind mismatch.
+func TestInputsWrittenAsAList(t *testing.T) {
+	src := "version: 1\nname: t\ninputs:\n  - name: host\n    type: string\nvars:\n  - pattern: x\nsteps:\n  - id: a\n    op: control.noop\n"
+	_, err := Parse("p.yaml", []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("loaded; want it refused")
+	}
+	for _, want := range []string{
+		"p.yaml:4:3: inputs must be a mapping keyed by name, not a list: write each item as `host: {type: string}` under inputs:, without its `- name:`",
+		"p.yaml:7:3: vars must be a mapping keyed by name, not a list: write each item as `NAME: VALUE` under vars:, without its leading `- `",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in:\n%s", want, err)
+		}
+	}
+}
