@@ -7,6 +7,7 @@ package yamlx
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -229,7 +230,11 @@ func Pairs(n *yaml.Node, what string, d *Diags) ([]Pair, bool) {
 			continue
 		}
 		if prev, dup := seen[kd.Value]; dup {
-			d.Add(PosOf(k), "duplicate key %q in %s (first at line %d); remove one", kd.Value, what, prev.Line)
+			first := fmt.Sprintf("line %d", prev.Line)
+			if prev.Line == k.Line {
+				first = fmt.Sprintf("column %d of this line", prev.Column)
+			}
+			d.Add(PosOf(k), "duplicate key %q in %s (first at %s); remove one", kd.Value, what, first)
 			continue
 		}
 		seen[kd.Value] = k

@@ -192,3 +192,18 @@ func TestQuotedScalarHint(t *testing.T) {
 		t.Errorf("got %v, want %q", d.Err(), want)
 	}
 }
+
+// TestDuplicateKeyOnOneLine checks that a key repeated on the line of its
+// first use, inside { }, is told by its column, not by its own line.
+func TestDuplicateKeyOnOneLine(t *testing.T) {
+	d := &Diags{File: "f.yaml"}
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("a: 1\nwith: {message: hi, message: ho}\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	Pairs(doc.Content[0].Content[3], "with", d)
+	want := `f.yaml:2:21: duplicate key "message" in with (first at column 8 of this line); remove one`
+	if err := d.Err(); err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
