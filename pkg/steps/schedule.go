@@ -171,14 +171,14 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 		case "overlap":
 			if s, ok := yamlx.Str(v, "schedule.overlap", l.d); ok {
 				if !yamlx.Contains(overlaps, s) {
-					l.d.Add(yamlx.PosOf(v), "unknown overlap %q; use one of %s", s, strings.Join(overlaps, ", "))
+					l.d.Add(yamlx.PosOf(v), "unknown overlap %q%s; use one of %s", s, settingHint(s, overlaps, overlapSynonyms), strings.Join(overlaps, ", "))
 				}
 				sc.Overlap = s
 			}
 		case "catchup":
 			if s, ok := yamlx.Str(v, "schedule.catchup", l.d); ok {
 				if !yamlx.Contains(catchups, s) {
-					l.d.Add(yamlx.PosOf(v), "unknown catchup %q; use one of %s", s, strings.Join(catchups, ", "))
+					l.d.Add(yamlx.PosOf(v), "unknown catchup %q%s; use one of %s", s, settingHint(s, catchups, catchupSynonyms), strings.Join(catchups, ", "))
 				}
 				sc.Catchup = s
 			}
@@ -260,4 +260,26 @@ func minGap(sched cron.Schedule, from time.Time) time.Duration {
 		prev = next
 	}
 	return gap
+}
+
+// overlapSynonyms and catchupSynonyms are the words of Kubernetes
+// CronJobs (concurrencyPolicy Forbid, Allow, Replace), Rundeck and Dagu
+// for an overlap or catch-up setting.
+var (
+	overlapSynonyms = map[string]string{"forbid": "skip", "forbidden": "skip", "wait": "queue", "enqueue": "queue", "concurrent": "allow", "parallel": "allow", "cancel": "replace"}
+	catchupSynonyms = map[string]string{"no": "none", "skip": "none", "latest": "last", "yes": "last", "once": "last"}
+)
+
+// settingHint is the did-you-mean for s, a value that is none of values:
+// the value in another case, the one another tool's word means, or the
+// closest.
+func settingHint(s string, values []string, synonyms map[string]string) string {
+	lower := strings.ToLower(strings.TrimSpace(s))
+	if yamlx.Contains(values, lower) {
+		return suggest.Hint(lower)
+	}
+	if v, ok := synonyms[lower]; ok {
+		return suggest.Hint(v)
+	}
+	return suggest.DidYouMean(lower, values)
 }
