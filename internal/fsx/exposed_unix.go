@@ -3,6 +3,7 @@
 package fsx
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -25,7 +26,10 @@ const maxLinks = 40
 // entry and of the directory may, so both must be this process's user or
 // root. It is how sshd's StrictModes and sudo judge the directories above
 // a file they trust, less their refusal of group write (a group the owner
-// shares on purpose). The file's own mode is AnyoneMayWrite's.
+// shares on purpose). A file or directory on the path that does not exist
+// yet is judged by the directory it would be made in: one every user may
+// write, sticky bit or not, lets any of them make it first. The file's own
+// mode is AnyoneMayWrite's.
 func Exposed(path, could string) string {
 	return exposed(path, could, os.Geteuid())
 }
@@ -53,6 +57,9 @@ func exposed(path, could string, me int) string {
 		}
 		next := filepath.Join(cur, name)
 		fi, err := os.Lstat(next)
+		if errors.Is(err, fs.ErrNotExist) && dir.mode&0o002 != 0 {
+			return missing(cur, next, could, dir.mode)
+		}
 		if err != nil {
 			return ""
 		}
@@ -86,6 +93,20 @@ func exposed(path, could string, me int) string {
 		rest = append(split(target), rest...)
 	}
 	return ""
+}
+
+// missing is Exposed's advice for next, not there yet, whose directory
+// cur every user may write (mode): any of them can make it, sticky bit or
+// not (it keeps others' files, not new ones, out), before it is read.
+func missing(cur, next, could string, mode fs.FileMode) string {
+	fix, bits := "keep the file in a directory of your own", mode.Perm()
+	if mode&fs.ModeSticky == 0 {
+		fix = fmt.Sprintf("make the directory writable by its owner alone (chmod o-w %s), or %s", cur, fix)
+	} else {
+		bits |= 0o1000
+	}
+	return fmt.Sprintf("would be in %s, a directory every user of this host may write (mode %04o), and %s does not exist: any of them can create it and %s; %s",
+		cur, bits, next, could, fix)
 }
 
 type dirInfo struct {

@@ -89,6 +89,11 @@ func TestExposedJudgesTheDirectoriesOnThePath(t *testing.T) {
 		{inStickyOther, "owned by user 4343, who can replace " + inStickyOther},
 		{toOpen, "is in " + open + ", a directory every user"},
 		{otherLinkInSticky, otherLinkInSticky + " there is owned by user 4343"},
+		// Not there yet: the directory it would be made in decides.
+		{filepath.Join(own, "new.yaml"), ""},
+		{filepath.Join(own, "new", "keys.yaml"), ""},
+		{filepath.Join(open, "new.yaml"), "would be in " + open + ", a directory every user of this host may write (mode 0777), and " + filepath.Join(open, "new.yaml") + " does not exist: any of them can create it and add a key; make the directory writable by its owner alone (chmod o-w " + open + "), or keep the file"},
+		{filepath.Join(sticky, "new", "keys.yaml"), "would be in " + sticky + ", a directory every user of this host may write (mode 1777), and " + filepath.Join(sticky, "new") + " does not exist: any of them can create it and add a key; keep the file in a directory of your own"},
 	} {
 		got := exposed(c.path, "add a key", me)
 		if c.want == "" && got != "" || !strings.Contains(got, c.want) {

@@ -198,14 +198,30 @@ func AnyoneMayWrite(f *os.File, path, what, could string) string {
 
 // PathAnyoneMayWrite is AnyoneMayWrite for the file or directory at path,
 // not opened: for what is read later by other means (a directory of
-// playbooks, each playbook in it). Empty when path cannot be looked at:
-// the read that follows says what is wrong.
+// playbooks, each playbook in it). A path that does not exist is judged
+// by the directory it would be made in (Exposed): one every user may
+// write lets any of them make it before it is read. Empty when path
+// cannot be looked at otherwise: the read that follows says what is
+// wrong.
 func PathAnyoneMayWrite(path, what, could string) string {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return ""
+		return notThere(err, path, what, could)
 	}
 	return anyoneMayWrite(fi, path, what, could)
+}
+
+// notThere is the advice for path, which os.Stat could not look at (err):
+// when it does not exist, Exposed's about the directory it would be made
+// in; empty otherwise.
+func notThere(err error, path, what, could string) string {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if msg := Exposed(path, could); msg != "" {
+		return what + " " + msg
+	}
+	return ""
 }
 
 // PathOthersMayWrite is PathAnyoneMayWrite for a directory whose group
@@ -214,7 +230,7 @@ func PathAnyoneMayWrite(path, what, could string) string {
 func PathOthersMayWrite(path, what, could string) string {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return ""
+		return notThere(err, path, what, could)
 	}
 	return mayWrite(fi, path, what, could, "make it writable by its owner and group alone: chmod o-w")
 }

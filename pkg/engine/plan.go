@@ -289,11 +289,7 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 			}
 		}
 		if in.FromFile != "" {
-			if msg := p.swappableInputFile(in.FromFile); msg != "" {
-				problems = append(problems, fmt.Sprintf("%s (from_file %s): %s", in.Name, in.FromFile, msg))
-				continue
-			}
-			s, found, err := readInputFile(p.pb.Dir, in.FromFile, fileRoots)
+			s, found, err := readInputFile(p.pb.Dir, in.FromFile, fileRoots, p.swappableInputFile)
 			if err != nil {
 				problem := fmt.Sprintf("%s (from_file %s): %v", in.Name, in.FromFile, err)
 				if fileRoots != nil && errors.Is(err, ops.ErrDenied) {
@@ -358,15 +354,17 @@ func parseProblem(in *steps.Input, err error) string {
 }
 
 // swappableInputFile is steps.SwappableInputFile for an input's from_file
-// when the engine refuses such files (RefuseSwappable); "" otherwise.
-func (p *Plan) swappableInputFile(path string) string {
+// at path, absolute, when the engine refuses such files (RefuseSwappable);
+// "" otherwise. It judges the file opened as f, or, when f is nil (the
+// file does not exist, or is read inside roots), the path.
+func (p *Plan) swappableInputFile(f *os.File, path string) string {
 	if !p.e.refuseSwaps {
 		return ""
 	}
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(p.pb.Dir, path)
+	if f == nil {
+		return steps.SwappableInputFile(path)
 	}
-	return steps.SwappableInputFile(path)
+	return steps.SwappableOpenInputFile(f, path)
 }
 
 // readInputFile reads the value of an input's from_file: path, relative to
@@ -375,12 +373,16 @@ func (p *Plan) swappableInputFile(path string) string {
 // back to its default); one that is not a regular file, or is larger than
 // steps.MaxValueSize, is, and so is one outside roots (wrapping
 // ops.ErrDenied). One trailing line break is dropped, as secret files
-// usually end with one.
-func readInputFile(dir, path string, roots []string) (value string, found bool, err error) {
+// usually end with one. judge's advice about the file, as opened or, when
+// it is missing, as another user could make it, refuses it.
+func readInputFile(dir, path string, roots []string, judge func(f *os.File, path string) string) (value string, found bool, err error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
 	if roots != nil {
+		if msg := judge(nil, path); msg != "" {
+			return "", false, errors.New(msg)
+		}
 		return readInputFileIn(path, roots)
 	}
 	// A FIFO is refused, not waited on; the state dir's keys are no
@@ -390,6 +392,9 @@ func readInputFile(dir, path string, roots []string) (value string, found bool, 
 	case errors.As(err, new(*fsroot.ProtectedError)):
 		return "", false, err
 	case errors.Is(err, fs.ErrNotExist):
+		if msg := judge(nil, path); msg != "" {
+			return "", false, errors.New(msg)
+		}
 		return "", false, nil
 	case errors.Is(err, fsx.ErrNotRegular):
 		return "", false, errors.New("not a regular file")
@@ -397,6 +402,10 @@ func readInputFile(dir, path string, roots []string) (value string, found bool, 
 		return "", false, fmt.Errorf("cannot read it: %w", err)
 	}
 	defer f.Close()
+	// Judged once open: what is read is what was judged.
+	if msg := judge(f, path); msg != "" {
+		return "", false, errors.New(msg)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, steps.MaxValueSize+1))
 	if err != nil {
 		return "", false, fmt.Errorf("cannot read it: %w", err)

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
@@ -43,7 +44,16 @@ func SwappableEnvFile(path string) string {
 // SwappableInputFile is Swappable for an input's from_file that a run of
 // serve or schedule reads: the value is whatever its writer puts there.
 func SwappableInputFile(path string) string {
-	return fsx.PathAnyoneMayWrite(path, "the input file", "set the input's value in the runs that read it")
+	return fsx.PathAnyoneMayWrite(path, "the input file", inputFileCould)
+}
+
+const inputFileCould = "set the input's value in the runs that read it"
+
+// SwappableOpenInputFile is SwappableInputFile for the input file at path
+// opened as f: its mode is the opened file's (fsx.AnyoneMayWrite), so that
+// what is judged is what is read.
+func SwappableOpenInputFile(f *os.File, path string) string {
+	return fsx.AnyoneMayWrite(f, path, "the input file", inputFileCould)
 }
 
 // WithSwapCheck makes every env_file, input from_file and literal
