@@ -182,6 +182,7 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 		call.Dir, call.Playbook = c.run.p.pb.Dir, c.run.p.pb.Name
 		call.Secrets = c.run.secrets()
 		call.Environ = c.run.o.environ
+		call.RefuseSwappable = c.run.p.e.refuseSwaps
 		if c.Entry.Spec.StreamsOutput {
 			if w := c.run.outputWriter(c, "stdout"); w != nil {
 				call.Output = w

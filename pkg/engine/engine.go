@@ -115,9 +115,11 @@ type Auditor interface {
 // RefuseSwappable makes every run refuse the files it reads when it runs
 // (a sub-playbook, an env file, an input's from_file) that a user of the
 // host other than this process's and root could change or put a file of
-// their own in place of (steps.Swappable): for serve and schedule, whose
-// runs have roles their files' authors did not give them. run leaves it
-// off: a user runs their own files with their own rights.
+// their own in place of (steps.Swappable), and has the operations refuse
+// so the local files they install elsewhere
+// (ops.Call.RefuseSwappable): for serve and schedule, whose runs have
+// roles their files' authors did not give them. run leaves it off: a user
+// runs their own files with their own rights.
 func RefuseSwappable() Option { return func(e *Engine) { e.refuseSwaps = true } }
 
 // WithObserver receives progress events from every run.

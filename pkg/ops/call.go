@@ -41,6 +41,13 @@ type Call struct {
 	// it starts, as KEY=value; nil means the process's own. A server gives
 	// its callers only an allow-listed part of its environment.
 	Environ []string
+	// RefuseSwappable refuses the local files the op installs elsewhere
+	// (a template, the source of a copy, an upload or an extraction)
+	// when a user of the host other than this process's and root could
+	// change them or put a file of their own in their place: set for the
+	// runs of serve and schedule, whose roles those files' writers may
+	// not have (engine.RefuseSwappable).
+	RefuseSwappable bool
 }
 
 // Environ returns the environment a process started by the op in ctx

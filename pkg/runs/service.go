@@ -83,8 +83,9 @@ type Config struct {
 	// shared database's runs are left to its leases.
 	InterruptSweep time.Duration
 	// RefuseSwappable refuses, as each run reads them, the sub-playbooks,
-	// env files and input files that a user of the host other than this
-	// process's and root could swap (engine.RefuseSwappable): for serve
+	// env files, input files and operations' sources (templates, copied,
+	// uploaded and archived files) that a user of the host other than
+	// this process's and root could swap (engine.RefuseSwappable): for serve
 	// and schedule, whose runs have roles the files' authors did not give
 	// them. run leaves it off.
 	RefuseSwappable bool

@@ -90,6 +90,9 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	if err != nil {
 		return nil, policy.Classify(ctx, err, srcPath, roots)
 	}
+	if err := policy.SwappableSource(ctx, nil, src.abs, "the source"); err != nil {
+		return nil, err
+	}
 	if dir := filepath.Dir(dest.rel); p.Bool("create_dirs") && dir != "." {
 		if err := dest.root.MkdirAll(dir, 0o755); err != nil {
 			return nil, policy.Classify(ctx, err, destPath, roots)

@@ -109,6 +109,9 @@ func (*Extract) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	if !fi.Mode().IsRegular() {
 		return nil, errorf("%s is not a regular file", srcPath)
 	}
+	if err := policy.SwappableSource(ctx, f, src.abs, "the archive"); err != nil {
+		return nil, err
+	}
 	format := p.String("format")
 	if format == "" {
 		if format, err = sniff(f); err != nil {

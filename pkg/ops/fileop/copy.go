@@ -90,6 +90,9 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	if !c.move && !sst.Mode().IsRegular() {
 		return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file; file.copy copies files (use archive.create for a directory)", srcPath)
 	}
+	if err := policy.SwappableSource(ctx, nil, src.abs, "the source"); err != nil {
+		return nil, err
+	}
 	if p.Bool("create_dirs") {
 		if d := filepath.Dir(dest.rel); d != "." {
 			if err := dest.root.MkdirAll(d, 0o755); err != nil {
@@ -179,6 +182,9 @@ func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace 
 		return 0, policy.Classify(ctx, err, src.path, policy.Roots(ctx))
 	}
 	defer in.Close()
+	if err := policy.SwappableSource(ctx, in, src.abs, "the source"); err != nil {
+		return 0, err
+	}
 	dir, base := filepath.Dir(dest.rel), filepath.Base(dest.rel)
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
 	out, err := dest.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)

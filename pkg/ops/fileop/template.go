@@ -236,6 +236,13 @@ func templateText(ctx context.Context, p ops.Params) (string, string, error) {
 	case err != nil:
 		return "", "", ops.Errorf(ops.ClassExecution, "template %s: %v", src, err)
 	}
+	// Judged once read: a template another user could swap would choose
+	// what this run writes.
+	if abs, err := policy.Abs(ctx, src); err == nil {
+		if err := policy.SwappableSource(ctx, nil, abs, "the template"); err != nil {
+			return "", "", err
+		}
+	}
 	return string(b), src, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
 
 // Upload is the ssh.upload operation.
@@ -99,6 +100,11 @@ func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 			return nil, err
 		}
 		defer closeSrc()
+		if abs, err := policy.Abs(ctx, p.String("src")); err == nil {
+			if err := policy.SwappableSource(ctx, f, abs, "the upload's source"); err != nil {
+				return nil, err
+			}
+		}
 		src, size, mode = f, fi.Size(), fi.Mode()
 	} else {
 		s := p.String("content")
