@@ -33,9 +33,10 @@ var files embed.FS
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
 
-// pages are the paths the browser routes; each is answered with
-// index.html.
-var pages = regexp.MustCompile(`^/(?:|signin|runs|runs/[^/]+|playbooks|playbooks/[^/]+|operations|schedules|stats)$`)
+// pages are the paths the browser routes, also with a trailing slash
+// (typed, or from a link that added one), which the router drops; each is
+// answered with index.html.
+var pages = regexp.MustCompile(`^/(?:(?:signin|runs|runs/[^/]+|playbooks|playbooks/[^/]+|operations|schedules|stats)/?)?$`)
 
 // asset is one embedded file, ready to serve.
 type asset struct {
@@ -126,8 +127,12 @@ func notFound(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNotFound)
-	w.Write([]byte("<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Not found · arsenal-run</title>" +
-		"<link rel=\"stylesheet\" href=\"/assets/style.css\"><main><h1>Not found</h1><p><a href=\"/runs\">The console</a></p></main></html>"))
+	// The viewport keeps a phone from drawing it 980 px wide, in small
+	// print.
+	w.Write([]byte("<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\">" +
+		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Not found · arsenal-run</title>" +
+		"<link rel=\"stylesheet\" href=\"/assets/style.css\"><main><h1>Not found</h1>" +
+		"<p>The console has no page at this address. <a href=\"/runs\">Go to the runs.</a></p></main></html>"))
 }
 
 func contentType(p string) string {

@@ -27,7 +27,8 @@ func TestPagesAndAssets(t *testing.T) {
 		return w
 	}
 	index, _ := files.ReadFile("assets/index.html")
-	for _, p := range []string{"/", "/signin", "/runs", "/runs/20260101T000000-abc", "/playbooks", "/playbooks/deploy", "/operations", "/schedules", "/stats"} {
+	for _, p := range []string{"/", "/signin", "/runs", "/runs/20260101T000000-abc", "/playbooks", "/playbooks/deploy", "/operations", "/schedules", "/stats",
+		"/runs/", "/runs/20260101T000000-abc/", "/playbooks/", "/playbooks/deploy/", "/stats/"} {
 		w := get("GET", p, nil)
 		if w.Code != 200 || w.Body.String() != string(index) || w.Header().Get("Content-Type") != "text/html; charset=utf-8" {
 			t.Errorf("GET %s: %d %s", p, w.Code, w.Header().Get("Content-Type"))
@@ -42,9 +43,11 @@ func TestPagesAndAssets(t *testing.T) {
 			t.Errorf("GET %s with its ETag: %d, want 304", p, again.Code)
 		}
 	}
-	for _, p := range []string{"/nope", "/runs/a/b", "/assets/nope.js", "/assets/index.html", "/assets/../console.go", "/api/v1/runs"} {
+	for _, p := range []string{"/nope", "/runs/a/b", "/assets/nope.js", "/assets/index.html", "/assets/../console.go", "/api/v1/runs", "//", "/nope/", "/runs/a/b/"} {
 		if w := get("GET", p, nil); w.Code != 404 {
 			t.Errorf("GET %s: %d, want 404", p, w.Code)
+		} else if !strings.Contains(w.Body.String(), `<meta name="viewport" content="width=device-width, initial-scale=1">`) {
+			t.Errorf("GET %s: the not-found page has no viewport, so a phone draws it 980 px wide", p)
 		}
 	}
 	if w := get("POST", "/runs", nil); w.Code != http.StatusMethodNotAllowed {

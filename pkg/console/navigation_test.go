@@ -85,3 +85,38 @@ func TestLateAnswerDoesNotCoverTheNextPage(t *testing.T) {
 	s.api("oncall", "POST", "/api/v1/runs/"+first+"/cancel", nil)
 	s.wait(first)
 }
+
+// TestTrailingSlashIsThePage: an address with a trailing slash (typed,
+// or from a link that added one) shows the page without it, on a phone as
+// on a desktop, and the address loses the slash; one signed out comes
+// back to that page after the sign-in. An address of no page is a
+// not-found page sized for the phone, with a link to the console.
+func TestTrailingSlashIsThePage(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, testPlaybooks)
+	ctx := tab(t, b)
+	do(t, ctx, "use a phone", chromedp.EmulateViewport(360, 760, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	do(t, ctx, "open /playbooks/deploy/ signed out", chromedp.Navigate(s.url+"/playbooks/deploy/"), chromedp.WaitVisible(chromedp.ID("key")))
+	do(t, ctx, "sign in", chromedp.SendKeys(chromedp.ID("key"), s.keys["oncall"]), chromedp.Click(chromedp.CSS("#signin button[type=submit]")))
+	waitFor(t, ctx, "the playbook's form", `!!document.querySelector('#start [name=version]')`)
+	if got := eval[string](t, ctx, `location.pathname`); got != "/playbooks/deploy" {
+		t.Errorf("after the sign-in, the address is %s", got)
+	}
+	for _, p := range []struct{ path, want, nav, ready string }{
+		{"/runs/", "/runs", "Runs", `!!document.getElementById('runs-list')`},
+		{"/schedules/?x=1", "/schedules?x=1", "Schedules", `!!document.getElementById('schedules')`},
+		{"/playbooks/deploy/", "/playbooks/deploy", "Playbooks", `!!document.querySelector('#start [name=version]')`},
+	} {
+		do(t, ctx, "open "+p.path, chromedp.Navigate(s.url+p.path))
+		waitFor(t, ctx, p.path+" to show its page", p.ready)
+		got := eval[string](t, ctx, `location.pathname + location.search + ' | ' + document.documentElement.scrollWidth + ' | ' +
+			(document.querySelector('nav a[aria-current=page]') || {}).textContent`)
+		if want := p.want + " | 360 | " + p.nav; got != want {
+			t.Errorf("%s: got %q, want %q", p.path, got, want)
+		}
+	}
+	do(t, ctx, "open an address of no page", chromedp.Navigate(s.url+"/nope/"), chromedp.WaitVisible(chromedp.CSS("main a[href='/runs']")))
+	if got := eval[string](t, ctx, `document.documentElement.scrollWidth + ' | ' + document.querySelector('main').textContent`); got != "360 | Not foundThe console has no page at this address. Go to the runs." {
+		t.Errorf("the not-found page: %q", got)
+	}
+}

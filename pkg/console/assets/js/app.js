@@ -72,6 +72,14 @@ function leave() {
 function route() {
   leave();
   const url = new URL(location.href);
+  // A page's address with a trailing slash (typed, or from a link that
+  // added one) is the page's own: the address loses the slash, so that
+  // links, the navigation's mark and a bookmark made now are the page's.
+  if (url.pathname.length > 1 && url.pathname.endsWith('/')) {
+    history.replaceState(null, '', (url.pathname.replace(/\/+$/, '') || '/') + url.search + url.hash);
+    route();
+    return;
+  }
   const path = url.pathname;
   if (!session.me && path !== '/signin') {
     afterSignIn = path + url.search;
