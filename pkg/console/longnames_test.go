@@ -126,7 +126,7 @@ steps:
 	s.wait(s.start("alice", long, nil))
 	ctx := tab(t, b)
 	s.signIn(t, ctx, "alice")
-	for _, vp := range []viewport{{"narrow", 701, 900, 1, false}, tablet} {
+	for _, vp := range []viewport{{"narrow", 701, 900, 1, false}, tablet, {"laptop", 1024, 700, 1, false}} {
 		for _, p := range []struct{ path, ready string }{
 			{"/schedules", `document.querySelectorAll('#schedules tbody tr').length === 3`},
 			{"/runs", `document.querySelectorAll('#runs-list tbody tr').length >= 10`},
