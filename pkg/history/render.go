@@ -41,7 +41,8 @@ const minPlaybook = 10
 // fewer than 20, the run ids are shortened to ShortIDLen; when STATUS
 // and DURATION would still run past the width, the playbook names are
 // cut with "…" (not below minPlaybook), and the NOTE column is left out
-// when its header would not fit; a line still too long ends in "…" at
+// when its header would not fit (a dry run's STATUS then says "dry run",
+// which its note said); a line still too long ends in "…" at
 // the width, as git log --oneline cuts its lines, rather than wrapping
 // into the next row.
 func WriteRunsFit(w io.Writer, runs []Run, width int) error {
@@ -81,7 +82,8 @@ func WriteRunsFit(w io.Writer, runs []Run, width int) error {
 }
 
 // runTable is the history table with the playbook names cut to n runes,
-// and the notes, or, without withNotes, no NOTE column.
+// and the notes, or, without withNotes, no NOTE column and a dry run's
+// STATUS "dry run" beside the icon of its status.
 func runTable(runs []Run, ids []string, n int, withNotes bool) string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
@@ -108,7 +110,13 @@ func runTable(runs []Run, ids []string, n int, withNotes bool) string {
 		if r.ResumedFrom != "" {
 			notes = append(notes, "resumed from "+oneLine(r.ResumedFrom, 80))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), ids[i], oneLine(r.Playbook, n), icon(r.Status), oneLine(string(r.Status), 20), dur)
+		status := oneLine(string(r.Status), 20)
+		if r.DryRun && !withNotes {
+			// Without the note that says so, a dry run would read as a
+			// run that changed something; the icon keeps its status.
+			status = "dry run"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), ids[i], oneLine(r.Playbook, n), icon(r.Status), status, dur)
 		if withNotes {
 			fmt.Fprintf(tw, "\t%s", strings.Join(notes, "; "))
 		}

@@ -112,3 +112,39 @@ func TestWriteRunsKeepsStatusUnderLongName(t *testing.T) {
 		t.Errorf("the table at 100 columns:\n%s", b.String())
 	}
 }
+
+// TestWriteRunsMarksDryRunWithoutNotes: on an 80-column terminal, where
+// the NOTE column that says "dry run" is left out, a dry run's STATUS
+// says "dry run" beside the icon of its status, so that a dry run never
+// reads as a run that changed something; a real run keeps its status, and
+// with the NOTE column the dry run keeps its status too.
+func TestWriteRunsMarksDryRunWithoutNotes(t *testing.T) {
+	runs := []Run{
+		{ID: "20261205T101057-37f62b5b92cf46427df9ae898ce9df7b", Playbook: "flaky-deploy", Status: report.StatusSucceeded, StartedAt: t0,
+			FinishedAt: ptr(t0.Add(12 * time.Millisecond)), DurationMS: 12, Roles: []string{}, DryRun: true},
+		{ID: "20261205T102342-e3b334693317843791a75e23d4ca57b0", Playbook: "flaky-deploy", Status: report.StatusSucceeded, StartedAt: t0,
+			FinishedAt: ptr(t0.Add(20 * time.Millisecond)), DurationMS: 20, Roles: []string{}},
+		{ID: "20261205T103342-a3b334693317843791a75e23d4ca57b0", Playbook: "flaky-deploy", Status: report.StatusFailed, StartedAt: t0,
+			FinishedAt: ptr(t0.Add(20 * time.Millisecond)), DurationMS: 20, Roles: []string{}, DryRun: true,
+			Error: &report.Error{Class: "execution", Message: "step x failed"}},
+	}
+	var b bytes.Buffer
+	if err := WriteRunsFit(&b, runs, 80); err != nil {
+		t.Fatal(err)
+	}
+	want := `STARTED (UTC)        RUN                       PLAYBOOK    STATUS       DURATION
+2025-03-14 09:00:00  20261205T101057-37f62b5b  flaky-dep…  ✓ dry run    12ms
+2025-03-14 09:00:00  20261205T102342-e3b33469  flaky-dep…  ✓ succeeded  20ms
+2025-03-14 09:00:00  20261205T103342-a3b33469  flaky-dep…  ✗ dry run    20ms
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("the table at 80 columns (-want +got):\n%s", diff)
+	}
+	b.Reset()
+	if err := WriteRunsFit(&b, runs, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); !strings.Contains(got, "✓ succeeded  12ms      dry run\n") || !strings.Contains(got, "✗ failed     20ms      dry run; execution: step x failed\n") {
+		t.Errorf("the table with its NOTE column:\n%s", got)
+	}
+}
