@@ -61,11 +61,13 @@ func runReport(e *env, args []string) int {
 	} else {
 		r, err := report.Read(pos[1])
 		if errors.Is(err, fs.ErrNotExist) {
-			e.errorf("%v; give the REPORT.json that 'run --report' wrote, or a run id that 'history' lists", err)
+			fmt.Fprintf(e.stderr, "%s report: %v; give the REPORT.json that 'run --report' wrote, or a run id that 'history' lists\n", program, err)
 			return ExitUsage
 		}
 		if err != nil {
-			e.errorf("%v", err)
+			// A playbook, the JUnit or HTML a run wrote, the reports
+			// directory: the decoder's reason alone says not what to give.
+			fmt.Fprintf(e.stderr, "%s report: %v; give the JSON report that 'run --report' wrote, or a run id that 'history' lists\n", program, err)
 			return ExitUsage
 		}
 		rep = r

@@ -50,3 +50,29 @@ func TestReportShowTakesARunID(t *testing.T) {
 	t.Chdir(dir)
 	runMain(t, "report", "show", "20261205T101057", "--state-dir", state).want(t, ExitUsage, nil, []string{"20261205T101057: report_version"})
 }
+
+// TestReportShowNotAReportSaysWhatToGive: a file that is no JSON report (a
+// playbook, the JUnit XML a run wrote, an empty file, the reports
+// directory itself) is refused naming it and saying what to give instead,
+// not only why the decoder stopped.
+func TestReportShowNotAReportSaysWhatToGive(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "nightly.yaml", "version: 1\nname: nightly\nsteps:\n  - {id: backup, op: control.noop}\n")
+	junit := filepath.Join(dir, "nightly.xml")
+	empty := filepath.Join(dir, "empty.json")
+	for path, data := range map[string]string{junit: "<?xml version=\"1.0\"?>\n<testsuites/>\n", empty: ""} {
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const hint = "; give the JSON report that 'run --report' wrote, or a run id that 'history' lists"
+	for _, c := range []struct{ path, why string }{
+		{pb, pb + ": not a report: "},
+		{junit, junit + ": not a report: "},
+		{empty, empty + ": not a report: "},
+		{dir, dir + " is a directory, not a regular file"},
+	} {
+		res := runMain(t, "report", "show", c.path)
+		res.want(t, ExitUsage, nil, []string{"arsenal-run report: " + c.why, hint + "\n"})
+	}
+}
