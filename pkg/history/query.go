@@ -171,7 +171,10 @@ type OpStats struct {
 }
 
 // PlaybookStats summarises the finished runs of one playbook: Errors counts
-// failed and interrupted runs; durations are whole runs. Slots the
+// failed and interrupted runs; durations are whole runs. The percentiles
+// are of the Timed runs, all but the interrupted ones, whose duration is
+// only how long they ran at least (to the end of their last recorded
+// step); with no Timed run they are 0 and mean nothing. Slots the
 // scheduler skipped or missed have rows but are not runs, and not counted;
 // nor are dry runs, whose write steps did not run (their read calls count
 // in OpStats).
@@ -180,13 +183,15 @@ type PlaybookStats struct {
 	Count     int64   `json:"count"`
 	Errors    int64   `json:"errors"`
 	ErrorRate float64 `json:"error_rate"`
+	Timed     int64   `json:"timed"`
 	P50MS     int64   `json:"p50_ms"`
 	P95MS     int64   `json:"p95_ms"`
 	P99MS     int64   `json:"p99_ms"`
 }
 
 // The stats queries read a time range of a covering index in index order
-// and return one narrow row per call or run: name, duration, error. SQLite
+// and return one narrow row per call or run: name, duration (NULL when
+// it is not known, as an interrupted run's), error. SQLite
 // does no sorting; Go groups the durations by name and sorts each group.
 // On a million step rows this is several times faster than a window
 // function (ROW_NUMBER() OVER (PARTITION BY op ORDER BY duration_ms)),
@@ -195,7 +200,7 @@ const (
 	opStatsQuery = `SELECT op, duration_ms, status IN ('failed', 'denied')
 		FROM steps INDEXED BY steps_stats
 		WHERE call = 1 AND started_at >= ?`
-	playbookStatsQuery = `SELECT playbook, COALESCE(duration_ms, 0), status IN ('failed', 'interrupted')
+	playbookStatsQuery = `SELECT playbook, CASE WHEN status = 'interrupted' THEN NULL ELSE COALESCE(duration_ms, 0) END, status IN ('failed', 'interrupted')
 		FROM runs INDEXED BY runs_stats
 		WHERE started_at >= ? AND status NOT IN ('running', 'skipped', 'missed') AND dry_run = 0`
 )
@@ -231,7 +236,7 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]OpStats, []Playbo
 	}
 	pbs := make([]PlaybookStats, len(byPlaybook))
 	for i, g := range byPlaybook {
-		pbs[i] = PlaybookStats{Playbook: g.name, Count: g.count, Errors: g.errors, ErrorRate: g.rate(), P50MS: g.p(50), P95MS: g.p(95), P99MS: g.p(99)}
+		pbs[i] = PlaybookStats{Playbook: g.name, Count: g.count, Errors: g.errors, ErrorRate: g.rate(), Timed: int64(len(g.durations)), P50MS: g.p(50), P95MS: g.p(95), P99MS: g.p(99)}
 	}
 	return ops, pbs, nil
 }
@@ -262,7 +267,8 @@ func (g *group) p(pct int64) int64 {
 }
 
 // summarise runs a stats query (name, duration, is-error) and returns one
-// group per name, sorted by name, each with sorted durations.
+// group per name, sorted by name, each with sorted durations: those not
+// NULL, which the row counts without.
 func summarise(ctx context.Context, tx *sql.Tx, q string, since int64) ([]*group, error) {
 	rows, err := tx.QueryContext(ctx, q, since)
 	if err != nil {
@@ -271,7 +277,8 @@ func summarise(ctx context.Context, tx *sql.Tx, q string, since int64) ([]*group
 	defer rows.Close()
 	groups := map[string]*group{}
 	var name sql.RawBytes // no allocation per row; valid until Next
-	var d, e int64
+	var d sql.NullInt64
+	var e int64
 	for rows.Next() {
 		if err := rows.Scan(&name, &d, &e); err != nil {
 			return nil, fmt.Errorf("history: stats: %w", err)
@@ -283,7 +290,9 @@ func summarise(ctx context.Context, tx *sql.Tx, q string, since int64) ([]*group
 		}
 		g.count++
 		g.errors += e
-		g.durations = append(g.durations, d)
+		if d.Valid {
+			g.durations = append(g.durations, d.Int64)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history: stats: %w", err)

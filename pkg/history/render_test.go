@@ -150,7 +150,8 @@ func TestWriteStats(t *testing.T) {
 		{Op: "http.request", Count: 120, Errors: 3, ErrorRate: 0.025, P50MS: 120, P95MS: 1200, P99MS: 2000},
 		{Op: "shell.exec", Count: 7, P50MS: 15, P95MS: 40, P99MS: 40, CPU: &CPUStats{Count: 7, P50MS: 12, P95MS: 1500, MaxRSSKB: 204800}},
 	}
-	pbs := []PlaybookStats{{Playbook: "deploy", Count: 4, Errors: 1, ErrorRate: 0.25, P50MS: 9870, P95MS: 61000, P99MS: 61000}}
+	pbs := []PlaybookStats{{Playbook: "deploy", Count: 4, Errors: 1, ErrorRate: 0.25, Timed: 4, P50MS: 9870, P95MS: 61000, P99MS: 61000},
+		{Playbook: "oom", Count: 1, Errors: 1, ErrorRate: 1}} // interrupted: no duration known
 	var b bytes.Buffer
 	if err := WriteStats(&b, ops, pbs, false); err != nil {
 		t.Fatal(err)
@@ -161,6 +162,7 @@ shell.exec    7      0       0.0%        15ms   40ms  40ms  12ms     1.5s     20
 
 PLAYBOOK  RUNS  FAILED  ERROR RATE  P50   P95   P99
 deploy    4     1       25.0%       9.9s  1m1s  1m1s
+oom       1     1       100.0%      -     -     -
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("text (-want +got):\n%s", diff)

@@ -138,6 +138,8 @@ const InterruptedMessage = "interrupted: the arsenal-run process recording this 
 type Summary struct {
 	Name          string
 	Count, Errors int64
+	// Valued is how many rows had a value: those the percentiles are of.
+	Valued        int64
 	P50, P95, P99 int64
 }
 
@@ -152,21 +154,25 @@ func Summarise(rows []SummaryRow) []Summary {
 		}
 		g.count++
 		g.errors += r.Error
-		g.durations = append(g.durations, r.Value)
+		if !r.NoValue {
+			g.durations = append(g.durations, r.Value)
+		}
 	}
 	out := make([]Summary, 0, len(groups))
 	for _, g := range sortGroups(groups) {
-		out = append(out, Summary{Name: g.name, Count: g.count, Errors: g.errors, P50: g.p(50), P95: g.p(95), P99: g.p(99)})
+		out = append(out, Summary{Name: g.name, Count: g.count, Errors: g.errors, Valued: int64(len(g.durations)), P50: g.p(50), P95: g.p(95), P99: g.p(99)})
 	}
 	return out
 }
 
 // SummaryRow is one call or run for Summarise: its name, duration, and 1
-// when it failed.
+// when it failed. With NoValue its duration is not known (an interrupted
+// run's): it counts, but not in the percentiles.
 type SummaryRow struct {
-	Name  string
-	Value int64
-	Error int64
+	Name    string
+	Value   int64
+	Error   int64
+	NoValue bool
 }
 
 // playbookPath is the path a run's playbook is recorded with: absolute,

@@ -156,7 +156,11 @@ func playbookTable(playbooks []PlaybookStats, n int) string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLAYBOOK\tRUNS\tFAILED\tERROR RATE\tP50\tP95\tP99")
 	for _, p := range playbooks {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(p.Playbook, n), p.Count, p.Errors, percent(p.ErrorRate), report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS))
+		p50, p95, p99 := "-", "-", "-" // every run interrupted: no duration known
+		if p.Timed > 0 {
+			p50, p95, p99 = report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(p.Playbook, n), p.Count, p.Errors, percent(p.ErrorRate), p50, p95, p99)
 	}
 	tw.Flush()
 	return b.String()

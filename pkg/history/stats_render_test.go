@@ -17,7 +17,7 @@ func TestWriteStatsFitsTheTerminal(t *testing.T) {
 		{Op: "control.sleep", Count: 3, P50MS: 10, P95MS: 15, P99MS: 15},
 		{Op: "shell.exec", Count: 3, P50MS: 12, P95MS: 13, P99MS: 13, CPU: &CPUStats{Count: 3, P50MS: 3, P95MS: 3, MaxRSSKB: 34304}},
 	}
-	pbs := []PlaybookStats{{Playbook: "a-really-long-playbook-name-for-checking-column-widths-in-tables", Count: 3, P50MS: 35, P95MS: 221, P99MS: 221}}
+	pbs := []PlaybookStats{{Playbook: "a-really-long-playbook-name-for-checking-column-widths-in-tables", Count: 3, Timed: 3, P50MS: 35, P95MS: 221, P99MS: 221}}
 	var b strings.Builder
 	if err := WriteStatsFit(&b, ops, pbs, 80); err != nil {
 		t.Fatal(err)

@@ -366,7 +366,7 @@ func TestStatsOfSample(t *testing.T) {
 	if diff := cmp.Diff(wantOps, ops); diff != "" {
 		t.Errorf("ops (-want +got):\n%s", diff)
 	}
-	wantPbs := []PlaybookStats{{Playbook: "restart-workers", Count: 1, Errors: 1, ErrorRate: 1, P50MS: 1000, P95MS: 1000, P99MS: 1000}}
+	wantPbs := []PlaybookStats{{Playbook: "restart-workers", Count: 1, Errors: 1, ErrorRate: 1, Timed: 1, P50MS: 1000, P95MS: 1000, P99MS: 1000}}
 	if diff := cmp.Diff(wantPbs, pbs); diff != "" {
 		t.Errorf("playbooks (-want +got):\n%s", diff)
 	}

@@ -163,7 +163,7 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]history.StepRow, err
 const (
 	opStatsQuery = `SELECT op, duration_ms, CASE WHEN status IN ('failed', 'denied') THEN 1 ELSE 0 END
 		FROM steps WHERE call = 1 AND started_at >= $1`
-	playbookStatsQuery = `SELECT playbook, COALESCE(duration_ms, 0), CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END
+	playbookStatsQuery = `SELECT playbook, CASE WHEN status = 'interrupted' THEN NULL ELSE COALESCE(duration_ms, 0) END, CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END
 		FROM runs WHERE started_at >= $1 AND status NOT IN ('running', 'skipped', 'missed') AND NOT dry_run`
 	cpuStatsQuery = `SELECT op, cpu_user_ms + cpu_sys_ms, max_rss_kb
 		FROM steps WHERE cpu_user_ms IS NOT NULL AND started_at >= $1`
@@ -202,7 +202,7 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]history.OpStats, 
 		ops = history.AddOmitted(ops, omitted)
 		pbs = make([]history.PlaybookStats, len(byPlaybook))
 		for i, g := range byPlaybook {
-			pbs[i] = history.PlaybookStats{Playbook: g.Name, Count: g.Count, Errors: g.Errors, ErrorRate: rate(g), P50MS: g.P50, P95MS: g.P95, P99MS: g.P99}
+			pbs[i] = history.PlaybookStats{Playbook: g.Name, Count: g.Count, Errors: g.Errors, ErrorRate: rate(g), Timed: g.Valued, P50MS: g.P50, P95MS: g.P95, P99MS: g.P99}
 		}
 		return nil
 	})
@@ -233,10 +233,16 @@ func summarise(ctx context.Context, q querier, sql string, since int64) ([]histo
 	for rows.Next() {
 		var r history.SummaryRow
 		var e int32
-		if err := rows.Scan(&r.Name, &r.Value, &e); err != nil {
+		var v *int64 // NULL: not known, as an interrupted run's duration
+		if err := rows.Scan(&r.Name, &v, &e); err != nil {
 			return nil, err
 		}
 		r.Error = int64(e)
+		if v == nil {
+			r.NoValue = true
+		} else {
+			r.Value = *v
+		}
 		list = append(list, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -61,7 +61,7 @@ func testStatsLeaveDryRuns(t *testing.T, open Opener) {
 	must(t, s.RecordFinished(ctx, []history.Finished{{Report: batch, Trigger: history.TriggerAPI}}))
 	ops, pbs, err := s.Stats(ctx, t0)
 	must(t, err)
-	wantPbs := []history.PlaybookStats{{Playbook: "deploy", Count: 1, Errors: 1, ErrorRate: 1, P50MS: 100, P95MS: 100, P99MS: 100}}
+	wantPbs := []history.PlaybookStats{{Playbook: "deploy", Count: 1, Errors: 1, ErrorRate: 1, Timed: 1, P50MS: 100, P95MS: 100, P99MS: 100}}
 	if diff := cmp.Diff(wantPbs, pbs); diff != "" {
 		t.Errorf("playbook stats with dry runs (-want +got):\n%s", diff)
 	}

@@ -44,6 +44,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"ErrorWithNUL", testErrorWithNUL},
 		{"Stats", testStats},
 		{"StatsLeaveDryRuns", testStatsLeaveDryRuns},
+		{"StatsLeaveInterruptedDurations", testStatsLeaveInterruptedDurations},
 		{"OmittedAttempts", testOmittedAttempts},
 		{"Prune", testPrune},
 		{"PruneLeavesSlotRowsToTheirDay", testPruneSlotRows},
@@ -248,7 +249,7 @@ func testStats(t *testing.T, open Opener) {
 	if diff := cmp.Diff(wantOps, ops); diff != "" {
 		t.Errorf("op stats (-want +got):\n%s", diff)
 	}
-	wantPbs := []history.PlaybookStats{{Playbook: "pb", Count: 10, Errors: 1, ErrorRate: 0.1, P50MS: 55, P95MS: 110, P99MS: 110}}
+	wantPbs := []history.PlaybookStats{{Playbook: "pb", Count: 10, Errors: 1, ErrorRate: 0.1, Timed: 10, P50MS: 55, P95MS: 110, P99MS: 110}}
 	if diff := cmp.Diff(wantPbs, pbs); diff != "" {
 		t.Errorf("playbook stats (-want +got):\n%s", diff)
 	}

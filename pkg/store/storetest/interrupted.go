@@ -1,0 +1,45 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// An interrupted run's duration is only how long it ran at least, to the
+// end of its last recorded step (0 ms when none ended): it counts as a
+// run and a failure, but its duration stays out of the percentiles, else
+// a playbook whose runs were killed mid-way would read faster than it
+// is. A playbook with only interrupted runs has no percentiles.
+func testStatsLeaveInterruptedDurations(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	for i := range 4 {
+		must(t, b.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "restart", report.StatusSucceeded, t0.Add(time.Duration(i)*time.Second),
+			map[string]int64{"shell.exec": int64(400 + 100*i)}), ""))
+	}
+	for _, id := range []string{"killed1", "killed2"} {
+		must(t, a.RecordStart(ctx, history.Run{ID: id, Playbook: "restart", StartedAt: t0.Add(time.Minute)}))
+	}
+	must(t, a.RecordStep(ctx, "killed1", history.StepResult{StepID: "s", Op: "control.noop", Item: -1, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0.Add(time.Minute), DurationMS: 10}))
+	must(t, a.RecordStart(ctx, history.Run{ID: "killed3", Playbook: "oom", StartedAt: t0.Add(time.Minute)}))
+	must(t, a.Close())
+	n, err := b.MarkInterrupted(ctx)
+	must(t, err)
+	if n != 3 {
+		t.Fatalf("MarkInterrupted marked %d runs, want 3", n)
+	}
+	_, pbs, err := b.Stats(ctx, t0)
+	must(t, err)
+	want := []history.PlaybookStats{
+		{Playbook: "oom", Count: 1, Errors: 1, ErrorRate: 1},
+		{Playbook: "restart", Count: 6, Errors: 2, ErrorRate: 2.0 / 6, Timed: 4, P50MS: 500, P95MS: 700, P99MS: 700},
+	}
+	if diff := cmp.Diff(want, pbs); diff != "" {
+		t.Errorf("playbook stats with interrupted runs (-want +got):\n%s", diff)
+	}
+}
