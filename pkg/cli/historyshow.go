@@ -65,7 +65,13 @@ func historyShow(e *env, args []string) int {
 		run.ReportPath = history.ReportFile(store.Reports(), run.ID, run.ReportPath)
 	}
 	rep := shownReport(ctx, store, run)
-	if err := history.WriteRunReport(e.stdout, run, rows, rep, *asJSON); err != nil {
+	write := func() error { return history.WriteRunReport(e.stdout, run, rows, rep, true) }
+	if !*asJSON {
+		// On a terminal a long error wraps under its column, not into
+		// the next row; piped, every row is one line.
+		write = func() error { return history.WriteRunReportFit(e.stdout, run, rows, rep, termWidth(e.stdout)) }
+	}
+	if err := write(); err != nil {
 		return ExitFailed
 	}
 	// The history keeps a run's own steps, not those of its sub-playbooks:

@@ -33,26 +33,43 @@ func WriteRun(w io.Writer, run Run, rows []StepRow, asJSON bool) error {
 // maxItems items lists those that did not succeed, up to maxItems, and
 // counts the others on one line, as the summary of `run` does.
 func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, asJSON bool) error {
+	if asJSON {
+		return writeRunJSON(w, run, rows, rep)
+	}
+	return WriteRunReportFit(w, run, rows, rep, 0)
+}
+
+// writeRunJSON is the JSON of WriteRunReport.
+func writeRunJSON(w io.Writer, run Run, rows []StepRow, rep *report.Report) error {
 	if rep != nil && rep.RunID != run.ID {
 		rep = nil
 	}
 	details := reportDetails(rep)
-	if asJSON {
-		steps := make([]stepJSON, len(rows))
-		for i, r := range rows {
-			d := details[keyOf(r)]
-			if r.Kind == "attempt" || r.Kind == KindOmitted {
-				// The report's error is the last attempt's, not each one's,
-				// and its rescue recovered the step, not an attempt.
-				d.message, d.reason, d.rescued = "", "", false
-			}
-			steps[i] = stepJSON{StepRow: r, Label: d.label, Message: d.message, Reason: d.reason, Rescued: d.rescued, RescueOf: d.rescueOf}
+	steps := make([]stepJSON, len(rows))
+	for i, r := range rows {
+		d := details[keyOf(r)]
+		if r.Kind == "attempt" || r.Kind == KindOmitted {
+			// The report's error is the last attempt's, not each one's,
+			// and its rescue recovered the step, not an attempt.
+			d.message, d.reason, d.rescued = "", "", false
 		}
-		return writeJSON(w, struct {
-			Run   runJSON    `json:"run"`
-			Steps []stepJSON `json:"steps"`
-		}{jsonRun(run), steps})
+		steps[i] = stepJSON{StepRow: r, Label: d.label, Message: d.message, Reason: d.reason, Rescued: d.rescued, RescueOf: d.rescueOf}
 	}
+	return writeJSON(w, struct {
+		Run   runJSON    `json:"run"`
+		Steps []stepJSON `json:"steps"`
+	}{jsonRun(run), steps})
+}
+
+// WriteRunReportFit writes the text of WriteRunReport fitted to a
+// terminal of width columns (0: no limit): an ERROR too long for the
+// width wraps under itself, as the summary of 'run' wraps its notes,
+// rather than into the next row.
+func WriteRunReportFit(w io.Writer, run Run, rows []StepRow, rep *report.Report, width int) error {
+	if rep != nil && rep.RunID != run.ID {
+		rep = nil
+	}
+	details := reportDetails(rep)
 	var b strings.Builder
 	// The playbook's path is a file name as it was given, and the rows
 	// come from a file anyone who can write the state dir can change:
@@ -96,7 +113,8 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 	if rep != nil {
 		more = "more items in the report"
 	}
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tOP\tSTATUS\tTRIES\tDURATION\tERROR")
 	for _, g := range groupRows(rows) {
 		if g.step != nil {
@@ -105,6 +123,7 @@ func WriteRunReport(w io.Writer, run Run, rows []StepRow, rep *report.Report, as
 		writeItems(tw, g.items, details, more)
 	}
 	tw.Flush()
+	b.WriteString(report.FitLastColumn(table.String(), "ERROR", width))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -17,9 +17,15 @@ const minNoteRoom = 24
 // beside the other columns, under its row, indented. width 0 leaves the
 // table as it is; fitted, no line ends in spaces.
 func fitNotes(table string, width int) string {
+	return FitLastColumn(table, "NOTE", width)
+}
+
+// FitLastColumn fits a table whose header ends in the column named last
+// (a step table's NOTE or ERROR) to width columns, as fitNotes does.
+func FitLastColumn(table, last string, width int) string {
 	header, _, _ := strings.Cut(table, "\n")
-	start := utf8.RuneCountInString(header) - len("NOTE")
-	if width <= 0 || start < 0 || !strings.HasSuffix(header, "NOTE") {
+	start := utf8.RuneCountInString(header) - utf8.RuneCountInString(last)
+	if width <= 0 || start < 0 || !strings.HasSuffix(header, last) {
 		return table
 	}
 	var b strings.Builder
