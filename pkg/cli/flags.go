@@ -296,6 +296,10 @@ func (f *durationFlag) String() string {
 
 func (f *durationFlag) Set(v string) error {
 	d, err := parseDays(v)
+	if hint, ok := sinceTimeHint(v, time.Now()); err != nil && ok {
+		// A date or time given for how long ago: the duration to give.
+		return fmt.Errorf("%s", hint)
+	}
 	if err != nil {
 		return err
 	}
