@@ -22,6 +22,8 @@ func TestFlagValuesAreChecked(t *testing.T) {
 	}{
 		{[]string{"history", "--state-dir", state, "--status", "bogus"}, `--status "bogus" is not a run status; use one of succeeded, failed, cancelled, running, interrupted`},
 		{[]string{"history", "--state-dir", state, "--status", "faild"}, `did you mean "failed"?`},
+		// denied is a step's status: the run it stopped failed.
+		{[]string{"history", "--state-dir", state, "--status", "Denied"}, `--status "denied" is not a run status: a run a step of which was denied failed, with class authorization; give --status failed, its note says authorization; use one of succeeded, failed`},
 		{[]string{"history", "--state-dir", state, "--since", "0s"}, `--since: "0s" is not a positive duration`},
 		{[]string{"history", "--state-dir", state, "--since", "-5m"}, `--since: "-5m" is not a positive duration`},
 		{[]string{"history", "--state-dir", state, "--since", "soon"}, `--since: "soon" is not a duration; give one like 30m, 24h, 2d or 1w`},

@@ -96,7 +96,12 @@ func runHistory(e *env, args []string) int {
 		return fs.usageError("--limit must be at least 1, not %d", *limit)
 	}
 	if *status != "" && !contains(history.Statuses(), *status) {
-		return fs.usageError("--status %q is not a run status%s; use one of %s", *status, suggest.DidYouMean(*status, history.Statuses()), strings.Join(history.Statuses(), ", "))
+		hint := suggest.DidYouMean(*status, history.Statuses())
+		if *status == string(report.StatusDenied) {
+			// A step's status, which a tired reader takes for a run's.
+			hint = ": a run a step of which was denied failed, with class authorization; give --status failed, its note says authorization"
+		}
+		return fs.usageError("--status %q is not a run status%s; use one of %s", *status, hint, strings.Join(history.Statuses(), ", "))
 	}
 	if *trigger != "" && !slices.Contains(history.Triggers, history.Trigger(*trigger)) {
 		return fs.usageError("unknown trigger %q; use cli, schedule or api", *trigger)
