@@ -23,6 +23,7 @@ func TestAwkProgramIsNotInterpolated(t *testing.T) {
 		`[gawk, "--source=BEGIN { ${{ inputs.s }} }"]`,
 		`[awk, -F:, --, "{ print ${{ inputs.s }} }"]`,
 		`[sudo, awk, "{ print \"${{ inputs.s }}\" }", /etc/passwd]`,
+		`[timeout, -s, KILL, 10s, gawk, "{ print \"${{ inputs.s }}\" }"]`,
 	} {
 		err := parse(command)
 		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "would run as code") || !strings.Contains(err.Error(), "-v") {

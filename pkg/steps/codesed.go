@@ -2,6 +2,7 @@ package steps
 
 import (
 	"path"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -79,20 +80,88 @@ func (l *loader) checkSed(args []*yaml.Node) {
 	}
 }
 
-// wrappers are the programs that run the rest of their command line as a
-// program of its own, after options of theirs.
-var wrappers = map[string]bool{
-	"sudo": true, "doas": true, "env": true, "timeout": true, "nice": true, "nohup": true,
-	"ionice": true, "stdbuf": true, "setsid": true, "time": true, "xargs": true,
-	"chrt": true, "taskset": true, "busybox": true, "command": true, "exec": true,
+// wrapper is a program that runs the rest of its command line as a
+// program of its own, after options of its own and, for some, operands.
+type wrapper struct {
+	short    string   // short options taking an argument (sudo -u app)
+	long     []string // long options taking the next item as their argument
+	operands int      // operands before the program (timeout 10, taskset 0x3)
+}
+
+// wrappers are the programs that run another, with what they take before
+// it: the program they run is the first item after those.
+var wrappers = map[string]wrapper{
+	"sudo":    {"CDghpRrTtUu", []string{"--chdir", "--close-from", "--group", "--host", "--prompt", "--chroot", "--role", "--type", "--command-timeout", "--other-user", "--user"}, 0},
+	"doas":    {"Cu", nil, 0},
+	"env":     {"CSu", []string{"--chdir", "--split-string", "--unset"}, 0},
+	"timeout": {"ks", []string{"--kill-after", "--signal"}, 1},
+	"nice":    {"n", []string{"--adjustment"}, 0},
+	"nohup":   {},
+	"ionice":  {"cnpPu", []string{"--class", "--classdata", "--pid", "--pgid", "--uid"}, 0},
+	"stdbuf":  {"ioe", []string{"--input", "--output", "--error"}, 0},
+	"setsid":  {},
+	"time":    {"fo", []string{"--format", "--output"}, 0},
+	"xargs":   {"adEILnPs", []string{"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}, 0},
+	"chrt":    {"TPD", []string{"--sched-runtime", "--sched-period", "--sched-deadline"}, 1},
+	"taskset": {"", nil, 1},
+	"busybox": {},
+	"command": {},
+	"exec":    {"a", nil, 0},
 }
 
 // runsAsProgram reports whether items[k] is the program a command runs:
-// its first item, or one after a wrapper's options (sudo -u app sed ...).
+// its first item, or the first one after a wrapper's options and operands
+// (sudo -u app sed ..., timeout 10 sed ...), not a word further on
+// ([sudo, apt-get, install, sed]).
 func runsAsProgram(items []*yaml.Node, k int) bool {
-	if k == 0 {
-		return true
+	for i := 0; i < len(items); {
+		if i == k {
+			return true
+		}
+		it := yamlx.Deref(items[i])
+		if it.Kind != yaml.ScalarNode {
+			return false
+		}
+		name := path.Base(it.Value)
+		w, ok := wrappers[name]
+		if !ok {
+			return false
+		}
+		operands := w.operands
+	options:
+		for i++; i < len(items); i++ {
+			a := yamlx.Deref(items[i])
+			if a.Kind != yaml.ScalarNode {
+				break
+			}
+			v := a.Value
+			switch {
+			case v == "--":
+				i++
+				break options
+			case strings.HasPrefix(v, "--"):
+				if slices.Contains(w.long, v) {
+					i++ // --user app
+				}
+			case len(v) > 1 && v[0] == '-':
+				// -u app, -uapp, -Eu app: an option taking an argument
+				// takes the rest of its item, or the next item.
+				for j := 1; j < len(v); j++ {
+					if strings.IndexByte(w.short, v[j]) >= 0 {
+						if j == len(v)-1 {
+							i++
+						}
+						break
+					}
+				}
+			case name == "env" && strings.Contains(v, "="):
+				// NAME=value
+			case operands > 0:
+				operands--
+			default:
+				break options
+			}
+		}
 	}
-	first := yamlx.Deref(items[0])
-	return first.Kind == yaml.ScalarNode && wrappers[path.Base(first.Value)]
+	return false
 }

@@ -8,7 +8,9 @@ import (
 // TestSedScriptIsNotInterpolated: a sed script can run a command (e, the
 // e flag of s) and write any file (w), so ${{ }} in it is refused unless
 // --sandbox makes sed refuse those; a value in a file operand, or after a
-// script given with -e or read from a file, is data.
+// script given with -e or read from a file, is data, and so is a sed or
+// awk that is a word of the command rather than the program it runs
+// ([sudo, apt-get, install, sed, ...]).
 func TestSedScriptIsNotInterpolated(t *testing.T) {
 	reg := fixtureRegistry(t)
 	parse := func(command string) error {
@@ -23,6 +25,9 @@ func TestSedScriptIsNotInterpolated(t *testing.T) {
 		`[sed, -E, -e, "s/a/b/", -e, "s/c/${{ inputs.s }}/", f]`,
 		`[sudo, sed, -i.bak, "s/a/${{ inputs.s }}/", f]`,
 		`[timeout, 10, sed, -n, "/${{ inputs.s }}/p", f]`,
+		`[sudo, -u, app, sed, -i, "s/a/${{ inputs.s }}/", f]`,
+		`[sudo, --user, app, nice, -n, "5", sed, -i, "s/a/${{ inputs.s }}/", f]`,
+		`[env, LC_ALL=C, sed, -n, "/${{ inputs.s }}/p", f]`,
 	} {
 		err := parse(command)
 		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "--sandbox") {
@@ -38,6 +43,10 @@ func TestSedScriptIsNotInterpolated(t *testing.T) {
 		`[apt-get, install, -y, sed, "${{ inputs.s }}"]`,
 		`[dnf, install, -y, gawk, "${{ inputs.s }}"]`,
 		`[echo, awk, "${{ inputs.s }}"]`,
+		`[sudo, apt-get, install, -y, sed, "${{ inputs.s }}"]`,
+		`[sudo, -u, app, dnf, install, -y, gawk, "${{ inputs.s }}"]`,
+		`[env, LC_ALL=C, grep, -rn, sed, "${{ inputs.s }}"]`,
+		`[timeout, 10, grep, -c, awk, "${{ inputs.s }}"]`,
 	} {
 		if err := parse(command); err != nil {
 			t.Errorf("%s: %v", command, err)
