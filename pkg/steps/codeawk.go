@@ -19,9 +19,9 @@ var awks = map[string]bool{"awk": true, "gawk": true, "mawk": true, "nawk": true
 const awkArgOpts = "FvfeEilW"
 
 // checkAwk refuses ${{ }} in the program text of [awk, options…, TEXT,
-// files…]: the first operand, unless -f (or -E) names the program's file,
-// and the argument of -e or --source. A value is passed as data with
-// -v name=value.
+// files…]: the first operand, unless -f (or -E) names the program's file
+// or -e (--source) gives its text, and the argument of -e or --source. A
+// value is passed as data with -v name=value (--assign name=value).
 func (l *loader) checkAwk(prog string, args []*yaml.Node) {
 	fromFile := false
 	refuse := func(n *yaml.Node) {
@@ -46,6 +46,7 @@ func (l *loader) checkAwk(prog string, args []*yaml.Node) {
 				refuse(a)
 				return
 			}
+			fromFile = true
 		case v == "--source" || v == "-e":
 			if i+1 < len(args) {
 				if next := yamlx.Deref(args[i+1]); next.Kind == yaml.ScalarNode && strings.Contains(next.Value, "${{") {
@@ -53,14 +54,18 @@ func (l *loader) checkAwk(prog string, args []*yaml.Node) {
 					return
 				}
 			}
+			fromFile = true // the program is given: operands are files
 			i++
 		case v == "--file" || v == "--exec" || v == "-f" || v == "-E" || strings.HasPrefix(v, "--file=") || strings.HasPrefix(v, "--exec="):
 			fromFile = true
 			if !strings.Contains(v, "=") {
 				i++
 			}
+		case v == "--assign" || v == "--field-separator" || v == "--include" || v == "--load":
+			i++ // --assign x=1: the option's argument
 		case strings.HasPrefix(v, "--"):
-			// A long option of gawk without an argument of its own.
+			// A long option of gawk without an argument of its own,
+			// or with it after "=".
 		case len(v) > 1 && v[0] == '-':
 			switch {
 			case len(v) == 2 && strings.IndexByte(awkArgOpts, v[1]) >= 0:

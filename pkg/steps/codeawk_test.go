@@ -7,8 +7,8 @@ import (
 
 // TestAwkProgramIsNotInterpolated: awk's program text can run commands
 // (system(), "cmd" | getline), so ${{ }} in it would run a value as code,
-// as in script; a value given with -v, as a file operand, or to a program
-// read from a file is data.
+// as in script; a value given with -v (--assign), as a file operand, or
+// to a program read from a file or given by -e is data.
 func TestAwkProgramIsNotInterpolated(t *testing.T) {
 	reg := fixtureRegistry(t)
 	parse := func(command string) error {
@@ -37,6 +37,10 @@ func TestAwkProgramIsNotInterpolated(t *testing.T) {
 		`[awk, -f, prog.awk, "${{ inputs.s }}"]`,
 		`[gawk, --file=prog.awk, "${{ inputs.s }}"]`,
 		`[awk, "-F${{ inputs.s }}", "{ print NF }"]`,
+		`[gawk, -e, "{ print $1 }", "${{ inputs.s }}"]`,
+		`[gawk, "--source={ print $1 }", "${{ inputs.s }}"]`,
+		`[gawk, --assign, "x=${{ inputs.s }}", "{ print x }"]`,
+		`[gawk, --field-separator, "${{ inputs.s }}", "{ print $1 }"]`,
 	} {
 		if err := parse(command); err != nil {
 			t.Errorf("%s: %v", command, err)
