@@ -21,7 +21,9 @@ type interpreter struct {
 var shellForm = interpreter{"c", nil, `[%[1]s, -c, 'echo "$1"', %[1]s, "${{ expr }}"]`}
 
 var interpreters = map[string]interpreter{
-	"sh": shellForm, "bash": shellForm, "dash": shellForm, "zsh": shellForm, "ksh": shellForm, "ash": shellForm, "busybox": shellForm,
+	// busybox is none: it runs the applet named after it ([busybox, sh,
+	// -c, …], [busybox, sed, …]), which is checked as itself.
+	"sh": shellForm, "bash": shellForm, "dash": shellForm, "zsh": shellForm, "ksh": shellForm, "ash": shellForm,
 	"mksh": shellForm, "yash": shellForm, "posh": shellForm, "rbash": shellForm,
 	"csh": {"c", nil, ""}, "tcsh": {"c", nil, ""},
 	"flock":      {"c", []string{"--command"}, ""}, // flock FILE -c TEXT runs TEXT with sh -c
