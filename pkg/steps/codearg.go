@@ -98,6 +98,18 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 			l.checkSed(items[k+1:])
 			return
 		}
+		if prog == "flock" {
+			// flock FILE -c TEXT runs TEXT with sh -c; flock FILE PROGRAM
+			// ARGS… runs PROGRAM, met next in this loop, whose own -c
+			// (rsync -ac, git -c name=value) is not flock's.
+			if text := flockText(items[k+1:]); text != nil && strings.Contains(text.Value, "${{") {
+				l.d.Add(l.posAt(text, strings.Index(text.Value, "${{")), "${{ }} is not allowed in the program text of flock -c: an interpolated value would run as code; %s", interpreters[prog].fix(prog))
+				return
+			} else if text != nil {
+				return
+			}
+			continue
+		}
 		in, ok := interpreters[interpreterName(prog)]
 		if !ok {
 			continue
@@ -128,6 +140,37 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 		}
 		return
 	}
+}
+
+// flockText is the TEXT of flock's arguments args when they are
+// [options…, FILE, -c, TEXT] (or --command), else nil: flock takes -c only
+// right after the file, and options only before it.
+func flockText(args []*yaml.Node) *yaml.Node {
+	for i := 0; i < len(args); i++ {
+		a := yamlx.Deref(args[i])
+		if a.Kind != yaml.ScalarNode {
+			return nil
+		}
+		v := a.Value
+		switch {
+		case v == "--wait" || v == "--timeout" || v == "--conflict-exit-code":
+			i++
+		case strings.HasPrefix(v, "-") && len(v) > 1 && !strings.HasPrefix(v, "--"):
+			if c := v[len(v)-1]; c == 'w' || c == 'E' {
+				i++ // -w 10, -nw 10: the option's argument
+			}
+		case strings.HasPrefix(v, "--"):
+		default: // the file
+			if i+2 < len(args) {
+				flag, text := yamlx.Deref(args[i+1]), yamlx.Deref(args[i+2])
+				if flag.Kind == yaml.ScalarNode && (flag.Value == "-c" || flag.Value == "--command") && text.Kind == yaml.ScalarNode {
+					return text
+				}
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // takesCode reports whether arg is an option of the interpreter that takes

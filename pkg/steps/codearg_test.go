@@ -37,6 +37,8 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[mksh, -c, "echo ${{ inputs.s }}"]`,
 		`[tcsh, -c, "echo ${{ inputs.s }}"]`,
 		`[flock, /run/app.lock, -c, "echo ${{ inputs.s }}"]`,
+		`[flock, -w, "10", /run/app.lock, --command, "echo ${{ inputs.s }}"]`,
+		`[flock, /run/app.lock, bash, -c, "echo ${{ inputs.s }}"]`,
 		`[/usr/bin/env-less, x]`, // not a shell: accepted below
 	} {
 		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
@@ -63,6 +65,8 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[python3, tool.py, -c, "${{ inputs.s }}"]`,
 		`[python3.11, tool.py, "${{ inputs.s }}"]`,
 		`[flock, /run/app.lock, backup.sh, "${{ inputs.s }}"]`,
+		`[flock, -n, /run/backup.lock, rsync, -ac, "${{ inputs.s }}", /backup/]`,
+		`[flock, /run/app.lock, git, -c, "user.name=${{ inputs.s }}", commit]`,
 		`[app2.0, -c, "${{ inputs.s }}"]`,
 	} {
 		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {

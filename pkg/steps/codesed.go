@@ -107,6 +107,7 @@ var wrappers = map[string]wrapper{
 	"busybox": {},
 	"command": {},
 	"exec":    {"a", nil, 0},
+	"flock":   {"wE", []string{"--wait", "--timeout", "--conflict-exit-code"}, 1},
 }
 
 // runsAsProgram reports whether items[k] is the program a command runs:
