@@ -14,8 +14,8 @@ var queryKeyNames = []string{"key", "api_key", "apikey", "access_token", "token"
 
 // checkQuery reads the query as sent, before any endpoint reads it. A
 // query that looks like it carries a key (a name of queryKeyNames in any
-// case, or a value made as NewKey makes keys) is refused (401): the key is
-// then in logs and must be replaced. So is a pair that url.Values leaves
+// case, or a name or value holding a word made as NewKey makes keys) is
+// refused (401): the key is then in logs and must be replaced. So is a pair that url.Values leaves
 // out without a word, one with a ';' or a '%' that starts no escape
 // (400, naming it): the endpoint would run without it, a DELETE of a
 // process without its started_at guard, a list of runs without its
@@ -29,7 +29,10 @@ func checkQuery(r *http.Request) *apiError {
 			if kerr != nil {
 				name = key
 			}
-			if slices.Contains(queryKeyNames, strings.ToLower(name)) || looksLikeKey(value) {
+			if looksLikeKey(key) {
+				name = KeyPrefix + "…" // the key itself, not written back
+			}
+			if slices.Contains(queryKeyNames, strings.ToLower(name)) || looksLikeKey(value) || looksLikeKey(key) {
 				return errorf(http.StatusUnauthorized, ClassAuthentication,
 					"a key was sent in the URL (?%s=); send it only as the header Authorization: Bearer KEY, and replace the key: URLs end up in logs", name)
 			}
@@ -62,14 +65,14 @@ func publicQuery(r *http.Request) *apiError {
 	return onlyParams(r.URL.Query())
 }
 
-// looksLikeKey says whether a query value, as sent or unescaped, is made
-// as NewKey makes keys: whatever its parameter's name, it is a key in a
-// URL.
+// looksLikeKey says whether a query name or value, as sent or unescaped,
+// holds a word made as NewKey makes keys (alone, or as in "Bearer KEY"):
+// whatever its parameter's name, it is a key in a URL.
 func looksLikeKey(value string) bool {
 	if v, err := url.QueryUnescape(value); err == nil {
 		value = v
 	}
-	return keyShapeRE.MatchString(value)
+	return strings.Contains(value, KeyPrefix) && keyShapeRE.MatchString(value)
 }
 
-var keyShapeRE = regexp.MustCompile(`^` + KeyPrefix + `[a-z2-7]{39}$`)
+var keyShapeRE = regexp.MustCompile(`(^|[^A-Za-z0-9_])` + KeyPrefix + `[a-z2-7]{39}($|[^A-Za-z0-9_])`)

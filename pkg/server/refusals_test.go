@@ -108,15 +108,17 @@ func TestUnknownFieldSaysWhatTheObjectTakes(t *testing.T) {
 
 // TestAKeyInTheURLByAnyName: a key in the query is refused whatever the
 // case of its parameter's name, and under a name of the caller's own:
-// either way it is in logs now. A parameter that only looks like one
-// (a playbook named ak_x) is not.
+// either way it is in logs now: a key sent as a parameter's name, or as
+// the header's value "Bearer KEY", too. A parameter that only looks like
+// one (a playbook named ak_x) is not.
 func TestAKeyInTheURLByAnyName(t *testing.T) {
 	ts := newTestServer(t)
 	key := ts.keys["viewer"]
-	for _, q := range []string{"?TOKEN=" + key, "?Api_Key=" + key, "?auth=" + key, "?playbook=" + url.QueryEscape(key)} {
+	for _, q := range []string{"?TOKEN=" + key, "?Api_Key=" + key, "?auth=" + key, "?playbook=" + url.QueryEscape(key),
+		"?" + key, "?authorization=" + url.QueryEscape("Bearer "+key), "?auth=Bearer+" + key} {
 		r := ts.get("viewer", "/api/v1/runs"+q)
 		e := r.wantError(t, 401, ClassAuthentication)
-		if msg, _ := e["message"].(string); !strings.Contains(msg, "replace the key") {
+		if msg, _ := e["message"].(string); !strings.Contains(msg, "replace the key") || strings.Contains(msg, key) {
 			t.Errorf("GET /api/v1/runs%s: %s", q, r.body)
 		}
 	}
