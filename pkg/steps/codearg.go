@@ -83,7 +83,10 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 			continue
 		}
 		prog := path.Base(it.Value)
-		if _, ok := sshArgLetters[prog]; ok {
+		// OpenSSH's programs too are known only as the program run: in
+		// [journalctl, -u, ssh, --since, "${{ inputs.since }}"] ssh is
+		// the name of a service.
+		if _, ok := sshArgLetters[prog]; ok && runsAsProgram(items, k) {
 			l.checkSSHCommand(prog, items[k+1:])
 			return
 		}

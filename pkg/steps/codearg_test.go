@@ -96,7 +96,8 @@ func TestCodeArgumentFixFitsTheInterpreter(t *testing.T) {
 // destination with spaces for the remote shell, so ${{ }} in any of them
 // runs a value as code on the host; and an operand of ssh, scp or sftp
 // before -- is an option when it begins with "-" (-oProxyCommand=… runs
-// a local command). Option arguments are neither.
+// a local command). Option arguments are neither, nor is ssh a word of a
+// command that runs another program (journalctl -u ssh).
 func TestSSHRemoteCommandIsNotInterpolated(t *testing.T) {
 	reg := fixtureRegistry(t)
 	for command, want := range map[string]string{
@@ -110,6 +111,7 @@ func TestSSHRemoteCommandIsNotInterpolated(t *testing.T) {
 		`[scp, -P, 2222, "${{ inputs.s }}", "db1:/tmp/"]`:                      "operand of scp before --",
 		`[scp, -r, a, "db1:${{ inputs.s }}"]`:                                  "operand of scp before --",
 		`[sftp, "${{ inputs.s }}"]`:                                            "operand of sftp before --",
+		`[sshpass, -f, pw.txt, ssh, db1, "x${{ inputs.s }}"]`:                  "remote command of ssh",
 	} {
 		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
 		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), want) {
@@ -124,6 +126,9 @@ func TestSSHRemoteCommandIsNotInterpolated(t *testing.T) {
 		`[ssh, db1, sh, -c, 'echo ok']`,
 		`[scp, -i, "${{ inputs.s }}", --, "${{ inputs.s }}", "db1:/tmp/"]`,
 		`[sftp, -b, batch, --, "${{ inputs.s }}"]`,
+		`[journalctl, -u, ssh, --since, "${{ inputs.s }}"]`,
+		`[grep, -rn, ssh, "${{ inputs.s }}"]`,
+		`[sudo, systemctl, restart, ssh, "${{ inputs.s }}"]`,
 	} {
 		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
 			t.Errorf("%s: %v", command, err)

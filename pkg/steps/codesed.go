@@ -108,6 +108,7 @@ var wrappers = map[string]wrapper{
 	"command": {},
 	"exec":    {"a", nil, 0},
 	"flock":   {"wE", []string{"--wait", "--timeout", "--conflict-exit-code"}, 1},
+	"sshpass": {"pfdP", nil, 0},
 }
 
 // runsAsProgram reports whether items[k] is the program a command runs:
