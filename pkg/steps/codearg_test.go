@@ -32,6 +32,7 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[perl5.36, -e, "x${{ inputs.s }}"]`,
 		`[ruby3.2, -e, "x${{ inputs.s }}"]`,
 		`[php8.2, -r, "x${{ inputs.s }}"]`,
+		`[ksh93, -c, "x${{ inputs.s }}"]`,
 		`[pypy3, -c, "x${{ inputs.s }}"]`,
 		`[nodejs, -e, "x${{ inputs.s }}"]`,
 		`[mksh, -c, "echo ${{ inputs.s }}"]`,
@@ -68,6 +69,9 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[flock, -n, /run/backup.lock, rsync, -ac, "${{ inputs.s }}", /backup/]`,
 		`[flock, /run/app.lock, git, -c, "user.name=${{ inputs.s }}", commit]`,
 		`[app2.0, -c, "${{ inputs.s }}"]`,
+		`[redis-cli, -h, node1, -p, "${{ inputs.s }}", ping]`,
+		`[psql, -h, node2, -p, "${{ inputs.s }}", -c, "select 1"]`,
+		`[docker, run, --name, sh1, -e, "X=${{ inputs.s }}", alpine]`,
 	} {
 		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
 			t.Errorf("%s: %v", command, err)
