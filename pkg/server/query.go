@@ -15,11 +15,11 @@ var queryKeyNames = []string{"key", "api_key", "apikey", "access_token", "token"
 // checkQuery reads the query as sent, before any endpoint reads it. A
 // query that looks like it carries a key (a name of queryKeyNames in any
 // case, or a name or value holding a word made as NewKey makes keys) is
-// refused (401): the key is then in logs and must be replaced. So is a pair that url.Values leaves
-// out without a word, one with a ';' or a '%' that starts no escape
-// (400, naming it): the endpoint would run without it, a DELETE of a
-// process without its started_at guard, a list of runs without its
-// filter.
+// refused (401): the key is then in logs and must be replaced. So is a
+// pair that url.Values leaves out without a word, one with a ';' or a
+// '%' that starts no escape (400, naming it): the endpoint would run
+// without it, a DELETE of a process without its started_at guard, a list
+// of runs without its filter.
 func checkQuery(r *http.Request) *apiError {
 	var bad *apiError
 	for pair := range strings.SplitSeq(r.URL.RawQuery, "&") {
