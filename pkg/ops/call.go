@@ -42,7 +42,8 @@ type Call struct {
 	// its callers only an allow-listed part of its environment.
 	Environ []string
 	// RefuseSwappable refuses the local files the op installs elsewhere
-	// (a template, the source of a copy, an upload or an extraction)
+	// (a template, the source of a copy, an upload or an extraction), and
+	// the programs and scripts it runs by path (policy.SwappableProgram),
 	// when a user of the host other than this process's and root could
 	// change them or put a file of their own in their place: set for the
 	// runs of serve and schedule, whose roles those files' writers may

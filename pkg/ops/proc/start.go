@@ -190,6 +190,10 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if spec.Stderr, err = outputFile(ctx, p, "stderr_file", roots); err != nil {
 		return nil, err
 	}
+	// Judged at this start; the supervisor's restarts run the same file.
+	if err := policy.SwappableProgram(ctx, "command", spec.Command, spec.Dir); err != nil {
+		return nil, err
+	}
 	ci, err := op.sup.Start(spec)
 	switch {
 	case procenv.IsProgramError(err), errors.As(err, new(dirError)):

@@ -15,6 +15,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
@@ -104,6 +105,10 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		cmd.Path = path
 	}
 
+	// In the working directory the program gets: a sandbox's own.
+	if err := policy.SwappableProgram(ctx, r.progParam, r.program, cmd.Dir); err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		if sb != nil {
 			return nil, ops.WithClass(ops.ClassExecution, sb.startError(err))

@@ -163,21 +163,26 @@ func toInt(v any) (int, bool) {
 
 // request is one validated run of shell.exec.
 type request struct {
-	argv    []string // argv[0] as the user gave it
-	env     []string // the step's env, KEY=value
-	dir     string   // "" = inherit
-	stdin   string
-	okCodes []int
-	sandbox *limits // nil = not sandboxed
-	opts    *options
+	argv      []string // argv[0] as the user gave it
+	program   []string // what of argv names programs and scripts: command, or script's shell
+	progParam string   // the parameter that gives program: command or shell
+	env       []string // the step's env, KEY=value
+	dir       string   // "" = inherit
+	stdin     string
+	okCodes   []int
+	sandbox   *limits // nil = not sandboxed
+	opts      *options
 }
 
 func newRequest(ctx context.Context, p ops.Params) (*request, error) {
 	r := &request{stdin: p.String("stdin"), opts: parseOptions(p)}
 	if p.Known("script") {
 		r.argv = scriptArgv(p, p.String("script"))
+		r.program, _ = shellPrefix(p["shell"])
+		r.progParam = "shell"
 	} else {
 		r.argv = p.Strings("command")
+		r.program, r.progParam = r.argv, "command"
 	}
 	env, err := procenv.List(p.Map("env"))
 	if err != nil {

@@ -1,0 +1,151 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// programCould is what the writer of a swappable program or script could
+// do.
+const programCould = "choose the code that the runs that start it run, with their rights"
+
+// SwappableProgram is the error for a command, argv, that would run a
+// local file another user of the host (not this process's, not root)
+// could change or put a file of their own in place of, when the call
+// refuses swappable files (ops.Call.RefuseSwappable: serve and schedule);
+// nil otherwise. It judges the program when argv[0] names it by path (it
+// holds a /; relative to dir), and the script a known interpreter runs:
+// [bash, /tmp/fix.sh], [python3, -u, tools/x.py], the first operand that
+// is not an option (relative to dir, the program's working directory),
+// whether it exists or not (fsx.PathAnyoneMayWrite). A program found
+// through PATH is not judged, nor the script of an interpreter started
+// through another program (sudo, env). dir "" is this process's working
+// directory. The error begins with param, the parameter that gives argv.
+// It is judged right before the program starts: a file no
+// other user could swap then cannot be swapped before the exec.
+func SwappableProgram(ctx context.Context, param string, argv []string, dir string) error {
+	if !ops.CallFrom(ctx).RefuseSwappable || len(argv) == 0 {
+		return nil
+	}
+	abs := func(p string) string {
+		if !filepath.IsAbs(p) && dir != "" {
+			return filepath.Join(dir, p)
+		}
+		return p
+	}
+	if strings.Contains(argv[0], "/") {
+		if msg := fsx.PathAnyoneMayWrite(abs(argv[0]), "the program", programCould); msg != "" {
+			return ops.WithClass(ops.ClassValidation, errors.New(param+": "+msg))
+		}
+	}
+	prog := filepath.Base(argv[0])
+	script, ok := scriptOperand(prog, argv[1:])
+	if !ok {
+		return nil
+	}
+	if msg := fsx.PathAnyoneMayWrite(abs(script), prog+"'s script", programCould); msg != "" {
+		return ops.WithClass(ops.ClassValidation, errors.New(param+": "+msg))
+	}
+	return nil
+}
+
+// scriptSyntax is how an interpreter's options are written before the
+// script it runs: the letters that give it program text or a module
+// instead (-c, -e, -m: no script file), that make it read standard input
+// (-s), that take a value (in the rest of the item, or the next item when
+// last: -o pipefail, -W error), and the long options that take the next
+// item.
+type scriptSyntax struct {
+	code, stdin, arg string
+	longArg          []string
+}
+
+var (
+	shellSyntax  = scriptSyntax{code: "c", stdin: "s", arg: "oO", longArg: []string{"--rcfile", "--init-file"}}
+	pythonSyntax = scriptSyntax{code: "cm", arg: "WXQ", longArg: []string{"--check-hash-based-pycs"}}
+	nodeSyntax   = scriptSyntax{code: "ep", arg: "rC", longArg: []string{"--eval", "--print", "--require", "--import", "--loader", "--experimental-loader", "--conditions", "--input-type"}}
+)
+
+// scriptInterpreters are the interpreters whose first operand is a script
+// file they run, by the name their program is known under (see
+// interpreterOf).
+var scriptInterpreters = map[string]scriptSyntax{
+	"sh": shellSyntax, "bash": shellSyntax, "dash": shellSyntax, "zsh": shellSyntax, "ksh": shellSyntax,
+	"ash": shellSyntax, "mksh": shellSyntax, "yash": shellSyntax, "posh": shellSyntax, "rbash": shellSyntax,
+	"python": pythonSyntax, "python2": pythonSyntax, "python3": pythonSyntax, "pypy": pythonSyntax,
+	"perl": {code: "eE", arg: "IMm"},
+	"ruby": {code: "e", arg: "IrCE"},
+	"node": nodeSyntax, "nodejs": nodeSyntax,
+}
+
+// interpreterOf is the syntax of the interpreter prog, a base name,
+// known also under the version distributions put in its name (python3.11,
+// perl5.36, ruby3.2, pypy3).
+func interpreterOf(prog string) (scriptSyntax, bool) {
+	if s, ok := scriptInterpreters[prog]; ok {
+		return s, true
+	}
+	base := strings.TrimRight(prog, "0123456789.")
+	if s, ok := scriptInterpreters[base]; ok && base != "" {
+		return s, true
+	}
+	if i := strings.IndexByte(prog, '.'); i > 0 {
+		s, ok := scriptInterpreters[prog[:i]]
+		return s, ok
+	}
+	return scriptSyntax{}, false
+}
+
+// scriptOperand is the script file the interpreter prog runs with args:
+// the first item that is not an option or an option's value; none when
+// prog is no interpreter known here, when an option gives the program
+// text or a module, or when it reads standard input.
+func scriptOperand(prog string, args []string) (string, bool) {
+	syn, ok := interpreterOf(prog)
+	if !ok {
+		return "", false
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--", a == "-" && syn.stdin != "": // a shell's - ends its options too
+			if i+1 < len(args) && args[i+1] != "-" {
+				return args[i+1], true
+			}
+			return "", false
+		case a == "-" || a == "":
+			return "", false
+		case strings.HasPrefix(a, "--"):
+			name, _, valued := strings.Cut(a, "=")
+			for _, l := range syn.longArg {
+				if name == l && !valued {
+					i++
+				}
+			}
+			if name == "--eval" || name == "--print" || name == "--command" {
+				return "", false
+			}
+		case a[0] == '-' || a[0] == '+' && syn.stdin != "":
+			for j := 1; j < len(a); j++ {
+				c := a[j]
+				if strings.IndexByte(syn.code, c) >= 0 || strings.IndexByte(syn.stdin, c) >= 0 {
+					return "", false
+				}
+				if strings.IndexByte(syn.arg, c) >= 0 {
+					if j == len(a)-1 {
+						i++ // -o pipefail: the value is the next item
+					}
+					break // -Wignore: the rest is the value
+				}
+			}
+		default:
+			return a, true
+		}
+	}
+	return "", false
+}

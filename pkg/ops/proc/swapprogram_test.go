@@ -1,0 +1,73 @@
+package proc
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
+)
+
+// TestDaemonStartRefusesAProgramAnotherUserCouldSwap: process.start in
+// a run of serve or schedule (ops.Call.RefuseSwappable) refuses a program
+// another user (mallory) owns in a sticky directory every user may
+// write, and the script an interpreter would run from there, before it
+// starts; root's own program in a 0755 directory starts, and so does
+// hers in a run of the user's own (run).
+func TestDaemonStartRefusesAProgramAnotherUserCouldSwap(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to play another user")
+	}
+	const mallory = 1001
+	r, _ := newEnv(t, Options{})
+	dir := t.TempDir()
+	drop := filepath.Join(dir, "drop")
+	if err := os.Mkdir(drop, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(drop, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	ran := filepath.Join(dir, "ran")
+	body := []byte("#!/bin/sh\necho \"$0\" >>" + ran + "\n")
+	hers, mine := filepath.Join(drop, "worker"), filepath.Join(dir, "worker")
+	for _, p := range []string{hers, mine} {
+		if err := os.WriteFile(p, body, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(hers, mallory, mallory); err != nil {
+		t.Fatal(err)
+	}
+
+	daemon := ops.WithCall(context.Background(), &ops.Call{Dir: dir, RefuseSwappable: true})
+	for cmd, want := range map[string]string{
+		"drop/worker": "command: the program is in " + drop + ", a directory every user of this host may write, and " + hers + " there is owned by user 1001",
+		"sh":          "command: sh's script is in " + drop,
+	} {
+		command := []any{cmd}
+		if cmd == "sh" {
+			command = append(command, hers)
+		}
+		_, err := opstest.Execute(r, daemon, "process.start", map[string]any{"command": command})
+		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v in a daemon's run: %v; want %q", command, err, want)
+		}
+	}
+	started := func(ctx context.Context, command ...any) {
+		t.Helper()
+		out, err := opstest.Execute(r, ctx, "process.start", map[string]any{"command": command})
+		if err != nil {
+			t.Fatalf("%v: %v", command, err)
+		}
+		gone(t, out["pid"].(int))
+	}
+	started(daemon, "./worker")
+	if b, _ := os.ReadFile(ran); string(b) != mine+"\n" {
+		t.Errorf("ran %q, want root's worker alone", b)
+	}
+	started(ops.WithCall(context.Background(), &ops.Call{Dir: dir}), "drop/worker")
+}
