@@ -1,6 +1,6 @@
 // Package schema holds the JSON Schemas (draft 2020-12) of the files
 // arsenal-run reads and writes: playbooks, reports, policies, inventories and
-// the keys file of serve. They are
+// the keys file of serve, and what validate --format json prints. They are
 // embedded so that `arsenal-run schema NAME` prints them.
 package schema
 
@@ -17,7 +17,7 @@ import (
 var files embed.FS
 
 // Get returns the schema called name ("playbook", "report", "policy",
-// "inventory", "keys").
+// "inventory", "keys", "validate").
 func Get(name string) ([]byte, error) {
 	b, err := files.ReadFile(name + ".schema.json")
 	if err != nil {

@@ -268,7 +268,12 @@ func (x *completer) values(c *command, f *flag.Flag, prefix, cur string) complet
 // flagChoices are the values of the flags whose values the program
 // knows, by flag name, from where the commands check them.
 var flagChoices = map[string]func(x *completer, c *command) []string{
-	"format":     func(*completer, *command) []string { return report.Formats },
+	"format": func(_ *completer, c *command) []string {
+		if c.name == "validate" {
+			return validateFormats
+		}
+		return report.Formats
+	},
 	"log-format": func(*completer, *command) []string { return logFormats },
 	"log-level":  func(*completer, *command) []string { return logLevels },
 	"trigger": func(*completer, *command) []string {

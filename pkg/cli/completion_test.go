@@ -125,6 +125,8 @@ func TestCompletionCandidates(t *testing.T) {
 		{[]string{"report", "show", "r.json", "--format"}, "", report.Formats, ":none"},
 		{[]string{"report", "show", "r.json"}, "--format=", prefixed, ":none"},
 		{[]string{"report", "show"}, "", nil, ":files json"},
+		{[]string{"validate", "a.yaml", "--format"}, "", validateFormats, ":none"},
+		{[]string{"validate"}, "--format=g", []string{"--format=github"}, ":none"},
 		{[]string{"run", "a.yaml", "--log-format"}, "", logFormats, ":none"},
 		{[]string{"serve", "--log-level"}, "w", []string{"warn"}, ":none"},
 		{[]string{"run", "a.yaml", "--role"}, "", auth.Builtin().RoleNames(), ":none"},

@@ -52,7 +52,7 @@ func versionCommand() *command {
 func schemaCommand() *command {
 	return &command{
 		name:     "schema",
-		summary:  "print the JSON Schema of playbooks, reports, policies, inventories or keys files",
+		summary:  "print the JSON Schema of playbooks, reports, policies, inventories, keys files or validate --format json",
 		synopsis: "schema " + strings.Join(schema.Names(), "|"),
 		help: `Print a JSON Schema (draft 2020-12) to stdout. Editors use the playbook schema
 for completion and checks, e.g. with the YAML language server:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -16,7 +17,7 @@ func validateCommand() *command {
 	return &command{
 		name:     "validate",
 		summary:  "check playbooks without running them",
-		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--plugins DIR] [--inventory FILE]\nvalidate --policy FILE",
+		synopsis: "validate PLAYBOOK|DIR... [--role R]... [--policy FILE] [--plugins DIR] [--inventory FILE] [--format text|json|github]\nvalidate --policy FILE [--format text|json|github]",
 		help: `Check playbooks without running anything: the YAML, every key, the step graph,
 every expression, the parameters of every operation and the schedule. Every
 problem is printed to stderr as file:line:column: message, sorted by position.
@@ -46,7 +47,14 @@ at start and on SIGHUP.
 
 With --inventory, every inventory.hosts("group") with a literal name must name a
 group, host or tag:NAME of the inventory, and authorization checks the literal
-host of ssh.* steps against the roles' hosts: by its groups and tags.`,
+host of ssh.* steps against the roles' hosts: by its groups and tags.
+
+--format json prints one JSON document on stdout instead ('arsenal-run schema
+validate' prints its schema): every file with its status, every problem and
+warning with file, line, column, severity and message. --format github prints
+each problem as a GitHub Actions workflow command (::error file=F,line=L,col=C::
+MESSAGE, ::warning ...), annotating the lines in a pull request. The exit codes
+do not change with the format.`,
 		exits: "0 all valid (and allowed); 2 a playbook or the policy has problems, or bad usage; 3 a step is denied.",
 		run:   runValidate,
 	}
@@ -60,9 +68,13 @@ func runValidate(e *env, args []string) int {
 	policyFile := fs.String("policy", "", "read roles from the policy `FILE`")
 	e.addPluginsFlag(fs.FlagSet)
 	invFile := fs.String("inventory", "", "check inventory.hosts() names and ssh.* hosts against the inventory `FILE`")
+	format := fs.String("format", "text", "print problems as `FORMAT`: "+strings.Join(validateFormats, ", "))
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
+	}
+	if !contains(validateFormats, *format) {
+		return fs.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, validateFormats), strings.Join(validateFormats, ", "))
 	}
 	if len(pos) == 0 && *policyFile == "" {
 		return fs.usageError("give at least one playbook, like 'validate playbooks/hello.yaml', or --policy FILE to check a policy alone")
@@ -72,17 +84,16 @@ func runValidate(e *env, args []string) int {
 		return code
 	}
 	defer reg.Close()
+	v := &validation{e: e, reg: reg, out: e.paletteFor(e.stdout), format: *format, doc: &validateDoc{}}
 	if len(pos) == 0 {
-		return checkPolicyAlone(e, reg, *policyFile)
+		return v.finish(v.checkPolicyAlone(*policyFile))
 	}
-
-	v := &validation{e: e, reg: reg, out: e.paletteFor(e.stdout)}
 	if *invFile != "" {
 		inv, err := inventory.Load(*invFile)
 		if err != nil {
-			fmt.Fprintln(e.stderr, err)
-			fmt.Fprintf(e.stderr, "the inventory %s has problems; nothing was validated\n", *invFile)
-			return ExitUsage
+			v.report(*invFile, err)
+			v.note("the inventory %s has problems; nothing was validated", *invFile)
+			return v.finish(ExitUsage)
 		}
 		v.inv = inv
 	}
@@ -98,23 +109,25 @@ func runValidate(e *env, args []string) int {
 	for _, f := range v.expand(pos) {
 		v.check(f)
 	}
-	return v.summary()
+	return v.finish(v.summary())
 }
 
 // checkPolicyAlone is `validate --policy FILE` without playbooks: an admin
 // who edits the policy checks it before a reload, whatever playbooks it
 // will meet.
-func checkPolicyAlone(e *env, reg *ops.Registry, file string) int {
-	p, err := auth.LoadPolicy(file, reg)
+func (v *validation) checkPolicyAlone(file string) int {
+	p, err := auth.LoadPolicy(file, v.reg)
 	if err != nil {
-		fmt.Fprintln(e.stderr, err)
-		fmt.Fprintf(e.stderr, "the policy %s has problems\n", file)
+		v.report(file, err)
+		v.note("the policy %s has problems", file)
+		v.fileDone(validateFile{File: file, Status: "invalid"})
 		return ExitUsage
 	}
-	for _, w := range p.Warnings {
-		fmt.Fprintln(e.stderr, w)
+	v.diagnostics(p.Warnings)
+	v.fileDone(validateFile{File: file, Status: "ok"})
+	if v.format != "json" {
+		fmt.Fprintf(v.e.stdout, "%s: ok, roles %s\n", file, strings.Join(p.RoleNames(), ", "))
 	}
-	fmt.Fprintf(e.stdout, "%s: ok, roles %s\n", file, strings.Join(p.RoleNames(), ", "))
 	return ExitOK
 }
 
@@ -128,6 +141,8 @@ type validation struct {
 	policyFile string
 	roles      []string
 	inv        *inventory.Inventory // nil: inventory.hosts names are not checked
+	format     string               // one of validateFormats
+	doc        *validateDoc         // what --format json prints
 
 	// dirOf is the directory argument each file of one was listed from;
 	// names are the playbooks of each such directory by name, the first
@@ -147,13 +162,11 @@ func (v *validation) setupAuth(c *command, roles []string, from, policyFile stri
 	if policyFile != "" {
 		p, err := auth.LoadPolicy(policyFile, v.reg)
 		if err != nil {
-			fmt.Fprintln(v.e.stderr, err)
-			fmt.Fprintf(v.e.stderr, "the policy %s has problems; nothing was validated\n", policyFile)
-			return ExitUsage, false
+			v.report(policyFile, err)
+			v.note("the policy %s has problems; nothing was validated", policyFile)
+			return v.finish(ExitUsage), false
 		}
-		for _, w := range p.Warnings {
-			fmt.Fprintln(v.e.stderr, w)
-		}
+		v.diagnostics(p.Warnings)
 		v.policy, v.policyFile = p, policyFile
 	}
 	if len(roles) == 0 {
@@ -180,17 +193,22 @@ func (v *validation) expand(paths []string) []string {
 		}
 		found, left, err := steps.DirPlaybooks(p)
 		if err != nil {
-			fmt.Fprintf(v.e.stderr, "%s: cannot list the playbooks: %v\n", p, err)
+			v.problemf(p, "cannot list the playbooks: %v", err)
+			v.fileDone(validateFile{File: p, Status: "invalid"})
 			v.total++
 			v.bad++
 			v.errs++
 			continue
 		}
 		for _, l := range left {
-			fmt.Fprintf(v.e.stdout, "%s  %s: %s\n", v.out.dim("skip"), l.File, l.Why)
+			v.fileDone(validateFile{File: l.File, Status: "skipped", Reason: l.Why})
+			if v.format != "json" {
+				fmt.Fprintf(v.e.stdout, "%s  %s: %s\n", v.out.dim("skip"), l.File, l.Why)
+			}
 		}
 		if len(found) == 0 {
-			fmt.Fprintf(v.e.stderr, "%s: no playbooks (*.yaml, *.yml) in this directory\n", p)
+			v.problemf(p, "no playbooks (*.yaml, *.yml) in this directory")
+			v.fileDone(validateFile{File: p, Status: "invalid"})
 			v.total++
 			v.bad++
 			v.errs++
@@ -226,25 +244,43 @@ func (v *validation) check(file string) {
 		} else {
 			v.errs++
 		}
-		fmt.Fprintln(v.e.stderr, err)
+		v.report(file, err)
+		v.fileDone(validateFile{File: file, Status: "invalid"})
 		return
 	}
-	for _, w := range pb.Warnings {
-		fmt.Fprintln(v.e.stderr, w)
-	}
+	v.diagnostics(pb.Warnings)
 	if !v.nameOfItsOwn(file, pb) {
+		v.fileDone(validateFile{File: file, Status: "invalid"})
 		return
 	}
 	n := len(pb.AllSteps())
-	fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))
+	vf := validateFile{File: file, Status: "ok", Steps: &n}
+	if v.format != "json" {
+		fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))
+	}
 	if v.policy == nil {
+		v.fileDone(vf)
 		return
 	}
 	decisions, err := v.policy.Preflight(v.roles, pb, v.reg, auth.WithInventory(v.inv))
 	if err != nil {
 		v.bad++
 		v.errs++
-		fmt.Fprintf(v.e.stderr, "%s: authorization: %v\n", file, err)
+		v.problemf(file, "authorization: %v", err)
+		vf.Status = "invalid"
+		v.fileDone(vf)
+		return
+	}
+	vf.Decisions = v.decided(file, decisions)
+	if len(auth.Denied(decisions)) > 0 {
+		vf.Status = "denied"
+	}
+	v.fileDone(vf)
+	if v.format == "json" {
+		if d := len(auth.Denied(decisions)); d > 0 {
+			v.denied++
+			v.nDenied += d
+		}
 		return
 	}
 	writeDecisions(v.e.stdout, v.out, termWidth(v.e.stdout), decisions)
@@ -286,8 +322,13 @@ func (v *validation) nameOfItsOwn(file string, pb *steps.Playbook) bool {
 	}
 	v.bad++
 	v.errs++
-	fmt.Fprintf(v.e.stderr, "%s: playbook name %s is also used by %s; serve --playbooks and schedule refuse two playbooks of one name: rename one of them\n",
-		pb.NameLocation(), pb.Name, other.NameLocation())
+	loc := pb.NameLocation()
+	msg := fmt.Sprintf("playbook name %s is also used by %s; serve --playbooks and schedule refuse two playbooks of one name: rename one of them", pb.Name, other.NameLocation())
+	if v.format == "text" {
+		fmt.Fprintf(v.e.stderr, "%s: %s\n", loc, msg)
+		return false
+	}
+	v.diagnostics(steps.Diagnostics{{File: pb.File, Pos: pb.NamePos, Msg: msg}})
 	return false
 }
 
@@ -297,16 +338,16 @@ func (v *validation) summary() int {
 	total := v.total
 	switch {
 	case v.bad > 0:
-		fmt.Fprintf(v.e.stderr, "%s of %s %s problems (%s)\n", fmt.Sprint(v.bad), plural(total, "playbook", "playbooks"), hasHave(v.bad), plural(v.errs, "error", "errors"))
+		v.note("%s of %s %s problems (%s)", fmt.Sprint(v.bad), plural(total, "playbook", "playbooks"), hasHave(v.bad), plural(v.errs, "error", "errors"))
 		return ExitUsage
 	case v.denied > 0:
 		who := "role " + v.roles[0]
 		if len(v.roles) > 1 {
 			who = "roles " + strings.Join(v.roles, ", ")
 		}
-		fmt.Fprintf(v.e.stderr, "%d of %s %s denied steps (%s denied) for %s\n", v.denied, plural(total, "playbook", "playbooks"), hasHave(v.denied), plural(v.nDenied, "step", "steps"), who)
+		v.note("%d of %s %s denied steps (%s denied) for %s", v.denied, plural(total, "playbook", "playbooks"), hasHave(v.denied), plural(v.nDenied, "step", "steps"), who)
 		return ExitDenied
-	case total > 1:
+	case total > 1 && v.format != "json":
 		fmt.Fprintf(v.e.stdout, "all %d playbooks are valid\n", total)
 	}
 	return ExitOK
