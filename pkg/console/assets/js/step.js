@@ -91,14 +91,25 @@ export class StepView {
 
   // log adds a line of live output. The box follows the output as tail -f
   // does, its newest line in sight, unless the reader scrolled up in it:
-  // then it stays where they read until they scroll back to its end.
+  // then it stays where they read until they scroll back to its end. The
+  // box is drawn once a frame, not once a line: a replay of thousands of
+  // lines would otherwise lay the page out for each.
   log(line, index) {
     this.logLines.push(index !== undefined && index !== null ? '[' + index + '] ' + line : line);
     if (this.logLines.length > MAX_LOG_LINES) this.logLines.splice(0, this.logLines.length - MAX_LOG_LINES);
-    const el = this.logEl;
-    const atEnd = el.hidden || el.scrollHeight - el.scrollTop - el.clientHeight < 8;
-    el.hidden = false;
+    if (this.logEl.hidden) {
+      this.logEl.hidden = false;
+      this.logFollows = true;
+    }
     this.details.open = true;
+    if (!this.logFrame) this.logFrame = requestAnimationFrame(() => this.drawLog());
+  }
+
+  drawLog() {
+    this.logFrame = 0;
+    const el = this.logEl;
+    const atEnd = this.logFollows || el.scrollHeight - el.scrollTop - el.clientHeight < 8;
+    this.logFollows = false;
     el.textContent = this.logLines.join('\n');
     if (atEnd) el.scrollTop = el.scrollHeight;
   }
