@@ -21,7 +21,8 @@ var Removed = []string{"repeat", "replace", "reduce"}
 // Harden caps cfg's syntax tree at maxNodes, removes the Removed built-ins,
 // installs a replace whose result is at most maxString bytes, and the
 // bounded builders that Check routes +, join, toJSON, split and the like
-// through, and a type() that names no Go type.
+// through, urlPathEscape and urlQueryEscape, and a type() that names no Go
+// type.
 func Harden(cfg *conf.Config, maxNodes uint, maxString, maxWork int) {
 	expr.MaxNodes(maxNodes)(cfg)
 	for _, name := range Removed {
@@ -34,6 +35,7 @@ func Harden(cfg *conf.Config, maxNodes uint, maxString, maxWork int) {
 		Types: []reflect.Type{reflect.TypeOf(strings.ReplaceAll)},
 	}
 	addBuilders(cfg, maxString, maxWork)
+	addURLEscape(cfg, maxString)
 	addWork(cfg)
 	addListCheck(cfg)
 	addMatch(cfg)

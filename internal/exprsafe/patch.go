@@ -12,9 +12,9 @@ import (
 
 // Check type-checks tree against cfg, which Harden prepared, then routes
 // string +, join, toJSON, string, upper, lower, toBase64, fromBase64,
-// replace, split, splitAfter, fromJSON and uniq through the bounded
-// builders, has the argument of keys, values, toPairs, fromPairs and
-// groupBy charged before they run, counts the work of predicates and of
+// replace, split, splitAfter, fromJSON, uniq, urlPathEscape and
+// urlQueryEscape through the bounded builders, has the argument of keys,
+// values, toPairs, fromPairs and groupBy charged before they run, counts the work of predicates and of
 // the lists built-ins walk (work.go), and checks the result again. A routed
 // tree starts by declaring the evaluation's budget, so every builder the
 // evaluation runs, in a let or in each turn of a map, draws on the same one.
@@ -39,6 +39,10 @@ func Check(tree *parser.Tree, cfg *conf.Config) (reflect.Type, error) {
 	tree.Node = decl
 	return checker.Check(tree, cfg)
 }
+
+// routedCalls are the functions (not expr's built-ins) Check routes
+// through their bounded versions.
+var routedCalls = map[string]bool{"replace": true, URLPathEscape: true, URLQueryEscape: true}
 
 // router rewrites the string builders of a checked tree into calls of their
 // bounded versions, with the budget as first argument.
@@ -65,8 +69,8 @@ func (r *router) Visit(node *ast.Node) {
 		if r.routed {
 			n.SetNature(nature.Nature{})
 		}
-		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "replace" {
-			r.route(node, routed("replace"), n.Arguments...)
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok && routedCalls[id.Value] {
+			r.route(node, routed(id.Value), n.Arguments...)
 		}
 	}
 }

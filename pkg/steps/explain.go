@@ -83,12 +83,16 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 // foreignFuncs are functions of other template languages a playbook's
 // author is likely to call, with what expressions write instead.
 var foreignFuncs = map[string]string{
-	"range":   "a range of whole numbers is written a..b, both ends included, like 0..(inputs.n - 1)",
-	"length":  "the length of a list, map or string is len(x)",
-	"size":    "the length of a list, map or string is len(x)",
-	"str":     "convert to text with string(x)",
-	"default": "for a fallback when x is null, write x ?? fallback",
+	"range":              "a range of whole numbers is written a..b, both ends included, like 0..(inputs.n - 1)",
+	"length":             "the length of a list, map or string is len(x)",
+	"size":               "the length of a list, map or string is len(x)",
+	"str":                "convert to text with string(x)",
+	"default":            "for a fallback when x is null, write x ?? fallback",
+	"urlencode":          urlEscapeAdvice,
+	"encodeURIComponent": urlEscapeAdvice,
 }
+
+const urlEscapeAdvice = "escape a value for a URL with urlPathEscape(x), for one path segment, or urlQueryEscape(x), for a query value"
 
 // stateFieldRE matches the checker's message for a field that an item of
 // a fan-out's state, or an error, does not have: it names the Go type.

@@ -81,6 +81,7 @@ func TestMessageGaps(t *testing.T) {
 		{"error field", "    op: control.noop\n  - id: b\n    op: control.noop\n    when: steps.a.items[0].error.mesage == \"\" || steps.a.error.class == \"\"\n", `an error has no field "mesage" (did you mean "message"?); it has class, message`},
 		{"range", "    op: control.log\n    foreach: range(0, inputs.count)\n    with: {message: x}\n", "unknown function range; a range of whole numbers is written a..b, both ends included, like 0..(inputs.n - 1)"},
 		{"default", "    op: control.log\n    with: {message: \"${{ default(inputs.host, 'x') }}\"}\n", "unknown function default; for a fallback when x is null, write x ?? fallback"},
+		{"urlencode", "    op: control.log\n    with: {message: \"${{ urlencode(inputs.host) }}\"}\n", "unknown function urlencode; escape a value for a URL with urlPathEscape(x), for one path segment, or urlQueryEscape(x), for a query value"},
 		{"not called", "    op: control.noop\n    when: length > 2\n", "unknown name length; an expression here can read"},
 		{"plugin", "    op: acme.greet\n", `unknown operation "acme.greet"; see 'arsenal-run ops list'; no operation of category acme is registered: if acme.greet is a plugin operation, load it with --plugins DIR`},
 	} {
