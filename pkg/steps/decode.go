@@ -71,6 +71,9 @@ type pendingExpr struct {
 	// into secret parameters: an env variable (of a step, or of the
 	// playbook when step is nil) or a step's foreach list.
 	source *valueSource
+	// url is set for an expression in the path or query of a URL
+	// parameter (urlcheck.go).
+	url *urlWant
 }
 
 // valueSource is a value other expressions read by name: env.NAME of a

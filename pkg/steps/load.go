@@ -136,6 +136,7 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 	if pe.param != nil {
 		l.checkParamType(pe, c)
 	}
+	l.checkURLPlace(pe, c)
 	for _, r := range c.refs {
 		pos := l.posAt(pe.node, pe.off+r.off)
 		switch r.kind {

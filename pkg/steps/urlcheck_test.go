@@ -1,0 +1,99 @@
+package steps
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/cluster"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/httpreq"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/notify"
+)
+
+// urlWarnings loads a playbook with one step of op whose with: is with,
+// and gives its warnings as line:col: message.
+func urlWarnings(t *testing.T, op, with string) []string {
+	t.Helper()
+	reg := testRegistry(t)
+	if err := httpreq.Register(reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := notify.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	src := `version: 1
+name: u
+inputs:
+  name: {type: string, default: bob}
+  q: {type: string, default: a}
+  env: {type: string, default: prod, enum: [prod, staging]}
+  page: {type: integer, default: 1}
+  tok: {type: string, secret: true}
+vars:
+  base: https://api.example.com
+steps:
+  - id: s
+    op: ` + op + `
+    with:
+      ` + with + "\n"
+	pb, err := Parse("f.yaml", []byte(src), reg)
+	if err != nil {
+		t.Fatalf("%s: %v", with, err)
+	}
+	var out []string
+	for _, w := range pb.Warnings {
+		out = append(out, fmt.Sprintf("%d:%d: %s", w.Pos.Line, w.Pos.Col, w.Msg))
+	}
+	return out
+}
+
+// TestURLWarning: ${{ }} written bare in the path or query of a URL is
+// warned of, at the expression, with the escaping function to write; the
+// playbook still loads.
+func TestURLWarning(t *testing.T) {
+	for _, tc := range []struct{ op, with, want string }{
+		{"http.request", `url: "https://api.example.com/users/${{ inputs.name }}"`,
+			"15:47: ${{ inputs.name }} sits in the path of http.request's url unescaped, so it is not sure to stay one path segment: a value holding / ? # or % changes the path, and .. reaches another endpoint; write ${{ urlPathEscape(inputs.name) }}"},
+		{"http.request", `url: "https://api.example.com/search?q=${{ inputs.q }}&page=1"`,
+			"${{ inputs.q }} sits in the query of http.request's url unescaped, so it is not sure to stay one query value: a value holding & = # or % adds parameters or changes the request; write ${{ urlQueryEscape(inputs.q) }}"},
+		{"http.request", `url: "${{ vars.base }}/users/${{ inputs.name }}"`,
+			"write ${{ urlPathEscape(inputs.name) }}"},
+		{"http.request", `url: "https://api.example.com/x?q=${{ inputs.q | urlPathEscape() }}"`,
+			"escaped by urlPathEscape, which is for a path segment, so it is not sure to stay one query value: a value holding & = # or % adds parameters or changes the request; write ${{ inputs.q | urlQueryEscape() }}"},
+		{"cluster.health", `nodes: [{name: a, url: "http://10.0.0.1/health/${{ inputs.name }}"}]`,
+			"sits in the path of cluster.health's nodes[].url unescaped"},
+	} {
+		got := urlWarnings(t, tc.op, tc.with)
+		if len(got) != 1 || !strings.Contains(got[0], tc.want) {
+			t.Errorf("%s\ngot  %q\nwant one warning with %q", tc.with, got, tc.want)
+		}
+	}
+}
+
+// TestURLNoWarning: the host and a base URL, escaped values, numbers,
+// literals, inputs whose enum needs no escaping, the fragment, which is
+// never sent, and a secret URL are not warned of.
+func TestURLNoWarning(t *testing.T) {
+	for _, with := range []string{
+		`url: "${{ vars.base }}"`,
+		`url: "https://${{ inputs.name }}.example.com:8443/health"`,
+		`url: "${{ vars.base }}/users/${{ urlPathEscape(inputs.name) }}"`,
+		`url: "https://api/users/${{ inputs.name | urlPathEscape() }}?q=${{ urlQueryEscape(inputs.q) }}"`,
+		`url: "https://api/items/${{ inputs.page }}?page=${{ inputs.page + 1 }}"`,
+		`url: "https://api/${{ inputs.env }}/x?env=${{ inputs.env }}"`,
+		`url: "https://api/x/${{ inputs.q != '' ? urlPathEscape(inputs.q) : 'all' }}"`,
+		`url: "https://api/docs#${{ inputs.name }}"`,
+		`url: "https://api/x?q=$${{ inputs.name }}"`,
+	} {
+		if got := urlWarnings(t, "http.request", with); len(got) != 0 {
+			t.Errorf("%s: want no warning, got %q", with, got)
+		}
+	} // A webhook's URL is a secret, whose pieces carry their own slashes.
+	with := `{url: "https://hooks.example.com/services/${{ inputs.tok }}", text: hi}`
+	if got := urlWarnings(t, "notify.webhook", with); len(got) != 0 {
+		t.Errorf("%s: want no warning, got %q", with, got)
+	}
+}
