@@ -30,6 +30,13 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "param url: %v", err)
 	}
+	if p.Known("query") {
+		q, err := queryValues(p.Map("query"))
+		if err != nil {
+			return nil, ops.Errorf(ops.ClassValidation, "param query: %v", err)
+		}
+		withQuery(u, q)
+	}
 	show := urlShower(ctx)
 	masked := show(u)
 	var body io.Reader

@@ -72,6 +72,7 @@ func Spec() ops.Spec {
 		Params: []ops.Param{
 			{Name: "method", Type: ops.TypeString, Enum: methods, Description: "the HTTP method; default POST when body or json is given, else GET"},
 			{Name: "url", Type: ops.TypeString, Required: true, Target: ops.TargetURL, MaxLen: 8192, Description: "an http:// or https:// URL"},
+			{Name: "query", Type: ops.TypeMap, Description: "query parameters, name to value (a string, number or bool, or a list of them to repeat it), each escaped and added after the url's own query"},
 			{Name: "headers", Type: ops.TypeMap, Description: "request headers, name to value"},
 			{Name: "body", Type: ops.TypeString, MaxLen: 16 << 20, Description: "the request body as text; exclusive with json"},
 			{Name: "json", Type: ops.TypeAny, Description: "a value sent as a JSON body with Content-Type application/json; exclusive with body"},
@@ -138,6 +139,11 @@ func (*Request) ValidateParams(p ops.Params, _ bool) error {
 	if p.Known("url") {
 		if _, err := parseURL(p.String("url")); err != nil {
 			add("url", "%v", err)
+		}
+	}
+	if p.Known("query") {
+		if _, err := queryValues(p.Map("query")); err != nil {
+			add("query", "%v", err)
 		}
 	}
 	_, hasBody := p["body"]
