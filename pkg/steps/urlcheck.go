@@ -162,8 +162,12 @@ func (l *loader) checkURLPlace(pe *pendingExpr, c *compiled) {
 		// query, urlQueryEscape writes a space in a path as +.
 		how, fix = "escaped by "+other+", which is for a "+map[string]string{urlPath: "query value", urlQuery: "path segment"}[pe.url.place], strings.Replace(src, other, fn, 1)
 	}
-	l.d.Warn(l.posAt(pe.node, pe.off), "${{ %s }} sits in the %s of %s's %s %s, so it is not sure to stay %s; write ${{ %s }}",
-		shortSource(src, 60), pe.url.place, pe.url.step.Op, pe.url.param, how, what, shortSource(fix, 80))
+	alt := ""
+	if e := pe.url.step.Entry; pe.url.place == urlQuery && e != nil && e.Spec.Param("query") != nil {
+		alt = fmt.Sprintf(", or give the parameter under query: (%s takes it escaped)", pe.url.step.Op)
+	}
+	l.d.Warn(l.posAt(pe.node, pe.off), "${{ %s }} sits in the %s of %s's %s %s, so it is not sure to stay %s; write ${{ %s }}%s",
+		shortSource(src, 60), pe.url.place, pe.url.step.Op, pe.url.param, how, what, shortSource(fix, 80), alt)
 }
 
 func isIdent(n ast.Node, name string) bool {

@@ -58,16 +58,19 @@ func TestURLWarning(t *testing.T) {
 		{"http.request", `url: "https://api.example.com/users/${{ inputs.name }}"`,
 			"15:47: ${{ inputs.name }} sits in the path of http.request's url unescaped, so it is not sure to stay one path segment: a value holding / ? # or % changes the path, and .. reaches another endpoint; write ${{ urlPathEscape(inputs.name) }}"},
 		{"http.request", `url: "https://api.example.com/search?q=${{ inputs.q }}&page=1"`,
-			"${{ inputs.q }} sits in the query of http.request's url unescaped, so it is not sure to stay one query value: a value holding & = # or % adds parameters or changes the request; write ${{ urlQueryEscape(inputs.q) }}"},
+			"${{ inputs.q }} sits in the query of http.request's url unescaped, so it is not sure to stay one query value: a value holding & = # or % adds parameters or changes the request; write ${{ urlQueryEscape(inputs.q) }}, or give the parameter under query: (http.request takes it escaped)"},
 		{"http.request", `url: "${{ vars.base }}/users/${{ inputs.name }}"`,
 			"write ${{ urlPathEscape(inputs.name) }}"},
 		{"http.request", `url: "https://api.example.com/x?q=${{ inputs.q | urlPathEscape() }}"`,
 			"escaped by urlPathEscape, which is for a path segment, so it is not sure to stay one query value: a value holding & = # or % adds parameters or changes the request; write ${{ inputs.q | urlQueryEscape() }}"},
 		{"cluster.health", `nodes: [{name: a, url: "http://10.0.0.1/health/${{ inputs.name }}"}]`,
 			"sits in the path of cluster.health's nodes[].url unescaped"},
+		{"cluster.health", `nodes: [{name: a, url: "http://10.0.0.1/health?n=${{ inputs.name }}"}]`,
+			"write ${{ urlQueryEscape(inputs.name) }}\x00"},
 	} {
 		got := urlWarnings(t, tc.op, tc.with)
-		if len(got) != 1 || !strings.Contains(got[0], tc.want) {
+		// \x00 in want marks the end of the message.
+		if len(got) != 1 || !strings.Contains(got[0]+"\x00", tc.want) {
 			t.Errorf("%s\ngot  %q\nwant one warning with %q", tc.with, got, tc.want)
 		}
 	}
