@@ -1,12 +1,11 @@
 package steps
 
 import (
-	"path"
-	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/wrapper"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
@@ -80,89 +79,22 @@ func (l *loader) checkSed(args []*yaml.Node) {
 	}
 }
 
-// wrapper is a program that runs the rest of its command line as a
-// program of its own, after options of its own and, for some, operands.
-type wrapper struct {
-	short    string   // short options taking an argument (sudo -u app)
-	long     []string // long options taking the next item as their argument
-	operands int      // operands before the program (timeout 10, taskset 0x3)
-}
-
-// wrappers are the programs that run another, with what they take before
-// it: the program they run is the first item after those.
-var wrappers = map[string]wrapper{
-	"sudo":    {"CDghpRrTtUu", []string{"--chdir", "--close-from", "--group", "--host", "--prompt", "--chroot", "--role", "--type", "--command-timeout", "--other-user", "--user"}, 0},
-	"doas":    {"Cu", nil, 0},
-	"env":     {"CSu", []string{"--chdir", "--split-string", "--unset"}, 0},
-	"timeout": {"ks", []string{"--kill-after", "--signal"}, 1},
-	"nice":    {"n", []string{"--adjustment"}, 0},
-	"nohup":   {},
-	"ionice":  {"cnpPu", []string{"--class", "--classdata", "--pid", "--pgid", "--uid"}, 0},
-	"stdbuf":  {"ioe", []string{"--input", "--output", "--error"}, 0},
-	"setsid":  {},
-	"time":    {"fo", []string{"--format", "--output"}, 0},
-	"xargs":   {"adEILnPs", []string{"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}, 0},
-	"chrt":    {"TPD", []string{"--sched-runtime", "--sched-period", "--sched-deadline"}, 1},
-	"taskset": {"", nil, 1},
-	"busybox": {},
-	"command": {},
-	"exec":    {"a", nil, 0},
-	"flock":   {"wE", []string{"--wait", "--timeout", "--conflict-exit-code"}, 1},
-	"sshpass": {"pfdP", nil, 0},
-}
-
 // runsAsProgram reports whether items[k] is the program a command runs:
 // its first item, or the first one after a wrapper's options and operands
 // (sudo -u app sed ..., timeout 10 sed ...), not a word further on
 // ([sudo, apt-get, install, sed]).
 func runsAsProgram(items []*yaml.Node, k int) bool {
-	for i := 0; i < len(items); {
-		if i == k {
-			return true
-		}
-		it := yamlx.Deref(items[i])
+	var argv []string // the items up to the first that is no scalar
+	for _, it := range items {
+		it = yamlx.Deref(it)
 		if it.Kind != yaml.ScalarNode {
-			return false
+			break
 		}
-		name := path.Base(it.Value)
-		w, ok := wrappers[name]
-		if !ok {
-			return false
-		}
-		operands := w.operands
-	options:
-		for i++; i < len(items); i++ {
-			a := yamlx.Deref(items[i])
-			if a.Kind != yaml.ScalarNode {
-				break
-			}
-			v := a.Value
-			switch {
-			case v == "--":
-				i++
-				break options
-			case strings.HasPrefix(v, "--"):
-				if slices.Contains(w.long, v) {
-					i++ // --user app
-				}
-			case len(v) > 1 && v[0] == '-':
-				// -u app, -uapp, -Eu app: an option taking an argument
-				// takes the rest of its item, or the next item.
-				for j := 1; j < len(v); j++ {
-					if strings.IndexByte(w.short, v[j]) >= 0 {
-						if j == len(v)-1 {
-							i++
-						}
-						break
-					}
-				}
-			case name == "env" && strings.Contains(v, "="):
-				// NAME=value
-			case operands > 0:
-				operands--
-			default:
-				break options
-			}
+		argv = append(argv, it.Value)
+	}
+	for _, p := range wrapper.Programs(argv) {
+		if p.At == k {
+			return true
 		}
 	}
 	return false

@@ -14,8 +14,8 @@ import (
 // TestDaemonStartRefusesAProgramAnotherUserCouldSwap: process.start in
 // a run of serve or schedule (ops.Call.RefuseSwappable) refuses a program
 // another user (mallory) owns in a sticky directory every user may
-// write, and the script an interpreter would run from there, before it
-// starts; root's own program in a 0755 directory starts, and so does
+// write, and the script an interpreter would run from there, started
+// through wrappers (setsid, nice, sudo, env) too, before it starts; root's own program in a 0755 directory starts, and so does
 // hers in a run of the user's own (run).
 func TestDaemonStartRefusesAProgramAnotherUserCouldSwap(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -44,14 +44,16 @@ func TestDaemonStartRefusesAProgramAnotherUserCouldSwap(t *testing.T) {
 	}
 
 	daemon := ops.WithCall(context.Background(), &ops.Call{Dir: dir, RefuseSwappable: true})
-	for cmd, want := range map[string]string{
-		"drop/worker": "command: the program is in " + drop + ", a directory every user of this host may write, and " + hers + " there is owned by user 1001",
-		"sh":          "command: sh's script is in " + drop,
+	for _, tc := range []struct {
+		command []any
+		want    string
+	}{
+		{[]any{"drop/worker"}, "command: the program is in " + drop + ", a directory every user of this host may write, and " + hers + " there is owned by user 1001"},
+		{[]any{"sh", hers}, "command: sh's script is in " + drop},
+		{[]any{"setsid", "nice", "-n", "5", "drop/worker"}, "command: the program is in " + drop},
+		{[]any{"sudo", "-u", "app", "env", "A=1", "sh", hers}, "command: sh's script is in " + drop},
 	} {
-		command := []any{cmd}
-		if cmd == "sh" {
-			command = append(command, hers)
-		}
+		command, want := tc.command, tc.want
 		_, err := opstest.Execute(r, daemon, "process.start", map[string]any{"command": command})
 		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), want) {
 			t.Errorf("%v in a daemon's run: %v; want %q", command, err, want)

@@ -15,7 +15,8 @@ import (
 // script an interpreter runs, that another user (mallory) owns in a
 // sticky directory every user may write, that lies in a directory every
 // user may write, that every user may write, or that is missing where
-// any user could create it, is refused with what to do, before it runs:
+// any user could create it, is refused with what to do, before it runs,
+// started through wrappers (nice, env, timeout) too:
 // she would choose the code root runs. Root's own script in a 0755
 // directory runs, and so does anything in a run of the user's own (run).
 func TestDaemonRunsRefuseAProgramAnotherUserCouldSwap(t *testing.T) {
@@ -65,6 +66,8 @@ func TestDaemonRunsRefuseAProgramAnotherUserCouldSwap(t *testing.T) {
 		{[]any{"bash", "-e", "open/fix.sh"}, []string{"bash's script is in " + open + ", a directory every user of this host may write (mode 0777): any of them can rename a file of their own over " + inOpen, "chmod o-w " + open}},
 		{[]any{"sh", "./shared.sh"}, []string{"sh's script's mode 0777 lets every user of this host write it", "chmod go-w " + shared}},
 		{[]any{"./shared.sh"}, []string{"the program's mode 0777"}},
+		{[]any{"nice", "-n", "5", "env", "A=1", "bash", "open/fix.sh"}, []string{"command: bash's script is in " + open}},
+		{[]any{"timeout", "10", "drop/tool.sh"}, []string{"command: the program is in " + drop}},
 		{[]any{"python3", "-u", filepath.Join(drop, "x.py")}, []string{"python3's script would be in " + drop, filepath.Join(drop, "x.py") + " does not exist: any of them can create it"}},
 	}
 	for _, tc := range refused {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/wrapper"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -18,40 +19,51 @@ const programCould = "choose the code that the runs that start it run, with thei
 // local file another user of the host (not this process's, not root)
 // could change or put a file of their own in place of, when the call
 // refuses swappable files (ops.Call.RefuseSwappable: serve and schedule);
-// nil otherwise. It judges the program when argv[0] names it by path (it
-// holds a /; relative to dir), and the script a known interpreter runs:
-// [bash, /tmp/fix.sh], [python3, -u, tools/x.py], the first operand that
-// is not an option (relative to dir, the program's working directory),
-// whether it exists or not (fsx.PathAnyoneMayWrite). A program found
-// through PATH is not judged, nor the script of an interpreter started
-// through another program (sudo, env). dir "" is this process's working
+// nil otherwise. It judges each program argv runs when named by path (it
+// holds a /; relative to dir): argv[0] and, through wrappers (sudo, env,
+// timeout, nice…, nested too), the program the wrapper runs
+// (wrapper.Programs); and the script the last of them runs when it is a
+// known interpreter: [bash, /tmp/fix.sh], [sudo, -u, app, python3, -u,
+// tools/x.py], the first operand that is not an option (relative to dir,
+// the program's working directory, or the one a wrapper moved to: env
+// -C DIR), whether it exists or not (fsx.PathAnyoneMayWrite). A program
+// found through PATH is not judged. dir "" is this process's working
 // directory. The error begins with param, the parameter that gives argv.
-// It is judged right before the program starts: a file no
-// other user could swap then cannot be swapped before the exec.
+// It is judged right before the program starts: a file no other user
+// could swap then cannot be swapped before the exec.
 func SwappableProgram(ctx context.Context, param string, argv []string, dir string) error {
 	if !ops.CallFrom(ctx).RefuseSwappable || len(argv) == 0 {
 		return nil
 	}
-	abs := func(p string) string {
-		if !filepath.IsAbs(p) && dir != "" {
-			return filepath.Join(dir, p)
+	refuse := func(p, in, what string) error {
+		if !filepath.IsAbs(p) {
+			if !filepath.IsAbs(in) && dir != "" {
+				in = filepath.Join(dir, in)
+			}
+			if in != "" {
+				p = filepath.Join(in, p)
+			}
 		}
-		return p
-	}
-	if strings.Contains(argv[0], "/") {
-		if msg := fsx.PathAnyoneMayWrite(abs(argv[0]), "the program", programCould); msg != "" {
+		if msg := fsx.PathAnyoneMayWrite(p, what, programCould); msg != "" {
 			return ops.WithClass(ops.ClassValidation, errors.New(param+": "+msg))
 		}
+		return nil
 	}
-	prog := filepath.Base(argv[0])
-	script, ok := scriptOperand(prog, argv[1:])
+	progs := wrapper.Programs(argv)
+	for _, p := range progs {
+		if strings.Contains(argv[p.At], "/") {
+			if err := refuse(argv[p.At], p.Dir, "the program"); err != nil {
+				return err
+			}
+		}
+	}
+	last := progs[len(progs)-1]
+	prog := filepath.Base(argv[last.At])
+	script, ok := scriptOperand(prog, argv[last.At+1:])
 	if !ok {
 		return nil
 	}
-	if msg := fsx.PathAnyoneMayWrite(abs(script), prog+"'s script", programCould); msg != "" {
-		return ops.WithClass(ops.ClassValidation, errors.New(param+": "+msg))
-	}
-	return nil
+	return refuse(script, last.Dir, prog+"'s script")
 }
 
 // scriptSyntax is how an interpreter's options are written before the

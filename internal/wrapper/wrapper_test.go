@@ -1,0 +1,53 @@
+package wrapper
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestPrograms: the programs of a command line are its first item and,
+// through each wrapper, the first item past the wrapper's options, their
+// values and its operands, with the directory a wrapper moved to.
+func TestPrograms(t *testing.T) {
+	tests := []struct {
+		argv []string
+		at   []int
+		dir  string // of the last
+	}{
+		{[]string{"sed", "-n", "p"}, []int{0}, ""},
+		{[]string{"sudo", "bash", "/tmp/x.sh"}, []int{0, 1}, ""},
+		{[]string{"sudo", "-u", "app", "/tmp/tool"}, []int{0, 3}, ""},
+		{[]string{"sudo", "-uapp", "-E", "/tmp/tool"}, []int{0, 3}, ""},
+		{[]string{"sudo", "--user=app", "--", "/tmp/tool"}, []int{0, 3}, ""},
+		{[]string{"env", "FOO=1", "python3", "x.py"}, []int{0, 2}, ""},
+		{[]string{"env", "-i", "-u", "HOME", "FOO=1", "x"}, []int{0, 5}, ""},
+		{[]string{"timeout", "10", "/tmp/x"}, []int{0, 2}, ""},
+		{[]string{"timeout", "-k", "5", "-s", "KILL", "10", "/tmp/x"}, []int{0, 6}, ""},
+		{[]string{"timeout", "--", "10", "/tmp/x"}, []int{0, 3}, ""},
+		{[]string{"nice", "-n", "5", "bash", "x.sh"}, []int{0, 3}, ""},
+		{[]string{"ionice", "-c3", "/tmp/x"}, []int{0, 2}, ""},
+		{[]string{"ionice", "-c", "2", "-n", "7", "/tmp/x"}, []int{0, 5}, ""},
+		{[]string{"flock", "LOCK", "/tmp/x"}, []int{0, 2}, ""},
+		{[]string{"flock", "-w", "10", "LOCK", "/tmp/x"}, []int{0, 4}, ""},
+		{[]string{"flock", "LOCK", "-c", "/tmp/x"}, []int{0}, ""},
+		{[]string{"setsid", "-f", "/tmp/x"}, []int{0, 2}, ""},
+		{[]string{"stdbuf", "-oL", "-e", "0", "/tmp/x"}, []int{0, 4}, ""},
+		{[]string{"chrt", "-f", "10", "/tmp/x"}, []int{0, 3}, ""},
+		{[]string{"taskset", "-c", "0,1", "/tmp/x"}, []int{0, 3}, ""},
+		{[]string{"/usr/bin/sudo", "env", "X=1", "bash", "/tmp/x.sh"}, []int{0, 1, 3}, ""},
+		{[]string{"sudo", "-D", "/srv", "env", "--chdir", "app", "nice", "./run"}, []int{0, 3, 6, 7}, "/srv/app"},
+		{[]string{"env", "-C/opt", "x"}, []int{0, 2}, "/opt"},
+		{[]string{"sudo", "apt-get", "install", "sed"}, []int{0, 1}, ""},
+		{[]string{"sudo", "-i"}, []int{0}, ""},
+	}
+	for _, tc := range tests {
+		got := Programs(tc.argv)
+		var at []int
+		for _, p := range got {
+			at = append(at, p.At)
+		}
+		if !slices.Equal(at, tc.at) || got[len(got)-1].Dir != tc.dir {
+			t.Errorf("%q: programs %v; want at %v, the last in %q", tc.argv, got, tc.at, tc.dir)
+		}
+	}
+}

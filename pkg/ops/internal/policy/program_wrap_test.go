@@ -1,0 +1,100 @@
+package policy
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// TestSwappableProgramThroughWrappers: a program or script another user
+// (mallory) could swap is refused when a wrapper starts it (sudo, env,
+// timeout, nice, ionice, flock, setsid, stdbuf, chrt, taskset, nested
+// too), judged in the directory a wrapper moves to; root's own files in
+// 0755 directories are not.
+func TestSwappableProgramThroughWrappers(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to play another user")
+	}
+	const mallory = 1001
+	dir := t.TempDir()
+	drop := filepath.Join(dir, "drop")
+	mine := filepath.Join(dir, "mine")
+	for _, d := range []string{drop, mine} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(drop, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	file := func(p string) string {
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tool, script := file(filepath.Join(drop, "tool")), file(filepath.Join(drop, "x.sh"))
+	for _, p := range []string{tool, script} {
+		if err := os.Chown(p, mallory, mallory); err != nil {
+			t.Fatal(err)
+		}
+	}
+	myTool, myScript := file(filepath.Join(mine, "tool")), file(filepath.Join(mine, "x.sh"))
+
+	daemon := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true})
+	const program, bashScript = "command: the program is in ", "command: bash's script is in "
+	refused := []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"sudo", "bash", script}, bashScript + drop},
+		{[]string{"sudo", "-u", "app", tool}, program + drop},
+		{[]string{"env", "FOO=1", "python3", script}, "command: python3's script is in " + drop},
+		{[]string{"timeout", "10", tool}, program + drop},
+		{[]string{"timeout", "-s", "KILL", "--", "10", tool}, program + drop},
+		{[]string{"nice", "-n", "5", "bash", script}, bashScript + drop},
+		{[]string{"ionice", "-c3", tool}, program + drop},
+		{[]string{"flock", "/run/lock/x", tool}, program + drop},
+		{[]string{"setsid", tool}, program + drop},
+		{[]string{"stdbuf", "-oL", "bash", "-e", script}, bashScript + drop},
+		{[]string{"chrt", "-f", "10", tool}, program + drop},
+		{[]string{"taskset", "-c", "0", tool}, program + drop},
+		{[]string{"sudo", "env", "X=1", "bash", script}, bashScript + drop},
+		{[]string{"/usr/bin/nice", "/usr/bin/sudo", "-E", tool, "--now"}, program + drop},
+		{[]string{"env", "-C", drop, "bash", "x.sh"}, bashScript + drop},
+		{[]string{"sudo", "--chdir", dir, "env", "-C", "drop", "./tool"}, program + drop},
+		{[]string{filepath.Join(drop, "tool"), "bash", myScript}, program + drop},
+	}
+	for _, tc := range refused {
+		err := SwappableProgram(daemon, "command", tc.argv, mine)
+		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "owned by user 1001") {
+			t.Errorf("%q in a daemon's run: %v; want it refused: %q, owned by user 1001", tc.argv, err, tc.want)
+		}
+	}
+	for _, argv := range [][]string{
+		{"sudo", "bash", myScript},
+		{"sudo", "-u", "app", myTool},
+		{"env", "FOO=1", "python3", "x.sh"},
+		{"timeout", "10", "./tool"},
+		{"nice", "-n", "5", "bash", "x.sh"},
+		{"ionice", "-c3", myTool},
+		{"flock", "LOCK", myTool},
+		{"flock", "LOCK", "-c", script},
+		{"setsid", myTool},
+		{"stdbuf", "-oL", myTool},
+		{"chrt", "-f", "10", myTool},
+		{"taskset", "0x3", myTool},
+		{"sudo", "env", "X=1", "bash", "x.sh"},
+		{"env", "-C", mine, "bash", "x.sh"},
+		{"sudo", "apt-get", "install", script},
+		{"sudo", "sh", "-c", script},
+	} {
+		if err := SwappableProgram(daemon, "command", argv, mine); err != nil {
+			t.Errorf("%q in a daemon's run: %v", argv, err)
+		}
+	}
+}
