@@ -153,7 +153,15 @@ func (v *validation) finish(code int) int {
 	v.doc.Version = 1
 	v.doc.ExitCode = code
 	v.doc.Valid = code == ExitOK
-	v.doc.Summary = validateSummary{Playbooks: v.total, Invalid: v.bad, Errors: v.errs, Denied: v.denied, DeniedSteps: v.nDenied}
+	// Errors are those of problems, the policy's and the inventory's
+	// included, which no playbook's tally holds.
+	errs := 0
+	for _, p := range v.doc.Problems {
+		if p.Severity == "error" {
+			errs++
+		}
+	}
+	v.doc.Summary = validateSummary{Playbooks: v.total, Invalid: v.bad, Errors: errs, Denied: v.denied, DeniedSteps: v.nDenied}
 	if v.doc.Files == nil {
 		v.doc.Files = []validateFile{}
 	}

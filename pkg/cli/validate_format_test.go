@@ -149,3 +149,30 @@ func TestGitHubEscapes(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestValidateFormatJSONCountsEveryError: summary.errors is the number of
+// errors in problems, whatever file they are in: a CI check that reads
+// the count must not see 0 for a policy or an inventory with problems.
+func TestValidateFormatJSONCountsEveryError(t *testing.T) {
+	playbookDir(t, map[string]string{
+		"policy.yaml": "version: 1\nroles:\n  x: {max_rsk: read}\n",
+		"inv.yaml":    "version: 1\nhosts: [\n",
+		"good.yaml":   goodPlaybook,
+	})
+	for _, args := range [][]string{
+		{"--policy", "policy.yaml"},
+		{"--policy", "policy.yaml", "good.yaml"},
+		{"--inventory", "inv.yaml", "good.yaml"},
+	} {
+		doc := validateJSON(t, ExitUsage, args...)
+		errs := 0
+		for _, p := range doc.Problems {
+			if p.Severity == "error" {
+				errs++
+			}
+		}
+		if errs == 0 || doc.Summary.Errors != errs {
+			t.Errorf("%v: summary.errors %d, want the %d errors of problems %+v", args, doc.Summary.Errors, errs, doc.Problems)
+		}
+	}
+}
