@@ -279,35 +279,65 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// durationFlag is a positive duration in Go syntax that also takes days
-// and weeks, which time.ParseDuration does not: 36h, 2d, 1w, 1d12h. text
-// is the value as given, for messages that quote the flag back.
+// durationFlag is --since or --until: how long ago, a positive duration
+// in Go syntax that also takes days and weeks, which time.ParseDuration
+// does not (36h, 2d, 1w, 1d12h), or a moment with its zone
+// (2026-12-05T02:00:00Z, 2026-12-05T03:00+01:00). name is the flag's, for
+// messages ("since" when empty); text is the value as given, for messages
+// that quote the flag back.
 type durationFlag struct {
+	name string
 	d    time.Duration
+	at   time.Time
 	text string
 }
 
 func (f *durationFlag) String() string {
-	if f == nil || f.d == 0 {
+	switch {
+	case f == nil:
+		return ""
+	case !f.at.IsZero():
+		return f.at.Format(time.RFC3339)
+	case f.d == 0:
 		return ""
 	}
 	return f.d.String()
 }
 
 func (f *durationFlag) Set(v string) error {
+	if at, ok := zonedTime(v); ok {
+		f.d, f.at, f.text = 0, at, v
+		return nil
+	}
+	name := f.name
+	if name == "" {
+		name = "since"
+	}
 	d, err := parseDays(v)
-	if hint, ok := sinceTimeHint(v, time.Now()); err != nil && ok {
-		// A date or time given for how long ago: the duration to give.
+	if hint, ok := sinceTimeHint(name, v, time.Now()); err != nil && ok {
+		// A date or time without a zone: the duration to give, or
+		// the time with its zone.
 		return fmt.Errorf("%s", hint)
 	}
 	if err != nil {
 		return err
 	}
 	if d <= 0 {
-		return fmt.Errorf("%q is not a positive duration; give one like 30m, 24h, 2d or 1w", v)
+		return fmt.Errorf("%q is not a positive duration; give one like 30m, 24h, 2d or 1w, or an RFC 3339 time", v)
 	}
-	f.d, f.text = d, v
+	f.d, f.at, f.text = d, time.Time{}, v
 	return nil
+}
+
+// moment is the time the flag stands for at now; zero when not given.
+func (f *durationFlag) moment(now time.Time) time.Time {
+	switch {
+	case !f.at.IsZero():
+		return f.at
+	case f.d > 0:
+		return now.Add(-f.d)
+	}
+	return time.Time{}
 }
 
 // dayUnit matches a number of days or weeks inside a duration.

@@ -44,14 +44,16 @@ func historyCommand() *command {
 	return &command{
 		name:    "history",
 		summary: "list recorded runs",
-		synopsis: `history [--playbook NAME] [--status S] [--trigger T] [--since 24h] [--limit N] [--json] [--state-dir DIR | --state URL]
+		synopsis: `history [--playbook NAME] [--status S] [--trigger T] [--since 24h] [--until 1h] [--limit N] [--json] [--state-dir DIR | --state URL]
 history show RUN_ID [--json] [--state-dir DIR | --state URL]`,
 		help: `List the runs recorded under the state dir, newest first. Runs of a process
 that died are shown as interrupted. Slots the scheduler skipped or missed are
 listed too, with status skipped or missed. A dry run's note starts with "dry
 run", from its start on. 'history show RUN_ID' prints one run with its steps,
 as recorded while it ran: a run whose process died still shows the steps that
-finished.`,
+finished. --since and --until take how long ago (24h, 2d) or an RFC 3339
+time: --since 2026-12-05T02:00:00Z --until 2026-12-05T03:00:00Z lists the
+runs started from 02:00 UTC to before 03:00.`,
 		exits: "0 listed; 2 bad usage or no readable history.",
 		run:   runHistory,
 	}
@@ -65,8 +67,9 @@ func runHistory(e *env, args []string) int {
 	fs := newFlags(e, c)
 	playbook := fs.String("playbook", "", "only runs of the playbook `NAME` (its name:; a playbook file given here stands for the name: it declares)")
 	status := fs.String("status", "", "only runs with status `S` ("+strings.Join(history.Statuses(), ", ")+")")
-	var since durationFlag
-	fs.Var(&since, "since", "only runs started within `D`, like 24h, 2d or 1w")
+	since, until := durationFlag{name: "since"}, durationFlag{name: "until"}
+	fs.Var(&since, "since", "only runs started within `D`, like 24h, 2d or 1w, or from an RFC 3339 time")
+	fs.Var(&until, "until", "only runs started before `D` ago, like 1h, or before an RFC 3339 time")
 	trigger := fs.String("trigger", "", "only runs started by `T`: cli, schedule or api")
 	limit := fs.Int("limit", history.DefaultLimit, "at most `N` runs")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -95,6 +98,10 @@ func runHistory(e *env, args []string) int {
 	if *limit < 1 {
 		return fs.usageError("--limit must be at least 1, not %d", *limit)
 	}
+	from, to, err := window(&since, &until, time.Now())
+	if err != nil {
+		return fs.usageError("%v", err)
+	}
 	if *status != "" && !contains(history.Statuses(), *status) {
 		hint := suggest.DidYouMean(*status, history.Statuses())
 		if *status == string(report.StatusDenied) {
@@ -116,19 +123,16 @@ func runHistory(e *env, args []string) int {
 		e.errorf("--playbook %s is a playbook file: listing the runs of %q, the name: it declares (--playbook takes that name)", *playbook, name)
 		*playbook = name
 	}
-	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Trigger: history.Trigger(*trigger), Limit: *limit}
-	if since.d > 0 {
-		f.Since = time.Now().Add(-since.d)
-	}
+	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Trigger: history.Trigger(*trigger), Limit: *limit, Since: from, Before: to}
 	runs, err := store.List(context.Background(), f)
 	if err != nil {
 		e.errorf("history: %v", err)
 		return ExitFailed
 	}
-	filtered := f.Playbook != "" || f.Status != "" || f.Trigger != "" || !f.Since.IsZero()
+	filtered := f.Playbook != "" || f.Status != "" || f.Trigger != "" || !f.Since.IsZero() || !f.Before.IsZero()
 	if len(runs) == 0 && !*asJSON && filtered {
 		// "no runs recorded" would read as an empty history.
-		fmt.Fprintf(e.stdout, "no runs match%s\n", noMatchHint(store, f, since.text))
+		fmt.Fprintf(e.stdout, "no runs match%s\n", noMatchHint(store, f, since.text, until.text))
 		return ExitOK
 	}
 	if *asJSON {
@@ -148,9 +152,9 @@ func runHistory(e *env, args []string) int {
 }
 
 // noMatchHint says, for a filter no run matches, what it asked for (since
-// is --since as given) and, when it names a playbook the latest runs do
-// not, the names they do.
-func noMatchHint(st store.Store, f history.Filter, since string) string {
+// and until are --since and --until as given) and, when it names a
+// playbook the latest runs do not, the names they do.
+func noMatchHint(st store.Store, f history.Filter, since, until string) string {
 	var asked []string
 	if f.Playbook != "" {
 		asked = append(asked, "--playbook "+f.Playbook)
@@ -163,6 +167,9 @@ func noMatchHint(st store.Store, f history.Filter, since string) string {
 	}
 	if !f.Since.IsZero() {
 		asked = append(asked, "--since "+since)
+	}
+	if !f.Before.IsZero() {
+		asked = append(asked, "--until "+until)
 	}
 	hint := " " + strings.Join(asked, " ")
 	if f.Playbook == "" {
@@ -243,9 +250,11 @@ func statsCommand() *command {
 	return &command{
 		name:     "stats",
 		summary:  "per-operation counts, error rates and latency percentiles",
-		synopsis: "stats [--since 1h] [--json] [--state-dir DIR | --state URL]",
+		synopsis: "stats [--since 1h] [--until D] [--json] [--state-dir DIR | --state URL]",
 		help: `Summarise recorded runs: for each operation and each playbook, how often it
-ran, how often it failed, and its p50, p95 and p99 duration.`,
+ran, how often it failed, and its p50, p95 and p99 duration. --since and
+--until take how long ago (1h, 2d) or an RFC 3339 time; with --until alone
+the window is the hour before it.`,
 		exits: "0 printed; 2 bad usage or no readable history.",
 		run:   runStats,
 	}
@@ -254,8 +263,9 @@ ran, how often it failed, and its p50, p95 and p99 duration.`,
 func runStats(e *env, args []string) int {
 	c := statsCommand()
 	fs := newFlags(e, c)
-	since := durationFlag{d: time.Hour}
-	fs.Var(&since, "since", "cover runs started within `D`, like 1h, 2d or 1w")
+	since, until := durationFlag{name: "since"}, durationFlag{name: "until"}
+	fs.Var(&since, "since", "cover runs started within `D` (default 1h), like 2d or 1w, or from an RFC 3339 time")
+	fs.Var(&until, "until", "cover runs started before `D` ago, like 1h, or before an RFC 3339 time")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var sf stateFlags
 	sf.addForReading(fs, readStateDirUsage)
@@ -270,12 +280,24 @@ func runStats(e *env, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
+	now := time.Now()
+	from, to, err := window(&since, &until, now)
+	if err != nil {
+		return fs.usageError("%v", err)
+	}
+	if from.IsZero() {
+		// The hour before the window's end, or before now.
+		from = now.Add(-time.Hour)
+		if !to.IsZero() {
+			from = to.Add(-time.Hour)
+		}
+	}
 	store, ok := openStore(e, c, spec)
 	if !ok {
 		return ExitUsage
 	}
 	defer store.Close()
-	opStats, pbStats, err := store.Stats(context.Background(), time.Now().Add(-since.d))
+	opStats, pbStats, err := store.Stats(context.Background(), from, to)
 	if err != nil {
 		e.errorf("stats: %v", err)
 		return ExitFailed

@@ -2,36 +2,68 @@ package cli
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
 
-// TestSinceDateSaysTheDurationToGive: --since takes how long ago, and a
-// tired reader gives it a time instead (a date, a date and time with or
-// without a zone, "yesterday"): the refusal names the moment in UTC, as
-// the history shows times, and the duration that reaches back to it,
-// which --since then takes.
+// TestSinceDateSaysTheDurationToGive: --since takes how long ago or a time
+// with its zone, and a tired reader gives it a time without one (a date,
+// a date and time, "yesterday"): the refusal names the moment in UTC, as
+// the history shows times, the duration that reaches back to it and the
+// time with its zone, which --since then takes.
 func TestSinceDateSaysTheDurationToGive(t *testing.T) {
 	now := time.Date(2026, 12, 5, 22, 52, 30, 0, time.UTC)
+	const takes = ` is a time without a zone, and --since takes how long ago (30m, 24h, 2d or 1w) or an RFC 3339 time: `
 	for _, c := range []struct{ v, want string }{
-		{"2026-12-05", `"2026-12-05" is a time, and --since takes how long ago (30m, 24h, 2d or 1w): 2026-12-05 00:00 UTC was 22h53m ago; give --since 22h53m`},
-		{"2026-12-05T10:00:00+02:00", `"2026-12-05T10:00:00+02:00" is a time, and --since takes how long ago (30m, 24h, 2d or 1w): 2026-12-05 08:00 UTC was 14h53m ago; give --since 14h53m`},
-		{"2026-12-04 21:00", `"2026-12-04 21:00" is a time, and --since takes how long ago (30m, 24h, 2d or 1w): 2026-12-04 21:00 UTC was 25h53m ago; give --since 25h53m`},
-		{"yesterday", `"yesterday" is a time, and --since takes how long ago (30m, 24h, 2d or 1w): 2026-12-04 00:00 UTC was 46h53m ago; give --since 46h53m`},
-		{"today", `"today" is a time, and --since takes how long ago (30m, 24h, 2d or 1w): 2026-12-05 00:00 UTC was 22h53m ago; give --since 22h53m`},
-		{"2026-12-06", `"2026-12-06" is a time, and --since takes how long ago (30m, 24h, 2d or 1w): 2026-12-06 00:00 UTC is still to come; give how long ago, like 24h`},
+		{"2026-12-05", `"2026-12-05"` + takes + `2026-12-05 00:00 UTC was 22h53m ago; give --since 22h53m, or --since 2026-12-05T00:00:00Z`},
+		{"2026-12-04 21:00", `"2026-12-04 21:00"` + takes + `2026-12-04 21:00 UTC was 25h53m ago; give --since 25h53m, or --since 2026-12-04T21:00:00Z`},
+		{"yesterday", `"yesterday"` + takes + `2026-12-04 00:00 UTC was 46h53m ago; give --since 46h53m, or --since 2026-12-04T00:00:00Z`},
+		{"today", `"today"` + takes + `2026-12-05 00:00 UTC was 22h53m ago; give --since 22h53m, or --since 2026-12-05T00:00:00Z`},
+		{"2026-12-06", `"2026-12-06"` + takes + `2026-12-06 00:00 UTC is still to come; give how long ago, like 24h, or --since 2026-12-06T00:00:00Z`},
 	} {
-		got, ok := sinceTimeHint(c.v, now)
+		got, ok := sinceTimeHint("since", c.v, now)
 		if !ok || got != c.want {
 			t.Errorf("sinceTimeHint(%q) = %q, %v; want %q", c.v, got, ok, c.want)
 		}
 	}
-	if got, ok := sinceTimeHint("soon", now); ok {
+	if got, ok := sinceTimeHint("since", "soon", now); ok {
 		t.Errorf("sinceTimeHint(soon) = %q; want no hint", got)
 	}
 	state := filepath.Join(t.TempDir(), "state")
 	for _, cmd := range []string{"history", "stats"} {
 		runMain(t, cmd, "--state-dir", state, "--since", "2026-12-05").
-			want(t, ExitUsage, nil, []string{`--since: "2026-12-05" is a time, and --since takes how long ago (30m, 24h, 2d or 1w): 2026-12-05 00:00 UTC `})
+			want(t, ExitUsage, nil, []string{`--since: "2026-12-05"` + takes + `2026-12-05 00:00 UTC `})
+		runMain(t, cmd, "--state-dir", state, "--until", "2026-12-05 03:00").
+			want(t, ExitUsage, nil, []string{`--until: "2026-12-05 03:00" is a time without a zone, and --until takes`, `or --until 2026-12-05T03:00:00Z`})
+	}
+}
+
+// TestSinceUntilWindow: "what ran between 02:00 and 03:00 last night":
+// history and stats take --until as they take --since, how long ago or a
+// time with its zone, and cover what started from --since to before
+// --until; a window that ends before it starts is refused naming both.
+func TestSinceUntilWindow(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: nightly\nsteps:\n  - {id: a, op: control.noop}\n")
+	runMain(t, "run", pb, "--state-dir", state).want(t, ExitOK, nil, nil)
+	now := time.Now().UTC()
+	before, after := now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)
+	runMain(t, "history", "--state-dir", state, "--since", before, "--until", after).want(t, ExitOK, []string{"nightly"}, nil)
+	runMain(t, "history", "--state-dir", state, "--since", "2h", "--until", "1h").
+		want(t, ExitOK, []string{"no runs match --since 2h --until 1h\n"}, nil)
+	runMain(t, "history", "--state-dir", state, "--until", before).
+		want(t, ExitOK, []string{"no runs match --until " + before + "\n"}, nil)
+	runMain(t, "stats", "--state-dir", state, "--until", after).want(t, ExitOK, []string{"control.noop", "nightly"}, nil)
+	if res := runMain(t, "stats", "--state-dir", state, "--until", "1m"); res.code != ExitOK || strings.Contains(res.stdout, "control.noop") {
+		t.Errorf("stats of the hour before a minute ago: exit %d, stdout %q; want no calls", res.code, res.stdout)
+	}
+	for _, cmd := range []string{"history", "stats"} {
+		runMain(t, cmd, "--state-dir", state, "--since", "1h", "--until", "2h").
+			want(t, ExitUsage, nil, []string{"--until 2h (", " UTC) is not after --since 1h (", "--since is where the window starts and --until where it ends"})
+		runMain(t, cmd, "--state-dir", state, "--since", "2026-12-05T03:00:00Z", "--until", "2026-12-05T02:00:00Z").
+			want(t, ExitUsage, nil, []string{"--until 2026-12-05T02:00:00Z (2026-12-05 02:00:00 UTC) is not after --since 2026-12-05T03:00:00Z (2026-12-05 03:00:00 UTC)"})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -79,7 +80,7 @@ func TestMigrateMarksOlderDryRunsFromTheirReports(t *testing.T) {
 		if diff := cmp.Diff(want, dryRuns(t, s)); diff != "" {
 			t.Errorf("from version %d: dry_run after migration (-want +got):\n%s", from, diff)
 		}
-		_, books, err := s.Stats(ctx, t0.Add(-1))
+		_, books, err := s.Stats(ctx, t0.Add(-1), time.Time{})
 		if err != nil || len(books) != 1 || books[0].Count != 4 {
 			t.Errorf("from version %d: Stats of the playbook = %+v, %v; want its 4 runs that are not dry runs", from, books, err)
 		}

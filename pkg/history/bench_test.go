@@ -174,7 +174,7 @@ func BenchmarkStats1M(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		var err error
-		ops, _, err = s.Stats(ctx, since)
+		ops, _, err = s.Stats(ctx, since, time.Time{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func BenchmarkStats1MWeek(b *testing.B) {
 	s, now := benchStore(b)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, _, err := s.Stats(ctx, now.Add(-benchSpan-time.Hour)); err != nil {
+		if _, _, err := s.Stats(ctx, now.Add(-benchSpan-time.Hour), time.Time{}); err != nil {
 			b.Fatal(err)
 		}
 	}

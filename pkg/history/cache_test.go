@@ -117,7 +117,7 @@ func TestStatsCPU(t *testing.T) {
 			{ID: "log", Op: "control.log", Status: report.StatusSucceeded, StartedAt: at, Attempts: 1, Output: map[string]any{"message": "x"}},
 		}}
 	mustRecord(t, s, r, "")
-	ops, _, err := s.Stats(context.Background(), t0.Add(-time.Minute))
+	ops, _, err := s.Stats(context.Background(), t0.Add(-time.Minute), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

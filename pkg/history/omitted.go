@@ -57,7 +57,7 @@ func omittedAt(log []report.Attempt) int {
 // partial index steps_omitted holds exactly those rows.
 const omittedStatsQuery = `SELECT op, SUM(attempt), SUM(CASE WHEN status IN ('failed', 'denied') THEN attempt ELSE 0 END)
 	FROM steps INDEXED BY steps_omitted
-	WHERE kind = 'omitted' AND started_at >= ?
+	WHERE kind = 'omitted' AND started_at >= ? AND started_at < ?
 	GROUP BY op`
 
 // migrationOmitted indexes the rows of attempts left out of attempt logs
@@ -95,9 +95,10 @@ func AddOmitted(ops []OpStats, omitted map[string]OmittedCalls) []OpStats {
 	return ops
 }
 
-// omittedCalls reads the calls left out of attempt logs since since.
-func omittedCalls(ctx context.Context, tx *sql.Tx, since int64) (map[string]OmittedCalls, error) {
-	rows, err := tx.QueryContext(ctx, omittedStatsQuery, since)
+// omittedCalls reads the calls left out of attempt logs from since to
+// before until.
+func omittedCalls(ctx context.Context, tx *sql.Tx, since, until int64) (map[string]OmittedCalls, error) {
+	rows, err := tx.QueryContext(ctx, omittedStatsQuery, since, until)
 	if err != nil {
 		return nil, fmt.Errorf("history: stats: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -199,30 +200,32 @@ type PlaybookStats struct {
 const (
 	opStatsQuery = `SELECT op, duration_ms, status IN ('failed', 'denied')
 		FROM steps INDEXED BY steps_stats
-		WHERE call = 1 AND started_at >= ?`
+		WHERE call = 1 AND started_at >= ? AND started_at < ?`
 	playbookStatsQuery = `SELECT playbook, CASE WHEN status = 'interrupted' THEN NULL ELSE COALESCE(duration_ms, 0) END, status IN ('failed', 'interrupted')
 		FROM runs INDEXED BY runs_stats
-		WHERE started_at >= ? AND status NOT IN ('running', 'skipped', 'missed') AND dry_run = 0`
+		WHERE started_at >= ? AND started_at < ? AND status NOT IN ('running', 'skipped', 'missed') AND dry_run = 0`
 )
 
 // Stats returns per-op and per-playbook counts, error rates and duration
-// percentiles for what started at or after since, ordered by name. Both
-// reads happen in one read transaction, so they see the same moment.
-func (s *Store) Stats(ctx context.Context, since time.Time) ([]OpStats, []PlaybookStats, error) {
+// percentiles for what started at or after since and before until (no
+// bound when until is zero), ordered by name. Both reads happen in one
+// read transaction, so they see the same moment.
+func (s *Store) Stats(ctx context.Context, since, until time.Time) ([]OpStats, []PlaybookStats, error) {
+	from, to := ms(since), UntilMS(until)
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("history: stats: %w", err)
 	}
 	defer tx.Rollback()
-	byOp, err := summarise(ctx, tx, opStatsQuery, ms(since))
+	byOp, err := summarise(ctx, tx, opStatsQuery, from, to)
 	if err != nil {
 		return nil, nil, err
 	}
-	byPlaybook, err := summarise(ctx, tx, playbookStatsQuery, ms(since))
+	byPlaybook, err := summarise(ctx, tx, playbookStatsQuery, from, to)
 	if err != nil {
 		return nil, nil, err
 	}
-	omitted, err := omittedCalls(ctx, tx, ms(since))
+	omitted, err := omittedCalls(ctx, tx, from, to)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -231,7 +234,7 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]OpStats, []Playbo
 		ops[i] = OpStats{Op: g.name, Count: g.count, Errors: g.errors, ErrorRate: g.rate(), P50MS: g.p(50), P95MS: g.p(95), P99MS: g.p(99)}
 	}
 	ops = AddOmitted(ops, omitted)
-	if err := addResources(ctx, tx, ms(since), ops); err != nil {
+	if err := addResources(ctx, tx, from, to, ops); err != nil {
 		return nil, nil, err
 	}
 	pbs := make([]PlaybookStats, len(byPlaybook))
@@ -239,6 +242,16 @@ func (s *Store) Stats(ctx context.Context, since time.Time) ([]OpStats, []Playbo
 		pbs[i] = PlaybookStats{Playbook: g.name, Count: g.count, Errors: g.errors, ErrorRate: g.rate(), Timed: int64(len(g.durations)), P50MS: g.p(50), P95MS: g.p(95), P99MS: g.p(99)}
 	}
 	return ops, pbs, nil
+}
+
+// UntilMS is until in the milliseconds the stores keep, for a query's
+// bound "started before until": no bound (the largest value) when until
+// is zero.
+func UntilMS(until time.Time) int64 {
+	if until.IsZero() {
+		return math.MaxInt64
+	}
+	return ms(until)
 }
 
 // group is the durations and error count of one op or playbook.
@@ -269,8 +282,8 @@ func (g *group) p(pct int64) int64 {
 // summarise runs a stats query (name, duration, is-error) and returns one
 // group per name, sorted by name, each with sorted durations: those not
 // NULL, which the row counts without.
-func summarise(ctx context.Context, tx *sql.Tx, q string, since int64) ([]*group, error) {
-	rows, err := tx.QueryContext(ctx, q, since)
+func summarise(ctx context.Context, tx *sql.Tx, q string, since, until int64) ([]*group, error) {
+	rows, err := tx.QueryContext(ctx, q, since, until)
 	if err != nil {
 		return nil, fmt.Errorf("history: stats: %w", err)
 	}

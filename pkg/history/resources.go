@@ -56,12 +56,12 @@ type CPUStats struct {
 
 const cpuStatsQuery = `SELECT op, cpu_user_ms + cpu_sys_ms, max_rss_kb
 	FROM steps INDEXED BY steps_resources
-	WHERE cpu_user_ms IS NOT NULL AND started_at >= ?`
+	WHERE cpu_user_ms IS NOT NULL AND started_at >= ? AND started_at < ?`
 
 // addResources fills the CPU statistics of the operations in list (sorted
 // by name) from the rows that recorded resources.
-func addResources(ctx context.Context, tx *sql.Tx, since int64, list []OpStats) error {
-	byOp, err := cpuByOp(ctx, tx, since)
+func addResources(ctx context.Context, tx *sql.Tx, since, until int64, list []OpStats) error {
+	byOp, err := cpuByOp(ctx, tx, since, until)
 	if err != nil {
 		return err
 	}
@@ -73,8 +73,8 @@ func addResources(ctx context.Context, tx *sql.Tx, since int64, list []OpStats) 
 
 func cpuByOp(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, since int64) (map[string]*CPUStats, error) {
-	rows, err := q.QueryContext(ctx, cpuStatsQuery, since)
+}, since, until int64) (map[string]*CPUStats, error) {
+	rows, err := q.QueryContext(ctx, cpuStatsQuery, since, until)
 	if err != nil {
 		return nil, fmt.Errorf("history: cpu stats: %w", err)
 	}
@@ -114,7 +114,7 @@ type OpResources struct {
 // after since. A /metrics handler exports them as gauges (see
 // telemetry.ResourceCollector).
 func (s *Store) ResourceStats(ctx context.Context, since time.Time) ([]OpResources, error) {
-	byOp, err := cpuByOp(ctx, s.db, ms(since))
+	byOp, err := cpuByOp(ctx, s.db, ms(since), UntilMS(time.Time{}))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -84,7 +85,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Errorf("MarkInterrupted = %d, %v; want the run left running by the old release", n, err)
 	}
-	ops, _, err := s.Stats(ctx, t0.Add(-1))
+	ops, _, err := s.Stats(ctx, t0.Add(-1), time.Time{})
 	if err != nil || len(ops) != 4 {
 		t.Errorf("Stats after migration = %v, %v", ops, err)
 	}

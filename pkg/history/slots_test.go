@@ -231,7 +231,7 @@ func TestSlotsThatDidNotRunAreHistoryRows(t *testing.T) {
 	if err != nil || got2.Trigger != TriggerSchedule || got2.Slot == nil || !got2.Slot.Equal(t0.Add(m)) {
 		t.Errorf("RecordFinish lost the trigger or slot: %+v, %v", got2, err)
 	}
-	_, pbs, err := s.Stats(ctx, t0.Add(-time.Hour))
+	_, pbs, err := s.Stats(ctx, t0.Add(-time.Hour), time.Time{})
 	if err != nil || len(pbs) != 1 || pbs[0].Count != 1 {
 		t.Errorf("playbook stats count slots that did not run: %+v, %v", pbs, err)
 	}

@@ -200,7 +200,7 @@ func TestConcurrentWriters(t *testing.T) {
 					errs <- err
 					return
 				}
-				if _, _, err := s.Stats(context.Background(), t0); err != nil {
+				if _, _, err := s.Stats(context.Background(), t0, time.Time{}); err != nil {
 					errs <- err
 					return
 				}
@@ -353,7 +353,7 @@ func sorted(s []string) []string { slices.Sort(s); return s }
 func TestStatsOfSample(t *testing.T) {
 	s := openStore(t)
 	mustRecord(t, s, sampleReport("r", t0), "")
-	ops, pbs, err := s.Stats(context.Background(), t0.Add(-time.Hour))
+	ops, pbs, err := s.Stats(context.Background(), t0.Add(-time.Hour), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +370,7 @@ func TestStatsOfSample(t *testing.T) {
 	if diff := cmp.Diff(wantPbs, pbs); diff != "" {
 		t.Errorf("playbooks (-want +got):\n%s", diff)
 	}
-	ops, pbs, err = s.Stats(context.Background(), t0.Add(time.Hour))
+	ops, pbs, err = s.Stats(context.Background(), t0.Add(time.Hour), time.Time{})
 	if err != nil || len(ops) != 0 || len(pbs) != 0 {
 		t.Errorf("Stats after the run = %v, %v, %v; want nothing", ops, pbs, err)
 	}
@@ -405,7 +405,7 @@ func TestStatsPercentiles(t *testing.T) {
 		}
 		mustRecord(t, s, r, "")
 	}
-	ops, _, err := s.Stats(context.Background(), since)
+	ops, _, err := s.Stats(context.Background(), since, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,8 +429,8 @@ func TestStatsPercentiles(t *testing.T) {
 // depends on: a range search of steps_stats that never reads the table.
 func TestStatsUsesCoveringIndex(t *testing.T) {
 	s := openStore(t)
-	for q, want := range map[string]string{opStatsQuery: "USING COVERING INDEX steps_stats (started_at>?)", playbookStatsQuery: "USING COVERING INDEX runs_stats (started_at>?)"} {
-		rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, 0)
+	for q, want := range map[string]string{opStatsQuery: "USING COVERING INDEX steps_stats (started_at>? AND started_at<?)", playbookStatsQuery: "USING COVERING INDEX runs_stats (started_at>? AND started_at<?)"} {
+		rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, 0, UntilMS(time.Time{}))
 		if err != nil {
 			t.Fatal(err)
 		}

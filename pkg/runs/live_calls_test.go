@@ -27,7 +27,7 @@ steps:
 	}
 	store := m.Service().History()
 	counts := func() map[string][2]int64 {
-		ops, _, err := store.Stats(context.Background(), time.Now().Add(-time.Hour))
+		ops, _, err := store.Stats(context.Background(), time.Now().Add(-time.Hour), time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}

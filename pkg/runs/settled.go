@@ -38,9 +38,9 @@ func (s settledStore) Steps(ctx context.Context, runID string) ([]history.StepRo
 	return s.Store.Steps(ctx, runID)
 }
 
-func (s settledStore) Stats(ctx context.Context, since time.Time) ([]history.OpStats, []history.PlaybookStats, error) {
+func (s settledStore) Stats(ctx context.Context, since, until time.Time) ([]history.OpStats, []history.PlaybookStats, error) {
 	s.rec.settle(ctx)
-	return s.Store.Stats(ctx, since)
+	return s.Store.Stats(ctx, since, until)
 }
 
 func (s settledStore) ResourceStats(ctx context.Context, since time.Time) ([]history.OpResources, error) {

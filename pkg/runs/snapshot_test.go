@@ -264,7 +264,7 @@ func TestExecuteOpsRecordedInBatches(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	stats, _, err := m.Service().History().Stats(context.Background(), time.Time{})
+	stats, _, err := m.Service().History().Stats(context.Background(), time.Time{}, time.Time{})
 	if err != nil || len(stats) != 1 || stats[0].Count != n {
 		t.Errorf("stats %+v, %v; want %d calls of control.noop", stats, err, n)
 	}

@@ -379,7 +379,7 @@ func (s *Server) opStats(w http.ResponseWriter, r *http.Request, _ *Principal) *
 		return nil
 	}
 	opsStats, err := s.stats.get(r.Context(), d, s.cfg.Now(), func(ctx context.Context, since time.Time) ([]history.OpStats, error) {
-		ops, _, err := store.Stats(ctx, since)
+		ops, _, err := store.Stats(ctx, since, time.Time{})
 		return ops, err
 	})
 	if err != nil {

@@ -35,7 +35,7 @@ type History interface {
 	List(ctx context.Context, f history.Filter) ([]history.Run, error)
 	Get(ctx context.Context, id string) (history.Run, error)
 	Steps(ctx context.Context, runID string) ([]history.StepRow, error)
-	Stats(ctx context.Context, since time.Time) ([]history.OpStats, []history.PlaybookStats, error)
+	Stats(ctx context.Context, since, until time.Time) ([]history.OpStats, []history.PlaybookStats, error)
 	ResourceStats(ctx context.Context, since time.Time) ([]history.OpResources, error)
 	Prune(ctx context.Context, keepRuns, keepDays int) ([]string, error)
 }

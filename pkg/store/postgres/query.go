@@ -162,36 +162,38 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]history.StepRow, err
 // grouped and sorted in Go.
 const (
 	opStatsQuery = `SELECT op, duration_ms, CASE WHEN status IN ('failed', 'denied') THEN 1 ELSE 0 END
-		FROM steps WHERE call = 1 AND started_at >= $1`
+		FROM steps WHERE call = 1 AND started_at >= $1 AND started_at < $2`
 	playbookStatsQuery = `SELECT playbook, CASE WHEN status = 'interrupted' THEN NULL ELSE COALESCE(duration_ms, 0) END, CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END
-		FROM runs WHERE started_at >= $1 AND status NOT IN ('running', 'skipped', 'missed') AND NOT dry_run`
+		FROM runs WHERE started_at >= $1 AND started_at < $2 AND status NOT IN ('running', 'skipped', 'missed') AND NOT dry_run`
 	cpuStatsQuery = `SELECT op, cpu_user_ms + cpu_sys_ms, max_rss_kb
-		FROM steps WHERE cpu_user_ms IS NOT NULL AND started_at >= $1`
+		FROM steps WHERE cpu_user_ms IS NOT NULL AND started_at >= $1 AND started_at < $2`
 	// The attempts attempt logs left out (history.KindOmitted), per op.
 	omittedStatsQuery = `SELECT op, SUM(attempt)::bigint, SUM(CASE WHEN status IN ('failed', 'denied') THEN attempt ELSE 0 END)::bigint
-		FROM steps WHERE kind = 'omitted' AND started_at >= $1 GROUP BY op`
+		FROM steps WHERE kind = 'omitted' AND started_at >= $1 AND started_at < $2 GROUP BY op`
 )
 
 // Stats returns per-op and per-playbook counts, error rates and
-// percentiles for what started at or after since, in one read-only
-// repeatable-read transaction, so both see the same moment.
-func (s *Store) Stats(ctx context.Context, since time.Time) ([]history.OpStats, []history.PlaybookStats, error) {
+// percentiles for what started at or after since and before until (no
+// bound when until is zero), in one read-only repeatable-read
+// transaction, so both see the same moment.
+func (s *Store) Stats(ctx context.Context, since, until time.Time) ([]history.OpStats, []history.PlaybookStats, error) {
+	from, to := ms(since), history.UntilMS(until)
 	var ops []history.OpStats
 	var pbs []history.PlaybookStats
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		byOp, err := summarise(ctx, tx, opStatsQuery, ms(since))
+		byOp, err := summarise(ctx, tx, opStatsQuery, from, to)
 		if err != nil {
 			return err
 		}
-		byPlaybook, err := summarise(ctx, tx, playbookStatsQuery, ms(since))
+		byPlaybook, err := summarise(ctx, tx, playbookStatsQuery, from, to)
 		if err != nil {
 			return err
 		}
-		cpu, err := cpuByOp(ctx, tx, ms(since))
+		cpu, err := cpuByOp(ctx, tx, from, to)
 		if err != nil {
 			return err
 		}
-		omitted, err := omittedCalls(ctx, tx, ms(since))
+		omitted, err := omittedCalls(ctx, tx, from, to)
 		if err != nil {
 			return err
 		}
@@ -223,8 +225,8 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func summarise(ctx context.Context, q querier, sql string, since int64) ([]history.Summary, error) {
-	rows, err := q.Query(ctx, sql, since)
+func summarise(ctx context.Context, q querier, sql string, since, until int64) ([]history.Summary, error) {
+	rows, err := q.Query(ctx, sql, since, until)
 	if err != nil {
 		return nil, err
 	}
@@ -251,9 +253,10 @@ func summarise(ctx context.Context, q querier, sql string, since int64) ([]histo
 	return history.Summarise(list), nil
 }
 
-// omittedCalls reads the calls attempt logs left out since since, by op.
-func omittedCalls(ctx context.Context, q querier, since int64) (map[string]history.OmittedCalls, error) {
-	rows, err := q.Query(ctx, omittedStatsQuery, since)
+// omittedCalls reads the calls attempt logs left out from since to
+// before until, by op.
+func omittedCalls(ctx context.Context, q querier, since, until int64) (map[string]history.OmittedCalls, error) {
+	rows, err := q.Query(ctx, omittedStatsQuery, since, until)
 	if err != nil {
 		return nil, err
 	}
@@ -270,8 +273,8 @@ func omittedCalls(ctx context.Context, q querier, since int64) (map[string]histo
 	return out, rows.Err()
 }
 
-func cpuByOp(ctx context.Context, q querier, since int64) (map[string]*history.CPUStats, error) {
-	rows, err := q.Query(ctx, cpuStatsQuery, since)
+func cpuByOp(ctx context.Context, q querier, since, until int64) (map[string]*history.CPUStats, error) {
+	rows, err := q.Query(ctx, cpuStatsQuery, since, until)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +305,7 @@ func cpuByOp(ctx context.Context, q querier, since int64) (map[string]*history.C
 // ResourceStats returns, per operation and sorted by name, the CPU and
 // memory figures of the calls that ran a local process since since.
 func (s *Store) ResourceStats(ctx context.Context, since time.Time) ([]history.OpResources, error) {
-	byOp, err := cpuByOp(ctx, s.pool, ms(since))
+	byOp, err := cpuByOp(ctx, s.pool, ms(since), history.UntilMS(time.Time{}))
 	if err != nil {
 		return nil, s.wrap("cpu stats", err)
 	}

@@ -59,7 +59,7 @@ func testStatsLeaveDryRuns(t *testing.T, open Opener) {
 	batch := finished("batch", "op.exec", report.StatusSucceeded, t0, map[string]int64{"http.request": 2})
 	batch.DryRun = true
 	must(t, s.RecordFinished(ctx, []history.Finished{{Report: batch, Trigger: history.TriggerAPI}}))
-	ops, pbs, err := s.Stats(ctx, t0)
+	ops, pbs, err := s.Stats(ctx, t0, time.Time{})
 	must(t, err)
 	wantPbs := []history.PlaybookStats{{Playbook: "deploy", Count: 1, Errors: 1, ErrorRate: 1, Timed: 1, P50MS: 100, P95MS: 100, P99MS: 100}}
 	if diff := cmp.Diff(wantPbs, pbs); diff != "" {

@@ -33,7 +33,7 @@ func testStatsLeaveInterruptedDurations(t *testing.T, open Opener) {
 	if n != 3 {
 		t.Fatalf("MarkInterrupted marked %d runs, want 3", n)
 	}
-	_, pbs, err := b.Stats(ctx, t0)
+	_, pbs, err := b.Stats(ctx, t0, time.Time{})
 	must(t, err)
 	want := []history.PlaybookStats{
 		{Playbook: "oom", Count: 1, Errors: 1, ErrorRate: 1},

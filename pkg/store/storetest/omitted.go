@@ -35,7 +35,7 @@ func testOmittedAttempts(t *testing.T, open Opener) {
 	}
 	must(t, s.RecordFinish(ctx, rep, ""))
 
-	ops, _, err := s.Stats(ctx, t0)
+	ops, _, err := s.Stats(ctx, t0, time.Time{})
 	must(t, err)
 	// The 50 kept, nearest-rank: durations 1..10 and 4961..5000.
 	want := []history.OpStats{{Op: "http.request", Count: 5000, Errors: 2500, ErrorRate: 0.5, P50MS: 4975, P95MS: 4998, P99MS: 5000}}
@@ -57,7 +57,7 @@ func testOmittedAttempts(t *testing.T, open Opener) {
 		t.Errorf("%d rows; the omitted ones (-want +got):\n%s", len(rows), diff)
 	}
 	// Counted from the start of attempt 10: not in a window after it.
-	ops, _, err = s.Stats(ctx, t0.Add(11*time.Second))
+	ops, _, err = s.Stats(ctx, t0.Add(11*time.Second), time.Time{})
 	must(t, err)
 	if len(ops) != 1 || ops[0].Count != 40 || ops[0].Errors != 20 {
 		t.Errorf("op stats since attempt 11: %+v; want the 40 kept after it", ops)

@@ -44,6 +44,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"ErrorWithNUL", testErrorWithNUL},
 		{"Stats", testStats},
 		{"StatsLeaveDryRuns", testStatsLeaveDryRuns},
+		{"Window", testWindow},
 		{"StatsLeaveInterruptedDurations", testStatsLeaveInterruptedDurations},
 		{"OmittedAttempts", testOmittedAttempts},
 		{"Prune", testPrune},
@@ -240,7 +241,7 @@ func testStats(t *testing.T, open Opener) {
 			map[string]int64{"control.noop": int64(i + 1), "http.request": int64(10 * (i + 1))}), ""))
 	}
 	must(t, s.RecordFinish(ctx, finished("old", "pb", report.StatusSucceeded, t0.Add(-time.Hour), map[string]int64{"control.noop": 1000}), ""))
-	ops, pbs, err := s.Stats(ctx, t0)
+	ops, pbs, err := s.Stats(ctx, t0, time.Time{})
 	must(t, err)
 	wantOps := []history.OpStats{
 		{Op: "control.noop", Count: 10, Errors: 0, P50MS: 5, P95MS: 10, P99MS: 10},
