@@ -37,7 +37,7 @@ var runIDShape = regexp.MustCompile(`^\d{8}(T\d{6}(-[0-9a-f]*)?|T\d{0,5})?$`)
 func runReport(e *env, args []string) int {
 	c := reportCommand()
 	flags := newFlags(e, c)
-	format := flags.String("format", "text", "render as `FORMAT`: "+strings.Join(report.Formats, ", "))
+	format := flags.String("format", "text", "render as `FORMAT`: "+strings.Join(report.Formats, ", ")+" (or md), in any case")
 	var sf stateFlags
 	sf.addForReading(flags, "with a RUN_ID, the state "+strings.TrimPrefix(readStateDirUsage, "the state "))
 	pos, code, ok := flags.parse(args)
@@ -50,6 +50,7 @@ func runReport(e *env, args []string) int {
 	if strings.TrimSpace(pos[1]) == "" {
 		return flags.usageError("the report or run id is empty: give the REPORT.json that 'run --report' wrote, or a run id that 'history' lists")
 	}
+	*format = formatName(*format, report.Formats)
 	if !contains(report.Formats, *format) {
 		return flags.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, report.Formats), strings.Join(report.Formats, ", "))
 	}

@@ -76,3 +76,20 @@ func TestReportShowNotAReportSaysWhatToGive(t *testing.T) {
 		res.want(t, ExitUsage, nil, []string{"arsenal-run report: " + c.why, hint + "\n"})
 	}
 }
+
+// TestReportShowFormatInAnyCase: --format takes its value in any case, as
+// history --status does, and md for markdown; validate --format too.
+func TestReportShowFormatInAnyCase(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "nightly.yaml", "version: 1\nname: nightly\nsteps:\n  - {id: backup, op: control.noop}\n")
+	rep := filepath.Join(dir, "r.json")
+	if res := runMain(t, "run", pb, "--state-dir", filepath.Join(dir, "state"), "--report", rep); res.code != ExitOK {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	runMain(t, "report", "show", rep, "--format", "TEXT").want(t, ExitOK, []string{"nightly succeeded"}, nil)
+	for _, f := range []string{"md", "MD", "Markdown"} {
+		runMain(t, "report", "show", rep, "--format", f).want(t, ExitOK, []string{"`nightly` succeeded"}, nil)
+	}
+	runMain(t, "report", "show", rep, "--format", "JUnit").want(t, ExitOK, []string{`<testsuites name="nightly"`}, nil)
+	runMain(t, "validate", pb, "--format", "JSON").want(t, ExitOK, []string{`"problems"`}, nil)
+}

@@ -73,6 +73,7 @@ func runValidate(e *env, args []string) int {
 	if !ok {
 		return code
 	}
+	*format = formatName(*format, validateFormats)
 	if !contains(validateFormats, *format) {
 		return fs.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, validateFormats), strings.Join(validateFormats, ", "))
 	}

@@ -203,3 +203,14 @@ func githubData(s string) string {
 func githubProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
+
+// formatName is a --format value as the formats list names it: in any
+// case, as --status and --log-level take theirs, and md for markdown,
+// the extension a Markdown file has.
+func formatName(v string, formats []string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v == "md" && contains(formats, "markdown") {
+		return "markdown"
+	}
+	return v
+}
