@@ -139,11 +139,21 @@ func (p shortPrefix) Error() string {
 // findRun is the run id names: its whole id, or a start of it that
 // runByPrefix takes.
 func findRun(ctx context.Context, s store.Store, id string) (history.Run, error) {
+	id = runIDCase(id)
 	run, err := s.Get(ctx, id)
 	if errors.Is(err, history.ErrNotFound) {
 		return runByPrefix(ctx, s, id)
 	}
 	return run, err
+}
+
+// runIDCase is id with the T between its date and time upper case, as
+// run ids have it: 20261205t221018 as typed names 20261205T221018.
+func runIDCase(id string) string {
+	if len(id) > 8 && id[8] == 't' && strings.Trim(id[:8], "0123456789") == "" {
+		return id[:8] + "T" + id[9:]
+	}
+	return id
 }
 
 // idProblem says what is wrong with the start of an id that findRun could

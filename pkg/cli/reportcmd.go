@@ -55,7 +55,7 @@ func runReport(e *env, args []string) int {
 		return flags.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, report.Formats), strings.Join(report.Formats, ", "))
 	}
 	var rep *report.Report
-	if _, err := os.Stat(pos[1]); errors.Is(err, fs.ErrNotExist) && runIDShape.MatchString(pos[1]) {
+	if _, err := os.Stat(pos[1]); errors.Is(err, fs.ErrNotExist) && runIDShape.MatchString(runIDCase(pos[1])) {
 		if rep, code = recordedReport(e, c, &sf, flags, pos[1]); rep == nil {
 			return code
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -92,4 +93,28 @@ func TestReportShowFormatInAnyCase(t *testing.T) {
 	}
 	runMain(t, "report", "show", rep, "--format", "JUnit").want(t, ExitOK, []string{`<testsuites name="nightly"`}, nil)
 	runMain(t, "validate", pb, "--format", "JSON").want(t, ExitOK, []string{`"problems"`}, nil)
+}
+
+// TestRunIDWithLowerCaseT: a run id typed with a lower-case t between its
+// date and time (20261205t221018-…), whole or its start, names the run, in
+// history show and report show alike.
+func TestRunIDWithLowerCaseT(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	pb := writePlaybook(t, dir, "nightly.yaml", "version: 1\nname: nightly\nsteps:\n  - {id: backup, op: control.noop}\n")
+	if res := runMain(t, "run", pb, "--state-dir", state); res.code != ExitOK {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	var runs []struct {
+		ID string `json:"id"`
+	}
+	if res := runMain(t, "history", "--state-dir", state, "--json"); json.Unmarshal([]byte(res.stdout), &runs) != nil || len(runs) != 1 {
+		t.Fatalf("history --json: %s%s", res.stdout, res.stderr)
+	}
+	id := runs[0].ID
+	typed := strings.Replace(id, "T", "t", 1)
+	for _, v := range []string{typed, typed[:len("20060102t150405")]} {
+		runMain(t, "history", "show", v, "--state-dir", state).want(t, ExitOK, []string{"run       " + id}, nil)
+		runMain(t, "report", "show", v, "--state-dir", state).want(t, ExitOK, []string{"nightly succeeded", "run " + id}, nil)
+	}
 }
