@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
 // TestHistoryFilterMatchingNothing: a filter that matches no run says so,
@@ -77,5 +80,30 @@ func TestHistoryPlaybookGivenAsFile(t *testing.T) {
 	res := runMain(t, "history", "--state-dir", state, "--playbook", filepath.Join(dir, "missing.yaml"))
 	if want := "; --playbook takes the name: a playbook declares, not its file\n"; res.code != ExitOK || !strings.HasSuffix(res.stdout, want) {
 		t.Errorf("a path that is no playbook: exit %d, stdout %q, want it to end in %q", res.code, res.stdout, want)
+	}
+}
+
+// TestHistoryStoreErrorExitsOne: a store that fails while reading (here a
+// history.db whose runs table lost a column) makes history and stats exit
+// 1, saying why, and their help lists that exit code.
+func TestHistoryStoreErrorExitsOne(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	s, err := history.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", filepath.Join(state, history.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`ALTER TABLE runs RENAME COLUMN playbook TO pb`)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"history", "stats"} {
+		runMain(t, cmd, "--state-dir", state).want(t, ExitFailed, nil, []string{cmd + ": ", "no such column: playbook"})
+		runMain(t, cmd, "--help").want(t, ExitOK, []string{"1 the store failed to read the history"}, nil)
 	}
 }

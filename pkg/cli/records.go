@@ -54,7 +54,7 @@ as recorded while it ran: a run whose process died still shows the steps that
 finished. --since and --until take how long ago (24h, 2d) or an RFC 3339
 time: --since 2026-12-05T02:00:00Z --until 2026-12-05T03:00:00Z lists the
 runs started from 02:00 UTC to before 03:00.`,
-		exits: "0 listed; 2 bad usage or no readable history.",
+		exits: "0 listed; 1 the store failed to read the history (a database error); 2 bad usage or no readable history.",
 		run:   runHistory,
 	}
 }
@@ -255,7 +255,7 @@ func statsCommand() *command {
 ran, how often it failed, and its p50, p95 and p99 duration. --since and
 --until take how long ago (1h, 2d) or an RFC 3339 time; with --until alone
 the window is the hour before it.`,
-		exits: "0 printed; 2 bad usage or no readable history.",
+		exits: "0 printed; 1 the store failed to read the history (a database error); 2 bad usage or no readable history.",
 		run:   runStats,
 	}
 }
