@@ -103,7 +103,10 @@ func TestHistoryStoreErrorExitsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, cmd := range []string{"history", "stats"} {
-		runMain(t, cmd, "--state-dir", state).want(t, ExitFailed, nil, []string{cmd + ": ", "no such column: playbook"})
+		runMain(t, cmd, "--state-dir", state).want(t, ExitFailed, nil, []string{cmd + ": reading the recorded runs failed: ", "no such column: playbook", "restore the database from a backup"})
+		if r := runMain(t, cmd, "--state-dir", state); strings.Contains(r.stderr, "history: history:") {
+			t.Errorf("%s: the store's name said twice: %s", cmd, r.stderr)
+		}
 		runMain(t, cmd, "--help").want(t, ExitOK, []string{"1 the store failed to read the history"}, nil)
 	}
 }

@@ -51,12 +51,12 @@ func historyShow(e *env, args []string) int {
 		return ExitUsage
 	}
 	if err != nil {
-		e.errorf("history: %v", err)
+		storeReadFailed(e, "history", err)
 		return ExitFailed
 	}
 	rows, err := store.Steps(ctx, run.ID)
 	if err != nil {
-		e.errorf("history: %v", err)
+		storeReadFailed(e, "history", err)
 		return ExitFailed
 	}
 	if run.ReportPath != "" {

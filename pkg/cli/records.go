@@ -126,7 +126,7 @@ func runHistory(e *env, args []string) int {
 	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Trigger: history.Trigger(*trigger), Limit: *limit, Since: from, Before: to}
 	runs, err := store.List(context.Background(), f)
 	if err != nil {
-		e.errorf("history: %v", err)
+		storeReadFailed(e, "history", err)
 		return ExitFailed
 	}
 	filtered := f.Playbook != "" || f.Status != "" || f.Trigger != "" || !f.Since.IsZero() || !f.Before.IsZero()
@@ -299,7 +299,7 @@ func runStats(e *env, args []string) int {
 	defer store.Close()
 	opStats, pbStats, err := store.Stats(context.Background(), from, to)
 	if err != nil {
-		e.errorf("stats: %v", err)
+		storeReadFailed(e, "stats", err)
 		return ExitFailed
 	}
 	if *asJSON {
@@ -311,4 +311,12 @@ func runStats(e *env, args []string) int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// storeReadFailed says that cmd could not read the recorded runs: the
+// store's error, without the "history: " its messages begin with (the
+// command's name says where), and what to look at.
+func storeReadFailed(e *env, cmd string, err error) {
+	msg := strings.TrimPrefix(err.Error(), "history: ")
+	e.errorf("%s: reading the recorded runs failed: %s; the history database may be damaged, or written by a newer release: check the disk and the release, or restore the database from a backup", cmd, msg)
 }
