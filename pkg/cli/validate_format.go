@@ -187,7 +187,10 @@ func githubCommand(p validateProblem) string {
 	b.WriteString(" file=")
 	b.WriteString(githubProperty(p.File))
 	if p.Line > 0 {
-		fmt.Fprintf(&b, ",line=%d,col=%d", p.Line, p.Column)
+		fmt.Fprintf(&b, ",line=%d", p.Line)
+	}
+	if p.Line > 0 && p.Column > 0 {
+		fmt.Fprintf(&b, ",col=%d", p.Column)
 	}
 	b.WriteString("::")
 	b.WriteString(githubData(p.Message))

@@ -148,6 +148,11 @@ func TestGitHubEscapes(t *testing.T) {
 	if want := "::warning file=a%2Cb%3Ac%25%0D%0A.yaml,line=1,col=2::x,y:z%25%0D%0Aw"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+	// A problem with a line but no column is annotated at the line, not
+	// at a column 0 that GitHub would show.
+	if got, want := githubCommand(validateProblem{File: "a.yaml", Line: 3, Severity: "error", Message: "m"}), "::error file=a.yaml,line=3::m"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
 }
 
 // TestValidateFormatJSONCountsEveryError: summary.errors is the number of
