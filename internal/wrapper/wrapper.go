@@ -53,7 +53,9 @@ type Program struct {
 // that is a wrapper (by its base name), the first item after the wrapper's
 // options, their arguments and its operands (sudo -u app sed ..., timeout
 // 10 sed ..., env A=1 nice -n 5 bash x.sh), not a word further on
-// ([sudo, apt-get, install, sed]). The last is a program that is no
+// ([sudo, apt-get, install, sed]); the NAME=value items env and sudo
+// take before it are no program (sudo -u app RAILS_ENV=production
+// bin/task, env - PATH=/bin /opt/x). The last is a program that is no
 // wrapper, or a wrapper with nothing after it to run. flock FILE -c TEXT
 // runs TEXT with sh -c: it runs no program named on its command line.
 func Programs(argv []string) []Program {
@@ -111,8 +113,10 @@ func Programs(argv []string) []Program {
 					}
 					break
 				}
-			case name == "env" && strings.Contains(v, "="):
-				// NAME=value
+			case name == "env" && (strings.Contains(v, "=") || v == "-"):
+				// NAME=value, and - for -i
+			case name == "sudo" && isAssignment(v):
+				// sudo VAR=value cmd sets VAR for cmd
 			case operands > 0:
 				operands--
 				if name == "flock" && operands == 0 && i+1 < len(argv) && (argv[i+1] == "-c" || argv[i+1] == "--command") {
@@ -124,6 +128,14 @@ func Programs(argv []string) []Program {
 		}
 	}
 	return out
+}
+
+// isAssignment is whether v is NAME=value, as sudo reads a variable to
+// set before its command: a name that holds no /, so that a program
+// named by a path with = in it is still the program.
+func isAssignment(v string) bool {
+	n, _, ok := strings.Cut(v, "=")
+	return ok && n != "" && !strings.Contains(n, "/")
 }
 
 // within is the directory d names when the directory before was dir.

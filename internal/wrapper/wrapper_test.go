@@ -39,6 +39,10 @@ func TestPrograms(t *testing.T) {
 		{[]string{"env", "-C/opt", "x"}, []int{0, 2}, "/opt"},
 		{[]string{"sudo", "apt-get", "install", "sed"}, []int{0, 1}, ""},
 		{[]string{"sudo", "-i"}, []int{0}, ""},
+		{[]string{"sudo", "-u", "app", "RAILS_ENV=production", "/srv/app/bin/task"}, []int{0, 4}, ""},
+		{[]string{"sudo", "PATH=/usr/bin:/bin", "LANG=C", "/tmp/x"}, []int{0, 3}, ""},
+		{[]string{"env", "-", "PATH=/bin", "/tmp/x"}, []int{0, 3}, ""},
+		{[]string{"sudo", "/opt/a=b/run"}, []int{0, 1}, ""},
 	}
 	for _, tc := range tests {
 		got := Programs(tc.argv)

@@ -28,6 +28,7 @@ func TestSedScriptIsNotInterpolated(t *testing.T) {
 		`[sudo, -u, app, sed, -i, "s/a/${{ inputs.s }}/", f]`,
 		`[sudo, --user, app, nice, -n, "5", sed, -i, "s/a/${{ inputs.s }}/", f]`,
 		`[env, LC_ALL=C, sed, -n, "/${{ inputs.s }}/p", f]`,
+		`[sudo, LC_ALL=C, sed, -i, "s/a/${{ inputs.s }}/", f]`,
 		`[flock, -w, "5", /run/app.lock, sed, -i, "s/a/${{ inputs.s }}/", f]`,
 	} {
 		err := parse(command)

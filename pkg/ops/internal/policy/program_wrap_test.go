@@ -68,6 +68,8 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"env", "-C", drop, "bash", "x.sh"}, bashScript + drop},
 		{[]string{"sudo", "--chdir", dir, "env", "-C", "drop", "./tool"}, program + drop},
 		{[]string{filepath.Join(drop, "tool"), "bash", myScript}, program + drop},
+		{[]string{"sudo", "-u", "app", "RAILS_ENV=production", tool}, program + drop},
+		{[]string{"env", "-", "PATH=/usr/bin:/bin", "bash", script}, bashScript + drop},
 	}
 	for _, tc := range refused {
 		err := SwappableProgram(daemon, "command", tc.argv, mine)
@@ -92,6 +94,7 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"env", "-C", mine, "bash", "x.sh"},
 		{"sudo", "apt-get", "install", script},
 		{"sudo", "sh", "-c", script},
+		{"sudo", "LANG=C", myTool},
 	} {
 		if err := SwappableProgram(daemon, "command", argv, mine); err != nil {
 			t.Errorf("%q in a daemon's run: %v", argv, err)
