@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"bytes"
 	"database/sql"
+	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // TestHistoryFilterMatchingNothing: a filter that matches no run says so,
@@ -108,5 +112,25 @@ func TestHistoryStoreErrorExitsOne(t *testing.T) {
 			t.Errorf("%s: the store's name said twice: %s", cmd, r.stderr)
 		}
 		runMain(t, cmd, "--help").want(t, ExitOK, []string{"1 the store failed to read the history"}, nil)
+	}
+}
+
+// TestStoreReadFailedOfPostgres: a PostgreSQL store that fails to read
+// (its server gone, a statement timeout, a user without the rights) is
+// not a damaged file: the message names the server and the rights to look
+// at, not the disk and a restore from a backup.
+func TestStoreReadFailedOfPostgres(t *testing.T) {
+	var errb bytes.Buffer
+	e := &env{stdout: io.Discard, stderr: &errb, getenv: func(string) string { return "" }}
+	spec := store.Spec{URL: "postgres://arsenal@db.internal/arsenal"}
+	storeReadFailed(e, "history", spec, errors.New("postgres: list: ERROR: permission denied for table runs (SQLSTATE 42501)"))
+	got := errb.String()
+	for _, want := range []string{"history: reading the recorded runs failed: postgres: list: ERROR: permission denied", "PostgreSQL server", "may read"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "backup") || strings.Contains(got, "disk") {
+		t.Errorf("a PostgreSQL read error is told as a damaged file:\n%s", got)
 	}
 }

@@ -51,12 +51,12 @@ func historyShow(e *env, args []string) int {
 		return ExitUsage
 	}
 	if err != nil {
-		storeReadFailed(e, "history", err)
+		storeReadFailed(e, "history", spec, err)
 		return ExitFailed
 	}
 	rows, err := store.Steps(ctx, run.ID)
 	if err != nil {
-		storeReadFailed(e, "history", err)
+		storeReadFailed(e, "history", spec, err)
 		return ExitFailed
 	}
 	if run.ReportPath != "" {

@@ -126,7 +126,7 @@ func runHistory(e *env, args []string) int {
 	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Trigger: history.Trigger(*trigger), Limit: *limit, Since: from, Before: to}
 	runs, err := store.List(context.Background(), f)
 	if err != nil {
-		storeReadFailed(e, "history", err)
+		storeReadFailed(e, "history", spec, err)
 		return ExitFailed
 	}
 	filtered := f.Playbook != "" || f.Status != "" || f.Trigger != "" || !f.Since.IsZero() || !f.Before.IsZero()
@@ -299,7 +299,7 @@ func runStats(e *env, args []string) int {
 	defer store.Close()
 	opStats, pbStats, err := store.Stats(context.Background(), from, to)
 	if err != nil {
-		storeReadFailed(e, "stats", err)
+		storeReadFailed(e, "stats", spec, err)
 		return ExitFailed
 	}
 	if *asJSON {
@@ -313,10 +313,16 @@ func runStats(e *env, args []string) int {
 	return ExitOK
 }
 
-// storeReadFailed says that cmd could not read the recorded runs: the
-// store's error, without the "history: " its messages begin with (the
-// command's name says where), and what to look at.
-func storeReadFailed(e *env, cmd string, err error) {
+// storeReadFailed says that cmd could not read the recorded runs of the
+// store spec names: the store's error, without the "history: " its
+// messages begin with (the command's name says where), and what to look
+// at: the file and its release, or a PostgreSQL server and the rights of
+// its user.
+func storeReadFailed(e *env, cmd string, spec store.Spec, err error) {
 	msg := strings.TrimPrefix(err.Error(), "history: ")
+	if spec.Postgres() {
+		e.errorf("%s: reading the recorded runs failed: %s; check that the PostgreSQL server of %s answers, and that its user may read the tables", cmd, msg, spec)
+		return
+	}
 	e.errorf("%s: reading the recorded runs failed: %s; the history database may be damaged, or written by a newer release: check the disk and the release, or restore the database from a backup", cmd, msg)
 }
