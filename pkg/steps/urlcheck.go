@@ -176,8 +176,9 @@ func isIdent(n ast.Node, name string) bool {
 }
 
 // urlSafe is whether n gives text that is escaped for a URL place by fn,
-// or cannot change it: a literal, a call of fn, or an input whose enum
-// values need no escaping, and the choices of ?: and ?? among those.
+// or cannot change it: a literal, a call of fn, an input whose enum
+// values need no escaping, a var written as such a value (vars: {api:
+// v2}), and the choices of ?: and ?? among those.
 func (l *loader) urlSafe(n ast.Node, fn string) bool {
 	switch x := n.(type) {
 	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode:
@@ -191,20 +192,43 @@ func (l *loader) urlSafe(n ast.Node, fn string) bool {
 	case *ast.MemberNode:
 		base, ok1 := x.Node.(*ast.IdentifierNode)
 		name, ok2 := x.Property.(*ast.StringNode)
-		if !ok1 || !ok2 || base.Value != EnvInputs {
+		if !ok1 || !ok2 {
 			return false
 		}
-		in := l.pb.Input(name.Value)
-		if in == nil || len(in.Enum) == 0 {
-			return false
-		}
-		for _, e := range in.Enum {
-			s, ok := e.(string)
-			if ok && (s == "" || s == "." || s == ".." || url.PathEscape(s) != s || url.QueryEscape(s) != s) {
+		switch base.Value {
+		case EnvVars:
+			for _, v := range l.pb.Vars {
+				if v.Name == name.Value {
+					return v.Value != nil && v.Value.Kind == KindLiteral && plainInURL(v.Value.Lit)
+				}
+			}
+		case EnvInputs:
+			in := l.pb.Input(name.Value)
+			if in == nil || len(in.Enum) == 0 {
 				return false
 			}
+			for _, e := range in.Enum {
+				if !plainInURL(e) {
+					return false
+				}
+			}
+			return true
 		}
-		return true
 	}
 	return false
+}
+
+// plainInURL is whether the value v, written in a URL, is the same
+// escaped or not, in a path segment as in a query value: a string that
+// needs no escaping and is no . or .. segment, or a scalar that is no
+// string (a number, a bool); a list or a map is written as JSON.
+func plainInURL(v any) bool {
+	if s, ok := v.(string); ok {
+		return s != "" && s != "." && s != ".." && url.PathEscape(s) == s && url.QueryEscape(s) == s
+	}
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Slice, reflect.Array, reflect.Map, reflect.Struct:
+		return false
+	}
+	return true
 }

@@ -34,6 +34,8 @@ inputs:
   tok: {type: string, secret: true}
 vars:
   base: https://api.example.com
+  api: v2
+  dir: a/b
 steps:
   - id: s
     op: ` + op + `
@@ -56,13 +58,15 @@ steps:
 func TestURLWarning(t *testing.T) {
 	for _, tc := range []struct{ op, with, want string }{
 		{"http.request", `url: "https://api.example.com/users/${{ inputs.name }}"`,
-			"15:47: ${{ inputs.name }} sits in the path of http.request's url unescaped, so it is not sure to stay one path segment: a value holding / ? # or % changes the path, and .. reaches another endpoint; write ${{ urlPathEscape(inputs.name) }}"},
+			"17:47: ${{ inputs.name }} sits in the path of http.request's url unescaped, so it is not sure to stay one path segment: a value holding / ? # or % changes the path, and .. reaches another endpoint; write ${{ urlPathEscape(inputs.name) }}"},
 		{"http.request", `url: "https://api.example.com/search?q=${{ inputs.q }}&page=1"`,
 			"${{ inputs.q }} sits in the query of http.request's url unescaped, so it is not sure to stay one query value: a value holding & = # or % adds parameters or changes the request; write ${{ urlQueryEscape(inputs.q) }}, or give the parameter under query: (http.request takes it escaped)"},
 		{"http.request", `url: "${{ vars.base }}/users/${{ inputs.name }}"`,
 			"write ${{ urlPathEscape(inputs.name) }}"},
 		{"http.request", `url: "https://api.example.com/x?q=${{ inputs.q | urlPathEscape() }}"`,
 			"escaped by urlPathEscape, which is for a path segment, so it is not sure to stay one query value: a value holding & = # or % adds parameters or changes the request; write ${{ inputs.q | urlQueryEscape() }}"},
+		{"http.request", `url: "https://api.example.com/files/${{ vars.dir }}"`,
+			"write ${{ urlPathEscape(vars.dir) }}"},
 		{"cluster.health", `nodes: [{name: a, url: "http://10.0.0.1/health/${{ inputs.name }}"}]`,
 			"sits in the path of cluster.health's nodes[].url unescaped"},
 		{"cluster.health", `nodes: [{name: a, url: "http://10.0.0.1/health?n=${{ inputs.name }}"}]`,
@@ -77,7 +81,8 @@ func TestURLWarning(t *testing.T) {
 }
 
 // TestURLNoWarning: the host and a base URL, escaped values, numbers,
-// literals, inputs whose enum needs no escaping, the fragment, which is
+// literals, inputs whose enum needs no escaping, vars written as text that
+// needs none, the fragment, which is
 // never sent, and a secret URL are not warned of.
 func TestURLNoWarning(t *testing.T) {
 	for _, with := range []string{
@@ -89,6 +94,7 @@ func TestURLNoWarning(t *testing.T) {
 		`url: "https://api/${{ inputs.env }}/x?env=${{ inputs.env }}"`,
 		`url: "https://api/x/${{ inputs.q != '' ? urlPathEscape(inputs.q) : 'all' }}"`,
 		`url: "https://api/docs#${{ inputs.name }}"`,
+		`url: "${{ vars.base }}/api/${{ vars.api }}/items?v=${{ vars.api }}"`,
 		`url: "https://api/x?q=$${{ inputs.name }}"`,
 	} {
 		if got := urlWarnings(t, "http.request", with); len(got) != 0 {
