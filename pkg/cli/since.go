@@ -19,7 +19,9 @@ var sinceLayouts = []string{
 // zonedTime is the moment v names when it is a time with a zone, in one
 // of sinceLayouts.
 func zonedTime(v string) (time.Time, bool) {
-	v = strings.TrimSpace(v)
+	// RFC 3339 lets the T and the Z be written in lower case; Go's
+	// layouts take them in upper case only.
+	v = strings.ToUpper(strings.TrimSpace(v))
 	for _, layout := range sinceLayouts {
 		if !strings.HasSuffix(layout, "Z07:00") {
 			continue

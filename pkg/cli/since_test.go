@@ -52,6 +52,8 @@ func TestSinceUntilWindow(t *testing.T) {
 	now := time.Now().UTC()
 	before, after := now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)
 	runMain(t, "history", "--state-dir", state, "--since", before, "--until", after).want(t, ExitOK, []string{"nightly"}, nil)
+	// RFC 3339 allows a lower-case t and z, as a tired hand types them.
+	runMain(t, "history", "--state-dir", state, "--since", strings.ToLower(before), "--until", strings.ToLower(after)).want(t, ExitOK, []string{"nightly"}, nil)
 	runMain(t, "history", "--state-dir", state, "--since", "2h", "--until", "1h").
 		want(t, ExitOK, []string{"no runs match --since 2h --until 1h\n"}, nil)
 	runMain(t, "history", "--state-dir", state, "--until", before).
