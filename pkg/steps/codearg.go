@@ -6,6 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/wrapper"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
@@ -43,30 +44,10 @@ var interpreters = map[string]interpreter{
 }
 
 // interpreterName is the name under which interpreters and stdinPrograms
-// know prog: prog itself, or prog without the version its name carries, as
-// distributions install them side by side (python3.11 is python3, perl5.36
-// perl, ruby3.2 ruby, php8.2 php, pypy3 pypy, ksh93 ksh). Only those are
-// installed so: node1 is a host's name, as in [redis-cli, -h, node1, -p,
-// PORT], not node's.
+// know prog (wrapper.Interpreter).
 func interpreterName(prog string) string {
-	if _, ok := interpreters[prog]; ok {
-		return prog
-	}
-	base := strings.TrimRight(prog, "0123456789.")
-	if base == prog || base == "" || !versioned[base] {
-		return prog
-	}
-	if i := strings.IndexByte(prog[len(base):], '.'); i > 0 {
-		if _, ok := interpreters[prog[:len(base)+i]]; ok {
-			return prog[:len(base)+i]
-		}
-	}
-	return base
+	return wrapper.Interpreter(prog, func(n string) bool { _, ok := interpreters[n]; return ok })
 }
-
-// versioned are the interpreters whose names carry a version where
-// distributions install them.
-var versioned = map[string]bool{"python": true, "perl": true, "ruby": true, "php": true, "pypy": true, "ksh": true}
 
 // checkCodeArg refuses ${{ }} in the program text of a command such as
 // [sh, -c, "…"], [sudo, -u, app, bash, -ec, "…"] or [python3, -Ic, "…"]:

@@ -96,21 +96,11 @@ var scriptInterpreters = map[string]scriptSyntax{
 }
 
 // interpreterOf is the syntax of the interpreter prog, a base name,
-// known also under the version distributions put in its name (python3.11,
-// perl5.36, ruby3.2, pypy3).
+// known also under the version distributions put in its name
+// (wrapper.Interpreter).
 func interpreterOf(prog string) (scriptSyntax, bool) {
-	if s, ok := scriptInterpreters[prog]; ok {
-		return s, true
-	}
-	base := strings.TrimRight(prog, "0123456789.")
-	if s, ok := scriptInterpreters[base]; ok && base != "" {
-		return s, true
-	}
-	if i := strings.IndexByte(prog, '.'); i > 0 {
-		s, ok := scriptInterpreters[prog[:i]]
-		return s, ok
-	}
-	return scriptSyntax{}, false
+	s, ok := scriptInterpreters[wrapper.Interpreter(prog, func(n string) bool { _, ok := scriptInterpreters[n]; return ok })]
+	return s, ok
 }
 
 // scriptOperand is the script file the interpreter prog runs with args:
