@@ -35,14 +35,14 @@ func historyShow(e *env, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
-	store, ok := openStore(e, c, spec)
+	st, ok := openStore(e, c, spec)
 	if !ok {
 		return ExitUsage
 	}
-	defer store.Close()
+	defer st.Close()
 	ctx := context.Background()
-	run, err := findRun(ctx, store, pos[0])
-	if msg, ok := idProblem(err); ok {
+	run, err := store.FindRun(ctx, st, pos[0])
+	if msg, ok := store.IDProblem(err); ok {
 		fmt.Fprintf(e.stderr, "%s history show: %s\n", program, msg)
 		return ExitUsage
 	}
@@ -54,7 +54,7 @@ func historyShow(e *env, args []string) int {
 		storeReadFailed(e, "history", spec, err)
 		return ExitFailed
 	}
-	rows, err := store.Steps(ctx, run.ID)
+	rows, err := st.Steps(ctx, run.ID)
 	if err != nil {
 		storeReadFailed(e, "history", spec, err)
 		return ExitFailed
@@ -62,9 +62,9 @@ func historyShow(e *env, args []string) int {
 	if run.ReportPath != "" {
 		// Where the report is now: in a moved or restored state dir, this
 		// dir's copy, not the path the row kept.
-		run.ReportPath = history.ReportFile(store.Reports(), run.ID, run.ReportPath)
+		run.ReportPath = history.ReportFile(st.Reports(), run.ID, run.ReportPath)
 	}
-	rep := shownReport(ctx, store, run)
+	rep := shownReport(ctx, st, run)
 	write := func() error { return history.WriteRunReport(e.stdout, run, rows, rep, true) }
 	if !*asJSON {
 		// On a terminal a long error wraps under its column, not into
@@ -106,96 +106,4 @@ func shownReport(ctx context.Context, st store.Store, run history.Run) *report.R
 		return nil
 	}
 	return rep
-}
-
-// ambiguousPrefix is the error of a run id's start that several runs share.
-type ambiguousPrefix struct {
-	prefix string
-	ids    []string
-	more   bool
-}
-
-func (a ambiguousPrefix) Error() string {
-	list := strings.Join(a.ids, ", ")
-	if a.more {
-		list += ", …"
-	}
-	return fmt.Sprintf("%q starts the ids of several runs: %s", a.prefix, list)
-}
-
-// shortPrefix is the error of a start of run ids shorter than their date
-// and time.
-type shortPrefix ambiguousPrefix
-
-func (p shortPrefix) Error() string {
-	list := strings.Join(p.ids, ", ")
-	if p.more {
-		list += ", …"
-	}
-	return fmt.Sprintf("%q is too short to name a run: give the whole id, or a start of it at least as long as its date and time (%s); runs whose id starts with it: %s",
-		p.prefix, p.ids[0][:min(len(p.ids[0]), len("20060102T150405"))], list)
-}
-
-// findRun is the run id names: its whole id, or a start of it that
-// runByPrefix takes.
-func findRun(ctx context.Context, s store.Store, id string) (history.Run, error) {
-	id = runIDCase(id)
-	run, err := s.Get(ctx, id)
-	if errors.Is(err, history.ErrNotFound) {
-		return runByPrefix(ctx, s, id)
-	}
-	return run, err
-}
-
-// runIDCase is id with the T between its date and time upper case, as
-// run ids have it: 20261205t221018 as typed names 20261205T221018.
-func runIDCase(id string) string {
-	if len(id) > 8 && id[8] == 't' && strings.Trim(id[:8], "0123456789") == "" {
-		return id[:8] + "T" + id[9:]
-	}
-	return id
-}
-
-// idProblem says what is wrong with the start of an id that findRun could
-// not take, as a command's error reads it; ok is false for any other
-// error, which the caller reports.
-func idProblem(err error) (msg string, ok bool) {
-	var short shortPrefix
-	var amb ambiguousPrefix
-	switch {
-	case errors.As(err, &short):
-		return short.Error(), true
-	case errors.As(err, &amb):
-		return amb.Error() + "; give more of the id", true
-	}
-	return "", false
-}
-
-// runByPrefix finds the one run whose id starts with prefix, as git and
-// docker take a unique start of an id: the id is long, and a terminal or a
-// chat message may have cut it. At least the date and time (15
-// characters) are needed, so that a short guess never picks a run.
-func runByPrefix(ctx context.Context, s store.Store, prefix string) (history.Run, error) {
-	runs, err := s.List(ctx, history.Filter{IDPrefix: prefix, Limit: 6})
-	switch {
-	case err != nil:
-		return history.Run{}, err
-	case len(runs) == 0:
-		return history.Run{}, history.ErrNotFound
-	case len(prefix) < len("20060102T150405"):
-		// Not "no run": runs start with it, but it is too short to
-		// name one of them.
-		short := shortPrefix{prefix: prefix, more: len(runs) > 5}
-		for _, r := range runs[:min(len(runs), 5)] {
-			short.ids = append(short.ids, r.ID)
-		}
-		return history.Run{}, short
-	case len(runs) > 1:
-		amb := ambiguousPrefix{prefix: prefix, more: len(runs) > 5}
-		for _, r := range runs[:min(len(runs), 5)] {
-			amb.ids = append(amb.ids, r.ID)
-		}
-		return history.Run{}, amb
-	}
-	return runs[0], nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -70,5 +71,37 @@ func TestShowEmptyID(t *testing.T) {
 			want(t, ExitUsage, nil, []string{"the run id is empty: give one that 'history' lists"})
 		runMain(t, "report", "show", id, "--state-dir", state).
 			want(t, ExitUsage, nil, []string{"the report or run id is empty: give the REPORT.json that 'run --report' wrote, or a run id that 'history' lists"})
+	}
+}
+
+// TestResumeTakesTheStartOfAnID: `run --resume` takes a run id as
+// `history show` does: a start of it that only that run has, with a
+// lower-case t, and says which runs a start too short names.
+func TestResumeTakesTheStartOfAnID(t *testing.T) {
+	dir := t.TempDir()
+	state := dir + "/state"
+	flag := dir + "/ok"
+	pb := writePlaybook(t, dir, "mend.yaml", "version: 1\nname: mend\nsteps:\n"+
+		"  - {id: first, op: control.noop}\n"+
+		"  - id: second\n    op: shell.exec\n    with: {command: [test, -e, "+flag+"]}\n    needs: [first]\n")
+	if res := runMain(t, "run", pb, "--state-dir", state, "--log-format", "json"); res.code != ExitFailed {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	var runs []struct {
+		ID string `json:"id"`
+	}
+	if res := runMain(t, "history", "--state-dir", state, "--json"); json.Unmarshal([]byte(res.stdout), &runs) != nil || len(runs) != 1 {
+		t.Fatalf("history --json: %s%s", res.stdout, res.stderr)
+	}
+	id := runs[0].ID
+	runMain(t, "run", pb, "--state-dir", state, "--resume", id[:8]).want(t, ExitUsage, nil,
+		[]string{`"` + id[:8] + `" is too short to name a run`, id})
+	if err := os.WriteFile(flag, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	typed := id[:8] + "t" + id[9:len("20060102T150405-")+2]
+	res := runMain(t, "run", pb, "--state-dir", state, "--resume", typed, "--log-format", "json")
+	if res.code != ExitOK || !strings.Contains(res.stdout+res.stderr, id) {
+		t.Fatalf("run --resume %s: exit %d, want 0 naming %s\n%s%s", typed, res.code, id, res.stdout, res.stderr)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 func reportCommand() *command {
@@ -55,7 +56,7 @@ func runReport(e *env, args []string) int {
 		return flags.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, report.Formats), strings.Join(report.Formats, ", "))
 	}
 	var rep *report.Report
-	if _, err := os.Stat(pos[1]); errors.Is(err, fs.ErrNotExist) && runIDShape.MatchString(runIDCase(pos[1])) {
+	if _, err := os.Stat(pos[1]); errors.Is(err, fs.ErrNotExist) && runIDShape.MatchString(store.RunIDCase(pos[1])) {
 		if rep, code = recordedReport(e, c, &sf, flags, pos[1]); rep == nil {
 			return code
 		}
@@ -103,8 +104,8 @@ func recordedReport(e *env, c *command, sf *stateFlags, flags *flagSet, id strin
 	}
 	defer st.Close()
 	ctx := context.Background()
-	run, err := findRun(ctx, st, id)
-	msg, bad := idProblem(err)
+	run, err := store.FindRun(ctx, st, id)
+	msg, bad := store.IDProblem(err)
 	switch {
 	case bad:
 		fmt.Fprintf(e.stderr, "%s report: %s\n", program, msg)

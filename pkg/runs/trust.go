@@ -14,6 +14,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // maxResumeSize bounds the report a resume reads.
@@ -52,9 +53,15 @@ func (s *Service) loadResume(arg string) (*resumed, error) {
 		return nil, fmt.Errorf("%s: no such report file; to resume by run id, give the --state-dir (or --state) that recorded the run", arg)
 	}
 	ctx := context.Background()
-	run, err := s.store.Get(ctx, arg)
-	if err != nil {
+	run, err := store.FindRun(ctx, s.store, arg)
+	if msg, ok := store.IDProblem(err); ok {
+		return nil, fmt.Errorf("%s: no such report file, and %s", arg, msg)
+	}
+	if errors.Is(err, history.ErrNotFound) {
 		return nil, fmt.Errorf("%s: no such report file, and no run %s in the history of %s (see `arsenal-run history`)", arg, arg, s.store.Describe())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: no such report file, and reading the history of %s for a run of that id failed: %w", arg, s.store.Describe(), err)
 	}
 	data, err := s.store.ReadReport(ctx, run.ID)
 	if run.Status == history.StatusInterrupted && (errors.Is(err, history.ErrNotFound) || errors.Is(err, fs.ErrNotExist)) {
