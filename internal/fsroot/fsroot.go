@@ -154,14 +154,22 @@ func OpenOutput(root, rel string, flag int) (*os.File, error) {
 // path outside the roots wraps ops.ErrDenied and names the path and the
 // roots, a FIFO or device is refused before it is opened for reading.
 func ReadFile(abs string, roots []string, max int64) ([]byte, error) {
-	return readFile(abs, roots, max, "")
+	return readFile(abs, roots, max, "", nil)
 }
 
 // ReadFileOf is ReadFile, except that when abs is itself a protected file
 // of kind what (Inventory), it is read: the file, within roots as any
 // other, and nothing else protected.
 func ReadFileOf(abs string, roots []string, max int64, what string) ([]byte, error) {
-	return readFile(abs, roots, max, what)
+	return readFile(abs, roots, max, what, nil)
+}
+
+// ReadFileJudged is ReadFileOf, with judge called on the file once it is
+// open and found regular, before it is read: its error, when not nil, is
+// returned and nothing is read. What is judged is what would be read
+// (fsx.AnyoneMayWrite on the opened file), not what the path names later.
+func ReadFileJudged(abs string, roots []string, max int64, what string, judge func(*os.File) error) ([]byte, error) {
+	return readFile(abs, roots, max, what, judge)
 }
 
 // ReadPlaybook is ReadFile for a playbook arsenal-run loads itself (a
@@ -169,10 +177,10 @@ func ReadFileOf(abs string, roots []string, max int64, what string) ([]byte, err
 // (ProtectPlaybooks), which no file operation touches, are read, as Open
 // reads them; every other protected path is refused.
 func ReadPlaybook(abs string, roots []string, max int64) ([]byte, error) {
-	return readFile(abs, roots, max, loading)
+	return readFile(abs, roots, max, loading, nil)
 }
 
-func readFile(abs string, roots []string, max int64, readable string) ([]byte, error) {
+func readFile(abs string, roots []string, max int64, readable string, judge func(*os.File) error) ([]byte, error) {
 	place, err := locate(abs, roots, readable)
 	if err != nil {
 		return nil, err
@@ -200,6 +208,11 @@ func readFile(abs string, roots []string, max int64, readable string) ([]byte, e
 		return nil, fmt.Errorf("%s is not a regular file", abs)
 	case fi.Size() > max:
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d allowed", abs, fi.Size(), max)
+	}
+	if judge != nil {
+		if err := judge(f); err != nil {
+			return nil, err
+		}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {

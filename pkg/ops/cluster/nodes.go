@@ -156,6 +156,10 @@ func unique(nodes []Node) error {
 	return nil
 }
 
+// inventoryCould is what another user who could swap an inventory file
+// could do to the runs of serve and schedule that read it.
+const inventoryCould = "choose the nodes the runs that read it probe (any URL or address this host reaches), what the probes find and the labels the runs pick nodes by"
+
 // maxInventory bounds the size of an inventory file.
 const maxInventory = 4 << 20
 
@@ -182,8 +186,12 @@ func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 	}
 	// The run's own inventory (--inventory) is protected from the file
 	// operations, but it is the file this op is documented to read.
-	b, err := policy.ReadFileOf(ctx, path, extra, maxInventory, fsroot.Inventory)
+	// In a daemon's run, one another user could swap is refused: its
+	// writer would choose the nodes probed, and so what the run decides.
+	b, err := policy.ReadTrustedFileOf(ctx, path, extra, maxInventory, fsroot.Inventory, "the inventory", inventoryCould)
 	switch {
+	case policy.IsSwappable(err):
+		return nil, ops.Errorf(ops.ClassValidation, "param inventory %s: %v", path, err)
 	case errors.Is(err, ops.ErrDenied):
 		return nil, ops.WithClass(ops.ClassAuthorization, err)
 	case errors.Is(err, fs.ErrNotExist):

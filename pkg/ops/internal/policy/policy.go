@@ -301,7 +301,7 @@ func Class(err error, fallback ops.Class) ops.Class {
 // call's roots or inside extra (such as the playbook's directory), through
 // os.Root so that symlinks cannot lead outside them.
 func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]byte, error) {
-	return readFile(ctx, path, extra, max, "")
+	return readFile(ctx, path, extra, max, "", nil)
 }
 
 // ReadFileOf is ReadFile, except that a path that is itself a protected
@@ -309,10 +309,25 @@ func ReadFile(ctx context.Context, path string, extra []string, max int64) ([]by
 // call's roots: for the operations that read that file, and no other
 // protected one.
 func ReadFileOf(ctx context.Context, path string, extra []string, max int64, what string) ([]byte, error) {
-	return readFile(ctx, path, extra, max, what)
+	return readFile(ctx, path, extra, max, what, nil)
 }
 
-func readFile(ctx context.Context, path string, extra []string, max int64, readable string) ([]byte, error) {
+// ReadTrustedFileOf is ReadFileOf for a file whose content steers what
+// the call does (the nodes of cluster.*), which the call refuses, when it
+// refuses swappable files (ops.Call.RefuseSwappable: serve and schedule),
+// if another user of the host could change it or put a file of their own
+// in its place (fsx.AnyoneMayWrite), judged on the file as opened, before
+// it is read. desc names the file in the error, like "the inventory"; could is
+// what its writer could then do.
+func ReadTrustedFileOf(ctx context.Context, path string, extra []string, max int64, what, desc, could string) ([]byte, error) {
+	var judge func(*os.File, string) error
+	if ops.CallFrom(ctx).RefuseSwappable {
+		judge = func(f *os.File, abs string) error { return swappableOpen(f, abs, desc, could) }
+	}
+	return readFile(ctx, path, extra, max, what, judge)
+}
+
+func readFile(ctx context.Context, path string, extra []string, max int64, readable string, judge func(*os.File, string) error) ([]byte, error) {
 	abs, err := Abs(ctx, path)
 	if err != nil {
 		return nil, err
@@ -329,7 +344,11 @@ func readFile(ctx context.Context, path string, extra []string, max int64, reada
 		roots = Roots(ctx)
 	}
 	roots = append(append([]string(nil), roots...), extra...)
-	b, err := fsroot.ReadFileOf(abs, roots, max, readable)
+	var opened func(*os.File) error
+	if judge != nil {
+		opened = func(f *os.File) error { return judge(f, abs) }
+	}
+	b, err := fsroot.ReadFileJudged(abs, roots, max, readable, opened)
 	if errors.Is(err, ops.ErrDenied) {
 		return nil, notInRoots(ctx, err, path, roots)
 	}

@@ -35,3 +35,26 @@ func SwappableSource(ctx context.Context, f *os.File, abs, what string) error {
 	}
 	return ops.WithClass(ops.ClassValidation, errors.New(msg))
 }
+
+// swappableOpen is the error, of class validation, for the file opened as
+// f from abs, what (like "the inventory"), that another user of the host
+// could change or put a file of their own in place of, naming what they
+// could then do; nil when none could.
+func swappableOpen(f *os.File, abs, what, could string) error {
+	if msg := fsx.AnyoneMayWrite(f, abs, what, could); msg != "" {
+		return ops.WithClass(ops.ClassValidation, swappableError(msg))
+	}
+	return nil
+}
+
+// swappableError is swappableOpen's refusal, told apart by IsSwappable.
+type swappableError string
+
+func (e swappableError) Error() string { return string(e) }
+
+// IsSwappable reports whether err is the refusal of a file another user
+// could swap (ReadTrustedFileOf), of class validation.
+func IsSwappable(err error) bool {
+	var se swappableError
+	return errors.As(err, &se)
+}
