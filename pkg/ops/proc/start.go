@@ -190,9 +190,16 @@ func (op *StartOp) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if spec.Stderr, err = outputFile(ctx, p, "stderr_file", roots); err != nil {
 		return nil, err
 	}
-	// Judged at this start; the supervisor's restarts run the same file.
+	// Judged at this start, and again before each of the supervisor's
+	// restarts, which run the file then at the path: a directory made
+	// writable by every user since would let any of them choose it.
 	if err := policy.SwappableProgram(ctx, "command", spec.Command, spec.Dir); err != nil {
 		return nil, err
+	}
+	if ops.CallFrom(ctx).RefuseSwappable && spec.Group != "" {
+		judged := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true})
+		command, dir := spec.Command, spec.Dir
+		spec.Judge = func() error { return policy.SwappableProgram(judged, "command", command, dir) }
 	}
 	ci, err := op.sup.Start(spec)
 	switch {

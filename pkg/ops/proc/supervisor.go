@@ -14,7 +14,6 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
-	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
 	opsredact "github.com/arsenal-run/arsenal-run/pkg/ops/internal/redact"
 )
 
@@ -46,6 +45,11 @@ type Spec struct {
 	// is shown: those of the run that started it (ops.Call.Secrets). The
 	// server that lists it runs no playbook and knows them not.
 	Secrets []string
+	// Judge, when not nil, is asked before every start of the process,
+	// the supervisor's restarts too: an error refuses that start. It
+	// judges again the files the process would run (a program another
+	// user could swap since the first start).
+	Judge func() error
 }
 
 // Options tune a Supervisor; zero fields take the defaults.
@@ -288,6 +292,11 @@ func (g *group) forgetEndedLocked() []*child {
 
 // spawnLocked starts c's process and a watcher for it.
 func (s *Supervisor) spawnLocked(c *child) error {
+	if c.spec.Judge != nil {
+		if err := c.spec.Judge(); err != nil {
+			return err
+		}
+	}
 	s.rememberSecretsLocked(c.spec.Secrets)
 	pid, err := startProcess(c.spec)
 	if err != nil {
@@ -376,71 +385,6 @@ func (s *Supervisor) supervise(c *child, done chan struct{}) {
 			}
 		}
 	}
-}
-
-// exited records the end of the process.
-func (c *child) exited(ws syscall.WaitStatus, ru *syscall.Rusage, stable time.Duration) {
-	code := ws.ExitStatus()
-	c.resources = nil
-	if ru != nil {
-		r := procres.FromRusage(ru)
-		c.resources = &r
-	}
-	if ws.Signaled() {
-		code = 128 + int(ws.Signal())
-		if c.resources != nil {
-			c.resources.Signal = procres.SignalName(ws.Signal())
-		}
-	}
-	c.exitCode = &code
-	c.status = "exited"
-	if code != 0 {
-		c.status = "failed"
-	}
-	if time.Since(c.startedAt) >= stable {
-		c.failures = 0
-	}
-}
-
-// nextLocked decides whether and when c restarts.
-func (s *Supervisor) nextLocked(c *child) (time.Duration, bool) {
-	switch {
-	case c.stopping || s.closed:
-		c.status = "stopped"
-		return 0, false
-	case c.reply != nil: // a manual restart: at once, not counted, and a fresh start
-		c.restarts++
-		c.failures, c.recent = 0, nil
-		return 0, true
-	case c.spec.Restart == RestartNever || c.spec.Group == "":
-		return 0, false
-	case c.spec.Restart == RestartOnFailure && c.status == "exited":
-		return 0, false
-	}
-	now := time.Now()
-	kept := c.recent[:0]
-	for _, t := range c.recent {
-		if now.Sub(t) < s.opt.Period {
-			kept = append(kept, t)
-		}
-	}
-	c.recent = kept
-	if len(c.recent) >= s.opt.MaxRestarts {
-		c.status = "gave_up"
-		c.lastErr = fmt.Sprintf("restarted %d times within %s (restart intensity limit); gave up", len(c.recent), s.opt.Period)
-		s.log.Error().Str("supervisor", c.spec.Group).Int("pid", c.pid).Msg("process keeps failing: " + c.lastErr)
-		return 0, false
-	}
-	c.recent = append(c.recent, now)
-	c.restarts++
-	c.failures++
-	delay := s.opt.Backoff << min(c.failures-1, 20)
-	if delay > s.opt.MaxBackoff || delay <= 0 {
-		delay = s.opt.MaxBackoff
-	}
-	c.status = "backoff"
-	s.log.Info().Str("supervisor", c.spec.Group).Int("pid", c.pid).Int("exit_code", *c.exitCode).Dur("backoff", delay).Msg("restarting process")
-	return delay, true
 }
 
 // pause waits out a backoff; false when the supervisor is closing.
