@@ -15,38 +15,50 @@ type wrapper struct {
 	short    string   // short options taking an argument (sudo -u app)
 	long     []string // long options taking the next item as their argument
 	operands int      // operands before the program (timeout 10, taskset 0x3)
-	chdir    string   // the short option that makes it run the program in another directory (env -C DIR)
+	chdir    []string // the options that make it run the program in another directory (env -C DIR, --chdir DIR)
+	optional string   // short options whose argument, optional, is the rest of their item alone (nsenter -m, prlimit -n1024)
+	root     bool     // its first operand is the root directory the program runs under, started in its / (chroot NEWROOT)
+	chroot   []string // the options that make it run the program under another root directory (sudo -R DIR)
 }
 
 // wrappers are the programs that run another, with what they take before
-// it: the program they run is the first item after those.
+// it: the program they run is the first item after those. runuser is read
+// as runuser -u USER [--] PROGRAM: without -u its first operand is a user.
 var wrappers = map[string]wrapper{
-	"sudo":    {"CDghpRrTtUu", []string{"--chdir", "--close-from", "--group", "--host", "--prompt", "--chroot", "--role", "--type", "--command-timeout", "--other-user", "--user"}, 0, "D"},
-	"doas":    {"Cu", nil, 0, ""},
-	"env":     {"CSu", []string{"--chdir", "--split-string", "--unset"}, 0, "C"},
-	"timeout": {"ks", []string{"--kill-after", "--signal"}, 1, ""},
-	"nice":    {"n", []string{"--adjustment"}, 0, ""},
-	"nohup":   {},
-	"ionice":  {"cnpPu", []string{"--class", "--classdata", "--pid", "--pgid", "--uid"}, 0, ""},
-	"stdbuf":  {"ioe", []string{"--input", "--output", "--error"}, 0, ""},
-	"setsid":  {},
-	"time":    {"fo", []string{"--format", "--output"}, 0, ""},
-	"xargs":   {"adEILnPs", []string{"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}, 0, ""},
-	"chrt":    {"TPD", []string{"--sched-runtime", "--sched-period", "--sched-deadline"}, 1, ""},
-	"taskset": {"", nil, 1, ""},
-	"busybox": {},
-	"command": {},
-	"exec":    {"a", nil, 0, ""},
-	"flock":   {"wE", []string{"--wait", "--timeout", "--conflict-exit-code"}, 1, ""},
-	"sshpass": {"pfdP", nil, 0, ""},
+	"sudo":        {short: "CDghpRrTtUu", long: []string{"--chdir", "--close-from", "--group", "--host", "--prompt", "--chroot", "--role", "--type", "--command-timeout", "--other-user", "--user"}, chdir: []string{"-D", "--chdir"}, chroot: []string{"-R", "--chroot"}},
+	"doas":        {short: "Cu"},
+	"env":         {short: "CSu", long: []string{"--chdir", "--split-string", "--unset"}, chdir: []string{"-C", "--chdir"}},
+	"timeout":     {short: "ks", long: []string{"--kill-after", "--signal"}, operands: 1},
+	"nice":        {short: "n", long: []string{"--adjustment"}},
+	"nohup":       {},
+	"ionice":      {short: "cnpPu", long: []string{"--class", "--classdata", "--pid", "--pgid", "--uid"}},
+	"stdbuf":      {short: "ioe", long: []string{"--input", "--output", "--error"}},
+	"setsid":      {},
+	"time":        {short: "fo", long: []string{"--format", "--output"}},
+	"xargs":       {short: "adEILnPs", long: []string{"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}},
+	"chrt":        {short: "TPD", long: []string{"--sched-runtime", "--sched-period", "--sched-deadline"}, operands: 1},
+	"taskset":     {operands: 1},
+	"busybox":     {},
+	"command":     {},
+	"exec":        {short: "a"},
+	"flock":       {short: "wE", long: []string{"--wait", "--timeout", "--conflict-exit-code"}, operands: 1},
+	"sshpass":     {short: "pfdP"},
+	"runuser":     {short: "ugGcswC", long: []string{"--user", "--group", "--supp-group", "--command", "--shell", "--whitelist-environment", "--session-command"}},
+	"chroot":      {long: []string{"--userspec", "--groups"}, operands: 1, root: true},
+	"nsenter":     {short: "tSG", long: []string{"--target", "--setuid", "--setgid", "--env"}, chdir: []string{"-w", "--wd"}, optional: "muinpUCTrw"},
+	"setpriv":     {long: []string{"--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile", "--landlock-access", "--landlock-rule", "--seccomp-filter"}},
+	"prlimit":     {short: "po", long: []string{"--pid", "--output"}, optional: "bcdefilmnqrstuvxy"},
+	"unshare":     {short: "SGRwl", long: []string{"--setuid", "--setgid", "--root", "--wd", "--load-interp", "--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-R", "--root"}, optional: "muinpUCT"},
+	"systemd-run": {short: "upEMH", long: []string{"--unit", "--property", "--description", "--slice", "--setenv", "--uid", "--gid", "--nice", "--working-directory", "--machine", "--host", "--service-type", "--on-active", "--on-boot", "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property", "--path-property", "--socket-property", "--capsule", "--background"}, chdir: []string{"--working-directory"}},
 }
 
 // Program is one program of a command line: the item at At, and the
 // directory a wrapper before it made it run in (env -C DIR, sudo -D DIR,
 // --chdir DIR), "" when none did.
 type Program struct {
-	At  int
-	Dir string
+	At   int
+	Dir  string
+	Root string // the directory a wrapper made its root (chroot DIR): its paths are under it; "" when none did
 }
 
 // Programs are the programs a command line argv runs: argv[0] and, while
@@ -58,11 +70,13 @@ type Program struct {
 // bin/task, env - PATH=/bin /opt/x). The last is a program that is no
 // wrapper, or a wrapper with nothing after it to run. flock FILE -c TEXT
 // runs TEXT with sh -c: it runs no program named on its command line.
+// After chroot DIR, sudo -R DIR or unshare -R DIR a program's paths are
+// under Root (chroot starts it in Root's /).
 func Programs(argv []string) []Program {
 	var out []Program
-	dir := ""
+	dir, root := "", ""
 	for i := 0; i < len(argv); {
-		out = append(out, Program{At: i, Dir: dir})
+		out = append(out, Program{At: i, Dir: dir, Root: root})
 		name := path.Base(argv[i])
 		w, ok := wrappers[name]
 		if !ok {
@@ -90,13 +104,23 @@ func Programs(argv []string) []Program {
 						val, valued = argv[i], true
 					}
 				}
-				if opt == "--chdir" && valued && w.chdir != "" {
+				if slices.Contains(w.chdir, opt) && valued {
 					dir = within(dir, val)
+				}
+				if slices.Contains(w.chroot, opt) && valued {
+					root = path.Join(root, within(dir, val))
 				}
 			case !ended && len(v) > 1 && v[0] == '-':
 				// -u app, -uapp, -Eu app: an option taking an argument
 				// takes the rest of its item, or the next item.
 				for j := 1; j < len(v); j++ {
+					if strings.IndexByte(w.optional, v[j]) >= 0 {
+						// -m, -wDIR: the rest of the item, if any
+						if j < len(v)-1 && slices.Contains(w.chdir, "-"+v[j:j+1]) {
+							dir = within(dir, v[j+1:])
+						}
+						break
+					}
 					if strings.IndexByte(w.short, v[j]) < 0 {
 						continue
 					}
@@ -108,8 +132,11 @@ func Programs(argv []string) []Program {
 							val = argv[i]
 						}
 					}
-					if w.chdir != "" && v[j] == w.chdir[0] {
+					if slices.Contains(w.chdir, "-"+v[j:j+1]) {
 						dir = within(dir, val)
+					}
+					if slices.Contains(w.chroot, "-"+v[j:j+1]) {
+						root = path.Join(root, within(dir, val))
 					}
 					break
 				}
@@ -119,6 +146,10 @@ func Programs(argv []string) []Program {
 				// sudo VAR=value cmd sets VAR for cmd
 			case operands > 0:
 				operands--
+				if w.root {
+					// chroot NEWROOT runs the program in NEWROOT's /
+					root, dir = path.Join(root, within(dir, v)), "/"
+				}
 				if name == "flock" && operands == 0 && i+1 < len(argv) && (argv[i+1] == "-c" || argv[i+1] == "--command") {
 					return out
 				}

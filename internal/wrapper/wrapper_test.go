@@ -43,6 +43,21 @@ func TestPrograms(t *testing.T) {
 		{[]string{"sudo", "PATH=/usr/bin:/bin", "LANG=C", "/tmp/x"}, []int{0, 3}, ""},
 		{[]string{"env", "-", "PATH=/bin", "/tmp/x"}, []int{0, 3}, ""},
 		{[]string{"sudo", "/opt/a=b/run"}, []int{0, 1}, ""},
+		{[]string{"runuser", "-u", "app", "--", "/tmp/x"}, []int{0, 4}, ""},
+		{[]string{"runuser", "-u", "app", "/tmp/x"}, []int{0, 3}, ""},
+		{[]string{"chroot", "/srv/jail", "/bin/x"}, []int{0, 2}, "/"},
+		{[]string{"chroot", "--userspec", "app:app", "/srv/jail", "bin/x"}, []int{0, 4}, "/"},
+		{[]string{"nsenter", "-t", "1", "-m", "-u", "/tmp/x"}, []int{0, 5}, ""},
+		{[]string{"nsenter", "--target", "1", "--mount", "--", "/tmp/x"}, []int{0, 5}, ""},
+		{[]string{"nsenter", "-m/proc/1/ns/mnt", "/tmp/x"}, []int{0, 2}, ""},
+		{[]string{"nsenter", "-t1", "-a", "-w/srv", "./x"}, []int{0, 4}, "/srv"},
+		{[]string{"systemd-run", "--wait", "-p", "User=app", "/tmp/x"}, []int{0, 4}, ""},
+		{[]string{"systemd-run", "--unit", "fix", "--working-directory=/srv", "bash", "x.sh"}, []int{0, 4}, "/srv"},
+		{[]string{"setpriv", "--reuid=1000", "--regid", "1000", "--clear-groups", "/tmp/x"}, []int{0, 5}, ""},
+		{[]string{"prlimit", "--nofile=1024", "/tmp/x"}, []int{0, 2}, ""},
+		{[]string{"prlimit", "-n1024:2048", "-p", "1", "/tmp/x"}, []int{0, 4}, ""},
+		{[]string{"sudo", "-s", "/tmp/x"}, []int{0, 2}, ""},
+		{[]string{"doas", "-u", "app", "/tmp/x"}, []int{0, 3}, ""},
 	}
 	for _, tc := range tests {
 		got := Programs(tc.argv)
@@ -50,8 +65,28 @@ func TestPrograms(t *testing.T) {
 		for _, p := range got {
 			at = append(at, p.At)
 		}
-		if !slices.Equal(at, tc.at) || got[len(got)-1].Dir != tc.dir {
+		if !slices.Equal(at, tc.at) || got[len(got)-1].Dir != tc.dir || got[len(got)-1].Root != "" && tc.argv[0] != "chroot" {
 			t.Errorf("%q: programs %v; want at %v, the last in %q", tc.argv, got, tc.at, tc.dir)
+		}
+	}
+}
+
+// TestProgramsUnderRoot: chroot NEWROOT and sudo -R DIR run the program
+// under another root, where its paths are.
+func TestProgramsUnderRoot(t *testing.T) {
+	for _, tc := range []struct {
+		argv      []string
+		root, dir string
+	}{
+		{[]string{"chroot", "/srv/jail", "/bin/x"}, "/srv/jail", "/"},
+		{[]string{"sudo", "chroot", "/srv/jail", "chroot", "inner", "x"}, "/srv/jail/inner", "/"},
+		{[]string{"sudo", "-R", "/srv/jail", "-D", "/opt", "./x"}, "/srv/jail", "/opt"},
+		{[]string{"sudo", "--chroot=/srv/jail", "/bin/x"}, "/srv/jail", ""},
+		{[]string{"unshare", "-m", "--root=/srv/jail", "--wd=/opt", "./x"}, "/srv/jail", "/opt"},
+	} {
+		got := Programs(tc.argv)
+		if last := got[len(got)-1]; last.Root != tc.root || last.Dir != tc.dir || last.At != len(tc.argv)-1 {
+			t.Errorf("%q: the last program %+v; want %q at %d under %q in %q", tc.argv, last, tc.argv[len(tc.argv)-1], len(tc.argv)-1, tc.root, tc.dir)
 		}
 	}
 }

@@ -35,7 +35,8 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 	if !ops.CallFrom(ctx).RefuseSwappable || len(argv) == 0 {
 		return nil
 	}
-	refuse := func(p, in, what string) error {
+	refuse := func(p string, at wrapper.Program, what string) error {
+		in := at.Dir
 		if !filepath.IsAbs(p) {
 			if !filepath.IsAbs(in) && dir != "" {
 				in = filepath.Join(dir, in)
@@ -43,6 +44,13 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 			if in != "" {
 				p = filepath.Join(in, p)
 			}
+		}
+		if root := at.Root; root != "" {
+			// chroot DIR: the file is DIR's, as this host sees it
+			if !filepath.IsAbs(root) && dir != "" {
+				root = filepath.Join(dir, root)
+			}
+			p = filepath.Join(root, p)
 		}
 		if msg := fsx.PathAnyoneMayWrite(p, what, programCould); msg != "" {
 			return ops.WithClass(ops.ClassValidation, errors.New(param+": "+msg))
@@ -52,7 +60,7 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 	progs := wrapper.Programs(argv)
 	for _, p := range progs {
 		if strings.Contains(argv[p.At], "/") {
-			if err := refuse(argv[p.At], p.Dir, "the program"); err != nil {
+			if err := refuse(argv[p.At], p, "the program"); err != nil {
 				return err
 			}
 		}
@@ -63,7 +71,7 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 	if !ok {
 		return nil
 	}
-	return refuse(script, last.Dir, prog+"'s script")
+	return refuse(script, last, prog+"'s script")
 }
 
 // scriptSyntax is how an interpreter's options are written before the

@@ -12,9 +12,10 @@ import (
 
 // TestSwappableProgramThroughWrappers: a program or script another user
 // (mallory) could swap is refused when a wrapper starts it (sudo, env,
-// timeout, nice, ionice, flock, setsid, stdbuf, chrt, taskset, nested
-// too), judged in the directory a wrapper moves to; root's own files in
-// 0755 directories are not.
+// timeout, nice, ionice, flock, setsid, stdbuf, chrt, taskset, runuser,
+// nsenter, systemd-run, setpriv, prlimit, nested too), judged in the
+// directory a wrapper moves to and under the root chroot or sudo -R
+// makes; root's own files in 0755 directories are not.
 func TestSwappableProgramThroughWrappers(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to play another user")
@@ -70,6 +71,15 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{filepath.Join(drop, "tool"), "bash", myScript}, program + drop},
 		{[]string{"sudo", "-u", "app", "RAILS_ENV=production", tool}, program + drop},
 		{[]string{"env", "-", "PATH=/usr/bin:/bin", "bash", script}, bashScript + drop},
+		{[]string{"runuser", "-u", "app", "--", tool}, program + drop},
+		{[]string{"nsenter", "-t", "1", "-m", "-u", tool}, program + drop},
+		{[]string{"systemd-run", "--wait", "-p", "User=app", "bash", script}, bashScript + drop},
+		{[]string{"setpriv", "--reuid=1000", "--clear-groups", tool}, program + drop},
+		{[]string{"prlimit", "--nofile=1024", tool}, program + drop},
+		{[]string{"chroot", dir, "/drop/tool"}, program + drop},
+		{[]string{"chroot", dir, "bash", "drop/x.sh"}, bashScript + drop},
+		{[]string{"sudo", "-R", dir, "/drop/tool"}, program + drop},
+		{[]string{"unshare", "-m", "-p", "-f", tool}, program + drop},
 	}
 	for _, tc := range refused {
 		err := SwappableProgram(daemon, "command", tc.argv, mine)
@@ -95,6 +105,14 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"sudo", "apt-get", "install", script},
 		{"sudo", "sh", "-c", script},
 		{"sudo", "LANG=C", myTool},
+		{"runuser", "-u", "app", "--", myTool},
+		{"runuser", "app", "-c", "systemctl restart app"},
+		{"chroot", dir, "/mine/tool"},
+		{"chroot", dir, "bash", "mine/x.sh"},
+		{"nsenter", "-t", "1", "-m", "bash", myScript},
+		{"systemd-run", "--wait", myTool},
+		{"setpriv", "--reuid=1000", myTool},
+		{"prlimit", "-n1024", myTool},
 	} {
 		if err := SwappableProgram(daemon, "command", argv, mine); err != nil {
 			t.Errorf("%q in a daemon's run: %v", argv, err)
