@@ -19,6 +19,7 @@ type wrapper struct {
 	optional string   // short options whose argument, optional, is the rest of their item alone (nsenter -m, prlimit -n1024)
 	root     bool     // its first operand is the root directory the program runs under, started in its / (chroot NEWROOT)
 	chroot   []string // the options that make it run the program under another root directory (sudo -R DIR)
+	split    []string // the options whose argument it splits into the command it runs (env -S 'bash x.sh')
 }
 
 // wrappers are the programs that run another, with what they take before
@@ -27,7 +28,7 @@ type wrapper struct {
 var wrappers = map[string]wrapper{
 	"sudo":        {short: "CDghpRrTtUu", long: []string{"--chdir", "--close-from", "--group", "--host", "--prompt", "--chroot", "--role", "--type", "--command-timeout", "--other-user", "--user"}, chdir: []string{"-D", "--chdir"}, chroot: []string{"-R", "--chroot"}},
 	"doas":        {short: "Cu"},
-	"env":         {short: "CSu", long: []string{"--chdir", "--split-string", "--unset"}, chdir: []string{"-C", "--chdir"}},
+	"env":         {short: "CSu", long: []string{"--chdir", "--split-string", "--unset"}, chdir: []string{"-C", "--chdir"}, split: []string{"-S", "--split-string"}},
 	"timeout":     {short: "ks", long: []string{"--kill-after", "--signal"}, operands: 1},
 	"nice":        {short: "n", long: []string{"--adjustment"}},
 	"nohup":       {},
@@ -59,6 +60,10 @@ type Program struct {
 	At   int
 	Dir  string
 	Root string // the directory a wrapper made its root (chroot DIR): its paths are under it; "" when none did
+	// Split is, when more than 0, the item holding the text this wrapper
+	// splits into the command it runs (env -S TEXT, -STEXT,
+	// --split-string=TEXT): that command is no item of argv.
+	Split int
 }
 
 // Programs are the programs a command line argv runs: argv[0] and, while
@@ -71,7 +76,8 @@ type Program struct {
 // wrapper, or a wrapper with nothing after it to run. flock FILE -c TEXT
 // runs TEXT with sh -c: it runs no program named on its command line.
 // After chroot DIR, sudo -R DIR or unshare -R DIR a program's paths are
-// under Root (chroot starts it in Root's /).
+// under Root (chroot starts it in Root's /). A wrapper that splits an
+// item into its command (env -S) has Split set.
 func Programs(argv []string) []Program {
 	var out []Program
 	dir, root := "", ""
@@ -110,6 +116,9 @@ func Programs(argv []string) []Program {
 				if slices.Contains(w.chroot, opt) && valued {
 					root = path.Join(root, within(dir, val))
 				}
+				if slices.Contains(w.split, opt) && valued {
+					out[len(out)-1].Split = i
+				}
 			case !ended && len(v) > 1 && v[0] == '-':
 				// -u app, -uapp, -Eu app: an option taking an argument
 				// takes the rest of its item, or the next item.
@@ -137,6 +146,9 @@ func Programs(argv []string) []Program {
 					}
 					if slices.Contains(w.chroot, "-"+v[j:j+1]) {
 						root = path.Join(root, within(dir, val))
+					}
+					if slices.Contains(w.split, "-"+v[j:j+1]) && i < len(argv) {
+						out[len(out)-1].Split = i
 					}
 					break
 				}

@@ -90,3 +90,28 @@ func TestProgramsUnderRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestProgramsSplitString: env -S TEXT runs a command it splits from
+// TEXT, which no item of the command line names; Split is TEXT's item.
+func TestProgramsSplitString(t *testing.T) {
+	for _, tc := range []struct {
+		argv  []string
+		split int
+	}{
+		{[]string{"env", "-S", "bash /tmp/x"}, 2},
+		{[]string{"env", "-Sbash /tmp/x"}, 1},
+		{[]string{"sudo", "env", "-iS", "bash /tmp/x"}, 3},
+		{[]string{"env", "--split-string=bash /tmp/x"}, 1},
+		{[]string{"env", "--split-string", "bash", "/tmp/x"}, 2},
+		{[]string{"env", "-i", "bash", "/tmp/x"}, 0},
+		{[]string{"env", "-S"}, 0},
+	} {
+		split := 0
+		for _, p := range Programs(tc.argv) {
+			split = max(split, p.Split)
+		}
+		if split != tc.split {
+			t.Errorf("%q: split at %d; want %d", tc.argv, split, tc.split)
+		}
+	}
+}

@@ -61,6 +61,9 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 		return
 	}
 	items := command.Content
+	if l.checkSplitString(items) {
+		return
+	}
 	for k, it := range items {
 		it = yamlx.Deref(it)
 		if it.Kind != yaml.ScalarNode || strings.Contains(it.Value, "${{") {
@@ -127,6 +130,33 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 		}
 		return
 	}
+}
+
+// checkSplitString refuses ${{ }} in the text of env -S (--split-string)
+// and in the items after it, as in [env, -S, "bash -c", "echo ${{ … }}"]:
+// env splits the text into the command it runs, whose program and
+// program text are then no items to check, and a value in it could
+// choose them. It reports whether it refused.
+func (l *loader) checkSplitString(items []*yaml.Node) bool {
+	var argv []string // the items up to the first that is no scalar
+	for _, it := range items {
+		if it = yamlx.Deref(it); it.Kind != yaml.ScalarNode {
+			break
+		}
+		argv = append(argv, it.Value)
+	}
+	for _, p := range wrapper.Programs(argv) {
+		if p.Split == 0 {
+			continue
+		}
+		for _, it := range items[p.Split:] {
+			if it = yamlx.Deref(it); it.Kind == yaml.ScalarNode && strings.Contains(it.Value, "${{") {
+				l.d.Add(l.posAt(it, strings.Index(it.Value, "${{")), "${{ }} is not allowed in or after the text of %[1]s -S: %[1]s splits it into the command it runs, so an interpolated value could choose the program or its program text; write the command's words as items without -S, as in [%[1]s, bash, -c, 'echo \"$1\"', bash, \"${{ expr }}\"]", argv[p.At])
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // flockText is the TEXT of flock's arguments args when they are

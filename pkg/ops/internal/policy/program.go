@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -27,7 +28,8 @@ const programCould = "choose the code that the runs that start it run, with thei
 // tools/x.py], the first operand that is not an option (relative to dir,
 // the program's working directory, or the one a wrapper moved to: env
 // -C DIR), whether it exists or not (fsx.PathAnyoneMayWrite). A program
-// found through PATH is not judged. dir "" is this process's working
+// found through PATH is not judged. A command a wrapper splits from one
+// item (env -S TEXT) cannot be judged and is refused. dir "" is this process's working
 // directory. The error begins with param, the parameter that gives argv.
 // It is judged right before the program starts: a file no other user
 // could swap then cannot be swapped before the exec.
@@ -59,6 +61,9 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 	}
 	progs := wrapper.Programs(argv)
 	for _, p := range progs {
+		if p.Split > 0 {
+			return ops.WithClass(ops.ClassValidation, fmt.Errorf("%s: %s -S splits %q into the command it runs, whose program and script are not judged here for a file another user of this host could swap; write the command's words as items of %s, as in [%s, bash, /srv/app/fix.sh]", param, argv[p.At], argv[p.Split], param, argv[p.At]))
+		}
 		if strings.Contains(argv[p.At], "/") {
 			if err := refuse(argv[p.At], p, "the program"); err != nil {
 				return err

@@ -88,6 +88,15 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		}
 	}
 	for _, argv := range [][]string{
+		{"env", "-S", "bash " + script},
+		{"sudo", "env", "--split-string=bash " + myScript},
+	} {
+		err := SwappableProgram(daemon, "command", argv, mine)
+		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.HasPrefix(err.Error(), "command: env -S splits") || !strings.Contains(err.Error(), "as items of command") {
+			t.Errorf("%q in a daemon's run: %v; want it refused: env -S splits …, write … as items of command", argv, err)
+		}
+	}
+	for _, argv := range [][]string{
 		{"sudo", "bash", myScript},
 		{"sudo", "-u", "app", myTool},
 		{"env", "FOO=1", "python3", "x.sh"},
