@@ -14,9 +14,13 @@ import (
 // text of -e and --expression, unless --sandbox is given: GNU sed's e
 // command and the e flag of s run a command, and w writes any file, so a
 // value holding "/;e id" runs one. In sandbox mode sed refuses e, r and w.
+// --sandbox counts before the script only: a sed that stops reading
+// options at its first operand (BSD's, GNU's under POSIXLY_CORRECT) takes
+// one after it for a file, and runs the script unsandboxed.
 func (l *loader) checkSed(args []*yaml.Node) {
 	var scripts []*yaml.Node
-	given := false // -e or -f gave the script: operands are files
+	given := false    // -e or -f gave the script: operands are files
+	rest := len(args) // where the options sed surely reads end
 	for i := 0; i < len(args); i++ {
 		a := yamlx.Deref(args[i])
 		if a.Kind != yaml.ScalarNode {
@@ -68,15 +72,36 @@ func (l *loader) checkSed(args []*yaml.Node) {
 			if !given {
 				scripts = append(scripts, a)
 			}
-			i = len(args)
+			rest, i = i+1, len(args)
 		}
+	}
+	why := "without --sandbox"
+	fix := "add --sandbox (GNU sed), which refuses e, r and w, as in"
+	if sandboxAfter(args[min(rest, len(args)):]) {
+		why = "with --sandbox after it"
+		fix = "a sed that stops reading options at its first operand (BSD's, or GNU's under POSIXLY_CORRECT) takes --sandbox there for a file name; move it before the script:"
 	}
 	for _, s := range scripts {
 		if s.Kind == yaml.ScalarNode && strings.Contains(s.Value, "${{") {
-			l.d.Add(l.posAt(s, strings.Index(s.Value, "${{")), "${{ }} is not allowed in a sed script without --sandbox: an interpolated value could add sed's e command, which runs a command, or w, which writes a file; add --sandbox (GNU sed), which refuses e, r and w, as in [sed, --sandbox, -i, \"s/a/${{ expr }}/\", FILE], or write the file with file.template")
+			l.d.Add(l.posAt(s, strings.Index(s.Value, "${{")), "${{ }} is not allowed in a sed script %s: an interpolated value could add sed's e command, which runs a command, or w, which writes a file; %s [sed, --sandbox, -i, \"s/a/${{ expr }}/\", FILE], or write the file with file.template", why, fix)
 			return
 		}
 	}
+}
+
+// sandboxAfter is whether args, the items after a sed script's operand,
+// hold --sandbox before any "--".
+func sandboxAfter(args []*yaml.Node) bool {
+	for _, a := range args {
+		a = yamlx.Deref(a)
+		if a.Kind != yaml.ScalarNode || a.Value == "--" {
+			return false
+		}
+		if a.Value == "--sandbox" {
+			return true
+		}
+	}
+	return false
 }
 
 // runsAsProgram reports whether items[k] is the program a command runs:

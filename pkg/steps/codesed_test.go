@@ -63,3 +63,24 @@ func TestSedScriptIsNotInterpolated(t *testing.T) {
 		}
 	}
 }
+
+// TestSedSandboxAfterTheScript: --sandbox written after the script is
+// refused still (a sed that stops reading options at the script takes it
+// for a file), and the refusal says to move it before the script, not to
+// add what the command already has.
+func TestSedSandboxAfterTheScript(t *testing.T) {
+	reg := fixtureRegistry(t)
+	for _, command := range []string{
+		`[sed, -i, "s/a/${{ inputs.s }}/", --sandbox, app.conf]`,
+		`[sed, "s/a/${{ inputs.s }}/", app.conf, --sandbox]`,
+	} {
+		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), "with --sandbox after it") || !strings.Contains(err.Error(), "move it before the script: [sed, --sandbox,") {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: [sed, \"s/a/${{ inputs.s }}/\", --, --sandbox]\n"), reg)
+	if err == nil || strings.Contains(err.Error(), "move --sandbox") || !strings.Contains(err.Error(), "add --sandbox") {
+		t.Errorf("--sandbox after --, a file: %v", err)
+	}
+}
