@@ -53,8 +53,11 @@ func interpreterName(prog string) string {
 // [sh, -c, "…"], [sudo, -u, app, bash, -ec, "…"] or [python3, -Ic, "…"]:
 // the first interpreter in the list, the first of its options that takes
 // program text, and the first item after that option that is not an
-// option. OpenSSH's programs (checkSSHCommand), awk (checkAwk) and sed
-// (checkSed) have their own rules.
+// option. An interpreter's name that is a word of the command, not the
+// program it runs, is passed over at its first operand: in [docker,
+// exec, php, sh, -c, "…"] php is a container, and sh runs the text.
+// OpenSSH's programs (checkSSHCommand), awk (checkAwk) and sed (checkSed)
+// have their own rules.
 func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 	command = yamlx.Deref(command)
 	if command.Kind != yaml.SequenceNode {
@@ -64,6 +67,7 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 	if l.checkSplitString(items) {
 		return
 	}
+items:
 	for k, it := range items {
 		it = yamlx.Deref(it)
 		if it.Kind != yaml.ScalarNode || strings.Contains(it.Value, "${{") {
@@ -109,7 +113,10 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 			flag := yamlx.Deref(items[i])
 			if flag.Kind != yaml.ScalarNode || !in.takesCode(flag.Value) {
 				if known && flag.Kind == yaml.ScalarNode && (flag.Value == "--" || !strings.HasPrefix(flag.Value, "-") && !strings.HasPrefix(flag.Value, "+")) {
-					return // a script file, or the end of the options: what follows is its arguments
+					if runsAsProgram(items, k) {
+						return // a script file, or the end of the options: what follows is its arguments
+					}
+					continue items // a word, such as a container named php: the program may come later
 				}
 				if known && flag.Kind == yaml.ScalarNode && len(flag.Value) > 1 && flag.Value[1] != '-' && strings.IndexByte(sp.argOpts, flag.Value[len(flag.Value)-1]) >= 0 {
 					i++ // -o pipefail: the option's argument
@@ -308,8 +315,11 @@ func (l *loader) checkCodeStdin(command *yaml.Node, pairs []yamlx.Pair) {
 }
 
 // programFromStdin reports whether the first interpreter in items reads
-// its program from standard input, and which it is.
+// its program from standard input, and which it is; one that is not the
+// program run and meets an operand is a word ([docker, exec, -i, node,
+// sh]: node is a container), and the search goes on after it.
 func programFromStdin(items []*yaml.Node) (string, bool) {
+items:
 	for k, it := range items {
 		it = yamlx.Deref(it)
 		if it.Kind != yaml.ScalarNode || strings.Contains(it.Value, "${{") {
@@ -333,12 +343,16 @@ func programFromStdin(items []*yaml.Node) (string, bool) {
 			switch {
 			case v == "-":
 				return prog, true
+			case v == "--" && !runsAsProgram(items, k):
+				continue items // kubectl exec node -- sh: node is the pod
 			case v == "--":
 				if i+1 < len(items) {
 					next := yamlx.Deref(items[i+1])
 					return prog, next.Kind == yaml.ScalarNode && next.Value == "-"
 				}
 				return prog, true
+			case (len(v) < 2 || v[0] != '-' && v[0] != '+') && !runsAsProgram(items, k):
+				continue items // a word, such as a container named php: the program may come later
 			case len(v) < 2 || v[0] != '-' && v[0] != '+':
 				return "", false // a script file
 			case in.takesCode(v):
