@@ -38,7 +38,7 @@ func pathSegment(s string) (string, error) {
 }
 
 // urlArg is the text of an escaping function's argument: a string, or a
-// number written as interpolation writes it.
+// number or a bool written as interpolation writes it.
 func urlArg(name string, v any) (string, error) {
 	v = deref(v)
 	r := reflect.ValueOf(v)
@@ -47,10 +47,10 @@ func urlArg(name string, v any) (string, error) {
 		return r.String(), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-		reflect.Float32, reflect.Float64:
+		reflect.Float32, reflect.Float64, reflect.Bool:
 		return text(v), nil
 	}
-	return "", fmt.Errorf("%s() was given %s, not a string or a number", name, article(valueKind(r)))
+	return "", fmt.Errorf("%s() was given %s, not a string, a number or a bool", name, article(valueKind(r)))
 }
 
 // buildURLEscape is urlPathEscape(b, x) or urlQueryEscape(b, x), routed:
@@ -73,8 +73,8 @@ func buildURLEscape(name string) func(args ...any) (any, error) {
 	}
 }
 
-// urlEscapeType accepts a string, a number or a value known only at run
-// time, and gives a string.
+// urlEscapeType accepts a string, a number, a bool or a value known only
+// at run time, and gives a string.
 func urlEscapeType(name string) func([]reflect.Type) (reflect.Type, error) {
 	return func(args []reflect.Type) (reflect.Type, error) {
 		if len(args) != 1 {
@@ -84,14 +84,14 @@ func urlEscapeType(name string) func([]reflect.Type) (reflect.Type, error) {
 		case reflect.String, reflect.Interface,
 			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
-			reflect.Float32, reflect.Float64:
+			reflect.Float32, reflect.Float64, reflect.Bool:
 			return stringType, nil
 		case reflect.Slice, reflect.Array:
-			return nil, fmt.Errorf("%s() was given a list, not a string or a number; escape each item, as in map(xs, %s(#))", name, name)
+			return nil, fmt.Errorf("%s() was given a list, not a string, a number or a bool; escape each item, as in map(xs, %s(#))", name, name)
 		case reflect.Map, reflect.Struct:
-			return nil, fmt.Errorf("%s() was given a map, not a string or a number", name)
+			return nil, fmt.Errorf("%s() was given a map, not a string, a number or a bool", name)
 		default:
-			return nil, fmt.Errorf("%s() was given %s, not a string or a number", name, article(kindName(k)))
+			return nil, fmt.Errorf("%s() was given %s, not a string, a number or a bool", name, article(kindName(k)))
 		}
 	}
 }

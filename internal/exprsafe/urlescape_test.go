@@ -53,11 +53,10 @@ func TestURLPathEscapeRefusesDotSegments(t *testing.T) {
 
 // The argument's type, when known, is checked before the run.
 func TestURLEscapeTypes(t *testing.T) {
-	env := map[string]any{"l": []any{"a"}, "m": map[string]any{"a": 1}, "b": true}
+	env := map[string]any{"l": []any{"a"}, "m": map[string]any{"a": 1}}
 	for src, want := range map[string]string{
-		`urlPathEscape(l)`:        `urlPathEscape() was given a list, not a string or a number; escape each item`,
-		`urlQueryEscape(m)`:       `urlQueryEscape() was given a map, not a string or a number`,
-		`urlQueryEscape(b)`:       `urlQueryEscape() was given a bool, not a string or a number`,
+		`urlPathEscape(l)`:        `urlPathEscape() was given a list, not a string, a number or a bool; escape each item`,
+		`urlQueryEscape(m)`:       `urlQueryEscape() was given a map, not a string, a number or a bool`,
 		`urlPathEscape("a", "b")`: `urlPathEscape() takes one value`,
 	} {
 		cfg := conf.CreateNew()
@@ -73,7 +72,7 @@ func TestURLEscapeTypes(t *testing.T) {
 	}
 	// A value known only at run time is checked then.
 	_, err := run(t, `urlPathEscape(x.v)`, map[string]any{"x": map[string]any{"v": nil}})
-	if err == nil || !strings.Contains(err.Error(), "urlPathEscape() was given null, not a string or a number") {
+	if err == nil || !strings.Contains(err.Error(), "urlPathEscape() was given null, not a string, a number or a bool") {
 		t.Errorf("urlPathEscape(null): %v", err)
 	}
 }
@@ -84,5 +83,22 @@ func TestURLEscapeBounded(t *testing.T) {
 	_, err := run(t, `urlQueryEscape(s)`, map[string]any{"s": big})
 	if err == nil || !strings.Contains(err.Error(), "MaxStringResult") {
 		t.Errorf("urlQueryEscape of %d slashes: %v, want the string limit", len(big), err)
+	}
+}
+
+// TestURLEscapeBool: a bool, such as a flag read from a step's JSON
+// output that validate says to escape, is written as interpolation
+// writes it, true or false, not refused when the step runs.
+func TestURLEscapeBool(t *testing.T) {
+	env := map[string]any{"b": true, "any": any(false)}
+	for src, want := range map[string]string{
+		`urlQueryEscape(b)`:   `true`,
+		`urlQueryEscape(any)`: `false`,
+		`urlPathEscape(true)`: `true`,
+	} {
+		got, err := run(t, src, env)
+		if err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", src, got, err, want)
+		}
 	}
 }
