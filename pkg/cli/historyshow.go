@@ -74,11 +74,11 @@ func historyShow(e *env, args []string) int {
 	if err := write(); err != nil {
 		return ExitFailed
 	}
-	// The history keeps a run's own steps, not those of its sub-playbooks:
+	// The table lists a run's own steps, not those of its sub-playbooks:
 	// a playbook.run step's row has only the chain of their errors, cut.
 	// The report has their steps, so the ones that did not succeed follow
-	// the table, as the summary of `run` lists them. --json leaves them
-	// to the report, which has them whole.
+	// the table, as the summary of `run` lists them. --json has their
+	// rows ("call/say"), and the report their messages.
 	if rep != nil && rep.RunID == run.ID && !*asJSON {
 		if err := report.WriteNestedText(e.stdout, rep); err != nil {
 			return ExitFailed

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -46,6 +47,11 @@ type StepRow struct {
 	// on; it did not fail the run.
 	Ignored bool `json:"ignored,omitempty"`
 }
+
+// Nested reports whether the row is of a step of a sub-playbook, named by
+// its path from the top-level playbook.run step ("call/say"; see
+// stepRows): a step id has no "/".
+func (r StepRow) Nested() bool { return strings.Contains(r.StepID, "/") }
 
 // Steps returns the rows recorded for a run in the order they were
 // written: while it runs, each step and item as it finished; once it

@@ -318,67 +318,6 @@ func (s *Store) insertSteps(ctx context.Context, tx *sql.Tx, rows [][]any) error
 	return nil
 }
 
-// stepRows flattens a report into the values of step rows. A row is an
-// operation call (call = 1, what Stats counts) when it ran and is not
-// broken down further: a plain step without an attempt log, an item
-// without one, or one attempt. A fan-out step's own row and a retried
-// step's own row carry the totals and are not calls; reused steps did not
-// run in this run. The attempts an attempt log leaves out have rows of
-// kind omitted in their place (omittedRows).
-func stepRows(r *report.Report) [][]any {
-	var rows [][]any
-	startOf := func(t *time.Time) any {
-		if t == nil {
-			return nil
-		}
-		return ms(*t)
-	}
-	class := func(e *report.Error) string {
-		if e == nil {
-			return ""
-		}
-		return e.Class
-	}
-	attempts := func(s *report.Step, item any, log []report.Attempt, omitted, failed int) {
-		at := omittedAt(log)
-		for i, a := range log {
-			if i == at && omitted > 0 {
-				rows = append(rows, omittedRows(r.RunID, s, item, ms(log[i-1].StartedAt), omitted, failed)...)
-			}
-			st := report.StatusSucceeded
-			if a.Error != nil {
-				st = attemptStatus(a.Error.Class)
-			}
-			rows = append(rows, []any{r.RunID, s.ID, section(s), "attempt", item, a.Attempt, s.Op, string(st), class(a.Error), ms(a.StartedAt), a.DurationMS, 1, nil, nil, nil, 0})
-		}
-		if at == len(log) && omitted > 0 && len(log) > 0 {
-			// A log whose numbering does not say where: after it.
-			rows = append(rows, omittedRows(r.RunID, s, item, ms(log[len(log)-1].StartedAt), omitted, failed)...)
-		}
-	}
-	for i := range r.Steps {
-		s := &r.Steps[i]
-		call := boolInt(s.StartedAt != nil && s.Attempts > 0 && !s.Reused && len(s.Items) == 0 && len(s.AttemptLog) == 0)
-		rows = append(rows, append(append([]any{r.RunID, s.ID, section(s), "step", nil, s.Attempts, s.Op, string(s.Status), class(s.Error), startOf(s.StartedAt), s.DurationMS, call},
-			resourceArgs(s.Output, s.Cached || s.Reused)...), boolInt(s.Ignored && s.Status == report.StatusFailed)))
-		if s.Reused {
-			continue
-		}
-		if len(s.Items) == 0 {
-			attempts(s, nil, s.AttemptLog, s.AttemptsOmitted, s.AttemptsOmittedFailed)
-			continue
-		}
-		for j := range s.Items {
-			it := &s.Items[j]
-			call := boolInt(it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
-			rows = append(rows, append(append([]any{r.RunID, s.ID, section(s), "item", it.Index, it.Attempts, s.Op, string(it.Status), class(it.Error), startOf(it.StartedAt), it.DurationMS, call},
-				resourceArgs(it.Output, it.Cached)...), 0))
-			attempts(s, it.Index, it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed)
-		}
-	}
-	return rows
-}
-
 // attemptStatus is the status an attempt's error class means, as the
 // engine decides a step's.
 func attemptStatus(class string) report.Status { return report.StatusOf(class) }

@@ -289,14 +289,15 @@ type rowGroup struct {
 }
 
 // groupRows groups the step and item rows (not the attempts, nor the
-// rows of those left out) by step, in
+// rows of those left out, nor the rows of sub-playbooks' steps, whose
+// failures the report lists after the table) by step, in
 // the order they were recorded, with each step's items by index.
 func groupRows(rows []StepRow) []*rowGroup {
 	var groups []*rowGroup
 	last := map[rowKey]*rowGroup{}
 	for i := range rows {
 		r := &rows[i]
-		if r.Kind == "attempt" || r.Kind == KindOmitted {
+		if r.Kind == "attempt" || r.Kind == KindOmitted || r.Nested() {
 			continue
 		}
 		k := keyOf(*r)

@@ -46,3 +46,34 @@ func TestExecuteReportTellsTheStepError(t *testing.T) {
 		t.Errorf("a playbook run without its report: %q", got)
 	}
 }
+
+// TestFromHistoryLeavesNestedRows: a run told from its history rows has
+// the top-level steps alone, not those of its sub-playbooks ("call/say"),
+// which the report nests under their playbook.run step.
+func TestFromHistoryLeavesNestedRows(t *testing.T) {
+	store, err := history.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	at := time.Now()
+	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: "n1", Playbook: report.Playbook{Name: "main", Path: "main.yaml"},
+		Status: report.StatusSucceeded, StartedAt: at, FinishedAt: at,
+		Steps: []report.Step{{ID: "call", Op: "playbook.run", Section: "steps", Status: report.StatusSucceeded, StartedAt: &at, Attempts: 1,
+			Sub: &report.SubRun{RunID: "n2", Status: report.StatusSucceeded, Steps: []report.Step{
+				{ID: "say", Op: "shell.exec", Section: "steps", Status: report.StatusSucceeded, StartedAt: &at, Attempts: 1}}}}}}
+	if err := store.RecordFinish(context.Background(), rep, ""); err != nil {
+		t.Fatal(err)
+	}
+	run, err := store.Get(context.Background(), "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range fromHistory(context.Background(), store, run).Steps {
+		ids = append(ids, s.ID)
+	}
+	if strings.Join(ids, ",") != "call" {
+		t.Errorf("steps told from history: %v", ids)
+	}
+}

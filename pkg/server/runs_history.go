@@ -19,7 +19,9 @@ func fromHistory(ctx context.Context, h store.History, run history.Run) *report.
 	rep := recordReport(run)
 	rows, _ := within(ctx, storeReadBound, func(ctx context.Context) ([]history.StepRow, error) { return h.Steps(ctx, run.ID) })
 	for _, row := range rows {
-		if row.Kind != "step" {
+		if row.Kind != "step" || row.Nested() {
+			// Items and attempts are in their step's row; a sub-playbook's
+			// steps (ids with a "/"), in their playbook.run step's.
 			continue
 		}
 		st := report.Step{ID: row.StepID, Op: row.Op, Section: row.Section, Status: row.Status, DurationMS: row.DurationMS, Attempts: row.Attempt, StartedAt: row.StartedAt, Ignored: row.Ignored}

@@ -41,6 +41,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"DryRun", testDryRun},
 		{"IDPrefix", testIDPrefix},
 		{"IgnoredFailure", testIgnoredFailure},
+		{"SubRunSteps", testSubRunSteps},
 		{"ErrorWithNUL", testErrorWithNUL},
 		{"Stats", testStats},
 		{"StatsLeaveDryRuns", testStatsLeaveDryRuns},

@@ -1,0 +1,124 @@
+package history
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// stepRows flattens a report into the values of step rows. A row is an
+// operation call (call = 1, what Stats counts) when it ran and is not
+// broken down further: a plain step without an attempt log, an item
+// without one, or one attempt. A fan-out step's own row and a retried
+// step's own row carry the totals and are not calls; reused steps did not
+// run in this run. The attempts an attempt log leaves out have rows of
+// kind omitted in their place (omittedRows).
+//
+// The steps of a playbook.run step's sub-run follow its rows (after its
+// items' for a fan-out), each named by its path from the top-level step
+// as the report's renderings name them, "call/say", "call/l2/check" a
+// level deeper, and by the item's index for the run of a fan-out's item,
+// "fan[1]/say"; a nested step of a handler section or a rescue step is
+// named with it ("call/on_failure/page"). They are in the section of the
+// top-level step, and are calls as a top-level step's rows are, so that
+// the operations a sub-playbook ran count in Stats. A step id has no
+// "/", so a row's id with one is a nested step's.
+func stepRows(r *report.Report) [][]any {
+	w := rowWriter{runID: r.RunID}
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		w.step(s, s.ID, section(s))
+	}
+	return w.rows
+}
+
+// rowWriter collects the step rows of a run.
+type rowWriter struct {
+	runID string
+	rows  [][]any
+}
+
+// step adds the rows of s, named id in section sec, then those of its
+// sub-runs.
+func (w *rowWriter) step(s *report.Step, id, sec string) {
+	call := boolInt(s.StartedAt != nil && s.Attempts > 0 && !s.Reused && len(s.Items) == 0 && len(s.AttemptLog) == 0)
+	w.rows = append(w.rows, append(append([]any{w.runID, id, sec, "step", nil, s.Attempts, s.Op, string(s.Status), errClass(s.Error), startOf(s.StartedAt), s.DurationMS, call},
+		resourceArgs(s.Output, s.Cached || s.Reused)...), boolInt(s.Ignored && s.Status == report.StatusFailed)))
+	if s.Reused {
+		return
+	}
+	if len(s.Items) == 0 {
+		w.attempts(s, id, sec, nil, s.AttemptLog, s.AttemptsOmitted, s.AttemptsOmittedFailed)
+	}
+	for j := range s.Items {
+		it := &s.Items[j]
+		call := boolInt(it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
+		w.rows = append(w.rows, append(append([]any{w.runID, id, sec, "item", it.Index, it.Attempts, s.Op, string(it.Status), errClass(it.Error), startOf(it.StartedAt), it.DurationMS, call},
+			resourceArgs(it.Output, it.Cached)...), 0))
+		w.attempts(s, id, sec, it.Index, it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed)
+	}
+	w.sub(s.Sub, id, sec)
+	for i, sub := range s.Subs {
+		w.sub(sub, id+"["+strconv.Itoa(i)+"]", sec)
+	}
+}
+
+// sub adds the rows of the steps of a sub-run, under path.
+func (w *rowWriter) sub(sub *report.SubRun, path, sec string) {
+	if sub == nil {
+		return
+	}
+	for i := range sub.Steps {
+		s := &sub.Steps[i]
+		w.step(s, path+"/"+nestedLabel(s), sec)
+	}
+}
+
+// nestedLabel names a step of a sub-run in its path, as the report's
+// renderings do: its id, after its section for the handler sections, and
+// after the step it rescues and "rescue" for a rescue step.
+func nestedLabel(s *report.Step) string {
+	switch {
+	case s.RescueOf != "":
+		return s.RescueOf + "/rescue/" + s.ID
+	case s.Section != "" && s.Section != "steps":
+		return s.Section + "/" + s.ID
+	}
+	return s.ID
+}
+
+// attempts adds the rows of the attempts of step s (or of its item), and
+// of the attempts its log left out.
+func (w *rowWriter) attempts(s *report.Step, id, sec string, item any, log []report.Attempt, omitted, failed int) {
+	named := report.Step{ID: id, Section: sec, Op: s.Op}
+	at := omittedAt(log)
+	for i, a := range log {
+		if i == at && omitted > 0 {
+			w.rows = append(w.rows, omittedRows(w.runID, &named, item, ms(log[i-1].StartedAt), omitted, failed)...)
+		}
+		st := report.StatusSucceeded
+		if a.Error != nil {
+			st = attemptStatus(a.Error.Class)
+		}
+		w.rows = append(w.rows, []any{w.runID, id, sec, "attempt", item, a.Attempt, s.Op, string(st), errClass(a.Error), ms(a.StartedAt), a.DurationMS, 1, nil, nil, nil, 0})
+	}
+	if at == len(log) && omitted > 0 && len(log) > 0 {
+		// A log whose numbering does not say where: after it.
+		w.rows = append(w.rows, omittedRows(w.runID, &named, item, ms(log[len(log)-1].StartedAt), omitted, failed)...)
+	}
+}
+
+func startOf(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ms(*t)
+}
+
+func errClass(e *report.Error) string {
+	if e == nil {
+		return ""
+	}
+	return e.Class
+}
