@@ -16,6 +16,7 @@ import { playbooksPage, playbookPage } from './playbooks.js';
 import { operationsPage } from './operations.js';
 import { schedulesPage } from './schedules.js';
 import { statsPage } from './stats.js';
+import { whileSessionEnds, settleDraft } from './draft.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -86,6 +87,7 @@ function route() {
     signInPage();
     return;
   }
+  settleDraft(path + url.search);
   for (const [re, page] of routes) {
     const m = path.match(re);
     if (!m) continue;
@@ -218,7 +220,7 @@ onUnauthorized((err) => {
   toast('Your session ended; sign in again.');
   const url = new URL(location.href);
   afterSignIn = url.pathname + url.search;
-  leave();
+  whileSessionEnds(leave);
   ended = whyEnded(err, false);
   signInPage();
 });
@@ -240,7 +242,7 @@ onCSRFRefused(async () => {
   if (!session.me || sameSession(me)) return false;
   const url = new URL(location.href);
   afterSignIn = url.pathname + url.search;
-  leave();
+  whileSessionEnds(leave);
   ended = 'this browser signed in ' + (me.name === session.me.name ? 'again' : 'as ' + me.name) +
     ' in another tab or window, which replaced this page\'s session';
   toast('Your session was replaced by a sign-in in another tab; sign in again.');

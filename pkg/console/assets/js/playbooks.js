@@ -7,6 +7,7 @@
 import { h, clear, add, on, api, badge, shownStatus, timeEl, zonedTimeEl, table, title, errorBox, debounce, text, plural, session, notNow, notNowPage } from './lib.js';
 import { field } from './form.js';
 import { runRows, RUN_COLUMNS } from './runs.js';
+import { keepDraft, takeDraft, draftOf, fillDraft } from './draft.js';
 
 export async function playbooksPage(ctx) {
   const { playbooks } = await ctx.get('/api/v1/playbooks');
@@ -176,8 +177,19 @@ export async function playbookPage(ctx, name) {
   // on every keystroke.
   const said = h('p', { class: 'sr-only', 'aria-live': 'polite' });
   const formStatus = h('div', { id: 'form-status', 'aria-live': 'polite' });
+  // A session that ended under the form keeps what was typed (not its
+  // secrets) for the sign-in that follows.
+  const here = location.pathname + location.search;
+  const controls = [...fields.map((f) => f.control), dry.control];
+  const draft = takeDraft(here, session.me.name);
+  if (draft) {
+    fillDraft(controls, draft);
+    for (const n of [...masked]) if (draft[n]) masked.delete(n);
+  }
+  const draftNote = draft ? h('p', { class: 'note', id: 'draft-note' }, 'The form holds what you typed before your session ended',
+    pb.inputs.some((i) => i.secret) ? '; secrets are not kept, give them again.' : '.') : null;
   const form = h('form', { id: 'start', class: 'card', novalidate: true },
-    h('h2', null, 'Start a run'), rerunNote,
+    h('h2', null, 'Start a run'), draftNote, rerunNote,
     fields.length ? fields.map((f) => f.el) : h('p', { class: 'muted' }, 'This playbook takes no inputs.'),
     dry.el,
     h('h3', null, 'Preflight'), preflight, said,
@@ -191,6 +203,7 @@ export async function playbookPage(ctx, name) {
         pb.schedule.overlap ? ' · overlap ' + pb.schedule.overlap : null),
       h('dt', null, 'Next run'), nextEl) : null,
     form, lastRuns);
+  ctx.onLeave(() => keepDraft(here, session.me && session.me.name, draftOf(controls)));
   if (nextEl) showPauses(ctx, new Map([[pb.name, nextEl]]));
 
   // collect reads the form: the request with the values of the fields
