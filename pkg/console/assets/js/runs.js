@@ -82,6 +82,22 @@ export async function runsPage(ctx) {
   const limit = h('input', { id: limitID, name: 'limit', type: 'number', min: 1, max: 1000, value: filters.limit, inputmode: 'numeric' });
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter runs' },
     pbField, stField, trField, h('div', { class: 'field inline' }, h('label', { for: limitID }, 'At most'), limit));
+  // markFilter shows the server's refusal of a filter under its field
+  // (or none, with no error): the list is empty for want of a right one.
+  const markFilter = (err) => {
+    for (const c of form.querySelectorAll('[aria-invalid]')) {
+      c.removeAttribute('aria-invalid');
+      c.removeAttribute('aria-describedby');
+      c.parentElement.querySelector('.field-error').remove();
+    }
+    const c = err && err.class === 'validation' && err.field && form.querySelector('[name="' + err.field + '"]');
+    if (!c) return false;
+    const msg = h('p', { class: 'field-error', id: c.id + '-err' }, err.message);
+    c.after(msg);
+    c.setAttribute('aria-invalid', 'true');
+    c.setAttribute('aria-describedby', msg.id);
+    return true;
+  };
   const list = h('div', { id: 'runs-list' });
   const status = h('p', { class: 'muted small', 'aria-live': 'polite' });
   clear(ctx.main, title('Runs'), form, status, list);
@@ -107,6 +123,7 @@ export async function runsPage(ctx) {
     try {
       const { runs } = await ctx.get('/api/v1/runs' + (qs ? '?' + qs : ''));
       if (stopped) return;
+      markFilter(null);
       keepFocus(list, runs.length
         ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs, (name) => zones.get(name) || ''), 'runs')
         : h('p', { class: 'empty' }, 'No runs match.'));
@@ -121,6 +138,11 @@ export async function runsPage(ctx) {
         wait = Math.max(wait, retryDelay(err, REFRESH_MS));
         clear(status, h('span', { class: 'busy' }, notNowText(err) + ': the list is as last read; asking again in ' + Math.round(wait / 1000) + ' s.'));
         lastCount = -1;
+      } else if (markFilter(err)) {
+        clear(list, h('p', { class: 'empty' }, 'No runs shown: correct the filter marked above.'));
+        clear(status);
+        lastCount = -1;
+        drawn = false;
       } else {
         clear(list, errorBox(err));
         lastCount = -1;

@@ -1,0 +1,37 @@
+package console
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestRunsFilterTheServerRefuses: a limit out of the server's range
+// (typed, or in the address) is said under the At most field, which is
+// marked invalid and described by it, not in the list's place as if the
+// runs could not be read; corrected, the mark goes and the runs show.
+func TestRunsFilterTheServerRefuses(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"hello": testPlaybooks["hello"]})
+	s.wait(s.start("oncall", "hello", nil))
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	mark := `(() => { const c = document.querySelector('form.filters [name=limit]'); const e = document.getElementById(c.getAttribute('aria-describedby'));
+		return c.getAttribute('aria-invalid') + ' | ' + (e && e.closest('.field') === c.closest('.field') ? e.textContent : 'no message by the field') +
+			' | ' + document.getElementById('runs-list').textContent; })()`
+
+	do(t, ctx, "open the runs with a limit of 5000", chromedp.Navigate(s.url+"/runs?limit=5000"))
+	waitFor(t, ctx, "the limit to be marked", `document.querySelector('form.filters [name=limit][aria-invalid=true]')`)
+	if got, want := eval[string](t, ctx, mark), `true | limit="5000": give 1 to 1000 | No runs shown: correct the filter marked above.`; got != want {
+		t.Errorf("the refused limit:\n got %s\nwant %s", got, want)
+	}
+
+	do(t, ctx, "correct the limit", chromedp.SetValue(chromedp.CSS("form.filters [name=limit]"), "5"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('form.filters [name=limit]').dispatchEvent(new Event('change', {bubbles: true}))`))
+	waitFor(t, ctx, "the runs", `document.querySelectorAll('#runs-list tbody tr').length === 1`)
+	if got := eval[string](t, ctx, `(() => { const c = document.querySelector('form.filters [name=limit]');
+		return String(c.hasAttribute('aria-invalid') || c.hasAttribute('aria-describedby')) + ' ' + document.querySelectorAll('form.filters .field-error').length; })()`); got != "false 0" {
+		t.Errorf("after correcting the limit, its mark and messages: %s", got)
+	}
+}
