@@ -45,6 +45,8 @@ type site struct {
 	srv   *server.Server
 	// keysFile is the text of the site's keys file.
 	keysFile string
+	reg      *ops.Registry
+	pbDir    string
 	// ahead is how far the server's clock runs ahead of the wall clock
 	// (see later).
 	ahead atomic.Int64
@@ -67,6 +69,27 @@ func (s *site) editKeys(edit func(string) string) {
 		s.t.Fatal(err)
 	}
 	if err := s.srv.Reload(server.State{Keys: ks, Playbooks: s.pbs}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// editPlaybook rewrites a playbook's file and loads the playbooks, as
+// serve does on SIGHUP.
+func (s *site) editPlaybook(name, text string) {
+	s.t.Helper()
+	if err := os.WriteFile(filepath.Join(s.pbDir, name+".yaml"), []byte(text), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	pbs, err := server.LoadPlaybooks(s.pbDir, s.reg)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.pbs = pbs
+	if err := s.srv.Reload(server.State{Keys: ks, Playbooks: pbs}); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -128,7 +151,7 @@ func startSite(t testing.TB, playbooks map[string]string) *site {
 		t.Fatal(err)
 	}
 	s.mgr = runs.NewManager(svc, runs.Limits{MaxRunning: 8})
-	s.pbs = pbs
+	s.pbs, s.reg, s.pbDir = pbs, reg, pbDir
 	sessions, err := server.OpenSessions(s.state, 0, s.now)
 	if err != nil {
 		t.Fatal(err)

@@ -253,7 +253,12 @@ export async function playbookPage(ctx, name) {
         if (!missing.includes(f.name)) missing.push(f.name);
         continue;
       }
+      // The form has a field for every input the playbook had when the
+      // page was drawn: a field it no longer takes, or an input the form
+      // has no field for, means the playbook changed on the server since.
+      if (f && /^(unknown input|the playbook declares no inputs)/.test(msg)) msg = 'the playbook no longer takes this input: ' + CHANGED;
       if (f) byName.set(f.name, [...(byName.get(f.name) || []), msg]);
+      else if (name && p.field.startsWith('inputs.')) other.push(withoutCLIAdvice(p.message) + ': the playbook has an input this form has no field for; ' + CHANGED);
       else other.push(withoutCLIAdvice(p.message));
     }
     for (const [name, msgs] of byName) fieldNamed(name).showError(msgs.join('; '));
@@ -394,6 +399,10 @@ export async function playbookPage(ctx, name) {
   }
 }
 
+
+// CHANGED says what to do about a playbook changed on the server since
+// its form was drawn.
+const CHANGED = 'it was changed on the server since this page was opened; reload the page for its form as it is now';
 
 // hintOf says what an input accepts, besides its description.
 function hintOf(i) {
