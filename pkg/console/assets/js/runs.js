@@ -90,7 +90,7 @@ export async function runsPage(ctx) {
       c.removeAttribute('aria-describedby');
       c.parentElement.querySelector('.field-error').remove();
     }
-    const c = err && err.class === 'validation' && err.field && form.querySelector('[name="' + err.field + '"]');
+    const c = err && err.class === 'validation' && err.field && form.querySelector('[name="' + CSS.escape(err.field) + '"]');
     if (!c) return false;
     const msg = h('p', { class: 'field-error', id: c.id + '-err' }, err.message);
     c.after(msg);
