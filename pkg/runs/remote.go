@@ -21,7 +21,9 @@ import (
 // remotePool returns ctx carrying a new pool for one run, and the func
 // that closes it once the run is over.
 func (s *Service) remotePool(ctx context.Context) (context.Context, func()) {
-	pool := remote.NewPool(s.cfg.Remote)
+	settings := s.cfg.Remote
+	settings.RefuseSwappable = s.cfg.RefuseSwappable
+	pool := remote.NewPool(settings)
 	return remote.WithPool(ctx, pool), func() { pool.Close() }
 }
 

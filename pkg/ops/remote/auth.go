@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 )
 
@@ -86,7 +87,7 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 	keys := agentKeyring{keys: agentKeys, sock: p.agentSocket(), err: agentErr}
 	var out []ssh.Signer
 	if h.IdentityFile != "" {
-		s, err := loadIdentity(h.IdentityFile, h.CertificateFile, a.passphrase, keys)
+		s, err := loadIdentity(h.IdentityFile, h.CertificateFile, a.passphrase, keys, p.s.RefuseSwappable)
 		if err != nil {
 			done()
 			return nil, nil, p.missingIdentity(h, err)
@@ -101,7 +102,7 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 	if h.IdentityFile == "" {
 		if home, err := os.UserHomeDir(); err == nil {
 			for _, name := range DefaultIdentities {
-				if s, err := loadIdentity(filepath.Join(home, ".ssh", name), "", a.passphrase, keys); err == nil {
+				if s, err := loadIdentity(filepath.Join(home, ".ssh", name), "", a.passphrase, keys, p.s.RefuseSwappable); err == nil {
 					out = append(out, s...)
 				}
 			}
@@ -215,9 +216,11 @@ func (p *Pool) agentSocket() string {
 // loadIdentity reads a private key, decrypting it with passphrase when it
 // is encrypted (or, without one, taking the agent's copy of the key), and
 // pairs it with its certificate: certFile, else the file's -cert.pub
-// companion when it exists.
-func loadIdentity(file, certFile, passphrase string, inAgent agentKeyring) ([]ssh.Signer, error) {
-	b, err := readSmall(file)
+// companion when it exists. A FIFO or device is refused, never waited
+// on. daemon (Settings.RefuseSwappable) refuses too a key every user may
+// read, and a key or certificate another user could swap.
+func loadIdentity(file, certFile, passphrase string, inAgent agentKeyring, daemon bool) ([]ssh.Signer, error) {
+	b, fi, err := readKeyFile(file, daemon, "the identity file", keyCould)
 	if err != nil {
 		return nil, fmt.Errorf("identity file %s: %w", file, err)
 	}
@@ -228,10 +231,15 @@ func loadIdentity(file, certFile, passphrase string, inAgent agentKeyring) ([]ss
 		}
 		return nil, fmt.Errorf("identity file %s is a public key; set identity_file to the private key (%s), not its .pub", file, priv)
 	}
-	// As OpenSSH does, refuse a key others may have read.
-	if fi, err := os.Stat(file); err == nil && ownedByMe(fi) && fi.Mode().Perm()&0o077 != 0 {
+	// As OpenSSH does, refuse a key others may have read; in a daemon,
+	// whoever owns it, one every user may read.
+	switch perm := fi.Mode().Perm(); {
+	case ownedByMe(fi) && perm&0o077 != 0:
 		return nil, fmt.Errorf("identity file %s has mode %04o: UNPROTECTED PRIVATE KEY FILE, readable by others, which OpenSSH refuses too; "+
-			"make it private with `chmod 600 %s` (and consider the key exposed if others could log in here)", file, fi.Mode().Perm(), file)
+			"make it private with `chmod 600 %s` (and consider the key exposed if others could log in here)", file, perm, file)
+	case daemon && perm&0o004 != 0:
+		return nil, fmt.Errorf("identity file %s has mode %04o: UNPROTECTED PRIVATE KEY FILE, every user of this host may read it, and the runs of serve and schedule refuse it; "+
+			"make it private with `chmod 600 %s` (and consider the key exposed if others could log in here)", file, perm, file)
 	}
 	key, err := ssh.ParsePrivateKey(b)
 	var missing *ssh.PassphraseMissingError
@@ -245,7 +253,7 @@ func loadIdentity(file, certFile, passphrase string, inAgent agentKeyring) ([]ss
 	default:
 		pub := missing.PublicKey
 		if pub == nil { // an older PEM file: the public key is beside it
-			if pb, rerr := readSmall(file + ".pub"); rerr == nil {
+			if pb, _, rerr := readKeyFile(file+".pub", false, "", ""); rerr == nil {
 				pub, _, _, _, _ = ssh.ParseAuthorizedKey(pb)
 			}
 		}
@@ -266,7 +274,7 @@ func loadIdentity(file, certFile, passphrase string, inAgent agentKeyring) ([]ss
 	if certFile == "" {
 		return []ssh.Signer{key}, nil
 	}
-	cb, err := readSmall(certFile)
+	cb, _, err := readKeyFile(certFile, daemon, "the certificate file", certCould)
 	if err != nil {
 		return nil, fmt.Errorf("certificate file %s: %w", certFile, err)
 	}
@@ -287,20 +295,46 @@ func loadIdentity(file, certFile, passphrase string, inAgent agentKeyring) ([]ss
 	return []ssh.Signer{cs, key}, nil
 }
 
-func readSmall(file string) ([]byte, error) {
-	f, err := os.Open(file)
+// What another user who could swap a key or certificate file could make
+// a daemon's runs do.
+const (
+	keyCould  = "make the runs log in with a key of their choosing, or read the key"
+	certCould = "make the runs offer a certificate of their choosing"
+)
+
+// readKeyFile reads a key or certificate file of at most maxKeyFile
+// bytes, what is not a regular file refused before it is read: a FIFO
+// would hold the step for good, a device never ends. judge refuses,
+// with fsx.AnyoneMayWrite's advice, a file (what, like "the identity
+// file") another user of the host could change or put one of their own
+// in place of, judged once open: what is judged is what is read.
+func readKeyFile(file string, judge bool, what, could string) ([]byte, fs.FileInfo, error) {
+	f, err := fsx.Open(file)
 	if err != nil {
-		return nil, unwrapPath(err)
+		var nr *fsx.NotRegularError
+		if errors.As(err, &nr) {
+			return nil, nil, err
+		}
+		return nil, nil, unwrapPath(err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if judge {
+		if msg := fsx.AnyoneMayWrite(f, file, what, could); msg != "" {
+			return nil, nil, errors.New(msg)
+		}
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(b) > maxKeyFile {
-		return nil, fmt.Errorf("is larger than %d bytes; it is not a key", maxKeyFile)
+		return nil, nil, fmt.Errorf("is larger than %d bytes; it is not a key", maxKeyFile)
 	}
-	return b, nil
+	return b, fi, nil
 }
 
 func unwrapPath(err error) error {

@@ -320,7 +320,7 @@ func TestIdentityFileChecks(t *testing.T) {
 	if err := os.Chmod(srv.UserKey, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = loadIdentity(srv.UserKey+".pub", "", "", agentKeyring{})
+	_, err = loadIdentity(srv.UserKey+".pub", "", "", agentKeyring{}, false)
 	if err == nil || !strings.Contains(err.Error(), "identity file "+srv.UserKey+".pub is a public key; set identity_file to the private key ("+srv.UserKey+"), not its .pub") {
 		t.Errorf("public key as identity file: %v", err)
 	}

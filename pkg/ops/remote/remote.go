@@ -53,6 +53,11 @@ type Settings struct {
 	// Agent is the ssh-agent socket; "" means $SSH_AUTH_SOCK, "none" no
 	// agent.
 	Agent string
+	// RefuseSwappable refuses an identity or certificate file that a user
+	// of the host other than this process's and root could swap, and a
+	// private key every user may read: for the runs of serve and
+	// schedule (runs.Config.RefuseSwappable), whose keys the hosts trust.
+	RefuseSwappable bool
 	// DialTimeout bounds the TCP connection, handshake and authentication
 	// of one connection. Default 15s.
 	DialTimeout time.Duration
