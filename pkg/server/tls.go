@@ -75,11 +75,11 @@ func (t *TLSFiles) Reload() error {
 	if t.clientCA != "" {
 		fsroot.Protect(t.clientCA, "client CA")
 	}
-	certPEM, err := readTLSFile("--tls-cert", t.certFile)
+	certPEM, err := readTLSFile("--tls-cert", t.certFile, "the TLS certificate", false)
 	if err != nil {
 		return err
 	}
-	keyPEM, err := readTLSFile("--tls-key", t.keyFile)
+	keyPEM, err := readTLSFile("--tls-key", t.keyFile, "the TLS key", true)
 	if err != nil {
 		return err
 	}
@@ -135,11 +135,32 @@ func readClientCA(path string) ([]byte, error) {
 // a few hundred CAs is a few hundred KiB.
 const maxTLSFile = 4 << 20
 
-// readTLSFile reads the certificate or key file path of flag, refusing
-// what is not a regular file (a FIFO would hold start-up or a SIGHUP for
-// good) or is over maxTLSFile.
-func readTLSFile(flag, path string) ([]byte, error) {
-	data, err := fsx.ReadFile(path, maxTLSFile)
+// tlsCould is what another user who could put a certificate or key of
+// their own in place of serve's could do.
+const tlsCould = "serve a certificate whose key they hold, to pass for this server to its clients and read the keys and secrets they send"
+
+// readTLSFile reads the certificate or key file path of flag, what (like
+// "the TLS key") in errors, refusing what is not a regular file (a FIFO
+// would hold start-up or a SIGHUP for good) or is over maxTLSFile, and,
+// as the client CA, one another user of the host could change or put a
+// file of their own in place of (fsx.AnyoneMayWrite), judged once open.
+// A private key every user may read (mode o+r) is refused too, as
+// OpenSSH refuses such a key; one its group may read is the owner's
+// choice (Debian's ssl-cert group).
+func readTLSFile(flag, path, what string, private bool) ([]byte, error) {
+	f, err := fsx.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; give the path of its PEM file", flag, err)
+	}
+	defer f.Close()
+	if msg := fsx.AnyoneMayWrite(f, path, what, tlsCould); msg != "" {
+		return nil, fmt.Errorf("%s %s: %s", flag, path, msg)
+	}
+	if fi, err := f.Stat(); err == nil && private && fi.Mode().Perm()&0o004 != 0 {
+		return nil, fmt.Errorf("%s %s: %s's mode %04o lets every user of this host read it, and whoever holds it can pass for this server to its clients and read the keys and secrets they send; "+
+			"make it private: chmod o-r %s, and consider the key exposed (replace it and its certificate) if others could log in here", flag, path, what, fi.Mode().Perm(), path)
+	}
+	data, err := fsx.ReadOpen(f, path, maxTLSFile)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w; give the path of its PEM file", flag, err)
 	}
