@@ -5,7 +5,6 @@ package steps
 
 import (
 	"fmt"
-	"net/url"
 	"reflect"
 	"strings"
 
@@ -146,7 +145,7 @@ func (l *loader) checkURLPlace(pe *pendingExpr, c *compiled) {
 		fn = exprsafe.URLQueryEscape
 	}
 	tree, err := parser.Parse(pe.e.Source)
-	if err != nil || l.urlSafe(tree.Node, fn) {
+	if err != nil || l.urlSafe(tree.Node, fn, pe.url.step) {
 		return
 	}
 	src := strings.TrimSpace(pe.e.Source)
@@ -173,62 +172,4 @@ func (l *loader) checkURLPlace(pe *pendingExpr, c *compiled) {
 func isIdent(n ast.Node, name string) bool {
 	id, ok := n.(*ast.IdentifierNode)
 	return ok && id.Value == name
-}
-
-// urlSafe is whether n gives text that is escaped for a URL place by fn,
-// or cannot change it: a literal, a call of fn, an input whose enum
-// values need no escaping, a var written as such a value (vars: {api:
-// v2}), and the choices of ?: and ?? among those.
-func (l *loader) urlSafe(n ast.Node, fn string) bool {
-	switch x := n.(type) {
-	case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NilNode:
-		return true
-	case *ast.CallNode:
-		return isIdent(x.Callee, fn)
-	case *ast.ConditionalNode:
-		return l.urlSafe(x.Exp1, fn) && l.urlSafe(x.Exp2, fn)
-	case *ast.BinaryNode:
-		return x.Operator == "??" && l.urlSafe(x.Left, fn) && l.urlSafe(x.Right, fn)
-	case *ast.MemberNode:
-		base, ok1 := x.Node.(*ast.IdentifierNode)
-		name, ok2 := x.Property.(*ast.StringNode)
-		if !ok1 || !ok2 {
-			return false
-		}
-		switch base.Value {
-		case EnvVars:
-			for _, v := range l.pb.Vars {
-				if v.Name == name.Value {
-					return v.Value != nil && v.Value.Kind == KindLiteral && plainInURL(v.Value.Lit)
-				}
-			}
-		case EnvInputs:
-			in := l.pb.Input(name.Value)
-			if in == nil || len(in.Enum) == 0 {
-				return false
-			}
-			for _, e := range in.Enum {
-				if !plainInURL(e) {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	return false
-}
-
-// plainInURL is whether the value v, written in a URL, is the same
-// escaped or not, in a path segment as in a query value: a string that
-// needs no escaping and is no . or .. segment, or a scalar that is no
-// string (a number, a bool); a list or a map is written as JSON.
-func plainInURL(v any) bool {
-	if s, ok := v.(string); ok {
-		return s != "" && s != "." && s != ".." && url.PathEscape(s) == s && url.QueryEscape(s) == s
-	}
-	switch reflect.ValueOf(v).Kind() {
-	case reflect.Slice, reflect.Array, reflect.Map, reflect.Struct:
-		return false
-	}
-	return true
 }

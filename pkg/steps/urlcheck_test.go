@@ -106,3 +106,85 @@ func TestURLNoWarning(t *testing.T) {
 		t.Errorf("%s: want no warning, got %q", with, got)
 	}
 }
+
+// urlPlaybookWarnings loads the playbook src and gives its warnings as
+// line:col: message.
+func urlPlaybookWarnings(t *testing.T, src string) []string {
+	t.Helper()
+	reg := testRegistry(t)
+	if err := httpreq.Register(reg, nil); err != nil {
+		t.Fatal(err)
+	}
+	pb, err := Parse("f.yaml", []byte(src), reg)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	var out []string
+	for _, w := range pb.Warnings {
+		out = append(out, fmt.Sprintf("%d:%d: %s", w.Pos.Line, w.Pos.Col, w.Msg))
+	}
+	return out
+}
+
+// TestURLNoWarningKnownValues: an input whose pattern admits only text
+// that needs no escaping, the item of a foreach over a literal list of
+// such values, an integer or bool field of an operation's output, an
+// integer input turned to text, and a var computed from a number are not
+// warned of; a pattern that admits / or .., an item of a list holding
+// a /, and a field declared as text are.
+func TestURLNoWarningKnownValues(t *testing.T) {
+	src := `version: 1
+name: u
+inputs:
+  svc: {type: string, default: api, pattern: "[a-z0-9-]+"}
+  ver: {type: string, default: v2, pattern: "^v[0-9]{1,3}(-beta)?$"}
+  path: {type: string, default: a, pattern: "[a-z/]+"}
+  dots: {type: string, default: a, pattern: "[a-z.]+"}
+  n: {type: integer, default: 1}
+vars:
+  next: ${{ inputs.n + 1 }}
+steps:
+  - id: first
+    op: http.request
+    with:
+      url: "https://api/svc/${{ inputs.svc }}/${{ inputs.ver }}?n=${{ string(inputs.n) }}&m=${{ vars.next }}"
+  - id: each
+    op: http.request
+    foreach: [a, b-c, 3]
+    with:
+      url: "https://api/items/${{ item }}/${{ index }}?s=${{ steps.first.output.status }}&t=${{ steps.first.output.truncated }}"
+  - id: maps
+    op: http.request
+    foreach: [{name: a}, {name: b}]
+    with:
+      url: "https://api/items/${{ item.name }}"
+  - id: bad
+    op: http.request
+    foreach: [a, b/c]
+    with:
+      url: "https://api/${{ inputs.path }}/${{ inputs.dots }}/${{ item }}?b=${{ steps.first.output.body }}"
+`
+	got := urlPlaybookWarnings(t, src)
+	want := []string{"inputs.path", "inputs.dots", "item", "steps.first.output.body"}
+	if len(got) != len(want) {
+		t.Fatalf("got %d warnings, want %d (of %v):\n%s", len(got), len(want), want, strings.Join(got, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], "30:") || !strings.Contains(got[i], "${{ "+w+" }} sits in") {
+			t.Errorf("warning %d: got %q, want one at line 30 of %s", i, got[i], w)
+		}
+	}
+}
+
+// TestPatternPlain: a pattern is taken only when every string it matches
+// is letters, digits and - . _ ~.
+func TestPatternPlain(t *testing.T) {
+	for p, want := range map[string]bool{
+		`[a-z0-9-]+`: true, `\d{1,5}`: true, `\w+`: true, `v[0-9]+(-rc[0-9])?`: true, `^[A-Z]{2}$`: true,
+		`.+`: false, `[^/]+`: false, `[a-z/]+`: false, `a b`: false, `(?i)[a-z]+`: false, `[a-z%]+`: false, `\S+`: false,
+	} {
+		if got := patternPlain(p); got != want {
+			t.Errorf("patternPlain(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
