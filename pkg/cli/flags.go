@@ -22,6 +22,9 @@ type flagSet struct {
 	*flag.FlagSet
 	e   *env
 	cmd *command
+	// onUsage, when set, reports a usage problem instead of usageError's
+	// lines on stderr (validate --format json prints it in its document).
+	onUsage func(msg string) int
 }
 
 func newFlags(e *env, c *command) *flagSet {
@@ -114,6 +117,9 @@ func (fs *flagSet) given(name string) bool {
 // usageError prints a usage problem and a pointer to the command's help, and
 // returns ExitUsage.
 func (fs *flagSet) usageError(format string, args ...any) int {
+	if fs.onUsage != nil {
+		return fs.onUsage(fmt.Sprintf(format, args...))
+	}
 	return usageError(fs.e, fs.cmd, format, args...)
 }
 

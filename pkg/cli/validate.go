@@ -51,7 +51,8 @@ host of ssh.* steps against the roles' hosts: by its groups and tags.
 
 --format json prints one JSON document on stdout instead ('arsenal-run schema
 validate' prints its schema): every file with its status, every problem and
-warning with file, line, column, severity and message. --format github prints
+warning with file, line, column, severity and message, a usage error too (the
+one problem, without a file). --format github prints
 each problem as a GitHub Actions workflow command (::error file=F,line=L,col=C::
 MESSAGE, ::warning ...), annotating the lines in a pull request. The exit codes
 do not change with the format.`,
@@ -69,6 +70,13 @@ func runValidate(e *env, args []string) int {
 	e.addPluginsFlag(fs.FlagSet)
 	invFile := fs.String("inventory", "", "check inventory.hosts() names and ssh.* hosts against the inventory `FILE`")
 	format := fs.String("format", "text", "print problems as `FORMAT`: "+strings.Join(validateFormats, ", "))
+	if formatAsked(args) == "json" {
+		// A tool that reads the document gets one for a usage error too.
+		fs.onUsage = func(msg string) int {
+			v := &validation{e: e, format: "json", doc: &validateDoc{}}
+			return v.usageError(c, msg)
+		}
+	}
 	pos, code, ok := fs.parse(args)
 	if !ok {
 		return code
@@ -174,7 +182,7 @@ func (v *validation) setupAuth(c *command, roles []string, from, policyFile stri
 		roles = []string{auth.DefaultRole}
 	}
 	if msg := unknownRole(v.policy, roles, from); msg != "" {
-		return usageError(v.e, c, "%s", msg), false
+		return v.usageError(c, msg), false
 	}
 	v.roles = roles
 	return 0, true

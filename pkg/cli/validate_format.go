@@ -45,9 +45,10 @@ type validateDecision struct {
 }
 
 // validateProblem is one error or warning; Line and Column are 0 when the
-// problem has no position (an unreadable directory, an authorization error).
+// problem has no position (an unreadable directory, an authorization error),
+// File is "" for a usage error, which is no file's.
 type validateProblem struct {
-	File     string `json:"file"`
+	File     string `json:"file,omitempty"`
 	Line     int    `json:"line,omitempty"`
 	Column   int    `json:"column,omitempty"`
 	Severity string `json:"severity"`
@@ -176,6 +177,45 @@ func (v *validation) finish(code int) int {
 		return ExitFailed
 	}
 	return code
+}
+
+// usageError reports a usage problem: in json as a problem of no file in
+// the document, with the pointer to the help the text gives; else on
+// stderr as every command does. It returns ExitUsage.
+func (v *validation) usageError(c *command, msg string) int {
+	if v.format != "json" {
+		return usageError(v.e, c, "%s", msg)
+	}
+	v.problem(validateProblem{Severity: "error", Message: fmt.Sprintf("%s; run '%s %s --help' for usage", msg, program, c.name)})
+	return v.finish(ExitUsage)
+}
+
+// formatAsked is the value of --format in args, read before they are
+// parsed so that a usage error found while parsing them is reported in
+// that format: "" when args hold none.
+func formatAsked(args []string) string {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		name, ok := strings.CutPrefix(a, "-")
+		if !ok {
+			continue
+		}
+		name = strings.TrimPrefix(name, "-")
+		name, val, hasVal := strings.Cut(name, "=")
+		if name != "format" {
+			continue
+		}
+		if !hasVal {
+			if i+1 == len(args) {
+				return ""
+			}
+			val = args[i+1]
+		}
+		return formatName(val, validateFormats)
+	}
+	return ""
 }
 
 // githubCommand is p as a GitHub Actions workflow command, such as

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -179,5 +180,40 @@ func TestValidateFormatJSONCountsEveryError(t *testing.T) {
 		if errs == 0 || doc.Summary.Errors != errs {
 			t.Errorf("%v: summary.errors %d, want the %d errors of problems %+v", args, doc.Summary.Errors, errs, doc.Problems)
 		}
+	}
+}
+
+// TestValidateFormatJSONUsageError: a usage error under --format json is a
+// document too, with the error as a problem of no file and exit code 2,
+// and nothing on stderr; a missing file and a directory without
+// playbooks are problems of theirs.
+func TestValidateFormatJSONUsageError(t *testing.T) {
+	dir := playbookDir(t, map[string]string{"good.yaml": goodPlaybook})
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		file string
+		want string
+	}{
+		{[]string{"--bogus", "good.yaml"}, "", "unknown flag --bogus; run 'arsenal-run validate --help' for usage"},
+		{nil, "", "give at least one playbook"},
+		{[]string{"--role", "nobody", "good.yaml"}, "", `unknown role "nobody"`},
+		{[]string{"good.yaml", "--role"}, "", "flag --role needs a value"},
+		{[]string{"nosuch.yaml"}, "nosuch.yaml", "cannot read the playbook"},
+		{[]string{"empty"}, "empty", "no playbooks (*.yaml, *.yml) in this directory"},
+	} {
+		doc := validateJSON(t, ExitUsage, tc.args...)
+		if doc.Valid || doc.ExitCode != ExitUsage || len(doc.Problems) != 1 || doc.Problems[0].File != tc.file ||
+			!strings.Contains(doc.Problems[0].Message, tc.want) || doc.Summary.Errors != 1 {
+			t.Errorf("%q: got %+v, want one problem of file %q with %q", tc.args, doc, tc.file, tc.want)
+		}
+	}
+	// Given as --format=JSON, after the error, it is read as well.
+	r := runEnv(t, nil, "validate", "--bogus", "--format=JSON", "good.yaml")
+	if r.code != ExitUsage || r.stderr != "" || !strings.Contains(r.stdout, `"exit_code": 2`) {
+		t.Errorf("--format=JSON after the error: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
