@@ -280,7 +280,7 @@ func (v *validation) check(file string) {
 		v.fileDone(vf)
 		return
 	}
-	vf.Decisions = v.decided(file, decisions)
+	vf.Decisions = v.decided(file, pb, decisions)
 	if len(auth.Denied(decisions)) > 0 {
 		vf.Status = "denied"
 	}

@@ -127,9 +127,14 @@ func (v *validation) fileDone(f validateFile) {
 	}
 }
 
-// decided records the verdicts on the steps of file; in github each denied
-// step is also an error annotation of the file.
-func (v *validation) decided(file string, ds []auth.StepDecision) []validateDecision {
+// decided records the verdicts on the steps of pb, read from file; in
+// github each denied step is also an error annotation at the step (a
+// sub-playbook's, at the playbook.run step that reaches it).
+func (v *validation) decided(file string, pb *steps.Playbook, ds []auth.StepDecision) []validateDecision {
+	at := map[string]steps.Pos{}
+	for _, s := range pb.AllSteps() {
+		at[s.ID] = s.Pos
+	}
 	var out []validateDecision
 	for _, d := range ds {
 		rule := d.Decision.Rule
@@ -138,7 +143,9 @@ func (v *validation) decided(file string, ds []auth.StepDecision) []validateDeci
 		}
 		out = append(out, validateDecision{Step: d.Step, Op: d.Op, Risk: string(d.Risk), Allowed: d.Decision.Allowed, Rule: rule})
 		if v.format == "github" && !d.Decision.Allowed {
-			fmt.Fprintln(v.e.stdout, githubCommand(validateProblem{File: file, Severity: "error",
+			id, _, _ := strings.Cut(d.Step, "/")
+			pos := at[id]
+			fmt.Fprintln(v.e.stdout, githubCommand(validateProblem{File: file, Line: pos.Line, Column: pos.Col, Severity: "error",
 				Message: fmt.Sprintf("step %s (%s, risk %s) is DENIED for %s: %s", d.Step, d.Op, d.Risk, strings.Join(v.roles, ", "), rule)}))
 		}
 	}

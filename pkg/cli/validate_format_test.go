@@ -135,7 +135,7 @@ func TestValidateFormatGitHub(t *testing.T) {
 
 	playbookDir(t, map[string]string{"w.yaml": "version: 1\nname: w\nsteps:\n  - id: a\n    op: control.log\n    with: {message: \"${ inputs.x }\"}\n  - id: build\n    op: shell.exec\n    with: {script: make}\n"})
 	r = runEnv(t, nil, "validate", "--format", "github", "w.yaml", "--role", "viewer")
-	r.want(t, ExitDenied, []string{"::warning file=w.yaml,line=6,col=", "::error file=w.yaml::step build (shell.exec, risk write) is DENIED for viewer: "}, nil)
+	r.want(t, ExitDenied, []string{"::warning file=w.yaml,line=6,col=", "::error file=w.yaml,line=7,col=5::step build (shell.exec, risk write) is DENIED for viewer: "}, nil)
 }
 
 func TestValidateFormatRefused(t *testing.T) {
