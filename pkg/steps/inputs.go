@@ -88,11 +88,11 @@ type Constraint struct {
 // SetPattern compiles and sets the pattern.
 func (c *Constraint) SetPattern(p string) error {
 	if _, err := regexp.Compile(p); err != nil {
-		return fmt.Errorf("pattern %q is not an RE2 regular expression: %v", p, err)
+		return fmt.Errorf("pattern %s is not an RE2 regular expression: %v", quotePattern(p), err)
 	}
 	re, err := regexp.Compile(`^(?:` + p + `)$`)
 	if err != nil {
-		return fmt.Errorf("pattern %q cannot be anchored: %v", p, err)
+		return fmt.Errorf("pattern %s cannot be anchored: %v", quotePattern(p), err)
 	}
 	c.Pattern, c.re = p, re
 	return nil
@@ -121,10 +121,10 @@ func (c *Constraint) Check(v any) error {
 	if c.re != nil {
 		s, ok := v.(string)
 		if !ok {
-			return fmt.Errorf("%s is not a string, so it cannot match pattern %q", showValue(v), c.Pattern)
+			return fmt.Errorf("%s is not a string, so it cannot match pattern %s", showValue(v), quotePattern(c.Pattern))
 		}
 		if !c.re.MatchString(s) {
-			return fmt.Errorf("%q does not match pattern %q (the whole value must match)", s, c.Pattern)
+			return fmt.Errorf("%q does not match pattern %s (the whole value must match)", s, quotePattern(c.Pattern))
 		}
 	}
 	return nil
@@ -141,9 +141,20 @@ func (c *Constraint) String() string {
 		parts = append(parts, c.bounds())
 	}
 	if c.re != nil {
-		parts = append(parts, fmt.Sprintf("matching %q", c.Pattern))
+		parts = append(parts, "matching "+quotePattern(c.Pattern))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// quotePattern quotes a pattern as its author wrote it in YAML: with its
+// backslashes as they are ("^v[0-9]+\.[0-9]+$", not "^v[0-9]+\\.[0-9]+$"),
+// which %q would double; one holding a quote or a control character is
+// quoted with Go's escapes, so that it still reads as one string.
+func quotePattern(p string) string {
+	if strconv.CanBackquote(p) && !strings.Contains(p, `"`) {
+		return `"` + p + `"`
+	}
+	return strconv.Quote(p)
 }
 
 func (c *Constraint) bounds() string {

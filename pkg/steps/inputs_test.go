@@ -172,3 +172,26 @@ func TestInputValueHints(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternQuotedAsWritten: a pattern in a message reads as its author
+// wrote it in YAML, its backslashes not doubled; one holding a quote is
+// still one quoted string.
+func TestPatternQuotedAsWritten(t *testing.T) {
+	c := &Constraint{}
+	if err := c.SetPattern(`^v[0-9]+\.[0-9]+$`); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Check("v1x2")
+	if want := `"v1x2" does not match pattern "^v[0-9]+\.[0-9]+$"`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v; want %s", err, want)
+	}
+	if got, want := c.String(), `matching "^v[0-9]+\.[0-9]+$"`; got != want {
+		t.Errorf("String() = %s; want %s", got, want)
+	}
+	if err := c.SetPattern(`"[a-z]+"`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.String(), `matching "\"[a-z]+\""`; got != want {
+		t.Errorf("String() = %s; want %s", got, want)
+	}
+}
