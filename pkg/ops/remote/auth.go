@@ -99,11 +99,16 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 			out = append(out, k)
 		}
 	}
+	var refused []string // why ~/.ssh/id_* keys that exist were not used
 	if h.IdentityFile == "" {
 		if home, err := os.UserHomeDir(); err == nil {
 			for _, name := range DefaultIdentities {
-				if s, err := loadIdentity(filepath.Join(home, ".ssh", name), "", a.passphrase, keys, p.s.RefuseSwappable); err == nil {
+				s, err := loadIdentity(filepath.Join(home, ".ssh", name), "", a.passphrase, keys, p.s.RefuseSwappable)
+				switch {
+				case err == nil:
 					out = append(out, s...)
+				case !errors.Is(err, fs.ErrNotExist):
+					refused = append(refused, err.Error())
 				}
 			}
 		}
@@ -118,6 +123,11 @@ func (p *Pool) signers(h *inventory.Host, a authOpts) ([]ssh.Signer, func(), err
 			why = "the agent is turned off"
 		case sock != "":
 			why = "the ssh-agent at " + sock + " holds no keys (ssh-add -l lists them; ssh-add FILE adds one)"
+		}
+		if len(refused) > 0 {
+			// A key that is there but was not taken is the likely
+			// answer: say why, not only that there is none.
+			return nil, nil, fmt.Errorf("no key to log in to %s with: %s, no identity_file for the host, and the ~/.ssh keys there are not usable: %s", h.Name, why, strings.Join(refused, "; "))
 		}
 		return nil, nil, fmt.Errorf("no key to log in to %s with: %s, no identity_file for the host and no usable ~/.ssh/id_*; set identity_file in the inventory or add a key to the agent", h.Name, why)
 	}
