@@ -271,6 +271,11 @@ func Key(ctx context.Context, c *engine.Call, secret []byte, namespace string) (
 	if c.Entry != nil && c.Entry.As(&tk) {
 		material["target"] = tk.CacheTarget(ctx, c.Params)
 	}
+	// The sub-playbooks a playbook.run step runs, by content: the step's
+	// params (or its own key) name the file, not the version of it.
+	if subs := c.SubPlaybooks(); subs != nil {
+		material["playbooks"] = subs
+	}
 	if k := c.Step.Cache.Key; k != nil {
 		v, err := c.Value(k)
 		if err != nil {
