@@ -24,8 +24,13 @@ import (
 // top-level step, and are calls as a top-level step's rows are, so that
 // the operations a sub-playbook ran count in Stats. A step id has no
 // "/", so a row's id with one is a nested step's.
+//
+// In a dry run the playbook.run steps are not calls: they ran their
+// sub-playbooks dry, without their writes, in a fraction of the time a
+// real run takes, and would pull the percentiles of playbook.run down,
+// as no other write step of a dry run (which does not run) does.
 func stepRows(r *report.Report) [][]any {
-	w := rowWriter{runID: r.RunID}
+	w := rowWriter{runID: r.RunID, dry: r.DryRun}
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		w.step(s, s.ID, section(s))
@@ -36,27 +41,29 @@ func stepRows(r *report.Report) [][]any {
 // rowWriter collects the step rows of a run.
 type rowWriter struct {
 	runID string
+	dry   bool // a dry run's: its playbook.run steps are not calls
 	rows  [][]any
 }
 
 // step adds the rows of s, named id in section sec, then those of its
 // sub-runs.
 func (w *rowWriter) step(s *report.Step, id, sec string) {
-	call := boolInt(s.StartedAt != nil && s.Attempts > 0 && !s.Reused && len(s.Items) == 0 && len(s.AttemptLog) == 0)
+	ran := !w.dry || s.Op != "playbook.run"
+	call := boolInt(ran && s.StartedAt != nil && s.Attempts > 0 && !s.Reused && len(s.Items) == 0 && len(s.AttemptLog) == 0)
 	w.rows = append(w.rows, append(append([]any{w.runID, id, sec, "step", nil, s.Attempts, s.Op, string(s.Status), errClass(s.Error), startOf(s.StartedAt), s.DurationMS, call},
 		resourceArgs(s.Output, s.Cached || s.Reused)...), boolInt(s.Ignored && s.Status == report.StatusFailed)))
 	if s.Reused {
 		return
 	}
 	if len(s.Items) == 0 {
-		w.attempts(s, id, sec, nil, s.AttemptLog, s.AttemptsOmitted, s.AttemptsOmittedFailed)
+		w.attempts(s, id, sec, nil, s.AttemptLog, s.AttemptsOmitted, s.AttemptsOmittedFailed, ran)
 	}
 	for j := range s.Items {
 		it := &s.Items[j]
-		call := boolInt(it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
+		call := boolInt(ran && it.StartedAt != nil && it.Attempts > 0 && len(it.AttemptLog) == 0)
 		w.rows = append(w.rows, append(append([]any{w.runID, id, sec, "item", it.Index, it.Attempts, s.Op, string(it.Status), errClass(it.Error), startOf(it.StartedAt), it.DurationMS, call},
 			resourceArgs(it.Output, it.Cached)...), 0))
-		w.attempts(s, id, sec, it.Index, it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed)
+		w.attempts(s, id, sec, it.Index, it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed, ran)
 	}
 	w.sub(s.Sub, id, sec)
 	for i, sub := range s.Subs {
@@ -89,8 +96,8 @@ func nestedLabel(s *report.Step) string {
 }
 
 // attempts adds the rows of the attempts of step s (or of its item), and
-// of the attempts its log left out.
-func (w *rowWriter) attempts(s *report.Step, id, sec string, item any, log []report.Attempt, omitted, failed int) {
+// of the attempts its log left out; they are calls when ran.
+func (w *rowWriter) attempts(s *report.Step, id, sec string, item any, log []report.Attempt, omitted, failed int, ran bool) {
 	named := report.Step{ID: id, Section: sec, Op: s.Op}
 	at := omittedAt(log)
 	for i, a := range log {
@@ -101,7 +108,7 @@ func (w *rowWriter) attempts(s *report.Step, id, sec string, item any, log []rep
 		if a.Error != nil {
 			st = attemptStatus(a.Error.Class)
 		}
-		w.rows = append(w.rows, []any{w.runID, id, sec, "attempt", item, a.Attempt, s.Op, string(st), errClass(a.Error), ms(a.StartedAt), a.DurationMS, 1, nil, nil, nil, 0})
+		w.rows = append(w.rows, []any{w.runID, id, sec, "attempt", item, a.Attempt, s.Op, string(st), errClass(a.Error), ms(a.StartedAt), a.DurationMS, boolInt(ran), nil, nil, nil, 0})
 	}
 	if at == len(log) && omitted > 0 && len(log) > 0 {
 		// A log whose numbering does not say where: after it.

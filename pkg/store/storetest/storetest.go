@@ -42,6 +42,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"IDPrefix", testIDPrefix},
 		{"IgnoredFailure", testIgnoredFailure},
 		{"SubRunSteps", testSubRunSteps},
+		{"DrySubRunNotCounted", testDrySubRunNotCounted},
 		{"ErrorWithNUL", testErrorWithNUL},
 		{"Stats", testStats},
 		{"StatsLeaveDryRuns", testStatsLeaveDryRuns},

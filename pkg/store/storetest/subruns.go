@@ -78,3 +78,40 @@ func testSubRunSteps(t *testing.T, open Opener) {
 		t.Errorf("op stats (-want +got):\n%s", diff)
 	}
 }
+
+// testDrySubRunNotCounted: a dry run's playbook.run steps ran their
+// sub-playbooks dry, doing none of their writes in a fraction of the
+// time; counted as calls, they would pull playbook.run's percentiles
+// down and its call count up, as no other write step of a dry run does.
+// The read calls of the dry sub-runs count, as a dry run's reads do.
+func testDrySubRunNotCounted(t *testing.T, open Opener) {
+	s := open(t)
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	sub := func(d time.Duration) *report.SubRun {
+		return &report.SubRun{RunID: "s", Playbook: report.Playbook{Name: "sub"}, Status: report.StatusSucceeded, Steps: []report.Step{
+			{ID: "look", Op: "control.log", Section: "steps", Status: report.StatusSucceeded, StartedAt: at(d), DurationMS: 1, Attempts: 1},
+			{ID: "w", Op: "file.write", Section: "steps", Status: report.StatusSkipped, Reason: "dry run"},
+		}}
+	}
+	rep := func(id string, dry bool, dur int64) *report.Report {
+		return &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: report.Playbook{Name: "main", Path: "/pb/main.yaml"},
+			Roles: []string{"operator"}, Status: report.StatusSucceeded, StartedAt: t0, FinishedAt: t0.Add(ms(200)), DurationMS: 200, DryRun: dry,
+			Steps: []report.Step{
+				{ID: "call", Op: "playbook.run", Section: "steps", Status: report.StatusSucceeded, StartedAt: at(ms(5)), DurationMS: dur, Attempts: 1, Sub: sub(ms(5))},
+				{ID: "fan", Op: "playbook.run", Section: "steps", Status: report.StatusSucceeded, StartedAt: at(ms(100)), DurationMS: dur, Attempts: 1,
+					Items: []report.Item{{Index: 0, Status: report.StatusSucceeded, StartedAt: at(ms(100)), DurationMS: dur, Attempts: 1}},
+					Subs:  []*report.SubRun{sub(ms(100))}},
+			}}
+	}
+	must(t, s.RecordFinish(ctx, rep("real", false, 90), ""))
+	must(t, s.RecordFinish(ctx, rep("dry", true, 2), ""))
+	ops, _, err := s.Stats(ctx, t0, time.Time{})
+	must(t, err)
+	want := []history.OpStats{
+		{Op: "control.log", Count: 4, P50MS: 1, P95MS: 1, P99MS: 1},
+		{Op: "playbook.run", Count: 2, P50MS: 90, P95MS: 90, P99MS: 90},
+	}
+	if diff := cmp.Diff(want, ops); diff != "" {
+		t.Errorf("op stats (-want +got):\n%s", diff)
+	}
+}
