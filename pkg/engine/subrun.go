@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -128,6 +130,14 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		defer done()
 	}
 	rep := r.execute(ctx)
+	for _, k := range slices.Sorted(maps.Keys(rep.OutputErrors)) {
+		// The caller reads it as null: say why where it is run.
+		msg := fmt.Sprintf("output %s of sub-playbook %s could not be computed; the step's output.outputs.%s is null: %s", k, rep.Playbook.Name, k, rep.OutputErrors[k])
+		call.Log.Warn().Msg(msg)
+		if call.Message != nil {
+			call.Message("warn", msg)
+		}
+	}
 	outputs := rep.Outputs // capped and masked: no run to keep them secret
 	if parent != nil {
 		parent.addSub(call.Step, rep, r.dryPartial())
@@ -219,5 +229,5 @@ func (r *run) addSub(step string, rep *report.Report, dryPartial bool) {
 		}
 		r.subDry[step] = true
 	}
-	r.subs[step] = &report.SubRun{RunID: rep.RunID, Playbook: rep.Playbook, Status: rep.Status, Steps: rep.Steps, Outputs: rep.Outputs, Error: rep.Error}
+	r.subs[step] = &report.SubRun{RunID: rep.RunID, Playbook: rep.Playbook, Status: rep.Status, Steps: rep.Steps, Outputs: rep.Outputs, OutputErrors: rep.OutputErrors, Error: rep.Error}
 }

@@ -173,7 +173,10 @@ type SubRun struct {
 	Status   Status         `json:"status"`
 	Steps    []Step         `json:"steps"`
 	Outputs  map[string]any `json:"outputs,omitempty"`
-	Error    *Error         `json:"error,omitempty"`
+	// OutputErrors names the sub-playbook's outputs that could not be
+	// computed, which the parent read as null, and why.
+	OutputErrors map[string]string `json:"output_errors,omitempty"`
+	Error        *Error            `json:"error,omitempty"`
 }
 
 // Attempt is one try of a step or item.
