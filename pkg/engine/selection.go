@@ -69,19 +69,36 @@ func (p *Plan) selected(sel *Selection) (map[int]bool, error) {
 	if len(names) == 0 {
 		return nil, &ResumeError{"no step selected: name one with --from STEP or --only STEP"}
 	}
+	flag := "--only"
+	if sel.From != "" {
+		flag = "--from"
+	}
 	for _, id := range names {
 		n := p.byID[id]
 		if n == nil || n.step.Section != steps.SectionSteps {
-			return nil, &ResumeError{p.notAStep(id, n)}
+			return nil, &ResumeError{p.notAStep(id, n, flag)}
 		}
 		add(n)
 	}
 	return out, nil
 }
 
-func (p *Plan) notAStep(id string, n *node) string {
+func (p *Plan) notAStep(id string, n *node, flag string) string {
 	if n != nil {
 		return fmt.Sprintf("%s is a step of %s; --from and --only pick steps of steps: (the handler sections run as in any run)", id, n.step.Section)
+	}
+	// The reports name a sub-playbook's step by its path from the step
+	// that ran it ("deploy/migrate", "fan[b]/say") and a fan-out's item
+	// as "fan[b]": a name copied from them says which step to pick.
+	head, _, nested := strings.Cut(id, "/")
+	top, _, item := strings.Cut(head, "[")
+	if m := p.byID[top]; m != nil && m.step.Section == steps.SectionSteps && (nested || item) {
+		switch {
+		case nested && m.step.Op == "playbook.run":
+			return fmt.Sprintf("%q is a step of the sub-playbook step %s runs; --from and --only pick the playbook's own steps: %s %s runs that sub-playbook again from its start", id, top, flag, top)
+		case !nested && m.step.Foreach != nil:
+			return fmt.Sprintf("%q is an item of step %s; --from and --only pick whole steps: %s %s runs every item", id, top, flag, top)
+		}
 	}
 	var ids []string
 	for _, m := range p.sections[secSteps] {
