@@ -80,6 +80,13 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"chroot", dir, "bash", "drop/x.sh"}, bashScript + drop},
 		{[]string{"sudo", "-R", dir, "/drop/tool"}, program + drop},
 		{[]string{"unshare", "-m", "-p", "-f", tool}, program + drop},
+		{[]string{"php", script}, "command: php's script is in " + drop},
+		{[]string{"sudo", "php8.2", "-d", "x=1", "-f", script}, "command: php8.2's script is in " + drop},
+		{[]string{"ruby", "-C", drop, "x.sh"}, "command: ruby's script is in " + drop},
+		{[]string{"node", "--env-file", myScript, script}, "command: node's script is in " + drop},
+		{[]string{"awk", "-f", script, "data"}, "command: awk's script is in " + drop},
+		{[]string{"sed", "-n", "-f", script, "data"}, "command: sed's script is in " + drop},
+		{[]string{"bash", "--rcfile", script, "-i"}, bashScript + drop},
 	}
 	for _, tc := range refused {
 		err := SwappableProgram(daemon, "command", tc.argv, mine)
@@ -122,6 +129,12 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"systemd-run", "--wait", myTool},
 		{"setpriv", "--reuid=1000", myTool},
 		{"prlimit", "-n1024", myTool},
+		{"php", "-r", "echo 1;", script},
+		{"ruby", "-C", mine, "x.sh"},
+		{"ruby", "-C", drop, myScript},
+		{"node", "--env-file", script, "x.sh"},
+		{"awk", "-F", script, "{ print }", script},
+		{"sed", "-e", "s/a/b/", script},
 	} {
 		if err := SwappableProgram(daemon, "command", argv, mine); err != nil {
 			t.Errorf("%q in a daemon's run: %v", argv, err)
