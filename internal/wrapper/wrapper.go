@@ -20,6 +20,10 @@ type wrapper struct {
 	root     bool     // its first operand is the root directory the program runs under, started in its / (chroot NEWROOT)
 	chroot   []string // the options that make it run the program under another root directory (sudo -R DIR)
 	split    []string // the options whose argument it splits into the command it runs (env -S 'bash x.sh')
+	// joins: unless one of these options is given, it joins the items
+	// after its options with spaces and runs them with sh -c (watch,
+	// unless -x): they are program text, no program's items.
+	joins []string
 }
 
 // wrappers are the programs that run another, with what they take before
@@ -50,6 +54,7 @@ var wrappers = map[string]wrapper{
 	"setpriv":     {long: []string{"--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile", "--landlock-access", "--landlock-rule", "--seccomp-filter"}},
 	"prlimit":     {short: "po", long: []string{"--pid", "--output"}, optional: "bcdefilmnqrstuvxy"},
 	"unshare":     {short: "SGRwl", long: []string{"--setuid", "--setgid", "--root", "--wd", "--load-interp", "--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-R", "--root"}, optional: "muinpUCT"},
+	"watch":       {short: "nq", long: []string{"--interval", "--equexit"}, optional: "d", joins: []string{"-x", "--exec"}},
 	"systemd-run": {short: "upEMH", long: []string{"--unit", "--property", "--description", "--slice", "--setenv", "--uid", "--gid", "--nice", "--working-directory", "--machine", "--host", "--service-type", "--on-active", "--on-boot", "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property", "--path-property", "--socket-property", "--capsule", "--background"}, chdir: []string{"--working-directory"}},
 }
 
@@ -64,6 +69,13 @@ type Program struct {
 	// splits into the command it runs (env -S TEXT, -STEXT,
 	// --split-string=TEXT): that command is no item of argv.
 	Split int
+	// Text is, when more than 0, the item holding the program text this
+	// wrapper runs with a shell (flock FILE -c TEXT): it runs no program
+	// named on the command line. Joined: the text is that item and all
+	// after it joined with spaces (watch TEXT…, which runs it with sh -c
+	// unless -x).
+	Text   int
+	Joined bool
 }
 
 // Programs are the programs a command line argv runs: argv[0] and, while
@@ -73,11 +85,12 @@ type Program struct {
 // ([sudo, apt-get, install, sed]); the NAME=value items env and sudo
 // take before it are no program (sudo -u app RAILS_ENV=production
 // bin/task, env - PATH=/bin /opt/x). The last is a program that is no
-// wrapper, or a wrapper with nothing after it to run. flock FILE -c TEXT
-// runs TEXT with sh -c: it runs no program named on its command line.
+// wrapper, or a wrapper with nothing after it to run.
 // After chroot DIR, sudo -R DIR or unshare -R DIR a program's paths are
 // under Root (chroot starts it in Root's /). A wrapper that splits an
-// item into its command (env -S) has Split set.
+// item into its command (env -S) has Split set; one that runs program
+// text with a shell (flock FILE -c TEXT, watch TEXT…) has Text set, and
+// is the last.
 func Programs(argv []string) []Program {
 	var out []Program
 	dir, root := "", ""
@@ -163,14 +176,56 @@ func Programs(argv []string) []Program {
 					root, dir = path.Join(root, within(dir, v)), "/"
 				}
 				if name == "flock" && operands == 0 && i+1 < len(argv) && (argv[i+1] == "-c" || argv[i+1] == "--command") {
+					if i+2 < len(argv) {
+						out[len(out)-1].Text = i + 2
+					}
 					return out
 				}
 			default:
 				break options
 			}
 		}
+		if w.joins != nil && i < len(argv) && !w.given(w.joins, argv[out[len(out)-1].At+1:i]) {
+			// watch TEXT…: sh -c runs the items joined
+			out[len(out)-1].Text, out[len(out)-1].Joined = i, true
+			return out
+		}
 	}
 	return out
+}
+
+// given is whether one of the options opts (-x, --exec) is among the
+// items opts of the wrapper w, alone or with other short ones (-tx).
+func (w wrapper) given(opts []string, items []string) bool {
+	for k := 0; k < len(items); k++ {
+		v := items[k]
+		if v == "--" {
+			return false
+		}
+		if strings.HasPrefix(v, "--") {
+			if name, _, valued := strings.Cut(v, "="); slices.Contains(opts, name) {
+				return true
+			} else if slices.Contains(w.long, name) && !valued {
+				k++
+			}
+			continue
+		}
+		for j := 1; j < len(v); j++ {
+			if slices.Contains(opts, "-"+v[j:j+1]) {
+				return true
+			}
+			if strings.IndexByte(w.optional, v[j]) >= 0 {
+				break
+			}
+			if strings.IndexByte(w.short, v[j]) >= 0 {
+				if j == len(v)-1 {
+					k++
+				}
+				break
+			}
+		}
+	}
+	return false
 }
 
 // isAssignment is whether v is NAME=value, as sudo reads a variable to

@@ -115,3 +115,36 @@ func TestProgramsSplitString(t *testing.T) {
 		}
 	}
 }
+
+// TestProgramsText: flock FILE -c TEXT runs TEXT with a shell, and watch
+// joins the items after its options and runs them with sh -c unless -x
+// (--exec) is given: Text is the item where that text begins.
+func TestProgramsText(t *testing.T) {
+	for _, tc := range []struct {
+		argv   []string
+		at     []int
+		text   int
+		joined bool
+	}{
+		{[]string{"flock", "LOCK", "-c", "echo hi"}, []int{0}, 3, false},
+		{[]string{"flock", "LOCK", "echo", "hi"}, []int{0, 2}, 0, false},
+		{[]string{"watch", "/tmp/x"}, []int{0}, 1, true},
+		{[]string{"watch", "-n", "5", "-d", "df", "-h"}, []int{0}, 4, true},
+		{[]string{"watch", "-n5", "--interval", "2", "--", "echo x"}, []int{0}, 5, true},
+		{[]string{"timeout", "60", "watch", "-g", "ls"}, []int{0, 2}, 4, true},
+		{[]string{"watch", "-x", "/tmp/x"}, []int{0, 2}, 0, false},
+		{[]string{"watch", "-tx", "-n", "1", "bash", "x.sh"}, []int{0, 4}, 0, false},
+		{[]string{"watch", "--exec", "--", "/tmp/x"}, []int{0, 3}, 0, false},
+		{[]string{"watch", "-n", "x", "/tmp/x"}, []int{0}, 3, true},
+		{[]string{"watch"}, []int{0}, 0, false},
+	} {
+		got := Programs(tc.argv)
+		var at []int
+		for _, p := range got {
+			at = append(at, p.At)
+		}
+		if last := got[len(got)-1]; !slices.Equal(at, tc.at) || last.Text != tc.text || last.Joined != tc.joined {
+			t.Errorf("%q: programs %+v; want at %v, text at %d, joined %v", tc.argv, got, tc.at, tc.text, tc.joined)
+		}
+	}
+}

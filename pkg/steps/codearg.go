@@ -64,7 +64,7 @@ func (l *loader) checkCodeArg(s *Step, command *yaml.Node) {
 		return
 	}
 	items := command.Content
-	if l.checkSplitString(items) {
+	if l.checkSplitString(items) || l.checkWrapperText(items) {
 		return
 	}
 items:
@@ -162,6 +162,46 @@ func (l *loader) checkSplitString(items []*yaml.Node) bool {
 				return true
 			}
 		}
+	}
+	return false
+}
+
+// checkWrapperText refuses ${{ }} in the program text a wrapper run as
+// the program runs with a shell (wrapper.Program.Text): the text of
+// flock FILE -c TEXT, and the items of watch TEXT…, which watch joins
+// and runs with sh -c unless -x is given. It reports whether such a
+// wrapper runs the command: no program follows it.
+func (l *loader) checkWrapperText(items []*yaml.Node) bool {
+	var argv []string // the items up to the first that is no scalar
+	for _, it := range items {
+		if it = yamlx.Deref(it); it.Kind != yaml.ScalarNode {
+			break
+		}
+		argv = append(argv, it.Value)
+	}
+	for _, p := range wrapper.Programs(argv) {
+		if p.Text == 0 {
+			continue
+		}
+		texts := items[p.Text : p.Text+1]
+		if p.Joined {
+			texts = items[p.Text:]
+		}
+		prog := path.Base(argv[p.At])
+		for _, it := range texts {
+			if it = yamlx.Deref(it); it.Kind != yaml.ScalarNode || !strings.Contains(it.Value, "${{") {
+				continue
+			}
+			at := l.posAt(it, strings.Index(it.Value, "${{"))
+			switch {
+			case p.Joined:
+				l.d.Add(at, "${{ }} is not allowed in the command of %[1]s without -x: %[1]s joins its items with spaces and runs them with sh -c, so an interpolated value would run as code; add -x (--exec), which runs the items as they are, as in [%[1]s, -x, --, df, -h, \"${{ expr }}\"]", prog)
+			default:
+				l.d.Add(at, "${{ }} is not allowed in the program text of %[1]s %[2]s: an interpolated value would run as code; %[3]s", prog, argv[p.Text-1], interpreters[prog].fix(prog))
+			}
+			return true
+		}
+		return true
 	}
 	return false
 }

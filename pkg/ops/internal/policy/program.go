@@ -72,6 +72,15 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 		}
 	}
 	last := progs[len(progs)-1]
+	if last.Joined {
+		// watch TEXT…: sh -c runs the items joined; a plain command's
+		// words are judged as its items would be
+		words, plain := plainWords(strings.Join(argv[last.Text:], " "))
+		if !plain || last.Root != "" || len(words) == 0 {
+			return nil
+		}
+		return SwappableProgram(ctx, param, words, inDir(dir, last.Dir))
+	}
 	prog := filepath.Base(argv[last.At])
 	for _, f := range scriptFiles(prog, argv[last.At+1:]) {
 		at := last
@@ -240,6 +249,23 @@ func scriptFiles(prog string, args []string) []scriptFile {
 		}
 	}
 	return out
+}
+
+// plainWords are the words sh -c would split text into, when text holds
+// nothing a shell reads other than spaces between words (no quote,
+// variable, redirection, glob or separator), past the NAME=value words
+// before its program, and whether it holds nothing else.
+func plainWords(text string) ([]string, bool) {
+	for _, c := range text {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(" \t/._-+=:,@%", c)) {
+			return nil, false
+		}
+	}
+	words := strings.Fields(text)
+	for len(words) > 0 && strings.Contains(words[0], "=") && !strings.Contains(words[0], "/") {
+		words = words[1:] // NAME=value before the program
+	}
+	return words, true
 }
 
 // inDir is the directory d names when the directory before was dir.

@@ -87,6 +87,11 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"awk", "-f", script, "data"}, "command: awk's script is in " + drop},
 		{[]string{"sed", "-n", "-f", script, "data"}, "command: sed's script is in " + drop},
 		{[]string{"bash", "--rcfile", script, "-i"}, bashScript + drop},
+		{[]string{"watch", "-n", "5", tool}, program + drop},
+		{[]string{"watch", "-d", "bash", "-e", script, "--now"}, bashScript + drop},
+		{[]string{"watch", "LANG=C " + tool + " -v"}, program + drop},
+		{[]string{"watch", "-x", "--", tool}, program + drop},
+		{[]string{"env", "-C", drop, "watch", "./tool"}, program + drop},
 	}
 	for _, tc := range refused {
 		err := SwappableProgram(daemon, "command", tc.argv, mine)
@@ -135,6 +140,10 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"node", "--env-file", script, "x.sh"},
 		{"awk", "-F", script, "{ print }", script},
 		{"sed", "-e", "s/a/b/", script},
+		{"watch", "-n", "5", "df", "-h"},
+		{"watch", "bash", myScript},
+		{"watch", "-x", myTool, "-n"},
+		{"watch", "kubectl get pods | grep -v Running"},
 	} {
 		if err := SwappableProgram(daemon, "command", argv, mine); err != nil {
 			t.Errorf("%q in a daemon's run: %v", argv, err)

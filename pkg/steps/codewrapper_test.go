@@ -1,0 +1,38 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestWatchCommandIsNotInterpolated: watch joins the items after its
+// options with spaces and runs them with sh -c, so ${{ }} in any of them
+// would run a value as code, and is refused at its place with -x, the
+// safe form; with -x, or when watch is a word of another program, the
+// items are arguments.
+func TestWatchCommandIsNotInterpolated(t *testing.T) {
+	reg := fixtureRegistry(t)
+	for _, command := range []string{
+		`[watch, "echo ${{ inputs.s }}"]`,
+		`[watch, -n, "5", df, "${{ inputs.s }}"]`,
+		`[timeout, "60", watch, -g, -d, ls, "${{ inputs.s }}"]`,
+		`[sudo, /usr/bin/watch, --interval, "2", --, "x${{ inputs.s }}"]`,
+	} {
+		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "command of watch without -x") || !strings.Contains(err.Error(), "[watch, -x, --,") {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	for _, command := range []string{
+		`[watch, -x, df, "${{ inputs.s }}"]`,
+		`[watch, -tx, -n, "1", --, ls, "${{ inputs.s }}"]`,
+		`[watch, --exec, ls, "${{ inputs.s }}"]`,
+		`[kubectl, get, pods, --watch, -l, "${{ inputs.s }}"]`,
+		`[apt-get, install, watch, "${{ inputs.s }}"]`,
+		`[watch, -n, "5", df, -h]`,
+	} {
+		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+}
