@@ -24,6 +24,11 @@ type wrapper struct {
 	// after its options with spaces and runs them with sh -c (watch,
 	// unless -x): they are program text, no program's items.
 	joins []string
+	// text: the options whose argument is program text its user's shell
+	// runs (su -c TEXT). su, and runuser without -u, read options
+	// anywhere before "--"; their first operand is a user, and the
+	// operands after it are arguments of that shell.
+	text []string
 }
 
 // wrappers are the programs that run another, with what they take before
@@ -54,6 +59,7 @@ var wrappers = map[string]wrapper{
 	"setpriv":     {long: []string{"--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile", "--landlock-access", "--landlock-rule", "--seccomp-filter"}},
 	"prlimit":     {short: "po", long: []string{"--pid", "--output"}, optional: "bcdefilmnqrstuvxy"},
 	"unshare":     {short: "SGRwl", long: []string{"--setuid", "--setgid", "--root", "--wd", "--load-interp", "--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-R", "--root"}, optional: "muinpUCT"},
+	"su":          {short: "cgGswu", long: []string{"--command", "--session-command", "--group", "--supp-group", "--shell", "--whitelist-environment", "--user"}, text: []string{"-c", "--command", "--session-command"}},
 	"watch":       {short: "nq", long: []string{"--interval", "--equexit"}, optional: "d", joins: []string{"-x", "--exec"}},
 	"systemd-run": {short: "upEMH", long: []string{"--unit", "--property", "--description", "--slice", "--setenv", "--uid", "--gid", "--nice", "--working-directory", "--machine", "--host", "--service-type", "--on-active", "--on-boot", "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property", "--path-property", "--socket-property", "--capsule", "--background"}, chdir: []string{"--working-directory"}},
 }
@@ -76,6 +82,10 @@ type Program struct {
 	// unless -x).
 	Text   int
 	Joined bool
+	// Shell is, when more than 0, the first of the items su USER ARG…
+	// (runuser without -u) gives the user's shell, which runs ARG as its
+	// script.
+	Shell int
 }
 
 // Programs are the programs a command line argv runs: argv[0] and, while
@@ -100,6 +110,10 @@ func Programs(argv []string) []Program {
 		w, ok := wrappers[name]
 		if !ok {
 			break
+		}
+		if name == "su" || name == "runuser" && !w.given([]string{"-u", "--user"}, argv[i+1:]) {
+			out[len(out)-1].Text, out[len(out)-1].Shell = wrappers["su"].shellText(argv, i+1)
+			return out
 		}
 		operands := w.operands
 		// after the options, when the wrapper takes an operand: flock
@@ -226,6 +240,58 @@ func (w wrapper) given(opts []string, items []string) bool {
 		}
 	}
 	return false
+}
+
+// shellText are the item of argv[from:] that holds the program text su
+// runs with its user's shell (-c TEXT, -cTEXT, --command=TEXT), and the
+// first argument it gives that shell, after the user; 0 for none. su
+// reads options anywhere before "--" ("-" alone is no option: it asks
+// for a login shell).
+func (w wrapper) shellText(argv []string, from int) (text, shell int) {
+	operands := 0
+	ended := false
+	for i := from; i < len(argv); i++ {
+		v := argv[i]
+		switch {
+		case v == "--":
+			ended = true
+		case !ended && strings.HasPrefix(v, "--"):
+			name, _, valued := strings.Cut(v, "=")
+			if slices.Contains(w.long, name) && !valued {
+				i++
+				if slices.Contains(w.text, name) && i < len(argv) {
+					text = i
+				}
+			} else if slices.Contains(w.text, name) {
+				text = i
+			}
+		case !ended && len(v) > 1 && v[0] == '-':
+			for j := 1; j < len(v); j++ {
+				if strings.IndexByte(w.short, v[j]) < 0 {
+					continue
+				}
+				at := i
+				if j == len(v)-1 {
+					i++
+					at = i
+				}
+				if slices.Contains(w.text, "-"+v[j:j+1]) && at < len(argv) {
+					text = at
+				}
+				break
+			}
+		case v == "-" && operands == 0:
+		default:
+			operands++
+			if operands == 2 && shell == 0 {
+				shell = i
+			}
+		}
+	}
+	if text > 0 {
+		shell = 0
+	}
+	return text, shell
 }
 
 // isAssignment is whether v is NAME=value, as sudo reads a variable to

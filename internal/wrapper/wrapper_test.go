@@ -118,7 +118,9 @@ func TestProgramsSplitString(t *testing.T) {
 
 // TestProgramsText: flock FILE -c TEXT runs TEXT with a shell, and watch
 // joins the items after its options and runs them with sh -c unless -x
-// (--exec) is given: Text is the item where that text begins.
+// (--exec) is given, and su (runuser without -u) runs the text of -c
+// with its user's shell, its options anywhere: Text is the item where
+// that text begins.
 func TestProgramsText(t *testing.T) {
 	for _, tc := range []struct {
 		argv   []string
@@ -137,6 +139,15 @@ func TestProgramsText(t *testing.T) {
 		{[]string{"watch", "--exec", "--", "/tmp/x"}, []int{0, 3}, 0, false},
 		{[]string{"watch", "-n", "x", "/tmp/x"}, []int{0}, 3, true},
 		{[]string{"watch"}, []int{0}, 0, false},
+		{[]string{"su", "app", "-c", "echo hi"}, []int{0}, 3, false},
+		{[]string{"su", "-", "app", "-s", "/bin/bash", "--command", "echo hi"}, []int{0}, 6, false},
+		{[]string{"su", "-lc", "echo hi", "app"}, []int{0}, 2, false},
+		{[]string{"sudo", "su", "--command=echo hi", "app"}, []int{0, 1}, 2, false},
+		{[]string{"runuser", "-l", "app", "-c", "echo hi"}, []int{0}, 4, false},
+		{[]string{"runuser", "app", "--session-command", "echo hi"}, []int{0}, 3, false},
+		{[]string{"runuser", "-u", "app", "--", "git", "-c", "k=v"}, []int{0, 4}, 0, false},
+		{[]string{"runuser", "-u", "app", "sh", "-c", "echo hi"}, []int{0, 3}, 0, false},
+		{[]string{"su", "app", "--", "-c", "echo hi"}, []int{0}, 0, false},
 	} {
 		got := Programs(tc.argv)
 		var at []int
@@ -145,6 +156,26 @@ func TestProgramsText(t *testing.T) {
 		}
 		if last := got[len(got)-1]; !slices.Equal(at, tc.at) || last.Text != tc.text || last.Joined != tc.joined {
 			t.Errorf("%q: programs %+v; want at %v, text at %d, joined %v", tc.argv, got, tc.at, tc.text, tc.joined)
+		}
+	}
+}
+
+// TestProgramsSuShell: su USER ARG… gives the user's shell ARG, its
+// script, when no -c gives it program text.
+func TestProgramsSuShell(t *testing.T) {
+	for _, tc := range []struct {
+		argv  []string
+		shell int
+	}{
+		{[]string{"su", "app", "/tmp/x.sh"}, 2},
+		{[]string{"su", "-", "app", "/tmp/x.sh", "arg"}, 3},
+		{[]string{"runuser", "-s", "/bin/bash", "app", "--", "-e", "/tmp/x.sh"}, 5},
+		{[]string{"su", "app", "-c", "echo", "/tmp/x.sh"}, 0},
+		{[]string{"su", "app"}, 0},
+		{[]string{"runuser", "-u", "app", "/tmp/x.sh"}, 0},
+	} {
+		if got := Programs(tc.argv); got[len(got)-1].Shell != tc.shell {
+			t.Errorf("%q: programs %+v; want the shell's arguments at %d", tc.argv, got, tc.shell)
 		}
 	}
 }

@@ -168,8 +168,9 @@ func (l *loader) checkSplitString(items []*yaml.Node) bool {
 
 // checkWrapperText refuses ${{ }} in the program text a wrapper run as
 // the program runs with a shell (wrapper.Program.Text): the text of
-// flock FILE -c TEXT, and the items of watch TEXT…, which watch joins
-// and runs with sh -c unless -x is given. It reports whether such a
+// flock FILE -c TEXT and su USER -c TEXT (runuser without -u), and the
+// items of watch TEXT…, which watch joins and runs with sh -c unless -x
+// is given. It reports whether such a
 // wrapper runs the command: no program follows it.
 func (l *loader) checkWrapperText(items []*yaml.Node) bool {
 	var argv []string // the items up to the first that is no scalar
@@ -196,6 +197,8 @@ func (l *loader) checkWrapperText(items []*yaml.Node) bool {
 			switch {
 			case p.Joined:
 				l.d.Add(at, "${{ }} is not allowed in the command of %[1]s without -x: %[1]s joins its items with spaces and runs them with sh -c, so an interpolated value would run as code; add -x (--exec), which runs the items as they are, as in [%[1]s, -x, --, df, -h, \"${{ expr }}\"]", prog)
+			case prog == "su" || prog == "runuser":
+				l.d.Add(at, "${{ }} is not allowed in the program text of %[1]s -c: %[1]s runs it with the user's shell, so an interpolated value would run as code; run the command's words as items under runuser -u, with the value as an argument after the text, as in [runuser, -u, app, --, sh, -c, 'echo \"$1\"', sh, \"${{ expr }}\"]", prog)
 			default:
 				l.d.Add(at, "${{ }} is not allowed in the program text of %[1]s %[2]s: an interpolated value would run as code; %[3]s", prog, argv[p.Text-1], interpreters[prog].fix(prog))
 			}

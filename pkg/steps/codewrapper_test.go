@@ -36,3 +36,37 @@ func TestWatchCommandIsNotInterpolated(t *testing.T) {
 		}
 	}
 }
+
+// TestSuCommandIsNotInterpolated: su and runuser without -u run the text
+// of -c (--command, --session-command) with the user's shell, their
+// options anywhere, so ${{ }} there is refused with runuser -u as the
+// safe form; runuser -u runs a program's items, whose -c is its own.
+func TestSuCommandIsNotInterpolated(t *testing.T) {
+	reg := fixtureRegistry(t)
+	for _, command := range []string{
+		`[runuser, app, -c, "systemctl restart ${{ inputs.s }}"]`,
+		`[runuser, -l, app, --command, "x${{ inputs.s }}"]`,
+		`[runuser, app, "--session-command=x${{ inputs.s }}"]`,
+		`[su, -, app, -c, "x${{ inputs.s }}"]`,
+		`[su, -lc, "x${{ inputs.s }}", app]`,
+		`[sudo, /bin/su, app, -s, /bin/bash, -c, "x${{ inputs.s }}"]`,
+	} {
+		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "would run as code") || !strings.Contains(err.Error(), "[runuser, -u, app, --, sh, -c,") {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	for _, command := range []string{
+		`[runuser, -u, app, --, git, -c, "user.name=${{ inputs.s }}", commit]`,
+		`[runuser, -u, app, --, sh, -c, 'echo "$1"', sh, "${{ inputs.s }}"]`,
+		`[sudo, git, -c, "user.name=${{ inputs.s }}", commit]`,
+		`[git, -c, "user.name=${{ inputs.s }}", commit]`,
+		`[su, app, -c, 'echo "$1"', --, sh, "${{ inputs.s }}"]`,
+		`[runuser, app, -c, "systemctl restart app"]`,
+		`[runuser, app, ./task.sh, "${{ inputs.s }}"]`,
+	} {
+		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+}

@@ -81,8 +81,12 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 		}
 		return SwappableProgram(ctx, param, words, inDir(dir, last.Dir))
 	}
-	prog := filepath.Base(argv[last.At])
-	for _, f := range scriptFiles(prog, argv[last.At+1:]) {
+	prog, args := filepath.Base(argv[last.At]), argv[last.At+1:]
+	if last.Shell > 0 {
+		// su USER SCRIPT: the user's shell runs SCRIPT
+		return refuseShellScript(argv[last.Shell:], func(p string) error { return refuse(p, last, prog+"'s script") })
+	}
+	for _, f := range scriptFiles(prog, args) {
 		at := last
 		at.Dir = inDir(at.Dir, f.dir)
 		if err := refuse(f.path, at, prog+"'s script"); err != nil {
@@ -249,6 +253,17 @@ func scriptFiles(prog string, args []string) []scriptFile {
 		}
 	}
 	return out
+}
+
+// refuseShellScript is refuse's error for the script a shell given args
+// runs, read as sh reads them.
+func refuseShellScript(args []string, refuse func(string) error) error {
+	for _, f := range scriptFiles("sh", args) {
+		if err := refuse(inDir(f.dir, f.path)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // plainWords are the words sh -c would split text into, when text holds

@@ -92,6 +92,8 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"watch", "LANG=C " + tool + " -v"}, program + drop},
 		{[]string{"watch", "-x", "--", tool}, program + drop},
 		{[]string{"env", "-C", drop, "watch", "./tool"}, program + drop},
+		{[]string{"su", "-", "app", script}, "command: su's script is in " + drop},
+		{[]string{"runuser", "-s", "/bin/bash", "app", "--", "-e", script}, "command: runuser's script is in " + drop},
 	}
 	for _, tc := range refused {
 		err := SwappableProgram(daemon, "command", tc.argv, mine)
@@ -128,6 +130,8 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"sudo", "LANG=C", myTool},
 		{"runuser", "-u", "app", "--", myTool},
 		{"runuser", "app", "-c", "systemctl restart app"},
+		{"runuser", "app", "-c", "echo", script},
+		{"su", "app", myScript},
 		{"chroot", dir, "/mine/tool"},
 		{"chroot", dir, "bash", "mine/x.sh"},
 		{"nsenter", "-t", "1", "-m", "bash", myScript},
