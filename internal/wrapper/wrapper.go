@@ -138,10 +138,10 @@ func Programs(argv []string) []Program {
 					}
 				}
 				if slices.Contains(w.chdir, opt) && valued {
-					dir = within(dir, val)
+					dir = Within(dir, val)
 				}
 				if slices.Contains(w.chroot, opt) && valued {
-					root = path.Join(root, within(dir, val))
+					root = path.Join(root, Within(dir, val))
 				}
 				if slices.Contains(w.split, opt) && valued {
 					out[len(out)-1].Split = i
@@ -153,7 +153,7 @@ func Programs(argv []string) []Program {
 					if strings.IndexByte(w.optional, v[j]) >= 0 {
 						// -m, -wDIR: the rest of the item, if any
 						if j < len(v)-1 && slices.Contains(w.chdir, "-"+v[j:j+1]) {
-							dir = within(dir, v[j+1:])
+							dir = Within(dir, v[j+1:])
 						}
 						break
 					}
@@ -169,10 +169,10 @@ func Programs(argv []string) []Program {
 						}
 					}
 					if slices.Contains(w.chdir, "-"+v[j:j+1]) {
-						dir = within(dir, val)
+						dir = Within(dir, val)
 					}
 					if slices.Contains(w.chroot, "-"+v[j:j+1]) {
-						root = path.Join(root, within(dir, val))
+						root = path.Join(root, Within(dir, val))
 					}
 					if slices.Contains(w.split, "-"+v[j:j+1]) && i < len(argv) {
 						out[len(out)-1].Split = i
@@ -187,7 +187,7 @@ func Programs(argv []string) []Program {
 				operands--
 				if w.root {
 					// chroot NEWROOT runs the program in NEWROOT's /
-					root, dir = path.Join(root, within(dir, v)), "/"
+					root, dir = path.Join(root, Within(dir, v)), "/"
 				}
 				if name == "flock" && operands == 0 && i+1 < len(argv) && (argv[i+1] == "-c" || argv[i+1] == "--command") {
 					if i+2 < len(argv) {
@@ -300,12 +300,4 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int) {
 func isAssignment(v string) bool {
 	n, _, ok := strings.Cut(v, "=")
 	return ok && n != "" && !strings.Contains(n, "/")
-}
-
-// within is the directory d names when the directory before was dir.
-func within(dir, d string) string {
-	if dir != "" && !path.IsAbs(d) {
-		return path.Join(dir, d)
-	}
-	return d
 }

@@ -108,7 +108,7 @@ items:
 		if !ok {
 			continue
 		}
-		sp, known := stdinPrograms[interpreterName(prog)]
+		_, known := stdinPrograms[interpreterName(prog)]
 		for i := k + 1; i < len(items); i++ {
 			flag := yamlx.Deref(items[i])
 			if flag.Kind != yaml.ScalarNode || !in.takesCode(flag.Value) {
@@ -118,8 +118,11 @@ items:
 					}
 					continue items // a word, such as a container named php: the program may come later
 				}
-				if known && flag.Kind == yaml.ScalarNode && len(flag.Value) > 1 && flag.Value[1] != '-' && strings.IndexByte(sp.argOpts, flag.Value[len(flag.Value)-1]) >= 0 {
-					i++ // -o pipefail: the option's argument
+				if flag.Kind == yaml.ScalarNode && wrapper.GivesScript(prog, flag.Value) && runsAsProgram(items, k) {
+					return // php -f FILE: a script file; what follows is its arguments
+				}
+				if flag.Kind == yaml.ScalarNode && wrapper.TakesNext(prog, flag.Value) {
+					i++ // -o pipefail, --env-file .env: the option's argument
 				}
 				continue
 			}
@@ -325,15 +328,16 @@ func (l *loader) checkSSHCommand(prog string, args []*yaml.Node) {
 
 // stdinPrograms are the interpreters that read their program from standard
 // input when no option gives it and no operand names a script (or the
-// operand is "-"), with their options that take a separate argument and
-// the ones that end the choice: shells' -s (the rest are arguments), and
-// python's -m (a module is the program).
-var stdinPrograms = map[string]struct{ argOpts, stdinOpts, moduleOpts string }{
-	"sh": {"o", "s", ""}, "bash": {"o", "s", ""}, "dash": {"o", "s", ""}, "zsh": {"o", "s", ""}, "ksh": {"o", "s", ""}, "ash": {"o", "s", ""},
-	"mksh": {"o", "s", ""}, "yash": {"o", "s", ""}, "posh": {"o", "s", ""}, "rbash": {"o", "s", ""},
-	"pypy": {"WX", "", "m"}, "nodejs": {"r", "", ""},
-	"python": {"WX", "", "m"}, "python3": {"WX", "", "m"}, "python2": {"WX", "", "m"},
-	"perl": {"IMm", "", ""}, "ruby": {"IrC", "", ""}, "node": {"r", "", ""}, "php": {"cdz", "", ""},
+// operand is "-"), with their options that end the choice: shells' -s
+// (the rest are arguments), and python's -m (a module is the program).
+// Their options that take an argument are wrapper.TakesNext's, the
+// table the check of a script another user could swap reads.
+var stdinPrograms = map[string]struct{ stdinOpts, moduleOpts string }{
+	"sh": {"s", ""}, "bash": {"s", ""}, "dash": {"s", ""}, "zsh": {"s", ""}, "ksh": {"s", ""}, "ash": {"s", ""},
+	"mksh": {"s", ""}, "yash": {"s", ""}, "posh": {"s", ""}, "rbash": {"s", ""},
+	"pypy": {"", "m"}, "nodejs": {"", ""},
+	"python": {"", "m"}, "python3": {"", "m"}, "python2": {"", "m"},
+	"perl": {"", ""}, "ruby": {"", ""}, "node": {"", ""}, "php": {"", ""},
 }
 
 // checkCodeStdin refuses ${{ }} in the stdin of a command whose
@@ -400,8 +404,13 @@ items:
 				return "", false // a script file
 			case in.takesCode(v):
 				return "", false // the program is on the command line
+			case wrapper.GivesScript(prog, v):
+				return "", false // php -f FILE: a script file
 			case v[1] == '-':
-				continue // a long option
+				if wrapper.TakesNext(prog, v) {
+					i++ // --env-file .env: the option's argument
+				}
+				continue
 			}
 			if sp.stdinOpts != "" && strings.ContainsAny(v[1:], sp.stdinOpts) {
 				return prog, true
@@ -409,7 +418,7 @@ items:
 			if sp.moduleOpts != "" && strings.ContainsAny(v[1:], sp.moduleOpts) {
 				return "", false
 			}
-			if strings.IndexByte(sp.argOpts, v[len(v)-1]) >= 0 {
+			if wrapper.TakesNext(prog, v) {
 				i++ // the last option's argument is the next item (-o pipefail, -eo pipefail)
 			}
 		}

@@ -70,3 +70,59 @@ func TestSuCommandIsNotInterpolated(t *testing.T) {
 		}
 	}
 }
+
+// TestInterpreterOptionValues: an interpreter's option that takes the
+// next item (node --env-file .env, bash -O extglob, --rcfile FILE) has
+// that item for its value, no script, so the program text of a -c or -e
+// after it is still found, and stdin is still its program; the
+// interpreters' options are read from the table the swap check reads.
+func TestInterpreterOptionValues(t *testing.T) {
+	reg := fixtureRegistry(t)
+	for _, command := range []string{
+		`[node, --env-file, .env, -e, "x${{ inputs.s }}"]`,
+		`[node, --require, ./hook.js, --title, svc, -p, "x${{ inputs.s }}"]`,
+		`[bash, -O, extglob, -c, "x${{ inputs.s }}"]`,
+		`[bash, --rcfile, rc, -c, "x${{ inputs.s }}"]`,
+		`[php, -d, x=1, -c, php.ini, -r, "x${{ inputs.s }}"]`,
+		`[ruby, -C, /srv/app, -e, "x${{ inputs.s }}"]`,
+		`[perl, -I, lib, -e, "x${{ inputs.s }}"]`,
+	} {
+		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "would run as code") {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	for _, command := range []string{
+		`[bash, -O, extglob]`,
+		`[node, --env-file, .env]`,
+		`[python3, -X, dev]`,
+		`[php, -d, x=1]`,
+	} {
+		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n      stdin: \"x${{ inputs.s }}\"\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), "reads its program from it") {
+			t.Errorf("%s with stdin: %v", command, err)
+		}
+	}
+	for _, command := range []string{
+		`[node, --env-file, .env, app.js, -e, "${{ inputs.s }}"]`,
+		`[ruby, -C, /srv/app, x.rb, -e, "${{ inputs.s }}"]`,
+		`[perl, -Mstrict, x.pl, -e, "${{ inputs.s }}"]`,
+		`[perl, -pie, "s/a/b/", "${{ inputs.s }}"]`,
+		`[bash, -O, extglob, x.sh, -c, "${{ inputs.s }}"]`,
+		`[php, -f, x.php, -r, "${{ inputs.s }}"]`,
+		`[php, -dx=1, --file=x.php, -r, "${{ inputs.s }}"]`,
+	} {
+		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	for _, command := range []string{
+		`[php, -f, x.php]`,
+		`[php, -d, x=1, -F, each.php]`,
+		`[node, --env-file, .env, app.js]`,
+	} {
+		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n      stdin: \"x${{ inputs.s }}\"\n"), reg); err != nil {
+			t.Errorf("%s with stdin: %v", command, err)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
@@ -79,187 +78,28 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 		if !plain || last.Root != "" || len(words) == 0 {
 			return nil
 		}
-		return SwappableProgram(ctx, param, words, inDir(dir, last.Dir))
+		return SwappableProgram(ctx, param, words, wrapper.Within(dir, last.Dir))
 	}
 	prog, args := filepath.Base(argv[last.At]), argv[last.At+1:]
 	if last.Shell > 0 {
 		// su USER SCRIPT: the user's shell runs SCRIPT
 		return refuseShellScript(argv[last.Shell:], func(p string) error { return refuse(p, last, prog+"'s script") })
 	}
-	for _, f := range scriptFiles(prog, args) {
+	for _, f := range wrapper.ScriptFiles(prog, args) {
 		at := last
-		at.Dir = inDir(at.Dir, f.dir)
-		if err := refuse(f.path, at, prog+"'s script"); err != nil {
+		at.Dir = wrapper.Within(at.Dir, f.Dir)
+		if err := refuse(f.Path, at, prog+"'s script"); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// scriptSyntax is how an interpreter's options are written before the
-// script it runs: the letters that give it program text or a module
-// instead (-c, -e, -m: no script file), that make it read standard input
-// (-s), that take a value (in the rest of the item, or the next item when
-// last: -o pipefail, -W error), that take one in the rest of their item
-// alone (perl -i.bak, -Mstrict), that name a file of code it runs (php -f
-// FILE, awk -f FILE), that move it to another directory before it opens
-// the script (ruby -C DIR), and the long options that take the next item
-// (or a value after "="), name a file of code, or give program text.
-type scriptSyntax struct {
-	code, stdin, arg, rest, file, chdir string
-	longArg, longFile, longCode         []string
-	// text: its first operand is program text, not a file (awk, sed):
-	// only the files its options name are scripts.
-	text bool
-}
-
-var (
-	shellSyntax  = scriptSyntax{code: "c", stdin: "s", arg: "oO", longFile: []string{"--rcfile", "--init-file"}}
-	pythonSyntax = scriptSyntax{code: "cm", arg: "WXQ", longArg: []string{"--check-hash-based-pycs"}}
-	nodeSyntax   = scriptSyntax{code: "ep", arg: "rC", longCode: []string{"--eval", "--print", "--run"}, longArg: []string{
-		"--require", "--import", "--loader", "--experimental-loader", "--conditions", "--input-type",
-		"--env-file", "--env-file-if-exists", "--title", "--inspect-port", "--debug-port", "--icu-data-dir",
-		"--openssl-config", "--redirect-warnings", "--report-dir", "--report-directory", "--report-filename",
-		"--report-signal", "--heapsnapshot-signal", "--diagnostic-dir", "--cpu-prof-dir", "--cpu-prof-name",
-		"--heap-prof-dir", "--heap-prof-name", "--disable-warning", "--dns-result-order", "--watch-path",
-		"--unhandled-rejections", "--tls-cipher-list", "--tls-keylog", "--trace-event-categories",
-		"--trace-event-file-pattern", "--secure-heap", "--secure-heap-min", "--max-http-header-size",
-		"--stack-size", "--experimental-default-type", "--snapshot-blob", "--allow-fs-read", "--allow-fs-write",
-		"--localstorage-file", "--test-reporter", "--test-reporter-destination", "--test-name-pattern",
-		"--test-skip-pattern", "--test-shard", "--test-concurrency", "--test-timeout", "--use-largepages",
-		"--experimental-sea-config", "--experimental-config-file", "--heapsnapshot-near-heap-limit",
-		"--max-old-space-size", "--max-semi-space-size",
-	}}
-	phpSyntax = scriptSyntax{code: "rBRE", arg: "cdzSt", file: "fF", longCode: []string{"--run", "--process-begin", "--process-code", "--process-end"},
-		longArg:  []string{"--php-ini", "--define", "--zend-extension", "--server", "--docroot", "--rf", "--rc", "--re", "--rz", "--ri", "--rfunction", "--rclass", "--rextension", "--rzendextension", "--rextinfo"},
-		longFile: []string{"--file", "--process-file"}}
-	awkSyntax = scriptSyntax{text: true, arg: "FvelW", rest: "", file: "fE", longArg: []string{"--assign", "--field-separator", "--source", "--include", "--load"}, longFile: []string{"--file", "--exec"}}
-)
-
-// scriptInterpreters are the interpreters whose first operand is a script
-// file they run, by the name their program is known under (see
-// interpreterOf), and awk and sed, whose options name their script's file.
-var scriptInterpreters = map[string]scriptSyntax{
-	"sh": shellSyntax, "bash": shellSyntax, "dash": shellSyntax, "zsh": shellSyntax, "ksh": shellSyntax,
-	"ash": shellSyntax, "mksh": shellSyntax, "yash": shellSyntax, "posh": shellSyntax, "rbash": shellSyntax,
-	"python": pythonSyntax, "python2": pythonSyntax, "python3": pythonSyntax, "pypy": pythonSyntax,
-	"perl": {code: "eE", arg: "I", rest: "0CdDilmMx"},
-	"ruby": {code: "e", arg: "IrECX", rest: "0FiKlTWx", chdir: "CXx"},
-	"node": nodeSyntax, "nodejs": nodeSyntax,
-	"php": phpSyntax,
-	"awk": awkSyntax, "gawk": awkSyntax, "mawk": awkSyntax, "nawk": awkSyntax,
-	"sed": {text: true, arg: "el", rest: "i", file: "f", longArg: []string{"--expression", "--line-length"}, longFile: []string{"--file"}},
-}
-
-// interpreterOf is the syntax of the interpreter prog, a base name,
-// known also under the version distributions put in its name
-// (wrapper.Interpreter).
-func interpreterOf(prog string) (scriptSyntax, bool) {
-	s, ok := scriptInterpreters[wrapper.Interpreter(prog, func(n string) bool { _, ok := scriptInterpreters[n]; return ok })]
-	return s, ok
-}
-
-// scriptFile is a file of code an interpreter runs: its path and the
-// directory a relative path is in, relative to the interpreter's own
-// ("" for the interpreter's own).
-type scriptFile struct{ path, dir string }
-
-// scriptFiles are the files of code the interpreter prog runs with args:
-// those its options name (php -f FILE, awk -f FILE, bash --rcfile FILE)
-// and its script, the first item that is not an option or an option's
-// value (none when an option gives the program text or a module, when it
-// reads standard input, or for awk's and sed's program text), in the
-// directory an option moves it to first (ruby -C DIR); none when prog is
-// no interpreter known here.
-func scriptFiles(prog string, args []string) []scriptFile {
-	syn, ok := interpreterOf(prog)
-	if !ok {
-		return nil
-	}
-	var out []scriptFile
-	dir := ""
-	add := func(p string) {
-		if p != "" {
-			out = append(out, scriptFile{p, dir})
-		}
-	}
-	// value is the value of the option at args[i] that ends at item's
-	// position j: the rest of the item, or the next item.
-	value := func(i *int, a string, j int) string {
-		if j < len(a)-1 {
-			return a[j+1:]
-		}
-		*i++
-		if *i < len(args) {
-			return args[*i]
-		}
-		return ""
-	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--", a == "-" && syn.stdin != "": // a shell's - ends its options too
-			if !syn.text && i+1 < len(args) && args[i+1] != "-" {
-				add(args[i+1])
-			}
-			return out
-		case a == "-" || a == "":
-			return out
-		case strings.HasPrefix(a, "--"):
-			name, val, valued := strings.Cut(a, "=")
-			if slices.Contains(syn.longCode, name) || name == "--command" {
-				return out
-			}
-			takes := slices.Contains(syn.longArg, name)
-			isFile := slices.Contains(syn.longFile, name)
-			if (takes || isFile) && !valued {
-				i++
-				val = ""
-				if i < len(args) {
-					val = args[i]
-				}
-			}
-			if isFile {
-				add(val)
-			}
-		case a[0] == '-' || a[0] == '+' && syn.stdin != "":
-			for j := 1; j < len(a); j++ {
-				c := a[j]
-				switch {
-				case strings.IndexByte(syn.code, c) >= 0 || strings.IndexByte(syn.stdin, c) >= 0:
-					return out
-				case strings.IndexByte(syn.rest, c) >= 0:
-					// -i.bak, -Mstrict, -x/srv: the rest of the item
-					if strings.IndexByte(syn.chdir, c) >= 0 && j < len(a)-1 {
-						dir = inDir(dir, a[j+1:])
-					}
-				case strings.IndexByte(syn.file, c) >= 0:
-					add(value(&i, a, j))
-				case strings.IndexByte(syn.arg, c) >= 0:
-					v := value(&i, a, j) // -o pipefail, -Wignore
-					if strings.IndexByte(syn.chdir, c) >= 0 {
-						dir = inDir(dir, v)
-					}
-				default:
-					continue
-				}
-				break
-			}
-		default:
-			if !syn.text {
-				add(a)
-			}
-			return out
-		}
-	}
-	return out
-}
-
 // refuseShellScript is refuse's error for the script a shell given args
 // runs, read as sh reads them.
 func refuseShellScript(args []string, refuse func(string) error) error {
-	for _, f := range scriptFiles("sh", args) {
-		if err := refuse(inDir(f.dir, f.path)); err != nil {
+	for _, f := range wrapper.ScriptFiles("sh", args) {
+		if err := refuse(wrapper.Within(f.Dir, f.Path)); err != nil {
 			return err
 		}
 	}
@@ -281,12 +121,4 @@ func plainWords(text string) ([]string, bool) {
 		words = words[1:] // NAME=value before the program
 	}
 	return words, true
-}
-
-// inDir is the directory d names when the directory before was dir.
-func inDir(dir, d string) string {
-	if dir != "" && !filepath.IsAbs(d) {
-		return filepath.Join(dir, d)
-	}
-	return d
 }

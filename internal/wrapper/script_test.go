@@ -1,4 +1,4 @@
-package policy
+package wrapper
 
 import (
 	"path/filepath"
@@ -78,8 +78,8 @@ func TestScriptFiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var got []string
-		for _, f := range scriptFiles(filepath.Base(tc.argv[0]), tc.argv[1:]) {
-			got = append(got, inDir(f.dir, f.path))
+		for _, f := range ScriptFiles(filepath.Base(tc.argv[0]), tc.argv[1:]) {
+			got = append(got, Within(f.Dir, f.Path))
 		}
 		if strings.Join(got, " + ") != tc.script {
 			t.Errorf("%q: scripts %q; want %q", tc.argv, got, tc.script)
