@@ -45,7 +45,7 @@ var wrappers = map[string]wrapper{
 	"stdbuf":      {short: "ioe", long: []string{"--input", "--output", "--error"}},
 	"setsid":      {},
 	"time":        {short: "fo", long: []string{"--format", "--output"}},
-	"xargs":       {short: "adEILnPs", long: []string{"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}},
+	"xargs":       {short: "adEILnPs", long: []string{"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}, optional: "eil"},
 	"chrt":        {short: "TPD", long: []string{"--sched-runtime", "--sched-period", "--sched-deadline"}, operands: 1},
 	"taskset":     {operands: 1},
 	"busybox":     {},

@@ -58,6 +58,9 @@ func TestPrograms(t *testing.T) {
 		{[]string{"prlimit", "-n1024:2048", "-p", "1", "/tmp/x"}, []int{0, 4}, ""},
 		{[]string{"sudo", "-s", "/tmp/x"}, []int{0, 2}, ""},
 		{[]string{"doas", "-u", "app", "/tmp/x"}, []int{0, 3}, ""},
+		{[]string{"xargs", "-a", "list", "python3", "/tmp/x.py"}, []int{0, 3}, ""},
+		{[]string{"xargs", "-ia", "python3", "a"}, []int{0, 2}, ""},
+		{[]string{"xargs", "-l2", "-eEND", "bash", "x.sh"}, []int{0, 3}, ""},
 	}
 	for _, tc := range tests {
 		got := Programs(tc.argv)

@@ -126,3 +126,22 @@ func TestInterpreterOptionValues(t *testing.T) {
 		}
 	}
 }
+
+// TestXargsOptionalArguments: xargs's -i, -e and -l take their optional
+// argument in the rest of their item alone (-ia: replace "a"), so the
+// program after them is the program run, and awk's text there checked.
+func TestXargsOptionalArguments(t *testing.T) {
+	reg := fixtureRegistry(t)
+	for _, command := range []string{
+		`[xargs, -ia, awk, "{ print ${{ inputs.s }} }"]`,
+		`[xargs, -l1, -es, sed, "s/a/${{ inputs.s }}/"]`,
+	} {
+		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
+		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "sed script") && !strings.Contains(err.Error(), "program text of awk") {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: [xargs, -a, list, awk, -v, \"x=${{ inputs.s }}\", \"{ print x }\"]\n"), reg); err != nil {
+		t.Errorf("xargs -a list awk -v: %v", err)
+	}
+}
