@@ -99,3 +99,24 @@ func TestValidateDirSaysANameUsedTwice(t *testing.T) {
 	// Files named one by one may share a name, as run takes them.
 	runEnv(t, nil, "validate", "books/deploy.yaml", "books/z.yaml").want(t, ExitOK, []string{"all 2 playbooks are valid"}, nil)
 }
+
+// A file reached twice, as a directory and a file of it are given (or a
+// directory twice, playbooks and playbooks/), is checked once: it is not
+// another playbook of its name, to rename.
+func TestValidateAFileGivenTwiceIsCheckedOnce(t *testing.T) {
+	playbookDir(t, map[string]string{"books/deploy.yaml": goodPlaybook, "books/z.yaml": strings.Replace(goodPlaybook, "name: good", "name: z", 1), "books/.#lock.yaml": ""})
+	for _, args := range [][]string{
+		{"books", "books/deploy.yaml"},
+		{"books", "books/"},
+		{"books/deploy.yaml", "./books/deploy.yaml", "books"},
+	} {
+		r := runEnv(t, nil, append([]string{"validate"}, args...)...)
+		r.want(t, ExitOK, []string{"all 2 playbooks are valid"}, nil)
+		if n := strings.Count(r.stdout, "deploy.yaml"); n != 1 {
+			t.Errorf("%q: deploy.yaml checked %d times:\n%s", args, n, r.stdout)
+		}
+		if n := strings.Count(r.stdout, "skip"); n != 1 {
+			t.Errorf("%q: %d skip lines for one hidden file:\n%s", args, n, r.stdout)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
@@ -192,13 +193,43 @@ func (v *validation) setupAuth(c *command, roles []string, from, policyFile stri
 // serve read it (steps.DirPlaybooks): arsenal-run's other files there are
 // left out, each said on a line of its own. A directory without any
 // playbook is a problem.
+//
+// A file reached twice (a directory and a file of it, playbooks and
+// playbooks/) is checked once, under the name it was first reached by: a
+// second check would only repeat its problems, and call it a playbook of
+// its own name to rename. A link is another entry, as serve reads it.
 func (v *validation) expand(paths []string) []string {
 	var out []string
+	seen := map[string]string{} // absolute path to the name in out
+	seenDir := map[string]bool{}
+	add := func(f, dir string) {
+		key, err := filepath.Abs(f)
+		if err != nil {
+			key = filepath.Clean(f)
+		}
+		name, dup := seen[key]
+		if !dup {
+			seen[key], name = f, f
+			out = append(out, f)
+		}
+		if dir != "" {
+			if v.dirOf == nil {
+				v.dirOf = map[string]string{}
+			}
+			v.dirOf[name] = dir
+		}
+	}
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil || !st.IsDir() {
-			out = append(out, p) // the loader reports a missing file
+			add(p, "") // the loader reports a missing file
 			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			if seenDir[abs] {
+				continue
+			}
+			seenDir[abs] = true
 		}
 		found, left, err := steps.DirPlaybooks(p)
 		if err != nil {
@@ -224,12 +255,8 @@ func (v *validation) expand(paths []string) []string {
 			continue
 		}
 		for _, f := range found {
-			if v.dirOf == nil {
-				v.dirOf = map[string]string{}
-			}
-			v.dirOf[f] = p
+			add(f, p)
 		}
-		out = append(out, found...)
 	}
 	return out
 }
