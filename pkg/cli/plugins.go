@@ -44,35 +44,48 @@ func (e *env) pluginDir() (string, bool) {
 // manifests are printed with their positions and stop the command (exit 2):
 // a playbook must not run with a plugin half understood.
 func (e *env) loadPlugins(r *ops.Registry) int {
-	dir, named := e.pluginDir()
-	if dir == "" {
-		return ExitOK
-	}
-	// A step that rewrote a manifest would choose what the next start
-	// runs; one that made the directory, what the next start loads.
-	fsroot.Protect(dir, "plugins dir")
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if named {
-			e.errorf("plugins: %s is not a directory of plugin manifests", dir)
-			return ExitUsage
-		}
-		return ExitOK
-	}
-	if e.daemon {
-		e.pluginsRead = readManifests(dir)
-	}
-	err := plugin.Load(dir, r, plugin.Options{})
+	hint, err := e.addPlugins(r)
 	if err == nil {
 		return ExitOK
 	}
 	var ds yamlx.Diagnostics
 	if errors.As(err, &ds) {
 		fmt.Fprintln(e.stderr, ds)
-		fmt.Fprintf(e.stderr, "the plugins in %s have problems; fix them or move them out of the directory\n", dir)
+		fmt.Fprintln(e.stderr, hint)
 		return ExitUsage
 	}
 	e.errorf("%v", err) // "plugins: ..."
 	return ExitUsage
+}
+
+// addPlugins registers the plugin operations on r and returns what
+// stops them: the manifests' problems as yamlx.Diagnostics, with the line
+// that says what to do about them, or another error, which says it.
+func (e *env) addPlugins(r *ops.Registry) (hint string, err error) {
+	dir, named := e.pluginDir()
+	if dir == "" {
+		return "", nil
+	}
+	// A step that rewrote a manifest would choose what the next start
+	// runs; one that made the directory, what the next start loads.
+	fsroot.Protect(dir, "plugins dir")
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if named {
+			from := "give --plugins the directory that holds them"
+			if e.plugins == "" {
+				from = "set $ARSENAL_PLUGINS to the directory that holds them, or unset it"
+			}
+			return "", fmt.Errorf("plugins: %s is not a directory of plugin manifests; %s", dir, from)
+		}
+		return "", nil
+	}
+	if e.daemon {
+		e.pluginsRead = readManifests(dir)
+	}
+	if err := plugin.Load(dir, r, plugin.Options{}); err != nil {
+		return fmt.Sprintf("the plugins in %s have problems; fix them or move them out of the directory", dir), err
+	}
+	return "", nil
 }
 
 // manifests are the plugin manifests of a directory as loadPlugins read

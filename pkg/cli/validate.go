@@ -89,12 +89,13 @@ func runValidate(e *env, args []string) int {
 	if len(pos) == 0 && *policyFile == "" {
 		return fs.usageError("give at least one playbook, like 'validate playbooks/hello.yaml', or --policy FILE to check a policy alone")
 	}
-	reg, code := e.registry()
+	v := &validation{e: e, out: e.paletteFor(e.stdout), format: *format, doc: &validateDoc{}}
+	reg, code := v.registry()
 	if reg == nil {
 		return code
 	}
 	defer reg.Close()
-	v := &validation{e: e, reg: reg, out: e.paletteFor(e.stdout), format: *format, doc: &validateDoc{}}
+	v.reg = reg
 	if len(pos) == 0 {
 		return v.finish(v.checkPolicyAlone(*policyFile))
 	}
@@ -120,6 +121,31 @@ func runValidate(e *env, args []string) int {
 		v.check(f)
 	}
 	return v.finish(v.summary())
+}
+
+// registry is e.registry with the plugins' problems reported in the
+// format asked: a tool reading --format json gets its document, GitHub
+// an annotation at the manifest's line.
+func (v *validation) registry() (*ops.Registry, int) {
+	if v.format == "text" {
+		return v.e.registry()
+	}
+	r, err := v.e.newRegistry()
+	if err != nil {
+		v.problem(validateProblem{Severity: "error", Message: "cannot set up the operations: " + err.Error()})
+		return nil, v.finish(ExitFailed)
+	}
+	hint, err := v.e.addPlugins(r)
+	if err == nil {
+		return r, ExitOK
+	}
+	r.Close()
+	dir, _ := v.e.pluginDir()
+	v.report(dir, err)
+	if hint != "" {
+		v.note("%s", hint)
+	}
+	return nil, v.finish(ExitUsage)
 }
 
 // checkPolicyAlone is `validate --policy FILE` without playbooks: an admin

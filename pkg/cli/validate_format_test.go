@@ -217,3 +217,24 @@ func TestValidateFormatJSONUsageError(t *testing.T) {
 		t.Errorf("--format=JSON after the error: code %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestValidateFormatBadPlugins: a --plugins directory that is missing or
+// holds a broken manifest is, under --format json, a problem of the
+// document (at the manifest's line), not lines on stderr and no document;
+// under --format github an annotation at that line.
+func TestValidateFormatBadPlugins(t *testing.T) {
+	dir := playbookDir(t, map[string]string{"good.yaml": goodPlaybook, "plugins/broken.yaml": "version: 1\nname: acme.broken\ncategory: acme\ndescription: x\nrisk: maybe\ncommand: [./x.sh]\n"})
+	plugins := filepath.Join(dir, "plugins")
+	doc := validateJSON(t, ExitUsage, "--plugins", plugins, "good.yaml")
+	broken := filepath.Join(plugins, "broken.yaml")
+	if len(doc.Problems) == 0 || doc.Problems[0].File != broken || doc.Problems[0].Line != 5 || !strings.Contains(doc.Problems[0].Message, `unknown risk "maybe"`) {
+		t.Errorf("problems %+v, want the manifest's at its line", doc.Problems)
+	}
+	missing := filepath.Join(dir, "nope")
+	doc = validateJSON(t, ExitUsage, "--plugins", missing, "good.yaml")
+	if len(doc.Problems) != 1 || doc.Problems[0].File != missing || !strings.Contains(doc.Problems[0].Message, "is not a directory of plugin manifests") {
+		t.Errorf("problems %+v, want the missing directory's", doc.Problems)
+	}
+	r := runEnv(t, nil, "validate", "--format", "github", "--plugins", plugins, "good.yaml")
+	r.want(t, ExitUsage, []string{"::error file=" + githubProperty(broken) + ",line=5,col=7::unknown risk"}, []string{"have problems"})
+}
