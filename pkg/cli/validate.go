@@ -55,8 +55,8 @@ validate' prints its schema): every file with its status, every problem and
 warning with file, line, column, severity and message, a usage error too (the
 one problem, without a file). --format github prints
 each problem as a GitHub Actions workflow command (::error file=F,line=L,col=C::
-MESSAGE, ::warning ...), annotating the lines in a pull request. The exit codes
-do not change with the format.`,
+MESSAGE, ::warning ...), annotating the lines in a pull request, and a usage
+error as ::error::MESSAGE. The exit codes do not change with the format.`,
 		exits: "0 all valid (and allowed); 2 a playbook or the policy has problems, or bad usage; 3 a step is denied.",
 		run:   runValidate,
 	}
@@ -71,10 +71,11 @@ func runValidate(e *env, args []string) int {
 	e.addPluginsFlag(fs.FlagSet)
 	invFile := fs.String("inventory", "", "check inventory.hosts() names and ssh.* hosts against the inventory `FILE`")
 	format := fs.String("format", "text", "print problems as `FORMAT`: "+strings.Join(validateFormats, ", "))
-	if formatAsked(args) == "json" {
-		// A tool that reads the document gets one for a usage error too.
+	if f := formatAsked(args); f == "json" || f == "github" {
+		// A tool that reads the document gets one for a usage error
+		// too, and GitHub an annotation.
 		fs.onUsage = func(msg string) int {
-			v := &validation{e: e, format: "json", doc: &validateDoc{}}
+			v := &validation{e: e, format: f, doc: &validateDoc{}}
 			return v.usageError(c, msg)
 		}
 	}

@@ -187,10 +187,11 @@ func (v *validation) finish(code int) int {
 }
 
 // usageError reports a usage problem: in json as a problem of no file in
-// the document, with the pointer to the help the text gives; else on
-// stderr as every command does. It returns ExitUsage.
+// the document, in github as an annotation of no file (GitHub shows it in
+// the run's summary), with the pointer to the help the text gives; in text
+// on stderr as every command does. It returns ExitUsage.
 func (v *validation) usageError(c *command, msg string) int {
-	if v.format != "json" {
+	if v.format == "text" {
 		return usageError(v.e, c, "%s", msg)
 	}
 	v.problem(validateProblem{Severity: "error", Message: fmt.Sprintf("%s; run '%s %s --help' for usage", msg, program, c.name)})
@@ -226,18 +227,21 @@ func formatAsked(args []string) string {
 }
 
 // githubCommand is p as a GitHub Actions workflow command, such as
-// ::error file=a.yaml,line=3,col=5::message, escaped as the runner reads it.
+// ::error file=a.yaml,line=3,col=5::message, escaped as the runner reads it;
+// ::error::message for a problem of no file.
 func githubCommand(p validateProblem) string {
 	var b strings.Builder
 	b.WriteString("::")
 	b.WriteString(p.Severity)
-	b.WriteString(" file=")
-	b.WriteString(githubProperty(p.File))
-	if p.Line > 0 {
-		fmt.Fprintf(&b, ",line=%d", p.Line)
-	}
-	if p.Line > 0 && p.Column > 0 {
-		fmt.Fprintf(&b, ",col=%d", p.Column)
+	if p.File != "" { // a usage error is no file's
+		b.WriteString(" file=")
+		b.WriteString(githubProperty(p.File))
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ",line=%d", p.Line)
+		}
+		if p.Line > 0 && p.Column > 0 {
+			fmt.Fprintf(&b, ",col=%d", p.Column)
+		}
 	}
 	b.WriteString("::")
 	b.WriteString(githubData(p.Message))

@@ -238,3 +238,23 @@ func TestValidateFormatBadPlugins(t *testing.T) {
 	r := runEnv(t, nil, "validate", "--format", "github", "--plugins", plugins, "good.yaml")
 	r.want(t, ExitUsage, []string{"::error file=" + githubProperty(broken) + ",line=5,col=7::unknown risk"}, []string{"have problems"})
 }
+
+// TestValidateFormatGitHubUsageError: under --format github a usage error
+// is an error annotation of no file, which GitHub shows in the run's
+// summary, rather than plain text in the log alone; the exit code is 2.
+func TestValidateFormatGitHubUsageError(t *testing.T) {
+	playbookDir(t, map[string]string{"good.yaml": goodPlaybook})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus", "good.yaml"}, "::error::unknown flag --bogus; run 'arsenal-run validate --help' for usage\n"},
+		{[]string{"--role", "nobody", "good.yaml"}, `::error::unknown role "nobody"`},
+		{nil, "::error::give at least one playbook"},
+	} {
+		r := runEnv(t, nil, append([]string{"validate", "--format=github"}, tc.args...)...)
+		if r.code != ExitUsage || r.stderr != "" || !strings.HasPrefix(r.stdout, tc.want) || strings.Count(r.stdout, "\n") != 1 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want one line %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
+		}
+	}
+}
