@@ -193,6 +193,9 @@ func ValidateParams(s *Spec, raw map[string]any) (Params, error) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// hints are the did-you-mean of the unknown params: a required param
+	// one of them names is not also reported missing, one mistake twice.
+	hints := map[string]bool{}
 	for _, k := range keys {
 		p := s.Param(k)
 		if p == nil {
@@ -200,7 +203,9 @@ func ValidateParams(s *Spec, raw map[string]any) (Params, error) {
 				out[k] = raw[k]
 				continue
 			}
-			errs = append(errs, &ParamError{k, "unknown parameter" + suggest.DidYouMean(k, s.paramNames()) + "; " + s.paramList()})
+			hint := suggest.DidYouMean(k, s.paramNames())
+			hints[hint] = true
+			errs = append(errs, &ParamError{k, "unknown parameter" + hint + "; " + s.paramList()})
 			continue
 		}
 		v := raw[k]
@@ -234,7 +239,9 @@ func ValidateParams(s *Spec, raw map[string]any) (Params, error) {
 			continue
 		}
 		if p.Required {
-			errs = append(errs, &ParamError{p.Name, "is required (" + p.Description + ")"})
+			if !hints[suggest.Hint(p.Name)] {
+				errs = append(errs, &ParamError{p.Name, "is required (" + p.Description + ")"})
+			}
 			continue
 		}
 		if p.Default != nil {

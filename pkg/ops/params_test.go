@@ -109,6 +109,11 @@ func TestValidateParamsRefuses(t *testing.T) {
 		{"unknown with suggestion", map[string]any{"url": "u", "metod": "GET"}, []string{
 			`metod: unknown parameter (did you mean "method"?); test.params takes url, method, count, ratio, verbose, headers, tags, codes, anything, timeout, grace, body`,
 		}},
+		// One misspelt required param is one problem: the unknown name
+		// says which param was meant, so "is required" would repeat it.
+		{"required misspelt", map[string]any{"uri": "u"}, []string{
+			`uri: unknown parameter (did you mean "url"?)`,
+		}},
 		{"unknown without suggestion", map[string]any{"url": "u", "zzzzzz": 1}, []string{"zzzzzz: unknown parameter; test.params takes url"}},
 		{"all at once", map[string]any{"metod": 1, "count": 0, "verbose": 1}, []string{
 			"count: 0 is below the minimum 1",
