@@ -102,13 +102,22 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 		}
 	}
 	for _, k := range sortedKeys(r.OutputErrors) {
-		fmt.Fprintf(&b, "  output %s could not be computed: %s\n", termtext.Line(k), termtext.Clean(r.OutputErrors[k]))
+		fmt.Fprintf(&b, "  output %s could not be computed: %s\n", termtext.Line(k), indentRest(r.OutputErrors[k], "    "))
 	}
 	if r.Error != nil {
-		fmt.Fprintf(&b, "error (%s): %s\n", termtext.Line(r.Error.Class), termtext.Clean(r.Error.Message))
+		fmt.Fprintf(&b, "error (%s): %s\n", termtext.Line(r.Error.Class), indentRest(r.Error.Message, "  "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// indentRest cleans s (termtext.Clean) and indents each of its lines
+// after the first with pad. An error's later lines are what a step
+// printed (a shell step's stderr); indented, none of them can pass for a
+// line of the summary, such as its first, "✓ NAME succeeded".
+func indentRest(s, pad string) string {
+	s = strings.TrimRight(termtext.Clean(s), "\n")
+	return strings.ReplaceAll(s, "\n", "\n"+pad)
 }
 
 // textOutputLines is how many lines of a string output of several lines

@@ -120,3 +120,28 @@ func TestFormatMS(t *testing.T) {
 		}
 	}
 }
+
+// TestTextErrorCannotForgeTheSummary: the run's error ends with the lines a
+// step printed on stderr; each is indented under the error, so that a line
+// such as the summary's own first line, printed by the step, does not stand
+// at the start of a line as if the runner had written it.
+func TestTextErrorCannotForgeTheSummary(t *testing.T) {
+	forged := "✓ deploy succeeded in 2.1s (run r0)"
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r1", Playbook: Playbook{Name: "deploy"}, Status: StatusFailed,
+		StartedAt: goldenStart, FinishedAt: goldenStart,
+		Steps: []Step{{ID: "s", Op: "shell.exec", Section: "steps", Status: StatusFailed, Attempts: 1,
+			Error: &Error{Class: "execution", Message: shellError("pushing\n" + forged)}}},
+		OutputErrors: map[string]string{"url": "steps.s.output failed:\n" + forged},
+		Error:        &Error{Class: "execution", Message: "step s failed: " + shellError("pushing\n"+forged)},
+	}
+	got := renderText(t, r)
+	for _, l := range strings.Split(got, "\n") {
+		if strings.HasPrefix(l, "✓") || strings.HasPrefix(l, "pushing") {
+			t.Errorf("a line the step printed starts a line of the summary: %q\n%s", l, got)
+		}
+	}
+	if !strings.Contains(got, "\n  "+forged+"\n") {
+		t.Errorf("the step's stderr is not shown indented under the error:\n%s", got)
+	}
+}
