@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,13 +34,17 @@ func newScheduleLogger(w io.Writer, asJSON, color bool, level zerolog.Level) zer
 // carry what a run printed (a control.log message built from a response
 // body, a file, a caller's input): its terminal escape sequences and
 // control characters are removed, as `run` removes them, so that a value
-// cannot retitle the terminal following the log or rewrite what it shows.
-// The fields need nothing: zerolog quotes a value with control characters.
+// cannot retitle the terminal following the log or rewrite what it shows;
+// its line breaks and tabs become spaces (termtext.Line), as in `run`'s
+// lines, so that the message's later lines, which could read as log lines
+// of their own ("12:00:00.000 INF run ended status=succeeded"), stay on
+// its line. The fields need nothing: zerolog quotes a value with control
+// characters.
 func consoleWriter(out io.Writer, color bool) zerolog.ConsoleWriter {
 	return zerolog.ConsoleWriter{Out: out, NoColor: !color, TimeFormat: logTimeFormat,
 		FormatPrepare: func(evt map[string]any) error {
 			if m, ok := evt[zerolog.MessageFieldName].(string); ok {
-				evt[zerolog.MessageFieldName] = termtext.Clean(m)
+				evt[zerolog.MessageFieldName] = strings.TrimRight(termtext.Line(m), " ")
 			}
 			return nil
 		}}
