@@ -97,3 +97,44 @@ func TestLiveViewFitsAFailedStepsOutput(t *testing.T) {
 		t.Errorf("the output in the gutter is %q, want %q:\n%s", joined.String(), msg, got)
 	}
 }
+
+// TestLiveViewBoundsALongOutputLine: one long line of a failed step's
+// output (a minified response, a base64 blob) takes at most
+// maxOutputRows rows under it, the last saying how many bytes were left
+// out, rather than hundreds of rows that push the step's own line and the
+// lines that say why it failed out of sight.
+func TestLiveViewBoundsALongOutputLine(t *testing.T) {
+	const width = 80
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, width)
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "fetch", Op: "shell.exec"})
+	blob := strings.Repeat("a", 16384) + termtext.CutNote(1000)
+	ev(engine.Event{Kind: engine.EventLog, Step: "fetch", Op: "shell.exec", Stream: "stdout", Message: blob})
+	ev(engine.Event{Kind: engine.EventLog, Step: "fetch", Op: "shell.exec", Stream: "stderr", Message: "curl: (22) error: 500"})
+	ev(engine.Event{Kind: engine.EventStepFinished, Step: "fetch", Op: "shell.exec", Status: "failed", Err: "exit code 22 is not in ok_codes [0]"})
+	v.close()
+	got := viewCodes.ReplaceAllString(out.String(), "")
+	var rows []string
+	for _, l := range strings.Split(got, "\n") {
+		if w := termtext.Width(l); w > width-1 {
+			t.Errorf("a line of %d columns in a terminal of %d:\n%s", w, width, l)
+		}
+		if part, ok := strings.CutPrefix(l, "    │ "); ok {
+			rows = append(rows, part)
+		}
+	}
+	if len(rows) != maxOutputRows+1 {
+		t.Fatalf("the output takes %d rows, want %d for the long line and 1 for the next:\n%s", len(rows), maxOutputRows+1, got)
+	}
+	shown := strings.Join(rows[:maxOutputRows], "")
+	n, _, ok := termtext.TrailingCut(shown)
+	if !ok || strings.Count(shown, "a")+n != 16384+1000 {
+		t.Errorf("the long line's rows %q do not end with a note of the %d bytes left out", shown, 16384+1000-strings.Count(shown, "a"))
+	}
+	if rows[maxOutputRows] != "curl: (22) error: 500" {
+		t.Errorf("the line after the long one is %q", rows[maxOutputRows])
+	}
+}

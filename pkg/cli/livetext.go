@@ -84,14 +84,30 @@ func (v *liveView) fitNote(head, note string) []string {
 	return out
 }
 
+// maxOutputRows is the most rows one line of a failed step's output takes.
+const maxOutputRows = 8
+
 // fitOutput cuts a line of a step's output shown under its finished line
 // ("    │ ") into pieces that fit the terminal, by columns and keeping
 // its spaces (an indented table stays one), so that the terminal does not
 // wrap it into the first column, out of the gutter that marks it output.
+// A line longer than maxOutputRows rows is cut there, with a note of the
+// bytes left out (added to a cut the line already had), so that one long
+// line (a minified response, a base64 blob) does not push the step's own
+// line and the lines that say why it failed out of sight.
 func (v *liveView) fitOutput(l string) []string {
 	room := v.width - 1 - 6 // "    │ " takes six columns
 	if room < minLiveNoteRoom {
 		return []string{l}
 	}
-	return termtext.Cut(l, room)
+	parts := termtext.Cut(l, room)
+	if len(parts) <= maxOutputRows {
+		return parts
+	}
+	cut := 0
+	if n, size, ok := termtext.TrailingCut(l); ok {
+		cut, l = n, l[:len(l)-size]
+	}
+	head := termtext.HeadWidth(l, maxOutputRows*room-termtext.CutNoteMax)
+	return termtext.Cut(head+termtext.CutNote(cut+len(l)-len(head)), room)
 }
