@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -33,8 +34,8 @@ func newLogView(w io.Writer, asJSON bool, level zerolog.Level, color bool) *logV
 	return &logView{w: bufio.NewWriterSize(w, 32<<10), json: asJSON, level: level, color: color}
 }
 
-// follow renders the stream until it ends, then flushes.
-func (v *logView) follow(s *runs.Stream) {
+// follow renders the stream of run runID until it ends, then flushes.
+func (v *logView) follow(s *runs.Stream, runID string) {
 	sub := s.Subscribe(0)
 	defer sub.Cancel()
 	ctx := context.Background()
@@ -45,6 +46,12 @@ func (v *logView) follow(s *runs.Stream) {
 			if ev, ok = sub.Next(ctx); !ok {
 				return
 			}
+		}
+		if ev.Kind == runs.KindDropped {
+			// The stream's marker of the lines this log fell behind by
+			// belongs to no run and has no time: its line carries the
+			// run's id and the time it is written, as every line does.
+			ev.RunID, ev.Time = runID, time.Now()
 		}
 		v.Event(ev)
 		if ev.Kind == engine.EventConfirmAsked && v.gate != nil {

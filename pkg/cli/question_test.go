@@ -152,7 +152,7 @@ func TestConfirmWaitsForLogLines(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	s := runs.NewStream()
 	followed := make(chan struct{})
-	go func() { logs.follow(s); close(followed) }()
+	go func() { logs.follow(s, "r"); close(followed) }()
 	now := time.Now()
 	for _, e := range []engine.Event{
 		{Kind: engine.EventRunStarted},

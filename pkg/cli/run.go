@@ -397,7 +397,7 @@ func (r *runner) run() int {
 	go func() {
 		defer watched.Done()
 		if logs != nil {
-			logs.follow(h.Events())
+			logs.follow(h.Events(), h.ID())
 		} else {
 			render(h.Events(), view)
 		}
