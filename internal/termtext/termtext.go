@@ -76,6 +76,11 @@ func needsCleaning(s string) bool {
 	return false
 }
 
+// IsControl reports whether Clean drops r: a control character (C0, DEL
+// or C1) or a bidirectional formatting character, other than newline and
+// tab.
+func IsControl(r rune) bool { return dropped(r) }
+
 // dropped reports whether r is a control character or a bidirectional
 // formatting character other than newline and tab.
 func dropped(r rune) bool {

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -428,7 +430,26 @@ func appendJSONString(b []byte, s string) []byte {
 		return append(b, '"')
 	}
 	q, _ := json.Marshal(s)
-	return append(b, q...)
+	return appendEscapedControls(b, q)
+}
+
+// appendEscapedControls appends the JSON string q with the control
+// characters JSON lets through as they are, C1 ones (U+009B is CSI to a
+// terminal that reads it in UTF-8) and bidirectional overrides, written as
+// \u escapes: the same data, but a line shown on a terminal (tail -f)
+// neither acts on them nor reads reordered.
+func appendEscapedControls(b, q []byte) []byte {
+	for len(q) > 0 {
+		r, size := utf8.DecodeRune(q)
+		if r >= 0x80 && termtext.IsControl(r) {
+			b = append(b, `\u`...)
+			b = append(b, fmt.Sprintf("%04x", r)...)
+		} else {
+			b = append(b, q[:size]...)
+		}
+		q = q[size:]
+	}
+	return b
 }
 
 func deref(p *int) int {
