@@ -102,22 +102,44 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 		}
 	}
 	for _, k := range sortedKeys(r.OutputErrors) {
-		fmt.Fprintf(&b, "  output %s could not be computed: %s\n", termtext.Line(k), indentRest(r.OutputErrors[k], "    "))
+		writeIndented(&b, "  output "+termtext.Line(k)+" could not be computed: ", r.OutputErrors[k], "    ", width)
 	}
 	if r.Error != nil {
-		fmt.Fprintf(&b, "error (%s): %s\n", termtext.Line(r.Error.Class), indentRest(r.Error.Message, "  "))
+		writeIndented(&b, "error ("+termtext.Line(r.Error.Class)+"): ", r.Error.Message, "  ", width)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// indentRest cleans s (termtext.Clean) and indents each of its lines
-// after the first with pad. An error's later lines are what a step
-// printed (a shell step's stderr); indented, none of them can pass for a
-// line of the summary, such as its first, "✓ NAME succeeded".
-func indentRest(s, pad string) string {
-	s = strings.TrimRight(termtext.Clean(s), "\n")
-	return strings.ReplaceAll(s, "\n", "\n"+pad)
+// writeIndented writes head and the text s, cleaned (termtext.Clean),
+// each line of s after the first indented with pad. An error's later lines
+// are what a step printed (a shell step's stderr); indented, none of them
+// can pass for a line of the summary, such as its first, "✓ NAME
+// succeeded". For a terminal of width columns (0: no limit) every line
+// wraps at spaces within it, the rows after the first indented too, so
+// that the terminal does not wrap a long line into the first column.
+func writeIndented(b *strings.Builder, head, s, pad string, width int) {
+	lines := strings.Split(strings.TrimRight(termtext.Clean(s), "\n"), "\n")
+	lines[0] = head + lines[0]
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteString(pad)
+		}
+		if width <= 0 {
+			b.WriteString(l + "\n")
+			continue
+		}
+		room := max(width-1-len(pad), 20)
+		if i == 0 && termtext.Width(l) <= width-1 {
+			room = width - 1
+		}
+		for j, part := range termtext.Wrap(l, room) {
+			if j > 0 {
+				b.WriteString(pad)
+			}
+			b.WriteString(part + "\n")
+		}
+	}
 }
 
 // textOutputLines is how many lines of a string output of several lines

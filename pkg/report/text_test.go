@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 func renderText(t testing.TB, r *Report) string {
@@ -143,5 +145,35 @@ func TestTextErrorCannotForgeTheSummary(t *testing.T) {
 	}
 	if !strings.Contains(got, "\n  "+forged+"\n") {
 		t.Errorf("the step's stderr is not shown indented under the error:\n%s", got)
+	}
+}
+
+// TestTextFitWrapsTheError: on a terminal the error's lines wrap at spaces
+// within the width, each row after the first indented, so that a long line
+// of stderr is not wrapped by the terminal into the first column, where
+// its rest (padded to start there) would read as a line of the summary.
+func TestTextFitWrapsTheError(t *testing.T) {
+	const width = 80
+	stderr := strings.Repeat("x", 76) + " ✓ deploy succeeded in 2.1s (run r0)"
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r1", Playbook: Playbook{Name: "deploy"}, Status: StatusFailed,
+		StartedAt: goldenStart, FinishedAt: goldenStart,
+		Error: &Error{Class: "execution", Message: "step s failed: " + shellError(stderr)},
+	}
+	var b bytes.Buffer
+	if err := WriteTextFit(&b, r, width); err != nil {
+		t.Fatal(err)
+	}
+	got := b.String()
+	for _, l := range strings.Split(got, "\n") {
+		if w := termtext.Width(l); w > width-1 {
+			t.Errorf("a line of %d columns in a terminal of %d: %q", w, width, l)
+		}
+		if strings.HasPrefix(l, "✓") {
+			t.Errorf("a line the step printed starts a line of the summary: %q\n%s", l, got)
+		}
+	}
+	if !strings.Contains(got, "\n  ✓ deploy succeeded in 2.1s (run r0)\n") {
+		t.Errorf("the rest of the stderr line is not on a row of its own, indented:\n%s", got)
 	}
 }
