@@ -85,7 +85,8 @@ type ScriptFile struct {
 // those its options name (php -f FILE, awk -f FILE, bash --rcfile FILE)
 // and its script, the first item that is not an option or an option's
 // value (none when an option gives the program text or a module, when it
-// reads standard input, or for awk's and sed's program text), in the
+// reads standard input, when an option named it (php -f FILE ARG…: the
+// items after are its arguments), or for awk's and sed's program text), in the
 // directory an option moves it to first (ruby -C DIR); none when prog is
 // no interpreter known here.
 func ScriptFiles(prog string, args []string) []ScriptFile {
@@ -139,6 +140,9 @@ func ScriptFiles(prog string, args []string) []ScriptFile {
 			if isFile {
 				add(val)
 			}
+			if slices.Contains(syn.script, name) {
+				return out // php --file FILE: what follows are its arguments
+			}
 		case a[0] == '-' || a[0] == '+' && syn.stdin != "":
 			for j := 1; j < len(a); j++ {
 				c := a[j]
@@ -152,6 +156,9 @@ func ScriptFiles(prog string, args []string) []ScriptFile {
 					}
 				case strings.IndexByte(syn.file, c) >= 0:
 					add(value(&i, a, j))
+					if slices.Contains(syn.script, "-"+a[j:j+1]) {
+						return out // php -f FILE: what follows are its arguments
+					}
 				case strings.IndexByte(syn.arg, c) >= 0:
 					v := value(&i, a, j) // -o pipefail, -Wignore
 					if strings.IndexByte(syn.chdir, c) >= 0 {

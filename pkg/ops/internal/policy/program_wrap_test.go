@@ -139,6 +139,8 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"setpriv", "--reuid=1000", myTool},
 		{"prlimit", "-n1024", myTool},
 		{"php", "-r", "echo 1;", script},
+		{"php", "-f", myScript, script},
+		{"php", "--file", myScript, "--", script},
 		{"ruby", "-C", mine, "x.sh"},
 		{"ruby", "-C", drop, myScript},
 		{"node", "--env-file", script, "x.sh"},
