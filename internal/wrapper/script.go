@@ -17,7 +17,11 @@ import (
 // (or a value after "="), name a file of code, or give program text.
 type scriptSyntax struct {
 	code, stdin, arg, rest, file, chdir string
-	longArg, longFile, longCode         []string
+	// num: the short options whose value, optional, is the digits that
+	// follow in their item (perl -l015, -0777, -0x1F, ruby -0777): the
+	// letters after those are options again (perl -lne, -0777ne).
+	num                         string
+	longArg, longFile, longCode []string
 	// script: the short options of file and long ones of longFile that
 	// name the program it runs (php -f FILE), no file run before it
 	// (bash --rcfile FILE).
@@ -57,8 +61,8 @@ var scriptInterpreters = map[string]scriptSyntax{
 	"sh": shellSyntax, "bash": shellSyntax, "dash": shellSyntax, "zsh": shellSyntax, "ksh": shellSyntax,
 	"ash": shellSyntax, "mksh": shellSyntax, "yash": shellSyntax, "posh": shellSyntax, "rbash": shellSyntax,
 	"python": pythonSyntax, "python2": pythonSyntax, "python3": pythonSyntax, "pypy": pythonSyntax,
-	"perl": {code: "eE", arg: "I", rest: "0CdDilmMx"},
-	"ruby": {code: "e", arg: "IrECX", rest: "0FiKlTWx", chdir: "CXx"},
+	"perl": {code: "eE", arg: "I", rest: "CdDimMx", num: "0l"},
+	"ruby": {code: "e", arg: "IrECX", rest: "FiKTWx", num: "0", chdir: "CXx"},
 	"node": nodeSyntax, "nodejs": nodeSyntax,
 	"php": phpSyntax,
 	"awk": awkSyntax, "gawk": awkSyntax, "mawk": awkSyntax, "nawk": awkSyntax,
@@ -149,6 +153,9 @@ func ScriptFiles(prog string, args []string) []ScriptFile {
 				switch {
 				case strings.IndexByte(syn.code, c) >= 0 || strings.IndexByte(syn.stdin, c) >= 0:
 					return out
+				case strings.IndexByte(syn.num, c) >= 0:
+					j = numEnd(a, j) // -l015, -0777: the options go on after
+					continue
 				case strings.IndexByte(syn.rest, c) >= 0:
 					// -i.bak, -Mstrict, -x/srv: the rest of the item
 					if strings.IndexByte(syn.chdir, c) >= 0 && j < len(a)-1 {
@@ -205,6 +212,8 @@ func TakesNext(prog, a string) bool {
 	for j := 1; j < len(a); j++ {
 		c := a[j]
 		switch {
+		case strings.IndexByte(syn.num, c) >= 0:
+			j = numEnd(a, j)
 		case strings.IndexByte(syn.code, c) >= 0, strings.IndexByte(syn.stdin, c) >= 0, strings.IndexByte(syn.rest, c) >= 0:
 			return false
 		case strings.IndexByte(syn.file, c) >= 0, strings.IndexByte(syn.arg, c) >= 0:
@@ -231,9 +240,25 @@ func GivesScript(prog, a string) bool {
 		switch {
 		case slices.Contains(syn.script, "-"+a[j:j+1]):
 			return true
+		case strings.IndexByte(syn.num, c) >= 0:
+			j = numEnd(a, j)
 		case strings.IndexByte(syn.code+syn.stdin+syn.rest+syn.file+syn.arg, c) >= 0:
 			return false
 		}
 	}
 	return false
+}
+
+// numEnd is the index in a of the last byte of the option at j and of
+// the number that follows it in the item, as perl reads it: octal or
+// decimal digits, or for -0 an x and hex digits (-0x1F).
+func numEnd(a string, j int) int {
+	digits := "0123456789"
+	if a[j] == '0' && j+1 < len(a) && a[j+1] == 'x' {
+		j, digits = j+1, "0123456789abcdefABCDEF"
+	}
+	for j+1 < len(a) && strings.IndexByte(digits, a[j+1]) >= 0 {
+		j++
+	}
+	return j
 }

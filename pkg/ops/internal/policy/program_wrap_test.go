@@ -140,6 +140,8 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"prlimit", "-n1024", myTool},
 		{"php", "-r", "echo 1;", script},
 		{"php", "-f", myScript, script},
+		{"env", "-C", drop, "perl", "-lane", "print $F[0]", "data"},
+		{"env", "-C", drop, "ruby", "-lne", "puts $_", "data"},
 		{"php", "--file", myScript, "--", script},
 		{"ruby", "-C", mine, "x.sh"},
 		{"ruby", "-C", drop, myScript},
