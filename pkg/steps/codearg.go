@@ -38,7 +38,7 @@ var interpreters = map[string]interpreter{
 	"node":       {"ep", []string{"--eval", "--print"}, `[%[1]s, -e, 'console.log(process.argv[1])', "${{ expr }}"]`},
 	"nodejs":     {"ep", []string{"--eval", "--print"}, `[%[1]s, -e, 'console.log(process.argv[1])', "${{ expr }}"]`},
 	"pypy":       {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
-	"php":        {"r", nil, `[%[1]s, -r, 'echo $argv[1];', "${{ expr }}"]`},
+	"php":        {"rBRE", []string{"--run", "--process-begin", "--process-code", "--process-end"}, `[%[1]s, -r, 'echo $argv[1];', "${{ expr }}"]`},
 	"pwsh":       {"c", []string{"-Command", "-command", "-EncodedCommand"}, ""},
 	"powershell": {"c", []string{"-Command", "-command", "-EncodedCommand"}, ""},
 }
