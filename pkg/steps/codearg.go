@@ -43,6 +43,10 @@ var interpreters = map[string]interpreter{
 	"powershell": {"c", []string{"-Command", "-command", "-EncodedCommand"}, ""},
 }
 
+// manyTexts are the interpreters that read options after a program
+// text, and run the texts of several (perl -e A -e B, php -B A -R B).
+var manyTexts = map[string]bool{"perl": true, "ruby": true, "php": true}
+
 // interpreterName is the name under which interpreters and stdinPrograms
 // know prog (wrapper.Interpreter).
 func interpreterName(prog string) string {
@@ -109,6 +113,7 @@ items:
 			continue
 		}
 		_, known := stdinPrograms[interpreterName(prog)]
+	options:
 		for i := k + 1; i < len(items); i++ {
 			flag := yamlx.Deref(items[i])
 			if flag.Kind != yaml.ScalarNode || !in.takesCode(flag.Value) {
@@ -133,6 +138,9 @@ items:
 				}
 				if code.Kind == yaml.ScalarNode && strings.Contains(code.Value, "${{") {
 					l.d.Add(l.posAt(code, strings.Index(code.Value, "${{")), "${{ }} is not allowed in the program text of %s %s: an interpolated value would run as code; %s", prog, flag.Value, in.fix(prog))
+				} else if manyTexts[interpreterName(prog)] && code.Kind == yaml.ScalarNode {
+					i = j // perl -e A -e B: its options go on after a text
+					continue options
 				}
 				return
 			}
