@@ -146,7 +146,7 @@ func (c *Constraint) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// quotePattern quotes a pattern as its author wrote it in YAML: with its
+// quotePattern quotes a pattern with its text as the author wrote it: its
 // backslashes as they are ("^v[0-9]+\.[0-9]+$", not "^v[0-9]+\\.[0-9]+$"),
 // which %q would double; one holding a quote or a control character is
 // quoted with Go's escapes, so that it still reads as one string.
