@@ -65,6 +65,9 @@ type htmlStep struct {
 	// (nestedSteps), MoreNested how many more the report has.
 	Nested     []htmlNested
 	MoreNested int
+	// NestedOutputs are the outputs of its sub-runs that could not be
+	// computed (nestedOutputErrors).
+	NestedOutputs []htmlNestedOut
 	// AttemptRows are its attempt log, with a row in the place of the
 	// attempts it leaves out.
 	AttemptRows []attemptRow
@@ -76,6 +79,10 @@ type htmlNested struct {
 	*Step
 	Path, Note string
 }
+
+// htmlNestedOut is an output of a sub-run that could not be computed:
+// the path of the step that ran it, the output's name and why.
+type htmlNestedOut struct{ Path, Name, Why string }
 
 type htmlItem struct {
 	*Item
@@ -146,6 +153,10 @@ func WriteHTML(w io.Writer, r *Report) error {
 			hs.Nested = append(hs.Nested, htmlNested{Step: n.Step, Path: plainText(n.Path), Note: nestedNote(&n, 300, true)})
 		}
 		hs.MoreNested = more
+		for _, o := range nestedOutputErrors(s) {
+			hs.NestedOutputs = append(hs.NestedOutputs, htmlNestedOut{Path: plainText(o.Path), Name: plainText(o.Name), Why: plainText(o.Why)})
+			hs.Open = true // the null it handed on is explained only here
+		}
 		page.Steps = append(page.Steps, hs)
 	}
 	var b strings.Builder

@@ -77,6 +77,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		note := stepNote(s, mdCellLimit, true)
 		fmt.Fprintf(&row, "| %s | `%s` | `%s` | %s | %s | %d | %s |\n", mdIcon(s.Status), mdCode(stepLabel(s)), mdCode(s.Op), mdText(string(s.Status)), stepTime(s), s.Attempts, mdNote(note))
 		mdNested(&row, s)
+		mdNestedOutputs(&row, s)
 		if b.Len()+row.Len() > mdTableLimit {
 			fmt.Fprintf(&b, "| | … | | | | | %d more steps; the report of run `%s` has them all |\n", len(r.Steps)-i, mdCode(r.RunID))
 			break

@@ -92,6 +92,7 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), FormatMS(s.DurationMS), s.Attempts, cell(note))
 		textItems(tw, &s)
 		textNested(tw, &s)
+		textNestedOutputs(tw, &s)
 	}
 	tw.Flush()
 	b.WriteString(fitNotes(steps.String(), width))
