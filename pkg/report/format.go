@@ -143,26 +143,43 @@ func stepLabel(s *Step) string {
 // in what room the rest leaves) or the reason it did not run, and whether
 // its output was reused (when withReused) or cached.
 func stepNote(s *Step, n int, withReused bool) string {
-	return noteOf(s, n, withReused, rescued(s), ignored(s))
+	head := ""
+	switch {
+	case rescued(s):
+		head = "rescued"
+	case ignored(s):
+		head = IgnoredNote
+	}
+	return noteOf(s, n, withReused, head)
 }
 
 // nestedNote is the note of a nested step's row: stepNote's, marked
 // rescued or ignored also when the step it is nested in was, as its
 // JUnit testcase is skipped then: that failure is not the run's either.
+// It was not the nested step's own continue_on_error, nor its rescue
+// steps, that let the run go on then, so the note names the step whose
+// were: "ignored: continue_on_error of fan".
 func nestedNote(ns *nestedStep, n int, withReused bool) string {
-	res := ns.rescued || rescued(ns.Step)
-	return noteOf(ns.Step, n, withReused, res, !res && (ns.Excused || ignored(ns.Step)))
+	head := ""
+	switch {
+	case rescued(ns.Step):
+		head = "rescued"
+	case ns.rescued && ns.rescuedBy != ns.Path:
+		head = "rescued: rescue steps of " + ns.rescuedBy
+	case ignored(ns.Step):
+		head = IgnoredNote
+	case ns.Excused && ns.excusedBy != ns.Path:
+		head = IgnoredNote + " of " + ns.excusedBy
+	}
+	return noteOf(ns.Step, n, withReused, head)
 }
 
-// noteOf is stepNote's note, headed "rescued" when res is set, else the
-// IgnoredNote when ign is.
-func noteOf(s *Step, n int, withReused, res, ign bool) string {
+// noteOf is stepNote's note, headed by head ("rescued", the IgnoredNote)
+// when it is set.
+func noteOf(s *Step, n int, withReused bool, head0 string) string {
 	var head, tail []string
-	switch {
-	case res:
-		head = append(head, "rescued")
-	case ign:
-		head = append(head, IgnoredNote)
+	if head0 != "" {
+		head = append(head, head0)
 	}
 	if fanOut(s) {
 		head = append(head, itemSummary(s.Items))

@@ -143,8 +143,12 @@ func nestedCases(r *Report, s *Step) []junitCase {
 		c := stepCase(r, n.Step)
 		c.Name = n.Path
 		switch {
+		case n.rescued && n.rescuedBy != n.Path:
+			excuse(&c, "rescued: the rescue steps of "+n.rescuedBy+" recovered the run after this failure: ")
 		case n.rescued:
 			excuse(&c, rescuedExcuse)
+		case n.Excused && n.excusedBy != n.Path:
+			excuse(&c, "ignored: continue_on_error of "+n.excusedBy+" let the run go on after this failure: ")
 		case n.Excused:
 			excuse(&c, ignoredExcuse)
 		}

@@ -36,11 +36,15 @@ type nestedStep struct {
 	Run *SubRun
 	// Excused is set when the step, or a step it is nested in, failed and
 	// its continue_on_error let the run go on: the failure is not the
-	// run's.
-	Excused bool
+	// run's. excusedBy is the path of that step (the nearest, when
+	// several were), which the step's note names when it is not the step.
+	Excused   bool
+	excusedBy string
 	// rescued is set when the step, or a step it is nested in, failed and
 	// its rescue steps recovered: that failure is not the run's either.
-	rescued bool
+	// rescuedBy is the path of that step.
+	rescued   bool
+	rescuedBy string
 	// seq is the step's place in the walk, the order the formats list in.
 	seq int
 }
@@ -61,7 +65,7 @@ const nestedMaxRows = 20
 // the step that failed it; those listed keep the order of the walk.
 func nestedSteps(s *Step, limit int) (list []nestedStep, more int) {
 	w := nestedWalk{limit: limit}
-	w.step(stepLabel(s), s, ignored(s), s.Rescued)
+	w.step(stepLabel(s), s, excuser(stepLabel(s), ignored(s), ""), excuser(stepLabel(s), s.Rescued, ""))
 	n := len(w.main) + len(w.rest)
 	if limit >= 0 {
 		n = min(n, limit)
@@ -80,25 +84,36 @@ type nestedWalk struct {
 	limit      int
 }
 
-// step walks the sub-runs of s, a step named path.
-func (w *nestedWalk) step(path string, s *Step, excused, rescued bool) {
-	w.run(path, s.Sub, excused, rescued)
+// excuser is path when its step excused a failure (ok), else by, the
+// path of the step that excused one further up ("" for none).
+func excuser(path string, ok bool, by string) string {
+	if ok {
+		return path
+	}
+	return by
+}
+
+// step walks the sub-runs of s, a step named path; excusedBy and
+// rescuedBy name the nearest step around them whose continue_on_error,
+// or whose rescue steps, let the run go on after its failure.
+func (w *nestedWalk) step(path string, s *Step, excusedBy, rescuedBy string) {
+	w.run(path, s.Sub, excusedBy, rescuedBy)
 	for i, sub := range s.Subs {
-		w.run(path+"["+subItemName(s, i)+"]", sub, excused, rescued)
+		w.run(path+"["+subItemName(s, i)+"]", sub, excusedBy, rescuedBy)
 	}
 }
 
 // run lists the steps of sub that a reader must look at, under path.
-func (w *nestedWalk) run(path string, sub *SubRun, excused, rescued bool) {
+func (w *nestedWalk) run(path string, sub *SubRun, excusedBy, rescuedBy string) {
 	if sub == nil || sub.Status == StatusSucceeded {
 		return
 	}
 	for i := range sub.Steps {
 		s := &sub.Steps[i]
 		p := path + "/" + stepLabel(s)
-		ex, res := excused || ignored(s), rescued || s.Rescued
+		ex, res := excuser(p, ignored(s), excusedBy), excuser(p, s.Rescued, rescuedBy)
 		if nestedShown(s) {
-			w.add(nestedStep{Path: p, Step: s, Run: sub, Excused: ex, rescued: res, seq: w.seen})
+			w.add(nestedStep{Path: p, Step: s, Run: sub, Excused: ex != "", excusedBy: ex, rescued: res != "", rescuedBy: res, seq: w.seen})
 		}
 		w.step(p, s, ex, res)
 	}

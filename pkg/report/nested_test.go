@@ -339,9 +339,14 @@ func TestNestedRowsShowTheStepThatFailedFirst(t *testing.T) {
 // TestNestedRowsUnderExcusedStepSayWhy: the rows of the nested steps of a
 // step whose rescue steps recovered, or whose continue_on_error let the
 // run go on, say so in every format, as their JUnit testcases are skipped
-// for it: a reader does not take them for the run's failure.
+// for it: a reader does not take them for the run's failure. They name
+// the step whose rescue steps or continue_on_error it was, which is not
+// the nested step: that one has none.
 func TestNestedRowsUnderExcusedStepSayWhy(t *testing.T) {
-	for _, tc := range []struct{ name, note string }{{"rescued", "rescued"}, {"ignored", IgnoredNote}} {
+	for _, tc := range []struct{ name, note, junit string }{
+		{"rescued", "rescued: rescue steps of l1", "rescued: the rescue steps of l1 recovered"},
+		{"ignored", IgnoredNote + " of l1", "ignored: continue_on_error of l1 let the run go on"},
+	} {
 		r := nestedReport()
 		r.Steps = r.Steps[1:2] // l1
 		if tc.name == "rescued" {
@@ -372,6 +377,13 @@ func TestNestedRowsUnderExcusedStepSayWhy(t *testing.T) {
 		}
 		if got := nestedLines(hist.String()); len(got) != 1 || !strings.Contains(got[0], " 12ms "+tc.note+"; execution:") {
 			t.Errorf("%s: history rows %q, want the note to start %q", tc.name, got, tc.note)
+		}
+		var junit bytes.Buffer
+		if err := WriteJUnit(&junit, r); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(junit.String(), tc.junit) {
+			t.Errorf("%s: the JUnit lacks %q:\n%s", tc.name, tc.junit, junit.String())
 		}
 	}
 }
