@@ -202,6 +202,7 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	}
 	if c.Index >= 0 {
 		call.Step = fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
+		ctx = context.WithValue(ctx, itemNameKey{}, subItemPath(c.Step.ID, c.Index, c.label))
 	}
 	return c.Entry.Invoke(ops.WithCall(ctx, call), c.Params, chaintoken.New())
 }

@@ -126,7 +126,13 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	}
 	if parent != nil {
 		var done func()
-		ctx, done = subContext(ctx, parent.o.prefix+call.Step, parent.p.pb.Name)
+		// The step as the report's nested rows name it: a fan-out's
+		// item by its label, not the index call.Step has.
+		step := call.Step
+		if n, ok := ctx.Value(itemNameKey{}).(string); ok {
+			step = n
+		}
+		ctx, done = subContext(ctx, parent.o.prefix+step, parent.p.pb.Name)
 		defer done()
 	}
 	rep := r.execute(ctx)

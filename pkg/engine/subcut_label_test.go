@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"testing"
+)
+
+// TestSubRunCutNamesTheItemByLabel: the steps of a fan-out item's sub-run
+// cut by the step's timeout name the item as the report's nested rows
+// beside them do: by its label (fan[web-1]), and by its index only when
+// it has none, as two items sharing one have not (twin[0]).
+func TestSubRunCutNamesTheItemByLabel(t *testing.T) {
+	p := loadWithSubPlaybooks(t, "parent.yaml", map[string]string{
+		"child.yaml": `version: 1
+name: child
+steps:
+  - {id: wait, op: control.sleep, with: {duration: 1h}}
+`,
+		"parent.yaml": `version: 1
+name: parent
+steps:
+  - {id: fan, op: playbook.run, foreach: [web-1], with: {path: child.yaml}, timeout: 100ms}
+  - {id: twin, op: playbook.run, foreach: [x, x], concurrency: 2, fail_fast: false, with: {path: child.yaml}, timeout: 100ms, needs: []}
+`,
+	})
+	rep := mustRun(t, p, nil)
+	for _, tc := range []struct {
+		step string
+		item int
+		want string
+	}{
+		{"fan", 0, "cut by step fan[web-1] timeout of 100ms"},
+		{"twin", 0, "cut by step twin[0] timeout of 100ms"},
+		{"twin", 1, "cut by step twin[1] timeout of 100ms"},
+	} {
+		s := stepOf(t, rep, tc.step)
+		if len(s.Subs) <= tc.item || s.Subs[tc.item] == nil || len(s.Subs[tc.item].Steps) != 1 {
+			t.Fatalf("%s[%d]: no sub-run with its step:\n%s", tc.step, tc.item, dump(rep))
+		}
+		if e := s.Subs[tc.item].Steps[0].Error; e == nil || e.Message != tc.want {
+			t.Errorf("%s[%d]/wait: error %+v, want %q", tc.step, tc.item, e, tc.want)
+		}
+	}
+}
