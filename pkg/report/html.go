@@ -75,6 +75,9 @@ type htmlStep struct {
 
 // htmlNested is a nested step in its top-level step's details, with the
 // note its row would have in the text summary, but longer.
+// Its path and op cells break only where one is wider than the table can
+// be (overflow-wrap:break-word), where the other cells break anywhere: a
+// short path, fan[b]/say, keeps its room beside a long error.
 type htmlNested struct {
 	*Step
 	Path, Note string
