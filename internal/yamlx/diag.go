@@ -49,12 +49,17 @@ type Diagnostic struct {
 }
 
 // Error prints file:line:col: message, with "warning: " before the message
-// of a warning.
+// of a warning; file: message when the problem has no position (a file
+// that cannot be read has no line).
 func (d *Diagnostic) Error() string {
-	if d.Severity == Warning {
-		return fmt.Sprintf("%s:%d:%d: warning: %s", d.File, d.Pos.Line, d.Pos.Col, d.Msg)
+	where := fmt.Sprintf("%s:%d:%d", d.File, d.Pos.Line, d.Pos.Col)
+	if d.Pos.Line == 0 {
+		where = d.File
 	}
-	return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Pos.Line, d.Pos.Col, d.Msg)
+	if d.Severity == Warning {
+		return where + ": warning: " + d.Msg
+	}
+	return where + ": " + d.Msg
 }
 
 // Diagnostics are every problem found in one file, sorted by position. As

@@ -115,7 +115,7 @@ steps:
 func TestValidateSummaryCounts(t *testing.T) {
 	playbookDir(t, map[string]string{"bad.yaml": badPlaybook, "b2.yaml": "version: 2\nname: b2\nsteps: []\n"})
 	r := runEnv(t, nil, "validate", "bad.yaml", "b2.yaml", "missing.yaml")
-	r.want(t, ExitUsage, nil, []string{"b2.yaml:1:10: unknown version 2", "missing.yaml:1:1: cannot read the playbook", "3 of 3 playbooks have problems (9 errors)"})
+	r.want(t, ExitUsage, nil, []string{"b2.yaml:1:10: unknown version 2", "missing.yaml: cannot read the playbook", "3 of 3 playbooks have problems (9 errors)"})
 	r = runEnv(t, nil, "validate", "missing.yaml")
 	r.want(t, ExitUsage, nil, []string{"1 of 1 playbook has problems (1 error)"})
 }

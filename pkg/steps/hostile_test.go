@@ -168,8 +168,13 @@ func TestLoadFileErrors(t *testing.T) {
 	} {
 		_, err := Load(tc.path, reg)
 		ds, ok := err.(Diagnostics)
-		if !ok || len(ds) != 1 || !strings.Contains(ds[0].Msg, tc.text) || ds[0].Pos != (Pos{Line: 1, Col: 1}) || ds[0].File != tc.path {
-			t.Errorf("Load(%s) = %v; want one diagnostic at 1:1 containing %q", filepath.Base(tc.path), err, tc.text)
+		// A file that does not open has no line to point at.
+		want := Pos{}
+		if tc.path == big {
+			want = Pos{Line: 1, Col: 1}
+		}
+		if !ok || len(ds) != 1 || !strings.Contains(ds[0].Msg, tc.text) || ds[0].Pos != want || ds[0].File != tc.path {
+			t.Errorf("Load(%s) = %v; want one diagnostic at %v containing %q", filepath.Base(tc.path), err, want, tc.text)
 		}
 	}
 	// A dangling link is not offered as what was meant by itself.

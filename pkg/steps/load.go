@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -29,18 +28,20 @@ func Load(path string, reg *ops.Registry, opts ...LoadOption) (*Playbook, error)
 	// state dir's keys and the policy, which a parse error would quote.
 	f, err := fsroot.Open(path)
 	if errors.As(err, new(*fsroot.ProtectedError)) {
-		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v; give the path of a playbook .yaml file", err)}}
+		return nil, Diagnostics{{File: path, Msg: fmt.Sprintf("cannot read the playbook: %v; give the path of a playbook .yaml file", err)}}
 	}
+	// A file that does not open has no line: the diagnostic names the
+	// file alone (Pos zero) and says what to check.
 	if err != nil {
-		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v%s", err, nearbyPlaybooks(path))}}
+		return nil, Diagnostics{{File: path, Msg: unreadable(path, err)}}
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
-		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: "not a regular file; give the path of a playbook .yaml file"}}
+		return nil, Diagnostics{{File: path, Msg: "not a regular file; give the path of a playbook .yaml file" + nearbyPlaybooks(path)}}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, Diagnostics{{File: path, Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
+		return nil, Diagnostics{{File: path, Msg: fmt.Sprintf("cannot read the playbook: %v", err)}}
 	}
 	return Parse(path, data, reg, opts...)
 }
@@ -414,87 +415,4 @@ func (l *loader) stepList() string {
 		return fmt.Sprintf("the playbook's steps include %s, … (%d in all)", strings.Join(ids[:most], ", "), len(ids))
 	}
 	return "the playbook's steps are " + strings.Join(ids, ", ")
-}
-
-// nearbyPlaybooks says which playbook a path that does not open likely
-// meant: the .yaml or .yml file of the same name, one a letter or two away
-// in the same folder, or, for a folder, the playbooks in it.
-func nearbyPlaybooks(path string) string {
-	if path == "-" {
-		return "; a playbook is read from a file, not from standard input: save it as a .yaml file first (its relative paths, env_file and sub-playbooks are taken from its directory)"
-	}
-	if hint := nearbyPlaybook(path); hint != "" {
-		return hint
-	}
-	if dir, base := filepath.Split(path); dir == "" && base != "" {
-		return playbookInSubdir(base)
-	}
-	return ""
-}
-
-// playbookInSubdir finds name given bare, as a playbook's name may be
-// (run deploy), as name.yaml or name.yml in a directory of the working
-// directory, like playbooks/deploy.yaml.
-func playbookInSubdir(name string) string {
-	entries, err := os.ReadDir(".")
-	if err != nil {
-		return ""
-	}
-	for i, e := range entries {
-		if i == 200 {
-			break
-		}
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		for _, ext := range []string{"", ".yaml", ".yml"} {
-			p := filepath.Join(e.Name(), name+ext)
-			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && (ext != "" || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
-				return suggest.Hint(p)
-			}
-		}
-	}
-	return ""
-}
-
-func nearbyPlaybook(path string) string {
-	dir, base := filepath.Split(path)
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		dir, base = path, ""
-	}
-	entries, err := os.ReadDir(filepath.Clean(dir)) // "" is "."
-	if err != nil {
-		return ""
-	}
-	var yamls []string
-	for _, e := range entries {
-		// The file itself (a dangling link, a FIFO) is no suggestion, nor
-		// a hidden file, an editor's lock among them, as a directory of
-		// playbooks leaves them out.
-		if n := e.Name(); !e.IsDir() && n != base && !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
-			yamls = append(yamls, n)
-		}
-	}
-	if len(yamls) == 0 {
-		return ""
-	}
-	if base == "" {
-		var paths []string
-		for _, n := range yamls[:min(len(yamls), 5)] {
-			paths = append(paths, filepath.Join(dir, n))
-		}
-		if len(yamls) > 5 {
-			paths = append(paths, "…")
-		}
-		return "; give one of its playbooks: " + strings.Join(paths, ", ")
-	}
-	for _, ext := range []string{".yaml", ".yml"} {
-		if slices.Contains(yamls, base+ext) {
-			return suggest.Hint(filepath.Join(dir, base+ext))
-		}
-	}
-	if name, ok := suggest.Closest(base, yamls); ok {
-		return suggest.Hint(filepath.Join(dir, name))
-	}
-	return ""
 }

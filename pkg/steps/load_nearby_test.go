@@ -22,11 +22,29 @@ func TestLoadSuggestsAPlaybookInASubdirectory(t *testing.T) {
 	for arg, want := range map[string]string{
 		"deploy":      `(did you mean "playbooks/deploy.yaml"?)`,
 		"deploy.yaml": `(did you mean "playbooks/deploy.yaml"?)`,
-		"restart":     "no such file or directory",
+		"restart":     "no such file or directory; check the path, which is taken from the working directory " + dir,
 	} {
 		_, err := Load(arg, testRegistry(t))
 		if err == nil || !strings.HasSuffix(err.Error(), want) {
 			t.Errorf("Load(%q): %v, want it to end with %s", arg, err, want)
 		}
+	}
+}
+
+// TestLoadUnreadableHasNoPosition: a playbook that does not open has no
+// line to point at; the message names the file alone, once, and says
+// what to check.
+func TestLoadUnreadableHasNoPosition(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	_, err := Load("nope.yaml", testRegistry(t))
+	want := "nope.yaml: cannot read the playbook: no such file or directory; check the path, which is taken from the working directory " + dir
+	if err == nil || err.Error() != want {
+		t.Errorf("Load: %v\nwant %s", err, want)
+	}
+	abs := filepath.Join(dir, "gone.yaml")
+	_, err = Load(abs, testRegistry(t))
+	if want := abs + ": cannot read the playbook: no such file or directory; check the path"; err == nil || err.Error() != want {
+		t.Errorf("Load: %v\nwant %s", err, want)
 	}
 }

@@ -1,0 +1,120 @@
+package steps
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+)
+
+// unreadable says why the playbook at path did not open, without the path
+// the diagnostic already names, and what to check.
+func unreadable(path string, err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		err = pe.Err
+	}
+	msg := fmt.Sprintf("cannot read the playbook: %v", err)
+	if rest, ok := strings.CutPrefix(err.Error(), path+" "); ok {
+		msg = "cannot read the playbook: it " + rest
+	}
+	if hint := nearbyPlaybooks(path); hint != "" {
+		return msg + hint
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		wd, _ := os.Getwd()
+		if filepath.IsAbs(path) || wd == "" {
+			return msg + "; check the path"
+		}
+		return msg + fmt.Sprintf("; check the path, which is taken from the working directory %s", wd)
+	}
+	return msg
+}
+
+// nearbyPlaybooks says which playbook a path that does not open likely
+// meant: the .yaml or .yml file of the same name, one a letter or two away
+// in the same folder, or, for a folder, the playbooks in it.
+func nearbyPlaybooks(path string) string {
+	if path == "-" {
+		return "; a playbook is read from a file, not from standard input: save it as a .yaml file first (its relative paths, env_file and sub-playbooks are taken from its directory)"
+	}
+	if hint := nearbyPlaybook(path); hint != "" {
+		return hint
+	}
+	if dir, base := filepath.Split(path); dir == "" && base != "" {
+		return playbookInSubdir(base)
+	}
+	return ""
+}
+
+// playbookInSubdir finds name given bare, as a playbook's name may be
+// (run deploy), as name.yaml or name.yml in a directory of the working
+// directory, like playbooks/deploy.yaml.
+func playbookInSubdir(name string) string {
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		return ""
+	}
+	for i, e := range entries {
+		if i == 200 {
+			break
+		}
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		for _, ext := range []string{"", ".yaml", ".yml"} {
+			p := filepath.Join(e.Name(), name+ext)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && (ext != "" || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+				return suggest.Hint(p)
+			}
+		}
+	}
+	return ""
+}
+
+func nearbyPlaybook(path string) string {
+	dir, base := filepath.Split(path)
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		dir, base = path, ""
+	}
+	entries, err := os.ReadDir(filepath.Clean(dir)) // "" is "."
+	if err != nil {
+		return ""
+	}
+	var yamls []string
+	for _, e := range entries {
+		// The file itself (a dangling link, a FIFO) is no suggestion, nor
+		// a hidden file, an editor's lock among them, as a directory of
+		// playbooks leaves them out.
+		if n := e.Name(); !e.IsDir() && n != base && !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+			yamls = append(yamls, n)
+		}
+	}
+	if len(yamls) == 0 {
+		return ""
+	}
+	if base == "" {
+		var paths []string
+		for _, n := range yamls[:min(len(yamls), 5)] {
+			paths = append(paths, filepath.Join(dir, n))
+		}
+		if len(yamls) > 5 {
+			paths = append(paths, "…")
+		}
+		return "; give one of its playbooks: " + strings.Join(paths, ", ")
+	}
+	for _, ext := range []string{".yaml", ".yml"} {
+		if slices.Contains(yamls, base+ext) {
+			return suggest.Hint(filepath.Join(dir, base+ext))
+		}
+	}
+	if name, ok := suggest.Closest(base, yamls); ok {
+		return suggest.Hint(filepath.Join(dir, name))
+	}
+	return ""
+}
