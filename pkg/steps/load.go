@@ -122,7 +122,7 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 		if msg == msgEmptyExpr {
 			msg = emptyExprFix(pe.node.Value)
 		}
-		msg += whenItemHint(pe, msg)
+		msg += itemHint(l.pb, pe, msg)
 		msg += commentHint(pe.node)
 		l.d.Add(l.posAt(pe.node, pe.off+c.err.off), "%s", msg)
 		return

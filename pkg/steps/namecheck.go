@@ -38,15 +38,29 @@ type nameCheck struct {
 // msgItemOutside follows item or index read where they are not defined.
 const msgItemOutside = "is defined only for each item of a foreach step: in its with, env and retry (name, confirm, when and foreach are evaluated once for the whole step)"
 
-// whenItemHint is what to add to msg, the error of expression pe: how to
-// run some items only, when the when: of a foreach step reads item or index.
-// Ansible's when: is tested per item of a loop; here foreach gives the
-// items to run.
-func whenItemHint(pe *pendingExpr, msg string) string {
-	if pe.step == nil || !pe.step.fanout || pe.e != pe.step.When || !strings.Contains(msg, msgItemOutside) {
+// itemHint is what to add to msg, the error of expression pe, when it
+// reads item or index where they are not defined: in a step without
+// foreach, to add one or read an input or var; outside any step, to read
+// an input or var; in the when: of a foreach step, how to run some items
+// only (Ansible's when: is tested per item of a loop; here foreach gives
+// the items to run).
+func itemHint(pb *Playbook, pe *pendingExpr, msg string) string {
+	if !strings.Contains(msg, msgItemOutside) {
 		return ""
 	}
-	return "; to run only some of the items, filter the list: foreach: filter(inventory.hosts(\"web\"), .name != \"web-3\")"
+	read := "an input or a var"
+	if len(pb.Inputs) > 0 {
+		read += " (inputs." + pb.Inputs[0].Name + ")"
+	}
+	switch {
+	case pe.step == nil:
+		return "; item is never defined outside a step: read " + read + " here"
+	case !pe.step.fanout:
+		return fmt.Sprintf("; to run step %s once for each item, add foreach: to it with the list (foreach: [web-1, web-2] or foreach: ${{ inputs.hosts }}); otherwise read %s", pe.step.ID, read)
+	case pe.e == pe.step.When:
+		return "; to run only some of the items, filter the list: foreach: filter(inventory.hosts(\"web\"), .name != \"web-3\")"
+	}
+	return ""
 }
 
 func (w *nameCheck) fail(n ast.Node, format string, args ...any) {

@@ -28,3 +28,22 @@ func TestWhenItemSaysFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestItemOutsideForeachSaysWhatToWrite: item read in a step without
+// foreach says to add foreach: to that step or to read an input or var;
+// read outside any step (a var, an output) it says to read an input or
+// var, since no foreach can give it there.
+func TestItemOutsideForeachSaysWhatToWrite(t *testing.T) {
+	step := "inputs:\n  host: {type: string, default: a}\nsteps:\n  - id: ping\n    op: control.log\n    with: {message: \"${{ item }}\"}\n"
+	got := diagMsgs(t, hostileHead+step, testRegistry(t))
+	want := "; to run step ping once for each item, add foreach: to it with the list (foreach: [web-1, web-2] or foreach: ${{ inputs.hosts }}); otherwise read an input or a var (inputs.host)"
+	if len(got) != 1 || !strings.HasSuffix(got[0], want) {
+		t.Errorf("got %q, want it to end with %q", got, want)
+	}
+	vars := "vars:\n  who: ${{ item }}\n" + oneStep
+	got = diagMsgs(t, hostileHead+vars, testRegistry(t))
+	want = "; item is never defined outside a step: read an input or a var here"
+	if len(got) != 1 || !strings.HasSuffix(got[0], want) {
+		t.Errorf("got %q, want it to end with %q", got, want)
+	}
+}
