@@ -3,6 +3,7 @@ package steps
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,6 +21,9 @@ var (
 	unknownNameRE = regexp.MustCompile(`^unknown name ([A-Za-z_$][A-Za-z0-9_]*)`)
 	// predicateMapRE finds a map literal written as the body of map,
 	// filter and the like, where { } is read as the predicate.
+	// danglingDotRE finds the name an expression cut short after a dot
+	// reads from: inputs in ${{ inputs. }}.
+	danglingDotRE  = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)\.$`)
 	predicateMapRE = regexp.MustCompile(`\b(map|filter|all|any|none|one|find|findIndex|findLast|findLastIndex|count|sum|groupBy|sortBy|mean|median)\s*\(([^(){},]*),\s*\{\s*("[^"]*"|'[^']*'|[A-Za-z_][A-Za-z0-9_]*)\s*:`)
 )
 
@@ -27,6 +31,11 @@ func (c *exprCompiler) explain(e *exprError, src string, s scope) *exprError {
 	msg := e.msg
 	if strings.HasPrefix(msg, "unexpected token ") {
 		if fix, off := filterPipe(src); fix != "" {
+			return &exprError{off, fix}
+		}
+	}
+	if msg == "unexpected end of expression" {
+		if fix, off := c.danglingDot(src); fix != "" {
 			return &exprError{off, fix}
 		}
 	}
@@ -186,4 +195,42 @@ func (c *exprCompiler) unknownName(name string, s scope) string {
 	}
 	sort.Strings(roots)
 	return fmt.Sprintf("unknown name %s%s; an expression here can read %s", name, suggest.DidYouMean(name, roots), strings.Join(roots, ", "))
+}
+
+// danglingDot says what may follow the dot an expression ends with, like
+// ${{ inputs. }}, and the byte offset just past the dot, where the name is
+// missing; "" when src does not end so.
+func (c *exprCompiler) danglingDot(src string) (string, int) {
+	src = strings.TrimRight(src, " \t\r\n")
+	m := danglingDotRE.FindStringSubmatch(src)
+	if m == nil {
+		return "", 0
+	}
+	root := m[1]
+	var names []string
+	switch root {
+	case EnvSteps:
+		names = slices.Clone(c.stepIDs)
+	default:
+		if t, ok := c.base[root].(types.Map); ok {
+			names = keys(t)
+		}
+	}
+	sort.Strings(names)
+	const most = 12
+	list := strings.Join(names, ", ")
+	if len(names) > most {
+		list = strings.Join(names[:most], ", ") + fmt.Sprintf(", … (%d in all)", len(names))
+	}
+	fix := fmt.Sprintf("a name must follow %s.", root)
+	switch {
+	case root == EnvInputs || root == EnvVars || root == EnvSteps:
+		if len(names) == 0 {
+			return fmt.Sprintf("%s: the playbook has no %s", fix, root), len(src)
+		}
+		return fmt.Sprintf("%s: the playbook's %s are %s", fix, root, list), len(src)
+	case len(names) > 0:
+		return fmt.Sprintf("%s: %s has %s", fix, root, list), len(src)
+	}
+	return fix + ": write the name of a field after it, or remove the dot", len(src)
 }
