@@ -205,6 +205,10 @@ func (l *policyLoader) list(n *yaml.Node, what string) []item {
 	}
 	var out []item
 	for _, c := range n.Content {
+		if x := yamlx.Deref(c); x.Kind != yaml.ScalarNode || x.ShortTag() != "!!str" {
+			l.d.Add(yamlx.PosOf(x), "each item of %s must be a string, not %s; %s", what, yamlx.KindName(x), itemForm(x, what))
+			continue
+		}
 		s, ok := yamlx.Str(c, "each item of "+what, l.d)
 		if !ok {
 			continue
