@@ -301,3 +301,20 @@ func isAssignment(v string) bool {
 	n, _, ok := strings.Cut(v, "=")
 	return ok && n != "" && !strings.Contains(n, "/")
 }
+
+// UserShell reports whether argv ends in su USER (or runuser without -u)
+// given no program text (-c) and no script for the user's shell: that
+// shell then reads its program from standard input. name is the wrapper,
+// by its base name.
+func UserShell(argv []string) (name string, ok bool) {
+	progs := Programs(argv)
+	if len(progs) == 0 {
+		return "", false
+	}
+	p := progs[len(progs)-1]
+	name = path.Base(argv[p.At])
+	if name != "su" && (name != "runuser" || wrappers[name].given([]string{"-u", "--user"}, argv[p.At+1:])) {
+		return "", false
+	}
+	return name, p.Text == 0 && p.Shell == 0
+}

@@ -369,11 +369,29 @@ func (l *loader) checkCodeStdin(command *yaml.Node, pairs []yamlx.Pair) {
 	l.d.Add(l.posAt(stdin, strings.Index(stdin.Value, "${{")), "${{ }} is not allowed in stdin when %s reads its program from it: an interpolated value would run as code; pass it through the step's env (env: {NAME: \"${{ expr }}\"}), read as an environment variable", prog)
 }
 
+// scalarPrefix are the values of items up to the first that is no
+// scalar.
+func scalarPrefix(items []*yaml.Node) []string {
+	var argv []string
+	for _, it := range items {
+		it = yamlx.Deref(it)
+		if it.Kind != yaml.ScalarNode {
+			break
+		}
+		argv = append(argv, it.Value)
+	}
+	return argv
+}
+
 // programFromStdin reports whether the first interpreter in items reads
-// its program from standard input, and which it is; one that is not the
+// its program from standard input, and which it is (the shell su USER
+// starts, given no -c and no script, among them); one that is not the
 // program run and meets an operand is a word ([docker, exec, -i, node,
 // sh]: node is a container), and the search goes on after it.
 func programFromStdin(items []*yaml.Node) (string, bool) {
+	if name, ok := wrapper.UserShell(scalarPrefix(items)); ok {
+		return "the user's shell " + name + " starts", true
+	}
 items:
 	for k, it := range items {
 		it = yamlx.Deref(it)

@@ -109,15 +109,7 @@ func sandboxAfter(args []*yaml.Node) bool {
 // (sudo -u app sed ..., timeout 10 sed ...), not a word further on
 // ([sudo, apt-get, install, sed]).
 func runsAsProgram(items []*yaml.Node, k int) bool {
-	var argv []string // the items up to the first that is no scalar
-	for _, it := range items {
-		it = yamlx.Deref(it)
-		if it.Kind != yaml.ScalarNode {
-			break
-		}
-		argv = append(argv, it.Value)
-	}
-	for _, p := range wrapper.Programs(argv) {
+	for _, p := range wrapper.Programs(scalarPrefix(items)) {
 		if p.At == k {
 			return true
 		}
