@@ -75,6 +75,8 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		hint := ""
 		if strings.HasPrefix(s, "@") {
 			hint = suggest.DidYouMean(strings.Fields(s)[0], cronDescriptors)
+		} else if at := everyFix(s); at != s {
+			hint = fmt.Sprintf(" (did you mean %q?)", at)
 		}
 		if word, ok := strings.CutPrefix(err.Error(), "failed to parse int from "); ok {
 			word, _, _ = strings.Cut(word, ":")
@@ -146,7 +148,7 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 	sc := &Schedule{Pos: yamlx.PosOf(yamlx.Deref(n)), Overlap: "skip", Catchup: "none", Location: time.UTC}
 	if d := yamlx.Deref(n); d.Kind == yaml.ScalarNode && d.ShortTag() == "!!str" && strings.TrimSpace(d.Value) != "" {
 		// The form other runners take (schedule: "0 3 * * *").
-		l.d.Add(sc.Pos, "schedule is a mapping, not a cron spec alone; write it as schedule: {cron: %q}", d.Value)
+		l.d.Add(sc.Pos, "schedule is a mapping, not a cron spec alone; write it as schedule: {cron: %q}", everyFix(d.Value))
 		return
 	}
 	var cronNode *yaml.Node
@@ -282,4 +284,14 @@ func settingHint(s string, values []string, synonyms map[string]string) string {
 		return suggest.Hint(v)
 	}
 	return suggest.DidYouMean(lower, values)
+}
+
+// everyFix writes "every 5m", as people say it, as the @every 5m a cron
+// spec takes; any other spec comes back as it is.
+func everyFix(spec string) string {
+	s := strings.TrimSpace(spec)
+	if len(s) > 6 && strings.EqualFold(s[:6], "every ") {
+		return "@every " + strings.TrimSpace(s[6:])
+	}
+	return spec
 }

@@ -94,3 +94,19 @@ func TestScheduleAsACronString(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// TestScheduleEveryWithoutAt: "every 5m", as people say it, is pointed
+// to @every 5m, in a cron spec and in the bare form other runners take;
+// the fix offered for the bare form is one that loads.
+func TestScheduleEveryWithoutAt(t *testing.T) {
+	step := "steps:\n  - id: a\n    op: control.noop\n"
+	for src, want := range map[string]string{
+		`schedule: {cron: "every 5m"}`: `(did you mean "@every 5m"?)`,
+		`schedule: "every 5m"`:         `write it as schedule: {cron: "@every 5m"}`,
+	} {
+		got := diagMsgs(t, hostileHead+src+"\n"+step, testRegistry(t))
+		if len(got) != 1 || !strings.Contains(got[0], want) {
+			t.Errorf("%s: got %q, want %q", src, got, want)
+		}
+	}
+}
