@@ -212,7 +212,7 @@ func (l *loader) decodeInputs(n *yaml.Node) {
 		typeUnknown := false
 		envKey := ""
 		limits := map[string]*yaml.Node{}
-		yamlx.Fields(p.V, "input "+p.Key, inputKeys, l.d, func(key string, k, v *yaml.Node) {
+		yamlx.FieldsHint(p.V, "input "+p.Key, inputKeys, inputKeyHint, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "type":
 				if s, ok := yamlx.Str(v, "type", l.d); ok {

@@ -141,3 +141,19 @@ func unknownInput(pb *Playbook, name string) string {
 	}
 	return fmt.Sprintf("unknown input %q%s; %s declares %s", name, suggest.DidYouMean(name, names), pb.Name, strings.Join(names, ", "))
 }
+
+// inputKeySynonyms are the keys other tools give an input (GitHub
+// Actions' options, Rundeck's values), with the key written here.
+var inputKeySynonyms = map[string]string{
+	"choices": "enum", "options": "enum", "values": "enum", "allowed": "enum", "allowed_values": "enum",
+	"regex": "pattern", "help": "description", "minimum": "min", "maximum": "max",
+}
+
+// inputKeyHint names the key an input's unknown key is written as here;
+// "" when it is no other tool's.
+func inputKeyHint(key string) string {
+	if k, ok := inputKeySynonyms[key]; ok {
+		return fmt.Sprintf(" (write %s here, like %s: %s)", k, k, map[string]string{"enum": "[a, b]", "pattern": "'^[a-z]+$'", "description": "text", "min": "1", "max": "10"}[k])
+	}
+	return ""
+}

@@ -195,3 +195,14 @@ func TestPatternQuotedAsWritten(t *testing.T) {
 		t.Errorf("String() = %s; want %s", got, want)
 	}
 }
+
+// TestInputKeyOfOtherTools: an input key other tools use (choices,
+// options) names the key written here, with its form.
+func TestInputKeyOfOtherTools(t *testing.T) {
+	src := hostileHead + "inputs:\n  env: {type: string, choices: [a, b]}\n" + oneStep
+	got := diagMsgs(t, src, testRegistry(t))
+	want := `unknown key "choices" in input env (write enum here, like enum: [a, b]); allowed keys:`
+	if len(got) != 1 || !strings.Contains(got[0], want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
