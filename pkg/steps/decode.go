@@ -342,20 +342,6 @@ func (l *loader) envVars(n *yaml.Node, what string, s *Step) []*EnvVar {
 	return out
 }
 
-func (l *loader) decodeOutputs(n *yaml.Node) {
-	pairs, ok := yamlx.Pairs(n, "outputs", l.d)
-	if !ok {
-		return
-	}
-	for _, p := range pairs {
-		if !identRE.MatchString(p.Key) || len(p.Key) > MaxIDLen {
-			l.d.Add(yamlx.PosOf(p.K), "output name %q: use letters, digits and _, starting with a letter or _", yamlx.Truncate(p.Key, 80))
-			continue
-		}
-		l.pb.Outputs = append(l.pb.Outputs, &Output{Name: p.Key, Pos: yamlx.PosOf(p.K), Value: l.value(p.V, scopeOutputs, nil, -1, false)})
-	}
-}
-
 // posAt returns the file position of byte off inside the value of n. The
 // value is decoded (escapes resolved, lines folded, block indentation
 // removed), so the decoded text is walked alongside the source text from

@@ -242,3 +242,13 @@ func TestFanOutItemOutputFields(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputsAsListShowsTheMapping: outputs written as a list of name:
+// entries, as other runners take them, shows the mapping to write.
+func TestOutputsAsListShowsTheMapping(t *testing.T) {
+	got := diagMsgs(t, hostileHead+oneStep+"outputs:\n  - name: r\n    value: x\n", testRegistry(t))
+	want := `outputs must be a mapping of each output's name to its value, not a list; write outputs: {r: "${{ steps.<id>.output.<field> }}"}`
+	if len(got) != 1 || !strings.HasSuffix(got[0], want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
