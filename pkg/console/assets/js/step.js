@@ -2,6 +2,7 @@
 // error, attempts, output and fan-out items.
 
 import { h, clear, add, badge, timeEl, fmtMS, text } from './lib.js';
+import { subRuns } from './subrun.js';
 
 const MAX_LOG_LINES = 500;
 const MAX_ITEM_ROWS = 200;
@@ -188,7 +189,7 @@ export class StepView {
         'attempt ', a.attempt, ': ', fmtMS(a.duration_ms), a.error ? [' · ', h('span', { class: 't-failed' }, a.error.class), ' ', a.error.message] : ' · succeeded'))));
     }
     if (d.output !== undefined && d.output !== null) parts.push(outputView(d.output));
-    if (d.sub) parts.push(h('p', null, 'Sub-run ', h('code', null, d.sub.run_id), ' of ', d.sub.playbook.name, ': ', badge(d.sub.status)));
+    parts.push(subRuns(d));
     clear(this.body, parts);
   }
 

@@ -1,0 +1,51 @@
+// The runs of sub-playbooks a playbook.run step started, in its card: each
+// sub-run's status, error and outputs not computed, and its steps (id,
+// operation, status, duration, error), with their own sub-runs nested
+// below them. A sub-run that did not succeed is open, so that a step that
+// failed levels down is in sight without a click; one that succeeded is
+// closed.
+
+import { h, badge, fmtMS } from './lib.js';
+
+// subRuns is the list of the sub-runs of step st: its sub, else one per
+// fan-out item under subs, named by the item's label or index. Null when
+// it has none.
+export function subRuns(st) {
+  const list = [];
+  if (st.sub) list.push(subRun(st.sub, null));
+  (st.subs || []).forEach((sub, i) => { if (sub) list.push(subRun(sub, itemName(st, i))); });
+  if (!list.length) return null;
+  return h('div', { class: 'sub-runs' }, list);
+}
+
+function itemName(st, i) {
+  const it = (st.items || []).find((x) => x.index === i);
+  return it && it.label ? 'item ' + i + ' (' + it.label + ')' : 'item ' + i;
+}
+
+function subRun(sub, item) {
+  const ok = sub.status === 'succeeded';
+  const outErrs = Object.keys(sub.output_errors || {}).sort();
+  return h('details', { class: 'sub-run', 'data-run': sub.run_id, open: !ok },
+    h('summary', null, badge(sub.status), ' ', item ? item + ': ' : null, 'sub-run of ',
+      h('code', { class: 'break' }, (sub.playbook && sub.playbook.name) || '?'), ' ',
+      h('span', { class: 'muted small' }, h('code', { class: 'break' }, sub.run_id))),
+    // The run's error repeats its failed step's, shown with the step.
+    sub.error && !(sub.steps || []).some((st) => st.error) ? h('p', { class: 'error-text sub-error' }, sub.error.class ? sub.error.class + ': ' : null, sub.error.message) : null,
+    outErrs.length ? h('dl', { class: 'facts sub-outputs' }, outErrs.map((k) => [
+      h('dt', null, 'output ', h('code', null, k)),
+      h('dd', { class: 'error-text' }, 'not computed, the caller read null: ', sub.output_errors[k])])) : null,
+    (sub.steps || []).length ? h('ol', { class: 'sub-steps', 'aria-label': 'Steps of sub-run ' + sub.run_id },
+      sub.steps.map(subStep)) : h('p', { class: 'muted small' }, 'no steps recorded'));
+}
+
+function subStep(st) {
+  return h('li', { class: 'sub-step', 'data-step': st.id, 'data-status': st.status },
+    h('div', { class: 'sub-step-head' }, badge(st.status), ' ', h('code', { class: 'break' }, st.id),
+      h('span', { class: 'muted small' }, st.op ? [' ', h('code', null, st.op)] : null,
+        st.section && st.section !== 'steps' ? ' · ' + st.section : null,
+        st.duration_ms !== undefined && !['skipped', 'pending'].includes(st.status) ? ' · ' + fmtMS(st.duration_ms) : null)),
+    st.error ? h('p', { class: 'error-text sub-error' }, st.error.class ? st.error.class + ': ' : null, st.error.message) : null,
+    st.reason && !st.error ? h('p', { class: 'muted small' }, st.reason) : null,
+    subRuns(st));
+}

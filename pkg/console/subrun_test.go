@@ -1,0 +1,111 @@
+package console
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// The playbooks of the sub-run test: outer runs middle, which runs leaf
+// for each of two hosts; leaf fails on db-2, two levels below outer, and
+// cannot compute its output rows.
+var subRunPlaybooks = map[string]string{
+	"outer": `version: 1
+name: outer
+steps:
+  - {id: call, op: playbook.run, with: {path: middle.yaml}}
+`,
+	"middle": `version: 1
+name: middle
+steps:
+  - {id: prepare, op: control.log, with: {message: ready}}
+  - id: each
+    op: playbook.run
+    foreach: ["db-1", "db-2"]
+    fail_fast: false
+    with: {path: leaf.yaml, inputs: {host: "${{ item }}"}}
+`,
+	"leaf": `version: 1
+name: leaf
+inputs:
+  host: {type: string}
+steps:
+  - {id: check, op: control.set, with: {rows: 12}}
+  - id: migrate
+    op: shell.exec
+    with: {script: "test \"$HOST\" != db-2 || { echo 'db-2: relation users_archive_2026_partition_customer_accounts is locked by another session' >&2; exit 3; }"}
+    env: {HOST: "${{ inputs.host }}"}
+outputs:
+  rows: "${{ steps.check.output.rows.count }}"
+`,
+}
+
+// TestSubRunSteps opens a run whose playbook.run step failed because a
+// step of a sub-run of one of its sub-run's fan-out items failed: the
+// step's card shows the sub-run, its steps, the fan-out's sub-runs by item,
+// the failed step two levels down with its error and the output its run
+// could not compute, open without a click, at 390 px without any sideways
+// scroll.
+func TestSubRunSteps(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, subRunPlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "outer", nil)
+	if rep := s.wait(id); rep.Status != report.StatusFailed {
+		t.Fatalf("the run: %s", rep.Status)
+	}
+	look(t, ctx, viewport{"phone-390", 390, 844, 3, true}, false)
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the sub-run", `!!document.querySelector('li.step[data-step=call] details.sub-run')`)
+
+	lines := eval[[]string](t, ctx, `(() => {
+		const card = document.querySelector('li.step[data-step=call]');
+		const seen = (e) => e.checkVisibility();
+		const out = [];
+		for (const li of card.querySelectorAll('li.sub-step')) {
+			const head = li.querySelector(':scope > .sub-step-head').textContent;
+			const err = li.querySelector(':scope > .sub-error');
+			out.push((seen(li) ? '' : 'hidden ') + head + (err ? ' | ' + err.textContent : ''));
+		}
+		for (const d of card.querySelectorAll('details.sub-run')) out.push('run: ' + d.querySelector(':scope > summary').textContent + (d.open ? ' (open)' : ''));
+		return out;
+	})()`)
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"run: ✗ failed sub-run of middle",
+		"run: ✓ succeeded item 0 (db-1): sub-run of leaf",
+		"(open)",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the card lacks %q:\n%s", want, got)
+		}
+	}
+	var deep string
+	for _, l := range lines {
+		if strings.Contains(l, "migrate") && strings.Contains(l, "failed") {
+			deep = l
+		}
+	}
+	if deep == "" || strings.HasPrefix(deep, "hidden ") || !strings.Contains(deep, "shell.exec") ||
+		!strings.Contains(deep, "relation users_archive_2026_partition_customer_accounts is locked by another session") {
+		t.Errorf("the failed step two levels down, with its error, in sight:\n%s", got)
+	}
+	outs := eval[string](t, ctx, `[...document.querySelectorAll('li.step[data-step=call] details.sub-run[open] dl.sub-outputs')].filter(e => e.checkVisibility()).map(e => e.textContent).join('\n')`)
+	if !strings.Contains(outs, "output rowsnot computed, the caller read null: ") {
+		t.Errorf("the output leaf could not compute is not shown: %q", outs)
+	}
+	if !strings.Contains(got, "hidden ✓ succeeded migrate shell.exec") {
+		t.Errorf("the steps of the sub-run that succeeded are open:\n%s", got)
+	}
+	if !strings.Contains(got, "item 1 (db-2): sub-run of leaf") {
+		t.Errorf("the failed item's sub-run is not named by its item:\n%s", got)
+	}
+	if w := eval[string](t, ctx, `document.documentElement.scrollWidth + ' ' + document.documentElement.clientWidth`); w != "390 390" {
+		t.Errorf("at 390 px the page is %s px wide (scroll, client)", w)
+	}
+}
