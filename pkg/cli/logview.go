@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/rs/zerolog"
@@ -339,7 +340,24 @@ func appendConsoleField(b []byte, key string, f field) []byte {
 	if f.isN {
 		return strconv.AppendInt(b, f.num, 10)
 	}
-	return append(b, termtext.Line(f.str)...)
+	if needsConsoleQuote(f.str) {
+		// As zerolog's console lines and logfmt write it: a step's
+		// text in a value ("… x status=succeeded") stays inside it.
+		return strconv.AppendQuote(b, f.str)
+	}
+	return append(b, f.str...)
+}
+
+// needsConsoleQuote reports whether a console field's value holds a space,
+// an =, a quote, a backslash, or anything not printable (controls, bidi
+// overrides, other spaces, invalid UTF-8), which strconv.Quote escapes.
+func needsConsoleQuote(s string) bool {
+	for _, r := range s {
+		if r == ' ' || r == '=' || r == '"' || r == '\\' || !unicode.IsPrint(r) {
+			return true
+		}
+	}
+	return !utf8.ValidString(s)
 }
 
 func (v *logView) jsonLine(ev engine.Event, level zerolog.Level, msg string, fields []field) {

@@ -168,7 +168,7 @@ func TestLogViewItemFinishedFields(t *testing.T) {
 	v = newLogView(&out, false, zerolog.DebugLevel, false)
 	v.Event(evs[0])
 	v.w.Flush()
-	if line := out.String(); !strings.Contains(line, "WRN item finished index=2 status=failed attempts=3 duration=4.2s error_class=execution error=exit code 1 step=roll") {
+	if line := out.String(); !strings.Contains(line, "WRN item finished index=2 status=failed attempts=3 duration=4.2s error_class=execution error=\"exit code 1\" step=roll") {
 		t.Errorf("console line %q", line)
 	}
 }
