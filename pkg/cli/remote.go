@@ -353,7 +353,10 @@ func (r *remote) exec(op string) int {
 	if _, err := r.call(context.Background(), "POST", "/api/v1/operations/"+url.PathEscape(op)+"/execute", body, &out); err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.status == http.StatusUnprocessableEntity {
-			r.e.errorf("%s failed: %s", op, termtext.Clean(ae.Msg))
+			// Its message ends with what the operation printed (a
+			// shell's stderr): indented under it, as the summary of
+			// run indents it, and wrapped on a terminal.
+			io.WriteString(r.e.stderr, termtext.Indent(program+": "+op+" failed: ", ae.Msg, "  ", termWidth(r.e.stderr)))
 			return ExitFailed
 		}
 		return r.fail(err)

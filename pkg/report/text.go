@@ -112,35 +112,11 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 	return err
 }
 
-// writeIndented writes head and the text s, cleaned (termtext.Clean),
-// each line of s after the first indented with pad. An error's later lines
-// are what a step printed (a shell step's stderr); indented, none of them
-// can pass for a line of the summary, such as its first, "✓ NAME
-// succeeded". For a terminal of width columns (0: no limit) every line
-// wraps at spaces within it, the rows after the first indented too, so
-// that the terminal does not wrap a long line into the first column.
+// writeIndented writes head and the text s, each line of s after the
+// first indented with pad and, for a terminal of width columns, wrapped
+// (termtext.Indent).
 func writeIndented(b *strings.Builder, head, s, pad string, width int) {
-	lines := strings.Split(strings.TrimRight(termtext.Clean(s), "\n"), "\n")
-	lines[0] = head + lines[0]
-	for i, l := range lines {
-		if i > 0 {
-			b.WriteString(pad)
-		}
-		if width <= 0 {
-			b.WriteString(l + "\n")
-			continue
-		}
-		room := max(width-1-len(pad), 20)
-		if i == 0 && termtext.Width(l) <= width-1 {
-			room = width - 1
-		}
-		for j, part := range termtext.Wrap(l, room) {
-			if j > 0 {
-				b.WriteString(pad)
-			}
-			b.WriteString(part + "\n")
-		}
-	}
+	b.WriteString(termtext.Indent(head, s, pad, width))
 }
 
 // textOutputLines is how many lines of a string output of several lines
