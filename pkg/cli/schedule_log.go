@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,7 +25,9 @@ const logTimeFormat = "15:04:05.000"
 // from every goroutine.
 func newScheduleLogger(w io.Writer, asJSON, color bool, level zerolog.Level) zerolog.Logger {
 	out := zerolog.SyncWriter(w)
-	if !asJSON {
+	if asJSON {
+		out = jsonControlWriter{out}
+	} else {
 		out = consoleWriter(out, color)
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
@@ -48,6 +51,25 @@ func consoleWriter(out io.Writer, color bool) zerolog.ConsoleWriter {
 			}
 			return nil
 		}}
+}
+
+// jsonControlWriter passes JSON lines on with the C1 control characters
+// and bidirectional overrides in their strings written as \u escapes, as
+// run's JSON lines write them (appendEscapedControls): zerolog writes them
+// as they are, and a line shown on a terminal would act on them or read
+// reordered. Each write is whole lines of zerolog's (a run's line past
+// 4 KiB may come in parts, whose cut can split a character: it then
+// passes as it is).
+type jsonControlWriter struct{ w io.Writer }
+
+func (j jsonControlWriter) Write(p []byte) (int, error) {
+	if !bytes.ContainsFunc(p, func(r rune) bool { return r >= 0x80 && termtext.IsControl(r) }) {
+		return j.w.Write(p)
+	}
+	if _, err := j.w.Write(appendEscapedControls(make([]byte, 0, len(p)+32), p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // runFollower follows the events of scheduled runs: each run's lines go

@@ -17,9 +17,9 @@ func (d *daemon) setLog(color bool) {
 	out := &lockedWriter{w: d.e.stderr}
 	d.e.stderr = out
 	d.log = newScheduleLogger(out, d.o.logFormat == "json", color, min(d.level, zerolog.InfoLevel))
-	d.runLog = out
-	if d.o.logFormat != "json" {
-		d.runLog = consoleWriter(out, color)
+	d.runLog = consoleWriter(out, color)
+	if d.o.logFormat == "json" {
+		d.runLog = jsonControlWriter{out}
 	}
 }
 
