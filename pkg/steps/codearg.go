@@ -156,13 +156,7 @@ items:
 // program text are then no items to check, and a value in it could
 // choose them. It reports whether it refused.
 func (l *loader) checkSplitString(items []*yaml.Node) bool {
-	var argv []string // the items up to the first that is no scalar
-	for _, it := range items {
-		if it = yamlx.Deref(it); it.Kind != yaml.ScalarNode {
-			break
-		}
-		argv = append(argv, it.Value)
-	}
+	argv := scalarPrefix(items)
 	for _, p := range wrapper.Programs(argv) {
 		if p.Split == 0 {
 			continue
@@ -184,13 +178,7 @@ func (l *loader) checkSplitString(items []*yaml.Node) bool {
 // is given. It reports whether such a
 // wrapper runs the command: no program follows it.
 func (l *loader) checkWrapperText(items []*yaml.Node) bool {
-	var argv []string // the items up to the first that is no scalar
-	for _, it := range items {
-		if it = yamlx.Deref(it); it.Kind != yaml.ScalarNode {
-			break
-		}
-		argv = append(argv, it.Value)
-	}
+	argv := scalarPrefix(items)
 	for _, p := range wrapper.Programs(argv) {
 		if p.Text == 0 {
 			continue
