@@ -35,3 +35,24 @@ func TestRunsFilterTheServerRefuses(t *testing.T) {
 		t.Errorf("after correcting the limit, its mark and messages: %s", got)
 	}
 }
+
+// TestRunsLimitThatIsNoNumber: "At most" holding what is no number (a
+// stray e typed) is said under the field, not read as empty and quietly
+// replaced by the default of 50 runs.
+func TestRunsLimitThatIsNoNumber(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"hello": testPlaybooks["hello"]})
+	s.wait(s.start("oncall", "hello", nil))
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"))
+	waitFor(t, ctx, "the runs", `document.querySelectorAll('#runs-list tbody tr').length === 1`)
+	do(t, ctx, "type a stray e in At most", chromedp.SetValue(chromedp.CSS("form.filters [name=limit]"), ""),
+		chromedp.SendKeys(chromedp.CSS("form.filters [name=limit]"), "e"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('form.filters [name=limit]').dispatchEvent(new Event('change', {bubbles: true}))`))
+	waitFor(t, ctx, "the limit to be marked", `document.querySelector('form.filters [name=limit][aria-invalid=true]')`)
+	if got, want := eval[string](t, ctx, `document.getElementById(document.querySelector('form.filters [name=limit]').getAttribute('aria-describedby')).textContent`),
+		"not a number: give a whole number from 1 to 1000"; got != want {
+		t.Errorf("the message by At most: %q; want %q", got, want)
+	}
+}

@@ -152,6 +152,12 @@ export async function runsPage(ctx) {
     if (!stopped) timer = setTimeout(refresh, wait);
   };
   form.addEventListener('change', () => {
+    // A number field holding what is no number (1e, -) reads as empty,
+    // which would quietly list the default 50: say so by the field.
+    if (form.elements.limit.validity.badInput) {
+      markFilter({ class: 'validation', field: 'limit', message: 'not a number: give a whole number from 1 to 1000' });
+      return;
+    }
     filters.playbook = form.elements.playbook.value;
     filters.status = form.elements.status.value;
     filters.trigger = form.elements.trigger.value;
