@@ -1,0 +1,105 @@
+package steps
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Constraint limits the values an input may take. A playbook gives one per
+// input (enum, min, max, pattern); a policy grant may give its own for the
+// inputs of the runbook it delegates. Every part that is set must hold.
+type Constraint struct {
+	Enum []any // the allowed values, compared as JSON data
+	Min  *float64
+	Max  *float64
+	// Pattern is an RE2 expression the whole value must match: it is
+	// anchored at both ends whether or not it says ^ and $.
+	Pattern string
+	re      *regexp.Regexp
+}
+
+// SetPattern compiles and sets the pattern.
+func (c *Constraint) SetPattern(p string) error {
+	if _, err := regexp.Compile(p); err != nil {
+		return fmt.Errorf("pattern %s is not an RE2 regular expression: %v", quotePattern(p), err)
+	}
+	re, err := regexp.Compile(`^(?:` + p + `)$`)
+	if err != nil {
+		return fmt.Errorf("pattern %s cannot be anchored: %v", quotePattern(p), err)
+	}
+	c.Pattern, c.re = p, re
+	return nil
+}
+
+// IsZero reports whether the constraint allows every value.
+func (c *Constraint) IsZero() bool {
+	return len(c.Enum) == 0 && c.Min == nil && c.Max == nil && c.re == nil
+}
+
+// Check reports whether v, a value of the input's type, meets the
+// constraint.
+func (c *Constraint) Check(v any) error {
+	if len(c.Enum) > 0 && !slicesContainsData(c.Enum, v) {
+		return fmt.Errorf("%s is not one of %s%s", showValue(v), showList(c.Enum), enumHint(v, c.Enum))
+	}
+	if c.Min != nil || c.Max != nil {
+		f, ok := number(v)
+		switch {
+		case !ok:
+			return fmt.Errorf("%s is not a number, so it cannot be checked against %s", showValue(v), c.bounds())
+		case c.Min != nil && f < *c.Min, c.Max != nil && f > *c.Max:
+			return fmt.Errorf("%v is out of range: it must be %s", v, c.bounds())
+		}
+	}
+	if c.re != nil {
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s is not a string, so it cannot match pattern %s", showValue(v), quotePattern(c.Pattern))
+		}
+		if !c.re.MatchString(s) {
+			return fmt.Errorf("%q does not match pattern %s (the whole value must match)", s, quotePattern(c.Pattern))
+		}
+	}
+	return nil
+}
+
+// String describes the constraint, like `one of [api worker]` or
+// `at most 500`.
+func (c *Constraint) String() string {
+	var parts []string
+	if len(c.Enum) > 0 {
+		parts = append(parts, "one of "+showList(c.Enum))
+	}
+	if c.Min != nil || c.Max != nil {
+		parts = append(parts, c.bounds())
+	}
+	if c.re != nil {
+		parts = append(parts, "matching "+quotePattern(c.Pattern))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// quotePattern quotes a pattern with its text as the author wrote it: its
+// backslashes as they are ("^v[0-9]+\.[0-9]+$", not "^v[0-9]+\\.[0-9]+$"),
+// which %q would double; one holding a quote or a control character is
+// quoted with Go's escapes, so that it still reads as one string.
+func quotePattern(p string) string {
+	if strconv.CanBackquote(p) && !strings.Contains(p, `"`) {
+		return `"` + p + `"`
+	}
+	return strconv.Quote(p)
+}
+
+func (c *Constraint) bounds() string {
+	switch {
+	case c.Min != nil && c.Max != nil:
+		return fmt.Sprintf("between %v and %v", *c.Min, *c.Max)
+	case c.Min != nil:
+		return fmt.Sprintf("at least %v", *c.Min)
+	case c.Max != nil:
+		return fmt.Sprintf("at most %v", *c.Max)
+	}
+	return "any number"
+}
