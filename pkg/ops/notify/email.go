@@ -126,10 +126,11 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	addr := net.JoinHostPort(host, strconv.Itoa(p.Int("port")))
 	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: p.Bool("insecure_skip_verify")} //nolint:gosec // asked for by the step
 	mode := p.String("tls")
+	fail := func(err error, what string) error { return smtpErr(ctx, err, what, mode) }
 
 	conn, err := policy.DialContext(ctx, net.Dialer{Timeout: 30 * time.Second}, "tcp", addr)
 	if err != nil {
-		return nil, smtpErr(ctx, err, "connecting to "+addr)
+		return nil, fail(err, "connecting to "+addr)
 	}
 	if d, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(d)
@@ -142,11 +143,11 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
 		conn.Close()
-		return nil, smtpErr(ctx, err, "greeting from "+addr)
+		return nil, fail(err, "greeting from "+addr)
 	}
 	defer c.Close()
 	if err := c.Hello("localhost"); err != nil {
-		return nil, smtpErr(ctx, err, "EHLO")
+		return nil, fail(err, "EHLO")
 	}
 	secure := mode == "implicit"
 	if mode == "starttls" {
@@ -154,7 +155,7 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			return nil, ops.Errorf(ops.ClassExecution, "notify.email: %s does not offer STARTTLS; use tls: implicit (port 465) or, for a relay on this host only, tls: none", addr)
 		}
 		if err := c.StartTLS(tlsConf); err != nil {
-			return nil, smtpErr(ctx, err, "STARTTLS")
+			return nil, fail(err, "STARTTLS")
 		}
 		secure = true
 	}
@@ -163,12 +164,12 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			return nil, ops.Errorf(ops.ClassValidation, "notify.email: refusing to send a password without TLS; use tls: starttls or implicit")
 		}
 		if err := c.Auth(plainAuth{user: user, pass: p.String("password"), host: host}); err != nil {
-			return nil, smtpErr(ctx, err, "login as "+user)
+			return nil, fail(err, "login as "+user)
 		}
 	}
 	from, _ := mail.ParseAddress(p.String("from"))
 	if err := c.Mail(from.Address); err != nil {
-		return nil, smtpErr(ctx, err, "MAIL FROM")
+		return nil, fail(err, "MAIL FROM")
 	}
 	// A server refuses one recipient at a time; the others still get the
 	// mail, and the step fails afterwards naming each refused one, so that
@@ -181,7 +182,7 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			if err := c.Rcpt(a.Address); err != nil {
 				var reply *textproto.Error
 				if !errors.As(err, &reply) {
-					return nil, smtpErr(ctx, err, "recipient "+a.Address)
+					return nil, fail(err, "recipient "+a.Address)
 				}
 				// The reply as the server wrote it, on one line.
 				refused = append(refused, fmt.Sprintf("%s: %03d %s", a.Address, reply.Code, strings.Join(strings.Fields(reply.Msg), " ")))
@@ -197,13 +198,13 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	id := messageID(from.Address)
 	w, err := c.Data()
 	if err != nil {
-		return nil, smtpErr(ctx, err, "DATA")
+		return nil, fail(err, "DATA")
 	}
 	if _, err := w.Write(compose(p, from.String(), id, maskSecrets(ctx))); err != nil {
-		return nil, smtpErr(ctx, err, "sending the message")
+		return nil, fail(err, "sending the message")
 	}
 	if err := w.Close(); err != nil {
-		return nil, smtpErr(ctx, err, "sending the message")
+		return nil, fail(err, "sending the message")
 	}
 	c.Quit()
 	out := map[string]any{"message_id": id, "recipients": accepted, "refused": refused}
@@ -363,13 +364,20 @@ func longestLine(s string) int {
 // deadline is ctx's, and whichever of the two the runtime notices first
 // ends the exchange: once the deadline has passed, ctx is done (or is in
 // a moment), and the failure is told as ctx's end, a timeout when it was
-// the operation's own.
-func smtpErr(ctx context.Context, err error, what string) error {
+// the operation's own. A failure for TLS says what to do about it (see
+// emailTLSHint), and so does a greeting that never came.
+func smtpErr(ctx context.Context, err error, what, mode string) error {
 	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
 		<-ctx.Done()
 	}
 	if ctx.Err() != nil {
-		return ended(ctx, "notify.email: "+what+": timed out")
+		hint := ""
+		if strings.HasPrefix(what, "greeting") && mode != "implicit" {
+			// The server waits for a TLS handshake, the client for its
+			// greeting.
+			hint = " (if this port speaks TLS from the first byte, as 465 usually does, use tls: implicit)"
+		}
+		return ended(ctx, "notify.email: "+what+": timed out"+hint)
 	}
-	return ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.email: %s: %v", what, err)
+	return ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.email: %s: %v%s", what, err, emailTLSHint(err, mode))
 }

@@ -1,0 +1,50 @@
+package notify
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestEmailTLSFailuresSayWhatToDo: a server certificate no CA vouches
+// for, and tls: implicit against a port that speaks plain SMTP first,
+// fail saying what to write; as does tls: starttls against a port that
+// waits for a TLS handshake. Before, the errors ended at Go's text
+// ("certificate signed by unknown authority", "first record does not
+// look like a TLS handshake", "greeting: timed out").
+func TestEmailTLSFailuresSayWhatToDo(t *testing.T) {
+	plain := startSMTP(t, &smtpBackend{user: "ops", pass: "s3cret"}, true, false)
+	implicit := startSMTP(t, &smtpBackend{user: "ops", pass: "s3cret"}, true, true)
+	for _, tc := range []struct {
+		name string
+		port int
+		mode string
+		set  map[string]any
+		want string
+	}{
+		{"untrusted certificate", plain, "starttls", map[string]any{"insecure_skip_verify": false}, "point SSL_CERT_FILE at that CA's PEM file"},
+		{"implicit on a plain port", plain, "implicit", nil, "use tls: starttls"},
+		{"starttls on a TLS port", implicit, "starttls", map[string]any{"timeout": "300ms"}, "use tls: implicit"},
+	} {
+		raw := mailParams(tc.port, tc.mode)
+		for k, v := range tc.set {
+			raw[k] = v
+		}
+		_, err := execute(t, registry(t), "notify.email", raw)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want it to say %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestWebhookUntrustedCertificateSaysWhatToDo: an endpoint whose
+// certificate no CA vouches for fails saying how to trust its CA.
+func TestWebhookUntrustedCertificateSaysWhatToDo(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	_, err := execute(t, registry(t), "notify.webhook", map[string]any{"url": srv.URL + "/hook/TOKEN", "text": "x"})
+	if err == nil || !strings.Contains(err.Error(), "SSL_CERT_FILE") || strings.Contains(err.Error(), "TOKEN") {
+		t.Errorf("got %v", err)
+	}
+}
