@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -378,3 +379,15 @@ var durationSyntax = regexp.MustCompile(`^[-+]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|
 
 // maxDays is the most whole days a duration holds.
 const maxDays = int64(math.MaxInt64 / int64(24*time.Hour))
+
+// checkBaseURL refuses a --base-url that is no http:// or https:// URL
+// with a host, with the exit code of a usage error.
+func checkBaseURL(fs *flagSet, base string) (int, bool) {
+	if base == "" {
+		return 0, false
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fs.usageError("--base-url %q: give an http:// or https:// URL, like https://runs.example.com", base), true
+	}
+	return 0, false
+}

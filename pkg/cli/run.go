@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -184,10 +183,8 @@ func runRun(e *env, args []string) int {
 		// JUnit refuses it.
 		return fs.usageError("--report writes the JSON report, not %s: give %s %s for that (beside --report FILE.json for the JSON)", filepath.Ext(o.reportPath), flag, o.reportPath)
 	}
-	if o.baseURL != "" {
-		if u, err := url.Parse(o.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fs.usageError("--base-url %q: give an http:// or https:// URL, like https://runs.example.com", o.baseURL)
-		}
+	if code, bad := checkBaseURL(fs, o.baseURL); bad {
+		return code
 	}
 	spec, ok := o.state.spec(fs, false)
 	if !ok {

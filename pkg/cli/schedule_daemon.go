@@ -31,6 +31,7 @@ import (
 type scheduleOptions struct {
 	paths      []string
 	stateDir   string
+	baseURL    string
 	state      stateFlags
 	spec       store.Spec
 	roles      []string
@@ -156,7 +157,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
-			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings, Telemetry: tp, RefuseSwappable: true,
+			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings, Telemetry: tp, RefuseSwappable: true, BaseURL: o.baseURL,
 			ConfirmHints: map[runs.Trigger]string{runs.TriggerSchedule: scheduledConfirmHint}})
 	}
 	if err != nil {

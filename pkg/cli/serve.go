@@ -55,7 +55,7 @@ func serveCommand() *command {
 		name:    "serve",
 		summary: "serve the operations and playbooks over a REST API",
 		synopsis: `serve --keys FILE (--state-dir DIR | --state URL [--report-dir DIR] --audit-log FILE)
-    [--listen ADDR] [--policy FILE] [--playbooks DIR]
+    [--listen ADDR] [--policy FILE] [--playbooks DIR] [--base-url URL]
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--schedule-role R]... [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
     [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
@@ -92,6 +92,7 @@ type serveOptions struct {
 	state                                                stateFlags
 	spec                                                 store.Spec
 	auditLog                                             string
+	baseURL                                              string
 	lease                                                time.Duration
 	remote                                               *remoteFlags // --known-hosts, --accept-new-host-keys
 	trace                                                traceFlags
@@ -124,6 +125,7 @@ func runServe(e *env, args []string) int {
 	fs.StringVar(&o.keys, "keys", "", "the keys `FILE`: API keys and client certificate subjects with their roles")
 	fs.StringVar(&o.policy, "policy", "", "authorize with the policy `FILE` instead of the built-in one")
 	fs.StringVar(&o.playbooks, "playbooks", "", "serve the playbooks of `DIR` (and run their schedules)")
+	fs.StringVar(&o.baseURL, "base-url", "", "the `URL` runs are found under, for run.url and notifications' links ({run_id} is replaced, else /runs/ID is added)")
 	fs.StringVar(&o.inventory, "inventory", "", "the hosts of ssh.* steps and inventory.hosts(), and the cluster's nodes for /api/v1/cluster/*, from `FILE`")
 	e.addPluginsFlag(fs.FlagSet)
 	rf := &remoteFlags{}
@@ -152,6 +154,9 @@ func runServe(e *env, args []string) int {
 	o.trace.add(fs.FlagSet)
 	pos, code, ok := fs.parse(args)
 	if !ok {
+		return code
+	}
+	if code, bad := checkBaseURL(fs, o.baseURL); bad {
 		return code
 	}
 	if len(pos) > 0 {
@@ -354,7 +359,7 @@ func (d *daemon) run() int {
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
-			Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp, Env: runEnv,
+			BaseURL: o.baseURL, Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp, Env: runEnv,
 			// Playbook runs, scheduled or through the API, prune as they
 			// end, as under schedule; startRetention below covers executes.
 			KeepRuns: o.keepRuns, KeepDays: o.keepDays,

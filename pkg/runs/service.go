@@ -77,6 +77,11 @@ type Config struct {
 	// another part of the process starts (a queue) sets its own here.
 	// Missing: engine.DefaultConfirmHint, the CLI's --yes.
 	ConfirmHints map[Trigger]string
+	// BaseURL is the Request.BaseURL of requests that bring none: serve's
+	// and schedule's --base-url, so that runs started through the API,
+	// the console or a schedule have the link of their page (run.url, and
+	// the link of notifications) as run --base-url gives one.
+	BaseURL string
 	// InterruptSweep, when positive, marks interrupted every so often
 	// the runs of other processes on the state dir that died (see
 	// InterruptSweep); zero marks them only when the service opens. A
@@ -291,7 +296,11 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	if !req.Selection.IsZero() {
 		runOpts = append(runOpts, engine.WithSelection(req.Selection))
 	}
-	if link := RunLink(req.BaseURL, p.runID); link != "" {
+	base := req.BaseURL
+	if base == "" {
+		base = s.cfg.BaseURL
+	}
+	if link := RunLink(base, p.runID); link != "" {
 		runOpts = append(runOpts, engine.WithRunURL(link))
 	}
 	if !req.oneShot {
