@@ -250,9 +250,18 @@ func (r *remote) call(ctx context.Context, method, path string, body, out any) (
 	return res.StatusCode, nil
 }
 
+// errorText prints err after head as an error line, the lines of a
+// message that runs over several (the server's, which may end with what
+// a program printed) indented under it and, on a terminal, wrapped, as
+// exec indents an operation's stderr: none can pass for a line of the
+// tool's own.
+func (r *remote) errorText(head string, err error) {
+	io.WriteString(r.e.stderr, termtext.Indent(program+": "+head, err.Error(), "  ", termWidth(r.e.stderr)))
+}
+
 // fail prints an error and returns its exit code.
 func (r *remote) fail(err error) int {
-	r.e.errorf("%s: %v", r.base.Host, err)
+	r.errorText(r.base.Host+": ", err)
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		var ne net.Error

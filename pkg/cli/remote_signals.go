@@ -57,7 +57,7 @@ func (r *remote) cancelRun(runID string, sig *signalCause, cancel context.Cancel
 	cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer ccancel()
 	if _, err := r.call(cctx, "POST", "/api/v1/runs/"+url.PathEscape(runID)+"/cancel", nil, nil); err != nil {
-		r.e.errorf("cancel: %v", err)
+		r.errorText("cancel: ", err)
 		var ae *apiError
 		if errors.As(err, &ae) && ae.status == http.StatusConflict {
 			cancel(&endedCause{err: err})
