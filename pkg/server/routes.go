@@ -192,6 +192,12 @@ func (s *Server) wrap(rt *route) http.Handler {
 				return
 			}
 		}
+		if rt.body == "" && rt.method != "GET" && rt.path != "/" {
+			if e := noBody(r, label); e != nil {
+				writeError(sw, e)
+				return
+			}
+		}
 		if e := rt.handle(sw, r, c); e != nil {
 			writeError(sw, e)
 		}
