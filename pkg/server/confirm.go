@@ -123,7 +123,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 	}
 	switch {
 	case errors.Is(err, runs.ErrNoQuestion):
-		return errorf(http.StatusConflict, ClassConflict, "%v", err)
+		return errorf(http.StatusConflict, ClassConflict, "%v; answer a step once it asks, after its confirm_asked event: GET /api/v1/runs/%s/questions lists the questions waiting", err, r.PathValue("id"))
 	case err != nil:
 		return storeError(err)
 	}
