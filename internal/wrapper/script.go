@@ -29,6 +29,9 @@ type scriptSyntax struct {
 	// text: its first operand is program text, not a file (awk, sed):
 	// only the files its options name are scripts.
 	text bool
+	// abbrev: it reads a long option's unambiguous start as the option
+	// (getopt_long: GNU awk's and sed's --fi for --file).
+	abbrev bool
 }
 
 var (
@@ -51,7 +54,7 @@ var (
 	phpSyntax = scriptSyntax{code: "rBRE", arg: "cdzSt", file: "fF", longCode: []string{"--run", "--process-begin", "--process-code", "--process-end"},
 		longArg:  []string{"--php-ini", "--define", "--zend-extension", "--server", "--docroot", "--rf", "--rc", "--re", "--rz", "--ri", "--rfunction", "--rclass", "--rextension", "--rzendextension", "--rextinfo"},
 		longFile: []string{"--file", "--process-file"}, script: []string{"-f", "-F", "--file", "--process-file"}}
-	awkSyntax = scriptSyntax{text: true, arg: "FvelW", rest: "", file: "fE", longArg: []string{"--assign", "--field-separator", "--source", "--include", "--load"}, longFile: []string{"--file", "--exec"}}
+	awkSyntax = scriptSyntax{text: true, abbrev: true, arg: "FvelW", rest: "", file: "fE", longArg: []string{"--assign", "--field-separator", "--source", "--include", "--load"}, longFile: []string{"--file", "--exec"}}
 )
 
 // scriptInterpreters are the interpreters whose first operand is a script
@@ -66,7 +69,16 @@ var scriptInterpreters = map[string]scriptSyntax{
 	"node": nodeSyntax, "nodejs": nodeSyntax,
 	"php": phpSyntax,
 	"awk": awkSyntax, "gawk": awkSyntax, "mawk": awkSyntax, "nawk": awkSyntax,
-	"sed": {text: true, arg: "el", rest: "i", file: "f", longArg: []string{"--expression", "--line-length"}, longFile: []string{"--file"}},
+	"sed": {text: true, abbrev: true, arg: "el", rest: "i", file: "f", longArg: []string{"--expression", "--line-length"}, longFile: []string{"--file"}},
+}
+
+// longName is the long option name as the interpreter reads it (see
+// abbrev).
+func (syn scriptSyntax) longName(name string) string {
+	if !syn.abbrev {
+		return name
+	}
+	return LongOption(name, syn.longArg, syn.longFile, syn.longCode, syn.script)
 }
 
 // interpreterOf is the syntax of the interpreter prog, a base name,
@@ -129,6 +141,7 @@ func ScriptFiles(prog string, args []string) []ScriptFile {
 			return out
 		case strings.HasPrefix(a, "--"):
 			name, val, valued := strings.Cut(a, "=")
+			name = syn.longName(name)
 			if slices.Contains(syn.longCode, name) || name == "--command" {
 				return out
 			}
@@ -207,6 +220,7 @@ func TakesNext(prog, a string) bool {
 	}
 	if strings.HasPrefix(a, "--") {
 		name, _, valued := strings.Cut(a, "=")
+		name = syn.longName(name)
 		return !valued && (slices.Contains(syn.longArg, name) || slices.Contains(syn.longFile, name))
 	}
 	for j := 1; j < len(a); j++ {
@@ -233,7 +247,7 @@ func GivesScript(prog, a string) bool {
 	}
 	if strings.HasPrefix(a, "--") {
 		name, _, _ := strings.Cut(a, "=")
-		return slices.Contains(syn.script, name)
+		return slices.Contains(syn.script, syn.longName(name))
 	}
 	for j := 1; j < len(a); j++ {
 		c := a[j]

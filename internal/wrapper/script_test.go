@@ -84,6 +84,8 @@ func TestScriptFiles(t *testing.T) {
 		{[]string{"awk", "-f", "/tmp/x.awk", "data"}, "/tmp/x.awk"},
 		{[]string{"gawk", "-F:", "-v", "x=1", "-f", "a.awk", "-fb.awk", "data"}, "a.awk + b.awk"},
 		{[]string{"awk", "--file=x.awk", "data"}, "x.awk"},
+		{[]string{"gawk", "--fil=x.awk", "--ex", "y.awk", "data"}, "x.awk + y.awk"},
+		{[]string{"sed", "-n", "--fi", "/tmp/x.sed", "data"}, "/tmp/x.sed"},
 		{[]string{"awk", "-F", "f", "{ print }", "/tmp/data"}, ""},
 		{[]string{"awk", "-v", "f=1", "-e", "BEGIN{}", "data"}, ""},
 		{[]string{"sed", "-f", "/tmp/x.sed", "data"}, "/tmp/x.sed"},

@@ -131,6 +131,7 @@ func Programs(argv []string) []Program {
 				}
 			case !ended && strings.HasPrefix(v, "--"):
 				opt, val, valued := strings.Cut(v, "=")
+				opt = LongOption(opt, w.long, w.chdir, w.chroot, w.split, w.joins)
 				if slices.Contains(w.long, opt) && !valued {
 					i++ // --user app
 					if i < len(argv) {
@@ -217,7 +218,8 @@ func (w wrapper) given(opts []string, items []string) bool {
 			return false
 		}
 		if strings.HasPrefix(v, "--") {
-			if name, _, valued := strings.Cut(v, "="); slices.Contains(opts, name) {
+			name, _, valued := strings.Cut(v, "=")
+			if name = LongOption(name, opts, w.long, w.chdir, w.chroot, w.split, w.joins); slices.Contains(opts, name) {
 				return true
 			} else if slices.Contains(w.long, name) && !valued {
 				k++
@@ -257,6 +259,7 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int) {
 			ended = true
 		case !ended && strings.HasPrefix(v, "--"):
 			name, _, valued := strings.Cut(v, "=")
+			name = LongOption(name, w.long, w.text)
 			if slices.Contains(w.long, name) && !valued {
 				i++
 				if slices.Contains(w.text, name) && i < len(argv) {
@@ -292,6 +295,34 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int) {
 		shell = 0
 	}
 	return text, shell
+}
+
+// LongOption is the long option opt (--name, without its "=value") as
+// getopt_long reads it, which the wrappers here and GNU awk and sed use:
+// a name of names, or the one name of names it is the start of (env
+// --split for --split-string, su --comm for --command); opt as it is when
+// it starts none or several (the program then refuses it as ambiguous).
+func LongOption(opt string, names ...[]string) string {
+	if len(opt) < 3 || !strings.HasPrefix(opt, "--") {
+		return opt
+	}
+	found := ""
+	for _, list := range names {
+		for _, n := range list {
+			switch {
+			case n == opt:
+				return opt
+			case strings.HasPrefix(n, opt) && found != "" && found != n:
+				found = "-"
+			case strings.HasPrefix(n, opt) && found == "":
+				found = n
+			}
+		}
+	}
+	if found == "" || found == "-" {
+		return opt
+	}
+	return found
 }
 
 // isAssignment is whether v is NAME=value, as sudo reads a variable to

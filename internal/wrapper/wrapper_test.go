@@ -62,6 +62,10 @@ func TestPrograms(t *testing.T) {
 		{[]string{"prlimit", "-n1024:2048", "-p", "1", "/tmp/x"}, []int{0, 4}, ""},
 		{[]string{"sudo", "-s", "/tmp/x"}, []int{0, 2}, ""},
 		{[]string{"doas", "-u", "app", "/tmp/x"}, []int{0, 3}, ""},
+		{[]string{"sudo", "--us", "app", "--chd", "/srv", "./x"}, []int{0, 5}, "/srv"},
+		{[]string{"timeout", "--sig", "KILL", "--kill=5", "10", "/tmp/x"}, []int{0, 5}, ""},
+		{[]string{"nsenter", "-t", "1", "--wd", "/tmp/x"}, []int{0, 4}, ""},
+		{[]string{"sudo", "--c", "x", "/tmp/x"}, []int{0, 2}, ""},
 		{[]string{"xargs", "-a", "list", "python3", "/tmp/x.py"}, []int{0, 3}, ""},
 		{[]string{"xargs", "-ia", "python3", "a"}, []int{0, 2}, ""},
 		{[]string{"xargs", "-l2", "-eEND", "bash", "x.sh"}, []int{0, 3}, ""},
@@ -110,6 +114,8 @@ func TestProgramsSplitString(t *testing.T) {
 		{[]string{"sudo", "env", "-iS", "bash /tmp/x"}, 3},
 		{[]string{"env", "--split-string=bash /tmp/x"}, 1},
 		{[]string{"env", "--split-string", "bash", "/tmp/x"}, 2},
+		{[]string{"env", "--sp", "bash /tmp/x"}, 2},
+		{[]string{"/usr/bin/env", "-i", "--split=bash /tmp/x"}, 2},
 		{[]string{"env", "-i", "bash", "/tmp/x"}, 0},
 		{[]string{"env", "-S"}, 0},
 	} {
@@ -155,6 +161,9 @@ func TestProgramsText(t *testing.T) {
 		{[]string{"runuser", "-u", "app", "--", "git", "-c", "k=v"}, []int{0, 4}, 0, false},
 		{[]string{"runuser", "-u", "app", "sh", "-c", "echo hi"}, []int{0, 3}, 0, false},
 		{[]string{"su", "app", "--", "-c", "echo hi"}, []int{0}, 0, false},
+		{[]string{"su", "app", "--comm", "echo hi"}, []int{0}, 3, false},
+		{[]string{"runuser", "--us=app", "--", "/tmp/x"}, []int{0, 3}, 0, false},
+		{[]string{"watch", "--ex", "/tmp/x"}, []int{0, 2}, 0, false},
 	} {
 		got := Programs(tc.argv)
 		var at []int
@@ -183,6 +192,28 @@ func TestProgramsSuShell(t *testing.T) {
 	} {
 		if got := Programs(tc.argv); got[len(got)-1].Shell != tc.shell {
 			t.Errorf("%q: programs %+v; want the shell's arguments at %d", tc.argv, got, tc.shell)
+		}
+	}
+}
+
+// TestLongOption: a long option's start stands for the one option it
+// starts, as getopt_long reads it; a whole name is itself even when it
+// starts a longer one, and a start of several is no option of them.
+func TestLongOption(t *testing.T) {
+	names := []string{"--wd", "--wdns", "--split-string", "--setuid", "--setgid"}
+	for opt, want := range map[string]string{
+		"--sp":     "--split-string",
+		"--wd":     "--wd",
+		"--wdn":    "--wdns",
+		"--set":    "--set",
+		"--setu":   "--setuid",
+		"--other":  "--other",
+		"--":       "--",
+		"-S":       "-S",
+		"--setgid": "--setgid",
+	} {
+		if got := LongOption(opt, names); got != want {
+			t.Errorf("LongOption(%q) = %q; want %q", opt, got, want)
 		}
 	}
 }

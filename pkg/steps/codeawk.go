@@ -18,6 +18,10 @@ var awks = map[string]bool{"awk": true, "gawk": true, "mawk": true, "nawk": true
 // -e text, -E file, -i and -l libraries, mawk's -W option.
 const awkArgOpts = "FvfeEilW"
 
+// awkLongs are the long options of GNU awk that checkAwk reads, under
+// the names --so or --fil stand for too.
+var awkLongs = []string{"--source", "--file", "--exec", "--assign", "--field-separator", "--include", "--load"}
+
 // checkAwk refuses ${{ }} in the program text of [awk, options…, TEXT,
 // files…]: the first operand, unless -f (or -E) names the program's file
 // or -e (--source) gives its text, and the argument of -e or --source. A
@@ -32,7 +36,7 @@ func (l *loader) checkAwk(prog string, args []*yaml.Node) {
 		if a.Kind != yaml.ScalarNode {
 			return
 		}
-		v := a.Value
+		v := longForm(a.Value, awkLongs)
 		switch {
 		case v == "--":
 			if !fromFile && i+1 < len(args) {

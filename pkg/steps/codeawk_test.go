@@ -24,6 +24,8 @@ func TestAwkProgramIsNotInterpolated(t *testing.T) {
 		`[awk, -F:, --, "{ print ${{ inputs.s }} }"]`,
 		`[sudo, awk, "{ print \"${{ inputs.s }}\" }", /etc/passwd]`,
 		`[timeout, -s, KILL, 10s, gawk, "{ print \"${{ inputs.s }}\" }"]`,
+		`[gawk, -e, "BEGIN { n = 1 }", --so, "{ print ${{ inputs.s }} }"]`,
+		`[gawk, -f, lib.awk, "--sour={ print ${{ inputs.s }} }"]`,
 	} {
 		err := parse(command)
 		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "would run as code") || !strings.Contains(err.Error(), "-v") {
@@ -41,6 +43,7 @@ func TestAwkProgramIsNotInterpolated(t *testing.T) {
 		`[gawk, "--source={ print $1 }", "${{ inputs.s }}"]`,
 		`[gawk, --assign, "x=${{ inputs.s }}", "{ print x }"]`,
 		`[gawk, --field-separator, "${{ inputs.s }}", "{ print $1 }"]`,
+		`[gawk, --ass, "x=${{ inputs.s }}", "{ print x }"]`,
 	} {
 		if err := parse(command); err != nil {
 			t.Errorf("%s: %v", command, err)

@@ -26,7 +26,7 @@ func (l *loader) checkSed(args []*yaml.Node) {
 		if a.Kind != yaml.ScalarNode {
 			return
 		}
-		v := a.Value
+		v := longForm(a.Value, sedLongs)
 		switch {
 		case v == "--sandbox":
 			return
@@ -89,6 +89,25 @@ func (l *loader) checkSed(args []*yaml.Node) {
 	}
 }
 
+// sedLongs are the long options of GNU sed that checkSed reads, under
+// the names --expr or --sand (getopt_long) stand for too.
+var sedLongs = []string{"--expression", "--file", "--line-length", "--sandbox"}
+
+// longForm is v, an item of a command, with the start of a long option
+// (--expr=TEXT) written as the option of names it stands for
+// (--expression=TEXT), as GNU's programs read it.
+func longForm(v string, names []string) string {
+	if !strings.HasPrefix(v, "--") {
+		return v
+	}
+	name, val, valued := strings.Cut(v, "=")
+	name = wrapper.LongOption(name, names)
+	if valued {
+		return name + "=" + val
+	}
+	return name
+}
+
 // sandboxAfter is whether args, the items after a sed script's operand,
 // hold --sandbox before any "--".
 func sandboxAfter(args []*yaml.Node) bool {
@@ -97,7 +116,7 @@ func sandboxAfter(args []*yaml.Node) bool {
 		if a.Kind != yaml.ScalarNode || a.Value == "--" {
 			return false
 		}
-		if a.Value == "--sandbox" {
+		if longForm(a.Value, sedLongs) == "--sandbox" {
 			return true
 		}
 	}

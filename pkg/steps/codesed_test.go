@@ -36,6 +36,8 @@ func TestSedScriptIsNotInterpolated(t *testing.T) {
 		`[systemd-run, --wait, -p, User=app, awk, "{ print \"${{ inputs.s }}\" }"]`,
 		`[setpriv, --reuid=1000, sed, -i, "s/a/${{ inputs.s }}/", f]`,
 		`[prlimit, --nofile=1024, sed, -i, "s/a/${{ inputs.s }}/", f]`,
+		`[sed, -e, p, --expr, "s/a/${{ inputs.s }}/", f]`,
+		`[sed, -n, "--expr=/${{ inputs.s }}/p", f]`,
 	} {
 		err := parse(command)
 		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "--sandbox") && !strings.Contains(err.Error(), "awk") {
@@ -44,6 +46,7 @@ func TestSedScriptIsNotInterpolated(t *testing.T) {
 	}
 	for _, command := range []string{
 		`[sed, --sandbox, -i, "s/^version=.*/version=${{ inputs.s }}/", app.conf]`,
+		`[sed, --sand, -i, "s/^version=.*/version=${{ inputs.s }}/", app.conf]`,
 		`[sed, -n, "/error/p", "${{ inputs.s }}"]`,
 		`[sed, -e, "s/a/b/", "${{ inputs.s }}"]`,
 		`[sed, -f, edit.sed, "${{ inputs.s }}"]`,

@@ -19,6 +19,8 @@ func TestSplitStringIsNotInterpolated(t *testing.T) {
 		`[env, -S, "bash -c", "echo ${{ inputs.s }}"]`,
 		`[sudo, env, "--split-string=python3 -c 'print(${{ inputs.s }})'"]`,
 		`[env, "-Sbash -c 'echo ${{ inputs.s }}'"]`,
+		`[env, --split, "bash -c 'echo ${{ inputs.s }}'"]`,
+		`[sudo, env, "--sp=bash -c 'echo ${{ inputs.s }}'"]`,
 	} {
 		if err := parse(command); err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "the text of env -S") {
 			t.Errorf("%s: %v", command, err)

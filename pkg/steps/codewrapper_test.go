@@ -50,6 +50,8 @@ func TestSuCommandIsNotInterpolated(t *testing.T) {
 		`[su, -, app, -c, "x${{ inputs.s }}"]`,
 		`[su, -lc, "x${{ inputs.s }}", app]`,
 		`[sudo, /bin/su, app, -s, /bin/bash, -c, "x${{ inputs.s }}"]`,
+		`[su, app, --comm, "x${{ inputs.s }}"]`,
+		`[runuser, app, "--sess=x${{ inputs.s }}"]`,
 	} {
 		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
 		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "would run as code") || !strings.Contains(err.Error(), "[runuser, -u, app, --, sh, -c,") {

@@ -87,6 +87,9 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"awk", "-f", script, "data"}, "command: awk's script is in " + drop},
 		{[]string{"sed", "-n", "-f", script, "data"}, "command: sed's script is in " + drop},
 		{[]string{"bash", "--rcfile", script, "-i"}, bashScript + drop},
+		{[]string{"sudo", "--us", "app", "--chd", drop, "./tool"}, program + drop},
+		{[]string{"gawk", "--fil=" + script, "data"}, "command: gawk's script is in " + drop},
+		{[]string{"sed", "-n", "--fi", script, "data"}, "command: sed's script is in " + drop},
 		{[]string{"watch", "-n", "5", tool}, program + drop},
 		{[]string{"watch", "-d", "bash", "-e", script, "--now"}, bashScript + drop},
 		{[]string{"watch", "LANG=C " + tool + " -v"}, program + drop},
@@ -104,6 +107,7 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 	for _, argv := range [][]string{
 		{"env", "-S", "bash " + script},
 		{"sudo", "env", "--split-string=bash " + myScript},
+		{"env", "--sp", "bash " + script},
 	} {
 		err := SwappableProgram(daemon, "command", argv, mine)
 		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.HasPrefix(err.Error(), "command: env -S splits") || !strings.Contains(err.Error(), "as items of command") {
