@@ -333,10 +333,23 @@ func isAssignment(v string) bool {
 	return ok && n != "" && !strings.Contains(n, "/")
 }
 
+// shellAlone are the wrappers that start a shell when no program follows
+// their options and operands, given one of these options ("" for none
+// needed): sudo -s or -i, doas -s, chroot NEWROOT ($SHELL -i), nsenter
+// and unshare ($SHELL).
+var shellAlone = map[string][]string{
+	"sudo":    {"-s", "-i", "--shell", "--login"},
+	"doas":    {"-s"},
+	"chroot":  {""},
+	"nsenter": {""},
+	"unshare": {""},
+}
+
 // UserShell reports whether argv ends in su USER (or runuser without -u)
-// given no program text (-c) and no script for the user's shell: that
-// shell then reads its program from standard input. name is the wrapper,
-// by its base name.
+// given no program text (-c) and no script for the user's shell, or in a
+// wrapper that starts a shell when no program follows it ([sudo, -i],
+// [nsenter, -t, 1, -a], [chroot, /srv/jail]): that shell then reads its
+// program from standard input. name is the wrapper, by its base name.
 func UserShell(argv []string) (name string, ok bool) {
 	progs := Programs(argv)
 	if len(progs) == 0 {
@@ -344,6 +357,14 @@ func UserShell(argv []string) (name string, ok bool) {
 	}
 	p := progs[len(progs)-1]
 	name = path.Base(argv[p.At])
+	if opts, alone := shellAlone[name]; alone && p.Text == 0 && p.Split == 0 {
+		rest := argv[p.At+1:]
+		if name == "chroot" {
+			// chroot with no NEWROOT starts nothing
+			return name, slices.ContainsFunc(rest, func(v string) bool { return v != "" && v[0] != '-' })
+		}
+		return name, opts[0] == "" || wrappers[name].given(opts, rest)
+	}
 	if name != "su" && (name != "runuser" || wrappers[name].given([]string{"-u", "--user"}, argv[p.At+1:])) {
 		return "", false
 	}

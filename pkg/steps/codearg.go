@@ -378,6 +378,9 @@ func scalarPrefix(items []*yaml.Node) []string {
 // sh]: node is a container), and the search goes on after it.
 func programFromStdin(items []*yaml.Node) (string, bool) {
 	if name, ok := wrapper.UserShell(scalarPrefix(items)); ok {
+		if name != "su" && name != "runuser" {
+			return "the shell " + name + " starts (no program follows " + name + ")", true
+		}
 		return "the user's shell " + name + " starts", true
 	}
 items:
