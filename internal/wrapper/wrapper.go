@@ -200,6 +200,9 @@ func Programs(argv []string) []Program {
 				break options
 			}
 		}
+		for ended && i < len(argv) && (name == "env" && strings.Contains(argv[i], "=") || name == "sudo" && isAssignment(argv[i])) {
+			i++ // env -- NAME=value PROGRAM: "--" ends the options, not the assignments
+		}
 		if w.joins != nil && i < len(argv) && !w.given(w.joins, argv[out[len(out)-1].At+1:i]) {
 			// watch TEXT…: sh -c runs the items joined
 			out[len(out)-1].Text, out[len(out)-1].Joined = i, true

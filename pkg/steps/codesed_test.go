@@ -38,6 +38,7 @@ func TestSedScriptIsNotInterpolated(t *testing.T) {
 		`[prlimit, --nofile=1024, sed, -i, "s/a/${{ inputs.s }}/", f]`,
 		`[sed, -e, p, --expr, "s/a/${{ inputs.s }}/", f]`,
 		`[sed, -n, "--expr=/${{ inputs.s }}/p", f]`,
+		`[env, --, LC_ALL=C, sed, -i, "s/a/${{ inputs.s }}/", f]`,
 	} {
 		err := parse(command)
 		if err == nil || !strings.Contains(err.Error(), "p.yaml:15:") || !strings.Contains(err.Error(), "--sandbox") && !strings.Contains(err.Error(), "awk") {

@@ -71,6 +71,7 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{filepath.Join(drop, "tool"), "bash", myScript}, program + drop},
 		{[]string{"sudo", "-u", "app", "RAILS_ENV=production", tool}, program + drop},
 		{[]string{"env", "-", "PATH=/usr/bin:/bin", "bash", script}, bashScript + drop},
+		{[]string{"env", "-i", "--", "PATH=/usr/bin:/bin", "bash", script}, bashScript + drop},
 		{[]string{"runuser", "-u", "app", "--", tool}, program + drop},
 		{[]string{"nsenter", "-t", "1", "-m", "-u", tool}, program + drop},
 		{[]string{"systemd-run", "--wait", "-p", "User=app", "bash", script}, bashScript + drop},
