@@ -94,6 +94,8 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"watch", "-n", "5", tool}, program + drop},
 		{[]string{"watch", "-d", "bash", "-e", script, "--now"}, bashScript + drop},
 		{[]string{"watch", "LANG=C " + tool + " -v"}, program + drop},
+		{[]string{"watch", "PATH=/usr/bin:/bin LANG=C " + tool}, program + drop},
+		{[]string{"watch", "-n", "5", "KUBECONFIG=/etc/k.conf", "bash", script}, bashScript + drop},
 		{[]string{"watch", "-x", "--", tool}, program + drop},
 		{[]string{"env", "-C", drop, "watch", "./tool"}, program + drop},
 		{[]string{"su", "-", "app", script}, "command: su's script is in " + drop},
@@ -160,6 +162,26 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 	} {
 		if err := SwappableProgram(daemon, "command", argv, mine); err != nil {
 			t.Errorf("%q in a daemon's run: %v", argv, err)
+		}
+	}
+}
+
+// TestPlainWords: the words of a plain command watch runs with sh -c
+// start at its program, past the NAME=value words before it, whose value
+// may hold a / (PATH=/usr/bin); a word whose name holds one is a program.
+func TestPlainWords(t *testing.T) {
+	for text, want := range map[string]string{
+		"LANG=C /srv/x -v":              "/srv/x -v",
+		"PATH=/usr/bin:/bin LANG=C ./x": "./x",
+		"KUBECONFIG=/etc/k.conf bash x": "bash x",
+		"/opt/a=b/run x":                "/opt/a=b/run x",
+		"1X=/a ./x":                     "1X=/a ./x",
+		"_X=1 ./x":                      "./x",
+		"df -h":                         "df -h",
+	} {
+		words, plain := plainWords(text)
+		if got := strings.Join(words, " "); !plain || got != want {
+			t.Errorf("plainWords(%q) = %q, %v; want %q", text, got, plain, want)
 		}
 	}
 }
