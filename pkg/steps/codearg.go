@@ -17,30 +17,34 @@ type interpreter struct {
 	letters string   // short options that take the text, alone or last of combined ones (-c, -ec)
 	long    []string // long options that take it
 	safe    string   // the command written safely, value as an argument
+	// flag: the letters are flags, as a shell's -c is: the text is the
+	// first operand after the options, and the letter may stand anywhere
+	// among combined ones (sh -ce TEXT, bash -c -o pipefail TEXT).
+	flag bool
 }
 
-var shellForm = interpreter{"c", nil, `[%[1]s, -c, 'echo "$1"', %[1]s, "${{ expr }}"]`}
+var shellForm = interpreter{"c", nil, `[%[1]s, -c, 'echo "$1"', %[1]s, "${{ expr }}"]`, true}
 
 var interpreters = map[string]interpreter{
 	// busybox is none: it runs the applet named after it ([busybox, sh,
 	// -c, …], [busybox, sed, …]), which is checked as itself.
 	"sh": shellForm, "bash": shellForm, "dash": shellForm, "zsh": shellForm, "ksh": shellForm, "ash": shellForm,
 	"mksh": shellForm, "yash": shellForm, "posh": shellForm, "rbash": shellForm,
-	"csh": {"c", nil, ""}, "tcsh": {"c", nil, ""},
-	"flock":      {"c", []string{"--command"}, ""}, // flock FILE -c TEXT runs TEXT with sh -c
-	"fish":       {"c", []string{"--command"}, `[fish, -c, 'echo $argv[1]', "${{ expr }}"]`},
-	"su":         {"c", []string{"--command"}, ""},
-	"python":     {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
-	"python3":    {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
-	"python2":    {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
-	"perl":       {"eE", nil, `[%[1]s, -e, 'print $ARGV[0]', "${{ expr }}"]`},
-	"ruby":       {"e", nil, `[%[1]s, -e, 'puts ARGV[0]', "${{ expr }}"]`},
-	"node":       {"ep", []string{"--eval", "--print"}, `[%[1]s, -e, 'console.log(process.argv[1])', "${{ expr }}"]`},
-	"nodejs":     {"ep", []string{"--eval", "--print"}, `[%[1]s, -e, 'console.log(process.argv[1])', "${{ expr }}"]`},
-	"pypy":       {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`},
-	"php":        {"rBRE", []string{"--run", "--process-begin", "--process-code", "--process-end"}, `[%[1]s, -r, 'echo $argv[1];', "${{ expr }}"]`},
-	"pwsh":       {"c", []string{"-Command", "-command", "-EncodedCommand"}, ""},
-	"powershell": {"c", []string{"-Command", "-command", "-EncodedCommand"}, ""},
+	"csh": {"c", nil, "", true}, "tcsh": {"c", nil, "", true},
+	"flock":      {"c", []string{"--command"}, "", false}, // flock FILE -c TEXT runs TEXT with sh -c
+	"fish":       {"c", []string{"--command"}, `[fish, -c, 'echo $argv[1]', "${{ expr }}"]`, false},
+	"su":         {"c", []string{"--command"}, "", false},
+	"python":     {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`, false},
+	"python3":    {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`, false},
+	"python2":    {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`, false},
+	"perl":       {"eE", nil, `[%[1]s, -e, 'print $ARGV[0]', "${{ expr }}"]`, false},
+	"ruby":       {"e", nil, `[%[1]s, -e, 'puts ARGV[0]', "${{ expr }}"]`, false},
+	"node":       {"ep", []string{"--eval", "--print"}, `[%[1]s, -e, 'console.log(process.argv[1])', "${{ expr }}"]`, false},
+	"nodejs":     {"ep", []string{"--eval", "--print"}, `[%[1]s, -e, 'console.log(process.argv[1])', "${{ expr }}"]`, false},
+	"pypy":       {"c", nil, `[%[1]s, -c, 'import sys; print(sys.argv[1])', "${{ expr }}"]`, false},
+	"php":        {"rBRE", []string{"--run", "--process-begin", "--process-code", "--process-end"}, `[%[1]s, -r, 'echo $argv[1];', "${{ expr }}"]`, false},
+	"pwsh":       {"c", []string{"-Command", "-command", "-EncodedCommand"}, "", false},
+	"powershell": {"c", []string{"-Command", "-command", "-EncodedCommand"}, "", false},
 }
 
 // manyTexts are the interpreters that read options after a program
@@ -133,7 +137,10 @@ items:
 			}
 			for j := i + 1; j < len(items); j++ {
 				code := yamlx.Deref(items[j])
-				if code.Kind == yaml.ScalarNode && strings.HasPrefix(code.Value, "-") && !strings.Contains(code.Value, "${{") {
+				if code.Kind == yaml.ScalarNode && (strings.HasPrefix(code.Value, "-") || in.flag && strings.HasPrefix(code.Value, "+")) && !strings.Contains(code.Value, "${{") {
+					if in.flag && wrapper.TakesNext(prog, code.Value) {
+						j++ // sh -c -o pipefail TEXT: the option's value
+					}
 					continue // another option before the text
 				}
 				if code.Kind == yaml.ScalarNode && strings.Contains(code.Value, "${{") {
@@ -241,7 +248,7 @@ func flockText(args []*yaml.Node) *yaml.Node {
 
 // takesCode reports whether arg is an option of the interpreter that takes
 // program text: a long one, or short ones ending with one of its letters
-// (-c, -ec, -lc, -Ic; -e, -ne, -pe).
+// (-c, -ec, -lc, -Ic; -e, -ne, -pe), or holding one for a shell (-ce).
 func (in interpreter) takesCode(arg string) bool {
 	for _, f := range in.long {
 		if arg == f {
@@ -255,6 +262,9 @@ func (in interpreter) takesCode(arg string) bool {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
 			return false
 		}
+	}
+	if in.flag {
+		return strings.ContainsAny(arg[1:], in.letters) // -ce, -euc
 	}
 	return strings.ContainsRune(in.letters, rune(arg[len(arg)-1]))
 }

@@ -47,6 +47,13 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[flock, /run/app.lock, -c, "echo ${{ inputs.s }}"]`,
 		`[flock, -w, "10", /run/app.lock, --command, "echo ${{ inputs.s }}"]`,
 		`[flock, /run/app.lock, bash, -c, "echo ${{ inputs.s }}"]`,
+		`[bash, -ce, "x${{ inputs.s }}"]`,
+		`[sh, -cex, "x${{ inputs.s }}"]`,
+		`[sudo, -u, app, /bin/bash, -euc, "x${{ inputs.s }}"]`,
+		`[bash, -c, -o, pipefail, "x${{ inputs.s }}"]`,
+		`[bash, -ce, -o, pipefail, "x${{ inputs.s }}"]`,
+		`[bash, -c, +e, "x${{ inputs.s }}"]`,
+		`[tcsh, -cf, "echo ${{ inputs.s }}"]`,
 		`[/usr/bin/env-less, x]`, // not a shell: accepted below
 	} {
 		_, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg)
@@ -81,6 +88,9 @@ func TestCodeArgumentsAreNotInterpolated(t *testing.T) {
 		`[redis-cli, -h, node1, -p, "${{ inputs.s }}", ping]`,
 		`[psql, -h, node2, -p, "${{ inputs.s }}", -c, "select 1"]`,
 		`[docker, run, --name, sh1, -e, "X=${{ inputs.s }}", alpine]`,
+		`[bash, -ce, 'echo "$1"', bash, "${{ inputs.s }}"]`,
+		`[bash, -c, -o, pipefail, 'ls "$1"', bash, "${{ inputs.s }}"]`,
+		`[python3, -cI, "print(1)", "${{ inputs.s }}"]`,
 	} {
 		if _, err := Parse("p.yaml", []byte(paramTypesHead+"    op: fake.shell\n    with:\n      command: "+command+"\n"), reg); err != nil {
 			t.Errorf("%s: %v", command, err)
