@@ -13,6 +13,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/internal/cronzone"
 )
 
 var (
@@ -234,7 +235,7 @@ func JitterProblem(sc *Schedule, now time.Time) string {
 	if problem != "" {
 		return "" // the cron spec's own problem is reported
 	}
-	gap := minGap(sched, now.In(loc))
+	gap := minGap(sched, loc, now)
 	if gap == 0 || sc.Jitter < gap {
 		return ""
 	}
@@ -243,16 +244,18 @@ func JitterProblem(sc *Schedule, now time.Time) string {
 }
 
 // minGap is the shortest time between two consecutive fire times of sched
-// among the next intervalSamples after from: the interval itself for
-// @every; 0 when there are fewer than two.
-func minGap(sched cron.Schedule, from time.Time) time.Duration {
+// in loc among the next intervalSamples after from: the interval itself
+// for @every; 0 when there are fewer than two. The fire times are the
+// scheduler's (package cronzone): a wall-clock time the clock passes twice
+// when it goes back fires once, so a daily spec is never an hour apart.
+func minGap(sched cron.Schedule, loc *time.Location, from time.Time) time.Duration {
 	if c, ok := sched.(cron.ConstantDelaySchedule); ok {
 		return c.Delay
 	}
 	var gap time.Duration
-	prev := sched.Next(from)
+	prev := cronzone.Next(sched, loc, from)
 	for i := 0; i < intervalSamples && !prev.IsZero(); i++ {
-		next := sched.Next(prev)
+		next := cronzone.Next(sched, loc, prev)
 		if next.IsZero() {
 			break
 		}

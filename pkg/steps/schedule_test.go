@@ -110,3 +110,43 @@ func TestScheduleEveryWithoutAt(t *testing.T) {
 		}
 	}
 }
+
+// TestJitterProblemAcrossFallBack: the gap a jitter is held to is between
+// the fire times the scheduler uses, where a wall-clock time the clock
+// passes twice fires once. A daily spec in the weeks before clocks go back
+// is a day apart, not the hour of its two readings; a spec whose slots do
+// come closer across the change is held to that.
+func TestJitterProblemAcrossFallBack(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sept := time.Date(2026, 9, 15, 12, 0, 0, 0, time.UTC) // fall-back 2026-10-25 (EU), 2026-11-01 (US)
+	for _, tc := range []struct {
+		cron   string
+		loc    *time.Location
+		jitter time.Duration
+		want   string // part of the problem; "" for none
+	}{
+		{"30 2 * * *", berlin, 2 * time.Hour, ""},
+		{"0 2 * * *", berlin, 20 * time.Hour, ""},
+		{"30 1 * * *", ny, 2 * time.Hour, ""},
+		// Clocks go forward: 02:30 fires at 03:00, 23h30m before the
+		// next day's 02:30 (spring 2027 is within 64 days of January).
+		{"30 2 * * *", berlin, 23*time.Hour + 45*time.Minute, "the 23h30m0s between fire times"},
+	} {
+		now := sept
+		if tc.want != "" {
+			now = time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)
+		}
+		sc := &Schedule{Cron: tc.cron, Location: tc.loc, Jitter: tc.jitter}
+		got := JitterProblem(sc, now)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s in %s, jitter %s: %q, want %q", tc.cron, tc.loc, tc.jitter, got, tc.want)
+		}
+	}
+}
