@@ -227,15 +227,16 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 	claimed, err := s.cfg.Store.ClaimSlots(ctx, recs)
 	cancel()
 	if err != nil {
-		s.storeErr = &Problem{At: now, Message: err.Error()}
-		s.log.Error().Err(err).Int("slots", len(batch)).Msg("the history cannot record slots; nothing fires until it can")
+		s.storeFailed(now, err, "the history cannot record slots; nothing fires until it can", func(ev *zerolog.Event) *zerolog.Event {
+			return ev.Int("slots", len(batch))
+		})
 		for _, d := range batch {
 			d.e.retryAt = now.Add(storeRetry)
 			d.e.failing = err.Error()
 		}
 		return
 	}
-	s.storeErr = nil
+	s.storeRecovered(now)
 	for i, d := range batch {
 		e, slot := d.e, d.rec.Slot
 		e.cursor = later(e.cursor, slot)

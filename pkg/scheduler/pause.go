@@ -30,8 +30,7 @@ func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 		return true
 	}
 	if err != nil {
-		s.storeErr = &Problem{At: now, Message: err.Error()}
-		s.log.Error().Err(err).Msg("the history cannot tell which schedules are paused; nothing fires until it can")
+		s.storeFailed(now, err, "the history cannot tell which schedules are paused; nothing fires until it can", nil)
 		for _, d := range batch {
 			d.e.retryAt = now.Add(storeRetry)
 			d.e.failing = err.Error()

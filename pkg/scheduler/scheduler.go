@@ -208,8 +208,13 @@ type Scheduler struct {
 	nextPrune time.Time
 	reloadErr *Problem
 	storeErr  *Problem
-	naming    int  // nameBlocker goroutines writing, not waiting to try again
-	pruning   bool // a prune of old slot records is going on
+	// storeSince is when the store began to fail; storeLogged and
+	// storeLoggedText, when and what was last logged of it (storeFailed).
+	storeSince      time.Time
+	storeLogged     time.Time
+	storeLoggedText string
+	naming          int  // nameBlocker goroutines writing, not waiting to try again
+	pruning         bool // a prune of old slot records is going on
 	// ahead are the runs of slots claimed ahead of their fire time, in
 	// the order they were decided; each also is its entry's ahead.
 	ahead []*runState
