@@ -46,7 +46,7 @@ const MaxEvery = 5 * 365 * 24 * time.Hour
 func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, string) {
 	s := strings.TrimSpace(spec)
 	if strings.HasPrefix(s, "TZ=") || strings.HasPrefix(s, "CRON_TZ=") {
-		return nil, "set the time zone with schedule.timezone, not a TZ= prefix in cron"
+		return nil, tzPrefixProblem(s)
 	}
 	if rest, ok := strings.CutPrefix(s, "@every"); ok {
 		d, err := time.ParseDuration(strings.TrimSpace(rest))
@@ -96,6 +96,20 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		return nil, fmt.Sprintf("cron %q never fires (no matching date in the next five years, like 30 February)", spec)
 	}
 	return sched, ""
+}
+
+// tzPrefixProblem is the message for a spec with a TZ= or CRON_TZ= prefix
+// (robfig/cron reads it, but the zone belongs in schedule.timezone, which
+// validation checks): the two keys to write instead.
+func tzPrefixProblem(spec string) string {
+	const msg = "set the time zone with schedule.timezone, not a TZ= prefix in cron"
+	_, zone, _ := strings.Cut(spec, "=")
+	zone, rest, _ := strings.Cut(zone, " ")
+	rest = strings.TrimSpace(rest)
+	if zone == "" || rest == "" || !tzRE.MatchString(zone) {
+		return msg
+	}
+	return fmt.Sprintf("%s: write timezone: %s and cron: %q", msg, zone, rest)
 }
 
 // cronField names the field of a 5- or 6-field spec that holds text, the

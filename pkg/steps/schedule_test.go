@@ -150,3 +150,17 @@ func TestJitterProblemAcrossFallBack(t *testing.T) {
 		}
 	}
 }
+
+// TestCronTimeZonePrefix: a TZ= or CRON_TZ= prefix, which robfig/cron
+// would read, is refused with the two keys to write instead.
+func TestCronTimeZonePrefix(t *testing.T) {
+	for spec, want := range map[string]string{
+		"CRON_TZ=Europe/Berlin 30 2 * * *": `set the time zone with schedule.timezone, not a TZ= prefix in cron: write timezone: Europe/Berlin and cron: "30 2 * * *"`,
+		"TZ=America/New_York  @daily":      `set the time zone with schedule.timezone, not a TZ= prefix in cron: write timezone: America/New_York and cron: "@daily"`,
+		"TZ=UTC":                           `set the time zone with schedule.timezone, not a TZ= prefix in cron`,
+	} {
+		if _, got := ParseCron(spec, time.UTC, time.Now()); got != want {
+			t.Errorf("%q:\n got %q\nwant %q", spec, got, want)
+		}
+	}
+}
