@@ -172,6 +172,9 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 		s.log.Info().Str("playbook", name).Msg("no longer scheduled")
 		removed = append(removed, name)
 	}
+	if first {
+		s.warnClockBehind(entries, now)
+	}
 	s.entries = entries
 	s.names = s.names[:0]
 	for name := range entries {
@@ -258,4 +261,27 @@ func (s *Scheduler) reloadFailedLocked(err error, now time.Time) {
 	s.reloadErr = &Problem{At: now, Message: err.Error()}
 	s.metrics.reloads.WithLabelValues("error").Inc()
 	s.log.Error().Err(err).Int("playbooks", len(s.entries)).Msg("reload failed; the schedules loaded before stay")
+}
+
+// warnClockBehind says, at start, when the wall clock reads earlier than
+// slots already decided (it was set back while no scheduler ran: a VM
+// snapshot restored, an NTP step): those playbooks fire nothing until the
+// clock passes their newest decided slot, which would otherwise look like
+// a scheduler that hangs. A running scheduler says so as the clock goes
+// back (tick).
+func (s *Scheduler) warnClockBehind(entries map[string]*entry, now time.Time) {
+	var names []string
+	var newest time.Time
+	for name, e := range entries {
+		if e.cursor.After(now.Add(time.Second)) {
+			names = append(names, name)
+			newest = later(newest, e.cursor)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	sort.Strings(names)
+	s.log.Warn().Strs("playbooks", names).Str("newest_slot", newest.UTC().Format(time.RFC3339)).Str("behind_by", newest.Sub(now).Round(time.Second).String()).
+		Msg("the wall clock is behind slots already decided (it was set back); those playbooks fire nothing until it passes them, so that no slot fires twice")
 }
