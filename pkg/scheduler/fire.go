@@ -64,7 +64,6 @@ func (s *Scheduler) tick() (time.Duration, bool) {
 		batch = append(batch, s.due(e, now)...)
 	}
 	if len(batch) > 0 && s.applyPauses(batch, now) {
-		s.logGaps(batch)
 		s.commit(batch, now)
 	}
 	if ahead {
@@ -138,8 +137,8 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	}
 	latest := slots[len(slots)-1]
 	defer func() {
-		// Logged once the pauses are applied (logGaps): a slot of a
-		// paused schedule is skipped, not missed.
+		// Logged once the pauses are applied and the batch recorded
+		// (logGaps): a slot of a paused schedule is skipped, not missed.
 		if len(out) > 0 && (len(slots) > 1 || more) && !s.inTakeover(slots[0], now) {
 			out[0].gap = &gap{latest: latest, more: more}
 		}
@@ -237,6 +236,9 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 		return
 	}
 	s.storeRecovered(now)
+	// Logged once recorded: a batch the store refused is decided again
+	// at each retry, and its gap would be logged each time, growing.
+	s.logGaps(batch)
 	for i, d := range batch {
 		e, slot := d.e, d.rec.Slot
 		e.cursor = later(e.cursor, slot)

@@ -32,6 +32,11 @@ func TestStoreFailureIsNotLoggedEveryRetry(t *testing.T) {
 	if hl := h.s.Health(); hl.StoreError == nil {
 		t.Error("health does not show the failure")
 	}
+	// The slots that pass are not recorded yet: the gap is logged once,
+	// when they are, not at each retry with a count that grows.
+	if gaps := h.logs.lines("slots were missed"); len(gaps) != 0 {
+		t.Fatalf("%d gaps logged while nothing was recorded, the last %v", len(gaps), gaps[len(gaps)-1])
+	}
 	fs.failures = 0
 	h.run(5 * time.Second)
 	if hl := h.s.Health(); hl.StoreError != nil {
@@ -40,6 +45,9 @@ func TestStoreFailureIsNotLoggedEveryRetry(t *testing.T) {
 	back := h.logs.lines("the history records slots again; firing resumes")
 	if len(back) != 1 || back[0]["failed_for"] == nil {
 		t.Errorf("recovery lines: %v", back)
+	}
+	if gaps := h.logs.lines("slots were missed"); len(gaps) != 3 {
+		t.Errorf("gaps logged once the history recorded again: %v, want one for each playbook", gaps)
 	}
 	if got := len(h.launcher.slotsOf("a")); got == 0 {
 		t.Error("nothing fired once the history recorded again")
