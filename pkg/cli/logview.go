@@ -303,7 +303,7 @@ func (v *logView) consoleLine(ev engine.Event, level zerolog.Level, msg string, 
 		b = append(b, ev.Step...)
 		if ev.Label != "" { // an item's, named as its item lines name it
 			b = append(b, '[')
-			b = append(b, termtext.Line(ev.Label)...)
+			b = appendConsoleLabel(b, ev.Label)
 			b = append(b, ']')
 		} else if ev.Index != nil {
 			b = append(b, '[')
@@ -346,6 +346,22 @@ func appendConsoleField(b []byte, key string, f field) []byte {
 		return strconv.AppendQuote(b, f.str)
 	}
 	return append(b, f.str...)
+}
+
+// appendConsoleLabel appends an item's label as a console line names its
+// output, step[label]: quoted with Go escapes when it holds a bracket, a
+// quote, a backslash or anything not printable, so that a label such as
+// "web-1] | deployed" cannot end the name and write the line's text.
+func appendConsoleLabel(b []byte, label string) []byte {
+	for _, r := range label {
+		if r == '[' || r == ']' || r == '"' || r == '\\' || !unicode.IsPrint(r) {
+			return strconv.AppendQuote(b, label)
+		}
+	}
+	if !utf8.ValidString(label) {
+		return strconv.AppendQuote(b, label)
+	}
+	return append(b, label...)
 }
 
 // needsConsoleQuote reports whether a console field's value holds a space,
