@@ -145,6 +145,37 @@ steps:
 			})()`); got != "" {
 				t.Errorf("%s at %s: %s", p.path, vp.name, got)
 			}
+			if p.path == "/schedules" {
+				if got := eval[string](t, ctx, zoneBreaksJS); got != "" {
+					t.Errorf("at %s the time zone breaks inside a word: %s", vp.name, got)
+				}
+			}
 		}
 	}
 }
+
+// zoneBreaksJS lists, for each schedule's time zone, the lines it is
+// broken into when one of them ends inside a word: a zone breaks after a
+// "/" or at a space only ("America/Argentina/ | ComodRivadavia"), never
+// "ComodRivad | avia".
+const zoneBreaksJS = `(() => {
+	const out = [];
+	for (const el of document.querySelectorAll('#schedules .zone')) {
+		const lines = [];
+		let top = null;
+		for (const node of [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE)) {
+			for (let i = 0; i < node.length; i++) {
+				const r = document.createRange();
+				r.setStart(node, i);
+				r.setEnd(node, i + 1);
+				const box = r.getClientRects()[0];
+				if (!box) continue;
+				if (top === null || box.top > top + 2) lines.push('');
+				top = box.top;
+				lines[lines.length - 1] += node.data[i];
+			}
+		}
+		if (lines.slice(0, -1).some((l) => !/[/ ]$/.test(l) && !/^ /.test(lines[lines.indexOf(l) + 1]))) out.push(lines.join(' | '));
+	}
+	return out.join('; ');
+})()`

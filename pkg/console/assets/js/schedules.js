@@ -96,7 +96,7 @@ export async function schedulesPage(ctx) {
           attrs: { 'data-schedule': s.playbook, 'data-key': s.playbook },
           cells: [
             [h('a', { href: '/playbooks/' + encodeURIComponent(s.playbook) }, s.playbook), s.description ? h('span', { class: 'muted block' }, s.description) : null],
-            [h('code', null, s.schedule.cron), h('span', { class: 'muted block zone' }, s.schedule.timezone + (s.schedule.overlap ? ' · overlap ' + s.schedule.overlap : ''))],
+            [h('code', null, s.schedule.cron), h('span', { class: 'muted block zone' }, zoneName(s.schedule.timezone), s.schedule.overlap ? ' · overlap ' + s.schedule.overlap : null)],
             // The next fire times are in the schedule's zone, as its cron
             // is; a paused schedule's are skipped until it is resumed.
             s.next.length ? [
@@ -132,4 +132,12 @@ export async function schedulesPage(ctx) {
     if (!stopped) timer = setTimeout(refresh, wait);
   };
   await refresh();
+}
+
+// zoneName is a time zone's name that may break after each "/" only
+// ("America/Argentina/" and "ComodRivadavia" on two lines), not inside
+// one of its words.
+function zoneName(tz) {
+  const parts = String(tz || '').split(/(?<=\/)/);
+  return parts.map((p, i) => [i ? h('wbr') : null, p]);
 }
