@@ -109,3 +109,45 @@ func TestSubRunSteps(t *testing.T) {
 		t.Errorf("at 390 px the page is %s px wide (scroll, client)", w)
 	}
 }
+
+// TestSubRunFanOutItems opens a run whose playbook.run step ran a
+// playbook with a fan-out over three hosts, one of which failed: the
+// sub-run's fan-out step in the card lists its items by label with their
+// status, and the failed one's error, as the run's own fan-out steps do.
+func TestSubRunFanOutItems(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{
+		"caller": "version: 1\nname: caller\nsteps:\n  - {id: call, op: playbook.run, with: {path: hosts.yaml}}\n",
+		"hosts": `version: 1
+name: hosts
+steps:
+  - id: restart
+    op: shell.exec
+    foreach: ["web-1", "web-2", "web-3"]
+    fail_fast: false
+    with: {script: "test \"$HOST\" != web-2 || { echo 'web-2: unit nginx.service is masked' >&2; exit 4; }"}
+    env: {HOST: "${{ item }}"}
+`,
+	})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "caller", nil)
+	if rep := s.wait(id); rep.Status != report.StatusFailed {
+		t.Fatalf("the run: %s", rep.Status)
+	}
+	look(t, ctx, viewport{"phone-390", 390, 844, 3, true}, false)
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the sub-run's step", `!!document.querySelector('li.step[data-step=call] li.sub-step[data-step=restart]')`)
+	got := eval[string](t, ctx, `[...document.querySelectorAll('li.step[data-step=call] li.sub-step[data-step=restart] li.sub-item')].map((e) => (e.checkVisibility() ? '' : 'hidden ') + e.textContent).join('\n')`)
+	for _, want := range []string{"✓ succeeded web-1", "✗ failed web-2", "web-2: unit nginx.service is masked", "✓ succeeded web-3"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the sub-run's fan-out items lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "hidden ") {
+		t.Errorf("items of the failed sub-run are out of sight:\n%s", got)
+	}
+	if w := eval[string](t, ctx, `document.documentElement.scrollWidth + ' ' + document.documentElement.clientWidth`); w != "390 390" {
+		t.Errorf("at 390 px the page is %s px wide (scroll, client)", w)
+	}
+}

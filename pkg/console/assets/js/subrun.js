@@ -1,9 +1,9 @@
 // The runs of sub-playbooks a playbook.run step started, in its card: each
 // sub-run's status, error and outputs not computed, and its steps (id,
-// operation, status, duration, error), with their own sub-runs nested
-// below them. A sub-run that did not succeed is open, so that a step that
-// failed levels down is in sight without a click; one that succeeded is
-// closed.
+// operation, status, duration, error, a fan-out's items), with their own
+// sub-runs nested below them. A sub-run that did not succeed is open, so
+// that a step that failed levels down is in sight without a click; one
+// that succeeded is closed.
 
 import { h, badge, fmtMS } from './lib.js';
 
@@ -47,5 +47,25 @@ function subStep(st) {
         st.duration_ms !== undefined && !['skipped', 'pending'].includes(st.status) ? ' · ' + fmtMS(st.duration_ms) : null)),
     st.error ? h('p', { class: 'error-text sub-error' }, st.error.class ? st.error.class + ': ' : null, st.error.message) : null,
     st.reason && !st.error ? h('p', { class: 'muted small' }, st.reason) : null,
+    st.sub || st.subs ? null : subItems(st),
     subRuns(st));
+}
+
+// subItems lists a fan-out step's items, each by its label (else its
+// index) with its status and error, as the report recorded them (past its
+// first items, those that did not succeed); the counts say how many there
+// were in all. A playbook.run fan-out names its items in its sub-runs.
+function subItems(st) {
+  const items = st.items || [];
+  const counts = Object.entries(st.item_counts || {}).filter(([, n]) => n);
+  if (!items.length && !counts.length) return null;
+  const total = counts.reduce((n, [, v]) => n + v, 0);
+  return [
+    counts.length ? h('p', { class: 'muted small sub-counts' }, total + (total === 1 ? ' item: ' : ' items: '),
+      counts.map(([k, v], i) => [i ? ', ' : '', v + ' ' + k])) : null,
+    items.length ? h('ul', { class: 'plain sub-items', 'aria-label': 'Items of step ' + st.id },
+      items.map((it) => h('li', { class: 'sub-item', 'data-status': it.status },
+        badge(it.status), ' ', h('code', { class: 'break' }, it.label || '#' + it.index),
+        it.error ? h('span', { class: 'error-text sub-error' }, ' ', it.error.class ? it.error.class + ': ' : null, it.error.message) : null))) : null,
+  ];
 }
