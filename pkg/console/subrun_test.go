@@ -151,3 +151,34 @@ steps:
 		t.Errorf("at 390 px the page is %s px wide (scroll, client)", w)
 	}
 }
+
+// TestSubRunLink: a sub-run's id in its card links to the card itself:
+// the address it gives, opened in a new tab, shows the run's page with
+// that sub-run open (one that succeeded, nested in another, is closed
+// otherwise), in sight and with the focus on it.
+func TestSubRunLink(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, subRunPlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "outer", nil)
+	s.wait(id)
+	look(t, ctx, viewport{"phone-390", 390, 844, 3, true}, false)
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the sub-runs", `document.querySelectorAll('details.sub-run').length === 3`)
+	sub := eval[string](t, ctx, `[...document.querySelectorAll('details.sub-run')].find((d) => d.querySelector(':scope > summary').textContent.includes('item 0 (db-1)')).dataset.run`)
+	do(t, ctx, "click the sub-run's link", chromedp.Click(chromedp.CSS(`details.sub-run[data-run="`+sub+`"] > summary a`)))
+	if got := eval[string](t, ctx, `location.pathname + location.hash`); got != "/runs/"+id+"#sub-run-"+sub {
+		t.Errorf("the address after the click: %s", got)
+	}
+	do(t, ctx, "open the link anew", chromedp.Navigate("about:blank"), chromedp.Navigate(s.url+"/runs/"+id+"#sub-run-"+sub))
+	waitFor(t, ctx, "the sub-run", `!!document.querySelector('details.sub-run[data-run="`+sub+`"]')`)
+	got := eval[string](t, ctx, `(() => {
+		const d = document.querySelector('details.sub-run[data-run="`+sub+`"]'), r = d.getBoundingClientRect();
+		return [d.open ? 'open' : 'closed', document.activeElement === d ? 'focused' : 'not focused',
+			r.top > -1 && r.top < innerHeight ? 'in sight' : 'out of sight at ' + Math.round(r.top)].join(' ');
+	})()`)
+	if got != "open focused in sight" {
+		t.Errorf("the linked sub-run is %s", got)
+	}
+}

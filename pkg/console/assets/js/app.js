@@ -12,6 +12,7 @@ import { h, on, clear, api, setSession, session, sameSession, onUnauthorized, on
 
 import { runsPage } from './runs.js';
 import { runPage } from './run.js';
+import { revealSubRun } from './subrun.js';
 import { playbooksPage, playbookPage } from './playbooks.js';
 import { operationsPage } from './operations.js';
 import { schedulesPage } from './schedules.js';
@@ -276,6 +277,11 @@ document.addEventListener('click', (e) => {
   // it is no new page, and routing it would draw the page again, losing
   // what was typed into its form.
   if (url.hash && url.pathname === location.pathname && url.search === location.search) {
+    // A sub-run's link goes in the address, to be copied.
+    if (revealSubRun(url.hash)) {
+      history.replaceState(null, '', url.pathname + url.search + url.hash);
+      return;
+    }
     const target = document.getElementById(decodeURIComponent(url.hash.slice(1)));
     if (target) target.focus();
     return;

@@ -6,6 +6,7 @@
 import { h, clear, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
   notNow, notNowPage, retryDelay, serverNow, sinceMS, isSlotRun } from './lib.js';
 import { StepView, errorHead } from './step.js';
+import { revealSubRun } from './subrun.js';
 import { questionMethods } from './questions.js';
 import { actionMethods } from './actions.js';
 import { isSlot, mayBeUnstarted, slotRow, slotPage } from './slot.js';
@@ -74,6 +75,8 @@ export async function runPage(ctx, id) {
   if (!ctx.current()) return;
   const view = new RunView(ctx, id, base, rep, questions);
   view.render(rep);
+  // After the heading took the focus (title): a sub-run's link takes it on.
+  setTimeout(() => { if (!view.left) revealSubRun(location.hash); }, 0);
   if (view.live()) view.follow();
   // Questions already waiting are said once the page is in place.
   setTimeout(() => { if (!view.left) view.askedNow([...view.pending.values()]); }, 0);

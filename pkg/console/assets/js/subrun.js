@@ -3,9 +3,25 @@
 // operation, status, duration, error, a fan-out's items), with their own
 // sub-runs nested below them. A sub-run that did not succeed is open, so
 // that a step that failed levels down is in sight without a click; one
-// that succeeded is closed.
+// that succeeded is closed. A sub-run's id links to its card.
 
 import { h, badge, fmtMS } from './lib.js';
+
+// subRunAnchor is the id of a sub-run's card in its parent's page.
+export function subRunAnchor(runID) { return 'sub-run-' + runID; }
+
+// revealSubRun opens the card of the sub-run the address names after its
+// "#" (and the cards it is nested in), scrolls it into sight and moves the
+// focus to it. It says whether there was one.
+export function revealSubRun(hash) {
+  const id = decodeURIComponent((hash || '').replace(/^#/, ''));
+  const el = id.startsWith('sub-run-') ? document.getElementById(id) : null;
+  if (!el) return false;
+  for (let d = el; d; d = d.parentElement && d.parentElement.closest('details')) d.open = true;
+  el.focus();
+  el.scrollIntoView({ block: 'start' });
+  return true;
+}
 
 // subRuns is the list of the sub-runs of step st: its sub, else one per
 // fan-out item under subs, named by the item's label or index. Null when
@@ -26,10 +42,14 @@ function itemName(st, i) {
 function subRun(sub, item) {
   const ok = sub.status === 'succeeded';
   const outErrs = Object.keys(sub.output_errors || {}).sort();
-  return h('details', { class: 'sub-run', 'data-run': sub.run_id, open: !ok },
+  // The run id links to this sub-run in its parent's page: a link to
+  // copy into a chat, which opens the page with the sub-run open and in
+  // sight (revealSubRun).
+  return h('details', { class: 'sub-run', id: subRunAnchor(sub.run_id), tabindex: '-1', 'data-run': sub.run_id, open: !ok },
     h('summary', null, badge(sub.status), ' ', item ? item + ': ' : null, 'sub-run of ',
       h('code', { class: 'break' }, (sub.playbook && sub.playbook.name) || '?'), ' ',
-      h('span', { class: 'muted small' }, h('code', { class: 'break' }, sub.run_id))),
+      h('span', { class: 'muted small' }, h('a', { href: '#' + subRunAnchor(sub.run_id), 'aria-label': 'Link to sub-run ' + sub.run_id },
+        h('code', { class: 'break' }, sub.run_id)))),
     // The run's error repeats its failed step's, shown with the step.
     sub.error && !(sub.steps || []).some((st) => st.error) ? h('p', { class: 'error-text sub-error' }, sub.error.class ? sub.error.class + ': ' : null, sub.error.message) : null,
     outErrs.length ? h('dl', { class: 'facts sub-outputs' }, outErrs.map((k) => [
