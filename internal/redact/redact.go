@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 )
@@ -411,7 +412,7 @@ func (w *writer) Write(p []byte) (int, error) {
 		// A long line: pass on all but the last hold bytes, cut before
 		// any secret the cut would go through, which then goes whole
 		// with the rest.
-		cut = w.r.safeCut(w.buf, len(w.buf)-hold)
+		cut = w.r.safeCut(w.buf, runeStart(w.buf, len(w.buf)-hold))
 	}
 	w.r.mu.RUnlock()
 	if cut > 0 {
@@ -423,6 +424,23 @@ func (w *writer) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// runeStart moves cut back to the start of the UTF-8 sequence it would
+// go through, so that each part of a long line is whole characters: a
+// writer after this one that reads characters (one writing C1 controls
+// as escapes) sees a character cut in two as two invalid bytes.
+func runeStart(b []byte, cut int) int {
+	for i := cut; i > 0 && cut-i < utf8.UTFMax && i < len(b); i-- {
+		if !utf8.RuneStart(b[i]) {
+			continue
+		}
+		if _, size := utf8.DecodeRune(b[i:]); i < cut && i+size > cut {
+			return i
+		}
+		return cut
+	}
+	return cut
 }
 
 // safeCut moves cut back to the start of any secret that begins before it

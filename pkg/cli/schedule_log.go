@@ -57,9 +57,9 @@ func consoleWriter(out io.Writer, color bool) zerolog.ConsoleWriter {
 // and bidirectional overrides in their strings written as \u escapes, as
 // run's JSON lines write them (appendEscapedControls): zerolog writes them
 // as they are, and a line shown on a terminal would act on them or read
-// reordered. Each write is whole lines of zerolog's (a run's line past
-// 4 KiB may come in parts, whose cut can split a character: it then
-// passes as it is).
+// reordered. Each write is whole lines of zerolog's, or a part of a run's
+// line past 4 KiB that its masking writer cut between two characters,
+// never through one: each write is read alone.
 type jsonControlWriter struct{ w io.Writer }
 
 func (j jsonControlWriter) Write(p []byte) (int, error) {
