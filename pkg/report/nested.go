@@ -189,13 +189,16 @@ func textNested(w io.Writer, s *Step) {
 // of their own under a heading, in the columns of `history show` (which
 // lists a run's top-level steps from the history, and adds this from the
 // run's report); nothing when there are none. Past nestedMaxRows under
-// one top-level step, a line says how many more the report has.
+// one top-level step, a line says how many more the report has. The
+// outputs of its sub-runs that could not be computed follow, marked "!",
+// as the text summary lists them: the caller read them as null.
 func WriteNestedText(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	header := false
 	for i := range r.Steps {
 		list, more := nestedSteps(&r.Steps[i], nestedMaxRows)
-		if len(list) == 0 && more == 0 {
+		outs := nestedOutputErrors(&r.Steps[i])
+		if len(list) == 0 && more == 0 && len(outs) == 0 {
 			continue
 		}
 		if !header {
@@ -213,6 +216,9 @@ func WriteNestedText(w io.Writer, r *Report) error {
 		}
 		if more > 0 {
 			fmt.Fprintf(tw, "…\t\t\t\t\t%d more nested steps of %s in the report\n", more, cell(stepLabel(&r.Steps[i])))
+		}
+		for _, o := range outs {
+			fmt.Fprintf(tw, "! %s: output %s\t\t\t\t\t%s\n", cell(o.Path), cell(o.Name), clip(cell(outErrNote(&o)), textNoteLimit))
 		}
 	}
 	return tw.Flush()

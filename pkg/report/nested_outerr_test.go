@@ -65,3 +65,29 @@ func TestNestedOutputErrorsAreShown(t *testing.T) {
 		t.Errorf("html shows the reason %d times, want 3 (one for each output)", n)
 	}
 }
+
+// TestNestedOutputErrorsInHistoryShow: `history show`'s table of nested
+// rows from the report (WriteNestedText) names the outputs of sub-runs
+// that could not be computed as the text summary does, even under a step
+// whose sub-runs' steps all succeeded.
+func TestNestedOutputErrorsInHistoryShow(t *testing.T) {
+	var b strings.Builder
+	if err := WriteNestedText(&b, outErrReport()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "steps of sub-playbooks that did not succeed (from the report):\n") {
+		t.Errorf("no heading:\n%s", out)
+	}
+	for _, want := range []string{"! call: output x", "! fan[b]: output x", "! deep/l2: output y"} {
+		var row string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, want+" ") {
+				row = l
+			}
+		}
+		if !strings.Contains(row, "not computed, the caller read null: expression `steps.a.output.v`") {
+			t.Errorf("no row %q with the reason:\n%s", want, out)
+		}
+	}
+}
