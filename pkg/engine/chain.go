@@ -64,13 +64,25 @@ func (c *Call) Caller() (who, from string) {
 	return c.run.o.who, c.run.o.from
 }
 
-// Parent returns the run and step (with its item index) that started the
-// call's run through playbook.run; "" for a run started by itself.
+// Parent returns the run and step that started the call's run through
+// playbook.run, a fan-out's item as ItemPath names it; "" for a run
+// started by itself.
 func (c *Call) Parent() (runID, step string) {
 	if c.run == nil {
 		return "", ""
 	}
 	return c.run.o.parent, c.run.o.parentStep
+}
+
+// ItemPath names the call's step as the report's paths of nested steps
+// do, and as a sub-run it starts names it in its events' parent_step: a
+// fan-out's item by its label ("fan[web-1]"), by its index when it has
+// none ("fan[0]"), the step's id for a step without items.
+func (c *Call) ItemPath() string {
+	if c.Index < 0 {
+		return c.Step.ID
+	}
+	return subItemPath(c.Step.ID, c.Index, c.label)
 }
 
 // MaskString returns s with the run's secrets masked.

@@ -30,8 +30,8 @@ type runOptions struct {
 	// subInputRoots).
 	inputRoots []string
 	parent     string // the run id of the run that started this one
-	// parentStep is the step (with its item index) of the parent run
-	// that started this one.
+	// parentStep is the step of the parent run that started this one,
+	// a fan-out's item named as Call.ItemPath names it.
 	parentStep string
 	environ    []string // the host environment; nil = the process's
 	// hostEnv is the environment the outermost run was given, before

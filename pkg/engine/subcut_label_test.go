@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -39,5 +42,55 @@ steps:
 		if e := s.Subs[tc.item].Steps[0].Error; e == nil || e.Message != tc.want {
 			t.Errorf("%s[%d]/wait: error %+v, want %q", tc.step, tc.item, e, tc.want)
 		}
+	}
+}
+
+// TestSubRunEventsNameTheItemByLabel: the events of a fan-out item's
+// sub-run name the step that started it (parent_step, which the log lines,
+// the audit and the traces carry) as the report's nested rows and the
+// cuts do: fan[web-1] by its label, twin[1] by its index when two items
+// share one.
+func TestSubRunEventsNameTheItemByLabel(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]bool{}
+	e, _ := newEngine(t, WithObserver(ObserverFunc(func(ev Event) {
+		if ev.Kind == EventRunStarted && ev.ParentRunID != "" {
+			mu.Lock()
+			got[ev.ParentStep] = true
+			mu.Unlock()
+		}
+	})))
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"child.yaml": "version: 1\nname: child\nsteps:\n  - {id: ok, op: control.log, with: {message: hi}}\n",
+		"parent.yaml": `version: 1
+name: parent
+steps:
+  - {id: fan, op: playbook.run, foreach: [web-1], with: {path: child.yaml}}
+  - {id: twin, op: playbook.run, foreach: [x, x], with: {path: child.yaml}}
+  - {id: one, op: playbook.run, with: {path: child.yaml}}
+`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.Load(filepath.Join(dir, "parent.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, p, nil)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, want := range []string{"fan[web-1]", "twin[0]", "twin[1]", "one"} {
+		if !got[want] {
+			t.Errorf("no sub-run names its parent step %s; they name %v", want, got)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("sub-runs name parent steps %v, want the four above", got)
 	}
 }

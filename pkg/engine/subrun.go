@@ -107,9 +107,16 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		}
 		return nil, ops.WithClass(subLoadClass(err), fmt.Errorf("%splaybook.run %s: %w", at, path, err))
 	}
+	// The step as the report's nested rows name it: a fan-out's item by
+	// its label, not the index call.Step has, so that the sub-run's
+	// events, log lines, audit lines and cuts name it one way.
+	step := call.Step
+	if n, ok := ctx.Value(itemNameKey{}).(string); ok {
+		step = n
+	}
 	if parent != nil {
 		o.id, o.parent, o.resume, o.sel = "", parent.id, nil, nil
-		o.parentStep = call.Step
+		o.parentStep = step
 		id, _, _ := strings.Cut(call.Step, "[")
 		o.prefix = parent.o.prefix + id + "/"
 	}
@@ -126,12 +133,6 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	}
 	if parent != nil {
 		var done func()
-		// The step as the report's nested rows name it: a fan-out's
-		// item by its label, not the index call.Step has.
-		step := call.Step
-		if n, ok := ctx.Value(itemNameKey{}).(string); ok {
-			step = n
-		}
 		ctx, done = subContext(ctx, parent.o.prefix+step, parent.p.pb.Name)
 		defer done()
 	}

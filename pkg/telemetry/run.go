@@ -3,7 +3,6 @@ package telemetry
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -357,10 +356,7 @@ func attemptName(n int) string {
 var attemptNames = []string{"attempt 1", "attempt 2", "attempt 3", "attempt 4", "attempt 5"}
 
 func callStep(c *engine.Call) string {
-	if c.Index >= 0 {
-		return fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
-	}
-	return c.Step.ID
+	return c.ItemPath()
 }
 
 // maskedParams is the call's params as JSON, with the run's secrets and
