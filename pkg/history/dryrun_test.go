@@ -172,3 +172,33 @@ func TestMigrateFromVersion7(t *testing.T) {
 		t.Errorf("integrity_check = %q, %v", check, err)
 	}
 }
+
+// TestDryRunLiveRowsCountAsItsReportRows: the live rows of a dry run
+// whose process died count in Stats as its report's rows would have: its
+// read calls do, its playbook.run steps, which ran their sub-playbooks
+// dry in a fraction of a real run's time, do not.
+func TestDryRunLiveRowsCountAsItsReportRows(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	if err := s.RecordStart(ctx, Run{ID: "dry", Playbook: "top", StartedAt: t0, DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordSteps(ctx, "dry", []StepResult{
+		{StepID: "call", Op: "playbook.run", Item: -1, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0, DurationMS: 5, DryRun: true},
+		{StepID: "fan", Op: "playbook.run", Item: 0, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0, DurationMS: 5, DryRun: true},
+		{StepID: "look", Op: "http.get", Item: -1, Attempts: 1, Status: report.StatusSucceeded, StartedAt: t0, DurationMS: 7, DryRun: true},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ops, _, err := s.Stats(ctx, t0.Add(-time.Hour), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, o := range ops {
+		got[o.Op] = o.Count
+	}
+	if diff := cmp.Diff(map[string]int64{"http.get": 1}, got); diff != "" {
+		t.Errorf("calls counted of the dry run's live rows (-want +got):\n%s", diff)
+	}
+}

@@ -60,6 +60,9 @@ type StepResult struct {
 	// Ignored: the step failed and its continue_on_error let the run go
 	// on (engine.Event.Ignored).
 	Ignored bool
+	// DryRun: the row is of a dry run, whose playbook.run steps are not
+	// calls, as its report's rows are not (see stepRows).
+	DryRun bool
 }
 
 // Limits on what one run row stores; the report has the rest.
@@ -186,7 +189,7 @@ func stepArgs(runID string, res StepResult) []any {
 	call := 0
 	if !res.StartedAt.IsZero() {
 		started = ms(res.StartedAt)
-		if res.Attempts == 1 && res.Items == 0 {
+		if res.Attempts == 1 && res.Items == 0 && (!res.DryRun || res.Op != "playbook.run") {
 			call = 1
 		}
 	}

@@ -25,6 +25,7 @@ type publisher struct {
 	s      *Service
 	stream *Stream
 	runID  string
+	dry    bool     // a dry run's: its rows say so (StepResult.DryRun)
 	live   *liveRun // nil: no snapshot is kept
 	// start is the run's start on its way to the history: its step rows
 	// wait for it (they refer to its row).
@@ -42,8 +43,8 @@ type publisher struct {
 // newPublisher returns the publisher of a run. Without events, it keeps
 // no replay and records no live history rows (an executed operation, that
 // nobody can subscribe to and that history records at its end).
-func newPublisher(s *Service, stream *Stream, runID string, events bool) *publisher {
-	p := &publisher{s: s, runID: runID}
+func newPublisher(s *Service, stream *Stream, runID string, events, dry bool) *publisher {
+	p := &publisher{s: s, runID: runID, dry: dry}
 	if !events {
 		return p
 	}
@@ -91,7 +92,7 @@ func (p *publisher) Event(ev engine.Event) {
 	if ev.Kind == engine.EventStepFinished {
 		res.Items = ev.Items
 	}
-	res.DurationMS, res.Ignored = ev.DurationMS, ev.Ignored
+	res.DurationMS, res.Ignored, res.DryRun = ev.DurationMS, ev.Ignored, p.dry
 	// A step that ran has a start; a reused one's figures are those of
 	// the run that ran it, and its row is no call of this run.
 	if !ev.Reused && (ev.DurationMS > 0 || ev.Attempts > 0) {

@@ -249,7 +249,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	}
 	ctx, closePool := s.remotePool(ctx)
 	defer closePool()
-	pub := newPublisher(s, stream, p.runID, !req.oneShot)
+	pub := newPublisher(s, stream, p.runID, !req.oneShot, req.DryRun)
 	pub.live, pub.start = h.live, p.start
 	defer pub.close()
 	// progress follows the run, so that a report can still be written if
