@@ -26,7 +26,8 @@ import (
 	"syscall"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver, without cgo
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver, without cgo
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -186,11 +187,11 @@ func Open(dir string) (*Store, error) {
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
 		db.Close()
-		return nil, fullDiskError(absDir, fmt.Errorf("history: %s: set WAL mode: %w", abs, err))
+		return nil, fullDiskError(absDir, damaged(abs, fmt.Errorf("history: %s: set WAL mode: %w", abs, err)))
 	}
 	if err := migrate(ctx, db, SchemaVersion, filepath.Join(absDir, ReportsDir)); err != nil {
 		db.Close()
-		return nil, fullDiskError(absDir, fmt.Errorf("history: %s: %w", abs, err))
+		return nil, fullDiskError(absDir, damaged(abs, fmt.Errorf("history: %s: %w", abs, err)))
 	}
 	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now}
 	if s.lock, err = lockOwner(s.ownerPath(s.owner)); err != nil {
@@ -198,6 +199,21 @@ func Open(dir string) (*Store, error) {
 		return nil, openLockError(err)
 	}
 	return s, nil
+}
+
+// damaged adds to err, an error opening the database file abs, what to do
+// when SQLite found the file damaged or no database at all: a write cut
+// short by a full disk or a crash, or another file copied over it.
+func damaged(abs string, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+		return fmt.Errorf("%w; the history database is damaged or is not arsenal-run's: move it, with its -wal and -shm files, out of the state dir (mv %s* DIR) and run again to start a new, empty history; the reports in %s stay where they are", err, abs, filepath.Join(filepath.Dir(abs), ReportsDir))
+	}
+	return err
 }
 
 // ReportsDir is the folder of the state dir that holds the runs' JSON
