@@ -420,7 +420,7 @@ func (r *runner) run() int {
 	if denied := h.Denied(); len(denied) > 0 {
 		fmt.Fprintf(e.stderr, "authorization denied %s for role %s; nothing ran:\n", plural(len(denied), "step", "steps"), strings.Join(o.roles, ", "))
 		writeDecisions(e.stderr, pal, width, denied)
-		fmt.Fprint(e.stderr, whoCan(rolesAllowing(policy, o.roles, func(p *auth.Policy, roles []string) ([]auth.StepDecision, error) {
+		fmt.Fprint(e.stderr, whoCan(rolesAllowing(policy, reg, o.roles, func(p *auth.Policy, roles []string) ([]auth.StepDecision, error) {
 			return svc.Preflight(p, roles, pb)
 		}), o.policy))
 	}

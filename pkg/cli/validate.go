@@ -357,7 +357,7 @@ func (v *validation) check(file string) {
 	if d := len(auth.Denied(decisions)); d > 0 {
 		v.denied++
 		v.nDenied += d
-		fmt.Fprint(v.e.stdout, whoCan(rolesAllowing(v.policy, v.roles, func(p *auth.Policy, roles []string) ([]auth.StepDecision, error) {
+		fmt.Fprint(v.e.stdout, whoCan(rolesAllowing(v.policy, v.reg, v.roles, func(p *auth.Policy, roles []string) ([]auth.StepDecision, error) {
 			return p.Preflight(roles, pb, v.reg, auth.WithInventory(v.inv))
 		}), v.policyFile))
 	}

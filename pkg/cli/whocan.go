@@ -1,22 +1,27 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // rolesAllowing returns the roles of policy, other than those held, under
 // each of which alone preflight allows every step: what a caller denied a
 // step may ask for, or give when they hold it. A nil policy is the
-// built-in one.
-func rolesAllowing(policy *auth.Policy, held []string, preflight func(p *auth.Policy, roles []string) ([]auth.StepDecision, error)) []string {
+// built-in one. The narrowest role comes first: the one that allows the
+// fewest operations of reg (at their declared risk), then by name, so
+// that the advice is operator rather than admin when operator will do.
+func rolesAllowing(policy *auth.Policy, reg *ops.Registry, held []string, preflight func(p *auth.Policy, roles []string) ([]auth.StepDecision, error)) []string {
 	if policy == nil {
 		policy = auth.Builtin()
 	}
 	var out []string
+	breadth := map[string]int{}
 	for _, r := range policy.RoleNames() {
 		if slices.Contains(held, r) {
 			continue
@@ -24,9 +29,30 @@ func rolesAllowing(policy *auth.Policy, held []string, preflight func(p *auth.Po
 		ds, err := preflight(policy, []string{r})
 		if err == nil && len(auth.Denied(ds)) == 0 {
 			out = append(out, r)
+			breadth[r] = opsAllowed(policy, reg, r)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b string) int { return cmp.Compare(breadth[a], breadth[b]) })
 	return out
+}
+
+// opsAllowed counts the operations of reg that role alone may run at
+// their declared risk.
+func opsAllowed(policy *auth.Policy, reg *ops.Registry, role string) int {
+	if reg == nil {
+		return 0
+	}
+	s, err := policy.Subject([]string{role}, nil)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range reg.List("") {
+		if s.Decide(e.Spec.Name, e.Spec.Risk).Allowed {
+			n++
+		}
+	}
+	return n
 }
 
 // whoCan is the line after a denial that names the roles that may run
@@ -40,8 +66,11 @@ func whoCan(roles []string, policyFile string) string {
 	if policyFile != "" {
 		src = policyFile
 	}
-	return fmt.Sprintf("%s lets %s run every step; if you hold it, run again with --role %s\n",
-		src, listOr(roles), roles[0])
+	if len(roles) == 1 {
+		return fmt.Sprintf("%s lets role %s run every step; if you hold it, run again with --role %s\n", src, roles[0], roles[0])
+	}
+	return fmt.Sprintf("%s lets %s run every step; the one allowing the fewest operations is %s: if you hold it, run again with --role %s\n",
+		src, listOr(roles), roles[0], roles[0])
 }
 
 // listOr joins names as "a", "a or b", "a, b or c".

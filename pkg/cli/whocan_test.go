@@ -30,7 +30,9 @@ roles:
 		"the built-in policy lets role admin run every step; if you hold it, run again with --role admin\n",
 	})
 	r := runEnv(t, nil, "validate", "--policy", "policy.yaml", "--role", "reader", "clean.yaml")
-	r.want(t, ExitDenied, []string{"policy.yaml lets roles admin, cleaner or root run every step; if you hold it, run again with --role admin\n"}, nil)
+	// The narrowest role comes first and is the one suggested: cleaner
+	// may run only file operations, admin and root every operation.
+	r.want(t, ExitDenied, []string{"policy.yaml lets roles cleaner, admin or root run every step; the one allowing the fewest operations is cleaner: if you hold it, run again with --role cleaner\n"}, nil)
 	if strings.Contains(r.stdout, "janitor") {
 		t.Errorf("a role allowing only some steps is named:\n%s", r.stdout)
 	}
@@ -41,4 +43,14 @@ roles:
 	if strings.Contains(r.stdout+r.stderr, "run again") {
 		t.Errorf("an allowed playbook is given advice:\n%s%s", r.stdout, r.stderr)
 	}
+	// operator suffices for a write: the advice is not admin, which may
+	// run every destructive operation as well.
+	playbookDir(t, map[string]string{"touch.yaml": `version: 1
+name: touch
+steps:
+  - {id: put, op: file.write, with: {path: out.txt, content: x}}
+`})
+	runEnv(t, nil, "run", "--role", "viewer", "touch.yaml").want(t, ExitDenied, nil, []string{
+		"the built-in policy lets roles operator or admin run every step; the one allowing the fewest operations is operator: if you hold it, run again with --role operator\n",
+	})
 }
