@@ -188,7 +188,7 @@ export class StepView {
       parts.push(h('ol', { class: 'attempts', 'aria-label': 'Attempts' }, d.attempt_log.map((a) => h('li', null,
         'attempt ', a.attempt, ': ', fmtMS(a.duration_ms), a.error ? [' · ', h('span', { class: 't-failed' }, a.error.class), ' ', a.error.message] : ' · succeeded'))));
     }
-    if (d.output !== undefined && d.output !== null) parts.push(outputView(d.output));
+    if (d.output !== undefined && d.output !== null) parts.push(outputView(d.output, this.id));
     parts.push(subRuns(d));
     clear(this.body, parts);
   }
@@ -272,16 +272,19 @@ function brief(out) {
 }
 
 // outputView shows a step's output as text. A process's stdout and stderr
-// get boxes of their own; everything is text, never markup.
-function outputView(out) {
+// get boxes of their own; everything is text, never markup. Their headings
+// come under the page's "Steps" and name the step, for those who move from
+// heading to heading.
+function outputView(out, id) {
+  const head = (what) => h('h3', { class: 'out-head' }, what, h('span', { class: 'sr-only' }, ' of step ' + id));
   if (out && typeof out === 'object' && ('stdout' in out || 'stderr' in out)) {
     const rest = { ...out };
     delete rest.stdout;
     delete rest.stderr;
     return h('div', { class: 'output' },
-      out.stdout ? [h('h4', null, 'stdout'), h('pre', { class: 'out-text' }, out.stdout)] : null,
-      out.stderr ? [h('h4', null, 'stderr'), h('pre', { class: 'out-text' }, out.stderr)] : null,
-      h('h4', null, 'output'), h('pre', { class: 'out-text' }, text(rest)));
+      out.stdout ? [head('stdout'), h('pre', { class: 'out-text' }, out.stdout)] : null,
+      out.stderr ? [head('stderr'), h('pre', { class: 'out-text' }, out.stderr)] : null,
+      head('output'), h('pre', { class: 'out-text' }, text(rest)));
   }
-  return h('div', { class: 'output' }, h('h4', null, 'output'), h('pre', { class: 'out-text' }, text(out)));
+  return h('div', { class: 'output' }, head('output'), h('pre', { class: 'out-text' }, text(out)));
 }
