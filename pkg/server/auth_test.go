@@ -1,6 +1,8 @@
 package server
 
 import (
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -213,6 +215,34 @@ func TestKeysFile(t *testing.T) {
 		_, err := ParseKeys("keys.yaml", []byte(tc.text))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseKeys(%q) = %v\nwant an error containing %q", tc.text, err, tc.want)
+		}
+	}
+}
+
+// A request with two Authorization headers is refused, whichever holds a
+// valid key: the server does not pick one for the client.
+func TestTwoAuthorizationHeadersAreRefused(t *testing.T) {
+	ts := newTestServer(t)
+	for _, keys := range [][]string{
+		{ts.keys["viewer"], ts.keys["admin"]},
+		{ts.keys["admin"], "ak_not-a-key"},
+		{ts.keys["admin"], ts.keys["admin"]},
+	} {
+		req, err := http.NewRequest("GET", ts.url+"/api/v1/operations", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			req.Header.Add("Authorization", "Bearer "+k)
+		}
+		res, err := ts.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 401 || !strings.Contains(string(body), "send exactly one") {
+			t.Errorf("two Authorization headers: %d %.200s; want 401 saying to send one", res.StatusCode, body)
 		}
 	}
 }

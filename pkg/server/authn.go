@@ -34,6 +34,12 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 		return nil, tooMany(wait, "too many failed authentications from %s; try again later", addr)
 	}
 	st := s.current()
+	if n := len(r.Header.Values("Authorization")); n > 1 {
+		// Which one a proxy or client meant is not for the server to
+		// guess: judging the first would let a second (a key added by a
+		// proxy, a forgotten -H) pass unnoticed, or be the one refused.
+		return nil, s.refused("malformed", "the request has %d Authorization headers; send exactly one: Authorization: Bearer KEY", n)
+	}
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		if token := sessionToken(r); token != "" {
