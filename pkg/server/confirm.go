@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
@@ -94,6 +96,11 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 		if e := s.mayActOnQueued(id, q, c, "answer"); e != nil {
 			return s.auditRefusedAnswer(id, q.playbook, q.sha256, ans, e)
 		}
+		if pb, _ := s.queuedPlaybook(s.current(), id, q); pb != nil {
+			if e := unknownStep(pb, id, body); e != nil {
+				return e
+			}
+		}
 		if ans.Yes && !startedBy(q.trigger, q.caller, c) {
 			if e := s.mayApproveQueued(r.Context(), id, q, body, c); e != nil {
 				return s.auditRefusedAnswer(id, q.playbook, q.sha256, ans, e)
@@ -111,6 +118,9 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 		}
 		if e := s.mayAct(h, c, "answer"); e != nil {
 			return s.auditRefusedAnswer(id, file, sha, ans, e)
+		}
+		if e := unknownStep(h.RunPlaybook(), id, body); e != nil {
+			return e
 		}
 		if ans.Yes && !startedBy(h.Caller().Trigger, h.Caller().Name, c) {
 			st := s.current()
@@ -132,6 +142,28 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, c *Principal) *
 	}
 	writeJSON(w, http.StatusOK, confirmed{RunID: id, Step: body.Step, Answer: body.Answer, By: c.Name})
 	return nil
+}
+
+// unknownStep refuses an answer for a step the run's playbook does not
+// have: no wait makes it ask, unlike a step that has not asked yet (409).
+// A sub-run's steps (run_id of another run) are not judged: its playbook
+// is not known here.
+func unknownStep(pb *steps.Playbook, id string, body confirmRequest) *apiError {
+	if pb == nil || (body.RunID != "" && body.RunID != id) || pb.Step(body.Step) != nil {
+		return nil
+	}
+	var names []string
+	for _, st := range pb.AllSteps() {
+		if st.Confirm != nil {
+			names = append(names, st.ID)
+		}
+	}
+	asks := "none of its steps has confirm:"
+	if len(names) > 0 {
+		asks = "its steps with confirm: are " + strings.Join(names, ", ")
+	}
+	return badField("step", "unknown step %q%s: playbook %s has no such step; %s (a sub-run's step needs run_id, the confirm_asked event's)",
+		body.Step, suggest.DidYouMean(body.Step, names), pb.Name, asks)
 }
 
 // liveRun finds a run this process holds; a run it does not is 404, or
