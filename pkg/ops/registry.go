@@ -243,7 +243,7 @@ func (r *Registry) Get(name string) (*Entry, error) {
 
 func (r *Registry) unknown(name string) error {
 	if hint := r.othersHint(name); hint != "" {
-		return fmt.Errorf("%w %q%s; see 'arsenal-run ops list'", ErrUnknownOp, name, hint)
+		return fmt.Errorf("%w %q%s; %s", ErrUnknownOp, name, hint, ListHint)
 	}
 	hint := ""
 	if c, _, ok := strings.Cut(name, "."); ok && c != "" && len(r.List(c)) == 0 {
@@ -251,8 +251,13 @@ func (r *Registry) unknown(name string) error {
 		// rather than a misspelt verb.
 		hint = fmt.Sprintf("; no operation of category %s is registered: if %s is a plugin operation, load it with --plugins DIR (or $ARSENAL_PLUGINS), DIR holding its manifest", c, name)
 	}
-	return fmt.Errorf("%w %q%s; see 'arsenal-run ops list'%s", ErrUnknownOp, name, suggest.DidYouMean(name, r.Names()), hint)
+	return fmt.Errorf("%w %q%s; %s%s", ErrUnknownOp, name, suggest.DidYouMean(name, r.Names()), ListHint, hint)
 }
+
+// ListHint is where an unknown-operation error sends its reader for the
+// operations there are: the command that lists them. A caller of the REST
+// API has no such command; the server puts its endpoint in its place.
+const ListHint = "see 'arsenal-run ops list'"
 
 // Names returns every registered name, sorted.
 func (r *Registry) Names() []string {

@@ -106,7 +106,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, c *Principal) *
 		return e
 	}
 	if _, err := s.mgr.Service().Registry().Get(name); err != nil {
-		return notFound("%v", err)
+		return unknownOp(err)
 	}
 	timeout, e := s.execTimeout(body.Timeout, "timeout")
 	if e != nil {
@@ -206,6 +206,13 @@ func opFailure(res *runs.OpResult) *apiError {
 	return errorf(http.StatusUnprocessableEntity, ClassExecution, "%s", msg)
 }
 
+// unknownOp is the 404 of an operation the registry does not have. Its
+// reader is an API client: it lists the operations with the API, not with
+// the command line.
+func unknownOp(err error) *apiError {
+	return notFound("%s", strings.Replace(err.Error(), ops.ListHint, "GET /api/v1/operations lists them", 1))
+}
+
 // prepareError maps an error of the run service that came before anything
 // ran. field prefixes the name of a bad param or input.
 func (s *Server) prepareError(err error, field string) *apiError {
@@ -213,7 +220,7 @@ func (s *Server) prepareError(err error, field string) *apiError {
 	var pes ops.ParamErrors
 	switch {
 	case errors.Is(err, ops.ErrUnknownOp):
-		return notFound("%v", err)
+		return unknownOp(err)
 	case errors.Is(err, runs.ErrShuttingDown):
 		return unavailable(5*time.Second, "%v", err)
 	case errors.Is(err, runs.ErrQueueFull):

@@ -124,3 +124,15 @@ func TestAKeyInTheURLByAnyName(t *testing.T) {
 	}
 	ts.get("viewer", "/api/v1/runs?playbook=ak_x").want(t, 200)
 }
+
+// TestUnknownOpPointsAtTheAPI: an API client told of an unknown operation
+// is sent to the endpoint that lists them, not to a command of the CLI.
+func TestUnknownOpPointsAtTheAPI(t *testing.T) {
+	ts := newTestServer(t)
+	r := ts.post("operator", "/api/v1/operations/shel.exec/execute", map[string]any{"params": map[string]any{"command": []string{"true"}}})
+	e := r.wantError(t, 404, ClassNotFound)
+	msg, _ := e["message"].(string)
+	if !strings.Contains(msg, "GET /api/v1/operations") || strings.Contains(msg, "arsenal-run ops") || !strings.Contains(msg, `did you mean "shell.exec"`) {
+		t.Errorf("unknown operation: %v", e)
+	}
+}
