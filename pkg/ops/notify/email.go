@@ -146,7 +146,7 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, fail(err, "greeting from "+addr)
 	}
 	defer c.Close()
-	if err := c.Hello("localhost"); err != nil {
+	if err := c.Hello(heloName(conn.LocalAddr())); err != nil {
 		return nil, fail(err, "EHLO")
 	}
 	secure := mode == "implicit"

@@ -182,6 +182,11 @@ type smtpBackend struct {
 	pass string
 	// refuse are the recipients the server answers 550 at RCPT.
 	refuse map[string]bool
+	// helo are the names clients greeted with (EHLO); strictHelo refuses
+	// those neither fully qualified nor an address literal, as Postfix's
+	// reject_non_fqdn_helo_hostname does.
+	helo       []string
+	strictHelo bool
 }
 
 type smtpMsg struct {
@@ -191,7 +196,16 @@ type smtpMsg struct {
 	auth string
 }
 
-func (b *smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{b: b}, nil }
+func (b *smtpBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	name := c.Hostname()
+	b.mu.Lock()
+	b.helo = append(b.helo, name)
+	b.mu.Unlock()
+	if b.strictHelo && !strings.HasPrefix(name, "[") && !strings.Contains(name, ".") {
+		return nil, &smtp.SMTPError{Code: 504, EnhancedCode: smtp.EnhancedCode{5, 5, 2}, Message: "<" + name + ">: Helo command rejected: need fully-qualified hostname"}
+	}
+	return &smtpSession{b: b}, nil
+}
 
 type smtpSession struct {
 	b   *smtpBackend
