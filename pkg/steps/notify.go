@@ -61,6 +61,22 @@ func (l *loader) decodeNotify(n *yaml.Node) {
 	}
 }
 
+// notifyFormatHint answers a notify entry keyed by a chat service (slack:,
+// teams:) rather than by how it sends: such messages go through webhook,
+// with the service as its format.
+func notifyFormatHint(key string) string {
+	format := ""
+	switch strings.ToLower(key) {
+	case "slack":
+		format = "slack"
+	case "teams", "msteams", "ms_teams", "microsoft_teams":
+		format = "teams"
+	default:
+		return ""
+	}
+	return fmt.Sprintf(": a %s message is sent by a webhook: write webhook: {url: ..., format: %s}", format, format)
+}
+
 func (l *loader) decodeNotifyEntry(n *yaml.Node, number int) *Step {
 	pos := yamlx.PosOf(yamlx.Deref(n))
 	s := &Step{Pos: pos, Section: SectionNotify, Concurrency: 1, FailFast: true, Retry: Retry{Attempts: 1, Backoff: 1},
@@ -68,7 +84,7 @@ func (l *loader) decodeNotifyEntry(n *yaml.Node, number int) *Step {
 	defer l.d.Within(n, s.describe)()
 	s.owners = l.d.Owners()
 	var idNode, paramsNode, opKey *yaml.Node
-	ok := yamlx.Fields(n, "a notify entry", notifyKeys, l.d, func(key string, k, v *yaml.Node) {
+	ok := yamlx.FieldsHint(n, "a notify entry", notifyKeys, notifyFormatHint, l.d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "id":
 			idNode = v
