@@ -183,6 +183,7 @@ func opFailure(res *runs.OpResult) *apiError {
 		switch {
 		case res.Authorization != nil && !res.Authorization.Allowed:
 			e.Rule = res.Authorization.Rule
+			e.Message += policyAdvice(res.Op)
 		case res.Authorization != nil:
 			// The policy allowed the operation; a check on the call's
 			// params refused it: the role's scope (a file root, an
@@ -204,6 +205,12 @@ func opFailure(res *runs.OpResult) *apiError {
 		return errorf(http.StatusServiceUnavailable, ClassUnavailable, "%s", msg)
 	}
 	return errorf(http.StatusUnprocessableEntity, ClassExecution, "%s", msg)
+}
+
+// policyAdvice is what a caller the policy refused can do: call with a key
+// whose roles the policy lets do op, or have the policy changed.
+func policyAdvice(op string) string {
+	return "; to run " + op + ", use a key of a role whose rules in the policy allow it, or ask whoever keeps the policy to add a rule allowing it to your key's role"
 }
 
 // unknownOp is the 404 of an operation the registry does not have. Its

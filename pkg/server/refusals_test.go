@@ -136,3 +136,20 @@ func TestUnknownOpPointsAtTheAPI(t *testing.T) {
 		t.Errorf("unknown operation: %v", e)
 	}
 }
+
+// TestPolicyDenialSaysWhatToDo: a 403 of the policy names the rule and
+// says what to do: a key of a role the policy allows the operation, or a
+// rule to add to the policy.
+func TestPolicyDenialSaysWhatToDo(t *testing.T) {
+	ts := newTestServer(t)
+	e := ts.post("viewer", "/api/v1/operations/shell.exec/execute", map[string]any{"params": map[string]any{"command": []string{"true"}}}).wantError(t, 403, ClassAuthorization)
+	msg, _ := e["message"].(string)
+	if !strings.Contains(msg, "no rule of role viewer allows shell.exec") || !strings.Contains(msg, "use a key of a role whose rules in the policy allow it") || !strings.Contains(msg, "add a rule") {
+		t.Errorf("execute denied: %v", e)
+	}
+	ts.addPlaybook(t, "sh.yaml", "version: 1\nname: sh\nsteps:\n  - {id: touch, op: shell.exec, with: {command: [\"true\"]}}\n")
+	e = ts.post("viewer", "/api/v1/playbooks/sh/runs", map[string]any{}).wantError(t, 403, ClassAuthorization)
+	if msg, _ := e["message"].(string); !strings.Contains(msg, "use a key of a role whose rules in the policy allow it") {
+		t.Errorf("run denied: %v", e)
+	}
+}
