@@ -427,6 +427,18 @@ func ignoredCount(steps []Step) int {
 	return n
 }
 
+// unsent lists the notify: entries whose message was not sent: they ran
+// and did not succeed. A run's status does not count them.
+func unsent(steps []Step) []string {
+	var ids []string
+	for i := range steps {
+		if s := &steps[i]; s.Section == "notify" && s.Status != StatusSucceeded && s.Status != StatusSkipped {
+			ids = append(ids, s.ID)
+		}
+	}
+	return ids
+}
+
 // rescuedCount is how many of steps failed and were recovered by their
 // rescue steps.
 func rescuedCount(steps []Step) int {
