@@ -35,31 +35,35 @@ type wrapper struct {
 // it: the program they run is the first item after those. runuser is read
 // as runuser -u USER [--] PROGRAM: without -u its first operand is a user.
 var wrappers = map[string]wrapper{
-	"sudo":        {short: "CDghpRrTtUu", long: []string{"--chdir", "--close-from", "--group", "--host", "--prompt", "--chroot", "--role", "--type", "--command-timeout", "--other-user", "--user"}, chdir: []string{"-D", "--chdir"}, chroot: []string{"-R", "--chroot"}},
-	"doas":        {short: "Cu"},
-	"env":         {short: "CSu", long: []string{"--chdir", "--split-string", "--unset"}, chdir: []string{"-C", "--chdir"}, split: []string{"-S", "--split-string"}},
-	"timeout":     {short: "ks", long: []string{"--kill-after", "--signal"}, operands: 1},
-	"nice":        {short: "n", long: []string{"--adjustment"}},
-	"nohup":       {},
-	"ionice":      {short: "cnpPu", long: []string{"--class", "--classdata", "--pid", "--pgid", "--uid"}},
-	"stdbuf":      {short: "ioe", long: []string{"--input", "--output", "--error"}},
-	"setsid":      {},
-	"time":        {short: "fo", long: []string{"--format", "--output"}},
-	"xargs":       {short: "adEILnPs", long: []string{"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}, optional: "eil"},
-	"chrt":        {short: "TPD", long: []string{"--sched-runtime", "--sched-period", "--sched-deadline"}, operands: 1},
-	"taskset":     {operands: 1},
-	"busybox":     {},
-	"command":     {},
-	"exec":        {short: "a"},
-	"flock":       {short: "wE", long: []string{"--wait", "--timeout", "--conflict-exit-code"}, operands: 1},
-	"sshpass":     {short: "pfdP"},
-	"runuser":     {short: "ugGcswC", long: []string{"--user", "--group", "--supp-group", "--command", "--shell", "--whitelist-environment", "--session-command"}},
-	"chroot":      {long: []string{"--userspec", "--groups"}, operands: 1, root: true},
-	"nsenter":     {short: "tSGW", long: []string{"--target", "--setuid", "--setgid", "--wdns"}, chdir: []string{"-w", "--wd"}, optional: "muinpUCTrw"},
-	"setpriv":     {long: []string{"--ruid", "--euid", "--rgid", "--egid", "--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile", "--landlock-access", "--landlock-rule", "--seccomp-filter"}},
-	"prlimit":     {short: "po", long: []string{"--pid", "--output"}, optional: "bcdefilmnqrstuvxy"},
-	"unshare":     {short: "SGRwl", long: []string{"--setuid", "--setgid", "--root", "--wd", "--load-interp", "--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-R", "--root"}, optional: "muinpUCT"},
-	"su":          {short: "cgGswu", long: []string{"--command", "--session-command", "--group", "--supp-group", "--shell", "--whitelist-environment", "--user"}, text: []string{"-c", "--command", "--session-command"}},
+	"sudo":    {short: "CDghpRrTtUu", long: []string{"--chdir", "--close-from", "--group", "--host", "--prompt", "--chroot", "--role", "--type", "--command-timeout", "--other-user", "--user"}, chdir: []string{"-D", "--chdir"}, chroot: []string{"-R", "--chroot"}},
+	"doas":    {short: "Cu"},
+	"env":     {short: "CSu", long: []string{"--chdir", "--split-string", "--unset"}, chdir: []string{"-C", "--chdir"}, split: []string{"-S", "--split-string"}},
+	"timeout": {short: "ks", long: []string{"--kill-after", "--signal"}, operands: 1},
+	"nice":    {short: "n", long: []string{"--adjustment"}},
+	"nohup":   {},
+	"ionice":  {short: "cnpPu", long: []string{"--class", "--classdata", "--pid", "--pgid", "--uid"}},
+	"stdbuf":  {short: "ioe", long: []string{"--input", "--output", "--error"}},
+	"setsid":  {},
+	"time":    {short: "fo", long: []string{"--format", "--output"}},
+	"xargs":   {short: "adEILnPs", long: []string{"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars", "--process-slot-var"}, optional: "eil"},
+	"chrt":    {short: "TPD", long: []string{"--sched-runtime", "--sched-period", "--sched-deadline"}, operands: 1},
+	"taskset": {operands: 1},
+	"busybox": {},
+	"command": {},
+	"exec":    {short: "a"},
+	"flock":   {short: "wE", long: []string{"--wait", "--timeout", "--conflict-exit-code"}, operands: 1},
+	"sshpass": {short: "pfdP"},
+	"runuser": {short: "ugGcswC", long: []string{"--user", "--group", "--supp-group", "--command", "--shell", "--whitelist-environment", "--session-command"}},
+	"chroot":  {long: []string{"--userspec", "--groups"}, operands: 1, root: true},
+	"nsenter": {short: "tSGW", long: []string{"--target", "--setuid", "--setgid", "--wdns"}, chdir: []string{"-w", "--wd"}, optional: "muinpUCTrw"},
+	"setpriv": {long: []string{"--ruid", "--euid", "--rgid", "--egid", "--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile", "--landlock-access", "--landlock-rule", "--seccomp-filter"}},
+	"prlimit": {short: "po", long: []string{"--pid", "--output"}, optional: "bcdefilmnqrstuvxy"},
+	"unshare": {short: "SGRwl", long: []string{"--setuid", "--setgid", "--root", "--wd", "--load-interp", "--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-R", "--root"}, optional: "muinpUCT"},
+	"su":      {short: "cgGswu", long: []string{"--command", "--session-command", "--group", "--supp-group", "--shell", "--whitelist-environment", "--user"}, text: []string{"-c", "--command", "--session-command"}},
+	// script runs the text of -c with $SHELL (sh when unset); its operand
+	// is the file it writes, and with no -c it starts that shell.
+	"script":      {short: "cEIBOmoT", long: []string{"--command", "--echo", "--log-in", "--log-out", "--log-io", "--log-timing", "--logging-format", "--output-limit"}, optional: "t", text: []string{"-c", "--command"}},
+	"sg":          {}, // sg [-] GROUP [-c] TEXT: see sgText
 	"watch":       {short: "nq", long: []string{"--interval", "--equexit"}, optional: "d", joins: []string{"-x", "--exec"}},
 	"systemd-run": {short: "upEMH", long: []string{"--unit", "--property", "--description", "--slice", "--setenv", "--uid", "--gid", "--nice", "--working-directory", "--machine", "--host", "--service-type", "--on-active", "--on-boot", "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property", "--path-property", "--socket-property", "--capsule", "--background"}, chdir: []string{"--working-directory"}},
 }
@@ -76,7 +80,8 @@ type Program struct {
 	// --split-string=TEXT): that command is no item of argv.
 	Split int
 	// Text is, when more than 0, the item holding the program text this
-	// wrapper runs with a shell (flock FILE -c TEXT): it runs no program
+	// wrapper runs with a shell (flock FILE -c TEXT, script -c TEXT, sg
+	// GROUP TEXT): it runs no program
 	// named on the command line. Joined: the text is that item and all
 	// after it joined with spaces (watch TEXT…, which runs it with sh -c
 	// unless -x).
@@ -113,6 +118,14 @@ func Programs(argv []string) []Program {
 		}
 		if name == "su" || name == "runuser" && !w.given([]string{"-u", "--user"}, argv[i+1:]) {
 			out[len(out)-1].Text, out[len(out)-1].Shell = wrappers["su"].shellText(argv, i+1)
+			return out
+		}
+		if name == "script" {
+			out[len(out)-1].Text, _ = w.shellText(argv, i+1)
+			return out
+		}
+		if name == "sg" {
+			out[len(out)-1].Text = sgText(argv, i+1)
 			return out
 		}
 		operands := w.operands
@@ -251,7 +264,7 @@ func (w wrapper) given(opts []string, items []string) bool {
 // runs with its user's shell (-c TEXT, -cTEXT, --command=TEXT), and the
 // first argument it gives that shell, after the user; 0 for none. su
 // reads options anywhere before "--" ("-" alone is no option: it asks
-// for a login shell).
+// for a login shell); so does script, whose -c text its $SHELL runs.
 func (w wrapper) shellText(argv []string, from int) (text, shell int) {
 	operands := 0
 	ended := false
@@ -273,6 +286,9 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int) {
 			}
 		case !ended && len(v) > 1 && v[0] == '-':
 			for j := 1; j < len(v); j++ {
+				if strings.IndexByte(w.optional, v[j]) >= 0 {
+					break // script -tFILE: the rest of the item
+				}
 				if strings.IndexByte(w.short, v[j]) < 0 {
 					continue
 				}
@@ -298,6 +314,24 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int) {
 		shell = 0
 	}
 	return text, shell
+}
+
+// sgText is the item of argv[from:] that holds the text sg runs with
+// /bin/sh -c, 0 for none: sg [-] GROUP [-c] TEXT (the items after TEXT
+// are not read).
+func sgText(argv []string, from int) int {
+	i := from
+	if i < len(argv) && argv[i] == "-" {
+		i++
+	}
+	i++ // the group
+	if i < len(argv) && argv[i] == "-c" {
+		i++
+	}
+	if i < len(argv) {
+		return i
+	}
+	return 0
 }
 
 // LongOption is the long option opt (--name, without its "=value") as
@@ -338,14 +372,16 @@ func isAssignment(v string) bool {
 
 // shellAlone are the wrappers that start a shell when no program follows
 // their options and operands, given one of these options ("" for none
-// needed): sudo -s or -i, doas -s, chroot NEWROOT ($SHELL -i), nsenter
-// and unshare ($SHELL).
+// needed): sudo -s or -i, doas -s, chroot NEWROOT ($SHELL -i), nsenter,
+// unshare and script without -c ($SHELL), sg GROUP (the user's shell).
 var shellAlone = map[string][]string{
 	"sudo":    {"-s", "-i", "--shell", "--login"},
 	"doas":    {"-s"},
 	"chroot":  {""},
 	"nsenter": {""},
 	"unshare": {""},
+	"script":  {""},
+	"sg":      {""},
 }
 
 // UserShell reports whether argv ends in su USER (or runuser without -u)
@@ -362,8 +398,8 @@ func UserShell(argv []string) (name string, ok bool) {
 	name = path.Base(argv[p.At])
 	if opts, alone := shellAlone[name]; alone && p.Text == 0 && p.Split == 0 {
 		rest := argv[p.At+1:]
-		if name == "chroot" {
-			// chroot with no NEWROOT starts nothing
+		if name == "chroot" || name == "sg" {
+			// chroot with no NEWROOT, sg with no GROUP, starts nothing
 			return name, slices.ContainsFunc(rest, func(v string) bool { return v != "" && v[0] != '-' })
 		}
 		return name, opts[0] == "" || wrappers[name].given(opts, rest)

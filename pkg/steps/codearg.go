@@ -180,7 +180,8 @@ func (l *loader) checkSplitString(items []*yaml.Node) bool {
 
 // checkWrapperText refuses ${{ }} in the program text a wrapper run as
 // the program runs with a shell (wrapper.Program.Text): the text of
-// flock FILE -c TEXT and su USER -c TEXT (runuser without -u), and the
+// flock FILE -c TEXT, su USER -c TEXT (runuser without -u), script -c
+// TEXT and sg GROUP [-c] TEXT, and the
 // items of watch TEXT…, which watch joins and runs with sh -c unless -x
 // is given. It reports whether such a
 // wrapper runs the command: no program follows it.
@@ -203,6 +204,8 @@ func (l *loader) checkWrapperText(items []*yaml.Node) bool {
 			switch {
 			case p.Joined:
 				l.d.Add(at, "${{ }} is not allowed in the command of %[1]s without -x: %[1]s joins its items with spaces and runs them with sh -c, so an interpolated value would run as code; add -x (--exec), which runs the items as they are, as in [%[1]s, -x, --, df, -h, \"${{ expr }}\"]", prog)
+			case prog == "script" || prog == "sg":
+				l.d.Add(at, "${{ }} is not allowed in the program text of %[1]s: %[1]s runs it with a shell, so an interpolated value would run as code; pass it through the step's env (env: {NAME: \"${{ expr }}\"}), read as an environment variable (%[2]s)", scriptOrSg(prog), scriptOrSgSafe(prog))
 			case prog == "su" || prog == "runuser":
 				l.d.Add(at, "${{ }} is not allowed in the program text of %[1]s -c: %[1]s runs it with the user's shell, so an interpolated value would run as code; run the command's words as items under runuser -u, with the value as an argument after the text, as in [runuser, -u, app, --, sh, -c, 'echo \"$1\"', sh, \"${{ expr }}\"]", prog)
 			default:
@@ -213,6 +216,22 @@ func (l *loader) checkWrapperText(items []*yaml.Node) bool {
 		return true
 	}
 	return false
+}
+
+// scriptOrSg names the program text of script (script -c) or sg.
+func scriptOrSg(prog string) string {
+	if prog == "script" {
+		return "script -c"
+	}
+	return prog
+}
+
+// scriptOrSgSafe is the safe form of a command script or sg runs.
+func scriptOrSgSafe(prog string) string {
+	if prog == "script" {
+		return `[script, -qc, 'systemctl restart "$UNIT"', /dev/null] with env: {UNIT: "${{ expr }}"}`
+	}
+	return `[sg, docker, 'docker restart "$NAME"'] with env: {NAME: "${{ expr }}"}`
 }
 
 // flockText is the TEXT of flock's arguments args when they are
