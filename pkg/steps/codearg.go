@@ -412,6 +412,9 @@ func programFromStdin(items []*yaml.Node) (string, bool) {
 		}
 		return "the user's shell " + name + " starts", true
 	}
+	if name, ok := wrapper.JobFromStdin(scalarPrefix(items)); ok {
+		return name + ", which queues it as the shell commands of a job,", true
+	}
 items:
 	for k, it := range items {
 		it = yamlx.Deref(it)

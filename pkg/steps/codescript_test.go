@@ -64,3 +64,25 @@ func TestScriptAndSgShellReadsStdin(t *testing.T) {
 		}
 	}
 }
+
+// TestAtJobFromStdin: at and batch read the shell commands of the job
+// they queue from stdin, unless -f names a file or they list, remove or
+// print jobs; as a word of another program, at is an argument.
+func TestAtJobFromStdin(t *testing.T) {
+	reg := fixtureRegistry(t)
+	parse := func(command string) error {
+		src := paramTypesHead + "    op: fake.shell\n    with:\n      command: " + command + "\n      stdin: \"systemctl restart ${{ inputs.s }}\"\n"
+		_, err := Parse("p.yaml", []byte(src), reg)
+		return err
+	}
+	for _, command := range []string{`[at, now + 5 minutes]`, `[at, -q, b, -m, "02:00"]`, `[batch]`, `[sudo, -u, app, /usr/bin/at, -M, now]`} {
+		if err := parse(command); err == nil || !strings.Contains(err.Error(), "p.yaml:16:") || !strings.Contains(err.Error(), "queues it as the shell commands of a job") {
+			t.Errorf("%s with stdin: %v", command, err)
+		}
+	}
+	for _, command := range []string{`[at, -f, /srv/job.sh, now]`, `[at, -l]`, `[at, -c, "3"]`, `[grep, at]`, `[tee, at]`} {
+		if err := parse(command); err != nil {
+			t.Errorf("%s with stdin: %v, want it allowed", command, err)
+		}
+	}
+}
