@@ -32,12 +32,21 @@ type scriptSyntax struct {
 	// abbrev: it reads a long option's unambiguous start as the option
 	// (getopt_long: GNU awk's and sed's --fi for --file).
 	abbrev bool
+	// load, longLoad: the options (among arg, rest, longArg) whose value
+	// is code it loads before its program: a path (/x, ./x, ../x) is a
+	// file of code (node -r ./hook.js, --import); a module name is one
+	// when inc dirs name where it is looked for first (perl -I DIR -MMod:
+	// DIR/Mod.pm, with modExt).
+	load     string
+	longLoad []string
+	inc      string
+	modExt   string
 }
 
 var (
 	shellSyntax  = scriptSyntax{code: "c", stdin: "s", arg: "oO", longFile: []string{"--rcfile", "--init-file"}}
 	pythonSyntax = scriptSyntax{code: "cm", arg: "WXQ", longArg: []string{"--check-hash-based-pycs"}}
-	nodeSyntax   = scriptSyntax{code: "ep", arg: "rC", longCode: []string{"--eval", "--print", "--run"}, longArg: []string{
+	nodeSyntax   = scriptSyntax{code: "ep", arg: "rC", load: "r", longLoad: []string{"--require", "--import", "--loader", "--experimental-loader"}, longCode: []string{"--eval", "--print", "--run"}, longArg: []string{
 		"--require", "--import", "--loader", "--experimental-loader", "--conditions", "--input-type",
 		"--env-file", "--env-file-if-exists", "--title", "--inspect-port", "--debug-port", "--icu-data-dir",
 		"--openssl-config", "--redirect-warnings", "--report-dir", "--report-directory", "--report-filename",
@@ -54,7 +63,8 @@ var (
 	phpSyntax = scriptSyntax{code: "rBRE", arg: "cdzSt", file: "fF", longCode: []string{"--run", "--process-begin", "--process-code", "--process-end"},
 		longArg:  []string{"--php-ini", "--define", "--zend-extension", "--server", "--docroot", "--rf", "--rc", "--re", "--rz", "--ri", "--rfunction", "--rclass", "--rextension", "--rzendextension", "--rextinfo"},
 		longFile: []string{"--file", "--process-file"}, script: []string{"-f", "-F", "--file", "--process-file"}}
-	awkSyntax = scriptSyntax{text: true, abbrev: true, arg: "FvelW", rest: "", file: "fE", longArg: []string{"--assign", "--field-separator", "--source", "--include", "--load"}, longFile: []string{"--file", "--exec"}}
+	// gawk -i FILE (--include) loads FILE, looked for in AWKPATH, "." first
+	awkSyntax = scriptSyntax{text: true, abbrev: true, arg: "FvelW", rest: "", file: "fEi", longArg: []string{"--assign", "--field-separator", "--source", "--load"}, longFile: []string{"--file", "--exec", "--include"}}
 )
 
 // scriptInterpreters are the interpreters whose first operand is a script
@@ -64,8 +74,8 @@ var scriptInterpreters = map[string]scriptSyntax{
 	"sh": shellSyntax, "bash": shellSyntax, "dash": shellSyntax, "zsh": shellSyntax, "ksh": shellSyntax,
 	"ash": shellSyntax, "mksh": shellSyntax, "yash": shellSyntax, "posh": shellSyntax, "rbash": shellSyntax,
 	"python": pythonSyntax, "python2": pythonSyntax, "python3": pythonSyntax, "pypy": pythonSyntax,
-	"perl": {code: "eE", arg: "I", rest: "CdDimMx", num: "0l"},
-	"ruby": {code: "e", arg: "IrECX", rest: "FiKTWx", num: "0", chdir: "CXx"},
+	"perl": {code: "eE", arg: "I", rest: "CdDimMx", num: "0l", load: "mM", inc: "I", modExt: ".pm"},
+	"ruby": {code: "e", arg: "IrECX", rest: "FiKTWx", num: "0", chdir: "CXx", load: "r", inc: "I", modExt: ".rb"},
 	"node": nodeSyntax, "nodejs": nodeSyntax,
 	"php": phpSyntax,
 	"awk": awkSyntax, "gawk": awkSyntax, "mawk": awkSyntax, "nawk": awkSyntax,
@@ -110,6 +120,53 @@ func ScriptFiles(prog string, args []string) []ScriptFile {
 	if !ok {
 		return nil
 	}
+	var l loads
+	out := syn.scriptFiles(args, &l)
+	return append(out, l.files(syn)...)
+}
+
+// loads are the code an interpreter's options load (scriptSyntax.load):
+// the paths given, the module names, and the directories they are
+// looked for in first.
+type loads struct {
+	paths, incs []ScriptFile
+	mods        []string
+}
+
+// add records v, the value of a load option given in dir.
+func (l *loads) add(v, dir string) {
+	if strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "../") {
+		l.paths = append(l.paths, ScriptFile{v, dir})
+	} else if v != "" {
+		l.mods = append(l.mods, v)
+	}
+}
+
+// files are the files of code l names: its paths, and each module in
+// each of its directories (perl -I lib -MApp::Conf: lib/App/Conf.pm).
+func (l *loads) files(syn scriptSyntax) []ScriptFile {
+	out := l.paths
+	for _, m := range l.mods {
+		// -M-strict (no strict), -MMod=a,b, -M'Mod qw(a)'
+		m, _, _ = strings.Cut(strings.TrimPrefix(m, "-"), "=")
+		m, _, _ = strings.Cut(m, " ")
+		if m == "" || syn.modExt == "" {
+			continue
+		}
+		m = strings.ReplaceAll(m, "::", "/")
+		if !strings.HasSuffix(m, syn.modExt) {
+			m += syn.modExt
+		}
+		for _, d := range l.incs {
+			out = append(out, ScriptFile{filepath.Join(d.Path, m), d.Dir})
+		}
+	}
+	return out
+}
+
+// scriptFiles are ScriptFiles' files but for the code its load options
+// name, which it records in l.
+func (syn scriptSyntax) scriptFiles(args []string, l *loads) []ScriptFile {
 	var out []ScriptFile
 	dir := ""
 	add := func(p string) {
@@ -157,6 +214,9 @@ func ScriptFiles(prog string, args []string) []ScriptFile {
 			if isFile {
 				add(val)
 			}
+			if slices.Contains(syn.longLoad, name) {
+				l.add(val, dir)
+			}
 			if slices.Contains(syn.script, name) {
 				return out // php --file FILE: what follows are its arguments
 			}
@@ -174,6 +234,9 @@ func ScriptFiles(prog string, args []string) []ScriptFile {
 					if strings.IndexByte(syn.chdir, c) >= 0 && j < len(a)-1 {
 						dir = Within(dir, a[j+1:])
 					}
+					if strings.IndexByte(syn.load, c) >= 0 {
+						l.add(a[j+1:], dir)
+					}
 				case strings.IndexByte(syn.file, c) >= 0:
 					add(value(&i, a, j))
 					if slices.Contains(syn.script, "-"+a[j:j+1]) {
@@ -183,6 +246,12 @@ func ScriptFiles(prog string, args []string) []ScriptFile {
 					v := value(&i, a, j) // -o pipefail, -Wignore
 					if strings.IndexByte(syn.chdir, c) >= 0 {
 						dir = Within(dir, v)
+					}
+					if strings.IndexByte(syn.load, c) >= 0 {
+						l.add(v, dir)
+					}
+					if strings.IndexByte(syn.inc, c) >= 0 && v != "" {
+						l.incs = append(l.incs, ScriptFile{v, dir})
 					}
 				default:
 					continue

@@ -32,7 +32,7 @@ func TestScriptFiles(t *testing.T) {
 		{[]string{"python", "-m", "http.server"}, ""},
 		{[]string{"python3", "-Ic", "print(1)"}, ""},
 		{[]string{"pypy3", "x.py"}, "x.py"},
-		{[]string{"perl", "-w", "-I", "lib", "-Mstrict", "x.pl"}, "x.pl"},
+		{[]string{"perl", "-w", "-I", "lib", "-Mstrict", "x.pl"}, "x.pl + lib/strict.pm"},
 		{[]string{"perl", "-ne", "print", "/tmp/log"}, ""},
 		{[]string{"perl", "-lne", "print", "/tmp/log"}, ""},
 		{[]string{"perl", "-lane", "print $F[0]", "/tmp/log"}, ""},
