@@ -18,7 +18,7 @@ type wrapper struct {
 	chdir    []string // the options that make it run the program in another directory (env -C DIR, --chdir DIR)
 	optional string   // short options whose argument, optional, is the rest of their item alone (nsenter -m, prlimit -n1024)
 	root     bool     // its first operand is the root directory the program runs under, started in its / (chroot NEWROOT)
-	chroot   []string // the options that make it run the program under another root directory (sudo -R DIR)
+	chroot   []string // the options that make it run the program under another root directory (sudo -R DIR, nsenter -rDIR)
 	split    []string // the options whose argument it splits into the command it runs (env -S 'bash x.sh')
 	// joins: unless one of these options is given, it joins the items
 	// after its options with spaces and runs them with sh -c (watch,
@@ -55,7 +55,7 @@ var wrappers = map[string]wrapper{
 	"sshpass": {short: "pfdP"},
 	"runuser": {short: "ugGcswC", long: []string{"--user", "--group", "--supp-group", "--command", "--shell", "--whitelist-environment", "--session-command"}},
 	"chroot":  {long: []string{"--userspec", "--groups"}, operands: 1, root: true},
-	"nsenter": {short: "tSGW", long: []string{"--target", "--setuid", "--setgid", "--wdns"}, chdir: []string{"-w", "--wd"}, optional: "muinpUCTrw"},
+	"nsenter": {short: "tSGW", long: []string{"--target", "--setuid", "--setgid", "--wdns"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-r", "--root"}, optional: "muinpUCTrw"},
 	"setpriv": {long: []string{"--ruid", "--euid", "--rgid", "--egid", "--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile", "--landlock-access", "--landlock-rule", "--seccomp-filter"}},
 	"prlimit": {short: "po", long: []string{"--pid", "--output"}, optional: "bcdefilmnqrstuvxy"},
 	"unshare": {short: "SGRwl", long: []string{"--setuid", "--setgid", "--root", "--wd", "--load-interp", "--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-R", "--root"}, optional: "muinpUCT"},
@@ -165,9 +165,12 @@ func Programs(argv []string) []Program {
 				// takes the rest of its item, or the next item.
 				for j := 1; j < len(v); j++ {
 					if strings.IndexByte(w.optional, v[j]) >= 0 {
-						// -m, -wDIR: the rest of the item, if any
+						// -m, -wDIR, -rDIR: the rest of the item, if any
 						if j < len(v)-1 && slices.Contains(w.chdir, "-"+v[j:j+1]) {
 							dir = Within(dir, v[j+1:])
+						}
+						if j < len(v)-1 && slices.Contains(w.chroot, "-"+v[j:j+1]) {
+							root = path.Join(root, Within(dir, v[j+1:]))
 						}
 						break
 					}
