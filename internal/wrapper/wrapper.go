@@ -202,8 +202,9 @@ func Programs(argv []string) []Program {
 				// sudo VAR=value cmd sets VAR for cmd
 			case operands > 0:
 				operands--
-				if w.root {
-					// chroot NEWROOT runs the program in NEWROOT's /
+				if w.root && !w.given([]string{"--skip-chdir"}, argv[out[len(out)-1].At+1:i]) {
+					// chroot NEWROOT runs the program in NEWROOT's /;
+					// --skip-chdir keeps the directory, and takes / alone
 					root, dir = path.Join(root, Within(dir, v)), "/"
 				}
 				if name == "flock" && operands == 0 && i+1 < len(argv) && (argv[i+1] == "-c" || argv[i+1] == "--command") {
