@@ -29,6 +29,9 @@ type wrapper struct {
 	// anywhere before "--"; their first operand is a user, and the
 	// operands after it are arguments of that shell.
 	text []string
+	// shell: the options naming the shell it runs instead of the user's
+	// (su -s SHELL).
+	shell []string
 }
 
 // wrappers are the programs that run another, with what they take before
@@ -59,7 +62,7 @@ var wrappers = map[string]wrapper{
 	"setpriv": {long: []string{"--ruid", "--euid", "--rgid", "--egid", "--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile", "--landlock-access", "--landlock-rule", "--seccomp-filter"}},
 	"prlimit": {short: "po", long: []string{"--pid", "--output"}, optional: "bcdefilmnqrstuvxy"},
 	"unshare": {short: "SGRwl", long: []string{"--setuid", "--setgid", "--root", "--wd", "--load-interp", "--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-R", "--root"}, optional: "muinpUCT"},
-	"su":      {short: "cgGswu", long: []string{"--command", "--session-command", "--group", "--supp-group", "--shell", "--whitelist-environment", "--user"}, text: []string{"-c", "--command", "--session-command"}},
+	"su":      {short: "cgGswu", long: []string{"--command", "--session-command", "--group", "--supp-group", "--shell", "--whitelist-environment", "--user"}, text: []string{"-c", "--command", "--session-command"}, shell: []string{"-s", "--shell"}},
 	// script runs the text of -c with $SHELL (sh when unset); its operand
 	// is the file it writes, and with no -c it starts that shell.
 	"script":      {short: "cEIBOmoT", long: []string{"--command", "--echo", "--log-in", "--log-out", "--log-io", "--log-timing", "--logging-format", "--output-limit"}, optional: "t", text: []string{"-c", "--command"}},
@@ -91,6 +94,9 @@ type Program struct {
 	// (runuser without -u) gives the user's shell, which runs ARG as its
 	// script.
 	Shell int
+	// ShellProgram is the shell su -s SHELL (--shell) runs instead of the
+	// user's, "" when none is named.
+	ShellProgram string
 }
 
 // Programs are the programs a command line argv runs: argv[0] and, while
@@ -117,11 +123,12 @@ func Programs(argv []string) []Program {
 			break
 		}
 		if name == "su" || name == "runuser" && !w.given([]string{"-u", "--user"}, argv[i+1:]) {
-			out[len(out)-1].Text, out[len(out)-1].Shell = wrappers["su"].shellText(argv, i+1)
+			p := &out[len(out)-1]
+			p.Text, p.Shell, p.ShellProgram = wrappers["su"].shellText(argv, i+1)
 			return out
 		}
 		if name == "script" {
-			out[len(out)-1].Text, _ = w.shellText(argv, i+1)
+			out[len(out)-1].Text, _, _ = w.shellText(argv, i+1)
 			return out
 		}
 		if name == "sg" {
@@ -266,10 +273,11 @@ func (w wrapper) given(opts []string, items []string) bool {
 
 // shellText are the item of argv[from:] that holds the program text su
 // runs with its user's shell (-c TEXT, -cTEXT, --command=TEXT), and the
-// first argument it gives that shell, after the user; 0 for none. su
+// first argument it gives that shell, after the user; 0 for none; and
+// the shell it names (su -s SHELL), "" for none. su
 // reads options anywhere before "--" ("-" alone is no option: it asks
 // for a login shell); so does script, whose -c text its $SHELL runs.
-func (w wrapper) shellText(argv []string, from int) (text, shell int) {
+func (w wrapper) shellText(argv []string, from int) (text, shell int, prog string) {
 	operands := 0
 	ended := false
 	for i := from; i < len(argv); i++ {
@@ -278,15 +286,21 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int) {
 		case v == "--":
 			ended = true
 		case !ended && strings.HasPrefix(v, "--"):
-			name, _, valued := strings.Cut(v, "=")
+			name, val, valued := strings.Cut(v, "=")
 			name = LongOption(name, w.long, w.text)
 			if slices.Contains(w.long, name) && !valued {
 				i++
 				if slices.Contains(w.text, name) && i < len(argv) {
 					text = i
 				}
+				if i < len(argv) {
+					val = argv[i]
+				}
 			} else if slices.Contains(w.text, name) {
 				text = i
+			}
+			if slices.Contains(w.shell, name) {
+				prog = val
 			}
 		case !ended && len(v) > 1 && v[0] == '-':
 			for j := 1; j < len(v); j++ {
@@ -304,6 +318,12 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int) {
 				if slices.Contains(w.text, "-"+v[j:j+1]) && at < len(argv) {
 					text = at
 				}
+				if slices.Contains(w.shell, "-"+v[j:j+1]) && at < len(argv) {
+					prog = v[j+1:] // -s/bin/bash
+					if j == len(v)-1 {
+						prog = argv[at] // -s /bin/bash
+					}
+				}
 				break
 			}
 		case v == "-" && operands == 0:
@@ -317,7 +337,7 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int) {
 	if text > 0 {
 		shell = 0
 	}
-	return text, shell
+	return text, shell, prog
 }
 
 // sgText is the item of argv[from:] that holds the text sg runs with

@@ -81,6 +81,12 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 		return SwappableProgram(ctx, param, words, wrapper.Within(dir, last.Dir))
 	}
 	prog, args := filepath.Base(argv[last.At]), argv[last.At+1:]
+	if strings.Contains(last.ShellProgram, "/") {
+		// su -s SHELL: the shell it runs is a program
+		if err := refuse(last.ShellProgram, last, "the shell "+prog+" -s runs"); err != nil {
+			return err
+		}
+	}
 	if last.Shell > 0 {
 		// su USER SCRIPT: the user's shell runs SCRIPT
 		return refuseShellScript(argv[last.Shell:], func(p string) error { return refuse(p, last, prog+"'s script") })

@@ -103,6 +103,9 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"watch", "-x", "--", tool}, program + drop},
 		{[]string{"env", "-C", drop, "watch", "./tool"}, program + drop},
 		{[]string{"su", "-", "app", script}, "command: su's script is in " + drop},
+		{[]string{"su", "-s", tool, "app"}, "command: the shell su -s runs is in " + drop},
+		{[]string{"sudo", "su", "app", "--shell=" + tool, "-c", "id"}, "command: the shell su -s runs is in " + drop},
+		{[]string{"runuser", "-s" + tool, "app", myScript}, "command: the shell runuser -s runs is in " + drop},
 		{[]string{"runuser", "-s", "/bin/bash", "app", "--", "-e", script}, "command: runuser's script is in " + drop},
 	}
 	for _, tc := range refused {
@@ -143,6 +146,9 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"runuser", "app", "-c", "systemctl restart app"},
 		{"runuser", "app", "-c", "echo", script},
 		{"su", "app", myScript},
+		{"su", "-s", "/bin/bash", "app", "-c", "id"},
+		{"su", "-s", myTool, "app"},
+		{"runuser", "--shell", "bash", "app", "-c", "id"},
 		{"chroot", dir, "/mine/tool"},
 		{"chroot", dir, "bash", "mine/x.sh"},
 		{"chroot", "--skip-chdir", "/", "./tool"},
