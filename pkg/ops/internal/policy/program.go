@@ -37,6 +37,13 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 	if !ops.CallFrom(ctx).RefuseSwappable || len(argv) == 0 {
 		return nil
 	}
+	return swappableProgram(param, argv, dir, "")
+}
+
+// swappableProgram is SwappableProgram's error for argv run under the
+// root directory outer, as this host sees it ("" for none): the command
+// watch runs under chroot DIR.
+func swappableProgram(param string, argv []string, dir, outer string) error {
 	refuse := func(p string, at wrapper.Program, what string) error {
 		in := at.Dir
 		if !filepath.IsAbs(p) {
@@ -47,11 +54,8 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 				p = filepath.Join(in, p)
 			}
 		}
-		if root := at.Root; root != "" {
+		if root := rootOf(at, dir, outer); root != "" {
 			// chroot DIR: the file is DIR's, as this host sees it
-			if !filepath.IsAbs(root) && dir != "" {
-				root = filepath.Join(dir, root)
-			}
 			p = filepath.Join(root, p)
 		}
 		if msg := fsx.PathAnyoneMayWrite(p, what, programCould); msg != "" {
@@ -75,10 +79,11 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 		// watch TEXT…: sh -c runs the items joined; a plain command's
 		// words are judged as its items would be
 		words, plain := plainWords(strings.Join(argv[last.Text:], " "))
-		if !plain || last.Root != "" || len(words) == 0 {
+		if !plain || len(words) == 0 {
 			return nil
 		}
-		return SwappableProgram(ctx, param, words, wrapper.Within(dir, last.Dir))
+		// chroot DIR watch …: its command's files are under DIR
+		return swappableProgram(param, words, wrapper.Within(dir, last.Dir), rootOf(last, dir, outer))
 	}
 	prog, args := filepath.Base(argv[last.At]), argv[last.At+1:]
 	if strings.Contains(last.ShellProgram, "/") {
@@ -99,6 +104,19 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 		}
 	}
 	return nil
+}
+
+// rootOf is the root directory the program at runs under, as this host
+// sees it: its wrappers' (chroot DIR), relative to dir, under outer.
+func rootOf(at wrapper.Program, dir, outer string) string {
+	root := at.Root
+	if root != "" && !filepath.IsAbs(root) && dir != "" {
+		root = filepath.Join(dir, root)
+	}
+	if outer != "" {
+		root = filepath.Join(outer, root)
+	}
+	return root
 }
 
 // refuseShellScript is refuse's error for the script a shell given args

@@ -102,6 +102,9 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"watch", "-n", "5", "KUBECONFIG=/etc/k.conf", "bash", script}, bashScript + drop},
 		{[]string{"watch", "-x", "--", tool}, program + drop},
 		{[]string{"env", "-C", drop, "watch", "./tool"}, program + drop},
+		{[]string{"chroot", dir, "watch", "-n", "5", "/drop/tool"}, program + drop},
+		{[]string{"chroot", dir, "watch", "bash /drop/x.sh"}, bashScript + drop},
+		{[]string{"chroot", dir, "watch", "-x", "/drop/tool"}, program + drop},
 		{[]string{"su", "-", "app", script}, "command: su's script is in " + drop},
 		{[]string{"su", "-s", tool, "app"}, "command: the shell su -s runs is in " + drop},
 		{[]string{"sudo", "su", "app", "--shell=" + tool, "-c", "id"}, "command: the shell su -s runs is in " + drop},
@@ -170,6 +173,8 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"sed", "-e", "s/a/b/", script},
 		{"watch", "-n", "5", "df", "-h"},
 		{"watch", "bash", myScript},
+		{"chroot", dir, "watch", "-n", "5", "/mine/tool"},
+		{"chroot", dir, "watch", "bash mine/x.sh"},
 		{"watch", "-x", myTool, "-n"},
 		{"watch", "kubectl get pods | grep -v Running"},
 	} {
