@@ -61,14 +61,14 @@ var wrappers = map[string]wrapper{
 	"nsenter": {short: "tSGW", long: []string{"--target", "--setuid", "--setgid", "--wdns"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-r", "--root"}, optional: "muinpUCTrw"},
 	"setpriv": {long: []string{"--ruid", "--euid", "--rgid", "--egid", "--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set", "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile", "--landlock-access", "--landlock-rule", "--seccomp-filter"}},
 	"prlimit": {short: "po", long: []string{"--pid", "--output"}, optional: "bcdefilmnqrstuvxy"},
-	"unshare": {short: "SGRwl", long: []string{"--setuid", "--setgid", "--root", "--wd", "--load-interp", "--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-R", "--root"}, optional: "muinpUCT"},
+	"unshare": {short: "SGRwl", long: []string{"--setuid", "--setgid", "--root", "--wd", "--load-interp", "--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups", "--monotonic", "--boottime"}, chdir: []string{"-w", "--wd"}, chroot: []string{"-R", "--root"}, optional: "muinpUCT"},
 	"su":      {short: "cgGswu", long: []string{"--command", "--session-command", "--group", "--supp-group", "--shell", "--whitelist-environment", "--user"}, text: []string{"-c", "--command", "--session-command"}, shell: []string{"-s", "--shell"}},
 	// script runs the text of -c with $SHELL (sh when unset); its operand
 	// is the file it writes, and with no -c it starts that shell.
 	"script":      {short: "cEIBOmoT", long: []string{"--command", "--echo", "--log-in", "--log-out", "--log-io", "--log-timing", "--logging-format", "--output-limit"}, optional: "t", text: []string{"-c", "--command"}},
 	"sg":          {}, // sg [-] GROUP [-c] TEXT: see sgText
 	"watch":       {short: "nq", long: []string{"--interval", "--equexit"}, optional: "d", joins: []string{"-x", "--exec"}},
-	"systemd-run": {short: "upEMH", long: []string{"--unit", "--property", "--description", "--slice", "--setenv", "--uid", "--gid", "--nice", "--working-directory", "--machine", "--host", "--service-type", "--on-active", "--on-boot", "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property", "--path-property", "--socket-property", "--capsule", "--background"}, chdir: []string{"--working-directory"}},
+	"systemd-run": {short: "upEMHC", long: []string{"--unit", "--property", "--description", "--slice", "--setenv", "--uid", "--gid", "--nice", "--working-directory", "--machine", "--host", "--service-type", "--on-active", "--on-boot", "--on-startup", "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property", "--path-property", "--socket-property", "--capsule", "--background"}, chdir: []string{"--working-directory"}},
 }
 
 // Program is one program of a command line: the item at At, and the
