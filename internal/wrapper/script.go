@@ -63,13 +63,15 @@ var (
 	phpSyntax = scriptSyntax{code: "rBRE", arg: "cdzSt", file: "fF", longCode: []string{"--run", "--process-begin", "--process-code", "--process-end"},
 		longArg:  []string{"--php-ini", "--define", "--zend-extension", "--server", "--docroot", "--rf", "--rc", "--re", "--rz", "--ri", "--rfunction", "--rclass", "--rextension", "--rzendextension", "--rextinfo"},
 		longFile: []string{"--file", "--process-file"}, script: []string{"-f", "-F", "--file", "--process-file"}}
+	atSyntax = scriptSyntax{text: true, arg: "qtu", file: "f"}
 	// gawk -i FILE (--include) loads FILE, looked for in AWKPATH, "." first
 	awkSyntax = scriptSyntax{text: true, abbrev: true, arg: "FvelW", rest: "", file: "fEi", longArg: []string{"--assign", "--field-separator", "--source", "--load"}, longFile: []string{"--file", "--exec", "--include"}}
 )
 
 // scriptInterpreters are the interpreters whose first operand is a script
 // file they run, by the name their program is known under (see
-// interpreterOf), and awk and sed, whose options name their script's file.
+// interpreterOf), and awk, sed and at, whose options name their
+// script's file.
 var scriptInterpreters = map[string]scriptSyntax{
 	"sh": shellSyntax, "bash": shellSyntax, "dash": shellSyntax, "zsh": shellSyntax, "ksh": shellSyntax,
 	"ash": shellSyntax, "mksh": shellSyntax, "yash": shellSyntax, "posh": shellSyntax, "rbash": shellSyntax,
@@ -79,6 +81,8 @@ var scriptInterpreters = map[string]scriptSyntax{
 	"node": nodeSyntax, "nodejs": nodeSyntax,
 	"php": phpSyntax,
 	"awk": awkSyntax, "gawk": awkSyntax, "mawk": awkSyntax, "nawk": awkSyntax,
+	// at -f FILE queues FILE's shell commands as its job
+	"at": atSyntax, "batch": atSyntax,
 	"sed": {text: true, abbrev: true, arg: "el", rest: "i", file: "f", longArg: []string{"--expression", "--line-length"}, longFile: []string{"--file"}},
 }
 

@@ -93,3 +93,29 @@ func TestSwappableCodeOptionsLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestSwappableAtJobFile: at -f FILE and batch -f FILE queue FILE's
+// shell commands as a job root runs later, so FILE is judged as a
+// script; the time at takes is no file.
+func TestSwappableAtJobFile(t *testing.T) {
+	_, drop, mine := swapDirs(t, "job.sh")
+	daemon := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true})
+	for _, argv := range [][]string{
+		{"at", "-f", drop + "/job.sh", "now"},
+		{"sudo", "batch", "-q", "b", "-f" + drop + "/job.sh"},
+	} {
+		err := SwappableProgram(daemon, "command", argv, mine)
+		if err == nil || !strings.Contains(err.Error(), "'s script is in "+drop) || !strings.Contains(err.Error(), "owned by user 1001") {
+			t.Errorf("%q: %v; want it refused", argv, err)
+		}
+	}
+	for _, argv := range [][]string{
+		{"at", "-f", mine + "/job.sh", "now"},
+		{"at", "-q", "b", "job.sh"},
+		{"at", "-l"},
+	} {
+		if err := SwappableProgram(daemon, "command", argv, drop); err != nil {
+			t.Errorf("%q in %s: %v", argv, drop, err)
+		}
+	}
+}
