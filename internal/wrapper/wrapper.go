@@ -348,6 +348,9 @@ func sgText(argv []string, from int) int {
 	if i < len(argv) && argv[i] == "-" {
 		i++
 	}
+	if i >= len(argv) || strings.HasPrefix(argv[i], "-") {
+		return 0 // sg refuses an option: another program named sg (ast-grep's sg -p …)
+	}
 	i++ // the group
 	if i < len(argv) && argv[i] == "-c" {
 		i++
@@ -422,8 +425,15 @@ func UserShell(argv []string) (name string, ok bool) {
 	name = path.Base(argv[p.At])
 	if opts, alone := shellAlone[name]; alone && p.Text == 0 && p.Split == 0 {
 		rest := argv[p.At+1:]
-		if name == "chroot" || name == "sg" {
-			// chroot with no NEWROOT, sg with no GROUP, starts nothing
+		if name == "sg" {
+			// sg with no GROUP, or an option, starts nothing
+			if len(rest) > 0 && rest[0] == "-" {
+				rest = rest[1:]
+			}
+			return name, len(rest) > 0 && rest[0] != "" && rest[0][0] != '-'
+		}
+		if name == "chroot" {
+			// chroot with no NEWROOT starts nothing
 			return name, slices.ContainsFunc(rest, func(v string) bool { return v != "" && v[0] != '-' })
 		}
 		return name, opts[0] == "" || wrappers[name].given(opts, rest)

@@ -37,6 +37,8 @@ func TestScriptAndSgTextIsNotInterpolated(t *testing.T) {
 		`[script, -qc, "df -h", /dev/null]`,
 		`[sg, docker, -c, "docker ps"]`,
 		`[sg, docker, "docker ps"]`,
+		`[sg, -p, "${{ inputs.s }}", src]`,
+		`[sg, --pattern, "${{ inputs.s }}", --lang, go]`,
 	} {
 		if err := parse(command); err != nil {
 			t.Errorf("%s: %v, want it allowed", command, err)
@@ -58,7 +60,7 @@ func TestScriptAndSgShellReadsStdin(t *testing.T) {
 			t.Errorf("%s with stdin: %v", command, err)
 		}
 	}
-	for _, command := range []string{`[script, -qc, "cat > x", /dev/null]`, `[sg, docker, "cat > x"]`, `[sg]`, `[grep, script]`} {
+	for _, command := range []string{`[script, -qc, "cat > x", /dev/null]`, `[sg, docker, "cat > x"]`, `[sg]`, `[sg, -p, x, src]`, `[grep, script]`} {
 		if err := parse(command); err != nil {
 			t.Errorf("%s with stdin: %v, want it allowed", command, err)
 		}
