@@ -84,8 +84,8 @@ type Program struct {
 	Split int
 	// Text is, when more than 0, the item holding the program text this
 	// wrapper runs with a shell (flock FILE -c TEXT, script -c TEXT, sg
-	// GROUP TEXT): it runs no program
-	// named on the command line. Joined: the text is that item and all
+	// GROUP TEXT): it runs no program that is an item of argv, only
+	// what the shell reads in the text. Joined: the text is that item and all
 	// after it joined with spaces (watch TEXT…, which runs it with sh -c
 	// unless -x).
 	Text   int

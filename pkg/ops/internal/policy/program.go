@@ -28,7 +28,10 @@ const programCould = "choose the code that the runs that start it run, with thei
 // tools/x.py], the first operand that is not an option (relative to dir,
 // the program's working directory, or the one a wrapper moved to: env
 // -C DIR), whether it exists or not (fsx.PathAnyoneMayWrite). A program
-// found through PATH is not judged. A command a wrapper splits from one
+// found through PATH is not judged. The program text a wrapper runs with
+// a shell (flock FILE -c TEXT, su USER -c TEXT, watch TEXT…) is judged
+// as a command's items when it is plain words (plainWords). A command a
+// wrapper splits from one
 // item (env -S TEXT) cannot be judged and is refused. dir "" is this process's working
 // directory. The error begins with param, the parameter that gives argv.
 // It is judged right before the program starts: a file no other user
@@ -75,22 +78,27 @@ func swappableProgram(param string, argv []string, dir, outer string) error {
 		}
 	}
 	last := progs[len(progs)-1]
-	if last.Joined {
-		// watch TEXT…: sh -c runs the items joined; a plain command's
-		// words are judged as its items would be
-		words, plain := plainWords(strings.Join(argv[last.Text:], " "))
-		if !plain || len(words) == 0 {
-			return nil
-		}
-		// chroot DIR watch …: its command's files are under DIR
-		return swappableProgram(param, words, wrapper.Within(dir, last.Dir), rootOf(last, dir, outer))
-	}
 	prog, args := filepath.Base(argv[last.At]), argv[last.At+1:]
 	if strings.Contains(last.ShellProgram, "/") {
 		// su -s SHELL: the shell it runs is a program
 		if err := refuse(last.ShellProgram, last, "the shell "+prog+" -s runs"); err != nil {
 			return err
 		}
+	}
+	if last.Text > 0 {
+		// flock FILE -c TEXT, su USER -c TEXT, script -c TEXT, sg GROUP
+		// TEXT and watch TEXT… (the items joined): a shell runs the
+		// text; a plain command's words are judged as its items would be
+		text := argv[last.Text]
+		if last.Joined {
+			text = strings.Join(argv[last.Text:], " ")
+		}
+		words, plain := plainWords(text)
+		if !plain || len(words) == 0 {
+			return nil
+		}
+		// chroot DIR watch …: its command's files are under DIR
+		return swappableProgram(param, words, wrapper.Within(dir, last.Dir), rootOf(last, dir, outer))
 	}
 	if last.Shell > 0 {
 		// su USER SCRIPT: the user's shell runs SCRIPT
