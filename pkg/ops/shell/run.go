@@ -109,6 +109,13 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	if err := policy.SwappableProgram(ctx, r.progParam, r.program, cmd.Dir); err != nil {
 		return nil, err
 	}
+	if r.progParam == "shell" {
+		// script: the text its shell runs with -c, whose plain lines are
+		// commands too
+		if err := policy.SwappableProgram(ctx, "script", r.argv[:len(r.program)+1], cmd.Dir); err != nil {
+			return nil, err
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		if sb != nil {
 			return nil, ops.WithClass(ops.ClassExecution, sb.startError(err))

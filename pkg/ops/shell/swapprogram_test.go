@@ -86,6 +86,18 @@ func TestDaemonRunsRefuseAProgramAnotherUserCouldSwap(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "shell: the program is in "+drop) {
 		t.Errorf("her shell for a script in a daemon's run: %v", err)
 	}
+	// A script's plain lines are commands sh runs: judged as a command's
+	// items are; a line with a pipe, quotes or an expansion is not.
+	for _, sc := range []string{"drop/tool.sh", "set -x\n  bash open/fix.sh --now\necho \"$HOME\"\n"} {
+		_, err = execute(t, daemon, nil, map[string]any{"script": sc})
+		if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.HasPrefix(err.Error(), "script: ") || !strings.Contains(err.Error(), open) && !strings.Contains(err.Error(), drop) {
+			t.Errorf("script %q in a daemon's run: %v; want it refused: script: … in %s", sc, err, drop)
+		}
+	}
+	_, err = execute(t, daemon, nil, map[string]any{"command": []any{"sh", "-c", "drop/tool.sh --now"}})
+	if err == nil || !strings.Contains(err.Error(), "command: the program is in "+drop) {
+		t.Errorf("sh -c with her program in a daemon's run: %v", err)
+	}
 	_, err = execute(t, daemon, nil, map[string]any{"command": []any{hers}, "sandbox": map[string]any{}})
 	if err == nil || !strings.Contains(err.Error(), "command: the program is in "+drop) {
 		t.Errorf("her program in a sandbox in a daemon's run: %v", err)
@@ -95,13 +107,15 @@ func TestDaemonRunsRefuseAProgramAnotherUserCouldSwap(t *testing.T) {
 	}
 
 	// Root's own script in a 0755 directory, code on the command line,
-	// a program found in PATH and a script run by sh -c are not judged.
+	// a program found in PATH, the $0 of sh -c and a line of a script
+	// that is more than plain words are not judged.
 	for _, raw := range []map[string]any{
 		{"command": []any{"./mine.sh"}},
 		{"command": []any{"bash", "mine.sh"}},
 		{"command": []any{"sh", "-c", "true", "open/fix.sh"}},
 		{"command": []any{"true"}},
 		{"script": "true"},
+		{"script": "./mine.sh --now\ndrop/tool.sh | tee log\n"},
 	} {
 		if _, err := execute(t, daemon, nil, raw); err != nil {
 			t.Errorf("%v in a daemon's run: %v", raw, err)

@@ -28,10 +28,10 @@ const programCould = "choose the code that the runs that start it run, with thei
 // tools/x.py], the first operand that is not an option (relative to dir,
 // the program's working directory, or the one a wrapper moved to: env
 // -C DIR), whether it exists or not (fsx.PathAnyoneMayWrite). A program
-// found through PATH is not judged. The program text a wrapper runs with
-// a shell (flock FILE -c TEXT, su USER -c TEXT, watch TEXT…) is judged
-// as a command's items when it is plain words (plainWords). A command a
-// wrapper splits from one
+// found through PATH is not judged. The program text a shell runs (sh -c
+// TEXT, and that of flock FILE -c TEXT, su USER -c TEXT, watch TEXT…) is
+// judged line by line, as a command's items where a line is plain words
+// (swappableText). A command a wrapper splits from one
 // item (env -S TEXT) cannot be judged and is refused. dir "" is this process's working
 // directory. The error begins with param, the parameter that gives argv.
 // It is judged right before the program starts: a file no other user
@@ -93,12 +93,11 @@ func swappableProgram(param string, argv []string, dir, outer string) error {
 		if last.Joined {
 			text = strings.Join(argv[last.Text:], " ")
 		}
-		words, plain := plainWords(text)
-		if !plain || len(words) == 0 {
-			return nil
-		}
-		// chroot DIR watch …: its command's files are under DIR
-		return swappableProgram(param, words, wrapper.Within(dir, last.Dir), rootOf(last, dir, outer))
+		return swappableText(param, text, last, dir, outer)
+	}
+	if text, ok := wrapper.ShellText(prog, args); ok {
+		// sh -c TEXT, bash -eo pipefail -c TEXT (shell.exec's script:)
+		return swappableText(param, text, last, dir, outer)
 	}
 	if last.Shell > 0 {
 		// su USER SCRIPT: the user's shell runs SCRIPT
@@ -108,6 +107,24 @@ func swappableProgram(param string, argv []string, dir, outer string) error {
 		at := last
 		at.Dir = wrapper.Within(at.Dir, f.Dir)
 		if err := refuse(f.Path, at, prog+"'s script"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// swappableText is swappableProgram's error for the program text a shell
+// runs for the program at (a wrapper's, or sh -c TEXT): each line of it
+// that is plain words (plainWords) is judged as a command's items; other
+// lines, with quotes, expansions, pipes or redirections, are not judged.
+func swappableText(param, text string, at wrapper.Program, dir, outer string) error {
+	for line := range strings.Lines(text) {
+		words, plain := plainWords(strings.TrimSpace(line))
+		if !plain || len(words) == 0 {
+			continue
+		}
+		// chroot DIR watch …: its command's files are under DIR
+		if err := swappableProgram(param, words, wrapper.Within(dir, at.Dir), rootOf(at, dir, outer)); err != nil {
 			return err
 		}
 	}

@@ -120,6 +120,9 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"sg", "grp", script}, program + drop},
 		{[]string{"sg", "grp", "-c", tool + " -v"}, program + drop},
 		{[]string{"chroot", dir, "flock", "LOCK", "-c", "/drop/tool"}, program + drop},
+		{[]string{"sudo", "sh", "-c", script}, program + drop},
+		{[]string{"bash", "-eo", "pipefail", "-c", "set -x\nbash " + script + " --now"}, bashScript + drop},
+		{[]string{"sh", "-ec", "LANG=C " + tool}, program + drop},
 	}
 	for _, tc := range refused {
 		err := SwappableProgram(daemon, "command", tc.argv, mine)
@@ -160,7 +163,8 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{"sudo", "env", "X=1", "bash", "x.sh"},
 		{"env", "-C", mine, "bash", "x.sh"},
 		{"sudo", "apt-get", "install", script},
-		{"sudo", "sh", "-c", script},
+		{"sudo", "sh", "-c", myScript},
+		{"sh", "-c", script + " | tee log"},
 		{"sudo", "LANG=C", myTool},
 		{"runuser", "-u", "app", "--", myTool},
 		{"runuser", "app", "-c", "systemctl restart app"},
