@@ -377,13 +377,19 @@ func (p pausedWriter) Write(b []byte) (int, error) {
 	return p.v.w.Write(b)
 }
 
-// clear erases the block; v.mu is held.
+// clear erases the block; v.mu is held. It moves to the block's first
+// row, erases it, and clears the screen below from its second column, not
+// its first: from the top left corner, which a run started on a cleared
+// screen draws its block at, clearing to the end of the screen is taken
+// by tmux (scroll-on-clear) for clearing the screen, whose lines it keeps
+// in the scrollback, a copy of the block at every redraw.
 func (v *liveView) clear() {
 	if v.drawn > 0 {
-		fmt.Fprintf(v.w, "\r\x1b[%dA\x1b[J", v.drawn)
+		fmt.Fprintf(v.w, "\r\x1b[%dA", v.drawn)
 	} else {
-		fmt.Fprint(v.w, "\r\x1b[J")
+		fmt.Fprint(v.w, "\r")
 	}
+	fmt.Fprint(v.w, "\x1b[2K\x1b[C\x1b[J\r")
 	v.drawn = 0
 }
 

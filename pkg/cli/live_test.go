@@ -81,7 +81,8 @@ func TestLiveViewKeepsWhatOthersWrite(t *testing.T) {
 	}
 }
 
-// screen renders what a terminal shows for b (only \r, \n, ESC[nA, ESC[J; SGR ignored).
+// screen renders what a terminal shows for b (only \r, \n, ESC[nA,
+// ESC[nC, ESC[2K, ESC[J; SGR ignored).
 func screen(b []byte) string {
 	s := string(b)
 	lines, row, col := []string{""}, 0, 0
@@ -95,6 +96,10 @@ func screen(b []byte) string {
 			switch m[2] {
 			case "A":
 				row = max(0, row-n)
+			case "C":
+				col += n
+			case "K": // only ESC[2K, the whole line
+				lines[row] = ""
 			case "J":
 				r := []rune(lines[row])
 				lines[row] = string(r[:min(col, len(r))])
@@ -373,7 +378,7 @@ func TestLiveViewFitsAShortTerminal(t *testing.T) {
 	v.redraw()
 	v.mu.Unlock()
 	raw := out.String()
-	block := raw[strings.LastIndex(raw, "\x1b[J")+len("\x1b[J"):]
+	block := raw[strings.LastIndex(raw, "\x1b[J\r")+len("\x1b[J\r"):]
 	if n := strings.Count(block, "\n") + 1; n > 9 {
 		t.Errorf("the block takes %d rows of a 10-row terminal:\n%s", n, block)
 	}

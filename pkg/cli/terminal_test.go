@@ -174,8 +174,8 @@ func TestLiveViewHasNoTerminalControls(t *testing.T) {
 	v.Event(engine.Event{Kind: engine.EventStepStarted, RunID: "r", Step: "s"})
 	v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r", Step: "s", Status: string(report.StatusFailed), Err: "exit 1: " + evil})
 	v.close()
-	// The view moves up and clears its block with "\r\x1b[NA\x1b[J"; take
-	// those out first.
+	// The view moves up and clears its block with
+	// "\r\x1b[NA\x1b[2K\x1b[C\x1b[J\r"; take those out first.
 	got := viewCodes.ReplaceAllString(out.String(), "")
 	noControls(t, "the live view", got)
 	if !strings.Contains(got, "Delete nothing?") {
@@ -230,7 +230,7 @@ outputs:
 }
 
 // viewCodes are the live view's own cursor moves and erases.
-var viewCodes = regexp.MustCompile(`\r(\x1b\[\d+A)?\x1b\[J`)
+var viewCodes = regexp.MustCompile(`\r(\x1b\[\d+A)?\x1b\[2K\x1b\[C\x1b\[J\r`)
 
 // TestConfirmGivenUpWhileWaitingIsNotShown: a question given up while it
 // waited for another to be answered (answered elsewhere, say) is never
