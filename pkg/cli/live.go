@@ -48,7 +48,8 @@ type liveView struct {
 	running map[string]*liveStep
 	started int             // steps started so far, numbering them
 	shown   map[string]bool // the steps whose step_finished is on screen (stepKey)
-	drawn   int             // lines of the block on screen
+	drawn   []int           // the columns each row of the block on screen takes
+	cols    int             // the terminal's width when last asked, 0 unknown
 	paused  bool
 	held    []string // lines printed while paused, shown on resume
 	pending []byte   // a line others began to write and did not end (Write)
@@ -83,14 +84,8 @@ func newLiveView(w io.Writer, p palette, quiet bool, width int) *liveView {
 // up over lines that scrolled off the top cannot reach them, and every
 // redraw would leave a copy of the block in the scrollback.
 func newSizedLiveView(w io.Writer, p palette, quiet bool, width, height int) *liveView {
-	if width <= 20 {
-		width = 100
-	}
-	rows := maxBlockRows
-	if height > 0 {
-		rows = max(1, min(rows, height-1))
-	}
-	v := &liveView{w: w, p: p, quiet: quiet, width: width, rows: rows, running: map[string]*liveStep{}, shown: map[string]bool{}, stop: make(chan struct{})}
+	v := &liveView{w: w, p: p, quiet: quiet, running: map[string]*liveStep{}, shown: map[string]bool{}, stop: make(chan struct{})}
+	v.setSize(width, height)
 	v.wg.Add(1)
 	go v.tick()
 	return v
@@ -377,22 +372,6 @@ func (p pausedWriter) Write(b []byte) (int, error) {
 	return p.v.w.Write(b)
 }
 
-// clear erases the block; v.mu is held. It moves to the block's first
-// row, erases it, and clears the screen below from its second column, not
-// its first: from the top left corner, which a run started on a cleared
-// screen draws its block at, clearing to the end of the screen is taken
-// by tmux (scroll-on-clear) for clearing the screen, whose lines it keeps
-// in the scrollback, a copy of the block at every redraw.
-func (v *liveView) clear() {
-	if v.drawn > 0 {
-		fmt.Fprintf(v.w, "\r\x1b[%dA", v.drawn)
-	} else {
-		fmt.Fprint(v.w, "\r")
-	}
-	fmt.Fprint(v.w, "\x1b[2K\x1b[C\x1b[J\r")
-	v.drawn = 0
-}
-
 // redraw draws the block of running steps; v.mu is held.
 func (v *liveView) redraw() {
 	if v.paused || v.closed() {
@@ -456,13 +435,13 @@ func (v *liveView) redraw() {
 		if termtext.Width(r) > v.width-1 {
 			r = termtext.HeadWidth(r, v.width-2) + "…"
 		}
+		v.drawn = append(v.drawn, termtext.Width(r))
 		if i < len(rows)-1 {
 			fmt.Fprintf(v.w, "%s\n", v.p.dim(r))
 		} else {
 			fmt.Fprint(v.w, v.p.dim(r))
 		}
 	}
-	v.drawn = len(rows) - 1
 }
 
 // close stops redrawing and clears the block. It is idempotent.

@@ -38,3 +38,44 @@ func TestLiveViewAtTheTopLeavesNoCopies(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveViewFollowsAResize: a terminal made narrower while a run goes
+// on rewraps the block's rows; the view counts the rows they take now,
+// and fits the rows it draws next to the new width, so the screen shows
+// the block once, not a copy of its top at every redraw.
+func TestLiveViewFollowsAResize(t *testing.T) {
+	term := newVT(200, 50)
+	width, height := term.termSize()
+	v := newSizedLiveView(term, palette{}, false, width, height)
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "fan", Op: "shell.exec", Items: 30})
+	for i := range 3 {
+		ev(engine.Event{Kind: engine.EventLog, Step: "fan", Op: "shell.exec", Stream: "stdout", Index: &i,
+			Message: fmt.Sprintf("item %d working on a fairly long line of output that goes on and on past sixty columns for sure", i)})
+	}
+	redraw := func() {
+		v.mu.Lock()
+		v.redraw()
+		v.mu.Unlock()
+	}
+	redraw()
+	term.resize(60, 20)
+	for range 3 {
+		redraw()
+	}
+	sc := term.screen()
+	if n := strings.Count(sc, "⋯ fan"); n != 1 {
+		t.Errorf("the block shows %d times after the resize:\n%s", n, sc)
+	}
+	for _, l := range strings.Split(sc, "\n") {
+		if w := len([]rune(l)); w > 59 {
+			t.Errorf("a row of %d columns on a terminal of 60:\n%s", w, sc)
+		}
+	}
+	v.close()
+	if sc := term.screen(); strings.TrimSpace(sc) != "" {
+		t.Errorf("the closed view left on the screen:\n%s", sc)
+	}
+}

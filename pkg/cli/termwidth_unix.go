@@ -15,7 +15,12 @@ func termWidth(w io.Writer) int {
 }
 
 // termSize is the width and height of the terminal w, or 0, 0 when unknown.
+// A writer that is no file but knows the size of the terminal it writes
+// to tells it.
 func termSize(w io.Writer) (width, height int) {
+	if s, ok := w.(interface{ termSize() (int, int) }); ok {
+		return s.termSize()
+	}
 	f, ok := fileOf(w)
 	if !ok {
 		return 0, 0
