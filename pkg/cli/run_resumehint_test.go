@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunSaysHowToResume: a run that failed says the command that reruns
+// it from where it stopped, by run id with a state dir, by report file
+// without one, and that command resumes it; a run that succeeded says
+// nothing of it.
+func TestRunSaysHowToResume(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "flaky.yaml", `version: 1
+name: flaky
+inputs:
+  ok: {type: bool, default: false}
+steps:
+  - {id: first, op: control.log, with: {message: first}}
+  - {id: second, op: control.assert, with: {that: "${{ inputs.ok }}", message: not yet}}
+`)
+	state := filepath.Join(dir, "state")
+	res := runMain(t, "run", pb, "--state-dir", state)
+	if res.code != ExitFailed {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	_, hint, ok := strings.Cut(res.stderr, "reusing the steps that did:\n  ")
+	if !ok {
+		t.Fatalf("the failed run does not say how to resume it:\n%s", res.stderr)
+	}
+	args := strings.Fields(strings.TrimSpace(hint))
+	if len(args) != 5 || args[1] != "run" || args[2] != pb || args[3] != "--resume" {
+		t.Fatalf("the command to resume is %q", hint)
+	}
+	res = runMain(t, append(args[1:], "--state-dir", state, "--input", "ok=true")...)
+	if res.code != ExitOK || !strings.Contains(res.stdout, "reused from run") {
+		t.Fatalf("the command given did not resume the run: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	if strings.Contains(res.stderr, "--resume") {
+		t.Errorf("a run that succeeded says how to resume it:\n%s", res.stderr)
+	}
+	rep := filepath.Join(dir, "it's.json")
+	res = runMain(t, "run", pb, "--report", rep)
+	if want := "--resume '" + strings.ReplaceAll(rep, "'", `'\''`) + "'"; !strings.Contains(res.stderr, want) {
+		t.Errorf("without a state dir, the hint does not name the report as %s:\n%s", want, res.stderr)
+	}
+}
