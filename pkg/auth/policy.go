@@ -94,9 +94,9 @@ type HTTPRules struct {
 	DenyHosts     []string
 	AllowCIDRs    []netip.Prefix
 	DenyCIDRs     []netip.Prefix
-	DenyPrivate   bool
-	DenyLoopback  bool
-	DenyLinkLocal bool
+	DenyPrivate   bool // RFC 1918 and fc00::/7
+	DenyLoopback  bool // loopback, unspecified and this host's own addresses
+	DenyLinkLocal bool // link-local unicast and multicast
 }
 
 // The built-in roles.

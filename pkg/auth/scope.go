@@ -260,8 +260,9 @@ func (s *Scope) AllowDial(host string, ip net.IP) error {
 	}
 	addr = reached(addr)
 	var why string
+	var self selfAddrs
 	for _, h := range s.http {
-		err := h.allow(strings.ToLower(host), addr)
+		err := h.allow(strings.ToLower(host), addr, &self)
 		if err == nil {
 			return nil
 		}
@@ -327,7 +328,7 @@ func ruleAddr(h string) (netip.Addr, bool) {
 	return a, err == nil
 }
 
-func (h *HTTPRules) allow(host string, a netip.Addr) error {
+func (h *HTTPRules) allow(host string, a netip.Addr, self *selfAddrs) error {
 	for _, p := range h.DenyHosts {
 		if hostRuleMatch(p, host, a) {
 			return fmt.Errorf("host %s is denied by %q", host, p)
@@ -338,9 +339,10 @@ func (h *HTTPRules) allow(host string, a netip.Addr) error {
 			return fmt.Errorf("address is in denied network %s", c)
 		}
 	}
+	if err := h.denySelf(a, self); err != nil {
+		return err
+	}
 	switch {
-	case h.DenyLoopback && a.IsLoopback():
-		return fmt.Errorf("loopback addresses are denied")
 	case h.DenyPrivate && a.IsPrivate():
 		return fmt.Errorf("private addresses are denied")
 	case h.DenyLinkLocal && (a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast()):
