@@ -192,6 +192,11 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	ctx = context.WithValue(ctx, runKey{}, c.run)
 	if c.run != nil {
 		call.Dir, call.Playbook = c.run.p.pb.Dir, c.run.p.pb.Name
+		st := c.Step
+		call.LiteralParam = func(name string) bool {
+			_, ok := st.LiteralParam(name)
+			return ok
+		}
 		call.Secrets = c.run.secrets()
 		call.Environ = c.run.o.environ
 		call.RefuseSwappable = c.run.p.e.refuseSwaps

@@ -24,6 +24,11 @@ type Call struct {
 	// Dir is the directory relative paths are resolved against: the
 	// directory of the playbook file.
 	Dir string
+	// LiteralParam, when set, reports whether the step writes a parameter
+	// as a literal value in the playbook rather than an expression, so
+	// that a value a caller's inputs choose is told from one the playbook
+	// fixes; nil means none is literal.
+	LiteralParam func(name string) bool
 	// Scope carries the caller's authorization scope (file roots, networks);
 	// operations that check their params against it read it with a type
 	// assertion to the authorization package's type.

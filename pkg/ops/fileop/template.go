@@ -38,7 +38,7 @@ func templateSpec() ops.Spec {
 			"(Ansible's check and diff mode), and the step counts as a read, so it also runs in a dry run.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
-			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Path: ops.PathInRootsOrDir, Description: "the template file, inside the allowed roots or the playbook's directory; exclusive with content"},
+			{Name: "src", Type: ops.TypeString, MaxLen: 4096, Path: ops.PathInRootsOrDir, Description: "the template file, inside the allowed roots, or in the playbook's directory when written literally; exclusive with content"},
 			{Name: "content", Type: ops.TypeString, MaxLen: MaxTemplateSize, Template: true, Description: "the template itself; write $${{ values.x }} here, since the playbook interpolates ${{ }} first; exclusive with src"},
 			{Name: "dest", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "the file to write; it must lie inside the allowed roots"},
 			{Name: "values", Type: ops.TypeMap, Description: "what the template's expressions read, as values.<name>"},
@@ -223,12 +223,21 @@ func templateText(ctx context.Context, p ops.Params) (string, string, error) {
 		return p.String("content"), "content", nil
 	}
 	src := p.String("src")
+	// The playbook's directory holds the templates the playbook names,
+	// not whatever a caller names through an input: a src computed by an
+	// expression is read only inside the roots, or a role that may only
+	// read could read any file beside the playbook (a secret, an env
+	// file) through check: true's diff.
 	var extra []string
-	if dir := ops.CallFrom(ctx).Dir; dir != "" {
-		extra = []string{dir}
+	call := ops.CallFrom(ctx)
+	literal := call.LiteralParam != nil && call.LiteralParam("src")
+	if call.Dir != "" && literal {
+		extra = []string{call.Dir}
 	}
 	b, err := policy.ReadFile(ctx, src, extra, MaxTemplateSize)
 	switch {
+	case errors.Is(err, ops.ErrDenied) && call.Dir != "" && !literal:
+		return "", "", ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w; src is computed by an expression, so the playbook's directory does not hold it as it holds a src written in the playbook: write src literally, or have an admin add the templates' directory to file_roots", err))
 	case errors.Is(err, ops.ErrDenied):
 		return "", "", ops.WithClass(ops.ClassAuthorization, err)
 	case errors.Is(err, fs.ErrNotExist):

@@ -2,6 +2,7 @@ package fileop
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,9 +92,17 @@ func TestTemplateInlineAndPlaybookDir(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(pbDir, "motd.tmpl"), []byte("welcome to ${{ values.host }}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e.ctx = ops.WithCall(context.Background(), &ops.Call{Dir: pbDir, Scope: scope{[]string{e.root}}})
 	dest := filepath.Join(e.root, "motd")
-	if _, err := e.run("file.template", map[string]any{"src": "motd.tmpl", "dest": dest, "values": map[string]any{"host": "db1"}}); err != nil {
+	params := map[string]any{"src": "motd.tmpl", "dest": dest, "values": map[string]any{"host": "db1"}}
+	// Only a src the playbook writes: one an expression computes (from a
+	// caller's input, say) is read only inside the roots.
+	e.ctx = ops.WithCall(context.Background(), &ops.Call{Dir: pbDir, Scope: scope{[]string{e.root}}})
+	if _, err := e.run("file.template", params); !errors.Is(err, ops.ErrDenied) || !strings.Contains(err.Error(), "src is computed by an expression") {
+		t.Fatalf("computed src beside the playbook: %v, want denied saying why", err)
+	}
+	literal := func(name string) bool { return name == "src" }
+	e.ctx = ops.WithCall(context.Background(), &ops.Call{Dir: pbDir, Scope: scope{[]string{e.root}}, LiteralParam: literal})
+	if _, err := e.run("file.template", params); err != nil {
 		t.Fatal(err)
 	}
 	if read(t, dest) != "welcome to db1\n" {
