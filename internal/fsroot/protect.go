@@ -147,7 +147,12 @@ func guard(abs, readable string) error {
 	if err := guardIn(ps, abs, readable); err != nil {
 		return err
 	}
-	return guardIn(ps, Resolved(abs), readable)
+	real := Resolved(abs)
+	if e := guardErr(ps, real, readable); e != nil {
+		e.via(abs, real)
+		return e
+	}
+	return nil
 }
 
 // GuardLexical is Guard for a path taken as written, with no symlink
@@ -158,6 +163,14 @@ func GuardLexical(abs string) error {
 }
 
 func guardIn(ps []protectedPath, abs, readable string) error {
+	if e := guardErr(ps, abs, readable); e != nil {
+		return e
+	}
+	return nil
+}
+
+// guardErr is guardIn's refusal as a *ProtectedError, nil when none.
+func guardErr(ps []protectedPath, abs, readable string) *ProtectedError {
 	for _, p := range ps {
 		if readable != "" && p.what == readable && abs == p.path {
 			continue
@@ -206,16 +219,31 @@ type ProtectedError struct {
 	Protected string // the protected path it is or lies in
 	What      string // what that is: "state dir", "keys file"
 	holds     bool   // Path holds Protected (GuardTree)
+	// Real is where Path leads through its symlinks, when it is refused
+	// for that and not as written; "" otherwise.
+	Real string
+}
+
+// via records that the path as written, abs, was refused as real, where
+// its symlinks lead.
+func (e *ProtectedError) via(abs, real string) {
+	if real != abs {
+		e.Path, e.Real = abs, real
+	}
 }
 
 func (e *ProtectedError) Error() string {
+	followed := ""
+	if e.Real != "" {
+		followed = fmt.Sprintf(" (followed through a symlink: it leads to %s)", e.Real)
+	}
 	switch {
 	case e.holds:
-		return fmt.Sprintf("%v: path %q holds arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, e.Path, e.What, e.Protected)
-	case e.Path == e.Protected:
-		return fmt.Sprintf("%v: path %q is arsenal-run's %s, which no file operation touches", ops.ErrDenied, e.Path, e.What)
+		return fmt.Sprintf("%v: path %q%s holds arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, e.Path, followed, e.What, e.Protected)
+	case e.Path == e.Protected || e.Real == e.Protected:
+		return fmt.Sprintf("%v: path %q%s is arsenal-run's %s, which no file operation touches", ops.ErrDenied, e.Path, followed, e.What)
 	}
-	return fmt.Sprintf("%v: path %q is in arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, e.Path, e.What, e.Protected)
+	return fmt.Sprintf("%v: path %q%s is in arsenal-run's %s %s, which no file operation touches", ops.ErrDenied, e.Path, followed, e.What, e.Protected)
 }
 
 func (e *ProtectedError) Unwrap() error { return ops.ErrDenied }
@@ -233,7 +261,9 @@ func GuardTree(abs string) error {
 	for _, form := range []string{abs, Resolved(abs)} {
 		for _, p := range ps {
 			if within(p.path, form) {
-				return &ProtectedError{Path: abs, Protected: p.path, What: p.what, holds: true}
+				e := &ProtectedError{Path: abs, Protected: p.path, What: p.what, holds: true}
+				e.via(abs, form)
+				return e
 			}
 		}
 	}

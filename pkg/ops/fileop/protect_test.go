@@ -149,3 +149,28 @@ func TestProtectionHoldsAroundTheEdges(t *testing.T) {
 		t.Error("a file was planted in the state dir")
 	}
 }
+
+// TestMoveSymlinkToProtectedSaysSymlink: a symlink in the roots that leads
+// to the policy file's directory is refused as holding the policy file,
+// and the refusal says the path was followed through the symlink and
+// where it leads, since the path as written holds nothing of the kind.
+func TestMoveSymlinkToProtectedSaysSymlink(t *testing.T) {
+	e := newEnv(t)
+	pdir := t.TempDir()
+	policy := filepath.Join(pdir, "policy.yaml")
+	if err := os.WriteFile(policy, []byte("version: 1"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fsroot.Protect(policy, "policy file")
+	if err := os.Symlink(pdir, filepath.Join(e.root, "cfg")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.run("file.move", map[string]any{"src": "cfg", "dest": "cfg2"})
+	if err == nil || !errors.Is(err, ops.ErrDenied) {
+		t.Fatalf("moving a symlink to the policy file's directory: %v %v, want it denied", out, err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "through a symlink") || !strings.Contains(msg, fsroot.Resolved(pdir)) || !strings.Contains(msg, "policy file") {
+		t.Errorf("refusal %q, want it to say the path was followed through a symlink to %s", msg, pdir)
+	}
+}
