@@ -18,8 +18,13 @@ func addRetentionFlags(fs *flagSet, keepRuns, keepDays *int, pre string) {
 
 // retentionProblem is the usage error of the retention flags, or "".
 func retentionProblem(keepRuns, keepDays int) string {
-	if keepRuns < 0 || keepDays < 0 {
-		return fmt.Sprintf("--keep-runs and --keep-days must be 0 (keep all) or more, not %d and %d", keepRuns, keepDays)
+	// Name the flag given wrong, and only its value: "not -1 and 0"
+	// read as though both had been given.
+	if keepRuns < 0 {
+		return fmt.Sprintf("--keep-runs must be 0 (keep every run) or more, not %d", keepRuns)
+	}
+	if keepDays < 0 {
+		return fmt.Sprintf("--keep-days must be 0 (never drop runs by age) or more, not %d", keepDays)
 	}
 	return ""
 }
