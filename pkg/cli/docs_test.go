@@ -88,7 +88,8 @@ func TestLimitsDocumentedWithValues(t *testing.T) {
 }
 
 // TestCLIDocsCoverEveryFlag checks that docs/cli.md has a section for every
-// command and mentions every flag the commands define.
+// command that mentions every flag the command defines, and that every flag
+// of a section's synopsis and flag tables is one the command has.
 func TestCLIDocsCoverEveryFlag(t *testing.T) {
 	doc := repoFile(t, "docs/cli.md")
 	flagRE := regexp.MustCompile(`--[a-z][a-z0-9-]*`)
@@ -99,24 +100,69 @@ func TestCLIDocsCoverEveryFlag(t *testing.T) {
 	for _, s := range opsSubcommands() {
 		names = append(names, s.name)
 	}
+	helpFlags := map[string]map[string]bool{} // by section
 	for _, name := range names {
-		if !strings.Contains(doc, "## `"+strings.Fields(name)[0]) {
+		top := strings.Fields(name)[0]
+		section := cliDocSection(doc, top)
+		if section == "" {
 			t.Errorf("docs/cli.md has no section for %s", name)
+			continue
 		}
 		args := append(strings.Fields(name), "--help")
 		if c := findCommand(args[0]); c.run == nil {
 			args = append([]string{"help"}, strings.Fields(name)...)
 		}
 		r := runMain(t, args...)
+		if helpFlags[top] == nil {
+			helpFlags[top] = map[string]bool{}
+		}
 		for _, f := range flagRE.FindAllString(r.stdout, -1) {
-			if f == "--help" {
-				continue
-			}
-			if !strings.Contains(doc, "`"+f) {
-				t.Errorf("docs/cli.md does not mention %s of %s", f, name)
+			helpFlags[top][f] = true
+			if f != "--help" && !regexp.MustCompile(regexp.QuoteMeta(f)+`([^a-z0-9-]|$)`).MatchString(section) {
+				t.Errorf("the section of %s in docs/cli.md does not mention its %s", top, f)
 			}
 		}
 	}
+	for top, flags := range helpFlags {
+		for _, f := range flagRE.FindAllString(cliDocFlagText(cliDocSection(doc, top)), -1) {
+			if !flags[f] {
+				t.Errorf("the section of %s in docs/cli.md gives %s, which '%s --help' does not have", top, f, top)
+			}
+		}
+	}
+}
+
+// cliDocSection is the section "## `name`" of docs/cli.md, or "".
+func cliDocSection(doc, name string) string {
+	head := "\n## `" + name + "`\n"
+	i := strings.Index(doc, head)
+	if i < 0 {
+		return ""
+	}
+	s := doc[i+len(head):]
+	if j := strings.Index(s, "\n## "); j >= 0 {
+		s = s[:j]
+	}
+	return s
+}
+
+// cliDocFlagText is what of a section of docs/cli.md gives the command's
+// own flags: its synopsis (the first code block) and the first cells of its
+// tables. Prose also names other commands' flags.
+func cliDocFlagText(section string) string {
+	var b strings.Builder
+	if i := strings.Index(section, "```\n"); i >= 0 {
+		rest := section[i+4:]
+		if j := strings.Index(rest, "```"); j >= 0 {
+			b.WriteString(rest[:j])
+		}
+	}
+	for _, l := range strings.Split(section, "\n") {
+		if cells := strings.Split(l, "|"); len(cells) > 2 && strings.HasPrefix(l, "| `") {
+			b.WriteString(cells[1] + "\n")
+		}
+	}
+	return b.String()
 }
 
 // TestExamplePlaybooks validates playbooks/*.yaml with the registry the
