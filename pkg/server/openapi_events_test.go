@@ -8,8 +8,10 @@ import (
 	"go/constant"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -132,6 +134,29 @@ func TestEventSchemaCoversEveryKindAndField(t *testing.T) {
 	for name := range props {
 		if !slices.Contains(fields, name) {
 			t.Errorf("the Event schema's %q is no field of engine.Event", name)
+		}
+	}
+
+	// docs/events.md tells every kind and, in its table, every field.
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "events.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	for _, k := range kinds {
+		if !regexp.MustCompile(`\b` + k + `\b`).MatchString(doc) {
+			t.Errorf("docs/events.md does not tell the event kind %s", k)
+		}
+	}
+	var cells strings.Builder
+	for _, l := range strings.Split(doc, "\n") {
+		if c := strings.Split(l, "|"); len(c) > 2 && strings.HasPrefix(l, "| `") {
+			cells.WriteString(c[1])
+		}
+	}
+	for _, f := range fields {
+		if !strings.Contains(cells.String(), "`"+f+"`") {
+			t.Errorf("the fields table of docs/events.md has no row for %s", f)
 		}
 	}
 }
