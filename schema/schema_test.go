@@ -88,6 +88,11 @@ func TestGet(t *testing.T) {
 		if err != nil || json.Unmarshal(b, &v) != nil || v["$schema"] != "https://json-schema.org/draft/2020-12/schema" {
 			t.Errorf("Get(%s): want a draft 2020-12 JSON Schema (err %v)", name, err)
 		}
+		// docs/cli.md: the $id names the schema, as an editor's
+		// settings and a $ref from another schema take it.
+		if want := "https://arsenal-run.dev/schema/" + name + ".schema.json"; v["$id"] != want {
+			t.Errorf("Get(%s): $id is %v; want %s", name, v["$id"], want)
+		}
 	}
 	if _, err := schema.Get("nope"); err == nil || !strings.Contains(err.Error(), "playbook") {
 		t.Errorf("Get(nope) = %v; want an error listing the known schemas", err)
