@@ -93,6 +93,11 @@ class RunView {
     this.mayAct = questions.may_act;
     this.pending = new Map(questions.questions.map((q) => [q.run_id + '/' + q.step, q]));
     this.steps = new Map();
+    // subRuns maps each sub-run's id to the step of this run that started
+    // it, or one of its sub-runs (top: the card its output lines go to),
+    // and to the path of its steps as the report's rows name them
+    // (fan[web-1]/, call/inner/).
+    this.subRuns = new Map();
     this.statusEl = h('span', { class: 'run-status' });
     this.announce = h('p', { class: 'sr-only', 'aria-live': 'polite' });
     this.facts = h('dl', { class: 'facts' });
@@ -179,6 +184,19 @@ class RunView {
     clear(this.outputsEl, this.live() ? null : kv(rep.outputs, 'Outputs'),
       rep.output_errors ? kv(rep.output_errors, 'Outputs not computed') : null);
     clear(this.inputsEl, kv(rep.inputs, 'Inputs'));
+  }
+
+  // noteSubRun learns from an event of a sub-run which step of this run
+  // it runs under: its parent's, or, for a sub-run this run started,
+  // parent_step without the item ("fan" of "fan[web-1]").
+  noteSubRun(ev) {
+    if (!ev.run_id || this.subRuns.has(ev.run_id) || !ev.parent_step) return;
+    if (ev.parent_run_id === this.id) {
+      this.subRuns.set(ev.run_id, { top: ev.parent_step.split('[')[0], path: ev.parent_step + '/' });
+      return;
+    }
+    const parent = this.subRuns.get(ev.parent_run_id);
+    if (parent) this.subRuns.set(ev.run_id, { top: parent.top, path: parent.path + ev.parent_step + '/' });
   }
 
   step(id, section) {
@@ -333,6 +351,7 @@ class RunView {
 
   onEvent(ev) {
     const own = ev.run_id === this.id;
+    if (!own) this.noteSubRun(ev);
     switch (ev.kind) {
       case 'run_started':
         if (own && this.rep.status === 'queued') {
@@ -368,11 +387,17 @@ class RunView {
         }
         return;
       case 'log': {
-        const target = own ? ev.step : ev.parent_step;
+        // A sub-run's line goes to the card of this run's step that
+        // started it, however deep: its parent_step may name a fan-out's
+        // item (fan[web-1]) or a step of another sub-run. The line names
+        // the sub-run's step by its path, which tells the items apart.
+        const sub = own ? null : this.subRuns.get(ev.run_id);
+        const target = own ? ev.step : sub && sub.top;
         if (!target) return;
-        const prefix = own ? '' : '[' + (ev.step || 'sub-run') + '] ';
+        const prefix = own ? '' : '[' + sub.path + (ev.step || '') + '] ';
         const line = prefix + (ev.stream === 'stderr' ? '! ' : '') + (ev.message || '');
-        const v = this.step(target, ev.section);
+        // The sub-run's section is of its own step, not of this run's.
+        const v = this.step(target, own ? ev.section : undefined);
         v.log(line, ev.index);
         // A sub-run's index is an item of its own steps, not of this one.
         if (own && ev.index !== undefined && ev.index !== null) v.itemOutput(ev.index, line);
