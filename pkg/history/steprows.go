@@ -1,7 +1,6 @@
 package history
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -18,8 +17,9 @@ import (
 // The steps of a playbook.run step's sub-run follow its rows (after its
 // items' for a fan-out), each named by its path from the top-level step
 // as the report's renderings name them, "call/say", "call/l2/check" a
-// level deeper, and by the item's index for the run of a fan-out's item,
-// "fan[1]/say"; a nested step of a handler section or a rescue step is
+// level deeper, and by the item's label for the run of a fan-out's item,
+// "fan[web-1]/say", or its index for an item without one, "fan[1]/say",
+// as the sub-run's events name it (parent_step); a nested step of a handler section or a rescue step is
 // named with it ("call/on_failure/page"). They are in the section of the
 // top-level step, and are calls as a top-level step's rows are, so that
 // the operations a sub-playbook ran count in Stats. A step id has no
@@ -67,7 +67,7 @@ func (w *rowWriter) step(s *report.Step, id, sec string) {
 	}
 	w.sub(s.Sub, id, sec)
 	for i, sub := range s.Subs {
-		w.sub(sub, id+"["+strconv.Itoa(i)+"]", sec)
+		w.sub(sub, id+"["+report.SubItemName(s, i)+"]", sec)
 	}
 }
 

@@ -152,7 +152,12 @@ func failedSub(sub *SubRun) bool { return sub != nil && sub.Status != StatusSucc
 
 // subItemName names the i-th item of fan-out s in a nested path: its
 // label when it has one, else its index.
-func subItemName(s *Step, i int) string {
+func subItemName(s *Step, i int) string { return SubItemName(s, i) }
+
+// SubItemName names the run of item i of fan-out step s in the paths of
+// nested steps, between brackets: its label when it has one, else its
+// index, as the engine names it in its sub-run's events (parent_step).
+func SubItemName(s *Step, i int) string {
 	it := (*Item)(nil)
 	if i < len(s.Items) && s.Items[i].Index == i {
 		it = &s.Items[i]

@@ -14,7 +14,8 @@ import (
 
 // testSubRunSteps: the steps a playbook.run step ran are rows of the run,
 // named by their path from the top-level step ("call/say", a fan-out
-// item's "fan[1]/say", "call/deep/inner" a level deeper), and their calls
+// item's "fan[web-2]/say" by its label, "fan[0]/say" by its index for
+// one without, "call/deep/inner" a level deeper), and their calls
 // count in the stats of their operations, attempts and fan-out items as
 // a top-level step's do.
 func testSubRunSteps(t *testing.T, open Opener) {
@@ -44,7 +45,7 @@ func testSubRunSteps(t *testing.T, open Opener) {
 			{ID: "fan", Op: "playbook.run", Section: "steps", Status: report.StatusSucceeded, StartedAt: at(ms(100)), DurationMS: 50, Attempts: 1,
 				Items: []report.Item{
 					{Index: 0, Status: report.StatusSucceeded, StartedAt: at(ms(100)), DurationMS: 20, Attempts: 1},
-					{Index: 1, Status: report.StatusSucceeded, StartedAt: at(ms(100)), DurationMS: 50, Attempts: 1},
+					{Index: 1, Label: "web-2", Status: report.StatusSucceeded, StartedAt: at(ms(100)), DurationMS: 50, Attempts: 1},
 				},
 				Subs: []*report.SubRun{
 					{RunID: "f0", Playbook: report.Playbook{Name: "sub"}, Status: report.StatusSucceeded, Steps: inner(ms(101), 15)},
@@ -62,7 +63,7 @@ func testSubRunSteps(t *testing.T, open Opener) {
 		}
 	}
 	want := []string{"call playbook.run", "call/say shell.exec", "call/note control.log", "call/deeper playbook.run", "call/deeper/inner shell.exec",
-		"fan playbook.run", "fan[0]/say shell.exec", "fan[0]/note control.log", "fan[1]/say shell.exec", "fan[1]/note control.log"}
+		"fan playbook.run", "fan[0]/say shell.exec", "fan[0]/note control.log", "fan[web-2]/say shell.exec", "fan[web-2]/note control.log"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("step rows (-want +got):\n%s", diff)
 	}
