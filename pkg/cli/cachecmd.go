@@ -79,9 +79,9 @@ func runCache(e *env, args []string) int {
 			return emptyCache(e, sub, asJSON, spec.Dir)
 		}
 	}
-	store, ok := openStore(e, c, spec)
-	if !ok {
-		return ExitUsage
+	store, code := openStore(e, c, spec)
+	if store == nil {
+		return code
 	}
 	defer store.Close()
 	ctx := context.Background()

@@ -35,9 +35,9 @@ func historyShow(e *env, args []string) int {
 	if !ok {
 		return ExitUsage
 	}
-	st, ok := openStore(e, c, spec)
-	if !ok {
-		return ExitUsage
+	st, code := openStore(e, c, spec)
+	if st == nil {
+		return code
 	}
 	defer st.Close()
 	ctx := context.Background()

@@ -54,7 +54,7 @@ as recorded while it ran: a run whose process died still shows the steps that
 finished. --since and --until take how long ago (24h, 2d) or an RFC 3339
 time: --since 2026-12-05T02:00:00Z --until 2026-12-05T03:00:00Z lists the
 runs started from 02:00 UTC to before 03:00.`,
-		exits: "0 listed; 1 the store failed to read the history (a database error); 2 bad usage or no readable history.",
+		exits: "0 listed; 1 the store failed to read the history (a database error, a damaged history.db); 2 bad usage, no history, or a state dir this user may not read.",
 		run:   runHistory,
 	}
 }
@@ -113,9 +113,9 @@ func runHistory(e *env, args []string) int {
 	if *trigger != "" && !slices.Contains(history.Triggers, history.Trigger(*trigger)) {
 		return fs.usageError("unknown trigger %q; use cli, schedule or api", *trigger)
 	}
-	store, ok := openStore(e, c, spec)
-	if !ok {
-		return ExitUsage
+	store, code := openStore(e, c, spec)
+	if store == nil {
+		return code
 	}
 	defer store.Close()
 	if name, ok := playbookNameOf(*playbook); ok {
@@ -255,7 +255,7 @@ func statsCommand() *command {
 ran, how often it failed, and its p50, p95 and p99 duration. --since and
 --until take how long ago (1h, 2d) or an RFC 3339 time; with --until alone
 the window is the hour before it.`,
-		exits: "0 printed; 1 the store failed to read the history (a database error); 2 bad usage or no readable history.",
+		exits: "0 printed; 1 the store failed to read the history (a database error, a damaged history.db); 2 bad usage, no history, or a state dir this user may not read.",
 		run:   runStats,
 	}
 }
@@ -292,9 +292,9 @@ func runStats(e *env, args []string) int {
 			from = to.Add(-time.Hour)
 		}
 	}
-	store, ok := openStore(e, c, spec)
-	if !ok {
-		return ExitUsage
+	store, code := openStore(e, c, spec)
+	if store == nil {
+		return code
 	}
 	defer store.Close()
 	opStats, pbStats, err := store.Stats(context.Background(), from, to)

@@ -98,9 +98,9 @@ func recordedReport(e *env, c *command, sf *stateFlags, flags *flagSet, id strin
 	if !ok {
 		return nil, ExitUsage
 	}
-	st, ok := openStore(e, c, spec)
-	if !ok {
-		return nil, ExitUsage
+	st, code := openStore(e, c, spec)
+	if st == nil {
+		return nil, code
 	}
 	defer st.Close()
 	ctx := context.Background()

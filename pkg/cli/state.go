@@ -94,27 +94,32 @@ func (s *stateFlags) spec(fs *flagSet, useDefault bool) (store.Spec, bool) {
 
 // openStore opens the store of a command that reads state: a state dir
 // must already hold a history; a database is migrated when needed. The
-// runs of dead processes are marked interrupted.
-func openStore(e *env, c *command, spec store.Spec) (store.Store, bool) {
+// runs of dead processes are marked interrupted. Refused, it returns the
+// exit code: ExitFailed for a history.db SQLite found damaged (the store
+// failed), else ExitUsage (a state dir given wrong, or not this user's).
+func openStore(e *env, c *command, spec store.Spec) (store.Store, int) {
 	if !spec.Postgres() {
 		if fi, err := os.Stat(spec.Dir); err == nil && !fi.IsDir() {
 			fmt.Fprintf(e.stderr, "%s %s: %s is not a directory; give the state dir that 'run --state-dir DIR' recorded runs in\n", program, c.name, spec.Dir)
-			return nil, false
+			return nil, ExitUsage
 		}
 		// A database this user may not reach is not "no history":
 		// store.Open says so, with what to do.
 		if _, err := os.Stat(filepath.Join(spec.Dir, history.FileName)); err != nil && !errors.Is(err, fs.ErrPermission) {
 			fmt.Fprintf(e.stderr, "%s %s: no history in %s; runs are recorded with 'run --state-dir %s' (or $ARSENAL_STATE_DIR)\n", program, c.name, spec.Dir, spec.Dir)
-			return nil, false
+			return nil, ExitUsage
 		}
 	}
 	st, err := store.Open(context.Background(), spec)
 	if err != nil {
 		e.errorf("%v", err)
-		return nil, false
+		if errors.Is(err, history.ErrDamaged) {
+			return nil, ExitFailed
+		}
+		return nil, ExitUsage
 	}
 	st.MarkInterrupted(context.Background())
-	return st, true
+	return st, ExitOK
 }
 
 // openShared opens the PostgreSQL store a spec names, for a run service

@@ -201,6 +201,17 @@ func Open(dir string) (*Store, error) {
 	return s, nil
 }
 
+// ErrDamaged is in the error of Open for a database file that SQLite
+// found damaged or no database at all: a store that failed, not a state
+// dir given wrong.
+var ErrDamaged = errors.New("damaged history database")
+
+// damagedError is an error of Open that is ErrDamaged, said as its own.
+type damagedError struct{ error }
+
+func (e damagedError) Unwrap() error        { return e.error }
+func (e damagedError) Is(target error) bool { return target == ErrDamaged }
+
 // damaged adds to err, an error opening the database file abs, what to do
 // when SQLite found the file damaged or no database at all: a write cut
 // short by a full disk or a crash, or another file copied over it.
@@ -211,7 +222,7 @@ func damaged(abs string, err error) error {
 	}
 	switch se.Code() & 0xff {
 	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
-		return fmt.Errorf("%w; the history database is damaged or is not arsenal-run's: move it, with its -wal and -shm files, out of the state dir (mv %s* DIR) and run again to start a new, empty history; the reports in %s stay where they are", err, abs, filepath.Join(filepath.Dir(abs), ReportsDir))
+		return damagedError{fmt.Errorf("%w; the history database is damaged or is not arsenal-run's: move it, with its -wal and -shm files, out of the state dir (mv %s* DIR) and run again to start a new, empty history; the reports in %s stay where they are", err, abs, filepath.Join(filepath.Dir(abs), ReportsDir))}
 	}
 	return err
 }
