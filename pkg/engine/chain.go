@@ -219,8 +219,11 @@ func execute(ctx context.Context, c *Call) (map[string]any, error) {
 	}
 	if c.Index >= 0 {
 		call.Step = fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
-		ctx = context.WithValue(ctx, itemNameKey{}, subItemPath(c.Step.ID, c.Index, c.label))
 	}
+	// Set for every call, not only an item's: a step without items in an
+	// item's sub-run would otherwise name its own sub-run after the item
+	// further up, whose name its context still carries.
+	ctx = context.WithValue(ctx, itemNameKey{}, c.ItemPath())
 	return c.Entry.Invoke(ops.WithCall(ctx, call), c.Params, chaintoken.New())
 }
 

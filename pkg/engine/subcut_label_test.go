@@ -94,3 +94,42 @@ steps:
 		t.Errorf("sub-runs name parent steps %v, want the four above", got)
 	}
 }
+
+// TestSubRunOfAnItemsSubRunNamesItsOwnStep: a playbook.run step without
+// items inside a fan-out item's sub-run starts a sub-run whose
+// parent_step names that step (nest), not the item further up
+// (fan[web-1]) whose sub-run it runs in.
+func TestSubRunOfAnItemsSubRunNamesItsOwnStep(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]bool{}
+	e, _ := newEngine(t, WithObserver(ObserverFunc(func(ev Event) {
+		if ev.Kind == EventRunStarted && ev.ParentRunID != "" {
+			mu.Lock()
+			got[ev.ParentStep] = true
+			mu.Unlock()
+		}
+	})))
+	if err := RegisterPlaybookOp(e); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"leaf.yaml":   "version: 1\nname: leaf\nsteps:\n  - {id: ok, op: control.log, with: {message: hi}}\n",
+		"middle.yaml": "version: 1\nname: middle\nsteps:\n  - {id: nest, op: playbook.run, with: {path: leaf.yaml}}\n",
+		"top.yaml":    "version: 1\nname: top\nsteps:\n  - {id: fan, op: playbook.run, foreach: [web-1], with: {path: middle.yaml}}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := e.Load(filepath.Join(dir, "top.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, p, nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if !got["fan[web-1]"] || !got["nest"] || len(got) != 2 {
+		t.Errorf("sub-runs name parent steps %v, want fan[web-1] and nest", got)
+	}
+}
