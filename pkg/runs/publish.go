@@ -32,6 +32,7 @@ type publisher struct {
 	start *startRecord
 
 	mu      sync.Mutex
+	nested  nestedRows // names the rows of the sub-runs' steps
 	pending []history.StepResult
 	discard bool // the report's rows replace the pending ones
 	kick    chan struct{}
@@ -73,22 +74,28 @@ func (p *publisher) Event(ev engine.Event) {
 		p.live.apply(ev)
 	}
 	p.stream.Publish(ev)
-	if p.kick == nil || ev.RunID != p.runID {
+	if p.kick == nil {
+		return
+	}
+	p.mu.Lock()
+	id, section, ok := p.nested.name(p.runID, ev)
+	p.mu.Unlock()
+	if !ok {
 		return
 	}
 	var res history.StepResult
 	switch ev.Kind {
 	case engine.EventStepFinished:
-		res = history.StepResult{StepID: ev.Step, Op: ev.Op, Item: -1}
+		res = history.StepResult{StepID: id, Op: ev.Op, Item: -1}
 	case engine.EventItemFinished:
 		if ev.Index == nil {
 			return
 		}
-		res = history.StepResult{StepID: ev.Step, Op: ev.Op, Item: *ev.Index}
+		res = history.StepResult{StepID: id, Op: ev.Op, Item: *ev.Index}
 	default:
 		return
 	}
-	res.Section, res.Attempts, res.Status, res.ErrorClass = ev.Section, ev.Attempts, report.Status(ev.Status), ev.ErrClass
+	res.Section, res.Attempts, res.Status, res.ErrorClass = section, ev.Attempts, report.Status(ev.Status), ev.ErrClass
 	if ev.Kind == engine.EventStepFinished {
 		res.Items = ev.Items
 	}
