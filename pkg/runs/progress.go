@@ -3,6 +3,7 @@ package runs
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -226,7 +227,7 @@ func (p *progress) stillRunning() []string {
 			continue
 		}
 		inner, covered := p.sub.under(st.ID)
-		items := s.runningItems(covered)
+		items := s.runningItems(s.named(covered))
 		if len(inner) == 0 || items != "" {
 			line := fmt.Sprintf("%s (%s)", st.ID, st.Op)
 			if items != "" {
@@ -241,6 +242,22 @@ func (p *progress) stillRunning() []string {
 
 // maxNamedItems bounds the items runningItems names.
 const maxNamedItems = 10
+
+// named are the indexes of the items running whose names are in names,
+// as a sub-run's parent_step names an item: its label (what running
+// holds for an item that has one), else its index.
+func (s *stepProgress) named(names map[string]bool) map[int]bool {
+	if len(names) == 0 {
+		return nil
+	}
+	out := map[int]bool{}
+	for i, name := range s.running {
+		if label, ok := name.(string); ok && names[label] || names[strconv.Itoa(i)] {
+			out[i] = true
+		}
+	}
+	return out
+}
 
 // runningItems lists the labels of the items still running, in order, at
 // most maxNamedItems of them, leaving out those skip holds; "" when none.

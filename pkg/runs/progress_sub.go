@@ -3,7 +3,6 @@ package runs
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
@@ -16,8 +15,8 @@ import (
 type subProgress struct {
 	// runs are the sub-runs running, each with the path of its steps:
 	// "call/" for one the run's step call started, "call/inner/" for one
-	// a step inner of that one started, "fan[2]/" for an item of a
-	// fan-out.
+	// a step inner of that one started, "fan[web-1]/" for an item of a
+	// fan-out (by its label, else "fan[2]/" by its index).
 	runs map[string]string
 	// steps are the steps of sub-runs running now, by path.
 	steps map[string]*stepProgress
@@ -79,8 +78,9 @@ func (p *subProgress) subEvent(runID string, ev engine.Event) {
 // under names the steps of sub-runs running now that step id of the run
 // started, in the order they started: only the innermost of them, which
 // run no sub-playbook of their own that runs a step. covered tells which
-// items of id (a fan-out of playbook.run) have such a step.
-func (p *subProgress) under(id string) (lines []string, covered map[int]bool) {
+// items of id (a fan-out of playbook.run) have such a step, by the name
+// their sub-run's parent_step gives them: the label, else the index.
+func (p *subProgress) under(id string) (lines []string, covered map[string]bool) {
 	var keys []string
 	for k := range p.steps {
 		if strings.HasPrefix(k, id+"/") || strings.HasPrefix(k, id+"[") {
@@ -105,12 +105,13 @@ func (p *subProgress) under(id string) (lines []string, covered map[int]bool) {
 		}
 		lines = append(lines, line)
 		if rest, ok := strings.CutPrefix(k, id+"["); ok {
-			n, _, _ := strings.Cut(rest, "]")
-			if i, err := strconv.Atoi(n); err == nil {
+			// fan[web-1]/say, fan[3]/nest/say: the item's name ends at
+			// the first "]/" (a label holding one is not told apart)
+			if n := strings.Index(rest, "]/"); n >= 0 {
 				if covered == nil {
-					covered = map[int]bool{}
+					covered = map[string]bool{}
 				}
-				covered[i] = true
+				covered[rest[:n]] = true
 			}
 		}
 	}

@@ -79,4 +79,23 @@ steps:
 	if diff := cmp.Diff(want, p.stillRunning()); diff != "" {
 		t.Errorf("a fan-out of sub-playbooks (-want +got):\n%s", diff)
 	}
+
+	// Items with labels: their sub-runs' parent_step names them so
+	// (fan[web-1]), and an item whose sub-playbook runs a step is not
+	// named again by the caller.
+	q := newProgress(pb, "r2", nil, nil, false)
+	qev := func(run, parent, parentStep string, e engine.Event) {
+		e.RunID, e.ParentRunID, e.ParentStep, e.Time = run, parent, parentStep, now
+		q.Event(e)
+	}
+	qev("r2", "", "", engine.Event{Kind: engine.EventStepStarted, Step: "fan", Op: "playbook.run", Items: 3})
+	for i, label := range []string{"web-1", "web-2", "db]/1"} {
+		qev("r2", "", "", engine.Event{Kind: engine.EventItemStarted, Step: "fan", Index: &i, Label: label, Item: map[string]any{"name": label}})
+		qev("g"+label, "r2", "fan["+label+"]", engine.Event{Kind: engine.EventRunStarted})
+	}
+	qev("gweb-2", "r2", "fan[web-2]", engine.Event{Kind: engine.EventStepStarted, Step: "iwork", Op: "shell.exec"})
+	want = []string{"fan (playbook.run): items web-1, db]/1", "fan[web-2]/iwork (shell.exec)"}
+	if diff := cmp.Diff(want, q.stillRunning()); diff != "" {
+		t.Errorf("a fan-out of labelled items (-want +got):\n%s", diff)
+	}
 }
