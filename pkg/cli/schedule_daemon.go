@@ -158,7 +158,8 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
 			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings, Telemetry: tp, RefuseSwappable: true, BaseURL: o.baseURL,
-			ConfirmHints: map[runs.Trigger]string{runs.TriggerSchedule: scheduledConfirmHint}})
+			ConfirmHints: map[runs.Trigger]string{runs.TriggerSchedule: scheduledConfirmHint},
+			InputHints:   map[runs.Trigger]engine.InputHint{runs.TriggerSchedule: scheduledInputHint}})
 	}
 	if err != nil {
 		e.errorf("schedule: %s: %v; nothing was scheduled", stateName(o.spec), err)

@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // logTimeFormat is the time of a console log line.
@@ -186,3 +187,18 @@ func logEvent(log zerolog.Logger, ev engine.Event) {
 // scheduledConfirmHint is what a confirm: step of a scheduled run, denied
 // because nobody is there to answer, tells to do.
 const scheduledConfirmHint = "a scheduled run has nobody to ask: run the playbook by hand (arsenal-run run), or move the step to a playbook that is not scheduled"
+
+// scheduledInputHint is what a required input of a scheduled run, which
+// nobody gave, tells to do: the schedule: block takes no inputs, so the
+// playbook must give it a value of its own (as schedule's check at start
+// says).
+func scheduledInputHint(in *steps.Input) string {
+	hint := "scheduled runs are given no inputs: give it a default in the playbook"
+	if in.Env != "" {
+		hint += " or set $" + in.Env + " for the scheduler or in the playbook's env_file"
+	}
+	if in.FromFile != "" {
+		hint += " or create " + in.FromFile
+	}
+	return hint
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/console"
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/builtin"
@@ -370,7 +371,8 @@ func (d *daemon) run() int {
 			InterruptSweep: runs.InterruptSweep,
 			// Queued runs (--state postgres://) are started by the
 			// queue, not by the API handler: their hint comes from here.
-			ConfirmHints: map[runs.Trigger]string{runs.TriggerAPI: server.ConfirmHint, runs.TriggerSchedule: scheduledConfirmHint}})
+			ConfirmHints: map[runs.Trigger]string{runs.TriggerAPI: server.ConfirmHint, runs.TriggerSchedule: scheduledConfirmHint},
+			InputHints:   map[runs.Trigger]engine.InputHint{runs.TriggerAPI: server.APIInputHint, runs.TriggerSchedule: scheduledInputHint}})
 	}
 	if err != nil {
 		e.errorf("%s", o.state.errorText(o.spec, err))

@@ -245,12 +245,14 @@ func (p *Plan) unknownInput(k string) string {
 // API or ParseInputs) and completes them from environment variables and
 // defaults. It reports every problem at once.
 func (p *Plan) ResolveInputs(given map[string]any, lookupEnv func(string) (string, bool)) (map[string]any, error) {
-	return p.resolveInputs(given, lookupEnv, nil)
+	return p.resolveInputs(given, lookupEnv, nil, nil)
 }
 
 // resolveInputs is ResolveInputs, reading an input's from_file only
-// inside fileRoots unless they are nil (see runOptions.inputRoots).
-func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (string, bool), fileRoots []string) (map[string]any, error) {
+// inside fileRoots unless they are nil (see runOptions.inputRoots), and
+// saying what to do about a required input nobody gave with hint (nil:
+// CLIInputHint).
+func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (string, bool), fileRoots []string, hint InputHint) (map[string]any, error) {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
@@ -313,14 +315,10 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 		case in.Default != nil:
 			out[in.Name] = in.Default
 		case in.Required:
-			hint := "give it with --input " + in.Name + "=VALUE"
-			if in.Env != "" {
-				hint += " or set $" + in.Env
+			if hint == nil {
+				hint = CLIInputHint
 			}
-			if in.FromFile != "" {
-				hint += " or create " + in.FromFile
-			}
-			problems = append(problems, fmt.Sprintf("%s is required; %s", in.Name, hint))
+			problems = append(problems, fmt.Sprintf("%s is required; %s", in.Name, hint(in)))
 		default:
 			out[in.Name] = steps.ZeroValue(in.Type)
 		}

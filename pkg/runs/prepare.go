@@ -331,7 +331,7 @@ func (s *Service) inputs(plan *engine.Plan, req *Request, res *resumed, env Env)
 	if err := checkLossyInputs(lossy, given, res); err != nil {
 		return nil, err
 	}
-	return plan.ResolveInputs(given, env.LookupEnv)
+	return plan.ResolveInputsFor(given, env.LookupEnv, s.inputHint(req))
 }
 
 // secretSource says whether a secret input has a source of its own to

@@ -98,6 +98,10 @@ type Request struct {
 	// service's hint for the request's trigger (Config.ConfirmHints), else
 	// engine.DefaultConfirmHint, which names the CLI's --yes.
 	ConfirmHint string
+	// InputHint says, in the words of the front end, how to give a
+	// required input nobody gave; nil means the service's hint for the
+	// request's trigger (Config.InputHints), else engine.CLIInputHint.
+	InputHint engine.InputHint
 	// Requeue is for a front end with a queue of its own that another
 	// process also serves: a run still waiting for a place (the running
 	// limit, its concurrency group) when the service shuts down ends

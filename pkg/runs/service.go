@@ -77,6 +77,11 @@ type Config struct {
 	// another part of the process starts (a queue) sets its own here.
 	// Missing: engine.DefaultConfirmHint, the CLI's --yes.
 	ConfirmHints map[Trigger]string
+	// InputHints say, by trigger, what to do about a required input
+	// nobody gave (see engine.InputHint), for requests that bring no
+	// InputHint, as ConfirmHints do. Missing: engine.CLIInputHint, the
+	// CLI's --input.
+	InputHints map[Trigger]engine.InputHint
 	// BaseURL is the Request.BaseURL of requests that bring none: serve's
 	// and schedule's --base-url, so that runs started through the API,
 	// the console or a schedule have the link of their page (run.url, and
@@ -333,4 +338,13 @@ func (s *Service) confirmHint(req *Request) string {
 		return req.ConfirmHint
 	}
 	return s.cfg.ConfirmHints[req.Caller.Trigger]
+}
+
+// inputHint is what a required input of req nobody gave tells to do: the
+// request's, else its trigger's; nil is the engine's default.
+func (s *Service) inputHint(req *Request) engine.InputHint {
+	if req.InputHint != nil {
+		return req.InputHint
+	}
+	return s.cfg.InputHints[req.Caller.Trigger]
 }

@@ -54,7 +54,8 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request, c *Principal)
 	}
 	chk, err := s.mgr.Service().Check(r.Context(), runs.Request{
 		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Policy: st.Policy, Env: s.cfg.Env,
-		Caller: runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
+		Caller:    runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
+		InputHint: inputHint(c),
 	})
 	if err != nil {
 		return s.prepareError(err, "inputs")

@@ -60,6 +60,27 @@ type runRequest struct {
 // run' starts them when it follows a run on a terminal or has --yes.
 const ConfirmHint = `the run was not started to ask: follow it on a terminal with 'arsenal-run remote run NAME --follow' (or give --yes), or start it through the API with "ask": true and answer with POST /api/v1/runs/{id}/confirm`
 
+// APIInputHint is what a required input nobody gave tells a client of the
+// API to do: send it in the request's "inputs" ('arsenal-run remote run'
+// sends its --input values there). The variable or file that would give it
+// is serve's, which the client cannot set: it is left out.
+func APIInputHint(in *steps.Input) string {
+	return `send it in the request's "inputs", as {"inputs": {"` + in.Name + `": VALUE}} ('arsenal-run remote run' takes --input ` + in.Name + `=VALUE)`
+}
+
+// consoleInputHint is APIInputHint for a user of the console, which
+// starts runs with the values of its form.
+func consoleInputHint(*steps.Input) string { return "fill in its field" }
+
+// inputHint is the input hint for the caller c: the console's for its
+// session, the API's for a key or certificate.
+func inputHint(c *Principal) engine.InputHint {
+	if c.Via == "session" {
+		return consoleInputHint
+	}
+	return APIInputHint
+}
+
 type runLinks struct {
 	Self   string `json:"self"`
 	Events string `json:"events"`
@@ -99,7 +120,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 		Playbook: pb, Inputs: body.Inputs, DryRun: body.DryRun, Ask: body.Ask, Policy: st.Policy, Env: s.cfg.Env,
 		Recheck:     s.recheck(c),
 		Caller:      runs.Caller{Roles: c.Roles, Name: c.Name, From: clientAddr(r), Trigger: runs.TriggerAPI},
-		ConfirmHint: ConfirmHint,
+		ConfirmHint: ConfirmHint, InputHint: inputHint(c),
 	}
 	if s.cfg.Queue != nil {
 		if handled, e := s.queueRun(w, r, req, c, wait); handled || e != nil {

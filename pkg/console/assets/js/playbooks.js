@@ -235,8 +235,8 @@ export async function playbookPage(ctx, name) {
   // A required input left empty is not an error until the user has been
   // in its field or pressed Run: the verdict names it meanwhile.
   const touched = new Set();
-  // showProblems shows each of the server's problems under its field, in
-  // the console's words (without the CLI's advice), all of a field's
+  // showProblems shows each of the server's problems under its field
+  // (without the advice to fill it in, the field being right there), all of a field's
   // problems together. It returns the fields it marked, the required ones
   // still to fill in, and the problems of no one field.
   const showProblems = (problems, bad) => {
@@ -248,7 +248,7 @@ export async function playbookPage(ctx, name) {
       if (f && bad.includes(f.name)) continue;
       const name = p.field.slice('inputs.'.length);
       let msg = p.message.startsWith(name + ':') ? p.message.slice(name.length + 1).trim() : p.message;
-      msg = withoutCLIAdvice(msg);
+      msg = withoutFieldAdvice(msg);
       if (f && / is required$/.test(msg) && !touched.has(f.name)) {
         if (!missing.includes(f.name)) missing.push(f.name);
         continue;
@@ -258,8 +258,8 @@ export async function playbookPage(ctx, name) {
       // has no field for, means the playbook changed on the server since.
       if (f && /^(unknown input|the playbook declares no inputs)/.test(msg)) msg = 'the playbook no longer takes this input: ' + CHANGED;
       if (f) byName.set(f.name, [...(byName.get(f.name) || []), msg]);
-      else if (name && p.field.startsWith('inputs.')) other.push(withoutCLIAdvice(p.message) + ': the playbook has an input this form has no field for; ' + CHANGED);
-      else other.push(withoutCLIAdvice(p.message));
+      else if (name && p.field.startsWith('inputs.')) other.push(p.message + ': the playbook has an input this form has no field for; ' + CHANGED);
+      else other.push(p.message);
     }
     for (const [name, msgs] of byName) fieldNamed(name).showError(msgs.join('; '));
     return { other, missing, marked: [...byName.keys()] };
@@ -379,7 +379,7 @@ export async function playbookPage(ctx, name) {
         await check();
         const marked = fields.find((f) => f.control.getAttribute('aria-invalid') === 'true');
         if (marked) marked.control.focus();
-        else clear(formStatus, errorBox({ class: err.class, message: withoutCLIAdvice(err.message) }));
+        else clear(formStatus, errorBox({ class: err.class, message: err.message }));
         return;
       }
       run.disabled = false;
@@ -438,9 +438,9 @@ function bytesOf(v) {
   return new TextEncoder().encode(JSON.stringify(v)).length;
 }
 
-// withoutCLIAdvice drops the command line's advice from an input's
-// problem ("; give it with --input name=VALUE"): in the console the field
-// is right there.
-function withoutCLIAdvice(msg) {
-  return msg.replace(/; give it with --input [^;]*/g, '');
+// withoutFieldAdvice drops the server's advice to a console user from a
+// required input's problem ("; fill in its field"): under the field, or in
+// the form's list of those to fill in, it says nothing more.
+function withoutFieldAdvice(msg) {
+  return msg.replace(/; fill in its field/g, '');
 }
