@@ -249,7 +249,7 @@ func (r *Registry) unknown(name string) error {
 	if c, _, ok := strings.Cut(name, "."); ok && c != "" && len(r.List(c)) == 0 {
 		// A whole category missing is most often a plugin not loaded,
 		// rather than a misspelt verb.
-		hint = fmt.Sprintf("; no operation of category %s is registered: if %s is a plugin operation, load it with --plugins DIR (or $ARSENAL_PLUGINS), DIR holding its manifest", c, name)
+		hint = fmt.Sprintf("; no operation of category %s is registered: if %s is a plugin operation, %s", c, name, PluginHint)
 	}
 	return fmt.Errorf("%w %q%s; %s%s", ErrUnknownOp, name, suggest.DidYouMean(name, r.Names()), ListHint, hint)
 }
@@ -258,6 +258,12 @@ func (r *Registry) unknown(name string) error {
 // operations there are: the command that lists them. A caller of the REST
 // API has no such command; the server puts its endpoint in its place.
 const ListHint = "see 'arsenal-run ops list'"
+
+// PluginHint is what an unknown operation of a category nothing
+// registers tells to do, if it is a plugin's: the command line's flag. A
+// caller of the REST API cannot load plugins; the server puts its own
+// words in its place.
+const PluginHint = "load it with --plugins DIR (or $ARSENAL_PLUGINS), DIR holding its manifest"
 
 // Names returns every registered name, sorted.
 func (r *Registry) Names() []string {

@@ -215,9 +215,11 @@ func policyAdvice(op string) string {
 
 // unknownOp is the 404 of an operation the registry does not have. Its
 // reader is an API client: it lists the operations with the API, not with
-// the command line.
+// the command line, and cannot load a plugin into the server.
 func unknownOp(err error) *apiError {
-	return notFound("%s", strings.Replace(err.Error(), ops.ListHint, "GET /api/v1/operations lists them", 1))
+	msg := strings.Replace(err.Error(), ops.ListHint, "GET /api/v1/operations lists them", 1)
+	msg = strings.Replace(msg, ops.PluginHint, "the server was not started with that plugin: ask its operator to load it (serve --plugins DIR)", 1)
+	return notFound("%s", msg)
 }
 
 // prepareError maps an error of the run service that came before anything

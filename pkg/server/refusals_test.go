@@ -153,3 +153,16 @@ func TestPolicyDenialSaysWhatToDo(t *testing.T) {
 		t.Errorf("run denied: %v", e)
 	}
 }
+
+// TestUnknownPluginOpAsksTheOperator: an API client that names an
+// operation of a category the server has none of (a plugin it was not
+// started with) is told to ask the server's operator, not to give a flag
+// of the command line it cannot give to the server.
+func TestUnknownPluginOpAsksTheOperator(t *testing.T) {
+	ts := newTestServer(t)
+	e := ts.post("operator", "/api/v1/operations/vault.read/execute", map[string]any{"params": map[string]any{}}).wantError(t, 404, ClassNotFound)
+	msg, _ := e["message"].(string)
+	if !strings.Contains(msg, "the server was not started with that plugin: ask its operator") || strings.Contains(msg, "load it with --plugins") || strings.Contains(msg, "ARSENAL_PLUGINS") {
+		t.Errorf("unknown plugin operation: %v", e)
+	}
+}
