@@ -16,7 +16,8 @@ export class StepView {
     this.head = h('span', { class: 'step-head' });
     this.body = h('div', { class: 'step-body' });
     this.notes = h('ul', { class: 'notes' });
-    this.logEl = h('pre', { class: 'log', hidden: true, 'aria-label': 'Output of step ' + id });
+    // A log named for its step, quiet: its lines are not read out as they come.
+    this.logEl = h('pre', { class: 'log', hidden: true, role: 'log', 'aria-live': 'off', 'aria-label': 'Output of step ' + id });
     this.itemsEl = h('div', { class: 'items' });
     this.details = h('details', null, h('summary', { onclick: () => { this.userToggled = true; } }, this.head), this.notes, this.logEl, this.body, this.itemsEl);
     this.el = h('li', { class: 'step', id: 'step-' + id, 'data-step': id }, this.details);
