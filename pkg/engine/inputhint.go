@@ -33,3 +33,9 @@ func InputSources(in *steps.Input) string {
 func (p *Plan) ResolveInputsFor(given map[string]any, lookupEnv func(string) (string, bool), hint InputHint) (map[string]any, error) {
 	return p.resolveInputs(given, lookupEnv, nil, hint)
 }
+
+// subInputHint is the hint of a sub-playbook's input: the playbook.run
+// step gives it, whoever started the run.
+func subInputHint(in *steps.Input) string {
+	return "give it under the inputs: of the playbook.run step, as " + in.Name + ": VALUE" + InputSources(in)
+}

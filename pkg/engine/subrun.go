@@ -97,7 +97,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if err := plan.runEnviron(&o); err != nil {
 		return nil, ops.WithClass(subLoadClass(err), fmt.Errorf("playbook.run %s: %w", path, err))
 	}
-	in, err := plan.resolveInputs(p.Map("inputs"), lookupIn(o.environ), o.inputRoots, nil)
+	in, err := plan.resolveInputs(p.Map("inputs"), lookupIn(o.environ), o.inputRoots, subInputHint)
 	if err != nil {
 		// Values given by expressions are checked only now: the error
 		// points at the inputs: that gave them.
