@@ -83,7 +83,7 @@ func commonParams() []ops.Param {
 			ItemTargets: map[string]ops.Target{"url": ops.TargetURL, "address": ops.TargetAddress},
 			Description: "the nodes, each {name, url} (HTTP GET, 2xx = up) or {name, address} (host:port, TCP connect = up), with optional labels; exclusive with inventory"},
 		{Name: "inventory", Type: ops.TypeString, MaxLen: 4096,
-			Description: "a YAML file listing the nodes (a list, or {nodes: [...]}), or the hosts inventory of the ssh.* operations; relative to the playbook's directory"},
+			Description: "a YAML file listing the nodes (a list, or {nodes: [...]}), or the hosts inventory of the ssh.* operations; inside the allowed roots, or relative to the playbook's directory when written literally"},
 		{Name: "selector", Type: ops.TypeMap, Description: "only the nodes with all these labels, e.g. {role: web}"},
 		{Name: "timeout", Type: ops.TypeDuration, Default: "2s", Max: ops.Bound(300), Description: "limit for each probe"},
 		{Name: "concurrency", Type: ops.TypeInteger, Default: 16, Min: ops.Bound(1), Max: ops.Bound(256), Description: "probes at once"},

@@ -180,9 +180,15 @@ var inventoryLimits = yamlx.Limits{
 // credentials. Unknown keys are errors, each reported with its
 // file:line:col.
 func LoadInventory(ctx context.Context, path string) ([]Node, error) {
+	// An inventory beside the playbook is fine when the playbook names
+	// it: one an expression computes (from an input) is read only inside
+	// the caller's roots, or a role that may only read could have any
+	// file beside a served playbook parsed, and its fields shown.
 	var extra []string
-	if dir := ops.CallFrom(ctx).Dir; dir != "" {
-		extra = append(extra, dir) // an inventory beside the playbook is fine
+	call := ops.CallFrom(ctx)
+	literal := call.LiteralParam != nil && call.LiteralParam("inventory")
+	if call.Dir != "" && literal {
+		extra = append(extra, call.Dir)
 	}
 	// The run's own inventory (--inventory) is protected from the file
 	// operations, but it is the file this op is documented to read.
@@ -192,6 +198,8 @@ func LoadInventory(ctx context.Context, path string) ([]Node, error) {
 	switch {
 	case policy.IsSwappable(err):
 		return nil, ops.Errorf(ops.ClassValidation, "param inventory %s: %v", path, err)
+	case errors.Is(err, ops.ErrDenied) && call.Dir != "" && !literal:
+		return nil, ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w; inventory is computed by an expression, so the playbook's directory does not hold it as it holds an inventory written in the playbook: write inventory literally, or have an admin add its directory to file_roots", err))
 	case errors.Is(err, ops.ErrDenied):
 		return nil, ops.WithClass(ops.ClassAuthorization, err)
 	case errors.Is(err, fs.ErrNotExist):
