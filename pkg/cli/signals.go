@@ -393,8 +393,17 @@ func (t *terminalConfirmer) Confirm(ctx context.Context, step, question string) 
 			if l.at.Before(asked) {
 				continue // typed before the question
 			}
-			s := strings.ToLower(strings.TrimSpace(l.text))
-			return s == "y" || s == "yes", nil
+			switch s := strings.ToLower(strings.TrimSpace(l.text)); s {
+			case "y", "yes":
+				return true, nil
+			case "", "n", "no":
+				return false, nil
+			default:
+				// "ye", "yes please", "o": not taken either way, as a
+				// tired hand may mean yes and a slip may mean no; asked
+				// again, Enter alone still no.
+				fmt.Fprintf(out, "answer y or n, not %q [step %s] (y/N) ", termtext.Line(s), termtext.Line(step))
+			}
 		case <-ctx.Done():
 			// The question stays on the screen, unanswered; what comes
 			// next (the view's lines held meanwhile, a notice of why)
