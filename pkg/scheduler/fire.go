@@ -239,8 +239,13 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 	// Logged once recorded: a batch the store refused is decided again
 	// at each retry, and its gap would be logged each time, growing.
 	s.logGaps(batch)
+	var gapOf *entry // the entry whose gap, summed up by logGaps, is g
+	var g *gap
 	for i, d := range batch {
 		e, slot := d.e, d.rec.Slot
+		if d.gap != nil {
+			gapOf, g = e, d.gap
+		}
 		e.cursor = later(e.cursor, slot)
 		e.retryAt, e.failing = time.Time{}, ""
 		if !claimed[i] {
@@ -250,7 +255,14 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 		switch d.rec.Outcome {
 		case history.SlotMissed:
 			s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-			slotEvent(s.log.Warn(), e, slot).Msg(d.rec.Message)
+			ev := s.log.Warn()
+			if gapOf == e && slot.Before(g.latest) {
+				// One of a gap's slots, which logGaps counted in one
+				// line: after a long outage, a line each would be a
+				// hundred a playbook.
+				ev = s.log.Debug()
+			}
+			slotEvent(ev, e, slot).Msg(d.rec.Message)
 		case history.SlotSkipped:
 			s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 			if rs := d.behind; rs != nil && slices.Contains(rs.owner.running, rs) {
