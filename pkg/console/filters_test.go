@@ -38,7 +38,8 @@ func TestRunsFilterTheServerRefuses(t *testing.T) {
 
 // TestRunsLimitThatIsNoNumber: "At most" holding what is no number (a
 // stray e typed) is said under the field, not read as empty and quietly
-// replaced by the default of 50 runs.
+// replaced by the default of 50 runs; the list's refresh every few
+// seconds leaves the mark until the field is corrected.
 func TestRunsLimitThatIsNoNumber(t *testing.T) {
 	b := browser(t, 2*time.Minute)
 	s := startSite(t, map[string]string{"hello": testPlaybooks["hello"]})
@@ -47,6 +48,8 @@ func TestRunsLimitThatIsNoNumber(t *testing.T) {
 	s.signIn(t, ctx, "oncall")
 	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"))
 	waitFor(t, ctx, "the runs", `document.querySelectorAll('#runs-list tbody tr').length === 1`)
+	do(t, ctx, "count the list's reads", chromedp.Evaluate[chromedp.Void](`window.reads = 0; const f = window.fetch;
+		window.fetch = (...a) => { if (String(a[0]).startsWith('/api/v1/runs')) window.reads++; return f(...a); }`))
 	do(t, ctx, "type a stray e in At most", chromedp.SetValue(chromedp.CSS("form.filters [name=limit]"), ""),
 		chromedp.SendKeys(chromedp.CSS("form.filters [name=limit]"), "e"),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('form.filters [name=limit]').dispatchEvent(new Event('change', {bubbles: true}))`))
@@ -54,5 +57,11 @@ func TestRunsLimitThatIsNoNumber(t *testing.T) {
 	if got, want := eval[string](t, ctx, `document.getElementById(document.querySelector('form.filters [name=limit]').getAttribute('aria-describedby')).textContent`),
 		"not a number: give a whole number from 1 to 1000"; got != want {
 		t.Errorf("the message by At most: %q; want %q", got, want)
+	}
+	// Two reads started: the first has been answered and drawn.
+	do(t, ctx, "start counting after the mark", chromedp.Evaluate[chromedp.Void](`window.reads = 0`))
+	waitFor(t, ctx, "the list read twice more", `window.reads >= 2`)
+	if got := eval[bool](t, ctx, `!!document.querySelector('form.filters [name=limit][aria-invalid=true]')`); !got {
+		t.Error("the list's refresh took the mark off an At most that still holds no number")
 	}
 }

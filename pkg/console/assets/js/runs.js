@@ -123,7 +123,9 @@ export async function runsPage(ctx) {
     try {
       const { runs } = await ctx.get('/api/v1/runs' + (qs ? '?' + qs : ''));
       if (stopped) return;
-      markFilter(null);
+      // The list shows the filters last applied; a limit still holding
+      // what is no number keeps its mark until it is corrected.
+      if (!form.elements.limit.validity.badInput) markFilter(null);
       keepFocus(list, runs.length
         ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs, (name) => zones.get(name) || ''), 'runs')
         : h('p', { class: 'empty' }, 'No runs match.'));
