@@ -49,6 +49,9 @@ func (e *LockedError) Error() string {
 // LockScheduler takes the scheduler lock of the database at url without
 // waiting; a *LockedError says who holds it.
 func LockScheduler(ctx context.Context, url string) (*SchedulerLock, error) {
+	if err := unescapedAt(url); err != nil {
+		return nil, err
+	}
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a PostgreSQL connection string: %v", Mask(url), redact(err, url))

@@ -60,6 +60,35 @@ func TestErrorsNeverHoldThePassword(t *testing.T) {
 	}
 }
 
+// TestAnAtInThePasswordIsNotShown: a password holding an '@' not written
+// %40 was cut by the driver at its first '@', and its end, taken for the
+// host, was shown in the error. Now the string is refused before it is
+// parsed, saying how to write it, without showing the password.
+func TestAnAtInThePasswordIsNotShown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, dsn := range []string{
+		"postgres://app:Pw0@s3cret@127.0.0.1:1/ops?sslmode=disable&connect_timeout=2",
+		"postgresql://app:Pw0@s3cret:tail@127.0.0.1:1/ops?sslmode=disable",
+		"postgres://app@Pw0:s3cret@127.0.0.1:1?sslmode=disable",
+	} {
+		_, err := postgres.Open(ctx, postgres.Config{URL: dsn})
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", postgres.Mask(dsn))
+		}
+		if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "tail") {
+			t.Errorf("the error shows part of the password: %v", err)
+		}
+		if !strings.Contains(err.Error(), "%40") {
+			t.Errorf("the error does not say to write the '@' as %%40: %v", err)
+		}
+		_, err = postgres.LockScheduler(ctx, dsn)
+		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "%40") {
+			t.Errorf("LockScheduler(%s): %v", postgres.Mask(dsn), err)
+		}
+	}
+}
+
 // TestMigrateOnceUnderTheLock starts several processes' worth of Open at
 // once on an empty database: each migration is applied exactly once.
 func TestMigrateOnceUnderTheLock(t *testing.T) {
