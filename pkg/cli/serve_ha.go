@@ -122,7 +122,7 @@ func (l *leaderScheduler) lead(ctx context.Context) error {
 		l.log.Warn().Err(err).Msg("could not look for the slots the previous leader did not queue")
 	}
 	s, err := scheduler.New(scheduler.Config{Launcher: launcher, Store: l.pg,
-		Logger: l.log, Metrics: l.metrics, Grace: time.Millisecond, Takeover: takeover})
+		Logger: l.log, Metrics: l.metrics, LetGo: true, Takeover: takeover})
 	if err != nil {
 		return err
 	}

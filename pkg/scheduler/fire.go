@@ -416,7 +416,12 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 	s.metrics.runs.WithLabelValues(label, string(status)).Inc()
 	s.metrics.duration.WithLabelValues(label).Observe(now.Sub(rs.start).Seconds())
 	e.last = &RunInfo{ID: rs.id, Slot: rs.slot, Status: status, StartedAt: &rs.start, FinishedAt: &now}
-	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
+	if status == history.StatusRunning && s.cfg.LetGo {
+		// Let go of at shutdown: it has not ended, and goes on elsewhere.
+		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Msg("run let go: it goes on where it executes")
+	} else {
+		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
+	}
 	s.afterEnd(e, now)
 	s.signalIfStopping()
 	s.mu.Unlock()

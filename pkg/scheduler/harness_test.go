@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
@@ -27,6 +29,7 @@ type fakeRun struct {
 	job         Job
 	launchedAt  time.Time
 	endOnCancel bool
+	letGo       bool // a Cancel(ErrShutdown) lets go of it, as a queued run's
 
 	mu      sync.Mutex
 	done    chan struct{}
@@ -51,7 +54,12 @@ func (r *fakeRun) Cancel(cause error) {
 	r.mu.Lock()
 	r.causes = append(r.causes, cause)
 	end := r.endOnCancel
+	letGo := r.letGo
 	r.mu.Unlock()
+	if letGo && errors.Is(cause, ErrShutdown) {
+		r.end(history.StatusRunning)
+		return
+	}
 	if end {
 		r.end(report.StatusCancelled)
 	}
@@ -83,6 +91,7 @@ type fakeLauncher struct {
 	mu          sync.Mutex
 	hold        bool
 	endOnCancel bool
+	letGo       bool
 	fail        func(n int, job Job) error // n counts launches from 1
 	runs        []*fakeRun
 	calls       int
@@ -97,7 +106,7 @@ func (l *fakeLauncher) Launch(_ context.Context, job Job) (Handle, error) {
 			return nil, err
 		}
 	}
-	r := &fakeRun{id: fmt.Sprintf("run-%d", len(l.runs)+1), job: job, launchedAt: l.clock.Now(), done: make(chan struct{}), endOnCancel: l.endOnCancel}
+	r := &fakeRun{id: fmt.Sprintf("run-%d", len(l.runs)+1), job: job, launchedAt: l.clock.Now(), done: make(chan struct{}), endOnCancel: l.endOnCancel, letGo: l.letGo}
 	if !l.hold {
 		r.status = report.StatusSucceeded
 		close(r.done)

@@ -122,7 +122,12 @@ func (s *Scheduler) shutdown() error {
 	})
 	n := s.runningLocked()
 	s.mu.Unlock()
-	if n > 0 {
+	if n > 0 && s.cfg.LetGo {
+		s.log.Info().Int("runs", n).Msg("stopping: letting go of the running runs; they go on where they execute")
+		s.mu.Lock()
+		s.eachRun(func(rs *runState) { s.cancelRun(rs, ErrShutdown) })
+		s.mu.Unlock()
+	} else if n > 0 {
 		s.log.Info().Int("runs", n).Str("grace", s.cfg.Grace.String()).Msg("stopping: waiting for running runs")
 		grace := s.cfg.Clock.NewTimer(s.cfg.Grace)
 		for s.running() > 0 {
@@ -154,12 +159,18 @@ func (s *Scheduler) cancelAll(cause error) {
 	n := 0
 	s.eachRun(func(rs *runState) {
 		n++
-		rs.cancel = cause
-		if rs.handle != nil {
-			safeCancel(rs.handle, cause)
-		}
+		s.cancelRun(rs, cause)
 	})
 	s.log.Warn().Int("runs", n).Msg("grace period over: cancelling the runs still going")
+}
+
+// cancelRun cancels rs with cause, as soon as its Launch returns if it is
+// still being launched. The caller holds s.mu.
+func (s *Scheduler) cancelRun(rs *runState, cause error) {
+	rs.cancel = cause
+	if rs.handle != nil {
+		safeCancel(rs.handle, cause)
+	}
 }
 
 // eachRun calls f for every run of loaded and retired playbooks.

@@ -319,3 +319,34 @@ func runOf(t *testing.T, l *fakeLauncher, name string) *fakeRun {
 	t.Fatalf("no run of %s", name)
 	return nil
 }
+
+// TestShutdownLetsGoOfQueuedRuns: a scheduler whose runs execute elsewhere
+// (a serve replica that stops leading) lets go of them at once, and says
+// so. It logged "grace period over: cancelling the runs still going" and
+// "run ended" with status running, though the runs went on elsewhere.
+func TestShutdownLetsGoOfQueuedRuns(t *testing.T) {
+	h := newHarness(t, t10.Add(-30*time.Second), func(c *Config) { c.LetGo = true })
+	h.launcher.hold = true
+	h.launcher.letGo = true
+	h.load(playbook("slow", "@every 1m"))
+	stop := h.startLoop()
+	h.loopStep(30 * time.Second) // 10:00: one run
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if c := runOf(t, h.launcher, "slow").cancelCauses(); len(c) != 1 || !errors.Is(c[0], ErrShutdown) {
+		t.Errorf("the run was given %v, want ErrShutdown to let go of it", c)
+	}
+	if l := h.logs.lines("grace period over: cancelling the runs still going"); len(l) != 0 {
+		t.Errorf("the log says the runs let go of are cancelled: %v", l)
+	}
+	if l := h.logs.lines("run ended"); len(l) != 0 {
+		t.Errorf("the log says a run let go of ended: %v", l)
+	}
+	if l := h.logs.lines("run let go: it goes on where it executes"); len(l) != 1 || l[0]["run_id"] != "run-1" {
+		t.Errorf("the run let go of is not logged as such: %v", l)
+	}
+	if l := h.logs.lines("stopping: letting go of the running runs; they go on where they execute"); len(l) != 1 {
+		t.Errorf("the shutdown does not say it lets go of the runs: %v", l)
+	}
+}

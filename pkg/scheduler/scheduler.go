@@ -139,6 +139,11 @@ type Config struct {
 	// Grace is how long shutdown waits for running runs before it cancels
 	// them; 0 means DefaultGrace.
 	Grace time.Duration
+	// LetGo makes shutdown let go of the running runs at once instead of
+	// waiting Grace and cancelling them: they execute elsewhere (a shared
+	// queue's worker) and go on after this scheduler stops. Their handles
+	// get Cancel(ErrShutdown), which must let go of them, not stop them.
+	LetGo bool
 	// MaxConcurrentRuns bounds the runs of one playbook with overlap
 	// allow; 0 means DefaultMaxConcurrentRuns.
 	MaxConcurrentRuns int
