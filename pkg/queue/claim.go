@@ -72,7 +72,7 @@ func (q *Queue) claim(job *river.Job[RunArgs]) runs.Claim {
 		})
 		switch {
 		case err != nil:
-			return fmt.Errorf("queue: claim run %s: %w", run.ID, err)
+			return fmt.Errorf("queue: claim run %s: %w%s", run.ID, err, postgres.PrivilegeHint(err))
 		case !claimed:
 			return errTakenBack
 		}

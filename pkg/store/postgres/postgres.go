@@ -314,7 +314,16 @@ func (s *Store) Reports() string { return s.cfg.ReportDir }
 // wrap is an error of the store, naming what failed; the database's
 // message never holds the password, but the URL is redacted anyway.
 func (s *Store) wrap(what string, err error) error {
-	return fmt.Errorf("postgres: %s: %w", what, redactErr{err, s.cfg.URL})
+	return fmt.Errorf("postgres: %s: %w%s", what, redactErr{err, s.cfg.URL}, PrivilegeHint(err))
+}
+
+// PrivilegeHint is what to do about err when the database refused a
+// statement for the role's lack of a privilege, "" for any other error.
+func PrivilegeHint(err error) string {
+	if !PermissionDenied(err) {
+		return ""
+	}
+	return "; the role of --state lacks a privilege on that table: grant it SELECT, INSERT, UPDATE and DELETE on the store's tables, and USAGE and SELECT on their sequences (docs/ha.md, the least-privilege role)"
 }
 
 func newOwner() string {
