@@ -150,7 +150,7 @@ func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	if err != nil {
 		var left string
 		if rerr := pool.removeTemp(ctx, client, h, a, tmp, tmpDir); rerr != nil {
-			left = fmt.Sprintf("; the partial copy %s may be left on %s (readable by its owner only): remove it (%v)", tmp, h.Name, sftpError(rerr))
+			left = fmt.Sprintf("; the partial copy %s may be left on %s (readable by its owner only): remove it with `rm -r %s` (%v)", tmp, h.Name, tmpDir, sftpError(rerr))
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w%s", stopped(context.Cause(ctx), lost), left)
@@ -243,19 +243,32 @@ func writeRemote(c *sftp.Client, dir, name string, r io.Reader, mode fs.FileMode
 
 // removeTemp removes what a failed upload left (names in order: the file,
 // then its directory). The client of a cancelled step is closed already
-// (see sftpClient): a new session, bounded by its own short timeout rather
-// than by ctx, removes them then.
+// (see sftpClient), and that of an upload whose connection was lost is
+// dead: a new session, over a new connection when the pooled one is gone,
+// bounded by its own short timeout rather than by ctx, removes them then.
 func (p *Pool) removeTemp(ctx context.Context, c *sftp.Client, h *inventory.Host, a authOpts, names ...string) error {
-	if ctx.Err() != nil {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		nc, done, _, err := p.sftpClient(cctx, h, a)
-		if err != nil {
+	if ctx.Err() == nil {
+		err := removeNames(c, names)
+		if err == nil || !transportError(err) {
 			return err
 		}
-		defer done()
-		c = nc
+		// The connection was lost under the upload: the host may well
+		// take a new one, and the partial copy is not left for want of
+		// trying.
 	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	nc, done, _, err := p.sftpClient(cctx, h, a)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return removeNames(nc, names)
+}
+
+// removeNames removes each of names, which may be missing, and returns the
+// first error.
+func removeNames(c *sftp.Client, names []string) error {
 	var first error
 	for _, n := range names {
 		if err := c.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) && first == nil {
@@ -263,6 +276,13 @@ func (p *Pool) removeTemp(ctx context.Context, c *sftp.Client, h *inventory.Host
 		}
 	}
 	return first
+}
+
+// transportError reports whether err is not the server's answer (a status)
+// but the end of the SFTP session or of its connection.
+func transportError(err error) bool {
+	var se *sftp.StatusError
+	return !errors.As(err, &se) && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission)
 }
 
 // cleanupTimeout bounds the removal of a cancelled upload's partial copy.
