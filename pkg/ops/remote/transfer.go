@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -247,6 +248,13 @@ func (d *Download) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		return nil, ops.Errorf(ops.ClassExecution, "opening the root %s: %w", place.Root, err)
 	}
 	defer root.Close()
+	if fi, err := root.Lstat(place.Rel); err == nil && fi.IsDir() {
+		// Checked before the file is fetched: the rename over it would
+		// fail only at the end, with "file exists".
+		dest := p.String("dest")
+		return nil, ops.Errorf(ops.ClassExecution, "dest %s is a directory; dest names the file to write, such as %s",
+			dest, filepath.Join(dest, path.Base(p.String("src"))))
+	}
 
 	client, done, lost, err := pool.sftpClient(ctx, h, authOpts{passphrase: p.String("key_passphrase")})
 	if err != nil {
