@@ -150,6 +150,12 @@ func sftpError(err error) error {
 	return err
 }
 
+// noSuchFile reports whether err says a file does not exist.
+func noSuchFile(err error) bool {
+	var se *sftp.StatusError
+	return errors.Is(err, fs.ErrNotExist) || errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxNoSuchFile
+}
+
 // openLocal opens a regular file inside the caller's file roots.
 func openLocal(ctx context.Context, name string) (*os.File, fs.FileInfo, func(), error) {
 	roots := policy.Roots(ctx)

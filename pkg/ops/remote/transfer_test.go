@@ -145,8 +145,10 @@ func TestUploadAtomic(t *testing.T) {
 		t.Errorf("mode %v, want 0755 from the mode parameter", fi.Mode())
 	}
 
+	// The missing directory is named, with the host, not left at a bare
+	// "no such file or directory".
 	_, err = execute(t, context.Background(), pool, "ssh.upload", map[string]any{"host": "box", "content": "x", "dest": filepath.Join(dir, "missing", "f")})
-	if err == nil || !strings.Contains(err.Error(), "no such file or directory") || ops.ClassOf(err) != ops.ClassExecution {
+	if want := "the directory " + filepath.Join(dir, "missing") + " of dest does not exist on box; create it first"; err == nil || !strings.Contains(err.Error(), want) || ops.ClassOf(err) != ops.ClassExecution {
 		t.Errorf("missing directory: %v", err)
 	}
 	_, err = execute(t, context.Background(), pool, "ssh.download", map[string]any{"host": "box", "src": filepath.Join(dir, "nope"), "dest": filepath.Join(t.TempDir(), "x")})

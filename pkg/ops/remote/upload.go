@@ -161,6 +161,12 @@ func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 				"so it was left unchanged; log in as root or as the file's owner (user: in the inventory), or change the file's owner first%s",
 				dest, h.Name, oe.uid, oe.gid, sftpError(oe.err), left)
 		}
+		if dir := path.Dir(dest); noSuchFile(err) {
+			if _, serr := client.Stat(dir); noSuchFile(serr) {
+				return nil, ops.Errorf(ops.ClassExecution, "the directory %s of dest does not exist on %s; create it first (ssh.exec with command: [mkdir, -p, %s])%s",
+					dir, h.Name, dir, left)
+			}
+		}
 		return nil, ops.Errorf(ops.ClassExecution, "uploading to %s on %s: %w%s", dest, h.Name, sftpError(err), left)
 	}
 	digest := hex.EncodeToString(sum.Sum(nil))
