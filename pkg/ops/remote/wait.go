@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
@@ -60,7 +61,7 @@ func (w *Wait) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	}
 	start := time.Now()
 	limit := p.Duration("timeout")
-	ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%s did not accept SSH within %s: %w", h.Name, limit, context.DeadlineExceeded))
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, &waitTimeout{fmt.Sprintf("%s did not accept SSH within %s", h.Name, limit)})
 	defer cancel()
 	a := authOpts{passphrase: p.String("key_passphrase")}
 	pause := p.Duration("delay")
@@ -98,11 +99,28 @@ func (w *Wait) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 }
 
 func waitFailed(ctx context.Context, attempts int, last error) error {
+	cause := context.Cause(ctx)
 	if last == nil {
-		return context.Cause(ctx)
+		return cause
 	}
-	return fmt.Errorf("%w (%d attempts; the last: %v)", context.Cause(ctx), attempts, last)
+	n := fmt.Sprintf("%d attempts", attempts)
+	if attempts == 1 {
+		n = "1 attempt"
+	}
+	// An attempt cut short by the timeout says where it was held up.
+	if where, ok := strings.CutPrefix(last.Error(), cause.Error()+" while "); ok {
+		return fmt.Errorf("%w (%s; the last was still %s)", cause, n, where)
+	}
+	return fmt.Errorf("%w (%s; the last: %v)", cause, n, last)
 }
+
+// waitTimeout is the end of ssh.wait's timeout: a deadline exceeded (its
+// class is timeout), said in words.
+type waitTimeout struct{ msg string }
+
+func (e *waitTimeout) Error() string { return e.msg }
+
+func (e *waitTimeout) Unwrap() error { return context.DeadlineExceeded }
 
 // probe logs in to h and runs true, within DialTimeout. It uses the pooled
 // connection when that has a session free, so that the connection a host
@@ -125,6 +143,9 @@ func (p *Pool) probe(ctx context.Context, h *inventory.Host, a authOpts) error {
 	if err != nil {
 		if pctx.Err() != nil {
 			p.closeSilent(h, context.Cause(pctx))
+			if errors.Is(err, context.Cause(pctx)) {
+				return err // it says where the login was held up
+			}
 			return context.Cause(pctx)
 		}
 		return err
