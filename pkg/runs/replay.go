@@ -23,7 +23,8 @@ func ReplayOf(rep *report.Report) *Stream {
 
 // publishReport publishes a report's run in the usual grammar: run_started,
 // each step started and finished at the times the report gives (a step
-// that did not start at the run's end), then run_finished with the report.
+// that did not start at the run's end), then run_finished with the report
+// and its duration.
 func publishReport(s *Stream, rep *report.Report) {
 	s.Publish(Event{Kind: engine.EventRunStarted, RunID: rep.RunID, Time: rep.StartedAt, Playbook: rep.Playbook.Name})
 	for _, st := range rep.Steps {
@@ -44,7 +45,8 @@ func publishReport(s *Stream, rep *report.Report) {
 	// write it (a queued run that never started): they get a copy of its
 	// record, as publisher.Event gives them.
 	c := *rep
-	fin := Event{Kind: engine.EventRunFinished, RunID: rep.RunID, Time: rep.FinishedAt, Status: string(rep.Status), Report: &c}
+	fin := Event{Kind: engine.EventRunFinished, RunID: rep.RunID, Time: rep.FinishedAt, Status: string(rep.Status),
+		DurationMS: rep.DurationMS, Report: &c}
 	if rep.Error != nil {
 		fin.Err, fin.ErrClass = rep.Error.Message, rep.Error.Class
 	}
