@@ -23,7 +23,14 @@ func (l *loader) decodeConcurrency(n *yaml.Node) {
 		return
 	}
 	if n.Kind == yaml.ScalarNode {
-		if _, ok := yamlx.Str(n, "concurrency", l.d); !ok {
+		if n.ShortTag() != "!!str" {
+			// concurrency: 4 reads as the steps' own concurrency (items
+			// at once); quoting it would make a group named "4".
+			hint := ""
+			if n.ShortTag() == "!!int" {
+				hint = "; to cap how many steps run at once, write max_parallel: " + n.Value
+			}
+			l.d.Add(yamlx.PosOf(n), "concurrency at the top of a playbook is a group name (concurrency: deploy) or {group: ..., policy: ...}, not %s%s", yamlx.KindName(n), hint)
 			return
 		}
 		c.Group = l.groupValue(n)
