@@ -8,6 +8,38 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
+// stepFanOutKeys are the keys GitHub Actions' strategy and Argo Workflows
+// give a fan-out's settings and a cached result, which a step writes with
+// other words: a plain did-you-mean finds none of them.
+var stepFanOutKeys = map[string]string{
+	"max-parallel": "concurrency", "max_parallel": "concurrency", "maxParallel": "concurrency", "parallelism": "concurrency",
+	"matrix": "matrix", "strategy": "matrix",
+	"memoize": "cache",
+}
+
+// stepKeyHint returns the hint for an unknown key of step n: that of
+// paramOutsideWith, or else the step's own word for a fan-out setting of
+// another tool.
+func (l *loader) stepKeyHint(n *yaml.Node) func(key string) string {
+	param := l.paramOutsideWith(n)
+	return func(key string) string {
+		if param != nil {
+			if h := param(key); h != "" {
+				return h
+			}
+		}
+		switch stepFanOutKeys[key] {
+		case "concurrency":
+			return " (how many items of a step's foreach run at once is concurrency: N; how many steps of the playbook run at once is max_parallel: N at its top)"
+		case "matrix":
+			return " (a step fans out over a matrix with foreach: {matrix: {os: [linux, darwin]}})"
+		case "cache":
+			return " (a step keeps its result with cache: {ttl: 10m})"
+		}
+		return ""
+	}
+}
+
 // paramOutsideWith returns the hint for an unknown key of step n that is
 // a parameter of the step's operation: written beside with: instead of
 // under it, as a line indented too little puts it. Without a known op,

@@ -58,3 +58,22 @@ func TestInputsWrittenAsAList(t *testing.T) {
 		}
 	}
 }
+
+// TestFanOutKeysOfOtherTools: GitHub Actions' max-parallel and matrix,
+// Argo's parallelism and memoize written on a step were "unknown key"
+// with no word of what the step calls them.
+func TestFanOutKeysOfOtherTools(t *testing.T) {
+	for key, want := range map[string]string{
+		"max-parallel: 2":               `p.yaml:6:5: unknown key "max-parallel" in a step (how many items of a step's foreach run at once is concurrency: N; how many steps of the playbook run at once is max_parallel: N at its top)`,
+		"parallelism: 2":                `unknown key "parallelism" in a step (how many items of a step's foreach run at once is concurrency: N;`,
+		"strategy: {matrix: {os: [a]}}": `p.yaml:6:5: unknown key "strategy" in a step (a step fans out over a matrix with foreach: {matrix: {os: [linux, darwin]}})`,
+		"matrix: {os: [a]}":             `unknown key "matrix" in a step (a step fans out over a matrix with foreach:`,
+		"memoize: {key: a}":             `unknown key "memoize" in a step (a step keeps its result with cache: {ttl: 10m})`,
+	} {
+		src := "version: 1\nname: t\nsteps:\n  - id: a\n    op: control.noop\n    " + key + "\n"
+		_, err := Parse("p.yaml", []byte(src), testRegistry(t))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v\nwant %q", key, err, want)
+		}
+	}
+}
