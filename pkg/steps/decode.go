@@ -133,7 +133,7 @@ func (l *loader) decodeTop(root *yaml.Node) {
 		case "schedule":
 			l.decodeSchedule(v)
 		case "max_parallel":
-			pb.MaxParallel, _ = yamlx.Int(v, "max_parallel", 1, MaxConcurrency, l.d)
+			pb.MaxParallel, _ = l.literalInt(v, "max_parallel", 1, MaxConcurrency, "how many steps run at once (max_parallel: 4)")
 		case "concurrency":
 			concNode = v
 		case "retry_on_node_loss":

@@ -140,11 +140,14 @@ func (l *loader) decodeStep(n *yaml.Node, sec Section, prev *Step) *Step {
 			sn.maxFail = v
 		case "concurrency":
 			sn.concurrency = v
-			s.Concurrency, _ = yamlx.Int(v, "concurrency", 1, MaxConcurrency, l.d)
+			s.Concurrency, _ = l.literalInt(v, "concurrency", 1, MaxConcurrency, "how many items run at once (concurrency: 4)")
 		case "fail_fast":
 			sn.failFast = v
 			// Keep the default on error, so that a bad value is reported
 			// once rather than also as a fail_fast without foreach.
+			if l.computed(v, "fail_fast", "true or false") {
+				break
+			}
 			if b, ok := yamlx.Bool(v, "fail_fast", l.d); ok {
 				s.FailFast = b
 			}

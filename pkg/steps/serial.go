@@ -89,7 +89,7 @@ func (l *loader) decodeSerial(s *Step, n, serial, maxFail *yaml.Node) {
 		sr.Size = size
 	}
 	if maxFail != nil {
-		p, ok := yamlx.Int(maxFail, "max_fail_percentage", 0, 100, l.d)
+		p, ok := l.literalInt(maxFail, "max_fail_percentage", 0, 100, "a percentage from 0 to 100 (max_fail_percentage: 25)")
 		if !ok {
 			return
 		}
