@@ -84,6 +84,7 @@ func (l *loader) decodeMatrix(n *yaml.Node, s *Step) *Matrix {
 		return nil
 	}
 	l.checkExcludeKeys(excludeNode, m)
+	l.checkExcludeValues(excludeNode, m)
 	l.expandLiteralMatrix(m)
 	return m
 }
