@@ -87,9 +87,12 @@ type Program struct {
 	// GROUP TEXT): it runs no program that is an item of argv, only
 	// what the shell reads in the text. Joined: the text is that item and all
 	// after it joined with spaces (watch TEXT…, which runs it with sh -c
-	// unless -x).
-	Text   int
-	Joined bool
+	// unless -x). TextFrom is where in that item the text starts: past
+	// the option that holds it (su -cTEXT, --command=TEXT), 0 when the
+	// text is the whole item.
+	Text     int
+	TextFrom int
+	Joined   bool
 	// Shell is, when more than 0, the first of the items su USER ARG…
 	// (runuser without -u) gives the user's shell, which runs ARG as its
 	// script.
@@ -124,11 +127,12 @@ func Programs(argv []string) []Program {
 		}
 		if name == "su" || name == "runuser" && !w.given([]string{"-u", "--user"}, argv[i+1:]) {
 			p := &out[len(out)-1]
-			p.Text, p.Shell, p.ShellProgram = wrappers["su"].shellText(argv, i+1)
+			p.Text, p.TextFrom, p.Shell, p.ShellProgram = wrappers["su"].shellText(argv, i+1)
 			return out
 		}
 		if name == "script" {
-			out[len(out)-1].Text, _, _ = w.shellText(argv, i+1)
+			p := &out[len(out)-1]
+			p.Text, p.TextFrom, _, _ = w.shellText(argv, i+1)
 			return out
 		}
 		if name == "sg" {
@@ -272,12 +276,13 @@ func (w wrapper) given(opts []string, items []string) bool {
 }
 
 // shellText are the item of argv[from:] that holds the program text su
-// runs with its user's shell (-c TEXT, -cTEXT, --command=TEXT), and the
+// runs with its user's shell (-c TEXT, -cTEXT, --command=TEXT) and where
+// in that item the text starts (past -c or --command=), and the
 // first argument it gives that shell, after the user; 0 for none; and
 // the shell it names (su -s SHELL), "" for none. su
 // reads options anywhere before "--" ("-" alone is no option: it asks
 // for a login shell); so does script, whose -c text its $SHELL runs.
-func (w wrapper) shellText(argv []string, from int) (text, shell int, prog string) {
+func (w wrapper) shellText(argv []string, from int) (text, textFrom, shell int, prog string) {
 	operands := 0
 	ended := false
 	for i := from; i < len(argv); i++ {
@@ -291,13 +296,13 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int, prog strin
 			if slices.Contains(w.long, name) && !valued {
 				i++
 				if slices.Contains(w.text, name) && i < len(argv) {
-					text = i
+					text, textFrom = i, 0
 				}
 				if i < len(argv) {
 					val = argv[i]
 				}
 			} else if slices.Contains(w.text, name) {
-				text = i
+				text, textFrom = i, len(v)-len(val) // --command=TEXT
 			}
 			if slices.Contains(w.shell, name) {
 				prog = val
@@ -310,13 +315,13 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int, prog strin
 				if strings.IndexByte(w.short, v[j]) < 0 {
 					continue
 				}
-				at := i
+				at, inItem := i, j+1
 				if j == len(v)-1 {
 					i++
-					at = i
+					at, inItem = i, 0
 				}
 				if slices.Contains(w.text, "-"+v[j:j+1]) && at < len(argv) {
-					text = at
+					text, textFrom = at, inItem // -c TEXT, -cTEXT
 				}
 				if slices.Contains(w.shell, "-"+v[j:j+1]) && at < len(argv) {
 					prog = v[j+1:] // -s/bin/bash
@@ -337,7 +342,20 @@ func (w wrapper) shellText(argv []string, from int) (text, shell int, prog strin
 	if text > 0 {
 		shell = 0
 	}
-	return text, shell, prog
+	return text, textFrom, shell, prog
+}
+
+// TextOf is the program text p runs with a shell (see Text), "" when it
+// runs none: the text alone, without the option it is given in
+// (-cTEXT, --command=TEXT).
+func (p Program) TextOf(argv []string) string {
+	switch {
+	case p.Text <= 0 || p.Text >= len(argv):
+		return ""
+	case p.Joined:
+		return strings.Join(argv[p.Text:], " ")
+	}
+	return argv[p.Text][p.TextFrom:]
 }
 
 // sgText is the item of argv[from:] that holds the text sg runs with

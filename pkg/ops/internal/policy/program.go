@@ -89,11 +89,7 @@ func swappableProgram(param string, argv []string, dir, outer string) error {
 		// flock FILE -c TEXT, su USER -c TEXT, script -c TEXT, sg GROUP
 		// TEXT and watch TEXT… (the items joined): a shell runs the
 		// text; a plain command's words are judged as its items would be
-		text := argv[last.Text]
-		if last.Joined {
-			text = strings.Join(argv[last.Text:], " ")
-		}
-		return swappableText(param, text, last, dir, outer)
+		return swappableText(param, last.TextOf(argv), last, dir, outer)
 	}
 	if text, ok := wrapper.ShellText(prog, args); ok {
 		// sh -c TEXT, bash -eo pipefail -c TEXT (shell.exec's script:)

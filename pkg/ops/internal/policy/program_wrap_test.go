@@ -123,6 +123,11 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"sudo", "sh", "-c", script}, program + drop},
 		{[]string{"bash", "-eo", "pipefail", "-c", "set -x\nbash " + script + " --now"}, bashScript + drop},
 		{[]string{"sh", "-ec", "LANG=C " + tool}, program + drop},
+		{[]string{"su", "app", "-c" + script}, program + drop},
+		{[]string{"su", "app", "--command=" + script}, program + drop},
+		{[]string{"runuser", "app", "--comm=bash " + script}, bashScript + drop},
+		{[]string{"script", "-q", "--command=" + script, "/dev/null"}, program + drop},
+		{[]string{"script", "-qc" + tool, "/dev/null"}, program + drop},
 	}
 	for _, tc := range refused {
 		err := SwappableProgram(daemon, "command", tc.argv, mine)
