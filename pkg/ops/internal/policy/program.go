@@ -79,8 +79,10 @@ func swappableProgram(param string, argv []string, dir, outer string) error {
 	}
 	last := progs[len(progs)-1]
 	prog, args := filepath.Base(argv[last.At]), argv[last.At+1:]
-	if strings.Contains(last.ShellProgram, "/") {
-		// su -s SHELL: the shell it runs is a program
+	if last.ShellProgram != "" {
+		// su -s SHELL: the shell it runs is a program, which su runs
+		// by its path, in the working directory when it holds no /
+		// (not found through PATH)
 		if err := refuse(last.ShellProgram, last, "the shell "+prog+" -s runs"); err != nil {
 			return err
 		}

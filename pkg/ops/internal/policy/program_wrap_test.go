@@ -123,6 +123,8 @@ func TestSwappableProgramThroughWrappers(t *testing.T) {
 		{[]string{"sudo", "sh", "-c", script}, program + drop},
 		{[]string{"bash", "-eo", "pipefail", "-c", "set -x\nbash " + script + " --now"}, bashScript + drop},
 		{[]string{"sh", "-ec", "LANG=C " + tool}, program + drop},
+		{[]string{"env", "-C", drop, "su", "-s", "tool", "app", "-c", "id"}, "command: the shell su -s runs is in " + drop},
+		{[]string{"env", "--chdir=" + drop, "runuser", "--shell=tool", "app"}, "command: the shell runuser -s runs is in " + drop},
 		{[]string{"su", "app", "-c" + script}, program + drop},
 		{[]string{"su", "app", "--command=" + script}, program + drop},
 		{[]string{"runuser", "app", "--comm=bash " + script}, bashScript + drop},
