@@ -48,23 +48,7 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 // watch runs under chroot DIR.
 func swappableProgram(param string, argv []string, dir, outer string) error {
 	refuse := func(p string, at wrapper.Program, what string) error {
-		in := at.Dir
-		if !filepath.IsAbs(p) {
-			if !filepath.IsAbs(in) && dir != "" {
-				in = filepath.Join(dir, in)
-			}
-			if in != "" {
-				p = filepath.Join(in, p)
-			}
-		}
-		if root := rootOf(at, dir, outer); root != "" {
-			// chroot DIR: the file is DIR's, as this host sees it
-			p = filepath.Join(root, p)
-		}
-		if msg := fsx.PathAnyoneMayWrite(p, what, programCould); msg != "" {
-			return ops.WithClass(ops.ClassValidation, errors.New(param+": "+msg))
-		}
-		return nil
+		return refuseFile(param, p, at, dir, outer, what)
 	}
 	progs := wrapper.Programs(argv)
 	for _, p := range progs {
@@ -111,14 +95,51 @@ func swappableProgram(param string, argv []string, dir, outer string) error {
 	return nil
 }
 
+// refuseFile is swappableProgram's error for the file p (what it is to
+// the command: "the program", "bash's script") that the program at runs,
+// relative to its directory, under its root; nil when no other user
+// could swap it.
+func refuseFile(param, p string, at wrapper.Program, dir, outer, what string) error {
+	in := at.Dir
+	if !filepath.IsAbs(p) {
+		if !filepath.IsAbs(in) && dir != "" {
+			in = filepath.Join(dir, in)
+		}
+		if in != "" {
+			p = filepath.Join(in, p)
+		}
+	}
+	if root := rootOf(at, dir, outer); root != "" {
+		// chroot DIR: the file is DIR's, as this host sees it
+		p = filepath.Join(root, p)
+	}
+	if msg := fsx.PathAnyoneMayWrite(p, what, programCould); msg != "" {
+		return ops.WithClass(ops.ClassValidation, errors.New(param+": "+msg))
+	}
+	return nil
+}
+
 // swappableText is swappableProgram's error for the program text a shell
 // runs for the program at (a wrapper's, or sh -c TEXT): each line of it
-// that is plain words (plainWords) is judged as a command's items; other
+// that is plain words (plainWords) is judged as a command's items, from
+// its program on (commandWords), and the file of . FILE (source) as code
+// the shell runs; other
 // lines, with quotes, expansions, pipes or redirections, are not judged.
 func swappableText(param, text string, at wrapper.Program, dir, outer string) error {
 	for line := range strings.Lines(text) {
 		words, plain := plainWords(strings.TrimSpace(line))
-		if !plain || len(words) == 0 {
+		if words = commandWords(words); !plain || len(words) == 0 {
+			continue
+		}
+		if (words[0] == "." || words[0] == "source") && len(words) > 1 {
+			// . FILE, source FILE: the shell itself runs FILE's code;
+			// one without a / is looked for through PATH first
+			if !strings.Contains(words[1], "/") {
+				continue
+			}
+			if err := refuseFile(param, words[1], at, dir, outer, "the script "+words[0]+" runs"); err != nil {
+				return err
+			}
 			continue
 		}
 		// chroot DIR watch …: its command's files are under DIR
@@ -168,6 +189,26 @@ func plainWords(text string) ([]string, bool) {
 		words = words[1:] // NAME=value before the program, PATH=/usr/bin too
 	}
 	return words, true
+}
+
+// shellFirst are the words sh reads before a command on its line, which
+// run the words after them as that command: reserved words (if /srv/check
+// on a line of its own, then, do…) and the builtins builtin and eval.
+var shellFirst = map[string]bool{
+	"if": true, "then": true, "elif": true, "else": true, "while": true,
+	"until": true, "do": true, "builtin": true, "eval": true,
+}
+
+// commandWords are the words of a plain line from its command's program
+// on: past the words of shellFirst, and the NAME=value words after them.
+func commandWords(words []string) []string {
+	for len(words) > 0 && shellFirst[words[0]] {
+		words = words[1:]
+		for len(words) > 0 && shellAssignment(words[0]) {
+			words = words[1:]
+		}
+	}
+	return words
 }
 
 // shellAssignment is whether word is NAME=value as sh reads it before a
