@@ -2,10 +2,13 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
 // resumeHint tells, after a run that failed or was cancelled, the command
@@ -29,8 +32,35 @@ func (r *runner) resumeHint(rep *report.Report) string {
 	default:
 		return ""
 	}
-	return fmt.Sprintf("%s: to rerun what did not succeed, reusing the steps that did:\n  %s run %s --resume %s\n",
-		program, program, shellWord(r.path), shellWord(from))
+	return fmt.Sprintf("%s: to rerun what did not succeed, reusing the steps that did:\n  %s run %s --resume %s%s\n",
+		program, program, shellWord(r.path), shellWord(from), r.resumeFlags())
+}
+
+// resumeFlags are the flags of this run, given on its command line, that
+// the resume needs as well: the history that holds the run (--state-dir,
+// --state, without which a run id is no report file) and the policy and
+// roles it ran with (a resume under other roles is refused). What came
+// from the environment ($ARSENAL_STATE_DIR, $ARSENAL_ROLES) comes again.
+// A database URL's password is masked, as everywhere it is printed.
+func (r *runner) resumeFlags() string {
+	var b strings.Builder
+	if st := r.o.state; st.dir != "" {
+		b.WriteString(" --state-dir " + shellWord(st.dir))
+	} else if st.url != "" && !st.fromEnv {
+		b.WriteString(" --state " + shellWord(store.Mask(st.url)))
+		if st.reportDir != "" {
+			b.WriteString(" --report-dir " + shellWord(st.reportDir))
+		}
+	}
+	if r.o.policy != "" {
+		b.WriteString(" --policy " + shellWord(r.o.policy))
+	}
+	if r.o.rolesFrom == "" && !slices.Equal(r.o.roles, listFlag{auth.DefaultRole}) {
+		for _, role := range r.o.roles {
+			b.WriteString(" --role " + shellWord(role))
+		}
+	}
+	return b.String()
 }
 
 // shellWord is s as a shell reads it back: as it is when it holds only

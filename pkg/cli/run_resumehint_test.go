@@ -21,7 +21,7 @@ steps:
   - {id: second, op: control.assert, with: {that: "${{ inputs.ok }}", message: not yet}}
 `)
 	state := filepath.Join(dir, "state")
-	res := runMain(t, "run", pb, "--state-dir", state)
+	res := runMain(t, "run", pb, "--state-dir", state, "--role", "admin")
 	if res.code != ExitFailed {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
@@ -29,11 +29,15 @@ steps:
 	if !ok {
 		t.Fatalf("the failed run does not say how to resume it:\n%s", res.stderr)
 	}
+	// The command as told, with the state dir and the role the run had:
+	// without them the run id is no report file, and other roles are
+	// refused.
 	args := strings.Fields(strings.TrimSpace(hint))
-	if len(args) != 5 || args[1] != "run" || args[2] != pb || args[3] != "--resume" {
+	if len(args) != 9 || args[1] != "run" || args[2] != pb || args[3] != "--resume" ||
+		strings.Join(args[5:], " ") != "--state-dir "+state+" --role admin" {
 		t.Fatalf("the command to resume is %q", hint)
 	}
-	res = runMain(t, append(args[1:], "--state-dir", state, "--input", "ok=true")...)
+	res = runMain(t, append(args[1:], "--input", "ok=true")...)
 	if res.code != ExitOK || !strings.Contains(res.stdout, "reused from run") {
 		t.Fatalf("the command given did not resume the run: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
