@@ -29,6 +29,11 @@ type scriptSyntax struct {
 	// text: its first operand is program text, not a file (awk, sed):
 	// only the files its options name are scripts.
 	text bool
+	// codeGoesOn: its code options (code, longCode) take the code as
+	// their value and its options go on after them, up to its first
+	// operand, an argument of that code (perl -e CODE -MMod, node -e CODE
+	// -r ./hook.js, ruby -e CODE -rlib).
+	codeGoesOn bool
 	// abbrev: it reads a long option's unambiguous start as the option
 	// (getopt_long: GNU awk's and sed's --fi for --file).
 	abbrev bool
@@ -46,7 +51,7 @@ type scriptSyntax struct {
 var (
 	shellSyntax  = scriptSyntax{code: "c", stdin: "s", arg: "oO", longFile: []string{"--rcfile", "--init-file"}}
 	pythonSyntax = scriptSyntax{code: "cm", arg: "WXQ", longArg: []string{"--check-hash-based-pycs"}}
-	nodeSyntax   = scriptSyntax{code: "ep", arg: "rC", load: "r", longLoad: []string{"--require", "--import", "--loader", "--experimental-loader"}, longCode: []string{"--eval", "--print", "--run"}, longArg: []string{
+	nodeSyntax   = scriptSyntax{code: "ep", codeGoesOn: true, arg: "rC", load: "r", longLoad: []string{"--require", "--import", "--loader", "--experimental-loader"}, longCode: []string{"--eval", "--print", "--run"}, longArg: []string{
 		"--require", "--import", "--loader", "--experimental-loader", "--conditions", "--input-type",
 		"--env-file", "--env-file-if-exists", "--title", "--inspect-port", "--debug-port", "--icu-data-dir",
 		"--openssl-config", "--redirect-warnings", "--report-dir", "--report-directory", "--report-filename",
@@ -76,8 +81,8 @@ var scriptInterpreters = map[string]scriptSyntax{
 	"sh": shellSyntax, "bash": shellSyntax, "dash": shellSyntax, "zsh": shellSyntax, "ksh": shellSyntax,
 	"ash": shellSyntax, "mksh": shellSyntax, "yash": shellSyntax, "posh": shellSyntax, "rbash": shellSyntax,
 	"python": pythonSyntax, "python2": pythonSyntax, "python3": pythonSyntax, "pypy": pythonSyntax,
-	"perl": {code: "eE", arg: "I", rest: "CdDimMx", num: "0l", load: "mM", inc: "I", modExt: ".pm"},
-	"ruby": {code: "e", arg: "IrECX", rest: "FiKTWx", num: "0", chdir: "CXx", load: "r", inc: "I", modExt: ".rb"},
+	"perl": {code: "eE", codeGoesOn: true, arg: "I", rest: "CdDimMx", num: "0l", load: "mM", inc: "I", modExt: ".pm"},
+	"ruby": {code: "e", codeGoesOn: true, arg: "IrECX", rest: "FiKTWx", num: "0", chdir: "CXx", load: "r", inc: "I", modExt: ".rb"},
 	"node": nodeSyntax, "nodejs": nodeSyntax,
 	"php": phpSyntax,
 	"awk": awkSyntax, "gawk": awkSyntax, "mawk": awkSyntax, "nawk": awkSyntax,
@@ -190,11 +195,12 @@ func (syn scriptSyntax) scriptFiles(args []string, l *loads) []ScriptFile {
 		}
 		return ""
 	}
+	code := false // code given (codeGoesOn): an operand is no script
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--", a == "-" && syn.stdin != "": // a shell's - ends its options too
-			if !syn.text && i+1 < len(args) && args[i+1] != "-" {
+			if !syn.text && !code && i+1 < len(args) && args[i+1] != "-" {
 				add(args[i+1])
 			}
 			return out
@@ -203,6 +209,13 @@ func (syn scriptSyntax) scriptFiles(args []string, l *loads) []ScriptFile {
 		case strings.HasPrefix(a, "--"):
 			name, val, valued := strings.Cut(a, "=")
 			name = syn.longName(name)
+			if slices.Contains(syn.longCode, name) && syn.codeGoesOn {
+				if !valued {
+					i++ // node --eval CODE
+				}
+				code = true
+				continue
+			}
 			if slices.Contains(syn.longCode, name) || name == "--command" {
 				return out
 			}
@@ -228,6 +241,13 @@ func (syn scriptSyntax) scriptFiles(args []string, l *loads) []ScriptFile {
 			for j := 1; j < len(a); j++ {
 				c := a[j]
 				switch {
+				case strings.IndexByte(syn.code, c) >= 0 && syn.codeGoesOn:
+					// -e CODE, -eCODE, -pe CODE: the code, then options
+					if strings.Trim(a[j+1:], syn.code) == "" {
+						j = len(a) - 1
+					}
+					value(&i, a, j)
+					code = true
 				case strings.IndexByte(syn.code, c) >= 0 || strings.IndexByte(syn.stdin, c) >= 0:
 					return out
 				case strings.IndexByte(syn.num, c) >= 0:
@@ -263,7 +283,7 @@ func (syn scriptSyntax) scriptFiles(args []string, l *loads) []ScriptFile {
 				break
 			}
 		default:
-			if !syn.text {
+			if !syn.text && !code {
 				add(a)
 			}
 			return out

@@ -52,7 +52,8 @@ func swapDirs(t *testing.T, files ...string) (dir, drop, mine string) {
 // (--require, --import, --loader), perl -I DIR -MMod (DIR/Mod.pm), ruby
 // -I DIR -rlib, gawk -i FILE (--include); a module found by name alone
 // (node -r dotenv/config, perl -MPOSIX, gawk -i inplace in root's
-// directory) is not.
+// directory) is not. Their options go on after the code of -e (node -e
+// CODE -r ./hook.js), whose operands are its arguments.
 func TestSwappableCodeOptionsLoad(t *testing.T) {
 	_, drop, mine := swapDirs(t, "hook.js", "App/Conf.pm", "lib.rb", "inc.awk")
 	daemon := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true})
@@ -68,6 +69,12 @@ func TestSwappableCodeOptionsLoad(t *testing.T) {
 		{[]string{"ruby", "-I", ".", "-rlib", "-e", "1"}, "ruby's script is in " + drop},
 		{[]string{"gawk", "-i", "inc.awk", "{ print }", "data"}, "gawk's script is in " + drop},
 		{[]string{"gawk", "--include=inc.awk", "{ print }"}, "gawk's script is in " + drop},
+		// options go on after the code of -e
+		{[]string{"node", "-e", "1", "-r", "./hook.js"}, "node's script is in " + drop},
+		{[]string{"node", "--eval=1", "--require", "./hook.js", "arg"}, "node's script is in " + drop},
+		{[]string{"node", "-pe", "1", "--import=./hook.js"}, "node's script is in " + drop},
+		{[]string{"perl", "-le", "print 1", "-I", drop, "-MApp::Conf"}, "perl's script is in " + drop},
+		{[]string{"ruby", "-e", "1", "-I.", "-rlib"}, "ruby's script is in " + drop},
 	} {
 		dir := drop
 		if tc.argv[1] == "-I"+mine {
@@ -87,6 +94,10 @@ func TestSwappableCodeOptionsLoad(t *testing.T) {
 		{"ruby", "-rjson", "-e", "1"},
 		{"gawk", "-i", "inplace", "{ print }", "data"},
 		{"python3", "-X", "importtime", "-c", "1"},
+		// after the code of -e, an operand is its argument, not a script
+		{"node", "-e", "1", drop + "/hook.js", "-r", drop + "/hook.js"},
+		{"perl", "-e", "1", drop + "/hook.js"},
+		{"ruby", "-e1", "--", drop + "/lib.rb"},
 	} {
 		if err := SwappableProgram(daemon, "command", argv, mine); err != nil {
 			t.Errorf("%q in %s: %v", argv, mine, err)
