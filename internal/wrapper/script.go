@@ -34,6 +34,10 @@ type scriptSyntax struct {
 	// operand, an argument of that code (perl -e CODE -MMod, node -e CODE
 	// -r ./hook.js, ruby -e CODE -rlib).
 	codeGoesOn bool
+	// permutes: its options may follow its operands, as glibc's getopt
+	// reads them unless told not to (sed s/a/b/ -f FILE, at now -f
+	// FILE): an operand ends none; "--" does.
+	permutes bool
 	// abbrev: it reads a long option's unambiguous start as the option
 	// (getopt_long: GNU awk's and sed's --fi for --file).
 	abbrev bool
@@ -68,7 +72,7 @@ var (
 	phpSyntax = scriptSyntax{code: "rBRE", arg: "cdzSt", file: "fF", longCode: []string{"--run", "--process-begin", "--process-code", "--process-end"},
 		longArg:  []string{"--php-ini", "--define", "--zend-extension", "--server", "--docroot", "--rf", "--rc", "--re", "--rz", "--ri", "--rfunction", "--rclass", "--rextension", "--rzendextension", "--rextinfo"},
 		longFile: []string{"--file", "--process-file"}, script: []string{"-f", "-F", "--file", "--process-file"}}
-	atSyntax = scriptSyntax{text: true, arg: "qtu", file: "f"}
+	atSyntax = scriptSyntax{text: true, permutes: true, arg: "qtu", file: "f"}
 	// gawk -i FILE (--include) loads FILE, looked for in AWKPATH, "." first
 	awkSyntax = scriptSyntax{text: true, abbrev: true, arg: "FvelW", rest: "", file: "fEi", longArg: []string{"--assign", "--field-separator", "--source", "--load"}, longFile: []string{"--file", "--exec", "--include"}}
 )
@@ -88,7 +92,7 @@ var scriptInterpreters = map[string]scriptSyntax{
 	"awk": awkSyntax, "gawk": awkSyntax, "mawk": awkSyntax, "nawk": awkSyntax,
 	// at -f FILE queues FILE's shell commands as its job
 	"at": atSyntax, "batch": atSyntax,
-	"sed": {text: true, abbrev: true, arg: "el", rest: "i", file: "f", longArg: []string{"--expression", "--line-length"}, longFile: []string{"--file"}},
+	"sed": {text: true, permutes: true, abbrev: true, arg: "el", rest: "i", file: "f", longArg: []string{"--expression", "--line-length"}, longFile: []string{"--file"}},
 }
 
 // longName is the long option name as the interpreter reads it (see
@@ -283,6 +287,9 @@ func (syn scriptSyntax) scriptFiles(args []string, l *loads) []ScriptFile {
 				break
 			}
 		default:
+			if syn.permutes {
+				continue // at now -f FILE: options go on
+			}
 			if !syn.text && !code {
 				add(a)
 			}

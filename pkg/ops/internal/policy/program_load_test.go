@@ -107,13 +107,15 @@ func TestSwappableCodeOptionsLoad(t *testing.T) {
 
 // TestSwappableAtJobFile: at -f FILE and batch -f FILE queue FILE's
 // shell commands as a job root runs later, so FILE is judged as a
-// script; the time at takes is no file.
+// script, given before its time or after it; the time at takes is no
+// file.
 func TestSwappableAtJobFile(t *testing.T) {
 	_, drop, mine := swapDirs(t, "job.sh")
 	daemon := ops.WithCall(context.Background(), &ops.Call{RefuseSwappable: true})
 	for _, argv := range [][]string{
 		{"at", "-f", drop + "/job.sh", "now"},
 		{"sudo", "batch", "-q", "b", "-f" + drop + "/job.sh"},
+		{"at", "now", "+", "5", "minutes", "-f", drop + "/job.sh"},
 	} {
 		err := SwappableProgram(daemon, "command", argv, mine)
 		if err == nil || !strings.Contains(err.Error(), "'s script is in "+drop) || !strings.Contains(err.Error(), "owned by user 1001") {
