@@ -194,6 +194,7 @@ type StepDecision struct {
 	Playbook string // the file the step is in
 	Step     string // the step id; "parent/sub" for steps of sub-playbooks
 	Section  steps.Section
+	RescueOf string // the step a rescue step belongs to; "" for others
 	Op       string
 	Risk     ops.Risk
 	Decision Decision
@@ -224,7 +225,11 @@ func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, pr
 	marked := false // pb is in seen: done at its first sub-playbook, as only they need it
 	for _, st := range pb.AllSteps() {
 		d := s.checkPaths(st, pb.Dir, s.checkAddress(st, s.checkSandbox(st, s.checkHost(st, deferredRiskNote(st, s.Decide(st.Op, st.Risk)), o.inv))))
-		*out = append(*out, StepDecision{Playbook: pb.File, Step: prefix + st.ID, Section: st.Section, Op: st.Op, Risk: st.Risk, Decision: d})
+		sd := StepDecision{Playbook: pb.File, Step: prefix + st.ID, Section: st.Section, Op: st.Op, Risk: st.Risk, Decision: d}
+		if st.RescueOf != nil {
+			sd.RescueOf = st.RescueOf.ID
+		}
+		*out = append(*out, sd)
 		if st.Op != "playbook.run" || st.Params == nil || reg == nil {
 			continue
 		}

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -50,5 +52,38 @@ func TestPreflightReportNestsSubPlaybookSteps(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("nested steps (-want +got):\n%s", diff)
+	}
+}
+
+// TestPreflightReportNamesRescueSteps checks that the report of a run that
+// preflight refused says which step a rescue step belongs to, so that every
+// format names it migrate/rescue/restore, as a run that ran does: a JUnit
+// test case keeps its name, and its history on the CI page, from one run to
+// the next.
+func TestPreflightReportNamesRescueSteps(t *testing.T) {
+	t.Setenv("GITHUB_STEP_SUMMARY", "")
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "p.yaml", "version: 1\nname: p\nsteps:\n"+
+		"  - id: migrate\n    op: control.noop\n    rescue:\n      - {id: restore, op: control.noop}\n"+
+		"  - {id: k, op: process.kill, with: {pid: 4242}}\n")
+	rp, jp := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml")
+	if res := runMain(t, "run", pb, "--report", rp, "--junit", jp); res.code != ExitDenied {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	var rescueOf string
+	for _, s := range readReport(t, rp).Steps {
+		if s.ID == "restore" {
+			rescueOf = s.RescueOf
+		}
+	}
+	if rescueOf != "migrate" {
+		t.Errorf("restore's rescue_of = %q, want migrate", rescueOf)
+	}
+	data, err := os.ReadFile(jp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `<testcase name="migrate/rescue/restore"`) {
+		t.Errorf("JUnit does not name the rescue step migrate/rescue/restore:\n%s", data)
 	}
 }

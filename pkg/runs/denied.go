@@ -52,7 +52,7 @@ func deniedSteps(ds []auth.StepDecision, prefix string, load func(string) *steps
 		if !ok || strings.Contains(id, "/") {
 			continue
 		}
-		s := report.Step{ID: id, Op: d.Op, Section: string(d.Section), Status: report.StatusSkipped,
+		s := report.Step{ID: id, Op: d.Op, Section: string(d.Section), RescueOf: d.RescueOf, Status: report.StatusSkipped,
 			Reason:        "not run: authorization denied other steps",
 			Authorization: &report.Decision{Allowed: d.Decision.Allowed, Rule: d.Decision.Rule, Via: d.Decision.Via}}
 		if !d.Decision.Allowed {
