@@ -192,7 +192,7 @@ func noteOf(s *Step, n int, withReused bool, head0 string) string {
 	if c := cacheNote(s); c != "" {
 		tail = append(tail, c)
 	}
-	mid := plainText(s.Reason)
+	mid := plainText(skippedReason(s))
 	if s.Error != nil {
 		rest := utf8.RuneCountInString(strings.Join(append(head, tail...), "; ")) + 4
 		room := max(n-rest, n/2)

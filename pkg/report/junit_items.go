@@ -17,7 +17,7 @@ func stepCase(r *Report, s *Step) junitCase {
 		// takes no time in this one.
 		c.Time = seconds(0)
 	}
-	setOutcome(r, &c, s.Status, s.Reason, s.Error, s.StartedAt != nil, attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0))
+	setOutcome(r, &c, s.Status, skippedReason(s), s.Error, s.StartedAt != nil, attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0))
 	excuseStep(&c, s)
 	var out strings.Builder
 	fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\n", s.Op, s.Status, s.Attempts)
