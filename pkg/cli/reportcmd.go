@@ -53,7 +53,11 @@ func runReport(e *env, args []string) int {
 	}
 	*format = formatName(*format, report.Formats)
 	if !contains(report.Formats, *format) {
-		return flags.usageError("unknown format %q%s; use one of %s", *format, suggest.DidYouMean(*format, report.Formats), strings.Join(report.Formats, ", "))
+		hint := suggest.DidYouMean(*format, report.Formats)
+		if *format == "xml" {
+			hint = ` (JUnit XML is "junit")` // not "html", the closest name
+		}
+		return flags.usageError("unknown format %q%s; use one of %s", *format, hint, strings.Join(report.Formats, ", "))
 	}
 	var rep *report.Report
 	if _, err := os.Stat(pos[1]); errors.Is(err, fs.ErrNotExist) && runIDShape.MatchString(store.RunIDCase(pos[1])) {

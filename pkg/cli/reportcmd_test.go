@@ -95,6 +95,20 @@ func TestReportShowFormatInAnyCase(t *testing.T) {
 	runMain(t, "validate", pb, "--format", "JSON").want(t, ExitOK, []string{`"problems"`}, nil)
 }
 
+// TestReportShowFormatXMLNamesJUnit: --format xml, what one asking for the
+// JUnit XML types, is refused pointing at junit, not at html, the name
+// closest in spelling.
+func TestReportShowFormatXMLNamesJUnit(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "nightly.yaml", "version: 1\nname: nightly\nsteps:\n  - {id: backup, op: control.noop}\n")
+	rep := filepath.Join(dir, "r.json")
+	if res := runMain(t, "run", pb, "--report", rep); res.code != ExitOK {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	runMain(t, "report", "show", rep, "--format", "XML").want(t, ExitUsage,
+		nil, []string{`unknown format "xml" (JUnit XML is "junit"); use one of text, markdown, junit, html, json`})
+}
+
 // TestRunIDWithLowerCaseT: a run id typed with a lower-case t between its
 // date and time (20261205t221018-…), whole or its start, names the run, in
 // history show and report show alike.
