@@ -38,6 +38,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -381,6 +382,12 @@ func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {
 		return nil
 	}
 	argv[0] = prog
+	// [python3, greet.py], [sh, -e, hi.sh], [env, bash, x.sh]: the script
+	// is the code the operation runs, judged as the program is.
+	if err := policy.SwappableCommand("command", argv, dir); err != nil {
+		d.Add(yamlx.PosOf(n), "%v", err)
+		return nil
+	}
 	return argv
 }
 

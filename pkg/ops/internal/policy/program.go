@@ -43,6 +43,16 @@ func SwappableProgram(ctx context.Context, param string, argv []string, dir stri
 	return swappableProgram(param, argv, dir, "")
 }
 
+// SwappableCommand is SwappableProgram's judgement of argv whatever the
+// call: for a command fixed when it is configured and judged then, every
+// time (a plugin manifest's command, judged at load).
+func SwappableCommand(param string, argv []string, dir string) error {
+	if len(argv) == 0 {
+		return nil
+	}
+	return swappableProgram(param, argv, dir, "")
+}
+
 // swappableProgram is SwappableProgram's error for argv run under the
 // root directory outer, as this host sees it ("" for none): the command
 // watch runs under chroot DIR.
