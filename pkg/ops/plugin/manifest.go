@@ -299,16 +299,27 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 		case "env":
 			m.Env = envNames(v, d)
 		case "params":
-			if m.Params = schemaOf(v, "params", d); m.Params != nil {
+			// A schema the meta-schema refuses has its other problems
+			// reported with it, all at once; only the defaults need it
+			// compiled.
+			s, valid := schemaOf(v, "params", d)
+			if s != nil {
 				checkWriteOnly(v, "params", d)
 				checkKeywords(v, "params", d)
-				checkRequired(v, m.Params, d)
-				checkDefaults(v, m.Params, d)
+				checkRequired(v, s, d)
+			}
+			if valid {
+				m.Params = s
+				checkDefaults(v, s, d)
 			}
 		case "output":
-			if m.Output = schemaOf(v, "output", d); m.Output != nil {
+			s, valid := schemaOf(v, "output", d)
+			if s != nil {
 				checkWriteOnly(v, "output", d)
 				checkKeywords(v, "output", d)
+			}
+			if valid {
+				m.Output = s
 			}
 		}
 	})

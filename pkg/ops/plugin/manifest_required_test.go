@@ -43,3 +43,41 @@ func TestRequiredNotAPropertyIsLocated(t *testing.T) {
 		t.Errorf("the open manifest was not registered: %v", err)
 	}
 }
+
+// TestSchemaProblemsAllAtOnce: a params schema the meta-schema refuses
+// (type: int) does not hide its other problems, a misspelt keyword, a
+// nested writeOnly and a required name that is no property: the author
+// fixes them all from one load rather than one load each.
+func TestSchemaProblemsAllAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "ok.prog", "#!/bin/sh\necho '{}'\n", 0o755)
+	write(t, dir, "s.yaml", "name: acme.s\n"+head+`params:
+  type: object
+  properties:
+    n: {type: int}
+    who: {type: string, minLenght: 1}
+    auth: {type: object, properties: {token: {type: string, writeOnly: true}}}
+  required: [n, nme]
+output:
+  type: object
+  properties:
+    x: {type: strin, patern: "^a"}
+`, 0o644)
+	_, got := loadDiags(t, dir)
+	want := []string{
+		`s.yaml:10:15: params.properties.n.type: value must be one of`,
+		`s.yaml:11:25: params.properties.who.minLenght: "minLenght" is not a JSON Schema keyword`,
+		`s.yaml:12:61: params.properties.auth.properties.token: writeOnly marks only a top-level params property secret`,
+		`s.yaml:13:17: params.required: "nme" is not among params.properties`,
+		`s.yaml:17:15: output.properties.x.type: value must be one of`,
+		`s.yaml:17:22: output.properties.x.patern: "patern" is not a JSON Schema keyword`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("diagnostics:\n%s\nwant %d", strings.Join(got, "\n"), len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("diagnostic %d:\n got %s\nwant %s...", i, got[i], want[i])
+		}
+	}
+}

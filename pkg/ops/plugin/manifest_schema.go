@@ -20,24 +20,24 @@ import (
 
 // schemaOf reads a JSON Schema written in YAML: an object, which must
 // compile and describe objects (type: object).
-func schemaOf(v *yaml.Node, what string, d *yamlx.Diags) map[string]any {
+func schemaOf(v *yaml.Node, what string, d *yamlx.Diags) (m map[string]any, valid bool) {
 	n := yamlx.Deref(v)
 	if n.Kind != yaml.MappingNode {
 		d.Add(yamlx.PosOf(n), "%s must be a JSON Schema object, like {type: object, properties: {...}}", what)
-		return nil
+		return nil, false
 	}
-	m, _ := yamlx.Plain(n, d).(map[string]any)
+	m, _ = yamlx.Plain(n, d).(map[string]any)
 	if t, _ := m["type"].(string); t != "object" {
 		d.Add(yamlx.PosOf(n), "%s must have type: object: operations take and return objects", what)
-		return nil
+		return m, false
 	}
 	if _, err := compile(what, m); err != nil {
 		if !schemaProblems(err, n, what, d) {
 			d.Add(yamlx.PosOf(n), "%s is not a valid JSON Schema: %s", what, oneLine(err.Error()))
 		}
-		return nil
+		return m, false
 	}
-	return m
+	return m, true
 }
 
 // checkDefaults reports, at the default's own position, each default of
