@@ -277,10 +277,7 @@ func (p *Plugin) ValidateParams(params ops.Params, final bool) error {
 			err = s.Validate(doc)
 		}
 		if err != nil {
-			for _, pe := range schemaErrors(err) {
-				pe.Param = name
-				errs = append(errs, pe)
-			}
+			errs = append(errs, schemaErrorsIn(err, name)...)
 		}
 	}
 	if len(errs) > 0 {
@@ -322,16 +319,25 @@ func plain(v any) any {
 
 // schemaErrors turns a validation error into one ParamError per leaf
 // problem, named by the parameter its instance location starts with.
-func schemaErrors(err error) ops.ParamErrors {
+func schemaErrors(err error) ops.ParamErrors { return schemaErrorsIn(err, "") }
+
+// schemaErrorsIn is schemaErrors for the value of the parameter param
+// validated alone ("" for the whole params object): each problem is named
+// by param, and located inside it as in the whole object's (at /1: for
+// a list's second item).
+func schemaErrorsIn(err error, param string) ops.ParamErrors {
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return ops.ParamErrors{{Msg: err.Error()}}
+		return ops.ParamErrors{{Param: param, Msg: err.Error()}}
 	}
 	var out ops.ParamErrors
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
 			loc := e.InstanceLocation
+			if param != "" {
+				loc = append([]string{param}, loc...)
+			}
 			pe := &ops.ParamError{Msg: "does not match the plugin's params schema: " + oneLine(e.ErrorKind.LocalizedString(printer))}
 			if len(loc) > 0 {
 				pe.Param = loc[0]
