@@ -21,6 +21,7 @@ import (
 	runredact "github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procgroup"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
 )
@@ -127,6 +128,11 @@ type outcome struct {
 func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(string) string) (*outcome, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
+	}
+	// A new version of the program needs no restart, so what was judged
+	// at load may have changed since: judged again before each start.
+	if err := policy.SwappableCommand("command", p.m.Command, filepath.Dir(p.m.File)); err != nil {
+		return nil, ops.WithClass(ops.ClassOf(err), fmt.Errorf("plugin %s: %w", p.m.Name, err))
 	}
 	limit := p.opt.OutputLimit
 	if limit <= 0 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/plugin"
 )
 
@@ -61,5 +62,28 @@ func TestLoadRefusesASwappableScript(t *testing.T) {
 	if msg := load(dir); !strings.Contains(msg, "is in "+open+", a directory every user of this host may write") ||
 		!strings.Contains(msg, "chmod o-w "+open) {
 		t.Fatalf("a script in a directory of mode 0777 run as [%s, -e, %s]: %q", sh, other, msg)
+	}
+}
+
+// TestExecuteJudgesTheProgramAgain: a plugin's program may change without
+// a restart (it is started afresh for each step), so one made writable by
+// every user since the manifest was loaded, as a new version unpacked
+// with mode 0777 is, is refused when the step starts it, not run.
+func TestExecuteJudgesTheProgramAgain(t *testing.T) {
+	dir := t.TempDir()
+	addPlugin(t, dir, "hi", "#!/bin/sh\necho '{\"ran\": true}'\n",
+		"version: 1\nname: acme.hi\ncategory: acme\ndescription: Say hi.\nrisk: read\ncommand: [./hi.prog]\n")
+	reg := registry(t, dir, plugin.Options{})
+	if _, err := opstest.Execute(reg, callCtx(), "acme.hi", nil); err != nil {
+		t.Fatalf("a program of mode 0755: %v", err)
+	}
+	prog := filepath.Join(dir, "hi.prog")
+	if err := os.Chmod(prog, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	out, err := opstest.Execute(reg, callCtx(), "acme.hi", nil)
+	if err == nil || !strings.Contains(err.Error(), "plugin acme.hi: ") || !strings.Contains(err.Error(), "mode 0777 lets every user of this host") ||
+		!strings.Contains(err.Error(), "chmod go-w "+prog) {
+		t.Fatalf("a program made 0777 since the load: out %v, err %v", out, err)
 	}
 }
