@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"syscall"
@@ -35,6 +36,14 @@ func startProblem(prog string, err error) string {
 				return fmt.Sprintf("%s is neither a program for this system nor a script with a #! line; add one, like #!/bin/sh, as its first line", prog)
 			}
 		}
+	}
+	// Checked at load, changed since: serve and schedule load once.
+	fi, serr := os.Stat(prog)
+	switch {
+	case errors.Is(serr, fs.ErrNotExist) && errors.Is(err, syscall.ENOENT):
+		return fmt.Sprintf("%s does not exist, though it did when the plugins were loaded; put it back, or remove its manifest (and restart serve or schedule, which read the manifests at start)", prog)
+	case serr == nil && errors.Is(err, syscall.EACCES) && fi.Mode().IsRegular() && fi.Mode()&0o111 == 0:
+		return fmt.Sprintf("%s is not executable (mode %04o); chmod +x it", prog, fi.Mode().Perm())
 	}
 	if u := errors.Unwrap(err); u != nil {
 		err = u

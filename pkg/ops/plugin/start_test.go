@@ -2,7 +2,6 @@ package plugin_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,16 +43,29 @@ func TestStartFailureSaysWhy(t *testing.T) {
 			}
 		})
 	}
-	// A program removed since the plugins were loaded is still told so.
+}
+
+// TestStartFailureSinceLoad: a program that lost its execute bit, or was
+// removed, after the manifests were loaded (serve and schedule load them
+// once) is told so with what to do, not as the kernel's bare "permission
+// denied" or "no such file or directory".
+func TestStartFailureSinceLoad(t *testing.T) {
 	dir := t.TempDir()
 	prog := write(t, dir, "p.prog", "#!/bin/sh\necho '{}'\n", 0o755)
 	write(t, dir, "p.yaml", "version: 1\nname: acme.p\ncategory: acme\ndescription: A test.\nrisk: read\ncommand: [./p.prog]\n", 0o644)
 	reg := registry(t, dir, plugin.Options{})
-	if err := os.Remove(prog); err != nil {
+	if err := os.Chmod(prog, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := opstest.Execute(reg, callCtx(), "acme.p", nil)
-	if want := "starting " + filepath.Join(dir, "p.prog") + ": no such file or directory"; err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("error %v, want %q", err, want)
+	if want := prog + " is not executable (mode 0644); chmod +x it"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a program made 0644: got %v, want %q", err, want)
+	}
+	if err := os.Remove(prog); err != nil {
+		t.Fatal(err)
+	}
+	_, err = opstest.Execute(reg, callCtx(), "acme.p", nil)
+	if want := prog + " does not exist, though it did when the plugins were loaded; put it back"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a program removed: got %v, want %q", err, want)
 	}
 }
