@@ -125,8 +125,7 @@ func compileParams(schema map[string]any) (*jsonschema.Schema, map[string]*jsons
 	if err != nil {
 		return nil, nil, err
 	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
+	c := newCompiler()
 	const u = "plugin:params.json"
 	if err := c.AddResource(u, doc); err != nil {
 		return nil, nil, err
