@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -90,6 +91,9 @@ func outputSchema(s *ops.Spec) map[string]any {
 		sch := fieldSchema(f.Type)
 		if f.Description != "" {
 			sch["description"] = f.Description
+		}
+		if slices.Contains(s.SecretOutputs, f.Name) {
+			sch["writeOnly"] = true // masked: the run shows *** for it
 		}
 		props[f.Name] = sch
 	}

@@ -28,3 +28,19 @@ func TestParamsSchemaHidesASecretDefault(t *testing.T) {
 		t.Errorf("schema: %s", b)
 	}
 }
+
+// TestOutputSchemaMarksSecretOutputs: an output field the operation
+// declares secret (a plugin's writeOnly output, Spec.SecretOutputs) is
+// writeOnly in the listing, as a secret param is, so that a client knows
+// it reads *** there and not the value; other fields are not.
+func TestOutputSchemaMarksSecretOutputs(t *testing.T) {
+	s := &ops.Spec{Name: "acme.so", Risk: ops.RiskRead, SecretOutputs: []string{"session"},
+		Output: []ops.Field{{Name: "session", Type: "string"}, {Name: "user", Type: "string"}}}
+	props, _ := outputSchema(s)["properties"].(map[string]any)
+	if sch, _ := props["session"].(map[string]any); sch["writeOnly"] != true {
+		t.Errorf("the secret output: %v", props["session"])
+	}
+	if sch, _ := props["user"].(map[string]any); sch["writeOnly"] != nil {
+		t.Errorf("a plain output: %v", props["user"])
+	}
+}
