@@ -427,7 +427,7 @@ func (d *daemon) run() int {
 			return ExitFailed
 		}
 		d.q, d.pg = q, pg
-		scfg.Queue, scfg.Health, scfg.Collectors = q, joinHealth(queueHealth(pg, q), sched.health), q.Collectors()
+		scfg.Queue, scfg.Health, scfg.Collectors = q, joinHealth(q.Health, sched.health), q.Collectors()
 	} else {
 		scfg.Health = sched.health
 	}

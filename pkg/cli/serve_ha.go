@@ -53,25 +53,8 @@ func (d *daemon) startQueue(pg *postgres.Store, mgr *runs.Manager, rs *replicaSt
 	return q, nil
 }
 
-// queueHealth is what /healthz adds with a shared store: whether the
-// database answers, whether this replica leads, and the queue's depth.
-func queueHealth(pg *postgres.Store, q *queue.Queue) func(ctx context.Context) (map[string]any, error) {
-	return func(ctx context.Context) (map[string]any, error) {
-		out := map[string]any{"store": pg.Describe(), "leader": q.Leading()}
-		if err := pg.Pool().Ping(ctx); err != nil {
-			out["store_ok"] = false
-			return out, err
-		}
-		out["store_ok"] = true
-		if waiting, running, err := q.Depth(ctx); err == nil {
-			out["queue_depth"], out["queue_running"] = waiting, running
-		}
-		return out, nil
-	}
-}
-
 // joinHealth is /healthz with a shared store: the database and queue's
-// health (queueHealth), whose error makes it 503, and the scheduler's
+// health (queue.Queue.Health), whose error makes it 503, and the scheduler's
 // (schedules.health), which says what the leader's scheduler says.
 func joinHealth(first, second func(context.Context) (map[string]any, error)) func(context.Context) (map[string]any, error) {
 	return func(ctx context.Context) (map[string]any, error) {

@@ -340,7 +340,7 @@ func (sc *schedules) running() bool {
 }
 
 // health is what /healthz says of the scheduler (with a shared store,
-// joined to queueHealth by joinHealth): "running", "degraded" (it runs, but the history cannot record slots,
+// joined to the queue's Health by joinHealth): "running", "degraded" (it runs, but the history cannot record slots,
 // scheduler_store_error, or the last reload failed and the playbooks
 // before it still run, scheduler_reload_error), "stopping", "standby"
 // (another process holds the lock; its pid is scheduler_holder, or, with

@@ -187,6 +187,28 @@ func (q *Queue) Depth(ctx context.Context) (waiting, running int, err error) {
 	return waiting, running, err
 }
 
+// Health is what /healthz says of the shared store and the queue: the
+// database (password masked), whether it answers and lets this replica's
+// role record runs (store_ok; else the error, which makes /healthz 503),
+// whether this replica leads, and the queue's depth.
+func (q *Queue) Health(ctx context.Context) (map[string]any, error) {
+	pg := q.cfg.Store
+	out := map[string]any{"store": pg.Describe(), "leader": q.Leading()}
+	err := pg.Pool().Ping(ctx)
+	if err == nil {
+		err = pg.CheckPrivileges(ctx)
+	}
+	if err != nil {
+		out["store_ok"] = false
+		return out, err
+	}
+	out["store_ok"] = true
+	if waiting, running, err := q.Depth(ctx); err == nil {
+		out["queue_depth"], out["queue_running"] = waiting, running
+	}
+	return out, nil
+}
+
 // Local returns the handle of a queued run this replica executes.
 func (q *Queue) Local(runID string) (*runs.Handle, bool) {
 	q.mu.Lock()

@@ -323,8 +323,11 @@ func PrivilegeHint(err error) string {
 	if !PermissionDenied(err) {
 		return ""
 	}
-	return "; the role of --state lacks a privilege on that table: grant it SELECT, INSERT, UPDATE and DELETE on the store's tables, and USAGE and SELECT on their sequences (docs/ha.md, the least-privilege role)"
+	return "; the role of --state lacks a privilege on that table: " + grantAdvice
 }
+
+// grantAdvice is what to grant a role that lacks a privilege.
+const grantAdvice = "grant it SELECT, INSERT, UPDATE and DELETE on the store's tables, and USAGE and SELECT on their sequences (docs/ha.md, the least-privilege role)"
 
 func newOwner() string {
 	var b [12]byte
