@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
 // TestHealthOfARoleThatMayNotRecordRuns: a replica whose role lost INSERT
@@ -73,5 +74,31 @@ func TestHealthOfARoleThatMayNotRecordRuns(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "SELECT on runs") || strings.Contains(err.Error(), "on steps") {
 		t.Errorf("the error names privileges the role holds: %v", err)
+	}
+}
+
+// TestQueueRunningCountsRunsGoingOn: a run whose job a worker took but
+// that waits there for its concurrency group has not started; /healthz's
+// queue_running and arsenal_queue_running counted it as running.
+func TestQueueRunningCountsRunsGoingOn(t *testing.T) {
+	r := newReplica(t, pgtest.DSN(t), 2, true)
+	ctx := context.Background()
+	hold, _, err := r.q.Submit(ctx, args("hold", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "hold running", func() bool { h, ok := r.q.Local(hold); return ok && h.Status() == string(runs.StateRunning) })
+	after, _, err := r.q.Submit(ctx, args("after", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "after waiting for its group", func() bool { h, ok := r.q.Local(after); return ok && h.Status() == string(runs.StateQueued) })
+	waiting, running, err := r.q.Depth(ctx)
+	if err != nil || running != 1 || waiting != 0 {
+		t.Errorf("depth: %d waiting, %d running, %v; want 0 and 1 (the run waiting for its group has not started)", waiting, running, err)
+	}
+	h, err := r.q.Health(ctx)
+	if err != nil || h["queue_running"] != 1 {
+		t.Errorf("health: %v, %v; want queue_running 1", h, err)
 	}
 }

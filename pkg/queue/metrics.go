@@ -58,6 +58,6 @@ func (q *Queue) Collectors() []prometheus.Collector {
 	m := q.metrics
 	return []prometheus.Collector{m.submitted, m.latency, m.rescued, m.retried, m.Leader, m.LeaderChanges,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "arsenal_queue_depth", Help: "Queued runs waiting for a worker, on every replica (-1: the database did not answer)."}, depth(false)),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "arsenal_queue_running", Help: "Queued runs being worked, on every replica (-1: the database did not answer)."}, depth(true)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "arsenal_queue_running", Help: "Queued runs started and going on, on every replica (-1: the database did not answer)."}, depth(true)),
 	}
 }

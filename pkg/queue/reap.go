@@ -178,12 +178,17 @@ func (q *Queue) requeueOrphans(ctx context.Context) {
 	}
 }
 
-// Depth returns how many queued runs wait for a worker, and how many run.
+// Depth returns how many queued runs wait for a worker, and how many run:
+// those a worker took and started, recorded running in the history. A
+// job a worker holds while its run waits there (for its concurrency
+// group, a run slot) or cannot be recorded (the role may not write runs)
+// is not a run going on.
 func (q *Queue) Depth(ctx context.Context) (waiting, running int, err error) {
 	err = q.cfg.Store.Pool().QueryRow(ctx, `SELECT
-			count(*) FILTER (WHERE state IN ('available', 'scheduled', 'retryable', 'pending')),
-			count(*) FILTER (WHERE state = 'running')
-		FROM river_job WHERE kind = $1`, Kind).Scan(&waiting, &running)
+			count(*) FILTER (WHERE j.state IN ('available', 'scheduled', 'retryable', 'pending')),
+			count(*) FILTER (WHERE j.state = 'running' AND EXISTS (
+				SELECT 1 FROM runs r WHERE r.id = j.args->>'run_id' AND r.status = 'running'))
+		FROM river_job j WHERE j.kind = $1`, Kind).Scan(&waiting, &running)
 	return waiting, running, err
 }
 
