@@ -2,9 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 )
@@ -27,5 +31,59 @@ func TestConnectToASilentServerEnds(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "gave no answer within 300ms") {
 		t.Errorf("the error does not say the server gave no answer: %v", err)
+	}
+}
+
+// TestARefusedConnectionSaysWhatToDo: a missing database, or a user the
+// server does not know, printed pgx's every attempt, the first of them
+// "tls error: server refused TLS connection" (sslmode=prefer tries TLS
+// first), and no advice. The error is now the server's refusal alone,
+// with what to do for its SQLSTATE, and never the password.
+func TestARefusedConnectionSaysWhatToDo(t *testing.T) {
+	c := pgtest.Shared(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		user, db string
+		want     []string
+	}{
+		{"postgres", "no_such_db", []string{`database "no_such_db" does not exist (SQLSTATE 3D000)`, "create the database"}},
+		{"no_such_user", "postgres", []string{`role "no_such_user" does not exist (SQLSTATE 28000)`, "pg_hba.conf"}},
+	} {
+		url := fmt.Sprintf("postgres://%s:s3cret-pw@127.0.0.1:%d/%s?sslmode=prefer", tc.user, c.Port(), tc.db)
+		_, err := connect(ctx, url, 1, 10*time.Second)
+		if err == nil {
+			t.Fatalf("%s on %s: connected", tc.user, tc.db)
+		}
+		msg := err.Error()
+		for _, w := range append(tc.want, "cannot connect: the server refused user", ":xxxxx@") {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s on %s: the error does not say %q: %s", tc.user, tc.db, w, msg)
+			}
+		}
+		if strings.Contains(msg, "TLS") || strings.Contains(msg, "\n") || strings.Contains(msg, "s3cret-pw") {
+			t.Errorf("%s on %s: the error is not the refusal alone, in one line, without the password: %s", tc.user, tc.db, msg)
+		}
+	}
+}
+
+// TestAWrongPasswordSaysWhereThePasswordComesFrom: the advice for each
+// refusal a server gives at connection.
+func TestAWrongPasswordSaysWhereThePasswordComesFrom(t *testing.T) {
+	cfg := &pgconn.Config{User: "arsenal", Database: "arsenal"}
+	for code, want := range map[string]string{
+		"28P01": "check the password (in the URL, $PGPASSWORD or ~/.pgpass",
+		"42501": "GRANT CONNECT ON DATABASE",
+		"53300": "max_connections",
+		"57P03": "try again in a moment",
+	} {
+		wrapped := fmt.Errorf("attempts: %w", errors.Join(errors.New("tls error: server refused TLS connection"),
+			&pgconn.PgError{Severity: "FATAL", Code: code, Message: "refused"}))
+		msg, ok := refusal(wrapped, cfg)
+		if !ok || !strings.Contains(msg, want) || !strings.Contains(msg, "(SQLSTATE "+code+")") || strings.Contains(msg, "TLS") {
+			t.Errorf("%s: %q, %v; want the refusal and %q", code, msg, ok, want)
+		}
+	}
+	if _, ok := refusal(errors.New("dial tcp: connection refused"), cfg); ok {
+		t.Error("a server not reached is taken for a refusal")
 	}
 }

@@ -182,6 +182,9 @@ func connect(ctx context.Context, rawURL string, maxConns int32, timeout time.Du
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			hint = fmt.Sprintf("; it took the connection but gave no answer within %s: check that the address is PostgreSQL's and that the server is up, or set a longer connect_timeout in the connection string", pc.ConnConfig.ConnectTimeout)
 		}
+		if msg, ok := refusal(err, &pc.ConnConfig.Config); ok {
+			return nil, fmt.Errorf("%s: cannot connect: %s", Mask(rawURL), redact(errors.New(msg), rawURL))
+		}
 		return nil, fmt.Errorf("%s: cannot connect: %v%s", Mask(rawURL), redact(err, rawURL), hint)
 	}
 	return pool, nil
