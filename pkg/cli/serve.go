@@ -427,9 +427,9 @@ func (d *daemon) run() int {
 			return ExitFailed
 		}
 		d.q, d.pg = q, pg
-		scfg.Queue, scfg.Health, scfg.Collectors = q, joinHealth(q.Health, sched.health), q.Collectors()
+		scfg.Queue, scfg.Health, scfg.Collectors = q, joinHealth(joinHealth(q.Health, historyHealth(svc)), sched.health), q.Collectors()
 	} else {
-		scfg.Health = sched.health
+		scfg.Health = joinHealth(historyHealth(svc), sched.health)
 	}
 	if h := svc.History(); h != nil {
 		scfg.Collectors = append(scfg.Collectors, telemetry.ResourceCollector(h))

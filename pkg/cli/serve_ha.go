@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,4 +148,23 @@ func (l *leaderScheduler) Reload(pbs []*steps.Playbook) error {
 		return cur.Load(pbs)
 	}
 	return nil
+}
+
+// historyHealth is what /healthz says of the history, on either store:
+// while the ends of runs that the store refused (a full disk, a
+// history.db held by another process, a database away for longer than
+// its retries) wait to be recorded again, history_unrecorded counts them
+// and the refusal makes /healthz 503.
+func historyHealth(svc *runs.Service) func(context.Context) (map[string]any, error) {
+	return func(context.Context) (map[string]any, error) {
+		n, err := svc.Unrecorded()
+		if n == 0 {
+			return nil, nil
+		}
+		if err == nil {
+			err = errors.New("the store refused them")
+		}
+		return map[string]any{"history_unrecorded": n},
+			fmt.Errorf("the history cannot record the end of %d run(s): %w; they are recorded again every 10s: free space in the state dir or bring the store back", n, err)
+	}
 }

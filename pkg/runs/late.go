@@ -58,6 +58,10 @@ type lateEnds struct {
 	running bool
 	closed  bool
 	dropped int // ends given up since the last warning about it
+	// refused is the store's latest refusal of an end kept here;
+	// trying counts the ends retryLate holds, out of ends.
+	refused error
+	trying  int
 	// ctx bounds the recording goroutine's tries; closing cancels it,
 	// so that a try against a store still away does not hold Close for
 	// the store's own retries.
@@ -73,7 +77,7 @@ func (s *Service) recordFinish(rep *report.Report, statePath string) error {
 	if err == nil {
 		return nil
 	}
-	if !s.keepLate(lateEnd{f: history.Finished{Report: rep, ReportPath: statePath}}) {
+	if !s.keepLate(err, lateEnd{f: history.Finished{Report: rep, ReportPath: statePath}}) {
 		return err
 	}
 	return fmt.Errorf("%w (it is recorded again every %s while this process runs)", err, lateEvery)
@@ -90,21 +94,23 @@ func (s *Service) recordFinished(batch []history.Finished) {
 	for i, f := range batch {
 		ends[i] = lateEnd{f: f, whole: true}
 	}
-	if s.keepLate(ends...) {
+	if s.keepLate(err, ends...) {
 		s.warn("%s (recorded again every %s while this process runs)", historyErr(err), lateEvery)
 		return
 	}
 	s.warn("%s", historyErr(err))
 }
 
-// keepLate keeps ends to record again, unless the service is closing.
-func (s *Service) keepLate(ends ...lateEnd) bool {
+// keepLate keeps ends, which the store refused with err, to record
+// again, unless the service is closing.
+func (s *Service) keepLate(err error, ends ...lateEnd) bool {
 	l := &s.late
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return false
 	}
+	l.refused = err
 	for _, e := range ends {
 		if len(l.ends) >= lateMax {
 			if l.dropped == 0 {
@@ -154,7 +160,7 @@ func (s *Service) retryLate(ctx context.Context) (done bool) {
 	l := &s.late
 	l.mu.Lock()
 	ends := l.ends
-	l.ends = nil
+	l.ends, l.trying = nil, len(ends)
 	l.mu.Unlock()
 	n := 0
 	var rest, back []lateEnd // not tried this time; refused, to the back
@@ -170,6 +176,9 @@ func (s *Service) retryLate(ctx context.Context) (done bool) {
 			s.warn("history: the end of run %s is given up after %d tries: %v", e.f.Report.RunID, e.tries, err)
 		}
 		rest = ends[i+1:]
+		l.mu.Lock()
+		l.refused = err
+		l.mu.Unlock()
 		break
 	}
 	if n > 0 {
@@ -181,12 +190,26 @@ func (s *Service) retryLate(ctx context.Context) (done bool) {
 		s.warn("history: the ends of %d run(s) were given up: more than %d waited to be recorded", l.dropped, lateMax)
 		l.dropped = 0
 	}
-	l.ends = slices.Concat(rest, l.ends, back)
+	l.ends, l.trying = slices.Concat(rest, l.ends, back), 0
 	if len(l.ends) == 0 {
 		l.running = false
 		return true
 	}
 	return false
+}
+
+// Unrecorded is how many ends of runs (and executed operations) the store
+// refused and that wait to be recorded again, and the store's latest
+// refusal of one (nil when none waits): a full disk, a history.db another
+// process holds, a database away for longer than its retries.
+func (s *Service) Unrecorded() (int, error) {
+	l := &s.late
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.ends) + l.trying; n > 0 {
+		return n, l.refused
+	}
+	return 0, nil
 }
 
 // closeLate stops recording again, tries the kept ends once more, and
