@@ -79,3 +79,45 @@ func TestLiveViewFollowsAResize(t *testing.T) {
 		t.Errorf("the closed view left on the screen:\n%s", sc)
 	}
 }
+
+// TestLiveViewOnANarrowPane: on a pane of 20 columns or fewer (a phone's
+// ssh client, a tmux pane split three ways) the view fits its rows to the
+// pane's width, as to any other: rows drawn 99 columns wide would wrap
+// into five rows each, push the block past the screen's height, and leave
+// a copy of its top in the scrollback at every redraw.
+func TestLiveViewOnANarrowPane(t *testing.T) {
+	for _, width := range []int{20, 12} {
+		term := newVT(width, 10)
+		w, h := term.termSize()
+		v := newSizedLiveView(term, palette{}, false, w, h)
+		now := time.Now()
+		ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+		ev(engine.Event{Kind: engine.EventRunStarted})
+		ev(engine.Event{Kind: engine.EventStepStarted, Step: "fan", Op: "shell.exec", Items: 30})
+		for i := range 3 {
+			ev(engine.Event{Kind: engine.EventLog, Step: "fan", Op: "shell.exec", Stream: "stdout", Index: &i,
+				Message: fmt.Sprintf("item %d working on a fairly long line of output that goes on and on", i)})
+		}
+		for range 5 {
+			v.mu.Lock()
+			v.redraw()
+			v.mu.Unlock()
+		}
+		sc := term.screen()
+		if n := strings.Count(sc, "⋯ fan"); n != 1 {
+			t.Errorf("%d columns: the block shows %d times:\n%s", width, n, sc)
+		}
+		for _, l := range strings.Split(sc, "\n") {
+			if c := len([]rune(l)); c > width-1 {
+				t.Errorf("%d columns: a row of %d columns:\n%s", width, c, sc)
+			}
+		}
+		if hist := term.history(); hist != "" {
+			t.Errorf("%d columns: the redraws left in the scrollback:\n%s", width, hist)
+		}
+		v.close()
+		if sc := term.screen(); strings.TrimSpace(sc) != "" {
+			t.Errorf("%d columns: the closed view left on the screen:\n%s", width, sc)
+		}
+	}
+}

@@ -8,10 +8,15 @@ import "fmt"
 // drew take now that the terminal has rewrapped them.
 
 // setSize fits the view to a terminal of width columns and height rows (0
-// when unknown); v.mu is held, or the view is new.
+// when unknown); v.mu is held, or the view is new. A narrow terminal gets
+// rows as narrow as it is: wider ones would wrap into several rows each
+// and push the block past the screen's top.
 func (v *liveView) setSize(width, height int) {
-	if width <= 20 {
+	switch {
+	case width <= 0:
 		width = 100
+	case width < 3:
+		width = 3 // room for one column and "…"
 	}
 	rows := maxBlockRows
 	if height > 0 {
