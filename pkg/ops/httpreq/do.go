@@ -23,6 +23,9 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry/httptrace"
 )
 
+// maxBytesLimit is the most max_bytes may be.
+const maxBytesLimit = 64 << 20
+
 // Execute sends the request and reads the response.
 func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	method := methodOf(p)
@@ -91,9 +94,11 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		return nil, op.fail(ctx, err, method, u, masked)
 	}
 	defer resp.Body.Close()
-	buf := capture.NewBuffer(op.bodyLimit(p))
+	limit := op.bodyLimit(p)
+	buf := capture.NewBuffer(limit)
 	buf.Guard(ops.CallFrom(ctx).Secrets)
-	if _, err := io.Copy(buf, resp.Body); err != nil {
+	size, err := io.Copy(buf, resp.Body)
+	if err != nil {
 		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u, masked)
 	}
 	out := map[string]any{
@@ -106,7 +111,14 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		"url":         show(resp.Request.URL),
 		"duration_ms": int(time.Since(start).Milliseconds()),
 	}
-	if isJSON(resp.Header.Get("Content-Type")) && !buf.Truncated() && len(buf.Bytes()) > 0 {
+	switch {
+	case !isJSON(resp.Header.Get("Content-Type")) || size == 0:
+	case buf.Truncated():
+		// Said, so that json being null does not send the reader to
+		// the expression when the cure is max_bytes.
+		out["json_error"] = fmt.Sprintf("the body (%d bytes) is longer than max_bytes (%d), so it was cut and not decoded; "+
+			"raise max_bytes (up to %d, 64 MiB) to read it as JSON", size, limit, maxBytesLimit)
+	default:
 		if v, err := decodeJSON(buf.Bytes()); err != nil {
 			out["json_error"] = "the body is not valid JSON: " + err.Error()
 		} else {

@@ -78,3 +78,22 @@ func TestOutputFieldsAreDeclared(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONCutSaysMaxBytes: a JSON answer longer than max_bytes is not
+// decoded, and json_error says so and names max_bytes; it was null, so a
+// playbook reading json met "json is null" with nothing pointing at the
+// limit.
+func TestJSONCutSaysMaxBytes(t *testing.T) {
+	s := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"items": [`+strings.Repeat(`"abcdefgh",`, 20)+`"z"]}`)
+	})
+	out, err := opstest.Execute(newRegistry(t), context.Background(), "http.request", map[string]any{"url": s.URL, "max_bytes": 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := out["json_error"].(string)
+	if out["json"] != nil || out["truncated"] != true || !strings.Contains(msg, "(236 bytes) is longer than max_bytes (64)") || !strings.Contains(msg, "raise max_bytes") {
+		t.Errorf("json %v, truncated %v, json_error %q", out["json"], out["truncated"], msg)
+	}
+}
