@@ -91,7 +91,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, op.fail(ctx, err, method, u, masked)
+		return nil, op.fail(ctx, err, method, u, show)
 	}
 	defer resp.Body.Close()
 	limit := op.bodyLimit(p)
@@ -99,7 +99,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	buf.Guard(ops.CallFrom(ctx).Secrets)
 	size, err := io.Copy(buf, resp.Body)
 	if err != nil {
-		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u, masked)
+		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u, show)
 	}
 	out := map[string]any{
 		"status":      resp.StatusCode,
@@ -151,9 +151,10 @@ type timeoutError string
 func (e timeoutError) Error() string { return string(e) }
 func (e timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
-// fail turns a client error into a classed error with the URL masked:
-// masked is u as urlShower shows it.
-func (op *Request) fail(ctx context.Context, err error, method string, u *url.URL, masked string) error {
+// fail turns a client error into a classed error with the URL shown as
+// show (urlShower) shows it, and the URL a redirect led to when the
+// request that failed is that one.
+func (op *Request) fail(ctx context.Context, err error, method string, u *url.URL, show func(*url.URL) string) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
@@ -161,9 +162,11 @@ func (op *Request) fail(ctx context.Context, err error, method string, u *url.UR
 	if errors.Is(err, ops.ErrDenied) {
 		class = ops.ClassAuthorization
 	}
+	masked, via := show(u), ""
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+		via = redirectedTo(ue.URL, u, show)
 	}
 	if strings.HasPrefix(err.Error(), "failed to parse Location header") {
 		// net/http quotes the Location, which cannot be masked when it
@@ -173,12 +176,31 @@ func (op *Request) fail(ctx context.Context, err error, method string, u *url.UR
 	}
 	// The URL quoted in the error as the step's output shows it: secrets
 	// first, whole (see urlShower).
-	msg := redact.InText(strings.ReplaceAll(err.Error(), u.String(), masked), u)
+	msg := via + redact.InText(strings.ReplaceAll(err.Error(), u.String(), masked), u)
 	e := fmt.Errorf("%s %s: %s%s", method, masked, msg, tlsHint(err))
 	if class == ops.ClassAuthorization {
 		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, masked, strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
 	}
 	return ops.WithClass(class, e)
+}
+
+// redirectedTo is "redirected to URL: " when the request that failed,
+// whose URL net/http gives as failed, is not the step's own but one a
+// redirect led to: a refused port, a scheme other than http, a denied
+// host or a certificate error is then not the URL's the step gives. It is
+// "" for the step's own URL, and for a Location that is relative or does
+// not parse (net/http gives it unresolved), which could not be masked.
+func redirectedTo(failed string, u *url.URL, show func(*url.URL) string) string {
+	r, err := url.Parse(failed)
+	if err != nil || !r.IsAbs() || r.Host == "" {
+		return ""
+	}
+	a, b := *r, *u
+	a.User, b.User = nil, nil // net/http shows a password as ***
+	if a.String() == b.String() {
+		return ""
+	}
+	return "redirected to " + show(r) + ": "
 }
 
 // tlsHint says what to do about a certificate that did not verify, fitted
