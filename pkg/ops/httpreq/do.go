@@ -2,6 +2,7 @@ package httpreq
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -205,11 +206,17 @@ func redirectedTo(failed string, u *url.URL, show func(*url.URL) string) string 
 
 // tlsHint says what to do about a certificate that did not verify, fitted
 // to why: a certificate of a private CA is trusted through SSL_CERT_FILE,
-// and one for other names is fixed by the URL, not by accepting any.
+// and one for other names is fixed by the URL, not by accepting any. An
+// https:// URL at a port that speaks no TLS is told to check the scheme.
 func tlsHint(err error) string {
 	var host x509.HostnameError
 	var ca x509.UnknownAuthorityError
+	var record tls.RecordHeaderError
 	switch {
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "; the server answers plain HTTP on that port: write the URL with http://"
+	case errors.As(err, &record):
+		return "; the server does not speak TLS on that port: check the port, or write the URL with http:// if it serves plain HTTP"
 	case errors.As(err, &host):
 		return "; the certificate names other hosts: use one of them in the URL"
 	case errors.As(err, &ca):

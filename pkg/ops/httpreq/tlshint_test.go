@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,5 +34,39 @@ func TestTLSHintFitsTheFailure(t *testing.T) {
 	}
 	if h := tlsHint(errors.New("connection refused")); h != "" {
 		t.Errorf("no TLS failure: hint %q", h)
+	}
+}
+
+// TestNoTLSAtThePortSaysSo: an https:// URL at a port serving plain HTTP,
+// or something else than TLS, says to write http:// or check the port; it
+// gave net/http's words alone.
+func TestNoTLSAtThePortSaysSo(t *testing.T) {
+	plain := server(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain") })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	defer func() { l.Close(); <-done }()
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
+			c.Close()
+		}
+	}()
+	r := newRegistry(t)
+	for url, want := range map[string]string{
+		strings.Replace(plain.URL, "http://", "https://", 1): "plain HTTP on that port: write the URL with http://",
+		"https://" + l.Addr().String() + "/":                 "does not speak TLS on that port: check the port",
+	} {
+		_, err := opstest.Execute(r, context.Background(), "http.request", map[string]any{"url": url})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: want %q in %v", url, want, err)
+		}
 	}
 }
