@@ -91,6 +91,9 @@ func (op *TLSCert) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	// reported even for a certificate that does not verify.
 	conn := tls.Client(raw, &tls.Config{ServerName: name, InsecureSkipVerify: true}) //nolint:gosec // verified below
 	if err := conn.HandshakeContext(hctx); err != nil {
+		if _, ok := errors.AsType[tls.RecordHeaderError](err); ok {
+			err = fmt.Errorf("%w; the port does not speak TLS (plain HTTP, SSH, a STARTTLS protocol): check the port", err)
+		}
 		return nil, op.fail(ctx, hctx, fmt.Errorf("TLS handshake: %w", err), addr, timeout)
 	}
 	state := conn.ConnectionState()
@@ -121,7 +124,7 @@ func (op *TLSCert) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	if verr != nil {
 		out["verify_error"] = verr.Error()
 		if !p.Bool("insecure_skip_verify") {
-			return out, ops.Errorf(ops.ClassExecution, "the certificate of %s does not verify for %s: %v; set insecure_skip_verify: true to report it anyway", addr, name, verr)
+			return out, ops.Errorf(ops.ClassExecution, "the certificate of %s does not verify for %s: %v; %s", addr, name, verr, verifyHint(verr, p.Known("ca_pem")))
 		}
 	}
 	if p.Known("min_days_left") && days < p.Int("min_days_left") {
@@ -140,6 +143,23 @@ func (*TLSCert) fail(ctx, hctx context.Context, err error, addr string, timeout 
 		return ops.Errorf(ops.ClassExecution, "%s: no TLS handshake within %s (param timeout)", addr, timeout)
 	}
 	return ops.Errorf(ops.ClassExecution, "%s: %s", addr, dialError(err))
+}
+
+// verifyHint says what to do about a certificate that does not verify,
+// fitted to why: one of a private CA is checked with ca_pem, one for other
+// names with server_name; insecure_skip_verify reports any of them, and
+// it alone an expired one.
+func verifyHint(err error, caGiven bool) string {
+	const anyway = "insecure_skip_verify: true reports it anyway"
+	switch {
+	case errors.As(err, new(x509.UnknownAuthorityError)) && caGiven:
+		return "no certificate in ca_pem issued it: give the CA named as its issuer, or " + anyway
+	case errors.As(err, new(x509.UnknownAuthorityError)):
+		return "if it comes from your own CA, give that CA's PEM in ca_pem; " + anyway
+	case errors.As(err, new(x509.HostnameError)):
+		return "set server_name to one of the names it covers (sans in the output), or " + anyway
+	}
+	return "set insecure_skip_verify: true to report it anyway"
 }
 
 // verify checks the chain for name against the system roots, or against
