@@ -98,7 +98,11 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	limit := op.bodyLimit(p)
 	buf := capture.NewBuffer(limit)
 	buf.Guard(ops.CallFrom(ctx).Secrets)
-	size, err := io.Copy(buf, resp.Body)
+	answer, undecoded, err := decodedBody(resp)
+	if err != nil {
+		return nil, op.fail(ctx, err, method, u, show)
+	}
+	size, err := io.Copy(buf, answer)
 	if err != nil {
 		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u, show)
 	}
@@ -114,6 +118,9 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	switch {
 	case !isJSON(resp.Header.Get("Content-Type")) || size == 0:
+	case undecoded != "":
+		out["json_error"] = fmt.Sprintf("the body is encoded with %s (Content-Encoding), which is not decoded; "+
+			"leave Accept-Encoding out of headers (gzip is then asked for and decoded)", undecoded)
 	case buf.Truncated():
 		// Said, so that json being null does not send the reader to
 		// the expression when the cure is max_bytes.

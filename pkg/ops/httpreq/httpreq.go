@@ -85,7 +85,7 @@ func Spec() ops.Spec {
 		Output: []ops.Field{
 			{Name: "status", Type: "integer", Description: "the HTTP status code"},
 			{Name: "headers", Type: "map", Description: "response headers by canonical name (Content-Type); repeated headers joined with \", \""},
-			{Name: "body", Type: "string", Description: "the body as UTF-8 text (invalid bytes replaced), cut to max_bytes"},
+			{Name: "body", Type: "string", Description: "the body as UTF-8 text (invalid bytes replaced; gzip decoded), cut to max_bytes"},
 			{Name: "json", Type: "any", Description: "the body decoded, when the response is JSON and complete (whole numbers as exact integers); else null"},
 			{Name: "json_error", Type: "string", Description: "why a JSON answer's body could not be decoded (not valid JSON, or cut at max_bytes); null when it was, or is not JSON"},
 			{Name: "truncated", Type: "bool", Description: "true when the middle of the body was cut"},
