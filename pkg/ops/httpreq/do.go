@@ -104,6 +104,12 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	}
 	size, err := io.Copy(buf, answer)
 	if err != nil {
+		if _, own := context.Cause(ctx).(timeoutError); own {
+			// The answer came: said, so that a stream that never ends
+			// is not taken for a server that never answered.
+			return nil, timeoutError(fmt.Sprintf("%s %s: status %d came, but the body did not end within %s (param timeout; %d bytes read): "+
+				"a slow server, or an answer that never ends (a stream, a watch)", method, masked, resp.StatusCode, timeout, size))
+		}
 		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u, show)
 	}
 	out := map[string]any{
