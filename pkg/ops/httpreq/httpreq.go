@@ -266,16 +266,31 @@ func newTransport(insecure bool) *http.Transport {
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return dialBounded(ctx, dialer, network, addr)
 		},
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   8,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
+		OnProxyConnectResponse: proxyRefused,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    8,
+		IdleConnTimeout:        90 * time.Second,
+		ExpectContinueTimeout:  time.Second,
 	}
 	if insecure {
 		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the step
 	}
 	return t
+}
+
+// proxyRefused names the proxy that refused to open a tunnel to an https
+// host, which net/http reports with the status text alone ("Forbidden"),
+// read as the host's answer. Its user info, a password maybe, is left out.
+func proxyRefused(_ context.Context, proxy *url.URL, _ *http.Request, resp *http.Response) error {
+	if resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	hint := "check HTTPS_PROXY and NO_PROXY in arsenal-run's environment"
+	if resp.StatusCode == http.StatusProxyAuthRequired {
+		hint = "it asks for credentials: give them (or the right ones) in HTTPS_PROXY as http://user:password@host:port, or add the host to NO_PROXY"
+	}
+	return fmt.Errorf("the proxy %s (from the environment) refused to connect to the host: %s; %s", proxy.Host, resp.Status, hint)
 }
 
 // transportFor returns the pool to use and a cleanup. A call whose scope
