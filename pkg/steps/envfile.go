@@ -395,13 +395,14 @@ func lineCol(src []byte, off int) (int, int) {
 	return line, utf8.RuneCount(before[start:]) + 1
 }
 
-// nameLine finds the line and column where name is defined: the first
+// nameLine finds the line and column where name is defined: the last
 // line that, past blanks and an export prefix, holds name, blanks and an
-// = or a colon. For "" it is the first line with no name before its =,
-// or with no = or colon at all. It compares bytes, so a name that is not
-// valid UTF-8 is found too.
+// = or a colon, as the last one sets the value godotenv gives. For "" it
+// is the first line with no name before its =, or with no = or colon at
+// all. It compares bytes, so a name that is not valid UTF-8 is found too.
 func nameLine(data []byte, name string) (int, int) {
 	off := 0
+	atLine, atCol := 0, 0
 	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
 		start := off
 		off += len(line)
@@ -419,9 +420,9 @@ func nameLine(data []byte, name string) (int, int) {
 		}
 		if after, ok := bytes.CutPrefix(rest, []byte(name)); ok {
 			if after = bytes.TrimLeft(after, " \t"); len(after) > 0 && (after[0] == '=' || after[0] == ':') {
-				return lineCol(data, at)
+				atLine, atCol = lineCol(data, at)
 			}
 		}
 	}
-	return 0, 0
+	return atLine, atCol
 }

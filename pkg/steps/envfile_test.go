@@ -163,3 +163,33 @@ func TestEnvFileByteOrderMark(t *testing.T) {
 		t.Errorf("got %v, want 1:2", err)
 	}
 }
+
+// TestEnvFileSettingNamesTheLastLine: a name set twice in an env file has
+// the value of its last line, as godotenv reads it, and a value that does
+// not fit its input is reported there. Before, the first line was named,
+// one whose value was fine, sending the user to the wrong line.
+func TestEnvFileSettingNamesTheLastLine(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		".env":    "PORT=80\n# later\nexport PORT=eighty\n",
+		"pb.yaml": "version: 1\nname: p\nenv_file: .env\nsteps: [{id: a, op: control.noop}]\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pb, err := Load(filepath.Join(dir, "pb.yaml"), fixtureRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	where, v, ok := EnvFileSetting(pb, "PORT", nil)
+	if !ok || where != ".env:3" || v != "eighty" {
+		t.Errorf("got %q %q %v, want .env:3 eighty true", where, v, ok)
+	}
+	// A NUL byte in the value that wins is located at its own line.
+	_, err = ParseEnvFile([]byte("A=ok\nA=x\x00y\n"))
+	var ee *EnvFileError
+	if !errors.As(err, &ee) || ee.Line != 2 {
+		t.Errorf("got %v, want an *EnvFileError at line 2", err)
+	}
+}
