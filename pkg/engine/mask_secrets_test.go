@@ -208,3 +208,36 @@ steps:
 		t.Errorf("the sub-run's finally: %s %s %s %+v", u.ID, u.Status, u.Reason, u.Error)
 	}
 }
+
+// TestSecretInputMismatchSaysWhatToGive: a value that does not fit a
+// secret input is not quoted, but the message says what the input wants
+// (its type and bounds or pattern, not its enum's values). Before, it
+// said only that the value did not fit, and the user had to read the
+// playbook to learn whether the type, a bound or the pattern was at fault.
+func TestSecretInputMismatchSaysWhatToGive(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, header+`
+inputs:
+  pin: {type: integer, secret: true, min: 1000, max: 9999}
+  token: {type: string, secret: true, pattern: "[a-f0-9]{8}"}
+  keys: {type: list, secret: true, default: []}
+  tier: {type: string, secret: true, enum: [gold, silver], default: gold}
+steps:
+  - {id: a, op: control.noop}
+`)
+	_, err := p.ParseInputs(map[string]string{"pin": "123456", "token": "tok-zz9", "keys": "[key-zz9", "tier": "gol"})
+	if err == nil {
+		t.Fatal("ParseInputs accepted bad values")
+	}
+	noLeak(t, "ParseInputs' error", err.Error(), "123456", "tok-zz9", "key-zz9", "gol,", "silver")
+	for _, want := range []string{
+		"pin: the value does not fit this secret integer input (it is not shown); give an integer between 1000 and 9999",
+		`token: the value does not fit this secret string input (it is not shown); give a string matching "[a-f0-9]{8}" whole`,
+		`keys: the value does not fit this secret list input (it is not shown); give a list (as JSON, like ["a","b"], when given as text)`,
+		"tier: the value does not fit this secret string input (it is not shown); give a string that is one of the values its enum lists",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseInputs: %v\nwant it to hold %q", err, want)
+		}
+	}
+}

@@ -346,7 +346,7 @@ func (p *Plan) envOrigin(name, value string, roots []string) string {
 // unless the input is secret.
 func parseProblem(in *steps.Input, err error) string {
 	if in.Secret {
-		return fmt.Sprintf("the value does not fit this secret %s input (it is not shown)", in.Type)
+		return in.SecretMismatch()
 	}
 	return err.Error()
 }

@@ -103,3 +103,32 @@ func (c *Constraint) bounds() string {
 	}
 	return "any number"
 }
+
+// SecretMismatch is what to say about a value that does not fit the
+// secret input in: not the value, nor the parser's message, which may
+// quote it, but what the input wants, so that the user knows what to
+// give. Its enum is not listed, as the value given may be close to one.
+func (in *Input) SecretMismatch() string {
+	want := article(in.Type)
+	switch in.Type {
+	case InputList, InputMap:
+		want += " (as JSON, like " + example(in.Type) + ", when given as text)"
+	case InputBool:
+		want = "true or false"
+	}
+	var parts []string
+	c := &in.Constraint
+	if c.Min != nil || c.Max != nil {
+		parts = append(parts, c.bounds())
+	}
+	if c.re != nil {
+		parts = append(parts, "matching "+quotePattern(c.Pattern)+" whole")
+	}
+	if len(c.Enum) > 0 {
+		parts = append(parts, "that is one of the values its enum lists")
+	}
+	if len(parts) > 0 {
+		want += " " + strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("the value does not fit this secret %s input (it is not shown); give %s", in.Type, want)
+}

@@ -112,7 +112,7 @@ func ParseInputs(file string, data []byte, pb *Playbook, overridden ...string) (
 		if err != nil {
 			msg := err.Error()
 			if in.Secret {
-				msg = fmt.Sprintf("the value does not fit this secret %s input (it is not shown)", in.Type)
+				msg = in.SecretMismatch()
 			}
 			if p.V.Kind == yaml.AliasNode {
 				// Point at the key that uses the alias; the anchor's value

@@ -41,7 +41,7 @@ func TestInputsFile(t *testing.T) {
 		"in.yaml:1:12: input threshold: want a number, got a string",
 		"in.yaml:4:7: input mode: medium is not one of [fast slow]",
 		`in.yaml:5:1: unknown input "treshold" (did you mean "threshold"?); takes-inputs declares threshold, hosts, mode, token`,
-		"in.yaml:6:8: input token: the value does not fit this secret string input (it is not shown)",
+		"in.yaml:6:8: input token: the value does not fit this secret string input (it is not shown); give a string that is one of the values its enum lists",
 	}, "\n")
 	if err == nil {
 		t.Fatal("bad inputs were accepted")

@@ -449,7 +449,7 @@ func (l *loader) checkSubInputs(sub *Playbook, pathN, inN *yaml.Node) {
 				msg := err.Error()
 				if decl.Secret {
 					// The message may quote the value.
-					msg = fmt.Sprintf("the value does not fit this secret %s input (it is not shown)", decl.Type)
+					msg = decl.SecretMismatch()
 				}
 				l.d.Add(yamlx.PosOf(yamlx.Deref(p.V)), "%s: input %s of %s: %s", SubPlaybookOp, p.Key, path, msg)
 			}
