@@ -304,8 +304,13 @@ func ParseEnvFile(data []byte) (map[string]string, error) {
 			msg = "unterminated quoted value; close the quote"
 		case found == "\n":
 			// The line ended before an = (a word alone, or text after a
-			// quoted value).
+			// quoted value, which godotenv reads as the next name).
 			msg = "the line has no = after the name"
+			if at, ok := afterQuote(data, line, col); ok {
+				col = at
+				msg = "text after the closing quote of the value; put the whole value inside the quotes, or begin a comment with a space and #"
+				return nil, &EnvFileError{Line: line, Col: col, Msg: msg}
+			}
 		case found != "":
 			// godotenv quotes a byte of a multi-byte character as if it
 			// were one.
@@ -386,6 +391,33 @@ func dotenvErrPos(data []byte, err error) (line, col int, found string) {
 	}
 	line, col = lineCol(src, off)
 	return line, col, found
+}
+
+// afterQuote tells whether the text that ends at line:col (1-based, the
+// end of the line) follows a closing quote on that line, as in
+// A="x"junk, and returns the column where that text starts.
+func afterQuote(data []byte, line, col int) (int, bool) {
+	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	if line < 1 || line > len(lines) {
+		return 0, false
+	}
+	runes := []rune(lines[line-1])
+	if col-1 > len(runes) {
+		return 0, false
+	}
+	end := col - 1
+	start := end
+	for start > 0 && !strings.ContainsRune(" \t\"'", runes[start-1]) {
+		start--
+	}
+	q := start
+	for q > 0 && (runes[q-1] == ' ' || runes[q-1] == '\t') {
+		q--
+	}
+	if start == end || q == 0 || (runes[q-1] != '"' && runes[q-1] != '\'') {
+		return 0, false
+	}
+	return start + 1, true
 }
 
 func lineCol(src []byte, off int) (int, int) {

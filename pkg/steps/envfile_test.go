@@ -124,7 +124,8 @@ func TestEnvFileBadNamesAreLocated(t *testing.T) {
 // character that takes several as if it were a character ("é" as "©"),
 // and calls the end of a line without = an unexpected "\n" in a name;
 // the messages name the character really there, at its column, and say
-// that the = is missing.
+// that the = is missing. Text after a quoted value, which godotenv reads
+// as a name without =, is named as such at its own column.
 func TestEnvFileSyntaxErrorsSayWhatIsThere(t *testing.T) {
 	for _, c := range []struct {
 		src       string
@@ -135,7 +136,8 @@ func TestEnvFileSyntaxErrorsSayWhatIsThere(t *testing.T) {
 		{"A=1\n  Xé-=1\n", 2, 4, `unexpected character "é" in variable name`},
 		{"A=1\nB-C=2\n", 2, 2, `unexpected character "-" in variable name`},
 		{"A=1\nfoo bar\n", 2, 8, "the line has no = after the name"},
-		{"A=\"x\"junk\n", 1, 10, "the line has no = after the name"},
+		{"A=\"x\"junk\n", 1, 6, "text after the closing quote of the value; put the whole value inside the quotes"},
+		{"A=1\r\nB='x y' z\r\n", 2, 9, "text after the closing quote of the value"},
 	} {
 		_, err := ParseEnvFile([]byte(c.src))
 		var ee *EnvFileError
