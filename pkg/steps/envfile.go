@@ -291,6 +291,11 @@ func (e *EnvFileError) Error() string {
 // A leading byte order mark, which Windows editors write, is skipped, as
 // in a playbook.
 func ParseEnvFile(data []byte) (map[string]string, error) {
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		// As Windows PowerShell's `echo A=1 > .env` writes it: godotenv
+		// would stop at the NUL byte after the first letter.
+		return nil, &EnvFileError{Line: 1, Col: 1, Msg: "the file is UTF-16 (its byte order mark says so); save it as UTF-8, as dotenv files are"}
+	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	vars, err := godotenv.UnmarshalBytes(data)
 	if err != nil {

@@ -195,3 +195,17 @@ func TestEnvFileSettingNamesTheLastLine(t *testing.T) {
 		t.Errorf("got %v, want an *EnvFileError at line 2", err)
 	}
 }
+
+// TestEnvFileUTF16SaysSo: Windows PowerShell's `echo A=1 > .env` writes
+// UTF-16 with a byte order mark. Before, it was refused as holding an
+// unexpected "\x00" in a variable name at 1:4, which did not say what
+// was wrong with the file.
+func TestEnvFileUTF16SaysSo(t *testing.T) {
+	for _, src := range []string{"\xff\xfeA\x00=\x001\x00\r\x00\n\x00", "\xfe\xff\x00A\x00=\x001"} {
+		_, err := ParseEnvFile([]byte(src))
+		var ee *EnvFileError
+		if !errors.As(err, &ee) || ee.Line != 1 || ee.Col != 1 || !strings.Contains(ee.Msg, "UTF-16") || !strings.Contains(ee.Msg, "save it as UTF-8") {
+			t.Errorf("%q: got %v, want 1:1 saying the file is UTF-16 and to save it as UTF-8", src, err)
+		}
+	}
+}
