@@ -138,7 +138,7 @@ func Middleware(cfg Config) engine.Middleware {
 				c.Log.Info().Str("reason", why).Msg("result not cached")
 				return out, nil
 			}
-			put := history.CacheEntry{Key: key, Op: s.Op, Playbook: c.PlaybookName(), Step: callStep(c),
+			put := history.CacheEntry{Key: key, Op: s.Op, Playbook: c.PlaybookName(), Step: c.ItemPath(),
 				Output: data, CreatedAt: now, ExpiresAt: now.Add(s.Cache.TTL)}
 			if err := cfg.Store.CachePut(context.WithoutCancel(ctx), put); err != nil {
 				cfg.Warn("cache: step %s: %v", s.ID, err)
@@ -153,13 +153,6 @@ func Middleware(cfg Config) engine.Middleware {
 func satisfies(c *engine.Call, out map[string]any) bool {
 	ok, err := c.Satisfies(out)
 	return ok && err == nil
-}
-
-func callStep(c *engine.Call) string {
-	if c.Index >= 0 {
-		return fmt.Sprintf("%s[%d]", c.Step.ID, c.Index)
-	}
-	return c.Step.ID
 }
 
 // encode turns an output into the entry's JSON, or says why it must not be
