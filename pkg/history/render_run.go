@@ -238,12 +238,16 @@ type detail struct {
 	// noItems: a fan-out whose foreach gave no item; it has no item rows
 	// to show what it did.
 	noItems bool
+	// notStarted: an item that never started ("not started: item 0
+	// failed and fail_fast is on"); its row shows that reason, as the
+	// summary of 'run' does, its error's class alone would not say it.
+	notStarted bool
 }
 
 // note is the error of a row: "class: message", or the reason it did not
 // run; "" when the report has neither.
 func (d detail) note() string {
-	if d.message != "" {
+	if d.message != "" && !d.notStarted {
 		return d.message
 	}
 	return d.reason
@@ -265,7 +269,8 @@ func reportDetails(rep *report.Report) map[rowKey]detail {
 			noItems: s.ItemCounts != nil && len(s.Items) == 0}
 		for j := range s.Items {
 			it := &s.Items[j]
-			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: s.RescueOf, cached: it.Cached}
+			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: s.RescueOf, cached: it.Cached,
+				notStarted: it.StartedAt == nil && it.Reason != ""}
 		}
 	}
 	return out
