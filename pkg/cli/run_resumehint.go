@@ -15,9 +15,10 @@ import (
 // that reruns it from where it stopped, reusing the steps that succeeded:
 // by run id when the history has it, else by the report file written. A
 // denied run or a dry run has nothing to resume, nor has a run recorded
-// nowhere.
+// nowhere, nor one that never started (skipped or replaced by its
+// concurrency group, cancelled while it waited): nothing ran to reuse.
 func (r *runner) resumeHint(rep *report.Report) string {
-	if r.o.dryRun || (rep.Status != report.StatusFailed && rep.Status != report.StatusCancelled) {
+	if r.o.dryRun || (rep.Status != report.StatusFailed && rep.Status != report.StatusCancelled) || !ranAny(rep) {
 		return ""
 	}
 	if rep.Error != nil && rep.Error.Class == string(ops.ClassAuthorization) {
@@ -61,6 +62,18 @@ func (r *runner) resumeFlags() string {
 		}
 	}
 	return b.String()
+}
+
+// ranAny reports whether a step of rep started, or succeeded without
+// starting (reused, cached): a run that never started has every step
+// skipped, with none of these.
+func ranAny(rep *report.Report) bool {
+	for i := range rep.Steps {
+		if rep.Steps[i].StartedAt != nil || rep.Steps[i].Status == report.StatusSucceeded {
+			return true
+		}
+	}
+	return false
 }
 
 // shellWord is s as a shell reads it back: as it is when it holds only

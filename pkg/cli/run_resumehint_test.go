@@ -4,6 +4,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // TestRunSaysHowToResume: a run that failed says the command that reruns
@@ -48,5 +51,29 @@ steps:
 	res = runMain(t, "run", pb, "--report", rep)
 	if want := "--resume '" + strings.ReplaceAll(rep, "'", `'\''`) + "'"; !strings.Contains(res.stderr, want) {
 		t.Errorf("without a state dir, the hint does not name the report as %s:\n%s", want, res.stderr)
+	}
+}
+
+// TestRunThatNeverStartedHasNoResumeHint: a run its concurrency group
+// skipped (or replaced, or that was cancelled while it waited) never
+// started a step; a --resume of it would reuse nothing, so it gives no
+// hint, where a run cancelled after a step started does.
+func TestRunThatNeverStartedHasNoResumeHint(t *testing.T) {
+	r := &runner{path: "deploy.yaml", o: runOptions{stateDir: "state"}}
+	why := &report.Error{Class: "cancelled", Message: `skipped: concurrency group "g" is busy with run R (policy skip)`}
+	skipped := &report.Report{RunID: "S", Status: report.StatusCancelled, Error: why, Steps: []report.Step{
+		{ID: "a", Section: "steps", Status: report.StatusSkipped, Reason: `not run: concurrency group "g" is busy with run R (policy skip)`},
+		{ID: "b", Section: "finally", Status: report.StatusSkipped, Reason: `not run: concurrency group "g" is busy with run R (policy skip)`},
+	}}
+	if h := r.resumeHint(skipped); h != "" {
+		t.Errorf("a run that never started says how to resume it:\n%s", h)
+	}
+	at := time.Date(2026, 12, 6, 7, 0, 0, 0, time.UTC)
+	cut := &report.Report{RunID: "C", Status: report.StatusCancelled, Error: &report.Error{Class: "cancelled", Message: "interrupted by SIGINT"}, Steps: []report.Step{
+		{ID: "a", Section: "steps", Status: report.StatusCancelled, StartedAt: &at},
+		{ID: "b", Section: "steps", Status: report.StatusSkipped, Reason: "needs a, which was cancelled"},
+	}}
+	if h := r.resumeHint(cut); !strings.Contains(h, "--resume C") {
+		t.Errorf("a run cancelled while a step ran says %q, want the command that resumes it", h)
 	}
 }
