@@ -64,7 +64,7 @@ func (l *loader) decodeMatrix(n *yaml.Node, s *Step) *Matrix {
 				badAxis = true
 				continue
 			}
-			ax.Values = l.value(v, sc, s, -1, false)
+			ax.Values = l.axisValues(v, sc, s, p.Key)
 		case isWholeExpr(v):
 			ax.Values = l.value(v, sc, s, -1, false)
 			pe := l.pending[len(l.pending)-1]
