@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -211,14 +210,20 @@ func (l *loader) hosts(n *yaml.Node) {
 			case "certificate_file":
 				h.CertificateFile = l.path(v, "certificate_file")
 			case "tags":
+				// A repeated tag is refused as a group's repeated member
+				// is: a typo for another tag, which the host then lacks.
+				listed := map[string]yamlx.Pos{}
 				for _, t := range l.list(v, "tags") {
 					if !validName(t.name) {
 						l.d.Add(t.pos, "tag %q: use letters, digits, _, . and - (at most 64)", yamlx.Truncate(t.name, 40))
 						continue
 					}
-					if !slices.Contains(h.Tags, t.name) {
-						h.Tags = append(h.Tags, t.name)
+					if first, dup := listed[t.name]; dup {
+						l.d.Add(t.pos, "host %s lists tag %q twice (first at line %d, column %d); remove one", p.Key, t.name, first.Line, first.Col)
+						continue
 					}
+					listed[t.name] = t.pos
+					h.Tags = append(h.Tags, t.name)
 				}
 			case "vars":
 				r.vars = l.vars(v)
