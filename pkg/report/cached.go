@@ -23,6 +23,16 @@ func cacheNote(s *Step) string {
 	return ""
 }
 
+// itemCacheNote is the note of an item whose output came from the result
+// cache, as a step's (cacheNote) and as history show marks its row; "" for
+// one that ran.
+func itemCacheNote(it *Item) string {
+	if !it.Cached {
+		return ""
+	}
+	return "cached: output from an entry " + age(it.CacheAgeMS) + " old; the operation did not run"
+}
+
 func age(ms int64) string {
 	return (time.Duration(ms) * time.Millisecond).Round(time.Second).String()
 }

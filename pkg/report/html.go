@@ -147,6 +147,8 @@ func WriteHTML(w io.Writer, r *Report) error {
 					hi.ErrorText = oneLine(errText(it.Error), 300)
 				} else if it.Reason != "" {
 					hi.ErrorText = clip(plainText(it.Reason), 300)
+				} else {
+					hi.ErrorText = itemCacheNote(it)
 				}
 				hs.Items = append(hs.Items, hi)
 			}

@@ -175,6 +175,9 @@ func textItems(w io.Writer, s *Step) {
 		if !showsReason(it) {
 			note = oneLine(errText(it.Error), textNoteLimit)
 		}
+		if note == "" {
+			note = itemCacheNote(it)
+		}
 		name := clip(cell(it.Label), 40)
 		if it.Label == "" {
 			name = fmt.Sprintf("[%d]", it.Index)
