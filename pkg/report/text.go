@@ -92,7 +92,7 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 	for _, s := range r.Steps {
 		note := stepNote(&s, textNoteLimit, false)
 		id := stepLabel(&s)
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), FormatMS(s.DurationMS), s.Attempts, cell(note))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), stepTime(&s), s.Attempts, cell(note))
 		textItems(tw, &s)
 		textNested(tw, &s)
 		textNestedOutputs(tw, &s)
@@ -182,7 +182,7 @@ func textItems(w io.Writer, s *Step) {
 		if it.Label == "" {
 			name = fmt.Sprintf("[%d]", it.Index)
 		}
-		fmt.Fprintf(w, "  \t  %s %s\t\t%s\t%s\t%d\t%s\n", Icon(it.Status), name, cell(string(it.Status)), FormatMS(it.DurationMS), it.Attempts, midClip(cell(note), textNoteLimit))
+		fmt.Fprintf(w, "  \t  %s %s\t\t%s\t%s\t%d\t%s\n", Icon(it.Status), name, cell(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, midClip(cell(note), textNoteLimit))
 	}
 	if more > 0 {
 		fmt.Fprintf(w, "  \t  …\t\t\t\t\tmore items in the report\n")
