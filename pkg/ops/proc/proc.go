@@ -4,7 +4,7 @@
 //
 // Signals are sent through pidfds after checking the process's start time,
 // so a pid reused by another process is never hit; pid 1, this process and
-// its parent are never signalled.
+// the processes it descends from are never signalled.
 package proc
 
 import (
@@ -72,14 +72,47 @@ func guard(pid int) error {
 		return denied("pid %d is arsenal-run itself", pid)
 	case pid == os.Getppid():
 		return denied("pid %d is the parent of arsenal-run", pid)
+	case isAncestor(pid):
+		return denied("pid %d started arsenal-run (a shell, sudo, tmux or service manager above its parent): signalling it could end this run too", pid)
 	}
 	return nil
 }
 
-// isRunner reports whether pid is arsenal-run itself or its parent: like
-// pkill, which never counts itself, a pattern that matches only these has
-// matched nothing to signal.
-func isRunner(pid int) bool { return pid == os.Getpid() || pid == os.Getppid() }
+// maxAncestors bounds the walk up from arsenal-run's parent.
+const maxAncestors = 256
+
+// isAncestor reports whether pid is one of the processes arsenal-run
+// descends from, below pid 1: its parent, the parent's parent and so on.
+// A pattern matching the command line of arsenal-run (run restart-web.yaml)
+// also matches that of a sudo or tmux above it, which passes a signal on
+// to the run, or ends it.
+func isAncestor(pid int) bool {
+	for p, i := os.Getppid(), 0; p > 1 && i < maxAncestors; i++ {
+		if p == pid {
+			return true
+		}
+		p = parentOf(p)
+	}
+	return false
+}
+
+// parentOf returns the pid of pid's parent, or 0 when it cannot be read.
+func parentOf(pid int) int {
+	p, err := process.NewProcess(int32(pid))
+	if err != nil {
+		return 0
+	}
+	pp, err := p.Ppid()
+	if err != nil || int(pp) == pid {
+		return 0
+	}
+	return int(pp)
+}
+
+// isRunner reports whether pid is arsenal-run itself or one it descends
+// from: like pkill, which never counts itself, a pattern that matches only
+// these has matched nothing to signal.
+func isRunner(pid int) bool { return pid == os.Getpid() || pid == os.Getppid() || isAncestor(pid) }
 
 // tagged is an error that errors.Is its tag without the tag's text in its
 // own.

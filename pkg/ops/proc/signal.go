@@ -87,7 +87,7 @@ func signalSpec(name string) ops.Spec {
 	s := ops.Spec{
 		Name: name,
 		Description: "Send a signal to one process (pid) or, like pkill, to every process whose name or command line matches. " +
-			"A pid outside 1 to pid_max-1 is a parameter error; pid 1, arsenal-run itself and its parent are refused (and, when the caller's role says so, processes arsenal-run did not start); with a regex they are skipped. " +
+			"A pid outside 1 to pid_max-1 is a parameter error; pid 1, arsenal-run itself, its parent and the processes above that are refused (and, when the caller's role says so, processes arsenal-run did not start); with a regex they are skipped. " +
 			"name_regex and cmdline_regex must not be empty, and one of them must narrow the choice: a pattern that matches any name, such as . or .*, is refused unless the other one narrows it. " +
 			"The step fails when no process was signalled: when nothing matched (succeeds with missing_ok), or when every match was skipped; the error names the pattern and why each match was skipped. " +
 			"The process's start time is checked right before the signal, which goes through a pidfd, so a reused pid is never hit; " +

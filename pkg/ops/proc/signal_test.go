@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
@@ -310,5 +311,32 @@ func TestSignalNamesAsKillTakesThem(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
 		t.Errorf("sleep ended with %v, want SIGTERM", err)
+	}
+}
+
+// TestSignalRefusesWhatStartedTheRunner: the processes arsenal-run
+// descends from above its parent (a sudo or tmux whose command line holds
+// the run's own words) are refused, as the parent is, and count as the
+// runner when a pattern matches them. CONT harms nothing if it is sent.
+func TestSignalRefusesWhatStartedTheRunner(t *testing.T) {
+	parent, err := process.NewProcess(int32(os.Getppid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp, err := parent.Ppid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	grand := int(pp)
+	if grand <= 1 {
+		t.Skipf("the test's parent %d has no parent above pid 1", os.Getppid())
+	}
+	r, _ := newEnv(t, Options{})
+	_, err = opstest.Execute(r, context.Background(), "process.signal", map[string]any{"pid": grand, "signal": "CONT"})
+	if !errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassAuthorization || !strings.Contains(err.Error(), "started arsenal-run") {
+		t.Errorf("pid %d, the parent's parent: %v (class %s), want an authorization refusal saying it started arsenal-run", grand, err, ops.ClassOf(err))
+	}
+	if !isRunner(grand) {
+		t.Errorf("isRunner(%d) = false for the parent's parent", grand)
 	}
 }
