@@ -2,6 +2,14 @@ package ops
 
 // Advice for a value a parameter refuses: what was probably meant.
 
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
 // ModeHint is the TypeHint of a file mode parameter, a string of octal
 // digits: unquoted, 0644 is YAML's octal number 420.
 const ModeHint = `quote the mode, like "0644": unquoted, YAML reads 0644 as the number 420`
@@ -37,4 +45,62 @@ func ShellSyntax(s string) string {
 
 func isNameByte(c byte) bool {
 	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// stringHint adds to err, the refusal of text s given to p, what to write
+// instead: a list of its words, or the number the text holds, as a
+// threshold written "90%" or "2G" in a playbook reads.
+func stringHint(p *Param, s string, err error) error {
+	switch p.Type {
+	case TypeList:
+		if sh := ShellSyntax(s); sh != "" {
+			// Split into words, a pipe or a quote would reach the
+			// program as a word of its own: no list to suggest.
+			return fmt.Errorf("%w, and a list runs no shell: %q here would be a plain word", err, sh)
+		}
+		if f := strings.Fields(s); len(f) > 0 && len(s) <= 80 {
+			return fmt.Errorf("%w; write it as a list, like [%s]", err, strings.Join(f, ", "))
+		}
+	case TypeInteger, TypeNumber:
+		t := strings.TrimSpace(s)
+		if n, ok := strings.CutSuffix(t, "%"); ok && isNumber(n) {
+			return fmt.Errorf("%w; a percentage is written as the number alone, %s, not %q", err, strings.TrimSpace(n), s)
+		}
+		if isNumber(t) {
+			conv := "float"
+			if p.Type == TypeInteger {
+				conv = "int"
+			}
+			return fmt.Errorf("%w; write the number without quotes, %s (from ${{ }}, convert it with %s(x))", err, t, conv)
+		}
+		if n, ok := sizeBytes(t); ok && strings.Contains(p.Description, "bytes") {
+			return fmt.Errorf("%w; give the size as a whole number of bytes, %d for %s (units of 1024)", err, n, t)
+		}
+	}
+	return err
+}
+
+func isNumber(s string) bool {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+}
+
+// sizeRE matches a size as people write it: 512K, 100M, 1.5GiB, 2 GB.
+var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([KkMGTP])(?:i?B)?$`)
+
+// sizeBytes reads a size written with a unit, in units of 1024.
+func sizeBytes(s string) (int64, bool) {
+	m := sizeRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, false
+	}
+	f *= math.Pow(1024, float64(strings.IndexByte("KMGTP", strings.ToUpper(m[2])[0])+1))
+	if f > 1<<53 {
+		return 0, false
+	}
+	return int64(f), true
 }

@@ -297,14 +297,8 @@ func (p *Param) convert(v any) (any, error) {
 	if err == nil {
 		return cv, nil
 	}
-	if s, ok := v.(string); ok && p.Type == TypeList {
-		if sh := ShellSyntax(s); sh != "" {
-			// Split into words, a pipe or a quote would reach the
-			// program as a word of its own: no list to suggest.
-			err = fmt.Errorf("%w, and a list runs no shell: %q here would be a plain word", err, sh)
-		} else if f := strings.Fields(s); len(f) > 0 && len(s) <= 80 {
-			err = fmt.Errorf("%w; write it as a list, like [%s]", err, strings.Join(f, ", "))
-		}
+	if s, ok := v.(string); ok {
+		err = stringHint(p, s, err)
 	}
 	if p.TypeHint != "" {
 		err = fmt.Errorf("%w; %s", err, p.TypeHint)

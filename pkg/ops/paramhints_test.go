@@ -1,0 +1,46 @@
+package ops_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
+)
+
+// TestNumberGivenAsText: a threshold written as text, "90%", "0.5" or
+// "100M", is refused with the number to write instead.
+func TestNumberGivenAsText(t *testing.T) {
+	spec := ops.Spec{
+		Name: "test.numbers",
+		Risk: ops.RiskRead,
+		Params: []ops.Param{
+			{Name: "percent", Type: ops.TypeNumber},
+			{Name: "count", Type: ops.TypeInteger},
+			{Name: "min_size", Type: ops.TypeInteger, Description: "at least this many bytes"},
+		},
+	}
+	for _, tc := range []struct {
+		raw  map[string]any
+		want string
+	}{
+		{map[string]any{"percent": "90%"}, `param percent: want a number, got string; a percentage is written as the number alone, 90, not "90%"`},
+		{map[string]any{"percent": " 12.5 % "}, `a percentage is written as the number alone, 12.5, not`},
+		{map[string]any{"percent": "0.5"}, `param percent: want a number, got string; write the number without quotes, 0.5 (from ${{ }}, convert it with float(x))`},
+		{map[string]any{"count": "3"}, `write the number without quotes, 3 (from ${{ }}, convert it with int(x))`},
+		{map[string]any{"min_size": "100M"}, `param min_size: want an integer, got string; give the size as a whole number of bytes, 104857600 for 100M (units of 1024)`},
+		{map[string]any{"min_size": "1.5GiB"}, `1610612736 for 1.5GiB`},
+	} {
+		_, err := ops.ValidateParams(&spec, tc.raw)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want it to contain %q", tc.raw, err, tc.want)
+		}
+	}
+	// A size given to a param that does not count bytes gets no
+	// advice in bytes, nor does text that holds no number.
+	for _, raw := range []map[string]any{{"count": "100M"}, {"percent": "high"}} {
+		_, err := ops.ValidateParams(&spec, raw)
+		if err == nil || strings.Contains(err.Error(), ";") {
+			t.Errorf("%v: %v, want the bare type error", raw, err)
+		}
+	}
+}
