@@ -43,6 +43,8 @@ func TestProblemSpeaksTheDocsWords(t *testing.T) {
 		`count(u.l)`:                `count() needed true or false from its condition (or its items), but got a number`,
 		`join(u.l)`:                 `join takes a list of strings; item 0 is a number`,
 		`u.missing + 1`:             `invalid operation: null + int`,
+		`u.n < "90%"`:               `a number and a string cannot be compared with < (number < string); write the number without quotes, as 90 and not "90%", or convert text first with float(x)`,
+		`u.s >= 3`:                  `a number and a string cannot be compared with >= (string >= integer)`,
 		`u.missing.a`:               `u.missing is null, so it has no field a: ADVICE; read it as u.missing?.a, which is null when u.missing is null`,
 		`u.missing[2].a`:            `u.missing is null, so it has no item 2: ADVICE; read it as u.missing?.[2], which is null when u.missing is null`,
 		`u.missing["my-key"]`:       `u.missing is null, so it has no field my-key: ADVICE; read it as u.missing?.["my-key"], which is null`,
