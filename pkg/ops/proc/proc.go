@@ -225,3 +225,27 @@ func threadError(pid int) error {
 	}
 	return nil
 }
+
+// zombieError says that pid has exited and is a zombie, which a signal
+// does nothing to: it is gone but for its entry, which its parent has not
+// yet reaped. nil when pid is not a zombie, or when that cannot be told.
+func zombieError(ctx context.Context, pid int) error {
+	p, err := process.NewProcessWithContext(ctx, int32(pid))
+	if err != nil {
+		return nil
+	}
+	st, err := p.StatusWithContext(ctx)
+	if err != nil || len(st) == 0 || st[0] != process.Zombie {
+		return nil
+	}
+	parent := "its parent"
+	if ppid, err := p.PpidWithContext(ctx); err == nil && ppid > 0 {
+		parent = fmt.Sprintf("its parent, pid %d", ppid)
+		if pp, err := process.NewProcessWithContext(ctx, ppid); err == nil {
+			if name, err := pp.NameWithContext(ctx); err == nil {
+				parent += " (" + name + ")"
+			}
+		}
+	}
+	return ops.WithClass(ops.ClassExecution, &tagged{errGone, fmt.Sprintf("pid %d has exited and is a zombie, left for %s to reap; a signal does nothing to it; not signalled (if zombies pile up, restart the parent)", pid, parent)})
+}

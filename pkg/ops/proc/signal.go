@@ -90,6 +90,7 @@ func signalSpec(name string) ops.Spec {
 			"A pid outside 1 to pid_max-1 is a parameter error; pid 1, arsenal-run itself, its parent and the processes above that are refused (and, when the caller's role says so, processes arsenal-run did not start); with a regex they are skipped. " +
 			"name_regex and cmdline_regex must not be empty, and one of them must narrow the choice: a pattern that matches any name, such as . or .*, is refused unless the other one narrows it. " +
 			"The step fails when no process was signalled: when nothing matched (succeeds with missing_ok), or when every match was skipped; the error names the pattern and why each match was skipped. " +
+			"A zombie, which has exited already, counts as gone. " +
 			"The process's start time is checked right before the signal, which goes through a pidfd, so a reused pid is never hit; " +
 			"pass started_at (from process.list or process.start) to be sure pid is still the process you mean.",
 		Risk: ops.RiskDestructive,
@@ -316,6 +317,9 @@ func signalChecked(ctx context.Context, pid int, wantMS int64, sig syscall.Signa
 	if wantMS != 0 && got != wantMS {
 		return ops.WithClass(ops.ClassExecution, &tagged{errGone, fmt.Sprintf("pid %d is now another process (started %s, not %s); not signalled",
 			pid, formatTime(msTime(got)), formatTime(msTime(wantMS)))})
+	}
+	if err := zombieError(ctx, pid); err != nil {
+		return err
 	}
 	if err := h.signal(sig); err != nil {
 		switch {

@@ -340,3 +340,29 @@ func TestSignalRefusesWhatStartedTheRunner(t *testing.T) {
 		t.Errorf("isRunner(%d) = false for the parent's parent", grand)
 	}
 }
+
+// TestSignalSaysAZombieIsGone: a zombie has exited already, and a signal
+// does nothing to it; it is not reported signalled but gone, naming the
+// parent that has not reaped it, and missing_ok covers it.
+func TestSignalSaysAZombieIsGone(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	cmd := exec.Command("sh", "-c", "exit 0")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	pid := cmd.Process.Pid
+	eventually(t, "the child is a zombie", func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return strings.Contains(string(b), ") Z ")
+	})
+	out, err := opstest.Execute(r, context.Background(), "process.signal", map[string]any{"pid": pid, "signal": "CONT"})
+	if err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), "is a zombie") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("its parent, pid %d", os.Getpid())) {
+		t.Errorf("zombie %d: %v (class %s), output %v; want an execution error saying it is a zombie of pid %d", pid, err, ops.ClassOf(err), out, os.Getpid())
+	}
+	out, err = opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": pid, "missing_ok": true})
+	if err != nil || len(out["signalled"].([]any)) != 0 || len(out["skipped"].([]any)) != 1 {
+		t.Errorf("zombie %d with missing_ok: %v, output %v; want nothing signalled and the zombie skipped", pid, err, out)
+	}
+}
