@@ -2,7 +2,9 @@ package proc
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os/user"
 	"regexp"
 	"sort"
 	"strconv"
@@ -44,7 +46,7 @@ func listSpec() ops.Spec {
 		Params: []ops.Param{
 			{Name: "name_regex", Type: ops.TypeString, MaxLen: 1024, Description: "regular expression (RE2) the process name must match, e.g. ^worker-[0-9]+$"},
 			{Name: "cmdline_regex", Type: ops.TypeString, MaxLen: 1024, Description: "regular expression the full command line must match"},
-			{Name: "user", Type: ops.TypeString, Description: "only processes of this user: a name, or a uid"},
+			{Name: "user", Type: ops.TypeString, Description: "only processes of this user: a name, or a uid; a name this host does not know is refused"},
 			{Name: "min_cpu_percent", Type: ops.TypeNumber, Min: ops.Bound(0), Description: "only processes using at least this much CPU"},
 			{Name: "cpu_sample", Type: ops.TypeDuration, Max: ops.Bound(60), Description: "measure CPU use over this interval, e.g. 1s, instead of since start"},
 			{Name: "limit", Type: ops.TypeInteger, Default: 1000, Min: ops.Bound(1), Max: ops.Bound(100000), Description: "the most processes returned"},
@@ -57,9 +59,37 @@ func listSpec() ops.Spec {
 	}
 }
 
-// ValidateParams compiles the regular expressions.
+// ValidateParams compiles the regular expressions and looks up the user.
 func (*List) ValidateParams(p ops.Params, _ bool) error {
-	return checkRegexps(p, "name_regex", "cmdline_regex")
+	errs, _ := checkRegexps(p, "name_regex", "cmdline_regex").(ops.ParamErrors)
+	if p.Known("user") {
+		if err := checkUser(p.String("user")); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// checkUser refuses a user name this host does not know: no process can
+// run as it, and a typo (wwwdata) would list none and say nothing. A uid
+// needs no name: processes of a uid without one list it as the number.
+func checkUser(name string) *ops.ParamError {
+	if name == "" {
+		return nil
+	}
+	if _, err := strconv.ParseUint(name, 10, 32); err == nil {
+		return nil
+	}
+	if _, err := user.Lookup(name); err != nil {
+		var unknown user.UnknownUserError
+		if errors.As(err, &unknown) {
+			return &ops.ParamError{Param: "user", Msg: fmt.Sprintf("no user named %q on this host (a typo?); give a user name the host knows, or the numeric uid", name)}
+		}
+	}
+	return nil
 }
 
 func checkRegexps(p ops.Params, names ...string) error {
@@ -175,6 +205,9 @@ type filter struct {
 
 func newFilter(p ops.Params) (*filter, error) {
 	f := &filter{user: p.String("user"), minCPU: p.Float("min_cpu_percent")}
+	if err := checkUser(f.user); err != nil {
+		return nil, ops.WithClass(ops.ClassValidation, err)
+	}
 	if uid, err := strconv.ParseUint(f.user, 10, 32); err == nil {
 		f.user = users{}.name(uint32(uid)) // as entries name their user
 	}

@@ -224,6 +224,18 @@ func TestListFilters(t *testing.T) {
 	if err != nil || out["count"].(int) < 1 {
 		t.Errorf("cpu_sample: %v %v", out, err)
 	}
+	// A name the host does not know is a typo, refused, not an empty
+	// list; a uid without a name is a user all the same.
+	_, err = opstest.Execute(r, context.Background(), "process.list", map[string]any{"user": "no-such-user-4711"})
+	if ops.ClassOf(err) != ops.ClassValidation || err == nil || !strings.Contains(err.Error(), `param user: no user named "no-such-user-4711" on this host`) {
+		t.Errorf("unknown user: %v (class %s), want a validation error naming the param", err, ops.ClassOf(err))
+	}
+	if _, err := filterOf(map[string]any{"user": "no-such-user-4711"}); ops.ClassOf(err) != ops.ClassValidation {
+		t.Errorf("unknown user given at run time: %v (class %s), want a validation error", err, ops.ClassOf(err))
+	}
+	if _, err := opstest.Execute(r, context.Background(), "process.list", map[string]any{"user": "4711"}); err != nil {
+		t.Errorf("uid without a name: %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := opstest.Execute(r, ctx, "process.list", map[string]any{"cpu_sample": "10s"}); !errors.Is(err, context.Canceled) {
@@ -359,4 +371,13 @@ func TestThreadIsNotAProcess(t *testing.T) {
 			t.Errorf("%s of a thread: %v, want %q", c.op, err, want)
 		}
 	}
+}
+
+// filterOf builds the filter of raw params as Execute does, past load.
+func filterOf(raw map[string]any) (*filter, error) {
+	p := ops.Params{}
+	for k, v := range raw {
+		p[k] = v
+	}
+	return newFilter(p)
 }
