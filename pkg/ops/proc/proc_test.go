@@ -134,6 +134,8 @@ func TestSignalRefusals(t *testing.T) {
 		want string
 	}{
 		{"process.signal", map[string]any{}, "give pid, name_regex or cmdline_regex"},
+		// A pid read from a process that was not found is null.
+		{"process.kill", map[string]any{"pid": nil}, "a pid that is null counts as none"},
 		{"process.signal", map[string]any{"pid": 5, "name_regex": "x"}, "not both"},
 		{"process.signal", map[string]any{"name_regex": "x", "started_at": "2020-01-01T00:00:00Z"}, "goes with pid"},
 		{"process.signal", map[string]any{"pid": 5, "started_at": "yesterday"}, "RFC 3339"},

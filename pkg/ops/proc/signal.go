@@ -117,6 +117,13 @@ func signalSpec(name string) ops.Spec {
 	return s
 }
 
+// noTarget is the problem of a call that names no process. A pid given
+// as null, most often a ${{ }} that read a process not found, counts as
+// none, which is what the reader of the playbook must be told.
+const noTarget = "give pid, name_regex or cmdline_regex; a pid that is null counts as none, " +
+	"as ${{ first(steps.find.output.processes)?.pid }} is when no process was found: " +
+	"skip the step then, with when: ${{ steps.find.output.count > 0 }}"
+
 // ValidateParams checks that one target is given, that the patterns
 // compile and choose some processes rather than all, and that started_at
 // parses. A value still Deferred at load time is checked when it is known.
@@ -128,7 +135,7 @@ func (*SignalOp) ValidateParams(p ops.Params, _ bool) error {
 	case hasPID && (hasName || hasCmd):
 		return &ops.ParamError{Param: "pid", Msg: "give pid or a regex, not both"}
 	case !hasPID && !hasName && !hasCmd:
-		return &ops.ParamError{Param: "pid", Msg: "give pid, name_regex or cmdline_regex"}
+		return &ops.ParamError{Param: "pid", Msg: noTarget}
 	}
 	if p.Known("pid") {
 		if err := checkPID("pid", p.Int("pid")); err != nil {
@@ -194,7 +201,7 @@ func (op *SignalOp) Execute(ctx context.Context, p ops.Params) (map[string]any, 
 		return nil, err
 	}
 	if f.name == nil && f.cmdline == nil {
-		return nil, ops.WithClass(ops.ClassValidation, &ops.ParamError{Param: "pid", Msg: "give pid, name_regex or cmdline_regex"})
+		return nil, ops.WithClass(ops.ClassValidation, &ops.ParamError{Param: "pid", Msg: noTarget})
 	}
 	f.sup = op.sup
 	matched, err := f.match(ctx, 0)
