@@ -6,6 +6,9 @@ package sysinfo
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -140,6 +143,9 @@ func diskUsage(ctx context.Context, p ops.Params) (map[string]any, error) {
 	at := path // where the usage is read
 	if _, err := os.Stat(path); err != nil {
 		if policy.InRoots(ctx, path) {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, ops.Errorf(ops.ClassExecution, "param path: %s does not exist%s; give a path on the file system to report, such as its mount point (see mount or findmnt)", path, relNote(p.String("path")))
+			}
 			return nil, ops.Errorf(ops.ClassExecution, "param path: %s: %v", path, err)
 		}
 		// Outside the caller's file roots, whether a file exists is not
@@ -165,6 +171,14 @@ func diskUsage(ctx context.Context, p ops.Params) (map[string]any, error) {
 		"inodes_total": bytes(u.InodesTotal), "inodes_used": bytes(u.InodesUsed), "inodes_free": bytes(u.InodesFree),
 		"inodes_used_percent": pct(u.InodesUsedPercent),
 	}, nil
+}
+
+// relNote says where a relative path given was read from.
+func relNote(given string) string {
+	if filepath.IsAbs(given) {
+		return ""
+	}
+	return fmt.Sprintf(" (%q is read from the playbook's directory)", given)
 }
 
 // mountOf returns the mount that holds path in this process's mount

@@ -82,8 +82,9 @@ func TestDisk(t *testing.T) {
 		t.Errorf("system.disk of %s: mountpoint %q does not hold it", dir, mp)
 	}
 	ctx = ops.WithCall(context.Background(), &ops.Call{Dir: dir, Scope: roots{dir}})
-	if _, err := opstest.Execute(r, ctx, "system.disk", map[string]any{"path": "missing"}); err == nil || ops.ClassOf(err) != ops.ClassExecution {
-		t.Errorf("a missing path inside the file roots: %v", err)
+	_, err = opstest.Execute(r, ctx, "system.disk", map[string]any{"path": "missing"})
+	if want := `param path: ` + dir + `/missing does not exist ("missing" is read from the playbook's directory); give a path on the file system to report`; err == nil || ops.ClassOf(err) != ops.ClassExecution || !strings.Contains(err.Error(), want) {
+		t.Errorf("a missing path inside the file roots: %v, want an execution error containing %q", err, want)
 	}
 	// Outside them, whether a path exists is not told: a missing one is
 	// answered as one that exists, by the file system that would hold it.
