@@ -69,7 +69,6 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		Dir:         r.dir,
 		Stdout:      stdout,
 		Stderr:      stderr,
-		WaitDelay:   e.waitDelay(),
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	setPdeathsig(cmd.SysProcAttr)
@@ -87,7 +86,13 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		cmd.Stdout, cmd.Stderr = io.MultiWriter(stdout, lo), io.MultiWriter(stderr, le)
 		lines = append(lines, lo, le)
 	}
-	cmd.Stdout, cmd.Stderr = r.outputWriters(cmd.Stdout, cmd.Stderr)
+	outW, errW := r.outputWriters(cmd.Stdout, cmd.Stderr)
+	pipes, err := newOutPipes()
+	if err != nil {
+		return nil, ops.WithClass(ops.ClassExecution, fmt.Errorf("starting %s: %w", r.argv[0], err))
+	}
+	defer pipes.abandon()
+	cmd.Stdout, cmd.Stderr = pipes[0].w, pipes[1].w
 
 	var sb *sandboxRun
 	if r.sandbox != nil {
@@ -123,6 +128,8 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		err = procenv.StartError(r.argv[0], err)
 		return nil, ops.WithClass(startClass(err), err)
 	}
+	pipes[0].start(outW)
+	pipes[1].start(errW)
 	g := procgroup.New(cmd.Process.Pid, r.killSignal(), r.killGrace(e))
 	// Until the group is gone, the watchdog kills it if arsenal-run dies.
 	theReaper.watchGroup(g.PGID())
@@ -150,6 +157,9 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	if !exited {
 		g.Finish()
 	}
+	if perr := pipes.wait(e.waitDelay()); perr != nil && werr == nil {
+		werr = perr
+	}
 	for _, l := range lines {
 		l.Flush()
 	}
@@ -176,7 +186,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		return res, fmt.Errorf("%w: the process group of %s was stopped", context.Cause(ctx), r.argv[0])
 	}
 	var exitErr *exec.ExitError
-	if werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {
+	if werr != nil && !errors.As(werr, &exitErr) {
 		return res, ops.WithClass(ops.ClassExecution, fmt.Errorf("reading the output of %s: %w", r.argv[0], werr))
 	}
 	return res, nil

@@ -30,9 +30,10 @@ type Exec struct {
 	// OutputLimit is how many bytes of stdout and of stderr are kept, each;
 	// beyond it the first and last halves are kept. Default 1 MiB.
 	OutputLimit int
-	// WaitDelay bounds how long the op waits for the output pipes to close
+	// WaitDelay is how long the op waits for the output pipes to close
 	// after the process group is gone, in case a process that left the
-	// group (setsid) still holds them. Default 1s.
+	// group (setsid) still holds them, once it has read what the group
+	// wrote. Default 1s.
 	WaitDelay time.Duration
 }
 
