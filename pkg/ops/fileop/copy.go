@@ -20,7 +20,7 @@ type Copy struct{ move bool }
 
 func copySpec(move bool) ops.Spec {
 	name, verb, risk := "file.copy", "Copy", ops.RiskWrite
-	desc := "Copy a regular file (a symlink's target inside the allowed roots), keeping its permission bits but not setuid, setgid or sticky. The copy is written to a temporary name and renamed into place, so readers never see half a file."
+	desc := "Copy a regular file (a symlink's target inside the allowed roots), keeping its permission bits but not setuid, setgid or sticky; a file it replaces keeps its owner and group. The copy is written to a temporary name and renamed into place, so readers never see half a file."
 	if move {
 		name, verb = "file.move", "Move"
 		desc = "Move (rename) a file or directory. Within one file system the rename is atomic; across file systems a regular file is copied, synced and the original removed."
@@ -100,7 +100,11 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 			}
 		}
 	}
+	// A file copy replaces keeps its owner and group, as file.write's
+	// does: a config owned by a service stays the service's.
+	var replaced fs.FileInfo
 	if dst, err := dest.root.Lstat(dest.rel); err == nil {
+		replaced = dst
 		switch {
 		case !p.Bool("overwrite"):
 			return nil, ops.Errorf(ops.ClassExecution, "%s already exists; set overwrite: true to replace it", destPath)
@@ -137,7 +141,12 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	// Permission bits only: the copy belongs to the user the step runs as,
 	// not to the original's owner, so a setuid or setgid bit kept would
 	// make a program that runs as that user, root as often as not.
-	n, err := copyFile(ctx, src, dest, sst.Mode().Perm(), replace)
+	// A move puts the source itself at dest, not new content into the
+	// file it replaces: that file's owner is not the move's to keep.
+	if c.move {
+		replaced = nil
+	}
+	n, err := copyFile(ctx, src, dest, sst.Mode().Perm(), replace, replaced)
 	if errors.Is(err, fs.ErrExist) {
 		return nil, exists()
 	}
@@ -174,9 +183,10 @@ func place(link, rename func(string, string) error, remove func(string) error, o
 }
 
 // copyFile copies src to a temporary file beside dest, syncs it and puts
-// it in place (see place). An error opening src names src, and a missing
-// directory of dest says so.
-func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace bool) (int64, error) {
+// it in place (see place). The copy takes the owner and group of the file
+// replaced describes (nil for none; see keepOwner). An error opening src
+// names src, and a missing directory of dest says so.
+func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace bool, replaced fs.FileInfo) (int64, error) {
 	in, err := src.root.Open(src.rel)
 	if err != nil {
 		return 0, policy.Classify(ctx, err, src.path, policy.Roots(ctx))
@@ -195,6 +205,9 @@ func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace 
 		return 0, err
 	}
 	n, err := io.Copy(out, readerCtx{ctx: ctx, r: in})
+	if err == nil && replaced != nil {
+		keepOwner(out, replaced)
+	}
 	if err == nil {
 		err = out.Chmod(mode)
 	}

@@ -98,3 +98,36 @@ func TestRotatedGenerationsKeepTheirOwner(t *testing.T) {
 		t.Errorf("app.log.2.gz holds %q", got)
 	}
 }
+
+// TestCopyOverAFileKeepsItsOwner: file.copy with overwrite, run as root,
+// leaves the replaced file's owner and group on the copy, so a service's
+// 0640 config stays readable by the service; the mode is the source's.
+func TestCopyOverAFileKeepsItsOwner(t *testing.T) {
+	e := newEnv(t)
+	dest := e.file("app.conf", "old\n")
+	giveAway(t, dest)
+	src := e.file("app.conf.new", "new\n")
+	if err := os.Chmod(src, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	raw := map[string]any{"src": "app.conf.new", "dest": "app.conf", "overwrite": true}
+	if _, err := e.run("file.copy", raw); err != nil {
+		t.Fatal(err)
+	}
+	if uid, gid := ownerOf(t, dest); uid != 65534 || gid != 65534 {
+		t.Errorf("copy over a file of 65534: owner %d:%d, want 65534:65534", uid, gid)
+	}
+	if got := modeOn(t, dest); got != 0o640 {
+		t.Errorf("mode %v, want the source's 0640", got)
+	}
+	if got := content(t, dest); got != "new\n" {
+		t.Errorf("dest holds %q", got)
+	}
+	// A new copy is the caller's.
+	if _, err := e.run("file.copy", map[string]any{"src": "app.conf.new", "dest": "fresh"}); err != nil {
+		t.Fatal(err)
+	}
+	if uid, _ := ownerOf(t, filepath.Join(e.root, "fresh")); uid != 0 {
+		t.Errorf("a new copy belongs to %d, want the caller", uid)
+	}
+}
