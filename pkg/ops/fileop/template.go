@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -256,10 +257,31 @@ func templateText(ctx context.Context, p ops.Params) (string, string, error) {
 }
 
 // diffOf is the unified diff from the current content to the rendered one.
+// When the two end their lines differently, the labels say how each does:
+// a line that lost or gained only its CR shows as removed and added alike.
 func diffOf(abs, current, rendered string, exists bool) string {
-	from := abs + "\t(current)"
+	from, to := abs+"\t(current", abs+"\t(rendered"
+	if a, b := lineEnds(current), lineEnds(rendered); exists && a != "" && b != "" && a != b {
+		from, to = from+", "+a+" line ends", to+", "+b+" line ends"
+	}
+	from, to = from+")", to+")"
 	if !exists {
 		from = "/dev/null"
 	}
-	return udiff.Unified(from, abs+"\t(rendered)", current, rendered, 3, MaxDiffSize)
+	return udiff.Unified(from, to, current, rendered, 3, MaxDiffSize)
+}
+
+// lineEnds names how s ends its lines: CRLF, LF, mixed, or "" for text
+// of one line.
+func lineEnds(s string) string {
+	lf, crlf := strings.Count(s, "\n"), strings.Count(s, "\r\n")
+	switch {
+	case lf == 0:
+		return ""
+	case crlf == lf:
+		return "CRLF"
+	case crlf == 0:
+		return "LF"
+	}
+	return "mixed CRLF and LF"
 }

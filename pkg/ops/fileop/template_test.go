@@ -243,3 +243,27 @@ func TestModeStillToBeComputedIsDestructive(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateDiffNamesLineEnds: a file saved with CRLF, rendered with
+// LF, differs on lines that look alike in the diff; its labels say which
+// line ends each side has, and say nothing when both have the same.
+func TestTemplateDiffNamesLineEnds(t *testing.T) {
+	e := newEnv(t)
+	dest := e.file("app.conf", "port=80\r\nhost=a\r\n")
+	out, err := e.run("file.template", map[string]any{"content": "port=80\nhost=a\n", "dest": "app.conf", "check": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "--- " + dest + "\t(current, CRLF line ends)\n+++ " + dest + "\t(rendered, LF line ends)\n" +
+		"@@ -1,2 +1,2 @@\n-port=80\r\n-host=a\r\n+port=80\n+host=a\n"
+	if out["changed"] != true || out["diff"] != want {
+		t.Errorf("CRLF to LF: changed %v, diff (-want +got):\n%s", out["changed"], cmp.Diff(want, out["diff"]))
+	}
+	out, err = e.run("file.template", map[string]any{"content": "port=81\r\nhost=a\r\n", "dest": "app.conf", "check": true})
+	if err != nil || !strings.HasPrefix(out["diff"].(string), "--- "+dest+"\t(current)\n+++ "+dest+"\t(rendered)\n") {
+		t.Errorf("CRLF to CRLF: %v %q", err, out["diff"])
+	}
+	if read(t, dest) != "port=80\r\nhost=a\r\n" {
+		t.Errorf("check: true wrote %q", read(t, dest))
+	}
+}
