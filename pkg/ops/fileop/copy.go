@@ -105,11 +105,16 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	var replaced fs.FileInfo
 	if dst, err := dest.root.Lstat(dest.rel); err == nil {
 		replaced = dst
+		// What is never replaced is said first: overwrite would not help.
 		switch {
+		case dst.IsDir():
+			return nil, ops.Errorf(ops.ClassExecution, "dest %s is a directory, which is never replaced; dest names the file itself, not a directory to put it in: give %s", destPath, filepath.Join(destPath, filepath.Base(srcPath)))
+		case dst.Mode()&fs.ModeSymlink != 0:
+			return nil, ops.Errorf(ops.ClassExecution, "dest %s is a symlink, which is never replaced; give the file it points to as dest, or delete the link first", destPath)
+		case !dst.Mode().IsRegular():
+			return nil, ops.Errorf(ops.ClassExecution, "dest %s is a %s, which is never replaced; delete it first or give another dest", destPath, fileType(dst.Mode()))
 		case !p.Bool("overwrite"):
 			return nil, ops.Errorf(ops.ClassExecution, "%s already exists; set overwrite: true to replace it", destPath)
-		case !dst.Mode().IsRegular():
-			return nil, ops.Errorf(ops.ClassExecution, "%s exists and is not a regular file; it is never replaced", destPath)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, policy.Classify(ctx, err, destPath, roots)

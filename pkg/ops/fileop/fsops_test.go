@@ -262,8 +262,21 @@ func TestCopy(t *testing.T) {
 	if _, err := e.run("file.copy", map[string]any{"src": "sub", "dest": "sub2"}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("copy of a directory: %v", err)
 	}
-	if _, err := e.run("file.copy", map[string]any{"src": "app.conf", "dest": "sub", "overwrite": true}); err == nil || !strings.Contains(err.Error(), "never replaced") {
-		t.Errorf("copy over a directory: %v", err)
+	// A directory or a symlink at dest is never replaced, with or without
+	// overwrite, and the error says what to give instead.
+	if err := os.Symlink("app.conf", filepath.Join(e.root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ dest, want string }{
+		{"sub", "dest sub is a directory, which is never replaced; dest names the file itself, not a directory to put it in: give sub/app.conf"},
+		{"link", "dest link is a symlink, which is never replaced; give the file it points to as dest, or delete the link first"},
+	} {
+		for _, overwrite := range []bool{false, true} {
+			_, err := e.run("file.copy", map[string]any{"src": "app.conf", "dest": c.dest, "overwrite": overwrite})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("copy over %s, overwrite %v: %v, want %q", c.dest, overwrite, err, c.want)
+			}
+		}
 	}
 	if _, err := e.run("file.copy", map[string]any{"src": "app.conf", "dest": "no/such/dir/x"}); ops.ClassOf(err) != ops.ClassExecution ||
 		!strings.Contains(err.Error(), "the directory of no/such/dir/x does not exist") || !strings.Contains(err.Error(), "create_dirs: true") {
@@ -356,7 +369,7 @@ func TestMove(t *testing.T) {
 	if read(t, filepath.Join(e.root, "moved/d/y/z")) != "z" {
 		t.Error("the directory's content did not move")
 	}
-	if _, err := e.run("file.move", map[string]any{"src": "moved/d", "dest": "sub"}); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := e.run("file.move", map[string]any{"src": "moved/d", "dest": "sub"}); err == nil || !strings.Contains(err.Error(), "is a directory, which is never replaced") {
 		t.Errorf("move a directory over another: %v", err)
 	}
 	if _, err := e.run("file.move", map[string]any{"src": "missing", "dest": "x"}); err == nil || !strings.Contains(err.Error(), "does not exist") {
