@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,44 @@ func TestAWrongPasswordSaysWhereThePasswordComesFrom(t *testing.T) {
 	}
 	if _, ok := refusal(errors.New("dial tcp: connection refused"), cfg); ok {
 		t.Error("a server not reached is taken for a refusal")
+	}
+}
+
+// TestAnUnreachedServerSaysWhatToDo: a URL whose port nothing listens on,
+// or whose host does not resolve, printed pgx's every attempt over
+// several lines (the same refused address twice under sslmode=prefer)
+// and no advice. The error is now one line that names the address and
+// what to check, for the pool and for the scheduler's lock alike.
+func TestAnUnreachedServerSaysWhatToDo(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		url  string
+		want []string
+	}{
+		{"postgres://app:s3cret-pw@" + addr + "/ops", []string{"cannot connect: no PostgreSQL server answers at " + addr + " (connection refused)", "check the host and port in the URL"}},
+		{"postgres://app:s3cret-pw@no-such-host.invalid/ops", []string{`cannot connect: the host "no-such-host.invalid" cannot be resolved`, "check the host name in the URL"}},
+	} {
+		_, err := connect(ctx, tc.url, 1, 10*time.Second)
+		_, lockErr := LockScheduler(ctx, tc.url)
+		for _, err := range []error{err, lockErr} {
+			if err == nil {
+				t.Fatalf("%s: connected", tc.url)
+			}
+			msg := err.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%s: the error does not say %q: %s", tc.url, w, msg)
+				}
+			}
+			if strings.Contains(msg, "\n") || strings.Contains(msg, "s3cret-pw") {
+				t.Errorf("%s: the error is not one line without the password: %q", tc.url, msg)
+			}
+		}
 	}
 }

@@ -66,6 +66,12 @@ func LockScheduler(ctx context.Context, url string) (*SchedulerLock, error) {
 	cfg.RuntimeParams["tcp_keepalives_count"] = "3"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
+		if msg, ok := refusal(err, &cfg.Config); ok {
+			return nil, fmt.Errorf("%s: cannot connect: %s", Mask(url), redact(errors.New(msg), url))
+		}
+		if msg, ok := unreached(err); ok {
+			return nil, fmt.Errorf("%s: cannot connect: %s", Mask(url), redact(errors.New(msg), url))
+		}
 		return nil, fmt.Errorf("%s: cannot connect: %v", Mask(url), redact(err, url))
 	}
 	var got bool

@@ -185,6 +185,9 @@ func connect(ctx context.Context, rawURL string, maxConns int32, timeout time.Du
 		if msg, ok := refusal(err, &pc.ConnConfig.Config); ok {
 			return nil, fmt.Errorf("%s: cannot connect: %s", Mask(rawURL), redact(errors.New(msg), rawURL))
 		}
+		if msg, ok := unreached(err); ok && hint == "" {
+			return nil, fmt.Errorf("%s: cannot connect: %s", Mask(rawURL), redact(errors.New(msg), rawURL))
+		}
 		return nil, fmt.Errorf("%s: cannot connect: %v%s", Mask(rawURL), redact(err, rawURL), hint)
 	}
 	return pool, nil

@@ -3,6 +3,8 @@ package postgres
 import (
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -34,4 +36,28 @@ func refusal(err error, cfg *pgconn.Config) (msg string, ok bool) {
 		msg += "; " + advice
 	}
 	return msg, true
+}
+
+// unreached says, in one line, that no server was reached at the URL's
+// address (err is pgx's error) and what to do, in place of pgx's list of
+// every attempt, which names the same refused address twice under
+// sslmode=prefer. ok is false when a server was reached.
+func unreached(err error) (msg string, ok bool) {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Sprintf("the host %q cannot be resolved (%v): check the host name in the URL, or this machine's resolver", dnsErr.Name, dnsErr.Err), true
+	}
+	var opErr *net.OpError
+	if !errors.As(err, &opErr) || opErr.Op != "dial" {
+		return "", false
+	}
+	addr := ""
+	if opErr.Addr != nil {
+		addr = opErr.Addr.String()
+	}
+	why := opErr.Err.Error()
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		why = "connection refused"
+	}
+	return fmt.Sprintf("no PostgreSQL server answers at %s (%s): check the host and port in the URL, that PostgreSQL runs there and listens on that address (listen_addresses and port in postgresql.conf), and that no firewall is in the way", addr, why), true
 }
