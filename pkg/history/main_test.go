@@ -15,6 +15,10 @@ func TestMain(m *testing.M) {
 		crashChild(dir)
 		return
 	}
+	if dir := os.Getenv(openChildEnv); dir != "" {
+		openChild(dir)
+		return
+	}
 	if spec := os.Getenv(raceChildEnv); spec != "" {
 		raceChild(spec)
 		return

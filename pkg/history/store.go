@@ -187,11 +187,11 @@ func Open(dir string) (*Store, error) {
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
 		db.Close()
-		return nil, fullDiskError(absDir, damaged(abs, fmt.Errorf("history: %s: set WAL mode: %w", abs, err)))
+		return nil, fullDiskError(absDir, readOnly(abs, damaged(abs, fmt.Errorf("history: %s: set WAL mode: %w", abs, err))))
 	}
 	if err := migrate(ctx, db, SchemaVersion, filepath.Join(absDir, ReportsDir)); err != nil {
 		db.Close()
-		return nil, fullDiskError(absDir, damaged(abs, fmt.Errorf("history: %s: %w", abs, err)))
+		return nil, fullDiskError(absDir, readOnly(abs, damaged(abs, fmt.Errorf("history: %s: %w", abs, err))))
 	}
 	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now}
 	if s.lock, err = lockOwner(s.ownerPath(s.owner)); err != nil {
@@ -225,6 +225,23 @@ func damaged(abs string, err error) error {
 		return damagedError{fmt.Errorf("%w; the history database is damaged or is not arsenal-run's: move it, with its -wal and -shm files, out of the state dir (mv %s* DIR) and run again to start a new, empty history; the reports in %s stay where they are", err, abs, filepath.Join(filepath.Dir(abs), ReportsDir))}
 	}
 	return err
+}
+
+// readOnly adds to err, an error opening the database file abs, what to
+// do when SQLite may not write it: a history.db made read-only (chmod
+// a-w, a restore that kept a backup's modes) failed with SQLite's
+// "attempt to write a readonly database" alone, as opening it writes to
+// it (its schema brought to this release's, its journal).
+func readOnly(abs string, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_READONLY {
+		return err
+	}
+	fix := "make it writable by this user (chmod u+w " + abs + ", and chown it if it is another's)"
+	if st, serr := os.Stat(abs); serr == nil {
+		fix = fmt.Sprintf("it is mode %04o: make it writable by this user (chmod u+w %s)", st.Mode().Perm(), abs)
+	}
+	return fmt.Errorf("%w; this user may not write the history database, which opening it does even to read it: %s, or copy the state dir to a writable place and read the copy", err, fix)
 }
 
 // ReportsDir is the folder of the state dir that holds the runs' JSON
