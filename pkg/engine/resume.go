@@ -139,6 +139,8 @@ func (r *run) reusable(n *node, env map[string]any) *report.Step {
 		rec.reason = fmt.Sprintf("ran again: its parameters could not be resolved to compare with run %s: %v", r.o.resume.RunID, err)
 	case s.ParamsSHA256 == "":
 		rec.reason = fmt.Sprintf("ran again: run %s did not record the parameters this step ran with", r.o.resume.RunID)
+	case s.ParamsSHA256 != digest && r.olderDigest(n, env, s.ParamsSHA256):
+		rec.reason = fmt.Sprintf("ran again: run %s was recorded by an older release (its parameter digests cannot be compared)", r.o.resume.RunID)
 	case s.ParamsSHA256 != digest:
 		rec.reason = fmt.Sprintf("ran again: its parameters, or the directory the playbook was read from, differ from those of run %s", r.o.resume.RunID)
 	default:
@@ -323,6 +325,20 @@ func (r *run) paramsRecord(n *node) string {
 // in them is read, so that a copy of a playbook elsewhere, reading other
 // files, cannot hand its outputs to a resume of the original.
 func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
+	return r.digestOf(n, env, true)
+}
+
+// olderDigest reports whether recorded is the digest n's parameters have
+// as releases before the directory was in it computed it: a report of
+// theirs is not told from one of a copy of the playbook elsewhere by its
+// reason, though both run the step again.
+func (r *run) olderDigest(n *node, env map[string]any, recorded string) bool {
+	d, err := r.digestOf(n, env, false)
+	return err == nil && d == recorded
+}
+
+// digestOf is paramsDigest, without the playbook's directory unless withDir.
+func (r *run) digestOf(n *node, env map[string]any, withDir bool) (string, error) {
 	s := n.step
 	var data any
 	if !s.FanOut() {
@@ -330,7 +346,10 @@ func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		data = map[string]any{"params": map[string]any(p), "dir": r.p.dir()}
+		data = map[string]any(p)
+		if withDir {
+			data = map[string]any{"params": map[string]any(p), "dir": r.p.dir()}
+		}
 	} else {
 		list, err := r.items(s, env)
 		if err != nil {
@@ -344,7 +363,10 @@ func (r *run) paramsDigest(n *node, env map[string]any) (string, error) {
 			}
 			items[i] = map[string]any(p)
 		}
-		data = map[string]any{"foreach": items, "dir": r.p.dir()}
+		data = map[string]any{"foreach": items}
+		if withDir {
+			data = map[string]any{"foreach": items, "dir": r.p.dir()}
+		}
 	}
 	plain, err := plainData(data, 0)
 	if err != nil {

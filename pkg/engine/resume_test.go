@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -257,5 +259,43 @@ func TestResumeSkipsStepsWhoseConditionTurnedFalse(t *testing.T) {
 		if s := stepOf(t, rep, id); !s.Reused {
 			t.Errorf("step %s with its condition true again: %s, %q", id, s.Status, s.Reason)
 		}
+	}
+}
+
+// TestResumeOfAnOlderReleasesRunSaysWhy: a release before the playbook's
+// directory was in a step's digest recorded the digest of its parameters
+// alone. Its steps run again, as their directory cannot be compared,
+// and the reason says so: it said that the parameters or the directory
+// differed, which sent a user looking for a change there was not.
+func TestResumeOfAnOlderReleasesRunSaysWhy(t *testing.T) {
+	e, _ := newEngine(t)
+	p := plan(t, e, withInputs)
+	old := roundTrip(t, mustRun(t, p, nil))
+	older := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:])
+	}
+	for i := range old.Steps {
+		switch s := &old.Steps[i]; s.ID {
+		case "one":
+			s.ParamsSHA256 = older(map[string]any{"label": "fixed"})
+		case "fan":
+			s.ParamsSHA256 = older(map[string]any{"foreach": []any{map[string]any{"label": "h1"}, map[string]any{"label": "h2"}}})
+		case "two":
+			s.ParamsSHA256 = older(map[string]any{"label": "another"})
+		}
+	}
+	rep := mustRun(t, p, nil, Resume(old))
+	for _, id := range []string{"one", "fan"} {
+		if s := stepOf(t, rep, id); s.Reused || !strings.Contains(s.Reason, "run "+old.RunID+" was recorded by an older release") {
+			t.Errorf("step %s: reused %v, %q", id, s.Reused, s.Reason)
+		}
+	}
+	if s := stepOf(t, rep, "two"); s.Reused || !strings.Contains(s.Reason, "its parameters, or the directory the playbook was read from, differ") {
+		t.Errorf("step two, whose parameters changed: reused %v, %q", s.Reused, s.Reason)
 	}
 }
