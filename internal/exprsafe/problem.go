@@ -66,6 +66,9 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 		if m := rePosition.FindStringIndex(msg); m != nil {
 			msg, at = msg[:m[0]], msg[m[0]:]
 		}
+		if out, ok := operatorProblem(msg, strings.TrimSuffix(name, "()")); ok {
+			return out + at
+		}
 		return plainProblem(msg, name, advice("")) + at
 	}
 	what := "a function over a list"

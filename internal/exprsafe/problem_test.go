@@ -42,7 +42,7 @@ func TestProblemSpeaksTheDocsWords(t *testing.T) {
 		`take(u.l, -1)`:             `take() was given an index or count out of range`,
 		`count(u.l)`:                `count() needed true or false from its condition (or its items), but got a number`,
 		`join(u.l)`:                 `join takes a list of strings; item 0 is a number`,
-		`u.missing + 1`:             `invalid operation: null + int`,
+		`u.missing + 1`:             `+ was given null and an integer; give a default with ??, as in x ?? 0`,
 		`u.n < "90%"`:               `a number and a string cannot be compared with < (number < string); write the number without quotes, as 90 and not "90%", or convert text first with float(x)`,
 		`u.s >= 3`:                  `a number and a string cannot be compared with >= (string >= integer)`,
 		`u.missing.a`:               `u.missing is null, so it has no field a: ADVICE; read it as u.missing?.a, which is null when u.missing is null`,
@@ -74,6 +74,27 @@ func TestDurationSaysItsForms(t *testing.T) {
 	} {
 		if got := problemOf(t, src, env); got != want+" (1:1)" {
 			t.Errorf("%s: %q, want %q", src, got, want)
+		}
+	}
+}
+
+// TestOperatorProblemSaysWhatToDo: an operator given values of kinds it
+// cannot take, known only at run time, names the operator and the kinds
+// in the docs' words and says what to do, as validate does of the same
+// mistake; int() of a text that is no number says so.
+func TestOperatorProblemSaysWhatToDo(t *testing.T) {
+	env := map[string]any{"u": map[string]any{"i": 1, "s": "x", "t": "abc", "l": []any{1, "a"}}}
+	convert := "; convert one side first, e.g. string(x), int(x) or float(x) "
+	for src, want := range map[string]string{
+		`u.s + u.i`:        "+ was given a string and an integer" + convert + "(1:5)",
+		`u.i > u.s`:        `a number and a string cannot be compared with > (integer > string); write the number without quotes, as 90 and not "90%", or convert text first with float(x) (1:5)`,
+		`u.l[0] * u.l[1]`:  "* was given an integer and a string" + convert + "(1:8)",
+		`-u.s`:             "- was given a string, not a number (1:1)",
+		`int(u.t)`:         `int() was given "abc", which is not a number; convert only a number, as in x matches "^-?[0-9]+$" ? int(x) : 0 (1:1)`,
+		`u.missing >= u.i`: ">= was given null and an integer; give a default with ??, as in x ?? 0, or test the value first (1:11)",
+	} {
+		if got := problemOf(t, src, env); got != want {
+			t.Errorf("%s:\n got %q\nwant %q", src, got, want)
 		}
 	}
 }

@@ -1,0 +1,62 @@
+package exprsafe
+
+import (
+	"regexp"
+	"strconv"
+)
+
+// expr's operators and conversions fail at run time, on values whose type
+// was not known when the playbook was loaded, in Go's words: "invalid
+// operation: string + int", "invalid operation: int(abc)". operatorProblem
+// says the same in the docs' words, with what to do.
+
+var (
+	reBinary = regexp.MustCompile(`^invalid operation: (\S+) (\+|-|\*|/|%|\*\*|\^|<|>|<=|>=) (\S+)$`)
+	reUnary  = regexp.MustCompile(`^invalid operation: (-|\+) (\S+)$`)
+	reParse  = regexp.MustCompile(`^invalid operation: (int|float)\((.*)\)$`)
+)
+
+// maxShown is the longest text a conversion's error quotes.
+const maxShown = 64
+
+// operatorProblem rewrites msg, the first line of an evaluation's error
+// without its position, when an operator was given values of kinds it
+// cannot take, or int() or float() a text that is no number; call is the
+// function called where the error is ("" when none). ok is false for any
+// other error.
+func operatorProblem(msg, call string) (string, bool) {
+	if m := reBinary.FindStringSubmatch(msg); m != nil {
+		a, b := typeWord(m[1]), typeWord(m[3])
+		if orderedNumberText(m[2], a, b) {
+			return "", false // plainProblem says what to write ("90%")
+		}
+		out := m[2] + " was given " + article(a) + " and " + article(b)
+		if a == "null" || b == "null" {
+			return out + "; give a default with ??, as in x ?? 0, or test the value first", true
+		}
+		return out + "; convert one side first, e.g. string(x), int(x) or float(x)", true
+	}
+	if m := reUnary.FindStringSubmatch(msg); m != nil {
+		return m[1] + " was given " + article(typeWord(m[2])) + ", not a number", true
+	}
+	if m := reParse.FindStringSubmatch(msg); m != nil && m[1] == call {
+		text := "a text of " + strconv.Itoa(len(m[2])) + " bytes"
+		if len(m[2]) <= maxShown {
+			text = strconv.Quote(m[2])
+		}
+		return call + "() was given " + text + ", which is not a number; convert only a number, as in x matches \"^-?[0-9]+$\" ? int(x) : 0", true
+	}
+	return "", false
+}
+
+// orderedNumberText reports whether op orders a number against a text,
+// as used_percent < "90%" does: its own message says to write the number.
+func orderedNumberText(op, a, b string) bool {
+	switch op {
+	case "<", ">", "<=", ">=":
+	default:
+		return false
+	}
+	number := func(w string) bool { return w == "number" || w == "integer" }
+	return a == "string" && number(b) || b == "string" && number(a)
+}
