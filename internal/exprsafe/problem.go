@@ -66,6 +66,11 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 		if m := rePosition.FindStringIndex(msg); m != nil {
 			msg, at = msg[:m[0]], msg[m[0]:]
 		}
+		if located {
+			if out, ok := readProblem(msg, program.Source().String(), fe.From); ok {
+				return out + at
+			}
+		}
 		if out, ok := operatorProblem(msg, strings.TrimSuffix(name, "()")); ok {
 			return out + at
 		}

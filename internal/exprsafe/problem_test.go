@@ -98,3 +98,24 @@ func TestOperatorProblemSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestReadProblemNamesTheValue: a field read from a value that is not a
+// map, or an item read with a key of the wrong kind, names the value as
+// the expression writes it and says how to read it, never expr's "cannot
+// fetch b from int" or "invalid operation: int(string)".
+func TestReadProblemNamesTheValue(t *testing.T) {
+	env := map[string]any{"u": map[string]any{"i": 1, "s": "x", "l": []any{1, "a"}, "m": map[string]any{"a": 1}}}
+	list := " is a list or a text, not a map, so it has no field "
+	for src, want := range map[string]string{
+		`u.i.b`:       "u.i is an integer, not a map, so it has no field b; type(u.i) names what a value is (1:5)",
+		`u.m.a?.b`:    "u.m.a is an integer, not a map, so it has no field b; type(u.m.a) names what a value is (1:8)",
+		`u.l.name`:    "u.l" + list + "name; read one item's, u.l[0].name, or every item's, map(u.l, .name) (1:5)",
+		`u.l[1].x`:    "u.l[1]" + list + "x; read one item's, u.l[1][0].x, or every item's, map(u.l[1], .x) (1:8)",
+		`u.l[u.s]`:    "u.l is a list or a text, whose items are read by position, a whole number (u.l[0]), not a string (1:4)",
+		`u.m[u.l[0]]`: "u.m is a map, whose fields are read by a string, not an integer; convert the key, u.m[string(x)] (1:4)",
+	} {
+		if got := problemOf(t, src, env); got != want {
+			t.Errorf("%s:\n got %q\nwant %q", src, got, want)
+		}
+	}
+}
