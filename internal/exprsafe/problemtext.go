@@ -2,6 +2,7 @@ package exprsafe
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -87,6 +88,9 @@ func plainProblem(msg, what, nullAdvice string) string {
 			return "a number and a string cannot be compared with " + m[2] + " (" + typeWord(m[1]) + " " + m[2] + " " + typeWord(m[3]) +
 				"); write the number without quotes, as 90 and not \"90%\", or convert text first with float(x)"
 		}
+	}
+	if zone, ok := strings.CutPrefix(msg, "unknown time zone "); ok {
+		return orValue(what) + ": unknown time zone " + strconv.Quote(zone) + "; use an IANA name like Europe/Berlin or UTC"
 	}
 	if strings.HasPrefix(msg, "reflect.Value.Slice") || strings.HasPrefix(msg, "reflect: slice index out of range") {
 		return orValue(what) + " was given an index or count out of range (negative, or past the end)"

@@ -3,6 +3,7 @@ package steps
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBuiltinGivenWrongTypeAtLoad: a built-in given a value whose type is
@@ -55,6 +56,32 @@ func TestLiteralDurationAtLoad(t *testing.T) {
 		`string(duration("90m"))`:                  ``,
 		`string(duration(inputs.s))`:               ``,
 		`string(duration("1h") > duration("30m"))`: ``,
+	} {
+		got := strings.Join(diagMsgs(t, head+"    with: {message: '${{ "+src+" }}'}\n", reg), "\n")
+		if want == "" && got != "" || !strings.Contains(got, want) {
+			t.Errorf("%s: got\n%s\nwant %q", src, got, want)
+		}
+	}
+}
+
+// TestLiteralZoneAtLoad: timezone() or date() given a literal zone that
+// does not exist fails every run that reaches it, so it is refused at
+// load, with the name meant; a zone that exists, or one known only at
+// run time, passes.
+func TestLiteralZoneAtLoad(t *testing.T) {
+	if _, err := time.LoadLocation("Europe/Paris"); err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	reg := testRegistry(t)
+	head := hostileHead + "inputs:\n  tz: {type: string, default: UTC}\nsteps:\n  - id: a\n    op: control.log\n"
+	advice := `; use an IANA name like Europe/Berlin or UTC`
+	for src, want := range map[string]string{
+		`string(now().In(timezone("Europe/Pari")))`:             `timezone(): unknown time zone "Europe/Pari" (did you mean "Europe/Paris"?)` + advice,
+		`string(date("2024-01-01", "2006-01-02", "Mars/Base"))`: `date(): unknown time zone "Mars/Base"`,
+		`string(timezone("../etc/passwd"))`:                     `timezone(): unknown time zone "../etc/passwd"`,
+		`string(now().In(timezone("Europe/Paris")))`:            ``,
+		`string(date("2024-01-01", "2006-01-02", "UTC"))`:       ``,
+		`string(timezone(inputs.tz))`:                           ``,
 	} {
 		got := strings.Join(diagMsgs(t, head+"    with: {message: '${{ "+src+" }}'}\n", reg), "\n")
 		if want == "" && got != "" || !strings.Contains(got, want) {

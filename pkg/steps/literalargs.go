@@ -6,11 +6,15 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/ast"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 )
 
 // literalDurations finds a duration() given a literal that is no
 // duration, which would fail every run that reaches it: said at load, with
-// the hours to write for one in days or weeks.
+// the hours to write for one in days or weeks; and a timezone() or date()
+// given a literal zone that does not exist.
 type literalDurations struct {
 	src string
 	err *exprError
@@ -20,21 +24,28 @@ func (l *literalDurations) Visit(node *ast.Node) {
 	if l.err != nil {
 		return
 	}
+	var name string
 	var args []ast.Node
 	switch n := (*node).(type) {
 	case *ast.BuiltinNode:
-		if n.Name == "duration" {
-			args = n.Arguments
-		}
+		name, args = n.Name, n.Arguments
 	case *ast.CallNode:
-		if id, ok := n.Callee.(*ast.IdentifierNode); ok && id.Value == "duration" {
-			args = n.Arguments
+		if id, ok := n.Callee.(*ast.IdentifierNode); ok {
+			name, args = id.Value, n.Arguments
 		}
 	}
-	if len(args) != 1 {
-		return
+	switch {
+	case name == "duration" && len(args) == 1:
+		l.duration(args[0])
+	case name == "timezone" && len(args) == 1:
+		l.zone(name, args[0])
+	case name == "date" && len(args) == 3:
+		l.zone(name, args[2])
 	}
-	s, ok := args[0].(*ast.StringNode)
+}
+
+func (l *literalDurations) duration(arg ast.Node) {
+	s, ok := arg.(*ast.StringNode)
 	if !ok {
 		return
 	}
@@ -45,5 +56,20 @@ func (l *literalDurations) Visit(node *ast.Node) {
 	if h := InHours(s.Value); h != "" {
 		msg = fmt.Sprintf("duration(%s): days and weeks are no unit of a duration; write duration(%s)", strconv.Quote(s.Value), strconv.Quote(h))
 	}
-	l.err = &exprError{runeOffset(l.src, args[0].Location().From), msg}
+	l.err = &exprError{runeOffset(l.src, arg.Location().From), msg}
+}
+
+// zone refuses a literal time zone of timezone() or date() that the
+// run's time.LoadLocation would not find, as schedule.timezone is
+// refused, with the name it may have meant.
+func (l *literalDurations) zone(fn string, arg ast.Node) {
+	s, ok := arg.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	if _, err := time.LoadLocation(s.Value); err == nil {
+		return
+	}
+	msg := fmt.Sprintf("%s(): unknown time zone %s%s; use an IANA name like Europe/Berlin or UTC", fn, strconv.Quote(yamlx.Truncate(s.Value, 60)), suggest.DidYouMean(s.Value, zoneNames()))
+	l.err = &exprError{runeOffset(l.src, arg.Location().From), msg}
 }
