@@ -89,3 +89,27 @@ func TestLiteralZoneAtLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteralRangeAtLoad: a range with literal ends over one evaluation's
+// memory budget fails every run that reaches it, so it is refused at
+// load, on the right of in with the comparisons to write; one that fits
+// and one whose end is known only at run time pass.
+func TestLiteralRangeAtLoad(t *testing.T) {
+	reg := testRegistry(t)
+	head := hostileHead + "inputs:\n  n: {type: integer, default: 3}\nsteps:\n  - id: a\n    op: control.log\n"
+	over := ` is a range of more than 1000000 items, over the limit of one evaluation's memory (MaxExprMemory)`
+	for src, want := range map[string]string{
+		`string(len(0..1000000))`:                      `0..1000000` + over,
+		`string(len(map(-5..1000000000, #)))`:          `-5..1000000000` + over,
+		`string(count(1..9223372036854775807, # > 1))`: `1..9223372036854775807` + over,
+		`string(len(1..1000000))`:                      ``,
+		`string(len(1..inputs.n))`:                     ``,
+		`string(inputs.n in 1..5000000)`:               `1..5000000` + over + `, so every run that reaches it fails; to test that x lies between its ends, write x >= 1 && x <= 5000000`,
+		`string(len(10..1))`:                           ``,
+	} {
+		got := strings.Join(diagMsgs(t, head+"    with: {message: '${{ "+src+" }}'}\n", reg), "\n")
+		if want == "" && got != "" || !strings.Contains(got, want) {
+			t.Errorf("%s: got\n%s\nwant %q", src, got, want)
+		}
+	}
+}

@@ -248,6 +248,10 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if ast.Walk(&tree.Node, ld); ld.err != nil {
 		return &compiled{err: ld.err}
 	}
+	lr := &literalRanges{src: src}
+	if ast.Walk(&tree.Node, lr); lr.err() != nil {
+		return &compiled{err: lr.err()}
+	}
 	nilable := mayGiveNil(tree.Node)
 	if _, err := exprsafe.Check(tree, cfg); err != nil {
 		ce := fileErr(err, src)

@@ -73,3 +73,59 @@ func (l *literalDurations) zone(fn string, arg ast.Node) {
 	msg := fmt.Sprintf("%s(): unknown time zone %s%s; use an IANA name like Europe/Berlin or UTC", fn, strconv.Quote(yamlx.Truncate(s.Value, 60)), suggest.DidYouMean(s.Value, zoneNames()))
 	l.err = &exprError{runeOffset(l.src, arg.Location().From), msg}
 }
+
+// literalRanges finds a range written with two literal ends, a..b, that
+// holds more items than one evaluation's memory budget allows, which
+// would fail every run that reaches it: said at load. One on the right
+// of in is built too; the message says to compare with its ends.
+type literalRanges struct {
+	src    string
+	ranges []*ast.BinaryNode
+	inOf   map[ast.Node]bool
+}
+
+func (l *literalRanges) Visit(node *ast.Node) {
+	n, ok := (*node).(*ast.BinaryNode)
+	if !ok {
+		return
+	}
+	switch n.Operator {
+	case "..":
+		l.ranges = append(l.ranges, n)
+	case "in":
+		if l.inOf == nil {
+			l.inOf = map[ast.Node]bool{}
+		}
+		l.inOf[n.Right] = true
+	}
+}
+
+// err is the first range over the budget, or nil.
+func (l *literalRanges) err() *exprError {
+	for _, r := range l.ranges {
+		from, ok1 := intLit(r.Left)
+		to, ok2 := intLit(r.Right)
+		if !ok1 || !ok2 || to < from || uint64(to)-uint64(from) < MaxExprMemory {
+			continue
+		}
+		msg := fmt.Sprintf("%d..%d is a range of more than %d items, over the limit of one evaluation's memory (MaxExprMemory), so every run that reaches it fails; use a smaller range, or split the work across steps", from, to, MaxExprMemory)
+		if l.inOf[r] {
+			msg = fmt.Sprintf("%d..%d is a range of more than %d items, over the limit of one evaluation's memory (MaxExprMemory), so every run that reaches it fails; to test that x lies between its ends, write x >= %d && x <= %d", from, to, MaxExprMemory, from, to)
+		}
+		return &exprError{runeOffset(l.src, r.Left.Location().From), msg}
+	}
+	return nil
+}
+
+// intLit is the value of an integer literal, negative or not.
+func intLit(n ast.Node) (int, bool) {
+	switch x := n.(type) {
+	case *ast.IntegerNode:
+		return x.Value, true
+	case *ast.UnaryNode:
+		if v, ok := x.Node.(*ast.IntegerNode); ok && x.Operator == "-" {
+			return -v.Value, true
+		}
+	}
+	return 0, false
+}
