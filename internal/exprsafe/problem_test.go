@@ -81,8 +81,9 @@ func TestDurationSaysItsForms(t *testing.T) {
 // TestOperatorProblemSaysWhatToDo: an operator given values of kinds it
 // cannot take, known only at run time, names the operator and the kinds
 // in the docs' words and says what to do, as validate does of the same
-// mistake; int() of a text that is no number says so, and timezone() of a
-// name that is no zone names the form to write.
+// mistake; in given a text on its right points to contains; int() of a
+// text that is no number says so, and timezone() of a name that is no
+// zone names the form to write.
 func TestOperatorProblemSaysWhatToDo(t *testing.T) {
 	env := map[string]any{"u": map[string]any{"i": 1, "s": "x", "t": "abc", "l": []any{1, "a"}}}
 	convert := "; convert one side first, e.g. string(x), int(x) or float(x) "
@@ -91,6 +92,8 @@ func TestOperatorProblemSaysWhatToDo(t *testing.T) {
 		`u.i > u.s`:        `a number and a string cannot be compared with > (integer > string); write the number without quotes, as 90 and not "90%", or convert text first with float(x) (1:5)`,
 		`u.l[0] * u.l[1]`:  "* was given an integer and a string" + convert + "(1:8)",
 		`-u.s`:             "- was given a string, not a number (1:1)",
+		`u.i in u.s`:       "in needs a list or a map on its right, not a string; to find a text inside a text, write s contains x (1:5)",
+		`u.s in u.i`:       "in needs a list or a map on its right, not an integer (1:5)",
 		`timezone(u.s)`:    `timezone(): unknown time zone "x"; use an IANA name like Europe/Berlin or UTC (1:1)`,
 		`int(u.t)`:         `int() was given "abc", which is not a number; convert only a number, as in x matches "^-?[0-9]+$" ? int(x) : 0 (1:1)`,
 		`u.missing >= u.i`: ">= was given null and an integer; give a default with ??, as in x ?? 0, or test the value first (1:11)",

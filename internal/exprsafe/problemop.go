@@ -14,6 +14,7 @@ var (
 	reBinary = regexp.MustCompile(`^invalid operation: (\S+) (\+|-|\*|/|%|\*\*|\^|<|>|<=|>=) (\S+)$`)
 	reUnary  = regexp.MustCompile(`^invalid operation: (-|\+) (\S+)$`)
 	reParse  = regexp.MustCompile(`^invalid operation: (int|float)\((.*)\)$`)
+	reIn     = regexp.MustCompile(`^operator "in" not defined on (\S+)$`)
 )
 
 // maxShown is the longest text a conversion's error quotes.
@@ -38,6 +39,13 @@ func operatorProblem(msg, call string) (string, bool) {
 	}
 	if m := reUnary.FindStringSubmatch(msg); m != nil {
 		return m[1] + " was given " + article(typeWord(m[2])) + ", not a number", true
+	}
+	if m := reIn.FindStringSubmatch(msg); m != nil {
+		out := "in needs a list or a map on its right, not " + article(typeWord(m[1]))
+		if typeWord(m[1]) == "string" {
+			out += "; to find a text inside a text, write s contains x"
+		}
+		return out, true
 	}
 	if m := reParse.FindStringSubmatch(msg); m != nil && m[1] == call {
 		text := "a text of " + strconv.Itoa(len(m[2])) + " bytes"
