@@ -204,11 +204,18 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 		replaced = fi
 	}
 	_, err = writeTemp(t.root, tmp, rendered, mode, replaced)
+	// A run stopped while the content was written installs nothing.
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
 	if err == nil {
 		err = t.root.Rename(tmp, t.rel)
 	}
 	if err != nil {
 		_ = t.root.Remove(tmp)
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", path, policy.LookedFor(ctx, path))
 		}
