@@ -72,7 +72,7 @@ func TestReadWriteStatDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join(e.root, "notes.txt")
-	if diff := cmp.Diff(map[string]any{"bytes": 6, "path": p}, out); diff != "" {
+	if diff := cmp.Diff(map[string]any{"bytes": 6, "changed": true, "path": p}, out); diff != "" {
 		t.Errorf("write (-want +got):\n%s", diff)
 	}
 	out, err = e.run("file.write", map[string]any{"path": p, "content": "more\n", "append": true})

@@ -183,7 +183,7 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	}
 	out := map[string]any{
 		"changed": !exists || current != rendered || mode != oldMode,
-		"diff":    diffOf(t.abs, current, rendered, exists),
+		"diff":    diffOf(t.abs, "rendered", current, rendered, exists),
 		"path":    t.abs,
 		"bytes":   len(rendered),
 	}
@@ -263,11 +263,12 @@ func templateText(ctx context.Context, p ops.Params) (string, string, error) {
 	return string(b), src, nil
 }
 
-// diffOf is the unified diff from the current content to the rendered one.
-// When the two end their lines differently, the labels say how each does:
-// a line that lost or gained only its CR shows as removed and added alike.
-func diffOf(abs, current, rendered string, exists bool) string {
-	from, to := abs+"\t(current", abs+"\t(rendered"
+// diffOf is the unified diff from the current content to the rendered one,
+// labelled as the op names it (rendered, new). When the two end their
+// lines differently, the labels say how each does: a line that lost or
+// gained only its CR shows as removed and added alike.
+func diffOf(abs, label, current, rendered string, exists bool) string {
+	from, to := abs+"\t(current", abs+"\t("+label
 	if a, b := lineEnds(current), lineEnds(rendered); exists && a != "" && b != "" && a != b {
 		from, to = from+", "+a+" line ends", to+", "+b+" line ends"
 	}

@@ -23,18 +23,26 @@ var (
 	_ ops.ParamValidator = (*Write)(nil)
 )
 
-// RiskFor is destructive for a setuid or setgid mode (see modeRisk).
-func (*Write) RiskFor(p ops.Params) ops.Risk { return modeRisk(p, ops.RiskWrite) }
+// RiskFor is read for check: true, which writes nothing, and destructive
+// for a setuid or setgid mode (see modeRisk).
+func (*Write) RiskFor(p ops.Params) ops.Risk {
+	if b, ok := p["check"].(bool); ok && b {
+		return ops.RiskRead
+	}
+	return modeRisk(p, ops.RiskWrite)
+}
 
-// AssessesDeferred: modeRisk answers for a mode still to be computed.
+// AssessesDeferred: a check still to be computed counts as writing, and
+// modeRisk answers for a mode still to be computed.
 func (*Write) AssessesDeferred() bool { return true }
 
 func writeSpec() ops.Spec {
 	return ops.Spec{
 		Name: "file.write",
 		Description: "Write a file atomically: the content goes to a temporary file in the same directory, is flushed to disk, and replaces the file by rename, " +
-			"so readers see the old or the new content, never a mix. A replaced file keeps its owner and group, and its permission bits unless mode is given. A symlink at path is replaced, not followed. " +
-			"With append, the content is added at the end instead (not atomic: a crash can leave part of it).",
+			"so readers see the old or the new content, never a mix. The file is written only when its content or its mode differs: changed says whether it was. A replaced file keeps its owner and group, and its permission bits unless mode is given. A symlink at path is replaced, not followed. " +
+			"With append, the content is added at the end instead (not atomic: a crash can leave part of it). " +
+			"With check: true nothing is written: changed and a diff show what would change, and the step counts as a read, so it also runs in a dry run.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			pathParam,
@@ -42,10 +50,13 @@ func writeSpec() ops.Spec {
 			{Name: "mode", Type: ops.TypeString, TypeHint: ops.ModeHint, Description: "the mode in octal, like 0644 or 0600, or 4 digits with setuid, setgid or sticky (4755); default 0644 for a new file, the permission bits of a replaced one; with append, only for a file it creates"},
 			{Name: "append", Type: ops.TypeBool, Default: false, Description: "add the content at the end of the file instead of replacing it"},
 			{Name: "create_dirs", Type: ops.TypeBool, Default: false, Description: "create missing parent directories (mode 0755)"},
+			{Name: "check", Type: ops.TypeBool, Default: false, Description: "only report whether the file would change, and the diff; write nothing"},
 		},
 		Output: []ops.Field{
-			{Name: "bytes", Type: "integer", Description: "bytes written"},
+			{Name: "changed", Type: "bool", Description: "true when the content or the mode differs, or a file that is not regular is replaced; with append, when content is not empty or the file is created (with check: would)"},
+			{Name: "bytes", Type: "integer", Description: "bytes written; the size of content when nothing is written"},
 			{Name: "path", Type: "string", Description: "the absolute path"},
+			{Name: "diff", Type: "string", Description: "with check: true only: a unified diff of the content, current to new; empty when equal, and with append; at most 64 KiB"},
 		},
 	}
 }
@@ -78,11 +89,6 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, ops.Errorf(ops.ClassExecution, "%s is a root directory, not a file", path)
 	}
 	dir, base := filepath.Dir(t.rel), filepath.Base(t.rel)
-	if p.Bool("create_dirs") && dir != "." {
-		if err := t.root.MkdirAll(dir, 0o755); err != nil {
-			return nil, fail(err)
-		}
-	}
 	// A replaced file keeps its permission bits but not setuid, setgid or
 	// sticky: new content gets those only when mode asks for them, which
 	// makes the step destructive (see modeRisk).
@@ -99,17 +105,45 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		return nil, fail(err)
 	}
 	mode = modeOf(p, mode)
-	if err := ctx.Err(); err != nil {
-		return nil, context.Cause(ctx)
+	check := p.Bool("check")
+	if err != nil {
+		existing = nil
 	}
+	out := map[string]any{"bytes": len(content), "path": t.abs}
 	if p.Bool("append") {
 		// Only a regular file is appended to: a FIFO nobody reads would
 		// block the step past its timeout (an open or a write on a pipe
 		// does not see the context), and a device would take the content
 		// who knows where.
-		if err == nil && !existing.Mode().IsRegular() {
+		if existing != nil && !existing.Mode().IsRegular() {
 			return nil, ops.Errorf(ops.ClassExecution, "%s is not a regular file but a %s; file.write appends to regular files only", path, fileType(existing.Mode()))
 		}
+		if check {
+			out["changed"], out["diff"] = existing == nil || content != "", ""
+			return out, nil
+		}
+	} else {
+		changed, diff, err := compareWrite(t, existing, content, mode, p.Known("mode"), check)
+		if err != nil {
+			return nil, fail(err)
+		}
+		out["changed"] = changed
+		if check {
+			out["diff"] = diff
+		}
+		if check || !changed {
+			return out, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	if p.Bool("create_dirs") && dir != "." {
+		if err := t.root.MkdirAll(dir, 0o755); err != nil {
+			return nil, fail(err)
+		}
+	}
+	if p.Bool("append") {
 		f, created, err := openAppend(t.root, t.rel, mode)
 		if err != nil {
 			return nil, fail(err)
@@ -135,10 +169,11 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		if err != nil {
 			return nil, fail(err)
 		}
-		return map[string]any{"bytes": n, "path": t.abs}, nil
+		out["bytes"], out["changed"] = n, created || n > 0
+		return out, nil
 	}
 	tmp := filepath.Join(dir, fmt.Sprintf(".%s.arsenal-tmp-%d-%d", base, os.Getpid(), tmpSeq.Add(1)))
-	n, err := writeTemp(t.root, tmp, content, mode, replaced)
+	_, err = writeTemp(t.root, tmp, content, mode, replaced)
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx)
 	}
@@ -160,7 +195,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		_ = d.Sync()
 		d.Close()
 	}
-	return map[string]any{"bytes": n, "path": t.abs}, nil
+	return out, nil
 }
 
 // openAppend opens name in root for appending, creating it with the
