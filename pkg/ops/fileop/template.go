@@ -219,7 +219,7 @@ func (*Template) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", path, policy.LookedFor(ctx, path))
 		}
-		return nil, fail(err)
+		return nil, writeFailed(ctx, err, path, t.abs, unchanged(exists))
 	}
 	syncDir(t.root, dir)
 	return out, nil

@@ -167,7 +167,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			err = cerr
 		}
 		if err != nil {
-			return nil, fail(err)
+			return nil, writeFailed(ctx, err, path, t.abs, "the file may end with part of the content")
 		}
 		out["bytes"], out["changed"] = n, created || n > 0
 		return out, nil
@@ -188,7 +188,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", path, policy.LookedFor(ctx, path))
 		}
-		return nil, fail(err)
+		return nil, writeFailed(ctx, err, path, t.abs, unchanged(replaced != nil))
 	}
 	// Make the rename itself durable.
 	if d, err := t.root.Open(dir); err == nil {
