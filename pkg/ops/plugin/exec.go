@@ -21,6 +21,7 @@ import (
 	runredact "github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/outpipe"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procgroup"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
@@ -145,22 +146,33 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 		Dir:         filepath.Dir(p.m.File),
 		Env:         allowed(ops.Environ(ctx), p.m.Env),
 		Stdin:       bytes.NewReader(in),
-		Stdout:      o.stdout,
-		Stderr:      o.stderr,
-		WaitDelay:   time.Second,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		// Bounds the copy of the request to stdin alone (stdout and
+		// stderr are the pipes below): a process that left the group
+		// (setsid) and holds stdin unread does not hold the step.
+		WaitDelay: p.waitDelay(),
 	}
+	var stderr io.Writer = o.stderr
 	var live *capture.LineWriter
 	if w := call.ErrOutput; w != nil || call.Output != nil {
 		if w == nil {
 			w = call.Output
 		}
 		live = capture.NewLineWriter(w, nil, mask)
-		cmd.Stderr = io.MultiWriter(o.stderr, live)
+		stderr = io.MultiWriter(o.stderr, live)
 	}
+	// Pipes of its own: os/exec's drop what the writers have not read
+	// within a fixed delay after the exit, the last lines first.
+	pipes, err := outpipe.NewPair()
+	if err != nil {
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s: starting it: %v", p.m.Name, err)
+	}
+	defer pipes.Abandon()
+	cmd.Stdout, cmd.Stderr = pipes[0].W, pipes[1].W
 	if err := cmd.Start(); err != nil {
 		return nil, ops.Errorf(ops.ClassExecution, "plugin %s: %s", p.m.Name, startProblem(p.m.Command[0], err))
 	}
+	pipes.Start(o.stdout, stderr)
 	g := procgroup.New(cmd.Process.Pid, syscall.SIGTERM, p.grace())
 	stop := context.AfterFunc(ctx, g.Terminate)
 	exited := waitExited(cmd.Process.Pid)
@@ -172,6 +184,7 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 	if !exited {
 		g.Finish()
 	}
+	perr := pipes.Wait(p.waitDelay())
 	if live != nil {
 		live.Flush()
 	}
@@ -187,6 +200,9 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 	if g.WasTerminated() {
 		cause := context.Cause(ctx)
 		return nil, ops.WithClass(ops.ClassOf(cause), fmt.Errorf("%w%s", cause, p.stderrTail(o)))
+	}
+	if perr != nil {
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s: reading its output: %v", p.m.Name, perr)
 	}
 	return o, nil
 }
@@ -390,4 +406,11 @@ func (p *Plugin) grace() time.Duration {
 		return p.opt.KillGrace
 	}
 	return 2 * time.Second
+}
+
+func (p *Plugin) waitDelay() time.Duration {
+	if p.opt.WaitDelay > 0 {
+		return p.opt.WaitDelay
+	}
+	return time.Second
 }

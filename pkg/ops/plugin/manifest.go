@@ -86,6 +86,11 @@ type Options struct {
 	OutputLimit int
 	// KillGrace is the time between SIGTERM and SIGKILL (default 2s).
 	KillGrace time.Duration
+	// WaitDelay is how long a plugin waits for the output pipes to close
+	// after the process group is gone, in case a process that left the
+	// group (setsid) still holds them, once it has read what the group
+	// wrote. Default 1s.
+	WaitDelay time.Duration
 }
 
 // Manifests are the paths of dir's manifests, the files named *.yaml and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/outpipe"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procenv"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
@@ -87,12 +88,12 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		lines = append(lines, lo, le)
 	}
 	outW, errW := r.outputWriters(cmd.Stdout, cmd.Stderr)
-	pipes, err := newOutPipes()
+	pipes, err := outpipe.NewPair()
 	if err != nil {
 		return nil, ops.WithClass(ops.ClassExecution, fmt.Errorf("starting %s: %w", r.argv[0], err))
 	}
-	defer pipes.abandon()
-	cmd.Stdout, cmd.Stderr = pipes[0].w, pipes[1].w
+	defer pipes.Abandon()
+	cmd.Stdout, cmd.Stderr = pipes[0].W, pipes[1].W
 
 	var sb *sandboxRun
 	if r.sandbox != nil {
@@ -128,8 +129,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		err = procenv.StartError(r.argv[0], err)
 		return nil, ops.WithClass(startClass(err), err)
 	}
-	pipes[0].start(outW)
-	pipes[1].start(errW)
+	pipes.Start(outW, errW)
 	g := procgroup.New(cmd.Process.Pid, r.killSignal(), r.killGrace(e))
 	// Until the group is gone, the watchdog kills it if arsenal-run dies.
 	theReaper.watchGroup(g.PGID())
@@ -157,7 +157,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 	if !exited {
 		g.Finish()
 	}
-	if perr := pipes.wait(e.waitDelay()); perr != nil && werr == nil {
+	if perr := pipes.Wait(e.waitDelay()); perr != nil && werr == nil {
 		werr = perr
 	}
 	for _, l := range lines {

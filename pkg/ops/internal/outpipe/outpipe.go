@@ -1,4 +1,10 @@
-package shell
+// Package outpipe carries the output of a program an operation runs
+// (shell.exec, plugins) to its writers through pipes of its own rather
+// than the ones os/exec makes, whose wait for the pipes to close ends with
+// a fixed delay: past it the rest of what the program left in the pipe was
+// dropped, its last lines first, when the writers (live output, masking,
+// the run's events) were slower than the delay on a busy machine.
+package outpipe
 
 import (
 	"errors"
@@ -8,14 +14,11 @@ import (
 	"time"
 )
 
-// outPipe carries one output stream of the process to its writers. It is a
-// pipe of its own rather than one os/exec makes, whose wait for the pipes
-// to close ends with a fixed delay: past it the rest of what the process
-// left in the pipe was dropped, the last lines of its output first, when
-// the writers (live output, masking, the run's events) were slower than
-// the delay on a busy machine.
-type outPipe struct {
-	r, w    *os.File
+// Pipe carries one output stream of the process to its writers.
+type Pipe struct {
+	r *os.File
+	// W is the write end, for the process: exec.Cmd's Stdout or Stderr.
+	W       *os.File
 	read    atomic.Int64 // bytes read from r
 	started bool
 	done    chan struct{}
@@ -23,18 +26,19 @@ type outPipe struct {
 	closed  atomic.Bool
 }
 
-func newOutPipe() (*outPipe, error) {
+// New makes a pipe.
+func New() (*Pipe, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	return &outPipe{r: r, w: w, done: make(chan struct{})}, nil
+	return &Pipe{r: r, W: w, done: make(chan struct{})}, nil
 }
 
-// start copies the pipe to dst until its end; the process has its own
-// copy of the write end now.
-func (p *outPipe) start(dst io.Writer) {
-	p.w.Close()
+// Start copies the pipe to dst until its end; call it once the process
+// has started, with its own copy of the write end.
+func (p *Pipe) Start(dst io.Writer) {
+	p.W.Close()
 	p.started = true
 	go func() {
 		defer close(p.done)
@@ -59,24 +63,24 @@ func (p *outPipe) start(dst io.Writer) {
 	}()
 }
 
-// abandon closes both ends and stops the copy, if it runs: the process
+// Abandon closes both ends and stops the copy, if it runs: the process
 // did not start, or the step ends without its output.
-func (p *outPipe) abandon() {
+func (p *Pipe) Abandon() {
 	p.closed.Store(true)
-	p.w.Close()
+	p.W.Close()
 	p.r.Close()
 	if p.started {
 		<-p.done
 	}
 }
 
-// wait waits for the end of the pipe once the process group is gone. What
+// Wait waits for the end of the pipe once the process group is gone. What
 // the group wrote is read whole, however long the writers take: the pipe
 // is closed only after delay, and only when it is empty or when more than
 // it can hold has been read since then, so that what is still written
 // comes from a process that left the group (setsid) and holds the pipe
 // open; its output from then on is not waited for.
-func (p *outPipe) wait(delay time.Duration) error {
+func (p *Pipe) Wait(delay time.Duration) error {
 	var mark, limit int64 = -1, 0
 	t := time.NewTimer(delay)
 	defer t.Stop()
@@ -99,15 +103,16 @@ func (p *outPipe) wait(delay time.Duration) error {
 	}
 }
 
-// outPipes are the process's stdout and stderr.
-type outPipes [2]*outPipe
+// Pair is the process's stdout and stderr.
+type Pair [2]*Pipe
 
-func newOutPipes() (outPipes, error) {
-	var ps outPipes
+// NewPair makes the two pipes.
+func NewPair() (Pair, error) {
+	var ps Pair
 	for i := range ps {
-		p, err := newOutPipe()
+		p, err := New()
 		if err != nil {
-			ps.abandon()
+			ps.Abandon()
 			return ps, err
 		}
 		ps[i] = p
@@ -115,25 +120,31 @@ func newOutPipes() (outPipes, error) {
 	return ps, nil
 }
 
-// abandon closes what is left open (see outPipe.abandon).
-func (ps outPipes) abandon() {
+// Start copies stdout to out and stderr to errOut (see Pipe.Start).
+func (ps Pair) Start(out, errOut io.Writer) {
+	ps[0].Start(out)
+	ps[1].Start(errOut)
+}
+
+// Abandon closes what is left open (see Pipe.Abandon).
+func (ps Pair) Abandon() {
 	for _, p := range ps {
 		if p != nil {
-			p.abandon()
+			p.Abandon()
 		}
 	}
 }
 
-// wait waits for both pipes (see outPipe.wait) and returns the first
-// error of their writers.
-func (ps outPipes) wait(delay time.Duration) error {
+// Wait waits for both pipes (see Pipe.Wait) and returns the first error
+// of their writers.
+func (ps Pair) Wait(delay time.Duration) error {
 	var errs [2]error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		errs[1] = ps[1].wait(delay)
+		errs[1] = ps[1].Wait(delay)
 	}()
-	errs[0] = ps[0].wait(delay)
+	errs[0] = ps[0].Wait(delay)
 	<-done
 	return errors.Join(errs[0], errs[1])
 }
