@@ -71,6 +71,10 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		Stdout:      stdout,
 		Stderr:      stderr,
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		// Bounds the copy of stdin alone (stdout and stderr are the
+		// pipes below): a process that left the group (setsid) and
+		// holds stdin unread does not hold the step.
+		WaitDelay: e.waitDelay(),
 	}
 	setPdeathsig(cmd.SysProcAttr)
 	if r.stdin != "" {
@@ -186,7 +190,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		return res, fmt.Errorf("%w: the process group of %s was stopped", context.Cause(ctx), r.argv[0])
 	}
 	var exitErr *exec.ExitError
-	if werr != nil && !errors.As(werr, &exitErr) {
+	if werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {
 		return res, ops.WithClass(ops.ClassExecution, fmt.Errorf("reading the output of %s: %w", r.argv[0], werr))
 	}
 	return res, nil

@@ -33,7 +33,8 @@ type Exec struct {
 	// WaitDelay is how long the op waits for the output pipes to close
 	// after the process group is gone, in case a process that left the
 	// group (setsid) still holds them, once it has read what the group
-	// wrote. Default 1s.
+	// wrote; and for stdin to be read, should such a process hold it.
+	// Default 1s.
 	WaitDelay time.Duration
 }
 
