@@ -133,9 +133,12 @@ func (*Create) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 	}
 	if err != nil {
 		_ = dest.root.Remove(tmp)
+		var se *sourceError
 		switch {
 		case ctx.Err() != nil:
 			return nil, context.Cause(ctx)
+		case errors.As(err, &se):
+			return nil, se.explain(srcPath, destPath)
 		case errors.Is(err, fs.ErrExist):
 			return nil, errorf("%s already exists; set overwrite: true to replace it", destPath)
 		}
@@ -195,19 +198,23 @@ func (w *packer) pack(out io.Writer, sst fs.FileInfo) error {
 	var err error
 	if !sst.IsDir() {
 		err = w.addOne(ew, w.src.rel, path.Base(filepath.ToSlash(w.src.rel)))
+		var se *sourceError
+		if errors.As(err, &se) {
+			se.name = "" // src itself
+		}
 	} else {
 		base := filepath.ToSlash(w.src.rel)
 		skipped := policy.Walked(w.src.abs)
 		err = fs.WalkDir(w.src.root.FS(), base, func(name string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
 			if err := w.ctx.Err(); err != nil {
 				return context.Cause(w.ctx)
 			}
 			rel := strings.TrimPrefix(strings.TrimPrefix(name, base), "/")
 			if base == "." {
 				rel = name
+			}
+			if err != nil {
+				return &sourceError{name: rel, err: err}
 			}
 			if rel == "" || rel == "." {
 				return nil
@@ -230,21 +237,23 @@ func (w *packer) pack(out io.Writer, sst fs.FileInfo) error {
 	return err
 }
 
-// addOne stores the file at rel (in the root) as name.
+// addOne stores the file at rel (in the root) as name. What cannot be
+// read of it is a sourceError.
 func (w *packer) addOne(ew entryWriter, rel, name string) error {
 	fi, err := w.src.root.Lstat(rel)
 	if err != nil {
-		return err
+		return &sourceError{name: name, err: err}
 	}
 	switch {
 	case fi.Mode().IsRegular():
 		f, err := w.src.root.OpenFile(rel, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 		if err != nil {
-			return err
+			return &sourceError{name: name, err: err}
 		}
 		defer f.Close()
 		// Store the size the header promises, even if the file grows.
-		err = ew.add(name, fi, "", io.LimitReader(readerCtx{w.ctx, f}, fi.Size()))
+		body := sourceReader{name, readerCtx{w.ctx, f}}
+		err = ew.add(name, fi, "", io.LimitReader(body, fi.Size()))
 		if err != nil {
 			return err
 		}
@@ -256,7 +265,7 @@ func (w *packer) addOne(ew entryWriter, rel, name string) error {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		link, err := w.src.root.Readlink(rel)
 		if err != nil {
-			return err
+			return &sourceError{name: name, err: err}
 		}
 		if err := ew.add(name, fi, link, nil); err != nil {
 			return err
@@ -289,7 +298,7 @@ func (t *tarWriter) add(name string, fi fs.FileInfo, link string, body io.Reader
 			return err
 		}
 		if n != h.Size {
-			return fmt.Errorf("%s shrank from %d to %d bytes while it was packed", name, h.Size, n)
+			return &sourceError{name: name, err: fmt.Errorf("it shrank from %d to %d bytes while it was packed", h.Size, n)}
 		}
 	}
 	return nil
@@ -327,7 +336,7 @@ func (z *zipWriter) add(name string, fi fs.FileInfo, link string, body io.Reader
 		n, cerr := io.Copy(w, body)
 		err = cerr
 		if err == nil && n != fi.Size() {
-			err = fmt.Errorf("%s shrank from %d to %d bytes while it was packed", name, fi.Size(), n)
+			err = &sourceError{name: name, err: fmt.Errorf("it shrank from %d to %d bytes while it was packed", fi.Size(), n)}
 		}
 	}
 	return err
