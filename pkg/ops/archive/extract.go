@@ -42,7 +42,7 @@ func extractSpec() ops.Spec {
 			"entries whose names hold .. or are absolute, symlinks that point outside dest (also through the archive's other symlinks) or are absolute, hard links and devices are refused, " +
 			"and so is an archive over max_entries, max_bytes (the total unpacked) or max_ratio (unpacked bytes per archive byte, against compression bombs). " +
 			"Every entry is checked before anything is written, so a refused archive leaves nothing behind. " +
-			"Existing files are not replaced unless overwrite is true. Permission bits are kept without setuid, setgid and sticky; owners are not.",
+			"Existing files are not replaced, nor the modes and times of existing directories changed, unless overwrite is true. Permission bits are kept without setuid, setgid and sticky; owners are not.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			{Name: "src", Type: ops.TypeString, Required: true, MaxLen: 4096, Path: ops.PathInRoots, Description: "the archive; it must lie inside the allowed roots"},
@@ -247,6 +247,9 @@ type extractor struct {
 	seen    map[string]byte
 	dirs    map[string]entry
 	links   map[string]string // the archive's symlinks, found by the dry pass
+	// existed holds the directory entries that dest held before, found
+	// by the dry pass: without overwrite, their modes and times stay.
+	existed map[string]bool
 	// made lists what the write pass created, files, symlinks and
 	// directories, for undo; the directories above them were made too.
 	made []string
@@ -259,7 +262,7 @@ func (x *extractor) reset(dry bool) {
 	x.dry, x.entries, x.files, x.total, x.written = dry, 0, 0, 0, 0
 	x.seen, x.dirs, x.made = map[string]byte{}, map[string]entry{}, nil
 	if dry {
-		x.links = map[string]string{}
+		x.links, x.existed = map[string]string{}, map[string]bool{}
 	}
 }
 
@@ -383,6 +386,7 @@ func (x *extractor) checkExisting(e *entry, name string) error {
 	case err != nil:
 		return nil // a parent is a file, say; the write reports it
 	case fi.IsDir() && e.kind == 'd':
+		x.existed[name] = true
 		return nil
 	case fi.IsDir():
 		return fmt.Errorf("entry %q would replace a directory", e.name)
@@ -404,7 +408,9 @@ func (x *extractor) write(e *entry, name string) error {
 			return fmt.Errorf("entry %q: %v", e.name, err)
 		}
 		x.made = append(x.made, name)
-		x.dirs[name] = *e // modes are set at the end, so a read-only directory can be filled first
+		if !x.existed[name] || x.overwrite {
+			x.dirs[name] = *e // modes are set at the end, so a read-only directory can be filled first
+		}
 		return nil
 	case 'l':
 		if err := x.clear(e, name); err != nil {
