@@ -115,6 +115,36 @@ func drainGzip(c *counter) error {
 	return err
 }
 
+// zipPerm is the permission bits of a zip entry. Only a zip made on Unix
+// or macOS records them: the MS-DOS attributes of one made on Windows
+// read as 0666 (0444 when read-only), which would leave files every user
+// may write, and other makers record none. Such entries, and Unix ones
+// whose mode was left out, get 0644, or 0755 for a directory, without
+// write bits when the entry is marked read-only.
+func zipPerm(zf *zip.File) fs.FileMode {
+	perm := zf.Mode().Perm()
+	switch zf.CreatorVersion >> 8 {
+	case zipCreatorUnix, zipCreatorMacOS:
+		if perm != 0 {
+			return perm
+		}
+	}
+	def := fs.FileMode(0o644)
+	if zf.Mode().IsDir() || strings.HasSuffix(zf.Name, "/") {
+		def = 0o755
+	}
+	if perm != 0 && perm&0o200 == 0 {
+		def &^= 0o222
+	}
+	return def
+}
+
+// The makers of a zip entry whose external attributes hold a Unix mode.
+const (
+	zipCreatorUnix  = 3
+	zipCreatorMacOS = 19
+)
+
 func tarType(t byte) string {
 	switch t {
 	case tar.TypeChar:
@@ -151,7 +181,7 @@ func walkZip(ctx context.Context, f *os.File, size int64, lim limits, visit func
 		if err := ctx.Err(); err != nil {
 			return context.Cause(ctx)
 		}
-		e := &entry{mode: zf.Mode().Perm(), size: int64(zf.UncompressedSize64), mod: zf.Modified}
+		e := &entry{mode: zipPerm(zf), size: int64(zf.UncompressedSize64), mod: zf.Modified}
 		if e.name, err = checkName(zf.Name); err != nil {
 			return err
 		}
