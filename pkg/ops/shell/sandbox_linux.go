@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -168,6 +169,11 @@ func prepareSandbox(cmd *exec.Cmd, r *request) (_ *sandboxRun, err error) {
 	if !l.Network {
 		spec = append(spec, "lo=1")
 		attr.Cloneflags |= syscall.CLONE_NEWNET
+		if !userns {
+			// Root could enter arsenal-run's network namespace again
+			// (nsenter --net=/proc/PID/ns/net): see dropNetnsCaps.
+			spec = append(spec, "nonetns=1")
+		}
 	}
 	if userns {
 		attr.Cloneflags |= syscall.CLONE_NEWUSER
@@ -310,6 +316,8 @@ func (sb *sandboxRun) cleanup() {
 // path and its argv. Errors go to fd 3, which closes on a successful exec;
 // so does every other descriptor but the standard streams.
 func runHelper(args []string) {
+	// Capabilities belong to a thread: those dropped must be the exec's.
+	runtime.LockOSThread()
 	errPipe := os.NewFile(3, "sandbox-errors")
 	fail := func(what string, err error) {
 		fmt.Fprintf(errPipe, "%s: %v", what, err)
@@ -328,6 +336,7 @@ func runHelper(args []string) {
 	}
 	var rls []limit
 	var nproc *limit
+	noNetns := false
 	env := os.Environ()
 	for _, kv := range strings.Split(args[0], ",") {
 		k, v, _ := strings.Cut(kv, "=")
@@ -347,6 +356,8 @@ func runHelper(args []string) {
 			}
 		case "lo":
 			_ = loopbackUp() // without it the sandbox has no loopback either
+		case "nonetns":
+			noNetns = true
 		case "nofile":
 			rls = append(rls, limit{"the open_files limit", unix.RLIMIT_NOFILE, n, n})
 		case "fsize":
@@ -373,6 +384,11 @@ func runHelper(args []string) {
 	if err := closeInheritedFiles(); err != nil {
 		fail("the sandbox (closing inherited files)", err)
 	}
+	if noNetns {
+		if err := dropNetnsCaps(); err != nil {
+			fail("network: false (dropping the capabilities to leave its network namespace)", err)
+		}
+	}
 	// RLIMIT_NPROC comes last, just before exec: it counts this helper's
 	// threads too, and the runtime may not be able to start another.
 	if nproc != nil {
@@ -391,6 +407,37 @@ func runHelper(args []string) {
 		os.Exit(126)
 	}
 	fail("exec "+args[1], err)
+}
+
+// netnsCaps are the capabilities with which root could leave the
+// sandbox's network namespace: CAP_SYS_ADMIN enters another one (setns),
+// CAP_SYS_PTRACE opens another process's /proc/PID/ns/net or makes a
+// process outside the sandbox connect for it.
+var netnsCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SYS_PTRACE}
+
+// dropNetnsCaps takes netnsCaps from this thread, and from its bounding
+// set, so that neither the program nor a setuid one it runs gets them
+// back. A user other than root has none of them outside its own user
+// namespace, which sets its network namespace's bounds.
+func dropNetnsCaps() error {
+	for _, c := range netnsCaps {
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil {
+			return err
+		}
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return err
+	}
+	for _, c := range netnsCaps {
+		bit := uint32(1) << (c % 32)
+		d := &data[c/32]
+		d.Effective &^= bit
+		d.Permitted &^= bit
+		d.Inheritable &^= bit
+	}
+	return unix.Capset(&hdr, &data[0])
 }
 
 // programFailed starts the helper's report that the program itself cannot
