@@ -272,7 +272,7 @@ func (x *extractor) visit(e *entry) error {
 	}
 	x.entries++
 	if int64(x.entries) > x.lim.entries {
-		return fmt.Errorf("it has more than max_entries (%d) entries", x.lim.entries)
+		return fmt.Errorf("it has more than max_entries (%d) entries, from entry %q on%s", x.lim.entries, e.name, raise("max_entries"))
 	}
 	if e.name == "." {
 		if e.kind != 'd' {
@@ -294,7 +294,7 @@ func (x *extractor) visit(e *entry) error {
 		}
 		x.total += e.size
 		if x.total > x.lim.bytes {
-			return fmt.Errorf("its files unpack to more than max_bytes (%d)", x.lim.bytes)
+			return fmt.Errorf("entry %q (%d bytes) brings its files to more than max_bytes (%d)%s", e.name, e.size, x.lim.bytes, raise("max_bytes"))
 		}
 	}
 	// An entry may not sit under a file or symlink the archive made, and
@@ -346,7 +346,7 @@ func (x *extractor) copyBody(w io.Writer, e *entry) error {
 	case n != e.size:
 		return fmt.Errorf("entry %q holds %d bytes, not the %d its header says", e.name, n, e.size)
 	case x.written > x.lim.bytes:
-		return fmt.Errorf("its files unpack to more than max_bytes (%d)", x.lim.bytes)
+		return fmt.Errorf("entry %q brings its files to more than max_bytes (%d)%s", e.name, x.lim.bytes, raise("max_bytes"))
 	}
 	return nil
 }
@@ -359,6 +359,11 @@ func (x *extractor) denied(format string, args ...any) error {
 		what = fmt.Sprintf("%d of its entries had been written", x.entries-1)
 	}
 	return ops.WithClass(ops.ClassAuthorization, fmt.Errorf("%w: archive %s: %s; %s", ops.ErrDenied, x.archive, fmt.Sprintf(format, args...), what))
+}
+
+// raise is the advice after a cap an archive exceeds.
+func raise(param string) string {
+	return "; if you trust the archive, raise " + param
 }
 
 func kindName(k byte) string {

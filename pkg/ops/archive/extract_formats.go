@@ -42,12 +42,12 @@ func (c *counter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.n > ratioFloor && c.lim.archiveSize > 0 && c.n/c.lim.ratio > c.lim.archiveSize {
-		return n, fmt.Errorf("it expands to more than %d times its size of %d bytes (max_ratio %d): a compression bomb?", c.lim.ratio, c.lim.archiveSize, c.lim.ratio)
+		return n, fmt.Errorf("it expands to more than %d times its size of %d bytes (max_ratio %d): a compression bomb?%s", c.lim.ratio, c.lim.archiveSize, c.lim.ratio, raise("max_ratio"))
 	}
 	// The tar stream holds headers and padding besides the files; allow
 	// for them before max_bytes, which is checked on the files exactly.
 	if c.n > c.lim.bytes+c.lim.bytes/8+(1<<20) {
-		return n, fmt.Errorf("it unpacks to more than max_bytes (%d)", c.lim.bytes)
+		return n, fmt.Errorf("it unpacks to more than max_bytes (%d)%s", c.lim.bytes, raise("max_bytes"))
 	}
 	return n, err
 }
@@ -165,17 +165,17 @@ func walkZip(ctx context.Context, f *os.File, size int64, lim limits, visit func
 		return fmt.Errorf("not a zip file: %v", err)
 	}
 	if int64(len(zr.File)) > lim.entries {
-		return fmt.Errorf("it has %d entries, more than max_entries (%d)", len(zr.File), lim.entries)
+		return fmt.Errorf("it has %d entries, more than max_entries (%d)%s", len(zr.File), lim.entries, raise("max_entries"))
 	}
 	var total uint64
 	for _, zf := range zr.File {
 		total += zf.UncompressedSize64
 		if total > uint64(lim.bytes) {
-			return fmt.Errorf("its files declare more than max_bytes (%d) unpacked", lim.bytes)
+			return fmt.Errorf("its files declare more than max_bytes (%d) unpacked, from entry %q on%s", lim.bytes, zf.Name, raise("max_bytes"))
 		}
 	}
 	if total > ratioFloor && total/uint64(lim.ratio) > uint64(size) {
-		return fmt.Errorf("it declares %d unpacked bytes, more than %d times its size of %d bytes (max_ratio %d): a compression bomb?", total, lim.ratio, size, lim.ratio)
+		return fmt.Errorf("it declares %d unpacked bytes, more than %d times its size of %d bytes (max_ratio %d): a compression bomb?%s", total, lim.ratio, size, lim.ratio, raise("max_ratio"))
 	}
 	for _, zf := range zr.File {
 		if err := ctx.Err(); err != nil {
