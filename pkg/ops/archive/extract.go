@@ -376,31 +376,6 @@ func kindName(k byte) string {
 	return "directory"
 }
 
-// checkExisting refuses an entry that would replace something in dest
-// without overwrite, or a directory with a file.
-func (x *extractor) checkExisting(e *entry, name string) error {
-	if x.root == nil {
-		return nil // dest does not exist yet
-	}
-	fi, err := x.root.Lstat(name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case policy.IsEscape(err):
-		return fmt.Errorf("entry %q would be written through a symlink that leads outside the destination", e.name)
-	case err != nil:
-		return nil // a parent is a file, say; the write reports it
-	case fi.IsDir() && e.kind == 'd':
-		x.existed[name] = true
-		return nil
-	case fi.IsDir():
-		return fmt.Errorf("entry %q would replace a directory", e.name)
-	case !x.overwrite:
-		return fmt.Errorf("%s already exists in the destination; set overwrite: true to replace it", e.name)
-	}
-	return nil
-}
-
 func (x *extractor) write(e *entry, name string) error {
 	if dir := filepath.Dir(name); dir != "." {
 		if err := x.root.MkdirAll(dir, 0o755); err != nil {
@@ -451,23 +426,6 @@ func (x *extractor) write(e *entry, name string) error {
 	}
 	x.files++
 	return nil
-}
-
-// clear removes what stands at name when overwrite allows it; the file is
-// then created anew, so a symlink in its place is replaced, never followed.
-func (x *extractor) clear(e *entry, name string) error {
-	fi, err := x.root.Lstat(name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("entry %q: %v", e.name, err)
-	case fi.IsDir():
-		return fmt.Errorf("entry %q would replace a directory", e.name)
-	case !x.overwrite:
-		return fmt.Errorf("%s already exists in the destination; set overwrite: true to replace it", e.name)
-	}
-	return x.root.Remove(name)
 }
 
 // finish sets the directories' modes and times, deepest first.
