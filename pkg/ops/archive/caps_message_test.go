@@ -46,3 +46,27 @@ func TestCapErrorsNameTheEntryAndTheRemedy(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedKindsSayWhatToDo: a hard link or a device in an archive is
+// refused with what to do about it.
+func TestRefusedKindsSayWhatToDo(t *testing.T) {
+	ok := member{name: "fine.txt", typ: tar.TypeReg, body: "fine"}
+	for _, c := range []struct {
+		name    string
+		archive func(*testing.T, ...member) []byte
+		m       member
+		want    string
+	}{
+		{"a.tar.gz", tarGz, member{name: "hl", typ: tar.TypeLink, link: "fine.txt"}, `entry "hl" is a hard link to "fine.txt"; hard links are not extracted: pack the archive again storing the file itself (GNU tar: --hard-dereference)`},
+		{"a.tar.gz", tarGz, member{name: "p", typ: tar.TypeFifo}, `entry "p" is a named pipe; only files, directories and symlinks are extracted: pack the archive again without it`},
+		{"a.zip", zipOf, member{name: "dev", typ: tar.TypeChar}, `only files, directories and symlinks are extracted: pack the archive again without it`},
+	} {
+		e := newEnv(t)
+		if err := os.WriteFile(filepath.Join(e.root, c.name), c.archive(t, ok, c.m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.run("archive.extract", map[string]any{"src": c.name, "dest": "out"}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %s: %v, want %q", c.name, c.m.name, err, c.want)
+		}
+	}
+}

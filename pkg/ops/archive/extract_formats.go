@@ -82,11 +82,11 @@ func walkTarGz(ctx context.Context, r io.Reader, lim limits, visit func(*entry) 
 		case tar.TypeSymlink:
 			e.kind = 'l'
 		case tar.TypeLink:
-			return fmt.Errorf("entry %q is a hard link to %q; hard links are not extracted", h.Name, h.Linkname)
+			return fmt.Errorf("entry %q is a hard link to %q; hard links are not extracted: pack the archive again storing the file itself (GNU tar: --hard-dereference)", h.Name, h.Linkname)
 		case tar.TypeXGlobalHeader:
 			continue
 		default:
-			return fmt.Errorf("entry %q is a %s; only files, directories and symlinks are extracted", h.Name, tarType(h.Typeflag))
+			return fmt.Errorf("entry %q is a %s; only files, directories and symlinks are extracted: pack the archive again without it", h.Name, tarType(h.Typeflag))
 		}
 		if err := visit(e); err != nil {
 			return err
@@ -194,7 +194,7 @@ func walkZip(ctx context.Context, f *os.File, size int64, lim limits, visit func
 		case m.IsRegular():
 			e.kind = 'f'
 		default:
-			return fmt.Errorf("entry %q is a %s; only files, directories and symlinks are extracted", zf.Name, m.Type())
+			return fmt.Errorf("entry %q is a %s; only files, directories and symlinks are extracted: pack the archive again without it", zf.Name, m.Type())
 		}
 		if e.kind == 'd' {
 			if err := visit(e); err != nil {
