@@ -39,7 +39,7 @@ export class StepView {
         d.attempts > 1 ? ' · ' + d.attempts + ' attempts' : null,
         d.ignored && d.status === 'failed' ? ' · ignored (continue_on_error)' : null,
         d.batchNow && d.status === 'running' ? ' · ' + d.batchNow : null,
-        d.duration_ms !== undefined && d.status !== 'running' ? ' · ' + fmtMS(d.duration_ms) : null));
+        d.duration_ms !== undefined && d.status !== 'running' && stepRan(d, this.live) ? ' · ' + fmtMS(d.duration_ms) : null));
     this.el.dataset.status = d.status;
   }
 
@@ -225,6 +225,18 @@ export class StepView {
               : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')))))),
       items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
   }
+}
+
+// stepRan says whether a step began, so that its header gives its time: as
+// in the run's summary, one that never started (a handler of a section
+// that did not run, a step cancelled before its turn) has no time, not the
+// 0 ms its report records; one reused by --resume keeps its time. The
+// report gives a start to every step that began (a when: that was false
+// included); the live events give none, so a step they alone told of
+// began unless it was skipped or cancelled.
+export function stepRan(d, live) {
+  if (d.started_at || d.reused || d.duration_ms > 0) return true;
+  return !!live && !['skipped', 'cancelled', 'pending'].includes(d.status);
 }
 
 // started says whether an item started: one cancelled before its turn

@@ -6,6 +6,7 @@
 // that succeeded is closed. A sub-run's id links to its card.
 
 import { h, badge, fmtMS } from './lib.js';
+import { stepRan } from './step.js';
 
 // subRunAnchor is the id of a sub-run's card in its parent's page.
 export function subRunAnchor(runID) { return 'sub-run-' + runID; }
@@ -64,7 +65,7 @@ function subStep(st) {
     h('div', { class: 'sub-step-head' }, badge(st.status), ' ', h('code', { class: 'break' }, st.id),
       h('span', { class: 'muted small' }, st.op ? [' ', h('code', null, st.op)] : null,
         st.section && st.section !== 'steps' ? ' · ' + st.section : null,
-        st.duration_ms !== undefined && !['skipped', 'pending'].includes(st.status) ? ' · ' + fmtMS(st.duration_ms) : null)),
+        st.duration_ms !== undefined && stepRan(st, false) ? ' · ' + fmtMS(st.duration_ms) : null)),
     st.error ? h('p', { class: 'error-text sub-error' }, st.error.class ? st.error.class + ': ' : null, st.error.message) : null,
     st.reason && !st.error ? h('p', { class: 'muted small' }, st.reason) : null,
     st.sub || st.subs ? null : subItems(st),
