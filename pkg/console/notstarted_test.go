@@ -64,3 +64,43 @@ steps:
 		t.Errorf("the header of a step its when: skipped: %q, want its time", got)
 	}
 }
+
+// TestRunPageItemNeverStartedSaysSo: a fan-out item that never started
+// (fail_fast stopped the rollout before its turn) shows the reason, "not
+// started: …", in its row, as the run's summary and history show do, and
+// so does its line in a sub-run; the item that failed shows its error.
+func TestRunPageItemNeverStartedSaysSo(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	rollout := `
+  - id: restart
+    op: shell.exec
+    foreach: '["web-1", "web-2", "web-3"]'
+    env: {HOST: "${{ item }}"}
+    with: {script: '[ "$HOST" != web-2 ]'}
+`
+	s := startSite(t, map[string]string{
+		"rollout": "version: 1\nname: rollout\nsteps:" + rollout,
+		"outer":   "version: 1\nname: outer\nsteps:\n  - {id: call, op: playbook.run, with: {path: rollout.yaml}, continue_on_error: true}" + rollout,
+	})
+	id := s.start("oncall", "outer", nil)
+	rep := s.wait(id)
+	web3 := rep.Steps[1].Items[2]
+	if web3.StartedAt != nil || !strings.HasPrefix(web3.Reason, "not started: ") {
+		t.Fatalf("web-3 was not cancelled before its turn: %+v", web3)
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the items table", `document.querySelectorAll('li.step[data-step=restart] tr[data-item]').length === 3`)
+	rows := eval[[]string](t, ctx, `[...document.querySelectorAll('li.step[data-step=restart] tr[data-item] td[data-label="Error or output"]')].map((td) => td.textContent)`)
+	if rows[2] != web3.Reason {
+		t.Errorf("web-3's row says %q, want %q", rows[2], web3.Reason)
+	}
+	if !strings.Contains(rows[1], "exit code 1") {
+		t.Errorf("web-2's row says %q, want its error", rows[1])
+	}
+	subs := eval[[]string](t, ctx, `[...document.querySelectorAll('li.sub-item')].map((li) => li.textContent)`)
+	if len(subs) == 0 || !strings.Contains(subs[len(subs)-1], "web-3 not started: ") {
+		t.Errorf("the sub-run's items: %q, want web-3's to say it never started", subs)
+	}
+}

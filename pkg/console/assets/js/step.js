@@ -220,11 +220,19 @@ export class StepView {
           h('td', { 'data-label': 'Tries' }, it.cached
             ? h('span', { class: 'cached', title: 'output from the result cache, ' + fmtMS(it.cache_age_ms) + ' old; the operation did not run' }, 'cached')
             : it.attempts ? String(it.attempts) : '—'),
-          h('td', { 'data-label': 'Error or output' }, it.error ? h('span', { class: 'error-text' }, it.error.message)
+          h('td', { 'data-label': 'Error or output' }, it.error && !notStarted(it) ? h('span', { class: 'error-text' }, it.error.message)
             : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output))
               : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')))))),
       items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
   }
+}
+
+// notStarted says whether an item never started and has the reason
+// ("not started: interrupted by SIGINT"), which its row shows rather than
+// its error, as the run's summary and history show do: the error's words
+// alone ("interrupted by SIGINT") are those of the item cut while it ran.
+export function notStarted(it) {
+  return !!it.reason && !it.started_at && !it.started && !it.attempts;
 }
 
 // stepRan says whether a step began, so that its header gives its time: as

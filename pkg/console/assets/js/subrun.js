@@ -6,7 +6,7 @@
 // that succeeded is closed. A sub-run's id links to its card.
 
 import { h, badge, fmtMS } from './lib.js';
-import { stepRan } from './step.js';
+import { stepRan, notStarted } from './step.js';
 
 // subRunAnchor is the id of a sub-run's card in its parent's page.
 export function subRunAnchor(runID) { return 'sub-run-' + runID; }
@@ -87,6 +87,7 @@ function subItems(st) {
     items.length ? h('ul', { class: 'plain sub-items', 'aria-label': 'Items of step ' + st.id },
       items.map((it) => h('li', { class: 'sub-item', 'data-status': it.status },
         badge(it.status), ' ', h('code', { class: 'break' }, it.label || '#' + it.index),
-        it.error ? h('span', { class: 'error-text sub-error' }, ' ', it.error.class ? it.error.class + ': ' : null, it.error.message) : null))) : null,
+        notStarted(it) ? h('span', { class: 'muted small' }, ' ', it.reason)
+          : it.error ? h('span', { class: 'error-text sub-error' }, ' ', it.error.class ? it.error.class + ': ' : null, it.error.message) : null))) : null,
   ];
 }
