@@ -104,3 +104,34 @@ func TestRunPageItemNeverStartedSaysSo(t *testing.T) {
 		t.Errorf("the sub-run's items: %q, want web-3's to say it never started", subs)
 	}
 }
+
+// TestRunPageMarksARescuedStep: a step that failed and whose rescue steps
+// recovered the run is marked rescued in its card, as the run's summary
+// and the HTML report mark it, rather than a plain failure in a run that
+// succeeded.
+func TestRunPageMarksARescuedStep(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"rescue": `version: 1
+name: rescue
+steps:
+  - id: migrate
+    op: control.fail
+    with: {message: migration 42 failed}
+    rescue:
+      - {id: restore, op: control.noop}
+`})
+	id := s.start("oncall", "rescue", nil)
+	if rep := s.wait(id); rep.Status != report.StatusSucceeded || !rep.Steps[0].Rescued {
+		t.Fatalf("the run: %s, %+v", rep.Status, rep.Steps[0])
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the step's card", `!!document.querySelector('li.step[data-step=migrate] dl.facts')`)
+	if got := eval[string](t, ctx, `document.querySelector('li.step[data-step=migrate] .step-meta').textContent`); !strings.Contains(got, "rescued") {
+		t.Errorf("the rescued step's header: %q, want it marked rescued", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('li.step[data-step=migrate] dl.facts').textContent`); !strings.Contains(got, "its rescue steps recovered the run") {
+		t.Errorf("the rescued step's facts: %q", got)
+	}
+}

@@ -37,7 +37,7 @@ export class StepView {
         d.op ? h('code', null, d.op) : null,
         d.section && d.section !== 'steps' ? ' · ' + d.section : null,
         d.attempts > 1 ? ' · ' + d.attempts + ' attempts' : null,
-        d.ignored && d.status === 'failed' ? ' · ignored (continue_on_error)' : null,
+        d.rescued && d.status === 'failed' ? ' · rescued' : d.ignored && d.status === 'failed' ? ' · ignored (continue_on_error)' : null,
         d.batchNow && d.status === 'running' ? ' · ' + d.batchNow : null,
         d.duration_ms !== undefined && d.status !== 'running' && stepRan(d, this.live) ? ' · ' + fmtMS(d.duration_ms) : null));
     this.el.dataset.status = d.status;
@@ -182,7 +182,8 @@ export class StepView {
     }
     if (d.cached) facts.push(h('dt', null, 'Cache'), h('dd', null, 'output from the result cache, ' + fmtMS(d.cache_age_ms) + ' old'));
     if (d.reused) facts.push(h('dt', null, 'Reused'), h('dd', null, 'output taken from the resumed run'));
-    if (d.ignored && d.status === 'failed') facts.push(h('dt', null, 'Ignored'), h('dd', null, 'it failed, and continue_on_error let the run go on'));
+    if (d.rescued && d.status === 'failed') facts.push(h('dt', null, 'Rescued'), h('dd', null, 'it failed, and its rescue steps recovered the run'));
+    else if (d.ignored && d.status === 'failed') facts.push(h('dt', null, 'Ignored'), h('dd', null, 'it failed, and continue_on_error let the run go on'));
     if (facts.length) parts.push(h('dl', { class: 'facts' }, facts));
     if (d.error) parts.push(h('div', { class: 'error' }, errorHead(d.error), h('pre', { class: 'error-text' }, d.error.message)));
     if (d.attempt_log && d.attempt_log.length > 1) {
