@@ -135,3 +135,31 @@ steps:
 		t.Errorf("the rescued step's facts: %q", got)
 	}
 }
+
+// TestRunPageLiveStepOfNoTimeKeepsIt: while the run goes on, a step that
+// took less than a millisecond shows "0 ms" in its header, as the summary
+// of run and the page of the ended run do: its step_finished event,
+// which leaves a duration of 0 out, does not wipe the time the run's
+// snapshot gave it.
+func TestRunPageLiveStepOfNoTimeKeepsIt(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"quick": `version: 1
+name: quick
+steps:
+  - {id: quick, op: control.noop}
+  - {id: wait, op: shell.exec, with: {script: "echo waiting; sleep 30"}}
+`})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "quick", nil)
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	// The line comes after quick's step_finished in the event stream.
+	waitFor(t, ctx, "the line of the step after", `(() => { const l = document.querySelector('li.step[data-step=wait] pre.log'); return !!l && !l.hidden; })()`)
+	if got := eval[string](t, ctx, `document.querySelector('li.step[data-step=quick] .step-meta').textContent`); !strings.Contains(got, " ms") {
+		t.Errorf("the header of a step that took no time, while the run goes on: %q, want its time", got)
+	}
+	if code, m := s.api("oncall", "POST", "/api/v1/runs/"+id+"/cancel", nil); code != 200 && code != 202 {
+		t.Fatalf("cancel: %d %v", code, m)
+	}
+	s.wait(id)
+}

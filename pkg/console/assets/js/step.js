@@ -51,7 +51,9 @@ export class StepView {
   }
 
   finished(ev) {
-    Object.assign(this.data, { status: ev.status, op: ev.op || this.data.op, duration_ms: ev.duration_ms, attempts: ev.attempts || this.data.attempts });
+    // An event leaves out a duration of 0 ms: the step took no time, it
+    // did not lose the time the run's snapshot gave it.
+    Object.assign(this.data, { status: ev.status, op: ev.op || this.data.op, duration_ms: ev.duration_ms || 0, attempts: ev.attempts || this.data.attempts });
     if (ev.reason) this.data.reason = ev.reason;
     if (ev.ignored) this.data.ignored = true;
     if (ev.error) this.data.error = { class: ev.error_class, message: ev.error };
@@ -122,7 +124,7 @@ export class StepView {
     if (hasValue(ev) && this.live !== false) it.item = ev.item; // the report's whole value stays
     it.status = ev.kind === 'item_started' ? 'running' : ev.status;
     if (ev.kind === 'item_started') it.started = true;
-    if (ev.duration_ms !== undefined) it.duration_ms = ev.duration_ms;
+    if (ev.kind === 'item_finished') it.duration_ms = ev.duration_ms || 0;
     if (ev.attempts) it.attempts = ev.attempts;
     if (ev.error) it.error = { class: ev.error_class, message: ev.error };
     if (ev.cached) { it.cached = true; it.cache_age_ms = ev.cache_age_ms; }
