@@ -163,3 +163,43 @@ steps:
 	}
 	s.wait(id)
 }
+
+// TestSubRunMarksARescuedStep: in a sub-run's list of steps, a step whose
+// rescue steps recovered the sub-run is marked rescued, and one its own
+// continue_on_error let go on is marked ignored, as the summary of run
+// marks their rows, rather than plain failures in a sub-run that
+// succeeded.
+func TestSubRunMarksARescuedStep(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"inner": `version: 1
+name: inner
+steps:
+  - id: migrate
+    op: control.fail
+    with: {message: migration 42 failed}
+    rescue:
+      - {id: restore, op: control.noop}
+  - {id: optional, op: control.fail, continue_on_error: true, with: {message: no cache to warm}}
+`, "outer": `version: 1
+name: outer
+steps:
+  - {id: call, op: playbook.run, with: {path: inner.yaml}}
+`})
+	id := s.start("oncall", "outer", nil)
+	if rep := s.wait(id); rep.Status != report.StatusSucceeded {
+		t.Fatalf("the run: %s", rep.Status)
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the sub-run's steps", `document.querySelectorAll('li.sub-step').length === 3`)
+	head := func(step string) string {
+		return eval[string](t, ctx, `document.querySelector('li.sub-step[data-step=`+step+`] .sub-step-head').textContent`)
+	}
+	if got := head("migrate"); !strings.Contains(got, "rescued") {
+		t.Errorf("the rescued sub-run step's header: %q, want it marked rescued", got)
+	}
+	if got := head("optional"); !strings.Contains(got, "ignored (continue_on_error)") {
+		t.Errorf("the ignored sub-run step's header: %q, want it marked ignored", got)
+	}
+}

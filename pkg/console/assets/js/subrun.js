@@ -65,6 +65,7 @@ function subStep(st) {
     h('div', { class: 'sub-step-head' }, badge(st.status), ' ', h('code', { class: 'break' }, st.id),
       h('span', { class: 'muted small' }, st.op ? [' ', h('code', null, st.op)] : null,
         st.section && st.section !== 'steps' ? ' · ' + st.section : null,
+        st.status === 'failed' && st.rescued ? ' · rescued' : st.status === 'failed' && st.ignored ? ' · ignored (continue_on_error)' : null,
         st.duration_ms !== undefined && stepRan(st, false) ? ' · ' + fmtMS(st.duration_ms) : null)),
     st.error ? h('p', { class: 'error-text sub-error' }, st.error.class ? st.error.class + ': ' : null, st.error.message) : null,
     st.reason && !st.error ? h('p', { class: 'muted small' }, st.reason) : null,
