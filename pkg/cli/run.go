@@ -314,7 +314,7 @@ func (r *runner) run() int {
 			warn("%s", msg)
 		}
 	}
-	shared, err := openShared(o.spec)
+	shared, err := openShared(o.spec, warn)
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Store: shared, Audit: audit,

@@ -153,7 +153,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		return ExitUsage
 	}
 	defer tp.Shutdown(context.Background())
-	shared, err := openShared(o.spec)
+	shared, err := openShared(o.spec, warn)
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,

@@ -356,7 +356,7 @@ func (d *daemon) run() int {
 	// Every run sees only the variables --env-passthrough names: those
 	// of the API, the queue and the schedules alike.
 	runEnv := o.runEnv()
-	shared, err := openShared(o.spec)
+	shared, err := openShared(o.spec, d.warnf)
 	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,

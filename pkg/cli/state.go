@@ -110,7 +110,8 @@ func openStore(e *env, c *command, spec store.Spec) (store.Store, int) {
 			return nil, ExitUsage
 		}
 	}
-	st, err := store.Open(context.Background(), spec)
+	ctx := postgres.WithNotice(context.Background(), func(msg string) { e.errorf("%s %s: %s", c.name, spec, msg) })
+	st, err := store.Open(ctx, spec)
 	if err != nil {
 		e.errorf("%v", err)
 		if errors.Is(err, history.ErrDamaged) {
@@ -123,12 +124,13 @@ func openStore(e *env, c *command, spec store.Spec) (store.Store, int) {
 }
 
 // openShared opens the PostgreSQL store a spec names, for a run service
-// to take over; nil for a state dir, which the service opens itself.
-func openShared(spec store.Spec) (store.Store, error) {
+// to take over; nil for a state dir, which the service opens itself. It
+// says through warn that it waits for another process's migration.
+func openShared(spec store.Spec, warn func(format string, args ...any)) (store.Store, error) {
 	if !spec.Postgres() {
 		return nil, nil
 	}
-	return store.Open(context.Background(), spec)
+	return store.Open(postgres.WithNotice(context.Background(), func(msg string) { warn("%s: %s", spec, msg) }), spec)
 }
 
 // stateName names where the state is, as the user gave it, for messages:

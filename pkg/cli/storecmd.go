@@ -78,6 +78,7 @@ func runStore(e *env, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	ctx = postgres.WithNotice(ctx, func(msg string) { e.errorf("store %s: %s: %s", sub, spec, msg) })
 	pool, err := postgres.Connect(ctx, spec.URL, 2)
 	if err != nil {
 		e.errorf("store %s: %s", sub, sf.errorText(spec, err))

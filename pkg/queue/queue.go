@@ -149,6 +149,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		return nil, err
 	}
 	driver := riverpgxv5.New(cfg.Store.Pool())
+	if cfg.Logger != nil {
+		ctx = postgres.WithNotice(ctx, func(msg string) { q.log.Warn().Msg(msg) })
+	}
 	if _, err := Migrate(ctx, cfg.Store.Pool()); err != nil {
 		if postgres.PermissionDenied(err) {
 			err = fmt.Errorf("%w; the role of the URL may not create tables: an administrator can run 'arsenal-run store migrate --state URL' with a role that may (the database's owner), then start this again", err)

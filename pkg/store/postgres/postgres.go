@@ -126,6 +126,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	case st.Pending() > 0:
 		if _, err := Migrate(ctx, pool); err != nil {
 			pool.Close()
+			if errors.Is(err, ErrMigrationLockHeld) {
+				return nil, fmt.Errorf("%s: %w", s.described, redact(err, cfg.URL))
+			}
 			return nil, fmt.Errorf("%s: %w; an administrator can run `arsenal-run store migrate --state URL` with a role that may create tables", s.described, redact(err, cfg.URL))
 		}
 	}

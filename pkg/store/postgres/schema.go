@@ -244,7 +244,8 @@ func ReadStatus(ctx context.Context, pool *pgxpool.Pool) (Status, error) {
 
 // Migrate brings the database up to SchemaVersion, under an advisory lock
 // held on one connection, and returns how many migrations it applied. It
-// refuses a database from a newer release.
+// refuses a database from a newer release. While another session holds
+// the lock it says so (see WithNotice) and waits at most MigrationWait.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	return migrate(ctx, pool, len(migrations))
 }
@@ -257,8 +258,8 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, version int) (int, error) 
 		return 0, err
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
-		return 0, fmt.Errorf("migrate: take the migration lock: %w", err)
+	if err := takeMigrationLock(ctx, conn); err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
 	// A database already migrated needs no right to create tables: a
@@ -307,15 +308,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, version int) (int, error) 
 
 // WithMigrationLock runs f while this process holds the migration lock,
 // so that what f migrates (the run queue's own tables) is migrated once
-// when replicas start at once.
+// when replicas start at once. It waits for the lock as Migrate does.
 func WithMigrationLock(ctx context.Context, pool *pgxpool.Pool, f func() error) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
-		return fmt.Errorf("take the migration lock: %w", err)
+	if err := takeMigrationLock(ctx, conn); err != nil {
+		return err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
 	return f()
