@@ -21,8 +21,8 @@ var Removed = []string{"repeat", "replace", "reduce"}
 // Harden caps cfg's syntax tree at maxNodes, removes the Removed built-ins,
 // installs a replace whose result is at most maxString bytes, and the
 // bounded builders that Check routes +, join, toJSON, split and the like
-// through, urlPathEscape and urlQueryEscape, and a type() that names no Go
-// type.
+// through, urlPathEscape and urlQueryEscape, the test Check makes of
+// x in lo..hi, and a type() that names no Go type.
 func Harden(cfg *conf.Config, maxNodes uint, maxString, maxWork int) {
 	expr.MaxNodes(maxNodes)(cfg)
 	for _, name := range Removed {
@@ -37,6 +37,7 @@ func Harden(cfg *conf.Config, maxNodes uint, maxString, maxWork int) {
 	addBuilders(cfg, maxString, maxWork)
 	addURLEscape(cfg, maxString)
 	addWork(cfg)
+	addInRange(cfg)
 	addListCheck(cfg)
 	addMatch(cfg)
 	addType(cfg)

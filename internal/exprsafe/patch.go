@@ -13,7 +13,8 @@ import (
 // Check type-checks tree against cfg, which Harden prepared, then routes
 // string +, join, toJSON, string, upper, lower, toBase64, fromBase64,
 // replace, split, splitAfter, fromJSON, uniq, urlPathEscape and
-// urlQueryEscape through the bounded builders, has the argument of keys,
+// urlQueryEscape through the bounded builders, tests x in lo..hi with
+// integer literal ends against the ends (inrange.go), has the argument of keys,
 // values, toPairs, fromPairs and groupBy charged before they run, counts the work of predicates and of
 // the lists built-ins walk (work.go), and checks the result again. A routed
 // tree starts by declaring the evaluation's budget, so every builder the
@@ -27,8 +28,11 @@ func Check(tree *parser.Tree, cfg *conf.Config) (reflect.Type, error) {
 	}
 	r := &router{}
 	ast.Walk(&tree.Node, r)
-	if !r.routed {
+	if !r.routed && !r.patched {
 		return t, nil
+	}
+	if !r.routed {
+		return checker.Check(tree, cfg)
 	}
 	call := &ast.CallNode{Callee: &ast.IdentifierNode{Value: newBudget}}
 	if _, ok := cfg.Env.Get(&cfg.NtCache, ContextVar); ok {
@@ -46,7 +50,9 @@ var routedCalls = map[string]bool{"replace": true, URLPathEscape: true, URLQuery
 
 // router rewrites the string builders of a checked tree into calls of their
 // bounded versions, with the budget as first argument.
-type router struct{ routed bool }
+// patched is whether it rewrote something that needs no budget (see
+// routeInRange), for which the tree is checked again all the same.
+type router struct{ routed, patched bool }
 
 func (r *router) Visit(node *ast.Node) {
 	r.routeWork(node)

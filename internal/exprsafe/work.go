@@ -124,6 +124,9 @@ func (r *router) routeWork(node *ast.Node) {
 	case *ast.BinaryNode:
 		switch n.Operator {
 		case "in", "not in":
+			if n.Operator == "in" && r.routeInRange(node, n) {
+				return
+			}
 			if k := n.Right.Type().Kind(); k == reflect.Slice || k == reflect.Array || k == reflect.Interface {
 				r.walk(&n.Right, itemsPerUnit)
 			}

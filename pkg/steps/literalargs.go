@@ -77,7 +77,8 @@ func (l *literalDurations) zone(fn string, arg ast.Node) {
 // literalRanges finds a range written with two literal ends, a..b, that
 // holds more items than one evaluation's memory budget allows, which
 // would fail every run that reaches it: said at load. One on the right
-// of in is built too; the message says to compare with its ends.
+// of in is not built: x is compared with its ends (see exprsafe's
+// routeInRange).
 type literalRanges struct {
 	src    string
 	ranges []*ast.BinaryNode
@@ -105,13 +106,10 @@ func (l *literalRanges) err() *exprError {
 	for _, r := range l.ranges {
 		from, ok1 := intLit(r.Left)
 		to, ok2 := intLit(r.Right)
-		if !ok1 || !ok2 || to < from || uint64(to)-uint64(from) < MaxExprMemory {
+		if !ok1 || !ok2 || to < from || uint64(to)-uint64(from) < MaxExprMemory || l.inOf[r] {
 			continue
 		}
 		msg := fmt.Sprintf("%d..%d is a range of more than %d items, over the limit of one evaluation's memory (MaxExprMemory), so every run that reaches it fails; use a smaller range, or split the work across steps", from, to, MaxExprMemory)
-		if l.inOf[r] {
-			msg = fmt.Sprintf("%d..%d is a range of more than %d items, over the limit of one evaluation's memory (MaxExprMemory), so every run that reaches it fails; to test that x lies between its ends, write x >= %d && x <= %d", from, to, MaxExprMemory, from, to)
-		}
 		return &exprError{runeOffset(l.src, r.Left.Location().From), msg}
 	}
 	return nil
