@@ -81,11 +81,12 @@ func TestDurationSaysItsForms(t *testing.T) {
 // TestOperatorProblemSaysWhatToDo: an operator given values of kinds it
 // cannot take, known only at run time, names the operator and the kinds
 // in the docs' words and says what to do, as validate does of the same
-// mistake; in given a text on its right points to contains; int() of a
-// text that is no number says so, and timezone() of a name that is no
-// zone names the form to write.
+// mistake; % by zero says to test the divisor (Go's "integer divide by
+// zero" said nothing of %); in given a text on its right points to
+// contains; int() of a text that is no number says so, and timezone() of
+// a name that is no zone names the form to write.
 func TestOperatorProblemSaysWhatToDo(t *testing.T) {
-	env := map[string]any{"u": map[string]any{"i": 1, "s": "x", "t": "abc", "l": []any{1, "a"}}}
+	env := map[string]any{"u": map[string]any{"i": 1, "z": 0, "s": "x", "t": "abc", "l": []any{1, "a"}}}
 	convert := "; convert one side first, e.g. string(x), int(x) or float(x) "
 	for src, want := range map[string]string{
 		`u.s + u.i`:        "+ was given a string and an integer" + convert + "(1:5)",
@@ -96,6 +97,7 @@ func TestOperatorProblemSaysWhatToDo(t *testing.T) {
 		`u.s in u.i`:       "in needs a list or a map on its right, not an integer (1:5)",
 		`timezone(u.s)`:    `timezone(): unknown time zone "x"; use an IANA name like Europe/Berlin or UTC (1:1)`,
 		`int(u.t)`:         `int() was given "abc", which is not a number; convert only a number, as in x matches "^-?[0-9]+$" ? int(x) : 0 (1:1)`,
+		`10 % u.z`:         "% by zero: the right side of % is 0, and a remainder by zero has no value; test the divisor first, as in n != 0 ? x % n : 0 (1:4)",
 		`u.missing >= u.i`: ">= was given null and an integer; give a default with ??, as in x ?? 0, or test the value first (1:11)",
 	} {
 		if got := problemOf(t, src, env); got != want {

@@ -17,15 +17,23 @@ var (
 	reIn     = regexp.MustCompile(`^operator "in" not defined on (\S+)$`)
 )
 
+// msgDivideByZero is Go's panic of an integer % by 0, the one operator
+// that divides integers (/ divides as floats, giving +Inf).
+const msgDivideByZero = "runtime error: integer divide by zero"
+
 // maxShown is the longest text a conversion's error quotes.
 const maxShown = 64
 
 // operatorProblem rewrites msg, the first line of an evaluation's error
 // without its position, when an operator was given values of kinds it
-// cannot take, or int() or float() a text that is no number; call is the
+// cannot take, % was given 0 on its right, or int() or float() a text
+// that is no number; call is the
 // function called where the error is ("" when none). ok is false for any
 // other error.
 func operatorProblem(msg, call string) (string, bool) {
+	if msg == msgDivideByZero {
+		return "% by zero: the right side of % is 0, and a remainder by zero has no value; test the divisor first, as in n != 0 ? x % n : 0", true
+	}
 	if m := reBinary.FindStringSubmatch(msg); m != nil {
 		a, b := typeWord(m[1]), typeWord(m[3])
 		if orderedNumberText(m[2], a, b) {
