@@ -114,3 +114,18 @@ func TestLiteralRangeAtLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteralRemainderByZeroAtLoad: % of literals by 0 is refused at
+// load as % by zero, with what to write (it said "integer divide by
+// zero", naming no operator).
+func TestLiteralRemainderByZeroAtLoad(t *testing.T) {
+	reg := testRegistry(t)
+	head := hostileHead + "steps:\n  - id: a\n    op: control.log\n"
+	want := "% by zero: the right side of % is 0, so every run that reaches it fails; divide by a number other than 0"
+	for _, src := range []string{`string(10 % 0)`, `string(7 % (2 - 2))`} {
+		got := strings.Join(diagMsgs(t, head+"    with: {message: '${{ "+src+" }}'}\n", reg), "\n")
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: got\n%s\nwant %q", src, got, want)
+		}
+	}
+}

@@ -267,7 +267,11 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 		kind = typ.Kind()
 	}
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
-		return &compiled{err: fileErr(err, src)}
+		ce := fileErr(err, src)
+		if ce.msg == "integer divide by zero" { // folding n % 0 of literals
+			ce.msg = "% by zero: the right side of % is 0, so every run that reaches it fails; divide by a number other than 0"
+		}
+		return &compiled{err: ce}
 	}
 	prog, err := compiler.Compile(tree, cfg)
 	if err != nil {
