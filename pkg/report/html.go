@@ -71,6 +71,11 @@ type htmlStep struct {
 	// AttemptRows are its attempt log, with a row in the place of the
 	// attempts it leaves out.
 	AttemptRows []attemptRow
+	// Reason is the step's reason unless it repeats its error
+	// (shownReason); RefusedWhenRan is set on a step its role allowed
+	// but whose target was refused when it ran (refusedWhenRan).
+	Reason         string
+	RefusedWhenRan bool
 }
 
 // htmlNested is a nested step in its top-level step's details, with the
@@ -131,6 +136,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 			Step: s, Label: stepLabel(s), Anchor: stepAnchor(s), Open: failedLike(s.Status), Excused: ignored(s), Recovered: rescued(s),
 			OutputText: excerpt(outputText(s.Output), htmlOutputLimit),
 			CacheNote:  cacheNote(s), Resources: resourcesNote(s.Output),
+			Reason: shownReason(s), RefusedWhenRan: refusedWhenRan(s),
 		}
 		if s.Error != nil {
 			hs.ErrorText = excerpt(s.Error.Message, htmlOutputLimit)

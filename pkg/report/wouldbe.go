@@ -1,5 +1,7 @@
 package report
 
+import "strings"
+
 // skippedReason is the reason a step did not run, followed, for a step
 // that authorization would have refused had it come to run, by that
 // refusal: "needs migrate, which was denied; would be denied: no rule of
@@ -16,4 +18,22 @@ func skippedReason(s *Step) string {
 		return "would be denied: " + a.Rule
 	}
 	return s.Reason + "; would be denied: " + a.Rule
+}
+
+// refusedWhenRan says whether a step's role allowed its operation but what
+// the step gave it (a path outside the role's file_roots, a host outside
+// its scope) was refused when it ran: its decision says allowed, its error
+// is an authorization one, and the report must not show the one without
+// the other.
+func refusedWhenRan(s *Step) bool {
+	return s.Error != nil && s.Error.Class == ClassAuthorization && s.Authorization != nil && s.Authorization.Allowed
+}
+
+// shownReason is a step's reason for its details, or "" when it only
+// repeats the step's error, which is shown beside it.
+func shownReason(s *Step) string {
+	if s.Error != nil && strings.TrimSpace(s.Reason) == strings.TrimSpace(s.Error.Message) {
+		return ""
+	}
+	return s.Reason
 }

@@ -45,3 +45,39 @@ func TestDryRunShowsEveryStepThatWouldBeDenied(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedWhenRanIsNotAllowed: a step whose operation the role's rule
+// allowed but whose target was refused when it ran (file.write outside
+// the role's file_roots) does not read "allowed" beside its denial in the
+// HTML report: the authorization fact says what was refused, and a reason
+// that only repeats the error is not shown twice.
+func TestRefusedWhenRanIsNotAllowed(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	msg := "denied: /etc/motd is outside the role's file_roots [/srv/app]"
+	r := &Report{
+		ReportVersion: FormatVersion, RunID: "r1", Playbook: Playbook{Name: "p"}, Roles: []string{"ops"},
+		Inputs: map[string]any{}, Outputs: map[string]any{}, Status: StatusFailed,
+		StartedAt: start, FinishedAt: start,
+		Steps: []Step{
+			{ID: "write", Op: "file.write", Section: "steps", Status: StatusDenied, StartedAt: &start, Attempts: 1,
+				Reason: msg, Error: &Error{Class: ClassAuthorization, Message: msg},
+				Authorization: &Decision{Allowed: true, Rule: "role ops: max_risk write", Via: "direct"}},
+			{ID: "gate", Op: "shell.exec", Section: "steps", Status: StatusDenied, Reason: "denied: no rule of role ops allows shell.exec",
+				Error:         &Error{Class: ClassAuthorization, Message: "step gate denied: no rule of role ops allows shell.exec"},
+				Authorization: &Decision{Rule: "no rule of role ops allows shell.exec", Via: "direct"}},
+		},
+		Error: &Error{Class: ClassAuthorization, Message: msg},
+	}
+	page := renderHTML(t, r)
+	write, gate, _ := strings.Cut(page[strings.Index(page, `id="step-write"`):], `id="step-gate"`)
+	want := "allowed by <code>role ops: max_risk write</code>; what it was given was refused when it ran (the error below)"
+	if !strings.Contains(write, want) {
+		t.Errorf("the HTML details of write do not say %q:\n%s", want, write)
+	}
+	if strings.Contains(write, "<dt>Reason</dt>") {
+		t.Errorf("the HTML details of write repeat the error as its reason:\n%s", write)
+	}
+	if strings.Contains(gate, "refused when it ran") || !strings.Contains(gate, "<dt>Reason</dt>") {
+		t.Errorf("the HTML details of a step its rule denied:\n%s", gate)
+	}
+}
