@@ -171,11 +171,15 @@ export class StepView {
     const d = this.data;
     const parts = [];
     const facts = [];
-    if (d.reason) facts.push(h('dt', null, 'Reason'), h('dd', null, d.reason));
+    // A reason that only repeats the error, shown below, is left out.
+    if (d.reason && !(d.error && d.reason.trim() === String(d.error.message || '').trim())) facts.push(h('dt', null, 'Reason'), h('dd', null, d.reason));
     if (d.started_at) facts.push(h('dt', null, 'Started'), h('dd', null, timeEl(d.started_at)));
     if (d.authorization) {
       facts.push(h('dt', null, 'Authorization'), h('dd', null, d.authorization.allowed ? 'allowed' : 'denied', ' by ', h('code', null, d.authorization.rule),
-        d.authorization.via && d.authorization.via !== 'direct' ? ' via ' + d.authorization.via : null));
+        d.authorization.via && d.authorization.via !== 'direct' ? ' via ' + d.authorization.via : null,
+        // The rule allowed the operation, but its path, host or process
+        // was refused when it ran: say so rather than "allowed" alone.
+        d.authorization.allowed && d.error && d.error.class === 'authorization' ? '; what it was given was refused when it ran (the error below)' : null));
     }
     if (d.confirmation) {
       const c = d.confirmation;
