@@ -48,8 +48,11 @@ func TestSinceUntilWindow(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state")
 	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: nightly\nsteps:\n  - {id: a, op: control.noop}\n")
-	runMain(t, "run", pb, "--state-dir", state).want(t, ExitOK, nil, nil)
+	// Taken before the run: RFC 3339 in seconds cuts the fraction off, so
+	// the hour before "after" starts at or before the run's start, which a
+	// time taken after the run, in the next second, would leave out.
 	now := time.Now().UTC()
+	runMain(t, "run", pb, "--state-dir", state).want(t, ExitOK, nil, nil)
 	before, after := now.Add(-time.Hour).Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)
 	runMain(t, "history", "--state-dir", state, "--since", before, "--until", after).want(t, ExitOK, []string{"nightly"}, nil)
 	// RFC 3339 allows a lower-case t and z, as a tired hand types them.
