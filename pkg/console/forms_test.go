@@ -83,7 +83,7 @@ func TestFormFieldsNamedLikeFormProperties(t *testing.T) {
 		waitFor(t, ctx, "its execute form", `!!document.querySelector('details.op[data-op="file.write"] form.execute [name=append]')`)
 		got := eval[string](t, ctx, `(() => { const d = document.querySelector('details.op[data-op="file.write"]');
 			return [...d.querySelectorAll('h3')].map(e => e.textContent).join(' ') + ' | ' + [...d.querySelectorAll('form.execute [name]')].map(c => c.getAttribute('name')).join(' '); })()`)
-		if want := "Params Output Execute | append content create_dirs mode path timeout"; got != want {
+		if want := "Params Output Execute | append check content create_dirs mode path timeout"; got != want {
 			t.Errorf("file.write's card: %q, want %q", got, want)
 		}
 		op := `details.op[data-op="file.write"] form.execute `
