@@ -191,7 +191,7 @@ func (op *Request) fail(ctx context.Context, err error, method string, u *url.UR
 	// The URL quoted in the error as the step's output shows it: secrets
 	// first, whole (see urlShower).
 	msg := via + redact.InText(strings.ReplaceAll(err.Error(), u.String(), masked), u)
-	e := fmt.Errorf("%s %s: %s%s", method, masked, msg, tlsHint(err))
+	e := fmt.Errorf("%s %s: %s%s%s", method, masked, msg, tlsHint(err), refusedHint(err, via != ""))
 	if class == ops.ClassAuthorization {
 		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, masked, strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
 	}
