@@ -335,7 +335,8 @@ func (p *Pool) connect(ctx context.Context, e *entry, h *inventory.Host, a authO
 		}
 	} else {
 		if nc, err = policy.DialContext(ctx, net.Dialer{KeepAlive: 30 * time.Second}, "tcp", h.HostPort()); err != nil {
-			return nil, policyClass(fmt.Errorf("connecting to %s (%s): %w", h.Name, h.HostPort(), causeOf(ctx, err)))
+			err = causeOf(ctx, err)
+			return nil, policyClass(fmt.Errorf("connecting to %s (%s): %w%s", h.Name, h.HostPort(), err, p.refusedHint(h, err)))
 		}
 	}
 	fail := func(err error) (*conn, error) {
