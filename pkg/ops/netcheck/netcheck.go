@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
@@ -103,14 +104,14 @@ func (*TCPCheck) ValidateParams(p ops.Params, _ bool) error { return checkAddres
 // Execute connects and closes at once.
 func (*TCPCheck) Execute(ctx context.Context, p ops.Params) (map[string]any, error) {
 	addr, timeout := p.String("address"), p.Duration("timeout")
-	out, err := probeTCP(ctx, addr, timeout)
+	out, hint, err := probeTCP(ctx, addr, timeout)
 	if err != nil {
 		return nil, err
 	}
 	switch p.String("expect") {
 	case "reachable":
 		if out["reachable"] != true {
-			return out, ops.Errorf(ops.ClassExecution, "%s is not reachable: %v (expect: reachable)", addr, out["error"])
+			return out, ops.Errorf(ops.ClassExecution, "%s is not reachable: %v (expect: reachable)%s", addr, out["error"], hint)
 		}
 	case "unreachable":
 		if out["reachable"] == true {
@@ -127,11 +128,11 @@ var dialTCP = policy.DialContext
 // probeTCP connects to addr within timeout and reports what happened as a
 // net.tcp_check output. A refused or timed-out connection is a result; the
 // error is for a cancelled ctx or a connection the caller's network policy
-// refuses.
-func probeTCP(ctx context.Context, addr string, timeout time.Duration) (map[string]any, error) {
+// refuses. The string is refusedHint's, for an error that names addr.
+func probeTCP(ctx context.Context, addr string, timeout time.Duration) (map[string]any, string, error) {
 	_, _, err := splitAddress(addr, "")
 	if err != nil {
-		return nil, ops.Errorf(ops.ClassValidation, "param address: %v", err)
+		return nil, "", ops.Errorf(ops.ClassValidation, "param address: %v", err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -141,19 +142,29 @@ func probeTCP(ctx context.Context, addr string, timeout time.Duration) (map[stri
 	if err == nil {
 		remote := conn.RemoteAddr().String()
 		conn.Close()
-		return map[string]any{"reachable": true, "latency_ms": latency, "error": nil, "address": addr, "remote": remote}, nil
+		return map[string]any{"reachable": true, "latency_ms": latency, "error": nil, "address": addr, "remote": remote}, "", nil
 	}
 	switch {
 	case ctx.Err() != nil:
-		return nil, context.Cause(ctx)
+		return nil, "", context.Cause(ctx)
 	case errors.Is(err, ops.ErrDenied):
-		return nil, ops.WithClass(ops.ClassAuthorization, err)
+		return nil, "", ops.WithClass(ops.ClassAuthorization, err)
 	}
 	msg := dialError(err)
 	if pctx.Err() != nil || policy.TimedOut(err) {
 		msg = fmt.Sprintf("no answer within %s", timeout)
 	}
-	return map[string]any{"reachable": false, "latency_ms": latency, "error": msg, "address": addr, "remote": nil}, nil
+	return map[string]any{"reachable": false, "latency_ms": latency, "error": msg, "address": addr, "remote": nil}, refusedHint(err), nil
+}
+
+// refusedHint says, for a refused connection, what to check: the port in
+// address, and that the service runs. The output's error stays the
+// system's words ("connection refused"), which conditions may compare.
+func refusedHint(err error) string {
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return ""
+	}
+	return "; nothing listens on that port: check the port in address, and that the service runs"
 }
 
 // dialError shortens a dial error to its cause, like "connection refused".

@@ -85,7 +85,7 @@ func TestTCPCheck(t *testing.T) {
 		{"closed is a result", map[string]any{"address": closed},
 			map[string]any{"reachable": false, "error": "connection refused", "address": closed, "remote": nil}, ""},
 		{"closed with expect reachable", map[string]any{"address": closed, "expect": "reachable"},
-			map[string]any{"reachable": false, "error": "connection refused", "address": closed, "remote": nil}, "is not reachable: connection refused"},
+			map[string]any{"reachable": false, "error": "connection refused", "address": closed, "remote": nil}, "is not reachable: connection refused (expect: reachable); nothing listens on that port: check the port in address, and that the service runs"},
 		{"open with expect unreachable", map[string]any{"address": open, "expect": "unreachable"},
 			map[string]any{"reachable": true, "error": nil, "address": open, "remote": open}, "accepts connections"},
 	}
@@ -264,7 +264,7 @@ func TestTLSCertHandshakeTimeout(t *testing.T) {
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("took %v", time.Since(start))
 	}
-	if _, err := opstest.Execute(r, context.Background(), "net.tls_cert", map[string]any{"address": closedPort(t)}); err == nil || !strings.Contains(err.Error(), "connection refused") {
+	if _, err := opstest.Execute(r, context.Background(), "net.tls_cert", map[string]any{"address": closedPort(t)}); err == nil || !strings.Contains(err.Error(), "connection refused; nothing listens on that port: check the port in address") {
 		t.Errorf("closed port: %v", err)
 	}
 }

@@ -142,7 +142,7 @@ func (*TLSCert) fail(ctx, hctx context.Context, err error, addr string, timeout 
 	case hctx.Err() != nil:
 		return ops.Errorf(ops.ClassExecution, "%s: no TLS handshake within %s (param timeout)", addr, timeout)
 	}
-	return ops.Errorf(ops.ClassExecution, "%s: %s", addr, dialError(err))
+	return ops.Errorf(ops.ClassExecution, "%s: %s%s", addr, dialError(err), refusedHint(err))
 }
 
 // verifyHint says what to do about a certificate that does not verify,
