@@ -331,7 +331,8 @@ func (p *Pool) connect(ctx context.Context, e *entry, h *inventory.Host, a authO
 		}
 		if err != nil {
 			p.release(jump)
-			return nil, policyClass(fmt.Errorf("connecting to %s (%s) through jump host %s: %w", h.Name, h.HostPort(), h.Jump.Name, causeOf(ctx, err)))
+			err = causeOf(ctx, err)
+			return nil, policyClass(fmt.Errorf("connecting to %s (%s) through jump host %s: %w%s", h.Name, h.HostPort(), h.Jump.Name, err, p.refusedHint(h, err)))
 		}
 	} else {
 		if nc, err = policy.DialContext(ctx, net.Dialer{KeepAlive: 30 * time.Second}, "tcp", h.HostPort()); err != nil {

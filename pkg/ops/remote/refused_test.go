@@ -37,3 +37,19 @@ func TestRefusedAsksForSshd(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedBehindJumpHost: a host behind a jump host whose port refuses
+// the jump host's connection got sshd's "connect failed (Connection
+// refused)" alone; it asks the same question, as the jump host sees it.
+func TestRefusedBehindJumpHost(t *testing.T) {
+	jump := startServer(t, serverOpts{})
+	port := strconv.Itoa(freePort(t))
+	inv := parseInventory(t, "version: 1\ndefaults: {user: "+currentUser(t)+", identity_file: "+jump.UserKey+"}\nhosts:\n"+
+		"  bastion: {address: 127.0.0.1, port: "+strconv.Itoa(jump.Port)+"}\n"+
+		"  app: {address: 127.0.0.1, port: "+port+", jump: bastion}\n")
+	_, err := execute(t, context.Background(), newPool(t, jump.settings(inv)), "ssh.exec", map[string]any{"host": "app", "command": []any{"true"}})
+	want := "; is sshd listening on 127.0.0.1:" + port + " (as bastion sees it)? check the port of app in the inventory (test-inventory.yaml:5)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("want %q in %v", want, err)
+	}
+}
