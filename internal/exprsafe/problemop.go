@@ -37,7 +37,8 @@ func operatorProblem(msg, call string) (string, bool) {
 	if m := reBinary.FindStringSubmatch(msg); m != nil {
 		a, b := typeWord(m[1]), typeWord(m[3])
 		if orderedNumberText(m[2], a, b) {
-			return "", false // plainProblem says what to write ("90%")
+			return "a number and a string cannot be compared with " + m[2] + " (" + a + " " + m[2] + " " + b +
+				"); write the number without quotes, as 90 and not \"90%\", or convert text first with float(x)", true
 		}
 		out := m[2] + " was given " + article(a) + " and " + article(b)
 		if a == "null" || b == "null" {
@@ -66,7 +67,7 @@ func operatorProblem(msg, call string) (string, bool) {
 }
 
 // orderedNumberText reports whether op orders a number against a text,
-// as used_percent < "90%" does: its own message says to write the number.
+// as used_percent < "90%" does: its message says to write the number.
 func orderedNumberText(op, a, b string) bool {
 	switch op {
 	case "<", ">", "<=", ">=":

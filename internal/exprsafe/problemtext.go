@@ -35,7 +35,6 @@ var (
 	reConversion = regexp.MustCompile(`^interface conversion: interface \{\} is (.+), not (.+)$`)
 	reArgument   = regexp.MustCompile(`^invalid argument for (\w+) \(type (.+?)\)(: want a string)?$`)
 	reDuration   = regexp.MustCompile(`^time: (?:invalid duration|missing unit in duration|unknown unit "([^"]*)" in duration) ("(?:[^"\\]|\\.)*")$`)
-	reOrder      = regexp.MustCompile(`^invalid operation: (\S+) (<|>|<=|>=) (\S+)$`)
 	reCannot     = regexp.MustCompile(`^cannot (get keys from|get values from|transform|uniq|reverse|flatten|concat|take from) (\S+?)( to pairs)?$`)
 )
 
@@ -82,12 +81,6 @@ func plainProblem(msg, what, nullAdvice string) string {
 			return "duration(" + m[2] + "): days and weeks are no unit of a duration; write hours, as \"48h\" for 2 days"
 		}
 		return "duration(" + m[2] + ") is not a duration; write one like \"90s\", \"5m\" or \"1h30m\" (units h, m, s, ms, us, ns)"
-	}
-	if m := reOrder.FindStringSubmatch(msg); m != nil && (typeWord(m[1]) == "string") != (typeWord(m[3]) == "string") {
-		if w := typeWord(m[1]) + typeWord(m[3]); strings.Contains(w, "number") || strings.Contains(w, "integer") {
-			return "a number and a string cannot be compared with " + m[2] + " (" + typeWord(m[1]) + " " + m[2] + " " + typeWord(m[3]) +
-				"); write the number without quotes, as 90 and not \"90%\", or convert text first with float(x)"
-		}
 	}
 	if zone, ok := strings.CutPrefix(msg, "unknown time zone "); ok {
 		return orValue(what) + ": unknown time zone " + strconv.Quote(zone) + "; use an IANA name like Europe/Berlin or UTC"
