@@ -32,11 +32,11 @@ func (e *sourceError) explain(srcPath, destPath string) error {
 	if errors.As(reason, &pe) {
 		reason = pe.Err
 	}
-	todo := "pack it again"
+	remedy := "pack it again"
 	if errors.Is(e.err, fs.ErrPermission) {
-		todo = fmt.Sprintf("make it readable by user %d, whom arsenal-run runs as, or move it out of %s", os.Geteuid(), srcPath)
+		remedy = fmt.Sprintf("make it readable by user %d, whom arsenal-run runs as, or move it out of %s", os.Geteuid(), srcPath)
 	}
-	return errorf("src: cannot read %s (%v); %s; %s was not written", entry, reason, todo, destPath)
+	return errorf("src: cannot read %s (%v); %s; %s was not written", entry, reason, remedy, destPath)
 }
 
 // sourceReader marks the read errors of a file of src as its own, so that
