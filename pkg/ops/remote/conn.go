@@ -234,16 +234,25 @@ func (c *conn) openSession(ctx context.Context) (*ssh.Session, error) {
 		s, err := c.client.NewSession()
 		ch <- opened{s, err}
 	}()
-	select {
-	case o := <-ch:
-		return o.s, o.err
-	case <-ctx.Done():
+	abandon := func() {
 		go func() {
 			if o := <-ch; o.s != nil {
 				o.s.Close()
 			}
 		}()
+	}
+	select {
+	case o := <-ch:
+		return o.s, o.err
+	case <-ctx.Done():
+		abandon()
 		return nil, context.Cause(ctx)
+	case <-c.dead:
+		// A channel asked for just as the connection's reader ends is
+		// never answered nor closed by x/crypto/ssh: the step learns that
+		// its connection was lost rather than waiting for its timeout.
+		abandon()
+		return nil, c.lost()
 	}
 }
 

@@ -455,7 +455,12 @@ func (p *Pool) closeHost(h *inventory.Host, why error) {
 // closeSilent closes the pooled connection to h, if there is one and it
 // does not answer a keepalive within KeepAlive.
 func (p *Pool) closeSilent(h *inventory.Host, why error) {
-	if c := p.pooled(h); c != nil && !c.answers(p.s.KeepAlive) {
+	p.closeSilentWithin(h, p.s.KeepAlive, why)
+}
+
+// closeSilentWithin is closeSilent with an answer awaited for d.
+func (p *Pool) closeSilentWithin(h *inventory.Host, d time.Duration, why error) {
+	if c := p.pooled(h); c != nil && !c.answers(d) {
 		c.close(why)
 	}
 }

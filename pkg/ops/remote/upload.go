@@ -260,7 +260,9 @@ func (p *Pool) removeTemp(ctx context.Context, c *sftp.Client, h *inventory.Host
 		}
 		// The connection was lost under the upload: the host may well
 		// take a new one, and the partial copy is not left for want of
-		// trying.
+		// trying. The pooled connection is dropped first unless it still
+		// answers, so that the removal does not try the dead one again.
+		p.closeSilentWithin(h, min(p.s.KeepAlive, cleanupTimeout/2), fmt.Errorf("an upload's transfer failed: %w", err))
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
