@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,6 +29,9 @@ type remoteFlags struct {
 	inventory  string
 	knownHosts multiFlag
 	acceptNew  bool
+	// invRead is what the inventory held when it was loaded, for a
+	// daemon's SIGHUP to say when it changed: it is read only at start.
+	invRead string
 }
 
 func addRemoteFlags(fs *flagSet) *remoteFlags {
@@ -51,6 +57,7 @@ func (rf *remoteFlags) settings(e *env) (sshops.Settings, bool) {
 			return s, false
 		}
 		s.Inventory = inv
+		rf.invRead = fileDigest(rf.inventory)
 	}
 	protectSSHFiles(rf.inventory, s.Inventory, rf.knownHosts)
 	for _, f := range rf.knownHosts {
@@ -137,4 +144,32 @@ func protectSSHFiles(invFile string, inv *inventory.Inventory, knownHosts []stri
 			key(filepath.Join(home, ".ssh", name))
 		}
 	}
+}
+
+// inventoryChanged says, for a daemon's SIGHUP, that the inventory changed
+// since it was loaded at start, which a reload does not read again: the
+// runs, the cluster's nodes and the checks of the reloaded playbooks keep
+// the hosts and groups loaded then. "" when it did not change.
+func (rf *remoteFlags) inventoryChanged() string {
+	if rf == nil || rf.inventory == "" || rf.invRead == "" || fileDigest(rf.inventory) == rf.invRead {
+		return ""
+	}
+	return fmt.Sprintf("the inventory %s changed since the start, and the inventory is read only at start: restart to use it; "+
+		"until then runs and the checks of the playbooks keep the hosts and groups loaded then", rf.inventory)
+}
+
+// fileDigest is the SHA-256 of the file at path in hex, or the error
+// that kept it from being read, so that a file that went away differs
+// from the one read.
+func fileDigest(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, inventory.MaxFileSize+1)); err != nil {
+		return "error: " + err.Error()
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -301,6 +301,9 @@ func (d *schedDaemon) reload() {
 	if msg := d.e.pluginsChanged(); msg != "" {
 		d.log.Warn().Msg("SIGHUP: " + msg)
 	}
+	if msg := d.o.remote.inventoryChanged(); msg != "" {
+		d.log.Warn().Msg("SIGHUP: " + msg)
+	}
 	set := checkSchedule(d.reg, d.o.paths, d.o.policy, d.o.roles, d.o.rolesFrom, os.LookupEnv, d.o.remoteSettings.Inventory)
 	for _, w := range set.warnings {
 		d.log.Warn().Msg(w)

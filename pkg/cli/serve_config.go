@@ -137,6 +137,9 @@ func (d *daemon) reload(srv *server.Server, sched *schedules) {
 	if msg := d.e.pluginsChanged(); msg != "" {
 		d.warnf("SIGHUP: %s", msg)
 	}
+	if msg := d.o.remote.inventoryChanged(); msg != "" {
+		d.warnf("SIGHUP: %s", msg)
+	}
 	if d.tls != nil {
 		if err := d.tls.Reload(); err != nil {
 			d.errorf("SIGHUP: %v", err)
