@@ -64,7 +64,7 @@ func Parse(file string, data []byte) (*Inventory, error) {
 	dir, _ := filepath.Abs(filepath.Dir(file))
 	l := &loader{d: d, dir: dir, inv: &Inventory{File: file, hosts: map[string]*Host{}, groups: map[string][]string{}, groupPos: map[string]yamlx.Pos{}}}
 	var versionSeen, hostsSeen bool
-	yamlx.Fields(root, "the inventory", topKeys, d, func(key string, k, v *yaml.Node) {
+	yamlx.FieldsHint(root, "the inventory", topKeys, topKeyHint, d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
 			versionSeen = true
@@ -192,7 +192,7 @@ func (l *loader) hosts(n *yaml.Node) {
 		folded[strings.ToLower(p.Key)] = p.K
 		h := &Host{Name: p.Key, Pos: yamlx.PosOf(p.K)}
 		r := &rawHost{h: h}
-		yamlx.Fields(p.V, "host "+p.Key, hostKeys, l.d, func(key string, k, v *yaml.Node) {
+		yamlx.FieldsHint(p.V, "host "+p.Key, hostKeys, hostKeyHint, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "address":
 				if s, ok := yamlx.Str(v, "address", l.d); ok {
@@ -289,7 +289,7 @@ func (l *loader) groups(n *yaml.Node) {
 		g := &rawGroup{name: p.Key, pos: yamlx.PosOf(p.K)}
 		v := yamlx.Deref(p.V)
 		if v.Kind == yaml.MappingNode {
-			yamlx.Fields(v, "group "+p.Key, groupKeys, l.d, func(key string, k, v *yaml.Node) {
+			yamlx.FieldsHint(v, "group "+p.Key, groupKeys, groupKeyHint, l.d, func(key string, k, v *yaml.Node) {
 				switch key {
 				case "members":
 					g.members = l.list(v, "members")
