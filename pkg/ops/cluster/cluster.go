@@ -277,8 +277,13 @@ func unwrapURL(err error) error {
 	return err
 }
 
-// shortError is an error without the URL (which may hold credentials).
+// shortError is an error without the URL (which may hold credentials),
+// with what to do when TLS failed.
 func shortError(err error, n *Node) string {
+	hint := ""
+	if n.URL != "" {
+		hint = tlsHint(err)
+	}
 	err = unwrapURL(err)
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Err != nil {
@@ -290,7 +295,7 @@ func shortError(err error, n *Node) string {
 			msg = redact.InText(msg, u)
 		}
 	}
-	return strings.TrimPrefix(msg, "connect: ")
+	return strings.TrimPrefix(msg, "connect: ") + hint
 }
 
 func ms(d time.Duration) float64 {
