@@ -36,7 +36,7 @@ func retry(clock Clock) Middleware {
 				if !again {
 					return out, err
 				}
-				d := backoff(r, n)
+				d := waitAfter(r, n, err)
 				ev := Event{Kind: EventRetry, Attempt: n, DelayMS: d.Milliseconds()}
 				line := c.Log.Info()
 				if c.Index >= 0 {
@@ -149,6 +149,26 @@ func stopped(ctx context.Context, c *Call, r *steps.Retry, n int, out map[string
 	}
 	return causeOf(ctx, fmt.Errorf("retry.until (%s) was false after attempt %d, and the step could not try again", r.Until.Source, n))
 }
+
+// waitAfter is the wait after attempt n, which failed with err (or
+// succeeded): the backoff, or longer when the far side asked for a longer
+// wait (ops.RetryAfterError), up to max_delay when the step sets one and
+// maxAskedWait when not.
+func waitAfter(r *steps.Retry, n int, err error) time.Duration {
+	d := backoff(r, n)
+	if asked, ok := ops.RetryAfter(err); ok && asked > d {
+		limit := maxAskedWait
+		if r.MaxDelay > 0 {
+			limit = r.MaxDelay
+		}
+		d = max(d, min(asked, limit))
+	}
+	return d
+}
+
+// maxAskedWait bounds the wait a server's Retry-After may impose on a step
+// without max_delay: a runbook is not held for an hour by a header.
+const maxAskedWait = 5 * time.Minute
 
 // backoff returns the wait after attempt n: delay × backoff^(n-1), capped
 // at max_delay (and at steps.MaxDuration, so it never overflows), with
