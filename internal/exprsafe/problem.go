@@ -74,6 +74,9 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 		if out, ok := operatorProblem(msg, strings.TrimSuffix(name, "()")); ok {
 			return out + at
 		}
+		if out, ok := parseProblem(msg, strings.TrimSuffix(name, "()")); ok {
+			return out + at
+		}
 		return plainProblem(msg, name, advice("")) + at
 	}
 	what := "a function over a list"
