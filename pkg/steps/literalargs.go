@@ -13,8 +13,9 @@ import (
 
 // literalDurations finds a duration() given a literal that is no
 // duration, which would fail every run that reaches it: said at load, with
-// the hours to write for one in days or weeks; and a timezone() or date()
-// given a literal zone that does not exist.
+// the hours to write for one in days or weeks; a timezone() or date()
+// given a literal zone that does not exist; and int(), float(), date() or
+// fromJSON() given a literal text they cannot read (literalparse.go).
 type literalDurations struct {
 	src string
 	err *exprError
@@ -39,8 +40,17 @@ func (l *literalDurations) Visit(node *ast.Node) {
 		l.duration(args[0])
 	case name == "timezone" && len(args) == 1:
 		l.zone(name, args[0])
-	case name == "date" && len(args) == 3:
-		l.zone(name, args[2])
+	case (name == "int" || name == "float") && len(args) == 1:
+		l.number(name, args[0])
+	case name == "fromJSON" && len(args) == 1:
+		l.fromJSON(args[0])
+	case name == "date" && len(args) >= 1 && len(args) <= 3:
+		if len(args) == 3 {
+			if l.zone(name, args[2]); l.err != nil {
+				return
+			}
+		}
+		l.date(args)
 	}
 }
 
