@@ -291,8 +291,8 @@ const maxPlainItems = 4 * steps.MaxExprMemory
 type plainer struct{ left int }
 
 func (p *plainer) data(v any, depth int) (any, error) {
-	if depth > 64 {
-		return nil, ops.Errorf(ops.ClassValidation, "value nested deeper than 64 levels")
+	if depth > steps.MaxDepth {
+		return nil, ops.Errorf(ops.ClassValidation, "value nested deeper than %d levels of lists and maps (MaxDepth; see \"Limits\" in docs/playbooks.md); give a part nearer the top, as fromJSON(s).items, or keep it as text", steps.MaxDepth)
 	}
 	if p.left--; p.left < 0 {
 		return nil, ops.Errorf(ops.ClassValidation, "value holds more than %d items once the lists it repeats are written out, far over the limit of %d bytes per value (MaxValueSize); pass a smaller part of it", maxPlainItems, steps.MaxValueSize)

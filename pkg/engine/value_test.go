@@ -88,3 +88,31 @@ steps:
 		t.Errorf("%s %+v", s.Status, s.Error)
 	}
 }
+
+// TestDeepValueSaysWhatToDo: a value nested deeper than MaxDepth, read
+// from a document known only at run time, names the limit and what to
+// do (it said "value nested deeper than 64 levels" and no more); a part
+// of it nearer the top passes.
+func TestDeepValueSaysWhatToDo(t *testing.T) {
+	e, _ := newEngine(t)
+	doc := strings.Repeat(`{"a":`, 70) + "1" + strings.Repeat("}", 70)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: doc, op: control.set, with: {s: '`+doc+`'}}
+  - id: whole
+    op: control.set
+    with: {v: "${{ fromJSON(steps.doc.output.s) }}"}
+    continue_on_error: true
+  - id: part
+    op: control.set
+    with: {v: "${{ fromJSON(steps.doc.output.s).a.a.a.a.a.a.a.a.a.a }}"}
+`), nil)
+	s := stepOf(t, rep, "whole")
+	want := "value nested deeper than 64 levels of lists and maps (MaxDepth; see \"Limits\" in docs/playbooks.md); give a part nearer the top, as fromJSON(s).items, or keep it as text"
+	if s.Status != report.StatusFailed || s.Error == nil || !strings.Contains(s.Error.Message, want) {
+		t.Errorf("whole: %s %+v\nwant %q", s.Status, s.Error, want)
+	}
+	if s := stepOf(t, rep, "part"); s.Status != report.StatusSucceeded {
+		t.Errorf("part: %s %+v", s.Status, s.Error)
+	}
+}
