@@ -218,7 +218,13 @@ func (p *Plan) ParseInputs(text map[string]string) (map[string]any, error) {
 			continue
 		}
 		v, err := in.Parse(text[k])
-		if err != nil {
+		var nt *steps.NumberTextError
+		switch {
+		case err != nil && !in.Secret && errors.As(err, &nt):
+			// Said in the form it was given in.
+			problems = append(problems, fmt.Sprintf("%s: %s", k, nt.Passed("--input "+k+"=%s")))
+			continue
+		case err != nil:
 			problems = append(problems, fmt.Sprintf("%s: %v", k, parseProblem(in, err)))
 			continue
 		}

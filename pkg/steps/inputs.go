@@ -248,7 +248,7 @@ func (in *Input) Parse(s string) (any, error) {
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {
-			return nil, fmt.Errorf("want %s, got %q", article(in.Type), s)
+			return nil, &NumberTextError{Type: in.Type, Text: s}
 		}
 		if in.Type == InputInteger && f == math.Trunc(f) && math.Abs(f) > maxExactInt {
 			// Quoted as typed: the float64 it parsed to is rounded
