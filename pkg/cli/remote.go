@@ -330,6 +330,9 @@ func values(flag string, kvs []string, declared map[string]*steps.Input) (map[st
 		}
 		if in := declared[k]; in != nil {
 			x, err := in.Parse(v)
+			if err != nil && in.Secret { // its text is never quoted
+				return nil, fmt.Errorf("--%s %s: %s", flag, k, in.SecretMismatch())
+			}
 			if err != nil {
 				return nil, fmt.Errorf("--%s %s: %v", flag, k, err)
 			}
