@@ -74,3 +74,28 @@ func TestListRunsPagesEveryRunOnce(t *testing.T) {
 		t.Errorf("field %v", e["field"])
 	}
 }
+
+// TestListRunsBeforeWithUnescapedPlus: a before time with a + offset
+// typed into a URL as it is (curl '…?before=2026-12-05T00:00:00+01:00'),
+// whose + a query string reads as a space, lists the runs started before
+// that time, as %2B does, rather than being refused as no RFC 3339 time.
+func TestListRunsBeforeWithUnescapedPlus(t *testing.T) {
+	ts := newTestServer(t)
+	store := ts.mgr.Service().History()
+	ctx := context.Background()
+	at := time.Date(2026, 12, 4, 22, 30, 0, 0, time.UTC) // 23:30 at +01:00
+	for i, start := range []time.Time{at, at.Add(time.Hour)} {
+		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: fmt.Sprintf("%s-%032x", start.Format("20060102T150405"), i),
+			Playbook: report.Playbook{Name: "hello"}, Roles: []string{}, Inputs: map[string]any{}, Status: report.StatusSucceeded,
+			StartedAt: start, FinishedAt: start, Steps: []report.Step{}, Outputs: map[string]any{}}
+		if err := store.RecordFinish(ctx, rep, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, before := range []string{"2026-12-05T00:00:00%2B01:00", "2026-12-05T00:00:00+01:00"} {
+		runs := ts.get("viewer", "/api/v1/runs?before="+before).want(t, 200).json(t)["runs"].([]any)
+		if len(runs) != 1 || runs[0].(map[string]any)["started_at"] != "2026-12-04T22:30:00Z" {
+			t.Errorf("before=%s: %v; want the run of 22:30 UTC alone", before, runs)
+		}
+	}
+}

@@ -215,7 +215,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 		f.Limit = n
 	}
 	if v := q.Get("before"); v != "" {
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		if t, ok := beforeTime(v); ok {
 			f.Before = t
 		} else if c, ok := parseCursor(v); ok {
 			f.Before, f.BeforeID = c.at, c.id
@@ -290,6 +290,17 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	}
 	writeJSON(w, http.StatusOK, answer)
 	return nil
+}
+
+// beforeTime is the RFC 3339 time a before gives. A + in a query string
+// that was not written %2B reaches here as a space ("…T00:00:00 01:00"):
+// no time has a space there, so it is read as the + it stood for.
+func beforeTime(v string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil && strings.Contains(v, " ") {
+		t, err = time.Parse(time.RFC3339Nano, strings.ReplaceAll(v, " ", "+"))
+	}
+	return t, err == nil
 }
 
 // runList is the answer of GET /api/v1/runs. Next, on a full page only, is
