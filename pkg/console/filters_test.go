@@ -65,3 +65,29 @@ func TestRunsLimitThatIsNoNumber(t *testing.T) {
 		t.Error("the list's refresh took the mark off an At most that still holds no number")
 	}
 }
+
+// TestRunsFullPageSaysThereAreOlder: a list cut at At most says that
+// older runs are not shown and how to see them, not a bare count that
+// reads as every run there is; a list that holds them all counts them.
+func TestRunsFullPageSaysThereAreOlder(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"hello": testPlaybooks["hello"]})
+	for range 3 {
+		s.wait(s.start("oncall", "hello", nil))
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	status := `document.querySelector('#runs-list').previousElementSibling.textContent`
+
+	do(t, ctx, "open the runs, at most 2", chromedp.Navigate(s.url+"/runs?limit=2"))
+	waitFor(t, ctx, "two runs", `document.querySelectorAll('#runs-list tbody tr').length === 2`)
+	if got, want := eval[string](t, ctx, status), "The latest 2 runs; older ones are not shown: raise At most (up to 1000) or narrow the filters."; got != want {
+		t.Errorf("a cut list says %q; want %q", got, want)
+	}
+
+	do(t, ctx, "open the runs, at most 4", chromedp.Navigate(s.url+"/runs?limit=4"))
+	waitFor(t, ctx, "three runs", `document.querySelectorAll('#runs-list tbody tr').length === 3`)
+	if got := eval[string](t, ctx, status); got != "3 runs" {
+		t.Errorf("a whole list says %q; want %q", got, "3 runs")
+	}
+}

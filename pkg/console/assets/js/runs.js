@@ -113,7 +113,7 @@ export async function runsPage(ctx) {
     }
     return p.toString();
   };
-  let lastCount = -1;
+  let lastCount = null;
   // drawn says whether the list shows the runs of the filters as set.
   let drawn = false;
   const refresh = async () => {
@@ -121,7 +121,7 @@ export async function runsPage(ctx) {
     const qs = queryString();
     let wait = document.hidden ? REFRESH_MS * 5 : REFRESH_MS;
     try {
-      const { runs } = await ctx.get('/api/v1/runs' + (qs ? '?' + qs : ''));
+      const { runs, next } = await ctx.get('/api/v1/runs' + (qs ? '?' + qs : ''));
       if (stopped) return;
       // The list shows the filters last applied; a limit still holding
       // what is no number keeps its mark until it is corrected.
@@ -129,8 +129,15 @@ export async function runsPage(ctx) {
       keepFocus(list, runs.length
         ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs, (name) => zones.get(name) || ''), 'runs')
         : h('p', { class: 'empty' }, 'No runs match.'));
-      if (runs.length !== lastCount) clear(status, runs.length + (runs.length === 1 ? ' run' : ' runs'));
-      lastCount = runs.length;
+      // A full page (the answer has next) is not every run: say so, as
+      // a count alone would read as all there are.
+      const count = (next ? 'more ' : '') + runs.length;
+      if (count !== lastCount) {
+        clear(status, next
+          ? 'The latest ' + runs.length + ' runs; older ones are not shown: raise At most (up to 1000) or narrow the filters.'
+          : runs.length + (runs.length === 1 ? ' run' : ' runs'));
+      }
+      lastCount = count;
       drawn = true;
     } catch (err) {
       if (err.status === 401 || stopped) return;
@@ -139,15 +146,15 @@ export async function runsPage(ctx) {
         // and is read again after the answer's Retry-After.
         wait = Math.max(wait, retryDelay(err, REFRESH_MS));
         clear(status, h('span', { class: 'busy' }, notNowText(err) + ': the list is as last read; asking again in ' + Math.round(wait / 1000) + ' s.'));
-        lastCount = -1;
+        lastCount = null;
       } else if (markFilter(err)) {
         clear(list, h('p', { class: 'empty' }, 'No runs shown: correct the filter marked above.'));
         clear(status);
-        lastCount = -1;
+        lastCount = null;
         drawn = false;
       } else {
         clear(list, errorBox(err));
-        lastCount = -1;
+        lastCount = null;
         drawn = false;
       }
     }
@@ -166,7 +173,7 @@ export async function runsPage(ctx) {
     filters.limit = form.elements.limit.value || '50';
     const qs = queryString();
     history.replaceState(null, '', '/runs' + (qs ? '?' + qs : ''));
-    lastCount = -1;
+    lastCount = null;
     drawn = false;
     refresh();
   });
