@@ -26,7 +26,7 @@ func TestFlagValuesAreChecked(t *testing.T) {
 		{[]string{"history", "--state-dir", state, "--status", "Denied"}, `--status "denied" is not a run status: a run a step of which was denied failed, with class authorization; give --status failed, its note says authorization; use one of succeeded, failed`},
 		{[]string{"history", "--state-dir", state, "--since", "0s"}, `--since: "0s" is not a positive duration`},
 		{[]string{"history", "--state-dir", state, "--since", "-5m"}, `--since: "-5m" is not a positive duration`},
-		{[]string{"history", "--state-dir", state, "--since", "soon"}, `--since: "soon" is not a duration; give one like 30m, 24h, 2d or 1w`},
+		{[]string{"history", "--state-dir", state, "--since", "soon"}, `--since: "soon" is neither how long ago nor an RFC 3339 time; give one like 30m, 24h, 2d or 1w, or 2026-12-05T02:00:00Z`},
 		{[]string{"history", "--state-dir", state, "--limit", "0"}, "--limit must be at least 1"},
 		{[]string{"stats", "--state-dir", state, "--since", "0s"}, `--since: "0s" is not a positive duration`},
 		{[]string{"run", pb, "--max-parallel", "0"}, "--max-parallel must be at least 1, not 0"},

@@ -326,6 +326,11 @@ func (f *durationFlag) Set(v string) error {
 		// the time with its zone.
 		return fmt.Errorf("%s", hint)
 	}
+	if err != nil && !durationSyntax.MatchString(v) && !dayUnit.MatchString(v) {
+		// Neither a duration nor a time these layouts read (12/05/2026,
+		// now): both forms are taken, so both are named.
+		return fmt.Errorf("%q is neither how long ago nor an RFC 3339 time; give one like 30m, 24h, 2d or 1w, or 2026-12-05T02:00:00Z", v)
+	}
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func TestHistoryFlagsAsTyped(t *testing.T) {
 	runMain(t, "history", "--state-dir", state, "--since", "10000000d").want(t, ExitUsage, nil,
 		[]string{`--since: "10000000d" is too long; the longest is 106751d (about 292 years)`})
 	runMain(t, "history", "--state-dir", state, "--since", "106751d").want(t, ExitOK, []string{"quick"}, nil)
-	runMain(t, "history", "--state-dir", state, "--since", "soon").want(t, ExitUsage, nil, []string{`"soon" is not a duration`})
+	runMain(t, "history", "--state-dir", state, "--since", "soon").want(t, ExitUsage, nil, []string{`"soon" is neither how long ago nor an RFC 3339 time`})
 }
 
 // TestHistoryPlaybookGivenAsFile: --playbook given a playbook's file

@@ -32,6 +32,15 @@ func TestSinceDateSaysTheDurationToGive(t *testing.T) {
 	}
 	state := filepath.Join(t.TempDir(), "state")
 	for _, cmd := range []string{"history", "stats"} {
+		// A date in another form, and a word: both forms are named.
+		runMain(t, cmd, "--state-dir", state, "--since", "12/05/2026").
+			want(t, ExitUsage, nil, []string{`--since: "12/05/2026" is neither how long ago nor an RFC 3339 time; give one like 30m, 24h, 2d or 1w, or 2026-12-05T02:00:00Z`})
+		runMain(t, cmd, "--state-dir", state, "--until", "now").
+			want(t, ExitUsage, nil, []string{`--until: "now" is neither how long ago nor an RFC 3339 time`})
+		runMain(t, cmd, "--state-dir", state, "--since", "1x").
+			want(t, ExitUsage, nil, []string{`--since: "1x" is neither how long ago nor an RFC 3339 time`})
+		runMain(t, cmd, "--state-dir", state, "--since", "200000d").
+			want(t, ExitUsage, nil, []string{`--since: "200000d" is too long`})
 		runMain(t, cmd, "--state-dir", state, "--since", "2026-12-05").
 			want(t, ExitUsage, nil, []string{`--since: "2026-12-05"` + takes + `2026-12-05 00:00 UTC `})
 		runMain(t, cmd, "--state-dir", state, "--until", "2026-12-05 03:00").
