@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"crypto/x509"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -39,12 +41,31 @@ func TestEmailTLSFailuresSayWhatToDo(t *testing.T) {
 }
 
 // TestWebhookUntrustedCertificateSaysWhatToDo: an endpoint whose
-// certificate no CA vouches for fails saying how to trust its CA.
+// certificate no CA vouches for fails saying how to trust its CA, and not
+// to set insecure_skip_verify, which notify.webhook does not take (before,
+// it said to, and doing so failed the playbook for an unknown param).
 func TestWebhookUntrustedCertificateSaysWhatToDo(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
 	_, err := execute(t, registry(t), "notify.webhook", map[string]any{"url": srv.URL + "/hook/TOKEN", "text": "x"})
-	if err == nil || !strings.Contains(err.Error(), "SSL_CERT_FILE") || strings.Contains(err.Error(), "TOKEN") {
+	if err == nil || !strings.Contains(err.Error(), "SSL_CERT_FILE") || strings.Contains(err.Error(), "TOKEN") ||
+		strings.Contains(err.Error(), "insecure_skip_verify") {
 		t.Errorf("got %v", err)
+	}
+	if spec := WebhookSpec(); spec.Param("insecure_skip_verify") != nil {
+		t.Fatal("notify.webhook takes insecure_skip_verify: the hints may name it")
+	}
+}
+
+// TestCertHintNamesOnlyParamsTheOpTakes: a certificate that fails for
+// another reason (expired) is told to be fixed for a webhook, and may be
+// accepted with insecure_skip_verify for an email, which takes it.
+func TestCertHintNamesOnlyParamsTheOpTakes(t *testing.T) {
+	err := fmt.Errorf("tls: %w", x509.CertificateInvalidError{Reason: x509.Expired, Detail: "current time is after 2020"})
+	if h := certHint(err, "the URL", false); strings.Contains(h, "insecure_skip_verify") || !strings.Contains(h, "renewed") {
+		t.Errorf("webhook hint: %q", h)
+	}
+	if h := certHint(err, "host", true); !strings.Contains(h, "insecure_skip_verify") {
+		t.Errorf("email hint: %q", h)
 	}
 }

@@ -266,7 +266,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		if ctx.Err() != nil {
 			return nil, ended(ctx, "notify.webhook: no answer within "+p.Duration("timeout").String())
 		}
-		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s%s", msg, certHint(err, "the URL"))
+		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s%s", msg, certHint(err, "the URL", false))
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
