@@ -39,7 +39,11 @@ func (r *run) notify(ctx context.Context, status report.Status) {
 	}
 	r.runSection(ctx, send, r.baseEnv(ctx, string(status)))
 	for _, n := range send {
-		if rec := r.recs[n.idx]; rec.status != report.StatusSucceeded && rec.status != report.StatusSkipped {
+		switch rec := r.recs[n.idx]; {
+		case rec.status == report.StatusSucceeded || rec.status == report.StatusSkipped:
+		case rec.reason == report.SummarySent:
+			r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification sent with the run summary in place of its own text")
+		default:
 			r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification not sent")
 		}
 	}

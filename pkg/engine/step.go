@@ -97,6 +97,9 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		}
 	}
 	rec.setErr(err)
+	if _, ok := errors.AsType[*summarySent](err); ok {
+		rec.reason = report.SummarySent
+	}
 }
 
 // dryRunReason says why a dry run did not execute a call.
@@ -248,9 +251,13 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 		pctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{stepTimeout, s.Timeout}))
 		defer cancel()
 	}
-	params, err := r.params(n, withVars(env, exprsafe.ContextVar, pctx))
+	penv := withVars(env, exprsafe.ContextVar, pctx)
+	params, err := r.params(n, penv)
+	var stoodIn []string // a notify entry's params the run summary stood in for
 	if err != nil {
-		return nil, c, err
+		if params, stoodIn, err = r.summaryParams(n, penv, err); err != nil {
+			return nil, c, err
+		}
 	}
 	c.Params = params
 	if set := r.recs[n.idx].settings; set != nil {
@@ -261,6 +268,9 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 		}
 	}
 	out, err := r.once(ctx, c)
+	if len(stoodIn) > 0 && !errors.Is(err, errDryRun) {
+		err = summaryErr(stoodIn, err)
+	}
 	return out, c, err
 }
 

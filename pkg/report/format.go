@@ -427,12 +427,18 @@ func ignoredCount(steps []Step) int {
 	return n
 }
 
+// SummarySent is the reason of a notify: entry that failed because some of
+// its message could not be computed, yet was sent with the run summary in
+// its place.
+const SummarySent = "sent with the run summary in place of what could not be computed"
+
 // unsent lists the notify: entries whose message was not sent: they ran
-// and did not succeed. A run's status does not count them.
-func unsent(steps []Step) []string {
+// and did not succeed. A run's status does not count them. With summary,
+// it lists instead those that failed but sent the run summary.
+func unsent(steps []Step, summary bool) []string {
 	var ids []string
 	for i := range steps {
-		if s := &steps[i]; s.Section == "notify" && s.Status != StatusSucceeded && s.Status != StatusSkipped {
+		if s := &steps[i]; s.Section == "notify" && s.Status != StatusSucceeded && s.Status != StatusSkipped && (s.Reason == SummarySent) == summary {
 			ids = append(ids, s.ID)
 		}
 	}

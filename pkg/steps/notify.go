@@ -137,7 +137,24 @@ func (l *loader) decodeNotifyEntry(n *yaml.Node, number int) *Step {
 	}
 	s.Entry = e
 	l.decodeWith(l.withDefaults(paramsNode, s), s)
+	l.compileSummary(s)
 	return s
+}
+
+// compileSummary compiles the run summary of s's message parameters, the
+// ones an entry's own stand in for when they cannot be computed.
+func (l *loader) compileSummary(s *Step) {
+	sc := l.stepScope(s)
+	for _, def := range notifyDefaults[s.Op] {
+		if s.Entry.Spec.Param(def.param) == nil {
+			continue
+		}
+		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "${{ " + def.expr + " }}", Line: s.Pos.Line, Column: s.Pos.Col}
+		if s.NotifySummary == nil {
+			s.NotifySummary = map[string]*Value{}
+		}
+		s.NotifySummary[def.param] = l.value(n, sc, s, -1, true)
+	}
 }
 
 // notifyOn reads the outcomes of a notify entry.

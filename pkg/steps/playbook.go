@@ -172,6 +172,11 @@ type Step struct {
 	// NotifyOn are the outcomes a notify step is sent on: success,
 	// failure, cancelled.
 	NotifyOn []string
+	// NotifySummary are, for a notify step, the run summary's values of
+	// the message parameters its operation takes (title, text, fields,
+	// link; subject, body), which stand in for the entry's own when they
+	// cannot be computed. They read only run.
+	NotifySummary map[string]*Value
 	// Cache, when set, answers the step from the result cache.
 	Cache *Cache // nil: not cached
 
