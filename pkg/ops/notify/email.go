@@ -176,6 +176,7 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	// one stale address does not silence the whole notification.
 	accepted := 0
 	refused := []any{}
+	deferred := true // every refusal was temporary (4xx)
 	for _, list := range []string{"to", "cc"} {
 		for _, v := range p.Strings(list) {
 			a, _ := mail.ParseAddress(v)
@@ -186,6 +187,7 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 				}
 				// The reply as the server wrote it, on one line.
 				refused = append(refused, fmt.Sprintf("%s: %03d %s", a.Address, reply.Code, strings.Join(strings.Fields(reply.Msg), " ")))
+				deferred = deferred && reply.Code/100 == 4
 				continue
 			}
 			accepted++
@@ -193,7 +195,7 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	}
 	if accepted == 0 {
 		return map[string]any{"recipients": 0, "refused": refused}, ops.Errorf(ops.ClassExecution,
-			"notify.email: the server refused every recipient, so nothing was sent; refused: %s", joinAny(refused))
+			"notify.email: the server refused every recipient, so nothing was sent; refused: %s%s", joinAny(refused), deferredNote(deferred))
 	}
 	id := messageID(from.Address)
 	w, err := c.Data()
@@ -211,10 +213,23 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	if len(refused) > 0 {
 		// Of class validation, which retry never repeats: a retry would
 		// send the mail again to everyone who has it.
-		return out, ops.Errorf(ops.ClassValidation, "notify.email: sent to %d of %d recipients; refused: %s; not sent again, since the others have it: fix or remove the refused addresses",
-			accepted, accepted+len(refused), joinAny(refused))
+		fix := "fix or remove the refused addresses"
+		if deferred {
+			fix = "the server deferred them (4xx, a temporary refusal: greylisting, a full mailbox, a rate limit), so the addresses may be right: tell them yourself, or ask the server's administrator why it defers them"
+		}
+		return out, ops.Errorf(ops.ClassValidation, "notify.email: sent to %d of %d recipients; refused: %s; not sent again, since the others have it: %s",
+			accepted, accepted+len(refused), joinAny(refused), fix)
 	}
 	return out, nil
+}
+
+// deferredNote says, of a mail no recipient took, that every refusal was
+// temporary (4xx), when it was: the addresses are not at fault.
+func deferredNote(deferred bool) string {
+	if !deferred {
+		return ""
+	}
+	return "; each a temporary refusal (4xx: greylisting, a full mailbox, a rate limit), not a wrong address: the server may take it later"
 }
 
 // joinAny joins the refusals for an error.

@@ -41,6 +41,38 @@ func TestEmailSendsToTheAcceptedRecipients(t *testing.T) {
 	}
 }
 
+// TestEmailDeferredRecipientsAreNotCalledWrong: a recipient the server
+// refuses for now (451, greylisting) is not called a wrong address: the
+// error says the refusal was temporary. Before, it said to fix or remove
+// an address that was right.
+func TestEmailDeferredRecipientsAreNotCalledWrong(t *testing.T) {
+	be := &smtpBackend{user: "ops", pass: "s3cret", deferTo: map[string]bool{"later@example.com": true}}
+	port := startSMTP(t, be, true, false)
+	raw := mailParams(port, "starttls")
+	raw["to"] = []any{"oncall@example.com", "later@example.com"}
+	_, err := execute(t, registry(t), "notify.email", raw)
+	if err == nil || !strings.Contains(err.Error(), "later@example.com: 451 4.7.1 greylisted") ||
+		!strings.Contains(err.Error(), "temporary refusal") || strings.Contains(err.Error(), "fix or remove") {
+		t.Errorf("one deferred: %v", err)
+	}
+	if len(be.msgs) != 1 {
+		t.Errorf("the accepted recipients got %d messages, want 1", len(be.msgs))
+	}
+
+	raw["to"], raw["cc"] = []any{"later@example.com"}, nil
+	_, err = execute(t, registry(t), "notify.email", raw)
+	if err == nil || !strings.Contains(err.Error(), "refused every recipient") || !strings.Contains(err.Error(), "temporary refusal") {
+		t.Errorf("every recipient deferred: %v", err)
+	}
+
+	be.refuse = map[string]bool{"bad@example.com": true}
+	raw["to"] = []any{"later@example.com", "bad@example.com"}
+	_, err = execute(t, registry(t), "notify.email", raw)
+	if err == nil || strings.Contains(err.Error(), "temporary refusal") {
+		t.Errorf("one deferred, one refused for good: %v; a wrong address must not be called temporary", err)
+	}
+}
+
 // TestEmailNoTLSWithAUsernameIsRefusedAtValidation: tls: none with a
 // username is refused when the playbook is validated, not after it
 // connected at run time.

@@ -182,6 +182,9 @@ type smtpBackend struct {
 	pass string
 	// refuse are the recipients the server answers 550 at RCPT.
 	refuse map[string]bool
+	// deferTo are the recipients the server answers 451 at RCPT, a
+	// temporary refusal (greylisting).
+	deferTo map[string]bool
 	// helo are the names clients greeted with (EHLO); strictHelo refuses
 	// those neither fully qualified nor an address literal, as Postfix's
 	// reject_non_fqdn_helo_hostname does.
@@ -226,6 +229,9 @@ func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error { s.msg.from 
 func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if s.b.refuse[to] {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
+	if s.b.deferTo[to] {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "greylisted, try again later"}
 	}
 	s.msg.to = append(s.msg.to, to)
 	return nil
