@@ -260,7 +260,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	defer client.CloseIdleConnections()
-	resp, err := client.Do(req)
+	resp, err := post(ctx, client, req)
 	if err != nil {
 		msg := maskErr(err, p.String("url"))
 		if ctx.Err() != nil {
