@@ -2,6 +2,9 @@ package ops
 
 import (
 	"errors"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,4 +26,22 @@ func RetryAfter(err error) (time.Duration, bool) {
 		return ra.After, true
 	}
 	return 0, false
+}
+
+// ParseRetryAfter reads a Retry-After header, delay-seconds or an HTTP date
+// (RFC 9110 10.2.3), as the wait from now it asks for, at most a day; a
+// date past is no wait. false when there is none or it is neither form.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseUint(v, 10, 63); err == nil {
+		return time.Duration(min(n, 86400)) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return min(max(t.Sub(now), 0), 24*time.Hour).Round(time.Second), true
 }

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -155,31 +154,12 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 			msg += "; body: " + snippet
 		}
 		err := errors.New(msg)
-		if wait, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		if wait, ok := ops.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			err = &ops.RetryAfterError{After: wait, Err: fmt.Errorf("%s; the server asks for %s before a retry (Retry-After)", msg, wait)}
 		}
 		return out, ops.WithClass(ops.ClassExecution, err)
 	}
 	return out, nil
-}
-
-// retryAfter reads a Retry-After header, delay-seconds or an HTTP date
-// (RFC 9110 10.2.3), as the wait from now it asks for; a date past is no
-// wait. false when there is none or it is neither form.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.ParseUint(v, 10, 63); err == nil {
-		// Beyond a day is no wait a step keeps to (max_delay caps it).
-		return time.Duration(min(n, 86400)) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return min(max(t.Sub(now), 0), 24*time.Hour).Round(time.Second), true
 }
 
 // timeoutError is the cause of the op's own timeout; it is a

@@ -4,9 +4,9 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // post sends a webhook's request. An endpoint that answers 429 Too Many
@@ -20,7 +20,7 @@ func post(ctx context.Context, client *http.Client, req *http.Request) (*http.Re
 	if err != nil || resp.StatusCode != http.StatusTooManyRequests || req.GetBody == nil {
 		return resp, err
 	}
-	wait, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	wait, ok := ops.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	if d, has := ctx.Deadline(); !ok || has && !time.Now().Add(wait).Before(d) {
 		return resp, nil
 	}
@@ -40,24 +40,4 @@ func post(ctx context.Context, client *http.Client, req *http.Request) (*http.Re
 	again := req.Clone(ctx)
 	again.Body = body
 	return client.Do(again)
-}
-
-// retryAfter reads a Retry-After header: a number of seconds or an HTTP
-// date, as of now.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.Atoi(v); err == nil {
-		if n < 0 || n > 86400 { // a day: no webhook's timeout is as long
-			return 0, false
-		}
-		return time.Duration(n) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(t.Sub(now), 0), true
 }
