@@ -289,7 +289,13 @@ notify:
 func TestCancelDuringOnSuccess(t *testing.T) {
 	e, _ := newEngine(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	defer cancel()
+	// Cancelled as on_success's step starts, whatever the machine's load.
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == EventStepStarted && ev.Step == "os" {
+			cancel()
+		}
+	})
 	rep, _ := plan(t, e, header+`
 steps:
   - {id: a, op: control.noop}
@@ -299,7 +305,7 @@ on_cancel:
   - {id: oc, op: control.noop}
 finally:
   - {id: f, op: control.set, with: {status: "${{ run.status }}"}}
-`).Run(ctx, nil)
+`).Run(ctx, nil, WithRunObserver(obs))
 	if rep.Status != "cancelled" {
 		t.Fatalf("run %s", rep.Status)
 	}
