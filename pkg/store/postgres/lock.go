@@ -54,7 +54,7 @@ func LockScheduler(ctx context.Context, url string) (*SchedulerLock, error) {
 	}
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a PostgreSQL connection string: %v", Mask(url), redact(err, url))
+		return nil, parseError(url, err)
 	}
 	host, _ := os.Hostname()
 	cfg.RuntimeParams["application_name"] = fmt.Sprintf("arsenal-run scheduler %s pid %d", host, os.Getpid())

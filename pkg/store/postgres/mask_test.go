@@ -229,3 +229,35 @@ func TestSharedKeysAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestAPasswordTheDriverCutsIsNotShown: the driver ends a URL's user info
+// at the first '@' before a '/', whatever '?' or '#' come first, and a
+// password holding a '/' has no user info at all for it: the end of the
+// password was shown, as the host or in the driver's quote of the URL.
+func TestAPasswordTheDriverCutsIsNotShown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, tc := range []struct{ dsn, want string }{
+		{"postgres://app:Pw0?x@s3cret@127.0.0.1:1/ops?sslmode=disable&connect_timeout=2", "%40"},
+		{"postgresql://app:Pw0#x@s3cret@127.0.0.1:1/ops?sslmode=disable&connect_timeout=2", "%40"},
+		{"postgres://app:Pw0/x@s3cret@127.0.0.1:1/ops?sslmode=disable&connect_timeout=2", "%2F"},
+		{"postgres://app:Pw0/x@s3cret:tail@127.0.0.1:1/ops?sslmode=disable&connect_timeout=2", "%2F"},
+	} {
+		_, err := postgres.Open(ctx, postgres.Config{URL: tc.dsn})
+		if err == nil {
+			t.Fatalf("Open(%s) succeeded", postgres.Mask(tc.dsn))
+		}
+		for _, part := range []string{"Pw0", "s3cret", "tail"} {
+			if strings.Contains(err.Error(), part) {
+				t.Errorf("Open(%s): the error shows %q of the password: %v", postgres.Mask(tc.dsn), part, err)
+			}
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%s): the error does not say to write %s: %v", postgres.Mask(tc.dsn), tc.want, err)
+		}
+		_, err = postgres.LockScheduler(ctx, tc.dsn)
+		if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("LockScheduler(%s): %v", postgres.Mask(tc.dsn), err)
+		}
+	}
+}

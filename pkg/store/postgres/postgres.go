@@ -166,7 +166,7 @@ func connect(ctx context.Context, rawURL string, maxConns int32, timeout time.Du
 	}
 	pc, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a PostgreSQL connection string: %v", Mask(rawURL), redact(err, rawURL))
+		return nil, parseError(rawURL, err)
 	}
 	if pc.ConnConfig.ConnectTimeout <= 0 {
 		pc.ConnConfig.ConnectTimeout = timeout
@@ -391,27 +391,6 @@ func maskUnparsed(dsn string) string {
 		rest = user + ":" + Masked + rest[at:]
 	}
 	return keywordPassword.ReplaceAllString(scheme+"://"+rest, "${1}"+Masked)
-}
-
-// unescapedAt refuses a URL whose user name or password holds an '@'
-// not written %40. PostgreSQL's drivers end the user info at the first
-// '@', where Mask (as a browser) ends it at the last: the rest of the
-// password would be taken for the host and shown in the errors, and the
-// server would be sent the password's beginning. The error shows neither.
-func unescapedAt(dsn string) error {
-	rest, ok := strings.CutPrefix(dsn, "postgres://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(dsn, "postgresql://"); !ok {
-			return nil
-		}
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	if strings.Count(rest, "@") < 2 {
-		return nil
-	}
-	return fmt.Errorf("%s: not a PostgreSQL connection string: its user name or password holds an '@'; write each '@' in them as %%40 (postgres://user:pass%%40word@host/db)", Mask(dsn))
 }
 
 // password returns the password a connection string holds, "" for none.
