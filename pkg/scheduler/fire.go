@@ -412,14 +412,15 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 	e = rs.owner
 	removeRun(e, rs)
 	s.metrics.running.Dec()
-	label := s.metrics.label(e.pb.Name)
-	s.metrics.runs.WithLabelValues(label, string(status)).Inc()
-	s.metrics.duration.WithLabelValues(label).Observe(now.Sub(rs.start).Seconds())
 	e.last = &RunInfo{ID: rs.id, Slot: rs.slot, Status: status, StartedAt: &rs.start, FinishedAt: &now}
 	if status == history.StatusRunning && s.cfg.LetGo {
-		// Let go of at shutdown: it has not ended, and goes on elsewhere.
+		// Let go of at shutdown: it has not ended, and goes on elsewhere;
+		// the series of ended runs do not count it, nor its time so far.
 		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Msg("run let go: it goes on where it executes")
 	} else {
+		label := s.metrics.label(e.pb.Name)
+		s.metrics.runs.WithLabelValues(label, string(status)).Inc()
+		s.metrics.duration.WithLabelValues(label).Observe(now.Sub(rs.start).Seconds())
 		s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Str("status", string(status)).Msg("run ended")
 	}
 	s.afterEnd(e, now)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
@@ -348,5 +349,13 @@ func TestShutdownLetsGoOfQueuedRuns(t *testing.T) {
 	}
 	if l := h.logs.lines("stopping: letting go of the running runs; they go on where they execute"); len(l) != 1 {
 		t.Errorf("the shutdown does not say it lets go of the runs: %v", l)
+	}
+	// It has not ended: arsenal_schedule_runs_total and the durations
+	// count the runs that ended, not one with status running.
+	if n := testutil.CollectAndCount(h.s.metrics.runs); n != 0 {
+		t.Errorf("arsenal_schedule_runs_total has %d series for a run let go of, want none", n)
+	}
+	if n := testutil.CollectAndCount(h.s.metrics.duration); n != 0 {
+		t.Errorf("arsenal_schedule_run_duration_seconds has %d series for a run let go of, want none", n)
 	}
 }
