@@ -98,10 +98,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	limit := op.bodyLimit(p)
 	buf := capture.NewBuffer(limit)
 	buf.Guard(ops.CallFrom(ctx).Secrets)
-	answer, undecoded, err := decodedBody(resp)
-	if err != nil {
-		return nil, op.fail(ctx, err, method, u, show)
-	}
+	answer, undecoded := decodedBody(resp)
 	size, err := io.Copy(buf, answer)
 	if err != nil {
 		if _, own := context.Cause(ctx).(timeoutError); own {
