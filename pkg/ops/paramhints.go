@@ -63,8 +63,13 @@ func stringHint(p *Param, s string, err error) error {
 		}
 	case TypeInteger, TypeNumber:
 		t := strings.TrimSpace(s)
-		if n, ok := strings.CutSuffix(t, "%"); ok && isNumber(n) {
-			return fmt.Errorf("%w; a percentage is written as the number alone, %s, not %q", err, strings.TrimSpace(n), s)
+		n, pct := strings.CutSuffix(t, "%")
+		if n = strings.TrimSpace(n); isNumber(n) && p.Type == TypeInteger && !isWhole(n) {
+			// Written as advised, it would be refused again.
+			return fmt.Errorf("%w; it takes a whole number, written without quotes, not %s", err, n)
+		}
+		if pct && isNumber(n) {
+			return fmt.Errorf("%w; a percentage is written as the number alone, %s, not %q", err, n, s)
 		}
 		if isNumber(t) {
 			conv := "float"
@@ -78,6 +83,12 @@ func stringHint(p *Param, s string, err error) error {
 		}
 	}
 	return err
+}
+
+// isWhole reports whether the number s holds is an integer (3, 3.0).
+func isWhole(s string) bool {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return err == nil && f == math.Trunc(f)
 }
 
 func isNumber(s string) bool {

@@ -29,6 +29,10 @@ func TestNumberGivenAsText(t *testing.T) {
 		{map[string]any{"count": "3"}, `write the number without quotes, 3 (from ${{ }}, convert it with int(x))`},
 		{map[string]any{"min_size": "100M"}, `param min_size: want an integer, got string; give the size as a whole number of bytes, 104857600 for 100M (units of 1024)`},
 		{map[string]any{"min_size": "1.5GiB"}, `1610612736 for 1.5GiB`},
+		// An integer is not told to take a number it refuses as well.
+		{map[string]any{"count": "2.5"}, `param count: want an integer, got string; it takes a whole number, written without quotes, not 2.5`},
+		{map[string]any{"count": "12.5%"}, `it takes a whole number, written without quotes, not 12.5`},
+		{map[string]any{"count": "40%"}, `a percentage is written as the number alone, 40, not "40%"`},
 	} {
 		_, err := ops.ValidateParams(&spec, tc.raw)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
