@@ -152,10 +152,12 @@ func (c *Copy) Execute(ctx context.Context, p ops.Params) (map[string]any, error
 		replaced = nil
 	}
 	n, err := copyFile(ctx, src, dest, sst.Mode().Perm(), replace, replaced)
-	if errors.Is(err, fs.ErrExist) {
+	switch {
+	case errors.Is(err, fs.ErrExist):
 		return nil, exists()
-	}
-	if err != nil {
+	case err != nil && ctx.Err() != nil:
+		return nil, context.Cause(ctx) // stopped: dest is as it was
+	case err != nil:
 		return nil, policy.Classify(ctx, err, destPath, roots)
 	}
 	out["bytes"] = n
@@ -221,6 +223,11 @@ func copyFile(ctx context.Context, src, dest *target, mode fs.FileMode, replace 
 	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
+	}
+	// A run stopped once the source was read (while the copy was synced,
+	// long for a large file) installs nothing, as file.write does.
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
 	}
 	if err == nil {
 		err = place(dest.root.Link, dest.root.Rename, dest.root.Remove, tmp, dest.rel, replace, false)
