@@ -24,7 +24,8 @@ import (
 // The step fails saying the connection was lost, and the partial copy and
 // its directory are removed over a new connection, which the server's
 // listener still accepts, instead of being left on the host. When the
-// whole server is gone, the error says how to remove what is left.
+// whole server is gone, the error says how to remove what is left, with
+// the directory quoted for the shell: dest's name holds a space.
 func TestUploadLostConnectionRemovesPartial(t *testing.T) {
 	for _, down := range []bool{false, true} {
 		t.Run(fmt.Sprintf("server down %v", down), func(t *testing.T) { uploadLost(t, down) })
@@ -44,8 +45,8 @@ func uploadLost(t *testing.T, down bool) {
 	}
 	defer reg.Close()
 	local, far := t.TempDir(), t.TempDir()
-	src, dest := filepath.Join(local, "big.bin"), filepath.Join(far, "big.bin")
-	tmp := filepath.Join(far, ".big.bin.arsenal-tmp-*", "big.bin")
+	src, dest := filepath.Join(local, "big.bin"), filepath.Join(far, "big copy.bin")
+	tmp := filepath.Join(far, ".big copy.bin.arsenal-tmp-*", "big copy.bin")
 	// A sparse file: long to send, costs no disk to read.
 	f, err := os.Create(src)
 	if err == nil {
@@ -98,9 +99,9 @@ steps:
 	if step.Error == nil || !strings.Contains(step.Error.Message, "uploading to "+dest+" on box") {
 		t.Fatalf("step: %s, error %+v; want the upload to have failed", step.Status, step.Error)
 	}
-	dirs, _ := filepath.Glob(filepath.Join(far, ".big.bin.arsenal-tmp-*"))
+	dirs, _ := filepath.Glob(filepath.Join(far, ".big copy.bin.arsenal-tmp-*"))
 	if down {
-		if len(dirs) != 1 || !strings.Contains(step.Error.Message, "may be left on box (readable by its owner only): remove it with `rm -r "+dirs[0]+"`") {
+		if len(dirs) != 1 || !strings.Contains(step.Error.Message, "may be left on box (readable by its owner only): remove it with `rm -r '"+dirs[0]+"'`") {
 			t.Errorf("error: %s; want it to say how to remove %v", step.Error.Message, dirs)
 		}
 		return
