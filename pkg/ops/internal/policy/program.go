@@ -190,7 +190,7 @@ func refuseShellScript(args []string, refuse func(string) error) error {
 // before its program, and whether it holds nothing else.
 func plainWords(text string) ([]string, bool) {
 	for _, c := range text {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(" \t/._-+=:,@%", c)) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(" \t/._-+=:,@%!", c)) {
 			return nil, false
 		}
 	}
@@ -203,10 +203,11 @@ func plainWords(text string) ([]string, bool) {
 
 // shellFirst are the words sh reads before a command on its line, which
 // run the words after them as that command: reserved words (if /srv/check
-// on a line of its own, then, do…) and the builtins builtin and eval.
+// on a line of its own, then, do…, ! /srv/check, if ! /srv/check) and the
+// builtins builtin and eval.
 var shellFirst = map[string]bool{
 	"if": true, "then": true, "elif": true, "else": true, "while": true,
-	"until": true, "do": true, "builtin": true, "eval": true,
+	"until": true, "do": true, "!": true, "builtin": true, "eval": true,
 }
 
 // commandWords are the words of a plain line from its command's program
