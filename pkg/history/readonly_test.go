@@ -30,7 +30,7 @@ func openChild(dir string) {
 // (chmod a-w, a restore that kept a backup's modes), at this release's
 // schema or an older one, failed to open with SQLite's "attempt to write
 // a readonly database" alone. The error now names the file, its mode and
-// the chmod that fixes it.
+// the chmod that fixes it, its path quoted for the shell.
 func TestAReadOnlyHistorySaysWhatToDo(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to play another user, as root may write a read-only file")
@@ -49,7 +49,8 @@ func TestAReadOnlyHistorySaysWhatToDo(t *testing.T) {
 	bin := filepath.Join(top, "history.test")
 	copyFile(t, os.Args[0], bin)
 	for _, v := range []int{7, SchemaVersion} {
-		dir := filepath.Join(top, fmt.Sprintf("state-%d", v))
+		// A space in the path: the chmod is pasted as one word.
+		dir := filepath.Join(top, fmt.Sprintf("state %d", v))
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +71,7 @@ func TestAReadOnlyHistorySaysWhatToDo(t *testing.T) {
 		if err != nil {
 			t.Fatalf("child: %v: %s", err, out)
 		}
-		for _, want := range []string{"error: history: " + db + ":", "it is mode 0400", "chmod u+w " + db} {
+		for _, want := range []string{"error: history: " + db + ":", "it is mode 0400", "chmod u+w '" + db + "'"} {
 			if !strings.Contains(string(out), want) {
 				t.Errorf("schema version %d: the error does not say %q: %s", v, want, out)
 			}

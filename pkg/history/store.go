@@ -237,9 +237,9 @@ func readOnly(abs string, err error) error {
 	if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_READONLY {
 		return err
 	}
-	fix := "make it writable by this user (chmod u+w " + abs + ", and chown it if it is another's)"
+	fix := "make it writable by this user (chmod u+w " + shellWord(abs) + ", and chown it if it is another's)"
 	if st, serr := os.Stat(abs); serr == nil {
-		fix = fmt.Sprintf("it is mode %04o: make it writable by this user (chmod u+w %s)", st.Mode().Perm(), abs)
+		fix = fmt.Sprintf("it is mode %04o: make it writable by this user (chmod u+w %s)", st.Mode().Perm(), shellWord(abs))
 	}
 	return fmt.Errorf("%w; this user may not write the history database, which opening it does even to read it: %s, or copy the state dir to a writable place and read the copy", err, fix)
 }
