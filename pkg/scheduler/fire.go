@@ -21,6 +21,7 @@ type decision struct {
 	rec     history.Slot
 	replace bool // queued to replace the running runs
 	fireAt  time.Time
+	planned time.Time     // the slot plus its jitter: its run's delay counts from it
 	run     *runState     // fired: the run it starts
 	behind  *runState     // skipped behind a run still starting: its record waits for the run's id
 	gap     *gap          // on the first decision of a gap of slots found at once: logged
@@ -182,8 +183,10 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	return append(out, withPlanned(s.overlap(e, out, rec(latest, history.SlotFired, ""), fireAt), planned))
 }
 
-// withPlanned sets the planned start of the run d starts, if any.
+// withPlanned sets the planned start of d's slot, and of the run d
+// starts, if any: a slot queued keeps it for the run it starts later.
 func withPlanned(d decision, planned time.Time) decision {
+	d.planned = planned
 	if d.run != nil {
 		d.run.planned = planned
 	}
@@ -280,7 +283,7 @@ func (s *Scheduler) commit(batch []decision, now time.Time) {
 				// slot wins.
 				s.settle(e, e.pending.slot, history.SlotSkipped, e.pending.blockedBy, "skipped: superseded by the slot of "+slot.Format(time.RFC3339)+" (overlap: replace)", now)
 			}
-			e.pending = &pending{slot: slot, blockedBy: d.rec.BlockedBy}
+			e.pending = &pending{slot: slot, planned: d.planned, blockedBy: d.rec.BlockedBy}
 			slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
 			if d.replace {
 				for _, rs := range e.running {
@@ -470,7 +473,7 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 		return
 	}
 	s.settle(e, p.slot, history.SlotFired, p.blockedBy, "", now)
-	s.start(&runState{owner: e, slot: p.slot, fireAt: now, planned: p.slot})
+	s.start(&runState{owner: e, slot: p.slot, fireAt: now, planned: p.planned})
 }
 
 // settle records a later outcome of a claimed slot; a failure is logged,

@@ -283,6 +283,7 @@ type runState struct {
 // pending is a claimed slot waiting for the running runs to end.
 type pending struct {
 	slot      time.Time
+	planned   time.Time // the slot plus its jitter
 	blockedBy string
 }
 

@@ -120,3 +120,32 @@ func TestCatchUpDelayIsTheRealLateness(t *testing.T) {
 		t.Errorf("delay_ms = %v, want about 66000", d)
 	}
 }
+
+// TestDelayOfAQueuedSlotLeavesOutItsJitter: a slot queued behind a run
+// (overlap: queue or replace) was planned for its slot plus its jitter;
+// its run's delay is what it waited from then, not the jitter as well.
+func TestDelayOfAQueuedSlotLeavesOutItsJitter(t *testing.T) {
+	for _, policy := range []string{"queue", "replace"} {
+		t.Run(policy, func(t *testing.T) {
+			h := newHarness(t, t10, func(c *Config) {
+				c.Jitter = func(time.Duration) time.Duration { return 20 * time.Second }
+			})
+			h.launcher.hold = true
+			h.load(playbook("p", "@every 1m", overlap(policy), jitter(30*time.Second)))
+			h.runUntil(t10.Add(2*time.Minute + 30*time.Second)) // 10:01:20 fires, 10:02:20 queues
+			runs := h.launcher.started()
+			if len(runs) != 1 {
+				t.Fatalf("%d runs started, want 1", len(runs))
+			}
+			runs[0].end(report.StatusSucceeded) // 10:02:30, 10s after 10:02:20
+			h.quiesce()
+			lines := h.logs.lines("run started")
+			if len(lines) != 2 {
+				t.Fatalf("run started lines: %v", lines)
+			}
+			if d, _ := lines[1]["delay_ms"].(float64); d != 10000 {
+				t.Errorf("delay_ms of the queued slot = %v, want 10000 (from 10:02:20, its slot plus jitter)", d)
+			}
+		})
+	}
+}
