@@ -1,9 +1,12 @@
 package steps
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -46,5 +49,21 @@ func TestLoadUnreadableHasNoPosition(t *testing.T) {
 	_, err = Load(abs, testRegistry(t))
 	if want := abs + ": cannot read the playbook: no such file or directory; check the path"; err == nil || err.Error() != want {
 		t.Errorf("Load: %v\nwant %s", err, want)
+	}
+}
+
+// TestLoadDeniedSaysWhoMayNotRead: a playbook the file system will not let
+// this user read is not "meant" as another one beside it; the message
+// says access was denied to whom, and what to change.
+func TestLoadDeniedSaysWhoMayNotRead(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "backup.yaml"), []byte("version: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "backup2.yaml")
+	got := unreadable(path, &fs.PathError{Op: "open", Path: path, Err: syscall.EACCES})
+	want := fmt.Sprintf("cannot read the playbook: permission denied; the user running arsenal-run (uid %d) may not read it: make it, and the directories above it, readable by that user (chmod, chown), or run as one that may", os.Geteuid())
+	if got != want {
+		t.Errorf("unreadable:\n got %s\nwant %s", got, want)
 	}
 }

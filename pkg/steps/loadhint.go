@@ -23,6 +23,10 @@ func unreadable(path string, err error) string {
 	if rest, ok := strings.CutPrefix(err.Error(), path+" "); ok {
 		msg = "cannot read the playbook: it " + rest
 	}
+	// The file may well be there: another one beside it is no guess.
+	if errors.Is(err, fs.ErrPermission) {
+		return msg + fmt.Sprintf("; the user running arsenal-run (uid %d) may not read it: make it, and the directories above it, readable by that user (chmod, chown), or run as one that may", os.Geteuid())
+	}
 	if hint := nearbyPlaybooks(path); hint != "" {
 		return msg + hint
 	}
