@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -58,7 +59,7 @@ func DirPlaybooksMax(dir string, max int) (files []string, left []LeftOut, err e
 	// be a bad pattern.
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, unlistable(err)
 	}
 	var all []string
 	for _, e := range entries {
@@ -116,4 +117,13 @@ func notPlaybook(f string) string {
 		return ""
 	}
 	return otherKind(root)
+}
+
+// unlistable is the error of a directory of playbooks that cannot be
+// listed; one this user may not read says what to change.
+func unlistable(err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w; the user running arsenal-run (uid %d) may not list it: make it readable and searchable by that user (chmod u+rx, chown), or run as one that may", err, os.Geteuid())
+	}
+	return err
 }

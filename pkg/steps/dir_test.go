@@ -1,9 +1,13 @@
 package steps
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -77,5 +81,16 @@ func TestDirPlaybooksOfADirectoryNamedLikeAPattern(t *testing.T) {
 		if err != nil || !slices.Equal(got, []string{pb}) {
 			t.Errorf("DirPlaybooks(%q) = %q, %v; want [%q]", name, got, err, pb)
 		}
+	}
+}
+
+// TestDirPlaybooksDeniedSaysWhatToChange: a directory of playbooks this
+// user may not list says which user and what to change, besides the
+// file system's own words.
+func TestDirPlaybooksDeniedSaysWhatToChange(t *testing.T) {
+	err := unlistable(&fs.PathError{Op: "open", Path: "pb", Err: syscall.EACCES})
+	want := fmt.Sprintf("open pb: permission denied; the user running arsenal-run (uid %d) may not list it: make it readable and searchable by that user (chmod u+rx, chown), or run as one that may", os.Geteuid())
+	if err.Error() != want || !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("unlistable:\n got %v\nwant %s", err, want)
 	}
 }
