@@ -12,3 +12,26 @@ import (
 func JitterProblem(sc *steps.Schedule, now time.Time) string {
 	return steps.JitterProblem(sc, now)
 }
+
+// rejitter draws e's fire time again for a jitter a reload changed, so
+// that its next slot fires under the new one. A slot already due, waiting
+// out its old jitter, fires no later than it would have, and at once when
+// the new draw has passed. A slot decided ahead keeps its time.
+func (s *Scheduler) rejitter(e *entry, j time.Duration, now time.Time) {
+	if e.next.IsZero() || e.ahead != nil {
+		return
+	}
+	at := e.next
+	if j > 0 {
+		at = at.Add(s.cfg.Jitter(j))
+	}
+	if !now.Before(e.next) {
+		if e.fireAt.Before(at) {
+			at = e.fireAt
+		}
+		if at.Before(now) {
+			at = now
+		}
+	}
+	e.fireAt = at
+}

@@ -111,6 +111,9 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 			if old.pb.SHA256 != c.pb.SHA256 || old.pb.File != c.pb.File {
 				changed = append(changed, c.pb.Name)
 			}
+			if j := c.pb.Schedule.Jitter; j != old.pb.Schedule.Jitter {
+				s.rejitter(old, j, now)
+			}
 			old.pb = c.pb
 			entries[c.pb.Name] = old
 			continue
