@@ -119,9 +119,28 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 		}
 		return pb
 	}
+	// A file reached twice (a directory and a file of it, jobs and
+	// jobs/) is one playbook, loaded once: not one whose name is also
+	// used by itself. reached holds it once it loaded with a schedule.
+	reached := map[string]*steps.Playbook{}
+	key := func(f string) string {
+		if abs, err := filepath.Abs(f); err == nil {
+			return abs
+		}
+		return filepath.Clean(f)
+	}
+	seen := func(f string) (pb *steps.Playbook, ok bool) {
+		pb, ok = reached[key(f)]
+		reached[key(f)] = pb
+		return pb, ok
+	}
+	keep := func(f string, pb *steps.Playbook) { reached[key(f)] = pb }
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil || !st.IsDir() {
+			if _, again := seen(p); again {
+				continue
+			}
 			pb := load(p)
 			if pb == nil {
 				continue
@@ -130,7 +149,11 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 				set.problems = append(set.problems, fmt.Sprintf("%s: has no schedule: block; schedule runs only playbooks that have one (see docs/playbooks.md#schedule)", p))
 				continue
 			}
+			keep(p, pb)
 			add(pb)
+			continue
+		}
+		if _, again := seen(p); again {
 			continue
 		}
 		if msg := steps.SwappableDir(p); msg != "" {
@@ -144,7 +167,14 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 		}
 		found, before := 0, len(set.problems)
 		for _, f := range files {
+			if pb, again := seen(f); again {
+				if pb != nil {
+					found++
+				}
+				continue
+			}
 			if pb := load(f); pb != nil && pb.Schedule != nil {
+				keep(f, pb)
 				add(pb)
 				found++
 			}
