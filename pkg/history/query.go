@@ -31,6 +31,8 @@ type Filter struct {
 	// IDPrefix selects the runs whose id starts with it, byte for byte,
 	// for a run named by the start of its id.
 	IDPrefix string
+	// ResumedFrom selects the runs that resumed the run of this id.
+	ResumedFrom string
 }
 
 // DefaultLimit is how many runs List returns when Filter.Limit is 0.
@@ -57,6 +59,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Run, error) {
 	}
 	if f.IDPrefix != "" {
 		where, args = append(where, "substr(id, 1, ?) = ?"), append(args, len(f.IDPrefix), f.IDPrefix)
+	}
+	if f.ResumedFrom != "" {
+		where, args = append(where, "resumed_from = ?"), append(args, f.ResumedFrom)
 	}
 	switch {
 	case !f.Before.IsZero() && f.BeforeID != "":

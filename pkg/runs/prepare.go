@@ -209,6 +209,11 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		if err := plan.CheckResume(res.rep, req.Force); err != nil {
 			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
 		}
+		if !req.DryRun {
+			if err := s.checkResumedAgain(res.rep); err != nil {
+				return nil, &PrepareError{Field: "resume", Err: err}
+			}
+		}
 	}
 	inputs, err := s.inputs(plan, req, res, env)
 	if err != nil {

@@ -38,6 +38,9 @@ func (s *Store) List(ctx context.Context, f history.Filter) ([]history.Run, erro
 		args = append(args, len(f.IDPrefix), f.IDPrefix)
 		where = append(where, fmt.Sprintf("substr(id, 1, $%d::int) = $%d", len(args)-1, len(args)))
 	}
+	if f.ResumedFrom != "" {
+		add("resumed_from = $%d", f.ResumedFrom)
+	}
 	switch {
 	case !f.Before.IsZero() && f.BeforeID != "":
 		// The keyset of the order below: runs of Before's millisecond

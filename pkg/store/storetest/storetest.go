@@ -40,6 +40,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"RecordFinishedSlot", testRecordFinishedSlot},
 		{"DryRun", testDryRun},
 		{"IDPrefix", testIDPrefix},
+		{"ResumedFrom", testResumedFrom},
 		{"IgnoredFailure", testIgnoredFailure},
 		{"SubRunSteps", testSubRunSteps},
 		{"DrySubRunNotCounted", testDrySubRunNotCounted},
