@@ -32,8 +32,9 @@ refuse them.
 A playbook.run step with a literal path inside the playbook's directory tree
 is followed: the sub-playbook must validate, and a chain of them that leads
 back to itself, or holds more than 8 playbooks, is reported at the step that
-goes too far, as the run would fail there. Paths given by an expression are
-left to the run.
+goes too far, as the run would fail there. The literal inventory: file of a
+cluster.* step there is parsed too. Paths given by an expression are left to
+the run.
 
 With --role, --policy or $ARSENAL_ROLES set, each valid playbook is also checked
 against the authorization policy: one line per step says allowed or DENIED and

@@ -50,6 +50,21 @@ type ParamValidator interface {
 	ValidateParams(p Params, final bool) error
 }
 
+// FileParamChecker is implemented by operations with a parameter that
+// names a file they parse, like the inventory of cluster.health. When such
+// a parameter is written literally in a playbook and names a file in the
+// playbook's directory tree, loading the playbook reads the file and
+// reports what CheckFileParam returns, so that validate finds the problems
+// a run would meet only when the step starts.
+type FileParamChecker interface {
+	// FileParams names the parameters.
+	FileParams() []string
+	// CheckFileParam checks data, the content of the file named file (as
+	// messages show it) that param names. Its error locates each
+	// problem as file:line:col.
+	CheckFileParam(param, file string, data []byte) error
+}
+
 // RiskAssessor is implemented by operations whose risk depends on their
 // parameters, like an HTTP request whose method decides whether it only
 // reads. It is given the literal parameters; when a deciding parameter is

@@ -446,6 +446,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		if s.Op == SubPlaybookOp {
 			l.checkSubPlaybook(s, pairs)
 		}
+		l.checkFileParams(s, pairs)
 		return
 	}
 	pes, _ := err.(ops.ParamErrors)
