@@ -24,10 +24,10 @@ every expression, the parameters of every operation and the schedule. Every
 problem is printed to stderr as file:line:column: message, sorted by position.
 A directory stands for the *.yaml and *.yml files in it, as schedule and serve
 read it: a hidden file (.#deploy.yaml, an editor's lock), a sub-directory, and
-an inventory, policy or keys file there are left out, each on a skip line (an
-inventory's, policy's or keys file's naming the flag that takes it), and two
-playbooks of one name in a directory are a problem, as serve and schedule
-refuse them.
+an inventory, policy, keys file or cluster.* node list there are left out,
+each on a skip line (an inventory's, policy's or keys file's naming the flag
+that takes it), and two playbooks of one name in a directory are a problem,
+as serve and schedule refuse them.
 
 A playbook.run step with a literal path inside the playbook's directory tree
 is followed: the sub-playbook must validate, and a chain of them that leads

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -31,6 +32,9 @@ func TestDirPlaybooksLeavesOutArsenalRunsOtherFiles(t *testing.T) {
 		"ansible.yaml":            "hosts: web\ntasks: []\n",
 		"roles.yaml":              "version: 1\nname: r\nroles: x\nsteps: []\n",
 		"broken.yaml":             "hosts: [\n",
+		"nodes.yaml":              "nodes:\n  - {name: a, url: 'http://10.0.0.1/'}\n",
+		"list.yml":                "- {name: a, address: '10.0.0.1:22', labels: {role: web}}\n",
+		"items.yaml":              "- {name: a}\n",
 		".pre-commit-config.yaml": "repos: []\n",
 	}
 	for name, text := range files {
@@ -46,7 +50,7 @@ func TestDirPlaybooksLeavesOutArsenalRunsOtherFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []string
-	for _, n := range []string{"ansible.yaml", "broken.yaml", "deploy.yaml", "roles.yaml"} {
+	for _, n := range []string{"ansible.yaml", "broken.yaml", "deploy.yaml", "items.yaml", "roles.yaml"} {
 		want = append(want, filepath.Join(dir, n))
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -57,6 +61,8 @@ func TestDirPlaybooksLeavesOutArsenalRunsOtherFiles(t *testing.T) {
 		{filepath.Join(dir, "hosts.yml"), "an inventory (hosts, groups), not a playbook; give it with --inventory FILE"},
 		{filepath.Join(dir, "inventory.yaml"), "an inventory (hosts, groups), not a playbook; give it with --inventory FILE"},
 		{filepath.Join(dir, "keys.yaml"), "a keys file (keys), not a playbook; give it to serve with --keys FILE"},
+		{filepath.Join(dir, "list.yml"), "a node list (nodes) of cluster.health and cluster.topology, not a playbook; a step names it in inventory:"},
+		{filepath.Join(dir, "nodes.yaml"), "a node list (nodes) of cluster.health and cluster.topology, not a playbook; a step names it in inventory:"},
 		{filepath.Join(dir, "old.yml"), "a directory; the playbooks of sub-directories are not read"},
 		{filepath.Join(dir, "policy.yaml"), "a policy (roles), not a playbook; give it with --policy FILE"},
 	}
@@ -92,5 +98,21 @@ func TestDirPlaybooksDeniedSaysWhatToChange(t *testing.T) {
 	want := fmt.Sprintf("open pb: permission denied; the user running arsenal-run (uid %d) may not list it: make it readable and searchable by that user (chmod u+rx, chown), or run as one that may", os.Geteuid())
 	if err.Error() != want || !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("unlistable:\n got %v\nwant %s", err, want)
+	}
+}
+
+// A cluster.* node list named as a playbook is said to be one, at
+// once, rather than reported as a playbook missing all its keys.
+func TestNodeListNamedAsAPlaybook(t *testing.T) {
+	dir := t.TempDir()
+	for _, text := range []string{"nodes:\n  - {name: a, url: 'http://10.0.0.1/'}\n", "- {name: a, address: '10.0.0.1:22'}\n"} {
+		f := filepath.Join(dir, "nodes.yaml")
+		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(f, testRegistry(t))
+		if err == nil || !strings.Contains(err.Error(), "nodes.yaml:1:1: this is a node list (nodes) of cluster.health") || strings.Contains(err.Error(), "missing") {
+			t.Errorf("%q: got %v", text, err)
+		}
 	}
 }

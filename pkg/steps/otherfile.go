@@ -10,12 +10,16 @@ import (
 
 // otherFile tells what a file given as a playbook is instead, by its
 // top-level keys, when it has no steps: an inventory (hosts, groups), a
-// policy (roles), or a keys file (keys); "" when it may be a playbook. at
-// is the key that tells.
+// policy (roles), a keys file (keys), or a node list of cluster.* (nodes,
+// or a list of nodes); "" when it may be a playbook. at
+// is the key (or node) that tells.
 // `validate DIR` reads every .yaml file there, and a directory of
 // runbooks often holds their inventory and policy too.
 func otherFile(root *yaml.Node) (what string, at *yaml.Node) {
 	root = yamlx.Deref(root)
+	if root != nil && isNodeList(root) {
+		return notNodeList, root
+	}
 	if root == nil || root.Kind != yaml.MappingNode {
 		return "", nil
 	}
@@ -34,9 +38,13 @@ func otherFile(root *yaml.Node) (what string, at *yaml.Node) {
 		return "this is a policy (roles), not a playbook: give it with --policy FILE", has["roles"]
 	case has["keys"] != nil:
 		return "this is a keys file (keys), not a playbook: give it to serve with --keys FILE", has["keys"]
+	case has["nodes"] != nil && len(has) == 1:
+		return notNodeList, has["nodes"]
 	}
 	return "", nil
 }
+
+const notNodeList = "this is a node list (nodes) of cluster.health and cluster.topology, not a playbook: name it in a step's inventory:"
 
 const notInventory = "this is an inventory (hosts, groups), not a playbook: give it to run, validate, schedule or serve with --inventory FILE"
 
@@ -51,6 +59,40 @@ var otherKinds = []struct {
 	{[]string{"hosts", "groups"}, []string{"version", "defaults", "hosts", "groups"}, "an inventory (hosts, groups), not a playbook; give it with --inventory FILE"},
 	{[]string{"roles"}, []string{"version", "roles", "rate", "cache"}, "a policy (roles), not a playbook; give it with --policy FILE"},
 	{[]string{"keys", "certs"}, []string{"version", "keys", "certs"}, "a keys file (keys), not a playbook; give it to serve with --keys FILE"},
+	{[]string{"nodes"}, []string{"nodes"}, notNodes},
+}
+
+// notNodes is why a cluster.* node list is not a playbook.
+const notNodes = "a node list (nodes) of cluster.health and cluster.topology, not a playbook; a step names it in inventory:"
+
+// nodeKeys are the keys of a node of a cluster.* node list.
+var nodeKeys = []string{"name", "url", "address", "labels"}
+
+// isNodeList reports whether root is a cluster.* node list written as a
+// bare list: every item a mapping of a node's keys, with a name and a url
+// or an address.
+func isNodeList(root *yaml.Node) bool {
+	if root.Kind != yaml.SequenceNode || len(root.Content) == 0 {
+		return false
+	}
+	for _, it := range root.Content {
+		it = yamlx.Deref(it)
+		if it.Kind != yaml.MappingNode {
+			return false
+		}
+		has := map[string]bool{}
+		for i := 0; i+1 < len(it.Content); i += 2 {
+			k := it.Content[i].Value
+			if !slices.Contains(nodeKeys, k) {
+				return false
+			}
+			has[k] = true
+		}
+		if !has["name"] || !has["url"] && !has["address"] {
+			return false
+		}
+	}
+	return true
 }
 
 // otherKind tells why a file of a playbooks directory is another of
@@ -61,6 +103,9 @@ var otherKinds = []struct {
 // mistake to show, not a file to leave out).
 func otherKind(root *yaml.Node) string {
 	root = yamlx.Deref(root)
+	if root != nil && isNodeList(root) {
+		return notNodes
+	}
 	if root == nil || root.Kind != yaml.MappingNode {
 		return ""
 	}
