@@ -79,14 +79,50 @@ func writeSynopsis(w io.Writer, synopsis string) {
 		line := lead + program + " " + groups[0]
 		indent := strings.Repeat(" ", len(line)+1)
 		for _, g := range groups[1:] {
-			if len(line)+1+len(g) > helpWidth && strings.TrimSpace(line) != "" && len(line) > len(indent) {
-				fmt.Fprintln(w, line)
-				line = indent[:len(indent)-1]
+			pieces := splitWide(g, helpWidth-len(indent))
+			for j, piece := range pieces {
+				// A group split across lines starts a line, and its
+				// pieces after the first go under its first word,
+				// inside its bracket.
+				at := indent
+				if j > 0 {
+					at += " "
+				}
+				split := j == 0 && len(pieces) > 1
+				if (split || len(line)+1+len(piece) > helpWidth) && strings.TrimSpace(line) != "" && len(line) > len(at) {
+					fmt.Fprintln(w, line)
+					line = at[:len(at)-1]
+				}
+				line += " " + piece
 			}
-			line += " " + g
 		}
 		fmt.Fprintln(w, line)
 	}
+}
+
+// splitWide splits a bracketed group of alternatives wider than width
+// after each of its "|", the bracket kept on its first and last pieces,
+// so that "(--state-dir DIR | --state URL [--report-dir DIR] --audit-log
+// FILE)" is continued on the next line, one alternative on each, rather
+// than run past the terminal's columns. A group that fits, or has no
+// alternatives, is one piece.
+func splitWide(g string, width int) []string {
+	if len(g) <= width || len(g) < 2 || !strings.ContainsAny(g[:1], "[(") {
+		return []string{g}
+	}
+	var pieces []string
+	cur := g[:1]
+	for _, w := range synopsisGroups(g[1 : len(g)-1]) {
+		if cur != "" && cur != g[:1] {
+			cur += " "
+		}
+		cur += w
+		if w == "|" {
+			pieces = append(pieces, cur)
+			cur = ""
+		}
+	}
+	return append(pieces, cur+g[len(g)-1:])
 }
 
 // synopsisGroups splits a form at the spaces outside brackets and
