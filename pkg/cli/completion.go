@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
 // completionShells are the shells completion writes a script for.
@@ -51,7 +53,7 @@ func runCompletion(e *env, args []string) int {
 	}
 	script, ok := completionScripts[pos[0]]
 	if !ok {
-		return fs.usageError("no completion script for %q; the shells are %s", pos[0], shells)
+		return fs.usageError("no completion script for %q%s; the shells are %s", pos[0], shellHint(pos[0]), shells)
 	}
 	fmt.Fprint(e.stdout, script)
 	return ExitOK
@@ -213,3 +215,13 @@ end
 
 complete -c arsenal-run -f -a '(__arsenal_run_complete)'
 `
+
+// shellHint names the shell a mistyped one was likely meant to be, or "":
+// one of the same first letter only, since shell names are short enough
+// for any to be near another (tcsh is no typo of bash).
+func shellHint(word string) string {
+	if best, ok := suggest.Closest(word, completionShells); ok && word != "" && best[0] == word[0] {
+		return suggest.Hint(best)
+	}
+	return ""
+}

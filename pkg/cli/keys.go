@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
 )
@@ -44,7 +45,10 @@ func runKeys(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 || pos[0] != "new" {
+	if len(pos) > 0 && pos[0] != "new" {
+		return fs.usageError("unknown subcommand %q%s; the command is 'keys new --name NAME --role ROLE'", pos[0], suggest.DidYouMean(pos[0], []string{"new"}))
+	}
+	if len(pos) != 1 {
 		return fs.usageError("the command is 'keys new --name NAME --role ROLE'")
 	}
 	if name == "" || len(roles) == 0 {

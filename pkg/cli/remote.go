@@ -178,7 +178,7 @@ func runRemote(e *env, args []string) int {
 	case sub == "cancel" && len(rest) == 1:
 		return r.cancel(rest[0])
 	}
-	return fs.usageError("unknown or incomplete subcommand %q; give ops list, exec OP, run NAME, runs or cancel ID", strings.Join(pos, " "))
+	return fs.usageError("unknown or incomplete subcommand %q%s; give ops list, exec OP, run NAME, runs or cancel ID", strings.Join(pos, " "), remoteSubHint(pos))
 }
 
 // apiError is an error answer of the server.

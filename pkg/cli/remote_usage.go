@@ -2,7 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
 // remoteSubs are the subcommands of remote, as their first word.
@@ -48,6 +51,28 @@ func misplacedFlag(fs *flagSet, sub string) string {
 			msg += ": a run's time limit is the timeout: of its playbook"
 		}
 		return msg
+	}
+	return ""
+}
+
+// remoteSubHint names the subcommand a mistyped one was likely meant to
+// be, as " (did you mean ...?)", or "" (also for one merely incomplete).
+func remoteSubHint(pos []string) string {
+	subs := []string{"ops", "exec", "run", "runs", "cancel"}
+	switch {
+	case len(pos) > 1 && pos[0] == "ops":
+		if pos[1] != "list" {
+			return suggest.DidYouMean(pos[1], []string{"list"})
+		}
+		return ""
+	case slices.Contains(subs, pos[0]):
+		return ""
+	}
+	if best, ok := suggest.Closest(pos[0], append(subs, "list")); ok {
+		if best == "list" {
+			best = "ops list"
+		}
+		return suggest.Hint(best)
 	}
 	return ""
 }

@@ -45,7 +45,10 @@ func runReport(e *env, args []string) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 2 || pos[0] != "show" {
+	if len(pos) > 0 && pos[0] != "show" {
+		return flags.usageError("unknown subcommand %q%s; write it as 'report show REPORT.json' or 'report show RUN_ID'", pos[0], suggest.DidYouMean(pos[0], []string{"show"}))
+	}
+	if len(pos) != 2 {
 		return flags.usageError("write it as 'report show REPORT.json' or 'report show RUN_ID'")
 	}
 	if strings.TrimSpace(pos[1]) == "" {
