@@ -99,3 +99,50 @@ func TestListRunsBeforeWithUnescapedPlus(t *testing.T) {
 		}
 	}
 }
+
+// TestListRunsNextOnlyWhenThereAreOlder: next comes when runs older than
+// the page are left, not whenever the page is full: a page holding
+// exactly the last runs of its filters has none, so that a client told
+// there are older runs finds some, whether the page's runs are in history
+// or still going in this process.
+func TestListRunsNextOnlyWhenThereAreOlder(t *testing.T) {
+	ts := newTestServer(t)
+	store := ts.mgr.Service().History()
+	ctx := context.Background()
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	for i := range 4 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: fmt.Sprintf("%s-%032x", at.UTC().Format("20060102T150405"), i),
+			Playbook: report.Playbook{Name: "hello"}, Roles: []string{}, Inputs: map[string]any{}, Status: report.StatusSucceeded,
+			StartedAt: at, FinishedAt: at, Steps: []report.Step{}, Outputs: map[string]any{}}
+		if err := store.RecordFinish(ctx, rep, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := func(query string) (int, string) {
+		m := ts.get("viewer", "/api/v1/runs?"+query).want(t, 200).json(t)
+		next, _ := m["next"].(string)
+		return len(m["runs"].([]any)), next
+	}
+	if n, next := page("limit=4"); n != 4 || next != "" {
+		t.Errorf("limit=4 of 4 runs: %d runs, next %q; want 4 and no next", n, next)
+	}
+	n, next := page("limit=3")
+	if n != 3 || next == "" {
+		t.Fatalf("limit=3 of 4 runs: %d runs, next %q; want 3 and a next", n, next)
+	}
+	if n, last := page("limit=1&before=" + url.QueryEscape(next)); n != 1 || last != "" {
+		t.Errorf("the last page, of 1 run: %d runs, next %q; want 1 and no next", n, last)
+	}
+
+	// A run still going counts as one of the page's.
+	live := ts.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
+	h, _ := ts.mgr.Get(live)
+	defer h.Cancel(nil)
+	if n, next := page("limit=5"); n != 5 || next != "" {
+		t.Errorf("limit=5 of 5 runs, one going: %d runs, next %q; want 5 and no next", n, next)
+	}
+	if n, next := page("limit=4"); n != 4 || next == "" {
+		t.Errorf("limit=4 of 5 runs, one going: %d runs, next %q; want 4 and a next", n, next)
+	}
+}

@@ -196,11 +196,10 @@ type runInfo struct {
 // GET /api/v1/runs[?playbook=&status=&trigger=&limit=&before=]
 //
 // Runs are listed newest first in one total order, started_at then id,
-// both descending; a full page carries next, the cursor of its last run,
-// which before takes to list the runs after it in that order (keyset
-// paging: runs that started in the same millisecond are neither skipped
-// nor repeated). before also takes an RFC 3339 time, as it always did:
-// the runs started before it.
+// both descending; a page that runs are left after (each store is read for
+// one more) carries next, the cursor of its last run, which before takes
+// to list them (keyset paging: runs that started in the same millisecond
+// are neither skipped nor repeated), or an RFC 3339 time: those before it.
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
 	q := r.URL.Query()
 	if e := onlyParams(q, "playbook", "status", "trigger", "limit", "before"); e != nil {
@@ -234,7 +233,9 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	// The shared queue is read first: a run that starts meanwhile is then
 	// in this process's runs or the history too, and listed once, as it is
 	// there, rather than in neither.
-	waiting, err := s.waitingRuns(r.Context(), f)
+	more := f
+	more.Limit++
+	waiting, err := s.waitingRuns(r.Context(), more)
 	if err != nil {
 		return storeError(err)
 	}
@@ -257,8 +258,8 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	if store := s.mgr.Service().History(); store != nil {
 		// As many more as there are runs of this process listed, which
 		// history may hold too: the page then still has every run of
-		// history that belongs on it.
-		hf := f
+		// history that belongs on it, and the one after it if any.
+		hf := more
 		hf.Limit += len(seen)
 		list, err := within(r.Context(), storeReadBound, func(ctx context.Context) ([]history.Run, error) { return store.List(ctx, hf) })
 		if err != nil {
@@ -281,7 +282,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	}
 	slices.SortFunc(out, func(a, b runInfo) int { return cursorOf(b).compare(cursorOf(a)) })
 	answer := runList{Runs: out}
-	if len(out) >= f.Limit {
+	if len(out) > f.Limit {
 		answer.Runs = out[:f.Limit]
 		answer.Next = cursorOf(answer.Runs[f.Limit-1]).String()
 	}
@@ -303,8 +304,8 @@ func beforeTime(v string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// runList is the answer of GET /api/v1/runs. Next, on a full page only, is
-// the before that lists the runs after it.
+// runList is the answer of GET /api/v1/runs. Next, on a page that runs
+// are left after only, is the before that lists them.
 type runList struct {
 	Runs []runInfo `json:"runs"`
 	Next string    `json:"next,omitempty"`
