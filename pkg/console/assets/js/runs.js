@@ -1,5 +1,6 @@
 // The runs page: every run, newest first, with the API's filters, kept
-// up to date while it is open.
+// up to date while it is open, a page at a time: Older runs goes on by the
+// API's next (before, in the address with the filters), Newest runs back.
 
 import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, zonedTimeEl, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
 
@@ -51,12 +52,22 @@ function notRun(r, zone) {
     r.blocked_by ? h('span', { class: 'block' }, 'behind run ', h('a', { href: '/runs/' + encodeURIComponent(r.blocked_by) }, r.blocked_by)) : null);
 }
 
+// pageText says which runs a page of the list holds: the latest, or older
+// ones, and whether there are older runs still (Older runs, under it).
+function pageText(n, older, more) {
+  const runs = n + (n === 1 ? ' run' : ' runs');
+  if (!older) return more ? 'The latest ' + runs + '; Older runs, under the list, shows the ones before them.' : runs;
+  if (!n) return 'No older runs.';
+  return more ? runs + ', older; Older runs, under the list, shows the ones before them.' : runs + ', older: the oldest there are.';
+}
+
 export const RUN_COLUMNS = ['Status', 'Playbook', 'Trigger', 'Who', 'Started', 'Duration'];
 
 export async function runsPage(ctx) {
   const q = ctx.query;
   const filters = {
     playbook: q.get('playbook') || '', status: q.get('status') || '', trigger: q.get('trigger') || '', limit: q.get('limit') || '50',
+    before: q.get('before') || '',
   };
   const select = (name, label, values) => {
     const id = uid('filter');
@@ -100,18 +111,38 @@ export async function runsPage(ctx) {
   };
   const list = h('div', { id: 'runs-list' });
   const status = h('p', { class: 'muted small', 'aria-live': 'polite' });
-  clear(ctx.main, title('Runs'), form, status, list);
+  // pager links to the runs older than the list (the answer's next) and,
+  // on an older page, back to the newest: the filters go with both.
+  const arrow = (text) => h('span', { 'aria-hidden': 'true' }, text);
+  const newest = h('a', { class: 'button' }, arrow('«'), 'Newest runs');
+  const older = h('a', { class: 'button', rel: 'next' }, 'Older runs', arrow('»'));
+  const pager = h('nav', { class: 'actions', 'aria-label': 'Pages of runs', hidden: true }, newest, older);
+  const heading = title(filters.before ? 'Runs, older' : 'Runs');
+  clear(ctx.main, heading, form, status, list, pager);
 
   let timer = 0;
   let stopped = false;
   ctx.onLeave(() => { stopped = true; clearTimeout(timer); });
 
-  const queryString = () => {
+  const queryString = (before = filters.before) => {
     const p = new URLSearchParams();
-    for (const [k, v] of Object.entries(filters)) {
+    for (const [k, v] of Object.entries({ ...filters, before })) {
       if (v && !(k === 'limit' && v === '50')) p.set(k, v);
     }
     return p.toString();
+  };
+  const runsURL = (before) => {
+    const qs = queryString(before);
+    return '/runs' + (qs ? '?' + qs : '');
+  };
+  // showPager shows the links that go somewhere; Older runs follows the
+  // list as it is refreshed (its last run), and keeps the focus.
+  const showPager = (next) => {
+    newest.hidden = !filters.before;
+    newest.href = runsURL('');
+    older.hidden = !next;
+    if (next) older.href = runsURL(next);
+    pager.hidden = newest.hidden && older.hidden;
   };
   let lastCount = null;
   // drawn says whether the list shows the runs of the filters as set.
@@ -129,14 +160,13 @@ export async function runsPage(ctx) {
       keepFocus(list, runs.length
         ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs, (name) => zones.get(name) || ''), 'runs')
         : h('p', { class: 'empty' }, 'No runs match.'));
-      // A full page (the answer has next) is not every run: say so, as
+      // An answer with next has older runs left: say so, as
       // a count alone would read as all there are.
       const count = (next ? 'more ' : '') + runs.length;
       if (count !== lastCount) {
-        clear(status, next
-          ? 'The latest ' + runs.length + ' runs; older ones are not shown: raise At most (up to 1000) or narrow the filters.'
-          : runs.length + (runs.length === 1 ? ' run' : ' runs'));
+        clear(status, pageText(runs.length, !!filters.before, !!next));
       }
+      showPager(next);
       lastCount = count;
       drawn = true;
     } catch (err) {
@@ -150,10 +180,12 @@ export async function runsPage(ctx) {
       } else if (markFilter(err)) {
         clear(list, h('p', { class: 'empty' }, 'No runs shown: correct the filter marked above.'));
         clear(status);
+        showPager('');
         lastCount = null;
         drawn = false;
       } else {
         clear(list, errorBox(err));
+        showPager('');
         lastCount = null;
         drawn = false;
       }
@@ -171,8 +203,13 @@ export async function runsPage(ctx) {
     filters.status = form.elements.status.value;
     filters.trigger = form.elements.trigger.value;
     filters.limit = form.elements.limit.value || '50';
-    const qs = queryString();
-    history.replaceState(null, '', '/runs' + (qs ? '?' + qs : ''));
+    // Other filters list other runs: from the newest again.
+    if (filters.before) {
+      filters.before = '';
+      heading.textContent = 'Runs';
+      document.title = 'Runs · arsenal-run';
+    }
+    history.replaceState(null, '', runsURL(''));
     lastCount = null;
     drawn = false;
     refresh();
