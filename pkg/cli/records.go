@@ -103,7 +103,7 @@ func runHistory(e *env, args []string) int {
 		return fs.usageError("%v", err)
 	}
 	if *status != "" && !contains(history.Statuses(), *status) {
-		hint := suggest.DidYouMean(*status, history.Statuses())
+		hint := history.StatusHint(*status, history.Statuses())
 		if *status == string(report.StatusDenied) {
 			// A step's status, which a tired reader takes for a run's.
 			hint = ": a run a step of which was denied failed, with class authorization; give --status failed, its note says authorization"

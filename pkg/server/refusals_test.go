@@ -7,8 +7,9 @@ import (
 )
 
 // TestListRunsRefusesAnUnknownStatus: a misspelt status is refused, naming
-// the parameter, the statuses and the likely one, instead of answering no
-// runs; a known status, queued included, still filters.
+// the parameter, the statuses and the likely one (or the one another
+// tool's word means), instead of answering no runs; a known status, queued
+// included, still filters.
 func TestListRunsRefusesAnUnknownStatus(t *testing.T) {
 	ts := newTestServer(t)
 	e := ts.get("viewer", "/api/v1/runs?status=faild").wantError(t, 400, ClassValidation)
@@ -17,6 +18,14 @@ func TestListRunsRefusesAnUnknownStatus(t *testing.T) {
 		t.Errorf("?status=faild: %v", e)
 	}
 	ts.get("viewer", "/api/v1/runs?status=bogus").wantError(t, 400, ClassValidation)
+	// Other tools' words for a status, which no spelling distance
+	// reaches, name the status they mean.
+	for word, want := range map[string]string{"error": "failed", "Success": "succeeded", "ok": "succeeded", "done": "succeeded", "canceled": "cancelled", "pending": "queued"} {
+		e := ts.get("viewer", "/api/v1/runs?status="+word).wantError(t, 400, ClassValidation)
+		if msg, _ := e["message"].(string); e["field"] != "status" || !strings.Contains(msg, `(did you mean "`+want+`"?)`) {
+			t.Errorf("?status=%s: %v", word, e)
+		}
+	}
 	for _, q := range []string{"?status=failed", "?status=queued", "?status=interrupted", "?status="} {
 		ts.get("viewer", "/api/v1/runs"+q).want(t, 200)
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -225,7 +224,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	// A run of this process waits as queued before it reaches the history.
 	statuses := append(history.Statuses(), string(runs.StateQueued))
 	if v := q.Get("status"); v != "" && !slices.Contains(statuses, v) {
-		return badField("status", "status=%q is not a run status%s; give one of %s", v, suggest.DidYouMean(v, statuses), strings.Join(statuses, ", "))
+		return badField("status", "status=%q is not a run status%s; give one of %s", v, history.StatusHint(strings.ToLower(v), statuses), strings.Join(statuses, ", "))
 	}
 	if v := q.Get("trigger"); v != "" && !slices.Contains([]string{"cli", "schedule", "api"}, v) {
 		return badField("trigger", "trigger=%q: give cli, schedule or api", v)
