@@ -22,3 +22,16 @@ func TestHistoryStatusOtherToolsWords(t *testing.T) {
 	res := runMain(t, "history", "--state-dir", state, "--status", "pending")
 	res.want(t, ExitUsage, nil, []string{`--status "pending" is not a run status; use one of`})
 }
+
+// TestHistoryTriggerScheduler: --trigger scheduler, the word a scheduled
+// run's by shows, is refused naming schedule, its trigger, and why; other
+// words for who started a run name the trigger they mean.
+func TestHistoryTriggerScheduler(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	runMain(t, "history", "--state-dir", state, "--trigger", "scheduler").want(t, ExitUsage, nil,
+		[]string{`unknown trigger "scheduler" (did you mean "schedule"?): "scheduler" is who started a scheduled run, its trigger is schedule; use cli, schedule or api`})
+	for word, want := range map[string]string{"Scheduled": "schedule", "manual": "cli", "rest": "api", "scedule": "schedule"} {
+		runMain(t, "history", "--state-dir", state, "--trigger", word).want(t, ExitUsage, nil,
+			[]string{`(did you mean "` + want + `"?)`})
+	}
+}

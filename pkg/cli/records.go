@@ -111,7 +111,7 @@ func runHistory(e *env, args []string) int {
 		return fs.usageError("--status %q is not a run status%s; use one of %s", *status, hint, strings.Join(history.Statuses(), ", "))
 	}
 	if *trigger != "" && !slices.Contains(history.Triggers, history.Trigger(*trigger)) {
-		return fs.usageError("unknown trigger %q; use cli, schedule or api", *trigger)
+		return fs.usageError("unknown trigger %q%s; use cli, schedule or api", *trigger, history.TriggerHint(*trigger))
 	}
 	store, code := openStore(e, c, spec)
 	if store == nil {

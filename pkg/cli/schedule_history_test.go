@@ -53,5 +53,5 @@ func TestHistoryTrigger(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &runs); err != nil || len(runs) != 1 || runs[0]["id"] != "by-hand" || runs[0]["trigger"] != "cli" {
 		t.Errorf("history --trigger cli: %v\n%s", err, res.stdout)
 	}
-	runMain(t, "history", "--state-dir", state, "--trigger", "cron").want(t, ExitUsage, nil, []string{`unknown trigger "cron"; use cli, schedule or api`})
+	runMain(t, "history", "--state-dir", state, "--trigger", "cron").want(t, ExitUsage, nil, []string{`unknown trigger "cron" (did you mean "schedule"?); use cli, schedule or api`})
 }

@@ -38,3 +38,32 @@ func StatusHint(v string, statuses []string) string {
 	}
 	return suggest.DidYouMean(v, statuses)
 }
+
+// triggerWords are the words a reader may give for a trigger: scheduler is
+// what a scheduled run's started_by (the by of 'history show') names.
+var triggerWords = map[string]Trigger{
+	"scheduler": TriggerSchedule, "scheduled": TriggerSchedule, "cron": TriggerSchedule,
+	"timer": TriggerSchedule, "slot": TriggerSchedule,
+	"manual": TriggerCLI, "user": TriggerCLI, "terminal": TriggerCLI, "command": TriggerCLI,
+	"shell": TriggerCLI, "run": TriggerCLI,
+	"rest": TriggerAPI, "http": TriggerAPI, "remote": TriggerAPI, "server": TriggerAPI,
+	"serve": TriggerAPI, "console": TriggerAPI, "web": TriggerAPI,
+}
+
+// TriggerHint is ` (did you mean "x"?)` for a trigger filter v (lower
+// case) that is no trigger: the trigger a word for who or what started a
+// run means, else the trigger v may be a typo of; "" when none is near.
+func TriggerHint(v string) string {
+	if t, ok := triggerWords[v]; ok {
+		if v == "scheduler" {
+			// The word 'history show' prints as the run's by.
+			return suggest.Hint(string(t)) + `: "scheduler" is who started a scheduled run, its trigger is schedule`
+		}
+		return suggest.Hint(string(t))
+	}
+	names := make([]string, len(Triggers))
+	for i, t := range Triggers {
+		names[i] = string(t)
+	}
+	return suggest.DidYouMean(v, names)
+}

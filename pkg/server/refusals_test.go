@@ -31,6 +31,19 @@ func TestListRunsRefusesAnUnknownStatus(t *testing.T) {
 	}
 }
 
+// TestListRunsTriggerScheduler: trigger=scheduler, the started_by of a
+// scheduled run, is refused naming the parameter and schedule, the
+// trigger it means.
+func TestListRunsTriggerScheduler(t *testing.T) {
+	ts := newTestServer(t)
+	for q, want := range map[string]string{"scheduler": `(did you mean "schedule"?): "scheduler" is who started`, "Manual": `(did you mean "cli"?)`, "ap": `(did you mean "api"?)`} {
+		e := ts.get("viewer", "/api/v1/runs?trigger="+q).wantError(t, 400, ClassValidation)
+		if msg, _ := e["message"].(string); e["field"] != "trigger" || !strings.Contains(msg, want) || !strings.Contains(msg, "give cli, schedule or api") {
+			t.Errorf("?trigger=%s: %v", q, e)
+		}
+	}
+}
+
 // TestProtectedProcessRefusalNamesNoAllowRule: an operation that refuses
 // a call the policy allowed (signalling pid 1) answers 403 with its own
 // reason, and does not give the policy's allow rule as the deciding rule.

@@ -227,7 +227,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 		return badField("status", "status=%q is not a run status%s; give one of %s", v, history.StatusHint(strings.ToLower(v), statuses), strings.Join(statuses, ", "))
 	}
 	if v := q.Get("trigger"); v != "" && !slices.Contains([]string{"cli", "schedule", "api"}, v) {
-		return badField("trigger", "trigger=%q: give cli, schedule or api", v)
+		return badField("trigger", "trigger=%q is not a trigger%s; give cli, schedule or api", v, history.TriggerHint(strings.ToLower(v)))
 	}
 	// The shared queue is read first: a run that starts meanwhile is then
 	// in this process's runs or the history too, and listed once, as it is
