@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 
@@ -123,6 +124,10 @@ func (r *run) stepReport(n *node) report.Step {
 		Attempts: rec.tries, Error: r.maskErr(rec.err), Abandoned: rec.abandoned,
 		Authorization: r.decision(n), Confirmation: rec.confirmed, Reused: rec.reused, Rescued: rec.rescued, RescueOf: rescueOf(n.step),
 		Ignored: rec.status == report.StatusFailed && excused(n) && !rec.rescued,
+	}
+	if n.step.Section == steps.SectionNotify && rec.status != report.StatusSkipped {
+		// Denied, cancelled before it ran, or failed: nobody has it.
+		s.Notification = cmp.Or(rec.notification, &report.Notification{Sent: report.SentNone})
 	}
 	if rec.cached {
 		s.Cached, s.CacheAgeMS = true, rec.cacheAge.Milliseconds()

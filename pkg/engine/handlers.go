@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -39,13 +40,12 @@ func (r *run) notify(ctx context.Context, status report.Status) {
 	}
 	r.runSection(ctx, send, r.baseEnv(ctx, string(status)))
 	for _, n := range send {
-		switch rec := r.recs[n.idx]; {
-		case rec.status == report.StatusSucceeded || rec.status == report.StatusSkipped:
-		case rec.reason == report.SummarySent:
-			r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification sent with the run summary in place of its own text")
-		default:
-			r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification not sent")
+		rec := r.recs[n.idx]
+		if rec.status == report.StatusSucceeded || rec.status == report.StatusSkipped {
+			continue
 		}
+		what := report.NotificationText(cmp.Or(rec.notification, &report.Notification{Sent: report.SentNone}))
+		r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification " + what)
 	}
 }
 

@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/exprsafe"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -70,7 +72,31 @@ func (e *summarySent) Error() string {
 func summaryErr(failed []string, sendErr error) error {
 	what := strings.Join(failed, "; ")
 	if sendErr != nil {
-		return ops.Errorf(ops.ClassOf(sendErr), "%v; the run summary had stood in for what could not be computed: %s", sendErr, what)
+		// %w keeps what the send did (ops.PartlySent) for the report.
+		return ops.WithClass(ops.ClassOf(sendErr), &summaryStoodIn{fmt.Errorf("%w; the run summary had stood in for what could not be computed: %s", sendErr, what)})
 	}
 	return ops.WithClass(ops.ClassValidation, &summarySent{what})
+}
+
+// summaryStoodIn is the error of a notify entry whose run summary stood
+// in for what could not be computed, and whose send failed too, in whole
+// or in part.
+type summaryStoodIn struct{ err error }
+
+func (e *summaryStoodIn) Error() string { return e.err.Error() }
+func (e *summaryStoodIn) Unwrap() error { return e.err }
+
+// notificationOf is what a notify entry that ran, ending with err, did:
+// sent to everyone, to some of its recipients (ops.PartlySent), or to
+// nobody, and whether the run summary stood in for its text.
+func notificationOf(err error) *report.Notification {
+	_, summary := errors.AsType[*summarySent](err)
+	_, stoodIn := errors.AsType[*summaryStoodIn](err)
+	switch ps, partly := errors.AsType[*ops.PartlySent](err); {
+	case err == nil || summary:
+		return &report.Notification{Sent: report.SentAll, Summary: summary}
+	case partly && ps.Sent > 0:
+		return &report.Notification{Sent: report.SentSome, Summary: stoodIn, Recipients: ps.Sent, Of: ps.Of}
+	}
+	return &report.Notification{Sent: report.SentNone}
 }

@@ -84,23 +84,25 @@ type run struct {
 
 // record is what the run learns about one step.
 type record struct {
-	name      string
-	status    report.Status
-	reason    string
-	started   time.Time
-	ran       bool
-	dur       time.Duration
-	attempts  attemptLog
-	tries     int
-	output    any
-	err       *report.Error
-	items     []report.Item
-	blocked   bool // skipped because a need did not succeed: its dependents skip too
-	abandoned bool
-	reused    bool
-	announced bool // step_started was emitted
-	decision  *report.Decision
-	confirmed *report.Confirmation // the answer to the step's confirm: question
+	name   string
+	status report.Status
+	reason string
+	// notification is, for a notify entry that ran, who got its message.
+	notification *report.Notification
+	started      time.Time
+	ran          bool
+	dur          time.Duration
+	attempts     attemptLog
+	tries        int
+	output       any
+	err          *report.Error
+	items        []report.Item
+	blocked      bool // skipped because a need did not succeed: its dependents skip too
+	abandoned    bool
+	reused       bool
+	announced    bool // step_started was emitted
+	decision     *report.Decision
+	confirmed    *report.Confirmation // the answer to the step's confirm: question
 	// dryRun is set when a dry run did not execute the step (or some of
 	// its items), or for playbook.run when the sub-run's outputs read
 	// steps it did not execute: steps that read its state are skipped too.

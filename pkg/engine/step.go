@@ -100,6 +100,9 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 	if _, ok := errors.AsType[*summarySent](err); ok {
 		rec.reason = report.SummarySent
 	}
+	if s.Section == steps.SectionNotify {
+		rec.notification = notificationOf(err)
+	}
 }
 
 // dryRunReason says why a dry run did not execute a call.

@@ -125,6 +125,9 @@ type Step struct {
 	Ignored bool `json:"ignored,omitempty"`
 	// RescueOf names the step a rescue step (section rescue) belongs to.
 	RescueOf string `json:"rescue_of,omitempty"`
+	// Notification says, of a notify: entry that was to be sent, who got
+	// its message; nil for other steps and for an entry skipped.
+	Notification *Notification `json:"notification,omitempty"`
 	// Reused is set on a resumed run for a step whose recorded output was
 	// taken from the earlier run instead of executing it again.
 	Reused bool `json:"reused,omitempty"`

@@ -67,11 +67,8 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 	default:
 		fmt.Fprintf(&b, "; %d steps failed but were rescued", n)
 	}
-	if ids := unsent(r.Steps, false); len(ids) > 0 {
-		fmt.Fprintf(&b, "; not sent: notify %s (the run's result does not depend on it)", termtext.Line(strings.Join(ids, ", ")))
-	}
-	if ids := unsent(r.Steps, true); len(ids) > 0 {
-		fmt.Fprintf(&b, "; sent the run summary for want of their own text: notify %s", termtext.Line(strings.Join(ids, ", ")))
+	for _, note := range NotifyNotes(r.Steps) {
+		b.WriteString("; " + termtext.Line(note))
 	}
 	if width > 0 && termtext.Width(b.String()) > width {
 		// A long playbook name, the run id and the notes: wrapped at

@@ -217,8 +217,9 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		if deferred {
 			fix = "the server deferred them (4xx, a temporary refusal: greylisting, a full mailbox, a rate limit), so the addresses may be right: tell them yourself, or ask the server's administrator why it defers them"
 		}
-		return out, ops.Errorf(ops.ClassValidation, "notify.email: sent to %d of %d recipients; refused: %s; not sent again, since the others have it: %s",
-			accepted, accepted+len(refused), joinAny(refused), fix)
+		return out, ops.WithClass(ops.ClassValidation, &ops.PartlySent{Sent: accepted, Of: accepted + len(refused),
+			Err: fmt.Errorf("notify.email: sent to %d of %d recipients; refused: %s; not sent again, since the others have it: %s",
+				accepted, accepted+len(refused), joinAny(refused), fix)})
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -23,6 +24,10 @@ func TestEmailSendsToTheAcceptedRecipients(t *testing.T) {
 	want := "sent to 2 of 3 recipients; refused: bad@example.com: 550 5.1.1 no such user"
 	if err == nil || ops.ClassOf(err) != ops.ClassValidation || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v; want a validation error saying %q", err, want)
+	}
+	// The engine tells a mail some recipients got from one nobody got.
+	if ps, ok := errors.AsType[*ops.PartlySent](err); !ok || ps.Sent != 2 || ps.Of != 3 {
+		t.Errorf("error %#v; want it to say 2 of 3 recipients have the mail (ops.PartlySent)", err)
 	}
 	if out["recipients"] != 2 || !cmp.Equal(out["refused"], []any{"bad@example.com: 550 5.1.1 no such user"}) {
 		t.Errorf("output %v", out)
