@@ -138,6 +138,11 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 		case "skipped":
 			return zerolog.DebugLevel, "step not run", fs
 		}
+		// A notify entry that failed may have reached people all the
+		// same: the line says who got it, as the summary does.
+		if what := report.NotificationText(ev.Notification); what != "" {
+			return zerolog.WarnLevel, "notification " + what, fs
+		}
 		return zerolog.WarnLevel, "step finished", fs
 	case engine.EventItemStarted:
 		// One allocation at most: callers that check the level only

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // itemEvents are the events of one item of a fan-out over hosts.
@@ -252,6 +253,30 @@ func TestScheduleLogItemOutputNamesTheItem(t *testing.T) {
 	for _, m := range []map[string]any{cli, sched} {
 		if m["index"] != float64(1) || m["label"] != "web-2" || m["message"] != "pong" {
 			t.Errorf("line %v: want index 1, label web-2 and the message", m)
+		}
+	}
+}
+
+// TestLogViewNotificationLine: the line of a notify entry that failed
+// says who got its message: nobody, part of its recipients, or everyone
+// with the run summary in place of its text. Before, each said only
+// "step finished", and the engine's "notification not sent" never
+// reached the run's output.
+func TestLogViewNotificationLine(t *testing.T) {
+	var out bytes.Buffer
+	v := newLogView(&out, false, zerolog.InfoLevel, false)
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for id, n := range map[string]*report.Notification{
+		"gone": {Sent: report.SentNone},
+		"mail": {Sent: report.SentSome, Recipients: 2, Of: 3},
+		"page": {Sent: report.SentAll, Summary: true},
+	} {
+		v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r1", Time: at, Step: id, Section: "notify", Op: "notify.email", Status: "failed", Attempts: 1, Err: "x", ErrClass: "validation", Notification: n})
+	}
+	v.w.Flush()
+	for _, want := range []string{"notification not sent", "notification sent to 2 of 3 recipients", "notification sent with the run summary in place of its own text"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
 		}
 	}
 }

@@ -260,6 +260,9 @@ type Event struct {
 	// not told here: whether its failure is rescued or ignored is known
 	// once they ran, and the report says which.
 	Ignored bool `json:"ignored,omitempty"`
+	// Notification is, on the step_finished of a notify entry that was
+	// to be sent, who got its message (report.Step.Notification).
+	Notification *report.Notification `json:"notification,omitempty"`
 	// Report is the final report, on run_finished.
 	Report *report.Report `json:"report,omitempty"`
 	// Dropped, on a stream's dropped marker, counts the events a slow

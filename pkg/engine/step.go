@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -144,6 +145,9 @@ func (r *run) stepFinished(n *node) {
 	}
 	ev.Reused = rec.reused
 	ev.Ignored = ignoredNow(n, rec)
+	if n.step.Section == steps.SectionNotify && rec.status != report.StatusSkipped {
+		ev.Notification = cmp.Or(rec.notification, &report.Notification{Sent: report.SentNone})
+	}
 	r.emit(ev)
 }
 
