@@ -427,51 +427,6 @@ func ignoredCount(steps []Step) int {
 	return n
 }
 
-// SummarySent is the reason of a notify: entry that failed because some of
-// its message could not be computed, yet was sent with the run summary in
-// its place.
-const SummarySent = "sent with the run summary in place of what could not be computed"
-
-// notices lists the notify: entries that did not go out as written, each
-// once a group, in the order of the summary's first line: those nobody
-// got (not sent), those some recipients got ("mail (2 of 3)"), and those
-// sent with the run summary in place of their own text. A run's status
-// does not count them.
-func notices(steps []Step) (none, some, summary []string) {
-	for i := range steps {
-		n := NotificationOf(&steps[i])
-		switch {
-		case n == nil:
-			continue
-		case n.Sent == SentNone:
-			none = append(none, steps[i].ID)
-		case n.Sent == SentSome:
-			some = append(some, fmt.Sprintf("%s (%d of %d)", steps[i].ID, n.Recipients, n.Of))
-		}
-		if n.Summary && n.Sent != SentNone {
-			summary = append(summary, steps[i].ID)
-		}
-	}
-	return none, some, summary
-}
-
-// NotifyNotes are the notes of the summary's first line on the notify:
-// entries that did not go out as written; none when all did.
-func NotifyNotes(steps []Step) []string {
-	none, some, summary := notices(steps)
-	var notes []string
-	if len(none) > 0 {
-		notes = append(notes, "not sent: notify "+strings.Join(none, ", ")+" (the run's result does not depend on it)")
-	}
-	if len(some) > 0 {
-		notes = append(notes, "sent to part of their recipients: notify "+strings.Join(some, ", "))
-	}
-	if len(summary) > 0 {
-		notes = append(notes, "sent the run summary for want of their own text: notify "+strings.Join(summary, ", "))
-	}
-	return notes
-}
-
 // rescuedCount is how many of steps failed and were recovered by their
 // rescue steps.
 func rescuedCount(steps []Step) int {
