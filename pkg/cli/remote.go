@@ -322,12 +322,16 @@ func (r *remote) opsList() int {
 // the string (an input the playbook does not declare goes so, for the
 // server to name).
 func values(flag string, kvs []string, declared map[string]*steps.Input) (map[string]any, error) {
-	out := map[string]any{}
+	out, given := map[string]any{}, map[string]string{}
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
 			return nil, fmt.Errorf("--%s %q: write it as name=value", flag, kv)
 		}
+		if old, twice := given[k]; twice && old != v {
+			return nil, fmt.Errorf("--%s %s is given twice, with different values: give it once", flag, k)
+		}
+		given[k] = v
 		if in := declared[k]; in != nil {
 			x, err := in.Parse(v)
 			if err != nil && in.Secret { // its text is never quoted

@@ -41,6 +41,12 @@ func (r *runner) request(pb *steps.Playbook, policy *auth.Policy) (runs.Request,
 			fmt.Fprintf(e.stderr, "%s: --input %q: write it as name=value\nnothing ran\n", r.path, kv)
 			return req, ExitUsage, false
 		}
+		if old, twice := req.InputText[k]; twice && old != v {
+			// Not the last one silently winning, as for a flag of one
+			// value; the values are not shown: the input may be secret.
+			fmt.Fprintf(e.stderr, "%s: --input %s is given twice, with different values: give it once\nnothing ran\n", r.path, k)
+			return req, ExitUsage, false
+		}
 		req.InputText[k] = v
 	}
 	return req, 0, true
