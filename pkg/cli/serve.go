@@ -427,7 +427,7 @@ func (d *daemon) run() int {
 			return ExitFailed
 		}
 		d.q, d.pg = q, pg
-		scfg.Queue, scfg.Health, scfg.Collectors = q, joinHealth(joinHealth(q.Health, historyHealth(svc)), sched.health), q.Collectors()
+		scfg.Queue, scfg.Health, scfg.Collectors = q, joinHealth(joinHealth(storeHealth(q), historyHealth(svc)), sched.health), q.Collectors()
 	} else {
 		scfg.Health = joinHealth(historyHealth(svc), sched.health)
 	}

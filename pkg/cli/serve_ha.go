@@ -164,7 +164,20 @@ func historyHealth(svc *runs.Service) func(context.Context) (map[string]any, err
 		if err == nil {
 			err = errors.New("the store refused them")
 		}
-		return map[string]any{"history_unrecorded": n},
-			fmt.Errorf("the history cannot record the end of %d run(s): %w; they are recorded again every 10s: free space in the state dir or bring the store back", n, err)
+		return map[string]any{"history_unrecorded": n}, &server.HealthError{Reason: "history",
+			Err: fmt.Errorf("the history cannot record the end of %d run(s): %w; they are recorded again every 10s: free space in the state dir or bring the store back", n, err)}
+	}
+}
+
+// storeHealth is the shared store's and queue's health (queue.Queue.Health)
+// with its error classed "store" for the callers of /healthz without a
+// key: the database's error names its host and the role of --state.
+func storeHealth(q *queue.Queue) func(context.Context) (map[string]any, error) {
+	return func(ctx context.Context) (map[string]any, error) {
+		out, err := q.Health(ctx)
+		if err != nil {
+			err = &server.HealthError{Reason: "store", Err: err}
+		}
+		return out, err
 	}
 }

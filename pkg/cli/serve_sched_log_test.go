@@ -37,6 +37,7 @@ type servedSched struct {
 	srv *server.Server
 	pbs []*steps.Playbook
 	log *syncBuffer
+	key string // of the admin key
 }
 
 func newServedSched(t *testing.T, playbook string) *servedSched {
@@ -67,7 +68,7 @@ func newServedSched(t *testing.T, playbook string) *servedSched {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, digest, err := server.NewKey()
+	key, digest, err := server.NewKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func newServedSched(t *testing.T, playbook string) *servedSched {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &servedSched{svc: svc, mgr: runs.NewManager(svc, runs.Limits{}), pbs: pbs.Scheduled(), log: &syncBuffer{}}
+	f := &servedSched{svc: svc, mgr: runs.NewManager(svc, runs.Limits{}), pbs: pbs.Scheduled(), log: &syncBuffer{}, key: key}
 	f.d = &daemon{e: &env{newScheduler: serveScheduler}, o: serveOptions{spec: store.Spec{Dir: state}, grace: time.Second}}
 	f.d.log = newScheduleLogger(f.log, true, false, zerolog.InfoLevel)
 	f.sc = f.d.newSchedules(f.mgr)
@@ -107,8 +108,18 @@ func (f *servedSched) start(t *testing.T) {
 
 func (f *servedSched) get(t *testing.T, path string) (int, string) {
 	t.Helper()
+	return f.getAs(t, path, "")
+}
+
+// getAs is get with key in Authorization (none when "").
+func (f *servedSched) getAs(t *testing.T, path, key string) (int, string) {
+	t.Helper()
 	rec := httptest.NewRecorder()
-	f.srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	f.srv.Handler().ServeHTTP(rec, req)
 	return rec.Code, rec.Body.String()
 }
 
@@ -199,6 +210,13 @@ func TestServeSchedulerHealthDegradedWhenTheStoreFails(t *testing.T) {
 	if h["scheduler"] != "degraded" || code != http.StatusOK || h["status"] != "ok" {
 		t.Fatalf("/healthz with the history closed: %d %v; log:\n%s", code, h, f.log.String())
 	}
+	// Why is for a caller with a key; the others see the state alone.
+	if _, ok := h["scheduler_store_error"]; ok {
+		t.Errorf("/healthz without a key tells the store's error: %v", h)
+	}
+	_, body := f.getAs(t, "/healthz", f.key)
+	h = nil
+	json.Unmarshal([]byte(body), &h)
 	problem, _ := h["scheduler_store_error"].(map[string]any)
 	if msg, _ := problem["message"].(string); !strings.Contains(msg, "closed") || problem["at"] == nil {
 		t.Errorf("scheduler_store_error: %v", h["scheduler_store_error"])

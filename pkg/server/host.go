@@ -389,34 +389,6 @@ func (s *Server) opStats(w http.ResponseWriter, r *http.Request, _ *Principal) *
 	return nil
 }
 
-// GET /healthz: no key needed. The answer's version and ops let
-// cluster.topology recognise an arsenal-run server.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
-	if e := publicQuery(r); e != nil {
-		return e
-	}
-	status, code := "ok", http.StatusOK
-	out := map[string]any{"version": s.cfg.Version, "ops": len(s.opsDoc)}
-	if s.cfg.Health != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		extra, err := s.cfg.Health(ctx)
-		cancel()
-		for k, v := range extra {
-			out[k] = v
-		}
-		if err != nil {
-			status, code = "degraded", http.StatusServiceUnavailable
-			out["error"] = err.Error()
-		}
-	}
-	if s.shuttingDown() {
-		status, code = "stopping", http.StatusServiceUnavailable
-	}
-	out["status"] = status
-	writeJSON(w, code, out)
-	return nil
-}
-
 // other answers what no route of the API has: the console's pages and
 // assets (GET, outside /api/), else notFound.
 func (s *Server) other(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {

@@ -38,7 +38,8 @@ func (s *Server) routeTable() []*route {
 	js := func(code int, schema string) map[int]string { return map[int]string{code: schema} }
 	return []*route{
 		{method: "GET", path: "/healthz", public: true, handle: s.healthz, tag: "server",
-			summary: "Liveness: 200 while serving, 503 once shutting down (or, with a shared store, while the database does not answer; or, on either store, while the ends of runs it refused wait to be recorded: `history_unrecorded`). No key needed.", ok: js(200, "Health"), errors: []int{400, 401, 503}},
+			summary: "Liveness: 200 while serving, 503 once shutting down (or, with a shared store, while the database does not answer; or, on either store, while the ends of runs it refused wait to be recorded: `history_unrecorded`). No key needed; what failed (`error`, `store`, the scheduler's errors) only to a caller with a key of any role, the others get `reasons`.",
+			ok:      map[int]string{200: "Health", 503: "Health"}, errors: []int{400, 401}},
 		{method: "GET", path: "/metrics", public: s.cfg.PublicMetrics, handle: s.metrics.serve, tag: "server", contentType: "text/plain",
 			summary: "Prometheus metrics. Needs a key with any role, unless the server runs with --public-metrics.", ok: js(200, ""), errors: []int{400, 401}},
 		{method: "GET", path: "/api/v1/openapi.json", public: true, handle: s.openAPI, tag: "server",

@@ -168,7 +168,9 @@ type Config struct {
 	// run is refused while any waits.
 	MaxQueued int
 	// Health, when set, adds to /healthz (the store, the leadership, the
-	// queue's depth); a non-nil error makes it 503 "degraded".
+	// queue's depth); a non-nil error makes it 503 "degraded". Only the
+	// fields of publicHealth, and the Reason of each HealthError in the
+	// error, are shown to a caller without a key.
 	Health func(ctx context.Context) (map[string]any, error)
 	// Collectors are added to /metrics.
 	Collectors []prometheus.Collector
@@ -208,6 +210,8 @@ type Server struct {
 	// admit counts the runs being queued through this server, from the
 	// check of the queue's depth until they are in it (roomInQueue).
 	admit admission
+	// health is the /healthz problem last logged.
+	health healthLog
 }
 
 // loaded is a State with what is derived from it.
