@@ -208,6 +208,9 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		ln = nil
 		go func() { served <- srv.Serve(l) }()
 		d.log.Info().Str("addr", l.Addr().String()).Msg("serving /healthz and /metrics")
+		if w := listenWarning(l.Addr()); w != "" {
+			d.log.Warn().Str("addr", l.Addr().String()).Msg(w)
+		}
 	}
 
 	if err := d.sched.Load(set.pbs); err != nil {
@@ -321,6 +324,19 @@ func (d *schedDaemon) reload() {
 	// failed Load leaves unchecked against it.
 	d.launcher.SetPolicy(set.policy)
 	d.policy = set.policy
+}
+
+// listenWarning is what to tell of a --listen address other hosts can
+// reach: schedule has no keys, and its /healthz names the playbooks'
+// files, run ids and the reload and store errors (file paths, the
+// store's own words). "" on loopback.
+func listenWarning(addr net.Addr) string {
+	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		return ""
+	}
+	return "/healthz and /metrics need no key, and /healthz names the playbooks' files and the reload " +
+		"and store errors: whoever reaches this address reads them; listen on loopback (a bare port " +
+		"such as 9464) or put a proxy that authenticates or a firewall in front"
 }
 
 // listenAddr turns --listen into an address: a bare port (9464 or :9464)

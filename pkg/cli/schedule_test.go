@@ -315,3 +315,18 @@ func TestScheduleRefusesAnAuditLogItReads(t *testing.T) {
 		t.Error("the playbook was changed")
 	}
 }
+
+// schedule --listen has no keys: an address other hosts reach is warned
+// of, since /healthz names the playbooks' files and errors; loopback is
+// not.
+func TestListenWarningOffLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		ip   string
+		warn bool
+	}{{"127.0.0.1", false}, {"::1", false}, {"0.0.0.0", true}, {"::", true}, {"10.0.0.7", true}} {
+		w := listenWarning(&net.TCPAddr{IP: net.ParseIP(tc.ip), Port: 9464})
+		if (w != "") != tc.warn || (tc.warn && !strings.Contains(w, "need no key")) {
+			t.Errorf("listenWarning(%s) = %q", tc.ip, w)
+		}
+	}
+}
