@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -13,7 +14,10 @@ import (
 // bare "bind: permission denied" leaves a user who is not root guessing.
 func listenError(addr string, err error) string {
 	msg := fmt.Sprintf("--listen %s: %v", addr, err)
+	var dns *net.DNSError
 	switch {
+	case errors.As(err, &dns):
+		return msg + "; the host name does not resolve to an address of this host: give one of its IP addresses, 0.0.0.0 for every interface, or a bare port for loopback"
 	case errors.Is(err, syscall.EACCES):
 		first := unprivilegedPortStart()
 		return fmt.Sprintf("%s; ports below %d need root or the CAP_NET_BIND_SERVICE capability, which this process lacks: "+

@@ -36,3 +36,15 @@ func TestListenErrorPrivilegedPort(t *testing.T) {
 		t.Errorf("listenError = %q; a refused port is not one in use", got)
 	}
 }
+
+// TestListenErrorUnknownHost: a host name that does not resolve says what
+// to give instead, not only DNS's "no such host".
+func TestListenErrorUnknownHost(t *testing.T) {
+	err := &net.OpError{Op: "listen", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "nohost.invalid", IsNotFound: true}}
+	got := listenError("nohost.invalid:80", err)
+	for _, want := range []string{"--listen nohost.invalid:80: listen tcp: lookup nohost.invalid: no such host", "give one of its IP addresses, 0.0.0.0 for every interface, or a bare port for loopback"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("listenError = %q; want it to hold %q", got, want)
+		}
+	}
+}

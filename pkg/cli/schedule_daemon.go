@@ -345,7 +345,7 @@ func listenAddr(s string) (string, error) {
 	port := strings.TrimPrefix(s, ":")
 	if n, err := strconv.Atoi(port); err == nil {
 		if n < 0 || n > 65535 {
-			return "", fmt.Errorf("port %d is out of range", n)
+			return "", fmt.Errorf("port %d is out of range: give a port from 0 to 65535, like 8080", n)
 		}
 		return net.JoinHostPort("127.0.0.1", port), nil
 	}
@@ -355,6 +355,11 @@ func listenAddr(s string) (string, error) {
 	}
 	if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
 		return "", fmt.Errorf("port %q is not a number from 0 to 65535", p)
+	}
+	// Digits and dots are meant as an IPv4 address: 256.1.1.1 is a typo,
+	// not a host name for DNS to say "no such host" about.
+	if strings.Contains(host, ".") && strings.Trim(host, "0123456789.") == "" && net.ParseIP(host) == nil {
+		return "", fmt.Errorf("%s is not an IPv4 address (four numbers from 0 to 255): give one of this host's addresses, 0.0.0.0 for every interface, or a bare port for loopback", host)
 	}
 	return net.JoinHostPort(host, p), nil
 }

@@ -220,6 +220,15 @@ func TestListenAddr(t *testing.T) {
 			t.Errorf("listenAddr(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
+	for in, want := range map[string]string{
+		"99999":        "port 99999 is out of range: give a port from 0 to 65535",
+		"256.1.1.1:80": "256.1.1.1 is not an IPv4 address (four numbers from 0 to 255): give one of this host's addresses",
+		"1.2.3:80":     "1.2.3 is not an IPv4 address",
+	} {
+		if got, err := listenAddr(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("listenAddr(%q) = %q, %v; want an error holding %q", in, got, err, want)
+		}
+	}
 	for _, in := range []string{"70000", "host", "host:port", ":-1"} {
 		if got, err := listenAddr(in); err == nil {
 			t.Errorf("listenAddr(%q) = %q, want an error", in, got)
