@@ -42,7 +42,7 @@ func writeSpec() ops.Spec {
 		Description: "Write a file atomically: the content goes to a temporary file in the same directory, is flushed to disk, and replaces the file by rename, " +
 			"so readers see the old or the new content, never a mix. The file is written only when its content or its mode differs: changed says whether it was. A replaced file keeps its owner and group, and its permission bits unless mode is given. A symlink at path is replaced, not followed. " +
 			"With append, the content is added at the end instead (not atomic: a crash can leave part of it). " +
-			"With check: true nothing is written: changed and a diff show what would change, and the step counts as a read, so it also runs in a dry run.",
+			"With check: true nothing is written: changed and a diff show what would change (a missing directory, without create_dirs, fails it as it would fail the write), and the step counts as a read, so it also runs in a dry run.",
 		Risk: ops.RiskWrite,
 		Params: []ops.Param{
 			pathParam,
@@ -110,6 +110,13 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		existing = nil
 	}
 	out := map[string]any{"bytes": len(content), "path": t.abs}
+	// A check says what the write would do: fail, when the file's
+	// directory is missing and create_dirs does not make it.
+	if check && existing == nil && dir != "." && !p.Bool("create_dirs") {
+		if _, err := t.root.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil, noDir(ctx, path)
+		}
+	}
 	if p.Bool("append") {
 		// Only a regular file is appended to: a FIFO nobody reads would
 		// block the step past its timeout (an open or a write on a pipe
@@ -145,6 +152,9 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	}
 	if p.Bool("append") {
 		f, created, err := openAppend(t.root, t.rel, mode)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, noDir(ctx, path)
+		}
 		if err != nil {
 			return nil, fail(err)
 		}
@@ -186,7 +196,7 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			return nil, context.Cause(ctx)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", path, policy.LookedFor(ctx, path))
+			return nil, noDir(ctx, path)
 		}
 		return nil, writeFailed(ctx, err, path, t.abs, unchanged(replaced != nil))
 	}
@@ -196,6 +206,12 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 		d.Close()
 	}
 	return out, nil
+}
+
+// noDir is the error of a write whose directory does not exist, said as
+// well by a check: true of that write.
+func noDir(ctx context.Context, path string) error {
+	return ops.Errorf(ops.ClassExecution, "the directory of %s does not exist%s; create it or set create_dirs: true", path, policy.LookedFor(ctx, path))
 }
 
 // openAppend opens name in root for appending, creating it with the

@@ -3,6 +3,7 @@ package fileop
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,19 @@ func TestWriteOnlyWhenItDiffers(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.root, "new")); !os.IsNotExist(err) {
 		t.Errorf("check: true created a directory: %v", err)
+	}
+
+	// Without create_dirs, the check fails as the write would: before,
+	// it said changed: true with a diff from /dev/null, and the write
+	// then failed.
+	for _, append := range []bool{false, true} {
+		raw := map[string]any{"path": "new/dir/f", "content": "a\n", "append": append}
+		_, werr := e.run("file.write", raw)
+		raw["check"] = true
+		out, err := e.run("file.write", raw)
+		if err == nil || werr == nil || err.Error() != werr.Error() || !strings.Contains(err.Error(), "the directory of new/dir/f does not exist") || !strings.HasSuffix(err.Error(), "; create it or set create_dirs: true") {
+			t.Errorf("append: %v: check of a write into a missing directory: %v, %v; the write: %v", append, out, err, werr)
+		}
 	}
 
 	// A symlink holding the same content is still replaced.
