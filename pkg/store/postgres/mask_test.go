@@ -261,3 +261,21 @@ func TestAPasswordTheDriverCutsIsNotShown(t *testing.T) {
 		}
 	}
 }
+
+// TestABadConnectionStringSaysHowToWriteIt: postgres://db:5x/x said only
+// "invalid port"; the error now says what a port is and where it goes,
+// and any other string the driver cannot parse shows the form to write.
+func TestABadConnectionStringSaysHowToWriteIt(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for dsn, want := range map[string]string{
+		"postgres://db:5x/x":        "postgres://db:5x/x: not a PostgreSQL connection string: invalid port; give the port after the host as a number from 1 to 65535 (postgres://USER@HOST:5432/DB), or leave it out for 5432",
+		"postgres://db/x?sslmode=x": "sslmode is invalid); give sslmode one of disable, allow, prefer, require, verify-ca or verify-full",
+		"postgres://[db/x":          "; write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAM=VALUE&...] (see docs/ha.md)",
+	} {
+		_, err := postgres.Open(ctx, postgres.Config{URL: dsn})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Open(%s) = %v; want it to hold %q", dsn, err, want)
+		}
+	}
+}

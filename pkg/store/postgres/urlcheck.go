@@ -46,5 +46,14 @@ func parseError(dsn string, err error) error {
 			}
 		}
 	}
+	switch {
+	case hint != "":
+	case strings.Contains(msg, "invalid port"):
+		hint = "; give the port after the host as a number from 1 to 65535 (postgres://USER@HOST:5432/DB), or leave it out for 5432"
+	case strings.Contains(msg, "sslmode is invalid"):
+		hint = "; give sslmode one of disable, allow, prefer, require, verify-ca or verify-full"
+	default:
+		hint = "; write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAM=VALUE&...] (see docs/ha.md)"
+	}
 	return fmt.Errorf("%s: not a PostgreSQL connection string: %s%s", Mask(dsn), msg, hint)
 }
