@@ -27,6 +27,9 @@ type scheduleSet struct {
 	problems []string
 	warnings []string
 	denied   int
+	// noneIn are the directories named that hold no playbook with a
+	// schedule: block (each is one of the problems).
+	noneIn []string
 }
 
 // err joins the problems into one error, for the log and /healthz.
@@ -180,7 +183,8 @@ func loadScheduledSet(set *scheduleSet, reg *ops.Registry, paths []string) (pbs,
 			}
 		}
 		if found == 0 && len(set.problems) == before {
-			set.problems = append(set.problems, fmt.Sprintf("%s: no playbooks with a schedule: block in this directory", p))
+			set.problems = append(set.problems, fmt.Sprintf("%s: no playbooks with a schedule: block in this directory: give one of its playbooks a schedule: block (see docs/playbooks.md#schedule), or name another directory", p))
+			set.noneIn = append(set.noneIn, p)
 		}
 	}
 	return pbs, dups

@@ -312,6 +312,9 @@ func (d *schedDaemon) reload() {
 		d.log.Warn().Msg(w)
 	}
 	if err := set.err(); err != nil {
+		if len(set.noneIn) > 0 {
+			err = fmt.Errorf("%w\n%s", err, keptFiring(d.sched.Health().Playbooks, set.noneIn))
+		}
 		d.sched.ReloadFailed(err) // it says the playbooks loaded before stay
 		return
 	}
@@ -337,6 +340,21 @@ func listenWarning(addr net.Addr) string {
 	return "/healthz and /metrics need no key, and /healthz names the playbooks' files and the reload " +
 		"and store errors: whoever reaches this address reads them; listen on loopback (a bare port " +
 		"such as 9464) or put a proxy that authenticates or a firewall in front"
+}
+
+// keptFiring says, after a reload refused because a directory lost its
+// last scheduled playbook, that the playbooks loaded before still fire,
+// from the text they had then, and how to change that: a reload is all or
+// nothing, and a scheduler with nothing to schedule is not started.
+func keptFiring(loaded []scheduler.PlaybookHealth, dirs []string) string {
+	names := make([]string, 0, len(loaded))
+	for _, pb := range loaded {
+		names = append(names, fmt.Sprintf("%s (%s)", pb.Name, pb.Path))
+	}
+	return fmt.Sprintf("the playbooks loaded before keep firing as they were read then, deleted or not: %s; "+
+		"to go on, put a playbook with a schedule: block back in %s and send SIGHUP again, "+
+		"or, to fire none of them, stop the scheduler (SIGTERM)",
+		strings.Join(names, ", "), strings.Join(dirs, ", "))
 }
 
 // listenAddr turns --listen into an address: a bare port (9464 or :9464)

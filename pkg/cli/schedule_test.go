@@ -119,7 +119,7 @@ func TestScheduleRefuses(t *testing.T) {
 		t.Errorf("stderr:\n%s\nstdout:\n%s", r.stderr, r.stdout)
 	}
 	runMain(t, "schedule", "plain.yaml", "--next", "1").want(t, ExitUsage, nil, []string{"plain.yaml: has no schedule: block"})
-	runMain(t, "schedule", "empty", "--next", "1").want(t, ExitUsage, nil, []string{"empty: no playbooks with a schedule: block in this directory"})
+	runMain(t, "schedule", "empty", "--next", "1").want(t, ExitUsage, nil, []string{"empty: no playbooks with a schedule: block in this directory: give one of its playbooks a schedule: block (see docs/playbooks.md#schedule), or name another directory"})
 	runMain(t, "schedule", "ok", "dup", "--next", "1").want(t, ExitUsage, nil, []string{"dup/a.yaml:2:1: playbook name a is also used by ok/a.yaml:2:1; scheduled playbooks need names of their own: rename one of them"})
 	runMain(t, "schedule", "ok", "--next", "0").want(t, ExitUsage, nil, []string{"--next must be between 1 and 1000"})
 	runMain(t, "schedule", "--next", "1").want(t, ExitUsage, nil, []string{"give at least one playbook or directory"})
