@@ -30,6 +30,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -237,9 +238,9 @@ func readOnly(abs string, err error) error {
 	if !errors.As(err, &se) || se.Code()&0xff != sqlite3.SQLITE_READONLY {
 		return err
 	}
-	fix := "make it writable by this user (chmod u+w " + shellWord(abs) + ", and chown it if it is another's)"
+	fix := "make it writable by this user (chmod u+w " + shellword.Word(abs) + ", and chown it if it is another's)"
 	if st, serr := os.Stat(abs); serr == nil {
-		fix = fmt.Sprintf("it is mode %04o: make it writable by this user (chmod u+w %s)", st.Mode().Perm(), shellWord(abs))
+		fix = fmt.Sprintf("it is mode %04o: make it writable by this user (chmod u+w %s)", st.Mode().Perm(), shellword.Word(abs))
 	}
 	return fmt.Errorf("%w; this user may not write the history database, which opening it does even to read it: %s, or copy the state dir to a writable place and read the copy", err, fix)
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -24,7 +25,7 @@ func writeFailed(ctx context.Context, err error, path, abs, left string) error {
 	default:
 		return policy.Classify(ctx, err, path, policy.Roots(ctx))
 	}
-	return ops.Errorf(ops.ClassExecution, "%s: %s; %s; free space (df -h %s) and run the step again", path, why, left, filepath.Dir(abs))
+	return ops.Errorf(ops.ClassExecution, "%s: %s; %s; free space (df -h %s) and run the step again", path, why, left, shellword.Word(filepath.Dir(abs)))
 }
 
 // unchanged is what an atomic write that failed left: the file as it was

@@ -34,8 +34,15 @@ func TestFullDiskSaysTheFileIsUnchanged(t *testing.T) {
 			}
 		}
 	}
+	// The df advice is one shell word, pasted whole: a directory with a
+	// space was two words, and df -h looked at neither.
+	spaced := filepath.Join(e.root, "my data", "app.conf")
+	err := writeFailed(e.ctx, &fs.PathError{Op: "write", Path: "x", Err: syscall.ENOSPC}, "my data/app.conf", spaced, unchanged(true))
+	if want := "free space (df -h '" + filepath.Join(e.root, "my data") + "')"; !strings.Contains(err.Error(), want) {
+		t.Errorf("ENOSPC in a directory with a space: %v, want it to say %q", err, want)
+	}
 	// Other errors read as before.
-	err := writeFailed(e.ctx, &fs.PathError{Op: "open", Path: "x", Err: syscall.EROFS}, "app.conf", abs, unchanged(true))
+	err = writeFailed(e.ctx, &fs.PathError{Op: "open", Path: "x", Err: syscall.EROFS}, "app.conf", abs, unchanged(true))
 	if !strings.Contains(err.Error(), "read-only file system") || strings.Contains(err.Error(), "free space") {
 		t.Errorf("EROFS: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 )
 
@@ -148,7 +149,7 @@ func (p *Pool) missingIdentity(h *inventory.Host, err error) error {
 		}
 	}
 	return fmt.Errorf("%w; it is the identity_file %s: correct the path there, or create the key (`ssh-keygen -t ed25519 -f %s`) and add its .pub to the host's authorized_keys",
-		err, where, shellWord(h.IdentityFile))
+		err, where, shellword.Word(h.IdentityFile))
 }
 
 // agentSigners returns the keys of the agent, and done, which closes the

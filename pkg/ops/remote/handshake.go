@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -110,7 +111,7 @@ func handshakeError(h *inventory.Host, user string, lg *login, err error) error 
 		return ops.Errorf(ops.ClassValidation, "host key of %s (%s): known_hosts lists only %s for this host, but the server offers %s. "+
 			"The host's key may have changed (reinstalled, or someone intercepting the connection): check the new key's fingerprint with the host's owner "+
 			"(`%s), then remove the old entry with `ssh-keygen -R '%s' -f %s` and add the new one",
-			h.Name, norm, strings.Join(listed, ", "), strings.Join(ne.RequestedAlgorithms, ", "), scan, norm, shellWord(hk.listed[0].Filename))
+			h.Name, norm, strings.Join(listed, ", "), strings.Join(ne.RequestedAlgorithms, ", "), scan, norm, shellword.Word(hk.listed[0].Filename))
 	}
 	switch msg := err.Error(); {
 	case strings.Contains(msg, "unable to authenticate"):

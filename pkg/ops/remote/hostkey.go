@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
@@ -80,7 +81,7 @@ func (e *hostKeyError) Error() string {
 	return fmt.Sprintf("HOST KEY CHANGED for %s (%s): known_hosts lists %s, but the server offered %s. "+
 		"Someone may be intercepting the connection, or the host was reinstalled. "+
 		"If the change is expected, remove the old key with `ssh-keygen -R '%s' -f %s` and add the new one; accept-new never replaces a key",
-		e.host, norm, strings.Join(listed, ", "), offered, norm, shellWord(e.want[0].Filename))
+		e.host, norm, strings.Join(listed, ", "), offered, norm, shellword.Word(e.want[0].Filename))
 }
 
 // checked names the files an unknown host was looked for in.

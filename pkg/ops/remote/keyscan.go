@@ -5,10 +5,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 )
 
@@ -18,10 +18,10 @@ import (
 // scanCommand).
 func (e *hostKeyError) addCommand() string {
 	scan := scanCommand(e.address, e.offered.Type(), e.jump, e.knownHosts)
-	file := shellWord(e.file)
+	file := shellword.Word(e.file)
 	cmd := "`" + scan + " >> " + file + "`"
 	if _, err := os.Stat(filepath.Dir(e.file)); err != nil {
-		cmd = fmt.Sprintf("`mkdir -p -m 700 %s && %s >> %s`", shellWord(filepath.Dir(e.file)), scan, file)
+		cmd = fmt.Sprintf("`mkdir -p -m 700 %s && %s >> %s`", shellword.Word(filepath.Dir(e.file)), scan, file)
 	}
 	if e.jump != nil {
 		cmd += fmt.Sprintf(" (run from here: it scans from jump host %s, through which %s is reached)", e.jump.Name, e.host)
@@ -43,7 +43,7 @@ func scanCommand(address, keyType string, jump *inventory.Host, kh []string) str
 	if keyType != "" {
 		scan += " -t " + keyType
 	}
-	scan += " " + shellWord(host)
+	scan += " " + shellword.Word(host)
 	if jump == nil {
 		return scan
 	}
@@ -71,11 +71,11 @@ func sshTo(h *inventory.Host, kh []string) string {
 			}
 			args = append(args, "-J", strings.Join(via, ","))
 		} else {
-			args = append(args, "-o", shellWord("ProxyCommand="+sshTo(j, kh)+" -W '[%h]:%p'"))
+			args = append(args, "-o", shellword.Word("ProxyCommand="+sshTo(j, kh)+" -W '[%h]:%p'"))
 		}
 	}
 	args = append(args, loginOptions(h, kh)...)
-	args = append(args, "-p", strconv.Itoa(h.Port), shellWord(withUser(h, h.Address)))
+	args = append(args, "-p", strconv.Itoa(h.Port), shellword.Word(withUser(h, h.Address)))
 	return strings.Join(args, " ")
 }
 
@@ -84,9 +84,9 @@ func sshTo(h *inventory.Host, kh []string) string {
 func loginOptions(h *inventory.Host, kh []string) []string {
 	var out []string
 	if h.IdentityFile != "" {
-		out = append(out, "-i", shellWord(h.IdentityFile))
+		out = append(out, "-i", shellword.Word(h.IdentityFile))
 		if c := h.CertificateFile; c != "" && c != h.IdentityFile+"-cert.pub" {
-			out = append(out, "-o", shellWord("CertificateFile="+c))
+			out = append(out, "-o", shellword.Word("CertificateFile="+c))
 		}
 	}
 	if kh != nil {
@@ -97,7 +97,7 @@ func loginOptions(h *inventory.Host, kh []string) []string {
 				files[i] = `"` + f + `"`
 			}
 		}
-		out = append(out, "-o", shellWord("UserKnownHostsFile="+strings.Join(files, " ")))
+		out = append(out, "-o", shellword.Word("UserKnownHostsFile="+strings.Join(files, " ")))
 	}
 	return out
 }
@@ -108,16 +108,4 @@ func withUser(h *inventory.Host, addr string) string {
 		return h.User + "@" + addr
 	}
 	return addr
-}
-
-// plainWord is a shell word that needs no quotes.
-var plainWord = regexp.MustCompile(`^[A-Za-z0-9@%+=:,./_-]+$`)
-
-// shellWord returns s as one word of a POSIX shell, quoted only when it
-// must be.
-func shellWord(s string) string {
-	if plainWord.MatchString(s) {
-		return s
-	}
-	return quote(s)
 }

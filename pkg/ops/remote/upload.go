@@ -16,6 +16,7 @@ import (
 	"github.com/pkg/sftp"
 
 	"github.com/arsenal-run/arsenal-run/internal/redact"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
@@ -150,7 +151,7 @@ func (u *Upload) Execute(ctx context.Context, p ops.Params) (map[string]any, err
 	if err != nil {
 		var left string
 		if rerr := pool.removeTemp(ctx, client, h, a, tmp, tmpDir); rerr != nil {
-			left = fmt.Sprintf("; the partial copy %s may be left on %s (readable by its owner only): remove it with `rm -r %s` (%v)", tmp, h.Name, shellWord(tmpDir), sftpError(rerr))
+			left = fmt.Sprintf("; the partial copy %s may be left on %s (readable by its owner only): remove it with `rm -r %s` (%v)", tmp, h.Name, shellword.Word(tmpDir), sftpError(rerr))
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w%s", stopped(context.Cause(ctx), lost), left)
