@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -34,7 +35,7 @@ func (r *runner) resumeHint(rep *report.Report) string {
 		return ""
 	}
 	return fmt.Sprintf("%s: to rerun what did not succeed, reusing the steps that did:\n  %s run %s --resume %s%s\n",
-		program, program, shellWord(r.path), shellWord(from), r.resumeFlags())
+		program, program, shellword.Word(r.path), shellword.Word(from), r.resumeFlags())
 }
 
 // resumeFlags are the flags of this run, given on its command line, that
@@ -46,19 +47,19 @@ func (r *runner) resumeHint(rep *report.Report) string {
 func (r *runner) resumeFlags() string {
 	var b strings.Builder
 	if st := r.o.state; st.dir != "" {
-		b.WriteString(" --state-dir " + shellWord(st.dir))
+		b.WriteString(" --state-dir " + shellword.Word(st.dir))
 	} else if st.url != "" && !st.fromEnv {
-		b.WriteString(" --state " + shellWord(store.Mask(st.url)))
+		b.WriteString(" --state " + shellword.Word(store.Mask(st.url)))
 		if st.reportDir != "" {
-			b.WriteString(" --report-dir " + shellWord(st.reportDir))
+			b.WriteString(" --report-dir " + shellword.Word(st.reportDir))
 		}
 	}
 	if r.o.policy != "" {
-		b.WriteString(" --policy " + shellWord(r.o.policy))
+		b.WriteString(" --policy " + shellword.Word(r.o.policy))
 	}
 	if r.o.rolesFrom == "" && !slices.Equal(r.o.roles, listFlag{auth.DefaultRole}) {
 		for _, role := range r.o.roles {
-			b.WriteString(" --role " + shellWord(role))
+			b.WriteString(" --role " + shellword.Word(role))
 		}
 	}
 	return b.String()
@@ -74,13 +75,4 @@ func ranAny(rep *report.Report) bool {
 		}
 	}
 	return false
-}
-
-// shellWord is s as a shell reads it back: as it is when it holds only
-// characters no shell takes apart, else in single quotes.
-func shellWord(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-+:@%,=") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
