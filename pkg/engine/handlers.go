@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -47,6 +48,33 @@ func (r *run) notify(ctx context.Context, status report.Status) {
 		what := report.NotificationText(cmp.Or(rec.notification, &report.Notification{Sent: report.SentNone}))
 		r.log.Warn().Str("step", n.step.ID).Str("status", string(rec.status)).Msg("notification " + what)
 	}
+}
+
+// NotifyGrace is how long the notify: entries of a run that was cancelled
+// or timed out may take, from when they start, whatever the handlers
+// before them left of the handler budget.
+const NotifyGrace = time.Minute
+
+// notifyContext is the context of the notify: entries: the handlers' while
+// the run goes normally. Once it was cancelled or timed out (ctx is done),
+// the message that says so is what somebody waits for, and a finally that
+// used up the handler budget must not cost it: the entries get NotifyGrace
+// of their own. The timeout of the playbook.run step that started the run
+// still ends them at once, as it ends the handlers.
+func (r *run) notifyContext(parent, ctx, hctx context.Context) (context.Context, func()) {
+	if ctx.Err() == nil || stepTimedOut(parent) {
+		return hctx, func() {}
+	}
+	nctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
+	t := time.AfterFunc(NotifyGrace, func() {
+		cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{"notify grace", NotifyGrace}))
+	})
+	stop := context.AfterFunc(parent, func() {
+		if stepTimedOut(parent) {
+			cancel(context.Cause(parent))
+		}
+	})
+	return nctx, func() { t.Stop(); stop(); cancel(nil) }
 }
 
 // failedSteps are the steps that made the run fail or that it cancelled

@@ -325,7 +325,9 @@ func (r *run) execute(parent context.Context) *report.Report {
 			runErr = r.stepFailure(n)
 		}
 	}
-	r.notify(hctx, status)
+	nctx, nstop := r.notifyContext(parent, ctx, hctx)
+	r.notify(nctx, status)
+	nstop()
 	return r.finish(status, runErr)
 }
 
