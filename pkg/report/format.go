@@ -181,6 +181,9 @@ func noteOf(s *Step, n int, withReused bool, head0 string) string {
 	if head0 != "" {
 		head = append(head, head0)
 	}
+	if what := notificationNote(s); what != "" {
+		head = append(head, what)
+	}
 	if fanOut(s) {
 		head = append(head, itemSummary(s.Items))
 	}

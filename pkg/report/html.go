@@ -36,8 +36,11 @@ const (
 )
 
 type htmlPage struct {
-	R        *Report
-	Counts   string
+	R      *Report
+	Counts string
+	// Notes are what the summary's first line says of the notify:
+	// entries that did not go out as written (NotifyNotes).
+	Notes    []string
 	Timeline timeline
 	Inputs   []htmlKV
 	Outputs  []htmlKV
@@ -76,6 +79,9 @@ type htmlStep struct {
 	// but whose target was refused when it ran (refusedWhenRan).
 	Reason         string
 	RefusedWhenRan bool
+	// Notification is, on a notify: entry that was to be sent, what its
+	// message reached: "sent", "not sent", "sent to 2 of 3 recipients".
+	Notification string
 }
 
 // htmlNested is a nested step in its top-level step's details, with the
@@ -120,7 +126,7 @@ func WriteTimelineSVG(w io.Writer, r *Report) error {
 // carries data-step="ID", once per step.
 func WriteHTML(w io.Writer, r *Report) error {
 	r = plainReport(r)
-	page := htmlPage{R: r, Counts: statusCounts(r.Steps), Timeline: newTimeline(r)}
+	page := htmlPage{R: r, Counts: statusCounts(r.Steps), Notes: NotifyNotes(r.Steps), Timeline: newTimeline(r)}
 	for _, k := range sortedKeys(r.Inputs) {
 		page.Inputs = append(page.Inputs, htmlKV{Key: plainText(k), Value: excerpt(inline(r.Inputs[k]), 2048)})
 	}
@@ -137,6 +143,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 			OutputText: excerpt(outputText(s.Output), htmlOutputLimit),
 			CacheNote:  cacheNote(s), Resources: resourcesNote(s.Output),
 			Reason: shownReason(s), RefusedWhenRan: refusedWhenRan(s),
+			Notification: notificationWord(NotificationOf(s)),
 		}
 		if s.Error != nil {
 			hs.ErrorText = excerpt(s.Error.Message, htmlOutputLimit)

@@ -56,6 +56,10 @@ import (
 //     JUnitMaxItems such steps under one step, one "path/..." testcase
 //     counts the rest. A nested step under a step whose continue_on_error
 //     let the run go on is skipped, as the step is.
+//   - A notify: entry that failed is a <failure> whose message starts with
+//     what its message reached: "not sent: …", "sent to 2 of 3
+//     recipients: …" or "sent with the run summary in place of its own
+//     text: …" (notifyCase); its <system-out> has a line "notification:".
 //   - A testcase's <system-out> has the op, attempts and the output.
 
 // JUnitMaxItems is how many fan-out items get a testcase of their own.
@@ -283,6 +287,20 @@ func excuse(c *junitCase, why string) {
 		Message: oneLine(why+p.Type+": "+p.Message, junitMessageLimit),
 		Text:    p.Text,
 	}
+}
+
+// notifyCase heads the failure of a notify: entry's testcase with what
+// its message reached ("sent to 2 of 3 recipients: …", "sent with the
+// run summary in place of its own text: …", "not sent: …"), unless its
+// message already says it. The entry stays a failure, as it must be
+// fixed, but one that some people got does not read as one nobody got.
+func notifyCase(c *junitCase, s *Step) {
+	p := cmp.Or(c.Failure, c.Error)
+	what := NotificationText(NotificationOf(s))
+	if p == nil || what == "" || strings.Contains(p.Message, what) {
+		return
+	}
+	p.Message = oneLine(what+": "+p.Message, junitMessageLimit)
 }
 
 // problem is the failure or error element of a step or item.

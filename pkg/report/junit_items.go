@@ -19,10 +19,14 @@ func stepCase(r *Report, s *Step) junitCase {
 	}
 	setOutcome(r, &c, s.Status, skippedReason(s), s.Error, s.StartedAt != nil, attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0))
 	excuseStep(&c, s)
+	notifyCase(&c, s)
 	var out strings.Builder
 	fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\n", s.Op, s.Status, s.Attempts)
 	if s.Reason != "" {
 		fmt.Fprintf(&out, "reason: %s\n", s.Reason)
+	}
+	if what := notificationWord(NotificationOf(s)); what != "" {
+		fmt.Fprintf(&out, "notification: %s\n", what)
 	}
 	if s.Reused {
 		out.WriteString("reused: output taken from the resumed run\n")

@@ -67,6 +67,16 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	if r.DryRun {
 		b.WriteString("> [!NOTE]\n> Dry run: only read operations were executed.\n\n")
 	}
+	if notes := NotifyNotes(r.Steps); len(notes) > 0 {
+		b.WriteString("> [!WARNING]\n")
+		for i, note := range notes {
+			if i > 0 {
+				b.WriteString(">\n")
+			}
+			fmt.Fprintf(&b, "> %s\n", mdText(note))
+		}
+		b.WriteString("\n")
+	}
 	if r.Error != nil {
 		fmt.Fprintf(&b, "> [!CAUTION]\n> **%s**: %s\n\n", mdText(r.Error.Class), mdText(oneLine(r.Error.Message, 1000)))
 	}
@@ -158,6 +168,9 @@ func mdDetails(b *strings.Builder, r *Report, s *Step) {
 		b.WriteString("**Ignored**: it failed, and `continue_on_error` let the run go on.\n\n")
 	} else if rescued(s) {
 		b.WriteString("**Rescued**: it failed, and its rescue steps recovered the run.\n\n")
+	}
+	if what := notificationWord(NotificationOf(s)); what != "" {
+		fmt.Fprintf(b, "**Notification**: %s.\n\n", mdText(what))
 	}
 	if s.Error != nil {
 		fmt.Fprintf(b, "**Error** (`%s`)\n\n%s\n", mdCode(s.Error.Class), mdFence(excerpt(s.Error.Message, mdBlockLimit), "text"))

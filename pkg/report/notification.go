@@ -93,6 +93,31 @@ func NotificationText(n *Notification) string {
 	return what
 }
 
+// notificationWord is what the notification n did, said of every entry
+// that was to be sent: NotificationText, or "sent" when it went out as
+// written; "" for nil.
+func notificationWord(n *Notification) string {
+	if n == nil {
+		return ""
+	}
+	if what := NotificationText(n); what != "" {
+		return what
+	}
+	return "sent"
+}
+
+// notificationNote is the head of the note of notify entry s's row: what
+// its message reached when its failed status alone would not say it ("not
+// sent", "sent to 2 of 3 recipients", "sent with the run summary …"); ""
+// for another step, a clean send, or an error that already says it.
+func notificationNote(s *Step) string {
+	what := NotificationText(NotificationOf(s))
+	if what == "" || s.Error != nil && strings.Contains(s.Error.Message, what) {
+		return ""
+	}
+	return what
+}
+
 // SummarySent is the reason of a notify: entry that failed because some of
 // its message could not be computed, yet was sent with the run summary in
 // its place.
