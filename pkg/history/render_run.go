@@ -54,6 +54,9 @@ func writeRunJSON(w io.Writer, run Run, rows []StepRow, rep *report.Report) erro
 			d.message, d.reason, d.rescued = "", "", false
 		}
 		steps[i] = stepJSON{StepRow: r, Label: d.label, Message: d.message, Reason: d.reason, Rescued: d.rescued, RescueOf: d.rescueOf}
+		if r.Kind != "attempt" && r.Kind != KindOmitted {
+			steps[i].Notification = d.notification
+		}
 	}
 	return writeJSON(w, struct {
 		Run   runJSON    `json:"run"`
@@ -99,6 +102,13 @@ func WriteRunReportFit(w io.Writer, run Run, rows []StepRow, rep *report.Report,
 		fmt.Fprintf(&b, "report    %s is gone; the steps below are the history's record, without their messages\n", termtext.Clean(run.ReportPath))
 	default:
 		fmt.Fprintf(&b, "report    %s\n", termtext.Clean(run.ReportPath))
+	}
+	if rep != nil {
+		// What the summary's first line of 'run' says of the notify:
+		// entries that did not go out as written.
+		for _, note := range report.NotifyNotes(rep.Steps) {
+			fmt.Fprintf(&b, "notify    %s\n", termtext.Line(note))
+		}
 	}
 	if run.Status == StatusInterrupted {
 		b.WriteString("\nThe process running it ended first; the steps below finished before that.\n")
@@ -201,6 +211,9 @@ type stepJSON struct {
 	Reason   string `json:"reason,omitempty"`
 	Rescued  bool   `json:"rescued,omitempty"`
 	RescueOf string `json:"rescue_of,omitempty"`
+	// Notification is, on a notify: entry's row, what its message
+	// reached, as its report has it (report.NotificationOf).
+	Notification *report.Notification `json:"notification,omitempty"`
 }
 
 // rowKey finds a row's step or item in the report: its section, step id
@@ -235,6 +248,9 @@ type detail struct {
 	// cached: the output came from the result cache; the operation did
 	// not run, so its row has no tries.
 	cached bool
+	// notification is what a notify: entry's message reached
+	// (report.NotificationOf); nil for another step.
+	notification *report.Notification
 	// noItems: a fan-out whose foreach gave no item; it has no item rows
 	// to show what it did.
 	noItems bool
@@ -266,7 +282,7 @@ func reportDetails(rep *report.Report) map[rowKey]detail {
 	for i := range rep.Steps {
 		s := &rep.Steps[i]
 		out[rowKey{section(s), s.ID, -1}] = detail{message: errMessage(s.Error), reason: s.Reason, rescued: s.Rescued, rescueOf: s.RescueOf, cached: s.Cached,
-			noItems: s.ItemCounts != nil && len(s.Items) == 0}
+			noItems: s.ItemCounts != nil && len(s.Items) == 0, notification: report.NotificationOf(s)}
 		for j := range s.Items {
 			it := &s.Items[j]
 			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: s.RescueOf, cached: it.Cached,
@@ -362,6 +378,11 @@ func writeRow(w io.Writer, r *StepRow, details map[rowKey]detail) {
 	errText := oneLine(r.ErrorClass, 40)
 	if n := d.note(); n != "" && r.Status != report.StatusSucceeded {
 		errText = midLine(n, noteLimit)
+	}
+	// A notify entry's row says what its message reached, unless its
+	// error already does: "not sent", "sent to 2 of 3 recipients".
+	if what := report.NotificationText(d.notification); what != "" && r.Item == nil && !strings.Contains(errText, what) {
+		errText = strings.TrimSuffix(what+"; "+errText, "; ")
 	}
 	switch {
 	case d.rescued:
