@@ -228,6 +228,11 @@ func (v *liveView) finished(ev engine.Event) {
 	if ev.Ignored {
 		line += "  " + v.p.yellow(report.IgnoredNote)
 	}
+	// A notify entry that failed may have reached people all the
+	// same: its line says what its message reached, as its log line does.
+	if what := report.NotificationText(ev.Notification); what != "" {
+		line += "  " + v.p.yellow("notification "+what)
+	}
 	showOutput := s != nil && len(s.lines) > 0 && (st == report.StatusFailed || st == report.StatusCancelled)
 	var note []string
 	if ev.Reason != "" && st == report.StatusSkipped {
