@@ -6,13 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/since"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
@@ -312,78 +311,22 @@ func (f *durationFlag) String() string {
 }
 
 func (f *durationFlag) Set(v string) error {
-	if at, ok := zonedTime(v); ok {
-		f.d, f.at, f.text = 0, at, v
-		return nil
-	}
 	name := f.name
 	if name == "" {
 		name = "since"
 	}
-	d, err := parseDays(v)
-	if hint, ok := sinceTimeHint(name, v, time.Now()); err != nil && ok {
-		// A date or time without a zone: the duration to give, or
-		// the time with its zone.
-		return fmt.Errorf("%s", hint)
-	}
-	if err != nil && !durationSyntax.MatchString(v) && !dayUnit.MatchString(v) {
-		// Neither a duration nor a time these layouts read (12/05/2026,
-		// now): both forms are taken, so both are named.
-		return fmt.Errorf("%q is neither how long ago nor an RFC 3339 time; give one like 30m, 24h, 2d or 1w, or 2026-12-05T02:00:00Z", v)
-	}
+	val, err := since.Parse(v, since.Flag(name), time.Now())
 	if err != nil {
 		return err
 	}
-	if d <= 0 {
-		return fmt.Errorf("%q is not a positive duration; give one like 30m, 24h, 2d or 1w, or an RFC 3339 time", v)
-	}
-	f.d, f.at, f.text = d, time.Time{}, v
+	f.d, f.at, f.text = val.D, val.At, val.Text
 	return nil
 }
 
 // moment is the time the flag stands for at now; zero when not given.
 func (f *durationFlag) moment(now time.Time) time.Time {
-	switch {
-	case !f.at.IsZero():
-		return f.at
-	case f.d > 0:
-		return now.Add(-f.d)
-	}
-	return time.Time{}
+	return since.Value{D: f.d, At: f.at}.Moment(now)
 }
-
-// dayUnit matches a number of days or weeks inside a duration.
-var dayUnit = regexp.MustCompile(`([0-9]+(?:\.[0-9]+)?)([dw])`)
-
-// parseDays parses a duration in Go syntax, with d (24h) and w (7d) as
-// units too.
-func parseDays(v string) (time.Duration, error) {
-	s := dayUnit.ReplaceAllStringFunc(v, func(m string) string {
-		p := dayUnit.FindStringSubmatch(m)
-		n, _ := strconv.ParseFloat(p[1], 64)
-		hours := 24.0
-		if p[2] == "w" {
-			hours = 7 * 24
-		}
-		return strconv.FormatFloat(n*hours, 'f', -1, 64) + "h"
-	})
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		if durationSyntax.MatchString(s) {
-			// Well formed, but beyond what a duration holds.
-			return 0, fmt.Errorf("%q is too long; the longest is %dd (about 292 years)", v, maxDays)
-		}
-		return 0, fmt.Errorf("%q is not a duration; give one like 30m, 24h, 2d or 1w", v)
-	}
-	return d, nil
-}
-
-// durationSyntax matches what time.ParseDuration reads, whatever its
-// size.
-var durationSyntax = regexp.MustCompile(`^[-+]?([0-9]*(\.[0-9]*)?(ns|us|µs|μs|ms|s|m|h))+$`)
-
-// maxDays is the most whole days a duration holds.
-const maxDays = int64(math.MaxInt64 / int64(24*time.Hour))
 
 // checkBaseURL refuses a --base-url that is no http:// or https:// URL
 // with a host, with the exit code of a usage error.

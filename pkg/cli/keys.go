@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/arsenal-run/arsenal-run/internal/since"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/server"
@@ -162,7 +163,7 @@ func expiryTime(s string, now time.Time) (time.Time, error) {
 			return t, nil
 		}
 	}
-	d, err := parseDays(s) // 90d, 1.5d, 2w, 720h, as --since takes them
+	d, err := since.ParseDays(s) // 90d, 1.5d, 2w, 720h, as --since takes them
 	if err != nil || d <= 0 {
 		return time.Time{}, fmt.Errorf("give a date like 2027-06-30, an RFC 3339 time, or a positive duration like 90d")
 	}

@@ -30,7 +30,7 @@ func remoteCommand() *command {
 		synopsis: `remote --server URL [--key-env VAR] [--ca F --cert F --key F] ops list [--category C]
 remote --server URL exec OP [--param k=v]... [--timeout D]
 remote --server URL run NAME [--input k=v]... [--dry-run] [--wait] [--follow] [--yes]
-remote --server URL runs [--playbook P] [--status S] [--limit N]
+remote --server URL runs [--playbook P] [--status S] [--since D] [--limit N]
 remote --server URL cancel ID`,
 		help: `Call the REST API of 'arsenal-run serve' (docs/server.md), so that a CI job or a
 chat bot can run an operation or a runbook on a host without shell access to it.
@@ -55,6 +55,7 @@ type remoteOptions struct {
 	wait, follow, dryRun, yes     bool
 	playbook, status              string
 	limit                         int
+	since                         durationFlag
 }
 
 // remote is one client command.
@@ -81,7 +82,7 @@ type remote struct {
 func runRemote(e *env, args []string) int {
 	c := remoteCommand()
 	fs := newFlags(e, c)
-	var o remoteOptions
+	o := remoteOptions{since: durationFlag{name: "since"}}
 	fs.StringVar(&o.server, "server", "", "the server's base `URL`, like https://runner.internal:8080 (default $ARSENAL_SERVER)")
 	fs.StringVar(&o.keyEnv, "key-env", "ARSENAL_API_KEY", "read the API key from the environment variable `VAR`")
 	fs.StringVar(&o.ca, "ca", "", "trust the server certificates signed by the CA in `FILE`")
@@ -97,6 +98,7 @@ func runRemote(e *env, args []string) int {
 	fs.BoolVar(&o.yes, "yes", false, "run: answer yes to every confirm: question (needed without a terminal); waits for the run's end")
 	fs.StringVar(&o.playbook, "playbook", "", "runs: only runs of playbook `P`")
 	fs.StringVar(&o.status, "status", "", "runs: only runs with status `S`, in any case")
+	fs.Var(&o.since, "since", "runs: only runs started within `D` (24h, 2d) or since an RFC 3339 time")
 	fs.IntVar(&o.limit, "limit", 0, "runs: at most `N` runs, 1 to 1000 (default the server's, 50)")
 	pos, code, ok := fs.parse(args)
 	if !ok {

@@ -20,6 +20,11 @@ func (r *remote) runs() int {
 	if r.o.status != "" {
 		q.Set("status", r.o.status)
 	}
+	if r.o.since.text != "" {
+		// The server reads the same forms, how long ago by its clock,
+		// which the times it lists are of.
+		q.Set("since", r.o.since.text)
+	}
 	if r.o.limit > 0 {
 		q.Set("limit", strconv.Itoa(r.o.limit))
 	}
@@ -103,6 +108,9 @@ func runsAsked(o remoteOptions) string {
 	}
 	if o.status != "" {
 		s += " --status " + o.status
+	}
+	if o.since.text != "" {
+		s += " --since " + o.since.text
 	}
 	return s
 }

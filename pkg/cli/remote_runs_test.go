@@ -91,6 +91,32 @@ func TestRemoteRunsFilters(t *testing.T) {
 	if sent() != n {
 		t.Errorf("--limit 1001 sent a request")
 	}
+
+	// --since as 'history' takes it: sent as given, for the server to
+	// judge by its clock; a time without a zone, or --since given to
+	// another subcommand, is refused before any request.
+	r = runEnv(t, envs, "remote", "runs", "--since", "2d")
+	if got, want := strings.TrimSpace(r.stdout), "no runs match --since 2d"; r.code != ExitOK || got != want {
+		t.Errorf("remote runs --since 2d: %d stdout %q, want %q", r.code, got, want)
+	}
+	mu.Lock()
+	last := queries[len(queries)-1]
+	mu.Unlock()
+	if last != "since=2d" {
+		t.Errorf("remote runs --since 2d sent %q; want since=2d", last)
+	}
+	n = sent()
+	r = runEnv(t, envs, "remote", "runs", "--since", "2026-12-05")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "or --since 2026-12-05T00:00:00Z") {
+		t.Errorf("--since 2026-12-05: %d %s", r.code, r.stderr)
+	}
+	r = runEnv(t, envs, "remote", "ops", "list", "--since", "1h")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "--since is for runs, not ops list") {
+		t.Errorf("ops list --since 1h: %d %s", r.code, r.stderr)
+	}
+	if sent() != n {
+		t.Errorf("a refused --since sent a request")
+	}
 }
 
 // TestRemoteRunsNamesOtherPlaybooks: a --playbook that no run of the

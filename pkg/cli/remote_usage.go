@@ -20,7 +20,7 @@ var remoteFlagSubs = []struct {
 	{"category", "ops list"},
 	{"param", "exec"}, {"timeout", "exec"},
 	{"input", "run"}, {"dry-run", "run"}, {"wait", "run"}, {"follow", "run"}, {"yes", "run"},
-	{"playbook", "runs"}, {"status", "runs"}, {"limit", "runs"},
+	{"playbook", "runs"}, {"status", "runs"}, {"limit", "runs"}, {"since", "runs"},
 }
 
 // misplacedFlag says what is wrong with a flag given to a subcommand that

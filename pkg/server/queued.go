@@ -253,8 +253,14 @@ func (s *Server) waitingRuns(ctx context.Context, f history.Filter) ([]runInfo, 
 	out := make([]runInfo, 0, len(jobs))
 	for _, j := range jobs {
 		a := j.Args
-		out = append(out, runInfo{ID: a.RunID, Playbook: a.Playbook, Status: string(runs.StateQueued), Trigger: string(a.Trigger),
-			StartedBy: a.Caller, DryRun: a.DryRun, Roles: a.Roles, StartedAt: j.Queued.UTC()})
+		info := runInfo{ID: a.RunID, Playbook: a.Playbook, Status: string(runs.StateQueued), Trigger: string(a.Trigger),
+			StartedBy: a.Caller, DryRun: a.DryRun, Roles: a.Roles, StartedAt: j.Queued.UTC()}
+		// Newest first: those queued since f.Since are the ones before
+		// the first that is not, and the limit takes from them alone.
+		if !fromSince(f, info) {
+			break
+		}
+		out = append(out, info)
 	}
 	return out, nil
 }

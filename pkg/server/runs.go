@@ -190,7 +190,7 @@ type runInfo struct {
 	Error      *report.Error `json:"error,omitempty"`
 }
 
-// GET /api/v1/runs[?playbook=&status=&trigger=&limit=&before=]
+// GET /api/v1/runs[?playbook=&status=&trigger=&limit=&before=&since=]
 //
 // Runs are listed newest first in one total order, started_at then id,
 // both descending; a page that runs are left after (each store is read for
@@ -199,10 +199,10 @@ type runInfo struct {
 // are neither skipped nor repeated), or an RFC 3339 time: those before it.
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
 	q := r.URL.Query()
-	if e := onlyParams(q, "playbook", "status", "trigger", "limit", "before"); e != nil {
+	if e := onlyParams(q, "playbook", "status", "trigger", "limit", "before", "since"); e != nil {
 		return e
 	}
-	f, e := runFilter(q)
+	f, e := runFilter(q, s.cfg.Now())
 	if e != nil {
 		return e
 	}

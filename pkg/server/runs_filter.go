@@ -8,14 +8,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/since"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
-// runFilter reads the filters of GET /api/v1/runs, refusing a bad one
-// with its field.
-func runFilter(q url.Values) (history.Filter, *apiError) {
+// runFilter reads the filters of GET /api/v1/runs at now, refusing a bad
+// one with its field.
+func runFilter(q url.Values, now time.Time) (history.Filter, *apiError) {
 	f := history.Filter{Playbook: q.Get("playbook"), Status: report.Status(q.Get("status")), Trigger: history.Trigger(q.Get("trigger")), Limit: history.DefaultLimit}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -33,6 +34,19 @@ func runFilter(q url.Values) (history.Filter, *apiError) {
 			return f, badField("before", "before=%q: give the next of the previous page's answer, as it is, to list the runs after that page (or an RFC 3339 time, to list the runs started before it)", v)
 		}
 	}
+	if v := q.Get("since"); v != "" {
+		val, err := since.Parse(plusOffset(v), since.Param("since"), now)
+		if err != nil {
+			return f, badField("since", "since: %v", err)
+		}
+		f.Since = val.Moment(now)
+		// Before a cursor, a since given as how long ago may have moved
+		// past the previous page's end: that page was the last.
+		if !f.Before.IsZero() && f.BeforeID == "" && !f.Since.Before(f.Before) {
+			return f, badField("since", "since=%s (%s UTC) is not before before=%s (%s UTC): since is where the listing reaches back to and before where it ends, like since=24h&before=2026-12-05T00:00:00Z",
+				v, f.Since.UTC().Format("2006-01-02 15:04:05"), q.Get("before"), f.Before.UTC().Format("2006-01-02 15:04:05"))
+		}
+	}
 	// A run of this process waits as queued before it reaches the history.
 	statuses := append(history.Statuses(), string(runs.StateQueued))
 	if v := q.Get("status"); v != "" && !slices.Contains(statuses, v) {
@@ -48,7 +62,29 @@ func runFilter(q url.Values) (history.Filter, *apiError) {
 // selects, as history's List would select it.
 func matches(f history.Filter, info runInfo) bool {
 	return (f.Playbook == "" || info.Playbook == f.Playbook) && (f.Status == "" || info.Status == string(f.Status)) &&
-		(f.Trigger == "" || info.Trigger == string(f.Trigger)) && (f.Before.IsZero() || afterPage(f, info))
+		(f.Trigger == "" || info.Trigger == string(f.Trigger)) && (f.Before.IsZero() || afterPage(f, info)) && fromSince(f, info)
+}
+
+// fromSince reports whether a run started at or after f.Since, to the
+// millisecond as history keeps it and selects.
+func fromSince(f history.Filter, info runInfo) bool {
+	return f.Since.IsZero() || !cursorOf(info).at.Before(time.UnixMilli(f.Since.UnixMilli()))
+}
+
+// plusOffset is v with the + of a zone's offset that a query string read
+// as a space (since=2026-12-05T03:00:00+01:00 not written %2B) put back.
+func plusOffset(v string) string {
+	i := strings.LastIndex(v, " ")
+	if i < 0 {
+		return v
+	}
+	if _, ok := since.ZonedTime(v); ok {
+		return v
+	}
+	if _, ok := since.ZonedTime(v[:i] + "+" + v[i+1:]); ok {
+		return v[:i] + "+" + v[i+1:]
+	}
+	return v
 }
 
 // beforeTime is the RFC 3339 time a before gives. A + in a query string
