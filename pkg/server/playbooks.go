@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
@@ -100,6 +101,32 @@ func (p *Playbooks) notFound(name string, scheduled bool) *apiError {
 		}
 	}
 	return notFound("no %s %q in the server's playbooks%s", what, name, suggest.DidYouMean(name, names))
+}
+
+// runsHint is what an empty run listing of playbook name says: that no
+// served playbook has that name, and the one it may be a typo of (names
+// are matched as written: Nightly is not nightly); "" when one does.
+func (p *Playbooks) runsHint(name string) string {
+	if name == "" {
+		return ""
+	}
+	var names []string
+	if p != nil {
+		if _, ok := p.byName[name]; ok {
+			return ""
+		}
+		names = p.names
+	}
+	if strings.ContainsRune(name, '/') || strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") {
+		return fmt.Sprintf("playbook=%q: give the name a playbook declares, not its file", name)
+	}
+	if did := suggest.DidYouMean(name, names); did != "" {
+		return fmt.Sprintf("no playbook %q is served%s", name, did)
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf("no playbook %q is served: this server serves none", name)
+	}
+	return fmt.Sprintf("no playbook %q is served; the served playbooks are %s", name, strings.Join(names[:min(len(names), 10)], ", "))
 }
 
 // All returns the playbooks sorted by name.

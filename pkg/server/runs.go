@@ -263,6 +263,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	}
 	if answer.Runs == nil {
 		answer.Runs = []runInfo{}
+		answer.Hint = s.current().Playbooks.runsHint(f.Playbook)
 	}
 	writeJSON(w, http.StatusOK, answer)
 	return nil
@@ -273,6 +274,10 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 type runList struct {
 	Runs []runInfo `json:"runs"`
 	Next string    `json:"next,omitempty"`
+	// Hint, on an empty answer only, says why no run may match: a
+	// playbook the server does not serve, and the one it may be a typo
+	// of, as 'history' says it. A client that reads runs alone ignores it.
+	Hint string `json:"hint,omitempty"`
 }
 
 // GET /api/v1/runs/{id}

@@ -64,3 +64,24 @@ func TestListRunsSince(t *testing.T) {
 		}
 	}
 }
+
+// TestListRunsEmptyHintsAtThePlaybook: ?playbook=Hello, a name no served
+// playbook has (names are matched as written), answers no runs with a
+// hint that names the playbook it may be a typo of, as 'history' does; a
+// client that reads runs alone ignores it, and a served playbook without
+// runs has none.
+func TestListRunsEmptyHintsAtThePlaybook(t *testing.T) {
+	ts := newTestServer(t)
+	for query, want := range map[string]string{
+		"playbook=Hello":          `no playbook "Hello" is served (did you mean "hello"?)`,
+		"playbook=hello.yaml":     `playbook="hello.yaml": give the name a playbook declares, not its file`,
+		"playbook=zzzzzzzzzzzzzz": `no playbook "zzzzzzzzzzzzzz" is served; the served playbooks are `,
+		"playbook=hello":          "",
+	} {
+		m := ts.get("viewer", "/api/v1/runs?"+query).want(t, 200).json(t)
+		hint, _ := m["hint"].(string)
+		if len(m["runs"].([]any)) != 0 || !strings.HasPrefix(hint, want) || want == "" && hint != "" {
+			t.Errorf("%s: %v; want no runs and hint %q", query, m, want)
+		}
+	}
+}
