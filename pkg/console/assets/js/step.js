@@ -38,6 +38,7 @@ export class StepView {
         d.section && d.section !== 'steps' ? ' · ' + d.section : null,
         d.attempts > 1 ? ' · ' + d.attempts + ' attempts' : null,
         d.rescued && d.status === 'failed' ? ' · rescued' : d.ignored && d.status === 'failed' ? ' · ignored (continue_on_error)' : null,
+        notificationText(notificationOf(d)) ? ' · ' + notificationText(notificationOf(d)) : null,
         d.batchNow && d.status === 'running' ? ' · ' + d.batchNow : null,
         d.duration_ms !== undefined && d.status !== 'running' && stepRan(d, this.live) ? ' · ' + fmtMS(d.duration_ms) : null));
     this.el.dataset.status = d.status;
@@ -56,6 +57,7 @@ export class StepView {
     Object.assign(this.data, { status: ev.status, op: ev.op || this.data.op, duration_ms: ev.duration_ms || 0, attempts: ev.attempts || this.data.attempts });
     if (ev.reason) this.data.reason = ev.reason;
     if (ev.ignored) this.data.ignored = true;
+    if (ev.notification) this.data.notification = ev.notification;
     if (ev.error) this.data.error = { class: ev.error_class, message: ev.error };
     this.renderHead();
     this.renderBody();
@@ -186,6 +188,8 @@ export class StepView {
       facts.push(h('dt', null, c.answer === 'yes' ? 'Confirmed' : c.answer === 'no' ? 'Declined' : 'Answered'),
         h('dd', { class: 'confirmation' }, 'answered ', h('strong', null, c.answer), c.by ? ' by ' + c.by : null, ' at ', timeEl(c.at), ': ', c.question));
     }
+    const sent = notificationNote(d);
+    if (sent) facts.push(h('dt', null, 'Notification'), h('dd', null, sent));
     if (d.cached) facts.push(h('dt', null, 'Cache'), h('dd', null, 'output from the result cache, ' + fmtMS(d.cache_age_ms) + ' old'));
     if (d.reused) facts.push(h('dt', null, 'Reused'), h('dd', null, 'output taken from the resumed run'));
     if (d.rescued && d.status === 'failed') facts.push(h('dt', null, 'Rescued'), h('dd', null, 'it failed, and its rescue steps recovered the run'));
@@ -240,6 +244,53 @@ export class StepView {
 // alone ("interrupted by SIGINT") are those of the item cut while it ran.
 export function notStarted(it) {
   return !!it.reason && !it.started_at && !it.started && !it.attempts;
+}
+
+// notificationOf is what the notify: entry d did, as the report's
+// notification says: { sent: 'all' | 'some' | 'none', summary, recipients,
+// of }; null for another step or an entry skipped or not yet finished. A
+// report written before steps recorded it is read, as the server reads
+// it, from the step's status, reason and output.
+export function notificationOf(d) {
+  if (d.section !== 'notify' || ['skipped', 'pending', 'running', 'waiting'].includes(d.status)) return null;
+  if (d.notification) return d.notification;
+  if (d.status === 'succeeded') return { sent: 'all' };
+  if (d.reason === SUMMARY_SENT) return { sent: 'all', summary: true };
+  // notify.email's output counts the recipients it reached and lists
+  // those refused.
+  const out = d.output;
+  if (out && typeof out === 'object' && Array.isArray(out.refused) && out.refused.length && out.recipients > 0) {
+    return { sent: 'some', recipients: out.recipients, of: out.recipients + out.refused.length };
+  }
+  return { sent: 'none' };
+}
+
+// SUMMARY_SENT is the reason of a notify: entry sent with the run summary
+// in place of what could not be computed.
+const SUMMARY_SENT = 'sent with the run summary in place of what could not be computed';
+
+// notificationText is, in the words of every other view of a run, what
+// the notification n did: "not sent", "sent to 2 of 3 recipients", "sent
+// with the run summary in place of its own text"; '' when it was sent as
+// written.
+export function notificationText(n) {
+  if (!n) return '';
+  let what;
+  switch (n.sent) {
+    case 'none': return 'not sent';
+    case 'some': what = 'sent to ' + n.recipients + ' of ' + n.of + ' recipients'; break;
+    default:
+      if (!n.summary) return '';
+      what = 'sent';
+  }
+  return n.summary ? what + ' with the run summary in place of its own text' : what;
+}
+
+// notificationNote is the card's Notification fact: what the entry's
+// message reached, unless its error already says it.
+function notificationNote(d) {
+  const what = notificationText(notificationOf(d));
+  return what && !(d.error && String(d.error.message || '').includes(what)) ? what : '';
 }
 
 // stepRan says whether a step began, so that its header gives its time: as
