@@ -72,7 +72,7 @@ touch "$DONE"`
 // keep the step from ending once the group's output is read.
 func TestDetachedHolderDoesNotHoldTheStep(t *testing.T) {
 	for name, holder := range map[string]string{
-		"silent":  "exec sleep 300",
+		"silent": "exec sleep 300",
 		// Without end, but not flat out: a flood would fill the capture
 		// before the group's last line on a loaded machine.
 		"writing": "while :; do echo detached; sleep 0.01; done",
