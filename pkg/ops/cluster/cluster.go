@@ -23,6 +23,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/redact"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tlshint"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry/httptrace"
 )
 
@@ -282,7 +283,7 @@ func unwrapURL(err error) error {
 func shortError(err error, n *Node) string {
 	hint := ""
 	if n.URL != "" {
-		hint = tlsHint(err)
+		hint = tlshint.Hint(err, tlsWords)
 	}
 	err = unwrapURL(err)
 	var oe *net.OpError

@@ -2,8 +2,6 @@ package httpreq
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tlshint"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry/httptrace"
 )
 
@@ -192,7 +191,7 @@ func (op *Request) fail(ctx context.Context, err error, method string, u *url.UR
 	// The URL quoted in the error as the step's output shows it: secrets
 	// first, whole (see urlShower).
 	msg := via + redact.InText(strings.ReplaceAll(err.Error(), u.String(), masked), u)
-	e := fmt.Errorf("%s %s: %s%s%s", method, masked, msg, tlsHint(err), refusedHint(err, via != ""))
+	e := fmt.Errorf("%s %s: %s%s%s", method, masked, msg, tlshint.Hint(err, tlsWords), refusedHint(err, via != ""))
 	if class == ops.ClassAuthorization {
 		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, masked, strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
 	}
@@ -216,30 +215,6 @@ func redirectedTo(failed string, u *url.URL, show func(*url.URL) string) string 
 		return ""
 	}
 	return "redirected to " + show(r) + ": "
-}
-
-// tlsHint says what to do about a certificate that did not verify, fitted
-// to why: a certificate of a private CA is trusted through SSL_CERT_FILE,
-// and one for other names is fixed by the URL, not by accepting any. An
-// https:// URL at a port that speaks no TLS is told to check the scheme.
-func tlsHint(err error) string {
-	var host x509.HostnameError
-	var ca x509.UnknownAuthorityError
-	var record tls.RecordHeaderError
-	switch {
-	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return "; the server answers plain HTTP on that port: write the URL with http://"
-	case errors.As(err, &record):
-		return "; the server does not speak TLS on that port: check the port, or write the URL with http:// if it serves plain HTTP"
-	case errors.As(err, &host):
-		return "; the certificate names other hosts: use one of them in the URL"
-	case errors.As(err, &ca):
-		return "; if it comes from your own CA, point SSL_CERT_FILE at that CA's PEM file (or add the CA to the system's store); " +
-			"insecure_skip_verify: true accepts any certificate, for tests only"
-	case strings.Contains(err.Error(), "x509:"):
-		return "; if the server uses such a certificate on purpose, set insecure_skip_verify: true (for tests only)"
-	}
-	return ""
 }
 
 // urlShower returns how the step's output and errors show a URL: the
@@ -369,3 +344,6 @@ func sameHost(header, urlHost string) bool {
 	}
 	return name(header) == name(urlHost)
 }
+
+// tlsWords are the words of http.request's TLS hints.
+var tlsWords = tlshint.Words{Peer: "the server", Where: "the URL", Scheme: "the URL", SkipVerify: true}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tlshint"
 )
 
 // TestTLSHintFitsTheFailure: a certificate from a CA this machine does not
@@ -28,11 +29,11 @@ func TestTLSHintFitsTheFailure(t *testing.T) {
 	}
 
 	wrongHost := fmt.Errorf("tls: failed to verify certificate: %w", x509.HostnameError{Certificate: s.Certificate(), Host: "db.internal"})
-	hint := tlsHint(wrongHost)
+	hint := tlshint.Hint(wrongHost, tlsWords)
 	if !strings.Contains(hint, "names") || strings.Contains(hint, "insecure_skip_verify") || strings.Contains(hint, "SSL_CERT_FILE") {
 		t.Errorf("wrong host: hint %q", hint)
 	}
-	if h := tlsHint(errors.New("connection refused")); h != "" {
+	if h := tlshint.Hint(errors.New("connection refused"), tlsWords); h != "" {
 		t.Errorf("no TLS failure: hint %q", h)
 	}
 }

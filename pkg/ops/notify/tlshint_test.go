@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tlshint"
 )
 
 // TestEmailTLSFailuresSayWhatToDo: a server certificate no CA vouches
@@ -62,10 +64,10 @@ func TestWebhookUntrustedCertificateSaysWhatToDo(t *testing.T) {
 // accepted with insecure_skip_verify for an email, which takes it.
 func TestCertHintNamesOnlyParamsTheOpTakes(t *testing.T) {
 	err := fmt.Errorf("tls: %w", x509.CertificateInvalidError{Reason: x509.Expired, Detail: "current time is after 2020"})
-	if h := certHint(err, "the URL", false); strings.Contains(h, "insecure_skip_verify") || !strings.Contains(h, "renewed") {
+	if h := tlshint.Hint(err, webhookTLSWords); strings.Contains(h, "insecure_skip_verify") || !strings.Contains(h, "renewed") {
 		t.Errorf("webhook hint: %q", h)
 	}
-	if h := certHint(err, "host", true); !strings.Contains(h, "insecure_skip_verify") {
+	if h := emailTLSHint(err, "starttls"); !strings.Contains(h, "insecure_skip_verify") {
 		t.Errorf("email hint: %q", h)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/port"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tlshint"
 )
 
 // Register adds notify.webhook and notify.email to r.
@@ -266,7 +267,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		if ctx.Err() != nil {
 			return nil, ended(ctx, "notify.webhook: no answer within "+p.Duration("timeout").String())
 		}
-		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s%s", msg, certHint(err, "the URL", false))
+		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s%s", msg, tlshint.Hint(err, webhookTLSWords))
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))

@@ -1,0 +1,59 @@
+// Package tlshint says what to do about a TLS failure of an operation's
+// request, fitted to why, in the words of the operation: a certificate of
+// a private CA is trusted through SSL_CERT_FILE, one for other names is
+// fixed where the name is written, not by accepting any; an https:// URL
+// at a port that speaks no TLS is told to check the scheme or the port.
+package tlshint
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"strings"
+)
+
+// Words are how an operation's hints name what they are about.
+type Words struct {
+	// Peer is the far side: "the server", "the node".
+	Peer string
+	// Where is what names the host, for a certificate of other names:
+	// "the URL", "host".
+	Where string
+	// Scheme is what a scheme is written in, "the URL", for a port that
+	// speaks no TLS; "" leaves those failures without a hint.
+	Scheme string
+	// SkipVerify says the operation takes insecure_skip_verify, which is
+	// offered, for tests only; an operation without it must not name it.
+	SkipVerify bool
+	// Other is the hint of any other certificate failure when SkipVerify
+	// is off; "" for none.
+	Other string
+}
+
+// Hint returns the hint for err, beginning "; ", or "" when err is no TLS
+// failure it has advice for.
+func Hint(err error, w Words) string {
+	var host x509.HostnameError
+	var ca x509.UnknownAuthorityError
+	var record tls.RecordHeaderError
+	switch {
+	case w.Scheme != "" && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "; " + w.Peer + " answers plain HTTP on that port: write " + w.Scheme + " with http://"
+	case w.Scheme != "" && errors.As(err, &record):
+		return "; " + w.Peer + " does not speak TLS on that port: check the port, or write " + w.Scheme + " with http:// if it serves plain HTTP"
+	case errors.As(err, &host):
+		return "; the certificate names other hosts: use one of them in " + w.Where
+	case errors.As(err, &ca):
+		h := "; if it comes from your own CA, point SSL_CERT_FILE at that CA's PEM file (or add the CA to the system's store)"
+		if w.SkipVerify {
+			h += "; insecure_skip_verify: true accepts any certificate, for tests only"
+		}
+		return h
+	case strings.Contains(err.Error(), "x509:"):
+		if w.SkipVerify {
+			return "; if the server uses such a certificate on purpose, set insecure_skip_verify: true (for tests only)"
+		}
+		return w.Other
+	}
+	return ""
+}
