@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // TestRunPageSaysWhatANotifyEntryReached: the card of a notify entry
@@ -100,5 +102,46 @@ notify:
 	head, body, _ := strings.Cut(got, " | ")
 	if !strings.Contains(head, "sent to 2 of 3 recipients") || strings.Contains(body, "Notification") {
 		t.Errorf("an older report's email two of three got: header %q, body %q", head, body)
+	}
+}
+
+// TestRunPageNotesANotifyEntryNotSent: a run that succeeded while its
+// page went nowhere says so under its status, in the words of the
+// report's first line, as a list a screen reader reads; a notify entry of
+// one of its sub-runs says "not sent" in the sub-run's list of steps, as
+// its card would. Before, the run's head said "succeeded" alone, and the
+// sub-run's entry said "failed" with no word on what its message reached.
+func TestRunPageNotesANotifyEntryNotSent(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusInternalServerError)
+	}))
+	defer down.Close()
+	hook := func(id string) string {
+		return "notify:\n  - id: " + id + "\n    on: [success]\n    webhook: {url: \"" + down.URL + "/hook\", text: \"x\"}\n"
+	}
+	s := startSite(t, map[string]string{
+		"outer": "version: 1\nname: outer\nsteps:\n  - {id: call, op: playbook.run, with: {path: inner.yaml}}\n" + hook("page"),
+		"inner": "version: 1\nname: inner\nsteps:\n  - {id: ok, op: control.noop}\n" + hook("nowhere"),
+	})
+	id := s.start("oncall", "outer", nil)
+	if rep := s.wait(id); rep.Status != report.StatusSucceeded {
+		t.Fatalf("the run: %s", rep.Status)
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "page's card", `!!document.querySelector('li.step[data-step=page][data-status=failed]')`)
+	notes := eval[string](t, ctx, `(() => {
+		const ul = document.querySelector('ul.run-notes');
+		if (!ul || !ul.checkVisibility()) return '';
+		return ul.getAttribute('aria-label') + ': ' + [...ul.querySelectorAll('li')].map((li) => li.textContent).join(' | ');
+	})()`)
+	if want := "Notes on the run: not sent: notify page (the run's result does not depend on it)"; notes != want {
+		t.Errorf("the run's notes: %q, want %q", notes, want)
+	}
+	sub := eval[string](t, ctx, `(document.querySelector('li.step[data-step=call] li.sub-step[data-step=nowhere] .sub-step-head') || {}).textContent || ''`)
+	if !strings.Contains(sub, "failed") || !strings.Contains(sub, "not sent") {
+		t.Errorf("the sub-run's notify entry: %q lacks \"not sent\"", sub)
 	}
 }

@@ -5,7 +5,7 @@
 
 import { h, clear, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
   notNow, notNowPage, retryDelay, serverNow, sinceMS, isSlotRun } from './lib.js';
-import { StepView, errorHead } from './step.js';
+import { StepView, errorHead, notifyNotes } from './step.js';
 import { revealSubRun } from './subrun.js';
 import { questionMethods } from './questions.js';
 import { actionMethods } from './actions.js';
@@ -100,6 +100,9 @@ class RunView {
     this.subRuns = new Map();
     this.statusEl = h('span', { class: 'run-status' });
     this.announce = h('p', { class: 'sr-only', 'aria-live': 'polite' });
+    // notes says, under the run's status, what its status does not count:
+    // the notify: entries that did not go out as written.
+    this.notes = h('ul', { class: 'plain run-notes', 'aria-label': 'Notes on the run', hidden: true });
     this.facts = h('dl', { class: 'facts' });
     this.actions = h('div', { class: 'actions' });
     this.questionsEl = h('section', { class: 'questions', 'aria-label': 'Questions waiting for an answer', hidden: true });
@@ -117,7 +120,7 @@ class RunView {
     // answered question, Cancel run once pressed), rather than the body.
     this.heading = title(rep.playbook.name, ' ', this.statusEl);
     clear(ctx.main,
-      this.heading,
+      this.heading, this.notes,
       this.announce, this.connEl, this.facts, this.actions, this.questionsEl, this.errorEl,
       h('h2', null, 'Timeline'),
       h('figure', { class: 'chart' }, this.timelineImg,
@@ -142,6 +145,9 @@ class RunView {
     const now = shownStatus(rep);
     clear(this.statusEl, badge(now));
     if (was && was !== now) clear(this.announce, SAID[now] || 'The run is ' + now + ' now.');
+    const notes = notifyNotes(rep.steps);
+    clear(this.notes, notes.map((n) => h('li', null, n)));
+    this.notes.hidden = !notes.length;
     this.renderFacts();
     this.renderActions();
     clear(this.errorEl, rep.error ? h('div', { class: 'error', role: rep.status === 'failed' ? 'alert' : null },

@@ -293,6 +293,27 @@ function notificationNote(d) {
   return what && !(d.error && String(d.error.message || '').includes(what)) ? what : '';
 }
 
+// notifyNotes are the notes of the run's summary on its notify: entries
+// that did not go out as written, in its words and order: those nobody
+// got, those some recipients got ("mail (2 of 3)"), those sent with the
+// run summary in place of their own text; none when all did. A run's
+// status does not count them, so a run that succeeded says them here.
+export function notifyNotes(steps) {
+  const none = [], some = [], summary = [];
+  for (const st of steps || []) {
+    const n = notificationOf(st);
+    if (!n) continue;
+    if (n.sent === 'none') none.push(st.id);
+    else if (n.sent === 'some') some.push(st.id + ' (' + n.recipients + ' of ' + n.of + ')');
+    if (n.summary && n.sent !== 'none') summary.push(st.id);
+  }
+  return [
+    none.length ? 'not sent: notify ' + none.join(', ') + " (the run's result does not depend on it)" : '',
+    some.length ? 'sent to part of their recipients: notify ' + some.join(', ') : '',
+    summary.length ? 'sent the run summary for want of their own text: notify ' + summary.join(', ') : '',
+  ].filter(Boolean);
+}
+
 // stepRan says whether a step began, so that its header gives its time: as
 // in the run's summary, one that never started (a handler of a section
 // that did not run, a step cancelled before its turn) has no time, not the

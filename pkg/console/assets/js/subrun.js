@@ -6,7 +6,7 @@
 // that succeeded is closed. A sub-run's id links to its card.
 
 import { h, badge, fmtMS } from './lib.js';
-import { stepRan, notStarted } from './step.js';
+import { stepRan, notStarted, notificationOf, notificationText } from './step.js';
 
 // subRunAnchor is the id of a sub-run's card in its parent's page.
 export function subRunAnchor(runID) { return 'sub-run-' + runID; }
@@ -66,6 +66,8 @@ function subStep(st) {
       h('span', { class: 'muted small' }, st.op ? [' ', h('code', null, st.op)] : null,
         st.section && st.section !== 'steps' ? ' · ' + st.section : null,
         st.status === 'failed' && st.rescued ? ' · rescued' : st.status === 'failed' && st.ignored ? ' · ignored (continue_on_error)' : null,
+        // What a notify: entry's message reached, as on its run's card.
+        notificationText(notificationOf(st)) ? ' · ' + notificationText(notificationOf(st)) : null,
         st.duration_ms !== undefined && stepRan(st, false) ? ' · ' + fmtMS(st.duration_ms) : null)),
     st.error ? h('p', { class: 'error-text sub-error' }, st.error.class ? st.error.class + ': ' : null, st.error.message) : null,
     st.reason && !st.error ? h('p', { class: 'muted small' }, st.reason) : null,
