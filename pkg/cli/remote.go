@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -104,6 +103,11 @@ func runRemote(e *env, args []string) int {
 	if !ok {
 		return code
 	}
+	// The subcommand is judged first: a typo in it is the mistake to
+	// tell, not a server yet to give or a warning about it.
+	if what := remoteSubUsage(fs, pos); what != "" {
+		return fs.usageError("%s", what)
+	}
 	fromEnv := false
 	if o.server == "" {
 		o.server, fromEnv = e.getenv("ARSENAL_SERVER"), true
@@ -137,12 +141,6 @@ func runRemote(e *env, args []string) int {
 		// goes: it is not repeated, so that it stays out of logs.
 		return fs.usageError("--key-env takes the name of an environment variable that holds the key, such as ARSENAL_API_KEY, not the key itself (if that was the key, it is now in your shell history: consider replacing it)")
 	}
-	if len(pos) == 0 {
-		return fs.usageError("give a subcommand: ops list, exec, run, runs or cancel")
-	}
-	if what := cmp.Or(emptyArg(pos), misplacedFlag(fs, pos[0])); what != "" {
-		return fs.usageError("%s", what)
-	}
 	if fs.given("limit") && (o.limit < 1 || o.limit > maxRemoteLimit) {
 		return fs.usageError("--limit must be 1 to %d (the most the server lists at once), not %d", maxRemoteLimit, o.limit)
 	}
@@ -168,19 +166,17 @@ func runRemote(e *env, args []string) int {
 	if r.http, err = r.client(); err != nil {
 		return fs.usageError("%v", err)
 	}
-	switch sub, rest := pos[0], pos[1:]; {
-	case sub == "ops" && len(rest) == 1 && rest[0] == "list":
+	switch pos[0] { // as remoteSubUsage let through
+	case "ops":
 		return r.opsList()
-	case sub == "exec" && len(rest) == 1:
-		return r.exec(rest[0])
-	case sub == "run" && len(rest) == 1:
-		return r.run(rest[0])
-	case sub == "runs" && len(rest) == 0:
+	case "exec":
+		return r.exec(pos[1])
+	case "run":
+		return r.run(pos[1])
+	case "runs":
 		return r.runs()
-	case sub == "cancel" && len(rest) == 1:
-		return r.cancel(rest[0])
 	}
-	return fs.usageError("unknown or incomplete subcommand %q%s; give ops list, exec OP, run NAME, runs or cancel ID", strings.Join(pos, " "), remoteSubHint(pos))
+	return r.cancel(pos[1])
 }
 
 // apiError is an error answer of the server.

@@ -75,3 +75,21 @@ func TestRemoteWarnsOfAKeyInClear(t *testing.T) {
 		t.Errorf("warned without a key:\n%s", r.stderr)
 	}
 }
+
+// TestRemoteJudgesTheSubcommandFirst: a mistyped subcommand is the usage
+// error told, before a missing server or a warning about plain HTTP.
+func TestRemoteJudgesTheSubcommandFirst(t *testing.T) {
+	const typo = `unknown or incomplete subcommand "lsit" (did you mean "ops list"?)`
+	r := runEnv(t, map[string]string{}, "remote", "lsit")
+	r.want(t, ExitUsage, nil, []string{typo})
+	if strings.Contains(r.stderr, "give the server") {
+		t.Errorf("the missing server is told before the subcommand:\n%s", r.stderr)
+	}
+	r = runEnv(t, map[string]string{"ARSENAL_API_KEY": "ak_test"}, "remote", "--server", "http://runner.example:8080", "lsit")
+	r.want(t, ExitUsage, nil, []string{typo})
+	if strings.Contains(r.stderr, "crosses the network in clear") {
+		t.Errorf("warned of a server no request was sent to:\n%s", r.stderr)
+	}
+	runEnv(t, map[string]string{}, "remote").
+		want(t, ExitUsage, nil, []string{"give a subcommand: ops list, exec, run, runs or cancel"})
+}

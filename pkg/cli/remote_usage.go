@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,6 +54,21 @@ func misplacedFlag(fs *flagSet, sub string) string {
 		return msg
 	}
 	return ""
+}
+
+// remoteSubUsage says what is wrong with the subcommand and its
+// arguments, or "" when they are one of those remote runs.
+func remoteSubUsage(fs *flagSet, pos []string) string {
+	if len(pos) == 0 {
+		return "give a subcommand: ops list, exec, run, runs or cancel"
+	}
+	switch sub, rest := pos[0], pos[1:]; {
+	case sub == "ops" && len(rest) == 1 && rest[0] == "list",
+		(sub == "exec" || sub == "run" || sub == "cancel") && len(rest) == 1,
+		sub == "runs" && len(rest) == 0:
+		return cmp.Or(emptyArg(pos), misplacedFlag(fs, sub))
+	}
+	return fmt.Sprintf("unknown or incomplete subcommand %q%s; give ops list, exec OP, run NAME, runs or cancel ID", strings.Join(pos, " "), remoteSubHint(pos))
 }
 
 // remoteSubHint names the subcommand a mistyped one was likely meant to
