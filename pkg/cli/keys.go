@@ -49,8 +49,16 @@ func runKeys(e *env, args []string) int {
 	if len(pos) > 0 && pos[0] != "new" {
 		return fs.usageError("unknown subcommand %q%s; the command is 'keys new --name NAME --role ROLE'", pos[0], suggest.DidYouMean(pos[0], []string{"new"}))
 	}
-	if len(pos) != 1 {
+	if len(pos) == 0 {
 		return fs.usageError("the command is 'keys new --name NAME --role ROLE'")
+	}
+	if len(pos) > 1 {
+		msg := fmt.Sprintf("keys new takes no arguments, only flags: unexpected %q", strings.Join(pos[1:], " "))
+		if name == "" && len(pos) == 2 {
+			// Most likely the key's name, written as 'keys new alice'.
+			msg += fmt.Sprintf("; to name the key, give --name %q", pos[1])
+		}
+		return fs.usageError("%s", msg)
 	}
 	if name == "" || len(roles) == 0 {
 		return fs.usageError("give --name and at least one --role")

@@ -57,3 +57,16 @@ func TestKeysNewRoleOnce(t *testing.T) {
 	r := runMain(t, "keys", "new", "--name", "ci", "--role", "admin", "--role", "operator", "--role", "admin")
 	r.want(t, ExitOK, nil, []string{"roles: [admin, operator]"})
 }
+
+// TestKeysNewNamesAnArgumentItDoesNotTake: an argument after 'keys new'
+// is named in the usage error; one alone where --name was left out is
+// most likely the key's name, and the error says how to give it.
+func TestKeysNewNamesAnArgumentItDoesNotTake(t *testing.T) {
+	r := runMain(t, "keys", "new", "alice", "--role", "viewer")
+	r.want(t, ExitUsage, nil, []string{`keys new takes no arguments, only flags: unexpected "alice"; to name the key, give --name "alice"`})
+	r = runMain(t, "keys", "new", "x", "y", "--name", "ci", "--role", "viewer")
+	r.want(t, ExitUsage, nil, []string{`keys new takes no arguments, only flags: unexpected "x y"`})
+	if strings.Contains(r.stderr, "give --name") || r.stdout != "" {
+		t.Errorf("stdout %q, stderr:\n%s", r.stdout, r.stderr)
+	}
+}
