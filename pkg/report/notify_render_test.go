@@ -53,12 +53,18 @@ func TestNotifyEntriesReadTheSameInEveryFormat(t *testing.T) {
 			"failed (sent to 2 of 3 recipients)",
 			"<dt>Notification</dt><dd>sent to 2 of 3 recipients</dd>",
 			"failed (sent with the run summary in place of its own text)",
+			"<dt>Notification</dt><dd>sent with the run summary in place of its own text</dd>",
 			"<dt>Notification</dt><dd>not sent</dd>",
 			`<div class="meta notify">sent to part of their recipients: notify mail (2 of 3)</div>`,
 		} {
 			if !strings.Contains(html.String(), want) {
 				t.Errorf("older %v: the HTML lacks %q", older, want)
 			}
+		}
+		// The entry that sent the run summary says so once, as its
+		// notification, not again as its reason.
+		if strings.Contains(html.String(), "<dt>Reason</dt><dd>"+SummarySent) {
+			t.Errorf("older %v: the HTML says the run summary was sent twice:\n%s", older, html.String())
 		}
 		for _, want := range []string{
 			"> sent to part of their recipients: notify mail (2 of 3)\n",

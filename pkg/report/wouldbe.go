@@ -30,9 +30,14 @@ func refusedWhenRan(s *Step) bool {
 }
 
 // shownReason is a step's reason for its details, or "" when it only
-// repeats the step's error, which is shown beside it.
+// repeats the step's error or its notification, which are shown beside
+// it: a notify entry sent with the run summary says so as its
+// notification.
 func shownReason(s *Step) string {
 	if s.Error != nil && strings.TrimSpace(s.Reason) == strings.TrimSpace(s.Error.Message) {
+		return ""
+	}
+	if n := NotificationOf(s); s.Reason == SummarySent && n != nil && n.Summary {
 		return ""
 	}
 	return s.Reason
