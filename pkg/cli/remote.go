@@ -175,8 +175,10 @@ func runRemote(e *env, args []string) int {
 		return r.run(pos[1])
 	case "runs":
 		return r.runs()
+	case "cancel":
+		return r.cancel(pos[1])
 	}
-	return r.cancel(pos[1])
+	return fs.usageError("unknown subcommand %q; give ops list, exec OP, run NAME, runs or cancel ID", pos[0])
 }
 
 // apiError is an error answer of the server.
