@@ -46,7 +46,9 @@ func server(t testing.TB, h http.HandlerFunc) *httptest.Server {
 
 func ok(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }
 
-func tcpListener(t *testing.T) string {
+// tcpListener accepts connections on loopback, writes banner to each (if
+// any) and closes it, as a TCP service that is up does.
+func tcpListener(t *testing.T, banner string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,6 +62,7 @@ func tcpListener(t *testing.T) string {
 			if err != nil {
 				return
 			}
+			io.WriteString(c, banner)
 			c.Close()
 		}
 	}()
@@ -100,7 +103,7 @@ func TestHealth(t *testing.T) {
 		map[string]any{"name": "web-1", "url": up.URL + "/healthz", "labels": map[string]any{"role": "web"}},
 		map[string]any{"name": "web-2", "url": broken.URL},
 		map[string]any{"name": "web-3", "url": slow.URL},
-		map[string]any{"name": "db-1", "address": tcpListener(t), "labels": map[string]any{"role": "db"}},
+		map[string]any{"name": "db-1", "address": tcpListener(t, ""), "labels": map[string]any{"role": "db"}},
 		map[string]any{"name": "db-2", "address": closedAddr(t)},
 	}
 	out, err := opstest.Execute(r, context.Background(), "cluster.health", map[string]any{"nodes": nodes, "timeout": "3s"})
@@ -180,7 +183,7 @@ func TestInventory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("map.yaml", fmt.Sprintf("nodes:\n  - name: a\n    url: %s\n    labels: {role: web, tier: 1}\n  - name: b\n    address: %s\n", up.URL, tcpListener(t)))
+	write("map.yaml", fmt.Sprintf("nodes:\n  - name: a\n    url: %s\n    labels: {role: web, tier: 1}\n  - name: b\n    address: %s\n", up.URL, tcpListener(t, "")))
 	write("list.yaml", fmt.Sprintf("- {name: a, url: %s}\n", up.URL))
 	write("typo.yaml", "nodes:\n  - name: a\n    adress: 127.0.0.1:1\n")
 	write("dup.yaml", fmt.Sprintf("- {name: a, url: %s}\n- {name: a, url: %s}\n", up.URL, up.URL))
@@ -238,7 +241,7 @@ func TestHostInventory(t *testing.T) {
 	up := server(t, ok)
 	dir := t.TempDir()
 	ctx := ops.WithCall(context.Background(), &ops.Call{Dir: dir})
-	host, port, _ := net.SplitHostPort(tcpListener(t))
+	host, port, _ := net.SplitHostPort(tcpListener(t, ""))
 	inv := fmt.Sprintf(`version: 1
 defaults: {user: deploy}
 hosts:
@@ -425,7 +428,7 @@ func TestDialPolicyUnspecifiedAddress(t *testing.T) {
 	r := newRegistry(t)
 	up := server(t, ok)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(up.URL, "http://"))
-	_, tport, _ := net.SplitHostPort(tcpListener(t))
+	_, tport, _ := net.SplitHostPort(tcpListener(t, ""))
 	var nodes []any
 	for i, host := range []string{"0.0.0.0", "[::]", "[::ffff:0.0.0.0]"} {
 		nodes = append(nodes,

@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -22,27 +20,11 @@ func TestTLSFailuresSayWhatToDo(t *testing.T) {
 	private := httptest.NewTLSServer(plain.Config.Handler)
 	t.Cleanup(private.Close)
 	// An sshd at the port: its banner is no TLS record and no HTTP.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
+	sshd := tcpListener(t, "SSH-2.0-OpenSSH_9.6\r\n")
 	nodes := []any{
 		map[string]any{"name": "plain", "url": strings.Replace(plain.URL, "http://", "https://", 1) + "/healthz"},
 		map[string]any{"name": "private-ca", "url": private.URL + "/healthz"},
-		map[string]any{"name": "sshd", "url": "https://" + ln.Addr().String() + "/healthz"},
+		map[string]any{"name": "sshd", "url": "https://" + sshd + "/healthz"},
 		map[string]any{"name": "refused", "url": "https://" + closedAddr(t) + "/healthz"},
 	}
 	for _, op := range []string{"cluster.health", "cluster.topology"} {
