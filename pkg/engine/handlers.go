@@ -66,15 +66,21 @@ func (r *run) notifyContext(parent, ctx, hctx context.Context) (context.Context,
 		return hctx, func() {}
 	}
 	nctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
-	t := time.AfterFunc(NotifyGrace, func() {
-		cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{"notify grace", NotifyGrace}))
-	})
+	over := r.p.e.clock.After(NotifyGrace)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-over:
+			cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{"notify grace", NotifyGrace}))
+		case <-done:
+		}
+	}()
 	stop := context.AfterFunc(parent, func() {
 		if stepTimedOut(parent) {
 			cancel(context.Cause(parent))
 		}
 	})
-	return nctx, func() { t.Stop(); stop(); cancel(nil) }
+	return nctx, func() { close(done); stop(); cancel(nil) }
 }
 
 // failedSteps are the steps that made the run fail or that it cancelled

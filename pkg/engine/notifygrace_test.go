@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -46,6 +48,73 @@ notify:
 	for _, s := range rep.Steps {
 		if s.Section == "notify" && s.Status != report.StatusSucceeded {
 			t.Errorf("notify entry %s: %s %+v", s.ID, s.Status, s.Error)
+		}
+	}
+}
+
+// graceClock ends the notify grace at once and waits for real otherwise.
+type graceClock struct{}
+
+func (graceClock) Now() time.Time { return time.Now() }
+func (graceClock) After(d time.Duration) <-chan time.Time {
+	if d == NotifyGrace {
+		ch := make(chan time.Time, 1)
+		ch <- time.Now()
+		return ch
+	}
+	return time.After(d)
+}
+
+// TestNotifyGraceKeepsTheEnginesClock: the minute a cancelled run's notify
+// entries get is told by the engine's clock, as every other wait of a run
+// is, so an entry whose receiver hangs ends when that clock says the grace
+// is over, timed out and naming it.
+func TestNotifyGraceKeepsTheEnginesClock(t *testing.T) {
+	hung := func(r *ops.Registry) {
+		r.MustRegister(ops.Spec{Name: "notify.webhook", Risk: ops.RiskWrite, Params: []ops.Param{
+			{Name: "url", Type: ops.TypeString, Required: true},
+			{Name: "format", Type: ops.TypeString, Default: "json"},
+			{Name: "text", Type: ops.TypeString, Required: true},
+			{Name: "title", Type: ops.TypeString},
+			{Name: "fields", Type: ops.TypeMap},
+			{Name: "link", Type: ops.TypeString},
+		}}, ops.Func(func(ctx context.Context, _ ops.Params) (map[string]any, error) {
+			<-ctx.Done()
+			return nil, context.Cause(ctx)
+		}))
+	}
+	e := New(registry(t, newTestOps().register, hung), WithClock(graceClock{}))
+	p := plan(t, e, header+`
+steps:
+  - {id: work, op: control.sleep, with: {duration: 1m}}
+notify:
+  - on: [cancelled]
+    webhook: {url: "https://hooks.example/T0/B0/xyz"}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	obs := ObserverFunc(func(ev Event) {
+		if ev.Kind == EventStepStarted && ev.Step == "work" {
+			cancel()
+		}
+	})
+	done := make(chan *report.Report, 1)
+	go func() {
+		rep, err := p.Run(ctx, nil, WithRunObserver(obs))
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	var rep *report.Report
+	select {
+	case rep = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the notify entry still runs after the clock ended its grace")
+	}
+	for _, s := range rep.Steps {
+		if s.Section == "notify" && (s.Error == nil || !strings.Contains(s.Error.Message, "notify grace")) {
+			t.Errorf("notify entry %s: %s %+v; want timed out by the notify grace", s.ID, s.Status, s.Error)
 		}
 	}
 }
