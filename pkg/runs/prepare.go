@@ -210,7 +210,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
 		}
 		if !req.DryRun {
-			if err := s.checkResumedAgain(res.rep); err != nil {
+			if err := s.checkResumedAgain(ctx, res.rep); err != nil {
 				return nil, &PrepareError{Field: "resume", Err: err}
 			}
 		}

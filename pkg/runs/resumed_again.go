@@ -18,11 +18,12 @@ import (
 // own report would do as well, less what it reused. A dry run of that
 // resume, one denied before anything ran and one its concurrency group
 // skipped did nothing, and do not count either. With no history, or one
-// that cannot be read, nothing is refused.
+// that cannot be read, nothing is refused, unless ctx ended first: the
+// request was given up on, and the answer is its error.
 //
 // A resume of a resume counts the same: when run B resumed run A and
 // failed, and run C resumed B and succeeded, A is done too.
-func (s *Service) checkResumedAgain(prev *report.Report) error {
+func (s *Service) checkResumedAgain(ctx context.Context, prev *report.Report) error {
 	if s.store == nil || prev.RunID == "" {
 		return nil
 	}
@@ -31,8 +32,11 @@ func (s *Service) checkResumedAgain(prev *report.Report) error {
 	for hop := 0; hop < maxResumeChain && len(next) > 0; hop++ {
 		var later []string
 		for _, id := range next {
-			runs, err := s.store.List(context.Background(), history.Filter{ResumedFrom: id, Limit: 20})
+			runs, err := s.store.List(ctx, history.Filter{ResumedFrom: id, Limit: 20})
 			if err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("--resume: %w", context.Cause(ctx))
+				}
 				return nil
 			}
 			for _, r := range runs {

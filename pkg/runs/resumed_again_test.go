@@ -41,6 +41,13 @@ steps:
 	if first.Status != "failed" {
 		t.Fatalf("the first run %s", first.Status)
 	}
+	// A request given up on stops reading the history, and its resume is
+	// not let through for want of an answer.
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.svc.checkResumedAgain(gone, first); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("the check of a request given up on: %v", err)
+	}
 	// A resume that fails again leaves the run to resume once more.
 	failed := wait(t, mustStart(t, m, Request{Path: path, ResumeFrom: first.RunID}))
 	if failed.Status != "failed" || !failed.Steps[0].Reused {
