@@ -39,6 +39,9 @@ func (r *remote) runs() int {
 			FinishedAt                    *time.Time `json:"finished_at"`
 			DurationMS                    int64      `json:"duration_ms"`
 		} `json:"runs"`
+		// Hint, on an empty answer, is the server's word on why no
+		// run matches (a playbook it does not serve).
+		Hint string `json:"hint"`
 	}
 	if _, err := r.call(context.Background(), "GET", path, nil, &out); err != nil {
 		return r.fail(err)
@@ -46,7 +49,9 @@ func (r *remote) runs() int {
 	if len(out.Runs) == 0 {
 		// A header alone reads as an answer cut short; as 'history'
 		// says it.
-		if asked := runsAsked(r.o); asked != "" {
+		if asked := runsAsked(r.o); asked != "" && out.Hint != "" {
+			fmt.Fprintf(r.e.stdout, "no runs match%s; %s\n", asked, termtext.Line(out.Hint))
+		} else if asked != "" {
 			fmt.Fprintf(r.e.stdout, "no runs match%s%s\n", asked, r.otherPlaybooks())
 		} else {
 			fmt.Fprintln(r.e.stdout, "no runs recorded")
@@ -75,7 +80,8 @@ func (r *remote) runs() int {
 
 // otherPlaybooks is what 'history' says of a --playbook no run matches:
 // which playbooks the server's latest runs are of, and the one the name
-// may be a typo of. It is empty when that cannot be asked.
+// may be a typo of, for a server that gives no hint of its own. It is
+// empty when that cannot be asked.
 func (r *remote) otherPlaybooks() string {
 	if r.o.playbook == "" {
 		return ""

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -173,5 +174,27 @@ func TestRemoteRunsCleansTerminalText(t *testing.T) {
 		if strings.ContainsAny(r.stdout, "\x1b\x07\r\u009b") || !strings.Contains(r.stdout, "deploy") {
 			t.Errorf("%v: stdout holds terminal controls or lacks the name: %q", args, r.stdout)
 		}
+	}
+}
+
+// TestRemoteRunsTakesTheServersHint: a server that says why no run
+// matches (a playbook it does not serve, the one meant) is taken at its
+// word, in one request; before, the hint was dropped and a second request
+// listed a thousand runs to guess at it.
+func TestRemoteRunsTakesTheServersHint(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"runs": [], "hint": "no playbook \"deploy-apl\" is served (did you mean \"deploy-api\"?)"}`)
+	}))
+	defer srv.Close()
+	envs := map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}
+	r := runEnv(t, envs, "remote", "runs", "--playbook", "deploy-apl")
+	if got, want := strings.TrimSpace(r.stdout), `no runs match --playbook deploy-apl; no playbook "deploy-apl" is served (did you mean "deploy-api"?)`; r.code != ExitOK || got != want {
+		t.Errorf("exit %d, stdout %q\nwant %q", r.code, got, want)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
