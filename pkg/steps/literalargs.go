@@ -44,7 +44,15 @@ func (l *literalDurations) Visit(node *ast.Node) {
 		l.number(name, args[0])
 	case name == "fromJSON" && len(args) == 1:
 		l.fromJSON(args[0])
-	case name == "date" && len(args) >= 1 && len(args) <= 3:
+	case name == "date" && len(args) >= 1 && len(args) <= 4:
+		if isLocation(args[0]) {
+			// date(timezone("Europe/Paris"), text, layout): the zone
+			// first, then the forms of date() without it.
+			args = args[1:]
+		}
+		if len(args) == 0 || len(args) > 3 {
+			return
+		}
 		if len(args) == 3 {
 			if l.zone(name, args[2]); l.err != nil {
 				return
@@ -52,6 +60,26 @@ func (l *literalDurations) Visit(node *ast.Node) {
 		}
 		l.date(args)
 	}
+}
+
+// isLocation reports whether n gives a time zone, as date() takes before
+// its text: a call of timezone(), or of a time's Location().
+func isLocation(n ast.Node) bool {
+	var callee ast.Node
+	switch c := n.(type) {
+	case *ast.BuiltinNode:
+		return c.Name == "timezone"
+	case *ast.CallNode:
+		callee = c.Callee
+	}
+	switch id := callee.(type) {
+	case *ast.IdentifierNode:
+		return id.Value == "timezone"
+	case *ast.MemberNode:
+		p, ok := id.Property.(*ast.StringNode)
+		return ok && p.Value == "Location"
+	}
+	return false
 }
 
 func (l *literalDurations) duration(arg ast.Node) {

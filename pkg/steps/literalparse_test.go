@@ -41,3 +41,23 @@ func TestLiteralParseAtLoad(t *testing.T) {
 		t.Errorf("when: got\n%s\nwant %q", got, want)
 	}
 }
+
+// TestLiteralDateWithLocationFirst: date() also takes its zone first, as
+// date(timezone("Europe/Paris"), text, layout); its layout is no zone, and
+// its text and layout are checked as in the other forms.
+func TestLiteralDateWithLocationFirst(t *testing.T) {
+	reg := testRegistry(t)
+	head := hostileHead + "steps:\n  - id: a\n    op: control.log\n"
+	for src, want := range map[string]string{
+		`string(date(timezone("Europe/Paris"), "2024-01-31 10:00", "2006-01-02 15:04"))`: ``,
+		`string(date(timezone("Europe/Paris"), "2024-01-31"))`:                           ``,
+		`string(date(timezone("UTC"), "31/01/2024", "2006-01-02", "UTC"))`:               `date() was given "31/01/2024", which does not match the layout "2006-01-02"`,
+		`string(date(timezone("UTC"), "nope"))`:                                          `date() was given "nope", which is not a date it reads`,
+		`string(date(timezone("UTC"), "2024-01-31", "2006-01-02", "Europe/Pariss"))`:     `date(): unknown time zone "Europe/Pariss"`,
+	} {
+		got := strings.Join(diagMsgs(t, head+"    with: {message: '${{ "+src+" }}'}\n", reg), "\n")
+		if want == "" && got != "" || !strings.Contains(got, want) {
+			t.Errorf("%s: got\n%s\nwant %q", src, got, want)
+		}
+	}
+}
