@@ -205,12 +205,17 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		if err := plan.CheckPartial(req.Selection, prev, req.Force); err != nil {
 			return nil, &PrepareError{Field: "selection", Err: err}
 		}
+		if prev != nil && !req.DryRun {
+			if err := s.checkResumedAgain(ctx, prev, true); err != nil {
+				return nil, &PrepareError{Field: "resume", Err: err}
+			}
+		}
 	case res != nil:
 		if err := plan.CheckResume(res.rep, req.Force); err != nil {
 			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
 		}
 		if !req.DryRun {
-			if err := s.checkResumedAgain(ctx, res.rep); err != nil {
+			if err := s.checkResumedAgain(ctx, res.rep, false); err != nil {
 				return nil, &PrepareError{Field: "resume", Err: err}
 			}
 		}

@@ -23,7 +23,11 @@ import (
 //
 // A resume of a resume counts the same: when run B resumed run A and
 // failed, and run C resumed B and succeeded, A is done too.
-func (s *Service) checkResumedAgain(ctx context.Context, prev *report.Report) error {
+//
+// A resume given a selection (--from STEP) reruns steps on purpose, so
+// only a resume still running refuses it (rerun): the two would run the
+// same steps at the same time.
+func (s *Service) checkResumedAgain(ctx context.Context, prev *report.Report, rerun bool) error {
 	if s.store == nil || prev.RunID == "" {
 		return nil
 	}
@@ -53,6 +57,9 @@ func (s *Service) checkResumedAgain(ctx context.Context, prev *report.Report) er
 					return fmt.Errorf("--resume: run %s is being resumed already, %s, still running (`arsenal-run history show %s`): a second resume would run the same steps again at the same time; wait for it to end, and resume run %s if it does not succeed",
 						prev.RunID, by, r.ID, r.ID)
 				case report.StatusSucceeded:
+					if rerun {
+						break
+					}
 					return fmt.Errorf("--resume: run %s was resumed already, %s, which succeeded: what run %s left undone is done. Run the playbook from the start to run it all again, or, to rerun its steps from a chosen one, add --from STEP to --resume %s",
 						prev.RunID, by, prev.RunID, prev.RunID)
 				}

@@ -45,7 +45,7 @@ steps:
 	// not let through for want of an answer.
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := m.svc.checkResumedAgain(gone, first); err == nil || !strings.Contains(err.Error(), "context canceled") {
+	if err := m.svc.checkResumedAgain(gone, first, false); err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("the check of a request given up on: %v", err)
 	}
 	// A resume that fails again leaves the run to resume once more.
@@ -70,6 +70,11 @@ steps:
 	_, err := m.Start(context.Background(), Request{Path: path, ResumeFrom: first.RunID})
 	if err == nil || !strings.Contains(err.Error(), "run "+first.RunID+" is being resumed already, by run "+h.ID()+" (which resumed run "+failed.RunID+"), still running") {
 		t.Errorf("a second resume while the first runs: %v", err)
+	}
+	// --from reruns steps on purpose, but not while a resume runs them.
+	_, err = m.Start(context.Background(), Request{Path: path, ResumeFrom: first.RunID, Selection: engine.Selection{From: "migrate"}})
+	if err == nil || !strings.Contains(err.Error(), "is being resumed already, by run "+h.ID()) {
+		t.Errorf("--from migrate while a resume runs: %v", err)
 	}
 	if err := os.Remove(mark("hold")); err != nil {
 		t.Fatal(err)
