@@ -309,6 +309,9 @@ func (d *daemon) run() int {
 			return ExitUsage
 		}
 		tlsConf = d.tls.Config()
+		if msg := d.tls.Warning(time.Now(), keyExpiryNotice); msg != "" {
+			d.warnf("%s", msg)
+		}
 	}
 	auditPath := o.auditLog
 	if o.stateDir != "" {

@@ -147,6 +147,9 @@ func (d *daemon) reload(srv *server.Server, sched *schedules) {
 		} else {
 			d.infof("SIGHUP: reloaded %s", d.tls.Describe(time.Now()))
 		}
+		if msg := d.tls.Warning(time.Now(), keyExpiryNotice); msg != "" {
+			d.warnf("SIGHUP: %s", msg)
+		}
 	}
 	st, denied, ok := d.load(d.logProblem)
 	if !ok {

@@ -167,6 +167,25 @@ func readTLSFile(flag, path, what string, private bool) ([]byte, error) {
 	return data, nil
 }
 
+// Warning says what clients will make of the dates of the certificate in
+// force at now: that it expired, is not valid yet, or expires within
+// notice; "" when none of these. Clients refuse a certificate out of its
+// dates at the handshake, so without this a server would serve one
+// silently while every client fails.
+func (t *TLSFiles) Warning(now time.Time, notice time.Duration) string {
+	leaf := t.cur.Load().leaf
+	at := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
+	switch {
+	case !now.Before(leaf.NotAfter):
+		return fmt.Sprintf("the TLS certificate %s expired at %s, so clients refuse every connection (x509: certificate has expired); renew it in place (with its key) and send SIGHUP", t.certFile, at(leaf.NotAfter))
+	case now.Before(leaf.NotBefore):
+		return fmt.Sprintf("the TLS certificate %s is not valid before %s, so clients refuse every connection until then (x509: certificate has expired or is not yet valid); check this host's clock, or serve a certificate valid now and send SIGHUP", t.certFile, at(leaf.NotBefore))
+	case leaf.NotAfter.Sub(now) <= notice:
+		return fmt.Sprintf("the TLS certificate %s expires at %s, within %d days, and clients will then refuse every connection; renew it in place (with its key) before then and send SIGHUP", t.certFile, at(leaf.NotAfter), int(notice.Hours()/24))
+	}
+	return ""
+}
+
 // Describe names the certificate in force, for the log: its file, subject
 // and expiry, and the client CA's file.
 func (t *TLSFiles) Describe(now time.Time) string {

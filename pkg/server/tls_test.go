@@ -198,3 +198,34 @@ func TestClientCAAnyoneMayWriteRefused(t *testing.T) {
 		t.Error("a refused reload replaced the settings in force")
 	}
 }
+
+// TestTLSWarningSaysWhatClientsMakeOfTheDates: a certificate past its
+// end, not valid yet, or within the notice of its end is warned of, each
+// with the file, the date and what to do; one well within its dates is
+// not.
+func TestTLSWarningSaysWhatClientsMakeOfTheDates(t *testing.T) {
+	dir := t.TempDir()
+	c, k := newCA(t, "ca").issue(t, "server", "", true)
+	certFile, keyFile := writeFile(t, dir, "server.pem", c), writeFile(t, dir, "server.key", k)
+	tf, err := LoadTLS(certFile, keyFile, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := tf.cur.Load().leaf
+	week := 7 * 24 * time.Hour
+	for _, c := range []struct {
+		now  time.Time
+		want string
+	}{
+		{leaf.NotAfter.Add(time.Second), certFile + " expired at " + leaf.NotAfter.UTC().Format(time.RFC3339) + ", so clients refuse every connection"},
+		{leaf.NotBefore.Add(-time.Second), certFile + " is not valid before " + leaf.NotBefore.UTC().Format(time.RFC3339) + ", so clients refuse every connection until then"},
+		{leaf.NotAfter.Add(-time.Hour), certFile + " expires at " + leaf.NotAfter.UTC().Format(time.RFC3339) + ", within 7 days"},
+	} {
+		if got := tf.Warning(c.now, week); !strings.Contains(got, c.want) || !strings.Contains(got, "SIGHUP") && !strings.Contains(got, "clock") {
+			t.Errorf("at %s: %q, want %q", c.now, got, c.want)
+		}
+	}
+	if got := tf.Warning(leaf.NotBefore.Add(time.Minute), time.Minute); got != "" {
+		t.Errorf("a certificate well within its dates: %q", got)
+	}
+}
