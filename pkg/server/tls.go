@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,6 +86,11 @@ func (t *TLSFiles) Reload() error {
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
+		if bothParse(certPEM, keyPEM) {
+			// Each file holds what it should, but not of one pair: a
+			// renewal that replaced one file and not (yet) the other.
+			return fmt.Errorf("--tls-key %s is not the key of the certificate in --tls-cert %s (%w); give the key the certificate was made for: when renewing, replace both files, then send SIGHUP", t.keyFile, t.certFile, err)
+		}
 		return fmt.Errorf("--tls-cert %s / --tls-key %s: %w", t.certFile, t.keyFile, err)
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
@@ -108,6 +114,34 @@ func (t *TLSFiles) Reload() error {
 	}
 	t.cur.Store(&tlsLoaded{config: cfg, leaf: leaf})
 	return nil
+}
+
+// bothParse says whether certPEM's first certificate and keyPEM's first
+// private key each parse, so that a pair that does not load is a key that
+// is not the certificate's rather than a file that is not what it should
+// be.
+func bothParse(certPEM, keyPEM []byte) bool {
+	var certDER, keyDER []byte
+	for b, rest := pem.Decode(certPEM); b != nil && certDER == nil; b, rest = pem.Decode(rest) {
+		if b.Type == "CERTIFICATE" {
+			certDER = b.Bytes
+		}
+	}
+	for b, rest := pem.Decode(keyPEM); b != nil && keyDER == nil; b, rest = pem.Decode(rest) {
+		if b.Type == "PRIVATE KEY" || strings.HasSuffix(b.Type, " PRIVATE KEY") {
+			keyDER = b.Bytes
+		}
+	}
+	if certDER == nil || keyDER == nil {
+		return false
+	}
+	if _, err := x509.ParseCertificate(certDER); err != nil {
+		return false
+	}
+	_, e1 := x509.ParsePKCS8PrivateKey(keyDER)
+	_, e2 := x509.ParseECPrivateKey(keyDER)
+	_, e3 := x509.ParsePKCS1PrivateKey(keyDER)
+	return e1 == nil || e2 == nil || e3 == nil
 }
 
 // readClientCA reads the client CA file path. One every user of the host

@@ -147,3 +147,24 @@ func TestTLSReloadProtectsTheFilesItReads(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSKeyOfAnotherCertificate: a key that is not the certificate's
+// (a renewal that replaced one file and not the other) is said so, with
+// both files and what to do, not only as crypto/tls's words.
+func TestTLSKeyOfAnotherCertificate(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "ca")
+	certA, _ := ca.issue(t, "server", "", true)
+	_, keyB := ca.issue(t, "server", "", true)
+	certFile, keyFile := writeFile(t, dir, "srv.pem", certA), writeFile(t, dir, "srv.key", keyB)
+	_, err := LoadTLS(certFile, keyFile, "")
+	want := "--tls-key " + keyFile + " is not the key of the certificate in --tls-cert " + certFile
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "replace both files, then send SIGHUP") {
+		t.Errorf("LoadTLS: %v, want %q and what to do", err, want)
+	}
+	// A file that holds no key is not called another certificate's key.
+	writeFile(t, dir, "srv.key", certA)
+	if _, err := LoadTLS(certFile, keyFile, ""); err == nil || strings.Contains(err.Error(), "is not the key of") {
+		t.Errorf("a certificate as the key: %v", err)
+	}
+}
