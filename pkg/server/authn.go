@@ -45,6 +45,11 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 		if token := sessionToken(r); token != "" {
 			return s.fromSession(r.Context(), token, st.Keys)
 		}
+		if c, at := s.certExpired(r); c != nil {
+			// The handshake judged it when the connection opened; a
+			// connection kept alive past its end must not go on with it.
+			return nil, s.refused("expired_certificate", "the client certificate (%s) expired at %s; renew it and connect again, or send Authorization: Bearer KEY", certNames(c), at.UTC().Format(time.RFC3339))
+		}
 		if p := s.fromCert(r, st.Keys); p != nil {
 			return p, nil
 		}
@@ -113,6 +118,9 @@ func (s *Server) fromCert(r *http.Request, keys *Keys) *Principal {
 	if c == nil {
 		return nil
 	}
+	if e, _ := s.certExpired(r); e != nil {
+		return nil
+	}
 	rule := keys.forCert(c)
 	if rule == nil {
 		return nil
@@ -127,6 +135,24 @@ func verifiedCert(r *http.Request) *x509.Certificate {
 		return nil
 	}
 	return r.TLS.VerifiedChains[0][0]
+}
+
+// certExpired returns the certificate of the request's verified chain
+// (the client's or a CA's) whose validity ended by now, and when; nil when
+// none did. The TLS handshake checks the dates once, when the connection
+// opens; requests on a connection kept alive, and an event stream open
+// for hours, come after.
+func (s *Server) certExpired(r *http.Request) (*x509.Certificate, time.Time) {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+		return nil, time.Time{}
+	}
+	now := s.cfg.Now()
+	for _, c := range r.TLS.VerifiedChains[0] {
+		if !now.Before(c.NotAfter) {
+			return c, c.NotAfter
+		}
+	}
+	return nil, time.Time{}
 }
 
 // clientAddr is the address the connection comes from. Headers such as
