@@ -27,6 +27,7 @@ type TLSFiles struct {
 type tlsLoaded struct {
 	config *tls.Config
 	leaf   *x509.Certificate
+	cas    []*x509.Certificate // of the client CA file
 }
 
 // LoadTLS reads serve's TLS files: TLS 1.2 or newer with the server's
@@ -94,6 +95,7 @@ func (t *TLSFiles) Reload() error {
 		return fmt.Errorf("--tls-cert %s / --tls-key %s: %w", t.certFile, t.keyFile, err)
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	var cas []*x509.Certificate
 	if t.clientCA != "" {
 		pem, err := readClientCA(t.clientCA)
 		if err != nil {
@@ -105,6 +107,7 @@ func (t *TLSFiles) Reload() error {
 		}
 		cfg.ClientCAs = pool
 		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		cas = pemCertificates(pem)
 	}
 	leaf := cert.Leaf
 	if leaf == nil {
@@ -112,7 +115,7 @@ func (t *TLSFiles) Reload() error {
 			return fmt.Errorf("--tls-cert %s: %w", t.certFile, err)
 		}
 	}
-	t.cur.Store(&tlsLoaded{config: cfg, leaf: leaf})
+	t.cur.Store(&tlsLoaded{config: cfg, leaf: leaf, cas: cas})
 	return nil
 }
 
@@ -206,8 +209,29 @@ func readTLSFile(flag, path, what string, private bool) ([]byte, error) {
 // notice; "" when none of these. Clients refuse a certificate out of its
 // dates at the handshake, so without this a server would serve one
 // silently while every client fails.
+//
+// The client CA's certificates are judged as well: once the CA has
+// expired, the handshake refuses every client certificate it signed.
 func (t *TLSFiles) Warning(now time.Time, notice time.Duration) string {
-	leaf := t.cur.Load().leaf
+	cur := t.cur.Load()
+	var out []string
+	if msg := t.serverWarning(cur.leaf, now, notice); msg != "" {
+		out = append(out, msg)
+	}
+	for _, ca := range cur.cas {
+		at := ca.NotAfter.UTC().Format(time.RFC3339)
+		switch {
+		case !now.Before(ca.NotAfter):
+			out = append(out, fmt.Sprintf("the client CA %q in --client-ca %s expired at %s, so the handshake refuses every client certificate it signed; put the renewed CA certificate in the file and send SIGHUP", ca.Subject.CommonName, t.clientCA, at))
+		case ca.NotAfter.Sub(now) <= notice:
+			out = append(out, fmt.Sprintf("the client CA %q in --client-ca %s expires at %s, within %d days, and the handshake will then refuse every client certificate it signed; add the renewed CA certificate to the file before then and send SIGHUP", ca.Subject.CommonName, t.clientCA, at, int(notice.Hours()/24)))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// serverWarning is Warning for the server's own certificate.
+func (t *TLSFiles) serverWarning(leaf *x509.Certificate, now time.Time, notice time.Duration) string {
 	at := func(tm time.Time) string { return tm.UTC().Format(time.RFC3339) }
 	switch {
 	case !now.Before(leaf.NotAfter):
@@ -218,6 +242,21 @@ func (t *TLSFiles) Warning(now time.Time, notice time.Duration) string {
 		return fmt.Sprintf("the TLS certificate %s expires at %s, within %d days, and clients will then refuse every connection; renew it in place (with its key) before then and send SIGHUP", t.certFile, at(leaf.NotAfter), int(notice.Hours()/24))
 	}
 	return ""
+}
+
+// pemCertificates parses the certificates of a PEM bundle, skipping any
+// that do not parse (the pool the handshake uses skips them too).
+func pemCertificates(data []byte) []*x509.Certificate {
+	var out []*x509.Certificate
+	for b, rest := pem.Decode(data); b != nil; b, rest = pem.Decode(rest) {
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Describe names the certificate in force, for the log: its file, subject

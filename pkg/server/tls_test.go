@@ -229,3 +229,28 @@ func TestTLSWarningSaysWhatClientsMakeOfTheDates(t *testing.T) {
 		t.Errorf("a certificate well within its dates: %q", got)
 	}
 }
+
+// TestTLSWarningOfAnExpiredClientCA: a client CA that expired makes the
+// handshake refuse every client certificate it signed, with nothing in
+// serve's log; it is warned of, as the server's own certificate is.
+func TestTLSWarningOfAnExpiredClientCA(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "fleet CA")
+	c, k := ca.issue(t, "server", "", true)
+	caFile := writeFile(t, dir, "ca.pem", ca.pem)
+	tf, err := LoadTLS(writeFile(t, dir, "server.pem", c), writeFile(t, dir, "server.key", k), caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := ca.cert.NotAfter.UTC().Format(time.RFC3339)
+	got := tf.Warning(ca.cert.NotAfter.Add(time.Second), time.Minute)
+	if want := `the client CA "fleet CA" in --client-ca ` + caFile + " expired at " + end + ", so the handshake refuses every client certificate it signed"; !strings.Contains(got, want) {
+		t.Errorf("an expired client CA: %q\nwant %q", got, want)
+	}
+	if got := tf.Warning(ca.cert.NotAfter.Add(-time.Hour), 2*time.Hour); !strings.Contains(got, `the client CA "fleet CA" in --client-ca `+caFile+" expires at "+end) {
+		t.Errorf("a client CA about to expire: %q", got)
+	}
+	if got := tf.Warning(ca.cert.NotBefore.Add(time.Minute), time.Minute); got != "" {
+		t.Errorf("a client CA well within its dates: %q", got)
+	}
+}
