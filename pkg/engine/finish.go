@@ -102,8 +102,7 @@ func (r *run) dryUnread(v *steps.Value) string {
 		return ""
 	}
 	why := ""
-	valueReads(v, func(id string) {
-		n := r.p.byID[id]
+	unread := func(n *node, form string) {
 		if why != "" || n == nil || !r.recs[n.idx].dryRun {
 			return
 		}
@@ -111,8 +110,15 @@ func (r *run) dryUnread(v *steps.Value) string {
 		if r.recs[n.idx].status != report.StatusSkipped {
 			what += " in full"
 		}
-		why = fmt.Sprintf("dry run: reads steps.%s, which the dry run %s", id, what)
-	})
+		why = fmt.Sprintf(form, n.step.ID, what)
+	}
+	valueReads(v, func(id string) { unread(r.p.byID[id], "dry run: reads steps.%s, which the dry run %s") })
+	if readsAllSteps(v) {
+		// keys(steps): every step is read, the ones not executed too.
+		for _, n := range r.p.nodes {
+			unread(n, "dry run: reads all of steps, steps.%s among them, which the dry run %s")
+		}
+	}
 	return why
 }
 

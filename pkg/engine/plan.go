@@ -109,6 +109,10 @@ func (e *Engine) Plan(pb *steps.Playbook) *Plan {
 	}
 	seen := map[string]bool{}
 	for _, o := range pb.Outputs {
+		if readsAllSteps(o.Value) {
+			p.outputReads = p.nodes
+			break
+		}
 		valueReads(o.Value, func(id string) {
 			if t := byID[id]; t != nil && !seen[id] {
 				seen[id] = true
@@ -117,6 +121,28 @@ func (e *Engine) Plan(pb *steps.Playbook) *Plan {
 		})
 	}
 	return p
+}
+
+// readsAllSteps reports whether one of v's expressions reads steps as a
+// whole (keys(steps)), as only a playbook output may.
+func readsAllSteps(v *steps.Value) bool {
+	switch {
+	case v == nil:
+		return false
+	case v.Expr != nil && v.Expr.AllSteps:
+		return true
+	}
+	for _, pt := range v.Parts {
+		if pt.Expr != nil && pt.Expr.AllSteps {
+			return true
+		}
+	}
+	for _, it := range v.Items {
+		if readsAllSteps(it) {
+			return true
+		}
+	}
+	return false
 }
 
 // stepReads returns the ids of the steps a step's expressions read, each

@@ -26,6 +26,10 @@ type Expr struct {
 	Program *vm.Program
 	// Steps are the step ids the expression reads.
 	Steps []string
+	// AllSteps is set when the expression reads steps as a whole
+	// (keys(steps), toJSON(steps)), which only playbook outputs may: it
+	// reads every step, named in Steps or not.
+	AllSteps bool
 
 	scope scope
 	step  *Step
@@ -63,6 +67,8 @@ type compiled struct {
 	prog *vm.Program
 	refs []ref
 	err  *exprError
+	// whole is set when the expression reads steps as a whole.
+	whole bool
 	// kind is the kind of the result as the type checker knows it;
 	// reflect.Interface when it is known only at run time. typ is the
 	// type itself, for the checks that need more than its kind.
@@ -277,7 +283,7 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 	if err != nil {
 		return &compiled{err: fileErr(err, src)}
 	}
-	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable}
+	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable, whole: w.readsWhole()}
 }
 
 // msgEmptyExpr is the problem of an expression with nothing in it;

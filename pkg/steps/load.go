@@ -127,7 +127,7 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 		l.d.Add(l.posAt(pe.node, pe.off+c.err.off), "%s", msg)
 		return
 	}
-	e.Program = c.prog
+	e.Program, e.AllSteps = c.prog, c.whole
 	if pe.list {
 		l.checkList(pe, c)
 	}

@@ -202,6 +202,16 @@ func (w *nameCheck) checkWholeSteps() {
 	}
 }
 
+// readsWhole reports whether the expression reads steps as a whole.
+func (w *nameCheck) readsWhole() bool {
+	for _, n := range w.whole {
+		if !w.bases[n] {
+			return true
+		}
+	}
+	return false
+}
+
 // checkBuiltinNames catches an input or var written without its prefix
 // whose name is also a built-in function (count, max, len): expr reads the
 // bare name as the function, and its message about a function type would
