@@ -23,7 +23,7 @@ func writeStepList(w io.Writer, pb *steps.Playbook, p palette) {
 		if needs == "" {
 			needs = "-"
 		}
-		t.add(sec, s.ID, s.Op, needs, clipLine(strings.Join(conditions(s), "; "), 100))
+		t.add(sec, s.ID, s.Op, needs, clipLine(oneLine(strings.Join(conditions(s), "; ")), 100))
 	}
 	t.write(w, p)
 }
@@ -71,6 +71,22 @@ func conditions(s *steps.Step) []string {
 		out = append(out, "on: "+strings.Join(s.NotifyOn, ", "))
 	}
 	return out
+}
+
+// oneLine joins the lines of a condition written over several (a YAML
+// block) with a space, each without the indentation around it, so that
+// it stays on its step's row.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	var parts []string
+	for l := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // clipLine cuts s to n characters.
