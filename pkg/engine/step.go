@@ -98,12 +98,49 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		}
 	}
 	rec.setErr(err)
+	r.dryUnsure(n, rec)
 	if _, ok := errors.AsType[*summarySent](err); ok {
 		rec.reason = report.SummarySent
 	}
 	if s.Section == steps.SectionNotify {
 		rec.notification = notificationOf(err)
 	}
+}
+
+// dryUnsure marks skipped, in a dry run, a step that failed after a step
+// it needs (directly or not) was not executed: it saw the world without
+// that step's change (the file an earlier file.write would have written),
+// so a real run may not fail there. Its reason keeps the failure; its
+// readers are skipped as readers of a step the dry run did not execute.
+func (r *run) dryUnsure(n *node, rec *record) {
+	if !r.o.dryRun || rec.status != report.StatusFailed || rec.err == nil {
+		return
+	}
+	id := r.dryNeed(n, map[*node]bool{})
+	if id == "" {
+		return
+	}
+	rec.status, rec.dryRun = report.StatusSkipped, true
+	rec.reason = fmt.Sprintf("dry run: failed (%s: %s), but it needs steps.%s, which the dry run did not execute: a real run may not fail here", rec.err.Class, rec.err.Message, id)
+	rec.err = nil
+}
+
+// dryNeed is the id of a step n needs, directly or not, that the dry run
+// did not execute (in full); "" when there is none.
+func (r *run) dryNeed(n *node, seen map[*node]bool) string {
+	for _, need := range n.needs {
+		if seen[need] {
+			continue
+		}
+		seen[need] = true
+		if r.recs[need.idx].dryRun {
+			return need.step.ID
+		}
+		if id := r.dryNeed(need, seen); id != "" {
+			return id
+		}
+	}
+	return ""
 }
 
 // dryRunReason says why a dry run did not execute a call.
