@@ -67,15 +67,34 @@ type SignalOp struct {
 	sup  *Supervisor
 }
 
-// mayNotSignal returns why pid may not be signalled, or nil.
-func (op *SignalOp) mayNotSignal(ctx context.Context, pid int) error {
+// mayNotSignal returns why pid may not be signalled, or nil. wantMS is
+// the start time of the process meant (milliseconds since the epoch; 0 =
+// any). Under signal_others: false, a pid that no process has, or that
+// another process than the one meant has now, is gone (errGone), as it is
+// for any role: most often a process this arsenal-run started that has
+// ended since, which it did start.
+func (op *SignalOp) mayNotSignal(ctx context.Context, pid int, wantMS int64) error {
 	if err := guard(pid); err != nil {
 		return err
 	}
-	if !policy.MaySignalOthers(ctx) && (op.sup == nil || !op.sup.Started(pid)) {
-		return denied("pid %d was not started by this arsenal-run, and the caller's role may only signal processes started with process.start (signal_others: false)", pid)
+	if policy.MaySignalOthers(ctx) || op.sup != nil && op.sup.Started(pid) {
+		return nil
 	}
-	return nil
+	got, err := createTime(ctx, pid)
+	switch {
+	case err != nil && isGone(err):
+		return noProcess(pid)
+	case err == nil && wantMS != 0 && got != wantMS:
+		return anotherProcess(pid, got, wantMS)
+	}
+	return denied("pid %d was not started by this arsenal-run, and the caller's role may only signal processes started with process.start (signal_others: false)", pid)
+}
+
+// anotherProcess is the error of a pid that another process than the one
+// meant, which started at wantMS, has now.
+func anotherProcess(pid int, gotMS, wantMS int64) error {
+	return ops.WithClass(ops.ClassExecution, &tagged{errGone, fmt.Sprintf("pid %d is now another process (started %s, not %s); not signalled",
+		pid, formatTime(msTime(gotMS)), formatTime(msTime(wantMS)))})
 }
 
 var (
@@ -213,10 +232,10 @@ func (op *SignalOp) Execute(ctx context.Context, p ops.Params) (map[string]any, 
 	var ignored []string // why matches that count as none were not: arsenal-run itself, or gone
 	for _, m := range matched {
 		pid := m["pid"].(int)
-		err := op.mayNotSignal(ctx, pid)
+		started, _ := time.Parse(time.RFC3339Nano, m["started_at"].(string))
+		err := op.mayNotSignal(ctx, pid, started.UnixMilli())
 		if err == nil {
-			started, _ := time.Parse(time.RFC3339Nano, m["started_at"].(string))
-			err = signalChecked(ctx, pid, started.UnixMilli(), sig, func() error { return op.mayNotSignal(ctx, pid) })
+			err = signalChecked(ctx, pid, started.UnixMilli(), sig, func() error { return op.mayNotSignal(ctx, pid, started.UnixMilli()) })
 		}
 		if err == nil {
 			signalled = append(signalled, pid)
@@ -242,15 +261,19 @@ func (op *SignalOp) signalPID(ctx context.Context, p ops.Params, sig syscall.Sig
 	if err := checkPID("pid", pid); err != nil {
 		return nil, ops.WithClass(ops.ClassValidation, err)
 	}
-	if err := op.mayNotSignal(ctx, pid); err != nil {
-		return nil, ops.WithClass(ops.ClassAuthorization, err)
-	}
 	var want int64
 	if p.Known("started_at") {
 		t, _ := time.Parse(time.RFC3339Nano, p.String("started_at"))
 		want = t.UnixMilli()
 	}
-	if err := signalChecked(ctx, pid, want, sig, func() error { return op.mayNotSignal(ctx, pid) }); err != nil {
+	err := op.mayNotSignal(ctx, pid, want)
+	if err != nil && !errors.Is(err, errGone) {
+		return nil, ops.WithClass(ops.ClassAuthorization, err)
+	}
+	if err == nil {
+		err = signalChecked(ctx, pid, want, sig, func() error { return op.mayNotSignal(ctx, pid, want) })
+	}
+	if err != nil {
 		if errors.Is(err, errGone) && p.Bool("missing_ok") {
 			return map[string]any{"signalled": []any{}, "skipped": []any{map[string]any{"pid": pid, "reason": err.Error()}}}, nil
 		}
@@ -322,8 +345,7 @@ func signalChecked(ctx context.Context, pid int, wantMS int64, sig syscall.Signa
 		return noProcess(pid)
 	}
 	if wantMS != 0 && got != wantMS {
-		return ops.WithClass(ops.ClassExecution, &tagged{errGone, fmt.Sprintf("pid %d is now another process (started %s, not %s); not signalled",
-			pid, formatTime(msTime(got)), formatTime(msTime(wantMS)))})
+		return anotherProcess(pid, got, wantMS)
 	}
 	if err := zombieError(ctx, pid); err != nil {
 		return err

@@ -366,3 +366,46 @@ func TestSignalSaysAZombieIsGone(t *testing.T) {
 		t.Errorf("zombie %d with missing_ok: %v, output %v; want nothing signalled and the zombie skipped", pid, err, out)
 	}
 }
+
+// TestSignalOthersSaysAnEndedProcessIsGone: under signal_others: false, a
+// process this arsenal-run started that has ended since is gone, as it is
+// for any role (missing_ok covers it), not a process it never started; and
+// a pid given with started_at that now names another process is that
+// process ended, not a refusal of the one that took its pid.
+func TestSignalOthersSaysAnEndedProcessIsGone(t *testing.T) {
+	r, sup := newEnv(t, Options{})
+	out, err := opstest.Execute(r, context.Background(), "process.start", map[string]any{"command": []any{"true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, started := out["pid"].(int), out["started_at"].(string)
+	eventually(t, "the process has ended and been reaped", func() bool { return !sup.Started(pid) })
+	gone(t, pid)
+	ctx := ops.WithCall(context.Background(), &ops.Call{Scope: noOthers{}})
+	for _, op := range []string{"process.signal", "process.kill"} {
+		_, err := opstest.Execute(r, ctx, op, map[string]any{"pid": pid, "started_at": started})
+		if errors.Is(err, ops.ErrDenied) || ops.ClassOf(err) != ops.ClassExecution || !errors.Is(err, errGone) ||
+			!strings.Contains(fmt.Sprint(err), fmt.Sprintf("no process with pid %d", pid)) {
+			t.Errorf("%s of an ended process: %v (class %s), want it gone", op, err, ops.ClassOf(err))
+		}
+		out, err := opstest.Execute(r, ctx, op, map[string]any{"pid": pid, "missing_ok": true})
+		if signalled, _ := out["signalled"].([]any); err != nil || len(signalled) != 0 || len(out["skipped"].([]any)) != 1 {
+			t.Errorf("%s of an ended process with missing_ok: %v %v, want success with it skipped", op, out, err)
+		}
+	}
+	// A pid that another process took: that one is not what was meant.
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	_, err = opstest.Execute(r, ctx, "process.signal", map[string]any{"pid": cmd.Process.Pid, "started_at": "2001-02-03T04:05:06.789Z", "signal": "CONT"})
+	if errors.Is(err, ops.ErrDenied) || !errors.Is(err, errGone) || !strings.Contains(fmt.Sprint(err), "is now another process") {
+		t.Errorf("signal of a pid taken by another process: %v, want it said to be another process now", err)
+	}
+	// Given without started_at, that process is refused as ever.
+	_, err = opstest.Execute(r, ctx, "process.signal", map[string]any{"pid": cmd.Process.Pid, "signal": "CONT"})
+	if !errors.Is(err, ops.ErrDenied) || !strings.Contains(fmt.Sprint(err), "not started by this arsenal-run") {
+		t.Errorf("signal of a process not started here: %v, want it refused", err)
+	}
+}
