@@ -277,6 +277,9 @@ func (s *Server) listSupervisors(w http.ResponseWriter, r *http.Request, c *Prin
 	for _, g := range s.groups() {
 		res, e := s.opFor(w, r, c, "supervisor.children", map[string]any{"supervisor": g})
 		if e != nil {
+			if e.Status == http.StatusUnprocessableEntity && !slices.Contains(s.groups(), g) {
+				continue // stopped since it was listed (supervisor.stop)
+			}
 			return e
 		}
 		children, _ := res.Result["children"].([]any)
@@ -300,15 +303,32 @@ func (s *Server) supervisorOp(op string) handler {
 			return e
 		}
 		id := r.PathValue("id")
-		if groups := s.groups(); !slices.Contains(groups, id) {
-			known := "none yet"
-			if len(groups) > 0 {
-				known = strings.Join(groups, ", ")
-			}
-			return notFound("no supervisor %q (known: %s)", id, known)
+		if e := s.noGroup(id); e != nil {
+			return e
 		}
-		return s.opAnswer(w, r, c, op, map[string]any{"supervisor": id}, nil)
+		// A group stopped (supervisor.stop) between that check and the
+		// operation is as missing as one never started.
+		return s.opAnswer(w, r, c, op, map[string]any{"supervisor": id}, func() string {
+			if e := s.noGroup(id); e != nil {
+				return e.Message
+			}
+			return ""
+		})
 	}
+}
+
+// noGroup is the 404 of a supervisor group the server does not have, or
+// nil when it has it.
+func (s *Server) noGroup(id string) *apiError {
+	groups := s.groups()
+	if slices.Contains(groups, id) {
+		return nil
+	}
+	known := "none yet"
+	if len(groups) > 0 {
+		known = strings.Join(groups, ", ")
+	}
+	return notFound("no supervisor %q (known: %s)", id, known)
 }
 
 // clusterOp runs a cluster op on the nodes of --inventory.
