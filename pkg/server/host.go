@@ -199,6 +199,13 @@ func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principa
 	}
 	res, e := s.opFor(w, r, c, op, params)
 	if e != nil {
+		if e.Class == ClassValidation && e.Field == "" && !started.IsZero() {
+			// The operation, once running, refused started_at (one
+			// written to the second); every other param was judged
+			// before it ran.
+			e.Field = "started_at"
+			e.Message = strings.TrimPrefix(e.Message, "param ")
+		}
 		if e.Status != http.StatusUnprocessableEntity {
 			return e
 		}

@@ -57,6 +57,14 @@ func TestDeleteProcessGuardsPidReuse(t *testing.T) {
 	if e["field"] != "started_at" || !strings.Contains(fmt.Sprint(e["message"]), "RFC 3339") {
 		t.Errorf("malformed started_at: %v", e)
 	}
+	// Written to the second, it is not another process: 400 with the
+	// time to give.
+	if t0.Truncate(time.Second) != t0 {
+		e = del("started_at="+url.QueryEscape(t0.Truncate(time.Second).Format(time.RFC3339))).wantError(t, 400, ClassValidation)
+		if e["field"] != "started_at" || !strings.Contains(fmt.Sprint(e["message"]), at) {
+			t.Errorf("started_at to the second: %v", e)
+		}
+	}
 
 	killed := del("signal=KILL&started_at="+url.QueryEscape(at)).want(t, 200).json(t)
 	if !cmp.Equal(killed["signalled"], []any{float64(pid)}) {

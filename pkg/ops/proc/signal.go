@@ -90,6 +90,25 @@ func (op *SignalOp) mayNotSignal(ctx context.Context, pid int, wantMS int64) err
 	return denied("pid %d was not started by this arsenal-run, and the caller's role may only signal processes started with process.start (signal_others: false)", pid)
 }
 
+// toTheSecond refuses a started_at written to the second (no
+// milliseconds: by hand, or from a tool that shows seconds) when pid
+// started within that second: not another process, most likely, but not
+// one to signal either, since a process that took the pid within the same
+// second would be hit too. The param is to be given as process.list
+// writes it. nil otherwise, and when pid cannot be read.
+func toTheSecond(ctx context.Context, pid int, given string, wantMS int64) error {
+	if wantMS == 0 || wantMS%1000 != 0 {
+		return nil
+	}
+	got, err := createTime(ctx, pid)
+	if err != nil || got == wantMS || got/1000 != wantMS/1000 {
+		return nil
+	}
+	return ops.WithClass(ops.ClassValidation, &ops.ParamError{Param: "started_at", Msg: fmt.Sprintf(
+		"%s has no milliseconds, and pid %d started within that second, at %s; give started_at with its milliseconds, as process.list and process.start write it, to be sure the pid is still the process meant; nothing was signalled",
+		given, pid, formatTime(msTime(got)))})
+}
+
 // anotherProcess is the error of a pid that another process than the one
 // meant, which started at wantMS, has now.
 func anotherProcess(pid int, gotMS, wantMS int64) error {
@@ -265,6 +284,9 @@ func (op *SignalOp) signalPID(ctx context.Context, p ops.Params, sig syscall.Sig
 	if p.Known("started_at") {
 		t, _ := time.Parse(time.RFC3339Nano, p.String("started_at"))
 		want = t.UnixMilli()
+	}
+	if err := toTheSecond(ctx, pid, p.String("started_at"), want); err != nil {
+		return nil, err
 	}
 	err := op.mayNotSignal(ctx, pid, want)
 	if err != nil && !errors.Is(err, errGone) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/shirou/gopsutil/v4/process"
@@ -407,5 +408,35 @@ func TestSignalOthersSaysAnEndedProcessIsGone(t *testing.T) {
 	_, err = opstest.Execute(r, ctx, "process.signal", map[string]any{"pid": cmd.Process.Pid, "signal": "CONT"})
 	if !errors.Is(err, ops.ErrDenied) || !strings.Contains(fmt.Sprint(err), "not started by this arsenal-run") {
 		t.Errorf("signal of a process not started here: %v, want it refused", err)
+	}
+}
+
+// TestSignalStartedAtToTheSecond: a started_at without its milliseconds
+// (written by hand, or from a tool that shows seconds) of a process that
+// started within that second does not say the process has ended: it is
+// the param to give again as process.list writes it.
+func TestSignalStartedAtToTheSecond(t *testing.T) {
+	r, _ := newEnv(t, Options{})
+	var out map[string]any
+	for out == nil || strings.HasSuffix(out["started_at"].(string), ".000Z") {
+		var err error
+		if out, err = opstest.Execute(r, context.Background(), "process.start", helper(t, "sleep", marker(t))); err != nil {
+			t.Fatal(err)
+		}
+		pid := out["pid"].(int)
+		defer func() { syscall.Kill(pid, syscall.SIGKILL); gone(t, pid) }()
+	}
+	at, _ := time.Parse(time.RFC3339Nano, out["started_at"].(string))
+	second := at.Truncate(time.Second).Format(time.RFC3339)
+	for _, op := range []string{"process.signal", "process.kill"} {
+		_, err := opstest.Execute(r, context.Background(), op, map[string]any{"pid": out["pid"], "started_at": second})
+		var pe *ops.ParamError
+		if ops.ClassOf(err) != ops.ClassValidation || !errors.As(err, &pe) || pe.Param != "started_at" ||
+			!strings.Contains(err.Error(), out["started_at"].(string)) || strings.Contains(err.Error(), "another process") {
+			t.Errorf("%s with started_at %s: %v (class %s), want the param named with the time to give", op, second, err, ops.ClassOf(err))
+		}
+	}
+	if err := syscall.Kill(out["pid"].(int), 0); err != nil {
+		t.Errorf("the process was killed: %v", err)
 	}
 }
