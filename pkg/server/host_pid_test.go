@@ -3,7 +3,9 @@ package server
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -156,4 +158,35 @@ func TestSupervisorStoppedMeanwhile(t *testing.T) {
 	}
 	calls.Store(0)
 	ts.post("admin", "/api/v1/supervisors/stopped/restart", nil).wantError(t, 404, ClassNotFound)
+}
+
+// Every field of POST /api/v1/processes's body says what it takes: dir,
+// relative, is taken from serve's working directory, as the process runs.
+func TestStartProcessBodyIsDescribed(t *testing.T) {
+	ts := newTestServer(t)
+	doc := ts.get("", "/api/v1/openapi.json").want(t, 200).json(t)
+	props := doc["components"].(map[string]any)["schemas"].(map[string]any)["StartProcess"].(map[string]any)["properties"].(map[string]any)
+	for name, p := range props {
+		if d, _ := p.(map[string]any)["description"].(string); d == "" {
+			t.Errorf("StartProcess.%s has no description", name)
+		}
+	}
+	if d := fmt.Sprint(props["dir"].(map[string]any)["description"]); !strings.Contains(d, "serve's working directory") {
+		t.Errorf("StartProcess.dir: %q", d)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := os.MkdirTemp(wd, "procdir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(sub)
+	started := ts.post("admin", "/api/v1/processes", map[string]any{"command": []string{"sleep", "300"}, "name": "indir", "dir": filepath.Base(sub)}).want(t, 201).json(t)
+	killAtEnd(ts, started)
+	info := ts.get("viewer", fmt.Sprintf("/api/v1/processes/%d", int(started["pid"].(float64)))).want(t, 200).json(t)
+	if info["cwd"] != sub {
+		t.Errorf("dir %s ran in %v, want %s", filepath.Base(sub), info["cwd"], sub)
+	}
 }
