@@ -262,6 +262,12 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 	if root == nil {
 		return nil, d.Err()
 	}
+	if at := playbookKey(root); at != nil {
+		// Its steps, name and version read as a manifest's would give a
+		// list of missing keys that says nothing of the real mistake.
+		d.Add(yamlx.PosOf(at), "this is a playbook (steps), not a plugin manifest: a plugin directory holds only manifests; move it out of %s: a playbook anywhere uses these plugins with --plugins %s", filepath.Dir(file), filepath.Dir(file))
+		return nil, d.Err()
+	}
 	m := &Manifest{File: file, Timeout: DefaultTimeout}
 	seen := map[string]*yaml.Node{}
 	yamlx.Fields(root, "the manifest", manifestKeys, d, func(key string, k, v *yaml.Node) {
@@ -342,6 +348,25 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// playbookKey is the steps key of a playbook saved in the plugin
+// directory (a mapping with steps and no command); nil for anything else.
+func playbookKey(root *yaml.Node) *yaml.Node {
+	n := yamlx.Deref(root)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var steps *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "steps":
+			steps = n.Content[i]
+		case "command":
+			return nil
+		}
+	}
+	return steps
 }
 
 func command(v *yaml.Node, dir string, d *yamlx.Diags) []string {

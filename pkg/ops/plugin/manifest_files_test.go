@@ -64,3 +64,15 @@ func TestUnreadableDirNamed(t *testing.T) {
 		t.Fatalf("Load = %v; want the directory named, with what to do", err)
 	}
 }
+
+// TestPlaybookInPluginDir: a playbook saved beside the plugin it uses is
+// told to be one, at its steps, not read as a manifest missing five keys.
+func TestPlaybookInPluginDir(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "pb.yaml", "version: 1\nname: t\nsteps:\n  - {id: a, op: acme.hi}\n", 0o644)
+	_, got := loadDiags(t, dir)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "pb.yaml:3:1: this is a playbook (steps), not a plugin manifest") ||
+		!strings.Contains(got[0], "move it out of "+dir) {
+		t.Fatalf("diagnostics = %q; want one at pb.yaml:3:1 saying it is a playbook and to move it out of %s", got, dir)
+	}
+}
