@@ -41,7 +41,7 @@ type runInfo struct {
 	Playbook string `json:"playbook"`
 }
 
-// Execute runs the plugin's program: the request as JSON on stdin, one JSON
+// Execute runs the plugin's program: the request as one line of JSON on stdin, one JSON
 // object expected on stdout. The program runs in the manifest's directory,
 // in its own process group, with only the environment variables the
 // manifest allows (taken from the run's environment), and within the
@@ -55,6 +55,9 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "plugin %s: the params cannot be sent as JSON: %v", p.m.Name, err)
 	}
+	// One line, newline included: a shell's read -r fails at an end of
+	// input without one, which stops a set -e script without a word.
+	in = append(in, '\n')
 	ctx, cancel := context.WithTimeoutCause(ctx, p.m.Timeout,
 		ops.Errorf(ops.ClassTimeout, "plugin %s ran longer than its timeout of %s and was stopped", p.m.Name, p.m.Timeout))
 	defer cancel()
