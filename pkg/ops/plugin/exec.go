@@ -230,6 +230,9 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 			// It meant to fail, and wrote its error in another shape.
 			return nil, ops.Errorf(ops.ClassExecution, `plugin %s exited with code %d and an error object with no message; write it {"error": {"class": "execution", "message": "…"}}; %s%s`, name, o.code, p.stdoutStart(raw, o.mask), p.stderrTail(o))
 		}
+		if len(raw) == 0 && strings.TrimSpace(o.stderr.Text()) == "" {
+			return nil, ops.Errorf(ops.ClassExecution, `plugin %s exited with code %d and printed nothing, on stdout or stderr; to say why it fails, print {"error": {"class": "execution", "message": "…"}} on stdout`, name, o.code)
+		}
 		printed := ""
 		if len(raw) > 0 {
 			// An answer with a non-zero exit: it is not taken, and the
