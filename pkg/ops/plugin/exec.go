@@ -59,7 +59,7 @@ func (p *Plugin) Execute(ctx context.Context, params ops.Params) (map[string]any
 	// input without one, which stops a set -e script without a word.
 	in = append(in, '\n')
 	ctx, cancel := context.WithTimeoutCause(ctx, p.m.Timeout,
-		ops.Errorf(ops.ClassTimeout, "plugin %s ran longer than its timeout of %s and was stopped", p.m.Name, p.m.Timeout))
+		ops.Errorf(ops.ClassTimeout, "plugin %s ran longer than its timeout of %s and was stopped; if it needs longer, raise timeout: in %s", p.m.Name, p.m.Timeout, filepath.Base(p.m.File)))
 	defer cancel()
 	mask := p.masker(call, params)
 	res, err := p.run(ctx, call, in, mask)
