@@ -9,6 +9,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -239,7 +240,7 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 			// author is told what it was and which of the two to fix.
 			printed = "; " + p.stdoutStart(raw, o.mask) + `; exit 0 with an answer, or non-zero with {"error": {"class": …, "message": …}}`
 		}
-		return nil, ops.Errorf(ops.ClassExecution, "plugin %s exited with code %d without an error object on stdout%s%s", name, o.code, printed, p.stderrTail(o))
+		return nil, ops.Errorf(ops.ClassExecution, "plugin %s exited with code %d without an error object on stdout%s%s%s", name, o.code, printed, p.noPathHint(o.code), p.stderrTail(o))
 	}
 	if len(raw) == 0 {
 		return nil, ops.Errorf(ops.ClassExecution, "plugin %s printed nothing on stdout; it must print one JSON object%s", name, p.stderrTail(o))
@@ -273,6 +274,16 @@ func (p *Plugin) result(o *outcome) (map[string]any, error) {
 		out[ops.ResourcesKey] = o.resources.Map()
 	}
 	return out, nil
+}
+
+// noPathHint explains an exit code 127, a shell's "command not found",
+// when the program gets no PATH: the commands its author runs by name
+// from a terminal are not found under the run. "" otherwise.
+func (p *Plugin) noPathHint(code int) string {
+	if code != 127 || slices.Contains(p.m.Env, "PATH") {
+		return ""
+	}
+	return fmt.Sprintf("; code 127 is a shell's \"command not found\", and the program gets no PATH unless %s lists it: add PATH to its env:, or name the command by its full path", filepath.Base(p.m.File))
 }
 
 type errorObject struct {
