@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -158,11 +159,37 @@ func schemaProblems(err error, n *yaml.Node, what string, d *yamlx.Diags) bool {
 			return
 		}
 		seen[path] = true
-		d.Add(yamlx.PosOf(nodeAt(n, e.InstanceLocation)), "%s: %s; see https://json-schema.org/understanding-json-schema/",
-			path, oneLine(e.ErrorKind.LocalizedString(printer)))
+		at := nodeAt(n, e.InstanceLocation)
+		d.Add(yamlx.PosOf(at), "%s: %s%s; see https://json-schema.org/understanding-json-schema/",
+			path, oneLine(e.ErrorKind.LocalizedString(printer)), typeAlias(e.InstanceLocation, at))
 	}
 	walk(ve)
 	return len(seen) > 0
+}
+
+// jsonTypes are JSON Schema's names of the types a manifest author may
+// write as a playbook's inputs (or Go) name them.
+var jsonTypes = map[string]string{
+	"int": "integer", "list": "array", "map": "object", "dict": "object",
+	"bool": "boolean", "float": "number", "str": "string", "duration": "string",
+}
+
+// typeAlias names the JSON Schema type of a type: written as a playbook's
+// input would be (int, list, map, bool), at, when loc is a type keyword's
+// value; "" otherwise.
+func typeAlias(loc []string, at *yaml.Node) string {
+	l := len(loc)
+	if l == 0 || at == nil || at.Kind != yaml.ScalarNode ||
+		loc[l-1] != "type" && (l < 2 || loc[l-2] != "type") {
+		return ""
+	}
+	if t, ok := jsonTypes[strings.ToLower(at.Value)]; ok {
+		return fmt.Sprintf("; JSON Schema calls %s %s: write type: %s", at.Value, t, t)
+	}
+	if strings.EqualFold(at.Value, "any") {
+		return "; for any value, leave type out"
+	}
+	return ""
 }
 
 // nodeAt follows the keys and indexes of loc from n, as far as the YAML
