@@ -28,6 +28,13 @@ func schemaOf(v *yaml.Node, what string, d *yamlx.Diags) (m map[string]any, vali
 		return nil, false
 	}
 	m, _ = yamlx.Plain(n, d).(map[string]any)
+	if names := bareFields(m); names != nil {
+		// Its fields written straight under params: or output:, each
+		// key would be refused as no keyword, none saying the mistake.
+		d.Add(yamlx.PosOf(n), "%s holds fields (%s) where a JSON Schema goes: put them under properties:, as %s: {type: object, properties: {%s: …}}",
+			what, strings.Join(names, ", "), what, names[0])
+		return nil, false
+	}
 	if t, _ := m["type"].(string); t != "object" {
 		d.Add(yamlx.PosOf(n), "%s must have type: object: operations take and return objects", what)
 		return m, false
@@ -39,6 +46,21 @@ func schemaOf(v *yaml.Node, what string, d *yamlx.Diags) (m map[string]any, vali
 		return m, false
 	}
 	return m, true
+}
+
+// bareFields names the keys of a schema written as its properties alone
+// ({who: {type: string}}): none a JSON Schema keyword, each a mapping;
+// nil otherwise.
+func bareFields(m map[string]any) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	for k, v := range m {
+		if _, ok := v.(map[string]any); !ok || slices.Contains(schemaKeywords, k) {
+			return nil
+		}
+	}
+	return sortedKeys(m)
 }
 
 // checkDefaults reports, at the default's own position, each default of
