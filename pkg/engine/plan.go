@@ -217,6 +217,9 @@ type InputError struct {
 	// denied is set when an input's from_file lies outside the file
 	// roots the run may read it from: the error is then a denial.
 	denied bool
+	// given names, by index in Problems, the given input a problem is
+	// about: its value did not fit (see subInputsError).
+	given map[int]string
 }
 
 func (e *InputError) Error() string {
@@ -291,6 +294,7 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 	out := make(map[string]any, len(p.pb.Inputs))
 	var problems []string
 	denied := false
+	givenAt := map[int]string{}
 	for _, k := range sortedKeys(given) {
 		in := p.pb.Input(k)
 		if in == nil {
@@ -299,6 +303,7 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 		}
 		v, err := in.Coerce(given[k])
 		if err != nil {
+			givenAt[len(problems)] = k
 			problems = append(problems, fmt.Sprintf("%s: %v", k, parseProblem(in, err)))
 			continue
 		}
@@ -356,7 +361,7 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 		}
 	}
 	if len(problems) > 0 {
-		return nil, &InputError{Problems: problems, denied: denied}
+		return nil, &InputError{Problems: problems, denied: denied, given: givenAt}
 	}
 	return out, nil
 }

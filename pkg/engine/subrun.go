@@ -97,15 +97,12 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 	if err := plan.runEnviron(&o); err != nil {
 		return nil, ops.WithClass(subLoadClass(err), fmt.Errorf("playbook.run %s: %w", path, err))
 	}
-	in, err := plan.resolveInputs(p.Map("inputs"), lookupIn(o.environ), o.inputRoots, subInputHint)
+	given := p.Map("inputs")
+	in, err := plan.resolveInputs(given, lookupIn(o.environ), o.inputRoots, subInputHint)
 	if err != nil {
 		// Values given by expressions are checked only now: the error
 		// points at the inputs: that gave them.
-		at := ""
-		if parent != nil {
-			at = parent.withAt(call, "inputs")
-		}
-		return nil, ops.WithClass(subLoadClass(err), fmt.Errorf("%splaybook.run %s: %w", at, path, err))
+		return nil, ops.WithClass(subLoadClass(err), parent.subInputsError(call, path, plan, given, err))
 	}
 	// The step as the report's nested rows name it: a fan-out's item by
 	// its label, not the index call.Step has, so that the sub-run's

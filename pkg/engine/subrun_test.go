@@ -178,7 +178,7 @@ steps:
 	}
 	rep := mustRun(t, p, nil)
 	for id, want := range map[string]string{
-		"typed":   parent + ":9:15: playbook.run " + filepath.Join(dir, "child.yaml") + ": inputs: n: want an integer",
+		"typed":   parent + ":9:19: playbook.run " + filepath.Join(dir, "child.yaml") + ": inputs: n: want an integer, got a string from `'x'`",
 		"unknown": parent + ":13:38: playbook.run " + filepath.Join(dir, "child.yaml") + ": inputs: m: unknown input",
 	} {
 		if s := stepOf(t, rep, id); s.Error == nil || !strings.HasPrefix(s.Error.Message, want) {
