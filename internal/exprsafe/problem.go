@@ -49,16 +49,20 @@ func Problem(program *vm.Program, err error, advice func(null string) string) st
 			msg = msg[:i]
 		}
 		if m := nilFetchRE.FindStringSubmatch(msg); m != nil && located {
-			if chain := chainBefore(program.Source().String(), fe.From); chain != "" {
-				what, read := "field "+m[1], "?."+m[1]
-				switch {
-				case indexRE.MatchString(m[1]):
-					what, read = "item "+m[1], "?.["+m[1]+"]"
-				case !identRE.MatchString(m[1]):
-					read = "?." + strconv.Quote(m[1])
-					read = "?.[" + read[2:] + "]"
-				}
+			what, read := "field "+m[1], "?."+m[1]
+			switch {
+			case indexRE.MatchString(m[1]):
+				what, read = "item "+m[1], "?.["+m[1]+"]"
+			case !identRE.MatchString(m[1]):
+				read = "?." + strconv.Quote(m[1])
+				read = "?.[" + read[2:] + "]"
+			}
+			src := program.Source().String()
+			if chain := chainBefore(src, fe.From); chain != "" {
 				return fmt.Sprintf("%s is null, so it has no %s%s; read it as %s%s, which is null when %s is null", chain, what, because(advice(chain)), chain, read, chain)
+			}
+			if predicateItem(src, fe.From) {
+				return fmt.Sprintf("an item of the list is null, so it has no %s%s; read it as #%s, which is null when the item is null, or leave the null items out first, as in filter(LIST, # != nil)", what, because(advice("#")), read)
 			}
 		}
 		// The position in the expression, " (1:5)", stays at the end.
@@ -117,6 +121,21 @@ func callAt(src string, from int) string {
 		return ""
 	}
 	return string(r[from:end])
+}
+
+// predicateItem reports whether the field read at rune offset from of
+// src is read from the item a predicate goes over: `.f` or `#.f`, as in
+// map(xs, .f), rather than from a value the expression names.
+func predicateItem(src string, from int) bool {
+	r := []rune(src)
+	if from <= 0 || from > len(r) {
+		return false
+	}
+	head := strings.TrimRight(strings.TrimSuffix(strings.TrimSuffix(string(r[:from]), "."), "?"), " \t")
+	if strings.HasSuffix(head, "#") {
+		return true
+	}
+	return head == "" || strings.ContainsAny(head[len(head)-1:], "(,!&|?:=<>+-*/[{")
 }
 
 // kindName names a kind of value as the playbook docs do.

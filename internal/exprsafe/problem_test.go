@@ -126,3 +126,21 @@ func TestReadProblemNamesTheValue(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemNullItemOfPredicate: a field read in a predicate from an
+// item of the list that is null (a fan-out's item that did not run) names
+// the item and the #?. that reads it all the same, not only "cannot fetch
+// outputs from null".
+func TestProblemNullItemOfPredicate(t *testing.T) {
+	env := map[string]any{"xs": []any{map[string]any{"a": 1}, nil}}
+	for _, src := range []string{`map(xs, .a)`, `map(xs, #.a)`, `filter(xs, .a > 0)`, `all(xs, 0 < .a)`} {
+		got := problemOf(t, src, env)
+		want := "an item of the list is null, so it has no field a: ADVICE; read it as #?.a, which is null when the item is null"
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want it to hold %q", src, got, want)
+		}
+	}
+	if got := problemOf(t, `(xs[1]).a`, env); strings.Contains(got, "an item of the list") {
+		t.Errorf("(xs[1]).a: %q speaks of a predicate's item, though there is none", got)
+	}
+}

@@ -54,14 +54,16 @@ func quoteExpr(s string) string {
 }
 
 // nullAdvice says why the value of a playbook's expression written null
-// ("" when unknown: a list function's argument) may be null, and what to
-// do.
+// ("" when unknown: a list function's argument; "#" for the item a
+// predicate goes over) may be null, and what to do.
 func nullAdvice(null string) string {
 	switch {
 	case null == "", stepOutputRE.MatchString(null):
 		return "a step that was skipped, or failed without an output (a refused connection, a timeout, a parameter refused before its operation ran), has a null output (a fan-out's too); test steps.<id>.status first, or give a default with ??, as in steps.<id>.output ?? []"
 	case null == "output":
 		return "an attempt that failed without an output (a refused connection, a timeout) has none; test error first"
+	case null == "#":
+		return "in a fan-out's output, an item that was skipped or cancelled, or failed without an output, is null"
 	}
 	return ""
 }

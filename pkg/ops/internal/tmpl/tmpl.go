@@ -205,7 +205,10 @@ type visitor func(*ast.Node)
 func (v visitor) Visit(n *ast.Node) { v(n) }
 
 // nullValue says why a template's value may be null.
-func nullValue(string) string {
+func nullValue(null string) string {
+	if null == "#" {
+		return "" // a list's item: the list's own reader knows why
+	}
 	return "values gives null for it; give a value, or a default, as in values.<name> ?? []"
 }
 
