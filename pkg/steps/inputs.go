@@ -35,12 +35,28 @@ var inputTypes = []string{"string", "number", "integer", "bool", "list", "map", 
 func (in *Input) Coerce(v any) (any, error) {
 	out, err := coerce(in.Type, v)
 	if err != nil {
+		if v == nil {
+			// null does not stand for "not given", as some tools have it.
+			return nil, fmt.Errorf("%w%s", err, nullInputHint(in))
+		}
 		return nil, err
 	}
 	if err := in.Constraint.Check(out); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// nullInputHint is what to do about an input given null: leave it out,
+// unless it is required.
+func nullInputHint(in *Input) string {
+	switch {
+	case in.Required:
+		return "; the input is required: give it a value"
+	case in.Default != nil:
+		return "; null does not mean \"not given\" here: leave the input out to take its default"
+	}
+	return "; null does not mean \"not given\" here: leave the input out to take its type's zero value"
 }
 
 // ZeroValue is the value of an optional input of type t that was not given

@@ -206,3 +206,23 @@ func TestInputKeyOfOtherTools(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestNullInputSaysToLeaveItOut: an input given null (an inputs file's
+// port: null, a playbook.run step's inputs:) is refused, as null does not
+// stand for a value not given; the refusal says to leave the input out,
+// which takes its default, unless it is required.
+func TestNullInputSaysToLeaveItOut(t *testing.T) {
+	for _, c := range []struct {
+		in   Input
+		want string
+	}{
+		{Input{Name: "port", Type: InputInteger, Default: 8080}, "want an integer, got null; null does not mean \"not given\" here: leave the input out to take its default"},
+		{Input{Name: "tags", Type: InputList}, "want a list, got null; null does not mean \"not given\" here: leave the input out to take its type's zero value"},
+		{Input{Name: "host", Type: InputString, Required: true}, "want a string, got null; the input is required: give it a value"},
+	} {
+		_, err := c.in.Coerce(nil)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: Coerce(nil) = %v, want %q", c.in.Name, err, c.want)
+		}
+	}
+}
