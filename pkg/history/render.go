@@ -172,7 +172,19 @@ func jsonRun(r Run) runJSON {
 	return j
 }
 
-func percent(f float64) string { return fmt.Sprintf("%.1f%%", f*100) }
+// percent is a rate to one decimal, never rounded to a figure it is not:
+// some errors in many calls are "<0.1%", not the "0.0%" of none, and a
+// rate short of every call is ">99.9%", not the "100.0%" of all.
+func percent(f float64) string {
+	s := fmt.Sprintf("%.1f%%", f*100)
+	switch {
+	case f > 0 && s == "0.0%":
+		return "<0.1%"
+	case f < 1 && s == "100.0%":
+		return ">99.9%"
+	}
+	return s
+}
 
 func icon(s report.Status) string {
 	switch s {

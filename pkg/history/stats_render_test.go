@@ -48,3 +48,30 @@ a-really-long-playbook-name-for-c…  3     0       0.0%        35ms  221ms  221
 		t.Errorf("piped, the tables changed:\n%s", b.String())
 	}
 }
+
+// TestWriteStatsRateIsNotRoundedAway: one failed call in 10,000 is not
+// the "0.0%" of none, and 9,999 in 10,000 not the "100.0%" of every one.
+func TestWriteStatsRateIsNotRoundedAway(t *testing.T) {
+	ops := []OpStats{
+		{Op: "a.few", Count: 10_000, Errors: 1, ErrorRate: 0.0001},
+		{Op: "b.most", Count: 10_000, Errors: 9_999, ErrorRate: 0.9999},
+		{Op: "c.none", Count: 10_000},
+		{Op: "d.all", Count: 10_000, Errors: 10_000, ErrorRate: 1},
+		{Op: "e.half", Count: 1_000, Errors: 1, ErrorRate: 0.001},
+	}
+	pbs := []PlaybookStats{{Playbook: "nightly", Count: 10_000, Errors: 1, ErrorRate: 0.0001, Timed: 10_000}}
+	var b strings.Builder
+	if err := WriteStatsFit(&b, ops, pbs, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a.few": "<0.1%", "b.most": ">99.9%", "c.none": "0.0%", "d.all": "100.0%", "e.half": "0.1%", "nightly": "<0.1%"}
+	got := map[string]string{}
+	for _, l := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && want[f[0]] != "" {
+			got[f[0]] = f[3]
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("error rates (-want +got):\n%s\n%s", diff, b.String())
+	}
+}
