@@ -86,8 +86,14 @@ function view(ops, rangeLabel) {
 // under one.
 function ms(v) { return v === 0 ? '<1 ms' : fmtMS(v); }
 
+// pct shows a rate, never rounded to none or to all: a rate short of
+// them shows as "<0.01%" or ">99.9%", not the "0.00%" or "100%" of none
+// or every call failed.
 function pct(f) {
   if (!f) return '0%';
   const p = f * 100;
-  return (p < 1 ? p.toFixed(2) : p < 10 ? p.toFixed(1) : Math.round(p)) + '%';
+  const s = (p < 1 ? p.toFixed(2) : p < 10 ? p.toFixed(1) : p < 99 ? String(Math.round(p)) : p.toFixed(1)) + '%';
+  if (s === '0.00%') return '<0.01%';
+  if (f < 1 && s === '100.0%') return '>99.9%';
+  return s === '100.0%' ? '100%' : s;
 }
