@@ -180,7 +180,8 @@ type OpStats struct {
 // failed and interrupted runs; durations are whole runs. The percentiles
 // are of the Timed runs, all but the interrupted ones, whose duration is
 // only how long they ran at least (to the end of their last recorded
-// step); with no Timed run they are 0 and mean nothing. Slots the
+// step), and the cancelled ones, stopped part way on purpose; with no
+// Timed run they are 0 and mean nothing. Slots the
 // scheduler skipped or missed have rows but are not runs, and not counted;
 // nor are dry runs, whose write steps did not run (their read calls count
 // in OpStats).
@@ -206,7 +207,7 @@ const (
 	opStatsQuery = `SELECT op, duration_ms, status IN ('failed', 'denied')
 		FROM steps INDEXED BY steps_stats
 		WHERE call = 1 AND started_at >= ? AND started_at < ?`
-	playbookStatsQuery = `SELECT playbook, CASE WHEN status = 'interrupted' THEN NULL ELSE COALESCE(duration_ms, 0) END, status IN ('failed', 'interrupted')
+	playbookStatsQuery = `SELECT playbook, CASE WHEN status IN ('interrupted', 'cancelled') THEN NULL ELSE COALESCE(duration_ms, 0) END, status IN ('failed', 'interrupted')
 		FROM runs INDEXED BY runs_stats
 		WHERE started_at >= ? AND started_at < ? AND status NOT IN ('running', 'skipped', 'missed') AND dry_run = 0`
 )

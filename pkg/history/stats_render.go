@@ -156,7 +156,7 @@ func playbookTable(playbooks []PlaybookStats, n int) string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PLAYBOOK\tRUNS\tFAILED\tERROR RATE\tP50\tP95\tP99")
 	for _, p := range playbooks {
-		p50, p95, p99 := "-", "-", "-" // every run interrupted: no duration known
+		p50, p95, p99 := "-", "-", "-" // every run interrupted or cancelled: no whole run timed
 		if p.Timed > 0 {
 			p50, p95, p99 = report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS)
 		}

@@ -43,3 +43,29 @@ func testStatsLeaveInterruptedDurations(t *testing.T, open Opener) {
 		t.Errorf("playbook stats with interrupted runs (-want +got):\n%s", diff)
 	}
 }
+
+// A cancelled run was stopped on purpose part way (SIGINT, SIGTERM, a
+// cancel from the API): its duration is how long it ran until then, not
+// how long the playbook takes. It counts as a run, not a failure, and its
+// duration stays out of the percentiles, as an interrupted run's does.
+func testStatsLeaveCancelledDurations(t *testing.T, open Opener) {
+	s := open(t)
+	for i := range 4 {
+		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "restart", report.StatusSucceeded, t0.Add(time.Duration(i)*time.Second),
+			map[string]int64{"shell.exec": int64(4000 + 1000*i)}), ""))
+	}
+	for i := range 3 {
+		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("c%d", i), "restart", report.StatusCancelled, t0.Add(time.Minute+time.Duration(i)*time.Second),
+			map[string]int64{"shell.exec": 50}), ""))
+	}
+	must(t, s.RecordFinish(ctx, finished("c9", "stopped", report.StatusCancelled, t0.Add(time.Minute), map[string]int64{"shell.exec": 50}), ""))
+	_, pbs, err := s.Stats(ctx, t0, time.Time{})
+	must(t, err)
+	want := []history.PlaybookStats{
+		{Playbook: "restart", Count: 7, Timed: 4, P50MS: 5000, P95MS: 7000, P99MS: 7000},
+		{Playbook: "stopped", Count: 1},
+	}
+	if diff := cmp.Diff(want, pbs); diff != "" {
+		t.Errorf("playbook stats with cancelled runs (-want +got):\n%s", diff)
+	}
+}

@@ -49,6 +49,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"StatsLeaveDryRuns", testStatsLeaveDryRuns},
 		{"Window", testWindow},
 		{"StatsLeaveInterruptedDurations", testStatsLeaveInterruptedDurations},
+		{"StatsLeaveCancelledDurations", testStatsLeaveCancelledDurations},
 		{"OmittedAttempts", testOmittedAttempts},
 		{"Prune", testPrune},
 		{"PruneLeavesSlotRowsToTheirDay", testPruneSlotRows},
