@@ -39,6 +39,9 @@ func publishReport(s *Stream, rep *report.Report) {
 		if st.Error != nil {
 			ev.Err, ev.ErrClass = st.Error.Message, st.Error.Class
 		}
+		// What a notify entry's message reached, as the engine's event
+		// says it (an older report's read from its status and output).
+		ev.Notification = report.NotificationOf(&st)
 		s.Publish(ev)
 	}
 	// Subscribers read the report while the service may still sign and

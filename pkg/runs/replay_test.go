@@ -31,3 +31,34 @@ func TestReplayRunFinishedHasDuration(t *testing.T) {
 		t.Errorf("run_finished duration_ms = %d, want the report's 1256", fin.DurationMS)
 	}
 }
+
+// TestReplayTellsWhatANotifyEntryReached: the step_finished of a notify
+// entry told from a report says what its message reached, as the
+// engine's event does: an email two of three recipients got is not
+// told as a bare failure, nor is an older report's entry, read from its
+// output; another step has no notification.
+func TestReplayTellsWhatANotifyEntryReached(t *testing.T) {
+	for _, older := range []bool{false, true} {
+		mail := report.Step{ID: "mail", Op: "notify.email", Section: "notify", Status: report.StatusFailed, Attempts: 1,
+			Error:        &report.Error{Class: "validation", Message: "notify.email: refused: bad@example.com"},
+			Output:       map[string]any{"recipients": float64(2), "refused": []any{"bad@example.com: 550"}},
+			Notification: &report.Notification{Sent: report.SentSome, Recipients: 2, Of: 3}}
+		if older {
+			mail.Notification = nil
+		}
+		rep := &report.Report{RunID: "r1", Playbook: report.Playbook{Name: "p"}, Status: report.StatusSucceeded,
+			Steps: []report.Step{{ID: "a", Op: "shell.exec", Section: "steps", Status: report.StatusSucceeded}, mail}}
+		got := map[string]*report.Notification{}
+		for _, ev := range ReplayOf(rep).Events() {
+			if ev.Kind == engine.EventStepFinished {
+				got[ev.Step] = ev.Notification
+			}
+		}
+		if n := got["mail"]; n == nil || *n != (report.Notification{Sent: report.SentSome, Recipients: 2, Of: 3}) {
+			t.Errorf("older %v: step_finished of mail has notification %+v; want sent to 2 of 3", older, n)
+		}
+		if n := got["a"]; n != nil {
+			t.Errorf("older %v: step_finished of a has notification %+v; want none", older, n)
+		}
+	}
+}

@@ -89,6 +89,14 @@ func toldStep(rep *report.Report, st report.Step) (started, finished runs.Event)
 	if st.Error != nil {
 		finished.Err, finished.ErrClass = st.Error.Message, st.Error.Class
 	}
+	// What a notify entry's message reached, as the engine's event says
+	// it: from a run's final report (an older one's read from its status
+	// and output), not from the history of a run going on, which keeps
+	// neither the notification nor the output to read it from.
+	finished.Notification = st.Notification
+	if rep.Status != history.StatusRunning {
+		finished.Notification = report.NotificationOf(&st)
+	}
 	return started, finished
 }
 
