@@ -126,6 +126,10 @@ func (l *liveRun) apply(ev engine.Event) {
 			st.Error = &report.Error{Class: string(ops.ClassCancelled), Message: ev.Reason}
 		}
 		st.Reason = ev.Reason
+		// What a notify entry's message reached: the snapshot has no
+		// output to read it from, and without it an email two of three
+		// recipients got would read as one nobody got.
+		st.Notification = ev.Notification
 	}
 }
 

@@ -319,3 +319,20 @@ func TestSnapshotItemErrors(t *testing.T) {
 		t.Errorf("the items so far (-want +got):\n%s", diff)
 	}
 }
+
+// TestSnapshotSaysWhatANotifyEntryReached: a notify entry that finished
+// while the run goes on has, in the run's snapshot, the notification its
+// step_finished gave: the snapshot keeps no output, so without it the
+// renderings read an email two of three recipients got as not sent.
+func TestSnapshotSaysWhatANotifyEntryReached(t *testing.T) {
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	want := report.Notification{Sent: report.SentSome, Recipients: 2, Of: 3}
+	rep := SnapshotOf(report.Report{RunID: "r1"}, []engine.Event{
+		{Kind: engine.EventStepStarted, RunID: "r1", Time: at, Step: "mail", Op: "notify.email", Section: "notify"},
+		{Kind: engine.EventStepFinished, RunID: "r1", Time: at, Step: "mail", Op: "notify.email", Section: "notify", Status: "failed",
+			Attempts: 1, Err: "notify.email: refused: bad@example.com", ErrClass: "validation", Notification: &want},
+	})
+	if got := report.NotificationOf(&rep.Steps[0]); got == nil || *got != want {
+		t.Errorf("the snapshot's notify entry reached %+v; want %+v", got, want)
+	}
+}
