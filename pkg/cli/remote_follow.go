@@ -251,6 +251,11 @@ func (p *plainView) Event(ev engine.Event) {
 	if ev.Ignored {
 		line += "  " + report.IgnoredNote
 	}
+	// A notify entry that failed may have reached people all the same:
+	// its line says what its message reached, as the live view's does.
+	if what := report.NotificationText(ev.Notification); what != "" {
+		line += "  notification " + what
+	}
 	if ev.Err != "" {
 		line += "  " + termtext.Line(firstLine(ev.Err))
 	}

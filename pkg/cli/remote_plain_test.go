@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
 // TestPlainFollowCleansTerminalControls: off a terminal, 'remote run
@@ -87,5 +88,25 @@ func TestRemoteFollowShowsAStepOnceAcrossARestart(t *testing.T) {
 	r.want(t, ExitOK, []string{"succeeded"}, []string{"second"})
 	if n := strings.Count(r.stderr, "first"); n != 1 {
 		t.Errorf("the step first is shown %d times, want once:\n%s", n, r.stderr)
+	}
+}
+
+// TestPlainFollowSaysWhatANotifyEntryReached: off a terminal, 'remote run
+// --follow' prints of a notify entry that failed what its message
+// reached, as the live view on a terminal does, not a bare failure: a
+// webhook nobody got and an email two of three recipients got read
+// differently in a CI log.
+func TestPlainFollowSaysWhatANotifyEntryReached(t *testing.T) {
+	var out strings.Builder
+	v := &plainView{w: &out, runID: "r1"}
+	now := time.Now()
+	v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r1", Step: "mail", Section: "notify", Status: "failed", Time: now,
+		Err: "notify.email: refused: bad@example.com", Notification: &report.Notification{Sent: report.SentSome, Recipients: 2, Of: 3}})
+	v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r1", Step: "page", Section: "notify", Status: "failed", Time: now,
+		Err: "notify.webhook: the endpoint answered 500", Notification: &report.Notification{Sent: report.SentNone}})
+	for _, want := range []string{"notification sent to 2 of 3 recipients  notify.email", "notification not sent  notify.webhook"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the lines lack %q:\n%s", want, out.String())
+		}
 	}
 }
