@@ -55,6 +55,11 @@ type Report struct {
 	// the state directory's report key (see Sign); "" when the run had no
 	// state directory.
 	Signature string `json:"signature,omitempty"`
+	// KeyID names the report key that signed it (see KeyID), so that a
+	// report signed before the key was replaced is told apart from one
+	// changed since it was written; "" in reports signed before it was
+	// recorded.
+	KeyID string `json:"key_id,omitempty"`
 	// OutputBudget says what the run cut from its operations' outputs to
 	// stay within its budget; absent when nothing was cut.
 	OutputBudget *OutputBudget `json:"output_budget,omitempty"`

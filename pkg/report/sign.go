@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/keyfile"
 )
@@ -30,8 +31,43 @@ const keyLen = 32
 var (
 	ErrNoKey        = errors.New("there is no report key")
 	ErrUnsigned     = errors.New("the report has no signature")
-	ErrBadSignature = errors.New("the report's signature does not match: it was changed after arsenal-run wrote it, or another state dir's key signed it")
+	ErrBadSignature = errors.New("the report's signature does not match: it was changed after arsenal-run wrote it, or another report key signed it (this state dir's key was replaced since, or the report comes from another state dir)")
+	// ErrChanged: the report names this state dir's key as the one that
+	// signed it, and its signature does not match: it was changed.
+	ErrChanged error = errChanged{}
 )
+
+type errChanged struct{}
+
+func (errChanged) Error() string {
+	return "the report's signature does not match, though this state dir's key signed it: it was changed after arsenal-run wrote it"
+}
+
+func (errChanged) Is(target error) bool { return target == ErrBadSignature }
+
+// OtherKeyError is the error of a report signed with another report key
+// than the one it was checked with. It is an ErrBadSignature.
+type OtherKeyError struct {
+	Signed, Have string // the key ids
+}
+
+func (e *OtherKeyError) Error() string {
+	return fmt.Sprintf("the report was signed with report key %s, and this state dir's key is %s: "+
+		"the state dir's report.key was replaced since the report was written (rotated, or removed and made anew), "+
+		"or the report comes from another state dir; it was not necessarily changed", e.Signed, e.Have)
+}
+
+// Is makes an OtherKeyError an ErrBadSignature.
+func (e *OtherKeyError) Is(target error) bool { return target == ErrBadSignature }
+
+// KeyID returns the id a report records of the key that signed it: 16 hex
+// digits derived from the key by HMAC, which tell keys apart without
+// telling anything of them.
+func KeyID(key []byte) string {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("arsenal-run report key id\n"))
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
 
 // macContext separates this use of the key from any other.
 const macContext = "arsenal-run report v1\n"
@@ -57,10 +93,12 @@ func Key(stateDir string, create bool) ([]byte, error) {
 
 var keySpec = keyfile.Spec{Name: "report key", Len: keyLen, Lost: "reports signed with it no longer verify"}
 
-// Sign sets r.Signature to the HMAC-SHA256, keyed by key, of the report's
-// canonical JSON without the signature. Write stores it with the report.
+// Sign sets r.KeyID to key's id, and r.Signature to the HMAC-SHA256, keyed
+// by key, of the report's canonical JSON without the signature (its key id
+// included). Write stores them with the report.
 func Sign(r *Report, key []byte) error {
 	r.Signature = ""
+	r.KeyID = KeyID(key)
 	data, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("sign report: %w", err)
@@ -76,7 +114,9 @@ func Sign(r *Report, key []byte) error {
 // Verify checks a JSON report, as Write stored it, against key. When the
 // signature holds it returns the report decoded from exactly the content
 // that was signed; otherwise an error that wraps ErrUnsigned or
-// ErrBadSignature, or says why the data is not a report.
+// ErrBadSignature, or says why the data is not a report. A signature that
+// does not match is told apart by the key id the report records: an
+// *OtherKeyError when another key signed it, ErrChanged when this one did.
 func Verify(data, key []byte) (*Report, error) {
 	m, err := decodeObject(data)
 	if err != nil {
@@ -88,14 +128,14 @@ func Verify(data, key []byte) (*Report, error) {
 	}
 	got, err := hex.DecodeString(sig)
 	if err != nil {
-		return nil, ErrBadSignature
+		return nil, mismatch(m, key)
 	}
 	want, canon, err := macOf(m, key)
 	if err != nil {
 		return nil, fmt.Errorf("not a report: %w", err)
 	}
 	if !hmac.Equal(got, want) {
-		return nil, ErrBadSignature
+		return nil, mismatch(m, key)
 	}
 	r, err := Decode(canon)
 	if err != nil {
@@ -103,6 +143,30 @@ func Verify(data, key []byte) (*Report, error) {
 	}
 	r.Signature = sig
 	return r, nil
+}
+
+// mismatch says why a report's signature does not match key, as far as
+// the key id it records tells: none (a report signed before ids were
+// recorded) leaves it open.
+func mismatch(m map[string]any, key []byte) error {
+	id, _ := m["key_id"].(string)
+	switch have := KeyID(key); {
+	case !isKeyID(id):
+		return ErrBadSignature
+	case id == have:
+		return ErrChanged
+	default:
+		return &OtherKeyError{Signed: id, Have: have}
+	}
+}
+
+// isKeyID reports whether s is a key id as KeyID writes it.
+func isKeyID(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
 }
 
 // decodeObject parses one JSON object, keeping numbers as written.

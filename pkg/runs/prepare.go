@@ -167,7 +167,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 			return nil, &PrepareError{Field: "resume", Err: fmt.Errorf("--resume: %w", err)}
 		}
 		if res.failed {
-			s.warn("--resume %s: the report fails its check against this state dir's key (%s): it was changed since it was written, or written elsewhere; the steps it reuses are taken as it says", res.file, res.why)
+			s.warn("--resume %s: the report fails its check against this state dir's key: %s; the steps it reuses are taken as it says", res.file, res.why)
 		}
 	case req.Resume != nil:
 		res = &resumed{rep: req.Resume, file: "the report given", why: "it was not read from the state dir"}

@@ -233,3 +233,44 @@ steps:
 		t.Errorf("resuming with the secret given again: %s", again.Status)
 	}
 }
+
+// TestResumeAfterKeyRotationSaysSo: after the state dir's report key was
+// replaced, resuming a run recorded before says another key signed its
+// report, not that someone changed it.
+func TestResumeAfterKeyRotationSaysSo(t *testing.T) {
+	state := t.TempDir()
+	var mu sync.Mutex
+	var warnings []string
+	warn := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		warnings = append(warnings, fmt.Sprintf(format, args...))
+	}
+	path := writePlaybook(t, `version: 1
+name: half
+steps:
+  - {id: one, op: control.log, with: {message: first}}
+  - {id: two, op: control.assert, with: {that: false, message: stop here}}
+`)
+	m := newManager(t, Config{StateDir: state, Warn: warn}, Limits{})
+	first := wait(t, mustStart(t, m, Request{Path: path}))
+	if err := os.Remove(filepath.Join(state, "report.key")); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	warnings = nil
+	mu.Unlock()
+	m = newManager(t, Config{StateDir: state, Warn: warn}, Limits{})
+	wait(t, mustStart(t, m, Request{Path: path, ResumeFrom: first.RunID}))
+	mu.Lock()
+	defer mu.Unlock()
+	var got string
+	for _, w := range warnings {
+		if strings.Contains(w, "--resume ") {
+			got = w
+		}
+	}
+	if !strings.Contains(got, "fails its check") || !strings.Contains(got, "signed with report key") || !strings.Contains(got, "replaced") || strings.Contains(got, "changed since") || strings.Contains(got, "changed after") {
+		t.Errorf("warnings on resuming a run signed with the replaced key: %q", warnings)
+	}
+}
