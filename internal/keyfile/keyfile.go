@@ -48,7 +48,8 @@ func Read(path string, k Spec) ([]byte, error) {
 	case fi.Mode().Perm()&0o077 != 0:
 		return nil, fmt.Errorf("%s %s has mode %04o; others must not read or write it: chmod 600 %s", k.Name, path, fi.Mode().Perm(), path)
 	case !ownedBySelf(fi):
-		return nil, fmt.Errorf("%s %s belongs to another user; it must be this user's own", k.Name, path)
+		return nil, fmt.Errorf("%s %s belongs to another user; it must be owned by the user arsenal-run runs as: "+
+			"chown %d %s if it is this state dir's key and no one else had it, or remove it and a new key is made (%s)", k.Name, path, os.Geteuid(), path, k.Lost)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, 256))
 	if err != nil {

@@ -2,6 +2,7 @@ package keyfile
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -74,5 +75,25 @@ func TestReadRefusesKeysOthersCouldKnow(t *testing.T) {
 		if _, err := Load(path, spec); err == nil {
 			t.Errorf("Load of %s made or used a key", filepath.Base(path))
 		}
+	}
+}
+
+// TestReadOthersKeySaysWhatToRun: a key file another user owns is refused
+// with the chown that makes it this user's, or the removal that replaces it.
+func TestReadOthersKeySaysWhatToRun(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("giving a file to another user needs root")
+	}
+	path := filepath.Join(t.TempDir(), "report.key")
+	if err := os.WriteFile(path, []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, 1001, 1001); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Read(path, Spec{Name: "report key", Len: 32, Lost: "reports signed with it no longer verify"})
+	want := fmt.Sprintf("chown %d %s", os.Geteuid(), path)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "no longer verify") {
+		t.Errorf("Read of another user's key: %v, want it to say %q", err, want)
 	}
 }
