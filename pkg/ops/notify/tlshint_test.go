@@ -60,11 +60,11 @@ func TestWebhookUntrustedCertificateSaysWhatToDo(t *testing.T) {
 }
 
 // TestCertHintNamesOnlyParamsTheOpTakes: a certificate that fails for
-// another reason (expired) is told to be fixed for a webhook, and may be
+// another reason (expired) is told to be renewed for a webhook, and may be
 // accepted with insecure_skip_verify for an email, which takes it.
 func TestCertHintNamesOnlyParamsTheOpTakes(t *testing.T) {
 	err := fmt.Errorf("tls: %w", x509.CertificateInvalidError{Reason: x509.Expired, Detail: "current time is after 2020"})
-	if h := tlshint.Hint(err, webhookTLSWords); strings.Contains(h, "insecure_skip_verify") || !strings.Contains(h, "renewed") {
+	if h := tlshint.Hint(err, webhookTLSWords); strings.Contains(h, "insecure_skip_verify") || !strings.Contains(h, "renew") {
 		t.Errorf("webhook hint: %q", h)
 	}
 	if h := emailTLSHint(err, "starttls"); !strings.Contains(h, "insecure_skip_verify") {

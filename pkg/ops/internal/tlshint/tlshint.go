@@ -1,8 +1,10 @@
 // Package tlshint says what to do about a TLS failure of an operation's
 // request, fitted to why, in the words of the operation: a certificate of
 // a private CA is trusted through SSL_CERT_FILE, one for other names is
-// fixed where the name is written, not by accepting any; an https:// URL
-// at a port that speaks no TLS is told to check the scheme or the port.
+// fixed where the name is written, not by accepting any; an expired one is
+// renewed where it is served, and one not valid yet points to the clocks;
+// an https:// URL at a port that speaks no TLS is told to check the scheme
+// or the port.
 package tlshint
 
 import (
@@ -10,6 +12,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"strings"
+	"time"
 )
 
 // Words are how an operation's hints name what they are about.
@@ -36,6 +39,7 @@ func Hint(err error, w Words) string {
 	var host x509.HostnameError
 	var ca x509.UnknownAuthorityError
 	var record tls.RecordHeaderError
+	var invalid x509.CertificateInvalidError
 	switch {
 	case w.Scheme != "" && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "; " + w.Peer + " answers plain HTTP on that port: write " + w.Scheme + " with http://"
@@ -43,6 +47,8 @@ func Hint(err error, w Words) string {
 		return "; " + w.Peer + " does not speak TLS on that port: check the port, or write " + w.Scheme + " with http:// if it serves plain HTTP"
 	case errors.As(err, &host):
 		return "; the certificate names other hosts: use one of them in " + w.Where
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return dates(invalid.Cert, w)
 	case errors.As(err, &ca):
 		h := "; if it comes from your own CA, point SSL_CERT_FILE at that CA's PEM file (or add the CA to the system's store)"
 		if w.SkipVerify {
@@ -56,4 +62,18 @@ func Hint(err error, w Words) string {
 		return w.Other
 	}
 	return ""
+}
+
+// dates is the hint of a certificate outside its dates: one not valid yet
+// is most often a clock that is wrong, here or where it was made; an
+// expired one is renewed where it is served.
+func dates(c *x509.Certificate, w Words) string {
+	if c != nil && time.Now().Before(c.NotBefore) {
+		return "; the certificate of " + w.Peer + " is not valid yet: check this machine's clock (and that of the machine that made the certificate)"
+	}
+	h := "; the certificate of " + w.Peer + " has expired: renew it on " + w.Peer
+	if w.SkipVerify {
+		h += " (insecure_skip_verify: true accepts it, for tests only)"
+	}
+	return h
 }
