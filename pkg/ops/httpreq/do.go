@@ -346,4 +346,5 @@ func sameHost(header, urlHost string) bool {
 }
 
 // tlsWords are the words of http.request's TLS hints.
-var tlsWords = tlshint.Words{Peer: "the server", Where: "the URL", Scheme: "the URL", SkipVerify: true}
+var tlsWords = tlshint.Words{Peer: "the server", Where: "the URL", Scheme: "the URL", SkipVerify: true,
+	ClientCert: "http.request presents none; call a URL of the server that does not ask for one, or send the request with shell.exec and curl --cert"}

@@ -24,4 +24,5 @@ func emailTLSHint(err error, mode string) string {
 // insecure_skip_verify, and a hint naming it would lead to an unknown
 // param.
 var webhookTLSWords = tlshint.Words{Peer: "the endpoint", Where: "the URL",
-	Other: "; the endpoint's certificate must be renewed or replaced by one that verifies"}
+	ClientCert: "notify.webhook presents none; use a URL of an endpoint that does not ask for one",
+	Other:      "; the endpoint's certificate must be renewed or replaced by one that verifies"}

@@ -2,7 +2,9 @@
 // request, fitted to why, in the words of the operation: a certificate of
 // a private CA is trusted through SSL_CERT_FILE, one for other names is
 // fixed where the name is written, not by accepting any; an expired one is
-// renewed where it is served, and one not valid yet points to the clocks;
+// renewed where it is served, and one not valid yet points to the clocks; a
+// peer that asks for a client certificate, which no operation presents,
+// is told so;
 // an https:// URL at a port that speaks no TLS is told to check the scheme
 // or the port.
 package tlshint
@@ -28,6 +30,10 @@ type Words struct {
 	// SkipVerify says the operation takes insecure_skip_verify, which is
 	// offered, for tests only; an operation without it must not name it.
 	SkipVerify bool
+	// ClientCert is what to do when the peer asks for a client
+	// certificate (mutual TLS), which the operation does not present:
+	// "use a URL that does not ask for one".
+	ClientCert string
 	// Other is the hint of any other certificate failure when SkipVerify
 	// is off; "" for none.
 	Other string
@@ -47,6 +53,12 @@ func Hint(err error, w Words) string {
 		return "; " + w.Peer + " does not speak TLS on that port: check the port, or write " + w.Scheme + " with http:// if it serves plain HTTP"
 	case errors.As(err, &host):
 		return "; the certificate names other hosts: use one of them in " + w.Where
+	case asksClientCert(err):
+		h := "; " + w.Peer + " asks for a client certificate (mutual TLS), and none is presented"
+		if w.ClientCert != "" {
+			h += ": " + w.ClientCert
+		}
+		return h
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return dates(invalid.Cert, w)
 	case errors.As(err, &ca):
@@ -76,4 +88,15 @@ func dates(c *x509.Certificate, w Words) string {
 		h += " (insecure_skip_verify: true accepts it, for tests only)"
 	}
 	return h
+}
+
+// asksClientCert tells whether the peer refused the handshake for the
+// want of a client certificate: TLS 1.3 says "certificate required", and
+// some TLS 1.2 servers "bad certificate", which, as none is sent, is the
+// same. Others say "handshake failure" under TLS 1.2, which has other
+// causes too, so gets no hint.
+func asksClientCert(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "remote error: tls: certificate required") ||
+		strings.Contains(msg, "remote error: tls: bad certificate")
 }
