@@ -235,7 +235,9 @@ func (v *liveView) finished(ev engine.Event) {
 	}
 	showOutput := s != nil && len(s.lines) > 0 && (st == report.StatusFailed || st == report.StatusCancelled)
 	var note []string
-	if ev.Reason != "" && st == report.StatusSkipped {
+	// A dry run's note on a step it let through (a confirm: question
+	// it did not ask) is shown on a succeeded step too.
+	if ev.Reason != "" && (st == report.StatusSkipped || strings.HasPrefix(ev.Reason, "dry run:")) {
 		note = append(note, termtext.Line(ev.Reason))
 	}
 	if ev.Err != "" {

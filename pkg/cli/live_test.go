@@ -387,3 +387,26 @@ func TestLiveViewFitsAShortTerminal(t *testing.T) {
 	}
 	v.close()
 }
+
+// TestLiveViewShowsDryRunNote: a dry run's note on a step that succeeded
+// (its confirm: question was not asked) is on the step's line, as a
+// skipped step's reason is; another succeeded step's reason is not.
+func TestLiveViewShowsDryRunNote(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 200)
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "look", Op: "file.read"})
+	ev(engine.Event{Kind: engine.EventStepFinished, Step: "look", Op: "file.read", Status: "succeeded", Reason: `dry run: confirm: "Look?" was not asked`})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "keep", Op: "file.read"})
+	ev(engine.Event{Kind: engine.EventStepFinished, Step: "keep", Op: "file.read", Status: "succeeded", Reason: "reused from run X"})
+	v.close()
+	got := viewCodes.ReplaceAllString(out.String(), "")
+	if !strings.Contains(got, `confirm: "Look?" was not asked`) {
+		t.Errorf("the view lacks the dry run's note:\n%s", got)
+	}
+	if strings.Contains(got, "reused from run X") {
+		t.Errorf("the view shows a succeeded step's reason:\n%s", got)
+	}
+}

@@ -4,6 +4,7 @@ package engine
 // person (a terminal, the console), by --yes, or by nobody.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		rec.confirmed = &report.Confirmation{Question: r.red.String(q), Answer: "yes", By: YesFlag, At: r.p.e.clock.Now().UTC()}
 		return true
 	case r.o.dryRun:
+		rec.dryConfirm = r.dryConfirmNote(q)
 		return true
 	case r.p.e.confirmer == nil:
 		hint := r.o.confirmHint
@@ -96,6 +98,32 @@ func (r *run) confirm(ctx context.Context, n *node, env map[string]any, rec *rec
 		return false
 	}
 	return true
+}
+
+// dryConfirmNote says, for the reason of a step whose confirm: question
+// q a dry run let through unasked, what a real run does there: ask it,
+// and decline the step on a no; or, with nobody to ask, deny the step.
+// Without it the dry run showed the step succeeded as if yes were a
+// given.
+func (r *run) dryConfirmNote(q string) string {
+	note := fmt.Sprintf("confirm: %q was not asked", r.red.String(q))
+	if r.p.e.confirmer == nil {
+		hint := cmp.Or(r.o.confirmHint, DefaultConfirmHint)
+		return note + "; a real run here denies the step: it needs confirmation, and " + hint
+	}
+	return note + "; a real run asks it before the step runs, and a no declines the step (the run fails)"
+}
+
+// withDryConfirm adds a dry run's note on the confirm: question it did
+// not ask to the step's reason.
+func (rec *record) withDryConfirm() {
+	switch {
+	case rec.dryConfirm == "":
+	case rec.reason == "":
+		rec.reason = "dry run: " + rec.dryConfirm
+	default:
+		rec.reason += "; " + rec.dryConfirm
+	}
 }
 
 // unanswered says that err ended the step while its confirm: question

@@ -103,6 +103,9 @@ type record struct {
 	announced    bool // step_started was emitted
 	decision     *report.Decision
 	confirmed    *report.Confirmation // the answer to the step's confirm: question
+	// dryConfirm is, in a dry run, what its reason adds of the confirm:
+	// question the dry run did not ask (dryConfirmNote).
+	dryConfirm string
 	// dryRun is set when a dry run did not execute the step (or some of
 	// its items), or for playbook.run when the sub-run's outputs read
 	// steps it did not execute: steps that read its state are skipped too.

@@ -38,6 +38,7 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 		if rec.status == report.StatusDenied && rec.reason == "" {
 			rec.reason = deniedReason(rec)
 		}
+		rec.withDryConfirm()
 		r.publish(n)
 		r.logFinished(log, n, rec)
 		r.stepStarted(n, 0)
