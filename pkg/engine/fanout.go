@@ -49,6 +49,13 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		return
 	}
 	r.stepStarted(n, len(list))
+	// A dry run's item that fails after a step the fan-out needs was not
+	// executed is skipped with its failure kept, as such a plain step is
+	// (dryUnsure): it saw the world without that step's change.
+	unsure := ""
+	if r.o.dryRun {
+		unsure = r.dryNeed(n, map[*node]bool{})
+	}
 	f := &fan{items: make([]report.Item, len(list)), outs: make([]any, len(list)), first: -1}
 	fctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -142,6 +149,13 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		it.Status, it.Error = ir.status, ir.err
 		if it.Status == report.StatusCancelled && it.Error != nil {
 			it.Reason = "cancelled: " + it.Error.Message
+		}
+		if unsure != "" && it.Status == report.StatusFailed {
+			it.Status, it.Reason = report.StatusSkipped, dryUnsureReason(it.Error, unsure)
+			it.Error = nil
+			f.mu.Lock()
+			f.dry = true
+			f.mu.Unlock()
 		}
 	}
 	r.runItems(fctx, cancel, s, f, len(list), runItem, func(i int) string { return labels[i] }, log)

@@ -122,8 +122,15 @@ func (r *run) dryUnsure(n *node, rec *record) {
 		return
 	}
 	rec.status, rec.dryRun = report.StatusSkipped, true
-	rec.reason = fmt.Sprintf("dry run: failed (%s: %s), but it needs steps.%s, which the dry run did not execute: a real run may not fail here", rec.err.Class, rec.err.Message, id)
+	rec.reason = dryUnsureReason(rec.err, id)
 	rec.err = nil
+}
+
+// dryUnsureReason is the reason of a step (or a fan-out's item) that
+// failed with err in a dry run after step id, which it needs, was not
+// executed.
+func dryUnsureReason(err *report.Error, id string) string {
+	return fmt.Sprintf("dry run: failed (%s: %s), but it needs steps.%s, which the dry run did not execute: a real run may not fail here", err.Class, err.Message, id)
 }
 
 // dryNeed is the id of a step n needs, directly or not, that the dry run
