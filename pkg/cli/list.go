@@ -45,8 +45,12 @@ func conditions(s *steps.Step) []string {
 		}
 		out = append(out, "matrix: "+strings.Join(names, " × "))
 	}
+	out = append(out, fanSettings(s)...)
 	if s.Confirm != nil {
 		out = append(out, "confirm")
+	}
+	if s.Timeout > 0 {
+		out = append(out, fmt.Sprintf("timeout: %s", s.Timeout))
 	}
 	if r := s.Retry; r.Attempts > 1 || r.AttemptsExpr != nil {
 		a := fmt.Sprint(r.Attempts)
@@ -64,11 +68,42 @@ func conditions(s *steps.Step) []string {
 	if rp := s.Repeat; rp != nil {
 		out = append(out, fmt.Sprintf("repeat until: %s (for %s)", rp.Until.Source, rp.Timeout))
 	}
+	if c := s.Cache; c != nil {
+		// A hit does not run the operation: the step takes an output
+		// of up to ttl ago.
+		out = append(out, fmt.Sprintf("cache: %s", c.TTL))
+	}
 	if s.ContinueOnError {
 		out = append(out, "continue_on_error")
 	}
 	if len(s.NotifyOn) > 0 && s.Section == steps.SectionNotify {
 		out = append(out, "on: "+strings.Join(s.NotifyOn, ", "))
+	}
+	return out
+}
+
+// fanSettings says how a fan-out runs its items: how many at once, in
+// which batches, and whether a failed item stops the rest.
+func fanSettings(s *steps.Step) []string {
+	if !s.FanOut() {
+		return nil
+	}
+	var out []string
+	if s.Concurrency > 1 {
+		out = append(out, fmt.Sprintf("concurrency: %d", s.Concurrency))
+	}
+	if b := s.Serial; b != nil {
+		size := fmt.Sprint(b.Size)
+		if b.Percent > 0 {
+			size = fmt.Sprintf("%d%%", b.Percent)
+		}
+		out = append(out, "serial: "+size)
+		if b.MaxFailPercent >= 0 {
+			out = append(out, fmt.Sprintf("max_fail_percentage: %d", b.MaxFailPercent))
+		}
+	}
+	if !s.FailFast {
+		out = append(out, "fail_fast: false")
 	}
 	return out
 }

@@ -38,3 +38,46 @@ steps:
 		t.Errorf("deploy's row lacks %q:\n%s", want, res.stdout)
 	}
 }
+
+// TestRunListShowsHowAStepRuns: --list shows the settings that decide
+// whether a step runs and how: a cache that may answer it without running
+// the operation, its timeout, and for a fan-out how many items run at
+// once, its rolling batches and whether a failed item stops the rest.
+func TestRunListShowsHowAStepRuns(t *testing.T) {
+	pb := writePlaybook(t, t.TempDir(), "how.yaml", `version: 1
+name: how
+steps:
+  - {id: hosts, op: control.noop, cache: {ttl: 10m}, timeout: 30s}
+  - id: roll
+    op: control.noop
+    foreach: "${{ [1, 2, 3] }}"
+    serial: 25%
+    max_fail_percentage: 10
+    fail_fast: false
+  - {id: par, op: control.noop, foreach: "${{ [1, 2] }}", concurrency: 4, serial: 2}
+  - {id: plain, op: control.noop}
+`)
+	res := runMain(t, "run", pb, "--list")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	rows := map[string]string{}
+	for _, l := range strings.Split(res.stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 4 && f[0] == "steps" {
+			rows[f[1]] = strings.Join(f[4:], " ")
+		}
+	}
+	want := map[string]string{
+		"hosts": "timeout: 30s; cache: 10m0s",
+		"roll":  "foreach: [1, 2, 3]; serial: 25%; max_fail_percentage: 10; fail_fast: false",
+		"par":   "foreach: [1, 2]; concurrency: 4; serial: 2",
+	}
+	for id, w := range want {
+		if rows[id] != w {
+			t.Errorf("%s's conditions: %q, want %q\n%s", id, rows[id], w, res.stdout)
+		}
+	}
+	if _, ok := rows["plain"]; ok {
+		t.Errorf("a plain step has conditions:\n%s", res.stdout)
+	}
+}
