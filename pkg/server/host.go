@@ -111,12 +111,8 @@ func (s *Server) startProcess(w http.ResponseWriter, r *http.Request, c *Princip
 	if body.Restart != "" {
 		params["restart"] = body.Restart
 	}
-	res, e := s.opFor(w, r, c, "process.start", params)
+	res, e := s.opFor(w, r, c, "process.start", params, map[string]string{"supervisor": "name"})
 	if e != nil {
-		if e.Field == "supervisor" { // the body calls the group name
-			e.Field = "name"
-			e.Message = strings.ReplaceAll(e.Message, "param supervisor:", "name:")
-		}
 		if e.Class == ClassValidation && e.Field == "" {
 			// The process did not start for want of what the body names
 			// (a program or a working directory that is not there): the
@@ -197,15 +193,8 @@ func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principa
 		}
 		params["started_at"] = v
 	}
-	res, e := s.opFor(w, r, c, op, params)
+	res, e := s.opFor(w, r, c, op, params, nil)
 	if e != nil {
-		if e.Class == ClassValidation && e.Field == "" && !started.IsZero() {
-			// The operation, once running, refused started_at (one
-			// written to the second); every other param was judged
-			// before it ran.
-			e.Field = "started_at"
-			e.Message = strings.TrimPrefix(e.Message, "param ")
-		}
 		if e.Status != http.StatusUnprocessableEntity {
 			return e
 		}
@@ -282,7 +271,7 @@ func (s *Server) listSupervisors(w http.ResponseWriter, r *http.Request, c *Prin
 	}
 	out := []supervisor{}
 	for _, g := range s.groups() {
-		res, e := s.opFor(w, r, c, "supervisor.children", map[string]any{"supervisor": g})
+		res, e := s.opFor(w, r, c, "supervisor.children", map[string]any{"supervisor": g}, nil)
 		if e != nil {
 			if e.Status == http.StatusUnprocessableEntity && !slices.Contains(s.groups(), g) {
 				continue // stopped since it was listed (supervisor.stop)
@@ -352,8 +341,9 @@ func (s *Server) clusterOp(op string) handler {
 }
 
 // opFor runs an operation with the default timeout, rate-limited like an
-// execute.
-func (s *Server) opFor(w http.ResponseWriter, r *http.Request, c *Principal, op string, params map[string]any) (*executeResult, *apiError) {
+// execute. An error names a param as the endpoint takes it: by its own
+// name, or by rename[param] where the endpoint calls it otherwise.
+func (s *Server) opFor(w http.ResponseWriter, r *http.Request, c *Principal, op string, params map[string]any, rename map[string]string) (*executeResult, *apiError) {
 	give, e := s.current().rates.allowOp(op)
 	if e != nil {
 		return nil, e
@@ -364,7 +354,7 @@ func (s *Server) opFor(w http.ResponseWriter, r *http.Request, c *Principal, op 
 	if e != nil {
 		// These endpoints take the op's params as query parameters, path
 		// values or body fields of their own, not under "params".
-		e.Field = strings.TrimPrefix(e.Field, "params.")
+		ownNames(e, rename)
 	}
 	return res, e
 }
@@ -373,7 +363,7 @@ func (s *Server) opFor(w http.ResponseWriter, r *http.Request, c *Principal, op 
 // operation fails and gone (if set) says what is missing, the answer is
 // 404 with that.
 func (s *Server) opAnswer(w http.ResponseWriter, r *http.Request, c *Principal, op string, params map[string]any, gone func() string) *apiError {
-	res, e := s.opFor(w, r, c, op, params)
+	res, e := s.opFor(w, r, c, op, params, nil)
 	if e != nil {
 		if gone != nil && e.Status == http.StatusUnprocessableEntity {
 			if msg := gone(); msg != "" {

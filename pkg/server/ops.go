@@ -199,8 +199,10 @@ func opFailure(res *runs.OpResult) *apiError {
 	case class == ops.ClassValidation:
 		// The operation refused what it was given (a working directory
 		// that is not there): the request is wrong as sent, 400 as the
-		// other validation errors are.
-		return errorf(http.StatusBadRequest, ClassValidation, "%s", msg)
+		// other validation errors are, naming the param it refused.
+		e := errorf(http.StatusBadRequest, ClassValidation, "%s", msg)
+		nameRuntimeParam(e)
+		return e
 	case res.Status == report.StatusCancelled || class == ops.ClassCancelled:
 		return errorf(http.StatusServiceUnavailable, ClassUnavailable, "%s", msg)
 	}
@@ -237,7 +239,11 @@ func (s *Server) prepareError(err error, field string) *apiError {
 	case errors.Is(err, runs.ErrPlaybookOp):
 		return errorf(http.StatusBadRequest, ClassValidation, "%v (POST /api/v1/playbooks/{name}/runs)", err)
 	case errors.As(err, &pes) && len(pes) > 0:
-		return badField(field+"."+pes[0].Param, "%v", err)
+		f := field
+		if pes[0].Param != "" {
+			f += "." + pes[0].Param
+		}
+		return badField(f, "%s", paramsMessage(field, pes))
 	case errors.As(err, &pe):
 		if pe.Field == "roles" {
 			// The keys file names roles the policy checked at load; a role
