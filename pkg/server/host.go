@@ -436,7 +436,22 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ *Principal) 
 		e := errorf(http.StatusMethodNotAllowed, ClassNotFound, "%s %s is not served; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
 		return e
 	}
+	if hint := stopHint(r.URL.Path); hint != "" {
+		return notFound("no endpoint %s %s; %s", r.Method, r.URL.Path, hint)
+	}
 	return notFound("no endpoint %s %s; GET /api/v1/openapi.json lists them", r.Method, r.URL.Path)
+}
+
+// stopHint is where to stop a supervisor group, for a path that looks
+// for it under /api/v1/supervisors/{id} (DELETE .../{id}, POST
+// .../{id}/stop): the API stops one only through the operation.
+func stopHint(path string) string {
+	rest, ok := strings.CutPrefix(path, "/api/v1/supervisors/")
+	id, tail, _ := strings.Cut(rest, "/")
+	if !ok || id == "" || (tail != "" && tail != "stop") {
+		return ""
+	}
+	return fmt.Sprintf(`to stop a supervisor group, POST /api/v1/operations/supervisor.stop/execute with {"params": {"supervisor": %q}}`, id)
 }
 
 // onlyParams refuses query parameters an endpoint does not take, and one

@@ -130,7 +130,7 @@ func (s *Server) routeTable() []*route {
 				{"started_at", "string", "the process's started_at, as POST /api/v1/processes or GET /api/v1/processes/{pid} answered it; the signal goes only to the process that started then"}},
 			ok: js(200, "OpOutput"), errors: []int{400, 403, 404, 409, 422}},
 		{method: "GET", path: "/api/v1/supervisors", handle: s.listSupervisors, tag: "processes",
-			summary: "List the server's supervisor groups and their processes.", ok: js(200, "Supervisors"), errors: []int{400, 403}},
+			summary: "List the server's supervisor groups and their processes. To stop a group: POST /api/v1/operations/supervisor.stop/execute with {\"params\": {\"supervisor\": \"ID\"}}.", ok: js(200, "Supervisors"), errors: []int{400, 403}},
 		{method: "GET", path: "/api/v1/supervisors/{id}/children", handle: s.supervisorOp("supervisor.children"), tag: "processes",
 			summary: "The processes of a supervisor group (supervisor.children).", ok: js(200, "OpOutput"), errors: []int{400, 403, 404, 422}},
 		{method: "POST", path: "/api/v1/supervisors/{id}/restart", handle: s.supervisorOp("supervisor.restart"), tag: "processes",
