@@ -99,6 +99,14 @@ func (p *Playbooks) notFound(name string, scheduled bool) *apiError {
 		for _, pb := range p.Scheduled() {
 			names = append(names, pb.Name)
 		}
+		if _, ok := p.Get(name); ok {
+			// Served, but with no schedule: not a name mistyped.
+			known := "none of the server's playbooks has one"
+			if len(names) > 0 {
+				known = "the scheduled playbooks are " + strings.Join(names, ", ")
+			}
+			return notFound("playbook %q has no schedule to pause or resume (a playbook has one with schedule:, docs/scheduling.md); %s", name, known)
+		}
 	}
 	return notFound("no %s %q in the server's playbooks%s", what, name, suggest.DidYouMean(name, names))
 }
