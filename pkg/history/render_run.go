@@ -271,9 +271,11 @@ func (d detail) note() string {
 
 // reportDetails indexes the labels, errors and reasons of rep's steps and
 // items, and what became of a failure a rescue recovered, by their rows'
-// keys; nil for no report. The history's rows keep neither the rescued
-// mark nor the step a rescue step belongs to: without the report, a
-// rescued step shows as a plain failure and a rescue step by its section.
+// keys; nil for no report. The steps of sub-runs are indexed too, by the
+// paths their rows have (stepRows): a nested row carries what a top-level
+// one does. The history's rows keep neither the rescued mark nor the step
+// a rescue step belongs to: without the report, a rescued step shows as a
+// plain failure and a rescue step by its section.
 func reportDetails(rep *report.Report) map[rowKey]detail {
 	if rep == nil {
 		return nil
@@ -281,15 +283,43 @@ func reportDetails(rep *report.Report) map[rowKey]detail {
 	out := map[rowKey]detail{}
 	for i := range rep.Steps {
 		s := &rep.Steps[i]
-		out[rowKey{section(s), s.ID, -1}] = detail{message: errMessage(s.Error), reason: s.Reason, rescued: s.Rescued, rescueOf: s.RescueOf, cached: s.Cached,
-			noItems: s.ItemCounts != nil && len(s.Items) == 0, notification: report.NotificationOf(s)}
-		for j := range s.Items {
-			it := &s.Items[j]
-			out[rowKey{section(s), s.ID, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: s.RescueOf, cached: it.Cached,
-				notStarted: it.StartedAt == nil && it.Reason != ""}
-		}
+		addDetails(out, s, "", s.ID, section(s))
 	}
 	return out
+}
+
+// addDetails indexes the details of step s, whose row is id in section
+// sec, of its items, and of the steps of its sub-runs. prefix is the path
+// of the sub-run s is a step of ("call/"), "" for a top-level step: a
+// nested rescue step rescues the step of that path.
+func addDetails(out map[rowKey]detail, s *report.Step, prefix, id, sec string) {
+	rescueOf := ""
+	if s.RescueOf != "" {
+		rescueOf = prefix + s.RescueOf
+	}
+	out[rowKey{sec, id, -1}] = detail{message: errMessage(s.Error), reason: s.Reason, rescued: s.Rescued, rescueOf: rescueOf, cached: s.Cached,
+		noItems: s.ItemCounts != nil && len(s.Items) == 0, notification: report.NotificationOf(s)}
+	for j := range s.Items {
+		it := &s.Items[j]
+		out[rowKey{sec, id, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: rescueOf, cached: it.Cached,
+			notStarted: it.StartedAt == nil && it.Reason != ""}
+	}
+	if s.Reused {
+		return // its rows, as stepRows writes them, stop at the step's
+	}
+	sub := func(run *report.SubRun, path string) {
+		if run == nil {
+			return
+		}
+		for i := range run.Steps {
+			ns := &run.Steps[i]
+			addDetails(out, ns, path+"/", path+"/"+nestedLabel(ns), sec)
+		}
+	}
+	sub(s.Sub, id)
+	for i, run := range s.Subs {
+		sub(run, id+"["+report.SubItemName(s, i)+"]")
+	}
 }
 
 // errMessage is an error as a row shows it, "class: message"; "" for
