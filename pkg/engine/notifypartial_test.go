@@ -85,6 +85,14 @@ notify:
 			t.Errorf("%s: notification %+v, want %+v", id, got, want)
 		}
 	}
+	// The reason says the summary went out whether everyone or some of
+	// the recipients got it; before, a partial send's reason was empty.
+	if got := stepOf(t, rep, "part_summary").Reason; got != report.SummarySent {
+		t.Errorf("part_summary: reason %q, want %q", got, report.SummarySent)
+	}
+	if got := stepOf(t, rep, "part").Reason; got != "" {
+		t.Errorf("part: reason %q, want none", got)
+	}
 	var b strings.Builder
 	if err := report.WriteText(&b, rep); err != nil {
 		t.Fatal(err)

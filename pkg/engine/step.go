@@ -100,11 +100,14 @@ func (r *run) runStep(ctx context.Context, n *node, env map[string]any) {
 	}
 	rec.setErr(err)
 	r.dryUnsure(n, rec)
-	if _, ok := errors.AsType[*summarySent](err); ok {
-		rec.reason = report.SummarySent
-	}
 	if s.Section == steps.SectionNotify {
 		rec.notification = notificationOf(err)
+		// Sent with the run summary, to everyone or to some of its
+		// recipients: the reason says so in both cases, as the report's
+		// readers of the reason alone (older ones) expect.
+		if n := rec.notification; n.Summary && n.Sent != report.SentNone {
+			rec.reason = report.SummarySent
+		}
 	}
 }
 
