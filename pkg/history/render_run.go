@@ -411,7 +411,7 @@ func writeRow(w io.Writer, r *StepRow, details map[rowKey]detail) {
 	}
 	// A notify entry's row says what its message reached, unless its
 	// error already does: "not sent", "sent to 2 of 3 recipients".
-	if what := report.NotificationText(d.notification); what != "" && r.Item == nil && !strings.Contains(errText, what) {
+	if what := report.NotificationUnsaid(d.notification, errText); what != "" && r.Item == nil {
 		errText = strings.TrimSuffix(what+"; "+errText, "; ")
 	}
 	switch {

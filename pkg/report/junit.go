@@ -296,8 +296,11 @@ func excuse(c *junitCase, why string) {
 // fixed, but one that some people got does not read as one nobody got.
 func notifyCase(c *junitCase, s *Step) {
 	p := cmp.Or(c.Failure, c.Error)
-	what := NotificationText(NotificationOf(s))
-	if p == nil || what == "" || strings.Contains(p.Message, what) {
+	if p == nil {
+		return
+	}
+	what := NotificationUnsaid(NotificationOf(s), p.Message)
+	if what == "" {
 		return
 	}
 	p.Message = oneLine(what+": "+p.Message, junitMessageLimit)

@@ -111,9 +111,35 @@ func notificationWord(n *Notification) string {
 // sent", "sent to 2 of 3 recipients", "sent with the run summary …"); ""
 // for another step, a clean send, or an error that already says it.
 func notificationNote(s *Step) string {
-	what := NotificationText(NotificationOf(s))
-	if what == "" || s.Error != nil && strings.Contains(s.Error.Message, what) {
+	said := ""
+	if s.Error != nil {
+		said = s.Error.Message
+	}
+	return NotificationUnsaid(NotificationOf(s), said)
+}
+
+// NotificationUnsaid is NotificationText(n) less what said (a step's
+// error) already says of it: "" when it says it all, and the half it
+// does not say of a summary sent to some recipients, whose error names
+// the recipients ("sent to 1 of 2 recipients; …") and the run summary
+// that stood in: a row does not repeat them.
+func NotificationUnsaid(n *Notification, said string) string {
+	what := NotificationText(n)
+	if what == "" || strings.Contains(said, what) {
 		return ""
+	}
+	if n.Sent != SentSome || !n.Summary {
+		return what
+	}
+	some := fmt.Sprintf("sent to %d of %d recipients", n.Recipients, n.Of)
+	saidSome, saidSummary := strings.Contains(said, some), strings.Contains(said, "run summary")
+	switch {
+	case saidSome && saidSummary:
+		return ""
+	case saidSome:
+		return "sent with the run summary in place of its own text"
+	case saidSummary:
+		return some
 	}
 	return what
 }
