@@ -19,13 +19,39 @@ func writeStepList(w io.Writer, pb *steps.Playbook, p palette) {
 		if s.RescueOf != nil {
 			sec = "rescue of " + s.RescueOf.ID
 		}
-		needs := strings.Join(s.Needs, ", ")
-		if needs == "" {
-			needs = "-"
-		}
-		t.add(sec, s.ID, s.Op, needs, clipLine(oneLine(strings.Join(conditions(s), "; ")), 100))
+		t.add(sec, s.ID, s.Op, needsCell(s.Needs, listNeedsWidth), clipLine(oneLine(strings.Join(conditions(s), "; ")), 100))
 	}
 	t.write(w, p)
+}
+
+// listNeedsWidth is about the most characters of a step's needs on its
+// row, as its conditions are cut at 100: the ids past it are
+// counted, not listed, so that a step that gathers hundreds of others (a
+// fan-in) neither fills screens nor widens the column, and with it every
+// row of a list written to a file, by its whole length.
+const listNeedsWidth = 100
+
+// needsCell is the needs of a step joined by ", ", "-" when it has none;
+// the ids that would take the text past about width characters are left
+// out, and counted in a last "… N more".
+func needsCell(needs []string, width int) string {
+	if len(needs) == 0 {
+		return "-"
+	}
+	if all := strings.Join(needs, ", "); len(all) <= width {
+		return all
+	}
+	n := len(needs[0])
+	k := 1
+	for ; k < len(needs); k++ {
+		// The count of those left after needs[k], with "… " as 2.
+		count := len(fmt.Sprintf(", … %d more", len(needs)-k-1)) - len("…") + 1
+		if n+2+len(needs[k])+count > width {
+			break
+		}
+		n += 2 + len(needs[k])
+	}
+	return strings.Join(needs[:k], ", ") + fmt.Sprintf(", … %d more", len(needs)-k)
 }
 
 // conditions says what decides whether a step runs, for how many items and
