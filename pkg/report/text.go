@@ -48,8 +48,9 @@ func WriteText(w io.Writer, r *Report) error { return WriteTextFit(w, r, 0) }
 // WriteTextFit writes the summary of WriteText for a terminal of width
 // columns (0: no limit, every row one line, as scripts read it): a NOTE
 // longer than the room beside the other columns wraps at spaces under
-// itself (fitNotes), rather than mid-word into the next row, and the
-// run's line wraps at spaces too.
+// itself (fitNotes), rather than mid-word into the next row, the run's
+// line wraps at spaces too, and runs of steps that succeeded are folded
+// in a long table (textFoldSteps).
 func WriteTextFit(w io.Writer, r *Report, width int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s in %s (run %s)", Icon(r.Status), termtext.Line(r.Playbook.Name), termtext.Line(string(r.Status)), FormatMS(r.DurationMS), termtext.Line(r.RunID))
@@ -89,14 +90,7 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 	var steps strings.Builder
 	tw := tabwriter.NewWriter(&steps, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  \tSTEP\tOP\tSTATUS\tTIME\tTRIES\tNOTE")
-	for _, s := range r.Steps {
-		note := stepNote(&s, textNoteLimit, false)
-		id := stepLabel(&s)
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d\t%s\n", Icon(s.Status), cell(id), cell(s.Op), cell(string(s.Status)), stepTime(&s), s.Attempts, cell(note))
-		textItems(tw, &s)
-		textNested(tw, &s)
-		textNestedOutputs(tw, &s)
-	}
+	textStepRows(tw, r.Steps, width > 0 && len(r.Steps) > textFoldSteps)
 	tw.Flush()
 	b.WriteString(fitNotes(steps.String(), width))
 	if len(r.Outputs) > 0 {
