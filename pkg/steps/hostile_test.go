@@ -114,7 +114,7 @@ func TestHostileRefused(t *testing.T) {
 		{"file over MaxFileSize", big, 1, "over the limit of 1048576 bytes (MaxFileSize)"},
 		{"steps over MaxSteps", manySteps(MaxSteps + 10), 5004, "more than 5000 steps (MaxSteps)"},
 		{"nodes over MaxNodes", []byte(manyNodes), 4, "more than 200000 nodes (MaxNodes)"},
-		{"inputs over MaxInputs", []byte(inputs.String()), 4, "257 inputs, over the limit of 256 (MaxInputs)"},
+		{"inputs over MaxInputs", []byte(inputs.String()), 4, "257 inputs, over the limit of 256 (MaxInputs); pass values that go together as one input of type map or list"},
 		{"empty file", nil, 1, "the file is empty"},
 		{"only comments", []byte("# nothing here\n"), 1, "the file is empty"},
 		{"only a document marker", []byte("---\n"), 1, "the file holds only null"},
