@@ -319,10 +319,8 @@ func (v *validation) check(file string) {
 	}
 	n := len(pb.AllSteps())
 	vf := validateFile{File: file, Status: "ok", Steps: &n}
-	if v.format != "json" {
-		fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))
-	}
 	if v.policy == nil {
+		v.headLine(file, n, 0)
 		v.fileDone(vf)
 		return
 	}
@@ -335,6 +333,9 @@ func (v *validation) check(file string) {
 		v.fileDone(vf)
 		return
 	}
+	// The file's line comes once its steps are judged: a file a CI job
+	// fails on with exit 3 is not "ok".
+	v.headLine(file, n, len(auth.Denied(decisions)))
 	vf.Decisions = v.decided(file, pb, decisions)
 	if len(auth.Denied(decisions)) > 0 {
 		vf.Status = "denied"
@@ -362,6 +363,19 @@ func (v *validation) check(file string) {
 			return p.Preflight(roles, pb, v.reg, auth.WithInventory(v.inv))
 		}), v.policyFile))
 	}
+}
+
+// headLine prints the line of a valid playbook with its n steps: "ok",
+// or "DENIED" with the count of steps denied to the roles.
+func (v *validation) headLine(file string, n, denied int) {
+	if v.format == "json" {
+		return
+	}
+	if denied > 0 {
+		fmt.Fprintf(v.e.stdout, "%s  %s (%s, %d denied)\n", v.out.red("DENIED"), file, plural(n, "step", "steps"), denied)
+		return
+	}
+	fmt.Fprintf(v.e.stdout, "%s  %s (%s)\n", v.out.green("ok"), file, plural(n, "step", "steps"))
 }
 
 // nameOfItsOwn tells whether pb, listed from a directory, is the first

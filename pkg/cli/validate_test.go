@@ -167,3 +167,18 @@ roles:
 		t.Errorf("playbooks validated despite a broken policy:\n%s", r.stdout)
 	}
 }
+
+// TestValidateDeniedFileIsNotOK: a playbook with a step denied to the
+// roles fails the check with exit 3, so its line says DENIED, not ok, in
+// text and github alike; one whose steps are all allowed stays ok.
+func TestValidateDeniedFileIsNotOK(t *testing.T) {
+	playbookDir(t, map[string]string{"good.yaml": goodPlaybook, "policy.yaml": "version: 1\nroles:\n  quiet:\n    allow: [control.assert]\n"})
+	for _, format := range []string{"text", "github"} {
+		r := runEnv(t, nil, "validate", "--format", format, "--policy", "policy.yaml", "--role", "quiet", "good.yaml")
+		r.want(t, ExitDenied, []string{"DENIED  good.yaml (2 steps, 1 denied)\n"}, nil)
+		if strings.Contains(r.stdout, "ok  good.yaml") {
+			t.Errorf("--format %s: a denied playbook is said ok:\n%s", format, r.stdout)
+		}
+	}
+	runEnv(t, nil, "validate", "--role", "operator", "good.yaml").want(t, ExitOK, []string{"ok  good.yaml (2 steps)\n"}, nil)
+}
