@@ -46,6 +46,9 @@ type Diagnostic struct {
 	// bare is Msg without the note that names the alias it was reached
 	// through (see Diags.Within); "" when there is none.
 	bare string
+	// core is Msg without the owner it starts with (see Diags.AddFor);
+	// "" when it names none.
+	core string
 }
 
 // Error prints file:line:col: message, with "warning: " before the message
@@ -104,13 +107,29 @@ func (d *Diags) Warn(p Pos, format string, args ...any) {
 	d.add(Warning, p, format, args...)
 }
 
+// AddFor records a problem at p of one owner, named by who ("step b"),
+// which the message starts with: "step b: control.log: param level: …".
+// Reached through an alias, the message names the owner by its use
+// instead ("in step b, through *w at …: control.log: …"); and a problem of
+// an anchor's own text is listed once, under the owner that writes it,
+// not again for each owner that uses it.
+func (d *Diags) AddFor(p Pos, who, format string, args ...any) {
+	d.addFor(Error, p, who, format, args...)
+}
+
 func (d *Diags) add(s Severity, p Pos, format string, args ...any) {
+	d.addFor(s, p, "", format, args...)
+}
+
+func (d *Diags) addFor(s Severity, p Pos, who, format string, args ...any) {
 	if p.Line == 0 {
 		p = Pos{1, 1}
 	}
 	x := &Diagnostic{File: d.File, Pos: p, Severity: s, Msg: fmt.Sprintf(format, args...)}
 	if note := d.useNote(p); note != "" {
 		x.bare, x.Msg = x.Msg, note+": "+x.Msg
+	} else if who != "" {
+		x.core, x.Msg = x.Msg, who+": "+x.Msg
 	}
 	d.List = append(d.List, x)
 }
@@ -157,7 +176,10 @@ func (d *Diags) sorted() Diagnostics {
 	}
 	plain := map[at]bool{}
 	for _, x := range ds {
-		if x.bare == "" {
+		switch {
+		case x.core != "":
+			plain[at{x.Pos, x.core}] = true
+		case x.bare == "":
 			plain[at{x.Pos, x.Msg}] = true
 		}
 	}

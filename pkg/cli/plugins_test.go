@@ -49,7 +49,7 @@ func TestPluginsOnTheCommandLine(t *testing.T) {
 	}
 	pbDir := t.TempDir()
 	bad := writePlaybook(t, pbDir, "bad.yaml", "version: 1\nname: bad\nsteps:\n  - {id: g, op: acme.greet, with: {who: [1]}}\n")
-	if r := runMain(t, "validate", bad, "--plugins", dir); r.code != ExitUsage || !strings.Contains(r.stderr, "bad.yaml:4:36: acme.greet: param who: want a string") {
+	if r := runMain(t, "validate", bad, "--plugins", dir); r.code != ExitUsage || !strings.Contains(r.stderr, "bad.yaml:4:36: step g: acme.greet: param who: want a string") {
 		t.Errorf("validate: exit %d\n%s", r.code, r.stderr)
 	}
 	good := writePlaybook(t, pbDir, "good.yaml", "version: 1\nname: good\nsteps:\n  - {id: g, op: acme.greet, with: {who: ada}}\n")

@@ -17,7 +17,7 @@ import (
 // newline: the value it quotes.
 const oddPlaybook = "version: 1\nname: odd\nsteps:\n  - id: a\n    op: control.log\n    with: {message: hi, level: \"lo,%\\nud\"}\n"
 
-const oddMessage = "control.log: param level: lo,%\nud is not one of debug, info, warn, error"
+const oddMessage = "step a: control.log: param level: lo,%\nud is not one of debug, info, warn, error"
 
 // validateJSON runs validate --format json and checks that stdout is one
 // document that the schema of 'arsenal-run schema validate' accepts.
@@ -124,7 +124,7 @@ func TestValidateFormatJSONDenied(t *testing.T) {
 func TestValidateFormatGitHub(t *testing.T) {
 	playbookDir(t, map[string]string{"o,d:d%.yaml": oddPlaybook, "good.yaml": goodPlaybook})
 	r := runEnv(t, nil, "validate", "--format=github", "o,d:d%.yaml", "good.yaml")
-	want := "::error file=o%2Cd%3Ad%25.yaml,line=6,col=25::control.log: param level: lo,%25%0Aud is not one of debug, info, warn, error\n" +
+	want := "::error file=o%2Cd%3Ad%25.yaml,line=6,col=25::step a: control.log: param level: lo,%25%0Aud is not one of debug, info, warn, error\n" +
 		"ok  good.yaml (2 steps)\n"
 	if diff := cmp.Diff(want, r.stdout); diff != "" || r.code != ExitUsage {
 		t.Errorf("exit code %d; stdout (-want +got):\n%s", r.code, diff)

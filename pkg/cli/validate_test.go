@@ -44,7 +44,7 @@ var badWant = []string{
 	`bad.yaml:8:5: unknown key "wehn" in a step (did you mean "when"?)`,
 	`bad.yaml:9:29: steps.later runs after step check, which it needs (directly or not), so check cannot read it; move this to a step after later`,
 	`bad.yaml:10:23: retry.attempts is 0`,
-	`bad.yaml:13:25: control.log: param level: loud is not one of debug, info, warn, error`,
+	`bad.yaml:13:25: step later: control.log: param level: loud is not one of debug, info, warn, error`,
 }
 
 // playbookDir writes files into a temp dir and changes into it, so that

@@ -457,9 +457,10 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		}
 		msg := pe.Error()
 		if pe.Param != "" && !ok {
-			msg += fmt.Sprintf(" (add it under with: of step %s)", s.ID)
+			msg += " (add it under with:)"
 		}
-		l.d.Add(pos, "%s: %s", s.Op, msg)
+		// Named as the run names it: "step b: acme.hi: param n: …".
+		l.d.AddFor(pos, "step "+s.ID, "%s: %s", s.Op, msg)
 	}
 }
 

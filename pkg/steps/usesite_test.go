@@ -113,7 +113,7 @@ finally: *s
   - <<: *base
     id: c
 `,
-		want: []string{`p.yaml:7:25: control.log: param levl: unknown parameter`},
+		want: []string{`p.yaml:7:25: step a: control.log: param levl: unknown parameter`},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := hostileHead + "steps:\n" + tc.steps
