@@ -87,7 +87,7 @@ func (l *loader) checkParamType(pe *pendingExpr, c *compiled) {
 		// nil leaves an optional parameter unset, which passes.
 		return
 	}
-	l.d.Add(l.posAt(pe.node, pe.off), "%s: `%s` gives %s, but %s wants %s; %s%s",
+	l.d.AddFor(l.posAt(pe.node, pe.off), "step "+w.step.ID, "%s: `%s` gives %s, but %s wants %s; %s%s",
 		w.where(), shortSource(pe.e.Source, 80), paramArticle(got), w.step.Op, w.wants(), typeFix(w.typ(), got, pe.e.Source, c.typ), w.hint())
 }
 
@@ -106,7 +106,7 @@ func (l *loader) checkTemplateParam(v *Value, w *paramWant) {
 			fix += ", like " + l
 		}
 	}
-	l.d.Add(v.Pos, "%s: text with ${{ }} inside gives a string, but %s wants %s; %s%s",
+	l.d.AddFor(v.Pos, "step "+w.step.ID, "%s: text with ${{ }} inside gives a string, but %s wants %s; %s%s",
 		w.where(), w.step.Op, w.wants(), fix, w.hint())
 }
 
@@ -157,11 +157,12 @@ func (w *paramWant) hint() string {
 	return "; " + w.param.TypeHint
 }
 
+// where names the parameter (and item); the step is named by AddFor.
 func (w *paramWant) where() string {
 	if w.item >= 0 {
-		return fmt.Sprintf("step %s: param %s: item %d", w.step.ID, w.param.Name, w.item)
+		return fmt.Sprintf("param %s: item %d", w.param.Name, w.item)
 	}
-	return fmt.Sprintf("step %s: param %s", w.step.ID, w.param.Name)
+	return "param " + w.param.Name
 }
 
 func (w *paramWant) wants() string {

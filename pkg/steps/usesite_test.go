@@ -114,6 +114,16 @@ finally: *s
     id: c
 `,
 		want: []string{`p.yaml:7:25: step a: control.log: param levl: unknown parameter`},
+	}, {
+		name: "an expression of the wrong type in the anchor, once",
+		steps: `  - id: a
+    op: control.sleep
+    with: &w {duration: "${{ [1] }}"}
+  - id: b
+    op: control.sleep
+    with: *w
+`,
+		want: []string{"p.yaml:6:30: step a: param duration: `[1]` gives a list, but control.sleep wants a duration"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := hostileHead + "steps:\n" + tc.steps
