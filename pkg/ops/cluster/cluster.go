@@ -5,6 +5,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -57,6 +58,9 @@ func (p *Prober) transport(ctx context.Context) (*http.Transport, func()) {
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     90 * time.Second,
 			TLSHandshakeTimeout: 10 * time.Second,
+			// No client certificate; a node that asks for one is noted
+			// for the hint (tlshint.Watch).
+			TLSClientConfig: &tls.Config{GetClientCertificate: tlshint.NoClientCert},
 		}
 	})
 	if !policy.HasDialPolicy(ctx) {
@@ -201,6 +205,7 @@ var dialTCP = policy.DialContext
 func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Duration, keepBody bool) (result, error) {
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	pctx, asked := tlshint.Watch(pctx)
 	start := time.Now()
 	var r result
 	var err error
@@ -222,7 +227,7 @@ func probe(ctx context.Context, client *http.Client, n *Node, timeout time.Durat
 	case ctx.Err() == nil && (pctx.Err() != nil || policy.TimedOut(err)):
 		r.status, r.err = "timeout", fmt.Sprintf("no answer within %s", timeout)
 	default:
-		r.status, r.err = "down", shortError(err, n)
+		r.status, r.err = "down", shortError(err, n, asked)
 	}
 	return r, nil
 }
@@ -279,11 +284,12 @@ func unwrapURL(err error) error {
 }
 
 // shortError is an error without the URL (which may hold credentials),
-// with what to do when TLS failed.
-func shortError(err error, n *Node) string {
+// with what to do when TLS failed; asked tells whether the handshake met
+// a node asking for a client certificate.
+func shortError(err error, n *Node, asked *tlshint.Record) string {
 	hint := ""
 	if n.URL != "" {
-		hint = tlshint.Hint(err, tlsWords)
+		hint = asked.Hint(err, tlsWords)
 	}
 	err = unwrapURL(err)
 	var oe *net.OpError

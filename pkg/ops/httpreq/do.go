@@ -58,7 +58,8 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout,
 		timeoutError(fmt.Sprintf("%s %s: no complete response within %s (param timeout)", method, masked, timeout)))
 	defer cancel()
-	req, err := http.NewRequestWithContext(withDialLimit(ctx), method, u.String(), body)
+	rctx, asked := tlshint.Watch(withDialLimit(ctx))
+	req, err := http.NewRequestWithContext(rctx, method, u.String(), body)
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "%s %s: %v", method, masked, redact.InText(err.Error(), u))
 	}
@@ -87,11 +88,15 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 
 	tr, done := op.transportFor(ctx, p.Bool("insecure_skip_verify"))
 	defer done()
-	client := &http.Client{Transport: httptrace.Transport(tr), CheckRedirect: checkRedirect(p.Int("follow_redirects"), userHeaders)}
+	redirect := checkRedirect(p.Int("follow_redirects"), userHeaders)
+	client := &http.Client{Transport: httptrace.Transport(tr), CheckRedirect: func(r *http.Request, via []*http.Request) error {
+		asked.Reset() // what the next URL's server asks is its own
+		return redirect(r, via)
+	}}
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, op.fail(ctx, err, method, u, show)
+		return nil, op.fail(ctx, err, asked, method, u, show)
 	}
 	defer resp.Body.Close()
 	limit := op.bodyLimit(p)
@@ -106,7 +111,9 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 			return nil, timeoutError(fmt.Sprintf("%s %s: status %d came, but the body did not end within %s (param timeout; %d bytes read): "+
 				"a slow server, or an answer that never ends (a stream, a watch)", method, masked, resp.StatusCode, timeout, size))
 		}
-		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), method, u, show)
+		// The server answered: it took the connection without a
+		// client certificate, whatever it asked (nil Record).
+		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), nil, method, u, show)
 	}
 	out := map[string]any{
 		"status":      resp.StatusCode,
@@ -167,8 +174,9 @@ func (e timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // fail turns a client error into a classed error with the URL shown as
 // show (urlShower) shows it, and the URL a redirect led to when the
-// request that failed is that one.
-func (op *Request) fail(ctx context.Context, err error, method string, u *url.URL, show func(*url.URL) string) error {
+// request that failed is that one. asked tells whether its handshake met
+// a server asking for a client certificate.
+func (op *Request) fail(ctx context.Context, err error, asked *tlshint.Record, method string, u *url.URL, show func(*url.URL) string) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
@@ -191,7 +199,7 @@ func (op *Request) fail(ctx context.Context, err error, method string, u *url.UR
 	// The URL quoted in the error as the step's output shows it: secrets
 	// first, whole (see urlShower).
 	msg := via + redact.InText(strings.ReplaceAll(err.Error(), u.String(), masked), u)
-	e := fmt.Errorf("%s %s: %s%s%s", method, masked, msg, tlshint.Hint(err, tlsWords), refusedHint(err, via != ""))
+	e := fmt.Errorf("%s %s: %s%s%s", method, masked, msg, asked.Hint(err, tlsWords), refusedHint(err, via != ""))
 	if class == ops.ClassAuthorization {
 		e = fmt.Errorf("%w: %s %s: %s", ops.ErrDenied, method, masked, strings.Replace(msg, ops.ErrDenied.Error()+": ", "", 1))
 	}

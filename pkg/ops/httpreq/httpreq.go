@@ -21,6 +21,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/capture"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/port"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tlshint"
 )
 
 // DialScope is what an authorization scope (ops.Call.Scope) implements to
@@ -273,8 +274,11 @@ func newTransport(insecure bool) *http.Transport {
 		IdleConnTimeout:        90 * time.Second,
 		ExpectContinueTimeout:  time.Second,
 	}
+	// No client certificate is presented; a server that asks for one is
+	// noted for the hint (tlshint.Watch).
+	t.TLSClientConfig = &tls.Config{GetClientCertificate: tlshint.NoClientCert}
 	if insecure {
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the step
+		t.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // asked for by the step
 	}
 	return t
 }

@@ -2,6 +2,7 @@ package httpreq
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,7 +20,17 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// serverCert is a server certificate the system's roots trust in these
+// tests.
+var serverCert tls.Certificate
+
+func TestMain(m *testing.M) {
+	var err error
+	if serverCert, err = opstest.TrustServerCert(); err != nil {
+		panic(err)
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func newRegistry(t *testing.T) *ops.Registry {
 	t.Helper()

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/opstest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/tlshint"
 )
 
@@ -69,5 +71,25 @@ func TestCertHintNamesOnlyParamsTheOpTakes(t *testing.T) {
 	}
 	if h := emailTLSHint(err, "starttls"); !strings.Contains(h, "insecure_skip_verify") {
 		t.Errorf("email hint: %q", h)
+	}
+}
+
+// TestWebhookEndpointAskingForAClientCertificateSaysSo: an endpoint that
+// requires a client certificate (mutual TLS) fails saying so, under TLS
+// 1.3 and 1.2, every time. Before, the hint came from the endpoint's
+// alert alone, which a failed write of the request often hid under TLS
+// 1.3 ("broken pipe", "connection reset by peer"), and which Go's server
+// under TLS 1.2 words "handshake failure", which got no hint.
+func TestWebhookEndpointAskingForAClientCertificateSaysSo(t *testing.T) {
+	want := "the endpoint asks for a client certificate (mutual TLS), and none is presented: notify.webhook presents none"
+	for _, v := range []struct {
+		name string
+		max  uint16
+	}{{"TLS 1.3", tls.VersionTLS13}, {"TLS 1.2", tls.VersionTLS12}} {
+		url := opstest.MutualTLSServer(t, &serverCert, v.max)
+		_, err := execute(t, registry(t), "notify.webhook", map[string]any{"url": url + "/hook/TOKEN", "text": "x"})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: want %q in %v", v.name, want, err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -238,7 +239,8 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, p.Duration("timeout"), errTimedOut)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.String("url"), bytes.NewReader(body))
+	rctx, asked := tlshint.Watch(ctx)
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, p.String("url"), bytes.NewReader(body))
 	if err != nil {
 		return nil, ops.Errorf(ops.ClassValidation, "notify.webhook: %v", maskErr(err, p.String("url")))
 	}
@@ -250,6 +252,9 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 			return policy.DialContext(ctx, dialer, network, addr)
 		},
 		TLSHandshakeTimeout: 10 * time.Second,
+		// No client certificate; an endpoint that asks for one is
+		// noted for the hint (tlshint.Watch).
+		TLSClientConfig: &tls.Config{GetClientCertificate: tlshint.NoClientCert},
 	}
 	if !policy.HasDialPolicy(ctx) {
 		// As http.request: the environment's proxy, unless http rules
@@ -267,7 +272,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		if ctx.Err() != nil {
 			return nil, ended(ctx, "notify.webhook: no answer within "+p.Duration("timeout").String())
 		}
-		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s%s", msg, tlshint.Hint(err, webhookTLSWords))
+		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s%s", msg, asked.Hint(err, webhookTLSWords))
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))

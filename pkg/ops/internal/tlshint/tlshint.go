@@ -40,8 +40,16 @@ type Words struct {
 }
 
 // Hint returns the hint for err, beginning "; ", or "" when err is no TLS
-// failure it has advice for.
+// failure it has advice for. It reads the peer's asking for a client
+// certificate from the alert alone; Record.Hint knows it from the
+// handshake.
 func Hint(err error, w Words) string {
+	return hint(err, w, false)
+}
+
+// hint is Hint; asked says the handshake met a peer asking for a client
+// certificate, which none was presented for.
+func hint(err error, w Words, asked bool) string {
 	var host x509.HostnameError
 	var ca x509.UnknownAuthorityError
 	var record tls.RecordHeaderError
@@ -53,7 +61,7 @@ func Hint(err error, w Words) string {
 		return "; " + w.Peer + " does not speak TLS on that port: check the port, or write " + w.Scheme + " with http:// if it serves plain HTTP"
 	case errors.As(err, &host):
 		return "; the certificate names other hosts: use one of them in " + w.Where
-	case asksClientCert(err):
+	case asked || asksClientCert(err):
 		h := "; " + w.Peer + " asks for a client certificate (mutual TLS), and none is presented"
 		if w.ClientCert != "" {
 			h += ": " + w.ClientCert
@@ -94,7 +102,7 @@ func dates(c *x509.Certificate, w Words) string {
 // want of a client certificate: TLS 1.3 says "certificate required", and
 // some TLS 1.2 servers "bad certificate", which, as none is sent, is the
 // same. Others say "handshake failure" under TLS 1.2, which has other
-// causes too, so gets no hint.
+// causes too, so gets no hint from its text alone (Record.Hint knows).
 func asksClientCert(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "remote error: tls: certificate required") ||

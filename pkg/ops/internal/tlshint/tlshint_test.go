@@ -1,15 +1,18 @@
 package tlshint
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -91,5 +94,38 @@ func TestHintOfACertificateOutOfItsDates(t *testing.T) {
 				t.Errorf("%s: %q should not be in hint %q", c.name, n, h)
 			}
 		}
+	}
+}
+
+// TestRecordHintsOnlyWhatTheHandshakeTold: a handshake that met a peer
+// asking for a client certificate gives the hint whatever error followed
+// (a reset), but not for a timeout, which is no refusal; nor once reset
+// for another URL, nor without a record.
+func TestRecordHintsOnlyWhatTheHandshakeTold(t *testing.T) {
+	w := Words{Peer: "the server", ClientCert: "present one"}
+	want := "; the server asks for a client certificate (mutual TLS), and none is presented: present one"
+	reset := &net.OpError{Op: "write", Net: "tcp", Err: syscall.ECONNRESET}
+	_, r := Watch(context.Background())
+	if r.Hint(reset, w) != "" {
+		t.Fatal("a hint without a handshake under the record")
+	}
+	r.asked.Store(true)
+	for _, tc := range []struct {
+		name string
+		r    *Record
+		err  error
+		want string
+	}{
+		{"reset", r, reset, want},
+		{"timeout", r, fmt.Errorf("dial: %w", context.DeadlineExceeded), ""},
+		{"no record", nil, reset, ""},
+	} {
+		if h := tc.r.Hint(tc.err, w); h != tc.want {
+			t.Errorf("%s: hint %q, want %q", tc.name, h, tc.want)
+		}
+	}
+	r.Reset()
+	if h := r.Hint(reset, w); h != "" {
+		t.Errorf("after Reset: hint %q", h)
 	}
 }
