@@ -12,11 +12,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 )
 
 // maxPlaybookLabels bounds the playbook label of the runs metric: past it,
-// further playbooks count as "other". Ops and routes are bounded by the
-// registry and the route table.
+// further playbooks count as scheduler.OtherPlaybooks, a label no
+// playbook's name can be (a name starts with a letter or a digit), as in
+// the scheduler's series. Ops and routes are bounded by the registry and
+// the route table.
 const maxPlaybookLabels = 200
 
 // metrics are the server's Prometheus metrics, on a registry of their own.
@@ -105,15 +108,19 @@ func (m *metrics) execution(op, outcome string) {
 func (m *metrics) authFailure(reason string) { m.authFails.WithLabelValues(reason).Inc() }
 
 func (m *metrics) runEnded(h *runs.Handle) {
-	name := h.Playbook()
+	m.runs.WithLabelValues(m.playbookLabel(h.Playbook()), h.Status()).Inc()
+}
+
+// playbookLabel returns the playbook label for name, within
+// maxPlaybookLabels.
+func (m *metrics) playbookLabel(name string) string {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if !m.playbooks[name] {
 		if len(m.playbooks) >= maxPlaybookLabels {
-			name = "other"
-		} else {
-			m.playbooks[name] = true
+			return scheduler.OtherPlaybooks
 		}
+		m.playbooks[name] = true
 	}
-	m.mu.Unlock()
-	m.runs.WithLabelValues(name, h.Status()).Inc()
+	return name
 }

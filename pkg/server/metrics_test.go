@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,5 +37,26 @@ func TestMetricsSurviveAFailingCollector(t *testing.T) {
 		if !strings.Contains(string(m.body), want) {
 			t.Errorf("metrics lack %s:\n%s", want, m.body)
 		}
+	}
+}
+
+// TestPlaybookLabelOverflowIsNotAPlaybook: past maxPlaybookLabels the runs
+// of further playbooks share a label that no playbook can have, so a
+// playbook named "other" keeps its series its own and a dashboard can tell
+// it from the overflow.
+func TestPlaybookLabelOverflowIsNotAPlaybook(t *testing.T) {
+	m := &metrics{playbooks: map[string]bool{}}
+	if got := m.playbookLabel("other"); got != "other" {
+		t.Fatalf("label of playbook other = %q", got)
+	}
+	for i := 1; i < maxPlaybookLabels; i++ {
+		m.playbookLabel("pb-" + strconv.Itoa(i))
+	}
+	over := m.playbookLabel("one-too-many")
+	if over == "other" || over == "one-too-many" {
+		t.Fatalf("overflow label = %q, want one no playbook can be named", over)
+	}
+	if got := m.playbookLabel("other"); got != "other" {
+		t.Errorf("label of playbook other after the overflow = %q", got)
 	}
 }
