@@ -16,6 +16,8 @@ import (
 
 	sshops "github.com/arsenal-run/arsenal-run/pkg/ops/remote"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
@@ -187,9 +189,15 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		e.errorf("schedule: %v", err)
 		return ExitFailed
 	}
-	if err := d.sched.Registry().Register(telemetry.ResourceCollector(svc.History())); err != nil {
-		e.errorf("schedule: %v", err)
-		return ExitFailed
+	// The process's own series too, as serve's /metrics has them:
+	// process_start_time_seconds tells a restart, memory and descriptors
+	// a leak.
+	for _, c := range []prometheus.Collector{telemetry.ResourceCollector(svc.History()),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := d.sched.Registry().Register(c); err != nil {
+			e.errorf("schedule: %v", err)
+			return ExitFailed
+		}
 	}
 	follow := &runFollower{log: d.log, steps: stepMetrics}
 	fence := newRunFence(shared, logStopping(d.log))

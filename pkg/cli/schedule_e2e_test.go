@@ -131,6 +131,13 @@ func TestScheduleDaemon(t *testing.T) {
 	if n := metric(t, base, `arsenal_schedule_step_duration_seconds_count{op="control.noop"}`); n < 2 {
 		t.Errorf("step duration histogram counted %v control.noop steps", n)
 	}
+	// The process's own series, as serve's /metrics has them: its start
+	// time tells a restart, its memory and descriptors a leak.
+	for _, series := range []string{"process_start_time_seconds", "process_resident_memory_bytes", "go_goroutines"} {
+		if n := metric(t, base, series); n <= 0 {
+			t.Errorf("/metrics: %s is %v, want the process's", series, n)
+		}
+	}
 
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.wait(t); code != ExitOK {
