@@ -63,7 +63,7 @@ func NewMetrics() *Metrics {
 		}, []string{"playbook"}),
 		missed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "arsenal_schedule_slots_missed_total",
-			Help: "Slots not fired because they came too late (scheduler down, machine suspended, clock jump, starting_deadline).",
+			Help: "Slots recorded missed: they came too late (scheduler down, machine suspended, clock jump, starting_deadline), or were still queued or waiting for a place when the scheduler stopped or a reload removed their playbook.",
 		}, []string{"playbook"}),
 		loaded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "arsenal_schedule_playbooks_loaded",
