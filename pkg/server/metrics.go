@@ -44,14 +44,14 @@ func newMetrics(s *Server) *metrics {
 		m.ops[n] = true
 	}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "arsenal_http_requests_total", Help: "HTTP requests by route and status code.",
+		Name: "arsenal_http_requests_total", Help: "HTTP requests by route (method and path pattern of the route table; other: console pages and paths no route serves) and status code.",
 	}, []string{"route", "code"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "arsenal_http_request_duration_seconds", Help: "HTTP request latency by route.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 	}, []string{"route"})
 	m.execs = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "arsenal_executions_total", Help: "Operations executed through the API, by op and outcome.",
+		Name: "arsenal_executions_total", Help: "Operation calls through the API (execute, batch, processes, supervisors, cluster), by op and outcome: the call's status (succeeded, failed, denied, cancelled, skipped), or the error class of a call refused before it ran (validation, authorization, not_found, rate_limited, unavailable, internal).",
 	}, []string{"op", "outcome"})
 	m.runs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "arsenal_runs_total", Help: "Playbook runs that ended, by playbook and status.",
@@ -64,10 +64,10 @@ func newMetrics(s *Server) *metrics {
 	})
 	mgr := s.mgr
 	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "arsenal_run_queue_depth", Help: "Runs waiting for a slot.",
+		Name: "arsenal_run_queue_depth", Help: "Playbook runs of this process waiting for a run slot (--max-running).",
 	}, func() float64 { return float64(mgr.Queued()) })
 	active := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "arsenal_runs_active", Help: "Runs queued or running.",
+		Name: "arsenal_runs_active", Help: "Playbook runs of this process queued or running; operation calls are not counted.",
 	}, func() float64 { return float64(len(mgr.Active())) })
 	m.reg.MustRegister(m.requests, m.latency, m.execs, m.runs, m.authFails, m.streams, queue, active,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

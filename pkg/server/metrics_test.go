@@ -60,3 +60,22 @@ func TestPlaybookLabelOverflowIsNotAPlaybook(t *testing.T) {
 		t.Errorf("label of playbook other after the overflow = %q", got)
 	}
 }
+
+// TestMetricsHelpSaysWhatLabelsHold: the HELP lines, read where the
+// series are (a dashboard, promtool), name the values of the labels an
+// alert selects on: the route other, and the outcomes of an operation
+// call that did not run as well as those that did.
+func TestMetricsHelpSaysWhatLabelsHold(t *testing.T) {
+	ts := newTestServer(t)
+	ts.post("operator", "/api/v1/operations/control.noop/execute", map[string]any{}).want(t, 200)
+	m := string(ts.get("viewer", "/metrics").want(t, 200).body)
+	for _, want := range []string{
+		"# HELP arsenal_http_requests_total HTTP requests by route (method and path pattern of the route table; other: console pages and paths no route serves)",
+		"by op and outcome: the call's status (succeeded, failed, denied, cancelled, skipped), or the error class of a call refused before it ran (validation, authorization, not_found, rate_limited, unavailable, internal)",
+		"# HELP arsenal_runs_active Playbook runs of this process queued or running; operation calls are not counted.",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
