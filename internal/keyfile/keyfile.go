@@ -67,11 +67,30 @@ func Read(path string, k Spec) ([]byte, error) {
 // synced and linked into place, so that of several processes starting at
 // once on a new directory one key wins and every one of them uses it.
 func Load(path string, k Spec) ([]byte, error) {
-	key, err := Read(path, k)
+	key, _, err := LoadMade(path, k)
+	return key, err
+}
+
+// LoadMade is Load, and tells whether this call made the key: a key
+// made where one was before is a rotation, whose cost the caller may
+// have to tell.
+func LoadMade(path string, k Spec) (key []byte, made bool, err error) {
+	key, err = Read(path, k)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return key, err
+		return key, false, err
 	}
-	key = make([]byte, k.Len)
+	key, err = create(path, k)
+	if errors.Is(err, fs.ErrExist) {
+		key, err = Read(path, k) // another process made it first
+		return key, false, err
+	}
+	return key, err == nil, err
+}
+
+// create writes a new key to path, failing with fs.ErrExist when the
+// file is there.
+func create(path string, k Spec) ([]byte, error) {
+	key := make([]byte, k.Len)
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("%s: %w", k.Name, err)
 	}
@@ -92,9 +111,6 @@ func Load(path string, k Spec) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", k.Name, err)
 	}
 	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return Read(path, k) // another process made it first
-		}
 		return nil, fmt.Errorf("%s: %w", k.Name, err)
 	}
 	return key, nil

@@ -2,11 +2,13 @@ package history
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -29,6 +31,61 @@ func (s *Store) ReadReport(ctx context.Context, runID string) ([]byte, error) {
 
 // ReportKey returns the state dir's report signing key, made on first use.
 func (s *Store) ReportKey(context.Context) ([]byte, error) { return report.Key(s.dir, true) }
+
+// OpenReportKey is ReportKey, and also returns a warning when it made the
+// key while the reports folder holds reports signed with an earlier one
+// (report.key removed, or the state dir copied without it): those reports
+// no longer verify, which is otherwise first seen when a --resume of one
+// is refused.
+func (s *Store) OpenReportKey(context.Context) (key []byte, warning string, err error) {
+	key, made, err := report.LoadKey(s.dir)
+	if err != nil || !made {
+		return key, "", err
+	}
+	n, signed := signedReports(s.Reports())
+	if !signed {
+		return key, "", nil
+	}
+	reports := fmt.Sprintf("%d reports", n)
+	if n == 1 {
+		reports = "1 report"
+	}
+	return key, fmt.Sprintf("made a new report key, %s, but %s holds %s signed with an earlier one: "+
+		"they no longer verify, so a --resume of one of them runs with the caller's own roles only and is refused (exit 3) "+
+		"where a step needs a policy grant; if report.key was removed by mistake, stop every process on the state dir and put the old file back "+
+		"(see \"Rotating the report key\" in docs/reports.md)",
+		filepath.Join(s.dir, report.KeyFile), s.Reports(), reports), nil
+}
+
+// signedReports counts the report files (RUN_ID.json) in dir, and tells
+// whether one of them, of the first maxSignedLook read, is signed.
+func signedReports(dir string) (n int, signed bool) {
+	const maxSignedLook = 200
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, false
+	}
+	looked := 0
+	for _, e := range entries {
+		if !e.Type().IsRegular() || filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		n++
+		if signed || looked >= maxSignedLook {
+			continue
+		}
+		looked++
+		data, err := ReadReportFile(dir, strings.TrimSuffix(e.Name(), ".json"), filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		var r struct {
+			Signature string `json:"signature"`
+		}
+		signed = json.Unmarshal(data, &r) == nil && r.Signature != ""
+	}
+	return n, signed
+}
 
 // Describe names the state dir, for messages.
 func (s *Store) Describe() string { return s.dir }

@@ -85,10 +85,16 @@ func Key(stateDir string, create bool) ([]byte, error) {
 		}
 		return key, err
 	}
+	key, _, err := LoadKey(stateDir)
+	return key, err
+}
+
+// LoadKey is Key with create, and tells whether this call made the key.
+func LoadKey(stateDir string) (key []byte, made bool, err error) {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
-		return nil, fmt.Errorf("report key: %w", err)
+		return nil, false, fmt.Errorf("report key: %w", err)
 	}
-	return keyfile.Load(path, keySpec)
+	return keyfile.LoadMade(filepath.Join(stateDir, KeyFile), keySpec)
 }
 
 var keySpec = keyfile.Spec{Name: "report key", Len: keyLen, Lost: "reports signed with it no longer verify"}

@@ -160,17 +160,26 @@ func NewService(cfg Config) (*Service, error) {
 				return nil, fmt.Errorf("history: %w", err)
 			}
 		}
-		key, err := st.ReportKey(context.Background())
-		if err != nil {
-			s.keyErr = err.Error()
-			s.warn("%v; reports are written unsigned", err)
-		}
-		s.key = key
 		// A state dir's history is this process's to write: its executes
 		// answer before their record is committed, and its own reads
 		// wait for it. A shared database's replicas read what one of
 		// them answered, so there the answer waits.
 		local, ok := st.(*history.Store)
+		var key []byte
+		var err error
+		if ok {
+			var warning string
+			if key, warning, err = local.OpenReportKey(context.Background()); warning != "" {
+				s.warn("%s", warning)
+			}
+		} else {
+			key, err = st.ReportKey(context.Background())
+		}
+		if err != nil {
+			s.keyErr = err.Error()
+			s.warn("%v; reports are written unsigned", err)
+		}
+		s.key = key
 		s.rec = newRecorder(s, ok)
 		s.view = st
 		if ok {
