@@ -239,6 +239,10 @@ var (
 	errBadToken     = errors.New("the session is not valid: this server did not sign it (it may be another arsenal-run server's on this host, or from an earlier state dir); sign in again")
 	errExpiredToken = errors.New("the session expired; sign in again")
 	errRevokedToken = errors.New("the session was signed out; sign in again")
+	// errFutureToken: the token says it was issued later than the clock
+	// says now: the clock was set back since (or another replica's runs
+	// ahead), which is not a token this server did not sign.
+	errFutureToken = errors.New("the session was issued later than this server's clock says it is now (the clock was set back since it signed in, or the replicas' clocks differ); sign in again")
 	// errUncheckedToken: the shared database could not say whether the
 	// session was signed out, so it is not taken on trust.
 	errUncheckedToken = errors.New("the session cannot be checked now: the database is unreachable; try again")
@@ -256,6 +260,8 @@ func (s *Sessions) check(ctx context.Context, token string) (session, error) {
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return session{}, errExpiredToken
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued) || errors.Is(err, jwt.ErrTokenNotValidYet):
+		return session{}, errFutureToken
 	case err != nil || c.ID == "" || c.Subject == "":
 		return session{}, errBadToken
 	}
