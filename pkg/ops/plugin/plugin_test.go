@@ -376,11 +376,11 @@ steps:
 		got = append(got, strings.TrimPrefix(d.Error(), pb+":"))
 	}
 	for _, want := range []string{
-		"8:12: acme.greet: param who: want a string, got integer",
-		"11:11: acme.greet: param who: is required",
-		"14:12: acme.greet: param who: does not match the plugin's params schema",
-		"17:23: acme.greet: param times: 9 is above the maximum 3",
-		`20:38: acme.greet: param tmes: unknown parameter (did you mean "times"?)`,
+		"8:12: step a: acme.greet: param who: want a string, got integer",
+		"11:11: step b: acme.greet: param who: is required",
+		"14:12: step c: acme.greet: param who: does not match the plugin's params schema",
+		"17:23: step c2: acme.greet: param times: 9 is above the maximum 3",
+		`20:38: step d: acme.greet: param tmes: unknown parameter (did you mean "times"?)`,
 	} {
 		found := false
 		for _, g := range got {
