@@ -45,13 +45,13 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 		if token := sessionToken(r); token != "" {
 			return s.fromSession(r.Context(), token, st.Keys)
 		}
-		if c, at := s.certExpired(r); c != nil {
-			// The handshake judged it when the connection opened; a
-			// connection kept alive past its end must not go on with it.
-			return nil, s.refused("expired_certificate", "the client certificate (%s) expired at %s; renew it and connect again, or send Authorization: Bearer KEY", certNames(c), at.UTC().Format(time.RFC3339))
-		}
 		if p := s.fromCert(r, st.Keys); p != nil {
 			return p, nil
+		}
+		if c := s.certExpired(r); c != nil {
+			// The handshake judged it when the connection opened; a
+			// connection kept alive past its end must not go on with it.
+			return nil, s.refused("expired_certificate", "the client certificate (%s) expired at %s; renew it and connect again, or send Authorization: Bearer KEY", certNames(c), c.NotAfter.UTC().Format(time.RFC3339))
 		}
 		if c := verifiedCert(r); c != nil {
 			return nil, s.unknownCert(r, c, st.Keys)
@@ -118,7 +118,7 @@ func (s *Server) fromCert(r *http.Request, keys *Keys) *Principal {
 	if c == nil {
 		return nil
 	}
-	if e, _ := s.certExpired(r); e != nil {
+	if s.certExpired(r) != nil {
 		return nil
 	}
 	rule := keys.forCert(c)
@@ -138,21 +138,21 @@ func verifiedCert(r *http.Request) *x509.Certificate {
 }
 
 // certExpired returns the certificate of the request's verified chain
-// (the client's or a CA's) whose validity ended by now, and when; nil when
-// none did. The TLS handshake checks the dates once, when the connection
+// (the client's or a CA's) whose validity ended by now; nil when none
+// did. The TLS handshake checks the dates once, when the connection
 // opens; requests on a connection kept alive, and an event stream open
 // for hours, come after.
-func (s *Server) certExpired(r *http.Request) (*x509.Certificate, time.Time) {
+func (s *Server) certExpired(r *http.Request) *x509.Certificate {
 	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
-		return nil, time.Time{}
+		return nil
 	}
 	now := s.cfg.Now()
 	for _, c := range r.TLS.VerifiedChains[0] {
 		if !now.Before(c.NotAfter) {
-			return c, c.NotAfter
+			return c
 		}
 	}
-	return nil, time.Time{}
+	return nil
 }
 
 // clientAddr is the address the connection comes from. Headers such as
