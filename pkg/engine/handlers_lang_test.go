@@ -191,6 +191,7 @@ type notifier struct {
 	mu   sync.Mutex
 	sent []ops.Params
 	fail bool
+	hang bool // wait for the call's context to end
 }
 
 func (n *notifier) register(r *ops.Registry) {
@@ -201,7 +202,11 @@ func (n *notifier) register(r *ops.Registry) {
 		{Name: "title", Type: ops.TypeString},
 		{Name: "fields", Type: ops.TypeMap},
 		{Name: "link", Type: ops.TypeString},
-	}}, ops.Func(func(_ context.Context, p ops.Params) (map[string]any, error) {
+	}}, ops.Func(func(ctx context.Context, p ops.Params) (map[string]any, error) {
+		if n.hang {
+			<-ctx.Done()
+			return nil, context.Cause(ctx)
+		}
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		n.sent = append(n.sent, p)

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
@@ -70,20 +69,8 @@ func (graceClock) After(d time.Duration) <-chan time.Time {
 // is, so an entry whose receiver hangs ends when that clock says the grace
 // is over, timed out and naming it.
 func TestNotifyGraceKeepsTheEnginesClock(t *testing.T) {
-	hung := func(r *ops.Registry) {
-		r.MustRegister(ops.Spec{Name: "notify.webhook", Risk: ops.RiskWrite, Params: []ops.Param{
-			{Name: "url", Type: ops.TypeString, Required: true},
-			{Name: "format", Type: ops.TypeString, Default: "json"},
-			{Name: "text", Type: ops.TypeString, Required: true},
-			{Name: "title", Type: ops.TypeString},
-			{Name: "fields", Type: ops.TypeMap},
-			{Name: "link", Type: ops.TypeString},
-		}}, ops.Func(func(ctx context.Context, _ ops.Params) (map[string]any, error) {
-			<-ctx.Done()
-			return nil, context.Cause(ctx)
-		}))
-	}
-	e := New(registry(t, newTestOps().register, hung), WithClock(graceClock{}))
+	hung := &notifier{hang: true}
+	e := New(registry(t, newTestOps().register, hung.register), WithClock(graceClock{}))
 	p := plan(t, e, header+`
 steps:
   - {id: work, op: control.sleep, with: {duration: 1m}}
