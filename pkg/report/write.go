@@ -56,6 +56,15 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 
 func writeFile(path string, data []byte, mode os.FileMode, sync bool) error {
 	dir := filepath.Dir(path)
+	// An unsynced file is a run's report, new in the state dir: written
+	// unnamed and linked in, which fails and creates nothing when path
+	// exists, so that only a file written again pays for the look-up
+	// below. A synced one looks first, not to sync a file it drops.
+	if !sync {
+		if done, err := writeUnnamed(dir, path, data, mode, sync); done {
+			return err
+		}
+	}
 	// A replaced file's bits are kept, those mode allows (a state dir's
 	// report stays 0600 over an older, wider one); a new file's mode is
 	// trimmed by the umask as it is created.
@@ -64,7 +73,7 @@ func writeFile(path string, data []byte, mode os.FileMode, sync bool) error {
 	replacing := err == nil && fi.Mode().IsRegular()
 	if replacing {
 		keep = fi.Mode().Perm() & mode.Perm()
-	} else {
+	} else if sync {
 		if done, err := writeUnnamed(dir, path, data, mode, sync); done {
 			return err
 		}
