@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/arsenal-run/arsenal-run/internal/flock"
 )
 
 // raceChildEnv makes the test binary act as one run of many started at
@@ -134,7 +137,7 @@ func TestOpenWaitsForTheOpenLock(t *testing.T) {
 		t.Fatalf("Open returned (%v) while another process held the open lock", err)
 	case <-time.After(300 * time.Millisecond):
 	}
-	unlockOwner(held)
+	unlockOpen(held)
 	select {
 	case err := <-opened:
 		if err != nil {
@@ -142,5 +145,39 @@ func TestOpenWaitsForTheOpenLock(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Open never returned")
+	}
+}
+
+// TestOpenLockHeldTooLongNamesItsHolder: a process that gives up waiting
+// for the open lock (another is migrating a large history) names the
+// holder's pid and says what to do. Before, it said only that "another
+// process held it", and the user could not tell which one to wait for.
+func TestOpenLockHeldTooLongNamesItsHolder(t *testing.T) {
+	if !flock.Supported {
+		t.Skip("no flock on this system")
+	}
+	path := filepath.Join(t.TempDir(), openLock)
+	held, err := lockExclusive(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lockExclusive(path, 50*time.Millisecond)
+	if err == nil {
+		t.Fatal("the lock was taken twice")
+	}
+	pid := "pid " + strconv.Itoa(os.Getpid())
+	for _, want := range []string{pid, "run again once it has opened it", "ps -o pid,stat,etime,args -p " + strconv.Itoa(os.Getpid())} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+	unlockOpen(held)
+	again, err := lockExclusive(path, time.Second)
+	if err != nil {
+		t.Fatalf("the released lock could not be taken: %v", err)
+	}
+	unlockOpen(again)
+	if b, _ := os.ReadFile(path); len(b) != 0 {
+		t.Errorf("the released lock still names a holder: %q", b)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/flock"
@@ -36,9 +38,10 @@ func unlockOwner(f *os.File) { flock.Unlock(f) }
 func lockHeld(path string) bool { return flock.Held(path) }
 
 // lockExclusive creates path and waits, at most timeout, for an exclusive
-// lock on it, which unlockOwner releases. Without flock it only creates
-// path: opening a state dir is then serialised within this process only
-// (by the Store's callers).
+// lock on it, which unlockOpen releases. The holder writes its pid in
+// the file, so that a process that gives up waiting names the one it
+// waited for. Without flock it only creates path: opening a state dir
+// is then serialised within this process only (by the Store's callers).
 func lockExclusive(path string, timeout time.Duration) (*os.File, error) {
 	f, err := fsx.OpenOwn(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -51,6 +54,11 @@ func lockExclusive(path string, timeout time.Duration) (*os.File, error) {
 	for {
 		err := flock.TryLock(f)
 		if err == nil {
+			// Best effort: the pid only names the holder to those who
+			// wait for it.
+			if f.Truncate(0) == nil {
+				f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+			}
 			return f, nil
 		}
 		if !errors.Is(err, flock.ErrHeld) {
@@ -61,7 +69,48 @@ func lockExclusive(path string, timeout time.Duration) (*os.File, error) {
 		case <-tick.C:
 		case <-deadline.C:
 			f.Close()
-			return nil, fmt.Errorf("lock %s: another process held it for %s", path, timeout)
+			return nil, heldTooLong(path, timeout)
 		}
 	}
+}
+
+// unlockOpen empties the open lock's file of its holder's pid and
+// releases it.
+func unlockOpen(f *os.File) {
+	f.Truncate(0)
+	flock.Unlock(f)
+}
+
+// heldTooLong is the error of waiting timeout for the open lock at path:
+// it names the process that holds it, when the file says, and what to do.
+// Opening a state dir takes that lock for as long as it creates the
+// history database or brings it to this release's schema, which on a
+// large history after an upgrade can take minutes.
+func heldTooLong(path string, timeout time.Duration) error {
+	who := "another process (it did not record its pid)"
+	pid := holderPID(path)
+	if pid > 0 {
+		who = "pid " + strconv.Itoa(pid)
+	}
+	msg := fmt.Sprintf("lock %s: waited %s for %s, which holds it while it opens this state dir (it creates the history database, or brings a large one to this release's schema after an upgrade); run again once it has opened it", path, timeout, who)
+	if pid > 0 {
+		msg += fmt.Sprintf(", or, if it is stuck (`ps -o pid,stat,etime,args -p %d` shows it stopped), end it", pid)
+	}
+	return errors.New(msg)
+}
+
+// holderPID reads the pid the open lock's holder wrote, waiting briefly
+// for a holder that has just taken it to write it; 0 when none is there.
+func holderPID(path string) int {
+	for range 10 {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0
+		}
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			return pid
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0
 }

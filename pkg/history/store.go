@@ -163,7 +163,7 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, openLockError(err)
 	}
-	defer unlockOwner(lock)
+	defer unlockOpen(lock)
 	if err := ownOnly(abs); err != nil {
 		return nil, fullDiskError(absDir, openLockError(err))
 	}
