@@ -287,10 +287,26 @@ export function notificationText(n) {
 }
 
 // notificationNote is the card's Notification fact: what the entry's
-// message reached, unless its error already says it.
+// message reached, less what its error, shown below it, already says.
 function notificationNote(d) {
-  const what = notificationText(notificationOf(d));
-  return what && !(d.error && String(d.error.message || '').includes(what)) ? what : '';
+  return notificationUnsaid(notificationOf(d), d.error ? String(d.error.message || '') : '');
+}
+
+// notificationUnsaid is, as the text report's row says it,
+// notificationText(n) less what said (a step's error) already says of
+// it: '' when it says it all, and the half it does not say of a summary
+// sent to some recipients, whose error names the recipients ("sent to 1
+// of 2 recipients; …") and the run summary that stood in.
+export function notificationUnsaid(n, said) {
+  const what = notificationText(n);
+  if (!what || said.includes(what)) return '';
+  if (n.sent !== 'some' || !n.summary) return what;
+  const some = 'sent to ' + n.recipients + ' of ' + n.of + ' recipients';
+  const saidSome = said.includes(some), saidSummary = said.includes('run summary');
+  if (saidSome && saidSummary) return '';
+  if (saidSome) return 'sent with the run summary in place of its own text';
+  if (saidSummary) return some;
+  return what;
 }
 
 // notifyNotes are the notes of the run's summary on its notify: entries
