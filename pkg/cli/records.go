@@ -254,7 +254,7 @@ func statsCommand() *command {
 		help: `Summarise recorded runs: for each operation and each playbook, how often it
 ran, how often it failed, and its p50, p95 and p99 duration. --since and
 --until take how long ago (1h, 2d) or an RFC 3339 time; with --until alone
-the window is the hour before it.`,
+the window is the hour before it. The first line names the window, in UTC.`,
 		exits: "0 printed; 1 the store failed to read the history (a database error, a damaged history.db); 2 bad usage, no history, or a state dir this user may not read.",
 		run:   runStats,
 	}
@@ -302,10 +302,11 @@ func runStats(e *env, args []string) int {
 		storeReadFailed(e, "stats", spec, err)
 		return ExitFailed
 	}
+	win := history.StatsWindow{Since: from, Until: to}
 	if *asJSON {
-		err = history.WriteStats(e.stdout, opStats, pbStats, true)
+		err = history.WriteStats(e.stdout, win, opStats, pbStats, true)
 	} else {
-		err = history.WriteStatsFit(e.stdout, opStats, pbStats, termWidth(e.stdout))
+		err = history.WriteStatsFit(e.stdout, win, opStats, pbStats, termWidth(e.stdout))
 	}
 	if err != nil {
 		return ExitFailed

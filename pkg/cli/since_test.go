@@ -54,6 +54,20 @@ func TestSinceUntilWindow(t *testing.T) {
 		want(t, ExitOK, []string{"no runs match --since 2h --until 1h\n"}, nil)
 	runMain(t, "history", "--state-dir", state, "--until", before).
 		want(t, ExitOK, []string{"no runs match --until " + before + "\n"}, nil)
+	// The output names the window it covers, and so does an empty one:
+	// after an incident the reader must know what the numbers are of.
+	win := func(from, to string) string {
+		at := func(v string) string {
+			tm, _ := time.Parse(time.RFC3339, v)
+			return tm.UTC().Format("2006-01-02 15:04:05") + " UTC"
+		}
+		return "from " + at(from) + " to " + at(to) + "\n"
+	}
+	runMain(t, "stats", "--state-dir", state, "--since", before, "--until", after).
+		want(t, ExitOK, []string{"calls and runs started " + win(before, after), "control.noop", "nightly"}, nil)
+	earlier := now.Add(-3 * time.Hour).Format(time.RFC3339)
+	runMain(t, "stats", "--state-dir", state, "--since", earlier, "--until", before).
+		want(t, ExitOK, []string{"no operation calls recorded " + win(earlier, before), "no finished runs recorded " + win(earlier, before)}, nil)
 	runMain(t, "stats", "--state-dir", state, "--until", after).want(t, ExitOK, []string{"control.noop", "nightly"}, nil)
 	if res := runMain(t, "stats", "--state-dir", state, "--until", "1m"); res.code != ExitOK || strings.Contains(res.stdout, "control.noop") {
 		t.Errorf("stats of the hour before a minute ago: exit %d, stdout %q; want no calls", res.code, res.stdout)

