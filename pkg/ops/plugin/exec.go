@@ -26,6 +26,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procgroup"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/procres"
+	"github.com/arsenal-run/arsenal-run/pkg/ops/shell"
 )
 
 var printer = message.NewPrinter(language.English)
@@ -144,6 +145,10 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 		limit = capture.DefaultLimit
 	}
 	o := &outcome{stdout: capture.NewBuffer(limit), stderr: capture.NewBuffer(limit), limit: limit, mask: mask}
+	// The program dies with arsenal-run, as a shell step's does: with
+	// this thread (kept until it is reaped), and its group by the
+	// watchdog.
+	defer shell.LockThread()()
 	cmd := &exec.Cmd{
 		Path:        p.m.Command[0],
 		Args:        p.m.Command,
@@ -156,6 +161,7 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 		// (setsid) and holds stdin unread does not hold the step.
 		WaitDelay: p.waitDelay(),
 	}
+	shell.SetPdeathsig(cmd.SysProcAttr)
 	var stderr io.Writer = o.stderr
 	var live *capture.LineWriter
 	if w := call.ErrOutput; w != nil || call.Output != nil {
@@ -178,6 +184,7 @@ func (p *Plugin) run(ctx context.Context, call *ops.Call, in []byte, mask func(s
 	}
 	pipes.Start(o.stdout, stderr)
 	g := procgroup.New(cmd.Process.Pid, syscall.SIGTERM, p.grace())
+	defer shell.WatchGroup(g.PGID())()
 	stop := context.AfterFunc(ctx, g.Terminate)
 	exited := waitExited(cmd.Process.Pid)
 	stop()
