@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"time"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
@@ -30,6 +32,7 @@ func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
 				return
 			}
 			r.Delay, _ = l.duration(v, "retry.delay")
+			r.delayPos = yamlx.PosOf(yamlx.Deref(v))
 		case "max_delay":
 			if e, dyn := l.settingExpr(v, "retry.max_delay", s, wantDuration); dyn {
 				r.MaxDelayExpr = e
@@ -55,6 +58,19 @@ func (l *loader) decodeRetry(n *yaml.Node, s *Step) {
 	if r.MaxDelay > 0 && r.Delay > r.MaxDelay {
 		l.d.Add(yamlx.PosOf(n), "retry.delay %s is longer than retry.max_delay %s", r.Delay, r.MaxDelay)
 	}
+	if t := l.pb.Timeout; t > 0 {
+		l.delayWithin(r, t, "the playbook timeout", "or lengthen the playbook's timeout")
+	}
+}
+
+// delayWithin refuses a retry whose first wait is as long as limit, the
+// time the whole step has: that wait is always cut, so the step is tried
+// once, whatever attempts says.
+func (l *loader) delayWithin(r *Retry, limit time.Duration, what, fix string) {
+	if r.Delay < limit || (r.Attempts < 2 && r.AttemptsExpr == nil) {
+		return
+	}
+	l.d.Add(r.delayPos, "retry.delay %s is not shorter than %s of %s, so the step would never be tried again; shorten delay, %s", r.Delay, what, limit, fix)
 }
 
 // decodeWith builds the parameters and checks those known now against the

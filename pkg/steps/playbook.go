@@ -210,6 +210,8 @@ type Retry struct {
 	AttemptsExpr *Expr
 	DelayExpr    *Expr
 	MaxDelayExpr *Expr
+
+	delayPos Pos // where a literal delay is written
 }
 
 // Dynamic reports whether some retry setting is computed when the step

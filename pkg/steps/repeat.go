@@ -66,6 +66,9 @@ func (l *loader) decodeRepeat(n *yaml.Node, s *Step) {
 			l.d.Add(rp.Pos, "repeat would try up to %d times (timeout %s / every %s), over the limit of %d; wait longer between attempts", rp.Timeout/rp.Every, rp.Timeout, rp.Every, MaxRepeatAttempts)
 		}
 	}
+	if rp.Timeout > 0 {
+		l.delayWithin(&s.Retry, rp.Timeout, "repeat.timeout", "or lengthen repeat.timeout")
+	}
 	s.Repeat = rp
 }
 
