@@ -43,7 +43,7 @@ func TestBadIDKeepsChecking(t *testing.T) {
 	want := []string{
 		`4:9: step id "fetch-data": use lower-case letters, digits and _ (at most 64), e.g. fetch_data, so expressions can say steps.fetch_data`,
 		`5:9: unknown operation "control.lgo" (did you mean "control.log"?); see 'arsenal-run ops list'`,
-		`6:23: retry.attempts is 0; it must be between 1 and 100`,
+		`6:23: retry.attempts is 0; it must be between 1 and 100, the tries in all, the first included (1 tries once); to wait longer than 100 tries, use repeat: {until: …, timeout: 30m}`,
 		`6:26: unknown key "dealy" in retry (did you mean "delay"?); allowed keys: attempts, delay, backoff, max_delay, jitter, when, until`,
 	}
 	if diff := cmp.Diff(want, diagMsgs(t, bad, reg)); diff != "" {

@@ -28,6 +28,9 @@ func (l *loader) stepKeyHint(n *yaml.Node) func(key string) string {
 				return h
 			}
 		}
+		if h := stepRetryHint(n, key); h != "" {
+			return h
+		}
 		switch stepFanOutKeys[key] {
 		case "concurrency":
 			return " (how many items of a step's foreach run at once is concurrency: N; how many steps of the playbook run at once is max_parallel: N at its top)"
@@ -38,6 +41,23 @@ func (l *loader) stepKeyHint(n *yaml.Node) func(key string) string {
 		}
 		return ""
 	}
+}
+
+// stepRetryHint returns the hint for a key that Ansible gives a task (and
+// Argo Workflows a template) to try it again, written beside the step's
+// other keys where a step writes it under retry:, or "".
+func stepRetryHint(n *yaml.Node, key string) string {
+	switch key {
+	case "retries":
+		return fmt.Sprintf(" (a step is tried again with retry: {attempts: %s}; attempts counts every try, the first included, so retries: %s is attempts: %s)", retryCount(n, key, 1), retryCount(n, key, 0), retryCount(n, key, 1))
+	case "until":
+		return " (a step is tried again until a condition holds with retry: {attempts: 5, delay: 2s, until: …}; to wait longer than 100 tries, repeat: {until: …, timeout: 30m})"
+	case "delay":
+		return " (the wait between tries goes under retry, as retry: {attempts: 3, delay: 5s})"
+	case "retryStrategy":
+		return " (a step is tried again with retry: {attempts: 4, delay: 1s, backoff: 2}; Argo's limit: 3 is attempts: 4, its backoff.duration is delay and backoff.factor is backoff)"
+	}
+	return ""
 }
 
 // paramOutsideWith returns the hint for an unknown key of step n that is
