@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -97,7 +99,7 @@ on_failure:
 		"put":   {"skipped", "dry run: test.write is a write operation and was not executed", nil},
 		"all":   {"skipped", unsure("no such file"), []report.Status{"skipped", "skipped"}},
 		"some":  {"succeeded", "", []report.Status{"succeeded", "skipped"}},
-		"after": {"skipped", "dry run: reads steps.some, which the dry run did not execute in full", nil},
+		"after": {"skipped", "dry run: reads steps.some, which the dry run could not judge in full: it needs steps.put, which the dry run did not execute", nil},
 		"alert": {"skipped", "the run did not fail", nil},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -117,5 +119,47 @@ steps:
 `), nil, DryRun())
 	if rep.Status != report.StatusFailed || rep.Steps[0].Status != report.StatusFailed {
 		t.Errorf("an item failing with no unexecuted need: run %s, step %s", rep.Status, rep.Steps[0].Status)
+	}
+}
+
+// TestDryRunUnsureStepIsNotSaidUnexecuted: a step skipped for failing
+// after a need the dry run did not execute was executed: the steps after
+// it and the readers of its state name the step that was not executed,
+// not it as one the dry run did not execute.
+func TestDryRunUnsureStepIsNotSaidUnexecuted(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: put, op: test.write}
+  - {id: read, op: control.fail, with: {message: no such file}}
+  - {id: each, op: control.fail, foreach: "${{ [1] }}", with: {message: no such item}}
+  - {id: use, op: control.log, with: {message: "${{ steps.read.output }}"}}
+  - {id: late, op: control.log, needs: [use], with: {message: "${{ steps.each.output }}"}}
+outputs:
+  got: "${{ steps.read.output }}"
+`), nil, DryRun())
+	got := map[string]string{}
+	for _, s := range rep.Steps {
+		got[s.ID] = s.Reason
+		for i, it := range s.Items {
+			got[fmt.Sprintf("%s[%d]", s.ID, i)] = it.Reason
+		}
+	}
+	unsure := func(msg string) string {
+		return "dry run: failed (execution: " + msg + "), but it needs steps.put, which the dry run did not execute: a real run may not fail here"
+	}
+	want := map[string]string{
+		"put":     "dry run: test.write is a write operation and was not executed",
+		"read":    unsure("no such file"),
+		"each":    unsure("no such item"),
+		"each[0]": unsure("no such item"),
+		"use":     "dry run: reads steps.read, which the dry run could not judge: it needs steps.put, which the dry run did not execute",
+		"late":    "dry run: reads steps.each, which the dry run could not judge: it needs steps.put, which the dry run did not execute",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("reasons (-want +got):\n%s", diff)
+	}
+	if out, want := rep.OutputErrors["got"], "dry run: reads steps.read, which the dry run could not judge: it needs steps.put, which the dry run did not execute"; !strings.Contains(out, want) {
+		t.Errorf("output: %q, want %q", out, want)
 	}
 }

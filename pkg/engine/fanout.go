@@ -22,8 +22,12 @@ type fan struct {
 	mu    sync.Mutex
 	first int // the item that failed or was denied first, in time; -1 for none
 	dry   bool
-	cut   int
-	cutB  int64
+	// unsure is set when every item that made dry was executed and
+	// skipped by dryUnsure: none is a call the dry run did not make.
+	unsure bool
+	notRun bool
+	cut    int
+	cutB   int64
 	// halt is why max_fail_percentage stopped serial:'s rollout after a
 	// batch (see runItems); nil when it did not.
 	halt error
@@ -125,13 +129,13 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		if errors.Is(err, errDryRun) {
 			it.Status, it.Reason = report.StatusSkipped, dryRunReason(c)
 			f.mu.Lock()
-			f.dry = true
+			f.dry, f.notRun = true, true
 			f.mu.Unlock()
 			return
 		}
 		if r.o.dryRun && r.subDryPartial(fmt.Sprintf("%s[%d]", s.ID, i)) {
 			f.mu.Lock()
-			f.dry = true
+			f.dry, f.notRun = true, true
 			f.mu.Unlock()
 		}
 		if out != nil {
@@ -154,12 +158,15 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			it.Status, it.Reason = report.StatusSkipped, dryUnsureReason(it.Error, unsure)
 			it.Error = nil
 			f.mu.Lock()
-			f.dry = true
+			f.dry, f.unsure = true, true
 			f.mu.Unlock()
 		}
 	}
 	r.runItems(fctx, cancel, s, f, len(list), runItem, func(i int) string { return labels[i] }, log)
 	f.settle(rec)
+	if f.unsure && !f.notRun {
+		rec.dryAfter = unsure
+	}
 }
 
 // items computes the list a fan-out runs over: its foreach expression's

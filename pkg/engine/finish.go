@@ -106,11 +106,7 @@ func (r *run) dryUnread(v *steps.Value) string {
 		if why != "" || n == nil || !r.recs[n.idx].dryRun {
 			return
 		}
-		what := "did not execute"
-		if r.recs[n.idx].status != report.StatusSkipped {
-			what += " in full"
-		}
-		why = fmt.Sprintf(form, n.step.ID, what)
+		why = fmt.Sprintf(form, n.step.ID, dryWhat(r.recs[n.idx]))
 	}
 	valueReads(v, func(id string) { unread(r.p.byID[id], "dry run: reads steps.%s, which the dry run %s") })
 	if readsAllSteps(v) {

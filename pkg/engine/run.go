@@ -110,6 +110,10 @@ type record struct {
 	// its items), or for playbook.run when the sub-run's outputs read
 	// steps it did not execute: steps that read its state are skipped too.
 	dryRun bool
+	// dryAfter is, when the step's dryRun comes only of failures after a
+	// need the dry run did not execute (dryUnsure), the id of that need:
+	// the step itself was executed.
+	dryAfter string
 	// counts are a fan-out's items by status.
 	counts map[report.Status]int
 	// cutOutputs outputs of the step or its items lost cutBytes bytes to

@@ -141,13 +141,7 @@ func (r *run) settle(ctx context.Context, n *node, env map[string]any) bool {
 	if r.o.dryRun {
 		for _, read := range n.reads {
 			if rr := r.recs[read.idx]; rr.dryRun {
-				what := "did not execute"
-				if rr.status != report.StatusSkipped {
-					// A fan-out some of whose items were skipped, or a
-					// playbook.run whose outputs read skipped steps.
-					what += " in full"
-				}
-				r.decided(n, report.StatusSkipped, fmt.Sprintf("dry run: reads steps.%s, which the dry run %s", read.step.ID, what), nil, false)
+				r.decided(n, report.StatusSkipped, fmt.Sprintf("dry run: reads steps.%s, which the dry run %s", read.step.ID, dryWhat(rr)), nil, false)
 				r.recs[n.idx].dryRun = true
 				return true
 			}

@@ -124,7 +124,7 @@ func (r *run) dryUnsure(n *node, rec *record) {
 	if id == "" {
 		return
 	}
-	rec.status, rec.dryRun = report.StatusSkipped, true
+	rec.status, rec.dryRun, rec.dryAfter = report.StatusSkipped, true, id
 	rec.reason = dryUnsureReason(rec.err, id)
 	rec.err = nil
 }
@@ -137,14 +137,18 @@ func dryUnsureReason(err *report.Error, id string) string {
 }
 
 // dryNeed is the id of a step n needs, directly or not, that the dry run
-// did not execute (in full); "" when there is none.
+// did not execute (in full); "" when there is none. A need skipped by
+// dryUnsure was executed: the step it came after is named instead.
 func (r *run) dryNeed(n *node, seen map[*node]bool) string {
 	for _, need := range n.needs {
 		if seen[need] {
 			continue
 		}
 		seen[need] = true
-		if r.recs[need.idx].dryRun {
+		if rec := r.recs[need.idx]; rec.dryRun {
+			if rec.dryAfter != "" {
+				return rec.dryAfter
+			}
 			return need.step.ID
 		}
 		if id := r.dryNeed(need, seen); id != "" {
@@ -152,6 +156,22 @@ func (r *run) dryNeed(n *node, seen map[*node]bool) string {
 		}
 	}
 	return ""
+}
+
+// dryWhat says what a dry run did of a step whose readers it skips
+// (record.dryRun), after "which the dry run".
+func dryWhat(rec *record) string {
+	full := ""
+	if rec.status != report.StatusSkipped {
+		// A fan-out some of whose items were skipped, or a playbook.run
+		// whose outputs read skipped steps.
+		full = " in full"
+	}
+	if rec.dryAfter != "" {
+		// It was executed, and failed where a real run may not.
+		return "could not judge" + full + ": it needs steps." + rec.dryAfter + ", which the dry run did not execute"
+	}
+	return "did not execute" + full
 }
 
 // dryRunReason says why a dry run did not execute a call.
