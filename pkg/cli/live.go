@@ -229,8 +229,9 @@ func (v *liveView) finished(ev engine.Event) {
 		line += "  " + v.p.yellow(report.IgnoredNote)
 	}
 	// A notify entry that failed may have reached people all the
-	// same: its line says what its message reached, as its log line does.
-	if what := report.NotificationText(ev.Notification); what != "" {
+	// same: its line says what its message reached, as its log line does,
+	// less what its error says already ("sent to 2 of 3 recipients; …").
+	if what := report.NotificationUnsaid(ev.Notification, ev.Err); what != "" {
 		line += "  " + v.p.yellow("notification "+what)
 	}
 	showOutput := s != nil && len(s.lines) > 0 && (st == report.StatusFailed || st == report.StatusCancelled)

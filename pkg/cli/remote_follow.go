@@ -252,8 +252,9 @@ func (p *plainView) Event(ev engine.Event) {
 		line += "  " + report.IgnoredNote
 	}
 	// A notify entry that failed may have reached people all the same:
-	// its line says what its message reached, as the live view's does.
-	if what := report.NotificationText(ev.Notification); what != "" {
+	// its line says what its message reached, as the live view's does,
+	// less what its error says already.
+	if what := report.NotificationUnsaid(ev.Notification, ev.Err); what != "" {
 		line += "  notification " + what
 	}
 	if ev.Err != "" {
