@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -219,6 +220,9 @@ func (t *TLSFiles) Warning(now time.Time, notice time.Duration) string {
 		out = append(out, msg)
 	}
 	for _, ca := range cur.cas {
+		if renewedIn(ca, cur.cas, now, notice) {
+			continue
+		}
 		at := ca.NotAfter.UTC().Format(time.RFC3339)
 		switch {
 		case !now.Before(ca.NotAfter):
@@ -228,6 +232,21 @@ func (t *TLSFiles) Warning(now time.Time, notice time.Duration) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// renewedIn says whether cas holds a renewal of ca that stands beyond
+// notice: the same subject and key, valid now, ending later. The
+// handshake then verifies the client certificates ca signed through the
+// renewal, so ca's end costs nothing; the file keeps the old one while
+// clients are moved over.
+func renewedIn(ca *x509.Certificate, cas []*x509.Certificate, now time.Time, notice time.Duration) bool {
+	for _, r := range cas {
+		if r != ca && bytes.Equal(r.RawSubject, ca.RawSubject) && bytes.Equal(r.RawSubjectPublicKeyInfo, ca.RawSubjectPublicKeyInfo) &&
+			r.NotAfter.After(ca.NotAfter) && !now.Before(r.NotBefore) && r.NotAfter.Sub(now) > notice {
+			return true
+		}
+	}
+	return false
 }
 
 // serverWarning is Warning for the server's own certificate.

@@ -254,3 +254,61 @@ func TestTLSWarningOfAnExpiredClientCA(t *testing.T) {
 		t.Errorf("a client CA well within its dates: %q", got)
 	}
 }
+
+// TestTLSWarningLeavesOutARenewedClientCA: a client CA file that holds
+// the CA and its renewal (same name and key, a later end), as while
+// clients move over, is no cause for a warning when the old one ends:
+// the handshake verifies the certificates it signed through the renewal.
+// A CA of the same name with another key is no renewal of it.
+func TestTLSWarningLeavesOutARenewedClientCA(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "fleet CA")
+	renew := func(key *ecdsa.PrivateKey) []byte {
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "fleet CA"},
+			NotBefore: ca.cert.NotBefore, NotAfter: ca.cert.NotAfter.Add(2 * time.Hour),
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	}
+	c, k := ca.issue(t, "server", "", true)
+	client, _ := ca.issue(t, "node-2", "", false)
+	after := ca.cert.NotAfter.Add(time.Second)
+
+	renewed := append(append([]byte{}, ca.pem...), renew(ca.key)...)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(renewed)
+	b, _ := pem.Decode(client)
+	leaf, _ := x509.ParseCertificate(b.Bytes)
+	leaf.NotAfter = after.Add(time.Hour) // the client's own end is not what is judged here
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: after, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		t.Fatalf("the handshake would refuse the client through the renewal: %v", err)
+	}
+	tf, err := LoadTLS(writeFile(t, dir, "server.pem", c), writeFile(t, dir, "server.key", k), writeFile(t, dir, "renewed.pem", renewed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tf.Warning(after, time.Minute); strings.Contains(got, "client CA") {
+		t.Errorf("a client CA renewed in the file, ended: %q", got)
+	}
+	if got := tf.Warning(ca.cert.NotAfter.Add(-30*time.Second), time.Minute); strings.Contains(got, "client CA") {
+		t.Errorf("a client CA renewed in the file, about to end: %q", got)
+	}
+
+	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := writeFile(t, dir, "rekeyed.pem", append(append([]byte{}, ca.pem...), renew(other)...))
+	tf, err = LoadTLS(writeFile(t, dir, "server2.pem", c), writeFile(t, dir, "server2.key", k), caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tf.Warning(ca.cert.NotAfter.Add(-30*time.Second), time.Minute); !strings.Contains(got, `the client CA "fleet CA" in --client-ca `+caFile+" expires at") {
+		t.Errorf("a client CA whose successor has another key: %q", got)
+	}
+}
