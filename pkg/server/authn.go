@@ -51,7 +51,12 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 		if c := s.certExpired(r); c != nil {
 			// The handshake judged it when the connection opened; a
 			// connection kept alive past its end must not go on with it.
-			return nil, s.refused("expired_certificate", "the client certificate (%s) expired at %s; renew it and connect again, or send Authorization: Bearer KEY", certNames(c), c.NotAfter.UTC().Format(time.RFC3339))
+			end := c.NotAfter.UTC().Format(time.RFC3339)
+			if leaf := verifiedCert(r); leaf != c {
+				// Renewing the client's certificate would not help.
+				return nil, s.refused("expired_certificate", "the CA (%s) of the client certificate (%s) expired at %s; the server's --client-ca needs the renewed CA, and the client to connect again; or send Authorization: Bearer KEY", certNames(c), certNames(leaf), end)
+			}
+			return nil, s.refused("expired_certificate", "the client certificate (%s) expired at %s; renew it and connect again, or send Authorization: Bearer KEY", certNames(c), end)
 		}
 		if c := verifiedCert(r); c != nil {
 			return nil, s.unknownCert(r, c, st.Keys)

@@ -49,6 +49,12 @@ func newCA(t *testing.T, name string) *testCA {
 // one with the given CN and SAN URI.
 func (ca *testCA) issue(t *testing.T, cn, uri string, server bool) (certPEM, keyPEM []byte) {
 	t.Helper()
+	return ca.issueUntil(t, cn, uri, server, time.Now().Add(time.Hour))
+}
+
+// issueUntil is issue, for a certificate that ends at end.
+func (ca *testCA) issueUntil(t *testing.T, cn, uri string, server bool, end time.Time) (certPEM, keyPEM []byte) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +62,7 @@ func (ca *testCA) issue(t *testing.T, cn, uri string, server bool) (certPEM, key
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	tmpl := &x509.Certificate{
 		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: end,
 		KeyUsage: x509.KeyUsageDigitalSignature,
 	}
 	if server {
