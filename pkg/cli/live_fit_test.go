@@ -138,3 +138,35 @@ func TestLiveViewBoundsALongOutputLine(t *testing.T) {
 		t.Errorf("the line after the long one is %q", rows[maxOutputRows])
 	}
 }
+
+// TestLiveViewAlignsWideStepNames: finished steps named in Japanese, with
+// emoji or accents, keep their status column where a plain name's is, by
+// the columns the name takes on the screen, not its characters.
+func TestLiveViewAlignsWideStepNames(t *testing.T) {
+	out := newNotifyWriter()
+	v := newLiveView(out, palette{}, false, 120)
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	for _, s := range []struct{ id, name string }{{"a", "plain"}, {"b", "日本語のステップ"}, {"c", "🚀 launch"}, {"d", "Étape café"}} {
+		ev(engine.Event{Kind: engine.EventStepStarted, Step: s.id, Name: s.name, Op: "control.noop"})
+		ev(engine.Event{Kind: engine.EventStepFinished, Step: s.id, Name: s.name, Op: "control.noop", Status: "succeeded"})
+	}
+	v.close()
+	got := viewCodes.ReplaceAllString(out.String(), "")
+	var cols []int
+	for _, l := range strings.Split(got, "\n") {
+		if i := strings.Index(l, "succeeded"); i >= 0 {
+			cols = append(cols, termtext.Width(l[:i]))
+		}
+	}
+	if len(cols) != 4 {
+		t.Fatalf("want 4 finished lines:\n%s", got)
+	}
+	for _, c := range cols[1:] {
+		if c != cols[0] {
+			t.Errorf("status columns %v are not aligned:\n%s", cols, got)
+			break
+		}
+	}
+}

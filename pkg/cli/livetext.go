@@ -2,7 +2,6 @@ package cli
 
 import (
 	"strings"
-	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
@@ -29,11 +28,13 @@ func errHeading(first string, output bool) string {
 	return h
 }
 
-// padVisible pads s with spaces to n characters on the screen: the colour
+// padVisible pads s with spaces to n columns on the screen: the colour
 // codes in it take no room there, so fmt's %-24s, which counts them, would
-// leave a coloured label's columns short of an uncoloured one's.
+// leave a coloured label's columns short of an uncoloured one's; and a
+// name in Japanese or with emoji takes two columns a character, which a
+// count of characters would leave the columns after it out of line.
 func padVisible(s string, n int) string {
-	if w := utf8.RuneCountInString(termtext.Clean(s)); w < n {
+	if w := termtext.Width(termtext.Clean(s)); w < n {
 		return s + strings.Repeat(" ", n-w)
 	}
 	return s
