@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
@@ -123,17 +122,16 @@ func WriteRunReportFit(w io.Writer, run Run, rows []StepRow, rep *report.Report,
 	if rep != nil {
 		more = "more items in the report"
 	}
+	// Aligned in terminal columns, as the summary of `run` is.
 	var table strings.Builder
-	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STEP\tOP\tSTATUS\tTRIES\tDURATION\tERROR")
+	fmt.Fprintln(&table, "STEP\tOP\tSTATUS\tTRIES\tDURATION\tERROR")
 	for _, g := range groupRows(rows) {
 		if g.step != nil {
-			writeRow(tw, g.step, details)
+			writeRow(&table, g.step, details)
 		}
-		writeItems(tw, g.items, details, more)
+		writeItems(&table, g.items, details, more)
 	}
-	tw.Flush()
-	b.WriteString(report.FitLastColumn(table.String(), "ERROR", width))
+	b.WriteString(report.FitLastColumn(termtext.Align(table.String(), 2), "ERROR", width))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

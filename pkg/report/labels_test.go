@@ -2,11 +2,14 @@ package report
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // fleetReport is a rolling restart over three hosts: one failed, one never
@@ -154,6 +157,37 @@ func TestTextNamesUnlabelledItemsBesideLabelledOnes(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, rows); diff != "" {
 			t.Errorf("first label %q: text rows (-want +got):\n%s\n%s", first, diff, text)
+		}
+	}
+}
+
+// TestTextAlignsWideItemLabels: hosts named in Japanese or with an emoji
+// keep their status, and a note wrapped on a terminal, in the columns of
+// the rows above, by the columns the names take on the screen.
+func TestTextAlignsWideItemLabels(t *testing.T) {
+	r := fleetReport()
+	r.Steps[0].Items[0].Label = "東京サーバー"
+	r.Steps[0].Items[1].Label = "🚀rocket"
+	for _, width := range []int{0, 70} {
+		var b bytes.Buffer
+		if err := WriteTextFit(&b, r, width); err != nil {
+			t.Fatal(err)
+		}
+		var cols []int
+		for _, l := range strings.Split(b.String(), "\n") {
+			if f := strings.Fields(l); len(f) < 2 || !strings.Contains("✓✗■", f[0]) || !strings.HasPrefix(l, "  ") {
+				continue // not a row of the table
+			}
+			at := len(l)
+			for _, st := range []string{" succeeded ", " failed ", " cancelled "} {
+				if i := strings.Index(l, st); i >= 0 {
+					at = min(at, i)
+				}
+			}
+			cols = append(cols, termtext.Width(l[:at]))
+		}
+		if len(cols) != 4 || slices.Min(cols) != slices.Max(cols) {
+			t.Errorf("width %d: status columns %v are not aligned:\n%s", width, cols, b.String())
 		}
 	}
 }

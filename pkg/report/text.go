@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
@@ -87,12 +86,12 @@ func WriteTextFit(w io.Writer, r *Report, width int) error {
 	if r.DryRun {
 		b.WriteString("  dry run: only read operations were executed\n")
 	}
+	// Aligned in terminal columns, not characters: an item labelled in
+	// Japanese keeps the columns after it in line.
 	var steps strings.Builder
-	tw := tabwriter.NewWriter(&steps, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  \tSTEP\tOP\tSTATUS\tTIME\tTRIES\tNOTE")
-	textStepRows(tw, r.Steps, width > 0 && len(r.Steps) > textFoldSteps)
-	tw.Flush()
-	b.WriteString(fitNotes(steps.String(), width))
+	fmt.Fprintln(&steps, "  \tSTEP\tOP\tSTATUS\tTIME\tTRIES\tNOTE")
+	textStepRows(&steps, r.Steps, width > 0 && len(r.Steps) > textFoldSteps)
+	b.WriteString(fitNotes(termtext.Align(steps.String(), 2), width))
 	if len(r.Outputs) > 0 {
 		b.WriteString("outputs:\n")
 		for _, k := range sortedKeys(r.Outputs) {

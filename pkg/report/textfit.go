@@ -30,14 +30,14 @@ func FitLastColumn(table, last string, width int) string {
 	}
 	var b strings.Builder
 	for _, body := range strings.Split(strings.TrimSuffix(table, "\n"), "\n") {
-		runes := []rune(body)
-		if termtext.Width(body) <= width || len(runes) <= start {
+		if termtext.Width(body) <= width || termtext.Width(body) <= start {
 			b.WriteString(strings.TrimRight(body, " ") + "\n")
 			continue
 		}
-		// The columns before NOTE, aligned in characters: a wide one in
-		// a label among them takes one more column.
-		prefix, note := string(runes[:start]), string(runes[start:])
+		// The columns before NOTE, which start at the same screen column
+		// on every line of a table aligned by columns (termtext.Align).
+		prefix := termtext.HeadWidth(body, start)
+		note := body[len(prefix):]
 		room := width - termtext.Width(prefix)
 		if room < minNoteRoom {
 			b.WriteString(strings.TrimRight(prefix, " ") + "\n")
