@@ -34,7 +34,7 @@ func TestZonedTimeWithoutZoneIsBrowsers(t *testing.T) {
 	ctx := tab(t, b)
 	inZone(t, ctx, "Asia/Tokyo")
 	s.signIn(t, ctx, "oncall")
-	got := eval[string](t, ctx, `import('/assets/js/lib.js').then((m) => ['', undefined, 'Not/AZone'].map((z) => m.zonedTimeEl('2026-03-01T12:00:00Z', z).textContent).join(' | '))`)
+	got := eval[string](t, ctx, `import('/assets/js/time.js').then((m) => ['', undefined, 'Not/AZone'].map((z) => m.zonedTimeEl('2026-03-01T12:00:00Z', z).textContent).join(' | '))`)
 	tokyo := eval[string](t, ctx, `new Date('2026-03-01T12:00:00Z').toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: 'Asia/Tokyo' })`)
 	if want := tokyo + " | " + tokyo + " | " + tokyo; got != want {
 		t.Errorf("a time without a known zone:\n got %s\nwant %s", got, want)
@@ -72,5 +72,39 @@ func TestStartedNamesBrowsersZone(t *testing.T) {
 		if got := eval[string](t, ctx, `document.querySelector('#main `+page.sel+`').textContent`); !strings.HasSuffix(got, "GMT+9") {
 			t.Errorf("%s: %s is %q, not named GMT+9", page.path, page.sel, got)
 		}
+	}
+}
+
+// TestTimesShareFormats: the times of one drawing share their
+// DateTimeFormat (making one takes milliseconds, so a run of 2,000 steps
+// took seconds to show and left the tab unresponsive), and a drawing
+// after the browser's zone changed shows the new zone.
+func TestTimesShareFormats(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	ctx := tab(t, b)
+	inZone(t, ctx, "Asia/Tokyo")
+	s.signIn(t, ctx, "oncall")
+	made := eval[float64](t, ctx, `import('/assets/js/time.js').then((m) => {
+		const Real = Intl.DateTimeFormat;
+		let made = 0;
+		Intl.DateTimeFormat = function (...args) { made++; return new Real(...args); };
+		try {
+			for (let i = 0; i < 100; i++) m.timeEl(new Date(Date.UTC(2026, 0, 2, 3, 4, i % 60)).toISOString(), true);
+		} finally {
+			Intl.DateTimeFormat = Real;
+		}
+		return made;
+	})`)
+	if made > 1 {
+		t.Errorf("100 times in one drawing made %v DateTimeFormats, want 1", made)
+	}
+	show := `import('/assets/js/time.js').then((m) => new Promise((done) => setTimeout(() => done(m.timeEl('2026-01-02T03:04:05Z', true).textContent), 0)))`
+	if got := eval[string](t, ctx, show); !strings.HasSuffix(got, "GMT+9") {
+		t.Fatalf("in Tokyo: %q", got)
+	}
+	inZone(t, ctx, "America/Sao_Paulo")
+	if got := eval[string](t, ctx, show); !strings.HasSuffix(got, "GMT-3") {
+		t.Errorf("after the zone changed to São Paulo: %q, want GMT-3", got)
 	}
 }

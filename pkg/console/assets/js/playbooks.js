@@ -4,7 +4,8 @@
 // before Run can be pressed, and the server's validation messages by the
 // field they are about.
 
-import { h, clear, add, on, api, badge, shownStatus, timeEl, zonedTimeEl, table, title, errorBox, debounce, text, plural, session, notNow, notNowPage } from './lib.js';
+import { h, clear, add, on, api, badge, shownStatus, table, title, errorBox, debounce, text, plural, session, notNow, notNowPage } from './lib.js';
+import { timeEl, zonedTimeEl } from './time.js';
 import { field } from './form.js';
 import { runRows, RUN_COLUMNS } from './runs.js';
 import { keepDraft, takeDraft, draftOf, fillDraft } from './draft.js';

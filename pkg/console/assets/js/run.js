@@ -3,8 +3,9 @@
 // fan-out items, and, while it runs, its event stream: step output lines
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
-import { h, clear, blobURL, badge, shownStatus, timeEl, fmtMS, text, title, errorBox, toast, debounce,
+import { h, clear, blobURL, badge, shownStatus, fmtMS, text, title, errorBox, toast, debounce,
   notNow, notNowPage, retryDelay, serverNow, sinceMS, isSlotRun } from './lib.js';
+import { timeEl } from './time.js';
 import { StepView, errorHead, notifyNotes } from './step.js';
 import { revealSubRun } from './subrun.js';
 import { questionMethods } from './questions.js';

@@ -2,7 +2,8 @@
 // up to date while it is open, a page at a time: Older runs goes on by the
 // API's next (before, in the address with the filters), Newest runs back.
 
-import { h, clear, refresh as keepFocus, badge, shownStatus, timeEl, zonedTimeEl, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
+import { h, clear, refresh as keepFocus, badge, shownStatus, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
+import { timeEl, zonedTimeEl } from './time.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 const TRIGGERS = ['api', 'cli', 'schedule'];

@@ -8,7 +8,8 @@
 // changed since the list was read) does the same for as long as the page
 // is shown.
 
-import { h, clear, refreshOr, rowOf, firstControl, api, badge, zonedTimeEl, table, title, errorBox, toast, notNow, notNowText, retryDelay } from './lib.js';
+import { h, clear, refreshOr, rowOf, firstControl, api, badge, table, title, errorBox, toast, notNow, notNowText, retryDelay } from './lib.js';
+import { zonedTimeEl } from './time.js';
 
 const REFRESH_MS = 10000;
 

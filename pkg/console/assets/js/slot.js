@@ -4,7 +4,8 @@
 // why it did not run, the run it was skipped behind, and where its
 // schedule is.
 
-import { h, clear, badge, timeEl, zonedTimeEl, title } from './lib.js';
+import { h, clear, badge, title } from './lib.js';
+import { timeEl, zonedTimeEl } from './time.js';
 
 // isSlot says whether a run is a slot that did not run: only those have
 // the statuses skipped and missed as a whole.

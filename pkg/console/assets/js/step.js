@@ -1,7 +1,8 @@
 // A step of the run page: its card, with its header, notes, live output,
 // error, attempts, output and fan-out items.
 
-import { h, clear, add, badge, timeEl, fmtMS, text } from './lib.js';
+import { h, clear, add, badge, fmtMS, text } from './lib.js';
+import { timeEl } from './time.js';
 import { subRuns } from './subrun.js';
 
 const MAX_LOG_LINES = 500;
