@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -139,5 +141,24 @@ func CapString(s string, limit int) string {
 		start++
 	}
 	head, tail := s[:cut], s[start:]
-	return head + fmt.Sprintf("\n…[cut %d bytes]…\n", len(s)-len(head)-len(tail)) + tail
+	return head + fmt.Sprintf("\n…[cut %d bytes]…\n", len(s)-len(head)-len(tail)+cutBefore(s[cut:start])) + tail
+}
+
+// truncatedNote is the note an operation leaves where it kept the head
+// and tail of a longer stream (a shell step's stdout past max_output,
+// an HTTP body past max_bytes).
+var truncatedNote = regexp.MustCompile(`\n?\[\.\.\. (\d+) bytes truncated \.\.\.\]\n?`)
+
+// cutBefore is how many bytes the notes of earlier cuts in middle say
+// were dropped, less the notes themselves: a marker that replaces them
+// counts those bytes too, so that it says how much of what the process
+// printed is missing, not only how much of what was kept of it.
+func cutBefore(middle string) int {
+	n := 0
+	for _, m := range truncatedNote.FindAllStringSubmatch(middle, -1) {
+		if k, err := strconv.Atoi(m[1]); err == nil {
+			n += k - len(m[0])
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -71,5 +72,25 @@ func TestCapMakesNonFiniteNumbersStrings(t *testing.T) {
 	}
 	if _, err := json.Marshal(got); err != nil {
 		t.Errorf("the capped value does not encode: %v", err)
+	}
+}
+
+// TestCapStringCountsEarlierCut: a shell step's stdout already cut to its
+// max_output, cut again to the report's limit, says how much of what the
+// process printed is missing: the 6 MB the step dropped as well as what
+// the report dropped of the rest, not the latter alone.
+func TestCapStringCountsEarlierCut(t *testing.T) {
+	half := strings.Repeat("line of the build output\n", 20_000) // 500,000 bytes
+	s := half + "\n[... 6000000 bytes truncated ...]\n" + half
+	got := CapString(s, MaxString)
+	head, rest, ok := strings.Cut(got, "\n…[cut ")
+	if !ok {
+		t.Fatalf("no marker in %d bytes", len(got))
+	}
+	n, _, _ := strings.Cut(rest, " bytes]…\n")
+	tail := rest[len(n)+len(" bytes]…\n"):]
+	want := len(s) - len(head) - len(tail) - len("\n[... 6000000 bytes truncated ...]\n") + 6000000
+	if n != strconv.Itoa(want) {
+		t.Errorf("the marker says %s bytes cut, want %d (the step's own cut counted)", n, want)
 	}
 }
