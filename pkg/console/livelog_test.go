@@ -49,3 +49,22 @@ steps:
 	s.api("oncall", "POST", "/api/v1/runs/"+id+"/cancel", nil)
 	s.wait(id)
 }
+
+// TestLiveOutputSaysEarlierLinesGone: a step's live output box keeps its
+// newest lines, and says how many earlier ones it no longer shows, rather
+// than show its oldest kept line as the first the step printed.
+func TestLiveOutputSaysEarlierLinesGone(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, nil)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	got := eval[string](t, ctx, `import('/assets/js/step.js').then((m) => new Promise((done) => {
+		const v = new m.StepView('build');
+		document.body.append(v.el);
+		for (let i = 1; i <= 700; i++) v.log('line ' + i);
+		requestAnimationFrame(() => setTimeout(() => done(v.logEl.textContent.split('\n').slice(0, 2).join(' | ')), 0));
+	}))`)
+	if want := "… 200 earlier lines not kept here; the step's output is in the report at the run's end | line 201"; got != want {
+		t.Errorf("the box's first lines:\n got %s\nwant %s", got, want)
+	}
+}

@@ -103,7 +103,11 @@ export class StepView {
   // lines would otherwise lay the page out for each.
   log(line, index) {
     this.logLines.push(index !== undefined && index !== null ? '[' + index + '] ' + line : line);
-    if (this.logLines.length > MAX_LOG_LINES) this.logLines.splice(0, this.logLines.length - MAX_LOG_LINES);
+    if (this.logLines.length > MAX_LOG_LINES) {
+      const over = this.logLines.length - MAX_LOG_LINES;
+      this.logLines.splice(0, over);
+      this.logDropped = (this.logDropped || 0) + over;
+    }
     if (this.logEl.hidden) {
       this.logEl.hidden = false;
       this.logFollows = true;
@@ -117,7 +121,11 @@ export class StepView {
     const el = this.logEl;
     const atEnd = this.logFollows || el.scrollHeight - el.scrollTop - el.clientHeight < 8;
     this.logFollows = false;
-    el.textContent = this.logLines.join('\n');
+    // The box keeps the newest lines: it says so above them, rather than
+    // show its oldest kept line as the first the step printed.
+    const note = this.logDropped ? '… ' + this.logDropped + (this.logDropped === 1 ? ' earlier line' : ' earlier lines') +
+      ' not kept here; the step\'s output is in the report at the run\'s end\n' : '';
+    el.textContent = note + this.logLines.join('\n');
     if (atEnd) el.scrollTop = el.scrollHeight;
   }
 
