@@ -148,6 +148,7 @@ func (r *run) auditUnrun(n *node, env map[string]any, rec *record) {
 		Confirmation: rec.confirmed, Decision: r.o.preflight[r.o.prefix+n.step.ID]}
 	err := ops.WithClass(ops.Class(rec.err.Class), errors.New(rec.err.Message))
 	if aerr := a.Audit(c, nil, err, 0); aerr != nil {
+		r.lost.note(aerr)
 		rec.setErr(ops.WithClass(ops.ClassSystem, aerr))
 		rec.reason = ""
 	}

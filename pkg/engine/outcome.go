@@ -25,6 +25,9 @@ func (r *run) mainStatus(ctx context.Context, setupErr error) (report.Status, *r
 	if n := r.firstFailure(r.p.sections[0]); n != nil {
 		return report.StatusFailed, r.stepFailure(n)
 	}
+	if e := r.lost.failure(); e != nil {
+		return report.StatusFailed, e
+	}
 	return report.StatusSucceeded, nil
 }
 

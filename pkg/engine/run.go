@@ -64,6 +64,7 @@ type run struct {
 	subs    map[string]*report.SubRun
 	subDry  map[string]bool // sub-runs whose dry outputs are partial, like subs
 	budget  *outputBudget   // shared with sub-runs
+	lost    *unaudited      // calls whose audit line was lost; shared with sub-runs
 	logMu   sync.Mutex
 	logs    map[string]*stepLog // live process output written, by step
 	// resumable: the report records step definitions for a later resume.
@@ -192,6 +193,7 @@ func (p *Plan) newRun(inputs map[string]any, o runOptions) *run {
 		r.recs[i] = &record{}
 	}
 	r.budget = newOutputBudget(p.e.outputBudget)
+	r.lost = &unaudited{}
 	r.waiting = make([]int, len(p.nodes))
 	parallel := p.e.maxParallel
 	if m := p.pb.MaxParallel; m > 0 {
@@ -318,6 +320,11 @@ func (r *run) execute(parent context.Context) *report.Report {
 	if status == report.StatusSucceeded {
 		if n := r.firstFailure(r.p.sections[secFinally]); n != nil {
 			status, runErr = report.StatusFailed, r.stepFailure(n)
+		}
+	}
+	if status == report.StatusSucceeded {
+		if e := r.lost.failure(); e != nil {
+			status, runErr = report.StatusFailed, e // lost by a handler
 		}
 	}
 	if r.o.dryRun && status == report.StatusSucceeded {

@@ -356,6 +356,7 @@ func (r *run) once(ctx context.Context, c *Call) (map[string]any, error) {
 	out, err := r.p.handler(ctx, c)
 	if a := r.p.e.auditor; a != nil && !errors.Is(err, errDryRun) {
 		if aerr := a.Audit(c, out, err, r.p.e.clock.Now().Sub(start)); aerr != nil {
+			r.lost.note(aerr)
 			out, err = nil, ops.WithClass(ops.ClassSystem, aerr)
 		}
 	}
