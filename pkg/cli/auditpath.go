@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -111,11 +112,19 @@ func removeIfEmpty(path string) {
 	}
 }
 
-// auditOpenError adds what to do to the error of opening --audit-log, when
-// this user may not write there.
-func auditOpenError(err error) error {
-	if errors.Is(err, os.ErrPermission) {
+// auditOpenError adds what to do to the error of opening --audit-log, path:
+// when this user may not write there, the file system is read-only or
+// full, or path is a directory.
+func auditOpenError(err error, path string) error {
+	switch {
+	case errors.Is(err, os.ErrPermission):
 		return fmt.Errorf("%w; give --audit-log a file this user can write", err)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%w; give --audit-log a file on a writable file system", err)
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%w; free space (or inodes) there, or give --audit-log a file on another file system", err)
+	case errors.Is(err, syscall.EISDIR):
+		return fmt.Errorf("%w; give --audit-log the path of a file, such as %s", err, filepath.Join(path, "audit.log"))
 	}
 	return err
 }

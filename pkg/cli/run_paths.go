@@ -27,7 +27,7 @@ func (r *runner) openAuditLog() (*auth.AuditLog, func(), bool) {
 	_, statErr := os.Lstat(o.auditLog)
 	audit, err := auth.OpenAudit(o.auditLog)
 	if err != nil {
-		e.errorf("%v; nothing ran", auditOpenError(err))
+		e.errorf("%v; nothing ran", auditOpenError(err, o.auditLog))
 		return nil, nil, false
 	}
 	created := errors.Is(statErr, os.ErrNotExist)

@@ -141,7 +141,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 			return ExitUsage
 		}
 		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
-			e.errorf("schedule: %v; nothing was scheduled", auditOpenError(err))
+			e.errorf("schedule: %v; nothing was scheduled", auditOpenError(err, o.auditLog))
 			return ExitUsage
 		}
 		defer audit.Close()

@@ -344,7 +344,7 @@ func (d *daemon) run() int {
 		if o.auditLog == "" {
 			err = stateDirAccess(o.stateDir, err)
 		} else {
-			err = auditOpenError(err)
+			err = auditOpenError(err, o.auditLog)
 		}
 		e.errorf("%v", err)
 		return ExitUsage
