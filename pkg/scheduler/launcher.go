@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"os"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,6 +32,9 @@ type RunLauncher struct {
 	manager *runs.Manager
 	roles   []string
 	policy  atomic.Pointer[auth.Policy]
+	// host is where the runs start from, for the audit log's from: a
+	// log shipped with other hosts' tells whose scheduler ran a step.
+	host string
 
 	// Watch, when set, is given every run the launcher starts, before
 	// Launch returns, so that its events can be followed from the first
@@ -51,7 +55,8 @@ var _ Launcher = (*RunLauncher)(nil)
 // NewRunLauncher returns a launcher that starts runs on m with roles,
 // authorized by policy (nil: the service's policy).
 func NewRunLauncher(m *runs.Manager, roles []string, policy *auth.Policy) *RunLauncher {
-	l := &RunLauncher{manager: m, roles: append([]string(nil), roles...)}
+	host, _ := os.Hostname()
+	l := &RunLauncher{manager: m, roles: append([]string(nil), roles...), host: host}
 	l.policy.Store(policy)
 	return l
 }
@@ -77,6 +82,7 @@ func (l *RunLauncher) Launch(ctx context.Context, job Job) (Handle, error) {
 		Caller: runs.Caller{
 			Roles:   append([]string(nil), l.roles...),
 			Name:    CallerName,
+			From:    l.host,
 			Trigger: runs.TriggerSchedule,
 			Slot:    job.Slot,
 		},
