@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -37,12 +38,20 @@ func unlockOwner(f *os.File) { flock.Unlock(f) }
 // path. A missing file means its owner closed or was cleaned up.
 func lockHeld(path string) bool { return flock.Held(path) }
 
+// openNoticeAfter is how long Open waits for the open lock in silence:
+// past it, the user is told whom they wait for. A few milliseconds is the
+// usual wait (runs started together queue there); two seconds is another
+// process creating or migrating the history.
+var openNoticeAfter = 2 * time.Second
+
 // lockExclusive creates path and waits, at most timeout, for an exclusive
 // lock on it, which unlockOpen releases. The holder writes its pid in
-// the file, so that a process that gives up waiting names the one it
-// waited for. Without flock it only creates path: opening a state dir
-// is then serialised within this process only (by the Store's callers).
-func lockExclusive(path string, timeout time.Duration) (*os.File, error) {
+// the file, so that a process that waits names the one it waits for:
+// once, after openNoticeAfter, to notice (nil for none), and in the error
+// when it gives up. Without flock it only creates path: opening a state
+// dir is then serialised within this process only (by the Store's
+// callers).
+func lockExclusive(path string, timeout time.Duration, notice func(string)) (*os.File, error) {
 	f, err := fsx.OpenOwn(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
@@ -51,6 +60,12 @@ func lockExclusive(path string, timeout time.Duration) (*os.File, error) {
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	var told <-chan time.Time
+	if notice != nil {
+		t := time.NewTimer(openNoticeAfter)
+		defer t.Stop()
+		told = t.C
+	}
 	for {
 		err := flock.TryLock(f)
 		if err == nil {
@@ -67,11 +82,27 @@ func lockExclusive(path string, timeout time.Duration) (*os.File, error) {
 		}
 		select {
 		case <-tick.C:
+		case <-told:
+			told = nil
+			notice(waitingFor(path, timeout))
 		case <-deadline.C:
 			f.Close()
 			return nil, heldTooLong(path, timeout)
 		}
 	}
+}
+
+// waitingFor is the notice of a process that waits for the open lock at
+// path: whom it waits for, for how long at most, and that stopping the
+// wait is safe (nothing of the state dir is touched before the lock is
+// taken).
+func waitingFor(path string, timeout time.Duration) string {
+	who := "another process (it did not record its pid)"
+	if pid := holderPID(path); pid > 0 {
+		who = "pid " + strconv.Itoa(pid)
+	}
+	return fmt.Sprintf("waiting for %s, which is opening the state dir %s (it creates the history database, or brings it to this release's schema after an upgrade; it holds %s meanwhile); giving up after %s; interrupting (Ctrl-C) is safe: nothing has run or been written yet",
+		who, filepath.Dir(path), path, timeout)
 }
 
 // unlockOpen empties the open lock's file of its holder's pid and

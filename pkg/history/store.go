@@ -60,6 +60,11 @@ const JournalSizeLimit = 8 << 20
 // queue there, each for the few milliseconds its open takes.
 const OpenTimeout = 30 * time.Second
 
+// openNotice tells the user, on standard error, that Open waits for
+// another process (see lockExclusive): a command that waits never waits
+// silently, and what it says stays out of its --json output.
+var openNotice = func(msg string) { fmt.Fprintf(os.Stderr, "arsenal-run: history: %s\n", msg) }
+
 // The statuses a run has in the history besides the report's: running
 // until RecordFinish, and interrupted when its process ended first.
 const (
@@ -159,7 +164,7 @@ func Open(dir string) (*Store, error) {
 		return nil, openLockError(err)
 	}
 	abs := filepath.Join(absDir, FileName)
-	lock, err := lockExclusive(filepath.Join(absDir, openLock), OpenTimeout)
+	lock, err := lockExclusive(filepath.Join(absDir, openLock), OpenTimeout, openNotice)
 	if err != nil {
 		return nil, openLockError(err)
 	}
