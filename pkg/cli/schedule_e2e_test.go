@@ -79,7 +79,7 @@ func TestScheduleDaemon(t *testing.T) {
 	if code := second.ProcessState.ExitCode(); code != ExitUsage {
 		t.Errorf("a second scheduler on the state dir: exit %d (%v), want %d\n%s", code, err, ExitUsage, out)
 	}
-	if want := fmt.Sprintf("another scheduler, pid %d, is running on this state dir", p.cmd.Process.Pid); !strings.Contains(string(out), want) {
+	if want := fmt.Sprintf("`arsenal-run schedule`, pid %d, is running on this state dir", p.cmd.Process.Pid); !strings.Contains(string(out), want) {
 		t.Errorf("the second scheduler says:\n%s\nwant it to name the first: %q", out, want)
 	}
 

@@ -28,12 +28,21 @@ type StateLock struct {
 type HeldError struct {
 	Path string
 	PID  int // 0 when the owner's pid could not be read
+	// Command is the owner's arsenal-run command, "schedule" or "serve"
+	// (which takes the lock for its scheduled playbooks); "" when it
+	// could not be read.
+	Command string
 }
 
 func (e *HeldError) Error() string {
 	who := "another process"
-	if e.PID > 0 {
-		who = "another scheduler, pid " + strconv.Itoa(e.PID) + ","
+	switch {
+	case e.PID > 0 && e.Command == "serve":
+		who = "`arsenal-run serve`, pid " + strconv.Itoa(e.PID) + ", which runs the schedules of its playbooks,"
+	case e.PID > 0 && e.Command != "":
+		who = "`arsenal-run " + e.Command + "`, pid " + strconv.Itoa(e.PID) + ","
+	case e.PID > 0:
+		who = "another scheduler (`arsenal-run schedule`, or a `serve` with scheduled playbooks), pid " + strconv.Itoa(e.PID) + ","
 	}
 	return fmt.Sprintf("%s is running on this state dir (it holds %s); stop it first, or use another state dir", who, e.Path)
 }
@@ -58,7 +67,8 @@ func LockStateDir(dir string) (*StateLock, error) {
 	}
 	if held {
 		f.Close()
-		return nil, &HeldError{Path: path, PID: readPID(path)}
+		pid := readPID(path)
+		return nil, &HeldError{Path: path, PID: pid, Command: commandOf(pid)}
 	}
 	// The pid is written under the lock; a reader that finds the file
 	// empty is between our lock and this write, and reads again.
@@ -86,6 +96,27 @@ func readPID(path string) int {
 		time.Sleep(25 * time.Millisecond)
 	}
 	return 0
+}
+
+// commandOf names the arsenal-run command pid runs, "schedule" or
+// "serve", from its command line; "" when it cannot be read (no /proc,
+// the process gone) or names neither. The first of the two words wins:
+// `schedule serve.yaml` is a schedule.
+func commandOf(pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return ""
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	for _, a := range args[1:] {
+		if a == "schedule" || a == "serve" {
+			return a
+		}
+	}
+	return ""
 }
 
 // Path returns the lock file's path.

@@ -27,7 +27,7 @@ func TestStateLockIsExclusive(t *testing.T) {
 	if !errors.As(err, &held) || held.PID != os.Getpid() {
 		t.Fatalf("second lock: %v, want a HeldError naming pid %d", err, os.Getpid())
 	}
-	if want := "another scheduler, pid " + strconv.Itoa(os.Getpid()) + ", is running on this state dir"; !strings.Contains(err.Error(), want) {
+	if want := "another scheduler (`arsenal-run schedule`, or a `serve` with scheduled playbooks), pid " + strconv.Itoa(os.Getpid()) + ", is running on this state dir"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not say %q", err, want)
 	}
 	first.Unlock()
