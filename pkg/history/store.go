@@ -138,7 +138,15 @@ type Store struct {
 // Write transactions start with BEGIN IMMEDIATE (the _txlock parameter), so
 // two writers queue on the busy timeout instead of deadlocking when both try
 // to upgrade a read lock.
-func Open(dir string) (*Store, error) {
+func Open(dir string) (*Store, error) { return OpenNotice(dir, nil) }
+
+// OpenNotice is Open that tells notice, rather than standard error, that
+// it waits for another process opening the state dir: a daemon logs it
+// in its own log format.
+func OpenNotice(dir string, notice func(msg string)) (*Store, error) {
+	if notice == nil {
+		notice = openNotice
+	}
 	// 0700: the reports, the history and the cache hold what runs read
 	// with their rights; other users of the host get none of it. A state
 	// dir that exists keeps its mode.
@@ -164,7 +172,7 @@ func Open(dir string) (*Store, error) {
 		return nil, openLockError(err)
 	}
 	abs := filepath.Join(absDir, FileName)
-	lock, err := lockExclusive(filepath.Join(absDir, openLock), OpenTimeout, openNotice)
+	lock, err := lockExclusive(filepath.Join(absDir, openLock), OpenTimeout, notice)
 	if err != nil {
 		return nil, openLockError(err)
 	}

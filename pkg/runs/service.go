@@ -143,7 +143,11 @@ func NewService(cfg Config) (*Service, error) {
 		fsroot.Protect(cfg.StateDir, "state dir")
 	}
 	if cfg.Store == nil && cfg.StateDir != "" {
-		h, err := history.Open(cfg.StateDir)
+		var notice func(string)
+		if cfg.Warn != nil {
+			notice = func(msg string) { cfg.Warn("history: %s", msg) }
+		}
+		h, err := history.OpenNotice(cfg.StateDir, notice)
 		if err != nil {
 			return nil, err
 		}
