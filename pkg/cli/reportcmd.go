@@ -76,6 +76,9 @@ func runReport(e *env, args []string) int {
 		if err != nil {
 			// A playbook, the JUnit or HTML a run wrote, the reports
 			// directory: the decoder's reason alone says not what to give.
+			if kind := notReportKind(pos[1]); kind != "" {
+				err = fmt.Errorf("%s: not a report: it is %s", pos[1], kind)
+			}
 			fmt.Fprintf(e.stderr, "%s report: %v; give the JSON report that 'run --report' wrote, or a run id that 'history' lists\n", program, err)
 			return ExitUsage
 		}
@@ -143,3 +146,31 @@ func recordedReport(e *env, c *command, sf *stateFlags, flags *flagSet, id strin
 	}
 	return rep, ExitOK
 }
+
+// notReportKind names what a file given to 'report show' is when it is a
+// file a run reads or writes other than the JSON report: a playbook, the
+// JUnit XML or HTML report, the Markdown summary. "" when it is none of
+// them.
+func notReportKind(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := f.Read(head)
+	text := strings.TrimSpace(string(head[:n]))
+	lower := strings.ToLower(text)
+	switch {
+	case strings.HasPrefix(lower, "<?xml") || strings.HasPrefix(lower, "<testsuites"):
+		return "XML, as the JUnit report 'run --junit' writes"
+	case strings.HasPrefix(lower, "<!doctype html") || strings.HasPrefix(lower, "<html"):
+		return "HTML, as the report 'run --html' writes"
+	case playbookHeadRE.MatchString(text):
+		return "a playbook (run it with 'arsenal-run run')"
+	}
+	return ""
+}
+
+// playbookHeadRE matches a playbook's top-level steps: key.
+var playbookHeadRE = regexp.MustCompile(`(?m)^steps:`)

@@ -61,15 +61,17 @@ func TestReportShowNotAReportSaysWhatToGive(t *testing.T) {
 	pb := writePlaybook(t, dir, "nightly.yaml", "version: 1\nname: nightly\nsteps:\n  - {id: backup, op: control.noop}\n")
 	junit := filepath.Join(dir, "nightly.xml")
 	empty := filepath.Join(dir, "empty.json")
-	for path, data := range map[string]string{junit: "<?xml version=\"1.0\"?>\n<testsuites/>\n", empty: ""} {
+	html := filepath.Join(dir, "nightly.html")
+	for path, data := range map[string]string{junit: "<?xml version=\"1.0\"?>\n<testsuites/>\n", empty: "", html: "<!DOCTYPE html>\n<html></html>\n"} {
 		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	const hint = "; give the JSON report that 'run --report' wrote, or a run id that 'history' lists"
 	for _, c := range []struct{ path, why string }{
-		{pb, pb + ": not a report: "},
-		{junit, junit + ": not a report: "},
+		{pb, pb + ": not a report: it is a playbook (run it with 'arsenal-run run')"},
+		{junit, junit + ": not a report: it is XML, as the JUnit report 'run --junit' writes"},
+		{html, html + ": not a report: it is HTML, as the report 'run --html' writes"},
 		{empty, empty + ": not a report: "},
 		{dir, dir + " is a directory, not a regular file"},
 	} {
