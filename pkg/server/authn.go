@@ -146,13 +146,31 @@ func verifiedCert(r *http.Request) *x509.Certificate {
 // (the client's or a CA's) whose validity ended by now; nil when none
 // did. The TLS handshake checks the dates once, when the connection
 // opens; requests on a connection kept alive, and an event stream open
-// for hours, come after.
+// for hours, come after. A chain still valid is enough: with a CA and
+// its renewal in --client-ca, the handshake verified a chain through
+// each, and the old CA's end leaves the one through the renewal.
 func (s *Server) certExpired(r *http.Request) *x509.Certificate {
 	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
 		return nil
 	}
 	now := s.cfg.Now()
-	for _, c := range r.TLS.VerifiedChains[0] {
+	var first *x509.Certificate
+	for i, chain := range r.TLS.VerifiedChains {
+		ended := chainEnded(chain, now)
+		if ended == nil {
+			return nil
+		}
+		if i == 0 {
+			first = ended
+		}
+	}
+	return first
+}
+
+// chainEnded is the first certificate of chain whose validity ended by
+// now; nil when none did.
+func chainEnded(chain []*x509.Certificate, now time.Time) *x509.Certificate {
+	for _, c := range chain {
 		if !now.Before(c.NotAfter) {
 			return c
 		}
