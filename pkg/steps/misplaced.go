@@ -45,19 +45,51 @@ func (l *loader) stepKeyHint(n *yaml.Node) func(key string) string {
 
 // stepRetryHint returns the hint for a key that Ansible gives a task (and
 // Argo Workflows a template) to try it again, written beside the step's
-// other keys where a step writes it under retry:, or "".
+// other keys where a step writes it under retry:, or "". Ansible's keys
+// come together (until, retries, delay), each refused on its own line:
+// every hint gives the same retry:, made of the step's own values.
 func stepRetryHint(n *yaml.Node, key string) string {
 	switch key {
 	case "retries":
-		return fmt.Sprintf(" (a step is tried again with retry: {attempts: %s}; attempts counts every try, the first included, so retries: %s is attempts: %s)", retryCount(n, key, 1), retryCount(n, key, 0), retryCount(n, key, 1))
+		return fmt.Sprintf(" (a step is tried again with %s; attempts counts every try, the first included, so retries: %s is attempts: %s)", ansibleRetry(n), retryCount(n, key, 0), retryCount(n, key, 1))
 	case "until":
-		return " (a step is tried again until a condition holds with retry: {attempts: 5, delay: 2s, until: …}; to wait longer than 100 tries, repeat: {until: …, timeout: 30m})"
+		return " (a step is tried again until a condition holds with " + ansibleRetry(n) + "; to wait longer than 100 tries, repeat: {until: …, timeout: 30m})"
 	case "delay":
-		return " (the wait between tries goes under retry, as retry: {attempts: 3, delay: 5s})"
+		return " (the wait between tries goes under retry, as " + ansibleRetry(n) + ")"
 	case "retryStrategy":
 		return " (a step is tried again with retry: {attempts: 4, delay: 1s, backoff: 2}; Argo's limit: 3 is attempts: 4, its backoff.duration is delay and backoff.factor is backoff)"
 	}
 	return ""
+}
+
+// ansibleRetry is the retry: of a step written as an Ansible task, from
+// its retries (attempts one more; Ansible's default of 3 without it),
+// delay (Ansible's seconds, 5 without it) and until.
+func ansibleRetry(n *yaml.Node) string {
+	attempts, delay, until := "4", "5s", false
+	dn := yamlx.Deref(n)
+	for i := 0; i+1 < len(dn.Content); i += 2 {
+		v := yamlx.Deref(dn.Content[i+1])
+		switch dn.Content[i].Value {
+		case "retries":
+			attempts = retryCount(n, "retries", 1)
+		case "delay":
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				continue
+			}
+			delay = yamlx.Truncate(v.Value, 20)
+			if v.ShortTag() == "!!int" {
+				delay += "s"
+			}
+		case "until":
+			until = true
+		}
+	}
+	s := "retry: {attempts: " + attempts + ", delay: " + delay
+	if until {
+		s += ", until: …"
+	}
+	return s + "}"
 }
 
 // paramOutsideWith returns the hint for an unknown key of step n that is
