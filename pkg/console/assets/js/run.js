@@ -7,7 +7,7 @@ import { h, clear, blobURL, badge, shownStatus, fmtMS, text, title, errorBox, to
   notNow, notNowPage, retryDelay, serverNow, sinceMS, isSlotRun } from './lib.js';
 import { timeEl } from './time.js';
 import { StepView, errorHead, notifyNotes } from './step.js';
-import { revealSubRun } from './subrun.js';
+import { revealIn } from './subrun.js';
 import { questionMethods } from './questions.js';
 import { actionMethods } from './actions.js';
 import { isSlot, mayBeUnstarted, slotRow, slotPage } from './slot.js';
@@ -15,6 +15,10 @@ import { isSlot, mayBeUnstarted, slotRow, slotPage } from './slot.js';
 // WATCH_MS is how often the page reads a run that goes on without an
 // event stream to tell its end.
 const WATCH_MS = 2000;
+// LAZY_STEPS is the number of steps from which a step's card draws its
+// body only once it is opened: drawing the bodies of 2,000 closed steps
+// took seconds before the page showed any.
+const LAZY_STEPS = 100;
 const KINDS = ['run_started', 'step_started', 'step_finished', 'item_started', 'item_finished', 'batch_started', 'batch_finished',
   'log', 'retry', 'repeat',
   'confirm_asked', 'confirm_answered', 'run_finished', 'dropped'];
@@ -77,7 +81,7 @@ export async function runPage(ctx, id) {
   const view = new RunView(ctx, id, base, rep, questions);
   view.render(rep);
   // After the heading took the focus (title): a sub-run's link takes it on.
-  setTimeout(() => { if (!view.left) revealSubRun(location.hash); }, 0);
+  setTimeout(() => { if (!view.left) view.reveal(location.hash); }, 0);
   if (view.live()) view.follow();
   // Questions already waiting are said once the page is in place.
   setTimeout(() => { if (!view.left) view.askedNow([...view.pending.values()]); }, 0);
@@ -113,6 +117,9 @@ class RunView {
     this.connEl = h('div', { id: 'connection', role: 'status', 'aria-live': 'polite' });
     this.timelineImg = h('img', { alt: "Timeline of the run's steps: one bar per step on a time axis from the run's start", class: 'timeline' });
     this.stepsEl = h('ol', { class: 'steps' });
+    // lazyNote says, on a page of many steps, what Find in page finds.
+    this.lazyNote = h('p', { class: 'muted small lazy-note', hidden: true },
+      'A step\'s details are drawn when it is opened: until then, Find in page finds a step by what its header shows.');
     this.inputsEl = h('section');
     this.outputsEl = h('section');
     this.timelineURL = '';
@@ -127,7 +134,7 @@ class RunView {
       h('figure', { class: 'chart' }, this.timelineImg,
         h('figcaption', { class: 'muted small' }, 'Time from the run\'s start; a bar is a step, segments are its attempts, thin bars its fan-out items. ',
           h('span', { class: 'phone-only' }, 'Scroll sideways for the whole timeline.'))),
-      h('h2', null, 'Steps'), this.stepsEl,
+      h('h2', null, 'Steps'), this.lazyNote, this.stepsEl,
       this.outputsEl, this.inputsEl);
     ctx.onLeave(() => {
       this.left = true;
@@ -153,6 +160,7 @@ class RunView {
     this.renderActions();
     clear(this.errorEl, rep.error ? h('div', { class: 'error', role: rep.status === 'failed' ? 'alert' : null },
       errorHead(rep.error, ': '), h('pre', { class: 'inline-pre' }, rep.error.message)) : null);
+    if ((rep.steps || []).length >= LAZY_STEPS) this.drawLazily();
     for (const st of rep.steps || []) this.step(st.id, st.section).update(st, this.live());
     this.renderQuestions();
     this.renderIO();
@@ -209,12 +217,24 @@ class RunView {
   step(id, section) {
     let v = this.steps.get(id);
     if (!v) {
-      v = new StepView(id, section);
+      v = new StepView(id, section, this.lazy);
       this.steps.set(id, v);
       this.stepsEl.append(v.el);
+      if (this.steps.size >= LAZY_STEPS) this.drawLazily();
     }
     return v;
   }
+
+  // drawLazily has the steps' cards draw their bodies once opened.
+  drawLazily() {
+    if (this.lazy) return;
+    this.lazy = true;
+    this.lazyNote.hidden = false;
+    for (const v of this.steps.values()) v.lazy = true;
+  }
+
+  // reveal shows what the address names after its "#" (revealIn).
+  reveal(hash) { revealIn(this.steps, this.rep.steps, hash); }
 
   async loadTimeline() {
     try {

@@ -8,10 +8,13 @@ import { subRuns } from './subrun.js';
 const MAX_LOG_LINES = 500;
 const MAX_ITEM_ROWS = 200;
 
-// StepView is one step's card: its header, and what it did.
+// StepView is one step's card: its header, and what it did. A lazy
+// card (one of a run of many steps) draws its body and items only while
+// it is open: the first time it is opened, and on each change after.
 export class StepView {
-  constructor(id, section) {
+  constructor(id, section, lazy) {
     this.id = id;
+    this.lazy = !!lazy;
     this.items = new Map();
     this.logLines = [];
     this.head = h('span', { class: 'step-head' });
@@ -20,7 +23,13 @@ export class StepView {
     // A log named for its step, quiet: its lines are not read out as they come.
     this.logEl = h('pre', { class: 'log', hidden: true, role: 'log', 'aria-live': 'off', 'aria-label': 'Output of step ' + id });
     this.itemsEl = h('div', { class: 'items' });
-    this.details = h('details', null, h('summary', { onclick: () => { this.userToggled = true; } }, this.head), this.notes, this.logEl, this.body, this.itemsEl);
+    this.details = h('details', null, h('summary', { onclick: () => {
+      this.userToggled = true;
+      // About to open: what it has to show is there as it opens.
+      if (!this.details.open) this.drawStale(true);
+    } }, this.head), this.notes, this.logEl, this.body, this.itemsEl);
+    // Opened another way (a link to a sub-run in it, a script): drawn then.
+    this.details.addEventListener('toggle', () => { if (this.details.open) this.drawStale(); });
     this.el = h('li', { class: 'step', id: 'step-' + id, 'data-step': id }, this.details);
     this.data = { id, section: section || 'steps', status: 'pending' };
     // live is whether the items are told by live events (and a running
@@ -48,9 +57,27 @@ export class StepView {
   started(ev) {
     Object.assign(this.data, { status: 'running', op: ev.op, name: ev.name || this.data.name, section: ev.section });
     if (ev.items) this.data.itemCount = ev.items;
-    this.details.open = true;
+    this.open();
     this.renderHead();
   }
+
+  // open opens the card, drawing what it has to show.
+  open() {
+    this.details.open = true;
+    this.drawStale();
+  }
+
+  // drawStale draws the body and items left undrawn while the card was
+  // closed; opening says it is about to open.
+  drawStale(opening) {
+    if (!opening && !this.details.open) return;
+    if (this.bodyStale) this.renderBody(true);
+    if (this.itemsStale) this.renderItems(true);
+  }
+
+  // drawn says whether the card draws its body now, rather than when it
+  // is opened; force is for a card about to open.
+  drawn(force) { return force || !this.lazy || this.details.open; }
 
   finished(ev) {
     // An event leaves out a duration of 0 ms: the step took no time, it
@@ -72,7 +99,7 @@ export class StepView {
   update(st, live) {
     Object.assign(this.data, st);
     this.live = live;
-    this.details.open = this.details.open || ['failed', 'denied', 'running'].includes(st.status);
+    if (['failed', 'denied', 'running'].includes(st.status)) this.details.open = true;
     for (const it of st.items || []) {
       const was = this.items.get(it.index) || {};
       this.items.set(it.index, { ...was, ...it, label: it.label || was.label, item: hasValue(it) ? it.item : was.item });
@@ -87,7 +114,7 @@ export class StepView {
   waiting() {
     this.data.status = 'waiting';
     this.data.op = this.data.op || '';
-    this.details.open = true;
+    this.open();
     this.note('waiting for an answer to its confirm: question');
     this.renderHead();
   }
@@ -112,7 +139,7 @@ export class StepView {
       this.logEl.hidden = false;
       this.logFollows = true;
     }
-    this.details.open = true;
+    this.open();
     if (!this.logFrame) this.logFrame = requestAnimationFrame(() => this.drawLog());
   }
 
@@ -178,7 +205,9 @@ export class StepView {
     this.itemsTimer = setTimeout(() => { this.itemsTimer = 0; this.renderItems(); }, 250);
   }
 
-  renderBody() {
+  renderBody(force) {
+    this.bodyStale = !this.drawn(force);
+    if (this.bodyStale) return;
     const d = this.data;
     const parts = [];
     const facts = [];
@@ -214,7 +243,9 @@ export class StepView {
     clear(this.body, parts);
   }
 
-  renderItems() {
+  renderItems(force) {
+    this.itemsStale = !this.drawn(force);
+    if (this.itemsStale) return;
     const items = [...this.items.values()].sort((a, b) => a.index - b.index);
     if (!items.length) {
       clear(this.itemsEl);

@@ -24,6 +24,35 @@ export function revealSubRun(hash) {
   return true;
 }
 
+// revealIn shows what the address names after its "#" on a run page
+// whose cards are views, by step id, of the report's steps: a sub-run's
+// card (revealSubRun), drawn in the card of the step it runs under,
+// opened, or a step's card (#step-ID), opened, in sight and focused.
+export function revealIn(views, steps, hash) {
+  const id = decodeURIComponent((hash || '').replace(/^#/, ''));
+  if (id.startsWith('sub-run-')) {
+    const st = (steps || []).find((s) => runsUnder(s, id.slice('sub-run-'.length)));
+    if (st && views.has(st.id)) views.get(st.id).open();
+    revealSubRun(hash);
+    return;
+  }
+  const v = id.startsWith('step-') && views.get(id.slice('step-'.length));
+  if (!v) return;
+  v.open();
+  const summary = v.el.querySelector('summary');
+  summary.focus();
+  summary.scrollIntoView({ block: 'start' });
+}
+
+// runsUnder says whether the sub-run runID runs under step st, however
+// deep.
+function runsUnder(st, runID) {
+  for (const sub of [st.sub, ...(st.subs || [])]) {
+    if (sub && (sub.run_id === runID || (sub.steps || []).some((s) => runsUnder(s, runID)))) return true;
+  }
+  return false;
+}
+
 // subRuns is the list of the sub-runs of step st: its sub, else one per
 // fan-out item under subs, named by the item's label or index. Null when
 // it has none.

@@ -1,0 +1,74 @@
+package console
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/arsenal-run/arsenal-run/pkg/report"
+)
+
+// largeRunPlaybook has a sub-run's step, a fan-out of 300 items and 150
+// more steps: a run of many steps, whose cards, closed once it succeeded,
+// draw what they did only once opened.
+func largeRunPlaybook() string {
+	var b strings.Builder
+	b.WriteString("version: 1\nname: large\nsteps:\n")
+	b.WriteString("  - {id: call, op: playbook.run, with: {path: small.yaml}}\n")
+	b.WriteString("  - {id: fan, op: control.log, foreach: 0..299, with: {message: hi}}\n")
+	for i := 0; i < 150; i++ {
+		fmt.Fprintf(&b, "  - {id: s%d, op: control.log, with: {message: step %d}}\n", i, i)
+	}
+	return b.String()
+}
+
+// TestLargeRunPageDrawsOpenedSteps opens the page of a run of 152 steps
+// that succeeded: the closed cards have no body drawn until opened, by a
+// click or from the keyboard, a note says what Find in page finds, and a
+// link to a sub-run in a closed card, or to a step's card, opens it.
+func TestLargeRunPageDrawsOpenedSteps(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, map[string]string{"large": largeRunPlaybook(),
+		"small": "version: 1\nname: small\nsteps:\n  - {id: inner, op: control.log, with: {message: in}}\n"})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "large", nil)
+	rep := s.wait(id)
+	if rep.Status != report.StatusSucceeded || rep.Steps[0].Sub == nil {
+		t.Fatalf("the run: %s", rep.Status)
+	}
+	card := func(step string) string { return `document.querySelector('li.step[data-step=` + step + `]')` }
+	drawn := func(step string) string { return card(step) + `.querySelector('.step-body').childElementCount > 0` }
+
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the steps", `document.querySelectorAll('li.step').length === 152`)
+	if n := eval[int](t, ctx, `document.querySelectorAll('li.step .step-body > *, li.step .items > *').length`); n != 0 {
+		t.Errorf("%d parts of closed cards drawn", n)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('main *').length`); n > 152*15 {
+		t.Errorf("the page has %d elements", n)
+	}
+	if got := eval[string](t, ctx, `(document.querySelector('.lazy-note:not([hidden])') || {}).textContent || ''`); !strings.Contains(got, "Find in page") {
+		t.Errorf("the note on the steps: %q", got)
+	}
+
+	do(t, ctx, "open s7", chromedp.Click(chromedp.CSS(`li.step[data-step=s7] summary`)))
+	waitFor(t, ctx, "s7's body", drawn("s7")+` && /Started/.test(`+card("s7")+`.textContent)`)
+	do(t, ctx, "open fan from the keyboard", chromedp.Focus(chromedp.CSS(`li.step[data-step=fan] summary`)), chromedp.KeyEvent(kb.Enter))
+	waitFor(t, ctx, "fan's items", card("fan")+`.querySelectorAll('tr[data-item]').length === 200`)
+	if eval[bool](t, ctx, drawn("s8")) {
+		t.Error("s8, closed, was drawn")
+	}
+
+	do(t, ctx, "open the link to the sub-run", chromedp.Navigate(s.url+"/runs/"+id+"#sub-run-"+rep.Steps[0].Sub.RunID))
+	waitFor(t, ctx, "the sub-run in sight", `document.activeElement && document.activeElement.id === 'sub-run-`+rep.Steps[0].Sub.RunID+`'`)
+	if !eval[bool](t, ctx, card("call")+`.querySelector('details').open`) {
+		t.Error("the card of the step the sub-run runs under is closed")
+	}
+	do(t, ctx, "open the link to s100", chromedp.Navigate(s.url+"/runs/"+id+"#step-s100"))
+	waitFor(t, ctx, "s100 open and focused", drawn("s100")+` && document.activeElement === `+card("s100")+`.querySelector('summary')`)
+}
