@@ -28,7 +28,8 @@ func largeRunPlaybook() string {
 
 // TestLargeRunPageDrawsOpenedSteps opens the page of a run of 152 steps
 // that succeeded: the closed cards have no body drawn until opened, by a
-// click or from the keyboard, a note says what Find in page finds, and a
+// click or from the keyboard, cards out of sight are not laid out, a
+// note says what Find in page finds, and a
 // link to a sub-run in a closed card, or to a step's card, opens it.
 func TestLargeRunPageDrawsOpenedSteps(t *testing.T) {
 	b := browser(t, 3*time.Minute)
@@ -56,6 +57,15 @@ func TestLargeRunPageDrawsOpenedSteps(t *testing.T) {
 		t.Errorf("the note on the steps: %q", got)
 	}
 
+	// Cards out of sight are not laid out until they come near, and a
+	// header's focus ring is drawn inside its card, which clips it.
+	if got := eval[string](t, ctx, `getComputedStyle(`+card("s140")+`).contentVisibility`); got != "auto" {
+		t.Errorf("a card's content-visibility: %q", got)
+	}
+	do(t, ctx, "focus s6's header", chromedp.Focus(chromedp.CSS(`li.step[data-step=s6] summary`)))
+	if got := eval[string](t, ctx, `getComputedStyle(`+card("s6")+`.querySelector('summary')).outlineOffset`); !strings.HasPrefix(got, "-") {
+		t.Errorf("the focused header's outline-offset: %q, want it inside the card", got)
+	}
 	do(t, ctx, "open s7", chromedp.Click(chromedp.CSS(`li.step[data-step=s7] summary`)))
 	waitFor(t, ctx, "s7's body", drawn("s7")+` && /Started/.test(`+card("s7")+`.textContent)`)
 	do(t, ctx, "open fan from the keyboard", chromedp.Focus(chromedp.CSS(`li.step[data-step=fan] summary`)), chromedp.KeyEvent(kb.Enter))
