@@ -75,7 +75,7 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	}
 	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}, granted: map[string]grantSite{}}
 	versionSeen := false
-	yamlx.Fields(root, "the policy", []string{"version", "roles", "rate", "cache"}, d, func(key string, k, v *yaml.Node) {
+	yamlx.FieldsHint(root, "the policy", []string{"version", "roles", "rate", "cache"}, rolesHint(root), d, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "version":
 			versionSeen = true
@@ -145,7 +145,10 @@ func (l *policyLoader) roles(n *yaml.Node) {
 		l.d.Add(yamlx.PosOf(n), "%d roles, over the limit of %d", len(pairs), MaxRoles)
 		return
 	}
-	for _, pr := range pairs {
+	for i, pr := range pairs {
+		if l.misplacedRoleKey(pairs, i) {
+			continue
+		}
 		if !roleNameRE.MatchString(pr.Key) {
 			l.d.Add(yamlx.PosOf(pr.K), "role name %q: use lower-case letters, digits, - and _", yamlx.Truncate(pr.Key, 40))
 			continue

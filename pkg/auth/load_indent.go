@@ -1,0 +1,73 @@
+package auth
+
+import (
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+)
+
+// An indentation slip moves a role's key out to where role names go
+// (`allow:` two spaces in, under roles:), or a role out to where the
+// policy's own keys go (`oncall:` at the start of the line). Read as
+// written, the first is a role named "allow" and the second an unknown
+// key of the policy, and neither message says what went wrong; these say
+// where the line belongs.
+
+// looksLikeRole reports whether n could be a role's body: a mapping whose
+// keys are all keys of a role.
+func looksLikeRole(n *yaml.Node) bool {
+	n = yamlx.Deref(n)
+	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
+		return false
+	}
+	for i := 0; i < len(n.Content); i += 2 {
+		if k := yamlx.Deref(n.Content[i]); k.Kind != yaml.ScalarNode || !yamlx.Contains(roleKeys, k.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// misplacedRoleKey reports a role key written where a role name goes,
+// saying under which role it belongs, and whether it did.
+func (l *policyLoader) misplacedRoleKey(pairs []yamlx.Pair, i int) bool {
+	pr := pairs[i]
+	if !yamlx.Contains(roleKeys, pr.Key) || looksLikeRole(pr.V) {
+		return false
+	}
+	j := i - 1
+	for j >= 0 && yamlx.Contains(roleKeys, pairs[j].Key) && !looksLikeRole(pairs[j].V) {
+		j--
+	}
+	if j < 0 {
+		l.d.Add(yamlx.PosOf(pr.K), "%q is a key of a role, but it is indented as a role's name: put it under a role, like `roles: {oncall: {%s: ...}}`", pr.Key, pr.Key)
+		return true
+	}
+	prev := pairs[j]
+	col := prev.K.Column + 2
+	if v := yamlx.Deref(prev.V); v.Kind == yaml.MappingNode && len(v.Content) > 0 && v.Style&yaml.FlowStyle == 0 {
+		col = v.Content[0].Column
+	}
+	l.d.Add(yamlx.PosOf(pr.K), "%q is a key of a role, but it is indented as a role's name, so role %s above (line %d) does not get it: indent it to column %d, under %s:, as that role's other keys",
+		pr.Key, prev.Key, prev.K.Line, col, prev.Key)
+	return true
+}
+
+// rolesHint says more about an unknown key of the policy whose value is a
+// role's body: the role was written without indenting it under roles:.
+func rolesHint(root *yaml.Node) func(string) string {
+	bodies := map[string]bool{}
+	if pairs, ok := yamlx.Pairs(root, "the policy", &yamlx.Diags{}); ok {
+		for _, p := range pairs {
+			bodies[p.Key] = looksLikeRole(p.V)
+		}
+	}
+	return func(key string) string {
+		if !bodies[key] {
+			return ""
+		}
+		return fmt.Sprintf(" (it reads as a role: a role goes under roles:, indented by two spaces, and its keys by two more, like `roles: {%s: {...}}`)", key)
+	}
+}

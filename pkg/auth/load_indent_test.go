@@ -1,0 +1,63 @@
+package auth
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestIndentationSlips: a role key written two spaces in, where role
+// names go, was read as a role named "max_risk" ("role max_risk must be a
+// mapping (key: value), not a string"), and a role written at the start
+// of the line as an unknown key of the policy; both now say where the
+// line belongs. A role of another name with a role's body still loads.
+func TestIndentationSlips(t *testing.T) {
+	cases := []struct {
+		name, src string
+		want      []string
+	}{
+		{"keys out of their role", `version: 1
+roles:
+  oncall:
+    allow: [process.list]
+  max_risk: write
+  file_roots: [/tmp]
+`, []string{
+			`p.yaml:5:3: "max_risk" is a key of a role, but it is indented as a role's name, so role oncall above (line 3) does not get it: indent it to column 5, under oncall:, as that role's other keys`,
+			`p.yaml:6:3: "file_roots" is a key of a role, but it is indented as a role's name, so role oncall above (line 3) does not get it: indent it to column 5, under oncall:, as that role's other keys`,
+		}},
+		{"key under an empty role", `version: 1
+roles:
+  oncall:
+  allow: [process.list]
+`, []string{
+			`p.yaml:4:3: "allow" is a key of a role, but it is indented as a role's name, so role oncall above (line 3) does not get it: indent it to column 5, under oncall:, as that role's other keys`,
+		}},
+		{"key first", `version: 1
+roles:
+  deny: [process.kill]
+`, []string{
+			"p.yaml:3:3: \"deny\" is a key of a role, but it is indented as a role's name: put it under a role, like `roles: {oncall: {deny: ...}}`",
+		}},
+		{"role out of roles", `version: 1
+roles:
+oncall:
+  allow: [process.list]
+`, []string{
+			"p.yaml:3:1: unknown key \"oncall\" in the policy (it reads as a role: a role goes under roles:, indented by two spaces, and its keys by two more, like `roles: {oncall: {...}}`); allowed keys: version, roles, rate, cache",
+		}},
+		{"a role named like a key", `version: 1
+roles:
+  hosts:
+    allow: [process.list]
+    file_roots: [/tmp]
+`, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if diff := cmp.Diff(c.want, loadDiags(t, "p.yaml", c.src)); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
