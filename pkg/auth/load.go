@@ -154,6 +154,7 @@ func (l *policyLoader) roles(n *yaml.Node) {
 			continue
 		}
 		r := &Role{Name: pr.Key}
+		var allowAt, denyAt []yamlx.Pos
 		l.pos[pr.Key] = yamlx.PosOf(pr.K)
 		yamlx.Fields(pr.V, "role "+pr.Key, roleKeys, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
@@ -165,9 +166,9 @@ func (l *policyLoader) roles(n *yaml.Node) {
 					l.ref = append(l.ref, roleRef{c.s, c.pos, "inherits"})
 				}
 			case "allow":
-				r.Allow = l.patterns(v, "allow")
+				r.Allow, allowAt = l.patterns(v, "allow")
 			case "deny":
-				r.Deny = l.patterns(v, "deny")
+				r.Deny, denyAt = l.patterns(v, "deny")
 			case "max_risk":
 				if s, ok := yamlx.Str(v, "max_risk", l.d); ok {
 					if !yamlx.Contains(risks, s) {
@@ -191,6 +192,7 @@ func (l *policyLoader) roles(n *yaml.Node) {
 				r.Playbooks = l.grants(v, r.Name)
 			}
 		})
+		l.deadAllows(r, allowAt, denyAt)
 		l.p.Roles[pr.Key] = r
 	}
 }
@@ -281,8 +283,9 @@ func (l *policyLoader) fileRoots(n *yaml.Node) []string {
 	return out
 }
 
-func (l *policyLoader) patterns(n *yaml.Node, what string) []string {
+func (l *policyLoader) patterns(n *yaml.Node, what string) ([]string, []yamlx.Pos) {
 	var out []string
+	var at []yamlx.Pos
 	for _, c := range l.list(n, what) {
 		p := c.s
 		switch {
@@ -305,8 +308,9 @@ func (l *policyLoader) patterns(n *yaml.Node, what string) []string {
 			}
 		}
 		out = append(out, p)
+		at = append(at, c.pos)
 	}
-	return out
+	return out, at
 }
 
 // sandbox reads require_sandbox: true, false, or the limits a required

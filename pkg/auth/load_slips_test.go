@@ -61,3 +61,25 @@ roles:
 		})
 	}
 }
+
+// TestAllowAlsoDenied: a role that allows and denies the same pattern
+// loaded, and the allow silently did nothing (deny wins at equal
+// specificity); it is now an error at the allow, naming the deny.
+func TestAllowAlsoDenied(t *testing.T) {
+	got := loadDiags(t, "p.yaml", `version: 1
+roles:
+  oncall:
+    allow: [process.list, process.kill, "file.*"]
+    deny:
+      - process.kill
+      - file.*
+    max_risk: read
+`)
+	want := []string{
+		`p.yaml:4:27: role oncall both allows and denies "process.kill" (deny at line 6, column 9), and deny wins, so this allow never takes effect: remove the deny to allow it, or this allow to deny it`,
+		`p.yaml:4:41: role oncall both allows and denies "file.*" (deny at line 7, column 9), and deny wins, so this allow never takes effect: remove the deny to allow it, or this allow to deny it`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}

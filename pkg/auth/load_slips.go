@@ -71,3 +71,18 @@ func rolesHint(root *yaml.Node) func(string) string {
 		return fmt.Sprintf(" (it reads as a role: a role goes under roles:, indented by two spaces, and its keys by two more, like `roles: {%s: {...}}`)", key)
 	}
 }
+
+// deadAllows refuses an allow pattern that the same role also denies:
+// at equal specificity deny wins, so the allow never takes effect, and
+// which of the two was meant is for the author to say.
+func (l *policyLoader) deadAllows(r *Role, allowAt, denyAt []yamlx.Pos) {
+	for i, a := range r.Allow {
+		for j, d := range r.Deny {
+			if a != d {
+				continue
+			}
+			l.d.Add(allowAt[i], "role %s both allows and denies %q (deny at line %d, column %d), and deny wins, so this allow never takes effect: remove the deny to allow it, or this allow to deny it", r.Name, a, denyAt[j].Line, denyAt[j].Col)
+			break
+		}
+	}
+}
