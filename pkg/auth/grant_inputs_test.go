@@ -275,3 +275,25 @@ func TestGrantPinsASecretInput(t *testing.T) {
 		t.Errorf("FormatGrantInputs:\n%s", got)
 	}
 }
+
+// TestUnknownGrantInputNamed: a grant's input the runbook does not declare
+// (a typo of one it does) was listed by validate without saying where it
+// is in the policy or which input was meant.
+func TestUnknownGrantInputNamed(t *testing.T) {
+	reg := testRegistry(t)
+	reg.MustRegister(ops.Spec{Name: "process.start", Risk: ops.RiskWrite, Params: []ops.Param{{Name: "command", Type: ops.TypeList}}},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return nil, nil }))
+	if err := engine.RegisterPlaybookOp(engine.New(reg)); err != nil {
+		t.Fatal(err)
+	}
+	p, pb, dir := grantFixture(t, reg, `{servcie: [api, worker]}`)
+	s, err := p.Subject([]string{"oncall"}, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `servcie              the grant constrains it, but the runbook declares no such input (did you mean "service"?); rename it in inputs of the grant (` +
+		filepath.Join(dir, "policy.yaml") + `:10:18) to an input the runbook declares, or remove it`
+	if got := FormatGrantInputs(s); !strings.Contains(got, want) {
+		t.Errorf("FormatGrantInputs:\n%s\nwant a line %q", got, want)
+	}
+}

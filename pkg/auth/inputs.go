@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -220,8 +221,17 @@ func FormatGrantInputs(s *Subject) string {
 		}
 		fmt.Fprintf(&b, "    %-20s %s\n", r.Input.Name, what)
 	}
+	var declared []string
+	for _, in := range s.playbook.Inputs {
+		declared = append(declared, in.Name)
+	}
 	for _, name := range s.UnknownGrantInputs() {
-		fmt.Fprintf(&b, "    %-20s the grant constrains it, but the runbook declares no such input\n", name)
+		where := s.policy.File
+		if pos, ok := s.grant.InputsAt[name]; ok {
+			where = fmt.Sprintf("%s:%d:%d", s.policy.File, pos.Line, pos.Col)
+		}
+		fmt.Fprintf(&b, "    %-20s the grant constrains it, but the runbook declares no such input%s; rename it in inputs of the grant (%s) to an input the runbook declares, or remove it\n",
+			name, suggest.DidYouMean(name, declared), where)
 	}
 	return b.String()
 }

@@ -41,7 +41,7 @@ func (l *policyLoader) grants(n *yaml.Node, role string) []Grant {
 					l.ref = append(l.ref, roleRef{s, yamlx.PosOf(yamlx.Deref(v)), "as"})
 				}
 			case "inputs":
-				g.Inputs = l.inputRules(v)
+				g.Inputs, g.InputsAt = l.inputRules(v)
 			}
 		})
 		if g.Path == "" || g.As == "" {
@@ -91,12 +91,13 @@ func lineCol(p yamlx.Pos) string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 
 // inputRules reads a grant's inputs: by input name, a list of allowed
 // values, or a mapping of enum, min, max and pattern.
-func (l *policyLoader) inputRules(n *yaml.Node) map[string]*steps.Constraint {
+func (l *policyLoader) inputRules(n *yaml.Node) (map[string]*steps.Constraint, map[string]yamlx.Pos) {
 	pairs, ok := yamlx.Pairs(n, "inputs", l.d)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	out := make(map[string]*steps.Constraint, len(pairs))
+	at := make(map[string]yamlx.Pos, len(pairs))
 	for _, pr := range pairs {
 		if !identRE.MatchString(pr.Key) {
 			l.d.Add(yamlx.PosOf(pr.K), "input name %q: use the name the runbook declares under inputs", yamlx.Truncate(pr.Key, 40))
@@ -147,8 +148,9 @@ func (l *policyLoader) inputRules(n *yaml.Node) map[string]*steps.Constraint {
 			continue
 		}
 		out[pr.Key] = c
+		at[pr.Key] = yamlx.PosOf(pr.K)
 	}
-	return out
+	return out, at
 }
 
 func (l *policyLoader) enum(n *yaml.Node, input string) []any {

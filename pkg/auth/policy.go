@@ -84,6 +84,8 @@ type Grant struct {
 	Role   string // the role the grant belongs to
 	// Inputs constrain, by input name, the values a caller may set.
 	Inputs map[string]*steps.Constraint
+	// InputsAt is where each input of Inputs is named in the policy file.
+	InputsAt map[string]yamlx.Pos
 }
 
 // HTTPRules restrict where http.request and other network operations may
