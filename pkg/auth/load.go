@@ -274,6 +274,10 @@ func (l *policyLoader) fileRoots(n *yaml.Node) []string {
 		case strings.Contains(p, "$"):
 			l.d.Add(c.pos, "file_roots: %q is not expanded: environment variables are not read here; write the absolute path", p)
 			continue
+		case filepath.IsAbs(p) && slices.Contains(strings.Split(filepath.ToSlash(p), "/"), ".."):
+			// "/srv/app/../.." reads as a tree under /srv/app and is /.
+			l.d.Add(c.pos, "file_roots: %q has a .. in it, which makes it %s, not a tree under %s; write %s if that is the tree meant", p, filepath.Clean(p), filepath.Clean("/"+strings.Split(p, "/..")[0]), filepath.Clean(p))
+			continue
 		}
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(l.p.Dir, p)
