@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
-	"unicode/utf8"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -81,17 +79,16 @@ func WriteRunsFit(w io.Writer, runs []Run, width int) error {
 	return err
 }
 
-// runTable is the history table with the playbook names cut to n runes,
+// runTable is the history table with the playbook names cut to n columns,
 // and the notes, or, without withNotes, no NOTE column and a dry run's
 // STATUS "dry run" beside the icon of its status.
 func runTable(runs []Run, ids []string, n int, withNotes bool) string {
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var t strings.Builder
 	header := "STARTED (UTC)\tRUN\tPLAYBOOK\tSTATUS\tDURATION"
 	if withNotes {
 		header += "\tNOTE"
 	}
-	fmt.Fprintln(tw, header)
+	fmt.Fprintln(&t, header)
 	for i, r := range runs {
 		dur := "-"
 		if r.FinishedAt != nil {
@@ -116,20 +113,21 @@ func runTable(runs []Run, ids []string, n int, withNotes bool) string {
 			// run that changed something; the icon keeps its status.
 			status = "dry run"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%s", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), ids[i], oneLine(r.Playbook, n), icon(r.Status), status, dur)
+		fmt.Fprintf(&t, "%s\t%s\t%s\t%s %s\t%s", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), ids[i], oneLine(r.Playbook, n), icon(r.Status), status, dur)
 		if withNotes {
-			fmt.Fprintf(tw, "\t%s", strings.Join(notes, "; "))
+			fmt.Fprintf(&t, "\t%s", strings.Join(notes, "; "))
 		}
-		fmt.Fprintln(tw)
+		fmt.Fprintln(&t)
 	}
-	tw.Flush()
-	return b.String()
+	// Aligned in terminal columns: a playbook named in Japanese or with
+	// emoji takes two a character, which would push STATUS out of line.
+	return termtext.Align(t.String(), 2)
 }
 
-// noteColumn is the column, in characters, where the table's NOTE starts.
+// noteColumn is the terminal column where the table's NOTE starts.
 func noteColumn(table string) int {
 	header, _, _ := strings.Cut(table, "\n")
-	return utf8.RuneCountInString(header) - len("NOTE")
+	return termtext.Width(header) - len("NOTE")
 }
 
 // fitLines cuts each line of table wider than width columns (a Chinese
@@ -196,11 +194,12 @@ func icon(s report.Status) string {
 
 // oneLine is s for a table cell on a terminal: without control sequences
 // (the database holds what reports held, which came from anywhere), on one
-// line, at most n runes.
+// line, at most n terminal columns (a Japanese character or an emoji
+// takes two), so that a name cut to fit a table fits it.
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(termtext.Clean(s)), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
+	if termtext.Width(s) > n {
+		return termtext.HeadWidth(s, n-1) + "…"
 	}
 	return s
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/termtext"
@@ -100,7 +99,7 @@ func WriteStatsFit(w io.Writer, win StatsWindow, ops []OpStats, playbooks []Play
 	return err
 }
 
-// fitNames is table(n) with its names, names, cut to n runes: nameMax, or, when
+// fitNames is table(n) with its names, names, cut to n columns: nameMax, or, when
 // a line would run past width, fewer (not below minName), then lines
 // still too long cut at the width.
 func fitNames(width int, names []string, table func(n int) string) string {
@@ -114,7 +113,7 @@ func fitNames(width int, names []string, table func(n int) string) string {
 	return fitLines(t, width)
 }
 
-// nameFit is how many runes of names table(n) shows within width columns:
+// nameFit is how many columns of names table(n) shows within width columns:
 // nameMax, or, when a line of table(nameMax) runs past width, fewer, not
 // below least.
 func nameFit(width, least int, names []string, table func(n int) string) int {
@@ -139,57 +138,51 @@ func widest(t string) int {
 }
 
 func opsTable(ops []OpStats, n int, withCPU bool) string {
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var t strings.Builder
 	header := "OPERATION\tCALLS\tERRORS\tERROR RATE\tP50\tP95\tP99"
 	if withCPU {
 		header += "\tCPU P50\tCPU P95\tMAX RSS"
 	}
-	fmt.Fprintln(tw, header)
+	fmt.Fprintln(&t, header)
 	for _, o := range ops {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s", oneLine(o.Op, n), o.Count, o.Errors, percent(o.ErrorRate), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS))
+		fmt.Fprintf(&t, "%s\t%d\t%d\t%s\t%s\t%s\t%s", oneLine(o.Op, n), o.Count, o.Errors, percent(o.ErrorRate), report.FormatMS(o.P50MS), report.FormatMS(o.P95MS), report.FormatMS(o.P99MS))
 		if withCPU {
-			fmt.Fprintf(tw, "\t%s", cpuColumns(o.CPU))
+			fmt.Fprintf(&t, "\t%s", cpuColumns(o.CPU))
 		}
-		fmt.Fprintln(tw)
+		fmt.Fprintln(&t)
 	}
-	tw.Flush()
-	return b.String()
+	return termtext.Align(t.String(), 2)
 }
 
 // cpuTable is the CPU columns of the operations that ran a local
 // process, under their names; empty when none did.
 func cpuTable(ops []OpStats, n int) string {
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var t strings.Builder
 	rows := 0
-	fmt.Fprintln(tw, "OPERATION\tCPU P50\tCPU P95\tMAX RSS")
+	fmt.Fprintln(&t, "OPERATION\tCPU P50\tCPU P95\tMAX RSS")
 	for _, o := range ops {
 		if o.CPU != nil {
-			fmt.Fprintf(tw, "%s\t%s\n", oneLine(o.Op, n), cpuColumns(o.CPU))
+			fmt.Fprintf(&t, "%s\t%s\n", oneLine(o.Op, n), cpuColumns(o.CPU))
 			rows++
 		}
 	}
-	tw.Flush()
 	if rows == 0 {
 		return ""
 	}
-	return b.String()
+	return termtext.Align(t.String(), 2)
 }
 
 func playbookTable(playbooks []PlaybookStats, n int) string {
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PLAYBOOK\tRUNS\tFAILED\tERROR RATE\tP50\tP95\tP99")
+	var t strings.Builder
+	fmt.Fprintln(&t, "PLAYBOOK\tRUNS\tFAILED\tERROR RATE\tP50\tP95\tP99")
 	for _, p := range playbooks {
 		p50, p95, p99 := "-", "-", "-" // every run interrupted or cancelled: no whole run timed
 		if p.Timed > 0 {
 			p50, p95, p99 = report.FormatMS(p.P50MS), report.FormatMS(p.P95MS), report.FormatMS(p.P99MS)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(p.Playbook, n), p.Count, p.Errors, percent(p.ErrorRate), p50, p95, p99)
+		fmt.Fprintf(&t, "%s\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(p.Playbook, n), p.Count, p.Errors, percent(p.ErrorRate), p50, p95, p99)
 	}
-	tw.Flush()
-	return b.String()
+	return termtext.Align(t.String(), 2)
 }
 
 // cpuColumns are the CPU p50, p95 and peak memory of an operation, or
