@@ -5,7 +5,9 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"text/tabwriter"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 )
 
 // Steps of sub-playbooks in the renderings for people. A playbook.run
@@ -198,7 +200,7 @@ func textNested(w io.Writer, s *Step) {
 // outputs of its sub-runs that could not be computed follow, marked "!",
 // as the text summary lists them: the caller read them as null.
 func WriteNestedText(w io.Writer, r *Report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var t strings.Builder
 	header := false
 	for i := range r.Steps {
 		list, more := nestedSteps(&r.Steps[i], nestedMaxRows)
@@ -207,8 +209,8 @@ func WriteNestedText(w io.Writer, r *Report) error {
 			continue
 		}
 		if !header {
-			fmt.Fprintln(tw, "\nsteps of sub-playbooks that did not succeed (from the report):")
-			fmt.Fprintln(tw, "STEP\tOP\tSTATUS\tTRIES\tDURATION\tERROR")
+			fmt.Fprintln(&t, "\nsteps of sub-playbooks that did not succeed (from the report):")
+			fmt.Fprintln(&t, "STEP\tOP\tSTATUS\tTRIES\tDURATION\tERROR")
 			header = true
 		}
 		for _, n := range list {
@@ -217,14 +219,21 @@ func WriteNestedText(w io.Writer, r *Report) error {
 			if ns.StartedAt != nil || ns.DurationMS != 0 {
 				dur = FormatMS(ns.DurationMS)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s %s\t%d\t%s\t%s\n", cell(n.Path), cell(ns.Op), Icon(ns.Status), cell(string(ns.Status)), ns.Attempts, dur, cell(nestedNote(&n, textNoteLimit, false)))
+			fmt.Fprintf(&t, "%s\t%s\t%s %s\t%d\t%s\t%s\n", cell(n.Path), cell(ns.Op), Icon(ns.Status), cell(string(ns.Status)), ns.Attempts, dur, cell(nestedNote(&n, textNoteLimit, false)))
 		}
 		if more > 0 {
-			fmt.Fprintf(tw, "…\t\t\t\t\t%d more nested steps of %s in the report\n", more, cell(stepLabel(&r.Steps[i])))
+			fmt.Fprintf(&t, "…\t\t\t\t\t%d more nested steps of %s in the report\n", more, cell(stepLabel(&r.Steps[i])))
 		}
 		for _, o := range outs {
-			fmt.Fprintf(tw, "! %s: output %s\t\t\t\t\t%s\n", cell(o.Path), cell(o.Name), clip(cell(outErrNote(&o)), textNoteLimit))
+			fmt.Fprintf(&t, "! %s: output %s\t\t\t\t\t%s\n", cell(o.Path), cell(o.Name), clip(cell(outErrNote(&o)), textNoteLimit))
 		}
 	}
-	return tw.Flush()
+	if !header {
+		return nil
+	}
+	// Aligned in terminal columns: a step id or label in Japanese or with
+	// emoji takes two a character, which tabwriter, counting characters,
+	// would leave out of line with the rows above.
+	_, err := io.WriteString(w, termtext.Align(t.String(), 2))
+	return err
 }
