@@ -118,8 +118,11 @@ func inFlow(data []byte, n int) bool {
 	return depth > 0
 }
 
-// lineAt returns line n (from 1) of data, without its line end.
+// lineAt returns line n (from 1) of data, without its line end, and
+// without the byte order mark that may start the file, which takes no
+// column.
 func lineAt(data []byte, n int) []byte {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	for i := 1; i < n; i++ {
 		j := bytes.IndexByte(data, '\n')
 		if j < 0 {
@@ -148,6 +151,24 @@ func indentHasTab(line []byte) bool {
 		}
 	}
 	return false
+}
+
+// tabPos is the position of the first tab in the indentation of line
+// p.Line of data (indentHasTab's blanks), where the fix goes, rather than
+// where the line's text starts past it; p when that line has no such tab.
+func tabPos(data []byte, p Pos) Pos {
+	line := lineAt(data, p.Line)
+	for i, c := range line {
+		switch {
+		case c == '\t':
+			return Pos{p.Line, i + 1}
+		case c == ' ':
+		case c == '-' && i+1 < len(line) && (line[i+1] == ' ' || line[i+1] == '\t'):
+		default:
+			return p
+		}
+	}
+	return p
 }
 
 // syntaxErrPos finds where a syntax error is. For many errors the YAML

@@ -52,7 +52,11 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 			return nil
 		}
 		p := syntaxErrPos(data, err)
-		d.Add(p, "%s", syntaxMsg(data, p, err))
+		msg := syntaxMsg(data, p, err)
+		if msg == tabMsg {
+			p = tabPos(data, p)
+		}
+		d.Add(p, "%s", msg)
 		return nil
 	}
 	var extra yaml.Node

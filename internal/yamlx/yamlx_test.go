@@ -117,25 +117,27 @@ func TestSyntaxErrorLine(t *testing.T) {
 
 // TestTabIndentation checks that a tab in the indentation, whichever way
 // the YAML library reports it, gets a message that says to indent with
-// spaces, at the line with the tab.
+// spaces, at the tab: the column where the fix goes, not the one past it
+// where the line's text starts.
 func TestTabIndentation(t *testing.T) {
 	const tab = "YAML syntax: a tab in the indentation; YAML indents with spaces only: replace the tab with spaces"
 	cases := []struct {
 		name, src string
 		want      string
 	}{
-		{"list indented with a tab", "version: 1\nsteps:\n\t- id: a\n\t  op: x\n", "f.yaml:3:2: " + tab},
-		{"a tab after spaces", "steps:\n  - id: a\n    with:\n    \tm: hi\n", "f.yaml:4:6: " + tab},
+		{"list indented with a tab", "version: 1\nsteps:\n\t- id: a\n\t  op: x\n", "f.yaml:3:1: " + tab},
+		{"a tab after spaces", "steps:\n  - id: a\n    with:\n    \tm: hi\n", "f.yaml:4:5: " + tab},
 		{"a line of only a tab", "a: 1\nb:\n\t\n  - c\n", "f.yaml:3:1: " + tab},
-		{"a tab that violates indentation", "steps:\n  - id: a\n\t  op: x\n", "f.yaml:3:4: " + tab},
-		{"a tab where an indentation space is expected", "a: |\n  x\n\ty\n", "f.yaml:3:2: " + tab},
-		{"a tab after a list item's dash", "steps:\n  -\tid: a\n    op: x\n", "f.yaml:2:3: " + tab},
-		{"a tab after nested dashes", "a:\n- - \tb\n", "f.yaml:2:1: " + tab},
+		{"a tab that violates indentation", "steps:\n  - id: a\n\t  op: x\n", "f.yaml:3:1: " + tab},
+		{"a tab where an indentation space is expected", "a: |\n  x\n\ty\n", "f.yaml:3:1: " + tab},
+		{"a tab after a list item's dash", "steps:\n  -\tid: a\n    op: x\n", "f.yaml:2:4: " + tab},
+		{"a tab after nested dashes", "a:\n- - \tb\n", "f.yaml:2:5: " + tab},
 		{"no tab", "a: 1\nb: @x\n", "f.yaml:2:1: YAML syntax: found character that cannot start any token"},
 		// Inside [ ] and { } tabs are allowed: the fault is elsewhere.
 		{"a tab-indented JSON playbook", "{\n\t\"version\": 1,\n\t\"steps\": [\n\t\t{\"id\": \"a\", \"with\": {\"message\": `hi`}}\n\t]\n}\n", "f.yaml:4:3: YAML syntax: found character that cannot start any token"},
 		{"a tab-indented flow list", "steps: [\n\t{id: a, message: @oops}\n]\n", "f.yaml:2:2: YAML syntax: found character that cannot start any token"},
-		{"a tab after a quoted bracket and a comment", "a: \"[\" # {\nb: it's\n\t- c\n", "f.yaml:3:2: " + tab},
+		{"a tab after a byte order mark", "\ufeff\tsteps: []\n", "f.yaml:1:1: " + tab},
+		{"a tab after a quoted bracket and a comment", "a: \"[\" # {\nb: it's\n\t- c\n", "f.yaml:3:1: " + tab},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
