@@ -14,6 +14,27 @@ import (
 // Syntax errors: the YAML library's message, where it is, and a hint for
 // the usual causes.
 
+// addSyntaxErr records err, the YAML reader's error for data, at the
+// mistake and with a hint for the usual causes.
+func addSyntaxErr(data []byte, err error, lim Limits, d *Diags) {
+	if p, name, ok := unknownAnchorPos(data, err); ok {
+		d.Add(p, "%s", unknownAnchorMsg(name))
+		return
+	}
+	p := syntaxErrPos(data, err)
+	if strings.Contains(err.Error(), "exceeded max depth of") {
+		// The YAML reader's own bound, far past MaxDepth: the message a
+		// file nested past MaxDepth alone gets.
+		d.Add(p, "nesting is deeper than %d levels (MaxDepth); flatten the structure", lim.MaxDepth)
+		return
+	}
+	msg := syntaxMsg(data, p, err)
+	if msg == tabMsg {
+		p = tabPos(data, p)
+	}
+	d.Add(p, "%s", msg)
+}
+
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
 
 func yamlErrPos(err error) Pos {

@@ -47,16 +47,7 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 			d.Add(Pos{1, 1}, "the file is empty; %s", lim.EmptyHint)
 			return nil
 		}
-		if p, name, ok := unknownAnchorPos(data, err); ok {
-			d.Add(p, "%s", unknownAnchorMsg(name))
-			return nil
-		}
-		p := syntaxErrPos(data, err)
-		msg := syntaxMsg(data, p, err)
-		if msg == tabMsg {
-			p = tabPos(data, p)
-		}
-		d.Add(p, "%s", msg)
+		addSyntaxErr(data, err, lim, d)
 		return nil
 	}
 	var extra yaml.Node

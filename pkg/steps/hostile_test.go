@@ -108,9 +108,9 @@ func TestHostileRefused(t *testing.T) {
 		text string
 	}{
 		{"alias bomb", readFixture(t, "alias_bomb.yaml"), 9, "MaxAliasNodes"},
-		{"20,000 nested flow sequences", deepFlow(20_000), 4, "exceeded max depth"},
-		{"20,000 nested block sequences", deepBlock(20_000), 5, "exceeded max depth"},
-		{"20,000 nested flow mappings", []byte(hostileHead + "vars:\n  x: " + strings.Repeat("{a: ", 20_000) + "1" + strings.Repeat("}", 20_000) + "\n" + oneStep), 4, "exceeded max depth"},
+		{"20,000 nested flow sequences", deepFlow(20_000), 4, "nesting is deeper than 64 levels (MaxDepth); flatten the structure"},
+		{"20,000 nested block sequences", deepBlock(20_000), 5, "nesting is deeper than 64 levels (MaxDepth); flatten the structure"},
+		{"20,000 nested flow mappings", []byte(hostileHead + "vars:\n  x: " + strings.Repeat("{a: ", 20_000) + "1" + strings.Repeat("}", 20_000) + "\n" + oneStep), 4, "nesting is deeper than 64 levels (MaxDepth); flatten the structure"},
 		{"file over MaxFileSize", big, 1, "over the limit of 1048576 bytes (MaxFileSize)"},
 		{"steps over MaxSteps", manySteps(MaxSteps + 10), 5004, "more than 5000 steps (MaxSteps)"},
 		{"nodes over MaxNodes", []byte(manyNodes), 4, "more than 200000 nodes (MaxNodes)"},

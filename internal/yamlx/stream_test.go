@@ -1,0 +1,38 @@
+package yamlx
+
+import (
+	"strings"
+	"testing"
+)
+
+var streamLimits = Limits{MaxFileSize: 1 << 20, MaxDepth: 10, MaxAliasNodes: 10, MaxNodes: 1000, EmptyHint: "write a: 1"}
+
+// parseErr is the one problem Parse reports for src, or "" when it
+// parses.
+func parseErr(t *testing.T, src string) string {
+	t.Helper()
+	d := &Diags{File: "f.yaml"}
+	n := Parse([]byte(src), streamLimits, d)
+	switch {
+	case n != nil && len(d.List) == 0:
+		return ""
+	case len(d.List) != 1:
+		t.Fatalf("%q: want one problem, got %v", src, d.Err())
+	}
+	return d.List[0].Error()
+}
+
+// TestNestingPastTheReadersBound: nesting past the YAML reader's own
+// bound (10,000 levels) gets the message and the hint of MaxDepth, as
+// nesting past MaxDepth alone does, not the reader's bare words.
+func TestNestingPastTheReadersBound(t *testing.T) {
+	want := "nesting is deeper than 10 levels (MaxDepth); flatten the structure"
+	for _, src := range []string{
+		"a:\n  b: " + strings.Repeat("[", 10050) + strings.Repeat("]", 10050) + "\n",
+		"a: " + strings.Repeat("[", 12) + strings.Repeat("]", 12) + "\n",
+	} {
+		if got := parseErr(t, src); !strings.HasSuffix(got, want) {
+			t.Errorf("nesting %d deep: got %q, want it to end %q", strings.Count(src, "["), got, want)
+		}
+	}
+}
