@@ -22,6 +22,23 @@ func parseErr(t *testing.T, src string) string {
 	return d.List[0].Error()
 }
 
+// TestFileOfOnlyComments: a file that holds comments and no value is
+// said to, rather than called empty, which sends its reader looking for
+// a file cut short; a file of nothing or blanks is empty.
+func TestFileOfOnlyComments(t *testing.T) {
+	for src, want := range map[string]string{
+		"# steps: to come\n  # more\n\n":   "f.yaml:1:1: the file holds only comments; write a: 1",
+		"\ufeff# a comment\r\n":            "f.yaml:1:1: the file holds only comments; write a: 1",
+		"":                                 "f.yaml:1:1: the file is empty; write a: 1",
+		"\n  \n":                           "f.yaml:1:1: the file is empty; write a: 1",
+		"# only a comment with no newline": "f.yaml:1:1: the file holds only comments; write a: 1",
+	} {
+		if got := parseErr(t, src); got != want {
+			t.Errorf("%q: got %q, want %q", src, got, want)
+		}
+	}
+}
+
 // TestNestingPastTheReadersBound: nesting past the YAML reader's own
 // bound (10,000 levels) gets the message and the hint of MaxDepth, as
 // nesting past MaxDepth alone does, not the reader's bare words.

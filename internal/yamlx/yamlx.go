@@ -44,7 +44,11 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			d.Add(Pos{1, 1}, "the file is empty; %s", lim.EmptyHint)
+			what := "is empty"
+			if onlyComments(data) {
+				what = "holds only comments"
+			}
+			d.Add(Pos{1, 1}, "the file %s; %s", what, lim.EmptyHint)
 			return nil
 		}
 		addSyntaxErr(data, err, lim, d)

@@ -116,7 +116,7 @@ func TestHostileRefused(t *testing.T) {
 		{"nodes over MaxNodes", []byte(manyNodes), 4, "more than 200000 nodes (MaxNodes)"},
 		{"inputs over MaxInputs", []byte(inputs.String()), 4, "257 inputs, over the limit of 256 (MaxInputs); pass values that go together as one input of type map or list"},
 		{"empty file", nil, 1, "the file is empty"},
-		{"only comments", []byte("# nothing here\n"), 1, "the file is empty"},
+		{"only comments", []byte("# nothing here\n"), 1, "the file holds only comments"},
 		{"only a document marker", []byte("---\n"), 1, "the file holds only null"},
 		{"only null", []byte("~ # nothing\n"), 1, "the file holds only null"},
 		{"a list at the top", []byte("- a\n- b\n"), 1, "the playbook must be a mapping (key: value), not a list"},
