@@ -247,7 +247,9 @@ func (p *plainView) Event(ev engine.Event) {
 	// The step's id and error come from the server, and the error quotes
 	// what the run read: a pipe or a CI log shows them on a terminal all
 	// the same.
-	line := fmt.Sprintf("%s %-24s %-10s %s", report.Icon(st), termtext.Line(ev.Step), termtext.Line(string(st)), report.FormatMS(ev.DurationMS))
+	// padVisible, not %-24s: a step id in Japanese or with emoji takes two
+	// columns a character, and the status would be out of line.
+	line := fmt.Sprintf("%s %s %-10s %s", report.Icon(st), padVisible(termtext.Line(ev.Step), 24), termtext.Line(string(st)), report.FormatMS(ev.DurationMS))
 	if ev.Ignored {
 		line += "  " + report.IgnoredNote
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/engine"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 )
@@ -108,5 +109,24 @@ func TestPlainFollowSaysWhatANotifyEntryReached(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the lines lack %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestPlainFollowAlignsWideStepIDs: off a terminal, a step whose id is
+// in Japanese, two columns a character, has its status under the other
+// steps' statuses, as the live view on a terminal has it.
+func TestPlainFollowAlignsWideStepIDs(t *testing.T) {
+	var out strings.Builder
+	v := &plainView{w: &out, runID: "r1"}
+	now := time.Now()
+	for _, id := range []string{"build", "データベース確認"} {
+		v.Event(engine.Event{Kind: engine.EventStepFinished, RunID: "r1", Step: id, Status: "succeeded", Time: now})
+	}
+	cols := []int{}
+	for l := range strings.Lines(out.String()) {
+		cols = append(cols, termtext.Width(l[:strings.Index(l, "succeeded")]))
+	}
+	if len(cols) != 2 || cols[0] != cols[1] {
+		t.Errorf("the statuses start at columns %v, want one column:\n%s", cols, out.String())
 	}
 }
