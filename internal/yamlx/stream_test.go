@@ -53,3 +53,34 @@ func TestNestingPastTheReadersBound(t *testing.T) {
 		}
 	}
 }
+
+// TestTrailingDocumentMarker: a `---` that ends the file with nothing
+// after it but comments, as generators write after every document, is an
+// empty document and is accepted, as kubectl accepts it; a second
+// document with a value, a null one included, is still refused.
+func TestTrailingDocumentMarker(t *testing.T) {
+	for _, src := range []string{
+		"a: 1\n---\n",
+		"a: 1\n---",
+		"---\na: 1\n---\n",
+		"a: 1\n---\n# end of generated file\n",
+		"a: 1\n---\n---\n",
+		"a: 1\n...\n---\n",
+	} {
+		if got := parseErr(t, src); got != "" {
+			t.Errorf("%q: %s; want it accepted", src, got)
+		}
+	}
+	second := "a second YAML document follows the first"
+	for _, src := range []string{
+		"a: 1\n---\nb: 2\n",
+		"a: 1\n--- ~\n",
+		"a: 1\n--- ''\n",
+		"a: 1\n---\n---\nb: 2\n",
+		"a: 1\n--- &x\n",
+	} {
+		if got := parseErr(t, src); !strings.Contains(got, second) {
+			t.Errorf("%q: got %q, want %q", src, got, second)
+		}
+	}
+}

@@ -55,7 +55,12 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 		return nil
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+	err := dec.Decode(&extra)
+	for err == nil && emptyDoc(&extra) {
+		extra = yaml.Node{}
+		err = dec.Decode(&extra)
+	}
+	if !errors.Is(err, io.EOF) {
 		p := Pos{extra.Line, extra.Column}
 		if err != nil {
 			p = yamlErrPos(err)
