@@ -298,6 +298,11 @@ func (r *runner) run() int {
 	// stderr from several goroutines: one lock keeps their lines whole.
 	stderr := &lockedWriter{w: e.stderr}
 	e.stderr = stderr
+	// Signals are taken from here on: opening the state (a slow disk, a
+	// history being migrated, a lock waited for) can take seconds, and a
+	// Ctrl-C meanwhile must not kill the process in the middle of it.
+	ctx, stop, hangUp := r.signals()
+	defer stop()
 	audit, closeAudit, ok := r.openAuditLog()
 	if !ok {
 		return ExitUsage
@@ -329,9 +334,18 @@ func (r *runner) run() int {
 			err = fmt.Errorf("--state-dir %s: %w", o.stateDir, err)
 		}
 		e.errorf("%v; nothing ran", err)
+		if ctx.Err() != nil {
+			return exitCode(&report.Report{Status: report.StatusCancelled}, context.Cause(ctx))
+		}
 		return ExitUsage
 	}
 	defer svc.Close()
+	if ctx.Err() != nil {
+		// Interrupted while the state was opened: it is closed again,
+		// whole, and no run is started.
+		e.errorf("%v before the run started; nothing ran", context.Cause(ctx))
+		return exitCode(&report.Report{Status: report.StatusCancelled}, context.Cause(ctx))
+	}
 	if svc.Interrupted > 0 {
 		fmt.Fprintf(e.stderr, "%s: marked %s of earlier processes interrupted\n", program, plural(svc.Interrupted, "run", "runs"))
 	}
@@ -371,8 +385,6 @@ func (r *runner) run() int {
 		logs.gate = gate
 	}
 
-	ctx, stop, hangUp := r.signals()
-	defer stop()
 	confirmer.hangUp = hangUp
 	mgr := runs.NewManager(svc, runs.Limits{MaxRunning: 1, MaxQueued: -1})
 	defer mgr.Shutdown(context.Background())
