@@ -12,6 +12,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
 // ErrUnknownRun is a run the queue has no job for.
@@ -79,7 +80,7 @@ func (q *Queue) recordCancelled(ctx context.Context, j Job, by string) error {
 	}
 	// recordNeverRan ends with River's JobCancel error, meant for a
 	// worker: here the record is what counts.
-	q.recordNeverRan(ctx, a, j.Queued, report.StatusCancelled, ops.ClassCancelled, "cancelled before it started: cancelled through the API by "+by)
+	q.recordNeverRan(ctx, a, j.Queued, report.StatusCancelled, ops.ClassCancelled, runs.NotStarted("cancelled through the API by "+by))
 	if _, err := q.cfg.Store.Get(ctx, a.RunID); err != nil && !errors.Is(err, history.ErrNotFound) {
 		return err
 	}

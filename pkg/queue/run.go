@@ -236,7 +236,7 @@ func (q *Queue) cancelledAsTaken(ctx context.Context, a RunArgs, queued time.Tim
 		return err // started before (a rescued job), or the store is away
 	}
 	by, _ := q.cancelRequested(ctx, a.RunID)
-	return q.recordNeverRan(ctx, a, queued, report.StatusCancelled, ops.ClassCancelled, "cancelled before it started: cancelled through the API by "+by)
+	return q.recordNeverRan(ctx, a, queued, report.StatusCancelled, ops.ClassCancelled, runs.NotStarted("cancelled through the API by "+by))
 }
 
 // recordNeverRan records a run that could not start, queued at queued,

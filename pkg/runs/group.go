@@ -178,7 +178,7 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 			select {
 			case <-h.cancelled:
 				t.release()
-				return neverRan(ops.ClassCancelled, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(),
+				return neverRan(ops.ClassCancelled, NotStarted(context.Cause(h.cancelCtx()).Error()),
 					fmt.Sprintf("not run: cancelled while waiting for concurrency group %q", group))
 			default:
 			}
@@ -216,7 +216,7 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 		case <-tick.C:
 		case <-h.cancelled:
 			t.release()
-			return neverRan(ops.ClassCancelled, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(),
+			return neverRan(ops.ClassCancelled, NotStarted(context.Cause(h.cancelCtx()).Error()),
 				fmt.Sprintf("not run: cancelled while waiting for concurrency group %q", group))
 		case <-closed:
 			t.release()

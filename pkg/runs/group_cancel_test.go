@@ -71,7 +71,7 @@ func TestCancelWhileGroupGranted(t *testing.T) {
 			if r2.Status != report.StatusCancelled || len(r2.Steps) != 1 || r2.Steps[0].Status != report.StatusSkipped || r2.Steps[0].Reason != reason {
 				t.Fatalf("try %d: the run cancelled as its group was granted: %s %+v, steps %+v; want cancelled, its step skipped with %q", i, r2.Status, r2.Error, r2.Steps, reason)
 			}
-			if !strings.Contains(r2.Error.Message, "cancelled by the test") {
+			if !strings.Contains(r2.Error.Message, "by the test as its group was granted before it started") {
 				t.Errorf("try %d: error %+v", i, r2.Error)
 			}
 			wait(t, h1)

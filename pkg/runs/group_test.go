@@ -191,8 +191,11 @@ func TestConcurrencyWaitingRunCancelled(t *testing.T) {
 	}
 	h2.Cancel(nil)
 	r2 := wait(t, h2)
-	if r2.Status != report.StatusCancelled || !strings.Contains(r2.Error.Message, "cancelled before it started") {
+	if r2.Status != report.StatusCancelled || !strings.Contains(r2.Error.Message, "before it started") {
 		t.Errorf("the cancelled waiting run: %s %+v", r2.Status, r2.Error)
+	}
+	if r2.Error != nil && strings.Contains(r2.Error.Class+": "+r2.Error.Message, "cancelled: cancelled") {
+		t.Errorf("the cancelled waiting run's error says cancelled twice: %s: %s", r2.Error.Class, r2.Error.Message)
 	}
 	if r := wait(t, h3); r.Status != report.StatusSucceeded {
 		t.Errorf("the run after it: %s %+v", r.Status, r.Error)

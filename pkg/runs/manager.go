@@ -313,7 +313,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 				return
 			}
 			p.release()
-			end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(), "not run: cancelled while waiting for a run slot"), nil)
+			end(m.svc.neverRan(p, h, NotStarted(context.Cause(h.cancelCtx()).Error()), "not run: cancelled while waiting for a run slot"), nil)
 			return
 		}
 	}
@@ -336,7 +336,7 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 			// while it was queued, which is what its reason says.
 			reason = fmt.Sprintf("not run: cancelled while waiting for concurrency group %q", p.group)
 		}
-		end(m.svc.neverRan(p, h, "cancelled before it started: "+context.Cause(h.cancelCtx()).Error(), reason), nil)
+		end(m.svc.neverRan(p, h, NotStarted(context.Cause(h.cancelCtx()).Error()), reason), nil)
 		return
 	}
 	ctx := h.bind(m.ctx)
