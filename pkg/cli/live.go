@@ -63,9 +63,11 @@ type liveStep struct {
 	start              time.Time
 	seq                int // the order it started in, which the block keeps
 	items, done, fails int
-	batch              string   // its rolling batch now (batchRow), of a serial: fan-out
-	lines              []string // the step's output, at most maxKeptLines
-	cut                int      // lines dropped from the front of lines
+	batch              string    // its rolling batch now (batchRow), of a serial: fan-out
+	lines              []string  // the step's output, at most maxKeptLines
+	cut                int       // lines dropped from the front of lines
+	retryTry, retryOf  int       // the try a retry waits for, of how many
+	retryUntil         time.Time // when that wait ends (retryNote)
 }
 
 // Bounds of the live view.
@@ -157,6 +159,8 @@ func (v *liveView) Event(ev engine.Event) {
 		v.batch(ev)
 	case engine.EventLog:
 		v.log(ev)
+	case engine.EventRetry:
+		v.retryWait(ev)
 	case engine.EventStepFinished:
 		if k := stepKey(ev); !v.shown[k] {
 			v.shown[k] = true
@@ -415,6 +419,7 @@ func (v *liveView) redraw() {
 		if s.batch != "" {
 			p += "  " + s.batch
 		}
+		p += retryNote(s, now)
 		rows = append(rows, "⋯ "+p)
 		if v.quiet {
 			continue

@@ -181,6 +181,9 @@ func logLine(ev engine.Event) (zerolog.Level, string, []field) {
 			}
 		}
 		add(num("attempt", int64(ev.Attempt)), str("delay", report.FormatMS(ev.DelayMS)))
+		if ev.Attempts > 0 { // the next try is attempt+1 of these
+			add(num("attempts", int64(ev.Attempts)))
+		}
 		if ev.Err == "" && ev.Message != "" {
 			add(str("condition", ev.Message))
 		} else {

@@ -37,7 +37,7 @@ func retry(clock Clock) Middleware {
 					return out, err
 				}
 				d := waitAfter(r, n, err)
-				ev := Event{Kind: EventRetry, Attempt: n, DelayMS: d.Milliseconds()}
+				ev := Event{Kind: EventRetry, Attempt: n, Attempts: r.Attempts, DelayMS: d.Milliseconds()}
 				line := c.Log.Info()
 				if c.Index >= 0 {
 					line = line.Int("item", c.Index) // which of a fan-out's items
