@@ -57,7 +57,13 @@ func outputFailed(e *env, out *output, code int) int {
 	if err == nil || errors.Is(err, syscall.EPIPE) {
 		return code
 	}
-	e.errorf("writing output: %v", err)
+	if errors.Is(err, syscall.EIO) {
+		// A terminal that hung up (a closed SSH session, a killed tmux
+		// window): the error alone reads as a disk failing.
+		e.errorf("the terminal of stdout went away (%v): what the command wrote there from then on was not shown; a run's report is in its state dir and --report file", err)
+	} else {
+		e.errorf("writing output: %v", err)
+	}
 	if code == ExitOK {
 		return ExitFailed
 	}

@@ -49,3 +49,14 @@ func TestOutputWriteErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputToAHungUpTerminal: stdout on a terminal that went away fails
+// with EIO; stderr (often a log file) says the terminal went away, not a
+// bare I/O error that reads as a failing disk.
+func TestOutputToAHungUpTerminal(t *testing.T) {
+	var errb bytes.Buffer
+	code := Main([]string{"version"}, strings.NewReader(""), failingWriter{syscall.EIO}, &errb)
+	if code != ExitFailed || !strings.Contains(errb.String(), "the terminal of stdout went away") || strings.Contains(errb.String(), "writing output") {
+		t.Errorf("hung-up terminal: exit %d, stderr:\n%s", code, errb.String())
+	}
+}
