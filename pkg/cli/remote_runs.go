@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -110,13 +111,26 @@ const maxRemoteLimit = 1000
 func runsAsked(o remoteOptions) string {
 	var s string
 	if o.playbook != "" {
-		s += " --playbook " + o.playbook
+		s += " --playbook " + flagValue(o.playbook)
 	}
 	if o.status != "" {
-		s += " --status " + o.status
+		s += " --status " + flagValue(o.status)
 	}
 	if o.since.text != "" {
-		s += " --since " + o.since.text
+		s += " --since " + flagValue(o.since.text)
 	}
 	return s
+}
+
+// plainValueRE is a flag's value that reads as one word as it is.
+var plainValueRE = regexp.MustCompile(`^[A-Za-z0-9._:/@+-]+$`)
+
+// flagValue is a flag's value as given, double-quoted (Go escapes) unless
+// it is one plain word: a space would join it to the next flag, and a
+// terminal control would reach the terminal.
+func flagValue(v string) string {
+	if plainValueRE.MatchString(v) {
+		return v
+	}
+	return strconv.Quote(v)
 }
