@@ -482,13 +482,5 @@ func remoteExitCode(rep *report.Report, cause error) int {
 	return exitCode(rep, cause)
 }
 
-func (r *remote) cancel(id string) int {
-	if _, err := r.call(context.Background(), "POST", "/api/v1/runs/"+url.PathEscape(id)+"/cancel", nil, nil); err != nil {
-		return r.fail(err)
-	}
-	fmt.Fprintf(r.e.stdout, "cancelling %s\n", id)
-	return ExitOK
-}
-
 // envNameRE is the form of an environment variable's name.
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

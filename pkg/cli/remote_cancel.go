@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
+)
+
+func (r *remote) cancel(id string) int {
+	if _, err := r.call(context.Background(), "POST", "/api/v1/runs/"+url.PathEscape(id)+"/cancel", nil, nil); err != nil {
+		code := r.fail(err)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.status == http.StatusNotFound && ae.Class != classForeign {
+			r.e.errorf("%s", r.unknownRunHint(id))
+		}
+		return code
+	}
+	fmt.Fprintf(r.e.stdout, "cancelling %s\n", id)
+	return ExitOK
+}
+
+// unknownRunHint says what to do about a run id the server does not
+// know: cancel takes a whole id, so one that is the start of ids (copied
+// short, or a date) names them rather than cancelling a guess.
+func (r *remote) unknownRunHint(id string) string {
+	const give = "give the whole run id, as 'arsenal-run remote runs' lists it"
+	var out struct {
+		Runs []struct{ ID string } `json:"runs"`
+	}
+	if _, err := r.call(context.Background(), "GET", "/api/v1/runs?limit="+strconv.Itoa(maxRemoteLimit), nil, &out); err != nil {
+		return give
+	}
+	var match []string
+	for _, run := range out.Runs {
+		if id != "" && strings.HasPrefix(run.ID, id) {
+			match = append(match, termtext.Line(run.ID))
+		}
+	}
+	switch {
+	case len(match) == 1:
+		return fmt.Sprintf("%s is the start of run %s: %s", flagValue(id), match[0], give)
+	case len(match) > 5:
+		return fmt.Sprintf("%s is the start of %d runs' ids, among them %s: %s", flagValue(id), len(match), strings.Join(match[:5], ", "), give)
+	case len(match) > 1:
+		return fmt.Sprintf("%s is the start of %d runs' ids, %s: %s", flagValue(id), len(match), strings.Join(match, ", "), give)
+	}
+	return give
+}

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestRemoteCancelUnknownRunSaysWhatToDo: a run id the server does not
+// know is not cancelled by guess; the error says to give the whole id,
+// and names the runs a short one is the start of.
+func TestRemoteCancelUnknownRunSaysWhatToDo(t *testing.T) {
+	var cancels atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == "POST" {
+			cancels.Add(1)
+			w.WriteHeader(http.StatusNotFound)
+			id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/runs/"), "/cancel")
+			fmt.Fprintf(w, `{"error":{"class":"not_found","message":"no run \"%s\""}}`, id)
+			return
+		}
+		fmt.Fprint(w, `{"runs":[{"id":"20261206T164506-d606"},{"id":"20261206T164506-8eef"},{"id":"20261206T164458-76c8"}]}`)
+	}))
+	defer srv.Close()
+	envs := map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}
+	runEnv(t, envs, "remote", "cancel", "20261206T164506").want(t, ExitUsage, nil, []string{
+		`no run "20261206T164506"`,
+		"20261206T164506 is the start of 2 runs' ids, 20261206T164506-d606, 20261206T164506-8eef: give the whole run id, as 'arsenal-run remote runs' lists it",
+	})
+	runEnv(t, envs, "remote", "cancel", "20261206T164458").want(t, ExitUsage, nil, []string{
+		"20261206T164458 is the start of run 20261206T164458-76c8: give the whole run id",
+	})
+	runEnv(t, envs, "remote", "cancel", "nope").want(t, ExitUsage, nil, []string{
+		"no run \"nope\"\narsenal-run: give the whole run id, as 'arsenal-run remote runs' lists it",
+	})
+	if n := cancels.Load(); n != 3 {
+		t.Errorf("%d cancel requests, want 3 (one each, none for a guessed id)", n)
+	}
+}
