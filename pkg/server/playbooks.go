@@ -108,7 +108,14 @@ func (p *Playbooks) notFound(name string, scheduled bool) *apiError {
 			return notFound("playbook %q has no schedule to pause or resume (a playbook has one with schedule:, docs/scheduling.md); %s", name, known)
 		}
 	}
-	return notFound("no %s %q in the server's playbooks%s", what, name, suggest.DidYouMean(name, names))
+	if did := suggest.DidYouMean(name, names); did != "" || len(names) > 10 {
+		return notFound("no %s %q in the server's playbooks%s", what, name, did)
+	}
+	if len(names) == 0 {
+		return notFound("no %s %q in the server's playbooks: it serves no %s", what, name, what)
+	}
+	// No name it may be a typo of: the few there are, to pick from.
+	return notFound("no %s %q in the server's playbooks; the %ss are %s", what, name, what, strings.Join(names, ", "))
 }
 
 // runsHint is what an empty run listing of playbook name says: that no

@@ -31,7 +31,7 @@ func TestPlaybooks(t *testing.T) {
 	// ones when a schedule is asked for.
 	for path, want := range map[string]string{
 		"/api/v1/playbooks/helo":             `no playbook "helo" in the server's playbooks (did you mean "hello"?)`,
-		"/api/v1/playbooks/xyzzy":            `no playbook "xyzzy" in the server's playbooks`,
+		"/api/v1/playbooks/xyzzy":            `no playbook "xyzzy" in the server's playbooks; the playbooks are hello, nightly, paced, shell, sleeper`,
 		"/api/v1/schedules/nighty/pause":     `no scheduled playbook "nighty" in the server's playbooks (did you mean "nightly"?)`,
 		"/api/v1/schedules/hello/pause":      `playbook "hello" has no schedule to pause or resume (a playbook has one with schedule:, docs/scheduling.md); the scheduled playbooks are nightly`,
 		"/api/v1/playbooks/sleper/preflight": `(did you mean "sleeper"?)`,
