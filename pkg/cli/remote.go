@@ -375,7 +375,11 @@ func (r *remote) exec(op string) int {
 			io.WriteString(r.e.stderr, termtext.Indent(program+": "+op+" failed: ", ae.Msg, "  ", termWidth(r.e.stderr)))
 			return ExitFailed
 		}
-		return r.fail(err)
+		code := r.fail(err)
+		if errors.As(err, &ae) && ae.status == http.StatusNotFound && strings.HasPrefix(ae.Msg, "unknown operation ") {
+			r.e.errorf("'arsenal-run remote ops list' lists the server's operations")
+		}
+		return code
 	}
 	var buf bytes.Buffer
 	if len(out.Result) == 0 || json.Indent(&buf, out.Result, "", "  ") != nil {
