@@ -188,8 +188,12 @@ type validation struct {
 	dirOf map[string]string
 	names map[string]map[string]*steps.Playbook
 
-	total           int // playbooks checked, counting a directory without any
-	bad, errs       int // playbooks with problems, problems
+	total     int // playbooks checked
+	bad, errs int // playbooks with problems, their problems
+	// dirsBad says, for each directory given that brought no playbook,
+	// why: none in it, or it cannot be listed. Each is one error, not a
+	// playbook's.
+	dirsBad         []string
 	denied, nDenied int // playbooks with denied steps, denied steps
 }
 
@@ -263,9 +267,7 @@ func (v *validation) expand(paths []string) []string {
 		if err != nil {
 			v.problemf(p, "cannot list the playbooks: %v", err)
 			v.fileDone(validateFile{File: p, Status: "invalid"})
-			v.total++
-			v.bad++
-			v.errs++
+			v.dirsBad = append(v.dirsBad, "cannot list "+p)
 			continue
 		}
 		for _, l := range left {
@@ -277,9 +279,7 @@ func (v *validation) expand(paths []string) []string {
 		if len(found) == 0 {
 			v.problemf(p, "no playbooks (*.yaml, *.yml) in this directory")
 			v.fileDone(validateFile{File: p, Status: "invalid"})
-			v.total++
-			v.bad++
-			v.errs++
+			v.dirsBad = append(v.dirsBad, "no playbooks in "+p)
 			continue
 		}
 		for _, f := range found {
@@ -414,21 +414,41 @@ func (v *validation) nameOfItsOwn(file string, pb *steps.Playbook) bool {
 // denials.
 func (v *validation) summary() int {
 	total := v.total
+	var line string
+	code := ExitOK
 	switch {
 	case v.bad > 0:
-		v.note("%s of %s %s problems (%s)", fmt.Sprint(v.bad), plural(total, "playbook", "playbooks"), hasHave(v.bad), plural(v.errs, "error", "errors"))
-		return ExitUsage
+		line = fmt.Sprintf("%d of %s %s problems (%s)", v.bad, plural(total, "playbook", "playbooks"), hasHave(v.bad), plural(v.errs, "error", "errors"))
+		code = ExitUsage
 	case v.denied > 0:
 		who := "role " + v.roles[0]
 		if len(v.roles) > 1 {
 			who = "roles " + strings.Join(v.roles, ", ")
 		}
-		v.note("%d of %s %s denied steps (%s denied) for %s", v.denied, plural(total, "playbook", "playbooks"), hasHave(v.denied), plural(v.nDenied, "step", "steps"), who)
-		return ExitDenied
+		line = fmt.Sprintf("%d of %s %s denied steps (%s denied) for %s", v.denied, plural(total, "playbook", "playbooks"), hasHave(v.denied), plural(v.nDenied, "step", "steps"), who)
+		code = ExitDenied
+	case len(v.dirsBad) > 0 && total == 1:
+		line = "the 1 playbook is valid"
+	case len(v.dirsBad) > 0 && total > 1:
+		line = fmt.Sprintf("all %d playbooks are valid", total)
 	case total > 1 && v.format != "json":
 		fmt.Fprintf(v.e.stdout, "all %d playbooks are valid\n", total)
 	}
-	return ExitOK
+	// A directory without playbooks is no playbook with problems: the
+	// line says what was found there, and nothing counts as checked.
+	if len(v.dirsBad) > 0 {
+		dirs := strings.Join(v.dirsBad, "; ")
+		if total == 0 {
+			line = dirs + "; nothing was validated"
+		} else {
+			line = dirs + "; " + line
+		}
+		code = ExitUsage
+	}
+	if line != "" {
+		v.note("%s", line)
+	}
+	return code
 }
 
 func hasHave(n int) string {

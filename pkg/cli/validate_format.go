@@ -169,7 +169,10 @@ func (v *validation) finish(code int) int {
 			errs++
 		}
 	}
-	v.doc.Summary = validateSummary{Playbooks: v.total, Invalid: v.bad, Errors: errs, Denied: v.denied, DeniedSteps: v.nDenied}
+	// A directory without playbooks counts as an invalid entry here, as
+	// the schema has it.
+	nDirs := len(v.dirsBad)
+	v.doc.Summary = validateSummary{Playbooks: v.total + nDirs, Invalid: v.bad + nDirs, Errors: errs, Denied: v.denied, DeniedSteps: v.nDenied}
 	if v.doc.Files == nil {
 		v.doc.Files = []validateFile{}
 	}

@@ -127,7 +127,26 @@ func TestValidateDirectory(t *testing.T) {
 	if strings.Contains(r.stdout, "notes") {
 		t.Errorf("a .txt file was validated:\n%s", r.stdout)
 	}
-	runEnv(t, nil, "validate", "empty").want(t, ExitUsage, nil, []string{"empty: no playbooks", "1 of 1 playbook has problems (1 error)"})
+	r = runEnv(t, nil, "validate", "empty")
+	r.want(t, ExitUsage, nil, []string{"empty: no playbooks", "\nno playbooks in empty; nothing was validated\n"})
+	if strings.Contains(r.stderr, "playbook has problems") {
+		t.Errorf("an empty directory was counted as a playbook:\n%s", r.stderr)
+	}
+}
+
+// A directory without playbooks next to valid ones: the summary says what
+// it found and counts only playbooks.
+func TestValidateEmptyDirBesideValid(t *testing.T) {
+	playbookDir(t, map[string]string{"pbs/a.yaml": goodPlaybook, "empty/.keep": "", "bad.yaml": badPlaybook})
+	runEnv(t, nil, "validate", "empty", "pbs").want(t, ExitUsage, nil, []string{"\nno playbooks in empty; the 1 playbook is valid\n"})
+	r := runEnv(t, nil, "validate", "empty", "pbs", "bad.yaml")
+	r.want(t, ExitUsage, nil, []string{"\nno playbooks in empty; 1 of 2 playbooks has problems ("})
+	// A tool reading the document keeps its counts: the directory is an
+	// invalid entry with one error.
+	doc := validateJSON(t, ExitUsage, "empty", "pbs")
+	if doc.Summary.Playbooks != 2 || doc.Summary.Invalid != 1 || doc.Summary.Errors != 1 {
+		t.Errorf("summary %+v, want 2 entries, 1 invalid, 1 error", doc.Summary)
+	}
 }
 
 func TestValidateFlagsAfterFiles(t *testing.T) {
