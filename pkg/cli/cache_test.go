@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
@@ -197,4 +199,29 @@ func TestCacheOfANewStateDir(t *testing.T) {
 	if _, err := os.Stat(state); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the state dir was made by reading its cache: %v", err)
 	}
+}
+
+// TestCacheFilterOfAnEmptyOrDisjointCache: a --playbook or --op that no
+// entry has is said so on an empty cache too, and so are two names that
+// entries have, each, but no entry both.
+func TestCacheFilterOfAnEmptyOrDisjointCache(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state")
+	s, err := history.Open(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runMain(t, "cache", "clear", "--op", "nope", "--state-dir", state).
+		want(t, ExitOK, []string{"removed 0 cache entries\n"}, []string{`cache: no entry has --op "nope": the cache is empty`})
+	runMain(t, "cache", "list", "--playbook", "x", "--op", "nope", "--state-dir", state).
+		want(t, ExitOK, []string{"no cache entries\n"}, []string{`no entry has --playbook "x" or --op "nope": the cache is empty`})
+	now := time.Now()
+	for i, e := range []history.CacheEntry{{Key: "k1", Op: "system.info", Playbook: "a"}, {Key: "k2", Op: "file.read", Playbook: "b"}} {
+		e.Output, e.CreatedAt, e.ExpiresAt = json.RawMessage(`{}`), now, now.Add(time.Hour)
+		if err := s.CachePut(context.Background(), e); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	runMain(t, "cache", "clear", "--playbook", "a", "--op", "file.read", "--state-dir", state).
+		want(t, ExitOK, []string{"removed 0 cache entries\n"}, []string{`no entry has both --playbook "a" and --op "file.read"`})
 }

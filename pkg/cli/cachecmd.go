@@ -153,19 +153,32 @@ func round(d time.Duration) string {
 
 // cacheFilterHint tells, on stderr, of a --playbook or --op that no entry
 // has, with the closest name that one has: a typo otherwise reads as an
-// empty cache, or a clear that removed nothing.
+// empty cache, or a clear that removed nothing. An empty cache, and
+// names each some entry has but none both, are said as such.
 func cacheFilterHint(ctx context.Context, e *env, s store.Store, f history.CacheFilter) {
 	if f.Playbook == "" && f.Op == "" {
 		return
 	}
 	all, err := s.CacheList(ctx, history.CacheFilter{})
-	if err != nil || len(all) == 0 {
+	if err != nil {
+		return
+	}
+	var given []string
+	if f.Playbook != "" {
+		given = append(given, fmt.Sprintf("--playbook %q", f.Playbook))
+	}
+	if f.Op != "" {
+		given = append(given, fmt.Sprintf("--op %q", f.Op))
+	}
+	if len(all) == 0 {
+		fmt.Fprintf(e.stderr, "%s cache: no entry has %s: the cache is empty\n", program, strings.Join(given, " or "))
 		return
 	}
 	playbooks, ops := map[string]bool{}, map[string]bool{}
 	for _, ci := range all {
 		playbooks[ci.Playbook], ops[ci.Op] = true, true
 	}
+	told := false
 	for _, c := range []struct {
 		flag, given string
 		have        map[string]bool
@@ -175,5 +188,9 @@ func cacheFilterHint(ctx context.Context, e *env, s store.Store, f history.Cache
 		}
 		names := slices.Sorted(maps.Keys(c.have))
 		fmt.Fprintf(e.stderr, "%s cache: no entry has %s %q%s; the entries are of %s\n", program, c.flag, c.given, suggest.DidYouMean(c.given, names), strings.Join(names, ", "))
+		told = true
+	}
+	if !told && len(given) == 2 {
+		fmt.Fprintf(e.stderr, "%s cache: no entry has both %s; give one of them alone to see its entries\n", program, strings.Join(given, " and "))
 	}
 }
