@@ -176,7 +176,7 @@ func TestCacheErrorNamesTheStateAndExits1(t *testing.T) {
 	}
 	for _, sub := range []string{"list", "clear"} {
 		r := runMain(t, "cache", sub, "--state-dir", state)
-		if r.code != ExitFailed || !strings.Contains(r.stderr, "cache "+sub+": --state-dir "+state+": ") {
+		if r.code != ExitFailed || !strings.HasPrefix(r.stderr, "arsenal-run cache "+sub+": --state-dir "+state+": ") {
 			t.Errorf("cache %s of a damaged database: exit %d\n%s", sub, r.code, r.stderr)
 		}
 	}

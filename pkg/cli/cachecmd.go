@@ -89,7 +89,7 @@ func runCache(e *env, args []string) int {
 	if sub == "clear" {
 		n, err := store.CacheClear(ctx, f)
 		if err != nil {
-			e.errorf("cache clear: %s: %v; nothing was removed", stateName(spec), err)
+			e.cmdErrorf("cache clear", "%s: %v; nothing was removed", stateName(spec), err)
 			return ExitFailed
 		}
 		fmt.Fprintf(e.stdout, "removed %s\n", plural(int(n), "cache entry", "cache entries"))
@@ -100,7 +100,7 @@ func runCache(e *env, args []string) int {
 	}
 	list, err := store.CacheList(ctx, f)
 	if err != nil {
-		e.errorf("cache list: %s: %v", stateName(spec), err)
+		e.cmdErrorf("cache list", "%s: %v", stateName(spec), err)
 		return ExitFailed
 	}
 	if asJSON {

@@ -187,6 +187,13 @@ func (e *env) errorf(format string, args ...any) {
 	fmt.Fprintf(e.stderr, "%s: %s\n", program, fmt.Sprintf(format, args...))
 }
 
+// cmdErrorf prints a problem or a note of command cmd ("schedule",
+// "cache clear") to stderr, prefixed as its usage errors are:
+// "arsenal-run schedule: ...".
+func (e *env) cmdErrorf(cmd, format string, args ...any) {
+	fmt.Fprintf(e.stderr, "%s %s: %s\n", program, cmd, fmt.Sprintf(format, args...))
+}
+
 // plural returns "1 thing" or "n things".
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -80,7 +80,7 @@ func TestHistoryPlaybookGivenAsFile(t *testing.T) {
 	pb := writePlaybook(t, dir, "deploy.yaml", "version: 1\nname: rollout\nsteps:\n  - {id: a, op: control.noop}\n")
 	runMain(t, "run", pb, "--state-dir", state).want(t, ExitOK, nil, nil)
 	runMain(t, "history", "--state-dir", state, "--playbook", pb).want(t, ExitOK, []string{"rollout", "succeeded"},
-		[]string{`is a playbook file: listing the runs of "rollout", the name: it declares (--playbook takes that name)`})
+		[]string{"arsenal-run history: --playbook " + pb + ` is a playbook file: listing the runs of "rollout", the name: it declares (--playbook takes that name)`})
 	res := runMain(t, "history", "--state-dir", state, "--playbook", filepath.Join(dir, "missing.yaml"))
 	if want := "; --playbook takes the name: a playbook declares, not its file\n"; res.code != ExitOK || !strings.HasSuffix(res.stdout, want) {
 		t.Errorf("a path that is no playbook: exit %d, stdout %q, want it to end in %q", res.code, res.stdout, want)
@@ -125,7 +125,7 @@ func TestStoreReadFailedOfPostgres(t *testing.T) {
 	spec := store.Spec{URL: "postgres://arsenal@db.internal/arsenal"}
 	storeReadFailed(e, "history", spec, errors.New("postgres: list: ERROR: permission denied for table runs (SQLSTATE 42501)"))
 	got := errb.String()
-	for _, want := range []string{"history: reading the recorded runs failed: postgres: list: ERROR: permission denied", "PostgreSQL server", "may read"} {
+	for _, want := range []string{"arsenal-run history: reading the recorded runs failed: postgres: list: ERROR: permission denied", "PostgreSQL server", "may read"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, got)
 		}

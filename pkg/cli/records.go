@@ -120,7 +120,7 @@ func runHistory(e *env, args []string) int {
 	defer store.Close()
 	if name, ok := playbookNameOf(*playbook); ok {
 		// A file given for the name: its playbook's runs are meant.
-		e.errorf("--playbook %s is a playbook file: listing the runs of %q, the name: it declares (--playbook takes that name)", *playbook, name)
+		e.cmdErrorf("history", "--playbook %s is a playbook file: listing the runs of %q, the name: it declares (--playbook takes that name)", *playbook, name)
 		*playbook = name
 	}
 	f := history.Filter{Playbook: *playbook, Status: report.Status(*status), Trigger: history.Trigger(*trigger), Limit: *limit, Since: from, Before: to}
@@ -322,8 +322,8 @@ func runStats(e *env, args []string) int {
 func storeReadFailed(e *env, cmd string, spec store.Spec, err error) {
 	msg := strings.TrimPrefix(err.Error(), "history: ")
 	if spec.Postgres() {
-		e.errorf("%s: reading the recorded runs failed: %s; check that the PostgreSQL server of %s answers, and that its user may read the tables", cmd, msg, spec)
+		e.cmdErrorf(cmd, "reading the recorded runs failed: %s; check that the PostgreSQL server of %s answers, and that its user may read the tables", msg, spec)
 		return
 	}
-	e.errorf("%s: reading the recorded runs failed: %s; the history database may be damaged, or written by a newer release: check the disk and the release, or restore the database from a backup", cmd, msg)
+	e.cmdErrorf(cmd, "reading the recorded runs failed: %s; the history database may be damaged, or written by a newer release: check the disk and the release, or restore the database from a backup", msg)
 }

@@ -124,7 +124,7 @@ func recordedReport(e *env, c *command, sf *stateFlags, flags *flagSet, id strin
 		fmt.Fprintf(e.stderr, "%s report: no file %s, and no run of that id in %s; 'history' lists the run ids\n", program, id, sf.name(spec))
 		return nil, ExitUsage
 	case err != nil:
-		e.errorf("report: %v", err)
+		e.cmdErrorf("report", "%v", err)
 		return nil, ExitFailed
 	}
 	data, err := st.ReadReport(ctx, run.ID)
@@ -136,12 +136,12 @@ func recordedReport(e *env, c *command, sf *stateFlags, flags *flagSet, id strin
 		fmt.Fprintf(e.stderr, "%s report: run %s (%s) has no report; 'history show %s' shows the steps it recorded\n", program, run.ID, run.Status, run.ID)
 		return nil, ExitUsage
 	case err != nil:
-		e.errorf("report: run %s: %v", run.ID, err)
+		e.cmdErrorf("report", "run %s: %v", run.ID, err)
 		return nil, ExitFailed
 	}
 	rep, err := report.Decode(data)
 	if err != nil {
-		e.errorf("report: run %s: %v", run.ID, err)
+		e.cmdErrorf("report", "run %s: %v", run.ID, err)
 		return nil, ExitUsage
 	}
 	return rep, ExitOK

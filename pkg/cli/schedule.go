@@ -114,7 +114,7 @@ func runSchedule(e *env, args []string) int {
 		}
 		var b strings.Builder
 		if err := writeNextFires(&b, set.pbs, time.Now(), *next); err != nil {
-			e.errorf("schedule: %v", err)
+			e.cmdErrorf("schedule", "%v", err)
 			return ExitUsage
 		}
 		// A failed write is Main's to report (a closed pipe quietly).

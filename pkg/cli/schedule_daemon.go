@@ -95,7 +95,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	if o.listen != "" {
 		var err error
 		if ln, err = net.Listen("tcp", o.listen); err != nil {
-			e.errorf("schedule: %s; nothing was scheduled", listenError(o.listen, err))
+			e.cmdErrorf("schedule", "%s; nothing was scheduled", listenError(o.listen, err))
 			return ExitUsage
 		}
 		defer func() {
@@ -108,13 +108,13 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	if o.stateDir != "" {
 		// Before its lock file is opened: see makeTrustedStateDir.
 		if err := makeTrustedStateDir(o.stateDir); err != nil {
-			e.errorf("schedule: --state-dir: %v; nothing was scheduled", err)
+			e.cmdErrorf("schedule", "--state-dir: %v; nothing was scheduled", err)
 			return ExitUsage
 		}
 	}
 	unlock, held, err := lockSchedule(o.spec)
 	if err != nil {
-		e.errorf("schedule: %s: %v; nothing was scheduled", stateName(o.spec), err)
+		e.cmdErrorf("schedule", "%s: %v; nothing was scheduled", stateName(o.spec), err)
 		return ExitUsage
 	}
 	defer unlock()
@@ -137,11 +137,11 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 			}
 		}
 		if msg := auditLogProblem(o.auditLog, reads, nil, o.stateDir); msg != "" {
-			e.errorf("schedule: %s; nothing was scheduled", msg)
+			e.cmdErrorf("schedule", "%s; nothing was scheduled", msg)
 			return ExitUsage
 		}
 		if audit, err = auth.OpenAudit(o.auditLog); err != nil {
-			e.errorf("schedule: %v; nothing was scheduled", auditOpenError(err, o.auditLog))
+			e.cmdErrorf("schedule", "%v; nothing was scheduled", auditOpenError(err, o.auditLog))
 			return ExitUsage
 		}
 		defer audit.Close()
@@ -151,7 +151,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	remoteSettings := o.remoteSettings
 	tp, problem, ok := o.trace.provider(e, warn)
 	if !ok {
-		e.errorf("schedule: %s; nothing was scheduled", problem)
+		e.cmdErrorf("schedule", "%s; nothing was scheduled", problem)
 		return ExitUsage
 	}
 	defer tp.Shutdown(context.Background())
@@ -164,7 +164,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 			InputHints:   map[runs.Trigger]engine.InputHint{runs.TriggerSchedule: scheduledInputHint}})
 	}
 	if err != nil {
-		e.errorf("schedule: %s: %v; nothing was scheduled", stateName(o.spec), err)
+		e.cmdErrorf("schedule", "%s: %v; nothing was scheduled", stateName(o.spec), err)
 		return ExitUsage
 	}
 	defer svc.Close()
@@ -181,12 +181,12 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		Grace: o.grace, MaxConcurrentRuns: o.maxRuns,
 	})
 	if err != nil {
-		e.errorf("schedule: %v", err)
+		e.cmdErrorf("schedule", "%v", err)
 		return ExitFailed
 	}
 	stepMetrics, err := scheduler.NewStepMetrics(d.sched.Registry())
 	if err != nil {
-		e.errorf("schedule: %v", err)
+		e.cmdErrorf("schedule", "%v", err)
 		return ExitFailed
 	}
 	// The process's own series too, as serve's /metrics has them:
@@ -195,7 +195,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	for _, c := range []prometheus.Collector{telemetry.ResourceCollector(svc.History()),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := d.sched.Registry().Register(c); err != nil {
-			e.errorf("schedule: %v", err)
+			e.cmdErrorf("schedule", "%v", err)
 			return ExitFailed
 		}
 	}
@@ -222,7 +222,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	}
 
 	if err := d.sched.Load(set.pbs); err != nil {
-		e.errorf("schedule: %v; nothing was scheduled", err)
+		e.cmdErrorf("schedule", "%v; nothing was scheduled", err)
 		stopServer(srv, served)
 		return ExitFailed
 	}
@@ -237,7 +237,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	fence.wait()
 	stopServer(srv, served)
 	if runErr != nil {
-		e.errorf("schedule: %v", runErr)
+		e.cmdErrorf("schedule", "%v", runErr)
 		return ExitFailed
 	}
 	return ExitOK

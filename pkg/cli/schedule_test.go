@@ -317,7 +317,7 @@ func TestScheduleRefusesAnAuditLogItReads(t *testing.T) {
 	})
 	pb, _ := os.ReadFile("ok/a.yaml")
 	runMain(t, "schedule", "ok", "--state-dir", "state", "--audit-log", "ok/a.yaml").want(t, ExitUsage, nil,
-		[]string{"schedule: --audit-log ok/a.yaml: it is a scheduled playbook (ok/a.yaml); the audit log would append to it: give another path; nothing was scheduled"})
+		[]string{"arsenal-run schedule: --audit-log ok/a.yaml: it is a scheduled playbook (ok/a.yaml); the audit log would append to it: give another path; nothing was scheduled"})
 	runMain(t, "schedule", "ok", "--state-dir", "state", "--policy", "policy.yaml", "--audit-log", "policy.yaml").want(t, ExitUsage, nil,
 		[]string{"--audit-log policy.yaml: it is the policy"})
 	if got, _ := os.ReadFile("ok/a.yaml"); string(got) != string(pb) {

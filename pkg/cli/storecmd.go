@@ -96,7 +96,7 @@ func runStore(e *env, args []string) int {
 			if postgres.PermissionDenied(err) {
 				msg += "; the role of the URL may not create tables: run 'arsenal-run store migrate' again with the URL of a role that may (the database's owner, or an administrator's)"
 			}
-			e.errorf("store migrate: %s", msg)
+			e.cmdErrorf("store migrate", "%s", msg)
 			return ExitFailed
 		}
 		fmt.Fprintf(e.stdout, "%s: applied %s; the schema is at version %d\n", spec, plural(n, "migration", "migrations"), postgres.SchemaVersion)
@@ -107,7 +107,7 @@ func runStore(e *env, args []string) int {
 	}
 	st, err := postgres.ReadStatus(ctx, pool)
 	if err != nil {
-		e.errorf("store status: %s", sf.errorText(spec, err))
+		e.cmdErrorf("store status", "%s", sf.errorText(spec, err))
 		return ExitFailed
 	}
 	// serve migrates the run queue's tables on start, as it does the
@@ -115,7 +115,7 @@ func runStore(e *env, args []string) int {
 	// for either, so "up to date" takes both.
 	queuePending, err := queue.Pending(ctx, pool)
 	if err != nil {
-		e.errorf("store status: %s", sf.errorText(spec, err))
+		e.cmdErrorf("store status", "%s", sf.errorText(spec, err))
 		return ExitFailed
 	}
 	if asJSON {
