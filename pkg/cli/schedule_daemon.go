@@ -157,13 +157,22 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	defer tp.Shutdown(context.Background())
 	shared, err := openShared(o.spec, warn)
 	var svc *runs.Service
+	// sigs holds a stop for later; the wait for another process
+	// opening the state dir (up to 30 s) ends on it at once.
+	openCtx, openDone := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer openDone()
 	if err == nil {
-		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
+		svc, err = runs.NewServiceContext(openCtx, runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
 			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings, Telemetry: tp, RefuseSwappable: true, BaseURL: o.baseURL,
 			ConfirmHints: map[runs.Trigger]string{runs.TriggerSchedule: scheduledConfirmHint},
 			InputHints:   map[runs.Trigger]engine.InputHint{runs.TriggerSchedule: scheduledInputHint}})
 	}
+	openDone()
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			e.cmdErrorf("schedule", "stopped at start: %s: %v; nothing was scheduled", stateName(o.spec), err)
+			return ExitInterrupted
+		}
 		e.cmdErrorf("schedule", "%s: %v; nothing was scheduled", stateName(o.spec), err)
 		return ExitUsage
 	}

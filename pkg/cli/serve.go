@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -361,8 +362,12 @@ func (d *daemon) run() int {
 	runEnv := o.runEnv()
 	shared, err := openShared(o.spec, d.warnf)
 	var svc *runs.Service
+	// Ctrl-C ends the wait for another process opening the state dir
+	// (up to 30 s) at once, with a word rather than SIGINT's silent end.
+	openCtx, openDone := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer openDone()
 	if err == nil {
-		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
+		svc, err = runs.NewServiceContext(openCtx, runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
 			BaseURL: o.baseURL, Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp, Env: runEnv,
 			// Playbook runs, scheduled or through the API, prune as they
 			// end, as under schedule; startRetention below covers executes.
@@ -377,7 +382,12 @@ func (d *daemon) run() int {
 			ConfirmHints: map[runs.Trigger]string{runs.TriggerAPI: server.ConfirmHint, runs.TriggerSchedule: scheduledConfirmHint},
 			InputHints:   map[runs.Trigger]engine.InputHint{runs.TriggerAPI: server.APIInputHint, runs.TriggerSchedule: scheduledInputHint}})
 	}
+	openDone()
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			e.cmdErrorf("serve", "stopped at start: %s; nothing was served", o.state.errorText(o.spec, err))
+			return ExitInterrupted
+		}
 		e.errorf("%s", o.state.errorText(o.spec, err))
 		return ExitUsage
 	}

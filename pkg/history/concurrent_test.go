@@ -120,7 +120,7 @@ func TestConcurrentRunsOnAFreshStateDir(t *testing.T) {
 // racing it.
 func TestOpenWaitsForTheOpenLock(t *testing.T) {
 	dir := t.TempDir()
-	held, err := lockExclusive(filepath.Join(dir, openLock), time.Second, nil)
+	held, err := lockExclusive(context.Background(), filepath.Join(dir, openLock), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,11 +157,11 @@ func TestOpenLockHeldTooLongNamesItsHolder(t *testing.T) {
 		t.Skip("no flock on this system")
 	}
 	path := filepath.Join(t.TempDir(), openLock)
-	held, err := lockExclusive(path, time.Second, nil)
+	held, err := lockExclusive(context.Background(), path, time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = lockExclusive(path, 50*time.Millisecond, nil)
+	_, err = lockExclusive(context.Background(), path, 50*time.Millisecond, nil)
 	if err == nil {
 		t.Fatal("the lock was taken twice")
 	}
@@ -172,7 +172,7 @@ func TestOpenLockHeldTooLongNamesItsHolder(t *testing.T) {
 		}
 	}
 	unlockOpen(held)
-	again, err := lockExclusive(path, time.Second, nil)
+	again, err := lockExclusive(context.Background(), path, time.Second, nil)
 	if err != nil {
 		t.Fatalf("the released lock could not be taken: %v", err)
 	}

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -50,8 +51,9 @@ var openNoticeAfter = 2 * time.Second
 // once, after openNoticeAfter, to notice (nil for none), and in the error
 // when it gives up. Without flock it only creates path: opening a state
 // dir is then serialised within this process only (by the Store's
-// callers).
-func lockExclusive(path string, timeout time.Duration, notice func(string)) (*os.File, error) {
+// callers). The wait ends too when ctx is done (a daemon's Ctrl-C): the
+// error says whom it waited for and wraps ctx's error.
+func lockExclusive(ctx context.Context, path string, timeout time.Duration, notice func(string)) (*os.File, error) {
 	f, err := fsx.OpenOwn(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
@@ -88,6 +90,9 @@ func lockExclusive(path string, timeout time.Duration, notice func(string)) (*os
 		case <-deadline.C:
 			f.Close()
 			return nil, heldTooLong(path, timeout)
+		case <-ctx.Done():
+			f.Close()
+			return nil, stoppedWaiting(path, ctx.Err())
 		}
 	}
 }
@@ -103,6 +108,16 @@ func waitingFor(path string, timeout time.Duration) string {
 	}
 	return fmt.Sprintf("waiting for %s, which is opening the state dir %s (it creates the history database, or brings it to this release's schema after an upgrade; it holds %s meanwhile); giving up after %s; interrupting (Ctrl-C) is safe: nothing has run or been written yet",
 		who, filepath.Dir(path), path, timeout)
+}
+
+// stoppedWaiting is the error of a wait for the open lock at path that
+// was stopped (err, ctx's) before the lock was taken.
+func stoppedWaiting(path string, err error) error {
+	who := "another process"
+	if pid := holderPID(path); pid > 0 {
+		who = "pid " + strconv.Itoa(pid)
+	}
+	return fmt.Errorf("stopped waiting for %s, which is opening the state dir %s; nothing of it was touched: %w", who, filepath.Dir(path), err)
 }
 
 // unlockOpen empties the open lock's file of its holder's pid and

@@ -1,6 +1,8 @@
 package history
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,7 +22,7 @@ func TestOpenSaysWhomItWaitsFor(t *testing.T) {
 		t.Skip("no flock on this system")
 	}
 	dir := t.TempDir()
-	held, err := lockExclusive(filepath.Join(dir, openLock), time.Second, nil)
+	held, err := lockExclusive(context.Background(), filepath.Join(dir, openLock), time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,5 +57,39 @@ func TestOpenSaysWhomItWaitsFor(t *testing.T) {
 	}
 	if len(notices) != 0 {
 		t.Errorf("more than one notice: %q", <-notices)
+	}
+}
+
+// TestOpenWaitEndsWithItsContext: a daemon stopped (Ctrl-C) while it
+// waits for another process opening the state dir stops waiting at once,
+// rather than after OpenTimeout, and says whom it waited for.
+func TestOpenWaitEndsWithItsContext(t *testing.T) {
+	if !flock.Supported {
+		t.Skip("no flock on this system")
+	}
+	dir := t.TempDir()
+	held, err := lockExclusive(context.Background(), filepath.Join(dir, openLock), time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlockOpen(held)
+	ctx, cancel := context.WithCancel(context.Background())
+	opened := make(chan error, 1)
+	go func() {
+		s, err := OpenContext(ctx, dir, func(string) {})
+		if err == nil {
+			s.Close()
+		}
+		opened <- err
+	}()
+	cancel()
+	err = <-opened
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Open with its context cancelled: %v, want context.Canceled", err)
+	}
+	for _, want := range []string{"stopped waiting for pid " + strconv.Itoa(os.Getpid()), dir, "nothing of it was touched"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
 	}
 }

@@ -144,6 +144,13 @@ func Open(dir string) (*Store, error) { return OpenNotice(dir, nil) }
 // it waits for another process opening the state dir: a daemon logs it
 // in its own log format.
 func OpenNotice(dir string, notice func(msg string)) (*Store, error) {
+	return OpenContext(context.Background(), dir, notice)
+}
+
+// OpenContext is OpenNotice whose wait for another process opening the
+// state dir also ends when ctx is done: a daemon stopped (Ctrl-C) while
+// it waits stops at once, with an error that wraps ctx's.
+func OpenContext(ctx context.Context, dir string, notice func(msg string)) (*Store, error) {
 	if notice == nil {
 		notice = openNotice
 	}
@@ -172,7 +179,7 @@ func OpenNotice(dir string, notice func(msg string)) (*Store, error) {
 		return nil, openLockError(err)
 	}
 	abs := filepath.Join(absDir, FileName)
-	lock, err := lockExclusive(filepath.Join(absDir, openLock), OpenTimeout, notice)
+	lock, err := lockExclusive(ctx, filepath.Join(absDir, openLock), OpenTimeout, notice)
 	if err != nil {
 		return nil, openLockError(err)
 	}
@@ -198,7 +205,9 @@ func OpenNotice(dir string, notice func(msg string)) (*Store, error) {
 	// readers.
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
-	ctx := context.Background()
+	// Once the lock is taken, the open and a migration are carried
+	// through: ctx bounds only the wait for it.
+	ctx = context.Background()
 	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
 		db.Close()
 		return nil, fullDiskError(absDir, readOnly(abs, damaged(abs, fmt.Errorf("history: %s: set WAL mode: %w", abs, err))))

@@ -126,6 +126,12 @@ type Service struct {
 // takes the given store, and marks the runs of processes that died as
 // interrupted.
 func NewService(cfg Config) (*Service, error) {
+	return NewServiceContext(context.Background(), cfg)
+}
+
+// NewServiceContext is NewService whose wait for another process opening
+// the state dir ends when ctx is done (a daemon's Ctrl-C at start).
+func NewServiceContext(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Registry == nil {
 		return nil, errors.New("runs: a registry is required")
 	}
@@ -147,7 +153,7 @@ func NewService(cfg Config) (*Service, error) {
 		if cfg.Warn != nil {
 			notice = func(msg string) { cfg.Warn("history: %s", msg) }
 		}
-		h, err := history.OpenNotice(cfg.StateDir, notice)
+		h, err := history.OpenContext(ctx, cfg.StateDir, notice)
 		if err != nil {
 			return nil, err
 		}
