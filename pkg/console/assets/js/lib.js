@@ -4,6 +4,8 @@
 // nothing here assigns markup. The page's Content-Security-Policy enforces
 // it too (require-trusted-types-for 'script').
 
+import { morph, listened } from './morph.js';
+
 // h builds an element. attrs: class, on<event> handlers, booleans (true
 // sets the attribute, false/null/undefined leaves it out), anything else
 // as a string attribute. Children: nodes, strings (as text), arrays.
@@ -43,6 +45,7 @@ const listen = EventTarget.prototype.addEventListener;
 // on adds an event listener to el, whatever el's controls are called.
 export function on(el, type, fn) {
   listen.call(el, type, fn);
+  listened.add(el);
   return el;
 }
 
@@ -60,6 +63,17 @@ export function add(el, ...children) {
 // data-key and its own href or data-action) gets it back, so that a list
 // that updates itself does not throw a keyboard user out of it.
 export function refresh(el, ...children) {
+  return redraw(el, () => clear(el, ...children));
+}
+
+// update is refresh by morph (see morph.js): what did not change stays,
+// with any text selected in it, and focus, so that a list that refreshes
+// itself on a timer leaves its reader alone.
+export function update(el, fallback, ...children) {
+  return redrawOr(el, fallback, () => morph(el, children));
+}
+
+function redraw(el, draw) {
   const a = document.activeElement;
   let find = null;
   if (a && a !== document.body && contains.call(el, a)) {
@@ -69,7 +83,7 @@ export function refresh(el, ...children) {
       : a.getAttribute('data-action') ? '[data-action="' + CSS.escape(a.getAttribute('data-action')) + '"]' : null;
     if (sel) find = () => querySelector.call(el, (key ? '[data-key="' + CSS.escape(key) + '"] ' : '') + sel);
   }
-  clear(el, ...children);
+  draw();
   const again = find && find();
   if (again) again.focus({ preventScroll: true });
   return el;
@@ -82,11 +96,15 @@ export function refresh(el, ...children) {
 // starts again at the top. key is the data-key of the row the control
 // was in (null when none), so that the focus can stay in the same row.
 export function refreshOr(el, fallback, ...children) {
+  return redrawOr(el, fallback, () => clear(el, ...children));
+}
+
+function redrawOr(el, fallback, draw) {
   const a = document.activeElement;
   const had = a && a !== document.body && contains.call(el, a);
   const row = had ? a.closest('[data-key]') : null;
   const key = row ? row.getAttribute('data-key') : null;
-  refresh(el, ...children);
+  redraw(el, draw);
   if (!had || (document.activeElement && document.activeElement !== document.body)) return el;
   const to = fallback(key);
   if (to) to.focus();

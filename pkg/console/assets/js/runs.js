@@ -2,7 +2,7 @@
 // up to date while it is open, a page at a time: Older runs goes on by the
 // API's next (before, in the address with the filters), Newest runs back.
 
-import { h, clear, refresh as keepFocus, badge, shownStatus, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
+import { h, clear, update, badge, shownStatus, isSlotRun, fmtMS, table, title, errorBox, uid, notNow, notNowText, retryDelay, serverNow, sinceMS } from './lib.js';
 import { timeEl, zonedTimeEl } from './time.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
@@ -158,7 +158,10 @@ export async function runsPage(ctx) {
       // The list shows the filters last applied; a limit still holding
       // what is no number keeps its mark until it is corrected.
       if (!form.elements.limit.validity.badInput) markFilter(null);
-      keepFocus(list, runs.length
+      // Only what changed is drawn again: a run id selected to be
+      // copied stays selected, the focus stays where it is, and the
+      // durations of running runs go on.
+      update(list, () => null, runs.length
         ? table({ text: 'Runs, newest first', hidden: true }, RUN_COLUMNS, runRows(runs, (name) => zones.get(name) || ''), 'runs')
         : h('p', { class: 'empty' }, 'No runs match.'));
       // An answer with next has older runs left: say so, as

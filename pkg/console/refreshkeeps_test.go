@@ -1,0 +1,72 @@
+package console
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// hold selects the text of the element sel finds (as a reader who
+// selects a run's id to copy it) and puts the focus on the element focus
+// finds, marking both nodes, so that kept says whether a refresh left
+// them: the same nodes, the focus on the one, the selection over the
+// other.
+func hold(t *testing.T, ctx context.Context, sel, focus string) {
+	t.Helper()
+	do(t, ctx, "select "+sel+" and focus "+focus, chromedp.Evaluate[chromedp.Void](`(() => {
+		const f = document.querySelector(`+jsString(focus)+`), s = document.querySelector(`+jsString(sel)+`);
+		f.__held = 'focus';
+		s.__held = 'selection';
+		window.__selected = s.textContent;
+		f.focus();
+		getSelection().selectAllChildren(s);
+	})()`))
+	if got := eval[string](t, ctx, kept); got != "" {
+		t.Fatalf("before the refresh: %s", got)
+	}
+}
+
+// kept says what a refresh lost of what hold set: "" when nothing.
+const kept = `(() => {
+	const lost = [];
+	const a = document.activeElement;
+	if (!a || a.__held !== 'focus') lost.push('the focus is on ' + (a ? a.tagName + ' ' + a.textContent.trim() : 'nothing') + ', not the node focused');
+	const s = getSelection();
+	if (s.toString() !== window.__selected) lost.push('the selection is ' + JSON.stringify(s.toString()) + ', not ' + JSON.stringify(window.__selected));
+	else {
+		let n = s.anchorNode;
+		while (n && n.__held !== 'selection') n = n.parentNode;
+		if (!n) lost.push('the selection is not over the node selected');
+	}
+	return lost.join('; ');
+})()`
+
+// TestRunsRefreshKeepsSelectionAndFocus: the runs list, refreshed every
+// two seconds, draws again only what changed: a run's id selected to be
+// copied stays selected, the focus stays on the run's link, and the
+// duration of a running run goes on.
+func TestRunsRefreshKeepsSelectionAndFocus(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, testPlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	done := s.start("oncall", "hello", nil)
+	s.wait(done)
+	running := s.start("oncall", "slow", nil)
+	t.Cleanup(func() {
+		s.api("oncall", "POST", "/api/v1/runs/"+running+"/cancel", nil)
+		s.wait(running)
+	})
+	row := `#runs-list tr[data-run="` + done + `"] `
+	dur := `document.querySelector('#runs-list tr[data-run="` + running + `"] td[data-label=Duration]').textContent`
+	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"), chromedp.WaitVisible(chromedp.CSS(row+".id")))
+	waitFor(t, ctx, "the running run's duration", `/\d/.test(`+dur+`)`)
+	hold(t, ctx, row+".id", row+".run-name a")
+	before := eval[string](t, ctx, dur)
+	waitFor(t, ctx, "a refresh to count the running run on", dur+` !== `+jsString(before))
+	if got := eval[string](t, ctx, kept); got != "" {
+		t.Errorf("after a refresh: %s", got)
+	}
+}
