@@ -70,3 +70,24 @@ func TestRunsRefreshKeepsSelectionAndFocus(t *testing.T) {
 		t.Errorf("after a refresh: %s", got)
 	}
 }
+
+// TestSchedulesRefreshKeepsSelectionAndFocus: the schedules list,
+// refreshed every 10 seconds, draws again only what changed: paused by
+// someone else, the row says so while the cron selected in it stays
+// selected and the focus stays on the playbook's link.
+func TestSchedulesRefreshKeepsSelectionAndFocus(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, schedulePlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	row := `#schedules tr[data-schedule=nightly] `
+	do(t, ctx, "open the schedules", chromedp.Navigate(s.url+"/schedules"), chromedp.WaitVisible(chromedp.CSS(row+"button[data-action=pause]")))
+	hold(t, ctx, row+"code", row+"a")
+	if code, m := s.api("alice", "POST", "/api/v1/schedules/nightly/pause", nil); code != 200 {
+		t.Fatalf("pause as alice: %d %v", code, m)
+	}
+	waitFor(t, ctx, "the refresh to show the pause", `!!document.querySelector('`+row+`button[data-action=resume]')`)
+	if got := eval[string](t, ctx, kept); got != "" {
+		t.Errorf("after the refresh: %s", got)
+	}
+}

@@ -8,7 +8,7 @@
 // changed since the list was read) does the same for as long as the page
 // is shown.
 
-import { h, clear, refreshOr, rowOf, firstControl, api, badge, table, title, errorBox, toast, notNow, notNowText, retryDelay } from './lib.js';
+import { h, clear, update, rowOf, firstControl, api, badge, table, title, errorBox, toast, notNow, notNowText, retryDelay } from './lib.js';
 import { zonedTimeEl } from './time.js';
 
 const REFRESH_MS = 10000;
@@ -81,14 +81,16 @@ export async function schedulesPage(ctx) {
       // Not firing them is not only --no-schedule: a standby serve waits
       // for another process's scheduler lock, a replica for the lead, and
       // a serve that stops fires no more.
-      clear(note, scheduler ? null : h('p', { class: 'note' },
+      update(note, () => null, scheduler ? null : h('p', { class: 'note' },
         'This server does not fire the schedules now: it was started with --no-schedule, or another process on its state dir ' +
         '(with a shared database, the leading replica) fires them, or it is stopping; the scheduler field of its /healthz says which. ' +
         'A pause here still holds for any scheduler on the same state dir.'));
-      // The focus stays on the control that had it; a Pause that is now
-      // Resume (pressed, or paused by someone else) or that a refusal
-      // disabled gives it to the row's enabled button, else its link.
-      refreshOr(list, (key) => {
+      // Only what changed is drawn again: text selected in a row stays
+      // selected. The focus stays on the control that had it; a Pause
+      // that is now Resume (pressed, or paused by someone else) or that a
+      // refusal disabled gives it to the row's enabled button, else its
+      // link.
+      update(list, (key) => {
         const row = rowOf(list, key);
         return row && (row.querySelector('button[data-action]:not([disabled])') || firstControl(row));
       }, schedules.length ? table({ text: 'Scheduled playbooks', hidden: true },
