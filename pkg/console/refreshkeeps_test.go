@@ -71,6 +71,29 @@ func TestRunsRefreshKeepsSelectionAndFocus(t *testing.T) {
 	}
 }
 
+// TestRunPageTickKeepsSelection: the facts of a running run's page, drawn
+// each second for its duration, keep the run's id selected.
+func TestRunPageTickKeepsSelection(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	s := startSite(t, testPlaybooks)
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "slow", nil)
+	t.Cleanup(func() {
+		s.api("oncall", "POST", "/api/v1/runs/"+id+"/cancel", nil)
+		s.wait(id)
+	})
+	dur := `document.querySelector('main > dl.facts dd.duration').textContent`
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	waitFor(t, ctx, "the running run", `!!document.querySelector('.run-status .b-running') && /\d/.test(`+dur+`)`)
+	hold(t, ctx, "main > dl.facts dd code", "#cancel")
+	before := eval[string](t, ctx, dur)
+	waitFor(t, ctx, "the duration to go on", dur+` !== `+jsString(before))
+	if got := eval[string](t, ctx, kept); got != "" {
+		t.Errorf("after the duration went on: %s", got)
+	}
+}
+
 // TestSchedulesRefreshKeepsSelectionAndFocus: the schedules list,
 // refreshed every 10 seconds, draws again only what changed: paused by
 // someone else, the row says so while the cron selected in it stays

@@ -4,7 +4,7 @@
 // as they come, statuses, confirm: questions to answer, and Cancel.
 
 import { h, clear, blobURL, badge, shownStatus, fmtMS, text, title, errorBox, toast, debounce,
-  notNow, notNowPage, retryDelay, serverNow, sinceMS, isSlotRun } from './lib.js';
+  notNow, notNowPage, retryDelay, serverNow, sinceMS, isSlotRun, update } from './lib.js';
 import { timeEl } from './time.js';
 import { StepView, errorHead, notifyNotes } from './step.js';
 import { revealIn } from './subrun.js';
@@ -174,9 +174,10 @@ class RunView {
     const started = hasStarted(rep) ? new Date(rep.started_at).getTime() : NaN;
     // Cut off from the server, the page does not know the run goes on:
     // its duration stops where the connection was lost. Both count by the
-    // server's clock, not the browser's.
+    // server's clock, not the browser's. Drawn each second, only what
+    // changed is (update): the run's id stays selected to be copied.
     const dur = isNaN(started) ? NaN : this.live() ? sinceMS(rep.started_at, this.lostAt || serverNow()) : rep.duration_ms;
-    clear(this.facts,
+    update(this.facts, () => null,
       h('dt', null, 'Run'), h('dd', null, h('code', null, rep.run_id)),
       rep.resumed_from ? [h('dt', null, 'Resumed from'), h('dd', null, h('a', { href: '/runs/' + encodeURIComponent(rep.resumed_from) }, rep.resumed_from))] : null,
       h('dt', null, 'Started'), h('dd', { class: 'started' }, isNaN(started)
