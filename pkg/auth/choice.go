@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net"
+	"slices"
 	"sync"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
@@ -28,18 +29,31 @@ type choice struct {
 	// whole call; nil in the choice shared by the calls.
 	mu   sync.Mutex
 	live []bool
+	// others are the reasons of the held roles that do not allow the
+	// operation, for a denial to give.
+	others []string
 }
 
 // newChoice returns the scope of an operation the scopes alts allow, each
-// on its own; alts that allow the same make one scope.
-func newChoice(alts []*Scope) *Scope {
+// on its own; alts that allow the same make one scope. others are the
+// reasons of the held roles that do not allow it.
+func newChoice(alts []*Scope, others []string) *Scope {
 	first := alts[0].Fingerprint()
 	for _, a := range alts[1:] {
 		if a.Fingerprint() != first {
-			return &Scope{choice: &choice{alts: alts}}
+			return &Scope{choice: &choice{alts: alts, others: others}}
 		}
 	}
-	return alts[0]
+	if len(alts) == 1 && len(others) == 0 {
+		return alts[0]
+	}
+	// One scope, named after every role that gives it.
+	one := *alts[0]
+	one.owners.others = others
+	for _, a := range alts[1:] {
+		one.owners.roles = append(slices.Clip(one.owners.roles), a.owners.roles...)
+	}
+	return &one
 }
 
 // forCall returns the scope one call of an operation gets: the scope
@@ -52,7 +66,7 @@ func (s *Scope) forCall() *Scope {
 	for i := range live {
 		live[i] = true
 	}
-	return &Scope{choice: &choice{alts: s.choice.alts, live: live}}
+	return &Scope{choice: &choice{alts: s.choice.alts, live: live, others: s.choice.others}}
 }
 
 // narrow keeps the roles left for which allows returns nil, and returns

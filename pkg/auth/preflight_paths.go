@@ -96,6 +96,6 @@ func (s *Subject) judgePath(st *steps.Step, where ops.Path, dir, raw string) str
 		return ""
 	}
 	roots = append(append([]string(nil), roots...), extra...)
-	err := fsroot.OutsideRoots(fsroot.Named(raw, abs, from), roots)
+	err := fsroot.OutsideRoots(fsroot.Named(raw, abs, from), roots, scope.RootsOwners())
 	return strings.TrimPrefix(err.Error(), errDenied.Error()+": ")
 }

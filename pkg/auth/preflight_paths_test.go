@@ -66,17 +66,17 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel := `path "out.txt" (` + filepath.Join(dir, "out.txt") + `: a relative path is taken from the playbook's directory) is outside the allowed file roots (` + x + `); use a path inside them, or have an admin add its directory to file_roots`
+	rel := `path "out.txt" (` + filepath.Join(dir, "out.txt") + `: a relative path is taken from the playbook's directory) is outside the allowed file roots (role xonly: ` + x + `); use a path inside them, or have an admin add its directory to file_roots of role xonly in the policy file ` + filepath.Join(dir, "policy.yaml")
 	ds, err := p.Preflight([]string{"xonly"}, pb, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantDecisions(t, ds, map[string]string{
 		"rel":    rel,
-		"list":   `path "/var/nope" is outside the allowed file roots (` + x + `)`,
+		"list":   `path "/var/nope" is outside the allowed file roots (role xonly: ` + x + `)`,
 		"both":   `path "y/b.txt" (` + filepath.Join(y, "b.txt") + `: a relative path`,
 		"copy":   `path "../elsewhere.txt" (` + filepath.Join(filepath.Dir(dir), "elsewhere.txt") + `: a relative path`,
-		"tplout": `path "/opt/t.tmpl" is outside the allowed file roots (` + x + `, ` + dir + `)`,
+		"tplout": `path "/opt/t.tmpl" is outside the allowed file roots (role xonly: ` + x + `; the playbook's directory: ` + dir + `)`,
 		"sh":     `path "/var/log/out.log" is outside`,
 		"arc":    `path "/var/backups/x.tar.gz" is outside`,
 		"dl":     `path "motd" (` + filepath.Join(dir, "motd") + `: a relative path`,
@@ -91,15 +91,17 @@ roles:
 		if d.Step == "both" && !d.Decision.Allowed {
 			t.Errorf("a path of each held role: %s", d.Decision.Rule)
 		}
-		if d.Step == "rel" && (d.Decision.Allowed || !strings.Contains(d.Decision.Rule, "("+x+", "+y+")")) {
-			t.Errorf("a path neither role holds: %+v; want it denied, naming both roles' roots", d.Decision)
+		if d.Step == "rel" && (d.Decision.Allowed || !strings.Contains(d.Decision.Rule, "(role xonly: "+x+"; role yonly: "+y+")") ||
+			!strings.Contains(d.Decision.Rule, "one call is allowed whole by one role") ||
+			!strings.Contains(d.Decision.Rule, "file_roots of role xonly or role yonly in the policy file "+filepath.Join(dir, "policy.yaml"))) {
+			t.Errorf("a path neither role holds: %+v; want it denied, naming each role with its own roots and the policy file", d.Decision)
 		}
 	}
 	ds, err = p.Preflight([]string{"none"}, pb, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := ds[0].Decision; d.Allowed || !strings.Contains(d.Rule, `path "out.txt" (`+filepath.Join(dir, "out.txt")+`: a relative path is taken from the playbook's directory): the caller's scope allows no file access`) {
+	if d := ds[0].Decision; d.Allowed || !strings.Contains(d.Rule, `path "out.txt" (`+filepath.Join(dir, "out.txt")+`: a relative path is taken from the playbook's directory): role none allows no file access (it sets file_roots: []); have an admin add its directory to file_roots of role none in the policy file `+filepath.Join(dir, "policy.yaml")) {
 		t.Errorf("file_roots: []: %+v", d)
 	}
 }

@@ -38,6 +38,9 @@ type Scope struct {
 	// choice, when set, makes the scope a choice among the scopes of
 	// held roles, and the fields above are unused.
 	choice *choice
+	// owners names, for a denial, the roles whose scope this is and
+	// the policy file (see RootsOwners); no part of what it allows.
+	owners owners
 }
 
 // Fingerprint names what the scope lets operations touch, so that a

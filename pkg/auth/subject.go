@@ -66,7 +66,9 @@ func (p *Policy) Subject(roles []string, pb *steps.Playbook) (*Subject, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.held = append(s.held, held{role: name, rules: rulesOf(rs), scope: newScope(rs).unsandboxing(p.unsandboxed)})
+		scope := newScope(rs).unsandboxing(p.unsandboxed)
+		scope.owners = owners{roles: []string{name}, policy: p.File}
+		s.held = append(s.held, held{role: name, rules: rulesOf(rs), scope: scope})
 	}
 	if pb != nil {
 		g, why := p.grantFor(direct, pb.File, pb.SHA256)
@@ -77,6 +79,7 @@ func (p *Policy) Subject(roles []string, pb *steps.Playbook) (*Subject, error) {
 				return nil, err
 			}
 			s.grant, s.grantRoles, s.grantRules, s.grantScope = g, gr, rulesOf(gr), newScope(gr).unsandboxing(p.unsandboxed)
+			s.grantScope.owners = owners{roles: []string{g.As}, policy: p.File}
 		}
 	}
 	return s, nil
@@ -186,7 +189,7 @@ func (s *Subject) decideHeld(op string, risk ops.Risk) verdict {
 		return verdict{Decision{Rule: strings.Join(reasons, "; "), Via: "direct"}, anyOf(all)}
 	}
 	allowed.Via = "direct"
-	return verdict{allowed, newChoice(scopes)}
+	return verdict{allowed, newChoice(scopes, reasons)}
 }
 
 // StepDecision is the preflight verdict on one step.

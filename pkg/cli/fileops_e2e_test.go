@@ -172,7 +172,7 @@ func TestFileRootsWidenedByPolicy(t *testing.T) {
 		t.Fatalf("exit %d, want %d\n%s%s", res.code, ExitDenied, res.stdout, res.stderr)
 	}
 	r := readReport(t, rp)
-	if len(r.Steps) != 1 || r.Steps[0].Status != report.StatusDenied || !strings.Contains(r.Steps[0].Reason, "file_roots of the caller's role in the policy file") || !strings.Contains(r.Steps[0].Reason, outside) {
+	if len(r.Steps) != 1 || r.Steps[0].Status != report.StatusDenied || !strings.Contains(r.Steps[0].Reason, "file_roots of role admin in a policy file given with --policy") || !strings.Contains(r.Steps[0].Reason, outside) {
 		t.Errorf("denied step: %s %q", r.Steps[0].Status, r.Steps[0].Reason)
 	}
 	policy := filepath.Join(dir, "policy.yaml")

@@ -33,7 +33,7 @@ steps:
     op: file.write
     with: {path: out.txt, content: "hello\n"}
 `)
-	want := `path "out.txt" (` + filepath.Join(dir, "out.txt") + `: a relative path is taken from the playbook's directory) is outside the allowed file roots (` + filepath.Join(dir, "x") + `)`
+	want := `path "out.txt" (` + filepath.Join(dir, "out.txt") + `: a relative path is taken from the playbook's directory) is outside the allowed file roots (role ops: ` + filepath.Join(dir, "x") + `)`
 	runBuilt(t, "validate", pb, "--role", "ops", "--policy", policy).want(t, ExitDenied, []string{want}, nil)
 
 	rep := filepath.Join(dir, "report.json")

@@ -37,6 +37,13 @@ type PathChooser interface {
 	UsePath(path string) []string
 }
 
+// RootsOwners is implemented by a scope that can say whose file roots a
+// path is judged against (the roles, each with its own roots, and the
+// policy file), for a denial to name them.
+type RootsOwners interface {
+	RootsOwners() fsroot.Owners
+}
+
 // SignalPolicy is implemented by a scope that may forbid signalling
 // processes this arsenal-run did not start.
 type SignalPolicy interface {
@@ -129,16 +136,24 @@ func notInRoots(ctx context.Context, err error, path string, roots []string) err
 
 // Denied returns the error for a path outside every root. It names the
 // path as written and, when that differs, the absolute path it resolved
-// to (see Abs), the roots, and the fix: file_roots of the caller's role
-// in the policy.
+// to (see Abs), the roots with the roles they are of, and the fix:
+// file_roots of those roles in the policy file.
 func Denied(ctx context.Context, path string, roots []string) error {
-	return fsroot.OutsideRoots(named(ctx, path), roots)
+	return fsroot.OutsideRoots(named(ctx, path), roots, owners(ctx))
 }
 
 // Escaped returns the error for a path that a symlink or ".." leads out of
 // every root, naming it as Denied does.
 func Escaped(ctx context.Context, path string, roots []string) error {
-	return fsroot.EscapesRoots(named(ctx, path), roots)
+	return fsroot.EscapesRoots(named(ctx, path), roots, owners(ctx))
+}
+
+// owners says whose roots the call in ctx has, when its scope tells.
+func owners(ctx context.Context) fsroot.Owners {
+	if ro, ok := ops.CallFrom(ctx).Scope.(RootsOwners); ok {
+		return ro.RootsOwners()
+	}
+	return fsroot.Owners{}
 }
 
 // named is path as a denial names it (fsroot.Named): as written, and
