@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/flock"
@@ -103,7 +102,7 @@ func lockExclusive(ctx context.Context, path string, timeout time.Duration, noti
 // taken).
 func waitingFor(path string, timeout time.Duration) string {
 	who := "another process (it did not record its pid)"
-	if pid := holderPID(path); pid > 0 {
+	if pid := flock.HolderPID(path); pid > 0 {
 		who = "pid " + strconv.Itoa(pid)
 	}
 	return fmt.Sprintf("waiting for %s, which is opening the state dir %s (it creates the history database, or brings it to this release's schema after an upgrade; it holds %s meanwhile); giving up after %s; interrupting (Ctrl-C) is safe: nothing has run or been written yet",
@@ -114,7 +113,7 @@ func waitingFor(path string, timeout time.Duration) string {
 // was stopped (err, ctx's) before the lock was taken.
 func stoppedWaiting(path string, err error) error {
 	who := "another process"
-	if pid := holderPID(path); pid > 0 {
+	if pid := flock.HolderPID(path); pid > 0 {
 		who = "pid " + strconv.Itoa(pid)
 	}
 	return fmt.Errorf("stopped waiting for %s, which is opening the state dir %s; nothing of it was touched: %w", who, filepath.Dir(path), err)
@@ -134,7 +133,7 @@ func unlockOpen(f *os.File) {
 // large history after an upgrade can take minutes.
 func heldTooLong(path string, timeout time.Duration) error {
 	who := "another process (it did not record its pid)"
-	pid := holderPID(path)
+	pid := flock.HolderPID(path)
 	if pid > 0 {
 		who = "pid " + strconv.Itoa(pid)
 	}
@@ -143,20 +142,4 @@ func heldTooLong(path string, timeout time.Duration) error {
 		msg += fmt.Sprintf(", or, if it is stuck (`ps -o pid,stat,etime,args -p %d` shows it stopped), end it", pid)
 	}
 	return errors.New(msg)
-}
-
-// holderPID reads the pid the open lock's holder wrote, waiting briefly
-// for a holder that has just taken it to write it; 0 when none is there.
-func holderPID(path string) int {
-	for range 10 {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return 0
-		}
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-			return pid
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return 0
 }

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/flock"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
 )
 
@@ -67,7 +67,7 @@ func LockStateDir(dir string) (*StateLock, error) {
 	}
 	if held {
 		f.Close()
-		pid := readPID(path)
+		pid := flock.HolderPID(path)
 		return nil, &HeldError{Path: path, PID: pid, Command: commandOf(pid)}
 	}
 	// The pid is written under the lock; a reader that finds the file
@@ -80,22 +80,6 @@ func LockStateDir(dir string) (*StateLock, error) {
 		return nil, fmt.Errorf("scheduler lock %s: %w", path, err)
 	}
 	return &StateLock{f: f, path: path}, nil
-}
-
-// readPID reads the owner's pid, waiting briefly for an owner that has
-// just taken the lock to write it.
-func readPID(path string) int {
-	for range 20 {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return 0
-		}
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-			return pid
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	return 0
 }
 
 // commandOf names the arsenal-run command pid runs, "schedule" or
