@@ -322,8 +322,14 @@ func (r *runner) run() int {
 	shared, err := openShared(o.spec, warn)
 	var svc *runs.Service
 	if err == nil {
-		svc, err = runs.NewService(runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Store: shared, Audit: audit,
+		// ctx ends a wait for another process opening the state dir:
+		// a Ctrl-C meanwhile stops it at once.
+		svc, err = runs.NewServiceContext(ctx, runs.Config{Registry: reg, Policy: policy, StateDir: o.stateDir, Store: shared, Audit: audit,
 			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Telemetry: tp, Remote: remoteSettings})
+	}
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		e.errorf("%v before the run started, while it waited to open the state; nothing ran", context.Cause(ctx))
+		return exitCode(&report.Report{Status: report.StatusCancelled}, context.Cause(ctx))
 	}
 	if err != nil {
 		// The run was asked to be recorded there.
