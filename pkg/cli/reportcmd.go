@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/fsx"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
@@ -152,7 +153,8 @@ func recordedReport(e *env, c *command, sf *stateFlags, flags *flagSet, id strin
 // JUnit XML or HTML report, the Markdown summary. "" when it is none of
 // them.
 func notReportKind(path string) string {
-	f, err := os.Open(path)
+	// Opened as the report was: a FIFO or a device is never waited on.
+	f, err := fsx.Open(path)
 	if err != nil {
 		return ""
 	}
