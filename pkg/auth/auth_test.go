@@ -85,7 +85,7 @@ roles:
     deny: [process.kill]
   breakglass:
     inherits: [oncall]
-    allow: [process.kill]
+    deny: [process.signal]
   denyall:
     deny: ["*"]
     allow: [process.list]
@@ -104,7 +104,9 @@ roles:
 		{[]string{"oncall"}, "process.kill", ops.RiskDestructive, false, "role oncall: deny process.kill"},
 		{[]string{"oncall"}, "control.log", ops.RiskRead, true, "role base: max_risk read"},
 		{[]string{"oncall"}, "file.write", ops.RiskWrite, false, "no rule of role oncall allows file.write (risk write)"},
-		// Equal specificity: deny wins over the inherited... and the own allow.
+		// An heir's deny takes away what it inherits. (An heir's allow of
+		// what it inherits a deny of is refused at load: deny would win.)
+		{[]string{"breakglass"}, "process.signal", ops.RiskDestructive, false, "role breakglass: deny process.signal"},
 		{[]string{"breakglass"}, "process.kill", ops.RiskDestructive, false, "role oncall: deny process.kill"},
 		// A more specific allow beats a wildcard deny.
 		{[]string{"denyall"}, "process.list", ops.RiskRead, true, "role denyall: allow process.list"},

@@ -73,7 +73,7 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	if root == nil {
 		return nil, d.Err()
 	}
-	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}, granted: map[string]grantSite{}}
+	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}, granted: map[string]grantSite{}, denyAt: map[string]map[string]yamlx.Pos{}}
 	versionSeen := false
 	yamlx.FieldsHint(root, "the policy", []string{"version", "roles", "rate", "cache"}, rolesHint(root), d, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -123,6 +123,10 @@ type policyLoader struct {
 	// one is either dead or, when the first is pinned to an old hash, a
 	// silent fallback.
 	granted map[string]grantSite
+	// denyAt is where each deny pattern of each role of the file is
+	// written, by role and pattern, for the allows their heirs write.
+	denyAt map[string]map[string]yamlx.Pos
+	allows []allowSite // every allow of the file's roles, in file order
 }
 
 type grantSite struct {
@@ -193,6 +197,7 @@ func (l *policyLoader) roles(n *yaml.Node) {
 			}
 		})
 		l.deadAllows(r, allowAt, denyAt)
+		l.noteRules(r, allowAt, denyAt)
 		l.p.Roles[pr.Key] = r
 	}
 }
@@ -346,6 +351,7 @@ func (l *policyLoader) check() {
 		}
 	}
 	l.cycles()
+	l.inheritedDenies()
 }
 
 // cycles reports every group of roles that inherit in a cycle: each

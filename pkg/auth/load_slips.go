@@ -86,3 +86,68 @@ func (l *policyLoader) deadAllows(r *Role, allowAt, denyAt []yamlx.Pos) {
 		}
 	}
 }
+
+// allowSite is one allow pattern of a role of the file.
+type allowSite struct {
+	role, pattern string
+	pos           yamlx.Pos
+}
+
+// noteRules records where r's allows and denies are written, for
+// inheritedDenies.
+func (l *policyLoader) noteRules(r *Role, allowAt, denyAt []yamlx.Pos) {
+	for i, a := range r.Allow {
+		l.allows = append(l.allows, allowSite{r.Name, a, allowAt[i]})
+	}
+	at := map[string]yamlx.Pos{}
+	for i, d := range r.Deny {
+		if _, seen := at[d]; !seen {
+			at[d] = denyAt[i]
+		}
+	}
+	l.denyAt[r.Name] = at
+}
+
+// inheritedDenies refuses an allow pattern that a role it inherits,
+// however deeply, denies: a role's rules count together with those it
+// inherits, and at equal specificity deny wins, so the allow never takes
+// effect. An heir cannot override its parent's deny; a more specific allow
+// can (an exact name over a denied category).
+func (l *policyLoader) inheritedDenies() {
+	for _, a := range l.allows {
+		if _, dup := l.denyAt[a.role][a.pattern]; dup {
+			continue // reported by deadAllows
+		}
+		if by, pos, ok := l.deniedAbove(a.role, a.pattern); ok {
+			l.d.Add(a.pos, "role %s allows %q, but it inherits role %s, which denies it (line %d, column %d), and deny wins: a role's rules count together with those it inherits, so this allow never takes effect. To allow it in %s, stop inheriting %s (give %s what it needs of %s itself), or move that deny out of %s into the roles that need it; or remove this allow",
+				a.role, a.pattern, by, pos.Line, pos.Col, a.role, by, a.role, by, by)
+		}
+	}
+}
+
+// deniedAbove finds the first role that role inherits, depth first in
+// the order written, that denies pattern.
+func (l *policyLoader) deniedAbove(role, pattern string) (string, yamlx.Pos, bool) {
+	seen := map[string]bool{role: true}
+	var visit func(name string) (string, yamlx.Pos, bool)
+	visit = func(name string) (string, yamlx.Pos, bool) {
+		r := l.p.Roles[name]
+		if r == nil {
+			return "", yamlx.Pos{}, false // an unknown role, reported already
+		}
+		for _, in := range r.Inherits {
+			if seen[in] {
+				continue
+			}
+			seen[in] = true
+			if pos, ok := l.denyAt[in][pattern]; ok {
+				return in, pos, true
+			}
+			if by, pos, ok := visit(in); ok {
+				return by, pos, true
+			}
+		}
+		return "", yamlx.Pos{}, false
+	}
+	return visit(role)
+}

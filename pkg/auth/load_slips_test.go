@@ -101,3 +101,32 @@ roles:
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
 	}
 }
+
+// TestAllowDeniedByInherited: a role that allowed a pattern a role it
+// inherits denies loaded without a word, and the allow did nothing (the
+// rules count together and deny wins); it is now an error at the allow,
+// naming the role that denies and where, however deep. A more specific
+// allow over an inherited category deny still loads: it wins.
+func TestAllowDeniedByInherited(t *testing.T) {
+	got := loadDiags(t, "p.yaml", `version: 1
+roles:
+  base:
+    max_risk: write
+    deny: [process.kill, "shell.*"]
+  mid:
+    inherits: [base]
+  oncall:
+    inherits: [mid]
+    allow: [process.kill, shell.exec]
+  builder:
+    inherits: [base]
+    allow: ["shell.*"]
+`)
+	want := []string{
+		`p.yaml:10:13: role oncall allows "process.kill", but it inherits role base, which denies it (line 5, column 12), and deny wins: a role's rules count together with those it inherits, so this allow never takes effect. To allow it in oncall, stop inheriting base (give oncall what it needs of base itself), or move that deny out of base into the roles that need it; or remove this allow`,
+		`p.yaml:13:13: role builder allows "shell.*", but it inherits role base, which denies it (line 5, column 26), and deny wins: a role's rules count together with those it inherits, so this allow never takes effect. To allow it in builder, stop inheriting base (give builder what it needs of base itself), or move that deny out of base into the roles that need it; or remove this allow`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	}
+}
