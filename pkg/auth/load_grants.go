@@ -138,6 +138,8 @@ func (l *policyLoader) inputRules(n *yaml.Node) (map[string]*steps.Constraint, m
 			})
 			if c.Min != nil && c.Max != nil && *c.Min > *c.Max {
 				l.d.Add(yamlx.PosOf(pr.V), "inputs.%s: min %v is above max %v", pr.Key, *c.Min, *c.Max)
+			} else if len(l.d.List) == before && l.holdsNever(pr.Key, c, yamlx.PosOf(pr.V)) {
+				continue
 			}
 		default:
 			l.d.Add(yamlx.PosOf(pr.V), "inputs.%s must be a list of allowed values, or a mapping of enum, min, max and pattern", pr.Key)

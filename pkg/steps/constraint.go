@@ -81,6 +81,9 @@ func (c *Constraint) String() string {
 	return strings.Join(parts, ", ")
 }
 
+// QuotePattern quotes a pattern for a message, as quotePattern does.
+func QuotePattern(p string) string { return quotePattern(p) }
+
 // quotePattern quotes a pattern with its text as the author wrote it: its
 // backslashes as they are ("^v[0-9]+\.[0-9]+$", not "^v[0-9]+\\.[0-9]+$"),
 // which %q would double; one holding a quote or a control character is
