@@ -1,11 +1,14 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -27,10 +30,12 @@ func largeRunPlaybook() string {
 }
 
 // TestLargeRunPageDrawsOpenedSteps opens the page of a run of 152 steps
-// that succeeded: the closed cards have no body drawn until opened, by a
-// click or from the keyboard, cards out of sight are not laid out, a
-// note says what Find in page finds, and a
-// link to a sub-run in a closed card, or to a step's card, opens it.
+// that succeeded: the page shows the cards with no body drawn, a card
+// opened, by a click or from the keyboard, is drawn at once, cards out of
+// sight are not laid out, and a note says what Find in page finds until
+// the browser, idle, has drawn the closed cards' bodies too: then Find
+// finds a closed step by its output. A link to a sub-run in a closed
+// card, or to a step's card, opens it.
 func TestLargeRunPageDrawsOpenedSteps(t *testing.T) {
 	b := browser(t, 3*time.Minute)
 	s := startSite(t, map[string]string{"large": largeRunPlaybook(),
@@ -45,6 +50,13 @@ func TestLargeRunPageDrawsOpenedSteps(t *testing.T) {
 	card := func(step string) string { return `document.querySelector('li.step[data-step=` + step + `]')` }
 	drawn := func(step string) string { return card(step) + `.querySelector('.step-body').childElementCount > 0` }
 
+	// The browser's idle time, in which the closed cards are drawn, is
+	// held back until the test gives it.
+	do(t, ctx, "hold the idle time", chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(c, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+			Source: `window.held = []; window.requestIdleCallback = (f) => window.held.push(f)`})
+		return err
+	}))
 	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
 	waitFor(t, ctx, "the steps", `document.querySelectorAll('li.step').length === 152`)
 	if n := eval[int](t, ctx, `document.querySelectorAll('li.step .step-body > *, li.step .items > *').length`); n != 0 {
@@ -75,6 +87,18 @@ func TestLargeRunPageDrawsOpenedSteps(t *testing.T) {
 	waitFor(t, ctx, "fan's items", card("fan")+`.querySelectorAll('tr[data-item]').length === 200`)
 	if eval[bool](t, ctx, drawn("s8")) {
 		t.Error("s8, closed, was drawn")
+	}
+
+	// Idle, the browser draws the closed cards: Find in page finds a step
+	// by its output, and the note goes.
+	const idle = `(window.held.splice(0).forEach((f) => f({ timeRemaining: () => 50, didTimeout: false })), true)`
+	waitFor(t, ctx, "the closed cards drawn", idle+` && [...document.querySelectorAll('li.step .step-body')].every((e) => e.childElementCount > 0)`)
+	waitFor(t, ctx, "the note gone", `document.querySelector('.lazy-note').hidden`)
+	if !eval[bool](t, ctx, `window.find('step 140')`) {
+		t.Error("Find in page does not find s140's output")
+	}
+	if eval[bool](t, ctx, card("s140")+`.querySelector('details').open`) {
+		t.Error("s140's card was opened by its drawing")
 	}
 
 	do(t, ctx, "open the link to the sub-run", chromedp.Navigate(s.url+"/runs/"+id+"#sub-run-"+rep.Steps[0].Sub.RunID))

@@ -10,15 +10,12 @@ import { StepView, errorHead, notifyNotes } from './step.js';
 import { revealIn } from './subrun.js';
 import { questionMethods } from './questions.js';
 import { actionMethods } from './actions.js';
+import { LAZY_STEPS, lazyNote, lazyMethods } from './lazy.js';
 import { isSlot, mayBeUnstarted, slotRow, slotPage } from './slot.js';
 
 // WATCH_MS is how often the page reads a run that goes on without an
 // event stream to tell its end.
 const WATCH_MS = 2000;
-// LAZY_STEPS is the number of steps from which a step's card draws its
-// body only once it is opened: drawing the bodies of 2,000 closed steps
-// took seconds before the page showed any.
-const LAZY_STEPS = 100;
 const KINDS = ['run_started', 'step_started', 'step_finished', 'item_started', 'item_finished', 'batch_started', 'batch_finished',
   'log', 'retry', 'repeat',
   'confirm_asked', 'confirm_answered', 'run_finished', 'dropped'];
@@ -117,9 +114,9 @@ class RunView {
     this.connEl = h('div', { id: 'connection', role: 'status', 'aria-live': 'polite' });
     this.timelineImg = h('img', { alt: "Timeline of the run's steps: one bar per step on a time axis from the run's start", class: 'timeline' });
     this.stepsEl = h('ol', { class: 'steps' });
-    // lazyNote says, on a page of many steps, what Find in page finds.
-    this.lazyNote = h('p', { class: 'muted small lazy-note', hidden: true },
-      'A step\'s details are drawn when it is opened: until then, Find in page finds a step by what its header shows.');
+    // lazyNote says, on a page of many steps, what Find in page finds
+    // while the steps' details are drawn (lazy.js).
+    this.lazyNote = lazyNote();
     this.inputsEl = h('section');
     this.outputsEl = h('section');
     this.timelineURL = '';
@@ -218,20 +215,13 @@ class RunView {
   step(id, section) {
     let v = this.steps.get(id);
     if (!v) {
-      v = new StepView(id, section, this.lazy);
+      v = new StepView(id, section);
       this.steps.set(id, v);
       this.stepsEl.append(v.el);
+      if (this.lazy) this.lazyCard(v);
       if (this.steps.size >= LAZY_STEPS) this.drawLazily();
     }
     return v;
-  }
-
-  // drawLazily has the steps' cards draw their bodies once opened.
-  drawLazily() {
-    if (this.lazy) return;
-    this.lazy = true;
-    this.lazyNote.hidden = false;
-    for (const v of this.steps.values()) v.lazy = true;
   }
 
   // reveal shows what the address names after its "#" (revealIn).
@@ -479,8 +469,9 @@ class RunView {
 }
 
 // The questions' methods (renderQuestions, readQuestionsLater…) are in
-// questions.js; Cancel run and Run again (renderActions…) in actions.js.
-Object.assign(RunView.prototype, questionMethods, actionMethods);
+// questions.js; Cancel run and Run again (renderActions…) in actions.js;
+// the cards of a run of many steps drawn later (drawLazily…) in lazy.js.
+Object.assign(RunView.prototype, questionMethods, actionMethods, lazyMethods);
 
 // What a live region says when the run's status changes.
 const SAID = {

@@ -9,8 +9,8 @@ const MAX_LOG_LINES = 500;
 const MAX_ITEM_ROWS = 200;
 
 // StepView is one step's card: its header, and what it did. A lazy
-// card (one of a run of many steps) draws its body and items only while
-// it is open: the first time it is opened, and on each change after.
+// card (one of a run of many steps) draws its body and items while it is
+// open, and when the page finds time for it (onStale).
 export class StepView {
   constructor(id, section, lazy) {
     this.id = id;
@@ -74,6 +74,10 @@ export class StepView {
     if (this.bodyStale) this.renderBody(true);
     if (this.itemsStale) this.renderItems(true);
   }
+
+  // stale tells the page that the card has something left to draw (see
+  // lazy.js).
+  stale() { if (this.onStale) this.onStale(this); }
 
   // drawn says whether the card draws its body now, rather than when it
   // is opened; force is for a card about to open.
@@ -207,7 +211,7 @@ export class StepView {
 
   renderBody(force) {
     this.bodyStale = !this.drawn(force);
-    if (this.bodyStale) return;
+    if (this.bodyStale) return this.stale();
     const d = this.data;
     const parts = [];
     const facts = [];
@@ -245,7 +249,7 @@ export class StepView {
 
   renderItems(force) {
     this.itemsStale = !this.drawn(force);
-    if (this.itemsStale) return;
+    if (this.itemsStale) return this.stale();
     const items = [...this.items.values()].sort((a, b) => a.index - b.index);
     if (!items.length) {
       clear(this.itemsEl);
