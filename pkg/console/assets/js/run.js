@@ -397,12 +397,10 @@ class RunView {
         if (own) this.step(ev.step, ev.section).batch(ev);
         return;
       case 'retry':
-        if (own) {
-          // A succeeded attempt is tried again when its retry.until is
-          // false: the event says so in message, with no error.
-          const why = !ev.error && ev.message ? 'succeeded, but ' + ev.message : 'failed (' + (ev.error || ev.error_class || 'error') + ')';
-          this.step(ev.step, ev.section).note('attempt ' + ev.attempt + ' ' + why + '; trying again in ' + fmtMS(ev.delay_ms));
-        }
+        if (own) this.step(ev.step, ev.section).retried(ev, (said) => clear(this.announce, said + '.'));
+        return;
+      case 'repeat':
+        if (own) this.step(ev.step, ev.section).waitNext(ev);
         return;
       case 'log': {
         // A sub-run's line goes to the card of this run's step that

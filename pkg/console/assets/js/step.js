@@ -4,6 +4,7 @@
 import { h, clear, add, badge, fmtMS, text } from './lib.js';
 import { timeEl } from './time.js';
 import { subRuns } from './subrun.js';
+import { waitMethods } from './retrywait.js';
 
 const MAX_LOG_LINES = 500;
 const MAX_ITEM_ROWS = 200;
@@ -52,6 +53,7 @@ export class StepView {
         d.batchNow && d.status === 'running' ? ' · ' + d.batchNow : null,
         d.duration_ms !== undefined && d.status !== 'running' && stepRan(d, this.live) ? ' · ' + fmtMS(d.duration_ms) : null));
     this.el.dataset.status = d.status;
+    if (d.status !== 'running') this.endWait(); // it waits to try again no more
   }
 
   started(ev) {
@@ -281,6 +283,10 @@ export class StepView {
       items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
   }
 }
+
+// The countdown of a wait between two attempts (retried, waitNext…) is
+// in retrywait.js.
+Object.assign(StepView.prototype, waitMethods);
 
 // notStarted says whether an item never started and has the reason
 // ("not started: interrupted by SIGINT"), which its row shows rather than

@@ -1,0 +1,55 @@
+package console
+
+import (
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestRunPageCountsDownRetryWait: while a step waits between two attempts
+// of its retry, its card says so and counts the wait down, in a timer that
+// is not read out each second, the page saying it once to screen readers;
+// once the next attempt starts, the countdown goes.
+func TestRunPageCountsDownRetryWait(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	mark := filepath.Join(t.TempDir(), "tried")
+	s := startSite(t, map[string]string{"flaky": `version: 1
+name: flaky
+steps:
+  - id: flaky
+    op: shell.exec
+    with: {script: "if [ -e ` + mark + ` ]; then echo second; sleep 3600; fi; touch ` + mark + `; exit 1"}
+    retry: {attempts: 3, delay: 6s}
+`})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "flaky", nil)
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	const wait = `document.querySelector('li.step[data-step=flaky] .retry-wait')`
+	const shown = `(` + wait + ` && !` + wait + `.hidden ? ` + wait + `.textContent : '')`
+	waitFor(t, ctx, "the wait", shown+` !== ''`)
+	re := regexp.MustCompile(`^waits (\d) s before attempt 2 of 3$`)
+	m := re.FindStringSubmatch(eval[string](t, ctx, shown))
+	if m == nil {
+		t.Fatalf("the card says %q", eval[string](t, ctx, shown))
+	}
+	if got := eval[string](t, ctx, wait+`.getAttribute('role')`); got != "timer" {
+		t.Errorf("the countdown's role: %q, want timer (not read out as it changes)", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('main p.sr-only[aria-live]').textContent`); !regexp.MustCompile(`^Step flaky waits \d s before attempt 2 of 3\.$`).MatchString(got) {
+		t.Errorf("screen readers are told %q", got)
+	}
+	n, _ := strconv.Atoi(m[1])
+	waitFor(t, ctx, "the countdown to go on", `/^waits \d s/.test(`+shown+`) && parseInt(`+shown+`.slice(6)) < `+strconv.Itoa(n))
+	waitFor(t, ctx, "the second attempt", `/second/.test(document.querySelector('li.step[data-step=flaky] pre.log').textContent)`)
+	waitFor(t, ctx, "the countdown gone", shown+` === ''`)
+	if got := eval[string](t, ctx, `document.querySelector('li.step[data-step=flaky]').dataset.status`); got != "running" {
+		t.Errorf("the step is %s during its second attempt", got)
+	}
+	s.api("oncall", "POST", "/api/v1/runs/"+id+"/cancel", nil)
+	s.wait(id)
+}
