@@ -75,7 +75,7 @@ func runReport(e *env, args []string) int {
 			return ExitUsage
 		}
 		if err != nil {
-			// A playbook, the JUnit or HTML a run wrote, the reports
+			// A playbook, the JUnit, HTML or Markdown a run wrote, the reports
 			// directory: the decoder's reason alone says not what to give.
 			if kind := notReportKind(pos[1]); kind != "" {
 				err = fmt.Errorf("%s: not a report: it is %s", pos[1], kind)
@@ -168,11 +168,17 @@ func notReportKind(path string) string {
 		return "XML, as the JUnit report 'run --junit' writes"
 	case strings.HasPrefix(lower, "<!doctype html") || strings.HasPrefix(lower, "<html"):
 		return "HTML, as the report 'run --html' writes"
+	case markdownHeadRE.MatchString(text):
+		return "Markdown, as the summary 'run --markdown' writes"
 	case playbookHeadRE.MatchString(text):
 		return "a playbook (run it with 'arsenal-run run')"
 	}
 	return ""
 }
+
+// markdownHeadRE matches the head of the summary 'run --markdown' writes:
+// a level-3 heading, then the line naming the run.
+var markdownHeadRE = regexp.MustCompile("^### .*\n\nrun `")
 
 // playbookHeadRE matches a playbook's top-level steps: key.
 var playbookHeadRE = regexp.MustCompile(`(?m)^steps:`)

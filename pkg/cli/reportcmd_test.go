@@ -53,7 +53,7 @@ func TestReportShowTakesARunID(t *testing.T) {
 }
 
 // TestReportShowNotAReportSaysWhatToGive: a file that is no JSON report (a
-// playbook, the JUnit XML a run wrote, an empty file, the reports
+// playbook, the JUnit XML, HTML or Markdown a run wrote, an empty file, the reports
 // directory itself) is refused naming it and saying what to give instead,
 // not only why the decoder stopped.
 func TestReportShowNotAReportSaysWhatToGive(t *testing.T) {
@@ -62,7 +62,9 @@ func TestReportShowNotAReportSaysWhatToGive(t *testing.T) {
 	junit := filepath.Join(dir, "nightly.xml")
 	empty := filepath.Join(dir, "empty.json")
 	html := filepath.Join(dir, "nightly.html")
-	for path, data := range map[string]string{junit: "<?xml version=\"1.0\"?>\n<testsuites/>\n", empty: "", html: "<!DOCTYPE html>\n<html></html>\n"} {
+	md := filepath.Join(dir, "nightly.md")
+	for path, data := range map[string]string{junit: "<?xml version=\"1.0\"?>\n<testsuites/>\n", empty: "", html: "<!DOCTYPE html>\n<html></html>\n",
+		md: "### \u2705 `nightly` succeeded in 9ms\n\nrun `20261206T184658-2978d81d` \u00b7 started 2026-12-06 18:46:58 UTC\n"} {
 		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -72,6 +74,7 @@ func TestReportShowNotAReportSaysWhatToGive(t *testing.T) {
 		{pb, pb + ": not a report: it is a playbook (run it with 'arsenal-run run')"},
 		{junit, junit + ": not a report: it is XML, as the JUnit report 'run --junit' writes"},
 		{html, html + ": not a report: it is HTML, as the report 'run --html' writes"},
+		{md, md + ": not a report: it is Markdown, as the summary 'run --markdown' writes"},
 		{empty, empty + ": not a report: "},
 		{dir, dir + " is a directory, not a regular file"},
 	} {
