@@ -56,7 +56,8 @@ func TestNestingPastTheReadersBound(t *testing.T) {
 
 // TestTrailingDocumentMarker: a `---` that ends the file with nothing
 // after it but comments, as generators write after every document, is an
-// empty document and is accepted, as kubectl accepts it; a second
+// empty document and is accepted, as kubectl accepts it, and so are empty
+// documents before the value (a template that rendered nothing); a second
 // document with a value, a null one included, is still refused.
 func TestTrailingDocumentMarker(t *testing.T) {
 	for _, src := range []string{
@@ -66,6 +67,9 @@ func TestTrailingDocumentMarker(t *testing.T) {
 		"a: 1\n---\n# end of generated file\n",
 		"a: 1\n---\n---\n",
 		"a: 1\n...\n---\n",
+		"---\n---\na: 1\n",
+		"---\n# Source: chart/templates/empty.yaml\n---\na: 1\n",
+		"---\n---\n---\na: 1\n---\n",
 	} {
 		if got := parseErr(t, src); got != "" {
 			t.Errorf("%q: %s; want it accepted", src, got)
@@ -78,6 +82,8 @@ func TestTrailingDocumentMarker(t *testing.T) {
 		"a: 1\n--- ''\n",
 		"a: 1\n---\n---\nb: 2\n",
 		"a: 1\n--- &x\n",
+		"---\n---\na: 1\n---\nb: 2\n",
+		"--- ~\n---\na: 1\n",
 	} {
 		if got := parseErr(t, src); !strings.Contains(got, second) {
 			t.Errorf("%q: got %q, want %q", src, got, second)

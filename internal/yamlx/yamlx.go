@@ -56,7 +56,12 @@ func Parse(data []byte, lim Limits, d *Diags) *yaml.Node {
 	}
 	var extra yaml.Node
 	err := dec.Decode(&extra)
-	for err == nil && emptyDoc(&extra) {
+	for err == nil && (emptyDoc(&doc) || emptyDoc(&extra)) {
+		// Empty documents, before the value or after it, as generators
+		// that write a `---` with every document leave: skipped.
+		if emptyDoc(&doc) {
+			doc = extra
+		}
 		extra = yaml.Node{}
 		err = dec.Decode(&extra)
 	}
