@@ -57,9 +57,10 @@ func outputFailed(e *env, out *output, code int) int {
 	if err == nil || errors.Is(err, syscall.EPIPE) {
 		return code
 	}
-	if errors.Is(err, syscall.EIO) {
+	if errors.Is(err, syscall.EIO) && !toFile(out) {
 		// A terminal that hung up (a closed SSH session, a killed tmux
-		// window): the error alone reads as a disk failing.
+		// window): the error alone reads as a disk failing. Into a
+		// file (`> /mnt/nfs/out`) an EIO is the disk's or the share's.
 		e.errorf("the terminal of stdout went away (%v): what the command wrote there from then on was not shown; a run's report is in its state dir and --report file", err)
 	} else {
 		e.errorf("writing output: %v", err)
@@ -68,4 +69,17 @@ func outputFailed(e *env, out *output, code int) int {
 		return ExitFailed
 	}
 	return code
+}
+
+// toFile reports whether out writes to a file that is no terminal nor
+// other device: a regular file, a pipe, a socket. A terminal that hung up
+// can no longer be asked whether it is one, but it is still a character
+// device.
+func toFile(out *output) bool {
+	f, ok := fileOf(out)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice == 0
 }

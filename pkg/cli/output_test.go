@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,5 +60,23 @@ func TestOutputToAHungUpTerminal(t *testing.T) {
 	code := Main([]string{"version"}, strings.NewReader(""), failingWriter{syscall.EIO}, &errb)
 	if code != ExitFailed || !strings.Contains(errb.String(), "the terminal of stdout went away") || strings.Contains(errb.String(), "writing output") {
 		t.Errorf("hung-up terminal: exit %d, stderr:\n%s", code, errb.String())
+	}
+}
+
+// TestOutputEIOIntoAFile: an EIO writing stdout redirected into a file
+// (a network share, a failing disk) is said as the I/O error it is, not
+// as a terminal that went away, which would send its reader looking for
+// a closed session.
+func TestOutputEIOIntoAFile(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var errb bytes.Buffer
+	e := &env{stderr: &errb}
+	code := outputFailed(e, &output{w: f, err: syscall.EIO}, ExitOK)
+	if code != ExitFailed || !strings.Contains(errb.String(), "arsenal-run: writing output: "+syscall.EIO.Error()) || strings.Contains(errb.String(), "terminal") {
+		t.Errorf("EIO into a file: exit %d, stderr:\n%s", code, errb.String())
 	}
 }
