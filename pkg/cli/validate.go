@@ -277,7 +277,7 @@ func (v *validation) expand(paths []string) []string {
 			}
 		}
 		if len(found) == 0 {
-			v.problemf(p, "no playbooks (*.yaml, *.yml) in this directory")
+			v.problemf(p, "no playbooks (*.yaml, *.yml) in this directory%s", noPlaybooksHint(p))
 			v.fileDone(validateFile{File: p, Status: "invalid"})
 			v.dirsBad = append(v.dirsBad, "no playbooks in "+p)
 			continue

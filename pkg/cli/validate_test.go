@@ -149,6 +149,18 @@ func TestValidateEmptyDirBesideValid(t *testing.T) {
 	}
 }
 
+// TestValidateDirOfDirs: a directory whose playbooks are in its
+// subdirectories, which validate does not read, is refused naming them,
+// so that the user knows what to give; an empty one says what to give.
+func TestValidateDirOfDirs(t *testing.T) {
+	playbookDir(t, map[string]string{"teams/db/a.yaml": goodPlaybook, "teams/web/b.yml": goodPlaybook,
+		"teams/docs/notes.txt": "", "teams/.git/x.yaml": goodPlaybook, "empty/.keep": ""})
+	r := runEnv(t, nil, "validate", "teams")
+	r.want(t, ExitUsage, nil, []string{"teams: no playbooks (*.yaml, *.yml) in this directory; its subdirectories are not read: give those that hold playbooks, like " +
+		filepath.Join("teams", "db") + " " + filepath.Join("teams", "web") + "\n"})
+	runEnv(t, nil, "validate", "empty").want(t, ExitUsage, nil, []string{"empty: no playbooks (*.yaml, *.yml) in this directory; give the playbook files, or the directory that holds them\n"})
+}
+
 func TestValidateFlagsAfterFiles(t *testing.T) {
 	playbookDir(t, map[string]string{"good.yaml": goodPlaybook})
 	r := runEnv(t, nil, "validate", "good.yaml", "--role", "viewer")
