@@ -62,7 +62,7 @@ func serveCommand() *command {
     [--schedule-role R]... [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
     [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
     [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--secure-cookie] [--no-console] [--plugins DIR]
-    [--keep-runs N] [--keep-days D]`,
+    [--trusted-proxy CIDR]... [--proxy-header HEADER] [--keep-runs N] [--keep-days D]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
 client certificate with --client-ca, maps to roles through the keys file, and
 the policy decides per operation. The web console (docs/console.md) is served at
@@ -74,6 +74,9 @@ several serve processes share (docs/ha.md). With --playbooks DIR the playbooks
 there can be run through the API, and those with a schedule: run on it too
 unless --no-schedule, with the roles of --schedule-role (default operator).
 Runs see only the environment variables named by --env-passthrough.
+Behind nginx or a load balancer, --trusted-proxy names the proxies whose
+X-Forwarded-For (or Forwarded) gives the client's address, for the audit log's
+from and the failed sign-in limit; other clients cannot set theirs.
 --keep-runs and --keep-days prune the history as for
 schedule: after every run, and, for the operations executed through the API, at
 start and every minute. SIGHUP reloads keys, policy and playbooks, all or
@@ -107,6 +110,8 @@ type serveOptions struct {
 	maxRunning, maxQueued                                int
 	keepRuns, keepDays                                   int
 	logLevel, logFormat                                  string
+	proxy                                                proxyFlags
+	proxies                                              server.Proxies
 }
 
 // scheduleRoles are the roles of the runs serve's scheduler starts:
@@ -154,8 +159,12 @@ func runServe(e *env, args []string) int {
 	fs.StringVar(&o.logFormat, "log-format", "console", "write log lines in `FORMAT`: console (for people) or json")
 	addRetentionFlags(fs, &o.keepRuns, &o.keepDays, "")
 	o.trace.add(fs.FlagSet)
+	o.proxy.add(fs)
 	pos, code, ok := fs.parse(args)
 	if !ok {
+		return code
+	}
+	if o.proxies, code, ok = o.proxy.proxies(fs); !ok {
 		return code
 	}
 	if code, bad := checkBaseURL(fs, o.baseURL); bad {
@@ -428,7 +437,7 @@ func (d *daemon) run() int {
 		Sessions: sessions, Console: web, Scheduling: sched.running,
 		Manager: mgr, State: st, Nodes: nodes, Supervisors: d.sup.Groups,
 		Env: runEnv, MaxQueued: queued,
-		PublicMetrics: o.publicMetrics, TLS: tlsConf, SecureCookie: o.secureCookie, Version: Version(), Log: logWriter{d.log, zerolog.WarnLevel},
+		PublicMetrics: o.publicMetrics, TLS: tlsConf, SecureCookie: o.secureCookie, Proxies: o.proxies, Version: Version(), Log: logWriter{d.log, zerolog.WarnLevel},
 		// A request that carries a traceparent continues that trace, and
 		// the runs it starts are its children.
 		Middleware: tp.Handler,
@@ -477,6 +486,11 @@ func (d *daemon) run() int {
 	d.infof("listening on %s://%s (%s, %s)", scheme, l.Addr(), plural(len(st.Playbooks.All()), "playbook", "playbooks"), plural(keyCount(st.Keys), "key", "keys"))
 	if tcp, ok := l.Addr().(*net.TCPAddr); ok && scheme == "http" && !tcp.IP.IsLoopback() {
 		d.warnf("plain HTTP on %s, which is not loopback only: API keys and console sessions cross the network in clear; give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS proxy", l.Addr())
+	}
+	if info, warn := proxyNote(o.proxies); warn != "" {
+		d.warnf("%s", warn)
+	} else if info != "" {
+		d.infof("%s", info)
 	}
 
 	return d.serveUntilStopped(srv, sched, mgr, audit, sigs, served, stop)

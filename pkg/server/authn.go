@@ -178,9 +178,14 @@ func chainEnded(chain []*x509.Certificate, now time.Time) *x509.Certificate {
 	return nil
 }
 
-// clientAddr is the address the connection comes from. Headers such as
-// X-Forwarded-For are not trusted: any client can set them.
+// clientAddr is the client's address: the one a trusted proxy's headers
+// give (Config.Proxies), else the one the connection comes from. Headers
+// such as X-Forwarded-For from any other address are not read: any client
+// can set them.
 func clientAddr(r *http.Request) string {
+	if a, ok := r.Context().Value(clientKey{}).(string); ok {
+		return a
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -65,7 +65,7 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request, id string) (
 	return sc, func() {
 		stop()
 		if sc.hasStalled() {
-			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, r.RemoteAddr, sc.timeout)
+			s.log.Printf("event stream of run %s to %s dropped: the client took no write in %s", id, clientConn(r), sc.timeout)
 		}
 		sc.end()
 	}

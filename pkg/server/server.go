@@ -149,6 +149,12 @@ type Config struct {
 	// prefixed, and a session's requests must come from an https page,
 	// as when the server serves TLS itself.
 	SecureCookie bool
+	// Proxies are the reverse proxies whose X-Forwarded-For (or
+	// Forwarded) and X-Forwarded-Proto the server believes, for the
+	// client's address (the audit's from, the failed-authentication
+	// limit, log lines) and scheme; none: every request is taken at its
+	// connection's address.
+	Proxies Proxies
 	// Console, when set, serves the GET requests for paths outside the
 	// API (the web console's pages and assets); it sets its own headers.
 	Console http.Handler
@@ -256,6 +262,9 @@ func New(cfg Config) (*Server, error) {
 	s.handler = s.mux
 	if cfg.SecureCookie {
 		s.handler = behindHTTPS(s.handler)
+	}
+	if len(cfg.Proxies.Trusted) > 0 {
+		s.handler = cfg.Proxies.handler(s.handler)
 	}
 	if cfg.Middleware != nil {
 		s.handler = cfg.Middleware(s.handler)

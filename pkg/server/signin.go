@@ -137,8 +137,9 @@ func behindHTTPS(h http.Handler) http.Handler {
 }
 
 // overHTTPS reports whether the browser reaches the console over HTTPS:
-// the request came over TLS, or the server was told that a proxy
-// terminates TLS in front of it (--secure-cookie).
+// the request came over TLS, the server was told that a proxy terminates
+// TLS in front of it (--secure-cookie), or a trusted proxy's
+// X-Forwarded-Proto (or Forwarded proto=) says https (Config.Proxies).
 func overHTTPS(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
