@@ -376,7 +376,7 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 		// as waiting, and starts, or not, later.
 		rs.waiting = true
 		s.metrics.waiting.Inc()
-		s.log.Debug().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Msg("run waiting for a place among the concurrent runs")
+		s.logWaiting(e, rs, slot)
 		if s.stopping {
 			s.withdraw(rs, now)
 		}

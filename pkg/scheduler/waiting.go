@@ -85,3 +85,22 @@ func (s *Scheduler) endedUnstarted(rs *runState, h Handle) {
 	s.afterEnd(e, now)
 	s.signalIfStopping()
 }
+
+// logWaiting logs, at info, that rs waits for a place: a slot late for
+// want of a place is what the log must show, with the runs going, which
+// hold the places, and those already waiting before it. s.mu is held and
+// rs.waiting is set.
+func (s *Scheduler) logWaiting(e *entry, rs *runState, slot string) {
+	running, before := 0, 0
+	s.eachRun(func(o *runState) {
+		switch {
+		case !o.waiting:
+			running++
+		case o != rs:
+			before++
+		}
+	})
+	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).
+		Int("running", running).Int("waiting_before", before).
+		Msg("run waiting for a place among the concurrent runs")
+}

@@ -149,3 +149,23 @@ func TestDelayOfAQueuedSlotLeavesOutItsJitter(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitForAPlaceIsLoggedAtInfo: under --max-concurrent-runs 1, the run
+// that waits for the place says so at info, the level a scheduler runs
+// at, with the run that holds the place: a late slot is not silent.
+func TestWaitForAPlaceIsLoggedAtInfo(t *testing.T) {
+	rh := newRunHarnessMax(t, t10.Add(-time.Second), nil, 1)
+	rh.load(rh.playbook("a", "@every 1m", shortSleepSteps), rh.playbook("b", "@every 1m", shortSleepSteps))
+	rh.run(time.Second) // 10:00 fires both
+	waiting, _ := rh.waitingRun()
+	lines := rh.logs.lines("run waiting for a place among the concurrent runs")
+	if len(lines) != 1 {
+		t.Fatalf("waiting lines: %v", lines)
+	}
+	l := lines[0]
+	if l["level"] != "info" || l["playbook"] != waiting || l["running"] != 1.0 || l["waiting_before"] != 0.0 {
+		t.Errorf("waiting line: %v; want level info, playbook %s, running 1, waiting_before 0", l, waiting)
+	}
+	rh.clock.Advance(5 * time.Second)
+	rh.settle()
+}
