@@ -30,6 +30,10 @@ func (s *Store) ClaimSlots(ctx context.Context, slots []Slot) ([]bool, error) {
 	if len(slots) == 0 {
 		return claimed, nil
 	}
+	// A slot claimed now would fire a run whose report has nowhere to go.
+	if err := s.CheckDir(); err != nil {
+		return nil, err
+	}
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("history: claim slots: %w", err)

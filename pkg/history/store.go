@@ -94,6 +94,9 @@ type Store struct {
 	stmts stmtCache   // the write path's statements, prepared once
 	wmu   sync.Mutex  // held by each write; see beginWrite
 	group commitGroup // RecordStart and RecordFinish; see grouped
+	// dirFile and dirInfo are the state dir as opened; see CheckDir.
+	dirFile *os.File
+	dirInfo os.FileInfo
 }
 
 // Open opens, creating when needed, the history database in dir (created
@@ -221,6 +224,10 @@ func OpenContext(ctx context.Context, dir string, notice func(msg string)) (*Sto
 		db.Close()
 		return nil, openLockError(err)
 	}
+	if err := s.holdDir(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("history: %w", err)
+	}
 	return s, nil
 }
 
@@ -283,6 +290,10 @@ func (s *Store) Close() error {
 		unlockOwner(s.lock)
 		os.Remove(s.ownerPath(s.owner))
 		s.lock = nil
+	}
+	if s.dirFile != nil {
+		s.dirFile.Close()
+		s.dirFile = nil
 	}
 	return err
 }

@@ -238,6 +238,9 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		if dir := s.store.Reports(); dir != "" {
 			p.statePath = filepath.Join(dir, p.runID+".json")
 		}
+		if err := checkStateDir(s.store); err != nil {
+			return nil, err
+		}
 	}
 	p.checkTrust()
 	// Every report path is checked before anything runs, so that a run

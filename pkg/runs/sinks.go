@@ -279,6 +279,9 @@ func (s *Service) writeSinks(rep *report.Report, sinks []sink) []error {
 			err = report.WriteFormat(sk.path, rep, sk.format)
 		}
 		if err != nil {
+			if moved := checkStateDir(s.store); sk.state && moved != nil {
+				err = fmt.Errorf("%w; the report of run %s is lost", moved, rep.RunID)
+			}
 			errs = append(errs, fmt.Errorf("%s: %w", sk.name, err))
 			continue
 		}
@@ -292,4 +295,13 @@ func (s *Service) writeSinks(rep *report.Report, sinks []sink) []error {
 		}
 	}
 	return errs
+}
+
+// checkStateDir returns the error of a store whose state dir was moved or
+// removed since it was opened (history.Store.CheckDir), or nil.
+func checkStateDir(st any) error {
+	if c, ok := st.(interface{ CheckDir() error }); ok {
+		return c.CheckDir()
+	}
+	return nil
 }

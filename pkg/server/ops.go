@@ -9,6 +9,7 @@ import (
 
 	"github.com/sourcegraph/conc/pool"
 
+	"github.com/arsenal-run/arsenal-run/pkg/history"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
@@ -234,6 +235,8 @@ func (s *Server) prepareError(err error, field string) *apiError {
 		return unknownOp(err)
 	case errors.Is(err, runs.ErrShuttingDown):
 		return unavailable(5*time.Second, "%v", err)
+	case errors.Is(err, history.ErrStateDirMoved):
+		return errorf(http.StatusServiceUnavailable, ClassUnavailable, "%v", err)
 	case errors.Is(err, runs.ErrQueueFull):
 		return tooMany(5*time.Second, "%v", err)
 	case errors.Is(err, runs.ErrPlaybookOp):
