@@ -101,10 +101,7 @@ func lockExclusive(ctx context.Context, path string, timeout time.Duration, noti
 // wait is safe (nothing of the state dir is touched before the lock is
 // taken).
 func waitingFor(path string, timeout time.Duration) string {
-	who := "another process (it did not record its pid)"
-	if pid := flock.HolderPID(path); pid > 0 {
-		who = "pid " + strconv.Itoa(pid)
-	}
+	who, _ := openHolder(path, unrecordedHolder)
 	return fmt.Sprintf("waiting for %s, which is opening the state dir %s (it creates the history database, or brings it to this release's schema after an upgrade; it holds %s meanwhile); giving up after %s; interrupting (Ctrl-C) is safe: nothing has run or been written yet",
 		who, filepath.Dir(path), path, timeout)
 }
@@ -112,10 +109,7 @@ func waitingFor(path string, timeout time.Duration) string {
 // stoppedWaiting is the error of a wait for the open lock at path that
 // was stopped (err, ctx's) before the lock was taken.
 func stoppedWaiting(path string, err error) error {
-	who := "another process"
-	if pid := flock.HolderPID(path); pid > 0 {
-		who = "pid " + strconv.Itoa(pid)
-	}
+	who, _ := openHolder(path, "another process")
 	return fmt.Errorf("stopped waiting for %s, which is opening the state dir %s; nothing of it was touched: %w", who, filepath.Dir(path), err)
 }
 
@@ -132,14 +126,23 @@ func unlockOpen(f *os.File) {
 // history database or brings it to this release's schema, which on a
 // large history after an upgrade can take minutes.
 func heldTooLong(path string, timeout time.Duration) error {
-	who := "another process (it did not record its pid)"
-	pid := flock.HolderPID(path)
-	if pid > 0 {
-		who = "pid " + strconv.Itoa(pid)
-	}
+	who, pid := openHolder(path, unrecordedHolder)
 	msg := fmt.Sprintf("lock %s: waited %s for %s, which holds it while it opens this state dir (it creates the history database, or brings a large one to this release's schema after an upgrade); run again once it has opened it", path, timeout, who)
 	if pid > 0 {
 		msg += fmt.Sprintf(", or, if it is stuck (`ps -o pid,stat,etime,args -p %d` shows it stopped), end it", pid)
 	}
 	return errors.New(msg)
+}
+
+// unrecordedHolder names the holder of a lock whose file holds no pid.
+const unrecordedHolder = "another process (it did not record its pid)"
+
+// openHolder names the holder of the open lock at path, for the notice
+// and the errors of a wait for it: "pid N" with N, the pid it wrote in
+// the file, or unknown and 0 when the file holds none.
+func openHolder(path, unknown string) (who string, pid int) {
+	if pid = flock.HolderPID(path); pid > 0 {
+		return "pid " + strconv.Itoa(pid), pid
+	}
+	return unknown, 0
 }
