@@ -50,7 +50,7 @@ cancels them (their finally steps run, their reports are written) and exits 0.
 --next N prints, for each playbook, its next N fire times (the slots, before
 jitter) in RFC 3339, in the playbook's time zone and in UTC, and exits. It
 needs no state dir. See docs/scheduling.md for how scheduling behaves.`,
-		exits: "0 --next printed, or stopped by SIGTERM/SIGINT; 1 an internal error; 2 a playbook or the policy does not validate, bad usage, another scheduler holds the state dir, or --listen cannot listen; 3 a step is denied for the roles.",
+		exits: "0 --next printed, or stopped by SIGTERM/SIGINT; 1 an internal error; 2 a playbook or the policy does not validate, bad usage, another scheduler holds the state dir, or --listen cannot listen; 3 a step is denied for the roles; 143/130 stopped by SIGTERM/SIGINT while it waited for another process opening the state dir, before anything was scheduled.",
 		run:   runSchedule,
 	}
 }

@@ -158,8 +158,9 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	shared, err := openShared(o.spec, warn)
 	var svc *runs.Service
 	// sigs holds a stop for later; the wait for another process
-	// opening the state dir (up to 30 s) ends on it at once.
-	openCtx, openDone := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	// opening the state dir (up to 30 s) ends on it at once, with that
+	// signal's exit code (see startWait).
+	openCtx, openDone := startWait()
 	defer openDone()
 	if err == nil {
 		svc, err = runs.NewServiceContext(openCtx, runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
@@ -169,9 +170,9 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	}
 	openDone()
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		if code, ok := startStopCode(openCtx, err); ok {
 			e.cmdErrorf("schedule", "stopped at start: %s: %v; nothing was scheduled", stateName(o.spec), err)
-			return ExitInterrupted
+			return code
 		}
 		e.cmdErrorf("schedule", "%s: %v; nothing was scheduled", stateName(o.spec), err)
 		return ExitUsage

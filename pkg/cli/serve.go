@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -87,7 +86,7 @@ exits 0. Every line on standard error is a zerolog line: console lines for
 people (coloured on a terminal) or, with --log-format json, JSON lines for a log
 shipper. The server's own lines (start, reload, leadership, stop) are at info
 and above; --log-level sets the level of the runs' lines.`,
-		exits: "0 stopped by SIGTERM or SIGINT; 1 the listener failed; 2 bad usage, or a keys file, policy, playbook or inventory that does not validate; 3 the policy denies a step of a scheduled playbook to the scheduler's roles.",
+		exits: "0 stopped by SIGTERM or SIGINT; 1 the listener failed; 2 bad usage, or a keys file, policy, playbook or inventory that does not validate; 3 the policy denies a step of a scheduled playbook to the scheduler's roles; 143/130 stopped by SIGTERM/SIGINT while it waited for another process opening the state dir, before anything was served.",
 		run:   runServe,
 	}
 }
@@ -371,9 +370,10 @@ func (d *daemon) run() int {
 	runEnv := o.runEnv()
 	shared, err := openShared(o.spec, d.warnf)
 	var svc *runs.Service
-	// Ctrl-C ends the wait for another process opening the state dir
-	// (up to 30 s) at once, with a word rather than SIGINT's silent end.
-	openCtx, openDone := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	// SIGTERM or Ctrl-C ends the wait for another process opening the
+	// state dir (up to 30 s) at once, with a word rather than the
+	// signal's silent end, and that signal's exit code (see startWait).
+	openCtx, openDone := startWait()
 	defer openDone()
 	if err == nil {
 		svc, err = runs.NewServiceContext(openCtx, runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
@@ -393,9 +393,9 @@ func (d *daemon) run() int {
 	}
 	openDone()
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		if code, ok := startStopCode(openCtx, err); ok {
 			e.cmdErrorf("serve", "stopped at start: %s; nothing was served", o.state.errorText(o.spec, err))
-			return ExitInterrupted
+			return code
 		}
 		e.errorf("%s", o.state.errorText(o.spec, err))
 		return ExitUsage

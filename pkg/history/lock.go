@@ -91,7 +91,7 @@ func lockExclusive(ctx context.Context, path string, timeout time.Duration, noti
 			return nil, heldTooLong(path, timeout)
 		case <-ctx.Done():
 			f.Close()
-			return nil, stoppedWaiting(path, ctx.Err())
+			return nil, stoppedWaiting(path, context.Cause(ctx))
 		}
 	}
 }
