@@ -19,6 +19,10 @@ func TestMain(m *testing.M) {
 		openChild(dir)
 		return
 	}
+	if dir := os.Getenv(writeChildEnv); dir != "" {
+		writeChild(dir)
+		return
+	}
 	if spec := os.Getenv(raceChildEnv); spec != "" {
 		raceChild(spec)
 		return

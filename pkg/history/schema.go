@@ -154,6 +154,13 @@ var SchemaVersion = len(migrations)
 // folder. It refuses a database from a newer release, whose schema it
 // does not know.
 func migrate(ctx context.Context, db *sql.DB, target int, reports string) error {
+	return migrateWatched(ctx, db, "", nil, target, reports)
+}
+
+// migrateWatched is migrate on the database file path, whose wait for
+// another process's write transaction is noticed to notice and explained
+// in its error (see watchBusy).
+func migrateWatched(ctx context.Context, db *sql.DB, path string, notice func(string), target int, reports string) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -175,7 +182,9 @@ func migrate(ctx context.Context, db *sql.DB, target int, reports string) error 
 	}
 	// BEGIN IMMEDIATE takes the write lock before reading the version, so two
 	// processes opening a new database cannot both apply a migration.
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	w := watchBusy(path, notice)
+	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	if err = w.end(err); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	done := false

@@ -91,9 +91,12 @@ type Store struct {
 	owner string
 	lock  *os.File
 	now   func() time.Time
-	stmts stmtCache   // the write path's statements, prepared once
-	wmu   sync.Mutex  // held by each write; see beginWrite
-	group commitGroup // RecordStart and RecordFinish; see grouped
+	// notice tells the user that a write waits for another process's
+	// (see watchBusy), as Open's notice of its own wait.
+	notice func(string)
+	stmts  stmtCache   // the write path's statements, prepared once
+	wmu    sync.Mutex  // held by each write; see beginWrite
+	group  commitGroup // RecordStart and RecordFinish; see grouped
 	// dirFile and dirInfo are the state dir as opened; see CheckDir.
 	dirFile *os.File
 	dirInfo os.FileInfo
@@ -194,7 +197,7 @@ func OpenContext(ctx context.Context, dir string, notice func(msg string)) (*Sto
 		return nil, openLockError(err)
 	}
 	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", JournalSizeLimit))
@@ -215,11 +218,11 @@ func OpenContext(ctx context.Context, dir string, notice func(msg string)) (*Sto
 		db.Close()
 		return nil, fullDiskError(absDir, readOnly(abs, damaged(abs, fmt.Errorf("history: %s: set WAL mode: %w", abs, err))))
 	}
-	if err := migrate(ctx, db, SchemaVersion, filepath.Join(absDir, ReportsDir)); err != nil {
+	if err := migrateWatched(ctx, db, abs, notice, SchemaVersion, filepath.Join(absDir, ReportsDir)); err != nil {
 		db.Close()
 		return nil, fullDiskError(absDir, readOnly(abs, damaged(abs, fmt.Errorf("history: %s: %w", abs, err))))
 	}
-	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now}
+	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now, notice: notice}
 	if s.lock, err = lockOwner(s.ownerPath(s.owner)); err != nil {
 		db.Close()
 		return nil, openLockError(err)
@@ -297,6 +300,9 @@ func (s *Store) Close() error {
 	}
 	return err
 }
+
+// dbPath is the database file's absolute path.
+func (s *Store) dbPath() string { return filepath.Join(s.dir, FileName) }
 
 func (s *Store) ownerPath(owner string) string {
 	return filepath.Join(s.dir, ownersDir, owner+".lock")

@@ -11,7 +11,9 @@ import (
 // connection that finds it taken waits in SQLite's busy handler, which
 // sleeps in steps of up to 100 ms, and a burst of runs then waits tens of
 // milliseconds for a lock that was free again within microseconds. Other
-// processes still queue on the busy timeout.
+// processes still queue on the busy timeout, which watchBusy makes heard:
+// a wait past a few seconds is noticed, naming the process waited for,
+// and a write that gave up says who held the database and what to do.
 
 // writeTx is a write transaction that holds the Store's write lock until
 // it commits or rolls back.
@@ -37,8 +39,9 @@ func (t *writeTx) Rollback() error {
 // this Store's other writes are done.
 func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 	s.wmu.Lock()
+	w := s.watchBusy()
 	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	if err = w.end(err); err != nil {
 		s.wmu.Unlock()
 		return nil, err
 	}
@@ -49,5 +52,7 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return s.db.ExecContext(ctx, query, args...)
+	w := s.watchBusy()
+	res, err := s.db.ExecContext(ctx, query, args...)
+	return res, w.end(err)
 }
