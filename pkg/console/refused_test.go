@@ -15,9 +15,8 @@ import (
 
 // TestRunPageStepRefusedWhenItRan: a step whose operation the role's rule
 // allowed but whose path was refused when it ran (file.write outside the
-// role's file_roots) does not read "allowed" alone beside its denial: its
-// card says what was refused, and does not repeat the error as its
-// reason.
+// role's file_roots) reads denied when it ran, naming the rule that
+// allowed the operation, and does not repeat the error as its reason.
 func TestRunPageStepRefusedWhenItRan(t *testing.T) {
 	b := browser(t, 2*time.Minute)
 	s := startSite(t, map[string]string{"refused": `version: 1
@@ -42,15 +41,15 @@ steps:
 	id := s.start("oncall", "refused", map[string]any{"target": filepath.Join(dir, "elsewhere.txt")})
 	rep := s.wait(id)
 	st := rep.Steps[0]
-	if st.Status != report.StatusDenied || st.Error == nil || st.Error.Class != report.ClassAuthorization || st.Authorization == nil || !st.Authorization.Allowed {
-		t.Fatalf("the step: %+v, want it allowed by its rule and refused when it ran", st)
+	if a := st.Authorization; st.Status != report.StatusDenied || st.Error == nil || st.Error.Class != report.ClassAuthorization || a == nil || a.Allowed || !a.DeniedWhenRun {
+		t.Fatalf("the step: %+v, want it denied when it ran", st)
 	}
 	ctx := tab(t, b)
 	s.signIn(t, ctx, "oncall")
 	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
 	waitFor(t, ctx, "the step's card", `!!document.querySelector('li.step[data-step=write] dl.facts')`)
 	facts := eval[string](t, ctx, `[...document.querySelectorAll('li.step[data-step=write] dl.facts dt')].map(dt => dt.textContent + ': ' + dt.nextElementSibling.textContent).join('\n')`)
-	want := "Authorization: allowed by " + st.Authorization.Rule + "; what it was given was refused when it ran (the error below)"
+	want := "Authorization: denied when it ran: " + st.Authorization.Rule + " allowed the operation, but what it was given was refused (the error below)"
 	if !strings.Contains(facts, want) {
 		t.Errorf("the step's facts:\n%s\nwant %q", facts, want)
 	}

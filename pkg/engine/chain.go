@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/pkg/internal/chaintoken"
@@ -325,3 +326,28 @@ func guard(grace time.Duration, clock Clock) Middleware {
 		}
 	}
 }
+
+// deniedWhenRun is the decision a call records once it ran: the
+// authorizer's, unless that allowed the operation and the role's scope
+// then refused what the call was given (a path from ${{ }}, a fan-out's
+// item outside the file roots, a host outside its hosts), which only the
+// operation could judge. That call was denied, and its report and audit
+// line say so: allowed false, with the refusal. A playbook.run whose
+// sub-run had a step denied keeps its own decision: the nested step
+// records the denial.
+func deniedWhenRun(c *Call, err error) *report.Decision {
+	d := c.Decision
+	var sub *subRunError
+	if d == nil || !d.Allowed || ops.ClassOf(err) != ops.ClassAuthorization || errors.As(err, &sub) {
+		return d
+	}
+	why := strings.TrimPrefix(err.Error(), ops.ErrDenied.Error()+": ")
+	return &report.Decision{Rule: d.Rule, Via: d.Via, DeniedWhenRun: true, Refusal: c.MaskString(why)}
+}
+
+// subRunError is the error of a playbook.run whose sub-run did not
+// succeed: its class is the sub-run's, an authorization one when a step
+// of it was denied, which is the nested step's denial, not the call's.
+type subRunError struct{ error }
+
+func (e *subRunError) Unwrap() error { return e.error }

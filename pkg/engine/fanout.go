@@ -123,6 +123,11 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 		if i == 0 || c.Decision != nil && !c.Decision.Allowed {
 			r.setDecision(rec, c.Decision)
 		}
+		if c.Decision != nil && !c.Decision.Allowed {
+			// The item's own denial: its step's decision is the first
+			// item's, or one denial among several.
+			it.Authorization = c.Decision
+		}
 		if c.Tries() > 1 {
 			it.AttemptLog, it.AttemptsOmitted, it.AttemptsOmittedFailed = c.attempts.kept()
 		}

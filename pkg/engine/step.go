@@ -277,7 +277,7 @@ func statusOf(class ops.Class) report.Status { return report.StatusOf(string(cla
 // deniedReason says why a step was denied: the rule that decided, else
 // the error.
 func deniedReason(rec *record) string {
-	if d := rec.decision; d != nil && !d.Allowed && d.Rule != "" {
+	if d := rec.decision; d != nil && !d.Allowed && !d.DeniedWhenRun && d.Rule != "" {
 		return "denied: " + d.Rule
 	}
 	if rec.err != nil {
@@ -354,6 +354,7 @@ func (r *run) once(ctx context.Context, c *Call) (map[string]any, error) {
 	s := c.Step
 	start := r.p.e.clock.Now()
 	out, err := r.p.handler(ctx, c)
+	c.Decision = deniedWhenRun(c, err)
 	if a := r.p.e.auditor; a != nil && !errors.Is(err, errDryRun) {
 		if aerr := a.Audit(c, out, err, r.p.e.clock.Now().Sub(start)); aerr != nil {
 			r.lost.note(aerr)

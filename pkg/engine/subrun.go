@@ -158,7 +158,7 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		if rep.Error != nil {
 			class, msg = ops.Class(rep.Error.Class), msg+": "+rep.Error.Message
 		}
-		return out, ops.Errorf(class, "%s", msg)
+		return out, &subRunError{ops.Errorf(class, "%s", msg)}
 	}
 	return out, nil
 }

@@ -295,11 +295,11 @@ func addDetails(out map[rowKey]detail, s *report.Step, prefix, id, sec string) {
 	if s.RescueOf != "" {
 		rescueOf = prefix + s.RescueOf
 	}
-	out[rowKey{sec, id, -1}] = detail{message: errMessage(s.Error), reason: s.Reason, rescued: s.Rescued, rescueOf: rescueOf, cached: s.Cached,
+	out[rowKey{sec, id, -1}] = detail{message: errMessage(report.RanError(s.Error, s.Authorization)), reason: s.Reason, rescued: s.Rescued, rescueOf: rescueOf, cached: s.Cached,
 		noItems: s.ItemCounts != nil && len(s.Items) == 0, notification: report.NotificationOf(s)}
 	for j := range s.Items {
 		it := &s.Items[j]
-		out[rowKey{sec, id, it.Index}] = detail{label: it.Label, message: errMessage(it.Error), reason: it.Reason, rescueOf: rescueOf, cached: it.Cached,
+		out[rowKey{sec, id, it.Index}] = detail{label: it.Label, message: errMessage(report.RanError(it.Error, it.Authorization)), reason: it.Reason, rescueOf: rescueOf, cached: it.Cached,
 			notStarted: it.StartedAt == nil && it.Reason != ""}
 	}
 	if s.Reused {

@@ -204,7 +204,7 @@ func noteOf(s *Step, n int, withReused bool, head0 string) string {
 			mid = fanOutErr(s, room)
 		}
 		if mid == "" {
-			mid = oneLine(errText(s.Error), room)
+			mid = oneLine(errText(RanError(s.Error, s.Authorization)), room)
 		}
 	}
 	parts := head

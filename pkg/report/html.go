@@ -75,8 +75,9 @@ type htmlStep struct {
 	// attempts it leaves out.
 	AttemptRows []attemptRow
 	// Reason is the step's reason unless it repeats its error
-	// (shownReason); RefusedWhenRan is set on a step its role allowed
-	// but whose target was refused when it ran (refusedWhenRan).
+	// (shownReason); RefusedWhenRan is set on a step of an older report
+	// whose role allowed it but whose target was refused when it ran
+	// (refusedWhenRan).
 	Reason         string
 	RefusedWhenRan bool
 	// Notification is, on a notify: entry that was to be sent, what its
@@ -157,7 +158,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 				it := &s.Items[j]
 				hi := htmlItem{Item: it, Value: clip(plainText(itemName(it)), 200)}
 				if !showsReason(it) {
-					hi.ErrorText = oneLine(errText(it.Error), 300)
+					hi.ErrorText = oneLine(errText(RanError(it.Error, it.Authorization)), 300)
 				} else if it.Reason != "" {
 					hi.ErrorText = clip(plainText(it.Reason), 300)
 				} else {

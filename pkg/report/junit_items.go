@@ -17,7 +17,7 @@ func stepCase(r *Report, s *Step) junitCase {
 		// takes no time in this one.
 		c.Time = seconds(0)
 	}
-	setOutcome(r, &c, s.Status, skippedReason(s), s.Error, s.StartedAt != nil, attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0))
+	setOutcome(r, &c, s.Status, skippedReason(s), RanError(s.Error, s.Authorization), s.StartedAt != nil, attemptRows(s.AttemptLog, s.AttemptsOmittedFailed, 0))
 	excuseStep(&c, s)
 	notifyCase(&c, s)
 	var out strings.Builder
@@ -63,7 +63,7 @@ func itemCases(r *Report, s *Step) []junitCase {
 	for _, i := range shown {
 		it := &s.Items[i]
 		c := junitCase{Name: itemLabel(s, it), Classname: r.Playbook.Name, Time: itemSeconds(s, it)}
-		setOutcome(r, &c, it.Status, it.Reason, it.Error, it.StartedAt != nil, attemptRows(it.AttemptLog, it.AttemptsOmittedFailed, 0))
+		setOutcome(r, &c, it.Status, it.Reason, RanError(it.Error, it.Authorization), it.StartedAt != nil, attemptRows(it.AttemptLog, it.AttemptsOmittedFailed, 0))
 		excuseStep(&c, s)
 		var out strings.Builder
 		fmt.Fprintf(&out, "op: %s\nstatus: %s\nattempts: %d\nitem: %s\n", s.Op, it.Status, it.Attempts, CapString(inline(it.Item), 1024))
@@ -115,7 +115,7 @@ func restItemsCase(r *Report, s *Step, shown []int) junitCase {
 	}
 	switch {
 	case first != nil:
-		setOutcome(r, &c, first.Status, first.Reason, first.Error, true, nil)
+		setOutcome(r, &c, first.Status, first.Reason, RanError(first.Error, first.Authorization), true, nil)
 		p := cmp.Or(c.Failure, c.Error)
 		p.Message = oneLine(fmt.Sprintf("%d more items failed or were denied, not listed one by one; the first, %s: %s",
 			bad, itemLabel(s, first), p.Message), junitMessageLimit)

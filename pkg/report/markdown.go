@@ -161,7 +161,7 @@ func mdDetailed(steps []Step) (list []*Step, more int) {
 func mdDetails(b *strings.Builder, r *Report, s *Step) {
 	summary := string(s.Status)
 	if s.Error != nil {
-		summary = errText(s.Error)
+		summary = errText(RanError(s.Error, s.Authorization))
 	}
 	fmt.Fprintf(b, "<details>\n<summary>%s <code>%s</code> %s</summary>\n\n", mdIcon(s.Status), htmlText(clip(plainText(stepLabel(s)), mdCellLimit)), htmlText(oneLine(summary, mdCellLimit)))
 	if ignored(s) {
@@ -228,7 +228,7 @@ func mdItems(b *strings.Builder, s *Step) {
 		it := &s.Items[i]
 		note := it.Reason
 		if !showsReason(it) {
-			note = oneLine(errText(it.Error), mdCellLimit)
+			note = oneLine(errText(RanError(it.Error, it.Authorization)), mdCellLimit)
 		}
 		fmt.Fprintf(b, "| %d | %s | %s %s | %s | %d | %s |\n", it.Index, mdCell(itemName(it), 80), mdIcon(it.Status), mdText(string(it.Status)), durText(it.StartedAt, it.DurationMS), it.Attempts, mdNote(note))
 	}

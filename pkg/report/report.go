@@ -214,6 +214,10 @@ type Item struct {
 	// Cached and CacheAgeMS: as for a Step, per item.
 	Cached     bool  `json:"cached,omitempty"`
 	CacheAgeMS int64 `json:"cache_age_ms,omitempty"`
+	// Authorization is the decision that denied the item, when one did
+	// (its role's scope refused the item's params when it ran); absent
+	// for an item its step's decision allowed.
+	Authorization *Decision `json:"authorization,omitempty"`
 }
 
 // Error is a failure with its class.
@@ -235,4 +239,12 @@ type Decision struct {
 	Allowed bool   `json:"allowed"`
 	Rule    string `json:"rule"`
 	Via     string `json:"via,omitempty"` // "direct" or the delegating playbook grant
+	// DeniedWhenRun is set on a call whose operation Rule allowed but
+	// whose params, known only when it ran (a path from ${{ }}, a
+	// fan-out's item), the role's scope refused: a file root, a host, an
+	// address. Allowed is then false and Refusal says what refused it.
+	// Reports written before it was recorded keep allowed: true beside
+	// the step's authorization error (see RefusedWhenRan).
+	DeniedWhenRun bool   `json:"denied_when_run,omitempty"`
+	Refusal       string `json:"refusal,omitempty"`
 }

@@ -166,7 +166,7 @@ func textItems(w io.Writer, s *Step) {
 		it := &s.Items[i]
 		note := it.Reason
 		if !showsReason(it) {
-			note = oneLine(errText(it.Error), textNoteLimit)
+			note = oneLine(errText(RanError(it.Error, it.Authorization)), textNoteLimit)
 		}
 		if note == "" {
 			note = itemCacheNote(it)

@@ -182,11 +182,11 @@ func opFailure(res *runs.OpResult) *apiError {
 	case res.Status == report.StatusDenied || class == ops.ClassAuthorization:
 		e := errorf(http.StatusForbidden, ClassAuthorization, "%s", msg)
 		switch {
-		case res.Authorization != nil && !res.Authorization.Allowed:
+		case res.Authorization != nil && !res.Authorization.Allowed && !res.Authorization.DeniedWhenRun:
 			e.Rule = res.Authorization.Rule
 			e.Message += policyAdvice(res.Op)
 		case res.Authorization != nil:
-			// The policy allowed the operation; a check on the call's
+			// The policy allowed the operation (denied_when_run); a check on the call's
 			// params refused it: the role's scope (a file root, an
 			// address, a host) or the operation's own safeguard (such as
 			// never signalling pid 1). The message says which.

@@ -221,11 +221,15 @@ export class StepView {
     if (d.reason && !(d.error && d.reason.trim() === String(d.error.message || '').trim())) facts.push(h('dt', null, 'Reason'), h('dd', null, d.reason));
     if (d.started_at) facts.push(h('dt', null, 'Started'), h('dd', null, timeEl(d.started_at)));
     if (d.authorization) {
-      facts.push(h('dt', null, 'Authorization'), h('dd', null, d.authorization.allowed ? 'allowed' : 'denied', ' by ', h('code', null, d.authorization.rule),
-        d.authorization.via && d.authorization.via !== 'direct' ? ' via ' + d.authorization.via : null,
-        // The rule allowed the operation, but its path, host or process
-        // was refused when it ran: say so rather than "allowed" alone.
-        d.authorization.allowed && d.error && d.error.class === 'authorization' ? '; what it was given was refused when it ran (the error below)' : null));
+      const a = d.authorization;
+      const via = a.via && a.via !== 'direct' ? ' via ' + a.via : null;
+      // The rule allowed the operation, but its path, host or process
+      // was refused when it ran: the decision says denied when run (a
+      // report written before it did says allowed beside the error).
+      facts.push(h('dt', null, 'Authorization'), a.denied_when_run
+        ? h('dd', null, 'denied when it ran: ', h('code', null, a.rule), via, ' allowed the operation, but what it was given was refused (the error below)')
+        : h('dd', null, a.allowed ? 'allowed' : 'denied', ' by ', h('code', null, a.rule), via,
+          a.allowed && d.error && d.error.class === 'authorization' ? '; what it was given was refused when it ran (the error below)' : null));
     }
     if (d.confirmation) {
       const c = d.confirmation;
@@ -277,7 +281,7 @@ export class StepView {
           h('td', { 'data-label': 'Tries' }, it.cached
             ? h('span', { class: 'cached', title: 'output from the result cache, ' + fmtMS(it.cache_age_ms) + ' old; the operation did not run' }, 'cached')
             : it.attempts ? String(it.attempts) : '—'),
-          h('td', { 'data-label': 'Error or output' }, it.error && !notStarted(it) ? h('span', { class: 'error-text' }, it.error.message)
+          h('td', { 'data-label': 'Error or output' }, it.error && !notStarted(it) ? h('span', { class: 'error-text' }, itemError(it))
             : it.reason ? it.reason : it.output !== undefined ? h('code', null, brief(it.output))
               : it.line ? h('code', { class: 'muted' }, clip(it.line, 120)) : '')))))),
       items.length > MAX_ITEM_ROWS ? h('p', { class: 'muted' }, 'The first ' + MAX_ITEM_ROWS + ' items are shown; the report has them all.') : null);
@@ -453,4 +457,13 @@ function outputView(out, id) {
       head('output'), h('pre', { class: 'out-text' }, text(rest)));
   }
   return h('div', { class: 'output' }, head('output'), h('pre', { class: 'out-text' }, text(out)));
+}
+
+// itemError is an item's error as its row shows it: one its role's scope
+// refused when it ran (its own decision says so) begins "denied when it
+// ran:", as the text summary's row does.
+function itemError(it) {
+  const m = String(it.error.message || '');
+  return it.authorization && it.authorization.denied_when_run && it.error.class === 'authorization'
+    ? 'denied when it ran: ' + m.replace(/^denied: /, '') : m;
 }
