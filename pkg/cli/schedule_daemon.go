@@ -188,7 +188,7 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	d.launcher = scheduler.NewRunLauncher(mgr, o.roles, set.policy)
 	d.sched, err = scheduler.New(scheduler.Config{
 		Launcher: d.launcher, Store: held.fence(svc.History()), Logger: &d.log,
-		Grace: o.grace, MaxConcurrentRuns: o.maxRuns,
+		Grace: o.grace, MaxConcurrentRuns: o.maxRuns, LimitFrom: "--max-concurrent-runs",
 	})
 	if err != nil {
 		e.cmdErrorf("schedule", "%v", err)

@@ -38,7 +38,7 @@ func (s *Scheduler) overlap(e *entry, earlier []decision, rec history.Slot, fire
 		d.rec.Message = "queued behind " + runNamed(idOf(newest))
 	case e.pb.Schedule.Overlap == "allow":
 		if len(runs) >= s.cfg.MaxConcurrentRuns {
-			d.blockedBy(oldest, fmt.Sprintf("allow, at most %d at once", s.cfg.MaxConcurrentRuns))
+			d.blockedBy(oldest, s.allowLimit())
 		}
 	case e.pb.Schedule.Overlap == "replace":
 		d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotQueued, idOf(newest), true
@@ -64,10 +64,27 @@ func (d *decision) blockedBy(rs *runState, policy string) {
 	case rs.id == "":
 		d.rec.BlockerStarting, d.behind = true, rs
 		d.rec.Message = "skipped: the run of the slot of " + rs.slot.Format(time.RFC3339) + " was still starting (overlap: " + policy + ")"
+	case rs.waiting:
+		// Launched, but not started: it waits for a place among the
+		// concurrent runs, and "running" would send the reader to look
+		// for a run that is not going.
+		d.rec.BlockedBy = rs.id
+		d.rec.Message = "skipped: run " + rs.id + " was still waiting for a place to run (overlap: " + policy + ")"
 	default:
 		d.rec.BlockedBy = rs.id
 		d.rec.Message = "skipped: run " + rs.id + " was still running (overlap: " + policy + ")"
 	}
+}
+
+// allowLimit is the policy of a slot skipped under overlap allow: the
+// bound and where it comes from (Config.LimitFrom), so that the reader
+// knows what to raise.
+func (s *Scheduler) allowLimit() string {
+	from := s.cfg.LimitFrom
+	if from == "" {
+		from = "the default"
+	}
+	return fmt.Sprintf("allow, at most %d of its runs at once, %s", s.cfg.MaxConcurrentRuns, from)
 }
 
 // idOf is the id of run rs; empty while it is still starting, or for no

@@ -424,7 +424,7 @@ func TestTakeoverGapOverlap(t *testing.T) {
 	}, {
 		policy:  "allow",
 		records: []string{slotIs(s(1), "fired"), slotIs(s(2), "fired"), slotIs(s(3), "skipped BLOCKER"), slotIs(s(4), "skipped BLOCKER")},
-		msgs:    []string{"", "", starting("allow, at most 2 at once"), starting("allow, at most 2 at once")},
+		msgs:    []string{"", "", starting("allow, at most 2 of its runs at once, the default"), starting("allow, at most 2 of its runs at once, the default")},
 		started: utc(s(1), s(2)),
 	}, {
 		policy:  "replace",

@@ -147,6 +147,10 @@ type Config struct {
 	// MaxConcurrentRuns bounds the runs of one playbook with overlap
 	// allow; 0 means DefaultMaxConcurrentRuns.
 	MaxConcurrentRuns int
+	// LimitFrom names where MaxConcurrentRuns comes from in the message
+	// of a slot skipped under overlap allow: the flag that sets it
+	// ("--max-concurrent-runs"); "" says it is the default.
+	LimitFrom string
 	// Tolerance is how late a slot may be found and still fire as on
 	// time; later slots were missed and follow the schedule's catchup.
 	// A shorter starting_deadline wins. 0 means DefaultTolerance.

@@ -169,3 +169,41 @@ func TestWaitForAPlaceIsLoggedAtInfo(t *testing.T) {
 	rh.clock.Advance(5 * time.Second)
 	rh.settle()
 }
+
+// TestAllowSkipBehindAWaitingRun: under overlap allow at
+// --max-concurrent-runs 1, the run of b's first slot waits for the place
+// a's run holds; b's next slot is skipped behind it, and its message says
+// that run was waiting, not running, and names the flag that sets the
+// bound.
+func TestAllowSkipBehindAWaitingRun(t *testing.T) {
+	rh := newRunHarnessMax(t, t10.Add(-time.Second), nil, 1, func(c *Config) {
+		c.MaxConcurrentRuns, c.LimitFrom = 1, "--max-concurrent-runs"
+	})
+	a := rh.playbook("a", "@every 1h", "steps:\n  - {id: nap, op: control.sleep, with: {duration: 1h}}\n")
+	b := rh.playbook("b", `1-59 * * * *", overlap: "allow`, "steps:\n  - {id: n, op: control.noop}\n")
+	rh.load(a, b)
+	rh.run(time.Second) // 10:00: a runs
+	waitFor(t, "a to run", func() bool { return rh.s.Health().Running == 1 })
+	rh.run(time.Minute) // 10:01: b waits for the place
+	if waiting, _ := rh.waitingRun(); waiting != "b" {
+		t.Fatalf("waiting: %q, want b", waiting)
+	}
+	rh.run(time.Minute) // 10:02: skipped behind b's waiting run
+	slots, err := rh.store.Slots(context.Background(), "b", time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg string
+	for _, s := range slots {
+		if s.Outcome == history.SlotSkipped {
+			msg = s.Message
+		}
+	}
+	if !strings.Contains(msg, "was still waiting for a place to run") || !strings.Contains(msg, "at most 1 of its runs at once, --max-concurrent-runs") {
+		t.Errorf("skipped slot's message: %q; want it to say the run waits for a place, under --max-concurrent-runs", msg)
+	}
+	for _, h := range rh.mgr.Active() {
+		h.Cancel(nil)
+	}
+	rh.settle()
+}
