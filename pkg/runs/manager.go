@@ -73,6 +73,7 @@ type waiter struct {
 	started   chan struct{} // closed when the run takes its slot
 	withdraw  chan struct{} // closed by Withdraw
 	inGroup   bool          // waiting for its concurrency group: not withdrawn
+	group     string        // that group, "" for none
 	took      bool          // it took its slot: it starts
 	withdrawn bool
 	ended     bool // it stopped waiting without its slot: it is recorded so
@@ -202,7 +203,7 @@ func (m *Manager) start(ctx context.Context, req Request, claim Claim) (*Handle,
 			}
 		}
 		m.queued++
-		m.waiting[h] = &waiter{started: make(chan struct{}), withdraw: make(chan struct{}), inGroup: p.group != ""}
+		m.waiting[h] = &waiter{started: make(chan struct{}), withdraw: make(chan struct{}), inGroup: p.group != "", group: p.group}
 	}
 	m.runs[h.id] = h
 	m.wg.Add(1)

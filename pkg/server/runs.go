@@ -188,6 +188,7 @@ type runInfo struct {
 	FinishedAt *time.Time    `json:"finished_at,omitempty"`
 	DurationMS int64         `json:"duration_ms"`
 	Error      *report.Error `json:"error,omitempty"`
+	Waiting    *runs.Place   `json:"waiting,omitempty"` // queued here: what for, how many ahead
 }
 
 // GET /api/v1/runs[?playbook=&status=&trigger=&limit=&before=&since=]
@@ -224,6 +225,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 			slot = slot.UTC()
 			info.Slot = &slot
 		}
+		info.Waiting = s.mgr.Place(h)
 		if !matches(f, info) {
 			continue
 		}
@@ -290,7 +292,11 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 		return e
 	}
 	if rep.FinishedAt.IsZero() {
-		writeJSON(w, http.StatusOK, unfinished{Report: rep})
+		u := unfinished{Report: rep}
+		if h, ok := s.mgr.Get(rep.RunID); ok {
+			u.Waiting = s.mgr.Place(h)
+		}
+		writeJSON(w, http.StatusOK, u)
 		return nil
 	}
 	writeJSON(w, http.StatusOK, rep)
@@ -305,6 +311,9 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 type unfinished struct {
 	*report.Report
 	FinishedAt *time.Time `json:"finished_at,omitempty"` // hides the report's
+	// Waiting, for a run queued in this process, says what it waits for
+	// and how many runs are ahead of it.
+	Waiting *runs.Place `json:"waiting,omitempty"`
 }
 
 // report finds a run's report: the live snapshot of a run of this process,
