@@ -389,6 +389,8 @@ func (l *loader) inputConstraint(in *Input, nodes map[string]*yaml.Node) {
 		default:
 			if err := in.SetPattern(s); err != nil {
 				l.d.Add(yamlx.PosOf(v), "%v", err)
+			} else if !PatternMatchesAny(s, true) {
+				l.d.Add(yamlx.PosOf(v), "input %s: pattern %s matches no value, so the input could never be given%s; write a pattern the values meant match", in.Name, quotePattern(s), AnchorHint(s))
 			}
 		}
 	}
