@@ -94,6 +94,10 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 		d.Add(yamlx.PosOf(root), "missing version; add `version: 1` at the top")
 	}
 	l.check()
+	if d.Err() == nil {
+		// A runbook is read for a policy that is otherwise right.
+		l.grantRunbooks()
+	}
 	if err := d.Err(); err != nil {
 		return nil, err
 	}
@@ -127,11 +131,17 @@ type policyLoader struct {
 	// written, by role and pattern, for the allows their heirs write.
 	denyAt map[string]map[string]yamlx.Pos
 	allows []allowSite // every allow of the file's roles, in file order
+	// grantSites is every grant of the file, checked against its runbook
+	// once the rest of the policy is right.
+	grantSites []grantSite
 }
 
 type grantSite struct {
 	role, path string // path as written
 	pos        yamlx.Pos
+	sha        yamlx.Pos  // where sha256 is written (grantSites only)
+	node       *yaml.Node // the grant (grantSites only)
+	grant      Grant      // (grantSites only)
 }
 
 type roleRef struct {

@@ -22,13 +22,14 @@ func (l *policyLoader) grants(n *yaml.Node, role string) []Grant {
 	var out []Grant
 	for _, c := range n.Content {
 		g := Grant{Role: role}
-		var pathPos yamlx.Pos
+		var at struct{ path, sha yamlx.Pos }
 		yamlx.Fields(c, "a playbook grant", grantKeys, l.d, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "path":
 				g.Path, _ = yamlx.Str(v, "path", l.d)
-				pathPos = yamlx.PosOf(yamlx.Deref(v))
+				at.path = yamlx.PosOf(yamlx.Deref(v))
 			case "sha256":
+				at.sha = yamlx.PosOf(yamlx.Deref(v))
 				if s, ok := yamlx.Str(v, "sha256", l.d); ok {
 					if !sha256RE.MatchString(s) {
 						l.d.Add(yamlx.PosOf(v), "sha256 must be 64 hex digits; compute it with sha256sum")
@@ -50,7 +51,8 @@ func (l *policyLoader) grants(n *yaml.Node, role string) []Grant {
 		}
 		// A grant repeated through an alias (- *deploy) is named by it.
 		restore := l.d.Within(c, func() string { return "a playbook grant of role " + role })
-		l.grantOnce(g, pathPos)
+		l.grantOnce(g, at.path)
+		l.grantSites = append(l.grantSites, grantSite{role: role, path: g.Path, pos: at.path, sha: at.sha, node: c, grant: g})
 		restore()
 		out = append(out, g)
 	}

@@ -81,12 +81,21 @@ func playbookInSubdir(name string) string {
 	return ""
 }
 
-func nearbyPlaybook(path string) string {
+func nearbyPlaybook(path string) string { return NearbyPlaybook("", path) }
+
+// NearbyPlaybook is "; did you mean …" with a playbook beside path, a
+// path relative to the directory root ("" for the working directory), as
+// written: the same name with .yaml or .yml, or the closest name; "" when
+// there is none.
+func NearbyPlaybook(root, path string) string {
+	if filepath.IsAbs(path) {
+		root = ""
+	}
 	dir, base := filepath.Split(path)
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
+	if st, err := os.Stat(filepath.Join(root, path)); err == nil && st.IsDir() {
 		dir, base = path, ""
 	}
-	entries, err := os.ReadDir(filepath.Clean(dir)) // "" is "."
+	entries, err := os.ReadDir(filepath.Join(root, dir)) // "" is "."
 	if err != nil {
 		return ""
 	}
