@@ -2,7 +2,9 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -69,6 +71,12 @@ func (l *policyLoader) grantRunbook(g Grant, at grantSite) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if in := inputNamed(inputs, name); in != nil {
+			for _, why := range ruleMisfits(in, g.Inputs[name]) {
+				report(g.InputsAt[name], "inputs.%s: %s", name, why)
+			}
+			continue
+		}
 		if !slices.Contains(declared, name) {
 			list := "it declares none"
 			if len(declared) > 0 {
@@ -78,4 +86,64 @@ func (l *policyLoader) grantRunbook(g Grant, at grantSite) {
 				name, g.Path, name, suggest.DidYouMean(name, declared), list)
 		}
 	}
+}
+
+// ruleMisfits says why a grant's rule c for the runbook's input in lets
+// through no value, or values the input refuses: the rule's kind does not
+// apply to the input's type, an allowed value is not of its type or is
+// refused by the runbook's own constraint, or no value meets both. A
+// caller's value must meet both (the runbook's when it is resolved, the
+// grant's when it is checked). A secret input's values are not quoted.
+func ruleMisfits(in *steps.Input, c *steps.Constraint) []string {
+	var out []string
+	number := in.Type == steps.InputNumber || in.Type == steps.InputInteger
+	str := in.Type == steps.InputString || in.Type == steps.InputDuration
+	if (c.Min != nil || c.Max != nil) && !number {
+		out = append(out, fmt.Sprintf("min and max apply to a number, but the runbook's input %s is a %s: give allowed values instead", in.Name, in.Type))
+	}
+	if c.Pattern != "" && !str {
+		out = append(out, fmt.Sprintf("pattern applies to a string, but the runbook's input %s is a %s: give allowed values instead", in.Name, in.Type))
+	}
+	for _, v := range c.Enum {
+		if _, err := in.Coerce(v); err != nil {
+			if in.Secret {
+				out = append(out, fmt.Sprintf("an allowed value does not fit the runbook's secret input %s (not shown): %s", in.Name, in.SecretMismatch()))
+				continue
+			}
+			out = append(out, fmt.Sprintf("allowed value %s does not fit the runbook's input %s: %v; remove it, or correct it", show(v), in.Name, err))
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	lo, hi := bound(c.Min, in.Min, math.Max), bound(c.Max, in.Max, math.Min)
+	if lo != nil && hi != nil && *lo > *hi && (c.Min != nil || c.Max != nil) {
+		out = append(out, fmt.Sprintf("the grant's bounds (%s) and the runbook's (%s) leave no number for input %s: a value must meet both; change the grant's min or max", c, &steps.Constraint{Min: in.Min, Max: in.Max}, in.Name))
+	}
+	if len(in.Enum) > 0 && len(c.Enum) == 0 && !in.Secret && !slices.ContainsFunc(in.Enum, func(v any) bool { return c.Check(v) == nil }) {
+		out = append(out, fmt.Sprintf("the grant's rule (%s) allows none of the values the runbook's input %s may take (%s): a value must meet both; change the rule, or list allowed values instead", c, in.Name, show(in.Enum)))
+	}
+	return out
+}
+
+// bound is the tighter of two optional bounds, by pick (math.Max for
+// lower bounds, math.Min for upper ones).
+func bound(a, b *float64, pick func(x, y float64) float64) *float64 {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	v := pick(*a, *b)
+	return &v
+}
+
+func inputNamed(inputs []*steps.Input, name string) *steps.Input {
+	for _, in := range inputs {
+		if in.Name == name {
+			return in
+		}
+	}
+	return nil
 }

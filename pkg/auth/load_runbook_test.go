@@ -77,3 +77,48 @@ func diagStrings(t *testing.T, err error) []string {
 	}
 	return out
 }
+
+// TestGrantRuleMisfitsRunbook: a grant's rule of the wrong kind for its
+// runbook's input (a pattern for an integer), an allowed value the input
+// refuses ("5" for an integer, HUP where the runbook allows TERM and
+// INT), or bounds that leave no number beside the runbook's loaded, and
+// the input could never be set as the grant meant.
+func TestGrantRuleMisfitsRunbook(t *testing.T) {
+	dir := t.TempDir()
+	rb := "version: 1\nname: r\ninputs:\n  lines: {type: integer, default: 10, max: 100}\n  signal: {type: string, default: TERM, enum: [TERM, INT]}\n  cmd: {type: list, default: [\"true\"]}\nsteps:\n  - {id: a, op: control.noop}\n"
+	writeFile(t, dir, "r.yaml", rb)
+	sum := sha256.Sum256([]byte(rb))
+	file := filepath.Join(dir, "policy.yaml")
+	src := "version: 1\nroles:\n  oncall:\n    playbooks:\n      - path: r.yaml\n        sha256: \"" + hex.EncodeToString(sum[:]) + "\"\n        as: admin\n        inputs:\n" +
+		"          lines: {min: 200}\n" +
+		"          signal: {pattern: \"HUP|KILL\"}\n" +
+		"          cmd: {pattern: \"x\"}\n"
+	_, err := ParsePolicy(file, []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("loaded; want errors")
+	}
+	want := []string{
+		file + `:9:11: inputs.lines: the grant's bounds (at least 200) and the runbook's (at most 100) leave no number for input lines: a value must meet both; change the grant's min or max`,
+		file + `:10:11: inputs.signal: the grant's rule (matching "HUP|KILL") allows none of the values the runbook's input signal may take (["TERM","INT"]): a value must meet both; change the rule, or list allowed values instead`,
+		file + `:11:11: inputs.cmd: pattern applies to a string, but the runbook's input cmd is a list: give allowed values instead`,
+	}
+	if diff := cmp.Diff(want, diagStrings(t, err)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	src = "version: 1\nroles:\n  oncall:\n    playbooks:\n      - path: r.yaml\n        as: admin\n        inputs: {lines: [\"5\", 50], signal: [HUP]}\n"
+	p, err := ParsePolicy(file, []byte(src), testRegistry(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range p.Warnings {
+		got = append(got, w.Error())
+	}
+	want = []string{
+		file + `:7:18: warning: inputs.lines: allowed value "5" does not fit the runbook's input lines: want an integer, got a string; write the number unquoted; remove it, or correct it`,
+		file + `:7:36: warning: inputs.signal: allowed value "HUP" does not fit the runbook's input signal: HUP is not one of [TERM INT]; remove it, or correct it`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("unpinned (-want +got):\n%s", diff)
+	}
+}
