@@ -53,3 +53,38 @@ steps:
 	s.api("oncall", "POST", "/api/v1/runs/"+id+"/cancel", nil)
 	s.wait(id)
 }
+
+// TestRunPageNamesTheItemThatRetries: the retry of a fan-out's item is
+// noted on the step's card with the item's name, not as if the step
+// itself were tried again; the step's own card shows no countdown.
+func TestRunPageNamesTheItemThatRetries(t *testing.T) {
+	b := browser(t, 3*time.Minute)
+	mark := filepath.Join(t.TempDir(), "tried")
+	s := startSite(t, map[string]string{"fleet": `version: 1
+name: fleet
+steps:
+  - id: fan
+    op: shell.exec
+    foreach: [web-a, web-b]
+    env: {HOST: "${{ item }}"}
+    with: {script: "test \"$HOST\" = web-b || exit 0; if [ -e ` + mark + ` ]; then echo second; sleep 3600; fi; touch ` + mark + `; exit 1"}
+    retry: {attempts: 3, delay: 2s}
+`})
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	id := s.start("oncall", "fleet", nil)
+	t.Cleanup(func() {
+		s.api("oncall", "POST", "/api/v1/runs/"+id+"/cancel", nil)
+		s.wait(id)
+	})
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	const notes = `[...document.querySelectorAll('li.step[data-step=fan] li')].map((li) => li.textContent).filter((s) => /attempt 1/.test(s))`
+	waitFor(t, ctx, "the retry's note", notes+`.length > 0`)
+	got := eval[[]string](t, ctx, notes)
+	if len(got) != 1 || !regexp.MustCompile(`^item 1 \(web-b\): attempt 1 failed \(.+\); trying again in 2(\.0)? s$`).MatchString(got[0]) {
+		t.Errorf("the card notes %q, want the retry of item 1 (web-b)", got)
+	}
+	if eval[bool](t, ctx, `!!document.querySelector('li.step[data-step=fan] .retry-wait:not([hidden])')`) {
+		t.Error("the step's card counts down an item's wait as its own")
+	}
+}

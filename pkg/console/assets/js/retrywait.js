@@ -9,13 +9,16 @@ import { h, clear, fmtMS, serverNow } from './lib.js';
 export const waitMethods = {
   // retried notes a retry event on the card: what the attempt did and
   // how long the step waits, and counts the wait down (a step's own, not
-  // an item's of its fan-out). say tells a screen reader of the wait,
-  // once: the countdown is not read out each second.
+  // an item's of its fan-out). The retry of a fan-out's item is noted
+  // with the item's name, so that it does not read as the step's own.
+  // say tells a screen reader of the wait, once: the countdown is not
+  // read out each second.
   retried(ev, say) {
     // A succeeded attempt is tried again when its retry.until is false:
     // the event says so in message, with no error.
     const why = !ev.error && ev.message ? 'succeeded, but ' + ev.message : 'failed (' + (ev.error || ev.error_class || 'error') + ')';
-    this.note('attempt ' + ev.attempt + ' ' + why + '; trying again in ' + fmtMS(ev.delay_ms));
+    const whose = isItem(ev) ? this.itemWords(ev) + ': ' : '';
+    this.note(whose + 'attempt ' + ev.attempt + ' ' + why + '; trying again in ' + fmtMS(ev.delay_ms));
     if (!isItem(ev) && this.waitNext(ev) && say) say('Step ' + this.id + ' ' + this.waitText());
   },
 
@@ -34,6 +37,15 @@ export const waitMethods = {
     this.wait = { until, attempt: ev.attempt + 1, of: ev.attempts || 0 };
     this.tickWait();
     return true;
+  },
+
+  // itemWords names the item of ev in a note as the sub-runs name an
+  // item, "item 2 (web-3)": its index, and its label (else the preview
+  // of its value that its events carried) when it has one.
+  itemWords(ev) {
+    const it = (this.items && this.items.get(ev.index)) || {};
+    const name = ev.label || it.label || (it.item !== undefined && it.item !== null ? preview(it.item) : '');
+    return 'item ' + ev.index + (name ? ' (' + name + ')' : '');
   },
 
   // waitText is what the card says of the wait: "waits 4 s before
@@ -71,3 +83,9 @@ export const waitMethods = {
 };
 
 function isItem(ev) { return ev.index !== undefined && ev.index !== null; }
+
+// preview is an item's value in a note, clipped to a line.
+function preview(v) {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > 40 ? s.slice(0, 39) + '…' : s;
+}
