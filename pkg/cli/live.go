@@ -51,9 +51,10 @@ type liveView struct {
 	drawn   []int           // the columns each row of the block on screen takes
 	cols    int             // the terminal's width when last asked, 0 unknown
 	paused  bool
-	held    []string // lines printed while paused, shown on resume
-	pending []byte   // a line others began to write and did not end (Write)
-	gate    *askGate // told when a question's confirm_asked is shown, if set
+	held    []string       // lines printed while paused, shown on resume
+	pending []byte         // a line others began to write and did not end (Write)
+	gate    *askGate       // told when a question's confirm_asked is shown, if set
+	behind  *time.Duration // how far the events' clock is behind this one's (heard)
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -123,6 +124,7 @@ func (v *liveView) follows(runID string) {
 func (v *liveView) Event(ev engine.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.heard(ev.Time)
 	if ev.Kind == engine.EventRunStarted && v.runID == "" {
 		v.runID = ev.RunID
 	}
@@ -401,7 +403,7 @@ func (v *liveView) redraw() {
 	// start together: a step's row stays where it is while others come
 	// and go, and "restart-10" is not drawn above "restart-2".
 	slices.SortFunc(ids, func(a, b string) int { return cmp.Compare(v.running[a].seq, v.running[b].seq) })
-	now := time.Now()
+	now := v.eventsNow()
 	var rows []string
 	for _, id := range ids {
 		s := v.running[id]
@@ -409,7 +411,7 @@ func (v *liveView) redraw() {
 		if s.name != "" && s.name != id {
 			p += " (" + termtext.Line(s.name) + ")"
 		}
-		p += " " + report.FormatMS(now.Sub(s.start).Milliseconds())
+		p += " " + report.FormatMS(max(0, now.Sub(s.start).Milliseconds()))
 		if s.items > 0 {
 			p += fmt.Sprintf(" %d/%d", s.done, s.items)
 			if s.fails > 0 {

@@ -11,7 +11,8 @@ import (
 // retryWait notes on a running step's row that it waits between two
 // tries of its retry: without it the row shows the step's time alone,
 // as if the step were busy. A fan-out's items retry each on their own,
-// which its row's counts tell.
+// which its row's counts tell. The wait ends by the clock of the events,
+// which redraw counts by (eventsNow), not by this machine's.
 func (v *liveView) retryWait(ev engine.Event) {
 	s := v.running[ev.Step]
 	if s == nil || ev.Index != nil {
@@ -19,6 +20,33 @@ func (v *liveView) retryWait(ev engine.Event) {
 	}
 	s.retryTry, s.retryOf = ev.Attempt+1, ev.Attempts
 	s.retryUntil = ev.Time.Add(time.Duration(ev.DelayMS) * time.Millisecond)
+}
+
+// heard notes when an event told of at t came: the least gap between
+// the two, over the events heard so far, is how far the clock of who
+// sent them (a server's, under remote run --follow) is behind this
+// machine's, give or take the time an event takes to come. Without it,
+// a client whose clock is a minute fast would show a step's time a
+// minute long and a retry's wait over before it is. The least gap is
+// that of an event heard as it happened, not one told again to a
+// follower that joined late.
+func (v *liveView) heard(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	d := time.Since(t)
+	if v.behind == nil || d < *v.behind {
+		v.behind = &d
+	}
+}
+
+// eventsNow is the time now by the clock of the events (see heard).
+func (v *liveView) eventsNow() time.Time {
+	now := time.Now()
+	if v.behind == nil {
+		return now
+	}
+	return now.Add(-*v.behind)
 }
 
 // retryNote is what a running step's row says while it waits to try

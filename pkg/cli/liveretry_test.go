@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,5 +26,34 @@ func TestLiveViewSaysARetryWaits(t *testing.T) {
 	v.mu.Unlock()
 	if got := out.String(); !strings.Contains(got, "before try 2 of 3") {
 		t.Errorf("while flaky waits to try again, the view does not say so:\n%s", got)
+	}
+}
+
+// TestLiveViewRetryWaitWithAWrongClock: a server's events carry its
+// clock's times; on a client whose clock is an hour off, a step's row
+// counts its time and its retry's wait by the server's clock, not this
+// machine's, so that the wait is neither over before it is nor an hour
+// long, and the step has not run for an hour.
+func TestLiveViewRetryWaitWithAWrongClock(t *testing.T) {
+	for _, skew := range []time.Duration{-time.Hour, time.Hour} {
+		t.Run(skew.String(), func(t *testing.T) {
+			out := newNotifyWriter()
+			v := newLiveView(out, palette{}, false, 120)
+			defer v.close()
+			ev := func(e engine.Event) { e.RunID, e.Time = "r", time.Now().Add(skew); v.Event(e) }
+			ev(engine.Event{Kind: engine.EventRunStarted})
+			ev(engine.Event{Kind: engine.EventStepStarted, Step: "flaky", Op: "shell.exec"})
+			ev(engine.Event{Kind: engine.EventRetry, Step: "flaky", Op: "shell.exec", Attempt: 1, Attempts: 3, DelayMS: (30 * time.Second).Milliseconds(), Err: "exit code 1"})
+			v.mu.Lock()
+			v.redraw()
+			v.mu.Unlock()
+			got := out.String()
+			if !regexp.MustCompile(`waits (2\d|30)\.\ds before try 2 of 3`).MatchString(got) {
+				t.Errorf("with the server's clock %s from this one, a wait of 30s reads:\n%s", skew, got)
+			}
+			if strings.Contains(got, "1h") || strings.Contains(got, "59m") {
+				t.Errorf("with the server's clock %s from this one, the step's row counts the skew:\n%s", skew, got)
+			}
+		})
 	}
 }
