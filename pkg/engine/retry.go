@@ -36,6 +36,9 @@ func retry(clock Clock) Middleware {
 				if !again {
 					return out, err
 				}
+				if lost := (*lostLines)(nil); errors.As(err, &lost) {
+					c.run.lost.retriedPast(c.run.o.prefix+c.Step.ID, lost.n)
+				}
 				d := waitAfter(r, n, err)
 				ev := Event{Kind: EventRetry, Attempt: n, Attempts: r.Attempts, DelayMS: d.Milliseconds()}
 				line := c.Log.Info()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -158,7 +159,11 @@ func (s *subPlaybook) Execute(ctx context.Context, p ops.Params) (map[string]any
 		if rep.Error != nil {
 			class, msg = ops.Class(rep.Error.Class), msg+": "+rep.Error.Message
 		}
-		return out, &subRunError{ops.Errorf(class, "%s", msg)}
+		err := errors.New(msg)
+		if n := r.lost.count(); n > 0 {
+			err = &lostLines{err, n} // see unaudited.retriedPast
+		}
+		return out, &subRunError{ops.WithClass(class, err)}
 	}
 	return out, nil
 }
