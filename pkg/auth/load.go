@@ -291,7 +291,7 @@ func (l *policyLoader) fileRoots(n *yaml.Node) []string {
 			continue
 		case filepath.IsAbs(p) && slices.Contains(strings.Split(filepath.ToSlash(p), "/"), ".."):
 			// "/srv/app/../.." reads as a tree under /srv/app and is /.
-			l.d.Add(c.pos, "file_roots: %q has a .. in it, which makes it %s, not a tree under %s; write %s if that is the tree meant", p, filepath.Clean(p), filepath.Clean("/"+strings.Split(p, "/..")[0]), filepath.Clean(p))
+			l.d.Add(c.pos, "file_roots: %q has a .. in it, which makes it %s, not a tree under %s; write %s if that is the tree meant", p, filepath.Clean(p), beforeDotDot(p), filepath.Clean(p))
 			continue
 		}
 		if !filepath.IsAbs(p) {
@@ -300,6 +300,15 @@ func (l *policyLoader) fileRoots(n *yaml.Node) []string {
 		out = append(out, filepath.Clean(p))
 	}
 	return out
+}
+
+// beforeDotDot is the directory an absolute path names before its first
+// .. element: /srv/app of "/srv/app/../x", /srv/..data of
+// "/srv/..data/../x" (a name that begins with .. is not one).
+func beforeDotDot(p string) string {
+	elems := strings.Split(filepath.ToSlash(p), "/")
+	i := slices.Index(elems, "..")
+	return filepath.Clean("/" + strings.Join(elems[:i], "/"))
 }
 
 func (l *policyLoader) patterns(n *yaml.Node, what string) ([]string, []yamlx.Pos) {

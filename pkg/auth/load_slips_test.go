@@ -86,16 +86,19 @@ roles:
 
 // TestFileRootWithDotDot: an absolute root with a .. in it loaded as the
 // directory it resolves to, so "/var/log/app/../.." gave the role all of
-// /var; it is now an error naming the directory it is. A trailing slash
+// /var; it is now an error naming the directory it is, and the one it
+// reads as (a directory named ..data is one). A trailing slash
 // and a relative root (from the policy's directory) still load.
 func TestFileRootWithDotDot(t *testing.T) {
 	got := loadDiags(t, "p.yaml", `version: 1
 roles:
   a:
-    file_roots: [/var/log/app/../.., /srv/x/, ../shared]
+    file_roots: [/var/log/app/../.., /srv/x/, ../shared, /srv/..data/../x]
 `)
 	want := []string{
 		`p.yaml:4:18: file_roots: "/var/log/app/../.." has a .. in it, which makes it /var, not a tree under /var/log/app; write /var if that is the tree meant`,
+		// A directory whose name begins with .. is a name, not a ..
+		`p.yaml:4:58: file_roots: "/srv/..data/../x" has a .. in it, which makes it /srv/x, not a tree under /srv/..data; write /srv/x if that is the tree meant`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("diagnostics (-want +got):\n%s", diff)
