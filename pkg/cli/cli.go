@@ -50,7 +50,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		newScheduler: serveScheduler,
 	}
 	code := dispatch(e, args, commands())
-	return outputFailed(e, out, code)
+	return outputFailed(e, out, args, code)
 }
 
 // env is what a command may use: the standard streams, the process

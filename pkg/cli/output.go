@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 )
@@ -52,7 +53,7 @@ func fileOf(w any) (*os.File, bool) {
 // with code, and returns the code to exit with: at least ExitFailed. A
 // broken pipe (`arsenal-run … | head`) is not a failure: the reader wanted
 // no more, and the command ends quietly with its own code.
-func outputFailed(e *env, out *output, code int) int {
+func outputFailed(e *env, out *output, args []string, code int) int {
 	err := out.failed()
 	if err == nil || errors.Is(err, syscall.EPIPE) {
 		return code
@@ -61,7 +62,7 @@ func outputFailed(e *env, out *output, code int) int {
 		// A terminal that hung up (a closed SSH session, a killed tmux
 		// window): the error alone reads as a disk failing. Into a
 		// file (`> /mnt/nfs/out`) an EIO is the disk's or the share's.
-		e.errorf("the terminal of stdout went away (%v): what the command wrote there from then on was not shown; a run's report is in its state dir and --report file", err)
+		e.errorf("the terminal of stdout went away (%v): what the command wrote there from then on was not shown%s", err, hungUpHint(args))
 	} else {
 		e.errorf("writing output: %v", err)
 	}
@@ -69,6 +70,31 @@ func outputFailed(e *env, out *output, code int) int {
 		return ExitFailed
 	}
 	return code
+}
+
+// hungUpHint is where to find what a command showed on a terminal that
+// hung up, by the command (args as Main got them): a run's report, or the
+// command run again for those that only read. Other commands (cache
+// clear, keys, serve) may have changed things: run again they would not
+// show the same, and nothing is said.
+func hungUpHint(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	switch args[0] {
+	case "run":
+		return "; the run's report is in its --report file and its state dir's history, if it was given them"
+	case "remote":
+		switch {
+		case slices.Contains(args[1:], "run"):
+			return "; the run's report is kept by the server: 'remote runs' lists it"
+		case slices.Contains(args[1:], "runs") || slices.Contains(args[1:], "ops"):
+			return "; the command changed nothing: run it again to see what it wrote"
+		}
+	case "history", "stats", "report", "validate", "ops", "schema", "version", "--version", "-version", "completion", "help", "-h", "-help", "--help":
+		return "; the command changed nothing: run it again to see what it wrote"
+	}
+	return ""
 }
 
 // toFile reports whether out writes to a file that is no terminal nor

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -75,8 +76,42 @@ func TestOutputEIOIntoAFile(t *testing.T) {
 	defer f.Close()
 	var errb bytes.Buffer
 	e := &env{stderr: &errb}
-	code := outputFailed(e, &output{w: f, err: syscall.EIO}, ExitOK)
+	code := outputFailed(e, &output{w: f, err: syscall.EIO}, []string{"history"}, ExitOK)
 	if code != ExitFailed || !strings.Contains(errb.String(), "arsenal-run: writing output: "+syscall.EIO.Error()) || strings.Contains(errb.String(), "terminal") {
 		t.Errorf("EIO into a file: exit %d, stderr:\n%s", code, errb.String())
+	}
+}
+
+// TestHungUpTerminalSaysWhatFitsTheCommand: the message for a terminal
+// that hung up spoke of a run's report whatever the command; history,
+// stats and the other commands that write no report now say to run them
+// again, a run where its report is, and one that changes things neither.
+func TestHungUpTerminalSaysWhatFitsTheCommand(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string // "" for no hint
+	}{
+		{[]string{"run", "deploy.yaml", "--report", "r.json"}, "the run's report is in its --report file and its state dir's history, if it was given them"},
+		{[]string{"remote", "run", "deploy", "--follow"}, "the run's report is kept by the server: 'remote runs' lists it"},
+		{[]string{"history", "--state-dir", "s"}, "run it again to see what it wrote"},
+		{[]string{"stats"}, "run it again to see what it wrote"},
+		{[]string{"remote", "runs"}, "run it again to see what it wrote"},
+		{[]string{"cache", "clear"}, ""},
+	} {
+		var errb bytes.Buffer
+		e := &env{stderr: &errb}
+		outputFailed(e, &output{w: failingWriter{syscall.EIO}, err: syscall.EIO}, c.args, ExitOK)
+		got := errb.String()
+		head := "the terminal of stdout went away (" + syscall.EIO.Error() + "): what the command wrote there from then on was not shown"
+		if !strings.Contains(got, head) {
+			t.Errorf("%v: %q", c.args, got)
+			continue
+		}
+		if c.want == "" && !strings.HasSuffix(got, "not shown\n") || c.want != "" && !strings.HasSuffix(got, c.want+"\n") {
+			t.Errorf("%v: %q, want it to end with %q", c.args, got, c.want)
+		}
+		if c.args[0] != "run" && !slices.Contains(c.args, "run") && strings.Contains(got, "report") {
+			t.Errorf("%v speaks of a report: %q", c.args, got)
+		}
 	}
 }
