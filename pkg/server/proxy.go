@@ -176,9 +176,22 @@ func xffHops(fors, protos []string) []hop {
 func forwardedHops(lines []string) []hop {
 	var hops []hop
 	for _, line := range lines {
-		for _, elem := range splitQuoted(line, ',') {
+		elems, closed := splitQuoted(line, ',')
+		if !closed {
+			// A quote the client left open would swallow the elements
+			// the proxies appended after it, and make the client's own
+			// for= the last hop. No proxy writes a comma or a quote that
+			// stays open, so the text after the last comma is the
+			// nearest proxy's element.
+			elems = strings.Split(line, ",")
+		}
+		for _, elem := range elems {
 			var h hop
-			for _, pair := range splitQuoted(elem, ';') {
+			pairs, closed := splitQuoted(elem, ';')
+			if !closed {
+				pairs = strings.Split(elem, ";")
+			}
+			for _, pair := range pairs {
 				k, v, _ := strings.Cut(strings.TrimSpace(pair), "=")
 				v = strings.Trim(strings.TrimSpace(v), `"`)
 				switch strings.ToLower(strings.TrimSpace(k)) {
@@ -194,9 +207,9 @@ func forwardedHops(lines []string) []hop {
 	return hops
 }
 
-// splitQuoted splits s at sep outside double-quoted strings.
-func splitQuoted(s string, sep byte) []string {
-	var out []string
+// splitQuoted splits s at sep outside double-quoted strings; closed is
+// false when s ends inside a quoted string.
+func splitQuoted(s string, sep byte) (parts []string, closed bool) {
 	quoted, start := false, 0
 	for i := 0; i < len(s); i++ {
 		switch {
@@ -205,11 +218,11 @@ func splitQuoted(s string, sep byte) []string {
 		case s[i] == '"':
 			quoted = !quoted
 		case s[i] == sep && !quoted:
-			out = append(out, s[start:i])
+			parts = append(parts, s[start:i])
 			start = i + 1
 		}
 	}
-	return append(out, s[start:])
+	return append(parts, s[start:]), !quoted
 }
 
 // parseHopAddr reads a hop's address: an IP address, with or without a

@@ -169,6 +169,11 @@ func TestProxiesClient(t *testing.T) {
 		{fwd, "10.0.0.1:5000", http.Header{"Forwarded": {`for=unknown, for="_hidden"`}}, "10.0.0.1", false, true},
 		{fwd, "10.0.0.1:5000", http.Header{"Forwarded": {`for="[2001:db8::1]:80";x="a,b", for=10.2.2.2;proto=https;by=10.0.0.1`}}, "2001:db8::1", false, true},
 		{fwd, "10.0.0.1:5000", http.Header{"Forwarded": {`For=3.3.3.3;Proto=HTTPS`}}, "3.3.3.3", true, true},
+		// A quote the client leaves open does not swallow the element its
+		// proxy appended to the same line: the client is not 6.6.6.6.
+		{fwd, "10.0.0.1:5000", http.Header{"Forwarded": {`for=6.6.6.6;x=", for=203.0.113.5`}}, "203.0.113.5", false, true},
+		{fwd, "10.0.0.1:5000", http.Header{"Forwarded": {`for=6.6.6.6;proto=https;x="a\", for="[2001:db8::7]:4711";proto=http`}}, "2001:db8::7", false, true},
+		{fwd, "10.0.0.1:5000", http.Header{"Forwarded": {`for="6.6.6.6, for=203.0.113.5`}}, "203.0.113.5", false, true},
 	} {
 		r := &http.Request{RemoteAddr: c.peer, Header: c.h}
 		got, https, ok := c.p.client(r)
