@@ -45,7 +45,7 @@ export const lazyMethods = {
     // The note tells of the first drawing, of all the cards: what a live
     // run changes after it is drawn within moments.
     if (!this.lazyDrawn) this.lazyNote.hidden = false;
-    this.idle = requestIdleCallback((deadline) => this.drawIdle(deadline), { timeout: IDLE_WAIT_MS });
+    this.idle = whenIdle((deadline) => this.drawIdle(deadline));
   },
 
   // drawIdle draws undrawn cards while the browser has time for them
@@ -62,10 +62,23 @@ export const lazyMethods = {
       if (deadline.didTimeout ? n >= 10 : deadline.timeRemaining() < 2) break;
     }
     if (this.undrawn.size) {
-      this.idle = requestIdleCallback((d) => this.drawIdle(d), { timeout: IDLE_WAIT_MS });
+      this.idle = whenIdle((d) => this.drawIdle(d));
       return;
     }
     this.lazyDrawn = true;
     this.lazyNote.hidden = true;
   },
 };
+
+// whenIdle calls f in the browser's next idle time, or past
+// IDLE_WAIT_MS. A browser without requestIdleCallback (Safari) calls it
+// after a short timer, as a busy one whose wait is over: a few cards at a
+// time, between which the page stays responsive.
+function whenIdle(f) {
+  if (typeof window.requestIdleCallback === 'function') return window.requestIdleCallback(f, { timeout: IDLE_WAIT_MS });
+  return setTimeout(() => f({ didTimeout: true, timeRemaining: () => 0 }), NO_IDLE_MS);
+}
+
+// NO_IDLE_MS is the pause between two batches of cards where the browser
+// cannot say when it is idle.
+const NO_IDLE_MS = 50;
