@@ -53,7 +53,10 @@ func (s *Store) watchBusy() *busyWatch { return watchBusy(s.dbPath(), s.notice) 
 // Store is made (Open's migration), noticed to notice.
 func watchBusy(db string, notice func(string)) *busyWatch {
 	w := &busyWatch{db: db, notice: notice}
+	// Held while the timer is set: look reads w.t, and may run first.
+	w.mu.Lock()
 	w.t = time.AfterFunc(busyNoticeAfter, w.look)
+	w.mu.Unlock()
 	return w
 }
 
