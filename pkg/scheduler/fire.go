@@ -371,12 +371,14 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 		safeCancel(h, rs.cancel)
 	}
 	done := safeDone(h)
+	var waited time.Duration // for a place, when the run waited for one
+	didWait := false
 	if started := startedOf(h); !isClosed(started) {
 		// The run waits for a place (--max-concurrent-runs): it counts
 		// as waiting, and starts, or not, later.
-		rs.waiting = true
+		rs.waiting, didWait = true, true
 		s.metrics.waiting.Inc()
-		s.logWaiting(e, rs, slot)
+		s.logWaiting(e, rs, slot, now)
 		if s.stopping {
 			s.withdraw(rs, now)
 		}
@@ -394,7 +396,8 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 			return
 		}
 		e = rs.owner
-		now = s.cfg.Clock.Now()
+		t := s.cfg.Clock.Now()
+		waited, now = t.Sub(now), t
 	}
 	rs.start = now
 	planned := rs.planned
@@ -404,7 +407,12 @@ func (s *Scheduler) supervise(rs *runState, job Job, logged func()) {
 	delay := now.Sub(planned)
 	s.metrics.fireDelay.Observe(max(delay, 0).Seconds())
 	s.metrics.running.Inc()
-	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Float64("delay_ms", float64(delay)/float64(time.Millisecond)).Msg("run started")
+	ev := s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).Float64("delay_ms", float64(delay)/float64(time.Millisecond))
+	if didWait {
+		// The part of delay_ms spent waiting for a place.
+		ev = ev.Float64("waited_ms", float64(waited)/float64(time.Millisecond))
+	}
+	ev.Msg("run started")
 	logged()
 	s.mu.Unlock()
 

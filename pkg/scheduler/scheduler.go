@@ -222,8 +222,11 @@ type Scheduler struct {
 	storeSince      time.Time
 	storeLogged     time.Time
 	storeLoggedText string
-	naming          int  // nameBlocker goroutines writing, not waiting to try again
-	pruning         bool // a prune of old slot records is going on
+	naming          int // nameBlocker goroutines writing, not waiting to try again
+	// waitLogged is when a run waiting for a place was last logged at
+	// info (logWaiting).
+	waitLogged time.Time
+	pruning    bool // a prune of old slot records is going on
 	// ahead are the runs of slots claimed ahead of their fire time, in
 	// the order they were decided; each also is its entry's ahead.
 	ahead []*runState

@@ -86,21 +86,36 @@ func (s *Scheduler) endedUnstarted(rs *runState, h Handle) {
 	s.signalIfStopping()
 }
 
-// logWaiting logs, at info, that rs waits for a place: a slot late for
-// want of a place is what the log must show, with the runs going, which
-// hold the places, and those already waiting before it. s.mu is held and
-// rs.waiting is set.
-func (s *Scheduler) logWaiting(e *entry, rs *runState, slot string) {
+// waitNoticeEvery bounds how often a run waiting for a place is logged
+// at info: under a burst of a thousand slots with ten places, every
+// second would log hundreds of lines, each a walk of all the runs.
+const waitNoticeEvery = time.Minute
+
+// logWaiting logs that rs waits for a place: a slot late for want of a
+// place is what the log must show, with the runs going, which hold the
+// places, and those already waiting before it. The first such run, and
+// then one a minute (waitNoticeEvery), is logged at info, the others at
+// debug; each run's "run started" line says how long it waited
+// (waited_ms). s.mu is held and rs.waiting is set.
+func (s *Scheduler) logWaiting(e *entry, rs *runState, slot string, now time.Time) {
+	ev := s.log.Debug()
+	if s.waitLogged.IsZero() || now.Sub(s.waitLogged) >= waitNoticeEvery || now.Before(s.waitLogged) {
+		s.waitLogged = now
+		ev = s.log.Info().Dur("next_notice_after", waitNoticeEvery)
+	}
+	if !ev.Enabled() {
+		return
+	}
 	running, before := 0, 0
 	s.eachRun(func(o *runState) {
 		switch {
-		case !o.waiting:
-			running++
-		case o != rs:
+		case !o.start.IsZero():
+			running++ // started; runs still being launched hold no place
+		case o.waiting && o != rs:
 			before++
 		}
 	})
-	s.log.Info().Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).
+	ev.Str("playbook", e.pb.Name).Str("run_id", rs.id).Str("slot", slot).
 		Int("running", running).Int("waiting_before", before).
 		Msg("run waiting for a place among the concurrent runs")
 }

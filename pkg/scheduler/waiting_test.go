@@ -150,21 +150,36 @@ func TestDelayOfAQueuedSlotLeavesOutItsJitter(t *testing.T) {
 	}
 }
 
-// TestWaitForAPlaceIsLoggedAtInfo: under --max-concurrent-runs 1, the run
-// that waits for the place says so at info, the level a scheduler runs
-// at, with the run that holds the place: a late slot is not silent.
+// TestWaitForAPlaceIsLoggedAtInfo: under --max-concurrent-runs 1, the
+// first run that waits for the place says so at info, the level a
+// scheduler runs at, with the run that holds the place: a late slot is
+// not silent. The next run waiting within the minute is logged at debug
+// (a burst of a thousand slots would log hundreds of lines a second), and
+// each waited run's "run started" says how long it waited.
 func TestWaitForAPlaceIsLoggedAtInfo(t *testing.T) {
 	rh := newRunHarnessMax(t, t10.Add(-time.Second), nil, 1)
-	rh.load(rh.playbook("a", "@every 1m", shortSleepSteps), rh.playbook("b", "@every 1m", shortSleepSteps))
-	rh.run(time.Second) // 10:00 fires both
-	waiting, _ := rh.waitingRun()
+	rh.load(rh.playbook("a", "@every 1m", shortSleepSteps), rh.playbook("b", "@every 1m", shortSleepSteps), rh.playbook("c", "@every 1m", shortSleepSteps))
+	rh.run(time.Second) // 10:00 fires all three
+	waitFor(t, "two runs to wait for a place", func() bool { return rh.s.Health().Waiting == 2 })
 	lines := rh.logs.lines("run waiting for a place among the concurrent runs")
-	if len(lines) != 1 {
+	if len(lines) != 2 {
 		t.Fatalf("waiting lines: %v", lines)
 	}
-	l := lines[0]
-	if l["level"] != "info" || l["playbook"] != waiting || l["running"] != 1.0 || l["waiting_before"] != 0.0 {
-		t.Errorf("waiting line: %v; want level info, playbook %s, running 1, waiting_before 0", l, waiting)
+	if l := lines[0]; l["level"] != "info" || l["running"] != 1.0 || l["waiting_before"] != 0.0 {
+		t.Errorf("first waiting line: %v; want level info, running 1, waiting_before 0", l)
+	}
+	if l := lines[1]; l["level"] != "debug" || l["waiting_before"] != 1.0 {
+		t.Errorf("second waiting line: %v; want level debug, waiting_before 1", l)
+	}
+	waitFor(t, "all three runs to start", func() bool { return len(rh.logs.lines("run started")) == 3 })
+	waitedRuns := 0
+	for _, l := range rh.logs.lines("run started") {
+		if _, ok := l["waited_ms"]; ok {
+			waitedRuns++
+		}
+	}
+	if waitedRuns != 2 {
+		t.Errorf("%d 'run started' lines say how long they waited, want 2: %v", waitedRuns, rh.logs.lines("run started"))
 	}
 	rh.clock.Advance(5 * time.Second)
 	rh.settle()
