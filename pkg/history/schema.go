@@ -166,6 +166,13 @@ func migrateWatched(ctx context.Context, db *sql.DB, path string, notice func(st
 		return err
 	}
 	defer conn.Close()
+	// The version is read first, outside any transaction: a database
+	// already at target (every open but the first after an upgrade) is
+	// left without taking the write lock, so that `history`, `stats` and
+	// a run starting do not wait behind another process's write (a busy
+	// scheduler, a long prune). In WAL mode this read waits for no
+	// writer. A database from a newer release is refused here too.
+	//
 	// The reports that tell the dry runs of an older release are read
 	// before the write lock is taken (they may be thousands); the version
 	// read here only says whether to. A run recorded meanwhile is recorded
@@ -175,13 +182,21 @@ func migrateWatched(ctx context.Context, db *sql.DB, path string, notice func(st
 	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&from); err != nil {
 		return fmt.Errorf("migrate: read version: %w", err)
 	}
+	if from > len(migrations) {
+		return newerSchema(from)
+	}
+	if from >= target {
+		return nil
+	}
 	if from < dryRunFill && dryRunFill <= target {
 		if dry, err = dryRunsFromReports(ctx, conn, from, reports); err != nil {
 			return fmt.Errorf("migrate to schema version %d: read the dry runs: %w", dryRunFill, err)
 		}
 	}
-	// BEGIN IMMEDIATE takes the write lock before reading the version, so two
-	// processes opening a new database cannot both apply a migration.
+	// BEGIN IMMEDIATE takes the write lock before reading the version
+	// again, so two processes opening an older database cannot both
+	// apply a migration: the second finds the first's version and applies
+	// none.
 	w := watchBusy(path, notice)
 	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
 	if err = w.end(err); err != nil {
@@ -198,7 +213,7 @@ func migrateWatched(ctx context.Context, db *sql.DB, path string, notice func(st
 		return fmt.Errorf("migrate: read version: %w", err)
 	}
 	if v > len(migrations) {
-		return fmt.Errorf("history database has schema version %d; this arsenal-run knows versions up to %d: use a newer arsenal-run or another --state-dir", v, len(migrations))
+		return newerSchema(v)
 	}
 	for ; v < target; v++ {
 		if migrations[v] != "" {
@@ -221,4 +236,10 @@ func migrateWatched(ctx context.Context, db *sql.DB, path string, notice func(st
 	}
 	done = true
 	return nil
+}
+
+// newerSchema is the error of opening a database at schema version v,
+// which a newer release wrote and this one does not know.
+func newerSchema(v int) error {
+	return fmt.Errorf("history database has schema version %d; this arsenal-run knows versions up to %d: use a newer arsenal-run or another --state-dir", v, len(migrations))
 }
