@@ -53,7 +53,9 @@ func (s *Store) watchBusy() *busyWatch { return watchBusy(s.dbPath(), s.notice) 
 // Store is made (Open's migration), noticed to notice.
 func watchBusy(db string, notice func(string)) *busyWatch {
 	w := &busyWatch{db: db, notice: notice}
-	// Held while the timer is set: look reads w.t, and may run first.
+	// Set under mu, which look holds to read it: a timer that fires
+	// before AfterFunc has returned (a process descheduled that long)
+	// found w.t not set yet.
 	w.mu.Lock()
 	w.t = time.AfterFunc(busyNoticeAfter, w.look)
 	w.mu.Unlock()

@@ -222,3 +222,26 @@ func TestOpeningABusyHistorySaysWhomItWaitsFor(t *testing.T) {
 		t.Errorf("notice does not say %q: %s", want, msg)
 	}
 }
+
+// TestABusyWatchWhoseTimerFiresAtOnceIsNoRace: the watch's timer may fire
+// before watchBusy has kept it (a process descheduled for the notice's
+// delay, on a loaded machine): look then read the timer watchBusy was
+// still writing, which the race detector caught in the processes of
+// TestConcurrentRunsOnAFreshStateDir, and which could have been nil.
+func TestABusyWatchWhoseTimerFiresAtOnceIsNoRace(t *testing.T) {
+	defer func(old time.Duration) { busyNoticeAfter = old }(busyNoticeAfter)
+	busyNoticeAfter = 0
+	ws := make([]*busyWatch, 20)
+	for i := range ws {
+		// No database: look finds no holder and sets the timer again.
+		ws[i] = watchBusy("", nil)
+	}
+	// Time for the timers to fire; what is judged is the race
+	// detector's, not a duration.
+	time.Sleep(50 * time.Millisecond)
+	for _, w := range ws {
+		if err := w.end(nil); err != nil {
+			t.Errorf("end: %v", err)
+		}
+	}
+}
