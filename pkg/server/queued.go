@@ -73,11 +73,11 @@ func (s *Server) queueRun(w http.ResponseWriter, r *http.Request, req runs.Reque
 		case <-s.stopCtx.Done():
 		}
 	}
-	status := "queued"
-	if h, ok := s.mgr.Get(id); ok {
-		status = h.Status()
+	answer := runStarted{RunID: id, Status: string(runs.StateQueued), Links: links(id)}
+	if h, ok := s.mgr.Get(id); ok { // a worker of this replica took it
+		answer = s.started(h)
 	}
-	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: status, Links: links(id)})
+	writeJSON(w, http.StatusAccepted, answer)
 	return true, nil
 }
 

@@ -85,9 +85,32 @@ type runLinks struct {
 }
 
 type runStarted struct {
-	RunID  string   `json:"run_id"`
-	Status string   `json:"status"`
-	Links  runLinks `json:"links"`
+	RunID   string      `json:"run_id"`
+	Status  string      `json:"status"`
+	Links   runLinks    `json:"links"`
+	Waiting *runs.Place `json:"waiting,omitempty"` // queued: what for
+}
+
+// started is the answer to a request that started h: running once the
+// run took its run slot (at once when one was free, before the run's own
+// goroutine marks it running, so that an idle server does not say
+// queued), queued with where it stands while it waits, or how it ended.
+func (s *Server) started(h *runs.Handle) runStarted {
+	took := false
+	select {
+	case <-s.mgr.Started(h):
+		took = true
+	default:
+	}
+	a := runStarted{RunID: h.ID(), Status: h.Status(), Links: links(h.ID())}
+	if a.Status == string(runs.StateQueued) {
+		if took {
+			a.Status = string(runs.StateRunning)
+		} else {
+			a.Waiting = s.mgr.Place(h)
+		}
+	}
+	return a
 }
 
 // POST /api/v1/playbooks/{name}/runs[?wait=30s]
@@ -149,7 +172,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, c *Principal) 
 		case <-s.stopCtx.Done():
 		}
 	}
-	writeJSON(w, http.StatusAccepted, runStarted{RunID: h.ID(), Status: h.Status(), Links: links(h.ID())})
+	writeJSON(w, http.StatusAccepted, s.started(h))
 	return nil
 }
 
