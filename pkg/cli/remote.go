@@ -413,9 +413,10 @@ func (r *remote) run(name string) int {
 		return usageError(r.e, r.c, "%v", err)
 	}
 	var started struct {
-		RunID  string `json:"run_id"`
-		Status string `json:"status"`
-		Links  struct{ Self, Events, Cancel string }
+		RunID   string `json:"run_id"`
+		Status  string `json:"status"`
+		Links   struct{ Self, Events, Cancel string }
+		Waiting *waitPlace `json:"waiting"`
 	}
 	body := map[string]any{"inputs": inputs, "dry_run": r.o.dryRun}
 	// With someone to answer, the run is started to ask; without, the
@@ -429,9 +430,11 @@ func (r *remote) run(name string) int {
 	}
 	if q == nil && !r.o.wait && !r.o.follow {
 		fmt.Fprintf(r.e.stdout, "%s %s\nevents: %s%s\n", termtext.Line(started.RunID), termtext.Line(started.Status), r.base, termtext.Line(started.Links.Events))
+		started.Waiting.note(r.e.stderr)
 		return ExitOK
 	}
 	fmt.Fprintf(r.e.stderr, "run %s\n", termtext.Line(started.RunID))
+	started.Waiting.note(r.e.stderr)
 	// The signal's notice and other lines go above the live view's block
 	// while it is shown (see liveView.Write).
 	stderr := &lockedWriter{w: r.e.stderr}

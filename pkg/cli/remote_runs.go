@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -39,6 +40,7 @@ func (r *remote) runs() int {
 			StartedAt                     time.Time  `json:"started_at"`
 			FinishedAt                    *time.Time `json:"finished_at"`
 			DurationMS                    int64      `json:"duration_ms"`
+			Waiting                       *waitPlace `json:"waiting"`
 		} `json:"runs"`
 		// Hint, on an empty answer, is the server's word on why no
 		// run matches (a playbook it does not serve).
@@ -76,7 +78,29 @@ func (r *remote) runs() int {
 		t.add(termtext.Line(run.ID), termtext.Line(run.Playbook), termtext.Line(run.Status), termtext.Line(run.Trigger), run.StartedAt.UTC().Format("2006-01-02 15:04:05"), dur)
 	}
 	t.write(r.e.stdout, r.e.paletteFor(r.e.stdout))
+	// Why a queued run has not started, under the table: a column of
+	// its own would be empty for every other run.
+	for _, run := range out.Runs {
+		if run.Waiting != nil && run.Waiting.Message != "" {
+			fmt.Fprintf(r.e.stdout, "%s is queued: %s\n", termtext.Line(run.ID), termtext.Line(run.Waiting.Message))
+		}
+	}
 	return ExitOK
+}
+
+// waitPlace is the server's word on what a queued run waits for (its
+// "waiting"): the message says it, and which setting holds it back.
+type waitPlace struct {
+	Message string `json:"message"`
+}
+
+// note prints, on w, why a run just started is queued; nothing for a run
+// that started or a server that does not say.
+func (p *waitPlace) note(w io.Writer) {
+	if p == nil || p.Message == "" {
+		return
+	}
+	fmt.Fprintf(w, "queued: %s\n", termtext.Line(p.Message))
 }
 
 // otherPlaybooks is what 'history' says of a --playbook no run matches:
