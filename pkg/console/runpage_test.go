@@ -29,7 +29,8 @@ steps:
 }
 
 // TestRunPageFacts opens runs in the states whose facts the page must get
-// right: queued and then started, declined at a confirm: question, and
+// right: queued, saying what it waits for there and in the runs list, and
+// then started, declined at a confirm: question, and
 // cancelled.
 func TestRunPageFacts(t *testing.T) {
 	b := browser(t, 3*time.Minute)
@@ -48,9 +49,20 @@ func TestRunPageFacts(t *testing.T) {
 		do(t, ctx, "open the queued run", chromedp.Navigate(s.url+"/runs/"+second))
 		waitFor(t, ctx, "the queued run", `!!document.querySelector('.run-status .b-queued') && !!document.querySelector('main > dl.facts dd.duration')`)
 		got := eval[string](t, ctx, facts)
-		if !strings.Contains(got, "Started: queued, not started yet\nDuration: —\n") {
+		if !strings.Contains(got, "Started: queued, not started yet: waiting for concurrency group \"hold\"\nDuration: —\n") {
 			t.Errorf("the queued run's facts:\n%s", got)
 		}
+		do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"))
+		row := `document.querySelector('tr[data-run="` + second + `"] .waits')`
+		waitFor(t, ctx, "the queued run's row", "!!"+row)
+		if got := eval[string](t, ctx, row+".textContent"); got != `waiting for concurrency group "hold"` {
+			t.Errorf("the queued run's row says %q", got)
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll('tr[data-run="`+first+`"] .waits').length`); n != 0 {
+			t.Errorf("the running run's row has %d waiting notes", n)
+		}
+		do(t, ctx, "open the queued run again", chromedp.Navigate(s.url+"/runs/"+second))
+		waitFor(t, ctx, "the queued run", `!!document.querySelector('.run-status .b-queued') && !!document.querySelector('main > dl.facts dd.duration')`)
 		s.api("oncall", "POST", "/api/v1/runs/"+first+"/cancel", nil)
 		waitFor(t, ctx, "the run to start", `!!document.querySelector('.run-status .b-running') && !!document.querySelector('main > dl.facts dd.started time')`)
 		started := eval[string](t, ctx, `document.querySelector('main > dl.facts dd.started time').getAttribute('datetime')`)

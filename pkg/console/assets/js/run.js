@@ -178,7 +178,7 @@ class RunView {
       h('dt', null, 'Run'), h('dd', null, h('code', null, rep.run_id)),
       rep.resumed_from ? [h('dt', null, 'Resumed from'), h('dd', null, h('a', { href: '/runs/' + encodeURIComponent(rep.resumed_from) }, rep.resumed_from))] : null,
       h('dt', null, 'Started'), h('dd', { class: 'started' }, isNaN(started)
-        ? h('span', { class: 'muted' }, rep.status === 'queued' ? 'queued, not started yet' : 'never started')
+        ? h('span', { class: 'muted' }, rep.status !== 'queued' ? 'never started' : 'queued, not started yet' + (rep.waiting ? ': ' + rep.waiting.message : ''))
         : timeEl(rep.started_at, true)),
       h('dt', null, 'Duration'), h('dd', { class: 'duration' }, fmtMS(dur)),
       h('dt', null, 'Roles'), h('dd', null, (rep.roles || []).join(', ') || 'none'),

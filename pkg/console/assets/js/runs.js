@@ -30,7 +30,10 @@ export function runRows(runs, zoneOf = () => '') {
         badge(shownStatus(r)),
         h('span', { class: 'run-name' }, h('a', { href: '/runs/' + encodeURIComponent(r.id) }, r.playbook),
           r.dry_run ? h('span', { class: 'dry-run', title: 'only read operations were executed' }, 'dry run') : null,
-          h('span', { class: 'muted id' }, r.id), notRun(r, zoneOf(r.playbook))),
+          h('span', { class: 'muted id' }, r.id), notRun(r, zoneOf(r.playbook)),
+          // What a queued run waits for: a run slot under --max-running
+          // (and how many runs are ahead), or its concurrency group.
+          r.status === 'queued' && r.waiting ? h('span', { class: 'muted block slot-why waits' }, r.waiting.message) : null),
         r.trigger || 'cli',
         r.started_by || (r.trigger === 'schedule' ? 'scheduler' : h('span', { class: 'muted' }, '—')),
         timeEl(r.started_at, true),
