@@ -127,3 +127,23 @@ func TestAnUnreachedServerSaysWhatToDo(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedulerLockOnASilentServerEnds: the scheduler lock's connection
+// (schedule's start-up, a serve replica's try for the leadership) had no
+// connect timeout: on a server that takes the connection and never
+// answers it waited for ever, saying nothing. It ends as Connect's does.
+func TestSchedulerLockOnASilentServerEnds(t *testing.T) {
+	addr, _ := pgtest.Silent(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := lockScheduler(ctx, "postgres://app:pw@"+addr+"/ops?sslmode=disable", 300*time.Millisecond)
+	if err == nil {
+		t.Fatal("locked on a server that never answers")
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("the connection waited for the test's own bound: %v", err)
+	}
+	if !strings.Contains(err.Error(), "gave no answer within 300ms") {
+		t.Errorf("the error does not say the server gave no answer: %v", err)
+	}
+}

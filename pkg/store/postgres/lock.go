@@ -47,8 +47,15 @@ func (e *LockedError) Error() string {
 }
 
 // LockScheduler takes the scheduler lock of the database at url without
-// waiting; a *LockedError says who holds it.
+// waiting; a *LockedError says who holds it. Its connection is bounded by
+// DefaultConnectTimeout when url sets no connect_timeout, as Connect's.
 func LockScheduler(ctx context.Context, url string) (*SchedulerLock, error) {
+	return lockScheduler(ctx, url, DefaultConnectTimeout)
+}
+
+// lockScheduler is LockScheduler with the connect timeout used when url
+// sets none.
+func lockScheduler(ctx context.Context, url string, timeout time.Duration) (*SchedulerLock, error) {
 	if err := unescapedAt(url); err != nil {
 		return nil, err
 	}
@@ -64,8 +71,14 @@ func LockScheduler(ctx context.Context, url string) (*SchedulerLock, error) {
 	cfg.RuntimeParams["tcp_keepalives_idle"] = "5"
 	cfg.RuntimeParams["tcp_keepalives_interval"] = "2"
 	cfg.RuntimeParams["tcp_keepalives_count"] = "3"
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = timeout
+	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, fmt.Errorf("%s: cannot connect: %v%s", Mask(url), redact(err, url), silentHint(cfg.ConnectTimeout))
+		}
 		if msg, ok := refusal(err, &cfg.Config); ok {
 			return nil, fmt.Errorf("%s: cannot connect: %s", Mask(url), redact(errors.New(msg), url))
 		}

@@ -183,7 +183,7 @@ func connect(ctx context.Context, rawURL string, maxConns int32, timeout time.Du
 		pool.Close()
 		hint := ""
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			hint = fmt.Sprintf("; it took the connection but gave no answer within %s: check that the address is PostgreSQL's and that the server is up, or set a longer connect_timeout in the connection string", pc.ConnConfig.ConnectTimeout)
+			hint = silentHint(pc.ConnConfig.ConnectTimeout)
 		}
 		if msg, ok := refusal(err, &pc.ConnConfig.Config); ok {
 			return nil, fmt.Errorf("%s: cannot connect: %s", Mask(rawURL), redact(errors.New(msg), rawURL))
@@ -194,6 +194,12 @@ func connect(ctx context.Context, rawURL string, maxConns int32, timeout time.Du
 		return nil, fmt.Errorf("%s: cannot connect: %v%s", Mask(rawURL), redact(err, rawURL), hint)
 	}
 	return pool, nil
+}
+
+// silentHint is what to do about a server that did not answer within
+// the connect timeout.
+func silentHint(timeout time.Duration) string {
+	return fmt.Sprintf("; it took the connection but gave no answer within %s: check that the address is PostgreSQL's and that the server is up, or set a longer connect_timeout in the connection string", timeout)
 }
 
 // heartbeat keeps this Store's owner row fresh until Close, with the
