@@ -319,7 +319,9 @@ func (r *runner) run() int {
 			warn("%s", msg)
 		}
 	}
-	shared, err := openShared(o.spec, warn)
+	// ctx ends a wait for the database (a host that drops packets, a
+	// migration of another process) as it ends one for a state dir.
+	shared, err := openShared(ctx, o.spec, warn)
 	var svc *runs.Service
 	if err == nil {
 		// ctx ends a wait for another process opening the state dir:

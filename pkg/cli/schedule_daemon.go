@@ -112,8 +112,17 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 			return ExitUsage
 		}
 	}
-	unlock, held, err := lockSchedule(o.spec)
+	// Ctrl-C or SIGTERM ends the start-up's waits (a database that does
+	// not answer, its migration, the state dir's lock) at once, with a
+	// word rather than a wait that nothing ends.
+	openCtx, openDone := startSignals()
+	defer openDone()
+	unlock, held, err := lockSchedule(openCtx, o.spec)
 	if err != nil {
+		if openCtx.Err() != nil {
+			e.cmdErrorf("schedule", "stopped at start: %s: %v; nothing was scheduled", stateName(o.spec), err)
+			return startCode(openCtx)
+		}
 		e.cmdErrorf("schedule", "%s: %v; nothing was scheduled", stateName(o.spec), err)
 		return ExitUsage
 	}
@@ -155,13 +164,8 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 		return ExitUsage
 	}
 	defer tp.Shutdown(context.Background())
-	shared, err := openShared(o.spec, warn)
+	shared, err := openShared(openCtx, o.spec, warn)
 	var svc *runs.Service
-	// sigs holds a stop for later; the wait for another process
-	// opening the state dir (up to 30 s) ends on it at once, with that
-	// signal's exit code (see startWait).
-	openCtx, openDone := startWait()
-	defer openDone()
 	if err == nil {
 		svc, err = runs.NewServiceContext(openCtx, runs.Config{Registry: reg, Policy: set.policy, StateDir: o.stateDir, Store: shared, Audit: audit,
 			KeepRuns: o.keepRuns, KeepDays: o.keepDays, Warn: warn, Remote: remoteSettings, Telemetry: tp, RefuseSwappable: true, BaseURL: o.baseURL,
@@ -170,9 +174,9 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	}
 	openDone()
 	if err != nil {
-		if code, ok := startStopCode(openCtx, err); ok {
+		if errors.Is(err, context.Canceled) || openCtx.Err() != nil {
 			e.cmdErrorf("schedule", "stopped at start: %s: %v; nothing was scheduled", stateName(o.spec), err)
-			return code
+			return startCode(openCtx)
 		}
 		e.cmdErrorf("schedule", "%s: %v; nothing was scheduled", stateName(o.spec), err)
 		return ExitUsage

@@ -33,12 +33,12 @@ const (
 // state, as lockScheduler does; in a database the lock comes back as a
 // *dbLock too (nil for a state dir), which the daemon keeps and fences
 // its slots with.
-func lockSchedule(spec store.Spec) (unlock func(), db *dbLock, err error) {
+func lockSchedule(ctx context.Context, spec store.Spec) (unlock func(), db *dbLock, err error) {
 	if !spec.Postgres() {
 		unlock, err = lockScheduler(spec)
 		return unlock, nil, err
 	}
-	db, err = lockDatabase(context.Background(), spec.URL)
+	db, err = lockDatabase(ctx, spec.URL)
 	if err != nil {
 		return nil, nil, err
 	}

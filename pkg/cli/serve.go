@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -368,13 +369,13 @@ func (d *daemon) run() int {
 	// Every run sees only the variables --env-passthrough names: those
 	// of the API, the queue and the schedules alike.
 	runEnv := o.runEnv()
-	shared, err := openShared(o.spec, d.warnf)
-	var svc *runs.Service
-	// SIGTERM or Ctrl-C ends the wait for another process opening the
-	// state dir (up to 30 s) at once, with a word rather than the
-	// signal's silent end, and that signal's exit code (see startWait).
-	openCtx, openDone := startWait()
+	// Ctrl-C or SIGTERM ends the wait for a database that does not
+	// answer, for its migration or for another process opening the state
+	// dir (up to 30 s) at once, with a word rather than a silent end.
+	openCtx, openDone := startSignals()
 	defer openDone()
+	shared, err := openShared(openCtx, o.spec, d.warnf)
+	var svc *runs.Service
 	if err == nil {
 		svc, err = runs.NewServiceContext(openCtx, runs.Config{Registry: reg, Policy: st.Policy, StateDir: o.stateDir, Store: shared, Audit: audit,
 			BaseURL: o.baseURL, Log: d.runLog, LogLevel: d.level, Warn: d.warnf, Remote: remoteSettings, Telemetry: tp, Env: runEnv,
@@ -393,9 +394,9 @@ func (d *daemon) run() int {
 	}
 	openDone()
 	if err != nil {
-		if code, ok := startStopCode(openCtx, err); ok {
+		if errors.Is(err, context.Canceled) || openCtx.Err() != nil {
 			e.cmdErrorf("serve", "stopped at start: %s; nothing was served", o.state.errorText(o.spec, err))
-			return code
+			return startCode(openCtx)
 		}
 		e.errorf("%s", o.state.errorText(o.spec, err))
 		return ExitUsage

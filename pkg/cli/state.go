@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -125,12 +127,49 @@ func openStore(e *env, c *command, spec store.Spec) (store.Store, int) {
 
 // openShared opens the PostgreSQL store a spec names, for a run service
 // to take over; nil for a state dir, which the service opens itself. It
-// says through warn that it waits for another process's migration.
-func openShared(spec store.Spec, warn func(format string, args ...any)) (store.Store, error) {
+// says through warn that it waits for the server or for another process's
+// migration, and stops waiting when ctx ends (Ctrl-C, SIGTERM).
+func openShared(ctx context.Context, spec store.Spec, warn func(format string, args ...any)) (store.Store, error) {
 	if !spec.Postgres() {
 		return nil, nil
 	}
-	return store.Open(postgres.WithNotice(context.Background(), func(msg string) { warn("%s: %s", spec, msg) }), spec)
+	return store.Open(postgres.WithNotice(ctx, func(msg string) { warn("%s: %s", spec, msg) }), spec)
+}
+
+// startSignals returns a context that the first SIGINT or SIGTERM ends,
+// its cause a *signalCause, for the start-up of serve and schedule: a
+// wait for a database that does not answer, for its migration or for a
+// state dir's lock ends at once, and startCode gives the signal's exit
+// code. stop ends the watch; a signal after it is the daemon's own.
+func startSignals() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			cancel(&signalCause{sig: s, code: signalCode(s)})
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+		})
+	}
+}
+
+// startCode is the exit code of a start-up that ctx, of startSignals,
+// ended: 130 for SIGINT, 143 for SIGTERM.
+func startCode(ctx context.Context) int {
+	var c *signalCause
+	if errors.As(context.Cause(ctx), &c) {
+		return c.code
+	}
+	return ExitInterrupted
 }
 
 // stateName names where the state is, as the user gave it, for messages:

@@ -147,3 +147,38 @@ func TestSchedulerLockOnASilentServerEnds(t *testing.T) {
 		t.Errorf("the error does not say the server gave no answer: %v", err)
 	}
 }
+
+// TestASlowConnectionSaysWhatItWaitsForAndStops: a connection to a server
+// that never answers said nothing until its timeout, and Ctrl-C could not
+// end it (it waited out the timeout, 15 s by default, for each try). It
+// now says, after a moment, which server it waits for, without the
+// password, and ends as soon as its context does: the pool's and the
+// scheduler lock's alike.
+func TestASlowConnectionSaysWhatItWaitsForAndStops(t *testing.T) {
+	defer func(d time.Duration) { connectNotice = d }(connectNotice)
+	connectNotice = 50 * time.Millisecond
+	addr, _ := pgtest.Silent(t)
+	url := "postgres://app:s3cret-pw@" + addr + "/ops?sslmode=disable"
+	for name, try := range map[string]func(ctx context.Context) error{
+		"pool": func(ctx context.Context) error { _, err := connect(ctx, url, 1, time.Hour); return err },
+		"lock": func(ctx context.Context) error { _, err := lockScheduler(ctx, url, time.Hour); return err },
+	} {
+		// The test's own bound: the connection must end well before it.
+		bound, cancelBound := context.WithTimeout(context.Background(), time.Minute)
+		ctx, interrupt := context.WithCancel(bound)
+		var said []string
+		// The notice is the moment a person presses Ctrl-C.
+		err := try(WithNotice(ctx, func(msg string) { said = append(said, msg); interrupt() }))
+		interrupt()
+		if bound.Err() != nil {
+			t.Fatalf("%s: the connection waited for the test's own bound: %v", name, err)
+		}
+		cancelBound()
+		if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("%s: the error is not a stop without the password: %v", name, err)
+		}
+		if len(said) != 1 || !strings.Contains(said[0], "waiting for the PostgreSQL server at "+addr+" to answer") {
+			t.Errorf("%s: notices %q, want one naming %s", name, said, addr)
+		}
+	}
+}

@@ -74,8 +74,13 @@ func lockScheduler(ctx context.Context, url string, timeout time.Duration) (*Sch
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = timeout
 	}
+	stop := noticeSlowConnect(ctx, &cfg.Config)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
+	stop()
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, stopped(ctx, url)
+		}
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, fmt.Errorf("%s: cannot connect: %v%s", Mask(url), redact(err, url), silentHint(cfg.ConnectTimeout))
 		}

@@ -62,7 +62,7 @@ func takeMigrationLock(ctx context.Context, conn *pgxpool.Conn) error {
 		var got bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, migrationLock).Scan(&got); err != nil {
 			if ctx.Err() != nil {
-				return heldError(ctx, conn, time.Since(start))
+				return stoppedWaiting(ctx)
 			}
 			return fmt.Errorf("take the migration lock: %w", err)
 		}
@@ -78,9 +78,16 @@ func takeMigrationLock(ctx context.Context, conn *pgxpool.Conn) error {
 		case <-bound.C:
 			return heldError(ctx, conn, time.Since(start))
 		case <-ctx.Done():
-			return heldError(ctx, conn, time.Since(start))
+			return stoppedWaiting(ctx)
 		}
 	}
+}
+
+// stoppedWaiting is the wait for the migration lock given up because ctx
+// ended (Ctrl-C at start-up): it wraps ctx's cause, so that errors.Is
+// finds context.Canceled, and is no advice to end another session.
+func stoppedWaiting(ctx context.Context) error {
+	return fmt.Errorf("stopped while waiting for another process's migration of the database: %w", context.Cause(ctx))
 }
 
 // heldError is ErrMigrationLockHeld with who holds the lock and the SQL

@@ -126,7 +126,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	case st.Pending() > 0:
 		if _, err := Migrate(ctx, pool); err != nil {
 			pool.Close()
-			if errors.Is(err, ErrMigrationLockHeld) {
+			if errors.Is(err, ErrMigrationLockHeld) || ctx.Err() != nil {
 				return nil, fmt.Errorf("%s: %w", s.described, redact(err, cfg.URL))
 			}
 			return nil, fmt.Errorf("%s: %w; an administrator can run `arsenal-run store migrate --state URL` with a role that may create tables", s.described, redact(err, cfg.URL))
@@ -179,8 +179,14 @@ func connect(ctx context.Context, rawURL string, maxConns int32, timeout time.Du
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", Mask(rawURL), redact(err, rawURL))
 	}
-	if err := pool.Ping(ctx); err != nil {
+	stop := noticeSlowConnect(ctx, &pc.ConnConfig.Config)
+	err = pool.Ping(ctx)
+	stop()
+	if err != nil {
 		pool.Close()
+		if ctx.Err() != nil {
+			return nil, stopped(ctx, rawURL)
+		}
 		hint := ""
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			hint = silentHint(pc.ConnConfig.ConnectTimeout)
