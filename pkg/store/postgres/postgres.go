@@ -83,6 +83,9 @@ type Store struct {
 
 	fence *fence // see Fence
 
+	reportDir  *os.File    // the report folder as opened; see CheckDir
+	reportInfo os.FileInfo // and what it was
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -96,6 +99,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	var reportDir *os.File // see CheckDir
+	var reportInfo os.FileInfo
 	if cfg.ReportDir != "" {
 		abs, err := filepath.Abs(cfg.ReportDir)
 		if err != nil {
@@ -105,12 +110,27 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("report dir: %w", err)
 		}
 		cfg.ReportDir = abs
+		// Held open, so that the directory's inode is not given to
+		// another one made at its path while this Store is open.
+		if reportDir, err = os.Open(abs); err != nil {
+			return nil, fmt.Errorf("report dir: %w", err)
+		}
+		if reportInfo, err = reportDir.Stat(); err != nil {
+			reportDir.Close()
+			return nil, fmt.Errorf("report dir: %w", err)
+		}
 	}
+	opened := false
+	defer func() {
+		if !opened {
+			closeDir(reportDir)
+		}
+	}()
 	pool, err := Connect(ctx, cfg.URL, cfg.MaxConns)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{pool: pool, cfg: cfg, owner: newOwner(), described: Mask(cfg.URL), now: time.Now, stop: make(chan struct{})}
+	s := &Store{pool: pool, cfg: cfg, owner: newOwner(), described: Mask(cfg.URL), now: time.Now, stop: make(chan struct{}), reportDir: reportDir, reportInfo: reportInfo}
 	st, err := ReadStatus(ctx, pool)
 	if err != nil {
 		pool.Close()
@@ -143,6 +163,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.fence = newFence(s.FenceAfter(), sent)
 	s.wg.Add(1)
 	go s.heartbeat()
+	opened = true
 	return s, nil
 }
 
@@ -304,6 +325,7 @@ func (s *Store) Close() error {
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `DELETE FROM owners WHERE owner = $1`, s.owner)
 	s.pool.Close()
+	closeDir(s.reportDir)
 	if err != nil {
 		return s.wrap("close", err)
 	}
