@@ -101,7 +101,8 @@ func TestNightlyHousekeepingPlaybook(t *testing.T) {
 
 	rep := filepath.Join(t.TempDir(), "r.json")
 	res := runMain(t, "run", pb, "--role", "admin", "--report", rep, "--log-format", "json",
-		"--input", "dir="+dir, "--input", "log="+logFile, "--input", "webhook="+srv.URL+"/hook")
+		"--input", "dir="+dir, "--input", "log="+logFile, "--input", "webhook="+srv.URL+"/hook",
+		"--input", "disk_limit_percent=100") // the test machine's disk may be fuller than 90 %
 	if res.code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}

@@ -164,7 +164,7 @@ func TestNightlyMaintenanceNewlineInAName(t *testing.T) {
 	stale(t, filepath.Join(cache, "old.log"))
 
 	rep := filepath.Join(t.TempDir(), "r.json")
-	res := runMain(t, "run", pb, "--role", "admin", "--input", "cache_dir="+cache, "--report", rep, "--log-format", "json")
+	res := runMain(t, "run", pb, "--role", "admin", "--input", "cache_dir="+cache, "--input", "disk_limit_percent=100", "--report", rep, "--log-format", "json")
 	if res.code != ExitOK {
 		t.Fatalf("exit %d\n%s", res.code, lastBytes(res.stderr, 2000))
 	}
@@ -254,7 +254,7 @@ func TestNightlyMaintenanceHeaderRole(t *testing.T) {
 		t.Fatalf("validate: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	rep := filepath.Join(t.TempDir(), "r.json")
-	res := runMain(t, "run", pb, "--role", "maintenance", "--policy", policy, "--input", "cache_dir="+cache, "--report", rep, "--log-format", "json")
+	res := runMain(t, "run", pb, "--role", "maintenance", "--policy", policy, "--input", "cache_dir="+cache, "--input", "disk_limit_percent=100", "--report", rep, "--log-format", "json")
 	if res.code != ExitOK {
 		t.Fatalf("run: exit %d\n%s", res.code, lastBytes(res.stderr, 2000))
 	}
