@@ -347,6 +347,7 @@ func typeName(v any) string {
 // type is known: enum values are converted to the type, bounds apply to
 // numbers and a pattern to strings.
 func (l *loader) inputConstraint(in *Input, nodes map[string]*yaml.Node) {
+	var enumPos []yamlx.Pos
 	if v := nodes["enum"]; v != nil {
 		list, ok := yamlx.Plain(v, l.d).([]any)
 		if !ok || len(list) == 0 {
@@ -359,6 +360,7 @@ func (l *loader) inputConstraint(in *Input, nodes map[string]*yaml.Node) {
 				continue
 			}
 			in.Enum = append(in.Enum, x)
+			enumPos = append(enumPos, yamlx.PosOf(yamlx.Deref(yamlx.Deref(v).Content[i])))
 		}
 	}
 	for _, key := range []string{"min", "max"} {
@@ -392,6 +394,27 @@ func (l *loader) inputConstraint(in *Input, nodes map[string]*yaml.Node) {
 			} else if !PatternMatchesAny(s, true) {
 				l.d.Add(yamlx.PosOf(v), "input %s: pattern %s matches no value, so the input could never be given%s; write a pattern the values meant match", in.Name, quotePattern(s), AnchorHint(s))
 			}
+		}
+	}
+	l.enumHolds(in, enumPos)
+}
+
+// enumHolds reports each enum value that the input's own min, max or
+// pattern refuses: every part of the rule must hold, so that value could
+// never be given, though help and the console offer it.
+func (l *loader) enumHolds(in *Input, pos []yamlx.Pos) {
+	rest := in.Constraint
+	rest.Enum = nil
+	switch {
+	case rest.Min == nil && rest.Max == nil && rest.re == nil:
+		return
+	case rest.Min != nil && rest.Max != nil && *rest.Min > *rest.Max,
+		rest.re != nil && !PatternMatchesAny(rest.Pattern, true):
+		return // reported already: no value holds, listed or not
+	}
+	for i, v := range in.Enum {
+		if err := rest.Check(v); err != nil {
+			l.d.Add(pos[i], "enum value %s of input %s can never be given: %v, and every part of the rule must hold; remove it from enum, or change min, max or pattern", showValue(v), in.Name, err)
 		}
 	}
 }

@@ -226,3 +226,35 @@ func TestNullInputSaysToLeaveItOut(t *testing.T) {
 		}
 	}
 }
+
+// TestEnumValueItsRuleRefuses: an enum value the input's own min, max or
+// pattern refuses could never be given; it is reported where it is
+// written, and a rule that no value meets is reported once, not per value.
+func TestEnumValueItsRuleRefuses(t *testing.T) {
+	_, err := Parse("e.yaml", []byte(`version: 1
+name: e
+inputs:
+  env: {type: string, enum: [prod, Staging], pattern: "[a-z]+"}
+  n: {type: integer, enum: [1, 50], max: 10}
+  ok: {type: integer, enum: [1, 5], min: 1, max: 10}
+  none: {type: integer, enum: [1, 2], min: 5, max: 3}
+steps:
+  - {id: a, op: control.noop}
+`), testRegistry(t))
+	if err == nil {
+		t.Fatal("enum values their own rule refuses were accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`e.yaml:4:36: enum value Staging of input env can never be given: "Staging" does not match pattern "[a-z]+"`,
+		"e.yaml:5:32: enum value 50 of input n can never be given: 50 is out of range",
+		"remove it from enum, or change min, max or pattern",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("got:\n%s\nwant it to contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "input ok") || strings.Contains(msg, "enum value 1 of input none") {
+		t.Errorf("got:\n%s\nwant no report for input ok, nor per value of none", msg)
+	}
+}
