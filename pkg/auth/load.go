@@ -73,7 +73,7 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	if root == nil {
 		return nil, d.Err()
 	}
-	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}, granted: map[string]grantSite{}, denyAt: map[string]map[string]yamlx.Pos{}}
+	l := &policyLoader{d: d, p: p, reg: reg, pos: map[string]yamlx.Pos{}, granted: map[string]grantSite{}, denyAt: map[string]map[string]yamlx.Pos{}, riskAt: map[string]yamlx.Pos{}}
 	versionSeen := false
 	yamlx.FieldsHint(root, "the policy", []string{"version", "roles", "rate", "cache"}, rolesHint(root), d, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -130,7 +130,8 @@ type policyLoader struct {
 	// denyAt is where each deny pattern of each role of the file is
 	// written, by role and pattern, for the allows their heirs write.
 	denyAt map[string]map[string]yamlx.Pos
-	allows []allowSite // every allow of the file's roles, in file order
+	riskAt map[string]yamlx.Pos // where each role of the file writes max_risk
+	allows []allowSite          // every allow of the file's roles, in file order
 	// grantSites is every grant of the file, checked against its runbook
 	// once the rest of the policy is right.
 	grantSites []grantSite
@@ -189,6 +190,7 @@ func (l *policyLoader) roles(n *yaml.Node) {
 						l.d.Add(yamlx.PosOf(v), "unknown risk %q; use read, write or destructive", s)
 					}
 					r.MaxRisk = ops.Risk(s)
+					l.riskAt[pr.Key] = yamlx.PosOf(k)
 				}
 			case "file_roots":
 				r.FileRoots = l.fileRoots(v)
@@ -371,6 +373,7 @@ func (l *policyLoader) check() {
 	}
 	l.cycles()
 	l.inheritedDenies()
+	l.deadMaxRisks()
 }
 
 // cycles reports every group of roles that inherit in a cycle: each

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"slices"
 
 	"go.yaml.in/yaml/v3"
 
@@ -150,4 +151,30 @@ func (l *policyLoader) deniedAbove(role, pattern string) (string, yamlx.Pos, boo
 		return "", yamlx.Pos{}, false
 	}
 	return visit(role)
+}
+
+// deadMaxRisks warns of a max_risk that a deny "*" of its role, or of a
+// role it inherits, makes dead: both rank below every named operation and
+// category, and at equal specificity deny wins, so every operation the
+// max_risk would allow is denied. The policy loads; the role allows only
+// what it names.
+func (l *policyLoader) deadMaxRisks() {
+	names := make([]string, 0, len(l.riskAt))
+	for n := range l.riskAt {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		at := l.riskAt[name]
+		risk := l.p.Roles[name].MaxRisk
+		if pos, ok := l.denyAt[name]["*"]; ok {
+			l.d.Warn(at, "role %s sets max_risk %s, but it also denies \"*\" (line %d, column %d), and deny wins at equal specificity, so this max_risk never allows anything: allow by name or category (like \"process.*\") what the role needs, or remove the deny \"*\" to let max_risk decide",
+				name, risk, pos.Line, pos.Col)
+			continue
+		}
+		if by, pos, ok := l.deniedAbove(name, "*"); ok {
+			l.d.Warn(at, "role %s sets max_risk %s, but it inherits role %s, which denies \"*\" (line %d, column %d), and deny wins at equal specificity: a role's rules count together with those it inherits, so this max_risk never allows anything. Allow by name or category (like \"process.*\") what %s needs, or stop inheriting %s",
+				name, risk, by, pos.Line, pos.Col, name, by)
+		}
+	}
 }

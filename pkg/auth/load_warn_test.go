@@ -71,3 +71,48 @@ roles:
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
+
+// A max_risk under a deny "*" of its own role or of one it inherits never
+// allows anything: both rank lowest and deny wins at equal specificity. The
+// policy loads with a warning at the max_risk naming the deny.
+func TestPolicyWarnsOfMaxRiskUnderDenyAll(t *testing.T) {
+	p, err := ParsePolicy("policy.yaml", []byte(`version: 1
+roles:
+  locked:
+    deny: ["*"]
+    allow: [process.list]
+  reader:
+    inherits: [locked]
+    max_risk: read
+  own:
+    max_risk: write
+    deny: ["*"]
+  fine:
+    max_risk: write
+    deny: [process.*]
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range p.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`policy.yaml:8:5: warning: role reader sets max_risk read, but it inherits role locked, which denies "*" (line 4, column 12), and deny wins at equal specificity: a role's rules count together with those it inherits, so this max_risk never allows anything. Allow by name or category (like "process.*") what reader needs, or stop inheriting locked`,
+		`policy.yaml:10:5: warning: role own sets max_risk write, but it also denies "*" (line 11, column 12), and deny wins at equal specificity, so this max_risk never allows anything: allow by name or category (like "process.*") what the role needs, or remove the deny "*" to let max_risk decide`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	// The warning says what decide does: the max_risk allows nothing.
+	for _, role := range []string{"reader", "own"} {
+		s, err := p.Subject([]string{role}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := s.Decide("http.request", ops.RiskRead); d.Allowed {
+			t.Errorf("role %s: http.request allowed by %s; the warning says max_risk is dead", role, d.Rule)
+		}
+	}
+}
