@@ -335,13 +335,16 @@ func (r *runner) run() int {
 	}
 	if err != nil {
 		// The run was asked to be recorded there.
+		// The store's errors name the database themselves: it is
+		// named once, as the user gave it (--state or $ARSENAL_STATE).
+		msg := err.Error()
 		switch {
 		case o.spec.Postgres():
-			err = fmt.Errorf("--state %s: %w", o.spec, err)
+			msg = o.state.errorText(o.spec, err)
 		case o.stateDir != "":
-			err = fmt.Errorf("--state-dir %s: %w", o.stateDir, err)
+			msg = fmt.Sprintf("--state-dir %s: %v", o.stateDir, err)
 		}
-		e.errorf("%v; nothing ran", err)
+		e.errorf("%s; nothing ran", msg)
 		if ctx.Err() != nil {
 			return exitCode(&report.Report{Status: report.StatusCancelled}, context.Cause(ctx))
 		}

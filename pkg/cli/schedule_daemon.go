@@ -120,10 +120,10 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	unlock, held, err := lockSchedule(openCtx, o.spec)
 	if err != nil {
 		if openCtx.Err() != nil {
-			e.cmdErrorf("schedule", "stopped at start: %s: %v; nothing was scheduled", stateName(o.spec), err)
+			e.cmdErrorf("schedule", "stopped at start: %s; nothing was scheduled", o.state.errorText(o.spec, err))
 			return startCode(openCtx)
 		}
-		e.cmdErrorf("schedule", "%s: %v; nothing was scheduled", stateName(o.spec), err)
+		e.cmdErrorf("schedule", "%s; nothing was scheduled", o.state.errorText(o.spec, err))
 		return ExitUsage
 	}
 	defer unlock()
@@ -175,10 +175,10 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	openDone()
 	if err != nil {
 		if errors.Is(err, context.Canceled) || openCtx.Err() != nil {
-			e.cmdErrorf("schedule", "stopped at start: %s: %v; nothing was scheduled", stateName(o.spec), err)
+			e.cmdErrorf("schedule", "stopped at start: %s; nothing was scheduled", o.state.errorText(o.spec, err))
 			return startCode(openCtx)
 		}
-		e.cmdErrorf("schedule", "%s: %v; nothing was scheduled", stateName(o.spec), err)
+		e.cmdErrorf("schedule", "%s; nothing was scheduled", o.state.errorText(o.spec, err))
 		return ExitUsage
 	}
 	defer svc.Close()

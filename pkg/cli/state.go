@@ -200,14 +200,15 @@ func (s *stateFlags) name(spec store.Spec) string {
 }
 
 // errorText is an error of the store of spec, naming where it is once:
-// the store's errors name the database (its URL, masked) themselves, and
+// the store's errors name the database (its URL, masked) themselves, at
+// their start or within ("another scheduler … is running on URL"), and
 // that becomes --state URL (or $ARSENAL_STATE=URL); an error that does
 // not name it gets that prefix.
 func (s *stateFlags) errorText(spec store.Spec, err error) string {
 	msg, name := err.Error(), s.name(spec)
 	if spec.Postgres() {
-		if masked := spec.String(); strings.Contains(msg, masked+":") {
-			return strings.Replace(msg, masked+":", name+":", 1)
+		if masked := spec.String(); strings.Contains(msg, masked) {
+			return strings.Replace(msg, masked, name, 1)
 		}
 	}
 	return name + ": " + msg

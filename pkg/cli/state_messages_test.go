@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -158,5 +159,43 @@ func TestMigrateWithNothingPendingNeedsNoRightToCreate(t *testing.T) {
 	r := runMain(t, "store", "migrate", "--state", weak)
 	if r.code != ExitOK || !strings.Contains(r.stdout, "applied 0 migrations") {
 		t.Errorf("store migrate with nothing pending, as a role that may not create tables: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestRunAndScheduleNameTheDatabaseOnce: run and schedule name a
+// database that cannot be reached, or whose scheduler lock another
+// scheduler holds, once, as serve does: --state URL, or
+// $ARSENAL_STATE=URL when the URL came from there; never the password.
+func TestRunAndScheduleNameTheDatabaseOnce(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "pb.yaml", "version: 1\nname: nightly\nschedule: {cron: \"30 2 * * *\"}\nsteps:\n  - id: a\n    op: shell.exec\n    with: {command: [\"true\"]}\n")
+	down := "postgres://app:" + secret + "@127.0.0.1:1/ops?connect_timeout=2"
+	masked := "postgres://app:xxxxx@127.0.0.1:1/ops"
+	for _, cmd := range [][]string{{"run", pb}, {"schedule", pb}} {
+		r := runMain(t, append(cmd, "--state", down)...)
+		noSecret(t, cmd[0], r)
+		if n := strings.Count(r.stderr, "127.0.0.1:1/ops"); r.code != ExitUsage || n != 1 || !strings.Contains(r.stderr, "--state "+masked) {
+			t.Errorf("%s --state of a database that is down: exit %d, named %d times:\n%s", cmd[0], r.code, n, r.stderr)
+		}
+		t.Setenv("ARSENAL_STATE", down)
+		r = runMain(t, cmd...)
+		os.Unsetenv("ARSENAL_STATE")
+		noSecret(t, cmd[0]+" with $ARSENAL_STATE", r)
+		if n := strings.Count(r.stderr, "127.0.0.1:1/ops"); n != 1 || !strings.Contains(r.stderr, "$ARSENAL_STATE="+masked) {
+			t.Errorf("%s with $ARSENAL_STATE of a database that is down: named %d times:\n%s", cmd[0], n, r.stderr)
+		}
+	}
+
+	url := pgURL(t)
+	lock, err := postgres.LockScheduler(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	r := runMain(t, "schedule", pb, "--state", url)
+	noSecret(t, "schedule", r)
+	db := strings.TrimPrefix(postgres.Mask(url), "postgres://postgres:xxxxx@")
+	if n := strings.Count(r.stderr, db); r.code != ExitUsage || n != 1 || !strings.Contains(r.stderr, "is running on --state "+postgres.Mask(url)+"; stop it first") {
+		t.Errorf("schedule while another scheduler holds the lock: exit %d, named %d times:\n%s", r.code, n, r.stderr)
 	}
 }
