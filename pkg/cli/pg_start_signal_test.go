@@ -49,6 +49,13 @@ func TestSignalWhileConnectingToPostgresEndsTheStart(t *testing.T) {
 			if strings.Contains(out, "s3cret-pw") || !strings.Contains(out, "nothing") {
 				t.Errorf("stderr does not say nothing started, without the password:\n%s", out)
 			}
+			// The wait is said as the other notices of the start-up
+			// are, naming the database (its URL, masked).
+			for _, line := range strings.Split(out, "\n") {
+				if strings.Contains(line, "waiting for the PostgreSQL server") && !strings.Contains(line, "postgres://app:xxxxx@"+addr+"/ops") {
+					t.Errorf("the wait does not name the database:\n%s", out)
+				}
+			}
 		})
 	}
 }

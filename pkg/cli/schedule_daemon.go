@@ -26,6 +26,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
 	"github.com/arsenal-run/arsenal-run/pkg/store"
+	"github.com/arsenal-run/arsenal-run/pkg/store/postgres"
 	"github.com/arsenal-run/arsenal-run/pkg/telemetry"
 )
 
@@ -117,7 +118,9 @@ func runDaemon(e *env, o scheduleOptions, reg *ops.Registry, set *scheduleSet) i
 	// word rather than a wait that nothing ends.
 	openCtx, openDone := startSignals()
 	defer openDone()
-	unlock, held, err := lockSchedule(openCtx, o.spec)
+	// Its wait for a database that does not answer is said in the log,
+	// naming the database, as the other waits of the start-up are.
+	unlock, held, err := lockSchedule(postgres.WithNotice(openCtx, func(msg string) { d.log.Warn().Msgf("%s: %s", o.spec, msg) }), o.spec)
 	if err != nil {
 		if openCtx.Err() != nil {
 			e.cmdErrorf("schedule", "stopped at start: %s; nothing was scheduled", o.state.errorText(o.spec, err))
