@@ -1,6 +1,7 @@
 package console
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,5 +56,61 @@ steps:
 	}
 	if strings.Contains(facts, "Reason:") {
 		t.Errorf("the step's facts repeat its error as the reason:\n%s", facts)
+	}
+}
+
+// TestRunPageItemRefusedWhenItRanLive: a fan-out item refused when it
+// ran reads "denied when it ran" on its row while the run goes on, from
+// its item_finished, not only once the final report loads: the page is
+// open before the items run.
+func TestRunPageItemRefusedWhenItRanLive(t *testing.T) {
+	b := browser(t, 2*time.Minute)
+	s := startSite(t, map[string]string{"fanrefused": `version: 1
+name: fanrefused
+inputs:
+  targets: {type: list, required: true}
+steps:
+  - {id: gate, op: control.noop, confirm: "Write the files?"}
+  - {id: write, op: file.write, foreach: "${{ inputs.targets }}", with: {path: "${{ item }}", content: x}, fail_fast: false}
+  - {id: hold, op: control.sleep, with: {duration: 1h}, needs: []}
+`})
+	dir := t.TempDir()
+	app := filepath.Join(dir, "app")
+	if err := os.Mkdir(app, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	policy, err := auth.ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte("version: 1\nroles:\n  admin: {max_risk: destructive}\n  operator: {max_risk: write, file_roots: ["+app+"]}\n  viewer: {max_risk: read}\n"), s.mgr.Service().Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := server.ParseKeys("keys.yaml", []byte(s.keysFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.srv.Reload(server.State{Keys: ks, Policy: policy, Playbooks: s.pbs}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := tab(t, b)
+	s.signIn(t, ctx, "oncall")
+	code, m := s.api("oncall", "POST", "/api/v1/playbooks/fanrefused/runs", map[string]any{"inputs": map[string]any{"targets": []any{filepath.Join(app, "ok.txt"), filepath.Join(dir, "elsewhere.txt")}}, "ask": true})
+	if code != 202 {
+		t.Fatalf("start: %d %v", code, m)
+	}
+	id := m["run_id"].(string)
+	t.Cleanup(func() { s.api("oncall", "POST", "/api/v1/runs/"+id+"/cancel", nil) })
+	do(t, ctx, "open the run", chromedp.Navigate(s.url+"/runs/"+id))
+	// The items run once the page follows the run's events.
+	waitFor(t, ctx, "the question", `!!document.querySelector('section.questions:not([hidden]) button')`)
+	if code, body := s.api("oncall", "POST", "/api/v1/runs/"+id+"/confirm", map[string]any{"step": "gate", "answer": "yes"}); code != 200 {
+		t.Fatalf("answering the question: %d %v", code, body)
+	}
+	row := `document.querySelector('li.step[data-step=write] tr[data-item="1"]')`
+	waitFor(t, ctx, "the denied item's row", `!!`+row+` && /denied/.test(`+row+`.textContent)`)
+	if st := eval[string](t, ctx, `document.querySelector('.run-status').textContent`); !strings.Contains(st, "running") {
+		t.Fatalf("the run is %q, want it still running", st)
+	}
+	got := eval[string](t, ctx, row+`.querySelector('td[data-label="Error or output"]').textContent`)
+	if !strings.HasPrefix(got, "denied when it ran: ") || !strings.Contains(got, "outside the allowed file roots") {
+		t.Errorf("the denied item's row while the run goes on says %q, want denied when it ran and the refusal", got)
 	}
 }

@@ -263,6 +263,11 @@ type Event struct {
 	// Notification is, on the step_finished of a notify entry that was
 	// to be sent, who got its message (report.Step.Notification).
 	Notification *report.Notification `json:"notification,omitempty"`
+	// Authorization is, on the item_finished of a fan-out's item that
+	// was denied, the decision that denied it, as the report's item has
+	// it: a denial when it ran (denied_when_run) names the rule that
+	// allowed the operation and what refused the item.
+	Authorization *report.Decision `json:"authorization,omitempty"`
 	// Report is the final report, on run_finished.
 	Report *report.Report `json:"report,omitempty"`
 	// Dropped, on a stream's dropped marker, counts the events a slow

@@ -111,7 +111,7 @@ func (r *run) fanout(ctx context.Context, n *node, env map[string]any, log zerol
 			if it.Error != nil {
 				iev.Err, iev.ErrClass = r.red.String(it.Error.Message), it.Error.Class
 			}
-			iev.Cached, iev.CacheAgeMS = it.Cached, it.CacheAgeMS
+			iev.Cached, iev.CacheAgeMS, iev.Authorization = it.Cached, it.CacheAgeMS, it.Authorization
 			r.emit(iev)
 		}()
 		ienv := withVars(env, steps.EnvItem, list[i], steps.EnvIndex, i)

@@ -105,7 +105,7 @@ func (l *liveRun) apply(ev engine.Event) {
 			// through the API must not wait for the report to learn it.
 			it.Error = &report.Error{Class: ev.ErrClass, Message: ev.Err}
 		}
-		it.Cached, it.CacheAgeMS = ev.Cached, ev.CacheAgeMS
+		it.Cached, it.CacheAgeMS, it.Authorization = ev.Cached, ev.CacheAgeMS, ev.Authorization
 		st.Items = append(st.Items, it)
 	case engine.EventStepFinished:
 		st := l.step(ev)

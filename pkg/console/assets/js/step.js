@@ -172,6 +172,7 @@ export class StepView {
     if (ev.attempts) it.attempts = ev.attempts;
     if (ev.error) it.error = { class: ev.error_class, message: ev.error };
     if (ev.cached) { it.cached = true; it.cache_age_ms = ev.cache_age_ms; }
+    if (ev.authorization) it.authorization = ev.authorization; // a denial: its row says when it was
     this.items.set(ev.index, it);
     this.renderItemsSoon();
   }
