@@ -21,6 +21,10 @@ type Finished struct {
 	// that the slot is known to have had its run. Zero: none, or the one
 	// recorded at the start.
 	Slot time.Time
+	// PlaybookPath is the playbook's absolute path, when the caller has
+	// it (steps.Playbook.AbsPath); "" takes the report's, made absolute.
+	// The report keeps the path as it was given.
+	PlaybookPath string
 }
 
 // RecordFinished records several finished runs in one transaction, each as

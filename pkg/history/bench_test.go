@@ -211,7 +211,7 @@ func BenchmarkRecordFinish(b *testing.B) {
 	for b.Loop() {
 		r.RunID = fmt.Sprintf("bench-%d", i)
 		i++
-		if err := s.RecordFinish(ctx, r, ""); err != nil {
+		if err := s.RecordFinish(ctx, r, "", ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -252,7 +252,7 @@ func BenchmarkRecordFinishFanout100k(b *testing.B) {
 	for b.Loop() {
 		r.RunID = fmt.Sprintf("fan-%d", i)
 		i++
-		if err := s.RecordFinish(ctx, r, ""); err != nil {
+		if err := s.RecordFinish(ctx, r, "", ""); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -39,7 +39,7 @@ func raceChild(spec string) {
 		if err := s.RecordStart(ctx, Run{ID: id, Playbook: "p", StartedAt: time.Now()}); err != nil {
 			return err
 		}
-		return s.RecordFinish(ctx, sampleReport(id, time.Now()), "")
+		return s.RecordFinish(ctx, sampleReport(id, time.Now()), "", "")
 	}()
 	s.Close()
 	if err != nil {

@@ -37,7 +37,7 @@ func crashChild(dir string) {
 		err := s.RecordStep(ctx, "crash-run", StepResult{StepID: fmt.Sprintf("s%d", i), Op: "shell.exec", Item: -1, Attempts: 1,
 			Status: report.StatusSucceeded, StartedAt: start.Add(time.Duration(i) * time.Millisecond), DurationMS: 1})
 		if err == nil {
-			err = s.RecordFinish(ctx, sampleReport(fmt.Sprintf("done-%d", i), start), "")
+			err = s.RecordFinish(ctx, sampleReport(fmt.Sprintf("done-%d", i), start), "", "")
 		}
 		if err != nil {
 			fmt.Println("error:", err)

@@ -33,7 +33,7 @@ func BenchmarkRecordRunsConcurrently(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			if err := s.RecordFinish(ctx, sampleReport(id, time.Now()), ""); err != nil {
+			if err := s.RecordFinish(ctx, sampleReport(id, time.Now()), "", ""); err != nil {
 				b.Error(err)
 				return
 			}

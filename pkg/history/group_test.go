@@ -113,7 +113,7 @@ func TestGroupManyWriters(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			if err := s.RecordFinish(ctx, sampleReport(id, t0.Add(time.Duration(i)*time.Second)), ""); err != nil {
+			if err := s.RecordFinish(ctx, sampleReport(id, t0.Add(time.Duration(i)*time.Second)), "", ""); err != nil {
 				t.Error(err)
 			}
 		})
@@ -207,7 +207,7 @@ func TestQueuedStartTakenOverByTheEnd(t *testing.T) {
 	release := holdWriter(t, s)
 	written := s.QueueStart(Run{ID: "quick", Playbook: "restart-workers", StartedAt: t0, Trigger: TriggerSchedule, StartedBy: "scheduler", Slot: &slot})
 	ended := make(chan error, 1)
-	go func() { ended <- s.RecordFinish(ctx, sampleReport("quick", t0), "") }()
+	go func() { ended <- s.RecordFinish(ctx, sampleReport("quick", t0), "", "") }()
 	// The end takes the start's place while the start waits in the queue.
 	took := make(chan error, 1)
 	go func() { took <- written() }()
@@ -243,7 +243,7 @@ func TestQueuedStartTakenOverByTheEnd(t *testing.T) {
 	if run, err := s.Get(ctx, "slow"); err != nil || run.Status != StatusRunning {
 		t.Fatalf("after the start was written: %s, %v; want running", run.Status, err)
 	}
-	if err := s.RecordFinish(ctx, sampleReport("slow", t0), ""); err != nil {
+	if err := s.RecordFinish(ctx, sampleReport("slow", t0), "", ""); err != nil {
 		t.Fatal(err)
 	}
 	if run, _ := s.Get(ctx, "slow"); run.Status != report.StatusFailed || run.Trigger != TriggerAPI || run.StartedBy != "ci" {
@@ -260,7 +260,7 @@ func TestQueuedStartNeverOverwritesItsEnd(t *testing.T) {
 	for i := range 200 {
 		id := fmt.Sprintf("r%03d", i)
 		written := s.QueueStart(Run{ID: id, Playbook: "p", StartedAt: time.Now()})
-		if err := s.RecordFinish(ctx, sampleReport(id, time.Now()), ""); err != nil {
+		if err := s.RecordFinish(ctx, sampleReport(id, time.Now()), "", ""); err != nil {
 			t.Fatal(err)
 		}
 		if err := written(); err != nil {

@@ -94,7 +94,7 @@ func sampleReport(id string, start time.Time) *report.Report {
 // mustRecord records r as a finished run.
 func mustRecord(t testing.TB, s *Store, r *report.Report, path string) {
 	t.Helper()
-	if err := s.RecordFinish(context.Background(), r, path); err != nil {
+	if err := s.RecordFinish(context.Background(), r, path, ""); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -20,7 +20,7 @@ func TestListPagesRunsThatShareAMillisecond(t *testing.T) {
 	for i := range 23 {
 		id := fmt.Sprintf("r%02d", i)
 		// Five runs per millisecond, some of them given out of id order.
-		if err := s.RecordFinish(ctx, sampleReport(id, t0.Add(time.Duration(i/5)*time.Millisecond)), ""); err != nil {
+		if err := s.RecordFinish(ctx, sampleReport(id, t0.Add(time.Duration(i/5)*time.Millisecond)), "", ""); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, id)

@@ -201,10 +201,11 @@ func stepArgs(runID string, res StepResult) []any {
 // transaction: it writes the run row (inserting it when RecordStart was not
 // called) and replaces the run's step rows with one row per step, per
 // fan-out item and, for retried steps and items, per attempt. A relative
-// reportPath is stored absolute.
-func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
+// reportPath is stored absolute; playbookPath is the playbook's absolute
+// path (Finished.PlaybookPath), or "" for the report's made absolute.
+func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, playbookPath string) error {
 	rows := stepRows(r)
-	f := Finished{Report: r, ReportPath: reportPath}
+	f := Finished{Report: r, ReportPath: reportPath, PlaybookPath: playbookPath}
 	start := s.takeStart(r.RunID)
 	if start != nil {
 		// Its start was still queued (QueueStart): this row is its

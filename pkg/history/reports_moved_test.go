@@ -18,7 +18,7 @@ func recordWithReport(t *testing.T, s *Store, id, body string) string {
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordFinish(context.Background(), sampleReport(id, t0), path); err != nil {
+	if err := s.RecordFinish(context.Background(), sampleReport(id, t0), path, ""); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -123,7 +123,7 @@ func TestReportFileElsewhere(t *testing.T) {
 	if err := os.WriteFile(other, []byte(`{"run_id":"r1"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordFinish(context.Background(), sampleReport("r1", t0), other); err != nil {
+	if err := s.RecordFinish(context.Background(), sampleReport("r1", t0), other, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := ReportFile(s.Reports(), "r1", other); got != other {

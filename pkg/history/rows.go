@@ -44,7 +44,11 @@ func FinishedArgs(f Finished) ([]any, error) {
 	if r.Error != nil {
 		errClass, errMsg = r.Error.Class, ErrorText(r.Error.Message)
 	}
-	return []any{r.RunID, r.Playbook.Name, playbookPath(r.Playbook.Path), r.Playbook.SHA256, string(roles), string(r.Status),
+	path := f.PlaybookPath
+	if path == "" {
+		path = playbookPath(r.Playbook.Path)
+	}
+	return []any{r.RunID, r.Playbook.Name, path, r.Playbook.SHA256, string(roles), string(r.Status),
 		ms(r.StartedAt), ms(r.FinishedAt), r.DurationMS, InputsArg(r.Inputs), absPath(f.ReportPath), errClass, errMsg, r.ResumedFrom, string(f.Trigger), f.StartedBy,
 		slotMS(f.Slot)}, nil
 }

@@ -196,7 +196,7 @@ func TestConcurrentWriters(t *testing.T) {
 					errs <- err
 					return
 				}
-				if err := s.RecordFinish(context.Background(), sampleReport(id, t0.Add(time.Duration(i)*time.Minute)), ""); err != nil {
+				if err := s.RecordFinish(context.Background(), sampleReport(id, t0.Add(time.Duration(i)*time.Minute)), "", ""); err != nil {
 					errs <- err
 					return
 				}

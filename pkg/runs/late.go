@@ -43,7 +43,7 @@ func (s *Service) recordEnd(ctx context.Context, e lateEnd) error {
 	if e.whole {
 		return s.store.RecordFinished(ctx, []history.Finished{e.f})
 	}
-	return s.store.RecordFinish(ctx, e.f.Report, e.f.ReportPath)
+	return s.store.RecordFinish(ctx, e.f.Report, e.f.ReportPath, e.f.PlaybookPath)
 }
 
 // lateTries is how often an end is recorded again before it is given up:
@@ -71,13 +71,14 @@ type lateEnds struct {
 }
 
 // recordFinish records the end of a run, or keeps it to record again
-// later when the store refuses it; the error says so.
-func (s *Service) recordFinish(rep *report.Report, statePath string) error {
-	err := s.store.RecordFinish(context.Background(), rep, statePath)
+// later when the store refuses it; the error says so. pbPath is the
+// playbook's absolute path (steps.Playbook.AbsPath).
+func (s *Service) recordFinish(rep *report.Report, statePath, pbPath string) error {
+	err := s.store.RecordFinish(context.Background(), rep, statePath, pbPath)
 	if err == nil {
 		return nil
 	}
-	if !s.keepLate(err, lateEnd{f: history.Finished{Report: rep, ReportPath: statePath}}) {
+	if !s.keepLate(err, lateEnd{f: history.Finished{Report: rep, ReportPath: statePath, PlaybookPath: pbPath}}) {
 		return err
 	}
 	return fmt.Errorf("%w (it is recorded again every %s while this process runs)", err, lateEvery)

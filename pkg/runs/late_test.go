@@ -28,14 +28,14 @@ type awayStore struct {
 	local bool
 }
 
-func (s *awayStore) RecordFinish(ctx context.Context, r *report.Report, path string) error {
+func (s *awayStore) RecordFinish(ctx context.Context, r *report.Report, path, pbPath string) error {
 	if _, ok := s.refuse.Load(r.RunID); ok {
 		return errors.New("postgres: record finish: value too long")
 	}
 	if s.away.Load() {
 		return errors.New("postgres: record finish: the database is away")
 	}
-	return s.Store.RecordFinish(ctx, r, path)
+	return s.Store.RecordFinish(ctx, r, path, pbPath)
 }
 
 func (s *awayStore) RecordFinished(ctx context.Context, runs []history.Finished) error {
@@ -197,13 +197,13 @@ type hangStore struct {
 	waiting chan struct{} // gets a value each time a call starts waiting
 }
 
-func (s *hangStore) RecordFinish(ctx context.Context, r *report.Report, path string) error {
+func (s *hangStore) RecordFinish(ctx context.Context, r *report.Report, path, pbPath string) error {
 	if s.hang.Load() {
 		s.waiting <- struct{}{}
 		<-ctx.Done()
 		return ctx.Err()
 	}
-	return s.awayStore.RecordFinish(ctx, r, path)
+	return s.awayStore.RecordFinish(ctx, r, path, pbPath)
 }
 
 // TestCloseDoesNotWaitForARetryInFlight: closing the service stops a

@@ -212,7 +212,7 @@ func inputSecrets(pb *steps.Playbook, inputs map[string]any) *redact.Redactor {
 // start's are the same.
 func (s *Service) startOf(p *prepared, h *Handle) history.Run {
 	pb, c := p.plan.Playbook(), p.req.Caller
-	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.File, SHA256: pb.SHA256, Roles: c.Roles,
+	run := history.Run{ID: p.runID, Playbook: pb.Name, Path: pb.AbsPath(), SHA256: pb.SHA256, Roles: c.Roles,
 		Status: history.StatusRunning, StartedAt: time.Now(), ReportPath: p.statePath, ResumedFrom: resumedID(p.res),
 		Trigger: history.Trigger(c.Trigger), StartedBy: c.Name, Inputs: h.live.maskedInputs(), DryRun: p.req.DryRun}
 	if !c.Slot.IsZero() {
@@ -253,7 +253,7 @@ func (s *Service) finish(rep *report.Report, p *prepared, h *Handle) {
 	h.finishing.Lock() // held for good; see Handle.WriteNow
 	defer close(h.finishedCh())
 	s.sign(rep)
-	errs := s.writeSinks(rep, p.sinks)
+	errs := s.writeSinks(rep, p)
 	for _, err := range errs {
 		s.warn("%v", err)
 	}

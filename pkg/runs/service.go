@@ -282,7 +282,7 @@ func (s *Service) execute(ctx context.Context, p *prepared, h *Handle) (rep *rep
 	h.setEmergency(func(cause string) ([]string, []error) {
 		rep := prog.report(cause)
 		s.sign(rep)
-		return prog.stillRunning(), s.writeSinks(rep, p.sinks)
+		return prog.stillRunning(), s.writeSinks(rep, p)
 	})
 
 	logOut, level := req.Log, req.LogLevel

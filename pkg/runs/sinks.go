@@ -262,8 +262,10 @@ func unwrapPath(err error) error {
 
 // writeSinks writes rep to every sink, records the run's end in the
 // history and returns the problems. The history points at the state dir's
-// report only when that was written.
-func (s *Service) writeSinks(rep *report.Report, sinks []sink) []error {
+// report only when that was written, and at the playbook by p's absolute
+// path: rep keeps the path as it was given.
+func (s *Service) writeSinks(rep *report.Report, p *prepared) []error {
+	sinks := p.sinks
 	var errs []error
 	statePath := ""
 	for _, sk := range sinks {
@@ -290,7 +292,7 @@ func (s *Service) writeSinks(rep *report.Report, sinks []sink) []error {
 		}
 	}
 	if s.store != nil {
-		if err := s.recordFinish(rep, statePath); err != nil {
+		if err := s.recordFinish(rep, statePath, p.plan.Playbook().AbsPath()); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -134,7 +134,7 @@ func (s *Scheduler) due(e *entry, now time.Time) (out []decision) {
 	}
 	sc := e.pb.Schedule
 	rec := func(slot time.Time, outcome history.SlotOutcome, msg string) history.Slot {
-		return history.Slot{Playbook: e.pb.Name, Path: e.pb.File, SHA256: e.pb.SHA256, Slot: slot, Outcome: outcome, Message: msg, At: now}
+		return history.Slot{Playbook: e.pb.Name, Path: e.pb.AbsPath(), SHA256: e.pb.SHA256, Slot: slot, Outcome: outcome, Message: msg, At: now}
 	}
 	latest := slots[len(slots)-1]
 	defer func() {
@@ -490,7 +490,7 @@ func (s *Scheduler) settle(e *entry, slot time.Time, outcome history.SlotOutcome
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	err := s.cfg.Store.SettleSlot(ctx, history.Slot{
-		Playbook: e.pb.Name, Path: e.pb.File, SHA256: e.pb.SHA256, Slot: slot,
+		Playbook: e.pb.Name, Path: e.pb.AbsPath(), SHA256: e.pb.SHA256, Slot: slot,
 		Outcome: outcome, BlockedBy: blockedBy, Message: msg, At: now,
 	})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -315,7 +316,11 @@ func playbook(name, cron string, opts ...func(*steps.Schedule)) *steps.Playbook 
 	for _, o := range opts {
 		o(sc)
 	}
-	return &steps.Playbook{Name: name, File: name + ".yaml", Schedule: sc}
+	abs, err := filepath.Abs(name + ".yaml")
+	if err != nil {
+		panic(err)
+	}
+	return &steps.Playbook{Name: name, File: name + ".yaml", AbsFile: abs, Schedule: sc}
 }
 
 func zone(loc *time.Location) func(*steps.Schedule) {

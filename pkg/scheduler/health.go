@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -83,7 +82,7 @@ func (s *Scheduler) Health() Health {
 	for _, name := range s.names {
 		e := s.entries[name]
 		ph := PlaybookHealth{
-			Name: name, Path: absFile(e.pb.File), Cron: e.pb.Schedule.Cron, Timezone: e.tt.Location().String(),
+			Name: name, Path: e.pb.AbsPath(), Cron: e.pb.Schedule.Cron, Timezone: e.tt.Location().String(),
 			Overlap: e.pb.Schedule.Overlap, LastRun: e.last, Running: []RunInfo{},
 		}
 		if !s.stopping {
@@ -156,14 +155,4 @@ type metricsLog struct{ s *Scheduler }
 func (l metricsLog) Println(v ...any) {
 	msg := strings.TrimPrefix(strings.TrimSpace(fmt.Sprintln(v...)), "error gathering metrics: ")
 	l.s.log.Warn().Str("error", msg).Msg(metricsFailedMessage)
-}
-
-// absFile is file absolute, as /healthz names a playbook: a path given
-// relative on the command line is relative to the daemon's working
-// directory, not to whoever reads it.
-func absFile(file string) string {
-	if abs, err := filepath.Abs(file); err == nil {
-		return abs
-	}
-	return file
 }

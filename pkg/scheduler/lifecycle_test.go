@@ -84,7 +84,7 @@ func TestReloadSwapsAtomicallyAndKeepsState(t *testing.T) {
 		}
 
 		keep2 := playbook("keep", "@every 1m", overlap("queue"))
-		keep2.File = "keep-v2.yaml"
+		keep2.File, keep2.AbsFile = "keep-v2.yaml", "/pb/keep-v2.yaml"
 		h.load(keep2, playbook("change", "30 * * * *"), playbook("new", "@every 1m"))
 		hl := h.s.Health()
 		if diff := cmp.Diff([]string{"change", "keep", "new"}, names(hl)); diff != "" {
@@ -98,7 +98,7 @@ func TestReloadSwapsAtomicallyAndKeepsState(t *testing.T) {
 			byName[p.Name] = p
 		}
 		keepRun := runOf(t, h.launcher, "keep")
-		if k := byName["keep"]; len(k.Running) != 1 || k.Running[0].ID != keepRun.id || k.NextSlot == nil || !k.NextSlot.Equal(t10.Add(2*time.Minute)) || k.Path != absFile("keep-v2.yaml") {
+		if k := byName["keep"]; len(k.Running) != 1 || k.Running[0].ID != keepRun.id || k.NextSlot == nil || !k.NextSlot.Equal(t10.Add(2*time.Minute)) || k.Path != "/pb/keep-v2.yaml" {
 			t.Errorf("keep lost its state: %+v", k)
 		}
 		if c := byName["change"]; c.NextSlot == nil || !c.NextSlot.Equal(t10.Add(30*time.Minute)) {

@@ -240,7 +240,7 @@ func (s *Scheduler) settleLeftQueued(ctx context.Context, byName map[string]*ste
 	for _, sl := range left {
 		sl.Outcome, sl.Message, sl.At = history.SlotMissed, LeftQueuedMessage, now
 		if pb := byName[sl.Playbook]; pb != nil {
-			sl.Path, sl.SHA256 = pb.File, pb.SHA256
+			sl.Path, sl.SHA256 = pb.AbsPath(), pb.SHA256
 		}
 		if err := s.cfg.Store.SettleSlot(ctx, sl); err != nil {
 			s.log.Error().Err(err).Str("playbook", sl.Playbook).Str("slot", sl.Slot.Format(time.RFC3339)).Msg("could not record a slot left queued as missed")

@@ -62,7 +62,7 @@ func TestFromHistoryLeavesNestedRows(t *testing.T) {
 		Steps: []report.Step{{ID: "call", Op: "playbook.run", Section: "steps", Status: report.StatusSucceeded, StartedAt: &at, Attempts: 1,
 			Sub: &report.SubRun{RunID: "n2", Status: report.StatusSucceeded, Steps: []report.Step{
 				{ID: "say", Op: "shell.exec", Section: "steps", Status: report.StatusSucceeded, StartedAt: &at, Attempts: 1}}}}}}
-	if err := store.RecordFinish(context.Background(), rep, ""); err != nil {
+	if err := store.RecordFinish(context.Background(), rep, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	run, err := store.Get(context.Background(), "n1")

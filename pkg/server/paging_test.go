@@ -26,7 +26,7 @@ func TestListRunsPagesEveryRunOnce(t *testing.T) {
 		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: fmt.Sprintf("%s-%032x", at.UTC().Format("20060102T150405"), i),
 			Playbook: report.Playbook{Name: "hello"}, Roles: []string{}, Inputs: map[string]any{}, Status: report.StatusSucceeded,
 			StartedAt: at, FinishedAt: at, Steps: []report.Step{}, Outputs: map[string]any{}}
-		if err := store.RecordFinish(ctx, rep, ""); err != nil {
+		if err := store.RecordFinish(ctx, rep, "", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -88,7 +88,7 @@ func TestListRunsBeforeWithUnescapedPlus(t *testing.T) {
 		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: fmt.Sprintf("%s-%032x", start.Format("20060102T150405"), i),
 			Playbook: report.Playbook{Name: "hello"}, Roles: []string{}, Inputs: map[string]any{}, Status: report.StatusSucceeded,
 			StartedAt: start, FinishedAt: start, Steps: []report.Step{}, Outputs: map[string]any{}}
-		if err := store.RecordFinish(ctx, rep, ""); err != nil {
+		if err := store.RecordFinish(ctx, rep, "", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +115,7 @@ func TestListRunsNextOnlyWhenThereAreOlder(t *testing.T) {
 		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: fmt.Sprintf("%s-%032x", at.UTC().Format("20060102T150405"), i),
 			Playbook: report.Playbook{Name: "hello"}, Roles: []string{}, Inputs: map[string]any{}, Status: report.StatusSucceeded,
 			StartedAt: at, FinishedAt: at, Steps: []report.Step{}, Outputs: map[string]any{}}
-		if err := store.RecordFinish(ctx, rep, ""); err != nil {
+		if err := store.RecordFinish(ctx, rep, "", ""); err != nil {
 			t.Fatal(err)
 		}
 	}

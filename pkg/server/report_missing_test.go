@@ -31,7 +31,7 @@ func TestRunWithoutItsReportFile(t *testing.T) {
 	rep := &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: report.Playbook{Name: "hello", Path: "playbooks/hello.yaml", SHA256: strings.Repeat("ab", 32)},
 		Status: report.StatusSucceeded, StartedAt: start, FinishedAt: start.Add(time.Second), DurationMS: 1000,
 		Steps: []report.Step{{ID: "greet", Op: "control.log", Section: "steps", Status: report.StatusSucceeded, Attempts: 1}}}
-	if err := store.RecordFinish(ctx, rep, missing); err != nil {
+	if err := store.RecordFinish(ctx, rep, missing, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(missing); !os.IsNotExist(err) {

@@ -24,7 +24,7 @@ func TestListRunsSince(t *testing.T) {
 		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: fmt.Sprintf("%s-%032x", start.Format("20060102T150405"), i),
 			Playbook: report.Playbook{Name: "hello"}, Roles: []string{}, Inputs: map[string]any{}, Status: report.StatusSucceeded,
 			StartedAt: start, FinishedAt: start, Steps: []report.Step{}, Outputs: map[string]any{}}
-		if err := store.RecordFinish(ctx, rep, ""); err != nil {
+		if err := store.RecordFinish(ctx, rep, "", ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,8 +14,13 @@ const Version = 1
 // Playbook is a loaded and validated playbook. It is immutable after Load
 // returns and safe to share between concurrent runs.
 type Playbook struct {
-	File        string // the path it was loaded from, as given
-	Dir         string // the directory relative paths are resolved against
+	File string // the path it was loaded from, as given
+	Dir  string // the directory relative paths are resolved against
+	// AbsFile is File made absolute once, at load, for what records the
+	// playbook's path on every run (history rows, slots, /healthz); ""
+	// for a playbook built in memory (an operation executed alone). See
+	// AbsPath.
+	AbsFile     string
 	SHA256      string // of the file's bytes
 	Version     int
 	Name        string
@@ -63,6 +68,15 @@ func (p *Playbook) NameLocation() string {
 		return p.File
 	}
 	return fmt.Sprintf("%s:%d:%d", p.File, p.NamePos.Line, p.NamePos.Col)
+}
+
+// AbsPath is the playbook's path as the history and /healthz record it:
+// AbsFile, or File for a playbook built in memory.
+func (p *Playbook) AbsPath() string {
+	if p.AbsFile != "" {
+		return p.AbsFile
+	}
+	return p.File
 }
 
 // AllSteps returns every step: those of steps, each followed by its

@@ -29,7 +29,7 @@ type History interface {
 	RecordStart(ctx context.Context, run history.Run) error
 	RecordStep(ctx context.Context, runID string, res history.StepResult) error
 	RecordSteps(ctx context.Context, runID string, rows []history.StepResult) error
-	RecordFinish(ctx context.Context, r *report.Report, reportPath string) error
+	RecordFinish(ctx context.Context, r *report.Report, reportPath, playbookPath string) error
 	RecordFinished(ctx context.Context, runs []history.Finished) error
 	MarkInterrupted(ctx context.Context) (int, error)
 	List(ctx context.Context, f history.Filter) ([]history.Run, error)

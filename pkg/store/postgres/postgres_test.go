@@ -104,7 +104,7 @@ func TestStartKeepsInputsAndDryRun(t *testing.T) {
 		t.Helper()
 		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: id, Playbook: report.Playbook{Name: "pb"}, Status: report.StatusSucceeded,
 			StartedAt: t0, FinishedAt: t0.Add(time.Second), DurationMS: 1000, Inputs: ended, DryRun: dry, Steps: []report.Step{}, Outputs: map[string]any{}}
-		if err := a.RecordFinish(ctx, rep, ""); err != nil {
+		if err := a.RecordFinish(ctx, rep, "", ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -109,10 +109,12 @@ func fresh(b *pgx.Batch) *pgx.Batch {
 
 // RecordFinish records the end of a run from its report in one
 // transaction. Without a report folder (Reports() == ""), the report
-// itself is kept too, and reportPath is ignored.
-func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath string) error {
+// itself is kept too, and reportPath is ignored. playbookPath is as
+// history.Store.RecordFinish takes it.
+func (s *Store) RecordFinish(ctx context.Context, r *report.Report, reportPath, playbookPath string) error {
 	b := &pgx.Batch{}
-	if err := s.queueFinished(b, history.Finished{Report: r, ReportPath: reportPath}, s.cfg.ReportDir == ""); err != nil {
+	f := history.Finished{Report: r, ReportPath: reportPath, PlaybookPath: playbookPath}
+	if err := s.queueFinished(b, f, s.cfg.ReportDir == ""); err != nil {
 		return err
 	}
 	if err := s.sendTx(ctx, b); err != nil {

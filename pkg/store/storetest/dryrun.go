@@ -37,8 +37,8 @@ func testDryRun(t *testing.T, open Opener) {
 
 	dry := finished("dry", "deploy", report.StatusSucceeded, t0, map[string]int64{"http.request": 3})
 	dry.DryRun = true
-	must(t, a.RecordFinish(ctx, dry, ""))
-	must(t, a.RecordFinish(ctx, finished("real", "deploy", report.StatusSucceeded, t0, map[string]int64{"http.request": 3}), ""))
+	must(t, a.RecordFinish(ctx, dry, "", ""))
+	must(t, a.RecordFinish(ctx, finished("real", "deploy", report.StatusSucceeded, t0, map[string]int64{"http.request": 3}), "", ""))
 	batch := finished("batch", "op.exec", report.StatusSucceeded, t0, map[string]int64{"control.noop": 1})
 	batch.DryRun = true
 	must(t, a.RecordFinished(ctx, []history.Finished{{Report: batch, Trigger: history.TriggerAPI}}))
@@ -50,11 +50,11 @@ func testDryRun(t *testing.T, open Opener) {
 // calls a dry run made did run, and count for their operations.
 func testStatsLeaveDryRuns(t *testing.T, open Opener) {
 	s := open(t)
-	must(t, s.RecordFinish(ctx, finished("real", "deploy", report.StatusFailed, t0, map[string]int64{"http.request": 100}), ""))
+	must(t, s.RecordFinish(ctx, finished("real", "deploy", report.StatusFailed, t0, map[string]int64{"http.request": 100}), "", ""))
 	for i := range 3 {
 		dry := finished(fmt.Sprintf("dry%d", i), "deploy", report.StatusSucceeded, t0.Add(time.Duration(i+1)*time.Second), map[string]int64{"http.request": 2})
 		dry.DryRun = true
-		must(t, s.RecordFinish(ctx, dry, ""))
+		must(t, s.RecordFinish(ctx, dry, "", ""))
 	}
 	batch := finished("batch", "op.exec", report.StatusSucceeded, t0, map[string]int64{"http.request": 2})
 	batch.DryRun = true

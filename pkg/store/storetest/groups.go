@@ -81,7 +81,7 @@ func testGroupEndedRun(t *testing.T, open Opener) {
 	if ok, _, err := b.GroupTry(ctx, "g", "next"); err != nil || ok {
 		t.Fatalf("the group of a running run is taken: %v, %v", ok, err)
 	}
-	must(t, a.RecordFinish(ctx, finished("held", "pb", report.StatusSucceeded, t0, map[string]int64{"control.noop": 1}), ""))
+	must(t, a.RecordFinish(ctx, finished("held", "pb", report.StatusSucceeded, t0, map[string]int64{"control.noop": 1}), "", ""))
 	ok, ahead, err := b.GroupTry(ctx, "g", "next")
 	must(t, err)
 	if !ok {

@@ -41,7 +41,7 @@ func testIgnoredFailure(t *testing.T, open Opener) {
 	st := &rep.Steps[1]
 	st.Status, st.Error, st.Ignored = report.StatusFailed, &report.Error{Class: "execution", Message: "exit 1"}, true
 	st.Items = []report.Item{{Index: 0, Status: report.StatusFailed, Error: &report.Error{Class: "execution", Message: "exit 1"}, Attempts: 1, StartedAt: at(0)}}
-	must(t, s.RecordFinish(ctx, rep, ""))
+	must(t, s.RecordFinish(ctx, rep, "", ""))
 	if diff := cmp.Diff([]string{"s1 step"}, ignored("i1")); diff != "" {
 		t.Errorf("the report's rows marked ignored (-want +got):\n%s", diff)
 	}

@@ -20,7 +20,7 @@ func testStatsLeaveInterruptedDurations(t *testing.T, open Opener) {
 	a, b := open(t), open(t)
 	for i := range 4 {
 		must(t, b.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "restart", report.StatusSucceeded, t0.Add(time.Duration(i)*time.Second),
-			map[string]int64{"shell.exec": int64(400 + 100*i)}), ""))
+			map[string]int64{"shell.exec": int64(400 + 100*i)}), "", ""))
 	}
 	for _, id := range []string{"killed1", "killed2"} {
 		must(t, a.RecordStart(ctx, history.Run{ID: id, Playbook: "restart", StartedAt: t0.Add(time.Minute)}))
@@ -52,13 +52,13 @@ func testStatsLeaveCancelledDurations(t *testing.T, open Opener) {
 	s := open(t)
 	for i := range 4 {
 		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "restart", report.StatusSucceeded, t0.Add(time.Duration(i)*time.Second),
-			map[string]int64{"shell.exec": int64(4000 + 1000*i)}), ""))
+			map[string]int64{"shell.exec": int64(4000 + 1000*i)}), "", ""))
 	}
 	for i := range 3 {
 		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("c%d", i), "restart", report.StatusCancelled, t0.Add(time.Minute+time.Duration(i)*time.Second),
-			map[string]int64{"shell.exec": 50}), ""))
+			map[string]int64{"shell.exec": 50}), "", ""))
 	}
-	must(t, s.RecordFinish(ctx, finished("c9", "stopped", report.StatusCancelled, t0.Add(time.Minute), map[string]int64{"shell.exec": 50}), ""))
+	must(t, s.RecordFinish(ctx, finished("c9", "stopped", report.StatusCancelled, t0.Add(time.Minute), map[string]int64{"shell.exec": 50}), "", ""))
 	_, pbs, err := s.Stats(ctx, t0, time.Time{})
 	must(t, err)
 	want := []history.PlaybookStats{

@@ -18,7 +18,7 @@ func testErrorWithNUL(t *testing.T, open Opener) {
 	must(t, s.RecordStart(ctx, history.Run{ID: "n1", Playbook: "probe", Path: "/pb/probe.yaml", StartedAt: t0}))
 	rep := finished("n1", "probe", report.StatusFailed, t0, map[string]int64{"control.fail": 1})
 	rep.Error.Message = "step s0 failed: body a\x00b"
-	must(t, s.RecordFinish(ctx, rep, ""))
+	must(t, s.RecordFinish(ctx, rep, "", ""))
 	batch := finished("n2", "probe", report.StatusFailed, t0.Add(time.Second), map[string]int64{"control.fail": 1})
 	batch.Error.Message = "step s0 failed: \x00"
 	must(t, s.RecordFinished(ctx, []history.Finished{{Report: batch, Trigger: history.TriggerAPI}}))

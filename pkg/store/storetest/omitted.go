@@ -33,7 +33,7 @@ func testOmittedAttempts(t *testing.T, open Opener) {
 		}
 		st.AttemptLog = append(st.AttemptLog, a)
 	}
-	must(t, s.RecordFinish(ctx, rep, ""))
+	must(t, s.RecordFinish(ctx, rep, "", ""))
 
 	ops, _, err := s.Stats(ctx, t0, time.Time{})
 	must(t, err)

@@ -155,7 +155,7 @@ func testRecordAndRead(t *testing.T, open Opener) {
 	}
 
 	rep := finished("r1", "deploy", report.StatusFailed, t0, map[string]int64{"control.noop": 5, "http.request": 40})
-	must(t, s.RecordFinish(ctx, rep, ""))
+	must(t, s.RecordFinish(ctx, rep, "", ""))
 	run, err = s.Get(ctx, "r1")
 	must(t, err)
 	fin := t0.Add(45 * time.Millisecond)
@@ -171,8 +171,8 @@ func testRecordAndRead(t *testing.T, open Opener) {
 		t.Errorf("the report's rows replace the live ones; got %+v", rows)
 	}
 
-	must(t, s.RecordFinish(ctx, finished("r2", "deploy", report.StatusSucceeded, t0.Add(time.Minute), map[string]int64{"control.noop": 1}), ""))
-	must(t, s.RecordFinish(ctx, finished("r3", "backup", report.StatusSucceeded, t0.Add(2*time.Minute), map[string]int64{"control.noop": 1}), ""))
+	must(t, s.RecordFinish(ctx, finished("r2", "deploy", report.StatusSucceeded, t0.Add(time.Minute), map[string]int64{"control.noop": 1}), "", ""))
+	must(t, s.RecordFinish(ctx, finished("r3", "backup", report.StatusSucceeded, t0.Add(2*time.Minute), map[string]int64{"control.noop": 1}), "", ""))
 	for _, tc := range []struct {
 		f    history.Filter
 		want []string
@@ -223,7 +223,7 @@ func testRecordFinishedSlot(t *testing.T, open Opener) {
 	if got.Slot == nil || !got.Slot.Equal(slot) || got.Trigger != history.TriggerSchedule {
 		t.Errorf("recorded with slot %v and trigger %q, want %v and schedule", got.Slot, got.Trigger, slot)
 	}
-	must(t, s.RecordFinish(ctx, rep, ""))
+	must(t, s.RecordFinish(ctx, rep, "", ""))
 	if got, err = s.Get(ctx, "s1"); err != nil || got.Slot == nil || !got.Slot.Equal(slot) {
 		t.Errorf("recorded again without a slot: slot %v (%v), want %v kept", got.Slot, err, slot)
 	}
@@ -242,9 +242,9 @@ func testStats(t *testing.T, open Opener) {
 			st = report.StatusFailed
 		}
 		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "pb", st, t0.Add(time.Duration(i)*time.Second),
-			map[string]int64{"control.noop": int64(i + 1), "http.request": int64(10 * (i + 1))}), ""))
+			map[string]int64{"control.noop": int64(i + 1), "http.request": int64(10 * (i + 1))}), "", ""))
 	}
-	must(t, s.RecordFinish(ctx, finished("old", "pb", report.StatusSucceeded, t0.Add(-time.Hour), map[string]int64{"control.noop": 1000}), ""))
+	must(t, s.RecordFinish(ctx, finished("old", "pb", report.StatusSucceeded, t0.Add(-time.Hour), map[string]int64{"control.noop": 1000}), "", ""))
 	ops, pbs, err := s.Stats(ctx, t0, time.Time{})
 	must(t, err)
 	wantOps := []history.OpStats{
@@ -268,9 +268,9 @@ func testStats(t *testing.T, open Opener) {
 func testPrune(t *testing.T, open Opener) {
 	s := open(t)
 	for i := range 4 {
-		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("a%d", i), "a", report.StatusSucceeded, t0.Add(time.Duration(i)*time.Second), map[string]int64{"control.noop": 1}), ""))
+		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("a%d", i), "a", report.StatusSucceeded, t0.Add(time.Duration(i)*time.Second), map[string]int64{"control.noop": 1}), "", ""))
 	}
-	must(t, s.RecordFinish(ctx, finished("b0", "b", report.StatusSucceeded, t0, map[string]int64{"control.noop": 1}), ""))
+	must(t, s.RecordFinish(ctx, finished("b0", "b", report.StatusSucceeded, t0, map[string]int64{"control.noop": 1}), "", ""))
 	must(t, s.RecordStart(ctx, history.Run{ID: "a-live", Playbook: "a", StartedAt: t0.Add(-time.Hour)}))
 	_, err := s.Prune(ctx, 2, 0)
 	must(t, err)
@@ -297,7 +297,7 @@ func testPruneSlotRows(t *testing.T, open Opener) {
 		return history.Slot{Playbook: "tick", Path: "/pb/tick.yaml", Slot: t0.Add(d), Outcome: o, Message: string(o), At: t0.Add(d)}
 	}
 	for i := range 3 {
-		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "tick", report.StatusSucceeded, t0.Add(time.Duration(3*i)*time.Second), map[string]int64{"control.noop": 1}), ""))
+		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "tick", report.StatusSucceeded, t0.Add(time.Duration(3*i)*time.Second), map[string]int64{"control.noop": 1}), "", ""))
 		_, err := s.ClaimSlots(ctx, []history.Slot{slot(time.Duration(3*i+1)*time.Second, history.SlotSkipped), slot(time.Duration(3*i+2)*time.Second, history.SlotMissed)})
 		must(t, err)
 	}
@@ -398,7 +398,7 @@ func testReports(t *testing.T, open Opener) {
 		path = filepath.Join(dir, rep.RunID+".json")
 		must(t, report.Write(path, rep))
 	}
-	must(t, a.RecordFinish(ctx, rep, path))
+	must(t, a.RecordFinish(ctx, rep, path, ""))
 	data, err := b.ReadReport(ctx, "rep1")
 	must(t, err)
 	got, err := report.Verify(data, kb)
@@ -411,7 +411,7 @@ func testReports(t *testing.T, open Opener) {
 	}
 	if dir := a.Reports(); dir != "" {
 		for i := range 3 {
-			must(t, a.RecordFinish(ctx, finished(fmt.Sprintf("later%d", i), "pb", report.StatusSucceeded, t0.Add(time.Duration(i+1)*time.Second), map[string]int64{"control.noop": 1}), ""))
+			must(t, a.RecordFinish(ctx, finished(fmt.Sprintf("later%d", i), "pb", report.StatusSucceeded, t0.Add(time.Duration(i+1)*time.Second), map[string]int64{"control.noop": 1}), "", ""))
 		}
 		removed, err := a.Prune(ctx, 3, 0)
 		must(t, err)

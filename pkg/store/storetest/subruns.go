@@ -52,7 +52,7 @@ func testSubRunSteps(t *testing.T, open Opener) {
 					{RunID: "f1", Playbook: report.Playbook{Name: "sub"}, Status: report.StatusSucceeded, Steps: inner(ms(101), 45)},
 				}},
 		}}
-	must(t, s.RecordFinish(ctx, rep, ""))
+	must(t, s.RecordFinish(ctx, rep, "", ""))
 
 	rows, err := s.Steps(ctx, "n1")
 	must(t, err)
@@ -104,8 +104,8 @@ func testDrySubRunNotCounted(t *testing.T, open Opener) {
 					Subs:  []*report.SubRun{sub(ms(100))}},
 			}}
 	}
-	must(t, s.RecordFinish(ctx, rep("real", false, 90), ""))
-	must(t, s.RecordFinish(ctx, rep("dry", true, 2), ""))
+	must(t, s.RecordFinish(ctx, rep("real", false, 90), "", ""))
+	must(t, s.RecordFinish(ctx, rep("dry", true, 2), "", ""))
 	ops, _, err := s.Stats(ctx, t0, time.Time{})
 	must(t, err)
 	want := []history.OpStats{

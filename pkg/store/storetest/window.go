@@ -22,7 +22,7 @@ func testWindow(t *testing.T, open Opener) {
 			st = report.StatusFailed
 		}
 		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "pb", st, t0.Add(time.Duration(i)*time.Minute),
-			map[string]int64{"control.noop": int64(i + 1)}), ""))
+			map[string]int64{"control.noop": int64(i + 1)}), "", ""))
 	}
 	since, until := t0.Add(2*time.Minute), t0.Add(4*time.Minute)
 	list, err := s.List(ctx, history.Filter{Since: since, Before: until})
