@@ -165,8 +165,10 @@ func TestWaitForAPlaceIsLoggedAtInfo(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("waiting lines: %v", lines)
 	}
-	if l := lines[0]; l["level"] != "info" || l["running"] != 1.0 || l["waiting_before"] != 0.0 {
-		t.Errorf("first waiting line: %v; want level info, running 1, waiting_before 0", l)
+	// running counts the runs started by then: the one holding the place
+	// may still be on its way to starting.
+	if l := lines[0]; l["level"] != "info" || l["waiting_before"] != 0.0 || (l["running"] != 0.0 && l["running"] != 1.0) {
+		t.Errorf("first waiting line: %v; want level info, running 0 or 1, waiting_before 0", l)
 	}
 	if l := lines[1]; l["level"] != "debug" || l["waiting_before"] != 1.0 {
 		t.Errorf("second waiting line: %v; want level debug, waiting_before 1", l)
