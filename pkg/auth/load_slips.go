@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // An indentation slip moves a role's key out to where role names go
@@ -177,4 +178,67 @@ func (l *policyLoader) deadMaxRisks() {
 				name, risk, by, pos.Line, pos.Col, name, by)
 		}
 	}
+	l.deniedRisksAbove()
+}
+
+// deniedRisksAbove warns of a deny "*" in a role that inherits a
+// max_risk: in the heir, as in the role that sets it, the deny wins at
+// equal specificity, so the inherited max_risk never allows anything
+// there. A max_risk that is dead in its own role is warned there only.
+func (l *policyLoader) deniedRisksAbove() {
+	names := make([]string, 0, len(l.denyAt))
+	for n := range l.denyAt {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		pos, ok := l.denyAt[name]["*"]
+		if !ok || l.p.Roles[name].MaxRisk != "" {
+			continue // no deny "*", or deadMaxRisks warned at the max_risk
+		}
+		by, risk := l.riskAbove(name)
+		if by == "" {
+			continue
+		}
+		where := "built in"
+		if at, ok := l.riskAt[by]; ok {
+			where = fmt.Sprintf("line %d, column %d", at.Line, at.Col)
+		}
+		l.d.Warn(pos, "role %s denies \"*\", but it inherits max_risk %s from role %s (%s), and deny wins at equal specificity: a role's rules count together with those it inherits, so that max_risk never allows anything in %s. Allow by name or category (like \"process.*\") what %s needs, or remove this deny \"*\" to let max_risk decide",
+			name, risk, by, where, name, name)
+	}
+}
+
+// riskAbove finds the first role that role inherits, depth first in the
+// order written, whose max_risk still allows something there, and that
+// max_risk; "" when none does.
+func (l *policyLoader) riskAbove(role string) (string, ops.Risk) {
+	seen := map[string]bool{role: true}
+	var visit func(name string) (string, ops.Risk)
+	visit = func(name string) (string, ops.Risk) {
+		r := l.p.Roles[name]
+		if r == nil {
+			return "", "" // an unknown role, reported already
+		}
+		for _, in := range r.Inherits {
+			if seen[in] {
+				continue
+			}
+			seen[in] = true
+			p := l.p.Roles[in]
+			if p == nil || slices.Contains(p.Deny, "*") {
+				continue // unknown, or deadMaxRisks warned at its max_risk
+			}
+			if p.MaxRisk != "" {
+				if _, _, dead := l.deniedAbove(in, "*"); !dead {
+					return in, p.MaxRisk
+				}
+			}
+			if by, risk := visit(in); by != "" {
+				return by, risk
+			}
+		}
+		return "", ""
+	}
+	return visit(role)
 }

@@ -116,3 +116,69 @@ roles:
 		}
 	}
 }
+
+// A deny "*" in a role that inherits a max_risk, from a role of the file
+// or a built-in one, makes that max_risk dead in the heir: a role's rules
+// count together with those it inherits. The policy loads with a warning
+// at the deny naming the max_risk; a max_risk already dead in its own
+// role is warned there only.
+func TestPolicyWarnsOfDenyAllUnderInheritedMaxRisk(t *testing.T) {
+	p, err := ParsePolicy("policy.yaml", []byte(`version: 1
+roles:
+  base:
+    max_risk: write
+  narrowed:
+    inherits: [base]
+    deny: ["*"]
+    allow: [process.list]
+  grandchild:
+    inherits: [narrowed]
+  ops:
+    inherits: [operator]
+    deny: [shell.exec, "*"]
+  dead:
+    max_risk: read
+    deny: ["*"]
+  heir:
+    inherits: [dead]
+    deny: ["*"]
+  own:
+    inherits: [base]
+    max_risk: read
+    deny: ["*"]
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range p.Warnings {
+		got = append(got, w.Error())
+	}
+	want := []string{
+		`policy.yaml:7:12: warning: role narrowed denies "*", but it inherits max_risk write from role base (line 4, column 5), and deny wins at equal specificity: a role's rules count together with those it inherits, so that max_risk never allows anything in narrowed. Allow by name or category (like "process.*") what narrowed needs, or remove this deny "*" to let max_risk decide`,
+		`policy.yaml:13:24: warning: role ops denies "*", but it inherits max_risk write from role operator (built in), and deny wins at equal specificity: a role's rules count together with those it inherits, so that max_risk never allows anything in ops. Allow by name or category (like "process.*") what ops needs, or remove this deny "*" to let max_risk decide`,
+		`policy.yaml:15:5: warning: role dead sets max_risk read, but it also denies "*" (line 16, column 12), and deny wins at equal specificity, so this max_risk never allows anything: allow by name or category (like "process.*") what the role needs, or remove the deny "*" to let max_risk decide`,
+		`policy.yaml:22:5: warning: role own sets max_risk read, but it also denies "*" (line 23, column 12), and deny wins at equal specificity, so this max_risk never allows anything: allow by name or category (like "process.*") what the role needs, or remove the deny "*" to let max_risk decide`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	// The warning says what decide does: the inherited max_risk allows
+	// nothing, and what the role names still is.
+	for _, role := range []string{"narrowed", "grandchild", "ops"} {
+		s, err := p.Subject([]string{role}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := s.Decide("http.request", ops.RiskRead); d.Allowed {
+			t.Errorf("role %s: http.request allowed by %s; the warning says max_risk is dead", role, d.Rule)
+		}
+	}
+	s, err := p.Subject([]string{"narrowed"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Decide("process.list", ops.RiskRead); !d.Allowed {
+		t.Errorf("role narrowed: process.list denied by %s", d.Rule)
+	}
+}
