@@ -2,7 +2,6 @@ package auth
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
@@ -86,13 +85,9 @@ func (p *Policy) CacheNamespace(roles []string, pb *steps.Playbook) string {
 	if err != nil {
 		return ""
 	}
-	g, _ := p.grantFor(direct, pb.File, pb.SHA256)
+	g, _ := p.grantFor(direct, pb.AbsPath(), pb.SHA256)
 	if g == nil {
 		return ""
 	}
-	abs, err := filepath.Abs(pb.File)
-	if err != nil {
-		abs = pb.File
-	}
-	return fmt.Sprintf("grant of %s as %s to role %s (policy %s); playbook %s sha256 %s", g.Path, g.As, g.Role, p.File, abs, pb.SHA256)
+	return fmt.Sprintf("grant of %s as %s to role %s (policy %s); playbook %s sha256 %s", g.Path, g.As, g.Role, p.File, pb.AbsPath(), pb.SHA256)
 }

@@ -1,9 +1,14 @@
 package auth
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/arsenal-run/arsenal-run/pkg/engine"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
@@ -41,5 +46,62 @@ steps:
 	}
 	if n := strings.Count(got, "only read operations are cached"); n != 1 {
 		t.Errorf("%d cache refusals; want 1 (file.write's):\n%s", n, got)
+	}
+}
+
+// A playbook given by a relative path is the file the working directory
+// named when it was loaded: its grant, its cache namespace and the check
+// that stops it calling itself go by that file even when the working
+// directory is another one by the time they are asked.
+func TestGrantGoesByThePathResolvedAtLoad(t *testing.T) {
+	reg := testRegistry(t)
+	if err := engine.RegisterPlaybookOp(engine.New(reg)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "runbook.yaml", `version: 1
+name: runbook
+steps:
+  - {id: sh, op: shell.exec}
+  - {id: again, op: playbook.run, with: {path: runbook.yaml}}
+`)
+	p, err := ParsePolicy(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
+roles:
+  oncall:
+    max_risk: read
+    playbooks: [{path: runbook.yaml, as: admin}]
+`), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	pb, err := steps.Load("runbook.yaml", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	s, err := p.Subject([]string{"oncall"}, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Decide("shell.exec", ops.RiskWrite); !d.Allowed || d.Via == "direct" {
+		t.Errorf("shell.exec in the granted runbook: %+v (note %q); want it allowed by the grant", d, s.GrantNote)
+	}
+	ns := p.CacheNamespace([]string{"oncall"}, pb)
+	if want := "playbook " + filepath.Join(dir, "runbook.yaml") + " sha256"; !strings.Contains(ns, want) {
+		t.Errorf("cache namespace %q does not name %q", ns, want)
+	}
+	ds, err := p.Preflight([]string{"oncall"}, pb, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.Step)
+	}
+	// The runbook calling itself is the run's to refuse: preflight does
+	// not read it again as a sub-playbook.
+	if diff := cmp.Diff([]string{"sh", "again"}, got); diff != "" {
+		t.Errorf("preflight steps (-want +got):\n%s", diff)
 	}
 }

@@ -261,7 +261,9 @@ func decide(rules []rule, op string, risk ops.Risk, roles []string) Decision {
 
 // grantFor returns the grant of any of the roles that covers the playbook
 // at path with the given content hash, and why a grant that names the path
-// does not apply.
+// does not apply. path is the playbook's steps.Playbook.AbsPath, made
+// absolute when it was loaded; one that is still relative (a playbook
+// built in memory) is resolved against the working directory.
 func (p *Policy) grantFor(roles []*Role, path, sha string) (*Grant, string) {
 	if !slices.ContainsFunc(roles, func(r *Role) bool { return len(r.Playbooks) > 0 }) {
 		return nil, "" // no grants: spare the path's resolution, which reads the working directory

@@ -71,7 +71,7 @@ func (p *Policy) Subject(roles []string, pb *steps.Playbook) (*Subject, error) {
 		s.held = append(s.held, held{role: name, rules: rulesOf(rs), scope: scope})
 	}
 	if pb != nil {
-		g, why := p.grantFor(direct, pb.File, pb.SHA256)
+		g, why := p.grantFor(direct, pb.AbsPath(), pb.SHA256)
 		s.GrantNote = why
 		if g != nil {
 			gr, err := p.expand([]string{g.As})
@@ -244,7 +244,7 @@ func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, pr
 			path = filepath.Join(pb.Dir, path)
 		}
 		if !marked {
-			abs, _ := filepath.Abs(pb.File)
+			abs := pb.AbsPath()
 			seen[abs] = true
 			defer delete(seen, abs)
 			marked = true
