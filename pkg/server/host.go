@@ -417,7 +417,8 @@ func (s *Server) other(w http.ResponseWriter, r *http.Request, c *Principal) *ap
 }
 
 // notFound answers paths no route has: 405 with Allow when another method
-// has one, else 404.
+// has one, else 404, saying which path serves one written with a
+// trailing slash.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ *Principal) *apiError {
 	var allow []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
@@ -435,6 +436,12 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ *Principal) 
 		w.Header().Set("Allow", strings.Join(header, ", "))
 		e := errorf(http.StatusMethodNotAllowed, ClassNotFound, "%s %s is not served; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
 		return e
+	}
+	if p := strings.TrimRight(r.URL.Path, "/"); p != r.URL.Path && p != "" {
+		probe := &http.Request{Method: r.Method, URL: &url.URL{Path: p}, Host: r.Host}
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			return notFound("no endpoint %s %s; drop the trailing slash: %s %s", r.Method, r.URL.Path, r.Method, p)
+		}
 	}
 	if hint := stopHint(r.URL.Path); hint != "" {
 		return notFound("no endpoint %s %s; %s", r.Method, r.URL.Path, hint)
