@@ -109,11 +109,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func decodeStrict(r *http.Request, max int64, v any) *apiError {
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
+	if ct == "" {
+		return badField("Content-Type", "the request has no Content-Type; send the JSON body with Content-Type: application/json")
+	}
 	if err != nil || mt != "application/json" {
-		return errorf(http.StatusBadRequest, ClassValidation, "Content-Type is %q; send the body as application/json", ct)
+		return badField("Content-Type", "Content-Type is %q; send the body as application/json", ct)
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return errorf(http.StatusBadRequest, ClassValidation, "charset %q: send the body as UTF-8", cs)
+		return badField("Content-Type", "charset %q: send the body as UTF-8 (Content-Type: application/json)", cs)
 	}
 	if r.ContentLength > max {
 		return errorf(http.StatusRequestEntityTooLarge, ClassValidation, "the body is %d bytes, over the limit of %d", r.ContentLength, max)
