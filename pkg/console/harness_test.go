@@ -106,6 +106,13 @@ func (s *site) playbook(name string) *steps.Playbook {
 
 func startSite(t testing.TB, playbooks map[string]string) *site {
 	t.Helper()
+	return startSiteLimits(t, playbooks, runs.Limits{MaxRunning: 8})
+}
+
+// startSiteLimits starts a site whose runs are bounded by limits, as
+// serve's --max-running and --max-queued bound them.
+func startSiteLimits(t testing.TB, playbooks map[string]string, limits runs.Limits) *site {
+	t.Helper()
 	dir := t.TempDir()
 	reg := ops.NewRegistry()
 	if err := builtin.Register(reg, builtin.Options{}); err != nil {
@@ -150,7 +157,7 @@ func startSite(t testing.TB, playbooks map[string]string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.mgr = runs.NewManager(svc, runs.Limits{MaxRunning: 8})
+	s.mgr = runs.NewManager(svc, limits)
 	s.pbs, s.reg, s.pbDir = pbs, reg, pbDir
 	sessions, err := server.OpenSessions(s.state, 0, s.now)
 	if err != nil {

@@ -11,6 +11,7 @@ import { revealIn } from './subrun.js';
 import { questionMethods } from './questions.js';
 import { actionMethods } from './actions.js';
 import { LAZY_STEPS, lazyNote, lazyMethods } from './lazy.js';
+import { queueMethods } from './queue.js';
 import { isSlot, mayBeUnstarted, slotRow, slotPage } from './slot.js';
 
 // WATCH_MS is how often the page reads a run that goes on without an
@@ -261,12 +262,14 @@ class RunView {
       else this.connection(false); // the browser tries again by itself
     });
     this.ticker = setInterval(() => { if (this.live()) this.renderFacts(); }, 1000);
+    this.watchQueue();
   }
 
   stop() {
     if (this.es) this.es.close();
     this.es = null;
     clearInterval(this.ticker);
+    clearTimeout(this.queueTimer);
     if (this.timelineURL) URL.revokeObjectURL(this.timelineURL);
   }
 
@@ -468,8 +471,10 @@ class RunView {
 
 // The questions' methods (renderQuestions, readQuestionsLater…) are in
 // questions.js; Cancel run and Run again (renderActions…) in actions.js;
-// the cards of a run of many steps drawn later (drawLazily…) in lazy.js.
-Object.assign(RunView.prototype, questionMethods, actionMethods, lazyMethods);
+// the cards of a run of many steps drawn later (drawLazily…) in lazy.js;
+// a queued run's place, read again while it waits (watchQueue), in
+// queue.js.
+Object.assign(RunView.prototype, questionMethods, actionMethods, lazyMethods, queueMethods);
 
 // What a live region says when the run's status changes.
 const SAID = {
