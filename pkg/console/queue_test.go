@@ -30,6 +30,18 @@ steps:
 	}
 	second := s.start("oncall", "nap", nil)
 	third := s.start("oncall", "nap", nil)
+	// The list gives a queued run no duration: it has not started, and
+	// the time it has waited is no run's time.
+	do(t, ctx, "open the runs", chromedp.Navigate(s.url+"/runs"))
+	duration := `document.querySelector('tr[data-run="` + third + `"] td:last-child')`
+	waitFor(t, ctx, "the queued run's row", "!!"+duration)
+	time.Sleep(1100 * time.Millisecond) // long enough for a count to show
+	do(t, ctx, "reload the runs", chromedp.Reload())
+	waitFor(t, ctx, "the queued run's row", "!!"+duration)
+	if got := eval[string](t, ctx, duration+".textContent"); got != "—" {
+		t.Errorf("the queued run's duration in the list is %q, want —", got)
+	}
+
 	started := `document.querySelector('main > dl.facts dd.started')`
 	do(t, ctx, "open the third run", chromedp.Navigate(s.url+"/runs/"+third))
 	waitFor(t, ctx, "the third run to say one run is ahead",

@@ -20,10 +20,11 @@ export function runRows(runs, zoneOf = () => '') {
   return runs.map((r) => {
     const live = r.status === 'running' || r.status === 'queued';
     const started = Date.parse(r.started_at);
-    // A queued run has the zero time (year 1) for its start: no duration
-    // yet. A running one's counts by the server's clock. A slot that never
-    // became a run has none either, not the 0 ms of its history row.
-    const dur = isSlotRun(r) ? NaN : !live ? r.duration_ms : started > 0 ? sinceMS(r.started_at, now) : NaN;
+    // A queued run has no duration yet: its started_at is when it was
+    // queued, and the time it has waited is not the run's. A running
+    // one's counts by the server's clock. A slot that never became a run
+    // has none either, not the 0 ms of its history row.
+    const dur = isSlotRun(r) || r.status === 'queued' ? NaN : !live ? r.duration_ms : started > 0 ? sinceMS(r.started_at, now) : NaN;
     return {
       attrs: { 'data-run': r.id, 'data-key': r.id, 'data-status': shownStatus(r) },
       cells: [
