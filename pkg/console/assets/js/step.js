@@ -51,7 +51,9 @@ export class StepView {
         d.rescued && d.status === 'failed' ? ' · rescued' : d.ignored && d.status === 'failed' ? ' · ignored (continue_on_error)' : null,
         notificationText(notificationOf(d)) ? ' · ' + notificationText(notificationOf(d)) : null,
         d.batchNow && d.status === 'running' ? ' · ' + d.batchNow : null,
-        d.duration_ms !== undefined && d.status !== 'running' && stepRan(d, this.live) ? ' · ' + fmtMS(d.duration_ms) : null));
+        // A step running, or waiting for an answer, has not ended: its
+        // 0 ms so far is no time.
+        d.duration_ms !== undefined && !['running', 'waiting'].includes(d.status) && stepRan(d, this.live) ? ' · ' + fmtMS(d.duration_ms) : null));
     this.el.dataset.status = d.status;
     if (d.status !== 'running') this.endWait(); // it waits to try again no more
   }
