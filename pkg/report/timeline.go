@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -169,7 +170,12 @@ func newTimeline(r *Report) timeline {
 			case s.Reused:
 				row.Note = string(s.Status) + ": output reused from the resumed run"
 			case s.Reason != "":
-				row.Note = clip(plainText(string(s.Status)+": "+s.Reason), 110)
+				// A denied step's reason says "denied: " itself.
+				note := s.Reason
+				if !strings.HasPrefix(note, string(s.Status)+": ") {
+					note = string(s.Status) + ": " + note
+				}
+				row.Note = clip(plainText(note), 110)
 			default:
 				row.Note = string(s.Status)
 			}

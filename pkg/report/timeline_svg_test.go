@@ -159,3 +159,20 @@ func inAxis(t *testing.T, name string, tl timeline) {
 		}
 	}
 }
+
+// TestTimelineNoteSaysTheStatusOnce: a step denied before it ran has a
+// reason that begins with "denied: " itself; its note beside the axis
+// says the status once, not "denied: denied: …".
+func TestTimelineNoteSaysTheStatusOnce(t *testing.T) {
+	r := &Report{ReportVersion: FormatVersion, RunID: "r", Playbook: Playbook{Name: "p"}, Status: StatusDenied,
+		StartedAt: goldenStart, FinishedAt: goldenStart, Steps: []Step{
+			{ID: "peek", Op: "file.read", Section: "steps", Status: StatusDenied, Reason: "denied: path \"/etc/hostname\" is outside the allowed file roots"},
+			{ID: "later", Op: "x.y", Section: "steps", Status: StatusSkipped, Reason: "needs peek, which was denied"},
+		}}
+	tl := newTimeline(r)
+	for i, want := range []string{`denied: path "/etc/hostname" is outside the allowed file roots`, "skipped: needs peek, which was denied"} {
+		if got := tl.Rows[i].Note; got != want {
+			t.Errorf("row %d's note is %q, want %q", i, got, want)
+		}
+	}
+}
