@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -452,7 +451,20 @@ func readInputFile(dir, path string, roots []string, judge func(f *os.File, path
 	return strings.TrimSuffix(s, "\r"), true, nil
 }
 
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+// sortedKeys returns m's keys in order, nil for an empty map. The slice is
+// sized once: every run sorts its inputs and env this way, and growing it
+// key by key cost a handful of allocations a run.
+func sortedKeys[V any](m map[string]V) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
 
 // IsInputError reports whether err is about the inputs given to a run.
 func IsInputError(err error) bool {
