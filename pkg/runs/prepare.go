@@ -245,7 +245,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	p.checkTrust()
 	// Every report path is checked before anything runs, so that a run
 	// never replaces what is not its to replace.
-	p.sinks = sinksFor(req, p.statePath, env)
+	p.sinks = sinksFor(req, p.statePath, reportsName(s.store), env)
 	var given []sink // the state dir's copy is the service's own, checked when it opened
 	for _, sk := range p.sinks {
 		if !sk.state {

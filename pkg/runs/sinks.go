@@ -37,8 +37,9 @@ func (s sink) appends() bool { return s.format == "" }
 type readFile struct{ what, path string }
 
 // sinksFor lists where a run writes its report: the request's files, the
-// state dir's copy and the job summary.
-func sinksFor(req *Request, statePath string, env Env) []sink {
+// store's copy (at statePath, in the folder stateName names) and the job
+// summary.
+func sinksFor(req *Request, statePath, stateName string, env Env) []sink {
 	var out []sink
 	add := func(name, path, format string) {
 		if path != "" {
@@ -47,7 +48,7 @@ func sinksFor(req *Request, statePath string, env Env) []sink {
 	}
 	add("--report", req.Sinks.Report, "json")
 	if statePath != "" {
-		out = append(out, sink{name: "the state dir", path: statePath, format: "json", state: true})
+		out = append(out, sink{name: stateName, path: statePath, format: "json", state: true})
 	}
 	add("--junit", req.Sinks.JUnit, "junit")
 	add("--markdown", req.Sinks.Markdown, "markdown")
@@ -281,8 +282,8 @@ func (s *Service) writeSinks(rep *report.Report, p *prepared) []error {
 			err = report.WriteFormat(sk.path, rep, sk.format)
 		}
 		if err != nil {
-			if moved := checkStateDir(s.store); sk.state && moved != nil {
-				err = fmt.Errorf("%w; the report of run %s is lost", moved, rep.RunID)
+			if sk.state {
+				err = stateSinkErr(err, s.store, sk, rep.RunID)
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", sk.name, err))
 			continue
@@ -297,6 +298,28 @@ func (s *Service) writeSinks(rep *report.Report, p *prepared) []error {
 		}
 	}
 	return errs
+}
+
+// reportsNamer is a store whose report folder is not a state dir's: the
+// PostgreSQL store's --report-dir.
+type reportsNamer interface{ ReportsName() string }
+
+// reportsName names the store's report folder in messages: the state
+// dir, or the report dir.
+func reportsName(st any) string {
+	if n, ok := st.(reportsNamer); ok {
+		return n.ReportsName()
+	}
+	return "the state dir"
+}
+
+// stateSinkErr is the error of the store's copy of the report, which
+// could not be written: the folder was moved, or what to do about it.
+func stateSinkErr(err error, st any, sk sink, runID string) error {
+	if moved := checkStateDir(st); moved != nil {
+		return fmt.Errorf("%w; the report of run %s is lost", moved, runID)
+	}
+	return fmt.Errorf("%w; the run is recorded without its report: make room in %s, or make it writable again, for the runs to come", err, filepath.Dir(sk.path))
 }
 
 // checkStateDir returns the error of a store whose state dir was moved or

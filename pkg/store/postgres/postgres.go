@@ -354,6 +354,10 @@ func (s *Store) Describe() string { return s.described }
 // the database.
 func (s *Store) Reports() string { return s.cfg.ReportDir }
 
+// ReportsName names the report folder in messages: the report dir that
+// --report-dir gave, not a state dir.
+func (s *Store) ReportsName() string { return "the report dir (--report-dir)" }
+
 // wrap is an error of the store, naming what failed; the database's
 // message never holds the password, but the URL is redacted anyway.
 func (s *Store) wrap(what string, err error) error {
