@@ -131,7 +131,9 @@ func (g *groupHold) release() {
 // ("" when it may): cancel_running stops only runs its caller could
 // cancel through the API, and a run that would have to stop another one
 // is refused instead.
-func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, claim func() error, mayCancel func(run string) string) (*groupHold, *report.Report, error) {
+//
+// waits is called before the run first waits for the group.
+func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, claim func() error, mayCancel func(run string) string, waits func()) (*groupHold, *report.Report, error) {
 	group, policy := p.group, p.plan.ConcurrencyPolicy()
 	neverRan := func(class ops.Class, why, reason string) (*groupHold, *report.Report, error) {
 		if claim != nil {
@@ -211,6 +213,7 @@ func (s *Service) acquireGroup(h *Handle, p *prepared, closed <-chan struct{}, c
 		if !told {
 			told = true
 			notice("waiting for concurrency group %q: run %s holds it", group, ahead[0])
+			waits()
 		}
 		select {
 		case <-tick.C:

@@ -77,6 +77,11 @@ type waiter struct {
 	took      bool          // it took its slot: it starts
 	withdrawn bool
 	ended     bool // it stopped waiting without its slot: it is recorded so
+	// settled is closed once the run took its slot, waits for its group
+	// or a slot, or ended: Start of a group's run answers then (see
+	// settle).
+	settled     chan struct{}
+	settledOnce sync.Once
 }
 
 // waitEnded ends the wait of w without a run slot (cancelled, or shut
@@ -203,19 +208,27 @@ func (m *Manager) start(ctx context.Context, req Request, claim Claim) (*Handle,
 			}
 		}
 		m.queued++
-		m.waiting[h] = &waiter{started: make(chan struct{}), withdraw: make(chan struct{}), inGroup: p.group != "", group: p.group}
+		m.waiting[h] = &waiter{started: make(chan struct{}), withdraw: make(chan struct{}), inGroup: p.group != "", group: p.group, settled: make(chan struct{})}
 	}
+	w := m.waiting[h]
 	m.runs[h.id] = h
 	m.wg.Add(1)
 	m.mu.Unlock()
 
 	go m.run(h, p, immediate, claim)
+	if w != nil && p.group != "" {
+		awaitSettled(ctx, w)
+	}
 	return h, nil
 }
 
 func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 	defer m.wg.Done()
 	defer m.forget(h)
+	m.mu.Lock()
+	w := m.waiting[h]
+	m.mu.Unlock()
+	defer w.settle()
 	// The run's concurrency group is given up before the run is seen to
 	// end, so that a run started once Wait returns finds it free.
 	var hold *groupHold
@@ -244,11 +257,9 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 		}
 		var rep *report.Report
 		var err error
-		hold, rep, err = m.svc.acquireGroup(h, p, m.closed, claimGroup, m.mayCancel(h, p))
+		hold, rep, err = m.svc.acquireGroup(h, p, m.closed, claimGroup, m.mayCancel(h, p), w.settle)
 		m.mu.Lock()
-		if w := m.waiting[h]; w != nil {
-			w.inGroup = false
-		}
+		w.inGroup = false
 		m.mu.Unlock()
 		if hold == nil {
 			m.mu.Lock()
@@ -263,21 +274,19 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 		}
 	}
 	if !haveSlot {
-		m.mu.Lock()
-		w := m.waiting[h]
-		m.mu.Unlock()
-		select {
-		case m.slots <- struct{}{}:
+		// took is the run's slot taken: it starts, unless it was
+		// withdrawn or shut down while it waited, even when its slot came
+		// at the same moment.
+		took := func() bool {
 			m.mu.Lock()
 			m.queued--
-			// A run withdrawn, or shut down, while it waited does not
-			// start, even when its slot came at the same moment.
 			withdrawn, shut := w.withdrawn, m.shut
 			if !withdrawn && !shut {
 				w.took = true
 				close(w.started)
 			}
 			m.mu.Unlock()
+			w.settle()
 			if withdrawn || shut {
 				<-m.slots
 				p.release()
@@ -286,36 +295,20 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 				} else {
 					end(m.svc.shutBeforeStart(p, h))
 				}
+				return false
+			}
+			return true
+		}
+		select {
+		case m.slots <- struct{}{}: // free at once: the run never waited
+			if !took() {
 				return
 			}
-		case <-w.withdraw:
-			m.mu.Lock()
-			m.queued--
-			m.mu.Unlock()
-			p.release()
-			end(nil, ErrWithdrawn)
-			return
-		case <-m.closed:
-			if m.waitEnded(w) {
-				p.release()
-				end(nil, ErrWithdrawn)
+		default:
+			w.settle()
+			if !m.awaitSlot(h, p, w, end, took, unclaimed) {
 				return
 			}
-			p.release()
-			end(m.svc.shutBeforeStart(p, h))
-			return
-		case <-h.cancelled:
-			if m.waitEnded(w) {
-				p.release()
-				end(nil, ErrWithdrawn)
-				return
-			}
-			if unclaimed() {
-				return
-			}
-			p.release()
-			end(m.svc.neverRan(p, h, NotStarted(context.Cause(h.cancelCtx()).Error()), "not run: cancelled while waiting for a run slot"), nil)
-			return
 		}
 	}
 	defer func() { <-m.slots }()
@@ -343,30 +336,6 @@ func (m *Manager) run(h *Handle, p *prepared, haveSlot bool, claim Claim) {
 	ctx := h.bind(m.ctx)
 	rep, err := m.svc.execute(ctx, p, h)
 	end(rep, err)
-}
-
-// startUnlessCancelled makes h running unless a Cancel came first, under
-// the lock Cancel takes: a Cancel either finds the run queued and keeps
-// it from starting, or finds it running and cancels its context. Checking
-// the cancellation and then storing the state, as two steps, let a Cancel
-// that saw the run queued fall between them.
-func startUnlessCancelled(h *Handle) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.cause != nil {
-		return false
-	}
-	h.state.Store(StateRunning)
-	return true
-}
-
-// shutBeforeStart ends a run the service shut down before it started:
-// recorded cancelled, or, under Request.Requeue, not recorded at all.
-func (s *Service) shutBeforeStart(p *prepared, h *Handle) (*report.Report, error) {
-	if p.req.Requeue {
-		return nil, ErrShuttingDown
-	}
-	return s.neverRan(p, h, "the service shut down before the run started", "not run: the service shut down before the run started"), nil
 }
 
 func (m *Manager) forget(h *Handle) {

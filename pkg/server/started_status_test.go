@@ -21,3 +21,29 @@ func TestStartAnswersRunningWhenASlotIsFree(t *testing.T) {
 		t.Errorf("run behind 4 taken slots: status %v, waiting %v; want queued, for max_running, 0 ahead", got["status"], w)
 	}
 }
+
+// TestStartOfAGroupRunAnswersRunningWhenItStartsAtOnce: a run of a
+// concurrency group that is free, on a server with free slots, starts at
+// once, and the answer to its POST says running, not queued; a second
+// run of the group, which waits for it, says queued and what for.
+func TestStartOfAGroupRunAnswersRunningWhenItStartsAtOnce(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addPlaybook(t, "grouped.yaml", `version: 1
+name: grouped
+concurrency: {group: deploy, policy: queue}
+steps:
+  - {id: nap, op: control.sleep, with: {duration: 1h}}
+`)
+	got := ts.post("admin", "/api/v1/playbooks/grouped/runs", map[string]any{}).want(t, 202).json(t)
+	if got["status"] != "running" || got["waiting"] != nil {
+		t.Errorf("a run of a free group: status %v, waiting %v; want running, no waiting", got["status"], got["waiting"])
+	}
+	second := ts.post("admin", "/api/v1/playbooks/grouped/runs", map[string]any{}).want(t, 202).json(t)
+	w, _ := second["waiting"].(map[string]any)
+	if second["status"] != "queued" || w == nil || w["for"] != "concurrency_group" || w["group"] != "deploy" {
+		t.Errorf("a run of a busy group: status %v, waiting %v; want queued, for concurrency_group deploy", second["status"], w)
+	}
+	for _, a := range []map[string]any{got, second} {
+		ts.post("admin", "/api/v1/runs/"+a["run_id"].(string)+"/cancel", nil).want(t, 202)
+	}
+}
