@@ -49,7 +49,7 @@ func TestReportShowTakesARunID(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
-	runMain(t, "report", "show", "20261205T101057", "--state-dir", state).want(t, ExitUsage, nil, []string{"20261205T101057: report_version"})
+	runMain(t, "report", "show", "20261205T101057", "--state-dir", state).want(t, ExitUsage, nil, []string{"20261205T101057: not a report: it has no report_version"})
 }
 
 // TestReportShowNotAReportSaysWhatToGive: a file that is no JSON report (a

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/arsenal-run/arsenal-run/internal/jsonx"
 )
@@ -20,10 +19,15 @@ func Decode(data []byte) (*Report, error) {
 	dec.UseNumber()
 	var r Report
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("not a report: %w", err)
+		return nil, decodeProblem(data, err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("not a report: data after the report's JSON object")
+	if off := int(dec.InputOffset()); len(bytes.TrimSpace(data[off:])) > 0 {
+		off += len(data[off:]) - len(bytes.TrimLeft(data[off:], " \t\r\n"))
+		line, col := lineCol(data, off)
+		return nil, &DecodeError{Line: line, Col: col, Msg: "more data after the report's JSON object"}
+	}
+	if r.ReportVersion == "" {
+		return nil, &DecodeError{Msg: "it has no report_version, which every report arsenal-run writes has"}
 	}
 	if r.ReportVersion != FormatVersion {
 		return nil, fmt.Errorf("report_version %q; this arsenal-run reads version %s", r.ReportVersion, FormatVersion)

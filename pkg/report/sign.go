@@ -126,6 +126,10 @@ func Sign(r *Report, key []byte) error {
 func Verify(data, key []byte) (*Report, error) {
 	m, err := decodeObject(data)
 	if err != nil {
+		// Decode says where and why, in the file's own lines.
+		if _, derr := Decode(data); derr != nil {
+			return nil, derr
+		}
 		return nil, fmt.Errorf("not a report: %w", err)
 	}
 	sig, _ := m["signature"].(string)

@@ -183,7 +183,7 @@ func Read(path string) (*Report, error) {
 	}
 	r, err := Decode(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, InFile(path, err)
 	}
 	return r, nil
 }

@@ -109,7 +109,7 @@ func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 			return res, nil
 		}
 		if !errors.Is(err, report.ErrUnsigned) && !errors.Is(err, report.ErrBadSignature) {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return nil, report.InFile(file, err)
 		}
 		// A report with no signature at all is not one that was changed
 		// or signed elsewhere: it gets its own warning below, not the
@@ -119,7 +119,7 @@ func (s *Service) verifyResume(file string, data []byte) (*resumed, error) {
 	}
 	var err error
 	if res.rep, err = report.Decode(data); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, report.InFile(file, err)
 	}
 	if unsigned {
 		// Worded after what checkResumeTrust does with it: its outputs
