@@ -153,8 +153,29 @@ func dispatch(e *env, args []string, cmds []*command) (code int) {
 		fmt.Fprintf(e.stderr, "%s: %s is not a command; flags go after the command, like '%s validate --role R FILE'\nRun '%s help' for the list of commands.\n", program, name, program, program)
 		return ExitUsage
 	}
-	fmt.Fprintf(e.stderr, "%s: unknown command %q%s\nRun '%s help' for the list of commands.\n", program, name, suggest.DidYouMean(name, commandNames(cmds)), program)
+	fmt.Fprintf(e.stderr, "%s: unknown command %q%s\nRun '%s help' for the list of commands.\n", program, name, commandHint(name, cmds), program)
 	return ExitUsage
+}
+
+// commandHint suggests the command name was meant as: the one command
+// that name begins (hist, sched: a start says more than a spelling near
+// another name, as sched is to schema), else the closest in spelling.
+func commandHint(name string, cmds []*command) string {
+	names := commandNames(cmds)
+	begun := ""
+	for _, n := range names {
+		if len(name) >= 2 && strings.HasPrefix(n, name) {
+			if begun != "" {
+				begun = ""
+				break
+			}
+			begun = n
+		}
+	}
+	if begun != "" {
+		return suggest.Hint(begun)
+	}
+	return suggest.DidYouMean(name, names)
 }
 
 // helpFor serves `help CMD [SUB]`: it runs the command with --help so that
@@ -170,7 +191,7 @@ func helpFor(e *env, topic []string, cmds []*command) int {
 		}
 		return c.run(e, append(append([]string{}, topic[1:]...), "--help"))
 	}
-	fmt.Fprintf(e.stderr, "%s help: unknown command %q%s\nRun '%s help' for the list of commands.\n", program, topic[0], suggest.DidYouMean(topic[0], commandNames(cmds)), program)
+	fmt.Fprintf(e.stderr, "%s help: unknown command %q%s\nRun '%s help' for the list of commands.\n", program, topic[0], commandHint(topic[0], cmds), program)
 	return ExitUsage
 }
 

@@ -245,3 +245,16 @@ func TestHelpMatchesWhatFlagsDo(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownCommandNamesTheOneItBegins: a command cut short (hist,
+// sched, valid), too far from its name for a typo, is refused naming the
+// one command it begins, as git does; a start that several begin names
+// none.
+func TestUnknownCommandNamesTheOneItBegins(t *testing.T) {
+	runMain(t, "hist").want(t, ExitUsage, nil, []string{`unknown command "hist" (did you mean "history"?)`})
+	runMain(t, "sched", "x.yaml").want(t, ExitUsage, nil, []string{`unknown command "sched" (did you mean "schedule"?)`})
+	runMain(t, "valid", "x.yaml").want(t, ExitUsage, nil, []string{`unknown command "valid" (did you mean "validate"?)`})
+	if res := runMain(t, "s"); strings.Contains(res.stderr, "did you mean") {
+		t.Errorf("s, which schedule, serve, stats and more begin: %s", res.stderr)
+	}
+}
