@@ -67,6 +67,8 @@ type dbLock struct {
 	holder string                  // the other scheduler that holds it, when known
 	closed bool                    // Unlock was called
 	log    zerolog.Logger
+	// tryFor bounds one try to take the lock again; 0 is lockCheck.
+	tryFor time.Duration
 }
 
 // lockDatabase takes the scheduler lock of the database at url, or
@@ -143,7 +145,20 @@ func (l *dbLock) check(ctx context.Context) time.Duration {
 	if l.held(ctx) == nil {
 		return lockCheck
 	}
-	ctx, cancel := context.WithTimeout(ctx, lockCheck)
+	l.mu.Lock()
+	log, tryFor := l.log, l.tryFor
+	l.mu.Unlock()
+	if tryFor <= 0 {
+		tryFor = lockCheck
+	}
+	// A database that does not answer makes the try wait: that is said
+	// in the log, as the lock's other lines are, not bare on stderr (the
+	// store's own word, where nothing else catches it). It is debug:
+	// "lost the scheduler lock" said already that tries go on.
+	ctx = postgres.WithNotice(ctx, func(msg string) {
+		log.Debug().Str("state", l.name).Msg("taking the scheduler lock again: " + msg)
+	})
+	ctx, cancel := context.WithTimeout(ctx, tryFor)
 	lock, err := postgres.LockScheduler(ctx, l.url)
 	cancel()
 	l.mu.Lock()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -283,4 +286,62 @@ func TestFencedStoreStopsTheScheduledRunsOfAGroup(t *testing.T) {
 	a.Cancel(errors.New("the test ends the run"))
 	mgr.Shutdown(ctx)
 	f.wait()
+}
+
+// TestRetakingTheSchedulerLockWaitsInTheLog: while the lock is lost and
+// the database does not answer, each try to take it again waits; that
+// wait is a line of the scheduler's log, with its level and fields, not
+// a bare line on stderr outside the log (which a JSON log shipper would
+// take for garbage).
+func TestRetakingTheSchedulerLockWaitsInTheLog(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() { // accepts, and never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	defer func() { os.Stderr = stderr }()
+
+	var log syncBuffer
+	url := "postgres://u@" + ln.Addr().String() + "/db?sslmode=disable"
+	l := &dbLock{url: url, name: postgres.Mask(url), why: errors.New("its connection broke"),
+		log: zerolog.New(&log).Level(zerolog.DebugLevel), tryFor: 3 * time.Second}
+	if wait := l.check(context.Background()); wait != lockCheck {
+		t.Errorf("check of a database that does not answer: next in %s, want %s", wait, lockCheck)
+	}
+	os.Stderr = stderr
+	w.Close()
+	bare, _ := io.ReadAll(r)
+	if len(bare) > 0 {
+		t.Errorf("bare lines on stderr, outside the log:\n%s", bare)
+	}
+	if !strings.Contains(log.String(), `"message":"taking the scheduler lock again: waiting for the PostgreSQL server at `+ln.Addr().String()) {
+		t.Errorf("the wait is not in the log:\n%s", log.String())
+	}
 }
