@@ -470,7 +470,7 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, "skipped: could not tell whether the schedule is paused: "+err.Error(), now)
 		return
 	}
-	if pause, ok := paused[e.pb.Name]; ok && pause.Applies(e.pb.File) {
+	if pause, ok := paused[e.pb.Name]; ok && e.pausedBy(pause) {
 		s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
 		s.settle(e, p.slot, history.SlotSkipped, p.blockedBy, pausedMessage(pause), now)
 		return

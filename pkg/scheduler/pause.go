@@ -40,7 +40,7 @@ func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 	for i := range batch {
 		d := &batch[i]
 		p, ok := paused[d.e.pb.Name]
-		if !ok || !p.Applies(d.e.pb.File) {
+		if !ok || !d.e.pausedBy(p) {
 			continue
 		}
 		switch {
@@ -55,6 +55,24 @@ func (s *Scheduler) applyPauses(batch []decision, now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// pausedBy reports whether pause p holds for e's playbook file, as
+// p.Applies does. The file's pause path (absolute, symlinks resolved) is
+// made once per playbook loaded: a reload that brings a new file, or the
+// same file anew, makes it again. A pause recorded for another path is
+// checked against the file's path as it resolves now, as the pause was
+// made: a symlink on the way (a deploy's current -> release link) may
+// have moved since the load, and the pause still holds for the file.
+// s.mu is held.
+func (e *entry) pausedBy(p history.Pause) bool {
+	if p.Path == "" {
+		return true
+	}
+	if e.pathOf != e.pb {
+		e.pathOf, e.pausePath = e.pb, history.PausePath(e.pb.AbsPath())
+	}
+	return p.Path == e.pausePath || p.Applies(e.pb.AbsPath())
 }
 
 func starts(o history.SlotOutcome) bool { return o == history.SlotFired || o == history.SlotQueued }

@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -188,4 +190,55 @@ func TestPauseHoldsThroughDowntime(t *testing.T) {
 			t.Errorf("runs (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// TestPauseHoldsWhenASymlinkMoves: a playbook scheduled through a
+// symlinked directory (a deploy's current -> release link) and paused
+// stays paused when a deploy moves the link before the scheduler reloads:
+// the scheduler still runs the file it loaded, which the pause names. A
+// pause made after the link moved, naming the file it leads to now, holds
+// too.
+func TestPauseHoldsWhenASymlinkMoves(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	for _, r := range []string{"r1", "r2"} {
+		if err := os.MkdirAll(filepath.Join(root, r), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, r, "p.yaml"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	current := filepath.Join(root, "current")
+	link := func(r string) {
+		os.Remove(current)
+		if err := os.Symlink(filepath.Join(root, r), current); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link("r1")
+	h := newHarness(t, t10)
+	pb := playbook("p", "@every 1m")
+	pb.File = filepath.Join(current, "p.yaml")
+	pb.AbsFile = pb.File
+	h.load(pb)
+	m := time.Minute
+	h.run(m)
+	if _, _, err := h.store.PauseSchedule(ctx, history.Pause{Playbook: "p", Path: history.PausePath(pb.File), By: "alice", At: t10.Add(m)}); err != nil {
+		t.Fatal(err)
+	}
+	h.run(m)
+	link("r2") // a deploy; no reload yet
+	h.run(m)
+	if _, err := h.store.ResumeSchedule(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	// Paused again, as serve names the file now.
+	if _, _, err := h.store.PauseSchedule(ctx, history.Pause{Playbook: "p", Path: history.PausePath(pb.File), By: "bob", At: t10.Add(3 * m)}); err != nil {
+		t.Fatal(err)
+	}
+	h.run(m)
+	if diff := cmp.Diff(utc(t10.Add(m)), h.launcher.slotsOf("p")); diff != "" {
+		t.Errorf("runs of p, paused while its link moved (-want +got):\n%s", diff)
+	}
 }

@@ -251,6 +251,10 @@ type entry struct {
 	ahead       *runState // its slot, claimed ahead, waits for its fire time
 	last        *RunInfo
 	removed     bool
+	// pausePath is history.PausePath of pathOf's file, made once per
+	// playbook loaded (see pausedBy), not on every slot.
+	pausePath string
+	pathOf    *steps.Playbook
 }
 
 // idle tells whether e has no run going, starting or claimed ahead, and no
