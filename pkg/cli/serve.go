@@ -46,11 +46,12 @@ type Scheduler interface {
 
 // NewScheduler builds the scheduler of serve for the scheduled playbooks,
 // recording fired slots in the state spec names (the service's store),
-// whose runs have roles (serve's --schedule-role); on
+// whose runs have roles (serve's --schedule-role), at most allow runs of
+// one playbook at once under overlap: allow (--max-concurrent-runs); on
 // shutdown it waits up to grace for the runs it started, then cancels
 // them. It returns a *scheduler.HeldError when another process holds the
 // state's scheduler lock.
-type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, roles []string, grace time.Duration, warn func(string, ...any)) (Scheduler, error)
+type NewScheduler func(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, roles []string, grace time.Duration, allow int, warn func(string, ...any)) (Scheduler, error)
 
 func serveCommand() *command {
 	return &command{
@@ -60,7 +61,7 @@ func serveCommand() *command {
     [--listen ADDR] [--policy FILE] [--playbooks DIR] [--base-url URL]
     [--inventory FILE] [--tls-cert F --tls-key F [--client-ca F]] [--env-passthrough NAMES]
     [--schedule-role R]... [--no-schedule] [--grace D] [--public-metrics] [--max-running N] [--max-queued N] [--lease D]
-    [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
+    [--max-concurrent-runs N] [--log-format console|json] [--log-level LEVEL] [--known-hosts FILE]... [--accept-new-host-keys]
     [--trace-endpoint URL] [--trace-items N] [--session-ttl D] [--secure-cookie] [--no-console] [--plugins DIR]
     [--trusted-proxy CIDR]... [--proxy-header HEADER] [--keep-runs N] [--keep-days D]`,
 		help: `Serve the REST API (docs/server.md) behind API keys: each request's key, or
@@ -107,7 +108,7 @@ type serveOptions struct {
 	noSchedule, publicMetrics, noConsole, secureCookie   bool
 	sessionTTL                                           time.Duration
 	grace                                                time.Duration
-	maxRunning, maxQueued                                int
+	maxRunning, maxQueued, maxAllow                      int
 	keepRuns, keepDays                                   int
 	logLevel, logFormat                                  string
 	proxy                                                proxyFlags
@@ -146,8 +147,7 @@ func runServe(e *env, args []string) int {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key `FILE` of --tls-cert")
 	fs.StringVar(&o.clientCA, "client-ca", "", "require client certificates signed by the CA in `FILE` (mutual TLS)")
 	fs.Var(&o.envPass, "env-passthrough", "let runs read the environment variables `NAMES` (comma-separated; repeatable)")
-	fs.Var(&o.schedRoles, "schedule-role", "scheduled runs have role `R` (repeatable or comma-separated; default operator)")
-	fs.BoolVar(&o.noSchedule, "no-schedule", false, "do not run the schedules of --playbooks")
+	o.addScheduleFlags(fs)
 	fs.BoolVar(&o.publicMetrics, "public-metrics", false, "serve /metrics without a key")
 	fs.BoolVar(&o.noConsole, "no-console", false, "do not serve the web console at / (sign-in with POST /api/v1/session still works)")
 	fs.DurationVar(&o.sessionTTL, "session-ttl", server.DefaultSessionTTL, "console sessions last `D` (1m to 720h), or until their key expires")
@@ -187,9 +187,8 @@ func runServe(e *env, args []string) int {
 	switch {
 	case o.lease < 3*time.Second:
 		return fs.usageError("--lease must be at least 3s, like 30s, not %s", o.lease)
-	case o.noSchedule && len(o.schedRoles) > 0:
-		// Roles for runs that will not be: one of the two is a mistake.
-		return fs.usageError("--schedule-role gives roles to scheduled runs, and --no-schedule runs none; drop one of them")
+	case o.scheduleFlagsProblem(fs) != "":
+		return fs.usageError("%s", o.scheduleFlagsProblem(fs))
 	case o.keys == "":
 		return fs.usageError("--keys FILE is required; make a key with '%s keys new --name NAME --role ROLE'", program)
 	case o.stateDir == "" && !spec.Postgres():

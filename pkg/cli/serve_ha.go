@@ -79,6 +79,7 @@ type leaderScheduler struct {
 	q     *queue.Queue
 	pg    *postgres.Store
 	roles []string // of the runs it queues: --schedule-role
+	allow int      // runs of a playbook at once under overlap: allow
 	log   *zerolog.Logger
 	// metrics are serve's, on its /metrics: each leadership's scheduler
 	// records into them, so they outlive it.
@@ -106,7 +107,8 @@ func (l *leaderScheduler) lead(ctx context.Context) error {
 		l.log.Warn().Err(err).Msg("could not look for the slots the previous leader did not queue")
 	}
 	s, err := scheduler.New(scheduler.Config{Launcher: launcher, Store: l.pg,
-		Logger: l.log, Metrics: l.metrics, LetGo: true, Takeover: takeover})
+		Logger: l.log, Metrics: l.metrics, LetGo: true, Takeover: takeover,
+		MaxConcurrentRuns: l.allow, LimitFrom: "--max-concurrent-runs"})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -17,11 +19,36 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/store"
 )
 
+// addScheduleFlags adds the flags of serve's scheduler to fs.
+func (o *serveOptions) addScheduleFlags(fs *flagSet) {
+	fs.Var(&o.schedRoles, "schedule-role", "scheduled runs have role `R` (repeatable or comma-separated; default operator)")
+	fs.BoolVar(&o.noSchedule, "no-schedule", false, "do not run the schedules of --playbooks")
+	fs.IntVar(&o.maxAllow, "max-concurrent-runs", scheduler.DefaultMaxConcurrentRuns, "run at most `N` runs of one scheduled playbook at once under overlap: allow (as schedule's flag; --max-running bounds all runs)")
+}
+
+// scheduleFlagsProblem says what is wrong with the flags of
+// addScheduleFlags, as a usage error; "" when nothing is.
+func (o *serveOptions) scheduleFlagsProblem(fs *flagSet) string {
+	var allowGiven bool
+	fs.Visit(func(f *flag.Flag) { allowGiven = allowGiven || f.Name == "max-concurrent-runs" })
+	switch {
+	case o.noSchedule && len(o.schedRoles) > 0:
+		// Roles for runs that will not be: one of the two is a mistake.
+		return "--schedule-role gives roles to scheduled runs, and --no-schedule runs none; drop one of them"
+	case o.noSchedule && allowGiven:
+		return "--max-concurrent-runs bounds scheduled runs, and --no-schedule runs none; drop one of them"
+	case o.maxAllow < 1:
+		return fmt.Sprintf("--max-concurrent-runs must be at least 1, not %d", o.maxAllow)
+	}
+	return ""
+}
+
 // serveScheduler is the scheduler serve runs in its own process for the
 // scheduled playbooks of --playbooks: the same scheduler as `schedule`,
 // launching through serve's run manager, so scheduled runs are recorded,
 // reported and streamed like the API's. Scheduled runs have roles
-// (serve's --schedule-role, default operator) under serve's policy. On
+// (serve's --schedule-role, default operator) under serve's policy, and
+// at most allow runs of a playbook under overlap: allow. On
 // shutdown it waits up to grace (serve's
 // --grace) for the scheduled runs still going, then cancels them.
 //
@@ -30,7 +57,7 @@ import (
 // serve's logger and metrics before it runs the scheduler. NewScheduler
 // has no room for them, and the first Load already logs (the slots an
 // earlier process left queued, recorded missed).
-func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, roles []string, grace time.Duration, warn func(string, ...any)) (Scheduler, error) {
+func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, roles []string, grace time.Duration, allow int, warn func(string, ...any)) (Scheduler, error) {
 	history := mgr.Service().History()
 	if history == nil {
 		return nil, errors.New("the scheduler needs the state dir's history")
@@ -40,7 +67,8 @@ func serveScheduler(mgr *runs.Manager, pbs []*steps.Playbook, spec store.Spec, r
 		return nil, err
 	}
 	launcher := scheduler.NewRunLauncher(mgr, roles, nil)
-	return &servedScheduler{cfg: scheduler.Config{Launcher: launcher, Store: history, Grace: grace}, launcher: launcher, pbs: pbs, unlock: unlock}, nil
+	cfg := scheduler.Config{Launcher: launcher, Store: history, Grace: grace, MaxConcurrentRuns: allow, LimitFrom: "--max-concurrent-runs"}
+	return &servedScheduler{cfg: cfg, launcher: launcher, pbs: pbs, unlock: unlock}, nil
 }
 
 // schedWiring is what serve gives its scheduler beyond NewScheduler's
@@ -167,7 +195,7 @@ func (sc *schedules) wiring() schedWiring {
 // newScheduler builds a scheduler through the env's plug and wires it.
 func (sc *schedules) newScheduler() (Scheduler, error) {
 	d := sc.d
-	s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.scheduleRoles(), d.o.grace, d.warnf)
+	s, err := d.e.newScheduler(sc.mgr, sc.pbs, d.o.spec, d.o.scheduleRoles(), d.o.grace, d.o.maxAllow, d.warnf)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +230,7 @@ func (sc *schedules) start(ctx context.Context, pbs []*steps.Playbook) {
 func (sc *schedules) begin() {
 	d := sc.d
 	if d.q != nil {
-		ls := &leaderScheduler{q: d.q, pg: d.pg, roles: d.o.scheduleRoles(), log: &d.log, metrics: sc.metrics, pbs: sc.pbs, warnf: d.errorf}
+		ls := &leaderScheduler{q: d.q, pg: d.pg, roles: d.o.scheduleRoles(), allow: d.o.maxAllow, log: &d.log, metrics: sc.metrics, pbs: sc.pbs, warnf: d.errorf}
 		sc.s = ls
 		sc.run(ls)
 		return

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -291,5 +292,43 @@ func TestServeReloadDuringStartUpDoesNotKillIt(t *testing.T) {
 	}
 	if code == 0 || !strings.Contains(p.stderr.String(), "gave no answer within 2s") {
 		t.Errorf("exit %d, stderr:\n%s\nwant a failed start-up saying the database gave no answer", code, p.stderr.String())
+	}
+}
+
+// serve --max-concurrent-runs bounds the runs of one scheduled playbook
+// under overlap: allow, as schedule's flag does, and the skipped slot
+// names the flag to raise; a bound below 1, or one beside --no-schedule,
+// is bad usage.
+func TestServeMaxConcurrentRunsBoundsOverlapAllow(t *testing.T) {
+	f := newServeFixture(t)
+	writePlaybook(t, f.playbooks, "long.yaml", "version: 1\nname: long\nschedule: {cron: \"@every 1s\", overlap: allow}\nsteps:\n  - {id: s, op: control.sleep, with: {duration: 60s}}\n")
+	p, base := f.serve(t, "--max-concurrent-runs", "1", "--grace", "1s")
+	want := "at most 1 of its runs at once, --max-concurrent-runs"
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, body := apiCall(t, http.MethodGet, base+"/api/v1/schedules", f.admin, nil)
+		b, _ := json.Marshal(body)
+		if code == http.StatusOK && strings.Contains(string(b), want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no slot skipped for the bound (%q) in 15 s: %s\nstderr:\n%s", want, b, p.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	code, body := apiCall(t, http.MethodGet, base+"/api/v1/runs?playbook=long&status=running", f.admin, nil)
+	if runs, _ := body["runs"].([]any); code != http.StatusOK || len(runs) != 1 {
+		t.Errorf("running runs of long under --max-concurrent-runs 1: %d %v, want one", code, body)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, p.stderr.String())
+	}
+
+	for _, args := range [][]string{{"--max-concurrent-runs", "0"}, {"--max-concurrent-runs", "3", "--no-schedule"}} {
+		res := runMain(t, append([]string{"serve", "--keys", f.keys, "--state-dir", f.state, "--playbooks", f.playbooks}, args...)...)
+		if res.code != ExitUsage || !strings.Contains(res.stderr, "--max-concurrent-runs") {
+			t.Errorf("serve %v: exit %d, want %d naming --max-concurrent-runs:\n%s", args, res.code, ExitUsage, res.stderr)
+		}
 	}
 }
