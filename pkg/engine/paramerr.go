@@ -71,7 +71,9 @@ func (r *run) paramProblem(s *steps.Step, pe *ops.ParamError) string {
 		}
 	}
 	if v != nil && v.Kind == steps.KindExpr && fixable {
-		if fix := typeFix(msg, v.Expr.Source); fix != "" {
+		if null, ok := nullProblem(msg, v.Expr.Source); ok {
+			msg = null
+		} else if fix := typeFix(msg, v.Expr.Source); fix != "" {
 			end := wantGot.FindStringIndex(msg)[1]
 			msg = fmt.Sprintf("%s from %s%s; %s", msg[:end], quoteExpr(v.Expr.Source), msg[end:], fix)
 		}
@@ -81,6 +83,21 @@ func (r *run) paramProblem(s *steps.Step, pe *ops.ParamError) string {
 		return msg
 	}
 	return fmt.Sprintf("%s:%d:%d: %s", r.file, v.Pos.Line, v.Pos.Col, msg)
+}
+
+// nullProblem names the expression src that gave null for a parameter
+// the schema refused as null ("is required but null", "want a string,
+// got null") and says why it may be null and how to give a default;
+// false for any other message.
+func nullProblem(msg, src string) (string, bool) {
+	fix := fmt.Sprintf(`a skipped step's output, a field an output lacks and a null item are null; give a default, like '${{ %s ?? "..." }}', or test it in when:`, src)
+	switch {
+	case msg == "is required but null":
+		return fmt.Sprintf("is required but %s gave null; %s", quoteExpr(src), fix), true
+	case strings.HasSuffix(msg, ", got null") && wantGot.MatchString(msg):
+		return fmt.Sprintf("%s from %s; %s", msg, quoteExpr(src), fix), true
+	}
+	return "", false
 }
 
 // wantGot reads the types out of the schema's "want a string, got integer".

@@ -94,3 +94,46 @@ steps:
 		}
 	}
 }
+
+// TestParamNullAtRunNamesExpression checks that a parameter whose
+// expression gave null when the step ran names that expression and says
+// how to give a default, for a parameter that is required and for an item
+// of a list, as the error of a value of the wrong type does.
+func TestParamNullAtRunNamesExpression(t *testing.T) {
+	e, _ := newEngine(t)
+	e.Registry().MustRegister(ops.Spec{Name: "test.argv", Risk: ops.RiskRead, Params: []ops.Param{
+		{Name: "command", Type: ops.TypeList, Items: ops.TypeString, Required: true},
+		{Name: "target", Type: ops.TypeString}}},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return map[string]any{}, nil }))
+	e.Registry().MustRegister(ops.Spec{Name: "test.need", Risk: ops.RiskRead, Params: []ops.Param{{Name: "url", Type: ops.TypeString, Required: true}}},
+		ops.Func(func(context.Context, ops.Params) (map[string]any, error) { return map[string]any{}, nil }))
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: calc, op: control.set, with: {host: null}}
+  - id: item_null
+    op: test.argv
+    continue_on_error: true
+    with: {command: [ping, "${{ steps.calc.output.host }}"]}
+  - id: required_null
+    op: test.need
+    continue_on_error: true
+    with: {url: "${{ steps.calc.output.host }}"}
+`), nil)
+	for id, want := range map[string][]string{
+		"item_null": {"pb.yaml:9:28:", "param command: item 1: want a string, got null from `steps.calc.output.host`",
+			`give a default, like '${{ steps.calc.output.host ?? "..." }}'`},
+		"required_null": {"pb.yaml:13:17:", "param url: is required but `steps.calc.output.host` gave null",
+			`give a default, like '${{ steps.calc.output.host ?? "..." }}'`},
+	} {
+		s := stepOf(t, rep, id)
+		if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" {
+			t.Errorf("%s: %s %+v, want failed with class validation", id, s.Status, s.Error)
+			continue
+		}
+		for _, part := range want {
+			if !strings.Contains(s.Error.Message, part) {
+				t.Errorf("%s: message %q lacks %q", id, s.Error.Message, part)
+			}
+		}
+	}
+}
