@@ -35,6 +35,7 @@ var (
 	reConversion = regexp.MustCompile(`^interface conversion: interface \{\} is (.+), not (.+)$`)
 	reArgument   = regexp.MustCompile(`^invalid argument for (\w+) \(type (.+?)\)(: want a string)?$`)
 	reDuration   = regexp.MustCompile(`^time: (?:invalid duration|missing unit in duration|unknown unit "([^"]*)" in duration) ("(?:[^"\\]|\\.)*")$`)
+	reBoolCast   = regexp.MustCompile(`^invalid operation: bool\((.+)\)$`)
 	reCannot     = regexp.MustCompile(`^cannot (get keys from|get values from|transform|uniq|reverse|flatten|concat|take from) (\S+?)( to pairs)?$`)
 )
 
@@ -70,6 +71,11 @@ func plainProblem(msg, what, nullAdvice string) string {
 			want = argWants[m[1]]
 		}
 		return given(m[1]+"()", typeWord(m[2]), want, nullAdvice)
+	}
+	if m := reBoolCast.FindStringSubmatch(msg); m != nil {
+		// A condition (when, until, ...) whose value is not a bool.
+		return "a condition must give true or false, but this one gave " + article(typeWord(m[1])) +
+			"; compare it, like x == \"yes\" or x > 0, or test that it is there, x != nil"
 	}
 	if m := reCannot.FindStringSubmatch(msg); m != nil {
 		f := cannotFuncs[m[1]]

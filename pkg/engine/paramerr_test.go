@@ -137,3 +137,37 @@ steps:
 		}
 	}
 }
+
+// TestConditionNotBoolAtRun checks that a when: or retry.until whose value
+// is known only at run time and is not true or false says so in the docs'
+// words and says what to write, not expr's "invalid operation:
+// bool(string)".
+func TestConditionNotBoolAtRun(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - {id: calc, op: control.set, with: {flag: "yes", count: 3}}
+  - {id: text, op: control.noop, needs: [calc], when: steps.calc.output.flag, continue_on_error: true}
+  - {id: number, op: control.noop, needs: [calc], when: steps.calc.output.count, continue_on_error: true}
+  - id: until
+    op: control.noop
+    needs: [calc]
+    retry: {attempts: 2, until: steps.calc.output.flag}
+    continue_on_error: true
+`), nil)
+	for id, got := range map[string]string{"text": "a string", "number": "an integer", "until": "a string"} {
+		s := stepOf(t, rep, id)
+		if s.Status != report.StatusFailed || s.Error == nil || s.Error.Class != "validation" {
+			t.Errorf("%s: %s %+v, want failed with class validation", id, s.Status, s.Error)
+			continue
+		}
+		for _, part := range []string{"pb.yaml:", "a condition must give true or false, but this one gave " + got, "compare it"} {
+			if !strings.Contains(s.Error.Message, part) {
+				t.Errorf("%s: message %q lacks %q", id, s.Error.Message, part)
+			}
+		}
+		if strings.Contains(s.Error.Message, "invalid operation") {
+			t.Errorf("%s: message %q speaks of expr's machinery", id, s.Error.Message)
+		}
+	}
+}
