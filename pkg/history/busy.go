@@ -27,13 +27,18 @@ var busyNoticeAfter = 2 * time.Second
 // took it again between two looks.
 const busyRecheck = 250 * time.Millisecond
 
-// busyWatch watches one write of s waiting for SQLite's write lock; see
-// Store.watchBusy.
+// busyWatch watches the writes of a Store, one at a time, waiting for
+// SQLite's write lock; see Store.watchBusy. A Store keeps one for its
+// life: its timer is made at the first write and set again at each
+// (Reset), so that a write, which waits for no one nearly always, pays
+// neither a timer's making nor a path's joining.
 type busyWatch struct {
 	db     string
 	notice func(string)
 	mu     sync.Mutex
-	t      *time.Timer
+	t      *time.Timer // made by the first start
+	gen    uint64      // the write watched, counted by start
+	since  time.Time   // when it began
 	done   bool
 	pid    int // the holder last seen, 0 for none
 	noted  bool
@@ -46,28 +51,55 @@ type busyWatch struct {
 // into one that names that process and what to do. The holder is found
 // by the lock it holds on the database's shared-memory file (see
 // writeHolder): a write that is slow on its own, this process's lock, is
-// never taken for a wait.
-func (s *Store) watchBusy() *busyWatch { return watchBusy(s.dbPath(), s.notice) }
+// never taken for a wait. It is called with s.wmu held, so that the
+// Store's one watch watches one write at a time.
+func (s *Store) watchBusy() *busyWatch {
+	s.busy.start()
+	return s.busy
+}
 
 // watchBusy is Store.watchBusy for a write on the database db before its
 // Store is made (Open's migration), noticed to notice.
 func watchBusy(db string, notice func(string)) *busyWatch {
 	w := &busyWatch{db: db, notice: notice}
-	// Set under mu, which look holds to read it: a timer that fires
+	w.start()
+	return w
+}
+
+// start begins watching a write: the one before it has ended.
+func (w *busyWatch) start() {
+	// Under mu, which look holds to read them: a timer that fires
 	// before AfterFunc has returned (a process descheduled that long)
 	// found w.t not set yet.
 	w.mu.Lock()
-	w.t = time.AfterFunc(busyNoticeAfter, w.look)
-	w.mu.Unlock()
-	return w
+	defer w.mu.Unlock()
+	w.gen++
+	w.since = time.Now()
+	w.done, w.pid, w.noted = false, 0, false
+	if w.t == nil {
+		w.t = time.AfterFunc(busyNoticeAfter, w.look)
+		return
+	}
+	w.t.Reset(busyNoticeAfter)
 }
 
 // look is the timer's: it notices the holder once, or looks again later.
 func (w *busyWatch) look() {
+	w.mu.Lock()
+	gen := w.gen
+	// A look that was under way as its write ended and the next began
+	// (end's Stop comes too late for a timer that fired) is not that
+	// write's: it has waited less than busyNoticeAfter, and start set
+	// the timer again for it.
+	early := time.Since(w.since) < busyNoticeAfter
+	w.mu.Unlock()
+	if early {
+		return
+	}
 	pid := writeHolder(w.db)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.done {
+	if w.done || w.gen != gen {
 		return
 	}
 	if pid <= 0 || pid == os.Getpid() {
@@ -101,6 +133,9 @@ func (w *busyWatch) end(err error) error {
 // isBusy reports whether err is SQLite's SQLITE_BUSY: the busy timeout
 // passed while another connection held the write lock.
 func isBusy(err error) bool {
+	if err == nil {
+		return false // without errors.As's allocation, for every write
+	}
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }

@@ -245,3 +245,70 @@ func TestABusyWatchWhoseTimerFiresAtOnceIsNoRace(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchingAWriteCostsNoAllocation: every write of the history is
+// watched for a wait on another process; a write that waits for no one,
+// nearly all of them, made a timer and joined the database's path each
+// time (five allocations), which a scheduler's and a server's every run
+// paid several times over.
+func TestWatchingAWriteCostsNoAllocation(t *testing.T) {
+	s := openStore(t)
+	s.watchBusy().end(nil) // the first write makes the timer
+	if n := testing.AllocsPerRun(100, func() { s.watchBusy().end(nil) }); n != 0 {
+		t.Errorf("watching a write allocates %v times", n)
+	}
+}
+
+// TestEachBusyWriteSaysWhomItWaitsFor: a Store watches its writes with
+// one watch, set again for each; a write that waits after one that
+// waited and was noticed is noticed too, once.
+func TestEachBusyWriteSaysWhomItWaitsFor(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the holder of the write lock is found in /proc/locks")
+	}
+	shortBusy(t, 0)
+	dir := t.TempDir()
+	notices := make(chan string, 4)
+	s, err := OpenContext(context.Background(), dir, func(msg string) { notices <- msg })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i, id := range []string{"r1", "r2"} {
+		pid, release := holdWrites(t, dir)
+		wrote := make(chan error, 1)
+		go func() {
+			wrote <- s.RecordStart(context.Background(), Run{ID: id, Playbook: "p", StartedAt: time.Now()})
+		}()
+		select {
+		case msg := <-notices:
+			if want := "waiting for pid " + strconv.Itoa(pid); !strings.Contains(msg, want) {
+				t.Errorf("write %d: notice does not say %q: %s", i+1, want, msg)
+			}
+		case err := <-wrote:
+			t.Fatalf("write %d ended (%v) while another process held the database, without a notice", i+1, err)
+		}
+		release()
+		if err := <-wrote; err != nil {
+			t.Fatalf("write %d once the other process let go: %v", i+1, err)
+		}
+		if len(notices) != 0 {
+			t.Errorf("write %d: more than one notice: %q", i+1, <-notices)
+		}
+	}
+}
+
+// TestAReusedBusyWatchIsNoRace: a Store's one watch is set again for
+// each write while the look of the one before may still be under way.
+func TestAReusedBusyWatchIsNoRace(t *testing.T) {
+	defer func(old time.Duration) { busyNoticeAfter = old }(busyNoticeAfter)
+	busyNoticeAfter = 0
+	w := watchBusy("", nil)
+	for range 1000 {
+		if err := w.end(nil); err != nil {
+			t.Fatalf("end: %v", err)
+		}
+		w.start()
+	}
+	w.end(nil)
+}

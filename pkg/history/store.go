@@ -94,6 +94,7 @@ type Store struct {
 	// notice tells the user that a write waits for another process's
 	// (see watchBusy), as Open's notice of its own wait.
 	notice func(string)
+	busy   *busyWatch  // each write's; see watchBusy
 	stmts  stmtCache   // the write path's statements, prepared once
 	wmu    sync.Mutex  // held by each write; see beginWrite
 	group  commitGroup // RecordStart and RecordFinish; see grouped
@@ -222,7 +223,8 @@ func OpenContext(ctx context.Context, dir string, notice func(msg string)) (*Sto
 		db.Close()
 		return nil, fullDiskError(absDir, readOnly(abs, damaged(abs, fmt.Errorf("history: %s: %w", abs, err))))
 	}
-	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now, notice: notice}
+	s := &Store{db: db, dir: absDir, owner: newOwner(), now: time.Now, notice: notice,
+		busy: &busyWatch{db: abs, notice: notice}}
 	if s.lock, err = lockOwner(s.ownerPath(s.owner)); err != nil {
 		db.Close()
 		return nil, openLockError(err)
@@ -302,7 +304,7 @@ func (s *Store) Close() error {
 }
 
 // dbPath is the database file's absolute path.
-func (s *Store) dbPath() string { return filepath.Join(s.dir, FileName) }
+func (s *Store) dbPath() string { return s.busy.db }
 
 func (s *Store) ownerPath(owner string) string {
 	return filepath.Join(s.dir, ownersDir, owner+".lock")
