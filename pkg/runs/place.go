@@ -1,6 +1,11 @@
 package runs
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+)
 
 // What a queued run waits for (Place.For).
 const (
@@ -27,21 +32,77 @@ func (m *Manager) Place(h *Handle) *Place {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := m.waiting[h]
-	if w == nil || w.took || w.ended || w.withdrawn {
+	if !w.waits() {
 		return nil
 	}
-	p := &Place{MaxRunning: cap(m.slots)}
 	if w.inGroup {
-		p.For, p.Group = WaitsForGroup, w.group
-		p.Message = fmt.Sprintf("waiting for concurrency group %q", w.group)
-		return p
+		return m.groupPlace(w)
 	}
-	p.For = WaitsForSlot
+	ahead := 0
 	for o, ow := range m.waiting {
-		if o != h && !ow.inGroup && !ow.took && !ow.ended && !ow.withdrawn && o.queued.Before(h.queued) {
-			p.Ahead++
+		if o != h && ow.waits() && !ow.inGroup && o.queued.Before(h.queued) {
+			ahead++
 		}
 	}
+	return m.slotPlace(ahead)
+}
+
+// Places is Place for each of hs, in their order, at one moment: a list
+// of the runs (the API's) walks the waiting runs once, where a Place per
+// run walked them once per run, a time that grew as the square of the
+// runs waiting.
+func (m *Manager) Places(hs []*Handle) []*Place {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Place, len(hs))
+	var queue []time.Time // when the runs waiting for a slot were queued, sorted
+	for i, h := range hs {
+		w := m.waiting[h]
+		switch {
+		case !w.waits():
+		case w.inGroup:
+			out[i] = m.groupPlace(w)
+		default:
+			if queue == nil {
+				queue = m.slotQueue()
+			}
+			// The runs queued before h, h not among them: the first
+			// queued at h's time or later is where they end.
+			ahead := sort.Search(len(queue), func(j int) bool { return !queue[j].Before(h.queued) })
+			out[i] = m.slotPlace(ahead)
+		}
+	}
+	return out
+}
+
+// slotQueue returns when each run that waits for a run slot was queued,
+// in order; m.mu is held.
+func (m *Manager) slotQueue() []time.Time {
+	q := make([]time.Time, 0, len(m.waiting))
+	for o, ow := range m.waiting {
+		if ow.waits() && !ow.inGroup {
+			q = append(q, o.queued)
+		}
+	}
+	slices.SortFunc(q, time.Time.Compare)
+	return q
+}
+
+// waits reports whether w, a run's waiter (nil for none), still waits.
+func (w *waiter) waits() bool {
+	return w != nil && !w.took && !w.ended && !w.withdrawn
+}
+
+// groupPlace is the place of w, waiting for its concurrency group.
+func (m *Manager) groupPlace(w *waiter) *Place {
+	return &Place{For: WaitsForGroup, Group: w.group, MaxRunning: cap(m.slots),
+		Message: fmt.Sprintf("waiting for concurrency group %q", w.group)}
+}
+
+// slotPlace is the place of a run waiting for a run slot behind ahead
+// others.
+func (m *Manager) slotPlace(ahead int) *Place {
+	p := &Place{For: WaitsForSlot, Ahead: ahead, MaxRunning: cap(m.slots)}
 	p.Message = fmt.Sprintf("waiting for a run slot: %s ahead of it, and the %d of --max-running are taken", runsWord(p.Ahead), p.MaxRunning)
 	return p
 }

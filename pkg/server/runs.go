@@ -241,14 +241,16 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, _ *Principal) 
 	}
 	var out []runInfo
 	seen := map[string]bool{}
-	for _, h := range s.mgr.Active() {
+	active := s.mgr.Active()
+	places := s.mgr.Places(active)
+	for i, h := range active {
 		info := runInfo{ID: h.ID(), Playbook: h.Playbook(), Status: h.Status(), Trigger: string(h.Trigger()),
 			StartedBy: h.Caller().Name, DryRun: h.DryRun(), Roles: h.Caller().Roles, StartedAt: h.QueuedAt().UTC()}
 		if slot := h.Caller().Slot; !slot.IsZero() {
 			slot = slot.UTC()
 			info.Slot = &slot
 		}
-		info.Waiting = s.mgr.Place(h)
+		info.Waiting = places[i]
 		if !matches(f, info) {
 			continue
 		}
