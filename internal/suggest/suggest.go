@@ -11,17 +11,22 @@ import (
 // tools use for one of the candidates (params for with, depends_on for
 // needs, ignore_errors for continue_on_error) names that candidate too.
 func DidYouMean(word string, candidates []string) string {
+	if x, ok := Meant(word, candidates); ok {
+		return Hint(x)
+	}
+	return ""
+}
+
+// Meant returns the candidate DidYouMean names, and whether there is one.
+func Meant(word string, candidates []string) (string, bool) {
 	if x, ok := synonyms[word]; ok {
 		for _, c := range candidates {
 			if c == x {
-				return Hint(x)
+				return x, true
 			}
 		}
 	}
-	if best, ok := Closest(word, candidates); ok {
-		return Hint(best)
-	}
-	return ""
+	return Closest(word, candidates)
 }
 
 // synonyms are the keys that Ansible, GitHub Actions, GitLab CI, Argo

@@ -203,7 +203,10 @@ func ValidateParams(s *Spec, raw map[string]any) (Params, error) {
 				out[k] = raw[k]
 				continue
 			}
-			hint := suggest.DidYouMean(k, s.paramNames())
+			hint := ""
+			if m := s.meant(k); m != "" {
+				hint = suggest.Hint(m)
+			}
 			hints[hint] = true
 			errs = append(errs, &ParamError{k, "unknown parameter" + hint + "; " + s.paramList()})
 			continue
@@ -260,6 +263,26 @@ func (s *Spec) paramNames() []string {
 		names[i] = p.Name
 	}
 	return names
+}
+
+// meant returns the param an unknown param k likely names: a close
+// spelling or another tool's word for it, or else the one param whose
+// name k starts up to a "_" (name for name_regex); "" when none is.
+func (s *Spec) meant(k string) string {
+	names := s.paramNames()
+	if m, ok := suggest.Meant(k, names); ok {
+		return m
+	}
+	meant := ""
+	for _, n := range names {
+		if strings.HasPrefix(n, k+"_") {
+			if meant != "" {
+				return ""
+			}
+			meant = n
+		}
+	}
+	return meant
 }
 
 func (s *Spec) paramList() string {

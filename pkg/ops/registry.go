@@ -57,6 +57,12 @@ func (e *Entry) Validate(raw map[string]any, final bool) (Params, error) {
 		for _, pe := range errs {
 			if e.Spec.Param(pe.Param) != nil {
 				checked[pe.Param] = Deferred
+			} else if m := e.Spec.meant(pe.Param); m != "" {
+				// A misspelt param is told once: the check
+				// takes the param meant as given.
+				if _, ok := checked[m]; !ok {
+					checked[m] = Deferred
+				}
 			}
 		}
 		final = false

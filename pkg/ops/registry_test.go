@@ -536,3 +536,41 @@ func TestGetNamesWhatOtherToolsCallAnOp(t *testing.T) {
 		}
 	}
 }
+
+// TestEntryValidateTypoIsOneProblem checks that a misspelt param is told
+// once, with the name meant, and that the operation's own check takes the
+// param meant as given: "give command or script" beside "comand: did you
+// mean command" would be one mistake told twice, the second misleading.
+// A word that starts a param's name at a "_" (name for name_regex) is
+// taken as meant too.
+func TestEntryValidateTypoIsOneProblem(t *testing.T) {
+	for _, tc := range []struct {
+		typo, meant string
+	}{
+		{"comand", "command"},
+		{"name", "name_regex"},
+	} {
+		t.Run(tc.typo, func(t *testing.T) {
+			op := &paramsOp{}
+			r := ops.NewRegistry()
+			r.MustRegister(spec("proc.act",
+				ops.Param{Name: "command", Type: ops.TypeList, Items: ops.TypeString},
+				ops.Param{Name: "script", Type: ops.TypeString},
+				ops.Param{Name: "name_regex", Type: ops.TypeString},
+			), op)
+			e, _ := r.Get("proc.act")
+			_, err := e.Validate(map[string]any{tc.typo: "x"}, true)
+			var got ops.ParamErrors
+			if !errors.As(err, &got) {
+				t.Fatalf("Validate = %T %v; want ParamErrors", err, err)
+			}
+			want := ops.ParamErrors{{Param: tc.typo, Msg: `unknown parameter (did you mean "` + tc.meant + `"?); proc.act takes command, script, name_regex`}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Validate (-want +got):\n%s", diff)
+			}
+			if len(op.got) != 1 || op.got[0][tc.meant] != ops.Deferred {
+				t.Errorf("the op's check saw %v; want %s as Deferred", op.got, tc.meant)
+			}
+		})
+	}
+}
