@@ -455,6 +455,7 @@ func (l *loader) decodeWith(n *yaml.Node, s *Step) {
 		if !ok {
 			pos = with.Pos
 		}
+		pe = stepKeyUnderWith(s, pe)
 		msg := pe.Error()
 		if pe.Param != "" && !ok {
 			msg += " (add it under with:)"

@@ -2,10 +2,13 @@ package steps
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
+	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
 // stepFanOutKeys are the keys GitHub Actions' strategy and Argo Workflows
@@ -166,4 +169,17 @@ func (l *loader) listForMap(n *yaml.Node, what string) bool {
 	}
 	l.d.Add(yamlx.PosOf(dn), "%s must be a mapping keyed by name, not a list: write each item as `%s: %s` under %s:, without %s", what, name, example, what, drop)
 	return true
+}
+
+// stepKeyUnderWith returns pe, the refusal of a param of step s, saying
+// so when the unknown param is a key of the step itself (timeout, retry,
+// when) that a line indented too far put under with:. A did-you-mean the
+// refusal already has, to a param of the op, stays as it is.
+func stepKeyUnderWith(s *Step, pe *ops.ParamError) *ops.ParamError {
+	rest, ok := strings.CutPrefix(pe.Msg, "unknown parameter; ")
+	if !ok || !slices.Contains(stepKeys, pe.Param) || s.Entry.Spec.Param(pe.Param) != nil {
+		return pe
+	}
+	msg := fmt.Sprintf("unknown parameter (%s is a key of the step, not a parameter of %s: write it beside op:, two spaces less than the parameters); %s", pe.Param, s.Op, rest)
+	return &ops.ParamError{Param: pe.Param, Msg: msg}
 }

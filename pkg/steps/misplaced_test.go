@@ -77,3 +77,24 @@ func TestFanOutKeysOfOtherTools(t *testing.T) {
 		}
 	}
 }
+
+// TestStepKeyUnderWith checks that a step's own key written under with:,
+// where an operation that has no param of that name refuses it (timeout
+// and retry are step keys; http.request's timeout is a param of its
+// own), is named as a step key with the fix.
+func TestStepKeyUnderWith(t *testing.T) {
+	src := "version: 1\nname: t\nsteps:\n- id: a\n  op: control.log\n  with:\n    message: hi\n    timeout: 5s\n    continue_on_error: true\n"
+	_, err := Parse("p.yaml", []byte(src), testRegistry(t))
+	if err == nil {
+		t.Fatal("loaded; want it refused")
+	}
+	got := err.Error()
+	for _, want := range []string{
+		`p.yaml:8:5: step a: control.log: param timeout: unknown parameter (timeout is a key of the step, not a parameter of control.log: write it beside op:, two spaces less than the parameters); control.log takes `,
+		`p.yaml:9:5: step a: control.log: param continue_on_error: unknown parameter (continue_on_error is a key of the step, not a parameter of control.log: write it beside op:, two spaces less than the parameters); control.log takes `,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("want %q in:\n%s", want, got)
+		}
+	}
+}
