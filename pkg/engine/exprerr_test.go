@@ -116,3 +116,25 @@ steps:
 		t.Errorf("error %q says the step failed before its operation ran; it ran", st.Error.Message)
 	}
 }
+
+// TestFieldOfNullOutputFieldSaysItsError: a field of an output that is
+// null because the op could not make it (http.request's json when the
+// body is not valid JSON) gives the reason the output holds beside it,
+// <field>_error, rather than leaving the user to guess why.
+func TestFieldOfNullOutputFieldSaysItsError(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: x
+    op: control.set
+    with: {json: null, json_error: "the body is not valid JSON: unexpected EOF"}
+  - id: use
+    op: control.log
+    with: {message: "ok is ${{ steps.x.output.json.ok }}"}
+    continue_on_error: true
+`), nil)
+	const want = "steps.x.output.json is null, so it has no field ok: steps.x.output.json_error says: the body is not valid JSON: unexpected EOF"
+	if st := stepOf(t, rep, "use"); st.Error == nil || !strings.Contains(st.Error.Message, want) {
+		t.Errorf("use: error %+v, want one with %q", st.Error, want)
+	}
+}
