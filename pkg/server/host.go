@@ -409,6 +409,9 @@ func (s *Server) opStats(w http.ResponseWriter, r *http.Request, _ *Principal) *
 // other answers what no route of the API has: the console's pages and
 // assets (GET, outside /api/), else notFound.
 func (s *Server) other(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
+	if clean, ok := uncleanPath(r); ok {
+		return s.notClean(w, r, clean)
+	}
 	if s.cfg.Console != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") {
 		s.cfg.Console.ServeHTTP(w, r)
 		return nil

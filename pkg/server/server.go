@@ -258,8 +258,9 @@ func New(cfg Config) (*Server, error) {
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
-	s.mux.Handle("/", s.wrap(&route{path: "/", public: true, handle: s.other}))
-	s.handler = s.mux
+	other := s.wrap(&route{path: "/", public: true, handle: s.other})
+	s.mux.Handle("/", other)
+	s.handler = cleanFirst(s.mux, other)
 	if cfg.SecureCookie {
 		s.handler = behindHTTPS(s.handler)
 	}
