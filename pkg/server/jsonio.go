@@ -138,7 +138,7 @@ func decodeStrict(r *http.Request, max int64, v any) *apiError {
 		return errorf(http.StatusBadRequest, ClassValidation, "the request body: want a JSON object, like {%s}, not null", exampleMember(reflect.TypeOf(v)))
 	}
 	if err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return jsonError(err)
+		return jsonError(err, data)
 	}
 	return exactNumbers(data)
 }
@@ -202,18 +202,20 @@ func exactNumbers(data []byte) *apiError {
 	}
 }
 
-// jsonError explains a decoding error, naming the field where there is one.
-func jsonError(err error) *apiError {
+// jsonError explains a decoding error of data, naming the field where
+// there is one, and for a syntax error where it is and what to fix.
+func jsonError(err error, data []byte) *apiError {
 	var syn *jsontext.SyntacticError
 	var sem *jsonv2.SemanticError
 	switch {
 	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
 		return badField(field(syn.JSONPointer), "duplicate key %q; give each key once", syn.JSONPointer.LastToken())
 	case errors.As(err, &syn):
+		at := bodyPosition(data, syn.ByteOffset)
 		if name := field(syn.JSONPointer); name != "" {
-			return badField(name, "%s: %v at byte %d of the body", name, syn.Err, syn.ByteOffset)
+			return badField(name, "%s: %v at %s of the body; %s", name, syn.Err, at, syntaxHint(syn.Err))
 		}
-		return errorf(http.StatusBadRequest, ClassValidation, "the body is not one JSON value: %v at byte %d", syn.Err, syn.ByteOffset)
+		return errorf(http.StatusBadRequest, ClassValidation, "the body is not one JSON value: %v at %s; %s", syn.Err, at, syntaxHint(syn.Err))
 	case errors.As(err, &sem) && errors.Is(sem.Err, jsonv2.ErrUnknownName):
 		name := sem.JSONPointer.LastToken()
 		known := memberNames(sem.GoType)
