@@ -38,7 +38,7 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 		// Which one a proxy or client meant is not for the server to
 		// guess: judging the first would let a second (a key added by a
 		// proxy, a forgotten -H) pass unnoticed, or be the one refused.
-		return nil, s.refused("malformed", "the request has %d Authorization headers; send exactly one: Authorization: Bearer KEY", n)
+		return nil, byField("Authorization", s.refused("malformed", "the request has %d Authorization headers; send exactly one: Authorization: Bearer KEY", n))
 	}
 	header := r.Header.Get("Authorization")
 	if header == "" {
@@ -61,18 +61,18 @@ func (s *Server) authenticate(r *http.Request) (*Principal, *apiError) {
 		if c := verifiedCert(r); c != nil {
 			return nil, s.unknownCert(r, c, st.Keys)
 		}
-		return nil, s.refused("missing", "no credentials: send Authorization: Bearer KEY")
+		return nil, byField("Authorization", s.refused("missing", "no credentials: send Authorization: Bearer KEY"))
 	}
 	scheme, key, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
-		return nil, s.failed(addr, "malformed", "the Authorization header must be 'Bearer KEY'")
+		return nil, byField("Authorization", s.failed(addr, "malformed", "the Authorization header must be 'Bearer KEY'"))
 	}
 	k := st.Keys.lookup(strings.TrimSpace(key))
 	if k == nil {
-		return nil, s.failed(addr, "unknown", unknownKey)
+		return nil, byField("Authorization", s.failed(addr, "unknown", unknownKey))
 	}
 	if !k.expires.IsZero() && !s.cfg.Now().Before(k.expires) {
-		return nil, s.failed(addr, "expired", "the key %s expired at %s; ask for a new one", k.name, k.expires.UTC().Format(time.RFC3339))
+		return nil, byField("Authorization", s.failed(addr, "expired", "the key %s expired at %s; ask for a new one", k.name, k.expires.UTC().Format(time.RFC3339)))
 	}
 	return &Principal{Name: k.name, Roles: k.roles, Via: "key", print: keyPrint(k)}, nil
 }
@@ -103,6 +103,16 @@ func (s *Server) failed(addr, why, format string, args ...any) *apiError {
 		return tooMany(wait, "too many failed authentications from %s; try again later", addr)
 	}
 	return errorf(http.StatusUnauthorized, ClassAuthentication, format, args...)
+}
+
+// byField names field (the header, cookie or parameter that carried the
+// credentials) as the cause of a 401; a 429 is the address's, not a
+// field's.
+func byField(field string, e *apiError) *apiError {
+	if e != nil && e.Status == http.StatusUnauthorized {
+		e.Field = field
+	}
+	return e
 }
 
 // refused answers 401 to a request that guessed nothing: one with no

@@ -33,8 +33,8 @@ func checkQuery(r *http.Request) *apiError {
 				name = KeyPrefix + "…" // the key itself, not written back
 			}
 			if slices.Contains(queryKeyNames, strings.ToLower(name)) || looksLikeKey(value) || looksLikeKey(key) {
-				return errorf(http.StatusUnauthorized, ClassAuthentication,
-					"a key was sent in the URL (?%s=); send it only as the header Authorization: Bearer KEY, and replace the key: URLs end up in logs", name)
+				return byField(name, errorf(http.StatusUnauthorized, ClassAuthentication,
+					"a key was sent in the URL (?%s=); send it only as the header Authorization: Bearer KEY, and replace the key: URLs end up in logs", name))
 			}
 			if bad != nil {
 				continue

@@ -64,7 +64,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 		return e
 	}
 	if !k.expires.IsZero() && !s.cfg.Now().Before(k.expires) {
-		return s.failed(addr, "expired", "the key %s expired at %s; ask for a new one", k.name, k.expires.UTC().Format(time.RFC3339))
+		return byField("key", s.failed(addr, "expired", "the key %s expired at %s; ask for a new one", k.name, k.expires.UTC().Format(time.RFC3339)))
 	}
 	token, sess, err := sessions.issue(k)
 	if err != nil {
@@ -191,21 +191,21 @@ func sessionToken(r *http.Request) string {
 func (s *Server) fromSession(ctx context.Context, token string, keys *Keys) (*Principal, *apiError) {
 	sessions := s.cfg.Sessions
 	if sessions == nil {
-		return nil, s.refused("session", "this server has no console sessions; send Authorization: Bearer KEY")
+		return nil, byField(cookieName, s.refused("session", "this server has no console sessions; send Authorization: Bearer KEY"))
 	}
 	sess, err := sessions.check(ctx, token)
 	switch {
 	case errors.Is(err, errBadToken):
-		return nil, s.refused("session", "%v", err)
+		return nil, byField(cookieName, s.refused("session", "%v", err))
 	case errors.Is(err, errUncheckedToken):
 		return nil, unavailable(storeRetryAfter, "%v", err)
 	case err != nil:
 		s.metrics.authFailure("session")
-		return nil, errorf(http.StatusUnauthorized, ClassAuthentication, "%v", err)
+		return nil, byField(cookieName, errorf(http.StatusUnauthorized, ClassAuthentication, "%v", err))
 	}
 	if why := s.sessionProblem(sess, keys); why != "" {
 		s.metrics.authFailure("session")
-		return nil, errorf(http.StatusUnauthorized, ClassAuthentication, "%s", why)
+		return nil, byField(cookieName, errorf(http.StatusUnauthorized, ClassAuthentication, "%s", why))
 	}
 	return &Principal{Name: sess.name, Roles: sess.roles, Via: "session", session: &sess, print: sess.key}, nil
 }
