@@ -42,6 +42,7 @@ type Handle struct {
 	cancel    context.CancelCauseFunc // set once the run has a context
 	cause     error                   // a Cancel before the run got its context
 	cancelled chan struct{}           // closed by the first Cancel
+	cancelOne sync.Mutex              // held by a CancelOnce
 	rep       *report.Report
 	runErr    error
 	denied    []auth.StepDecision
@@ -155,6 +156,28 @@ func (h *Handle) Cancel(cause error) {
 	if cancel != nil {
 		cancel(cause)
 	}
+}
+
+// CancelOnce cancels the run as Cancel does unless it was cancelled
+// already, when it returns false. before (writing the audit line, say)
+// runs first, while concurrent CancelOnce calls wait; its error is
+// returned and the run is not cancelled. Two callers cancelling at once
+// thus see one of them do it.
+func (h *Handle) CancelOnce(cause error, before func() error) (bool, error) {
+	h.cancelOne.Lock()
+	defer h.cancelOne.Unlock()
+	select {
+	case <-h.cancelled:
+		return false, nil
+	default:
+	}
+	if before != nil {
+		if err := before(); err != nil {
+			return false, err
+		}
+	}
+	h.Cancel(cause)
+	return true, nil
 }
 
 // Done is closed when the run has ended and its records are written.

@@ -45,10 +45,18 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	if e := s.mayAct(h, c, "cancel"); e != nil {
 		return s.auditRefused(r, c, id, file, sha, auth.ActionCancel, e)
 	}
-	if err := s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c)); err != nil {
+	audit := func() error { return s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c)) }
+	first, err := h.CancelOnce(fmt.Errorf("cancelled through the API by %s", c.Name), audit)
+	if err != nil {
 		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
 	}
-	h.Cancel(fmt.Errorf("cancelled through the API by %s", c.Name))
+	if !first {
+		// A second cancel (a retry, a second operator) does not cancel
+		// or audit again: the run is on its way to its end already.
+		e := errorf(http.StatusConflict, ClassConflict, "run %s is being cancelled already; GET /api/v1/runs/%s shows when it ends", id, id)
+		e.RunID = id
+		return e
+	}
 	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
 	return nil
 }

@@ -92,7 +92,7 @@ func (s *Server) routeTable() []*route {
 			summary: "The run's events as Server-Sent Events: id is the sequence number, event the kind, data the event as JSON. Replay first; Last-Event-ID resumes; the stream ends after run_finished.",
 			ok:      js(200, ""), errors: []int{400, 404}},
 		{method: "POST", path: "/api/v1/runs/{id}/cancel", handle: s.cancelRun, tag: "runs",
-			summary: "Cancel a run: its steps are cancelled, on_cancel and finally run, the report says cancelled. Audited.",
+			summary: "Cancel a run: its steps are cancelled, on_cancel and finally run, the report says cancelled. Audited. A run being cancelled already, or ended, is 409.",
 			ok:      js(202, "RunStarted"), errors: []int{400, 403, 404, 409}},
 		{method: "GET", path: "/api/v1/runs/{id}/timeline.svg", handle: s.timeline, tag: "runs", contentType: "image/svg+xml",
 			summary: "The run's timeline as the HTML report draws it, as one SVG image with its styles inside; the steps so far while it runs.",
