@@ -40,7 +40,8 @@ func (l *policyLoader) warnUnboundLimits() {
 		if err != nil {
 			continue // reported already
 		}
-		subject, err := l.p.Subject([]string{name}, nil)
+		// Not remembered: the policy is not complete yet.
+		subject, err := l.p.subject([]string{name}, nil, false)
 		if err != nil {
 			continue
 		}

@@ -34,6 +34,9 @@ type Policy struct {
 	// loaded with that start programs no sandbox holds (plugins): a role
 	// that requires a sandbox is denied them, as process.start.
 	unsandboxed map[string]bool
+	// sets are the role sets Subject has built (see roleSet): a Policy
+	// must not change once Subject is called.
+	sets roleSets
 }
 
 // Role is one role of a policy.

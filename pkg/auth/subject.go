@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 
@@ -48,30 +47,32 @@ type held struct {
 }
 
 // Subject resolves roles for a run of pb. An unknown role is an error; no
-// field of a playbook can add a role or a right.
+// field of a playbook can add a role or a right. What the roles alone
+// decide is built once per policy and role set (see roleSet).
 func (p *Policy) Subject(roles []string, pb *steps.Playbook) (*Subject, error) {
+	return p.subject(roles, pb, true)
+}
+
+// subject is Subject; shared says whether the role set may come from, and
+// go to, the policy's remembered ones: not while the policy is still
+// being loaded, when it is not yet what it will be.
+func (p *Policy) subject(roles []string, pb *steps.Playbook, shared bool) (*Subject, error) {
 	if len(roles) == 0 {
 		roles = []string{DefaultRole}
 	}
-	direct, err := p.expand(roles)
+	var rs *roleSet
+	var err error
+	if shared {
+		rs, err = p.roleSet(roles)
+	} else {
+		rs, err = p.newRoleSet(roles)
+	}
 	if err != nil {
 		return nil, err
 	}
-	s := &Subject{Roles: roles, policy: p, playbook: pb, direct: direct}
-	for _, name := range roles {
-		if slices.ContainsFunc(s.held, func(h held) bool { return h.role == name }) {
-			continue
-		}
-		rs, err := p.expand([]string{name})
-		if err != nil {
-			return nil, err
-		}
-		scope := newScope(rs).unsandboxing(p.unsandboxed)
-		scope.owners = owners{roles: []string{name}, policy: p.File}
-		s.held = append(s.held, held{role: name, rules: rulesOf(rs), scope: scope})
-	}
+	s := &Subject{Roles: roles, policy: p, playbook: pb, direct: rs.direct, held: rs.held}
 	if pb != nil {
-		g, why := p.grantFor(direct, pb.AbsPath(), pb.SHA256)
+		g, why := p.grantFor(rs.direct, pb.AbsPath(), pb.SHA256)
 		s.GrantNote = why
 		if g != nil {
 			gr, err := p.expand([]string{g.As})
