@@ -36,7 +36,7 @@ type Policy struct {
 	unsandboxed map[string]bool
 	// sets are the role sets Subject has built (see roleSet): a Policy
 	// must not change once Subject is called.
-	sets roleSets
+	sets *roleSets
 }
 
 // Role is one role of a policy.
@@ -117,11 +117,13 @@ const DefaultRole = RoleOperator
 // Builtin returns the policy used without --policy: viewer may run read
 // operations, operator read and write, admin everything.
 func Builtin() *Policy {
-	return &Policy{Roles: map[string]*Role{
+	p := &Policy{Roles: map[string]*Role{
 		RoleViewer:   {Name: RoleViewer, MaxRisk: ops.RiskRead},
 		RoleOperator: {Name: RoleOperator, MaxRisk: ops.RiskWrite},
 		RoleAdmin:    {Name: RoleAdmin, Allow: []string{"*"}},
 	}}
+	p.sets = &roleSets{owner: p}
+	return p
 }
 
 // Decision is the outcome of one authorization check and the rule that

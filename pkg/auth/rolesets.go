@@ -17,10 +17,12 @@ type roleSet struct {
 
 // roleSets remembers the role sets of a policy's callers, so that each
 // execute does not expand its roles again. It lives in its Policy: a
-// reloaded policy is a new Policy and starts empty.
+// reloaded policy is a new Policy and starts empty. A copy of a Policy
+// value, or one built without Builtin or ParsePolicy, remembers nothing.
 type roleSets struct {
-	mu sync.RWMutex
-	m  map[string]*roleSet
+	owner *Policy
+	mu    sync.RWMutex
+	m     map[string]*roleSet
 }
 
 // maxRoleSets bounds how many role sets a policy remembers. Role sets come
@@ -31,6 +33,9 @@ const maxRoleSets = 256
 // roleSet returns the role set of roles, built once per policy. roles is
 // not empty. An unknown role is an error, never remembered.
 func (p *Policy) roleSet(roles []string) (*roleSet, error) {
+	if p.sets == nil || p.sets.owner != p {
+		return p.newRoleSet(roles)
+	}
 	var buf [128]byte
 	key := roleSetKey(buf[:0], roles)
 	p.sets.mu.RLock()

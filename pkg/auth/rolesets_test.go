@@ -262,6 +262,24 @@ func TestReloadedPolicyDecidesAfresh(t *testing.T) {
 	}
 }
 
+// A copy of a policy value shares nothing it remembers with the original.
+func TestPolicyCopyRemembersNothing(t *testing.T) {
+	_, _, _, parse := roleSetPolicy(t)
+	p := parse()
+	if _, err := p.Subject([]string{"writer"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cp := *p
+	cp.Roles = map[string]*Role{"writer": {Name: "writer"}}
+	s, err := cp.Subject([]string{"writer"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Decide("file.write", ops.RiskWrite).Allowed {
+		t.Error("a copy of a policy decided by what the original remembered")
+	}
+}
+
 // A role set seen before costs an execute no expansion of its roles.
 func TestKnownRoleSetIsNotBuiltAgain(t *testing.T) {
 	_, _, _, parse := roleSetPolicy(t)
