@@ -69,6 +69,10 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 	dir, _ := filepath.Abs(filepath.Dir(file))
 	p := Builtin()
 	p.File, p.Dir = file, dir
+	// Nothing is remembered of role sets until the policy is whole: a
+	// check made while it loads (before its plugins are marked
+	// unsandboxed, say) must not be served to a run.
+	p.sets = nil
 	root := yamlx.Parse(data, policyLimits, d)
 	if root == nil {
 		return nil, d.Err()
@@ -113,6 +117,7 @@ func ParsePolicy(file string, data []byte, reg *ops.Registry) (*Policy, error) {
 			}
 		}
 	}
+	p.sets = &roleSets{owner: p}
 	return p, nil
 }
 
