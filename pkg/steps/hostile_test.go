@@ -255,3 +255,48 @@ func BenchmarkHostile(b *testing.B) {
 		})
 	}
 }
+
+// TestLoadDirectoryHints: a directory given where a playbook is meant
+// says what to give instead, whatever it holds: its playbooks when they
+// are few, validate to check many, a subdirectory that holds some.
+func TestLoadDirectoryHints(t *testing.T) {
+	reg := fixtureRegistry(t)
+	root := t.TempDir()
+	mk := func(rel string) {
+		t.Helper()
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("version: 1\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 7 {
+		mk(fmt.Sprintf("many/p%d.yaml", i))
+	}
+	mk("nested/jobs/nightly.yaml")
+	if err := os.Mkdir(filepath.Join(root, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	at := func(rel string) string { return filepath.Join(root, rel) }
+	for _, tc := range []struct {
+		dir  string
+		want []string
+	}{
+		{at("many"), []string{"it holds 7 playbooks, like " + at("many/p0.yaml"), "'arsenal-run validate " + at("many") + "' checks them all"}},
+		{at("nested"), []string{"but " + at("nested/jobs") + " does", at("nested/jobs/nightly.yaml"), "'arsenal-run validate " + at("nested/jobs") + "'"}},
+		{at("empty"), []string{"it holds no playbooks (*.yaml, *.yml): give the path of a playbook .yaml file"}},
+	} {
+		_, err := Load(tc.dir, reg)
+		ds, ok := err.(Diagnostics)
+		if !ok || len(ds) != 1 {
+			t.Fatalf("Load(%s) = %v; want one diagnostic", tc.dir, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(ds[0].Msg, w) {
+				t.Errorf("Load(%s) = %q; want it to contain %q", tc.dir, ds[0].Msg, w)
+			}
+		}
+	}
+}

@@ -27,6 +27,9 @@ func unreadable(path string, err error) string {
 	if errors.Is(err, fs.ErrPermission) {
 		return msg + fmt.Sprintf("; the user running arsenal-run (uid %d) may not read it: make it, and the directories above it, readable by that user (chmod, chown), or run as one that may", os.Geteuid())
 	}
+	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+		return msg + dirHint(path)
+	}
 	if hint := nearbyPlaybooks(path); hint != "" {
 		return msg + hint
 	}
@@ -130,4 +133,58 @@ func NearbyPlaybook(root, path string) string {
 		return suggest.Hint(filepath.Join(dir, name))
 	}
 	return ""
+}
+
+// dirHint says what to give instead of the directory at path: one of its
+// playbooks, named when they are few, or validate, which reads a whole
+// directory; for a directory without playbooks, a subdirectory with some.
+func dirHint(path string) string {
+	yamls := playbooksIn(path)
+	check := fmt.Sprintf("'arsenal-run validate %s' checks them all", path)
+	switch {
+	case len(yamls) == 0:
+		if sub, first := subdirWithPlaybooks(path); sub != "" {
+			return fmt.Sprintf("; it holds no playbooks (*.yaml, *.yml) of its own, but %s does: give one of them, like %s, or 'arsenal-run validate %s' checks them all", sub, first, sub)
+		}
+		return "; it holds no playbooks (*.yaml, *.yml): give the path of a playbook .yaml file"
+	case len(yamls) <= 5:
+		return fmt.Sprintf("; give one of its playbooks: %s (%s)", strings.Join(yamls, ", "), check)
+	default:
+		return fmt.Sprintf("; it holds %d playbooks, like %s: give one of them (%s)", len(yamls), strings.Join(yamls[:3], ", "), check)
+	}
+}
+
+// playbooksIn lists the paths of the playbooks in dir, as validate reads
+// them: *.yaml and *.yml files, hidden ones left out, subdirectories not
+// read.
+func playbooksIn(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var paths []string
+	for _, e := range entries {
+		if n := e.Name(); !e.IsDir() && !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+			paths = append(paths, filepath.Join(dir, n))
+		}
+	}
+	return paths
+}
+
+// subdirWithPlaybooks is the first of dir's subdirectories (of the first
+// 200 entries) that holds playbooks, and its first playbook.
+func subdirWithPlaybooks(dir string) (sub, first string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", ""
+	}
+	for _, e := range entries[:min(len(entries), 200)] {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if yamls := playbooksIn(filepath.Join(dir, e.Name())); len(yamls) > 0 {
+			return filepath.Join(dir, e.Name()), yamls[0]
+		}
+	}
+	return "", ""
 }
