@@ -32,6 +32,9 @@ func Decode(data []byte) (*Report, error) {
 	if r.ReportVersion != FormatVersion {
 		return nil, fmt.Errorf("report_version %q; this arsenal-run reads version %s", r.ReportVersion, FormatVersion)
 	}
+	if err := unknownStatus(data, &r); err != nil {
+		return nil, err
+	}
 	numbersInMap(r.Inputs)
 	numbersInMap(r.Outputs)
 	numbersInSteps(r.Steps)
