@@ -19,9 +19,20 @@ import (
 // scheduler's slots are claimed once in the store whatever the number of
 // leaders, so a slot still fires once.
 func (q *Queue) Lead(ctx context.Context, lead func(ctx context.Context) error) {
-	every := q.cfg.Store.Lease() / 3
+	q.leadAt(ctx, q.cfg.Store.ConnString(), q.cfg.Store.Lease()/3, lead)
+}
+
+// leadAt is Lead on the database at url, tried every every.
+func (q *Queue) leadAt(ctx context.Context, url string, every time.Duration, lead func(ctx context.Context) error) {
+	// A database that does not answer makes each try wait: that is said
+	// in the log, as the queue's other lines are, not bare on stderr
+	// (the store's own word, where nothing else catches it). Only the try
+	// says so: the leader's own work has its own words.
+	try := postgres.WithNotice(ctx, func(msg string) {
+		q.log.Warn().Msg("trying for the leadership: " + msg)
+	})
 	for {
-		lock, err := postgres.LockScheduler(ctx, q.cfg.Store.ConnString())
+		lock, err := postgres.LockScheduler(try, url)
 		var held *postgres.LockedError
 		switch {
 		case err == nil:

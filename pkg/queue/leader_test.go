@@ -1,0 +1,84 @@
+package queue
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// TestTryingForTheLeadershipWaitsInTheLog: a replica whose database
+// accepts connections and never answers waits on each try for the
+// leadership; that wait is a line of serve's log, with its level and
+// component, not a bare line on stderr outside the JSON log.
+func TestTryingForTheLeadershipWaitsInTheLog(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() { // accepts, and never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := os.Stderr
+	os.Stderr = w
+	defer func() { os.Stderr = stderr }()
+
+	var log lockedBuffer
+	q := &Queue{log: zerolog.New(&log).Level(zerolog.DebugLevel).With().Str("component", "queue").Logger()}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	url := "postgres://u@" + ln.Addr().String() + "/db?sslmode=disable"
+	go func() {
+		defer close(done)
+		q.leadAt(ctx, url, time.Hour, func(context.Context) error {
+			t.Error("a database that never answers gave the leadership")
+			return nil
+		})
+	}()
+	// The wait is told after 2s, in the log or bare; give it ample time.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(log.String(), "waiting for the PostgreSQL server") {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	os.Stderr = stderr
+	w.Close()
+	bare, _ := io.ReadAll(r)
+	if len(bare) > 0 {
+		t.Errorf("bare lines on stderr, outside the log:\n%s", bare)
+	}
+	want := `"component":"queue","message":"trying for the leadership: waiting for the PostgreSQL server at ` + ln.Addr().String()
+	if !strings.Contains(log.String(), want) {
+		t.Errorf("the wait is not in the log as %s…:\n%s", want, log.String())
+	}
+}
