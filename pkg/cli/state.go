@@ -214,15 +214,13 @@ func (s *stateFlags) errorText(spec store.Spec, err error) string {
 	return name + ": " + msg
 }
 
-// lockScheduler makes this process the one scheduler of the state: a
-// lock file in a state dir, an advisory lock in a database.
+// lockScheduler makes this process the one scheduler of the state dir
+// of spec: its lock file. A database's lock is taken elsewhere, with the
+// caller's context and log: by lockSchedule for `schedule`, and by the
+// queue's leadership for serve.
 func lockScheduler(spec store.Spec) (unlock func(), err error) {
 	if spec.Postgres() {
-		l, err := postgres.LockScheduler(context.Background(), spec.URL)
-		if err != nil {
-			return nil, err
-		}
-		return l.Unlock, nil
+		return nil, errors.New("the scheduler lock of a database is taken by lockSchedule or the queue")
 	}
 	l, err := scheduler.LockStateDir(spec.Dir)
 	if err != nil {
