@@ -37,6 +37,9 @@ const MinEvery = time.Second
 // is held to the same.
 const MaxEvery = 5 * 365 * 24 * time.Hour
 
+// durationForm is the form of a Go duration, whatever its size.
+var durationForm = regexp.MustCompile(`^[-+]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
 // ParseCron parses a cron spec the way a playbook's schedule.cron is read,
 // refusing the forms robfig/cron mishandles: CRON_TZ=/TZ= prefixes (use
 // timezone), @every below one second, negative or with a fraction of a
@@ -50,6 +53,14 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 	}
 	if rest, ok := strings.CutPrefix(s, "@every"); ok {
 		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		if err != nil && durationForm.MatchString(strings.TrimSpace(rest)) {
+			// Well formed, and beyond a Go duration (about 292 years):
+			// too long, or too short, rather than no duration.
+			d, err = MaxEvery+time.Second, nil
+			if strings.HasPrefix(strings.TrimSpace(rest), "-") {
+				d = -1
+			}
+		}
 		if err != nil {
 			arg := strings.TrimSpace(rest)
 			if h := InHours(arg); h != "" {

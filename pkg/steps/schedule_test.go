@@ -71,12 +71,16 @@ func TestParseCronDayOfWeekSeven(t *testing.T) {
 // quoted like the other cron messages.
 func TestParseCronDays(t *testing.T) {
 	for spec, want := range map[string]string{
-		"@every 1d":    "@every 1d: days and weeks are no unit of a duration; write @every 24h",
-		"@every 7d":    "@every 7d: days and weeks are no unit of a duration; write @every 168h",
-		"@every 1w":    "@every 1w: days and weeks are no unit of a duration; write @every 168h",
-		"@every soon":  "@every needs a duration, like @every 5m",
-		"0 0 30 2 *":   `cron "0 0 30 2 *" never fires (no matching date in the next five years, like 30 February)`,
-		"@every 1h30m": "",
+		"@every 1d":   "@every 1d: days and weeks are no unit of a duration; write @every 24h",
+		"@every 7d":   "@every 7d: days and weeks are no unit of a duration; write @every 168h",
+		"@every 1w":   "@every 1w: days and weeks are no unit of a duration; write @every 168h",
+		"@every soon": "@every needs a duration, like @every 5m",
+		// Too large for a Go duration (about 292 years): too long, not
+		// malformed.
+		"@every 1000000000h":  "@every 1000000000h is more than five years (43800h), so its first slot would be years away; write a cron spec for a date, like 0 3 1 1 * for every 1 January",
+		"@every -1000000000h": "@every -1000000000h is below the minimum of 1s",
+		"0 0 30 2 *":          `cron "0 0 30 2 *" never fires (no matching date in the next five years, like 30 February)`,
+		"@every 1h30m":        "",
 	} {
 		if _, problem := ParseCron(spec, time.UTC, time.Now()); problem != want {
 			t.Errorf("%s: %q, want %q", spec, problem, want)
