@@ -258,8 +258,10 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time,
 	if rep.Roles == nil {
 		rep.Roles = []string{}
 	}
+	var pbPath string
 	if pb, ok := q.cfg.Playbook(a.Playbook); ok {
 		rep.Playbook = report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256}
+		pbPath = pb.AbsPath() // as a run that started records it
 		if in, err := q.MaskedInputs(a, pb); err == nil {
 			rep.Inputs = in
 		}
@@ -267,7 +269,7 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time,
 	if key, err := q.cfg.Store.ReportKey(ctx); err == nil {
 		report.Sign(rep, key)
 	}
-	if err := q.cfg.Store.RecordFinished(ctx, []history.Finished{{Report: rep, Trigger: history.Trigger(a.Trigger), StartedBy: a.Caller, Slot: a.Slot}}); err != nil {
+	if err := q.cfg.Store.RecordFinished(ctx, []history.Finished{{Report: rep, PlaybookPath: pbPath, Trigger: history.Trigger(a.Trigger), StartedBy: a.Caller, Slot: a.Slot}}); err != nil {
 		return err
 	}
 	q.publishFinal(ctx, rep)
