@@ -247,7 +247,9 @@ const (
 	upsertFinished     = `INSERT INTO runs (` + FinishedColumns + `, dry_run, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')` + finishedConflict
 	upsertFinishedRows = `INSERT INTO runs (` + FinishedColumns + `, dry_run, owner) VALUES %s` + finishedConflict
 	finishedConflict   = `
-		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
+		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook,
+			path = CASE WHEN excluded.path != '' THEN excluded.path ELSE runs.path END,
+			sha256 = CASE WHEN excluded.path != '' THEN excluded.sha256 ELSE runs.sha256 END,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at, dry_run = excluded.dry_run,
 			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
 			report_path = excluded.report_path, error_class = excluded.error_class,

@@ -26,7 +26,9 @@ var (
 			finished_at = NULL, duration_ms = NULL, error_class = '', error_message = ''`
 	upsertFinished = `INSERT INTO runs (` + history.FinishedColumns + `, owner, dry_run)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, '', $18)
-		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook, path = excluded.path, sha256 = excluded.sha256,
+		ON CONFLICT (id) DO UPDATE SET playbook = excluded.playbook,
+			path = CASE WHEN excluded.path != '' THEN excluded.path ELSE runs.path END,
+			sha256 = CASE WHEN excluded.path != '' THEN excluded.sha256 ELSE runs.sha256 END,
 			roles = excluded.roles, status = excluded.status, started_at = excluded.started_at, dry_run = excluded.dry_run,
 			finished_at = excluded.finished_at, duration_ms = excluded.duration_ms, inputs = excluded.inputs,
 			report_path = excluded.report_path, error_class = excluded.error_class,

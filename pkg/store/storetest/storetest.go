@@ -38,6 +38,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"RecordAndRead", testRecordAndRead},
 		{"RecordFinishedBatch", testRecordFinishedBatch},
 		{"RecordFinishedSlot", testRecordFinishedSlot},
+		{"RecordFinishedKeepsPath", testRecordFinishedKeepsPath},
 		{"DryRun", testDryRun},
 		{"IDPrefix", testIDPrefix},
 		{"ResumedFrom", testResumedFrom},
