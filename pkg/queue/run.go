@@ -15,6 +15,7 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
+	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // Kind is the River job kind of a queued run.
@@ -244,7 +245,8 @@ func (q *Queue) cancelledAsTaken(ctx context.Context, a RunArgs, queued time.Tim
 // lasted from when it was queued (the started_at it was listed with while
 // it waited) until now; its playbook and inputs are told from this
 // replica's copy, as a waiting run's report tells them (see MaskedInputs),
-// where it has one.
+// where it has one, each of its steps skipped saying why. The report is
+// kept in the database, so that every replica answers with it.
 func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time, status report.Status, class ops.Class, why string) error {
 	now := time.Now()
 	start := now
@@ -262,6 +264,11 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time,
 	if pb, ok := q.cfg.Playbook(a.Playbook); ok {
 		rep.Playbook = report.Playbook{Name: pb.Name, Path: pb.File, SHA256: pb.SHA256}
 		pbPath = pb.AbsPath() // as a run that started records it
+		reason := "not run: the run could not start"
+		if status == report.StatusCancelled {
+			reason = "not run: cancelled while waiting in the queue"
+		}
+		rep.Steps = notRunSteps(pb, reason)
 		if in, err := q.MaskedInputs(a, pb); err == nil {
 			rep.Inputs = in
 		}
@@ -269,7 +276,7 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time,
 	if key, err := q.cfg.Store.ReportKey(ctx); err == nil {
 		report.Sign(rep, key)
 	}
-	if err := q.cfg.Store.RecordFinished(ctx, []history.Finished{{Report: rep, PlaybookPath: pbPath, Trigger: history.Trigger(a.Trigger), StartedBy: a.Caller, Slot: a.Slot}}); err != nil {
+	if err := q.cfg.Store.RecordNeverRan(ctx, history.Finished{Report: rep, PlaybookPath: pbPath, Trigger: history.Trigger(a.Trigger), StartedBy: a.Caller, Slot: a.Slot}); err != nil {
 		return err
 	}
 	q.publishFinal(ctx, rep)
@@ -277,4 +284,19 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time,
 	q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Str("status", string(status)).Int64("duration_ms", rep.DurationMS).
 		Str("error_class", string(class)).Str("error", why).Msg("run finished")
 	return river.JobCancel(errors.New(why))
+}
+
+// notRunSteps are the steps of a run that never started: every step of
+// pb, in every section, skipped for reason, as the run service records a
+// run cancelled while it waited there.
+func notRunSteps(pb *steps.Playbook, reason string) []report.Step {
+	all := pb.AllSteps()
+	out := make([]report.Step, len(all))
+	for i, st := range all {
+		out[i] = report.Step{ID: st.ID, Op: st.Op, Section: string(st.Section), Status: report.StatusSkipped, Reason: reason}
+		if st.RescueOf != nil {
+			out[i].RescueOf = st.RescueOf.ID
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -13,7 +14,8 @@ import (
 // --state URL, is listed and reported cancelled from when it was queued
 // (the started_at listed while it waited) to when it was cancelled, that
 // wait as its duration, under who started it; its report is a whole one
-// (the playbook's path and sha256, its inputs masked); and the audit log
+// (the playbook's path and sha256, its inputs masked, each step skipped
+// saying why, signed); and the audit log
 // says who cancelled it. The shared queue's record started when it was
 // cancelled, lasted 0 ms, named no starter and no playbook file, and
 // neither audited the cancel.
@@ -72,6 +74,16 @@ func TestRunCancelledBeforeItStarted(t *testing.T) {
 			r := rep.json(t)
 			if pb, inputs := r["playbook"].(map[string]any), r["inputs"].(map[string]any); pb["sha256"] == "" || inputs["who"] != "carol" || inputs["token"] != "***" {
 				t.Errorf("the report's playbook %v and inputs %v", pb, inputs)
+			}
+			// The report is the one the replica wrote, signed, with each
+			// step skipped and saying why, not one told from history.
+			st, _ := r["steps"].([]any)
+			if len(st) != 1 || st[0].(map[string]any)["status"] != "skipped" ||
+				!strings.HasPrefix(fmt.Sprint(st[0].(map[string]any)["reason"]), "not run: cancelled") {
+				t.Errorf("the report's steps %v, want greet skipped: not run: cancelled ...", r["steps"])
+			}
+			if r["signature"] == nil {
+				t.Errorf("the report is not signed: %s", rep.body)
 			}
 			audit, _ := os.ReadFile(ts.audit)
 			found := false

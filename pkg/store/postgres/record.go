@@ -170,6 +170,21 @@ func (s *Store) RecordFinished(ctx context.Context, runs []history.Finished) err
 	return nil
 }
 
+// RecordNeverRan records the end of a queued run that never started, and
+// keeps its report in the database, with or without a report folder: no
+// report file is written for such a run, and every replica answers with
+// the report the one that ended it wrote.
+func (s *Store) RecordNeverRan(ctx context.Context, f history.Finished) error {
+	b := &pgx.Batch{}
+	if err := s.queueFinished(b, f, true); err != nil {
+		return err
+	}
+	if err := s.sendTx(ctx, b); err != nil {
+		return s.wrap("record the end of "+f.Report.RunID, err)
+	}
+	return nil
+}
+
 // InterruptedMessage is the error message of a run whose process stopped
 // sending heartbeats.
 const InterruptedMessage = "interrupted: the arsenal-run process recording this run ended, or lost the database for longer than its lease, before the run finished"

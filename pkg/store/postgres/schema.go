@@ -22,7 +22,7 @@ import (
 // alike. Three are PostgreSQL's own: owners (the heartbeats that tell a
 // live process from a dead one, where SQLite uses lock files), reports
 // (the reports kept in the database when there is no shared report
-// folder) and settings (the report key and the console's session key).
+// folder, and those of queued runs that never started) and settings (the report key and the console's session key).
 var migrations = []string{
 	`CREATE TABLE runs (
 		id            text PRIMARY KEY,
