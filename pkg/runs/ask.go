@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -113,7 +113,9 @@ func (a *asker) ConfirmRun(ctx context.Context, q engine.Question) (bool, string
 	}
 }
 
-// pending lists the open questions, oldest first.
+// pending lists the open questions, oldest first, and those asked in the
+// same instant by run and step, so that a list polled twice keeps its
+// order.
 func (a *asker) pending() []Question {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -121,7 +123,15 @@ func (a *asker) pending() []Question {
 	for _, p := range a.asking {
 		out = append(out, p.q)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].AskedAt.Before(out[j].AskedAt) })
+	slices.SortFunc(out, func(x, y Question) int {
+		if c := x.AskedAt.Compare(y.AskedAt); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.RunID, y.RunID); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Step, y.Step)
+	})
 	return out
 }
 

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/arsenal-run/arsenal-run/pkg/history"
@@ -385,7 +386,9 @@ func (m *Manager) Get(id string) (*Handle, bool) {
 	return nil, false
 }
 
-// Active lists the queued and running runs, oldest first.
+// Active lists the queued and running runs, oldest first, and runs
+// queued in the same instant by run id, so that a list polled twice
+// keeps its order.
 func (m *Manager) Active() []*Handle {
 	m.mu.Lock()
 	out := make([]*Handle, 0, len(m.runs))
@@ -393,7 +396,12 @@ func (m *Manager) Active() []*Handle {
 		out = append(out, h)
 	}
 	m.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].queued.Before(out[j].queued) })
+	slices.SortFunc(out, func(a, b *Handle) int {
+		if c := a.queued.Compare(b.queued); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
 	return out
 }
 
