@@ -39,12 +39,15 @@ type protectedPath struct {
 	loadable bool
 }
 
+// lstat is os.Lstat; a test counts the calls through it.
+var lstat = os.Lstat
+
 // firstMissing returns the first of abs and its parents that does not
 // exist, from the top; "" when abs exists.
 func firstMissing(abs string) string {
 	missing := ""
 	for p := abs; ; p = filepath.Dir(p) {
-		if _, err := os.Lstat(p); err == nil {
+		if _, err := lstat(p); err == nil {
 			return missing
 		}
 		missing = p
@@ -67,16 +70,68 @@ func Protect(path, what string) { protect(path, what, false) }
 // the daemon's reloads, and the sub-playbooks they run.
 func ProtectPlaybooks(path, what string) { protect(path, what, true) }
 
+// Protection is a path for ProtectAll, with what it is for messages.
+type Protection struct{ Path, What string }
+
+// ProtectAll is Protect for many paths at once, as for the SSH keys and
+// known_hosts files in ~/.ssh: each directory that holds them is looked
+// up once rather than once per file, so that a run of a playbook with
+// no ssh.* step pays a few system calls for their protection, not one
+// walk up to / per file.
+func ProtectAll(ps []Protection) {
+	dirs := map[string]dirForms{}
+	seen := map[Protection]bool{}
+	for _, p := range ps {
+		if p.Path == "" || seen[p] {
+			continue
+		}
+		seen[p] = true
+		abs, err := filepath.Abs(p.Path)
+		if err != nil {
+			continue
+		}
+		abs = filepath.Clean(abs)
+		dir := filepath.Dir(abs)
+		d, ok := dirs[dir]
+		if !ok {
+			d = dirForms{missing: firstMissing(dir), resolved: Resolved(dir)}
+			dirs[dir] = d
+		}
+		missing, real := d.missing, ""
+		if missing == "" {
+			// The directory exists: the file may be missing, or a
+			// symlink, which only a walk of its own resolves.
+			if fi, err := lstat(abs); err != nil {
+				missing = abs
+			} else if fi.Mode()&os.ModeSymlink != 0 {
+				real = Resolved(abs)
+			}
+		}
+		if real == "" {
+			// A missing or plain file resolves where its directory does.
+			real = filepath.Join(d.resolved, filepath.Base(abs))
+		}
+		add(abs, real, p.What, missing, false)
+	}
+}
+
+// dirForms is what ProtectAll learns of a directory once for its files.
+type dirForms struct{ missing, resolved string }
+
 func protect(path, what string, loadable bool) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return
 	}
 	abs = filepath.Clean(abs)
-	missing := firstMissing(abs)
+	add(abs, Resolved(abs), what, firstMissing(abs), loadable)
+}
+
+// add protects abs and its resolved form real.
+func add(abs, real, what, missing string, loadable bool) {
 	protected.Lock()
 	defer protected.Unlock()
-	for _, form := range []string{abs, Resolved(abs)} {
+	for _, form := range []string{abs, real} {
 		dup := false
 		for _, p := range protected.paths {
 			dup = dup || (p.path == form && p.loadable == loadable)
@@ -192,11 +247,15 @@ func guardErr(ps []protectedPath, abs, readable string) *ProtectedError {
 func currentForms() []protectedPath {
 	ps := protectedPaths()
 	var out []protectedPath
+	// Paths missing from the same place (the keys in an absent ~/.ssh)
+	// share one look at it per call.
+	var stillMissing []string
 	for _, p := range ps {
-		if p.firstMissing == "" {
+		if p.firstMissing == "" || slices.Contains(stillMissing, p.firstMissing) {
 			continue
 		}
-		if _, err := os.Lstat(p.firstMissing); err != nil {
+		if _, err := lstat(p.firstMissing); err != nil {
+			stillMissing = append(stillMissing, p.firstMissing)
 			continue // still missing from the same place: not moved
 		}
 		if now := Resolved(p.path); now != p.path {
@@ -284,7 +343,7 @@ func resolved(abs string, depth int) string {
 		if ev, err := filepath.EvalSymlinks(p); err == nil {
 			return filepath.Join(ev, rest)
 		}
-		if fi, err := os.Lstat(p); err == nil {
+		if fi, err := lstat(p); err == nil {
 			if fi.Mode()&os.ModeSymlink != 0 && depth < 40 {
 				if target, err := os.Readlink(p); err == nil {
 					if !filepath.IsAbs(target) {

@@ -117,10 +117,13 @@ func protectSSHFiles(invFile string, inv *inventory.Inventory, knownHosts []stri
 	if invFile != "" {
 		fsroot.Protect(invFile, fsroot.Inventory)
 	}
+	// One batch: the default keys and known_hosts share ~/.ssh, which
+	// is then looked up once per run rather than once per file.
+	var ps []fsroot.Protection
 	key := func(path string) {
 		if path != "" {
-			fsroot.Protect(path, "SSH key")
-			fsroot.Protect(path+"-cert.pub", "SSH key")
+			ps = append(ps, fsroot.Protection{Path: path, What: "SSH key"},
+				fsroot.Protection{Path: path + "-cert.pub", What: "SSH key"})
 		}
 	}
 	if inv != nil {
@@ -134,16 +137,17 @@ func protectSSHFiles(invFile string, inv *inventory.Inventory, knownHosts []stri
 		}
 	}
 	for _, f := range knownHosts {
-		fsroot.Protect(f, "known_hosts file")
+		ps = append(ps, fsroot.Protection{Path: f, What: "known_hosts file"})
 	}
 	if home, err := os.UserHomeDir(); err == nil {
 		if len(knownHosts) == 0 {
-			fsroot.Protect(filepath.Join(home, ".ssh", "known_hosts"), "known_hosts file")
+			ps = append(ps, fsroot.Protection{Path: filepath.Join(home, ".ssh", "known_hosts"), What: "known_hosts file"})
 		}
 		for _, name := range sshops.DefaultIdentities {
 			key(filepath.Join(home, ".ssh", name))
 		}
 	}
+	fsroot.ProtectAll(ps)
 }
 
 // inventoryChanged says, for a daemon's SIGHUP, that the inventory changed
