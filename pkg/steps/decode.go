@@ -63,6 +63,7 @@ type pendingExpr struct {
 	list  bool       // foreach: the result must be a list
 	want  string     // retry and repeat settings: the kind of value (wantInteger, wantDuration)
 	what  string     // what the expression is, for list and setting messages; "" = foreach
+	cond  string     // a condition: "when", "retry.when", "retry.until" or "repeat.until"
 	param *paramWant // an operation parameter: the type the result must fit
 	// secret is the secret parameter (a password, a key's passphrase)
 	// whose value the expression gives or is part of, or nil.

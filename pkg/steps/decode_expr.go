@@ -39,6 +39,9 @@ func (l *loader) bareExpr(n *yaml.Node, what string, sc scope, s *Step, asBool b
 	}
 	e := l.expr(n, src, off, sc, s, asBool, -1)
 	l.pending[len(l.pending)-1].list = what == "foreach"
+	if asBool {
+		l.pending[len(l.pending)-1].cond = what
+	}
 	return e
 }
 

@@ -77,6 +77,9 @@ type compiled struct {
 	// nilable is set when the result may be nil whatever typ says (see
 	// mayGiveNil).
 	nilable bool
+	// constant is the value of a condition that reads nothing: it is
+	// the same in every run.
+	constant *bool
 }
 
 // ref is a name the expression reads that depends on where it is used.
@@ -89,6 +92,9 @@ type ref struct {
 	// the # of map(steps.<name>.output, …)): an item's output, like that
 	// of a step without foreach.
 	item bool
+	// bare is set for an "output" read that a condition takes as its
+	// value as it is, not compared (when: steps.x.output.name).
+	bare bool
 	off  int
 }
 
@@ -244,6 +250,9 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 		return &compiled{err: ierr}
 	}
 	w := &nameCheck{src: src, scope: s, vars: c.base[EnvVars].(types.Map), inputs: c.base[EnvInputs].(types.Map), bases: map[*ast.IdentifierNode]bool{}}
+	if asBool {
+		w.conds = condNodes(tree.Node, nil)
+	}
 	ast.Walk(&tree.Node, w)
 	w.checkWholeSteps()
 	w.checkBuiltinNames()
@@ -279,11 +288,15 @@ func (c *exprCompiler) compileNew(src string, s scope, asBool bool) (r *compiled
 		}
 		return &compiled{err: ce}
 	}
+	var constant *bool
+	if b, ok := tree.Node.(*ast.BoolNode); ok && asBool {
+		constant = &b.Value
+	}
 	prog, err := compiler.Compile(tree, cfg)
 	if err != nil {
 		return &compiled{err: fileErr(err, src)}
 	}
-	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable, whole: w.readsWhole()}
+	return &compiled{prog: prog, refs: append(w.refs, invRefs...), kind: kind, typ: typ, nilable: nilable, whole: w.readsWhole(), constant: constant}
 }
 
 // msgEmptyExpr is the problem of an expression with nothing in it;

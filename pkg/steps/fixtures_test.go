@@ -80,6 +80,13 @@ func fixtureRegistry(t testing.TB) *ops.Registry {
 			{Name: "body", Type: ops.TypeAny},
 		},
 	}, {
+		Name:        "fake.probe",
+		Description: "An op whose output has a field of each kind.",
+		Risk:        ops.RiskRead,
+		Params:      []ops.Param{{Name: "url", Type: ops.TypeString}},
+		Output: []ops.Field{{Name: "healthy", Type: "bool"}, {Name: "body", Type: "string"}, {Name: "code", Type: "integer"},
+			{Name: "headers", Type: "map"}, {Name: "json", Type: "any"}},
+	}, {
 		Name:        "playbook.run",
 		Description: "A stand-in for the engine's playbook.run, with its params.",
 		Risk:        ops.RiskWrite,

@@ -138,6 +138,7 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 		l.checkParamType(pe, c)
 	}
 	l.checkURLPlace(pe, c)
+	l.checkConstantCond(pe, c)
 	for _, r := range c.refs {
 		pos := l.posAt(pe.node, pe.off+r.off)
 		switch r.kind {
@@ -155,6 +156,9 @@ func (l *loader) checkPending(g *graph, sec *secretFlow, pe *pendingExpr) {
 			}
 			if r.kind == "output" {
 				l.checkOutputField(t, self, r.item, r.field, pos)
+				if r.bare && pe.cond != "" {
+					l.checkBareOutput(pe, t, self, r, pos)
+				}
 			} else {
 				l.checkSubOutput(t, self, r, pos)
 			}
