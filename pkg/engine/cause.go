@@ -14,9 +14,17 @@ import (
 type timeoutError struct {
 	what string
 	d    time.Duration
+	// try and tries are set for a step timeout that cut one of several
+	// attempts: which one, and of how many.
+	try, tries int
 }
 
-func (t *timeoutError) Error() string { return fmt.Sprintf("%s of %s exceeded", t.what, t.d) }
+func (t *timeoutError) Error() string {
+	if t.tries > 1 {
+		return fmt.Sprintf("%s of %s exceeded (attempt %d of %d)", t.what, t.d, t.try, t.tries)
+	}
+	return fmt.Sprintf("%s of %s exceeded", t.what, t.d)
+}
 
 // stepTimeout is the what of a step's own timeout.
 const stepTimeout = "step timeout"

@@ -54,6 +54,10 @@ type Call struct {
 	// attempts records each try (the attempt middleware adds them); read
 	// it with Tries and AttemptLog.
 	attempts attemptLog
+	// try is the retry's attempt now made (from 1) and tries its
+	// retry.attempts, for the step timeout to say which attempt it cut;
+	// a repeat starts its retry again, so try is not Tries()+1.
+	try, tries int
 }
 
 // Caller returns who started the run and from where, as WithCaller set
@@ -255,7 +259,7 @@ func attempt(clock Clock) Middleware {
 			actx := ctx
 			if d := c.Step.Timeout; d > 0 {
 				var cancel context.CancelFunc
-				actx, cancel = context.WithTimeoutCause(ctx, d, ops.WithClass(ops.ClassTimeout, &timeoutError{stepTimeout, d}))
+				actx, cancel = context.WithTimeoutCause(ctx, d, ops.WithClass(ops.ClassTimeout, &timeoutError{what: stepTimeout, d: d, try: c.try, tries: c.tries}))
 				defer cancel()
 			}
 			out, err := next(actx, c)

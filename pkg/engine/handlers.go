@@ -71,7 +71,7 @@ func (r *run) notifyContext(parent, ctx, hctx context.Context) (context.Context,
 	go func() {
 		select {
 		case <-over:
-			cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{"notify grace", NotifyGrace}))
+			cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{what: "notify grace", d: NotifyGrace}))
 		case <-done:
 		}
 	}()

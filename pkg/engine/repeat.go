@@ -128,7 +128,7 @@ func (r *run) evalDuration(e *steps.Expr, env map[string]any, what string) (time
 func (r *run) repeat(ctx context.Context, c *Call, set *settings) (map[string]any, error) {
 	rp := c.Step.Repeat
 	clock := r.p.e.clock
-	rctx, cancel := context.WithTimeoutCause(ctx, rp.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{"repeat.timeout", rp.Timeout}))
+	rctx, cancel := context.WithTimeoutCause(ctx, rp.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{what: "repeat.timeout", d: rp.Timeout}))
 	defer cancel()
 	var last map[string]any // the output of the last attempt that ended
 	// late ends the repeat after done attempts ended; cut is the attempt

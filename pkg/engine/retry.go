@@ -22,6 +22,7 @@ func retry(clock Clock) Middleware {
 				r = &c.Step.Retry
 			}
 			for n := 1; ; n++ {
+				c.try, c.tries = n, r.Attempts
 				out, err := next(ctx, c)
 				if n >= r.Attempts {
 					return out, untilFailed(c, r, n, out, err)

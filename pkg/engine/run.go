@@ -390,7 +390,7 @@ func (r *run) handlerContext(parent, ctx context.Context) (context.Context, func
 	hctx, cancel := context.WithCancelCause(context.WithoutCancel(parent))
 	budget := r.p.e.handlerBudget
 	over := func() {
-		cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{"handler budget", budget}))
+		cancel(ops.WithClass(ops.ClassTimeout, &timeoutError{what: "handler budget", d: budget}))
 	}
 	outer := func() bool {
 		if stepTimedOut(parent) {

@@ -323,7 +323,7 @@ func (r *run) call(ctx context.Context, n *node, env map[string]any, index int, 
 	pctx := ctx
 	if s.Timeout > 0 {
 		var cancel context.CancelFunc
-		pctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{stepTimeout, s.Timeout}))
+		pctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, ops.WithClass(ops.ClassTimeout, &timeoutError{what: stepTimeout, d: s.Timeout}))
 		defer cancel()
 	}
 	penv := withVars(env, exprsafe.ContextVar, pctx)

@@ -31,9 +31,9 @@ func (c *cutError) Error() string {
 // bounds the sub-run's handlers as the step's own timeout does.
 func (c *cutError) Unwrap() error {
 	if c.playbook != "" {
-		return &timeoutError{playbookTimeout, c.d}
+		return &timeoutError{what: playbookTimeout, d: c.d}
 	}
-	return &timeoutError{stepTimeout, c.d}
+	return &timeoutError{what: stepTimeout, d: c.d}
 }
 
 // subTimeoutError is the cause of a sub-run's own playbook timeout: it
@@ -54,7 +54,7 @@ func (s *subTimeoutError) Unwrap() error { return s.timeoutError }
 // playbookTimeoutCause is the cause of the run's own playbook timeout d:
 // named after the playbook in a sub-run.
 func (r *run) playbookTimeoutCause(d time.Duration) error {
-	te := &timeoutError{playbookTimeout, d}
+	te := &timeoutError{what: playbookTimeout, d: d}
 	if r.o.parent == "" {
 		return ops.WithClass(ops.ClassTimeout, te)
 	}

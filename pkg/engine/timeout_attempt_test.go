@@ -1,0 +1,44 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+)
+
+// A step timeout that cuts every attempt of a retried step says which
+// attempt it cut, as the retry events do; a step that is not retried
+// keeps the plain message.
+func TestStepTimeoutNamesTheAttempt(t *testing.T) {
+	e, _ := newEngine(t)
+	rep := mustRun(t, plan(t, e, header+`
+steps:
+  - id: slow
+    op: control.sleep
+    with: {duration: 1m}
+    timeout: 30ms
+    retry: {attempts: 2, delay: 1ms}
+    continue_on_error: true
+  - id: once
+    op: control.sleep
+    with: {duration: 1m}
+    timeout: 30ms
+    continue_on_error: true
+`), nil)
+	slow := stepOf(t, rep, "slow")
+	if slow.Error == nil || slow.Error.Class != "timeout" {
+		t.Fatalf("slow: error %+v, want class timeout", slow.Error)
+	}
+	if want := "step timeout of 30ms exceeded (attempt 2 of 2)"; !strings.Contains(slow.Error.Message, want) {
+		t.Errorf("slow: error %q, want it to contain %q", slow.Error.Message, want)
+	}
+	if slow.Attempts != 2 || len(slow.AttemptLog) != 2 {
+		t.Fatalf("slow: %d attempts (%d logged), want 2", slow.Attempts, len(slow.AttemptLog))
+	}
+	if a := slow.AttemptLog[0]; a.Error == nil || !strings.Contains(a.Error.Message, "(attempt 1 of 2)") {
+		t.Errorf("slow: first attempt %+v, want its error to say attempt 1 of 2", a.Error)
+	}
+	once := stepOf(t, rep, "once")
+	if once.Error == nil || strings.Contains(once.Error.Message, "attempt") || !strings.Contains(once.Error.Message, "step timeout of 30ms exceeded") {
+		t.Errorf("once: error %+v, want the plain step timeout message", once.Error)
+	}
+}
