@@ -102,6 +102,8 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 	limit := op.bodyLimit(p)
 	buf := capture.NewBuffer(limit)
 	buf.Guard(ops.CallFrom(ctx).Secrets)
+	raw := &counted{ReadCloser: resp.Body}
+	resp.Body = raw
 	answer, undecoded := decodedBody(resp)
 	size, err := io.Copy(buf, answer)
 	if err != nil {
@@ -113,7 +115,7 @@ func (op *Request) Execute(ctx context.Context, p ops.Params) (map[string]any, e
 		}
 		// The server answered: it took the connection without a
 		// client certificate, whatever it asked (nil Record).
-		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", err), nil, method, u, show)
+		return nil, op.fail(ctx, fmt.Errorf("reading the body: %w", cutBody(err, resp, raw.n)), nil, method, u, show)
 	}
 	out := map[string]any{
 		"status":      resp.StatusCode,
