@@ -331,3 +331,33 @@ func TestStopTime(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeoutSaysWhichSignals: a step stopped on timeout says which
+// signals it was sent and when, so that a script that ignores TERM is
+// told apart from one that ended on it; "the process group was stopped"
+// said neither.
+func TestTimeoutSaysWhichSignals(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		script string
+		grace  string
+		want   string
+	}{
+		{"ignored", "trap '' TERM\necho ready\nsleep 300", "100ms",
+			"sent TERM, still running after kill_grace 100ms, sent KILL"},
+		{"obeyed", "trap 'exit 3' TERM\necho ready\nwhile true; do sleep 0.05; done", "20s",
+			"sent TERM, and it ended within kill_grace 20s"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			_, err := execute(t, ctx, nil, map[string]any{"script": c.script, "kill_grace": c.grace})
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("error %v, want a timeout", err)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("want %q in %v", c.want, err)
+			}
+		})
+	}
+}

@@ -187,7 +187,7 @@ func (e *Exec) run(ctx context.Context, r *request) (*result, error) {
 		res.code = state.ExitCode()
 	}
 	if g.WasTerminated() {
-		return res, fmt.Errorf("%w: the process group of %s was stopped", context.Cause(ctx), r.argv[0])
+		return res, fmt.Errorf("%w: the process group of %s was stopped (%s)", context.Cause(ctx), r.argv[0], g.Stopping("kill_grace"))
 	}
 	var exitErr *exec.ExitError
 	if werr != nil && !errors.As(werr, &exitErr) && !errors.Is(werr, exec.ErrWaitDelay) {

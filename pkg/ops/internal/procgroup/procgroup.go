@@ -5,9 +5,13 @@
 package procgroup
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Group is one program's process group. Its methods are safe for
@@ -19,6 +23,7 @@ type Group struct {
 	mu         sync.Mutex
 	done       bool
 	terminated bool
+	killed     bool // the grace ran out and SIGKILL was sent
 	timer      *time.Timer
 }
 
@@ -47,6 +52,7 @@ func (g *Group) Terminate() {
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		if !g.done {
+			g.killed = true
 			_ = syscall.Kill(-g.pgid, syscall.SIGKILL)
 		}
 	})
@@ -72,4 +78,24 @@ func (g *Group) WasTerminated() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.terminated
+}
+
+// Stopping says which signals Terminate sent and when, the grace named
+// as the user sets it (graceName, "kill_grace"): "sent TERM, still
+// running after kill_grace 5s, sent KILL", or "sent TERM, and it ended
+// within kill_grace 5s". It is "" when Terminate did not run.
+func (g *Group) Stopping(graceName string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.terminated {
+		return ""
+	}
+	sig := strings.TrimPrefix(unix.SignalName(g.sig), "SIG")
+	if g.sig == syscall.SIGKILL {
+		return "sent KILL"
+	}
+	if g.killed {
+		return fmt.Sprintf("sent %s, still running after %s %s, sent KILL", sig, graceName, g.grace)
+	}
+	return fmt.Sprintf("sent %s, and it ended within %s %s", sig, graceName, g.grace)
 }
