@@ -98,7 +98,8 @@ func (*Write) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	existing, err := t.root.Lstat(t.rel)
 	switch {
 	case err == nil && existing.IsDir():
-		return nil, ops.Errorf(ops.ClassExecution, "%s is a directory", path)
+		return nil, ops.Errorf(ops.ClassExecution, "%s is a directory; path names the file to write, not a directory to put it in: "+
+			"give a file's path inside it, such as %s", path, filepath.Join(path, "NAME"))
 	case err == nil && existing.Mode().IsRegular():
 		mode, replaced = existing.Mode().Perm(), existing
 	case err != nil && !errors.Is(err, fs.ErrNotExist):

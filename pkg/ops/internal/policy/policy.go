@@ -399,12 +399,35 @@ func Classify(ctx context.Context, err error, path string, roots []string) error
 		return ops.Errorf(ops.ClassExecution, "%s does not exist%s", path, LookedFor(ctx, path))
 	case errors.Is(err, fs.ErrPermission):
 		return ops.Errorf(ops.ClassExecution, "%s: permission denied by the file system%s", path, LookedFor(ctx, path))
+	case errors.Is(err, syscall.ENOTDIR):
+		if f := fileInTheWay(ctx, path); f != "" {
+			return ops.Errorf(ops.ClassExecution, "%s is a file, not a directory, so %s cannot be reached through it%s: "+
+				"give a path that does not go through %s, or move it out of the way", f, path, LookedFor(ctx, path), f)
+		}
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
 	return ops.Errorf(ops.ClassExecution, "%s: %v%s", path, err, LookedFor(ctx, path))
+}
+
+// fileInTheWay returns the part of path (as written) that is a file where
+// path needs a directory: afile for afile/x/y. It is "" when none is.
+func fileInTheWay(ctx context.Context, path string) string {
+	for p := filepath.Dir(filepath.Clean(path)); p != "." && p != filepath.Dir(p); p = filepath.Dir(p) {
+		abs, err := Abs(ctx, p)
+		if err != nil {
+			return ""
+		}
+		if fi, err := os.Stat(abs); err == nil {
+			if fi.IsDir() {
+				return ""
+			}
+			return p
+		}
+	}
+	return ""
 }
 
 // LookedFor returns, for a relative path, a note naming what it was resolved
