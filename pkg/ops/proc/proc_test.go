@@ -140,6 +140,9 @@ func TestSignalRefusals(t *testing.T) {
 		{"process.signal", map[string]any{"name_regex": "x", "started_at": "2020-01-01T00:00:00Z"}, "goes with pid"},
 		{"process.signal", map[string]any{"pid": 5, "started_at": "yesterday"}, "RFC 3339"},
 		{"process.signal", map[string]any{"pid": 5, "signal": "SEGV"}, `param signal: "SEGV" is not a signal process.signal sends; give TERM, INT, HUP, USR1, USR2, QUIT, STOP or CONT (TERM when left out), with or without SIG, in any case`},
+		// A misspelt name is told the one meant.
+		{"process.signal", map[string]any{"pid": 5, "signal": "SIGTREM"}, `param signal: "SIGTREM" is not a signal process.signal sends (did you mean "TERM"?); give TERM, INT`},
+		{"process.signal", map[string]any{"pid": 5, "signal": "usr"}, `(did you mean "USR1"?)`},
 		// KILL is process.kill's, which a policy denies by its name.
 		{"process.signal", map[string]any{"pid": 5, "signal": "KILL"}, "KILL is SIGKILL, which process.signal does not send; use process.kill, which sends SIGKILL"},
 		{"process.signal", map[string]any{"pid": 5, "signal": "sigkill"}, "use process.kill"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shirou/gopsutil/v4/process"
 
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/ops/internal/policy"
 )
@@ -52,7 +53,8 @@ func signalOf(v string) (syscall.Signal, *ops.ParamError) {
 		}
 		return 0, &ops.ParamError{Param: "signal", Msg: fmt.Sprintf("%s: give the signal's name, not its number (numbers differ between systems): %s", v, names)}
 	}
-	return 0, &ops.ParamError{Param: "signal", Msg: fmt.Sprintf("%q is not a signal process.signal sends; give %s (TERM when left out), with or without SIG, in any case", v, names)}
+	return 0, &ops.ParamError{Param: "signal", Msg: fmt.Sprintf("%q is not a signal process.signal sends%s; give %s (TERM when left out), with or without SIG, in any case",
+		v, suggest.DidYouMean(name, signalNames), names)}
 }
 
 // portableNumbers are the signal numbers that are the same on every
