@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
 // ModeHint is the TypeHint of a file mode parameter, a string of octal
@@ -114,4 +116,20 @@ func sizeBytes(s string) (int64, bool) {
 		return 0, false
 	}
 	return int64(f), true
+}
+
+// enumMeant is ` (did you mean "x"?)` for a string v close to one of
+// enum's strings, else "".
+func enumMeant(enum []any, v any) string {
+	s, ok := v.(string)
+	if !ok {
+		return ""
+	}
+	var words []string
+	for _, e := range enum {
+		if w, ok := e.(string); ok {
+			words = append(words, w)
+		}
+	}
+	return suggest.DidYouMean(s, words)
 }

@@ -443,7 +443,7 @@ func (p *Param) check(v any) error {
 			if hint := p.EnumHints[fmt.Sprint(v)]; hint != "" {
 				return fmt.Errorf("%v is not one of %s; %s", v, enumList(p.Enum), hint)
 			}
-			return fmt.Errorf("%v is not one of %s", v, enumList(p.Enum))
+			return fmt.Errorf("%v is not one of %s%s", v, enumList(p.Enum), enumMeant(p.Enum, v))
 		}
 	}
 	var n float64

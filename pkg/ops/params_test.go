@@ -90,6 +90,8 @@ func TestValidateParamsRefuses(t *testing.T) {
 			"verbose: want a bool, got string",
 		}},
 		{"enum", map[string]any{"url": "u", "method": "get"}, []string{"method: get is not one of GET, HEAD, POST"}},
+		// A misspelt value is told the one meant.
+		{"enum misspelt", map[string]any{"url": "u", "method": "PSOT"}, []string{`method: PSOT is not one of GET, HEAD, POST (did you mean "POST"?)`}},
 		{"integer bounds", map[string]any{"url": "u", "count": 0}, []string{"count: 0 is below the minimum 1"}},
 		{"integer above", map[string]any{"url": "u", "count": 11}, []string{"count: 11 is above the maximum 10"}},
 		{"fraction for integer", map[string]any{"url": "u", "count": 1.5}, []string{"count: want a whole number, got 1.5"}},
