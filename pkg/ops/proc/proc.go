@@ -200,7 +200,7 @@ func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
 // noProcess is the error for a pid that does not exist.
 func noProcess(pid int) error {
-	return ops.WithClass(ops.ClassExecution, &tagged{errGone, fmt.Sprintf("no process with pid %d", pid)})
+	return ops.WithClass(ops.ClassExecution, &tagged{errGone, fmt.Sprintf("no process with pid %d: it has exited, or the pid is wrong", pid)})
 }
 
 func isGone(err error) bool {

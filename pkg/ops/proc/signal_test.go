@@ -144,7 +144,7 @@ func TestSignalFailsWhenNothingSignalled(t *testing.T) {
 	}
 	pid := started["pid"].(int)
 	gone(t, pid)
-	if _, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": pid}); err == nil || !strings.Contains(err.Error(), "no process with pid") {
+	if _, err := opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": pid}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("no process with pid %d: it has exited, or the pid is wrong", pid)) {
 		t.Errorf("kill of a gone pid: %v", err)
 	}
 	out, err = opstest.Execute(r, context.Background(), "process.kill", map[string]any{"pid": pid, "missing_ok": true})
