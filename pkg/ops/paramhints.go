@@ -133,3 +133,39 @@ func enumMeant(enum []any, v any) string {
 	}
 	return suggest.DidYouMean(s, words)
 }
+
+// paramNames lists the names of s's params, in order.
+func (s *Spec) paramNames() []string {
+	names := make([]string, len(s.Params))
+	for i, p := range s.Params {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// meant returns the param an unknown param k likely names: a close
+// spelling or another tool's word for it, or else the one param whose
+// name k starts up to a "_" (name for name_regex); "" when none is.
+func (s *Spec) meant(k string) string {
+	names := s.paramNames()
+	if m, ok := suggest.Meant(k, names); ok {
+		return m
+	}
+	meant := ""
+	for _, n := range names {
+		if strings.HasPrefix(n, k+"_") {
+			if meant != "" {
+				return ""
+			}
+			meant = n
+		}
+	}
+	return meant
+}
+
+func (s *Spec) paramList() string {
+	if len(s.Params) == 0 {
+		return s.Name + " takes no parameters"
+	}
+	return s.Name + " takes " + strings.Join(s.paramNames(), ", ")
+}
