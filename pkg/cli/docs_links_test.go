@@ -99,3 +99,34 @@ func headingAnchors(md string) map[string]bool {
 	}
 	return out
 }
+
+// TestDocCommandsNameRepoFiles keeps the commands of README.md and
+// docs/*.md runnable from a clone as written: a file under playbooks/ or
+// docs/examples/ that a command line names must be in the repository.
+func TestDocCommandsNameRepoFiles(t *testing.T) {
+	docs, err := filepath.Glob(filepath.Join("..", "..", "docs", "*.md"))
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("no docs: %v", err)
+	}
+	files := []string{"README.md"}
+	for _, d := range docs {
+		files = append(files, "docs/"+filepath.Base(d))
+	}
+	pathRE := regexp.MustCompile(`(?:^|\s)((?:playbooks|docs/examples)/[\w.-]+\.ya?ml)\b`)
+	for _, f := range files {
+		for i, l := range strings.Split(repoFile(t, f), "\n") {
+			cmd, ok := strings.CutPrefix(strings.TrimSpace(l), "$ ")
+			if !ok {
+				cmd = strings.TrimSpace(l)
+			}
+			if !strings.HasPrefix(cmd, "arsenal-run ") {
+				continue
+			}
+			for _, m := range pathRE.FindAllStringSubmatch(cmd, -1) {
+				if _, err := os.Stat(filepath.Join("..", "..", filepath.FromSlash(m[1]))); err != nil {
+					t.Errorf("%s:%d: the command names %s, which is not in the repository; name one that is, so the command runs as written", f, i+1, m[1])
+				}
+			}
+		}
+	}
+}
