@@ -48,10 +48,56 @@ func decodeArgs(b []byte, a *RunArgs) error { return json.Unmarshal(b, a) }
 // running one is cancelled by its replica within Poll, its finally steps
 // run, and it is recorded cancelled.
 func (q *Queue) Cancel(ctx context.Context, runID, by string) error {
-	if _, err := q.cfg.Store.Pool().Exec(ctx, `INSERT INTO run_cancels (run_id, cancelled_by, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		runID, by, time.Now().UnixMilli()); err != nil {
-		return fmt.Errorf("queue: cancel %s: %w", runID, err)
+	_, err := q.CancelOnce(ctx, runID, by, nil)
+	return err
+}
+
+// CancelOnce is Cancel, but tells whether this call was the first to ask
+// the run to stop, through any replica. before (writing the audit line,
+// say) runs only for the first, while the request is not yet committed:
+// a concurrent CancelOnce for the same run, here or on another replica,
+// waits for it, and its error leaves the run uncancelled. A later call
+// still sees the cancel through (a queued run recorded cancelled) but
+// returns false.
+func (q *Queue) CancelOnce(ctx context.Context, runID, by string, before func() error) (bool, error) {
+	first, err := q.requestCancel(ctx, runID, by, before)
+	if err != nil {
+		return false, err
 	}
+	return first, q.carryOutCancel(ctx, runID, by)
+}
+
+// requestCancel writes the run_cancels row of runID, unless one is there
+// already, when it returns false. The row's key makes a second writer
+// wait for the first's transaction, and find the row once it commits.
+func (q *Queue) requestCancel(ctx context.Context, runID, by string, before func() error) (bool, error) {
+	tx, err := q.cfg.Store.Pool().Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("queue: cancel %s: %w", runID, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op once committed
+	tag, err := tx.Exec(ctx, `INSERT INTO run_cancels (run_id, cancelled_by, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		runID, by, time.Now().UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("queue: cancel %s: %w", runID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	if before != nil {
+		if err := before(); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("queue: cancel %s: %w", runID, err)
+	}
+	return true, nil
+}
+
+// carryOutCancel stops a run whose run_cancels row is written: one of
+// this replica's at once, a queued one before any replica takes it.
+func (q *Queue) carryOutCancel(ctx context.Context, runID, by string) error {
 	q.relayCancels(ctx) // one of ours: at once
 	j, err := q.Find(ctx, runID)
 	if err != nil {

@@ -53,12 +53,18 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	if !first {
 		// A second cancel (a retry, a second operator) does not cancel
 		// or audit again: the run is on its way to its end already.
-		e := errorf(http.StatusConflict, ClassConflict, "run %s is being cancelled already; GET /api/v1/runs/%s shows when it ends", id, id)
-		e.RunID = id
-		return e
+		return beingCancelled(id)
 	}
 	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
 	return nil
+}
+
+// beingCancelled is the answer to a cancel of a run that someone asked
+// to stop already.
+func beingCancelled(id string) *apiError {
+	e := errorf(http.StatusConflict, ClassConflict, "run %s is being cancelled already; GET /api/v1/runs/%s shows when it ends", id, id)
+	e.RunID = id
+	return e
 }
 
 // auditRefused audits an action the policy refused the caller (e, a 403):
@@ -103,12 +109,21 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 	if pb, _ := s.queuedPlaybook(s.current(), id, q); pb != nil {
 		file, sha = pb.File, pb.SHA256
 	}
-	if err := s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c)); err != nil {
-		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
+	var auditErr error
+	audit := func() error {
+		auditErr = s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c))
+		return auditErr
 	}
-	cancel := func(ctx context.Context) (struct{}, error) { return struct{}{}, s.cfg.Queue.Cancel(ctx, id, c.Name) }
-	if _, err := within(ctx, storeWriteBound, cancel); err != nil {
+	cancel := func(ctx context.Context) (bool, error) { return s.cfg.Queue.CancelOnce(ctx, id, c.Name, audit) }
+	first, err := within(ctx, storeWriteBound, cancel)
+	if auditErr != nil {
+		return errorf(http.StatusInternalServerError, ClassInternal, "%v", auditErr)
+	}
+	if err != nil {
 		return storeError(fmt.Errorf("cancel run %s: %w", id, err))
+	}
+	if !first {
+		return beingCancelled(id)
 	}
 	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
 	return nil

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -101,3 +103,63 @@ func TestRunCancelledBeforeItStarted(t *testing.T) {
 }
 
 func abs(n int64) int64 { return max(n, -n) }
+
+// TestQueuedRunCancelledOnce: cancels of a run this replica does not hold
+// (waiting in the shared queue, or running on another replica) that
+// arrive together, or one after the other while it stops, cancel and
+// audit it once, as for a run held here: the others are 409. Each used to
+// be accepted and audited.
+func TestQueuedRunCancelledOnce(t *testing.T) {
+	c := startCluster(t)
+	ts, pg := newQueueServer(t, c, c.NewDatabase(t), 10)
+	cancels := func(id string) int {
+		t.Helper()
+		audit, _ := os.ReadFile(ts.audit)
+		n := 0
+		for line := range strings.SplitSeq(strings.TrimSpace(string(audit)), "\n") {
+			var l map[string]any
+			if json.Unmarshal([]byte(line), &l) == nil && l["run_id"] == id && l["action"] == "cancel" {
+				n++
+			}
+		}
+		return n
+	}
+
+	t.Run("at once", func(t *testing.T) {
+		id := ts.post("operator", "/api/v1/playbooks/hello/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
+		var mu sync.Mutex
+		statuses := map[int]int{}
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				status := postStatus(ts, "admin", "/api/v1/runs/"+id+"/cancel")
+				mu.Lock()
+				statuses[status]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if statuses[202] != 1 || statuses[409] != 7 {
+			t.Errorf("8 cancels at once: answers %v, want one 202 and seven 409", statuses)
+		}
+		if n := cancels(id); n != 1 {
+			t.Errorf("8 cancels at once audited %d times, want once", n)
+		}
+	})
+
+	t.Run("running elsewhere", func(t *testing.T) {
+		id := ts.post("operator", "/api/v1/playbooks/hello/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
+		// Another replica took the job: River will not cancel it here.
+		if _, err := pg.Pool().Exec(context.Background(), `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() WHERE args->>'run_id' = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		ts.post("admin", "/api/v1/runs/"+id+"/cancel", nil).want(t, 202)
+		e := ts.post("operator", "/api/v1/runs/"+id+"/cancel", nil).wantError(t, 409, ClassConflict)
+		if msg, _ := e["message"].(string); !strings.Contains(msg, "being cancelled already") {
+			t.Errorf("the second cancel's 409 says %q, want that it is being cancelled already", e["message"])
+		}
+		if n := cancels(id); n != 1 {
+			t.Errorf("2 cancels audited %d times, want once", n)
+		}
+	})
+}
