@@ -133,9 +133,6 @@ func TestSessionSignInAndOut(t *testing.T) {
 	ts.do(request{method: "DELETE", path: "/api/v1/session", key: "operator"}).wantError(t, 400, ClassValidation)
 }
 
-// TestSessionSignInRefusals: a wrong key is 401 and counts as a failed
-// authentication, up to 429; an expired key is refused; an empty body is
-// 400; a key in the URL is never looked at.
 // TestSessionSignInWithTheHeaderForm: a key pasted as the Authorization
 // header has it ("Bearer ak_...") signs in as the key alone does.
 func TestSessionSignInWithTheHeaderForm(t *testing.T) {
@@ -143,6 +140,10 @@ func TestSessionSignInWithTheHeaderForm(t *testing.T) {
 	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": "Bearer " + ts.keys["viewer"]}}).want(t, 201)
 }
 
+// TestSessionSignInRefusals: a wrong key is 401 and counts as a failed
+// authentication, up to 429 (the address's limit, so it names no field);
+// an expired key is refused; an empty body is 400; a key in the URL is
+// never looked at.
 func TestSessionSignInRefusals(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) {
 		c.Limits.AuthFailures.Burst, c.Limits.AuthFailures.PerSecond = 3, 0.001
@@ -155,7 +156,9 @@ func TestSessionSignInRefusals(t *testing.T) {
 		t.Errorf("a wrong key does not say what to check: %v", e)
 	}
 	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": "ak_wrong"}}).want(t, 401)
-	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": "ak_wrong"}}).wantError(t, 429, ClassRateLimited)
+	if e := ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": "ak_wrong"}}).wantError(t, 429, ClassRateLimited); e["field"] != nil {
+		t.Errorf("the 429 of an unknown key names field %v; the limit is the address's", e["field"])
+	}
 	ts.do(request{method: "POST", path: "/api/v1/session", body: map[string]any{"key": ts.keys["admin"]}}).wantError(t, 429, ClassRateLimited)
 }
 

@@ -59,9 +59,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, _ *Principal) *a
 	}
 	k := s.current().Keys.lookup(key)
 	if k == nil {
-		e := s.failed(addr, "unknown", unknownKey)
-		e.Field = "key"
-		return e
+		return byField("key", s.failed(addr, "unknown", unknownKey))
 	}
 	if !k.expires.IsZero() && !s.cfg.Now().Before(k.expires) {
 		return byField("key", s.failed(addr, "expired", "the key %s expired at %s; ask for a new one", k.name, k.expires.UTC().Format(time.RFC3339)))
