@@ -209,7 +209,8 @@ func jsonError(err error, data []byte) *apiError {
 	var sem *jsonv2.SemanticError
 	switch {
 	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
-		return badField(field(syn.JSONPointer), "duplicate key %q; give each key once", syn.JSONPointer.LastToken())
+		return badField(field(syn.JSONPointer), "duplicate key %q at %s of the body; give each key once",
+			syn.JSONPointer.LastToken(), bodyPosition(data, syn.ByteOffset))
 	case errors.As(err, &syn):
 		at := bodyPosition(data, syn.ByteOffset)
 		if name := field(syn.JSONPointer); name != "" {

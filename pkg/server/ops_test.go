@@ -255,6 +255,11 @@ func TestStrictJSON(t *testing.T) {
 			}
 		})
 	}
+	// A duplicate key says where it is, as a syntax error does.
+	e := ts.do(request{method: "POST", path: exec, key: "operator", body: "{\"params\": {},\n  \"params\": {}}"}).wantError(t, 400, ClassValidation)
+	if msg, _ := e["message"].(string); !strings.Contains(msg, "line 2, column 3") {
+		t.Errorf("the duplicate key's message %q does not say where it is (line 2, column 3)", msg)
+	}
 	big := `{"params": {"message": "` + strings.Repeat("x", 5000) + `"}}`
 	ts.do(request{method: "POST", path: "/api/v1/operations/control.log/execute", key: "operator", body: big}).wantError(t, 413, ClassValidation)
 	ts.post("operator", exec, map[string]any{"params": map[string]any{}}).want(t, 200)
