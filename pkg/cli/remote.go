@@ -42,7 +42,7 @@ string input); an input it does not declare goes as JSON or string, for the
 server to name. 'run --follow' shows the run's events as 'run' does and exits
 with the run's exit code; 'run --wait' only waits. On a terminal, 'run --follow'
 asks the run's confirm: questions there; 'run --yes' answers yes to each.`,
-		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage, a --server scheme the server does not speak (https:// for plain HTTP, or the reverse) or that redirects elsewhere, or a request the server refused as invalid (400, 404, 409, 413); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP, or a second such signal.",
+		exits: "0 ok (the run succeeded); 1 the operation or run failed, or the server could not be reached; 2 bad usage, a --server scheme the server does not speak (https:// for plain HTTP, or the reverse) or that redirects elsewhere, or a request the server refused as invalid (400, 404, 409, 413; not a cancel of a run being cancelled already, 0); 3 authentication or authorization refused (401, 403); 130/143/129 for a followed run cancelled by SIGINT/SIGTERM/SIGHUP, or a second such signal.",
 		run:   runRemote,
 	}
 }

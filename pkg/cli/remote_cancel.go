@@ -14,8 +14,14 @@ import (
 
 func (r *remote) cancel(id string) int {
 	if _, err := r.call(context.Background(), "POST", "/api/v1/runs/"+url.PathEscape(id)+"/cancel", nil, nil); err != nil {
-		code := r.fail(err)
 		var ae *apiError
+		if beingCancelled(err) {
+			// Someone (another operator, an earlier try) cancelled it
+			// already: what was asked for holds.
+			fmt.Fprintf(r.e.stdout, "%s is being cancelled already; 'arsenal-run remote runs' shows when it ends\n", termtext.Line(id))
+			return ExitOK
+		}
+		code := r.fail(err)
 		if errors.As(err, &ae) && ae.status == http.StatusNotFound && ae.Class != classForeign {
 			r.e.errorf("%s", r.unknownRunHint(id))
 		}
@@ -23,6 +29,14 @@ func (r *remote) cancel(id string) int {
 	}
 	fmt.Fprintf(r.e.stdout, "cancelling %s\n", id)
 	return ExitOK
+}
+
+// beingCancelled reports whether err is the server's 409 to a cancel of
+// a run that someone asked to stop already.
+func beingCancelled(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.status == http.StatusConflict && ae.Class == "conflict" &&
+		strings.Contains(ae.Msg, "is being cancelled already")
 }
 
 // unknownRunHint says what to do about a run id the server does not

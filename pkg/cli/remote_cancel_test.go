@@ -41,3 +41,25 @@ func TestRemoteCancelUnknownRunSaysWhatToDo(t *testing.T) {
 		t.Errorf("%d cancel requests, want 3 (one each, none for a guessed id)", n)
 	}
 }
+
+// TestRemoteCancelOfARunBeingCancelled: a cancel of a run that someone
+// cancelled already (another operator, a retry) says so and exits 0, as
+// the run stops as asked; it was an error, exit 2. A run that ended is
+// still a 409 error.
+func TestRemoteCancelOfARunBeingCancelled(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusConflict)
+		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/runs/"), "/cancel")
+		if id == "ended" {
+			fmt.Fprint(w, `{"error":{"class":"conflict","message":"run ended already ended: succeeded"}}`)
+			return
+		}
+		fmt.Fprintf(w, `{"error":{"class":"conflict","message":"run %s is being cancelled already; GET /api/v1/runs/%s shows when it ends","run_id":%q}}`, id, id, id)
+	}))
+	defer srv.Close()
+	envs := map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}
+	runEnv(t, envs, "remote", "cancel", "20261206T164506-d606").want(t, ExitOK,
+		[]string{"20261206T164506-d606 is being cancelled already"}, nil)
+	runEnv(t, envs, "remote", "cancel", "ended").want(t, ExitUsage, nil, []string{"already ended: succeeded"})
+}
