@@ -180,8 +180,10 @@ type OpStats struct {
 // failed and interrupted runs; durations are whole runs. The percentiles
 // are of the Timed runs, all but the interrupted ones, whose duration is
 // only how long they ran at least (to the end of their last recorded
-// step), and the cancelled ones, stopped part way on purpose; with no
-// Timed run they are 0 and mean nothing. Slots the
+// step), the cancelled ones, stopped part way on purpose, and the failed
+// ones in which no step started (refused, or never started: their
+// duration is how long they waited in the queue); with no Timed run they
+// are 0 and mean nothing. Slots the
 // scheduler skipped or missed have rows but are not runs, and not counted;
 // nor are dry runs, whose write steps did not run (their read calls count
 // in OpStats).
@@ -198,7 +200,9 @@ type PlaybookStats struct {
 
 // The stats queries read a time range of a covering index in index order
 // and return one narrow row per call or run: name, duration (NULL when
-// it is not known, as an interrupted run's), error. SQLite
+// it is not known, as an interrupted run's), error. Only a failed run
+// is looked up in steps (by steps_run), to tell whether any step of it
+// started. SQLite
 // does no sorting; Go groups the durations by name and sorts each group.
 // On a million step rows this is several times faster than a window
 // function (ROW_NUMBER() OVER (PARTITION BY op ORDER BY duration_ms)),
@@ -207,7 +211,9 @@ const (
 	opStatsQuery = `SELECT op, duration_ms, status IN ('failed', 'denied')
 		FROM steps INDEXED BY steps_stats
 		WHERE call = 1 AND started_at >= ? AND started_at < ?`
-	playbookStatsQuery = `SELECT playbook, CASE WHEN status IN ('interrupted', 'cancelled') THEN NULL ELSE COALESCE(duration_ms, 0) END, status IN ('failed', 'interrupted')
+	playbookStatsQuery = `SELECT playbook, CASE WHEN status IN ('interrupted', 'cancelled') THEN NULL
+			WHEN status = 'failed' AND NOT EXISTS (SELECT 1 FROM steps WHERE steps.run_id = runs.id AND steps.started_at IS NOT NULL) THEN NULL
+			ELSE COALESCE(duration_ms, 0) END, status IN ('failed', 'interrupted')
 		FROM runs INDEXED BY runs_stats
 		WHERE started_at >= ? AND started_at < ? AND status NOT IN ('running', 'skipped', 'missed') AND dry_run = 0`
 )

@@ -426,10 +426,12 @@ func TestStatsPercentiles(t *testing.T) {
 }
 
 // TestStatsUsesCoveringIndex guards the query plan the 1M-row benchmark
-// depends on: a range search of steps_stats that never reads the table.
+// depends on: a range search of steps_stats that never reads the table;
+// and for runs a range search of runs_stats, whose failed runs alone are
+// looked up in steps by steps_run (did any step start).
 func TestStatsUsesCoveringIndex(t *testing.T) {
 	s := openStore(t)
-	for q, want := range map[string]string{opStatsQuery: "USING COVERING INDEX steps_stats (started_at>? AND started_at<?)", playbookStatsQuery: "USING COVERING INDEX runs_stats (started_at>? AND started_at<?)"} {
+	for q, want := range map[string]string{opStatsQuery: "USING COVERING INDEX steps_stats (started_at>? AND started_at<?)", playbookStatsQuery: "USING INDEX runs_stats (started_at>? AND started_at<?)"} {
 		rows, err := s.db.Query("EXPLAIN QUERY PLAN "+q, 0, UntilMS(time.Time{}))
 		if err != nil {
 			t.Fatal(err)
@@ -444,6 +446,9 @@ func TestStatsUsesCoveringIndex(t *testing.T) {
 			plan = append(plan, detail)
 		}
 		rows.Close()
+		if q == playbookStatsQuery && len(plan) == 3 && strings.Contains(plan[2], "USING INDEX steps_run (run_id=?)") {
+			plan = plan[:1]
+		}
 		if len(plan) != 1 || !strings.Contains(plan[0], want) {
 			t.Errorf("plan %q, want one step %q", plan, want)
 		}

@@ -166,7 +166,9 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]history.StepRow, err
 const (
 	opStatsQuery = `SELECT op, duration_ms, CASE WHEN status IN ('failed', 'denied') THEN 1 ELSE 0 END
 		FROM steps WHERE call = 1 AND started_at >= $1 AND started_at < $2`
-	playbookStatsQuery = `SELECT playbook, CASE WHEN status IN ('interrupted', 'cancelled') THEN NULL ELSE COALESCE(duration_ms, 0) END, CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END
+	playbookStatsQuery = `SELECT playbook, CASE WHEN status IN ('interrupted', 'cancelled') THEN NULL
+			WHEN status = 'failed' AND NOT EXISTS (SELECT 1 FROM steps WHERE steps.run_id = runs.id AND steps.started_at IS NOT NULL) THEN NULL
+			ELSE COALESCE(duration_ms, 0) END, CASE WHEN status IN ('failed', 'interrupted') THEN 1 ELSE 0 END
 		FROM runs WHERE started_at >= $1 AND started_at < $2 AND status NOT IN ('running', 'skipped', 'missed') AND NOT dry_run`
 	cpuStatsQuery = `SELECT op, cpu_user_ms + cpu_sys_ms, max_rss_kb
 		FROM steps WHERE cpu_user_ms IS NOT NULL AND started_at >= $1 AND started_at < $2`

@@ -69,3 +69,32 @@ func testStatsLeaveCancelledDurations(t *testing.T, open Opener) {
 		t.Errorf("playbook stats with cancelled runs (-want +got):\n%s", diff)
 	}
 }
+
+// A queued run that never started (refused under a new policy, its
+// playbook missing on the replica that took it) did not run: its
+// "duration" is how long it waited in the queue. It counts as a run and
+// a failure, but no step of it started, so its duration stays out of the
+// percentiles, as a cancelled one's does.
+func testStatsLeaveNeverStartedDurations(t *testing.T, open Opener) {
+	s := open(t)
+	for i := range 4 {
+		must(t, s.RecordFinish(ctx, finished(fmt.Sprintf("r%d", i), "restart", report.StatusSucceeded, t0.Add(time.Duration(i)*time.Second),
+			map[string]int64{"shell.exec": int64(400 + 100*i)}), "", ""))
+	}
+	for i := range 3 {
+		r := finished(fmt.Sprintf("n%d", i), "restart", report.StatusFailed, t0.Add(time.Minute+time.Duration(i)*time.Second), nil)
+		r.Steps = []report.Step{{ID: "s0", Op: "shell.exec", Section: "steps", Status: report.StatusSkipped, Reason: "not run: the run could not start"}}
+		r.DurationMS = 3_600_000 // an hour in the queue
+		r.FinishedAt = r.StartedAt.Add(time.Hour)
+		r.Error = &report.Error{Class: "authorization", Message: "not started: under the policy in force now, role gone; nothing ran"}
+		must(t, s.RecordFinish(ctx, r, "", ""))
+	}
+	_, pbs, err := s.Stats(ctx, t0, time.Time{})
+	must(t, err)
+	want := []history.PlaybookStats{
+		{Playbook: "restart", Count: 7, Errors: 3, ErrorRate: 3.0 / 7, Timed: 4, P50MS: 500, P95MS: 700, P99MS: 700},
+	}
+	if diff := cmp.Diff(want, pbs); diff != "" {
+		t.Errorf("playbook stats with runs that never started (-want +got):\n%s", diff)
+	}
+}

@@ -51,6 +51,7 @@ func Run(t *testing.T, newBackend NewBackend) {
 		{"Window", testWindow},
 		{"StatsLeaveInterruptedDurations", testStatsLeaveInterruptedDurations},
 		{"StatsLeaveCancelledDurations", testStatsLeaveCancelledDurations},
+		{"StatsLeaveNeverStartedDurations", testStatsLeaveNeverStartedDurations},
 		{"OmittedAttempts", testOmittedAttempts},
 		{"Prune", testPrune},
 		{"PruneLeavesSlotRowsToTheirDay", testPruneSlotRows},
