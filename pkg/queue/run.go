@@ -15,7 +15,6 @@ import (
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 	"github.com/arsenal-run/arsenal-run/pkg/report"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
-	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // Kind is the River job kind of a queued run.
@@ -244,8 +243,10 @@ func (q *Queue) cancelledAsTaken(ctx context.Context, a RunArgs, queued time.Tim
 // with the report a front end would have got, and ends its job. The run
 // lasted from when it was queued (the started_at it was listed with while
 // it waited) until now; its playbook and inputs are told from this
-// replica's copy, as a waiting run's report tells them (see MaskedInputs),
-// where it has one, each of its steps skipped saying why. The report is
+// replica's copy, as the run service's report of a run cancelled while it
+// waited tells them (its inputs resolved, defaults filled in, and each
+// step skipped saying why, with the decision it would have had), where
+// it has one. The report is
 // kept in the database, so that every replica answers with it.
 func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time, status report.Status, class ops.Class, why string) error {
 	now := time.Now()
@@ -268,10 +269,14 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time,
 		if status == report.StatusCancelled {
 			reason = "not run: cancelled while waiting in the queue"
 		}
-		rep.Steps = notRunSteps(pb, reason)
-		if in, err := q.MaskedInputs(a, pb); err == nil {
-			rep.Inputs = in
+		given, _ := q.OpenInputs(a)
+		svc := q.cfg.Manager.Service()
+		if in, err := svc.RunInputs(pb, given, q.cfg.Env); err == nil {
+			rep.Inputs = in // defaults filled in, as the run would show them
+		} else if in, err := q.MaskedInputs(a, pb); err == nil {
+			rep.Inputs = in // inputs the run would refuse: as they were given
 		}
+		rep.Steps = svc.NotRunSteps(q.cfg.Policy(), a.Roles, pb, given, q.cfg.Env, reason)
 	}
 	if key, err := q.cfg.Store.ReportKey(ctx); err == nil {
 		report.Sign(rep, key)
@@ -284,19 +289,4 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time,
 	q.log.Warn().Str("run_id", a.RunID).Str("playbook", a.Playbook).Str("status", string(status)).Int64("duration_ms", rep.DurationMS).
 		Str("error_class", string(class)).Str("error", why).Msg("run finished")
 	return river.JobCancel(errors.New(why))
-}
-
-// notRunSteps are the steps of a run that never started: every step of
-// pb, in every section, skipped for reason, as the run service records a
-// run cancelled while it waited there.
-func notRunSteps(pb *steps.Playbook, reason string) []report.Step {
-	all := pb.AllSteps()
-	out := make([]report.Step, len(all))
-	for i, st := range all {
-		out[i] = report.Step{ID: st.ID, Op: st.Op, Section: string(st.Section), Status: report.StatusSkipped, Reason: reason}
-		if st.RescueOf != nil {
-			out[i].RescueOf = st.RescueOf.ID
-		}
-	}
-	return out
 }

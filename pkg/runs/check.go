@@ -103,6 +103,15 @@ func (s *Service) MayActOn(policy *auth.Policy, roles []string, pb *steps.Playbo
 // runs, so that a front end judges, with MayActOn, who may act on a run
 // still waiting in a queue as it will once the run runs.
 func (s *Service) RunInputs(pb *steps.Playbook, given map[string]any, env Env) (map[string]any, error) {
+	inputs, err := s.resolveInputs(pb, given, env)
+	if err != nil {
+		return nil, err
+	}
+	return engine.MaskInputs(pb, inputs, inputSecrets(pb, inputs)), nil
+}
+
+// resolveInputs resolves given as Start resolves a run's inputs, unmasked.
+func (s *Service) resolveInputs(pb *steps.Playbook, given map[string]any, env Env) (map[string]any, error) {
 	if env == nil {
 		env = s.cfg.Env
 	}
@@ -111,11 +120,7 @@ func (s *Service) RunInputs(pb *steps.Playbook, given map[string]any, env Env) (
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := s.inputs(plan, &Request{Playbook: pb, Inputs: given}, nil, listEnv(environ))
-	if err != nil {
-		return nil, err
-	}
-	return engine.MaskInputs(pb, inputs, inputSecrets(pb, inputs)), nil
+	return s.inputs(plan, &Request{Playbook: pb, Inputs: given}, nil, listEnv(environ))
 }
 
 // ErrNoHistory is returned by what needs the state dir's history when the
@@ -296,4 +301,28 @@ var ErrOtherPause = errors.New("a playbook of the same name from another file is
 func otherPause(pb *steps.Playbook, p history.Pause) error {
 	return fmt.Errorf("%w: %s (by %s since %s), not %s; pause and resume it where that file is served",
 		ErrOtherPause, p.Path, p.By, p.At.UTC().Format(time.RFC3339), history.PausePath(pb.File))
+}
+
+// NotRunSteps are the steps of a run of pb, by roles under policy given
+// these inputs (nil when they cannot be read) with env, that never
+// started: every step skipped for reason, with the decision a run of it
+// would have had (a grant's check of the inputs included, resolved as
+// Start resolves them), as the service records a run cancelled while it
+// waited. Where policy cannot decide for roles (a role it no longer
+// has), the steps carry no decision.
+func (s *Service) NotRunSteps(policy *auth.Policy, roles []string, pb *steps.Playbook, given map[string]any, env Env, reason string) []report.Step {
+	var inputs map[string]any
+	if given != nil {
+		inputs, _ = s.resolveInputs(pb, given, env)
+	}
+	var ds []auth.StepDecision
+	if policy != nil {
+		if got, err := s.Preflight(policy, roles, pb); err == nil {
+			ds = got
+			if subject, err := policy.Subject(roles, pb); err == nil {
+				ds, _ = checkGrantInputs(ds, subject, inputs)
+			}
+		}
+	}
+	return notRunSteps(pb, ds, reason)
 }
