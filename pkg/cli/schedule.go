@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/scheduler"
-	"github.com/arsenal-run/arsenal-run/pkg/steps"
 )
 
 // maxNext bounds --next.
@@ -23,7 +21,7 @@ func scheduleCommand() *command {
 	return &command{
 		name:    "schedule",
 		summary: "run playbooks on their cron schedules; --next previews fire times",
-		synopsis: `schedule PLAYBOOK|DIR... --next N
+		synopsis: `schedule PLAYBOOK|DIR... --next N [--from TIME]
 schedule PLAYBOOK|DIR... [--state-dir DIR | --state URL [--report-dir DIR]] [--role R]... [--policy FILE]
     [--listen ADDR] [--grace D] [--max-concurrent-runs N] [--audit-log FILE] [--base-url URL] [--log-format console|json]
     [--log-level LEVEL] [--keep-runs N] [--keep-days D] [--trace-endpoint URL] [--trace-items N]
@@ -49,7 +47,11 @@ cancels them (their finally steps run, their reports are written) and exits 0.
 
 --next N prints, for each playbook, its next N fire times (the slots, before
 jitter) in RFC 3339, in the playbook's time zone and in UTC, and exits. It
-needs no state dir. See docs/scheduling.md for how scheduling behaves.`,
+needs no state dir. --from TIME lists them from TIME on (a slot at TIME
+included) rather than from now, to check a daylight-saving change or a month
+end before it comes: an RFC 3339 time, like 2027-03-14T01:00:00-05:00, or a
+date, like 2027-03-14, meaning midnight in each playbook's time zone. See
+docs/scheduling.md for how scheduling behaves.`,
 		exits: "0 --next printed, or stopped by SIGTERM/SIGINT; 1 an internal error; 2 a playbook or the policy does not validate, bad usage, another scheduler holds the state dir, or --listen cannot listen; 3 a step is denied for the roles; 143/130 stopped by SIGTERM/SIGINT while it waited for another process opening the state dir, before anything was scheduled.",
 		run:   runSchedule,
 	}
@@ -60,6 +62,7 @@ func runSchedule(e *env, args []string) int {
 	c := scheduleCommand()
 	fs := newFlags(e, c)
 	next := fs.Int("next", 0, "print the next `N` fire times of each playbook and exit")
+	fromText := fs.String("from", "", "with --next, list the fire times from `TIME` on, not from now: RFC 3339 (2027-03-14T01:00:00-05:00) or a date (2027-03-14, midnight in each playbook's time zone)")
 	e.addPluginsFlag(fs.FlagSet)
 	var o scheduleOptions
 	o.state.add(fs, "keep the history, reports and the record of fired slots in `DIR` (default $ARSENAL_STATE_DIR, else $XDG_STATE_HOME/arsenal-run, else ~/.local/state/arsenal-run, else ./arsenal-run-state without a home directory)")
@@ -86,10 +89,20 @@ func runSchedule(e *env, args []string) int {
 	if len(pos) == 0 {
 		return fs.usageError("give at least one playbook or directory, like 'schedule playbooks/ --next 5'")
 	}
-	nextSet := false
-	fs.Visit(func(f *flag.Flag) { nextSet = nextSet || f.Name == "next" })
+	nextSet := fs.given("next")
 	if nextSet && (*next < 1 || *next > maxNext) {
 		return fs.usageError("--next must be between 1 and %d", maxNext)
+	}
+	from := previewFrom{now: time.Now()}
+	if fromSet := fs.given("from"); fromSet && !nextSet {
+		return fs.usageError("--from sets where the --next preview starts; give --next N as well, like 'schedule %s --next 5 --from 2027-03-14'", pos[0])
+	} else if fromSet {
+		f, err := parseFrom(*fromText)
+		if err != nil {
+			return fs.usageError("%v", err)
+		}
+		f.now = from.now
+		from = f
 	}
 	if !nextSet {
 		if code, ok := scheduleFlags(e, fs, &o, roles, *logFormat, *logLevel); !ok {
@@ -113,7 +126,7 @@ func runSchedule(e *env, args []string) int {
 			return ExitUsage
 		}
 		var b strings.Builder
-		if err := writeNextFires(&b, set.pbs, time.Now(), *next); err != nil {
+		if err := writeNextFires(&b, set.pbs, from, *next); err != nil {
 			e.cmdErrorf("schedule", "%v", err)
 			return ExitUsage
 		}
@@ -195,33 +208,6 @@ func reportSet(e *env, set *scheduleSet, outcome string) bool {
 	}
 	fmt.Fprintln(e.stderr, outcome+"; fix the problems above")
 	return false
-}
-
-// writeNextFires prints the next n slots after from of each playbook: a
-// header line, then one line per slot, in the playbook's zone and in UTC.
-func writeNextFires(w io.Writer, pbs []*steps.Playbook, from time.Time, n int) error {
-	var b strings.Builder
-	for i, pb := range pbs {
-		tt, err := scheduler.ForSchedule(pb.Schedule)
-		if err != nil {
-			return fmt.Errorf("%s: %w", pb.File, err)
-		}
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "%s (%s): cron %q, time zone %s\n", pb.Name, pb.File, pb.Schedule.Cron, tt.Location())
-		at := from
-		for range n {
-			at = tt.Next(at)
-			if at.IsZero() {
-				b.WriteString("  no later fire time in the next five years\n")
-				break
-			}
-			fmt.Fprintf(&b, "  %-25s  %s\n", at.Format(time.RFC3339), at.UTC().Format(time.RFC3339))
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 // protectPlaybooks keeps the playbooks a daemon loads, files or

@@ -26,7 +26,7 @@ func TestWriteNextFires(t *testing.T) {
 		{Name: "often", File: "often.yaml", Schedule: &steps.Schedule{Cron: "0 */6 * * *", Location: time.UTC}},
 	}
 	var b bytes.Buffer
-	if err := writeNextFires(&b, pbs, time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC), 3); err != nil {
+	if err := writeNextFires(&b, pbs, previewFrom{now: time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC)}, 3); err != nil {
 		t.Fatal(err)
 	}
 	want := `nightly (nightly.yaml): cron "30 2 * * *", time zone Europe/Berlin
@@ -252,7 +252,7 @@ func TestDocsShowNextOutput(t *testing.T) {
 		var n int
 		fmt.Sscan(m[1], &n)
 		var b bytes.Buffer
-		if err := writeNextFires(&b, []*steps.Playbook{pb}, time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC), n); err != nil {
+		if err := writeNextFires(&b, []*steps.Playbook{pb}, previewFrom{now: time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC)}, n); err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff(m[2], b.String()); diff != "" {
