@@ -160,7 +160,7 @@ func TestClaimedAheadThenFoundLate(t *testing.T) {
 			if diff := cmp.Diff(tc.want, h.launcher.slotsOf("p")); diff != "" {
 				t.Errorf("slots started (-want +got):\n%s", diff)
 			}
-			if msg := h.slotMessage("p", slot); !strings.Contains(msg, "missed: found 2h30m0s late") {
+			if msg := h.slotMessage("p", slot); !strings.Contains(msg, "missed: found 2h30m late") {
 				t.Errorf("the slot claimed ahead: %q", msg)
 			}
 		})

@@ -477,7 +477,7 @@ func (s *Scheduler) afterEnd(e *entry, now time.Time) {
 	}
 	if sc := e.pb.Schedule; pastDeadline(sc, p.slot, now) {
 		s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-		s.settle(e, p.slot, history.SlotMissed, p.blockedBy, fmt.Sprintf("missed: waited %s behind run %s, past its starting_deadline of %s", now.Sub(p.slot).Round(time.Second), p.blockedBy, sc.StartingDeadline), now)
+		s.settle(e, p.slot, history.SlotMissed, p.blockedBy, fmt.Sprintf("missed: waited %s behind run %s, past its starting_deadline of %s", steps.ShortDuration(now.Sub(p.slot).Round(time.Second)), p.blockedBy, steps.ShortDuration(sc.StartingDeadline)), now)
 		return
 	}
 	s.settle(e, p.slot, history.SlotFired, p.blockedBy, "", now)

@@ -24,7 +24,7 @@ func (s *Scheduler) missedWhy(e *entry, slot, now time.Time) string {
 		return "missed: the history could not record slots at " + at + " (" + e.failing + "); nothing fires until it can"
 	case slot.Equal(e.next) && e.fireAt.After(e.tt.Next(slot)):
 		return fmt.Sprintf("missed: its jitter of %s put its fire time, %s, past the next slot, %s; make schedule.jitter shorter than the time between slots",
-			e.fireAt.Sub(slot).Round(time.Second), e.fireAt.In(e.tt.Location()).Format(time.RFC3339), e.tt.Next(slot).Format(time.RFC3339))
+			steps.ShortDuration(e.fireAt.Sub(slot).Round(time.Second)), e.fireAt.In(e.tt.Location()).Format(time.RFC3339), e.tt.Next(slot).Format(time.RFC3339))
 	}
 	return "missed: the scheduler was running but did not get to the slot of " + at + " in time (the machine was suspended, the process was stopped, or the clock jumped)"
 }
@@ -37,9 +37,9 @@ type unreachable interface{ Unreachable(time.Time) bool }
 
 // lateMessage is the message of a slot found late that does not start.
 func lateMessage(sc *steps.Schedule, slot, now time.Time, late time.Duration) string {
-	why := fmt.Sprintf("missed: found %s late", late.Round(time.Second))
+	why := fmt.Sprintf("missed: found %s late", steps.ShortDuration(late.Round(time.Second)))
 	if pastDeadline(sc, slot, now) {
-		return why + ", after its starting_deadline of " + sc.StartingDeadline.String()
+		return why + ", after its starting_deadline of " + steps.ShortDuration(sc.StartingDeadline)
 	}
 	return why + " and catchup is none"
 }

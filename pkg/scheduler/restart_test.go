@@ -545,7 +545,7 @@ func TestTakeoverStartingDeadline(t *testing.T) {
 			if diff := cmp.Diff([]string{slotIs(t10.Add(5*time.Minute), "missed")}, h.slots("p")); diff != "" {
 				t.Errorf("slot records (-want +got):\n%s", diff)
 			}
-			if msgs := slotMessages(h, "p"); len(msgs) != 1 || !strings.Contains(msgs[0], "starting_deadline of 1m0s") {
+			if msgs := slotMessages(h, "p"); len(msgs) != 1 || !strings.Contains(msgs[0], "starting_deadline of 1m") {
 				t.Errorf("slot messages: %q", msgs)
 			}
 			if n := len(h.launcher.started()); n != 0 {

@@ -229,10 +229,10 @@ func TestJitterProblem(t *testing.T) {
 		want   string // part of the problem; "" for none
 	}{
 		{"@every 1m", 59 * time.Second, ""},
-		{"@every 1m", time.Minute, `schedule.jitter 1m0s is not shorter than the 1m0s between fire times of cron "@every 1m"`},
+		{"@every 1m", time.Minute, `schedule.jitter 1m is not shorter than the 1m between fire times of cron "@every 1m"`},
 		{"0,50 * * * *", 9 * time.Minute, ""},
-		{"0,50 * * * *", 10 * time.Minute, "the 10m0s between fire times"},
-		{"0 * * * *", 2 * time.Hour, "make jitter shorter than 1h0m0s"},
+		{"0,50 * * * *", 10 * time.Minute, "the 10m between fire times"},
+		{"0 * * * *", 2 * time.Hour, "make jitter shorter than 1h"},
 		{"0 0 1 1 *", 30 * 24 * time.Hour, ""},
 	} {
 		sc := &steps.Schedule{Cron: tc.cron, Location: time.UTC, Jitter: tc.jitter}
@@ -242,7 +242,7 @@ func TestJitterProblem(t *testing.T) {
 		}
 	}
 	h := newHarness(t, t10)
-	if err := h.s.Load([]*steps.Playbook{playbook("p", "@every 1m", jitter(2*time.Minute))}); err == nil || !strings.Contains(err.Error(), "p.yaml: playbook p: schedule.jitter 2m0s") {
+	if err := h.s.Load([]*steps.Playbook{playbook("p", "@every 1m", jitter(2*time.Minute))}); err == nil || !strings.Contains(err.Error(), "p.yaml: playbook p: schedule.jitter 2m is") {
 		t.Errorf("Load = %v", err)
 	}
 }

@@ -87,3 +87,16 @@ func InHours(s string) string {
 	}
 	return h
 }
+
+// ShortDuration writes d as a user writes it, without the zero units
+// time.Duration's String adds: 48h, not 48h0m0s; 1h30s, not 1h0m30s.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return strings.Replace(s, "h0m", "h", 1)
+}

@@ -348,6 +348,7 @@ type Schedule struct {
 	Location         *time.Location
 	Overlap          string // skip | queue | allow | replace
 	Jitter           time.Duration
+	JitterText       string        // jitter as written, for messages
 	Catchup          string        // none | last
 	StartingDeadline time.Duration // 0 = no limit
 }

@@ -76,7 +76,7 @@ func ParseCron(spec string, loc *time.Location, now time.Time) (cron.Schedule, s
 		}
 		if d%time.Second != 0 {
 			// robfig/cron drops the fraction without a word.
-			return nil, "@every " + strings.TrimSpace(rest) + " is not a whole number of seconds; write it as @every " + d.Truncate(time.Second).String() + " or @every " + (d.Truncate(time.Second) + time.Second).String()
+			return nil, "@every " + strings.TrimSpace(rest) + " is not a whole number of seconds; write it as @every " + ShortDuration(d.Truncate(time.Second)) + " or @every " + ShortDuration(d.Truncate(time.Second)+time.Second)
 		}
 	}
 	sched, err := cronParser.Parse(s)
@@ -212,6 +212,7 @@ func (l *loader) decodeSchedule(n *yaml.Node) {
 			}
 		case "jitter":
 			sc.Jitter, _ = l.duration(v, "schedule.jitter")
+			sc.JitterText = strings.TrimSpace(yamlx.Deref(v).Value)
 			jitterPos = yamlx.PosOf(yamlx.Deref(v))
 		case "starting_deadline":
 			sc.StartingDeadline, _ = l.duration(v, "schedule.starting_deadline")
@@ -264,8 +265,12 @@ func JitterProblem(sc *Schedule, now time.Time) string {
 	if gap == 0 || sc.Jitter < gap {
 		return ""
 	}
+	jitter := ShortDuration(sc.Jitter)
+	if d, err := time.ParseDuration(sc.JitterText); err == nil && d == sc.Jitter {
+		jitter = sc.JitterText
+	}
 	return fmt.Sprintf("schedule.jitter %s is not shorter than the %s between fire times of cron %q: a run would start after the next slot, which is then missed; make jitter shorter than %s, or remove it",
-		sc.Jitter, gap, sc.Cron, gap)
+		jitter, ShortDuration(gap), sc.Cron, ShortDuration(gap))
 }
 
 // minGap is the shortest time between two consecutive fire times of sched

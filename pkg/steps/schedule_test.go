@@ -141,7 +141,7 @@ func TestJitterProblemAcrossFallBack(t *testing.T) {
 		{"30 1 * * *", ny, 2 * time.Hour, ""},
 		// Clocks go forward: 02:30 fires at 03:00, 23h30m before the
 		// next day's 02:30 (spring 2027 is within 64 days of January).
-		{"30 2 * * *", berlin, 23*time.Hour + 45*time.Minute, "the 23h30m0s between fire times"},
+		{"30 2 * * *", berlin, 23*time.Hour + 45*time.Minute, "the 23h30m between fire times"},
 	} {
 		now := sept
 		if tc.want != "" {
@@ -165,6 +165,28 @@ func TestCronTimeZonePrefix(t *testing.T) {
 	} {
 		if _, got := ParseCron(spec, time.UTC, time.Now()); got != want {
 			t.Errorf("%q:\n got %q\nwant %q", spec, got, want)
+		}
+	}
+}
+
+// TestJitterProblemShowsDurationsAsWritten: the jitter message writes its
+// durations as a user writes them, 48h and 24h, not 48h0m0s and 24h0m0s,
+// and so does the @every fraction message.
+func TestJitterProblemShowsDurationsAsWritten(t *testing.T) {
+	_, err := Parse("p.yaml", []byte("version: 1\nname: p\nschedule:\n  cron: \"0 3 * * *\"\n  jitter: 48h\nsteps:\n  - {id: a, op: control.noop}\n"), testRegistry(t))
+	want := `p.yaml:5:11: schedule.jitter 48h is not shorter than the 24h between fire times of cron "0 3 * * *": a run would start after the next slot, which is then missed; make jitter shorter than 24h, or remove it`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("diagnostics:\n%v\nwant:\n%s", err, want)
+	}
+	if _, problem := ParseCron("@every 1h0.5s", time.UTC, time.Now()); !strings.Contains(problem, "write it as @every 1h or @every 1h1s") {
+		t.Errorf("@every 1h0.5s: %q", problem)
+	}
+	for d, want := range map[time.Duration]string{
+		48 * time.Hour: "48h", 90 * time.Second: "1m30s", time.Hour + 30*time.Second: "1h30s",
+		time.Hour + 10*time.Minute: "1h10m", 1500 * time.Millisecond: "1.5s", 0: "0s", 10 * time.Minute: "10m",
+	} {
+		if got := ShortDuration(d); got != want {
+			t.Errorf("ShortDuration(%d) = %q, want %q", d, got, want)
 		}
 	}
 }
