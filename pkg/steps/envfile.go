@@ -14,7 +14,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/joho/godotenv"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
@@ -65,7 +64,15 @@ func (l *loader) decodeEnvFiles(n *yaml.Node) {
 			// Read only inside roots (WithEnvFileRoots), a file outside
 			// them denies the run, which reads it again, not the load.
 			if l.sub.envRoots == nil || !errors.Is(err, ops.ErrDenied) {
-				l.d.Add(pos, "%v", err)
+				// One problem a line of the file, as validate reports
+				// every other problem.
+				if list, ok := err.(interface{ Unwrap() []error }); ok {
+					for _, e := range list.Unwrap() {
+						l.d.Add(pos, "%v", e)
+					}
+				} else {
+					l.d.Add(pos, "%v", err)
+				}
 				continue
 			}
 		}
@@ -202,7 +209,7 @@ func readEnvFileData(dir string, f *EnvFile, roots []string) (map[string]string,
 	}
 	vars, err := ParseEnvFile(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("env_file %s:%v", f.Path, err)
+		return nil, nil, envFileErr(f.Path, err)
 	}
 	return vars, data, nil
 }
@@ -281,73 +288,6 @@ func (e *EnvFileError) Error() string {
 		return " " + e.Msg
 	}
 	return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg)
-}
-
-// ParseEnvFile parses dotenv text with github.com/joho/godotenv: NAME=value
-// lines, `export ` prefixes, # comments, single-quoted literal values and
-// double-quoted values with \n escapes and $NAME expansion of the
-// variables defined above. Every name must be a valid environment variable
-// name. Errors are *EnvFileError with the line and column of the mistake.
-// A leading byte order mark, which Windows editors write, is skipped, as
-// in a playbook.
-func ParseEnvFile(data []byte) (map[string]string, error) {
-	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
-		// As Windows PowerShell's `echo A=1 > .env` writes it: godotenv
-		// would stop at the NUL byte after the first letter.
-		return nil, &EnvFileError{Line: 1, Col: 1, Msg: "the file is UTF-16 (its byte order mark says so); save it as UTF-8, as dotenv files are"}
-	}
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	vars, err := godotenv.UnmarshalBytes(data)
-	if err != nil {
-		line, col, found := dotenvErrPos(data, err)
-		msg := err.Error()
-		if i := strings.Index(msg, " near "); i >= 0 {
-			msg = msg[:i] // the rest of the file, quoted
-		}
-		switch {
-		case strings.HasPrefix(msg, "unterminated quoted value"):
-			msg = "unterminated quoted value; close the quote"
-		case found == "\n":
-			// The line ended before an = (a word alone, or text after a
-			// quoted value, which godotenv reads as the next name).
-			msg = "the line has no = after the name"
-			if at, ok := afterQuote(data, line, col); ok {
-				col = at
-				msg = "text after the closing quote of the value; put the whole value inside the quotes, or begin a comment with a space and #"
-				return nil, &EnvFileError{Line: line, Col: col, Msg: msg}
-			}
-		case found != "":
-			// godotenv quotes a byte of a multi-byte character as if it
-			// were one.
-			msg = fmt.Sprintf("unexpected character %q in variable name (letters, digits and _ only)", found)
-		}
-		return nil, &EnvFileError{Line: line, Col: col, Msg: msg + "; write NAME=value, one a line"}
-	}
-	var bad, nul []string
-	for k, v := range vars {
-		if !envNameRE.MatchString(k) {
-			bad = append(bad, k)
-		}
-		if strings.IndexByte(v, 0) >= 0 {
-			nul = append(nul, k)
-		}
-	}
-	if len(bad) > 0 {
-		sort.Strings(bad)
-		line, col := nameLine(data, bad[0])
-		if bad[0] == "" {
-			return nil, &EnvFileError{Line: line, Col: col, Msg: "the line has no name before its =, or no = at all; write NAME=value, one a line"}
-		}
-		return nil, &EnvFileError{Line: line, Col: col, Msg: fmt.Sprintf("%q is not a valid environment variable name (letters, digits and _, not starting with a digit)", bad[0])}
-	}
-	if len(nul) > 0 {
-		// No process could be started with it: every step that starts
-		// one would fail, far from here.
-		sort.Strings(nul)
-		line, col := nameLine(data, nul[0])
-		return nil, &EnvFileError{Line: line, Col: col, Msg: fmt.Sprintf("the value of %s holds a NUL byte, which an environment variable cannot hold; remove it", nul[0])}
-	}
-	return vars, nil
 }
 
 var (

@@ -209,3 +209,51 @@ func TestEnvFileUTF16SaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvFileReportsEveryBadLine: an env file with several mistakes
+// names each at its line and column, as validate reports every other
+// problem at once, not the first alone; an unterminated quote, which
+// takes in the rest of the file, is the last one named.
+func TestEnvFileReportsEveryBadLine(t *testing.T) {
+	src := "A=1\nB-C=2\nD=3\nfoo bar\nE.F=4\nG='x\nH-I=5\n"
+	_, err := ParseEnvFile([]byte(src))
+	var list EnvFileErrors
+	if !errors.As(err, &list) {
+		t.Fatalf("got %v, want EnvFileErrors", err)
+	}
+	want := []string{
+		`2:2: unexpected character "-"`,
+		"4:8: the line has no = after the name",
+		`5:1: "E.F" is not a valid environment variable name`,
+		"6:3: unterminated quoted value",
+	}
+	if len(list) != len(want) {
+		t.Fatalf("got %d problems:\n%v\nwant %d", len(list), err, len(want))
+	}
+	for i, w := range want {
+		if got := list[i].Error(); !strings.HasPrefix(got, w) {
+			t.Errorf("problem %d: got %q, want %q…", i, got, w)
+		}
+	}
+	var first *EnvFileError
+	if !errors.As(err, &first) || first.Line != 2 {
+		t.Errorf("errors.As gives %v, want the problem at line 2", first)
+	}
+
+	// validate names the file in each, one diagnostic a problem.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pbPath := filepath.Join(dir, "pb.yaml")
+	pbText := "version: 1\nname: p\nenv_file: .env\nsteps: [{id: a, op: control.noop}]\n"
+	if err := os.WriteFile(pbPath, []byte(pbText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(pbPath, fixtureRegistry(t))
+	for _, w := range want {
+		if !strings.Contains(fmt.Sprint(err), "env_file .env:"+w) {
+			t.Errorf("load error %v\nlacks env_file .env:%s", err, w)
+		}
+	}
+}
