@@ -276,6 +276,8 @@ func TestLoadDirectoryHints(t *testing.T) {
 		mk(fmt.Sprintf("many/p%d.yaml", i))
 	}
 	mk("nested/jobs/nightly.yaml")
+	mk("our books/a.yaml")
+	mk("nest's/my jobs/b.yaml")
 	if err := os.Mkdir(filepath.Join(root, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -284,8 +286,10 @@ func TestLoadDirectoryHints(t *testing.T) {
 		dir  string
 		want []string
 	}{
-		{at("many"), []string{"it holds 7 playbooks, like " + at("many/p0.yaml"), "'arsenal-run validate " + at("many") + "' checks them all"}},
-		{at("nested"), []string{"but " + at("nested/jobs") + " does", at("nested/jobs/nightly.yaml"), "'arsenal-run validate " + at("nested/jobs") + "'"}},
+		{at("many"), []string{"it holds 7 playbooks, like " + at("many/p0.yaml"), "`arsenal-run validate " + at("many") + "` checks them all"}},
+		{at("nested"), []string{"but " + at("nested/jobs") + " does", at("nested/jobs/nightly.yaml"), "`arsenal-run validate " + at("nested/jobs") + "`"}},
+		{at("our books"), []string{"`arsenal-run validate '" + at("our books") + "'` checks them all"}},
+		{at("nest's"), []string{"but " + at("nest's/my jobs") + " does", `arsenal-run validate '` + strings.ReplaceAll(at("nest's/my jobs"), "'", `'\''`) + "'`"}},
 		{at("empty"), []string{"it holds no playbooks (*.yaml, *.yml): give the path of a playbook .yaml file"}},
 	} {
 		_, err := Load(tc.dir, reg)

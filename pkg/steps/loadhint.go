@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 )
 
@@ -140,11 +141,13 @@ func NearbyPlaybook(root, path string) string {
 // directory; for a directory without playbooks, a subdirectory with some.
 func dirHint(path string) string {
 	yamls := playbooksIn(path)
-	check := fmt.Sprintf("'arsenal-run validate %s' checks them all", path)
+	// In backquotes: a path with a space or a quote is quoted for a
+	// shell, and must reach it whole when pasted.
+	check := fmt.Sprintf("`arsenal-run validate %s` checks them all", shellword.Word(path))
 	switch {
 	case len(yamls) == 0:
 		if sub, first := subdirWithPlaybooks(path); sub != "" {
-			return fmt.Sprintf("; it holds no playbooks (*.yaml, *.yml) of its own, but %s does: give one of them, like %s, or 'arsenal-run validate %s' checks them all", sub, first, sub)
+			return fmt.Sprintf("; it holds no playbooks (*.yaml, *.yml) of its own, but %s does: give one of them, like %s, or `arsenal-run validate %s` checks them all", sub, first, shellword.Word(sub))
 		}
 		return "; it holds no playbooks (*.yaml, *.yml): give the path of a playbook .yaml file"
 	case len(yamls) <= 5:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/arsenal-run/arsenal-run/internal/fsroot"
 	"github.com/arsenal-run/arsenal-run/internal/fsx"
+	"github.com/arsenal-run/arsenal-run/internal/shellword"
 	"github.com/arsenal-run/arsenal-run/internal/suggest"
 	"github.com/arsenal-run/arsenal-run/internal/yamlx"
 	"github.com/arsenal-run/arsenal-run/pkg/inventory"
@@ -418,7 +419,7 @@ func (l *loader) readSub(rel, display string) subResult {
 	if n := ds.Errors(); n > 1 {
 		problem += fmt.Sprintf(" (and %d more)", n-1)
 	}
-	return subResult{problem: problem + fmt.Sprintf("; run 'arsenal-run validate %s'", display)}
+	return subResult{problem: problem + fmt.Sprintf("; run `arsenal-run validate %s`", shellword.Word(display))}
 }
 
 // checkSubInputs checks the inputs a playbook.run step passes (node inN,
