@@ -80,7 +80,12 @@ func runReport(e *env, args []string) int {
 			if kind := notReportKind(pos[1]); kind != "" {
 				err = fmt.Errorf("%s: not a report: it is %s", pos[1], kind)
 			}
-			fmt.Fprintf(e.stderr, "%s report: %v; give the JSON report that 'run --report' wrote, or a run id that 'history' lists\n", program, err)
+			// A report of another version says which arsenal-run reads
+			// it: another file is no answer to that.
+			if de := (*report.DecodeError)(nil); !errors.As(err, &de) || !de.Foreign {
+				err = fmt.Errorf("%w; give the JSON report that 'run --report' wrote, or a run id that 'history' lists", err)
+			}
+			fmt.Fprintf(e.stderr, "%s report: %v\n", program, err)
 			return ExitUsage
 		}
 		rep = r

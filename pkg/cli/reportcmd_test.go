@@ -83,6 +83,41 @@ func TestReportShowNotAReportSaysWhatToGive(t *testing.T) {
 	}
 }
 
+// TestReportShowOfAnotherVersionSaysWhichReadsIt: a report of another
+// report_version, or holding a status this version does not know, is a
+// report: it is refused saying to read it with the arsenal-run that wrote
+// it, not called no report and answered with another file to give.
+func TestReportShowOfAnotherVersionSaysWhichReadsIt(t *testing.T) {
+	dir := t.TempDir()
+	pb := writePlaybook(t, dir, "nightly.yaml", "version: 1\nname: nightly\nsteps:\n  - {id: backup, op: control.noop}\n")
+	rep := filepath.Join(dir, "r.json")
+	if res := runMain(t, "run", pb, "--state-dir", filepath.Join(dir, "state"), "--report", rep); res.code != ExitOK {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	data, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct{ from, to, why string }{
+		"status.json":  {`"succeeded"`, `"paused"`, `status is "paused", a status it does not know`},
+		"version.json": {`"report_version": "1"`, `"report_version": "9"`, `its report_version is "9", and this arsenal-run reads version 1`},
+	} {
+		edited := strings.Replace(string(data), c.from, c.to, 1)
+		if edited == string(data) {
+			t.Fatalf("%s: the report holds no %s:\n%s", name, c.from, data)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res := runMain(t, "report", "show", path)
+		res.want(t, ExitUsage, nil, []string{path + ":", ": a report this arsenal-run cannot read: " + c.why, "read it with the arsenal-run that wrote it\n"})
+		if strings.Contains(res.stderr, "not a report") || strings.Contains(res.stderr, "give the JSON report") {
+			t.Errorf("%s: %s", name, res.stderr)
+		}
+	}
+}
+
 // TestReportShowFormatInAnyCase: --format takes its value in any case, as
 // history --status does, and md for markdown; validate --format too.
 func TestReportShowFormatInAnyCase(t *testing.T) {

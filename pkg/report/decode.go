@@ -30,7 +30,11 @@ func Decode(data []byte) (*Report, error) {
 		return nil, &DecodeError{Msg: "it has no report_version, which every report arsenal-run writes has"}
 	}
 	if r.ReportVersion != FormatVersion {
-		return nil, fmt.Errorf("report_version %q; this arsenal-run reads version %s", r.ReportVersion, FormatVersion)
+		e := &DecodeError{Foreign: true, Msg: fmt.Sprintf("its report_version is %q, and this arsenal-run reads version %s: read it with the arsenal-run that wrote it", r.ReportVersion, FormatVersion)}
+		if off, ok := seek(json.NewDecoder(bytes.NewReader(data)), data, []any{"report_version"}); ok {
+			e.Line, e.Col = lineCol(data, off)
+		}
+		return nil, e
 	}
 	if err := unknownStatus(data, &r); err != nil {
 		return nil, err

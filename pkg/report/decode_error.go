@@ -17,6 +17,10 @@ type DecodeError struct {
 	File      string
 	Line, Col int
 	Msg       string
+	// Foreign is a report of a version this one cannot read (of another
+	// report_version, or holding a status it does not know): Msg says
+	// which arsenal-run reads it, so another file is no answer.
+	Foreign bool
 }
 
 func (e *DecodeError) Error() string {
@@ -27,10 +31,14 @@ func (e *DecodeError) Error() string {
 			where = fmt.Sprintf("line %d, column %d", e.Line, e.Col)
 		}
 	}
-	if where == "" {
-		return "not a report: " + e.Msg
+	what := "not a report: "
+	if e.Foreign {
+		what = "a report this arsenal-run cannot read: "
 	}
-	return where + ": not a report: " + e.Msg
+	if where == "" {
+		return what + e.Msg
+	}
+	return where + ": " + what + e.Msg
 }
 
 // InFile names file in err, an error of Decode on the file's data: a

@@ -40,7 +40,7 @@ func unknownStatus(data []byte, r *Report) error {
 	if ka, ok := w.path[len(w.path)-1].(keyAt); ok {
 		what = fmt.Sprintf("%s has the key %q", pathString(w.path[:len(w.path)-1]), string(ka))
 	}
-	e := &DecodeError{Msg: fmt.Sprintf("%s, a status this arsenal-run does not know%s; it knows %s: the report was written by a newer arsenal-run or edited, so read it with the arsenal-run that wrote it",
+	e := &DecodeError{Foreign: true, Msg: fmt.Sprintf("%s, a status it does not know%s; it knows %s: the report was written by a newer arsenal-run or edited, so read it with the arsenal-run that wrote it",
 		what, more, strings.Join(known, ", "))}
 	if off, ok := seek(json.NewDecoder(bytes.NewReader(data)), data, w.path); ok {
 		e.Line, e.Col = lineCol(data, off)

@@ -39,7 +39,7 @@ func TestReadSaysWhereAndWhyAFileIsNoReport(t *testing.T) {
 	if err == nil || !strings.HasPrefix(InFile("cut.json", err).Error(), "cut.json:3:14: not a report: the file ends in the middle") {
 		t.Errorf("Verify of a report cut off = %v", err)
 	}
-	if _, err := Decode([]byte(`{"report_version": "7"}`)); err == nil || err.Error() != `report_version "7"; this arsenal-run reads version 1` {
+	if _, err := Decode([]byte(`{"report_version": "7"}`)); err == nil || err.Error() != `line 1, column 20: a report this arsenal-run cannot read: its report_version is "7", and this arsenal-run reads version 1: read it with the arsenal-run that wrote it` {
 		t.Errorf("Decode of a report of another version = %v", err)
 	}
 }
