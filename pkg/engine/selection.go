@@ -107,6 +107,14 @@ func (p *Plan) notAStep(id string, n *node, flag string) string {
 	return fmt.Sprintf("no step %q in %s%s; its steps are %s", id, p.pb.File, suggest.DidYouMean(id, ids), strings.Join(ids, ", "))
 }
 
+// CheckSteps reports whether every step sel names is one of the
+// playbook's steps:, with the steps it has and the one a typo most looks
+// like. It is what is wrong first with a selection, before who may make it.
+func (p *Plan) CheckSteps(sel Selection) error {
+	_, err := p.selected(&sel)
+	return err
+}
+
 // CheckPartial reports whether the selection can run, resuming prev (nil
 // when none was given): the steps it names exist, prev is a run of this
 // playbook (unchanged, or, with force, whose reused steps are defined as

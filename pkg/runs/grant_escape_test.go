@@ -343,3 +343,28 @@ func TestResumeOfRunningRun(t *testing.T) {
 		t.Fatalf("err %v, want that the run is still running", err)
 	}
 }
+
+// TestSelectionUnderGrantUnknownStep: a step id that the runbook does not
+// have is a typo to fix first, whatever the caller's roles: under a grant
+// the answer names the runbook's steps, as it does for a caller whose own
+// roles allow them, not the grant's rule about another step.
+func TestSelectionUnderGrantUnknownStep(t *testing.T) {
+	f := newGrantFixture(t)
+	for _, roles := range [][]string{{"oncall"}, {"ops"}} {
+		for _, sel := range []engine.Selection{{Only: []string{"shwo"}}, {From: "shwo"}} {
+			_, err := f.m.Start(context.Background(), Request{Path: f.runbook, Caller: Caller{Roles: roles}, Selection: sel})
+			var pe *PrepareError
+			if !errors.As(err, &pe) || pe.Field != "selection" {
+				t.Fatalf("%v %s: err %v, want a selection error", roles, sel, err)
+			}
+			for _, want := range []string{`no step "shwo"`, "did you mean", "pick, show"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%v %s: %q lacks %q", roles, sel, err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "a grant is for the whole runbook") {
+				t.Errorf("%v %s: %q speaks of the grant before the unknown step", roles, sel, err)
+			}
+		}
+	}
+}

@@ -174,8 +174,12 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	}
 	var decisions []auth.StepDecision
 	if !req.Selection.IsZero() {
-		// A grant refuses any selection: say so before what else is wrong
-		// with it.
+		// A step the playbook does not have is a typo, whatever the
+		// roles: say so first. Then a grant refuses any selection: say
+		// so before what else is wrong with it.
+		if err := plan.CheckSteps(req.Selection); err != nil {
+			return nil, &PrepareError{Field: "selection", Err: err}
+		}
 		if decisions, err = s.Preflight(policy, roles, pb); err != nil {
 			return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 		}
