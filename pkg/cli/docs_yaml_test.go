@@ -64,9 +64,8 @@ var placeholderDigest = regexp.MustCompile(`sha256: "([^"]*)"`)
 var pieceRefRE = regexp.MustCompile(`^unknown (input|var|step) "|, which is not a step;|(^env_file|^playbook\.run: ).* does not exist; the path is relative`)
 
 // docKind tells which file a block shows, by its top-level keys, and
-// completes a piece of one (a policy without its version, a playbook's
-// inputs or steps) into a whole file: the lines it added before the
-// block's, and the file.
+// completes a piece of a playbook (its inputs or steps) into a whole
+// file: the lines it added before the block's, and the file.
 func docKind(src string) (kind string, added int, whole string, err error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal([]byte(src), &root); err != nil {
@@ -105,7 +104,9 @@ func docKind(src string) (kind string, added int, whole string, err error) {
 			head = "name: doc-example\n" + head
 		}
 	}
-	if !keys["version"] {
+	// A policy is shown whole: copied as it is, it must load (a piece
+	// of one is marked fragment).
+	if !keys["version"] && kind != "policy" {
 		head = "version: 1\n" + head
 	}
 	whole = head + src
