@@ -36,7 +36,7 @@ type PlaybookHealth struct {
 	Timezone string     `json:"timezone"`
 	Overlap  string     `json:"overlap"`
 	NextSlot *time.Time `json:"next_slot,omitempty"` // in the playbook's time zone
-	NextFire *time.Time `json:"next_fire,omitempty"` // the next slot plus its jitter
+	NextFire *time.Time `json:"next_fire,omitempty"` // the next slot plus its jitter, to the second
 	Queued   *time.Time `json:"queued_slot,omitempty"`
 	LastRun  *RunInfo   `json:"last_run,omitempty"`
 	Running  []RunInfo  `json:"running"`
@@ -65,7 +65,9 @@ type Problem struct {
 func (s *Scheduler) Health() Health {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h := Health{Status: "ok", Now: s.cfg.Clock.Now(), Playbooks: []PlaybookHealth{}, ReloadError: s.reloadErr, StoreError: s.storeErr}
+	// The clock and the fire times are shown to the second, as people
+	// read them: a jitter is drawn to the nanosecond.
+	h := Health{Status: "ok", Now: s.cfg.Clock.Now().Truncate(time.Second), Playbooks: []PlaybookHealth{}, ReloadError: s.reloadErr, StoreError: s.storeErr}
 	switch {
 	case s.stopping:
 		h.Status = "stopping"
@@ -76,7 +78,7 @@ func (s *Scheduler) Health() Health {
 		if t.IsZero() {
 			return nil
 		}
-		t = t.In(e.tt.Location())
+		t = t.In(e.tt.Location()).Truncate(time.Second)
 		return &t
 	}
 	for _, name := range s.names {
