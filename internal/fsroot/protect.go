@@ -21,8 +21,19 @@ import (
 // session, or rewrite the policy.
 var protected struct {
 	sync.RWMutex
-	paths  []protectedPath
-	sorted []string // the paths alone, sorted; replaced, never changed
+	paths []protectedPath
+	// added holds each path with its loadable: a path is listed once
+	// as loadable and once as not, at most.
+	added map[addedKey]bool
+	// sorted are the paths alone, sorted; replaced, never changed.
+	// unsorted are those added since it was made: a thousand keys
+	// files are sorted once, when next read, not once each.
+	sorted, unsorted []string
+}
+
+type addedKey struct {
+	path     string
+	loadable bool
 }
 
 type protectedPath struct {
@@ -131,16 +142,15 @@ func protect(path, what string, loadable bool) {
 func add(abs, real, what, missing string, loadable bool) {
 	protected.Lock()
 	defer protected.Unlock()
+	if protected.added == nil {
+		protected.added = map[addedKey]bool{}
+	}
 	for _, form := range []string{abs, real} {
-		dup := false
-		for _, p := range protected.paths {
-			dup = dup || (p.path == form && p.loadable == loadable)
-		}
-		if !dup {
+		k := addedKey{form, loadable}
+		if !protected.added[k] {
+			protected.added[k] = true
 			protected.paths = append(protected.paths, protectedPath{form, what, missing, loadable})
-			sorted := append(slices.Clone(protected.sorted), form)
-			slices.Sort(sorted)
-			protected.sorted = sorted
+			protected.unsorted = append(protected.unsorted, form)
 		}
 	}
 }
@@ -150,8 +160,25 @@ func add(abs, real, what, missing string, loadable bool) {
 // process allowed another may refuse. The slice is shared: read it only.
 func ProtectedPaths() []string {
 	protectPrivate()
+	return sortedPaths()
+}
+
+// sortedPaths is ProtectedPaths without protecting PrivateBase.
+func sortedPaths() []string {
 	protected.RLock()
-	defer protected.RUnlock()
+	sorted, stale := protected.sorted, len(protected.unsorted) > 0
+	protected.RUnlock()
+	if !stale {
+		return sorted
+	}
+	protected.Lock()
+	defer protected.Unlock()
+	if len(protected.unsorted) > 0 {
+		// A new slice: a caller may still read the one it replaces.
+		sorted := append(slices.Clone(protected.sorted), protected.unsorted...)
+		slices.Sort(sorted)
+		protected.sorted, protected.unsorted = sorted, nil
+	}
 	return protected.sorted
 }
 
@@ -338,27 +365,75 @@ func Resolved(abs string) string {
 }
 
 func resolved(abs string, depth int) string {
-	rest := ""
-	for p := abs; ; p = filepath.Dir(p) {
-		if ev, err := filepath.EvalSymlinks(p); err == nil {
-			return filepath.Join(ev, rest)
-		}
-		if fi, err := lstat(p); err == nil {
-			if fi.Mode()&os.ModeSymlink != 0 && depth < 40 {
-				if target, err := os.Readlink(p); err == nil {
-					if !filepath.IsAbs(target) {
-						target = filepath.Join(filepath.Dir(p), target)
-					}
-					return resolved(filepath.Join(target, rest), depth+1)
-				}
-			}
-			return filepath.Join(p, rest)
-		}
-		if filepath.Dir(p) == p {
-			return abs
-		}
-		rest = filepath.Join(filepath.Base(p), rest)
+	// levels are abs and its parents, from abs up to the top.
+	levels := []string{abs}
+	for p := abs; filepath.Dir(p) != p; {
+		p = filepath.Dir(p)
+		levels = append(levels, p)
 	}
+	// The answer is the form of the first level, from abs up, that
+	// EvalSymlinks resolves or that exists (Lstat). A level's parent
+	// passes whichever test the level passes: EvalSymlinks walks the
+	// parent's names as the first of the level's, and fails on the
+	// level if on them; the kernel looks the parent up to reach the
+	// level. So the levels that pass are a run up to the top, and a
+	// binary search finds the first: a missing path costs a few
+	// walks, not one per missing name.
+	type look struct {
+		ev   string
+		fi   os.FileInfo
+		pass bool
+	}
+	looks := make([]*look, len(levels))
+	at := func(i int) *look {
+		if looks[i] == nil {
+			l := &look{}
+			if ev, err := filepath.EvalSymlinks(levels[i]); err == nil {
+				l.ev, l.pass = ev, true
+			} else if fi, err := lstat(levels[i]); err == nil {
+				l.fi, l.pass = fi, true
+			}
+			looks[i] = l
+		}
+		return looks[i]
+	}
+	// lo fails, hi passes (len(levels) when none does): abs, the usual
+	// case, is looked at first.
+	lo, hi := -1, 0
+	if !at(0).pass {
+		lo, hi = 0, len(levels)
+		for hi-lo > 1 {
+			if mid := int(uint(lo+hi) >> 1); at(mid).pass {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+	}
+	if hi == len(levels) {
+		return abs
+	}
+	p, l := levels[hi], at(hi)
+	rest := ""
+	if hi > 0 {
+		bases := make([]string, hi)
+		for i := range hi {
+			bases[hi-1-i] = filepath.Base(levels[i])
+		}
+		rest = filepath.Join(bases...)
+	}
+	if l.fi == nil {
+		return filepath.Join(l.ev, rest)
+	}
+	if l.fi.Mode()&os.ModeSymlink != 0 && depth < 40 {
+		if target, err := os.Readlink(p); err == nil {
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(p), target)
+			}
+			return resolved(filepath.Join(target, rest), depth+1)
+		}
+	}
+	return filepath.Join(p, rest)
 }
 
 // within reports whether path is dir or lies under it.

@@ -13,13 +13,16 @@ import (
 // the private runtime directory.
 func withProtected(t testing.TB, paths ...string) {
 	protected.Lock()
-	was, wasSorted := protected.paths, protected.sorted
-	protected.paths, protected.sorted = nil, nil
+	was, wasAdded := protected.paths, protected.added
+	wasSorted, wasUnsorted := protected.sorted, protected.unsorted
+	protected.paths, protected.added = nil, nil
+	protected.sorted, protected.unsorted = nil, nil
 	protected.Unlock()
 	private := privateProtected.Swap(nil)
 	t.Cleanup(func() {
 		protected.Lock()
-		protected.paths, protected.sorted = was, wasSorted
+		protected.paths, protected.added = was, wasAdded
+		protected.sorted, protected.unsorted = wasSorted, wasUnsorted
 		protected.Unlock()
 		privateProtected.Store(private)
 	})
