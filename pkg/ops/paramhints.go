@@ -63,6 +63,8 @@ func stringHint(p *Param, s string, err error) error {
 		if f := strings.Fields(s); len(f) > 0 && len(s) <= 80 {
 			return fmt.Errorf("%w; write it as a list, like [%s]", err, strings.Join(f, ", "))
 		}
+	case TypeBool:
+		return boolHint(s, err)
 	case TypeInteger, TypeNumber:
 		t := strings.TrimSpace(s)
 		n, pct := strings.CutSuffix(t, "%")
@@ -86,6 +88,36 @@ func stringHint(p *Param, s string, err error) error {
 	}
 	return err
 }
+
+// boolHint adds to err, the refusal of text s given to a bool, the value
+// meant: true or false without quotes (YAML 1.2 reads yes, no, on and off
+// as text, where Ansible's YAML 1.1 read them as bools), or a condition
+// written without the ${{ }} that makes it an expression.
+func boolHint(s string, err error) error {
+	t := strings.TrimSpace(s)
+	switch strings.ToLower(t) {
+	case "true", "yes", "on", "y":
+		return fmt.Errorf("%w; write true, without quotes (YAML reads %q as text)", err, t)
+	case "false", "no", "off", "n":
+		return fmt.Errorf("%w; write false, without quotes (YAML reads %q as text)", err, t)
+	}
+	if t != "" && !strings.Contains(t, "${{") && len(t) <= 80 && looksLikeCondition(t) {
+		return fmt.Errorf("%w; a condition is an expression: write it inside ${{ }}, like ${{ %s }}", err, t)
+	}
+	return err
+}
+
+// looksLikeCondition reports whether s reads as an expression: it
+// compares or joins values, or names a value by a dotted path such as
+// inputs.force.
+func looksLikeCondition(s string) bool {
+	if strings.ContainsAny(s, "=<>&|") || strings.HasPrefix(s, "!") {
+		return true
+	}
+	return dottedName.MatchString(s)
+}
+
+var dottedName = regexp.MustCompile(`^[A-Za-z_]\w*(\.\w+)+$`)
 
 // isWhole reports whether the number s holds is an integer (3, 3.0).
 func isWhole(s string) bool {

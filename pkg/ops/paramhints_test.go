@@ -48,3 +48,37 @@ func TestNumberGivenAsText(t *testing.T) {
 		}
 	}
 }
+
+// TestBoolGivenAsText: a bool written as text, as Ansible's yes or a
+// quoted "true", or a condition written without ${{ }}, is refused with
+// what to write instead.
+func TestBoolGivenAsText(t *testing.T) {
+	spec := ops.Spec{
+		Name:   "test.bools",
+		Risk:   ops.RiskRead,
+		Params: []ops.Param{{Name: "that", Type: ops.TypeBool}},
+	}
+	for _, tc := range []struct {
+		raw  any
+		want string
+	}{
+		{"yes", `param that: want a bool, got string; write true, without quotes (YAML reads "yes" as text)`},
+		{"true", `write true, without quotes (YAML reads "true" as text)`},
+		{"Off", `write false, without quotes (YAML reads "Off" as text)`},
+		{"inputs.count > 1", `a condition is an expression: write it inside ${{ }}, like ${{ inputs.count > 1 }}`},
+		{"inputs.force", `like ${{ inputs.force }}`},
+		{"!inputs.dry_run", `like ${{ !inputs.dry_run }}`},
+	} {
+		_, err := ops.ValidateParams(&spec, map[string]any{"that": tc.raw})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want it to contain %q", tc.raw, err, tc.want)
+		}
+	}
+	// Text that reads as neither gets the bare type error.
+	for _, raw := range []string{"maybe", "restart the web tier", ""} {
+		_, err := ops.ValidateParams(&spec, map[string]any{"that": raw})
+		if err == nil || strings.Contains(err.Error(), ";") {
+			t.Errorf("%q: %v, want the bare type error", raw, err)
+		}
+	}
+}
