@@ -122,11 +122,12 @@ func TimeHint(f Form, v string, now time.Time) (string, bool) {
 	now = now.UTC()
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var at time.Time
+	kind := "a time without a zone"
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "today":
-		at = midnight
+		at, kind = midnight, "a day's name"
 	case "yesterday":
-		at = midnight.AddDate(0, 0, -1)
+		at, kind = midnight.AddDate(0, 0, -1), "a day's name"
 	default:
 		found := false
 		for _, layout := range layouts {
@@ -139,7 +140,7 @@ func TimeHint(f Form, v string, now time.Time) (string, bool) {
 			return "", false
 		}
 	}
-	msg := fmt.Sprintf("%q is a time without a zone, and %s takes how long ago (30m, 24h, 2d or 1w) or an RFC 3339 time: %s UTC ", v, f, at.Format("2006-01-02 15:04"))
+	msg := fmt.Sprintf("%q is %s, and %s takes how long ago (30m, 24h, 2d or 1w) or an RFC 3339 time: %s UTC ", v, kind, f, at.Format("2006-01-02 15:04"))
 	zoned := at.Format(time.RFC3339)
 	if !at.Before(now) {
 		return msg + fmt.Sprintf("is still to come; give how long ago, like 24h, or %s", f.give(zoned)), true
