@@ -100,6 +100,14 @@ export const actionMethods = {
       await api('POST', this.base + '/cancel');
       toast(queued ? 'Cancelled: the run leaves the queue.' : 'Cancelling: running steps are stopped, then on_cancel and finally run.');
     } catch (err) {
+      if (beingCancelled(err, this.id)) {
+        // Someone cancelled it first (another operator, another tab): what
+        // was asked is under way, so the page says so, not an error, and
+        // Cancel run stays disabled until the run's end comes.
+        toast(queued ? 'Cancelled already: someone cancelled this queued run before you; it never starts.'
+          : 'Cancelling already: someone cancelled this run before you; its running steps are stopped, then on_cancel and finally run.');
+        return;
+      }
       this.cancelling = false;
       this.renderActions();
       if (err.status !== 401) clear(this.errorEl, errorBox(err));
@@ -107,6 +115,13 @@ export const actionMethods = {
   },
 
 };
+
+// beingCancelled says whether a cancel's error answer says that the run
+// is being cancelled already: a 409 that names the run (one that ended,
+// or runs in another process, names none).
+function beingCancelled(err, runID) {
+  return err.status === 409 && err.class === 'conflict' && !!err.run_id && err.run_id === runID;
+}
 
 // executedOp is the operation a run executed alone (POST
 // /api/v1/operations/{name}/execute), or '' for a playbook's run: the
