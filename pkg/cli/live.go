@@ -391,6 +391,14 @@ func (v *liveView) redraw() {
 	if v.paused || v.closed() {
 		return
 	}
+	if len(v.drawn) == 0 && len(v.running) == 0 {
+		// Nothing on the screen to clear and nothing to draw (the run
+		// waits for its concurrency group, or between two steps): write
+		// nothing, rather than the clearing codes ten times a second,
+		// which erased what was typed ahead and filled a recorded
+		// terminal's log while a run waited its turn.
+		return
+	}
 	v.clear()
 	if len(v.running) == 0 {
 		return

@@ -121,3 +121,37 @@ func TestLiveViewOnANarrowPane(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveViewIdleWritesNothing: while no step runs (a run waiting for its
+// concurrency group, or one whose steps have all ended) the view has no
+// block on the screen, and its redraws write nothing: no clearing codes
+// ten times a second, which erased what was typed ahead and filled a
+// recorded terminal's log for as long as the run waited.
+func TestLiveViewIdleWritesNothing(t *testing.T) {
+	out := newNotifyWriter()
+	v := newSizedLiveView(out, palette{}, false, 80, 24)
+	defer v.close()
+	redraws := func() string {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		before := out.String()
+		for range 5 {
+			v.redraw()
+		}
+		return strings.TrimPrefix(out.String(), before)
+	}
+	if got := redraws(); got != "" {
+		t.Errorf("redraws before any step wrote %q", got)
+	}
+	now := time.Now()
+	ev := func(e engine.Event) { e.RunID, e.Time = "r", now; v.Event(e) }
+	ev(engine.Event{Kind: engine.EventRunStarted})
+	ev(engine.Event{Kind: engine.EventStepStarted, Step: "drain", Op: "shell.exec"})
+	if got := redraws(); !strings.Contains(got, "drain") {
+		t.Errorf("redraws of a running step wrote %q", got)
+	}
+	ev(engine.Event{Kind: engine.EventStepFinished, Step: "drain", Op: "shell.exec", Status: "succeeded"})
+	if got := redraws(); got != "" {
+		t.Errorf("redraws after the last step ended wrote %q", got)
+	}
+}
