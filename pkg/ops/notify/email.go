@@ -126,7 +126,7 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	addr := net.JoinHostPort(host, strconv.Itoa(p.Int("port")))
 	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12, InsecureSkipVerify: p.Bool("insecure_skip_verify")} //nolint:gosec // asked for by the step
 	mode := p.String("tls")
-	fail := func(err error, what string) error { return smtpErr(ctx, err, what, mode) }
+	fail := func(err error, what string) error { return smtpErr(ctx, err, what, mode, stageOther) }
 
 	conn, err := policy.DialContext(ctx, net.Dialer{Timeout: 30 * time.Second}, "tcp", addr)
 	if err != nil {
@@ -164,12 +164,12 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 			return nil, ops.Errorf(ops.ClassValidation, "notify.email: refusing to send a password without TLS; use tls: starttls or implicit")
 		}
 		if err := c.Auth(plainAuth{user: user, pass: p.String("password"), host: host}); err != nil {
-			return nil, fail(err, "login as "+user)
+			return nil, smtpErr(ctx, err, "login as "+user, mode, stageLogin)
 		}
 	}
 	from, _ := mail.ParseAddress(p.String("from"))
 	if err := c.Mail(from.Address); err != nil {
-		return nil, fail(err, "MAIL FROM")
+		return nil, smtpErr(ctx, err, "MAIL FROM", mode, stageSender)
 	}
 	// A server refuses one recipient at a time; the others still get the
 	// mail, and the step fails afterwards naming each refused one, so that
@@ -200,13 +200,13 @@ func (*Email) Execute(ctx context.Context, p ops.Params) (map[string]any, error)
 	id := messageID(from.Address)
 	w, err := c.Data()
 	if err != nil {
-		return nil, fail(err, "DATA")
+		return nil, smtpErr(ctx, err, "DATA", mode, stageMessage)
 	}
 	if _, err := w.Write(compose(p, from.String(), id, maskSecrets(ctx))); err != nil {
 		return nil, fail(err, "sending the message")
 	}
 	if err := w.Close(); err != nil {
-		return nil, fail(err, "sending the message")
+		return nil, smtpErr(ctx, err, "sending the message", mode, stageMessage)
 	}
 	c.Quit()
 	out := map[string]any{"message_id": id, "recipients": accepted, "refused": refused}
@@ -381,8 +381,10 @@ func longestLine(s string) int {
 // ends the exchange: once the deadline has passed, ctx is done (or is in
 // a moment), and the failure is told as ctx's end, a timeout when it was
 // the operation's own. A failure for TLS says what to do about it (see
-// emailTLSHint), and so does a greeting that never came.
-func smtpErr(ctx context.Context, err error, what, mode string) error {
+// emailTLSHint), and so does a greeting that never came, a server that
+// refused the login, the sender or the message at stage (see smtpHint),
+// and a host that does not resolve or does not listen (see dialHint).
+func smtpErr(ctx context.Context, err error, what, mode string, stage int) error {
 	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
 		<-ctx.Done()
 	}
@@ -395,5 +397,12 @@ func smtpErr(ctx context.Context, err error, what, mode string) error {
 		}
 		return ended(ctx, "notify.email: "+what+": timed out"+hint)
 	}
-	return ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.email: %s: %v%s", what, err, emailTLSHint(err, mode))
+	hint := emailTLSHint(err, mode)
+	if hint == "" {
+		hint = smtpHint(err, stage)
+	}
+	if hint == "" {
+		hint = dialHint(err, "param host", "params host and port")
+	}
+	return ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.email: %s: %v%s", what, err, hint)
 }

@@ -190,6 +190,8 @@ type smtpBackend struct {
 	// reject_non_fqdn_helo_hostname does.
 	helo       []string
 	strictHelo bool
+	// refuseFrom is a sender the server answers 553 at MAIL FROM.
+	refuseFrom string
 }
 
 type smtpMsg struct {
@@ -219,13 +221,20 @@ func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
 func (s *smtpSession) Auth(string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if user != s.b.user || pass != s.b.pass {
-			return errors.New("invalid credentials")
+			// As Postfix answers a wrong password.
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Error: authentication failed"}
 		}
 		s.msg.auth = user
 		return nil
 	}), nil
 }
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error { s.msg.from = from; return nil }
+func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
+	if from == s.b.refuseFrom {
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "sender address rejected: not owned by user"}
+	}
+	s.msg.from = from
+	return nil
+}
 func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if s.b.refuse[to] {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}

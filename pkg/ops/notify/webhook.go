@@ -270,9 +270,17 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 	if err != nil {
 		msg := maskErr(err, p.String("url"))
 		if ctx.Err() != nil {
-			return nil, ended(ctx, "notify.webhook: no answer within "+p.Duration("timeout").String())
+			what := "notify.webhook: no answer within " + p.Duration("timeout").String()
+			if errors.Is(context.Cause(ctx), errTimedOut) {
+				what += " (param timeout): check that the endpoint of param url answers, or raise timeout"
+			}
+			return nil, ended(ctx, what)
 		}
-		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s%s", msg, asked.Hint(err, webhookTLSWords))
+		hint := asked.Hint(err, webhookTLSWords)
+		if hint == "" && policy.Class(err, ops.ClassExecution) == ops.ClassExecution {
+			hint = dialHint(err, "the host in param url", "the host and port in param url")
+		}
+		return nil, ops.Errorf(policy.Class(err, ops.ClassExecution), "notify.webhook: %s%s", msg, hint)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
@@ -289,6 +297,7 @@ func (*Webhook) Execute(ctx context.Context, p ops.Params) (map[string]any, erro
 		if quoted := strings.TrimSpace(cut(answer, 200)); quoted != "" {
 			msg += ": " + quoted
 		}
+		msg += statusHint(resp.StatusCode)
 		return out, ops.Errorf(ops.ClassExecution, "notify.webhook: %s", msg)
 	}
 	return out, nil
