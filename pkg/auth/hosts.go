@@ -132,7 +132,7 @@ func (s *Subject) checkHost(st *steps.Step, d Decision, inv *inventory.Inventory
 		for _, h := range hosts {
 			if err := scope.AllowHost(h.Name, h.Groups, h.Tags); err != nil {
 				rule := strings.TrimPrefix(err.Error(), errDenied.Error()+": ")
-				return Decision{Rule: fmt.Sprintf("%s (an item of inventory.hosts(%q))", rule, group), Via: d.Via}
+				return Decision{Rule: fmt.Sprintf("%s (an item of inventory.hosts(%q))", rule, group), Via: d.Via, Params: true}
 			}
 		}
 		return d
@@ -150,7 +150,7 @@ func (s *Subject) checkHost(st *steps.Step, d Decision, inv *inventory.Inventory
 		return d
 	}
 	if err := scope.AllowHost(h.Name, h.Groups, h.Tags); err != nil {
-		return Decision{Rule: strings.TrimPrefix(err.Error(), errDenied.Error()+": "), Via: d.Via}
+		return Decision{Rule: strings.TrimPrefix(err.Error(), errDenied.Error()+": "), Via: d.Via, Params: true}
 	}
 	return d
 }

@@ -174,7 +174,7 @@ func WithoutGrants(ds []StepDecision, rule string, topLevel bool) []StepDecision
 		if topLevel && strings.Contains(d.Step, "/") {
 			continue
 		}
-		out[i].Decision = Decision{Rule: rule, Via: d.Decision.Via}
+		out[i].Decision = Decision{Rule: rule, Via: d.Decision.Via, Params: true}
 	}
 	return out
 }

@@ -133,6 +133,13 @@ type Decision struct {
 	Rule    string
 	// Via is "direct", or the grant that delegated the right.
 	Via string
+	// Params is set on a refusal of a call whose operation the roles (or
+	// the grant) allow: what refused it is a param or an input (a path
+	// outside the file roots, a target the network rules deny, a host, a
+	// sandbox, a sub-playbook it may not read, an input the grant does not
+	// let the caller set, a resumed report the grant cannot trust), so the
+	// fix is to the call, not a key or role that may run the operation.
+	Params bool
 }
 
 // rule is one allow, deny or risk rule with the role it came from.

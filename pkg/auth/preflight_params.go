@@ -27,7 +27,7 @@ func (s *Subject) checkSandbox(st *steps.Step, d Decision) Decision {
 		return d
 	}
 	if req, err := s.Scope(st.Op, st.Risk).AdmitSandbox(v); err != nil {
-		return Decision{Rule: fmt.Sprintf("the role requires a sandbox %s for %s: %v", req, st.Op, err), Via: d.Via}
+		return Decision{Rule: fmt.Sprintf("the role requires a sandbox %s for %s: %v", req, st.Op, err), Via: d.Via, Params: true}
 	}
 	return d
 }
@@ -89,7 +89,7 @@ func (s *Subject) checkAddress(st *steps.Step, d Decision) Decision {
 			v, _ := st.LiteralParam(p.Name)
 			raw, _ := v.(string)
 			if rule := s.judgeTarget(st, p.Target, raw); rule != "" {
-				return Decision{Rule: rule, Via: d.Via}
+				return Decision{Rule: rule, Via: d.Via, Params: true}
 			}
 		}
 		if len(p.ItemTargets) == 0 {
@@ -106,7 +106,7 @@ func (s *Subject) checkAddress(st *steps.Step, d Decision) Decision {
 					if name, _ := m["name"].(string); name != "" {
 						what += fmt.Sprintf(" (%s)", name)
 					}
-					return Decision{Rule: fmt.Sprintf("%s, %s: %s", what, k, rule), Via: d.Via}
+					return Decision{Rule: fmt.Sprintf("%s, %s: %s", what, k, rule), Via: d.Via, Params: true}
 				}
 			}
 		}

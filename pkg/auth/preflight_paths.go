@@ -33,7 +33,7 @@ func (s *Subject) checkPaths(st *steps.Step, dir string, d Decision) Decision {
 		}
 		for _, raw := range literalPaths(st, p.Name) {
 			if rule := s.judgePath(st, p.Path, dir, raw); rule != "" {
-				return Decision{Rule: rule, Via: d.Via}
+				return Decision{Rule: rule, Via: d.Via, Params: true}
 			}
 		}
 	}

@@ -257,7 +257,7 @@ func (p *Policy) preflight(s *Subject, pb *steps.Playbook, reg *ops.Registry, pr
 		if errors.Is(err, ops.ErrDenied) {
 			// The caller may not read it: the step is denied, and nothing
 			// of the file is read or shown.
-			(*out)[len(*out)-1].Decision = Decision{Rule: "playbook.run: " + err.Error(), Via: d.Via}
+			(*out)[len(*out)-1].Decision = Decision{Rule: "playbook.run: " + err.Error(), Via: d.Via, Params: true}
 			continue
 		}
 		if err != nil {

@@ -41,6 +41,9 @@ type OpResult struct {
 	Error         *report.Error
 	DurationMS    int64
 	Authorization *report.Decision
+	// OnParams is set when preflight refused the call for its params
+	// while the caller's roles allow the operation (auth.Decision.Params).
+	OnParams bool
 	// Report is the whole record of the call, as a one-step run.
 	Report *report.Report
 }
@@ -90,6 +93,9 @@ func (m *Manager) ExecuteOp(ctx context.Context, req OpRequest) (*OpResult, erro
 		return nil, err
 	}
 	res := &OpResult{RunID: rep.RunID, Op: req.Op, Status: rep.Status, DurationMS: rep.DurationMS, Report: rep, Error: rep.Error}
+	if denied := h.Denied(); len(denied) > 0 {
+		res.OnParams = denied[0].Decision.Params
+	}
 	if len(rep.Steps) > 0 {
 		st := rep.Steps[0]
 		res.Status, res.Output, res.Authorization, res.DurationMS = st.Status, st.Output, st.Authorization, st.DurationMS

@@ -184,7 +184,7 @@ func opFailure(res *runs.OpResult) *apiError {
 		switch {
 		case res.Authorization != nil && !res.Authorization.Allowed && !res.Authorization.DeniedWhenRun:
 			e.Rule = res.Authorization.Rule
-			e.Message += policyAdvice(res.Op)
+			e.Message += deniedAdvice(res.Op, res.OnParams)
 		case res.Authorization != nil:
 			// The policy allowed the operation (denied_when_run); a check on the call's
 			// params refused it: the role's scope (a file root, an
@@ -214,6 +214,17 @@ func opFailure(res *runs.OpResult) *apiError {
 // whose roles the policy lets do op, or have the policy changed.
 func policyAdvice(op string) string {
 	return "; to run " + op + ", use a key of a role whose rules in the policy allow it, or ask whoever keeps the policy to add a rule allowing it to your key's role"
+}
+
+// deniedAdvice is what a caller refused before anything ran can do. When
+// the roles allow op and the refusal is of the call's params or inputs (a
+// path, an address, an input the grant does not let them set), another
+// key that may run op is no answer: the call must change, or the scope.
+func deniedAdvice(op string, onParams bool) string {
+	if !onParams {
+		return policyAdvice(op)
+	}
+	return "; the policy lets your key run " + op + ", but not with these params or inputs: change them as the rule says, or ask whoever keeps the policy to widen your key's role"
 }
 
 // unknownOp is the 404 of an operation the registry does not have. Its

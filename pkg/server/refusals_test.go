@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -173,6 +174,26 @@ func TestPolicyDenialSaysWhatToDo(t *testing.T) {
 	e = ts.post("viewer", "/api/v1/playbooks/sh/runs", map[string]any{}).wantError(t, 403, ClassAuthorization)
 	if msg, _ := e["message"].(string); !strings.Contains(msg, "use a key of a role whose rules in the policy allow it") {
 		t.Errorf("run denied: %v", e)
+	}
+}
+
+// TestParamDenialDoesNotAskForAnotherKey: a call preflight refuses for a
+// param written literally (a path outside the file roots), under roles
+// that may run the operation, is told to change the call or widen the
+// role, not to find a key that may run an operation it may run already.
+func TestParamDenialDoesNotAskForAnotherKey(t *testing.T) {
+	ts := newTestServer(t)
+	const outside = "/etc/arsenal-run-test/none" // neither the working nor the temp directory
+	e := ts.post("viewer", "/api/v1/operations/file.read/execute", map[string]any{"params": map[string]any{"path": outside}}).wantError(t, 403, ClassAuthorization)
+	msg, _ := e["message"].(string)
+	if !strings.Contains(msg, "outside the allowed file roots") || strings.Contains(msg, "use a key of a role") ||
+		!strings.Contains(msg, "the policy lets your key run file.read, but not with these params or inputs") {
+		t.Errorf("execute denied for its path: %v", e)
+	}
+	ts.addPlaybook(t, "rd.yaml", "version: 1\nname: rd\nsteps:\n  - {id: rd, op: file.read, with: {path: "+strconv.Quote(outside)+"}}\n")
+	e = ts.post("viewer", "/api/v1/playbooks/rd/runs", map[string]any{}).wantError(t, 403, ClassAuthorization)
+	if msg, _ := e["message"].(string); strings.Contains(msg, "use a key of a role") || !strings.Contains(msg, "not with these params or inputs") {
+		t.Errorf("run denied for a step's path: %v", e)
 	}
 }
 
