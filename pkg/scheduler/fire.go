@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
@@ -21,11 +20,14 @@ type decision struct {
 	rec     history.Slot
 	replace bool // queued to replace the running runs
 	fireAt  time.Time
-	planned time.Time     // the slot plus its jitter: its run's delay counts from it
-	run     *runState     // fired: the run it starts
-	behind  *runState     // skipped behind a run still starting: its record waits for the run's id
-	gap     *gap          // on the first decision of a gap of slots found at once: logged
-	catchUp time.Duration // how late the slot caught up (catchup: last) was found
+	planned time.Time // the slot plus its jitter: its run's delay counts from it
+	run     *runState // fired: the run it starts
+	behind  *runState // skipped behind a run still starting: its record waits for the run's id
+	// waitsFor, for a slot queued, is the newest run going when it was
+	// decided, which may have had no id yet.
+	waitsFor *runState
+	gap      *gap          // on the first decision of a gap of slots found at once: logged
+	catchUp  time.Duration // how late the slot caught up (catchup: last) was found
 }
 
 // storeRetry is how long the loop waits before it tries again a playbook
@@ -215,102 +217,6 @@ func (s *Scheduler) inTakeover(slot, now time.Time) bool {
 // died, or queued behind a run.
 func pastDeadline(sc *steps.Schedule, slot, now time.Time) bool {
 	return sc.StartingDeadline > 0 && now.Sub(slot) > sc.StartingDeadline
-}
-
-// commit records a batch of decisions and acts on those the store
-// accepted. When the store fails, nothing is acted on and the playbooks
-// are retried shortly: a slot that then comes too late is missed.
-func (s *Scheduler) commit(batch []decision, now time.Time) {
-	recs := make([]history.Slot, len(batch))
-	for i, d := range batch {
-		recs[i] = d.rec
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	claimed, err := s.cfg.Store.ClaimSlots(ctx, recs)
-	cancel()
-	if err != nil {
-		s.storeFailed(now, err, "the history cannot record slots; nothing fires until it can", func(ev *zerolog.Event) *zerolog.Event {
-			return ev.Int("slots", len(batch))
-		})
-		for _, d := range batch {
-			d.e.retryAt = now.Add(storeRetry)
-			d.e.failing = err.Error()
-		}
-		return
-	}
-	s.storeRecovered(now)
-	// Logged once recorded: a batch the store refused is decided again
-	// at each retry, and its gap would be logged each time, growing.
-	s.logGaps(batch)
-	var gapOf *entry // the entry whose gap, summed up by logGaps, is g
-	var g *gap
-	for i, d := range batch {
-		e, slot := d.e, d.rec.Slot
-		if d.gap != nil {
-			gapOf, g = e, d.gap
-		}
-		e.cursor = later(e.cursor, slot)
-		e.retryAt, e.failing = time.Time{}, ""
-		if !claimed[i] {
-			s.log.Debug().Str("playbook", e.pb.Name).Str("slot", slot.Format(time.RFC3339)).Msg("slot decided before (another process, or before a restart)")
-			continue
-		}
-		switch d.rec.Outcome {
-		case history.SlotMissed:
-			s.metrics.missed.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-			ev := s.log.Warn()
-			if gapOf == e && slot.Before(g.latest) {
-				// One of a gap's slots, which logGaps counted in one
-				// line: after a long outage, a line each would be a
-				// hundred a playbook.
-				ev = s.log.Debug()
-			}
-			slotEvent(ev, e, slot).Msg(d.rec.Message)
-		case history.SlotSkipped:
-			s.metrics.skipped.WithLabelValues(s.metrics.label(e.pb.Name)).Inc()
-			if rs := d.behind; rs != nil && slices.Contains(rs.owner.running, rs) {
-				// Named in the record once the run's Launch returns.
-				rs.skipped = append(rs.skipped, d.rec)
-				break
-			}
-			// Blocked by a run with an id, or by one that was not
-			// started here after all (another process claimed its
-			// slot): the record claimed is the whole record.
-			slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
-		case history.SlotQueued:
-			if e.pending != nil {
-				// Only replace queues over a queued slot: the newer
-				// slot wins.
-				s.settle(e, e.pending.slot, history.SlotSkipped, e.pending.blockedBy, "skipped: superseded by the slot of "+slot.Format(time.RFC3339)+" (overlap: replace)", now)
-			}
-			e.pending = &pending{slot: slot, planned: d.planned, blockedBy: d.rec.BlockedBy}
-			slotEvent(s.log.Info(), e, slot).Str("blocked_by", d.rec.BlockedBy).Msg(d.rec.Message)
-			if d.replace {
-				for _, rs := range e.running {
-					rs.cancel = ErrReplaced
-					if rs.handle != nil {
-						safeCancel(rs.handle, ErrReplaced)
-					}
-				}
-			}
-			s.afterEnd(e, now) // nothing may be running any more
-		case history.SlotFired:
-			if d.catchUp > 0 {
-				slotEvent(s.log.Info(), e, slot).Str("late", d.catchUp.Round(time.Millisecond).String()).Msg("catching up the latest missed slot (catchup: last)")
-			}
-			if d.run.startAt.IsZero() {
-				s.start(d.run)
-				break
-			}
-			e.ahead = d.run
-			s.ahead = append(s.ahead, d.run)
-		}
-	}
-	for _, d := range batch {
-		if !d.e.next.After(d.e.cursor) || d.e.next.IsZero() {
-			s.plan(d.e, now)
-		}
-	}
 }
 
 // slotEvent adds the playbook and the slot to ev. It is built only for

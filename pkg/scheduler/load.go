@@ -82,6 +82,9 @@ func (s *Scheduler) Load(pbs []*steps.Playbook) error {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A batch being recorded is acted on with the entries it was decided
+	// for.
+	s.waitClaim()
 	if s.stopping {
 		return errors.New("scheduler: stopping; not loading")
 	}

@@ -34,14 +34,14 @@ func (s *Scheduler) overlap(e *entry, earlier []decision, rec history.Slot, fire
 			d.blockedBy(newest, "queue, and a slot is queued already")
 			break
 		}
-		d.rec.Outcome, d.rec.BlockedBy = history.SlotQueued, idOf(newest)
+		d.rec.Outcome, d.rec.BlockedBy, d.waitsFor = history.SlotQueued, idOf(newest), newest
 		d.rec.Message = "queued behind " + runNamed(idOf(newest))
 	case e.pb.Schedule.Overlap == "allow":
 		if len(runs) >= s.cfg.MaxConcurrentRuns {
 			d.blockedBy(oldest, s.allowLimit())
 		}
 	case e.pb.Schedule.Overlap == "replace":
-		d.rec.Outcome, d.rec.BlockedBy, d.replace = history.SlotQueued, idOf(newest), true
+		d.rec.Outcome, d.rec.BlockedBy, d.replace, d.waitsFor = history.SlotQueued, idOf(newest), true, newest
 		d.rec.Message = "replacing " + runNamed(idOf(newest))
 	default:
 		d.blockedBy(newest, "skip")

@@ -201,9 +201,12 @@ type Scheduler struct {
 	stopped    context.Context
 	endStopped context.CancelFunc
 
-	// mu guards everything below, and is held while the store records a
-	// batch of slots: decisions and their records stay in step.
+	// mu guards everything below. The loop releases it while the store
+	// records a batch of slots (claim); claiming is set then, and Load
+	// waits on claimDone for the batch to be acted on.
 	mu        sync.Mutex
+	claiming  bool
+	claimDone sync.Cond
 	entries   map[string]*entry
 	names     []string            // sorted keys of entries: a stable firing order
 	retired   map[*entry]struct{} // removed by a reload, with runs still going
@@ -340,6 +343,7 @@ func New(cfg Config) (*Scheduler, error) {
 		retired: map[*entry]struct{}{},
 		lead:    max(cfg.Lead, 0),
 	}
+	s.claimDone.L = &s.mu
 	s.stopped, s.endStopped = context.WithCancel(context.Background())
 	if cfg.Logger != nil {
 		s.log = cfg.Logger.With().Str("component", "scheduler").Logger()
