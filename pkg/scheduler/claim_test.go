@@ -179,3 +179,30 @@ func TestQueuedBehindARunThatStartsWhileRecorded(t *testing.T) {
 		}
 	})
 }
+
+// TestQueuedBehindARunThatEndsWhileRecorded: a slot queued behind a run
+// that ends while the store records the slot starts as soon as it is
+// recorded: nothing is left for it to wait for.
+func TestQueuedBehindARunThatEndsWhileRecorded(t *testing.T) {
+	eachStore(t, func(t *testing.T) {
+		h := newHarness(t, t10, func(c *Config) { c.Lead = -1 })
+		g := newGatedStore(h.store)
+		h.s.cfg.Store = g
+		h.launcher.hold = true
+		h.load(playbook("p", "@every 1m", overlap("queue")))
+		h.run(time.Minute) // 10:01 fires; its run goes on
+		h.clock.Advance(time.Minute)
+		letGo := tickHeld(t, h, g) // 10:02, queued behind run-1
+		h.launcher.started()[0].end(report.StatusSucceeded)
+		healthWithin(t, h.s, func(hl Health) bool { return hl.Running == 0 })
+		letGo()
+		runs := h.launcher.started()
+		if len(runs) != 2 || !runs[1].job.Slot.Equal(t10.Add(2*time.Minute)) {
+			t.Fatalf("%d runs started; want the queued slot of 10:02 started once run-1 ended", len(runs))
+		}
+		want := []string{slotIs(t10.Add(time.Minute), "fired"), slotIs(t10.Add(2*time.Minute), "fired run-1")}
+		if diff := cmp.Diff(want, h.slots("p")); diff != "" {
+			t.Errorf("slot records (-want +got):\n%s", diff)
+		}
+	})
+}
