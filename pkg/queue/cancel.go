@@ -48,9 +48,18 @@ func decodeArgs(b []byte, a *RunArgs) error { return json.Unmarshal(b, a) }
 // running one is cancelled by its replica within Poll, its finally steps
 // run, and it is recorded cancelled.
 func (q *Queue) Cancel(ctx context.Context, runID, by string) error {
-	_, err := q.CancelOnce(ctx, runID, by, nil)
+	_, err := q.CancelOnce(ctx, runID, by, nil, nil)
 	return err
 }
+
+// ErrCancelUnconfirmed is the error of a cancel whose request the
+// database may or may not have committed: its answer was lost, and it
+// could not be asked again. The run's status tells what happened.
+var ErrCancelUnconfirmed = errors.New("the database did not confirm the cancel")
+
+// commitBound bounds the commit of a cancel whose audit line is written:
+// the caller's context no longer bounds it (see requestCancel).
+const commitBound = 10 * time.Second
 
 // CancelOnce is Cancel, but tells whether this call was the first to ask
 // the run to stop, through any replica. before (writing the audit line,
@@ -59,10 +68,25 @@ func (q *Queue) Cancel(ctx context.Context, runID, by string) error {
 // waits for it, and its error leaves the run uncancelled. A later call
 // still sees the cancel through (a queued run recorded cancelled) but
 // returns false.
-func (q *Queue) CancelOnce(ctx context.Context, runID, by string, before func() error) (bool, error) {
-	first, err := q.requestCancel(ctx, runID, by, before)
+//
+// Once before has returned, the request is committed and carried out even
+// when ctx ends meanwhile (a client that hung up while its cancel was
+// audited). When
+// the database still does not commit it, failed (when not nil) is called
+// with the error CancelOnce returns, so that the audit line before wrote
+// is followed by one that says the cancel did not happen; the error wraps
+// ErrCancelUnconfirmed when the database could not tell whether it did.
+func (q *Queue) CancelOnce(ctx context.Context, runID, by string, before func() error, failed func(error)) (bool, error) {
+	first, err := q.requestCancel(ctx, runID, by, before, failed)
 	if err != nil {
 		return false, err
+	}
+	if first {
+		// Audited and committed: carried out, whether the caller still
+		// waits or not.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitBound)
+		defer cancel()
+		ctx = cctx
 	}
 	return first, q.carryOutCancel(ctx, runID, by)
 }
@@ -70,14 +94,15 @@ func (q *Queue) CancelOnce(ctx context.Context, runID, by string, before func() 
 // requestCancel writes the run_cancels row of runID, unless one is there
 // already, when it returns false. The row's key makes a second writer
 // wait for the first's transaction, and find the row once it commits.
-func (q *Queue) requestCancel(ctx context.Context, runID, by string, before func() error) (bool, error) {
+func (q *Queue) requestCancel(ctx context.Context, runID, by string, before func() error, failed func(error)) (bool, error) {
 	tx, err := q.cfg.Store.Pool().Begin(ctx)
 	if err != nil {
 		return false, fmt.Errorf("queue: cancel %s: %w", runID, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) // a no-op once committed
+	at := time.Now().UnixMilli()
 	tag, err := tx.Exec(ctx, `INSERT INTO run_cancels (run_id, cancelled_by, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		runID, by, time.Now().UnixMilli())
+		runID, by, at)
 	if err != nil {
 		return false, fmt.Errorf("queue: cancel %s: %w", runID, err)
 	}
@@ -89,10 +114,39 @@ func (q *Queue) requestCancel(ctx context.Context, runID, by string, before func
 			return false, err
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return false, fmt.Errorf("queue: cancel %s: %w", runID, err)
+	// The audit line says the run was cancelled: from here, the request
+	// must be committed, whether the caller still waits or not.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitBound)
+	defer cancel()
+	err = tx.Commit(cctx)
+	if err == nil {
+		return true, nil
 	}
-	return true, nil
+	err = q.uncommitted(cctx, runID, by, at, err)
+	if err == nil {
+		return true, nil // committed; only its answer was lost
+	}
+	if failed != nil {
+		failed(err)
+	}
+	return false, err
+}
+
+// uncommitted tells, after the commit of the cancel of runID that by
+// asked for at failed with err, whether the database holds it after all
+// (nil: the answer to the commit was lost, not the commit), and
+// otherwise why the run was not cancelled.
+func (q *Queue) uncommitted(ctx context.Context, runID, by string, at int64, err error) error {
+	var held bool
+	qerr := q.cfg.Store.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM run_cancels WHERE run_id = $1 AND cancelled_by = $2 AND at = $3)`,
+		runID, by, at).Scan(&held)
+	switch {
+	case qerr != nil:
+		return fmt.Errorf("queue: cancel %s: %w (%v): it may not have been carried out; the run's status tells", runID, ErrCancelUnconfirmed, err)
+	case held:
+		return nil
+	}
+	return fmt.Errorf("queue: cancel %s: the database did not commit it, so the run was not cancelled: %w", runID, err)
 }
 
 // carryOutCancel stops a run whose run_cancels row is written: one of

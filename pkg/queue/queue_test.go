@@ -669,3 +669,31 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestCancelAuditedAsTheCallerLeaves: once the audit line of a cancel is
+// written, the cancel is carried out even if its caller's context ends
+// meanwhile (a client hanging up, a request's bound passed while the
+// audit log was slow): the queued run is recorded cancelled, not left to
+// run with an audit line saying it was cancelled.
+func TestCancelAuditedAsTheCallerLeaves(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 1, false) // takes no job: the run waits
+	id, _, err := a.q.Submit(context.Background(), args("nap", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	audited := 0
+	first, err := a.q.CancelOnce(ctx, id, "oncall", func() error {
+		audited++
+		cancel() // the caller goes while the line is written
+		return nil
+	}, func(err error) { t.Errorf("the cancel is said to have failed: %v", err) })
+	if err != nil || !first || audited != 1 {
+		t.Fatalf("CancelOnce: first %v, err %v, audited %d times; want true, nil, once", first, err, audited)
+	}
+	r, err := a.pg.Get(context.Background(), id)
+	if err != nil || r.Status != report.StatusCancelled {
+		t.Errorf("the run whose cancel was audited: %+v, %v; want it recorded cancelled", r, err)
+	}
+}

@@ -206,6 +206,28 @@ func (s *Service) AuditCancel(runID, playbookFile, sha256 string, by Caller) err
 	return nil
 }
 
+// AuditCancelFailed writes to the audit log that the cancel of run runID
+// by by, whose line AuditCancel wrote, did not happen after all: the
+// store that carries it to the run did not take it (err says why). The
+// outcome is "failed", or "unconfirmed" when unsure (the store could not
+// tell whether it took it). A line that cannot be written
+// is only warned of: the caller's answer says the cancel failed.
+func (s *Service) AuditCancelFailed(runID, playbookFile, sha256 string, by Caller, err error, unsure bool) {
+	if s.cfg.Audit == nil {
+		return
+	}
+	outcome := string(report.StatusFailed)
+	if unsure {
+		outcome = "unconfirmed"
+	}
+	l := auth.AuditLine{RunID: runID, Playbook: playbookFile, SHA256: sha256, Roles: by.Roles,
+		Who: by.Name, From: by.From, Action: auth.ActionCancel, Outcome: outcome,
+		Error: &report.Error{Class: string(ops.ClassSystem), Message: err.Error()}}
+	if werr := s.cfg.Audit.Action(l); werr != nil {
+		s.warn("the failed cancel of %s by %s could not be audited: %v", runID, by.Name, werr)
+	}
+}
+
 // AuditRefused records an action on a run or a schedule (action is one of
 // auth's Action names) that the policy refused by: who tried it, from
 // where, and why. Nothing was done, so a line that cannot be written is

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/arsenal-run/arsenal-run/pkg/auth"
 	"github.com/arsenal-run/arsenal-run/pkg/history"
+	"github.com/arsenal-run/arsenal-run/pkg/queue"
 	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
@@ -114,7 +116,12 @@ func (s *Server) cancelQueued(w http.ResponseWriter, r *http.Request, id string,
 		auditErr = s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c))
 		return auditErr
 	}
-	cancel := func(ctx context.Context) (bool, error) { return s.cfg.Queue.CancelOnce(ctx, id, c.Name, audit) }
+	// The line audit wrote is followed by one that says so when the
+	// database does not take the cancel after all.
+	failed := func(err error) {
+		s.mgr.Service().AuditCancelFailed(id, file, sha, canceller(r, c), err, errors.Is(err, queue.ErrCancelUnconfirmed))
+	}
+	cancel := func(ctx context.Context) (bool, error) { return s.cfg.Queue.CancelOnce(ctx, id, c.Name, audit, failed) }
 	first, err := within(ctx, storeWriteBound, cancel)
 	if auditErr != nil {
 		return errorf(http.StatusInternalServerError, ClassInternal, "%v", auditErr)
