@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
@@ -106,6 +107,17 @@ inputs:
 steps:
   - {id: a, op: control.noop}
 `
+	// defaults has inputs with defaults, which a run's records show
+	// filled in.
+	defaultsPlaybook = `version: 1
+name: defaults
+inputs:
+  token: {type: string, secret: true}
+  level: {type: string, default: info}
+  retries: {type: number, default: 3}
+steps:
+  - {id: a, op: control.noop}
+`
 )
 
 // newReplica opens the store at dsn and builds a replica on it; started,
@@ -135,7 +147,8 @@ func newReplicaService(t *testing.T, dsn string, workers int, start bool, lease 
 	dir := t.TempDir()
 	pbs := map[string]*steps.Playbook{}
 	for name, text := range map[string]string{"mark": markPlaybook, "nap": napPlaybook, "tick": tickPlaybook, "hold": holdPlaybook, "after": afterPlaybook,
-		"secret": secretPlaybook, "again": againPlaybook, "slow": slowPlaybook} {
+		"secret": secretPlaybook, "again": againPlaybook, "slow": slowPlaybook,
+		"defaults": defaultsPlaybook} {
 		path := filepath.Join(dir, name+".yaml")
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -695,5 +708,33 @@ func TestCancelAuditedAsTheCallerLeaves(t *testing.T) {
 	r, err := a.pg.Get(context.Background(), id)
 	if err != nil || r.Status != report.StatusCancelled {
 		t.Errorf("the run whose cancel was audited: %+v, %v; want it recorded cancelled", r, err)
+	}
+}
+
+// TestWaitingRunShowsItsDefaults: a run waiting in the shared queue shows
+// its inputs as it will once started, and as its report will: the
+// defaults of those not given filled in, the secret masked. It used to
+// show only the inputs given, so that a run seemed to change its inputs
+// as it started.
+func TestWaitingRunShowsItsDefaults(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a := newReplica(t, dsn, 1, false) // takes no job: the run waits
+	ctx := context.Background()
+	id, _, err := a.q.Submit(ctx, args("defaults", map[string]any{"token": "hunter2"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := a.q.Find(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := a.q.cfg.Playbook("defaults")
+	got, err := a.q.MaskedInputs(j.Args, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"token": "***", "level": "info", "retries": float64(3)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the inputs of the waiting run (-want +got):\n%s", diff)
 	}
 }

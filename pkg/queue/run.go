@@ -270,13 +270,10 @@ func (q *Queue) recordNeverRan(ctx context.Context, a RunArgs, queued time.Time,
 			reason = "not run: cancelled while waiting in the queue"
 		}
 		given, _ := q.OpenInputs(a)
-		svc := q.cfg.Manager.Service()
-		if in, err := svc.RunInputs(pb, given, q.cfg.Env); err == nil {
-			rep.Inputs = in // defaults filled in, as the run would show them
-		} else if in, err := q.MaskedInputs(a, pb); err == nil {
-			rep.Inputs = in // inputs the run would refuse: as they were given
+		if in, err := q.MaskedInputs(a, pb); err == nil {
+			rep.Inputs = in // as the run would show them
 		}
-		rep.Steps = svc.NotRunSteps(q.cfg.Policy(), a.Roles, pb, given, q.cfg.Env, reason)
+		rep.Steps = q.cfg.Manager.Service().NotRunSteps(q.cfg.Policy(), a.Roles, pb, given, q.cfg.Env, reason)
 	}
 	if key, err := q.cfg.Store.ReportKey(ctx); err == nil {
 		report.Sign(rep, key)

@@ -86,12 +86,17 @@ func (q *Queue) OpenInputs(a RunArgs) (map[string]any, error) {
 }
 
 // MaskedInputs returns the inputs of a queued run of pb as its report will
-// show them: a secret input is redact.Mask, and its text masked inside the
-// others too.
+// show them: resolved as the run will resolve them (the defaults of the
+// inputs not given filled in, those read from the environment read), a
+// secret input redact.Mask, and its text masked inside the others too.
+// Inputs the run would refuse are shown as they were given.
 func (q *Queue) MaskedInputs(a RunArgs, pb *steps.Playbook) (map[string]any, error) {
 	in, err := q.OpenInputs(a)
 	if err != nil {
 		return nil, err
+	}
+	if resolved, err := q.cfg.Manager.Service().RunInputs(pb, in, q.cfg.Env); err == nil {
+		return resolved, nil
 	}
 	red := redact.New()
 	for _, decl := range pb.Inputs {
