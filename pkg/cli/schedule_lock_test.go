@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -294,31 +293,7 @@ func TestFencedStoreStopsTheScheduledRunsOfAGroup(t *testing.T) {
 // a bare line on stderr outside the log (which a JSON log shipper would
 // take for garbage).
 func TestRetakingTheSchedulerLockWaitsInTheLog(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() { // accepts, and never answers
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	addr, _ := pgtest.Silent(t) // takes connections, and never answers
 
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -329,7 +304,7 @@ func TestRetakingTheSchedulerLockWaitsInTheLog(t *testing.T) {
 	defer func() { os.Stderr = stderr }()
 
 	var log syncBuffer
-	url := "postgres://u@" + ln.Addr().String() + "/db?sslmode=disable"
+	url := "postgres://u@" + addr + "/db?sslmode=disable"
 	l := &dbLock{url: url, name: postgres.Mask(url), why: errors.New("its connection broke"),
 		log: zerolog.New(&log).Level(zerolog.DebugLevel), tryFor: 3 * time.Second}
 	if wait := l.check(context.Background()); wait != lockCheck {
@@ -341,7 +316,7 @@ func TestRetakingTheSchedulerLockWaitsInTheLog(t *testing.T) {
 	if len(bare) > 0 {
 		t.Errorf("bare lines on stderr, outside the log:\n%s", bare)
 	}
-	if !strings.Contains(log.String(), `"message":"taking the scheduler lock again: waiting for the PostgreSQL server at `+ln.Addr().String()) {
+	if !strings.Contains(log.String(), `"message":"taking the scheduler lock again: waiting for the PostgreSQL server at `+addr) {
 		t.Errorf("the wait is not in the log:\n%s", log.String())
 	}
 }

@@ -3,14 +3,14 @@ package queue
 import (
 	"context"
 	"io"
-	"net"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/arsenal-run/arsenal-run/internal/pgtest"
 )
 
 // TestTryingForTheLeadershipWaitsInTheLog: a replica whose database
@@ -18,31 +18,7 @@ import (
 // leadership; that wait is a line of serve's log, with its level and
 // component, not a bare line on stderr outside the JSON log.
 func TestTryingForTheLeadershipWaitsInTheLog(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() { // accepts, and never answers
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	addr, _ := pgtest.Silent(t) // takes connections, and never answers
 
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -56,7 +32,7 @@ func TestTryingForTheLeadershipWaitsInTheLog(t *testing.T) {
 	q := &Queue{log: zerolog.New(&log).Level(zerolog.DebugLevel).With().Str("component", "queue").Logger()}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	url := "postgres://u@" + ln.Addr().String() + "/db?sslmode=disable"
+	url := "postgres://u@" + addr + "/db?sslmode=disable"
 	go func() {
 		defer close(done)
 		q.leadAt(ctx, url, time.Hour, func(context.Context) error {
@@ -77,7 +53,7 @@ func TestTryingForTheLeadershipWaitsInTheLog(t *testing.T) {
 	if len(bare) > 0 {
 		t.Errorf("bare lines on stderr, outside the log:\n%s", bare)
 	}
-	want := `"component":"queue","message":"trying for the leadership: waiting for the PostgreSQL server at ` + ln.Addr().String()
+	want := `"component":"queue","message":"trying for the leadership: waiting for the PostgreSQL server at ` + addr
 	if !strings.Contains(log.String(), want) {
 		t.Errorf("the wait is not in the log as %s…:\n%s", want, log.String())
 	}
