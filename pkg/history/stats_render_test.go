@@ -35,8 +35,8 @@ shell.exec     3      0       0.0%        12ms  13ms  13ms
 OPERATION   CPU P50  CPU P95  MAX RSS
 shell.exec  3ms      3ms      33.5 MiB
 
-PLAYBOOK                            RUNS  FAILED  ERROR RATE  P50   P95    P99
-a-really-long-playbook-name-for-c…  3     0       0.0%        35ms  221ms  221ms
+PLAYBOOK                     RUNS  FAILED  ERROR RATE  TIMED  P50   P95    P99
+a-really-long-playbook-nam…  3     0       0.0%        3      35ms  221ms  221ms
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("at 80 columns (-want +got):\n%s", diff)
@@ -87,7 +87,9 @@ func TestWriteStats(t *testing.T) {
 		{Op: "http.request", Count: 120, Errors: 3, ErrorRate: 0.025, P50MS: 120, P95MS: 1200, P99MS: 2000},
 		{Op: "shell.exec", Count: 7, P50MS: 15, P95MS: 40, P99MS: 40, CPU: &CPUStats{Count: 7, P50MS: 12, P95MS: 1500, MaxRSSKB: 204800}},
 	}
-	pbs := []PlaybookStats{{Playbook: "deploy", Count: 4, Errors: 1, ErrorRate: 0.25, Timed: 4, P50MS: 9870, P95MS: 61000, P99MS: 61000},
+	// Of deploy's 5 runs, one was cancelled and one refused before any
+	// step: the table says its percentiles are of the 3 others.
+	pbs := []PlaybookStats{{Playbook: "deploy", Count: 5, Errors: 2, ErrorRate: 0.4, Timed: 3, P50MS: 9870, P95MS: 61000, P99MS: 61000},
 		{Playbook: "oom", Count: 1, Errors: 1, ErrorRate: 1}} // interrupted: no duration known
 	// After an incident the window is given: the output names it, so a
 	// reader knows what the numbers cover.
@@ -102,9 +104,9 @@ OPERATION     CALLS  ERRORS  ERROR RATE  P50    P95   P99   CPU P50  CPU P95  MA
 http.request  120    3       2.5%        120ms  1.2s  2.0s  -        -        -
 shell.exec    7      0       0.0%        15ms   40ms  40ms  12ms     1.5s     200.0 MiB
 
-PLAYBOOK  RUNS  FAILED  ERROR RATE  P50   P95   P99
-deploy    4     1       25.0%       9.9s  1m1s  1m1s
-oom       1     1       100.0%      -     -     -
+PLAYBOOK  RUNS  FAILED  ERROR RATE  TIMED  P50   P95   P99
+deploy    5     2       40.0%       3      9.9s  1m1s  1m1s
+oom       1     1       100.0%      0      -     -     -
 `
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("text (-want +got):\n%s", diff)
