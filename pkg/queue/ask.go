@@ -103,7 +103,8 @@ func (q *Queue) Questions(ctx context.Context, runID string) ([]Asked, error) {
 // runs it. The first answer wins: a question already answered, or not
 // asked, is an error wrapping runs.ErrNoQuestion. audit is called in the
 // transaction that records the answer; when it fails, the answer is not
-// recorded. The replica running the run gives it the answer within Poll
+// recorded; once it is written, the answer is recorded even if ctx ends
+// meanwhile. The replica running the run gives it the answer within Poll
 // (at once when it is this one).
 func (q *Queue) Answer(ctx context.Context, runID string, ans runs.Answer, audit func(Asked) error) error {
 	if ans.RunID == "" {
@@ -141,6 +142,10 @@ func (q *Queue) Answer(ctx context.Context, runID string, ans runs.Answer, audit
 	if err := audit(a); err != nil {
 		return err
 	}
+	// The audit line says who answered: from here, the answer is
+	// recorded, whether the caller still waits or not.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitBound)
+	defer cancel()
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("queue: answer %s: %w", runID, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/arsenal-run/arsenal-run/internal/pgtest"
+	"github.com/arsenal-run/arsenal-run/pkg/runs"
 )
 
 // TestReapForgetsTheQuestionsOfLostRuns: a run whose replica died while
@@ -51,5 +52,33 @@ func TestReapForgetsTheQuestionsOfLostRuns(t *testing.T) {
 	rows.Close()
 	if want := []string{"asking-for-hours", "lost-just-now"}; !slices.Equal(left, want) {
 		t.Errorf("questions left after reaping: %v, want %v", left, want)
+	}
+}
+
+// TestAnswerAuditedAsTheCallerLeaves: once the audit line of an answer is
+// written, the answer is recorded even if its caller's context ends
+// meanwhile (a client hanging up, a request's bound passed while the
+// audit log was slow): the audit log never names an answer that the run
+// was not given.
+func TestAnswerAuditedAsTheCallerLeaves(t *testing.T) {
+	r := newReplica(t, pgtest.DSN(t), 1, false)
+	pool := r.pg.Pool()
+	bg := context.Background()
+	if _, err := pool.Exec(bg, `INSERT INTO run_questions (run_id, asking_run, step, op, question, asked_at) VALUES ('r', 'r', 'gate', 'control.noop', 'go?', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	audited := 0
+	err := r.q.Answer(ctx, "r", runs.Answer{Step: "gate", Yes: true, By: runs.Caller{Name: "alice"}}, func(Asked) error {
+		audited++
+		cancel() // the caller goes while the line is written
+		return nil
+	})
+	if err != nil || audited != 1 {
+		t.Fatalf("Answer: %v, audited %d times; want nil, once", err, audited)
+	}
+	var answer, by string
+	if err := pool.QueryRow(bg, `SELECT answer, answered_by FROM run_questions WHERE run_id = 'r'`).Scan(&answer, &by); err != nil || answer != "yes" || by != "alice" {
+		t.Errorf("the audited answer is recorded as %q by %q (%v), want yes by alice", answer, by, err)
 	}
 }
