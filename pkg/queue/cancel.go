@@ -142,7 +142,7 @@ func (q *Queue) uncommitted(ctx context.Context, runID, by string, at int64, err
 		runID, by, at).Scan(&held)
 	switch {
 	case qerr != nil:
-		return fmt.Errorf("queue: cancel %s: %w (%v): it may not have been carried out; the run's status tells", runID, ErrCancelUnconfirmed, err)
+		return fmt.Errorf("queue: cancel %s: %w (%w): it may not have been carried out; the run's status tells", runID, ErrCancelUnconfirmed, err)
 	case held:
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -736,5 +737,19 @@ func TestWaitingRunShowsItsDefaults(t *testing.T) {
 	want := map[string]any{"token": "***", "level": "info", "retries": float64(3)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("the inputs of the waiting run (-want +got):\n%s", diff)
+	}
+}
+
+// TestUnconfirmedCancelKeepsItsCause: when the database neither commits a
+// cancel nor can be asked whether it did, the error says so and keeps the
+// commit's own error, so that a server answers a database that went away
+// with 503 and Retry-After, as for its other calls, not 500.
+func TestUnconfirmedCancelKeepsItsCause(t *testing.T) {
+	a := newReplica(t, pgtest.DSN(t), 1, false)
+	a.pg.Close() // nothing more can be asked
+	lost := errors.New("the connection broke during the commit")
+	err := a.q.uncommitted(context.Background(), "r", "oncall", 1, lost)
+	if !errors.Is(err, ErrCancelUnconfirmed) || !errors.Is(err, lost) {
+		t.Errorf("uncommitted: %v; want it to wrap ErrCancelUnconfirmed and the commit's error", err)
 	}
 }
