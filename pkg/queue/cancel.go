@@ -71,11 +71,11 @@ const commitBound = 10 * time.Second
 //
 // Once before has returned, the request is committed and carried out even
 // when ctx ends meanwhile (a client that hung up while its cancel was
-// audited). When
-// the database still does not commit it, failed (when not nil) is called
-// with the error CancelOnce returns, so that the audit line before wrote
-// is followed by one that says the cancel did not happen; the error wraps
-// ErrCancelUnconfirmed when the database could not tell whether it did.
+// audited). When the database still does not commit it, failed (when not
+// nil) is called with the error CancelOnce returns, so that the audit line
+// before wrote is followed by one that says the cancel did not happen; the
+// error wraps ErrCancelUnconfirmed when the database could not tell
+// whether it did.
 func (q *Queue) CancelOnce(ctx context.Context, runID, by string, before func() error, failed func(error)) (bool, error) {
 	first, err := q.requestCancel(ctx, runID, by, before, failed)
 	if err != nil {

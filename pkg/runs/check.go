@@ -210,8 +210,8 @@ func (s *Service) AuditCancel(runID, playbookFile, sha256 string, by Caller) err
 // by by, whose line AuditCancel wrote, did not happen after all: the
 // store that carries it to the run did not take it (err says why). The
 // outcome is "failed", or "unconfirmed" when unsure (the store could not
-// tell whether it took it). A line that cannot be written
-// is only warned of: the caller's answer says the cancel failed.
+// tell whether it took it). A line that cannot be written is only warned
+// of: the caller's answer says the cancel failed.
 func (s *Service) AuditCancelFailed(runID, playbookFile, sha256 string, by Caller, err error, unsure bool) {
 	if s.cfg.Audit == nil {
 		return
