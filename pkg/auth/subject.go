@@ -216,12 +216,20 @@ func (p *Policy) Preflight(roles []string, pb *steps.Playbook, reg *ops.Registry
 	if err != nil {
 		return nil, err
 	}
+	return s.Preflight(reg, opts...)
+}
+
+// Preflight is Policy.Preflight for the roles and playbook s was made for,
+// under s's policy: a caller that holds the subject already (a run being
+// prepared) does not work it out twice. s must come from Policy.Subject
+// with a non-nil playbook.
+func (s *Subject) Preflight(reg *ops.Registry, opts ...PreflightOption) ([]StepDecision, error) {
 	var o preflightOptions
 	for _, f := range opts {
 		f(&o)
 	}
 	var out []StepDecision
-	err = p.preflight(s, pb, reg, "", map[string]bool{}, 0, &out, &o)
+	err := s.policy.preflight(s, s.playbook, reg, "", map[string]bool{}, 0, &out, &o)
 	return out, err
 }
 

@@ -68,6 +68,12 @@ func (s *Service) Preflight(policy *auth.Policy, roles []string, pb *steps.Playb
 	return policy.Preflight(roles, pb, s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory))
 }
 
+// preflightAs is Preflight for a subject made already, which it decides
+// the same way, without making the subject again.
+func (s *Service) preflightAs(subject *auth.Subject) ([]auth.StepDecision, error) {
+	return subject.Preflight(s.cfg.Registry, auth.WithInventory(s.cfg.Remote.Inventory))
+}
+
 // MayActOn decides whether roles could have started, under policy, a run
 // of pb with these inputs, as Start decides it: the preflight, then a
 // grant's check of the inputs when a step rests on a grant. A front end

@@ -180,7 +180,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 		if err := plan.CheckSteps(req.Selection); err != nil {
 			return nil, &PrepareError{Field: "selection", Err: err}
 		}
-		if decisions, err = s.Preflight(policy, roles, pb); err != nil {
+		if decisions, err = s.preflightAs(subject); err != nil {
 			return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 		}
 		if err := checkGrantSelection(req.Selection, decisions); err != nil {
@@ -234,7 +234,7 @@ func (s *Service) prepare(ctx context.Context, req *Request) (*prepared, error) 
 	p := &prepared{req: req, runID: runID, asker: ask, plan: plan, policy: policy, subject: subject, inputs: inputs, env: env, hostEnv: hostEnv, res: res,
 		engOpts: engOpts, baseOpts: baseOpts, cached: len(cacheOpts) > 0, parent: trace.SpanContextFromContext(ctx), start: start, decisions: decisions}
 	if p.decisions == nil {
-		if p.decisions, err = s.Preflight(policy, roles, pb); err != nil {
+		if p.decisions, err = s.preflightAs(subject); err != nil {
 			return nil, &PrepareError{Field: "roles", Err: fmt.Errorf("authorization: %w", err)}
 		}
 	}

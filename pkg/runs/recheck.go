@@ -55,7 +55,7 @@ func (s *Service) reauthorize(p *prepared, policy *auth.Policy) error {
 	if probs := policy.CacheProblems(pb); len(probs) > 0 {
 		return probs
 	}
-	decisions, err := s.Preflight(policy, roles, pb)
+	decisions, err := s.preflightAs(subject)
 	if err != nil {
 		return fmt.Errorf("authorization: %w", err)
 	}
