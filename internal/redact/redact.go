@@ -33,7 +33,9 @@ type Redactor struct {
 
 // New returns a Redactor masking the given secrets; empty ones are ignored.
 func New(secrets ...string) *Redactor {
-	r := &Redactor{secrets: map[string]bool{}}
+	// secrets is made by the first Add that has one: most runs have
+	// none, and a nil map reads as empty.
+	r := &Redactor{}
 	r.Add(secrets...)
 	return r
 }
@@ -46,6 +48,9 @@ func (r *Redactor) Add(secrets ...string) {
 	for _, s := range secrets {
 		for _, v := range variants(s) {
 			if v != "" && !r.secrets[v] {
+				if r.secrets == nil {
+					r.secrets = map[string]bool{}
+				}
 				r.secrets[v] = true
 				changed = true
 			}

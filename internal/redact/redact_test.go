@@ -143,3 +143,25 @@ func TestSecretInURLForms(t *testing.T) {
 		}
 	}
 }
+
+// TestNewWithoutSecretsIsCheap: every run makes a redactor, and most
+// have no secret to mask; such a redactor is one allocation and still
+// masks what is added later, and a zero Redactor works as well.
+func TestNewWithoutSecretsIsCheap(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _ = New() }); n > 1 {
+		t.Errorf("New() made %.0f allocations, want 1", n)
+	}
+	r := New()
+	if got := r.String("token k-77x"); got != "token k-77x" {
+		t.Errorf("String without secrets = %q", got)
+	}
+	r.Add("k-77x")
+	if got := r.String("token k-77x"); got != "token ***" {
+		t.Errorf("String after Add = %q", got)
+	}
+	var z Redactor
+	z.Add("k-88y")
+	if got := z.String("token k-88y"); got != "token ***" {
+		t.Errorf("zero Redactor after Add = %q", got)
+	}
+}

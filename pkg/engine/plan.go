@@ -293,7 +293,7 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 	out := make(map[string]any, len(p.pb.Inputs))
 	var problems []string
 	denied := false
-	givenAt := map[int]string{}
+	var givenAt map[int]string // made at the first problem: most runs have none
 	for _, k := range sortedKeys(given) {
 		in := p.pb.Input(k)
 		if in == nil {
@@ -302,6 +302,9 @@ func (p *Plan) resolveInputs(given map[string]any, lookupEnv func(string) (strin
 		}
 		v, err := in.Coerce(given[k])
 		if err != nil {
+			if givenAt == nil {
+				givenAt = map[int]string{}
+			}
 			givenAt[len(problems)] = k
 			problems = append(problems, fmt.Sprintf("%s: %v", k, parseProblem(in, err)))
 			continue

@@ -28,4 +28,4 @@ func TestExecuteOpAllocs(t *testing.T) {
 
 // executeAllocs is the budget: lower it when an execute gets cheaper, and
 // raise it only for something an execute must newly do.
-const executeAllocs = 156
+const executeAllocs = 152
