@@ -195,8 +195,8 @@ func TestExecTimeoutKillsRemote(t *testing.T) {
 			if how == "cancel" {
 				wantClass = ops.ClassCancelled
 			}
-			if err == nil || ops.ClassOf(err) != wantClass || !strings.Contains(err.Error(), "remote process group of sh on box was stopped") {
-				t.Errorf("err = %v (class %s), want class %s", err, ops.ClassOf(err), wantClass)
+			if err == nil || ops.ClassOf(err) != wantClass || !strings.Contains(err.Error(), "remote process group of sh on box was stopped (sent TERM, and it ended within 1s)") {
+				t.Errorf("err = %v (class %s), want class %s and the signal sent", err, ops.ClassOf(err), wantClass)
 			}
 			if how == "timeout" && !strings.Contains(err.Error(), "ssh.exec timeout of 1s ran out") {
 				t.Errorf("err = %v; want the timeout named", err)
@@ -214,6 +214,23 @@ func TestExecTimeoutKillsRemote(t *testing.T) {
 	if s := pool.Stats(); s.Dials != 1 {
 		t.Errorf("stats %+v; want one connection for everything", s)
 	}
+}
+
+// TestExecStopNamesSignals: a program that ignores SIGTERM is killed,
+// and the step's error says so, as shell.exec's does, so that whoever
+// reads it knows the program had no chance to clean up.
+func TestExecStopNamesSignals(t *testing.T) {
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	file := filepath.Join(t.TempDir(), "pids")
+	// An ignored signal stays ignored across exec: sleep ignores it too.
+	_, err := execute(t, context.Background(), pool, "ssh.exec", map[string]any{"host": "box", "timeout": "1s",
+		"command": []any{"sh", "-c", "trap '' TERM; echo $$ > " + file + "; sleep 300 & echo $! >> " + file + "; wait"}})
+	want := "ssh.exec timeout of 1s ran out; the remote process group of sh on box was stopped (sent TERM, still running after 1s, sent KILL)"
+	if err == nil || ops.ClassOf(err) != ops.ClassTimeout || err.Error() != want {
+		t.Errorf("err = %v (class %s)\nwant %s", err, ops.ClassOf(err), want)
+	}
+	waitGone(t, remotePIDs(t, file))
 }
 
 // TestExecLeftovers checks that a background process the program leaves in
@@ -353,5 +370,26 @@ func TestExecSudo(t *testing.T) {
 	}
 	if strings.Contains(out["stdout"].(string), "never-sent") || strings.Contains(out["stderr"].(string), "password") {
 		t.Errorf("the password reached the program or sudo prompted: %v", out)
+	}
+}
+
+// TestExecSudoStop: a program under sudo whose timeout runs out is
+// signalled as the login user, and the error says which signals went and
+// that what runs as the sudo user may have outlived them.
+func TestExecSudoStop(t *testing.T) {
+	if _, err := exec.LookPath("sudo"); err != nil {
+		t.Skip("sudo is not installed")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, for whom sudo asks no password")
+	}
+	srv := startServer(t, serverOpts{})
+	pool := newPool(t, srv.settings(srv.inventory(t, "box")))
+	_, err := execute(t, context.Background(), pool, "ssh.exec", map[string]any{"host": "box", "sudo": true, "timeout": "1s",
+		"command": []any{"sleep", "300"}})
+	want := "ssh.exec timeout of 1s ran out; the remote process group of sleep on box was signalled as the login user (sent TERM, " +
+		"and it ended within 1s), so processes running as root under sudo may still run: check with `ps -ef` on box"
+	if err == nil || ops.ClassOf(err) != ops.ClassTimeout || err.Error() != want {
+		t.Errorf("err = %v (class %s)\nwant %s", err, ops.ClassOf(err), want)
 	}
 }

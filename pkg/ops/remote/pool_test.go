@@ -431,7 +431,7 @@ func TestStuckCommandOnSharedConnection(t *testing.T) {
 	cmd := newCommand([]string{"sleep", "300"}, "", nil, "", nil, "")
 	waited := make(chan error, 1)
 	go func() { <-c.dead; waited <- errors.New("the session ended with its connection") }()
-	if err := p.stop(c, authOpts{}, sess, newMarkers(cmd, io.Discard, io.Discard), waited, "sleep on app-11"); err == nil {
+	if err := p.stop(c, authOpts{}, sess, newMarkers(cmd, io.Discard, io.Discard), waited, "sleep on app-11", &stopAccount{}); err == nil {
 		t.Error("stop gave no error")
 	}
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,12 +86,12 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 	go func() { waited <- sess.Wait() }()
 
 	var werr error
-	stopped := false
+	var stopped *stopAccount
 	select {
 	case werr = <-waited:
 	case <-runCtx.Done():
-		stopped = true
-		werr = p.stop(c, a, sess, m, waited, fmt.Sprintf("%s on %s", cmd.name, h.Name))
+		stopped = &stopAccount{grace: p.s.KillGrace}
+		werr = p.stop(c, a, sess, m, waited, fmt.Sprintf("%s on %s", cmd.name, h.Name), stopped)
 	}
 	close(finished)
 	feeding.Wait()
@@ -121,22 +122,77 @@ func (p *Pool) run(ctx context.Context, h *inventory.Host, a authOpts, cmd *comm
 		if c.isDead() {
 			return res, ops.WithClass(ops.ClassExecution, fmt.Errorf("%w; whether %s finished on %s is unknown", c.lost(), cmd.name, h.Name))
 		}
-		if !stopped {
+		if stopped == nil {
 			return res, ops.Errorf(ops.ClassExecution, "%s on %s ended without an exit status: %w", cmd.name, h.Name, werr)
 		}
 	}
-	if stopped {
-		why := context.Cause(runCtx)
-		if cmd.sudo != nil {
-			// The signals are sent as the login user: they reach sudo,
-			// which passes SIGTERM on to its child, but not what runs as
-			// another user below it, and SIGKILL ends sudo alone.
-			return res, fmt.Errorf("%w; SIGTERM then SIGKILL were sent to the remote process group of %s on %s as the login user, "+
-				"so processes running as %s under sudo may still run: check with `ps -ef` on %s", why, cmd.name, h.Name, cmd.sudo.user, h.Name)
-		}
-		return res, fmt.Errorf("%w; the remote process group of %s on %s was stopped", why, cmd.name, h.Name)
+	if stopped != nil {
+		return res, stopped.explain(context.Cause(runCtx), cmd, h.Name)
 	}
 	return res, nil
+}
+
+// stopAccount is what stop did to a command's remote process group, for
+// the step's error: which signals went, and how the command took them,
+// as the local shell op's timeout error says.
+type stopAccount struct {
+	grace   time.Duration
+	sent    []string // the signals sent, in order: "TERM", "KILL"
+	ended   bool     // the command's end was seen after the last of them
+	noPID   bool     // the group's id never came, so nothing was signalled
+	failure error    // a signal that could not be sent
+}
+
+// String is the account in the words of the local shell op:
+// "sent TERM, still running after 2s, sent KILL".
+func (s *stopAccount) String() string {
+	var b strings.Builder
+	for i, sig := range s.sent {
+		if i > 0 {
+			fmt.Fprintf(&b, ", still running after %s, ", s.grace)
+		}
+		b.WriteString("sent " + sig)
+	}
+	switch {
+	case len(s.sent) == 0 && s.failure == nil:
+		b.WriteString("it ended before a signal was sent")
+	case s.failure != nil:
+		if b.Len() > 0 {
+			b.WriteString(", then ")
+		}
+		fmt.Fprintf(&b, "could not send a signal: %v", s.failure)
+	case s.ended && len(s.sent) == 1:
+		fmt.Fprintf(&b, ", and it ended within %s", s.grace)
+	case !s.ended && len(s.sent) > 0:
+		fmt.Fprintf(&b, ", still running after %s; its session was closed", s.grace)
+	}
+	return b.String()
+}
+
+// explain is the error of a command that stop ended for why.
+func (s *stopAccount) explain(why error, cmd *command, host string) error {
+	if !s.ended && (s.noPID || len(s.sent) == 0) {
+		// Without a signal, closing the session ends only what reads
+		// or writes the session's pipes.
+		what := "its process group id never came"
+		if s.failure != nil {
+			what = s.String()
+		}
+		return fmt.Errorf("%w; no signal reached %s on %s (%s) and its session was closed, "+
+			"so it may still run: check with `ps -ef` on %s", why, cmd.name, host, what, host)
+	}
+	if cmd.sudo != nil && len(s.sent) > 0 {
+		// The signals are sent as the login user: they reach sudo,
+		// which passes SIGTERM on to its child, but not what runs as
+		// another user below it, and SIGKILL ends sudo alone.
+		return fmt.Errorf("%w; the remote process group of %s on %s was signalled as the login user (%s), "+
+			"so processes running as %s under sudo may still run: check with `ps -ef` on %s", why, cmd.name, host, s, cmd.sudo.user, host)
+	}
+	if !s.ended || s.failure != nil {
+		return fmt.Errorf("%w; the remote process group of %s on %s was signalled (%s), "+
+			"so it may still run: check with `ps -ef` on %s", why, cmd.name, host, s, host)
+	}
+	return fmt.Errorf("%w; the remote process group of %s on %s was stopped (%s)", why, cmd.name, host, s)
 }
 
 // feed writes the command's input: the sudo password when sudo prompts
@@ -180,7 +236,7 @@ func feed(w io.Writer, m *markers, cmd *command, finished <-chan struct{}) error
 // signals need one (see signal). The whole stop takes at most stopTime:
 // the engine waits that long for it (see Exec.StopTime), so that a host
 // that hangs is reported as such, not as an operation abandoned.
-func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <-chan error, what string) error {
+func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <-chan error, what string, acct *stopAccount) error {
 	// The signals and their graces end within this; the session's close
 	// has its own grace after it.
 	ctx, cancel := context.WithTimeout(context.Background(), p.s.stopTime()-p.s.KillGrace)
@@ -188,6 +244,7 @@ func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <
 	select {
 	case <-m.pidSeen:
 	case err := <-waited:
+		acct.ended = true
 		return err
 	case <-time.After(p.s.KillGrace):
 	}
@@ -195,16 +252,21 @@ func (p *Pool) stop(c *conn, a authOpts, sess *ssh.Session, m *markers, waited <
 	signals:
 		for _, sig := range []string{"TERM", "KILL"} {
 			if err := p.signal(ctx, c, a, pid, sig, what); err != nil {
+				acct.failure = err
 				break
 			}
+			acct.sent = append(acct.sent, sig)
 			select {
 			case err := <-waited:
+				acct.ended = true
 				return err
 			case <-time.After(p.s.KillGrace):
 			case <-ctx.Done():
 				break signals
 			}
 		}
+	} else {
+		acct.noPID = true
 	}
 	sess.Close()
 	select {
