@@ -188,6 +188,7 @@ type apiError struct {
 	Msg    string `json:"message"`
 	Rule   string `json:"rule"`
 	Field  string `json:"field"`
+	Reason string `json:"reason"` // why a 409: "being_cancelled", "ended"
 }
 
 // Error is the server's error as a terminal shows it: what the server

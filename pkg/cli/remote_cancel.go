@@ -32,11 +32,11 @@ func (r *remote) cancel(id string) int {
 }
 
 // beingCancelled reports whether err is the server's 409 to a cancel of
-// a run that someone asked to stop already.
+// a run that someone asked to stop already: its reason says so (the
+// message is for people, and may be reworded or translated).
 func beingCancelled(err error) bool {
 	var ae *apiError
-	return errors.As(err, &ae) && ae.status == http.StatusConflict && ae.Class == "conflict" &&
-		strings.Contains(ae.Msg, "is being cancelled already")
+	return errors.As(err, &ae) && ae.status == http.StatusConflict && ae.Reason == "being_cancelled"
 }
 
 // unknownRunHint says what to do about a run id the server does not

@@ -52,14 +52,20 @@ func TestRemoteCancelOfARunBeingCancelled(t *testing.T) {
 		w.WriteHeader(http.StatusConflict)
 		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/runs/"), "/cancel")
 		if id == "ended" {
-			fmt.Fprint(w, `{"error":{"class":"conflict","message":"run ended already ended: succeeded"}}`)
+			fmt.Fprint(w, `{"error":{"class":"conflict","message":"run ended already ended: succeeded","run_id":"ended","reason":"ended"}}`)
 			return
 		}
-		fmt.Fprintf(w, `{"error":{"class":"conflict","message":"run %s is being cancelled already; GET /api/v1/runs/%s shows when it ends","run_id":%q}}`, id, id, id)
+		if id == "reworded" {
+			// The reason counts, not the message, which is for people.
+			fmt.Fprint(w, `{"error":{"class":"conflict","message":"bob stops this run already","run_id":"reworded","reason":"being_cancelled"}}`)
+			return
+		}
+		fmt.Fprintf(w, `{"error":{"class":"conflict","message":"run %s is being cancelled already; GET /api/v1/runs/%s shows when it ends","run_id":%q,"reason":"being_cancelled"}}`, id, id, id)
 	}))
 	defer srv.Close()
 	envs := map[string]string{"ARSENAL_SERVER": srv.URL, "ARSENAL_API_KEY": "ak_test"}
 	runEnv(t, envs, "remote", "cancel", "20261206T164506-d606").want(t, ExitOK,
 		[]string{"20261206T164506-d606 is being cancelled already"}, nil)
+	runEnv(t, envs, "remote", "cancel", "reworded").want(t, ExitOK, []string{"reworded is being cancelled already"}, nil)
 	runEnv(t, envs, "remote", "cancel", "ended").want(t, ExitUsage, nil, []string{"already ended: succeeded"})
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -76,5 +77,59 @@ func TestRemoteFollowEndsWhenTheRunAlreadyEnded(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), "already ended") {
 		t.Errorf("stderr does not tell that the run already ended:\n%s", p.stderr.String())
+	}
+}
+
+// TestRemoteFollowGoesOnWhenTheRunIsBeingCancelled: SIGTERM to 'remote
+// run --follow' of a run that someone cancelled already is answered 409
+// with reason being_cancelled. The run has not ended: the command goes on
+// following it to its end, and exits as for a cancel of its own. It took
+// the 409 for the run's end, printed the run as still running and
+// exited 1.
+func TestRemoteFollowGoesOnWhenTheRunIsBeingCancelled(t *testing.T) {
+	cancelled := make(chan struct{})
+	var once sync.Once
+	srv := fakeRunServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		fmt.Fprintf(w, "id: 1\nevent: run_started\ndata: {\"seq\":1,\"kind\":\"run_started\",\"run_id\":%q,\"playbook\":\"sleeper\"}\n\n", fakeRunID)
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-cancelled:
+		}
+		// The run takes a while to stop, then ends cancelled.
+		time.Sleep(500 * time.Millisecond)
+		now := time.Now().UTC()
+		rep := &report.Report{ReportVersion: report.FormatVersion, RunID: fakeRunID, Playbook: report.Playbook{Name: "sleeper"},
+			Roles: []string{"admin"}, Inputs: map[string]any{}, Status: report.StatusCancelled, StartedAt: now.Add(-time.Minute), FinishedAt: now,
+			Steps: []report.Step{}, Outputs: map[string]any{}, Error: &report.Error{Class: "cancelled", Message: "cancelled through the API by bob"}}
+		data, _ := json.Marshal(map[string]any{"seq": 2, "kind": "run_finished", "run_id": fakeRunID, "playbook": "sleeper", "report": rep})
+		fmt.Fprintf(w, "id: 2\nevent: run_finished\ndata: %s\n\n", data)
+		w.(http.Flusher).Flush()
+	})
+	mux := srv.Config.Handler.(*http.ServeMux)
+	mux.HandleFunc("POST /api/v1/runs/{id}/cancel", func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(cancelled) })
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusConflict)
+		// A message reworded: the reason is what counts.
+		fmt.Fprintf(w, `{"error":{"class":"conflict","message":"bob stops run %s already","run_id":%[1]q,"reason":"being_cancelled"}}`, fakeRunID)
+	})
+	mux.HandleFunc("GET /api/v1/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"report_version":%q,"run_id":%q,"playbook":{"name":"sleeper"},"roles":["admin"],"inputs":{},"status":"running","started_at":%q,"steps":[],"outputs":{}}`,
+			report.FormatVersion, fakeRunID, time.Now().UTC().Format(time.RFC3339))
+	})
+
+	p := startEnv(t, []string{"ARSENAL_SERVER=" + srv.URL, "ARSENAL_API_KEY=ak_test"}, "run "+fakeRunID, "remote", "run", "sleeper", "--follow")
+	time.Sleep(300 * time.Millisecond) // the stream is open
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.wait(t); code != 143 {
+		t.Errorf("exit code %d, want 143 (the run ended cancelled, as the signal asked); stderr:\n%s", code, p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "run "+fakeRunID+" is being cancelled already") || strings.Contains(p.stderr.String(), "409") {
+		t.Errorf("stderr does not say plainly that the run is being cancelled already:\n%s", p.stderr.String())
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/arsenal-run/arsenal-run/internal/termtext"
 	"github.com/arsenal-run/arsenal-run/pkg/ops"
 )
 
@@ -57,6 +58,13 @@ func (r *remote) cancelRun(runID string, sig *signalCause, cancel context.Cancel
 	cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer ccancel()
 	if _, err := r.call(cctx, "POST", "/api/v1/runs/"+url.PathEscape(runID)+"/cancel", nil, nil); err != nil {
+		if beingCancelled(err) {
+			// Someone else cancelled it first: it ends as asked, and
+			// the stream shows its end.
+			fmt.Fprintf(r.e.stderr, "%s: run %s is being cancelled already\n", program, termtext.Line(runID))
+			cancel(sig)
+			return
+		}
 		r.errorText("cancel: ", err)
 		var ae *apiError
 		if errors.As(err, &ae) && ae.status == http.StatusConflict {

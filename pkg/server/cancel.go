@@ -29,7 +29,7 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 				if run.Status == history.StatusRunning {
 					return errorf(http.StatusConflict, ClassConflict, "run %s runs in another arsenal-run process; cancel it there", id)
 				}
-				return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
+				return alreadyEnded(id, run.Status)
 			}
 			if unreachable(err) {
 				return storeError(err)
@@ -38,7 +38,7 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 		return notFound("no run %q", id)
 	}
 	if h.State() == runs.StateEnded {
-		return errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, h.Status())
+		return alreadyEnded(id, h.Status())
 	}
 	var file, sha string
 	if pb := h.RunPlaybook(); pb != nil {
@@ -65,7 +65,15 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 // to stop already.
 func beingCancelled(id string) *apiError {
 	e := errorf(http.StatusConflict, ClassConflict, "run %s is being cancelled already; GET /api/v1/runs/%s shows when it ends", id, id)
-	e.RunID = id
+	e.RunID, e.Reason = id, ReasonBeingCancelled
+	return e
+}
+
+// alreadyEnded is the answer to an action on a run that ended with
+// status.
+func alreadyEnded[S ~string](id string, status S) *apiError {
+	e := errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, status)
+	e.RunID, e.Reason = id, ReasonEnded
 	return e
 }
 

@@ -155,8 +155,8 @@ func TestQueuedRunCancelledOnce(t *testing.T) {
 		}
 		ts.post("admin", "/api/v1/runs/"+id+"/cancel", nil).want(t, 202)
 		e := ts.post("operator", "/api/v1/runs/"+id+"/cancel", nil).wantError(t, 409, ClassConflict)
-		if msg, _ := e["message"].(string); !strings.Contains(msg, "being cancelled already") {
-			t.Errorf("the second cancel's 409 says %q, want that it is being cancelled already", e["message"])
+		if msg, _ := e["message"].(string); !strings.Contains(msg, "being cancelled already") || e["reason"] != "being_cancelled" {
+			t.Errorf("the second cancel's 409 says %q (reason %v), want that it is being cancelled already", e["message"], e["reason"])
 		}
 		if n := cancels(id); n != 1 {
 			t.Errorf("2 cancels audited %d times, want once", n)

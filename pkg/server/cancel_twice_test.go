@@ -34,8 +34,24 @@ func TestConcurrentCancelsAuditOnce(t *testing.T) {
 		case 202:
 			accepted++
 		case 409:
-			if !strings.Contains(bodies[i], "cancelled already") && !strings.Contains(bodies[i], "already ended") {
-				t.Errorf("409 %s; want it to say the run is being cancelled already", bodies[i])
+			var e struct {
+				Error struct {
+					Reason string `json:"reason"`
+					RunID  string `json:"run_id"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(bodies[i]), &e); err != nil {
+				t.Fatal(err)
+			}
+			// Clients tell these apart by the reason, not the message.
+			switch {
+			case strings.Contains(bodies[i], "cancelled already") && e.Error.Reason == "being_cancelled":
+			case strings.Contains(bodies[i], "already ended") && e.Error.Reason == "ended":
+			default:
+				t.Errorf("409 %s; want it to say, with its reason, that the run is being cancelled already", bodies[i])
+			}
+			if e.Error.RunID != id {
+				t.Errorf("409 %s; want run_id %s", bodies[i], id)
 			}
 		default:
 			t.Errorf("status %d: %s", st, bodies[i])

@@ -181,7 +181,7 @@ func (s *Server) liveRun(r *http.Request, id string) (*runs.Handle, *apiError) {
 			if run.Status == history.StatusRunning {
 				return nil, errorf(http.StatusConflict, ClassConflict, "run %s runs in another arsenal-run process; act on it there", id)
 			}
-			return nil, errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
+			return nil, alreadyEnded(id, run.Status)
 		}
 	}
 	return nil, notFound("no run %q", id)

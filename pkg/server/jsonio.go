@@ -44,8 +44,22 @@ type apiError struct {
 	Rule       string        `json:"rule,omitempty"`
 	Field      string        `json:"field,omitempty"`
 	RunID      string        `json:"run_id,omitempty"`
+	Reason     Reason        `json:"reason,omitempty"`
 	RetryAfter time.Duration `json:"-"`
 }
+
+// Reason says, within a class, why a request was refused, where a client
+// acts on the difference: the message is for people and may change.
+type Reason string
+
+// The reasons of 409 conflicts about a run.
+const (
+	// ReasonBeingCancelled: someone asked to cancel the run already; it
+	// is on its way to its end, as a second cancel asks.
+	ReasonBeingCancelled Reason = "being_cancelled"
+	// ReasonEnded: the run has ended; its report is final.
+	ReasonEnded Reason = "ended"
+)
 
 func (e *apiError) Error() string { return e.Message }
 

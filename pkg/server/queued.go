@@ -287,7 +287,7 @@ func (s *Server) lookupQueued(ctx context.Context, id string) (queuedRun, *apiEr
 	run, herr := within(ctx, storeReadBound, func(ctx context.Context) (history.Run, error) { return h.Get(ctx, id) })
 	switch {
 	case herr == nil && run.Status != history.StatusRunning:
-		return q, errorf(http.StatusConflict, ClassConflict, "run %s already ended: %s", id, run.Status)
+		return q, alreadyEnded(id, run.Status)
 	case jerr == nil:
 		if herr == nil {
 			q.sha256 = run.SHA256

@@ -180,7 +180,9 @@ func TestRunReportWhileRunning(t *testing.T) {
 	if statuses["tidy"] != "succeeded" {
 		t.Errorf("finally did not run: %v", statuses)
 	}
-	ts.post("operator", "/api/v1/runs/"+id+"/cancel", nil).wantError(t, 409, ClassConflict)
+	if e := ts.post("operator", "/api/v1/runs/"+id+"/cancel", nil).wantError(t, 409, ClassConflict); e["reason"] != "ended" || e["run_id"] != id {
+		t.Errorf("cancel of an ended run: %v; want reason ended and its run_id", e)
+	}
 	ts.post("operator", "/api/v1/runs/no-such-run/cancel", nil).wantError(t, 404, ClassNotFound)
 	// Another caller whose roles may run the playbook may cancel it.
 	id2 := ts.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
