@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shirou/gopsutil/v4/process"
-
 	"github.com/arsenal-run/arsenal-run/pkg/history"
 )
 
@@ -136,16 +134,6 @@ func missingOf(body startProcess) string {
 	return "command"
 }
 
-// pidOf reads the {pid} of the path: a positive 32-bit number.
-func pidOf(r *http.Request) (int, *apiError) {
-	v := r.PathValue("pid")
-	n, err := strconv.ParseInt(v, 10, 32)
-	if err != nil || n < 1 {
-		return 0, badField("pid", "pid %q: give a process id, a positive number", v)
-	}
-	return int(n), nil
-}
-
 // GET /api/v1/processes/{pid}
 func (s *Server) getProcess(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
 	if e := onlyParams(r.URL.Query()); e != nil {
@@ -155,15 +143,7 @@ func (s *Server) getProcess(w http.ResponseWriter, r *http.Request, c *Principal
 	if e != nil {
 		return e
 	}
-	return s.opAnswer(w, r, c, "process.info", map[string]any{"pid": pid}, func() string { return pidGone(pid) })
-}
-
-// pidGone is the 404 message of a pid that names no process.
-func pidGone(pid int) string {
-	if ok, err := process.PidExists(int32(pid)); err == nil && !ok {
-		return "no process with pid " + strconv.Itoa(pid)
-	}
-	return ""
+	return s.opAnswer(w, r, c, "process.info", map[string]any{"pid": pid}, func() *apiError { return pidGone(pid, "") })
 }
 
 // DELETE /api/v1/processes/{pid}[?signal=TERM&started_at=T]
@@ -198,8 +178,9 @@ func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principa
 		if e.Status != http.StatusUnprocessableEntity {
 			return e
 		}
-		if msg := pidGone(pid); msg != "" {
-			return notFound("%s", msg)
+		if nf := pidGone(pid, "nothing was signalled"); nf != nil {
+			nf.RunID = e.RunID
+			return nf
 		}
 		if !started.IsZero() {
 			if msg := pidTaken(pid, started); msg != "" {
@@ -217,48 +198,6 @@ func (s *Server) killProcess(w http.ResponseWriter, r *http.Request, c *Principa
 // apiSignals are the signals DELETE /api/v1/processes/{pid} sends:
 // process.signal's, and KILL, which process.kill sends.
 var apiSignals = []string{"TERM", "KILL", "INT", "HUP", "USR1", "USR2", "QUIT", "STOP", "CONT"}
-
-// signalOf reads ?signal=: a signal's name, in any case, with or without
-// SIG (TERM, SIGTERM and term are one signal); TERM when not given.
-// Numbers are refused: they differ between systems.
-func signalOf(q url.Values) (string, *apiError) {
-	v := q.Get("signal")
-	if v == "" {
-		return "TERM", nil
-	}
-	sig := strings.TrimPrefix(strings.ToUpper(v), "SIG")
-	if slices.Contains(apiSignals, sig) {
-		return sig, nil
-	}
-	names := strings.Join(apiSignals[:len(apiSignals)-1], ", ") + " or " + apiSignals[len(apiSignals)-1]
-	if _, err := strconv.Atoi(v); err == nil {
-		return "", badField("signal", "signal=%s: give the signal's name, not its number (numbers differ between systems): %s, with or without SIG, in any case", v, names)
-	}
-	return "", badField("signal", "signal=%q is not a signal this endpoint sends; give %s (TERM when left out), with or without SIG, in any case", v, names)
-}
-
-// pidTaken is the 409 message of a pid that now names another process than
-// the one that started at started: the process meant has ended, and its
-// pid went to another, which is not signalled. "" when pid is the process
-// meant, or is gone.
-func pidTaken(pid int, started time.Time) string {
-	p, err := process.NewProcess(int32(pid))
-	if err != nil {
-		return ""
-	}
-	ms, err := p.CreateTime()
-	if err != nil || ms == started.UnixMilli() {
-		return ""
-	}
-	return fmt.Sprintf("pid %d is now another process, started %s, not the one started at %s: that process has ended and nothing was signalled (GET /api/v1/processes lists what runs now)",
-		pid, apiTime(time.UnixMilli(ms)), apiTime(started))
-}
-
-// apiTime writes a process's start time as the process endpoints answer
-// it: RFC 3339 in UTC with milliseconds.
-func apiTime(t time.Time) string {
-	return t.UTC().Truncate(time.Millisecond).Format("2006-01-02T15:04:05.000Z07:00")
-}
 
 // GET /api/v1/supervisors
 func (s *Server) listSupervisors(w http.ResponseWriter, r *http.Request, c *Principal) *apiError {
@@ -304,12 +243,7 @@ func (s *Server) supervisorOp(op string) handler {
 		}
 		// A group stopped (supervisor.stop) between that check and the
 		// operation is as missing as one never started.
-		return s.opAnswer(w, r, c, op, map[string]any{"supervisor": id}, func() string {
-			if e := s.noGroup(id); e != nil {
-				return e.Message
-			}
-			return ""
-		})
+		return s.opAnswer(w, r, c, op, map[string]any{"supervisor": id}, func() *apiError { return s.noGroup(id) })
 	}
 }
 
@@ -362,12 +296,13 @@ func (s *Server) opFor(w http.ResponseWriter, r *http.Request, c *Principal, op 
 // opAnswer runs an operation and answers with its output. When the
 // operation fails and gone (if set) says what is missing, the answer is
 // 404 with that.
-func (s *Server) opAnswer(w http.ResponseWriter, r *http.Request, c *Principal, op string, params map[string]any, gone func() string) *apiError {
+func (s *Server) opAnswer(w http.ResponseWriter, r *http.Request, c *Principal, op string, params map[string]any, gone func() *apiError) *apiError {
 	res, e := s.opFor(w, r, c, op, params, nil)
 	if e != nil {
 		if gone != nil && e.Status == http.StatusUnprocessableEntity {
-			if msg := gone(); msg != "" {
-				return notFound("%s", msg)
+			if nf := gone(); nf != nil {
+				nf.RunID = e.RunID
+				return nf
 			}
 		}
 		return e

@@ -66,13 +66,25 @@ func TestProcesses(t *testing.T) {
 	eventually(t, "the killed process to go", func() bool {
 		return ts.get("viewer", fmt.Sprintf("/api/v1/processes/%d", newPID)).status == 404
 	})
-	ts.do(request{method: "DELETE", path: "/api/v1/processes/" + strconv.Itoa(unusedPID(t)), key: "admin"}).wantError(t, 404, ClassNotFound)
+	// A pid no process has is named as process.signal names it, with
+	// what was not done and where the pids that are may be found.
+	free := unusedPID(t)
+	e := ts.do(request{method: "DELETE", path: "/api/v1/processes/" + strconv.Itoa(free), key: "admin"}).wantError(t, 404, ClassNotFound)
+	want := fmt.Sprintf("no process with pid %d: it has exited, or the pid is wrong, and nothing was signalled (GET /api/v1/processes lists what runs now)", free)
+	if e["message"] != want || e["field"] != "pid" || e["run_id"] == nil {
+		t.Errorf("DELETE of a pid no process has: %v\nwant message %q, field pid and the run recorded", e, want)
+	}
+	e = ts.get("viewer", "/api/v1/processes/"+strconv.Itoa(free)).wantError(t, 404, ClassNotFound)
+	want = fmt.Sprintf("no process with pid %d: it has exited, or the pid is wrong (GET /api/v1/processes lists what runs now)", free)
+	if e["message"] != want || e["field"] != "pid" {
+		t.Errorf("GET of a pid no process has: %v\nwant message %q and field pid", e, want)
+	}
 	ts.do(request{method: "DELETE", path: "/api/v1/processes/4294967297", key: "admin"}).wantError(t, 400, ClassValidation)
 	ts.do(request{method: "DELETE", path: fmt.Sprintf("/api/v1/processes/%d?signal=BOOM", newPID), key: "admin"}).wantError(t, 400, ClassValidation)
 	ts.get("viewer", "/api/v1/processes/abc").wantError(t, 400, ClassValidation)
 
 	// Bad bodies.
-	e := ts.post("operator", "/api/v1/processes", map[string]any{"command": []string{"sleep", "1"}, "name": "Bad Name"}).wantError(t, 400, ClassValidation)
+	e = ts.post("operator", "/api/v1/processes", map[string]any{"command": []string{"sleep", "1"}, "name": "Bad Name"}).wantError(t, 400, ClassValidation)
 	if e["field"] != "name" {
 		t.Errorf("field %v", e["field"])
 	}
