@@ -47,9 +47,43 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	if e := s.mayAct(h, c, "cancel"); e != nil {
 		return s.auditRefused(r, c, id, file, sha, auth.ActionCancel, e)
 	}
-	audit := func() error { return s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c)) }
-	first, err := h.CancelOnce(fmt.Errorf("cancelled through the API by %s", c.Name), audit)
-	if err != nil {
+	var auditErr error
+	audited := false
+	audit := func() error {
+		auditErr = s.mgr.Service().AuditCancel(id, file, sha, canceller(r, c))
+		audited = auditErr == nil
+		return auditErr
+	}
+	once := audit
+	if q := s.cfg.Queue; q != nil {
+		// Other replicas take cancels of this run too (cancelQueued):
+		// the shared store's once, not this handle's alone, decides
+		// which cancel is the first, and it alone is audited.
+		// A database that cannot be reached does not keep the run
+		// from being stopped here: it is cancelled and audited as a
+		// replica alone would.
+		once = func() error {
+			first, err := within(r.Context(), storeWriteBound, func(ctx context.Context) (bool, error) { return q.CancelOnce(ctx, id, c.Name, audit) })
+			switch {
+			case err != nil && audited:
+				return nil // the store failed to commit what was audited
+			case err != nil && auditErr == nil && unreachable(err):
+				return audit()
+			case err == nil && !first:
+				return errCancelledElsewhere
+			}
+			return err
+		}
+	}
+	first, err := h.CancelOnce(fmt.Errorf("cancelled through the API by %s", c.Name), once)
+	switch {
+	case errors.Is(err, errCancelledElsewhere):
+		// Through another replica, a moment ago: CancelOnce relayed
+		// that cancel to the run here, in its first caller's name.
+		return beingCancelled(id)
+	case err != nil && auditErr == nil:
+		return storeError(fmt.Errorf("cancel run %s: %w", id, err))
+	case err != nil:
 		return errorf(http.StatusInternalServerError, ClassInternal, "%v", err)
 	}
 	if !first {
@@ -60,6 +94,10 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, c *Principal)
 	writeJSON(w, http.StatusAccepted, runStarted{RunID: id, Status: "cancelling", Links: links(id)})
 	return nil
 }
+
+// errCancelledElsewhere is a cancel of a run held here that another
+// replica took first.
+var errCancelledElsewhere = errors.New("the run is being cancelled through another replica")
 
 // beingCancelled is the answer to a cancel of a run that someone asked
 // to stop already.

@@ -163,3 +163,73 @@ func TestQueuedRunCancelledOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestHeldRunCancelledOnceThroughTwoReplicas: cancels of a run that one
+// replica holds, sent at once through it and through another replica,
+// cancel and audit it once: the replica holding it asks through the
+// shared store, as the other does, so the others are 409 being
+// cancelled. Each replica used to count only its own cancels, and the
+// run was audited cancelled twice.
+func TestHeldRunCancelledOnceThroughTwoReplicas(t *testing.T) {
+	c := startCluster(t)
+	dsn := c.NewDatabase(t)
+	holder, _ := newQueueServer(t, c, dsn, 10)
+	other, _ := newQueueServer(t, c, dsn, 10)
+	q := holder.srv.cfg.Queue
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		q.Stop(ctx)
+	})
+	cancels := func(id string) int {
+		n := 0
+		for _, ts := range []*testServer{holder, other} {
+			audit, _ := os.ReadFile(ts.audit)
+			for line := range strings.SplitSeq(strings.TrimSpace(string(audit)), "\n") {
+				var l map[string]any
+				if json.Unmarshal([]byte(line), &l) == nil && l["run_id"] == id && l["action"] == "cancel" {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	for round := range 5 {
+		id := holder.post("operator", "/api/v1/playbooks/sleeper/runs", map[string]any{}).want(t, 202).json(t)["run_id"].(string)
+		eventually(t, "the holder to run it", func() bool { _, ok := holder.mgr.Get(id); return ok })
+		var mu sync.Mutex
+		statuses := map[int]int{}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 8 {
+			ts := holder
+			if i%2 == 1 {
+				ts = other
+			}
+			wg.Go(func() {
+				<-start
+				status := postStatus(ts, "admin", "/api/v1/runs/"+id+"/cancel")
+				mu.Lock()
+				statuses[status]++
+				mu.Unlock()
+			})
+		}
+		close(start)
+		wg.Wait()
+		if statuses[202] != 1 || statuses[409] != 7 {
+			t.Errorf("round %d: 8 cancels through two replicas: answers %v, want one 202 and seven 409", round, statuses)
+		}
+		if n := cancels(id); n != 1 {
+			t.Errorf("round %d: 8 cancels through two replicas audited %d times, want once", round, n)
+		}
+		h, _ := holder.mgr.Get(id)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if rep, err := h.Wait(ctx); err != nil || rep.Status != "cancelled" {
+			t.Errorf("round %d: the run after the cancels: %v %v, want cancelled", round, rep, err)
+		}
+		cancel()
+	}
+}
